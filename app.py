@@ -1,0 +1,39 @@
+"""Dashboard entry point: page config, the password gate, the one navigation registry.
+
+Run with `streamlit run app.py` (supervisord does this, bound to 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.widgets.auth import is_authenticated, login_page, logout_button, no_password_page
+from pages.widgets.common import settings
+
+st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
+
+PAGES = {
+    "Desk": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/markets.py", title="Markets", icon=":material/storefront:"),
+        st.Page("pages/orders.py", title="Orders & trades", icon=":material/receipt_long:"),
+    ],
+    "Configure": [
+        st.Page("pages/strategies.py", title="Strategies", icon=":material/psychology:"),
+        st.Page("pages/risk.py", title="Risk", icon=":material/shield:"),
+        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+    ],
+    "Review": [
+        st.Page("pages/backtest.py", title="Backtest", icon=":material/history:"),
+        st.Page("pages/audit.py", title="Audit & alerts", icon=":material/fact_check:"),
+    ],
+}
+
+if settings().dashboard_password_hash is None:
+    page = st.navigation([st.Page(no_password_page, title="Set a password", url_path="setup")])
+elif not is_authenticated():
+    page = st.navigation([st.Page(login_page, title="Log in", url_path="login")])
+else:
+    page = st.navigation(PAGES)
+    logout_button()
+page.run()

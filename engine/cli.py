@@ -1,0 +1,205 @@
+"""`python -m engine ...`: the operator's command line.
+
+Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from storage import queries
+from storage.commands import post_command
+from storage.db import Database
+from storage.migrations import is_migrated
+from storage.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
+from storage.settings import Settings, SettingsError, load_settings, secret_values
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """Printed to stderr as-is; exit 1."""
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"
+
+
+def _open_db(settings: Settings) -> Database:
+    if not is_migrated(settings.db_path):
+        raise CliError(
+            f"no initialised database at {settings.db_path}: start the engine first "
+            "(make run, or python -m engine run)"
+        )
+    return Database(settings.db_path)
+
+
+# -- run -------------------------------------------------------------------------------
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.logs import configure_logging
+    from engine.runtime import run
+    from engine.wiring import build_trading
+
+    configure_logging(settings.log_level, secret_values(settings))
+    return run(settings, build_trading)
+
+
+# -- status ----------------------------------------------------------------------------
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    db = _open_db(settings)
+    summary = queries.status_summary(db)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+        return EXIT_OK
+    for key, value in summary.items():
+        print(f"{key:>18}: {value}")
+    return EXIT_OK
+
+
+# -- command ---------------------------------------------------------------------------
+
+
+def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
+    db = _open_db(settings)
+    status = queries.engine_status(db)
+    if not status.engine_up:
+        age = "never" if status.heartbeat_age_s is None else f"{status.heartbeat_age_s:.0f}s ago"
+        print(f"warning: the engine is not running (last heartbeat {age}); the command waits in "
+              f"the queue until it starts or expires", file=sys.stderr)
+    row = post_command(db, args.kind, args.payload or "{}", actor=_actor(), ttl_s=settings.command_ttl_s)
+    if args.no_wait:
+        print(json.dumps({"id": row.id, "status": row.status}))
+        return EXIT_OK
+    return _wait_for(db, row.id, args.timeout)
+
+
+ENGINE_DOWN_GRACE_S = 5.0
+
+
+def _wait_for(db: Database, command_id: int, timeout_s: float) -> int:
+    """Poll until the command is finished; give up early if no engine is there to run it."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        found = queries.command_status(db, command_id)
+        if found and found["status"] in ("done", "failed", "expired"):
+            return _report(found)
+        if time.monotonic() - start > ENGINE_DOWN_GRACE_S and not queries.engine_status(db).engine_up:
+            raise CliError(f"the engine is not running, so command {command_id} stays queued until it "
+                           "expires; start the engine (supervisorctl -c supervisord.conf start engine)")
+        time.sleep(0.02)
+    raise CliError(f"command {command_id} got no answer within {timeout_s:.0f}s; is the engine running? "
+                   "(python -m engine status)")
+
+
+def _report(found: dict) -> int:  # type: ignore[type-arg]
+    if found["status"] == "done":
+        print(found["result"] or "{}")
+        return EXIT_OK
+    print(f"command {found['id']} ({found['kind']}) {found['status']}: {found['error']}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+# -- set-password ----------------------------------------------------------------------
+
+
+def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        first = getpass.getpass("New dashboard password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise CliError("the two passwords differ; nothing changed")
+    else:
+        first = sys.stdin.readline().rstrip("\r\n")
+    try:
+        hashed = hash_password(first)
+    except PasswordError as exc:
+        raise CliError(f"{exc}; nothing changed") from None
+    write_env_value(settings.env_file, ENV_KEY, hashed)
+    print(f"Saved the password hash to {settings.env_file} (mode 600). "
+          "Restart the dashboard to use it: supervisorctl -c supervisord.conf restart dashboard")
+    return EXIT_OK
+
+
+# -- init ------------------------------------------------------------------------------
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    """Idempotent first-run setup used by `make run`: folders, .env, schema, password."""
+    for folder in ("var/log", "var/run"):
+        (settings.root / folder).mkdir(parents=True, exist_ok=True)
+    example = settings.root / ".env.example"
+    if not settings.env_file.exists() and example.exists():
+        settings.env_file.write_text(example.read_text())
+        settings.env_file.chmod(0o600)
+        print(f"Created {settings.env_file} from .env.example (edit it to configure the desk).")
+    _migrate_unless_running(settings)
+    if load_settings().dashboard_password_hash is None and sys.stdin.isatty():
+        print("No dashboard password is set yet; choose one now (at least 8 characters).")
+        try:
+            cmd_set_password(load_settings(), args)
+        except CliError as exc:
+            print(f"{exc}. The dashboard will show how to set it later.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _migrate_unless_running(settings: Settings) -> None:
+    from engine.runtime import AlreadyRunning, single_instance
+    from storage.migrations import migrate
+
+    try:
+        with single_instance(settings.lock_path):
+            migrate(settings.db_path)
+    except AlreadyRunning:
+        pass  # a running engine has already migrated its database
+
+
+# -- parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="Polymarket desk engine")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("run", help="run the engine (supervisord does this)").set_defaults(func=cmd_run)
+    sub.add_parser("init", help="first-run setup: var/, .env, database, password").set_defaults(func=cmd_init)
+    status = sub.add_parser("status", help="lifecycle, mode, latch, heartbeat, orders, positions")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(func=cmd_status)
+    command = sub.add_parser("command", help="post an operator command exactly as the dashboard does")
+    command.add_argument("kind", help="start stop pause resume kill rearm reload_config set_mode cancel_order flatten")
+    command.add_argument("payload", nargs="?", help='JSON object, e.g. \'{"reason": "news"}\'')
+    command.add_argument("--no-wait", action="store_true", help="return once queued")
+    command.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
+    command.set_defaults(func=cmd_command)
+    sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
+        func=cmd_set_password
+    )
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+# Later subsystems (cancel-all, backtest, import-history) add their subcommands here.
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.func(settings, args))
+    except (CliError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED

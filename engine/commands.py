@@ -1,0 +1,133 @@
+"""Claim -> apply -> acknowledge operator commands: the only dashboard-to-engine path.
+
+Commands apply one at a time in priority order, except that a pending kill jumps ahead
+of a command still being applied: the running command is interrupted (and acknowledged
+as failed) so a slow start can never delay a kill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from engine.control import CommandRejected, Controller
+from engine.trading import UnsupportedCommand
+from storage import commands as queue
+from storage.db import Database, now_ms
+
+log = logging.getLogger("engine.commands")
+
+Handler = Callable[[Controller, dict[str, Any], str], Awaitable[dict[str, Any]]]
+
+LIFECYCLE: dict[str, Handler] = {
+    "start": lambda c, p, a: c.start(a),
+    "stop": lambda c, p, a: c.stop(a),
+    "pause": lambda c, p, a: c.pause(a),
+    "resume": lambda c, p, a: c.resume(a),
+    "kill": lambda c, p, a: c.kill(a, str(p.get("reason") or "operator kill")),
+    "rearm": lambda c, p, a: c.rearm(a),
+    "reload_config": lambda c, p, a: c.reload_config(a),
+    "set_mode": lambda c, p, a: c.set_mode(a, str(p.get("mode"))),
+}
+ORDER_KINDS = frozenset({"cancel_order", "flatten"})
+KNOWN_KINDS = frozenset(LIFECYCLE) | ORDER_KINDS
+
+
+def parse_payload(raw: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(raw or "{}")
+    except json.JSONDecodeError as exc:
+        raise CommandRejected(f"payload is not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(payload, dict):
+        raise CommandRejected("payload must be a JSON object, e.g. {\"reason\": \"...\"}")
+    return payload
+
+
+class CommandProcessor:
+    def __init__(self, db: Database, controller: Controller, *, poll_s: float = 0.01):
+        self.db = db
+        self.controller = controller
+        self.poll_s = poll_s
+        self._current: asyncio.Task[None] | None = None
+        self._current_id: int | None = None
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await self._step()
+            except Exception:  # a DB hiccup must not end the command loop
+                log.exception("command loop error")
+            await asyncio.sleep(self.poll_s)
+        await self.drain()
+
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        if self._current is not None and not self._current.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._current), timeout_s)
+            except (TimeoutError, asyncio.CancelledError):
+                self._current.cancel()
+
+    async def _step(self) -> None:
+        busy = self._current is not None and not self._current.done()
+        if not self._pending(kill_only=busy):
+            return
+        with self.db.write() as conn:
+            command = queue.claim_next(conn, now_ms(), kinds=("kill",) if busy else None)
+        if command is None:
+            return
+        if busy:
+            await self._interrupt_current()
+        self._current_id = command.id
+        self._current = asyncio.create_task(self.apply(command))
+        if command.kind == "kill":
+            await self._current  # nothing else runs until the kill has finished
+
+    def _pending(self, *, kill_only: bool) -> bool:
+        with self.db.read() as conn:
+            return queue.has_pending(conn, ("kill",) if kill_only else None)
+
+    async def _interrupt_current(self) -> None:
+        assert self._current is not None
+        interrupted_id = self._current_id
+        self._current.cancel()
+        try:
+            await self._current
+        except asyncio.CancelledError:
+            pass
+        if interrupted_id is not None:
+            self._finish(interrupted_id, ok=False, error="interrupted by a kill")
+
+    async def apply(self, command: queue.CommandRow) -> None:
+        started = now_ms()
+        try:
+            result = await self._dispatch(command)
+        except (CommandRejected, UnsupportedCommand) as exc:
+            self._finish(command.id, ok=False, error=str(exc))
+            log.warning("command failed", extra={"command_id": command.id, "kind": command.kind, "error": str(exc)})
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("command crashed", extra={"command_id": command.id, "kind": command.kind})
+            self._finish(command.id, ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
+            return
+        self._finish(command.id, ok=True, result=result)
+        log.info("command done", extra={"command_id": command.id, "kind": command.kind,
+                                        "apply_ms": now_ms() - started})
+
+    async def _dispatch(self, command: queue.CommandRow) -> dict[str, Any]:
+        payload = parse_payload(command.payload)
+        handler = LIFECYCLE.get(command.kind)
+        if handler is not None:
+            return await handler(self.controller, payload, command.actor)
+        if command.kind in ORDER_KINDS:
+            return await self.controller.trading.handle(command.kind, payload)
+        known = ", ".join(sorted(KNOWN_KINDS))
+        raise CommandRejected(f"unknown command kind {command.kind!r} (known: {known})")
+
+    def _finish(self, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
+        with self.db.write() as conn:
+            queue.finish(conn, command_id, ok=ok, result=result, error=error)

@@ -1,0 +1,146 @@
+"""The engine process: single-instance lock, migrate, recover, serve, stop on SIGTERM.
+
+`python -m engine run` -> `run(settings)`. Tasks on one asyncio loop: the heartbeat, the
+command processor, the scheduler's jobs and the trading core's own tasks. Nothing else
+writes trading state, so one loop with short synchronous SQLite transactions is enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine import state_store
+from engine.commands import CommandProcessor
+from engine.control import Controller
+from engine.lifecycle import State
+from engine.scheduler import Job, build_scheduler
+from engine.trading import IdleTrading, Trading
+from storage import commands as queue
+from storage.db import Database, now_ms
+from storage.migrations import SchemaTooNew, migrate
+from storage.retention import prune_history
+from storage.settings import Settings
+
+log = logging.getLogger("engine.runtime")
+HEARTBEAT_S = 0.5
+SHUTDOWN_BUDGET_S = 15.0
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def single_instance(lock_path: Path) -> Iterator[IO[str]]:
+    """Hold an exclusive flock for the process lifetime; a second engine fails fast."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise AlreadyRunning(
+            f"another engine is already running on this database (pid {holder}, lock {lock_path})"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+TradingFactory = Callable[[Settings, Database], Trading]
+
+
+def run(settings: Settings, trading_factory: TradingFactory | None = None) -> int:
+    """Run the engine until SIGTERM/SIGINT. Returns the process exit code."""
+    try:
+        with single_instance(settings.lock_path):
+            applied = migrate(settings.db_path)
+            if applied:
+                log.info("migrated", extra={"applied": applied, "db": str(settings.db_path)})
+            db = Database(settings.db_path, writer_sync="FULL")
+            trading = trading_factory(settings, db) if trading_factory else IdleTrading()
+            return asyncio.run(Runtime(settings, db, trading).serve())
+    except (AlreadyRunning, SchemaTooNew) as exc:
+        log.error(str(exc))
+        print(f"engine: {exc}", file=sys.stderr)
+        return 1
+
+
+class Runtime:
+    def __init__(self, settings: Settings, db: Database, trading: Trading):
+        self.settings = settings
+        self.db = db
+        self.controller = Controller(settings, db, trading)
+        self.processor = CommandProcessor(db, self.controller)
+        self.stopping = asyncio.Event()
+
+    def request_stop(self, signame: str) -> None:
+        log.info("shutdown requested", extra={"signal": signame})
+        self.stopping.set()
+
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop, sig.name)
+        self._expire_stale_claims()
+        heartbeat = asyncio.create_task(self._heartbeat())
+        await self.controller.boot()
+        scheduler = build_scheduler(self.jobs())
+        scheduler.start()
+        processor = asyncio.create_task(self.processor.run(self.stopping))
+        await self.stopping.wait()
+        try:
+            await asyncio.wait_for(self._shutdown(processor, scheduler), SHUTDOWN_BUDGET_S)
+        except TimeoutError:
+            log.error("shutdown took too long; exiting anyway")
+        heartbeat.cancel()
+        log.info("engine stopped", extra={"state": self.controller.state.value})
+        return 0
+
+    async def _shutdown(self, processor: asyncio.Task[None], scheduler: AsyncIOScheduler) -> None:
+        await processor
+        scheduler.shutdown(wait=False)
+        await self.controller.shutdown()
+
+    def _expire_stale_claims(self) -> None:
+        with self.db.write() as conn:
+            stale = queue.expire_stale_claims(conn, now_ms())
+        for command in stale:
+            log.warning("expired a command a previous process had claimed",
+                        extra={"command_id": command.id, "kind": command.kind})
+        if any(c.kind == "kill" for c in stale):
+            self.controller.latch_from_interrupted_kill()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            try:
+                state_store.heartbeat(self.db)
+            except Exception:
+                log.exception("heartbeat write failed")
+            await asyncio.sleep(HEARTBEAT_S)
+
+    def jobs(self) -> list[Job]:
+        return [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1))]
+
+    @property
+    def state(self) -> State:
+        return self.controller.state

@@ -1,0 +1,75 @@
+"""Reads and writes of the single engine_state row (engine process only)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from storage.db import Database, now_ms
+from storage.models import EngineState
+
+TABLE = EngineState.__table__
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: str
+    desired_state: str
+    mode: str
+    kill_latched: bool
+    kill_reason: str | None
+    clean_exit: bool
+    crash_count: int
+    recent_crashes: list[int]
+    last_error: str | None
+
+
+def load(conn: Connection) -> Snapshot:
+    row = conn.execute(select(TABLE).where(TABLE.c.id == 1)).mappings().one()
+    return Snapshot(
+        state=row["state"],
+        desired_state=row["desired_state"],
+        mode=row["mode"],
+        kill_latched=bool(row["kill_latched"]),
+        kill_reason=row["kill_reason"],
+        clean_exit=bool(row["clean_exit"]),
+        crash_count=row["crash_count"],
+        recent_crashes=list(json.loads(row["recent_crashes"] or "[]")),
+        last_error=row["last_error"],
+    )
+
+
+def save(conn: Connection, **values: Any) -> None:
+    if "recent_crashes" in values:
+        values["recent_crashes"] = json.dumps(values["recent_crashes"])
+    conn.execute(update(TABLE).where(TABLE.c.id == 1).values(updated_at=now_ms(), **values))
+
+
+def heartbeat(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(update(TABLE).where(TABLE.c.id == 1).values(heartbeat_at=now_ms(), pid=os.getpid()))
+
+
+def record_boot(conn: Connection, *, window_ms: int) -> tuple[Snapshot, bool]:
+    """Mark this process as running; count the previous one as a crash if it never exited
+    cleanly. Returns the snapshot before boot and whether the last exit was a crash."""
+    before = load(conn)
+    now = now_ms()
+    crashed = not before.clean_exit
+    recent = [t for t in before.recent_crashes if now - t <= window_ms]
+    if crashed:
+        recent.append(now)
+    save(
+        conn,
+        pid=os.getpid(),
+        started_at=now,
+        heartbeat_at=now,
+        clean_exit=0,
+        crash_count=before.crash_count + int(crashed),
+        recent_crashes=recent,
+    )
+    return load(conn), crashed

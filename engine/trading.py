@@ -1,0 +1,92 @@
+"""The seam between the lifecycle (runtime, commands) and the trading machinery.
+
+The runtime decides *when* (start, pause, stop, kill); a `Trading` implementation decides
+*how* (recover and reconcile, connect feeds, run strategies, cancel orders). Keeping the
+seam narrow lets the lifecycle be tested without a venue and the trading core without a
+process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Trading(Protocol):
+    async def start(self) -> None:
+        """Recover (reconcile every non-terminal order with the venue) and begin trading."""
+
+    async def pause(self) -> None:
+        """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""
+
+    async def resume(self) -> None:
+        """Resume deciding after a pause."""
+
+    async def stop(self) -> None:
+        """Cancel strategy orders and release venue connections."""
+
+    def block_orders(self) -> None:
+        """Synchronously forbid every new order from now on (first step of kill and stop)."""
+
+    def unblock_orders(self) -> None:
+        """Allow orders again (start/resume after a stop, never while the latch is set)."""
+
+    async def kill(self) -> dict[str, Any]:
+        """Cancel every order at the venue on the priority lane; return what was cancelled."""
+
+    async def reload_config(self) -> dict[str, Any]:
+        """Re-read strategies, risk limits and settings; return their versions."""
+
+    async def set_mode(self, mode: str) -> None:
+        """Switch the venue between paper and live (only called while stopped)."""
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Order-related operator commands (cancel_order, flatten)."""
+
+    async def close(self) -> None:
+        """Process shutdown: cancel strategy orders best-effort and release everything."""
+
+
+class UnsupportedCommand(RuntimeError):
+    """A command kind this build does not handle."""
+
+
+class IdleTrading:
+    """A trading core that trades nothing: the lifecycle works, order commands are refused."""
+
+    def __init__(self) -> None:
+        self.blocked = True
+        self.calls: list[str] = []
+
+    async def start(self) -> None:
+        self.calls.append("start")
+
+    async def pause(self) -> None:
+        self.calls.append("pause")
+
+    async def resume(self) -> None:
+        self.calls.append("resume")
+
+    async def stop(self) -> None:
+        self.calls.append("stop")
+
+    def block_orders(self) -> None:
+        self.blocked = True
+
+    def unblock_orders(self) -> None:
+        self.blocked = False
+
+    async def kill(self) -> dict[str, Any]:
+        self.calls.append("kill")
+        return {"cancelled": 0}
+
+    async def reload_config(self) -> dict[str, Any]:
+        return {}
+
+    async def set_mode(self, mode: str) -> None:
+        self.calls.append(f"set_mode:{mode}")
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        raise UnsupportedCommand(f"'{kind}' is not available in this build")
+
+    async def close(self) -> None:
+        self.calls.append("close")

@@ -1,0 +1,12 @@
+"""Audit & alerts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.widgets.common import database, health_header, not_built_yet
+
+db = database()
+health_header(db)
+st.title("Audit & alerts")
+not_built_yet("The audit trail and alerts")

@@ -1,0 +1,178 @@
+"""The operator command queue: the only path from the dashboard or CLI to the engine.
+
+A command is posted once per idempotency key (a duplicate key returns the first row),
+claimed by priority with one `UPDATE ... RETURNING`, and finished with a result or an
+error. Pending commands past `expires_at` are expired, never applied: a `start` queued
+while the engine was down must not fire hours later. `kill` never expires.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.sqlite import insert
+
+from storage.audit import write_audit
+from storage.db import Database, now_ms
+from storage.models import Command
+
+# Kill first, then anything that reduces risk, then the rest.
+PRIORITY = {
+    "kill": 100,
+    "stop": 80,
+    "cancel_order": 70,
+    "flatten": 70,
+    "pause": 60,
+    "rearm": 40,
+    "set_mode": 30,
+    "start": 20,
+    "resume": 20,
+    "reload_config": 10,
+}
+NEVER_EXPIRES = frozenset({"kill"})
+TERMINAL = frozenset({"done", "failed", "expired"})
+TABLE = Command.__table__
+COLUMNS = TABLE.c
+
+
+@dataclass(frozen=True)
+class CommandRow:
+    id: int
+    idempotency_key: str
+    kind: str
+    payload: str
+    priority: int
+    status: str
+    actor: str
+    created_at: int
+    expires_at: int | None
+    claimed_at: int | None
+    finished_at: int | None
+    result: str | None
+    error: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def latency_ms(self) -> int | None:
+        return None if self.finished_at is None else self.finished_at - self.created_at
+
+
+def _row(mapping: Any) -> CommandRow:
+    return CommandRow(**{f: mapping[f] for f in CommandRow.__dataclass_fields__})
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def post_command(
+    db: Database,
+    kind: str,
+    payload: str | dict[str, Any] | None = None,
+    *,
+    actor: str,
+    idempotency_key: str | None = None,
+    ttl_s: int = 60,
+) -> CommandRow:
+    """Queue a command (audited) and return its row; a repeated key returns the original row.
+
+    The payload is stored as given when it is a string, even if it is not valid JSON:
+    the engine rejects it with a readable error, so every client sees the same rule.
+    """
+    key = idempotency_key or new_idempotency_key()
+    body = payload if isinstance(payload, str) else json.dumps(payload or {}, sort_keys=True)
+    now = now_ms()
+    values = {
+        "idempotency_key": key,
+        "kind": kind,
+        "payload": body,
+        "priority": PRIORITY.get(kind, 0),
+        "status": "pending",
+        "actor": actor,
+        "created_at": now,
+        "expires_at": None if kind in NEVER_EXPIRES else now + ttl_s * 1000,
+    }
+    with db.write() as conn:
+        stmt = insert(TABLE).values(**values).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+        inserted = conn.execute(stmt).rowcount == 1
+        row = _row(conn.execute(select(TABLE).where(COLUMNS.idempotency_key == key)).mappings().one())
+        if inserted:
+            write_audit(
+                conn, actor=actor, action="command.post", entity=f"command:{row.id}",
+                before=None, after={"kind": kind, "payload": body},
+            )
+    return row
+
+
+def claim_next(conn: Connection, now: int, kinds: tuple[str, ...] | None = None) -> CommandRow | None:
+    """Expire overdue pending commands, then claim the highest-priority pending one
+    (of `kinds`, when given). Runs inside the caller's write transaction so expiry and
+    claim are one unit.
+    """
+    conn.execute(
+        update(TABLE)
+        .where(COLUMNS.status == "pending", COLUMNS.expires_at.is_not(None), COLUMNS.expires_at < now)
+        .values(status="expired", finished_at=now, error="expired before the engine picked it up")
+    )
+    candidates = select(COLUMNS.id).where(COLUMNS.status == "pending")
+    if kinds is not None:
+        candidates = candidates.where(COLUMNS.kind.in_(kinds))
+    next_id = (
+        candidates.order_by(COLUMNS.priority.desc(), COLUMNS.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    claimed = conn.execute(
+        update(TABLE)
+        .where(COLUMNS.id == next_id, COLUMNS.status == "pending")
+        .values(status="claimed", claimed_at=now)
+        .returning(*COLUMNS)
+    ).mappings().first()
+    return None if claimed is None else _row(claimed)
+
+
+def finish(conn: Connection, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
+    """Acknowledge a claimed command with its result (done) or a readable error (failed)."""
+    conn.execute(
+        update(TABLE)
+        .where(COLUMNS.id == command_id, COLUMNS.status == "claimed")
+        .values(
+            status="done" if ok else "failed",
+            finished_at=now_ms(),
+            result=None if result is None else json.dumps(result, sort_keys=True, default=str),
+            error=error,
+        )
+    )
+
+
+def expire_stale_claims(conn: Connection, now: int) -> list[CommandRow]:
+    """At start-up: commands a dead process claimed are expired, never replayed."""
+    rows = conn.execute(
+        update(TABLE)
+        .where(COLUMNS.status == "claimed")
+        .values(status="expired", finished_at=now, error="claimed by an engine that stopped before finishing it; not replayed")
+        .returning(*COLUMNS)
+    ).mappings().all()
+    return [_row(r) for r in rows]
+
+
+def has_pending(conn: Connection, kinds: tuple[str, ...] | None = None) -> bool:
+    """A cheap indexed probe, so the engine can poll often without taking the write lock."""
+    probe = select(COLUMNS.id).where(COLUMNS.status == "pending")
+    if kinds is not None:
+        probe = probe.where(COLUMNS.kind.in_(kinds))
+    return conn.execute(probe.limit(1)).first() is not None
+
+
+def get_command(conn: Connection, command_id: int) -> CommandRow | None:
+    found = conn.execute(select(TABLE).where(COLUMNS.id == command_id)).mappings().first()
+    return None if found is None else _row(found)

@@ -1,0 +1,116 @@
+"""SQLite engines and transaction helpers shared by the engine, the dashboard and the CLI.
+
+The discipline (measured in shared/notes/engineering.md):
+- WAL, so the dashboard's reads never block the engine's writes;
+- every transaction that may write starts with BEGIN IMMEDIATE (a deferred BEGIN that
+  later writes fails instantly with "database is locked" instead of waiting);
+- the engine's writer syncs every commit (synchronous=FULL): orders and fills survive
+  power loss; other writers use NORMAL;
+- the dashboard reads through a `query_only` connection, so a bug there cannot write;
+- no transaction is held across an `await` or a network call (callers keep them short).
+
+Representation, for every table: prices, sizes and money are INTEGER micro-units
+(1e-6: 0.52 USDC -> 520000, 10 shares -> 10000000), the venue's own base unit; every
+`*_at` column is INTEGER milliseconds since the Unix epoch, UTC.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+BUSY_TIMEOUT_MS = 5000
+Synchronous = Literal["FULL", "NORMAL"]
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL") -> Engine:
+    """An engine whose connections carry the PRAGMAs above and begin the right way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN itself
+        apply_pragmas(dbapi_conn, synchronous=synchronous, query_only=not write)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def apply_pragmas(conn: sqlite3.Connection, *, synchronous: Synchronous, query_only: bool) -> None:
+    if not query_only:
+        # Switching to WAL needs a write lock; a reader must never try.
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if query_only:
+        conn.execute("PRAGMA query_only=ON")
+
+
+def raw_connection(path: Path, *, synchronous: Synchronous = "NORMAL") -> sqlite3.Connection:
+    """A configured sqlite3 connection in autocommit mode, for sqlite-utils and migrations."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    apply_pragmas(conn, synchronous=synchronous, query_only=False)
+    return conn
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A BEGIN IMMEDIATE ... COMMIT block on a raw autocommit connection."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class Database:
+    """The pair of engines one process uses: a writer and a reader on the same file."""
+
+    def __init__(self, path: Path, *, writer_sync: Synchronous = "NORMAL", read_only: bool = False):
+        self.path = path
+        self.read_only = read_only
+        self.reader = make_engine(path, write=False)
+        self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One BEGIN IMMEDIATE transaction; commits on success, rolls back on error."""
+        if self.writer is None:
+            raise PermissionError("this Database was opened read-only")
+        with self.writer.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One consistent read snapshot (deferred BEGIN on a query_only connection)."""
+        with self.reader.begin() as conn:
+            yield conn
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def dispose(self) -> None:
+        self.reader.dispose()
+        if self.writer is not None:
+            self.writer.dispose()

@@ -1,0 +1,28 @@
+"""Bounded growth: finished commands and acknowledged alerts are pruned after a while.
+
+The audit log is never pruned: it is the record of who changed what.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from storage.db import Database, now_ms
+
+DAY_MS = 86_400_000
+COMMAND_RETENTION_DAYS = 30
+ALERT_RETENTION_DAYS = 90
+
+
+def prune_history(db: Database, *, now: int | None = None) -> dict[str, int]:
+    now = now_ms() if now is None else now
+    with db.write() as conn:
+        commands = conn.execute(
+            text("DELETE FROM commands WHERE status IN ('done','failed','expired') AND created_at < :cut"),
+            {"cut": now - COMMAND_RETENTION_DAYS * DAY_MS},
+        ).rowcount
+        alerts = conn.execute(
+            text("DELETE FROM alerts WHERE acked_at IS NOT NULL AND created_at < :cut"),
+            {"cut": now - ALERT_RETENTION_DAYS * DAY_MS},
+        ).rowcount
+    return {"commands": commands, "alerts": alerts}

@@ -1,0 +1,234 @@
+"""Frozen settings for every process, read from the environment and `.env`.
+
+Values from the real environment win over `.env` (so supervisord, tests and
+scripts can override a file the operator edits). Secrets are wrapped in
+`Secret`, whose repr and str never show the value, and `secret_values()` feeds
+the log redaction filter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "var/trader.db"
+DEFAULT_SIMULATOR_PORT = 7788
+DataSource = Literal["simulator", "polymarket"]
+
+POLYMARKET_HOSTS = {
+    "CLOB_HOST": "https://clob.polymarket.com",
+    "GAMMA_HOST": "https://gamma-api.polymarket.com",
+    "WS_HOST": "wss://ws-subscriptions-clob.polymarket.com/ws/",
+}
+SECRET_KEYS = (
+    "POLY_PRIVATE_KEY",
+    "POLY_API_KEY",
+    "POLY_API_SECRET",
+    "POLY_API_PASSPHRASE",
+    "DASHBOARD_PASSWORD_HASH",
+)
+_HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it and says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value that never prints itself."""
+
+    _value: str = field(repr=False)
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret(***)"
+
+    def __str__(self) -> str:
+        return "***"
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    db_path: Path
+    data_source: DataSource
+    clob_host: str
+    gamma_host: str
+    ws_host: str
+    simulator_port: int
+    simulator_seed: int
+    chain_id: int
+    private_key: Secret | None
+    signature_type: int
+    funder: str | None
+    api_key: Secret | None
+    api_secret: Secret | None
+    api_passphrase: Secret | None
+    dashboard_password_hash: Secret | None
+    crash_loop_max_restarts: int
+    crash_loop_window_s: int
+    command_ttl_s: int
+    log_level: str
+
+    env_file: Path
+
+    @property
+    def lock_path(self) -> Path:
+        return self.db_path.with_name(self.db_path.name + ".lock")
+
+    @property
+    def live_credentials_present(self) -> bool:
+        """A private key is the one thing live trading cannot derive."""
+        return self.private_key is not None
+
+    def credential_status(self) -> dict[str, bool]:
+        """Which credentials are configured, for display; never their values."""
+        return {
+            "POLY_PRIVATE_KEY": self.private_key is not None,
+            "POLY_FUNDER": self.funder is not None,
+            "POLY_API_KEY": self.api_key is not None,
+            "POLY_API_SECRET": self.api_secret is not None,
+            "POLY_API_PASSPHRASE": self.api_passphrase is not None,
+        }
+
+
+def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Settings:
+    """Build Settings from `.env` under `root`, overridden by `env` (default: os.environ)."""
+    merged = read_env(root, env)
+    env_file = env_file_path(root, env)
+    source = _data_source(merged.get("DATA_SOURCE"))
+    port = _int(merged, "SIMULATOR_PORT", DEFAULT_SIMULATOR_PORT, 1, 65535)
+    hosts = _hosts(merged, source, port)
+    return Settings(
+        root=root,
+        env_file=env_file,
+        db_path=_db_path(root, merged.get("TRADER_DB") or DEFAULT_DB),
+        data_source=source,
+        clob_host=hosts["CLOB_HOST"],
+        gamma_host=hosts["GAMMA_HOST"],
+        ws_host=hosts["WS_HOST"],
+        simulator_port=port,
+        simulator_seed=_int(merged, "SIMULATOR_SEED", 42, 0, 2**32 - 1),
+        chain_id=_int(merged, "POLY_CHAIN_ID", 137, 1, 10**9),
+        private_key=_private_key(merged.get("POLY_PRIVATE_KEY")),
+        signature_type=_int(merged, "POLY_SIGNATURE_TYPE", 0, 0, 3),
+        funder=_address(merged.get("POLY_FUNDER"), "POLY_FUNDER"),
+        api_key=_secret(merged.get("POLY_API_KEY")),
+        api_secret=_secret(merged.get("POLY_API_SECRET")),
+        api_passphrase=_secret(merged.get("POLY_API_PASSPHRASE")),
+        dashboard_password_hash=_secret(merged.get("DASHBOARD_PASSWORD_HASH")),
+        crash_loop_max_restarts=_int(merged, "CRASH_LOOP_MAX_RESTARTS", 5, 1, 1000),
+        crash_loop_window_s=_int(merged, "CRASH_LOOP_WINDOW_MINUTES", 10, 1, 24 * 60) * 60,
+        command_ttl_s=_int(merged, "COMMAND_TTL_SECONDS", 60, 1, 86400),
+        log_level=(merged.get("LOG_LEVEL") or "INFO").upper(),
+    )
+
+
+def env_file_path(root: Path = ROOT, env: Mapping[str, str] | None = None) -> Path:
+    """`.env` in the project folder, unless TRADER_ENV_FILE names another (tests do)."""
+    override = (os.environ if env is None else env).get("TRADER_ENV_FILE")
+    return Path(override) if override else root / ".env"
+
+
+def read_env(root: Path = ROOT, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`.env` values (no interpolation: hashes contain `$`) overridden by the environment."""
+    path = env_file_path(root, env)
+    from_file = dotenv_values(path, interpolate=False) if path.exists() else {}
+    merged = {k: v for k, v in from_file.items() if v is not None}
+    merged.update(os.environ if env is None else env)
+    return {k: v.strip() for k, v in merged.items() if isinstance(v, str)}
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret's raw value, for the log redaction filter."""
+    secrets = (
+        settings.private_key,
+        settings.api_key,
+        settings.api_secret,
+        settings.api_passphrase,
+        settings.dashboard_password_hash,
+    )
+    values = [s.reveal() for s in secrets if s is not None]
+    if settings.private_key is not None:
+        values.append(settings.private_key.reveal().removeprefix("0x"))
+    return [v for v in values if len(v) >= 6]
+
+
+def _data_source(raw: str | None) -> DataSource:
+    value = (raw or "simulator").lower()
+    if value not in ("simulator", "polymarket"):
+        raise SettingsError(
+            f"DATA_SOURCE must be 'simulator' or 'polymarket', not {raw!r}. Fix it in .env."
+        )
+    return value  # type: ignore[return-value]
+
+
+def _hosts(env: Mapping[str, str], source: DataSource, port: int) -> dict[str, str]:
+    if source == "simulator":
+        base = f"http://127.0.0.1:{port}"
+        defaults = {
+            "CLOB_HOST": base,
+            "GAMMA_HOST": f"{base}/gamma",
+            "WS_HOST": f"ws://127.0.0.1:{port}/ws/",
+        }
+    else:
+        defaults = dict(POLYMARKET_HOSTS)
+    hosts = {k: (env.get(k) or v).rstrip("/") for k, v in defaults.items()}
+    hosts["WS_HOST"] += "/"
+    for key, value in hosts.items():
+        scheme = ("ws://", "wss://") if key == "WS_HOST" else ("http://", "https://")
+        if not value.startswith(scheme):
+            raise SettingsError(f"{key} must start with {' or '.join(scheme)}, got {value!r}.")
+    return hosts
+
+
+def _db_path(root: Path, raw: str) -> Path:
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def _int(env: Mapping[str, str], key: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{key} must be a whole number, got {raw!r}.") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{key} must be between {lo} and {hi}, got {value}.")
+    return value
+
+
+def _secret(raw: str | None) -> Secret | None:
+    return Secret(raw) if raw else None
+
+
+def _private_key(raw: str | None) -> Secret | None:
+    if not raw:
+        return None
+    if not _HEX_KEY.match(raw):
+        # Never echo the value: it may be a real key with a typo.
+        raise SettingsError(
+            "POLY_PRIVATE_KEY is malformed: expected 64 hex characters, optionally prefixed 0x."
+        )
+    return Secret(raw if raw.startswith("0x") else "0x" + raw)
+
+
+def _address(raw: str | None, key: str) -> str | None:
+    if not raw:
+        return None
+    if not _ADDRESS.match(raw):
+        raise SettingsError(f"{key} must be a 0x-prefixed 40-hex-digit address, got {raw!r}.")
+    return raw

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import EngineProcess, isolated_env
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return isolated_env(tmp_path)
+
+
+@pytest.fixture
+def engine(tmp_path: Path, env: dict[str, str]) -> Iterator[EngineProcess]:
+    """A real engine subprocess on a temp database, stopped after the test."""
+    proc = EngineProcess(tmp_path, env)
+    try:
+        yield proc
+    finally:
+        proc.cleanup()

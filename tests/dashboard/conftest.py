@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from storage.db import Database
+from storage.migrations import migrate
+from storage.passwords import hash_password
+from tests.helpers import ROOT
+
+PASSWORD = "correct horse battery"
+_HASH = hash_password(PASSWORD)
+
+
+@pytest.fixture
+def dash_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the dashboard at a fresh migrated DB and a password hash; returns the DB path."""
+    db_path = tmp_path / "trader.db"
+    migrate(db_path)
+    monkeypatch.setenv("TRADER_DB", str(db_path))
+    monkeypatch.setenv("TRADER_ENV_FILE", str(tmp_path / "none.env"))
+    monkeypatch.setenv("DASHBOARD_PASSWORD_HASH", _HASH)
+    for key in ("POLY_PRIVATE_KEY", "POLY_API_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE", "POLY_FUNDER"):
+        monkeypatch.delenv(key, raising=False)
+    return db_path
+
+
+@pytest.fixture
+def db(dash_env: Path) -> Iterator[Database]:
+    database = Database(dash_env)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def logged_in(dash_env: Path) -> Callable[[], AppTest]:
+    """An AppTest already past the password gate, on the Overview page."""
+
+    def make() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=20)
+        at.session_state["authenticated"] = True
+        return at.run()
+
+    return make

@@ -1,0 +1,96 @@
+"""Overview on a seeded database, and the controls posting exactly one command per press."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from storage.commands import post_command
+from storage.db import Database, now_ms
+
+
+def _commands(db: Database) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT kind, payload, actor FROM commands ORDER BY id"))]
+
+
+def test_overview_shows_state_mode_and_heartbeat(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET state='RUNNING', desired_state='RUNNING', "
+                          "heartbeat_at=:now, pid=4242"), {"now": now_ms()})
+    done = post_command(db, "start", {}, actor="dashboard")
+    with db.write() as conn:
+        conn.execute(text("UPDATE commands SET status='done', finished_at=created_at+42 WHERE id=:id"),
+                     {"id": done.id})
+    at = logged_in()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Lifecycle"] == "RUNNING" and metrics["Desired"] == "RUNNING" and metrics["Mode"] == "PAPER"
+    assert not at.error  # fresh heartbeat: no stale warning
+    table = at.dataframe[0].value
+    assert list(table["kind"]) == ["start"] and list(table["latency_ms"]) == [42]
+
+
+def test_stale_heartbeat_is_loud(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET state='RUNNING', heartbeat_at=:t, pid=1"),
+                     {"t": now_ms() - 60_000})
+    at = logged_in()
+    assert any("heartbeat is stale" in e.value for e in at.error)
+
+
+def test_kill_latch_is_shown(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET state='KILLED', kill_latched=1, kill_reason='news spike'"))
+    at = logged_in()
+    assert any("KILL LATCH SET: news spike" in e.value for e in at.error)
+
+
+def test_kill_needs_confirmation_and_posts_exactly_one_command(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    at = logged_in()
+    at.button(key="btn_kill").click().run()
+    assert _commands(db) == []  # the dialog is open, nothing posted yet
+    at.text_input(key="kill_reason").input("spread blew out")
+    at.button(key="kill_confirm").click().run()
+    assert not at.exception
+    # A frantic second press within the debounce window collapses into the same command.
+    at.button(key="btn_kill").click().run()
+    at.button(key="kill_confirm").click().run()
+    assert _commands(db) == [("kill", '{"reason": "spread blew out"}', "dashboard")]
+    with db.read() as conn:
+        audit = conn.execute(text("SELECT action, actor FROM audit_log")).fetchall()
+    assert [tuple(a) for a in audit] == [("command.post", "dashboard")]
+
+
+def test_cancelling_the_kill_dialog_posts_nothing(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    at = logged_in()
+    at.button(key="btn_kill").click().run()
+    at.button(key="kill_cancel").click().run()
+    assert _commands(db) == []
+    assert not [b for b in at.button if b.key == "kill_confirm"]
+
+
+def test_double_click_on_start_posts_one_command(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    at = logged_in()
+    at.button(key="btn_start").click().run()
+    at.button(key="btn_start").click().run()
+    assert [c[0] for c in _commands(db)] == ["start"]
+    at.button(key="btn_stop").click().run()
+    assert [c[0] for c in _commands(db)] == ["start", "stop"]
+
+
+def test_rearm_goes_through_a_confirmation(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    at = logged_in()
+    at.button(key="btn_rearm").click().run()
+    assert _commands(db) == []
+    at.button(key="rearm_confirm").click().run()
+    assert [c[0] for c in _commands(db)] == ["rearm"]
+
+
+def test_every_page_renders_without_exception(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    at = logged_in()
+    for page in ("markets", "orders", "strategies", "risk", "settings", "backtest", "audit", "overview"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page

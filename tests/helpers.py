@@ -1,0 +1,143 @@
+"""Shared test plumbing: isolated environments and real engine subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from storage import queries
+from storage.commands import CommandRow, get_command, post_command
+from storage.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "") -> Any:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+
+
+def isolated_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """Environment for a subprocess that touches nothing outside `tmp`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POLY_", "DASHBOARD_", "TRADER_"))}
+    env.update(
+        TRADER_DB=str(tmp / "trader.db"),
+        TRADER_ENV_FILE=str(tmp / "test.env"),
+        DATA_SOURCE="simulator",
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="INFO",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class EngineProcess:
+    """A real `python -m engine run` on a temp database."""
+
+    tmp: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.tmp / "engine.log"
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.env["TRADER_DB"])
+
+    def start(self, *, wait: bool = True) -> EngineProcess:
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "engine", "run"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        if wait:
+            self.wait_alive()
+        return self
+
+    def wait_alive(self, timeout: float = 15.0) -> None:
+        assert self.proc is not None
+        pid = self.proc.pid
+
+        def alive() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"engine exited with {self.proc.returncode}:\n{self.log()}")
+            if not self.db_path.exists():
+                return False
+            try:
+                status = queries.engine_status(self.db())
+            except Exception:
+                return False
+            # Booted: this pid beats and start-up recovery has finished.
+            return status.pid == pid and not status.heartbeat_stale and status.state != "STARTING"
+
+        wait_until(alive, timeout, what="engine heartbeat")
+
+    def db(self) -> Database:
+        if not hasattr(self, "_db"):
+            self._db = Database(self.db_path)
+        return self._db
+
+    def post(self, kind: str, payload: str | dict[str, Any] | None = None, **kw: Any) -> CommandRow:
+        return post_command(self.db(), kind, payload, actor="test", **kw)
+
+    def wait_command(self, command_id: int, timeout: float = 10.0) -> CommandRow:
+        def finished() -> CommandRow | None:
+            with self.db().read() as conn:
+                row = get_command(conn, command_id)
+            return row if row is not None and row.finished else None
+
+        return wait_until(finished, timeout, what=f"command {command_id}")
+
+    def run(self, kind: str, payload: str | dict[str, Any] | None = None, timeout: float = 10.0) -> CommandRow:
+        return self.wait_command(self.post(kind, payload).id, timeout)
+
+    def status(self) -> queries.EngineStatus:
+        return queries.engine_status(self.db())
+
+    def terminate(self, timeout: float = 20.0) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def crash(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def cleanup(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if hasattr(self, "_db"):
+            self._db.dispose()
+
+
+def run_cli(args: list[str], env: dict[str, str], input_text: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args], cwd=ROOT, env=env, input=input_text,
+        capture_output=True, text=True, timeout=timeout,
+    )

@@ -1,0 +1,116 @@
+"""The migrations are the schema; the SQLModel classes must mirror them exactly."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import UniqueConstraint, create_engine, inspect
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401  (registers the tables)
+from storage.migrations import (
+    SchemaTooNew,
+    applied_names,
+    is_migrated,
+    known_names,
+    migrate,
+)
+
+
+def _reflect(path: Path) -> dict[str, dict]:
+    insp = inspect(create_engine(f"sqlite:///{path}"))
+    out: dict[str, dict] = {}
+    for table in insp.get_table_names():
+        if table.startswith("_sqlite"):
+            continue
+        pk = set(insp.get_pk_constraint(table)["constrained_columns"])
+        out[table] = {
+            "columns": {
+                c["name"]: (str(c["type"]), bool(c["nullable"]) and c["name"] not in pk)
+                for c in insp.get_columns(table)
+            },
+            "pk": pk,
+            "indexes": {
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in insp.get_indexes(table)
+            },
+            "unique": {tuple(u["column_names"]) for u in insp.get_unique_constraints(table)},
+        }
+    return out
+
+
+def _models() -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        pk = {c.name for c in table.primary_key.columns}
+        unique = {
+            tuple(c.name for c in con.columns)
+            for con in table.constraints
+            if isinstance(con, UniqueConstraint)
+        } | {(c.name,) for c in table.columns if c.unique}
+        out[table.name] = {
+            "columns": {
+                c.name: (str(c.type.compile()), bool(c.nullable) and c.name not in pk)
+                for c in table.columns
+            },
+            "pk": pk,
+            "indexes": {
+                (i.name, tuple(c.name for c in i.columns), bool(i.unique)) for i in table.indexes
+            },
+            "unique": unique,
+        }
+    return out
+
+
+def test_empty_to_head_matches_models(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    applied = migrate(db)
+    assert applied == known_names()
+    reflected, models = _reflect(db), _models()
+    assert set(reflected) == set(models)
+    for table in models:
+        assert reflected[table] == models[table], table
+
+
+def test_migrate_is_idempotent_and_uses_wal(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    migrate(db)
+    assert migrate(db) == []
+    assert is_migrated(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT state, mode FROM engine_state").fetchall() == [("IDLE", "paper")]
+
+
+def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    migrate(db)
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('trader', '9999_future', 'x')"
+    )
+    conn.commit()
+    conn.close()
+    with pytest.raises(SchemaTooNew, match="9999_future"):
+        migrate(db)
+    conn = sqlite3.connect(db)
+    assert "9999_future" in applied_names(conn)
+
+
+def test_failed_migration_leaves_nothing_applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage import migrations
+
+    db = tmp_path / "t.db"
+
+    def boom(_db) -> None:
+        _db.execute("CREATE TABLE half_done (x INTEGER)")
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(migrations.m, "_migrations", [*migrations.m._migrations, migrations.m._Migration("9000_boom", boom)])
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        migrate(db)
+    conn = sqlite3.connect(db)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "half_done" not in tables and "engine_state" not in tables

@@ -1,0 +1,64 @@
+"""Settings: defaults, derivation of hosts, validation with clear messages, env beats .env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.settings import SettingsError, load_settings
+
+
+def _load(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
+    return load_settings({"TRADER_ENV_FILE": str(tmp_path / "x.env"), **env}, root=tmp_path)
+
+
+def test_defaults_point_at_the_local_simulator(tmp_path: Path) -> None:
+    s = _load(tmp_path)
+    assert s.data_source == "simulator"
+    assert (s.clob_host, s.gamma_host, s.ws_host) == (
+        "http://127.0.0.1:7788", "http://127.0.0.1:7788/gamma", "ws://127.0.0.1:7788/ws/")
+    assert s.db_path == tmp_path / "var" / "trader.db"
+    assert s.private_key is None and not s.live_credentials_present
+
+
+def test_polymarket_hosts(tmp_path: Path) -> None:
+    s = _load(tmp_path, DATA_SOURCE="polymarket")
+    assert s.clob_host == "https://clob.polymarket.com"
+    assert s.ws_host == "wss://ws-subscriptions-clob.polymarket.com/ws/"
+
+
+def test_environment_wins_over_env_file(tmp_path: Path) -> None:
+    (tmp_path / "x.env").write_text("SIMULATOR_PORT=9000\nTRADER_DB=from_file.db\n")
+    s = _load(tmp_path, TRADER_DB="/tmp/from_env.db")
+    assert s.simulator_port == 9000 and s.db_path == Path("/tmp/from_env.db")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("DATA_SOURCE", "binance", "DATA_SOURCE must be"),
+        ("SIMULATOR_PORT", "eighty", "whole number"),
+        ("SIMULATOR_PORT", "70000", "between 1 and 65535"),
+        ("POLY_SIGNATURE_TYPE", "7", "between 0 and 3"),
+        ("POLY_FUNDER", "0x123", "40-hex-digit address"),
+        ("CLOB_HOST", "ftp://x", "must start with"),
+    ],
+)
+def test_bad_values_give_clear_errors(tmp_path: Path, key: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        _load(tmp_path, **{key: value})
+
+
+def test_malformed_private_key_is_not_echoed(tmp_path: Path) -> None:
+    bad = "0x" + "zz" * 32
+    with pytest.raises(SettingsError) as err:
+        _load(tmp_path, POLY_PRIVATE_KEY=bad)
+    assert bad not in str(err.value) and "POLY_PRIVATE_KEY is malformed" in str(err.value)
+
+
+def test_credential_status_never_reveals_values(tmp_path: Path) -> None:
+    s = _load(tmp_path, POLY_PRIVATE_KEY="ab" * 32, POLY_API_KEY="k" * 10)
+    assert s.credential_status()["POLY_PRIVATE_KEY"] is True
+    assert s.private_key is not None and s.private_key.reveal() == "0x" + "ab" * 32
+    assert "ab" * 32 not in repr(s)
