@@ -124,6 +124,235 @@ def _0001_foundation(db: UtilsDatabase) -> None:
     db.execute("INSERT INTO engine_state (id, updated_at) VALUES (1, ?)", [now_ms()])
 
 
+
+@m(name="0002_markets")
+def _0002_markets(db: UtilsDatabase) -> None:
+    """Discovered markets (Gamma + CLOB metadata). Written by the engine's market refresh."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE markets (
+            condition_id TEXT PRIMARY KEY,
+            gamma_id TEXT,
+            question TEXT NOT NULL,
+            slug TEXT,
+            yes_token TEXT NOT NULL,
+            no_token TEXT NOT NULL,
+            outcomes TEXT NOT NULL DEFAULT '["Yes", "No"]',
+            tick INTEGER NOT NULL,
+            min_size INTEGER NOT NULL,
+            neg_risk INTEGER NOT NULL DEFAULT 0 CHECK (neg_risk IN (0, 1)),
+            neg_risk_market_id TEXT,
+            end_at INTEGER,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            closed INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1)),
+            accepting_orders INTEGER NOT NULL DEFAULT 1 CHECK (accepting_orders IN (0, 1)),
+            volume INTEGER NOT NULL DEFAULT 0,
+            volume_24h INTEGER NOT NULL DEFAULT 0,
+            liquidity INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            gamma_version TEXT,
+            fee_rate_ppm INTEGER NOT NULL DEFAULT 0,
+            fee_exponent INTEGER NOT NULL DEFAULT 1,
+            tradable INTEGER NOT NULL DEFAULT 1 CHECK (tradable IN (0, 1)),
+            untradable_reason TEXT,
+            resolved_outcome TEXT CHECK (resolved_outcome IN ('YES', 'NO')),
+            first_seen_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_markets_yes_token ON markets (yes_token);
+        CREATE INDEX ix_markets_no_token ON markets (no_token);
+        CREATE INDEX ix_markets_group ON markets (neg_risk_market_id);
+        CREATE INDEX ix_markets_end ON markets (end_at)
+        """,
+    )
+
+
+@m(name="0003_execution")
+def _0003_execution(db: UtilsDatabase) -> None:
+    """Orders, fills, positions, cash ledger and portfolio snapshots (executor-owned), and the
+    paper venue's own book of resting orders and trades (paper-venue-owned)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            client_id TEXT NOT NULL UNIQUE,
+            venue_order_id TEXT,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            filled INTEGER NOT NULL DEFAULT 0,
+            tif TEXT NOT NULL CHECK (tif IN ('GTC', 'GTD', 'FOK', 'FAK')),
+            post_only INTEGER NOT NULL DEFAULT 0 CHECK (post_only IN (0, 1)),
+            expires_at INTEGER,
+            status TEXT NOT NULL,
+            status_rank INTEGER NOT NULL,
+            signed_payload TEXT,
+            error TEXT,
+            flags TEXT NOT NULL DEFAULT '',
+            reason TEXT,
+            created_at INTEGER NOT NULL,
+            submitted_at INTEGER,
+            acked_at INTEGER,
+            updated_at INTEGER NOT NULL,
+            closed_at INTEGER
+        );
+        CREATE UNIQUE INDEX ux_orders_venue_id ON orders (mode, venue_order_id);
+        CREATE INDEX ix_orders_open ON orders (mode, status_rank);
+        CREATE INDEX ix_orders_market ON orders (condition_id);
+        CREATE INDEX ix_orders_strategy ON orders (strategy);
+        CREATE INDEX ix_orders_created ON orders (created_at);
+        CREATE TABLE fills (
+            id INTEGER PRIMARY KEY,
+            trade_id TEXT NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders (id),
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            fee INTEGER NOT NULL DEFAULT 0,
+            liquidity TEXT NOT NULL CHECK (liquidity IN ('MAKER', 'TAKER')),
+            status TEXT NOT NULL CHECK (status IN ('MATCHED', 'MINED', 'CONFIRMED', 'RETRYING', 'FAILED')),
+            status_rank INTEGER NOT NULL,
+            matched_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (trade_id, order_id)
+        );
+        CREATE INDEX ix_fills_order ON fills (order_id);
+        CREATE INDEX ix_fills_market ON fills (mode, condition_id);
+        CREATE INDEX ix_fills_matched ON fills (matched_at);
+        CREATE TABLE positions (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            settled INTEGER NOT NULL DEFAULT 0,
+            pending INTEGER NOT NULL DEFAULT 0,
+            cost INTEGER NOT NULL DEFAULT 0,
+            realized INTEGER NOT NULL DEFAULT 0,
+            fees INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (mode, strategy, token_id)
+        );
+        CREATE INDEX ix_positions_market ON positions (mode, condition_id);
+        CREATE TABLE cash_ledger (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('deposit', 'settlement', 'adjustment')),
+            amount INTEGER NOT NULL,
+            ref TEXT NOT NULL,
+            note TEXT,
+            UNIQUE (mode, kind, ref)
+        );
+        CREATE TABLE portfolio_snapshots (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'scheduled' CHECK (kind IN ('scheduled', 'daily')),
+            cash INTEGER NOT NULL,
+            positions_value INTEGER NOT NULL,
+            liquidation_value INTEGER NOT NULL,
+            equity INTEGER NOT NULL,
+            realized INTEGER NOT NULL,
+            unrealized INTEGER NOT NULL,
+            fees INTEGER NOT NULL,
+            exposure INTEGER NOT NULL
+        );
+        CREATE INDEX ix_snapshots_mode_at ON portfolio_snapshots (mode, at);
+        CREATE TABLE paper_orders (
+            venue_order_id TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            filled INTEGER NOT NULL DEFAULT 0,
+            queue_ahead INTEGER NOT NULL DEFAULT 0,
+            tif TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_paper_orders_status ON paper_orders (status);
+        CREATE TABLE paper_trades (
+            trade_id TEXT PRIMARY KEY,
+            venue_order_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            fee INTEGER NOT NULL DEFAULT 0,
+            liquidity TEXT NOT NULL CHECK (liquidity IN ('MAKER', 'TAKER')),
+            status TEXT NOT NULL,
+            matched_at INTEGER NOT NULL,
+            settle_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_paper_trades_order ON paper_trades (venue_order_id);
+        CREATE INDEX ix_paper_trades_status ON paper_trades (status)
+        """,
+    )
+
+
+@m(name="0004_risk")
+def _0004_risk(db: UtilsDatabase) -> None:
+    """Trading state (ACTIVE/REDUCING/HALTED), the risk gate's decisions log, operator and
+    external fair-value signals, and the engine's per-strategy error status."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE engine_state ADD COLUMN trading_state TEXT NOT NULL DEFAULT 'ACTIVE'
+            CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED'));
+        ALTER TABLE engine_state ADD COLUMN trading_state_reason TEXT;
+        ALTER TABLE engine_state ADD COLUMN trading_state_at INTEGER;
+        ALTER TABLE engine_state ADD COLUMN peak_equity INTEGER;
+        ALTER TABLE engine_state ADD COLUMN day_start_equity INTEGER;
+        ALTER TABLE engine_state ADD COLUMN day_started_at INTEGER;
+        ALTER TABLE strategies ADD COLUMN status TEXT NOT NULL DEFAULT 'ok'
+            CHECK (status IN ('ok', 'error'));
+        ALTER TABLE strategies ADD COLUMN last_error TEXT;
+        ALTER TABLE strategies ADD COLUMN error_at INTEGER;
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            side TEXT NOT NULL,
+            price INTEGER NOT NULL,
+            requested INTEGER NOT NULL,
+            approved INTEGER NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('resize', 'deny')),
+            reason TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX ix_decisions_at ON decisions (at);
+        CREATE INDEX ix_decisions_reason ON decisions (reason);
+        CREATE TABLE signals (
+            condition_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            fair_value INTEGER NOT NULL CHECK (fair_value BETWEEN 0 AND 1000000),
+            version INTEGER NOT NULL DEFAULT 1,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL,
+            PRIMARY KEY (condition_id, source)
+        )
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

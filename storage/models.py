@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Index, Integer, Text
+from sqlalchemy import Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -39,6 +39,12 @@ class EngineState(SQLModel, table=True):
     clean_exit: int = int_col(default=1)
     last_error: str | None = text_col(nullable=True, default=None)
     updated_at: int = int_col()
+    trading_state: str = text_col(default="ACTIVE")
+    trading_state_reason: str | None = text_col(nullable=True, default=None)
+    trading_state_at: int | None = int_col(nullable=True, default=None)
+    peak_equity: int | None = int_col(nullable=True, default=None)
+    day_start_equity: int | None = int_col(nullable=True, default=None)
+    day_started_at: int | None = int_col(nullable=True, default=None)
 
 
 class Command(SQLModel, table=True):
@@ -96,6 +102,9 @@ class Strategy(SQLModel, table=True):
     created_at: int = int_col()
     updated_at: int = int_col()
     updated_by: str = text_col()
+    status: str = text_col(default="ok")
+    last_error: str | None = text_col(nullable=True, default=None)
+    error_at: int | None = int_col(nullable=True, default=None)
 
 
 class Alert(SQLModel, table=True):
@@ -123,3 +132,223 @@ class AuditLog(SQLModel, table=True):
     entity: str = text_col()
     before: str | None = text_col(nullable=True, default=None)
     after: str | None = text_col(nullable=True, default=None)
+
+
+class Market(SQLModel, table=True):
+    __tablename__ = "markets"
+    __table_args__ = (
+        Index("ix_markets_yes_token", "yes_token"),
+        Index("ix_markets_no_token", "no_token"),
+        Index("ix_markets_group", "neg_risk_market_id"),
+        Index("ix_markets_end", "end_at"),
+    )
+
+    condition_id: str = text_col(primary_key=True)
+    gamma_id: str | None = text_col(nullable=True, default=None)
+    question: str = text_col()
+    slug: str | None = text_col(nullable=True, default=None)
+    yes_token: str = text_col()
+    no_token: str = text_col()
+    outcomes: str = text_col(default='["Yes", "No"]')
+    tick: int = int_col()
+    min_size: int = int_col()
+    neg_risk: int = int_col(default=0)
+    neg_risk_market_id: str | None = text_col(nullable=True, default=None)
+    end_at: int | None = int_col(nullable=True, default=None)
+    active: int = int_col(default=1)
+    closed: int = int_col(default=0)
+    accepting_orders: int = int_col(default=1)
+    volume: int = int_col(default=0)
+    volume_24h: int = int_col(default=0)
+    liquidity: int = int_col(default=0)
+    tags: str = text_col(default="[]")
+    gamma_version: str | None = text_col(nullable=True, default=None)
+    fee_rate_ppm: int = int_col(default=0)
+    fee_exponent: int = int_col(default=1)
+    tradable: int = int_col(default=1)
+    untradable_reason: str | None = text_col(nullable=True, default=None)
+    resolved_outcome: str | None = text_col(nullable=True, default=None)
+    first_seen_at: int = int_col()
+    updated_at: int = int_col()
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ux_orders_venue_id", "mode", "venue_order_id", unique=True),
+        Index("ix_orders_open", "mode", "status_rank"),
+        Index("ix_orders_market", "condition_id"),
+        Index("ix_orders_strategy", "strategy"),
+        Index("ix_orders_created", "created_at"),
+    )
+
+    id: int | None = int_col(primary_key=True, default=None)
+    client_id: str = text_col(unique=True)
+    venue_order_id: str | None = text_col(nullable=True, default=None)
+    mode: str = text_col()
+    strategy: str = text_col()
+    condition_id: str = text_col()
+    token_id: str = text_col()
+    outcome: str = text_col()
+    side: str = text_col()
+    price: int = int_col()
+    size: int = int_col()
+    filled: int = int_col(default=0)
+    tif: str = text_col()
+    post_only: int = int_col(default=0)
+    expires_at: int | None = int_col(nullable=True, default=None)
+    status: str = text_col()
+    status_rank: int = int_col()
+    signed_payload: str | None = text_col(nullable=True, default=None)
+    error: str | None = text_col(nullable=True, default=None)
+    flags: str = text_col(default="")
+    reason: str | None = text_col(nullable=True, default=None)
+    created_at: int = int_col()
+    submitted_at: int | None = int_col(nullable=True, default=None)
+    acked_at: int | None = int_col(nullable=True, default=None)
+    updated_at: int = int_col()
+    closed_at: int | None = int_col(nullable=True, default=None)
+
+
+class Fill(SQLModel, table=True):
+    __tablename__ = "fills"
+    __table_args__ = (
+        UniqueConstraint("trade_id", "order_id"),
+        Index("ix_fills_order", "order_id"),
+        Index("ix_fills_market", "mode", "condition_id"),
+        Index("ix_fills_matched", "matched_at"),
+    )
+
+    id: int | None = int_col(primary_key=True, default=None)
+    trade_id: str = text_col()
+    order_id: int = int_col(foreign_key="orders.id")
+    mode: str = text_col()
+    strategy: str = text_col()
+    condition_id: str = text_col()
+    token_id: str = text_col()
+    outcome: str = text_col()
+    side: str = text_col()
+    price: int = int_col()
+    size: int = int_col()
+    fee: int = int_col(default=0)
+    liquidity: str = text_col()
+    status: str = text_col()
+    status_rank: int = int_col()
+    matched_at: int = int_col()
+    updated_at: int = int_col()
+
+
+class Position(SQLModel, table=True):
+    __tablename__ = "positions"
+    __table_args__ = (Index("ix_positions_market", "mode", "condition_id"),)
+
+    mode: str = text_col(primary_key=True)
+    strategy: str = text_col(primary_key=True)
+    token_id: str = text_col(primary_key=True)
+    condition_id: str = text_col()
+    outcome: str = text_col()
+    settled: int = int_col(default=0)
+    pending: int = int_col(default=0)
+    cost: int = int_col(default=0)
+    realized: int = int_col(default=0)
+    fees: int = int_col(default=0)
+    updated_at: int = int_col()
+
+
+class CashEntry(SQLModel, table=True):
+    __tablename__ = "cash_ledger"
+    __table_args__ = (UniqueConstraint("mode", "kind", "ref"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    mode: str = text_col()
+    at: int = int_col()
+    kind: str = text_col()
+    amount: int = int_col()
+    ref: str = text_col()
+    note: str | None = text_col(nullable=True, default=None)
+
+
+class PortfolioSnapshot(SQLModel, table=True):
+    __tablename__ = "portfolio_snapshots"
+    __table_args__ = (Index("ix_snapshots_mode_at", "mode", "at"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    mode: str = text_col()
+    at: int = int_col()
+    kind: str = text_col(default="scheduled")
+    cash: int = int_col()
+    positions_value: int = int_col()
+    liquidation_value: int = int_col()
+    equity: int = int_col()
+    realized: int = int_col()
+    unrealized: int = int_col()
+    fees: int = int_col()
+    exposure: int = int_col()
+
+
+class PaperOrder(SQLModel, table=True):
+    __tablename__ = "paper_orders"
+    __table_args__ = (Index("ix_paper_orders_status", "status"),)
+
+    venue_order_id: str = text_col(primary_key=True)
+    token_id: str = text_col()
+    condition_id: str = text_col()
+    side: str = text_col()
+    price: int = int_col()
+    size: int = int_col()
+    filled: int = int_col(default=0)
+    queue_ahead: int = int_col(default=0)
+    tif: str = text_col()
+    status: str = text_col()
+    created_at: int = int_col()
+    updated_at: int = int_col()
+
+
+class PaperTrade(SQLModel, table=True):
+    __tablename__ = "paper_trades"
+    __table_args__ = (
+        Index("ix_paper_trades_order", "venue_order_id"),
+        Index("ix_paper_trades_status", "status"),
+    )
+
+    trade_id: str = text_col(primary_key=True)
+    venue_order_id: str = text_col()
+    token_id: str = text_col()
+    side: str = text_col()
+    price: int = int_col()
+    size: int = int_col()
+    fee: int = int_col(default=0)
+    liquidity: str = text_col()
+    status: str = text_col()
+    matched_at: int = int_col()
+    settle_at: int = int_col()
+    updated_at: int = int_col()
+
+
+class Decision(SQLModel, table=True):
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_at", "at"), Index("ix_decisions_reason", "reason"))
+
+    id: int | None = int_col(primary_key=True, default=None)
+    at: int = int_col()
+    mode: str = text_col()
+    strategy: str = text_col()
+    condition_id: str = text_col()
+    side: str = text_col()
+    price: int = int_col()
+    requested: int = int_col()
+    approved: int = int_col()
+    action: str = text_col()
+    reason: str = text_col()
+    detail: str | None = text_col(nullable=True, default=None)
+
+
+class Signal(SQLModel, table=True):
+    __tablename__ = "signals"
+
+    condition_id: str = text_col(primary_key=True)
+    source: str = text_col(primary_key=True)
+    fair_value: int = int_col()
+    version: int = int_col(default=1)
+    updated_at: int = int_col()
+    updated_by: str = text_col()

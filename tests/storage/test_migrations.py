@@ -114,3 +114,22 @@ def test_failed_migration_leaves_nothing_applied(tmp_path: Path, monkeypatch: py
     conn = sqlite3.connect(db)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "half_done" not in tables and "engine_state" not in tables
+
+
+def test_old_database_keeps_its_rows_when_migrated(tmp_path: Path) -> None:
+    from sqlite_utils import Database as UtilsDatabase
+
+    from storage import migrations
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrations.m.apply(UtilsDatabase(conn), stop_before="0002_markets")
+    conn.execute("UPDATE engine_state SET state='KILLED', kill_latched=1, kill_reason='old'")
+    conn.execute("INSERT INTO strategies (name, kind, params, enabled, created_at, updated_at, updated_by) "
+                 "VALUES ('mm1', 'market_making', '{}', 1, 1, 1, 'me')")
+    conn.close()
+    assert "0002_markets" in migrate(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT state, kill_latched, kill_reason, trading_state FROM engine_state").fetchone() == (
+        "KILLED", 1, "old", "ACTIVE")
+    assert conn.execute("SELECT name, enabled, status FROM strategies").fetchall() == [("mm1", 1, "ok")]

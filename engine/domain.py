@@ -1,0 +1,262 @@
+"""Value types shared by feeds, strategies, the risk gate, the executor and the venues.
+
+Units (the same as the database): prices, sizes and money are integer micro-units.
+A price is micro-USDC per share (0.52 -> 520_000); a size is micro-shares (10 -> 10_000_000);
+cash is micro-USDC. A winning token pays ONE. Times are epoch milliseconds.
+
+Books are kept best-first internally (bids descending, asks ascending), unlike the venue's
+wire format, which lists the best level last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from enum import StrEnum
+
+MICRO = 1_000_000
+ONE = MICRO  # what a winning token pays, in micro-USDC
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class Outcome(StrEnum):
+    YES = "YES"
+    NO = "NO"
+
+    @property
+    def other(self) -> Outcome:
+        return Outcome.NO if self is Outcome.YES else Outcome.YES
+
+
+class Tif(StrEnum):
+    GTC = "GTC"  # rests until cancelled
+    GTD = "GTD"  # rests until its expiry
+    FOK = "FOK"  # fills completely at once or not at all
+    FAK = "FAK"  # fills what it can at once, the rest is cancelled
+
+
+class BadNumber(ValueError):
+    pass
+
+
+def to_micros(value: str | int | float | Decimal, *, exact: bool = False) -> int:
+    """Convert a venue decimal ("0.515", "192.3", 5) to micro-units.
+
+    Floats are converted through their shortest repr, never their binary value. Anything
+    finer than 1e-6 is rounded down, or refused when `exact` is set.
+    """
+    try:
+        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise BadNumber(f"not a number: {value!r}") from None
+    if not dec.is_finite():
+        raise BadNumber(f"not a finite number: {value!r}")
+    scaled = dec * MICRO
+    whole = scaled.to_integral_value(rounding=ROUND_DOWN)
+    if exact and whole != scaled:
+        raise BadNumber(f"{value!r} has more than 6 decimal places")
+    return int(whole)
+
+
+def from_micros(micros: int) -> Decimal:
+    return Decimal(micros) / MICRO
+
+
+def fmt(micros: int) -> str:
+    """Shortest exact decimal string for micro-units: 520000 -> '0.52'."""
+    text = format(from_micros(micros), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def notional(price: int, size: int) -> int:
+    """Cost in micro-USDC of `size` micro-shares at `price`, rounded down."""
+    return price * size // MICRO
+
+
+def complement(price: int) -> int:
+    """The other outcome's price: a YES bid at p is a NO ask at 1 - p."""
+    return ONE - price
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    price: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """One token's order book at a moment: best level first on both sides."""
+
+    token_id: str
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    updated_ms: int
+
+    @property
+    def best_bid(self) -> Level | None:
+        return self.bids[0] if self.bids else None
+
+    @property
+    def best_ask(self) -> Level | None:
+        return self.asks[0] if self.asks else None
+
+    @property
+    def mid(self) -> int | None:
+        """Midpoint of the best bid and ask; None unless both exist (never invented)."""
+        if not self.bids or not self.asks:
+            return None
+        return (self.bids[0].price + self.asks[0].price) // 2
+
+    @property
+    def spread(self) -> int | None:
+        if not self.bids or not self.asks:
+            return None
+        return self.asks[0].price - self.bids[0].price
+
+    def age_ms(self, now_ms: int) -> int:
+        return max(0, now_ms - self.updated_ms)
+
+    def mirrored(self, token_id: str) -> Book:
+        """The complementary token's book: bids at p become asks at 1 - p and vice versa."""
+        return Book(
+            token_id=token_id,
+            bids=tuple(Level(complement(lv.price), lv.size) for lv in self.asks),
+            asks=tuple(Level(complement(lv.price), lv.size) for lv in self.bids),
+            updated_ms=self.updated_ms,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """Static facts about one binary market (one condition, a YES and a NO token)."""
+
+    condition_id: str
+    question: str
+    yes_token: str
+    no_token: str
+    tick: int
+    min_size: int
+    neg_risk: bool = False
+    neg_risk_market_id: str | None = None
+    end_ms: int | None = None
+    fee_rate_ppm: int = 0
+    fee_exponent: int = 1
+    tradable: bool = True
+    accepting_orders: bool = True
+    closed: bool = False
+    slug: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def token(self, outcome: Outcome) -> str:
+        return self.yes_token if outcome is Outcome.YES else self.no_token
+
+    def outcome_of(self, token_id: str) -> Outcome:
+        if token_id == self.yes_token:
+            return Outcome.YES
+        if token_id == self.no_token:
+            return Outcome.NO
+        raise KeyError(f"token {token_id} is not in market {self.condition_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketView:
+    """What a strategy sees of one market at one moment. Prices are YES prices."""
+
+    info: MarketInfo
+    yes: Book | None
+    no: Book | None
+    last_trade: int | None = None
+    fair_value: int | None = None  # operator or external signal, probability in micros
+    reference: int | None = None  # external reference price (YES space), when configured
+
+    def data_age_ms(self, now_ms: int) -> int | None:
+        """Age of the older of the two books; None when either book is missing."""
+        if self.yes is None or self.no is None:
+            return None
+        return max(self.yes.age_ms(now_ms), self.no.age_ms(now_ms))
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The market picture handed to strategies: only their markets, frozen."""
+
+    now_ms: int
+    markets: Mapping[str, MarketView]
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One strategy's holdings in one market: settled and pending shares per outcome."""
+
+    condition_id: str
+    yes: int = 0
+    no: int = 0
+    yes_pending: int = 0
+    no_pending: int = 0
+    cost: int = 0  # micro-USDC paid for what is held
+
+    @property
+    def net_yes(self) -> int:
+        """YES-equivalent exposure: a NO share is a short YES share."""
+        return self.yes + self.yes_pending - self.no - self.no_pending
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    client_id: str
+    condition_id: str
+    outcome: Outcome
+    side: Side
+    price: int
+    size: int
+    filled: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyState:
+    """What a strategy may know about itself: its positions, working orders and cash."""
+
+    name: str
+    positions: Mapping[str, PositionView] = field(default_factory=dict)
+    open_orders: tuple[OrderView, ...] = ()
+    cash: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """One desired order in YES space: BUY or SELL YES at `price` for `size` shares.
+
+    The planner routes it to a legal venue order: a SELL of YES not held becomes a BUY of
+    NO at 1 - price, and a BUY of YES while holding NO first sells the NO.
+    """
+
+    side: Side
+    price: int
+    size: int
+    tif: Tif = Tif.GTC
+    post_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A strategy's complete wish for one market now; the latest one wins.
+
+    `quotes` are the orders the strategy wants working (resting quotes) or wants sent now
+    (FOK/FAK takes). An empty tuple means: no orders from this strategy in this market.
+    """
+
+    strategy: str
+    condition_id: str
+    quotes: tuple[Quote, ...]
+    reason: str = ""

@@ -1,0 +1,46 @@
+"""Market-data events the feed publishes to its listeners (executor, paper venue, recorder)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.domain import Side
+
+
+@dataclass(frozen=True, slots=True)
+class BookChanged:
+    """The cached book of `token_id` changed (snapshot, delta or REST resync)."""
+
+    token_id: str
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class TradePrint:
+    """A trade on the venue (anyone's): `side` is the taker's side, `price` the token price."""
+
+    token_id: str
+    price: int
+    size: int
+    side: Side
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class TickSizeChanged:
+    token_id: str
+    old_tick: int
+    new_tick: int
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketResolved:
+    condition_id: str
+    winning_token: str | None
+    at_ms: int
+
+
+MarketEvent = BookChanged | TradePrint | TickSizeChanged | MarketResolved
+MarketListener = Callable[[MarketEvent], None]

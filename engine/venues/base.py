@@ -1,0 +1,190 @@
+"""The Venue protocol: what the executor asks of a venue, and what a venue reports back.
+
+Venues are I/O only. They never decide what to trade and never write trading state; the
+executor persists every request before sending it (intent before network) and applies
+every report. Paper (engine/venues/paper.py) and live (engine/venues/polymarket.py) both
+implement this protocol, so paper and live share everything but the venue.
+
+Order placement is two steps so the executor can commit the signed order and its id
+before any network call: `prepare` (sign; no network) then `submit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from engine.domain import Side, Tif
+
+VenueMode = Literal["paper", "live"]
+
+
+class VenueOrderStatus(StrEnum):
+    """Order statuses as the venue reports them, normalised (no ORDER_STATUS_ prefix)."""
+
+    LIVE = "LIVE"
+    MATCHED = "MATCHED"
+    DELAYED = "DELAYED"
+    UNMATCHED = "UNMATCHED"
+    CANCELED = "CANCELED"
+    CANCELED_MARKET_RESOLVED = "CANCELED_MARKET_RESOLVED"
+    INVALID = "INVALID"
+
+
+class TradeStatus(StrEnum):
+    MATCHED = "MATCHED"
+    MINED = "MINED"
+    CONFIRMED = "CONFIRMED"
+    RETRYING = "RETRYING"
+    FAILED = "FAILED"
+
+
+def normalize_order_status(raw: str) -> VenueOrderStatus:
+    """Accept both `LIVE` and `ORDER_STATUS_LIVE` styles, any case."""
+    value = raw.strip().upper().removeprefix("ORDER_STATUS_")
+    if value == "CANCELLED":
+        value = "CANCELED"
+    return VenueOrderStatus(value)
+
+
+def normalize_trade_status(raw: str) -> TradeStatus:
+    return TradeStatus(raw.strip().upper().removeprefix("TRADE_STATUS_"))
+
+
+class VenueError(Exception):
+    """A venue call failed. `retryable` says whether trying again may succeed."""
+
+    retryable = False
+
+
+class OrderRejected(VenueError):
+    """The venue refused the order (bad tick, size, balance, post-only crossing, ...)."""
+
+
+class VenueUnavailable(VenueError):
+    """Timeouts, 425/429/5xx after the adapter's own retries: the outcome is unknown."""
+
+    retryable = True
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A legal order in token space (the planner has already applied tick and size rules)."""
+
+    client_id: str
+    condition_id: str
+    token_id: str
+    side: Side
+    price: int
+    size: int
+    tif: Tif = Tif.GTC
+    post_only: bool = False
+    expires_at_s: int = 0  # GTD only, unix seconds
+    neg_risk: bool = False
+    tick: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOrder:
+    request: OrderRequest
+    venue_order_id: str  # live: the EIP-712 digest the venue will use as orderID
+    payload: str  # the exact JSON that will be sent (signed order), for the record
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceResult:
+    venue_order_id: str
+    status: VenueOrderStatus
+    trade_ids: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    canceled: tuple[str, ...] = ()
+    not_canceled: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrder:
+    """An order as the venue reports it (open orders, lookups, user-channel updates)."""
+
+    venue_order_id: str
+    condition_id: str
+    token_id: str
+    side: Side
+    price: int
+    size: int
+    filled: int
+    status: VenueOrderStatus
+    created_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VenueTrade:
+    """One of our fills: `side`, `price` and `size` are our order's, not the taker's."""
+
+    trade_id: str
+    venue_order_id: str
+    condition_id: str
+    token_id: str
+    side: Side
+    price: int
+    size: int
+    fee: int
+    status: TradeStatus
+    liquidity: Literal["MAKER", "TAKER"]
+    matched_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    collateral: int
+    tokens: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    order: VenueOrder
+
+
+@dataclass(frozen=True, slots=True)
+class TradeEvent:
+    trade: VenueTrade
+
+
+VenueEvent = OrderEvent | TradeEvent
+EventSink = Callable[[VenueEvent], None]
+
+
+class Venue(Protocol):
+    mode: VenueMode
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect and begin delivering order and trade events to `sink`."""
+
+    async def prepare(self, request: OrderRequest) -> PreparedOrder:
+        """Build (and sign) the order without any network call."""
+
+    async def submit(self, prepared: PreparedOrder) -> PlaceResult:
+        """Send it. A retried or timed-out send never creates a second order."""
+
+    async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
+        """Send up to 15 orders in one request, results in the same order."""
+
+    async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult: ...
+
+    async def cancel_all(self) -> CancelResult:
+        """Safety interrupt: jumps every queue, drops queued placements, not rate-limited."""
+
+    async def get_order(self, venue_order_id: str) -> VenueOrder | None: ...
+
+    async def open_orders(self) -> list[VenueOrder]: ...
+
+    async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]: ...
+
+    async def balances(self, token_ids: Sequence[str]) -> Balances: ...
+
+    async def close(self) -> None: ...
