@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.desk import Desk, make_desk
 from tests.helpers import EngineProcess, isolated_env
 
 
@@ -21,3 +22,12 @@ def engine(tmp_path: Path, env: dict[str, str]) -> Iterator[EngineProcess]:
         yield proc
     finally:
         proc.cleanup()
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    """A paper desk on a temp database (see tests/desk.py)."""
+    d = make_desk(tmp_path / "desk.db")
+    yield d
+    d.loop.close()
+    d.db.dispose()

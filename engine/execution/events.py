@@ -1,0 +1,187 @@
+"""Applying venue reports to the executor's tables: the one place orders and fills change
+after placement. Forward-only statuses and (trade, order)-keyed fills make every report
+idempotent, so live events, REST lookups at recovery and replays can all go through here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from engine.domain import ONE, Outcome, Tif
+from engine.execution import store
+from engine.execution.ledger import FillFact, cash_effect
+from engine.execution.status import OrderStatus, from_venue
+from engine.execution.store import FillWrite, OrderRow
+from engine.venues.base import (
+    OrderEvent,
+    TradeEvent,
+    TradeStatus,
+    VenueEvent,
+    VenueOrder,
+    VenueOrderStatus,
+    VenueTrade,
+)
+from storage.audit import raise_alert
+
+if TYPE_CHECKING:
+    from engine.execution.executor import Executor
+    from engine.execution.state import ExecutionState
+
+log = logging.getLogger("engine.executor.events")
+IMPORTED = "imported"
+
+
+class EventApplier:
+    def __init__(self, executor: Executor):
+        self.ex = executor
+        # Trades for orders we have no row for yet, waiting for the order's own report.
+        self.orphans: dict[str, list[VenueTrade]] = {}
+
+    @property
+    def state(self) -> ExecutionState:
+        return self.ex.state
+
+    def apply(self, event: VenueEvent) -> None:
+        if isinstance(event, OrderEvent):
+            self.order_report(event.order)
+        elif isinstance(event, TradeEvent):
+            self.trade_report(event.trade)
+
+    # -- orders ------------------------------------------------------------------------
+
+    def _find(self, venue_order_id: str) -> OrderRow | None:
+        order_id = self.state.by_venue.get(venue_order_id)
+        if order_id is not None:
+            return self.state.orders[order_id]
+        with self.ex.db.read() as conn:
+            return store.order_by_venue_id(conn, self.ex.mode, venue_order_id)
+
+    def order_report(self, report: VenueOrder) -> OrderRow:
+        row = self._find(report.venue_order_id) or self.import_order(report)
+        orphans = self.orphans.pop(report.venue_order_id, [])
+        filled = max(row.filled, report.filled)
+        status = from_venue(report.status, size=row.size, filled=filled)
+        now = self.ex.clock()
+        with self.ex.db.write() as conn:
+            store.advance(conn, row.id, status, now, filled=report.filled, acked=True)
+            row = store.order_by_id(conn, row.id)
+        self.state.track(row)
+        for trade in orphans:
+            self.trade_report(trade)
+        return row
+
+    def cancel_acknowledged(self, venue_order_ids: Iterable[str]) -> None:
+        """The venue confirmed these cancels: now, and only now, their reservations go."""
+        now = self.ex.clock()
+        rows = [r for r in (self._find(v) for v in venue_order_ids) if r is not None]
+        if not rows:
+            return
+        with self.ex.db.write() as conn:
+            for row in rows:
+                status = OrderStatus.FILLED if row.filled >= row.size else OrderStatus.CANCELED
+                store.advance(conn, row.id, status, now, acked=True)
+            refreshed = [store.order_by_id(conn, r.id) for r in rows]
+        for row in refreshed:
+            self.state.track(row)
+
+    def import_orphans_as_is(self, venue_order_id: str) -> None:
+        """The venue does not know the order of these trades: keep the fills anyway, flagged."""
+        trades = self.orphans.pop(venue_order_id, [])
+        if not trades:
+            return
+        first = trades[0]
+        total = sum(t.size for t in {t.trade_id: t for t in trades}.values())
+        self.import_order(VenueOrder(venue_order_id, first.condition_id, first.token_id, first.side, first.price,
+                                     total, total, VenueOrderStatus.MATCHED))
+        for trade in trades:
+            self.trade_report(trade)
+
+    def import_order(self, report: VenueOrder) -> OrderRow:
+        """An order the venue has and we never recorded: import it, flag it, alert."""
+        market = self.ex.catalog.by_token(report.token_id)
+        outcome = market.outcome_of(report.token_id) if market else Outcome.YES
+        now = self.ex.clock()
+        with self.ex.db.write() as conn:
+            row = store.insert_order(
+                conn, client_id=f"imported:{report.venue_order_id}", venue_order_id=report.venue_order_id,
+                mode=self.ex.mode, strategy=IMPORTED, condition_id=report.condition_id, token_id=report.token_id,
+                outcome=outcome, side=report.side, price=report.price, size=report.size, tif=Tif.GTC,
+                post_only=False, payload=None, reason="found at the venue, unknown locally", now=now,
+                status=OrderStatus.LIVE, flags=IMPORTED,
+            )
+            raise_alert(conn, level="warning", source="executor", code="ORDER_IMPORTED",
+                        message=f"order {report.venue_order_id} found at the venue but not locally: imported "
+                                "and flagged (strategy 'imported'); cancel it from Orders if unwanted")
+        self.state.track(row)
+        return row
+
+    # -- fills -------------------------------------------------------------------------
+
+    def trade_report(self, trade: VenueTrade) -> None:
+        row = self._find(trade.venue_order_id)
+        if row is None:
+            # Its size and status come with the order's own report: hold the trade until then.
+            self.orphans.setdefault(trade.venue_order_id, []).append(trade)
+            self.ex.request_lookup(trade.venue_order_id)
+            return
+        now = self.ex.clock()
+        fill = FillWrite(trade.trade_id, row, trade.price, trade.size, trade.fee, trade.liquidity,
+                         trade.status, trade.matched_ms)
+        with self.ex.db.write() as conn:
+            changed, previous = store.upsert_fill(conn, fill, now)
+            if not changed:
+                return
+            total = store.order_fill_total(conn, row.id)
+            status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
+            store.advance(conn, row.id, status, now, filled=total)
+            totals = store.recompute_position(
+                conn, mode=self.ex.mode, strategy=row.strategy, token_id=row.token_id,
+                condition_id=row.condition_id, outcome=row.outcome, payout=self._payout(row), now=now,
+            )
+            if trade.status is TradeStatus.FAILED:
+                raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
+                            message=f"trade {trade.trade_id} FAILED on chain after matching: the fill of "
+                                    f"order {row.client_id} was reversed (position and cash restored)")
+            refreshed = store.order_by_id(conn, row.id)
+        self.state.track(refreshed)
+        self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
+        self.state.cash += _cash_delta(trade, row, previous)
+
+    def _payout(self, row: OrderRow) -> int | None:
+        winner = self.ex.catalog.resolution(row.condition_id)
+        if winner is None:
+            return None
+        return ONE if winner is row.outcome else 0
+
+    # -- resolution --------------------------------------------------------------------
+
+    def settle_market(self, condition_id: str, winner: Outcome) -> int:
+        """A market resolved: positions settle at 1/0 and the payout is credited as cash."""
+        self.ex.catalog.mark_resolved(condition_id, winner)
+        now = self.ex.clock()
+        credited = 0
+        keys = [k for k, (cid, _) in self.state.position_market.items() if cid == condition_id]
+        with self.ex.db.write() as conn:
+            for strategy, token in keys:
+                _, outcome = self.state.position_market[(strategy, token)]
+                held = self.state.totals(strategy, token).size
+                payout = ONE if outcome is winner else 0
+                amount = held * payout // ONE
+                if held > 0 and store.add_cash_entry(conn, mode=self.ex.mode, kind="settlement", amount=amount,
+                                                     ref=f"{condition_id}:{strategy}:{token}",
+                                                     note=f"{outcome.value} resolved {'won' if payout else 'lost'}",
+                                                     now=now):
+                    credited += amount
+                totals = store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
+                                                  condition_id=condition_id, outcome=outcome, payout=payout, now=now)
+                self.state.set_position(strategy, token, condition_id, outcome, totals)
+        self.state.cash += credited
+        return credited
+
+
+def _cash_delta(trade: VenueTrade, row: OrderRow, previous: TradeStatus | None) -> int:
+    after = cash_effect(FillFact(row.side, trade.price, trade.size, trade.fee, trade.status))
+    before = 0 if previous is None else cash_effect(FillFact(row.side, trade.price, trade.size, trade.fee, previous))
+    return after - before

@@ -1,0 +1,93 @@
+"""Pure ledger arithmetic: positions folded from fills, cash, marks. No I/O.
+
+Positions are always a function of fills (plus a market's resolution), so recomputing one
+from its fills gives the same answer as applying events incrementally, in any order.
+Average-cost accounting; fees are tracked separately from realized PnL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from engine.domain import MICRO, Side, notional
+from engine.venues.base import TradeStatus
+
+SETTLED = frozenset({TradeStatus.MINED, TradeStatus.CONFIRMED})
+
+
+@dataclass(frozen=True, slots=True)
+class FillFact:
+    """The parts of a fill the ledger needs."""
+
+    side: Side
+    price: int
+    size: int
+    fee: int
+    status: TradeStatus
+
+
+@dataclass(frozen=True, slots=True)
+class PositionTotals:
+    settled: int = 0  # shares from MINED/CONFIRMED fills
+    pending: int = 0  # shares from MATCHED/RETRYING fills (negative for pending sells)
+    cost: int = 0  # micro-USDC cost basis of what is held
+    realized: int = 0  # micro-USDC, before fees
+    fees: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.settled + self.pending
+
+    @property
+    def sellable(self) -> int:
+        """What may be sold: settled shares, less what pending sells already promised."""
+        return max(0, self.settled + min(0, self.pending))
+
+    def unrealized(self, mark: int | None) -> int:
+        return 0 if mark is None else notional(mark, self.size) - self.cost
+
+    def value(self, mark: int | None) -> int:
+        return 0 if mark is None else notional(mark, self.size)
+
+
+def fold(fills: Iterable[FillFact], payout: int | None = None) -> PositionTotals:
+    """Fold fills (in match order) into a position; `payout` (ONE or 0) closes it at resolution."""
+    settled = pending = cost = realized = fees = 0
+    for fill in fills:
+        if fill.status is TradeStatus.FAILED:
+            continue  # a ghost fill never happened
+        fees += fill.fee
+        held = settled + pending
+        if fill.side is Side.BUY:
+            cost += notional(fill.price, fill.size)
+            delta = fill.size
+        else:
+            removed = cost * min(fill.size, held) // held if held > 0 else 0
+            realized += notional(fill.price, fill.size) - removed
+            cost -= removed
+            delta = -fill.size
+        if fill.status in SETTLED:
+            settled += delta
+        else:
+            pending += delta
+    if payout is not None and settled + pending > 0:
+        realized += notional(payout, settled + pending) - cost
+        settled = pending = cost = 0
+    return PositionTotals(settled, pending, cost, realized, fees)
+
+
+def cash_effect(fill: FillFact) -> int:
+    """What a fill does to cash: buys pay, sells receive, both pay fees; ghosts do nothing."""
+    if fill.status is TradeStatus.FAILED:
+        return 0
+    amount = notional(fill.price, fill.size)
+    return (-amount if fill.side is Side.BUY else amount) - fill.fee
+
+
+def taker_fee(price: int, size: int, rate_ppm: int, exponent: int) -> int:
+    """Polymarket's fee: per share rate * (p * (1 - p)) ** exponent, in micro-USDC, rounded down."""
+    if rate_ppm <= 0 or size <= 0:
+        return 0
+    base = price * (MICRO - price)  # p(1-p) scaled by MICRO**2
+    return rate_ppm * base**exponent * size // (MICRO ** (2 * exponent) * MICRO)

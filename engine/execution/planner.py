@@ -1,0 +1,246 @@
+"""The planner: turn a strategy's YES-space quotes into legal venue orders, and decide
+which working orders to keep, cancel or place. Pure: no I/O, no clock.
+
+Routing (binary complement): selling YES you do not hold is buying NO at 1 - p, and
+buying YES while holding NO first sells the NO (reduce first). Legality: prices on the
+tick grid within [tick, 1 - tick] (buys rounded down, sells up: never worse than asked),
+sizes in 0.01-share lots, nothing below the market's minimum size; what cannot be placed
+legally becomes an explicit residual with a reason, never a rejected order.
+
+Reconciliation keeps queue position: a working order at the same price and size as a
+desired one is left alone. SELLs are sized from settled inventory minus what working
+SELLs already reserve, and a replacement SELL waits until the old SELL's cancel is
+acknowledged, so SELLs never overlap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from engine.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
+from engine.execution.status import OrderStatus
+
+LOT = 10_000  # sizes travel with 2 decimals: 0.01 share
+TAKE = frozenset({Tif.FOK, Tif.FAK})
+# FOK/FAK amounts the venue accepts: a BUY's USDC to 2 decimals, a SELL's USDC to 4.
+_TAKE_NOTIONAL_STEP = {Side.BUY: 10_000, Side.SELL: 100}
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSpec:
+    """A legal order the planner wants at the venue (token space)."""
+
+    token_id: str
+    outcome: Outcome
+    side: Side
+    price: int
+    size: int
+    tif: Tif = Tif.GTC
+    post_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingOrder:
+    """A non-terminal order of this strategy in this market, as the planner sees it."""
+
+    client_id: str
+    token_id: str
+    side: Side
+    price: int
+    size: int
+    filled: int
+    tif: Tif
+    status: OrderStatus
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.size - self.filled)
+
+    @property
+    def cancelling(self) -> bool:
+        return self.status is OrderStatus.CANCEL_PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """Settled shares the strategy may sell: settled + pending sells (negative) only."""
+
+    yes: int = 0
+    no: int = 0
+
+    def of(self, outcome: Outcome) -> int:
+        return self.yes if outcome is Outcome.YES else self.no
+
+
+@dataclass(frozen=True, slots=True)
+class Residual:
+    outcome: Outcome
+    side: Side
+    price: int
+    size: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    keep: tuple[WorkingOrder, ...] = ()
+    cancel: tuple[WorkingOrder, ...] = ()
+    place: tuple[OrderSpec, ...] = ()
+    residuals: tuple[Residual, ...] = field(default_factory=tuple)
+
+
+# -- legality --------------------------------------------------------------------------
+
+
+def round_price(price: int, side: Side, tick: int) -> int:
+    """Onto the tick grid, never worse for us: buys round down, sells round up."""
+    if side is Side.BUY:
+        return price - price % tick
+    return price if price % tick == 0 else price + tick - price % tick
+
+
+def round_size(size: int) -> int:
+    return max(0, size - size % LOT)
+
+
+def take_size(price: int, size: int, side: Side) -> int:
+    """The largest size <= `size` whose FOK/FAK amounts have the precision the venue accepts."""
+    step = _TAKE_NOTIONAL_STEP[side] * 1_000_000
+    candidate = round_size(size)
+    for _ in range(200):
+        if candidate <= 0 or (price * candidate) % step == 0:
+            return max(0, candidate)
+        candidate -= LOT
+    return 0
+
+
+def in_bounds(price: int, tick: int) -> bool:
+    return tick <= price <= ONE - tick
+
+
+# -- routing ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Router:
+    market: MarketInfo
+    left: dict[Outcome, int]
+    specs: list[OrderSpec] = field(default_factory=list)
+    residuals: list[Residual] = field(default_factory=list)
+
+    def route(self, quote: Quote) -> None:
+        # In YES space a BUY reduces NO first; a SELL reduces YES first.
+        held = Outcome.NO if quote.side is Side.BUY else Outcome.YES
+        reduce = min(quote.size, self.left[held])
+        if reduce < self.market.min_size:
+            reduce = 0  # a sub-minimum reduce is illegal; the complement buy does it all
+        rest = quote.size - reduce
+        if reduce:
+            self.left[held] -= reduce
+            self._add(held, Side.SELL, complement(quote.price) if held is Outcome.NO else quote.price, reduce, quote)
+        if rest:
+            buy = Outcome.YES if quote.side is Side.BUY else Outcome.NO
+            self._add(buy, Side.BUY, quote.price if buy is Outcome.YES else complement(quote.price), rest, quote)
+
+    def _add(self, outcome: Outcome, side: Side, raw_price: int, raw_size: int, quote: Quote) -> None:
+        tick = self.market.tick
+        price = round_price(raw_price, side, tick)
+        take = quote.tif in TAKE
+        size = take_size(price, raw_size, side) if take else round_size(raw_size)
+        why = self._illegal(price, size)
+        if why:
+            self.residuals.append(Residual(outcome, side, price, raw_size, why))
+            return
+        if size < raw_size:
+            self.residuals.append(Residual(outcome, side, price, raw_size - size, "size rounded to a lot"))
+        self.specs.append(OrderSpec(
+            token_id=self.market.token(outcome), outcome=outcome, side=side, price=price, size=size,
+            tif=quote.tif, post_only=quote.post_only and not take,
+        ))
+
+    def _illegal(self, price: int, size: int) -> str | None:
+        if not in_bounds(price, self.market.tick):
+            return "price outside [tick, 1 - tick]"
+        if size < self.market.min_size:
+            return "below the market's minimum size"
+        return None
+
+
+def route(quotes: Sequence[Quote], market: MarketInfo, holdings: Holdings) -> tuple[list[OrderSpec], list[Residual]]:
+    """YES-space quotes -> legal token-space specs (reduce first, complement otherwise)."""
+    router = _Router(market, {Outcome.YES: holdings.yes, Outcome.NO: holdings.no})
+    # Sells of the best-priced quotes claim inventory first.
+    for quote in sorted(quotes, key=lambda q: (q.side.value, q.price if q.side is Side.SELL else -q.price)):
+        if quote.size > 0:
+            router.route(quote)
+    return router.specs, router.residuals
+
+
+# -- reconciliation --------------------------------------------------------------------
+
+
+def _matches(order: WorkingOrder, spec: OrderSpec) -> bool:
+    return (
+        order.token_id == spec.token_id and order.side is spec.side and order.price == spec.price
+        and order.tif is spec.tif and spec.size in (order.size, order.remaining)
+    )
+
+
+def reconcile(specs: Iterable[OrderSpec], working: Sequence[WorkingOrder], holdings: Holdings,
+              market: MarketInfo) -> Plan:
+    """Keep matching orders, cancel the rest, place what is missing, within the SELL rules."""
+    unmatched = [w for w in working if not w.cancelling]
+    keep: list[WorkingOrder] = []
+    wanted: list[OrderSpec] = []
+    for spec in specs:
+        found = next((w for w in unmatched if _matches(w, spec)), None)
+        if found is None or spec.tif in TAKE:
+            wanted.append(spec)
+        else:
+            unmatched.remove(found)
+            keep.append(found)
+    cancel = [w for w in unmatched if w.tif not in TAKE]  # takes finish by themselves
+    place, residuals = _placeable(wanted, keep, cancel, working, holdings, market)
+    return Plan(tuple(keep), tuple(cancel), tuple(place), tuple(residuals))
+
+
+def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[WorkingOrder],
+               working: Sequence[WorkingOrder], holdings: Holdings,
+               market: MarketInfo) -> tuple[list[OrderSpec], list[Residual]]:
+    place: list[OrderSpec] = []
+    residuals: list[Residual] = []
+    leaving = {w.client_id for w in cancel} | {w.client_id for w in working if w.cancelling}
+    in_flight_takes = {(w.token_id, w.side) for w in working if w.tif in TAKE}
+    for spec in wanted:
+        outcome = spec.outcome
+        if spec.tif in TAKE and (spec.token_id, spec.side) in in_flight_takes:
+            residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "previous take still in flight"))
+            continue
+        if spec.side is Side.SELL:
+            if any(w.side is Side.SELL and w.token_id == spec.token_id and w.client_id in leaving for w in working):
+                residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "waiting for the old sell's cancel ack"))
+                continue
+            reserved = sum(w.remaining for w in working if w.side is Side.SELL and w.token_id == spec.token_id)
+            reserved += sum(p.size for p in place if p.side is Side.SELL and p.token_id == spec.token_id)
+            available = holdings.of(outcome) - reserved
+            size = min(spec.size, available)
+            size = take_size(spec.price, size, Side.SELL) if spec.tif in TAKE else round_size(size)
+            if size < market.min_size:
+                residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "not enough settled inventory"))
+                continue
+            if size < spec.size:
+                residuals.append(Residual(outcome, spec.side, spec.price, spec.size - size, "capped at settled inventory"))
+                spec = OrderSpec(spec.token_id, outcome, spec.side, spec.price, size, spec.tif, spec.post_only)
+        place.append(spec)
+        if spec.tif in TAKE:
+            in_flight_takes.add((spec.token_id, spec.side))
+    return place, residuals
+
+
+def plan(quotes: Sequence[Quote], market: MarketInfo, holdings: Holdings,
+         working: Sequence[WorkingOrder]) -> Plan:
+    """The whole step for one (strategy, market): route, then reconcile with what is working."""
+    specs, route_residuals = route(quotes, market, holdings)
+    result = reconcile(specs, working, holdings, market)
+    return Plan(result.keep, result.cancel, result.place, (*route_residuals, *result.residuals))

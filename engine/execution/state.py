@@ -1,0 +1,102 @@
+"""The executor's in-memory mirror of its own tables (open orders, positions, cash).
+
+The executor is the single writer, so this mirror is authoritative between writes: every
+change is committed to SQLite first, then applied here. The planner reads only from it,
+which keeps the hot path free of database reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import Connection
+
+from engine.domain import MarketInfo, Outcome, PositionView, Side
+from engine.execution import store
+from engine.execution.ledger import PositionTotals
+from engine.execution.planner import Holdings, WorkingOrder
+from engine.execution.store import OrderRow
+
+
+class ExecutionState:
+    def __init__(self, mode: str):
+        self.mode = mode
+        self.orders: dict[int, OrderRow] = {}
+        self.by_venue: dict[str, int] = {}
+        self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.positions: dict[tuple[str, str], PositionTotals] = {}
+        self.position_market: dict[tuple[str, str], tuple[str, Outcome]] = {}
+        self.cash = 0
+
+    def load(self, conn: Connection) -> None:
+        self.orders.clear()
+        self.by_venue.clear()
+        self.by_key.clear()
+        for row in store.open_orders(conn, self.mode):
+            self.track(row)
+        self.positions = {(p.strategy, p.token_id): p.totals for p in store.positions(conn, self.mode)}
+        self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome)
+                                for p in store.positions(conn, self.mode)}
+        self.cash = store.cash(conn, self.mode)
+
+    # -- orders ------------------------------------------------------------------------
+
+    def track(self, row: OrderRow) -> None:
+        """Add or refresh an order; terminal orders leave the mirror."""
+        if row.terminal:
+            self.forget(row.id)
+            return
+        self.orders[row.id] = row
+        if row.venue_order_id:
+            self.by_venue[row.venue_order_id] = row.id
+        self.by_key[(row.strategy, row.condition_id)].add(row.id)
+
+    def forget(self, order_id: int) -> None:
+        row = self.orders.pop(order_id, None)
+        if row is None:
+            return
+        if row.venue_order_id:
+            self.by_venue.pop(row.venue_order_id, None)
+        key = (row.strategy, row.condition_id)
+        self.by_key[key].discard(order_id)
+        if not self.by_key[key]:
+            del self.by_key[key]
+
+    def open_for(self, strategy: str, condition_id: str) -> list[OrderRow]:
+        return [self.orders[i] for i in sorted(self.by_key.get((strategy, condition_id), ()))]
+
+    def working(self, strategy: str, condition_id: str) -> list[WorkingOrder]:
+        return [WorkingOrder(o.client_id, o.token_id, o.side, o.price, o.size, o.filled, o.tif, o.status)
+                for o in self.open_for(strategy, condition_id)]
+
+    def reserved_buy_cash(self) -> int:
+        return sum(o.price * o.remaining // 1_000_000 for o in self.orders.values() if o.side is Side.BUY)
+
+    def open_count(self, strategy: str | None = None) -> int:
+        return sum(1 for o in self.orders.values() if strategy is None or o.strategy == strategy)
+
+    # -- positions ---------------------------------------------------------------------
+
+    def set_position(self, strategy: str, token_id: str, condition_id: str, outcome: Outcome,
+                     totals: PositionTotals) -> None:
+        self.positions[(strategy, token_id)] = totals
+        self.position_market[(strategy, token_id)] = (condition_id, outcome)
+
+    def totals(self, strategy: str, token_id: str) -> PositionTotals:
+        return self.positions.get((strategy, token_id), PositionTotals())
+
+    def holdings(self, strategy: str, market: MarketInfo) -> Holdings:
+        return Holdings(yes=self.totals(strategy, market.yes_token).sellable,
+                        no=self.totals(strategy, market.no_token).sellable)
+
+    def position_view(self, strategy: str, market: MarketInfo) -> PositionView:
+        yes, no = self.totals(strategy, market.yes_token), self.totals(strategy, market.no_token)
+        return PositionView(market.condition_id, yes=yes.settled, no=no.settled, yes_pending=yes.pending,
+                            no_pending=no.pending, cost=yes.cost + no.cost)
+
+    def tokens_held(self) -> dict[str, int]:
+        """Shares held per token across strategies (settled + pending)."""
+        held: dict[str, int] = defaultdict(int)
+        for (_, token), totals in self.positions.items():
+            held[token] += totals.size
+        return dict(held)

@@ -1,0 +1,70 @@
+"""Order and fill status ranks: statuses only move forward, and terminal is terminal.
+
+Every status write is a compare-and-set on the rank (`WHERE status_rank < :new`), so a late
+or duplicated venue report can never move an order backwards, whatever order events arrive in.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from engine.venues.base import TradeStatus, VenueOrderStatus
+
+
+class OrderStatus(StrEnum):
+    PENDING_SUBMIT = "PENDING_SUBMIT"  # committed locally, not yet acknowledged by the venue
+    LIVE = "LIVE"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    CANCEL_PENDING = "CANCEL_PENDING"  # cancel sent, no ACK yet: its size stays reserved
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    LOST = "LOST"  # never reached the venue as far as anyone can tell; never resubmitted
+
+
+RANK: dict[OrderStatus, int] = {
+    OrderStatus.PENDING_SUBMIT: 0,
+    OrderStatus.LIVE: 10,
+    OrderStatus.PARTIALLY_FILLED: 20,
+    OrderStatus.CANCEL_PENDING: 30,
+    OrderStatus.FILLED: 100,
+    OrderStatus.CANCELED: 100,
+    OrderStatus.REJECTED: 100,
+    OrderStatus.LOST: 100,
+}
+TERMINAL_RANK = 100
+TERMINAL = frozenset(s for s, r in RANK.items() if r == TERMINAL_RANK)
+OPEN = frozenset(RANK) - TERMINAL
+
+
+def is_terminal(status: str) -> bool:
+    return RANK[OrderStatus(status)] >= TERMINAL_RANK
+
+
+def can_move(current: str, target: str) -> bool:
+    """Forward only; a terminal status never changes."""
+    return RANK[OrderStatus(target)] > RANK[OrderStatus(current)]
+
+
+def from_venue(status: VenueOrderStatus, *, size: int, filled: int) -> OrderStatus:
+    """Map a venue report (plus how much has filled) to our status."""
+    if status in (VenueOrderStatus.CANCELED, VenueOrderStatus.CANCELED_MARKET_RESOLVED):
+        return OrderStatus.FILLED if filled >= size else OrderStatus.CANCELED
+    if status is VenueOrderStatus.INVALID:
+        return OrderStatus.REJECTED
+    if filled >= size:
+        return OrderStatus.FILLED
+    if filled > 0:
+        return OrderStatus.PARTIALLY_FILLED
+    return OrderStatus.LIVE  # LIVE, DELAYED, UNMATCHED and a MATCHED report without size
+
+
+FILL_RANK: dict[TradeStatus, int] = {
+    TradeStatus.MATCHED: 10,
+    TradeStatus.RETRYING: 15,
+    TradeStatus.MINED: 20,
+    TradeStatus.CONFIRMED: 30,
+    TradeStatus.FAILED: 100,
+}
+SETTLED_FILLS = frozenset({TradeStatus.MINED, TradeStatus.CONFIRMED})
+PENDING_FILLS = frozenset({TradeStatus.MATCHED, TradeStatus.RETRYING})

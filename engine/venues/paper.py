@@ -1,0 +1,342 @@
+"""PaperVenue: the Venue protocol, filling against the live book the feed sees.
+
+Fill model in engine/venues/paper_fills.py. Fills go MATCHED -> MINED -> CONFIRMED on a
+clock (optionally FAILED, a ghost fill, at a seeded rate); taker fills pay Polymarket's fee
+where the market charges one. The venue's own state (its resting orders with their queue
+positions, and its trades) lives in `paper_orders` / `paper_trades`, so a restart in paper
+mode loses nothing and the executor recovers against it exactly as it does against live.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import Connection, text
+
+from engine.catalog import MarketCatalog
+from engine.domain import ONE, Book, Side, Tif, notional
+from engine.execution.ledger import taker_fee
+from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
+from engine.venues import paper_fills as fills
+from engine.venues.base import (
+    Balances,
+    CancelResult,
+    EventSink,
+    OrderEvent,
+    OrderRejected,
+    OrderRequest,
+    PlaceResult,
+    PreparedOrder,
+    TradeEvent,
+    TradeStatus,
+    VenueOrder,
+    VenueOrderStatus,
+    VenueTrade,
+)
+from storage.db import Database, now_ms
+
+FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
+POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+
+
+class BookSource(Protocol):
+    def book(self, token_id: str, depth: int = 10) -> Book | None: ...
+
+
+@dataclass(frozen=True)
+class PaperConfig:
+    mined_after_ms: int = 2_000
+    confirmed_after_ms: int = 6_000
+    fail_rate: float = 0.0
+    seed: int = 0
+    starting_cash: int = 10_000_000_000  # 10,000 USDC
+
+
+@dataclass
+class _Resting:
+    venue_order_id: str
+    condition_id: str
+    token_id: str
+    side: Side
+    price: int
+    size: int
+    filled: int
+    queue_ahead: int
+    tif: str
+    status: str
+    created_ms: int
+
+    @property
+    def remaining(self) -> int:
+        return self.size - self.filled
+
+    def report(self) -> VenueOrder:
+        return VenueOrder(self.venue_order_id, self.condition_id, self.token_id, self.side, self.price,
+                          self.size, self.filled, VenueOrderStatus(self.status), self.created_ms)
+
+
+class PaperVenue:
+    mode = "paper"
+
+    def __init__(self, db: Database, books: BookSource, catalog: MarketCatalog, *,
+                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms):
+        self.db = db
+        self.books = books
+        self.catalog = catalog
+        self.config = config or PaperConfig()
+        self.clock = clock
+        self.consumed = fills.Consumed()
+        self.resting: dict[str, _Resting] = {}
+        self.sink: EventSink = lambda event: None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, sink: EventSink) -> None:
+        self.sink = sink
+        with self.db.read() as conn:
+            rows = conn.execute(text("SELECT * FROM paper_orders WHERE status = 'LIVE'")).mappings().all()
+        self.resting = {r["venue_order_id"]: _Resting(
+            r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"], r["size"],
+            r["filled"], r["queue_ahead"], r["tif"], r["status"], r["created_at"]) for r in rows}
+
+    async def close(self) -> None:
+        self.sink = lambda event: None
+
+    # -- placing -----------------------------------------------------------------------
+
+    async def prepare(self, request: OrderRequest) -> PreparedOrder:
+        payload = json.dumps({"token_id": request.token_id, "side": request.side.value, "price": request.price,
+                              "size": request.size, "tif": request.tif.value, "post_only": request.post_only},
+                             sort_keys=True)
+        return PreparedOrder(request, f"paper-{request.client_id}", payload)
+
+    async def submit(self, prepared: PreparedOrder) -> PlaceResult:
+        return self._place(prepared)
+
+    async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
+        return [self._place(p) for p in prepared]
+
+    def _place(self, prepared: PreparedOrder) -> PlaceResult:
+        req, venue_id = prepared.request, prepared.venue_order_id
+        self._validate(req)
+        if self._known(venue_id):
+            raise OrderRejected("order is invalid. Duplicated.")
+        book = self.books.book(req.token_id, depth=100)
+        reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
+        if req.post_only and reachable > 0:
+            raise OrderRejected(POST_ONLY_CROSSES)
+        if req.tif is Tif.FOK and reachable < req.size:
+            raise OrderRejected(FOK_NOT_FILLED)
+        executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
+        order = _Resting(venue_id, req.condition_id, req.token_id, req.side, req.price, req.size, 0,
+                         fills.queue_at(book, req.side, req.price), req.tif.value, "LIVE", self.clock())
+        rests = req.tif in (Tif.GTC, Tif.GTD)
+        with self.db.write() as conn:
+            self._save_order(conn, order)
+            trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
+            if not rests or order.remaining <= 0:
+                order.status = "MATCHED" if order.remaining <= 0 else "CANCELED"
+                self._save_order(conn, order)
+        if order.status == "LIVE":
+            self.resting[venue_id] = order
+        self.sink(OrderEvent(order.report()))
+        for trade in trades:
+            self.sink(TradeEvent(trade))
+        status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
+        return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades))
+
+    def _validate(self, req: OrderRequest) -> None:
+        """The venue's own legality checks, with its messages."""
+        market = self.catalog.by_token(req.token_id)
+        tick = market.tick if market else req.tick
+        if req.price % tick or not tick <= req.price <= ONE - tick:
+            raise OrderRejected("order is invalid. Price breaks minimum tick size rules")
+        if market is not None and req.size < market.min_size:
+            raise OrderRejected("order is invalid. Size lower than the minimum")
+        if market is not None and (market.closed or not market.accepting_orders):
+            raise OrderRejected("market is not accepting orders")
+
+    def _known(self, venue_id: str) -> bool:
+        with self.db.read() as conn:
+            return conn.execute(text("SELECT 1 FROM paper_orders WHERE venue_order_id = :v"), {"v": venue_id}).first() is not None
+
+    # -- fills -------------------------------------------------------------------------
+
+    def _fill(self, conn: Connection, order: _Resting, price: int, size: int, liquidity: str) -> VenueTrade:
+        market = self.catalog.get(order.condition_id)
+        fee = 0
+        if liquidity == "TAKER" and market is not None:
+            fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
+        order.filled += size
+        seq = conn.execute(text("SELECT COUNT(*) FROM paper_trades WHERE venue_order_id = :v"),
+                           {"v": order.venue_order_id}).scalar_one()
+        now = self.clock()
+        trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
+                           order.token_id, order.side, price, size, fee, TradeStatus.MATCHED, liquidity, now)  # type: ignore[arg-type]
+        conn.execute(
+            text("""INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee, liquidity,
+                        status, matched_at, settle_at, updated_at)
+                    VALUES (:t, :v, :token, :side, :price, :size, :fee, :liq, 'MATCHED', :now, :settle, :now)"""),
+            {"t": trade.trade_id, "v": order.venue_order_id, "token": order.token_id, "side": order.side.value,
+             "price": price, "size": size, "fee": fee, "liq": liquidity, "now": now,
+             "settle": now + self.config.mined_after_ms},
+        )
+        if order.remaining <= 0:
+            order.status = "MATCHED"
+        self._save_order(conn, order)
+        return trade
+
+    def _save_order(self, conn: Connection, order: _Resting) -> None:
+        conn.execute(
+            text("""INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size, filled,
+                        queue_ahead, tif, status, created_at, updated_at)
+                    VALUES (:v, :token, :cid, :side, :price, :size, :filled, :queue, :tif, :status, :created, :now)
+                    ON CONFLICT (venue_order_id) DO UPDATE SET filled = excluded.filled,
+                        queue_ahead = excluded.queue_ahead, status = excluded.status, updated_at = excluded.updated_at"""),
+            {"v": order.venue_order_id, "token": order.token_id, "cid": order.condition_id, "side": order.side.value,
+             "price": order.price, "size": order.size, "filled": order.filled, "queue": order.queue_ahead,
+             "tif": order.tif, "status": order.status, "created": order.created_ms, "now": self.clock()},
+        )
+
+    # -- the market moves --------------------------------------------------------------
+
+    def on_market_event(self, event: MarketEvent) -> None:
+        """Feed listener: trades and book changes may fill resting orders."""
+        if isinstance(event, TradePrint):
+            self._on_trade(event)
+        elif isinstance(event, BookChanged):
+            self._on_book(event.token_id)
+        elif isinstance(event, MarketResolved):
+            self._cancel_where(lambda o: o.condition_id == event.condition_id, "CANCELED_MARKET_RESOLVED")
+
+    def _on_trade(self, event: TradePrint) -> None:
+        updates = []
+        for order in self._resting_on(event.token_id):
+            result = fills.on_trade(order.side, order.price, order.remaining, order.queue_ahead,
+                                    event.price, event.size, event.side)
+            if result.size > 0 or result.queue_ahead != order.queue_ahead:
+                order.queue_ahead = result.queue_ahead
+                updates.append((order, [fills.Execution(order.price, result.size)] if result.size else []))
+        self._apply_resting_fills(updates)
+
+    def _on_book(self, token_id: str) -> None:
+        book = self.books.book(token_id, depth=100)
+        if book is None:
+            return
+        updates = []
+        for order in self._resting_on(token_id):
+            executions, order.queue_ahead = fills.on_book(order.side, order.price, order.remaining,
+                                                          order.queue_ahead, book, self.consumed)
+            updates.append((order, executions))
+        self._apply_resting_fills(updates)
+
+    def _resting_on(self, token_id: str) -> list[_Resting]:
+        return [o for o in self.resting.values() if o.token_id == token_id]
+
+    def _apply_resting_fills(self, updates: list[tuple[_Resting, list[fills.Execution]]]) -> None:
+        if not updates:
+            return
+        trades: list[VenueTrade] = []
+        with self.db.write() as conn:
+            for order, executions in updates:
+                for execution in executions:
+                    trades.append(self._fill(conn, order, execution.price, execution.size, "MAKER"))
+                self._save_order(conn, order)
+        for order, executions in updates:
+            if executions:
+                if order.status != "LIVE":
+                    self.resting.pop(order.venue_order_id, None)
+                self.sink(OrderEvent(order.report()))
+        for trade in trades:
+            self.sink(TradeEvent(trade))
+
+    def advance(self) -> int:
+        """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved."""
+        now = self.clock()
+        with self.db.write() as conn:
+            rows = conn.execute(text("""SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
+                                        AND settle_at <= :now"""), {"now": now}).mappings().all()
+            moved = [self._settle(conn, dict(r), now) for r in rows]
+        for trade in moved:
+            if trade is not None:
+                self.sink(TradeEvent(trade))
+        return sum(1 for t in moved if t is not None)
+
+    def _settle(self, conn: Connection, row: dict, now: int) -> VenueTrade | None:  # type: ignore[type-arg]
+        if row["status"] == "MATCHED":
+            status = TradeStatus.FAILED if self._fails(row["trade_id"]) else TradeStatus.MINED
+            settle = row["matched_at"] + self.config.confirmed_after_ms
+        elif now >= row["matched_at"] + self.config.confirmed_after_ms:
+            status, settle = TradeStatus.CONFIRMED, row["settle_at"]
+        else:
+            return None
+        conn.execute(text("UPDATE paper_trades SET status = :s, settle_at = :settle, updated_at = :now WHERE trade_id = :t"),
+                     {"s": status.value, "settle": settle, "now": now, "t": row["trade_id"]})
+        return self._trade_from_row({**row, "status": status.value})
+
+    def _fails(self, trade_id: str) -> bool:
+        """Whether a trade's settlement fails: seeded per trade, so replays agree."""
+        rate = self.config.fail_rate
+        return rate > 0 and random.Random(f"{self.config.seed}:{trade_id}").random() < rate
+
+    def _trade_from_row(self, row: dict) -> VenueTrade:  # type: ignore[type-arg]
+        market = self.catalog.by_token(row["token_id"])
+        return VenueTrade(row["trade_id"], row["venue_order_id"], market.condition_id if market else "",
+                          row["token_id"], Side(row["side"]), row["price"], row["size"], row["fee"],
+                          TradeStatus(row["status"]), row["liquidity"], row["matched_at"])
+
+    # -- cancelling and queries --------------------------------------------------------
+
+    async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
+        wanted = set(venue_order_ids)
+        canceled = self._cancel_where(lambda o: o.venue_order_id in wanted, "CANCELED")
+        missing = {v: "order can't be canceled: not live" for v in wanted - set(canceled)}
+        return CancelResult(tuple(canceled), missing)
+
+    async def cancel_all(self) -> CancelResult:
+        return CancelResult(tuple(self._cancel_where(lambda o: True, "CANCELED")))
+
+    def _cancel_where(self, predicate: Callable[[_Resting], bool], status: str) -> list[str]:
+        doomed = [o for o in self.resting.values() if predicate(o)]
+        with self.db.write() as conn:
+            for order in doomed:
+                order.status = status
+                self._save_order(conn, order)
+        for order in doomed:
+            del self.resting[order.venue_order_id]
+            self.sink(OrderEvent(order.report()))
+        return [o.venue_order_id for o in doomed]
+
+    async def get_order(self, venue_order_id: str) -> VenueOrder | None:
+        with self.db.read() as conn:
+            row = conn.execute(text("SELECT * FROM paper_orders WHERE venue_order_id = :v"),
+                               {"v": venue_order_id}).mappings().first()
+        if row is None:
+            return None
+        return VenueOrder(row["venue_order_id"], row["condition_id"], row["token_id"], Side(row["side"]),
+                          row["price"], row["size"], row["filled"], VenueOrderStatus(row["status"]), row["created_at"])
+
+    async def open_orders(self) -> list[VenueOrder]:
+        return [o.report() for o in self.resting.values()]
+
+    async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]:
+        with self.db.read() as conn:
+            rows = conn.execute(text("SELECT * FROM paper_trades WHERE matched_at >= :after ORDER BY matched_at"),
+                                {"after": after_ms or 0}).mappings().all()
+        return [self._trade_from_row(dict(r)) for r in rows]
+
+    async def balances(self, token_ids: Sequence[str]) -> Balances:
+        with self.db.read() as conn:
+            rows = conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
+                                        WHERE status != 'FAILED'""")).all()
+        cash, tokens = self.config.starting_cash, {t: 0 for t in token_ids}
+        for token, side, price, size, fee in rows:
+            buy = side == Side.BUY.value
+            cash += (-notional(price, size) if buy else notional(price, size)) - fee
+            if token in tokens:
+                tokens[token] += size if buy else -size
+        return Balances(cash, tokens)

@@ -1,0 +1,56 @@
+"""A paper desk for tests: real SQLite, PaperVenue and Executor, scripted books and clock."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.catalog import MarketCatalog
+from engine.execution.executor import Executor
+from engine.venues.paper import PaperConfig, PaperVenue
+from storage.db import Database
+from storage.migrations import migrate
+from tests.execution.fakes import Clock, ScriptedBooks, market
+
+
+@dataclass
+class Desk:
+    """A paper desk on a real SQLite file, with scripted books and a hand-driven clock."""
+
+    db: Database
+    clock: Clock
+    books: ScriptedBooks
+    catalog: MarketCatalog
+    venue: PaperVenue
+    executor: Executor
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coro):  # type: ignore[no-untyped-def]
+        return self.loop.run_until_complete(coro)
+
+    def settle(self) -> None:
+        """Deliver every queued venue event to the executor."""
+        self.executor.drain()
+
+    def rows(self, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+        with self.db.read() as conn:
+            return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+
+
+def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: int = 0) -> Desk:
+    migrate(path)
+    db = Database(path, writer_sync="NORMAL")
+    clock = Clock()
+    books = ScriptedBooks(clock)
+    catalog = MarketCatalog([market(fee_rate_ppm=fee_rate_ppm), market("c2", "Y2", "N2")])
+    venue = PaperVenue(db, books, catalog, config=config, clock=clock)
+    counter = iter(range(1, 10**9))
+    executor = Executor(db, venue, catalog, mode="paper", clock=clock,
+                        new_client_id=lambda: f"cid-{next(counter)}")
+    loop = asyncio.new_event_loop()
+    desk = Desk(db, clock, books, catalog, venue, executor, loop)
+    desk.run(venue.start(executor.events.put_nowait))
+    executor.load()
+    executor.unblock()
+    return desk

@@ -1,0 +1,49 @@
+"""Test doubles for pure-logic tests: a scripted book source and a controllable clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.domain import Book, Level, MarketInfo
+
+SH = 1_000_000
+
+
+def p(x: float) -> int:
+    return round(x * 1_000_000)
+
+
+@dataclass
+class Clock:
+    now: int = 1_700_000_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+
+@dataclass
+class ScriptedBooks:
+    """A BookSource whose books tests set by hand (best level first)."""
+
+    clock: Clock
+    books: dict[str, Book] = field(default_factory=dict)
+
+    def set(self, token: str, bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> None:
+        self.books[token] = Book(
+            token,
+            tuple(Level(p(pr), round(sz * SH)) for pr, sz in bids),
+            tuple(Level(p(pr), round(sz * SH)) for pr, sz in asks),
+            self.clock(),
+        )
+
+    def book(self, token_id: str, depth: int = 10) -> Book | None:
+        return self.books.get(token_id)
+
+
+def market(cid: str = "c1", yes: str = "Y1", no: str = "N1", *, tick: int = 10_000, min_size: int = 5 * SH,
+           fee_rate_ppm: int = 0) -> MarketInfo:
+    return MarketInfo(condition_id=cid, question=f"{cid}?", yes_token=yes, no_token=no, tick=tick,
+                      min_size=min_size, fee_rate_ppm=fee_rate_ppm)

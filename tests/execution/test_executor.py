@@ -1,0 +1,203 @@
+"""The executor with the paper venue on a real SQLite file: queue position, settlement
+statuses, ghost fills, resolution, cancel ACKs, and order-independent replay."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from engine.domain import Intent, Outcome, Quote, Side, Tif
+from engine.feeds.events import TradePrint
+from engine.venues.base import (
+    CancelResult,
+    OrderEvent,
+    TradeEvent,
+    TradeStatus,
+    VenueOrder,
+    VenueOrderStatus,
+    VenueTrade,
+    VenueUnavailable,
+)
+from engine.execution import store
+from engine.venues.paper import PaperConfig
+from tests.desk import Desk, make_desk
+from tests.execution.fakes import SH, p
+
+
+def quote(side: Side, price: float, size: float, tif: Tif = Tif.GTC) -> Quote:
+    return Quote(side, p(price), round(size * SH), tif)
+
+
+def step(desk: Desk, *intents: Intent) -> None:
+    desk.executor.set_intents(intents)
+    desk.run(desk.executor.reconcile())
+    desk.settle()
+
+
+def orders(desk: Desk) -> list[tuple]:  # type: ignore[type-arg]
+    return desk.rows("SELECT client_id, token_id, side, price, size, filled, status FROM orders ORDER BY id")
+
+
+def test_unchanged_intent_keeps_the_order_and_its_queue_position(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    intent = Intent("mm", "c1", (quote(Side.BUY, 0.49, 10),))
+    step(desk, intent)
+    step(desk, intent)
+    assert [o[-1] for o in orders(desk)] == ["LIVE"]
+    step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),)))
+    assert [(o[3], o[-1]) for o in orders(desk)] == [(p(0.49), "CANCELED"), (p(0.47), "LIVE")]
+
+
+def test_pending_fill_is_not_sellable_until_mined(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "d.db", config=PaperConfig(mined_after_ms=1000, confirmed_after_ms=2000))
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.50, 100)])
+    step(desk, Intent("v", "c1", (quote(Side.BUY, 0.50, 10, Tif.FAK),)))
+    totals = desk.executor.state.totals("v", "Y1")
+    assert (totals.settled, totals.pending) == (0, 10 * SH)
+    # Asking to sell YES now must not sell the pending shares: it buys NO instead.
+    step(desk, Intent("v", "c1", (quote(Side.SELL, 0.55, 10),)))
+    assert orders(desk)[-1][1:3] == ("N1", "BUY")
+    desk.clock.advance(1000)
+    desk.venue.advance()
+    desk.settle()
+    totals = desk.executor.state.totals("v", "Y1")
+    assert (totals.settled, totals.pending) == (10 * SH, 0)
+    step(desk, Intent("v", "c1", (quote(Side.SELL, 0.56, 10),)))
+    assert orders(desk)[-1][1:5] == ("Y1", "SELL", p(0.56), 10 * SH)
+
+
+def test_ghost_fill_reverses_position_and_cash_and_alerts(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "g.db", config=PaperConfig(mined_after_ms=1000, fail_rate=1.0))
+    cash_before = desk.executor.state.cash
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.50, 100)])
+    step(desk, Intent("v", "c1", (quote(Side.BUY, 0.50, 10, Tif.FAK),)))
+    assert desk.executor.state.cash == cash_before - 5 * SH
+    desk.clock.advance(1000)
+    desk.venue.advance()
+    desk.settle()
+    totals = desk.executor.state.totals("v", "Y1")
+    assert (totals.size, totals.cost) == (0, 0)
+    assert desk.executor.state.cash == cash_before
+    assert desk.rows("SELECT status FROM fills") == [("FAILED",)]
+    assert desk.rows("SELECT level, code FROM alerts") == [("critical", "FILL_FAILED")]
+    assert desk.rows("SELECT settled, pending, cost FROM positions") == [(0, 0, 0)]
+
+
+def test_resolution_settles_positions_at_one_or_zero(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
+    desk.books.set("N1", bids=[(0.58, 100)], asks=[(0.60, 100)])
+    step(desk, Intent("a", "c1", (quote(Side.BUY, 0.40, 10, Tif.FAK),)))
+    step(desk, Intent("b", "c1", (quote(Side.SELL, 0.40, 20, Tif.FAK),)))  # buys 20 NO at 0.60
+    cash_before = desk.executor.state.cash
+    credited = desk.executor.applier.settle_market("c1", Outcome.YES)
+    assert credited == 10 * SH  # 10 YES pay 1 each; 20 NO pay nothing
+    assert desk.executor.state.cash == cash_before + 10 * SH
+    yes, no = desk.executor.state.totals("a", "Y1"), desk.executor.state.totals("b", "N1")
+    assert (yes.size, yes.realized) == (0, 10 * SH - 4 * SH)
+    assert (no.size, no.realized) == (0, -12 * SH)
+    # Settling twice credits nothing more.
+    assert desk.executor.applier.settle_market("c1", Outcome.YES) == 0
+
+
+class NoAckVenue:
+    """Wraps the paper venue; cancels never reach it (the network is down)."""
+
+    def __init__(self, inner):  # type: ignore[no-untyped-def]
+        self.inner = inner
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+    async def cancel(self, ids):  # type: ignore[no-untyped-def]
+        raise VenueUnavailable("timed out")
+
+
+def test_reservation_holds_until_the_cancel_ack(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "r.db", config=PaperConfig(mined_after_ms=0))
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.50, 100)])
+    step(desk, Intent("s", "c1", (quote(Side.BUY, 0.50, 10, Tif.FAK),)))
+    desk.venue.advance()
+    desk.settle()
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.70, 100)])
+    step(desk, Intent("s", "c1", (quote(Side.SELL, 0.60, 10),)))
+    real_venue = desk.executor.venue
+    desk.executor.venue = NoAckVenue(real_venue)  # type: ignore[assignment]
+    step(desk, Intent("s", "c1", (quote(Side.SELL, 0.65, 10),)))
+    statuses = [o[-1] for o in orders(desk)]
+    assert statuses[-1] == "CANCEL_PENDING"  # no replacement SELL while the old one may still fill
+    assert sum(1 for o in orders(desk) if o[2] == "SELL") == 1
+    desk.executor.venue = real_venue
+    desk.clock.advance(10_000)  # the unacknowledged cancel is retried and acknowledged...
+    step(desk, Intent("s", "c1", (quote(Side.SELL, 0.65, 10),)))
+    step(desk, Intent("s", "c1", (quote(Side.SELL, 0.65, 10),)))  # ...then the new SELL goes out
+    sells = [o for o in orders(desk) if o[2] == "SELL"]
+    assert [(o[3], o[-1]) for o in sells] == [(p(0.60), "CANCELED"), (p(0.65), "LIVE")]
+
+
+def _stream() -> list:  # type: ignore[type-arg]
+    """A venue event stream for two orders: placements, partial fills, settlement, a ghost, a cancel."""
+    def order(vid: str, token: str, side: Side, filled: float, status: VenueOrderStatus) -> OrderEvent:
+        return OrderEvent(VenueOrder(vid, "c1", token, side, p(0.5), 20 * SH, round(filled * SH), status, 1))
+
+    def trade(tid: str, vid: str, token: str, side: Side, size: float, status: TradeStatus, at: int) -> TradeEvent:
+        return TradeEvent(VenueTrade(tid, vid, "c1", token, side, p(0.5), round(size * SH), 0, status, "MAKER", at))
+
+    events = [order("v1", "Y1", Side.BUY, 0, VenueOrderStatus.LIVE), order("v2", "N1", Side.BUY, 0, VenueOrderStatus.LIVE)]
+    for i, (vid, token) in enumerate([("v1", "Y1"), ("v1", "Y1"), ("v2", "N1")]):
+        tid = f"t{i}"
+        events += [trade(tid, vid, token, Side.BUY, 5, s, 100 + i) for s in
+                   (TradeStatus.MATCHED, TradeStatus.MINED, TradeStatus.CONFIRMED)]
+    events += [trade("t9", "v2", "N1", Side.BUY, 3, TradeStatus.MATCHED, 200),
+               trade("t9", "v2", "N1", Side.BUY, 3, TradeStatus.FAILED, 200),
+               order("v1", "Y1", Side.BUY, 10, VenueOrderStatus.LIVE),
+               order("v1", "Y1", Side.BUY, 10, VenueOrderStatus.CANCELED)]
+    return events
+
+
+def _ledger(desk: Desk) -> tuple:  # type: ignore[type-arg]
+    return (
+        desk.rows("SELECT client_id, filled, status FROM orders ORDER BY client_id"),
+        desk.rows("SELECT trade_id, size, status FROM fills ORDER BY trade_id"),
+        desk.rows("SELECT strategy, token_id, settled, pending, cost, realized FROM positions ORDER BY token_id"),
+        desk.executor.state.cash,
+    )
+
+
+def _desk_with_orders(path: Path) -> Desk:
+    """Two orders committed as the executor commits them before sending (intent first)."""
+    desk = make_desk(path)
+    with desk.db.write() as conn:
+        for vid, token, outcome in (("v1", "Y1", Outcome.YES), ("v2", "N1", Outcome.NO)):
+            row = store.insert_order(conn, client_id=f"c-{vid}", venue_order_id=vid, mode="paper", strategy="s",
+                                     condition_id="c1", token_id=token, outcome=outcome, side=Side.BUY,
+                                     price=p(0.5), size=20 * SH, tif=Tif.GTC, post_only=False, payload=None,
+                                     reason=None, now=1)
+            desk.executor.state.track(row)
+    return desk
+
+
+def test_shuffled_and_duplicated_events_give_the_same_state(tmp_path: Path) -> None:
+    events = _stream()
+    baseline = _desk_with_orders(tmp_path / "in_order.db")
+    for event in events:
+        baseline.executor.applier.apply(event)
+    expected = _ledger(baseline)
+    assert expected[0] == [("c-v1", 10 * SH, "CANCELED"), ("c-v2", 8 * SH, "PARTIALLY_FILLED")]
+    assert expected[2] == [("s", "N1", 5 * SH, 0, 2_500_000, 0), ("s", "Y1", 10 * SH, 0, 5 * SH, 0)]
+    for seed in range(8):
+        rng = random.Random(seed)
+        shuffled = events + rng.sample(events, len(events) // 2)
+        rng.shuffle(shuffled)
+        replica = _desk_with_orders(tmp_path / f"shuffled{seed}.db")
+        for event in shuffled:
+            replica.executor.applier.apply(event)
+        assert _ledger(replica) == expected, seed
+
+
+def test_trade_print_fills_flow_into_positions(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.49, 10)], asks=[(0.52, 100)])
+    step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.49, 10),)))
+    desk.venue.on_market_event(TradePrint("Y1", p(0.49), 15 * SH, Side.SELL, desk.clock()))
+    desk.settle()
+    assert orders(desk)[0][-2:] == (5 * SH, "PARTIALLY_FILLED")
+    assert desk.executor.state.totals("mm", "Y1").pending == 5 * SH
