@@ -1,0 +1,102 @@
+"""Valuing the book of positions: equity (mark to mid), liquidation value (at the best bid),
+exposure for the risk limits, and portfolio snapshots.
+
+A position whose market has no two-sided book is marked at its cost (no unrealized PnL):
+a price is never invented, and the liquidation value counts only bids that exist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from engine.catalog import MarketCatalog
+from engine.domain import Book, notional
+from engine.execution.state import ExecutionState
+from engine.risk.gate import Exposure, event_key
+
+BookLookup = Callable[[str], Book | None]
+
+
+@dataclass(frozen=True)
+class Valuation:
+    cash: int
+    positions_value: int
+    liquidation_value: int
+    realized: int
+    unrealized: int
+    fees: int
+    exposure: int
+
+    @property
+    def equity(self) -> int:
+        return self.cash + self.positions_value
+
+
+def value(state: ExecutionState, books: BookLookup) -> Valuation:
+    positions_value = liquidation = realized = unrealized = fees = cost = 0
+    for (_, token), totals in state.positions.items():
+        realized += totals.realized
+        fees += totals.fees
+        if totals.size == 0:
+            continue
+        book = books(token)
+        mid = book.mid if book is not None else None
+        worth = notional(mid, totals.size) if mid is not None else totals.cost
+        positions_value += worth
+        unrealized += worth - totals.cost
+        liquidation += sell_into_bids(book, totals.size)
+        cost += totals.cost
+    return Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees,
+                     cost + state.reserved_buy_cash())
+
+
+def sell_into_bids(book: Book | None, size: int) -> int:
+    """What selling `size` now would raise, walking the visible bids (unfilled part: nothing)."""
+    proceeds, left = 0, size
+    for level in book.bids if book is not None else ():
+        take = min(left, level.size)
+        proceeds += notional(level.price, take)
+        left -= take
+        if left <= 0:
+            break
+    return proceeds
+
+
+def exposure(state: ExecutionState, catalog: MarketCatalog) -> Exposure:
+    """Cost of what is held plus open BUY orders, by market, strategy and event."""
+    by_market: dict[str, int] = defaultdict(int)
+    by_strategy: dict[str, int] = defaultdict(int)
+    by_event: dict[str, int] = defaultdict(int)
+    own: dict[tuple[str, str], int] = defaultdict(int)
+
+    def add(strategy: str, condition_id: str, amount: int) -> None:
+        market = catalog.get(condition_id)
+        by_market[condition_id] += amount
+        by_strategy[strategy] += amount
+        by_event[event_key(market) if market else condition_id] += amount
+
+    for (strategy, token), totals in state.positions.items():
+        if totals.size > 0:
+            condition_id, _ = state.position_market[(strategy, token)]
+            add(strategy, condition_id, totals.cost)
+    for order in state.orders.values():
+        if order.side.value == "BUY":
+            amount = notional(order.price, order.remaining)
+            add(order.strategy, order.condition_id, amount)
+            own[(order.strategy, order.condition_id)] += amount
+    return Exposure(sum(by_market.values()), dict(by_market), dict(by_strategy), dict(by_event), dict(own))
+
+
+def write_snapshot(conn: Connection, mode: str, valuation: Valuation, now: int, kind: str = "scheduled") -> None:
+    conn.execute(
+        text("""INSERT INTO portfolio_snapshots (mode, at, kind, cash, positions_value, liquidation_value, equity,
+                    realized, unrealized, fees, exposure)
+                VALUES (:mode, :at, :kind, :cash, :pv, :lv, :eq, :realized, :unrealized, :fees, :exposure)"""),
+        {"mode": mode, "at": now, "kind": kind, "cash": valuation.cash, "pv": valuation.positions_value,
+         "lv": valuation.liquidation_value, "eq": valuation.equity, "realized": valuation.realized,
+         "unrealized": valuation.unrealized, "fees": valuation.fees, "exposure": valuation.exposure},
+    )

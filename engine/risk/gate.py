@@ -1,0 +1,225 @@
+"""The pre-trade risk gate: every intent's quotes are approved, trimmed or refused, each
+refusal or trim with a reason code, before the executor plans orders from them; and every
+actual placement passes a last check (trading state, order rate, data age).
+
+The gate never raises for a market condition: it says no, with a reason.
+Risk-reducing quantity (selling what a strategy holds, in YES space) is always allowed
+when the data is fresh; only new risk is measured against the exposure limits.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side, Tif
+from engine.execution.planner import LOT, OrderSpec
+from engine.risk.limits import Limits
+
+TAKES = frozenset({Tif.FOK, Tif.FAK})
+
+
+class TradingState(StrEnum):
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"  # only risk-reducing orders
+    HALTED = "HALTED"  # no new orders at all
+
+
+class Reason(StrEnum):
+    TRADING_HALTED = "TRADING_HALTED"
+    TRADING_REDUCING = "TRADING_REDUCING"
+    STALE_DATA = "STALE_DATA"
+    NO_MID = "NO_MID"
+    MAX_SLIPPAGE = "MAX_SLIPPAGE"
+    MAX_ORDER_SIZE = "MAX_ORDER_SIZE"
+    MAX_TOTAL_EXPOSURE = "MAX_TOTAL_EXPOSURE"
+    MAX_MARKET_EXPOSURE = "MAX_MARKET_EXPOSURE"
+    MAX_STRATEGY_EXPOSURE = "MAX_STRATEGY_EXPOSURE"
+    MAX_EVENT_EXPOSURE = "MAX_EVENT_EXPOSURE"
+    MIN_ORDER_VALUE = "MIN_ORDER_VALUE"
+    MAX_OPEN_ORDERS = "MAX_OPEN_ORDERS"
+    MAX_ORDER_RATE = "MAX_ORDER_RATE"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    strategy: str
+    condition_id: str
+    side: Side
+    price: int
+    requested: int
+    approved: int
+    reason: Reason
+    detail: str = ""
+
+    @property
+    def action(self) -> str:
+        return "deny" if self.approved == 0 else "resize"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Cost of holdings plus open BUY orders, in micro-USDC, broken down for the limits.
+
+    `own_orders[(strategy, market)]` is the open-BUY part of a strategy's market: an intent
+    replaces those orders, so it is not counted against the intent that replaces them.
+    """
+
+    total: int = 0
+    by_market: Mapping[str, int] = field(default_factory=dict)
+    by_strategy: Mapping[str, int] = field(default_factory=dict)
+    by_event: Mapping[str, int] = field(default_factory=dict)
+    own_orders: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RiskContext:
+    now_ms: int
+    trading_state: TradingState
+    limits: Limits
+    exposure: Exposure
+    open_orders: int
+    own_open_orders: Mapping[tuple[str, str], int]
+    positions: Mapping[tuple[str, str], PositionView]
+    markets: Mapping[str, MarketView]
+
+
+def event_key(market: MarketInfo) -> str:
+    return market.neg_risk_market_id or market.condition_id
+
+
+def unit_cost(quote: Quote) -> int:
+    """Collateral one share of new risk costs: YES at p, or (selling YES) NO at 1 - p."""
+    return quote.price if quote.side is Side.BUY else ONE - quote.price
+
+
+class _Headroom:
+    """How much new risk (micro-USDC) each exposure limit still allows for one intent."""
+
+    def __init__(self, ctx: RiskContext, strategy: str, market: MarketInfo):
+        exp, lim = ctx.exposure, ctx.limits
+        own = exp.own_orders.get((strategy, market.condition_id), 0)
+        self.room = {
+            Reason.MAX_TOTAL_EXPOSURE: lim.usdc("max_total_exposure") - (exp.total - own),
+            Reason.MAX_MARKET_EXPOSURE: lim.usdc("max_market_exposure") - (exp.by_market.get(market.condition_id, 0) - own),
+            Reason.MAX_STRATEGY_EXPOSURE: lim.usdc("max_strategy_exposure") - (exp.by_strategy.get(strategy, 0) - own),
+            Reason.MAX_EVENT_EXPOSURE: lim.usdc("max_event_exposure") - (exp.by_event.get(event_key(market), 0) - own),
+        }
+
+    def binding(self) -> tuple[Reason, int]:
+        reason = min(self.room, key=lambda r: self.room[r])
+        return reason, max(0, self.room[reason])
+
+    def spend(self, cost: int) -> None:
+        for reason in self.room:
+            self.room[reason] -= cost
+
+
+class RiskGate:
+    def __init__(self) -> None:
+        self.placements: deque[int] = deque()
+
+    # -- intents -----------------------------------------------------------------------
+
+    def check_intent(self, intent: Intent, ctx: RiskContext) -> tuple[Intent, list[Decision]]:
+        view = ctx.markets.get(intent.condition_id)
+        if view is None or not intent.quotes:
+            return intent, []
+        blanket = self._blanket_refusal(view, ctx)
+        if blanket is not None:
+            return Intent(intent.strategy, intent.condition_id, (), intent.reason), [
+                self._decide(intent, q, 0, blanket, "") for q in intent.quotes]
+        return self._size_quotes(intent, view, ctx)
+
+    def _blanket_refusal(self, view: MarketView, ctx: RiskContext) -> Reason | None:
+        if ctx.trading_state is TradingState.HALTED:
+            return Reason.TRADING_HALTED
+        age = view.data_age_ms(ctx.now_ms)
+        if age is None or age > ctx.limits.ms("max_data_age"):
+            return Reason.STALE_DATA
+        return None
+
+    def _size_quotes(self, intent: Intent, view: MarketView, ctx: RiskContext) -> tuple[Intent, list[Decision]]:
+        position = ctx.positions.get((intent.strategy, intent.condition_id), PositionView(intent.condition_id))
+        reducible = {Side.BUY: max(0, -position.net_yes), Side.SELL: max(0, position.net_yes)}
+        headroom = _Headroom(ctx, intent.strategy, view.info)
+        slots = ctx.limits.count("max_open_orders") - (ctx.open_orders - ctx.own_open_orders.get(
+            (intent.strategy, intent.condition_id), 0))
+        approved: list[Quote] = []
+        decisions: list[Decision] = []
+        ordered = sorted(intent.quotes, key=lambda q: (q.side.value, -q.price if q.side is Side.BUY else q.price))
+        for quote in ordered:
+            size, decision = self._size_one(intent, quote, view, ctx, reducible, headroom)
+            if decision is None and size > 0 and slots <= 0:
+                size, decision = 0, self._decide(intent, quote, 0, Reason.MAX_OPEN_ORDERS,
+                                                 f"limit {ctx.limits.count('max_open_orders')}")
+            if decision is not None:
+                decisions.append(decision)
+            if size > 0:
+                approved.append(Quote(quote.side, quote.price, size, quote.tif, quote.post_only))
+                slots -= 1
+        return Intent(intent.strategy, intent.condition_id, tuple(approved), intent.reason), decisions
+
+    def _size_one(self, intent: Intent, quote: Quote, view: MarketView, ctx: RiskContext,
+                  reducible: dict[Side, int], headroom: _Headroom) -> tuple[int, Decision | None]:
+        lim = ctx.limits
+        first: Decision | None = None
+        size = quote.size
+        if quote.tif in TAKES:
+            mid = view.yes.mid if view.yes is not None else None
+            if mid is None:
+                return 0, self._decide(intent, quote, 0, Reason.NO_MID, "a take needs a two-sided book")
+            if abs(quote.price - mid) > lim.probability("max_slippage"):
+                return 0, self._decide(intent, quote, 0, Reason.MAX_SLIPPAGE,
+                                       f"price {quote.price / MICRO:.4f} vs mid {mid / MICRO:.4f}")
+        if size > lim.shares("max_order_size"):
+            size = _lot(lim.shares("max_order_size"))
+            first = self._decide(intent, quote, size, Reason.MAX_ORDER_SIZE, "")
+        reduce = min(size, reducible[quote.side])
+        reducible[quote.side] -= reduce
+        increase = size - reduce
+        if increase and ctx.trading_state is TradingState.REDUCING:
+            size, increase = reduce, 0
+            first = first or self._decide(intent, quote, size, Reason.TRADING_REDUCING, "only risk-reducing orders")
+        if increase:
+            reason, room = headroom.binding()
+            cost = increase * unit_cost(quote) // MICRO
+            if cost > room:
+                increase = _lot(room * MICRO // unit_cost(quote))
+                size = reduce + increase
+                first = first or self._decide(intent, quote, size, reason, f"room {room / MICRO:.2f} USDC")
+            headroom.spend(increase * unit_cost(quote) // MICRO)
+        if size and size * quote.price // MICRO < lim.usdc("min_order_value"):
+            return 0, self._decide(intent, quote, 0, Reason.MIN_ORDER_VALUE, "")
+        if first is not None and first.approved != size:
+            first = self._decide(intent, quote, size, first.reason, first.detail)
+        return size, first
+
+    @staticmethod
+    def _decide(intent: Intent, quote: Quote, approved: int, reason: Reason, detail: str) -> Decision:
+        return Decision(intent.strategy, intent.condition_id, quote.side, quote.price, quote.size, approved, reason,
+                        detail)
+
+    # -- placements --------------------------------------------------------------------
+
+    def check_placement(self, ctx: RiskContext, strategy: str, market: MarketInfo, spec: OrderSpec) -> Reason | None:
+        """The last check before an order leaves: state, data age and the order rate."""
+        if ctx.trading_state is TradingState.HALTED:
+            return Reason.TRADING_HALTED
+        view = ctx.markets.get(market.condition_id)
+        age = None if view is None else view.data_age_ms(ctx.now_ms)
+        if age is None or age > ctx.limits.ms("max_data_age"):
+            return Reason.STALE_DATA
+        window_start = ctx.now_ms - 60_000
+        while self.placements and self.placements[0] < window_start:
+            self.placements.popleft()
+        if len(self.placements) >= ctx.limits.count("max_order_rate"):
+            return Reason.MAX_ORDER_RATE
+        self.placements.append(ctx.now_ms)
+        return None
+
+
+def _lot(size: int) -> int:
+    return max(0, size - size % LOT)

@@ -1,0 +1,157 @@
+"""Risk limits: one catalogue with units, bounds, defaults and what each does when hit.
+
+Values live in the `risk_limits` table (versioned, edited from the dashboard, audited);
+missing rows get these defaults when the engine starts. Stored values are decimal strings
+in the human unit shown here; the gate converts them to micro-units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+from sqlalchemy import Connection, text
+
+from engine.domain import MICRO
+from storage.db import now_ms
+
+Unit = Literal["USDC", "shares", "count", "percent", "probability", "seconds", "per minute", "flag"]
+Action = Literal["resize", "deny", "state"]
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    name: str
+    title: str
+    unit: Unit
+    default: Decimal
+    minimum: Decimal
+    maximum: Decimal
+    action: Action  # resize: trims an order to fit; deny: refuses it; state: moves the trading state
+    help: str
+
+
+def _d(value: str) -> Decimal:
+    return Decimal(value)
+
+
+LIMITS: tuple[LimitSpec, ...] = (
+    LimitSpec("max_total_exposure", "Max total exposure", "USDC", _d("1000"), _d("0"), _d("10000000"), "resize",
+              "Cost of everything held plus open buy orders, across all strategies. New risk is trimmed to fit."),
+    LimitSpec("max_market_exposure", "Max exposure per market", "USDC", _d("200"), _d("0"), _d("10000000"), "resize",
+              "The same, for one market (YES and NO together)."),
+    LimitSpec("max_strategy_exposure", "Max exposure per strategy", "USDC", _d("500"), _d("0"), _d("10000000"),
+              "resize", "The same, for one strategy across its markets."),
+    LimitSpec("max_event_exposure", "Max exposure per event", "USDC", _d("300"), _d("0"), _d("10000000"), "resize",
+              "The same, for all outcomes of one event (markets sharing a neg-risk group): they move together."),
+    LimitSpec("max_open_orders", "Max open orders", "count", _d("60"), _d("0"), _d("10000"), "deny",
+              "Working orders at once, all strategies. A quote beyond this is refused."),
+    LimitSpec("max_order_size", "Max order size", "shares", _d("200"), _d("0"), _d("1000000"), "resize",
+              "Shares in one order; larger quotes are trimmed."),
+    LimitSpec("min_order_value", "Min order value", "USDC", _d("1"), _d("0"), _d("100000"), "deny",
+              "Orders worth less than this are refused (dust)."),
+    LimitSpec("max_daily_loss", "Max daily loss", "USDC", _d("100"), _d("0"), _d("10000000"), "state",
+              "Loss since 00:00 UTC (realized + unrealized). Hit: REDUCING (only risk-reducing orders) and an "
+              "alert; resets at the next 00:00 UTC."),
+    LimitSpec("max_drawdown", "Max drawdown from peak", "percent", _d("10"), _d("0"), _d("100"), "state",
+              "Fall of equity from its peak. Hit: REDUCING and an alert."),
+    LimitSpec("kill_switch_drawdown", "Kill-switch drawdown", "percent", _d("20"), _d("0"), _d("100"), "state",
+              "Fall of equity from its peak that trips the kill switch: cancel all, block, latch (re-arm to clear)."),
+    LimitSpec("kill_flatten", "Flatten on kill switch", "flag", _d("0"), _d("0"), _d("1"), "state",
+              "1: the kill switch also sells positions at the best acceptable price. 0: positions are kept."),
+    LimitSpec("max_slippage", "Max slippage from mid", "probability", _d("0.05"), _d("0"), _d("1"), "deny",
+              "A marketable order priced further than this from the mid is refused."),
+    LimitSpec("max_order_rate", "Order-rate limit", "per minute", _d("120"), _d("0"), _d("100000"), "deny",
+              "New orders per rolling minute, all strategies; further quotes are refused until it drops."),
+    LimitSpec("max_data_age", "Stale data", "seconds", _d("10"), _d("0"), _d("3600"), "deny",
+              "No new orders in a market whose book is older than this."),
+    LimitSpec("error_rate_breaker", "Error-rate breaker", "count", _d("10"), _d("0"), _d("10000"), "state",
+              "Venue errors and rejections in 5 minutes that halt trading (HALTED, alert)."),
+)
+BY_NAME: Mapping[str, LimitSpec] = {spec.name: spec for spec in LIMITS}
+
+
+class LimitError(ValueError):
+    pass
+
+
+def parse_value(spec: LimitSpec, raw: object) -> Decimal:
+    """Validate one limit value; the message names the limit, the unit and the bounds."""
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise LimitError(f"{spec.title}: {raw!r} is not a number") from None
+    if not value.is_finite():
+        raise LimitError(f"{spec.title}: must be a finite number")
+    if not spec.minimum <= value <= spec.maximum:
+        raise LimitError(f"{spec.title}: must be between {spec.minimum} and {spec.maximum} {spec.unit}")
+    if spec.unit in ("count", "flag", "per minute") and value != value.to_integral_value():
+        raise LimitError(f"{spec.title}: must be a whole number")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limit values in the units the gate computes with (micro-units, fractions, ms)."""
+
+    values: Mapping[str, Decimal]
+
+    def usdc(self, name: str) -> int:
+        return int(self.values[name] * MICRO)
+
+    def shares(self, name: str) -> int:
+        return int(self.values[name] * MICRO)
+
+    def count(self, name: str) -> int:
+        return int(self.values[name])
+
+    def fraction(self, name: str) -> Decimal:
+        return self.values[name] / 100
+
+    def probability(self, name: str) -> int:
+        return int(self.values[name] * MICRO)
+
+    def ms(self, name: str) -> int:
+        return int(self.values[name] * 1000)
+
+    def flag(self, name: str) -> bool:
+        return self.values[name] != 0
+
+
+def defaults() -> Limits:
+    return Limits({spec.name: spec.default for spec in LIMITS})
+
+
+def ensure_defaults(conn: Connection) -> int:
+    """Insert a row for every limit that has none (never overwrites an operator's value)."""
+    now = now_ms()
+    inserted = 0
+    for spec in LIMITS:
+        inserted += conn.execute(
+            text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
+                    VALUES (:name, :value, 1, :now, 'defaults') ON CONFLICT (name) DO NOTHING"""),
+            {"name": spec.name, "value": str(spec.default), "now": now},
+        ).rowcount
+    return inserted
+
+
+def load(conn: Connection) -> Limits:
+    """Current limits; a stored value that no longer validates falls back to the default
+    (and the caller is told through the returned problems of `load_with_problems`)."""
+    return load_with_problems(conn)[0]
+
+
+def load_with_problems(conn: Connection) -> tuple[Limits, list[str]]:
+    rows = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
+    values: dict[str, Decimal] = {}
+    problems: list[str] = []
+    for spec in LIMITS:
+        raw = rows.get(spec.name)
+        try:
+            values[spec.name] = spec.default if raw is None else parse_value(spec, raw)
+        except LimitError as exc:
+            problems.append(f"{exc}; using the default {spec.default}")
+            values[spec.name] = spec.default
+    return Limits(values), problems

@@ -1,0 +1,187 @@
+"""Every limit trips, resizes where documented, and says why with a reason code."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from engine.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
+from engine.execution.planner import OrderSpec
+from engine.risk.gate import Exposure, Reason, RiskContext, RiskGate, TradingState
+from engine.risk.limits import BY_NAME, LimitError, Limits, defaults, parse_value
+
+SH = 1_000_000
+NOW = 1_800_000_000_000
+MARKET = MarketInfo("c1", "?", "Y", "N", tick=10_000, min_size=5 * SH, neg_risk_market_id="event-1")
+
+
+def book(bid: float = 0.48, ask: float = 0.52, age_ms: int = 0) -> Book:
+    return Book("Y", (Level(round(bid * 1e6), 100 * SH),), (Level(round(ask * 1e6), 100 * SH),), NOW - age_ms)
+
+
+def ctx(*, limits: dict[str, str] | None = None, state: TradingState = TradingState.ACTIVE,
+        exposure: Exposure | None = None, position: PositionView | None = None, age_ms: int = 0,
+        open_orders: int = 0, yes: Book | None = None) -> RiskContext:
+    values = dict(defaults().values)
+    for name, raw in (limits or {}).items():
+        values[name] = Decimal(raw)
+    yes_book = yes if yes is not None else book(age_ms=age_ms)
+    no_book = yes_book.mirrored("N")
+    return RiskContext(
+        now_ms=NOW, trading_state=state, limits=Limits(values), exposure=exposure or Exposure(),
+        open_orders=open_orders, own_open_orders={},
+        positions={("s", "c1"): position} if position else {},
+        markets={"c1": MarketView(MARKET, yes_book, no_book)},
+    )
+
+
+def check(quotes: list[Quote], context: RiskContext) -> tuple[Intent, list]:  # type: ignore[type-arg]
+    return RiskGate().check_intent(Intent("s", "c1", tuple(quotes)), context)
+
+
+def buy(price: float, size: float, tif: Tif = Tif.GTC) -> Quote:
+    return Quote(Side.BUY, round(price * 1e6), round(size * SH), tif)
+
+
+def sell(price: float, size: float, tif: Tif = Tif.GTC) -> Quote:
+    return Quote(Side.SELL, round(price * 1e6), round(size * SH), tif)
+
+
+def reasons(decisions: list) -> list[tuple[str, str, int]]:  # type: ignore[type-arg]
+    return [(d.reason.value, d.action, d.approved) for d in decisions]
+
+
+def test_within_limits_everything_passes() -> None:
+    intent, decisions = check([buy(0.48, 10), sell(0.52, 10)], ctx())
+    assert decisions == [] and [q.size for q in intent.quotes] == [10 * SH, 10 * SH]
+
+
+def test_max_total_exposure_resizes() -> None:
+    # 10 USDC of room left; a 0.50 bid for 40 shares costs 20: trimmed to 20 shares.
+    intent, decisions = check([buy(0.50, 40)], ctx(limits={"max_total_exposure": "110"},
+                                                   exposure=Exposure(total=100 * SH)))
+    assert [q.size for q in intent.quotes] == [20 * SH]
+    assert reasons(decisions) == [("MAX_TOTAL_EXPOSURE", "resize", 20 * SH)]
+
+
+def test_max_total_exposure_denies_when_full() -> None:
+    intent, decisions = check([buy(0.50, 40)], ctx(limits={"max_total_exposure": "100"},
+                                                   exposure=Exposure(total=100 * SH)))
+    assert intent.quotes == () and reasons(decisions) == [("MAX_TOTAL_EXPOSURE", "deny", 0)]
+
+
+@pytest.mark.parametrize(("limit", "field", "key", "reason"), [
+    ("max_market_exposure", "by_market", "c1", "MAX_MARKET_EXPOSURE"),
+    ("max_strategy_exposure", "by_strategy", "s", "MAX_STRATEGY_EXPOSURE"),
+    ("max_event_exposure", "by_event", "event-1", "MAX_EVENT_EXPOSURE"),
+])
+def test_scoped_exposure_limits_resize(limit: str, field: str, key: str, reason: str) -> None:
+    exposure = replace(Exposure(total=50 * SH), **{field: {key: 50 * SH}})
+    intent, decisions = check([buy(0.40, 100)], ctx(limits={limit: "70"}, exposure=exposure))
+    assert [q.size for q in intent.quotes] == [50 * SH]  # 20 USDC of room at 0.40
+    assert reasons(decisions) == [(reason, "resize", 50 * SH)]
+
+
+def test_selling_yes_not_held_costs_the_complement() -> None:
+    # SELL YES at 0.80 with no YES held is buying NO at 0.20: 10 USDC of room -> 50 shares.
+    intent, decisions = check([sell(0.80, 100)], ctx(limits={"max_total_exposure": "10"}))
+    assert [q.size for q in intent.quotes] == [50 * SH]
+
+
+def test_own_working_orders_are_not_double_counted() -> None:
+    exposure = Exposure(total=20 * SH, by_market={"c1": 20 * SH}, by_strategy={"s": 20 * SH},
+                        by_event={"event-1": 20 * SH}, own_orders={("s", "c1"): 20 * SH})
+    intent, decisions = check([buy(0.50, 40)], ctx(limits={"max_market_exposure": "20"}, exposure=exposure))
+    assert decisions == [] and intent.quotes[0].size == 40 * SH
+
+
+def test_max_order_size_resizes() -> None:
+    intent, decisions = check([buy(0.50, 300)], ctx(limits={"max_order_size": "120"}))
+    assert [q.size for q in intent.quotes] == [120 * SH]
+    assert reasons(decisions) == [("MAX_ORDER_SIZE", "resize", 120 * SH)]
+
+
+def test_min_order_value_denies() -> None:
+    intent, decisions = check([buy(0.10, 5)], ctx(limits={"min_order_value": "1"}))
+    assert intent.quotes == () and reasons(decisions) == [("MIN_ORDER_VALUE", "deny", 0)]
+
+
+def test_max_open_orders_denies_extra_quotes() -> None:
+    intent, decisions = check([buy(0.48, 10), buy(0.47, 10), sell(0.53, 10)],
+                              ctx(limits={"max_open_orders": "5"}, open_orders=3))
+    assert len(intent.quotes) == 2
+    assert reasons(decisions) == [("MAX_OPEN_ORDERS", "deny", 0)]
+
+
+def test_stale_data_denies_everything_in_that_market() -> None:
+    intent, decisions = check([buy(0.48, 10), sell(0.52, 10)], ctx(limits={"max_data_age": "5"}, age_ms=6_000))
+    assert intent.quotes == () and {d.reason for d in decisions} == {Reason.STALE_DATA}
+
+
+def test_missing_book_is_stale_never_guessed() -> None:
+    context = ctx()
+    context = replace(context, markets={"c1": MarketView(MARKET, None, None)})
+    intent, decisions = check([buy(0.48, 10)], context)
+    assert intent.quotes == () and decisions[0].reason is Reason.STALE_DATA
+
+
+def test_max_slippage_denies_takes_far_from_mid() -> None:
+    intent, decisions = check([buy(0.60, 10, Tif.FAK)], ctx(limits={"max_slippage": "0.05"}))
+    assert intent.quotes == () and reasons(decisions) == [("MAX_SLIPPAGE", "deny", 0)]
+    ok, none = check([buy(0.53, 10, Tif.FAK)], ctx(limits={"max_slippage": "0.05"}))
+    assert none == [] and len(ok.quotes) == 1
+
+
+def test_take_without_a_mid_is_refused() -> None:
+    one_sided = Book("Y", (), (Level(520_000, 10 * SH),), NOW)
+    intent, decisions = check([buy(0.52, 10, Tif.FAK)], ctx(yes=one_sided))
+    assert decisions[0].reason is Reason.NO_MID
+
+
+def test_reducing_state_allows_only_risk_reducing_quantity() -> None:
+    held = PositionView("c1", yes=30 * SH)
+    intent, decisions = check([buy(0.48, 10), sell(0.52, 50)], ctx(state=TradingState.REDUCING, position=held))
+    assert [(q.side, q.size) for q in intent.quotes] == [(Side.SELL, 30 * SH)]
+    assert {d.reason for d in decisions} == {Reason.TRADING_REDUCING}
+
+
+def test_halted_state_refuses_everything() -> None:
+    held = PositionView("c1", yes=30 * SH)
+    intent, decisions = check([sell(0.52, 10)], ctx(state=TradingState.HALTED, position=held))
+    assert intent.quotes == () and decisions[0].reason is Reason.TRADING_HALTED
+
+
+def test_reducing_quantity_ignores_exposure_limits() -> None:
+    held = PositionView("c1", yes=30 * SH)
+    intent, decisions = check([sell(0.52, 30)], ctx(limits={"max_total_exposure": "0"}, position=held))
+    assert decisions == [] and intent.quotes[0].size == 30 * SH
+
+
+def test_order_rate_limit_refuses_placements_beyond_the_rate() -> None:
+    gate = RiskGate()
+    context = ctx(limits={"max_order_rate": "3"})
+    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]
+    verdicts = [gate.check_placement(context, "s", MARKET, spec) for _ in range(4)]
+    assert verdicts == [None, None, None, Reason.MAX_ORDER_RATE]
+    later = replace(context, now_ms=NOW + 61_000, limits=Limits({**context.limits.values, "max_data_age": Decimal(3600)}))
+    assert gate.check_placement(later, "s", MARKET, spec) is None
+
+
+def test_placement_check_refuses_when_halted_or_stale() -> None:
+    gate = RiskGate()
+    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]
+    assert gate.check_placement(ctx(state=TradingState.HALTED), "s", MARKET, spec) is Reason.TRADING_HALTED
+    assert gate.check_placement(ctx(age_ms=60_000), "s", MARKET, spec) is Reason.STALE_DATA
+
+
+def test_limit_values_are_validated_with_clear_messages() -> None:
+    spec = BY_NAME["max_open_orders"]
+    assert parse_value(spec, "12") == Decimal(12)
+    with pytest.raises(LimitError, match="whole number"):
+        parse_value(spec, "1.5")
+    with pytest.raises(LimitError, match="between 0 and"):
+        parse_value(BY_NAME["max_drawdown"], "150")
+    with pytest.raises(LimitError, match="not a number"):
+        parse_value(spec, "lots")
