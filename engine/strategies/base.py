@@ -1,0 +1,128 @@
+"""The Strategy protocol and the small base class every built-in strategy extends.
+
+Contract (ARCHITECTURE invariant 2, "strategies never trade"):
+
+* `decide(snapshot, state, now_ms) -> list[Intent]` is pure with respect to the outside world:
+  no I/O, no clock reads (time is `now_ms`), no database, no randomness.
+* A strategy MAY keep in-memory state of its own (indicators, the last signal per market), but
+  only state updated deterministically from the arguments it is given: replaying the same
+  sequence of calls on a fresh instance yields the same intents. Such state must stay bounded
+  (the built-ins forget markets that leave their snapshot).
+* At most one Intent per market. `quotes` is the complete set of orders wanted working there
+  now; the latest intent wins and an empty `quotes` means "no orders from me here". The
+  built-ins send an intent for every market in the snapshot (empty, with a reason, when they
+  want nothing), except that taker strategies stay silent while one of their orders in that
+  market is still in flight, so an unresolved FAK is neither doubled nor cancelled.
+* Quotes are in YES space (Quote: BUY/SELL YES at a YES price). Resting prices are on the
+  market's tick grid, rounded toward the passive side; every price is strictly inside (0, 1)
+  and every size positive. The planner enforces venue legality again downstream.
+* `decide` must not raise for ordinary market conditions (missing or one-sided books, empty
+  snapshots, prices near 0 or 1); an exception means a bug and the engine isolates the
+  strategy.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from engine.domain import (
+    Intent,
+    MarketInfo,
+    OrderView,
+    Outcome,
+    Quote,
+    Side,
+    Snapshot,
+    StrategyState,
+    complement,
+    to_micros,
+)
+from engine.strategies.params import Errors, ParamSpec, Params, ParamsError, validate_schema
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """What the engine runs: a named decision function over market snapshots."""
+
+    name: str
+
+    def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]: ...
+
+
+class StrategyBase(ABC):
+    """A configurable strategy kind: class-level metadata plus validated params.
+
+    Subclasses set `kind`, `title`, `description` and `params_schema`, may add cross-field
+    checks in `check_params`, convert their human-unit params to micro-units in `__init__`, and
+    implement `decide`.
+    """
+
+    kind: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    params_schema: ClassVar[tuple[ParamSpec, ...]]
+
+    def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        validated, errors = self.validate(params or {})
+        if errors:
+            raise ParamsError(self.kind, errors)
+        self.name = name
+        self.params: Params = validated
+
+    @classmethod
+    def validate(cls, raw: object) -> tuple[Params, Errors]:
+        """Field checks from the schema, then the class's cross-field checks."""
+        params, errors = validate_schema(cls.params_schema, raw)
+        if not errors:
+            errors.update(cls.check_params(params))
+        return params, errors
+
+    @classmethod
+    def check_params(cls, params: Params) -> Errors:
+        """Constraints between fields (e.g. fast period < slow period); none by default."""
+        return {}
+
+    def micros(self, field_name: str) -> int:
+        """A validated human-unit param (probability, USDC, shares) in micro-units."""
+        return to_micros(self.params[field_name])
+
+    @abstractmethod
+    def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]: ...
+
+    def intent(self, condition_id: str, quotes: tuple[Quote, ...] = (), reason: str = "") -> Intent:
+        return Intent(strategy=self.name, condition_id=condition_id, quotes=quotes, reason=reason)
+
+
+def closed_reason(info: MarketInfo) -> str:
+    """Why a market cannot be traded at all right now, or "" when it can."""
+    if info.closed:
+        return "market closed"
+    if not info.tradable or not info.accepting_orders:
+        return "market not accepting orders"
+    if info.tick <= 0:
+        return "market has no tick size"
+    return ""
+
+
+def net_yes(state: StrategyState, condition_id: str) -> int:
+    """YES-equivalent shares held (settled plus pending); NO counts as short YES."""
+    position = state.positions.get(condition_id)
+    return position.net_yes if position is not None else 0
+
+
+def orders_in(state: StrategyState, condition_id: str) -> list[OrderView]:
+    return [order for order in state.open_orders if order.condition_id == condition_id]
+
+
+def yes_space(order: OrderView) -> tuple[Side, int]:
+    """A working order as the YES-space quote it implements.
+
+    A NO bid at q is a YES ask at 1 - q, and a NO ask at q a YES bid at 1 - q: the mirror of
+    the planner's routing of a YES SELL into a NO BUY.
+    """
+    if order.outcome is Outcome.YES:
+        return order.side, order.price
+    return order.side.opposite, complement(order.price)
+

@@ -1,0 +1,140 @@
+"""Complement arbitrage: buy a full set of outcomes for less than the $1 it must pay out.
+
+Binary market: one YES plus one NO always pays exactly 1. When
+    ask(YES) + ask(NO) + taker fees + fee_buffer per leg + edge < 1
+buy both at their asks as immediate takes (FAK), sized by the thinner ask and `max_size`. In
+YES space "buy NO at a_no" is SELL YES at 1 - a_no; the planner turns it into a NO buy when
+YES is not held (and otherwise sells the YES we hold, which is the same exposure).
+
+Neg-risk event: the outcomes sharing `neg_risk_market_id` are mutually exclusive and exactly
+one resolves YES, so one YES of every outcome also pays exactly 1. When the YES asks of all
+outcomes (plus fees, buffers and edge) sum below 1, buy every outcome's YES. This needs the
+whole group: it is traded only when the group's declared outcome count is known and every
+outcome is in the snapshot with an ask; a partial set is a bet, not an arbitrage.
+
+Only the touch level is used, so the intent is what can fill at once. Markets with one of our
+orders still in flight get no intent (a FAK resolves by itself; doubling it would over-buy).
+Legging risk remains: a FAK set may fill on one leg only; this strategy does not unwind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from engine.domain import ONE, Intent, MarketInfo, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from engine.strategies.base import StrategyBase, closed_reason
+from engine.strategies.params import ParamSpec, ParamType
+from engine.strategies.pricing import inside_unit, taker_fee
+
+
+def declared_group_size(info: MarketInfo) -> int | None:
+    """How many outcomes the market's neg-risk event has, when the market data says so.
+
+    engine.domain.MarketInfo has no such field yet (see the strategies report): until it gains
+    `neg_risk_outcome_count`, this returns None and group arbitrage stays off (fail closed).
+    """
+    count = getattr(info, "neg_risk_outcome_count", None)
+    return count if isinstance(count, int) and count > 1 else None
+
+
+class ComplementArb(StrategyBase):
+    kind = "complement_arb"
+    title = "Complement arbitrage"
+    description = (
+        "Takes YES and NO (or every outcome of a neg-risk event) when their asks sum below 1 "
+        "after taker fees, a per-leg fee buffer and a minimum edge."
+    )
+    params_schema = (
+        ParamSpec("edge", ParamType.PROBABILITY, 0.01, "Minimum profit per set of shares after "
+                  "fees and buffers.", minimum=0, maximum=0.5, step=0.001),
+        ParamSpec("fee_buffer", ParamType.USDC, 0.001, "Extra cost allowed per share on each leg "
+                  "(fee uncertainty, rounding).", minimum=0, maximum=0.1,
+                  unit="USDC per share per leg", step=0.001),
+        ParamSpec("max_size", ParamType.SHARES, 50, "Most sets bought at once.", minimum=1,
+                  maximum=1_000_000),
+        ParamSpec("neg_risk_groups", ParamType.BOOL, True, "Also arbitrage whole neg-risk events "
+                  "(buy every outcome's YES)."),
+    )
+
+    def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(name, params)
+        self.edge = self.micros("edge")
+        self.fee_buffer = self.micros("fee_buffer")
+        self.max_size = self.micros("max_size")
+        self.use_groups: bool = self.params["neg_risk_groups"]
+
+    def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
+        views = snapshot.markets
+        busy = {order.condition_id for order in state.open_orders}
+        decided: dict[str, Intent] = {}
+        if self.use_groups:
+            for members in neg_risk_groups(views).values():
+                decided.update(self.group_intents(members, busy))
+        for condition_id, view in views.items():
+            if condition_id not in decided and condition_id not in busy:
+                decided[condition_id] = self.binary_intent(view)
+        return [decided[cid] for cid in views if cid in decided]
+
+    def leg_cost(self, ask: int, info: MarketInfo) -> int:
+        """What one share bought at `ask` really costs: price, taker fee, buffer."""
+        return ask + taker_fee(ask, info) + self.fee_buffer
+
+    def binary_intent(self, view: MarketView) -> Intent:
+        info = view.info
+        if reason := closed_reason(info):
+            return self.intent(info.condition_id, (), reason)
+        yes_ask = view.yes.best_ask if view.yes is not None else None
+        no_ask = view.no.best_ask if view.no is not None else None
+        if yes_ask is None or no_ask is None:
+            return self.intent(info.condition_id, (), "no ask on both YES and NO")
+        if not (inside_unit(yes_ask.price) and inside_unit(no_ask.price)):
+            return self.intent(info.condition_id, (), "ask at a price bound")
+        cost = self.leg_cost(yes_ask.price, info) + self.leg_cost(no_ask.price, info)
+        if cost + self.edge >= ONE:
+            return self.intent(info.condition_id, (), f"no edge: a set costs {fmt(cost)}")
+        size = min(yes_ask.size, no_ask.size, self.max_size)
+        if size <= 0:
+            return self.intent(info.condition_id, (), "no size at the asks")
+        quotes = (
+            Quote(Side.BUY, yes_ask.price, size, Tif.FAK),
+            Quote(Side.SELL, ONE - no_ask.price, size, Tif.FAK),  # = BUY NO at no_ask
+        )
+        return self.intent(info.condition_id, quotes, f"set costs {fmt(cost)}, edge {fmt(ONE - cost)}")
+
+    def group_intents(self, members: Sequence[MarketView], busy: set[str]) -> dict[str, Intent]:
+        """Intents for every member of one neg-risk event, or {} when there is no arbitrage
+        (the members are then judged one by one as binary markets)."""
+        if any(view.info.condition_id in busy for view in members):
+            return {}
+        declared = declared_group_size(members[0].info)
+        if declared is None or declared != len(members):
+            return {}
+        legs = []
+        for view in members:
+            ask = view.yes.best_ask if view.yes is not None else None
+            if closed_reason(view.info) or ask is None or not inside_unit(ask.price):
+                return {}
+            legs.append((view.info, ask))
+        cost = sum(self.leg_cost(ask.price, info) for info, ask in legs)
+        if cost + self.edge >= ONE:
+            return {}
+        size = min(min(ask.size for _, ask in legs), self.max_size)
+        if size <= 0:
+            return {}
+        reason = f"neg-risk set of {len(legs)} costs {fmt(cost)}, edge {fmt(ONE - cost)}"
+        return {
+            info.condition_id: self.intent(info.condition_id, (Quote(Side.BUY, ask.price, size, Tif.FAK),),
+                                           reason)
+            for info, ask in legs
+        }
+
+
+def neg_risk_groups(views: Mapping[str, MarketView]) -> dict[str, list[MarketView]]:
+    """Neg-risk markets in the snapshot grouped by event, in snapshot order."""
+    groups: dict[str, list[MarketView]] = {}
+    for view in views.values():
+        group_id = view.info.neg_risk_market_id
+        if view.info.neg_risk and group_id:
+            groups.setdefault(group_id, []).append(view)
+    return groups

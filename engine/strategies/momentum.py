@@ -1,0 +1,173 @@
+"""Momentum / mean reversion on the YES mid: hold +size, 0 or -size shares of YES.
+
+Each call samples every market's YES mid at `now_ms` into per-market indicators (time-decayed,
+O(1) per sample, see indicators.py) and turns them into a signal s in {-1, 0, +1}:
+
+* momentum: fast EMA - slow EMA above `threshold` -> +1, below -threshold -> -1, in between
+  the previous signal holds (hysteresis, so a crossover that wobbles does not churn).
+* mean_reversion: z = (mid - EWMA mean) / max(EWMA std, one tick), measured against the
+  statistics before this sample. z > entry_z -> -1 (expect a fall), z < -entry_z -> +1,
+  |z| < exit_z -> 0, otherwise the previous signal holds.
+
+The target position is s * position_size; the strategy emits the one FAK that moves net YES
+toward it: BUY at the best ask or SELL at the best bid (a SELL of YES not held becomes a NO
+buy in the planner), capped by the touch size. Nothing is traded before the market has been
+observed for `warmup_seconds`, while one of our orders there is in flight, or when the gap to
+the target is below the market's minimum order size. Markets without a mid are not sampled.
+
+In-memory state is one small record per market in the current snapshot; markets that leave
+the snapshot are forgotten, so memory stays bounded by the snapshot's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.domain import Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
+from engine.strategies.indicators import Ema, EwmStats
+from engine.strategies.params import Errors, ParamSpec, Params, ParamType
+from engine.strategies.pricing import inside_unit
+
+SECOND_MS = 1000
+
+
+@dataclass(slots=True)
+class MarketSignal:
+    """Indicators and the last signal for one market."""
+
+    fast: Ema
+    slow: Ema
+    stats: EwmStats
+    signal: int = 0
+    first_ms: int | None = None
+    samples: int = 0
+
+
+class Momentum(StrategyBase):
+    kind = "momentum"
+    title = "Momentum / mean reversion"
+    description = (
+        "Follows (momentum) or fades (mean_reversion) moves of the YES mid using time-decayed "
+        "EMAs or an EWMA z-score, holding a fixed position in the signal's direction via "
+        "immediate takes."
+    )
+    params_schema = (
+        ParamSpec("mode", ParamType.CHOICE, "momentum", "Follow the trend or fade deviations.",
+                  choices=("momentum", "mean_reversion")),
+        ParamSpec("position_size", ParamType.SHARES, 20, "Shares held while a signal is on.",
+                  minimum=1, maximum=1_000_000),
+        ParamSpec("fast_seconds", ParamType.SECONDS, 60, "Momentum: fast EMA time constant.",
+                  minimum=1, maximum=7 * 86_400),
+        ParamSpec("slow_seconds", ParamType.SECONDS, 600, "Momentum: slow EMA time constant.",
+                  minimum=2, maximum=30 * 86_400),
+        ParamSpec("threshold", ParamType.PROBABILITY, 0.005, "Momentum: fast minus slow must "
+                  "exceed this to flip the signal.", minimum=0, maximum=0.5, step=0.001),
+        ParamSpec("lookback_seconds", ParamType.SECONDS, 900, "Mean reversion: time constant of "
+                  "the EWMA mean and variance.", minimum=1, maximum=30 * 86_400),
+        ParamSpec("entry_z", ParamType.DECIMAL, 2.0, "Mean reversion: enter beyond this z-score.",
+                  minimum=0.1, maximum=10, unit="σ", step=0.1),
+        ParamSpec("exit_z", ParamType.DECIMAL, 0.5, "Mean reversion: go flat inside this z-score.",
+                  minimum=0, maximum=10, unit="σ", step=0.1),
+        ParamSpec("warmup_seconds", ParamType.SECONDS, 600, "Observe a market this long before "
+                  "trading it.", minimum=0, maximum=30 * 86_400),
+    )
+
+    @classmethod
+    def check_params(cls, params: Params) -> Errors:
+        errors: Errors = {}
+        if params["fast_seconds"] >= params["slow_seconds"]:
+            errors["fast_seconds"] = "must be shorter than slow_seconds"
+        if params["exit_z"] >= params["entry_z"]:
+            errors["exit_z"] = "must be below entry_z"
+        return errors
+
+    def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(name, params)
+        self.mode: str = self.params["mode"]
+        self.size = self.micros("position_size")
+        self.threshold = float(self.micros("threshold"))
+        self.entry_z = float(self.params["entry_z"])
+        self.exit_z = float(self.params["exit_z"])
+        self.warmup_ms = int(self.params["warmup_seconds"]) * SECOND_MS
+        self.signals: dict[str, MarketSignal] = {}
+
+    def new_signal(self) -> MarketSignal:
+        return MarketSignal(
+            fast=Ema(self.params["fast_seconds"] * SECOND_MS),
+            slow=Ema(self.params["slow_seconds"] * SECOND_MS),
+            stats=EwmStats(self.params["lookback_seconds"] * SECOND_MS),
+        )
+
+    def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
+        self.forget_except(snapshot.markets)
+        intents = []
+        for condition_id, view in snapshot.markets.items():
+            mid = view.yes.mid if view.yes is not None else None
+            if mid is not None:
+                self.observe(condition_id, mid, view.info.tick, now_ms)
+            if orders_in(state, condition_id):
+                continue  # a take is in flight: let it resolve before deciding again
+            quotes, reason = self.quotes_for(view, mid, net_yes(state, condition_id), now_ms)
+            intents.append(self.intent(condition_id, quotes, reason))
+        return intents
+
+    def forget_except(self, markets: Mapping[str, MarketView]) -> None:
+        for condition_id in [cid for cid in self.signals if cid not in markets]:
+            del self.signals[condition_id]
+
+    def observe(self, condition_id: str, mid: int, tick: int, now_ms: int) -> None:
+        """Feed one mid sample and update the market's signal (O(1))."""
+        sig = self.signals.get(condition_id)
+        if sig is None:
+            sig = self.signals[condition_id] = self.new_signal()
+        if sig.first_ms is None:
+            sig.first_ms = now_ms
+        sig.samples += 1
+        if self.mode == "momentum":
+            gap = sig.fast.update(mid, now_ms) - sig.slow.update(mid, now_ms)
+            if gap > self.threshold:
+                sig.signal = 1
+            elif gap < -self.threshold:
+                sig.signal = -1
+        else:
+            z = sig.stats.zscore(mid, float(max(tick, 1))) if sig.stats.count else 0.0
+            sig.stats.update(mid, now_ms)
+            sig.signal = self.reversion_signal(z, sig.signal)
+
+    def reversion_signal(self, z: float, previous: int) -> int:
+        if z > self.entry_z:
+            return -1
+        if z < -self.entry_z:
+            return 1
+        if abs(z) < self.exit_z:
+            return 0
+        return previous
+
+    def quotes_for(self, view: MarketView, mid: int | None, position: int,
+                   now_ms: int) -> tuple[tuple[Quote, ...], str]:
+        if reason := closed_reason(view.info):
+            return (), reason
+        sig = self.signals.get(view.info.condition_id)
+        if mid is None or view.yes is None or sig is None:
+            return (), "no mid"
+        assert sig.first_ms is not None
+        if sig.samples < 2 or now_ms - sig.first_ms < self.warmup_ms:
+            return (), "warming up"
+        target = sig.signal * self.size
+        gap = target - position
+        if abs(gap) < max(view.info.min_size, 1):
+            return (), f"at target {fmt(target)} shares"
+        return self.take_toward(view.yes, gap, target)
+
+    @staticmethod
+    def take_toward(book: Book, gap: int, target: int) -> tuple[tuple[Quote, ...], str]:
+        """The FAK that moves the position by `gap` micro-shares, as far as the touch allows."""
+        level = book.best_ask if gap > 0 else book.best_bid
+        if level is None or not inside_unit(level.price) or level.size <= 0:
+            return (), "no price to trade at"
+        side = Side.BUY if gap > 0 else Side.SELL
+        quote = Quote(side, level.price, min(abs(gap), level.size), Tif.FAK)
+        return (quote,), f"target {fmt(target)} shares"

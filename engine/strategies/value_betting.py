@@ -1,0 +1,161 @@
+"""Value betting: trade toward an operator-supplied fair probability, sized by Kelly.
+
+With q = MarketView.fair_value (the dashboard's or an external signal's probability of YES):
+
+* buy YES when its cost (ask plus taker fee) is below q - edge;
+* sell YES, i.e. buy NO, when the bid less the taker fee is above q + edge (NO then costs
+  1 - bid + fee and we believe it wins with probability 1 - q).
+
+Sizing for a binary contract bought at cost c that we believe pays 1 with probability b:
+the Kelly fraction of bankroll is f* = (b - c) / (1 - c); we stake `kelly_fraction` * f* of
+StrategyState.cash, i.e. target shares = kelly_fraction * f* * cash / c. The order is the
+target less what we already hold in that direction (a short first gets closed), capped so the
+position's cost stays within `max_position` USDC and each order within `max_order` shares.
+Cash alone is the bankroll, which is conservative: money already in positions is not counted.
+Sizes are rounded down to whole shares so small cash moves do not churn resting orders.
+
+`order_style`: "take" sends FAK orders at the touch (capped by the touch size) and stays
+silent while one of them is in flight; "limit" rests GTC orders at floor_tick(q - edge) and
+ceil_tick(q + edge), each sized by Kelly at its own price (maker: no fee). No fair value, or no
+book, means no orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.domain import (
+    MICRO,
+    ONE,
+    Book,
+    Intent,
+    MarketView,
+    Quote,
+    Side,
+    Snapshot,
+    StrategyState,
+    Tif,
+    fmt,
+)
+from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
+from engine.strategies.params import ParamSpec, ParamType
+from engine.strategies.pricing import ceil_tick, floor_tick, inside_unit, on_grid_inside, taker_fee
+
+
+def kelly_shares(belief: int, cost: int, bankroll: int, fraction: int) -> int:
+    """Micro-shares for a fractional-Kelly stake on a contract paying 1 (all args in micros).
+
+    shares = fraction * (belief - cost) / (1 - cost) * bankroll / cost, rounded down; zero
+    when there is no edge, no bankroll, or the cost is not strictly inside (0, 1).
+    """
+    if not 0 < cost < ONE or belief <= cost or bankroll <= 0 or fraction <= 0:
+        return 0
+    return fraction * (belief - cost) * bankroll // ((ONE - cost) * cost)
+
+
+def whole_shares(size: int) -> int:
+    return size // MICRO * MICRO
+
+
+class ValueBetting(StrategyBase):
+    kind = "value_betting"
+    title = "Value betting"
+    description = (
+        "Buys YES below, or NO above, an operator-supplied fair probability by at least an "
+        "edge, sized by fractional Kelly on the strategy's cash and capped per position and "
+        "per order; takes at the touch or rests limit orders."
+    )
+    params_schema = (
+        ParamSpec("edge", ParamType.PROBABILITY, 0.03, "Required distance between the fair value "
+                  "and the price paid (after taker fees).", minimum=0, maximum=0.5, step=0.005),
+        ParamSpec("kelly_fraction", ParamType.DECIMAL, 0.25, "Share of the full Kelly stake to "
+                  "bet (0.25 = quarter Kelly).", minimum=0, maximum=1, unit="× Kelly", step=0.05),
+        ParamSpec("max_position", ParamType.USDC, 100, "Most USDC in one market's position.",
+                  minimum=0, maximum=10_000_000),
+        ParamSpec("max_order", ParamType.SHARES, 50, "Most shares in one order.", minimum=1,
+                  maximum=1_000_000),
+        ParamSpec("order_style", ParamType.CHOICE, "take", "'take': FAK at the best price when "
+                  "the edge is there; 'limit': rest GTC orders at fair ± edge.",
+                  choices=("take", "limit")),
+    )
+
+    def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        super().__init__(name, params)
+        self.edge = self.micros("edge")
+        self.fraction = self.micros("kelly_fraction")
+        self.max_position = self.micros("max_position")
+        self.max_order = self.micros("max_order")
+        self.style: str = self.params["order_style"]
+
+    def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
+        intents = []
+        for condition_id, view in snapshot.markets.items():
+            if self.style == "take" and orders_in(state, condition_id):
+                continue  # a take is in flight: let it resolve before deciding again
+            quotes, reason = self.quotes_for(view, state)
+            intents.append(self.intent(condition_id, quotes, reason))
+        return intents
+
+    def quotes_for(self, view: MarketView, state: StrategyState) -> tuple[tuple[Quote, ...], str]:
+        if reason := closed_reason(view.info):
+            return (), reason
+        fair = view.fair_value
+        if fair is None or not 0 <= fair <= ONE:
+            return (), "no fair value"
+        if view.yes is None:
+            return (), "no book"
+        position = net_yes(state, view.info.condition_id)
+        if self.style == "limit":
+            return self.limit_quotes(view, fair, position, state.cash)
+        return self.take_quote(view, view.yes, fair, position, state.cash)
+
+    def order_size(self, belief: int, cost: int, held: int, cash: int) -> int:
+        """Shares to trade in one direction: Kelly target less `held`, within the caps.
+
+        `belief` and `cost` are for the contract bought (YES, or NO when selling YES);
+        `held` is the signed position in that contract's direction.
+        """
+        target = kelly_shares(belief, cost, cash, self.fraction)
+        target = min(target, self.max_position * ONE // cost)
+        return whole_shares(min(target - held, self.max_order)) if target > held else 0
+
+    def take_quote(self, view: MarketView, book: Book, fair: int, position: int,
+                   cash: int) -> tuple[tuple[Quote, ...], str]:
+        """One FAK at the touch when the edge is there, sized by Kelly and the touch size."""
+        info = view.info
+        ask, bid = book.best_ask, book.best_bid
+        if ask is not None and inside_unit(ask.price):
+            cost = ask.price + taker_fee(ask.price, info)
+            if cost < fair - self.edge:
+                size = min(self.order_size(fair, cost, position, cash), whole_shares(ask.size))
+                return _take(Side.BUY, ask.price, size, f"ask {fmt(ask.price)} under fair {fmt(fair)}")
+        if bid is not None and inside_unit(bid.price):
+            cost = ONE - bid.price + taker_fee(bid.price, info)  # what a NO share costs us
+            if cost < ONE - fair - self.edge:
+                size = min(self.order_size(ONE - fair, cost, -position, cash), whole_shares(bid.size))
+                return _take(Side.SELL, bid.price, size, f"bid {fmt(bid.price)} over fair {fmt(fair)}")
+        return (), f"no edge at fair {fmt(fair)}"
+
+    def limit_quotes(self, view: MarketView, fair: int, position: int,
+                     cash: int) -> tuple[tuple[Quote, ...], str]:
+        tick = view.info.tick
+        quotes = []
+        bid = floor_tick(fair - self.edge, tick)
+        if on_grid_inside(bid, tick):
+            size = self.order_size(fair, bid, position, cash)
+            if size > 0:
+                quotes.append(Quote(Side.BUY, bid, size, Tif.GTC))
+        ask = ceil_tick(fair + self.edge, tick)
+        if on_grid_inside(ask, tick):
+            size = self.order_size(ONE - fair, ONE - ask, -position, cash)
+            if size > 0:
+                quotes.append(Quote(Side.SELL, ask, size, Tif.GTC))
+        reason = f"resting around fair {fmt(fair)}" if quotes else "no size (cash, caps or position)"
+        return tuple(quotes), reason
+
+
+def _take(side: Side, price: int, size: int, reason: str) -> tuple[tuple[Quote, ...], str]:
+    if size <= 0:
+        return (), "edge but no size (cash, caps or position)"
+    return (Quote(side, price, size, Tif.FAK),), reason
