@@ -1,0 +1,112 @@
+"""``python -m simulator``: serve the Polymarket stand-in until SIGTERM/SIGINT.
+
+Settings come from defaults, then SIMULATOR_* variables (the project's ``.env``, or
+the file named by TRADER_ENV_FILE, overridden by the real environment, as the
+other programs read them), then flags. If ``DATA_SOURCE`` is set to anything but
+``simulator`` the process exits 0 at once (supervisord runs it with
+``autorestart=unexpected``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from dotenv import dotenv_values
+
+from .config import DEFAULT_PORT, DEFAULT_SEED, SimConfig, env_overrides
+from .server import Simulator
+
+log = logging.getLogger("simulator")
+ROOT = Path(__file__).resolve().parent.parent
+
+# flag -> (setting, type, help)
+FLAGS: dict[str, tuple[str, Any, str]] = {
+    "--port": ("port", int, f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free port)"),
+    "--seed": ("seed", int, f"seed for markets, agents and ids (default {DEFAULT_SEED})"),
+    "--markets": ("markets", int, "number of live markets (default 10)"),
+    "--starting-balance": ("starting_balance", str, "pUSD credited to a new account (default 10000)"),
+    "--resolve-after": ("resolve_after_s", float,
+                        "resolve every market after N seconds (default: never; end dates in 30 days)"),
+    "--mined-delay": ("mined_delay_s", float, "seconds from MATCHED to MINED (default 1)"),
+    "--confirmed-delay": ("confirmed_delay_s", float, "seconds from MINED to CONFIRMED (default 2)"),
+    "--fail-rate": ("fail_rate", float, "fraction of trades that end FAILED (default 0)"),
+    "--heartbeat-timeout": ("heartbeat_timeout_s", float, "heartbeat dead-man timeout (default 10)"),
+    "--ws-idle-timeout": ("ws_idle_timeout_s", float, "drop WS clients silent this long (default 30)"),
+    "--agent-interval": ("agent_interval_s", float, "seconds between agent steps (default 0.5)"),
+    "--latency-ms": ("latency_ms", float, "added latency on every REST request"),
+    "--error-rate": ("error_rate", float, "probability of an error status on order endpoints"),
+    "--error-codes": ("error_codes", str, "comma list of statuses to inject (default 425,429,500,503)"),
+    "--error-scope": ("error_scope", str, "'orders' (default) or 'all' endpoints"),
+    "--timeout-rate": ("timeout_rate", float, "probability POST /order(s) is processed, then answered late"),
+    "--timeout-hold": ("timeout_hold_s", float, "how late, in seconds (default 6)"),
+    "--ws-drop-every": ("ws_drop_every", int, "close each WS connection after N messages"),
+    "--ws-drop-every-s": ("ws_drop_every_s", float, "close each WS connection every N seconds"),
+    "--ws-dup-rate": ("ws_dup_rate", float, "probability a WS message is sent twice"),
+    "--ws-reorder-rate": ("ws_reorder_rate", float, "probability a WS message is swapped with the next"),
+}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    for flag, (dest, kind, help_text) in FLAGS.items():
+        parser.add_argument(flag, dest=dest, type=kind, default=None, help=help_text)
+    parser.add_argument("--no-agents", dest="agents", action="store_false", default=None,
+                        help="no synthetic participants (books stay as prefilled)")
+    parser.add_argument("--no-prefill", dest="prefill_books", action="store_false", default=None,
+                        help="start with empty books")
+    parser.add_argument("--log-level", default=os.environ.get("SIMULATOR_LOG_LEVEL", "INFO"))
+    args = vars(parser.parse_args(argv))
+    level = args.pop("log_level")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return {k: v for k, v in args.items() if v is not None}
+
+
+async def serve(cfg: SimConfig) -> None:
+    sim = Simulator(cfg)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    port = await sim.start()
+    urls = sim.urls()
+    log.info("simulator ready: CLOB_HOST=%s WS_HOST=%s GAMMA_HOST=%s (seed %d, %d markets, agents %s)",
+             urls["clob_host"], urls["ws_host"], urls["gamma_host"], cfg.seed, len(sim.markets),
+             "on" if cfg.agents else "off")
+    print(f"SIMULATOR_PORT={port}", flush=True)
+    await stop.wait()
+    log.info("shutting down")
+    await sim.stop()
+
+
+def environment() -> Mapping[str, str]:
+    """The env file's values under the real environment (which wins)."""
+    path = Path(os.environ.get("TRADER_ENV_FILE") or ROOT / ".env")
+    from_file = dotenv_values(path, interpolate=False) if path.is_file() else {}
+    return {**{k: v for k, v in from_file.items() if v is not None}, **os.environ}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    env = environment()
+    source = env.get("DATA_SOURCE", "")
+    if source and source.lower() != "simulator":
+        print(f"DATA_SOURCE={source}: the simulator is not needed, exiting.", flush=True)
+        return 0
+    overrides = {**env_overrides(env), **parse_args(argv)}
+    try:
+        cfg = SimConfig().with_updates(overrides)
+    except ValueError as exc:
+        print(f"simulator: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(serve(cfg))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Control surface for tests and benchmarks, in-process and over ``/_sim/...``.
+
+``Admin`` methods run on the server loop (the harness marshals calls there); the
+HTTP routes are thin JSON wrappers around them. Amounts are human decimal strings
+(``"12.5"``) or numbers; results are JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from eth_utils import keccak
+
+from .agents import agent_address
+from .httputil import SIM_KEY, HttpError, ok, parse_json
+from .markets import Market, Token
+from .orders import BUY, SELL, Order
+from .units import AmountError, fmt, to_micro
+
+if TYPE_CHECKING:
+    from .server import Simulator
+
+LIQUIDITY_OWNER = "sim-liquidity"
+RUNTIME_SETTINGS = ("fail_rate", "mined_delay_s", "confirmed_delay_s", "heartbeat_timeout_s",
+                    "ws_idle_timeout_s")
+
+
+class AdminError(ValueError):
+    pass
+
+
+def _micro(value: Any, name: str) -> int:
+    try:
+        return to_micro(value)
+    except AmountError as exc:
+        raise AdminError(f"{name}: {exc}") from None
+
+
+class Admin:
+    def __init__(self, sim: "Simulator") -> None:
+        self.sim = sim
+        self.ex = sim.exchange
+        self.liquidity_address = agent_address("liquidity", sim.cfg.seed)
+        self.ex.ledger.account(self.liquidity_address, internal=True)
+        self._n = 0
+
+    # -- lookups -------------------------------------------------------------------
+
+    def _market(self, condition_id: str) -> Market:
+        market = self.ex.markets.get(condition_id)
+        if market is None:
+            raise AdminError(f"unknown condition id {condition_id}")
+        return market
+
+    def _token(self, token_id: str) -> tuple[Market, Token]:
+        market = self.ex.market_for_token(str(token_id))
+        if market is None:
+            raise AdminError(f"unknown token id {token_id}")
+        return market, market.token(str(token_id))
+
+    def markets(self) -> list[dict[str, Any]]:
+        return [{
+            "condition_id": m.condition_id, "question": m.question, "gamma_id": m.gamma_id,
+            "tokens": [{"token_id": t.token_id, "outcome": t.outcome} for t in m.tokens],
+            "yes_token_id": m.yes.token_id, "no_token_id": m.no.token_id,
+            "tick_size": fmt(m.tick), "min_size": fmt(m.min_size), "neg_risk": m.neg_risk,
+            "neg_risk_market_id": m.neg_risk_market_id, "closed": m.closed, "winner": m.winner,
+            "latent": m.latent,
+        } for m in self.ex.markets.values()]
+
+    # -- liquidity and prices --------------------------------------------------------
+
+    def _internal_order(self, market: Market, token: Token, side: str, price: int, size: int,
+                        owner: str, address: str, order_type: str = "GTC") -> Order:
+        self._n += 1
+        oid = "0x" + keccak(text=f"admin-order:{self.sim.cfg.seed}:{self._n}").hex()
+        return Order(id=oid, market=market, token=token, side=side, price=price, size=size,
+                     order_type=order_type, owner=owner, maker_address=address, created_at=0, internal=True)
+
+    def place_liquidity(self, token_id: str, side: str, price: Any, size: Any) -> dict[str, Any]:
+        """A GTC order from the internal liquidity account (it trades if it crosses)."""
+        market, token = self._token(token_id)
+        side = side.upper()
+        if side not in (BUY, SELL):
+            raise AdminError("side must be BUY or SELL")
+        order = self._internal_order(market, token, side, _micro(price, "price"), _micro(size, "size"),
+                                     LIQUIDITY_OWNER, self.liquidity_address)
+        result = self.ex.place(order)
+        return {"order_id": order.id, "status": order.status, "matched": fmt(order.matched),
+                "trade_id": result.trade.id if result.trade else None}
+
+    def set_latent(self, condition_id: str, p: float) -> dict[str, Any]:
+        market = self._market(condition_id)
+        if not 0 < float(p) < 1:
+            raise AdminError("p must be in (0, 1)")
+        self.sim.agents.set_latent(market, float(p))
+        return {"condition_id": condition_id, "latent": market.latent}
+
+    def print_trade(self, token_id: str, price: Any, size: Any, side: str = BUY) -> dict[str, Any]:
+        """Make a trade print at ``price`` off the book, between two internal accounts."""
+        market, token = self._token(token_id)
+        side = side.upper()
+        px, qty = _micro(price, "price"), _micro(size, "size")
+        taker = self._internal_order(market, token, side, px, qty, LIQUIDITY_OWNER, self.liquidity_address)
+        maker = self._internal_order(market, token, SELL if side == BUY else BUY, px, qty,
+                                     LIQUIDITY_OWNER + "-2", agent_address("liquidity-2", self.sim.cfg.seed))
+        self.ex.ledger.account(maker.maker_address, internal=True)
+        trade = self.ex.print_trade(token, px, qty, side, taker, maker)
+        return {"trade_id": trade.id, "price": fmt(px), "size": fmt(qty)}
+
+    def set_tick_size(self, ref: str, tick_size: Any) -> dict[str, Any]:
+        market = self.ex.markets.get(ref) or self._token(ref)[0]
+        tick = _micro(tick_size, "tick_size")
+        if fmt(tick) not in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001"):
+            raise AdminError("unsupported tick size")
+        self.ex.set_tick(market, tick)
+        return {"condition_id": market.condition_id, "tick_size": fmt(tick)}
+
+    def clear_book(self, condition_id: str) -> dict[str, Any]:
+        market = self._market(condition_id)
+        canceled = self.ex.cancel(list(self.ex.books[market.condition_id].orders()))
+        return {"canceled": len(canceled)}
+
+    # -- resolution ----------------------------------------------------------------------
+
+    def resolve(self, condition_id: str, outcome: str = "YES") -> dict[str, Any]:
+        """Resolve a market; ``outcome`` is YES/NO, an outcome name or a token id."""
+        market = self._market(condition_id)
+        winner = _winner(market, str(outcome))
+        payouts = self.ex.resolve(market, winner)
+        return {"condition_id": condition_id, "winner": winner.token_id,
+                "payouts": {a: fmt(p) for a, p in payouts}}
+
+    def resolve_group(self, neg_risk_market_id: str, winner_condition_id: str) -> dict[str, Any]:
+        """Resolve a neg-risk group: one market YES, every other member NO."""
+        members = [m for m in self.ex.markets.values() if m.neg_risk_market_id == neg_risk_market_id]
+        if not members or winner_condition_id not in {m.condition_id for m in members}:
+            raise AdminError("unknown neg-risk group or winner")
+        for m in members:
+            self.resolve(m.condition_id, "YES" if m.condition_id == winner_condition_id else "NO")
+        return {"neg_risk_market_id": neg_risk_market_id, "winner": winner_condition_id}
+
+    def resolve_all(self, rng: random.Random) -> None:
+        """Scheduled end of the markets: winners drawn from the latent beliefs."""
+        groups: dict[str, list[Market]] = {}
+        for m in self.ex.markets.values():
+            if not m.closed:
+                groups.setdefault(m.neg_risk_market_id or m.condition_id, []).append(m)
+        for members in groups.values():
+            if members[0].neg_risk:
+                winner = rng.choices(members, weights=[m.latent for m in members])[0]
+                self.resolve_group(members[0].neg_risk_market_id, winner.condition_id)
+            else:
+                self.resolve(members[0].condition_id, "YES" if rng.random() < members[0].latent else "NO")
+
+    # -- accounts, faults, settings ----------------------------------------------------------
+
+    def fund(self, address: str, pusd: Any = "0", token_id: str | None = None,
+             tokens: Any = "0") -> dict[str, Any]:
+        if token_id is not None:
+            self._token(token_id)
+        self.ex.ledger.fund(address, _micro(pusd, "pusd"), token_id, _micro(tokens, "tokens"))
+        return self.balances(address)
+
+    def link_funder(self, signer: str, funder: str, signature_type: int) -> dict[str, Any]:
+        """Tell the simulator which proxy/safe a signer trades for (balance queries)."""
+        self.sim.funders[(signer.lower(), int(signature_type))] = funder.lower()
+        return {"signer": signer.lower(), "funder": funder.lower(), "signature_type": int(signature_type)}
+
+    def balances(self, address: str) -> dict[str, Any]:
+        acct = self.ex.ledger.account(address)
+        return {
+            "address": acct.address, "pusd": fmt(acct.pusd), "reserved_pusd": fmt(acct.reserved_pusd),
+            "available_pusd": fmt(acct.available_pusd()),
+            "tokens": {t: fmt(v) for t, v in acct.tokens.items() if v},
+            "reserved_tokens": {t: fmt(v) for t, v in acct.reserved_tokens.items() if v},
+            "open_orders": self.open_order_count(address),
+        }
+
+    def open_order_count(self, address: str) -> int:
+        return len(self.ex.open_orders_of_address(address))
+
+    def set_faults(self, **changes: Any) -> dict[str, Any]:
+        try:
+            self.sim.faults.update(changes)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+        return self.sim.faults.as_dict()
+
+    def clear_faults(self) -> dict[str, Any]:
+        self.sim.faults.clear()
+        return self.sim.faults.as_dict()
+
+    def faults(self) -> dict[str, Any]:
+        return self.sim.faults.as_dict()
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Change a few settings at runtime (affects new trades / heartbeats / sockets)."""
+        unknown = set(changes) - set(RUNTIME_SETTINGS)
+        if unknown:
+            raise AdminError(f"not changeable at runtime: {sorted(unknown)}")
+        self.sim.reconfigure(changes)
+        return {k: getattr(self.sim.cfg, k) for k in RUNTIME_SETTINGS}
+
+    def state(self) -> dict[str, Any]:
+        cfg = self.sim.cfg
+        return {"port": self.sim.port, "seed": cfg.seed, "markets": len(self.ex.markets),
+                "agents": cfg.agents, "open_orders": sum(len(v) for v in self.ex.open_by_owner.values()),
+                "pending_trades": len(self.sim.trades.pending), "order_latency_ms": self.order_latency(),
+                **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}
+
+    def order_latency(self) -> dict[str, float | int]:
+        """Server-side POST /order handling time (auth, signature, matching, response)."""
+        samples = sorted(self.sim.order_latency)
+        if not samples:
+            return {"count": 0}
+        return {"count": len(samples), **{name: _percentile_ms(samples, q) for name, q in
+                                          (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))}}
+
+
+def _percentile_ms(sorted_s: list[float], q: float) -> float:
+    return round(sorted_s[min(len(sorted_s) - 1, int(q * len(sorted_s)))] * 1000, 3)
+
+
+def _winner(market: Market, outcome: str) -> Token:
+    key = outcome.strip()
+    if key.upper() in ("YES", "1", "TRUE"):
+        return market.yes
+    if key.upper() in ("NO", "0", "FALSE"):
+        return market.no
+    for token in market.tokens:
+        if key in (token.token_id, token.outcome):
+            return token
+    raise AdminError(f"unknown outcome {outcome!r}")
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+
+routes = web.RouteTableDef()
+_POSTS = {
+    "/_sim/liquidity": ("place_liquidity", ("token_id", "side", "price", "size")),
+    "/_sim/latent": ("set_latent", ("condition_id", "p")),
+    "/_sim/trade": ("print_trade", ("token_id", "price", "size", "side")),
+    "/_sim/resolve": ("resolve", ("condition_id", "outcome")),
+    "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
+    "/_sim/fund": ("fund", ("address", "pusd", "token_id", "tokens")),
+    "/_sim/link-funder": ("link_funder", ("signer", "funder", "signature_type")),
+    "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size")),
+    "/_sim/clear-book": ("clear_book", ("condition_id",)),
+}
+
+
+async def _call(request: web.Request, name: str, kwargs: dict[str, Any]) -> web.Response:
+    admin: Admin = request.app[SIM_KEY].admin
+    try:
+        return ok(getattr(admin, name)(**kwargs))
+    except (AdminError, TypeError) as exc:
+        raise HttpError(400, str(exc)) from None
+
+
+def _post_handler(name: str, params: tuple[str, ...]) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        body = parse_json(await request.read()) or {}
+        if not isinstance(body, dict):
+            raise HttpError(400, "expected a JSON object")
+        return await _call(request, name, {k: body[k] for k in params if k in body})
+    return handler
+
+
+for _path, (_name, _params) in _POSTS.items():
+    routes.post(_path)(_post_handler(_name, _params))
+
+
+@routes.get("/_sim/markets")
+async def admin_markets(request: web.Request) -> web.Response:
+    return await _call(request, "markets", {})
+
+
+@routes.get("/_sim/state")
+async def admin_state(request: web.Request) -> web.Response:
+    return await _call(request, "state", {})
+
+
+@routes.get("/_sim/accounts/{address}")
+async def admin_account(request: web.Request) -> web.Response:
+    return await _call(request, "balances", {"address": request.match_info["address"]})
+
+
+@routes.get("/_sim/faults")
+async def admin_get_faults(request: web.Request) -> web.Response:
+    return await _call(request, "faults", {})
+
+
+@routes.post("/_sim/faults")
+async def admin_set_faults(request: web.Request) -> web.Response:
+    body = parse_json(await request.read()) or {}
+    return await _call(request, "set_faults", body if isinstance(body, dict) else {})
+
+
+@routes.delete("/_sim/faults")
+async def admin_clear_faults(request: web.Request) -> web.Response:
+    return await _call(request, "clear_faults", {})
+
+
+@routes.post("/_sim/config")
+async def admin_configure(request: web.Request) -> web.Response:
+    body = parse_json(await request.read()) or {}
+    return await _call(request, "configure", body if isinstance(body, dict) else {})

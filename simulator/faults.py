@@ -1,0 +1,81 @@
+"""Runtime fault injection: HTTP latency, error statuses, slow (timed-out) order
+responses, and the knobs the WebSocket hub reads for drops, dups and reorders.
+
+Faults are drawn from their own seeded RNG so a faulty run is reproducible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import Any, Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from .config import FaultConfig
+
+ERROR_BODIES = {
+    425: "Too Early",
+    429: "Too Many Requests",
+    500: "Internal server error",
+    502: "Bad Gateway",
+    503: "Trading is currently disabled. Check polymarket.com for updates",
+    504: "Gateway Timeout",
+}
+# (method, path) of the order endpoints the "orders" scope covers.
+ORDER_ENDPOINTS = {
+    ("POST", "/order"), ("POST", "/orders"), ("DELETE", "/order"), ("DELETE", "/orders"),
+    ("DELETE", "/cancel-all"), ("DELETE", "/cancel-market-orders"),
+}
+POSTING_ENDPOINTS = {("POST", "/order"), ("POST", "/orders")}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Faults:
+    """Mutable view over a FaultConfig; only touched on the event loop thread."""
+
+    def __init__(self, config: FaultConfig, seed: int) -> None:
+        self.config = config
+        self.rng = random.Random(f"faults:{seed}")
+        counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders")
+        self.stats: dict[str, int] = dict.fromkeys(counters, 0)
+
+    def update(self, changes: Mapping[str, Any]) -> FaultConfig:
+        self.config = self.config.with_updates(changes)
+        return self.config
+
+    def clear(self) -> FaultConfig:
+        self.config = FaultConfig()
+        return self.config
+
+    def roll(self, rate: float) -> bool:
+        return rate > 0 and self.rng.random() < rate
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.config.as_dict(), "stats": dict(self.stats)}
+
+    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+        @web.middleware
+        async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+            path = request.path
+            if path.startswith("/_sim") or path.startswith("/ws"):
+                return await handler(request)
+            cfg = self.config
+            if cfg.latency_ms > 0:
+                await asyncio.sleep(cfg.latency_ms / 1000)
+            key = (request.method, path)
+            in_scope = key in ORDER_ENDPOINTS or cfg.error_scope == "all"
+            if in_scope and cfg.error_codes and self.roll(cfg.error_rate):
+                self.stats["errors"] += 1
+                status = self.rng.choice(cfg.error_codes)
+                body = json.dumps({"error": ERROR_BODIES.get(status, "error")})
+                return web.Response(status=status, text=body, content_type="application/json")
+            response = await handler(request)
+            if key in POSTING_ENDPOINTS and self.roll(cfg.timeout_rate):
+                # The order is already processed; the client times out before this returns.
+                self.stats["timeouts"] += 1
+                await asyncio.sleep(cfg.timeout_hold_s)
+            return response
+
+        return fault_middleware

@@ -1,0 +1,291 @@
+"""Authenticated CLOB routes: API keys (L1), orders, cancels, queries, balances,
+heartbeats (L2)."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from aiohttp import web
+
+from .auth import ApiCreds, AuthError
+from .exchange import OrderRejected, PlaceResult
+from .httputil import SIM_KEY, HttpError, ok, page, parse_json, query_int
+from .heartbeats import InvalidHeartbeat
+from .orders import open_order_json
+from .signing import EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
+from .trades import Trade, trade_json
+from .units import fmt
+from .validation import parse_order
+
+MAX_UINT = str(2**256 - 1)
+ORDER_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
+CANCEL_LIMIT = 3000
+routes = web.RouteTableDef()
+
+
+async def _l2(request: web.Request) -> tuple[ApiCreds, bytes]:
+    body = await request.read()
+    try:
+        creds = request.app[SIM_KEY].auth.check_l2(request.method, request.path, body, request.headers)
+    except AuthError as exc:
+        raise HttpError(exc.status, exc.message) from None
+    return creds, body
+
+
+def _l1(request: web.Request) -> tuple[str, int]:
+    try:
+        return request.app[SIM_KEY].auth.check_l1(request.headers)
+    except AuthError as exc:
+        raise HttpError(exc.status, exc.message) from None
+
+
+@routes.post("/auth/api-key")
+async def create_api_key(request: web.Request) -> web.Response:
+    address, nonce = _l1(request)
+    creds = request.app[SIM_KEY].auth.create(address, nonce)
+    if creds is None:
+        raise HttpError(400, "Could not create api key")
+    return ok(creds.as_json())
+
+
+@routes.get("/auth/derive-api-key")
+async def derive_api_key(request: web.Request) -> web.Response:
+    address, nonce = _l1(request)
+    return ok(request.app[SIM_KEY].auth.derive(address, nonce).as_json())
+
+
+@routes.get("/auth/api-keys")
+async def get_api_keys(request: web.Request) -> web.Response:
+    creds, _ = await _l2(request)
+    return ok({"apiKeys": request.app[SIM_KEY].auth.keys_for(creds.address)})
+
+
+@routes.delete("/auth/api-key")
+async def delete_api_key(request: web.Request) -> web.Response:
+    creds, _ = await _l2(request)
+    request.app[SIM_KEY].auth.delete(creds)
+    return ok("OK")
+
+
+@routes.get("/auth/ban-status/closed-only")
+async def closed_only(request: web.Request) -> web.Response:
+    await _l2(request)
+    return ok({"closed_only": False})
+
+
+def _response(result: PlaceResult) -> dict[str, Any]:
+    order, trade = result.order, result.trade
+    filled = order.matched > 0
+    return {
+        "success": True,
+        "errorMsg": "",
+        "orderID": order.id,
+        "status": "matched" if filled else "live",
+        "makingAmount": fmt(result.making) if filled else "",
+        "takingAmount": fmt(result.taking) if filled else "",
+        # Hashes are returned at once so the client never polls /data/trades for 30 s.
+        "transactionsHashes": [trade.tx_hash] if trade else [],
+        "tradeIDs": [trade.id] if trade else [],
+    }
+
+
+def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
+    sim = request.app[SIM_KEY]
+    order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s)
+    result = sim.exchange.place(order)
+    wire = item["order"]
+    if wire["maker"].lower() != wire["signer"].lower():
+        sim.funders[(creds.address, int(wire["signatureType"]))] = wire["maker"].lower()
+    return _response(result)
+
+
+@routes.post("/order")
+async def post_order(request: web.Request) -> web.Response:
+    started = time.perf_counter()
+    creds, body = await _l2(request)
+    try:
+        response = ok(_place(request, creds, parse_json(body, "Invalid order payload")))
+    except OrderRejected as exc:
+        raise HttpError(exc.status, exc.message) from None
+    # Auth + signature recovery + matching + response, for /_sim/state and benchmarks.
+    request.app[SIM_KEY].order_latency.append(time.perf_counter() - started)
+    return response
+
+
+@routes.post("/orders")
+async def post_orders(request: web.Request) -> web.Response:
+    creds, body = await _l2(request)
+    items = parse_json(body, "Invalid order payload")
+    limit = request.app[SIM_KEY].cfg.max_batch
+    if not isinstance(items, list) or not items:
+        raise HttpError(400, "Invalid order payload")
+    if len(items) > limit:
+        raise HttpError(400, f"Too many orders in payload: {len(items)}, max allowed: {limit}")
+    out = []
+    for item in items:
+        try:
+            out.append(_place(request, creds, item))
+        except OrderRejected as exc:
+            out.append({"success": False, "errorMsg": exc.message, "orderID": "", "status": "",
+                        "makingAmount": "", "takingAmount": "", "transactionsHashes": [], "tradeIDs": []})
+    return ok(out)
+
+
+def _cancel_response(canceled: list[str], not_canceled: dict[str, str]) -> web.Response:
+    return ok({"canceled": canceled, "not_canceled": not_canceled})
+
+
+@routes.delete("/order")
+async def cancel_order(request: web.Request) -> web.Response:
+    creds, body = await _l2(request)
+    data = parse_json(body, "Invalid order payload")
+    order_id = data.get("orderID") if isinstance(data, dict) else None
+    if not isinstance(order_id, str) or not ORDER_ID.match(order_id):
+        raise HttpError(400, "Invalid orderID")
+    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, [order_id]))
+
+
+@routes.delete("/orders")
+async def cancel_orders(request: web.Request) -> web.Response:
+    creds, body = await _l2(request)
+    ids = parse_json(body, "Invalid order payload")
+    if not isinstance(ids, list) or not all(isinstance(i, str) and ORDER_ID.match(i) for i in ids):
+        raise HttpError(400, "Invalid orderID")
+    if len(ids) > CANCEL_LIMIT:
+        raise HttpError(400, f"Too many orders in payload, max allowed: {CANCEL_LIMIT}")
+    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, ids))
+
+
+@routes.delete("/cancel-all")
+async def cancel_all(request: web.Request) -> web.Response:
+    creds, _ = await _l2(request)
+    exchange = request.app[SIM_KEY].exchange
+    return _cancel_response(exchange.cancel(exchange.open_orders(creds.api_key)), {})
+
+
+@routes.delete("/cancel-market-orders")
+async def cancel_market_orders(request: web.Request) -> web.Response:
+    creds, body = await _l2(request)
+    data = parse_json(body, "Invalid order payload") or {}
+    if not isinstance(data, dict):
+        raise HttpError(400, "Invalid order payload")
+    market, asset = data.get("market") or "", data.get("asset_id") or ""
+    exchange = request.app[SIM_KEY].exchange
+    targets = [o for o in exchange.open_orders(creds.api_key)
+               if (not market or o.market.condition_id == market)
+               and (not asset or o.token.token_id == asset)]
+    return _cancel_response(exchange.cancel(targets), {})
+
+
+@routes.get("/data/orders")
+async def get_orders(request: web.Request) -> web.Response:
+    creds, _ = await _l2(request)
+    sim = request.app[SIM_KEY]
+    q = request.query
+    orders = [o for o in sim.exchange.open_orders(creds.api_key)
+              if (not q.get("market") or o.market.condition_id == q["market"])
+              and (not q.get("asset_id") or o.token.token_id == q["asset_id"])
+              and (not q.get("id") or o.id == q["id"])]
+    return ok(page([open_order_json(o) for o in orders], q.get("next_cursor"), sim.cfg.page_size))
+
+
+@routes.get("/data/order/{order_id}")
+async def get_order(request: web.Request) -> web.Response:
+    creds, _ = await _l2(request)
+    order = request.app[SIM_KEY].exchange.orders.get(request.match_info["order_id"])
+    # Like the venue, only orders that rested on the book are known here; an order
+    # matched in full on arrival is visible through /data/trades instead.
+    if order is None or order.owner != creds.api_key or not order.rested:
+        return ok(None)
+    return ok(open_order_json(order))
+
+
+def _trade_matches(trade: Trade, request: web.Request) -> bool:
+    q = request.query
+    after, before = query_int(request, "after"), query_int(request, "before")
+    addr = q.get("maker_address", "").lower()
+    return ((not q.get("id") or trade.id == q["id"])
+            and (not q.get("market") or trade.market.condition_id == q["market"])
+            and (not q.get("asset_id") or q["asset_id"] in {trade.taker.token.token_id}
+                 | {leg.order.token.token_id for leg in trade.makers})
+            and (after is None or trade.match_time > after)
+            and (before is None or trade.match_time < before)
+            and (not addr or addr in {trade.taker.maker_address.lower()}
+                 | {leg.order.maker_address.lower() for leg in trade.makers}))
+
+
+@routes.get("/data/trades")
+async def get_trades(request: web.Request) -> web.Response:
+    creds, _ = await _l2(request)
+    sim = request.app[SIM_KEY]
+    trades = [trade_json(t, creds.api_key) for t in sim.trades.for_owner(creds.api_key)
+              if _trade_matches(t, request)]
+    return ok(page(trades, request.query.get("next_cursor"), sim.cfg.page_size))
+
+
+@routes.get("/data/pre-migration-orders")
+async def get_pre_migration_orders(request: web.Request) -> web.Response:
+    await _l2(request)
+    return ok(page([], request.query.get("next_cursor"), request.app[SIM_KEY].cfg.page_size))
+
+
+def _balance_address(request: web.Request, creds: ApiCreds) -> str:
+    sig_type = query_int(request, "signature_type") or 0
+    if sig_type not in (0, 1, 2, 3):
+        raise HttpError(400, "Invalid signature_type")
+    if sig_type == 0:
+        return creds.address
+    return request.app[SIM_KEY].funders.get((creds.address, sig_type), creds.address)
+
+
+@routes.get("/balance-allowance")
+@routes.get("/balance-allowance/update")
+async def get_balance_allowance(request: web.Request) -> web.Response:
+    creds, _ = await _l2(request)
+    sim = request.app[SIM_KEY]
+    acct = sim.ledger.account(_balance_address(request, creds))
+    asset_type = request.query.get("asset_type", "COLLATERAL").upper()
+    if asset_type == "COLLATERAL":
+        balance = acct.pusd
+    elif asset_type in ("CONDITIONAL", "CONDITIONAL-V2"):
+        token_id = request.query.get("token_id", "")
+        if sim.exchange.market_for_token(token_id) is None:
+            raise HttpError(400, "Invalid token id")
+        balance = acct.token(token_id)
+    else:
+        raise HttpError(400, "Invalid asset type")
+    allowances = {EXCHANGE_V2: MAX_UINT, NEG_RISK_EXCHANGE_V2: MAX_UINT, NEG_RISK_ADAPTER: MAX_UINT}
+    return ok({"balance": str(balance), "allowances": allowances})
+
+
+@routes.post("/v1/heartbeats")
+async def post_heartbeat(request: web.Request) -> web.Response:
+    creds, body = await _l2(request)
+    data = parse_json(body) or {}
+    hb_id = data.get("heartbeat_id") if isinstance(data, dict) else None
+    try:
+        new_id = request.app[SIM_KEY].heartbeats.beat(creds.api_key, hb_id or None)
+    except InvalidHeartbeat as exc:
+        raise HttpError(400, str(exc)) from None
+    return ok({"heartbeat_id": new_id})
+
+
+@routes.get("/order-scoring")
+async def order_scoring(request: web.Request) -> web.Response:
+    await _l2(request)
+    return ok({"scoring": False})
+
+
+@routes.post("/orders-scoring")
+async def orders_scoring(request: web.Request) -> web.Response:
+    _, body = await _l2(request)
+    ids = parse_json(body) or []
+    return ok({str(i): False for i in ids} if isinstance(ids, list) else {})
+
+
+@routes.get("/notifications")
+async def get_notifications(request: web.Request) -> web.Response:
+    await _l2(request)
+    return ok([])

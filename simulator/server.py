@@ -1,0 +1,170 @@
+"""App assembly and lifecycle: one aiohttp server on 127.0.0.1 for CLOB REST,
+Gamma (``/gamma``), the two WebSocket channels (``/ws/...``) and the admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import logging
+import random
+import time
+import uuid
+from typing import Any, Callable
+
+from aiohttp import web
+
+from . import admin as admin_routes
+from . import gamma, http_market, http_trading
+from .accounts import Ledger
+from .admin import Admin
+from .agents import Agents
+from .auth import Auth
+from .config import SimConfig
+from .events import book_message, now_ms
+from .exchange import Exchange
+from .faults import Faults
+from .heartbeats import Heartbeats
+from .history import PriceHistory
+from .httputil import SIM_KEY, error_middleware
+from .markets import build_markets, price_to_tick
+from .trades import TradeLog
+from .units import to_micro
+from .views import quote
+from .ws import Hub
+
+log = logging.getLogger("simulator")
+SWEEP_INTERVAL_S = 0.25
+
+
+class Simulator:
+    """All venue state plus the server; every mutation happens on ``self.loop``."""
+
+    def __init__(self, cfg: SimConfig) -> None:
+        self.cfg = cfg
+        self.start_ts = time.time()
+        self.port = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        seed = cfg.seed
+        self.markets = build_markets(cfg.markets, random.Random(f"markets:{seed}"), self.start_ts,
+                                     cfg.end_after_s)
+        self.ledger = Ledger(to_micro(cfg.starting_balance))
+        self.faults = Faults(cfg.faults, seed)
+        self.auth = Auth(seed, cfg.auth_max_skew_s)
+        self.funders: dict[tuple[str, int], str] = {}  # (signer EOA, signature type) -> funder
+        self.order_latency: collections.deque[float] = collections.deque(maxlen=10_000)  # seconds
+        self.hub = Hub(self.auth, self.faults, self._snapshot, cfg.ws_idle_timeout_s)
+        self.trades = TradeLog(self.ledger, self.hub, random.Random(f"trades:{seed}"), self._schedule,
+                               cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate)
+        self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub)
+        self.history = PriceHistory()
+        self._ids = random.Random(f"ids:{seed}")
+        self.heartbeats = Heartbeats(cfg.heartbeat_timeout_s, self._heartbeat_expired, self._uuid)
+        self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s)
+        self.admin = Admin(self)
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        history_rng = random.Random(f"history:{seed}")
+        for market in self.markets:
+            market.last_trade_price = price_to_tick(market.latent, market.tick)
+            self.history.backfill(market, history_rng, int(self.start_ts), cfg.history_backfill_s)
+
+    # -- wiring ------------------------------------------------------------------------
+
+    def _schedule(self, delay: float, fn: Callable[[], None]) -> None:
+        assert self.loop is not None
+        self.loop.call_later(delay, fn)
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
+    def _heartbeat_expired(self, owner: str) -> None:
+        canceled = self.exchange.cancel(self.exchange.open_orders(owner))
+        log.info("heartbeat missed by %s: canceled %d orders", owner, len(canceled))
+
+    def _snapshot(self, token_id: str) -> dict[str, Any] | None:
+        market = self.exchange.market_for_token(token_id)
+        if market is None:
+            return None
+        book = self.exchange.books[market.condition_id]
+        return book_message(market, market.token(token_id), book, now_ms())
+
+    def reconfigure(self, changes: dict[str, Any]) -> None:
+        self.cfg = dataclasses.replace(self.cfg, **changes)
+        self.trades.fail_rate = self.cfg.fail_rate
+        self.trades.mined_delay_s = self.cfg.mined_delay_s
+        self.trades.confirmed_delay_s = self.cfg.confirmed_delay_s
+        self.heartbeats.timeout_s = self.cfg.heartbeat_timeout_s
+        self.hub.idle_timeout_s = self.cfg.ws_idle_timeout_s
+
+    def build_app(self) -> web.Application:
+        app = web.Application(middlewares=[error_middleware, self.faults.middleware()],
+                              client_max_size=8 * 2**20)
+        app[SIM_KEY] = self
+        for module in (http_market, http_trading, gamma, admin_routes):
+            app.add_routes(module.routes)
+        for path in ("/ws/market", "/ws/market/"):
+            app.router.add_get(path, self.hub.handle_market)
+        for path in ("/ws/user", "/ws/user/"):
+            app.router.add_get(path, self.hub.handle_user)
+        return app
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> int:
+        """Bind, start background tasks; returns the port (useful with port 0)."""
+        self.loop = asyncio.get_running_loop()
+        if self.cfg.prefill_books:
+            self.agents.prefill()
+        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.cfg.host, self.cfg.port, reuse_address=True)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound sockets only here
+        sockets = server.sockets if server is not None else None
+        self.port = sockets[0].getsockname()[1] if sockets else self.cfg.port
+        self._spawn(self._sweep())
+        self._spawn(self._sample_history())
+        if self.cfg.agents:
+            self._spawn(self.agents.run())
+        if self.cfg.resolve_after_s is not None:
+            self._spawn(self._resolve_later(self.cfg.resolve_after_s))
+        return self.port
+
+    def _spawn(self, coro: Any) -> None:
+        self._tasks.append(asyncio.create_task(coro))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self.heartbeats.stop()
+        await self.hub.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            self.exchange.expire_due(time.time(), self.cfg.gtd_buffer_s)
+
+    async def _sample_history(self) -> None:
+        while True:
+            now = int(time.time())
+            for market in self.markets:
+                if not market.closed:
+                    mid = quote(self.exchange.books[market.condition_id], market.yes)[2]
+                    self.history.record(market, now, mid)
+            await asyncio.sleep(self.cfg.history_interval_s)
+
+    async def _resolve_later(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.admin.resolve_all(random.Random(f"resolve:{self.cfg.seed}"))
+        log.info("markets resolved after %.0f s", delay)
+
+    def urls(self) -> dict[str, str]:
+        base = f"{self.cfg.host}:{self.port}"
+        return {"clob_host": f"http://{base}", "ws_host": f"ws://{base}/ws/",
+                "gamma_host": f"http://{base}/gamma"}

@@ -1,0 +1,134 @@
+"""In-process harness: run the simulator on a free port in a background thread.
+
+    from simulator.testing import running_simulator
+
+    with running_simulator(seed=1, agents=False, prefill_books=False) as sim:
+        client = ClobClient(sim.clob_host, 137, key=...)
+        sim.place_liquidity(token_id, "SELL", "0.55", "100")
+
+Every control method is thread-safe: it runs on the simulator's own event loop
+and waits (bounded) for the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
+
+from .config import SimConfig
+from .server import Simulator
+
+T = TypeVar("T")
+CALL_TIMEOUT_S = 10.0
+
+
+class SimHandle:
+    def __init__(self, sim: Simulator, loop: asyncio.AbstractEventLoop) -> None:
+        self.sim = sim
+        self.loop = loop
+        self.port = sim.port
+        self.clob_host = f"http://127.0.0.1:{sim.port}"
+        self.ws_host = f"ws://127.0.0.1:{sim.port}/ws/"
+        self.gamma_host = f"http://127.0.0.1:{sim.port}/gamma"
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` on the simulator loop and return its result."""
+        async def run() -> T:
+            return fn(*args, **kwargs)
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(CALL_TIMEOUT_S)
+
+    # Admin controls (see simulator/admin.py for semantics).
+    def markets(self) -> list[dict[str, Any]]:
+        return self.call(self.sim.admin.markets)
+
+    def market(self, neg_risk: bool | None = None, index: int = 0) -> dict[str, Any]:
+        """The ``index``-th market, optionally only neg-risk (True) or standard (False)."""
+        rows = [m for m in self.markets() if neg_risk is None or m["neg_risk"] == neg_risk]
+        return rows[index]
+
+    def place_liquidity(self, token_id: str, side: str, price: Any, size: Any) -> dict[str, Any]:
+        return self.call(self.sim.admin.place_liquidity, token_id, side, price, size)
+
+    seed_level = place_liquidity
+
+    def set_latent(self, condition_id: str, p: float) -> dict[str, Any]:
+        return self.call(self.sim.admin.set_latent, condition_id, p)
+
+    def print_trade(self, token_id: str, price: Any, size: Any, side: str = "BUY") -> dict[str, Any]:
+        return self.call(self.sim.admin.print_trade, token_id, price, size, side)
+
+    def resolve(self, condition_id: str, outcome: str = "YES") -> dict[str, Any]:
+        return self.call(self.sim.admin.resolve, condition_id, outcome)
+
+    def resolve_group(self, neg_risk_market_id: str, winner_condition_id: str) -> dict[str, Any]:
+        return self.call(self.sim.admin.resolve_group, neg_risk_market_id, winner_condition_id)
+
+    def set_faults(self, **changes: Any) -> dict[str, Any]:
+        return self.call(self.sim.admin.set_faults, **changes)
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self.call(self.sim.admin.clear_faults)
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        return self.call(self.sim.admin.configure, **changes)
+
+    def fund(self, address: str, pusd: Any = "0", token_id: str | None = None,
+             tokens: Any = "0") -> dict[str, Any]:
+        return self.call(self.sim.admin.fund, address, pusd, token_id, tokens)
+
+    def link_funder(self, signer: str, funder: str, signature_type: int) -> dict[str, Any]:
+        return self.call(self.sim.admin.link_funder, signer, funder, signature_type)
+
+    def balances(self, address: str) -> dict[str, Any]:
+        return self.call(self.sim.admin.balances, address)
+
+    def open_order_count(self, address: str) -> int:
+        return self.call(self.sim.admin.open_order_count, address)
+
+    def set_tick_size(self, ref: str, tick_size: Any) -> dict[str, Any]:
+        return self.call(self.sim.admin.set_tick_size, ref, tick_size)
+
+    def clear_book(self, condition_id: str) -> dict[str, Any]:
+        return self.call(self.sim.admin.clear_book, condition_id)
+
+    def state(self) -> dict[str, Any]:
+        return self.call(self.sim.admin.state)
+
+
+@contextmanager
+def running_simulator(seed: int = 1, agents: bool = False, port: int = 0,
+                      **config: Any) -> Iterator[SimHandle]:
+    """Start a simulator (any SimConfig field or fault name as keyword) and stop it after."""
+    cfg = SimConfig().with_updates({"seed": seed, "agents": agents, "port": port, **config})
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            sim = Simulator(cfg)
+            loop.run_until_complete(sim.start())
+            box["sim"] = sim
+        except BaseException as exc:  # report startup failures to the caller
+            box["error"] = exc
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(sim.stop())
+        loop.close()
+
+    thread = threading.Thread(target=serve, name=f"simulator-{seed}", daemon=True)
+    thread.start()
+    if not ready.wait(30):
+        raise RuntimeError("simulator did not start within 30 s")
+    if "error" in box:
+        raise RuntimeError("simulator failed to start") from box["error"]
+    try:
+        yield SimHandle(box["sim"], loop)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=15)

@@ -1,0 +1,156 @@
+"""JSON views of markets: CLOB ``/markets`` objects, ``/clob-markets`` info, Gamma.
+
+Shapes follow tests/fixtures/polymarket/http/market.json (CLOB) and the Gamma
+objects described in the protocol notes (string-encoded arrays, ``version: "v1"``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from .book import Book
+from .markets import Market, Token, iso
+from .units import MICRO, ONE, as_float, fmt
+
+JSON = dict[str, Any]
+
+
+def quote(book: Book, token: Token) -> tuple[int, int, int, int]:
+    """(best bid, best ask, mid, spread) for a token; an empty side counts as 0 / 1."""
+    bid, ask = book.token_best(token.is_yes)
+    bid = 0 if bid is None else bid
+    ask = ONE if ask is None else ask
+    return bid, ask, (bid + ask) // 2, ask - bid
+
+
+def token_price(market: Market, book: Book, token: Token) -> int:
+    """Displayed outcome price: the mid while live, 1/0 once resolved."""
+    if market.winner is not None:
+        return ONE if market.winner == token.token_id else 0
+    return quote(book, token)[2]
+
+
+def _number(micro: int) -> int | float:
+    return micro // MICRO if micro % MICRO == 0 else as_float(micro)
+
+
+def clob_market(market: Market, book: Book) -> JSON:
+    return {
+        "enable_order_book": True,
+        "active": True,
+        "closed": market.closed,
+        "archived": False,
+        "accepting_orders": market.accepting_orders and not market.closed,
+        "accepting_order_timestamp": iso(market.start_ts),
+        "minimum_order_size": _number(market.min_size),
+        "minimum_tick_size": as_float(market.tick),
+        "condition_id": market.condition_id,
+        "question_id": market.question_id,
+        "question": market.question,
+        "description": market.description,
+        "market_slug": market.slug,
+        "end_date_iso": market.end_date_iso,
+        "game_start_time": None,
+        "seconds_delay": 0,
+        "fpmm": "",
+        "maker_base_fee": 0,
+        "taker_base_fee": 0,
+        "notifications_enabled": True,
+        "neg_risk": market.neg_risk,
+        "neg_risk_market_id": market.neg_risk_market_id,
+        "neg_risk_request_id": market.neg_risk_request_id,
+        "icon": market.icon,
+        "image": market.icon,
+        "rewards": {"rates": None, "min_size": 0, "max_spread": 0},
+        "is_50_50_outcome": False,
+        "tokens": [
+            {"token_id": t.token_id, "outcome": t.outcome,
+             "price": as_float(token_price(market, book, t)), "winner": market.winner == t.token_id}
+            for t in market.tokens
+        ],
+        "tags": list(market.tags),
+    }
+
+
+def simplified_market(market: Market, book: Book) -> JSON:
+    full = clob_market(market, book)
+    keys = ("condition_id", "rewards", "tokens", "active", "closed", "archived", "accepting_orders")
+    return {k: full[k] for k in keys}
+
+
+def clob_market_info(market: Market) -> JSON:
+    """``/clob-markets/{cid}``: compact keys the V2 client caches (t, mts, nr, fd)."""
+    info: JSON = {
+        "gst": None,
+        "r": None,
+        "t": [{"t": t.token_id, "o": t.outcome} for t in market.tokens],
+        "mos": _number(market.min_size),
+        "mts": as_float(market.tick),
+        "mbf": 0,
+        "tbf": 0,
+        "rfqe": False,
+        "fd": {"r": 0, "e": 1, "to": True},
+        "oas": 0,
+    }
+    if market.neg_risk:
+        info["nr"] = True
+    return info
+
+
+def _liquidity(book: Book) -> int:
+    bids, asks = book.token_levels(True)
+    return sum(size * price // MICRO for price, size in bids + asks)
+
+
+def _volume_24h(market: Market) -> int:
+    cutoff = time.time() - 86400
+    return sum(v for ts, v in market.trade_times if ts >= cutoff)
+
+
+def gamma_market(market: Market, book: Book) -> JSON:
+    bid, ask, _, spread = quote(book, market.yes)
+    prices = [fmt(token_price(market, book, t)) for t in market.tokens]
+    liquidity = _liquidity(book)
+    last = market.last_trade_price if market.last_trade_price is not None else ONE // 2
+    return {
+        "id": market.gamma_id,
+        "question": market.question,
+        "conditionId": market.condition_id,
+        "questionID": market.question_id,
+        "slug": market.slug,
+        "description": market.description,
+        "startDate": iso(market.start_ts),
+        "endDate": market.end_date_iso,
+        "endDateIso": market.end_date_iso[:10],
+        "outcomes": json.dumps([t.outcome for t in market.tokens]),
+        "outcomePrices": json.dumps(prices),
+        "clobTokenIds": json.dumps([t.token_id for t in market.tokens]),
+        "active": True,
+        "closed": market.closed,
+        "archived": False,
+        "acceptingOrders": market.accepting_orders and not market.closed,
+        "enableOrderBook": True,
+        "negRisk": market.neg_risk,
+        "negRiskMarketID": market.neg_risk_market_id,
+        "negRiskRequestID": market.neg_risk_request_id,
+        "orderPriceMinTickSize": as_float(market.tick),
+        "orderMinSize": _number(market.min_size),
+        "volume": fmt(market.volume),
+        "volumeNum": as_float(market.volume),
+        "liquidity": fmt(liquidity),
+        "liquidityNum": as_float(liquidity),
+        "volume24hr": as_float(_volume_24h(market)),
+        "bestBid": as_float(bid),
+        "bestAsk": as_float(ask),
+        "spread": as_float(spread),
+        "lastTradePrice": as_float(last),
+        "feesEnabled": False,
+        "umaResolutionStatus": "resolved" if market.winner else "",
+        "icon": market.icon,
+        "image": market.icon,
+        "tags": [{"id": str(i + 1), "label": tag, "slug": tag.lower().replace(" ", "-")}
+                 for i, tag in enumerate(market.tags[:5])],
+        "version": "v1",
+    }

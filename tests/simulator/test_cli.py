@@ -1,0 +1,95 @@
+"""``python -m simulator`` as supervisord runs it: startup line, /ok, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """A clean environment: no SIMULATOR_*/DATA_SOURCE, and no developer .env either."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMULATOR_") and k != "DATA_SOURCE"}
+    env.update({"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+                "TRADER_ENV_FILE": "/nonexistent/.env", **extra})
+    return env
+
+
+def _read_port(proc: subprocess.Popen, timeout: float = 20) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            line = proc.stdout.readline()
+            if line.startswith("SIMULATOR_PORT="):
+                return int(line.split("=", 1)[1])
+            if not line and proc.poll() is not None:
+                break
+    raise AssertionError(f"no SIMULATOR_PORT line (exit code {proc.poll()})")
+
+
+def test_subprocess_serves_and_exits_on_sigterm():
+    with subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--no-agents"],
+                          cwd=ROOT, env=_env(SIMULATOR_SEED="99"), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        _serve_then_terminate(proc)
+
+
+def _serve_then_terminate(proc: subprocess.Popen) -> None:
+    try:
+        port = _read_port(proc)
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(base + "/ok", timeout=5).json() == "OK"
+        state = httpx.get(base + "/_sim/state", timeout=5).json()
+        assert state["seed"] == 99 and state["agents"] is False
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        log = proc.stderr.read()
+        assert f"CLOB_HOST=http://127.0.0.1:{port}" in log
+        assert f"WS_HOST=ws://127.0.0.1:{port}/ws/" in log
+        assert f"GAMMA_HOST=http://127.0.0.1:{port}/gamma" in log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def test_exits_at_once_when_another_data_source_is_configured(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "simulator"], cwd=ROOT, env=_env(DATA_SOURCE="polymarket"),
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0
+    assert "not needed" in done.stdout
+    env_file = tmp_path / "test.env"
+    env_file.write_text("DATA_SOURCE=polymarket\n")
+    done = subprocess.run([sys.executable, "-m", "simulator"], cwd=ROOT, capture_output=True, text=True,
+                          env=_env(TRADER_ENV_FILE=str(env_file)), timeout=20)
+    assert done.returncode == 0 and "not needed" in done.stdout
+
+
+def test_settings_from_the_env_file_under_the_real_environment(tmp_path):
+    env_file = tmp_path / "test.env"
+    env_file.write_text("SIMULATOR_SEED=77\nSIMULATOR_FAIL_RATE=0.25\nSIMULATOR_PORT=\n")
+    with subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--no-agents"], cwd=ROOT,
+                          env=_env(TRADER_ENV_FILE=str(env_file), SIMULATOR_FAIL_RATE="0.5"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            port = _read_port(proc)
+            state = httpx.get(f"http://127.0.0.1:{port}/_sim/state", timeout=5).json()
+            assert (state["seed"], state["fail_rate"]) == (77, 0.5)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=10) == 0
+
+
+def test_bad_setting_is_a_usage_error():
+    done = subprocess.run([sys.executable, "-m", "simulator", "--error-scope", "some"], cwd=ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2 and "error_scope" in done.stderr
