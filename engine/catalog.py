@@ -6,12 +6,14 @@ can also add markets directly.
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 
 from sqlalchemy import text
 
 from engine.domain import MarketInfo, Outcome
+from engine.feeds.discovery import market_info
 from storage.db import Database
 
 
@@ -49,17 +51,11 @@ class MarketCatalog:
         """(Re)load every market from the table; returns how many."""
         with db.read() as conn:
             rows = conn.execute(text("SELECT * FROM markets")).mappings().all()
+        groups = Counter(row["neg_risk_market_id"] for row in rows if row["neg_risk_market_id"])
         for row in rows:
-            self.add(market_from_row(row), Outcome(row["resolved_outcome"]) if row["resolved_outcome"] else None)
+            info = market_info(dict(row))
+            if info.neg_risk_market_id:
+                info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id])
+            self.add(info, Outcome(row["resolved_outcome"]) if row["resolved_outcome"] else None)
         return len(rows)
 
-
-def market_from_row(row: dict) -> MarketInfo:  # type: ignore[type-arg]
-    return MarketInfo(
-        condition_id=row["condition_id"], question=row["question"], yes_token=row["yes_token"],
-        no_token=row["no_token"], tick=row["tick"], min_size=row["min_size"], neg_risk=bool(row["neg_risk"]),
-        neg_risk_market_id=row["neg_risk_market_id"], end_ms=row["end_at"], fee_rate_ppm=row["fee_rate_ppm"],
-        fee_exponent=row["fee_exponent"], tradable=bool(row["tradable"]),
-        accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
-        tags=tuple(json.loads(row["tags"] or "[]")),
-    )

@@ -156,6 +156,8 @@ class MarketInfo:
     closed: bool = False
     slug: str | None = None
     tags: tuple[str, ...] = ()
+    # Outcomes in this market's neg-risk event as far as discovery knows (None: unknown).
+    neg_risk_outcome_count: int | None = None
 
     def token(self, outcome: Outcome) -> str:
         return self.yes_token if outcome is Outcome.YES else self.no_token

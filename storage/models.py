@@ -352,3 +352,62 @@ class Signal(SQLModel, table=True):
     version: int = int_col(default=1)
     updated_at: int = int_col()
     updated_by: str = text_col()
+
+
+class Tick(SQLModel, table=True):
+    __tablename__ = "ticks"
+    __table_args__ = (Index("ix_ticks_token_at", "token_id", "at"), Index("ix_ticks_at", "at"))
+
+    id: int | None = int_col(primary_key=True, default=None)
+    at: int = int_col()
+    token_id: str = text_col()
+    kind: str = text_col()
+    side: str | None = text_col(nullable=True, default=None)
+    price: int | None = int_col(nullable=True, default=None)
+    size: int | None = int_col(nullable=True, default=None)
+    mid: int | None = int_col(nullable=True, default=None)
+    data: str | None = text_col(nullable=True, default=None)
+
+
+class PricePoint(SQLModel, table=True):
+    __tablename__ = "price_history"
+
+    token_id: str = text_col(primary_key=True)
+    at: int = int_col(primary_key=True)
+    price: int = int_col()
+
+
+class ImportProgress(SQLModel, table=True):
+    __tablename__ = "import_progress"
+
+    token_id: str = text_col(primary_key=True)
+    from_at: int = int_col(primary_key=True)
+    to_at: int = int_col(primary_key=True)
+    done_until: int = int_col()
+    points: int = int_col(default=0)
+    updated_at: int = int_col()
+
+
+class StrategyRun(SQLModel, table=True):
+    __tablename__ = "strategy_runs"
+    __table_args__ = (Index("ix_strategy_runs_created", "created_at"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    name: str = text_col()
+    created_at: int = int_col()
+    finished_at: int | None = int_col(nullable=True, default=None)
+    status: str = text_col(default="running")
+    strategy_kind: str = text_col()
+    params: str = text_col()
+    markets: str = text_col()
+    from_at: int = int_col()
+    to_at: int = int_col()
+    seed: int = int_col()
+    source: str = text_col()
+    progress: int = int_col(default=0)
+    events: int = int_col(default=0)
+    metrics: str | None = text_col(nullable=True, default=None)
+    equity_curve: str | None = text_col(nullable=True, default=None)
+    trades: str | None = text_col(nullable=True, default=None)
+    error: str | None = text_col(nullable=True, default=None)
+    pid: int | None = int_col(nullable=True, default=None)

@@ -29,13 +29,10 @@ from engine.strategies.pricing import inside_unit, taker_fee
 
 
 def declared_group_size(info: MarketInfo) -> int | None:
-    """How many outcomes the market's neg-risk event has, when the market data says so.
-
-    engine.domain.MarketInfo has no such field yet (see the strategies report): until it gains
-    `neg_risk_outcome_count`, this returns None and group arbitrage stays off (fail closed).
-    """
-    count = getattr(info, "neg_risk_outcome_count", None)
-    return count if isinstance(count, int) and count > 1 else None
+    """How many outcomes the market's neg-risk event has, when discovery knows (the catalog
+    counts the stored markets of the group); unknown -> None and group arbitrage stays off."""
+    count = info.neg_risk_outcome_count
+    return count if count is not None and count > 1 else None
 
 
 class ComplementArb(StrategyBase):
