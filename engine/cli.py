@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+from engine.seed import seed_demo
 from storage import queries
 from storage.commands import post_command
 from storage.db import Database
@@ -131,6 +132,39 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- cancel-all ------------------------------------------------------------------------
+
+
+def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
+    """Cancel every order at the venue, straight from this process: works with the engine down.
+
+    Live: every order of the configured wallet at Polymarket (or the simulator). Paper: every
+    resting order of the paper venue in the database. A running engine learns of the cancels
+    through its own venue reports.
+    """
+    import asyncio
+
+    status = queries.engine_status(_open_db(settings))
+    mode = status.mode
+    if mode == "paper" and status.engine_up:
+        # The running engine holds the paper venue's book in memory: it must do the cancelling.
+        raise CliError("paper mode with the engine running: use `python -m engine command kill` "
+                       "(cancels everything and latches) or `... command stop`")
+    if mode == "live":
+        if not settings.live_credentials_present:
+            raise CliError("live mode, but POLY_PRIVATE_KEY is not configured: nothing to cancel with")
+        from engine.venues.polymarket import cancel_everything
+
+        result = asyncio.run(cancel_everything(settings))
+    else:
+        from engine.venues.paper import cancel_all_resting
+
+        result = asyncio.run(cancel_all_resting(Database(settings.db_path)))
+    print(json.dumps({"mode": mode, "canceled": len(result.canceled),
+                      "not_canceled": dict(result.not_canceled)}))
+    return EXIT_OK if not result.not_canceled else EXIT_FAILED
+
+
 # -- init ------------------------------------------------------------------------------
 
 
@@ -144,6 +178,9 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
         settings.env_file.chmod(0o600)
         print(f"Created {settings.env_file} from .env.example (edit it to configure the desk).")
     _migrate_unless_running(settings)
+    if seed_demo(Database(settings.db_path), settings):
+        print("Fresh database on the simulator: added a demo market-making strategy; the engine will start "
+              "paper trading it (Strategies page to change or disable it).")
     if load_settings().dashboard_password_hash is None and sys.stdin.isatty():
         print("No dashboard password is set yet; choose one now (at least 8 characters).")
         try:
@@ -183,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     command.set_defaults(func=cmd_command)
     sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
         func=cmd_set_password
+    )
+    sub.add_parser("cancel-all", help="cancel every order at the venue, even with the engine down").set_defaults(
+        func=cmd_cancel_all
     )
     for register in EXTRA_COMMANDS:
         register(sub)

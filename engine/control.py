@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from engine import state_store
+from engine.execution import store
 from engine.lifecycle import Desired, State, check_transition
 from engine.trading import Trading
 from storage.audit import raise_alert, write_audit
@@ -45,10 +46,10 @@ class Controller:
         with self.db.write() as conn:
             state_store.save(conn, **fields)
 
-    async def _enter_trading(self, target: State) -> None:
+    async def _enter_trading(self, target: State, *, operator: bool = False) -> None:
         """STARTING -> target (RUNNING or PAUSED), or ERROR with an alert if start-up fails."""
         try:
-            await self.trading.start()
+            await self.trading.start(operator=operator)
             if target is State.PAUSED:
                 await self.trading.pause()
             else:
@@ -111,7 +112,7 @@ class Controller:
             raise CommandRejected(f"cannot start while {self.state.value}: {hint}")
         # An operator start is a deliberate retry: forget the crash history.
         self._go(State.STARTING, desired_state=Desired.RUNNING.value, last_error=None, recent_crashes=[])
-        await self._enter_trading(State.RUNNING)
+        await self._enter_trading(State.RUNNING, operator=True)
         return {"state": self.state.value}
 
     async def stop(self, actor: str) -> dict[str, Any]:
@@ -199,6 +200,10 @@ class Controller:
             raise CommandRejected("live trading needs POLY_PRIVATE_KEY in .env (see README: Going live)")
         if self.state not in (State.IDLE, State.STOPPED):
             raise CommandRejected(f"stop the engine before going live (it is {self.state.value})")
+        with self.db.read() as conn:
+            still_open = store.count_open(conn)
+        if still_open:
+            raise CommandRejected(f"{still_open} orders are still open: cancel them (Orders page) before going live")
 
     async def reload_config(self, actor: str) -> dict[str, Any]:
         return await self.trading.reload_config()

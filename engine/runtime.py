@@ -139,7 +139,8 @@ class Runtime:
             await asyncio.sleep(HEARTBEAT_S)
 
     def jobs(self) -> list[Job]:
-        return [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1))]
+        own = [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1))]
+        return own + self.controller.trading.jobs()
 
     @property
     def state(self) -> State:

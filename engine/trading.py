@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from engine.scheduler import Job
+
 
 class Trading(Protocol):
-    async def start(self) -> None:
-        """Recover (reconcile every non-terminal order with the venue) and begin trading."""
+    async def start(self, *, operator: bool = False) -> None:
+        """Recover (reconcile every non-terminal order with the venue) and begin trading.
+        `operator` is True for a deliberate Start (not a restart resuming after a crash)."""
 
     async def pause(self) -> None:
         """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""
@@ -45,6 +48,9 @@ class Trading(Protocol):
     async def close(self) -> None:
         """Process shutdown: cancel strategy orders best-effort and release everything."""
 
+    def jobs(self) -> list[Job]:
+        """Periodic jobs the engine's scheduler should run for this core."""
+
 
 class UnsupportedCommand(RuntimeError):
     """A command kind this build does not handle."""
@@ -57,7 +63,7 @@ class IdleTrading:
         self.blocked = True
         self.calls: list[str] = []
 
-    async def start(self) -> None:
+    async def start(self, *, operator: bool = False) -> None:
         self.calls.append("start")
 
     async def pause(self) -> None:
@@ -90,3 +96,6 @@ class IdleTrading:
 
     async def close(self) -> None:
         self.calls.append("close")
+
+    def jobs(self) -> list[Job]:
+        return []

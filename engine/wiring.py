@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from engine.trading import IdleTrading, Trading
+from engine.core import TradingCore
+from engine.trading import Trading
 from storage.db import Database
 from storage.settings import Settings
 
 
 def build_trading(settings: Settings, db: Database) -> Trading:
-    return IdleTrading()
+    return TradingCore(settings, db)

@@ -50,7 +50,10 @@ PlacementCheck = Callable[[str, MarketInfo, OrderSpec], str | None]
 @dataclass
 class ExecutorConfig:
     lost_grace_ms: int = 15_000
+    # Told when the placement check refuses an order (strategy, market, spec, reason code).
     reason_sink: Callable[[str, MarketInfo, OrderSpec, str], None] | None = None
+    # Told of every venue error or rejection (for the error-rate breaker).
+    error_sink: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -81,6 +84,8 @@ class Executor:
         self._cancel_sent: dict[int, int] = {}
         self._checked: dict[int, int] = {}
         self._event_task: asyncio.Task[None] | None = None
+        self._lookups: set[asyncio.Task[None]] = set()
+        self.venue_closed = False
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -101,6 +106,7 @@ class Executor:
             self._event_task = None
         self.drain()
         await self.venue.close()
+        self.venue_closed = True
 
     def block(self) -> None:
         """No placement is sent after this returns (checked right before every send)."""
@@ -192,16 +198,24 @@ class Executor:
                 self.config.reason_sink(strategy, market, spec, refusal)
         return approved
 
-    async def _place(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]]) -> int:
+    async def _place(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]], *,
+                     override_block: bool = False) -> int:
         placed = 0
-        approved = self._approved(places)
+        approved = places if override_block else self._approved(places)
         for start in range(0, len(approved), BATCH):
-            if self.blocked:
+            if self.blocked and not override_block:
                 break
-            placed += await self._place_batch(approved[start:start + BATCH])
+            placed += await self._place_batch(approved[start:start + BATCH], override_block)
         return placed
 
-    async def _place_batch(self, batch: Sequence[tuple[str, MarketInfo, OrderSpec, str]]) -> int:
+    async def place_now(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]], *,
+                        override_block: bool = False) -> int:
+        """Operator placements (flatten). `override_block` is only for the flatten that a
+        kill-switch kill is configured to run; nothing else may place while blocked."""
+        return await self._place(places, override_block=override_block)
+
+    async def _place_batch(self, batch: Sequence[tuple[str, MarketInfo, OrderSpec, str]],
+                           override_block: bool = False) -> int:
         prepared = [await self.venue.prepare(self._request(market, spec)) for _, market, spec, _ in batch]
         now = self.clock()
         with self.db.write() as conn:  # intent before network
@@ -214,7 +228,7 @@ class Executor:
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")
-        if self.blocked:  # a kill or stop arrived while we were preparing: never send
+        if self.blocked and not override_block:  # a kill or stop arrived while we prepared: never send
             self._finish_unsent(rows, "blocked before sending (kill or stop)")
             return 0
         results = await self._send(prepared, rows)
@@ -240,6 +254,7 @@ class Executor:
         except OrderRejected as exc:
             return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)) for p in prepared]
         except VenueError as exc:
+            self._error(str(exc))
             log.warning("placement outcome unknown; will look it up", extra={"error": str(exc)})
             return [None] * len(prepared)
 
@@ -260,7 +275,12 @@ class Executor:
             self.state.track(row)
         for row, result in zip(rows, results, strict=True):
             if result is not None and result.error is not None:
+                self._error(result.error)
                 log.warning("order rejected", extra={"client_id": row.client_id, "error": result.error})
+
+    def _error(self, message: str) -> None:
+        if self.config.error_sink is not None:
+            self.config.error_sink(message)
 
     def _finish_unsent(self, rows: list[OrderRow], why: str) -> None:
         now = self.clock()
@@ -294,6 +314,7 @@ class Executor:
         try:
             result = await self.venue.cancel([o.venue_order_id for o in targets if o.venue_order_id])
         except VenueError as exc:
+            self._error(str(exc))
             log.warning("cancel failed; will retry", extra={"error": str(exc), "orders": len(targets)})
             return 0
         self.applier.cancel_acknowledged(result.canceled)
@@ -321,7 +342,14 @@ class Executor:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # replay without a loop: the order's own report will come in the stream
-        loop.create_task(self._adopt(venue_order_id))
+        task = loop.create_task(self._adopt(venue_order_id))
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
+
+    async def settle_lookups(self) -> None:
+        """Wait for every pending order lookup (recovery wants a settled picture)."""
+        while self._lookups:
+            await asyncio.gather(*list(self._lookups), return_exceptions=True)
 
     async def _adopt(self, venue_order_id: str) -> None:
         await self._look_up(venue_order_id)
@@ -353,13 +381,15 @@ class Executor:
                 self.mark_lost(current, "the venue never acknowledged it and has no such order")
 
     def mark_lost(self, order: OrderRow, why: str) -> None:
+        """LOST, with a flag and an alert, unless it has meanwhile reached a final state."""
         now = self.clock()
         with self.db.write() as conn:
-            store.advance(conn, order.id, OrderStatus.LOST, now, error=why)
-            store.add_flag(conn, order.id, "lost", now)
-            raise_alert(conn, level="warning", source="executor", code="ORDER_LOST",
-                        message=f"order {order.client_id} marked LOST: {why}; it was not resubmitted")
-        self.state.forget(order.id)
+            if store.advance(conn, order.id, OrderStatus.LOST, now, error=why):
+                store.add_flag(conn, order.id, "lost", now)
+                raise_alert(conn, level="warning", source="executor", code="ORDER_LOST",
+                            message=f"order {order.client_id} marked LOST: {why}; it was not resubmitted")
+            row = store.order_by_id(conn, order.id)
+        self.state.track(row)
 
 
 def _can_trade(market: MarketInfo) -> bool:

@@ -73,6 +73,15 @@ class Holdings:
         return self.yes if outcome is Outcome.YES else self.no
 
 
+# Residuals an operator should see (in the decisions log); the others are transient.
+RESIDUAL_CODES = {
+    "below the market's minimum size": "BELOW_MIN_SIZE",
+    "price outside [tick, 1 - tick]": "PRICE_OUT_OF_BOUNDS",
+    "not enough settled inventory": "NOT_ENOUGH_INVENTORY",
+    "capped at settled inventory": "NOT_ENOUGH_INVENTORY",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Residual:
     outcome: Outcome
@@ -80,6 +89,10 @@ class Residual:
     price: int
     size: int
     reason: str
+
+    @property
+    def code(self) -> str | None:
+        return RESIDUAL_CODES.get(self.reason)
 
 
 @dataclass(frozen=True)

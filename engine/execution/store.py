@@ -124,6 +124,11 @@ def open_orders(conn: Connection, mode: str) -> list[OrderRow]:
     return [_order(r) for r in rows]
 
 
+def count_open(conn: Connection, mode: str | None = None) -> int:
+    sql = "SELECT COUNT(*) FROM orders WHERE status_rank < 100" + (" AND mode = :mode" if mode else "")
+    return int(conn.execute(text(sql), {"mode": mode}).scalar_one())
+
+
 def order_by_id(conn: Connection, order_id: int) -> OrderRow:
     return _order(conn.execute(text(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id"), {"id": order_id}).one())
 

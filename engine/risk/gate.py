@@ -41,6 +41,10 @@ class Reason(StrEnum):
     MIN_ORDER_VALUE = "MIN_ORDER_VALUE"
     MAX_OPEN_ORDERS = "MAX_OPEN_ORDERS"
     MAX_ORDER_RATE = "MAX_ORDER_RATE"
+    # From the planner: what could not become a legal order.
+    BELOW_MIN_SIZE = "BELOW_MIN_SIZE"
+    PRICE_OUT_OF_BOUNDS = "PRICE_OUT_OF_BOUNDS"
+    NOT_ENOUGH_INVENTORY = "NOT_ENOUGH_INVENTORY"
 
 
 @dataclass(frozen=True, slots=True)

@@ -340,3 +340,12 @@ class PaperVenue:
             if token in tokens:
                 tokens[token] += size if buy else -size
         return Balances(cash, tokens)
+
+
+async def cancel_all_resting(db: Database) -> CancelResult:
+    """The operator's cancel-all with the engine down: every resting paper order, from the file."""
+    from engine.feeds.books import BookCache
+
+    venue = PaperVenue(db, BookCache(), MarketCatalog())
+    await venue.start(lambda event: None)
+    return await venue.cancel_all()

@@ -1,0 +1,357 @@
+"""The trading core: feeds -> strategies -> risk gate -> executor -> venue, once per tick.
+
+It implements the `Trading` seam the lifecycle drives (start, pause, resume, stop, kill,
+reload, mode switch) and owns the tick loop. Each tick: advance paper settlement, build the
+market picture, ask every enabled strategy for intents (isolated), pass them through the
+risk gate (decisions logged), hand the approved intents to the executor, reconcile, then
+value the book and run the breakers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine import core_state, operator_actions
+from engine.catalog import MarketCatalog
+from engine.execution import portfolio
+from engine.execution.executor import Executor, ExecutorConfig
+from engine.execution.planner import OrderSpec
+from engine.execution.recovery import recover
+from engine.feeds.books import BookCache
+from engine.feeds.discovery import make_refresh_job
+from engine.feeds.events import MarketEvent, MarketResolved
+from engine.feeds.market_ws import MarketFeed
+from engine.feeds.reference import ReferenceFeed
+from engine.risk import breakers
+from engine.risk import context as risk_context
+from engine.risk.decisions_log import DecisionsLog, prune
+from engine.risk.gate import Reason, RiskContext, RiskGate
+from engine.scheduler import Job
+from engine.strategy_host import Failure, StrategyHost
+from engine.venues.base import Venue
+from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.polymarket import PolymarketVenue
+from engine.views import candidates, load_fair_values, market_views, snapshot, strategy_state
+from storage.db import Database, now_ms
+from storage.settings import Settings
+
+log = logging.getLogger("engine.core")
+FAIR_VALUE_RELOAD_MS = 5_000
+STOP_DRAIN_S = 5.0
+
+
+class TradingCore:
+    def __init__(self, settings: Settings, db: Database, *, clock=now_ms):  # type: ignore[no-untyped-def]
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.books = BookCache()
+        self.catalog = MarketCatalog()
+        self.feed = MarketFeed(settings.ws_host, settings.clob_host, self.books)
+        self.reference: ReferenceFeed | None = None
+        self.host = StrategyHost(db, clock)
+        self.gate = RiskGate()
+        self.errors = breakers.ErrorCounter()
+        self.limits, self.config, self.memory = core_state.load_all(db)
+        self.mode = core_state.current_mode(db)
+        self.executor = self._build_executor()
+        self.decisions = DecisionsLog(db, self.mode)
+        self.deciding = False
+        self.ctx: RiskContext | None = None
+        self.fair_values: dict[str, int] = {}
+        self._fair_at = 0
+        self._loop: asyncio.Task[None] | None = None
+        self._venue_live = False
+        self._kill_posted = False
+        self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
+                                                traded=lambda: sorted(self.host.markets()))
+        self.books.add_listener(self._on_market_event)
+
+    # -- construction ------------------------------------------------------------------
+
+    def _build_executor(self) -> Executor:
+        venue: Venue
+        if self.mode == "paper":
+            venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=PaperConfig(
+                mined_after_ms=self.config["paper_mined_after_ms"], fail_rate=self.config["paper_fail_rate"],
+                confirmed_after_ms=self.config["paper_mined_after_ms"] * 3, seed=self.settings.simulator_seed))
+        else:
+            venue = PolymarketVenue(self.settings)
+        return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock,
+                        placement_check=self._placement_check,
+                        config=ExecutorConfig(reason_sink=self._placement_refused, error_sink=self._venue_error))
+
+    # -- the Trading seam --------------------------------------------------------------
+
+    async def start(self, *, operator: bool = False) -> None:
+        core_state.prepare(self.db, self.mode, operator_start=operator)
+        self.limits, self.config, self.memory = core_state.load_all(self.db)
+        await self._discover()
+        await self._open_venue()
+        report = await recover(self.executor)
+        if report.mismatches:
+            self._escalate(breakers.BALANCE_MISMATCH, "; ".join(report.mismatches), halt=True)
+        self._subscribe()
+        await self.feed.start()
+        await self._start_reference()
+        if self._loop is None or self._loop.done():
+            self._loop = asyncio.create_task(self._run(), name="trading-loop")
+        self.deciding = True
+
+    async def pause(self) -> None:
+        self.deciding = False
+        self.executor.withdraw()
+        await self.executor.reconcile()
+
+    async def resume(self) -> None:
+        self.deciding = True
+
+    async def stop(self) -> None:
+        self.deciding = False
+        self.executor.block()
+        self.executor.withdraw()
+        await self._drain_orders()
+        await self._stop_loop()
+        await self.feed.close()
+        if self.reference is not None:
+            await self.reference.close()
+        await self._close_venue()
+
+    def block_orders(self) -> None:
+        self.executor.block()
+
+    def unblock_orders(self) -> None:
+        self.executor.unblock()
+
+    async def kill(self) -> dict[str, Any]:
+        self.executor.block()
+        self.deciding = False
+        await self._open_venue()
+        return await self.executor.kill()
+
+    async def reload_config(self) -> dict[str, Any]:
+        self.limits, self.config, self.memory = core_state.load_all(self.db)
+        self.catalog.load(self.db)
+        versions = self.host.reload(candidates(self.db, self.catalog))
+        self._subscribe()
+        await self._start_reference()
+        if isinstance(self.executor.venue, PaperVenue):
+            self.executor.venue.config = PaperConfig(
+                mined_after_ms=self.config["paper_mined_after_ms"], fail_rate=self.config["paper_fail_rate"],
+                confirmed_after_ms=self.config["paper_mined_after_ms"] * 3, seed=self.settings.simulator_seed)
+        return {"strategies": versions, "markets": sorted(self.host.markets())}
+
+    async def set_mode(self, mode: str) -> None:
+        await self._close_venue()
+        self.mode = mode
+        self.executor = self._build_executor()
+        self.decisions = DecisionsLog(self.db, mode)
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await operator_actions.handle(self, kind, payload)
+
+    async def close(self) -> None:
+        await self.stop()
+
+    def jobs(self) -> list[Job]:
+        return [
+            Job("market_refresh", self._refresh_job, IntervalTrigger(minutes=self.config["market_refresh_minutes"])),
+            Job("portfolio_snapshot", self._snapshot_job, IntervalTrigger(seconds=self.config["snapshot_interval_s"])),
+            Job("daily_reset", self._daily_job, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
+            Job("decisions_retention", self._retention_job, IntervalTrigger(hours=1)),
+        ]
+
+    # -- venue and feeds ---------------------------------------------------------------
+
+    async def _open_venue(self) -> None:
+        if self._venue_live:
+            return
+        if self.executor.venue_closed:
+            self.executor = self._build_executor()
+        self.catalog.load(self.db)
+        await self.executor.start()
+        self._venue_live = True
+
+    async def _close_venue(self) -> None:
+        if self._venue_live:
+            await self.executor.close()
+            self._venue_live = False
+
+    async def _discover(self) -> None:
+        try:
+            await self.refresh_markets()
+        except Exception as exc:  # the venue may be briefly down: trade what the table knows
+            log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
+        self.catalog.load(self.db)
+        self.host.reload(candidates(self.db, self.catalog))
+
+    def relevant_markets(self) -> set[str]:
+        held = {cid for (cid, _) in self.executor.state.position_market.values()}
+        working = {o.condition_id for o in self.executor.state.orders.values()}
+        return self.host.markets() | held | working
+
+    def _subscribe(self) -> None:
+        tokens = set()
+        for cid in self.relevant_markets():
+            info = self.catalog.get(cid)
+            if info is not None:
+                tokens |= {info.yes_token, info.no_token}
+        current = self.feed.subscribed()
+        if tokens - current:
+            self.feed.subscribe(tokens - current)
+        if current - tokens:
+            self.feed.unsubscribe(current - tokens)
+
+    async def _start_reference(self) -> None:
+        url = self.config["reference_feed_url"]
+        if self.reference is not None and self.reference.url != url:
+            await self.reference.close()
+            self.reference = None
+        if url and self.reference is None:
+            self.reference = ReferenceFeed(url)
+            await self.reference.start()
+
+    def _reference_price(self, condition_id: str) -> int | None:
+        found = self.reference.reference(condition_id) if self.reference is not None else None
+        return None if found is None else found[0]
+
+    def _on_market_event(self, event: MarketEvent) -> None:
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue) and self._venue_live:
+            venue.on_market_event(event)
+        if isinstance(event, MarketResolved) and event.winning_token:
+            operator_actions.settle_resolution(self, event.condition_id, event.winning_token)
+
+    # -- the tick ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("tick failed")
+            await asyncio.sleep(self.config["tick_interval_ms"] / 1000)
+
+    async def tick(self) -> None:
+        now = self.clock()
+        if isinstance(self.executor.venue, PaperVenue):
+            self.executor.venue.advance()
+        self.executor.drain()
+        views = market_views(self.relevant_markets(), self.catalog, self.books, self._fair_values(now),
+                             self._reference_price)
+        self.ctx = risk_context.build(now, self.executor.state, self.catalog, views, self.limits, self.memory)
+        if self.deciding:
+            self.executor.set_intents(self._decide(now, views))
+        report = await self.executor.reconcile()
+        risk_context.log_residuals(self.decisions, report.residuals, now)
+        self._run_breakers(now)
+
+    def _decide(self, now: int, views: dict) -> list:  # type: ignore[type-arg]
+        assert self.ctx is not None
+        approved, decisions = [], []
+        for name, hosted in list(self.host.hosted.items()):
+            state = strategy_state(name, hosted.markets, self.catalog, self.executor.state)
+            result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
+            if isinstance(result, Failure):
+                self.host.disable(name, result.error)
+                self.executor.withdraw(name)
+                continue
+            for intent in result:
+                checked, why = self.gate.check_intent(intent, self.ctx)
+                approved.append(checked)
+                decisions += why
+        self.decisions.write(decisions, now)
+        return approved
+
+    def _fair_values(self, now: int) -> dict[str, int]:
+        if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
+            self.fair_values, self._fair_at = load_fair_values(self.db), now
+        return self.fair_values
+
+    def _placement_check(self, strategy: str, market, spec: OrderSpec) -> str | None:  # type: ignore[no-untyped-def]
+        if self.ctx is None:
+            return Reason.STALE_DATA.value
+        ctx = RiskContext(**{**self.ctx.__dict__, "now_ms": self.clock()})
+        reason = self.gate.check_placement(ctx, strategy, market, spec)
+        return None if reason is None else reason.value
+
+    def _placement_refused(self, strategy: str, market, spec: OrderSpec, reason: str) -> None:  # type: ignore[no-untyped-def]
+        risk_context.log_refusal(self.decisions, strategy, market, spec, reason, self.clock())
+
+    def _venue_error(self, message: str) -> None:
+        # A post-only order meeting a moved book, or a FOK finding too little, is the market, not an error.
+        lowered = message.lower()
+        if "post-only" not in lowered and "fok" not in lowered:
+            self.errors.record(self.clock())
+
+    # -- breakers and jobs -------------------------------------------------------------
+
+    def _run_breakers(self, now: int) -> None:
+        valuation = portfolio.value(self.executor.state, self.books.book)
+        with self.db.write() as conn:
+            self.memory = breakers.track_equity(conn, self.memory, valuation.equity, now)
+        verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
+                                    day_start=self.memory.day_start_equity or valuation.equity,
+                                    errors=self.errors.count(now))
+        if verdict.reason is not None:
+            self._escalate(verdict.reason, verdict.message, halt=verdict.target.value == "HALTED",
+                           target=verdict.target)
+        if verdict.kill and not self._kill_posted:
+            self._kill_posted = True
+            self.executor.block()
+            risk_context.request_kill(self.db, verdict.message, flatten=self.limits.flag("kill_flatten"),
+                                      day_key=str(breakers.utc_day_start(now)))
+
+    def _escalate(self, reason: str, message: str, *, halt: bool, target=None) -> None:  # type: ignore[no-untyped-def]
+        from engine.risk.gate import TradingState
+
+        state = target or (TradingState.HALTED if halt else TradingState.REDUCING)
+        with self.db.write() as conn:
+            moved = breakers.escalate(conn, self.memory, state, reason, message, self.clock())
+            if moved:
+                self.memory = breakers.load_memory(conn)
+        if moved:
+            log.warning("trading state escalated", extra={"state": state.value, "reason": reason})
+
+    async def _refresh_job(self) -> None:
+        await self.refresh_markets()
+        self.catalog.load(self.db)
+        self.host.reselect(candidates(self.db, self.catalog))
+        self._subscribe()
+
+    def _snapshot_job(self, kind: str = "scheduled") -> None:
+        valuation = portfolio.value(self.executor.state, self.books.book)
+        with self.db.write() as conn:
+            portfolio.write_snapshot(conn, self.mode, valuation, self.clock(), kind)
+
+    def _daily_job(self) -> None:
+        self._snapshot_job("daily")
+        valuation = portfolio.value(self.executor.state, self.books.book)
+        with self.db.write() as conn:
+            self.memory = breakers.daily_reset(conn, self.memory, valuation.equity, self.clock())
+
+    def _retention_job(self) -> None:
+        prune(self.db, now=self.clock(), retention_days=self.config["decisions_retention_days"])
+
+    async def _drain_orders(self) -> None:
+        """Cancel strategy orders and wait (bounded) for the venue's ACKs."""
+        deadline = asyncio.get_running_loop().time() + STOP_DRAIN_S
+        while self._venue_live and asyncio.get_running_loop().time() < deadline:
+            await self.executor.reconcile()
+            self.executor.drain()
+            if not self.executor.state.orders:
+                return
+            await asyncio.sleep(0.1)
+
+    async def _stop_loop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None

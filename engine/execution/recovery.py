@@ -1,0 +1,141 @@
+"""Recovery is start-up: reconcile everything local with the venue before trading.
+
+1. Every non-terminal local order is looked up by its venue id and brought up to date.
+   A PENDING_SUBMIT order the venue does not know is given a grace period (its request may
+   still be in flight), then marked LOST with an alert. It is never resubmitted.
+2. Trades since the oldest open order (and the last known fill) are fetched and applied,
+   so a fill that arrived while the engine was down, or just before it died, is not lost.
+3. Open orders at the venue that are unknown locally are imported, flagged, and alerted.
+4. Positions are recomputed from fills. Live: positions are compared with the venue's
+   token balances; holding less than the ledger says is a mismatch (HALTED + alert).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from engine.execution import store
+from engine.execution.executor import Executor
+from engine.execution.status import OrderStatus
+from engine.venues.base import VenueError
+
+log = logging.getLogger("engine.recovery")
+TRADE_LOOKBACK_MS = 10 * 60_000
+DUST = 10_000  # 0.01 share
+
+
+@dataclass
+class RecoveryReport:
+    checked: int = 0
+    updated: int = 0
+    lost: int = 0
+    imported: int = 0
+    trades_seen: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+
+async def recover(ex: Executor) -> RecoveryReport:
+    report = RecoveryReport()
+    ex.load()
+    unknown_pending = await _check_local_orders(ex, report)
+    await _replay_trades(ex, report)
+    await _import_unknown(ex, report)
+    if unknown_pending:
+        await _settle_pending(ex, unknown_pending, report)
+    _recompute_positions(ex)
+    if ex.mode == "live":
+        report.mismatches = await _compare_balances(ex)
+    log.info("recovered", extra={"report": report.__dict__})
+    return report
+
+
+async def _check_local_orders(ex: Executor, report: RecoveryReport) -> list[store.OrderRow]:
+    unknown_pending = []
+    for order in list(ex.state.orders.values()):
+        report.checked += 1
+        found = await ex.venue.get_order(order.venue_order_id) if order.venue_order_id else None
+        if found is not None:
+            ex.applier.order_report(found)
+            report.updated += 1
+        elif order.status is OrderStatus.PENDING_SUBMIT:
+            unknown_pending.append(order)
+        else:
+            ex.mark_lost(order, "the venue has no record of this acknowledged order")
+            report.lost += 1
+    return unknown_pending
+
+
+async def _replay_trades(ex: Executor, report: RecoveryReport) -> None:
+    with ex.db.read() as conn:
+        last_fill = conn.execute(text("SELECT MAX(matched_at) FROM fills WHERE mode = :m"), {"m": ex.mode}).scalar()
+    starts = [o.created_at for o in ex.state.orders.values()]
+    if last_fill is not None:
+        starts.append(int(last_fill))
+    after = (min(starts) if starts else ex.clock()) - TRADE_LOOKBACK_MS
+    for trade in await ex.venue.trades(after_ms=after):
+        ex.applier.trade_report(trade)
+        report.trades_seen += 1
+    await ex.settle_lookups()
+
+
+async def _import_unknown(ex: Executor, report: RecoveryReport) -> None:
+    for venue_order in await ex.venue.open_orders():
+        if venue_order.venue_order_id in ex.state.by_venue:
+            continue
+        with ex.db.read() as conn:
+            known = store.order_by_venue_id(conn, ex.mode, venue_order.venue_order_id)
+        ex.applier.order_report(venue_order)
+        if known is None:
+            report.imported += 1
+
+
+async def _settle_pending(ex: Executor, pending: list[store.OrderRow], report: RecoveryReport) -> None:
+    """Wait out the grace period of the youngest unknown order, look again, then give up."""
+    youngest = max(o.created_at for o in pending)
+    wait_ms = youngest + ex.config.lost_grace_ms - ex.clock()
+    if wait_ms > 0:
+        await asyncio.sleep(wait_ms / 1000)
+    for order in pending:
+        try:
+            found = await ex.venue.get_order(order.venue_order_id) if order.venue_order_id else None
+        except VenueError as exc:
+            log.warning("lookup failed during recovery", extra={"error": str(exc)})
+            continue
+        if found is not None:
+            ex.applier.order_report(found)
+            report.updated += 1
+        else:
+            ex.mark_lost(order, "the engine stopped before the venue acknowledged it, and the venue has no "
+                                "such order after the grace period")
+            report.lost += 1
+
+
+def _recompute_positions(ex: Executor) -> None:
+    now = ex.clock()
+    with ex.db.write() as conn:
+        for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, ex.mode):
+            winner = ex.catalog.resolution(condition_id)
+            payout = None if winner is None else (1_000_000 if winner is outcome else 0)
+            store.recompute_position(conn, mode=ex.mode, strategy=strategy, token_id=token,
+                                     condition_id=condition_id, outcome=outcome, payout=payout, now=now)
+        ex.state.load(conn)
+
+
+async def _compare_balances(ex: Executor) -> list[str]:
+    settled: dict[str, int] = {}
+    for (_, token), totals in ex.state.positions.items():
+        settled[token] = settled.get(token, 0) + totals.settled
+    if not settled:
+        return []
+    balances = await ex.venue.balances(list(settled))
+    problems = []
+    for token, ours in settled.items():
+        theirs = balances.tokens.get(token, 0)
+        if theirs + DUST < ours:
+            problems.append(f"token {token}: the ledger holds {ours / 1e6:.2f} settled shares, the venue "
+                            f"{theirs / 1e6:.2f}")
+    return problems

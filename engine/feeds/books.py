@@ -1,0 +1,235 @@
+"""BookCache: the in-memory L2 book of every subscribed token, and the market-event hub.
+
+Each side is a dict price -> size (O(1) updates on the hot path) with a sorted view built
+lazily and only after a level appears or disappears. Books are exactly what the venue
+said: a crossed book stays crossed, an empty side stays empty, and nothing is filled in.
+
+Two clocks matter. `at_ms` is when we received the data; it drives freshness
+(`Book.updated_ms`, which `confirm` also bumps when the feed knows a book is current).
+`ts_ms` is the venue's message timestamp; it orders data: a snapshot older than the
+book's newest data is ignored, and a level update older than the snapshot, or older than
+the last update of that same level, is ignored. Level sizes are absolute totals, so a
+duplicated message changes nothing.
+
+Everything runs on the event loop thread; there are no locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from engine.domain import Book, Level, Side
+from engine.feeds.events import BookChanged, MarketEvent, MarketListener, TradePrint
+
+log = logging.getLogger("engine.feeds.books")
+
+# (token_id, is_bid, price, size) as produced by engine.feeds.parse.price_changes
+LevelChange = tuple[str, bool, int, int]
+NEVER = -1
+
+
+class _TokenBook:
+    __slots__ = ("bids", "asks", "bid_stamps", "ask_stamps", "bid_keys", "ask_keys",
+                 "snap_ts", "ts", "updated_ms", "version", "frozen")
+
+    def __init__(self) -> None:
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        self.bid_stamps: dict[int, int] = {}  # price -> venue ts of its last update
+        self.ask_stamps: dict[int, int] = {}
+        self.bid_keys: list[int] | None = []  # sorted best first; None = rebuild on read
+        self.ask_keys: list[int] | None = []
+        self.snap_ts = NEVER  # venue ts of the snapshot the levels started from
+        self.ts = NEVER  # newest venue ts applied
+        self.updated_ms = 0
+        self.version = 0
+        self.frozen: tuple[int, int, int, Book] | None = None  # (version, updated, depth, Book)
+
+    def replace(self, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]],
+                ts: int | None) -> None:
+        self.bids = {p: s for p, s in bids if s > 0}
+        self.asks = {p: s for p, s in asks if s > 0}
+        self.bid_stamps, self.ask_stamps = {}, {}
+        self.bid_keys = self.ask_keys = None
+        if ts is not None:
+            self.ts = max(self.ts, ts)
+            self.snap_ts = ts
+        else:
+            self.snap_ts = self.ts  # unknown age: keep refusing what was already older
+        self.version += 1
+
+    def set_level(self, is_bid: bool, price: int, size: int, ts: int | None) -> bool:
+        """Apply one absolute level total; False when it is stale or changes nothing."""
+        if ts is not None:
+            if ts < self.snap_ts:
+                return False
+            stamps = self.bid_stamps if is_bid else self.ask_stamps
+            seen = stamps.get(price)
+            if seen is not None and ts < seen:
+                return False
+            stamps[price] = ts
+            if ts > self.ts:
+                self.ts = ts
+        levels = self.bids if is_bid else self.asks
+        if size > 0:
+            old = levels.get(price)
+            if old == size:
+                return False
+            levels[price] = size
+            if old is not None:  # same prices, same order: the sorted view stays valid
+                self.version += 1
+                return True
+        elif levels.pop(price, None) is None:
+            return False
+        if is_bid:
+            self.bid_keys = None
+        else:
+            self.ask_keys = None
+        self.version += 1
+        return True
+
+    def sorted_bids(self) -> list[int]:
+        if self.bid_keys is None:
+            self.bid_keys = sorted(self.bids, reverse=True)
+        return self.bid_keys
+
+    def sorted_asks(self) -> list[int]:
+        if self.ask_keys is None:
+            self.ask_keys = sorted(self.asks)
+        return self.ask_keys
+
+    def freeze(self, token_id: str, depth: int) -> Book:
+        cached = self.frozen
+        if cached is not None and cached[:3] == (self.version, self.updated_ms, depth):
+            return cached[3]
+        bids, asks = self.bids, self.asks
+        book = Book(
+            token_id=token_id,
+            bids=tuple(Level(p, bids[p]) for p in self.sorted_bids()[:depth]),
+            asks=tuple(Level(p, asks[p]) for p in self.sorted_asks()[:depth]),
+            updated_ms=self.updated_ms,
+        )
+        self.frozen = (self.version, self.updated_ms, depth, book)
+        return book
+
+
+class BookCache:
+    """Live L2 books per token, last trade prints, and the listeners of market events."""
+
+    def __init__(self) -> None:
+        self._books: dict[str, _TokenBook] = {}
+        self._last_trades: dict[str, TradePrint] = {}
+        self._listeners: list[MarketListener] = []
+
+    # -- writes (the feed) ---------------------------------------------------------------
+
+    def apply_snapshot(self, token_id: str, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]],
+                       at_ms: int, ts_ms: int | None = None) -> bool:
+        """Replace the whole book; ignored (False) when older than the data already held."""
+        book = self._books.get(token_id)
+        if book is None:
+            book = self._books[token_id] = _TokenBook()
+        elif ts_ms is not None and ts_ms < book.ts:
+            return False
+        book.replace(bids, asks, ts_ms)
+        book.updated_ms = max(book.updated_ms, at_ms)
+        self._changed(token_id, at_ms)
+        return True
+
+    def apply_level(self, token_id: str, side: Side | str, price: int, size: int, at_ms: int,
+                    ts_ms: int | None = None) -> bool:
+        """Set one level's total (0 deletes it). Ignored without a snapshot: a book built
+        from deltas alone would be partial, and a partial book invents a best price."""
+        book = self._books.get(token_id)
+        if book is None or not book.set_level(side == "BUY", price, size, ts_ms):
+            return False
+        book.updated_ms = max(book.updated_ms, at_ms)
+        self._changed(token_id, at_ms)
+        return True
+
+    def apply_changes(self, changes: Iterable[LevelChange], at_ms: int,
+                      ts_ms: int | None = None) -> list[str]:
+        """The hot path: one message's level changes; one BookChanged per touched token."""
+        books = self._books
+        touched: list[str] = []
+        for token_id, is_bid, price, size in changes:
+            book = books.get(token_id)
+            if book is not None and book.set_level(is_bid, price, size, ts_ms):
+                if book.updated_ms < at_ms:
+                    book.updated_ms = at_ms
+                if token_id not in touched:
+                    touched.append(token_id)
+        if self._listeners:
+            for token_id in touched:
+                self._emit(BookChanged(token_id, at_ms))
+        return touched
+
+    def confirm(self, token_ids: Iterable[str], at_ms: int) -> None:
+        """The feed knows these books are current as of `at_ms` (healthy connection)."""
+        books = self._books
+        for token_id in token_ids:
+            book = books.get(token_id)
+            if book is not None and book.updated_ms < at_ms:
+                book.updated_ms = at_ms
+
+    def record_trade(self, trade: TradePrint) -> None:
+        self._last_trades[trade.token_id] = trade
+        self._emit(trade)
+
+    def publish(self, event: MarketEvent) -> None:
+        """Deliver a non-book market event (tick change, resolution) to the listeners."""
+        self._emit(event)
+
+    def drop(self, token_id: str) -> None:
+        self._books.pop(token_id, None)
+        self._last_trades.pop(token_id, None)
+
+    # -- reads (the engine) --------------------------------------------------------------
+
+    def book(self, token_id: str, depth: int = 10) -> Book | None:
+        book = self._books.get(token_id)
+        return None if book is None else book.freeze(token_id, depth)
+
+    def best(self, token_id: str) -> tuple[Level | None, Level | None]:
+        book = self._books.get(token_id)
+        if book is None:
+            return None, None
+        bid_keys, ask_keys = book.sorted_bids(), book.sorted_asks()
+        bid = Level(bid_keys[0], book.bids[bid_keys[0]]) if bid_keys else None
+        ask = Level(ask_keys[0], book.asks[ask_keys[0]]) if ask_keys else None
+        return bid, ask
+
+    def venue_ts(self, token_id: str) -> int | None:
+        """The newest venue timestamp applied to this book (None: no book)."""
+        book = self._books.get(token_id)
+        return None if book is None else book.ts
+
+    def updated_ms(self, token_id: str) -> int | None:
+        book = self._books.get(token_id)
+        return None if book is None else book.updated_ms
+
+    def last_trade(self, token_id: str) -> TradePrint | None:
+        return self._last_trades.get(token_id)
+
+    def tokens(self) -> list[str]:
+        return list(self._books)
+
+    # -- listeners -----------------------------------------------------------------------
+
+    def add_listener(self, fn: MarketListener) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[..., object]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _changed(self, token_id: str, at_ms: int) -> None:
+        if self._listeners:
+            self._emit(BookChanged(token_id, at_ms))
+
+    def _emit(self, event: MarketEvent) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(event)
+            except Exception:  # a faulty listener must not stop market data for the others
+                log.exception("market listener failed", extra={"event": type(event).__name__})

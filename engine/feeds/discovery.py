@@ -1,0 +1,196 @@
+"""Market discovery: Gamma `/markets` into the `markets` table, and MarketInfo out of it.
+
+Pages are fetched with limit/offset and each page is upserted in one short write
+transaction (run in a thread, never across an await). Every market is stored, tradable
+or not; an untradable one carries its reason (e.g. a Gamma `version` other than "v1",
+which this adapter cannot sign for). A market without a `version` predates protocol V2
+and is treated as "v1". Fee parameters come from the CLOB's `/clob-markets/{cid}` for
+the markets being traded (`enrich_fees`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from engine.domain import MarketInfo
+from engine.feeds.parse_markets import GammaMarket, clob_market_fees, gamma_market
+from engine.feeds.rest import RestClient
+from storage.db import Database, now_ms
+
+log = logging.getLogger("engine.feeds.discovery")
+PAGE_SIZE = 100
+MAX_PAGES = 500  # 50k markets: a guard against a server that never ends the list
+
+_UPSERT = text("""
+INSERT INTO markets (condition_id, gamma_id, question, slug, yes_token, no_token, outcomes, tick, min_size,
+    neg_risk, neg_risk_market_id, end_at, active, closed, accepting_orders, volume, volume_24h, liquidity,
+    tags, gamma_version, tradable, untradable_reason, first_seen_at, updated_at)
+VALUES (:condition_id, :gamma_id, :question, :slug, :yes_token, :no_token, :outcomes, :tick, :min_size,
+    :neg_risk, :neg_risk_market_id, :end_at, :active, :closed, :accepting_orders, :volume, :volume_24h,
+    :liquidity, :tags, :gamma_version, :tradable, :untradable_reason, :now, :now)
+ON CONFLICT (condition_id) DO UPDATE SET
+    gamma_id = excluded.gamma_id, question = excluded.question, slug = excluded.slug,
+    yes_token = excluded.yes_token, no_token = excluded.no_token, outcomes = excluded.outcomes,
+    tick = excluded.tick, min_size = excluded.min_size, neg_risk = excluded.neg_risk,
+    neg_risk_market_id = excluded.neg_risk_market_id, end_at = excluded.end_at, active = excluded.active,
+    closed = excluded.closed, accepting_orders = excluded.accepting_orders, volume = excluded.volume,
+    volume_24h = excluded.volume_24h, liquidity = excluded.liquidity, tags = excluded.tags,
+    gamma_version = excluded.gamma_version, tradable = excluded.tradable,
+    untradable_reason = excluded.untradable_reason, updated_at = excluded.updated_at
+""")
+
+_SET_FEES = text("""
+UPDATE markets SET fee_rate_ppm = :fee_rate_ppm, fee_exponent = :fee_exponent,
+    tick = COALESCE(:tick, tick), min_size = COALESCE(:min_size, min_size), neg_risk = :neg_risk,
+    updated_at = :now
+WHERE condition_id = :condition_id
+""")
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    pages: int
+    seen: int  # Gamma items read
+    upserted: int  # rows written
+    tradable: int
+    untradable: int
+    skipped: int  # items without a condition id or token ids
+    duration_ms: int
+
+
+def market_row(market: GammaMarket, now: int) -> dict[str, Any]:
+    reason = market.untradable_reason
+    return {
+        "condition_id": market.condition_id, "gamma_id": market.gamma_id, "question": market.question,
+        "slug": market.slug, "yes_token": market.token_ids[0], "no_token": market.token_ids[1],
+        "outcomes": json.dumps(list(market.outcomes)), "tick": market.tick, "min_size": market.min_size,
+        "neg_risk": int(market.neg_risk), "neg_risk_market_id": market.neg_risk_market_id,
+        "end_at": market.end_ms, "active": int(market.active), "closed": int(market.closed),
+        "accepting_orders": int(market.accepting_orders), "volume": market.volume,
+        "volume_24h": market.volume_24h, "liquidity": market.liquidity, "tags": json.dumps(list(market.tags)),
+        "gamma_version": market.version, "tradable": int(reason is None), "untradable_reason": reason,
+        "now": now,
+    }
+
+
+def _upsert_page(db: Database, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        with db.write() as conn:
+            conn.execute(_UPSERT, rows)
+
+
+async def refresh_markets(db: Database, gamma_host: str, *, page_size: int = PAGE_SIZE,
+                          max_pages: int = MAX_PAGES, filters: dict[str, Any] | None = None,
+                          rest: RestClient | None = None) -> RefreshReport:
+    """Read every active, open market from Gamma and upsert it, one transaction per page."""
+    started = time.monotonic()
+    client = rest or RestClient(gamma_host)
+    query = {"active": "true", "closed": "false", **(filters or {})}
+    pages = seen = upserted = tradable = skipped = 0
+    try:
+        for page in range(max_pages):
+            params = {**query, "limit": page_size, "offset": page * page_size}
+            items = await client.get_json("/markets", params, family="gamma")
+            if not isinstance(items, list) or not items:
+                break
+            pages += 1
+            seen += len(items)
+            parsed = [gamma_market(item) for item in items if isinstance(item, dict)]
+            markets = [m for m in parsed if m is not None and len(m.token_ids) >= 2]
+            skipped += len(items) - len(markets)
+            now = now_ms()
+            await asyncio.to_thread(_upsert_page, db, [market_row(m, now) for m in markets])
+            upserted += len(markets)
+            tradable += sum(1 for m in markets if m.untradable_reason is None)
+            if len(items) < page_size:
+                break
+    finally:
+        if rest is None:
+            await client.close()
+    report = RefreshReport(pages, seen, upserted, tradable, upserted - tradable, skipped,
+                           int((time.monotonic() - started) * 1000))
+    log.info("markets refreshed", extra={"report": report.__dict__})
+    return report
+
+
+async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str], *,
+                      rest: RestClient | None = None) -> int:
+    """Fee rate/exponent (and the CLOB's current tick, min size, neg-risk) for the given
+    markets from `/clob-markets/{cid}`; returns how many rows were updated."""
+    client = rest or RestClient(clob_host)
+    updates = []
+    try:
+        for cid in dict.fromkeys(condition_ids):
+            try:
+                fees = clob_market_fees(await client.get_json(f"/clob-markets/{cid}"))
+            except Exception as exc:  # one market's failure must not block the others
+                log.warning("fee lookup failed", extra={"condition_id": cid, "error": str(exc)})
+                continue
+            updates.append({"condition_id": cid, "fee_rate_ppm": fees.fee_rate_ppm,
+                            "fee_exponent": fees.fee_exponent, "tick": fees.tick, "min_size": fees.min_size,
+                            "neg_risk": int(fees.neg_risk), "now": now_ms()})
+    finally:
+        if rest is None:
+            await client.close()
+    if updates:
+        await asyncio.to_thread(_set_fees, db, updates)
+    return len(updates)
+
+
+def _set_fees(db: Database, updates: list[dict[str, Any]]) -> None:
+    with db.write() as conn:
+        conn.execute(_SET_FEES, updates)
+
+
+def load_markets(db: Database, *, tradable_only: bool = True, condition_ids: Sequence[str] | None = None,
+                 include_closed: bool = False) -> list[MarketInfo]:
+    """MarketInfo for stored markets (by default: tradable and not closed)."""
+    clauses = []
+    if tradable_only:
+        clauses.append("tradable = 1")
+    if not include_closed:
+        clauses.append("closed = 0")
+    params: dict[str, Any] = {}
+    if condition_ids is not None:
+        names = [f"c{i}" for i in range(len(condition_ids))]
+        clauses.append(f"condition_id IN ({', '.join(':' + n for n in names) or 'NULL'})")
+        params.update(zip(names, condition_ids, strict=True))
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    with db.read() as conn:
+        query = text(f"SELECT * FROM markets {where} ORDER BY condition_id")
+        rows = conn.execute(query, params).mappings().all()
+    return [market_info(dict(row)) for row in rows]
+
+
+def market_info(row: dict[str, Any]) -> MarketInfo:
+    return MarketInfo(
+        condition_id=row["condition_id"], question=row["question"], yes_token=row["yes_token"],
+        no_token=row["no_token"], tick=row["tick"], min_size=row["min_size"], neg_risk=bool(row["neg_risk"]),
+        neg_risk_market_id=row["neg_risk_market_id"], end_ms=row["end_at"], fee_rate_ppm=row["fee_rate_ppm"],
+        fee_exponent=row["fee_exponent"], tradable=bool(row["tradable"]),
+        accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
+        tags=tuple(json.loads(row["tags"] or "[]")),
+    )
+
+
+def make_refresh_job(db: Database, gamma_host: str, clob_host: str, *,
+                     traded: Callable[[], Iterable[str]] | None = None,
+                     page_size: int = PAGE_SIZE) -> Callable[[], Awaitable[RefreshReport]]:
+    """An `async def` for the engine's AsyncIOScheduler: refresh discovery, then the fee
+    parameters of the markets `traded()` names (e.g. the enabled strategies' markets)."""
+
+    async def refresh_market_job() -> RefreshReport:
+        report = await refresh_markets(db, gamma_host, page_size=page_size)
+        if traded is not None:
+            await enrich_fees(db, clob_host, list(traded()))
+        return report
+
+    return refresh_market_job

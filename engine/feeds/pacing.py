@@ -1,0 +1,129 @@
+"""Pacing for venue I/O: token buckets per endpoint family, retry delays, reconnect backoff.
+
+Polymarket publishes its limits as "N requests per W seconds" windows (protocol notes
+v1 §7). A bucket with capacity C refilling at r/s admits at most C + r*W requests in any
+W seconds, so `bucket_for` picks C = margin*N/2 and the largest r that keeps C + r*W
+under margin*N for every window of the family. Randomness (jitter) is injectable so
+tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+Jitter = Callable[[], float]  # returns a number in [0, 1)
+
+# Published limits (requests, window seconds) per endpoint family the desk uses.
+PUBLISHED_LIMITS: Mapping[str, Sequence[tuple[int, float]]] = {
+    "place": ((3500, 10), (36000, 600)),  # POST /order: burst and sustained
+    "batch": ((1000, 10),),  # POST /orders
+    "cancel": ((3000, 10),),  # DELETE /order, /orders, /cancel-market-orders
+    "data": ((500, 10),),  # GET /data/orders, /data/order, /data/trades
+    "market": ((500, 10),),  # POST /books (the tightest market-data endpoint used)
+    "balance": ((200, 10),),  # GET /balance-allowance
+    "auth": ((100, 10),),  # API key endpoints
+    "gamma": ((300, 10),),  # Gamma /markets (not published; kept polite)
+}
+SAFETY_MARGIN = 0.8
+
+
+class Aborted(Exception):
+    """A wait for a token was interrupted (e.g. cancel-all dropped queued placements)."""
+
+
+class TokenBucket:
+    def __init__(self, rate_per_s: float, capacity: float, clock: Callable[[], float] = time.monotonic):
+        if rate_per_s <= 0 or capacity < 1:
+            raise ValueError("a bucket needs a positive rate and room for one request")
+        self.rate = rate_per_s
+        self.capacity = capacity
+        self.clock = clock
+        self._tokens = capacity
+        self._stamp = clock()
+
+    def try_take(self) -> float:
+        """Take a token and return 0, or return how long to wait before one is free."""
+        now = self.clock()
+        self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self.rate
+
+    async def acquire(self, abort: asyncio.Event | None = None) -> None:
+        """Wait for a token; raise Aborted as soon as `abort` is set."""
+        while True:
+            if abort is not None and abort.is_set():
+                raise Aborted()
+            wait = self.try_take()
+            if wait == 0:
+                return
+            if abort is None:
+                await asyncio.sleep(wait)
+                continue
+            try:
+                await asyncio.wait_for(abort.wait(), wait)
+            except TimeoutError:
+                continue
+            raise Aborted()
+
+
+def bucket_for(windows: Sequence[tuple[int, float]], margin: float = SAFETY_MARGIN,
+               clock: Callable[[], float] = time.monotonic) -> TokenBucket:
+    capacity = max(1.0, margin * min(n for n, _ in windows) / 2)
+    rate = min((margin * n - capacity) / w for n, w in windows)
+    return TokenBucket(rate, capacity, clock)
+
+
+class RateLimits:
+    """One token bucket per endpoint family."""
+
+    def __init__(self, limits: Mapping[str, Sequence[tuple[int, float]]] = PUBLISHED_LIMITS,
+                 margin: float = SAFETY_MARGIN, clock: Callable[[], float] = time.monotonic):
+        self.buckets = {family: bucket_for(windows, margin, clock) for family, windows in limits.items()}
+
+    async def acquire(self, family: str, abort: asyncio.Event | None = None) -> None:
+        await self.buckets[family].acquire(abort)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential delays with jitter for retryable failures (425/429/5xx/timeouts)."""
+
+    attempts: int = 4  # total tries, the first included
+    base_s: float = 0.25
+    cap_s: float = 4.0
+
+    def delay(self, attempt: int, jitter: Jitter = random.random) -> float:
+        """Delay before try `attempt + 1` (attempt counts from 0): half fixed, half random."""
+        ceiling = min(self.cap_s, self.base_s * 2**attempt)
+        return ceiling * (0.5 + 0.5 * jitter())
+
+
+class Backoff:
+    """Reconnect delays: grow on each failure, never below `floor_s` (so a server that
+    accepts and closes at once cannot spin us), and reset only after a connection that
+    stayed up for `healthy_after_s`."""
+
+    def __init__(self, initial_s: float = 0.5, max_s: float = 30.0, floor_s: float = 0.25,
+                 healthy_after_s: float = 10.0, jitter: Jitter = random.random):
+        self.initial_s = initial_s
+        self.max_s = max_s
+        self.floor_s = floor_s
+        self.healthy_after_s = healthy_after_s
+        self.jitter = jitter
+        self._next = initial_s
+
+    def after_connection(self, lasted_s: float) -> float:
+        """The delay before the next attempt, given how long the last connection lived
+        (0 when it never opened)."""
+        if lasted_s >= self.healthy_after_s:
+            self._next = self.initial_s
+        delay = self._next * (0.5 + 0.5 * self.jitter())
+        self._next = min(self.max_s, self._next * 2)
+        return max(self.floor_s, delay)

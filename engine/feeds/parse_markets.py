@@ -1,0 +1,211 @@
+"""Pure parsers for market metadata: Gamma markets and events, CLOB market objects,
+`/clob-markets/{cid}` fee parameters, and the public Data-API trade list.
+
+Gamma encodes `outcomes`, `outcomePrices` and `clobTokenIds` as JSON strings; captured
+fixtures and newer fields use real arrays; both are accepted. Money and sizes become
+micro-units (floats through their shortest repr, never their binary value).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.domain import MICRO, Side, to_micros
+from engine.feeds.events import TradePrint
+from engine.feeds.parse import millis
+
+
+@dataclass(frozen=True, slots=True)
+class GammaMarket:
+    """One Gamma market as the `markets` table stores it (money and sizes in micro-units)."""
+
+    condition_id: str
+    gamma_id: str | None
+    question: str
+    slug: str | None
+    outcomes: tuple[str, ...]
+    token_ids: tuple[str, ...]
+    tick: int
+    min_size: int
+    neg_risk: bool
+    neg_risk_market_id: str | None
+    end_ms: int | None
+    active: bool
+    closed: bool
+    accepting_orders: bool
+    enable_order_book: bool
+    volume: int
+    volume_24h: int
+    liquidity: int
+    tags: tuple[str, ...]
+    version: str | None
+
+    @property
+    def untradable_reason(self) -> str | None:
+        """Why this adapter cannot trade the market, or None when it can."""
+        if self.version not in (None, "v1"):
+            return f"gamma version {self.version}: only v1 (CTF) markets are supported"
+        if len(self.token_ids) != 2 or len(self.outcomes) != 2:
+            return "not a binary market"
+        if not self.enable_order_book:
+            return "no order book"
+        return None
+
+
+def json_list(value: Any) -> list[Any]:
+    """Gamma sends arrays as JSON-encoded strings; fixtures and newer fields as arrays."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        decoded = json.loads(value)
+        return decoded if isinstance(decoded, list) else []
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def iso_ms(value: Any) -> int | None:
+    if not value:
+        return None
+    text = str(value).replace("Z", "+00:00")
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        return None  # a date without a zone is ambiguous; better none than a wrong one
+    return int(stamp.timestamp() * 1000)
+
+
+def _money(raw: dict[str, Any], *keys: str) -> int:
+    for key in keys:
+        value = raw.get(key)
+        if value not in (None, ""):
+            try:
+                return max(0, to_micros(value))
+            except ValueError:
+                continue
+    return 0
+
+
+def _tags(raw: Any) -> tuple[str, ...]:
+    out = []
+    for tag in json_list(raw):
+        label = (tag.get("label") or tag.get("slug")) if isinstance(tag, dict) else tag
+        if label:
+            out.append(str(label))
+    return tuple(out)
+
+
+def _yes_first(outcomes: list[str], tokens: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Order (outcomes, tokens) so YES comes first; non Yes/No binaries keep venue order."""
+    if len(outcomes) == 2 and [o.lower() for o in outcomes] == ["no", "yes"]:
+        return (outcomes[1], outcomes[0]), (tokens[1], tokens[0])
+    return tuple(outcomes), tuple(tokens)
+
+
+def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
+    """A Gamma `/markets` item; None when it lacks the ids a row needs."""
+    condition_id = raw.get("conditionId") or raw.get("condition_id")
+    tokens = [str(t) for t in json_list(raw.get("clobTokenIds"))]
+    if not condition_id or not tokens:
+        return None
+    outcomes = [str(o) for o in json_list(raw.get("outcomes"))] or (["Yes", "No"] if len(tokens) == 2 else [])
+    ordered_outcomes, ordered_tokens = _yes_first(outcomes, tokens)
+    tick_raw = raw.get("orderPriceMinTickSize")
+    min_raw = raw.get("orderMinSize")
+    return GammaMarket(
+        condition_id=str(condition_id),
+        gamma_id=str(raw["id"]) if raw.get("id") not in (None, "") else None,
+        question=str(raw.get("question") or ""),
+        slug=raw.get("slug") or None,
+        outcomes=ordered_outcomes,
+        token_ids=ordered_tokens,
+        tick=to_micros(tick_raw) if tick_raw not in (None, "") else 10_000,
+        min_size=to_micros(min_raw) if min_raw not in (None, "") else 5 * MICRO,
+        neg_risk=bool(raw.get("negRisk", False)),
+        neg_risk_market_id=raw.get("negRiskMarketID") or None,
+        end_ms=iso_ms(raw.get("endDate") or raw.get("endDateIso")),
+        active=bool(raw.get("active", True)),
+        closed=bool(raw.get("closed", False)),
+        accepting_orders=bool(raw.get("acceptingOrders", not raw.get("closed", False))),
+        enable_order_book=bool(raw.get("enableOrderBook", True)),
+        volume=_money(raw, "volume", "volumeNum"),
+        volume_24h=_money(raw, "volume24hr"),
+        liquidity=_money(raw, "liquidity", "liquidityNum"),
+        tags=_tags(raw.get("tags")),
+        version=str(raw["version"]) if raw.get("version") not in (None, "") else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FeeParams:
+    """`/clob-markets/{cid}` fee data: fee per share = rate * (p * (1 - p)) ** exponent."""
+
+    fee_rate_ppm: int
+    fee_exponent: int
+    tick: int | None
+    min_size: int | None
+    neg_risk: bool
+
+
+def clob_market_fees(raw: dict[str, Any]) -> FeeParams:
+    fd = raw.get("fd") or {}
+    tick, min_size = raw.get("mts"), raw.get("mos")
+    return FeeParams(
+        fee_rate_ppm=to_micros(fd.get("r") or 0),
+        fee_exponent=int(fd.get("e") or 1),
+        tick=to_micros(tick) if tick not in (None, "") else None,
+        min_size=to_micros(min_size) if min_size not in (None, "") else None,
+        neg_risk=bool(raw.get("nr", False)),
+    )
+
+
+def clob_market(raw: dict[str, Any]) -> GammaMarket | None:
+    """A CLOB `/markets` object (snake_case, `tokens[]`) in the same shape as Gamma's."""
+    condition_id = raw.get("condition_id")
+    tokens = [t for t in raw.get("tokens") or () if isinstance(t, dict) and t.get("token_id")]
+    if not condition_id or not tokens:
+        return None
+    outcomes, token_ids = _yes_first([str(t.get("outcome", "")) for t in tokens],
+                                     [str(t["token_id"]) for t in tokens])
+    tick, min_size = raw.get("minimum_tick_size"), raw.get("minimum_order_size")
+    return GammaMarket(
+        condition_id=str(condition_id), gamma_id=None, question=str(raw.get("question") or ""),
+        slug=raw.get("market_slug") or None, outcomes=outcomes, token_ids=token_ids,
+        tick=to_micros(tick) if tick not in (None, "") else 10_000,
+        min_size=to_micros(min_size) if min_size not in (None, "") else 5 * MICRO,
+        neg_risk=bool(raw.get("neg_risk", False)), neg_risk_market_id=raw.get("neg_risk_market_id") or None,
+        end_ms=iso_ms(raw.get("end_date_iso")), active=bool(raw.get("active", True)),
+        closed=bool(raw.get("closed", False)), accepting_orders=bool(raw.get("accepting_orders", False)),
+        enable_order_book=bool(raw.get("enable_order_book", True)), volume=0, volume_24h=0, liquidity=0,
+        tags=tuple(str(t) for t in raw.get("tags") or () if t), version=None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GammaEvent:
+    event_id: str
+    slug: str | None
+    title: str
+    condition_ids: tuple[str, ...]
+    closed: bool
+
+
+def gamma_event(raw: dict[str, Any]) -> GammaEvent:
+    """A Gamma `/events` item: the group and the condition ids of its markets."""
+    markets = [m for m in raw.get("markets") or () if isinstance(m, dict)]
+    return GammaEvent(
+        event_id=str(raw["id"]), slug=raw.get("slug") or None, title=str(raw.get("title") or ""),
+        condition_ids=tuple(str(m["conditionId"]) for m in markets if m.get("conditionId")),
+        closed=bool(raw.get("closed", False)),
+    )
+
+
+def data_trade(raw: dict[str, Any]) -> TradePrint:
+    """A public Data-API trade (numbers are JSON floats, the timestamp in seconds)."""
+    return TradePrint(
+        token_id=str(raw["asset"]), price=to_micros(raw["price"]), size=to_micros(raw["size"]),
+        side=Side(str(raw["side"]).upper()), at_ms=millis(raw["timestamp"]),
+    )

@@ -1,0 +1,93 @@
+"""An optional external reference price per market, over a WebSocket (for market making).
+
+The source sends JSON `{"condition_id": "0x..", "price": "0.53"}` or a list of them. The
+latest price per condition id is kept with the time we received it; consumers judge its
+age. Prices outside [0, 1] or unreadable are ignored (never guessed at). The connection
+follows the same reconnect discipline as the venue feeds; the application PING and the
+data watchdog are off by default since a reference source may be quiet for long spells.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+
+from engine.domain import ONE
+from engine.feeds.pacing import Backoff
+from engine.feeds.parse import micros
+from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+from storage.db import now_ms
+
+log = logging.getLogger("engine.feeds.reference")
+QUIET = SocketOptions(ping_interval_s=None, silence_s=None)
+
+
+class ReferenceFeed:
+    name = "reference"
+
+    def __init__(self, url: str, *, options: SocketOptions = QUIET, backoff: Backoff | None = None,
+                 clock_ms: Callable[[], int] = now_ms, subscribe_message: str | None = None):
+        self.url = url
+        self.clock_ms = clock_ms
+        self.subscribe_message = subscribe_message
+        self.socket = ReconnectingSocket(url, self, options, backoff)
+        self.rejected = 0
+        self._latest: dict[str, tuple[int, int]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def reference(self, condition_id: str) -> tuple[int, int] | None:
+        """(price in micros, receive time in epoch ms), or None if never received."""
+        return self._latest.get(condition_id)
+
+    @property
+    def stats(self) -> SocketStats:
+        return self.socket.stats
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.socket.run(), name="reference-feed")
+
+    async def close(self) -> None:
+        await self.socket.stop()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def on_open(self, ws: ClientConnection) -> None:
+        if self.subscribe_message:
+            await ws.send(self.subscribe_message)
+
+    def on_text(self, text: str) -> None:
+        if text == "PONG":
+            return
+        try:
+            data = json.loads(text)
+        except ValueError:
+            self.rejected += 1
+            return
+        at = self.clock_ms()
+        for item in data if isinstance(data, list) else (data,):
+            self._take(item, at)
+
+    def on_closed(self) -> None:
+        return None
+
+    def _take(self, item: Any, at_ms: int) -> None:
+        if not isinstance(item, dict) or not isinstance(item.get("condition_id"), str):
+            self.rejected += 1
+            return
+        try:
+            price = micros(item.get("price"))
+        except (ValueError, TypeError):
+            self.rejected += 1
+            return
+        if not 0 <= price <= ONE:
+            self.rejected += 1
+            return
+        self._latest[item["condition_id"]] = (price, at_ms)

@@ -1,0 +1,67 @@
+"""The user channel: our order and trade events, authenticated with the API creds.
+
+It only moves decoded JSON objects to a callback; turning them into OrderEvent and
+TradeEvent is the venue adapter's job (it knows which fills are ours). After every
+(re)connect, `on_connected` runs before any frame is handled, so the adapter can
+reconcile over REST and no fill made while we were away is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+
+from engine.feeds.pacing import Backoff
+from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+
+log = logging.getLogger("engine.feeds.user")
+
+
+class UserFeed:
+    name = "user"
+
+    def __init__(self, ws_host: str, auth: dict[str, str], on_message: Callable[[dict[str, Any]], None],
+                 on_connected: Callable[[], Awaitable[None]], *, markets: Iterable[str] = (),
+                 options: SocketOptions | None = None, backoff: Backoff | None = None):
+        self.url = ws_host.rstrip("/") + "/user"
+        self._auth = auth
+        self._on_message = on_message
+        self._on_connected = on_connected
+        self.markets = list(markets)  # condition ids; empty = every market
+        self.socket = ReconnectingSocket(self.url, self, options, backoff)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.socket.run(), name="user-channel")
+
+    async def close(self) -> None:
+        await self.socket.stop()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    @property
+    def stats(self) -> SocketStats:
+        return self.socket.stats
+
+    async def on_open(self, ws: ClientConnection) -> None:
+        await ws.send(json.dumps({"type": "user", "markets": self.markets, "auth": self._auth}))
+        await self._on_connected()
+
+    def on_text(self, text: str) -> None:
+        if text == "PONG":
+            return
+        data = json.loads(text)
+        for item in data if isinstance(data, list) else (data,):
+            if isinstance(item, dict):
+                self._on_message(item)
+
+    def on_closed(self) -> None:
+        log.info("user channel disconnected")

@@ -1,0 +1,67 @@
+"""Assembling the risk gate's context each tick, and the core's risk side effects:
+logging a placement refusal and asking for a kill when the kill-switch drawdown trips."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+
+from engine.catalog import MarketCatalog
+from engine.domain import MarketInfo, MarketView, Outcome, PositionView, Side, complement
+from engine.execution import portfolio
+from engine.execution.planner import OrderSpec, Residual
+from engine.execution.state import ExecutionState
+from engine.risk.breakers import RiskMemory
+from engine.risk.decisions_log import DecisionsLog
+from engine.risk.gate import Decision, Reason, RiskContext
+from engine.risk.limits import Limits
+from storage.commands import post_command
+from storage.db import Database
+
+RISK_ACTOR = "risk"
+
+
+def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mapping[str, MarketView],
+          limits: Limits, memory: RiskMemory) -> RiskContext:
+    positions: dict[tuple[str, str], PositionView] = {}
+    for (strategy, _token), (cid, _outcome) in state.position_market.items():
+        info = catalog.get(cid)
+        if info is not None:
+            positions[(strategy, cid)] = state.position_view(strategy, info)
+    own = Counter((o.strategy, o.condition_id) for o in state.orders.values())
+    return RiskContext(
+        now_ms=now, trading_state=memory.trading_state, limits=limits,
+        exposure=portfolio.exposure(state, catalog), open_orders=len(state.orders),
+        own_open_orders=dict(own), positions=positions, markets=views,
+    )
+
+
+def _yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
+    return (side, price) if outcome is Outcome.YES else (side.opposite, complement(price))
+
+
+def log_refusal(log: DecisionsLog, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, now: int) -> None:
+    side, price = _yes_space(spec.outcome, spec.side, spec.price)
+    log.write([Decision(strategy, market.condition_id, side, price, spec.size, 0, Reason(reason),
+                        "refused at placement")], now)
+
+
+def log_residuals(log: DecisionsLog, residuals: Mapping[tuple[str, str], tuple[Residual, ...]], now: int) -> None:
+    """What the planner could not turn into a legal order, so "why didn't it trade?" has an answer."""
+    decisions = []
+    for (strategy, condition_id), items in residuals.items():
+        for residual in items:
+            if residual.code is None:
+                continue
+            side, price = _yes_space(residual.outcome, residual.side, residual.price)
+            decisions.append(Decision(strategy, condition_id, side, price, residual.size, 0, Reason(residual.code),
+                                      residual.reason))
+    log.write(decisions, now)
+
+
+def request_kill(db: Database, message: str, *, flatten: bool, day_key: str) -> None:
+    """Post a kill (top priority, audited, latched) and, if configured, a flatten after it."""
+    post_command(db, "kill", {"reason": f"kill-switch drawdown: {message}"}, actor=RISK_ACTOR,
+                 idempotency_key=f"risk-kill:{day_key}")
+    if flatten:
+        post_command(db, "flatten", {"after_kill": True}, actor=RISK_ACTOR, idempotency_key=f"risk-flatten:{day_key}")

@@ -1,0 +1,58 @@
+"""The `decisions` table: why the gate trimmed or refused a quote ("why didn't it trade?").
+
+Quotes are re-checked every tick, so the same refusal would be written many times a
+minute; a decision is written when it is new or changed, or again after REPEAT_MS as a
+reminder. Retention is bounded by age and by row count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import text
+
+from engine.risk.gate import Decision
+from storage.db import Database
+
+REPEAT_MS = 60_000
+MAX_ROWS = 200_000
+
+
+class DecisionsLog:
+    def __init__(self, db: Database, mode: str):
+        self.db = db
+        self.mode = mode
+        self._last: dict[tuple[str, str, str, str], tuple[int, int, int]] = {}
+
+    def write(self, decisions: Iterable[Decision], now: int) -> int:
+        fresh = [d for d in decisions if self._is_news(d, now)]
+        if not fresh:
+            return 0
+        with self.db.write() as conn:
+            conn.execute(
+                text("""INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
+                            action, reason, detail)
+                        VALUES (:at, :mode, :strategy, :cid, :side, :price, :requested, :approved, :action,
+                            :reason, :detail)"""),
+                [{"at": now, "mode": self.mode, "strategy": d.strategy, "cid": d.condition_id, "side": d.side.value,
+                  "price": d.price, "requested": d.requested, "approved": d.approved, "action": d.action,
+                  "reason": d.reason.value, "detail": d.detail or None} for d in fresh],
+            )
+        return len(fresh)
+
+    def _is_news(self, decision: Decision, now: int) -> bool:
+        key = (decision.strategy, decision.condition_id, decision.side.value, decision.reason.value)
+        last = self._last.get(key)
+        if last is not None and now - last[0] < REPEAT_MS and last[1:] == (decision.requested, decision.approved):
+            return False
+        self._last[key] = (now, decision.requested, decision.approved)
+        return True
+
+
+def prune(db: Database, *, now: int, retention_days: int) -> int:
+    with db.write() as conn:
+        removed = conn.execute(text("DELETE FROM decisions WHERE at < :cut"),
+                               {"cut": now - retention_days * 86_400_000}).rowcount
+        removed += conn.execute(text("""DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - :keep"""),
+                                {"keep": MAX_ROWS}).rowcount
+    return removed

@@ -1,0 +1,101 @@
+"""Engine settings that the operator edits from the dashboard (the `settings` table).
+
+Unlike `.env` (hosts and secrets, read at process start), these apply on `reload_config`.
+Values are JSON; each key has a type, bounds, a default and help text, and missing keys
+get their defaults when the engine starts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from storage.db import now_ms
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    title: str
+    kind: type
+    default: Any
+    minimum: float | None
+    maximum: float | None
+    unit: str
+    help: str
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("paper_starting_cash", "Paper starting cash", float, 10_000.0, 0, 1e9, "USDC",
+                "Cash the paper ledger starts with (applies to a fresh paper ledger)."),
+    SettingSpec("tick_interval_ms", "Decision interval", int, 500, 50, 60_000, "ms",
+                "How often strategies are asked for intents."),
+    SettingSpec("snapshot_interval_s", "Portfolio snapshot interval", int, 60, 5, 3600, "s",
+                "How often equity, PnL and exposure are recorded for the charts."),
+    SettingSpec("market_refresh_minutes", "Market refresh interval", int, 5, 1, 1440, "min",
+                "How often discovered markets are refreshed from Gamma."),
+    SettingSpec("paper_mined_after_ms", "Paper settlement delay", int, 2_000, 0, 600_000, "ms",
+                "A paper fill moves from MATCHED (pending) to MINED (settled) after this long."),
+    SettingSpec("paper_fail_rate", "Paper ghost-fill rate", float, 0.0, 0.0, 1.0, "fraction",
+                "Share of paper fills whose settlement fails (FAILED reverses them), to rehearse ghost fills."),
+    SettingSpec("reference_feed_url", "Reference price feed", str, "", None, None, "ws:// URL",
+                "Optional WebSocket sending {condition_id, price} for market making's reference fair value."),
+    SettingSpec("decisions_retention_days", "Decisions log retention", int, 7, 1, 365, "days",
+                "Risk-gate decisions older than this are pruned."),
+    SettingSpec("record_depth", "Recorded book depth", int, 10, 1, 100, "levels",
+                "Levels per side kept in recorded book snapshots."),
+    SettingSpec("record_retention_days", "Recorded data retention", int, 30, 1, 3650, "days",
+                "Recorded ticks older than this are pruned."),
+)
+BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
+
+
+class SettingError(ValueError):
+    pass
+
+
+def parse_setting(spec: SettingSpec, raw: Any) -> Any:
+    """Validate one value; the message names the setting, the unit and the bounds."""
+    try:
+        value = spec.kind(raw)
+    except (TypeError, ValueError):
+        raise SettingError(f"{spec.title}: {raw!r} is not a valid {spec.kind.__name__}") from None
+    if spec.kind is str:
+        if value and spec.key.endswith("_url") and not value.startswith(("ws://", "wss://")):
+            raise SettingError(f"{spec.title}: must start with ws:// or wss://")
+        return value
+    if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
+        raise SettingError(f"{spec.title}: must be between {spec.minimum:g} and {spec.maximum:g} {spec.unit}")
+    return value
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    values: Mapping[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def ensure_defaults(conn: Connection) -> None:
+    now = now_ms()
+    for spec in SETTINGS:
+        conn.execute(text("""INSERT INTO settings (key, value, version, updated_at, updated_by)
+                             VALUES (:k, :v, 1, :now, 'defaults') ON CONFLICT (key) DO NOTHING"""),
+                     {"k": spec.key, "v": json.dumps(spec.default), "now": now})
+
+
+def load(conn: Connection) -> RuntimeConfig:
+    rows = dict(conn.execute(text("SELECT key, value FROM settings")).all())
+    values: dict[str, Any] = {}
+    for spec in SETTINGS:
+        raw = rows.get(spec.key)
+        try:
+            values[spec.key] = spec.default if raw is None else parse_setting(spec, json.loads(raw))
+        except (SettingError, json.JSONDecodeError):
+            values[spec.key] = spec.default
+    return RuntimeConfig(values)

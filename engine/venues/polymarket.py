@@ -1,0 +1,368 @@
+"""The live Venue: Polymarket's CLOB through py-clob-client-v2.
+
+- Credentials: the private key, signature type and funder from Settings; API creds from
+  Settings or created-or-derived from the key at connect, registered with the log
+  redactor, never stored.
+- `prepare` signs offline (V2, the request's tick and neg-risk) and returns the orderID
+  digest plus the exact body; `submit` posts those bytes. A retry of the same bytes can
+  never make a second order (the orderID is the digest), and when the venue says
+  "duplicated", or a send timed out, the order is looked up by id and its real state
+  returned.
+- Calls are paced per endpoint family and retried by `ClobCaller`; `cancel_all` takes
+  the priority lane and drops every placement not yet sent.
+- `start(sink)` streams the user channel as OrderEvent/TradeEvent and, after every
+  (re)connect, reconciles over REST (open orders, orders we knew open, trades since the
+  last seen, and trades still settling) so no fill or status change is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
+from py_clob_client_v2.clob_types import OrderMarketCancelParams, OrderPayload
+
+from engine.feeds.pacing import PUBLISHED_LIMITS, SAFETY_MARGIN, Backoff, Jitter, RateLimits, RetryPolicy
+from engine.feeds.user_ws import UserFeed
+from engine.feeds.wsloop import SocketOptions
+from engine.venues.base import (
+    Balances,
+    CancelResult,
+    EventSink,
+    OrderEvent,
+    OrderRequest,
+    PlaceResult,
+    PreparedOrder,
+    TradeEvent,
+    VenueError,
+    VenueEvent,
+    VenueOrder,
+    VenueOrderStatus,
+    VenueTrade,
+    VenueUnavailable,
+)
+from engine.venues.polymarket_calls import ClobCaller, PlacementDropped
+from engine.venues.polymarket_client import AdapterClobClient, CallFailure, build_client, ensure_creds
+from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
+from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
+from engine.venues.polymarket_wire import (
+    Identity,
+    cancel_result,
+    merge_cancels,
+    place_result,
+    user_events,
+    venue_order,
+)
+from storage.db import now_ms
+from storage.settings import Settings
+
+log = logging.getLogger("engine.venues.polymarket")
+MAX_BATCH = 15
+MAX_CANCEL_IDS = 3000
+OPEN = (VenueOrderStatus.LIVE, VenueOrderStatus.DELAYED, VenueOrderStatus.UNMATCHED)
+
+__all__ = ["PlacementDropped", "PolymarketVenue", "VenueConfig", "cancel_everything"]
+
+
+@dataclass(frozen=True)
+class VenueConfig:
+    request_timeout_s: float = 5.0
+    retry: RetryPolicy = RetryPolicy()
+    limits: Mapping[str, Sequence[tuple[int, float]]] = field(default_factory=lambda: dict(PUBLISHED_LIMITS))
+    limit_margin: float = SAFETY_MARGIN
+    workers: int = 8
+    user_markets: tuple[str, ...] = ()  # condition ids for the user channel; () = all
+    reconcile_lookback_s: int = 300  # trades before start() that the first reconcile re-reads
+    lookup_lookback_s: int = 86_400  # how far back a lookup by id searches trades
+    socket: SocketOptions = SocketOptions()
+    backoff: Callable[[], Backoff] = Backoff
+    jitter: Jitter = random.random
+
+
+class PolymarketVenue:
+    mode = "live"
+
+    def __init__(self, settings: Settings, config: VenueConfig | None = None):
+        self.settings = settings
+        self.config = config or VenueConfig()
+        cfg = self.config
+        self.calls = ClobCaller(RateLimits(cfg.limits, cfg.limit_margin), cfg.retry, cfg.jitter, cfg.workers)
+        self.client: AdapterClobClient | None = None
+        self.signer: OrderSigner | None = None
+        self.identity: Identity | None = None
+        self.fills = FillTracker(since_ms=now_ms() - cfg.reconcile_lookback_s * 1000)
+        self._api_key = ""
+        self._auth: dict[str, str] = {}
+        self._signed_at: dict[str, int] = {}
+        self._sink: EventSink | None = None
+        self._user: UserFeed | None = None
+        self._catch_up: asyncio.Task[None] | None = None
+        self._connect_lock = asyncio.Lock()
+
+    # -- connection ------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Build the client and derive API creds once (L1 network calls)."""
+        async with self._connect_lock:
+            if self.client is not None:
+                return
+            client = build_client(self.settings, timeout_s=self.config.request_timeout_s)
+            try:
+                creds = await self.calls.call("auth", ensure_creds, client, self.settings)
+            except CallFailure as exc:
+                client.close()
+                raise exc.to_venue_error() from None
+            self._api_key = creds.api_key
+            self._auth = {"apiKey": creds.api_key, "secret": creds.api_secret,
+                          "passphrase": creds.api_passphrase}
+            self.signer = OrderSigner(client.builder, self.settings.chain_id)
+            self.identity = Identity.of([creds.api_key], [self.signer.funder, self.signer.signer_address,
+                                                          client.get_address()])
+            self.client = client
+
+    async def start(self, sink: EventSink) -> None:
+        await self.connect()
+        self._sink = sink
+        if self._user is None:
+            self._user = UserFeed(self.settings.ws_host, self._auth, self._on_user_message,
+                                  self._on_user_connected, markets=self.config.user_markets,
+                                  options=self.config.socket, backoff=self.config.backoff())
+            await self._user.start()
+
+    async def close(self) -> None:
+        if self._catch_up is not None:
+            self._catch_up.cancel()
+            await asyncio.gather(self._catch_up, return_exceptions=True)
+        if self._user is not None:
+            await self._user.close()
+            self._user = None
+        self.calls.shutdown()
+        if self.client is not None:
+            self.client.close()
+
+    # -- orders ------------------------------------------------------------------------------
+
+    async def prepare(self, request: OrderRequest) -> PreparedOrder:
+        """Sign offline (the first call on a fresh venue derives the API creds first)."""
+        await self.connect()
+        assert self.signer is not None
+        prepared = await asyncio.to_thread(self.signer.prepare, request, self._api_key)
+        self._remember(prepared)
+        return prepared
+
+    async def submit(self, prepared: PreparedOrder) -> PlaceResult:
+        client = await self._client()
+        try:
+            raw = await self.calls.place("place", client.post_signed, "/order", prepared.payload)
+        except PlacementDropped as exc:
+            if not exc.maybe_sent:
+                raise
+            return await self._resolve_unknown(prepared, str(exc))
+        except CallFailure as failure:
+            if failure.duplicate or (failure.retryable and failure.maybe_sent):
+                return await self._resolve_unknown(prepared, str(failure))
+            raise failure.to_venue_error(order=True) from None
+        result = place_result(raw, prepared.venue_order_id)
+        self.fills.note_order(result.venue_order_id, result.status in OPEN)
+        return result
+
+    async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
+        """Up to 15 orders in one POST /orders; per-order refusals come back as results
+        with status INVALID and the venue's message in `error`."""
+        if not prepared:
+            return []
+        if len(prepared) > MAX_BATCH:
+            raise VenueError(f"at most {MAX_BATCH} orders per batch, got {len(prepared)}")
+        client = await self._client()
+        body = "[" + ",".join(p.payload for p in prepared) + "]"
+        try:
+            raw = await self.calls.place("batch", client.post_signed, "/orders", body)
+        except PlacementDropped as exc:
+            if not exc.maybe_sent:
+                raise
+            return [await self._resolve_unknown(p, str(exc)) for p in prepared]
+        except CallFailure as failure:
+            if failure.retryable and failure.maybe_sent:
+                return [await self._resolve_unknown(p, str(failure)) for p in prepared]
+            raise failure.to_venue_error(order=True) from None
+        if not isinstance(raw, list) or len(raw) != len(prepared):
+            raise VenueUnavailable(f"unexpected batch response: {str(raw)[:300]}")
+        return [await self._batch_item(p, item) for p, item in zip(prepared, raw, strict=True)]
+
+    async def _batch_item(self, prepared: PreparedOrder, item: object) -> PlaceResult:
+        try:
+            result = place_result(item, prepared.venue_order_id)
+        except VenueError as exc:
+            if "duplicat" in str(exc).lower():
+                return await self._resolve_unknown(prepared, str(exc))
+            return PlaceResult(prepared.venue_order_id, VenueOrderStatus.INVALID, error=str(exc))
+        self.fills.note_order(result.venue_order_id, result.status in OPEN)
+        return result
+
+    async def _resolve_unknown(self, prepared: PreparedOrder, why: str) -> PlaceResult:
+        """The send may or may not have landed: ask the venue what became of this order id."""
+        order_id = prepared.venue_order_id
+        found = await self._find(order_id)
+        if found is None:
+            raise VenueUnavailable(f"order {order_id} not found after: {why}")
+        order, trade_ids = found
+        log.info("order state recovered by lookup",
+                 extra={"order_id": order_id, "status": order.status.value})
+        self.fills.note_order(order_id, order.status in OPEN)
+        return PlaceResult(order_id, order.status, trade_ids=trade_ids)
+
+    # -- cancels -----------------------------------------------------------------------------
+
+    async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
+        client = await self._client()
+        ids = list(dict.fromkeys(venue_order_ids))
+        results = []
+        try:
+            if len(ids) == 1:
+                single = OrderPayload(orderID=ids[0])
+                results.append(await self.calls.call("cancel", client.cancel_order, single))
+            for start in range(0, len(ids) if len(ids) > 1 else 0, MAX_CANCEL_IDS):
+                chunk = ids[start:start + MAX_CANCEL_IDS]
+                results.append(await self.calls.call("cancel", client.cancel_orders, chunk))
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+        return merge_cancels(*(cancel_result(r) for r in results))
+
+    async def cancel_market(self, condition_id: str | None = None,
+                            token_id: str | None = None) -> CancelResult:
+        """Cancel our orders in one market (or one token of it)."""
+        if not condition_id and not token_id:
+            raise VenueError("cancel_market needs a condition id or a token id")
+        client = await self._client()
+        params = OrderMarketCancelParams(market=condition_id, asset_id=token_id)
+        try:
+            return cancel_result(await self.calls.call("cancel", client.cancel_market_orders, params))
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+
+    async def cancel_all(self) -> CancelResult:
+        """Safety interrupt: drop queued placements, then cancel everything on the
+        priority lane; sends still in flight are waited for and swept by a second pass."""
+        self.calls.drop_placements()
+        client = await self._client()
+        try:
+            first = cancel_result(await self.calls.priority(client.cancel_all))
+            inflight = set(self.calls.inflight_placements)
+            if not inflight:
+                return first
+            await asyncio.wait(inflight, timeout=self.config.request_timeout_s + 1)
+            return merge_cancels(first, cancel_result(await self.calls.priority(client.cancel_all)))
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+
+    # -- queries -------------------------------------------------------------------------------
+
+    async def get_order(self, venue_order_id: str) -> VenueOrder | None:
+        found = await self._find(venue_order_id)
+        return None if found is None else found[0]
+
+    async def open_orders(self) -> list[VenueOrder]:
+        client = await self._client()
+        try:
+            rows = await self.calls.call("data", client.get_open_orders, OpenOrderParams())
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+        return [venue_order(row) for row in rows if isinstance(row, dict)]
+
+    async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]:
+        """Our fills in trades matched after `after_ms` (all we can see when None)."""
+        client = await self._client()
+        try:
+            return await fetch_fills(self.calls, client, self._identity(), after_ms)
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+
+    async def balances(self, token_ids: Sequence[str]) -> Balances:
+        client = await self._client()
+        try:
+            cash = await self.calls.call("balance", client.get_balance_allowance,
+                                         BalanceAllowanceParams(asset_type=AssetType.COLLATERAL))
+            tokens = {}
+            for token in dict.fromkeys(token_ids):
+                params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token)
+                raw = await self.calls.call("balance", client.get_balance_allowance, params)
+                tokens[token] = int(raw["balance"])
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+        return Balances(collateral=int(cash["balance"]), tokens=tokens)
+
+    # -- user channel ------------------------------------------------------------------------
+
+    def _on_user_message(self, raw: dict[str, object]) -> None:
+        for event in user_events(raw, self._identity()):
+            self._deliver(event)
+
+    async def _on_user_connected(self) -> None:
+        try:
+            await reconcile(self, self.fills, self._deliver)
+        except VenueError as exc:
+            # The socket is fine; only REST is failing. Keep the stream flowing and catch
+            # up in the background instead of holding the connection.
+            log.warning("reconcile after connect failed", extra={"error": str(exc)})
+            if self._catch_up is None or self._catch_up.done():
+                self._catch_up = asyncio.get_running_loop().create_task(self._reconcile_until_done())
+
+    async def _reconcile_until_done(self) -> None:
+        backoff = self.config.backoff()
+        while True:
+            await asyncio.sleep(backoff.after_connection(0))
+            try:
+                await reconcile(self, self.fills, self._deliver)
+                return
+            except VenueError as exc:
+                log.warning("reconcile retry failed", extra={"error": str(exc)})
+
+    def _deliver(self, event: VenueEvent) -> None:
+        if isinstance(event, OrderEvent):
+            self.fills.note_order(event.order.venue_order_id, event.order.status in OPEN)
+        elif isinstance(event, TradeEvent):
+            self.fills.note_fill(event.trade)
+        if self._sink is not None:
+            try:
+                self._sink(event)
+            except Exception:  # the executor's bug must not kill the user channel
+                log.exception("venue event sink failed")
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _client(self) -> AdapterClobClient:
+        await self.connect()
+        assert self.client is not None
+        return self.client
+
+    def _identity(self) -> Identity:
+        assert self.identity is not None, "connect() first"
+        return self.identity
+
+    def _remember(self, prepared: PreparedOrder) -> None:
+        if len(self._signed_at) > 50_000:
+            self._signed_at.clear()  # only a lookup window hint; losing it widens the search
+        stamp = payload_timestamp_ms(prepared.payload)
+        if stamp is not None:
+            self._signed_at[prepared.venue_order_id] = stamp
+
+    async def _find(self, order_id: str) -> tuple[VenueOrder, tuple[str, ...]] | None:
+        client = await self._client()
+        since_ms = self._signed_at.get(order_id, now_ms() - self.config.lookup_lookback_s * 1000) - 60_000
+        try:
+            return await find_order(self.calls, client, self._identity(), order_id, since_ms)
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+
+
+async def cancel_everything(settings: Settings) -> CancelResult:
+    """Cancel every open order of the configured wallet; usable while the engine is down."""
+    venue = PolymarketVenue(settings)
+    try:
+        return await venue.cancel_all()
+    finally:
+        await venue.close()

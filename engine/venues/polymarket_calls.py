@@ -1,0 +1,133 @@
+"""How venue calls run: off the event loop, paced, retried, and interruptible.
+
+The client is synchronous, so calls run on worker threads. Normal calls wait for a token
+from their endpoint family's bucket and retry retryable failures (425/429/5xx/timeouts)
+after jittered delays; other 4xx fail at once. The priority lane (cancel-all) has its own
+threads, skips the buckets, and `drop_placements()` makes every placement that has not
+been sent yet fail with PlacementDropped, wherever it is waiting (a bucket, a retry
+delay, or the thread pool's queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from engine.feeds.pacing import Aborted, Jitter, RateLimits, RetryPolicy
+from engine.venues.base import OrderRejected
+from engine.venues.polymarket_client import CallFailure, classify
+
+log = logging.getLogger("engine.venues.polymarket")
+T = TypeVar("T")
+PRIORITY_WORKERS = 2
+
+
+class PlacementDropped(OrderRejected):
+    """A placement was dropped by cancel-all before it was sent: it was never placed.
+
+    `maybe_sent` is set when an earlier try of the same order may have reached the venue
+    (a timeout), in which case the caller must look the order up instead."""
+
+    def __init__(self, message: str = "dropped by cancel-all before it was sent", *,
+                 maybe_sent: bool = False):
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
+
+
+class ClobCaller:
+    def __init__(self, limits: RateLimits, retry: RetryPolicy, jitter: Jitter, workers: int = 8,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.limits = limits
+        self.retry = retry
+        self.jitter = jitter
+        self.sleep = sleep
+        self.generation = 0
+        self.inflight_placements: set[asyncio.Future[Any]] = set()
+        self._abort = asyncio.Event()
+        self._normal = ThreadPoolExecutor(workers, thread_name_prefix="clob")
+        self._priority = ThreadPoolExecutor(PRIORITY_WORKERS, thread_name_prefix="clob-priority")
+
+    async def call(self, family: str, fn: Callable[..., T], *args: Any, retry: bool = True) -> T:
+        """A normal-lane call; raises CallFailure when it finally fails."""
+        attempt = 0
+        while True:
+            await self.limits.acquire(family)
+            try:
+                return await self._run(self._normal, fn, args)
+            except Exception as exc:
+                failure = classify(exc)
+                if not (retry and failure.retryable) or attempt + 1 >= self.retry.attempts:
+                    raise failure from None
+                await self._pause(attempt, family, failure)
+                attempt += 1
+
+    async def place(self, family: str, fn: Callable[..., T], *args: Any) -> T:
+        """A placement: like `call`, but dropped by cancel-all until the moment it is sent."""
+        generation, abort = self.generation, self._abort
+        attempt, maybe_sent = 0, False
+        while True:
+            try:
+                await self.limits.acquire(family, abort)
+            except Aborted:
+                raise PlacementDropped(maybe_sent=maybe_sent) from None
+            if generation != self.generation:
+                raise PlacementDropped(maybe_sent=maybe_sent)
+            try:
+                return await self._run(self._normal, fn, args, generation, track=True)
+            except PlacementDropped:
+                raise PlacementDropped(maybe_sent=maybe_sent) from None
+            except Exception as exc:
+                failure = classify(exc)
+                maybe_sent = maybe_sent or failure.maybe_sent
+                if not failure.retryable or attempt + 1 >= self.retry.attempts:
+                    failure.maybe_sent = maybe_sent
+                    raise failure from None
+                await self._pause(attempt, family, failure)
+                attempt += 1
+
+    async def priority(self, fn: Callable[..., T], *args: Any) -> T:
+        """The safety lane: own threads, no rate limit, retried (cancels are idempotent)."""
+        attempt = 0
+        while True:
+            try:
+                return await self._run(self._priority, fn, args)
+            except Exception as exc:
+                failure = classify(exc)
+                if not failure.retryable or attempt + 1 >= self.retry.attempts:
+                    raise failure from None
+                await self._pause(attempt, "priority", failure)
+                attempt += 1
+
+    def drop_placements(self) -> None:
+        """Every placement not yet sent fails with PlacementDropped."""
+        self.generation += 1
+        self._abort.set()
+        self._abort = asyncio.Event()
+
+    def shutdown(self) -> None:
+        self._normal.shutdown(wait=False, cancel_futures=True)
+        self._priority.shutdown(wait=False, cancel_futures=True)
+
+    async def _pause(self, attempt: int, family: str, failure: CallFailure) -> None:
+        delay = self.retry.delay(attempt, self.jitter)
+        log.info("retrying venue call", extra={"family": family, "attempt": attempt + 1,
+                                               "delay_s": round(delay, 3), "error": str(failure)})
+        await self.sleep(delay)
+
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], args: tuple[Any, ...],
+                   generation: int | None = None, track: bool = False) -> T:
+        def guarded() -> T:
+            # Checked on the worker thread too: a placement queued behind others in the
+            # pool must not go out after a cancel-all.
+            if generation is not None and generation != self.generation:
+                raise PlacementDropped()
+            return fn(*args)
+
+        future = asyncio.get_running_loop().run_in_executor(pool, guarded)
+        if track:
+            self.inflight_placements.add(future)
+            future.add_done_callback(self.inflight_placements.discard)
+        return await future

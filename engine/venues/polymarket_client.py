@@ -1,0 +1,176 @@
+"""py-clob-client-v2, adapted for an engine: its own HTTP connection pool and timeout,
+raw signed posts, API credentials, and one classification of every failure.
+
+The client's module-level httpx.Client has a fixed 5 s timeout and turns every network
+error into the same "Request exception!", so a timeout (the order may exist) cannot be
+told from a refused connection (it cannot). `AdapterClobClient` overrides the client's
+three transport hooks (`_get`, `_post`, `_delete`) and keeps everything else of the
+client: L1/L2 headers, HMAC, endpoints, pagination, parameter encoding.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from py_clob_client_v2 import ApiCreds, ClobClient
+from py_clob_client_v2.exceptions import PolyApiException, PolyException
+
+from engine.logs import register_secrets
+from engine.venues.base import OrderRejected, VenueError, VenueUnavailable
+from storage.settings import Settings
+
+log = logging.getLogger("engine.venues.polymarket")
+RETRYABLE_STATUS = frozenset({425, 429})
+_BASE_HEADERS = {
+    "User-Agent": "py_clob_client_v2",
+    "Accept": "*/*",
+    "Connection": "keep-alive",
+    "Content-Type": "application/json",
+}
+
+
+class TransportError(PolyApiException):
+    """No HTTP response. `maybe_sent`: the request may have reached the venue."""
+
+    def __init__(self, message: str, *, timed_out: bool, maybe_sent: bool):
+        super().__init__(error_msg=message)
+        self.timed_out = timed_out
+        self.maybe_sent = maybe_sent
+
+
+class AdapterClobClient(ClobClient):
+    def __init__(self, host: str, chain_id: int, *, timeout_s: float = 5.0, **kwargs: Any):
+        super().__init__(host, chain_id, **kwargs)
+        self._http = httpx.Client(http2=host.startswith("https://"), timeout=httpx.Timeout(timeout_s))
+
+    def _get(self, endpoint: str, headers: dict[str, str] | None = None,
+             params: dict[str, Any] | None = None) -> Any:
+        return self._request("GET", endpoint, headers, None, params)
+
+    def _post(self, endpoint: str, headers: dict[str, str] | None = None, data: Any = None,
+              params: dict[str, Any] | None = None) -> Any:
+        return self._request("POST", endpoint, headers, data, params)
+
+    def _delete(self, endpoint: str, headers: dict[str, str] | None = None, data: Any = None,
+                params: dict[str, Any] | None = None) -> Any:
+        return self._request("DELETE", endpoint, headers, data, params)
+
+    def post_signed(self, path: str, body: str) -> Any:
+        """POST these exact bytes (a prepared order or batch) with L2 headers over them."""
+        headers = self._l2_headers("POST", path, body=None, serialized_body=body)
+        return self._post(f"{self.host}{path}", headers=headers, data=body)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(self, method: str, url: str, headers: dict[str, str] | None, data: Any,
+                 params: dict[str, Any] | None) -> Any:
+        all_headers = {**(headers or {}), **_BASE_HEADERS}
+        if method == "GET":
+            all_headers["Accept-Encoding"] = "gzip"
+        content = data.encode("utf-8") if isinstance(data, str) else None
+        payload = None if isinstance(data, str) or data is None else data
+        try:
+            resp = self._http.request(method, url, headers=all_headers, content=content, json=payload,
+                                      params=params)
+        except httpx.TimeoutException as exc:
+            raise TransportError(f"timed out: {type(exc).__name__}", timed_out=True,
+                                 maybe_sent=not isinstance(exc, httpx.ConnectTimeout)) from None
+        except httpx.RequestError as exc:
+            raise TransportError(f"network error: {type(exc).__name__}: {exc}", timed_out=False,
+                                 maybe_sent=not isinstance(exc, httpx.ConnectError)) from None
+        if resp.status_code != 200:
+            raise PolyApiException(resp)
+        try:
+            return resp.json()
+        except ValueError:
+            return resp.text
+
+
+# -- failures ------------------------------------------------------------------------------
+
+
+@dataclass
+class CallFailure(Exception):
+    """One failed call, classified. `status` None: no HTTP response at all."""
+
+    status: int | None
+    message: str
+    retryable: bool
+    maybe_sent: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.status or 'no response'}: {self.message}"
+
+    @property
+    def duplicate(self) -> bool:
+        return self.status == 400 and "duplicat" in self.message.lower()
+
+    def to_venue_error(self, *, order: bool = False) -> VenueError:
+        """The protocol's error for this failure, carrying the venue's own message."""
+        if self.retryable:
+            return VenueUnavailable(self.message)
+        if self.status == 400 and order:
+            return OrderRejected(self.message)
+        if self.status in (401, 403):
+            return VenueError(f"authentication failed: {self.message}")
+        return VenueError(self.message)
+
+
+def classify(exc: BaseException) -> CallFailure:
+    if isinstance(exc, TransportError):
+        return CallFailure(None, str(exc.error_msg), retryable=True, maybe_sent=exc.maybe_sent)
+    if isinstance(exc, PolyApiException):
+        status = exc.status_code or 0
+        retryable = status in RETRYABLE_STATUS or status >= 500
+        return CallFailure(status, error_text(exc.error_msg), retryable=retryable, maybe_sent=retryable)
+    if isinstance(exc, PolyException):  # raised locally by the client before any request
+        return CallFailure(0, str(exc.msg), retryable=False, maybe_sent=False)
+    return CallFailure(0, f"{type(exc).__name__}: {exc}", retryable=False, maybe_sent=False)
+
+
+def error_text(body: Any) -> str:
+    """The venue's message from a `{"error": ...}` body (or whatever else it sent)."""
+    if isinstance(body, dict):
+        for key in ("error", "errorMsg", "message"):
+            if body.get(key):
+                value = body[key]
+                return value if isinstance(value, str) else json.dumps(value)
+        return json.dumps(body)
+    return str(body)
+
+
+# -- construction --------------------------------------------------------------------------
+
+
+def build_client(settings: Settings, *, timeout_s: float) -> AdapterClobClient:
+    """An L1 client for the configured wallet (API creds are attached by `ensure_creds`)."""
+    if settings.private_key is None:
+        raise VenueError("live trading needs POLY_PRIVATE_KEY in .env")
+    return AdapterClobClient(
+        settings.clob_host, settings.chain_id, timeout_s=timeout_s, key=settings.private_key.reveal(),
+        signature_type=settings.signature_type, funder=settings.funder,
+    )
+
+
+def configured_creds(settings: Settings) -> ApiCreds | None:
+    parts = (settings.api_key, settings.api_secret, settings.api_passphrase)
+    if all(p is None for p in parts):
+        return None
+    if any(p is None for p in parts):
+        raise VenueError("POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE go together: set all "
+                         "three, or none to derive them from the private key")
+    key, secret, passphrase = (p.reveal() for p in parts)  # type: ignore[union-attr]
+    return ApiCreds(api_key=key, api_secret=secret, api_passphrase=passphrase)
+
+
+def ensure_creds(client: AdapterClobClient, settings: Settings) -> ApiCreds:
+    """Configured creds, or create-or-derive them from the key (L1). Never logged."""
+    creds = configured_creds(settings) or client.create_or_derive_api_key()
+    register_secrets(creds.api_key, creds.api_secret, creds.api_passphrase)
+    client.set_api_creds(creds)
+    return creds

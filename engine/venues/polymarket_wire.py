@@ -1,0 +1,163 @@
+"""Pure parsers for the CLOB's trading payloads: order responses, cancel results, open
+orders, trades and user-channel events, into the Venue protocol's types.
+
+A trade is the taker's match against one or more makers; it names the taker's side, price
+and size at the top level and each maker in `maker_orders[]`. A fill is reported with OUR
+order's terms: the top-level fields when we were the taker (`trader_side` TAKER), the
+matching `maker_orders[]` entry (by API key or wallet address) for each of our makers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.domain import ONE, Side, notional
+from engine.feeds.parse import micros, millis
+from engine.venues.base import (
+    CancelResult,
+    OrderEvent,
+    OrderRejected,
+    PlaceResult,
+    TradeEvent,
+    VenueOrder,
+    VenueTrade,
+    normalize_order_status,
+    normalize_trade_status,
+)
+
+log = logging.getLogger("engine.venues.polymarket")
+BPS = 10_000
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who "we" are in trade payloads: our API key(s) and wallet addresses."""
+
+    api_keys: frozenset[str]
+    addresses: frozenset[str]  # lower-case
+
+    @classmethod
+    def of(cls, api_keys: Iterable[str], addresses: Iterable[str | None]) -> Identity:
+        return cls(frozenset(api_keys), frozenset(a.lower() for a in addresses if a))
+
+    def owns(self, owner: Any, address: Any) -> bool:
+        return owner in self.api_keys or (isinstance(address, str) and address.lower() in self.addresses)
+
+
+def place_result(raw: Any, expected_id: str) -> PlaceResult:
+    """One POST /order(s) result; raises OrderRejected when the venue refused the order."""
+    if not isinstance(raw, dict):
+        raise OrderRejected(f"unexpected order response: {raw!r}"[:300])
+    if raw.get("error") or raw.get("success") is False:
+        raise OrderRejected(str(raw.get("error") or raw.get("errorMsg") or "order rejected"))
+    order_id = str(raw.get("orderID") or expected_id)
+    if order_id.lower() != expected_id.lower():
+        # Our digest is the order's identity everywhere; a mismatch is a signing bug.
+        log.error("venue order id differs from the signed digest",
+                  extra={"expected": expected_id, "venue": order_id})
+    status = normalize_order_status(str(raw.get("status") or "LIVE"))
+    return PlaceResult(venue_order_id=order_id, status=status, trade_ids=tuple(raw.get("tradeIDs") or ()))
+
+
+def cancel_result(raw: Any) -> CancelResult:
+    if not isinstance(raw, dict):
+        return CancelResult()
+    refused = raw.get("not_canceled") or {}
+    return CancelResult(
+        canceled=tuple(str(i) for i in raw.get("canceled") or ()),
+        not_canceled={str(k): str(v) for k, v in refused.items()} if isinstance(refused, dict) else {},
+    )
+
+
+def merge_cancels(*results: CancelResult) -> CancelResult:
+    canceled = list(dict.fromkeys(i for r in results for i in r.canceled))
+    not_canceled = {k: v for r in results for k, v in r.not_canceled.items() if k not in canceled}
+    return CancelResult(tuple(canceled), not_canceled)
+
+
+def venue_order(raw: dict[str, Any]) -> VenueOrder:
+    """A REST OpenOrder or a user-channel `order` event."""
+    created = raw.get("created_at")
+    return VenueOrder(
+        venue_order_id=str(raw["id"]),
+        condition_id=str(raw.get("market", "")),
+        token_id=str(raw.get("asset_id", "")),
+        side=Side(str(raw["side"]).upper()),
+        price=micros(raw["price"]),
+        size=micros(raw.get("original_size") or "0"),
+        filled=micros(raw.get("size_matched") or "0"),
+        status=normalize_order_status(str(raw["status"])),
+        created_ms=millis(created) if created not in (None, "") else 0,
+    )
+
+
+def _maker_side(leg: dict[str, Any], taker_side: Side, taker_token: str) -> Side:
+    """Older payloads omit a maker's side: against the same token it is the opposite of
+    the taker's; against the complementary token (a mint or merge) it is the same."""
+    side = leg.get("side")
+    if side:
+        return Side(str(side).upper())
+    return taker_side.opposite if str(leg.get("asset_id", taker_token)) == taker_token else taker_side
+
+
+def our_fills(raw: dict[str, Any], me: Identity) -> list[VenueTrade]:
+    """Our fills in one trade payload (REST /data/trades item or user-channel `trade`)."""
+    trade_id = str(raw["id"])
+    status = normalize_trade_status(str(raw["status"]))
+    matched_ms = millis(raw.get("match_time") or raw.get("timestamp") or 0)
+    condition_id = str(raw.get("market", ""))
+    taker_side, taker_token = Side(str(raw["side"]).upper()), str(raw["asset_id"])
+    fills = []
+    trader_side = str(raw.get("trader_side", "")).upper()
+    if trader_side == "TAKER" or (not trader_side and me.owns(raw.get("owner"), None)):
+        size = micros(raw["size"])
+        price = _taker_average_price(raw.get("maker_orders") or (), taker_token, fallback=micros(raw["price"]))
+        fills.append(VenueTrade(
+            trade_id=trade_id, venue_order_id=str(raw["taker_order_id"]), condition_id=condition_id,
+            token_id=taker_token, side=taker_side, price=price, size=size,
+            fee=notional(price, size) * int(raw.get("fee_rate_bps") or 0) // BPS, status=status,
+            liquidity="TAKER", matched_ms=matched_ms,
+        ))
+    for leg in raw.get("maker_orders") or ():
+        if not me.owns(leg.get("owner"), leg.get("maker_address")):
+            continue
+        price, size = micros(leg["price"]), micros(leg["matched_amount"])
+        fills.append(VenueTrade(
+            trade_id=trade_id, venue_order_id=str(leg["order_id"]), condition_id=condition_id,
+            token_id=str(leg.get("asset_id") or taker_token), side=_maker_side(leg, taker_side, taker_token),
+            price=price, size=size, fee=notional(price, size) * int(leg.get("fee_rate_bps") or 0) // BPS,
+            status=status, liquidity="MAKER", matched_ms=matched_ms,
+        ))
+    if not fills and trader_side == "MAKER":
+        log.warning("trade names no maker order of ours", extra={"trade_id": trade_id})
+    return fills
+
+
+def _taker_average_price(legs: Any, taker_token: str, *, fallback: int) -> int:
+    """What the taker really paid per share: the makers' prices, size-weighted.
+
+    The trade's top-level price is the taker's limit, not the execution price. A maker leg on
+    the other token (a mint or merge) traded at the complement of its own price.
+    """
+    value = shares = 0
+    for leg in legs:
+        amount = micros(leg["matched_amount"])
+        price = micros(leg["price"])
+        if leg.get("asset_id") and str(leg["asset_id"]) != taker_token:
+            price = ONE - price
+        value += price * amount
+        shares += amount
+    return value // shares if shares else fallback
+
+
+def user_events(raw: dict[str, Any], me: Identity) -> list[OrderEvent | TradeEvent]:
+    """A user-channel message as protocol events (other kinds yield nothing)."""
+    kind = raw.get("event_type")
+    if kind == "order":
+        return [OrderEvent(venue_order(raw))]
+    if kind == "trade":
+        return [TradeEvent(fill) for fill in our_fills(raw, me)]
+    return []

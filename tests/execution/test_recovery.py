@@ -1,0 +1,65 @@
+"""Recovery on a paper desk: a restart over the same file reconciles with the venue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.domain import Intent, Quote, Side
+from engine.execution.recovery import recover
+from engine.feeds.events import TradePrint
+from engine.venues.base import OrderRequest
+from tests.desk import Desk, make_desk
+from tests.execution.fakes import SH, p
+
+
+def restart(path: Path) -> Desk:
+    desk = make_desk(path)
+    desk.executor.config.lost_grace_ms = 0
+    return desk
+
+
+def test_unsent_intent_becomes_lost_not_resubmitted(tmp_path: Path) -> None:
+    first = make_desk(tmp_path / "d.db")
+    prepared = first.run(first.venue.prepare(OrderRequest("lonely", "c1", "Y1", Side.BUY, p(0.4), 10 * SH)))
+    from engine.execution import store
+    from engine.domain import Outcome, Tif
+
+    with first.db.write() as conn:  # committed as the executor does, then the process "dies"
+        store.insert_order(conn, client_id="lonely", venue_order_id=prepared.venue_order_id, mode="paper",
+                           strategy="s", condition_id="c1", token_id="Y1", outcome=Outcome.YES, side=Side.BUY,
+                           price=p(0.4), size=10 * SH, tif=Tif.GTC, post_only=False, payload=prepared.payload,
+                           reason=None, now=first.clock())
+    second = restart(tmp_path / "d.db")
+    report = second.run(recover(second.executor))
+    assert report.lost == 1
+    assert second.rows("SELECT status, flags FROM orders") == [("LOST", "lost")]
+    assert second.rows("SELECT COUNT(*) FROM paper_orders") == [(0,)]  # never sent
+    assert second.rows("SELECT code FROM alerts") == [("ORDER_LOST",)]
+
+
+def test_sent_but_unacknowledged_order_is_adopted(tmp_path: Path) -> None:
+    first = make_desk(tmp_path / "d.db")
+    first.books.set("Y1", bids=[(0.40, 100)], asks=[(0.60, 100)])
+    first.executor.set_intents([Intent("s", "c1", (Quote(Side.BUY, p(0.45), 10 * SH),))])
+    first.run(first.executor.reconcile())  # events are never applied: the process "died" first
+    with first.db.write() as conn:  # roll the local row back to how a crash before the ack leaves it
+        conn.exec_driver_sql("UPDATE orders SET status='PENDING_SUBMIT', status_rank=0, acked_at=NULL")
+    second = restart(tmp_path / "d.db")
+    report = second.run(recover(second.executor))
+    assert (report.updated, report.lost) == (1, 0)
+    assert second.rows("SELECT status FROM orders") == [("LIVE",)]
+
+
+def test_fill_while_down_is_recovered(tmp_path: Path) -> None:
+    first = make_desk(tmp_path / "d.db")
+    first.books.set("Y1", bids=[(0.45, 10)], asks=[(0.60, 100)])
+    first.executor.set_intents([Intent("s", "c1", (Quote(Side.BUY, p(0.45), 10 * SH),))])
+    first.run(first.executor.reconcile())
+    first.settle()
+    first.venue.on_market_event(TradePrint("Y1", p(0.44), 10 * SH, Side.SELL, first.clock()))
+    # The trade events are never applied locally: lost with the process.
+    second = restart(tmp_path / "d.db")
+    report = second.run(recover(second.executor))
+    assert report.trades_seen == 1
+    assert second.rows("SELECT filled, status FROM orders") == [(10 * SH, "FILLED")]
+    assert second.rows("SELECT settled + pending FROM positions") == [(10 * SH,)]

@@ -1,0 +1,173 @@
+"""Gamma discovery into a real SQLite file (migrated schema): pagination, upsert, the
+tradable rule, money in micro-units, fee enrichment, and MarketInfo out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+
+from engine.feeds.discovery import enrich_fees, load_markets, make_refresh_job, refresh_markets
+from engine.scheduler import Job, build_scheduler
+from simulator.testing import SimHandle, running_simulator
+from storage.db import Database
+from storage.migrations import migrate
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "http"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "t.db"
+    migrate(path)
+    database = Database(path)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=21, agents=False) as handle:
+        yield handle
+
+
+def rows(db: Database) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        return [dict(r) for r in conn.execute(text("SELECT * FROM markets ORDER BY condition_id")).mappings()]
+
+
+def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHandle) -> None:
+    report = asyncio.run(refresh_markets(db, sim.gamma_host, page_size=3))
+    markets = sim.markets()
+    assert (report.pages, report.seen, report.upserted, report.tradable, report.skipped) == (4, 10, 10, 10, 0)
+    stored = rows(db)
+    assert len(stored) == len(markets) == 10
+    by_id = {m["condition_id"]: m for m in markets}
+    for row in stored:
+        source = by_id[row["condition_id"]]
+        assert (row["yes_token"], row["no_token"]) == (source["yes_token_id"], source["no_token_id"])
+        assert row["tick"] == round(float(source["tick_size"]) * 1e6) and row["gamma_version"] == "v1"
+        assert row["neg_risk"] == int(source["neg_risk"]) and row["tradable"] == 1
+    first_seen = {r["condition_id"]: r["first_seen_at"] for r in stored}
+    again = asyncio.run(refresh_markets(db, sim.gamma_host, page_size=100))
+    assert again.pages == 1 and len(rows(db)) == 10
+    assert {r["condition_id"]: r["first_seen_at"] for r in rows(db)} == first_seen
+    infos = {m.condition_id: m for m in load_markets(db)}
+    some = markets[0]
+    info = infos[some["condition_id"]]
+    assert (info.yes_token, info.no_token, info.neg_risk) == (some["yes_token_id"], some["no_token_id"],
+                                                               some["neg_risk"])
+    assert info.end_ms is not None and info.tradable and not info.closed
+    assert [m.condition_id for m in load_markets(db, condition_ids=[some["condition_id"]])] == [some["condition_id"]]
+
+
+class StubGamma:
+    """Serves fixed Gamma items with limit/offset and `/clob-markets/{cid}`."""
+
+    def __init__(self, items: list[dict[str, Any]], fees: dict[str, Any] | None = None) -> None:
+        self.items = items
+        self.fees = fees or {}
+        self.queries: list[dict[str, str]] = []
+
+    async def __aenter__(self) -> str:
+        app = web.Application()
+        app.router.add_get("/markets", self._markets)
+        app.router.add_get("/clob-markets/{cid}", self._fees)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.runner.cleanup()
+
+    async def _markets(self, request: web.Request) -> web.Response:
+        self.queries.append(dict(request.query))
+        offset, limit = int(request.query["offset"]), int(request.query["limit"])
+        return web.json_response(self.items[offset:offset + limit])
+
+    async def _fees(self, request: web.Request) -> web.Response:
+        cid = request.match_info["cid"]
+        if cid not in self.fees:
+            return web.json_response({"error": "market not found"}, status=404)
+        return web.json_response(self.fees[cid])
+
+
+def gamma_items() -> list[dict[str, Any]]:
+    base = json.loads((FIXTURES / "markets_list.json").read_text())  # real arrays, no version
+    encoded = dict(json.loads((FIXTURES / "market_slug.json").read_text()))  # volume/liquidity strings
+    encoded["clobTokenIds"] = json.dumps(encoded["clobTokenIds"])  # as the live API sends them
+    encoded.update(outcomes='["Yes", "No"]', version="v1", orderPriceMinTickSize=0.001, orderMinSize=15,
+                   negRisk=True, negRiskMarketID="0xgroup", endDate="2025-12-31T00:00:00Z", volume24hr=12.5)
+    v2 = dict(base[0], conditionId="0xv2", version="v2", clobTokenIds=None, positionIds=["1", "2"])
+    v2["clobTokenIds"] = ["11", "22"]
+    three = dict(base[1], conditionId="0xthree", clobTokenIds=["1", "2", "3"], outcomes=["A", "B", "C"])
+    bare = {"conditionId": "0xbare", "question": "no tokens yet"}
+    return [*base, encoded, v2, three, bare]
+
+
+def test_refresh_from_gamma_shapes_tradable_rule_and_money(db: Database) -> None:
+    stub = StubGamma(gamma_items())
+
+    async def scenario() -> Any:
+        async with stub as host:
+            return await refresh_markets(db, host, page_size=2)
+
+    report = asyncio.run(scenario())
+    assert (report.pages, report.seen, report.upserted, report.skipped) == (4, 7, 6, 1)
+    assert [q["offset"] for q in stub.queries] == ["0", "2", "4", "6"]
+    assert {(q["active"], q["closed"], q["limit"]) for q in stub.queries} == {("true", "false", "2")}
+    by_id = {r["condition_id"]: r for r in rows(db)}
+    slug = by_id["0x270d5aa3b23be0d4e713361d603b187dd1919c71c74226ad867699f33972c5f2"]
+    assert (slug["volume"], slug["liquidity"], slug["volume_24h"]) == (101_887_832_649, 9_384_934_400, 12_500_000)
+    assert (slug["tick"], slug["min_size"], slug["neg_risk"], slug["neg_risk_market_id"]) == (1_000, 15_000_000, 1,
+                                                                                             "0xgroup")
+    assert slug["end_at"] == 1767139200000 and slug["tradable"] == 1
+    assert by_id["0xv2"]["tradable"] == 0 and "only v1" in by_id["0xv2"]["untradable_reason"]
+    assert by_id["0xthree"]["tradable"] == 0 and by_id["0xthree"]["untradable_reason"] == "not a binary market"
+    assert by_id["0xdef456"]["closed"] == 1 and by_id["0xdef456"]["tradable"] == 1
+    tradable_open = {m.condition_id for m in load_markets(db)}
+    assert "0xv2" not in tradable_open and "0xdef456" not in tradable_open and "0xabc123" in tradable_open
+    everything = {m.condition_id for m in load_markets(db, tradable_only=False, include_closed=True)}
+    assert everything == set(by_id)
+
+
+def test_fee_enrichment_from_clob_markets(db: Database) -> None:
+    stub = StubGamma(gamma_items(), fees={"0xabc123": {"t": [{"t": "1", "o": "Yes"}], "mts": 0.001, "mos": 5,
+                                                        "nr": True, "fd": {"r": 0.02, "e": 2, "to": True}}})
+
+    async def scenario() -> int:
+        async with stub as host:
+            await refresh_markets(db, host)
+            return await enrich_fees(db, host, ["0xabc123", "0xmissing"])
+
+    assert asyncio.run(scenario()) == 1
+    row = {r["condition_id"]: r for r in rows(db)}["0xabc123"]
+    assert (row["fee_rate_ppm"], row["fee_exponent"], row["tick"], row["neg_risk"]) == (20_000, 2, 1_000, 1)
+    info = load_markets(db, condition_ids=["0xabc123"])[0]
+    assert (info.fee_rate_ppm, info.fee_exponent) == (20_000, 2)
+
+
+def test_the_refresh_job_runs_under_the_engine_scheduler(db: Database, sim: SimHandle) -> None:
+    job = make_refresh_job(db, sim.gamma_host, sim.clob_host, traded=lambda: [sim.markets()[0]["condition_id"]])
+
+    async def scenario() -> None:
+        scheduler = build_scheduler([Job("market_refresh", job, IntervalTrigger(seconds=3600))])
+        scheduler.start(paused=True)
+        try:
+            assert scheduler.get_job("market_refresh") is not None
+            report = await job()
+            assert report.upserted == 10
+        finally:
+            scheduler.shutdown(wait=False)
+
+    asyncio.run(scenario())
+    assert len(rows(db)) == 10

@@ -1,0 +1,288 @@
+"""The market channel client against a scriptable local venue: subscription, REST resync,
+every message kind, keepalive, the silence watchdog, reconnect discipline, sharding and
+the best-price audit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from engine.domain import Level, Side
+from engine.feeds.books import BookCache
+from engine.feeds.events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
+from engine.feeds.market_ws import MarketFeed
+from engine.feeds.pacing import Backoff
+from engine.feeds.wsloop import SocketOptions
+from tests.feeds.fakes import FakeVenue, eventually, now_ms, summary
+
+FAST = SocketOptions(ping_interval_s=0.1, silence_s=2.0, open_timeout_s=2.0, close_timeout_s=0.5)
+
+
+def quick_backoff() -> Backoff:
+    return Backoff(initial_s=0.05, max_s=0.2, floor_s=0.05, healthy_after_s=1.0)
+
+
+def run(scenario: Callable[[FakeVenue], Awaitable[None]], timeout: float = 20.0) -> None:
+    async def main() -> None:
+        venue = await FakeVenue().start()
+        try:
+            await asyncio.wait_for(scenario(venue), timeout)
+        finally:
+            await venue.stop()
+
+    asyncio.run(main())
+
+
+def make_feed(venue: FakeVenue, cache: BookCache, options: SocketOptions = FAST, **kw: Any) -> MarketFeed:
+    return MarketFeed(venue.ws_host, venue.clob_host, cache, options=options, backoff_factory=quick_backoff, **kw)
+
+
+def bids(cache: BookCache, token: str) -> list[tuple[int, int]]:
+    book = cache.book(token)
+    return [] if book is None else [(lv.price, lv.size) for lv in book.bids]
+
+
+def test_subscribes_resyncs_and_applies_every_message_kind() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [("0.52", "5")]),
+                       "B": summary("B", [("0.47", "1")], [("0.53", "2")])}
+        cache, events = BookCache(), []
+        cache.add_listener(events.append)
+        feed = make_feed(venue, cache)
+        feed.subscribe(["B", "A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") and cache.book("B"))
+            sub = venue.subscriptions()[0]
+            assert sub == {"type": "market", "assets_ids": ["A", "B"], "custom_feature_enabled": True}
+            assert sorted(venue.book_requests[0]) == ["A", "B"]  # REST resync after connect
+            ts = now_ms() + 1_000
+            await venue.push({"event_type": "price_change", "market": "0xcond", "timestamp": str(ts),
+                              "price_changes": [{"asset_id": "A", "price": "0.49", "side": "BUY", "size": "7",
+                                                 "hash": "x", "best_bid": "0.49", "best_ask": "0.52"},
+                                                {"asset_id": "A", "price": "0.52", "side": "SELL", "size": "0",
+                                                 "hash": "y", "best_bid": "0.49", "best_ask": "1"}]})
+            await venue.push({"event_type": "last_trade_price", "asset_id": "A", "market": "0xcond",
+                              "price": "0.52", "side": "BUY", "size": "5", "timestamp": str(ts + 1)})
+            await venue.push({"event_type": "tick_size_change", "asset_id": "B", "market": "0xcond",
+                              "old_tick_size": "0.01", "new_tick_size": "0.001", "timestamp": str(ts + 2)})
+            await venue.push({"event_type": "market_resolved", "market": "0xcond", "winning_asset_id": "A",
+                              "timestamp": str(ts + 3)})
+            await eventually(lambda: any(isinstance(e, MarketResolved) for e in events))
+            assert bids(cache, "A") == [(490_000, 7_000_000), (480_000, 10_000_000)]
+            assert cache.book("A").asks == ()
+            assert cache.last_trade("A") == TradePrint("A", 520_000, 5_000_000, Side.BUY, ts + 1)
+            assert TickSizeChanged("B", 10_000, 1_000, ts + 2) in events
+            assert feed.ticks["B"] == 1_000
+            assert MarketResolved("0xcond", "A", ts + 3) in events
+            assert any(isinstance(e, BookChanged) and e.token_id == "A" for e in events)
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_pings_and_the_watchdog_reconnects_a_silent_feed_with_a_resync() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [])}
+        venue.mode = "silent"
+        cache = BookCache()
+        feed = make_feed(venue, cache, SocketOptions(ping_interval_s=0.1, silence_s=0.4, close_timeout_s=0.2))
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: feed.stats()[0].silent_closes >= 2, timeout=8)
+            await eventually(lambda: venue.connections >= 3 and len(venue.book_requests) >= 3)
+            assert venue.received.count("PING") >= 3  # a REST resync after every reconnect, above
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_a_server_that_closes_at_once_is_retried_no_faster_than_the_floor() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.mode = "close"
+        cache = BookCache()
+        feed = MarketFeed(venue.ws_host, venue.clob_host, cache, options=FAST,
+                          backoff_factory=lambda: Backoff(initial_s=0.01, max_s=0.01, floor_s=0.2))
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await asyncio.sleep(1.0)
+        finally:
+            await feed.close()
+        assert 2 <= venue.connections <= 7
+
+    run(scenario)
+
+
+def test_reconnect_replaces_books_and_drops_tokens_the_venue_no_longer_has() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.initial_dump = False  # only the REST resync can refresh the books
+        venue.books = {"A": summary("A", [("0.48", "10")], []), "B": summary("B", [("0.30", "1")], [])}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A", "B"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("B") is not None)
+            venue.books = {"A": summary("A", [("0.40", "3")], [])}
+            await venue.kick()
+            await eventually(lambda: cache.book("B") is None and bids(cache, "A") == [(400_000, 3_000_000)])
+            assert feed.stats()[0].connects >= 2
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_books_age_while_disconnected_and_are_not_vouched_for_until_resynced() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [])}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") is not None)
+            await eventually(lambda: cache.updated_ms("A") >= now_ms() - 300)  # PONGs keep it fresh
+            venue.mode = "close"
+            await venue.kick()
+            stamp = cache.updated_ms("A")
+            await asyncio.sleep(0.8)
+            assert cache.updated_ms("A") == stamp  # nobody vouches for it while away
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_more_tokens_than_one_connection_carries_are_sharded() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        tokens = [f"T{i}" for i in range(5)]
+        venue.books = {t: summary(t, [("0.40", "1")], []) for t in tokens}
+        cache = BookCache()
+        feed = make_feed(venue, cache, max_assets=2)
+        feed.subscribe(tokens)
+        await feed.start()
+        try:
+            await eventually(lambda: all(cache.book(t) for t in tokens))
+            subs = [s for s in venue.subscriptions() if s.get("type") == "market"]
+            assert feed.connections() == 3 and venue.connections == 3
+            assert sorted(len(s["assets_ids"]) for s in subs) == [1, 2, 2]
+            assert sorted(t for s in subs for t in s["assets_ids"]) == tokens
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_dynamic_subscribe_and_unsubscribe() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {t: summary(t, [("0.40", "1")], []) for t in ("A", "C")}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") is not None)
+            feed.subscribe(["C"])
+            await eventually(lambda: cache.book("C") is not None)
+            feed.unsubscribe(["A"])
+            await eventually(lambda: {"assets_ids": ["A"], "operation": "unsubscribe"} in venue.subscriptions())
+            assert {"assets_ids": ["C"], "operation": "subscribe", "custom_feature_enabled": True} \
+                in venue.subscriptions()
+            assert cache.book("A") is None and feed.subscribed() == {"C"}
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_a_book_that_disagrees_with_the_venues_best_prices_is_resynced() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [("0.52", "5")])}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") is not None)
+            requests = len(venue.book_requests)
+            # The venue says the best bid is now 0.47, yet this change alone would leave
+            # 0.48 on top: an update was lost. The next audit must notice and resync.
+            venue.books = {"A": summary("A", [("0.47", "9")], [("0.52", "5")], ts=now_ms() + 5_000)}
+            await venue.push({"event_type": "price_change", "market": "0xcond", "timestamp": str(now_ms() + 4_000),
+                              "price_changes": [{"asset_id": "A", "price": "0.47", "side": "BUY", "size": "9",
+                                                 "hash": "x", "best_bid": "0.47", "best_ask": "0.52"}]})
+            await eventually(lambda: len(venue.book_requests) > requests, timeout=5)
+            await eventually(lambda: cache.best("A")[0] == Level(470_000, 9_000_000))
+            assert feed.audit_failures == 1
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_malformed_frames_do_not_drop_the_connection() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [])}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") is not None)
+            await venue.push("{not json")
+            await venue.push(json.dumps({"event_type": "price_change", "market": "m", "price_changes": [{}]}))
+            await venue.push({"event_type": "price_change", "market": "0xcond", "timestamp": str(now_ms() + 9_000),
+                              "price_changes": [{"asset_id": "A", "price": "0.45", "side": "BUY", "size": "2"}]})
+            await eventually(lambda: (450_000, 2_000_000) in bids(cache, "A"))
+            assert feed.stats()[0].connects == 1
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_a_closed_feed_can_be_started_again() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [])}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        await eventually(lambda: cache.book("A") is not None)
+        await feed.close()
+        venue.books = {"A": summary("A", [("0.41", "4")], [])}
+        await feed.start()
+        try:
+            await eventually(lambda: bids(cache, "A") == [(410_000, 4_000_000)])
+            assert venue.connections == 2
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_a_connection_left_without_tokens_is_closed_and_reopened_when_needed() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {t: summary(t, [("0.40", "1")], []) for t in ("A", "B")}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") is not None)
+            feed.unsubscribe(["A"])
+            await eventually(lambda: not venue.sockets)
+            feed.subscribe(["B"])
+            await eventually(lambda: cache.book("B") is not None)
+            assert venue.connections == 2 and feed.connections() == 1
+        finally:
+            await feed.close()
+
+    run(scenario)

@@ -1,0 +1,146 @@
+"""Trading payloads (captured user-channel and REST shapes) into protocol types: our side
+of every fill, both status styles, order responses and cancel results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.domain import Side
+from engine.venues.base import (
+    CancelResult,
+    OrderEvent,
+    OrderRejected,
+    TradeEvent,
+    TradeStatus,
+    VenueOrderStatus,
+    VenueTrade,
+)
+from engine.venues.polymarket_wire import (
+    Identity,
+    cancel_result,
+    merge_cancels,
+    our_fills,
+    place_result,
+    user_events,
+    venue_order,
+)
+
+WS = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "ws"
+OUR_KEY = "3e2c94ca-8124-c4c1-c7ea-be1ea21b71fe"
+OUR_WALLET = "0xa3D82Ed56F4c68d2328Fb8c29e568Ba2cAF7d7c8"
+ME = Identity.of([OUR_KEY], [OUR_WALLET])
+YES = "21742633143463906290569050155826241533067272736897614950488156847949938836455"
+NO = "48331043336612883890938759509493159234755048973500640148014422747788308965732"
+MARKET = "0xdd22472e552920b8438158ea7238bfadfa4f736aa4cee91a6b86c39ead110917"
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((WS / name).read_text())
+
+
+def fill(trade_id: str, order_id: str, side: Side, price: int, size: int, status: TradeStatus, liquidity: str,
+         matched_s: int, token: str = YES) -> VenueTrade:
+    return VenueTrade(trade_id, order_id, MARKET, token, side, price, size, 0, status, liquidity,  # type: ignore[arg-type]
+                      matched_s * 1000)
+
+
+def test_taker_fill_is_priced_at_what_the_makers_gave_not_the_limit() -> None:
+    # Taker BUY YES with a 0.55 limit: 10 from a YES seller at 0.50, and 30 minted against a NO
+    # buyer at 0.48 (= YES at 0.52). Average paid: (10*0.50 + 30*0.52) / 40 = 0.515.
+    raw = {"id": "t-avg", "status": "MATCHED", "match_time": "1725958681", "market": MARKET, "side": "BUY",
+           "asset_id": YES, "price": "0.55", "size": "40", "trader_side": "TAKER", "owner": OUR_KEY,
+           "taker_order_id": "0xtaker", "maker_orders": [
+               {"order_id": "0xm1", "owner": "someone", "matched_amount": "10", "price": "0.50", "asset_id": YES},
+               {"order_id": "0xm2", "owner": "someone", "matched_amount": "30", "price": "0.48", "asset_id": NO}]}
+    (ours,) = our_fills(raw, ME)
+    assert (ours.price, ours.size, ours.liquidity) == (515_000, 40_000_000, "TAKER")
+
+
+def test_taker_fill_from_a_captured_payload() -> None:
+    assert our_fills(load("user_trade2.json"), ME) == [fill(
+        "f50e8ab2-652d-4dc8-9c82-8e46197fe98d", "0x5b605a0e8e40f3402d3cb3bc19edad6733ed23fbc079d2a09ee399c3487ace81",
+        Side.BUY, 520_000, 5_000_000, TradeStatus.MATCHED, "TAKER", 1725958681)]
+    assert our_fills(load("trades.json"), ME)[0].venue_order_id.startswith("0x4505aada")
+
+
+def test_maker_fill_uses_our_maker_orders_entry_found_by_api_key() -> None:
+    # We are one of six makers; the top-level price/size/side are the taker's.
+    assert our_fills(load("user_trade1.json"), ME) == [fill(
+        "83b5c849-620e-4c23-b63b-2e779c04a6e7", "0xab679e56242324e15e59cfd488cd0f12e4fd71b153b9bfb57518898b9983145e",
+        Side.SELL, 518_000, 5_000_000, TradeStatus.MINED, "MAKER", 1725868859)]
+
+
+def test_maker_fills_found_by_wallet_address_keep_their_own_prices() -> None:
+    fills = our_fills(load("user_trade4.json"), ME)
+    assert [(f.venue_order_id[:10], f.price, f.size, f.side) for f in fills] == [
+        ("0x3ad09f22", 400_000, 5_000_000, Side.BUY), ("0x67b598ca", 300_000, 5_000_000, Side.BUY)]
+    assert {f.status for f in fills} == {TradeStatus.CONFIRMED}
+    [only] = our_fills(load("user_trade3.json"), ME)
+    assert (only.price, only.side, only.liquidity) == (513_000, Side.BUY, "MAKER")
+
+
+def test_maker_side_is_inferred_when_older_payloads_omit_it() -> None:
+    # A maker on the complementary token (NO) was buying too: that match mints a pair.
+    other = Identity.of(["78132bc3-22af-6aa2-79ae-11929f821cae"], [])
+    [leg] = our_fills(load("user_trade1.json"), other)
+    assert (leg.token_id, leg.side, leg.price) == (NO, Side.BUY, 482_000)
+
+
+def test_a_trade_naming_none_of_our_orders_yields_nothing() -> None:
+    stranger = Identity.of(["nobody"], ["0x0000000000000000000000000000000000000001"])
+    assert our_fills(load("user_trade1.json"), stranger) == []
+
+
+def test_self_match_reports_both_sides() -> None:
+    trade = dict(load("user_trade2.json"))
+    trade["maker_orders"] = [dict(trade["maker_orders"][0], owner=OUR_KEY, side="SELL")]
+    fills = our_fills(trade, ME)
+    assert [(f.liquidity, f.side) for f in fills] == [("TAKER", Side.BUY), ("MAKER", Side.SELL)]
+
+
+def test_fees_from_the_fee_rate() -> None:
+    trade = dict(load("user_trade2.json"), fee_rate_bps="100")
+    assert our_fills(trade, ME)[0].fee == 26_000  # 1% of 5 x 0.52
+
+
+def test_order_events_and_both_status_styles() -> None:
+    placed = venue_order(load("order_placement.json"))
+    assert (placed.status, placed.side, placed.price, placed.size, placed.filled, placed.created_ms) == (
+        VenueOrderStatus.LIVE, Side.BUY, 513_000, 5_000_000, 0, 1725842520000)
+    canceled = venue_order(load("order_cancel.json"))
+    assert (canceled.status, canceled.filled) == (VenueOrderStatus.CANCELED, 5_000_000)
+    v2_style = venue_order(dict(load("order_placement.json"), status="ORDER_STATUS_LIVE"))
+    assert v2_style.status is VenueOrderStatus.LIVE
+    assert place_result({"success": True, "orderID": "0xa", "status": "ORDER_STATUS_MATCHED"}, "0xa").status \
+        is VenueOrderStatus.MATCHED
+
+
+def test_user_events() -> None:
+    assert user_events(load("order_placement.json"), ME) == [OrderEvent(venue_order(load("order_placement.json")))]
+    assert user_events(load("user_trade2.json"), ME) == [TradeEvent(f) for f in our_fills(load("user_trade2.json"), ME)]
+    assert user_events({"event_type": "something_new"}, ME) == []
+
+
+def test_place_results() -> None:
+    ok = place_result({"success": True, "errorMsg": "", "orderID": "0xab", "status": "matched",
+                       "makingAmount": "5", "takingAmount": "10", "tradeIDs": ["t1"], "transactionsHashes": []},
+                      "0xAB")
+    assert (ok.venue_order_id, ok.status, ok.trade_ids) == ("0xab", VenueOrderStatus.MATCHED, ("t1",))
+    assert place_result({"success": True, "orderID": "0x1", "status": "delayed"}, "0x1").status \
+        is VenueOrderStatus.DELAYED
+    with pytest.raises(OrderRejected, match="not enough balance"):
+        place_result({"success": False, "errorMsg": "not enough balance / allowance", "orderID": ""}, "0x1")
+    with pytest.raises(OrderRejected, match="order_version_mismatch"):
+        place_result({"error": "order_version_mismatch"}, "0x1")
+
+
+def test_cancel_results() -> None:
+    first = cancel_result({"canceled": ["a"], "not_canceled": {"b": "order not found"}})
+    assert first == CancelResult(("a",), {"b": "order not found"})
+    second = cancel_result({"canceled": ["b"], "not_canceled": {}})
+    assert merge_cancels(first, second) == CancelResult(("a", "b"), {})
+    assert cancel_result(None) == CancelResult()
