@@ -84,7 +84,8 @@ class TradingCore:
             venue = PolymarketVenue(self.settings)
         return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock,
                         placement_check=self._placement_check,
-                        config=ExecutorConfig(reason_sink=self._placement_refused, error_sink=self._venue_error))
+                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
+                                              reason_sink=self._placement_refused, error_sink=self._venue_error))
 
     # -- the Trading seam --------------------------------------------------------------
 

@@ -80,6 +80,7 @@ class Settings:
     crash_loop_window_s: int
     command_ttl_s: int
     log_level: str
+    lost_order_grace_s: int
 
     env_file: Path
 
@@ -132,6 +133,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         crash_loop_window_s=_int(merged, "CRASH_LOOP_WINDOW_MINUTES", 10, 1, 24 * 60) * 60,
         command_ttl_s=_int(merged, "COMMAND_TTL_SECONDS", 60, 1, 86400),
         log_level=(merged.get("LOG_LEVEL") or "INFO").upper(),
+        lost_order_grace_s=_int(merged, "ORDER_LOST_GRACE_SECONDS", 15, 0, 3600),
     )
 
 

@@ -14,6 +14,7 @@ from engine.execution import store
 from engine.execution.ledger import FillFact, cash_effect
 from engine.execution.status import OrderStatus, from_venue
 from engine.execution.store import FillWrite, OrderRow
+from engine.failpoints import crash_point
 from engine.venues.base import (
     OrderEvent,
     TradeEvent,
@@ -126,6 +127,7 @@ class EventApplier:
             self.orphans.setdefault(trade.venue_order_id, []).append(trade)
             self.ex.request_lookup(trade.venue_order_id)
             return
+        crash_point("after_fill_received")
         now = self.ex.clock()
         fill = FillWrite(trade.trade_id, row, trade.price, trade.size, trade.fee, trade.liquidity,
                          trade.status, trade.matched_ms)

@@ -1,0 +1,114 @@
+"""One intent stream, traded paper (fill model on the feed's book) and live (the real adapter
+against the simulator, which matches for real): the ledgers agree on positions.
+
+Two simulators with the same seed and no agents give both sides the same static book.
+Takes at the touch fill identically in both; where the two could differ is documented in
+README > Paper fills: a resting order fills in paper only from trades at or through its
+price after the visible queue ahead of it, while the simulator fills it whenever a real
+counter-order matches it; and a paper take never improves on its limit's share count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from engine.catalog import MarketCatalog
+from engine.domain import Intent, Quote, Side, Tif
+from engine.execution.executor import Executor
+from engine.feeds.books import BookCache
+from engine.feeds.discovery import refresh_markets
+from engine.feeds.market_ws import MarketFeed
+from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.polymarket import PolymarketVenue
+from simulator.testing import running_simulator
+from storage.db import Database
+from storage.migrations import migrate
+from storage.settings import load_settings
+
+pytestmark = pytest.mark.slow
+SH = 1_000_000
+
+
+async def _until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.05)
+
+
+def _positions(ex: Executor) -> dict[str, tuple[int, int, int, int]]:
+    return {token: (t.settled, t.pending, t.cost, t.realized) for (_, token), t in ex.state.positions.items()}
+
+
+async def _trade(ex: Executor, market, books: Callable[[], tuple[int, int]], advance: Callable[[], Awaitable[None]]) -> None:  # type: ignore[no-untyped-def]
+    """Buy 20 YES at the ask; then sell 30 YES at the bid (20 held: 20 sold, 10 become NO)."""
+    steps = [
+        lambda bid, ask: Quote(Side.BUY, ask, 20 * SH, Tif.FAK),
+        lambda bid, ask: Quote(Side.SELL, bid, 30 * SH, Tif.FAK),
+    ]
+    for make in steps:
+        bid, ask = books()
+        ex.set_intents([Intent("parity", market.condition_id, (make(bid, ask),))])
+        await ex.reconcile()
+        await advance()
+        await _until(lambda: not ex.state.orders and all(t.pending == 0 for t in ex.state.positions.values()))
+
+
+async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
+    with running_simulator(seed=21, agents=False) as sim:
+        env = {"TRADER_ENV_FILE": str(tmp / "none.env"), "SIMULATOR_PORT": str(sim.port),
+               "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32)}
+        settings = load_settings(env)
+        migrate(tmp / f"{mode}.db")
+        db = Database(tmp / f"{mode}.db")
+        await refresh_markets(db, settings.gamma_host)
+        catalog = MarketCatalog()
+        catalog.load(db)
+        market = next(m for m in catalog.all() if not m.neg_risk and m.min_size <= 20 * SH)
+        books = BookCache()
+        feed = MarketFeed(settings.ws_host, settings.clob_host, books)
+        feed.subscribe([market.yes_token, market.no_token])
+        await feed.start()
+        await _until(lambda: books.book(market.yes_token) is not None and books.book(market.no_token) is not None)
+        if mode == "paper":
+            venue = PaperVenue(db, books, catalog, config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0))
+            books.add_listener(venue.on_market_event)
+
+            async def advance() -> None:
+                await asyncio.sleep(0.05)
+                venue.advance()
+        else:
+            venue = PolymarketVenue(settings)  # type: ignore[assignment]
+
+            async def advance() -> None:
+                await asyncio.sleep(0.05)
+
+        ex = Executor(db, venue, catalog, mode="live" if mode == "live" else "paper")
+        await ex.start()
+        ex.unblock()
+
+        def touch() -> tuple[int, int]:
+            book = books.book(market.yes_token)
+            assert book is not None and book.best_bid and book.best_ask
+            return book.best_bid.price, book.best_ask.price
+
+        try:
+            await _trade(ex, market, touch, advance)
+            return _positions(ex)
+        finally:
+            await ex.close()
+            await feed.close()
+
+
+def test_paper_and_live_ledgers_agree_on_positions(tmp_path: Path) -> None:
+    paper = asyncio.run(_run(tmp_path, "paper"))
+    live = asyncio.run(_run(tmp_path, "live"))
+    assert paper == live  # shares, pending, cost and realized PnL, to the micro
+    # Bought 20 YES, sold them back, and the 10 more "sold" became 10 NO bought.
+    assert sorted(settled for settled, *_ in paper.values()) == [0, 10 * SH]
