@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from engine import core_state, operator_actions
 from engine.catalog import MarketCatalog
+from engine.domain import Intent
 from engine.execution import portfolio
 from engine.execution.executor import Executor, ExecutorConfig
 from engine.execution.planner import OrderSpec
@@ -138,7 +139,9 @@ class TradingCore:
     async def reload_config(self) -> dict[str, Any]:
         self.limits, self.config, self.memory = core_state.load_all(self.db)
         self.catalog.load(self.db)
+        before = {name: set(h.markets) for name, h in self.host.hosted.items()}
         versions = self.host.reload(candidates(self.db, self.catalog))
+        self._withdraw_dropped(before)
         self._subscribe()
         await self._start_reference()
         if isinstance(self.executor.venue, PaperVenue):
@@ -324,8 +327,19 @@ class TradingCore:
     async def _refresh_job(self) -> None:
         await self.refresh_markets()
         self.catalog.load(self.db)
+        before = {name: set(h.markets) for name, h in self.host.hosted.items()}
         self.host.reselect(candidates(self.db, self.catalog))
+        self._withdraw_dropped(before)
         self._subscribe()
+
+    def _withdraw_dropped(self, before: dict[str, set[str]]) -> None:
+        """Strategies disabled or removed, and markets a strategy no longer selects: their
+        orders are cancelled on the next pass (orders of other origins are left alone)."""
+        for name, markets in before.items():
+            hosted = self.host.hosted.get(name)
+            keep = set(hosted.markets) if hosted is not None else set()
+            for cid in markets - keep:
+                self.executor.latest[(name, cid)] = Intent(name, cid, ())
 
     def _snapshot_job(self, kind: str = "scheduled") -> None:
         valuation = portfolio.value(self.executor.state, self.books.book)

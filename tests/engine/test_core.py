@@ -1,0 +1,117 @@
+"""The trading core in-process against the simulator (paper): a strategy that raises is
+disabled with an alert and an audit row while the others go on; the kill-switch drawdown
+posts a kill; decisions explain what did not trade."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.core import TradingCore
+from engine.strategies.market_making import MarketMaking
+from simulator.testing import SimHandle, running_simulator
+from storage.db import Database, now_ms
+from storage.migrations import migrate
+from storage.settings import load_settings
+
+pytestmark = pytest.mark.slow
+# The package re-exports `registry()`, so reach the module itself.
+strategy_registry = importlib.import_module("engine.strategies.registry")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=9, agents=False) as handle:
+        yield handle
+
+
+class Exploding(MarketMaking):
+    kind = "exploding"
+    title = "Raises on every decision"
+
+    def decide(self, snapshot, state, now_ms):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("bug in strategy code")
+
+
+def _core(tmp: Path, sim: SimHandle, strategies: list[tuple[str, str, dict]]) -> TradingCore:  # type: ignore[type-arg]
+    migrate(tmp / "t.db")
+    db = Database(tmp / "t.db")
+    with db.write() as conn:
+        for name, kind, params in strategies:
+            conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                     updated_by) VALUES (:n, :k, :p, :m, 1, :t, :t, 'test')"""),
+                         {"n": name, "k": kind, "p": json.dumps(params), "m": json.dumps({"filter": {"max_markets": 3}}),
+                          "t": now_ms()})
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(tmp / "t.db")})
+    return TradingCore(settings, db)
+
+
+async def _started(core: TradingCore) -> None:
+    await core.start(operator=True)
+    core.unblock_orders()
+    await core._stop_loop()  # drive ticks by hand
+    for _ in range(100):
+        if all(core.books.book(core.catalog.get(c).yes_token) for c in core.host.markets()):
+            return
+        await asyncio.sleep(0.05)
+
+
+def test_a_raising_strategy_is_isolated(tmp_path: Path, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(strategy_registry, "_KINDS", (*strategy_registry._KINDS, Exploding))
+    core = _core(tmp_path, sim, [("good", "market_making", {"size": 20, "max_spread": 0.5}), ("bad", "exploding", {})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        await core.tick()
+        assert set(core.host.hosted) == {"good"}
+        assert {o.strategy for o in core.executor.state.orders.values()} == {"good"}
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        row = conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = 'bad'")).one()
+        alerts = conn.execute(text("SELECT code FROM alerts")).scalars().all()
+        audit = conn.execute(text("SELECT actor, action FROM audit_log")).all()
+    assert (row[0], row[1]) == (0, "error") and "ZeroDivisionError" in row[2]
+    assert "STRATEGY_ERROR" in alerts and ("engine", "strategy.disable") in [tuple(a) for a in audit]
+
+
+def test_kill_switch_drawdown_posts_a_kill(tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, [])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()  # records the peak: 10,000 USDC of paper cash
+        core.executor.state.cash -= 2_500_000_000  # a 25% fall from the peak (default switch: 20%)
+        await core.tick()
+        assert core.executor.blocked
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        kills = conn.execute(text("SELECT kind, actor, payload FROM commands")).all()
+        state = conn.execute(text("SELECT trading_state, trading_state_reason FROM engine_state")).one()
+    assert [(k, a) for k, a, _ in kills] == [("kill", "risk")] and "drawdown" in kills[0][2]
+    assert tuple(state) == ("HALTED", "KILL_SWITCH_DRAWDOWN")
+
+
+def test_residuals_and_refusals_land_in_the_decisions_log(tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, [("tiny", "market_making", {"size": 1, "max_spread": 0.5})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        reasons = set(conn.execute(text("SELECT reason FROM decisions WHERE strategy = 'tiny'")).scalars())
+    assert reasons & {"BELOW_MIN_SIZE", "MIN_ORDER_VALUE"}
