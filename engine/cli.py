@@ -165,6 +165,39 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if not result.not_canceled else EXIT_FAILED
 
 
+# -- preflight -------------------------------------------------------------------------
+
+
+def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
+    """Before going live: can this wallet reach the venue, and what does it hold there?"""
+    import asyncio
+
+    if not settings.live_credentials_present:
+        raise CliError("POLY_PRIVATE_KEY is not set in .env: nothing to check (see README: Going live)")
+    from engine.venues.base import VenueError
+    from engine.venues.polymarket import PolymarketVenue
+
+    async def check() -> dict[str, object]:
+        venue = PolymarketVenue(settings)
+        try:
+            balances = await venue.balances([])
+            return {"clob_host": settings.clob_host, "signature_type": settings.signature_type,
+                    "funder": settings.funder, "collateral_usdc": balances.collateral / 1_000_000,
+                    "open_orders": len(await venue.open_orders())}
+        finally:
+            await venue.close()
+
+    try:
+        report = asyncio.run(check())
+    except VenueError as exc:
+        raise CliError(f"the venue refused: {exc} (README: Known failure messages)") from None
+    print(json.dumps(report, indent=2))
+    if report["collateral_usdc"] == 0:
+        print("warning: a collateral balance of 0 usually means POLY_SIGNATURE_TYPE or POLY_FUNDER is wrong",
+              file=sys.stderr)
+    return EXIT_OK
+
+
 # -- init ------------------------------------------------------------------------------
 
 
@@ -224,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("cancel-all", help="cancel every order at the venue, even with the engine down").set_defaults(
         func=cmd_cancel_all
     )
+    sub.add_parser("preflight", help="before going live: reach the venue with the wallet, show balance and orders"
+                   ).set_defaults(func=cmd_preflight)
     for register in EXTRA_COMMANDS:
         register(sub)
     return parser
