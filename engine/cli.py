@@ -10,8 +10,9 @@ import getpass
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from engine import cli_research
 from engine.seed import seed_demo
 from storage import queries
 from storage.commands import post_command
@@ -259,13 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("preflight", help="before going live: reach the venue with the wallet, show balance and orders"
                    ).set_defaults(func=cmd_preflight)
-    for register in EXTRA_COMMANDS:
-        register(sub)
+    cli_research.register(sub)
     return parser
-
-
-# Later subsystems (cancel-all, backtest, import-history) add their subcommands here.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return int(args.func(settings, args))
-    except (CliError, SettingsError) as exc:
+    except (CliError, SettingsError, cli_research.ResearchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -30,6 +31,8 @@ from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.risk import breakers
 from engine.risk import context as risk_context
+from engine.recorder import Recorder
+from engine.recorder import prune as prune_ticks
 from engine.risk.decisions_log import DecisionsLog, prune
 from engine.risk.gate import Reason, RiskContext, RiskGate
 from engine.scheduler import Job
@@ -42,18 +45,43 @@ from storage.db import Database, now_ms
 from storage.settings import Settings
 
 log = logging.getLogger("engine.core")
+
+
+class Feed(Protocol):
+    """What the core needs of a market-data source (the live MarketFeed, or a replay)."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def subscribe(self, token_ids: Any) -> None: ...
+
+    def unsubscribe(self, token_ids: Any) -> None: ...
+
+    def subscribed(self) -> set[str]: ...
+
+
+class ReplaySource(Protocol):
+    seed: int
+
+    def feed(self, books: BookCache) -> Feed: ...
 FAIR_VALUE_RELOAD_MS = 5_000
 STOP_DRAIN_S = 5.0
 
 
 class TradingCore:
-    def __init__(self, settings: Settings, db: Database, *, clock=now_ms):  # type: ignore[no-untyped-def]
+    def __init__(self, settings: Settings, db: Database, *, clock: Callable[[], int] = now_ms,
+                 replay: ReplaySource | None = None):
+        """`replay` runs the same core on recorded data (a backtest): no network, no recording,
+        no wall-clock loop, deterministic order ids and paper settlement seed."""
         self.settings = settings
         self.db = db
         self.clock = clock
+        self.replay = replay
         self.books = BookCache()
         self.catalog = MarketCatalog()
-        self.feed = MarketFeed(settings.ws_host, settings.clob_host, self.books)
+        self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
+                                                                               self.books)
         self.reference: ReferenceFeed | None = None
         self.host = StrategyHost(db, clock)
         self.gate = RiskGate()
@@ -72,23 +100,32 @@ class TradingCore:
         self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
                                                 traded=lambda: sorted(self.host.markets()))
         self.books.add_listener(self._on_market_event)
+        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config["record_depth"])
+        if self.recorder is not None:
+            self.books.add_listener(self.recorder.on_market_event)
 
     # -- construction ------------------------------------------------------------------
 
     def _build_executor(self) -> Executor:
         venue: Venue
         if self.mode == "paper":
-            venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=PaperConfig(
-                mined_after_ms=self.config["paper_mined_after_ms"], fail_rate=self.config["paper_fail_rate"],
-                confirmed_after_ms=self.config["paper_mined_after_ms"] * 3, seed=self.settings.simulator_seed))
+            venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self._paper_config())
         else:
             venue = PolymarketVenue(self.settings)
-        return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock,
+        counter = iter(range(1, 2**62))
+        ids = (lambda: f"bt-{next(counter)}") if self.replay else None
+        return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
                         placement_check=self._placement_check,
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
                                               reason_sink=self._placement_refused, error_sink=self._venue_error))
 
     # -- the Trading seam --------------------------------------------------------------
+
+    def _paper_config(self) -> PaperConfig:
+        mined = self.config["paper_mined_after_ms"]
+        seed = self.replay.seed if self.replay else self.settings.simulator_seed
+        return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
+                           fail_rate=self.config["paper_fail_rate"], seed=seed)
 
     async def start(self, *, operator: bool = False) -> None:
         core_state.prepare(self.db, self.mode, operator_start=operator)
@@ -100,9 +137,12 @@ class TradingCore:
             self._escalate(breakers.BALANCE_MISMATCH, "; ".join(report.mismatches), halt=True)
         self._subscribe()
         await self.feed.start()
-        await self._start_reference()
-        if self._loop is None or self._loop.done():
-            self._loop = asyncio.create_task(self._run(), name="trading-loop")
+        if self.replay is None:
+            await self._start_reference()
+            if self.recorder is not None:
+                await self.recorder.start()
+            if self._loop is None or self._loop.done():
+                self._loop = asyncio.create_task(self._run(), name="trading-loop")
         self.deciding = True
 
     async def pause(self) -> None:
@@ -122,6 +162,8 @@ class TradingCore:
         await self.feed.close()
         if self.reference is not None:
             await self.reference.close()
+        if self.recorder is not None:
+            await self.recorder.close()
         await self._close_venue()
 
     def block_orders(self) -> None:
@@ -145,9 +187,7 @@ class TradingCore:
         self._subscribe()
         await self._start_reference()
         if isinstance(self.executor.venue, PaperVenue):
-            self.executor.venue.config = PaperConfig(
-                mined_after_ms=self.config["paper_mined_after_ms"], fail_rate=self.config["paper_fail_rate"],
-                confirmed_after_ms=self.config["paper_mined_after_ms"] * 3, seed=self.settings.simulator_seed)
+            self.executor.venue.config = self._paper_config()
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
     async def set_mode(self, mode: str) -> None:
@@ -168,6 +208,7 @@ class TradingCore:
             Job("portfolio_snapshot", self._snapshot_job, IntervalTrigger(seconds=self.config["snapshot_interval_s"])),
             Job("daily_reset", self._daily_job, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
             Job("decisions_retention", self._retention_job, IntervalTrigger(hours=1)),
+            Job("ticks_retention", self._ticks_retention_job, IntervalTrigger(hours=6)),
         ]
 
     # -- venue and feeds ---------------------------------------------------------------
@@ -187,17 +228,20 @@ class TradingCore:
             self._venue_live = False
 
     async def _discover(self) -> None:
-        try:
-            await self.refresh_markets()
-        except Exception as exc:  # the venue may be briefly down: trade what the table knows
-            log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
+        if self.replay is None:
+            try:
+                await self.refresh_markets()
+            except Exception as exc:  # the venue may be briefly down: trade what the table knows
+                log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
         self.catalog.load(self.db)
         self.host.reload(candidates(self.db, self.catalog))
 
-    def relevant_markets(self) -> set[str]:
+    def relevant_markets(self) -> list[str]:
+        """Strategies' markets plus any held or worked, sorted: every pass sees them in the
+        same order, so a backtest replays the same decisions."""
         held = {cid for (cid, _) in self.executor.state.position_market.values()}
         working = {o.condition_id for o in self.executor.state.orders.values()}
-        return self.host.markets() | held | working
+        return sorted(self.host.markets() | held | working)
 
     def _subscribe(self) -> None:
         tokens = set()
@@ -245,6 +289,8 @@ class TradingCore:
 
     async def tick(self) -> None:
         now = self.clock()
+        if self.recorder is not None:
+            self.recorder.mark_decision(now)
         if isinstance(self.executor.venue, PaperVenue):
             self.executor.venue.advance()
         self.executor.drain()
@@ -299,8 +345,11 @@ class TradingCore:
 
     def _run_breakers(self, now: int) -> None:
         valuation = portfolio.value(self.executor.state, self.books.book)
-        with self.db.write() as conn:
-            self.memory = breakers.track_equity(conn, self.memory, valuation.equity, now)
+        updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
+        if updated != self.memory:  # a new peak or a new day: most ticks write nothing
+            with self.db.write() as conn:
+                breakers.save_equity_memory(conn, updated)
+            self.memory = updated
         verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
                                     day_start=self.memory.day_start_equity or valuation.equity,
                                     errors=self.errors.count(now))
@@ -317,6 +366,8 @@ class TradingCore:
         from engine.risk.gate import TradingState
 
         state = target or (TradingState.HALTED if halt else TradingState.REDUCING)
+        if breakers.SEVERITY[state] <= breakers.SEVERITY[self.memory.trading_state]:
+            return  # already at least this cautious: nothing to write
         with self.db.write() as conn:
             moved = breakers.escalate(conn, self.memory, state, reason, message, self.clock())
             if moved:
@@ -354,6 +405,10 @@ class TradingCore:
 
     def _retention_job(self) -> None:
         prune(self.db, now=self.clock(), retention_days=self.config["decisions_retention_days"])
+
+    async def _ticks_retention_job(self) -> None:
+        cutoff = self.clock() - self.config["record_retention_days"] * 86_400_000
+        await asyncio.to_thread(prune_ticks, self.db.path, before_ms=cutoff)
 
     async def _drain_orders(self) -> None:
         """Cancel strategy orders and wait (bounded) for the venue's ACKs."""

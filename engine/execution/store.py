@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from engine.domain import Outcome, Side, Tif
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect, fold
 from engine.execution.status import FILL_RANK, RANK, TERMINAL_RANK, OrderStatus
 from engine.venues.base import TradeStatus
+from storage.sql import run, run_many, scalar
 
 
 @dataclass(slots=True)
@@ -54,11 +55,12 @@ _ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, 
 
 def _order(row: Any) -> OrderRow:
     return OrderRow(
-        id=row.id, client_id=row.client_id, venue_order_id=row.venue_order_id, mode=row.mode,
-        strategy=row.strategy, condition_id=row.condition_id, token_id=row.token_id,
-        outcome=Outcome(row.outcome), side=Side(row.side), price=row.price, size=row.size,
-        filled=row.filled, tif=Tif(row.tif), post_only=bool(row.post_only), status=OrderStatus(row.status),
-        flags=row.flags, created_at=row.created_at, submitted_at=row.submitted_at,
+        id=row["id"], client_id=row["client_id"], venue_order_id=row["venue_order_id"], mode=row["mode"],
+        strategy=row["strategy"], condition_id=row["condition_id"], token_id=row["token_id"],
+        outcome=Outcome(row["outcome"]), side=Side(row["side"]), price=row["price"], size=row["size"],
+        filled=row["filled"], tif=Tif(row["tif"]), post_only=bool(row["post_only"]),
+        status=OrderStatus(row["status"]), flags=row["flags"], created_at=row["created_at"],
+        submitted_at=row["submitted_at"],
     )
 
 
@@ -69,73 +71,73 @@ def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None
                  condition_id: str, token_id: str, outcome: Outcome, side: Side, price: int, size: int,
                  tif: Tif, post_only: bool, payload: str | None, reason: str | None, now: int,
                  status: OrderStatus = OrderStatus.PENDING_SUBMIT, filled: int = 0, flags: str = "") -> OrderRow:
-    row = conn.execute(
-        text(f"""INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome,
+    row = run(
+        conn, f"""INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome,
                     side, price, size, filled, tif, post_only, status, status_rank, signed_payload, flags, reason,
                     created_at, updated_at)
                  VALUES (:client_id, :venue_order_id, :mode, :strategy, :condition_id, :token_id, :outcome, :side,
                     :price, :size, :filled, :tif, :post_only, :status, :rank, :payload, :flags, :reason, :now, :now)
-                 RETURNING {_ORDER_COLUMNS}"""),
+                 RETURNING {_ORDER_COLUMNS}""",
         dict(client_id=client_id, venue_order_id=venue_order_id, mode=mode, strategy=strategy,
              condition_id=condition_id, token_id=token_id, outcome=outcome.value, side=side.value, price=price,
              size=size, filled=filled, tif=tif.value, post_only=int(post_only), status=status.value,
              rank=RANK[status], payload=payload, flags=flags, reason=reason, now=now),
-    ).one()
+    ).fetchone()
     return _order(row)
 
 
 def mark_submitted(conn: Connection, order_ids: list[int], now: int) -> None:
-    conn.execute(text("UPDATE orders SET submitted_at = :now, updated_at = :now WHERE id = :id AND submitted_at IS NULL"),
-                 [{"id": i, "now": now} for i in order_ids])
+    run_many(conn, "UPDATE orders SET submitted_at = :now, updated_at = :now WHERE id = :id AND submitted_at IS NULL",
+             [{"id": i, "now": now} for i in order_ids])
 
 
 def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, filled: int | None = None,
             error: str | None = None, acked: bool = False) -> bool:
     """Move an order forward (never back); raise `filled` if given. True if the status moved."""
     rank = RANK[status]
-    moved = conn.execute(
-        text("""UPDATE orders SET status = :status, status_rank = :rank, updated_at = :now,
+    moved = run(
+        conn, """UPDATE orders SET status = :status, status_rank = :rank, updated_at = :now,
                     error = COALESCE(:error, error),
                     acked_at = CASE WHEN :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
                     closed_at = CASE WHEN :rank >= 100 THEN :now ELSE closed_at END
-                WHERE id = :id AND status_rank < :rank"""),
+                WHERE id = :id AND status_rank < :rank""",
         {"status": status.value, "rank": rank, "now": now, "error": error, "acked": int(acked), "id": order_id},
     ).rowcount
     if filled is not None:
-        conn.execute(text("UPDATE orders SET filled = MAX(filled, :filled), updated_at = :now WHERE id = :id"),
-                     {"filled": filled, "now": now, "id": order_id})
+        run(conn, "UPDATE orders SET filled = MAX(filled, :filled), updated_at = :now WHERE id = :id",
+            {"filled": filled, "now": now, "id": order_id})
     return bool(moved)
 
 
 def set_venue_id(conn: Connection, order_id: int, venue_order_id: str, now: int) -> None:
-    conn.execute(text("UPDATE orders SET venue_order_id = :v, updated_at = :now WHERE id = :id"),
-                 {"v": venue_order_id, "now": now, "id": order_id})
+    run(conn, "UPDATE orders SET venue_order_id = :v, updated_at = :now WHERE id = :id",
+        {"v": venue_order_id, "now": now, "id": order_id})
 
 
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
-    conn.execute(text("""UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
-                         WHERE id = :id AND (' ' || flags || ' ') NOT LIKE ('% ' || :flag || ' %')"""),
-                 {"flag": flag, "now": now, "id": order_id})
+    run(conn, """UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
+                 WHERE id = :id AND (' ' || flags || ' ') NOT LIKE ('% ' || :flag || ' %')""",
+        {"flag": flag, "now": now, "id": order_id})
 
 
 def open_orders(conn: Connection, mode: str) -> list[OrderRow]:
-    rows = conn.execute(text(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE mode = :mode AND status_rank < 100 ORDER BY id"),
-                        {"mode": mode})
+    rows = run(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE mode = :mode AND status_rank < 100 ORDER BY id",
+               {"mode": mode})
     return [_order(r) for r in rows]
 
 
 def count_open(conn: Connection, mode: str | None = None) -> int:
     sql = "SELECT COUNT(*) FROM orders WHERE status_rank < 100" + (" AND mode = :mode" if mode else "")
-    return int(conn.execute(text(sql), {"mode": mode}).scalar_one())
+    return int(scalar(conn, sql, {"mode": mode}))
 
 
 def order_by_id(conn: Connection, order_id: int) -> OrderRow:
-    return _order(conn.execute(text(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id"), {"id": order_id}).one())
+    return _order(run(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = :id", {"id": order_id}).fetchone())
 
 
 def order_by_venue_id(conn: Connection, mode: str, venue_order_id: str) -> OrderRow | None:
-    row = conn.execute(text(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue_order_id = :v"),
-                       {"mode": mode, "v": venue_order_id}).first()
+    row = run(conn, f"SELECT {_ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue_order_id = :v",
+              {"mode": mode, "v": venue_order_id}).fetchone()
     return None if row is None else _order(row)
 
 
@@ -161,12 +163,12 @@ def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, Trad
     """
     order = fill.order
     rank = FILL_RANK[fill.status]
-    inserted = conn.execute(
-        text("""INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
+    inserted = run(
+        conn, """INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
                     size, fee, liquidity, status, status_rank, matched_at, updated_at)
                 VALUES (:trade_id, :order_id, :mode, :strategy, :cid, :token, :outcome, :side, :price, :size, :fee,
                     :liquidity, :status, :rank, :matched_at, :now)
-                ON CONFLICT (trade_id, order_id) DO NOTHING"""),
+                ON CONFLICT (trade_id, order_id) DO NOTHING""",
         dict(trade_id=fill.trade_id, order_id=order.id, mode=order.mode, strategy=order.strategy,
              cid=order.condition_id, token=order.token_id, outcome=order.outcome.value, side=order.side.value,
              price=fill.price, size=fill.size, fee=fill.fee, liquidity=fill.liquidity, status=fill.status.value,
@@ -174,11 +176,11 @@ def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, Trad
     ).rowcount
     if inserted:
         return True, None
-    previous = conn.execute(text("SELECT status FROM fills WHERE trade_id = :t AND order_id = :o"),
-                            {"t": fill.trade_id, "o": order.id}).scalar_one()
-    moved = conn.execute(
-        text("""UPDATE fills SET status = :status, status_rank = :rank, updated_at = :now
-                WHERE trade_id = :t AND order_id = :o AND status_rank < :rank"""),
+    previous = scalar(conn, "SELECT status FROM fills WHERE trade_id = :t AND order_id = :o",
+                      {"t": fill.trade_id, "o": order.id})
+    moved = run(
+        conn, """UPDATE fills SET status = :status, status_rank = :rank, updated_at = :now
+                WHERE trade_id = :t AND order_id = :o AND status_rank < :rank""",
         {"status": fill.status.value, "rank": rank, "now": now, "t": fill.trade_id, "o": order.id},
     ).rowcount
     return bool(moved), TradeStatus(previous)
@@ -186,14 +188,13 @@ def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, Trad
 
 def order_fill_total(conn: Connection, order_id: int) -> int:
     """Everything the venue matched against the order (a failed settlement still consumed it)."""
-    return int(conn.execute(text("SELECT COALESCE(SUM(size), 0) FROM fills WHERE order_id = :id"),
-                            {"id": order_id}).scalar_one())
+    return int(scalar(conn, "SELECT COALESCE(SUM(size), 0) FROM fills WHERE order_id = :id", {"id": order_id}))
 
 
 def _fill_facts(conn: Connection, where: str, params: dict[str, Any]) -> list[FillFact]:
-    rows = conn.execute(text(f"SELECT side, price, size, fee, status FROM fills WHERE {where} ORDER BY matched_at, trade_id"),
-                        params)
-    return [FillFact(Side(r.side), r.price, r.size, r.fee, TradeStatus(r.status)) for r in rows]
+    rows = run(conn, f"SELECT side, price, size, fee, status FROM fills WHERE {where} ORDER BY matched_at, trade_id",
+               params)
+    return [FillFact(Side(r["side"]), r["price"], r["size"], r["fee"], TradeStatus(r["status"])) for r in rows]
 
 
 def recompute_position(conn: Connection, *, mode: str, strategy: str, token_id: str, condition_id: str,
@@ -201,13 +202,13 @@ def recompute_position(conn: Connection, *, mode: str, strategy: str, token_id: 
     """Rebuild one position from its fills (and its market's resolution) and store it."""
     totals = fold(_fill_facts(conn, "mode = :mode AND strategy = :strategy AND token_id = :token",
                               {"mode": mode, "strategy": strategy, "token": token_id}), payout)
-    conn.execute(
-        text("""INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled, pending, cost,
+    run(
+        conn, """INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled, pending, cost,
                     realized, fees, updated_at)
                 VALUES (:mode, :strategy, :token, :cid, :outcome, :settled, :pending, :cost, :realized, :fees, :now)
                 ON CONFLICT (mode, strategy, token_id) DO UPDATE SET settled = excluded.settled,
                     pending = excluded.pending, cost = excluded.cost, realized = excluded.realized,
-                    fees = excluded.fees, updated_at = excluded.updated_at"""),
+                    fees = excluded.fees, updated_at = excluded.updated_at""",
         dict(mode=mode, strategy=strategy, token=token_id, cid=condition_id, outcome=outcome.value,
              settled=totals.settled, pending=totals.pending, cost=totals.cost, realized=totals.realized,
              fees=totals.fees, now=now),
@@ -225,16 +226,16 @@ class PositionRow:
 
 
 def positions(conn: Connection, mode: str) -> list[PositionRow]:
-    rows = conn.execute(text("""SELECT strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees
-                                FROM positions WHERE mode = :mode"""), {"mode": mode})
-    return [PositionRow(r.strategy, r.token_id, r.condition_id, Outcome(r.outcome),
-                        PositionTotals(r.settled, r.pending, r.cost, r.realized, r.fees)) for r in rows]
+    rows = run(conn, """SELECT strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees
+                        FROM positions WHERE mode = :mode""", {"mode": mode})
+    return [PositionRow(r["strategy"], r["token_id"], r["condition_id"], Outcome(r["outcome"]),
+                        PositionTotals(r["settled"], r["pending"], r["cost"], r["realized"], r["fees"])) for r in rows]
 
 
 def position_keys_from_fills(conn: Connection, mode: str) -> list[tuple[str, str, str, Outcome]]:
-    rows = conn.execute(text("""SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills
-                                WHERE mode = :mode"""), {"mode": mode})
-    return [(r.strategy, r.token_id, r.condition_id, Outcome(r.outcome)) for r in rows]
+    rows = run(conn, "SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills WHERE mode = :mode",
+               {"mode": mode})
+    return [(r["strategy"], r["token_id"], r["condition_id"], Outcome(r["outcome"])) for r in rows]
 
 
 # -- cash ------------------------------------------------------------------------------
@@ -243,24 +244,23 @@ def position_keys_from_fills(conn: Connection, mode: str) -> list[tuple[str, str
 def add_cash_entry(conn: Connection, *, mode: str, kind: str, amount: int, ref: str, note: str | None,
                    now: int) -> bool:
     """One ledger entry per (mode, kind, ref): settlements and deposits are never doubled."""
-    return bool(conn.execute(
-        text("""INSERT INTO cash_ledger (mode, at, kind, amount, ref, note) VALUES (:mode, :now, :kind, :amount, :ref, :note)
-                ON CONFLICT (mode, kind, ref) DO NOTHING"""),
+    return bool(run(
+        conn, """INSERT INTO cash_ledger (mode, at, kind, amount, ref, note) VALUES (:mode, :now, :kind, :amount, :ref, :note)
+                ON CONFLICT (mode, kind, ref) DO NOTHING""",
         {"mode": mode, "now": now, "kind": kind, "amount": amount, "ref": ref, "note": note},
     ).rowcount)
 
 
 def cash(conn: Connection, mode: str) -> int:
     """Ledger entries plus every fill's cash effect (ghost fills excluded)."""
-    ledger = conn.execute(text("SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode"),
-                          {"mode": mode}).scalar_one()
+    ledger = scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode", {"mode": mode})
     facts = _fill_facts(conn, "mode = :mode AND status != 'FAILED'", {"mode": mode})
     return int(ledger) + sum(cash_effect(f) for f in facts)
 
 
 def pending_sell_proceeds(conn: Connection, mode: str) -> int:
     """Cash from sells that are matched but not yet settled: not spendable yet."""
-    value = conn.execute(text("""SELECT COALESCE(SUM(price * size / 1000000), 0) FROM fills
-                                 WHERE mode = :mode AND side = 'SELL' AND status IN ('MATCHED', 'RETRYING')"""),
-                         {"mode": mode}).scalar_one()
+    value = scalar(conn, """SELECT COALESCE(SUM(price * size / 1000000), 0) FROM fills
+                            WHERE mode = :mode AND side = 'SELL' AND status IN ('MATCHED', 'RETRYING')""",
+                   {"mode": mode})
     return int(value)

@@ -199,6 +199,13 @@ class BookCache:
         ask = Level(ask_keys[0], book.asks[ask_keys[0]]) if ask_keys else None
         return bid, ask
 
+    def level_size(self, token_id: str, is_bid: bool, price: int) -> int:
+        """Size resting at one price on one side now (0 if none); O(1), for the paper venue."""
+        book = self._books.get(token_id)
+        if book is None:
+            return 0
+        return (book.bids if is_bid else book.asks).get(price, 0)
+
     def venue_ts(self, token_id: str) -> int | None:
         """The newest venue timestamp applied to this book (None: no book)."""
         book = self._books.get(token_id)

@@ -107,18 +107,28 @@ class ErrorCounter:
         return len(self.times)
 
 
-def track_equity(conn: Connection, memory: RiskMemory, equity: int, now: int) -> RiskMemory:
-    """Raise the peak; start the day's reference at the first sight of a new UTC day."""
+def next_equity_memory(memory: RiskMemory, equity: int, now: int) -> RiskMemory:
+    """Raise the peak; start the day's reference at the first sight of a new UTC day (pure)."""
     peak = equity if memory.peak_equity is None else max(memory.peak_equity, equity)
     day_start_at = utc_day_start(now)
     new_day = memory.day_started_at is None or memory.day_started_at < day_start_at
     day_equity = equity if new_day or memory.day_start_equity is None else memory.day_start_equity
-    if peak != memory.peak_equity or new_day:
-        conn.execute(text("""UPDATE engine_state SET peak_equity = :peak, day_start_equity = :day,
-                                 day_started_at = :at WHERE id = 1"""),
-                     {"peak": peak, "day": day_equity, "at": day_start_at if new_day else memory.day_started_at})
     return RiskMemory(memory.trading_state, memory.reason, peak, day_equity,
                       day_start_at if new_day else memory.day_started_at)
+
+
+def save_equity_memory(conn: Connection, memory: RiskMemory) -> None:
+    conn.execute(text("""UPDATE engine_state SET peak_equity = :peak, day_start_equity = :day,
+                             day_started_at = :at WHERE id = 1"""),
+                 {"peak": memory.peak_equity, "day": memory.day_start_equity, "at": memory.day_started_at})
+
+
+def track_equity(conn: Connection, memory: RiskMemory, equity: int, now: int) -> RiskMemory:
+    """`next_equity_memory`, saved when it changed."""
+    updated = next_equity_memory(memory, equity, now)
+    if updated != memory:
+        save_equity_memory(conn, updated)
+    return updated
 
 
 def daily_reset(conn: Connection, memory: RiskMemory, equity: int, now: int) -> RiskMemory:

@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy import Connection, text
 
 from engine.catalog import MarketCatalog
-from engine.domain import ONE, Book, Side, Tif, notional
+from engine.domain import ONE, Book, Level, Side, Tif, notional
 from engine.execution.ledger import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
@@ -45,6 +45,10 @@ POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
 
 class BookSource(Protocol):
     def book(self, token_id: str, depth: int = 10) -> Book | None: ...
+
+    def best(self, token_id: str) -> tuple[Level | None, Level | None]: ...
+
+    def level_size(self, token_id: str, is_bid: bool, price: int) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,9 @@ class PaperVenue:
         self.clock = clock
         self.consumed = fills.Consumed()
         self.resting: dict[str, _Resting] = {}
+        self.by_token: dict[str, dict[str, _Resting]] = {}  # the same orders, by token (hot path)
+        self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
+        self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
         self.sink: EventSink = lambda event: None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -99,11 +106,14 @@ class PaperVenue:
         self.sink = sink
         with self.db.read() as conn:
             rows = conn.execute(text("SELECT * FROM paper_orders WHERE status = 'LIVE'")).mappings().all()
-        self.resting = {r["venue_order_id"]: _Resting(
-            r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"], r["size"],
-            r["filled"], r["queue_ahead"], r["tif"], r["status"], r["created_at"]) for r in rows}
+            self.next_settle_at = _next_settlement(conn)
+        self.resting, self.by_token = {}, {}
+        for r in rows:
+            self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
+                                r["size"], r["filled"], r["queue_ahead"], r["tif"], r["status"], r["created_at"]))
 
     async def close(self) -> None:
+        self.save_queues()
         self.sink = lambda event: None
 
     # -- placing -----------------------------------------------------------------------
@@ -142,7 +152,7 @@ class PaperVenue:
                 order.status = "MATCHED" if order.remaining <= 0 else "CANCELED"
                 self._save_order(conn, order)
         if order.status == "LIVE":
-            self.resting[venue_id] = order
+            self._rest(order)
         self.sink(OrderEvent(order.report()))
         for trade in trades:
             self.sink(TradeEvent(trade))
@@ -185,6 +195,8 @@ class PaperVenue:
              "price": price, "size": size, "fee": fee, "liq": liquidity, "now": now,
              "settle": now + self.config.mined_after_ms},
         )
+        due = now + self.config.mined_after_ms
+        self.next_settle_at = due if self.next_settle_at is None else min(self.next_settle_at, due)
         if order.remaining <= 0:
             order.status = "MATCHED"
         self._save_order(conn, order)
@@ -218,24 +230,62 @@ class PaperVenue:
         for order in self._resting_on(event.token_id):
             result = fills.on_trade(order.side, order.price, order.remaining, order.queue_ahead,
                                     event.price, event.size, event.side)
-            if result.size > 0 or result.queue_ahead != order.queue_ahead:
+            if result.queue_ahead != order.queue_ahead:
                 order.queue_ahead = result.queue_ahead
-                updates.append((order, [fills.Execution(order.price, result.size)] if result.size else []))
+                self.dirty.add(order.venue_order_id)
+            if result.size > 0:
+                updates.append((order, [fills.Execution(order.price, result.size)]))
         self._apply_resting_fills(updates)
 
     def _on_book(self, token_id: str) -> None:
-        book = self.books.book(token_id, depth=100)
-        if book is None:
+        """A book update: the queue ahead can only shrink; a crossing book fills. Checked
+        cheaply first (best prices, one level's size): this runs on every book update."""
+        resting = self._resting_on(token_id)
+        if not resting:
             return
+        best_bid, best_ask = self.books.best(token_id)
         updates = []
-        for order in self._resting_on(token_id):
-            executions, order.queue_ahead = fills.on_book(order.side, order.price, order.remaining,
-                                                          order.queue_ahead, book, self.consumed)
-            updates.append((order, executions))
+        for order in resting:
+            buying = order.side is Side.BUY
+            queue = min(order.queue_ahead, self.books.level_size(token_id, buying, order.price))
+            crossed = (best_ask is not None and best_ask.price <= order.price) if buying else \
+                (best_bid is not None and best_bid.price >= order.price)
+            executions: list[fills.Execution] = []
+            if crossed:
+                book = self.books.book(token_id, depth=100)
+                if book is not None:
+                    executions, queue = fills.on_book(order.side, order.price, order.remaining, queue, book,
+                                                      self.consumed)
+            if queue != order.queue_ahead:
+                order.queue_ahead = queue
+                self.dirty.add(order.venue_order_id)
+            if executions:
+                updates.append((order, executions))
         self._apply_resting_fills(updates)
 
     def _resting_on(self, token_id: str) -> list[_Resting]:
-        return [o for o in self.resting.values() if o.token_id == token_id]
+        on_token = self.by_token.get(token_id)
+        return list(on_token.values()) if on_token else []
+
+    def _rest(self, order: _Resting) -> None:
+        self.resting[order.venue_order_id] = order
+        self.by_token.setdefault(order.token_id, {})[order.venue_order_id] = order
+
+    def _unrest(self, venue_order_id: str) -> None:
+        order = self.resting.pop(venue_order_id, None)
+        if order is not None:
+            self.by_token.get(order.token_id, {}).pop(venue_order_id, None)
+
+    def save_queues(self) -> None:
+        """Persist queue positions that moved without a fill (batched once per tick: book
+        updates are many). A crash can lose at most a tick of queue progress, which only
+        puts a restored order further back in its queue: conservative, never flattering."""
+        changed = [self.resting[v] for v in self.dirty if v in self.resting]
+        self.dirty.clear()
+        if changed:
+            with self.db.write() as conn:
+                for order in changed:
+                    self._save_order(conn, order)
 
     def _apply_resting_fills(self, updates: list[tuple[_Resting, list[fills.Execution]]]) -> None:
         if not updates:
@@ -249,18 +299,23 @@ class PaperVenue:
         for order, executions in updates:
             if executions:
                 if order.status != "LIVE":
-                    self.resting.pop(order.venue_order_id, None)
+                    self._unrest(order.venue_order_id)
                 self.sink(OrderEvent(order.report()))
         for trade in trades:
             self.sink(TradeEvent(trade))
 
     def advance(self) -> int:
-        """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved."""
+        """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved.
+        Called once per engine tick, which also persists the queue positions that moved."""
+        self.save_queues()
         now = self.clock()
+        if self.next_settle_at is None or now < self.next_settle_at:
+            return 0
         with self.db.write() as conn:
             rows = conn.execute(text("""SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
                                         AND settle_at <= :now"""), {"now": now}).mappings().all()
             moved = [self._settle(conn, dict(r), now) for r in rows]
+            self.next_settle_at = _next_settlement(conn)
         for trade in moved:
             if trade is not None:
                 self.sink(TradeEvent(trade))
@@ -307,7 +362,7 @@ class PaperVenue:
                 order.status = status
                 self._save_order(conn, order)
         for order in doomed:
-            del self.resting[order.venue_order_id]
+            self._unrest(order.venue_order_id)
             self.sink(OrderEvent(order.report()))
         return [o.venue_order_id for o in doomed]
 
@@ -340,6 +395,10 @@ class PaperVenue:
             if token in tokens:
                 tokens[token] += size if buy else -size
         return Balances(cash, tokens)
+
+
+def _next_settlement(conn: Connection) -> int | None:
+    return conn.execute(text("SELECT MIN(settle_at) FROM paper_trades WHERE status IN ('MATCHED', 'MINED')")).scalar()
 
 
 async def cancel_all_resting(db: Database) -> CancelResult:

@@ -42,6 +42,15 @@ class ScriptedBooks:
     def book(self, token_id: str, depth: int = 10) -> Book | None:
         return self.books.get(token_id)
 
+    def best(self, token_id: str) -> tuple[Level | None, Level | None]:
+        book = self.books.get(token_id)
+        return (None, None) if book is None else (book.best_bid, book.best_ask)
+
+    def level_size(self, token_id: str, is_bid: bool, price: int) -> int:
+        book = self.books.get(token_id)
+        levels = () if book is None else (book.bids if is_bid else book.asks)
+        return next((lv.size for lv in levels if lv.price == price), 0)
+
 
 def market(cid: str = "c1", yes: str = "Y1", no: str = "N1", *, tick: int = 10_000, min_size: int = 5 * SH,
            fee_rate_ppm: int = 0) -> MarketInfo:

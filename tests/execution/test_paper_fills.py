@@ -143,6 +143,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
     first.books.set("Y1", bids=[(0.50, 30)], asks=[(0.60, 100)])
     place(first, Side.BUY, 0.50, 10)
     first.venue.on_market_event(TradePrint("Y1", p(0.50), 10 * SH, Side.SELL, first.clock()))
+    first.run(first.venue.close())  # a clean shutdown persists the queue progress
     second = make_desk(tmp_path / "restart.db")
     order = next(iter(second.venue.resting.values()))
     assert (order.remaining, order.queue_ahead) == (10 * SH, 20 * SH)

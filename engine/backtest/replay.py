@@ -1,0 +1,134 @@
+"""Reading recorded market data back, in the order the engine saw it.
+
+Two sources: `recorded` ticks (book snapshots, grouped level changes, trades and the live
+engine's decision markers, exactly as the recorder wrote them) and `history` (imported
+/prices-history points, turned into a coarse synthetic book: see `history_events`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.domain import Level, MarketInfo, Side, complement
+from engine.feeds.books import BookCache
+from engine.feeds.events import TradePrint
+
+SYNTHETIC_SIZE = 1_000 * 1_000_000  # shares quoted on each side of a synthetic history book
+Event = tuple[int, str, str, str | None, int | None, int | None, str | None]  # at, token, kind, side, price, size, data
+
+
+class ReplayFeed:
+    """The core's feed during a backtest: no network; the runner pushes events into the books."""
+
+    def __init__(self) -> None:
+        self.tokens: set[str] = set()
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def subscribe(self, token_ids: object) -> None:
+        self.tokens |= set(token_ids)  # type: ignore[call-overload]
+
+    def unsubscribe(self, token_ids: object) -> None:
+        self.tokens -= set(token_ids)  # type: ignore[call-overload]
+
+    def subscribed(self) -> set[str]:
+        return set(self.tokens)
+
+
+@dataclass
+class Replay:
+    seed: int
+    replay_feed: ReplayFeed
+
+    def feed(self, books: BookCache) -> ReplayFeed:
+        return self.replay_feed
+
+
+def recorded_events(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> Iterator[Event]:
+    """Ticks of `tokens` (and every decision marker) in [from, to], in recording order."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" * len(tokens)) or "NULL"
+        cursor = conn.execute(
+            f"""SELECT at, token_id, kind, side, price, size, data FROM ticks
+                WHERE at BETWEEN ? AND ? AND (token_id IN ({marks}) OR kind = 'decide') ORDER BY id""",
+            (from_ms, to_ms, *tokens),
+        )
+        while batch := cursor.fetchmany(10_000):
+            yield from batch
+    finally:
+        conn.close()
+
+
+def count_recorded(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> tuple[int, int]:
+    """(events, decision markers) a replay of this range would see."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" * len(tokens)) or "NULL"
+        events = conn.execute(f"SELECT COUNT(*) FROM ticks WHERE at BETWEEN ? AND ? AND token_id IN ({marks})",
+                              (from_ms, to_ms, *tokens)).fetchone()[0]
+        decides = conn.execute("SELECT COUNT(*) FROM ticks WHERE at BETWEEN ? AND ? AND kind = 'decide'",
+                               (from_ms, to_ms)).fetchone()[0]
+        return int(events), int(decides)
+    finally:
+        conn.close()
+
+
+def apply(books: BookCache, event: Event) -> None:
+    """Push one recorded event into the books, which tell their listeners (the paper venue)."""
+    at, token, kind, side, price, size, data = event
+    if kind == "book":
+        levels = json.loads(data or "{}")
+        books.apply_snapshot(token, [tuple(x) for x in levels.get("b", [])],  # type: ignore[misc]
+                             [tuple(x) for x in levels.get("a", [])], at)  # type: ignore[misc]
+    elif kind == "change":
+        if data is None:
+            books.apply_changes(((token, side == "BUY", price, size),), at)  # type: ignore[arg-type]
+        else:
+            books.apply_changes([(token, bool(is_bid), p, s) for is_bid, p, s in json.loads(data)], at)
+    elif kind == "trade" and price is not None and size is not None and side is not None:
+        books.record_trade(TradePrint(token, price, size, Side(side), at))
+
+
+# -- imported price history: the coarser model ----------------------------------------
+
+
+def synthetic_levels(price: int, tick: int) -> tuple[Level, Level]:
+    """A one-level book around a history price: the grid prices on either side of it (two
+    ticks wide when the price sits on the grid), SYNTHETIC_SIZE deep on each side."""
+    below = price - price % tick
+    bid = below - tick if below == price else below
+    ask = bid + 2 * tick if below == price else below + tick
+    bid, ask = max(tick, bid), min(1_000_000 - tick, ask)
+    return Level(bid, SYNTHETIC_SIZE), Level(ask, SYNTHETIC_SIZE)
+
+
+def history_events(db_path: Path, markets: Sequence[MarketInfo], from_ms: int, to_ms: int) -> Iterator[Event]:
+    """History points as events: for each point a synthetic YES book (and its NO mirror), trade
+    prints at the price, and a decision after each point (once per history point)."""
+    by_token = {m.yes_token: m for m in markets}
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" * len(by_token)) or "NULL"
+        rows = conn.execute(f"""SELECT at, token_id, price FROM price_history WHERE token_id IN ({marks})
+                                AND at BETWEEN ? AND ? ORDER BY at, token_id""", (*by_token, from_ms, to_ms))
+        for at, token, price in rows:
+            market = by_token[token]
+            bid, ask = synthetic_levels(price, market.tick)
+            yield (at, token, "book", None, None, None, json.dumps({"b": [[bid.price, bid.size]], "a": [[ask.price, ask.size]]}))
+            yield (at, market.no_token, "book", None, None, None, json.dumps(
+                {"b": [[complement(ask.price), ask.size]], "a": [[complement(bid.price), bid.size]]}))
+            # Prints both ways at the price: resting orders it moved through can fill either side.
+            yield (at, token, "trade", Side.BUY.value, price, SYNTHETIC_SIZE, None)
+            yield (at, token, "trade", Side.SELL.value, price, SYNTHETIC_SIZE, None)
+            yield (at, "", "decide", None, None, None, None)
+    finally:
+        conn.close()

@@ -1,0 +1,89 @@
+"""`strategy_runs` in the main database: a run's parameters, progress and results.
+
+The backtest process is the only writer of its own run row (short NORMAL-sync
+transactions); the dashboard creates the row (status 'running') and reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sqlalchemy import text
+
+from engine.backtest.runner import BacktestResult, BacktestSpec
+from storage.db import Database, now_ms
+
+MAX_CURVE_POINTS = 2_000
+MAX_TRADES = 5_000
+
+
+def create_run(db: Database, spec: BacktestSpec, name: str) -> int:
+    with db.write() as conn:
+        return int(conn.execute(
+            text("""INSERT INTO strategy_runs (name, created_at, status, strategy_kind, params, markets, from_at,
+                        to_at, seed, source) VALUES (:name, :now, 'running', :kind, :params, :markets, :f, :t, :seed,
+                        :source) RETURNING id"""),
+            {"name": name, "now": now_ms(), "kind": spec.kind, "params": json.dumps(spec.params, sort_keys=True),
+             "markets": json.dumps(list(spec.markets)), "f": spec.from_ms, "t": spec.to_ms, "seed": spec.seed,
+             "source": spec.source},
+        ).scalar_one())
+
+
+def load_spec(db: Database, run_id: int) -> BacktestSpec:
+    with db.read() as conn:
+        row = conn.execute(text("SELECT * FROM strategy_runs WHERE id = :id"), {"id": run_id}).mappings().first()
+    if row is None:
+        raise KeyError(f"no backtest run {run_id}")
+    return BacktestSpec(kind=row["strategy_kind"], params=json.loads(row["params"]), from_ms=row["from_at"],
+                        to_ms=row["to_at"], markets=tuple(json.loads(row["markets"])), seed=row["seed"],
+                        source=row["source"])
+
+
+def mark_started(db: Database, run_id: int) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE strategy_runs SET pid = :pid, status = 'running' WHERE id = :id"),
+                     {"pid": os.getpid(), "id": run_id})
+
+
+def set_progress(db: Database, run_id: int, done: int, total: int) -> None:
+    permille = 1000 if total <= 0 else min(1000, done * 1000 // total)
+    with db.write() as conn:
+        conn.execute(text("UPDATE strategy_runs SET progress = :p, events = :e WHERE id = :id"),
+                     {"p": permille, "e": done, "id": run_id})
+
+
+def _thin(points: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    if len(points) <= limit:
+        return points
+    step = len(points) / limit
+    thinned = [points[int(i * step)] for i in range(limit)]
+    return thinned if thinned[-1] == points[-1] else [*thinned[:-1], points[-1]]
+
+
+def finish(db: Database, run_id: int, result: BacktestResult) -> None:
+    curve = _thin(result.curve, MAX_CURVE_POINTS)
+    exposure = dict(_thin(result.exposure, MAX_CURVE_POINTS))
+    with db.write() as conn:
+        conn.execute(
+            text("""UPDATE strategy_runs SET status = 'done', finished_at = :now, progress = 1000, events = :events,
+                        metrics = :metrics, equity_curve = :curve, trades = :trades, markets = :markets,
+                        error = NULL WHERE id = :id"""),
+            {"now": now_ms(), "events": result.events, "id": run_id,
+             "metrics": json.dumps({**result.metrics.as_dict(), "decisions": result.decisions}),
+             "curve": json.dumps([[t, round(e, 6), round(exposure.get(t, 0.0), 6)] for t, e in curve]),
+             "trades": json.dumps(result.fills[:MAX_TRADES]), "markets": json.dumps(result.markets)},
+        )
+
+
+def fail(db: Database, run_id: int, error: str) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE strategy_runs SET status = 'failed', finished_at = :now, error = :e WHERE id = :id"),
+                     {"now": now_ms(), "e": error[:2000], "id": run_id})
+
+
+def work_dir_for(root: Path, run_id: int) -> Path:
+    path = root / "var" / "backtests" / str(run_id)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,40 @@
+"""Raw statements on the DBAPI connection of a SQLAlchemy transaction, for hot paths.
+
+The executor's and the paper venue's per-order and per-fill statements run thousands of
+times a minute (and millions of times in a backtest); going straight to sqlite3 inside the
+transaction SQLAlchemy began (BEGIN IMMEDIATE, same connection) costs a fraction of
+SQLAlchemy's statement machinery. Rows come back as sqlite3.Row (access by column name).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+Params = Mapping[str, Any] | Sequence[Any]
+
+
+def _cursor(conn: Connection) -> sqlite3.Cursor:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.row_factory = sqlite3.Row
+    return cursor
+
+
+def run(conn: Connection, sql: str, params: Params = ()) -> sqlite3.Cursor:
+    cursor = _cursor(conn)
+    cursor.execute(sql, params)
+    return cursor
+
+
+def run_many(conn: Connection, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
+    cursor = _cursor(conn)
+    cursor.executemany(sql, rows)
+    return cursor
+
+
+def scalar(conn: Connection, sql: str, params: Params = ()) -> Any:
+    row = run(conn, sql, params).fetchone()
+    return None if row is None else row[0]

@@ -1,0 +1,65 @@
+"""Backtest metrics against values computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from engine.backtest import metrics as m
+
+HOUR = 3_600_000
+
+
+def test_returns_drawdown_and_trade_stats_by_hand() -> None:
+    values = [100.0, 110.0, 99.0, 121.0]
+    # 110/100 - 1 = 0.1 ; 99/110 - 1 = -0.1 ; 121/99 - 1 = 0.2222...
+    assert m.period_returns(values) == pytest.approx([0.1, -0.1, 22 / 99])
+    # The peak 110 falls to 99: 11/110 = 10 %.
+    assert m.max_drawdown(values) == pytest.approx(0.1)
+    # Wins 5 and 3, losses 2 and 4: win rate 2/4, profit factor 8/6.
+    assert m.trade_stats([5.0, -2.0, 3.0, -4.0]) == (0.5, pytest.approx(8 / 6))
+    assert m.trade_stats([]) == (None, None)
+    assert m.trade_stats([1.0, 2.0]) == (1.0, None)  # no losses: profit factor undefined
+
+
+def test_sharpe_and_sortino_by_hand() -> None:
+    returns = [0.1, -0.1, 0.2]
+    mean = 0.2 / 3
+    stdev = math.sqrt(((0.1 - mean) ** 2 + (-0.1 - mean) ** 2 + (0.2 - mean) ** 2) / 2)
+    assert m.sharpe(returns, 4) == pytest.approx(mean / stdev * 2)
+    downside = math.sqrt(0.01 / 3)  # only -0.1 is below zero; mean of squares over all 3
+    assert m.sortino(returns, 4) == pytest.approx(mean / downside * 2)
+    assert m.sharpe([0.01, 0.01], 4) is None  # no variation
+    assert m.sortino([0.01, 0.02], 4) is None  # no downside
+    assert m.sharpe([0.1], 4) is None
+
+
+def test_resample_carries_the_last_value_forward() -> None:
+    curve = [(0, 100.0), (30_000, 105.0), (150_000, 90.0), (240_000, 95.0)]
+    values, step = m.resample(curve, steps=4)
+    # 4 one-minute periods (the 60 s floor): last value seen before each period end.
+    assert step == 60_000
+    assert values == [105.0, 105.0, 90.0, 90.0, 95.0]
+
+
+def test_compute_on_a_scripted_series() -> None:
+    curve = [(0, 1000.0), (HOUR, 1100.0), (2 * HOUR, 990.0), (3 * HOUR, 1210.0)]
+    result = m.compute(curve, exposure=[0.0, 50.0, 100.0, 50.0], realized_by_close=[10.0, -5.0], trades=6, fees=1.5,
+                       steps=3)
+    assert result.total_return == pytest.approx(0.21)
+    assert result.max_drawdown == pytest.approx(0.1)  # 1100 -> 990
+    assert (result.win_rate, result.profit_factor) == (0.5, pytest.approx(2.0))
+    assert (result.trades, result.fees, result.avg_exposure, result.max_exposure) == (6, 1.5, 50.0, 100.0)
+    # Hourly returns 0.1, -0.1, 0.2222: Sharpe annualized with 8760 periods a year.
+    assert result.sharpe == pytest.approx(m.sharpe([0.1, -0.1, 22 / 99], 8760))
+    # Three hours are too short to annualize: Calmar uses the period's return, 0.21 / 0.1.
+    assert result.calmar == pytest.approx(2.1)
+    month = [(0, 1000.0), (15 * 86_400_000, 900.0), (60 * 86_400_000, 1100.0)]
+    long_run = m.compute(month, [], [], trades=0, fees=0.0)
+    assert long_run.calmar == pytest.approx((1.1 ** (365 / 60) - 1) / 0.1)
+
+
+def test_empty_curve_is_all_zero_not_an_error() -> None:
+    result = m.compute([], [], [], trades=0, fees=0.0)
+    assert (result.total_return, result.sharpe, result.max_drawdown, result.trades) == (0.0, None, 0.0, 0)
