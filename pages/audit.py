@@ -1,12 +1,21 @@
-"""Audit & alerts."""
+"""Audit & alerts: who changed what (with a before/after diff), alerts to acknowledge, and the
+engine log's tail."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.common import database, health_header, not_built_yet
+from pages.widgets.audit_panels import alerts_panel, audit_trail, log_tail
+from pages.widgets.common import database, flash, live_header
 
 db = database()
-health_header(db)
+live_header(db)
 st.title("Audit & alerts")
-not_built_yet("The audit trail and alerts")
+flash()
+
+st.subheader("Alerts")
+alerts_panel(db)
+st.subheader("Audit trail")
+audit_trail(db)
+st.subheader("Engine log")
+log_tail()

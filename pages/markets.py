@@ -1,12 +1,21 @@
-"""Markets."""
+"""Markets: search and filter discovered markets; one market's recorded price, book depth now,
+the strategies trading it, and our orders and position in it."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.common import database, health_header, not_built_yet
+from storage import queries
+
+from pages.widgets.common import database, live_header
+from pages.widgets.market_panels import detail, results, search_filters
 
 db = database()
-health_header(db)
+live_header(db)
 st.title("Markets")
-not_built_yet("Market discovery, price charts and book depth")
+
+spec = search_filters(db)
+picked = results(db, spec)
+if picked is not None:
+    st.divider()
+    detail(db, picked, queries.engine_status(db).mode)

@@ -1,12 +1,29 @@
-"""Orders & trades."""
+"""Orders & trades: filterable, paginated orders and fills (with their settlement status),
+cancelling a working order behind a confirmation, and CSV export."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.common import database, health_header, not_built_yet
+from storage import queries
+
+from pages.widgets.common import database, flash, live_header
+from pages.widgets.dialogs import show_dialog
+from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
 
 db = database()
-health_header(db)
+live_header(db)
 st.title("Orders & trades")
-not_built_yet("The orders and fills tables")
+flash()
+
+mode = queries.engine_status(db).mode
+st.subheader("Cancel a working order")
+cancel_picker(db, mode)
+show_dialog(db, "cancel_order")
+st.subheader("Filters")
+base = filters(db, mode)
+orders_tab, fills_tab = st.tabs(["Orders", "Fills"])
+with orders_tab:
+    orders_table(db, base)
+with fills_tab:
+    fills_table(db, base)

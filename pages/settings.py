@@ -1,12 +1,24 @@
-"""Settings."""
+"""Settings: the paper/live switch with its safeguards, data source and hosts, the dashboard
+password, and the engine settings (bounds and units; applied live)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.common import database, health_header, not_built_yet
+from pages.widgets.common import database, flash, live_header, settings
+from pages.widgets.settings_panels import engine_settings_form, hosts_panel, mode_panel, password_panel
 
 db = database()
-health_header(db)
+live_header(db)
 st.title("Settings")
-not_built_yet("The paper/live switch and settings")
+flash()
+current = settings()
+
+st.subheader("Trading mode")
+mode_panel(db, current)
+st.subheader("Data source and hosts")
+hosts_panel(current)
+st.subheader("Dashboard password")
+password_panel(current)
+st.subheader("Engine settings")
+engine_settings_form(db)

@@ -1,12 +1,30 @@
-"""Strategies."""
+"""Strategies: configured instances with their state and PnL; create, edit, enable/disable;
+operator fair values for value betting. Every change is audited and applied live."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.common import database, health_header, not_built_yet
+from storage import queries
+
+from pages.widgets.common import database, flash, live_header
+from pages.widgets.fair_values import fair_values_panel
+from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
 
 db = database()
-health_header(db)
+live_header(db)
 st.title("Strategies")
-not_built_yet("Strategy configuration")
+flash()
+
+mode = queries.engine_status(db).mode
+names = instances_table(db, mode)
+if PICK_NEXT in st.session_state:
+    st.session_state[PICK] = st.session_state.pop(PICK_NEXT)
+st.divider()
+pick = st.selectbox("Edit a strategy, or create one", [*names, NEW], key=PICK)
+if pick == NEW:
+    create_panel(db, names)
+else:
+    edit_panel(db, pick)
+st.divider()
+fair_values_panel(db)

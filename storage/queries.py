@@ -1,12 +1,15 @@
 """Read functions for the dashboard and the CLI (pages never write SQL themselves).
 
-Each function takes a `Database` (opened read-only by the dashboard) and returns plain
-values or DataFrames with human units already applied where a page would otherwise
-have to know the storage conventions.
+Each function takes a `Database` (read through its query_only connection) and returns plain
+values or DataFrames with human units already applied: money in USDC, sizes in shares,
+prices as probabilities (floats, for display only; the ledger stays integer micro-units)
+and times as timezone-aware UTC timestamps. Every list is bounded (LIMIT, SQL aggregation
+or SQL downsampling), so pages stay fast on a database with millions of rows.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -14,6 +17,122 @@ import pandas as pd
 from sqlalchemy import text
 
 from storage.db import Database, now_ms
+from storage.frames import MICRO, to_utc
+from storage.frames import frame as _frame
+from storage.frames import scalar as _scalar
+from storage.market_queries import (
+    BookView as BookView,
+)
+from storage.market_queries import (
+    MarketFilter as MarketFilter,
+)
+from storage.market_queries import (
+    count_markets as count_markets,
+)
+from storage.market_queries import (
+    latest_book as latest_book,
+)
+from storage.market_queries import (
+    market as market,
+)
+from storage.market_queries import (
+    market_choices as market_choices,
+)
+from storage.market_queries import (
+    market_strategies as market_strategies,
+)
+from storage.market_queries import (
+    market_tags as market_tags,
+)
+from storage.market_queries import (
+    price_series as price_series,
+)
+from storage.market_queries import (
+    search_markets as search_markets,
+)
+from storage.market_queries import (
+    tick_bounds as tick_bounds,
+)
+
+# The rest of the read API lives in smaller modules; pages import all of it from here.
+from storage.portfolio_queries import (
+    PnlToday as PnlToday,
+)
+from storage.portfolio_queries import (
+    RiskUsage as RiskUsage,
+)
+from storage.portfolio_queries import (
+    decision_facets as decision_facets,
+)
+from storage.portfolio_queries import (
+    decisions as decisions,
+)
+from storage.portfolio_queries import (
+    equity_curve as equity_curve,
+)
+from storage.portfolio_queries import (
+    open_order_count as open_order_count,
+)
+from storage.portfolio_queries import (
+    pnl_today as pnl_today,
+)
+from storage.portfolio_queries import (
+    positions as positions,
+)
+from storage.portfolio_queries import (
+    risk_usage as risk_usage,
+)
+from storage.portfolio_queries import (
+    strategy_pnl as strategy_pnl,
+)
+from storage.trading_queries import (
+    CSV_MAX_ROWS as CSV_MAX_ROWS,
+)
+from storage.trading_queries import (
+    StrategyRow as StrategyRow,
+)
+from storage.trading_queries import (
+    TradeFilter as TradeFilter,
+)
+from storage.trading_queries import (
+    audit_actions as audit_actions,
+)
+from storage.trading_queries import (
+    audit_log as audit_log,
+)
+from storage.trading_queries import (
+    count_audit as count_audit,
+)
+from storage.trading_queries import (
+    count_fills as count_fills,
+)
+from storage.trading_queries import (
+    count_orders as count_orders,
+)
+from storage.trading_queries import (
+    fair_values as fair_values,
+)
+from storage.trading_queries import (
+    fills as fills,
+)
+from storage.trading_queries import (
+    fills_csv as fills_csv,
+)
+from storage.trading_queries import (
+    orders as orders,
+)
+from storage.trading_queries import (
+    orders_csv as orders_csv,
+)
+from storage.trading_queries import (
+    strategies as strategies,
+)
+from storage.trading_queries import (
+    strategy_row as strategy_row,
+)
+from storage.trading_queries import (
+    trade_strategies as trade_strategies,
+)
 
 HEARTBEAT_STALE_S = 5.0
 
@@ -30,6 +149,12 @@ class EngineStatus:
     started_at: int | None
     crash_count: int
     last_error: str | None
+    trading_state: str = "ACTIVE"
+    trading_state_reason: str | None = None
+    trading_state_at: int | None = None
+    peak_equity: int | None = None
+    day_start_equity: int | None = None
+    day_started_at: int | None = None
 
     @property
     def heartbeat_stale(self) -> bool:
@@ -59,19 +184,16 @@ def engine_status(db: Database, *, now: int | None = None) -> EngineStatus:
         started_at=row["started_at"],
         crash_count=row["crash_count"],
         last_error=row["last_error"],
+        trading_state=row["trading_state"],
+        trading_state_reason=row["trading_state_reason"],
+        trading_state_at=row["trading_state_at"],
+        peak_equity=row["peak_equity"],
+        day_start_equity=row["day_start_equity"],
+        day_started_at=row["day_started_at"],
     )
 
 
-def _frame(db: Database, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    with db.read() as conn:
-        return pd.read_sql(text(sql), conn, params=params or {})
-
-
-def to_utc(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """Epoch-millisecond columns -> timezone-aware UTC timestamps, for display."""
-    for column in columns:
-        frame[column] = pd.to_datetime(frame[column], unit="ms", utc=True)
-    return frame
+# -- commands, alerts, CLI summary ------------------------------------------------------------
 
 
 def recent_commands(db: Database, limit: int = 20) -> pd.DataFrame:
@@ -87,37 +209,68 @@ def recent_commands(db: Database, limit: int = 20) -> pd.DataFrame:
 
 def command_status(db: Database, command_id: int) -> dict[str, Any] | None:
     with db.read() as conn:
-        row = conn.execute(
-            text("SELECT id, kind, status, result, error, created_at, finished_at FROM commands WHERE id = :id"),
-            {"id": command_id},
-        ).mappings().first()
+        row = (
+            conn.execute(
+                text(
+                    "SELECT id, kind, status, result, error, created_at, finished_at "
+                    "FROM commands WHERE id = :id"
+                ),
+                {"id": command_id},
+            )
+            .mappings()
+            .first()
+        )
     return None if row is None else dict(row)
 
 
-def alerts(db: Database, *, unacked_only: bool = False, limit: int = 50) -> pd.DataFrame:
-    where = "WHERE acked_at IS NULL" if unacked_only else ""
+def alerts(
+    db: Database, *, unacked_only: bool = False, level: str | None = None, limit: int = 50
+) -> pd.DataFrame:
+    where = ["1 = 1"]
+    if unacked_only:
+        where.append("acked_at IS NULL")
+    if level:
+        where.append("level = :level")
     frame = _frame(
         db,
         f"SELECT id, created_at, level, source, code, message, acked_at, acked_by "
-        f"FROM alerts {where} ORDER BY id DESC LIMIT :limit",
-        {"limit": limit},
+        f"FROM alerts WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit",
+        {"limit": limit, "level": level},
     )
     return to_utc(frame, "created_at", "acked_at")
 
 
 def unacked_alert_count(db: Database) -> int:
+    return int(_scalar(db, "SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL"))
+
+
+@dataclass(frozen=True)
+class PositionsSummary:
+    count: int
+    cost_usdc: float
+
+
+def positions_summary(db: Database, mode: str) -> PositionsSummary:
     with db.read() as conn:
-        return int(conn.execute(text("SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL")).scalar_one())
+        count, cost = conn.execute(
+            text("""SELECT COUNT(*), COALESCE(SUM(cost), 0) FROM positions
+                    WHERE mode = :mode AND settled + pending != 0"""),
+            {"mode": mode},
+        ).one()
+    return PositionsSummary(int(count), cost / MICRO)
 
 
 def status_summary(db: Database) -> dict[str, Any]:
     """What `python -m engine status` prints: the operator's one-glance health check."""
     status = engine_status(db)
     age = status.heartbeat_age_s
+    held = positions_summary(db, status.mode)
     return {
         "state": status.state,
         "desired_state": status.desired_state,
         "mode": status.mode,
+        "trading_state": status.trading_state,
+        "trading_reason": status.trading_state_reason,
         "kill_latched": status.kill_latched,
         "kill_reason": status.kill_reason,
         "engine_up": status.engine_up,
@@ -125,5 +278,41 @@ def status_summary(db: Database) -> dict[str, Any]:
         "pid": status.pid,
         "crash_count": status.crash_count,
         "last_error": status.last_error,
+        "open_orders": open_order_count(db, status.mode),
+        "positions": held.count,
+        "positions_cost_usdc": round(held.cost_usdc, 2),
         "unacked_alerts": unacked_alert_count(db),
     }
+
+
+# -- configuration reads --------------------------------------------------------------------------
+
+
+def risk_limit_rows(db: Database) -> pd.DataFrame:
+    """Stored limits: name, value (decimal string, human unit), version, updated_at, updated_by."""
+    return to_utc(
+        _frame(db, "SELECT name, value, version, updated_at, updated_by FROM risk_limits"), "updated_at"
+    )
+
+
+def engine_settings(db: Database) -> dict[str, dict[str, Any]]:
+    """key -> {"value": decoded JSON, "version", "updated_at", "updated_by"}."""
+    with db.read() as conn:
+        rows = (
+            conn.execute(text("SELECT key, value, version, updated_at, updated_by FROM settings"))
+            .mappings()
+            .all()
+        )
+    out = {}
+    for row in rows:
+        try:
+            value = json.loads(row["value"])
+        except json.JSONDecodeError:
+            value = row["value"]
+        out[row["key"]] = {
+            "value": value,
+            "version": row["version"],
+            "updated_at": row["updated_at"],
+            "updated_by": row["updated_by"],
+        }
+    return out

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from storage import queries
 from storage.db import Database
@@ -13,6 +15,8 @@ from storage.settings import Settings, load_settings
 
 ACTOR = "dashboard"
 MICRO = 1_000_000
+HEADER_REFRESH_S = 5
+TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"
 
 
 def settings() -> Settings:
@@ -23,8 +27,6 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
     # Keyed on the path: AppTests in one process each get their own file's engines.
-    from pathlib import Path
-
     return Database(Path(path))
 
 
@@ -32,10 +34,15 @@ def database() -> Database:
     """The shared handle, or a plain 'waiting for the engine' page if there is no schema yet."""
     path = settings().db_path
     if not is_migrated(path):
-        st.info(f"Waiting for the engine to create the database at `{path}`. "
-                "Start it with `make run` (or `supervisorctl -c supervisord.conf start engine`).")
+        st.info(
+            f"Waiting for the engine to create the database at `{path}`. "
+            "Start it with `make run` (or `supervisorctl -c supervisord.conf start engine`)."
+        )
         st.stop()
     return _database(str(path))
+
+
+# -- formatting (units always shown; times always UTC) ---------------------------------------------
 
 
 def usdc(micros: int | float | None, *, signed: bool = False) -> str:
@@ -45,8 +52,19 @@ def usdc(micros: int | float | None, *, signed: bool = False) -> str:
     return f"{value:+,.2f} USDC" if signed else f"{value:,.2f} USDC"
 
 
+def money(value: float | None, *, signed: bool = False) -> str:
+    """A value already in USDC."""
+    if value is None:
+        return "—"
+    return f"{value:+,.2f} USDC" if signed else f"{value:,.2f} USDC"
+
+
 def shares(micros: int | float | None) -> str:
     return "—" if micros is None else f"{micros / MICRO:,.2f} sh"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} %"
 
 
 def utc(ms: int | None) -> str:
@@ -65,6 +83,32 @@ def age(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+# -- table columns with their units ----------------------------------------------------------------
+
+
+def time_column(label: str) -> ColumnConfig:
+    return st.column_config.DatetimeColumn(f"{label} (UTC)", format=TIME_FORMAT, timezone="UTC")
+
+
+def usdc_column(label: str) -> ColumnConfig:
+    return st.column_config.NumberColumn(f"{label} (USDC)", format="%.2f")
+
+
+def shares_column(label: str) -> ColumnConfig:
+    return st.column_config.NumberColumn(f"{label} (shares)", format="%.2f")
+
+
+def prob_column(label: str) -> ColumnConfig:
+    return st.column_config.NumberColumn(f"{label} (probability)", format="%.4f")
+
+
+def pct_column(label: str) -> ColumnConfig:
+    return st.column_config.NumberColumn(f"{label} (%)", format="%.2f")
+
+
+# -- the header every page shows -----------------------------------------------------------------
+
+
 def mode_badge(mode: str) -> None:
     if mode == "live":
         st.badge("LIVE — real money", icon=":material/bolt:", color="red")
@@ -73,32 +117,69 @@ def mode_badge(mode: str) -> None:
 
 
 STATE_COLORS = {
-    "RUNNING": "green", "PAUSED": "orange", "STARTING": "blue", "STOPPING": "blue",
-    "STOPPED": "gray", "IDLE": "gray", "KILLED": "red", "ERROR": "red",
+    "RUNNING": "green",
+    "PAUSED": "orange",
+    "STARTING": "blue",
+    "STOPPING": "blue",
+    "STOPPED": "gray",
+    "IDLE": "gray",
+    "KILLED": "red",
+    "ERROR": "red",
 }
+TRADING_COLORS = {"ACTIVE": "green", "REDUCING": "orange", "HALTED": "red"}
 
 
 def health_header(db: Database) -> queries.EngineStatus:
-    """Mode badge, lifecycle state and heartbeat age: shown on every page."""
+    """Mode badge, lifecycle and trading state, heartbeat age, kill latch: on every page."""
     status = queries.engine_status(db)
-    cols = st.columns([1, 1, 2])
+    cols = st.columns([1, 1, 1, 3])
     with cols[0]:
         mode_badge(status.mode)
     with cols[1]:
         st.badge(status.state, color=STATE_COLORS.get(status.state, "gray"))  # type: ignore[arg-type]
     with cols[2]:
+        st.badge(
+            f"trading {status.trading_state}",
+            color=TRADING_COLORS.get(status.trading_state, "gray"),  # type: ignore[arg-type]
+            help=status.trading_state_reason or "no limit is binding",
+        )
+    with cols[3]:
         if status.heartbeat_stale:
-            st.error(f"Engine heartbeat is stale (last {age(status.heartbeat_age_s)} ago): "
-                     "the engine is not running or is stuck. Nothing you press here will happen "
-                     "until it is back.", icon=":material/heart_broken:")
+            seen = (
+                "never seen" if status.heartbeat_age_s is None else f"last {age(status.heartbeat_age_s)} ago"
+            )
+            st.error(
+                f"Engine heartbeat is stale ({seen}): "
+                "the engine is not running or is stuck. Nothing you press here will happen "
+                "until it is back.",
+                icon=":material/heart_broken:",
+            )
         else:
             st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}")
     if status.kill_latched:
-        st.error(f"KILL LATCH SET: {status.kill_reason or 'no reason given'}. No orders can be placed "
-                 "until you re-arm (Overview).", icon=":material/block:")
+        st.error(
+            f"KILL LATCH SET: {status.kill_reason or 'no reason given'}. No orders can be placed "
+            "until you re-arm (Overview).",
+            icon=":material/block:",
+        )
     return status
 
 
+@st.fragment(run_every=HEADER_REFRESH_S)
+def live_header(db: Database) -> None:
+    """The header as a live panel, for pages whose body does not refresh by itself."""
+    health_header(db)
+
+
 def not_built_yet(what: str) -> None:
-    st.info(f"{what} is not built yet. It arrives with a later release; nothing on this page works yet.",
-            icon=":material/construction:")
+    st.info(
+        f"{what} is not built yet. It arrives with a later release; nothing on this page works yet.",
+        icon=":material/construction:",
+    )
+
+
+def flash(key: str = "flash") -> None:
+    """Show (once) a message a previous run left for the operator."""
+    message = st.session_state.pop(key, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")

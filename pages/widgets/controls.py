@@ -21,20 +21,27 @@ DEBOUNCE_S = 2.0
 _SLOTS = "command_keys"
 
 
-def _key_for(kind: str, now: float) -> tuple[str, float | None]:
+def _key_for(slot: str, now: float) -> tuple[str, float | None]:
     slots: dict[str, tuple[str, float | None]] = st.session_state.setdefault(_SLOTS, {})
-    key, posted_at = slots.get(kind, (None, None))
+    key, posted_at = slots.get(slot, (None, None))
     if key is None or (posted_at is not None and now - posted_at > DEBOUNCE_S):
         key, posted_at = new_idempotency_key(), None
-    slots[kind] = (key, posted_at)
+    slots[slot] = (key, posted_at)
     return key, posted_at
 
 
-def post(db: Database, kind: str, payload: dict[str, Any] | None = None) -> CommandRow:
-    """Queue a command once per press (audited by storage.commands)."""
+def post(
+    db: Database, kind: str, payload: dict[str, Any] | None = None, *, slot: str | None = None
+) -> CommandRow:
+    """Queue a command once per press (audited by storage.commands).
+
+    `slot` separates presses that must not collapse into each other (cancelling two
+    different orders); it defaults to the kind.
+    """
     now = time.time()
-    key, posted_at = _key_for(kind, now)
+    slot = slot or kind
+    key, posted_at = _key_for(slot, now)
     row = post_command(db, kind, payload or {}, actor=ACTOR, idempotency_key=key)
-    st.session_state[_SLOTS][kind] = (key, posted_at if posted_at is not None else now)
+    st.session_state[_SLOTS][slot] = (key, posted_at if posted_at is not None else now)
     st.session_state["last_command"] = {"id": row.id, "kind": kind}
     return row

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -45,3 +46,29 @@ def logged_in(dash_env: Path) -> Callable[[], AppTest]:
         return at.run()
 
     return make
+
+
+@pytest.fixture
+def seeded(db: Database, dash_env: Path) -> int:
+    """The database filled with realistic rows (tests/dashboard/seed.py); returns its `now`."""
+    from tests.dashboard.seed import seed
+
+    return seed(dash_env)
+
+
+@pytest.fixture
+def page(logged_in: Callable[[], AppTest]) -> Callable[[str], AppTest]:
+    """Open one page (by file stem) in a logged-in AppTest."""
+
+    def open_page(name: str) -> AppTest:
+        at = logged_in()
+        return at.switch_page(f"pages/{name}.py").run()
+
+    return open_page
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The one rendered table that has `column` (st.dataframe keys are not exposed to AppTest)."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, f"{len(found)} tables with a {column!r} column"
+    return found[0]

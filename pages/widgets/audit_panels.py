@@ -1,0 +1,120 @@
+"""Audit & alerts pieces: the audit trail with a before/after diff, alerts with acknowledge,
+and the engine log's tail (read-only)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from storage import config, queries
+from storage.db import Database
+from storage.settings import secret_values
+
+from pages.widgets.common import ACTOR, settings, time_column
+from pages.widgets.diff import audit_diff
+from pages.widgets.logtail import engine_log_path, mask, parse, tail
+from pages.widgets.portfolio import ALERT_COLUMNS
+
+AUDIT_PAGE_SIZE = 100
+LOG_LINES = 200
+ALL = "(all)"
+A_ACTION, A_ENTITY, A_PAGE, A_PICK = "audit_action", "audit_entity", "audit_page", "audit_pick"
+AL_UNACKED, AL_LEVEL, AL_PICK, AL_ACK, AL_ACK_ALL = (
+    "alerts_unacked",
+    "alerts_level",
+    "alert_pick",
+    "alert_ack",
+    "alert_ack_all",
+)
+LOG_LEVEL = "log_level"
+AUDIT_COLUMNS = {
+    "id": "id",
+    "at": time_column("at"),
+    "actor": "actor",
+    "action": "action",
+    "entity": "entity",
+    "before": "before",
+    "after": "after",
+}
+
+
+def audit_trail(db: Database) -> None:
+    cols = st.columns([1, 2])
+    action = cols[0].selectbox("Action", [ALL, *queries.audit_actions(db)], key=A_ACTION)
+    entity = cols[1].text_input(
+        "Entity contains", key=A_ENTITY, placeholder="strategy:mm-btc, risk_limits, alert:"
+    )
+    chosen = None if action == ALL else action
+    total = queries.count_audit(db, action=chosen, entity=entity.strip() or None)
+    pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
+    page = st.pagination(pages, key=A_PAGE) if pages > 1 else 1
+    frame = queries.audit_log(
+        db,
+        action=chosen,
+        entity=entity.strip() or None,
+        limit=AUDIT_PAGE_SIZE,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
+    )
+    st.caption(f"{total:,} entries match · page {page} · newest first")
+    if frame.empty:
+        return
+    st.dataframe(frame[list(AUDIT_COLUMNS)], hide_index=True, column_config=AUDIT_COLUMNS, key="audit_table")
+    rows = {int(r["id"]): r for r in frame.to_dict("records")}
+    pick = st.selectbox(
+        "Show what changed in entry",
+        list(rows),
+        key=A_PICK,
+        format_func=lambda i: f"#{i} · {rows[i]['action']} · {rows[i]['entity']}",
+    )
+    diff = audit_diff(rows[pick]["before"], rows[pick]["after"])
+    if diff:
+        st.dataframe(pd.DataFrame(diff), hide_index=True, key="audit_diff")
+    else:
+        st.caption("No field changed.")
+
+
+def alerts_panel(db: Database) -> None:
+    cols = st.columns([1, 1, 2], vertical_alignment="bottom")
+    unacked = cols[0].toggle("Unacknowledged only", value=True, key=AL_UNACKED)
+    level = cols[1].selectbox("Level", [ALL, "critical", "warning", "info"], key=AL_LEVEL)
+    frame = queries.alerts(db, unacked_only=unacked, level=None if level == ALL else level, limit=200)
+    if frame.empty:
+        st.caption("No alerts match.")
+        return
+    st.dataframe(frame[list(ALERT_COLUMNS)], hide_index=True, column_config=ALERT_COLUMNS, key="alerts_table")
+    open_ids = [int(i) for i in frame.loc[frame["acked_at"].isna(), "id"]]
+    if not open_ids:
+        return
+    messages = dict(zip(frame["id"].astype(int), frame["message"], strict=True))
+    left, mid, right = st.columns([4, 1, 1], vertical_alignment="bottom")
+    pick = left.selectbox("Alert", open_ids, key=AL_PICK, format_func=lambda i: f"#{i} · {messages[i][:90]}")
+    if mid.button("Acknowledge", key=AL_ACK, icon=":material/done:"):
+        _ack(db, [pick])
+    if right.button(f"Acknowledge all {len(open_ids)}", key=AL_ACK_ALL, icon=":material/done_all:"):
+        _ack(db, open_ids)
+
+
+def _ack(db: Database, ids: list[int]) -> None:
+    done = [i for i in ids if config.ack_alert(db, i, actor=ACTOR)]
+    st.session_state["flash"] = f"Acknowledged {len(done)} alert(s)." if done else "Already acknowledged."
+    st.rerun()
+
+
+def log_tail() -> None:
+    current = settings()
+    path = engine_log_path(current.root)
+    lines = tail(path, LOG_LINES)
+    if lines is None:
+        st.info(f"No engine log at `{path}` (it appears when supervisord runs the engine).")
+        return
+    if not lines:
+        st.caption(f"`{path}` is empty.")
+        return
+    records = pd.DataFrame([parse(line) for line in mask(lines, secret_values(current))])
+    level = st.selectbox("Level", [ALL, "ERROR", "WARNING", "INFO", "DEBUG"], key=LOG_LEVEL)
+    if level != ALL:
+        records = records[records["level"] == level]
+    st.caption(f"Last {len(lines)} lines of `{path}` (newest last; times UTC).")
+    st.dataframe(records, hide_index=True, key="log_table", height=min(420, 40 + 35 * len(records)))

@@ -1,0 +1,96 @@
+"""Confirmation dialogs for the commands that need a second thought: kill, re-arm, cancel order.
+
+The open dialog is remembered in session state (not only in the click that opened it), so a
+rerun triggered inside the dialog still finds it and its buttons. Pages call `show_dialog`
+once per run, outside any auto-refreshing fragment, so a refresh never re-opens one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from storage.db import Database
+
+from pages.widgets.controls import post
+
+DIALOG = "open_dialog"
+CONTEXT = "open_dialog_context"
+FLASH = "flash"
+KILL_REASON, KILL_CONFIRM, KILL_CANCEL = "kill_reason", "kill_confirm", "kill_cancel"
+REARM_CONFIRM = "rearm_confirm"
+CANCEL_CONFIRM, CANCEL_BACK = "cancel_order_confirm", "cancel_order_back"
+
+
+def open_dialog(name: str, **context: Any) -> None:
+    st.session_state[DIALOG] = name
+    st.session_state[CONTEXT] = context
+
+
+def close_dialog() -> None:
+    st.session_state.pop(DIALOG, None)
+    st.session_state.pop(CONTEXT, None)
+
+
+def _done(message: str) -> None:
+    st.session_state[FLASH] = message
+    close_dialog()
+    st.rerun()
+
+
+@st.dialog("Kill the engine?", on_dismiss=close_dialog)
+def confirm_kill(db: Database) -> None:
+    st.write(
+        "Kill cancels **every** order at the venue, blocks all new orders and sets the kill latch. "
+        "The latch survives restarts; only a Re-arm clears it."
+    )
+    reason = st.text_input("Reason (goes to the audit log)", key=KILL_REASON)
+    left, right = st.columns(2)
+    if left.button("Kill now", type="primary", key=KILL_CONFIRM, icon=":material/dangerous:"):
+        row = post(db, "kill", {"reason": reason.strip() or "operator kill from dashboard"})
+        _done(f"Kill posted (command #{row.id}).")
+    if right.button("Cancel", key=KILL_CANCEL):
+        close_dialog()
+        st.rerun()
+
+
+@st.dialog("Re-arm after a kill?", on_dismiss=close_dialog)
+def confirm_rearm(db: Database) -> None:
+    st.write(
+        "Re-arm clears the kill latch. The engine stays STOPPED until you press Start. "
+        "Your name and the time go to the audit log."
+    )
+    if st.button("Re-arm", type="primary", key=REARM_CONFIRM):
+        row = post(db, "rearm")
+        _done(f"Re-arm posted (command #{row.id}).")
+
+
+@st.dialog("Cancel this order?", on_dismiss=close_dialog)
+def confirm_cancel(db: Database) -> None:
+    order = st.session_state.get(CONTEXT, {})
+    st.write(f"Order **#{order.get('id')}**: {order.get('summary', '')}")
+    st.caption("The engine cancels it at the venue; its reserved size is released when the venue confirms.")
+    left, right = st.columns(2)
+    if left.button("Cancel the order", type="primary", key=CANCEL_CONFIRM, icon=":material/cancel:"):
+        order_id = int(order["id"])
+        row = post(db, "cancel_order", {"order_id": order_id}, slot=f"cancel_order:{order_id}")
+        _done(f"Cancel of order #{order_id} posted (command #{row.id}).")
+    if right.button("Keep it", key=CANCEL_BACK):
+        close_dialog()
+        st.rerun()
+
+
+_DIALOGS = {"kill": confirm_kill, "rearm": confirm_rearm, "cancel_order": confirm_cancel}
+
+
+def show_dialog(db: Database, *names: str) -> None:
+    """Render the dialog the operator opened, if it is one of this page's `names`; one left open
+    on another page is closed rather than shown somewhere it was not asked for."""
+    name = st.session_state.get(DIALOG)
+    if name is None:
+        return
+    if name not in names:
+        close_dialog()
+        return
+    _DIALOGS[name](db)

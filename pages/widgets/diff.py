@@ -1,0 +1,55 @@
+"""Before/after diff of two audit JSON documents (pure: no streamlit)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MISSING = "—"
+
+
+def _load(raw: str | None) -> Any:
+    if raw is None or (isinstance(raw, float) and raw != raw):  # None or NaN from pandas
+        return None
+    try:
+        return json.loads(raw)
+    except (TypeError, json.JSONDecodeError):
+        return raw
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects become dotted paths ("params.size"); lists and scalars are leaves."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, inner in value.items():
+            out.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "value": value}
+
+
+def _fields(raw: str | None) -> dict[str, Any]:
+    value = _load(raw)
+    return {} if value is None else _flatten(value)
+
+
+def _show(value: Any) -> str:
+    return MISSING if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def audit_diff(before: str | None, after: str | None) -> list[dict[str, str]]:
+    """Rows {field, before, after, change} for every field that differs, in field order."""
+    old, new = _fields(before), _fields(after)
+    rows = []
+    for field in sorted(set(old) | set(new)):
+        if field in old and field in new and old[field] == new[field]:
+            continue
+        change = "added" if field not in old else "removed" if field not in new else "changed"
+        rows.append(
+            {
+                "field": field,
+                "before": _show(old.get(field)),
+                "after": _show(new.get(field)),
+                "change": change,
+            }
+        )
+    return rows

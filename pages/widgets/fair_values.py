@@ -1,0 +1,90 @@
+"""Operator fair values for value betting: the `signals` rows with source 'operator'.
+
+The operator's value wins over external sources in the engine (engine/views.py); clearing it
+lets an external source, if any, apply again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+import streamlit as st
+
+from storage import config, queries
+from storage.db import Database
+
+from pages.widgets.common import ACTOR, prob_column, time_column
+
+FV_MARKET, FV_VALUE, FV_SAVE = "fv_market", "fv_value", "fv_save"
+FV_CLEAR_MARKET, FV_CLEAR = "fv_clear_market", "fv_clear"
+COLUMNS = {
+    "question": "market",
+    "condition_id": "condition id",
+    "source": "source",
+    "fair_value": prob_column("fair value"),
+    "version": "version",
+    "updated_at": time_column("updated"),
+    "updated_by": "by",
+}
+
+
+def parse_probability(raw: str) -> tuple[int | None, str]:
+    """'0.62' -> 620000 micros, or an error sentence (0..1, at most 6 decimals)."""
+    try:
+        value = Decimal(raw.strip())
+    except (InvalidOperation, ValueError):
+        return None, "must be a number between 0 and 1, e.g. 0.62"
+    if not value.is_finite() or not 0 <= value <= 1:
+        return None, "must be a probability between 0 and 1"
+    micros = value * 1_000_000
+    if micros != micros.to_integral_value():
+        return None, "must have at most 6 decimal places"
+    return int(micros), ""
+
+
+def fair_values_panel(db: Database) -> None:
+    st.subheader("Fair values for value betting")
+    st.caption("The operator's fair probability per market (source `operator`) overrides external signals.")
+    frame = queries.fair_values(db)
+    if frame.empty:
+        st.caption("No fair values yet.")
+    else:
+        st.dataframe(frame[list(COLUMNS)], hide_index=True, column_config=COLUMNS, key="fair_values_table")
+    choices = queries.market_choices(db)
+    labels = dict(zip(choices["condition_id"], choices["label"], strict=True))
+    if not labels:
+        st.caption("No markets discovered yet: the engine's market refresh fills them.")
+        return
+    with st.form("fair_value_form"):
+        market = st.selectbox("Market", list(labels), format_func=lambda c: labels.get(c, c), key=FV_MARKET)
+        raw = st.text_input("Fair value (probability of YES, 0–1)", key=FV_VALUE, placeholder="0.62")
+        slot = st.empty()
+        submitted = st.form_submit_button("Set fair value", key=FV_SAVE, type="primary")
+    if submitted:
+        micros, error = parse_probability(raw)
+        if micros is None:
+            slot.error(f"Fair value {error}. Nothing saved.")
+        else:
+            saved = config.set_fair_value(db, condition_id=market, fair_value=micros, actor=ACTOR)
+            st.session_state["flash"] = (
+                f"Fair value {micros / 1e6:.6g} set for {labels[market]} "
+                f"(reload_config #{saved.reload_command_id})."
+            )
+            st.rerun()
+    _clear_form(db, frame, labels)
+
+
+def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> None:
+    operator = frame[frame["source"] == config.OPERATOR_SOURCE] if not frame.empty else frame
+    if operator.empty:
+        return
+    ids = list(operator["condition_id"])
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    target = left.selectbox(
+        "Clear the operator's value for", ids, format_func=lambda c: labels.get(c, c), key=FV_CLEAR_MARKET
+    )
+    if right.button("Clear", key=FV_CLEAR, icon=":material/backspace:"):
+        config.clear_fair_value(db, condition_id=target, actor=ACTOR)
+        st.session_state["flash"] = f"Operator fair value cleared for {labels.get(target, target)}."
+        st.rerun()

@@ -1,0 +1,123 @@
+"""A form over versioned key/value rows (risk limits, engine settings) with optimistic concurrency.
+
+The form shows a baseline: the values and versions as they were when the operator opened
+it, kept in session state. On submit, only fields whose text changed are parsed (with the
+engine's validators); any error shows under its field and nothing is saved. The changed rows
+are then saved in one transaction with the versions of the baseline, so a change made
+elsewhere meanwhile refuses the whole save ("changed elsewhere — reload").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from storage import config
+
+from pages.widgets.fields import ErrorSlots
+
+Parse = Callable[[str], tuple[Any, str]]  # raw text -> (value to store, "") or (None, error)
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    help: str
+    text: str  # the current value as the operator would type it
+    version: int | None  # None: no row yet (the engine writes defaults when it starts)
+    parse: Parse
+
+
+def widget_key(prefix: str, field_key: str, version: int | None) -> str:
+    """Carries the version, so fields restart from the stored value after a save or reload."""
+    return f"{prefix}{field_key}_v{version or 0}"
+
+
+def _baseline(state_key: str, fields: Sequence[Field]) -> dict[str, Field]:
+    if state_key not in st.session_state:
+        st.session_state[state_key] = {f.key: f for f in fields}
+    return st.session_state[state_key]
+
+
+def versioned_form(
+    *,
+    prefix: str,
+    fields: Sequence[Field],
+    save: Callable[[dict[str, tuple[Any, int | None]]], config.Saved],
+    what: str,
+    columns: int = 2,
+) -> None:
+    """Render the form; `save` receives {key: (parsed value, baseline version)} for changed fields."""
+    state_key = f"{prefix}baseline"
+    base = _baseline(state_key, fields)
+    stale = [f.label for f in fields if f.key in base and base[f.key].version != f.version]
+    if stale:
+        st.warning(
+            f"Changed elsewhere since you opened this form: {', '.join(stale)} — reload to see the "
+            "current values.",
+            icon=":material/sync_problem:",
+        )
+    if st.button("Reload", key=f"{prefix}reload", icon=":material/refresh:"):
+        st.session_state.pop(state_key, None)
+        st.rerun()
+    shown = [base.get(f.key, f) for f in fields]
+    with st.form(f"{prefix}form"):
+        slots, raw = ErrorSlots(), {}
+        cols = st.columns(columns)
+        for i, field in enumerate(shown):
+            with cols[i % columns]:
+                raw[field.key] = st.text_input(
+                    field.label,
+                    value=field.text,
+                    help=field.help,
+                    key=widget_key(prefix, field.key, field.version),
+                )
+                slots.add(field.key)
+        summary = st.empty()
+        submitted = st.form_submit_button(f"Save {what}", type="primary", key=f"{prefix}save")
+    if submitted:
+        _submit(state_key, shown, raw, slots, summary, save, what)
+
+
+def _submit(
+    state_key: str,
+    shown: Sequence[Field],
+    raw: dict[str, str],
+    slots: ErrorSlots,
+    summary: Any,
+    save: Callable[[dict[str, tuple[Any, int | None]]], config.Saved],
+    what: str,
+) -> None:
+    changes: dict[str, tuple[Any, int | None]] = {}
+    errors: dict[str, str] = {}
+    for field in shown:
+        text = raw[field.key].strip()
+        if text == field.text:
+            continue
+        value, error = field.parse(text)
+        if error:
+            errors[field.key] = error
+        else:
+            changes[field.key] = (value, field.version)
+    if errors:
+        slots.show(errors)
+        summary.error("Nothing saved: fix the fields marked above.")
+        return
+    if not changes:
+        summary.info("Nothing changed.")
+        return
+    try:
+        saved = save(changes)
+    except config.StaleVersion as exc:
+        summary.error(f"Nothing saved: {exc}.", icon=":material/sync_problem:")
+        return
+    st.session_state.pop(state_key, None)
+    st.session_state["flash"] = (
+        f"Saved {what}: {', '.join(changes)}; the engine applies them on its next tick "
+        f"(reload_config #{saved.reload_command_id})."
+    )
+    st.rerun()

@@ -1,0 +1,164 @@
+"""Markets page pieces: the search filters and results, and one market's detail (price from
+recorded ticks, book depth now, the strategies trading it, our orders and position)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import streamlit as st
+
+from storage import queries
+from storage.db import Database
+
+from pages.widgets import figures, portfolio
+from pages.widgets.common import time_column, usdc_column, utc
+from pages.widgets.trade_tables import ORDER_COLUMNS
+
+M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
+M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"
+M_OUTCOME, M_WINDOW = "mk_outcome", "mk_window"
+RESULTS = 200
+WINDOWS = {"1 h": 3_600_000, "6 h": 6 * 3_600_000, "24 h": 86_400_000, "7 days": 7 * 86_400_000, "all": None}
+MARKET_COLUMNS = {
+    "question": "question",
+    "volume": usdc_column("volume"),
+    "volume_24h": usdc_column("24 h volume"),
+    "liquidity": usdc_column("liquidity"),
+    "end_at": time_column("ends"),
+    "tags": st.column_config.ListColumn("tags"),
+    "tradable": st.column_config.CheckboxColumn("tradable"),
+    "neg_risk": st.column_config.CheckboxColumn("neg risk"),
+    "condition_id": "condition id",
+}
+
+
+def _ms(day: date | None, *, end: bool) -> int | None:
+    if day is None:
+        return None
+    return int(
+        (datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=int(end))).timestamp() * 1000
+    ) - int(end)
+
+
+def search_filters(db: Database) -> queries.MarketFilter:
+    cols = st.columns([3, 1, 1])
+    text = cols[0].text_input("Search (question, slug or condition id)", key=M_TEXT)
+    min_volume = cols[1].number_input(
+        "Min volume (USDC)", min_value=0.0, value=0.0, step=1000.0, key=M_MIN_VOL
+    )
+    min_liquidity = cols[2].number_input(
+        "Min liquidity (USDC)", min_value=0.0, value=0.0, step=100.0, key=M_MIN_LIQ
+    )
+    cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+    tags = cols[0].multiselect("Tags (any of)", queries.market_tags(db), key=M_TAGS)
+    end_from = cols[1].date_input("Ends from (UTC)", value=None, key=M_END_FROM)
+    end_to = cols[2].date_input("Ends by (UTC)", value=None, key=M_END_TO)
+    tradable = cols[3].toggle("Tradable only", value=False, key=M_TRADABLE)
+    if end_from and end_to and end_from > end_to:
+        st.error("'Ends from' is after 'Ends by': no market can match.")
+    return queries.MarketFilter(
+        text=text.strip(),
+        min_volume=float(min_volume or 0),
+        min_liquidity=float(min_liquidity or 0),
+        tags=tuple(tags),
+        ends_after_ms=_ms(end_from, end=False),
+        ends_before_ms=_ms(end_to, end=True),  # type: ignore[arg-type]
+        tradable_only=tradable,
+    )
+
+
+def results(db: Database, spec: queries.MarketFilter) -> str | None:
+    """The matching markets; returns the condition id the operator picked (or None)."""
+    frame = queries.search_markets(db, spec, limit=RESULTS)
+    total = queries.count_markets(db, spec)
+    if frame.empty:
+        st.info("No discovered market matches." if total == 0 else "No market on this page.")
+        return None
+    st.caption(f"{total:,} markets match · top {len(frame)} by volume")
+    st.dataframe(
+        frame[list(MARKET_COLUMNS)], hide_index=True, column_config=MARKET_COLUMNS, key="markets_table"
+    )
+    labels = dict(zip(frame["condition_id"], frame["question"], strict=True))
+    return st.selectbox("Market", list(labels), format_func=lambda c: labels[c], key=M_PICK)
+
+
+def _facts(market: dict[str, Any]) -> None:
+    st.markdown(f"### {market['question']}")
+    end = market["end_at"]
+    ends = "no end date" if end is None or str(end) == "NaT" else f"ends {end:%Y-%m-%d %H:%M} UTC"
+    flags = (
+        "tradable"
+        if market["tradable"] and not market["closed"]
+        else f"not tradable ({market['untradable_reason'] or 'closed'})"
+    )
+    neg = " · neg-risk event" if market["neg_risk"] else ""
+    st.caption(
+        f"`{market['condition_id']}` · {ends} · tick {market['tick']:g} · "
+        f"min size {market['min_size']:g} shares · {flags}{neg} · tags: {', '.join(market['tags']) or '—'}"
+    )
+
+
+def price_panel(db: Database, market: dict[str, Any]) -> None:
+    cols = st.columns([1, 3])
+    outcome = cols[0].segmented_control("Outcome", ["YES", "NO"], default="YES", key=M_OUTCOME, required=True)
+    window = cols[1].segmented_control(
+        "Window (to the last tick)", list(WINDOWS), default="24 h", key=M_WINDOW, required=True
+    )
+    token = market["no_token"] if outcome == "NO" else market["yes_token"]
+    bounds = queries.tick_bounds(db, token)
+    left, right = st.columns([3, 2])
+    if bounds is None:
+        left.info(f"No ticks recorded for the {outcome or 'YES'} token yet.")
+        return
+    span = WINDOWS.get(window or "24 h")
+    since = bounds[0] if span is None else max(bounds[0], bounds[1] - span)
+    series = queries.price_series(db, token, since, bounds[1])
+    with left:
+        st.plotly_chart(
+            figures.price_figure(series, f"{outcome} mid (recorded ticks)"),
+            key="market_price",
+            width="stretch",
+        )
+    with right:
+        book = queries.latest_book(db, token)
+        if book is None:
+            st.info("No book snapshot recorded yet.")
+            return
+        st.plotly_chart(
+            figures.depth_figure(book.bids, book.asks, f"{outcome} book depth"),
+            key="market_depth",
+            width="stretch",
+        )
+        note = "" if book.complete else " (too many later changes to replay: snapshot only)"
+        st.caption(f"Book snapshot at {utc(book.at)} + {book.changes_applied} later changes{note}.")
+
+
+def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
+    cid = market["condition_id"]
+    st.markdown("**Strategies trading it**")
+    who = queries.market_strategies(db, cid)
+    if who.empty:
+        st.caption("No strategy names it, and none has orders or a position in it.")
+    else:
+        st.dataframe(who, hide_index=True, key="market_strategies")
+    st.markdown(f"**Our {mode} position**")
+    portfolio.positions_table(db, mode, condition_id=cid, key="market_positions")
+    st.markdown("**Our orders in it** (latest 50, every mode)")
+    frame = queries.orders(db, queries.TradeFilter(condition_id=cid), limit=50)
+    if frame.empty:
+        st.caption("No orders in this market.")
+    else:
+        st.dataframe(
+            frame[list(ORDER_COLUMNS)], hide_index=True, column_config=ORDER_COLUMNS, key="market_orders"
+        )
+
+
+def detail(db: Database, condition_id: str, mode: str) -> None:
+    market = queries.market(db, condition_id)
+    if market is None:
+        st.warning("That market is no longer in the database.")
+        return
+    _facts(market)
+    price_panel(db, market)
+    activity_panel(db, market, mode)

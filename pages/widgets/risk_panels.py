@@ -1,0 +1,155 @@
+"""Risk page pieces: trading state and kill latch, the limits form, the decisions log."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from engine.risk.limits import LIMITS, LimitError, LimitSpec, parse_value
+from storage import config, queries
+from storage.db import Database, now_ms
+
+from pages.widgets import figures
+from pages.widgets.common import ACTOR, prob_column, shares_column, time_column, utc
+from pages.widgets.dialogs import open_dialog
+from pages.widgets.fields import number_text
+from pages.widgets.kv_form import Field, Parse, versioned_form
+from pages.widgets.usage import limit_values
+
+LIMITS_PREFIX = "limit_"
+RISK_REARM = "risk_rearm"
+DEC_STRATEGY, DEC_MARKET, DEC_REASON, DEC_WINDOW = "dec_strategy", "dec_market", "dec_reason", "dec_window"
+ALL = "(all)"
+WINDOWS = {"last hour": 3_600_000, "last 24 h": 86_400_000, "last 7 days": 7 * 86_400_000, "everything": None}
+UNITS = {"percent": "%", "flag": "0 or 1"}
+ACTIONS = {
+    "resize": "trims an order to fit",
+    "deny": "refuses the order",
+    "state": "changes the trading state",
+}
+
+
+def state_panel(db: Database, status: queries.EngineStatus) -> None:
+    cols = st.columns(3)
+    cols[0].metric(
+        "Trading state",
+        status.trading_state,
+        help="ACTIVE: normal · REDUCING: only risk-reducing orders · HALTED: no new orders",
+    )
+    cols[1].metric("Since", utc(status.trading_state_at) if status.trading_state_at else "—")
+    cols[2].metric("Kill latch", "SET" if status.kill_latched else "not set")
+    if status.trading_state != "ACTIVE":
+        st.warning(f"Reason: {status.trading_state_reason or 'none recorded'}", icon=":material/warning:")
+    if status.kill_latched:
+        st.error(
+            f"Kill latch set: {status.kill_reason or 'no reason given'}. Re-arm clears it; the engine then "
+            "stays STOPPED until you press Start.",
+            icon=":material/block:",
+        )
+        if st.button("Re-arm…", key=RISK_REARM, icon=":material/lock_open:"):
+            open_dialog("rearm")
+    else:
+        st.caption("The kill latch is not set: orders may be placed while the engine runs.")
+
+
+# One breakdown at a time, full width: long market names need the room.
+BREAKDOWNS = {
+    "market": ("by_market", "question", "max_market_exposure"),
+    "strategy": ("by_strategy", "strategy", "max_strategy_exposure"),
+    "event": ("by_event", "question", "max_event_exposure"),
+}
+BREAKDOWN = "risk_breakdown"
+
+
+def exposure_chart(db: Database, usage: queries.RiskUsage) -> None:
+    by = st.segmented_control("Exposure by", list(BREAKDOWNS), default="market", key=BREAKDOWN, required=True)
+    attr, label, limit = BREAKDOWNS[by or "market"]
+    values = limit_values(queries.risk_limit_rows(db))
+    fig = figures.exposure_figure(
+        getattr(usage, attr), label, f"Exposure by {by} (top 15)", float(values[limit])
+    )
+    st.plotly_chart(fig, key="risk_exposure", width="stretch")
+
+
+def _limit_parser(spec: LimitSpec) -> Parse:
+    def parse(raw: str) -> tuple[Any, str]:
+        try:
+            return format(parse_value(spec, raw), "f"), ""
+        except LimitError as exc:
+            return None, str(exc)
+
+    return parse
+
+
+def _limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
+    unit = UNITS.get(spec.unit, spec.unit)
+    text = number_text(Decimal(stored["value"])) if stored else number_text(spec.default)
+    help_text = (
+        f"{spec.help} Allowed {number_text(spec.minimum)} … {number_text(spec.maximum)} {unit}; "
+        f"default {number_text(spec.default)}. When hit it {ACTIONS[spec.action]}."
+    )
+    return Field(
+        spec.name,
+        f"{spec.title} ({unit})",
+        help_text,
+        text,
+        stored["version"] if stored else None,
+        _limit_parser(spec),
+    )
+
+
+def limits_form(db: Database) -> None:
+    rows = queries.risk_limit_rows(db)
+    stored = {r["name"]: r for r in rows.to_dict("records")}
+    fields = [_limit_field(spec, stored.get(spec.name)) for spec in LIMITS]
+
+    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
+        return config.save_risk_limits(
+            db, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR
+        )
+
+    versioned_form(prefix=LIMITS_PREFIX, fields=fields, save=save, what="limits", columns=3)
+
+
+DECISION_COLUMNS = {
+    "at": time_column("at"),
+    "strategy": "strategy",
+    "question": "market",
+    "side": "side",
+    "price": prob_column("price"),
+    "requested": shares_column("requested"),
+    "approved": shares_column("approved"),
+    "action": "action",
+    "reason": "reason",
+    "detail": "detail",
+}
+
+
+def decisions_log(db: Database) -> None:
+    facets = queries.decision_facets(db)
+    markets = queries.market_choices(db)
+    labels = dict(zip(markets["condition_id"], markets["label"], strict=True))
+    cols = st.columns(4)
+    strategy = cols[0].selectbox("Strategy", [ALL, *facets["strategies"]], key=DEC_STRATEGY)
+    market = cols[1].selectbox(
+        "Market", [ALL, *labels], key=DEC_MARKET, format_func=lambda c: labels.get(c, c)
+    )
+    reason = cols[2].selectbox("Reason", [ALL, *facets["reasons"]], key=DEC_REASON)
+    window = cols[3].selectbox("Time", list(WINDOWS), index=1, key=DEC_WINDOW)
+    span = WINDOWS[window]
+    frame = queries.decisions(
+        db,
+        strategy=None if strategy == ALL else strategy,
+        condition_id=None if market == ALL else market,
+        reason=None if reason == ALL else reason,
+        since_ms=None if span is None else now_ms() - span,
+    )
+    if frame.empty:
+        st.caption("No trims or refusals match: the gate let every quote through (or nothing was quoted).")
+        return
+    st.dataframe(
+        frame[list(DECISION_COLUMNS)], hide_index=True, column_config=DECISION_COLUMNS, key="decisions_table"
+    )
+    st.caption(f"{len(frame)} newest decisions shown (at most 300).")

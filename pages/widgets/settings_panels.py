@@ -1,0 +1,159 @@
+"""Settings page pieces: the paper/live switch with its safeguards, the data source and hosts,
+the dashboard password, and the engine settings (runtime_config) form."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from engine.runtime_config import SETTINGS, SettingError, SettingSpec, parse_setting
+from storage import config, queries
+from storage.db import Database
+from storage.settings import Settings
+
+from pages.widgets.common import ACTOR, mode_badge
+from pages.widgets.controls import post
+from pages.widgets.fields import number_text
+from pages.widgets.kv_form import Field, Parse, versioned_form
+
+LIVE_WORD = "LIVE"
+LIVE_CONFIRM, GO_LIVE, GO_PAPER = "live_confirm", "go_live", "go_paper"
+SETTINGS_PREFIX = "setting_"
+STOPPED_STATES = frozenset({"IDLE", "STOPPED"})  # the engine's own rule for going live
+
+
+def live_refusals(*, credentials: bool, state: str, open_orders: dict[str, int], typed: str) -> list[str]:
+    """Every reason the switch to live is refused now (empty: it may go)."""
+    reasons = []
+    if not credentials:
+        reasons.append("Live trading needs credentials: POLY_PRIVATE_KEY is missing from .env.")
+    if state not in STOPPED_STATES:
+        reasons.append(f"Stop the engine first: it is {state}.")
+    working = {mode: n for mode, n in open_orders.items() if n}
+    if working:
+        detail = ", ".join(f"{n} {mode}" for mode, n in working.items())
+        reasons.append(f"Cancel every open order first ({detail} still working).")
+    if typed.strip() != LIVE_WORD:
+        reasons.append(f"Type {LIVE_WORD} (capitals) in the confirmation box.")
+    return reasons
+
+
+def _check(ok: bool, text: str) -> None:
+    st.markdown(f"{':material/check_circle:' if ok else ':material/cancel:'} {text}")
+
+
+def mode_panel(db: Database, current: Settings) -> None:
+    status = queries.engine_status(db)
+    mode_badge(status.mode)
+    creds = current.credential_status()
+    st.dataframe(
+        pd.DataFrame(
+            {"credential": list(creds), "status": ["configured" if v else "missing" for v in creds.values()]}
+        ),
+        hide_index=True,
+        key="credentials_table",
+    )
+    st.caption(
+        "Credentials live only in `.env`; the dashboard shows whether they are set, never their values."
+    )
+    if status.mode == "live":
+        st.warning("The desk is trading with real money.", icon=":material/bolt:")
+        if st.button("Back to PAPER", key=GO_PAPER, type="primary", icon=":material/description:"):
+            row = post(db, "set_mode", {"mode": "paper"}, slot="set_mode:paper")
+            st.session_state["flash"] = (
+                f"Switch to paper posted (command #{row.id}); the engine stops live trading first."
+            )
+            st.rerun()
+        return
+    _live_switch(db, current, status)
+
+
+def _live_switch(db: Database, current: Settings, status: queries.EngineStatus) -> None:
+    orders = {"paper": queries.open_order_count(db, "paper"), "live": queries.open_order_count(db, "live")}
+    st.markdown("**Going live needs all of:**")
+    _check(current.live_credentials_present, "credentials present (POLY_PRIVATE_KEY)")
+    _check(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
+    _check(not any(orders.values()), f"no open orders (paper {orders['paper']}, live {orders['live']})")
+    typed = st.text_input(f"Type {LIVE_WORD} to confirm", key=LIVE_CONFIRM)
+    if st.button("Switch to LIVE", key=GO_LIVE, icon=":material/bolt:"):
+        refusals = live_refusals(
+            credentials=current.live_credentials_present, state=status.state, open_orders=orders, typed=typed
+        )
+        if refusals:
+            st.error(
+                "Not switched to live:\n\n" + "\n".join(f"- {r}" for r in refusals), icon=":material/block:"
+            )
+            return
+        row = post(db, "set_mode", {"mode": "live"}, slot="set_mode:live")
+        st.session_state["flash"] = (
+            f"Switch to LIVE posted (command #{row.id}); the engine checks again before it applies."
+        )
+        st.rerun()
+
+
+def hosts_panel(current: Settings) -> None:
+    rows = [
+        ("DATA_SOURCE", current.data_source),
+        ("CLOB_HOST", current.clob_host),
+        ("GAMMA_HOST", current.gamma_host),
+        ("WS_HOST", current.ws_host),
+        ("TRADER_DB", str(current.db_path)),
+        ("settings file", str(current.env_file)),
+    ]
+    if current.data_source == "simulator":
+        rows.insert(1, ("SIMULATOR_PORT", str(current.simulator_port)))
+    st.dataframe(pd.DataFrame(rows, columns=["setting", "value"]), hide_index=True, key="hosts_table")
+    st.caption(
+        "These come from `.env` (or the environment) and apply when the processes restart: edit `.env`, "
+        "then `supervisorctl -c supervisord.conf restart engine dashboard`."
+    )
+
+
+def password_panel(current: Settings) -> None:
+    state = "configured" if current.dashboard_password_hash is not None else "missing"
+    st.markdown(
+        f"The dashboard password hash (`DASHBOARD_PASSWORD_HASH` in `.env`) is **{state}**. To change the "
+        "password, run from the project folder:"
+    )
+    st.code(".venv/bin/python -m engine set-password", language="bash")
+    st.caption("It asks twice and stores only the scrypt hash. Log out and back in with the new password.")
+
+
+def _parser(spec: SettingSpec) -> Parse:
+    def parse(raw: str) -> tuple[Any, str]:
+        try:
+            value = parse_setting(spec, raw)
+        except SettingError as exc:
+            return None, str(exc)
+        if isinstance(value, float) and not math.isfinite(value):
+            return None, f"{spec.title}: must be a finite number"
+        return value, ""
+
+    return parse
+
+
+def engine_settings_form(db: Database) -> None:
+    stored = queries.engine_settings(db)
+    fields = []
+    for spec in SETTINGS:
+        row = stored.get(spec.key)
+        value = row["value"] if row else spec.default
+        bounds = "" if spec.minimum is None else f" Allowed {spec.minimum:g} … {spec.maximum:g} {spec.unit}."
+        fields.append(
+            Field(
+                spec.key,
+                f"{spec.title} ({spec.unit})",
+                f"{spec.help}{bounds} Default {number_text(spec.default) or '(empty)'}.",
+                value if isinstance(value, str) else number_text(value),
+                row["version"] if row else None,
+                _parser(spec),
+            )
+        )
+
+    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
+        return config.save_settings(db, changes, actor=ACTOR)
+
+    versioned_form(prefix=SETTINGS_PREFIX, fields=fields, save=save, what="settings")

@@ -1,0 +1,229 @@
+"""Strategies page pieces: the instances table, the edit panel with optimistic concurrency,
+and the create form.
+
+The edit form shows a *baseline*: the row as it was when the operator opened it, kept in
+session state. Saving sends that baseline's version, so a change made elsewhere in between
+(another tab, the engine disabling a failing strategy) is refused with "changed elsewhere —
+reload" instead of being overwritten. Widget keys carry the version, so after a save or a
+reload the fields start again from the new row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+import re
+from typing import Any
+
+import streamlit as st
+
+from engine.strategies.registry import registry
+from storage import config, queries
+from storage.db import Database
+
+from pages.widgets.common import ACTOR, time_column, usdc_column
+from pages.widgets.fields import ErrorSlots
+from pages.widgets.strategy_form import strategy_form
+
+BASELINES = "strategy_baselines"
+PICK, PICK_NEXT = "strategy_pick", "strategy_pick_next"
+NEW = "➕ New strategy"
+NEW_KIND, NEW_PREFIX = "strategy_new_kind", "strategy_new"
+NEW_NAME, NEW_ENABLED = "strategy_new_name", "strategy_new_enabled"
+RELOAD, TOGGLE = "strategy_reload", "strategy_toggle"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def edit_prefix(name: str, version: int) -> str:
+    return f"strategy_{name}_v{version}"
+
+
+def instances_table(db: Database, mode: str) -> list[str]:
+    frame = queries.strategies(db)
+    if frame.empty:
+        st.caption("No strategies yet: create one below.")
+        return []
+    pnl = queries.strategy_pnl(db, mode).rename(columns={"strategy": "name"})
+    merged = frame.merge(pnl, on="name", how="left").fillna(
+        {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
+    )
+    merged["markets"] = merged["markets"].map(_markets_summary)
+    columns = {
+        "name": "name",
+        "kind": "kind",
+        "enabled": st.column_config.CheckboxColumn("enabled"),
+        "status": "status",
+        "last_error": "last error",
+        "markets": "markets",
+        "realized": usdc_column(f"realized ({mode})"),
+        "fees": usdc_column("fees"),
+        "open_cost": usdc_column("open cost"),
+        "open_positions": "open positions",
+        "version": "version",
+        "updated_at": time_column("updated"),
+        "updated_by": "by",
+    }
+    st.dataframe(merged[list(columns)], hide_index=True, column_config=columns, key="strategies_table")
+    return list(frame["name"])
+
+
+def _markets_summary(raw: str) -> str:
+    try:
+        spec = json.loads(raw or "[]")
+    except json.JSONDecodeError:
+        return "invalid"
+    if isinstance(spec, list):
+        return f"{len(spec)} listed"
+    if isinstance(spec, dict) and isinstance(spec.get("filter"), dict):
+        return "filter: " + ", ".join(f"{k}={v}" for k, v in spec["filter"].items())
+    return "invalid"
+
+
+def _baseline(db: Database, name: str, row: queries.StrategyRow) -> queries.StrategyRow:
+    baselines: dict[str, queries.StrategyRow] = st.session_state.setdefault(BASELINES, {})
+    return baselines.setdefault(name, row)
+
+
+def _refresh_baseline(db: Database, name: str) -> None:
+    row = queries.strategy_row(db, name)
+    baselines = st.session_state.setdefault(BASELINES, {})
+    if row is None:
+        baselines.pop(name, None)
+    else:
+        baselines[name] = row
+
+
+def _status_line(row: queries.StrategyRow) -> None:
+    state = "enabled" if row.enabled else "disabled"
+    st.markdown(
+        f"**{row.name}** · `{row.kind}` · {state} · status **{row.status}** · version {row.version} · "
+        f"last changed by {row.updated_by}"
+    )
+    if row.status == "error":
+        st.error(
+            f"The engine disabled this strategy: {row.last_error or 'no message'}. Fix its configuration "
+            "and enable it again.",
+            icon=":material/error:",
+        )
+
+
+def edit_panel(db: Database, name: str) -> None:
+    row = queries.strategy_row(db, name)
+    if row is None:
+        st.warning(f"Strategy {name!r} no longer exists.")
+        return
+    base = _baseline(db, name, row)
+    _status_line(row)
+    if row.version != base.version:
+        st.warning(
+            f"This strategy was changed elsewhere (now version {row.version}; this form shows version "
+            f"{base.version}) — reload to edit the current one.",
+            icon=":material/sync_problem:",
+        )
+    left, right = st.columns(2)
+    if left.button("Reload", key=RELOAD, icon=":material/refresh:"):
+        _refresh_baseline(db, name)
+        st.rerun()
+    label = "Disable" if base.enabled else "Enable"
+    if right.button(label, key=TOGGLE, icon=":material/power_settings_new:"):
+        _save(
+            db,
+            name,
+            lambda: config.set_strategy_enabled(
+                db, name=name, version=base.version, enabled=not base.enabled, actor=ACTOR
+            ),
+            f"{name} {label.lower()}d",
+        )
+    if base.kind not in registry():
+        st.error(f"Unknown strategy kind {base.kind!r}: this build cannot edit it.")
+        return
+    result = strategy_form(
+        db,
+        kind=base.kind,
+        params=base.params,
+        markets=base.markets,
+        prefix=edit_prefix(name, base.version),
+        submit_label="Save changes",
+    )
+    if result is not None:
+        _save(
+            db,
+            name,
+            lambda: config.save_strategy(
+                db, name=name, version=base.version, params=result.params, markets=result.markets, actor=ACTOR
+            ),
+            f"{name} saved",
+        )
+
+
+def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str) -> None:
+    try:
+        saved = write()
+    except config.StaleVersion as exc:
+        st.error(f"Not saved: {exc}.", icon=":material/sync_problem:")
+        return
+    except config.ConfigError as exc:
+        st.error(f"Not saved: {exc}.")
+        return
+    _refresh_baseline(db, name)
+    st.session_state["flash"] = (
+        f"{what} (version {saved.version}); the engine applies it on its next tick "
+        f"(reload_config #{saved.reload_command_id})."
+    )
+    st.rerun()
+
+
+def _name_errors(existing: list[str]) -> Callable[[dict[str, Any]], dict[str, str]]:
+    def check(values: dict[str, Any]) -> dict[str, str]:
+        name = values["name"].strip()
+        if not NAME_RE.match(name):
+            return {
+                "name": "1–64 characters: letters, digits, '_', '.', '-' (starting with a letter or digit)"
+            }
+        if name in existing:
+            return {"name": f"a strategy named {name!r} already exists"}
+        return {}
+
+    return check
+
+
+def _name_fields(slots: ErrorSlots) -> dict[str, Any]:
+    name = st.text_input("Name (unique)", key=NEW_NAME, placeholder="e.g. mm-btc")
+    slots.add("name", "Name")
+    enabled = st.checkbox("Enable it now", key=NEW_ENABLED, value=False)
+    return {"name": name, "enabled": enabled}
+
+
+def create_panel(db: Database, existing: list[str]) -> None:
+    kinds = registry()
+    kind = st.selectbox("Kind", list(kinds), key=NEW_KIND, format_func=lambda k: f"{kinds[k].title} ({k})")
+    st.caption(kinds[kind].description)
+    result = strategy_form(
+        db,
+        kind=kind,
+        params={},
+        markets=[],
+        prefix=f"{NEW_PREFIX}_{kind}",
+        submit_label="Create strategy",
+        extra=_name_fields,
+        extra_errors=_name_errors(existing),
+    )
+    if result is None:
+        return
+    name = result.extra["name"].strip()
+    try:
+        saved = config.create_strategy(
+            db,
+            name=name,
+            kind=kind,
+            params=result.params,
+            markets=result.markets,
+            enabled=result.extra["enabled"],
+            actor=ACTOR,
+        )
+    except config.ConfigError as exc:
+        st.error(f"Not created: {exc}.")
+        return
+    st.session_state[PICK_NEXT] = name  # applied before the picker renders on the next run
+    st.session_state["flash"] = f"Strategy {name} created (reload_config #{saved.reload_command_id})."
+    st.rerun()

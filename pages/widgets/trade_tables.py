@@ -1,0 +1,184 @@
+"""Orders & trades pieces: the shared filters, paginated tables, cancel, CSV export.
+
+Tables show one page (PAGE_SIZE rows, LIMIT/OFFSET on indexed time columns) and a COUNT for
+the pager, so 100 k rows stay fast; the CSV export is generated only when clicked.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, time, timedelta
+
+import streamlit as st
+
+from storage import queries
+from storage.db import Database
+
+from pages.widgets.common import prob_column, shares_column, time_column, usdc_column
+from pages.widgets.dialogs import open_dialog
+
+PAGE_SIZE = 100
+ALL = "(all)"
+ORDER_STATUSES = (
+    "PENDING_SUBMIT",
+    "LIVE",
+    "PARTIALLY_FILLED",
+    "CANCEL_PENDING",
+    "FILLED",
+    "CANCELED",
+    "REJECTED",
+    "LOST",
+)
+FILL_STATUSES = ("MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED")
+F_MODE, F_STRATEGY, F_MARKET, F_FROM, F_TO = "tf_mode", "tf_strategy", "tf_market", "tf_from", "tf_to"
+O_STATUS, O_OPEN, O_PAGE, O_CSV = "orders_status", "orders_open_only", "orders_page", "orders_csv"
+FILL_STATUS, FILL_PAGE, FILL_CSV = "fills_status", "fills_page", "fills_csv"
+CANCEL_PICK, CANCEL_OPEN = "cancel_pick", "cancel_open"
+
+ORDER_COLUMNS = {
+    "id": "id",
+    "created_at": time_column("created"),
+    "mode": "mode",
+    "strategy": "strategy",
+    "question": "market",
+    "outcome": "outcome",
+    "side": "side",
+    "price": prob_column("price"),
+    "size": shares_column("size"),
+    "filled": shares_column("filled"),
+    "status": "status",
+    "tif": "tif",
+    "reason": "reason",
+    "error": "error",
+    "updated_at": time_column("updated"),
+}
+FILL_COLUMNS = {
+    "id": "id",
+    "matched_at": time_column("matched"),
+    "mode": "mode",
+    "strategy": "strategy",
+    "question": "market",
+    "outcome": "outcome",
+    "side": "side",
+    "price": prob_column("price"),
+    "size": shares_column("size"),
+    "notional": usdc_column("notional"),
+    "fee": usdc_column("fee"),
+    "liquidity": "liquidity",
+    "status": "status",
+    "order_id": "order",
+    "updated_at": time_column("updated"),
+}
+
+
+def _day_ms(day: date | None, *, end: bool) -> int | None:
+    if day is None:
+        return None
+    moment = datetime.combine(day, time.min, tzinfo=UTC) + (timedelta(days=1) if end else timedelta(0))
+    return int(moment.timestamp() * 1000) - (1 if end else 0)
+
+
+def filters(db: Database, mode: str) -> queries.TradeFilter:
+    """Mode, strategy, market and a UTC date range, shared by both tables."""
+    markets = queries.market_choices(db)
+    labels = dict(zip(markets["condition_id"], markets["label"], strict=True))
+    cols = st.columns(5)
+    modes = [mode, "live" if mode == "paper" else "paper", ALL]
+    chosen_mode = cols[0].selectbox("Mode", modes, key=F_MODE)
+    strategy = cols[1].selectbox("Strategy", [ALL, *queries.trade_strategies(db)], key=F_STRATEGY)
+    market = cols[2].selectbox("Market", [ALL, *labels], key=F_MARKET, format_func=lambda c: labels.get(c, c))
+    since = cols[3].date_input("From (UTC date)", value=None, key=F_FROM)
+    until = cols[4].date_input("To (UTC date, inclusive)", value=None, key=F_TO)
+    if since and until and since > until:
+        st.error("The range ends before it starts: showing nothing until it is fixed.")
+        until = since - timedelta(days=1)
+    return queries.TradeFilter(
+        mode=None if chosen_mode == ALL else chosen_mode,
+        strategy=None if strategy == ALL else strategy,
+        condition_id=None if market == ALL else market,
+        since_ms=_day_ms(since, end=False),  # type: ignore[arg-type]
+        until_ms=_day_ms(until, end=True),  # type: ignore[arg-type]
+    )
+
+
+def _pager(total: int, key: str) -> int:
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    return st.pagination(pages, key=key) if pages > 1 else 1
+
+
+def orders_table(db: Database, base: queries.TradeFilter) -> None:
+    cols = st.columns([3, 1])
+    statuses = cols[0].multiselect("Status", ORDER_STATUSES, key=O_STATUS)
+    open_only = cols[1].toggle("Working orders only", key=O_OPEN)
+    spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses), "open_only": open_only})
+    total = queries.count_orders(db, spec)
+    page = _pager(total, O_PAGE)
+    frame = queries.orders(db, spec, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    st.caption(f"{total:,} orders match · page {page} · newest first")
+    if not frame.empty:
+        st.dataframe(
+            frame[list(ORDER_COLUMNS)], hide_index=True, column_config=ORDER_COLUMNS, key="orders_table"
+        )
+    st.download_button(
+        "Export these orders (CSV)",
+        data=lambda: queries.orders_csv(db, spec),
+        file_name="orders.csv",
+        mime="text/csv",
+        key=O_CSV,
+        icon=":material/download:",
+        disabled=total == 0,
+        help=f"At most {queries.CSV_MAX_ROWS:,} rows, times in UTC",
+    )
+
+
+def fills_table(db: Database, base: queries.TradeFilter) -> None:
+    statuses = st.multiselect(
+        "Fill status",
+        FILL_STATUSES,
+        key=FILL_STATUS,
+        help="MATCHED and RETRYING are pending; MINED and CONFIRMED are settled; FAILED reverses",
+    )
+    spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses)})
+    total = queries.count_fills(db, spec)
+    page = _pager(total, FILL_PAGE)
+    frame = queries.fills(db, spec, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    st.caption(f"{total:,} fills match · page {page} · newest first")
+    if not frame.empty:
+        st.dataframe(
+            frame[list(FILL_COLUMNS)], hide_index=True, column_config=FILL_COLUMNS, key="fills_table"
+        )
+    st.download_button(
+        "Export these fills (CSV)",
+        data=lambda: queries.fills_csv(db, spec),
+        file_name="fills.csv",
+        mime="text/csv",
+        key=FILL_CSV,
+        icon=":material/download:",
+        disabled=total == 0,
+        help=f"At most {queries.CSV_MAX_ROWS:,} rows, times in UTC",
+    )
+
+
+def _summary(row: dict) -> str:  # type: ignore[type-arg]
+    return (
+        f"{row['strategy']} · {row['side']} {row['remaining']:,.2f} sh {row['outcome']} "
+        f"@ {row['price']:.4f} · "
+        f"{row['question'] or row['condition_id']} · {row['status']}"
+    )
+
+
+def cancel_picker(db: Database, mode: str) -> None:
+    working = queries.orders(db, queries.TradeFilter(mode=mode, open_only=True), limit=200)
+    if working.empty:
+        st.caption(f"No working {mode} orders.")
+        return
+    rows = {int(r["id"]): r for r in working.to_dict("records")}
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    pick = left.selectbox(
+        f"Working {mode} orders",
+        list(rows),
+        key=CANCEL_PICK,
+        format_func=lambda i: f"#{i} · {_summary(rows[i])}",
+    )
+    if right.button("Cancel order…", key=CANCEL_OPEN, icon=":material/cancel:"):
+        open_dialog("cancel_order", id=pick, summary=_summary(rows[pick]))

@@ -1,0 +1,94 @@
+"""Limit values and their usage now, as one table (pure: no streamlit).
+
+The catalogue (engine/risk/limits.py) gives titles, units and defaults; stored values override
+the defaults exactly as the engine loads them (an invalid stored value falls back to the default).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from engine.risk.limits import BY_NAME, LIMITS, LimitError, parse_value
+from storage.queries import RiskUsage
+
+
+def limit_values(rows: pd.DataFrame) -> dict[str, Decimal]:
+    stored = dict(zip(rows["name"], rows["value"], strict=True)) if not rows.empty else {}
+    values = {}
+    for spec in LIMITS:
+        try:
+            values[spec.name] = (
+                spec.default if spec.name not in stored else parse_value(spec, stored[spec.name])
+            )
+        except LimitError:
+            values[spec.name] = spec.default
+    return values
+
+
+def _fmt(value: float, unit: str) -> str:
+    return f"{value:,.2f} {unit}" if unit in ("USDC", "%") else f"{value:,.0f} {unit}"
+
+
+def usage_rows(usage: RiskUsage) -> list[tuple[str, float, str]]:
+    """(limit name, amount used now, what it is) for every limit that has a 'now'."""
+    loss = max(0.0, -usage.daily_pnl) if usage.daily_pnl is not None else 0.0
+    drawdown = usage.drawdown_pct or 0.0
+    top = lambda frame, column: frame.iloc[0][column] if not frame.empty else "—"  # noqa: E731
+    return [
+        ("max_total_exposure", usage.total_exposure, "all positions and open buys"),
+        (
+            "max_market_exposure",
+            RiskUsage.top(usage.by_market),
+            f"largest market: {top(usage.by_market, 'question')}",
+        ),
+        (
+            "max_strategy_exposure",
+            RiskUsage.top(usage.by_strategy),
+            f"largest strategy: {top(usage.by_strategy, 'strategy')}",
+        ),
+        (
+            "max_event_exposure",
+            RiskUsage.top(usage.by_event),
+            f"largest event: {top(usage.by_event, 'question')}",
+        ),
+        ("max_open_orders", float(usage.open_orders), "working orders"),
+        ("max_order_rate", float(usage.orders_last_minute), "orders created in the last minute"),
+        (
+            "max_daily_loss",
+            loss,
+            "loss since 00:00 UTC" if usage.daily_pnl is not None else "no snapshots yet",
+        ),
+        ("max_drawdown", drawdown, "equity below its peak"),
+        ("kill_switch_drawdown", drawdown, "equity below its peak (kill switch)"),
+    ]
+
+
+def usage_table(usage: RiskUsage, values: dict[str, Decimal]) -> pd.DataFrame:
+    """Columns: name, title, unit, used, limit, pct (of the limit), label, detail."""
+    records = []
+    for name, used, detail in usage_rows(usage):
+        spec = BY_NAME[name]
+        unit = "%" if spec.unit == "percent" else spec.unit
+        limit = float(values[name])
+        label = f"{_fmt(used, unit)} / {_fmt(limit, unit)}"
+        if limit > 0:
+            pct: float | None = used / limit * 100
+        elif spec.action == "state":  # the breakers treat 0 as "off"
+            pct, label = None, f"{_fmt(used, unit)} / off"
+        else:  # an exposure or count limit of 0 allows nothing new
+            pct = 0.0 if used == 0 else 100.0
+        records.append(
+            {
+                "name": name,
+                "title": spec.title,
+                "unit": unit,
+                "used": used,
+                "limit": limit,
+                "pct": pct,
+                "label": label,
+                "detail": detail,
+            }
+        )
+    return pd.DataFrame.from_records(records)

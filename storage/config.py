@@ -1,0 +1,319 @@
+"""Configuration writes from the dashboard: strategies, risk limits, engine settings, operator
+fair values and alert acknowledgements.
+
+Each write is one BEGIN IMMEDIATE transaction holding the change and its audit row (before and
+after), so both commit or neither does. Versioned rows use optimistic concurrency: the caller
+passes the version it showed the operator and the UPDATE only matches that version
+(`... SET version = version + 1 WHERE name = :n AND version = :v`); no match raises
+`StaleVersion` ("changed elsewhere — reload") and nothing changes. After a configuration
+change commits, a `reload_config` command is posted so the engine applies it on its next
+tick. Validation of values is the page's job (with the engine's pure validators); this
+module only refuses what would corrupt the tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from storage.audit import ack_alert as _ack_alert
+from storage.audit import write_audit
+from storage.commands import post_command
+from storage.db import Database, now_ms
+
+OPERATOR_SOURCE = "operator"
+CONFLICT = "changed elsewhere — reload"
+
+
+class ConfigError(ValueError):
+    """A write that was refused; the message is meant for the operator."""
+
+
+class StaleVersion(ConfigError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} was {CONFLICT}")
+
+
+@dataclass(frozen=True)
+class Saved:
+    version: int
+    reload_command_id: int
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def request_reload(db: Database, actor: str, reason: str) -> int:
+    """Ask the engine to re-read its configuration (after the change has committed)."""
+    return post_command(db, "reload_config", {"reason": reason}, actor=actor).id
+
+
+# -- strategies ---------------------------------------------------------------------------------
+
+
+def _strategy_row(conn: Connection, name: str) -> dict[str, Any] | None:
+    row = (
+        conn.execute(
+            text("""SELECT name, kind, params, markets, enabled, status, last_error, version
+                               FROM strategies WHERE name = :n"""),
+            {"n": name},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    out = dict(row)
+    out["params"], out["markets"] = json.loads(out["params"] or "{}"), json.loads(out["markets"] or "[]")
+    out["enabled"] = bool(out["enabled"])
+    return out
+
+
+def create_strategy(
+    db: Database, *, name: str, kind: str, params: dict[str, Any], markets: Any, enabled: bool, actor: str
+) -> Saved:
+    name = name.strip()
+    if not name:
+        raise ConfigError("a strategy needs a name")
+    now = now_ms()
+    with db.write() as conn:
+        inserted = conn.execute(
+            text("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at,
+                        updated_at,
+                        updated_by) VALUES (:n, :k, :p, :m, :e, 1, :now, :now, :by)
+                    ON CONFLICT (name) DO NOTHING"""),
+            {
+                "n": name,
+                "k": kind,
+                "p": _json(params),
+                "m": _json(markets),
+                "e": int(enabled),
+                "now": now,
+                "by": actor,
+            },
+        ).rowcount
+        if not inserted:
+            raise ConfigError(f"a strategy named {name!r} already exists")
+        write_audit(
+            conn,
+            actor=actor,
+            action="strategy.create",
+            entity=f"strategy:{name}",
+            before=None,
+            after={"kind": kind, "params": params, "markets": markets, "enabled": enabled},
+        )
+    return Saved(1, request_reload(db, actor, f"strategy {name} created"))
+
+
+def _update_strategy(
+    db: Database, name: str, version: int, changes: dict[str, Any], actor: str, action: str
+) -> Saved:
+    """CAS-update one strategy row; `changes` are decoded values of the columns to set."""
+    stored = {
+        k: _json(v) if k in ("params", "markets") else int(v) if k == "enabled" else v
+        for k, v in changes.items()
+    }
+    sets = ", ".join(f"{column} = :{column}" for column in stored)
+    with db.write() as conn:
+        before = _strategy_row(conn, name)
+        if before is None:
+            raise ConfigError(f"strategy {name!r} no longer exists: reload")
+        updated = conn.execute(
+            text(f"""UPDATE strategies SET {sets}, version = version + 1, updated_at = :now, updated_by = :by
+                     WHERE name = :name AND version = :version"""),
+            {**stored, "now": now_ms(), "by": actor, "name": name, "version": version},
+        ).rowcount
+        if updated == 0:
+            raise StaleVersion(f"strategy {name!r}")
+        after = {**before, **changes, "version": version + 1}
+        write_audit(
+            conn,
+            actor=actor,
+            action=action,
+            entity=f"strategy:{name}",
+            before={k: before[k] for k in after},
+            after=after,
+        )
+    return Saved(version + 1, request_reload(db, actor, f"strategy {name} {action.split('.')[-1]}"))
+
+
+def save_strategy(
+    db: Database, *, name: str, version: int, params: dict[str, Any], markets: Any, actor: str
+) -> Saved:
+    """New params and markets. An edit clears an error status: the engine disabled the strategy
+    and keeps it off "until edited", and it stays disabled until the operator enables it."""
+    changes = {"params": params, "markets": markets, "status": "ok", "last_error": None}
+    return _update_strategy(db, name, version, changes, actor, "strategy.update")
+
+
+def set_strategy_enabled(db: Database, *, name: str, version: int, enabled: bool, actor: str) -> Saved:
+    changes: dict[str, Any] = {"enabled": enabled}
+    if enabled:
+        changes.update(status="ok", last_error=None)  # the engine only runs rows with status 'ok'
+    return _update_strategy(
+        db, name, version, changes, actor, "strategy.enable" if enabled else "strategy.disable"
+    )
+
+
+# -- risk limits and engine settings ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One key's new stored value and the version the operator saw (None: no row yet)."""
+
+    value: str
+    version: int | None
+
+
+def _save_versioned(
+    db: Database,
+    *,
+    table: str,
+    key_column: str,
+    changes: dict[str, Change],
+    actor: str,
+    action: str,
+    shown: Callable[[str | None], Any] = lambda v: v,
+) -> Saved:
+    """Insert (version None: the row must not exist yet) or CAS-update key/value rows, all in
+    one transaction: one stale row refuses the whole batch. `shown` is what the audit records."""
+    if not changes:
+        raise ConfigError("nothing to save")
+    now = now_ms()
+    with db.write() as conn:
+        for key, change in changes.items():
+            params = {"key": key, "value": change.value, "now": now, "by": actor, "version": change.version}
+            before = conn.execute(
+                text(f"SELECT value FROM {table} WHERE {key_column} = :key"), params
+            ).scalar()
+            if change.version is None:
+                changed = conn.execute(
+                    text(f"""INSERT INTO {table} ({key_column}, value, version, updated_at,
+                                                    updated_by) VALUES (:key, :value, 1, :now, :by)
+                                                ON CONFLICT DO NOTHING"""),
+                    params,
+                ).rowcount
+            else:
+                changed = conn.execute(
+                    text(f"""UPDATE {table} SET value = :value, version = version + 1,
+                                                    updated_at = :now, updated_by = :by
+                                                WHERE {key_column} = :key AND version = :version"""),
+                    params,
+                ).rowcount
+            if changed == 0:
+                raise StaleVersion(f"{key!r}")  # rolls back every change of the batch
+            write_audit(
+                conn,
+                actor=actor,
+                action=action,
+                entity=f"{table}:{key}",
+                before=None if before is None else {"value": shown(before)},
+                after={"value": shown(change.value)},
+            )
+    versions = [1 if c.version is None else c.version + 1 for c in changes.values()]
+    return Saved(max(versions), request_reload(db, actor, f"{action} {', '.join(changes)}"))
+
+
+def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
+    """Values are validated decimal strings in each limit's human unit (engine/risk/limits.py)."""
+    return _save_versioned(
+        db, table="risk_limits", key_column="name", changes=changes, actor=actor, action="risk_limit.update"
+    )
+
+
+def save_risk_limit(db: Database, *, name: str, value: str, version: int | None, actor: str) -> Saved:
+    return save_risk_limits(db, {name: Change(value, version)}, actor=actor)
+
+
+def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, actor: str) -> Saved:
+    """key -> (validated value, version seen); values are stored as JSON (engine/runtime_config.py)."""
+    changes = {key: Change(json.dumps(value), version) for key, (value, version) in values.items()}
+    return _save_versioned(
+        db,
+        table="settings",
+        key_column="key",
+        changes=changes,
+        actor=actor,
+        action="setting.update",
+        shown=_decoded,
+    )
+
+
+def save_setting(db: Database, *, key: str, value: Any, version: int | None, actor: str) -> Saved:
+    return save_settings(db, {key: (value, version)}, actor=actor)
+
+
+def _decoded(raw: str | None) -> Any:
+    try:
+        return None if raw is None else json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+# -- operator fair values -----------------------------------------------------------------------
+
+
+def set_fair_value(db: Database, *, condition_id: str, fair_value: int, actor: str) -> Saved:
+    """The operator's fair probability for a market, in micros (0..1_000_000)."""
+    if not 0 <= fair_value <= 1_000_000:
+        raise ConfigError("a fair value is a probability between 0 and 1")
+    with db.write() as conn:
+        before = conn.execute(
+            text("SELECT fair_value FROM signals WHERE condition_id = :c AND source = :s"),
+            {"c": condition_id, "s": OPERATOR_SOURCE},
+        ).scalar()
+        version = conn.execute(
+            text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by)
+                    VALUES (:c, :s, :v, 1, :now, :by)
+                    ON CONFLICT (condition_id, source) DO UPDATE SET fair_value = excluded.fair_value,
+                        version = signals.version + 1, updated_at = excluded.updated_at,
+                        updated_by = excluded.updated_by
+                    RETURNING version"""),
+            {"c": condition_id, "s": OPERATOR_SOURCE, "v": fair_value, "now": now_ms(), "by": actor},
+        ).scalar_one()
+        write_audit(
+            conn,
+            actor=actor,
+            action="fair_value.set",
+            entity=f"signal:{condition_id}:{OPERATOR_SOURCE}",
+            before=None if before is None else {"fair_value": before},
+            after={"fair_value": fair_value},
+        )
+    return Saved(version, request_reload(db, actor, f"fair value {condition_id}"))
+
+
+def clear_fair_value(db: Database, *, condition_id: str, actor: str) -> bool:
+    """Remove the operator's value (external sources stay); False if there was none."""
+    with db.write() as conn:
+        before = conn.execute(
+            text("""DELETE FROM signals WHERE condition_id = :c AND source = :s
+                                      RETURNING fair_value"""),
+            {"c": condition_id, "s": OPERATOR_SOURCE},
+        ).scalar()
+        if before is None:
+            return False
+        write_audit(
+            conn,
+            actor=actor,
+            action="fair_value.clear",
+            entity=f"signal:{condition_id}:{OPERATOR_SOURCE}",
+            before={"fair_value": before},
+            after=None,
+        )
+    request_reload(db, actor, f"fair value {condition_id} cleared")
+    return True
+
+
+# -- alerts -------------------------------------------------------------------------------------
+
+
+def ack_alert(db: Database, alert_id: int, *, actor: str) -> bool:
+    """Acknowledge one alert (audited by storage.audit); False if already acknowledged or unknown."""
+    with db.write() as conn:
+        return _ack_alert(conn, alert_id, actor=actor)

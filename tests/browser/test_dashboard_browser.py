@@ -1,0 +1,182 @@
+"""The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator,
+engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol,
+opens every page (no Streamlit exception, a screenshot each), presses Kill, confirms, and sees
+KILLED both in the database and on the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from storage import queries
+from storage.db import Database
+from storage.passwords import hash_password
+from tests.browser.cdp import Chromium, Page, chromium_path, free_port, http_get
+from tests.helpers import ROOT, isolated_env, run_cli, wait_until
+from tests.supervisor_harness import Supervisor, relocated_conf
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        chromium_path() is None,
+        reason="Debian's `chromium` is not installed (apt-get install -y chromium; .ci/run does it)",
+    ),
+]
+
+PASSWORD = "browser test password"
+ARTIFACTS = ROOT / "test-artifacts"
+PAGES = {
+    "Overview": "Overview",
+    "Markets": "Markets",
+    "Orders & trades": "Orders & trades",
+    "Strategies": "Strategies",
+    "Risk": "Risk",
+    "Settings": "Settings",
+    "Backtest": "Backtest",
+    "Audit & alerts": "Audit & alerts",
+}  # sidebar link text -> page title
+EXCEPTIONS = "document.querySelectorAll('[data-testid=\"stException\"]').length"
+RUNNING = "document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length"
+TITLE = "(document.querySelector('h1') || {}).innerText || ''"
+
+
+def _desk(tmp: Path) -> tuple[Supervisor, dict[str, str], int]:
+    port = free_port()
+    env = isolated_env(
+        tmp,
+        SIMULATOR_PORT=str(free_port()),
+        STREAMLIT_SERVER_PORT=str(port),
+        DASHBOARD_PASSWORD_HASH=hash_password(PASSWORD),
+        ENGINE_LOG_FILE=str(tmp / "var" / "log" / "engine.log"),
+    )
+    init = run_cli(["init"], env)  # what `make run` does before supervisord
+    assert init.returncode == 0, init.stderr
+    conf = relocated_conf(tmp, {"simulator", "engine", "dashboard"})
+    return Supervisor(conf, env), env, port
+
+
+def _log(tmp: Path, name: str) -> str:
+    path = tmp / "var" / "log" / f"{name}.log"
+    return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
+
+
+async def _settled(page: Page, title: str) -> None:
+    """The page's title is shown and no script run is in progress for a moment."""
+    await page.wait_for(TITLE, 40, what=f"title {title!r}", check=lambda t: t == title)
+    quiet = 0
+    for _ in range(80):
+        quiet = quiet + 1 if await page.evaluate(RUNNING) == 0 else 0
+        if quiet >= 6:
+            return
+        await asyncio.sleep(0.25)
+
+
+async def _click(page: Page, selector: str, what: str) -> None:
+    await page.wait_for(f"!!document.querySelector({selector!r})", 30, what=what)
+    await page.evaluate(f"document.querySelector({selector!r}).click()")
+
+
+async def _login(page: Page, url: str) -> None:
+    await page.navigate(url)
+    await page.wait_for("!!document.querySelector('.st-key-password input')", 60, what="the login form")
+    await page.evaluate("document.querySelector('.st-key-password input').focus()")
+    await page.type_text(PASSWORD)
+    await page.evaluate(
+        "[...document.querySelectorAll('[data-testid=\"stForm\"] button')]"
+        ".find(b => b.innerText.includes('Log in')).click()"
+    )
+    await _settled(page, "Overview")
+
+
+async def _open(page: Page, link: str, title: str) -> None:
+    await page.evaluate(
+        f"[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
+        f".find(a => a.innerText.includes({link!r})).click()"
+    )
+    await _settled(page, title)
+
+
+async def _drive(ws_url: str, url: str, db: Database) -> None:
+    page = await Page.open(ws_url)
+    try:
+        await page.viewport(1440, 2400)
+        await _login(page, url)
+        for link, title in PAGES.items():
+            await _open(page, link, title)
+            assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
+            await page.screenshot(ARTIFACTS / f"{title.lower().replace(' & ', '-').replace(' ', '-')}.png")
+        await _open(page, "Overview", "Overview")
+        if queries.engine_status(db).state != "RUNNING":
+            await _click(page, ".st-key-btn_start button", "the Start button")
+            await asyncio.to_thread(
+                wait_until,
+                lambda: queries.engine_status(db).state == "RUNNING",
+                60,
+                0.2,
+                "the engine RUNNING after Start",
+            )
+        await _click(page, ".st-key-btn_kill button", "the Kill button")
+        await _click(page, ".st-key-kill_confirm button", "the Kill confirmation")
+        await asyncio.to_thread(
+            wait_until, lambda: queries.engine_status(db).state == "KILLED", 30, 0.2, "engine_state KILLED"
+        )
+        status = queries.engine_status(db)
+        assert status.kill_latched and status.kill_reason == "operator kill from dashboard"
+        await page.wait_for("document.body.innerText.includes('KILL LATCH SET')", 20, what="the latch banner")
+        await page.wait_for(
+            "[...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+            ".some(m => m.innerText.trim() === 'KILLED')",
+            20,
+            what="Lifecycle KILLED",
+        )
+        assert await page.evaluate(EXCEPTIONS) == 0
+        await page.screenshot(ARTIFACTS / "overview-killed.png")
+    finally:
+        await page.close()
+
+
+def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
+    sup, env, port = _desk(tmp_path)
+    chromium = None
+    try:
+        for program in ("simulator", "engine", "dashboard"):
+            try:
+                sup.wait_running(program, timeout=60)
+            except AssertionError:
+                raise AssertionError(f"{program} did not reach RUNNING:\n{_log(tmp_path, program)}") from None
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _health(url), 60, 0.25, "the dashboard's /_stcore/health")
+        db = Database(Path(env["TRADER_DB"]))
+        wait_until(
+            lambda: db.exists() and not queries.engine_status(db).heartbeat_stale,
+            60,
+            0.2,
+            "the engine's heartbeat",
+        )
+        chromium = Chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log")
+        try:
+            asyncio.run(_drive(chromium.page_ws_url(), url, db))
+        except AssertionError as exc:
+            raise AssertionError(
+                f"{exc}\n--- engine log tail ---\n{_log(tmp_path, 'engine')}\n"
+                f"--- dashboard log tail ---\n{_log(tmp_path, 'dashboard')}"
+            ) from None
+    finally:
+        if chromium is not None:
+            chromium.close()
+        sup.shutdown()
+
+
+def _health(url: str) -> bool:
+    try:
+        return http_get(f"{url}/_stcore/health") == "ok"
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":  # pragma: no cover - handy when iterating on the browser flow
+    sys.exit(pytest.main([__file__, "-x", "-q"]))

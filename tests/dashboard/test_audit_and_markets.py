@@ -1,0 +1,163 @@
+"""Audit & alerts (acknowledge, diff, log tail) and Markets (search, one market's detail)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from storage.db import Database
+from tests.dashboard.conftest import table_with
+from tests.dashboard.seed import BTC, ELECTION, RAIN
+
+
+def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+@pytest.fixture
+def no_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "engine.log"
+    monkeypatch.setenv("ENGINE_LOG_FILE", str(path))
+    return path
+
+
+def test_acknowledge_one_alert_then_all(
+    seeded: int, db: Database, no_log: Path, page: Callable[[str], AppTest]
+) -> None:
+    at = page("audit")
+    assert len(table_with(at, "code")) == 2
+    at.selectbox(key="alert_pick").set_value(2)
+    at.button(key="alert_ack").click().run()
+    assert _rows(db, "SELECT id, acked_by FROM alerts WHERE acked_at IS NOT NULL") == [(2, "dashboard")]
+    assert _rows(db, "SELECT action, entity FROM audit_log WHERE action = 'alert.ack'") == [
+        ("alert.ack", "alert:2")
+    ]
+    assert list(table_with(at, "code")["id"]) == [1]  # unacknowledged only, by default
+    at.button(key="alert_ack_all").click().run()
+    assert _rows(db, "SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL") == [(0,)]
+    at.toggle(key="alerts_unacked").set_value(False).run()
+    assert len(table_with(at, "code")) == 2
+
+
+def test_audit_trail_with_a_diff(
+    seeded: int, db: Database, no_log: Path, page: Callable[[str], AppTest]
+) -> None:
+    at = page("audit")
+    trail = table_with(at, "entity")
+    assert list(trail["action"]) == ["risk_limit.update"]
+    diff = table_with(at, "change")
+    assert diff.to_dict("records") == [
+        {"field": "value", "before": '"50"', "after": '"60"', "change": "changed"}
+    ]
+    at.text_input(key="audit_entity").input("strategy:").run()
+    assert any("0 entries match" in c.value for c in at.caption)
+
+
+def test_audit_filters_by_action(
+    seeded: int, db: Database, no_log: Path, page: Callable[[str], AppTest]
+) -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("""INSERT INTO audit_log (at, actor, action, entity, before, after)
+                             VALUES (1, 'engine', 'strategy.disable', 'strategy:x', '{"enabled": true}',
+                                     '{"enabled": false, "error": "boom"}')""")
+        )
+    at = page("audit")
+    at.selectbox(key="audit_action").set_value("strategy.disable").run()
+    assert list(table_with(at, "entity")["entity"]) == ["strategy:x"]
+    diff = table_with(at, "change").set_index("field")
+    assert diff.loc["enabled", "after"] == "false" and diff.loc["error", "change"] == "added"
+
+
+def test_log_tail_missing_file(db: Database, no_log: Path, page: Callable[[str], AppTest]) -> None:
+    at = page("audit")
+    assert any(f"No engine log at `{no_log}`" in i.value for i in at.info)
+
+
+def test_log_tail_shows_the_last_lines_masking_secrets(
+    db: Database, no_log: Path, page: Callable[[str], AppTest]
+) -> None:
+    import os
+
+    secret = os.environ["DASHBOARD_PASSWORD_HASH"]
+    lines = [
+        json.dumps(
+            {
+                "ts": f"2026-01-01T00:00:{i % 60:02d}.000Z",
+                "level": "INFO",
+                "logger": "engine",
+                "msg": f"line {i}",
+            }
+        )
+        for i in range(500)
+    ]
+    lines.append(
+        json.dumps({"ts": "x", "level": "ERROR", "logger": "engine", "msg": f"oops {secret}", "k": 1})
+    )
+    lines.append("a plain text line")
+    no_log.write_text("\n".join(lines) + "\n")
+    at = page("audit")
+    table = table_with(at, "logger")
+    assert len(table) == 200 and table["msg"].iloc[-1] == "a plain text line"
+    assert table["msg"].iloc[0] == "line 302"
+    assert "oops ***" in list(table["msg"]) and not table.to_csv().count(secret)
+    at.selectbox(key="log_level").set_value("ERROR").run()
+    errors = table_with(at, "logger")
+    assert list(errors["msg"]) == ["oops ***"] and errors["detail"].iloc[0] == '{"k": 1}'
+
+
+def _markets(at: AppTest) -> list[str]:
+    found = [
+        d.value for d in at.dataframe if "liquidity" in d.value.columns and "volume_24h" in d.value.columns
+    ]
+    return list(found[0]["condition_id"]) if found else []
+
+
+def test_market_search_filters(seeded: int, page: Callable[[str], AppTest]) -> None:
+    at = page("markets")
+    assert _markets(at) == [ELECTION, BTC, RAIN]  # by volume
+    at.text_input(key="mk_text").input("bitcoin june").run()
+    assert _markets(at) == [BTC]
+    at.text_input(key="mk_text").input("")
+    at.multiselect(key="mk_tags").set_value(["weather"]).run()
+    assert _markets(at) == [RAIN]
+    at.multiselect(key="mk_tags").set_value([])
+    at.toggle(key="mk_tradable").set_value(True).run()
+    assert _markets(at) == [ELECTION, BTC]
+    at.number_input(key="mk_min_volume").set_value(3_000_000.0).run()
+    assert _markets(at) == [ELECTION]
+    at.number_input(key="mk_min_volume").set_value(0.0)
+    at.text_input(key="mk_text").input("no such market").run()
+    assert "No discovered market matches." in [i.value for i in at.info]
+
+
+def test_market_end_date_filter(seeded: int, page: Callable[[str], AppTest]) -> None:
+    from datetime import date, timedelta
+
+    at = page("markets")
+    at.date_input(key="mk_end_to").set_value(date.today() + timedelta(days=40)).run()
+    assert _markets(at) == [BTC, RAIN]
+    at.date_input(key="mk_end_from").set_value(date.today() + timedelta(days=10)).run()
+    assert _markets(at) == [BTC]
+
+
+def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
+    at = page("markets")
+    at.selectbox(key="mk_pick").set_value(BTC).run()
+    assert not at.exception
+    assert "### Will Bitcoin reach $100k by June?" in [m.value for m in at.markdown]
+    assert len(at.get("plotly_chart")) == 2  # price and depth
+    assert any("Book snapshot at" in c.value and "+ 2 later changes" in c.value for c in at.caption)
+    who = table_with(at, "via").set_index("name")
+    assert who.loc["mm-btc", "via"] == "has orders here, holds a position here, names it in its market list"
+    orders = table_with(at, "tif")
+    assert sorted(orders["id"]) == [1, 2, 3, 5]  # every mode
+    assert list(table_with(at, "avg_price")["strategy"]) == ["mm-btc"]
+    at.segmented_control(key="mk_outcome").set_value("NO").run()
+    assert any("No ticks recorded for the NO token yet." in i.value for i in at.info)

@@ -1,0 +1,134 @@
+"""Orders & trades: filters, pagination, cancel behind a confirmation, fills with their
+settlement status, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from storage import queries
+from storage.db import Database
+from tests.dashboard.conftest import table_with
+from tests.dashboard.seed import BTC
+
+
+def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+@pytest.fixture
+def orders(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
+    at = page("orders")
+    assert not at.exception
+    return at
+
+
+def test_orders_default_to_the_current_mode(orders: AppTest) -> None:
+    table = table_with(orders, "tif")
+    assert sorted(table["id"]) == [1, 2, 3, 4] and set(table["mode"]) == {"paper"}
+    assert table.set_index("id").loc[1, "price"] == pytest.approx(0.48)
+    assert table.set_index("id").loc[3, "filled"] == pytest.approx(20)
+    orders.selectbox(key="tf_mode").set_value("live").run()
+    assert list(table_with(orders, "tif")["id"]) == [5]
+
+
+def test_order_filters(orders: AppTest) -> None:
+    orders.toggle(key="orders_open_only").set_value(True).run()
+    assert sorted(table_with(orders, "tif")["id"]) == [1, 2]
+    orders.toggle(key="orders_open_only").set_value(False)
+    orders.multiselect(key="orders_status").set_value(["CANCELED"]).run()
+    assert list(table_with(orders, "tif")["id"]) == [4]
+    orders.multiselect(key="orders_status").set_value([])
+    orders.selectbox(key="tf_strategy").set_value("mm-btc").run()
+    assert sorted(table_with(orders, "tif")["id"]) == [1, 2, 3]
+    orders.selectbox(key="tf_market").set_value(BTC).run()
+    assert sorted(table_with(orders, "tif")["id"]) == [1, 2, 3]
+
+
+def test_date_range_in_utc(orders: AppTest) -> None:
+    tomorrow = date.today() + timedelta(days=2)
+    orders.date_input(key="tf_from").set_value(tomorrow).run()
+    assert not [d for d in orders.dataframe if "tif" in d.value.columns]
+    assert any("0 orders match" in c.value for c in orders.caption)
+    orders.date_input(key="tf_to").set_value(tomorrow - timedelta(days=5)).run()
+    assert any("ends before it starts" in e.value for e in orders.error)
+
+
+def test_fills_show_their_settlement_status(orders: AppTest) -> None:
+    fills = table_with(orders, "liquidity")
+    assert sorted(fills["status"]) == ["CONFIRMED", "MATCHED"]
+    assert fills["notional"].iloc[0] == pytest.approx(4.7) and fills["fee"].iloc[0] == pytest.approx(0.01)
+    orders.multiselect(key="fills_status").set_value(["MATCHED"]).run()
+    assert list(table_with(orders, "liquidity")["status"]) == ["MATCHED"]
+
+
+def test_cancel_needs_confirmation_and_posts_cancel_order(orders: AppTest, db: Database) -> None:
+    orders.selectbox(key="cancel_pick").set_value(1)
+    orders.button(key="cancel_open").click().run()
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]
+    orders.button(key="cancel_order_confirm").click().run()
+    assert _rows(db, "SELECT kind, payload FROM commands") == [("cancel_order", '{"order_id": 1}')]
+    # A second order right after is its own command (it must not collapse into the first).
+    orders.selectbox(key="cancel_pick").set_value(2)
+    orders.button(key="cancel_open").click().run()
+    orders.button(key="cancel_order_confirm").click().run()
+    assert [p for (p,) in _rows(db, "SELECT payload FROM commands ORDER BY id")] == [
+        '{"order_id": 1}',
+        '{"order_id": 2}',
+    ]
+
+
+def test_keeping_the_order_posts_nothing(orders: AppTest, db: Database) -> None:
+    orders.button(key="cancel_open").click().run()
+    orders.button(key="cancel_order_back").click().run()
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]
+    assert not [b for b in orders.button if b.key == "cancel_order_confirm"]
+
+
+def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("""INSERT INTO orders (client_id, mode, strategy, condition_id, token_id, outcome, side,
+                                 price, size, tif, status, status_rank, created_at, updated_at)
+                             WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n
+                                                         WHERE value < 250)
+                             SELECT 'bulk' || value, 'paper', 's', 'cid', 'tok', 'YES', 'BUY', 500000,
+                                    1000000,
+                                    'GTC', 'CANCELED', 100, value, value FROM n""")
+        )
+    at = page("orders")
+    assert len(table_with(at, "tif")) == 100
+    pager = at.pagination(key="orders_page")
+    assert pager.num_pages == 3
+    pager.set_value(3).run()
+    assert len(table_with(at, "tif")) == 54  # 254 paper orders
+    assert any("254 orders match · page 3" in c.value for c in at.caption)
+
+
+def test_csv_export(seeded: int, db: Database, orders: AppTest) -> None:
+    assert {b.key for b in orders.download_button} >= {"orders_csv", "fills_csv"}
+    rows = list(
+        csv.DictReader(io.StringIO(queries.orders_csv(db, queries.TradeFilter(mode="paper")).decode()))
+    )
+    assert sorted(r["id"] for r in rows) == ["1", "2", "3", "4"]
+    first = next(r for r in rows if r["id"] == "1")
+    assert first["price"] == "0.48" and first["size"] == "10.0" and first["created_at"].endswith("Z")
+    fills = list(csv.DictReader(io.StringIO(queries.fills_csv(db, queries.TradeFilter()).decode())))
+    assert sorted(f["status"] for f in fills) == ["CONFIRMED", "MATCHED"]
+
+
+def test_a_dialog_left_open_is_not_shown_on_another_page(orders: AppTest, db: Database) -> None:
+    orders.button(key="cancel_open").click().run()
+    orders.switch_page("pages/overview.py").run()
+    assert not orders.exception
+    assert not [b for b in orders.button if b.key == "cancel_order_confirm"]
+    orders.switch_page("pages/orders.py").run()
+    assert not [b for b in orders.button if b.key == "cancel_order_confirm"]
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]

@@ -1,0 +1,137 @@
+"""Risk page: usage against each limit, the limits form (valid save, each invalid field,
+concurrent change), re-arm, and the filterable decisions log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from engine.risk.limits import LIMITS
+from storage.db import Database
+from tests.dashboard.conftest import table_with
+
+
+def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+@pytest.fixture
+def risk(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
+    at = page("risk")
+    assert not at.exception
+    return at
+
+
+def test_usage_against_each_limit(risk: AppTest) -> None:
+    metrics = {m.label: m.value for m in risk.metric}
+    assert metrics["Trading state"] == "REDUCING" and metrics["Kill latch"] == "not set"
+    assert metrics["Total exposure"] == "14.20 USDC"  # 9.40 held + 10 sh bid at 0.48
+    assert metrics["Open orders"] == "2" and metrics["Drawdown from peak"] == "2.88 %"
+    usage = table_with(risk, "label").set_index("title")
+    assert usage.loc["Max total exposure", "label"] == "14.20 USDC / 1,000.00 USDC"
+    assert usage.loc["Max open orders", "label"] == "2 count / 60 count"
+    assert usage.loc["Max drawdown from peak", "pct"] == pytest.approx(28.846, rel=1e-3)
+    assert any("DAILY_LOSS" in w.value for w in risk.warning)
+
+
+def test_valid_limit_save_is_audited_and_applied(risk: AppTest, db: Database) -> None:
+    risk.text_input(key="limit_max_open_orders_v1").input("80")
+    risk.text_input(key="limit_max_drawdown_v1").input("12.5")
+    risk.button(key="limit_save").click().run()
+    assert not risk.exception and not risk.error
+    values = dict(_rows(db, "SELECT name, value FROM risk_limits WHERE version = 2"))
+    assert values == {"max_open_orders": "80", "max_drawdown": "12.5"}
+    audits = _rows(
+        db,
+        "SELECT entity, before, after FROM audit_log WHERE action = 'risk_limit.update' "
+        "AND actor = 'dashboard'",
+    )
+    assert ("risk_limits:max_open_orders", '{"value": "60"}', '{"value": "80"}') in audits
+    assert _rows(db, "SELECT kind FROM commands") == [("reload_config",)]
+    assert risk.text_input(key="limit_max_open_orders_v2").value == "80"
+
+
+def _bad() -> list[tuple[str, str]]:
+    cases = []
+    for spec in LIMITS:
+        cases.append((spec.name, "many"))
+        cases.append((spec.name, str(spec.maximum + 1)))
+        if spec.unit in ("count", "flag", "per minute"):
+            cases.append((spec.name, "0.5"))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "value"), _bad())
+def test_each_invalid_limit_is_refused_inline(risk: AppTest, db: Database, name: str, value: str) -> None:
+    spec = next(s for s in LIMITS if s.name == name)
+    risk.text_input(key="limit_max_total_exposure_v1").input("900")  # a valid change alongside
+    risk.text_input(key=f"limit_{name}_v1").input(value)
+    risk.button(key="limit_save").click().run()
+    errors = [e.value for e in risk.error]
+    assert any(e.startswith(f"{spec.title}: ") for e in errors), errors
+    assert "Nothing saved: fix the fields marked above." in errors
+    assert _rows(db, "SELECT COUNT(*) FROM risk_limits WHERE version > 1") == [(0,)]
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]
+
+
+def test_concurrent_limit_change_refuses_the_whole_save(risk: AppTest, db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE risk_limits SET value = '70', version = 2 WHERE name = 'max_open_orders'"))
+    risk.text_input(key="limit_max_total_exposure_v1").input("900")
+    risk.text_input(key="limit_max_open_orders_v1").input("80")
+    risk.button(key="limit_save").click().run()
+    assert any("changed elsewhere — reload" in e.value for e in risk.error)
+    assert dict(
+        _rows(
+            db, "SELECT name, value FROM risk_limits WHERE name IN ('max_total_exposure', 'max_open_orders')"
+        )
+    ) == {"max_total_exposure": "1000", "max_open_orders": "70"}
+    risk.button(key="limit_reload").click().run()
+    assert risk.text_input(key="limit_max_open_orders_v2").value == "70"
+
+
+def test_limits_on_a_fresh_database_are_inserted(db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("risk")
+    assert at.text_input(key="limit_max_daily_loss_v0").value == "100"  # the catalogue default
+    at.text_input(key="limit_max_daily_loss_v0").input("250")
+    at.button(key="limit_save").click().run()
+    assert _rows(db, "SELECT value, version FROM risk_limits") == [("250", 1)]
+
+
+def test_rearm_from_the_risk_page(db: Database, seeded: int, page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("UPDATE engine_state SET state = 'KILLED', kill_latched = 1, kill_reason = 'spike'")
+        )
+    at = page("risk")
+    assert any("Kill latch set: spike" in e.value for e in at.error)
+    at.button(key="risk_rearm").click().run()
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]
+    at.button(key="rearm_confirm").click().run()
+    assert _rows(db, "SELECT kind, actor FROM commands") == [("rearm", "dashboard")]
+
+
+def test_decisions_log_filters(risk: AppTest) -> None:
+    table = table_with(risk, "reason")
+    assert set(table["reason"]) == {"TRADING_REDUCING", "MAX_MARKET_EXPOSURE"}
+    resized = table[table["reason"] == "MAX_MARKET_EXPOSURE"].iloc[0]
+    assert resized["requested"] == pytest.approx(10) and resized["approved"] == pytest.approx(4)
+    risk.selectbox(key="dec_reason").set_value("MAX_MARKET_EXPOSURE").run()
+    assert list(table_with(risk, "reason")["reason"]) == ["MAX_MARKET_EXPOSURE"]
+    risk.selectbox(key="dec_strategy").set_value("vb-election").run()
+    assert "No trims or refusals match" in "\n".join(c.value for c in risk.caption)
+
+
+def test_limit_values_round_trip_as_the_engine_reads_them(risk: AppTest, db: Database) -> None:
+    from engine.risk.limits import load_with_problems
+
+    risk.text_input(key="limit_max_slippage_v1").input("0.075")
+    risk.button(key="limit_save").click().run()
+    with db.read() as conn:
+        limits, problems = load_with_problems(conn)
+    assert not problems and limits.values["max_slippage"] == Decimal("0.075")

@@ -1,0 +1,196 @@
+"""Settings page: the paper/live switch refuses every unsafe case with its reason (and going back
+to paper is always allowed), credentials are shown as configured/missing only, and the engine
+settings form validates with bounds and units."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from engine.runtime_config import SETTINGS
+from storage.db import Database, now_ms
+from tests.dashboard.conftest import table_with
+
+KEY = "0x" + "ab" * 32
+FUNDER = "0x" + "12" * 20
+
+
+def _commands(db: Database) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text("SELECT kind, payload FROM commands ORDER BY id"))]
+
+
+def _engine(db: Database, *, state: str = "STOPPED", mode: str = "paper") -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("UPDATE engine_state SET state = :s, mode = :m, heartbeat_at = :now, pid = 7"),
+            {"s": state, "m": mode, "now": now_ms()},
+        )
+
+
+def _open_order(db: Database, mode: str = "paper") -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("""INSERT INTO orders (client_id, mode, strategy, condition_id, token_id, outcome, side,
+                                 price, size, tif, status, status_rank, created_at, updated_at)
+                             VALUES ('c1', :m, 's', 'cid', 'tok', 'YES', 'BUY', 500000, 1000000, 'GTC',
+                                     'LIVE', 10,
+                                     0, 0)"""),
+            {"m": mode},
+        )
+
+
+@pytest.fixture
+def with_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLY_PRIVATE_KEY", KEY)
+    monkeypatch.setenv("POLY_FUNDER", FUNDER)
+
+
+def _go_live(page: Callable[[str], AppTest], typed: str = "LIVE") -> AppTest:
+    at = page("settings")
+    at.text_input(key="live_confirm").input(typed)
+    at.button(key="go_live").click().run()
+    assert not at.exception
+    return at
+
+
+def _refusal(at: AppTest) -> str:
+    found = [e.value for e in at.error if e.value.startswith("Not switched to live")]
+    assert len(found) == 1, [e.value for e in at.error]
+    return found[0]
+
+
+def test_going_live_when_everything_is_safe(
+    db: Database, with_key: None, page: Callable[[str], AppTest]
+) -> None:
+    _engine(db)
+    at = _go_live(page)
+    assert _commands(db) == [("set_mode", '{"mode": "live"}')]
+    assert any("Switch to LIVE posted" in s.value for s in at.success)
+
+
+def test_refused_without_credentials(db: Database, page: Callable[[str], AppTest]) -> None:
+    _engine(db)
+    assert "POLY_PRIVATE_KEY is missing" in _refusal(_go_live(page))
+    assert _commands(db) == []
+
+
+def test_refused_while_the_engine_runs(db: Database, with_key: None, page: Callable[[str], AppTest]) -> None:
+    _engine(db, state="RUNNING")
+    assert "Stop the engine first: it is RUNNING." in _refusal(_go_live(page))
+    assert _commands(db) == []
+
+
+def test_refused_with_open_orders(db: Database, with_key: None, page: Callable[[str], AppTest]) -> None:
+    _engine(db)
+    _open_order(db)
+    assert "Cancel every open order first (1 paper still working)." in _refusal(_go_live(page))
+    assert _commands(db) == []
+
+
+@pytest.mark.parametrize("typed", ["", "live", "LIVE!", "yes"])
+def test_refused_unless_live_is_typed(
+    db: Database, with_key: None, page: Callable[[str], AppTest], typed: str
+) -> None:
+    _engine(db)
+    refusal = _refusal(_go_live(page, typed))
+    assert "Type LIVE (capitals) in the confirmation box." in refusal
+    assert "Stop the engine" not in refusal and "credentials" not in refusal
+    assert _commands(db) == []
+
+
+def test_every_reason_is_listed_at_once(db: Database, page: Callable[[str], AppTest]) -> None:
+    _engine(db, state="PAUSED")
+    _open_order(db, "live")
+    refusal = _refusal(_go_live(page, "no"))
+    for reason in ("POLY_PRIVATE_KEY is missing", "it is PAUSED", "1 live still working", "Type LIVE"):
+        assert reason in refusal
+
+
+def test_back_to_paper_is_always_allowed(db: Database, page: Callable[[str], AppTest]) -> None:
+    _engine(db, state="RUNNING", mode="live")  # running, open orders, and no credentials at all
+    _open_order(db, "live")
+    at = page("settings")
+    assert any("real money" in w.value for w in at.warning)
+    at.button(key="go_paper").click().run()
+    assert _commands(db) == [("set_mode", '{"mode": "paper"}')]
+
+
+def test_credentials_show_as_configured_never_their_values(
+    db: Database, with_key: None, page: Callable[[str], AppTest]
+) -> None:
+    at = page("settings")
+    creds = table_with(at, "credential").set_index("credential")["status"].to_dict()
+    assert creds["POLY_PRIVATE_KEY"] == "configured" and creds["POLY_API_KEY"] == "missing"
+    shown = [str(e.value) for e in at.markdown] + [str(c.value) for c in at.caption]
+    shown += [d.value.to_csv() for d in at.dataframe] + [str(t.value) for t in at.text_input]
+    assert not any(KEY in s or KEY[2:] in s for s in shown)
+    hosts = table_with(at, "setting").set_index("setting")["value"].to_dict()
+    assert hosts["DATA_SOURCE"] == "simulator" and hosts["CLOB_HOST"].startswith("http://127.0.0.1:")
+    assert any("python -m engine set-password" in c.value for c in at.code)
+
+
+def test_engine_settings_save(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    at.text_input(key="setting_tick_interval_ms_v1").input("250")
+    at.text_input(key="setting_paper_fail_rate_v1").input("0.1")
+    at.text_input(key="setting_reference_feed_url_v1").input("wss://feed.example/ws")
+    at.button(key="setting_save").click().run()
+    assert not at.exception and not at.error
+    with db.read() as conn:
+        rows = dict(conn.execute(text("SELECT key, value FROM settings WHERE version = 2")).all())
+    assert {k: json.loads(v) for k, v in rows.items()} == {
+        "tick_interval_ms": 250,
+        "paper_fail_rate": 0.1,
+        "reference_feed_url": "wss://feed.example/ws",
+    }
+    assert _commands(db) == [
+        (
+            "reload_config",
+            json.dumps({"reason": "setting.update tick_interval_ms, paper_fail_rate, reference_feed_url"}),
+        )
+    ]
+
+
+def _bad_settings() -> list[tuple[str, str]]:
+    cases = []
+    for spec in SETTINGS:
+        if spec.kind is str:
+            cases.append((spec.key, "http://not-a-websocket"))
+            continue
+        cases += [(spec.key, "abc"), (spec.key, str(spec.maximum * 10 + 1)), (spec.key, "nan")]
+        if spec.kind is int:
+            cases.append((spec.key, "5.5"))
+    return cases
+
+
+@pytest.mark.parametrize(("key", "value"), _bad_settings())
+def test_each_invalid_setting_is_refused(
+    seeded: int, db: Database, page: Callable[[str], AppTest], key: str, value: str
+) -> None:
+    spec = next(s for s in SETTINGS if s.key == key)
+    at = page("settings")
+    at.text_input(key=f"setting_{key}_v1").input(value)
+    at.button(key="setting_save").click().run()
+    errors = [e.value for e in at.error]
+    assert any(e.startswith(f"{spec.title}: ") for e in errors), errors
+    with db.read() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM settings WHERE version > 1")).scalar() == 0
+    assert _commands(db) == []
+
+
+def test_concurrent_settings_change(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    with db.write() as conn:
+        conn.execute(text("UPDATE settings SET value = '700', version = 2 WHERE key = 'tick_interval_ms'"))
+    at.text_input(key="setting_tick_interval_ms_v1").input("250")
+    at.button(key="setting_save").click().run()
+    assert any("changed elsewhere — reload" in e.value for e in at.error)
+    with db.read() as conn:
+        assert (
+            conn.execute(text("SELECT value FROM settings WHERE key = 'tick_interval_ms'")).scalar() == "700"
+        )

@@ -1,0 +1,230 @@
+"""Strategies page: the generated params form (valid save, each invalid field, concurrent change),
+create, enable/disable, the markets filter, and operator fair values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from engine.strategies.params import ParamType
+from engine.strategies.registry import registry
+from storage.db import Database
+from tests.dashboard.seed import BTC, ELECTION
+
+MM = "strategy_mm-btc_v1"
+
+
+def _row(db: Database, name: str) -> dict:  # type: ignore[type-arg]
+    with db.read() as conn:
+        row = conn.execute(text("SELECT * FROM strategies WHERE name = :n"), {"n": name}).mappings().first()
+    return dict(row) if row else {}
+
+
+def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+@pytest.fixture
+def strategies(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
+    at = page("strategies")
+    assert not at.exception
+    return at
+
+
+def test_instances_show_state_and_pnl(strategies: AppTest) -> None:
+    from tests.dashboard.conftest import table_with
+
+    table = table_with(strategies, "open_cost").set_index("name")
+    assert table.loc["mm-btc", "enabled"] and table.loc["mm-btc", "status"] == "ok"
+    assert table.loc["mm-btc", "realized"] == pytest.approx(1.25) and table.loc[
+        "mm-btc", "fees"
+    ] == pytest.approx(0.02)
+    assert table.loc["mm-btc", "open_cost"] == pytest.approx(9.4)
+    assert table.loc["vb-election", "status"] == "error" and table.loc[
+        "vb-election", "realized"
+    ] == pytest.approx(-3)
+    assert table.loc["vb-election", "markets"] == "filter: text=election, min_liquidity=1000"
+
+
+def test_valid_save_is_audited_and_applied_live(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    at.text_input(key=f"{MM}_p_size").input("12")
+    at.text_input(key=f"{MM}_p_half_spread").input("0.03")
+    at.button(key=f"{MM}_save").click().run()
+    assert not at.exception and not _errors(at)
+    row = _row(db, "mm-btc")
+    assert row["version"] == 2 and row["updated_by"] == "dashboard"
+    params = json.loads(row["params"])
+    assert params["size"] == 12 and params["half_spread"] == 0.03 and params["fair_value"] == "mid"
+    ((before, after),) = _rows(db, "SELECT before, after FROM audit_log WHERE action = 'strategy.update'")
+    assert json.loads(before)["params"] == {"half_spread": 0.02, "size": 10}
+    assert json.loads(after)["params"] == params and json.loads(after)["version"] == 2
+    assert _rows(db, "SELECT kind FROM commands") == [("reload_config",)]
+    assert any("mm-btc saved (version 2)" in s.value for s in at.success)
+    assert (
+        at.text_input(key="strategy_mm-btc_v2_p_size").value == "12"
+    )  # the form restarts from the saved row
+
+
+def _bad_values() -> list[tuple[str, str, str]]:
+    cases = []
+    for spec in registry()["market_making"].params_schema:
+        if spec.type in (ParamType.BOOL, ParamType.CHOICE):
+            continue
+        cases.append((spec.name, "lots", "must be a number"))
+        if spec.maximum is not None:
+            cases.append((spec.name, str(spec.maximum * 2 + 1), "must be at most"))
+        if spec.minimum is not None:
+            cases.append((spec.name, str(spec.minimum - 1), "must be at least"))
+    return cases
+
+
+@pytest.mark.parametrize(("field", "value", "message"), _bad_values())
+def test_each_invalid_field_is_refused_inline(
+    strategies: AppTest, db: Database, field: str, value: str, message: str
+) -> None:
+    at = strategies
+    title = next(s.title for s in registry()["market_making"].params_schema if s.name == field)
+    at.text_input(key=f"{MM}_p_{field}").input(value)
+    at.button(key=f"{MM}_save").click().run()
+    assert not at.exception
+    errors = _errors(at)
+    assert any(e.startswith(f"{title}: {message}") for e in errors), errors
+    assert "Nothing saved: fix the fields marked above." in errors
+    assert _row(db, "mm-btc")["version"] == 1
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]
+
+
+def test_too_many_decimals_are_refused(strategies: AppTest, db: Database) -> None:
+    strategies.text_input(key=f"{MM}_p_half_spread").input("0.0200001")
+    strategies.button(key=f"{MM}_save").click().run()
+    assert "Half spread: must have at most 6 decimal places" in _errors(strategies)
+    assert _row(db, "mm-btc")["version"] == 1
+
+
+def test_concurrent_change_is_refused_then_reload_shows_it(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    with db.write() as conn:  # another tab saves first
+        conn.execute(
+            text("""UPDATE strategies SET params = '{"size": 30}', version = version + 1
+                             WHERE name = 'mm-btc'""")
+        )
+    at.text_input(key=f"{MM}_p_size").input("12")
+    at.button(key=f"{MM}_save").click().run()
+    assert any("changed elsewhere — reload" in e for e in _errors(at))
+    assert json.loads(_row(db, "mm-btc")["params"]) == {"size": 30}
+    assert _rows(db, "SELECT COUNT(*) FROM audit_log") == [(1,)]  # only the seed's row
+    assert any("changed elsewhere" in w.value for w in at.warning)
+    at.button(key="strategy_reload").click().run()
+    assert at.text_input(key="strategy_mm-btc_v2_p_size").value == "30"
+    at.text_input(key="strategy_mm-btc_v2_p_size").input("31")
+    at.button(key="strategy_mm-btc_v2_save").click().run()
+    assert not _errors(at) and json.loads(_row(db, "mm-btc")["params"])["size"] == 31
+
+
+def test_create_a_strategy(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
+    at.selectbox(key="strategy_new_kind").set_value("value_betting").run()
+    prefix = "strategy_new_value_betting"
+    at.text_input(key="strategy_new_name").input("vb-btc")
+    at.text_input(key=f"{prefix}_p_edge").input("0.05")
+    at.multiselect(key=f"{prefix}_markets").set_value([BTC])
+    at.button(key=f"{prefix}_save").click().run()
+    assert not at.exception and not _errors(at)
+    row = _row(db, "vb-btc")
+    assert row["kind"] == "value_betting" and row["enabled"] == 0 and row["version"] == 1
+    assert json.loads(row["markets"]) == [BTC]
+    assert json.loads(row["params"])["edge"] == 0.05 and json.loads(row["params"])["order_style"] == "take"
+    assert _rows(db, "SELECT action, entity FROM audit_log WHERE action = 'strategy.create'") == [
+        ("strategy.create", "strategy:vb-btc")
+    ]
+    assert at.selectbox(key="strategy_pick").value == "vb-btc"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Name: 1–64 characters"),
+        ("bad name!", "Name: 1–64 characters"),
+        ("mm-btc", "Name: a strategy named 'mm-btc' already exists"),
+    ],
+)
+def test_create_refuses_a_bad_name(strategies: AppTest, db: Database, name: str, message: str) -> None:
+    at = strategies
+    at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
+    at.text_input(key="strategy_new_name").input(name)
+    at.button(key="strategy_new_market_making_save").click().run()
+    assert any(e.startswith(message) for e in _errors(at)), _errors(at)
+    assert _rows(db, "SELECT COUNT(*) FROM strategies") == [(2,)]
+
+
+def test_enable_clears_the_engines_error_status(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    at.selectbox(key="strategy_pick").set_value("vb-election").run()
+    assert any("The engine disabled this strategy: ZeroDivisionError" in e for e in _errors(at))
+    at.button(key="strategy_toggle").click().run()
+    row = _row(db, "vb-election")
+    assert row["enabled"] == 1 and row["status"] == "ok" and row["last_error"] is None and row["version"] == 2
+    assert _rows(db, "SELECT action FROM audit_log WHERE entity = 'strategy:vb-election'") == [
+        ("strategy.enable",)
+    ]
+    at.button(key="strategy_toggle").click().run()  # now "Disable"
+    assert _row(db, "vb-election")["enabled"] == 0
+    assert [k for (k,) in _rows(db, "SELECT kind FROM commands")] == ["reload_config", "reload_config"]
+
+
+def test_market_filter_fields_validate_and_save_as_numbers(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    at.selectbox(key="strategy_pick").set_value("vb-election").run()
+    prefix = "strategy_vb-election_v1"
+    assert at.segmented_control(key=f"{prefix}_mkmode").value == "Filter"
+    assert at.text_input(key=f"{prefix}_f_text").value == "election"
+    at.text_input(key=f"{prefix}_f_min_liquidity").input("-5")
+    at.button(key=f"{prefix}_save").click().run()
+    assert "Min liquidity: must be at least 0 USDC" in _errors(at)
+    at.text_input(key=f"{prefix}_f_min_liquidity").input("2500")
+    at.text_input(key=f"{prefix}_f_max_markets").input("3")
+    at.button(key=f"{prefix}_save").click().run()
+    assert not _errors(at)  # the edit also cleared the engine's error status
+    row = _row(db, "vb-election")
+    assert row["status"] == "ok" and row["enabled"] == 0  # fixed, but off until the operator enables it
+    spec = json.loads(row["markets"])["filter"]
+    assert spec["min_liquidity"] == 2500 and spec["max_markets"] == 3 and spec["text"] == "election"
+
+
+def test_switching_from_a_market_list_to_a_filter(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    at.segmented_control(key=f"{MM}_mkmode").set_value("Filter").run()
+    at.text_input(key=f"{MM}_f_text").input("bitcoin")
+    at.button(key=f"{MM}_save").click().run()
+    assert json.loads(_row(db, "mm-btc")["markets"])["filter"]["text"] == "bitcoin"
+
+
+def test_operator_fair_value_set_refused_and_cleared(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    at.selectbox(key="fv_market").set_value(BTC)
+    at.text_input(key="fv_value").input("1.5")
+    at.button(key="fv_save").click().run()
+    assert any("Fair value must be a probability between 0 and 1" in e for e in _errors(at))
+    at.text_input(key="fv_value").input("0.62")
+    at.button(key="fv_save").click().run()
+    assert _rows(db, f"SELECT source, fair_value FROM signals WHERE condition_id = '{BTC}'") == [
+        ("operator", 620000)
+    ]
+    at.selectbox(key="fv_clear_market").set_value(ELECTION)
+    at.button(key="fv_clear").click().run()
+    assert _rows(db, f"SELECT source FROM signals WHERE condition_id = '{ELECTION}'") == [("model",)]
+    actions = [
+        a for (a,) in _rows(db, "SELECT action FROM audit_log WHERE action LIKE 'fair_value.%' ORDER BY id")
+    ]
+    assert actions == ["fair_value.set", "fair_value.clear"]

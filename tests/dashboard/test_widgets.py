@@ -1,0 +1,139 @@
+"""The pure pieces under pages/widgets: figure builders, usage, diff, log tail, field text,
+the live-switch rules. None of them may import streamlit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from engine.risk.limits import LIMITS
+from pages.widgets import figures
+from pages.widgets.diff import audit_diff
+from pages.widgets.fields import number_text
+from pages.widgets.logtail import mask, parse, tail
+from pages.widgets.settings_panels import live_refusals
+from pages.widgets.usage import limit_values, usage_table
+from storage.queries import RiskUsage
+from tests.helpers import ROOT
+
+PURE = ("figures", "usage", "diff", "logtail")
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_pure_widget_modules_never_import_streamlit(module: str) -> None:
+    code = f"import sys, pages.widgets.{module}; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def _usage(**kw: object) -> RiskUsage:
+    empty = pd.DataFrame({"condition_id": [], "question": [], "strategy": [], "event": [], "exposure": []})
+    values = dict(
+        total_exposure=0.0,
+        by_market=empty,
+        by_strategy=empty,
+        by_event=empty,
+        open_orders=0,
+        orders_last_minute=0,
+        daily_pnl=None,
+        drawdown_pct=None,
+        equity=None,
+        peak_equity=None,
+    )
+    return RiskUsage(**{**values, **kw})  # type: ignore[arg-type]
+
+
+def test_usage_table_against_stored_limits() -> None:
+    rows = pd.DataFrame(
+        {
+            "name": ["max_total_exposure", "max_drawdown", "max_open_orders"],
+            "value": ["200", "0", "not a number"],
+        }
+    )
+    values = limit_values(rows)
+    assert values["max_total_exposure"] == Decimal("200") and values["max_open_orders"] == Decimal("60")
+    table = usage_table(
+        _usage(total_exposure=150.0, daily_pnl=-30.0, drawdown_pct=5.0, open_orders=6), values
+    )
+    by = table.set_index("name")
+    assert (
+        by.loc["max_total_exposure", "pct"] == 75
+        and by.loc["max_total_exposure", "label"] == "150.00 USDC / 200.00 USDC"
+    )
+    assert pd.isna(by.loc["max_drawdown", "pct"]) and by.loc["max_drawdown", "label"] == "5.00 % / off"
+    assert by.loc["max_daily_loss", "used"] == 30 and by.loc["max_open_orders", "pct"] == 10
+
+
+def test_figures_build_with_and_without_data() -> None:
+    assert isinstance(
+        figures.equity_figure(pd.DataFrame(columns=["at", "equity", "peak", "drawdown_pct"]), "paper"),
+        go.Figure,
+    )
+    curve = pd.DataFrame(
+        {
+            "at": pd.to_datetime([0, 60_000], unit="ms", utc=True),
+            "equity": [10.0, 9.0],
+            "peak": [10.0, 10.0],
+            "drawdown_pct": [0.0, 10.0],
+        }
+    )
+    fig = figures.equity_figure(curve, "paper")
+    assert [t.name for t in fig.data] == ["equity (USDC)", "peak (USDC)", "drawdown (%)"]
+    table = usage_table(_usage(total_exposure=1500.0), {s.name: s.default for s in LIMITS})
+    bars = figures.usage_figure(table)
+    assert bars.data[0].marker.color[-1] == figures.RED  # 150 % of the total-exposure limit
+    depth = figures.depth_figure([(0.49, 10.0), (0.48, 5.0)], [(0.51, 3.0)], "depth")
+    assert list(depth.data[0].y) == [10.0, 15.0]
+    assert figures.price_figure(pd.DataFrame(columns=["at", "mid"]), "p").layout.annotations
+    assert figures.exposure_figure(pd.DataFrame({"event": ["e"], "exposure": [5.0]}), "event", "t", 3.0).data
+
+
+def test_audit_diff() -> None:
+    rows = audit_diff(
+        '{"params": {"size": 10}, "enabled": false}', '{"params": {"size": 12}, "enabled": false}'
+    )
+    assert rows == [{"field": "params.size", "before": "10", "after": "12", "change": "changed"}]
+    assert audit_diff(None, '{"a": 1}')[0]["change"] == "added"
+    assert audit_diff("not json", None) == [
+        {"field": "value", "before": '"not json"', "after": "—", "change": "removed"}
+    ]
+
+
+def test_log_tail(tmp_path: Path) -> None:
+    assert tail(tmp_path / "missing.log") is None
+    path = tmp_path / "engine.log"
+    path.write_text("".join(f"line {i} " + "x" * 200 + "\n" for i in range(2000)) + "no newline at the end")
+    lines = tail(path, 200)
+    assert lines is not None and len(lines) == 200 and lines[-1] == "no newline at the end"
+    assert lines[0].startswith("line 1801 ")
+    assert mask(["key=abcdef123456 ok"], ["abcdef123456", "abc"]) == ["key=*** ok"]
+    assert parse('{"ts": "t", "level": "INFO", "logger": "l", "msg": "m", "x": 2}')["detail"] == '{"x": 2}'
+    assert parse("[1, 2]")["msg"] == "[1, 2]"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.0002, "0.0002"),
+        (1e-05, "0.00001"),
+        (10, "10"),
+        (10000.0, "10000"),
+        (None, ""),
+        (Decimal("1E+3"), "1000"),
+        (2.50, "2.5"),
+    ],
+)
+def test_number_text(value: object, shown: str) -> None:
+    assert number_text(value) == shown
+
+
+def test_live_refusals() -> None:
+    assert live_refusals(credentials=True, state="STOPPED", open_orders={"paper": 0}, typed=" LIVE ") == []
+    assert live_refusals(credentials=True, state="IDLE", open_orders={}, typed="LIVE") == []
+    reasons = live_refusals(credentials=False, state="KILLED", open_orders={"paper": 2, "live": 0}, typed="")
+    assert len(reasons) == 4 and "2 paper" in reasons[2] and "KILLED" in reasons[1]
