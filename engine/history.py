@@ -76,7 +76,7 @@ async def import_history(db: Database, clob_host: str, chain_id: int, token: str
     total = to_ms - from_ms
     while done < to_ms:
         end = min(to_ms, done + WINDOW_MS)
-        fetched = await asyncio.to_thread(_fetch, client, token, done, end)
+        fetched = await asyncio.to_thread(_fetch, client, token, done, end, fidelity)
         in_range = [(at, p) for at, p in fetched if from_ms <= at <= to_ms]
         _store(db, token, from_ms, to_ms, in_range, end)
         windows, points, done = windows + 1, points + len(in_range), end
