@@ -25,7 +25,7 @@ from engine.backtest.runner import BacktestSpec, run_sync
 from engine.feeds.books import BookCache
 from storage.settings import load_settings
 
-PARAMS = {"size": 20, "half_spread": 0.02, "max_spread": 0.5}
+PARAMS = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
 
 
 def baseline(path: Path, tokens: list[str], start: int, end: int) -> tuple[int, float]:
@@ -43,12 +43,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--markets", type=int, default=5)
+    parser.add_argument("--events-per-decision", type=int, default=100,
+                        help="market events between two recorded decisions (the engine decides every 500 ms: "
+                             "100 is a busy desk at ~200 events/s)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "recorded.db"
         began = time.perf_counter()
         markets, start, end = write_recording(path, markets=args.markets, events=args.events,
-                                              events_per_decision=40)
+                                              events_per_decision=args.events_per_decision)
         print(f"wrote a recording of {args.events:,} market events in {time.perf_counter() - began:.1f} s")
         import sqlite3
 

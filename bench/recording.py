@@ -51,9 +51,11 @@ def write_recording(path: Path, *, markets: int = 5, events: int = 10_000, start
             price = mids[i] + (TICK if side == "BUY" else -TICK)
             batch.append((at, yes, "trade", side, price, rng.randrange(1, 40) * SH, mids[i], None))
         else:
-            if rng.random() < 0.05:  # the market moves a tick: a fresh book
+            if rng.random() < 0.05:  # the market moves a tick: fresh books (NO mirrors YES)
                 mids[i] = min(90 * TICK, max(10 * TICK, mids[i] + rng.choice((-TICK, TICK))))
                 batch.append((at, yes, "book", None, None, None, mids[i], json.dumps(_book(mids[i]))))
+                batch.append((at, no, "book", None, None, None, 1_000_000 - mids[i],
+                              json.dumps(_book(1_000_000 - mids[i]))))
             else:
                 k = rng.randrange(1, 10)
                 is_bid = rng.random() < 0.5

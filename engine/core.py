@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from engine import core_state, operator_actions
 from engine.catalog import MarketCatalog
-from engine.domain import Intent
+from engine.domain import Book, Intent
 from engine.execution import portfolio
 from engine.execution.executor import Executor, ExecutorConfig
 from engine.execution.planner import OrderSpec
@@ -264,6 +264,9 @@ class TradingCore:
             self.reference = ReferenceFeed(url)
             await self.reference.start()
 
+    def _marks(self, token_id: str) -> Book | None:
+        return self.books.book(token_id, portfolio.MARK_DEPTH)
+
     def _reference_price(self, condition_id: str) -> int | None:
         found = self.reference.reference(condition_id) if self.reference is not None else None
         return None if found is None else found[0]
@@ -344,7 +347,7 @@ class TradingCore:
     # -- breakers and jobs -------------------------------------------------------------
 
     def _run_breakers(self, now: int) -> None:
-        valuation = portfolio.value(self.executor.state, self.books.book)
+        valuation = portfolio.value(self.executor.state, self._marks)
         updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
         if updated != self.memory:  # a new peak or a new day: most ticks write nothing
             with self.db.write() as conn:
@@ -393,13 +396,13 @@ class TradingCore:
                 self.executor.latest[(name, cid)] = Intent(name, cid, ())
 
     def _snapshot_job(self, kind: str = "scheduled") -> None:
-        valuation = portfolio.value(self.executor.state, self.books.book)
+        valuation = portfolio.value(self.executor.state, self._marks)
         with self.db.write() as conn:
             portfolio.write_snapshot(conn, self.mode, valuation, self.clock(), kind)
 
     def _daily_job(self) -> None:
         self._snapshot_job("daily")
-        valuation = portfolio.value(self.executor.state, self.books.book)
+        valuation = portfolio.value(self.executor.state, self._marks)
         with self.db.write() as conn:
             self.memory = breakers.daily_reset(conn, self.memory, valuation.equity, self.clock())
 

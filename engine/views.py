@@ -13,13 +13,14 @@ from sqlalchemy import text
 
 from engine.catalog import MarketCatalog
 from engine.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
+from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.strategies.selection import MarketCandidate
 from storage.db import Database
 
 OPERATOR_SOURCE = "operator"
-DEPTH = 20
+DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with the marks
 
 
 def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: BookCache,

@@ -189,7 +189,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
 async def _decide(core: TradingCore, clock: SimClock, at: int, curve: list, exposure: list) -> int:  # type: ignore[type-arg]
     clock.now = at
     await core.tick()
-    valuation = portfolio.value(core.executor.state, core.books.book)
+    valuation = portfolio.value(core.executor.state, core._marks)
     curve.append((at, valuation.equity / MICRO))
     exposure.append((at, valuation.exposure / MICRO))
     return 1

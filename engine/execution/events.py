@@ -56,7 +56,7 @@ class EventApplier:
         order_id = self.state.by_venue.get(venue_order_id)
         if order_id is not None:
             return self.state.orders[order_id]
-        with self.ex.db.read() as conn:
+        with self.ex.tx() as conn:  # inside an open transaction, its own uncommitted rows count
             return store.order_by_venue_id(conn, self.ex.mode, venue_order_id)
 
     def order_report(self, report: VenueOrder) -> OrderRow:
@@ -65,7 +65,7 @@ class EventApplier:
         filled = max(row.filled, report.filled)
         status = from_venue(report.status, size=row.size, filled=filled)
         now = self.ex.clock()
-        with self.ex.db.write() as conn:
+        with self.ex.tx() as conn:
             store.advance(conn, row.id, status, now, filled=report.filled, acked=True)
             row = store.order_by_id(conn, row.id)
         self.state.track(row)
@@ -79,7 +79,7 @@ class EventApplier:
         rows = [r for r in (self._find(v) for v in venue_order_ids) if r is not None]
         if not rows:
             return
-        with self.ex.db.write() as conn:
+        with self.ex.tx() as conn:
             for row in rows:
                 status = OrderStatus.FILLED if row.filled >= row.size else OrderStatus.CANCELED
                 store.advance(conn, row.id, status, now, acked=True)
@@ -104,7 +104,7 @@ class EventApplier:
         market = self.ex.catalog.by_token(report.token_id)
         outcome = market.outcome_of(report.token_id) if market else Outcome.YES
         now = self.ex.clock()
-        with self.ex.db.write() as conn:
+        with self.ex.tx() as conn:
             row = store.insert_order(
                 conn, client_id=f"imported:{report.venue_order_id}", venue_order_id=report.venue_order_id,
                 mode=self.ex.mode, strategy=IMPORTED, condition_id=report.condition_id, token_id=report.token_id,
@@ -131,7 +131,7 @@ class EventApplier:
         now = self.ex.clock()
         fill = FillWrite(trade.trade_id, row, trade.price, trade.size, trade.fee, trade.liquidity,
                          trade.status, trade.matched_ms)
-        with self.ex.db.write() as conn:
+        with self.ex.tx() as conn:
             changed, previous = store.upsert_fill(conn, fill, now)
             if not changed:
                 return
@@ -165,7 +165,7 @@ class EventApplier:
         now = self.ex.clock()
         credited = 0
         keys = [k for k, (cid, _) in self.state.position_market.items() if cid == condition_id]
-        with self.ex.db.write() as conn:
+        with self.ex.tx() as conn:
             for strategy, token in keys:
                 _, outcome = self.state.position_market[(strategy, token)]
                 held = self.state.totals(strategy, token).size

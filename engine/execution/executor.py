@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
 
 from engine.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo
@@ -86,6 +89,7 @@ class Executor:
         self._event_task: asyncio.Task[None] | None = None
         self._lookups: set[asyncio.Task[None]] = set()
         self.venue_closed = False
+        self._tx: Connection | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -108,6 +112,20 @@ class Executor:
         await self.venue.close()
         self.venue_closed = True
 
+    @contextmanager
+    def tx(self) -> Iterator[Connection]:
+        """One write transaction; nested calls join the open one (a drain of many venue
+        events commits once). Never held across a venue call."""
+        if self._tx is not None:
+            yield self._tx
+            return
+        with self.db.write() as conn:
+            self._tx = conn
+            try:
+                yield conn
+            finally:
+                self._tx = None
+
     def block(self) -> None:
         """No placement is sent after this returns (checked right before every send)."""
         self.blocked = True
@@ -124,11 +142,14 @@ class Executor:
                 log.exception("failed to apply a venue event", extra={"event": repr(event)})
 
     def drain(self) -> int:
-        """Apply every queued venue event now; returns how many."""
+        """Apply every queued venue event now, in one transaction; returns how many."""
+        if self.events.empty():
+            return 0
         count = 0
-        while not self.events.empty():
-            self.applier.apply(self.events.get_nowait())
-            count += 1
+        with self.tx():
+            while not self.events.empty():
+                self.applier.apply(self.events.get_nowait())
+                count += 1
         return count
 
     # -- intents -----------------------------------------------------------------------
@@ -218,13 +239,14 @@ class Executor:
                            override_block: bool = False) -> int:
         prepared = [await self.venue.prepare(self._request(market, spec)) for _, market, spec, _ in batch]
         now = self.clock()
-        with self.db.write() as conn:  # intent before network
+        with self.tx() as conn:  # intent before network (its commit is the record of the attempt)
             rows = [store.insert_order(
                 conn, client_id=p.request.client_id, venue_order_id=p.venue_order_id, mode=self.mode,
                 strategy=strategy, condition_id=market.condition_id, token_id=spec.token_id, outcome=spec.outcome,
                 side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
                 payload=p.payload, reason=reason or None, now=now,
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
+            store.mark_submitted(conn, [r.id for r in rows], now)
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")
@@ -245,8 +267,6 @@ class Executor:
 
     async def _send(self, prepared: list[PreparedOrder], rows: list[OrderRow]) -> list[PlaceResult | None]:
         """Submit; an unknown outcome (None) leaves the row PENDING_SUBMIT for lookup later."""
-        with self.db.write() as conn:
-            store.mark_submitted(conn, [r.id for r in rows], self.clock())
         try:
             if len(prepared) == 1:
                 return [await self.venue.submit(prepared[0])]
@@ -260,7 +280,7 @@ class Executor:
 
     def _record_acks(self, rows: list[OrderRow], results: list[PlaceResult | None]) -> None:
         now = self.clock()
-        with self.db.write() as conn:
+        with self.tx() as conn:
             for row, result in zip(rows, results, strict=True):
                 if result is None:
                     continue
@@ -284,7 +304,7 @@ class Executor:
 
     def _finish_unsent(self, rows: list[OrderRow], why: str) -> None:
         now = self.clock()
-        with self.db.write() as conn:
+        with self.tx() as conn:
             for row in rows:
                 store.advance(conn, row.id, OrderStatus.CANCELED, now, error=why)
         for row in rows:
@@ -304,7 +324,7 @@ class Executor:
         if not targets:
             return 0
         now = self.clock()
-        with self.db.write() as conn:
+        with self.tx() as conn:
             for order in targets:
                 store.advance(conn, order.id, OrderStatus.CANCEL_PENDING, now)
             refreshed = [store.order_by_id(conn, o.id) for o in targets]
@@ -383,7 +403,7 @@ class Executor:
     def mark_lost(self, order: OrderRow, why: str) -> None:
         """LOST, with a flag and an alert, unless it has meanwhile reached a final state."""
         now = self.clock()
-        with self.db.write() as conn:
+        with self.tx() as conn:
             if store.advance(conn, order.id, OrderStatus.LOST, now, error=why):
                 store.add_flag(conn, order.id, "lost", now)
                 raise_alert(conn, level="warning", source="executor", code="ORDER_LOST",

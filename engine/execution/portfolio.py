@@ -19,6 +19,7 @@ from engine.execution.state import ExecutionState
 from engine.risk.gate import Exposure, event_key
 
 BookLookup = Callable[[str], Book | None]
+MARK_DEPTH = 20  # the depth views freeze too, so a tick reuses one frozen book per token
 
 
 @dataclass(frozen=True)

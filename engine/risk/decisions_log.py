@@ -1,8 +1,10 @@
 """The `decisions` table: why the gate trimmed or refused a quote ("why didn't it trade?").
 
 Quotes are re-checked every tick, so the same refusal would be written many times a
-minute; a decision is written when it is new or changed, or again after REPEAT_MS as a
-reminder. Retention is bounded by age and by row count.
+minute; a decision is written when its (strategy, market, side, reason) is new, when it
+turns from a trim into a refusal or back, or again after REPEAT_MS as a reminder (sizes
+that wobble from tick to tick do not count as news). Retention is bounded by age and by
+row count.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class DecisionsLog:
     def __init__(self, db: Database, mode: str):
         self.db = db
         self.mode = mode
-        self._last: dict[tuple[str, str, str, str], tuple[int, int, int]] = {}
+        self._last: dict[tuple[str, str, str, str], tuple[int, str]] = {}
 
     def write(self, decisions: Iterable[Decision], now: int) -> int:
         fresh = [d for d in decisions if self._is_news(d, now)]
@@ -43,9 +45,9 @@ class DecisionsLog:
     def _is_news(self, decision: Decision, now: int) -> bool:
         key = (decision.strategy, decision.condition_id, decision.side.value, decision.reason.value)
         last = self._last.get(key)
-        if last is not None and now - last[0] < REPEAT_MS and last[1:] == (decision.requested, decision.approved):
+        if last is not None and now - last[0] < REPEAT_MS and last[1] == decision.action:
             return False
-        self._last[key] = (now, decision.requested, decision.approved)
+        self._last[key] = (now, decision.action)
         return True
 
 

@@ -34,10 +34,12 @@ from engine.venues.base import (
     TradeEvent,
     TradeStatus,
     VenueOrder,
+    VenueEvent,
     VenueOrderStatus,
     VenueTrade,
 )
 from storage.db import Database, now_ms
+from storage.sql import run, scalar
 
 FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
@@ -105,7 +107,7 @@ class PaperVenue:
     async def start(self, sink: EventSink) -> None:
         self.sink = sink
         with self.db.read() as conn:
-            rows = conn.execute(text("SELECT * FROM paper_orders WHERE status = 'LIVE'")).mappings().all()
+            rows = run(conn, "SELECT * FROM paper_orders WHERE status = 'LIVE'").fetchall()
             self.next_settle_at = _next_settlement(conn)
         self.resting, self.by_token = {}, {}
         for r in rows:
@@ -125,15 +127,34 @@ class PaperVenue:
         return PreparedOrder(request, f"paper-{request.client_id}", payload)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
-        return self._place(prepared)
+        with self.db.write() as conn:
+            result, events = self._place(conn, prepared)
+        self._emit(events)
+        return result
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        return [self._place(p) for p in prepared]
+        """Like the venue's batch endpoint: each order accepted or refused on its own."""
+        results: list[PlaceResult] = []
+        events: list[VenueEvent] = []
+        with self.db.write() as conn:
+            for one in prepared:
+                try:
+                    result, emitted = self._place(conn, one)
+                except OrderRejected as exc:
+                    result, emitted = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)), []
+                results.append(result)
+                events += emitted
+        self._emit(events)
+        return results
 
-    def _place(self, prepared: PreparedOrder) -> PlaceResult:
+    def _emit(self, events: list[VenueEvent]) -> None:
+        for event in events:
+            self.sink(event)
+
+    def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
         req, venue_id = prepared.request, prepared.venue_order_id
         self._validate(req)
-        if self._known(venue_id):
+        if scalar(conn, "SELECT 1 FROM paper_orders WHERE venue_order_id = :v", {"v": venue_id}):
             raise OrderRejected("order is invalid. Duplicated.")
         book = self.books.book(req.token_id, depth=100)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
@@ -144,20 +165,16 @@ class PaperVenue:
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
         order = _Resting(venue_id, req.condition_id, req.token_id, req.side, req.price, req.size, 0,
                          fills.queue_at(book, req.side, req.price), req.tif.value, "LIVE", self.clock())
-        rests = req.tif in (Tif.GTC, Tif.GTD)
-        with self.db.write() as conn:
+        self._save_order(conn, order)
+        trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
+        if req.tif not in (Tif.GTC, Tif.GTD) or order.remaining <= 0:
+            order.status = "MATCHED" if order.remaining <= 0 else "CANCELED"
             self._save_order(conn, order)
-            trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
-            if not rests or order.remaining <= 0:
-                order.status = "MATCHED" if order.remaining <= 0 else "CANCELED"
-                self._save_order(conn, order)
         if order.status == "LIVE":
             self._rest(order)
-        self.sink(OrderEvent(order.report()))
-        for trade in trades:
-            self.sink(TradeEvent(trade))
         status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
-        return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades))
+        events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
+        return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades)), events
 
     def _validate(self, req: OrderRequest) -> None:
         """The venue's own legality checks, with its messages."""
@@ -170,10 +187,6 @@ class PaperVenue:
         if market is not None and (market.closed or not market.accepting_orders):
             raise OrderRejected("market is not accepting orders")
 
-    def _known(self, venue_id: str) -> bool:
-        with self.db.read() as conn:
-            return conn.execute(text("SELECT 1 FROM paper_orders WHERE venue_order_id = :v"), {"v": venue_id}).first() is not None
-
     # -- fills -------------------------------------------------------------------------
 
     def _fill(self, conn: Connection, order: _Resting, price: int, size: int, liquidity: str) -> VenueTrade:
@@ -182,15 +195,14 @@ class PaperVenue:
         if liquidity == "TAKER" and market is not None:
             fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
         order.filled += size
-        seq = conn.execute(text("SELECT COUNT(*) FROM paper_trades WHERE venue_order_id = :v"),
-                           {"v": order.venue_order_id}).scalar_one()
+        seq = scalar(conn, "SELECT COUNT(*) FROM paper_trades WHERE venue_order_id = :v", {"v": order.venue_order_id})
         now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
                            order.token_id, order.side, price, size, fee, TradeStatus.MATCHED, liquidity, now)  # type: ignore[arg-type]
-        conn.execute(
-            text("""INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee, liquidity,
+        run(
+            conn, """INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee, liquidity,
                         status, matched_at, settle_at, updated_at)
-                    VALUES (:t, :v, :token, :side, :price, :size, :fee, :liq, 'MATCHED', :now, :settle, :now)"""),
+                    VALUES (:t, :v, :token, :side, :price, :size, :fee, :liq, 'MATCHED', :now, :settle, :now)""",
             {"t": trade.trade_id, "v": order.venue_order_id, "token": order.token_id, "side": order.side.value,
              "price": price, "size": size, "fee": fee, "liq": liquidity, "now": now,
              "settle": now + self.config.mined_after_ms},
@@ -203,12 +215,12 @@ class PaperVenue:
         return trade
 
     def _save_order(self, conn: Connection, order: _Resting) -> None:
-        conn.execute(
-            text("""INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size, filled,
+        run(
+            conn, """INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size, filled,
                         queue_ahead, tif, status, created_at, updated_at)
                     VALUES (:v, :token, :cid, :side, :price, :size, :filled, :queue, :tif, :status, :created, :now)
                     ON CONFLICT (venue_order_id) DO UPDATE SET filled = excluded.filled,
-                        queue_ahead = excluded.queue_ahead, status = excluded.status, updated_at = excluded.updated_at"""),
+                        queue_ahead = excluded.queue_ahead, status = excluded.status, updated_at = excluded.updated_at""",
             {"v": order.venue_order_id, "token": order.token_id, "cid": order.condition_id, "side": order.side.value,
              "price": order.price, "size": order.size, "filled": order.filled, "queue": order.queue_ahead,
              "tif": order.tif, "status": order.status, "created": order.created_ms, "now": self.clock()},
@@ -312,8 +324,8 @@ class PaperVenue:
         if self.next_settle_at is None or now < self.next_settle_at:
             return 0
         with self.db.write() as conn:
-            rows = conn.execute(text("""SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
-                                        AND settle_at <= :now"""), {"now": now}).mappings().all()
+            rows = run(conn, """SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
+                                AND settle_at <= :now""", {"now": now}).fetchall()
             moved = [self._settle(conn, dict(r), now) for r in rows]
             self.next_settle_at = _next_settlement(conn)
         for trade in moved:
@@ -329,8 +341,8 @@ class PaperVenue:
             status, settle = TradeStatus.CONFIRMED, row["settle_at"]
         else:
             return None
-        conn.execute(text("UPDATE paper_trades SET status = :s, settle_at = :settle, updated_at = :now WHERE trade_id = :t"),
-                     {"s": status.value, "settle": settle, "now": now, "t": row["trade_id"]})
+        run(conn, "UPDATE paper_trades SET status = :s, settle_at = :settle, updated_at = :now WHERE trade_id = :t",
+            {"s": status.value, "settle": settle, "now": now, "t": row["trade_id"]})
         return self._trade_from_row({**row, "status": status.value})
 
     def _fails(self, trade_id: str) -> bool:
@@ -368,8 +380,7 @@ class PaperVenue:
 
     async def get_order(self, venue_order_id: str) -> VenueOrder | None:
         with self.db.read() as conn:
-            row = conn.execute(text("SELECT * FROM paper_orders WHERE venue_order_id = :v"),
-                               {"v": venue_order_id}).mappings().first()
+            row = run(conn, "SELECT * FROM paper_orders WHERE venue_order_id = :v", {"v": venue_order_id}).fetchone()
         if row is None:
             return None
         return VenueOrder(row["venue_order_id"], row["condition_id"], row["token_id"], Side(row["side"]),
@@ -380,8 +391,8 @@ class PaperVenue:
 
     async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]:
         with self.db.read() as conn:
-            rows = conn.execute(text("SELECT * FROM paper_trades WHERE matched_at >= :after ORDER BY matched_at"),
-                                {"after": after_ms or 0}).mappings().all()
+            rows = run(conn, "SELECT * FROM paper_trades WHERE matched_at >= :after ORDER BY matched_at",
+                       {"after": after_ms or 0}).fetchall()
         return [self._trade_from_row(dict(r)) for r in rows]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
@@ -398,7 +409,7 @@ class PaperVenue:
 
 
 def _next_settlement(conn: Connection) -> int | None:
-    return conn.execute(text("SELECT MIN(settle_at) FROM paper_trades WHERE status IN ('MATCHED', 'MINED')")).scalar()
+    return scalar(conn, "SELECT MIN(settle_at) FROM paper_trades WHERE status IN ('MATCHED', 'MINED')")
 
 
 async def cancel_all_resting(db: Database) -> CancelResult:

@@ -28,7 +28,10 @@ def _run(db: Database, kind: str, payload: dict | None = None) -> str:  # type: 
 
 
 def _alive_with_pid(db: Database, pid: int) -> bool:
-    status = queries.engine_status(db)
+    try:
+        status = queries.engine_status(db)
+    except Exception:  # the file exists before the engine has migrated it
+        return False
     return status.pid == pid and not status.heartbeat_stale and status.state not in ("STARTING",)
 
 
