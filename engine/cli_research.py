@@ -58,6 +58,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
         spec = BacktestSpec(args.strategy, params, parse_time(args.start), parse_time(args.end), markets,
                             args.seed, args.source)
         run_id = runs.create_run(db, spec, args.name or f"{args.strategy} {args.start} to {args.end}")
+        runs.mark_started(db, run_id)
     bar = ProgressBar(f"backtest #{run_id}")
     last = [-1]
 
@@ -69,7 +70,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
             runs.set_progress(db, run_id, done, total)
 
     try:
-        result = run_sync(spec, settings.db_path, settings, work_dir=runs.work_dir_for(settings.root, run_id),
+        result = run_sync(spec, settings.db_path, settings, work_dir=runs.work_dir_for(settings.db_path, run_id),
                           progress=progress)
     except BacktestError as exc:
         runs.fail(db, run_id, str(exc))

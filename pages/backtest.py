@@ -1,12 +1,43 @@
-"""Backtest."""
+"""Backtest: replay recorded ticks (or imported price history) through a strategy with the same
+trading core as live, in a background process; follow its progress, read its metrics and
+charts, and compare two runs."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.common import database, health_header, not_built_yet
+from pages.widgets.backtest_compare import compare_panel
+from pages.widgets.backtest_form import new_backtest_panel
+from pages.widgets.backtest_results import (
+    RUN_PICK_NEXT,
+    RUNNING_SEEN,
+    pick_run,
+    progress_panel,
+    run_detail,
+    runs_table,
+)
+from pages.widgets.common import database, flash, live_header, settings
 
 db = database()
-health_header(db)
+root = settings().root
+live_header(db)
 st.title("Backtest")
-not_built_yet("Backtesting")
+flash()
+progress_panel(db, root)
+
+results, new, compare = st.tabs(["Results", "New backtest", "Compare"])
+with new:
+    launched = new_backtest_panel(db, root)
+    if launched is not None:
+        st.session_state[RUN_PICK_NEXT] = launched  # shown under Results on the next run
+        # This rerun already shows the new run: the progress panel must not rerun again for it
+        # (that second run would swallow the "launched" message).
+        st.session_state.pop(RUNNING_SEEN, None)
+        st.rerun()
+with results:
+    picked = pick_run(runs_table(db, root))
+    if picked is not None:
+        st.divider()
+        run_detail(db, picked, root)
+with compare:
+    compare_panel(db)

@@ -16,6 +16,36 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from storage.backtest_queries import (
+    DataSource as DataSource,
+)
+from storage.backtest_queries import (
+    BacktestRun as BacktestRun,
+)
+from storage.backtest_queries import (
+    RunProgress as RunProgress,
+)
+from storage.backtest_queries import (
+    backtest_data_bounds as backtest_data_bounds,
+)
+from storage.backtest_queries import (
+    backtest_event_counts as backtest_event_counts,
+)
+from storage.backtest_queries import (
+    backtest_market_choices as backtest_market_choices,
+)
+from storage.backtest_queries import (
+    backtest_run as backtest_run,
+)
+from storage.backtest_queries import (
+    backtest_runs as backtest_runs,
+)
+from storage.backtest_queries import (
+    market_questions as market_questions,
+)
+from storage.backtest_queries import (
+    running_backtests as running_backtests,
+)
 from storage.db import Database, now_ms
 from storage.frames import MICRO, to_utc
 from storage.frames import frame as _frame

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from engine.backtest.runner import BacktestResult, BacktestSpec
 from storage.db import Database, now_ms
@@ -21,14 +21,19 @@ MAX_TRADES = 5_000
 
 def create_run(db: Database, spec: BacktestSpec, name: str) -> int:
     with db.write() as conn:
-        return int(conn.execute(
+        return insert_run(conn, spec, name)
+
+
+def insert_run(conn: Connection, spec: BacktestSpec, name: str) -> int:
+    """The run row (status 'running'), in the caller's transaction."""
+    return int(conn.execute(
             text("""INSERT INTO strategy_runs (name, created_at, status, strategy_kind, params, markets, from_at,
                         to_at, seed, source) VALUES (:name, :now, 'running', :kind, :params, :markets, :f, :t, :seed,
                         :source) RETURNING id"""),
-            {"name": name, "now": now_ms(), "kind": spec.kind, "params": json.dumps(spec.params, sort_keys=True),
-             "markets": json.dumps(list(spec.markets)), "f": spec.from_ms, "t": spec.to_ms, "seed": spec.seed,
-             "source": spec.source},
-        ).scalar_one())
+        {"name": name, "now": now_ms(), "kind": spec.kind, "params": json.dumps(spec.params, sort_keys=True),
+         "markets": json.dumps(list(spec.markets)), "f": spec.from_ms, "t": spec.to_ms, "seed": spec.seed,
+         "source": spec.source},
+    ).scalar_one())
 
 
 def load_spec(db: Database, run_id: int) -> BacktestSpec:
@@ -83,7 +88,9 @@ def fail(db: Database, run_id: int, error: str) -> None:
                      {"now": now_ms(), "e": error[:2000], "id": run_id})
 
 
-def work_dir_for(root: Path, run_id: int) -> Path:
-    path = root / "var" / "backtests" / str(run_id)
+def work_dir_for(db_path: Path, run_id: int) -> Path:
+    """A run's scratch folder, next to the database it belongs to (runs of two databases
+    never share one)."""
+    path = db_path.parent / "backtests" / str(run_id)
     path.mkdir(parents=True, exist_ok=True)
     return path

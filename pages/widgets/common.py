@@ -171,12 +171,6 @@ def live_header(db: Database) -> None:
     health_header(db)
 
 
-def not_built_yet(what: str) -> None:
-    st.info(
-        f"{what} is not built yet. It arrives with a later release; nothing on this page works yet.",
-        icon=":material/construction:",
-    )
-
 
 def flash(key: str = "flash") -> None:
     """Show (once) a message a previous run left for the operator."""

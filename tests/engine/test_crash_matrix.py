@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_account import Account
 
-from engine.domain import Side, Tif
+from engine.domain import Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
 from engine.venues.paper import PaperVenue

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from storage.commands import post_command
-from storage.db import Database, now_ms
 from storage.migrations import migrate
-from tests.helpers import ROOT, EngineProcess, run_cli, wait_until
+from tests.helpers import ROOT, EngineProcess, run_cli
 
 
 def test_commands_drive_the_lifecycle_and_are_acknowledged(engine: EngineProcess) -> None:

@@ -4,7 +4,6 @@ default limits; configuration changes apply on the next tick without a restart."
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path

@@ -9,7 +9,6 @@ from pathlib import Path
 from engine.domain import Intent, Outcome, Quote, Side, Tif
 from engine.feeds.events import TradePrint
 from engine.venues.base import (
-    CancelResult,
     OrderEvent,
     TradeEvent,
     TradeStatus,

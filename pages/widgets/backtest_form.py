@@ -1,0 +1,240 @@
+"""The new-backtest form: a strategy kind and its params (the same generated schema fields and
+validator as the Strategies page), the data source, a UTC range, the markets that have data in
+it, a seed; validated in full before anything is written, then launched in the background.
+
+Kind, source, range and markets sit outside the form on purpose: the params fields follow the
+kind, and the market list (with each market's event count) follows the source and range as soon
+as they change.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from engine.strategies.registry import registry, validate_params
+from storage import queries
+from storage.db import Database
+
+from pages.widgets.backtest_launch import launch, make_spec
+from pages.widgets.common import ACTOR, utc
+from pages.widgets.fields import ErrorSlots, render_specs
+from pages.widgets.strategy_form import params_prefix
+
+BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
+BT_MARKETS, BT_SEED, BT_NAME, BT_LAUNCH, BT_FORM = "bt_markets", "bt_seed", "bt_name", "bt_launch", "bt_form"
+LAST_LAUNCH = "bt_last_launch"
+DEFAULTS = "the kind's defaults"
+RECORDED, HISTORY = "Recorded ticks", "Imported history"
+SOURCES: dict[str, queries.DataSource] = {RECORDED: "recorded", HISTORY: "history"}
+UNITS = {"recorded": "ticks", "history": "history points"}
+SOURCE_NOTES = {
+    "recorded": "Replays the recorded books, changes and trades in order, deciding where the live engine "
+    "decided: the paper fill model (queue position, partial fills) as in live paper trading.",
+    "history": "Coarser: each imported price becomes a one-level synthetic book two ticks wide with prints "
+    "both ways at the price and one decision per point — no real depth or queue.",
+}
+DEFAULT_SPAN = timedelta(hours=24)
+DUPLICATE_S = 3.0  # a second press of the same launch within this window is a double click
+
+
+def preset_key(kind: str) -> str:
+    return f"bt_preset_{kind}"
+
+
+def form_prefix(kind: str, preset: str) -> str:
+    """Widget prefix of the params fields; it changes with the preset so its values load."""
+    return f"bt_{kind}_{'defaults' if preset == DEFAULTS else preset}"
+
+
+def _naive_utc(ms: int) -> datetime:
+    # st.datetime_input is timezone-naive; every value on this page is read as UTC.
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def default_range(bounds: tuple[int, int] | None, now_ms: int) -> tuple[datetime, datetime]:
+    """Up to the last 24 h of data, whole minutes covering it; the last 24 h without data."""
+    last = bounds[1] if bounds else now_ms
+    end = _naive_utc(last) + timedelta(minutes=1)
+    start = end - DEFAULT_SPAN
+    if bounds:
+        start = max(start, _naive_utc(bounds[0]))
+    return start, end
+
+
+def to_ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def _kind_and_preset(db: Database) -> tuple[str, dict[str, Any], str]:
+    kinds = registry()
+    left, right = st.columns(2)
+    kind = left.selectbox(
+        "Strategy kind", list(kinds), key=BT_KIND, format_func=lambda k: f"{kinds[k].title} ({k})"
+    )
+    configured = queries.strategies(db)
+    names = list(configured.loc[configured["kind"] == kind, "name"]) if not configured.empty else []
+    preset = right.selectbox(
+        "Parameters from",
+        [DEFAULTS, *names],
+        key=preset_key(kind),
+        help="Start from a configured strategy's params (edit them below; it is not changed)",
+    )
+    st.caption(kinds[kind].description)
+    row = queries.strategy_row(db, preset) if preset != DEFAULTS else None
+    params = row.params if row is not None and isinstance(row.params, dict) else {}
+    return kind, params, form_prefix(kind, preset)
+
+
+def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[queries.DataSource, int | None, int | None]:
+    label = st.segmented_control("Data", list(SOURCES), default=RECORDED, key=BT_SOURCE, required=True)
+    source = SOURCES[label or RECORDED]
+    st.caption(SOURCE_NOTES[source])
+    bounds = queries.backtest_data_bounds(db, source)
+    start, end = default_range(bounds, int(clock.time() * 1000))
+    left, right = st.columns(2)
+    start_in = left.datetime_input("From (UTC)", value=start, key=BT_FROM, step=60, format="YYYY-MM-DD")
+    end_in = right.datetime_input("To (UTC)", value=end, key=BT_TO, step=60, format="YYYY-MM-DD")
+    slots.add("range", "Range")
+    if bounds is None:
+        st.caption(
+            f"No {UNITS[source]} yet."
+            + (
+                " Import some with `python -m engine import-history`."
+                if source == "history"
+                else " The engine records while it runs."
+            )
+        )
+    else:
+        st.caption(f"{UNITS[source].capitalize()} from {utc(bounds[0])} to {utc(bounds[1])}.")
+    return source, to_ms(start_in), to_ms(end_in)
+
+
+def _markets_input(
+    db: Database, source: queries.DataSource, window: tuple[int | None, int | None], slots: ErrorSlots
+) -> list[str]:
+    start, end = window
+    chosen = [c for c in st.session_state.get(BT_MARKETS, []) if isinstance(c, str)]
+    if start is None or end is None:
+        start = end = 0
+    choices = queries.backtest_market_choices(db, source, start, end, include=tuple(chosen))
+    counts = dict(zip(choices["condition_id"], choices["events"], strict=True))
+    labels = dict(zip(choices["condition_id"], choices["question"], strict=True))
+    with_data = sum(1 for n in counts.values() if n)
+    unit = UNITS[source]
+    picked = st.multiselect(
+        f"Markets ({with_data} with {unit} in the range)",
+        list(dict.fromkeys([*choices["condition_id"], *chosen])),
+        key=BT_MARKETS,
+        format_func=lambda cid: f"{labels.get(cid, cid)} · {counts.get(cid, 0):,} {unit}",
+        placeholder="Pick one or more markets",
+    )
+    slots.add("markets", "Markets")
+    return picked
+
+
+def _errors(
+    kind: str,
+    raw: dict[str, Any],
+    source: queries.DataSource,
+    start: int | None,
+    end: int | None,
+    markets: list[str],
+    db: Database,
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """(clean params, param errors, other field errors: range, markets)."""
+    clean, param_errors = validate_params(kind, raw)
+    other: dict[str, str] = {}
+    if start is None or end is None:
+        other["range"] = "pick both a start and an end (UTC)"
+    elif start >= end:
+        other["range"] = f"the start ({utc(start)}) must be before the end ({utc(end)})"
+    if not markets:
+        other["markets"] = "pick at least one market"
+    elif start is not None and end is not None and start < end:
+        empty = _without_data(db, source, start, end, markets)
+        if empty:
+            other["markets"] = f"no {UNITS[source]} between {utc(start)} and {utc(end)} for: {empty}"
+    return clean, param_errors, other
+
+
+def _without_data(db: Database, source: queries.DataSource, start: int, end: int, markets: list[str]) -> str:
+    """The picked markets with no events in the range, by question ("" when all have data)."""
+    counts = queries.backtest_event_counts(db, source, start, end, markets)
+    empty = [cid for cid in markets if not counts.get(cid)]
+    names = queries.market_questions(db, empty)
+    return "; ".join(names.get(cid, cid) for cid in empty)
+
+
+def default_name(kind: str, start: int, end: int) -> str:
+    return f"{kind} {utc(start)[:16]} → {utc(end)[:16]} UTC"
+
+
+def _double_click(spec: object) -> bool:
+    now = clock.monotonic()
+    last = st.session_state.get(LAST_LAUNCH)
+    st.session_state[LAST_LAUNCH] = (spec, now)
+    return last is not None and last[0] == spec and now - last[1] < DUPLICATE_S
+
+
+def new_backtest_panel(db: Database, root: Path) -> int | None:
+    """Render the form; on a valid submit launch the run and return its id (None otherwise)."""
+    kind, start_params, prefix = _kind_and_preset(db)
+    head = ErrorSlots()
+    source, start, end = _source_and_range(db, head)
+    markets = _markets_input(db, source, (start, end), head)
+    cls = registry()[kind]
+    with st.form(BT_FORM):
+        fields = ErrorSlots()
+        st.markdown(f"**Parameters** · {cls.title}")
+        raw = render_specs(cls.params_schema, start_params, params_prefix(prefix), fields)
+        left, right = st.columns([1, 3])
+        seed = left.number_input(
+            "Seed",
+            min_value=0,
+            max_value=2**31 - 1,
+            value=0,
+            step=1,
+            key=BT_SEED,
+            help="Drives the paper venue's random settlement failures: same data, "
+            "config and seed give the same orders and fills",
+        )
+        name = right.text_input("Name (optional)", key=BT_NAME, placeholder="kind and range")
+        summary = st.empty()
+        submitted = st.form_submit_button(
+            "Launch backtest", type="primary", key=BT_LAUNCH, icon=":material/rocket_launch:"
+        )
+    if not submitted:
+        return None
+    clean, param_errors, other = _errors(kind, raw, source, start, end, markets, db)
+    orphans = head.show(other) + fields.show(param_errors)
+    if param_errors or other:
+        summary.error(
+            "Nothing launched: fix the fields marked above." + "".join(f"\n\n- {o}" for o in orphans)
+        )
+        return None
+    assert start is not None and end is not None
+    spec = make_spec(
+        kind=kind,
+        params=clean,
+        from_ms=start,
+        to_ms=end,
+        markets=tuple(markets),
+        seed=int(seed),
+        source=source,
+    )
+    if _double_click(spec):
+        return None
+    try:
+        launched = launch(db, spec, name.strip() or default_name(kind, start, end), root=root, actor=ACTOR)
+    except OSError as exc:
+        summary.error(f"Could not start the backtest process: {exc}. The run is marked failed.")
+        return None
+    st.session_state["flash"] = (
+        f"Backtest #{launched.run_id} launched (pid {launched.pid}); its log: `{launched.log_path}`."
+    )
+    return launched.run_id

@@ -1,0 +1,96 @@
+"""How a backtest's metrics read: a label with its unit, and the value formatted ("—" when the
+engine could not compute it). Pure (no streamlit); conventions in engine/backtest/metrics.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DASH = "—"
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _usdc(value: Any) -> str:
+    number = _number(value)
+    return DASH if number is None else f"{number:,.2f} USDC"
+
+
+def _percent(value: Any) -> str:
+    number = _number(value)
+    return DASH if number is None else f"{number * 100:+.2f} %"
+
+
+def _share(value: Any) -> str:
+    number = _number(value)
+    return DASH if number is None else f"{number * 100:.2f} %"
+
+
+def _ratio(value: Any) -> str:
+    number = _number(value)
+    return DASH if number is None else f"{number:.2f}"
+
+
+def _count(unit: str) -> Callable[[Any], str]:
+    def fmt(value: Any) -> str:
+        number = _number(value)
+        return DASH if number is None else f"{int(number):,} {unit}"
+
+    return fmt
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    key: str
+    label: str
+    fmt: Callable[[Any], str]
+    help: str
+
+
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("start_equity", "Start equity", _usdc, "Equity (USDC) at the first decision"),
+    MetricSpec("end_equity", "End equity", _usdc, "Equity (USDC) at the last decision"),
+    MetricSpec("total_return", "Total return", _percent, "End equity / start equity − 1"),
+    MetricSpec("max_drawdown", "Max drawdown", _share, "Largest fall from a running peak, % of that peak"),
+    MetricSpec(
+        "sharpe",
+        "Sharpe (annualized)",
+        _ratio,
+        "Mean / stdev of returns on a uniform time grid × √(periods per year); — when undefined",
+    ),
+    MetricSpec(
+        "sortino",
+        "Sortino (annualized)",
+        _ratio,
+        "As Sharpe, with the downside deviation; — without losing periods",
+    ),
+    MetricSpec(
+        "calmar",
+        "Calmar",
+        _ratio,
+        "Annualized return / max drawdown (runs under 30 days: the run's return); — without drawdown",
+    ),
+    MetricSpec(
+        "win_rate", "Win rate", _share, "Winning closing fills / closing fills; — with no closing fill"
+    ),
+    MetricSpec(
+        "profit_factor",
+        "Profit factor",
+        _ratio,
+        "Gross gains / gross losses of closing fills; — without losses",
+    ),
+    MetricSpec("trades", "Fills", _count("fills"), "Fills in the run (buys and sells)"),
+    MetricSpec("fees", "Fees", _usdc, "Taker fees paid (USDC)"),
+    MetricSpec("avg_exposure", "Avg exposure", _usdc, "Mean exposure (USDC) over the decisions"),
+    MetricSpec("max_exposure", "Max exposure", _usdc, "Largest exposure (USDC) at a decision"),
+    MetricSpec("decisions", "Decisions", _count("decisions"), "Times the strategy was asked to decide"),
+)
+
+
+def metric_rows(metrics: Mapping[str, Any] | None) -> list[tuple[MetricSpec, str]]:
+    """Every metric with its formatted value (all "—" when the run has no metrics)."""
+    found = metrics or {}
+    return [(spec, spec.fmt(found.get(spec.key))) for spec in METRICS]

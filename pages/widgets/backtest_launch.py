@@ -1,0 +1,160 @@
+"""Launching a backtest as a detached process, and telling whether a run's process is alive.
+Pure (no streamlit), so the page stays thin and this is testable on its own.
+
+The dashboard only creates the run row (status 'running') and its audit row; everything else
+about the run is written by `python -m engine backtest --run-id N`, started here in its own
+session so a dashboard restart does not take it down. Its output goes to
+<log dir>/backtest-N.log, next to the engine's log.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+
+from storage.audit import write_audit
+from storage.db import Database, now_ms
+
+from pages.widgets.logtail import engine_log_path
+
+if TYPE_CHECKING:
+    from engine.backtest.runner import BacktestSpec
+
+# engine.backtest.* imports the whole trading core (and the venue client): ~1.5 s the first time.
+# It is imported when a run is launched, not when the page is opened.
+
+# A launched process records its pid within a second or two; a dashboard-launched run with no
+# pid after this long never started (its log says why).
+START_GRACE_MS = 30_000
+Liveness = Literal["alive", "starting", "dead", "unknown"]
+
+# Our own children, so their exit is reaped (a dead child stays a zombie, which kill(pid, 0)
+# would call alive) and no "still running" warning is raised when a Popen is dropped.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass(frozen=True)
+class Launched:
+    run_id: int
+    pid: int
+    log_path: Path
+
+
+def log_dir(root: Path) -> Path:
+    """Where backtest logs go: beside the engine's log (var/log unless ENGINE_LOG_FILE moves it)."""
+    return engine_log_path(root).parent
+
+
+def log_path(root: Path, run_id: int) -> Path:
+    return log_dir(root) / f"backtest-{run_id}.log"
+
+
+def make_spec(**fields: Any) -> BacktestSpec:
+    """engine.backtest.runner.BacktestSpec(**fields), imported on first use."""
+    from engine.backtest.runner import BacktestSpec
+
+    return BacktestSpec(**fields)
+
+
+def create_audited_run(db: Database, spec: BacktestSpec, name: str, *, actor: str) -> int:
+    """The run row (status 'running') and its `backtest.launch` audit row, in one transaction."""
+    from engine.backtest.store import insert_run
+
+    with db.write() as conn:
+        run_id = insert_run(conn, spec, name)
+        write_audit(
+            conn,
+            actor=actor,
+            action="backtest.launch",
+            entity=f"backtest_run:{run_id}",
+            before=None,
+            after={"name": name, **asdict(spec)},
+        )
+    return run_id
+
+
+def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: str) -> Launched:
+    """Create the audited run row and start its process; returns at once (never waits for it).
+
+    Raises OSError when the process cannot be started; the run is then marked failed, so no
+    row is left 'running' without a process.
+    """
+    run_id = create_audited_run(db, spec, name, actor=actor)
+    path = log_path(root, run_id)
+    # The child opens exactly this database even if the dashboard's TRADER_DB came from a
+    # relative path or an env file read from another working directory.
+    env = {**os.environ, "TRADER_DB": str(db.path)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as log:  # a run id is reused only with a new database: start afresh
+            child = subprocess.Popen(
+                [sys.executable, "-m", "engine", "backtest", "--run-id", str(run_id)],
+                cwd=root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    except OSError as exc:
+        from engine.backtest.store import fail
+
+        fail(db, run_id, f"could not start the backtest process: {exc}")
+        raise
+    _children[child.pid] = child
+    return Launched(run_id, child.pid, path)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether `pid` is a live backtest process (not exited, not a zombie, not a recycled pid)."""
+    child = _children.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _children[pid]
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OverflowError:
+        return False
+    return _is_backtest_process(pid)
+
+
+def _is_backtest_process(pid: int) -> bool:
+    """On Linux, rule out a zombie or a pid reused by another program; elsewhere trust kill(0)."""
+    proc = Path("/proc")
+    if not (proc / "self").exists():
+        return True
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+        cmdline = (proc / str(pid) / "cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    state = stat.rsplit(")", 1)[-1].split()[:1]
+    return state != ["Z"] and b"backtest" in cmdline
+
+
+def liveness(pid: int | None, created_at: int, log: Path, *, now: int | None = None) -> Liveness:
+    """For a run still marked 'running': is its process there?
+
+    'starting': no pid yet, within the grace period; 'dead': its process is gone (or a
+    dashboard-launched run never started); 'unknown': no pid and no log from us (a run started
+    with `python -m engine backtest` elsewhere, which records no pid).
+    """
+    if pid is not None:
+        return "alive" if pid_alive(pid) else "dead"
+    now = now_ms() if now is None else now
+    if now - created_at < START_GRACE_MS:
+        return "starting"
+    return "dead" if log.exists() else "unknown"

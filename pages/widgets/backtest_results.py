@@ -1,0 +1,201 @@
+"""Backtest results: the live progress of running runs, the list of past runs, and one run's
+metrics, charts and fills."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from storage import queries
+from storage.db import Database
+
+from pages.widgets import backtest_figures as figures
+from pages.widgets.backtest_format import metric_rows
+from pages.widgets.backtest_launch import Liveness, liveness, log_path
+from pages.widgets.common import prob_column, shares_column, time_column, usdc_column, utc
+
+PROGRESS_REFRESH_S = 2
+RUNNING_SEEN = "bt_running_seen"
+RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
+RUNS_TABLE, TRADES_TABLE = "bt_runs_table", "bt_trades_table"
+STOPPED = "stopped unexpectedly"
+SHOWN_STATUS: dict[Liveness, str] = {
+    "alive": "running",
+    "starting": "starting",
+    "dead": STOPPED,
+    "unknown": "running (no pid)",
+}
+METRIC_COLUMNS = 3
+RUN_COLUMNS: dict[str, Any] = {
+    "id": st.column_config.NumberColumn("run", format="#%d"),
+    "name": "name",
+    "shown_status": "status",
+    "kind": "kind",
+    "source": "data",
+    "market_count": "markets",
+    "from_at": time_column("from"),
+    "to_at": time_column("to"),
+    "seed": "seed",
+    "progress_pct": st.column_config.ProgressColumn("progress", format="%.0f %%", min_value=0, max_value=100),
+    "events": st.column_config.NumberColumn("events", format="localized"),
+    "return_pct": st.column_config.NumberColumn("return (%)", format="%+.2f"),
+    "trades": st.column_config.NumberColumn("fills", format="localized"),
+    "created_at": time_column("launched"),
+    "finished_at": time_column("finished"),
+}
+TRADE_COLUMNS: dict[str, Any] = {
+    "at": time_column("matched"),
+    "question": "market",
+    "outcome": "outcome",
+    "side": "side",
+    "price": prob_column("price"),
+    "size": shares_column("size"),
+    "value": usdc_column("value"),
+    "fee": usdc_column("fee"),
+    "liquidity": "liquidity",
+    "status": "status",
+}
+
+
+def run_states(db: Database, root: Path) -> dict[int, Liveness]:
+    """Liveness of each run still marked 'running'."""
+    return {
+        run.id: liveness(run.pid, run.created_at, log_path(root, run.id))
+        for run in queries.running_backtests(db)
+    }
+
+
+def _stopped_message(run_id: int, pid: int | None, root: Path) -> str:
+    process = f"its process (pid {pid}) is gone" if pid is not None else "its process never started"
+    return (
+        f"Backtest #{run_id} stopped unexpectedly: {process} and the run was never finished. "
+        f"Its log: `{log_path(root, run_id)}`."
+    )
+
+
+@st.fragment(run_every=PROGRESS_REFRESH_S)
+def progress_panel(db: Database, root: Path) -> None:
+    """A bar per running run. When the set of running runs changes (one finished, or one was
+    launched elsewhere), the whole page reruns so the list and the results catch up."""
+    runs = queries.running_backtests(db)
+    ids = {run.id for run in runs}
+    seen = st.session_state.get(RUNNING_SEEN)
+    st.session_state[RUNNING_SEEN] = ids
+    if seen is not None and seen != ids:
+        st.rerun()
+    for run in runs:
+        state = liveness(run.pid, run.created_at, log_path(root, run.id))
+        if state == "dead":
+            st.error(_stopped_message(run.id, run.pid, root), icon=":material/error:")
+            continue
+        note = {"starting": " · starting", "unknown": " · started outside the dashboard"}.get(state, "")
+        st.progress(
+            min(1.0, run.progress / 1000),
+            text=f"Backtest #{run.id} {run.name}: {run.progress / 10:.1f} % · {run.events:,} events{note}",
+        )
+
+
+def runs_table(db: Database, root: Path) -> pd.DataFrame:
+    """Past runs, newest first (the frame is returned for the run picker)."""
+    frame = queries.backtest_runs(db)
+    if frame.empty:
+        st.info("No backtests yet: launch one under **New backtest**.", icon=":material/history:")
+        return frame
+    states = run_states(db, root)
+    frame["shown_status"] = [
+        SHOWN_STATUS[states[i]] if s == "running" and i in states else s
+        for i, s in zip(frame["id"], frame["status"], strict=True)
+    ]
+    frame["return_pct"] = frame["total_return"].astype("float64") * 100
+    st.dataframe(frame[list(RUN_COLUMNS)], hide_index=True, column_config=RUN_COLUMNS, key=RUNS_TABLE)
+    return frame
+
+
+def run_labels(frame: pd.DataFrame) -> dict[int, str]:
+    status = frame["shown_status"] if "shown_status" in frame else frame["status"]
+    return {
+        int(i): f"#{i} {name} ({s})" for i, name, s in zip(frame["id"], frame["name"], status, strict=True)
+    }
+
+
+def pick_run(frame: pd.DataFrame) -> int | None:
+    """The run to show: the operator's pick, or the one just launched, or the newest."""
+    ids = [int(i) for i in frame["id"]]
+    if not ids:
+        return None
+    if RUN_PICK_NEXT in st.session_state:
+        st.session_state[RUN_PICK] = st.session_state.pop(RUN_PICK_NEXT)
+    if st.session_state.get(RUN_PICK) not in ids:
+        st.session_state.pop(RUN_PICK, None)
+    labels = run_labels(frame)
+    return st.selectbox("Show run", ids, key=RUN_PICK, format_func=lambda i: labels.get(i, f"#{i}"))
+
+
+def _header(run: queries.BacktestRun, questions: dict[str, str]) -> None:
+    st.markdown(f"### #{run.id} {run.name}")
+    markets = "; ".join(questions.get(cid, cid) for cid in run.markets) or "every market with data"
+    finished = f" · finished {utc(run.finished_at)}" if run.finished_at else ""
+    st.caption(
+        f"`{run.kind}` · {run.source} data · {utc(run.from_at)} → {utc(run.to_at)} · seed {run.seed} · "
+        f"{run.events:,} events · launched {utc(run.created_at)}{finished} · markets: {markets}"
+    )
+    with st.expander("Parameters"):
+        st.json(run.params)
+
+
+def _metrics(run: queries.BacktestRun) -> None:
+    cols = st.columns(METRIC_COLUMNS)
+    for i, (spec, value) in enumerate(metric_rows(run.metrics)):
+        cols[i % METRIC_COLUMNS].metric(spec.label, value, help=spec.help)
+
+
+def _charts(run: queries.BacktestRun) -> None:
+    st.plotly_chart(
+        figures.equity_figure(run.curve, f"Equity and drawdown (run #{run.id})"),
+        key="bt_equity",
+        width="stretch",
+    )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(figures.exposure_figure(run.curve, "Exposure"), key="bt_exposure", width="stretch")
+    with right:
+        span = None if run.curve.empty else (run.curve["at"].iloc[0], run.curve["at"].iloc[-1])
+        st.plotly_chart(
+            figures.trades_figure(run.trades, "Fills", x_range=span), key="bt_trades", width="stretch"
+        )
+    if run.trades.empty:
+        return
+    shown = len(run.trades)
+    st.caption(f"{shown:,} fills" + (" (the first 5,000 are kept)" if shown >= 5_000 else ""))
+    st.dataframe(
+        run.trades[list(TRADE_COLUMNS)], hide_index=True, column_config=TRADE_COLUMNS, key=TRADES_TABLE
+    )
+
+
+def run_detail(db: Database, run_id: int, root: Path) -> None:
+    run = queries.backtest_run(db, run_id)
+    if run is None:
+        st.warning(f"Backtest #{run_id} no longer exists.")
+        return
+    _header(run, queries.market_questions(db, run.markets))
+    if run.status == "failed":
+        log = log_path(root, run.id)
+        where = f" Its log: `{log}`." if log.exists() else ""
+        st.error(f"This backtest failed: {run.error or 'no message'}.{where}", icon=":material/error:")
+        return
+    if run.status == "running":
+        state = liveness(run.pid, run.created_at, log_path(root, run.id))
+        if state == "dead":
+            st.error(_stopped_message(run.id, run.pid, root), icon=":material/error:")
+        else:
+            st.info(
+                f"Running (progress at the top of the page): its metrics and charts appear here when it "
+                f"finishes. Its log: `{log_path(root, run.id)}`.",
+                icon=":material/hourglass_top:",
+            )
+        return
+    _metrics(run)
+    _charts(run)

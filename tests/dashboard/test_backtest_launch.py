@@ -1,0 +1,102 @@
+"""The Backtest page launches a real `python -m engine backtest --run-id N` in the background on
+a small synthetic recording, returns at once, and shows the run's metrics and charts when the
+process has finished."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from pages.widgets.backtest_launch import pid_alive
+from storage.db import Database
+from tests.dashboard.conftest import table_with
+from tests.dashboard.test_backtest_page import P, chart_titles
+from tests.helpers import ROOT, wait_until
+
+sys.path.insert(0, str(ROOT / "bench"))
+from recording import write_recording  # noqa: E402
+
+FINISH_TIMEOUT_S = 60
+
+
+def _run_row(db: Database) -> dict | None:  # type: ignore[type-arg]
+    with db.read() as conn:
+        row = conn.execute(text("SELECT * FROM strategy_runs ORDER BY id DESC LIMIT 1")).mappings().first()
+    return None if row is None else dict(row)
+
+
+def _stop(pid: int | None) -> None:
+    if pid is not None and pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not pid_alive(pid), timeout=5, what="the backtest process to exit")
+
+
+def test_launch_runs_in_the_background_and_shows_its_results(
+    dash_env: Path,
+    db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    page: Callable[[str], AppTest],
+) -> None:
+    monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
+    markets, start, end = write_recording(dash_env, markets=2, events=2_000)
+    at = page("backtest")
+    assert at.multiselect(key="bt_markets").label == "Markets (2 with ticks in the range)"
+    at.multiselect(key="bt_markets").set_value(markets).run()
+    at.text_input(key=f"{P}size").input("20")
+    at.text_input(key=f"{P}max_spread").input("0.5")
+    at.number_input(key="bt_seed").set_value(3)
+    at.text_input(key="bt_name").input("synthetic")
+    at.button(key="bt_launch").click().run()
+    row = _run_row(db)
+    assert row is not None
+    try:
+        assert not at.exception and not [e.value for e in at.error if "heartbeat" not in e.value]
+        assert any(s.value.startswith("Backtest #1 launched (pid ") for s in at.success)
+        # The page did not wait: the run is listed as starting or running.
+        assert table_with(at, "shown_status")["shown_status"].tolist()[0] in ("starting", "running")
+        assert (row["strategy_kind"], row["seed"], row["source"], row["name"]) == (
+            "market_making",
+            3,
+            "recorded",
+            "synthetic",
+        )
+        assert json.loads(row["markets"]) == markets and json.loads(row["params"])["size"] == 20
+        assert row["from_at"] <= start and row["to_at"] >= end
+        with db.read() as conn:
+            audit = conn.execute(
+                text("SELECT actor, entity, after FROM audit_log WHERE action = 'backtest.launch'")
+            ).all()
+        assert [(a, e) for a, e, _ in audit] == [("dashboard", "backtest_run:1")]
+        assert json.loads(audit[0][2])["markets"] == markets
+
+        done = wait_until(
+            lambda: (r := _run_row(db)) is not None and r["status"] != "running" and r,
+            timeout=FINISH_TIMEOUT_S,
+            interval=0.2,
+            what="the backtest to finish",
+        )
+        assert done["status"] == "done", (tmp_path / "backtest-1.log").read_text()
+        assert done["pid"] is not None and done["progress"] == 1000
+    finally:
+        _stop((_run_row(db) or {}).get("pid"))
+
+    at.run()
+    assert not at.exception
+    assert table_with(at, "shown_status")["shown_status"].tolist() == ["done"]
+    metrics = {m.label: m.value for m in at.metric}
+    result = json.loads(done["metrics"])
+    assert metrics["Start equity"] == f"{result['start_equity']:,.2f} USDC"
+    assert metrics["Decisions"] == f"{result['decisions']:,} decisions" and result["decisions"] > 0
+    assert metrics["Fills"] == f"{result['trades']:,} fills"
+    assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
+    assert any(f"seed 3 · {done['events']:,} events" in c.value for c in at.caption)
+    assert "backtest #1" in (tmp_path / "backtest-1.log").read_text()  # the CLI's progress, in its log
