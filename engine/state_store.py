@@ -63,11 +63,11 @@ def record_boot(conn: Connection, *, window_ms: int) -> tuple[Snapshot, bool]:
     recent = [t for t in before.recent_crashes if now - t <= window_ms]
     if crashed:
         recent.append(now)
+    # The pid is left to the heartbeat: a reader seeing this pid then also sees the state the
+    # boot reached, never the previous process's.
     save(
         conn,
-        pid=os.getpid(),
         started_at=now,
-        heartbeat_at=now,
         clean_exit=0,
         crash_count=before.crash_count + int(crashed),
         recent_crashes=recent,
