@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine.control import CommandRejected, Controller
-from engine.trading import UnsupportedCommand
 from storage import commands as queue
 from storage.db import Database, now_ms
 
@@ -104,7 +103,7 @@ class CommandProcessor:
         started = now_ms()
         try:
             result = await self._dispatch(command)
-        except (CommandRejected, UnsupportedCommand) as exc:
+        except CommandRejected as exc:
             self._finish(command.id, ok=False, error=str(exc))
             log.warning("command failed", extra={"command_id": command.id, "kind": command.kind, "error": str(exc)})
             return

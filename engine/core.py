@@ -19,10 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from engine import core_state, operator_actions
 from engine.catalog import MarketCatalog
-from engine.domain import Book, Intent
+from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
 from engine.execution.executor import Executor, ExecutorConfig
-from engine.execution.planner import OrderSpec
 from engine.execution.recovery import recover
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import make_refresh_job
@@ -30,11 +29,12 @@ from engine.feeds.events import MarketEvent, MarketResolved
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.risk import breakers
-from engine.risk import context as risk_context
 from engine.recorder import Recorder
 from engine.recorder import prune as prune_ticks
-from engine.risk.decisions_log import DecisionsLog, prune
-from engine.risk.gate import Reason, RiskContext, RiskGate
+from engine.risk.decisions_log import prune
+from engine.risk.gate import TradingState
+from engine.risk.limits import Limits
+from engine.risk.monitor import RiskMonitor
 from engine.scheduler import Job
 from engine.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
@@ -84,19 +84,15 @@ class TradingCore:
                                                                                self.books)
         self.reference: ReferenceFeed | None = None
         self.host = StrategyHost(db, clock)
-        self.gate = RiskGate()
-        self.errors = breakers.ErrorCounter()
-        self.limits, self.config, self.memory = core_state.load_all(db)
+        limits, self.config, memory = core_state.load_all(db)
         self.mode = core_state.current_mode(db)
+        self.risk = RiskMonitor(db, self.mode, limits, memory, clock)
         self.executor = self._build_executor()
-        self.decisions = DecisionsLog(db, self.mode)
         self.deciding = False
-        self.ctx: RiskContext | None = None
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
         self._venue_live = False
-        self._kill_posted = False
         self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
                                                 traded=lambda: sorted(self.host.markets()))
         self.books.add_listener(self._on_market_event)
@@ -115,9 +111,18 @@ class TradingCore:
         counter = iter(range(1, 2**62))
         ids = (lambda: f"bt-{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
-                        placement_check=self._placement_check,
+                        placement_check=self.risk.check_placement,
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
-                                              reason_sink=self._placement_refused, error_sink=self._venue_error))
+                                              reason_sink=self.risk.placement_refused,
+                                              error_sink=self.risk.venue_error))
+
+    @property
+    def limits(self) -> Limits:
+        return self.risk.limits
+
+    def _reload_risk(self) -> None:
+        limits, self.config, memory = core_state.load_all(self.db)
+        self.risk.reload(limits, memory, self.mode)
 
     # -- the Trading seam --------------------------------------------------------------
 
@@ -129,12 +134,12 @@ class TradingCore:
 
     async def start(self, *, operator: bool = False) -> None:
         core_state.prepare(self.db, self.mode, operator_start=operator)
-        self.limits, self.config, self.memory = core_state.load_all(self.db)
+        self._reload_risk()
         await self._discover()
         await self._open_venue()
         report = await recover(self.executor)
         if report.mismatches:
-            self._escalate(breakers.BALANCE_MISMATCH, "; ".join(report.mismatches), halt=True)
+            self.risk.escalate(TradingState.HALTED, breakers.BALANCE_MISMATCH, "; ".join(report.mismatches))
         self._subscribe()
         await self.feed.start()
         if self.replay is None:
@@ -179,7 +184,7 @@ class TradingCore:
         return await self.executor.kill()
 
     async def reload_config(self) -> dict[str, Any]:
-        self.limits, self.config, self.memory = core_state.load_all(self.db)
+        self._reload_risk()
         self.catalog.load(self.db)
         before = {name: set(h.markets) for name, h in self.host.hosted.items()}
         versions = self.host.reload(candidates(self.db, self.catalog))
@@ -193,8 +198,8 @@ class TradingCore:
     async def set_mode(self, mode: str) -> None:
         await self._close_venue()
         self.mode = mode
+        self.risk.reload(self.risk.limits, self.risk.memory, mode)
         self.executor = self._build_executor()
-        self.decisions = DecisionsLog(self.db, mode)
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await operator_actions.handle(self, kind, payload)
@@ -299,16 +304,19 @@ class TradingCore:
         self.executor.drain()
         views = market_views(self.relevant_markets(), self.catalog, self.books, self._fair_values(now),
                              self._reference_price)
-        self.ctx = risk_context.build(now, self.executor.state, self.catalog, views, self.limits, self.memory)
+        self.risk.new_tick(now, self.executor.state, self.catalog, views)
         if self.deciding:
-            self.executor.set_intents(self._decide(now, views))
+            self.executor.set_intents(self.risk.check(self._decide(now, views), now))
         report = await self.executor.reconcile()
-        risk_context.log_residuals(self.decisions, report.residuals, now)
-        self._run_breakers(now)
+        self.risk.residuals(report.residuals, now)
+        kill = self.risk.after_tick(now, portfolio.value(self.executor.state, self._marks))
+        if kill is not None:
+            self.executor.block()
+            self.risk.request_kill(kill, now)
 
-    def _decide(self, now: int, views: dict) -> list:  # type: ignore[type-arg]
-        assert self.ctx is not None
-        approved, decisions = [], []
+    def _decide(self, now: int, views: dict[str, MarketView]) -> list[Intent]:
+        """Every enabled strategy's intents; one that raises is disabled and withdrawn."""
+        intents: list[Intent] = []
         for name, hosted in list(self.host.hosted.items()):
             state = strategy_state(name, hosted.markets, self.catalog, self.executor.state)
             result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
@@ -316,67 +324,15 @@ class TradingCore:
                 self.host.disable(name, result.error)
                 self.executor.withdraw(name)
                 continue
-            for intent in result:
-                checked, why = self.gate.check_intent(intent, self.ctx)
-                approved.append(checked)
-                decisions += why
-        self.decisions.write(decisions, now)
-        return approved
+            intents += result
+        return intents
 
     def _fair_values(self, now: int) -> dict[str, int]:
         if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
             self.fair_values, self._fair_at = load_fair_values(self.db), now
         return self.fair_values
 
-    def _placement_check(self, strategy: str, market, spec: OrderSpec) -> str | None:  # type: ignore[no-untyped-def]
-        if self.ctx is None:
-            return Reason.STALE_DATA.value
-        ctx = RiskContext(**{**self.ctx.__dict__, "now_ms": self.clock()})
-        reason = self.gate.check_placement(ctx, strategy, market, spec)
-        return None if reason is None else reason.value
-
-    def _placement_refused(self, strategy: str, market, spec: OrderSpec, reason: str) -> None:  # type: ignore[no-untyped-def]
-        risk_context.log_refusal(self.decisions, strategy, market, spec, reason, self.clock())
-
-    def _venue_error(self, message: str) -> None:
-        # A post-only order meeting a moved book, or a FOK finding too little, is the market, not an error.
-        lowered = message.lower()
-        if "post-only" not in lowered and "fok" not in lowered:
-            self.errors.record(self.clock())
-
-    # -- breakers and jobs -------------------------------------------------------------
-
-    def _run_breakers(self, now: int) -> None:
-        valuation = portfolio.value(self.executor.state, self._marks)
-        updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
-        if updated != self.memory:  # a new peak or a new day: most ticks write nothing
-            with self.db.write() as conn:
-                breakers.save_equity_memory(conn, updated)
-            self.memory = updated
-        verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
-                                    day_start=self.memory.day_start_equity or valuation.equity,
-                                    errors=self.errors.count(now))
-        if verdict.reason is not None:
-            self._escalate(verdict.reason, verdict.message, halt=verdict.target.value == "HALTED",
-                           target=verdict.target)
-        if verdict.kill and not self._kill_posted:
-            self._kill_posted = True
-            self.executor.block()
-            risk_context.request_kill(self.db, verdict.message, flatten=self.limits.flag("kill_flatten"),
-                                      day_key=str(breakers.utc_day_start(now)))
-
-    def _escalate(self, reason: str, message: str, *, halt: bool, target=None) -> None:  # type: ignore[no-untyped-def]
-        from engine.risk.gate import TradingState
-
-        state = target or (TradingState.HALTED if halt else TradingState.REDUCING)
-        if breakers.SEVERITY[state] <= breakers.SEVERITY[self.memory.trading_state]:
-            return  # already at least this cautious: nothing to write
-        with self.db.write() as conn:
-            moved = breakers.escalate(conn, self.memory, state, reason, message, self.clock())
-            if moved:
-                self.memory = breakers.load_memory(conn)
-        if moved:
-            log.warning("trading state escalated", extra={"state": state.value, "reason": reason})
+    # -- jobs -------------------------------------------------------------
 
     async def _refresh_job(self) -> None:
         await self.refresh_markets()
@@ -402,9 +358,7 @@ class TradingCore:
 
     def _daily_job(self) -> None:
         self._snapshot_job("daily")
-        valuation = portfolio.value(self.executor.state, self._marks)
-        with self.db.write() as conn:
-            self.memory = breakers.daily_reset(conn, self.memory, valuation.equity, self.clock())
+        self.risk.daily_reset(portfolio.value(self.executor.state, self._marks).equity)
 
     def _retention_job(self) -> None:
         prune(self.db, now=self.clock(), retention_days=self.config["decisions_retention_days"])

@@ -26,7 +26,7 @@ from engine.commands import CommandProcessor
 from engine.control import Controller
 from engine.lifecycle import State
 from engine.scheduler import Job, build_scheduler
-from engine.trading import IdleTrading, Trading
+from engine.trading import Trading
 from storage import commands as queue
 from storage.db import Database, now_ms
 from storage.migrations import SchemaTooNew, migrate
@@ -69,7 +69,7 @@ def single_instance(lock_path: Path) -> Iterator[IO[str]]:
 TradingFactory = Callable[[Settings, Database], Trading]
 
 
-def run(settings: Settings, trading_factory: TradingFactory | None = None) -> int:
+def run(settings: Settings, trading_factory: TradingFactory) -> int:
     """Run the engine until SIGTERM/SIGINT. Returns the process exit code."""
     try:
         with single_instance(settings.lock_path):
@@ -77,7 +77,7 @@ def run(settings: Settings, trading_factory: TradingFactory | None = None) -> in
             if applied:
                 log.info("migrated", extra={"applied": applied, "db": str(settings.db_path)})
             db = Database(settings.db_path, writer_sync="FULL")
-            trading = trading_factory(settings, db) if trading_factory else IdleTrading()
+            trading = trading_factory(settings, db)
             return asyncio.run(Runtime(settings, db, trading).serve())
     except (AlreadyRunning, SchemaTooNew) as exc:
         log.error(str(exc))

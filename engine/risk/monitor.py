@@ -1,0 +1,117 @@
+"""The risk side of the trading core: the gate with its per-tick context, the decisions log,
+the venue error counter, and the breakers run after each tick.
+
+The core asks it three things: check these intents, may this order go, and what does the
+book of positions now mean for the trading state (and, at the kill-switch drawdown, a kill).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from engine.catalog import MarketCatalog
+from engine.domain import Intent, MarketInfo, MarketView
+from engine.execution.planner import OrderSpec, Residual
+from engine.execution.portfolio import Valuation
+from engine.execution.state import ExecutionState
+from engine.risk import breakers
+from engine.risk import context as risk_context
+from engine.risk.decisions_log import DecisionsLog
+from engine.risk.gate import Decision, Reason, RiskContext, RiskGate, TradingState
+from engine.risk.limits import Limits
+from storage.db import Database
+
+log = logging.getLogger("engine.risk")
+# A post-only order meeting a moved book, or a FOK finding too little, is the market, not an error.
+BENIGN_REJECTIONS = ("post-only", "fok")
+
+
+class RiskMonitor:
+    def __init__(self, db: Database, mode: str, limits: Limits, memory: breakers.RiskMemory,
+                 clock: Callable[[], int]):
+        self.db = db
+        self.clock = clock
+        self.limits = limits
+        self.memory = memory
+        self.gate = RiskGate()
+        self.errors = breakers.ErrorCounter()
+        self.decisions = DecisionsLog(db, mode)
+        self.ctx: RiskContext | None = None
+        self.kill_requested = False
+
+    def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str) -> None:
+        self.limits, self.memory = limits, memory
+        if mode != self.decisions.mode:
+            self.decisions = DecisionsLog(self.db, mode)
+
+    # -- before trading ----------------------------------------------------------------
+
+    def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
+                 views: Mapping[str, MarketView]) -> None:
+        self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory)
+
+    def check(self, intents: list[Intent], now: int) -> list[Intent]:
+        """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
+        assert self.ctx is not None
+        approved: list[Intent] = []
+        decisions: list[Decision] = []
+        for intent in intents:
+            checked, why = self.gate.check_intent(intent, self.ctx)
+            approved.append(checked)
+            decisions += why
+        self.decisions.write(decisions, now)
+        return approved
+
+    def check_placement(self, strategy: str, market: MarketInfo, spec: OrderSpec) -> str | None:
+        if self.ctx is None:
+            return Reason.STALE_DATA.value
+        reason = self.gate.check_placement(replace(self.ctx, now_ms=self.clock()), strategy, market, spec)
+        return None if reason is None else reason.value
+
+    def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str) -> None:
+        risk_context.log_refusal(self.decisions, strategy, market, spec, reason, self.clock())
+
+    def residuals(self, residuals: Mapping[tuple[str, str], tuple[Residual, ...]], now: int) -> None:
+        risk_context.log_residuals(self.decisions, residuals, now)
+
+    def venue_error(self, message: str) -> None:
+        if not any(word in message.lower() for word in BENIGN_REJECTIONS):
+            self.errors.record(self.clock())
+
+    # -- after trading -----------------------------------------------------------------
+
+    def after_tick(self, now: int, valuation: Valuation) -> str | None:
+        """Track the peak and the day, run the breakers; returns a kill reason the first time
+        the kill-switch drawdown is reached (the caller blocks orders and posts the kill)."""
+        updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
+        if updated != self.memory:  # a new peak or a new day: most ticks write nothing
+            with self.db.write() as conn:
+                breakers.save_equity_memory(conn, updated)
+            self.memory = updated
+        verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
+                                    day_start=self.memory.day_start_equity or valuation.equity,
+                                    errors=self.errors.count(now))
+        if verdict.reason is not None:
+            self.escalate(verdict.target, verdict.reason, verdict.message)
+        if verdict.kill and not self.kill_requested:
+            self.kill_requested = True
+            return verdict.message
+        return None
+
+    def escalate(self, target: TradingState, reason: str, message: str) -> None:
+        if breakers.SEVERITY[target] <= breakers.SEVERITY[self.memory.trading_state]:
+            return  # already at least this cautious: nothing to write
+        with self.db.write() as conn:
+            if breakers.escalate(conn, self.memory, target, reason, message, self.clock()):
+                self.memory = breakers.load_memory(conn)
+                log.warning("trading state escalated", extra={"state": target.value, "reason": reason})
+
+    def daily_reset(self, equity: int) -> None:
+        with self.db.write() as conn:
+            self.memory = breakers.daily_reset(conn, self.memory, equity, self.clock())
+
+    def request_kill(self, message: str, now: int) -> None:
+        risk_context.request_kill(self.db, message, flatten=self.limits.flag("kill_flatten"),
+                                  day_key=str(breakers.utc_day_start(now)))
