@@ -6,57 +6,21 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from pages.widgets.figures import AMBER, BLUE, GREEN, GREY, RED
+from pages.widgets.figures import AMBER, BLUE, GREEN, GREY, LAYOUT, RED, empty_figure, equity_drawdown_figure
 
-_LAYOUT = dict(
-    margin=dict(l=10, r=10, t=30, b=10),
-    uirevision="keep",
-    hovermode="x unified",
-    legend=dict(orientation="h", y=1.08),
-)
 _UNITS = ((120_000, "s", 1_000), (2 * 3_600_000, "min", 60_000), (3 * 86_400_000, "h", 3_600_000))
-
-
-def _empty(title: str, message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220, **_LAYOUT)
-    return fig
 
 
 def equity_figure(curve: pd.DataFrame, title: str) -> go.Figure:
     """Equity and its running peak (USDC) above, drawdown from the peak (%) below."""
-    if curve.empty:
-        return _empty(title, "No equity recorded for this run")
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
-    fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["equity"], name="equity (USDC)", line_color=BLUE), row=1, col=1
-    )
-    fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["peak"], name="peak (USDC)", line=dict(color=GREY, dash="dot")),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=curve["at"], y=-curve["drawdown_pct"], name="drawdown (%)", fill="tozeroy", line_color=RED
-        ),
-        row=2,
-        col=1,
-    )
-    fig.update_yaxes(title_text="USDC", row=1, col=1)
-    fig.update_yaxes(title_text="% from peak", row=2, col=1)
-    fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
-    fig.update_layout(title=title, height=420, **_LAYOUT)
-    return fig
+    return equity_drawdown_figure(curve, title, "No equity recorded for this run")
 
 
 def exposure_figure(curve: pd.DataFrame, title: str) -> go.Figure:
     """Exposure (USDC: cost of what is held + open BUY notional) at each decision."""
     if curve.empty:
-        return _empty(title, "No exposure recorded for this run")
+        return empty_figure(title, "No exposure recorded for this run")
     fig = go.Figure(
         go.Scatter(
             x=curve["at"],
@@ -69,7 +33,7 @@ def exposure_figure(curve: pd.DataFrame, title: str) -> go.Figure:
     )
     fig.update_yaxes(title_text="exposure (USDC)", rangemode="tozero")
     fig.update_xaxes(title_text="time (UTC)")
-    fig.update_layout(title=title, height=280, **_LAYOUT)
+    fig.update_layout(title=title, height=280, **LAYOUT)
     return fig
 
 
@@ -80,7 +44,7 @@ def trades_figure(
     triangles up, sells as red triangles down; hover gives market, outcome and size. `x_range`
     (the run's first and last decision) lines it up with the equity chart."""
     if trades.empty:
-        return _empty(title, "No fills in this run")
+        return empty_figure(title, "No fills in this run")
     fig = go.Figure()
     for side, symbol, color in (("BUY", "triangle-up", GREEN), ("SELL", "triangle-down", RED)):
         rows = trades[trades["side"] == side]
@@ -102,7 +66,7 @@ def trades_figure(
         )
     fig.update_yaxes(title_text="fill price (probability)")
     fig.update_xaxes(title_text="time (UTC)", range=list(x_range) if x_range else None)
-    fig.update_layout(title=title, height=320, **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=title, height=320, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
@@ -125,7 +89,7 @@ def compare_figure(runs: list[tuple[str, pd.DataFrame, int]]) -> go.Figure:
     title = "Equity, normalized to each run's start"
     shown = [(label, curve, start) for label, curve, start in runs if not curve.empty]
     if not shown:
-        return _empty(title, "No equity recorded for these runs")
+        return empty_figure(title, "No equity recorded for these runs")
     elapsed_ms = [_since(curve, start) for _, curve, start in shown]
     unit, per = elapsed_unit(max(float(ms.max()) for ms in elapsed_ms))
     fig = go.Figure()
@@ -144,5 +108,5 @@ def compare_figure(runs: list[tuple[str, pd.DataFrame, int]]) -> go.Figure:
     fig.add_hline(y=0, line_dash="dot", line_color=GREY)
     fig.update_xaxes(title_text=f"time since the run's start ({unit})")
     fig.update_yaxes(title_text="equity change from start (%)")
-    fig.update_layout(title=title, height=380, **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=title, height=380, **{**LAYOUT, "hovermode": "closest"})
     return fig

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 # uirevision keeps the operator's zoom across fragment refreshes.
-_LAYOUT = dict(
+LAYOUT = dict(
     margin=dict(l=10, r=10, t=30, b=10),
     uirevision="keep",
     hovermode="x unified",
@@ -19,18 +19,23 @@ _LAYOUT = dict(
 GREEN, RED, AMBER, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e9e9e"
 
 
-def _empty(title: str, message: str) -> go.Figure:
+def empty_figure(title: str, message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220, **_LAYOUT)
+    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220, **LAYOUT)
     return fig
 
 
 def equity_figure(curve: pd.DataFrame, mode: str) -> go.Figure:
     """Equity (USDC) above, drawdown from the running peak (%) below, times in UTC."""
-    title = f"Equity and drawdown ({mode})"
+    return equity_drawdown_figure(curve, f"Equity and drawdown ({mode})", "No portfolio snapshots yet")
+
+
+def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Figure:
+    """Equity and its running peak (USDC) above, drawdown from the peak (%) below; `curve` has
+    columns at, equity, peak, drawdown_pct."""
     if curve.empty:
-        return _empty(title, "No portfolio snapshots yet")
+        return empty_figure(title, empty)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
     fig.add_trace(
         go.Scatter(x=curve["at"], y=curve["equity"], name="equity (USDC)", line_color=BLUE), row=1, col=1
@@ -50,7 +55,7 @@ def equity_figure(curve: pd.DataFrame, mode: str) -> go.Figure:
     fig.update_yaxes(title_text="USDC", row=1, col=1)
     fig.update_yaxes(title_text="% from peak", row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
-    fig.update_layout(title=title, height=420, **_LAYOUT)
+    fig.update_layout(title=title, height=420, **LAYOUT)
     return fig
 
 
@@ -58,7 +63,7 @@ def usage_figure(usage: pd.DataFrame) -> go.Figure:
     """One horizontal bar per limit: share of the limit in use (%), labelled with used / limit."""
     title = "Usage against each limit"
     if usage.empty:
-        return _empty(title, "No limits to show")
+        return empty_figure(title, "No limits to show")
     shown = usage.iloc[::-1]  # plotly draws bottom-up; keep the catalogue order top-down
     pct = shown["pct"].fillna(0).clip(lower=0)
     colors = [RED if p >= 100 else AMBER if p >= 80 else GREEN for p in pct]
@@ -75,14 +80,14 @@ def usage_figure(usage: pd.DataFrame) -> go.Figure:
     )
     fig.add_vline(x=100, line_dash="dash", line_color=RED)
     fig.update_xaxes(title_text="% of limit", range=[0, max(110.0, float(pct.max()) + 10)])
-    fig.update_layout(title=title, height=80 + 34 * len(shown), **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=title, height=80 + 34 * len(shown), **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
 def price_figure(series: pd.DataFrame, title: str) -> go.Figure:
     """The recorded mid (probability) over time (UTC)."""
     if series.empty:
-        return _empty(title, "No recorded ticks in this window")
+        return empty_figure(title, "No recorded ticks in this window")
     fig = go.Figure(
         go.Scatter(
             x=series["at"],
@@ -95,7 +100,7 @@ def price_figure(series: pd.DataFrame, title: str) -> go.Figure:
     )
     fig.update_yaxes(title_text="mid (probability)")
     fig.update_xaxes(title_text="time (UTC)")
-    fig.update_layout(title=title, height=320, **_LAYOUT)
+    fig.update_layout(title=title, height=320, **LAYOUT)
     return fig
 
 
@@ -104,7 +109,7 @@ def depth_figure(
 ) -> go.Figure:
     """Cumulative depth (shares) by price (probability): bids left in green, asks right in red."""
     if not bids and not asks:
-        return _empty(title, "No recorded book")
+        return empty_figure(title, "No recorded book")
     fig = go.Figure()
     for levels, name, color in ((bids, "bids", GREEN), (asks, "asks", RED)):
         if levels:
@@ -122,14 +127,14 @@ def depth_figure(
             )
     fig.update_xaxes(title_text="price (probability)")
     fig.update_yaxes(title_text="cumulative size (shares)")
-    fig.update_layout(title=title, height=300, **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
 def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: float | None) -> go.Figure:
     """Exposure (USDC) per market, strategy or event, with the per-item limit as a line."""
     if by.empty:
-        return _empty(title, "No exposure")
+        return empty_figure(title, "No exposure")
     shown = by.head(15).iloc[::-1]
     fig = go.Figure(
         go.Bar(
@@ -144,5 +149,5 @@ def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: floa
         fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} USDC")
     fig.update_xaxes(title_text="exposure (USDC)")
     fig.update_yaxes(type="category")  # ids like "0xa2…" must not be read as numbers
-    fig.update_layout(title=title, height=120 + 28 * len(shown), **{**_LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=title, height=120 + 28 * len(shown), **{**LAYOUT, "hovermode": "closest"})
     return fig
