@@ -143,6 +143,7 @@ class TradingCore:
         self._subscribe()
         await self.feed.start()
         if self.replay is None:
+            self._snapshot_job("scheduled")  # the equity curve starts when trading does
             await self._start_reference()
             if self.recorder is not None:
                 await self.recorder.start()

@@ -16,7 +16,7 @@ from storage.db import Database, now_ms
 from storage.settings import Settings
 
 DEMO_NAME = "demo-market-making"
-DEMO_PARAMS = {"size": 20, "half_spread": 0.02, "max_inventory": 100}
+DEMO_PARAMS = {"size": 20, "half_spread": 0.02, "max_inventory": 100, "refresh_threshold": 0.015}
 DEMO_MARKETS = {"filter": {"max_markets": 4, "sort": "liquidity"}}
 
 
