@@ -43,11 +43,16 @@ async def rest_orders(settings, sim: SimHandle, count: int) -> None:  # type: ig
             market = markets[i % len(markets)]
             token = market["tokens"][0]["token_id"] if "tokens" in market else market["yes_token"]
             tick = 10_000 if "tick" not in market else int(float(market["tick"]) * 1e6)
+            # The lowest legal bid: far below any market, so it rests rather than trades.
             request = OrderRequest(f"bench-{secrets.token_hex(6)}", market["condition_id"], token, Side.BUY,
-                                   max(tick, 20_000 + tick * (i % 5)), 20_000_000, Tif.GTC, tick=tick)
+                                   tick, 20_000_000, Tif.GTC, tick=tick)
             prepared.append(await venue.prepare(request))
+        refused = []
         for start in range(0, len(prepared), 15):
-            await venue.submit_many(prepared[start:start + 15])
+            results = await venue.submit_many(prepared[start:start + 15])
+            refused += [r.error for r in results if r.error]
+        if refused:
+            raise RuntimeError(f"{len(refused)} bench orders refused: {refused[:3]}")
     finally:
         await venue.close()
 
@@ -92,7 +97,8 @@ def main() -> None:
             engine.start()
             for _ in range(args.runs):
                 asyncio.run(rest_orders(settings, sim, ORDERS))
-                assert sim.open_order_count(address) == ORDERS
+                resting = sim.open_order_count(address)
+                assert resting == ORDERS, f"{resting} orders resting, expected {ORDERS}"
                 # Measure from a settled engine that knows all 200 (as if it had placed them itself).
                 wait_until(lambda: open_in_engine(env) == ORDERS, 20, what="engine sees the orders")
                 began = time.perf_counter()

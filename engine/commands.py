@@ -32,6 +32,7 @@ LIFECYCLE: dict[str, Handler] = {
     "set_mode": lambda c, p, a: c.set_mode(a, str(p.get("mode"))),
 }
 ORDER_KINDS = frozenset({"cancel_order", "flatten"})
+BLOCKING_KINDS = frozenset({"kill", "stop"})
 KNOWN_KINDS = frozenset(LIFECYCLE) | ORDER_KINDS
 
 
@@ -77,6 +78,9 @@ class CommandProcessor:
             command = queue.claim_next(conn, now_ms(), kinds=("kill",) if busy else None)
         if command is None:
             return
+        if command.kind in BLOCKING_KINDS:
+            # Before anything can yield to the event loop: no order leaves after this claim.
+            self.controller.trading.block_orders()
         if busy:
             await self._interrupt_current()
         self._current_id = command.id

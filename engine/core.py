@@ -30,6 +30,7 @@ from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.risk import breakers
 from engine.recorder import Recorder
+from engine.resolution import settle_missed_resolutions
 from engine.recorder import prune as prune_ticks
 from engine.risk.decisions_log import prune
 from engine.risk.gate import TradingState
@@ -140,6 +141,7 @@ class TradingCore:
         report = await recover(self.executor)
         if report.mismatches:
             self.risk.escalate(TradingState.HALTED, breakers.BALANCE_MISMATCH, "; ".join(report.mismatches))
+        await self._settle_missed()
         self._subscribe()
         await self.feed.start()
         if self.replay is None:
@@ -335,7 +337,16 @@ class TradingCore:
 
     # -- jobs -------------------------------------------------------------
 
+    async def _settle_missed(self) -> None:
+        if self.replay is not None:
+            return
+        try:
+            await settle_missed_resolutions(self)
+        except Exception as exc:  # best effort: the next refresh tries again
+            log.warning("could not check held markets for resolution", extra={"error": str(exc)})
+
     async def _refresh_job(self) -> None:
+        await self._settle_missed()
         await self.refresh_markets()
         self.catalog.load(self.db)
         before = {name: set(h.markets) for name, h in self.host.hosted.items()}

@@ -21,7 +21,7 @@ from sqlalchemy import Connection
 from engine.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo
 from engine.execution import store
-from engine.execution.events import EventApplier
+from engine.execution.events import IMPORTED, EventApplier
 from engine.execution.planner import TAKE, OrderSpec, Plan, Residual, plan
 from engine.execution.state import ExecutionState
 from engine.execution.status import OrderStatus
@@ -159,9 +159,10 @@ class Executor:
             self.latest[(intent.strategy, intent.condition_id)] = intent
 
     def withdraw(self, strategy: str | None = None) -> None:
-        """Empty every intent (of one strategy): the next pass cancels their orders."""
+        """Empty every intent (of one strategy): the next pass cancels their orders. Orders
+        imported from the venue are not a strategy's to cancel: the operator decides."""
         keys = {k for k in self.latest if strategy is None or k[0] == strategy}
-        keys |= {k for k in self.state.by_key if strategy is None or k[0] == strategy}
+        keys |= {k for k in self.state.by_key if (strategy is None or k[0] == strategy) and k[0] != IMPORTED}
         for key in keys:
             self.latest[key] = Intent(key[0], key[1], ())
 

@@ -115,3 +115,43 @@ def test_residuals_and_refusals_land_in_the_decisions_log(tmp_path: Path, sim: S
     with core.db.read() as conn:
         reasons = set(conn.execute(text("SELECT reason FROM decisions WHERE strategy = 'tiny'")).scalars())
     assert reasons & {"BELOW_MIN_SIZE", "MIN_ORDER_VALUE"}
+
+
+def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim: SimHandle) -> None:
+    from engine.domain import Intent, Quote, Side, Tif
+
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+    cid = None
+
+    async def buy_then_stop() -> None:
+        nonlocal cid
+        await _started(core)
+        await core.tick()  # the risk context now covers the strategy's markets
+        cid = sorted(core.host.markets())[0]
+        info = core.catalog.get(cid)
+        ask = core.books.book(info.yes_token).best_ask
+        core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask.price, 20_000_000, Tif.FAK),))])
+        await core.executor.reconcile()
+        core.executor.drain()
+        await core.stop()
+
+    asyncio.run(buy_then_stop())
+    with core.db.read() as conn:
+        held = conn.execute(text("SELECT SUM(settled + pending) FROM positions WHERE strategy = 'hand' "
+                                 "AND condition_id = :c AND outcome = 'YES'"), {"c": cid}).scalar()
+    assert held == 20_000_000
+    assert cid is not None
+    sim.resolve(cid, "YES")  # while the engine is down: no market-channel event reaches it
+    again = TradingCore(core.settings, core.db)
+
+    async def restart() -> None:
+        await again.start(operator=True)
+        await again.stop()
+
+    asyncio.run(restart())
+    with core.db.read() as conn:
+        position = conn.execute(text("SELECT settled + pending FROM positions WHERE condition_id = :c "
+                                     "AND outcome = 'YES'"), {"c": cid}).scalar()
+        resolved = conn.execute(text("SELECT resolved_outcome FROM markets WHERE condition_id = :c"), {"c": cid}).scalar()
+        settlement = conn.execute(text("SELECT SUM(amount) FROM cash_ledger WHERE kind = 'settlement'")).scalar()
+    assert position == 0 and resolved == "YES" and settlement >= 20_000_000

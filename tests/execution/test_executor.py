@@ -200,3 +200,15 @@ def test_trade_print_fills_flow_into_positions(desk: Desk) -> None:
     desk.settle()
     assert orders(desk)[0][-2:] == (5 * SH, "PARTIALLY_FILLED")
     assert desk.executor.state.totals("mm", "Y1").pending == 5 * SH
+
+
+def test_withdrawing_never_cancels_imported_orders(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.40, 100)], asks=[(0.60, 100)])
+    step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.45, 10),)))
+    desk.executor.applier.import_order(VenueOrder("elsewhere", "c1", "Y1", Side.BUY, p(0.41), 10 * SH, 0,
+                                                  VenueOrderStatus.LIVE, 1))
+    desk.executor.withdraw()  # as stop, pause and kill do
+    desk.run(desk.executor.reconcile())
+    desk.settle()
+    statuses = dict(desk.rows("SELECT strategy, status FROM orders"))
+    assert statuses == {"mm": "CANCELED", "imported": "LIVE"}
