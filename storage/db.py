@@ -17,6 +17,7 @@ Representation, for every table: prices, sizes and money are INTEGER micro-units
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,14 +93,36 @@ class Database:
         self.read_only = read_only
         self.reader = make_engine(path, write=False)
         self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync)
+        self._batch: tuple[int, Connection] | None = None
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One BEGIN IMMEDIATE transaction; commits on success, rolls back on error."""
+        """One BEGIN IMMEDIATE transaction; commits on success, rolls back on error.
+
+        Inside `batch()` (same thread), it joins the batch's transaction instead."""
         if self.writer is None:
             raise PermissionError("this Database was opened read-only")
+        if self._batch is not None and self._batch[0] == threading.get_ident():
+            yield self._batch[1]
+            return
         with self.writer.begin() as conn:
             yield conn
+
+    @contextmanager
+    def batch(self) -> Iterator[Connection]:
+        """Every write of this thread until the block ends, in one transaction.
+
+        For replays only (a backtest's scratch ledger), where a crash loses nothing worth
+        keeping: live trading commits each step on its own (an order is committed before it
+        is sent), and must never run inside a batch."""
+        if self._batch is not None:
+            raise RuntimeError("batches do not nest")
+        with self.write() as conn:
+            self._batch = (threading.get_ident(), conn)
+            try:
+                yield conn
+            finally:
+                self._batch = None
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from itertools import islice
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,18 +169,23 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     exposure: list[tuple[int, float]] = []
     seen = decisions = 0
     step = max(1, total // 200)
-    for event in events:
-        at, kind = event[0], event[2]
-        while not markers and at >= next_decide:  # no recorded decisions: decide on the interval
-            decisions += await _decide(core, clock, next_decide, curve, exposure)
-            next_decide += interval
-        clock.now = at
-        if kind == "decide":
-            decisions += await _decide(core, clock, at, curve, exposure)
-        else:
-            apply(core.books, event)
-        seen += 1
-        if progress is not None and seen % step == 0:
+    events = iter(events)
+    while chunk := list(islice(events, step)):
+        # The scratch ledger commits once per chunk instead of once per write: a replay has
+        # nothing to lose in a crash, and the same code then runs several times faster.
+        with core.db.batch():
+            for event in chunk:
+                at, kind = event[0], event[2]
+                while not markers and at >= next_decide:  # no recorded decisions: decide on the interval
+                    decisions += await _decide(core, clock, next_decide, curve, exposure)
+                    next_decide += interval
+                clock.now = at
+                if kind == "decide":
+                    decisions += await _decide(core, clock, at, curve, exposure)
+                else:
+                    apply(core.books, event)
+        seen += len(chunk)
+        if progress is not None:
             progress(seen, total)
     if progress is not None:
         progress(total, total)
