@@ -155,3 +155,79 @@ def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim:
         resolved = conn.execute(text("SELECT resolved_outcome FROM markets WHERE condition_id = :c"), {"c": cid}).scalar()
         settlement = conn.execute(text("SELECT SUM(amount) FROM cash_ledger WHERE kind = 'settlement'")).scalar()
     assert position == 0 and resolved == "YES" and settlement >= 20_000_000
+
+
+def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:
+    """A held YES position for strategy 'hand' (the first of its markets), via a take."""
+    from engine.domain import Intent, Quote, Side, Tif
+
+    cid = sorted(core.host.markets())[0]
+    ask = core.books.book(core.catalog.get(cid).yes_token).best_ask
+    core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask.price, size, Tif.FAK),))])
+    return cid
+
+
+def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> None:
+    from engine.control import CommandRejected
+
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.reload_config()  # paper fills settle at the next tick (paper_mined_after_ms 0)
+        await core.tick()  # resting quotes
+        working = next(iter(core.executor.state.orders.values()))
+        with pytest.raises(CommandRejected, match="order_id"):
+            await core.handle("cancel_order", {"oops": 1})
+        assert (await core.handle("cancel_order", {"order_id": working.id}))["cancelled"]
+        assert working.id not in core.executor.state.orders
+        cid = _buy_some(core)
+        await core.executor.reconcile()
+        core.executor.drain()
+        with pytest.raises(CommandRejected, match="pause or stop"):
+            await core.handle("flatten", {"condition_id": cid})
+        await core.pause()
+        core.executor.venue.advance()  # the paper fill settles (mined_after 0 here): sellable
+        core.executor.drain()
+        result = await core.handle("flatten", {"condition_id": cid})
+        assert result["orders"] == 1, result
+        core.executor.venue.advance()
+        core.executor.drain()
+        yes = core.executor.state.totals("hand", core.catalog.get(cid).yes_token)
+        assert yes.settled + yes.pending < 20_000_000  # sold into the bids down to the slippage floor
+        await core.stop()
+
+    with core.db.write() as conn:
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        sells = conn.execute(text("SELECT reason, tif FROM orders WHERE side = 'SELL' AND strategy = 'hand'")).all()
+    assert [tuple(s) for s in sells] == [("flatten", "FAK")]
+
+
+def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path: Path, sim: SimHandle) -> None:
+    from engine.control import CommandRejected
+
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.reload_config()
+        await core.tick()
+        _buy_some(core)
+        await core.executor.reconcile()
+        core.executor.venue.advance()
+        core.executor.drain()
+        await core.kill()
+        with core.db.write() as conn:
+            conn.execute(text("UPDATE engine_state SET kill_latched = 1"))
+        with pytest.raises(CommandRejected, match="kill latch"):
+            await core.handle("flatten", {})
+        assert (await core.handle("flatten", {"after_kill": True}))["orders"] >= 1  # the configured exception
+        await core.stop()
+
+    with core.db.write() as conn:
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
+    asyncio.run(scenario())
