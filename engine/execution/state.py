@@ -72,11 +72,6 @@ class ExecutionState:
     def reserved_buy_cash(self) -> int:
         return sum(o.price * o.remaining // 1_000_000 for o in self.orders.values() if o.side is Side.BUY)
 
-    def open_count(self, strategy: str | None = None) -> int:
-        return sum(1 for o in self.orders.values() if strategy is None or o.strategy == strategy)
-
-    # -- positions ---------------------------------------------------------------------
-
     def set_position(self, strategy: str, token_id: str, condition_id: str, outcome: Outcome,
                      totals: PositionTotals) -> None:
         self.positions[(strategy, token_id)] = totals
@@ -93,10 +88,3 @@ class ExecutionState:
         yes, no = self.totals(strategy, market.yes_token), self.totals(strategy, market.no_token)
         return PositionView(market.condition_id, yes=yes.settled, no=no.settled, yes_pending=yes.pending,
                             no_pending=no.pending, cost=yes.cost + no.cost)
-
-    def tokens_held(self) -> dict[str, int]:
-        """Shares held per token across strategies (settled + pending)."""
-        held: dict[str, int] = defaultdict(int)
-        for (_, token), totals in self.positions.items():
-            held[token] += totals.size
-        return dict(held)

@@ -37,15 +37,6 @@ TERMINAL = frozenset(s for s, r in RANK.items() if r == TERMINAL_RANK)
 OPEN = frozenset(RANK) - TERMINAL
 
 
-def is_terminal(status: str) -> bool:
-    return RANK[OrderStatus(status)] >= TERMINAL_RANK
-
-
-def can_move(current: str, target: str) -> bool:
-    """Forward only; a terminal status never changes."""
-    return RANK[OrderStatus(target)] > RANK[OrderStatus(current)]
-
-
 def from_venue(status: VenueOrderStatus, *, size: int, filled: int) -> OrderStatus:
     """Map a venue report (plus how much has filled) to our status."""
     if status in (VenueOrderStatus.CANCELED, VenueOrderStatus.CANCELED_MARKET_RESOLVED):

@@ -109,11 +109,6 @@ def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, f
     return bool(moved)
 
 
-def set_venue_id(conn: Connection, order_id: int, venue_order_id: str, now: int) -> None:
-    run(conn, "UPDATE orders SET venue_order_id = :v, updated_at = :now WHERE id = :id",
-        {"v": venue_order_id, "now": now, "id": order_id})
-
-
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
     run(conn, """UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
                  WHERE id = :id AND (' ' || flags || ' ') NOT LIKE ('% ' || :flag || ' %')""",
@@ -256,11 +251,3 @@ def cash(conn: Connection, mode: str) -> int:
     ledger = scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode", {"mode": mode})
     facts = _fill_facts(conn, "mode = :mode AND status != 'FAILED'", {"mode": mode})
     return int(ledger) + sum(cash_effect(f) for f in facts)
-
-
-def pending_sell_proceeds(conn: Connection, mode: str) -> int:
-    """Cash from sells that are matched but not yet settled: not spendable yet."""
-    value = scalar(conn, """SELECT COALESCE(SUM(price * size / 1000000), 0) FROM fills
-                            WHERE mode = :mode AND side = 'SELL' AND status IN ('MATCHED', 'RETRYING')""",
-                   {"mode": mode})
-    return int(value)

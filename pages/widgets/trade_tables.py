@@ -106,29 +106,35 @@ def _pager(total: int, key: str) -> int:
     return st.pagination(pages, key=key) if pages > 1 else 1
 
 
+def _paged_table(db: Database, spec: queries.TradeFilter, noun: str, keys: tuple[str, str, str],
+                 columns: dict, count, rows, csv) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """One page of a filtered table (newest first) and its CSV export: orders and fills alike."""
+    page_key, table_key, csv_key = keys
+    total = count(db, spec)
+    page = _pager(total, page_key)
+    frame = rows(db, spec, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    st.caption(f"{total:,} {noun} match · page {page} · newest first")
+    if not frame.empty:
+        st.dataframe(frame[list(columns)], hide_index=True, column_config=columns, key=table_key)
+    st.download_button(
+        f"Export these {noun} (CSV)",
+        data=lambda: csv(db, spec),
+        file_name=f"{noun}.csv",
+        mime="text/csv",
+        key=csv_key,
+        icon=":material/download:",
+        disabled=total == 0,
+        help=f"At most {queries.CSV_MAX_ROWS:,} rows, times in UTC",
+    )
+
+
 def orders_table(db: Database, base: queries.TradeFilter) -> None:
     cols = st.columns([3, 1])
     statuses = cols[0].multiselect("Status", ORDER_STATUSES, key=O_STATUS)
     open_only = cols[1].toggle("Working orders only", key=O_OPEN)
     spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses), "open_only": open_only})
-    total = queries.count_orders(db, spec)
-    page = _pager(total, O_PAGE)
-    frame = queries.orders(db, spec, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    st.caption(f"{total:,} orders match · page {page} · newest first")
-    if not frame.empty:
-        st.dataframe(
-            frame[list(ORDER_COLUMNS)], hide_index=True, column_config=ORDER_COLUMNS, key="orders_table"
-        )
-    st.download_button(
-        "Export these orders (CSV)",
-        data=lambda: queries.orders_csv(db, spec),
-        file_name="orders.csv",
-        mime="text/csv",
-        key=O_CSV,
-        icon=":material/download:",
-        disabled=total == 0,
-        help=f"At most {queries.CSV_MAX_ROWS:,} rows, times in UTC",
-    )
+    _paged_table(db, spec, "orders", (O_PAGE, "orders_table", O_CSV), ORDER_COLUMNS,
+                 queries.count_orders, queries.orders, queries.orders_csv)
 
 
 def fills_table(db: Database, base: queries.TradeFilter) -> None:
@@ -139,24 +145,8 @@ def fills_table(db: Database, base: queries.TradeFilter) -> None:
         help="MATCHED and RETRYING are pending; MINED and CONFIRMED are settled; FAILED reverses",
     )
     spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses)})
-    total = queries.count_fills(db, spec)
-    page = _pager(total, FILL_PAGE)
-    frame = queries.fills(db, spec, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    st.caption(f"{total:,} fills match · page {page} · newest first")
-    if not frame.empty:
-        st.dataframe(
-            frame[list(FILL_COLUMNS)], hide_index=True, column_config=FILL_COLUMNS, key="fills_table"
-        )
-    st.download_button(
-        "Export these fills (CSV)",
-        data=lambda: queries.fills_csv(db, spec),
-        file_name="fills.csv",
-        mime="text/csv",
-        key=FILL_CSV,
-        icon=":material/download:",
-        disabled=total == 0,
-        help=f"At most {queries.CSV_MAX_ROWS:,} rows, times in UTC",
-    )
+    _paged_table(db, spec, "fills", (FILL_PAGE, "fills_table", FILL_CSV), FILL_COLUMNS,
+                 queries.count_fills, queries.fills, queries.fills_csv)
 
 
 def _summary(row: dict) -> str:  # type: ignore[type-arg]
