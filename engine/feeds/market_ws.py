@@ -44,7 +44,6 @@ class _Shard:
         self.fresh: set[str] = set()  # tokens with a snapshot since this connection opened
         self.confirmed_at = 0
         self.socket = ReconnectingSocket(feed.url, self, feed.options, feed.backoff_factory())
-        self.task: asyncio.Task[None] | None = None
 
     async def on_open(self, ws: ClientConnection) -> None:
         self.sent = set(self.assets)
@@ -116,14 +115,11 @@ class MarketFeed:
     async def close(self) -> None:
         """Disconnect everything; books stay (ageing) and `start()` may be called again."""
         self._started = False
-        for shard in self._shards:
-            await shard.socket.stop()
-        tasks = [s.task for s in self._shards if s.task is not None] + list(self._tasks)
-        for task in tasks:
+        await asyncio.gather(*(shard.socket.close() for shard in self._shards))
+        pending = list(self._tasks)
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for shard in self._shards:
-            shard.task = None
+        await asyncio.gather(*pending, return_exceptions=True)
         await self.rest.close()
 
     def subscribe(self, token_ids: Iterable[str]) -> None:
@@ -276,19 +272,15 @@ class MarketFeed:
         for shard in shards:
             if not shard.assets:
                 self._spawn(self._retire(shard))  # an empty subscription is not worth a socket
-            elif shard.task is None:
+            elif not shard.socket.running:
                 self._launch(shard)
             else:
                 self._spawn(shard.sync())
 
     async def _retire(self, shard: _Shard) -> None:
-        task = shard.task
-        if task is None:
+        if not shard.socket.running:
             return
-        await shard.socket.stop()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        shard.task = None
+        await shard.socket.close()
         if shard.assets and self._started:  # tokens arrived while it was closing
             self._launch(shard)
 
@@ -298,5 +290,5 @@ class MarketFeed:
         task.add_done_callback(self._tasks.discard)
 
     def _launch(self, shard: _Shard) -> None:
-        if shard.task is None and shard.assets:
-            shard.task = asyncio.get_running_loop().create_task(shard.socket.run(), name=shard.name)
+        if shard.assets:
+            shard.socket.start()

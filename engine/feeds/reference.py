@@ -9,7 +9,6 @@ data watchdog are off by default since a reference source may be quiet for long 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -38,7 +37,6 @@ class ReferenceFeed:
         self.socket = ReconnectingSocket(url, self, options, backoff)
         self.rejected = 0
         self._latest: dict[str, tuple[int, int]] = {}
-        self._task: asyncio.Task[None] | None = None
 
     def reference(self, condition_id: str) -> tuple[int, int] | None:
         """(price in micros, receive time in epoch ms), or None if never received."""
@@ -49,15 +47,10 @@ class ReferenceFeed:
         return self.socket.stats
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.socket.run(), name="reference-feed")
+        self.socket.start()
 
     async def close(self) -> None:
-        await self.socket.stop()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.socket.close()
 
     async def on_open(self, ws: ClientConnection) -> None:
         if self.subscribe_message:

@@ -8,7 +8,6 @@ reconcile over REST and no fill made while we were away is lost.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -34,18 +33,12 @@ class UserFeed:
         self._on_connected = on_connected
         self.markets = list(markets)  # condition ids; empty = every market
         self.socket = ReconnectingSocket(self.url, self, options, backoff)
-        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.socket.run(), name="user-channel")
+        self.socket.start()
 
     async def close(self) -> None:
-        await self.socket.stop()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self.socket.close()
 
     @property
     def stats(self) -> SocketStats:

@@ -74,6 +74,26 @@ class ReconnectingSocket:
         self.ws: ClientConnection | None = None
         self._stop = asyncio.Event()
         self._last_rx = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        """Started in the background and not yet closed."""
+        return self._task is not None
+
+    def start(self) -> None:
+        """Run in the background until `close()` (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.run(), name=f"{self.session.name}-socket")
+
+    async def close(self) -> None:
+        """Stop and wait for the background run to end; `start()` may be called again."""
+        await self.stop()
+        task = self._task
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            self._task = None
 
     async def run(self) -> None:
         """Connect, serve, reconnect, until `stop()` (a stopped socket may run again)."""
