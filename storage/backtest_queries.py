@@ -20,6 +20,7 @@ from sqlalchemy import text
 from storage.db import Database
 from storage.frames import MICRO, to_utc
 from storage.frames import frame as _frame
+from storage.sql import in_list
 
 DataSource = Literal["recorded", "history"]
 CURVE_COLUMNS = ["at", "equity", "exposure", "peak", "drawdown_pct"]
@@ -164,11 +165,10 @@ def trades_frame(fills: Any, questions: dict[str, str]) -> pd.DataFrame:
 def market_questions(db: Database, condition_ids: list[str]) -> dict[str, str]:
     if not condition_ids:
         return {}
-    names = ", ".join(f":c{i}" for i in range(len(condition_ids)))
+    names, params = in_list("c", condition_ids)
     with db.read() as conn:
         rows = conn.execute(
-            text(f"SELECT condition_id, question FROM markets WHERE condition_id IN ({names})"),
-            {f"c{i}": cid for i, cid in enumerate(condition_ids)},
+            text(f"SELECT condition_id, question FROM markets WHERE condition_id IN {names}"), params
         ).all()
     return {cid: question for cid, question in rows}
 
@@ -248,13 +248,13 @@ def backtest_market_choices(
     """Markets with data in [from, to] (most events first), plus any ids in `include` even
     without data (so a picked market whose data left the range stays visible, with 0):
     condition_id, question, events."""
-    names = ", ".join(f":i{i}" for i in range(len(include))) or "NULL"
+    names, include_params = in_list("i", include)
     return _frame(
         db,
         f"""SELECT condition_id, question, {_COUNTS[source]} AS events FROM markets m
-            WHERE condition_id IN ({names}) OR {_HAS_DATA[source]}
+            WHERE condition_id IN {names} OR {_HAS_DATA[source]}
             ORDER BY events DESC, question LIMIT :n""",
-        {"f": from_ms, "t": to_ms, "n": limit, **{f"i{i}": cid for i, cid in enumerate(include)}},
+        {"f": from_ms, "t": to_ms, "n": limit, **include_params},
     )
 
 
@@ -264,11 +264,11 @@ def backtest_event_counts(
     """Events in [from, to] for each named market that is known (unknown ids are left out)."""
     if not condition_ids:
         return {}
-    names = ", ".join(f":c{i}" for i in range(len(condition_ids)))
+    names, params = in_list("c", condition_ids)
     with db.read() as conn:
         rows = conn.execute(
-            text(f"SELECT condition_id, {_COUNTS[source]} FROM markets m WHERE condition_id IN ({names})"),
-            {"f": from_ms, "t": to_ms, **{f"c{i}": cid for i, cid in enumerate(condition_ids)}},
+            text(f"SELECT condition_id, {_COUNTS[source]} FROM markets m WHERE condition_id IN {names}"),
+            {"f": from_ms, "t": to_ms, **params},
         ).all()
     return {cid: int(n) for cid, n in rows}
 

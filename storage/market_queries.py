@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.frames import MICRO, to_human, to_utc, where
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
+from storage.sql import in_list
 
 # -- markets --------------------------------------------------------------------------------------
 
@@ -55,11 +56,11 @@ class MarketFilter:
             clauses.append("end_at <= :before")
             params["before"] = self.ends_before_ms
         if self.tags:
-            names = ", ".join(f":t{i}" for i in range(len(self.tags)))
+            names, tag_params = in_list("t", [tag.lower() for tag in self.tags])
             clauses.append(
-                f"json_valid(tags) AND EXISTS (SELECT 1 FROM json_each(tags) WHERE lower(value) IN ({names}))"
+                f"json_valid(tags) AND EXISTS (SELECT 1 FROM json_each(tags) WHERE lower(value) IN {names})"
             )
-            params.update({f"t{i}": tag.lower() for i, tag in enumerate(self.tags)})
+            params.update(tag_params)
         if self.tradable_only:
             clauses.append("tradable = 1 AND closed = 0 AND accepting_orders = 1")
         return where(clauses), params
@@ -121,14 +122,14 @@ def market(db: Database, condition_id: str) -> dict[str, Any] | None:
 
 def market_choices(db: Database, *, limit: int = 500, include: tuple[str, ...] = ()) -> pd.DataFrame:
     """Markets to pick from (open ones by volume) plus any ids in `include`: condition_id, label."""
-    names = ", ".join(f":i{i}" for i in range(len(include))) or "NULL"
+    names, include_params = in_list("i", include)
     data = _frame(
         db,
-        f"""SELECT condition_id, question FROM markets WHERE condition_id IN ({names})
+        f"""SELECT condition_id, question FROM markets WHERE condition_id IN {names}
             UNION
             SELECT * FROM (SELECT condition_id, question FROM markets WHERE closed = 0
                            ORDER BY volume DESC LIMIT :n)""",
-        {"n": limit, **{f"i{i}": cid for i, cid in enumerate(include)}},
+        {"n": limit, **include_params},
     )
     data["label"] = data["question"] + "  ·  " + data["condition_id"].str.slice(0, 10)
     return data.sort_values("question", ignore_index=True)

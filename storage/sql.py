@@ -38,3 +38,11 @@ def run_many(conn: Connection, sql: str, rows: Iterable[Params]) -> sqlite3.Curs
 def scalar(conn: Connection, sql: str, params: Params = ()) -> Any:
     row = run(conn, sql, params).fetchone()
     return None if row is None else row[0]
+
+
+def in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`(:p0, :p1, ...)` and its named parameters, for `column IN {sql}`; `(NULL)` when empty,
+    which matches nothing (an empty `IN ()` is a syntax error in SQLite)."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    sql = "(" + (", ".join(f":{name}" for name in names) or "NULL") + ")"
+    return sql, dict(zip(names, values, strict=True))

@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.frames import OPEN_RANK, to_human, to_utc, where
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
+from storage.sql import in_list
 
 CSV_MAX_ROWS = 100_000
 
@@ -123,8 +124,9 @@ class TradeFilter:
                 clauses.append(f"{'+' if plain else ''}{alias}.{column} = :{column}")
                 params[column] = value
         if self.statuses:
-            clauses.append(f"{alias}.status IN ({', '.join(f':s{i}' for i in range(len(self.statuses)))})")
-            params.update({f"s{i}": s for i, s in enumerate(self.statuses)})
+            names, status_params = in_list("s", self.statuses)
+            clauses.append(f"{alias}.status IN {names}")
+            params.update(status_params)
         if self.since_ms is not None:
             clauses.append(f"{alias}.{time_column} >= :since")
             params["since"] = self.since_ms

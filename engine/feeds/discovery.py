@@ -24,6 +24,7 @@ from engine.domain import MarketInfo
 from engine.feeds.parse_markets import GammaMarket, clob_market_fees, gamma_market
 from engine.feeds.rest import RestClient
 from storage.db import Database, now_ms
+from storage.sql import in_list
 
 log = logging.getLogger("engine.feeds.discovery")
 PAGE_SIZE = 100
@@ -160,9 +161,8 @@ def load_markets(db: Database, *, tradable_only: bool = True, condition_ids: Seq
         clauses.append("closed = 0")
     params: dict[str, Any] = {}
     if condition_ids is not None:
-        names = [f"c{i}" for i in range(len(condition_ids))]
-        clauses.append(f"condition_id IN ({', '.join(':' + n for n in names) or 'NULL'})")
-        params.update(zip(names, condition_ids, strict=True))
+        names, params = in_list("c", list(condition_ids))
+        clauses.append(f"condition_id IN {names}")
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     with db.read() as conn:
         query = text(f"SELECT * FROM markets {where} ORDER BY condition_id")
