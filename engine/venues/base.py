@@ -90,7 +90,8 @@ class OrderRequest:
 class PreparedOrder:
     request: OrderRequest
     venue_order_id: str  # live: the EIP-712 digest the venue will use as orderID
-    payload: str  # the exact JSON that will be sent (signed order), for the record
+    payload: str  # the exact JSON that will be sent (signed order)
+    record: str  # what the ledger keeps of it: the payload without credentials (the API key is `owner`)
 
 
 @dataclass(frozen=True, slots=True)

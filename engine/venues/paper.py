@@ -124,7 +124,7 @@ class PaperVenue:
         payload = json.dumps({"token_id": request.token_id, "side": request.side.value, "price": request.price,
                               "size": request.size, "tif": request.tif.value, "post_only": request.post_only},
                              sort_keys=True)
-        return PreparedOrder(request, f"paper-{request.client_id}", payload)
+        return PreparedOrder(request, f"paper-{request.client_id}", payload, payload)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
         with self.db.write() as conn:

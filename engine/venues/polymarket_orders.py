@@ -112,7 +112,8 @@ class OrderSigner:
         ))
         body = order_to_json_v2(signed, owner, req.tif.value, req.post_only, False)
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-        return PreparedOrder(request=req, venue_order_id=order_digest(exchange, signed), payload=payload)
+        record = json.dumps({k: v for k, v in body.items() if k != "owner"}, separators=(",", ":"), ensure_ascii=False)
+        return PreparedOrder(request=req, venue_order_id=order_digest(exchange, signed), payload=payload, record=record)
 
 
 def payload_timestamp_ms(payload: str) -> int | None:

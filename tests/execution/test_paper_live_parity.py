@@ -11,6 +11,7 @@ counter-order matches it; and a paper take never improves on its limit's share c
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -60,6 +61,18 @@ async def _trade(ex: Executor, market, books: Callable[[], tuple[int, int]], adv
         await _until(lambda: not ex.state.orders and all(t.pending == 0 for t in ex.state.positions.values()))
 
 
+def _assert_signed_orders_kept_without_credentials(db: Database, venue: PolymarketVenue) -> None:
+    """The ledger keeps each signed order, but not the API key the venue sent it under (`owner`)."""
+    assert venue.identity is not None
+    (api_key,) = venue.identity.api_keys
+    with db.read() as conn:
+        stored = [row[0] for row in conn.exec_driver_sql("SELECT signed_payload FROM orders").all()]
+    assert len(stored) == 3  # buy YES; sell the 20 held and buy 10 NO
+    for payload in stored:
+        assert json.loads(payload)["order"]["signature"].startswith("0x")
+        assert api_key not in payload and "owner" not in json.loads(payload)
+
+
 async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
     with running_simulator(seed=21, agents=False) as sim:
         env = {"TRADER_ENV_FILE": str(tmp / "none.env"), "SIMULATOR_PORT": str(sim.port),
@@ -100,6 +113,8 @@ async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
 
         try:
             await _trade(ex, market, touch, advance)
+            if isinstance(venue, PolymarketVenue):
+                _assert_signed_orders_kept_without_credentials(db, venue)
             return _positions(ex)
         finally:
             await ex.close()

@@ -32,7 +32,8 @@ def test_tampered_signature_is_rejected_with_the_venues_message(sim: SimHandle) 
             body = json.loads(prepared.payload)
             sig = body["order"]["signature"]
             body["order"]["signature"] = sig[:-6] + ("00" if sig[-6:-4] != "00" else "11") + sig[-4:]
-            tampered = PreparedOrder(prepared.request, prepared.venue_order_id, json.dumps(body, separators=(",", ":")))
+            raw = json.dumps(body, separators=(",", ":"))
+            tampered = PreparedOrder(prepared.request, prepared.venue_order_id, raw, raw)
             with pytest.raises(OrderRejected, match="invalid signature"):
                 await venue.submit(tampered)
             assert sim.open_order_count(venue.signer.funder) == 0
