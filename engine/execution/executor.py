@@ -376,26 +376,29 @@ class Executor:
         await self._look_up(venue_order_id)
         self.applier.import_orphans_as_is(venue_order_id)
 
-    async def _look_up(self, venue_order_id: str) -> None:
+    async def _look_up(self, venue_order_id: str) -> bool:
+        """Apply the venue's report of an order. True if the venue answered (whether or not it
+        has the order); False if it did not, which says nothing about the order."""
         try:
             found = await self.venue.get_order(venue_order_id)
         except VenueError as exc:
             log.warning("order lookup failed", extra={"venue_order_id": venue_order_id, "error": str(exc)})
-            return
+            return False
         if found is not None:
             self.applier.order_report(found)
+        return True
 
     async def _check_unresolved(self) -> None:
         """Takes and unknown-outcome placements settle by lookup; long-unknown ones become LOST."""
         now = self.clock()
         for order in list(self.state.orders.values()):
             pending = order.status is OrderStatus.PENDING_SUBMIT and order.submitted_at is not None
-            take = order.tif.value in ("FOK", "FAK")
+            take = order.tif in TAKE
             if not (pending or take) or now - self._checked.get(order.id, order.created_at) < TAKE_CHECK_MS:
                 continue
             self._checked[order.id] = now
-            if order.venue_order_id:
-                await self._look_up(order.venue_order_id)
+            if order.venue_order_id and not await self._look_up(order.venue_order_id):
+                continue  # an outage is not an answer: the order may be resting there; ask again later
             current = self.state.orders.get(order.id)
             if current is not None and current.status is OrderStatus.PENDING_SUBMIT \
                     and now - order.created_at > self.config.lost_grace_ms:

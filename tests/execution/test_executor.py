@@ -212,3 +212,63 @@ def test_withdrawing_never_cancels_imported_orders(desk: Desk) -> None:
     desk.settle()
     statuses = dict(desk.rows("SELECT strategy, status FROM orders"))
     assert statuses == {"mm": "CANCELED", "imported": "LIVE"}
+
+
+class OutageVenue:
+    """Wraps the paper venue through an outage: a placement's answer never comes back (it
+    reaches the venue only if `delivers`), and lookups fail until `answers` is set."""
+
+    def __init__(self, inner, *, delivers: bool):  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.delivers = delivers
+        self.answers = False
+
+    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+        return getattr(self.inner, name)
+
+    async def submit(self, prepared):  # type: ignore[no-untyped-def]
+        if self.delivers:
+            sink, self.inner.sink = self.inner.sink, lambda event: None  # the user channel is down too
+            try:
+                await self.inner.submit(prepared)
+            finally:
+                self.inner.sink = sink
+        raise VenueUnavailable("timed out")
+
+    async def get_order(self, venue_order_id):  # type: ignore[no-untyped-def]
+        if not self.answers:
+            raise VenueUnavailable("503 service unavailable")
+        return await self.inner.get_order(venue_order_id)
+
+
+def _place_into_outage(desk: Desk, *, delivers: bool) -> tuple[OutageVenue, Intent]:
+    desk.books.set("Y1", bids=[(0.40, 100)], asks=[(0.60, 100)])
+    venue = OutageVenue(desk.executor.venue, delivers=delivers)
+    desk.executor.venue = venue  # type: ignore[assignment]
+    intent = Intent("mm", "c1", (quote(Side.BUY, 0.45, 10),))
+    step(desk, intent)
+    assert [o[-1] for o in orders(desk)] == ["PENDING_SUBMIT"]
+    return venue, intent
+
+
+def test_a_lookup_that_fails_past_the_grace_period_never_marks_the_order_lost(desk: Desk) -> None:
+    venue, intent = _place_into_outage(desk, delivers=True)
+    desk.clock.advance(desk.executor.config.lost_grace_ms + 10_000)
+    step(desk, intent)  # the venue still does not answer: nothing is known, so nothing is written off
+    assert [o[-1] for o in orders(desk)] == ["PENDING_SUBMIT"]
+    assert len(desk.executor.state.orders) == 1  # still mirrored: exposure, stop and kill still see it
+    assert desk.rows("SELECT COUNT(*) FROM alerts") == [(0,)]
+    venue.answers = True
+    desk.clock.advance(10_000)
+    step(desk, intent)  # the venue is back and reports the order resting there
+    assert [o[-1] for o in orders(desk)] == ["LIVE"]
+
+
+def test_an_order_the_venue_answers_it_does_not_have_is_lost_after_the_grace_period(desk: Desk) -> None:
+    venue, intent = _place_into_outage(desk, delivers=False)
+    venue.answers = True
+    desk.clock.advance(desk.executor.config.lost_grace_ms + 10_000)
+    step(desk, intent)
+    assert desk.rows("SELECT status, flags FROM orders") == [("LOST", "lost")]
+    assert desk.rows("SELECT code FROM alerts") == [("ORDER_LOST",)]
+    assert desk.executor.state.orders == {}
