@@ -14,11 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side, Tif
-from engine.execution.planner import LOT, OrderSpec
+from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
+from engine.execution.planner import TAKE, OrderSpec, round_size
 from engine.risk.limits import Limits
-
-TAKES = frozenset({Tif.FOK, Tif.FAK})
 
 
 class TradingState(StrEnum):
@@ -94,6 +92,20 @@ def event_key(market: MarketInfo) -> str:
     return market.neg_risk_market_id or market.condition_id
 
 
+def reducible_quantity(position: PositionView) -> dict[Side, int]:
+    """YES-space quantity per side that closes what is held rather than opening new risk.
+
+    Only settled shares count, less what pending sells already promised (as
+    `PositionTotals.sellable`): the planner sells only settled inventory, so a SELL YES
+    against pending (unsettled) YES would be routed as a BUY of NO, which is new risk.
+    Capped at the net position, so selling one leg of a YES+NO pair is not "reducing".
+    """
+    yes = max(0, position.yes + min(0, position.yes_pending))
+    no = max(0, position.no + min(0, position.no_pending))
+    net = position.net_yes
+    return {Side.BUY: max(0, min(no, -net)), Side.SELL: max(0, min(yes, net))}
+
+
 def unit_cost(quote: Quote) -> int:
     """Collateral one share of new risk costs: YES at p, or (selling YES) NO at 1 - p."""
     return quote.price if quote.side is Side.BUY else ONE - quote.price
@@ -147,7 +159,7 @@ class RiskGate:
 
     def _size_quotes(self, intent: Intent, view: MarketView, ctx: RiskContext) -> tuple[Intent, list[Decision]]:
         position = ctx.positions.get((intent.strategy, intent.condition_id), PositionView(intent.condition_id))
-        reducible = {Side.BUY: max(0, -position.net_yes), Side.SELL: max(0, position.net_yes)}
+        reducible = reducible_quantity(position)
         headroom = _Headroom(ctx, intent.strategy, view.info)
         slots = ctx.limits.count("max_open_orders") - (ctx.open_orders - ctx.own_open_orders.get(
             (intent.strategy, intent.condition_id), 0))
@@ -171,7 +183,7 @@ class RiskGate:
         lim = ctx.limits
         first: Decision | None = None
         size = quote.size
-        if quote.tif in TAKES:
+        if quote.tif in TAKE:
             mid = view.yes.mid if view.yes is not None else None
             if mid is None:
                 return 0, self._decide(intent, quote, 0, Reason.NO_MID, "a take needs a two-sided book")
@@ -179,7 +191,7 @@ class RiskGate:
                 return 0, self._decide(intent, quote, 0, Reason.MAX_SLIPPAGE,
                                        f"price {quote.price / MICRO:.4f} vs mid {mid / MICRO:.4f}")
         if size > lim.shares("max_order_size"):
-            size = _lot(lim.shares("max_order_size"))
+            size = round_size(lim.shares("max_order_size"))
             first = self._decide(intent, quote, size, Reason.MAX_ORDER_SIZE, "")
         reduce = min(size, reducible[quote.side])
         reducible[quote.side] -= reduce
@@ -191,7 +203,7 @@ class RiskGate:
             reason, room = headroom.binding()
             cost = increase * unit_cost(quote) // MICRO
             if cost > room:
-                increase = _lot(room * MICRO // unit_cost(quote))
+                increase = round_size(room * MICRO // unit_cost(quote))
                 size = reduce + increase
                 first = first or self._decide(intent, quote, size, reason, f"room {room / MICRO:.2f} USDC")
             headroom.spend(increase * unit_cost(quote) // MICRO)
@@ -223,7 +235,3 @@ class RiskGate:
             return Reason.MAX_ORDER_RATE
         self.placements.append(ctx.now_ms)
         return None
-
-
-def _lot(size: int) -> int:
-    return max(0, size - size % LOT)

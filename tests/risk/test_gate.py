@@ -147,6 +147,23 @@ def test_reducing_state_allows_only_risk_reducing_quantity() -> None:
     assert {d.reason for d in decisions} == {Reason.TRADING_REDUCING}
 
 
+def test_pending_shares_are_not_reducible() -> None:
+    # 30 YES bought but not yet settled: the planner cannot sell them, so a SELL 30 would be
+    # routed as a BUY of 30 NO (new risk), which REDUCING must refuse.
+    unsettled = PositionView("c1", yes=0, yes_pending=30 * SH)
+    intent, decisions = check([sell(0.52, 30)], ctx(state=TradingState.REDUCING, position=unsettled))
+    assert intent.quotes == () and reasons(decisions) == [("TRADING_REDUCING", "deny", 0)]
+    # A pending sell already promised part of the settled shares: only the rest reduces.
+    promised = PositionView("c1", yes=30 * SH, yes_pending=-10 * SH)
+    intent, decisions = check([sell(0.52, 30)], ctx(state=TradingState.REDUCING, position=promised))
+    assert [q.size for q in intent.quotes] == [20 * SH]
+    # Buying YES back reduces settled NO the same way (NO is a short YES).
+    short = PositionView("c1", no=0, no_pending=30 * SH)
+    intent, _ = check([buy(0.48, 30)], ctx(state=TradingState.REDUCING, position=short))
+    assert intent.quotes == ()
+    assert check([buy(0.48, 30)], ctx(state=TradingState.REDUCING, position=PositionView("c1", no=30 * SH)))[0].quotes
+
+
 def test_halted_state_refuses_everything() -> None:
     held = PositionView("c1", yes=30 * SH)
     intent, decisions = check([sell(0.52, 10)], ctx(state=TradingState.HALTED, position=held))
