@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from engine.domain import ONE, Outcome, Tif
 from engine.execution import store
-from engine.execution.ledger import FillFact, cash_effect
+from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.status import OrderStatus, from_venue
 from engine.execution.store import FillWrite, OrderRow
 from engine.failpoints import crash_point
@@ -165,6 +165,7 @@ class EventApplier:
         now = self.ex.clock()
         credited = 0
         keys = [k for k, (cid, _) in self.state.position_market.items() if cid == condition_id]
+        settled: list[tuple[str, str, Outcome, PositionTotals]] = []
         with self.ex.tx() as conn:
             for strategy, token in keys:
                 _, outcome = self.state.position_market[(strategy, token)]
@@ -178,7 +179,9 @@ class EventApplier:
                     credited += amount
                 totals = store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
                                                   condition_id=condition_id, outcome=outcome, payout=payout, now=now)
-                self.state.set_position(strategy, token, condition_id, outcome, totals)
+                settled.append((strategy, token, outcome, totals))
+        for strategy, token, outcome, totals in settled:  # the mirror changes only after every write succeeded
+            self.state.set_position(strategy, token, condition_id, outcome, totals)
         self.state.cash += credited
         return credited
 

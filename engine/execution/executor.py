@@ -137,20 +137,43 @@ class Executor:
         while True:
             event = await self.events.get()
             try:
-                self.applier.apply(event)
+                self._apply_events([event])
             except Exception:
                 log.exception("failed to apply a venue event", extra={"event": repr(event)})
 
     def drain(self) -> int:
-        """Apply every queued venue event now, in one transaction; returns how many."""
-        if self.events.empty():
+        """Apply every queued venue event now, in one transaction; returns how many applied."""
+        events: list[VenueEvent] = []
+        while not self.events.empty():
+            events.append(self.events.get_nowait())
+        return self._apply_events(events)
+
+    def _apply_events(self, events: Sequence[VenueEvent]) -> int:
+        """Apply events in one transaction, each under its own savepoint: one that fails is
+        rolled back, alerted and skipped, and the others still commit."""
+        if not events:
             return 0
-        count = 0
-        with self.tx():
-            while not self.events.empty():
-                self.applier.apply(self.events.get_nowait())
-                count += 1
-        return count
+        applied = 0
+        with self.tx() as conn:
+            for event in events:
+                applied += self._apply_one(conn, event)
+            if applied < len(events):
+                # A failed event may have changed the mirror before it raised; its rows are
+                # gone, so rebuild the mirror from what this transaction will commit.
+                self.state.load(conn)
+        return applied
+
+    def _apply_one(self, conn: Connection, event: VenueEvent) -> bool:
+        try:
+            with conn.begin_nested():
+                self.applier.apply(event)
+        except Exception as exc:
+            log.exception("failed to apply a venue event; skipped", extra={"event": repr(event)})
+            raise_alert(conn, level="critical", source="executor", code="EVENT_FAILED",
+                        message=f"a venue report could not be applied and was skipped ({exc!r}): {event!r}. "
+                                "Check that order at the venue; a restart reconciles open orders with it")
+            return False
+        return True
 
     # -- intents -----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from engine.venues.base import (
     VenueUnavailable,
 )
 from engine.execution import store
+from engine.execution.state import ExecutionState
 from engine.venues.paper import PaperConfig
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
@@ -272,3 +273,30 @@ def test_an_order_the_venue_answers_it_does_not_have_is_lost_after_the_grace_per
     assert desk.rows("SELECT status, flags FROM orders") == [("LOST", "lost")]
     assert desk.rows("SELECT code FROM alerts") == [("ORDER_LOST",)]
     assert desk.executor.state.orders == {}
+
+
+def _mirror(state: ExecutionState) -> tuple:  # type: ignore[type-arg]
+    return (state.orders, state.by_venue, dict(state.by_key), state.positions, state.position_market, state.cash)
+
+
+def test_a_failing_event_in_a_drain_is_skipped_and_the_database_and_mirror_agree(tmp_path: Path) -> None:
+    desk = _desk_with_orders(tmp_path / "d.db")
+    good = _stream()
+    # An unknown order's report without a fill amount: importing it touches the mirror, then it fails.
+    malformed = OrderEvent(VenueOrder("ghost", "c1", "Y1", Side.BUY, p(0.5), 20 * SH, None,  # type: ignore[arg-type]
+                                      VenueOrderStatus.LIVE, 1))
+    for event in good[:5] + [malformed] + good[5:]:
+        desk.executor.events.put_nowait(event)
+    assert desk.executor.drain() == len(good)
+    from_db = ExecutionState("paper")
+    with desk.db.read() as conn:
+        from_db.load(conn)
+    assert _mirror(desk.executor.state) == _mirror(from_db)
+    assert "ghost" not in desk.executor.state.by_venue
+    # The failed import's own ORDER_IMPORTED alert rolled back with it (FILL_FAILED is the stream's ghost).
+    assert desk.rows("SELECT code FROM alerts ORDER BY id") == [("EVENT_FAILED",), ("FILL_FAILED",)]
+    # The events on both sides of the failure were applied, as if it had never been there.
+    reference = _desk_with_orders(tmp_path / "reference.db")
+    for event in good:
+        reference.executor.applier.apply(event)
+    assert _ledger(desk) == _ledger(reference)
