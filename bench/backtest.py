@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from _common import ROOT  # noqa: F401  (puts the project on sys.path)
-from recording import write_recording
+from _recording import write_recording
 
 from engine.backtest.replay import apply, recorded_events
 from engine.backtest.runner import BacktestSpec, run_sync

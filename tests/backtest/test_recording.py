@@ -27,7 +27,7 @@ from storage.settings import load_settings
 from tests.helpers import isolated_env, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from recording import write_recording  # noqa: E402
+from _recording import write_recording  # noqa: E402
 
 SH = 1_000_000
 
