@@ -25,8 +25,9 @@ from sqlalchemy import text
 from engine.backtest import metrics as metric_fns
 from engine.backtest.replay import Event, Replay, ReplayFeed, apply, count_recorded, history_events, recorded_events
 from engine.core import TradingCore
-from engine.domain import MICRO, MarketInfo, Side, notional
+from engine.domain import MICRO, MarketInfo, Side
 from engine.execution import portfolio
+from engine.execution.ledger import FillFact, apply_fill
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
 from engine.venues.base import TradeStatus
@@ -150,11 +151,12 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     clock = SimClock(spec.from_ms)
     core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed()))
     try:
-        curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress)
-        await core.stop()  # as a live session ends: working orders cancelled
+        try:
+            curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress)
+        finally:
+            await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         return _result(core, curve, exposure, events, decisions, markets)
     finally:
-        await core.stop()
         db.dispose()
 
 
@@ -210,29 +212,30 @@ def _result(core: TradingCore, curve: list, exposure: list, events: int, decisio
         orders = [dict(r) for r in conn.execute(text(
             """SELECT created_at, condition_id, token_id, outcome, side, price, size, filled, tif, status
                FROM orders ORDER BY id""")).mappings()]
-    closes = _closing_pnl(fills)
-    fees = sum(f["fee"] for f in fills if f["status"] != "FAILED") / MICRO
-    summary = metric_fns.compute(curve, [e for _, e in exposure], closes, trades=len(fills), fees=fees)
+    closes, fees, trades = _trade_figures(fills)
+    summary = metric_fns.compute(curve, [e for _, e in exposure], closes, trades=trades, fees=fees / MICRO)
     return BacktestResult(summary, curve, exposure, fills, orders, events, decisions,
                           [m.condition_id for m in markets])
 
 
-def _closing_pnl(fills: list[dict]) -> list[float]:  # type: ignore[type-arg]
-    """Realized PnL of each fill that closed shares, in match order (the ledger's average-cost
-    rule, applied incrementally per token)."""
+def _trade_figures(fills: list[dict]) -> tuple[list[float], int, int]:  # type: ignore[type-arg]
+    """From fill rows in match order: the realized PnL (USDC) of each fill that closed shares,
+    the fees paid (micro-USDC) and the number of trades. Stepped through the ledger's own
+    average-cost rule, per token, so a ghost (FAILED) fill counts nowhere, as in the ledger."""
     held: dict[str, tuple[int, int]] = {}  # token -> (shares, cost)
     closes: list[float] = []
-    for fill in fills:
-        if fill["status"] == TradeStatus.FAILED.value:
+    fees = trades = 0
+    for row in fills:
+        fill = FillFact(Side(row["side"]), row["price"], row["size"], row["fee"], TradeStatus(row["status"]))
+        if fill.status is TradeStatus.FAILED:
             continue
-        shares, cost = held.get(fill["token_id"], (0, 0))
-        if fill["side"] == Side.BUY.value:
-            held[fill["token_id"]] = (shares + fill["size"], cost + notional(fill["price"], fill["size"]))
-            continue
-        removed = cost * min(fill["size"], shares) // shares if shares > 0 else 0
-        closes.append((notional(fill["price"], fill["size"]) - removed) / MICRO)
-        held[fill["token_id"]] = (shares - fill["size"], cost - removed)
-    return closes
+        shares, cost = held.get(row["token_id"], (0, 0))
+        step = apply_fill(shares, cost, fill)
+        held[row["token_id"]] = (shares + step.shares, step.cost)
+        if step.realized is not None:
+            closes.append(step.realized / MICRO)
+        fees, trades = fees + step.fee, trades + 1
+    return closes, fees, trades
 
 
 def run_sync(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,

@@ -44,33 +44,42 @@ class PositionTotals:
         """What may be sold: settled shares, less what pending sells already promised."""
         return max(0, self.settled + min(0, self.pending))
 
-    def unrealized(self, mark: int | None) -> int:
-        return 0 if mark is None else notional(mark, self.size) - self.cost
 
-    def value(self, mark: int | None) -> int:
-        return 0 if mark is None else notional(mark, self.size)
+@dataclass(frozen=True, slots=True)
+class FillStep:
+    """What one fill does to a holding under average cost."""
+
+    shares: int  # signed change in shares held
+    cost: int  # the holding's cost basis after the fill
+    realized: int | None  # PnL (before fees) a sell closed; None for a buy or a ghost fill
+    fee: int  # the fee it paid (a ghost fill pays none)
+
+
+def apply_fill(held: int, cost: int, fill: FillFact) -> FillStep:
+    """One fill against `held` shares costing `cost`: a sell removes the average cost of the
+    shares it closes (none when nothing is held); a FAILED (ghost) fill never happened.
+
+    The one place the average-cost rule lives: `fold` and the backtest's per-trade PnL both
+    step through it, so the two cannot disagree.
+    """
+    if fill.status is TradeStatus.FAILED:
+        return FillStep(0, cost, None, 0)
+    if fill.side is Side.BUY:
+        return FillStep(fill.size, cost + notional(fill.price, fill.size), None, fill.fee)
+    removed = cost * min(fill.size, held) // held if held > 0 else 0
+    return FillStep(-fill.size, cost - removed, notional(fill.price, fill.size) - removed, fill.fee)
 
 
 def fold(fills: Iterable[FillFact], payout: int | None = None) -> PositionTotals:
     """Fold fills (in match order) into a position; `payout` (ONE or 0) closes it at resolution."""
     settled = pending = cost = realized = fees = 0
     for fill in fills:
-        if fill.status is TradeStatus.FAILED:
-            continue  # a ghost fill never happened
-        fees += fill.fee
-        held = settled + pending
-        if fill.side is Side.BUY:
-            cost += notional(fill.price, fill.size)
-            delta = fill.size
-        else:
-            removed = cost * min(fill.size, held) // held if held > 0 else 0
-            realized += notional(fill.price, fill.size) - removed
-            cost -= removed
-            delta = -fill.size
+        step = apply_fill(settled + pending, cost, fill)
+        cost, realized, fees = step.cost, realized + (step.realized or 0), fees + step.fee
         if fill.status in SETTLED:
-            settled += delta
+            settled += step.shares
         else:
-            pending += delta
+            pending += step.shares
     if payout is not None and settled + pending > 0:
         realized += notional(payout, settled + pending) - cost
         settled = pending = cost = 0

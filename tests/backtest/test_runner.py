@@ -1,0 +1,93 @@
+"""The backtest's trade figures come from the ledger's own rule: ghost (FAILED) fills count as
+no trade, pay no fee and close nothing; closing PnL adds up to the scratch ledger's realized PnL;
+a run stops its trading core once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.backtest.runner import BacktestResult, BacktestSpec, _trade_figures, run_sync
+from engine.core import TradingCore
+from engine.domain import MICRO, Side
+from engine.execution.ledger import FillFact, fold
+from engine.venues.base import TradeStatus
+from storage.settings import load_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _recording import write_recording  # noqa: E402
+
+SH = 1_000_000
+PARAMS = {"size": 20, "half_spread": 0.01, "refresh_threshold": 0.0, "max_spread": 0.5}
+
+
+def _ghostly_backtest(tmp: Path) -> tuple[BacktestResult, Path]:
+    """A market-making backtest in which about a third of the paper fills turn out FAILED (ghost fills)."""
+    path = tmp / "recorded.db"
+    markets, start, end = write_recording(path, markets=2, events=10_000, events_per_decision=20)
+    with sqlite3.connect(path) as conn:
+        for key, value in (("paper_fail_rate", 0.3), ("paper_mined_after_ms", 0)):
+            conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?, ?, 1, 0, 't')",
+                         (key, json.dumps(value)))
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "TRADER_DB": str(path)})
+    work = tmp / "work"
+    result = run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets), seed=7), path, settings,
+                      work_dir=work)
+    return result, work / "backtest.db"
+
+
+def test_ghost_fills_are_no_trades_and_closing_pnl_matches_the_ledger(tmp_path: Path) -> None:
+    result, scratch = _ghostly_backtest(tmp_path)
+    real = [f for f in result.fills if f["status"] != TradeStatus.FAILED.value]
+    ghosts = len(result.fills) - len(real)
+    assert ghosts > 0 and real, "the run must have both real and ghost fills to prove anything"
+    assert result.metrics.trades == len(real)
+    assert result.metrics.fees == pytest.approx(sum(f["fee"] for f in real) / MICRO)
+    # The per-close PnL behind win rate and profit factor adds up to what the ledger realized.
+    closes, _, _ = _trade_figures(result.fills)
+    with sqlite3.connect(scratch) as conn:
+        realized = conn.execute("SELECT COALESCE(SUM(realized), 0) FROM positions").fetchone()[0]
+    assert any(f["side"] == Side.SELL.value for f in real), "no sell closed anything"
+    assert round(sum(closes) * MICRO) == realized
+
+
+def _fill(side: Side, price: int, size: int, status: TradeStatus = TradeStatus.CONFIRMED, fee: int = 0) -> FillFact:
+    return FillFact(side, price, size, fee, status)
+
+
+def test_trade_figures_step_through_the_ledger_rule() -> None:
+    facts = [
+        _fill(Side.BUY, 400_000, 10 * SH, fee=3),
+        _fill(Side.BUY, 500_000, 5 * SH, TradeStatus.FAILED, fee=2),  # a ghost: no cost, no fee, no trade
+        _fill(Side.BUY, 430_000, 7 * SH, TradeStatus.MATCHED, fee=1),
+        _fill(Side.SELL, 600_000, 4 * SH, fee=1),
+        _fill(Side.SELL, 900_000, 20 * SH, TradeStatus.FAILED),
+        _fill(Side.SELL, 550_000, 13 * SH, TradeStatus.MINED),
+    ]
+    rows = [{"token_id": "T", "side": f.side.value, "price": f.price, "size": f.size, "fee": f.fee,
+             "status": f.status.value} for f in facts]
+    closes, fees, trades = _trade_figures(rows)
+    ledger = fold(facts)
+    assert (trades, fees) == (4, ledger.fees) == (4, 5)
+    assert len(closes) == 2 and round(sum(closes) * MICRO) == ledger.realized
+
+
+def test_a_run_stops_its_core_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stops: list[int] = []
+    real_stop = TradingCore.stop
+
+    async def counting_stop(self: TradingCore) -> None:
+        stops.append(1)
+        await real_stop(self)
+
+    monkeypatch.setattr(TradingCore, "stop", counting_stop)
+    path = tmp_path / "r.db"
+    markets, start, end = write_recording(path, markets=1, events=300)
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(path)})
+    run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets)), path, settings,
+             work_dir=tmp_path / "w")
+    assert len(stops) == 1
