@@ -75,6 +75,9 @@ class _Resting:
     tif: str
     status: str
     created_ms: int
+    # Memory only, unlike queue_ahead: it lives for SHRINK_CREDIT_MS, less than a restart
+    # takes, and prints from before a restart are never replayed to use it up.
+    credit: fills.ShrinkCredit = fills.NO_CREDIT
 
     @property
     def remaining(self) -> int:
@@ -163,8 +166,11 @@ class PaperVenue:
         if req.tif is Tif.FOK and reachable < req.size:
             raise OrderRejected(FOK_NOT_FILLED)
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
+        # Everything visible at our price is ahead of us, however deep the level (a depth-limited
+        # book would put an order beyond its depth at the front of its queue).
+        queue = self.books.level_size(req.token_id, req.side is Side.BUY, req.price)
         order = _Resting(venue_id, req.condition_id, req.token_id, req.side, req.price, req.size, 0,
-                         fills.queue_at(book, req.side, req.price), req.tif.value, "LIVE", self.clock())
+                         queue, req.tif.value, "LIVE", self.clock())
         self._save_order(conn, order)
         trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
         if req.tif not in (Tif.GTC, Tif.GTD) or order.remaining <= 0:
@@ -239,9 +245,13 @@ class PaperVenue:
 
     def _on_trade(self, event: TradePrint) -> None:
         updates = []
+        now = self.clock()  # not event.at_ms: a print carries the venue's time, a book change our receipt time
         for order in self._resting_on(event.token_id):
+            credit = order.credit.live(now)
             result = fills.on_trade(order.side, order.price, order.remaining, order.queue_ahead,
-                                    event.price, event.size, event.side)
+                                    event.price, event.size, event.side, credit)
+            if result.credit != credit:
+                order.credit = fills.ShrinkCredit(result.credit, order.credit.at_ms)
             if result.queue_ahead != order.queue_ahead:
                 order.queue_ahead = result.queue_ahead
                 self.dirty.add(order.venue_order_id)
@@ -256,18 +266,19 @@ class PaperVenue:
         if not resting:
             return
         best_bid, best_ask = self.books.best(token_id)
+        now = self.clock()
         updates = []
         for order in resting:
             buying = order.side is Side.BUY
-            queue = min(order.queue_ahead, self.books.level_size(token_id, buying, order.price))
+            queue, order.credit = fills.shrink_queue(
+                order.queue_ahead, self.books.level_size(token_id, buying, order.price), order.credit, now)
             crossed = (best_ask is not None and best_ask.price <= order.price) if buying else \
                 (best_bid is not None and best_bid.price >= order.price)
             executions: list[fills.Execution] = []
             if crossed:
                 book = self.books.book(token_id, depth=100)
                 if book is not None:
-                    executions, queue = fills.on_book(order.side, order.price, order.remaining, queue, book,
-                                                      self.consumed)
+                    executions = fills.crossing_fills(order.side, order.price, order.remaining, book, self.consumed)
             if queue != order.queue_ahead:
                 order.queue_ahead = queue
                 self.dirty.add(order.venue_order_id)

@@ -5,6 +5,11 @@
 - a resting order joins the back of its price level: everything visible at that price is
   ahead of it. Size leaving the level is assumed to leave from behind it (the queue ahead
   only shrinks to the level's size); trades at its price consume the queue ahead first;
+- one trade is reported twice, as a level shrink and as a trade print (the venue sends
+  the level change first). What a shrink took off the queue is kept as a credit that the
+  next print uses up before it eats the queue, so the trade is counted once whichever
+  message comes first. The credit lapses after SHRINK_CREDIT_MS: a shrink that no print
+  follows was a cancellation, and must not keep later prints from reaching us;
 - a resting order fills only from trades at or through its price, or when the visible book
   crosses it (an ask appears at or below a resting bid), and never for more than the
   trade printed or the crossing size.
@@ -12,10 +17,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.domain import Book, Level, Side
+
+# How long a level shrink may wait for the trade print that reports the same trade. The
+# venue sends both within milliseconds; a couple of seconds covers delivery jitter, and a
+# longer wait would let cancellations hold back real fills.
+SHRINK_CREDIT_MS = 2_000
 
 
 @dataclass
@@ -74,45 +83,65 @@ def walk(book: Book, side: Side, limit: int, size: int, consumed: Consumed) -> l
     return executions
 
 
-def queue_at(book: Book | None, side: Side, price: int) -> int:
-    """Visible size already resting at `price` on our side: all of it is ahead of us."""
-    if book is None:
-        return 0
-    levels: Sequence[Level] = book.bids if side is Side.BUY else book.asks
-    return next((lv.size for lv in levels if lv.price == price), 0)
+@dataclass(frozen=True, slots=True)
+class ShrinkCredit:
+    """Queue a level shrink cut from ahead of a resting order that no trade print has
+    accounted for yet, and when (the paper venue's clock, ms) the last such cut happened."""
+
+    size: int = 0
+    at_ms: int = 0
+
+    def live(self, now_ms: int) -> int:
+        """What is left of the credit at `now_ms` (0 once it has lapsed)."""
+        return self.size if now_ms - self.at_ms <= SHRINK_CREDIT_MS else 0
+
+
+NO_CREDIT = ShrinkCredit()
+
+
+def shrink_queue(queue_ahead: int, level_size: int, credit: ShrinkCredit,
+                 now_ms: int) -> tuple[int, ShrinkCredit]:
+    """Our price level now holds `level_size`: at most that is still ahead of us. What the
+    cut removed joins the credit, for the trade print that may be reporting it."""
+    if level_size >= queue_ahead:
+        return queue_ahead, credit
+    return level_size, ShrinkCredit(credit.live(now_ms) + queue_ahead - level_size, now_ms)
 
 
 @dataclass(frozen=True, slots=True)
 class RestingFill:
     size: int
     queue_ahead: int
+    credit: int  # shrink credit left after this trade
 
 
 def on_trade(side: Side, price: int, remaining: int, queue_ahead: int,
-             trade_price: int, trade_size: int, taker_side: Side) -> RestingFill:
+             trade_price: int, trade_size: int, taker_side: Side, credit: int = 0) -> RestingFill:
     """A trade printed on our token: does it reach our resting order?
 
-    A taker SELL hits bids (our BUYs); a taker BUY lifts asks (our SELLs). At our price it
-    first eats the queue ahead of us; through our price it would have reached us first.
+    A taker SELL hits bids (our BUYs); a taker BUY lifts asks (our SELLs). It first uses up
+    `credit` (the part of it a level shrink already took off our queue); at our price the
+    rest eats the queue ahead of us; through our price it would have reached us first.
     """
     hits_us = (side is Side.BUY and taker_side is Side.SELL and trade_price <= price) or \
               (side is Side.SELL and taker_side is Side.BUY and trade_price >= price)
     if not hits_us or remaining <= 0:
-        return RestingFill(0, queue_ahead)
-    if trade_price == price:
-        left = trade_size - queue_ahead
-        if left <= 0:
-            return RestingFill(0, queue_ahead - trade_size)
-        return RestingFill(min(remaining, left), 0)
-    return RestingFill(min(remaining, trade_size), 0)  # traded through us
+        return RestingFill(0, queue_ahead, credit)
+    seen = min(credit, trade_size)
+    credit -= seen
+    if trade_price != price:
+        # Through our price it reached us first; the shrink it caused is used up all the same.
+        return RestingFill(min(remaining, trade_size), 0, credit)
+    unseen = trade_size - seen
+    if unseen <= queue_ahead:
+        return RestingFill(0, queue_ahead - unseen, credit)
+    return RestingFill(min(remaining, unseen - queue_ahead), 0, credit)
 
 
-def on_book(side: Side, price: int, remaining: int, queue_ahead: int, book: Book,
-            consumed: Consumed) -> tuple[list[Execution], int]:
-    """The visible book changed: shrink the queue ahead, and fill if the book now crosses us."""
-    queue_ahead = min(queue_ahead, queue_at(book, side, price))
+def crossing_fills(side: Side, price: int, remaining: int, book: Book, consumed: Consumed) -> list[Execution]:
+    """The visible book crosses our resting order: fill from the crossing liquidity."""
     if remaining <= 0:
-        return [], queue_ahead
+        return []
     crossing = walk(book, side, price, remaining, consumed)
     # A crossing fill is a maker fill at our own price, whatever the crossing level was.
-    return [Execution(price, e.size) for e in crossing], queue_ahead
+    return [Execution(price, e.size) for e in crossing]

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from engine.catalog import MarketCatalog
 from engine.domain import Intent, Quote, Side, Tif
+from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketResolved, TradePrint
+from engine.venues import paper_fills as fills
 from engine.venues.base import OrderRejected, OrderRequest
-from engine.venues.paper import FOK_NOT_FILLED, POST_ONLY_CROSSES, PaperConfig
+from engine.venues.paper import FOK_NOT_FILLED, POST_ONLY_CROSSES, PaperConfig, PaperVenue
+from storage.db import Database
+from storage.migrations import migrate
 from tests.desk import Desk, make_desk
-from tests.execution.fakes import SH, p
+from tests.execution.fakes import SH, Clock, market, p
 
 
 def request(desk: Desk, side: Side, price: float, size: float, tif: Tif = Tif.GTC, post_only: bool = False,
@@ -157,3 +165,124 @@ def test_intents_trade_through_the_executor_and_paper_venue(desk: Desk) -> None:
     assert report.placed == 2
     assert desk.rows("SELECT token_id, side, price, size, status FROM orders ORDER BY id") == [
         ("Y1", "BUY", p(0.49), 10 * SH, "LIVE"), ("N1", "BUY", p(0.49), 10 * SH, "LIVE")]
+
+
+# -- one trade, reported twice: as a level shrink and as a trade print ---------------------
+
+T0 = 1_700_000_000_000
+
+
+def test_a_shrink_then_its_print_count_the_trade_once() -> None:
+    """The venue sends the level change (100 -> 70) before the print of the 30 traded."""
+    queue, credit = fills.shrink_queue(100 * SH, 70 * SH, fills.NO_CREDIT, T0)
+    assert (queue, credit.live(T0)) == (70 * SH, 30 * SH)
+    hit = fills.on_trade(Side.BUY, p(0.50), 20 * SH, queue, p(0.50), 30 * SH, Side.SELL, credit.live(T0 + 5))
+    assert hit == fills.RestingFill(0, 70 * SH, 0)
+
+
+def test_a_print_then_its_shrink_count_the_trade_once() -> None:
+    hit = fills.on_trade(Side.BUY, p(0.50), 20 * SH, 100 * SH, p(0.50), 30 * SH, Side.SELL)
+    assert hit == fills.RestingFill(0, 70 * SH, 0)
+    queue, credit = fills.shrink_queue(hit.queue_ahead, 70 * SH, fills.NO_CREDIT, T0)
+    assert (queue, credit) == (70 * SH, fills.NO_CREDIT)
+
+
+@pytest.mark.parametrize("shrink_first", [True, False])
+def test_a_print_larger_than_the_queue_fills_the_same_in_either_order(shrink_first: bool) -> None:
+    """10 ahead, 30 sold at our price: 20 reach us, whichever message comes first."""
+    if shrink_first:
+        queue, credit = fills.shrink_queue(10 * SH, 0, fills.NO_CREDIT, T0)
+        hit = fills.on_trade(Side.BUY, p(0.50), 50 * SH, queue, p(0.50), 30 * SH, Side.SELL, credit.live(T0))
+    else:
+        hit = fills.on_trade(Side.BUY, p(0.50), 50 * SH, 10 * SH, p(0.50), 30 * SH, Side.SELL)
+    assert (hit.size, hit.queue_ahead, hit.credit) == (20 * SH, 0, 0)
+
+
+def test_a_shrink_no_print_follows_stops_counting_after_the_window() -> None:
+    """A shrink with no print after it was a cancellation: its credit lapses, and a later
+    print eats the queue again (paper must not stay pessimistic forever)."""
+    queue, credit = fills.shrink_queue(100 * SH, 70 * SH, fills.NO_CREDIT, T0)
+    later = T0 + fills.SHRINK_CREDIT_MS + 1
+    assert credit.live(T0 + fills.SHRINK_CREDIT_MS) == 30 * SH and credit.live(later) == 0
+    hit = fills.on_trade(Side.BUY, p(0.50), 20 * SH, queue, p(0.50), 30 * SH, Side.SELL, credit.live(later))
+    assert hit.queue_ahead == 40 * SH
+    # A lapsed credit is not carried into the next shrink either.
+    queue, credit = fills.shrink_queue(queue, 60 * SH, credit, later)
+    assert credit == fills.ShrinkCredit(10 * SH, later)
+
+
+# -- the same through PaperVenue on a real BookCache ---------------------------------------
+
+
+@dataclass
+class CacheDesk:
+    books: BookCache
+    venue: PaperVenue
+    clock: Clock
+    loop: asyncio.AbstractEventLoop
+
+    def rest_buy(self, price: float, size: float) -> None:
+        req = OrderRequest(f"q-{price}-{size}", "c1", "Y1", Side.BUY, p(price), round(size * SH), Tif.GTC)
+        self.loop.run_until_complete(self.venue.submit(self.loop.run_until_complete(self.venue.prepare(req))))
+
+    def level(self, price: float, size: float) -> None:
+        self.books.apply_changes([("Y1", True, p(price), round(size * SH))], self.clock())
+
+    def sold(self, price: float, size: float) -> None:
+        self.books.record_trade(TradePrint("Y1", p(price), round(size * SH), Side.SELL, self.clock()))
+
+    def order(self):  # type: ignore[no-untyped-def]
+        return next(iter(self.venue.resting.values()))
+
+
+@pytest.fixture
+def cache_desk(tmp_path: Path) -> Iterator[CacheDesk]:
+    """PaperVenue listening to a real BookCache, as the engine wires it."""
+    migrate(tmp_path / "cache.db")
+    db = Database(tmp_path / "cache.db", writer_sync="NORMAL")
+    clock, books, loop = Clock(), BookCache(), asyncio.new_event_loop()
+    venue = PaperVenue(db, books, MarketCatalog([market()]), clock=clock)
+    books.add_listener(venue.on_market_event)
+    loop.run_until_complete(venue.start(lambda event: None))
+    books.apply_snapshot("Y1", [(p(0.50), 100 * SH)], [(p(0.52), 50 * SH)], clock())
+    try:
+        yield CacheDesk(books, venue, clock, loop)
+    finally:
+        loop.close()
+        db.dispose()
+
+
+@pytest.mark.parametrize("shrink_first", [True, False])
+def test_one_trade_moves_the_queue_once_whichever_message_comes_first(cache_desk: CacheDesk,
+                                                                      shrink_first: bool) -> None:
+    cache_desk.rest_buy(0.50, 20)
+    assert cache_desk.order().queue_ahead == 100 * SH
+    if shrink_first:  # the order the simulator and Polymarket send them in
+        cache_desk.level(0.50, 70)
+        cache_desk.clock.advance(3)
+        cache_desk.sold(0.50, 30)
+    else:
+        cache_desk.sold(0.50, 30)
+        cache_desk.clock.advance(3)
+        cache_desk.level(0.50, 70)
+    assert cache_desk.order().queue_ahead == 70 * SH and cache_desk.order().filled == 0
+
+
+@pytest.mark.parametrize(("wait_ms", "filled"), [(fills.SHRINK_CREDIT_MS, 0), (fills.SHRINK_CREDIT_MS + 1, 20)])
+def test_a_cancellation_holds_back_prints_only_briefly(cache_desk: CacheDesk, wait_ms: int, filled: int) -> None:
+    """A shrink may be the print about to arrive, so a print soon after it is assumed to be
+    that trade (pessimistic); once the window has passed it was a cancellation."""
+    cache_desk.books.apply_snapshot("Y1", [(p(0.50), 40 * SH)], [(p(0.52), 50 * SH)], cache_desk.clock())
+    cache_desk.rest_buy(0.50, 50)
+    cache_desk.level(0.50, 10)  # 30 leave the level ahead of us
+    cache_desk.clock.advance(wait_ms)
+    cache_desk.sold(0.50, 30)
+    order = cache_desk.order()
+    assert (order.filled, order.queue_ahead) == (filled * SH, 0 if filled else 10 * SH)
+
+
+def test_an_order_beyond_the_book_depth_still_queues_behind_its_level(cache_desk: CacheDesk) -> None:
+    deep = [(p(0.50) - i * 1_000, 10 * SH) for i in range(150)]
+    cache_desk.books.apply_snapshot("Y1", deep, [(p(0.52), 50 * SH)], cache_desk.clock())
+    cache_desk.rest_buy(0.37, 20)  # the 131st bid level: outside any 100-level view of the book
+    assert cache_desk.order().queue_ahead == 10 * SH
