@@ -62,8 +62,6 @@ class ExecutorConfig:
 @dataclass
 class PassReport:
     placed: int = 0
-    cancelled: int = 0
-    kept: int = 0
     residuals: dict[tuple[str, str], tuple[Residual, ...]] = field(default_factory=dict)
 
 
@@ -208,7 +206,6 @@ class Executor:
             by_client = {o.client_id: o for o in self.state.open_for(strategy, condition_id)}
             cancels += [by_client[w.client_id] for w in result.cancel]
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
-            report.kept += len(result.keep)
             if result.residuals:
                 report.residuals[key] = result.residuals
             resting = tuple(q for q in intent.quotes if q.tif not in TAKE)
@@ -223,7 +220,7 @@ class Executor:
         """One pass: plan everything, cancel what no longer matches, place what is missing."""
         places, cancels, report = self.plan_all()
         cancels += self._stale_cancels()
-        report.cancelled = await self.cancel_orders(cancels)
+        await self.cancel_orders(cancels)
         await self._check_unresolved()
         if places and not self.blocked:
             report.placed = await self._place(places)

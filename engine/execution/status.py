@@ -33,8 +33,6 @@ RANK: dict[OrderStatus, int] = {
     OrderStatus.LOST: 100,
 }
 TERMINAL_RANK = 100
-TERMINAL = frozenset(s for s, r in RANK.items() if r == TERMINAL_RANK)
-OPEN = frozenset(RANK) - TERMINAL
 
 
 def from_venue(status: VenueOrderStatus, *, size: int, filled: int) -> OrderStatus:
@@ -57,5 +55,3 @@ FILL_RANK: dict[TradeStatus, int] = {
     TradeStatus.CONFIRMED: 30,
     TradeStatus.FAILED: 100,
 }
-SETTLED_FILLS = frozenset({TradeStatus.MINED, TradeStatus.CONFIRMED})
-PENDING_FILLS = frozenset({TradeStatus.MATCHED, TradeStatus.RETRYING})
