@@ -8,13 +8,13 @@ a price is never invented, and the liquidation value counts only bids that exist
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
 from engine.catalog import MarketCatalog
-from engine.domain import Book, notional
+from engine.domain import Book, Side, notional
 from engine.execution.state import ExecutionState
 from engine.risk.gate import Exposure, event_key
 
@@ -38,7 +38,7 @@ class Valuation:
 
 
 def value(state: ExecutionState, books: BookLookup) -> Valuation:
-    positions_value = liquidation = realized = unrealized = fees = cost = 0
+    positions_value = liquidation = realized = unrealized = fees = 0
     for (_, token), totals in state.positions.items():
         realized += totals.realized
         fees += totals.fees
@@ -50,9 +50,8 @@ def value(state: ExecutionState, books: BookLookup) -> Valuation:
         positions_value += worth
         unrealized += worth - totals.cost
         liquidation += sell_into_bids(book, totals.size)
-        cost += totals.cost
-    return Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees,
-                     cost + state.reserved_buy_cash())
+    at_risk = sum(amount for _, _, amount, _ in _at_risk(state))
+    return Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees, at_risk)
 
 
 def sell_into_bids(book: Book | None, size: int) -> int:
@@ -73,23 +72,26 @@ def exposure(state: ExecutionState, catalog: MarketCatalog) -> Exposure:
     by_strategy: dict[str, int] = defaultdict(int)
     by_event: dict[str, int] = defaultdict(int)
     own: dict[tuple[str, str], int] = defaultdict(int)
-
-    def add(strategy: str, condition_id: str, amount: int) -> None:
+    for strategy, condition_id, amount, open_buy in _at_risk(state):
         market = catalog.get(condition_id)
         by_market[condition_id] += amount
         by_strategy[strategy] += amount
         by_event[event_key(market) if market else condition_id] += amount
+        if open_buy:
+            own[(strategy, condition_id)] += amount
+    return Exposure(sum(by_market.values()), dict(by_market), dict(by_strategy), dict(by_event), dict(own))
 
+
+def _at_risk(state: ExecutionState) -> Iterator[tuple[str, str, int, bool]]:
+    """Exposure item by item, (strategy, condition id, micro-USDC, is an open BUY): the cost
+    of each position held and what each open BUY would pay. The one place exposure is counted."""
     for (strategy, token), totals in state.positions.items():
         if totals.size > 0:
             condition_id, _ = state.position_market[(strategy, token)]
-            add(strategy, condition_id, totals.cost)
+            yield strategy, condition_id, totals.cost, False
     for order in state.orders.values():
-        if order.side.value == "BUY":
-            amount = notional(order.price, order.remaining)
-            add(order.strategy, order.condition_id, amount)
-            own[(order.strategy, order.condition_id)] += amount
-    return Exposure(sum(by_market.values()), dict(by_market), dict(by_strategy), dict(by_event), dict(own))
+        if order.side is Side.BUY:
+            yield order.strategy, order.condition_id, notional(order.price, order.remaining), True
 
 
 def write_snapshot(conn: Connection, mode: str, valuation: Valuation, now: int, kind: str = "scheduled") -> None:

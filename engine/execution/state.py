@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import Connection
 
-from engine.domain import MarketInfo, Outcome, PositionView, Side
+from engine.domain import MarketInfo, Outcome, PositionView, Side, notional
 from engine.execution import store
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
@@ -34,9 +34,9 @@ class ExecutionState:
         self.by_key.clear()
         for row in store.open_orders(conn, self.mode):
             self.track(row)
-        self.positions = {(p.strategy, p.token_id): p.totals for p in store.positions(conn, self.mode)}
-        self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome)
-                                for p in store.positions(conn, self.mode)}
+        rows = store.positions(conn, self.mode)
+        self.positions = {(p.strategy, p.token_id): p.totals for p in rows}
+        self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome) for p in rows}
         self.cash = store.cash(conn, self.mode)
 
     # -- orders ------------------------------------------------------------------------
@@ -70,7 +70,7 @@ class ExecutionState:
                 for o in self.open_for(strategy, condition_id)]
 
     def reserved_buy_cash(self) -> int:
-        return sum(o.price * o.remaining // 1_000_000 for o in self.orders.values() if o.side is Side.BUY)
+        return sum(notional(o.price, o.remaining) for o in self.orders.values() if o.side is Side.BUY)
 
     def set_position(self, strategy: str, token_id: str, condition_id: str, outcome: Outcome,
                      totals: PositionTotals) -> None:
