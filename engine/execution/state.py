@@ -34,6 +34,10 @@ class ExecutionState:
         self.by_key.clear()
         for row in store.open_orders(conn, self.mode):
             self.track(row)
+        self.load_positions(conn)
+
+    def load_positions(self, conn: Connection) -> None:
+        """Positions and cash only: what recomputing positions from fills can change."""
         rows = store.positions(conn, self.mode)
         self.positions = {(p.strategy, p.token_id): p.totals for p in rows}
         self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome) for p in rows}
