@@ -56,14 +56,21 @@ def _fetch(client: ClobClient, token: str, start_ms: int, end_ms: int, fidelity:
     return out
 
 
-def _store(db: Database, token: str, from_ms: int, to_ms: int, points: list[tuple[int, int]], until: int) -> None:
+def _store(db: Database, token: str, from_ms: int, to_ms: int, points: list[tuple[int, int]], until: int) -> int:
+    """Write a window's points and move the resume mark; returns the points actually added.
+
+    Consecutive windows share their boundary instant and /prices-history includes both ends,
+    so a point may already be stored: ON CONFLICT skips it, and it is not counted again."""
     with db.write() as conn:
+        added = 0
         if points:
-            conn.execute(text("INSERT INTO price_history (token_id, at, price) VALUES (:t, :at, :p) ON CONFLICT DO NOTHING"),
-                         [{"t": token, "at": at, "p": price} for at, price in points])
+            added = conn.execute(text("INSERT INTO price_history (token_id, at, price) VALUES (:t, :at, :p) "
+                                      "ON CONFLICT DO NOTHING"),
+                                 [{"t": token, "at": at, "p": price} for at, price in points]).rowcount
         conn.execute(text("""UPDATE import_progress SET done_until = :u, points = points + :n, updated_at = :now
                              WHERE token_id = :t AND from_at = :f AND to_at = :to"""),
-                     {"u": until, "n": len(points), "now": now_ms(), "t": token, "f": from_ms, "to": to_ms})
+                     {"u": until, "n": added, "now": now_ms(), "t": token, "f": from_ms, "to": to_ms})
+    return added
 
 
 async def import_history(db: Database, clob_host: str, chain_id: int, token: str, from_ms: int, to_ms: int, *,
@@ -78,8 +85,8 @@ async def import_history(db: Database, clob_host: str, chain_id: int, token: str
         end = min(to_ms, done + WINDOW_MS)
         fetched = await asyncio.to_thread(_fetch, client, token, done, end, fidelity)
         in_range = [(at, p) for at, p in fetched if from_ms <= at <= to_ms]
-        _store(db, token, from_ms, to_ms, in_range, end)
-        windows, points, done = windows + 1, points + len(in_range), end
+        added = _store(db, token, from_ms, to_ms, in_range, end)
+        windows, points, done = windows + 1, points + added, end
         if progress is not None:
             progress(done - from_ms, total)
     return ImportReport(token, windows, points, resumed, done)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from py_clob_client_v2.client import ClobClient
 
 from engine.backtest.replay import apply, recorded_events
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
@@ -139,6 +140,7 @@ def test_import_history_in_windows_and_resumable(tmp_path: Path, sim: SimHandle,
     assert calls[2][0] == start + 6 * 3_600_000  # it resumed where it stopped, not from the start
     total = _rows(path, "SELECT COUNT(*) FROM price_history")[0][0]
     assert total > first_points
+    assert report.points == total - first_points
     again = asyncio.run(import_history(db, settings.clob_host, 137, token, start, end, fidelity=60))
     assert (again.windows, again.points) == (0, 0)  # finished: nothing fetched again
 
@@ -146,6 +148,30 @@ def test_import_history_in_windows_and_resumable(tmp_path: Path, sim: SimHandle,
                       path, settings, work_dir=tmp_path / "bt")
     assert result.decisions == total and result.events == 5 * total
     assert result.metrics.start_equity > 0
+
+
+def test_import_history_counts_a_shared_window_boundary_once(tmp_path: Path, sim: SimHandle,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.db"
+    migrate(path)
+    db = Database(path)
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port)})
+    asyncio.run(refresh_markets(db, settings.gamma_host))
+    token = _rows(path, "SELECT yes_token FROM markets LIMIT 1")[0][0]
+    import engine.history as history
+
+    # The simulator's backfill has a point every minute; start on one, and 10-minute windows
+    # then end on one too, which /prices-history returns in both neighbouring windows.
+    now = _rows(path, "SELECT first_seen_at FROM markets LIMIT 1")[0][0]
+    sampled = history._fetch(ClobClient(settings.clob_host, 137), token, now - 3 * 3_600_000, now - 3_600_000, 1)
+    start = sampled[0][0]
+    end = start + 30 * 60_000
+    monkeypatch.setattr(history, "WINDOW_MS", 10 * 60_000)
+    report = asyncio.run(import_history(db, settings.clob_host, 137, token, start, end, fidelity=1))
+    stored = _rows(path, "SELECT COUNT(*) FROM price_history")[0][0]
+    assert (report.windows, stored) == (3, 31)  # a point a minute, both ends included
+    assert report.points == stored
+    assert _rows(path, "SELECT points FROM import_progress") == [(stored,)]
 
 
 def test_backtest_cli_records_a_run(tmp_path: Path) -> None:
