@@ -24,6 +24,7 @@ from storage.audit import ack_alert as _ack_alert
 from storage.audit import write_audit
 from storage.commands import post_command
 from storage.db import Database, now_ms
+from storage.settings import load_settings
 
 OPERATOR_SOURCE = "operator"
 CONFLICT = "changed elsewhere — reload"
@@ -49,8 +50,12 @@ def _json(value: Any) -> str:
 
 
 def request_reload(db: Database, actor: str, reason: str) -> int:
-    """Ask the engine to re-read its configuration (after the change has committed)."""
-    return post_command(db, "reload_config", {"reason": reason}, actor=actor).id
+    """Ask the engine to re-read its configuration (after the change has committed).
+
+    The command expires after COMMAND_TTL_SECONDS like every other operator command; the
+    setting is read here (cheap) rather than threaded through every write function."""
+    ttl_s = load_settings().command_ttl_s
+    return post_command(db, "reload_config", {"reason": reason}, actor=actor, ttl_s=ttl_s).id
 
 
 # -- strategies ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import streamlit as st
 from storage.commands import CommandRow, new_idempotency_key, post_command
 from storage.db import Database
 
-from pages.widgets.common import ACTOR
+from pages.widgets.common import ACTOR, settings
 
 DEBOUNCE_S = 2.0
 _SLOTS = "command_keys"
@@ -33,7 +33,8 @@ def _key_for(slot: str, now: float) -> tuple[str, float | None]:
 def post(
     db: Database, kind: str, payload: dict[str, Any] | None = None, *, slot: str | None = None
 ) -> CommandRow:
-    """Queue a command once per press (audited by storage.commands).
+    """Queue a command once per press (audited by storage.commands), expiring after
+    COMMAND_TTL_SECONDS as the CLI's commands do.
 
     `slot` separates presses that must not collapse into each other (cancelling two
     different orders); it defaults to the kind.
@@ -41,7 +42,9 @@ def post(
     now = time.time()
     slot = slot or kind
     key, posted_at = _key_for(slot, now)
-    row = post_command(db, kind, payload or {}, actor=ACTOR, idempotency_key=key)
+    row = post_command(
+        db, kind, payload or {}, actor=ACTOR, idempotency_key=key, ttl_s=settings().command_ttl_s
+    )
     st.session_state[_SLOTS][slot] = (key, posted_at if posted_at is not None else now)
     st.session_state["last_command"] = {"id": row.id, "kind": kind}
     return row
