@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -30,6 +30,7 @@ log = logging.getLogger("engine.feeds.market")
 MAX_ASSETS_PER_CONNECTION = 500
 CONFIRM_EVERY_MS = 500  # data on a healthy connection vouches for all its books
 RESYNC_COOLDOWN_MS = 2_000  # per token, between audit-triggered resyncs
+MAX_CATCH_UP_PASSES = 5  # on connect: rounds of (un)subscribes that arrived during the previous round
 MAX_REPORTED = 50_000  # markets remembered between two audits
 
 
@@ -50,6 +51,18 @@ class _Shard:
         await ws.send(json.dumps({"type": "market", "assets_ids": sorted(self.sent),
                                   "custom_feature_enabled": self.feed.custom_features}))
         self.fresh |= await self.feed.resync(self.sent)
+        # (Un)subscribes made while that resync ran found no live socket (`sync` leaves
+        # them to us): send the difference now, again until a pass finds none.
+
+        async def send(text: str) -> bool:
+            await ws.send(text)  # a closed connection raises: the socket reconnects
+            return True
+
+        for _ in range(MAX_CATCH_UP_PASSES):
+            if not await self._send_difference(send):
+                return
+        log.warning("subscriptions kept changing while connecting; the next change sends the rest",
+                    extra={"connection": self.name})
 
     def on_text(self, text: str) -> None:
         at = self.feed.clock_ms()
@@ -70,16 +83,21 @@ class _Shard:
     async def sync(self) -> None:
         """Bring the live subscription in line with `assets` (dynamic (un)subscribe)."""
         if self.socket.ws is None:
-            return  # on_open subscribes everything when the connection comes back
+            return  # on_open subscribes everything, and catches up, when the connection is up
+        await self._send_difference(self.socket.send)
+
+    async def _send_difference(self, send: Callable[[str], Awaitable[bool]]) -> bool:
+        """(Un)subscribe what differs between `assets` and `sent`, resyncing the added
+        tokens; False when there was nothing to send. `send` returns False when the
+        connection is gone (on_open will send everything again)."""
         added, removed = self.assets - self.sent, self.sent - self.assets
-        if removed and await self.socket.send(json.dumps(
-                {"assets_ids": sorted(removed), "operation": "unsubscribe"})):
+        if removed and await send(json.dumps({"assets_ids": sorted(removed), "operation": "unsubscribe"})):
             self.sent -= removed
-        if added and await self.socket.send(json.dumps(
-                {"assets_ids": sorted(added), "operation": "subscribe",
-                 "custom_feature_enabled": self.feed.custom_features})):
+        if added and await send(json.dumps({"assets_ids": sorted(added), "operation": "subscribe",
+                                            "custom_feature_enabled": self.feed.custom_features})):
             self.sent |= added
             self.fresh |= await self.feed.resync(added)
+        return bool(added or removed)
 
 
 class MarketFeed:

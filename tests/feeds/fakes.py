@@ -1,5 +1,6 @@
 """A tiny scriptable venue on 127.0.0.1 for feed tests: REST `/books` and `/ws/market`
-(or any WebSocket path), with switchable misbehaviour (silent, close at once)."""
+(or any WebSocket path), with switchable misbehaviour (silent, close at once, slow or
+failing `/books`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class FakeVenue:
         self.books: dict[str, dict[str, Any]] = {}
         self.mode = "normal"  # "normal" | "silent" (never answers) | "close" (closes at once)
         self.initial_dump = True
+        self.books_delay_s = 0.0  # `/books` answers this late (the request is logged at once)
+        self.books_failing: set[str] = set()  # `/books` refuses (HTTP 400) requests naming these
         self.connections = 0
         self.book_requests: list[list[str]] = []
         self.received: list[str] = []
@@ -83,6 +86,10 @@ class FakeVenue:
         items = json.loads(await request.read())
         tokens = [i["token_id"] for i in items]
         self.book_requests.append(tokens)
+        if self.books_delay_s:
+            await asyncio.sleep(self.books_delay_s)
+        if self.books_failing & set(tokens):
+            return web.json_response({"error": "scripted failure"}, status=400)
         return web.json_response([self.books[t] for t in tokens if t in self.books])
 
     async def _ws(self, request: web.Request) -> web.WebSocketResponse:

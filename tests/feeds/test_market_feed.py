@@ -141,19 +141,29 @@ def test_reconnect_replaces_books_and_drops_tokens_the_venue_no_longer_has() -> 
 
 def test_books_age_while_disconnected_and_are_not_vouched_for_until_resynced() -> None:
     async def scenario(venue: FakeVenue) -> None:
-        venue.books = {"A": summary("A", [("0.48", "10")], [])}
+        venue.initial_dump = False  # only the REST resync refreshes a book
+        venue.books = {t: summary(t, [("0.48", "10")], []) for t in ("A", "B")}
         cache = BookCache()
-        feed = make_feed(venue, cache)
-        feed.subscribe(["A"])
+        feed = make_feed(venue, cache, max_assets=1)  # A and B on connections of their own
+        feed.subscribe(["A", "B"])
         await feed.start()
         try:
-            await eventually(lambda: cache.book("A") is not None)
-            await eventually(lambda: cache.updated_ms("A") >= now_ms() - 300)  # PONGs keep it fresh
+            await eventually(lambda: cache.book("A") is not None and cache.book("B") is not None)
+            await eventually(lambda: all(cache.updated_ms(t) >= now_ms() - 300 for t in "AB"))  # PONGs keep them fresh
             venue.mode = "close"
+            venue.books_failing = {"B"}  # from now on B's resync fails
             await venue.kick()
-            stamp = cache.updated_ms("A")
+            stamps = {t: cache.updated_ms(t) for t in "AB"}
             await asyncio.sleep(0.8)
-            assert cache.updated_ms("A") == stamp  # nobody vouches for it while away
+            assert {t: cache.updated_ms(t) for t in "AB"} == stamps  # nobody vouches for them while away
+            # Back on a healthy connection: A is resynced and vouched for again; B's
+            # connection gets PONGs too, but B has had no snapshot since it reconnected.
+            frames = feed.stats()[1].frames
+            venue.mode = "normal"
+            await eventually(lambda: cache.updated_ms("A") > stamps["A"])
+            await eventually(lambda: feed.stats()[1].connected and feed.stats()[1].frames >= frames + 3)
+            assert cache.updated_ms("B") == stamps["B"]
+            assert cache.book("B") is not None  # kept (ageing), not dropped: the venue did not deny it
         finally:
             await feed.close()
 
@@ -196,6 +206,36 @@ def test_dynamic_subscribe_and_unsubscribe() -> None:
             assert {"assets_ids": ["C"], "operation": "subscribe", "custom_feature_enabled": True} \
                 in venue.subscriptions()
             assert cache.book("A") is None and feed.subscribed() == {"C"}
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_tokens_subscribed_and_unsubscribed_during_a_reconnects_resync_are_sent() -> None:
+    """While on_open resyncs over REST the connection is not live yet, so (un)subscribes
+    made then cannot go out at once: on_open must send them when its resync is done."""
+    async def scenario(venue: FakeVenue) -> None:
+        venue.initial_dump = False  # only the REST resync brings books
+        venue.books = {t: summary(t, [("0.40", "1")], []) for t in ("A", "B", "C")}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A", "B"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") and cache.book("B"))
+            requests = len(venue.book_requests)
+            venue.books_delay_s = 0.5
+            await venue.kick()
+            await eventually(lambda: len(venue.book_requests) > requests)  # the reconnect's resync is under way
+            feed.subscribe(["C"])
+            feed.unsubscribe(["B"])
+            venue.books_delay_s = 0.0
+            await eventually(lambda: cache.book("C") is not None)
+            assert {"assets_ids": ["C"], "operation": "subscribe", "custom_feature_enabled": True} \
+                in venue.subscriptions()
+            assert {"assets_ids": ["B"], "operation": "unsubscribe"} in venue.subscriptions()
+            assert feed.stats()[0].connects == 2  # caught up on the same connection
         finally:
             await feed.close()
 
