@@ -60,7 +60,6 @@ class Recorder:
         self.depth = depth
         self.buffer: list[Row] = []
         self.recorded: dict[str, tuple[Book, int]] = {}
-        self.enabled = True
         self.written = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
         self._conn: sqlite3.Connection | None = None
@@ -69,8 +68,6 @@ class Recorder:
     # -- listening (the hot path: no I/O) ----------------------------------------------
 
     def on_market_event(self, event: MarketEvent) -> None:
-        if not self.enabled:
-            return
         if isinstance(event, BookChanged):
             self._on_book(event.token_id, event.at_ms)
         elif isinstance(event, TradePrint):
@@ -78,8 +75,7 @@ class Recorder:
                                 self._mid(event.token_id), None))
 
     def mark_decision(self, now_ms: int) -> None:
-        if self.enabled:
-            self.buffer.append((now_ms, "", "decide", None, None, None, None, None))
+        self.buffer.append((now_ms, "", "decide", None, None, None, None, None))
 
     def _on_book(self, token_id: str, at_ms: int) -> None:
         book = self.books.book(token_id, self.depth)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from py_clob_client_v2.client import ClobClient
 
+from engine import recorder as recorder_module
 from engine.backtest.replay import apply, recorded_events
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
 from engine.domain import Side
@@ -83,14 +84,29 @@ def test_recorder_keeps_rows_when_a_write_fails(tmp_path: Path, monkeypatch: pyt
     assert _rows(path, "SELECT kind FROM ticks") == [("decide",)]
 
 
-def test_recorder_writes_in_batches(tmp_path: Path) -> None:
+def test_recorder_writes_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "r.db"
     migrate(path)
+    statements: list[str] = []
+    real_connection = recorder_module.raw_connection
+
+    def traced_connection(*args, **kwargs):  # type: ignore[no-untyped-def]
+        conn = real_connection(*args, **kwargs)
+        conn.set_trace_callback(statements.append)  # every statement the recorder's connection runs
+        return conn
+
+    monkeypatch.setattr(recorder_module, "raw_connection", traced_connection)
     recorder = Recorder(path, BookCache())
     for at in range(2_500):
         recorder.mark_decision(at)
     assert asyncio.run(recorder.flush()) == 2_500
     assert _rows(path, "SELECT COUNT(*), MIN(at), MAX(at) FROM ticks") == [(2_500, 0, 2_499)]
+    # One transaction for the whole buffer, written in multi-row INSERTs (sqlite-utils sizes
+    # them to SQLite's variable limit): not a commit, nor an autocommitted INSERT, per row.
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    commits = [s for s in statements if s.strip().upper() == "COMMIT"]
+    assert len(commits) == 1
+    assert 0 < len(inserts) <= 2_500 // 50
 
 
 def test_retention_removes_only_old_ticks(tmp_path: Path) -> None:
