@@ -17,14 +17,14 @@ Everything runs on the event loop thread; there are no locks.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from engine.domain import Book, Level, Side
+from collections.abc import Iterable
+
+from engine.domain import Book, Level
 from engine.feeds.events import BookChanged, MarketEvent, MarketListener, TradePrint
+from engine.feeds.parse import LevelChange
 
 log = logging.getLogger("engine.feeds.books")
 
-# (token_id, is_bid, price, size) as produced by engine.feeds.parse.price_changes
-LevelChange = tuple[str, bool, int, int]
 NEVER = -1
 
 
@@ -136,20 +136,11 @@ class BookCache:
         self._changed(token_id, at_ms)
         return True
 
-    def apply_level(self, token_id: str, side: Side | str, price: int, size: int, at_ms: int,
-                    ts_ms: int | None = None) -> bool:
-        """Set one level's total (0 deletes it). Ignored without a snapshot: a book built
-        from deltas alone would be partial, and a partial book invents a best price."""
-        book = self._books.get(token_id)
-        if book is None or not book.set_level(side == "BUY", price, size, ts_ms):
-            return False
-        book.updated_ms = max(book.updated_ms, at_ms)
-        self._changed(token_id, at_ms)
-        return True
-
     def apply_changes(self, changes: Iterable[LevelChange], at_ms: int,
                       ts_ms: int | None = None) -> list[str]:
-        """The hot path: one message's level changes; one BookChanged per touched token."""
+        """The hot path: one message's level changes (absolute totals, 0 deletes); one
+        BookChanged per touched token. A token without a snapshot is ignored: a book built
+        from deltas alone would be partial, and a partial book invents a best price."""
         books = self._books
         touched: list[str] = []
         for token_id, is_bid, price, size in changes:
@@ -218,17 +209,10 @@ class BookCache:
     def last_trade(self, token_id: str) -> TradePrint | None:
         return self._last_trades.get(token_id)
 
-    def tokens(self) -> list[str]:
-        return list(self._books)
-
     # -- listeners -----------------------------------------------------------------------
 
     def add_listener(self, fn: MarketListener) -> None:
         self._listeners.append(fn)
-
-    def remove_listener(self, fn: Callable[..., object]) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
 
     def _changed(self, token_id: str, at_ms: int) -> None:
         if self._listeners:

@@ -1,4 +1,5 @@
-"""Market discovery: Gamma `/markets` into the `markets` table, and MarketInfo out of it.
+"""Market discovery: Gamma `/markets` into the `markets` table, and MarketInfo out of a row
+(engine.catalog.MarketCatalog loads them).
 
 Pages are fetched with limit/offset and each page is upserted in one short write
 transaction (run in a thread, never across an await). Every market is stored, tradable
@@ -14,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,6 @@ from engine.domain import MarketInfo
 from engine.feeds.parse_markets import GammaMarket, clob_market_fees, gamma_market
 from engine.feeds.rest import RestClient
 from storage.db import Database, now_ms
-from storage.sql import in_list
 
 log = logging.getLogger("engine.feeds.discovery")
 PAGE_SIZE = 100
@@ -149,25 +149,6 @@ async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str]
 def _set_fees(db: Database, updates: list[dict[str, Any]]) -> None:
     with db.write() as conn:
         conn.execute(_SET_FEES, updates)
-
-
-def load_markets(db: Database, *, tradable_only: bool = True, condition_ids: Sequence[str] | None = None,
-                 include_closed: bool = False) -> list[MarketInfo]:
-    """MarketInfo for stored markets (by default: tradable and not closed)."""
-    clauses = []
-    if tradable_only:
-        clauses.append("tradable = 1")
-    if not include_closed:
-        clauses.append("closed = 0")
-    params: dict[str, Any] = {}
-    if condition_ids is not None:
-        names, params = in_list("c", list(condition_ids))
-        clauses.append(f"condition_id IN {names}")
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    with db.read() as conn:
-        query = text(f"SELECT * FROM markets {where} ORDER BY condition_id")
-        rows = conn.execute(query, params).mappings().all()
-    return [market_info(dict(row)) for row in rows]
 
 
 def market_info(row: dict[str, Any]) -> MarketInfo:

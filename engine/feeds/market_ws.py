@@ -170,9 +170,6 @@ class MarketFeed:
     def stats(self) -> list[SocketStats]:
         return [shard.socket.stats for shard in self._shards]
 
-    def connections(self) -> int:
-        return len(self._shards)
-
     # -- data ----------------------------------------------------------------------------
 
     def handle_frame(self, text: str, at_ms: int, fresh: set[str] | None = None) -> None:

@@ -1,5 +1,4 @@
-"""Pure parsers for market metadata: Gamma markets and events, CLOB market objects,
-`/clob-markets/{cid}` fee parameters, and the public Data-API trade list.
+"""Pure parsers for market metadata: Gamma markets and `/clob-markets/{cid}` fee parameters.
 
 Gamma encodes `outcomes`, `outcomePrices` and `clobTokenIds` as JSON strings; captured
 fixtures and newer fields use real arrays; both are accepted. Money and sizes become
@@ -13,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.domain import MICRO, Side, to_micros
-from engine.feeds.events import TradePrint
-from engine.feeds.parse import millis
+from engine.domain import MICRO, to_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,53 +156,4 @@ def clob_market_fees(raw: dict[str, Any]) -> FeeParams:
         tick=to_micros(tick) if tick not in (None, "") else None,
         min_size=to_micros(min_size) if min_size not in (None, "") else None,
         neg_risk=bool(raw.get("nr", False)),
-    )
-
-
-def clob_market(raw: dict[str, Any]) -> GammaMarket | None:
-    """A CLOB `/markets` object (snake_case, `tokens[]`) in the same shape as Gamma's."""
-    condition_id = raw.get("condition_id")
-    tokens = [t for t in raw.get("tokens") or () if isinstance(t, dict) and t.get("token_id")]
-    if not condition_id or not tokens:
-        return None
-    outcomes, token_ids = _yes_first([str(t.get("outcome", "")) for t in tokens],
-                                     [str(t["token_id"]) for t in tokens])
-    tick, min_size = raw.get("minimum_tick_size"), raw.get("minimum_order_size")
-    return GammaMarket(
-        condition_id=str(condition_id), gamma_id=None, question=str(raw.get("question") or ""),
-        slug=raw.get("market_slug") or None, outcomes=outcomes, token_ids=token_ids,
-        tick=to_micros(tick) if tick not in (None, "") else 10_000,
-        min_size=to_micros(min_size) if min_size not in (None, "") else 5 * MICRO,
-        neg_risk=bool(raw.get("neg_risk", False)), neg_risk_market_id=raw.get("neg_risk_market_id") or None,
-        end_ms=iso_ms(raw.get("end_date_iso")), active=bool(raw.get("active", True)),
-        closed=bool(raw.get("closed", False)), accepting_orders=bool(raw.get("accepting_orders", False)),
-        enable_order_book=bool(raw.get("enable_order_book", True)), volume=0, volume_24h=0, liquidity=0,
-        tags=tuple(str(t) for t in raw.get("tags") or () if t), version=None,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class GammaEvent:
-    event_id: str
-    slug: str | None
-    title: str
-    condition_ids: tuple[str, ...]
-    closed: bool
-
-
-def gamma_event(raw: dict[str, Any]) -> GammaEvent:
-    """A Gamma `/events` item: the group and the condition ids of its markets."""
-    markets = [m for m in raw.get("markets") or () if isinstance(m, dict)]
-    return GammaEvent(
-        event_id=str(raw["id"]), slug=raw.get("slug") or None, title=str(raw.get("title") or ""),
-        condition_ids=tuple(str(m["conditionId"]) for m in markets if m.get("conditionId")),
-        closed=bool(raw.get("closed", False)),
-    )
-
-
-def data_trade(raw: dict[str, Any]) -> TradePrint:
-    """A public Data-API trade (numbers are JSON floats, the timestamp in seconds)."""
-    return TradePrint(
-        token_id=str(raw["asset"]), price=to_micros(raw["price"]), size=to_micros(raw["size"]),
-        side=Side(str(raw["side"]).upper()), at_ms=millis(raw["timestamp"]),
     )

@@ -14,7 +14,8 @@ from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from engine.feeds.discovery import enrich_fees, load_markets, make_refresh_job, refresh_markets
+from engine.catalog import MarketCatalog
+from engine.feeds.discovery import enrich_fees, make_refresh_job, refresh_markets
 from engine.scheduler import Job, build_scheduler
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
@@ -38,6 +39,13 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
+def catalog_of(db: Database) -> MarketCatalog:
+    """MarketInfo out of the table, as the engine loads it."""
+    catalog = MarketCatalog()
+    catalog.load(db)
+    return catalog
+
+
 def rows(db: Database) -> list[dict[str, Any]]:
     with db.read() as conn:
         return [dict(r) for r in conn.execute(text("SELECT * FROM markets ORDER BY condition_id")).mappings()]
@@ -59,13 +67,14 @@ def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHand
     again = asyncio.run(refresh_markets(db, sim.gamma_host, page_size=100))
     assert again.pages == 1 and len(rows(db)) == 10
     assert {r["condition_id"]: r["first_seen_at"] for r in rows(db)} == first_seen
-    infos = {m.condition_id: m for m in load_markets(db)}
+    catalog = catalog_of(db)
     some = markets[0]
-    info = infos[some["condition_id"]]
+    info = catalog.get(some["condition_id"])
+    assert info is not None and len(catalog.all()) == 10
     assert (info.yes_token, info.no_token, info.neg_risk) == (some["yes_token_id"], some["no_token_id"],
                                                                some["neg_risk"])
     assert info.end_ms is not None and info.tradable and not info.closed
-    assert [m.condition_id for m in load_markets(db, condition_ids=[some["condition_id"]])] == [some["condition_id"]]
+    assert catalog.by_token(some["yes_token_id"]) is info and catalog.by_token(some["no_token_id"]) is info
 
 
 class StubGamma:
@@ -134,10 +143,10 @@ def test_refresh_from_gamma_shapes_tradable_rule_and_money(db: Database) -> None
     assert by_id["0xv2"]["tradable"] == 0 and "only v1" in by_id["0xv2"]["untradable_reason"]
     assert by_id["0xthree"]["tradable"] == 0 and by_id["0xthree"]["untradable_reason"] == "not a binary market"
     assert by_id["0xdef456"]["closed"] == 1 and by_id["0xdef456"]["tradable"] == 1
-    tradable_open = {m.condition_id for m in load_markets(db)}
-    assert "0xv2" not in tradable_open and "0xdef456" not in tradable_open and "0xabc123" in tradable_open
-    everything = {m.condition_id for m in load_markets(db, tradable_only=False, include_closed=True)}
-    assert everything == set(by_id)
+    infos = {m.condition_id: m for m in catalog_of(db).all()}
+    assert not infos["0xv2"].tradable and infos["0xdef456"].closed
+    assert infos["0xabc123"].tradable and not infos["0xabc123"].closed
+    assert set(infos) == set(by_id)
 
 
 def test_fee_enrichment_from_clob_markets(db: Database) -> None:
@@ -152,7 +161,8 @@ def test_fee_enrichment_from_clob_markets(db: Database) -> None:
     assert asyncio.run(scenario()) == 1
     row = {r["condition_id"]: r for r in rows(db)}["0xabc123"]
     assert (row["fee_rate_ppm"], row["fee_exponent"], row["tick"], row["neg_risk"]) == (20_000, 2, 1_000, 1)
-    info = load_markets(db, condition_ids=["0xabc123"])[0]
+    info = catalog_of(db).get("0xabc123")
+    assert info is not None
     assert (info.fee_rate_ppm, info.fee_exponent) == (20_000, 2)
 
 

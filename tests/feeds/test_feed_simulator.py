@@ -8,9 +8,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from engine.catalog import MarketCatalog
 from engine.domain import ONE
 from engine.feeds.books import BookCache
-from engine.feeds.discovery import load_markets, refresh_markets
+from engine.feeds.discovery import refresh_markets
 from engine.feeds.events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
@@ -61,7 +62,9 @@ async def discover_and_stream(sim: SimHandle, tmp_path: Path, seconds: float) ->
     db = Database(tmp_path / "t.db")
     try:
         report = await refresh_markets(db, sim.gamma_host)
-        markets = load_markets(db)
+        catalog = MarketCatalog()
+        catalog.load(db)
+        markets = [m for m in catalog.all() if m.tradable and not m.closed]
     finally:
         db.dispose()
     assert report.tradable == len(markets) == 10

@@ -181,7 +181,7 @@ def test_more_tokens_than_one_connection_carries_are_sharded() -> None:
         try:
             await eventually(lambda: all(cache.book(t) for t in tokens))
             subs = [s for s in venue.subscriptions() if s.get("type") == "market"]
-            assert feed.connections() == 3 and venue.connections == 3
+            assert len(feed.stats()) == 3 and venue.connections == 3
             assert sorted(len(s["assets_ids"]) for s in subs) == [1, 2, 2]
             assert sorted(t for s in subs for t in s["assets_ids"]) == tokens
         finally:
@@ -321,7 +321,7 @@ def test_a_connection_left_without_tokens_is_closed_and_reopened_when_needed() -
             await eventually(lambda: not venue.sockets)
             feed.subscribe(["B"])
             await eventually(lambda: cache.book("B") is not None)
-            assert venue.connections == 2 and feed.connections() == 1
+            assert venue.connections == 2 and len(feed.stats()) == 1
         finally:
             await feed.close()
 
