@@ -24,6 +24,8 @@ CANCEL_CONFIRM, CANCEL_BACK = "cancel_order_confirm", "cancel_order_back"
 
 
 def open_dialog(name: str, **context: Any) -> None:
+    """Ask for a dialog; the page's `show_dialog` draws it. A caller inside a fragment must
+    follow with `st.rerun(scope="app")`, or only the fragment reruns and nothing opens."""
     st.session_state[DIALOG] = name
     st.session_state[CONTEXT] = context
 

@@ -50,6 +50,10 @@ def state_panel(db: Database, status: queries.EngineStatus) -> None:
         )
         if st.button("Re-arm…", key=RISK_REARM, icon=":material/lock_open:"):
             open_dialog("rearm")
+            # This panel lives in the page's auto-refreshing fragment, where a click reruns only
+            # the fragment; the dialog is drawn by the page outside it, so rerun the whole page
+            # or it would not open until some later full rerun.
+            st.rerun(scope="app")
     else:
         st.caption("The kill latch is not set: orders may be placed while the engine runs.")
 

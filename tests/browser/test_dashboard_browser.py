@@ -1,7 +1,7 @@
 """The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator,
 engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol,
 opens every page (no Streamlit exception, a screenshot each), presses Kill, confirms, and sees
-KILLED both in the database and on the page.
+KILLED both in the database and on the page; then re-arms from the Risk page's live panel.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ PAGES = {
 EXCEPTIONS = "document.querySelectorAll('[data-testid=\"stException\"]').length"
 RUNNING = "document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length"
 TITLE = "(document.querySelector('h1') || {}).innerText || ''"
+DIALOG = "(document.querySelector('[data-testid=\"stDialog\"]') || {}).innerText || ''"
 
 
 def _desk(tmp: Path) -> tuple[Supervisor, dict[str, str], int]:
@@ -135,8 +136,23 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         )
         assert await page.evaluate(EXCEPTIONS) == 0
         await page.screenshot(ARTIFACTS / "overview-killed.png")
+        await _rearm_from_the_risk_page(page, db)
     finally:
         await page.close()
+
+
+async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
+    """The Risk page's Re-arm button sits in an auto-refreshing fragment: in a browser (unlike
+    AppTest, which always reruns the whole script) its click must still open the dialog."""
+    await _open(page, "Risk", "Risk")
+    await _click(page, ".st-key-risk_rearm button", "the Risk page's Re-arm button")
+    await page.wait_for(DIALOG, 15, what="the re-arm dialog", check=lambda t: "Re-arm after a kill?" in t)
+    await page.screenshot(ARTIFACTS / "risk-rearm-dialog.png")
+    await _click(page, ".st-key-rearm_confirm button", "the re-arm confirmation")
+    await asyncio.to_thread(
+        wait_until, lambda: not queries.engine_status(db).kill_latched, 30, 0.2, "the kill latch cleared"
+    )
+    assert await page.evaluate(EXCEPTIONS) == 0
 
 
 def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
