@@ -280,15 +280,18 @@ def risk_usage(db: Database, mode: str, *, now: int | None = None) -> RiskUsage:
 def decisions(
     db: Database,
     *,
+    mode: str | None = None,
     strategy: str | None = None,
     condition_id: str | None = None,
     reason: str | None = None,
     since_ms: int | None = None,
     limit: int = 300,
 ) -> pd.DataFrame:
-    """The risk gate's trims and refusals, newest first (price: probability, sizes: shares)."""
+    """The risk gate's trims and refusals, newest first (price: probability, sizes: shares).
+    `mode` keeps one ledger's decisions (paper and live never mix); None means both."""
     where, params = ["1 = 1"], {"limit": limit}
-    for column, value in (("strategy", strategy), ("d.condition_id", condition_id), ("reason", reason)):
+    filters = (("d.mode", mode), ("strategy", strategy), ("d.condition_id", condition_id), ("reason", reason))
+    for column, value in filters:
         if value:
             key = column.split(".")[-1]
             where.append(f"{column} = :{key}")
@@ -308,9 +311,15 @@ def decisions(
     return to_utc(to_human(frame, "price", "requested", "approved"), "at")
 
 
-def decision_facets(db: Database) -> dict[str, list[str]]:
-    """Distinct strategies and reasons seen in the decisions log (for the filters)."""
+def decision_facets(db: Database, mode: str | None = None) -> dict[str, list[str]]:
+    """Distinct reasons seen in the decisions log (of `mode`, or all) and the strategies (for the filters)."""
     with db.read() as conn:
-        reasons = [r for (r,) in conn.execute(text("SELECT DISTINCT reason FROM decisions ORDER BY reason"))]
+        reasons = [
+            r
+            for (r,) in conn.execute(
+                text("SELECT DISTINCT reason FROM decisions WHERE :mode IS NULL OR mode = :mode ORDER BY reason"),
+                {"mode": mode},
+            )
+        ]
         names = [r for (r,) in conn.execute(text("SELECT name FROM strategies ORDER BY name"))]
     return {"reasons": reasons, "strategies": names}

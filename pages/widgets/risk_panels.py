@@ -119,6 +119,7 @@ def limits_form(db: Database) -> None:
 
 DECISION_COLUMNS = {
     "at": time_column("at"),
+    "mode": "mode",
     "strategy": "strategy",
     "question": "market",
     "side": "side",
@@ -131,8 +132,9 @@ DECISION_COLUMNS = {
 }
 
 
-def decisions_log(db: Database) -> None:
-    facets = queries.decision_facets(db)
+def decisions_log(db: Database, mode: str) -> None:
+    """The gate's decisions in the engine's current mode only: paper and live never mix."""
+    facets = queries.decision_facets(db, mode)
     markets = queries.market_choices(db)
     labels = dict(zip(markets["condition_id"], markets["label"], strict=True))
     cols = st.columns(4)
@@ -145,15 +147,19 @@ def decisions_log(db: Database) -> None:
     span = WINDOWS[window]
     frame = queries.decisions(
         db,
+        mode=mode,
         strategy=None if strategy == ALL else strategy,
         condition_id=None if market == ALL else market,
         reason=None if reason == ALL else reason,
         since_ms=None if span is None else now_ms() - span,
     )
     if frame.empty:
-        st.caption("No trims or refusals match: the gate let every quote through (or nothing was quoted).")
+        st.caption(
+            f"No trims or refusals match in {mode} mode: the gate let every quote through "
+            "(or nothing was quoted)."
+        )
         return
     st.dataframe(
         frame[list(DECISION_COLUMNS)], hide_index=True, column_config=DECISION_COLUMNS, key="decisions_table"
     )
-    st.caption(f"{len(frame)} newest decisions shown (at most 300).")
+    st.caption(f"{len(frame)} newest {mode} decisions shown (at most 300).")

@@ -135,3 +135,26 @@ def test_limit_values_round_trip_as_the_engine_reads_them(risk: AppTest, db: Dat
     with db.read() as conn:
         limits, problems = load_with_problems(conn)
     assert not problems and limits.values["max_slippage"] == Decimal("0.075")
+
+
+def test_decisions_log_shows_only_the_current_modes_ledger(
+    db: Database, seeded: int, page: Callable[[str], AppTest]
+) -> None:
+    with db.write() as conn:
+        conn.execute(
+            text(
+                """INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
+                        action, reason, detail) VALUES (:at, 'live', 'mm-btc', '0xbtc100k', 'BUY', 480000,
+                        10000000, 0, 'deny', 'STALE_DATA', 'book 12 s old')"""
+            ),
+            {"at": seeded - 10_000},
+        )
+    at = page("risk")
+    paper = table_with(at, "reason")
+    assert set(paper["mode"]) == {"paper"} and "STALE_DATA" not in set(paper["reason"])
+    assert "STALE_DATA" not in at.selectbox(key="dec_reason").options
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'live'"))
+    at = page("risk")
+    live = table_with(at, "reason")
+    assert list(live["mode"]) == ["live"] and list(live["reason"]) == ["STALE_DATA"]
