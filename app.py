@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages.widgets.auth import is_authenticated, login_page, logout_button, no_password_page
 from pages.widgets.common import settings
+from storage.settings import Settings, SettingsError
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
 
@@ -29,7 +30,21 @@ PAGES = {
     ],
 }
 
-if settings().dashboard_password_hash is None:
+
+
+def checked_settings() -> Settings:
+    """The settings, or (on a malformed `.env`) the reason in plain words and nothing else:
+    without settings there is no database, password or page to show."""
+    try:
+        return settings()
+    except SettingsError as exc:
+        # The message names the setting and the fix, and never echoes a secret's value.
+        st.error(f"The dashboard cannot start: {exc}", icon=":material/error:")
+        st.caption("Settings are read on every page load: fix `.env` (or the environment), then reload.")
+        st.stop()
+
+
+if checked_settings().dashboard_password_hash is None:
     page = st.navigation([st.Page(no_password_page, title="Set a password", url_path="setup")])
 elif not is_authenticated():
     page = st.navigation([st.Page(login_page, title="Log in", url_path="login")])

@@ -57,3 +57,16 @@ def test_right_password_opens_the_overview(dash_env: Path) -> None:
     assert not at.exception
     assert at.title[0].value == "Overview"
     assert at.session_state["authenticated"] is True
+
+
+def test_a_malformed_env_file_says_which_setting_to_fix(
+    dash_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SIMULATOR_PORT", raising=False)
+    (tmp_path / "none.env").write_text("SIMULATOR_PORT=eighty\n")  # the fixture's TRADER_ENV_FILE
+    at = _app().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The dashboard cannot start: SIMULATOR_PORT must be a whole number, got 'eighty'."
+    ]
+    assert not at.text_input and not at.title  # no login form, no page behind it
