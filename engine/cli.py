@@ -6,14 +6,15 @@ Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import sys
 import time
 from collections.abc import Sequence
 
-from engine import cli_research
 from engine.seed import seed_demo
+from engine.venues.base import CancelResult, VenueError
 from storage import queries
 from storage.commands import post_command
 from storage.db import Database
@@ -35,7 +36,8 @@ def _actor() -> str:
         return "cli"
 
 
-def _open_db(settings: Settings) -> Database:
+def open_db(settings: Settings) -> Database:
+    """The desk's database, or a CliError saying how to create it."""
     if not is_migrated(settings.db_path):
         raise CliError(
             f"no initialised database at {settings.db_path}: start the engine first "
@@ -60,7 +62,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    db = _open_db(settings)
+    db = open_db(settings)
     summary = queries.status_summary(db)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
@@ -74,7 +76,7 @@ def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
-    db = _open_db(settings)
+    db = open_db(settings)
     status = queries.engine_status(db)
     if not status.engine_up:
         age = "never" if status.heartbeat_age_s is None else f"{status.heartbeat_age_s:.0f}s ago"
@@ -137,33 +139,57 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
-    """Cancel every order at the venue, straight from this process: works with the engine down.
+    """Cancel every order at every venue that may hold one, straight from this process.
 
-    Live: every order of the configured wallet at Polymarket (or the simulator). Paper: every
-    resting order of the paper venue in the database. A running engine learns of the cancels
-    through its own venue reports.
+    Live, whenever POLY_PRIVATE_KEY is configured and whatever the mode: every open order of
+    the wallet at Polymarket (or the simulator). Orders can rest there in paper mode too: ones
+    the engine imported and never withdraws, or ones left when it went back to paper. A running
+    engine learns of these cancels through its own venue reports.
+    Paper: every resting order of the paper venue in the database, only while no engine holds
+    the single-instance lock (a running or starting engine keeps them in memory).
     """
-    import asyncio
-
-    status = queries.engine_status(_open_db(settings))
-    mode = status.mode
-    if mode == "paper" and status.engine_up:
-        # The running engine holds the paper venue's book in memory: it must do the cancelling.
-        raise CliError("paper mode with the engine running: use `python -m engine command kill` "
-                       "(cancels everything and latches) or `... command stop`")
-    if mode == "live":
-        if not settings.live_credentials_present:
-            raise CliError("live mode, but POLY_PRIVATE_KEY is not configured: nothing to cancel with")
+    mode = queries.engine_status(open_db(settings)).mode
+    problems: list[str] = []
+    done: dict[str, CancelResult] = {}
+    if settings.live_credentials_present:
         from engine.venues.polymarket import cancel_everything
 
-        result = asyncio.run(cancel_everything(settings))
-    else:
-        from engine.venues.paper import cancel_all_resting
+        try:
+            done["live"] = asyncio.run(cancel_everything(settings))
+        except VenueError as exc:
+            problems.append(f"the venue refused the cancel-all: {exc}")
+    elif mode == "live":
+        problems.append("live mode, but POLY_PRIVATE_KEY is not configured: nothing to cancel at the venue with")
+    paper = _cancel_paper_orders(settings)
+    if paper is not None:
+        done["paper"] = paper
+    elif mode == "paper":
+        problems.append("the engine is running (or starting) in paper mode and holds its paper orders: cancel "
+                        "them through it with `python -m engine command kill` (cancels everything and latches) "
+                        "or `... command stop`")
+    not_canceled = {oid: why for result in done.values() for oid, why in result.not_canceled.items()}
+    print(json.dumps({"mode": mode, "canceled": sum(len(r.canceled) for r in done.values()),
+                      "not_canceled": not_canceled, "by_venue": {v: len(r.canceled) for v, r in done.items()}}))
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return EXIT_OK if not problems and not not_canceled else EXIT_FAILED
 
-        result = asyncio.run(cancel_all_resting(Database(settings.db_path)))
-    print(json.dumps({"mode": mode, "canceled": len(result.canceled),
-                      "not_canceled": dict(result.not_canceled)}))
-    return EXIT_OK if not result.not_canceled else EXIT_FAILED
+
+def _cancel_paper_orders(settings: Settings) -> CancelResult | None:
+    """Cancel the paper venue's resting orders under the engine's own lock; None when an engine
+    holds it. (The heartbeat cannot tell: a starting engine has none yet, a stale one lingers.)"""
+    from engine.runtime import AlreadyRunning, single_instance
+    from engine.venues.paper import cancel_all_resting
+
+    try:
+        with single_instance(settings.lock_path):
+            db = Database(settings.db_path)
+            try:
+                return asyncio.run(cancel_all_resting(db))
+            finally:
+                db.dispose()
+    except AlreadyRunning:
+        return None
 
 
 # -- preflight -------------------------------------------------------------------------
@@ -171,11 +197,8 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     """Before going live: can this wallet reach the venue, and what does it hold there?"""
-    import asyncio
-
     if not settings.live_credentials_present:
         raise CliError("POLY_PRIVATE_KEY is not set in .env: nothing to check (see README: Going live)")
-    from engine.venues.base import VenueError
     from engine.venues.polymarket import PolymarketVenue
 
     async def check() -> dict[str, object]:
@@ -260,6 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("preflight", help="before going live: reach the venue with the wallet, show balance and orders"
                    ).set_defaults(func=cmd_preflight)
+    from engine import cli_research  # imported here: it builds on this module's CliError and open_db
+
     cli_research.register(sub)
     return parser
 
@@ -269,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return int(args.func(settings, args))
-    except (CliError, SettingsError, cli_research.ResearchError) as exc:
+    except (CliError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

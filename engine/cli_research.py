@@ -12,15 +12,15 @@ from sqlalchemy import text
 
 from engine.backtest import store as runs
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
+from engine.cli import CliError, open_db
 from engine.history import HistoryError, import_history
 from engine.progress import ProgressBar
 from storage.db import Database
-from storage.migrations import is_migrated
 from storage.settings import Settings
 
 
-class ResearchError(Exception):
-    pass
+class ResearchError(CliError):
+    """A research command's input or run failed; printed like any CLI error (exit 1)."""
 
 
 def parse_time(raw: str) -> int:
@@ -36,14 +36,8 @@ def parse_time(raw: str) -> int:
     return int(parsed.timestamp() * 1000)
 
 
-def _db(settings: Settings) -> Database:
-    if not is_migrated(settings.db_path):
-        raise ResearchError(f"no initialised database at {settings.db_path}: start the engine first")
-    return Database(settings.db_path)
-
-
 def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
-    db = _db(settings)
+    db = open_db(settings)
     if args.run_id is not None:
         spec, run_id = runs.load_spec(db, args.run_id), args.run_id
         runs.mark_started(db, run_id)
@@ -97,7 +91,7 @@ def _token_for(db: Database, market: str, outcome: str) -> list[str]:
 
 
 def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
-    db = _db(settings)
+    db = open_db(settings)
     start, end = parse_time(args.start), parse_time(args.end)
     reports = []
     for token in _token_for(db, args.market, args.outcome.upper()):
