@@ -24,7 +24,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from engine import state_store
 from engine.commands import CommandProcessor
 from engine.control import Controller
-from engine.lifecycle import State
 from engine.scheduler import Job, build_scheduler
 from engine.trading import Trading
 from storage import commands as queue
@@ -141,7 +140,3 @@ class Runtime:
     def jobs(self) -> list[Job]:
         own = [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1))]
         return own + self.controller.trading.jobs()
-
-    @property
-    def state(self) -> State:
-        return self.controller.state
