@@ -77,7 +77,7 @@ def test_kill_blocks_at_the_claim_cancels_everything_and_latches(tmp_path: Path,
         engine.cleanup()
 
 
-def test_stop_cancels_strategy_orders_and_go_live_needs_no_open_orders(tmp_path: Path, sim: SimHandle) -> None:
+def test_stop_cancels_strategy_orders_then_back_to_paper(tmp_path: Path, sim: SimHandle) -> None:
     engine, address = _engine(tmp_path, sim)
     try:
         engine.start()
@@ -85,8 +85,9 @@ def test_stop_cancels_strategy_orders_and_go_live_needs_no_open_orders(tmp_path:
         assert engine.run("stop", timeout=20).status == "done"
         assert sim.open_order_count(address) == 0
         assert _count(engine.db_path, "SELECT COUNT(*) FROM orders WHERE status_rank < 100") == 0
-        refused = engine.run("set_mode", {"mode": "live"})
-        assert refused.status == "done" or "already" in (refused.result or "")  # it is live already
+        same = engine.run("set_mode", {"mode": "live"})  # it is live already: a no-op, said so
+        assert same.status == "done" and json.loads(same.result or "{}") == {"mode": "live",
+                                                                             "note": "already in this mode"}
         paper = engine.run("set_mode", {"mode": "paper"})
         assert paper.status == "done" and engine.status().mode == "paper"
     finally:
