@@ -8,6 +8,7 @@ get their defaults when the engine starts.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,12 +63,15 @@ def parse_setting(spec: SettingSpec, raw: Any) -> Any:
     """Validate one value; the message names the setting, the unit and the bounds."""
     try:
         value = spec.kind(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
         raise SettingError(f"{spec.title}: {raw!r} is not a valid {spec.kind.__name__}") from None
     if spec.kind is str:
         if value and spec.key.endswith("_url") and not value.startswith(("ws://", "wss://")):
             raise SettingError(f"{spec.title}: must start with ws:// or wss://")
         return value
+    # float("nan") parses and fails every comparison, so the bounds below would let it through.
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingError(f"{spec.title}: must be a finite number, not {raw!r}")
     if spec.minimum is not None and value < spec.minimum or spec.maximum is not None and value > spec.maximum:
         raise SettingError(f"{spec.title}: must be between {spec.minimum:g} and {spec.maximum:g} {spec.unit}")
     return value

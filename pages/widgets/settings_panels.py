@@ -3,7 +3,6 @@ the dashboard password, and the engine settings (runtime_config) form."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -128,8 +127,6 @@ def _parser(spec: SettingSpec) -> Parse:
             value = parse_setting(spec, raw)
         except SettingError as exc:
             return None, str(exc)
-        if isinstance(value, float) and not math.isfinite(value):
-            return None, f"{spec.title}: must be a finite number"
         return value, ""
 
     return parse

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.runtime_config import SETTINGS
+from engine.runtime_config import BY_KEY, SETTINGS, SettingError, load, parse_setting
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import table_with
 
@@ -194,3 +194,24 @@ def test_concurrent_settings_change(seeded: int, db: Database, page: Callable[[s
         assert (
             conn.execute(text("SELECT value FROM settings WHERE key = 'tick_interval_ms'")).scalar() == "700"
         )
+
+
+@pytest.mark.parametrize(
+    "raw", ["nan", "NaN", "inf", "-inf", "Infinity", float("nan"), float("inf")], ids=repr
+)
+@pytest.mark.parametrize("key", ["paper_fail_rate", "paper_starting_cash"])
+def test_non_finite_numbers_are_refused_by_the_shared_validator(key: str, raw: object) -> None:
+    # nan passes every bounds comparison, so the check must be explicit (and the engine's too).
+    with pytest.raises(SettingError, match=f"^{BY_KEY[key].title}: "):
+        parse_setting(BY_KEY[key], raw)
+
+
+def test_the_engine_falls_back_to_defaults_for_stored_non_finite_values(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(
+            text("""INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES
+                    ('paper_fail_rate', 'NaN', 1, 0, 'x'), ('tick_interval_ms', 'Infinity', 1, 0, 'x')""")
+        )
+    with db.read() as conn:
+        config = load(conn)
+    assert config["paper_fail_rate"] == 0.0 and config["tick_interval_ms"] == 500
