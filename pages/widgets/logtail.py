@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.logs import RedactingFilter  # stdlib only: this module stays free of streamlit
+
 CHUNK = 64 * 1024
 MAX_BYTES = 2 * 1024 * 1024
 LOG_ENV = "ENGINE_LOG_FILE"  # where supervisord writes it, when not <project>/var/log/engine.log
@@ -40,13 +42,10 @@ def tail(path: Path, lines: int = 200) -> list[str] | None:
 
 
 def mask(lines: Iterable[str], secrets: Iterable[str]) -> list[str]:
-    hidden = sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True)
-    out = []
-    for line in lines:
-        for secret in hidden:
-            line = line.replace(secret, "***")
-        out.append(line)
-    return out
+    """The engine's own redactor (configured values and anything shaped like an API secret), so
+    the page can never show less redaction than the log file was meant to have."""
+    redactor = RedactingFilter(secrets)
+    return [redactor.redact(line) for line in lines]
 
 
 def parse(line: str) -> dict[str, Any]:

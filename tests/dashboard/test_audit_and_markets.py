@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -110,6 +111,20 @@ def test_log_tail_shows_the_last_lines_masking_secrets(
     at.selectbox(key="log_level").set_value("ERROR").run()
     errors = table_with(at, "logger")
     assert list(errors["msg"]) == ["oops ***"] and errors["detail"].iloc[0] == '{"k": 1}'
+
+
+def test_log_tail_masks_an_api_secret_shaped_value_it_was_not_told_about(
+    db: Database, no_log: Path, page: Callable[[str], AppTest]
+) -> None:
+    # The url-safe base64 of 32 bytes, like a Polymarket API secret derived at run time (so
+    # not among the configured secrets the page knows), in the message and in a field.
+    leaked = base64.urlsafe_b64encode(b"not a real secret, 32 bytes long").decode()
+    line = {"ts": "x", "level": "WARNING", "logger": "engine", "msg": f"creds {leaked} ok", "k": leaked}
+    no_log.write_text(json.dumps(line) + "\n")
+    at = page("audit")
+    table = table_with(at, "logger")
+    assert list(table["msg"]) == ["creds *** ok"] and table["detail"].iloc[0] == '{"k": "***"}'
+    assert leaked not in table.to_csv()
 
 
 def _markets(at: AppTest) -> list[str]:

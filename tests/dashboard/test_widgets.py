@@ -112,6 +112,7 @@ def test_log_tail(tmp_path: Path) -> None:
     assert lines is not None and len(lines) == 200 and lines[-1] == "no newline at the end"
     assert lines[0].startswith("line 1801 ")
     assert mask(["key=abcdef123456 ok"], ["abcdef123456", "abc"]) == ["key=*** ok"]
+    assert mask(["secret " + "A" * 43 + "= end"], []) == ["secret *** end"]  # shaped like an API secret
     assert parse('{"ts": "t", "level": "INFO", "logger": "l", "msg": "m", "x": 2}')["detail"] == '{"x": 2}'
     assert parse("[1, 2]")["msg"] == "[1, 2]"
 
