@@ -27,13 +27,6 @@ POLYMARKET_HOSTS = {
     "GAMMA_HOST": "https://gamma-api.polymarket.com",
     "WS_HOST": "wss://ws-subscriptions-clob.polymarket.com/ws/",
 }
-SECRET_KEYS = (
-    "POLY_PRIVATE_KEY",
-    "POLY_API_KEY",
-    "POLY_API_SECRET",
-    "POLY_API_PASSPHRASE",
-    "DASHBOARD_PASSWORD_HASH",
-)
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 

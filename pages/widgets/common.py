@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import streamlit as st
@@ -14,7 +14,6 @@ from storage.migrations import is_migrated
 from storage.settings import Settings, load_settings
 
 ACTOR = "dashboard"
-MICRO = 1_000_000
 HEADER_REFRESH_S = 5
 TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"
 
@@ -45,22 +44,11 @@ def database() -> Database:
 # -- formatting (units always shown; times always UTC) ---------------------------------------------
 
 
-def usdc(micros: int | float | None, *, signed: bool = False) -> str:
-    if micros is None:
-        return "—"
-    value = micros / MICRO
-    return f"{value:+,.2f} USDC" if signed else f"{value:,.2f} USDC"
-
-
 def money(value: float | None, *, signed: bool = False) -> str:
     """A value already in USDC."""
     if value is None:
         return "—"
     return f"{value:+,.2f} USDC" if signed else f"{value:,.2f} USDC"
-
-
-def shares(micros: int | float | None) -> str:
-    return "—" if micros is None else f"{micros / MICRO:,.2f} sh"
 
 
 def pct(value: float | None) -> str:
@@ -71,6 +59,15 @@ def utc(ms: int | None) -> str:
     if ms is None:
         return "—"
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def utc_day_ms(day: date | None, *, end: bool) -> int | None:
+    """A UTC calendar day as epoch ms: its first millisecond, or with `end` its last (so a
+    date-range filter includes the whole end day)."""
+    if day is None:
+        return None
+    moment = datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=int(end))
+    return int(moment.timestamp() * 1000) - int(end)
 
 
 def age(seconds: float | None) -> str:

@@ -3,7 +3,6 @@ recorded ticks, book depth now, the strategies trading it, our orders and positi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import streamlit as st
@@ -12,7 +11,7 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets import figures, portfolio
-from pages.widgets.common import time_column, usdc_column, utc
+from pages.widgets.common import time_column, usdc_column, utc, utc_day_ms
 from pages.widgets.trade_tables import ORDER_COLUMNS
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
@@ -31,14 +30,6 @@ MARKET_COLUMNS = {
     "neg_risk": st.column_config.CheckboxColumn("neg risk"),
     "condition_id": "condition id",
 }
-
-
-def _ms(day: date | None, *, end: bool) -> int | None:
-    if day is None:
-        return None
-    return int(
-        (datetime.combine(day, time.min, tzinfo=UTC) + timedelta(days=int(end))).timestamp() * 1000
-    ) - int(end)
 
 
 def search_filters(db: Database) -> queries.MarketFilter:
@@ -62,8 +53,8 @@ def search_filters(db: Database) -> queries.MarketFilter:
         min_volume=float(min_volume or 0),
         min_liquidity=float(min_liquidity or 0),
         tags=tuple(tags),
-        ends_after_ms=_ms(end_from, end=False),
-        ends_before_ms=_ms(end_to, end=True),  # type: ignore[arg-type]
+        ends_after_ms=utc_day_ms(end_from, end=False),
+        ends_before_ms=utc_day_ms(end_to, end=True),  # type: ignore[arg-type]
         tradable_only=tradable,
     )
 

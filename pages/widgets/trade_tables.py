@@ -7,29 +7,22 @@ the pager, so 100 k rows stay fast; the CSV export is generated only when clicke
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
+from engine.execution.status import FILL_RANK, RANK
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.common import prob_column, shares_column, time_column, usdc_column
+from pages.widgets.common import prob_column, shares_column, time_column, usdc_column, utc_day_ms
 from pages.widgets.dialogs import open_dialog
 
 PAGE_SIZE = 100
 ALL = "(all)"
-ORDER_STATUSES = (
-    "PENDING_SUBMIT",
-    "LIVE",
-    "PARTIALLY_FILLED",
-    "CANCEL_PENDING",
-    "FILLED",
-    "CANCELED",
-    "REJECTED",
-    "LOST",
-)
-FILL_STATUSES = ("MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED")
+# The engine's own status sets, in lifecycle order (rank; ties keep the enum's order).
+ORDER_STATUSES = tuple(s.value for s in sorted(RANK, key=RANK.__getitem__))
+FILL_STATUSES = tuple(s.value for s in sorted(FILL_RANK, key=FILL_RANK.__getitem__))
 F_MODE, F_STRATEGY, F_MARKET, F_FROM, F_TO = "tf_mode", "tf_strategy", "tf_market", "tf_from", "tf_to"
 O_STATUS, O_OPEN, O_PAGE, O_CSV = "orders_status", "orders_open_only", "orders_page", "orders_csv"
 FILL_STATUS, FILL_PAGE, FILL_CSV = "fills_status", "fills_page", "fills_csv"
@@ -71,13 +64,6 @@ FILL_COLUMNS = {
 }
 
 
-def _day_ms(day: date | None, *, end: bool) -> int | None:
-    if day is None:
-        return None
-    moment = datetime.combine(day, time.min, tzinfo=UTC) + (timedelta(days=1) if end else timedelta(0))
-    return int(moment.timestamp() * 1000) - (1 if end else 0)
-
-
 def filters(db: Database, mode: str) -> queries.TradeFilter:
     """Mode, strategy, market and a UTC date range, shared by both tables."""
     markets = queries.market_choices(db)
@@ -96,8 +82,8 @@ def filters(db: Database, mode: str) -> queries.TradeFilter:
         mode=None if chosen_mode == ALL else chosen_mode,
         strategy=None if strategy == ALL else strategy,
         condition_id=None if market == ALL else market,
-        since_ms=_day_ms(since, end=False),  # type: ignore[arg-type]
-        until_ms=_day_ms(until, end=True),  # type: ignore[arg-type]
+        since_ms=utc_day_ms(since, end=False),  # type: ignore[arg-type]
+        until_ms=utc_day_ms(until, end=True),  # type: ignore[arg-type]
     )
 
 

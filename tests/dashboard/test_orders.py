@@ -52,6 +52,15 @@ def test_order_filters(orders: AppTest) -> None:
     assert sorted(table_with(orders, "tif")["id"]) == [1, 2, 3]
 
 
+def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: AppTest) -> None:
+    working = ["PENDING_SUBMIT", "LIVE", "PARTIALLY_FILLED", "CANCEL_PENDING"]
+    assert orders.multiselect(key="orders_status").options == [
+        *working, "FILLED", "CANCELED", "REJECTED", "LOST"
+    ]
+    fills = ["MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]  # pending, then settled, then reversed
+    assert orders.multiselect(key="fills_status").options == fills
+
+
 def test_date_range_in_utc(orders: AppTest) -> None:
     tomorrow = date.today() + timedelta(days=2)
     orders.date_input(key="tf_from").set_value(tomorrow).run()

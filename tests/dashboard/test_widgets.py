@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from engine.risk.limits import LIMITS
 from pages.widgets import figures
+from pages.widgets.common import utc_day_ms
 from pages.widgets.diff import audit_diff
 from pages.widgets.fields import number_text
 from pages.widgets.logtail import mask, parse, tail
@@ -138,3 +140,10 @@ def test_live_refusals() -> None:
     assert live_refusals(credentials=True, state="IDLE", open_orders={}, typed="LIVE") == []
     reasons = live_refusals(credentials=False, state="KILLED", open_orders={"paper": 2, "live": 0}, typed="")
     assert len(reasons) == 4 and "2 paper" in reasons[2] and "KILLED" in reasons[1]
+
+
+def test_utc_day_ms_spans_the_whole_utc_day() -> None:
+    start = 1_767_312_000_000  # 2026-01-02T00:00:00Z
+    assert utc_day_ms(date(2026, 1, 2), end=False) == start
+    assert utc_day_ms(date(2026, 1, 2), end=True) == start + 86_400_000 - 1  # inclusive end
+    assert utc_day_ms(None, end=True) is None
