@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,13 @@ Synchronous = Literal["FULL", "NORMAL"]
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def utc_day_start(at_ms: int) -> int:
+    """00:00 UTC of the day `at_ms` falls in, in epoch ms. The engine's daily-loss reference
+    and the dashboard's "today" both use this one definition, so they cannot drift apart."""
+    day = datetime.fromtimestamp(at_ms / 1000, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(day.timestamp() * 1000)
 
 
 def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL") -> Engine:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import text
 
 from storage.db import Database
+from storage.db import utc_day_start as utc_day_start  # re-exported: one definition for engine and dashboard
 
 MICRO = 1_000_000
 OPEN_RANK = 100  # orders with status_rank below this are working (engine/execution/status.py)
@@ -36,11 +36,6 @@ def to_human(data: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         data[column] = data[column].astype("float64") / MICRO
     return data
-
-
-def utc_day_start(now: int) -> int:
-    day = datetime.fromtimestamp(now / 1000, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return int(day.timestamp() * 1000)
 
 
 def where(clauses: list[str]) -> str:
