@@ -13,6 +13,7 @@ from typing import Any
 from engine import state_store
 from engine.execution import store
 from engine.lifecycle import Desired, State, check_transition
+from engine.risk import breakers
 from engine.trading import Trading
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
@@ -173,9 +174,11 @@ class Controller:
             return {"state": self.state.value, "note": "not latched"}
         self._go(State.STOPPED, kill_latched=0, kill_reason=None, killed_at=None)
         with self.db.write() as conn:
+            # After a kill-switch kill, re-arming also ends its HALTED state and restarts the peak.
+            risk_before, risk_after = breakers.clear_kill_switch(conn, snap.kill_reason, now_ms())
             write_audit(conn, actor=actor, action="engine.rearm", entity="engine_state",
-                        before={"kill_latched": True, "kill_reason": snap.kill_reason},
-                        after={"kill_latched": False})
+                        before={"kill_latched": True, "kill_reason": snap.kill_reason, **risk_before},
+                        after={"kill_latched": False, **risk_after})
         return {"state": self.state.value}
 
     async def set_mode(self, actor: str, mode: str) -> dict[str, Any]:
@@ -191,8 +194,10 @@ class Controller:
         before, self.mode = self.mode, mode
         with self.db.write() as conn:
             state_store.save(conn, mode=mode)
+            # The peak and the day's reference were the other mode's equity: start them afresh.
+            risk_before, risk_after = breakers.reset_for_new_mode(conn, now_ms())
             write_audit(conn, actor=actor, action="engine.set_mode", entity="engine_state",
-                        before={"mode": before}, after={"mode": mode})
+                        before={"mode": before, **risk_before}, after={"mode": mode, **risk_after})
         return {"mode": mode, "state": self.state.value}
 
     def _check_can_go_live(self) -> None:

@@ -139,6 +139,8 @@ class TradingCore:
         await self._discover()
         await self._open_venue()
         report = await recover(self.executor)
+        if report.cash_flow:
+            self.risk.cash_flow(report.cash_flow)
         if report.mismatches:
             self.risk.escalate(TradingState.HALTED, breakers.BALANCE_MISMATCH, "; ".join(report.mismatches))
         await self._settle_missed()
@@ -199,6 +201,8 @@ class TradingCore:
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
     async def set_mode(self, mode: str) -> None:
+        """Only while stopped. The risk memory forgets the other mode's peak and day (the
+        controller resets them in the database, audited)."""
         await self._close_venue()
         self.mode = mode
         self.risk.reload(self.risk.limits, self.risk.memory, mode)
@@ -298,7 +302,8 @@ class TradingCore:
                 log.exception("tick failed")
             await asyncio.sleep(self.config["tick_interval_ms"] / 1000)
 
-    async def tick(self) -> None:
+    async def tick(self) -> portfolio.Valuation:
+        """One pass; returns the valuation the breakers judged (a backtest records it)."""
         now = self.clock()
         if self.recorder is not None:
             self.recorder.mark_decision(now)
@@ -312,10 +317,12 @@ class TradingCore:
             self.executor.set_intents(self.risk.check(self._decide(now, views), now))
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
-        kill = self.risk.after_tick(now, portfolio.value(self.executor.state, self._marks))
+        valuation = portfolio.value(self.executor.state, self._marks)
+        kill = self.risk.after_tick(now, valuation)
         if kill is not None:
             self.executor.block()
             self.risk.request_kill(kill, now)
+        return valuation
 
     def _decide(self, now: int, views: dict[str, MarketView]) -> list[Intent]:
         """Every enabled strategy's intents; one that raises is disabled and withdrawn."""
@@ -363,14 +370,14 @@ class TradingCore:
             for cid in markets - keep:
                 self.executor.latest[(name, cid)] = Intent(name, cid, ())
 
-    def _snapshot_job(self, kind: str = "scheduled") -> None:
+    def _snapshot_job(self, kind: str = "scheduled") -> portfolio.Valuation:
         valuation = portfolio.value(self.executor.state, self._marks)
         with self.db.write() as conn:
             portfolio.write_snapshot(conn, self.mode, valuation, self.clock(), kind)
+        return valuation
 
     def _daily_job(self) -> None:
-        self._snapshot_job("daily")
-        self.risk.daily_reset(portfolio.value(self.executor.state, self._marks).equity)
+        self.risk.daily_reset(self._snapshot_job("daily").equity)
 
     def _retention_job(self) -> None:
         prune(self.db, now=self.clock(), retention_days=self.config["decisions_retention_days"])

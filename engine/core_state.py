@@ -13,8 +13,9 @@ from engine.risk.gate import TradingState
 from storage.audit import write_audit
 from storage.db import Database, now_ms
 
-# Halts an operator's Start clears (after looking into them); a daily-loss or drawdown
-# REDUCING state is not cleared this way: it ends at 00:00 UTC, or by editing the limit.
+# Halts an operator's Start clears (after looking into them). Other states end their own
+# way (engine/risk/breakers.py): a daily loss at 00:00 UTC or by raising its limit, a
+# drawdown when equity recovers, a kill-switch halt by the operator's re-arm.
 CLEARED_BY_START = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH})
 
 

@@ -8,6 +8,13 @@
 3. Open orders at the venue that are unknown locally are imported, flagged, and alerted.
 4. Positions are recomputed from fills. Live: positions are compared with the venue's
    token balances; holding less than the ledger says is a mismatch (HALTED + alert).
+5. Live: the ledger's cash is brought to the wallet's collateral, so equity (and with it
+   every drawdown limit) is measured on the money really there, not on P&L alone. The
+   first time it is a deposit; after that a difference is a deposit or withdrawal made
+   outside the engine between runs, booked as an adjustment with an alert. Winning shares
+   of settled markets not yet redeemed count as cash (the ledger paid them at resolution).
+   Skipped while fills are pending (the chain has not settled them, so the wallet lags the
+   ledger) or the token balances disagree.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ from sqlalchemy import text
 from engine.execution import store
 from engine.execution.executor import Executor
 from engine.execution.status import OrderStatus
-from engine.venues.base import VenueError
+from engine.venues.base import Balances, VenueError
+from storage.audit import raise_alert
 
 log = logging.getLogger("engine.recovery")
 TRADE_LOOKBACK_MS = 10 * 60_000
@@ -36,6 +44,7 @@ class RecoveryReport:
     imported: int = 0
     trades_seen: int = 0
     mismatches: list[str] = field(default_factory=list)
+    cash_flow: int = 0  # live: micro-USDC the cash sync booked (money moved in or out of the wallet)
 
 
 async def recover(ex: Executor) -> RecoveryReport:
@@ -48,7 +57,9 @@ async def recover(ex: Executor) -> RecoveryReport:
         await _settle_pending(ex, unknown_pending, report)
     _recompute_positions(ex)
     if ex.mode == "live":
-        report.mismatches = await _compare_balances(ex)
+        balances = await ex.venue.balances(sorted({token for _, token in ex.state.positions}))
+        report.mismatches = _compare_balances(ex, balances)
+        report.cash_flow = _sync_cash(ex, balances, report.mismatches)
     log.info("recovered", extra={"report": report.__dict__})
     return report
 
@@ -125,13 +136,10 @@ def _recompute_positions(ex: Executor) -> None:
         ex.state.load(conn)
 
 
-async def _compare_balances(ex: Executor) -> list[str]:
+def _compare_balances(ex: Executor, balances: Balances) -> list[str]:
     settled: dict[str, int] = {}
     for (_, token), totals in ex.state.positions.items():
         settled[token] = settled.get(token, 0) + totals.settled
-    if not settled:
-        return []
-    balances = await ex.venue.balances(list(settled))
     problems = []
     for token, ours in settled.items():
         theirs = balances.tokens.get(token, 0)
@@ -139,3 +147,42 @@ async def _compare_balances(ex: Executor) -> list[str]:
             problems.append(f"token {token}: the ledger holds {ours / 1e6:.2f} settled shares, the venue "
                             f"{theirs / 1e6:.2f}")
     return problems
+
+
+def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
+    """Book the difference between the wallet's collateral and the ledger's cash (step 5);
+    returns the amount booked."""
+    if mismatches:
+        log.warning("live cash not synced with the venue: its token balances disagree with the ledger")
+        return 0
+    target = balances.collateral + _unredeemed_winnings(ex, balances)
+    now = ex.clock()
+    with ex.tx() as conn:
+        pending = conn.execute(text("SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN ('MATCHED', 'RETRYING')"),
+                               {"m": ex.mode}).scalar_one()
+        if pending:
+            log.info("live cash not synced with the venue: fills are still pending on-chain",
+                     extra={"pending_fills": pending})
+            return 0
+        flow = target - store.cash(conn, ex.mode)
+        if store.add_cash_entry(conn, mode=ex.mode, kind="deposit", ref="initial", amount=flow, now=now,
+                                note="the wallet's collateral when live trading first started"):
+            message = f"live cash starts at the wallet's collateral: {target / 1e6:.2f} USDC"
+        elif flow and store.add_cash_entry(conn, mode=ex.mode, kind="adjustment", ref=f"balance-sync-{now}",
+                                           amount=flow, now=now, note="wallet collateral differed at start-up"):
+            message = (f"the wallet's collateral differs from the ledger by {flow / 1e6:+.2f} USDC (a deposit or "
+                       f"withdrawal since the last run): live cash adjusted to {target / 1e6:.2f} USDC")
+        else:
+            return 0
+        raise_alert(conn, level="info", source="engine", code="CASH_SYNC", message=message)
+    ex.state.cash += flow
+    log.info("live cash synced with the venue", extra={"amount": flow, "cash": target})
+    return flow
+
+
+def _unredeemed_winnings(ex: Executor, balances: Balances) -> int:
+    """Winning shares of resolved markets still in the wallet: the ledger credited their payout
+    (1 USDC a share) at resolution; the wallet receives it only when they are redeemed."""
+    markets = {token: market for (_, token), market in ex.state.position_market.items()}
+    return sum(balances.tokens.get(token, 0) for token, (condition_id, outcome) in markets.items()
+               if ex.catalog.resolution(condition_id) is outcome)

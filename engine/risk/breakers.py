@@ -1,22 +1,29 @@
 """Breakers: daily loss, drawdown from peak, the kill-switch drawdown and the error rate.
 
-They move the persisted trading state (ACTIVE -> REDUCING -> HALTED, automatically only
-toward more caution) and raise alerts; the kill-switch drawdown asks for a kill, which
-latches. Drawdown is measured from the peak of equity, not from the start. The daily loss
-is measured from equity at 00:00 UTC and resets then (a scheduled job).
+They move the persisted trading state (ACTIVE -> REDUCING -> HALTED) and raise alerts;
+the kill-switch drawdown asks for a kill, which latches. Drawdown is measured from the
+peak of equity, not from the start. The daily loss is measured from equity at 00:00 UTC.
+
+A breach only ever makes the state more cautious; each state ends in one named way:
+a drawdown REDUCING when equity recovers above the limit (or the limit is raised); a
+daily-loss REDUCING at 00:00 UTC (a scheduled job) or when the limit is raised; an
+error-rate or balance-mismatch HALTED by an operator's Start; a kill-switch HALTED by the
+operator's re-arm, which also restarts the peak from the equity the operator accepted.
+A mode switch restarts the peak and the day, since paper and live equity never mix.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from engine.risk.gate import TradingState
 from engine.risk.limits import Limits
 from storage.audit import raise_alert
+from storage.db import utc_day_start
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 ERROR_WINDOW_MS = 5 * 60_000
@@ -25,11 +32,10 @@ DRAWDOWN = "DRAWDOWN"
 KILL_SWITCH = "KILL_SWITCH_DRAWDOWN"
 ERROR_RATE = "ERROR_RATE"
 BALANCE_MISMATCH = "BALANCE_MISMATCH"
-
-
-def utc_day_start(now_ms: int) -> int:
-    day = datetime.fromtimestamp(now_ms / 1000, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return int(day.timestamp() * 1000)
+# Equity-based REDUCING states: measured on one mode's equity, they do not outlive a mode switch.
+EQUITY_REASONS = frozenset({DAILY_LOSS, DRAWDOWN})
+# How a kill the kill switch posted names itself in the latch's reason.
+KILL_SWITCH_PREFIX = "kill-switch drawdown"
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,13 @@ def escalate(conn: Connection, current: RiskMemory, target: TradingState, reason
     raise_alert(conn, level="critical" if target is TradingState.HALTED else "warning", source="risk",
                 code=reason, message=f"trading state {target.value}: {message}")
     return True
+
+
+def relax(conn: Connection, cleared: str, message: str, now: int) -> None:
+    """Back to ACTIVE with an info alert, once the breach `cleared` no longer holds."""
+    set_trading_state(conn, TradingState.ACTIVE, None, now)
+    raise_alert(conn, level="info", source="risk", code=f"{cleared}_CLEARED",
+                message=f"trading state ACTIVE: {message}")
 
 
 @dataclass(frozen=True)
@@ -117,18 +130,62 @@ def next_equity_memory(memory: RiskMemory, equity: int, now: int) -> RiskMemory:
                       day_start_at if new_day else memory.day_started_at)
 
 
-def save_equity_memory(conn: Connection, memory: RiskMemory) -> None:
-    conn.execute(text("""UPDATE engine_state SET peak_equity = :peak, day_start_equity = :day,
-                             day_started_at = :at WHERE id = 1"""),
-                 {"peak": memory.peak_equity, "day": memory.day_start_equity, "at": memory.day_started_at})
+def save_equity_memory(conn: Connection, before: RiskMemory, after: RiskMemory) -> None:
+    """Write only what moved (a new peak, or a new day): an operator's reset of the peak
+    (re-arm, mode switch) is never overwritten by a day change seen from older memory."""
+    if after.peak_equity != before.peak_equity:
+        conn.execute(text("UPDATE engine_state SET peak_equity = :peak WHERE id = 1"), {"peak": after.peak_equity})
+    if (after.day_start_equity, after.day_started_at) != (before.day_start_equity, before.day_started_at):
+        conn.execute(text("UPDATE engine_state SET day_start_equity = :day, day_started_at = :at WHERE id = 1"),
+                     {"day": after.day_start_equity, "at": after.day_started_at})
 
 
-def track_equity(conn: Connection, memory: RiskMemory, equity: int, now: int) -> RiskMemory:
-    """`next_equity_memory`, saved when it changed."""
-    updated = next_equity_memory(memory, equity, now)
-    if updated != memory:
-        save_equity_memory(conn, updated)
-    return updated
+def shift_equity(memory: RiskMemory, amount: int) -> RiskMemory:
+    """The peak and the day's reference moved by a deposit (+) or withdrawal (-) (pure)."""
+    return replace(memory, peak_equity=None if memory.peak_equity is None else memory.peak_equity + amount,
+                   day_start_equity=None if memory.day_start_equity is None else memory.day_start_equity + amount)
+
+
+def forget_equity(memory: RiskMemory) -> RiskMemory:
+    """The same memory with no peak and no day reference: the next equity seen starts both."""
+    return replace(memory, peak_equity=None, day_start_equity=None, day_started_at=None)
+
+
+def _equity_fields(memory: RiskMemory) -> dict[str, Any]:
+    return {"trading_state": memory.trading_state.value, "trading_state_reason": memory.reason,
+            "peak_equity": memory.peak_equity, "day_start_equity": memory.day_start_equity,
+            "day_started_at": memory.day_started_at}
+
+
+def reset_for_new_mode(conn: Connection, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A mode switch (operator, audited by the caller): forget the peak and the day, and end
+    a REDUCING state those measured, since they were the other mode's equity. Returns the
+    (before, after) for the audit row."""
+    before = load_memory(conn)
+    conn.execute(text("""UPDATE engine_state SET peak_equity = NULL, day_start_equity = NULL,
+                             day_started_at = NULL WHERE id = 1"""))
+    if before.trading_state is TradingState.REDUCING and before.reason in EQUITY_REASONS:
+        set_trading_state(conn, TradingState.ACTIVE, None, now)
+    return _equity_fields(before), _equity_fields(load_memory(conn))
+
+
+def tripped_kill_switch(memory: RiskMemory, kill_reason: str | None) -> bool:
+    """Whether the latched kill came from the kill switch (its state, or the kill's reason)."""
+    return memory.reason == KILL_SWITCH or (kill_reason or "").startswith(KILL_SWITCH_PREFIX)
+
+
+def clear_kill_switch(conn: Connection, kill_reason: str | None, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The operator's re-arm after a kill-switch kill (audited by the caller): the HALTED
+    state it set ends, and the peak restarts from the next equity seen, i.e. the equity the
+    operator accepted by re-arming; otherwise the first tick would trip the switch again.
+    Any other halt is left to its own way out. Returns the (before, after) for the audit."""
+    before = load_memory(conn)
+    if not tripped_kill_switch(before, kill_reason):
+        return {}, {}
+    conn.execute(text("UPDATE engine_state SET peak_equity = NULL WHERE id = 1"))
+    if before.trading_state is TradingState.HALTED and before.reason == KILL_SWITCH:
+        set_trading_state(conn, TradingState.ACTIVE, None, now)
+    return _equity_fields(before), _equity_fields(load_memory(conn))
 
 
 def daily_reset(conn: Connection, memory: RiskMemory, equity: int, now: int) -> RiskMemory:

@@ -11,7 +11,7 @@ from engine.domain import MarketInfo, MarketView, Outcome, PositionView, Side, c
 from engine.execution import portfolio
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.state import ExecutionState
-from engine.risk.breakers import RiskMemory
+from engine.risk.breakers import KILL_SWITCH_PREFIX, RiskMemory
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Decision, Reason, RiskContext
 from engine.risk.limits import Limits
@@ -59,9 +59,12 @@ def log_residuals(log: DecisionsLog, residuals: Mapping[tuple[str, str], tuple[R
     log.write(decisions, now)
 
 
-def request_kill(db: Database, message: str, *, flatten: bool, day_key: str) -> None:
-    """Post a kill (top priority, audited, latched) and, if configured, a flatten after it."""
-    post_command(db, "kill", {"reason": f"kill-switch drawdown: {message}"}, actor=RISK_ACTOR,
-                 idempotency_key=f"risk-kill:{day_key}")
+def request_kill(db: Database, message: str, *, flatten: bool, trip_key: str) -> None:
+    """Post a kill (top priority, audited, latched) and, if configured, a flatten after it.
+
+    `trip_key` names this trip (the tick that saw it): posting it again is a no-op, while a
+    second trip after a re-arm, even the same day, posts a kill of its own."""
+    post_command(db, "kill", {"reason": f"{KILL_SWITCH_PREFIX}: {message}"}, actor=RISK_ACTOR,
+                 idempotency_key=f"risk-kill:{trip_key}")
     if flatten:
-        post_command(db, "flatten", {"after_kill": True}, actor=RISK_ACTOR, idempotency_key=f"risk-flatten:{day_key}")
+        post_command(db, "flatten", {"after_kill": True}, actor=RISK_ACTOR, idempotency_key=f"risk-flatten:{trip_key}")

@@ -40,10 +40,16 @@ class RiskMonitor:
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
         self.kill_requested = False
+        self.limits_changed = False
 
     def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str) -> None:
+        """New limits and memory (from the database), or a mode switch: the other mode's peak
+        and day reference mean nothing for this mode's equity (the controller persists that)."""
+        if limits != self.limits:
+            self.limits_changed = True  # a raised daily-loss limit may end its REDUCING state
         self.limits, self.memory = limits, memory
         if mode != self.decisions.mode:
+            self.memory = breakers.forget_equity(memory)
             self.decisions = DecisionsLog(self.db, mode)
 
     # -- before trading ----------------------------------------------------------------
@@ -83,22 +89,47 @@ class RiskMonitor:
     # -- after trading -----------------------------------------------------------------
 
     def after_tick(self, now: int, valuation: Valuation) -> str | None:
-        """Track the peak and the day, run the breakers; returns a kill reason the first time
-        the kill-switch drawdown is reached (the caller blocks orders and posts the kill)."""
+        """Track the peak and the day, run the breakers; returns a kill reason when the
+        kill-switch drawdown is reached (once per trip: the caller blocks orders and posts
+        the kill; a later trip, after the drawdown cleared, asks again)."""
         updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
         if updated != self.memory:  # a new peak or a new day: most ticks write nothing
             with self.db.write() as conn:
-                breakers.save_equity_memory(conn, updated)
+                breakers.save_equity_memory(conn, self.memory, updated)
             self.memory = updated
         verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
                                     day_start=self.memory.day_start_equity or valuation.equity,
                                     errors=self.errors.count(now))
+        self._relax_if_cleared(verdict)
+        self.limits_changed = False  # seen by one evaluation: after that a daily loss waits for 00:00 UTC
         if verdict.reason is not None:
             self.escalate(verdict.target, verdict.reason, verdict.message)
-        if verdict.kill and not self.kill_requested:
+        if not verdict.kill:
+            self.kill_requested = False
+        elif not self.kill_requested:
             self.kill_requested = True
             return verdict.message
         return None
+
+    def _relax_if_cleared(self, verdict: breakers.Verdict) -> None:
+        """End a REDUCING state whose breach no longer holds: a drawdown as soon as equity is
+        back within the limit; a daily loss only after its limit was changed (otherwise it
+        waits for 00:00 UTC). A different breach that holds is escalated again right after."""
+        state, reason = self.memory.trading_state, self.memory.reason
+        if state is not TradingState.REDUCING or reason == verdict.reason:
+            return
+        if breakers.SEVERITY[verdict.target] > breakers.SEVERITY[TradingState.REDUCING]:
+            return  # escalating to HALTED anyway
+        if reason == breakers.DRAWDOWN:
+            message = "equity recovered to within the max-drawdown limit"
+        elif reason == breakers.DAILY_LOSS and self.limits_changed:
+            message = "the max-daily-loss limit changed and is no longer exceeded"
+        else:
+            return
+        with self.db.write() as conn:
+            breakers.relax(conn, reason, message, self.clock())
+            self.memory = breakers.load_memory(conn)
+        log.info("trading state relaxed", extra={"cleared": reason})
 
     def escalate(self, target: TradingState, reason: str, message: str) -> None:
         if breakers.SEVERITY[target] <= breakers.SEVERITY[self.memory.trading_state]:
@@ -108,10 +139,17 @@ class RiskMonitor:
                 self.memory = breakers.load_memory(conn)
                 log.warning("trading state escalated", extra={"state": target.value, "reason": reason})
 
+    def cash_flow(self, amount: int) -> None:
+        """Money moved into (+) or out of (-) the wallet is neither a gain nor a loss: the peak
+        and the day's reference move with it, so a withdrawal does not read as a drawdown."""
+        moved = breakers.shift_equity(self.memory, amount)
+        with self.db.write() as conn:
+            breakers.save_equity_memory(conn, self.memory, moved)
+        self.memory = moved
+
     def daily_reset(self, equity: int) -> None:
         with self.db.write() as conn:
             self.memory = breakers.daily_reset(conn, self.memory, equity, self.clock())
 
     def request_kill(self, message: str, now: int) -> None:
-        risk_context.request_kill(self.db, message, flatten=self.limits.flag("kill_flatten"),
-                                  day_key=str(breakers.utc_day_start(now)))
+        risk_context.request_kill(self.db, message, flatten=self.limits.flag("kill_flatten"), trip_key=str(now))

@@ -6,11 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import text
+
+from engine.execution.portfolio import Valuation
 from engine.risk import breakers
-from engine.risk.breakers import ErrorCounter, evaluate, load_memory, track_equity, utc_day_start
+from engine.risk.breakers import ErrorCounter, evaluate, load_memory, next_equity_memory
 from engine.risk.gate import TradingState
 from engine.risk.limits import Limits, defaults
-from storage.db import Database
+from engine.risk.monitor import RiskMonitor
+from storage.db import Database, utc_day_start
 from storage.migrations import migrate
 
 SH = 1_000_000
@@ -22,6 +26,29 @@ def limits(**values: str) -> Limits:
     merged = dict(defaults().values)
     merged.update({k: Decimal(v) for k, v in values.items()})
     return Limits(merged)
+
+
+def worth(equity: int) -> Valuation:
+    """A book worth `equity` (all cash): the breakers only read its equity."""
+    return Valuation(cash=equity, positions_value=0, liquidation_value=0, realized=0, unrealized=0, fees=0, exposure=0)
+
+
+def monitor_on(tmp_path: Path, mode: str = "paper", **limit_values: str) -> RiskMonitor:
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    with db.read() as conn:
+        memory = load_memory(conn)
+    return RiskMonitor(db, mode, limits(**limit_values), memory, clock=lambda: T0)
+
+
+def stored(monitor: RiskMonitor) -> breakers.RiskMemory:
+    with monitor.db.read() as conn:
+        return load_memory(conn)
+
+
+def alert_codes(db: Database) -> list[str]:
+    with db.read() as conn:
+        return [r[0] for r in conn.exec_driver_sql("SELECT code FROM alerts ORDER BY id")]
 
 
 def test_daily_loss_trips_reducing() -> None:
@@ -54,13 +81,16 @@ def test_error_rate_halts() -> None:
 
 
 def test_states_persist_escalate_only_and_reset_at_midnight(tmp_path: Path) -> None:
-    migrate(tmp_path / "t.db")
-    db = Database(tmp_path / "t.db")
+    monitor = monitor_on(tmp_path)
+    db = monitor.db
+    # The monitor tracks the peak and the day's start after each tick, in the database.
+    monitor.after_tick(T0, worth(1000 * SH))
+    memory = stored(monitor)
+    assert (memory.peak_equity, memory.day_start_equity) == (1000 * SH, 1000 * SH)
+    monitor.after_tick(T0 + 1000, worth(1200 * SH))
+    memory = stored(monitor)
+    assert (memory.peak_equity, memory.day_start_equity) == (1200 * SH, 1000 * SH)
     with db.write() as conn:
-        memory = track_equity(conn, load_memory(conn), 1000 * SH, T0)
-        assert (memory.peak_equity, memory.day_start_equity) == (1000 * SH, 1000 * SH)
-        memory = track_equity(conn, memory, 1200 * SH, T0 + 1000)
-        assert (memory.peak_equity, memory.day_start_equity) == (1200 * SH, 1000 * SH)
         assert breakers.escalate(conn, memory, TradingState.REDUCING, "DAILY_LOSS", "down 100", T0)
     with db.write() as conn:
         memory = load_memory(conn)
@@ -77,13 +107,23 @@ def test_states_persist_escalate_only_and_reset_at_midnight(tmp_path: Path) -> N
     assert codes == ["DAILY_LOSS", "DAILY_RESET"]
 
 
+def test_next_equity_memory_raises_the_peak_and_starts_each_day() -> None:
+    empty = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
+    first = next_equity_memory(empty, 1000 * SH, T0)
+    assert (first.peak_equity, first.day_start_equity, first.day_started_at) == (1000 * SH, 1000 * SH, utc_day_start(T0))
+    lower = next_equity_memory(first, 900 * SH, T0 + 1000)
+    assert lower == first  # a fall neither lowers the peak nor moves the day's reference
+    higher = next_equity_memory(lower, 1100 * SH, T0 + 2000)
+    assert (higher.peak_equity, higher.day_start_equity) == (1100 * SH, 1000 * SH)
+
+
 def test_a_new_day_is_noticed_even_without_the_job(tmp_path: Path) -> None:
-    migrate(tmp_path / "t.db")
-    db = Database(tmp_path / "t.db")
-    with db.write() as conn:
-        memory = track_equity(conn, load_memory(conn), 1000 * SH, T0)
-        memory = track_equity(conn, memory, 800 * SH, T0 + DAY)
+    monitor = monitor_on(tmp_path)
+    monitor.after_tick(T0, worth(1000 * SH))
+    monitor.after_tick(T0 + DAY, worth(800 * SH))
+    memory = stored(monitor)
     assert memory.day_start_equity == 800 * SH and memory.day_started_at == utc_day_start(T0 + DAY)
+    assert monitor.memory == memory
 
 
 def test_drawdown_reducing_is_not_cleared_by_the_daily_reset(tmp_path: Path) -> None:
@@ -93,3 +133,82 @@ def test_drawdown_reducing_is_not_cleared_by_the_daily_reset(tmp_path: Path) -> 
         breakers.escalate(conn, load_memory(conn), TradingState.REDUCING, "DRAWDOWN", "15% below peak", T0)
         breakers.daily_reset(conn, load_memory(conn), 900 * SH, utc_day_start(T0) + DAY)
         assert load_memory(conn).trading_state is TradingState.REDUCING
+
+
+def test_drawdown_reducing_ends_when_equity_recovers(tmp_path: Path) -> None:
+    monitor = monitor_on(tmp_path, max_drawdown="10", kill_switch_drawdown="50", max_daily_loss="100000")
+    monitor.after_tick(T0, worth(1000 * SH))
+    monitor.after_tick(T0 + 1000, worth(850 * SH))  # 15% below the peak
+    assert (stored(monitor).trading_state, stored(monitor).reason) == (TradingState.REDUCING, "DRAWDOWN")
+    monitor.after_tick(T0 + 2000, worth(880 * SH))  # 12%: still beyond the limit
+    assert stored(monitor).trading_state is TradingState.REDUCING
+    monitor.after_tick(T0 + 3000, worth(950 * SH))  # 5%: within it again
+    assert (stored(monitor).trading_state, stored(monitor).reason) == (TradingState.ACTIVE, None)
+    assert monitor.memory.trading_state is TradingState.ACTIVE
+    assert alert_codes(monitor.db) == ["DRAWDOWN", "DRAWDOWN_CLEARED"]
+
+
+def test_daily_loss_reducing_waits_for_midnight_or_a_raised_limit(tmp_path: Path) -> None:
+    monitor = monitor_on(tmp_path, max_daily_loss="100", max_drawdown="50", kill_switch_drawdown="90")
+    monitor.after_tick(T0, worth(1000 * SH))
+    monitor.after_tick(T0 + 1000, worth(880 * SH))  # down 120 today
+    assert stored(monitor).reason == "DAILY_LOSS"
+    monitor.after_tick(T0 + 2000, worth(950 * SH))  # down 50: recovered, but the day is not over
+    assert stored(monitor).trading_state is TradingState.REDUCING
+    monitor.reload(monitor.limits, stored(monitor), "paper")  # a reload with the same limits
+    monitor.after_tick(T0 + 3000, worth(950 * SH))
+    assert stored(monitor).trading_state is TradingState.REDUCING
+    monitor.reload(limits(max_daily_loss="40", max_drawdown="50", kill_switch_drawdown="90"), stored(monitor),
+                   "paper")  # changed, but still exceeded (down 50 > 40)
+    monitor.after_tick(T0 + 4000, worth(950 * SH))
+    assert stored(monitor).trading_state is TradingState.REDUCING
+    monitor.reload(limits(max_daily_loss="200", max_drawdown="50", kill_switch_drawdown="90"), stored(monitor),
+                   "paper")  # the operator raised it
+    monitor.after_tick(T0 + 5000, worth(950 * SH))
+    assert (stored(monitor).trading_state, stored(monitor).reason) == (TradingState.ACTIVE, None)
+    # That change was one occasion: a later breach the same day again waits for midnight.
+    monitor.after_tick(T0 + 6000, worth(790 * SH))  # down 210 > 200
+    monitor.after_tick(T0 + 7000, worth(950 * SH))
+    assert (stored(monitor).trading_state, stored(monitor).reason) == (TradingState.REDUCING, "DAILY_LOSS")
+    assert alert_codes(monitor.db) == ["DAILY_LOSS", "DAILY_LOSS_CLEARED", "DAILY_LOSS"]
+
+
+def test_a_second_kill_switch_trip_after_a_rearm_asks_for_a_kill_again(tmp_path: Path) -> None:
+    monitor = monitor_on(tmp_path, kill_switch_drawdown="20")
+    monitor.after_tick(T0, worth(1000 * SH))
+    first = monitor.after_tick(T0 + 1000, worth(790 * SH))
+    assert first is not None and "below its peak" in first
+    monitor.request_kill(first, T0 + 1000)
+    assert monitor.after_tick(T0 + 2000, worth(790 * SH)) is None  # the same trip asks once
+    # The operator re-arms (engine/control.py): the halt ends and the peak restarts.
+    with monitor.db.write() as conn:
+        breakers.clear_kill_switch(conn, f"{breakers.KILL_SWITCH_PREFIX}: {first}", T0 + 3000)
+    monitor.reload(monitor.limits, stored(monitor), "paper")
+    assert monitor.after_tick(T0 + 4000, worth(790 * SH)) is None  # measured afresh from 790
+    assert stored(monitor).peak_equity == 790 * SH
+    second = monitor.after_tick(T0 + 5000, worth(600 * SH))  # 24% below the new peak, same day
+    assert second is not None
+    monitor.request_kill(second, T0 + 5000)
+    with monitor.db.read() as conn:
+        kills = conn.execute(text("SELECT actor FROM commands WHERE kind = 'kill'")).scalars().all()
+    assert kills == ["risk", "risk"]
+
+
+def test_a_day_change_seen_from_older_memory_keeps_a_reset_peak(tmp_path: Path) -> None:
+    monitor = monitor_on(tmp_path, kill_switch_drawdown="20", max_drawdown="10", max_daily_loss="100000")
+    monitor.after_tick(T0, worth(1000 * SH))
+    with monitor.db.write() as conn:  # a re-arm resets the peak while the monitor still remembers it
+        conn.execute(text("UPDATE engine_state SET peak_equity = NULL"))
+    monitor.after_tick(T0 + DAY, worth(990 * SH))  # a new day: only the day's reference is written
+    memory = stored(monitor)
+    assert memory.peak_equity is None and memory.day_start_equity == 990 * SH
+
+
+def test_a_mode_switch_forgets_the_other_modes_peak(tmp_path: Path) -> None:
+    monitor = monitor_on(tmp_path)
+    monitor.after_tick(T0, worth(10_000 * SH))  # paper: 10,000 USDC
+    monitor.reload(monitor.limits, monitor.memory, "live")
+    assert monitor.after_tick(T0 + 1000, worth(50 * SH)) is None  # live: a 50 USDC wallet, no drawdown
+    memory = stored(monitor)
+    assert (memory.trading_state, memory.peak_equity, memory.day_start_equity) == (
+        TradingState.ACTIVE, 50 * SH, 50 * SH)
