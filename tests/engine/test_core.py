@@ -104,17 +104,24 @@ def test_kill_switch_drawdown_posts_a_kill(tmp_path: Path, sim: SimHandle) -> No
 
 
 def test_residuals_and_refusals_land_in_the_decisions_log(tmp_path: Path, sim: SimHandle) -> None:
-    core = _core(tmp_path, sim, [("tiny", "market_making", {"size": 1, "max_spread": 0.5})])
+    # 4 shares: worth more than the 1 USDC minimum order value wherever the price is above 0.25,
+    # so the gate passes them, but below every simulator market's minimum size (5 or 15 shares):
+    # the planner cannot place them and says so as a residual.
+    core = _core(tmp_path, sim, [("tiny", "market_making", {"size": 4, "max_spread": 0.5})])
 
     async def scenario() -> None:
         await _started(core)
         await core.tick()
+        assert not core.executor.state.orders  # nothing legal to place
         await core.stop()
 
     asyncio.run(scenario())
     with core.db.read() as conn:
-        reasons = set(conn.execute(text("SELECT reason FROM decisions WHERE strategy = 'tiny'")).scalars())
-    assert reasons & {"BELOW_MIN_SIZE", "MIN_ORDER_VALUE"}
+        rows = conn.execute(text("SELECT reason, requested, approved, detail FROM decisions "
+                                 "WHERE strategy = 'tiny'")).all()
+    residuals = [r for r in rows if r.reason == "BELOW_MIN_SIZE"]
+    assert residuals and all((r.requested, r.approved) == (4_000_000, 0) for r in residuals)
+    assert all(r.detail == "below the market's minimum size" for r in residuals)
 
 
 def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim: SimHandle) -> None:
