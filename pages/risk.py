@@ -11,6 +11,7 @@ from pages.widgets import portfolio
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.risk_panels import decisions_log, exposure_chart, limits_form, state_panel
+from pages.widgets.usage import limit_values
 
 USAGE_REFRESH_S = 5
 
@@ -24,9 +25,12 @@ def live_usage() -> None:
     state_panel(db, status)
     st.subheader("Usage now")
     usage = queries.risk_usage(db, status.mode)
+    # Read here, not passed in: a fragment rerun reuses its arguments, so limits changed
+    # elsewhere would never show. The limits form below reads its own (with versions).
+    limits = limit_values(queries.risk_limit_rows(db))
     portfolio.usage_metrics(usage)
-    portfolio.usage_details(usage, db)
-    exposure_chart(db, usage)
+    portfolio.usage_details(usage, limits)
+    exposure_chart(usage, limits)
 
 
 live_header(db)

@@ -17,7 +17,8 @@ st.title("Strategies")
 flash()
 
 mode = queries.engine_status(db).mode
-names = instances_table(db, mode)
+rows = instances_table(db, mode)
+names = list(rows)
 if PICK_NEXT in st.session_state:
     st.session_state[PICK] = st.session_state.pop(PICK_NEXT)
 st.divider()
@@ -25,6 +26,6 @@ pick = st.selectbox("Edit a strategy, or create one", [*names, NEW], key=PICK)
 if pick == NEW:
     create_panel(db, names)
 else:
-    edit_panel(db, pick)
+    edit_panel(db, pick, rows.get(pick))
 st.divider()
 fair_values_panel(db)

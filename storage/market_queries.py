@@ -221,7 +221,12 @@ def _pairs(levels: dict[int, int], *, best_first_high: bool) -> list[tuple[float
 
 
 def latest_book(
-    db: Database, token_id: str, *, max_changes: int = 5000, lookback_ms: int = 7 * 86_400_000
+    db: Database,
+    token_id: str,
+    *,
+    max_changes: int = 5000,
+    lookback_ms: int = 7 * 86_400_000,
+    last_tick_at: int | None = None,
 ) -> BookView | None:
     """The latest recorded `book` tick of a token, with the `change` ticks after it replayed
     (a change's size is the new size at that price; 0 removes the level; the recorder takes a
@@ -229,15 +234,18 @@ def latest_book(
 
     The book is found by walking ticks(token_id, at) newest first, which stops at the first
     snapshot; `lookback_ms` (before the token's last tick) bounds the walk when there is none.
+    A caller that has just read `tick_bounds` passes its last tick time as `last_tick_at`.
     """
-    bounds = tick_bounds(db, token_id)
-    if bounds is None:
-        return None
+    if last_tick_at is None:
+        bounds = tick_bounds(db, token_id)
+        if bounds is None:
+            return None
+        last_tick_at = bounds[1]
     with db.read() as conn:
         book = conn.execute(
             text("""SELECT at, id, data FROM ticks WHERE token_id = :t AND at >= :floor AND kind = 'book'
                     ORDER BY at DESC LIMIT 1"""),
-            {"t": token_id, "floor": bounds[1] - lookback_ms},
+            {"t": token_id, "floor": last_tick_at - lookback_ms},
         ).first()
         if book is None:
             return None

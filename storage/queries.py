@@ -161,6 +161,9 @@ from storage.trading_queries import (
     strategy_row as strategy_row,
 )
 from storage.trading_queries import (
+    strategy_rows as strategy_rows,
+)
+from storage.trading_queries import (
     trade_strategies as trade_strategies,
 )
 

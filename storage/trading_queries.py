@@ -5,6 +5,7 @@ Same conventions: human units, UTC timestamps, every list bounded.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,19 +54,7 @@ def strategies(db: Database) -> pd.DataFrame:
     return to_utc(data, "error_at", "updated_at")
 
 
-def strategy_row(db: Database, name: str) -> StrategyRow | None:
-    with db.read() as conn:
-        row = (
-            conn.execute(
-                text("""SELECT name, kind, params, markets, enabled, status, last_error, version,
-                                          updated_at, updated_by FROM strategies WHERE name = :n"""),
-                {"n": name},
-            )
-            .mappings()
-            .first()
-        )
-    if row is None:
-        return None
+def _strategy(row: Mapping[str, Any]) -> StrategyRow:
     params = _decode(row["params"], {})
     return StrategyRow(
         row["name"],
@@ -79,6 +68,32 @@ def strategy_row(db: Database, name: str) -> StrategyRow | None:
         row["updated_at"],
         row["updated_by"],
     )
+
+
+def strategy_row(db: Database, name: str) -> StrategyRow | None:
+    with db.read() as conn:
+        row = (
+            conn.execute(
+                text("""SELECT name, kind, params, markets, enabled, status, last_error, version,
+                                          updated_at, updated_by FROM strategies WHERE name = :n"""),
+                {"n": name},
+            )
+            .mappings()
+            .first()
+        )
+    return None if row is None else _strategy(row)
+
+
+def strategy_rows(frame: pd.DataFrame) -> dict[str, StrategyRow]:
+    """The rows of a `strategies()` frame as StrategyRow (equal to what `strategy_row` reads), so
+    a page that has just read the list need not read each row again."""
+    rows = {}
+    for record in frame.to_dict("records"):
+        record["version"] = int(record["version"])
+        record["updated_at"] = int(record["updated_at"].value // 1_000_000)  # UTC timestamp -> epoch ms
+        record["last_error"] = None if pd.isna(record["last_error"]) else record["last_error"]
+        rows[record["name"]] = _strategy(record)
+    return rows
 
 
 def fair_values(db: Database) -> pd.DataFrame:

@@ -85,7 +85,7 @@ def _kind_and_preset(db: Database) -> tuple[str, dict[str, Any], str]:
         help="Start from a configured strategy's params (edit them below; it is not changed)",
     )
     st.caption(kinds[kind].description)
-    row = queries.strategy_row(db, preset) if preset != DEFAULTS else None
+    row = queries.strategy_rows(configured).get(preset) if preset != DEFAULTS else None
     params = row.params if row is not None and isinstance(row.params, dict) else {}
     return kind, params, form_prefix(kind, preset)
 

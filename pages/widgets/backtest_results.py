@@ -60,11 +60,17 @@ TRADE_COLUMNS: dict[str, Any] = {
 }
 
 
-def run_states(db: Database, root: Path) -> dict[int, Liveness]:
-    """Liveness of each run still marked 'running'."""
+def run_states(frame: pd.DataFrame, root: Path) -> dict[int, Liveness]:
+    """Liveness of each run of a `backtest_runs` frame still marked 'running' (from the frame's
+    own pid and launch time: the progress panel has already read the running runs this run)."""
+    running = frame[frame["status"] == "running"]
     return {
-        run.id: liveness(run.pid, run.created_at, log_path(root, run.id))
-        for run in queries.running_backtests(db)
+        int(run.id): liveness(
+            None if pd.isna(run.pid) else int(run.pid),
+            int(run.created_at.value // 1_000_000),  # UTC timestamp -> epoch ms
+            log_path(root, int(run.id)),
+        )
+        for run in running.itertuples()
     }
 
 
@@ -104,7 +110,7 @@ def runs_table(db: Database, root: Path) -> pd.DataFrame:
     if frame.empty:
         st.info("No backtests yet: launch one under **New backtest**.", icon=":material/history:")
         return frame
-    states = run_states(db, root)
+    states = run_states(frame, root)
     frame["shown_status"] = [
         SHOWN_STATUS[states[i]] if s == "running" and i in states else s
         for i, s in zip(frame["id"], frame["status"], strict=True)

@@ -112,7 +112,7 @@ def price_panel(db: Database, market: dict[str, Any]) -> None:
             width="stretch",
         )
     with right:
-        book = queries.latest_book(db, token)
+        book = queries.latest_book(db, token, last_tick_at=bounds[1])
         if book is None:
             st.info("No book snapshot recorded yet.")
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import streamlit as st
 
 from storage import queries
@@ -117,6 +119,7 @@ def alerts_table(db: Database, *, limit: int = 8, unacked_only: bool = False, ke
 USAGE_COLUMNS = {"title": "limit", "label": "used / limit", "pct": pct_column("of limit"), "detail": "what"}
 
 
-def usage_details(usage: queries.RiskUsage, db: Database) -> None:
-    table = usage_table(usage, limit_values(queries.risk_limit_rows(db)))
+def usage_details(usage: queries.RiskUsage, limits: dict[str, Decimal]) -> None:
+    """Usage against each limit; `limits` as `usage.limit_values` gives them (read once by the caller)."""
+    table = usage_table(usage, limits)
     st.dataframe(table[list(USAGE_COLUMNS)], hide_index=True, column_config=USAGE_COLUMNS, key="usage_table")

@@ -16,7 +16,6 @@ from pages.widgets.common import ACTOR, prob_column, shares_column, time_column,
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
-from pages.widgets.usage import limit_values
 
 LIMITS_PREFIX = "limit_"
 RISK_REARM = "risk_rearm"
@@ -67,12 +66,11 @@ BREAKDOWNS = {
 BREAKDOWN = "risk_breakdown"
 
 
-def exposure_chart(db: Database, usage: queries.RiskUsage) -> None:
+def exposure_chart(usage: queries.RiskUsage, limits: dict[str, Decimal]) -> None:
     by = st.segmented_control("Exposure by", list(BREAKDOWNS), default="market", key=BREAKDOWN, required=True)
     attr, label, limit = BREAKDOWNS[by or "market"]
-    values = limit_values(queries.risk_limit_rows(db))
     fig = figures.exposure_figure(
-        getattr(usage, attr), label, f"Exposure by {by} (top 15)", float(values[limit])
+        getattr(usage, attr), label, f"Exposure by {by} (top 15)", float(limits[limit])
     )
     st.plotly_chart(fig, key="risk_exposure", width="stretch")
 

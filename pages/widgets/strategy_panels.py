@@ -38,11 +38,12 @@ def edit_prefix(name: str, version: int) -> str:
     return f"strategy_{name}_v{version}"
 
 
-def instances_table(db: Database, mode: str) -> list[str]:
+def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
+    """The table of instances; returns their rows by name (in table order) for the edit panel."""
     frame = queries.strategies(db)
     if frame.empty:
         st.caption("No strategies yet: create one below.")
-        return []
+        return {}
     pnl = queries.strategy_pnl(db, mode).rename(columns={"strategy": "name"})
     merged = frame.merge(pnl, on="name", how="left").fillna(
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
@@ -64,7 +65,7 @@ def instances_table(db: Database, mode: str) -> list[str]:
         "updated_by": "by",
     }
     st.dataframe(merged[list(columns)], hide_index=True, column_config=columns, key="strategies_table")
-    return list(frame["name"])
+    return queries.strategy_rows(frame)
 
 
 def _markets_summary(raw: str) -> str:
@@ -107,8 +108,9 @@ def _status_line(row: queries.StrategyRow) -> None:
         )
 
 
-def edit_panel(db: Database, name: str) -> None:
-    row = queries.strategy_row(db, name)
+def edit_panel(db: Database, name: str, row: queries.StrategyRow | None) -> None:
+    """`row` is the strategy as this run read it (for the status and the "changed elsewhere"
+    check); a save still sends the baseline's version, and the write checks it."""
     if row is None:
         st.warning(f"Strategy {name!r} no longer exists.")
         return

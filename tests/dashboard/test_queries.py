@@ -106,6 +106,28 @@ def test_latest_book_replays_later_changes(seeded: int, db: Database) -> None:
     assert queries.latest_book(db, "tok-unknown") is None
 
 
+def test_strategy_rows_from_the_list_equal_the_single_row_reads(seeded: int, db: Database) -> None:
+    with db.write() as conn:  # a third shape: params and markets that are not valid JSON
+        conn.execute(
+            text("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at,
+                        updated_at, updated_by) VALUES ('odd', 'market_making', 'not json', '[1', 1, 4,
+                        1, 1800000000123, 'x')""")
+        )
+    rows = queries.strategy_rows(queries.strategies(db))
+    assert list(rows) == ["mm-btc", "odd", "vb-election"]
+    for name, row in rows.items():
+        assert row == queries.strategy_row(db, name)
+        assert type(row.version) is int and type(row.updated_at) is int
+    assert rows["odd"].updated_at == 1_800_000_000_123 and rows["odd"].markets == "[1"
+    assert rows["vb-election"].last_error == "ZeroDivisionError: division by zero"
+
+
+def test_latest_book_given_the_last_tick_time_reads_the_same_book(seeded: int, db: Database) -> None:
+    bounds = queries.tick_bounds(db, YES_BTC)
+    assert bounds is not None
+    assert queries.latest_book(db, YES_BTC, last_tick_at=bounds[1]) == queries.latest_book(db, YES_BTC)
+
+
 def test_latest_book_accepts_venue_decimal_strings(db: Database) -> None:
     data = json.dumps({"b": [["0.45", "12.5"]], "a": [["0.55", "3"]]})
     with db.write() as conn:
