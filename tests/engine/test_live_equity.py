@@ -16,9 +16,15 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
+from engine.catalog import MarketCatalog
 from engine.control import Controller
 from engine.core import TradingCore
+from engine.domain import Intent, Quote, Side, Tif
 from engine.execution import store
+from engine.execution.executor import Executor
+from engine.execution.recovery import recover
+from engine.feeds.discovery import refresh_markets
+from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
@@ -177,13 +183,6 @@ def test_rearm_after_an_operator_kill_keeps_the_risk_state(tmp_path: Path, sim: 
 
 def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None:
     """A MATCHED fill has moved the ledger's cash but not yet the wallet's: no entry is booked."""
-    from engine.catalog import MarketCatalog
-    from engine.domain import Intent, Quote, Side, Tif
-    from engine.execution.executor import Executor
-    from engine.execution.recovery import recover
-    from engine.feeds.discovery import refresh_markets
-    from engine.venues.polymarket import PolymarketVenue
-
     async def scenario(sim: SimHandle) -> int:
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
                                   "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32)})
@@ -227,8 +226,6 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
 def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> None:
     """The ledger pays a winning position at resolution; Polymarket pays the wallet only when the
     shares are redeemed (on polymarket.com). Until then they are cash, not a withdrawal."""
-    from engine.domain import Intent, Quote, Side, Tif
-
     async def until(check, what: str) -> None:  # type: ignore[no-untyped-def]
         deadline = asyncio.get_running_loop().time() + 15
         while not check():
