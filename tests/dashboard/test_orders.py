@@ -7,9 +7,11 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from storage import queries
@@ -121,16 +123,46 @@ def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[
     assert any("254 orders match · page 3" in c.value for c in at.caption)
 
 
-def test_csv_export(seeded: int, db: Database, orders: AppTest) -> None:
+@pytest.fixture
+def exports(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
+    """The data callables pages hand to st.download_button, by deferred file id. AppTest drops
+    its runtime (and the registered callables) after each run, so they are recorded here."""
+    found: dict[str, Callable[[], Any]] = {}
+    real = MediaFileManager.add_deferred
+
+    def record(self: MediaFileManager, data: Callable[[], Any], *args: Any, **kwargs: Any) -> str:
+        file_id = real(self, data, *args, **kwargs)
+        found[file_id] = data
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return found
+
+
+def _exported(at: AppTest, exports: dict[str, Callable[[], Any]], key: str) -> list[dict[str, str]]:
+    """What pressing the download button `key` would save, parsed as CSV."""
+    data = exports[at.download_button(key=key).proto.deferred_file_id]()
+    return list(csv.DictReader(io.StringIO(data.decode() if isinstance(data, bytes) else data)))
+
+
+def test_csv_export(seeded: int, db: Database, exports: dict[str, Callable[[], Any]], orders: AppTest) -> None:
     assert {b.key for b in orders.download_button} >= {"orders_csv", "fills_csv"}
-    rows = list(
-        csv.DictReader(io.StringIO(queries.orders_csv(db, queries.TradeFilter(mode="paper")).decode()))
-    )
+    orders.run()  # the page as the operator sees it (mode filter: paper)
+    rows = _exported(orders, exports, "orders_csv")
     assert sorted(r["id"] for r in rows) == ["1", "2", "3", "4"]
     first = next(r for r in rows if r["id"] == "1")
     assert first["price"] == "0.48" and first["size"] == "10.0" and first["created_at"].endswith("Z")
-    fills = list(csv.DictReader(io.StringIO(queries.fills_csv(db, queries.TradeFilter()).decode())))
-    assert sorted(f["status"] for f in fills) == ["CONFIRMED", "MATCHED"]
+    assert "tif" in first and "liquidity" not in first  # the orders export, not the fills one
+    fills = _exported(orders, exports, "fills_csv")
+    assert sorted(f["status"] for f in fills) == ["CONFIRMED", "MATCHED"] and "liquidity" in fills[0]
+    # The export follows the filters on screen.
+    orders.multiselect(key="orders_status").set_value(["CANCELED"])
+    orders.multiselect(key="fills_status").set_value(["MATCHED"]).run()
+    assert [r["id"] for r in _exported(orders, exports, "orders_csv")] == ["4"]
+    assert [f["status"] for f in _exported(orders, exports, "fills_csv")] == ["MATCHED"]
+    orders.multiselect(key="orders_status").set_value([])
+    orders.selectbox(key="tf_mode").set_value("live").run()
+    assert [(r["id"], r["mode"]) for r in _exported(orders, exports, "orders_csv")] == [("5", "live")]
 
 
 def test_a_dialog_left_open_is_not_shown_on_another_page(orders: AppTest, db: Database) -> None:
