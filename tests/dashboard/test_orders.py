@@ -14,7 +14,6 @@ from sqlalchemy import text
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from storage import queries
 from storage.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.seed import BTC
