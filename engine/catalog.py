@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlalchemy import text
 
-from engine.domain import MarketInfo, Outcome
+from engine.domain import ONE, MarketInfo, Outcome
 from engine.feeds.discovery import market_info
 from storage.db import Database
 
@@ -43,6 +43,11 @@ class MarketCatalog:
 
     def resolution(self, condition_id: str) -> Outcome | None:
         return self._resolved.get(condition_id)
+
+    def payout(self, condition_id: str, outcome: Outcome) -> int | None:
+        """What one share of `outcome` pays (micro-USDC) once the market resolved; None before."""
+        winner = self._resolved.get(condition_id)
+        return None if winner is None else (ONE if winner is outcome else 0)
 
     def mark_resolved(self, condition_id: str, winner: Outcome) -> None:
         self._resolved[condition_id] = winner

@@ -140,7 +140,7 @@ class EventApplier:
             store.advance(conn, row.id, status, now, filled=total)
             totals = store.recompute_position(
                 conn, mode=self.ex.mode, strategy=row.strategy, token_id=row.token_id,
-                condition_id=row.condition_id, outcome=row.outcome, payout=self._payout(row), now=now,
+                condition_id=row.condition_id, outcome=row.outcome, payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now,
             )
             if trade.status is TradeStatus.FAILED:
                 raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
@@ -150,12 +150,6 @@ class EventApplier:
         self.state.track(refreshed)
         self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
         self.state.cash += _cash_delta(trade, row, previous)
-
-    def _payout(self, row: OrderRow) -> int | None:
-        winner = self.ex.catalog.resolution(row.condition_id)
-        if winner is None:
-            return None
-        return ONE if winner is row.outcome else 0
 
     # -- resolution --------------------------------------------------------------------
 

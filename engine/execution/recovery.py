@@ -48,8 +48,8 @@ class RecoveryReport:
 
 
 async def recover(ex: Executor) -> RecoveryReport:
+    """Reconcile a started executor (`Executor.start` loaded its state) with the venue."""
     report = RecoveryReport()
-    ex.load()
     unknown_pending = await _check_local_orders(ex, report)
     await _replay_trades(ex, report)
     await _import_unknown(ex, report)
@@ -129,11 +129,9 @@ def _recompute_positions(ex: Executor) -> None:
     now = ex.clock()
     with ex.db.write() as conn:
         for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, ex.mode):
-            winner = ex.catalog.resolution(condition_id)
-            payout = None if winner is None else (1_000_000 if winner is outcome else 0)
-            store.recompute_position(conn, mode=ex.mode, strategy=strategy, token_id=token,
-                                     condition_id=condition_id, outcome=outcome, payout=payout, now=now)
-        ex.state.load(conn)
+            store.recompute_position(conn, mode=ex.mode, strategy=strategy, token_id=token, condition_id=condition_id,
+                                     outcome=outcome, payout=ex.catalog.payout(condition_id, outcome), now=now)
+        ex.state.load_positions(conn)  # orders are unchanged: recomputing touches positions only
 
 
 def _compare_balances(ex: Executor, balances: Balances) -> list[str]:
