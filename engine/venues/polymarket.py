@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
-from py_clob_client_v2.clob_types import OrderMarketCancelParams, OrderPayload
+from py_clob_client_v2.clob_types import OrderPayload
 
 from engine.feeds.pacing import PUBLISHED_LIMITS, SAFETY_MARGIN, Backoff, Jitter, RateLimits, RetryPolicy
 from engine.feeds.user_ws import UserFeed
@@ -231,18 +231,6 @@ class PolymarketVenue:
         except CallFailure as failure:
             raise failure.to_venue_error() from None
         return merge_cancels(*(cancel_result(r) for r in results))
-
-    async def cancel_market(self, condition_id: str | None = None,
-                            token_id: str | None = None) -> CancelResult:
-        """Cancel our orders in one market (or one token of it)."""
-        if not condition_id and not token_id:
-            raise VenueError("cancel_market needs a condition id or a token id")
-        client = await self._client()
-        params = OrderMarketCancelParams(market=condition_id, asset_id=token_id)
-        try:
-            return cancel_result(await self.calls.call("cancel", client.cancel_market_orders, params))
-        except CallFailure as failure:
-            raise failure.to_venue_error() from None
 
     async def cancel_all(self) -> CancelResult:
         """Safety interrupt: drop queued placements, then cancel everything on the

@@ -162,15 +162,15 @@ def test_cancel_variants(sim: SimHandle) -> None:
                                                      outcome=outcome))
                 await venue.submit(prepared)
                 placed[name] = prepared.venue_order_id
-            by_token = await venue.cancel_market(token_id=one["yes_token_id"])
-            assert set(by_token.canceled) == {placed["y1"], placed["y2"]}
-            by_market = await venue.cancel_market(condition_id=one["condition_id"])
-            assert set(by_market.canceled) == {placed["n1"]}
+            batch = await venue.cancel([placed["y1"], placed["y2"], placed["y1"]])  # a repeated id is sent once
+            assert set(batch.canceled) == {placed["y1"], placed["y2"]} and not batch.not_canceled
+            single = await venue.cancel([placed["n1"]])
+            assert set(single.canceled) == {placed["n1"]}
+            again = await venue.cancel([placed["n1"]])
+            assert placed["n1"] in again.not_canceled and not again.canceled
             everything = await venue.cancel_all()
             assert set(everything.canceled) == {placed["other"]}
             assert sim.open_order_count(venue.signer.funder) == 0
-            with pytest.raises(VenueError):
-                await venue.cancel_market()
         finally:
             await venue.close()
 
