@@ -156,7 +156,7 @@ def health_header(db: Database) -> queries.EngineStatus:
     if status.kill_latched:
         st.error(
             f"KILL LATCH SET: {status.kill_reason or 'no reason given'}. No orders can be placed "
-            "until you re-arm (Overview).",
+            "until you re-arm (Overview or Risk page).",
             icon=":material/block:",
         )
     return status

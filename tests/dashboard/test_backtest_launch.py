@@ -22,7 +22,7 @@ from tests.dashboard.test_backtest_page import P, chart_titles
 from tests.helpers import ROOT, wait_until
 
 sys.path.insert(0, str(ROOT / "bench"))
-from recording import write_recording  # noqa: E402
+from _recording import write_recording  # noqa: E402
 
 FINISH_TIMEOUT_S = 60
 
