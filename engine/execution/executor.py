@@ -147,31 +147,36 @@ class Executor:
         return self._apply_events(events)
 
     def _apply_events(self, events: Sequence[VenueEvent]) -> int:
-        """Apply events in one transaction, each under its own savepoint: one that fails is
-        rolled back, alerted and skipped, and the others still commit."""
+        """Apply events in one transaction (one commit: the common case). If one fails, the
+        batch rolls back and is applied again event by event, so only the bad one is skipped
+        (a savepoint per event would tax every drain for a case that should never happen)."""
         if not events:
             return 0
-        applied = 0
-        with self.tx() as conn:
-            for event in events:
-                applied += self._apply_one(conn, event)
-            if applied < len(events):
-                # A failed event may have changed the mirror before it raised; its rows are
-                # gone, so rebuild the mirror from what this transaction will commit.
-                self.state.load(conn)
-        return applied
-
-    def _apply_one(self, conn: Connection, event: VenueEvent) -> bool:
         try:
-            with conn.begin_nested():
+            with self.tx():
+                for event in events:
+                    self.applier.apply(event)
+            return len(events)
+        except Exception:
+            if self._tx is not None:
+                raise  # joined an outer transaction: its owner decides
+            self.load()  # the mirror may hold part of the rolled-back batch
+            log.warning("a batch of venue events failed; applying them one at a time", extra={"events": len(events)})
+            return sum(self._apply_alone(event) for event in events)
+
+    def _apply_alone(self, event: VenueEvent) -> bool:
+        try:
+            with self.tx():
                 self.applier.apply(event)
+            return True
         except Exception as exc:
             log.exception("failed to apply a venue event; skipped", extra={"event": repr(event)})
-            raise_alert(conn, level="critical", source="executor", code="EVENT_FAILED",
-                        message=f"a venue report could not be applied and was skipped ({exc!r}): {event!r}. "
-                                "Check that order at the venue; a restart reconciles open orders with it")
+            self.load()  # it may have changed the mirror before it raised; its rows are gone
+            with self.tx() as conn:
+                raise_alert(conn, level="critical", source="executor", code="EVENT_FAILED",
+                            message=f"a venue report could not be applied and was skipped ({exc!r}): {event!r}. "
+                                    "Check that order at the venue; a restart reconciles open orders with it")
             return False
-        return True
 
     # -- intents -----------------------------------------------------------------------
 

@@ -6,19 +6,22 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from engine.domain import Intent, Outcome, Quote, Side, Tif
+from engine.execution import store
+from engine.execution.state import ExecutionState
 from engine.feeds.events import TradePrint
 from engine.venues.base import (
     OrderEvent,
     TradeEvent,
     TradeStatus,
+    VenueEvent,
     VenueOrder,
     VenueOrderStatus,
     VenueTrade,
     VenueUnavailable,
 )
-from engine.execution import store
-from engine.execution.state import ExecutionState
 from engine.venues.paper import PaperConfig
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
@@ -296,6 +299,33 @@ def test_a_failing_event_in_a_drain_is_skipped_and_the_database_and_mirror_agree
     # The failed import's own ORDER_IMPORTED alert rolled back with it (FILL_FAILED is the stream's ghost).
     assert desk.rows("SELECT code FROM alerts ORDER BY id") == [("EVENT_FAILED",), ("FILL_FAILED",)]
     # The events on both sides of the failure were applied, as if it had never been there.
+    reference = _desk_with_orders(tmp_path / "reference.db")
+    for event in good:
+        reference.executor.applier.apply(event)
+    assert _ledger(desk) == _ledger(reference)
+
+
+def test_a_batch_that_fails_once_is_applied_again_without_counting_anything_twice(tmp_path: Path) -> None:
+    desk = _desk_with_orders(tmp_path / "d.db")
+    good = _stream()
+    applier = desk.executor.applier
+    apply, failed = applier.apply, []
+
+    def flaky(event: VenueEvent) -> None:  # the sixth event fails once (say, a busy database), then applies
+        if event is good[5] and not failed:
+            failed.append(event)
+            raise OperationalError("UPDATE", {}, Exception("database is locked"))
+        apply(event)
+
+    applier.apply = flaky  # type: ignore[method-assign]
+    for event in good:
+        desk.executor.events.put_nowait(event)
+    assert desk.executor.drain() == len(good) and failed
+    from_db = ExecutionState("paper")
+    with desk.db.read() as conn:
+        from_db.load(conn)
+    assert _mirror(desk.executor.state) == _mirror(from_db)  # the first five were not mirrored twice
+    assert desk.rows("SELECT code FROM alerts ORDER BY id") == [("FILL_FAILED",)]  # nothing was skipped
     reference = _desk_with_orders(tmp_path / "reference.db")
     for event in good:
         reference.executor.applier.apply(event)
