@@ -445,6 +445,13 @@ def _0006_decision_markers(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0007_position_fills_index")
+def _0007_position_fills_index(db: UtilsDatabase) -> None:
+    """One position's fills in match order, found by index: the executor checks whether a
+    new fill is the latest of its position (to step the position rather than refold it)."""
+    db.execute("CREATE INDEX ix_fills_position ON fills (mode, strategy, token_id, matched_at, trade_id)")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -217,6 +217,7 @@ class Fill(SQLModel, table=True):
         Index("ix_fills_order", "order_id"),
         Index("ix_fills_market", "mode", "condition_id"),
         Index("ix_fills_matched", "matched_at"),
+        Index("ix_fills_position", "mode", "strategy", "token_id", "matched_at", "trade_id"),
     )
 
     id: int | None = int_col(primary_key=True, default=None)

@@ -138,10 +138,8 @@ class EventApplier:
             total = store.order_fill_total(conn, row.id)
             status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
             store.advance(conn, row.id, status, now, filled=total)
-            totals = store.recompute_position(
-                conn, mode=self.ex.mode, strategy=row.strategy, token_id=row.token_id,
-                condition_id=row.condition_id, outcome=row.outcome, payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now,
-            )
+            totals = store.position_after_fill(conn, fill, previous,
+                                               payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now)
             if trade.status is TradeStatus.FAILED:
                 raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
                             message=f"trade {trade.trade_id} FAILED on chain after matching: the fill of "

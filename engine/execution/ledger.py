@@ -70,20 +70,40 @@ def apply_fill(held: int, cost: int, fill: FillFact) -> FillStep:
     return FillStep(-fill.size, cost - removed, notional(fill.price, fill.size) - removed, fill.fee)
 
 
+def add_fill(totals: PositionTotals, fill: FillFact) -> PositionTotals:
+    """A position after one more fill, later in match order than every fill it holds."""
+    step = apply_fill(totals.size, totals.cost, fill)
+    settled, pending = totals.settled, totals.pending
+    if fill.status in SETTLED:
+        settled += step.shares
+    else:
+        pending += step.shares
+    return PositionTotals(settled, pending, step.cost, totals.realized + (step.realized or 0), totals.fees + step.fee)
+
+
+def restatus(totals: PositionTotals, fill: FillFact, previous: TradeStatus) -> PositionTotals | None:
+    """A position after one of its fills moved from `previous` to `fill.status`, when that
+    is known without refolding: neither status is FAILED (the fill's shares, cost and fee
+    stand), so at most its shares move between pending and settled. None: refold."""
+    if TradeStatus.FAILED in (previous, fill.status):
+        return None
+    was, now = previous in SETTLED, fill.status in SETTLED
+    if was == now:
+        return totals
+    shares = fill.size if fill.side is Side.BUY else -fill.size
+    moved = shares if now else -shares
+    return PositionTotals(totals.settled + moved, totals.pending - moved, totals.cost, totals.realized, totals.fees)
+
+
 def fold(fills: Iterable[FillFact], payout: int | None = None) -> PositionTotals:
     """Fold fills (in match order) into a position; `payout` (ONE or 0) closes it at resolution."""
-    settled = pending = cost = realized = fees = 0
+    totals = PositionTotals()
     for fill in fills:
-        step = apply_fill(settled + pending, cost, fill)
-        cost, realized, fees = step.cost, realized + (step.realized or 0), fees + step.fee
-        if fill.status in SETTLED:
-            settled += step.shares
-        else:
-            pending += step.shares
-    if payout is not None and settled + pending > 0:
-        realized += notional(payout, settled + pending) - cost
-        settled = pending = cost = 0
-    return PositionTotals(settled, pending, cost, realized, fees)
+        totals = add_fill(totals, fill)
+    if payout is not None and totals.size > 0:
+        realized = totals.realized + notional(payout, totals.size) - totals.cost
+        return PositionTotals(0, 0, 0, realized, totals.fees)
+    return totals
 
 
 def cash_effect(fill: FillFact) -> int:

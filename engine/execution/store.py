@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.domain import Outcome, Side, Tif
-from engine.execution.ledger import FillFact, PositionTotals, cash_effect, fold
+from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
 from engine.execution.status import FILL_RANK, RANK, TERMINAL_RANK, OrderStatus
 from engine.venues.base import TradeStatus
 from storage.sql import run, run_many, scalar
@@ -197,6 +197,55 @@ def recompute_position(conn: Connection, *, mode: str, strategy: str, token_id: 
     """Rebuild one position from its fills (and its market's resolution) and store it."""
     totals = fold(_fill_facts(conn, "mode = :mode AND strategy = :strategy AND token_id = :token",
                               {"mode": mode, "strategy": strategy, "token": token_id}), payout)
+    _store_position(conn, mode, strategy, token_id, condition_id, outcome, totals, now)
+    return totals
+
+
+def position_after_fill(conn: Connection, fill: FillWrite, previous: TradeStatus | None, *, payout: int | None,
+                        now: int) -> PositionTotals:
+    """The fill's position after `upsert_fill` stored it (new, or its status moved), stored.
+
+    The common cases step the stored position (always a fold of its fills) by one fill: a new
+    fill later in match order than all the others, or a status move that leaves its shares,
+    cost and fee standing. Anything else (an earlier fill, a FAILED one, a resolved market)
+    refolds every fill, so the answer is always fold(fills): refolding on every fill made a
+    position's upkeep grow with its history."""
+    order = fill.order
+    fact = FillFact(order.side, fill.price, fill.size, fill.fee, fill.status)
+    stored = _stored_position(conn, order.mode, order.strategy, order.token_id) if payout is None else None
+    totals: PositionTotals | None = None
+    if stored is not None and previous is not None:
+        totals = restatus(stored, fact, previous)
+    elif stored is not None and not _fills_at_or_after(conn, fill):
+        totals = add_fill(stored, fact)
+    if totals is None:
+        return recompute_position(conn, mode=order.mode, strategy=order.strategy, token_id=order.token_id,
+                                  condition_id=order.condition_id, outcome=order.outcome, payout=payout, now=now)
+    _store_position(conn, order.mode, order.strategy, order.token_id, order.condition_id, order.outcome, totals, now)
+    return totals
+
+
+def _stored_position(conn: Connection, mode: str, strategy: str, token_id: str) -> PositionTotals | None:
+    row = run(conn, """SELECT settled, pending, cost, realized, fees FROM positions
+                       WHERE mode = :mode AND strategy = :strategy AND token_id = :token""",
+              {"mode": mode, "strategy": strategy, "token": token_id}).fetchone()
+    return None if row is None else PositionTotals(*row)
+
+
+def _fills_at_or_after(conn: Connection, fill: FillWrite) -> bool:
+    """Whether another fill of the position sorts at or after this one in match order
+    (ties included: their order would be arbitrary, so the caller refolds)."""
+    order = fill.order
+    return scalar(conn, """SELECT EXISTS (SELECT 1 FROM fills WHERE mode = :mode AND strategy = :strategy
+                               AND token_id = :token AND matched_at >= :at
+                               AND (matched_at > :at OR trade_id >= :trade)
+                               AND NOT (trade_id = :trade AND order_id = :order))""",
+                  {"mode": order.mode, "strategy": order.strategy, "token": order.token_id,
+                   "at": fill.matched_at, "trade": fill.trade_id, "order": order.id}) == 1
+
+
+def _store_position(conn: Connection, mode: str, strategy: str, token_id: str, condition_id: str,
+                    outcome: Outcome, totals: PositionTotals, now: int) -> None:
     run(
         conn, """INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled, pending, cost,
                     realized, fees, updated_at)
@@ -208,7 +257,6 @@ def recompute_position(conn: Connection, *, mode: str, strategy: str, token_id: 
              settled=totals.settled, pending=totals.pending, cost=totals.cost, realized=totals.realized,
              fees=totals.fees, now=now),
     )
-    return totals
 
 
 @dataclass(frozen=True, slots=True)
