@@ -132,7 +132,7 @@ class EventApplier:
         fill = FillWrite(trade.trade_id, row, trade.price, trade.size, trade.fee, trade.liquidity,
                          trade.status, trade.matched_ms)
         with self.ex.tx() as conn:
-            changed, previous = store.upsert_fill(conn, fill, now)
+            changed, previous, fill = store.upsert_fill(conn, fill, now)
             if not changed:
                 return
             total = store.order_fill_total(conn, row.id)
@@ -147,7 +147,7 @@ class EventApplier:
             refreshed = store.order_by_id(conn, row.id)
         self.state.track(refreshed)
         self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
-        self.state.cash += _cash_delta(trade, row, previous)
+        self.state.cash += _cash_delta(fill, previous)
 
     # -- resolution --------------------------------------------------------------------
 
@@ -178,7 +178,8 @@ class EventApplier:
         return credited
 
 
-def _cash_delta(trade: VenueTrade, row: OrderRow, previous: TradeStatus | None) -> int:
-    after = cash_effect(FillFact(row.side, trade.price, trade.size, trade.fee, trade.status))
-    before = 0 if previous is None else cash_effect(FillFact(row.side, trade.price, trade.size, trade.fee, previous))
+def _cash_delta(fill: FillWrite, previous: TradeStatus | None) -> int:
+    side = fill.order.side
+    after = cash_effect(FillFact(side, fill.price, fill.size, fill.fee, fill.status))
+    before = 0 if previous is None else cash_effect(FillFact(side, fill.price, fill.size, fill.fee, previous))
     return after - before

@@ -7,7 +7,7 @@ duplicates are harmless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -151,10 +151,12 @@ class FillWrite:
     matched_at: int
 
 
-def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, TradeStatus | None]:
+def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, TradeStatus | None, FillWrite]:
     """Insert a fill once per (trade, order), or move its status forward.
 
-    Returns (changed, previous status): previous is None for a new fill.
+    Returns (changed, previous status, the fill as stored): previous is None for a new fill;
+    a status move keeps the price, size, fee and match time first stored, whatever a later
+    report says, and the stored fill carries them.
     """
     order = fill.order
     rank = FILL_RANK[fill.status]
@@ -170,15 +172,17 @@ def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, Trad
              rank=rank, matched_at=fill.matched_at, now=now),
     ).rowcount
     if inserted:
-        return True, None
-    previous = scalar(conn, "SELECT status FROM fills WHERE trade_id = :t AND order_id = :o",
-                      {"t": fill.trade_id, "o": order.id})
+        return True, None, fill
+    previous, price, size, fee, matched_at = run(
+        conn, "SELECT status, price, size, fee, matched_at FROM fills WHERE trade_id = :t AND order_id = :o",
+        {"t": fill.trade_id, "o": order.id}).fetchone()
+    stored = replace(fill, price=price, size=size, fee=fee, matched_at=matched_at)
     moved = run(
         conn, """UPDATE fills SET status = :status, status_rank = :rank, updated_at = :now
                 WHERE trade_id = :t AND order_id = :o AND status_rank < :rank""",
         {"status": fill.status.value, "rank": rank, "now": now, "t": fill.trade_id, "o": order.id},
     ).rowcount
-    return bool(moved), TradeStatus(previous)
+    return bool(moved), TradeStatus(previous), stored
 
 
 def order_fill_total(conn: Connection, order_id: int) -> int:
@@ -203,7 +207,7 @@ def recompute_position(conn: Connection, *, mode: str, strategy: str, token_id: 
 
 def position_after_fill(conn: Connection, fill: FillWrite, previous: TradeStatus | None, *, payout: int | None,
                         now: int) -> PositionTotals:
-    """The fill's position after `upsert_fill` stored it (new, or its status moved), stored.
+    """The position of a fill as `upsert_fill` stored it (new, or its status moved), stored.
 
     The common cases step the stored position (always a fold of its fills) by one fill: a new
     fill later in match order than all the others, or a status move that leaves its shares,

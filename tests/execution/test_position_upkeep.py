@@ -90,3 +90,29 @@ def test_a_late_fill_refolds_the_position_at_its_place_in_match_order(tmp_path: 
     desk.executor.applier.apply(fill("t2", Side.BUY, 0.60, 10, 200))
     totals = _stored(desk)
     assert (totals.size, totals.cost, totals.realized) == (10 * SH, 5 * SH, 1 * SH)
+
+
+def test_a_status_report_moves_the_shares_the_fill_was_stored_with(tmp_path: Path) -> None:
+    desk = _desk(tmp_path / "d.db")
+
+    def report(size: int, status: TradeStatus) -> TradeEvent:
+        return TradeEvent(VenueTrade("t1", "vb", "c1", "Y1", Side.BUY, p(0.40), size * SH, 0, status, "MAKER", 100))
+
+    desk.executor.applier.apply(report(10, TradeStatus.MATCHED))
+    desk.executor.applier.apply(report(12, TradeStatus.MINED))  # a settlement report that disagrees on size
+    assert _stored(desk) == _refolded(desk)
+    assert (_stored(desk).settled, _stored(desk).pending) == (10 * SH, 0)
+
+
+def test_a_ghost_report_reverses_the_cash_the_fill_was_stored_with(tmp_path: Path) -> None:
+    desk = _desk(tmp_path / "d.db")
+    cash_before = desk.executor.state.cash
+
+    def report(size: int, status: TradeStatus) -> TradeEvent:
+        return TradeEvent(VenueTrade("t1", "vb", "c1", "Y1", Side.BUY, p(0.40), size * SH, 0, status, "MAKER", 100))
+
+    desk.executor.applier.apply(report(10, TradeStatus.MATCHED))
+    desk.executor.applier.apply(report(12, TradeStatus.FAILED))
+    assert desk.executor.state.cash == cash_before  # 10 shares paid, 10 shares refunded
+    with desk.db.read() as conn:
+        assert store.cash(conn, "paper") == cash_before
