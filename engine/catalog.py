@@ -41,6 +41,16 @@ class MarketCatalog:
     def all(self) -> list[MarketInfo]:
         return list(self._by_id.values())
 
+    def fee_schedule(self, condition_id: str) -> tuple[int, int] | None:
+        """The market's taker fee (rate in ppm, exponent) as the venue publishes it; None if unknown."""
+        market = self._by_id.get(condition_id)
+        if market is None or not market.fees_known:
+            return None
+        return market.fee_rate_ppm, market.fee_exponent
+
+    def fees_unknown(self, condition_ids: Iterable[str]) -> list[str]:
+        return [cid for cid in condition_ids if cid in self._by_id and not self._by_id[cid].fees_known]
+
     def resolution(self, condition_id: str) -> Outcome | None:
         return self._resolved.get(condition_id)
 

@@ -196,30 +196,16 @@ def _cancel_paper_orders(settings: Settings) -> CancelResult | None:
 
 
 def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
-    """Before going live: can this wallet reach the venue, and what does it hold there?"""
+    """Before going live: prove this wallet can trade (credentials, balance, allowances, and a
+    harmless post-only order placed and cancelled); each failure names the setting to change."""
     if not settings.live_credentials_present:
         raise CliError("POLY_PRIVATE_KEY is not set in .env: nothing to check (see README: Going live)")
-    from engine.venues.polymarket import PolymarketVenue
+    from engine.preflight import describe, run_preflight
 
-    async def check() -> dict[str, object]:
-        venue = PolymarketVenue(settings)
-        try:
-            balances = await venue.balances([])
-            return {"clob_host": settings.clob_host, "signature_type": settings.signature_type,
-                    "funder": settings.funder, "collateral_usdc": balances.collateral / 1_000_000,
-                    "open_orders": len(await venue.open_orders())}
-        finally:
-            await venue.close()
-
-    try:
-        report = asyncio.run(check())
-    except VenueError as exc:
-        raise CliError(f"the venue refused: {exc} (README: Known failure messages)") from None
-    print(json.dumps(report, indent=2))
-    if report["collateral_usdc"] == 0:
-        print("warning: a collateral balance of 0 usually means POLY_SIGNATURE_TYPE or POLY_FUNDER is wrong",
-              file=sys.stderr)
-    return EXIT_OK
+    db = Database(settings.db_path) if is_migrated(settings.db_path) else None
+    report = asyncio.run(run_preflight(settings, db))
+    print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 # -- init ------------------------------------------------------------------------------
@@ -281,8 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("cancel-all", help="cancel every order at the venue, even with the engine down").set_defaults(
         func=cmd_cancel_all
     )
-    sub.add_parser("preflight", help="before going live: reach the venue with the wallet, show balance and orders"
-                   ).set_defaults(func=cmd_preflight)
+    preflight = sub.add_parser("preflight", help="before going live: prove the wallet can trade (places and "
+                                                 "cancels one harmless post-only order)")
+    preflight.add_argument("--json", action="store_true", help="machine-readable output")
+    preflight.set_defaults(func=cmd_preflight)
     from engine import cli_research  # imported here: it builds on this module's CliError and open_db
 
     cli_research.register(sub)

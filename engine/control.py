@@ -7,6 +7,7 @@ what the dashboard reads is always a state the engine really reached.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,6 +21,7 @@ from storage.db import Database, now_ms
 from storage.settings import Settings
 
 log = logging.getLogger("engine.control")
+HALT_CANCEL_BUDGET_S = 20.0
 
 
 class CommandRejected(Exception):
@@ -81,7 +83,7 @@ class Controller:
         if snap.kill_latched:
             self._go(State.KILLED)
         elif crashed and len(snap.recent_crashes) >= self.settings.crash_loop_max_restarts:
-            self._halt_for_crash_loop(len(snap.recent_crashes))
+            await self._halt_for_crash_loop(len(snap.recent_crashes))
         elif snap.desired_state in (Desired.RUNNING, Desired.PAUSED):
             self._go(State.STARTING)
             try:
@@ -91,15 +93,27 @@ class Controller:
         elif snap.state != State.IDLE:
             self._go(State.STOPPED)
 
-    def _halt_for_crash_loop(self, crashes: int) -> None:
+    async def _halt_for_crash_loop(self, crashes: int) -> None:
+        """Come up halted, and leave nothing resting: the crashed processes' orders are
+        cancelled at the venue before the engine idles (bounded; a failure is alerted)."""
         minutes = self.settings.crash_loop_window_s // 60
         message = (
             f"crash loop: {crashes} unclean restarts within {minutes} min; the engine came up "
             "halted. Read var/log/engine.log, fix the cause, then press Start."
         )
+        self.trading.block_orders()
         with self.db.write() as conn:
             raise_alert(conn, level="critical", source="engine", code="CRASH_LOOP", message=message)
         self._go(State.STOPPED, desired_state=Desired.STOPPED.value, last_error=message)
+        try:
+            cancelled = await asyncio.wait_for(self.trading.cancel_everything(), HALT_CANCEL_BUDGET_S)
+            log.warning("crash-loop halt: cancelled every order at the venue", extra={"result": cancelled})
+        except Exception as exc:  # the venue may be what keeps failing: say so, stay halted
+            log.exception("crash-loop halt: cancelling the venue's orders failed")
+            with self.db.write() as conn:
+                raise_alert(conn, level="critical", source="engine", code="HALT_CANCEL_FAILED",
+                            message=f"the crash-loop halt could not cancel the orders at the venue ({exc!r}); "
+                                    "run `python -m engine cancel-all` or cancel them on polymarket.com")
 
     # -- operator commands -------------------------------------------------------------
 
@@ -203,6 +217,9 @@ class Controller:
     def _check_can_go_live(self) -> None:
         if not self.settings.live_credentials_present:
             raise CommandRejected("live trading needs POLY_PRIVATE_KEY in .env (see README: Going live)")
+        problem = self.settings.wallet_problem()
+        if problem is not None:
+            raise CommandRejected(f"{problem}; then run `python -m engine preflight`")
         if self.state not in (State.IDLE, State.STOPPED):
             raise CommandRejected(f"stop the engine before going live (it is {self.state.value})")
         with self.db.read() as conn:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import text
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine import core_state, operator_actions
@@ -22,26 +23,26 @@ from engine.catalog import MarketCatalog
 from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
 from engine.execution.executor import Executor, ExecutorConfig
-from engine.execution.recovery import recover
+from engine.execution.recovery import balance_mismatches, held_tokens, recover
+from engine.execution.venue_health import HealthChange, VenuePhase
 from engine.feeds.books import BookCache
-from engine.feeds.discovery import make_refresh_job
+from engine.feeds.discovery import enrich_fees, make_refresh_job
 from engine.feeds.events import MarketEvent, MarketResolved
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
-from engine.risk import breakers
 from engine.recorder import Recorder
 from engine.resolution import settle_missed_resolutions
 from engine.recorder import prune as prune_ticks
 from engine.risk.decisions_log import prune
-from engine.risk.gate import TradingState
 from engine.risk.limits import Limits
 from engine.risk.monitor import RiskMonitor
 from engine.scheduler import Job
 from engine.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
-from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from engine.views import candidates, load_fair_values, market_views, snapshot, strategy_state
+from storage.audit import raise_alert
 from storage.db import Database, now_ms
 from storage.settings import Settings
 
@@ -68,6 +69,14 @@ class ReplaySource(Protocol):
     def feed(self, books: BookCache) -> Feed: ...
 FAIR_VALUE_RELOAD_MS = 5_000
 STOP_DRAIN_S = 5.0
+BALANCE_RECHECK_S = 30
+VENUE_ALERTS = {
+    VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
+                             "the venue's matching engine is restarting: orders are held back and trading "
+                             "resumes by itself"),
+    VenuePhase.POST_ONLY: ("info", "VENUE_POST_ONLY", "the venue takes only post-only orders for now"),
+    VenuePhase.OPEN: ("info", "VENUE_OK", "the venue takes every order again"),
+}
 
 
 class TradingCore:
@@ -95,7 +104,7 @@ class TradingCore:
         self._loop: asyncio.Task[None] | None = None
         self._venue_live = False
         self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
-                                                traded=lambda: sorted(self.host.markets()))
+                                                traded=self.relevant_markets)
         self.books.add_listener(self._on_market_event)
         self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config["record_depth"])
         if self.recorder is not None:
@@ -108,14 +117,16 @@ class TradingCore:
         if self.mode == "paper":
             venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self._paper_config())
         else:
-            venue = PolymarketVenue(self.settings)
+            venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self.config["venue_heartbeat_s"]),
+                                    fees=self.catalog.fee_schedule)
         counter = iter(range(1, 2**62))
         ids = (lambda: f"bt-{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
                         placement_check=self.risk.check_placement,
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
                                               reason_sink=self.risk.placement_refused,
-                                              error_sink=self.risk.venue_error))
+                                              error_sink=self.risk.venue_error,
+                                              health_sink=self._venue_health_changed))
 
     @property
     def limits(self) -> Limits:
@@ -141,8 +152,9 @@ class TradingCore:
         report = await recover(self.executor)
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
-        if report.mismatches:
-            self.risk.escalate(TradingState.HALTED, breakers.BALANCE_MISMATCH, "; ".join(report.mismatches))
+        if self.mode == "live":
+            self.risk.balances_checked(report.mismatches)
+        await self._ensure_fees()
         await self._settle_missed()
         self._subscribe()
         await self.feed.start()
@@ -188,12 +200,22 @@ class TradingCore:
         await self._open_venue()
         return await self.executor.kill()
 
+    async def cancel_everything(self) -> dict[str, Any]:
+        self.executor.block()
+        self.deciding = False
+        await self._open_venue()
+        try:
+            return await self.executor.kill()
+        finally:
+            await self._close_venue()
+
     async def reload_config(self) -> dict[str, Any]:
         self._reload_risk()
         self.catalog.load(self.db)
         before = {name: set(h.markets) for name, h in self.host.hosted.items()}
         versions = self.host.reload(candidates(self.db, self.catalog))
         self._withdraw_dropped(before)
+        await self._ensure_fees()
         self._subscribe()
         await self._start_reference()
         if isinstance(self.executor.venue, PaperVenue):
@@ -221,6 +243,8 @@ class TradingCore:
             Job("daily_reset", self._daily_job, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
             Job("decisions_retention", self._retention_job, IntervalTrigger(hours=1)),
             Job("ticks_retention", self._ticks_retention_job, IntervalTrigger(hours=6)),
+            Job("venue_sync", self._venue_sync_job, IntervalTrigger(seconds=self.config["venue_sync_s"])),
+            Job("balance_recheck", self._balance_job, IntervalTrigger(seconds=BALANCE_RECHECK_S)),
         ]
 
     # -- venue and feeds ---------------------------------------------------------------
@@ -247,6 +271,18 @@ class TradingCore:
                 log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
         self.catalog.load(self.db)
         self.host.reload(candidates(self.db, self.catalog))
+
+    async def _ensure_fees(self) -> None:
+        """Read the fee schedule of every market we trade, hold or work whose schedule is not
+        known yet (a newly selected market), so a fill never books an unknown fee as 0."""
+        unknown = self.catalog.fees_unknown(self.relevant_markets())
+        if not unknown or self.replay is not None:
+            return
+        try:
+            await enrich_fees(self.db, self.settings.clob_host, unknown)
+        except Exception as exc:  # the next market refresh tries again
+            log.warning("fee schedules could not be read", extra={"markets": len(unknown), "error": str(exc)})
+        self.catalog.load(self.db)
 
     def relevant_markets(self) -> list[str]:
         """Strategies' markets plus any held or worked, sorted: every pass sees them in the
@@ -360,6 +396,31 @@ class TradingCore:
         self.host.reselect(candidates(self.db, self.catalog))
         self._withdraw_dropped(before)
         self._subscribe()
+
+    async def _venue_sync_job(self) -> None:
+        """Live: close orders the venue no longer has, import the ones it has that we do not."""
+        if self.mode == "live" and self._venue_live and self.replay is None:
+            await self.executor.sync_with_venue()
+
+    async def _balance_job(self) -> None:
+        """Live, while halted for a balance mismatch: check again, so the halt ends once the
+        chain has caught up with the ledger."""
+        if self.mode != "live" or not self._venue_live or not self.risk.halted_for_balances:
+            return
+        balances = await self.executor.venue.balances(held_tokens(self.executor))
+        self.risk.balances_checked(balance_mismatches(self.executor, balances))
+
+    def _venue_health_changed(self, change: HealthChange) -> None:
+        """Persist whether the venue takes orders (the dashboard's banner) and tell the operator
+        when a restart begins and ends: maintenance, never an error."""
+        with self.db.write() as conn:
+            conn.execute(text("""UPDATE engine_state SET venue_status = :s, venue_status_at = :at,
+                                     venue_status_detail = :d WHERE id = 1"""),
+                         {"s": change.phase.value, "at": change.at_ms, "d": change.detail[:500]})
+            alert = VENUE_ALERTS.get(change.phase)
+            if alert is not None:
+                raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=f"{alert[2]}: {change.detail}")
+        log.warning("venue status", extra={"venue_status": change.phase.value, "detail": change.detail})
 
     def _withdraw_dropped(self, before: dict[str, set[str]]) -> None:
         """Strategies disabled or removed, and markets a strategy no longer selects: their

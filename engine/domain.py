@@ -158,6 +158,8 @@ class MarketInfo:
     tags: tuple[str, ...] = ()
     # Outcomes in this market's neg-risk event as far as discovery knows (None: unknown).
     neg_risk_outcome_count: int | None = None
+    # Whether fee_rate_ppm/fee_exponent were read from the CLOB (False: unknown, not "no fee").
+    fees_known: bool = True
 
     def token(self, outcome: Outcome) -> str:
         return self.yes_token if outcome is Outcome.YES else self.no_token

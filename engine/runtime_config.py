@@ -43,6 +43,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "A paper fill moves from MATCHED (pending) to MINED (settled) after this long."),
     SettingSpec("paper_fail_rate", "Paper ghost-fill rate", float, 0.0, 0.0, 1.0, "fraction",
                 "Share of paper fills whose settlement fails (FAILED reverses them), to rehearse ghost fills."),
+    SettingSpec("venue_heartbeat_s", "Venue heartbeat (dead-man switch)", int, 5, 0, 8, "s",
+                "Live: how often the engine tells the venue it is alive; if ~10 s pass without one (a crash, a "
+                "freeze, a lost network) the venue cancels every resting order. 0 turns it off (not advised)."),
+    SettingSpec("venue_sync_s", "Venue order sync interval", int, 5, 1, 300, "s",
+                "Live: how often open orders are checked against the venue's (closing orders it no longer "
+                "has, importing ones it has that the engine does not know)."),
     SettingSpec("reference_feed_url", "Reference price feed", str, "", None, None, "ws:// URL",
                 "Optional WebSocket sending {condition_id, price} for market making's reference fair value."),
     SettingSpec("decisions_retention_days", "Decisions log retention", int, 7, 1, 365, "days",

@@ -36,6 +36,9 @@ class Trading(Protocol):
     async def kill(self) -> dict[str, Any]:
         """Cancel every order at the venue on the priority lane; return what was cancelled."""
 
+    async def cancel_everything(self) -> dict[str, Any]:
+        """A halt that idles (crash loop): cancel every order at the venue, then release it."""
+
     async def reload_config(self) -> dict[str, Any]:
         """Re-read strategies, risk limits and settings; return their versions."""
 

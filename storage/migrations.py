@@ -452,6 +452,24 @@ def _0007_position_fills_index(db: UtilsDatabase) -> None:
     db.execute("CREATE INDEX ix_fills_position ON fills (mode, strategy, token_id, matched_at, trade_id)")
 
 
+@m(name="0008_venue_status")
+def _0008_venue_status(db: UtilsDatabase) -> None:
+    """Whether the venue takes orders now (ok, maintenance, post_only, rate_limited), for the
+    dashboard's banner: the weekly matching-engine restart is a condition, not an error. And
+    when a market's fee schedule was last read from the CLOB (NULL: never, so unknown, which
+    is not the same as no fee)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE engine_state ADD COLUMN venue_status TEXT NOT NULL DEFAULT 'ok'
+            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited'));
+        ALTER TABLE engine_state ADD COLUMN venue_status_at INTEGER;
+        ALTER TABLE engine_state ADD COLUMN venue_status_detail TEXT;
+        ALTER TABLE markets ADD COLUMN fees_at INTEGER
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -45,6 +45,9 @@ class EngineState(SQLModel, table=True):
     peak_equity: int | None = int_col(nullable=True, default=None)
     day_start_equity: int | None = int_col(nullable=True, default=None)
     day_started_at: int | None = int_col(nullable=True, default=None)
+    venue_status: str = text_col(default="ok")
+    venue_status_at: int | None = int_col(nullable=True, default=None)
+    venue_status_detail: str | None = text_col(nullable=True, default=None)
 
 
 class Command(SQLModel, table=True):
@@ -170,6 +173,7 @@ class Market(SQLModel, table=True):
     resolved_outcome: str | None = text_col(nullable=True, default=None)
     first_seen_at: int = int_col()
     updated_at: int = int_col()
+    fees_at: int | None = int_col(nullable=True, default=None)
 
 
 class Order(SQLModel, table=True):

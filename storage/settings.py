@@ -86,6 +86,13 @@ class Settings:
         """A private key is the one thing live trading cannot derive."""
         return self.private_key is not None
 
+    def wallet_problem(self) -> str | None:
+        """A live wallet set-up that cannot work, said before any network call."""
+        if self.signature_type in (1, 2, 3) and self.funder is None:
+            return (f"POLY_SIGNATURE_TYPE={self.signature_type} needs POLY_FUNDER: the proxy, Safe or deposit-wallet "
+                    "address that holds the money (shown on polymarket.com)")
+        return None
+
     def credential_status(self) -> dict[str, bool]:
         """Which credentials are configured, for display; never their values."""
         return {

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from engine.domain import ONE, Outcome, Tif
 from engine.execution import store
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
+from engine.execution.planner import TAKE
 from engine.execution.status import OrderStatus, from_venue
 from engine.execution.store import FillWrite, OrderRow
 from engine.failpoints import crash_point
@@ -63,7 +64,7 @@ class EventApplier:
         row = self._find(report.venue_order_id) or self.import_order(report)
         orphans = self.orphans.pop(report.venue_order_id, [])
         filled = max(row.filled, report.filled)
-        status = from_venue(report.status, size=row.size, filled=filled)
+        status = from_venue(report.status, size=row.size, filled=filled, take=row.tif in TAKE)
         now = self.ex.clock()
         with self.ex.tx() as conn:
             store.advance(conn, row.id, status, now, filled=report.filled, acked=True)

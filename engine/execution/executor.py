@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from engine.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo
+from engine.domain import Intent, MarketInfo, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
 from engine.execution.planner import TAKE, OrderSpec, Plan, Residual, plan
 from engine.execution.state import ExecutionState
-from engine.execution.status import OrderStatus
+from engine.execution.status import OrderStatus, from_venue
 from engine.execution.store import OrderRow
+from engine.execution.venue_health import HealthChange, VenueHealth
 from engine.failpoints import crash_point
 from engine.venues.base import (
     OrderRejected,
@@ -33,10 +34,13 @@ from engine.venues.base import (
     PlaceResult,
     PreparedOrder,
     Venue,
+    VenueBusy,
     VenueError,
     VenueEvent,
+    VenueOrder,
     VenueOrderStatus,
 )
+from engine.venues.refusals import Refusal, classify
 from storage.audit import raise_alert
 from storage.db import Database, now_ms
 
@@ -46,17 +50,23 @@ BATCH = 15  # the venue's batch limit
 CANCEL_RETRY_MS = 5_000
 TAKE_CHECK_MS = 2_000
 
+GONE_GRACE_MS = 5_000  # an order placed this recently may not be in the venue's listing yet
+
 # A last-line check before a placement (risk gate): a reason code to refuse, or None.
 PlacementCheck = Callable[[str, MarketInfo, OrderSpec], str | None]
+# Told why an order was not placed: (strategy, market, spec, reason code, detail).
+ReasonSink = Callable[[str, MarketInfo, OrderSpec, str, str], None]
 
 
 @dataclass
 class ExecutorConfig:
     lost_grace_ms: int = 15_000
-    # Told when the placement check refuses an order (strategy, market, spec, reason code).
-    reason_sink: Callable[[str, MarketInfo, OrderSpec, str], None] | None = None
-    # Told of every venue error or rejection (for the error-rate breaker).
+    # Told when an order is held back or refused (the decisions log: "why didn't it trade?").
+    reason_sink: ReasonSink | None = None
+    # Told of every real venue fault (for the error-rate breaker); refusals and maintenance are not faults.
     error_sink: Callable[[str], None] | None = None
+    # Told when the venue starts or stops taking orders (maintenance, post-only phase, rate limit).
+    health_sink: Callable[[HealthChange], None] | None = None
 
 
 @dataclass
@@ -78,6 +88,7 @@ class Executor:
         self.placement_check = placement_check
         self.config = config or ExecutorConfig()
         self.state = ExecutionState(mode)
+        self.health = VenueHealth(clock, self.config.health_sink)
         self.applier = EventApplier(self)
         self.latest: dict[tuple[str, str], Intent] = {}
         self.blocked = True
@@ -224,6 +235,8 @@ class Executor:
     async def reconcile(self) -> PassReport:
         """One pass: plan everything, cancel what no longer matches, place what is missing."""
         places, cancels, report = self.plan_all()
+        if self.health.wants_probe():
+            await self._probe()
         cancels += self._stale_cancels()
         await self.cancel_orders(cancels)
         await self._check_unresolved()
@@ -231,19 +244,38 @@ class Executor:
             report.placed = await self._place(places)
         return report
 
+    async def _probe(self) -> None:
+        """Ask a restarting venue whether it is back (a cheap private read)."""
+        try:
+            await self.venue.open_orders()
+        except VenueBusy as exc:
+            self.health.busy(exc)
+        except VenueError as exc:
+            log.warning("venue probe failed", extra={"error": str(exc)})
+        else:
+            self.health.answered()
+
     # -- placing -----------------------------------------------------------------------
 
     def _approved(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]]) -> list[tuple[str, MarketInfo, OrderSpec, str]]:
-        if self.placement_check is None:
-            return list(places)
+        """What may be sent now: the venue takes it (not restarting, not post-only-only for a
+        non-post-only order, not rate-limited) and the placement check passes."""
         approved = []
         for strategy, market, spec, reason in places:
-            refusal = self.placement_check(strategy, market, spec)
+            held = self.health.holds_back(spec)
+            if held is not None:
+                self._refused(strategy, market, spec, held, f"held back: {self.health.phase.value}")
+                continue
+            refusal = self.placement_check(strategy, market, spec) if self.placement_check else None
             if refusal is None:
                 approved.append((strategy, market, spec, reason))
-            elif self.config.reason_sink is not None:
-                self.config.reason_sink(strategy, market, spec, refusal)
+            else:
+                self._refused(strategy, market, spec, refusal, "refused at placement")
         return approved
+
+    def _refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, detail: str) -> None:
+        if self.config.reason_sink is not None:
+            self.config.reason_sink(strategy, market, spec, reason, detail)
 
     async def _place(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]], *,
                      override_block: bool = False) -> int:
@@ -279,9 +311,10 @@ class Executor:
         if self.blocked and not override_block:  # a kill or stop arrived while we prepared: never send
             self._finish_unsent(rows, "blocked before sending (kill or stop)")
             return 0
-        results = await self._send(prepared, rows)
+        results, busy = await self._send(prepared, rows)
         crash_point("after_submit")
         self._record_acks(rows, results)
+        self._explain_refusals(batch, results, busy)
         return sum(1 for r in results if r is not None and r.error is None)
 
     def _request(self, market: MarketInfo, spec: OrderSpec) -> OrderRequest:
@@ -291,38 +324,65 @@ class Executor:
             neg_risk=market.neg_risk, tick=market.tick,
         )
 
-    async def _send(self, prepared: list[PreparedOrder], rows: list[OrderRow]) -> list[PlaceResult | None]:
-        """Submit; an unknown outcome (None) leaves the row PENDING_SUBMIT for lookup later."""
+    async def _send(self, prepared: list[PreparedOrder],
+                    rows: list[OrderRow]) -> tuple[list[PlaceResult | None], VenueBusy | None]:
+        """Submit; an unknown outcome (None) leaves the row PENDING_SUBMIT for lookup later.
+        A venue that answered it took nothing (restarting, rate-limited) refused them all."""
         try:
             if len(prepared) == 1:
-                return [await self.venue.submit(prepared[0])]
-            return list(await self.venue.submit_many(prepared))
+                results = [await self.venue.submit(prepared[0])]
+            else:
+                results = list(await self.venue.submit_many(prepared))
         except OrderRejected as exc:
-            return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)) for p in prepared]
+            return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)) for p in prepared], None
+        except VenueBusy as exc:
+            self.health.busy(exc)
+            return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)) for p in prepared], exc
         except VenueError as exc:
             self._error(str(exc))
             log.warning("placement outcome unknown; will look it up", extra={"error": str(exc)})
-            return [None] * len(prepared)
+            return [None] * len(prepared), None
+        if any(r.error is None for r in results):
+            self.health.answered()
+        return list(results), None
 
     def _record_acks(self, rows: list[OrderRow], results: list[PlaceResult | None]) -> None:
+        """Every answered placement moves at once: refused -> REJECTED; a fill-and-kill (or
+        fill-or-kill) is done with its answer -> FILLED for what traded, or CANCELED with the
+        rest; a resting order -> LIVE (or DELAYED-then-matched later)."""
         now = self.clock()
         with self.tx() as conn:
             for row, result in zip(rows, results, strict=True):
                 if result is None:
                     continue
-                if result.error is not None:
-                    store.advance(conn, row.id, OrderStatus.REJECTED, now, error=result.error, acked=True)
-                elif result.status in (VenueOrderStatus.CANCELED, VenueOrderStatus.CANCELED_MARKET_RESOLVED):
-                    store.advance(conn, row.id, OrderStatus.CANCELED, now, acked=True)
-                else:
-                    store.advance(conn, row.id, OrderStatus.LIVE, now, acked=True)
+                status, filled, note = _answered_status(row, result)
+                store.advance(conn, row.id, status, now, filled=filled, error=note, acked=True)
             refreshed = [store.order_by_id(conn, row.id) for row in rows]
         for row in refreshed:
             self.state.track(row)
-        for row, result in zip(rows, results, strict=True):
-            if result is not None and result.error is not None:
+
+    def _explain_refusals(self, batch: Sequence[tuple[str, MarketInfo, OrderSpec, str]],
+                          results: list[PlaceResult | None], busy: VenueBusy | None) -> None:
+        """A refusal is the venue's answer to this order (a decision with its reason), the
+        venue's maintenance (a restart, its post-only phase, a rate limit), or a fault, the
+        only kind counted toward the error-rate breaker."""
+        for (strategy, market, spec, _), result in zip(batch, results, strict=True):
+            if result is None or result.error is None:
+                continue
+            detail = result.error[:300]
+            if busy is not None:
+                self._refused(strategy, market, spec, "VENUE_MAINTENANCE" if busy.maintenance else
+                              "VENUE_RATE_LIMITED", detail)
+                continue
+            kind = classify(result.error)
+            if kind is Refusal.POST_ONLY_MODE:
+                self.health.post_only_mode(result.error)
+                self._refused(strategy, market, spec, "VENUE_POST_ONLY", detail)
+                continue
+            self._refused(strategy, market, spec, "VENUE_REFUSED", detail)
+            if kind is Refusal.FAULT:
                 self._error(result.error)
-                log.warning("order rejected", extra={"client_id": row.client_id, "error": result.error})
+                log.warning("order rejected", extra={"strategy": strategy, "error": result.error})
 
     def _error(self, message: str) -> None:
         if self.config.error_sink is not None:
@@ -359,26 +419,69 @@ class Executor:
             self._cancel_sent[row.id] = now
         try:
             result = await self.venue.cancel([o.venue_order_id for o in targets if o.venue_order_id])
+        except VenueBusy as exc:  # restarting or rate-limited: the orders still rest; sent again later
+            self.health.busy(exc)
+            log.info("cancel deferred: the venue is busy", extra={"error": str(exc), "orders": len(targets)})
+            return 0
         except VenueError as exc:
             self._error(str(exc))
             log.warning("cancel failed; will retry", extra={"error": str(exc), "orders": len(targets)})
             return 0
+        self.health.answered()
         self.applier.cancel_acknowledged(result.canceled)
         for venue_id in result.not_canceled:
-            await self._look_up(venue_id)
+            await self._settle_by_lookup(venue_id, "the venue could not cancel it and has no such order")
         return len(result.canceled)
 
-    async def kill(self) -> dict[str, int]:
-        """Block placements, then cancel everything at the venue on its priority lane."""
+    async def kill(self) -> dict[str, object]:
+        """Block placements, then cancel everything at the venue on its priority lane. Never
+        fails: if the venue cannot take the cancel now (a restart), the orders stay
+        CANCEL_PENDING and every pass sends their cancels again until it can."""
         self.block()
         self.withdraw()
-        result = await self.venue.cancel_all()
+        try:
+            result = await self.venue.cancel_all()
+        except VenueError as exc:
+            if isinstance(exc, VenueBusy):
+                self.health.busy(exc)
+            log.error("kill: the venue refused the cancel-all; cancelling order by order until it answers",
+                      extra={"error": str(exc)})
+            await self.cancel_orders([o for o in self.state.orders.values() if o.status is not OrderStatus.CANCEL_PENDING])
+            return {"cancelled": 0, "still_open": len(self.state.orders), "venue_error": str(exc)}
         self.applier.cancel_acknowledged(result.canceled)
         self.drain()
         for order in list(self.state.orders.values()):
             if order.venue_order_id:
-                await self._look_up(order.venue_order_id)
+                await self._settle_by_lookup(order.venue_order_id, "the venue has no such order after a cancel-all")
         return {"cancelled": len(result.canceled), "still_open": len(self.state.orders)}
+
+    async def sync_with_venue(self) -> int:
+        """The venue's open orders against ours (every few seconds in live): orders it no
+        longer has are looked up and closed on its answer, orders it has that we do not know
+        are imported, and a cancel it never acknowledged is settled. Returns how many of our
+        orders it closed or moved."""
+        try:
+            listed = await self.venue.open_orders()
+        except VenueBusy as exc:
+            self.health.busy(exc)
+            return 0
+        except VenueError as exc:
+            log.warning("venue order sync failed", extra={"error": str(exc)})
+            return 0
+        self.health.answered()
+        listed_ids = {o.venue_order_id for o in listed}
+        for order in listed:
+            if order.venue_order_id not in self.state.by_venue:
+                self.applier.order_report(order)
+        now, moved = self.clock(), 0
+        for row in list(self.state.orders.values()):
+            placed_at = row.submitted_at or row.created_at
+            if (not row.venue_order_id or row.venue_order_id in listed_ids
+                    or row.status is OrderStatus.PENDING_SUBMIT or now - placed_at < GONE_GRACE_MS):
+                continue
+            if await self._settle_by_lookup(row.venue_order_id, "the venue no longer has this order"):
+                moved += 1
+        return moved
 
     # -- lookups -----------------------------------------------------------------------
 
@@ -404,14 +507,47 @@ class Executor:
     async def _look_up(self, venue_order_id: str) -> bool:
         """Apply the venue's report of an order. True if the venue answered (whether or not it
         has the order); False if it did not, which says nothing about the order."""
+        answered, _ = await self._ask(venue_order_id)
+        return answered
+
+    async def _ask(self, venue_order_id: str) -> tuple[bool, VenueOrder | None]:
+        """(whether the venue answered, its report, applied) for one order id."""
         try:
             found = await self.venue.get_order(venue_order_id)
+        except VenueBusy as exc:
+            self.health.busy(exc)
+            return False, None
         except VenueError as exc:
             log.warning("order lookup failed", extra={"venue_order_id": venue_order_id, "error": str(exc)})
-            return False
+            return False, None
         if found is not None:
             self.applier.order_report(found)
-        return True
+        return True, found
+
+    async def _settle_by_lookup(self, venue_order_id: str, why: str) -> bool:
+        """Look an order up; if the venue answers that it has no such order, close ours (it
+        cannot be working there). True when our order moved or closed."""
+        order_id = self.state.by_venue.get(venue_order_id)
+        before = self.state.orders.get(order_id) if order_id is not None else None
+        answered, found = await self._ask(venue_order_id)
+        current = self.state.orders.get(order_id) if order_id is not None else None
+        if answered and found is None and current is not None and current.status is not OrderStatus.PENDING_SUBMIT:
+            self.close_gone(current, why)
+            return True
+        return before is not None and (current is None or current.status is not before.status)
+
+    def close_gone(self, order: OrderRow, why: str) -> None:
+        """The venue answered it has no such order: it is not working there. FILLED if its
+        fills cover it, else CANCELED; its reservation goes (nothing rests to honour it)."""
+        now = self.clock()
+        status = OrderStatus.FILLED if order.filled >= order.size else OrderStatus.CANCELED
+        with self.tx() as conn:
+            if store.advance(conn, order.id, status, now, error=why):
+                raise_alert(conn, level="warning", source="executor", code="ORDER_GONE",
+                            message=f"order {order.client_id} ({order.side.value} {fmt(order.size)} at "
+                                    f"{fmt(order.price)}) closed as {status.value}: {why}")
+            row = store.order_by_id(conn, order.id)
+        self.state.track(row)
 
     async def _check_unresolved(self) -> None:
         """Takes and unknown-outcome placements settle by lookup; long-unknown ones become LOST."""
@@ -422,12 +558,17 @@ class Executor:
             if not (pending or take) or now - self._checked.get(order.id, order.created_at) < TAKE_CHECK_MS:
                 continue
             self._checked[order.id] = now
-            if order.venue_order_id and not await self._look_up(order.venue_order_id):
+            answered, found = await self._ask(order.venue_order_id) if order.venue_order_id else (True, None)
+            if not answered:
                 continue  # an outage is not an answer: the order may be resting there; ask again later
             current = self.state.orders.get(order.id)
-            if current is not None and current.status is OrderStatus.PENDING_SUBMIT \
-                    and now - order.created_at > self.config.lost_grace_ms:
-                self.mark_lost(current, "the venue never acknowledged it and has no such order")
+            if current is None:
+                continue
+            if current.status is OrderStatus.PENDING_SUBMIT:
+                if now - order.created_at > self.config.lost_grace_ms:
+                    self.mark_lost(current, "the venue never acknowledged it and has no such order")
+            elif take and found is None:  # a delayed take the venue is done with: it never rests
+                self.close_gone(current, f"the venue no longer has this {current.tif.value} order")
 
     def mark_lost(self, order: OrderRow, why: str) -> None:
         """LOST, with a flag and an alert, unless it has meanwhile reached a final state."""
@@ -439,6 +580,20 @@ class Executor:
                             message=f"order {order.client_id} marked LOST: {why}; it was not resubmitted")
             row = store.order_by_id(conn, order.id)
         self.state.track(row)
+
+
+def _answered_status(row: OrderRow, result: PlaceResult) -> tuple[OrderStatus, int | None, str | None]:
+    """(status, shares filled if the answer said, note) for a placement the venue answered."""
+    if result.error is not None:
+        return OrderStatus.REJECTED, None, result.error
+    filled = row.filled if result.filled is None else max(row.filled, result.filled)
+    take = row.tif in TAKE
+    status = from_venue(result.status, size=row.size, filled=filled, take=take)
+    note = None
+    if take and status is OrderStatus.CANCELED:
+        note = (f"{row.tif.value}: {fmt(filled)} of {fmt(row.size)} shares traded; the venue cancelled the rest"
+                if filled else f"{row.tif.value}: nothing traded")
+    return status, filled if result.filled is not None else None, note
 
 
 def _can_trade(market: MarketInfo) -> bool:

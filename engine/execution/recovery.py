@@ -7,7 +7,8 @@
    so a fill that arrived while the engine was down, or just before it died, is not lost.
 3. Open orders at the venue that are unknown locally are imported, flagged, and alerted.
 4. Positions are recomputed from fills. Live: positions are compared with the venue's
-   token balances; holding less than the ledger says is a mismatch (HALTED + alert).
+   token balances; holding less than the ledger says is a mismatch (HALTED + alert), but a
+   sell still settling on chain is not (see `balance_mismatches`).
 5. Live: the ledger's cash is brought to the wallet's collateral, so equity (and with it
    every drawdown limit) is measured on the money really there, not on P&L alone. The
    first time it is a deposit; after that a difference is a deposit or withdrawal made
@@ -57,8 +58,8 @@ async def recover(ex: Executor) -> RecoveryReport:
         await _settle_pending(ex, unknown_pending, report)
     _recompute_positions(ex)
     if ex.mode == "live":
-        balances = await ex.venue.balances(sorted({token for _, token in ex.state.positions}))
-        report.mismatches = _compare_balances(ex, balances)
+        balances = await ex.venue.balances(held_tokens(ex))
+        report.mismatches = balance_mismatches(ex, balances)
         report.cash_flow = _sync_cash(ex, balances, report.mismatches)
     log.info("recovered", extra={"report": report.__dict__})
     return report
@@ -134,15 +135,23 @@ def _recompute_positions(ex: Executor) -> None:
         ex.state.load_positions(conn)  # orders are unchanged: recomputing touches positions only
 
 
-def _compare_balances(ex: Executor, balances: Balances) -> list[str]:
-    settled: dict[str, int] = {}
+def held_tokens(ex: Executor) -> list[str]:
+    return sorted({token for _, token in ex.state.positions})
+
+
+def balance_mismatches(ex: Executor, balances: Balances) -> list[str]:
+    """Tokens the venue holds fewer of than the ledger must have there. Settlement in flight
+    is not a mismatch: a SELL matched but not yet mined has left the venue's balance while the
+    ledger still counts it settled (its shares are pending, negative), and a BUY not yet mined
+    may or may not be in the balance, so the ledger's floor is settled shares less pending sells."""
+    floor: dict[str, int] = {}
     for (_, token), totals in ex.state.positions.items():
-        settled[token] = settled.get(token, 0) + totals.settled
+        floor[token] = floor.get(token, 0) + totals.settled + min(0, totals.pending)
     problems = []
-    for token, ours in settled.items():
+    for token, ours in floor.items():
         theirs = balances.tokens.get(token, 0)
         if theirs + DUST < ours:
-            problems.append(f"token {token}: the ledger holds {ours / 1e6:.2f} settled shares, the venue "
+            problems.append(f"token {token}: the ledger holds at least {ours / 1e6:.2f} shares, the venue "
                             f"{theirs / 1e6:.2f}")
     return problems
 

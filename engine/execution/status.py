@@ -35,9 +35,16 @@ RANK: dict[OrderStatus, int] = {
 TERMINAL_RANK = 100
 
 
-def from_venue(status: VenueOrderStatus, *, size: int, filled: int) -> OrderStatus:
-    """Map a venue report (plus how much has filled) to our status."""
-    if status in (VenueOrderStatus.CANCELED, VenueOrderStatus.CANCELED_MARKET_RESOLVED):
+ENDED = (VenueOrderStatus.CANCELED, VenueOrderStatus.CANCELED_MARKET_RESOLVED, VenueOrderStatus.UNMATCHED)
+
+
+def from_venue(status: VenueOrderStatus, *, size: int, filled: int, take: bool = False) -> OrderStatus:
+    """Map a venue report (plus how much has filled) to our status.
+
+    A fill-and-kill or fill-or-kill (`take`) never rests: once the venue has matched it, it is
+    done, FILLED for what traded or CANCELED with the rest. A delayed order that could not
+    match ends UNMATCHED."""
+    if status in ENDED or (take and status is VenueOrderStatus.MATCHED):
         return OrderStatus.FILLED if filled >= size else OrderStatus.CANCELED
     if status is VenueOrderStatus.INVALID:
         return OrderStatus.REJECTED
@@ -45,7 +52,7 @@ def from_venue(status: VenueOrderStatus, *, size: int, filled: int) -> OrderStat
         return OrderStatus.FILLED
     if filled > 0:
         return OrderStatus.PARTIALLY_FILLED
-    return OrderStatus.LIVE  # LIVE, DELAYED, UNMATCHED and a MATCHED report without size
+    return OrderStatus.LIVE  # LIVE, DELAYED and a MATCHED report without size
 
 
 FILL_RANK: dict[TradeStatus, int] = {

@@ -51,7 +51,7 @@ ON CONFLICT (condition_id) DO UPDATE SET
 _SET_FEES = text("""
 UPDATE markets SET fee_rate_ppm = :fee_rate_ppm, fee_exponent = :fee_exponent,
     tick = COALESCE(:tick, tick), min_size = COALESCE(:min_size, min_size), neg_risk = :neg_risk,
-    updated_at = :now
+    fees_at = :now, updated_at = :now
 WHERE condition_id = :condition_id
 """)
 
@@ -158,7 +158,7 @@ def market_info(row: dict[str, Any]) -> MarketInfo:
         neg_risk_market_id=row["neg_risk_market_id"], end_ms=row["end_at"], fee_rate_ppm=row["fee_rate_ppm"],
         fee_exponent=row["fee_exponent"], tradable=bool(row["tradable"]),
         accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
-        tags=tuple(json.loads(row["tags"] or "[]")),
+        tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
     )
 
 

@@ -26,6 +26,7 @@ PUBLISHED_LIMITS: Mapping[str, Sequence[tuple[int, float]]] = {
     "market": ((500, 10),),  # POST /books (the tightest market-data endpoint used)
     "balance": ((200, 10),),  # GET /balance-allowance
     "auth": ((100, 10),),  # API key endpoints
+    "heartbeat": ((50, 10),),  # POST /v1/heartbeats (not published; one every few seconds is all we send)
     "gamma": ((300, 10),),  # Gamma /markets (not published; kept polite)
 }
 SAFETY_MARGIN = 0.8

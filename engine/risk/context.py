@@ -40,10 +40,10 @@ def _yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
     return (side, price) if outcome is Outcome.YES else (side.opposite, complement(price))
 
 
-def log_refusal(log: DecisionsLog, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, now: int) -> None:
+def log_refusal(log: DecisionsLog, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, now: int,
+                detail: str = "refused at placement") -> None:
     side, price = _yes_space(spec.outcome, spec.side, spec.price)
-    log.write([Decision(strategy, market.condition_id, side, price, spec.size, 0, Reason(reason),
-                        "refused at placement")], now)
+    log.write([Decision(strategy, market.condition_id, side, price, spec.size, 0, Reason(reason), detail)], now)
 
 
 def log_residuals(log: DecisionsLog, residuals: Mapping[tuple[str, str], tuple[Residual, ...]], now: int) -> None:

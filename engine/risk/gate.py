@@ -43,6 +43,11 @@ class Reason(StrEnum):
     BELOW_MIN_SIZE = "BELOW_MIN_SIZE"
     PRICE_OUT_OF_BOUNDS = "PRICE_OUT_OF_BOUNDS"
     NOT_ENOUGH_INVENTORY = "NOT_ENOUGH_INVENTORY"
+    # From the venue: placements held back while it cannot take them, and its refusals.
+    VENUE_MAINTENANCE = "VENUE_MAINTENANCE"
+    VENUE_POST_ONLY = "VENUE_POST_ONLY"
+    VENUE_RATE_LIMITED = "VENUE_RATE_LIMITED"
+    VENUE_REFUSED = "VENUE_REFUSED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,6 @@ from engine.risk.limits import Limits
 from storage.db import Database
 
 log = logging.getLogger("engine.risk")
-# A post-only order meeting a moved book, or a FOK finding too little, is the market, not an error.
-BENIGN_REJECTIONS = ("post-only", "fok")
 
 
 class RiskMonitor:
@@ -76,15 +74,17 @@ class RiskMonitor:
         reason = self.gate.check_placement(replace(self.ctx, now_ms=self.clock()), strategy, market, spec)
         return None if reason is None else reason.value
 
-    def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str) -> None:
-        risk_context.log_refusal(self.decisions, strategy, market, spec, reason, self.clock())
+    def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
+                          detail: str = "refused at placement") -> None:
+        risk_context.log_refusal(self.decisions, strategy, market, spec, reason, self.clock(), detail)
 
     def residuals(self, residuals: Mapping[tuple[str, str], tuple[Residual, ...]], now: int) -> None:
         risk_context.log_residuals(self.decisions, residuals, now)
 
     def venue_error(self, message: str) -> None:
-        if not any(word in message.lower() for word in BENIGN_REJECTIONS):
-            self.errors.record(self.clock())
+        """A real venue fault (the executor already told refusals and maintenance apart)."""
+        log.info("venue error counted toward the error-rate breaker", extra={"error": message})
+        self.errors.record(self.clock())
 
     # -- after trading -----------------------------------------------------------------
 
@@ -138,6 +138,23 @@ class RiskMonitor:
             if breakers.escalate(conn, self.memory, target, reason, message, self.clock()):
                 self.memory = breakers.load_memory(conn)
                 log.warning("trading state escalated", extra={"state": target.value, "reason": reason})
+
+    def balances_checked(self, mismatches: list[str]) -> None:
+        """Live: the venue's token balances against the ledger. A mismatch halts; a halt for
+        a mismatch ends by itself once a later check agrees (settlement caught up)."""
+        if mismatches:
+            self.escalate(TradingState.HALTED, breakers.BALANCE_MISMATCH, "; ".join(mismatches))
+            return
+        if self.memory.trading_state is TradingState.HALTED and self.memory.reason == breakers.BALANCE_MISMATCH:
+            with self.db.write() as conn:
+                breakers.relax(conn, breakers.BALANCE_MISMATCH, "the venue's token balances agree with the ledger "
+                               "again", self.clock())
+                self.memory = breakers.load_memory(conn)
+            log.info("trading state relaxed", extra={"cleared": breakers.BALANCE_MISMATCH})
+
+    @property
+    def halted_for_balances(self) -> bool:
+        return self.memory.trading_state is TradingState.HALTED and self.memory.reason == breakers.BALANCE_MISMATCH
 
     def cash_flow(self, amount: int) -> None:
         """Money moved into (+) or out of (-) the wallet is neither a gain nor a loss: the peak

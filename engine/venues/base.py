@@ -64,9 +64,23 @@ class OrderRejected(VenueError):
 
 
 class VenueUnavailable(VenueError):
-    """Timeouts, 425/429/5xx after the adapter's own retries: the outcome is unknown."""
+    """Timeouts and 5xx after the adapter's own retries: the outcome is unknown."""
 
     retryable = True
+
+
+class VenueBusy(VenueError):
+    """The venue answered that it cannot take the request now, and did nothing with it:
+    HTTP 425 while its matching engine restarts (`maintenance`), or 429 when rate-limited.
+    Not a fault: a placement it refused is simply not placed; `retry_after_s` is the
+    venue's Retry-After, when it sent one."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, maintenance: bool, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.maintenance = maintenance
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,7 @@ class PlaceResult:
     status: VenueOrderStatus
     trade_ids: tuple[str, ...] = ()
     error: str | None = None
+    filled: int | None = None  # shares the answer says matched at once (None: it did not say)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ from engine.venues.base import (
     PlaceResult,
     PreparedOrder,
     TradeEvent,
+    VenueBusy,
     VenueError,
     VenueEvent,
     VenueOrder,
@@ -50,9 +51,11 @@ from engine.venues.polymarket_client import AdapterClobClient, CallFailure, buil
 from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
 from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
 from engine.venues.polymarket_wire import (
+    FeeSchedule,
     Identity,
     cancel_result,
     merge_cancels,
+    no_fee_schedule,
     place_result,
     user_events,
     venue_order,
@@ -81,14 +84,21 @@ class VenueConfig:
     socket: SocketOptions = SocketOptions()
     backoff: Callable[[], Backoff] = Backoff
     jitter: Jitter = random.random
+    # Dead-man switch: send a heartbeat this often (0 = never). Once one is sent, the venue
+    # cancels every open order of the API key when ~10 s pass without the next.
+    heartbeat_s: float = 0.0
 
 
 class PolymarketVenue:
     mode = "live"
 
-    def __init__(self, settings: Settings, config: VenueConfig | None = None):
+    def __init__(self, settings: Settings, config: VenueConfig | None = None, *,
+                 fees: FeeSchedule = no_fee_schedule):
+        """`fees` gives each market's taker fee schedule (the trading core passes its catalog):
+        the venue's trade records do not carry the fee it charged."""
         self.settings = settings
         self.config = config or VenueConfig()
+        self.fees = fees
         cfg = self.config
         self.calls = ClobCaller(RateLimits(cfg.limits, cfg.limit_margin), cfg.retry, cfg.jitter, cfg.workers)
         self.client: AdapterClobClient | None = None
@@ -101,6 +111,8 @@ class PolymarketVenue:
         self._sink: EventSink | None = None
         self._user: UserFeed | None = None
         self._catch_up: asyncio.Task[None] | None = None
+        self._heartbeats: asyncio.Task[None] | None = None
+        self.last_heartbeat_ms: int | None = None
         self._connect_lock = asyncio.Lock()
 
     # -- connection ------------------------------------------------------------------------
@@ -132,11 +144,15 @@ class PolymarketVenue:
                                   self._on_user_connected, markets=self.config.user_markets,
                                   options=self.config.socket, backoff=self.config.backoff())
             await self._user.start()
+        if self.config.heartbeat_s > 0 and self._heartbeats is None:
+            self._heartbeats = asyncio.get_running_loop().create_task(self._beat(), name="venue-heartbeats")
 
     async def close(self) -> None:
-        if self._catch_up is not None:
-            self._catch_up.cancel()
-            await asyncio.gather(self._catch_up, return_exceptions=True)
+        for task in (self._catch_up, self._heartbeats):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._heartbeats = None
         if self._user is not None:
             await self._user.close()
             self._user = None
@@ -166,7 +182,7 @@ class PolymarketVenue:
             if failure.duplicate or (failure.retryable and failure.maybe_sent):
                 return await self._resolve_unknown(prepared, str(failure))
             raise failure.to_venue_error(order=True) from None
-        result = place_result(raw, prepared.venue_order_id)
+        result = place_result(raw, prepared.venue_order_id, prepared.request.side)
         self.fills.note_order(result.venue_order_id, result.status in OPEN)
         return result
 
@@ -195,7 +211,7 @@ class PolymarketVenue:
 
     async def _batch_item(self, prepared: PreparedOrder, item: object) -> PlaceResult:
         try:
-            result = place_result(item, prepared.venue_order_id)
+            result = place_result(item, prepared.venue_order_id, prepared.request.side)
         except VenueError as exc:
             if "duplicat" in str(exc).lower():
                 return await self._resolve_unknown(prepared, str(exc))
@@ -206,7 +222,10 @@ class PolymarketVenue:
     async def _resolve_unknown(self, prepared: PreparedOrder, why: str) -> PlaceResult:
         """The send may or may not have landed: ask the venue what became of this order id."""
         order_id = prepared.venue_order_id
-        found = await self._find(order_id)
+        try:
+            found = await self._find(order_id)
+        except VenueBusy as exc:  # the lookup was turned away: says nothing about the order
+            raise VenueUnavailable(f"order {order_id} outcome unknown after: {why}; lookup refused: {exc}") from None
         if found is None:
             raise VenueUnavailable(f"order {order_id} not found after: {why}")
         order, trade_ids = found
@@ -265,7 +284,7 @@ class PolymarketVenue:
         """Our fills in trades matched after `after_ms` (all we can see when None)."""
         client = await self._client()
         try:
-            return await fetch_fills(self.calls, client, self._identity(), after_ms)
+            return await fetch_fills(self.calls, client, self._identity(), after_ms, self.fees)
         except CallFailure as failure:
             raise failure.to_venue_error() from None
 
@@ -283,10 +302,32 @@ class PolymarketVenue:
             raise failure.to_venue_error() from None
         return Balances(collateral=int(cash["balance"]), tokens=tokens)
 
+    # -- dead-man switch ---------------------------------------------------------------------
+
+    async def _beat(self) -> None:
+        """Heartbeats on the event loop: a crashed, frozen or disconnected engine stops
+        sending them, and the venue cancels its resting quotes within ~10 s. A chain the
+        venue no longer knows (a freeze outlived it) answers 400 and starts afresh."""
+        client = await self._client()
+        beat_id = ""
+        while True:
+            try:
+                answer = await self.calls.call("heartbeat", client.post_heartbeat, beat_id, retry=False)
+                beat_id = str(answer.get("heartbeat_id") or "") if isinstance(answer, dict) else ""
+                self.last_heartbeat_ms = now_ms()
+            except CallFailure as failure:
+                if failure.status == 400 and beat_id:
+                    log.warning("venue heartbeat chain lapsed; starting a new one (the venue has cancelled "
+                                "this key's orders)", extra={"error": str(failure)})
+                    beat_id = ""
+                    continue
+                log.warning("venue heartbeat failed", extra={"error": str(failure)})
+            await asyncio.sleep(self.config.heartbeat_s)
+
     # -- user channel ------------------------------------------------------------------------
 
     def _on_user_message(self, raw: dict[str, object]) -> None:
-        for event in user_events(raw, self._identity()):
+        for event in user_events(raw, self._identity(), self.fees):
             self._deliver(event)
 
     async def _on_user_connected(self) -> None:
@@ -342,7 +383,7 @@ class PolymarketVenue:
         client = await self._client()
         since_ms = self._signed_at.get(order_id, now_ms() - self.config.lookup_lookback_s * 1000) - 60_000
         try:
-            return await find_order(self.calls, client, self._identity(), order_id, since_ms)
+            return await find_order(self.calls, client, self._identity(), order_id, since_ms, self.fees)
         except CallFailure as failure:
             raise failure.to_venue_error() from None
 

@@ -1,8 +1,9 @@
 """How venue calls run: off the event loop, paced, retried, and interruptible.
 
 The client is synchronous, so calls run on worker threads. Normal calls wait for a token
-from their endpoint family's bucket and retry retryable failures (425/429/5xx/timeouts)
-after jittered delays; other 4xx fail at once. The priority lane (cancel-all) has its own
+from their endpoint family's bucket and retry retryable failures (429/5xx/timeouts) after
+jittered delays, never sooner than the venue's Retry-After; a 425 (the matching engine is
+restarting, for ~90 s) and other 4xx fail at once. The priority lane (cancel-all) has its own
 threads, skips the buckets, and `drop_placements()` makes every placement that has not
 been sent yet fail with PlacementDropped, wherever it is waiting (a bucket, a retry
 delay, or the thread pool's queue).
@@ -59,7 +60,7 @@ class ClobCaller:
                 return await self._run(self._normal, fn, args)
             except Exception as exc:
                 failure = classify(exc)
-                if not (retry and failure.retryable) or attempt + 1 >= self.retry.attempts:
+                if not (retry and self._retries(failure, attempt)):
                     raise failure from None
                 await self._pause(attempt, family, failure)
                 attempt += 1
@@ -82,7 +83,7 @@ class ClobCaller:
             except Exception as exc:
                 failure = classify(exc)
                 maybe_sent = maybe_sent or failure.maybe_sent
-                if not failure.retryable or attempt + 1 >= self.retry.attempts:
+                if not self._retries(failure, attempt):
                     failure.maybe_sent = maybe_sent
                     raise failure from None
                 await self._pause(attempt, family, failure)
@@ -96,7 +97,7 @@ class ClobCaller:
                 return await self._run(self._priority, fn, args)
             except Exception as exc:
                 failure = classify(exc)
-                if not failure.retryable or attempt + 1 >= self.retry.attempts:
+                if not self._retries(failure, attempt):
                     raise failure from None
                 await self._pause(attempt, "priority", failure)
                 attempt += 1
@@ -111,8 +112,16 @@ class ClobCaller:
         self._normal.shutdown(wait=False, cancel_futures=True)
         self._priority.shutdown(wait=False, cancel_futures=True)
 
+    def _retries(self, failure: CallFailure, attempt: int) -> bool:
+        """Whether to try again in place: retryable, tries left, and no Retry-After longer
+        than the policy's longest delay (a long wait is the caller's to schedule, not ours
+        to sleep through while it waits)."""
+        if not failure.retryable or attempt + 1 >= self.retry.attempts:
+            return False
+        return failure.retry_after_s is None or failure.retry_after_s <= self.retry.cap_s
+
     async def _pause(self, attempt: int, family: str, failure: CallFailure) -> None:
-        delay = self.retry.delay(attempt, self.jitter)
+        delay = max(self.retry.delay(attempt, self.jitter), failure.retry_after_s or 0.0)
         log.info("retrying venue call", extra={"family": family, "attempt": attempt + 1,
                                                "delay_s": round(delay, 3), "error": str(failure)})
         await self.sleep(delay)

@@ -20,11 +20,12 @@ from py_clob_client_v2 import ApiCreds, ClobClient
 from py_clob_client_v2.exceptions import PolyApiException, PolyException
 
 from engine.logs import register_secrets
-from engine.venues.base import OrderRejected, VenueError, VenueUnavailable
+from engine.venues.base import OrderRejected, VenueBusy, VenueError, VenueUnavailable
 from storage.settings import Settings
 
 log = logging.getLogger("engine.venues.polymarket")
-RETRYABLE_STATUS = frozenset({425, 429})
+MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting
+RATE_LIMITED_STATUS = 429
 _BASE_HEADERS = {
     "User-Agent": "py_clob_client_v2",
     "Accept": "*/*",
@@ -40,6 +41,23 @@ class TransportError(PolyApiException):
         super().__init__(error_msg=message)
         self.timed_out = timed_out
         self.maybe_sent = maybe_sent
+
+
+class HttpFailure(PolyApiException):
+    """A non-200 answer, keeping the venue's Retry-After (seconds) when it sent one."""
+
+    def __init__(self, resp: httpx.Response):
+        super().__init__(resp)
+        self.retry_after_s = retry_after(resp.headers.get("Retry-After"))
+
+
+def retry_after(raw: str | None) -> float | None:
+    """Retry-After in seconds (only the delta-seconds form; an HTTP date is ignored)."""
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < 86_400 else None
 
 
 class AdapterClobClient(ClobClient):
@@ -84,7 +102,7 @@ class AdapterClobClient(ClobClient):
             raise TransportError(f"network error: {type(exc).__name__}: {exc}", timed_out=False,
                                  maybe_sent=not isinstance(exc, httpx.ConnectError)) from None
         if resp.status_code != 200:
-            raise PolyApiException(resp)
+            raise HttpFailure(resp)
         try:
             return resp.json()
         except ValueError:
@@ -96,12 +114,17 @@ class AdapterClobClient(ClobClient):
 
 @dataclass
 class CallFailure(Exception):
-    """One failed call, classified. `status` None: no HTTP response at all."""
+    """One failed call, classified. `status` None: no HTTP response at all.
+
+    `busy`: the venue answered that it took nothing (425 maintenance, 429 rate limit), so the
+    request certainly did not act; `retry_after_s` is its Retry-After when given."""
 
     status: int | None
     message: str
     retryable: bool
     maybe_sent: bool = True
+    busy: bool = False
+    retry_after_s: float | None = None
 
     def __str__(self) -> str:
         return f"{self.status or 'no response'}: {self.message}"
@@ -110,8 +133,16 @@ class CallFailure(Exception):
     def duplicate(self) -> bool:
         return self.status == 400 and "duplicat" in self.message.lower()
 
+    @property
+    def maintenance(self) -> bool:
+        return self.status == MAINTENANCE_STATUS
+
     def to_venue_error(self, *, order: bool = False) -> VenueError:
         """The protocol's error for this failure, carrying the venue's own message."""
+        if self.busy:
+            what = "the venue's matching engine is restarting" if self.maintenance else "rate-limited by the venue"
+            return VenueBusy(f"{what} (HTTP {self.status}): {self.message}", maintenance=self.maintenance,
+                             retry_after_s=self.retry_after_s)
         if self.retryable:
             return VenueUnavailable(self.message)
         if self.status == 400 and order:
@@ -126,7 +157,13 @@ def classify(exc: BaseException) -> CallFailure:
         return CallFailure(None, str(exc.error_msg), retryable=True, maybe_sent=exc.maybe_sent)
     if isinstance(exc, PolyApiException):
         status = exc.status_code or 0
-        retryable = status in RETRYABLE_STATUS or status >= 500
+        wait = exc.retry_after_s if isinstance(exc, HttpFailure) else None
+        if status in (MAINTENANCE_STATUS, RATE_LIMITED_STATUS):
+            # Answered without acting. A restart lasts ~90 s: retrying it in place would only
+            # hold the caller, so 425 goes straight back; a 429 is retried after its wait.
+            return CallFailure(status, error_text(exc.error_msg), retryable=status == RATE_LIMITED_STATUS,
+                               maybe_sent=False, busy=True, retry_after_s=wait)
+        retryable = status >= 500
         return CallFailure(status, error_text(exc.error_msg), retryable=retryable, maybe_sent=retryable)
     if isinstance(exc, PolyException):  # raised locally by the client before any request
         return CallFailure(0, str(exc.msg), retryable=False, maybe_sent=False)

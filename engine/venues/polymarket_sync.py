@@ -27,7 +27,7 @@ from engine.venues.base import (
 )
 from engine.venues.polymarket_calls import ClobCaller
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure
-from engine.venues.polymarket_wire import Identity, our_fills, venue_order
+from engine.venues.polymarket_wire import FeeSchedule, Identity, no_fee_schedule, our_fills, venue_order
 
 if TYPE_CHECKING:
     from engine.venues.polymarket import PolymarketVenue
@@ -66,7 +66,7 @@ class FillTracker:
 
 
 async def fetch_fills(calls: ClobCaller, client: AdapterClobClient, identity: Identity,
-                      after_ms: int | None) -> list[VenueTrade]:
+                      after_ms: int | None, fees: FeeSchedule = no_fee_schedule) -> list[VenueTrade]:
     """Our fills in every trade matched after `after_ms`, page by page."""
     params = TradeParams(after=max(0, after_ms // 1000 - 1)) if after_ms else TradeParams()
     fills: list[VenueTrade] = []
@@ -75,13 +75,14 @@ async def fetch_fills(calls: ClobCaller, client: AdapterClobClient, identity: Id
         page = await calls.call("data", client.get_trades_paginated, params, cursor)
         for raw in page.get("trades") or ():
             if isinstance(raw, dict):
-                fills.extend(our_fills(raw, identity))
+                fills.extend(our_fills(raw, identity, fees))
         cursor = page.get("next_cursor") or END_CURSOR
     return fills
 
 
 async def find_order(calls: ClobCaller, client: AdapterClobClient, identity: Identity, order_id: str,
-                     since_ms: int) -> tuple[VenueOrder, tuple[str, ...]] | None:
+                     since_ms: int, fees: FeeSchedule = no_fee_schedule
+                     ) -> tuple[VenueOrder, tuple[str, ...]] | None:
     """An order's current state by id (REST order, else its trades); None if unknown."""
     try:
         raw = await calls.call("data", client.get_order, order_id)
@@ -91,7 +92,8 @@ async def find_order(calls: ClobCaller, client: AdapterClobClient, identity: Ide
         raw = None
     if isinstance(raw, dict) and raw.get("id"):
         return venue_order(raw), tuple(str(t) for t in raw.get("associate_trades") or ())
-    fills = [f for f in await fetch_fills(calls, client, identity, since_ms) if f.venue_order_id == order_id]
+    found = await fetch_fills(calls, client, identity, since_ms, fees)
+    fills = [f for f in found if f.venue_order_id == order_id]
     if not fills:
         return None
     first, filled = fills[0], sum(f.size for f in fills)

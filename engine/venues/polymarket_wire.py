@@ -5,16 +5,21 @@ A trade is the taker's match against one or more makers; it names the taker's si
 and size at the top level and each maker in `maker_orders[]`. A fill is reported with OUR
 order's terms: the top-level fields when we were the taker (`trader_side` TAKER), the
 matching `maker_orders[]` entry (by API key or wallet address) for each of our makers.
+
+Fees: the trade's `fee_rate_bps` reads 0 even on fee-charging markets, so a taker fill's fee
+is computed from the market's fee schedule (`fd.r`, `fd.e` of /clob-markets, in the
+catalog) leg by leg, as the venue charges it; makers pay nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.domain import ONE, Side, notional
+from engine.domain import ONE, Side
+from engine.execution.ledger import taker_fee
 from engine.feeds.parse import micros, millis
 from engine.venues.base import (
     CancelResult,
@@ -23,13 +28,20 @@ from engine.venues.base import (
     PlaceResult,
     TradeEvent,
     VenueOrder,
+    VenueOrderStatus,
     VenueTrade,
     normalize_order_status,
     normalize_trade_status,
 )
 
 log = logging.getLogger("engine.venues.polymarket")
-BPS = 10_000
+
+# condition id -> (fee rate in ppm, fee exponent), or None when the market is unknown.
+FeeSchedule = Callable[[str], tuple[int, int] | None]
+
+
+def no_fee_schedule(condition_id: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -47,8 +59,11 @@ class Identity:
         return owner in self.api_keys or (isinstance(address, str) and address.lower() in self.addresses)
 
 
-def place_result(raw: Any, expected_id: str) -> PlaceResult:
-    """One POST /order(s) result; raises OrderRejected when the venue refused the order."""
+def place_result(raw: Any, expected_id: str, side: Side | None = None) -> PlaceResult:
+    """One POST /order(s) result; raises OrderRejected when the venue refused the order.
+
+    With the order's `side`, `filled` is the shares the answer says matched at once (a BUY
+    takes shares, a SELL makes them); a fill-and-kill is done with that answer."""
     if not isinstance(raw, dict):
         raise OrderRejected(f"unexpected order response: {raw!r}"[:300])
     if raw.get("error") or raw.get("success") is False:
@@ -59,7 +74,18 @@ def place_result(raw: Any, expected_id: str) -> PlaceResult:
         log.error("venue order id differs from the signed digest",
                   extra={"expected": expected_id, "venue": order_id})
     status = normalize_order_status(str(raw.get("status") or "LIVE"))
-    return PlaceResult(venue_order_id=order_id, status=status, trade_ids=tuple(raw.get("tradeIDs") or ()))
+    return PlaceResult(venue_order_id=order_id, status=status, trade_ids=tuple(raw.get("tradeIDs") or ()),
+                       filled=_matched_shares(raw, side, status))
+
+
+def _matched_shares(raw: dict[str, Any], side: Side | None, status: Any) -> int | None:
+    if side is None or status is not VenueOrderStatus.MATCHED:
+        return None
+    amount = raw.get("takingAmount" if side is Side.BUY else "makingAmount")
+    try:
+        return micros(amount) if amount not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def cancel_result(raw: Any) -> CancelResult:
@@ -103,7 +129,7 @@ def _maker_side(leg: dict[str, Any], taker_side: Side, taker_token: str) -> Side
     return taker_side.opposite if str(leg.get("asset_id", taker_token)) == taker_token else taker_side
 
 
-def our_fills(raw: dict[str, Any], me: Identity) -> list[VenueTrade]:
+def our_fills(raw: dict[str, Any], me: Identity, fees: FeeSchedule = no_fee_schedule) -> list[VenueTrade]:
     """Our fills in one trade payload (REST /data/trades item or user-channel `trade`)."""
     trade_id = str(raw["id"])
     status = normalize_trade_status(str(raw["status"]))
@@ -114,11 +140,12 @@ def our_fills(raw: dict[str, Any], me: Identity) -> list[VenueTrade]:
     trader_side = str(raw.get("trader_side", "")).upper()
     if trader_side == "TAKER" or (not trader_side and me.owns(raw.get("owner"), None)):
         size = micros(raw["size"])
-        price = _taker_average_price(raw.get("maker_orders") or (), taker_token, fallback=micros(raw["price"]))
+        legs = _taker_legs(raw.get("maker_orders") or (), taker_token)
+        price = _average_price(legs, fallback=micros(raw["price"]))
         fills.append(VenueTrade(
             trade_id=trade_id, venue_order_id=str(raw["taker_order_id"]), condition_id=condition_id,
             token_id=taker_token, side=taker_side, price=price, size=size,
-            fee=notional(price, size) * int(raw.get("fee_rate_bps") or 0) // BPS, status=status,
+            fee=_taker_fee(legs or [(price, size)], condition_id, fees, trade_id), status=status,
             liquidity="TAKER", matched_ms=matched_ms,
         ))
     for leg in raw.get("maker_orders") or ():
@@ -128,36 +155,48 @@ def our_fills(raw: dict[str, Any], me: Identity) -> list[VenueTrade]:
         fills.append(VenueTrade(
             trade_id=trade_id, venue_order_id=str(leg["order_id"]), condition_id=condition_id,
             token_id=str(leg.get("asset_id") or taker_token), side=_maker_side(leg, taker_side, taker_token),
-            price=price, size=size, fee=notional(price, size) * int(leg.get("fee_rate_bps") or 0) // BPS,
-            status=status, liquidity="MAKER", matched_ms=matched_ms,
+            price=price, size=size, fee=0, status=status, liquidity="MAKER", matched_ms=matched_ms,
         ))
     if not fills and trader_side == "MAKER":
         log.warning("trade names no maker order of ours", extra={"trade_id": trade_id})
     return fills
 
 
-def _taker_average_price(legs: Any, taker_token: str, *, fallback: int) -> int:
-    """What the taker really paid per share: the makers' prices, size-weighted.
-
-    The trade's top-level price is the taker's limit, not the execution price. A maker leg on
-    the other token (a mint or merge) traded at the complement of its own price.
-    """
-    value = shares = 0
+def _taker_legs(legs: Any, taker_token: str) -> list[tuple[int, int]]:
+    """(price in the taker's token, shares) of each maker leg. The trade's top-level price is
+    the taker's limit, not the execution price; a maker leg on the other token (a mint or
+    merge) traded at the complement of its own price."""
+    out = []
     for leg in legs:
-        amount = micros(leg["matched_amount"])
         price = micros(leg["price"])
         if leg.get("asset_id") and str(leg["asset_id"]) != taker_token:
             price = ONE - price
-        value += price * amount
-        shares += amount
-    return value // shares if shares else fallback
+        out.append((price, micros(leg["matched_amount"])))
+    return out
 
 
-def user_events(raw: dict[str, Any], me: Identity) -> list[OrderEvent | TradeEvent]:
+def _average_price(legs: list[tuple[int, int]], *, fallback: int) -> int:
+    """What the taker really paid per share: the makers' prices, size-weighted."""
+    shares = sum(amount for _, amount in legs)
+    return sum(price * amount for price, amount in legs) // shares if shares else fallback
+
+
+def _taker_fee(legs: list[tuple[int, int]], condition_id: str, fees: FeeSchedule, trade_id: str) -> int:
+    schedule = fees(condition_id)
+    if schedule is None:
+        log.warning("fee schedule unknown for this market: the taker fee is booked as 0",
+                    extra={"condition_id": condition_id, "trade_id": trade_id})
+        return 0
+    rate_ppm, exponent = schedule
+    return sum(taker_fee(price, amount, rate_ppm, exponent) for price, amount in legs)
+
+
+def user_events(raw: dict[str, Any], me: Identity,
+                fees: FeeSchedule = no_fee_schedule) -> list[OrderEvent | TradeEvent]:
     """A user-channel message as protocol events (other kinds yield nothing)."""
     kind = raw.get("event_type")
     if kind == "order":
         return [OrderEvent(venue_order(raw))]
     if kind == "trade":
-        return [TradeEvent(fill) for fill in our_fills(raw, me)]
+        return [TradeEvent(fill) for fill in our_fills(raw, me, fees)]
     return []

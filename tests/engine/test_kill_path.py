@@ -125,13 +125,3 @@ def test_going_live_is_refused_while_orders_are_open(tmp_path: Path, sim: SimHan
     finally:
         engine.cleanup()
 
-
-def test_preflight_reports_the_wallet_at_the_venue(tmp_path: Path, sim: SimHandle) -> None:
-    engine, address = _engine(tmp_path, sim)
-    report = run_cli(["preflight"], engine.env)
-    assert report.returncode == 0, report.stderr
-    figures = json.loads(report.stdout)
-    assert figures["collateral_usdc"] > 0 and figures["open_orders"] == 0
-    assert engine.env["POLY_PRIVATE_KEY"][2:] not in report.stdout + report.stderr
-    no_key = run_cli(["preflight"], {k: v for k, v in engine.env.items() if k != "POLY_PRIVATE_KEY"})
-    assert no_key.returncode == 1 and "POLY_PRIVATE_KEY is not set" in no_key.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from engine.domain import Side, Tif
 from engine.feeds.pacing import PUBLISHED_LIMITS, RetryPolicy
-from engine.venues.base import OrderRejected, VenueOrderStatus, VenueUnavailable
+from engine.venues.base import OrderRejected, VenueBusy, VenueOrderStatus, VenueUnavailable
 from engine.venues.polymarket import PlacementDropped
 from simulator.testing import SimHandle
 from tests.venues.conftest import FAST, fresh_market, order, run, venue_for
@@ -35,27 +35,32 @@ def test_transient_errors_are_retried_and_never_duplicate(sim: SimHandle, faults
     faults(error_rate=0.5, error_codes=[425, 429, 500, 503])
     config = dataclasses.replace(FAST, retry=RetryPolicy(attempts=8, base_s=0.005, cap_s=0.02))
 
-    async def scenario() -> tuple[set[str], int, str]:
+    async def scenario() -> tuple[set[str], int, int, str]:
         venue = venue_for(sim, config)
-        live, unknown = set(), 0
+        live, unknown, turned_away = set(), 0, 0
         try:
             for i in range(20):
                 prepared = await venue.prepare(order(market, Side.BUY, 100_000 + i * 10_000, 5_000_000))
                 try:
                     result = await venue.submit(prepared)
+                except VenueBusy as exc:  # a 425 comes straight back: the venue took nothing
+                    assert exc.maintenance
+                    turned_away += 1
+                    continue
                 except VenueUnavailable:
                     unknown += 1
                     continue
                 assert result.status is VenueOrderStatus.LIVE
                 live.add(result.venue_order_id)
-            return live, unknown, venue.signer.funder
+            return live, unknown, turned_away, venue.signer.funder
         finally:
             await venue.close()
 
     before = fault_stats(sim)["errors"]
-    live, unknown, address = run(scenario())
+    live, unknown, turned_away, address = run(scenario())
     assert fault_stats(sim)["errors"] - before >= 5  # the faults really fired
-    assert len(live) + unknown == 20
+    assert turned_away > 0  # 425 is not retried in place (a restart lasts ~90 s)
+    assert len(live) + unknown + turned_away == 20
     assert sim.open_order_count(address) == len(live)  # an injected error never placed a second copy
 
 
@@ -76,7 +81,13 @@ def test_other_4xx_fail_at_once_and_retryable_ones_give_up_after_the_policy(sim:
     assert fault_stats(sim)["errors"] - before == 1
     faults(error_rate=1.0, error_codes=[429])
     before = fault_stats(sim)["errors"]
-    with pytest.raises(VenueUnavailable):
+    with pytest.raises(VenueBusy) as busy:  # rate-limited: retried, then handed back as "took nothing"
+        run(submit_once())
+    assert not busy.value.maintenance
+    assert fault_stats(sim)["errors"] - before == FAST.retry.attempts
+    faults(error_rate=1.0, error_codes=[503])
+    before = fault_stats(sim)["errors"]
+    with pytest.raises(VenueUnavailable):  # a 5xx may have acted: its outcome is unknown
         run(submit_once())
     assert fault_stats(sim)["errors"] - before == FAST.retry.attempts
 

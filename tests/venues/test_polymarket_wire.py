@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from engine.domain import Side
+from engine.execution.ledger import taker_fee
 from engine.venues.base import (
     CancelResult,
     OrderEvent,
@@ -102,9 +103,39 @@ def test_self_match_reports_both_sides() -> None:
     assert [(f.liquidity, f.side) for f in fills] == [("TAKER", Side.BUY), ("MAKER", Side.SELL)]
 
 
-def test_fees_from_the_fee_rate() -> None:
-    trade = dict(load("user_trade2.json"), fee_rate_bps="100")
-    assert our_fills(trade, ME)[0].fee == 26_000  # 1% of 5 x 0.52
+def test_taker_fee_matches_the_venues_published_example() -> None:
+    # py-clob-client-v2 #107: BUY 25 shares at 0.13 on a market with fd {r: 0.05, e: 1} was charged
+    # 0.14 pUSD (to the cent): 25 * 0.05 * 0.13 * 0.87 = 0.141375, floored to 5 decimals.
+    assert taker_fee(130_000, 25_000_000, 50_000, 1) == 141_370
+    assert round(taker_fee(130_000, 25_000_000, 50_000, 1) / 1e6, 2) == 0.14
+    assert taker_fee(500_000, 100_000_000, 30_000, 1) == 750_000  # 100 * 0.03 * 0.25 (the docs' table)
+    assert taker_fee(500_000, 100_000_000, 30_000, 2) == 187_500  # e = 2: 100 * 0.03 * 0.0625
+    assert taker_fee(500_000, 1_000_000, 0, 1) == 0  # a no-fee market
+    assert taker_fee(990_000, 10_000, 72_000, 1) == 0  # 0.0000071 floors to nothing at 5 decimals
+
+
+def test_taker_fee_comes_from_the_market_schedule_not_the_trade_record() -> None:
+    trade = load("user_trade2.json")  # taker BUY 5 at 0.52, fee_rate_bps "0" as the venue reports it
+    schedules = {MARKET: (50_000, 1)}
+    (taker,) = our_fills(trade, ME, schedules.get)
+    assert taker.fee == taker_fee(520_000, 5_000_000, 50_000, 1) == 62_400  # 5 * 0.05 * 0.52 * 0.48
+    assert our_fills(trade, ME, {MARKET: (0, 1)}.get)[0].fee == 0
+    maker_side = dict(trade, trader_side="MAKER")
+    maker_side["maker_orders"] = [dict(trade["maker_orders"][0], owner=OUR_KEY, side="SELL")]
+    (maker,) = our_fills(maker_side, ME, schedules.get)
+    assert maker.liquidity == "MAKER" and maker.fee == 0  # makers pay nothing
+
+
+def test_a_taker_matched_against_several_makers_pays_per_leg() -> None:
+    raw = {"id": "t-legs", "status": "MATCHED", "match_time": "1725958681", "market": MARKET, "side": "BUY",
+           "asset_id": YES, "price": "0.55", "size": "40", "trader_side": "TAKER", "owner": OUR_KEY,
+           "taker_order_id": "0xtaker", "fee_rate_bps": "0", "maker_orders": [
+               {"order_id": "0xm1", "owner": "someone", "matched_amount": "10", "price": "0.50", "asset_id": YES},
+               {"order_id": "0xm2", "owner": "someone", "matched_amount": "30", "price": "0.48", "asset_id": NO}]}
+    (ours,) = our_fills(raw, ME, {MARKET: (50_000, 1)}.get)
+    # 10 at 0.50 and 30 minted at 0.52 (p(1 - p) is the same for a price and its complement).
+    assert ours.fee == taker_fee(500_000, 10_000_000, 50_000, 1) + taker_fee(520_000, 30_000_000, 50_000, 1)
+    assert ours.fee == 125_000 + 374_400
 
 
 def test_order_events_and_both_status_styles() -> None:
@@ -130,6 +161,12 @@ def test_place_results() -> None:
                        "makingAmount": "5", "takingAmount": "10", "tradeIDs": ["t1"], "transactionsHashes": []},
                       "0xAB")
     assert (ok.venue_order_id, ok.status, ok.trade_ids) == ("0xab", VenueOrderStatus.MATCHED, ("t1",))
+    assert ok.filled is None  # without the order's side the amounts say nothing
+    bought = place_result({"success": True, "orderID": "0xab", "status": "matched", "makingAmount": "5",
+                           "takingAmount": "10"}, "0xab", Side.BUY)
+    sold = place_result({"success": True, "orderID": "0xab", "status": "matched", "makingAmount": "10",
+                         "takingAmount": "5"}, "0xab", Side.SELL)
+    assert bought.filled == sold.filled == 10_000_000  # a BUY takes shares, a SELL makes them
     assert place_result({"success": True, "orderID": "0x1", "status": "delayed"}, "0x1").status \
         is VenueOrderStatus.DELAYED
     with pytest.raises(OrderRejected, match="not enough balance"):

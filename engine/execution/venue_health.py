@@ -1,0 +1,106 @@
+"""Whether the venue takes orders now: open, restarting (HTTP 425), post-only only, or
+rate-limited (HTTP 429 with Retry-After).
+
+The weekly matching-engine restart answers 425 for ~90 s, then accepts only post-only
+orders for ~2 minutes. That is maintenance, not failure: nothing counts toward a breaker,
+placements the venue would refuse are held back with a reason, resting quotes stay, and
+trading resumes by itself. While restarting, a cheap probe asks the venue every few
+seconds (or after its Retry-After) whether it is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from engine.execution.planner import OrderSpec
+from engine.venues.base import VenueBusy
+
+POST_ONLY_MS = 120_000  # the venue's documented post-only phase after a restart
+PROBE_MS = 5_000  # how often to ask a restarting venue whether it is back
+RATE_LIMIT_MS = 1_000  # a 429 without Retry-After
+
+
+class VenuePhase(StrEnum):
+    OPEN = "ok"
+    MAINTENANCE = "maintenance"
+    POST_ONLY = "post_only"
+    RATE_LIMITED = "rate_limited"
+
+
+# Reason codes for placements held back (the risk gate's decisions log shows them).
+HELD_BACK = {
+    VenuePhase.MAINTENANCE: "VENUE_MAINTENANCE",
+    VenuePhase.POST_ONLY: "VENUE_POST_ONLY",
+    VenuePhase.RATE_LIMITED: "VENUE_RATE_LIMITED",
+}
+
+
+@dataclass(frozen=True)
+class HealthChange:
+    phase: VenuePhase
+    detail: str
+    at_ms: int
+
+
+class VenueHealth:
+    def __init__(self, clock: Callable[[], int], on_change: Callable[[HealthChange], None] | None = None):
+        self.clock = clock
+        self.on_change = on_change
+        self.phase = VenuePhase.OPEN
+        self.until_ms = 0  # POST_ONLY and RATE_LIMITED end then
+        self.next_probe_ms = 0
+
+    # -- what the venue said -----------------------------------------------------------
+
+    def busy(self, exc: VenueBusy) -> None:
+        now = self.clock()
+        wait_ms = int((exc.retry_after_s or 0) * 1000)
+        if exc.maintenance:
+            self.next_probe_ms = now + max(PROBE_MS, wait_ms)
+            self._move(VenuePhase.MAINTENANCE, str(exc), now)
+        elif self.phase is not VenuePhase.MAINTENANCE:
+            self.until_ms = max(self.until_ms, now + (wait_ms or RATE_LIMIT_MS))
+            self._move(VenuePhase.RATE_LIMITED, str(exc), now)
+
+    def answered(self) -> None:
+        """A trading endpoint answered normally: a restart is over (its post-only phase
+        begins), and an elapsed rate limit ends."""
+        now = self.clock()
+        if self.phase is VenuePhase.MAINTENANCE:
+            self.until_ms = now + POST_ONLY_MS
+            self._move(VenuePhase.POST_ONLY, "the venue is back after a restart: post-only orders only for 2 minutes",
+                       now)
+        else:
+            self._expire(now)
+
+    def post_only_mode(self, message: str) -> None:
+        """The venue refused a non-post-only order because it is in its post-only phase."""
+        now = self.clock()
+        if self.phase is not VenuePhase.POST_ONLY:
+            self.until_ms = now + POST_ONLY_MS
+            self._move(VenuePhase.POST_ONLY, message, now)
+
+    # -- what the executor may do ------------------------------------------------------
+
+    def holds_back(self, spec: OrderSpec) -> str | None:
+        """The reason code to hold this placement back now, or None to send it."""
+        self._expire(self.clock())
+        if self.phase is VenuePhase.POST_ONLY and spec.post_only:
+            return None
+        return HELD_BACK.get(self.phase)
+
+    def wants_probe(self) -> bool:
+        return self.phase is VenuePhase.MAINTENANCE and self.clock() >= self.next_probe_ms
+
+    def _expire(self, now: int) -> None:
+        if self.phase in (VenuePhase.POST_ONLY, VenuePhase.RATE_LIMITED) and now >= self.until_ms:
+            self._move(VenuePhase.OPEN, "the venue takes every order again", now)
+
+    def _move(self, phase: VenuePhase, detail: str, now: int) -> None:
+        if phase is self.phase:
+            return
+        self.phase = phase
+        if self.on_change is not None:
+            self.on_change(HealthChange(phase, detail, now))

@@ -1,0 +1,51 @@
+"""What a venue's refusal of an order means: the market's answer, the venue's maintenance, or
+a fault worth counting.
+
+Only faults count toward the error-rate breaker. A post-only order meeting a moved book, a
+FOK finding too little, a size under the market's minimum or a short balance are answers
+about this order (decisions with reasons); the weekly restart's post-only phase is
+maintenance. Anything not recognised here (a bad signature, a refused maker, an unknown
+message) is a fault: repeated, it halts trading so the operator looks.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Refusal(StrEnum):
+    BUSINESS = "business"  # the market's answer to this order: a decision, not an error
+    POST_ONLY_MODE = "post_only_mode"  # after a matching-engine restart only post-only orders are taken
+    FAULT = "fault"  # counts toward the error-rate breaker
+
+
+# Lower-case fragments of the venue's own messages (see README: Known failure messages).
+POST_ONLY_MODE_MARKERS = ("post-only mode", "post only mode")
+BUSINESS_MARKERS = (
+    "order crosses book",  # invalid post-only order: order crosses book
+    "only gtc and gtd order types are allowed",
+    "fok orders are fully filled or killed",
+    "no orders found to match with fak order",
+    "lower than the minimum",
+    "min size",
+    "minimum tick size",
+    "not enough balance",
+    "allowance",
+    "invalid expiration",
+    "not yet ready to process new orders",
+    "not accepting orders",
+    "market is closed",
+    "duplicated",
+    "dropped by cancel-all",
+    "too small to express",
+    "tick grid",
+)
+
+
+def classify(message: str) -> Refusal:
+    text = message.lower()
+    if any(marker in text for marker in POST_ONLY_MODE_MARKERS):
+        return Refusal.POST_ONLY_MODE
+    if any(marker in text for marker in BUSINESS_MARKERS):
+        return Refusal.BUSINESS
+    return Refusal.FAULT

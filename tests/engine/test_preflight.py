@@ -1,0 +1,76 @@
+"""`python -m engine preflight` against the strict simulator: it proves an account can trade by
+placing and cancelling one harmless post-only order, and when the venue refuses it says, in
+plain words, which setting to change."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from engine.feeds.discovery import refresh_markets
+from simulator.testing import SimHandle, running_simulator
+from storage.db import Database
+from storage.migrations import migrate
+from tests.helpers import isolated_env, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=23, agents=False) as handle:  # strict: EOA makers are refused
+        yield handle
+
+
+def _desk(tmp: Path, sim: SimHandle, **env: str) -> dict[str, str]:
+    """A desk whose market list the engine has filled (preflight tests in one of them)."""
+    full = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), **env)
+    db_path = Path(full["TRADER_DB"])
+    migrate(db_path)
+    db = Database(db_path)
+    asyncio.run(refresh_markets(db, f"http://127.0.0.1:{sim.port}/gamma"))
+    db.dispose()
+    return full
+
+
+def test_a_deposit_wallet_passes_and_leaves_no_order(tmp_path: Path, sim: SimHandle) -> None:
+    key = "0x" + secrets.token_hex(32)
+    signer = Account.from_key(key).address
+    funder = Account.create().address
+    sim.link_funder(signer, funder, 3)
+    env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder)
+    result = run_cli(["preflight", "--json"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    checks = {c["check"]: c for c in report["checks"]}
+    assert report["ok"] and checks["test order"]["ok"], report
+    assert "placed and cancelled" in checks["test order"]["detail"]
+    assert sim.open_order_count(funder) == 0  # the test order did not stay behind
+    assert key[2:] not in result.stdout + result.stderr
+
+
+def test_an_eoa_maker_is_refused_and_told_to_use_a_deposit_wallet(tmp_path: Path, sim: SimHandle) -> None:
+    key = "0x" + secrets.token_hex(32)
+    env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="0")
+    result = run_cli(["preflight"], env)
+    assert result.returncode == 1, result.stdout
+    assert "maker address not allowed" in result.stdout
+    assert "POLY_SIGNATURE_TYPE=3" in result.stdout and "POLY_FUNDER" in result.stdout  # the fix, named
+    assert "not ready to go live" in result.stdout
+    assert sim.open_order_count(Account.from_key(key).address) == 0
+
+
+def test_settings_that_cannot_work_are_named_before_any_network_call(tmp_path: Path, sim: SimHandle) -> None:
+    key = "0x" + secrets.token_hex(32)
+    env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3")  # a deposit wallet, but whose?
+    result = run_cli(["preflight"], env)
+    assert result.returncode == 1
+    assert "POLY_SIGNATURE_TYPE=3 needs POLY_FUNDER" in result.stdout
+    no_key = run_cli(["preflight"], {k: v for k, v in env.items() if k != "POLY_PRIVATE_KEY"})
+    assert no_key.returncode == 1 and "POLY_PRIVATE_KEY is not set" in no_key.stderr
