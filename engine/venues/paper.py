@@ -42,6 +42,8 @@ from storage.db import Database, now_ms
 from storage.sql import run, scalar
 
 FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
+FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
+                "is found.")
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
 
 
@@ -165,6 +167,8 @@ class PaperVenue:
             raise OrderRejected(POST_ONLY_CROSSES)
         if req.tif is Tif.FOK and reachable < req.size:
             raise OrderRejected(FOK_NOT_FILLED)
+        if req.tif is Tif.FAK and reachable <= 0:
+            raise OrderRejected(FAK_NO_MATCH)
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
         # Everything visible at our price is ahead of us, however deep the level (a depth-limited
         # book would put an order beyond its depth at the front of its queue).
@@ -180,7 +184,7 @@ class PaperVenue:
             self._rest(order)
         status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
-        return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades)), events
+        return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
 
     def _validate(self, req: OrderRequest) -> None:
         """The venue's own legality checks, with its messages."""

@@ -1,0 +1,203 @@
+"""The executor through the venue's weekly restart, its post-only phase, its refusals and its
+forgetting: maintenance holds placements back without counting as errors and ends by itself;
+a refused placement is REJECTED at once; a fill-and-kill ends with its answer; orders the
+venue no longer has are closed on its answer. The venue is the paper venue, told to answer
+like the real one's restart (HTTP 425), so every other behaviour is the real code's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from engine.domain import Intent, Quote, Side, Tif
+from engine.execution.executor import ExecutorConfig
+from engine.execution.venue_health import POST_ONLY_MS, HealthChange, VenuePhase
+from engine.venues.base import CancelResult, OrderRejected, PlaceResult, PreparedOrder, VenueBusy, VenueOrder
+from engine.venues.paper import PaperVenue
+from tests.desk import Desk, make_desk
+from tests.execution.fakes import SH, p
+
+RESTARTING = "the venue's matching engine is restarting (HTTP 425): Too Early"
+POST_ONLY_ONLY = "the matching engine is in post-only mode: only post-only orders are accepted"
+
+
+class RestartingVenue(PaperVenue):
+    """The paper venue, with the real venue's restart: 425 on every trading call while `down`,
+    then refusing non-post-only orders while `post_only_phase`."""
+
+    down = False
+    post_only_phase = False
+    submits = 0
+
+    def _busy(self) -> None:
+        if self.down:
+            raise VenueBusy(RESTARTING, maintenance=True, retry_after_s=None)
+
+    async def submit(self, prepared: PreparedOrder) -> PlaceResult:
+        self.submits += 1
+        self._busy()
+        if self.post_only_phase and not prepared.request.post_only:
+            raise OrderRejected(POST_ONLY_ONLY)
+        return await super().submit(prepared)
+
+    async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
+        self.submits += len(prepared)
+        self._busy()
+        return await super().submit_many(prepared)
+
+    async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
+        self._busy()
+        return await super().cancel(venue_order_ids)
+
+    async def open_orders(self) -> list[VenueOrder]:
+        self._busy()
+        return await super().open_orders()
+
+
+class Sinks:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.reasons: list[tuple[str, str, str]] = []  # (strategy, reason, detail)
+        self.phases: list[VenuePhase] = []
+
+    def config(self) -> ExecutorConfig:
+        return ExecutorConfig(error_sink=self.errors.append, health_sink=self._phase,
+                              reason_sink=lambda s, m, spec, reason, detail: self.reasons.append((s, reason, detail)))
+
+    def _phase(self, change: HealthChange) -> None:
+        self.phases.append(change.phase)
+
+    def codes(self) -> set[str]:
+        return {reason for _, reason, _ in self.reasons}
+
+
+@pytest.fixture
+def restart(tmp_path: Path) -> tuple[Desk, RestartingVenue, Sinks]:
+    desk = make_desk(tmp_path / "r.db")
+    sinks = Sinks()
+    venue = RestartingVenue(desk.db, desk.books, desk.catalog, clock=desk.clock)
+    desk.executor.venue = venue
+    desk.executor.config = sinks.config()
+    desk.executor.health.on_change = sinks.config().health_sink
+    desk.run(venue.start(desk.executor.events.put_nowait))
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    desk.books.set("N1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    return desk, venue, sinks
+
+
+def quote(side: Side, price: float, size: float, *, post_only: bool = False, tif: Tif = Tif.GTC) -> Quote:
+    return Quote(side, p(price), round(size * SH), tif, post_only)
+
+
+def step(desk: Desk, *intents: Intent) -> None:
+    desk.executor.set_intents(intents)
+    desk.run(desk.executor.reconcile())
+    desk.settle()
+
+
+def statuses(desk: Desk) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in desk.rows("SELECT strategy, status FROM orders ORDER BY id")]
+
+
+MAKER = Intent("mm", "c1", (quote(Side.BUY, 0.45, 10, post_only=True),))
+PLAIN = Intent("plain", "c1", (quote(Side.BUY, 0.44, 10),))
+
+
+def test_a_restart_is_maintenance_not_failure_and_trading_resumes_by_itself(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, sinks = restart
+    venue.down = True
+    step(desk, MAKER, PLAIN)
+    # Refused with 425: REJECTED at once (nothing rests, nothing reserved), never CANCEL_PENDING.
+    assert statuses(desk) == [("mm", "REJECTED"), ("plain", "REJECTED")]
+    assert not desk.executor.state.orders
+    assert sinks.errors == []  # maintenance never counts toward the error-rate breaker
+    assert "VENUE_MAINTENANCE" in sinks.codes() and sinks.phases == [VenuePhase.MAINTENANCE]
+    sent = venue.submits
+    step(desk, MAKER, PLAIN)  # held back while the venue restarts: nothing is sent to be refused
+    assert venue.submits == sent and len(statuses(desk)) == 2
+    desk.clock.advance(5_000)
+    venue.down, venue.post_only_phase = False, True
+    step(desk, MAKER, PLAIN)  # the probe finds it back: post-only orders go, the others wait
+    assert sinks.phases == [VenuePhase.MAINTENANCE, VenuePhase.POST_ONLY]
+    assert statuses(desk)[2:] == [("mm", "LIVE")]
+    assert any(r == ("plain", "VENUE_POST_ONLY") for r in ((s, c) for s, c, _ in sinks.reasons))
+    desk.clock.advance(POST_ONLY_MS)
+    venue.post_only_phase = False
+    step(desk, MAKER, PLAIN)
+    assert statuses(desk)[2:] == [("mm", "LIVE"), ("plain", "LIVE")]
+    assert sinks.phases[-1] is VenuePhase.OPEN and sinks.errors == []
+
+
+def test_a_post_only_phase_met_unannounced_holds_back_the_others_without_errors(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, sinks = restart
+    venue.post_only_phase = True  # e.g. the engine started during the venue's post-only phase
+    step(desk, PLAIN)
+    assert statuses(desk) == [("plain", "REJECTED")]
+    assert sinks.errors == [] and sinks.phases == [VenuePhase.POST_ONLY]
+    sent = venue.submits
+    step(desk, PLAIN, MAKER)
+    assert venue.submits == sent + 1 and statuses(desk)[1:] == [("mm", "LIVE")]
+
+
+def test_cancels_during_a_restart_stay_pending_and_go_out_when_it_ends(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, sinks = restart
+    step(desk, MAKER)
+    venue.down = True
+    step(desk, Intent("mm", "c1", ()))  # withdraw: the cancel meets the restart
+    assert statuses(desk) == [("mm", "CANCEL_PENDING")]  # still resting at the venue: reserved
+    assert sinks.errors == []
+    desk.clock.advance(6_000)
+    venue.down = False
+    step(desk, Intent("mm", "c1", ()))
+    assert statuses(desk) == [("mm", "CANCELED")] and not desk.executor.state.orders
+
+
+def test_refusals_are_decisions_and_only_faults_count(restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, sinks = restart
+    step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.52, 10, post_only=True),)))  # crosses the 0.52 ask
+    assert statuses(desk) == [("mm", "REJECTED")]
+    assert sinks.errors == [] and ("mm", "VENUE_REFUSED") in {(s, c) for s, c, _ in sinks.reasons}
+
+    async def refuse(prepared: PreparedOrder) -> PlaceResult:
+        raise OrderRejected("invalid signature")
+
+    venue.submit = refuse  # type: ignore[method-assign]
+    step(desk, Intent("mm", "c1", ()), PLAIN)
+    assert sinks.errors == ["invalid signature"]  # a signing problem is a fault: it must halt if repeated
+
+
+def test_a_fill_and_kill_ends_with_its_answer(restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, _, _ = restart
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 10)])
+    step(desk, Intent("v", "c1", (quote(Side.BUY, 0.52, 40, tif=Tif.FAK),)))
+    row = desk.rows("SELECT status, size, filled, error FROM orders")[0]
+    assert row[:3] == ("CANCELED", 40 * SH, 10 * SH)
+    assert "10 of 40 shares traded" in row[3]
+    assert not desk.executor.state.orders  # not open: it cannot block going live or need a cancel
+    step(desk, Intent("v", "c1", (quote(Side.BUY, 0.52, 5, tif=Tif.FAK),)))
+    assert desk.rows("SELECT status, filled FROM orders ORDER BY id")[-1] == ("REJECTED", 0)  # nothing left
+
+
+def test_orders_the_venue_no_longer_has_are_closed_on_its_answer(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, _ = restart
+    step(desk, MAKER)
+    (venue_id,) = list(venue.resting)
+    venue._unrest(venue_id)  # gone at the venue without a word (e.g. a missed cancellation event)
+    with desk.db.write() as conn:
+        conn.exec_driver_sql("DELETE FROM paper_orders")  # and it does not know the order any more
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "LIVE")]  # placed a moment ago: the listing may lag
+    desk.clock.advance(6_000)
+    venue.down = True
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "LIVE")]  # no answer says nothing about the order
+    venue.down = False
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "CANCELED")]
+    assert desk.rows("SELECT code FROM alerts") == [("ORDER_GONE",)]
