@@ -83,8 +83,10 @@ def test_marketable_order_walks_the_book_with_slippage(desk: Desk) -> None:
     result = place(desk, Side.BUY, 0.51, 25, Tif.FAK)
     assert paper_trades(desk) == [(p(0.50), 10 * SH, "TAKER", "MATCHED"), (p(0.51), 10 * SH, "TAKER", "MATCHED")]
     assert result.status.value == "MATCHED" and desk.venue.resting == {}
-    # The liquidity taken is gone until the book changes: a second order cannot reuse it.
-    place(desk, Side.BUY, 0.51, 5, Tif.FAK)
+    # The liquidity taken is gone until the book changes: a second order cannot reuse it, and a
+    # FAK that matches nothing is refused, as the venue refuses it.
+    with pytest.raises(OrderRejected, match="no orders found to match with FAK order"):
+        place(desk, Side.BUY, 0.51, 5, Tif.FAK)
     assert len(paper_trades(desk)) == 2
 
 
