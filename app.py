@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages.widgets.auth import is_authenticated, login_page, logout_button, no_password_page
 from pages.widgets.common import settings
+from storage.jsonsafe import keep_recursion_limit_sane
 from storage.settings import Settings, SettingsError
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
@@ -31,7 +32,6 @@ PAGES = {
 }
 
 
-
 def checked_settings() -> Settings:
     """The settings, or (on a malformed `.env`) the reason in plain words and nothing else:
     without settings there is no database, password or page to show."""
@@ -44,6 +44,7 @@ def checked_settings() -> Settings:
         st.stop()
 
 
+keep_recursion_limit_sane()  # a page may have imported the signing stack (storage/jsonsafe.py says why)
 if checked_settings().dashboard_password_hash is None:
     page = st.navigation([st.Page(no_password_page, title="Set a password", url_path="setup")])
 elif not is_authenticated():

@@ -53,7 +53,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from engine.logs import configure_logging
     from engine.runtime import run
     from engine.wiring import build_trading
+    from storage.jsonsafe import keep_recursion_limit_sane
 
+    keep_recursion_limit_sane()  # after the signing stack's imports raised it (see storage/jsonsafe.py)
     configure_logging(settings.log_level, secret_values(settings))
     return run(settings, build_trading)
 

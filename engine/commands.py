@@ -8,13 +8,14 @@ as failed) so a slow start can never delay a kill.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from engine.control import CommandRejected, Controller
+from storage import command_payloads as payloads
 from storage import commands as queue
+from storage.command_payloads import PayloadError, kill_reason
 from storage.db import Database, now_ms
 
 log = logging.getLogger("engine.commands")
@@ -26,24 +27,25 @@ LIFECYCLE: dict[str, Handler] = {
     "stop": lambda c, p, a: c.stop(a),
     "pause": lambda c, p, a: c.pause(a),
     "resume": lambda c, p, a: c.resume(a),
-    "kill": lambda c, p, a: c.kill(a, str(p.get("reason") or "operator kill")),
+    "kill": lambda c, p, a: c.kill(a, p["reason"]),
     "rearm": lambda c, p, a: c.rearm(a),
     "reload_config": lambda c, p, a: c.reload_config(a),
-    "set_mode": lambda c, p, a: c.set_mode(a, str(p.get("mode"))),
+    "set_mode": lambda c, p, a: c.set_mode(a, p["mode"]),
 }
 ORDER_KINDS = frozenset({"cancel_order", "flatten"})
 BLOCKING_KINDS = frozenset({"kill", "stop"})
 KNOWN_KINDS = frozenset(LIFECYCLE) | ORDER_KINDS
 
 
-def parse_payload(raw: str) -> dict[str, Any]:
+def parse_payload(kind: str, raw: str) -> dict[str, Any]:
+    """The command's validated payload. A kill never fails on its payload: whatever it
+    carries, it goes ahead with the text as its reason."""
+    if kind == "kill":
+        return {"reason": kill_reason(raw)}
     try:
-        payload = json.loads(raw or "{}")
-    except json.JSONDecodeError as exc:
-        raise CommandRejected(f"payload is not valid JSON ({exc.msg} at position {exc.pos})") from None
-    if not isinstance(payload, dict):
-        raise CommandRejected("payload must be a JSON object, e.g. {\"reason\": \"...\"}")
-    return payload
+        return payloads.parse(kind, raw)
+    except PayloadError as exc:
+        raise CommandRejected(str(exc)) from None
 
 
 class CommandProcessor:
@@ -78,13 +80,20 @@ class CommandProcessor:
             command = queue.claim_next(conn, now_ms(), kinds=("kill",) if busy else None)
         if command is None:
             return
+        try:
+            payload = parse_payload(command.kind, command.payload)
+        except CommandRejected as exc:  # refused before anything changed: the engine stays as it was
+            self._finish(command.id, ok=False, error=str(exc))
+            log.warning("command refused", extra={"command_id": command.id, "kind": command.kind,
+                                                  "error": str(exc)})
+            return
         if command.kind in BLOCKING_KINDS:
             # Before anything can yield to the event loop: no order leaves after this claim.
             self.controller.trading.block_orders()
         if busy:
             await self._interrupt_current()
         self._current_id = command.id
-        self._current = asyncio.create_task(self.apply(command))
+        self._current = asyncio.create_task(self.apply(command, payload))
         if command.kind == "kill":
             await self._current  # nothing else runs until the kill has finished
 
@@ -103,10 +112,10 @@ class CommandProcessor:
         if interrupted_id is not None:
             self._finish(interrupted_id, ok=False, error="interrupted by a kill")
 
-    async def apply(self, command: queue.CommandRow) -> None:
+    async def apply(self, command: queue.CommandRow, payload: dict[str, Any]) -> None:
         started = now_ms()
         try:
-            result = await self._dispatch(command)
+            result = await self._dispatch(command, payload)
         except CommandRejected as exc:
             self._finish(command.id, ok=False, error=str(exc))
             log.warning("command failed", extra={"command_id": command.id, "kind": command.kind, "error": str(exc)})
@@ -121,8 +130,7 @@ class CommandProcessor:
         log.info("command done", extra={"command_id": command.id, "kind": command.kind,
                                         "apply_ms": now_ms() - started})
 
-    async def _dispatch(self, command: queue.CommandRow) -> dict[str, Any]:
-        payload = parse_payload(command.payload)
+    async def _dispatch(self, command: queue.CommandRow, payload: dict[str, Any]) -> dict[str, Any]:
         handler = LIFECYCLE.get(command.kind)
         if handler is not None:
             return await handler(self.controller, payload, command.actor)

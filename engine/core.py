@@ -99,6 +99,7 @@ class TradingCore:
         self.risk = RiskMonitor(db, self.mode, limits, memory, clock)
         self.executor = self._build_executor()
         self.deciding = False
+        self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
@@ -195,10 +196,16 @@ class TradingCore:
         self.executor.unblock()
 
     async def kill(self) -> dict[str, Any]:
+        """Cancel everything; after a kill-switch trip with `kill_flatten` on, also sell what is
+        held (the one order ever sent under the latch, asked for by the engine itself)."""
         self.executor.block()
         self.deciding = False
         await self._open_venue()
-        return await self.executor.kill()
+        result: dict[str, Any] = dict(await self.executor.kill())
+        if self.flatten_after_kill:
+            self.flatten_after_kill = False
+            result["flatten"] = await operator_actions.flatten(self, {}, after_kill=True)
+        return result
 
     async def cancel_everything(self) -> dict[str, Any]:
         self.executor.block()
@@ -357,7 +364,7 @@ class TradingCore:
         kill = self.risk.after_tick(now, valuation)
         if kill is not None:
             self.executor.block()
-            self.risk.request_kill(kill, now)
+            self.flatten_after_kill = self.risk.request_kill(kill, now)
         return valuation
 
     def _decide(self, now: int, views: dict[str, MarketView]) -> list[Intent]:

@@ -82,9 +82,10 @@ async def _withdraw_and_wait(core: TradingCore, scope: list[tuple[str, str, Mark
         await asyncio.sleep(0.05)
 
 
-async def flatten(core: TradingCore, payload: dict[str, Any]) -> dict[str, Any]:
-    after_kill = bool(payload.get("after_kill"))
-    if core.deciding:
+async def flatten(core: TradingCore, payload: dict[str, Any], *, after_kill: bool = False) -> dict[str, Any]:
+    """`after_kill` only from the engine's own kill-switch path (TradingCore.kill), never from
+    a payload: an operator's flatten under the latch is refused."""
+    if core.deciding and not after_kill:
         raise CommandRejected("pause or stop the engine first, so strategies do not buy back what flatten sells")
     if _latched(core) and not after_kill:
         raise CommandRejected("the kill latch is set: re-arm first (a kill-switch kill flattens by itself "

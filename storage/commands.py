@@ -17,6 +17,8 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.sqlite import insert
 
 from storage.audit import write_audit
+from storage.command_payloads import kill_reason
+from storage.command_payloads import parse as parse_payload
 from storage.db import Database, now_ms
 from storage.models import Command
 
@@ -83,11 +85,15 @@ def post_command(
 ) -> CommandRow:
     """Queue a command (audited) and return its row; a repeated key returns the original row.
 
-    The payload is stored as given when it is a string, even if it is not valid JSON:
-    the engine rejects it with a readable error, so every client sees the same rule.
+    The payload is checked first against the command's schema (storage/command_payloads.py):
+    an unknown kind or a malformed, oversized or unexpected payload raises PayloadError and
+    nothing is stored. A kill is never refused: a payload it cannot read becomes its reason.
     """
     key = idempotency_key or new_idempotency_key()
-    body = payload if isinstance(payload, str) else json.dumps(payload or {}, sort_keys=True)
+    if kind == "kill":
+        body = json.dumps({"reason": kill_reason(payload)})
+    else:
+        body = json.dumps(parse_payload(kind, payload), sort_keys=True)
     now = now_ms()
     values = {
         "idempotency_key": key,

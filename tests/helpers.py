@@ -141,3 +141,19 @@ def run_cli(args: list[str], env: dict[str, str], input_text: str | None = None,
         [sys.executable, "-m", "engine", *args], cwd=ROOT, env=env, input=input_text,
         capture_output=True, text=True, timeout=timeout,
     )
+
+
+def post_raw(db_path: Path, kind: str, payload: str, actor: str = "test") -> int:
+    """Queue a command row as a buggy or hostile client could write it, bypassing
+    storage.commands' checks, so the engine's own refusal is what a test sees."""
+    import sqlite3
+    import uuid
+
+    with sqlite3.connect(db_path, timeout=10) as conn:
+        now = time.time_ns() // 1_000_000
+        cur = conn.execute(
+            """INSERT INTO commands (idempotency_key, kind, payload, priority, status, actor, created_at, expires_at)
+               VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)""",
+            (uuid.uuid4().hex, kind, payload, 100 if kind == "kill" else 50, actor, now, now + 60_000))
+        return int(cur.lastrowid or 0)
+

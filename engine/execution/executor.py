@@ -52,8 +52,9 @@ TAKE_CHECK_MS = 2_000
 
 GONE_GRACE_MS = 5_000  # an order placed this recently may not be in the venue's listing yet
 
-# A last-line check before a placement (risk gate): a reason code to refuse, or None.
-PlacementCheck = Callable[[str, MarketInfo, OrderSpec], str | None]
+# A last-line check before a placement (risk gate), given the orders open right now (this one
+# not included): a reason code to refuse, or None.
+PlacementCheck = Callable[[str, MarketInfo, OrderSpec, int], str | None]
 # Told why an order was not placed: (strategy, market, spec, reason code, detail).
 ReasonSink = Callable[[str, MarketInfo, OrderSpec, str, str], None]
 
@@ -266,7 +267,8 @@ class Executor:
             if held is not None:
                 self._refused(strategy, market, spec, held, f"held back: {self.health.phase.value}")
                 continue
-            refusal = self.placement_check(strategy, market, spec) if self.placement_check else None
+            open_now = len(self.state.orders) + len(approved)  # each approval counts for the next
+            refusal = self.placement_check(strategy, market, spec, open_now) if self.placement_check else None
             if refusal is None:
                 approved.append((strategy, market, spec, reason))
             else:

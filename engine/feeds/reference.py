@@ -9,7 +9,6 @@ data watchdog are off by default since a reference source may be quiet for long 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,9 +20,11 @@ from engine.feeds.pacing import Backoff
 from engine.feeds.parse import micros
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.db import now_ms
+from storage.jsonsafe import JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.feeds.reference")
-QUIET = SocketOptions(ping_interval_s=None, silence_s=None)
+# A reference message is one price (or a short list of them): anything near this size is not one.
+QUIET = SocketOptions(ping_interval_s=None, silence_s=None, max_size=64 * 1024)
 
 
 class ReferenceFeed:
@@ -60,8 +61,8 @@ class ReferenceFeed:
         if text == "PONG":
             return
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = loads_bounded(text, max_bytes=64 * 1024, max_depth=4, what="a reference message")
+        except JsonRefused:
             self.rejected += 1
             return
         at = self.clock_ms()

@@ -59,12 +59,12 @@ def log_residuals(log: DecisionsLog, residuals: Mapping[tuple[str, str], tuple[R
     log.write(decisions, now)
 
 
-def request_kill(db: Database, message: str, *, flatten: bool, trip_key: str) -> None:
-    """Post a kill (top priority, audited, latched) and, if configured, a flatten after it.
+def request_kill(db: Database, message: str, *, trip_key: str) -> None:
+    """Post a kill (top priority, audited, latched).
 
     `trip_key` names this trip (the tick that saw it): posting it again is a no-op, while a
-    second trip after a re-arm, even the same day, posts a kill of its own."""
+    second trip after a re-arm, even the same day, posts a kill of its own. The flatten a
+    kill-switch kill may run (`kill_flatten`) is the engine's own: it never travels as a
+    command, so no operator payload can ask for a flatten under the latch."""
     post_command(db, "kill", {"reason": f"{KILL_SWITCH_PREFIX}: {message}"}, actor=RISK_ACTOR,
                  idempotency_key=f"risk-kill:{trip_key}")
-    if flatten:
-        post_command(db, "flatten", {"after_kill": True}, actor=RISK_ACTOR, idempotency_key=f"risk-flatten:{trip_key}")

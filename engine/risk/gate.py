@@ -116,18 +116,63 @@ def unit_cost(quote: Quote) -> int:
     return quote.price if quote.side is Side.BUY else ONE - quote.price
 
 
-class _Headroom:
-    """How much new risk (micro-USDC) each exposure limit still allows for one intent."""
+@dataclass
+class Budget:
+    """What this tick may still use of every exposure limit and of the open-order limit.
 
-    def __init__(self, ctx: RiskContext, strategy: str, market: MarketInfo):
-        exp, lim = ctx.exposure, ctx.limits
-        own = exp.own_orders.get((strategy, market.condition_id), 0)
-        self.room = {
-            Reason.MAX_TOTAL_EXPOSURE: lim.usdc("max_total_exposure") - (exp.total - own),
-            Reason.MAX_MARKET_EXPOSURE: lim.usdc("max_market_exposure") - (exp.by_market.get(market.condition_id, 0) - own),
-            Reason.MAX_STRATEGY_EXPOSURE: lim.usdc("max_strategy_exposure") - (exp.by_strategy.get(strategy, 0) - own),
-            Reason.MAX_EVENT_EXPOSURE: lim.usdc("max_event_exposure") - (exp.by_event.get(event_key(market), 0) - own),
+    Built once per tick from the exposure and open orders the tick starts with; every
+    approval consumes it, so the next intent sees what the previous ones took (quotes checked
+    against the start-of-tick count once let 99 markets place 198 orders under a limit of 10).
+    An intent replaces its own strategy's orders in its market: their part is returned first.
+    """
+
+    total: int
+    by_market: dict[str, int]
+    by_strategy: dict[str, int]
+    by_event: dict[str, int]
+    open_orders: int
+    own_orders: dict[tuple[str, str], int]  # open-BUY notional per (strategy, market), not yet returned
+    own_open: dict[tuple[str, str], int]  # open orders per (strategy, market), not yet returned
+
+    @classmethod
+    def of(cls, exposure: Exposure, open_orders: int, own_open: Mapping[tuple[str, str], int]) -> Budget:
+        return cls(exposure.total, dict(exposure.by_market), dict(exposure.by_strategy), dict(exposure.by_event),
+                   open_orders, dict(exposure.own_orders), dict(own_open))
+
+    def release(self, strategy: str, market: MarketInfo) -> None:
+        """The intent replaces this strategy's orders in this market: their exposure and
+        slots are its to reuse (once; a second intent for the same key finds none)."""
+        key = (strategy, market.condition_id)
+        own, slots = self.own_orders.pop(key, 0), self.own_open.pop(key, 0)
+        self._add(strategy, market, -own)
+        self.open_orders -= slots
+
+    def room(self, limits: Limits, strategy: str, market: MarketInfo) -> dict[Reason, int]:
+        return {
+            Reason.MAX_TOTAL_EXPOSURE: limits.usdc("max_total_exposure") - self.total,
+            Reason.MAX_MARKET_EXPOSURE: limits.usdc("max_market_exposure") - self.by_market.get(market.condition_id, 0),
+            Reason.MAX_STRATEGY_EXPOSURE: limits.usdc("max_strategy_exposure") - self.by_strategy.get(strategy, 0),
+            Reason.MAX_EVENT_EXPOSURE: limits.usdc("max_event_exposure") - self.by_event.get(event_key(market), 0),
         }
+
+    def spend(self, strategy: str, market: MarketInfo, cost: int) -> None:
+        self._add(strategy, market, cost)
+
+    def _add(self, strategy: str, market: MarketInfo, amount: int) -> None:
+        if not amount:
+            return
+        self.total += amount
+        self.by_market[market.condition_id] = self.by_market.get(market.condition_id, 0) + amount
+        self.by_strategy[strategy] = self.by_strategy.get(strategy, 0) + amount
+        self.by_event[event_key(market)] = self.by_event.get(event_key(market), 0) + amount
+
+
+class _Headroom:
+    """How much new risk (micro-USDC) each exposure limit still allows, spent as quotes are sized."""
+
+    def __init__(self, budget: Budget, limits: Limits, strategy: str, market: MarketInfo):
+        self.budget, self.strategy, self.market = budget, strategy, market
+        self.room = budget.room(limits, strategy, market)
 
     def binding(self) -> tuple[Reason, int]:
         reason = min(self.room, key=lambda r: self.room[r])
@@ -136,6 +181,7 @@ class _Headroom:
     def spend(self, cost: int) -> None:
         for reason in self.room:
             self.room[reason] -= cost
+        self.budget.spend(self.strategy, self.market, cost)
 
 
 class RiskGate:
@@ -144,15 +190,21 @@ class RiskGate:
 
     # -- intents -----------------------------------------------------------------------
 
-    def check_intent(self, intent: Intent, ctx: RiskContext) -> tuple[Intent, list[Decision]]:
+    def check_intent(self, intent: Intent, ctx: RiskContext,
+                     budget: Budget | None = None) -> tuple[Intent, list[Decision]]:
+        """Approve, trim or refuse one intent's quotes. `budget` is the tick's running budget
+        (RiskMonitor passes one per tick); without it the intent is checked alone."""
         view = ctx.markets.get(intent.condition_id)
         if view is None or not intent.quotes:
             return intent, []
+        if budget is None:
+            budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders)
+        budget.release(intent.strategy, view.info)
         blanket = self._blanket_refusal(view, ctx)
         if blanket is not None:
             return Intent(intent.strategy, intent.condition_id, (), intent.reason), [
                 self._decide(intent, q, 0, blanket, "") for q in intent.quotes]
-        return self._size_quotes(intent, view, ctx)
+        return self._size_quotes(intent, view, ctx, budget)
 
     def _blanket_refusal(self, view: MarketView, ctx: RiskContext) -> Reason | None:
         if ctx.trading_state is TradingState.HALTED:
@@ -162,25 +214,27 @@ class RiskGate:
             return Reason.STALE_DATA
         return None
 
-    def _size_quotes(self, intent: Intent, view: MarketView, ctx: RiskContext) -> tuple[Intent, list[Decision]]:
+    def _size_quotes(self, intent: Intent, view: MarketView, ctx: RiskContext,
+                     budget: Budget) -> tuple[Intent, list[Decision]]:
         position = ctx.positions.get((intent.strategy, intent.condition_id), PositionView(intent.condition_id))
         reducible = reducible_quantity(position)
-        headroom = _Headroom(ctx, intent.strategy, view.info)
-        slots = ctx.limits.count("max_open_orders") - (ctx.open_orders - ctx.own_open_orders.get(
-            (intent.strategy, intent.condition_id), 0))
+        headroom = _Headroom(budget, ctx.limits, intent.strategy, view.info)
+        slots = ctx.limits.count("max_open_orders") - budget.open_orders
         approved: list[Quote] = []
         decisions: list[Decision] = []
         ordered = sorted(intent.quotes, key=lambda q: (q.side.value, -q.price if q.side is Side.BUY else q.price))
         for quote in ordered:
+            if slots <= 0:  # before sizing: a refused quote must not spend exposure the next one could use
+                decisions.append(self._decide(intent, quote, 0, Reason.MAX_OPEN_ORDERS,
+                                              f"limit {ctx.limits.count('max_open_orders')}"))
+                continue
             size, decision = self._size_one(intent, quote, view, ctx, reducible, headroom)
-            if decision is None and size > 0 and slots <= 0:
-                size, decision = 0, self._decide(intent, quote, 0, Reason.MAX_OPEN_ORDERS,
-                                                 f"limit {ctx.limits.count('max_open_orders')}")
             if decision is not None:
                 decisions.append(decision)
             if size > 0:
                 approved.append(Quote(quote.side, quote.price, size, quote.tif, quote.post_only))
                 slots -= 1
+                budget.open_orders += 1
         return Intent(intent.strategy, intent.condition_id, tuple(approved), intent.reason), decisions
 
     def _size_one(self, intent: Intent, quote: Quote, view: MarketView, ctx: RiskContext,
@@ -211,9 +265,10 @@ class RiskGate:
                 increase = round_size(room * MICRO // unit_cost(quote))
                 size = reduce + increase
                 first = first or self._decide(intent, quote, size, reason, f"room {room / MICRO:.2f} USDC")
-            headroom.spend(increase * unit_cost(quote) // MICRO)
         if size and size * quote.price // MICRO < lim.usdc("min_order_value"):
+            reducible[quote.side] += reduce  # refused: what it would have reduced is still there
             return 0, self._decide(intent, quote, 0, Reason.MIN_ORDER_VALUE, "")
+        headroom.spend(increase * unit_cost(quote) // MICRO)
         if first is not None and first.approved != size:
             first = self._decide(intent, quote, size, first.reason, first.detail)
         return size, first
@@ -225,10 +280,15 @@ class RiskGate:
 
     # -- placements --------------------------------------------------------------------
 
-    def check_placement(self, ctx: RiskContext, strategy: str, market: MarketInfo, spec: OrderSpec) -> Reason | None:
-        """The last check before an order leaves: state, data age and the order rate."""
+    def check_placement(self, ctx: RiskContext, strategy: str, market: MarketInfo, spec: OrderSpec,
+                        open_orders: int | None = None) -> Reason | None:
+        """The last check before an order leaves: state, data age, the open-order limit
+        against the orders open right now (`open_orders`, this one not included) and the
+        order rate. Each approval counts: the next check sees it."""
         if ctx.trading_state is TradingState.HALTED:
             return Reason.TRADING_HALTED
+        if open_orders is not None and open_orders >= ctx.limits.count("max_open_orders"):
+            return Reason.MAX_OPEN_ORDERS
         view = ctx.markets.get(market.condition_id)
         age = None if view is None else view.data_age_ms(ctx.now_ms)
         if age is None or age > ctx.limits.ms("max_data_age"):

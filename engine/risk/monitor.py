@@ -19,7 +19,7 @@ from engine.execution.state import ExecutionState
 from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.decisions_log import DecisionsLog
-from engine.risk.gate import Decision, Reason, RiskContext, RiskGate, TradingState
+from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
 from engine.risk.limits import Limits
 from storage.db import Database
 
@@ -61,17 +61,19 @@ class RiskMonitor:
         assert self.ctx is not None
         approved: list[Intent] = []
         decisions: list[Decision] = []
-        for intent in intents:
-            checked, why = self.gate.check_intent(intent, self.ctx)
+        budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders)
+        for intent in intents:  # each approval consumes the tick's budget: the next intent sees it
+            checked, why = self.gate.check_intent(intent, self.ctx, budget)
             approved.append(checked)
             decisions += why
         self.decisions.write(decisions, now)
         return approved
 
-    def check_placement(self, strategy: str, market: MarketInfo, spec: OrderSpec) -> str | None:
+    def check_placement(self, strategy: str, market: MarketInfo, spec: OrderSpec, open_orders: int) -> str | None:
         if self.ctx is None:
             return Reason.STALE_DATA.value
-        reason = self.gate.check_placement(replace(self.ctx, now_ms=self.clock()), strategy, market, spec)
+        reason = self.gate.check_placement(replace(self.ctx, now_ms=self.clock()), strategy, market, spec,
+                                           open_orders)
         return None if reason is None else reason.value
 
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
@@ -168,5 +170,7 @@ class RiskMonitor:
         with self.db.write() as conn:
             self.memory = breakers.daily_reset(conn, self.memory, equity, self.clock())
 
-    def request_kill(self, message: str, now: int) -> None:
-        risk_context.request_kill(self.db, message, flatten=self.limits.flag("kill_flatten"), trip_key=str(now))
+    def request_kill(self, message: str, now: int) -> bool:
+        """Post the kill; True when the kill that follows should also flatten (`kill_flatten`)."""
+        risk_context.request_kill(self.db, message, trip_key=str(now))
+        return self.limits.flag("kill_flatten")

@@ -231,7 +231,9 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
             conn.execute(text("UPDATE engine_state SET kill_latched = 1"))
         with pytest.raises(CommandRejected, match="kill latch"):
             await core.handle("flatten", {})
-        assert (await core.handle("flatten", {"after_kill": True}))["orders"] >= 1  # the configured exception
+        from engine.operator_actions import flatten
+
+        assert (await flatten(core, {}, after_kill=True))["orders"] >= 1  # the engine's own exception
         await core.stop()
 
     with core.db.write() as conn:

@@ -9,8 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from storage.command_payloads import PayloadError
 from storage.migrations import migrate
-from tests.helpers import ROOT, EngineProcess, run_cli
+from tests.helpers import ROOT, EngineProcess, post_raw, run_cli
 
 
 def test_commands_drive_the_lifecycle_and_are_acknowledged(engine: EngineProcess) -> None:
@@ -35,16 +38,19 @@ def test_commands_drive_the_lifecycle_and_are_acknowledged(engine: EngineProcess
 def test_bad_input_fails_readably_and_the_engine_keeps_running(engine: EngineProcess) -> None:
     engine.start()
     engine.run("stop")
-    unknown = engine.run("launch_rockets")
+    # Rows a buggy client could write straight into the table: the engine refuses each itself.
+    unknown = engine.wait_command(post_raw(engine.db_path, "launch_rockets", "{}"))
     assert unknown.status == "failed" and "unknown command kind 'launch_rockets'" in unknown.error
-    malformed = engine.run("kill", '{"reason": ')
+    malformed = engine.wait_command(post_raw(engine.db_path, "start", '{"reason": '))
     assert malformed.status == "failed" and "not valid JSON" in malformed.error
-    not_object = engine.run("start", "[1, 2]")
+    not_object = engine.wait_command(post_raw(engine.db_path, "start", "[1, 2]"))
     assert not_object.status == "failed" and "JSON object" in not_object.error
     resume = engine.run("resume")
     assert resume.status == "failed" and "cannot resume while STOPPED" in resume.error
-    bad_mode = engine.run("set_mode", {"mode": "yolo"})
-    assert bad_mode.status == "failed" and "mode must be" in bad_mode.error
+    bad_mode = engine.wait_command(post_raw(engine.db_path, "set_mode", '{"mode": "yolo"}'))
+    assert bad_mode.status == "failed" and "must be one of paper, live" in bad_mode.error
+    with pytest.raises(PayloadError, match="must be one of paper, live"):
+        engine.post("set_mode", {"mode": "yolo"})  # the front ends refuse it before it is queued
     assert engine.status().state == "STOPPED" and not engine.status().kill_latched
 
     # Still alive and still obeying.

@@ -202,3 +202,63 @@ def test_limit_values_are_validated_with_clear_messages() -> None:
         parse_value(BY_NAME["max_drawdown"], "150")
     with pytest.raises(LimitError, match="not a number"):
         parse_value(spec, "lots")
+
+
+# -- limits hold within one tick: each approval consumes what the next intent sees ---------------
+
+
+def many_markets(n: int) -> tuple[dict[str, MarketView], list[MarketInfo]]:
+    infos = [MarketInfo(f"c{i}", "?", f"Y{i}", f"N{i}", tick=10_000, min_size=5 * SH) for i in range(n)]
+    views = {}
+    for info in infos:
+        yes = Book(info.yes_token, (Level(480_000, 100 * SH),), (Level(520_000, 100 * SH),), NOW)
+        views[info.condition_id] = MarketView(info, yes, yes.mirrored(info.no_token))
+    return views, infos
+
+
+def tick(limits: dict[str, str], n: int, quotes: tuple[Quote, ...],
+         exposure: Exposure | None = None) -> list[Intent]:
+    """One tick's intents, one per market, through one running budget (as RiskMonitor.check does)."""
+    from engine.risk.gate import Budget
+
+    views, infos = many_markets(n)
+    context = replace(ctx(limits=limits, exposure=exposure), markets=views)
+    gate, budget = RiskGate(), Budget.of(context.exposure, context.open_orders, context.own_open_orders)
+    return [gate.check_intent(Intent("mm", info.condition_id, quotes), context, budget)[0] for info in infos]
+
+
+def test_max_open_orders_holds_across_the_intents_of_one_tick() -> None:
+    approved = tick({"max_open_orders": "10"}, 99, (buy(0.47, 10), sell(0.53, 10)))
+    assert sum(len(i.quotes) for i in approved) == 10  # not 198: every approval took a slot
+
+
+def test_exposure_limits_hold_across_the_intents_of_one_tick() -> None:
+    approved = tick({"max_total_exposure": "20", "max_strategy_exposure": "1000"}, 10, (buy(0.50, 10),))
+    cost = sum(q.size * q.price // SH for i in approved for q in i.quotes)
+    assert cost <= 20 * SH and cost >= 15 * SH  # filled up to the limit, never past it
+    strategy_capped = tick({"max_strategy_exposure": "12"}, 10, (buy(0.50, 10),))
+    assert sum(q.size * q.price // SH for i in strategy_capped for q in i.quotes) <= 12 * SH
+
+
+def test_an_intent_reuses_its_own_orders_budget_once() -> None:
+    # mm already has 2 orders (and 9.6 USDC of BUYs) in c0; the tick's new intent replaces them.
+    exposure = Exposure(total=9_600_000, by_market={"c0": 9_600_000}, by_strategy={"mm": 9_600_000},
+                        own_orders={("mm", "c0"): 9_600_000})
+    views, _ = many_markets(2)
+    context = replace(ctx(limits={"max_open_orders": "2", "max_total_exposure": "10"}, exposure=exposure),
+                      markets=views, open_orders=2, own_open_orders={("mm", "c0"): 2})
+    from engine.risk.gate import Budget
+
+    gate, budget = RiskGate(), Budget.of(context.exposure, context.open_orders, context.own_open_orders)
+    first, _ = gate.check_intent(Intent("mm", "c0", (buy(0.48, 10), buy(0.47, 10))), context, budget)
+    second, why = gate.check_intent(Intent("mm", "c1", (buy(0.48, 10),)), context, budget)
+    assert len(first.quotes) == 2  # its own two slots and its own exposure are its to reuse
+    assert second.quotes == () and {d.reason for d in why} & {Reason.MAX_OPEN_ORDERS, Reason.MAX_TOTAL_EXPOSURE}
+
+
+def test_the_placement_check_counts_the_orders_open_right_now() -> None:
+    gate = RiskGate()
+    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]
+    context = ctx(limits={"max_open_orders": "3"})
+    assert [gate.check_placement(context, "s", MARKET, spec, n) for n in range(5)] == \
+        [None, None, None, Reason.MAX_OPEN_ORDERS, Reason.MAX_OPEN_ORDERS]
