@@ -94,9 +94,11 @@ class TradingCore:
                                                                                self.books)
         self.reference: ReferenceFeed | None = None
         self.host = StrategyHost(db, clock)
-        limits, self.config, memory = core_state.load_all(db)
+        self.loaded = core_state.load_all(db)
+        self.config = self.loaded.config
+        self.config_problems: set[str] = set()
         self.mode = core_state.current_mode(db)
-        self.risk = RiskMonitor(db, self.mode, limits, memory, clock)
+        self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
         self.executor = self._build_executor()
         self.deciding = False
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
@@ -134,8 +136,10 @@ class TradingCore:
         return self.risk.limits
 
     def _reload_risk(self) -> None:
-        limits, self.config, memory = core_state.load_all(self.db)
-        self.risk.reload(limits, memory, self.mode)
+        self.loaded = core_state.load_all(self.db, self.loaded)
+        self.config = self.loaded.config
+        self.risk.reload(self.loaded.limits, self.loaded.memory, self.mode)
+        self.config_problems = core_state.report_problems(self.db, self.loaded.problems, self.config_problems)
 
     # -- the Trading seam --------------------------------------------------------------
 

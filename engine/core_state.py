@@ -3,6 +3,8 @@ operator's deliberate reset of a halt, and the current limits, settings and risk
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
 
 from engine import runtime_config
@@ -10,7 +12,7 @@ from engine.domain import MICRO
 from engine.execution import store
 from engine.risk import breakers, limits
 from engine.risk.gate import TradingState
-from storage.audit import write_audit
+from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
 
 # Halts an operator's Start clears (after looking into them). Other states end their own
@@ -24,9 +26,32 @@ def current_mode(db: Database) -> str:
         return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
 
 
-def load_all(db: Database) -> tuple[limits.Limits, runtime_config.RuntimeConfig, breakers.RiskMemory]:
+@dataclass(frozen=True)
+class Loaded:
+    limits: limits.Limits
+    config: runtime_config.RuntimeConfig
+    memory: breakers.RiskMemory
+    problems: tuple[str, ...]  # stored values that did not validate (each kept its previous value)
+
+
+def load_all(db: Database, current: Loaded | None = None) -> Loaded:
+    """Limits, settings and risk memory; an invalid stored value keeps the value `current`
+    has in force (or its default) and is listed in `problems`."""
     with db.read() as conn:
-        return limits.load(conn), runtime_config.load(conn), breakers.load_memory(conn)
+        lims, limit_problems = limits.load_with_problems(conn, current.limits if current else None)
+        config, setting_problems = runtime_config.load_with_problems(conn, current.config if current else None)
+        return Loaded(lims, config, breakers.load_memory(conn), tuple(limit_problems + setting_problems))
+
+
+def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) -> set[str]:
+    """A critical alert for each invalid stored value not reported yet; returns the problems
+    now outstanding (a fixed one can be reported again if it comes back)."""
+    fresh = [p for p in problems if p not in already]
+    if fresh:
+        with db.write() as conn:
+            for problem in fresh:
+                raise_alert(conn, level="critical", source="engine", code="CONFIG_INVALID", message=problem)
+    return set(problems)
 
 
 def prepare(db: Database, mode: str, *, operator_start: bool) -> None:

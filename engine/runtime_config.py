@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from storage.db import now_ms
+from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,25 @@ def ensure_defaults(conn: Connection) -> None:
 
 
 def load(conn: Connection) -> RuntimeConfig:
+    return load_with_problems(conn)[0]
+
+
+def load_with_problems(conn: Connection, fallback: RuntimeConfig | None = None) -> tuple[RuntimeConfig, list[str]]:
+    """Current settings, and what is wrong with the stored ones: an invalid stored value keeps
+    the value in force before (`fallback`) or else the default, and is reported, never
+    silently replaced."""
     rows = dict(conn.execute(text("SELECT key, value FROM settings")).all())
     values: dict[str, Any] = {}
+    problems: list[str] = []
     for spec in SETTINGS:
         raw = rows.get(spec.key)
         try:
-            values[spec.key] = spec.default if raw is None else parse_setting(spec, json.loads(raw))
-        except (SettingError, json.JSONDecodeError):
-            values[spec.key] = spec.default
-    return RuntimeConfig(values)
+            values[spec.key] = spec.default if raw is None else parse_setting(
+                spec, loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=2, what=spec.title))
+        except (SettingError, JsonRefused) as exc:
+            kept = fallback.values[spec.key] if fallback is not None else spec.default
+            source = "the value in force before" if fallback is not None else "the default"
+            problems.append(f"setting {spec.key}: stored {str(raw)[:40]!r} is invalid ({exc}); using {source}, "
+                            f"{kept!r}, until it is fixed on the Settings page")
+            values[spec.key] = kept
+    return RuntimeConfig(values), problems

@@ -7,8 +7,12 @@ passes the version it showed the operator and the UPDATE only matches that versi
 (`... SET version = version + 1 WHERE name = :n AND version = :v`); no match raises
 `StaleVersion` ("changed elsewhere — reload") and nothing changes. After a configuration
 change commits, a `reload_config` command is posted so the engine applies it on its next
-tick. Validation of values is the page's job (with the engine's pure validators); this
-module only refuses what would corrupt the tables.
+tick.
+
+This is the one writer of configuration, so it validates everything it writes, whoever
+calls it (a page, a script, a test): unknown names, values out of bounds, NaN, infinities,
+malformed or oversized JSON are refused with `ConfigError`, whose `fields` map each bad
+field to its message. Nothing invalid reaches the tables.
 """
 
 from __future__ import annotations
@@ -20,10 +24,18 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from engine.risk.limits import BY_NAME as LIMITS_BY_NAME
+from engine.risk.limits import LimitError
+from engine.risk.limits import parse_value as parse_limit
+from engine.runtime_config import BY_KEY as SETTINGS_BY_KEY
+from engine.runtime_config import SettingError, parse_setting
+from engine.strategies.registry import validate_params
+from engine.strategies.selection import validate_market_spec
 from storage.audit import ack_alert as _ack_alert
 from storage.audit import write_audit
 from storage.commands import post_command
 from storage.db import Database, now_ms
+from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 from storage.settings import load_settings
 
 OPERATOR_SOURCE = "operator"
@@ -31,7 +43,18 @@ CONFLICT = "changed elsewhere — reload"
 
 
 class ConfigError(ValueError):
-    """A write that was refused; the message is meant for the operator."""
+    """A write that was refused; the message is meant for the operator, and `fields` maps each
+    refused field to why."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+def _refuse(what: str, fields: dict[str, str]) -> None:
+    if fields:
+        detail = "; ".join(f"{name}: {why}" for name, why in fields.items())
+        raise ConfigError(f"{what} refused, nothing saved ({detail})", fields)
 
 
 class StaleVersion(ConfigError):
@@ -79,12 +102,35 @@ def _strategy_row(conn: Connection, name: str) -> dict[str, Any] | None:
     return out
 
 
+NAME_CHARS = 64
+
+
+def checked_strategy(kind: str, params: Any, markets: Any) -> tuple[dict[str, Any], Any]:
+    """The params and markets of a strategy of `kind`, as given, once they validate; or
+    ConfigError naming every bad field."""
+    fields: dict[str, str] = {}
+    for label, value in (("params", params), ("markets", markets)):
+        try:
+            loads_bounded(json.dumps(value, allow_nan=False), max_bytes=CONFIG_BYTES, max_depth=8, what=label)
+        except (JsonRefused, ValueError, TypeError, RecursionError) as exc:
+            fields[label] = f"not storable JSON: {exc}" if not isinstance(exc, JsonRefused) else str(exc)
+    _refuse("strategy", fields)
+    _, errors = validate_params(kind, params)
+    fields.update({f"params.{k}" if k not in ("kind", "params") else k: v for k, v in errors.items()})
+    fields.update({f"markets.{k}" if not k.startswith("markets") else k: v
+                   for k, v in validate_market_spec(markets).items()})
+    _refuse("strategy", fields)
+    return params, markets
+
+
 def create_strategy(
     db: Database, *, name: str, kind: str, params: dict[str, Any], markets: Any, enabled: bool, actor: str
 ) -> Saved:
     name = name.strip()
-    if not name:
-        raise ConfigError("a strategy needs a name")
+    if not name or len(name) > NAME_CHARS or not name.isprintable():
+        raise ConfigError(f"a strategy needs a name of 1 to {NAME_CHARS} printable characters",
+                          {"name": "required, at most 64 printable characters"})
+    params, markets = checked_strategy(kind, params, markets)
     now = now_ms()
     with db.write() as conn:
         inserted = conn.execute(
@@ -152,6 +198,11 @@ def save_strategy(
 ) -> Saved:
     """New params and markets. An edit clears an error status: the engine disabled the strategy
     and keeps it off "until edited", and it stays disabled until the operator enables it."""
+    with db.read() as conn:
+        kind = conn.execute(text("SELECT kind FROM strategies WHERE name = :n"), {"n": name}).scalar()
+    if kind is None:
+        raise ConfigError(f"strategy {name!r} no longer exists: reload")
+    params, markets = checked_strategy(kind, params, markets)
     changes = {"params": params, "markets": markets, "status": "ok", "last_error": None}
     return _update_strategy(db, name, version, changes, actor, "strategy.update")
 
@@ -226,9 +277,22 @@ def _save_versioned(
 
 
 def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
-    """Values are validated decimal strings in each limit's human unit (engine/risk/limits.py)."""
+    """Values are decimal strings in each limit's human unit (engine/risk/limits.py), checked
+    against the catalogue and stored in canonical form."""
+    fields: dict[str, str] = {}
+    checked: dict[str, Change] = {}
+    for name, change in changes.items():
+        spec = LIMITS_BY_NAME.get(name)
+        if spec is None:
+            fields[name] = f"unknown risk limit (known: {', '.join(LIMITS_BY_NAME)})"
+            continue
+        try:
+            checked[name] = Change(format(parse_limit(spec, change.value), "f"), change.version)
+        except LimitError as exc:
+            fields[name] = str(exc)
+    _refuse("risk limits", fields)
     return _save_versioned(
-        db, table="risk_limits", key_column="name", changes=changes, actor=actor, action="risk_limit.update"
+        db, table="risk_limits", key_column="name", changes=checked, actor=actor, action="risk_limit.update"
     )
 
 
@@ -237,8 +301,20 @@ def save_risk_limit(db: Database, *, name: str, value: str, version: int | None,
 
 
 def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, actor: str) -> Saved:
-    """key -> (validated value, version seen); values are stored as JSON (engine/runtime_config.py)."""
-    changes = {key: Change(json.dumps(value), version) for key, (value, version) in values.items()}
+    """key -> (value, version seen); checked against the catalogue (engine/runtime_config.py)
+    and stored as JSON."""
+    fields: dict[str, str] = {}
+    changes: dict[str, Change] = {}
+    for key, (value, version) in values.items():
+        spec = SETTINGS_BY_KEY.get(key)
+        if spec is None:
+            fields[key] = f"unknown setting (known: {', '.join(SETTINGS_BY_KEY)})"
+            continue
+        try:
+            changes[key] = Change(json.dumps(parse_setting(spec, value), allow_nan=False), version)
+        except (SettingError, ValueError, TypeError) as exc:
+            fields[key] = str(exc)
+    _refuse("settings", fields)
     return _save_versioned(
         db,
         table="settings",

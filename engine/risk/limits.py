@@ -138,12 +138,15 @@ def ensure_defaults(conn: Connection) -> int:
 
 
 def load(conn: Connection) -> Limits:
-    """Current limits; a stored value that no longer validates falls back to the default
-    (and the caller is told through the returned problems of `load_with_problems`)."""
+    """Current limits (see `load_with_problems` for what happens to an invalid stored value)."""
     return load_with_problems(conn)[0]
 
 
-def load_with_problems(conn: Connection) -> tuple[Limits, list[str]]:
+def load_with_problems(conn: Connection, fallback: Limits | None = None) -> tuple[Limits, list[str]]:
+    """Current limits, and what is wrong with the stored ones. A stored value that does not
+    validate (written around the dashboard) is never silently replaced: the limit keeps the
+    value in force before (`fallback`, when the engine has one) or else its default, and the
+    problem is returned for the caller to alert on."""
     rows = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
     values: dict[str, Decimal] = {}
     problems: list[str] = []
@@ -152,6 +155,9 @@ def load_with_problems(conn: Connection) -> tuple[Limits, list[str]]:
         try:
             values[spec.name] = spec.default if raw is None else parse_value(spec, raw)
         except LimitError as exc:
-            problems.append(f"{exc}; using the default {spec.default}")
-            values[spec.name] = spec.default
+            kept = fallback.values[spec.name] if fallback is not None else spec.default
+            source = "the value in force before" if fallback is not None else "the default"
+            problems.append(f"risk limit {spec.name}: stored {str(raw)[:40]!r} is invalid ({exc}); "
+                            f"using {source}, {kept}, until it is fixed on the Risk page")
+            values[spec.name] = kept
     return Limits(values), problems

@@ -85,9 +85,19 @@ def _limit_parser(spec: LimitSpec) -> Parse:
     return parse
 
 
+def _stored_text(spec: LimitSpec, stored: dict[str, Any] | None) -> str:
+    """The stored value as the form shows it; an invalid one is shown as stored, to be fixed."""
+    if not stored:
+        return number_text(spec.default)
+    try:
+        return number_text(parse_value(spec, stored["value"]))
+    except LimitError:
+        return str(stored["value"])
+
+
 def _limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
     unit = UNITS.get(spec.unit, spec.unit)
-    text = number_text(Decimal(stored["value"])) if stored else number_text(spec.default)
+    text = _stored_text(spec, stored)
     help_text = (
         f"{spec.help} Allowed {number_text(spec.minimum)} … {number_text(spec.maximum)} {unit}; "
         f"default {number_text(spec.default)}. When hit it {ACTIONS[spec.action]}."
@@ -105,6 +115,12 @@ def _limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
 def limits_form(db: Database) -> None:
     rows = queries.risk_limit_rows(db)
     stored = {r["name"]: r for r in rows.to_dict("records")}
+    invalid = [_invalid(spec, stored[spec.name]["value"]) for spec in LIMITS
+               if spec.name in stored and _invalid(spec, stored[spec.name]["value"])]
+    if invalid:
+        st.error("Stored limits that do not validate (the engine keeps the value in force before, or the "
+                 "default, and raised a CONFIG_INVALID alert): " + "; ".join(invalid) + ". Correct them below.",
+                 icon=":material/error:")
     fields = [_limit_field(spec, stored.get(spec.name)) for spec in LIMITS]
 
     def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
@@ -113,6 +129,14 @@ def limits_form(db: Database) -> None:
         )
 
     versioned_form(prefix=LIMITS_PREFIX, fields=fields, save=save, what="limits", columns=3)
+
+
+def _invalid(spec: LimitSpec, raw: object) -> str:
+    try:
+        parse_value(spec, raw)
+    except LimitError as exc:
+        return f"{spec.title}: {str(raw)[:40]!r} ({exc})"
+    return ""
 
 
 DECISION_COLUMNS = {

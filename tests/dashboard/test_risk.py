@@ -158,3 +158,21 @@ def test_decisions_log_shows_only_the_current_modes_ledger(
     at = page("risk")
     live = table_with(at, "reason")
     assert list(live["mode"]) == ["live"] and list(live["reason"]) == ["STALE_DATA"]
+
+
+@pytest.mark.parametrize("garbage", ["abc", "NaN", "-1", "1e999999", "Infinity"])
+def test_a_garbage_stored_limit_never_crashes_the_page_and_can_be_fixed(
+    garbage: str, db: Database, seeded: int, page: Callable[[str], AppTest]
+) -> None:
+    with db.write() as conn:  # written around the dashboard (a script, an old version)
+        conn.execute(text("UPDATE risk_limits SET value = :v WHERE name = 'max_open_orders'"), {"v": garbage})
+    at = page("risk")
+    assert not at.exception
+    assert any("Max open orders" in e.value and "do not validate" in e.value for e in at.error)
+    assert any(m.label == "Trading state" for m in at.metric)  # the rest of the page is there
+    field = next(t for t in at.text_input if t.key.startswith("limit_max_open_orders"))
+    assert field.value == garbage
+    field.input("25")
+    at.button(key="limit_save").click().run()
+    assert not at.exception
+    assert _rows(db, "SELECT value FROM risk_limits WHERE name = 'max_open_orders'") == [("25",)]

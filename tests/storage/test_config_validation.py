@@ -1,0 +1,98 @@
+"""The one writer of configuration refuses garbage with field errors, whoever calls it; and an
+invalid value that reached the table anyway is reported by the engine, never silently widened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine import core_state
+from engine.risk.limits import ensure_defaults
+from engine.runtime_config import ensure_defaults as ensure_setting_defaults
+from storage import config
+from storage.config import Change, ConfigError
+from storage.db import Database
+from storage.migrations import migrate
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    monkeypatch.setenv("TRADER_ENV_FILE", str(tmp_path / "none.env"))
+    migrate(tmp_path / "c.db")
+    database = Database(tmp_path / "c.db")
+    with database.write() as conn:
+        ensure_defaults(conn)
+        ensure_setting_defaults(conn)
+    yield database
+    database.dispose()
+
+
+def rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+@pytest.mark.parametrize("garbage", ["abc", "NaN", "-1", "1e999999", "Infinity", ""])
+def test_garbage_risk_limits_are_refused_with_the_field_named(db: Database, garbage: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config.save_risk_limits(db, {"max_total_exposure": Change(garbage, 1)}, actor="test")
+    assert "max_total_exposure" in refused.value.fields
+    assert rows(db, "SELECT value FROM risk_limits WHERE name = 'max_total_exposure'") == [("1000",)]
+    assert rows(db, "SELECT COUNT(*) FROM audit_log") == [(0,)]
+
+
+def test_unknown_names_refuse_the_whole_batch(db: Database) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config.save_risk_limits(db, {"max_open_orders": Change("5", 1), "max_yolo": Change("1", None)},
+                                actor="test")
+    assert set(refused.value.fields) == {"max_yolo"}
+    assert rows(db, "SELECT value FROM risk_limits WHERE name = 'max_open_orders'") == [("60",)]
+    saved = config.save_risk_limits(db, {"max_open_orders": Change(" 5 ", 1)}, actor="test")
+    assert saved.version == 2 and rows(db, "SELECT value FROM risk_limits WHERE name = 'max_open_orders'") == [("5",)]
+
+
+@pytest.mark.parametrize(("key", "garbage"), [
+    ("tick_interval_ms", "abc"), ("tick_interval_ms", float("nan")), ("tick_interval_ms", -1),
+    ("snapshot_interval_s", 1e999999), ("paper_fail_rate", 2.0), ("reference_feed_url", "http://x"),
+    ("no_such_setting", 1),
+])
+def test_garbage_settings_are_refused(db: Database, key: str, garbage: object) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config.save_settings(db, {key: (garbage, 1)}, actor="test")
+    assert key in refused.value.fields
+
+
+def test_a_strategy_with_bad_params_or_markets_is_refused(db: Database) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config.create_strategy(db, name="mm", kind="market_making", params={"size": "lots"},
+                               markets={"filter": {"max_markets": 0}}, enabled=True, actor="test")
+    assert "params.size" in refused.value.fields and "markets.filter.max_markets" in refused.value.fields
+    with pytest.raises(ConfigError) as deep:
+        config.create_strategy(db, name="mm", kind="market_making", params={"size": 10},
+                               markets={"filter": {"text": "[" * 70_000}},
+                               enabled=True, actor="test")
+    assert "markets" in deep.value.fields
+    with pytest.raises(ConfigError, match="kind"):
+        config.create_strategy(db, name="x", kind="martingale", params={}, markets=[], enabled=True, actor="test")
+    assert rows(db, "SELECT COUNT(*) FROM strategies") == [(0,)]
+
+
+def test_an_invalid_stored_value_keeps_the_value_in_force_and_is_reported(db: Database) -> None:
+    loaded = core_state.load_all(db)
+    assert loaded.problems == () and loaded.limits.values["max_total_exposure"] == Decimal(1000)
+    config.save_risk_limits(db, {"max_total_exposure": Change("50", 1)}, actor="test")
+    tight = core_state.load_all(db, loaded)
+    with db.write() as conn:  # garbage written around the writer
+        conn.execute(text("UPDATE risk_limits SET value = 'abc' WHERE name = 'max_total_exposure'"))
+        conn.execute(text("UPDATE settings SET value = '\"fast\"' WHERE key = 'tick_interval_ms'"))
+    after = core_state.load_all(db, tight)
+    assert after.limits.values["max_total_exposure"] == Decimal(50)  # not widened back to the default 1000
+    assert len(after.problems) == 2 and "max_total_exposure" in after.problems[0]
+    reported = core_state.report_problems(db, after.problems, set())
+    again = core_state.report_problems(db, after.problems, reported)
+    assert again == reported
+    assert rows(db, "SELECT level, code FROM alerts") == [("critical", "CONFIG_INVALID")] * 2  # once each
