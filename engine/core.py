@@ -10,6 +10,7 @@ value the book and run the breakers.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -102,6 +103,7 @@ class TradingCore:
         self.executor = self._build_executor()
         self.deciding = False
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
+        self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
@@ -225,6 +227,7 @@ class TradingCore:
         self.catalog.load(self.db)
         before = {name: set(h.markets) for name, h in self.host.hosted.items()}
         versions = self.host.reload(candidates(self.db, self.catalog))
+        self._record_selection()
         self._withdraw_dropped(before)
         await self._ensure_fees()
         self._subscribe()
@@ -282,6 +285,7 @@ class TradingCore:
                 log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
         self.catalog.load(self.db)
         self.host.reload(candidates(self.db, self.catalog))
+        self._record_selection()
 
     async def _ensure_fees(self) -> None:
         """Read the fee schedule of every market we trade, hold or work whose schedule is not
@@ -405,6 +409,7 @@ class TradingCore:
         self.catalog.load(self.db)
         before = {name: set(h.markets) for name, h in self.host.hosted.items()}
         self.host.reselect(candidates(self.db, self.catalog))
+        self._record_selection()
         self._withdraw_dropped(before)
         self._subscribe()
 
@@ -432,6 +437,31 @@ class TradingCore:
             if alert is not None:
                 raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=f"{alert[2]}: {change.detail}")
         log.warning("venue status", extra={"venue_status": change.phase.value, "detail": change.detail})
+
+    def _record_selection(self) -> None:
+        """How many markets each strategy selects, for the Strategies page; a strategy whose
+        list or filter selects nothing says so with an alert (once, until it selects again)."""
+        if self.replay is not None:
+            return
+        counts = {name: len(h.markets) for name, h in self.host.hosted.items()}
+        if counts == self._selection:
+            return
+        now = self.clock()
+        with self.db.write() as conn:
+            conn.execute(text("DELETE FROM strategy_selection WHERE name NOT IN (SELECT value FROM json_each(:n))"),
+                         {"n": json.dumps(sorted(counts))})
+            for name, count in counts.items():
+                note = None if count else "its market list or filter selects no market the engine knows"
+                conn.execute(text("""INSERT INTO strategy_selection (name, selected, note, updated_at)
+                                     VALUES (:n, :c, :note, :now) ON CONFLICT (name) DO UPDATE SET
+                                     selected = excluded.selected, note = excluded.note,
+                                     updated_at = excluded.updated_at"""),
+                             {"n": name, "c": count, "note": note, "now": now})
+                if count == 0 and self._selection.get(name) != 0:
+                    raise_alert(conn, level="warning", source="engine", code="STRATEGY_NO_MARKETS",
+                                message=f"strategy '{name}' selects no market: it quotes nothing until its market "
+                                        "list or filter selects one (Strategies page)")
+        self._selection = counts
 
     def _withdraw_dropped(self, before: dict[str, set[str]]) -> None:
         """Strategies disabled or removed, and markets a strategy no longer selects: their

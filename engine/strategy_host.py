@@ -10,7 +10,6 @@ in-memory indicator state.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +20,10 @@ from engine.domain import Intent, Snapshot, StrategyState
 from engine.strategies.base import StrategyBase
 from engine.strategies.params import ParamsError
 from engine.strategies.registry import build_strategy
-from engine.strategies.selection import MarketCandidate, select_markets
+from engine.strategies.selection import MarketCandidate, select_markets, validate_market_spec
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
+from storage.jsonsafe import CONFIG_BYTES, loads_bounded
 
 log = logging.getLogger("engine.strategies")
 
@@ -69,19 +69,27 @@ class StrategyHost:
         return {name: h.version for name, h in self.hosted.items()}
 
     def _build(self, row: dict) -> Hosted | None:  # type: ignore[type-arg]
+        """An instance from a table row; a row that does not validate (written around the
+        dashboard) disables the strategy with its reason, never a crash."""
         try:
-            instance = build_strategy(row["name"], row["kind"], json.loads(row["params"] or "{}"))
-            spec = json.loads(row["markets"] or "[]")
-        except (ParamsError, json.JSONDecodeError) as exc:
+            params = loads_bounded(row["params"] or "{}", max_bytes=CONFIG_BYTES, max_depth=8, what="params")
+            spec = loads_bounded(row["markets"] or "[]", max_bytes=CONFIG_BYTES, max_depth=8, what="markets")
+            problems = validate_market_spec(spec)
+            if problems:
+                raise ValueError("market filter: " + "; ".join(f"{k}: {v}" for k, v in problems.items()))
+            instance = build_strategy(row["name"], row["kind"], params)
+        except (ParamsError, ValueError) as exc:
             self.disable(row["name"], f"invalid configuration: {exc}")
             return None
         return Hosted(row["name"], row["kind"], row["version"], spec, instance)
 
-    def reselect(self, candidates: Sequence[MarketCandidate]) -> None:
+    def reselect(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
+        """Choose each strategy's markets; returns how many each selected."""
         known = {c.condition_id for c in candidates}
         for hosted in self.hosted.values():
             chosen = select_markets(hosted.spec, candidates, now_ms=self.clock())
             hosted.markets = [cid for cid in chosen if cid in known]
+        return {name: len(h.markets) for name, h in self.hosted.items()}
 
     def markets(self) -> set[str]:
         return {cid for h in self.hosted.values() for cid in h.markets}

@@ -470,6 +470,18 @@ def _0008_venue_status(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0009_strategy_selection")
+def _0009_strategy_selection(db: UtilsDatabase) -> None:
+    """How many markets each strategy's market list or filter selects now, written by the
+    engine when it changes: a strategy that selects nothing says so."""
+    db.execute("""CREATE TABLE strategy_selection (
+        name TEXT PRIMARY KEY,
+        selected INTEGER NOT NULL,
+        note TEXT,
+        updated_at INTEGER NOT NULL
+    )""")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -416,3 +416,13 @@ class StrategyRun(SQLModel, table=True):
     trades: str | None = text_col(nullable=True, default=None)
     error: str | None = text_col(nullable=True, default=None)
     pid: int | None = int_col(nullable=True, default=None)
+
+
+class StrategySelection(SQLModel, table=True):
+    __tablename__ = "strategy_selection"
+
+    name: str = text_col(primary_key=True)
+    selected: int = int_col()
+    note: str | None = text_col(nullable=True, default=None)
+    updated_at: int = int_col()
+

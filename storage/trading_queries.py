@@ -35,6 +35,7 @@ class StrategyRow:
     version: int
     updated_at: int
     updated_by: str
+    selected: int | None = None  # markets its list or filter selects in the engine now (None: not running)
 
 
 def _decode(raw: str | None, default: Any) -> Any:
@@ -47,8 +48,9 @@ def _decode(raw: str | None, default: Any) -> Any:
 def strategies(db: Database) -> pd.DataFrame:
     data = _frame(
         db,
-        """SELECT name, kind, enabled, status, last_error, error_at, version, params, markets,
-                                updated_at, updated_by FROM strategies ORDER BY name""",
+        """SELECT s.name, kind, enabled, status, last_error, error_at, version, params, markets,
+                  s.updated_at, updated_by, sel.selected
+           FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name ORDER BY s.name""",
     )
     data["enabled"] = data["enabled"].astype(bool)
     return to_utc(data, "error_at", "updated_at")
@@ -67,6 +69,7 @@ def _strategy(row: Mapping[str, Any]) -> StrategyRow:
         row["version"],
         row["updated_at"],
         row["updated_by"],
+        None if row.get("selected") is None or pd.isna(row.get("selected")) else int(row["selected"]),
     )
 
 
@@ -74,8 +77,10 @@ def strategy_row(db: Database, name: str) -> StrategyRow | None:
     with db.read() as conn:
         row = (
             conn.execute(
-                text("""SELECT name, kind, params, markets, enabled, status, last_error, version,
-                                          updated_at, updated_by FROM strategies WHERE name = :n"""),
+                text("""SELECT s.name, kind, params, markets, enabled, status, last_error, version,
+                               s.updated_at, updated_by, sel.selected
+                        FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name
+                        WHERE s.name = :n"""),
                 {"n": name},
             )
             .mappings()

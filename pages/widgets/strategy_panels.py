@@ -106,6 +106,14 @@ def _status_line(row: queries.StrategyRow) -> None:
             "and enable it again.",
             icon=":material/error:",
         )
+    elif row.enabled and row.selected == 0:
+        st.warning(
+            "Its market list or filter selects no market the engine knows, so it quotes nothing. "
+            "Widen the filter (or pick markets) below.",
+            icon=":material/search_off:",
+        )
+    elif row.enabled and row.selected is not None:
+        st.caption(f"Selects {row.selected} market{'s' if row.selected != 1 else ''} now.")
 
 
 def edit_panel(db: Database, name: str, row: queries.StrategyRow | None) -> None:

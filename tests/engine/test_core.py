@@ -240,3 +240,29 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
         conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                           "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
     asyncio.run(scenario())
+
+
+def test_a_strategy_that_selects_nothing_or_is_malformed_says_so(tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, [("good", "market_making", {"size": 20, "max_spread": 0.5})])
+    with core.db.write() as conn:  # written around the dashboard's checks
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('empty', 'market_making', '{}', :m, 1, 0, 0, 't'),
+                                                    ('broken', 'market_making', '{}', :b, 1, 0, 0, 't')"""),
+                     {"m": json.dumps({"filter": {"text": "no market has this in its question"}}),
+                      "b": json.dumps({"filter": {"max_markets": "many", "nonsense": 1}})})
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        selection = dict(conn.execute(text("SELECT name, selected FROM strategy_selection")).all())
+        broken = conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = 'broken'")).one()
+        alerts = conn.execute(text("SELECT code, message FROM alerts ORDER BY id")).all()
+    assert selection == {"good": 3, "empty": 0}
+    assert ("STRATEGY_NO_MARKETS", "strategy 'empty' selects no market: it quotes nothing until its market list "
+            "or filter selects one (Strategies page)") in [tuple(a) for a in alerts]
+    assert broken[0] == 0 and broken[1] == "error" and "filter.max_markets" in broken[2]
+    assert "STRATEGY_ERROR" in {a[0] for a in alerts}
