@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from engine.seed import seed_demo
 from engine.venues.base import CancelResult, VenueError
 from storage import queries
+from storage.command_payloads import PayloadError
 from storage.commands import post_command
-from storage.db import Database
+from storage.db import Database, DatabaseBusy
 from storage.migrations import is_migrated
 from storage.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
 from storage.settings import Settings, SettingsError, load_settings, secret_values
@@ -84,7 +85,8 @@ def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
         age = "never" if status.heartbeat_age_s is None else f"{status.heartbeat_age_s:.0f}s ago"
         print(f"warning: the engine is not running (last heartbeat {age}); the command waits in "
               f"the queue until it starts or expires", file=sys.stderr)
-    row = post_command(db, args.kind, args.payload or "{}", actor=_actor(), ttl_s=settings.command_ttl_s)
+    row = post_command(db, args.kind, args.payload or "{}", actor=_actor(), ttl_s=settings.command_ttl_s,
+                       lock_wait_s=args.timeout)
     if args.no_wait:
         print(json.dumps({"id": row.id, "status": row.status}))
         return EXIT_OK
@@ -284,7 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return int(args.func(settings, args))
-    except (CliError, SettingsError) as exc:
+    except PayloadError as exc:  # refused before anything was queued
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CliError, SettingsError, DatabaseBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

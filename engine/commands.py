@@ -16,9 +16,11 @@ from engine.control import CommandRejected, Controller
 from storage import command_payloads as payloads
 from storage import commands as queue
 from storage.command_payloads import PayloadError, kill_reason
-from storage.db import Database, now_ms
+from storage.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.commands")
+LOCKED_RETRY_S = 0.1
+PREKILL_BUDGET_S = 10.0
 
 Handler = Callable[[Controller, dict[str, Any], str], Awaitable[dict[str, Any]]]
 
@@ -55,6 +57,7 @@ class CommandProcessor:
         self.poll_s = poll_s
         self._current: asyncio.Task[None] | None = None
         self._current_id: int | None = None
+        self._prekilled: int | None = None  # the pending kill already acted on while the database was locked
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -76,14 +79,20 @@ class CommandProcessor:
         busy = self._current is not None and not self._current.done()
         if not self._pending(kill_only=busy):
             return
-        with self.db.write() as conn:
-            command = queue.claim_next(conn, now_ms(), kinds=("kill",) if busy else None)
+        try:
+            with self.db.write() as conn:
+                command = queue.claim_next(conn, now_ms(), kinds=("kill",) if busy else None)
+        except Exception as exc:
+            if not is_locked(exc):
+                raise
+            await self._kill_while_locked()
+            return
         if command is None:
             return
         try:
             payload = parse_payload(command.kind, command.payload)
         except CommandRejected as exc:  # refused before anything changed: the engine stays as it was
-            self._finish(command.id, ok=False, error=str(exc))
+            await self._finish(command.id, ok=False, error=str(exc))
             log.warning("command refused", extra={"command_id": command.id, "kind": command.kind,
                                                   "error": str(exc)})
             return
@@ -101,6 +110,23 @@ class CommandProcessor:
         with self.db.read() as conn:
             return queue.has_pending(conn, ("kill",) if kill_only else None)
 
+    async def _kill_while_locked(self) -> None:
+        """Another process holds the write lock, so a pending kill cannot be claimed yet. It
+        acts at once anyway (reads still work): orders are blocked and everything at the venue
+        is cancelled; the kill is claimed, latched and acknowledged once the lock is released."""
+        with self.db.read() as conn:
+            kill_id = queue.pending_id(conn, "kill")
+        if kill_id is None or kill_id == self._prekilled:
+            return
+        self._prekilled = kill_id
+        log.warning("a kill is waiting for the database lock: orders blocked and cancelled at the venue now",
+                    extra={"command_id": kill_id})
+        self.controller.trading.block_orders()
+        try:
+            await asyncio.wait_for(self.controller.trading.cancel_at_venue(), PREKILL_BUDGET_S)
+        except Exception:
+            log.exception("cancelling at the venue ahead of the kill failed; the kill will try again")
+
     async def _interrupt_current(self) -> None:
         assert self._current is not None
         interrupted_id = self._current_id
@@ -110,23 +136,23 @@ class CommandProcessor:
         except asyncio.CancelledError:
             pass
         if interrupted_id is not None:
-            self._finish(interrupted_id, ok=False, error="interrupted by a kill")
+            await self._finish(interrupted_id, ok=False, error="interrupted by a kill")
 
     async def apply(self, command: queue.CommandRow, payload: dict[str, Any]) -> None:
         started = now_ms()
         try:
             result = await self._dispatch(command, payload)
         except CommandRejected as exc:
-            self._finish(command.id, ok=False, error=str(exc))
+            await self._finish(command.id, ok=False, error=str(exc))
             log.warning("command failed", extra={"command_id": command.id, "kind": command.kind, "error": str(exc)})
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("command crashed", extra={"command_id": command.id, "kind": command.kind})
-            self._finish(command.id, ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
+            await self._finish(command.id, ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
             return
-        self._finish(command.id, ok=True, result=result)
+        await self._finish(command.id, ok=True, result=result)
         log.info("command done", extra={"command_id": command.id, "kind": command.kind,
                                         "apply_ms": now_ms() - started})
 
@@ -139,6 +165,14 @@ class CommandProcessor:
         known = ", ".join(sorted(KNOWN_KINDS))
         raise CommandRejected(f"unknown command kind {command.kind!r} (known: {known})")
 
-    def _finish(self, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
-        with self.db.write() as conn:
-            queue.finish(conn, command_id, ok=ok, result=result, error=error)
+    async def _finish(self, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
+        """Acknowledge; while another process holds the write lock, try again until it lands."""
+        while True:
+            try:
+                with self.db.write() as conn:
+                    queue.finish(conn, command_id, ok=ok, result=result, error=error)
+                return
+            except Exception as exc:
+                if not is_locked(exc):
+                    raise
+            await asyncio.sleep(LOCKED_RETRY_S)

@@ -44,7 +44,7 @@ from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from engine.views import candidates, load_fair_values, market_views, snapshot, strategy_state
 from storage.audit import raise_alert
-from storage.db import Database, now_ms
+from storage.db import Database, is_locked, now_ms
 from storage.settings import Settings
 
 log = logging.getLogger("engine.core")
@@ -213,6 +213,11 @@ class TradingCore:
             result["flatten"] = await operator_actions.flatten(self, {}, after_kill=True)
         return result
 
+    async def cancel_at_venue(self) -> None:
+        self.executor.block()
+        if self._venue_live:
+            await self.executor.venue.cancel_all()
+
     async def cancel_everything(self) -> dict[str, Any]:
         self.executor.block()
         self.deciding = False
@@ -344,13 +349,20 @@ class TradingCore:
     # -- the tick ----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        locked = False
         while True:
             try:
                 await self.tick()
+                locked = False
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("tick failed")
+            except Exception as exc:
+                if not is_locked(exc):
+                    log.exception("tick failed")
+                elif not locked:  # another process holds the write lock: nothing is placed unrecorded
+                    locked = True
+                    log.warning("tick skipped: the database is locked by another process; trading resumes "
+                                "when it is released")
             await asyncio.sleep(self.config["tick_interval_ms"] / 1000)
 
     async def tick(self) -> portfolio.Valuation:

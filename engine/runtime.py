@@ -27,7 +27,7 @@ from engine.control import Controller
 from engine.scheduler import Job, build_scheduler
 from engine.trading import Trading
 from storage import commands as queue
-from storage.db import Database, now_ms
+from storage.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
 from storage.migrations import SchemaTooNew, migrate
 from storage.retention import prune_history
 from storage.settings import Settings
@@ -75,7 +75,7 @@ def run(settings: Settings, trading_factory: TradingFactory) -> int:
             applied = migrate(settings.db_path)
             if applied:
                 log.info("migrated", extra={"applied": applied, "db": str(settings.db_path)})
-            db = Database(settings.db_path, writer_sync="FULL")
+            db = Database(settings.db_path, writer_sync="FULL", busy_timeout_ms=ENGINE_BUSY_TIMEOUT_MS)
             trading = trading_factory(settings, db)
             return asyncio.run(Runtime(settings, db, trading).serve())
     except (AlreadyRunning, SchemaTooNew) as exc:
@@ -130,11 +130,25 @@ class Runtime:
             self.controller.latch_from_interrupted_kill()
 
     async def _heartbeat(self) -> None:
+        """Every beat touches the heartbeat file (it cannot be locked out) and writes the
+        database's heartbeat, which waits for nobody: while another process holds the write
+        lock that write is skipped, and the file still shows the engine alive."""
+        locked_since: float | None = None
         while True:
+            touch_heartbeat(self.db.path)
             try:
                 state_store.heartbeat(self.db)
-            except Exception:
-                log.exception("heartbeat write failed")
+                if locked_since is not None:
+                    log.warning("the database write lock was released", extra={
+                        "locked_s": round(asyncio.get_running_loop().time() - locked_since, 1)})
+                    locked_since = None
+            except Exception as exc:
+                if not is_locked(exc):
+                    log.exception("heartbeat write failed")
+                elif locked_since is None:
+                    locked_since = asyncio.get_running_loop().time()
+                    log.warning("another process holds the database write lock: writes wait until it is "
+                                "released (the engine keeps running)")
             await asyncio.sleep(HEARTBEAT_S)
 
     def jobs(self) -> list[Job]:

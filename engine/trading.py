@@ -36,6 +36,10 @@ class Trading(Protocol):
     async def kill(self) -> dict[str, Any]:
         """Cancel every order at the venue on the priority lane; return what was cancelled."""
 
+    async def cancel_at_venue(self) -> None:
+        """Cancel everything at the venue without writing anything (the database may be locked
+        by another process): the kill's own pass records it later. Best effort."""
+
     async def cancel_everything(self) -> dict[str, Any]:
         """A halt that idles (crash loop): cancel every order at the venue, then release it."""
 

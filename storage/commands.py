@@ -9,6 +9,7 @@ while the engine was down must not fire hours later. `kill` never expires.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert
 from storage.audit import write_audit
 from storage.command_payloads import kill_reason
 from storage.command_payloads import parse as parse_payload
-from storage.db import Database, now_ms
+from storage.db import Database, DatabaseBusy, is_locked, now_ms
 from storage.models import Command
 
 # Kill first, then anything that reduces risk, then the rest.
@@ -82,12 +83,15 @@ def post_command(
     actor: str,
     idempotency_key: str | None = None,
     ttl_s: int = 60,
+    lock_wait_s: float = 10.0,
 ) -> CommandRow:
     """Queue a command (audited) and return its row; a repeated key returns the original row.
 
     The payload is checked first against the command's schema (storage/command_payloads.py):
     an unknown kind or a malformed, oversized or unexpected payload raises PayloadError and
     nothing is stored. A kill is never refused: a payload it cannot read becomes its reason.
+    While another process holds the database's write lock it tries again for `lock_wait_s`,
+    then raises DatabaseBusy saying so (never a raw "database is locked").
     """
     key = idempotency_key or new_idempotency_key()
     if kind == "kill":
@@ -105,6 +109,23 @@ def post_command(
         "created_at": now,
         "expires_at": None if kind in NEVER_EXPIRES else now + ttl_s * 1000,
     }
+    deadline = time.monotonic() + lock_wait_s
+    while True:
+        try:
+            return _insert(db, key, values, actor)
+        except Exception as exc:
+            if not is_locked(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"the database stayed locked by another process for {lock_wait_s:.0f} s, so the {kind} "
+                    "command was not queued; close whatever holds it (a sqlite3 shell, a backup) and try again"
+                    + (", or cancel at the venue directly: python -m engine cancel-all" if kind == "kill" else "")
+                ) from None
+            time.sleep(0.05)
+
+
+def _insert(db: Database, key: str, values: dict[str, Any], actor: str) -> CommandRow:
     with db.write() as conn:
         stmt = insert(TABLE).values(**values).on_conflict_do_nothing(
             index_elements=["idempotency_key"]
@@ -114,7 +135,7 @@ def post_command(
         if inserted:
             write_audit(
                 conn, actor=actor, action="command.post", entity=f"command:{row.id}",
-                before=None, after={"kind": kind, "payload": body},
+                before=None, after={"kind": values["kind"], "payload": values["payload"]},
             )
     return row
 
@@ -177,6 +198,14 @@ def has_pending(conn: Connection, kinds: tuple[str, ...] | None = None) -> bool:
     if kinds is not None:
         probe = probe.where(COLUMNS.kind.in_(kinds))
     return conn.execute(probe.limit(1)).first() is not None
+
+
+def pending_id(conn: Connection, kind: str) -> int | None:
+    """The oldest pending command of this kind, if any (a read: works while another process
+    holds the write lock)."""
+    found = conn.execute(select(COLUMNS.id).where(COLUMNS.status == "pending", COLUMNS.kind == kind)
+                         .order_by(COLUMNS.id).limit(1)).scalar()
+    return None if found is None else int(found)
 
 
 def get_command(conn: Connection, command_id: int) -> CommandRow | None:

@@ -16,6 +16,7 @@ Representation, for every table: prices, sizes and money are INTEGER micro-units
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -26,9 +27,46 @@ from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 
 BUSY_TIMEOUT_MS = 5000
+# The engine's own writes wait at most this long for another process's write lock: its event
+# loop must never freeze behind a held lock (a failed write is retried on a later pass).
+ENGINE_BUSY_TIMEOUT_MS = 100
 Synchronous = Literal["FULL", "NORMAL"]
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process held the database's write lock for longer than we could wait."""
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether an error is SQLite's "database is locked" (another writer holds the lock),
+    which passes, as opposed to an error in what we tried to write."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, (sqlite3.OperationalError, OperationalError)) and (
+        "database is locked" in text or "database table is locked" in text)
+
+
+def heartbeat_path(db_path: Path) -> Path:
+    """The engine touches this file beside the database every heartbeat, so liveness shows even
+    while another process holds the database's write lock."""
+    return db_path.with_name(db_path.name + ".heartbeat")
+
+
+def touch_heartbeat(db_path: Path) -> None:
+    path = heartbeat_path(db_path)
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        path.touch()
+
+
+def file_heartbeat_ms(db_path: Path) -> int | None:
+    try:
+        return int(heartbeat_path(db_path).stat().st_mtime * 1000)
+    except OSError:
+        return None
 
 
 def now_ms() -> int:
@@ -42,18 +80,19 @@ def utc_day_start(at_ms: int) -> int:
     return int(day.timestamp() * 1000)
 
 
-def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL") -> Engine:
+def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL",
+                busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """An engine whose connections carry the PRAGMAs above and begin the right way."""
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         f"sqlite:///{path}",
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN itself
-        apply_pragmas(dbapi_conn, synchronous=synchronous, query_only=not write)
+        apply_pragmas(dbapi_conn, synchronous=synchronous, query_only=not write, busy_timeout_ms=busy_timeout_ms)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -62,13 +101,14 @@ def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL")
     return engine
 
 
-def apply_pragmas(conn: sqlite3.Connection, *, synchronous: Synchronous, query_only: bool) -> None:
+def apply_pragmas(conn: sqlite3.Connection, *, synchronous: Synchronous, query_only: bool,
+                  busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     if not query_only:
         # Switching to WAL needs a write lock; a reader must never try.
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     if query_only:
         conn.execute("PRAGMA query_only=ON")
 
@@ -96,11 +136,13 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 class Database:
     """The pair of engines one process uses: a writer and a reader on the same file."""
 
-    def __init__(self, path: Path, *, writer_sync: Synchronous = "NORMAL", read_only: bool = False):
+    def __init__(self, path: Path, *, writer_sync: Synchronous = "NORMAL", read_only: bool = False,
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS):
         self.path = path
         self.read_only = read_only
         self.reader = make_engine(path, write=False)
-        self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync)
+        self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync,
+                                                         busy_timeout_ms=busy_timeout_ms)
         self._batch: tuple[int, Connection] | None = None
 
     @contextmanager

@@ -46,7 +46,7 @@ from storage.backtest_queries import (
 from storage.backtest_queries import (
     running_backtests as running_backtests,
 )
-from storage.db import Database, now_ms
+from storage.db import Database, file_heartbeat_ms, now_ms
 from storage.frames import MICRO, to_utc
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
@@ -205,7 +205,10 @@ def engine_status(db: Database, *, now: int | None = None) -> EngineStatus:
     now = now_ms() if now is None else now
     with db.read() as conn:
         row = conn.execute(text("SELECT * FROM engine_state WHERE id = 1")).mappings().one()
-    beat = row["heartbeat_at"]
+    # The newest of the database's heartbeat and the file's: the file shows a live engine even
+    # while another process holds the database's write lock.
+    beats = [b for b in (row["heartbeat_at"], file_heartbeat_ms(db.path)) if b is not None]
+    beat = max(beats) if beats else None
     return EngineStatus(
         state=row["state"],
         desired_state=row["desired_state"],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,11 +43,12 @@ from engine.venues.base import (
 )
 from engine.venues.refusals import Refusal, classify
 from storage.audit import raise_alert
-from storage.db import Database, now_ms
+from storage.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.executor")
 
 BATCH = 15  # the venue's batch limit
+LOCKED_RETRY_S = 0.1  # how soon waiting venue events try the database again
 CANCEL_RETRY_MS = 5_000
 TAKE_CHECK_MS = 2_000
 
@@ -94,6 +96,7 @@ class Executor:
         self.latest: dict[tuple[str, str], Intent] = {}
         self.blocked = True
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
+        self._backlog: deque[VenueEvent] = deque()  # taken from the queue, not yet written
         self._cancel_sent: dict[int, int] = {}
         self._checked: dict[int, int] = {}
         self._event_task: asyncio.Task[None] | None = None
@@ -144,51 +147,79 @@ class Executor:
         self.blocked = False
 
     async def _apply_events_forever(self) -> None:
+        """Apply venue events as they come. While another process holds the database's write
+        lock they wait, in order, and are applied when it is released: never skipped."""
         while True:
-            event = await self.events.get()
-            try:
-                self._apply_events([event])
-            except Exception:
-                log.exception("failed to apply a venue event", extra={"event": repr(event)})
+            self._backlog.append(await self.events.get())
+            while self._backlog:
+                self._take_queued()
+                try:
+                    self._apply_backlog()
+                except Exception:
+                    log.exception("failed to apply venue events")
+                if self._backlog:
+                    await asyncio.sleep(LOCKED_RETRY_S)
 
     def drain(self) -> int:
-        """Apply every queued venue event now, in one transaction; returns how many applied."""
-        events: list[VenueEvent] = []
-        while not self.events.empty():
-            events.append(self.events.get_nowait())
-        return self._apply_events(events)
+        """Apply every queued venue event now, in one transaction; returns how many applied
+        (0 with them kept, in order, when the database is locked by another process)."""
+        self._take_queued()
+        return self._apply_backlog()
 
-    def _apply_events(self, events: Sequence[VenueEvent]) -> int:
-        """Apply events in one transaction (one commit: the common case). If one fails, the
-        batch rolls back and is applied again event by event, so only the bad one is skipped
-        (a savepoint per event would tax every drain for a case that should never happen)."""
-        if not events:
+    def _take_queued(self) -> None:
+        while not self.events.empty():
+            self._backlog.append(self.events.get_nowait())
+
+    def _apply_backlog(self) -> int:
+        """Apply the waiting events in one transaction (one commit: the common case). If one
+        fails, the batch rolls back and is applied again event by event, so only a bad event
+        is skipped (with an alert). A locked database is not a bad event: what is left waits."""
+        if not self._backlog:
             return 0
+        batch = list(self._backlog)
         try:
             with self.tx():
-                for event in events:
+                for event in batch:
                     self.applier.apply(event)
-            return len(events)
-        except Exception:
+        except Exception as exc:
             if self._tx is not None:
                 raise  # joined an outer transaction: its owner decides
             self.load()  # the mirror may hold part of the rolled-back batch
-            log.warning("a batch of venue events failed; applying them one at a time", extra={"events": len(events)})
-            return sum(self._apply_alone(event) for event in events)
+            if is_locked(exc):
+                return 0
+            log.warning("a batch of venue events failed; applying them one at a time", extra={"events": len(batch)})
+            return self._apply_one_by_one()
+        self._backlog.clear()
+        return len(batch)
 
-    def _apply_alone(self, event: VenueEvent) -> bool:
+    def _apply_one_by_one(self) -> int:
+        applied = 0
+        while self._backlog:
+            event = self._backlog[0]
+            try:
+                with self.tx():
+                    self.applier.apply(event)
+                applied += 1
+            except Exception as exc:
+                self.load()  # it may have changed the mirror before it raised; its rows are gone
+                if is_locked(exc) or not self._skip(event, exc):
+                    return applied  # the database is locked: this event and the rest wait
+            self._backlog.popleft()
+        return applied
+
+    def _skip(self, event: VenueEvent, exc: Exception) -> bool:
+        """Skip a bad event with an alert; False if even the alert cannot be written now."""
+        log.error("failed to apply a venue event; skipped", extra={"event": repr(event), "error": repr(exc)})
         try:
-            with self.tx():
-                self.applier.apply(event)
-            return True
-        except Exception as exc:
-            log.exception("failed to apply a venue event; skipped", extra={"event": repr(event)})
-            self.load()  # it may have changed the mirror before it raised; its rows are gone
             with self.tx() as conn:
                 raise_alert(conn, level="critical", source="executor", code="EVENT_FAILED",
                             message=f"a venue report could not be applied and was skipped ({exc!r}): {event!r}. "
                                     "Check that order at the venue; a restart reconciles open orders with it")
-            return False
+        except Exception as alert_exc:
+            if is_locked(alert_exc):
+                return False
+            raise
+        return True
 
     # -- intents -----------------------------------------------------------------------
 

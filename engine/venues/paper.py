@@ -38,7 +38,7 @@ from engine.venues.base import (
     VenueOrderStatus,
     VenueTrade,
 )
-from storage.db import Database, now_ms
+from storage.db import Database, is_locked, now_ms
 from storage.sql import run, scalar
 
 FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
@@ -239,13 +239,19 @@ class PaperVenue:
     # -- the market moves --------------------------------------------------------------
 
     def on_market_event(self, event: MarketEvent) -> None:
-        """Feed listener: trades and book changes may fill resting orders."""
-        if isinstance(event, TradePrint):
-            self._on_trade(event)
-        elif isinstance(event, BookChanged):
-            self._on_book(event.token_id)
-        elif isinstance(event, MarketResolved):
-            self._cancel_where(lambda o: o.condition_id == event.condition_id, "CANCELED_MARKET_RESOLVED")
+        """Feed listener: trades and book changes may fill resting orders. While another
+        process holds the database's write lock a fill cannot be recorded, so none happens
+        (as if the print were missed: conservative, never a fill without its record)."""
+        try:
+            if isinstance(event, TradePrint):
+                self._on_trade(event)
+            elif isinstance(event, BookChanged):
+                self._on_book(event.token_id)
+            elif isinstance(event, MarketResolved):
+                self._cancel_where(lambda o: o.condition_id == event.condition_id, "CANCELED_MARKET_RESOLVED")
+        except Exception as exc:
+            if not is_locked(exc):
+                raise
 
     def _on_trade(self, event: TradePrint) -> None:
         updates = []

@@ -305,7 +305,7 @@ def test_a_failing_event_in_a_drain_is_skipped_and_the_database_and_mirror_agree
     assert _ledger(desk) == _ledger(reference)
 
 
-def test_a_batch_that_fails_once_is_applied_again_without_counting_anything_twice(tmp_path: Path) -> None:
+def test_a_batch_that_meets_a_locked_database_waits_and_counts_nothing_twice(tmp_path: Path) -> None:
     desk = _desk_with_orders(tmp_path / "d.db")
     good = _stream()
     applier = desk.executor.applier
@@ -320,7 +320,8 @@ def test_a_batch_that_fails_once_is_applied_again_without_counting_anything_twic
     applier.apply = flaky  # type: ignore[method-assign]
     for event in good:
         desk.executor.events.put_nowait(event)
-    assert desk.executor.drain() == len(good) and failed
+    assert desk.executor.drain() == 0 and failed  # locked: every event waits, in order, none skipped
+    assert desk.executor.drain() == len(good)
     from_db = ExecutionState("paper")
     with desk.db.read() as conn:
         from_db.load(conn)
