@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.installed
 
 run: setup
 	$(BIN)/python -m engine init
+	@echo "Starting the desk: dashboard at http://127.0.0.1:8501 (log in with your password); logs in var/log/."
+	@echo "Ctrl-C stops everything it started."
 	$(BIN)/supervisord -c supervisord.conf
 
 test: setup

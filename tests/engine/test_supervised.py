@@ -90,3 +90,32 @@ def test_crash_loop_guard_brings_the_engine_up_halted(tmp_path: Path) -> None:
         assert queries.engine_status(db).state == "RUNNING"
     finally:
         sup.shutdown()
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:  # a zombie (exited, not yet reaped by init) is gone too
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
+
+
+def test_nothing_survives_supervisord_however_it_dies(tmp_path: Path) -> None:
+    """`make run | tee log` then Ctrl-C once killed supervisord and left its programs running
+    with their ports held. Now each program dies with supervisord, even on kill -9."""
+    env = isolated_env(tmp_path, STREAMLIT_SERVER_PORT="0", DASHBOARD_PASSWORD_HASH="x")
+    conf = relocated_conf(tmp_path, {"simulator", "engine", "dashboard"},
+                          {"program:simulator": {"environment": 'SIMULATOR_PORT="0",PYTHONUNBUFFERED="1"'}})
+    sup = Supervisor(conf, env)
+    try:
+        pids = [sup.wait_running(name, 60) for name in ("simulator", "engine", "dashboard")]
+        os.kill(sup.proc.pid, signal.SIGKILL)
+        sup.proc.wait(10)
+        wait_until(lambda: all(_gone(pid) for pid in pids), 30, interval=0.2, what="every program gone")
+    finally:
+        for pid in pids if "pids" in locals() else []:
+            if not _gone(pid):
+                os.kill(pid, signal.SIGKILL)
