@@ -264,3 +264,7 @@ class Intent:
     condition_id: str
     quotes: tuple[Quote, ...]
     reason: str = ""
+    # Queue position: a working order on a quote's side and token, of the quote's size (after the
+    # risk gate's trims), whose price is within this many micro-units of the quote's is kept
+    # rather than replaced (market making's refresh threshold; 0 = exact match only).
+    keep_within: int = 0

@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
@@ -250,7 +250,7 @@ class Executor:
                     del self.latest[key]
                 continue
             result: Plan = plan(quotes, market, self.state.holdings(strategy, market),
-                                self.state.working(strategy, condition_id))
+                                self.state.working(strategy, condition_id), keep_within=intent.keep_within)
             by_client = {o.client_id: o for o in self.state.open_for(strategy, condition_id)}
             cancels += [by_client[w.client_id] for w in result.cancel]
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
@@ -259,7 +259,7 @@ class Executor:
             resting = tuple(q for q in intent.quotes if q.tif not in TAKE)
             if len(resting) != len(intent.quotes):
                 # Takes are one-shot: sent (or skipped) once; a strategy that still wants one re-emits it.
-                self.latest[key] = Intent(strategy, condition_id, resting, intent.reason)
+                self.latest[key] = replace(intent, quotes=resting)
             if not resting and not by_client:
                 del self.latest[key]
         return places, cancels, report

@@ -193,29 +193,57 @@ def route(quotes: Sequence[Quote], market: MarketInfo, holdings: Holdings) -> tu
 # -- reconciliation --------------------------------------------------------------------
 
 
-def _matches(order: WorkingOrder, spec: OrderSpec) -> bool:
+def _matches(order: WorkingOrder, spec: OrderSpec, keep_within: int) -> bool:
     return (
-        order.token_id == spec.token_id and order.side is spec.side and order.price == spec.price
-        and order.tif is spec.tif and spec.size in (order.size, order.remaining)
+        order.token_id == spec.token_id and order.side is spec.side and order.tif is spec.tif
+        and abs(order.price - spec.price) <= keep_within and spec.size in (order.size, order.remaining)
     )
 
 
+def _closest(candidates: list[WorkingOrder], spec: OrderSpec, keep_within: int) -> WorkingOrder | None:
+    found = [w for w in candidates if _matches(w, spec, keep_within)]
+    return min(found, key=lambda w: abs(w.price - spec.price)) if found else None
+
+
+def _crossed(keep: list[WorkingOrder], market: MarketInfo) -> bool:
+    """Whether the kept orders would cross each other in YES space (a bid at or above an ask):
+    a YES buy or a NO sell is a bid, a YES sell or a NO buy an ask (at 1 - its price)."""
+    bids: list[int] = []
+    asks: list[int] = []
+    for w in keep:
+        yes = w.token_id == market.yes_token
+        (bids if (w.side is Side.BUY) == yes else asks).append(w.price if yes else ONE - w.price)
+    return bool(bids and asks and max(bids) >= min(asks))
+
+
 def reconcile(specs: Iterable[OrderSpec], working: Sequence[WorkingOrder], holdings: Holdings,
-              market: MarketInfo) -> Plan:
-    """Keep matching orders, cancel the rest, place what is missing, within the SELL rules."""
+              market: MarketInfo, keep_within: int = 0) -> Plan:
+    """Keep matching orders (their queue position), cancel the rest, place what is missing,
+    within the SELL rules. A working order within `keep_within` of a wanted price, of the wanted
+    size, is kept, unless keeping such near matches would cross our own quotes."""
+    specs = list(specs)
+    keep, wanted, unmatched = _match(specs, working, keep_within)
+    if keep_within and _crossed(keep, market):
+        keep, wanted, unmatched = _match(specs, working, 0)
+    cancel = [w for w in unmatched if w.tif not in TAKE]  # takes finish by themselves
+    place, residuals = _placeable(wanted, keep, cancel, working, holdings, market)
+    return Plan(tuple(keep), tuple(cancel), tuple(place), tuple(residuals))
+
+
+def _match(specs: list[OrderSpec], working: Sequence[WorkingOrder],
+           keep_within: int) -> tuple[list[WorkingOrder], list[OrderSpec], list[WorkingOrder]]:
+    """(kept, still wanted, unmatched working) pairing each spec with the nearest match."""
     unmatched = [w for w in working if not w.cancelling]
     keep: list[WorkingOrder] = []
     wanted: list[OrderSpec] = []
     for spec in specs:
-        found = next((w for w in unmatched if _matches(w, spec)), None)
-        if found is None or spec.tif in TAKE:
+        found = None if spec.tif in TAKE else _closest(unmatched, spec, keep_within)
+        if found is None:
             wanted.append(spec)
         else:
             unmatched.remove(found)
             keep.append(found)
-    cancel = [w for w in unmatched if w.tif not in TAKE]  # takes finish by themselves
-    place, residuals = _placeable(wanted, keep, cancel, working, holdings, market)
-    return Plan(tuple(keep), tuple(cancel), tuple(place), tuple(residuals))
+    return keep, wanted, unmatched
 
 
 def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[WorkingOrder],
@@ -252,8 +280,8 @@ def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[W
 
 
 def plan(quotes: Sequence[Quote], market: MarketInfo, holdings: Holdings,
-         working: Sequence[WorkingOrder]) -> Plan:
+         working: Sequence[WorkingOrder], *, keep_within: int = 0) -> Plan:
     """The whole step for one (strategy, market): route, then reconcile with what is working."""
     specs, route_residuals = route(quotes, market, holdings)
-    result = reconcile(specs, working, holdings, market)
+    result = reconcile(specs, working, holdings, market, keep_within)
     return Plan(result.keep, result.cancel, result.place, (*route_residuals, *result.residuals))

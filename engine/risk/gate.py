@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
@@ -202,7 +202,7 @@ class RiskGate:
         budget.release(intent.strategy, view.info)
         blanket = self._blanket_refusal(view, ctx)
         if blanket is not None:
-            return Intent(intent.strategy, intent.condition_id, (), intent.reason), [
+            return replace(intent, quotes=()), [
                 self._decide(intent, q, 0, blanket, "") for q in intent.quotes]
         return self._size_quotes(intent, view, ctx, budget)
 
@@ -235,7 +235,7 @@ class RiskGate:
                 approved.append(Quote(quote.side, quote.price, size, quote.tif, quote.post_only))
                 slots -= 1
                 budget.open_orders += 1
-        return Intent(intent.strategy, intent.condition_id, tuple(approved), intent.reason), decisions
+        return replace(intent, quotes=tuple(approved)), decisions
 
     def _size_one(self, intent: Intent, quote: Quote, view: MarketView, ctx: RiskContext,
                   reducible: dict[Side, int], headroom: _Headroom) -> tuple[int, Decision | None]:

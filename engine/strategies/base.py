@@ -91,8 +91,10 @@ class StrategyBase(ABC):
     @abstractmethod
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]: ...
 
-    def intent(self, condition_id: str, quotes: tuple[Quote, ...] = (), reason: str = "") -> Intent:
-        return Intent(strategy=self.name, condition_id=condition_id, quotes=quotes, reason=reason)
+    def intent(self, condition_id: str, quotes: tuple[Quote, ...] = (), reason: str = "",
+               keep_within: int = 0) -> Intent:
+        return Intent(strategy=self.name, condition_id=condition_id, quotes=quotes, reason=reason,
+                      keep_within=keep_within)
 
 
 def closed_reason(info: MarketInfo) -> str:
@@ -114,15 +116,3 @@ def net_yes(state: StrategyState, condition_id: str) -> int:
 
 def orders_in(state: StrategyState, condition_id: str) -> list[OrderView]:
     return [order for order in state.open_orders if order.condition_id == condition_id]
-
-
-def yes_space(order: OrderView) -> tuple[Side, int]:
-    """A working order as the YES-space quote it implements.
-
-    A NO bid at q is a YES ask at 1 - q, and a NO ask at q a YES bid at 1 - q: the mirror of
-    the planner's routing of a YES SELL into a NO BUY.
-    """
-    if order.outcome is Outcome.YES:
-        return order.side, order.price
-    return order.side.opposite, complement(order.price)
-

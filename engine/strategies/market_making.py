@@ -12,8 +12,9 @@ Per market, each call:
    at least one tick apart so the two never cross each other.
 5. Post-only: a bid stays at least a tick below the best ask and an ask a tick above the best
    bid, so neither takes liquidity (post_only=True is also set on the quote).
-6. Queue position: when a working order on a side (same size) is within `refresh_threshold`
-   of its new target and still legal, its price is re-emitted so the executor leaves it alone.
+6. Queue position: each intent carries `refresh_threshold` as its `keep_within`, so the
+   executor keeps a working order of the approved size (after the risk gate's trims) whose
+   price is within the threshold of the new target, instead of replacing it.
 7. Inventory cap: a side whose fill would take |net_yes| beyond `max_inventory` is dropped.
 8. A side whose price would fall outside [tick, 1 - tick] is dropped, never clamped inward
    (clamping would quote a price the model did not ask for).
@@ -21,7 +22,7 @@ Per market, each call:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from engine.domain import (
@@ -29,7 +30,6 @@ from engine.domain import (
     Book,
     Intent,
     MarketView,
-    OrderView,
     Quote,
     Side,
     Snapshot,
@@ -37,7 +37,7 @@ from engine.domain import (
     Tif,
     fmt,
 )
-from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in, yes_space
+from engine.strategies.base import StrategyBase, closed_reason, net_yes
 from engine.strategies.params import ParamSpec, ParamType
 from engine.strategies.pricing import ceil_tick, floor_tick, microprice, mul_div, on_grid_inside
 
@@ -87,7 +87,7 @@ class MarketMaking(StrategyBase):
         intents = []
         for condition_id, view in snapshot.markets.items():
             quotes, reason = self.quotes_for(view, state)
-            intents.append(self.intent(condition_id, quotes, reason))
+            intents.append(self.intent(condition_id, quotes, reason, keep_within=self.threshold))
         return intents
 
     def quotes_for(self, view: MarketView, state: StrategyState) -> tuple[tuple[Quote, ...], str]:
@@ -108,7 +108,6 @@ class MarketMaking(StrategyBase):
             return (), f"no {self.source} price"
         position = net_yes(state, info.condition_id)
         bid, ask = self.targets(fair, position, info.tick, best_bid, best_ask)
-        bid, ask = self.keep_working(view, state, bid, ask, best_bid, best_ask)
         return self.assemble(bid, ask, position, info.tick)
 
     def fair_value(self, view: MarketView, book: Book) -> int | None:
@@ -129,31 +128,6 @@ class MarketMaking(StrategyBase):
         bid = min(bid, floor_tick(best_ask - 1, tick))
         ask = max(ask, ceil_tick(best_bid + 1, tick))
         return bid, ask
-
-    def keep_working(self, view: MarketView, state: StrategyState, bid: int, ask: int,
-                     best_bid: int, best_ask: int) -> tuple[int, int]:
-        """Re-use a working order's price when it is close enough to the target (step 6)."""
-        working = orders_in(state, view.info.condition_id)
-        tick = view.info.tick
-        kept_bid = self._closest(working, Side.BUY, bid, lambda p: p < best_ask and on_grid_inside(p, tick))
-        kept_ask = self._closest(working, Side.SELL, ask, lambda p: p > best_bid and on_grid_inside(p, tick))
-        if kept_bid >= kept_ask:  # keeping both would cross our own quotes: refresh instead
-            return bid, ask
-        return kept_bid, kept_ask
-
-    def _closest(self, working: list[OrderView], side: Side, target: int,
-                 legal: Callable[[int], bool]) -> int:
-        """The working price on `side` nearest `target` within the threshold, else `target`."""
-        best = target
-        best_distance = self.threshold + 1
-        for order in working:
-            order_side, price = yes_space(order)
-            distance = abs(price - target)
-            # the planner keeps an order whose size or remaining size equals the quote's
-            same_size = self.size in (order.size, order.size - order.filled)
-            if order_side is side and same_size and distance < best_distance and legal(price):
-                best, best_distance = price, distance
-        return best
 
     def assemble(self, bid: int, ask: int, position: int, tick: int) -> tuple[tuple[Quote, ...], str]:
         """Apply the inventory cap and price bounds (steps 7-8) and build the quotes."""

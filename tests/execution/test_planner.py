@@ -19,6 +19,7 @@ from engine.execution.planner import (
 from engine.execution.status import OrderStatus
 
 MARKET = MarketInfo(condition_id="c1", question="?", yes_token="Y", no_token="N", tick=10_000, min_size=5_000_000)
+FINE = MarketInfo(condition_id="c1", question="?", yes_token="Y", no_token="N", tick=1_000, min_size=5_000_000)
 SH = 1_000_000  # one share
 
 
@@ -87,6 +88,34 @@ def test_matching_order_is_kept_for_queue_position() -> None:
     live = working("a", "Y", Side.BUY, 0.45, 10, filled=2)
     result = plan([q(Side.BUY, 0.45, 10)], MARKET, Holdings(), [live])
     assert result.keep == (live,) and result.cancel == () and result.place == ()
+
+
+def test_a_working_order_within_the_tolerance_keeps_its_queue() -> None:
+    # keep_within 0.005: a YES bid 0.003 away and a NO bid whose YES ask is 0.004 away are kept;
+    # partly filled orders match by size or by remaining size.
+    bid = working("a", "Y", Side.BUY, 0.477, 10)
+    no_bid = working("b", "N", Side.BUY, 0.476, 10)
+    wanted = [q(Side.BUY, 0.480, 10), q(Side.SELL, 0.520, 10)]
+    result = plan(wanted, FINE, Holdings(), [bid, no_bid], keep_within=5_000)
+    assert result.keep == (bid, no_bid) and result.cancel == () and result.place == ()
+    partly = working("a", "Y", Side.BUY, 0.477, 13, filled=3)
+    assert plan(wanted[:1], FINE, Holdings(), [partly], keep_within=5_000).keep == (partly,)
+    # 0.006 away, or another size, is replaced; without a tolerance only an exact price is kept.
+    far = working("a", "Y", Side.BUY, 0.474, 10)
+    other_size = working("b", "N", Side.BUY, 0.476, 5)
+    replaced = plan(wanted, FINE, Holdings(), [far, other_size], keep_within=5_000)
+    assert replaced.cancel == (far, other_size) and len(replaced.place) == 2
+    assert plan(wanted[:1], FINE, Holdings(), [bid]).cancel == (bid,)
+
+
+def test_near_matches_that_would_cross_each_other_are_not_kept() -> None:
+    # Targets 0.480 / 0.490 (tight); the working bid at 0.489 and ask at 0.481 are each within
+    # 0.01 of a target, but keeping both would put our bid above our own ask.
+    bid = working("a", "Y", Side.BUY, 0.489, 10)
+    ask = working("b", "Y", Side.SELL, 0.481, 10)
+    result = plan([q(Side.BUY, 0.480, 10), q(Side.SELL, 0.490, 10)], FINE, Holdings(yes=20 * SH), [bid, ask],
+                  keep_within=10_000)
+    assert result.keep == () and set(result.cancel) == {bid, ask}
 
 
 def test_moved_quote_cancels_and_replaces_a_buy_at_once() -> None:

@@ -78,31 +78,13 @@ def test_inventory_cap_drops_the_side_that_would_grow_exposure() -> None:
     assert quotes(strategy, view(yes=WIDE), state(positions={"c1": 90})) == (bid("0.48"), ask("0.52"))
 
 
-def test_refresh_threshold_keeps_working_prices() -> None:
-    fine = info(tick=1_000)  # tick 0.001: targets 0.480 / 0.520 around a 0.500 mid
-    market = view(yes=book(bids=[("0.480", 50)], asks=[("0.520", 50)]), market=fine)
+def test_every_intent_carries_the_refresh_threshold_for_the_executor() -> None:
+    # Queue position is the executor's to keep (against the quote as the risk gate approved it,
+    # trims included): the strategy emits its targets and how far a working price may be.
+    market = view(yes=book(bids=[("0.48", 50)], asks=[("0.52", 50)]))
     strategy = mm(refresh_threshold=0.005)
-    # a YES bid at 0.477 (0.003 away) is kept; a NO bid at 0.476 is a YES ask at 0.524 (0.004
-    # away) and is kept too
-    working = [order("c1", Side.BUY, "0.477", 10, client_id="a"),
-               order("c1", Side.BUY, "0.476", 10, outcome=Outcome.NO, client_id="b")]
-    assert quotes(strategy, market, state(orders=working)) == (bid("0.477"), ask("0.524"))
-    # partly filled orders are matched by size or by remaining size, as the planner does
-    partly = [replace(order("c1", Side.BUY, "0.477", 10), filled=sh(3)),
-              replace(order("c1", Side.SELL, "0.523", 12, client_id="b"), filled=sh(2))]
-    assert quotes(strategy, market, state(orders=partly)) == (bid("0.477"), ask("0.523"))
-    # 0.006 away, or a different size: refreshed to the target
-    far = [order("c1", Side.BUY, "0.474", 10), order("c1", Side.SELL, "0.521", 5, client_id="b")]
-    assert quotes(strategy, market, state(orders=far)) == (bid("0.480"), ask("0.520"))
-
-
-def test_refresh_never_keeps_a_price_that_now_crosses_the_book() -> None:
-    # reference 0.60 -> target bid 0.51 (one tick under the 0.52 ask). Our working bid at 0.52
-    # is within the 0.05 threshold but now sits on the ask and would take: it is not kept
-    market = view(yes=book(bids=[("0.50", 10)], asks=[("0.52", 10)]), reference="0.60")
-    st = state(orders=[order("c1", Side.BUY, "0.52", 10)])
-    strategy = mm(fair_value="reference", refresh_threshold=0.05)
-    assert quotes(strategy, market, st)[0] == bid("0.51")
+    (intent,) = strategy.decide(snap(market), state(), 0)
+    assert intent.keep_within == 5_000
 
 
 def test_zero_half_spread_still_keeps_own_quotes_apart() -> None:
