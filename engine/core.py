@@ -23,7 +23,7 @@ from engine import core_state, operator_actions
 from engine.catalog import MarketCatalog
 from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
-from engine.execution.executor import Executor, ExecutorConfig
+from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
 from engine.execution.recovery import balance_mismatches, held_tokens, recover
 from engine.execution.venue_health import HealthChange, VenuePhase
 from engine.feeds.books import BookCache
@@ -506,7 +506,7 @@ class TradingCore:
         while self._venue_live and asyncio.get_running_loop().time() < deadline:
             await self.executor.reconcile()
             self.executor.drain()
-            if not self.executor.state.orders:
+            if all(o.strategy in OPERATOR_BOOKS for o in self.executor.state.orders.values()):
                 return
             await asyncio.sleep(0.1)
 

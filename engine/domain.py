@@ -250,6 +250,7 @@ class Quote:
     size: int
     tif: Tif = Tif.GTC
     post_only: bool = False
+    expires_at_s: int = 0  # GTD only: unix seconds
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,19 +10,24 @@ flatten the operator configured to follow a kill-switch kill (`kill_flatten`).
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
 from engine.control import CommandRejected
-from engine.domain import Intent, MarketInfo, Side, Tif
-from engine.execution.planner import OrderSpec, round_price, take_size
+from engine.domain import Intent, MarketInfo, MarketView, Outcome, Side, Tif, fmt
+from engine.execution.planner import OrderSpec, round_price, route, take_size
+from engine.manual import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
 from engine.execution.status import OrderStatus
+from engine.views import market_views
+from storage.audit import write_audit
 
 if TYPE_CHECKING:
     from engine.core import TradingCore
 
 CANCEL_WAIT_S = 5.0
+BOOK_WAIT_S = 5.0
 
 
 async def handle(core: TradingCore, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -30,7 +35,88 @@ async def handle(core: TradingCore, kind: str, payload: dict[str, Any]) -> dict[
         return await cancel_order(core, payload)
     if kind == "flatten":
         return await flatten(core, payload)
+    if kind == "place_order":
+        return await place_order(core, payload)
     raise CommandRejected(f"unknown order command {kind!r}")
+
+
+async def place_order(core: TradingCore, payload: dict[str, Any]) -> dict[str, Any]:
+    """The manual ticket: previewed against the engine's own book, checked by the risk gate as
+    a quote of the `manual` book (refused, never silently trimmed), routed by the planner and
+    placed; audited with its outcome. Its orders are the operator's: strategies never cancel
+    them (cancel them from the Orders page)."""
+    if core.executor.blocked:
+        raise CommandRejected("the engine is not trading (stopped or killed): start it first")
+    try:
+        ticket = parse_ticket(payload, now_s=core.clock() // 1000)
+    except TicketError as exc:
+        raise CommandRejected(str(exc)) from None
+    market = core.catalog.get(ticket.condition_id)
+    if market is None or not market.tradable or not market.accepting_orders or market.closed:
+        raise CommandRejected(f"market {ticket.condition_id!r} is not open for orders (unknown, closed or paused)")
+    await core._open_venue()
+    view = await _fresh_view(core, market)
+    token = market.token(ticket.outcome)
+    held = core.executor.state.totals(MANUAL, token).sellable
+    try:
+        placed = preview(ticket, market, view.yes if ticket.outcome is Outcome.YES else view.no, held)
+    except TicketError as exc:
+        raise CommandRejected(str(exc)) from None
+    approved = core.risk.check_manual(Intent(MANUAL, market.condition_id, (as_quote(ticket, placed),)), view,
+                                      core.clock())
+    if approved.reason:
+        raise CommandRejected(f"the risk gate refuses it: {approved.reason}")
+    specs, residuals = route(approved.quotes, market, core.executor.state.holdings(MANUAL, market))
+    problems = [r.reason for r in residuals if r.code is not None]
+    if problems or not specs:
+        raise CommandRejected(f"cannot be placed legally: {'; '.join(problems) or 'nothing to place'}")
+    result = await core.executor.place_now([(MANUAL, market, spec, payload.get("reason") or "manual ticket")
+                                            for spec in specs])
+    core.executor.drain()
+    orders = _rows(core, result.order_ids)
+    _audit_ticket(core, payload, placed, orders, result.refused)
+    if result.refused or all(o["status"] == "REJECTED" for o in orders):
+        why = [reason for _, reason in result.refused] + [o["error"] for o in orders if o["error"]]
+        raise CommandRejected(f"not placed: {'; '.join(why) or 'refused'}")
+    return {"orders": orders, "price": fmt(placed.price), "size": fmt(placed.size), "fee": fmt(placed.fee)}
+
+
+async def _fresh_view(core: TradingCore, market: MarketInfo) -> MarketView:
+    """The market as the gate must see it: both books, fresh. A market no strategy trades is
+    subscribed first (bounded wait): a ticket is never checked against no data."""
+    tokens = {market.yes_token, market.no_token}
+    if tokens - core.feed.subscribed():
+        core.feed.subscribe(tokens - core.feed.subscribed())
+    deadline = asyncio.get_running_loop().time() + BOOK_WAIT_S
+    max_age = core.limits.ms("max_data_age")
+    while True:
+        view = market_views([market.condition_id], core.catalog, core.books, {}, lambda _: None)[market.condition_id]
+        age = view.data_age_ms(core.clock())
+        if age is not None and age <= max_age:
+            return view
+        if asyncio.get_running_loop().time() > deadline:
+            raise CommandRejected("no fresh two-sided book for this market yet: the feed is not delivering it")
+        await asyncio.sleep(0.05)
+
+
+def _rows(core: TradingCore, order_ids: list[int]) -> list[dict[str, Any]]:
+    if not order_ids:
+        return []
+    with core.db.read() as conn:
+        rows = conn.execute(text("""SELECT id, client_id, token_id, side, price, size, filled, tif, status, error
+                                    FROM orders WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id"""),
+                            {"ids": json.dumps(order_ids)}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _audit_ticket(core: TradingCore, payload: dict[str, Any], placed: Preview, orders: list[dict[str, Any]],
+                  refused: list[tuple[OrderSpec, str]]) -> None:
+    with core.db.write() as conn:
+        write_audit(conn, actor="engine", action="order.manual", entity=f"market:{payload.get('condition_id')}",
+                    before={"ticket": payload},
+                    after={"price": placed.price, "size": placed.size, "fee": placed.fee,
+                           "orders": [{"id": o["id"], "status": o["status"], "error": o["error"]} for o in orders],
+                           "refused": [reason for _, reason in refused]})
 
 
 async def cancel_order(core: TradingCore, payload: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +199,7 @@ async def flatten(core: TradingCore, payload: dict[str, Any], *, after_kill: boo
         places.append((strategy, market, spec, "flatten"))
     placed = await core.executor.place_now(places, override_block=after_kill)
     core.executor.drain()
-    return {"orders": placed, "skipped": skipped}
+    return {"orders": placed.count, "skipped": skipped}
 
 
 def _latched(core: TradingCore) -> bool:

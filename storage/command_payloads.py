@@ -32,6 +32,7 @@ class Field:
 
 
 REASON = Field(str, max_chars=REASON_CHARS)
+NUMBER = Field((int, float, str), max_chars=30)  # a decimal amount: 10, 0.45 or "0.45"
 SCHEMAS: Mapping[str, Mapping[str, Field]] = {
     "start": {"reason": REASON},
     "stop": {"reason": REASON},
@@ -43,6 +44,16 @@ SCHEMAS: Mapping[str, Mapping[str, Field]] = {
     "cancel_order": {"order_id": Field(int), "client_id": Field(str)},
     "flatten": {"condition_id": Field(str), "strategy": Field(str)},
     "kill": {"reason": REASON},
+    "place_order": {
+        "condition_id": Field(str, required=True, max_chars=100),
+        "outcome": Field(str, required=True, choices=("YES", "NO")),
+        "side": Field(str, required=True, choices=("BUY", "SELL")),
+        "size": NUMBER, "size_usdc": NUMBER, "price": NUMBER, "slippage": NUMBER,
+        "tif": Field(str, choices=("GTC", "GTD", "FOK", "FAK")),
+        "post_only": Field(bool),
+        "expires_at": Field(int),
+        "reason": REASON,
+    },
 }
 KINDS = frozenset(SCHEMAS)
 
@@ -97,7 +108,8 @@ def _check(kind: str, name: str, field: Field, payload: dict[str, Any]) -> None:
             raise PayloadError(f"{kind} needs {name!r}")
         return
     value = payload[name]
-    if isinstance(value, bool) or not isinstance(value, field.kind):
+    kinds = field.kind if isinstance(field.kind, tuple) else (field.kind,)
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         expected = field.kind.__name__ if isinstance(field.kind, type) else " or ".join(t.__name__ for t in field.kind)
         raise PayloadError(f"{kind}: {name!r} must be a {expected}, not {value!r:.60}")
     if isinstance(value, str):

@@ -29,6 +29,7 @@ PRIORITY = {
     "stop": 80,
     "cancel_order": 70,
     "flatten": 70,
+    "place_order": 50,
     "pause": 60,
     "rearm": 40,
     "set_mode": 30,

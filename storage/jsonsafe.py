@@ -40,11 +40,17 @@ def loads_bounded(text: str | bytes, *, max_bytes: int, max_depth: int = MAX_DEP
     if _nesting(text) > max_depth:
         raise JsonRefused(f"{what} is nested too deeply (at most {max_depth} levels)")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
+    except JsonRefused as exc:
+        raise JsonRefused(f"{what} {exc}") from None
     except json.JSONDecodeError as exc:
         raise JsonRefused(f"{what} is not valid JSON ({exc.msg} at position {exc.pos})") from None
     except (RecursionError, ValueError) as exc:
         raise JsonRefused(f"{what} is not valid JSON ({exc})") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonRefused(f"holds {name}, which is not a number JSON allows")
 
 
 def _nesting(text: str | bytes) -> int:

@@ -23,6 +23,7 @@ from engine.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
+from engine.manual import MANUAL
 from engine.execution.planner import TAKE, OrderSpec, Plan, Residual, plan
 from engine.execution.state import ExecutionState
 from engine.execution.status import OrderStatus, from_venue
@@ -48,6 +49,9 @@ from storage.db import Database, is_locked, now_ms
 log = logging.getLogger("engine.executor")
 
 BATCH = 15  # the venue's batch limit
+# Books whose orders are the operator's, not a strategy's: a pause or stop leaves them working
+# (cancel them from the Orders page; a kill cancels everything).
+OPERATOR_BOOKS = frozenset({IMPORTED, MANUAL})
 LOCKED_RETRY_S = 0.1  # how soon waiting venue events try the database again
 CANCEL_RETRY_MS = 5_000
 TAKE_CHECK_MS = 2_000
@@ -70,6 +74,21 @@ class ExecutorConfig:
     error_sink: Callable[[str], None] | None = None
     # Told when the venue starts or stops taking orders (maintenance, post-only phase, rate limit).
     health_sink: Callable[[HealthChange], None] | None = None
+
+
+@dataclass
+class Placed:
+    """What a placement pass did: how many the venue took, the rows it recorded (sent or not),
+    and what was refused before sending, with the reason code."""
+
+    count: int = 0
+    order_ids: list[int] = field(default_factory=list)
+    refused: list[tuple[OrderSpec, str]] = field(default_factory=list)
+
+    def add(self, other: Placed) -> None:
+        self.count += other.count
+        self.order_ids += other.order_ids
+        self.refused += other.refused
 
 
 @dataclass
@@ -229,9 +248,10 @@ class Executor:
 
     def withdraw(self, strategy: str | None = None) -> None:
         """Empty every intent (of one strategy): the next pass cancels their orders. Orders
-        imported from the venue are not a strategy's to cancel: the operator decides."""
+        imported from the venue or placed by hand are not a strategy's to cancel: the
+        operator decides."""
         keys = {k for k in self.latest if strategy is None or k[0] == strategy}
-        keys |= {k for k in self.state.by_key if (strategy is None or k[0] == strategy) and k[0] != IMPORTED}
+        keys |= {k for k in self.state.by_key if (strategy is None or k[0] == strategy) and k[0] not in OPERATOR_BOOKS}
         for key in keys:
             self.latest[key] = Intent(key[0], key[1], ())
 
@@ -273,7 +293,7 @@ class Executor:
         await self.cancel_orders(cancels)
         await self._check_unresolved()
         if places and not self.blocked:
-            report.placed = await self._place(places)
+            report.placed = (await self._place(places)).count
         return report
 
     async def _probe(self) -> None:
@@ -289,7 +309,8 @@ class Executor:
 
     # -- placing -----------------------------------------------------------------------
 
-    def _approved(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]]) -> list[tuple[str, MarketInfo, OrderSpec, str]]:
+    def _approved(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]],
+                  outcome: Placed) -> list[tuple[str, MarketInfo, OrderSpec, str]]:
         """What may be sent now: the venue takes it (not restarting, not post-only-only for a
         non-post-only order, not rate-limited) and the placement check passes."""
         approved = []
@@ -297,6 +318,7 @@ class Executor:
             held = self.health.holds_back(spec)
             if held is not None:
                 self._refused(strategy, market, spec, held, f"held back: {self.health.phase.value}")
+                outcome.refused.append((spec, held))
                 continue
             open_now = len(self.state.orders) + len(approved)  # each approval counts for the next
             refusal = self.placement_check(strategy, market, spec, open_now) if self.placement_check else None
@@ -304,6 +326,7 @@ class Executor:
                 approved.append((strategy, market, spec, reason))
             else:
                 self._refused(strategy, market, spec, refusal, "refused at placement")
+                outcome.refused.append((spec, refusal))
         return approved
 
     def _refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, detail: str) -> None:
@@ -311,23 +334,24 @@ class Executor:
             self.config.reason_sink(strategy, market, spec, reason, detail)
 
     async def _place(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]], *,
-                     override_block: bool = False) -> int:
-        placed = 0
-        approved = places if override_block else self._approved(places)
+                     override_block: bool = False) -> Placed:
+        outcome = Placed()
+        approved = places if override_block else self._approved(places, outcome)
         for start in range(0, len(approved), BATCH):
             if self.blocked and not override_block:
                 break
-            placed += await self._place_batch(approved[start:start + BATCH], override_block)
-        return placed
+            outcome.add(await self._place_batch(approved[start:start + BATCH], override_block))
+        return outcome
 
     async def place_now(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]], *,
-                        override_block: bool = False) -> int:
-        """Operator placements (flatten). `override_block` is only for the flatten that a
-        kill-switch kill is configured to run; nothing else may place while blocked."""
+                        override_block: bool = False) -> Placed:
+        """Operator placements (flatten, a manual ticket, an exit). `override_block` is only for
+        the flatten that a kill-switch kill is configured to run; nothing else may place while
+        blocked."""
         return await self._place(places, override_block=override_block)
 
     async def _place_batch(self, batch: Sequence[tuple[str, MarketInfo, OrderSpec, str]],
-                           override_block: bool = False) -> int:
+                           override_block: bool = False) -> Placed:
         prepared = [await self.venue.prepare(self._request(market, spec)) for _, market, spec, _ in batch]
         now = self.clock()
         with self.tx() as conn:  # intent before network (its commit is the record of the attempt)
@@ -341,20 +365,21 @@ class Executor:
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")
+        ids = [row.id for row in rows]
         if self.blocked and not override_block:  # a kill or stop arrived while we prepared: never send
             self._finish_unsent(rows, "blocked before sending (kill or stop)")
-            return 0
+            return Placed(0, ids)
         results, busy = await self._send(prepared, rows)
         crash_point("after_submit")
         self._record_acks(rows, results)
         self._explain_refusals(batch, results, busy)
-        return sum(1 for r in results if r is not None and r.error is None)
+        return Placed(sum(1 for r in results if r is not None and r.error is None), ids)
 
     def _request(self, market: MarketInfo, spec: OrderSpec) -> OrderRequest:
         return OrderRequest(
             client_id=self.new_client_id(), condition_id=market.condition_id, token_id=spec.token_id,
             side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
-            neg_risk=market.neg_risk, tick=market.tick,
+            expires_at_s=spec.expires_at_s, neg_risk=market.neg_risk, tick=market.tick,
         )
 
     async def _send(self, prepared: list[PreparedOrder],

@@ -16,7 +16,7 @@ acknowledged, so SELLs never overlap.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
 from engine.execution.status import OrderStatus
@@ -38,6 +38,7 @@ class OrderSpec:
     size: int
     tif: Tif = Tif.GTC
     post_only: bool = False
+    expires_at_s: int = 0  # GTD only: unix seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +170,7 @@ class _Router:
             self.residuals.append(Residual(outcome, side, price, raw_size - size, "size rounded to a lot"))
         self.specs.append(OrderSpec(
             token_id=self.market.token(outcome), outcome=outcome, side=side, price=price, size=size,
-            tif=quote.tif, post_only=quote.post_only and not take,
+            tif=quote.tif, post_only=quote.post_only and not take, expires_at_s=quote.expires_at_s,
         ))
 
     def _illegal(self, price: int, size: int) -> str | None:
@@ -272,7 +273,7 @@ def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[W
                 continue
             if size < spec.size:
                 residuals.append(Residual(outcome, spec.side, spec.price, spec.size - size, "capped at settled inventory"))
-                spec = OrderSpec(spec.token_id, outcome, spec.side, spec.price, size, spec.tif, spec.post_only)
+                spec = replace(spec, size=size)
         place.append(spec)
         if spec.tif in TAKE:
             in_flight_takes.add((spec.token_id, spec.side))

@@ -232,7 +232,7 @@ class RiskGate:
             if decision is not None:
                 decisions.append(decision)
             if size > 0:
-                approved.append(Quote(quote.side, quote.price, size, quote.tif, quote.post_only))
+                approved.append(replace(quote, size=size))
                 slots -= 1
                 budget.open_orders += 1
         return replace(intent, quotes=tuple(approved)), decisions

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from engine.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, MarketView
+from engine.domain import Intent, MarketInfo, MarketView, Quote
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.portfolio import Valuation
 from engine.execution.state import ExecutionState
@@ -24,6 +24,12 @@ from engine.risk.limits import Limits
 from storage.db import Database
 
 log = logging.getLogger("engine.risk")
+
+
+@dataclass(frozen=True)
+class ManualVerdict:
+    quotes: tuple[Quote, ...]
+    reason: str  # "" when approved as asked
 
 
 class RiskMonitor:
@@ -68,6 +74,29 @@ class RiskMonitor:
             decisions += why
         self.decisions.write(decisions, now)
         return approved
+
+    def check_manual(self, intent: Intent, view: MarketView, now: int) -> ManualVerdict:
+        """An operator's ticket through the gate, outside the tick, against `view` (which the
+        placement check sees too): its book's other orders stay, so their exposure and slots
+        are not its to reuse. Refused or trimmed, it says why (and the decision is logged); an
+        operator is never handed a silently smaller order."""
+        if self.ctx is None:
+            return ManualVerdict((), "the engine has no market picture yet: try again in a moment")
+        self.ctx = replace(self.ctx, markets={**self.ctx.markets, intent.condition_id: view})
+        ctx = replace(self.ctx, now_ms=now)
+        key = (intent.strategy, intent.condition_id)
+        budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders)
+        budget.own_orders.pop(key, None)
+        budget.own_open.pop(key, None)
+        checked, decisions = self.gate.check_intent(intent, ctx, budget)
+        self.decisions.write(decisions, now)
+        trimmed = [d for d in decisions if d.approved < d.requested]
+        if trimmed or not checked.quotes:
+            why = "; ".join(f"{d.reason.value}{f' ({d.detail})' if d.detail else ''}"
+                            + (f", it would allow {d.approved / 1e6:g} shares" if d.approved else "")
+                            for d in decisions) or "no quote approved"
+            return ManualVerdict((), why)
+        return ManualVerdict(checked.quotes, "")
 
     def check_placement(self, strategy: str, market: MarketInfo, spec: OrderSpec, open_orders: int) -> str | None:
         if self.ctx is None:

@@ -190,7 +190,9 @@ def test_cli_command_and_status(engine: EngineProcess) -> None:
     ok = run_cli(["command", "start"], engine.env)
     assert ok.returncode == 0 and json.loads(ok.stdout)["state"] == "RUNNING"
     failed = run_cli(["command", "start", "{nope"], engine.env)
-    assert failed.returncode == 1 and "not valid JSON" in failed.stderr
+    assert failed.returncode == 2 and "not valid JSON" in failed.stderr  # a usage error: nothing queued
+    with engine.db().read() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM commands WHERE payload LIKE '%nope%'").scalar() == 0
     usage = run_cli(["command"], engine.env)
     assert usage.returncode == 2
     queued = run_cli(["command", "pause", "--no-wait"], engine.env)

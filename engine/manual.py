@@ -1,0 +1,182 @@
+"""The manual order ticket: an operator's own order, checked like a strategy's quote.
+
+A ticket names a market, an outcome (the token), a side, a size in shares (or, for a
+marketable BUY, in USDC), a limit price or a slippage cap (marketable), a time in force
+(GTC, GTD with an expiry, FOK, FAK) and post-only. `preview` is pure: the dashboard shows it
+before the operator confirms, and the engine recomputes it from its own book when the
+`place_order` command arrives. The order then passes the same risk gate and planner as a
+strategy's quote, in the `manual` book.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from engine.domain import MICRO, ONE, Book, MarketInfo, Outcome, Quote, Side, Tif, complement, fmt, notional
+from engine.execution.ledger import taker_fee
+from engine.execution.planner import LOT, TAKE, round_price, round_size
+
+MANUAL = "manual"  # the book manual orders are booked to
+GTD_MIN_LEAD_S = 70  # the venue wants an expiry at least 60 s out; a little margin for the clock
+
+
+class TicketError(ValueError):
+    """A ticket that cannot be placed as written; `field` names what to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Ticket:
+    condition_id: str
+    outcome: Outcome
+    side: Side
+    tif: Tif
+    post_only: bool
+    size: int | None  # micro-shares
+    size_usdc: int | None  # micro-USDC: a marketable BUY sized by what it spends
+    price: int | None  # a limit price in the outcome's own token (micro)
+    slippage: int | None  # marketable: how far past the touch it may go (micro)
+    expires_at_s: int = 0  # GTD only
+
+    @property
+    def marketable(self) -> bool:
+        return self.price is None
+
+
+@dataclass(frozen=True)
+class Preview:
+    price: int  # the limit the order goes out at (token space)
+    size: int  # shares
+    cost: int  # micro-USDC the order moves at its limit (paid for a BUY, received for a SELL)
+    fee: int  # the taker fee if it all trades at once (0 for a resting or post-only order)
+    crosses: bool  # whether it would trade on arrival
+    resulting_shares: int  # the manual book's shares of this token once it fills in full
+    notes: tuple[str, ...] = ()
+
+
+def parse_ticket(payload: dict[str, Any], *, now_s: int) -> Ticket:
+    """A ticket from a `place_order` payload (types already checked by its schema)."""
+    outcome = _enum(Outcome, payload.get("outcome"), "outcome")
+    side = _enum(Side, payload.get("side"), "side")
+    tif = _enum(Tif, payload.get("tif", "GTC"), "tif")
+    post_only = bool(payload.get("post_only", False))
+    size = _amount(payload.get("size"), "size")
+    size_usdc = _amount(payload.get("size_usdc"), "size_usdc")
+    price = _probability(payload.get("price"), "price")
+    slippage = _probability(payload.get("slippage"), "slippage")
+    if (size is None) == (size_usdc is None):
+        raise TicketError("size", "give either size (shares) or size_usdc (USDC, a marketable BUY only)")
+    if size_usdc is not None and (side is not Side.BUY or price is not None):
+        raise TicketError("size_usdc", "only a marketable BUY (no limit price) is sized in USDC")
+    if (price is None) == (slippage is None):
+        raise TicketError("price", "give either price (a limit) or slippage (marketable, a cap past the touch)")
+    if post_only and (tif in TAKE or price is None):
+        raise TicketError("post_only", "post-only needs a GTC or GTD limit order")
+    expires = int(payload.get("expires_at") or 0)
+    if tif is Tif.GTD and expires < now_s + GTD_MIN_LEAD_S:
+        raise TicketError("expires_at", f"a GTD order needs an expiry (unix seconds) at least {GTD_MIN_LEAD_S} s ahead")
+    if tif is not Tif.GTD and expires:
+        raise TicketError("expires_at", "only a GTD order takes an expiry")
+    return Ticket(str(payload.get("condition_id")), outcome, side, tif, post_only, size, size_usdc, price, slippage,
+                  expires)
+
+
+def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int) -> Preview:
+    """What the ticket would do against `book` (the ticket's own token), from `held` shares
+    of that token in the manual book. Raises TicketError when it cannot be placed."""
+    tick = market.tick
+    touch = _touch(ticket.side, book)
+    if ticket.marketable:
+        if touch is None:
+            raise TicketError("slippage", "no opposite side in the book to take: use a limit price")
+        raw = touch + ticket.slippage if ticket.side is Side.BUY else touch - (ticket.slippage or 0)
+        price = round_price(min(max(raw, tick), ONE - tick), ticket.side, tick)
+    else:
+        price = round_price(ticket.price or 0, ticket.side, tick)
+    if not tick <= price <= ONE - tick:
+        raise TicketError("price", f"must be within [{fmt(tick)}, {fmt(ONE - tick)}] on the {fmt(tick)} grid")
+    size = ticket.size if ticket.size is not None else round_size((ticket.size_usdc or 0) * MICRO // price)
+    if size < market.min_size:
+        raise TicketError("size", f"{fmt(size)} shares is below the market's minimum of {fmt(market.min_size)}")
+    if ticket.side is Side.SELL and size > held:
+        raise TicketError("size", f"the manual book holds {fmt(held)} settled shares of this outcome: sell at "
+                                  "most that (a strategy's holdings are sold with flatten)")
+    crosses = touch is not None and (price >= touch if ticket.side is Side.BUY else price <= touch)
+    notes = []
+    if ticket.post_only and crosses:
+        notes.append("post-only at this price would cross the book: the venue refuses it")
+    if ticket.tif is Tif.FOK and crosses and _reachable(ticket.side, book, price) < size:
+        notes.append("not enough in the book at this price: a FOK would be refused")
+    taken = 0 if ticket.post_only or not crosses else min(size, _reachable(ticket.side, book, price))
+    fee = taker_fee(price, taken, market.fee_rate_ppm, market.fee_exponent) if taken else 0
+    if not market.fees_known:
+        notes.append("the market's fee schedule is not known yet: the fee shown may be low")
+    shares = held + size if ticket.side is Side.BUY else held - size
+    return Preview(price, size, notional(price, size), fee, crosses, shares, tuple(notes))
+
+
+def as_quote(ticket: Ticket, placed: Preview) -> Quote:
+    """The ticket as a YES-space quote, which is what the risk gate and the planner read: a
+    NO order at q is the opposite YES order at 1 - q."""
+    yes = ticket.outcome is Outcome.YES
+    side = ticket.side if yes else ticket.side.opposite
+    price = placed.price if yes else complement(placed.price)
+    return Quote(side, price, placed.size, ticket.tif, ticket.post_only, ticket.expires_at_s)
+
+
+def _touch(side: Side, book: Book | None) -> int | None:
+    level = None if book is None else (book.best_ask if side is Side.BUY else book.best_bid)
+    return None if level is None else level.price
+
+
+def _reachable(side: Side, book: Book | None, price: int) -> int:
+    if book is None:
+        return 0
+    levels = book.asks if side is Side.BUY else book.bids
+    return sum(lv.size for lv in levels if (lv.price <= price if side is Side.BUY else lv.price >= price))
+
+
+def _enum(kind: Any, raw: Any, field: str) -> Any:
+    try:
+        return kind(str(raw).upper())
+    except ValueError:
+        raise TicketError(field, f"must be one of {', '.join(v.value for v in kind)}") from None
+
+
+def _decimal(raw: Any, field: str) -> Decimal | None:
+    if raw is None:
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise TicketError(field, f"{raw!r} is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise TicketError(field, "must be a positive number")
+    return value
+
+
+def _amount(raw: Any, field: str) -> int | None:
+    """Shares or USDC: the venue takes both with 2 decimals."""
+    value = _decimal(raw, field)
+    if value is None:
+        return None
+    micros = value * MICRO
+    if micros % LOT:
+        raise TicketError(field, "at most 2 decimal places")
+    if micros > 10**15:
+        raise TicketError(field, "is too large")
+    return int(micros)
+
+
+def _probability(raw: Any, field: str) -> int | None:
+    value = _decimal(raw, field)
+    if value is None:
+        return None
+    if value >= 1:
+        raise TicketError(field, "is a probability: below 1")
+    return int(value * MICRO)
