@@ -482,6 +482,13 @@ def _0009_strategy_selection(db: UtilsDatabase) -> None:
     )""")
 
 
+@m(name="0010_paper_expiry")
+def _0010_paper_expiry(db: UtilsDatabase) -> None:
+    """When a paper GTD order expires (epoch ms; NULL for every other order): the paper venue
+    takes it off the book as the real one does."""
+    db.execute("ALTER TABLE paper_orders ADD COLUMN expires_at INTEGER")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

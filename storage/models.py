@@ -307,6 +307,7 @@ class PaperOrder(SQLModel, table=True):
     status: str = text_col()
     created_at: int = int_col()
     updated_at: int = int_col()
+    expires_at: int | None = int_col(nullable=True, default=None)
 
 
 class PaperTrade(SQLModel, table=True):

@@ -42,6 +42,7 @@ from storage.db import Database, is_locked, now_ms
 from storage.sql import run, scalar
 
 FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
+GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
 FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
                 "is found.")
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
@@ -77,6 +78,7 @@ class _Resting:
     tif: str
     status: str
     created_ms: int
+    expires_ms: int | None = None  # GTD: the venue takes it off the book GTD_LEAD_MS before its expiry
     # Memory only, unlike queue_ahead: it lives for SHRINK_CREDIT_MS, less than a restart
     # takes, and prints from before a restart are never replayed to use it up.
     credit: fills.ShrinkCredit = fills.NO_CREDIT
@@ -117,7 +119,8 @@ class PaperVenue:
         self.resting, self.by_token = {}, {}
         for r in rows:
             self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
-                                r["size"], r["filled"], r["queue_ahead"], r["tif"], r["status"], r["created_at"]))
+                                r["size"], r["filled"], r["queue_ahead"], r["tif"], r["status"], r["created_at"],
+                                r["expires_at"]))
 
     async def close(self) -> None:
         self.save_queues()
@@ -127,8 +130,8 @@ class PaperVenue:
 
     async def prepare(self, request: OrderRequest) -> PreparedOrder:
         payload = json.dumps({"token_id": request.token_id, "side": request.side.value, "price": request.price,
-                              "size": request.size, "tif": request.tif.value, "post_only": request.post_only},
-                             sort_keys=True)
+                              "size": request.size, "tif": request.tif.value, "post_only": request.post_only,
+                              "expires_at_s": request.expires_at_s}, sort_keys=True)
         return PreparedOrder(request, f"paper-{request.client_id}", payload, payload)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
@@ -173,8 +176,9 @@ class PaperVenue:
         # Everything visible at our price is ahead of us, however deep the level (a depth-limited
         # book would put an order beyond its depth at the front of its queue).
         queue = self.books.level_size(req.token_id, req.side is Side.BUY, req.price)
+        expires = req.expires_at_s * 1000 - GTD_LEAD_MS if req.tif is Tif.GTD and req.expires_at_s else None
         order = _Resting(venue_id, req.condition_id, req.token_id, req.side, req.price, req.size, 0,
-                         queue, req.tif.value, "LIVE", self.clock())
+                         queue, req.tif.value, "LIVE", self.clock(), expires)
         self._save_order(conn, order)
         trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
         if req.tif not in (Tif.GTC, Tif.GTD) or order.remaining <= 0:
@@ -227,13 +231,15 @@ class PaperVenue:
     def _save_order(self, conn: Connection, order: _Resting) -> None:
         run(
             conn, """INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size, filled,
-                        queue_ahead, tif, status, created_at, updated_at)
-                    VALUES (:v, :token, :cid, :side, :price, :size, :filled, :queue, :tif, :status, :created, :now)
+                        queue_ahead, tif, status, created_at, updated_at, expires_at)
+                    VALUES (:v, :token, :cid, :side, :price, :size, :filled, :queue, :tif, :status, :created, :now,
+                        :expires)
                     ON CONFLICT (venue_order_id) DO UPDATE SET filled = excluded.filled,
                         queue_ahead = excluded.queue_ahead, status = excluded.status, updated_at = excluded.updated_at""",
             {"v": order.venue_order_id, "token": order.token_id, "cid": order.condition_id, "side": order.side.value,
              "price": order.price, "size": order.size, "filled": order.filled, "queue": order.queue_ahead,
-             "tif": order.tif, "status": order.status, "created": order.created_ms, "now": self.clock()},
+             "tif": order.tif, "status": order.status, "created": order.created_ms, "now": self.clock(),
+             "expires": order.expires_ms},
         )
 
     # -- the market moves --------------------------------------------------------------
@@ -339,9 +345,12 @@ class PaperVenue:
 
     def advance(self) -> int:
         """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved.
-        Called once per engine tick, which also persists the queue positions that moved."""
+        Called once per engine tick, which also persists the queue positions that moved and
+        takes expired GTD orders off the book."""
         self.save_queues()
         now = self.clock()
+        if any(o.expires_ms is not None and o.expires_ms <= now for o in self.resting.values()):
+            self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, "CANCELED")
         if self.next_settle_at is None or now < self.next_settle_at:
             return 0
         with self.db.write() as conn:

@@ -288,3 +288,20 @@ def test_an_order_beyond_the_book_depth_still_queues_behind_its_level(cache_desk
     cache_desk.books.apply_snapshot("Y1", deep, [(p(0.52), 50 * SH)], cache_desk.clock())
     cache_desk.rest_buy(0.37, 20)  # the 131st bid level: outside any 100-level view of the book
     assert cache_desk.order().queue_ahead == 10 * SH
+
+
+def test_a_gtd_order_leaves_the_book_a_minute_before_its_expiry(desk: Desk) -> None:
+    from dataclasses import replace
+
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    expiry_s = desk.clock() // 1000 + 300
+    gtd = replace(request(desk, Side.BUY, 0.45, 10, Tif.GTD), expires_at_s=expiry_s)
+    desk.run(desk.venue.submit(desk.run(desk.venue.prepare(gtd))))
+    place(desk, Side.BUY, 0.44, 10)  # a GTC beside it stays
+    desk.clock.advance(300_000 - 60_000 - 1)
+    desk.venue.advance()
+    assert len(desk.venue.resting) == 2
+    desk.clock.advance(1)
+    desk.venue.advance()
+    assert [o.tif for o in desk.venue.resting.values()] == ["GTC"]
+    assert desk.rows("SELECT tif, status FROM paper_orders ORDER BY price DESC") == [("GTD", "CANCELED"), ("GTC", "LIVE")]
