@@ -24,7 +24,9 @@ from engine.catalog import MarketCatalog
 from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
 from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
+from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import balance_mismatches, held_tokens, recover
+from engine.exits import cancel_stale, find_exits, take_exit
 from engine.execution.venue_health import HealthChange, VenuePhase
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import enrich_fees, make_refresh_job
@@ -36,6 +38,7 @@ from engine.resolution import settle_missed_resolutions
 from engine.recorder import prune as prune_ticks
 from engine.risk.decisions_log import prune
 from engine.risk.limits import Limits
+from engine.risk.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
 from engine.risk.monitor import RiskMonitor
 from engine.scheduler import Job
 from engine.strategy_host import Failure, StrategyHost
@@ -71,6 +74,7 @@ class ReplaySource(Protocol):
 FAIR_VALUE_RELOAD_MS = 5_000
 STOP_DRAIN_S = 5.0
 BALANCE_RECHECK_S = 30
+ORDER_AGE_CHECK_S = 5
 VENUE_ALERTS = {
     VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
                              "the venue's matching engine is restarting: orders are held back and trading "
@@ -140,7 +144,7 @@ class TradingCore:
     def _reload_risk(self) -> None:
         self.loaded = core_state.load_all(self.db, self.loaded)
         self.config = self.loaded.config
-        self.risk.reload(self.loaded.limits, self.loaded.memory, self.mode)
+        self.risk.reload(self.loaded.limits, self.loaded.memory, self.mode, self.loaded.strategy_limits)
         self.config_problems = core_state.report_problems(self.db, self.loaded.problems, self.config_problems)
 
     # -- the Trading seam --------------------------------------------------------------
@@ -264,6 +268,7 @@ class TradingCore:
             Job("ticks_retention", self._ticks_retention_job, IntervalTrigger(hours=6)),
             Job("venue_sync", self._venue_sync_job, IntervalTrigger(seconds=self.config["venue_sync_s"])),
             Job("balance_recheck", self._balance_job, IntervalTrigger(seconds=BALANCE_RECHECK_S)),
+            Job("order_age", self._order_age_job, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
         ]
 
     # -- venue and feeds ---------------------------------------------------------------
@@ -377,21 +382,28 @@ class TradingCore:
                              self._reference_price)
         self.risk.new_tick(now, self.executor.state, self.catalog, views)
         if self.deciding:
-            self.executor.set_intents(self.risk.check(self._decide(now, views), now))
+            books = portfolio.by_strategy(self.executor.state, self._marks)
+            self.executor.set_intents(self.risk.check(self._decide(now, views, books), now))
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
         valuation = portfolio.value(self.executor.state, self._marks)
-        kill = self.risk.after_tick(now, valuation)
+        kill = self.risk.after_tick(now, valuation, portfolio.by_strategy(self.executor.state, self._marks))
         if kill is not None:
             self.executor.block()
             self.flatten_after_kill = self.risk.request_kill(kill, now)
+        elif self.deciding:
+            for exit_ in find_exits(self.executor.state, self._marks, self.risk.strategies.limits):
+                await take_exit(self, exit_)
         return valuation
 
-    def _decide(self, now: int, views: dict[str, MarketView]) -> list[Intent]:
-        """Every enabled strategy's intents; one that raises is disabled and withdrawn."""
+    def _decide(self, now: int, views: dict[str, MarketView], books: dict[str, StrategyBook]) -> list[Intent]:
+        """Every enabled strategy's intents; one that raises is disabled and withdrawn. A
+        strategy with an allocation sizes from it (plus its own PnL), not from the wallet."""
         intents: list[Intent] = []
         for name, hosted in list(self.host.hosted.items()):
-            state = strategy_state(name, hosted.markets, self.catalog, self.executor.state)
+            allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
+            state = strategy_state(name, hosted.markets, self.catalog, self.executor.state, allocation,
+                                   books.get(name))
             result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)
@@ -424,6 +436,11 @@ class TradingCore:
         self._record_selection()
         self._withdraw_dropped(before)
         self._subscribe()
+
+    async def _order_age_job(self) -> None:
+        """The stale-order clean-up: resting orders past their strategy's max order age."""
+        if self.deciding and self._venue_live:
+            await cancel_stale(self)
 
     async def _venue_sync_job(self) -> None:
         """Live: close orders the venue no longer has, import the ones it has that we do not."""
@@ -486,8 +503,10 @@ class TradingCore:
 
     def _snapshot_job(self, kind: str = "scheduled") -> portfolio.Valuation:
         valuation = portfolio.value(self.executor.state, self._marks)
+        books = portfolio.by_strategy(self.executor.state, self._marks)
         with self.db.write() as conn:
             portfolio.write_snapshot(conn, self.mode, valuation, self.clock(), kind)
+            portfolio.write_strategy_snapshots(conn, self.mode, books, self.clock())
         return valuation
 
     def _daily_job(self) -> None:

@@ -3,14 +3,14 @@ operator's deliberate reset of a halt, and the current limits, settings and risk
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 
 from engine import runtime_config
 from engine.domain import MICRO
 from engine.execution import store
-from engine.risk import breakers, limits
+from engine.risk import breakers, limits, strategy_limits
 from engine.risk.gate import TradingState
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
@@ -32,6 +32,7 @@ class Loaded:
     config: runtime_config.RuntimeConfig
     memory: breakers.RiskMemory
     problems: tuple[str, ...]  # stored values that did not validate (each kept its previous value)
+    strategy_limits: dict[str, limits.Limits] = field(default_factory=dict)
 
 
 def load_all(db: Database, current: Loaded | None = None) -> Loaded:
@@ -40,7 +41,9 @@ def load_all(db: Database, current: Loaded | None = None) -> Loaded:
     with db.read() as conn:
         lims, limit_problems = limits.load_with_problems(conn, current.limits if current else None)
         config, setting_problems = runtime_config.load_with_problems(conn, current.config if current else None)
-        return Loaded(lims, config, breakers.load_memory(conn), tuple(limit_problems + setting_problems))
+        per_strategy, strategy_problems = strategy_limits.load(conn)
+        return Loaded(lims, config, breakers.load_memory(conn),
+                      tuple(limit_problems + setting_problems + strategy_problems), per_strategy)
 
 
 def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) -> set[str]:

@@ -43,7 +43,11 @@ def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[
     return Snapshot(now_ms=now, markets={cid: views[cid] for cid in condition_ids if cid in views})
 
 
-def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatalog, state: ExecutionState) -> StrategyState:
+def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatalog, state: ExecutionState,
+                   allocation: int = 0, book: portfolio.StrategyBook | None = None) -> StrategyState:
+    """What a strategy may know of itself. Its cash is the wallet's free cash, or, with an
+    allocation, the allocation plus its realized PnL less fees and what it has at risk (never
+    more than the wallet's free cash)."""
     positions: dict[str, PositionView] = {}
     orders: list[OrderView] = []
     for cid in condition_ids:
@@ -53,8 +57,11 @@ def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatal
         positions[cid] = state.position_view(name, info)
         orders += [OrderView(o.client_id, cid, o.outcome, o.side, o.price, o.size, o.filled, o.status.value)
                    for o in state.open_for(name, cid)]
-    return StrategyState(name=name, positions=positions, open_orders=tuple(orders),
-                         cash=max(0, state.cash - state.reserved_buy_cash()))
+    free = max(0, state.cash - state.reserved_buy_cash())
+    if allocation > 0:
+        own = book or portfolio.StrategyBook()
+        free = min(free, max(0, allocation + own.realized - own.fees - own.exposure))
+    return StrategyState(name=name, positions=positions, open_orders=tuple(orders), cash=free)
 
 
 def load_fair_values(db: Database) -> dict[str, int]:

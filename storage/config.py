@@ -27,6 +27,7 @@ from sqlalchemy import Connection, text
 from engine.risk.limits import BY_NAME as LIMITS_BY_NAME
 from engine.risk.limits import LimitError
 from engine.risk.limits import parse_value as parse_limit
+from engine.risk.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
 from engine.runtime_config import BY_KEY as SETTINGS_BY_KEY
 from engine.runtime_config import SettingError, parse_setting
 from engine.strategies.registry import validate_params
@@ -236,22 +237,28 @@ def _save_versioned(
     actor: str,
     action: str,
     shown: Callable[[str | None], Any] = lambda v: v,
+    scope: tuple[str, str] | None = None,
 ) -> Saved:
     """Insert (version None: the row must not exist yet) or CAS-update key/value rows, all in
-    one transaction: one stale row refuses the whole batch. `shown` is what the audit records."""
+    one transaction: one stale row refuses the whole batch. `shown` is what the audit records.
+    `scope` (column, value) narrows the rows to one owner, e.g. one strategy's limits."""
     if not changes:
         raise ConfigError("nothing to save")
     now = now_ms()
+    owner_column, owner = scope or ("", "")
+    where_owner = f" AND {owner_column} = :owner" if scope else ""
+    insert_columns, insert_values = (f"{owner_column}, ", ":owner, ") if scope else ("", "")
     with db.write() as conn:
         for key, change in changes.items():
-            params = {"key": key, "value": change.value, "now": now, "by": actor, "version": change.version}
+            params = {"key": key, "value": change.value, "now": now, "by": actor, "version": change.version,
+                      "owner": owner}
             before = conn.execute(
-                text(f"SELECT value FROM {table} WHERE {key_column} = :key"), params
+                text(f"SELECT value FROM {table} WHERE {key_column} = :key{where_owner}"), params
             ).scalar()
             if change.version is None:
                 changed = conn.execute(
-                    text(f"""INSERT INTO {table} ({key_column}, value, version, updated_at,
-                                                    updated_by) VALUES (:key, :value, 1, :now, :by)
+                    text(f"""INSERT INTO {table} ({insert_columns}{key_column}, value, version, updated_at,
+                                                    updated_by) VALUES ({insert_values}:key, :value, 1, :now, :by)
                                                 ON CONFLICT DO NOTHING"""),
                     params,
                 ).rowcount
@@ -259,7 +266,7 @@ def _save_versioned(
                 changed = conn.execute(
                     text(f"""UPDATE {table} SET value = :value, version = version + 1,
                                                     updated_at = :now, updated_by = :by
-                                                WHERE {key_column} = :key AND version = :version"""),
+                                                WHERE {key_column} = :key{where_owner} AND version = :version"""),
                     params,
                 ).rowcount
             if changed == 0:
@@ -268,7 +275,7 @@ def _save_versioned(
                 conn,
                 actor=actor,
                 action=action,
-                entity=f"{table}:{key}",
+                entity=f"{table}:{owner + ':' if scope else ''}{key}",
                 before=None if before is None else {"value": shown(before)},
                 after={"value": shown(change.value)},
             )
@@ -298,6 +305,29 @@ def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) ->
 
 def save_risk_limit(db: Database, *, name: str, value: str, version: int | None, actor: str) -> Saved:
     return save_risk_limits(db, {name: Change(value, version)}, actor=actor)
+
+
+def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change], *, actor: str) -> Saved:
+    """One strategy's capital, loss limits and exits (engine/risk/strategy_limits.py): checked
+    against the catalogue like the global limits, stored in canonical form, audited."""
+    with db.read() as conn:
+        exists = conn.execute(text("SELECT 1 FROM strategies WHERE name = :n"), {"n": strategy}).scalar()
+    if not exists:
+        raise ConfigError(f"strategy {strategy!r} no longer exists: reload", {"strategy": "unknown"})
+    fields: dict[str, str] = {}
+    checked: dict[str, Change] = {}
+    for name, change in changes.items():
+        spec = STRATEGY_LIMITS_BY_NAME.get(name)
+        if spec is None:
+            fields[name] = f"unknown strategy limit (known: {', '.join(STRATEGY_LIMITS_BY_NAME)})"
+            continue
+        try:
+            checked[name] = Change(format(parse_limit(spec, change.value), "f"), change.version)
+        except LimitError as exc:
+            fields[name] = str(exc)
+    _refuse(f"limits of strategy {strategy!r}", fields)
+    return _save_versioned(db, table="strategy_limits", key_column="name", changes=checked, actor=actor,
+                           action="strategy_limit.update", scope=("strategy", strategy))
 
 
 def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, actor: str) -> Saved:

@@ -427,3 +427,42 @@ class StrategySelection(SQLModel, table=True):
     note: str | None = text_col(nullable=True, default=None)
     updated_at: int = int_col()
 
+
+class StrategyLimit(SQLModel, table=True):
+    __tablename__ = "strategy_limits"
+
+    strategy: str = text_col(primary_key=True)
+    name: str = text_col(primary_key=True)
+    value: str = text_col()
+    version: int = int_col(default=1)
+    updated_at: int = int_col()
+    updated_by: str = text_col()
+
+
+class StrategyRisk(SQLModel, table=True):
+    __tablename__ = "strategy_risk"
+
+    mode: str = text_col(primary_key=True)
+    strategy: str = text_col(primary_key=True)
+    trading_state: str = text_col(default="ACTIVE")
+    reason: str | None = text_col(nullable=True, default=None)
+    state_at: int | None = int_col(nullable=True, default=None)
+    peak_equity: int | None = int_col(nullable=True, default=None)
+    day_start_pnl: int | None = int_col(nullable=True, default=None)
+    day_started_at: int | None = int_col(nullable=True, default=None)
+    updated_at: int = int_col()
+
+
+class StrategySnapshot(SQLModel, table=True):
+    __tablename__ = "strategy_snapshots"
+    __table_args__ = (Index("ix_strategy_snapshots", "mode", "strategy", "at"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    mode: str = text_col()
+    strategy: str = text_col()
+    at: int = int_col()
+    realized: int = int_col()
+    unrealized: int = int_col()
+    fees: int = int_col()
+    exposure: int = int_col()
+

@@ -54,6 +54,37 @@ def value(state: ExecutionState, books: BookLookup) -> Valuation:
     return Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees, at_risk)
 
 
+@dataclass(frozen=True)
+class StrategyBook:
+    """One strategy's share of the ledger: what it made and what it has at risk (micro-USDC)."""
+
+    realized: int = 0
+    unrealized: int = 0
+    fees: int = 0
+    exposure: int = 0
+
+    @property
+    def pnl(self) -> int:
+        return self.realized + self.unrealized - self.fees
+
+
+def by_strategy(state: ExecutionState, books: BookLookup) -> dict[str, StrategyBook]:
+    """Per strategy: realized, unrealized at the mid (cost where there is no mid), fees, and
+    exposure (cost held + open BUYs), from the mirror: no I/O."""
+    parts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (strategy, token), totals in state.positions.items():
+        part = parts[strategy]
+        part[0] += totals.realized
+        part[2] += totals.fees
+        if totals.size:
+            book = books(token)
+            mid = book.mid if book is not None else None
+            part[1] += (notional(mid, totals.size) if mid is not None else totals.cost) - totals.cost
+    for strategy, _, amount, _ in _at_risk(state):
+        parts[strategy][3] += amount
+    return {strategy: StrategyBook(*values) for strategy, values in parts.items()}
+
+
 def sell_into_bids(book: Book | None, size: int) -> int:
     """What selling `size` now would raise, walking the visible bids (unfilled part: nothing)."""
     proceeds, left = 0, size
@@ -92,6 +123,14 @@ def _at_risk(state: ExecutionState) -> Iterator[tuple[str, str, int, bool]]:
     for order in state.orders.values():
         if order.side is Side.BUY:
             yield order.strategy, order.condition_id, notional(order.price, order.remaining), True
+
+
+def write_strategy_snapshots(conn: Connection, mode: str, books: dict[str, StrategyBook], now: int) -> None:
+    if books:
+        conn.execute(text("""INSERT INTO strategy_snapshots (mode, strategy, at, realized, unrealized, fees, exposure)
+                             VALUES (:mode, :strategy, :at, :realized, :unrealized, :fees, :exposure)"""),
+                     [{"mode": mode, "strategy": name, "at": now, "realized": b.realized, "unrealized": b.unrealized,
+                       "fees": b.fees, "exposure": b.exposure} for name, b in books.items()])
 
 
 def write_snapshot(conn: Connection, mode: str, valuation: Valuation, now: int, kind: str = "scheduled") -> None:

@@ -15,6 +15,7 @@ from engine.risk.breakers import KILL_SWITCH_PREFIX, RiskMemory
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Decision, Reason, RiskContext
 from engine.risk.limits import Limits
+from engine.risk.strategy_risk import StrategyRisk
 from storage.commands import post_command
 from storage.db import Database
 
@@ -22,27 +23,34 @@ RISK_ACTOR = "risk"
 
 
 def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mapping[str, MarketView],
-          limits: Limits, memory: RiskMemory) -> RiskContext:
+          limits: Limits, memory: RiskMemory, strategies: StrategyRisk | None = None,
+          cooldowns: Mapping[tuple[str, str], int] | None = None) -> RiskContext:
     positions: dict[tuple[str, str], PositionView] = {}
     for (strategy, _token), (cid, _outcome) in state.position_market.items():
         info = catalog.get(cid)
         if info is not None:
             positions[(strategy, cid)] = state.position_view(strategy, info)
     own = Counter((o.strategy, o.condition_id) for o in state.orders.values())
+    caps = {name: lim.usdc("allocation") for name, lim in (strategies.limits if strategies else {}).items()
+            if lim.usdc("allocation") > 0}
     return RiskContext(
         now_ms=now, trading_state=memory.trading_state, limits=limits,
         exposure=portfolio.exposure(state, catalog), open_orders=len(state.orders),
         own_open_orders=dict(own), positions=positions, markets=views,
+        strategy_states=strategies.states() if strategies else {}, strategy_caps=caps,
+        cooldowns={key: until for key, until in (cooldowns or {}).items() if until > now},
     )
 
 
-def _yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
+def yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
+    """A token-space order as the decisions log shows it: a NO order at q is the opposite YES
+    order at 1 - q."""
     return (side, price) if outcome is Outcome.YES else (side.opposite, complement(price))
 
 
 def log_refusal(log: DecisionsLog, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, now: int,
                 detail: str = "refused at placement") -> None:
-    side, price = _yes_space(spec.outcome, spec.side, spec.price)
+    side, price = yes_space(spec.outcome, spec.side, spec.price)
     log.write([Decision(strategy, market.condition_id, side, price, spec.size, 0, Reason(reason), detail)], now)
 
 
@@ -53,7 +61,7 @@ def log_residuals(log: DecisionsLog, residuals: Mapping[tuple[str, str], tuple[R
         for residual in items:
             if residual.code is None:
                 continue
-            side, price = _yes_space(residual.outcome, residual.side, residual.price)
+            side, price = yes_space(residual.outcome, residual.side, residual.price)
             decisions.append(Decision(strategy, condition_id, side, price, residual.size, 0, Reason(residual.code),
                                       residual.reason))
     log.write(decisions, now)

@@ -48,6 +48,14 @@ class Reason(StrEnum):
     VENUE_POST_ONLY = "VENUE_POST_ONLY"
     VENUE_RATE_LIMITED = "VENUE_RATE_LIMITED"
     VENUE_REFUSED = "VENUE_REFUSED"
+    # Per strategy: its own breakers, its exits and its order group.
+    STRATEGY_HALTED = "STRATEGY_HALTED"
+    STRATEGY_REDUCING = "STRATEGY_REDUCING"
+    EXIT_COOLDOWN = "EXIT_COOLDOWN"
+    STOP_LOSS = "STOP_LOSS"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    ORDER_AGE = "ORDER_AGE"
+    GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,19 @@ class RiskContext:
     own_open_orders: Mapping[tuple[str, str], int]
     positions: Mapping[tuple[str, str], PositionView]
     markets: Mapping[str, MarketView]
+    strategy_states: Mapping[str, TradingState] = field(default_factory=dict)  # only the non-ACTIVE ones
+    strategy_caps: Mapping[str, int] = field(default_factory=dict)  # allocations (micro-USDC), where set
+    cooldowns: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (strategy, market) -> until ms
+
+    def reducing_reason(self, strategy: str, condition_id: str) -> Reason | None:
+        """Why only risk-reducing orders are allowed for this strategy in this market, if so."""
+        if self.trading_state is TradingState.REDUCING:
+            return Reason.TRADING_REDUCING
+        if self.strategy_states.get(strategy) is TradingState.REDUCING:
+            return Reason.STRATEGY_REDUCING
+        if self.cooldowns.get((strategy, condition_id), 0) > self.now_ms:
+            return Reason.EXIT_COOLDOWN
+        return None
 
 
 def event_key(market: MarketInfo) -> str:
@@ -147,11 +168,13 @@ class Budget:
         self._add(strategy, market, -own)
         self.open_orders -= slots
 
-    def room(self, limits: Limits, strategy: str, market: MarketInfo) -> dict[Reason, int]:
+    def room(self, limits: Limits, strategy: str, market: MarketInfo, cap: int | None = None) -> dict[Reason, int]:
+        """Room under each limit; `cap` is the strategy's allocation, when it has one."""
+        per_strategy = limits.usdc("max_strategy_exposure") if not cap else min(cap, limits.usdc("max_strategy_exposure"))
         return {
             Reason.MAX_TOTAL_EXPOSURE: limits.usdc("max_total_exposure") - self.total,
             Reason.MAX_MARKET_EXPOSURE: limits.usdc("max_market_exposure") - self.by_market.get(market.condition_id, 0),
-            Reason.MAX_STRATEGY_EXPOSURE: limits.usdc("max_strategy_exposure") - self.by_strategy.get(strategy, 0),
+            Reason.MAX_STRATEGY_EXPOSURE: per_strategy - self.by_strategy.get(strategy, 0),
             Reason.MAX_EVENT_EXPOSURE: limits.usdc("max_event_exposure") - self.by_event.get(event_key(market), 0),
         }
 
@@ -170,9 +193,9 @@ class Budget:
 class _Headroom:
     """How much new risk (micro-USDC) each exposure limit still allows, spent as quotes are sized."""
 
-    def __init__(self, budget: Budget, limits: Limits, strategy: str, market: MarketInfo):
+    def __init__(self, budget: Budget, ctx: RiskContext, strategy: str, market: MarketInfo):
         self.budget, self.strategy, self.market = budget, strategy, market
-        self.room = budget.room(limits, strategy, market)
+        self.room = budget.room(ctx.limits, strategy, market, ctx.strategy_caps.get(strategy))
 
     def binding(self) -> tuple[Reason, int]:
         reason = min(self.room, key=lambda r: self.room[r])
@@ -200,15 +223,17 @@ class RiskGate:
         if budget is None:
             budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders)
         budget.release(intent.strategy, view.info)
-        blanket = self._blanket_refusal(view, ctx)
+        blanket = self._blanket_refusal(view, ctx, intent.strategy)
         if blanket is not None:
             return replace(intent, quotes=()), [
                 self._decide(intent, q, 0, blanket, "") for q in intent.quotes]
         return self._size_quotes(intent, view, ctx, budget)
 
-    def _blanket_refusal(self, view: MarketView, ctx: RiskContext) -> Reason | None:
+    def _blanket_refusal(self, view: MarketView, ctx: RiskContext, strategy: str) -> Reason | None:
         if ctx.trading_state is TradingState.HALTED:
             return Reason.TRADING_HALTED
+        if ctx.strategy_states.get(strategy) is TradingState.HALTED:
+            return Reason.STRATEGY_HALTED
         age = view.data_age_ms(ctx.now_ms)
         if age is None or age > ctx.limits.ms("max_data_age"):
             return Reason.STALE_DATA
@@ -218,7 +243,7 @@ class RiskGate:
                      budget: Budget) -> tuple[Intent, list[Decision]]:
         position = ctx.positions.get((intent.strategy, intent.condition_id), PositionView(intent.condition_id))
         reducible = reducible_quantity(position)
-        headroom = _Headroom(budget, ctx.limits, intent.strategy, view.info)
+        headroom = _Headroom(budget, ctx, intent.strategy, view.info)
         slots = ctx.limits.count("max_open_orders") - budget.open_orders
         approved: list[Quote] = []
         decisions: list[Decision] = []
@@ -255,9 +280,10 @@ class RiskGate:
         reduce = min(size, reducible[quote.side])
         reducible[quote.side] -= reduce
         increase = size - reduce
-        if increase and ctx.trading_state is TradingState.REDUCING:
+        reducing = ctx.reducing_reason(intent.strategy, intent.condition_id) if increase else None
+        if reducing is not None:
             size, increase = reduce, 0
-            first = first or self._decide(intent, quote, size, Reason.TRADING_REDUCING, "only risk-reducing orders")
+            first = first or self._decide(intent, quote, size, reducing, "only risk-reducing orders")
         if increase:
             reason, room = headroom.binding()
             cost = increase * unit_cost(quote) // MICRO
@@ -287,6 +313,8 @@ class RiskGate:
         order rate. Each approval counts: the next check sees it."""
         if ctx.trading_state is TradingState.HALTED:
             return Reason.TRADING_HALTED
+        if ctx.strategy_states.get(strategy) is TradingState.HALTED:
+            return Reason.STRATEGY_HALTED
         if open_orders is not None and open_orders >= ctx.limits.count("max_open_orders"):
             return Reason.MAX_OPEN_ORDERS
         view = ctx.markets.get(market.condition_id)

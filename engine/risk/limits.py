@@ -18,7 +18,7 @@ from engine.domain import MICRO
 from storage.db import now_ms
 
 Unit = Literal["USDC", "shares", "count", "percent", "probability", "seconds", "per minute", "flag"]
-Action = Literal["resize", "deny", "state"]
+Action = Literal["resize", "deny", "state", "exit"]
 
 
 @dataclass(frozen=True)

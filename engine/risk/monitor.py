@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from engine.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, MarketView, Quote
 from engine.execution.planner import OrderSpec, Residual
-from engine.execution.portfolio import Valuation
+from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
 from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
 from engine.risk.limits import Limits
+from engine.risk.strategy_risk import StrategyRisk
 from storage.db import Database
 
 log = logging.getLogger("engine.risk")
@@ -39,6 +40,9 @@ class RiskMonitor:
         self.clock = clock
         self.limits = limits
         self.memory = memory
+        self.strategies = StrategyRisk(db, mode, clock)  # each strategy's own breakers
+        self.cooldowns: dict[tuple[str, str], int] = {}  # (strategy, market) -> no new risk until (ms)
+        self.exits_taken: dict[tuple[str, str], int] = {}  # (strategy, token) -> when its last exit was sent
         self.gate = RiskGate()
         self.errors = breakers.ErrorCounter()
         self.decisions = DecisionsLog(db, mode)
@@ -46,7 +50,8 @@ class RiskMonitor:
         self.kill_requested = False
         self.limits_changed = False
 
-    def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str) -> None:
+    def reload(self, limits: Limits, memory: breakers.RiskMemory, mode: str,
+               strategy_limits: Mapping[str, Limits] | None = None) -> None:
         """New limits and memory (from the database), or a mode switch: the other mode's peak
         and day reference mean nothing for this mode's equity (the controller persists that)."""
         if limits != self.limits:
@@ -55,12 +60,18 @@ class RiskMonitor:
         if mode != self.decisions.mode:
             self.memory = breakers.forget_equity(memory)
             self.decisions = DecisionsLog(self.db, mode)
+            self.cooldowns.clear()
+        with self.db.read() as conn:
+            self.strategies.load(conn, mode)
+        if strategy_limits is not None:
+            self.strategies.set_limits(strategy_limits)
 
     # -- before trading ----------------------------------------------------------------
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
                  views: Mapping[str, MarketView]) -> None:
-        self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory)
+        self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
+                                      self.cooldowns)
 
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
@@ -119,10 +130,14 @@ class RiskMonitor:
 
     # -- after trading -----------------------------------------------------------------
 
-    def after_tick(self, now: int, valuation: Valuation) -> str | None:
-        """Track the peak and the day, run the breakers; returns a kill reason when the
-        kill-switch drawdown is reached (once per trip: the caller blocks orders and posts
-        the kill; a later trip, after the drawdown cleared, asks again)."""
+    def after_tick(self, now: int, valuation: Valuation,
+                   books: Mapping[str, StrategyBook] | None = None) -> str | None:
+        """Track the peak and the day, run the breakers (global, and each strategy's own on
+        `books`); returns a kill reason when the kill-switch drawdown is reached (once per trip:
+        the caller blocks orders and posts the kill; a later trip, after the drawdown cleared,
+        asks again)."""
+        if books is not None:
+            self.strategies.after_tick(books, now)
         updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
         if updated != self.memory:  # a new peak or a new day: most ticks write nothing
             with self.db.write() as conn:

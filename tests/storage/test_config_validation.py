@@ -96,3 +96,23 @@ def test_an_invalid_stored_value_keeps_the_value_in_force_and_is_reported(db: Da
     again = core_state.report_problems(db, after.problems, reported)
     assert again == reported
     assert rows(db, "SELECT level, code FROM alerts") == [("critical", "CONFIG_INVALID")] * 2  # once each
+
+
+def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> None:
+    from engine.risk import strategy_limits
+
+    config.create_strategy(db, name="mm", kind="market_making", params={}, markets=[], enabled=False, actor="t")
+    with pytest.raises(ConfigError) as refused:
+        config.save_strategy_limits(db, "mm", {"allocation": Change("-5", None), "max_yolo": Change("1", None)},
+                                    actor="t")
+    assert set(refused.value.fields) == {"allocation", "max_yolo"}
+    with pytest.raises(ConfigError, match="no longer exists"):
+        config.save_strategy_limits(db, "ghost", {"allocation": Change("5", None)}, actor="t")
+    config.save_strategy_limits(db, "mm", {"allocation": Change("250", None), "stop_loss_move": Change("0.1", None)},
+                                actor="t")
+    with db.read() as conn:
+        loaded, problems = strategy_limits.load(conn)
+    assert problems == [] and loaded["mm"].usdc("allocation") == 250_000_000
+    assert loaded["mm"].probability("stop_loss_move") == 100_000
+    assert rows(db, "SELECT entity FROM audit_log WHERE action = 'strategy_limit.update' ORDER BY entity") == [
+        ("strategy_limits:mm:allocation",), ("strategy_limits:mm:stop_loss_move",)]

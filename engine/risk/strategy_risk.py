@@ -1,0 +1,145 @@
+"""Each strategy's own breakers, next to the global ones: its daily loss puts only it in
+REDUCING, its drawdown (from the peak of allocation + its PnL) only it in HALTED, each with an
+alert, and each ends its own way (a new UTC day or a raised limit; equity back within the
+limit or a raised limit). The memory (state, peak, the day's reference) lives in
+`strategy_risk`, per mode, so a restart keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection, text
+
+from engine.execution.portfolio import StrategyBook
+from engine.risk.breakers import SEVERITY
+from engine.risk.gate import TradingState
+from engine.risk.limits import Limits
+from engine.risk.strategy_limits import DEFAULTS
+from storage.audit import raise_alert
+from storage.db import Database, utc_day_start
+
+log = logging.getLogger("engine.risk.strategy")
+DAILY_LOSS = "STRATEGY_DAILY_LOSS"
+DRAWDOWN = "STRATEGY_DRAWDOWN"
+
+
+@dataclass(frozen=True)
+class Memory:
+    state: TradingState = TradingState.ACTIVE
+    reason: str | None = None
+    peak_equity: int | None = None
+    day_start_pnl: int | None = None
+    day_started_at: int | None = None
+
+
+def verdict(limits: Limits, memory: Memory, book: StrategyBook) -> tuple[TradingState, str | None, str]:
+    """The most severe breach of one strategy now (pure): (state, reason, message)."""
+    allocation = limits.usdc("allocation")
+    equity = allocation + book.pnl
+    if allocation > 0 and limits.values["max_drawdown"] > 0 and memory.peak_equity:
+        fall = (memory.peak_equity - equity) / memory.peak_equity
+        if fall >= limits.fraction("max_drawdown"):
+            return TradingState.HALTED, DRAWDOWN, (f"its equity {equity / 1e6:.2f} is {fall:.1%} below its peak "
+                                                   f"{memory.peak_equity / 1e6:.2f} USDC")
+    loss = (memory.day_start_pnl if memory.day_start_pnl is not None else book.pnl) - book.pnl
+    if limits.usdc("max_daily_loss") > 0 and loss >= limits.usdc("max_daily_loss"):
+        return TradingState.REDUCING, DAILY_LOSS, f"down {loss / 1e6:.2f} USDC since 00:00 UTC"
+    return TradingState.ACTIVE, None, ""
+
+
+class StrategyRisk:
+    def __init__(self, db: Database, mode: str, clock: Callable[[], int]):
+        self.db = db
+        self.mode = mode
+        self.clock = clock
+        self.memory: dict[str, Memory] = {}
+        self.limits: Mapping[str, Limits] = {}
+        self._raised: set[str] = set()  # strategies whose limits changed since the last evaluation
+
+    def load(self, conn: Connection, mode: str) -> None:
+        self.mode = mode
+        rows = conn.execute(text("""SELECT strategy, trading_state, reason, peak_equity, day_start_pnl, day_started_at
+                                    FROM strategy_risk WHERE mode = :m"""), {"m": mode}).all()
+        self.memory = {r[0]: Memory(TradingState(r[1]), r[2], r[3], r[4], r[5]) for r in rows}
+
+    def set_limits(self, limits: Mapping[str, Limits]) -> None:
+        self._raised |= {name for name in set(limits) | set(self.limits) if limits.get(name) != self.limits.get(name)}
+        self.limits = limits
+
+    def states(self) -> dict[str, TradingState]:
+        return {name: m.state for name, m in self.memory.items() if m.state is not TradingState.ACTIVE}
+
+    def after_tick(self, books: Mapping[str, StrategyBook], now: int) -> None:
+        """Track each strategy's peak and day, move its state, write what changed (once per
+        change: most ticks write nothing)."""
+        changes: list[tuple[str, Memory, Memory, str]] = []
+        for name, book in books.items():
+            limits = self.limits.get(name, DEFAULTS)
+            before = self.memory.get(name, Memory())
+            tracked = _track(before, limits, book, now)
+            state, reason, message = verdict(limits, tracked, book)
+            after = self._next(name, tracked, state, reason, now)
+            if after != before:
+                changes.append((name, before, after, message))
+        self._raised.clear()
+        if changes:
+            self._write(changes, now)
+
+    def _next(self, name: str, memory: Memory, state: TradingState, reason: str | None, now: int) -> Memory:
+        """Escalate to a breach; relax one that no longer holds: a drawdown once equity is back
+        (or its limit raised), a daily loss only at a new day (`_track`) or when its limit changed."""
+        if SEVERITY[state] > SEVERITY[memory.state]:
+            return replace(memory, state=state, reason=reason)
+        if memory.state is TradingState.ACTIVE or reason == memory.reason:
+            return memory
+        if memory.reason == DAILY_LOSS and name not in self._raised:
+            return memory  # waits for 00:00 UTC
+        return replace(memory, state=state, reason=reason)
+
+    def _write(self, changes: list[tuple[str, Memory, Memory, str]], now: int) -> None:
+        with self.db.write() as conn:
+            for name, before, after, message in changes:
+                conn.execute(text("""INSERT INTO strategy_risk (mode, strategy, trading_state, reason, state_at,
+                                         peak_equity, day_start_pnl, day_started_at, updated_at)
+                                     VALUES (:mode, :s, :state, :reason, :now, :peak, :day, :day_at, :now)
+                                     ON CONFLICT (mode, strategy) DO UPDATE SET trading_state = excluded.trading_state,
+                                         reason = excluded.reason, state_at = CASE WHEN excluded.trading_state
+                                         != strategy_risk.trading_state THEN excluded.state_at ELSE
+                                         strategy_risk.state_at END, peak_equity = excluded.peak_equity,
+                                         day_start_pnl = excluded.day_start_pnl,
+                                         day_started_at = excluded.day_started_at, updated_at = excluded.updated_at"""),
+                             {"mode": self.mode, "s": name, "state": after.state.value, "reason": after.reason,
+                              "now": now, "peak": after.peak_equity, "day": after.day_start_pnl,
+                              "day_at": after.day_started_at})
+                if after.state is not before.state:
+                    _alert(conn, name, before, after, message)
+        for name, _, after, _ in changes:
+            self.memory[name] = after
+
+
+def _track(memory: Memory, limits: Limits, book: StrategyBook, now: int) -> Memory:
+    """A new peak of allocation + PnL; the day's reference PnL at the first sight of a new UTC
+    day, which also ends a daily-loss REDUCING."""
+    equity = limits.usdc("allocation") + book.pnl
+    peak = equity if memory.peak_equity is None else max(memory.peak_equity, equity)
+    day = utc_day_start(now)
+    if memory.day_started_at is None or memory.day_started_at < day:
+        ended = memory.state is TradingState.REDUCING and memory.reason == DAILY_LOSS
+        return Memory(TradingState.ACTIVE if ended else memory.state, None if ended else memory.reason, peak,
+                      book.pnl, day)
+    return replace(memory, peak_equity=peak)
+
+
+def _alert(conn: Connection, name: str, before: Memory, after: Memory, message: str) -> None:
+    if SEVERITY[after.state] > SEVERITY[before.state]:
+        level = "critical" if after.state is TradingState.HALTED else "warning"
+        raise_alert(conn, level=level, source="risk", code=after.reason or "STRATEGY_RISK",
+                    message=f"strategy '{name}' {after.state.value}: {message}")
+    else:
+        raise_alert(conn, level="info", source="risk", code=f"{before.reason}_CLEARED",
+                    message=f"strategy '{name}' back to {after.state.value}")
+    log.warning("strategy trading state", extra={"strategy": name, "from_state": before.state.value,
+                                                 "to_state": after.state.value, "reason": after.reason})

@@ -1,0 +1,195 @@
+"""Per-strategy limits in the real trading core against the simulator (paper): a stop loss and a
+take profit fire on a scripted price path (decision, audit, alert, a fill-and-kill sell, then
+the cooldown), one strategy hits its own daily loss while another keeps trading, and orders
+past their strategy's max age are cancelled and quoted afresh."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from engine.core import TradingCore
+from engine.domain import Intent, Quote, Side, Tif
+from simulator.testing import SimHandle, running_simulator
+from storage.db import Database, now_ms
+from storage.migrations import migrate
+from storage.settings import load_settings
+
+pytestmark = pytest.mark.slow
+MM = {"size": 20, "half_spread": 0.02, "max_spread": 0.5}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=41, agents=False) as handle:
+        yield handle
+
+
+def _core(tmp: Path, sim: SimHandle, strategies: dict[str, tuple[list[str], dict[str, str]]]) -> TradingCore:
+    """Market makers, each on the given markets and with the given limits of its own."""
+    migrate(tmp / "t.db")
+    db = Database(tmp / "t.db")
+    now = now_ms()
+    with db.write() as conn:
+        for name, (markets, limits) in strategies.items():
+            conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                     updated_by) VALUES (:n, 'market_making', :p, :m, 1, :t, :t, 'test')"""),
+                         {"n": name, "p": json.dumps(MM), "m": json.dumps(markets), "t": now})
+            for key, value in limits.items():
+                conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, updated_at, updated_by)
+                                     VALUES (:s, :k, :v, :t, 'test')"""), {"s": name, "k": key, "v": value, "t": now})
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(tmp / "t.db")})
+    return TradingCore(settings, db)
+
+
+async def _started(core: TradingCore) -> None:
+    await core.start(operator=True)
+    core.unblock_orders()
+    await core._stop_loop()  # ticked by hand
+    await _books(core, lambda: True)
+    await core.tick()  # the risk gate's first picture of the market
+
+
+async def _books(core: TradingCore, ready: Any) -> None:
+    for _ in range(200):
+        if all(core.books.book(core.catalog.get(c).yes_token) for c in core.host.markets()) and ready():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("books never arrived")
+
+
+def _scripted_book(sim: SimHandle, market: dict[str, Any], bid: str, ask: str) -> None:
+    sim.clear_book(market["condition_id"])
+    sim.place_liquidity(market["yes_token_id"], "BUY", bid, "500")
+    sim.place_liquidity(market["yes_token_id"], "SELL", ask, "500")
+
+
+async def _hold(core: TradingCore, strategy: str, cid: str, size: int = 20_000_000) -> int:
+    """A settled YES position for `strategy`, bought with a take at the ask; returns its price."""
+    ask = core.books.book(core.catalog.get(cid).yes_token).best_ask.price
+    core.executor.set_intents([Intent(strategy, cid, (Quote(Side.BUY, ask, size, Tif.FAK),))])
+    await core.executor.reconcile()
+    core.executor.venue.advance()
+    core.executor.drain()
+    return ask
+
+
+async def _mid_is(core: TradingCore, token: str, mid: int) -> None:
+    await _books(core, lambda: (b := core.books.book(token)) is not None and b.mid == mid)
+
+
+def _rows(core: TradingCore, sql: str) -> list[tuple[Any, ...]]:
+    with core.db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+def test_a_stop_loss_sells_records_and_cools_down(tmp_path: Path, sim: SimHandle) -> None:
+    market = sim.market(neg_risk=False, index=1)
+    cid, yes = market["condition_id"], market["yes_token_id"]
+    _scripted_book(sim, market, "0.48", "0.52")
+    core = _core(tmp_path, sim, {"mm": ([cid], {"stop_loss_move": "0.05", "exit_cooldown": "600"})})
+
+    async def scenario() -> None:
+        await _started(core)
+        entry = await _hold(core, "mm", cid)
+        assert entry == 520_000 and core.executor.state.totals("mm", yes).sellable == 20_000_000
+        _scripted_book(sim, market, "0.44", "0.46")  # mid 0.45: 0.07 below the entry
+        await _mid_is(core, yes, 450_000)
+        await core.tick()
+        core.executor.venue.advance()
+        core.executor.drain()
+        assert core.executor.state.totals("mm", yes).size == 0  # sold into the 0.44 bid
+        await core.tick()  # in its cooldown: no new buy in that market
+        await core.stop()
+
+    asyncio.run(scenario())
+    exits = _rows(core, "SELECT side, tif, status FROM orders WHERE reason = 'stop_loss'")
+    assert exits == [("SELL", "FAK", "FILLED")]
+    reasons = {r[0] for r in _rows(core, "SELECT reason FROM decisions WHERE strategy = 'mm'")}
+    assert {"STOP_LOSS", "EXIT_COOLDOWN"} <= reasons
+    assert _rows(core, "SELECT action FROM audit_log WHERE action LIKE 'exit.%'") == [("exit.stop_loss",)]
+    assert ("STOP_LOSS",) in _rows(core, "SELECT code FROM alerts")
+
+
+def test_a_take_profit_fires_on_pnl(tmp_path: Path, sim: SimHandle) -> None:
+    market = sim.market(neg_risk=False, index=2)
+    cid, yes = market["condition_id"], market["yes_token_id"]
+    _scripted_book(sim, market, "0.48", "0.52")
+    core = _core(tmp_path, sim, {"mm": ([cid], {"take_profit_pnl": "1"})})
+
+    async def scenario() -> None:
+        await _started(core)
+        await _hold(core, "mm", cid)
+        _scripted_book(sim, market, "0.56", "0.58")  # mid 0.57: +0.05 on 20 shares is +1.00 USDC
+        await _mid_is(core, yes, 570_000)
+        await core.tick()
+        await core.stop()
+
+    asyncio.run(scenario())
+    assert _rows(core, "SELECT side, tif FROM orders WHERE reason = 'take_profit'") == [("SELL", "FAK")]
+    assert ("TAKE_PROFIT",) in _rows(core, "SELECT code FROM alerts")
+
+
+def test_one_strategys_daily_loss_leaves_the_other_trading(tmp_path: Path, sim: SimHandle) -> None:
+    losing, steady = sim.market(neg_risk=False, index=3), sim.market(neg_risk=False, index=4)
+    for m in (losing, steady):
+        _scripted_book(sim, m, "0.48", "0.52")
+    core = _core(tmp_path, sim, {"loser": ([losing["condition_id"]], {"max_daily_loss": "1"}),
+                                 "other": ([steady["condition_id"]], {"max_daily_loss": "100"})})
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        await _hold(core, "loser", losing["condition_id"])
+        _scripted_book(sim, losing, "0.43", "0.45")  # mid 0.44: 20 shares bought at 0.52 lose 1.60
+        await _mid_is(core, losing["yes_token_id"], 440_000)
+        await core.tick()  # the breaker sees the loss
+        placed_before = _rows(core, "SELECT COUNT(*) FROM orders WHERE strategy = 'other'")[0][0]
+        _scripted_book(sim, steady, "0.40", "0.42")  # the other market moves: its quotes follow
+        await _mid_is(core, steady["yes_token_id"], 410_000)
+        await core.tick()
+        assert _rows(core, "SELECT COUNT(*) FROM orders WHERE strategy = 'other'")[0][0] > placed_before
+        await core.stop()
+
+    asyncio.run(scenario())
+    states = dict(_rows(core, "SELECT strategy, trading_state FROM strategy_risk"))
+    assert states == {"loser": "REDUCING", "other": "ACTIVE"}
+    assert _rows(core, "SELECT trading_state FROM engine_state") == [("ACTIVE",)]  # the desk itself trades on
+    assert ("STRATEGY_REDUCING",) in _rows(core, "SELECT reason FROM decisions WHERE strategy = 'loser'")
+    assert ("STRATEGY_DAILY_LOSS",) in _rows(core, "SELECT code FROM alerts")
+    buys = _rows(core, "SELECT COUNT(*) FROM orders WHERE strategy = 'loser' AND side = 'BUY' AND tif = 'GTC' "
+                       "AND outcome = 'YES' AND status = 'LIVE'")
+    assert buys == [(0,)]  # no new risk for the loser
+
+
+def test_orders_past_their_max_age_are_cancelled_and_quoted_afresh(tmp_path: Path, sim: SimHandle) -> None:
+    market = sim.market(neg_risk=False, index=5)
+    _scripted_book(sim, market, "0.48", "0.52")
+    core = _core(tmp_path, sim, {"mm": ([market["condition_id"]], {"max_order_age": "1"})})
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        first = set(core.executor.state.orders)
+        assert first
+        time.sleep(1.2)
+        await core._order_age_job()
+        core.executor.drain()
+        assert not first & set(core.executor.state.orders)
+        await core.tick()
+        assert core.executor.state.orders  # the strategy quoted afresh
+        await core.stop()
+
+    asyncio.run(scenario())
+    assert ("ORDER_AGE",) in _rows(core, "SELECT reason FROM decisions")
+    assert _rows(core, "SELECT action FROM audit_log WHERE action = 'exit.order_age'") == [("exit.order_age",)]
