@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine import core_state, operator_actions
+from engine import arbs, core_state, operator_actions
 from engine.catalog import MarketCatalog
 from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
@@ -108,6 +108,7 @@ class TradingCore:
         self.deciding = False
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
+        self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
@@ -386,6 +387,7 @@ class TradingCore:
             self.executor.set_intents(self.risk.check(self._decide(now, views, books), now))
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
+        await self._settle_arbitrage()
         valuation = portfolio.value(self.executor.state, self._marks)
         kill = self.risk.after_tick(now, valuation, portfolio.by_strategy(self.executor.state, self._marks))
         if kill is not None:
@@ -395,6 +397,13 @@ class TradingCore:
             for exit_ in find_exits(self.executor.state, self._marks, self.risk.strategies.limits):
                 await take_exit(self, exit_)
         return valuation
+
+    async def _settle_arbitrage(self) -> None:
+        """Unevenly filled arbitrage groups: completed or unwound as their strategy asks."""
+        while self.executor.partials:
+            await arbs.settle(self, self.executor.partials.pop(0), self.arbitrage)
+        if self.arbitrage.pending:
+            await arbs.unwind_settled(self, self.arbitrage)
 
     def _decide(self, now: int, views: dict[str, MarketView], books: dict[str, StrategyBook]) -> list[Intent]:
         """Every enabled strategy's intents; one that raises is disabled and withdrawn. A

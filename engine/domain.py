@@ -251,6 +251,10 @@ class Quote:
     tif: Tif = Tif.GTC
     post_only: bool = False
     expires_at_s: int = 0  # GTD only: unix seconds
+    # Legs of one arbitrage share a group: approved and placed whole, or not at all. A group
+    # that fills on some legs only is completed or unwound as `on_partial` says.
+    group: str = ""
+    on_partial: str = ""  # "unwind", "complete" or "keep"
 
 
 @dataclass(frozen=True, slots=True)

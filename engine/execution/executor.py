@@ -24,7 +24,7 @@ from engine.domain import Intent, MarketInfo, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
 from engine.manual import MANUAL
-from engine.execution.planner import TAKE, OrderSpec, Plan, Residual, plan
+from engine.execution.planner import GROUP_INCOMPLETE, TAKE, OrderSpec, Plan, Residual, plan
 from engine.execution.state import ExecutionState
 from engine.execution.status import OrderStatus, from_venue
 from engine.execution.store import OrderRow
@@ -115,6 +115,7 @@ class Executor:
         self.latest: dict[tuple[str, str], Intent] = {}
         self.blocked = True
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
+        self.partials: list[GroupFill] = []  # arbitrage groups that filled on some legs only, to settle
         self._backlog: deque[VenueEvent] = deque()  # taken from the queue, not yet written
         self._cancel_sent: dict[int, int] = {}
         self._checked: dict[int, int] = {}
@@ -260,6 +261,7 @@ class Executor:
         report = PassReport()
         places: list[tuple[str, MarketInfo, OrderSpec, str]] = []
         cancels: list[OrderRow] = []
+        broken: set[str] = set()  # arbitrage groups with a leg that cannot be placed
         for key in list(self.latest):
             strategy, condition_id = key
             intent = self.latest[key]
@@ -274,6 +276,9 @@ class Executor:
             by_client = {o.client_id: o for o in self.state.open_for(strategy, condition_id)}
             cancels += [by_client[w.client_id] for w in result.cancel]
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
+            group = quotes[0].group if quotes else ""
+            if group and (result.residuals or len(result.place) < len(quotes)):
+                broken.add(group)
             if result.residuals:
                 report.residuals[key] = result.residuals
             resting = tuple(q for q in intent.quotes if q.tif not in TAKE)
@@ -282,7 +287,7 @@ class Executor:
                 self.latest[key] = replace(intent, quotes=resting)
             if not resting and not by_client:
                 del self.latest[key]
-        return places, cancels, report
+        return _whole_groups(places, broken, report), cancels, report
 
     async def reconcile(self) -> PassReport:
         """One pass: plan everything, cancel what no longer matches, place what is missing."""
@@ -313,21 +318,34 @@ class Executor:
                   outcome: Placed) -> list[tuple[str, MarketInfo, OrderSpec, str]]:
         """What may be sent now: the venue takes it (not restarting, not post-only-only for a
         non-post-only order, not rate-limited) and the placement check passes."""
-        approved = []
-        for strategy, market, spec, reason in places:
-            held = self.health.holds_back(spec)
-            if held is not None:
-                self._refused(strategy, market, spec, held, f"held back: {self.health.phase.value}")
-                outcome.refused.append((spec, held))
-                continue
-            open_now = len(self.state.orders) + len(approved)  # each approval counts for the next
-            refusal = self.placement_check(strategy, market, spec, open_now) if self.placement_check else None
-            if refusal is None:
-                approved.append((strategy, market, spec, reason))
-            else:
-                self._refused(strategy, market, spec, refusal, "refused at placement")
+        approved: list[tuple[str, MarketInfo, OrderSpec, str]] = []
+        for group in _by_group(places):
+            passed = []
+            for strategy, market, spec, reason in group:
+                refusal = self._check_one(strategy, market, spec, len(approved) + len(passed))
+                if refusal is None:
+                    passed.append((strategy, market, spec, reason))
+                    continue
                 outcome.refused.append((spec, refusal))
+                if spec.group:  # an arbitrage goes whole or not at all
+                    for other in group:
+                        if other[2] is not spec:
+                            self._refused(other[0], other[1], other[2], "GROUP_INCOMPLETE", f"with {refusal}")
+                    passed = []
+                    break
+            approved += passed
         return approved
+
+    def _check_one(self, strategy: str, market: MarketInfo, spec: OrderSpec, approved_so_far: int) -> str | None:
+        held = self.health.holds_back(spec)
+        if held is not None:
+            self._refused(strategy, market, spec, held, f"held back: {self.health.phase.value}")
+            return held
+        open_now = len(self.state.orders) + approved_so_far  # each approval counts for the next
+        refusal = self.placement_check(strategy, market, spec, open_now) if self.placement_check else None
+        if refusal is not None:
+            self._refused(strategy, market, spec, refusal, "refused at placement")
+        return refusal
 
     def _refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, detail: str) -> None:
         if self.config.reason_sink is not None:
@@ -337,10 +355,10 @@ class Executor:
                      override_block: bool = False) -> Placed:
         outcome = Placed()
         approved = places if override_block else self._approved(places, outcome)
-        for start in range(0, len(approved), BATCH):
+        for batch in _batches(approved):
             if self.blocked and not override_block:
                 break
-            outcome.add(await self._place_batch(approved[start:start + BATCH], override_block))
+            outcome.add(await self._place_batch(batch, override_block))
         return outcome
 
     async def place_now(self, places: Sequence[tuple[str, MarketInfo, OrderSpec, str]], *,
@@ -373,6 +391,7 @@ class Executor:
         crash_point("after_submit")
         self._record_acks(rows, results)
         self._explain_refusals(batch, results, busy)
+        self.partials += uneven_groups(batch, results)
         return Placed(sum(1 for r in results if r is not None and r.error is None), ids)
 
     def _request(self, market: MarketInfo, spec: OrderSpec) -> OrderRequest:
@@ -638,6 +657,75 @@ class Executor:
                             message=f"order {order.client_id} marked LOST: {why}; it was not resubmitted")
             row = store.order_by_id(conn, order.id)
         self.state.track(row)
+
+
+Place = tuple[str, MarketInfo, OrderSpec, str]
+
+
+@dataclass(frozen=True)
+class GroupFill:
+    """An arbitrage group the venue filled unevenly: each leg with what it filled."""
+
+    strategy: str
+    group: str
+    on_partial: str
+    legs: tuple[tuple[MarketInfo, OrderSpec, int], ...]
+
+
+def uneven_groups(batch: Sequence[Place], results: Sequence[PlaceResult | None]) -> list[GroupFill]:
+    """Groups in this batch whose legs did not all fill the same (every leg answered)."""
+    legs: dict[str, list[tuple[str, MarketInfo, OrderSpec, int | None]]] = {}
+    for (strategy, market, spec, _), result in zip(batch, results, strict=True):
+        if spec.group:
+            filled = None if result is None else (0 if result.error else (result.filled or 0))
+            legs.setdefault(spec.group, []).append((strategy, market, spec, filled))
+    out = []
+    for group, members in legs.items():
+        fills = [f for *_, f in members]
+        if None not in fills and len(set(fills)) > 1:
+            out.append(GroupFill(members[0][0], group, members[0][2].on_partial,
+                                 tuple((m, s, f or 0) for _, m, s, f in members)))
+    return out
+
+
+def _by_group(places: Sequence[Place]) -> list[list[Place]]:
+    """Each ungrouped placement alone, each arbitrage group's legs together (they are adjacent)."""
+    out: list[list[Place]] = []
+    for place in places:
+        group = place[2].group
+        if group and out and out[-1][0][2].group == group:
+            out[-1].append(place)
+        else:
+            out.append([place])
+    return out
+
+
+def _batches(places: Sequence[Place]) -> list[list[Place]]:
+    """Batches of at most BATCH orders that never split an arbitrage group."""
+    batches: list[list[Place]] = [[]]
+    for group in _by_group(places):
+        if batches[-1] and len(batches[-1]) + len(group) > BATCH:
+            batches.append([])
+        for start in range(0, len(group), BATCH):  # a group past the venue's batch limit cannot be one
+            if start:
+                batches.append([])
+            batches[-1].extend(group[start:start + BATCH])
+    return [b for b in batches if b]
+
+
+def _whole_groups(places: list[tuple[str, MarketInfo, OrderSpec, str]], broken: set[str],
+                  report: PassReport) -> list[tuple[str, MarketInfo, OrderSpec, str]]:
+    """Drop every leg of a broken arbitrage group (each is told why), and keep each group's
+    legs next to each other so they go out in one batch."""
+    kept = []
+    for strategy, market, spec, reason in places:
+        if spec.group in broken:
+            residual = Residual(spec.outcome, spec.side, spec.price, spec.size, GROUP_INCOMPLETE)
+            key = (strategy, market.condition_id)
+            report.residuals[key] = (*report.residuals.get(key, ()), residual)
+        else:
+            kept.append((strategy, market, spec, reason))
+    return sorted(kept, key=lambda p: p[2].group)  # stable: ungrouped first, in planning order
 
 
 def _answered_status(row: OrderRow, result: PlaceResult) -> tuple[OrderStatus, int | None, str | None]:

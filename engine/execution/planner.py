@@ -39,6 +39,8 @@ class OrderSpec:
     tif: Tif = Tif.GTC
     post_only: bool = False
     expires_at_s: int = 0  # GTD only: unix seconds
+    group: str = ""  # an arbitrage's legs share one: placed whole or not at all
+    on_partial: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +76,14 @@ class Holdings:
         return self.yes if outcome is Outcome.YES else self.no
 
 
+GROUP_INCOMPLETE = "another leg of its arbitrage cannot be placed, so no leg is"
 # Residuals an operator should see (in the decisions log); the others are transient.
 RESIDUAL_CODES = {
     "below the market's minimum size": "BELOW_MIN_SIZE",
     "price outside [tick, 1 - tick]": "PRICE_OUT_OF_BOUNDS",
     "not enough settled inventory": "NOT_ENOUGH_INVENTORY",
     "capped at settled inventory": "NOT_ENOUGH_INVENTORY",
+    GROUP_INCOMPLETE: "GROUP_INCOMPLETE",
 }
 
 
@@ -171,6 +175,7 @@ class _Router:
         self.specs.append(OrderSpec(
             token_id=self.market.token(outcome), outcome=outcome, side=side, price=price, size=size,
             tif=quote.tif, post_only=quote.post_only and not take, expires_at_s=quote.expires_at_s,
+            group=quote.group, on_partial=quote.on_partial,
         ))
 
     def _illegal(self, price: int, size: int) -> str | None:

@@ -160,6 +160,10 @@ class Budget:
         return cls(exposure.total, dict(exposure.by_market), dict(exposure.by_strategy), dict(exposure.by_event),
                    open_orders, dict(exposure.own_orders), dict(own_open))
 
+    def copy(self) -> Budget:
+        return Budget(self.total, dict(self.by_market), dict(self.by_strategy), dict(self.by_event), self.open_orders,
+                      dict(self.own_orders), dict(self.own_open))
+
     def release(self, strategy: str, market: MarketInfo) -> None:
         """The intent replaces this strategy's orders in this market: their exposure and
         slots are its to reuse (once; a second intent for the same key finds none)."""

@@ -33,6 +33,19 @@ class ManualVerdict:
     reason: str  # "" when approved as asked
 
 
+def whole_group(asked: list[Intent], checked: list[Intent], limits: Limits) -> list[Intent] | None:
+    """The group's legs at the size every leg can take (the smallest approved), or None when a
+    leg was refused, or the common size would be dust (below the min order value)."""
+    asked_quotes = [q for i in asked for q in i.quotes]
+    got = [q for i in checked for q in i.quotes]
+    if len(got) != len(asked_quotes) or not got:
+        return None
+    size = min(q.size for q in got)
+    if any(size * q.price // 1_000_000 < limits.usdc("min_order_value") for q in got):
+        return None
+    return [replace(i, quotes=tuple(replace(q, size=size) for q in i.quotes)) for i in checked]
+
+
 class RiskMonitor:
     def __init__(self, db: Database, mode: str, limits: Limits, memory: breakers.RiskMemory,
                  clock: Callable[[], int]):
@@ -76,15 +89,39 @@ class RiskMonitor:
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
         assert self.ctx is not None
-        approved: list[Intent] = []
+        approved: dict[int, Intent] = {}
         decisions: list[Decision] = []
         budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders)
-        for intent in intents:  # each approval consumes the tick's budget: the next intent sees it
-            checked, why = self.gate.check_intent(intent, self.ctx, budget)
-            approved.append(checked)
+        groups: dict[str, list[int]] = {}
+        for i, intent in enumerate(intents):  # each approval consumes the tick's budget: the next intent sees it
+            group = intent.quotes[0].group if intent.quotes else ""
+            if group:
+                groups.setdefault(group, []).append(i)
+                continue
+            approved[i], why = self.gate.check_intent(intent, self.ctx, budget)
             decisions += why
+        for group, members in groups.items():
+            budget = self._check_group(group, [intents[i] for i in members], budget, approved, members, decisions)
         self.decisions.write(decisions, now)
-        return approved
+        return [approved[i] for i in range(len(intents))]
+
+    def _check_group(self, group: str, intents: list[Intent], budget: Budget, approved: dict[int, Intent],
+                     members: list[int], decisions: list[Decision]) -> Budget:
+        """An arbitrage's legs are approved whole, at one common size, or not at all: checked on
+        a copy of the budget, kept only when every leg passes."""
+        assert self.ctx is not None
+        trial = budget.copy()
+        checked = [self.gate.check_intent(intent, self.ctx, trial) for intent in intents]
+        whole = whole_group(intents, [c for c, _ in checked], self.limits)
+        for k, (i, intent) in enumerate(zip(members, intents, strict=True)):
+            decisions += checked[k][1]
+            approved[i] = whole[k] if whole else replace(intent, quotes=())
+        if whole:
+            return trial
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
+                               f"group {group}: a leg was refused or could not be sized, so no leg is placed")
+                      for i in intents for q in i.quotes]
+        return budget
 
     def check_manual(self, intent: Intent, view: MarketView, now: int) -> ManualVerdict:
         """An operator's ticket through the gate, outside the tick, against `view` (which the

@@ -14,7 +14,9 @@ outcome is in the snapshot with an ask; a partial set is a bet, not an arbitrage
 
 Only the touch level is used, so the intent is what can fill at once. Markets with one of our
 orders still in flight get no intent (a FAK resolves by itself; doubling it would over-buy).
-Legging risk remains: a FAK set may fill on one leg only; this strategy does not unwind it.
+A set's legs form one group: the risk gate and the executor place them whole or not at all.
+If the venue still fills them unevenly, `on_partial` says what the engine does: complete the
+short legs, unwind the long ones (once settled), or keep the position (engine/arbs.py).
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class ComplementArb(StrategyBase):
                   maximum=1_000_000),
         ParamSpec("neg_risk_groups", ParamType.BOOL, True, "Also arbitrage whole neg-risk events "
                   "(buy every outcome's YES)."),
+        ParamSpec("on_partial", ParamType.CHOICE, "unwind", "When the venue fills a set on some legs only: "
+                  "complete the short legs, unwind the long ones, or keep the position.",
+                  choices=("unwind", "complete", "keep")),
     )
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
@@ -60,6 +65,7 @@ class ComplementArb(StrategyBase):
         self.fee_buffer = self.micros("fee_buffer")
         self.max_size = self.micros("max_size")
         self.use_groups: bool = self.params["neg_risk_groups"]
+        self.on_partial: str = self.params["on_partial"]
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         views = snapshot.markets
@@ -93,9 +99,11 @@ class ComplementArb(StrategyBase):
         size = min(yes_ask.size, no_ask.size, self.max_size)
         if size <= 0:
             return self.intent(info.condition_id, (), "no size at the asks")
+        group = f"{self.name}:{info.condition_id}"
         quotes = (
-            Quote(Side.BUY, yes_ask.price, size, Tif.FAK),
-            Quote(Side.SELL, ONE - no_ask.price, size, Tif.FAK),  # = BUY NO at no_ask
+            Quote(Side.BUY, yes_ask.price, size, Tif.FAK, group=group, on_partial=self.on_partial),
+            Quote(Side.SELL, ONE - no_ask.price, size, Tif.FAK, group=group,  # = BUY NO at no_ask
+                  on_partial=self.on_partial),
         )
         return self.intent(info.condition_id, quotes, f"set costs {fmt(cost)}, edge {fmt(ONE - cost)}")
 
@@ -120,9 +128,10 @@ class ComplementArb(StrategyBase):
         if size <= 0:
             return {}
         reason = f"neg-risk set of {len(legs)} costs {fmt(cost)}, edge {fmt(ONE - cost)}"
+        group = f"{self.name}:{members[0].info.neg_risk_market_id}"
         return {
-            info.condition_id: self.intent(info.condition_id, (Quote(Side.BUY, ask.price, size, Tif.FAK),),
-                                           reason)
+            info.condition_id: self.intent(info.condition_id, (Quote(Side.BUY, ask.price, size, Tif.FAK, group=group,
+                                                                     on_partial=self.on_partial),), reason)
             for info, ask in legs
         }
 

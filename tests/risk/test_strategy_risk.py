@@ -130,3 +130,18 @@ def test_orders_past_their_strategys_max_age_are_found() -> None:
         state.track(OrderRow(i, f"c{i}", f"v{i}", "paper", strategy, "c1", "Y", Outcome.YES, Side.BUY, 480_000,
                              10 * SH, 0, Tif.GTC, False, OrderStatus.LIVE, "", NOW - age_s * 1000, NOW))
     assert stale_orders(state, {"s": limits(max_order_age="60")}, NOW) == [("s", 0)]
+
+
+def test_an_arbitrage_group_is_approved_whole_at_one_size_or_not_at_all() -> None:
+    from engine.risk.monitor import whole_group
+
+    leg = Quote(Side.BUY, 300_000, 20 * SH, Tif.FAK, group="g")
+    asked = [Intent("arb", f"c{i}", (leg,)) for i in range(3)]
+    approved = [Intent("arb", "c0", (leg,)), Intent("arb", "c1", (replace(leg, size=12 * SH),)),
+                Intent("arb", "c2", (leg,))]
+    whole = whole_group(asked, approved, ctx().limits)
+    assert whole is not None and {q.size for i in whole for q in i.quotes} == {12 * SH}
+    one_refused = [approved[0], Intent("arb", "c1", ()), approved[2]]
+    assert whole_group(asked, one_refused, ctx().limits) is None
+    dust = [Intent("arb", f"c{i}", (replace(leg, size=SH),)) for i in range(3)]  # 1 x 0.30 < min value 1 USDC
+    assert whole_group(asked, dust, ctx().limits) is None

@@ -22,8 +22,8 @@ def arb(**params: object) -> ComplementArb:
     return ComplementArb("arb", {"edge": 0.01, "fee_buffer": 0.001, "max_size": 50, **params})
 
 
-def take(side: Side, price: str, size: float) -> Quote:
-    return Quote(side, px(price), sh(size), Tif.FAK)
+def take(side: Side, price: str, size: float, group: str = "") -> Quote:
+    return Quote(side, px(price), sh(size), Tif.FAK, group=group, on_partial="unwind" if group else "")
 
 
 def binary(yes_ask: tuple[str, float], no_ask: tuple[str, float], **market: Any) -> MarketView:
@@ -34,7 +34,8 @@ def test_buys_both_sides_when_the_set_is_cheap() -> None:
     # 0.45 + 0.001 + 0.48 + 0.001 = 0.932; + edge 0.01 = 0.942 < 1. Size = min(30, 20, 50) = 20.
     # Buying NO at 0.48 is SELL YES at 1 - 0.48 = 0.52.
     [intent] = arb().decide(snap(binary(("0.45", 30), ("0.48", 20))), state(), 0)
-    assert intent.quotes == (take(Side.BUY, "0.45", 20), take(Side.SELL, "0.52", 20))
+    set_of = f"arb:{intent.condition_id}"  # one group: both legs or neither
+    assert intent.quotes == (take(Side.BUY, "0.45", 20, set_of), take(Side.SELL, "0.52", 20, set_of))
 
 
 def test_size_is_capped_by_max_size() -> None:
@@ -93,9 +94,9 @@ def test_neg_risk_group_buys_every_outcome() -> None:
     # Size = min(40, 25, 60, max 50) = 25 of each.
     intents = arb().decide(snap(*group([("0.30", 40), ("0.33", 25), ("0.32", 60)])), state(), 0)
     assert [(i.condition_id, i.quotes) for i in intents] == [
-        ("g0", (take(Side.BUY, "0.30", 25),)),
-        ("g1", (take(Side.BUY, "0.33", 25),)),
-        ("g2", (take(Side.BUY, "0.32", 25),)),
+        ("g0", (take(Side.BUY, "0.30", 25, "arb:event"),)),
+        ("g1", (take(Side.BUY, "0.33", 25, "arb:event"),)),
+        ("g2", (take(Side.BUY, "0.32", 25, "arb:event"),)),
     ]
 
 

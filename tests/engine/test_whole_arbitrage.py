@@ -1,0 +1,136 @@
+"""Whole arbitrages only, in the real trading core against the simulator (paper): a forced
+neg-risk mispricing with one leg refused by the risk gate places nothing at all (once it
+bought 60 + 60 + 20 + 0 of four outcomes); with every leg acceptable, every leg is bought, the
+same size; and a set the venue fills unevenly is unwound."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from engine.core import TradingCore
+from engine.domain import Level, Side
+from simulator.testing import SimHandle, running_simulator
+from storage.db import Database, now_ms
+from storage.migrations import migrate
+from storage.settings import load_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=43, agents=False, prefill_books=False) as handle:
+        yield handle
+
+
+def _core(tmp: Path, sim: SimHandle, markets: list[str], **params: Any) -> TradingCore:
+    migrate(tmp / "t.db")
+    db = Database(tmp / "t.db")
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('arb', 'complement_arb', :p, :m, 1, :t, :t, 'test')"""),
+                     {"p": json.dumps({"edge": 0.01, "max_size": 60, **params}), "m": json.dumps(markets),
+                      "t": now_ms()})
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(tmp / "t.db")})
+    return TradingCore(settings, db)
+
+
+def _group(sim: SimHandle) -> list[dict[str, Any]]:
+    first = sim.market(neg_risk=True)
+    return [m for m in sim.markets() if m["neg_risk_market_id"] == first["neg_risk_market_id"]]
+
+
+async def _ticks(core: TradingCore, ready: Any, n: int = 3) -> None:
+    for _ in range(200):
+        if ready():
+            break
+        await asyncio.sleep(0.05)
+    for _ in range(n):
+        await core.tick()
+        core.executor.venue.advance()
+        core.executor.drain()
+
+
+def _bought(core: TradingCore) -> dict[str, int]:
+    with core.db.read() as conn:
+        rows = conn.execute(text("""SELECT condition_id, SUM(size) FROM fills WHERE strategy = 'arb' AND side = 'BUY'
+                                    GROUP BY condition_id""")).all()
+    return {cid: int(total) for cid, total in rows}
+
+
+def test_a_neg_risk_set_with_a_refused_leg_places_nothing_then_buys_whole(tmp_path: Path, sim: SimHandle) -> None:
+    members = _group(sim)
+    for m in members:
+        sim.clear_book(m["condition_id"])
+        sim.place_liquidity(m["yes_token_id"], "SELL", "0.20", "60")  # four asks summing to 0.80
+    for m in members[:-1]:
+        sim.place_liquidity(m["yes_token_id"], "BUY", "0.10", "60")  # the last has no bid: NO_MID for its take
+    core = _core(tmp_path, sim, [m["condition_id"] for m in members])
+
+    async def scenario() -> None:
+        await core.start(operator=True)
+        core.unblock_orders()
+        await core._stop_loop()
+        yes = [m["yes_token_id"] for m in members]
+        await _ticks(core, lambda: all(core.books.book(t) and core.books.book(t).best_ask for t in yes))
+        with core.db.read() as conn:
+            placed = conn.execute(text("SELECT COUNT(*) FROM orders")).scalar_one()
+            reasons = {r[0] for r in conn.execute(text("SELECT reason FROM decisions"))}
+        assert placed == 0, "a partial set was placed"  # not 60 + 60 + 60 + 0
+        assert {"NO_MID", "GROUP_INCOMPLETE"} <= reasons
+        sim.place_liquidity(members[-1]["yes_token_id"], "BUY", "0.10", "60")
+        await _ticks(core, lambda: (b := core.books.book(yes[-1])) is not None and b.best_bid is not None)
+        await core.stop()
+
+    asyncio.run(scenario())
+    bought = _bought(core)
+    assert set(bought) == {m["condition_id"] for m in members} and len(set(bought.values())) == 1
+
+
+def test_a_set_the_venue_fills_unevenly_is_unwound(tmp_path: Path, sim: SimHandle) -> None:
+    members = _group(sim)
+    for m in members:
+        sim.clear_book(m["condition_id"])
+        sim.place_liquidity(m["yes_token_id"], "SELL", "0.20", "30")
+        sim.place_liquidity(m["yes_token_id"], "BUY", "0.15", "100")
+    core = _core(tmp_path, sim, [m["condition_id"] for m in members], on_partial="unwind", max_size=30)
+    short = members[0]["yes_token_id"]
+
+    async def scenario() -> None:
+        await core.start(operator=True)
+        core.unblock_orders()
+        await core._stop_loop()
+        yes = [m["yes_token_id"] for m in members]
+        for _ in range(200):
+            if all(core.books.book(t) and core.books.book(t).best_ask for t in yes):
+                break
+            await asyncio.sleep(0.05)
+        # The paper venue fills against the book it sees; take 20 of one leg's 30 away behind the
+        # strategy's back (as a faster trader would on the venue): that leg fills 10, the others 30.
+        core.executor.venue.consumed.take(short, Side.SELL, Level(200_000, 30_000_000), 20_000_000)  # its asks
+        await core.tick()
+        core.executor.venue.advance()
+        core.executor.drain()
+        await core.tick()  # the long legs' shares have settled: their excess is sold
+        core.executor.venue.advance()
+        core.executor.drain()
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        codes = {r[0] for r in conn.execute(text("SELECT code FROM alerts"))}
+        unwound = conn.execute(text("""SELECT token_id, side, size FROM orders WHERE reason = 'unwind arbitrage'
+                                       ORDER BY token_id""")).all()
+    assert "ARB_PARTIAL" in codes
+    long_legs = sorted(m["yes_token_id"] for m in members[1:])
+    assert [(u[0], u[1], u[2]) for u in unwound] == [(t, "SELL", 20_000_000) for t in long_legs]
