@@ -46,7 +46,8 @@ from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from engine.views import candidates, load_fair_values, market_views, snapshot, strategy_state
-from storage.audit import raise_alert
+from engine.watch import Thresholds, Watch
+from storage.audit import AlertLevel, raise_alert
 from storage.db import Database, is_locked, now_ms
 from storage.settings import Settings
 
@@ -75,6 +76,7 @@ FAIR_VALUE_RELOAD_MS = 5_000
 STOP_DRAIN_S = 5.0
 BALANCE_RECHECK_S = 30
 ORDER_AGE_CHECK_S = 5
+COLLATERAL_CHECK_S = 60
 VENUE_ALERTS = {
     VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
                              "the venue's matching engine is restarting: orders are held back and trading "
@@ -109,6 +111,7 @@ class TradingCore:
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
+        self.watch = Watch(self._alert, self._thresholds())
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
@@ -136,7 +139,9 @@ class TradingCore:
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
                                               reason_sink=self.risk.placement_refused,
                                               error_sink=self.risk.venue_error,
-                                              health_sink=self._venue_health_changed))
+                                              health_sink=self._venue_health_changed,
+                                              refusal_sink=lambda: self.watch.refused(self.clock()),
+                                              fill_sink=lambda *fill: self.watch.filled(*fill)))
 
     @property
     def limits(self) -> Limits:
@@ -146,6 +151,7 @@ class TradingCore:
         self.loaded = core_state.load_all(self.db, self.loaded)
         self.config = self.loaded.config
         self.risk.reload(self.loaded.limits, self.loaded.memory, self.mode, self.loaded.strategy_limits)
+        self.watch.configure(self._thresholds())
         self.config_problems = core_state.report_problems(self.db, self.loaded.problems, self.config_problems)
 
     # -- the Trading seam --------------------------------------------------------------
@@ -270,6 +276,7 @@ class TradingCore:
             Job("venue_sync", self._venue_sync_job, IntervalTrigger(seconds=self.config["venue_sync_s"])),
             Job("balance_recheck", self._balance_job, IntervalTrigger(seconds=BALANCE_RECHECK_S)),
             Job("order_age", self._order_age_job, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
+            Job("collateral", self._collateral_job, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
         ]
 
     # -- venue and feeds ---------------------------------------------------------------
@@ -388,6 +395,7 @@ class TradingCore:
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
         await self._settle_arbitrage()
+        self._watch(now)
         valuation = portfolio.value(self.executor.state, self._marks)
         kill = self.risk.after_tick(now, valuation, portfolio.by_strategy(self.executor.state, self._marks))
         if kill is not None:
@@ -397,6 +405,34 @@ class TradingCore:
             for exit_ in find_exits(self.executor.state, self._marks, self.risk.strategies.limits):
                 await take_exit(self, exit_)
         return valuation
+
+    def _thresholds(self) -> Thresholds:
+        c = self.config
+        return Thresholds(c["alert_feed_down_s"], c["alert_refusal_burst"], c["alert_low_collateral_usdc"],
+                          c["alert_large_fill_usdc"])
+
+    def _alert(self, level: AlertLevel, code: str, message: str) -> None:
+        with self.db.write() as conn:
+            raise_alert(conn, level=level, source="engine", code=code, message=message)
+
+    def _watch(self, now: int) -> None:
+        """The feed's and the venue's health, for the alerts a trader away from the screen needs."""
+        if self.replay is not None:
+            return
+        self.watch.feed_ages([None if (at := self.books.updated_ms(t)) is None else now - at
+                              for t in self.feed.subscribed()], now)
+        if self.mode == "live":
+            self.watch.venue_unreachable(self.executor.health.unreachable_since, now)
+
+    async def _collateral_job(self) -> None:
+        """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
+        if not self._venue_live or self.replay is not None:
+            return
+        if self.mode == "live":
+            collateral = (await self.executor.venue.balances([])).collateral
+        else:
+            collateral = self.executor.state.cash
+        self.watch.collateral_now(collateral, self.clock())
 
     async def _settle_arbitrage(self) -> None:
         """Unevenly filled arbitrage groups: completed or unwound as their strategy asks."""

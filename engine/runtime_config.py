@@ -50,6 +50,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("venue_sync_s", "Venue order sync interval", int, 5, 1, 300, "s",
                 "Live: how often open orders are checked against the venue's (closing orders it no longer "
                 "has, importing ones it has that the engine does not know)."),
+    SettingSpec("alert_feed_down_s", "Alert: feed or venue down for", int, 30, 5, 3600, "s",
+                "Raise FEED_DOWN when the market feed has delivered nothing, or VENUE_UNREACHABLE when the venue "
+                "has not answered, for this long (and again when it is back)."),
+    SettingSpec("alert_refusal_burst", "Alert: refusals in a minute", int, 5, 0, 1000, "orders",
+                "Raise REFUSAL_BURST when the venue refuses this many orders within a minute. 0 turns it off."),
+    SettingSpec("alert_low_collateral_usdc", "Alert: collateral below", float, 0.0, 0.0, 1e9, "USDC",
+                "Raise LOW_COLLATERAL when the wallet's collateral (paper: the ledger's cash) falls below this. "
+                "0 turns it off."),
+    SettingSpec("alert_large_fill_usdc", "Alert: a fill larger than", float, 0.0, 0.0, 1e9, "USDC",
+                "Raise LARGE_FILL for any single fill worth at least this. 0 turns it off."),
     SettingSpec("reference_feed_url", "Reference price feed", str, "", None, None, "ws:// URL",
                 "Optional WebSocket sending {condition_id, price} for market making's reference fair value."),
     SettingSpec("decisions_retention_days", "Decisions log retention", int, 7, 1, 365, "days",

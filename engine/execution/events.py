@@ -149,6 +149,9 @@ class EventApplier:
         self.state.track(refreshed)
         self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
         self.state.cash += _cash_delta(fill, previous)
+        if previous is None and trade.status is not TradeStatus.FAILED and self.ex.config.fill_sink is not None:
+            self.ex.config.fill_sink(row.strategy, fill.price, fill.size,
+                                     f"{row.side.value} {row.outcome.value} in {row.condition_id[:12]}…")
 
     # -- resolution --------------------------------------------------------------------
 

@@ -74,6 +74,10 @@ class ExecutorConfig:
     error_sink: Callable[[str], None] | None = None
     # Told when the venue starts or stops taking orders (maintenance, post-only phase, rate limit).
     health_sink: Callable[[HealthChange], None] | None = None
+    # Told of each order the venue refused (for the refusal-burst alert), and of each new fill
+    # (strategy, price, size, what it was: for the large-fill alert).
+    refusal_sink: Callable[[], None] | None = None
+    fill_sink: Callable[[str, int, int, str], None] | None = None
 
 
 @dataclass
@@ -417,6 +421,7 @@ class Executor:
             return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)) for p in prepared], exc
         except VenueError as exc:
             self._error(str(exc))
+            self.health.failed()
             log.warning("placement outcome unknown; will look it up", extra={"error": str(exc)})
             return [None] * len(prepared), None
         if any(r.error is None for r in results):
@@ -447,6 +452,8 @@ class Executor:
             if result is None or result.error is None:
                 continue
             detail = result.error[:300]
+            if self.config.refusal_sink is not None:
+                self.config.refusal_sink()
             if busy is not None:
                 self._refused(strategy, market, spec, "VENUE_MAINTENANCE" if busy.maintenance else
                               "VENUE_RATE_LIMITED", detail)
@@ -595,6 +602,7 @@ class Executor:
             self.health.busy(exc)
             return False, None
         except VenueError as exc:
+            self.health.failed()
             log.warning("order lookup failed", extra={"venue_order_id": venue_order_id, "error": str(exc)})
             return False, None
         if found is not None:

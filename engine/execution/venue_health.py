@@ -51,11 +51,13 @@ class VenueHealth:
         self.phase = VenuePhase.OPEN
         self.until_ms = 0  # POST_ONLY and RATE_LIMITED end then
         self.next_probe_ms = 0
+        self.unreachable_since: int | None = None  # the first failure with no answer since
 
     # -- what the venue said -----------------------------------------------------------
 
     def busy(self, exc: VenueBusy) -> None:
         now = self.clock()
+        self.unreachable_since = None  # it answered, if only to say "not now"
         wait_ms = int((exc.retry_after_s or 0) * 1000)
         if exc.maintenance:
             self.next_probe_ms = now + max(PROBE_MS, wait_ms)
@@ -64,10 +66,16 @@ class VenueHealth:
             self.until_ms = max(self.until_ms, now + (wait_ms or RATE_LIMIT_MS))
             self._move(VenuePhase.RATE_LIMITED, str(exc), now)
 
+    def failed(self) -> None:
+        """A call got no answer (a timeout, the network, a 5xx): unreachable since when?"""
+        if self.unreachable_since is None:
+            self.unreachable_since = self.clock()
+
     def answered(self) -> None:
         """A trading endpoint answered normally: a restart is over (its post-only phase
         begins), and an elapsed rate limit ends."""
         now = self.clock()
+        self.unreachable_since = None
         if self.phase is VenuePhase.MAINTENANCE:
             self.until_ms = now + POST_ONLY_MS
             self._move(VenuePhase.POST_ONLY, "the venue is back after a restart: post-only orders only for 2 minutes",
