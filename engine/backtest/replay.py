@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from engine.domain import Level, MarketInfo, Side, complement
 from engine.feeds.books import BookCache
-from engine.feeds.events import TradePrint
+from engine.feeds.events import BookChanged, TradePrint
 
 SYNTHETIC_SIZE = 1_000 * 1_000_000  # shares quoted on each side of a synthetic history book
 Event = tuple[int, str, str, str | None, int | None, int | None, str | None]  # at, token, kind, side, price, size, data
@@ -50,6 +51,50 @@ class Replay:
 
     def feed(self, books: BookCache) -> ReplayFeed:
         return self.replay_feed
+
+
+# A replay's rows: (at, token index, kind code, 1 if BUY / 0 if SELL / None, price, size, data).
+# Small integers instead of text: sqlite3 builds a new str for every text value it returns,
+# and for most rows that was the larger part of reading them.
+Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
+BOOK, CHANGE, TRADE, DECIDE = 0, 1, 2, 3
+KINDS = {"book": BOOK, "change": CHANGE, "trade": TRADE, "decide": DECIDE}
+
+
+def recorded_batches(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int,
+                     size: int) -> Iterator[list[Row]]:
+    """Ticks of `tokens` (and every decision marker) in [from, to], in recording order, as
+    rows (token i = tokens[i]), `size` at a time. The scan walks the id range the time range
+    spans (one pass in storage order, no sort); the time filter still decides."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        low, high = conn.execute("SELECT MIN(id), MAX(id) FROM ticks WHERE at BETWEEN ? AND ?",
+                                 (from_ms, to_ms)).fetchone()
+        if low is None:
+            return
+        marks = ",".join("?" * len(tokens)) or "NULL"
+        token_index = " ".join(f"WHEN ? THEN {i}" for i in range(len(tokens)))
+        cursor = conn.execute(
+            f"""SELECT at, CASE token_id {token_index} ELSE NULL END,
+                       CASE kind WHEN 'change' THEN {CHANGE} WHEN 'book' THEN {BOOK} WHEN 'trade' THEN {TRADE}
+                            ELSE {DECIDE} END,
+                       side = 'BUY', price, size, data FROM ticks
+                WHERE id BETWEEN ? AND ? AND +at BETWEEN ? AND ? AND (+token_id IN ({marks}) OR kind = 'decide')
+                ORDER BY id""",
+            (*tokens, low, high, from_ms, to_ms, *tokens),
+        )
+        while batch := cursor.fetchmany(size):
+            yield batch
+    finally:
+        conn.close()
+
+
+def as_rows(events: Iterator[Event], tokens: Sequence[str], size: int) -> Iterator[list[Row]]:
+    """Events (as `recorded_events` or `history_events` give them) as replay rows, in batches."""
+    index = {token: i for i, token in enumerate(tokens)}
+    while batch := list(islice(events, size)):
+        yield [(at, index.get(token), KINDS[kind], None if side is None else int(side == "BUY"), price, amount, data)
+               for at, token, kind, side, price, amount, data in batch]
 
 
 def recorded_events(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> Iterator[Event]:
@@ -96,6 +141,46 @@ def apply(books: BookCache, event: Event) -> None:
             books.apply_changes([(token, bool(is_bid), p, s) for is_bid, p, s in json.loads(data)], at)
     elif kind == "trade" and price is not None and size is not None and side is not None:
         books.record_trade(TradePrint(token, price, size, Side(side), at))
+
+
+class RowApplier:
+    """`apply` for a backtest's core, on replay rows, without per-event cost where nothing
+    listens.
+
+    Level changes are most of a recording. In a backtest the books' only listener is the
+    core, whose only work for a book change is the paper venue's queue and crossing check,
+    which does nothing on a token where no order rests. So a level change on such a token
+    updates the book and tells nobody; on any other token it is announced exactly as the
+    feed announces it (one BookChanged after all of the row's changes). Snapshots and trade
+    prints always go the usual way. Same results, which the parity test checks
+    (tests/backtest/test_parity.py).
+    """
+
+    def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], bool]):
+        self.books = books
+        self.tokens = list(tokens)
+        self.rests_on = rests_on
+
+    def __call__(self, row: Row) -> None:
+        at, index, kind, buy, price, size, data = row
+        if index is None:
+            return
+        token, books = self.tokens[index], self.books
+        if kind == CHANGE:
+            if data is None:
+                changed = books.apply_level(token, buy == 1, price, size, at)  # type: ignore[arg-type]
+            else:
+                changed = False
+                for is_bid, p, s in json.loads(data):
+                    changed = books.apply_level(token, bool(is_bid), p, s, at) or changed
+            if changed and self.rests_on(token):
+                books.publish(BookChanged(token, at))
+        elif kind == BOOK:
+            levels = json.loads(data or "{}")
+            books.apply_snapshot(token, [tuple(x) for x in levels.get("b", [])],  # type: ignore[misc]
+                                 [tuple(x) for x in levels.get("a", [])], at)  # type: ignore[misc]
+        elif kind == TRADE and price is not None and size is not None and buy is not None:
+            books.record_trade(TradePrint(token, price, size, Side.BUY if buy else Side.SELL, at))
 
 
 # -- imported price history: the coarser model ----------------------------------------

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from itertools import islice
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +22,24 @@ from typing import Literal
 from sqlalchemy import text
 
 from engine.backtest import metrics as metric_fns
-from engine.backtest.replay import Event, Replay, ReplayFeed, apply, count_recorded, history_events, recorded_events
+from engine.backtest.replay import (
+    DECIDE,
+    Replay,
+    ReplayFeed,
+    Row,
+    RowApplier,
+    as_rows,
+    count_recorded,
+    history_events,
+    recorded_batches,
+)
 from engine.core import TradingCore
 from engine.domain import MICRO, MarketInfo, Side
 from engine.execution import portfolio
 from engine.execution.ledger import FillFact, apply_fill
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
+from engine.venues.paper import PaperVenue
 from engine.venues.base import TradeStatus
 from storage.db import Database
 from storage.migrations import migrate
@@ -127,15 +137,21 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
     return db
 
 
-def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo]) -> tuple[Iterator[Event], int, int]:
+def _events(spec: BacktestSpec, main_db: Path,
+            markets: list[MarketInfo]) -> tuple[Iterator[list[Row]], list[str], int, int]:
+    """(the replay's rows in batches of about 1/200 of the run, each a progress step; the
+    tokens the rows index; how many events; how many recorded decision markers)."""
+    tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
     if spec.source == "history":
         total = _main_rows(main_db, f"""SELECT COUNT(*) FROM price_history WHERE at BETWEEN ? AND ? AND token_id IN
                                        ({','.join('?' * len(markets))})""",
                            (spec.from_ms, spec.to_ms, *[m.yes_token for m in markets]))[0][0]
-        return history_events(main_db, markets, spec.from_ms, spec.to_ms), total * 5, total
-    tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
+        step = max(1, total * 5 // 200)
+        return (as_rows(history_events(main_db, markets, spec.from_ms, spec.to_ms), tokens, step), tokens,
+                total * 5, total)
     events, decides = count_recorded(main_db, tokens, spec.from_ms, spec.to_ms)
-    return recorded_events(main_db, tokens, spec.from_ms, spec.to_ms), events + decides, decides
+    step = max(1, (events + decides) // 200)
+    return recorded_batches(main_db, tokens, spec.from_ms, spec.to_ms, step), tokens, events + decides, decides
 
 
 async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,
@@ -164,29 +180,29 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
                   markets: list[MarketInfo], progress: Progress | None) -> tuple[list, list, int, int]:  # type: ignore[type-arg]
     await core.start(operator=True)
     core.unblock_orders()
-    events, total, markers = _events(spec, main_db, markets)
+    batches, tokens, total, markers = _events(spec, main_db, markets)
+    venue = core.executor.venue
+    apply = RowApplier(core.books, tokens, venue.rests_on if isinstance(venue, PaperVenue) else lambda token: True)
     interval = core.config["tick_interval_ms"]
     next_decide = spec.from_ms + interval
     curve: list[tuple[int, float]] = []
     exposure: list[tuple[int, float]] = []
     seen = decisions = 0
-    step = max(1, total // 200)
-    events = iter(events)
-    while chunk := list(islice(events, step)):
-        # The scratch ledger commits once per chunk instead of once per write: a replay has
+    for batch in batches:
+        # The scratch ledger commits once per batch instead of once per write: a replay has
         # nothing to lose in a crash, and the same code then runs several times faster.
         with core.db.batch():
-            for event in chunk:
-                at, kind = event[0], event[2]
+            for event in batch:
+                at = event[0]
                 while not markers and at >= next_decide:  # no recorded decisions: decide on the interval
                     decisions += await _decide(core, clock, next_decide, curve, exposure)
                     next_decide += interval
                 clock.now = at
-                if kind == "decide":
+                if event[2] == DECIDE:
                     decisions += await _decide(core, clock, at, curve, exposure)
                 else:
-                    apply(core.books, event)
-        seen += len(chunk)
+                    apply(event)
+        seen += len(batch)
         if progress is not None:
             progress(seen, total)
     if progress is not None:

@@ -155,6 +155,17 @@ class BookCache:
                 self._emit(BookChanged(token_id, at_ms))
         return touched
 
+    def apply_level(self, token_id: str, is_bid: bool, price: int, size: int, at_ms: int) -> bool:
+        """One level change (no venue timestamp) without telling the listeners; True if the
+        book changed. For a replay, which tells only the listeners that care (see
+        engine/backtest/replay.py); the feed uses `apply_changes`."""
+        book = self._books.get(token_id)
+        if book is None or not book.set_level(is_bid, price, size, None):
+            return False
+        if book.updated_ms < at_ms:
+            book.updated_ms = at_ms
+        return True
+
     def confirm(self, token_ids: Iterable[str], at_ms: int) -> None:
         """The feed knows these books are current as of `at_ms` (healthy connection)."""
         books = self._books
@@ -189,6 +200,15 @@ class BookCache:
         bid = Level(bid_keys[0], book.bids[bid_keys[0]]) if bid_keys else None
         ask = Level(ask_keys[0], book.asks[ask_keys[0]]) if ask_keys else None
         return bid, ask
+
+    def best_prices(self, token_id: str) -> tuple[int | None, int | None]:
+        """(best bid price, best ask price), None for an empty side or no book; no objects
+        built, for the paper venue, which asks on every book update."""
+        book = self._books.get(token_id)
+        if book is None:
+            return None, None
+        bid_keys, ask_keys = book.sorted_bids(), book.sorted_asks()
+        return (bid_keys[0] if bid_keys else None), (ask_keys[0] if ask_keys else None)
 
     def level_size(self, token_id: str, is_bid: bool, price: int) -> int:
         """Size resting at one price on one side now (0 if none); O(1), for the paper venue."""

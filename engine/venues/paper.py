@@ -18,7 +18,7 @@ from typing import Protocol
 from sqlalchemy import Connection, text
 
 from engine.catalog import MarketCatalog
-from engine.domain import ONE, Book, Level, Side, Tif, notional
+from engine.domain import ONE, Book, Side, Tif, notional
 from engine.execution.ledger import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
@@ -51,7 +51,7 @@ POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
 class BookSource(Protocol):
     def book(self, token_id: str, depth: int = 10) -> Book | None: ...
 
-    def best(self, token_id: str) -> tuple[Level | None, Level | None]: ...
+    def best_prices(self, token_id: str) -> tuple[int | None, int | None]: ...
 
     def level_size(self, token_id: str, is_bid: bool, price: int) -> int: ...
 
@@ -278,18 +278,18 @@ class PaperVenue:
     def _on_book(self, token_id: str) -> None:
         """A book update: the queue ahead can only shrink; a crossing book fills. Checked
         cheaply first (best prices, one level's size): this runs on every book update."""
-        resting = self._resting_on(token_id)
+        resting = self.by_token.get(token_id)
         if not resting:
             return
-        best_bid, best_ask = self.books.best(token_id)
+        best_bid, best_ask = self.books.best_prices(token_id)
         now = self.clock()
         updates = []
-        for order in resting:
+        for order in resting.values():  # not changed inside the loop: fills apply after it
             buying = order.side is Side.BUY
             queue, order.credit = fills.shrink_queue(
                 order.queue_ahead, self.books.level_size(token_id, buying, order.price), order.credit, now)
-            crossed = (best_ask is not None and best_ask.price <= order.price) if buying else \
-                (best_bid is not None and best_bid.price >= order.price)
+            crossed = (best_ask is not None and best_ask <= order.price) if buying else \
+                (best_bid is not None and best_bid >= order.price)
             executions: list[fills.Execution] = []
             if crossed:
                 book = self.books.book(token_id, depth=100)
@@ -301,6 +301,10 @@ class PaperVenue:
             if executions:
                 updates.append((order, executions))
         self._apply_resting_fills(updates)
+
+    def rests_on(self, token_id: str) -> bool:
+        """Whether any order rests on this token (a book update elsewhere changes nothing here)."""
+        return bool(self.by_token.get(token_id))
 
     def _resting_on(self, token_id: str) -> list[_Resting]:
         on_token = self.by_token.get(token_id)

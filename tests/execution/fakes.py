@@ -42,9 +42,10 @@ class ScriptedBooks:
     def book(self, token_id: str, depth: int = 10) -> Book | None:
         return self.books.get(token_id)
 
-    def best(self, token_id: str) -> tuple[Level | None, Level | None]:
+    def best_prices(self, token_id: str) -> tuple[int | None, int | None]:
         book = self.books.get(token_id)
-        return (None, None) if book is None else (book.best_bid, book.best_ask)
+        bid, ask = (None, None) if book is None else (book.best_bid, book.best_ask)
+        return (None if bid is None else bid.price), (None if ask is None else ask.price)
 
     def level_size(self, token_id: str, is_bid: bool, price: int) -> int:
         book = self.books.get(token_id)

@@ -172,3 +172,19 @@ def test_shuffled_and_duplicated_stream_equals_in_order_application(
         shuffled.apply_changes([(T, is_bid, price, size)], at_ms=ts, ts_ms=ts)
     assert shuffled.book(T, depth=100).bids == in_order.book(T, depth=100).bids
     assert shuffled.book(T, depth=100).asks == in_order.book(T, depth=100).asks
+
+
+def test_apply_level_changes_the_book_quietly_and_best_prices_match_best() -> None:
+    cache = BookCache()
+    heard: list[object] = []
+    cache.add_listener(heard.append)
+    cache.apply_snapshot("T", [(480_000, 30)], [(520_000, 25)], 1)
+    heard.clear()
+    assert cache.apply_level("T", True, 490_000, 10, 5) is True
+    assert cache.apply_level("T", True, 490_000, 10, 6) is False  # same total: no change
+    assert cache.apply_level("T", False, 520_000, 0, 7) is True  # the ask side empties
+    assert cache.apply_level("missing", True, 490_000, 10, 7) is False  # no snapshot: ignored
+    assert heard == []  # nobody was told
+    assert cache.best("T") == (Level(490_000, 10), None)
+    assert cache.best_prices("T") == (490_000, None) and cache.updated_ms("T") == 7
+    assert cache.best_prices("missing") == (None, None)

@@ -1,0 +1,74 @@
+"""The backtest's fast replay path: rows read with small-integer codes and applied without
+announcing changes nobody listens to, against the plain `recorded_events` + `apply` path."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches, recorded_events
+from engine.feeds.books import BookCache
+from engine.feeds.events import BookChanged, MarketEvent
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _recording import write_recording  # noqa: E402
+
+
+def _tokens(path: Path) -> list[str]:
+    with sqlite3.connect(path) as conn:
+        return [t for row in conn.execute("SELECT yes_token, no_token FROM markets ORDER BY condition_id") for t in row]
+
+
+def _grouped_change(path: Path, token: str, at: int) -> None:
+    """A recorder-style grouped change (several levels in one row) in the middle of the data."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO ticks (at, token_id, kind, data) VALUES (?, ?, 'change', ?)",
+                     (at, token, "[[1, 200000, 5000000], [0, 800000, 0]]"))
+
+
+def test_rows_replay_to_the_same_books_and_announce_only_watched_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "rec.db"
+    _, start, end = write_recording(path, markets=3, events=3_000, events_per_decision=50)
+    tokens = _tokens(path)
+    _grouped_change(path, tokens[0], end)
+    window = (start + 500, end)  # a range that starts mid-recording
+
+    plain, plain_heard = BookCache(), []
+    plain.add_listener(plain_heard.append)
+    plain_decides = 0
+    for event in recorded_events(path, tokens, *window):
+        if event[2] == "decide":
+            plain_decides += 1
+        else:
+            apply(plain, event)
+
+    watched = set(tokens[::2])
+    fast, fast_heard = BookCache(), []
+    fast.add_listener(fast_heard.append)
+    applier = RowApplier(fast, tokens, watched.__contains__)
+    rows = [row for batch in recorded_batches(path, tokens, *window, size=97) for row in batch]
+    for row in rows:
+        if row[2] != DECIDE:
+            applier(row)
+
+    assert len(rows) == sum(1 for _ in recorded_events(path, tokens, *window))
+    assert sum(1 for row in rows if row[2] == DECIDE) == plain_decides > 0
+    for token in tokens:
+        a, b = plain.book(token, 100), fast.book(token, 100)
+        assert a is not None and b is not None and (a.bids, a.asks, a.updated_ms) == (b.bids, b.asks, b.updated_ms)
+        assert plain.last_trade(token) == fast.last_trade(token)
+
+    def told(heard: list[MarketEvent]) -> list[MarketEvent]:
+        return [e for e in heard if not isinstance(e, BookChanged) or e.token_id in watched]
+
+    # Everything the plain path announced about watched tokens (and every trade), in order;
+    # nothing about level changes of the others.
+    assert told(plain_heard) == told(fast_heard)
+    assert len(fast_heard) < len(plain_heard)
+
+
+def test_rows_of_an_empty_range_are_none(tmp_path: Path) -> None:
+    path = tmp_path / "rec.db"
+    _, start, _ = write_recording(path, markets=1, events=100)
+    assert list(recorded_batches(path, _tokens(path), start - 10_000, start - 1, size=10)) == []
