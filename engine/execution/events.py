@@ -67,8 +67,7 @@ class EventApplier:
         status = from_venue(report.status, size=row.size, filled=filled, take=row.tif in TAKE)
         now = self.ex.clock()
         with self.ex.tx() as conn:
-            store.advance(conn, row.id, status, now, filled=report.filled, acked=True)
-            row = store.order_by_id(conn, row.id)
+            row = store.advance_row(conn, row.id, status, now, filled=report.filled, acked=True)
         self.state.track(row)
         for trade in orphans:
             self.trade_report(trade)
@@ -81,10 +80,8 @@ class EventApplier:
         if not rows:
             return
         with self.ex.tx() as conn:
-            for row in rows:
-                status = OrderStatus.FILLED if row.filled >= row.size else OrderStatus.CANCELED
-                store.advance(conn, row.id, status, now, acked=True)
-            refreshed = [store.order_by_id(conn, r.id) for r in rows]
+            refreshed = [store.advance_row(conn, row.id, OrderStatus.FILLED if row.filled >= row.size
+                                           else OrderStatus.CANCELED, now, acked=True) for row in rows]
         for row in refreshed:
             self.state.track(row)
 
@@ -138,14 +135,13 @@ class EventApplier:
                 return
             total = store.order_fill_total(conn, row.id)
             status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
-            store.advance(conn, row.id, status, now, filled=total)
+            refreshed = store.advance_row(conn, row.id, status, now, filled=total)
             totals = store.position_after_fill(conn, fill, previous,
                                                payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now)
             if trade.status is TradeStatus.FAILED:
                 raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
                             message=f"trade {trade.trade_id} FAILED on chain after matching: the fill of "
                                     f"order {row.client_id} was reversed (position and cash restored)")
-            refreshed = store.order_by_id(conn, row.id)
         self.state.track(refreshed)
         self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
         self.state.cash += _cash_delta(fill, previous)

@@ -434,12 +434,13 @@ class Executor:
         rest; a resting order -> LIVE (or DELAYED-then-matched later)."""
         now = self.clock()
         with self.tx() as conn:
+            refreshed = []
             for row, result in zip(rows, results, strict=True):
-                if result is None:
+                if result is None:  # unknown outcome: as stored (now submitted)
+                    refreshed.append(store.order_by_id(conn, row.id))
                     continue
                 status, filled, note = _answered_status(row, result)
-                store.advance(conn, row.id, status, now, filled=filled, error=note, acked=True)
-            refreshed = [store.order_by_id(conn, row.id) for row in rows]
+                refreshed.append(store.advance_row(conn, row.id, status, now, filled=filled, error=note, acked=True))
         for row in refreshed:
             self.state.track(row)
 
@@ -495,9 +496,7 @@ class Executor:
             return 0
         now = self.clock()
         with self.tx() as conn:
-            for order in targets:
-                store.advance(conn, order.id, OrderStatus.CANCEL_PENDING, now)
-            refreshed = [store.order_by_id(conn, o.id) for o in targets]
+            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now) for order in targets]
         for row in refreshed:
             self.state.track(row)
             self._cancel_sent[row.id] = now

@@ -18,6 +18,9 @@ from engine.execution.planner import Holdings, WorkingOrder
 from engine.execution.store import OrderRow
 
 
+NO_POSITION = PositionTotals()  # frozen: one shared instance for every token not held
+
+
 class ExecutionState:
     def __init__(self, mode: str):
         self.mode = mode
@@ -82,7 +85,7 @@ class ExecutionState:
         self.position_market[(strategy, token_id)] = (condition_id, outcome)
 
     def totals(self, strategy: str, token_id: str) -> PositionTotals:
-        return self.positions.get((strategy, token_id), PositionTotals())
+        return self.positions.get((strategy, token_id), NO_POSITION)
 
     def holdings(self, strategy: str, market: MarketInfo) -> Holdings:
         return Holdings(yes=self.totals(strategy, market.yes_token).sellable,

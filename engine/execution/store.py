@@ -53,15 +53,20 @@ _ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, 
                   "price, size, filled, tif, post_only, status, flags, created_at, submitted_at")
 
 
+_OUTCOMES = {o.value: o for o in Outcome}
+_SIDES = {s.value: s for s in Side}
+_TIFS = {t.value: t for t in Tif}
+_STATUSES = {s.value: s for s in OrderStatus}
+
+
 def _order(row: Any) -> OrderRow:
-    return OrderRow(
-        id=row["id"], client_id=row["client_id"], venue_order_id=row["venue_order_id"], mode=row["mode"],
-        strategy=row["strategy"], condition_id=row["condition_id"], token_id=row["token_id"],
-        outcome=Outcome(row["outcome"]), side=Side(row["side"]), price=row["price"], size=row["size"],
-        filled=row["filled"], tif=Tif(row["tif"]), post_only=bool(row["post_only"]),
-        status=OrderStatus(row["status"]), flags=row["flags"], created_at=row["created_at"],
-        submitted_at=row["submitted_at"],
-    )
+    """An order from a row of `_ORDER_COLUMNS`, in that order (this runs for every order
+    write: positions and dict lookups, not names and Enum calls, keep it cheap)."""
+    (id_, client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side, price, size, filled,
+     tif, post_only, status, flags, created_at, submitted_at) = row
+    return OrderRow(id_, client_id, venue_order_id, mode, strategy, condition_id, token_id, _OUTCOMES[outcome],
+                    _SIDES[side], price, size, filled, _TIFS[tif], bool(post_only), _STATUSES[status], flags,
+                    created_at, submitted_at)
 
 
 # -- orders ----------------------------------------------------------------------------
@@ -107,6 +112,27 @@ def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, f
         run(conn, "UPDATE orders SET filled = MAX(filled, :filled), updated_at = :now WHERE id = :id",
             {"filled": filled, "now": now, "id": order_id})
     return bool(moved)
+
+
+_ADVANCE = """UPDATE orders SET
+        status = CASE WHEN status_rank < :rank THEN :status ELSE status END,
+        error = CASE WHEN status_rank < :rank THEN COALESCE(:error, error) ELSE error END,
+        acked_at = CASE WHEN status_rank < :rank AND :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
+        closed_at = CASE WHEN status_rank < :rank AND :rank >= 100 THEN :now ELSE closed_at END,
+        filled = CASE WHEN :filled IS NULL THEN filled ELSE MAX(filled, :filled) END,
+        updated_at = CASE WHEN status_rank < :rank OR :filled IS NOT NULL THEN :now ELSE updated_at END,
+        status_rank = MAX(status_rank, :rank)
+    WHERE id = :id"""
+
+
+def advance_row(conn: Connection, order_id: int, status: OrderStatus, now: int, *, filled: int | None = None,
+                error: str | None = None, acked: bool = False) -> OrderRow:
+    """`advance` then the order as stored, in two statements instead of up to three (the SET
+    expressions all see the row as it was, like `advance`'s two updates in turn; a RETURNING
+    clause measured slower than the separate read)."""
+    run(conn, _ADVANCE, {"status": status.value, "rank": RANK[status], "now": now, "error": error,
+                         "acked": int(acked), "filled": filled, "id": order_id})
+    return order_by_id(conn, order_id)
 
 
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
