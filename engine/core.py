@@ -44,7 +44,6 @@ from engine.scheduler import Job
 from engine.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
-from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from engine.views import candidates, load_fair_values, market_views, snapshot, strategy_state
 from engine.watch import Thresholds, Watch
 from storage.audit import AlertLevel, raise_alert
@@ -130,6 +129,10 @@ class TradingCore:
         if self.mode == "paper":
             venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self._paper_config())
         else:
+            # Imported here: the live client's signing stack is heavy to load (~0.7 s, tens of MB),
+            # and a paper engine or a backtest never needs it.
+            from engine.venues.polymarket import PolymarketVenue, VenueConfig
+
             venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self.config["venue_heartbeat_s"]),
                                     fees=self.catalog.fee_schedule)
         counter = iter(range(1, 2**62))
@@ -160,7 +163,8 @@ class TradingCore:
         mined = self.config["paper_mined_after_ms"]
         seed = self.replay.seed if self.replay else self.settings.simulator_seed
         return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
-                           fail_rate=self.config["paper_fail_rate"], seed=seed)
+                           fail_rate=self.config["paper_fail_rate"], seed=seed,
+                           save_queues_each_tick=self.replay is None)
 
     async def start(self, *, operator: bool = False) -> None:
         core_state.prepare(self.db, self.mode, operator_start=operator)
@@ -458,6 +462,9 @@ class TradingCore:
         return intents
 
     def _fair_values(self, now: int) -> dict[str, int]:
+        # A replay's scratch database never changes its fair values: read them once.
+        if self.replay is not None and self._fair_at:
+            return self.fair_values
         if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
             self.fair_values, self._fair_at = load_fair_values(self.db), now
         return self.fair_values

@@ -63,6 +63,9 @@ class PaperConfig:
     fail_rate: float = 0.0
     seed: int = 0
     starting_cash: int = 10_000_000_000  # 10,000 USDC
+    # Persist moved queue positions every tick (for a restart). A backtest, which never
+    # restarts its venue, saves them once when the venue closes.
+    save_queues_each_tick: bool = True
 
 
 @dataclass
@@ -351,7 +354,8 @@ class PaperVenue:
         """Move due trades MATCHED -> MINED -> CONFIRMED (or FAILED); returns how many moved.
         Called once per engine tick, which also persists the queue positions that moved and
         takes expired GTD orders off the book."""
-        self.save_queues()
+        if self.config.save_queues_each_tick:
+            self.save_queues()
         now = self.clock()
         if any(o.expires_ms is not None and o.expires_ms <= now for o in self.resting.values()):
             self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, "CANCELED")
