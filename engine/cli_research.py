@@ -75,8 +75,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
         raise ResearchError(f"backtest #{run_id} failed: {exc}") from None
     runs.finish(db, run_id, result)
     print(json.dumps({"run_id": run_id, "events": result.events, "decisions": result.decisions,
-                      "orders": len(result.orders), "fills": len(result.fills), **result.metrics.as_dict()},
-                     indent=2, default=str))
+                      "orders": len(result.orders), "fills": len(result.fills), **result.metrics.as_dict(),
+                      "refusals": result.refusals}, indent=2, default=str))
     return 0
 
 

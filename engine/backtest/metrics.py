@@ -4,13 +4,17 @@ Conventions:
 - returns are taken on a uniform time grid: the range is cut into `steps` equal periods
   (at least one minute each) and each period's last equity is used, so irregular samples
   (decisions come with market activity) do not bias the statistics;
-- Sharpe = mean(period return) / stdev(period return) * sqrt(periods per year); Sortino uses
-  the downside deviation (sqrt of the mean of squared negative returns) instead; both are
-  None when undefined (fewer than two returns, or no variation / no downside);
-- max drawdown is the largest fall from a running peak, as a fraction of that peak;
-- Calmar = annualized return / max drawdown (None without a drawdown) for runs of 30 days or
-  more; shorter runs use the period's total return instead, since annualizing hours of data
-  would produce meaningless numbers (compare runs of similar length);
+- Sharpe = mean(period return) / stdev(period return); Sortino uses the downside deviation
+  (sqrt of the mean of squared negative returns) instead; both None when undefined (fewer
+  than two returns, or no variation / no downside). Per period (`*_per_period`, the
+  grid's period is `period_ms`) always; annualized (× sqrt(periods per year)) only for
+  runs of at least ANNUALIZE_MIN_MS: annualizing hours of data turns noise into big
+  numbers, so shorter runs show None there with `not_annualized` saying why;
+- max drawdown is the largest fall from a running peak, as a fraction of that peak, on every
+  equity sample (not the grid), so it agrees with a chart of the curve; `drawdown_peak_at`
+  and `drawdown_trough_at` say where it is (a thinned stored curve keeps those two points);
+- Calmar = annualized return / max drawdown, under the same minimum span; any run also gets
+  `return_over_drawdown`, the run's own return / max drawdown (None without a drawdown);
 - a closing trade is a fill that realizes PnL (a sell of held shares, or a resolution); win
   rate = winning closing trades / closing trades; profit factor = gross gains / gross losses.
 """
@@ -23,6 +27,9 @@ from dataclasses import asdict, dataclass
 
 YEAR_MS = 365 * 86_400_000
 MIN_STEP_MS = 60_000
+
+
+ANNUALIZE_MIN_MS = 30 * 86_400_000
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,16 @@ class Metrics:
     fees: float
     avg_exposure: float
     max_exposure: float
+    sharpe_per_period: float | None = None
+    sortino_per_period: float | None = None
+    period_ms: int = 0
+    span_ms: int = 0
+    return_over_drawdown: float | None = None
+    drawdown_peak_at: int | None = None
+    drawdown_trough_at: int | None = None
+    not_annualized: str = ""  # why Sharpe, Sortino and Calmar are None ("" when they are annualized)
 
-    def as_dict(self) -> dict[str, float | int | None]:
+    def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
 
 
@@ -94,6 +109,18 @@ def max_drawdown(values: Sequence[float]) -> float:
     return worst
 
 
+def drawdown_points(curve: Sequence[tuple[int, float]]) -> tuple[float, int | None, int | None]:
+    """(max drawdown, time of its peak, time of its trough) over every sample of the curve."""
+    peak, peak_at = -math.inf, None
+    worst, worst_peak, worst_trough = 0.0, None, None
+    for at, v in curve:
+        if v > peak:
+            peak, peak_at = v, at
+        if peak > 0 and (peak - v) / peak > worst:
+            worst, worst_peak, worst_trough = (peak - v) / peak, peak_at, at
+    return worst, worst_peak, worst_trough
+
+
 def trade_stats(realized_by_close: Sequence[float]) -> tuple[float | None, float | None]:
     """(win rate, profit factor) over closing trades' realized PnL."""
     if not realized_by_close:
@@ -105,21 +132,20 @@ def trade_stats(realized_by_close: Sequence[float]) -> tuple[float | None, float
     return win_rate, profit_factor
 
 
-CALMAR_MIN_MS = 30 * 86_400_000
-
-
 def _annualized(total: float, duration_ms: int) -> float | None:
-    """The annualized return for runs of 30 days or more; the period's own return for
-    shorter ones; None when it cannot be said (no duration, total loss, overflow)."""
+    """The annualized return; None when it cannot be said (total loss, overflow)."""
     if duration_ms <= 0 or total <= -1:
         return None
-    if duration_ms < CALMAR_MIN_MS:
-        return total
     try:
         value = (1 + total) ** (YEAR_MS / duration_ms) - 1
     except OverflowError:
         return None
     return value if math.isfinite(value) else None
+
+
+def _span_words(ms: int) -> str:
+    hours = ms / 3_600_000
+    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], realized_by_close: Sequence[float],
@@ -131,14 +157,21 @@ def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], reali
     values, step = resample(curve, steps)
     returns = period_returns(values)
     per_year = YEAR_MS / step
-    drawdown = max_drawdown(values)
+    drawdown, peak_at, trough_at = drawdown_points(curve)
     duration = (curve[-1][0] - curve[0][0]) if len(curve) > 1 else 0
-    annual = _annualized(total, duration)
-    calmar = None if not drawdown or annual is None else annual / drawdown
+    annualize = duration >= ANNUALIZE_MIN_MS
+    why = "" if annualize else (f"the run spans {_span_words(duration)}; annualized figures need at least "
+                                f"{ANNUALIZE_MIN_MS // 86_400_000} days")
+    annual = _annualized(total, duration) if annualize else None
     win_rate, profit_factor = trade_stats(realized_by_close)
     return Metrics(
         start_equity=start_equity, end_equity=end_equity, total_return=total,
-        sharpe=sharpe(returns, per_year), sortino=sortino(returns, per_year), max_drawdown=drawdown,
-        calmar=calmar, win_rate=win_rate, profit_factor=profit_factor, trades=trades, fees=fees,
+        sharpe=sharpe(returns, per_year) if annualize else None,
+        sortino=sortino(returns, per_year) if annualize else None, max_drawdown=drawdown,
+        calmar=None if not drawdown or annual is None else annual / drawdown,
+        win_rate=win_rate, profit_factor=profit_factor, trades=trades, fees=fees,
         avg_exposure=sum(exposure) / len(exposure) if exposure else 0.0, max_exposure=max(exposure, default=0.0),
+        sharpe_per_period=sharpe(returns, 1), sortino_per_period=sortino(returns, 1), period_ms=step,
+        span_ms=duration, return_over_drawdown=total / drawdown if drawdown else None,
+        drawdown_peak_at=peak_at, drawdown_trough_at=trough_at, not_annualized=why,
     )

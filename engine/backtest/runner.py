@@ -22,6 +22,7 @@ from typing import Literal
 from sqlalchemy import text
 
 from engine.backtest import metrics as metric_fns
+from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,
     Replay,
@@ -75,6 +76,7 @@ class BacktestResult:
     events: int = 0
     decisions: int = 0
     markets: list[str] = field(default_factory=list)
+    refusals: dict = field(default_factory=dict)  # type: ignore[type-arg]  # RefusalTally.summary()
 
 
 class SimClock:
@@ -166,12 +168,16 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     db = _scratch(work_dir, main_db, spec, market_rows)
     clock = SimClock(spec.from_ms)
     core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed()))
+    tally = RefusalTally()
+    tally.attach(core)
     try:
         try:
             curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
-        return _result(core, curve, exposure, events, decisions, markets)
+        result = _result(core, curve, exposure, events, decisions, markets)
+        result.refusals = tally.summary()
+        return result
     finally:
         db.dispose()
 

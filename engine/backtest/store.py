@@ -59,24 +59,31 @@ def set_progress(db: Database, run_id: int, done: int, total: int) -> None:
                      {"p": permille, "e": done, "id": run_id})
 
 
-def _thin(points: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+def _thin(points: list[tuple[int, float]], limit: int, keep: tuple[int | None, ...] = ()) -> list[tuple[int, float]]:
+    """At most about `limit` points, evenly spaced, always with the last one and the points at
+    the times in `keep` (the max drawdown's peak and trough: a chart of the stored curve then
+    shows the drawdown the metrics report)."""
     if len(points) <= limit:
         return points
     step = len(points) / limit
-    thinned = [points[int(i * step)] for i in range(limit)]
-    return thinned if thinned[-1] == points[-1] else [*thinned[:-1], points[-1]]
+    chosen = {int(i * step) for i in range(limit)} | {len(points) - 1}
+    wanted = {t for t in keep if t is not None}
+    chosen |= {i for i, (t, _) in enumerate(points) if t in wanted}
+    return [points[i] for i in sorted(chosen)]
 
 
 def finish(db: Database, run_id: int, result: BacktestResult) -> None:
-    curve = _thin(result.curve, MAX_CURVE_POINTS)
-    exposure = dict(_thin(result.exposure, MAX_CURVE_POINTS))
+    curve = _thin(result.curve, MAX_CURVE_POINTS,
+                  (result.metrics.drawdown_peak_at, result.metrics.drawdown_trough_at))
+    exposure = dict(result.exposure)  # same times as the curve: every kept point finds its exposure
     with db.write() as conn:
         conn.execute(
             text("""UPDATE strategy_runs SET status = 'done', finished_at = :now, progress = 1000, events = :events,
                         metrics = :metrics, equity_curve = :curve, trades = :trades, markets = :markets,
                         error = NULL WHERE id = :id"""),
             {"now": now_ms(), "events": result.events, "id": run_id,
-             "metrics": json.dumps({**result.metrics.as_dict(), "decisions": result.decisions}),
+             "metrics": json.dumps({**result.metrics.as_dict(), "decisions": result.decisions,
+                                    "refusals": result.refusals}),
              "curve": json.dumps([[t, round(e, 6), round(exposure.get(t, 0.0), 6)] for t, e in curve]),
              "trades": json.dumps(result.fills[:MAX_TRADES]), "markets": json.dumps(result.markets)},
         )

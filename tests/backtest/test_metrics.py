@@ -51,13 +51,26 @@ def test_compute_on_a_scripted_series() -> None:
     assert result.max_drawdown == pytest.approx(0.1)  # 1100 -> 990
     assert (result.win_rate, result.profit_factor) == (0.5, pytest.approx(2.0))
     assert (result.trades, result.fees, result.avg_exposure, result.max_exposure) == (6, 1.5, 50.0, 100.0)
-    # Hourly returns 0.1, -0.1, 0.2222: Sharpe annualized with 8760 periods a year.
-    assert result.sharpe == pytest.approx(m.sharpe([0.1, -0.1, 22 / 99], 8760))
-    # Three hours are too short to annualize: Calmar uses the period's return, 0.21 / 0.1.
-    assert result.calmar == pytest.approx(2.1)
+    # Three hours are too short to annualize: no Sharpe, Sortino or Calmar, with the reason;
+    # per period (hourly returns 0.1, -0.1, 0.2222) and return over drawdown instead.
+    assert (result.sharpe, result.sortino, result.calmar) == (None, None, None)
+    assert "3.0 hours" in result.not_annualized and "30 days" in result.not_annualized
+    assert result.sharpe_per_period == pytest.approx(m.sharpe([0.1, -0.1, 22 / 99], 1))
+    assert result.period_ms == HOUR and result.span_ms == 3 * HOUR
+    assert result.return_over_drawdown == pytest.approx(2.1)  # 0.21 / 0.1
     month = [(0, 1000.0), (15 * 86_400_000, 900.0), (60 * 86_400_000, 1100.0)]
     long_run = m.compute(month, [], [], trades=0, fees=0.0)
     assert long_run.calmar == pytest.approx((1.1 ** (365 / 60) - 1) / 0.1)
+    assert long_run.not_annualized == "" and long_run.sharpe == pytest.approx(
+        long_run.sharpe_per_period * math.sqrt(m.YEAR_MS / long_run.period_ms))
+
+
+def test_drawdown_is_taken_on_every_sample_so_it_matches_the_chart() -> None:
+    # A dip between two grid points: the resampled grid would never see 800.
+    curve = [(0, 1000.0), (HOUR, 1000.0), (HOUR + 1_000, 800.0), (HOUR + 2_000, 1000.0), (10 * HOUR, 1000.0)]
+    result = m.compute(curve, [], [], trades=0, fees=0.0, steps=5)
+    assert result.max_drawdown == pytest.approx(0.2)
+    assert (result.drawdown_peak_at, result.drawdown_trough_at) == (0, HOUR + 1_000)
 
 
 def test_empty_curve_is_all_zero_not_an_error() -> None:

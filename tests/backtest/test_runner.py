@@ -91,3 +91,58 @@ def test_a_run_stops_its_core_once(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     run_sync(BacktestSpec("market_making", PARAMS, start, end, tuple(markets)), path, settings,
              work_dir=tmp_path / "w")
     assert len(stops) == 1
+
+
+def _plain_backtest(tmp: Path, params: dict, events: int = 4_000) -> BacktestResult:  # type: ignore[type-arg]
+    path = tmp / "recorded.db"
+    if not path.exists():
+        write_recording(path, markets=2, events=events, events_per_decision=20)
+    with sqlite3.connect(path) as conn:
+        markets = [r[0] for r in conn.execute("SELECT condition_id FROM markets ORDER BY condition_id")]
+        start, end = conn.execute("SELECT MIN(at), MAX(at) FROM ticks").fetchone()
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "TRADER_DB": str(path)})
+    return run_sync(BacktestSpec("market_making", params, start, end, tuple(markets), seed=1), path, settings,
+                    work_dir=tmp / "work")
+
+
+def test_a_size_below_the_markets_minimum_is_explained_with_counts_by_reason(tmp_path: Path) -> None:
+    # The recording's markets take at least 5 shares: 2-share quotes can never be placed.
+    refused = _plain_backtest(tmp_path, {**PARAMS, "size": 2})
+    assert refused.orders == [] and refused.fills == []
+    summary = refused.refusals
+    # Every quote check ends refused: below the markets' minimum size at the planner, or below
+    # the minimum order value at the gate (2 shares at a low price).
+    assert summary["checked"] > 0 and sum(summary["refused"].values()) == summary["checked"]
+    assert summary["refused"]["BELOW_MIN_SIZE"] > 0 and summary["refused_share"] == 1.0
+    assert summary["note"].startswith("Most quotes were refused") and "BELOW_MIN_SIZE" in summary["note"]
+    # A size the markets take trades; what is refused then is for other reasons (here the
+    # order-rate limit, as quotes move at every decision), counted all the same.
+    fine = _plain_backtest(tmp_path, PARAMS)
+    assert fine.orders and "BELOW_MIN_SIZE" not in fine.refusals["refused"]
+    assert sum(fine.refusals["refused"].values()) < fine.refusals["checked"]
+
+
+def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the_drawdown(tmp_path: Path) -> None:
+    from engine.backtest import store
+    from engine.backtest.metrics import max_drawdown
+    from storage.db import Database
+
+    result = _plain_backtest(tmp_path, PARAMS, events=20_000)
+    metrics = result.metrics
+    assert metrics.span_ms < 86_400_000 and (metrics.sharpe, metrics.sortino, metrics.calmar) == (None, None, None)
+    assert "annualized figures need at least 30 days" in metrics.not_annualized
+    assert metrics.max_drawdown > 0 and metrics.sharpe_per_period is not None
+    path = tmp_path / "recorded.db"
+    db = Database(path)
+    monkey_limit = store.MAX_CURVE_POINTS
+    store.MAX_CURVE_POINTS = 50  # far fewer than the decisions: the stored curve is thinned
+    try:
+        run_id = store.create_run(db, BacktestSpec("market_making", PARAMS, 0, 1), "t")
+        store.finish(db, run_id, result)
+    finally:
+        store.MAX_CURVE_POINTS = monkey_limit
+    with sqlite3.connect(path) as conn:
+        stored = json.loads(conn.execute("SELECT equity_curve FROM strategy_runs WHERE id = ?", (run_id,)).fetchone()[0])
+    assert len(stored) < len(result.curve)
+    assert max_drawdown([e for _, e, _ in stored]) == pytest.approx(metrics.max_drawdown)
+    db.dispose()
