@@ -1,37 +1,40 @@
-"""Backtest replay speed: >= 1 M recorded book events through the market-making strategy,
+"""Backtest replay speed: >= 1 M recorded market events through the market-making strategy,
 the risk gate, the executor and the paper fill model (the same code as live).
 
-The runner replays in chunks (1/200 of the events, decisions included) and reports progress
-after each: the figure is the time per chunk (median, p99), with events/s and peak memory.
-Baseline, in this process and timed the same way: reading the same events back from SQLite
-in chunks of the same size and applying them to a bare book cache (no strategy, no
-executor), so the ratio is the cost of running the whole trading core over the data.
-The first chunk of each (start-up, first reads) and a shorter last one are left out.
-Target: >= 200 k events/s.
+Two replays of the same recording, each in a fresh process (so its peak memory is its own):
+- at the default cadence, a recorded decision every 100 market events (a busy desk);
+- with one decision in the whole replay (the cost of the events alone: the book and the
+  paper fill model listening to it).
+Printed: events/s wall (the whole process: start-up, imports, replay) and replay (the
+backtest call alone), the cost per decision ((default - one) / extra decisions), peak RSS,
+and the time per progress chunk (1/200 of the run; median, p99) against a baseline timed
+the same way in this process: reading the same events back and applying them to a bare book
+cache. `--code DIR` runs the replays on another checkout's code (an A/B on one recording).
+Targets: >= 100 k events/s at the default cadence, >= 300 k with one decision, <= 250 MB.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
-import resource
+import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from itertools import islice
 from pathlib import Path
 
-from _common import report
+from _common import ROOT, report
 from _recording import write_recording
 
 from engine.backtest.replay import apply, count_recorded, recorded_events
-from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
 from engine.feeds.books import BookCache
-from storage.settings import load_settings
 
 PARAMS = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
-TARGET_EVENTS_PER_S = 200_000
+TARGET_DEFAULT, TARGET_ONE, TARGET_RSS_MB = 100_000, 300_000, 250
 
 
 def baseline_chunks(path: Path, tokens: list[str], start: int, end: int, chunk: int) -> list[float]:
@@ -50,53 +53,88 @@ def baseline_chunks(path: Path, tokens: list[str], start: int, end: int, chunk: 
         samples.append((time.perf_counter() - began) * 1000)
 
 
-def backtest_chunks(spec: BacktestSpec, path: Path, work_dir: Path,
-                    chunk: int) -> tuple[BacktestResult, list[float], float]:
-    """The run, milliseconds per full chunk (between two progress reports; the first chunk,
-    which follows the start-up, has no earlier report) and the whole run's seconds."""
-    settings = load_settings({"TRADER_ENV_FILE": os.devnull, "TRADER_DB": str(path)})
-    marks: list[tuple[int, float]] = []
+# One replay in a fresh interpreter, on the code in its working directory (`python -c` puts
+# that first on sys.path); prints its figures as one JSON line.
+CHILD = """
+import json, os, resource, sqlite3, sys, time
+from pathlib import Path
+from engine.backtest.runner import BacktestSpec, run_sync
+from storage.settings import load_settings
 
-    def progress(done: int, total: int) -> None:
-        marks.append((done, time.perf_counter()))
+db, work, params = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
+with sqlite3.connect(db) as conn:
+    markets = [r[0] for r in conn.execute("SELECT condition_id FROM markets ORDER BY condition_id")]
+    start, end = conn.execute("SELECT MIN(at), MAX(at) FROM ticks").fetchone()
+settings = load_settings({"TRADER_ENV_FILE": os.devnull, "TRADER_DB": str(db)})
+marks = []
+spec = BacktestSpec("market_making", params, start, end, tuple(markets), seed=1)
+began = time.perf_counter()
+result = run_sync(spec, db, settings, work_dir=work, progress=lambda done, total: marks.append((done, time.perf_counter())))
+replay_s = time.perf_counter() - began
+sizes = [after - before for (before, _), (after, _) in zip(marks, marks[1:])]
+full = max(set(sizes), key=sizes.count) if sizes else 0
+chunks = [(b - a) * 1000 for (before, a), (after, b) in zip(marks, marks[1:]) if after - before == full]
+print(json.dumps({"events": result.events, "decisions": result.decisions, "orders": len(result.orders),
+                  "fills": len(result.fills), "replay_s": replay_s, "chunk": full, "chunks_ms": chunks,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
+
+def replay_in_child(db: Path, work: Path, code: Path) -> dict:  # type: ignore[type-arg]
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     began = time.perf_counter()
-    result = run_sync(spec, path, settings, work_dir=work_dir, progress=progress)
-    elapsed = time.perf_counter() - began
-    samples = [(b - a) * 1000 for (before, a), (after, b) in zip(marks, marks[1:]) if after - before == chunk]
-    return result, samples, elapsed
+    out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(work), json.dumps(PARAMS)], cwd=code, env=env,
+                         capture_output=True, text=True, check=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures["wall_s"] = time.perf_counter() - began
+    return figures
+
+
+def one_decision_copy(path: Path, into: Path) -> None:
+    """The same recording with only its first decision marker."""
+    with sqlite3.connect(path) as source, sqlite3.connect(into) as target:
+        source.backup(target)
+        target.execute("DELETE FROM ticks WHERE kind = 'decide' AND id > (SELECT MIN(id) FROM ticks WHERE kind = 'decide')")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--markets", type=int, default=5)
     parser.add_argument("--events-per-decision", type=int, default=100,
                         help="market events between two recorded decisions (the engine decides every 500 ms: "
                              "100 is a busy desk at ~200 events/s)")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code replays (default: this one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "recorded.db"
+        path, single = Path(tmp) / "recorded.db", Path(tmp) / "one-decision.db"
         began = time.perf_counter()
-        markets, start, end = write_recording(path, markets=args.markets, events=args.events,
-                                              events_per_decision=args.events_per_decision)
-        print(f"wrote a recording of {args.events:,} market events in {time.perf_counter() - began:.1f} s")
+        write_recording(path, markets=args.markets, events=args.events, events_per_decision=args.events_per_decision)
+        one_decision_copy(path, single)
+        print(f"wrote a recording of {args.events:,} market events in {time.perf_counter() - began:.1f} s; "
+              f"replaying with the code in {args.code}")
         with sqlite3.connect(path) as conn:
             tokens = [t for row in conn.execute("SELECT yes_token, no_token FROM markets") for t in row]
+            start, end = conn.execute("SELECT MIN(at), MAX(at) FROM ticks").fetchone()
+        default = replay_in_child(path, Path(tmp) / "work", args.code)
+        one = replay_in_child(single, Path(tmp) / "work-one", args.code)
         recorded, decides = count_recorded(path, tokens, start, end)
-        chunk = max(1, (recorded + decides) // 200)  # the runner's own chunk size
-        base = baseline_chunks(path, tokens, start, end, chunk)
-        spec = BacktestSpec("market_making", PARAMS, start, end, tuple(markets), seed=1)
-        result, samples, elapsed = backtest_chunks(spec, path, Path(tmp) / "work", chunk)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    report(f"backtest, per chunk of {chunk:,} events", samples, base,
-           target=f"p50 <= {chunk * 1000 / TARGET_EVENTS_PER_S:.1f} ms ({TARGET_EVENTS_PER_S:,} events/s)",
+        base = baseline_chunks(path, tokens, start, end, default["chunk"])
+    report(f"backtest, per chunk of {default['chunk']:,} events", default["chunks_ms"], base,
+           target=f"p50 <= {default['chunk'] * 1000 / TARGET_DEFAULT:.1f} ms ({TARGET_DEFAULT:,} events/s)",
            baseline_name="read + apply to a book cache")
-    print(f"    {result.events:,} events ({result.decisions:,} decisions, {len(result.orders):,} orders, "
-          f"{len(result.fills):,} fills) in {elapsed:.1f} s = {result.events / elapsed:,.0f} events/s | "
-          f"peak memory {peak_mb:,.0f} MB")
+    for label, run, target in (("default cadence", default, TARGET_DEFAULT), ("one decision", one, TARGET_ONE)):
+        print(f"    {label}: {run['events']:,} events, {run['decisions']:,} decisions, {run['orders']:,} orders, "
+              f"{run['fills']:,} fills | {run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "
+              f"{run['events'] / run['replay_s']:,.0f} replay ({run['replay_s']:.1f} s) | target {target:,} | "
+              f"peak RSS {run['rss_mb']:,.0f} MB (target <= {TARGET_RSS_MB})")
+    extra = default["decisions"] - one["decisions"]
+    if extra > 0:
+        print(f"    per decision: {(default['replay_s'] - one['replay_s']) * 1000 / extra:.2f} ms "
+              f"((default - one decision) replay time / {extra:,} extra decisions)")
 
 
 if __name__ == "__main__":
-    asyncio.set_event_loop_policy(None)
     main()

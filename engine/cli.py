@@ -278,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine import cli_research  # imported here: it builds on this module's CliError and open_db
 
     cli_research.register(sub)
+    from engine import cli_sweep  # noqa: E402  (sweeps: engine/backtest/sweep.py)
+
+    cli_sweep.register(sub)
     return parser
 
 

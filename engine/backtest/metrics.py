@@ -144,6 +144,8 @@ def _annualized(total: float, duration_ms: int) -> float | None:
 
 
 def _span_words(ms: int) -> str:
+    if ms < 3_600_000:
+        return f"{ms / 60_000:.0f} minutes"
     hours = ms / 3_600_000
     return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.1f} days"
 

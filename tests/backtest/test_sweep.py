@@ -1,0 +1,190 @@
+"""Parameter sweeps: the space and its checks, a fixed seed gives the same trials, the
+train/test split re-runs the best trials on the held-out period only, the study lives in its
+own file and a killed sweep (a real process group, SIGKILL) resumes to its trial count."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.backtest.runner import BacktestSpec, run_sync
+from engine.backtest.sweep import counted, objective_value, open_study, ranked_trials, run_sweep, sweeps_url
+from engine.backtest.sweep_spec import SweepError, SweepSpec, parse_space
+from storage.settings import load_settings
+from tests.helpers import run_cli
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _recording import write_recording  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
+BASE = {"max_spread": 0.5, "refresh_threshold": 0.0}
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], int, int]:
+    path = tmp_path_factory.mktemp("sweep") / "trader.db"
+    markets, start, end = write_recording(path, markets=2, events=12_000, events_per_decision=20)
+    return path, markets, start, end
+
+
+def _spec(recording: tuple[Path, list[str], int, int], **changes: object) -> SweepSpec:
+    _, markets, start, end = recording
+    fields: dict = {"name": "mm", "kind": "market_making", "space": parse_space(SPACE, "market_making"),  # type: ignore[type-arg]
+                    "from_ms": start, "to_ms": end, "base_params": BASE, "markets": tuple(markets), "trials": 5,
+                    "objective": "return", "seed": 11}
+    fields.update(changes)
+    return SweepSpec(**fields)  # type: ignore[arg-type]
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    monkeypatch.setenv("TRADER_DB", str(path))
+    monkeypatch.setenv("TRADER_ENV_FILE", os.devnull)
+
+
+@pytest.mark.parametrize("space, message", [
+    ('{"half_spread": [0.01', "not valid JSON"),
+    ({"nope": [1, 2]}, "has no param 'nope'"),
+    ({"half_spread": [0.05, 0.01]}, "must be below high"),
+    ({"half_spread": [0.01, 0.9]}, "half_spread = 0.9 must be at most 0.5"),
+    ({"size": [1.5, 4, "int"]}, "whole-number ends"),
+    ({"half_spread": [0.01, 0.05, "cubic"]}, '"int" or "log"'),
+    ({"fair_value": {"choices": ["mid", "psychic"]}}, "fair_value = 'psychic'"),
+    ([], "a JSON object of params"),
+])
+def test_a_bad_space_is_refused_with_the_field_named(space: object, message: str) -> None:
+    with pytest.raises(SweepError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        parse_space(space, "market_making")  # type: ignore[arg-type]
+
+
+def test_the_grid_covers_each_range() -> None:
+    space = parse_space({"half_spread": [0.01, 0.05], "size": [10, 12, "int"],
+                         "fair_value": {"choices": ["mid", "microprice"]}}, "market_making")
+    assert space["half_spread"].grid() == [0.01, 0.02, 0.03, 0.04, 0.05]
+    assert space["size"].grid() == [10, 11, 12] and space["fair_value"].grid() == ["mid", "microprice"]
+
+
+def test_the_split_holds_out_the_end_of_the_range() -> None:
+    spec = SweepSpec("s", "market_making", parse_space(SPACE, "market_making"), 1_000, 11_000, train_fraction=0.7)
+    assert spec.train_range == (1_000, 8_000) and spec.test_range == (8_001, 11_000)
+    assert SweepSpec("s", "market_making", {}, 1_000, 11_000).test_range is None
+
+
+def test_a_fixed_seed_gives_the_same_trials_and_the_study_has_its_own_file(
+        recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = recording[0]
+    _env(monkeypatch, path)
+    runs = []
+    for n in (1, 2):
+        url = f"sqlite:///{tmp_path / f'study{n}.db'}"
+        run_sweep(_spec(recording), url, path, jobs=1, work_root=tmp_path / f"w{n}")
+        study = open_study(_spec(recording), url)
+        runs.append([(t.number, t.user_attrs["params"], t.value) for t in study.trials])
+    assert runs[0] == runs[1] and len(runs[0]) == 5
+    assert len({json.dumps(p, sort_keys=True) for _, p, _ in runs[0]}) > 1  # it searched, not one point
+    assert len({v for _, _, v in runs[0]}) > 1  # and the trials really differ
+    # A different seed searches elsewhere.
+    url = f"sqlite:///{tmp_path / 'study3.db'}"
+    run_sweep(_spec(recording, seed=12), url, path, jobs=1, work_root=tmp_path / "w3")
+    assert [t.user_attrs["params"] for t in open_study(_spec(recording, seed=12), url).trials] != \
+        [p for _, p, _ in runs[0]]
+    # The default storage is a file of its own beside the trading database.
+    assert sweeps_url(path) == f"sqlite:///{path.with_name('trader-sweeps.db')}"
+
+
+def test_the_best_trials_are_re_run_on_the_held_out_period_only(
+        recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = recording[0]
+    _env(monkeypatch, path)
+    spec = _spec(recording, train_fraction=0.6, top=2, trials=4)
+    url = f"sqlite:///{tmp_path / 'split.db'}"
+    report = run_sweep(spec, url, path, jobs=2, work_root=tmp_path / "w")
+    ranked = ranked_trials(open_study(spec, url))
+    assert [h["number"] for h in report.held_out] == [t["number"] for t in ranked[:2]]
+    for held in report.held_out:
+        # The stored test score is the same backtest over the held-out period, not the training one.
+        again = run_sync(BacktestSpec("market_making", {**BASE, **held["params"]}, *spec.test_range,  # type: ignore[misc]
+                                      spec.markets, spec.seed), path, load_settings(), work_dir=tmp_path / "check")
+        assert held["test"] == objective_value(again.metrics, "return")[0]
+        assert held["train"] == next(t["value"] for t in ranked if t["number"] == held["number"])
+        first = again.curve[0][0]
+        assert first > spec.split_ms  # the held-out run saw no training data
+    # A second run finds everything done: no trial and no held-out re-run again.
+    again_report = run_sweep(spec, url, path, jobs=2, work_root=tmp_path / "w")
+    assert again_report.held_out == report.held_out and counted(open_study(spec, url)) == report.trials
+
+
+def test_resuming_with_other_settings_is_refused(recording: tuple[Path, list[str], int, int], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    open_study(_spec(recording), url)
+    open_study(_spec(recording, trials=9), url)  # more trials: the same sweep, resumed
+    with pytest.raises(SweepError, match="already exists with other settings"):
+        open_study(_spec(recording, objective="sharpe"), url)
+
+
+def _sweep_cli(path: Path, trials: int) -> list[str]:
+    _, markets, start, end = json.loads((path.parent / "meta.json").read_text())
+    return [sys.executable, "-m", "engine", "sweep", "--strategy", "market_making", "--space", json.dumps(SPACE),
+            "--params", json.dumps(BASE), "--trials", str(trials), "--jobs", "1", "--objective", "return",
+            "--from", str(start), "--to", str(end), "--markets", ",".join(markets), "--seed", "5",
+            "--name", "resumable"]
+
+
+def _complete(study_file: Path) -> int:
+    """Complete trials, read straight from the file (no schema creation racing the sweep's)."""
+    try:
+        with sqlite3.connect(f"file:{study_file}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> None:
+    path = tmp_path / "trader.db"
+    markets, start, end = write_recording(path, markets=2, events=12_000, events_per_decision=20)
+    (tmp_path / "meta.json").write_text(json.dumps([str(path), markets, start, end]))
+    env = {**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
+    url = sweeps_url(path)
+    spec = SweepSpec("resumable", "market_making", parse_space(SPACE, "market_making"), start, end, BASE,
+                     tuple(sorted(markets)), trials=10, objective="return", seed=5)
+    first = subprocess.Popen(_sweep_cli(path, 10), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and first.poll() is None:
+            if _complete(Path(url.split("///")[1])) >= 3:
+                break
+            time.sleep(0.2)
+        assert first.poll() is None, "the sweep ended before it could be killed"
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # the sweep and its worker, mid-trial
+        first.wait(timeout=30)
+    before = {t.number: t.value for t in open_study(spec, url).trials if t.value is not None}
+    assert 3 <= len(before) < 10
+    done = subprocess.run(_sweep_cli(path, 10), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["trials"] == 10
+    after = {t.number: t.value for t in open_study(spec, url).trials if t.value is not None}
+    assert len(after) == 10 and all(after[n] == v for n, v in before.items())  # nothing finished was lost
+
+
+def test_the_cli_refuses_bad_input_without_a_traceback(recording: tuple[Path, list[str], int, int],
+                                                       tmp_path: Path) -> None:
+    path, _, start, end = recording
+    env = {"TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
+    result = run_cli(["sweep", "--strategy", "market_making", "--space", '{"size": [50, 10, "int"]}',
+                      "--from", str(start), "--to", str(end)], env=env)
+    assert result.returncode == 1 and "size: low (50) must be below high (10)" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli(["sweep", "--strategy", "market_making", "--space", json.dumps(SPACE), "--from",
+                      str(end + 10**9), "--to", str(end + 2 * 10**9)], env=env)
+    assert result.returncode == 1 and "no recorded data" in result.stderr
