@@ -282,3 +282,14 @@ def backtest_data_bounds(db: Database, source: DataSource) -> tuple[int, int] | 
             text(f"SELECT (SELECT MIN(at) FROM {table}), (SELECT MAX(at) FROM {table})")
         ).one()
     return None if first is None else (int(first), int(last))
+
+
+def market_min_sizes(db: Database, condition_ids: list[str]) -> dict[str, float]:
+    """The venue's minimum order size (shares) of each named, known market."""
+    if not condition_ids:
+        return {}
+    names, params = in_list("c", condition_ids)
+    with db.read() as conn:
+        rows = conn.execute(text(f"SELECT condition_id, min_size FROM markets WHERE condition_id IN {names}"),
+                            params).all()
+    return {cid: size / MICRO for cid, size in rows}

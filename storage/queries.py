@@ -41,6 +41,9 @@ from storage.backtest_queries import (
     backtest_runs as backtest_runs,
 )
 from storage.backtest_queries import (
+    market_min_sizes as market_min_sizes,
+)
+from storage.backtest_queries import (
     market_questions as market_questions,
 )
 from storage.backtest_queries import (

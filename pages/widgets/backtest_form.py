@@ -20,13 +20,14 @@ from engine.strategies.registry import registry, validate_params
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.backtest_launch import launch, make_spec
+from pages.widgets.backtest_launch import below_minimum, launch, make_spec
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.strategy_form import params_prefix
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
 BT_MARKETS, BT_SEED, BT_NAME, BT_LAUNCH, BT_FORM = "bt_markets", "bt_seed", "bt_name", "bt_launch", "bt_form"
+BT_BELOW_MIN_OK = "bt_below_min_ok"
 LAST_LAUNCH = "bt_last_launch"
 DEFAULTS = "the kind's defaults"
 RECORDED, HISTORY = "Recorded ticks", "Imported history"
@@ -187,6 +188,11 @@ def new_backtest_panel(db: Database, root: Path) -> int | None:
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)
     markets = _markets_input(db, source, (start, end), head)
+    min_sizes = queries.market_min_sizes(db, markets)
+    if min_sizes:
+        low, high = min(min_sizes.values()), max(min_sizes.values())
+        st.caption(f"Minimum order size of the picked markets: {low:g}" + (f"–{high:g}" if high != low else "")
+                   + " shares (smaller quotes are refused).")
     cls = registry()[kind]
     with st.form(BT_FORM):
         fields = ErrorSlots()
@@ -204,6 +210,7 @@ def new_backtest_panel(db: Database, root: Path) -> int | None:
             "config and seed give the same orders and fills",
         )
         name = right.text_input("Name (optional)", key=BT_NAME, placeholder="kind and range")
+        below_ok = st.checkbox("Launch even if the order size is below a market's minimum", key=BT_BELOW_MIN_OK)
         summary = st.empty()
         submitted = st.form_submit_button(
             "Launch backtest", type="primary", key=BT_LAUNCH, icon=":material/rocket_launch:"
@@ -215,6 +222,16 @@ def new_backtest_panel(db: Database, root: Path) -> int | None:
     if param_errors or other:
         summary.error(
             "Nothing launched: fix the fields marked above." + "".join(f"\n\n- {o}" for o in orphans)
+        )
+        return None
+    size, below = below_minimum(clean, min_sizes)
+    if below and not below_ok:
+        questions = queries.market_questions(db, below)
+        listed = "; ".join(f"{questions.get(cid, cid)} ({min_sizes[cid]:g} shares)" for cid in below)
+        summary.warning(
+            f"Nothing launched: the order size ({size:g} shares) is below the minimum of {listed}. Every such "
+            "quote is refused (BELOW_MIN_SIZE), so the backtest would barely trade. Raise the size, drop "
+            "those markets, or tick the box to launch anyway."
         )
         return None
     assert start is not None and end is not None

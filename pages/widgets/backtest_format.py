@@ -59,19 +59,32 @@ METRICS: tuple[MetricSpec, ...] = (
         "sharpe",
         "Sharpe (annualized)",
         _ratio,
-        "Mean / stdev of returns on a uniform time grid × √(periods per year); — when undefined",
+        "Mean / stdev of returns on a uniform time grid × √(periods per year); only for runs of 30 days "
+        "or more (shorter: — , see Sharpe per period); — when undefined",
     ),
     MetricSpec(
         "sortino",
         "Sortino (annualized)",
         _ratio,
-        "As Sharpe, with the downside deviation; — without losing periods",
+        "As Sharpe, with the downside deviation; runs of 30 days or more; — without losing periods",
     ),
     MetricSpec(
         "calmar",
         "Calmar",
         _ratio,
-        "Annualized return / max drawdown (runs under 30 days: the run's return); — without drawdown",
+        "Annualized return / max drawdown, for runs of 30 days or more; — without drawdown",
+    ),
+    MetricSpec(
+        "sharpe_per_period",
+        "Sharpe (per period)",
+        _ratio,
+        "Mean / stdev of the grid's period returns, not annualized (the period is in the note above)",
+    ),
+    MetricSpec(
+        "return_over_drawdown",
+        "Return / max drawdown",
+        _ratio,
+        "The run's own return / max drawdown (any length; compare runs of similar length); — without drawdown",
     ),
     MetricSpec(
         "win_rate", "Win rate", _share, "Winning closing fills / closing fills; — with no closing fill"
@@ -94,3 +107,32 @@ def metric_rows(metrics: Mapping[str, Any] | None) -> list[tuple[MetricSpec, str
     """Every metric with its formatted value (all "—" when the run has no metrics)."""
     found = metrics or {}
     return [(spec, spec.fmt(found.get(spec.key))) for spec in METRICS]
+
+
+def _period(ms: int) -> str:
+    if ms >= 86_400_000:
+        return f"{ms / 86_400_000:g}-day"
+    if ms >= 3_600_000:
+        return f"{ms / 3_600_000:g}-hour"
+    return f"{ms / 60_000:g}-minute"
+
+
+def annualization_note(metrics: Mapping[str, Any] | None) -> str:
+    """Why the annualized ratios read "—" on a short run, and the per-period grid ("" otherwise)."""
+    found = metrics or {}
+    why = found.get("not_annualized")
+    if not why:
+        return ""
+    period = _number(found.get("period_ms"))
+    grid = f" Per-period figures use {_period(int(period))} periods." if period else ""
+    return f"Sharpe, Sortino and Calmar are not annualized: {why}.{grid}"
+
+
+def refusal_rows(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Refused and trimmed quote checks by reason, most first (empty for runs without counts)."""
+    refusals = (metrics or {}).get("refusals")
+    if not isinstance(refusals, dict):
+        return []
+    rows = [{"reason": r, "action": "refused", "count": n} for r, n in (refusals.get("refused") or {}).items()]
+    rows += [{"reason": r, "action": "trimmed", "count": n} for r, n in (refusals.get("trimmed") or {}).items()]
+    return sorted(rows, key=lambda row: -row["count"])

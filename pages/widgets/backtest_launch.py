@@ -110,6 +110,19 @@ def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: st
     return Launched(run_id, child.pid, path)
 
 
+# The params that set an order's size, by strategy kind (shares).
+ORDER_SIZE_PARAMS = ("size", "max_size", "position_size")
+
+
+def below_minimum(params: dict[str, Any], min_sizes: dict[str, float]) -> tuple[float | None, list[str]]:
+    """(the order size in shares, the markets whose minimum is above it): the planner refuses
+    every such quote (BELOW_MIN_SIZE), so a backtest there would barely trade."""
+    size = next((params[k] for k in ORDER_SIZE_PARAMS if isinstance(params.get(k), (int, float))), None)
+    if size is None:
+        return None, []
+    return float(size), [cid for cid, minimum in min_sizes.items() if size < minimum]
+
+
 def pid_alive(pid: int) -> bool:
     """Whether `pid` is a live backtest process (not exited, not a zombie, not a recycled pid)."""
     child = _children.get(pid)

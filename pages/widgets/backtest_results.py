@@ -13,7 +13,7 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets import backtest_figures as figures
-from pages.widgets.backtest_format import metric_rows
+from pages.widgets.backtest_format import annualization_note, metric_rows, refusal_rows
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
 from pages.widgets.common import prob_column, shares_column, time_column, usdc_column, utc
 
@@ -153,9 +153,22 @@ def _header(run: queries.BacktestRun, questions: dict[str, str]) -> None:
 
 
 def _metrics(run: queries.BacktestRun) -> None:
+    refusals = (run.metrics or {}).get("refusals")
+    note = refusals.get("note") if isinstance(refusals, dict) else ""
+    if note:
+        st.warning(f"{note}. Check the size against the markets' minimum and the risk limits.",
+                   icon=":material/block:")
+    annual = annualization_note(run.metrics)
+    if annual:
+        st.caption(annual)
     cols = st.columns(METRIC_COLUMNS)
     for i, (spec, value) in enumerate(metric_rows(run.metrics)):
         cols[i % METRIC_COLUMNS].metric(spec.label, value, help=spec.help)
+    rows = refusal_rows(run.metrics)
+    if rows:
+        checked = refusals.get("checked", 0) if isinstance(refusals, dict) else 0
+        with st.expander(f"Refused and trimmed quotes by reason ({checked:,} quote checks)"):
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key="bt_refusals")
 
 
 def _charts(run: queries.BacktestRun) -> None:

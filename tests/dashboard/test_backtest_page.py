@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from pages.widgets.backtest_launch import below_minimum
 from storage.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.seed import BTC, ELECTION
@@ -269,3 +270,44 @@ def test_compare_two_runs_side_by_side(
     assert [t["name"] for t in compare["data"]] == ["#1 tight", "#2 wide"]
     at.selectbox(key="bt_compare_b").set_value(1).run()
     assert any("Pick two different runs." in w.value for w in at.warning)
+
+
+def test_a_size_below_the_markets_minimum_is_warned_before_launch(
+    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
+) -> None:
+    at = page("backtest")
+    at.multiselect(key="bt_markets").set_value([BTC]).run()
+    assert any("Minimum order size of the picked markets: 5 shares" in c.value for c in at.caption)
+    at.text_input(key=f"{P}size").input("2")
+    at.button(key="bt_launch").click().run()
+    assert not at.exception
+    warned = [w.value for w in at.warning]
+    assert any("the order size (2 shares) is below the minimum of Will Bitcoin reach $100k by June? (5 shares)"
+               in w for w in warned), warned
+    assert _rows(db, "SELECT COUNT(*) FROM strategy_runs") == [(0,)]
+    # At the minimum there is nothing to warn about (the launch itself is tested elsewhere).
+    assert below_minimum({"size": 5.0}, {BTC: 5.0}) == (5.0, [])
+    assert below_minimum({"half_spread": 0.02}, {BTC: 5.0}) == (None, [])
+
+
+def test_a_short_run_explains_its_missing_ratios_and_its_refusals(
+    seeded: int, db: Database, logs: Path, page: Callable[[str], AppTest]
+) -> None:
+    refusals = {"checked": 1_000, "refused": {"BELOW_MIN_SIZE": 900}, "trimmed": {"MAX_ORDER_SIZE": 12},
+                "refused_share": 0.9,
+                "note": "Most quotes were refused: 900 of 1,000 quote checks (90%) by reason: BELOW_MIN_SIZE 900"}
+    metrics = {**METRICS, "sharpe": None, "sharpe_per_period": 0.0412, "period_ms": 60_000,
+               "return_over_drawdown": 1.204, "not_annualized": "the run spans 3.0 hours; annualized figures "
+               "need at least 30 days", "refusals": refusals}
+    run_id = insert_run(db, metrics=json.dumps(metrics))
+    at = page("backtest")
+    at.selectbox(key="bt_run_pick").set_value(run_id).run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Sharpe (annualized)"] == "—" and shown["Sharpe (per period)"] == "0.04"
+    assert shown["Return / max drawdown"] == "1.20"
+    assert any("not annualized: the run spans 3.0 hours" in c.value and "1-minute periods" in c.value
+               for c in at.caption)
+    assert any(w.value.startswith("Most quotes were refused: 900 of 1,000") for w in at.warning)
+    counts = table_with(at, "reason")
+    assert counts.values.tolist() == [["BELOW_MIN_SIZE", "refused", 900], ["MAX_ORDER_SIZE", "trimmed", 12]]
