@@ -13,7 +13,15 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from engine.backtest.sweep_spec import OBJECTIVES, SAMPLERS, SweepError, SweepSpec, check_spec, parse_space
+from engine.backtest.sweep_spec import (
+    OBJECTIVES,
+    SAMPLERS,
+    SweepError,
+    SweepSpec,
+    check_spec,
+    default_name,
+    parse_space,
+)
 from engine.cli import CliError, open_db
 from engine.progress import ProgressBar
 from storage.settings import Settings
@@ -50,12 +58,6 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     except SweepError as exc:
         raise CliError(str(exc)) from None
     return spec
-
-
-def default_name(spec: SweepSpec) -> str:
-    """A name from the settings (the trial count aside): the same command finds its study."""
-    digest = hashlib.sha256(json.dumps(replace(spec, name="-").identity(), sort_keys=True).encode()).hexdigest()
-    return f"{spec.kind} {digest[:10]}"
 
 
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """Backtest: replay recorded ticks (or imported price history) through a strategy with the same
 trading core as live, in a background process; follow its progress, read its metrics and
-charts, and compare two runs."""
+charts, compare two runs, and sweep a strategy's params (Optuna) to pick the ones to trade."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pages.widgets.backtest_results import (
     runs_table,
 )
 from pages.widgets.common import database, flash, live_header, settings
+from pages.widgets.sweep_panels import sweep_tab
 
 db = database()
 root = settings().root
@@ -25,7 +26,7 @@ st.title("Backtest")
 flash()
 progress_panel(db, root)
 
-results, new, compare = st.tabs(["Results", "New backtest", "Compare"])
+results, new, compare, sweep = st.tabs(["Results", "New backtest", "Compare", "Sweep"])
 with new:
     launched = new_backtest_panel(db, root)
     if launched is not None:
@@ -41,3 +42,5 @@ with results:
         run_detail(db, picked, root)
 with compare:
     compare_panel(db)
+with sweep:
+    sweep_tab(db, root)

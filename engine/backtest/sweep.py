@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.backtest.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
+from storage.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
 if TYPE_CHECKING:
     import optuna
@@ -41,11 +42,6 @@ HEARTBEAT_S = 10
 GRACE_S = 30
 POLL_S = 0.5
 Progress = Callable[[int, int], None]
-
-
-def sweeps_url(db_path: Path) -> str:
-    """The default study storage: `<trading db stem>-sweeps.db` beside the trading database."""
-    return f"sqlite:///{db_path.with_name(db_path.stem + '-sweeps.db').resolve()}"
 
 
 def _optuna() -> Any:
@@ -227,13 +223,16 @@ def run_sweep(spec: SweepSpec, url: str, main_db: Path, *, jobs: int, work_root:
               progress: Progress | None = None) -> SweepReport:
     """Run (or resume) the sweep with `jobs` worker processes; then the held-out re-runs."""
     study = open_study(spec, url)
-    study.set_user_attr("pid", os.getpid())
-    work_root.mkdir(parents=True, exist_ok=True)
-    if counted(study) < spec.trials:
-        _run_workers(study, spec, url, main_db, jobs, work_root, progress)
-    if progress is not None:
-        progress(min(counted(study), spec.trials), spec.trials)
-    held = held_out(study, spec, main_db, work_root / "test")
+    study.set_user_attr("pid", os.getpid())  # the dashboard tells a running sweep by it
+    try:
+        work_root.mkdir(parents=True, exist_ok=True)
+        if counted(study) < spec.trials:
+            _run_workers(study, spec, url, main_db, jobs, work_root, progress)
+        if progress is not None:
+            progress(min(counted(study), spec.trials), spec.trials)
+        held = held_out(study, spec, main_db, work_root / "test")
+    finally:
+        study.set_user_attr("pid", None)
     return SweepReport(spec.name, counted(study), best_trial(study), held, url)
 
 

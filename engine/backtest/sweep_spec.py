@@ -12,6 +12,7 @@ Params not in the space keep the base params' values (or the schema's defaults).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -202,3 +203,10 @@ def check_spec(spec: SweepSpec) -> None:
         raise SweepError("split: the training share must be between 0.1 and 0.9 (e.g. 0.7: the last 30 % is held out)")
     if not 1 <= spec.top <= 20:
         raise SweepError("top: between 1 and 20 trials re-run on the held-out period")
+
+
+def default_name(spec: SweepSpec) -> str:
+    """A name from the settings (the trial count aside): the same command finds its study."""
+    identity = {**spec.identity(), "name": "-"}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return f"{spec.kind} {digest[:10]}"

@@ -131,6 +131,12 @@ def pid_alive(pid: int) -> bool:
             return True
         del _children[pid]
         return False
+    return process_alive(pid, b"backtest")
+
+
+def process_alive(pid: int, marker: bytes) -> bool:
+    """Whether `pid` is a live process whose command line holds `marker` (not exited, not a
+    zombie, not a pid recycled by another program)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -139,10 +145,10 @@ def pid_alive(pid: int) -> bool:
         return True  # exists, owned by someone else
     except OverflowError:
         return False
-    return _is_backtest_process(pid)
+    return _is_our_process(pid, marker)
 
 
-def _is_backtest_process(pid: int) -> bool:
+def _is_our_process(pid: int, marker: bytes) -> bool:
     """On Linux, rule out a zombie or a pid reused by another program; elsewhere trust kill(0)."""
     proc = Path("/proc")
     if not (proc / "self").exists():
@@ -155,7 +161,7 @@ def _is_backtest_process(pid: int) -> bool:
     except OSError:
         return True
     state = stat.rsplit(")", 1)[-1].split()[:1]
-    return state != ["Z"] and b"backtest" in cmdline
+    return state != ["Z"] and marker in cmdline
 
 
 def liveness(pid: int | None, created_at: int, log: Path, *, now: int | None = None) -> Liveness:

@@ -1,0 +1,105 @@
+"""Launching a sweep from the dashboard as a detached `python -m engine sweep ...`, and using a
+trial's params. Pure (no streamlit), so the page stays thin and this is testable on its own.
+
+The launch is audited (`sweep.launch`); the sweep process owns its study (Optuna, in the sweeps
+file beside the trading database) and writes nothing in the trading database. "Use these
+params" goes through storage.config.save_strategy: the strategies table, an audit row and a
+reload_config command, exactly like an edit on the Strategies page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from storage.audit import write_audit
+from storage.config import Saved, save_strategy
+from storage.db import Database
+
+from pages.widgets.backtest_launch import log_dir, process_alive
+
+if TYPE_CHECKING:
+    from engine.backtest.sweep_spec import SweepSpec
+
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass(frozen=True)
+class LaunchedSweep:
+    name: str
+    pid: int
+    log_path: Path
+
+
+def sweep_log_path(root: Path, name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "sweep"
+    return log_dir(root) / f"sweep-{slug}.log"
+
+
+def sweep_args(spec: SweepSpec, jobs: int) -> list[str]:
+    """The `python -m engine sweep` arguments that run (or resume) exactly this spec."""
+    args = ["sweep", "--name", spec.name, "--strategy", spec.kind, "--space", json.dumps(spec.as_dict()["space"]),
+            "--params", json.dumps(spec.base_params), "--trials", str(spec.trials), "--jobs", str(jobs),
+            "--objective", spec.objective, "--sampler", spec.sampler, "--from", str(spec.from_ms), "--to",
+            str(spec.to_ms), "--seed", str(spec.seed), "--source", spec.source, "--top", str(spec.top)]
+    if spec.markets:
+        args += ["--markets", ",".join(spec.markets)]
+    if spec.train_fraction is not None:
+        args += ["--split", str(spec.train_fraction)]
+    return args
+
+
+def launch_sweep(db: Database, spec: SweepSpec, jobs: int, *, root: Path, actor: str) -> LaunchedSweep:
+    """Write the audit row and start the sweep process; returns at once. OSError when the
+    process cannot be started (the audit row says it was asked for)."""
+    with db.write() as conn:
+        write_audit(conn, actor=actor, action="sweep.launch", entity=f"sweep:{spec.name}", before=None,
+                    after={**spec.as_dict(), "jobs": jobs})
+    path = sweep_log_path(root, spec.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "TRADER_DB": str(db.path)}
+    with open(path, "ab") as log:  # a resumed sweep appends to its log
+        child = subprocess.Popen([sys.executable, "-m", "engine", *sweep_args(spec, jobs)], cwd=root, env=env,
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+    _children[child.pid] = child
+    return LaunchedSweep(spec.name, child.pid, path)
+
+
+def sweep_alive(pid: int | None) -> bool:
+    """Whether a sweep's process (the pid its study recorded) is still running."""
+    if pid is None:
+        return False
+    child = _children.get(pid)
+    if child is not None:
+        if child.poll() is None:
+            return True
+        del _children[pid]
+        return False
+    return process_alive(pid, b"sweep")
+
+
+def merged_params(current: dict[str, Any], trial: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]]]:
+    """(the strategy's params with the trial's on top, what changes: name -> (before, after))."""
+    merged = {**current, **trial}
+    return merged, {k: (current.get(k), v) for k, v in trial.items() if current.get(k) != v}
+
+
+def use_params(db: Database, *, strategy: str, version: int, kind: str, current: dict[str, Any],
+               markets: Any, trial: dict[str, Any], actor: str) -> Saved:
+    """Save a trial's params into a configured strategy through the audited path (validated
+    first: storage.config.ConfigError on bad params, StaleVersion when it changed meanwhile)."""
+    from engine.strategies.registry import validate_params
+    from storage.config import ConfigError
+
+    merged, _ = merged_params(current, trial)
+    clean, errors = validate_params(kind, merged)
+    if errors:
+        raise ConfigError("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    return save_strategy(db, name=strategy, version=version, params=clean, markets=markets, actor=actor)

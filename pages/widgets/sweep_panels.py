@@ -1,0 +1,256 @@
+"""The Backtest page's Sweep tab: launch a parameter sweep, follow it, inspect its trials
+(table, objective by trial and against each param, Optuna's importance, held-out scores) and
+use a trial's params in a configured strategy (audited, with a reload)."""
+
+from __future__ import annotations
+
+import os
+import time as clock
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from engine.backtest.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
+from engine.strategies.registry import registry
+from storage import queries
+from storage.config import ConfigError, StaleVersion
+from storage.db import Database
+from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_url
+
+from pages.widgets import sweep_figures as figures
+from pages.widgets.backtest_form import default_range, to_ms
+from pages.widgets.common import ACTOR, utc
+from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
+
+SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
+SW_TRIALS, SW_JOBS, SW_SEED, SW_SPLIT, SW_TOP = "sw_trials", "sw_jobs", "sw_seed", "sw_split", "sw_top"
+SW_FROM, SW_TO, SW_MARKETS, SW_NAME, SW_LAUNCH = "sw_from", "sw_to", "sw_markets", "sw_name", "sw_launch"
+SW_PICK, SW_PICK_NEXT, SW_TRIAL, SW_TARGET = "sw_pick", "sw_pick_next", "sw_trial", "sw_target"
+SW_CONFIRM, SW_USE, SW_RESUME = "sw_confirm", "sw_use", "sw_resume"
+DEFAULTS = "the kind's defaults"
+NO_SPLIT = 1.0
+REFRESH_S = 2
+SPACE_EXAMPLES = {
+    "market_making": '{"half_spread": [0.005, 0.05], "size": [5, 50, "int"]}',
+    "complement_arb": '{"max_size": [5, 100, "int"]}',
+    "momentum": '{"position_size": [5, 50, "int"]}',
+}
+OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
+                  "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown)")
+
+
+def _base(db: Database, kind: str) -> tuple[dict[str, Any], str]:
+    configured = queries.strategies(db)
+    names = list(configured.loc[configured["kind"] == kind, "name"]) if not configured.empty else []
+    base = st.selectbox("Fixed params from", [DEFAULTS, *names], key=SW_BASE,
+                        help="Params not searched keep these values (a configured strategy's, or the defaults)")
+    row = queries.strategy_rows(configured).get(base) if base != DEFAULTS else None
+    return (dict(row.params) if row is not None else {}), base
+
+
+def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str]]:
+    bounds = queries.backtest_data_bounds(db, "recorded")
+    start, end = default_range(bounds, int(clock.time() * 1000))
+    left, right = st.columns(2)
+    start_in = left.datetime_input("From (UTC)", value=start, key=SW_FROM, step=60, format="YYYY-MM-DD")
+    end_in = right.datetime_input("To (UTC)", value=end, key=SW_TO, step=60, format="YYYY-MM-DD")
+    from_ms, to_ms_ = to_ms(start_in), to_ms(end_in)
+    choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0)
+    labels = dict(zip(choices["condition_id"], choices["question"], strict=True))
+    counts = dict(zip(choices["condition_id"], choices["events"], strict=True))
+    markets = st.multiselect("Markets (none: every market with ticks in the range)", list(choices["condition_id"]),
+                             key=SW_MARKETS, format_func=lambda c: f"{labels.get(c, c)} · {counts.get(c, 0):,} ticks")
+    return from_ms, to_ms_, markets
+
+
+def _spec_from_form(db: Database) -> tuple[SweepSpec | None, int, str]:
+    """(the spec, jobs, "") or (None, 0, what is wrong) from the tab's inputs."""
+    kinds = registry()
+    kind = st.selectbox("Strategy kind", list(kinds), key=SW_KIND, format_func=lambda k: f"{kinds[k].title} ({k})")
+    base, _ = _base(db, kind)
+    space_raw = st.text_area("Search space (JSON)", value=SPACE_EXAMPLES.get(kind, "{}"), key=f"{SW_SPACE}_{kind}",
+                             help='Per param: [low, high], [low, high, "int"], [low, high, "log"] or '
+                                  '{"choices": [...]}')
+    left, mid, right = st.columns(3)
+    objective = left.selectbox("Objective", OBJECTIVES, key=SW_OBJECTIVE, help=OBJECTIVE_HELP)
+    sampler = mid.selectbox("Sampler", ("tpe", "grid"), key=SW_SAMPLER, help="TPE (Optuna's default) or a grid "
+                            "(5 values per numeric range)")
+    trials = right.number_input("Trials", min_value=1, max_value=10_000, value=50, step=1, key=SW_TRIALS)
+    left, mid, right = st.columns(3)
+    jobs = left.number_input("Workers", min_value=1, max_value=64, value=os.cpu_count() or 1, step=1, key=SW_JOBS,
+                             help="Worker processes, one per core by default")
+    seed = mid.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=SW_SEED,
+                            help="Seeds the sampler and the paper venue: one worker and the same seed repeat a sweep")
+    split = right.slider("Training share", min_value=0.5, max_value=1.0, value=0.7, step=0.05, key=SW_SPLIT,
+                         help="The rest of the range is held out; the best trials are re-run on it. 1.0: no hold-out")
+    from_ms, to_ms_, markets = _range_and_markets(db)
+    name = st.text_input("Name (optional)", key=SW_NAME, placeholder="derived from the settings: the same "
+                         "settings resume the same sweep")
+    if from_ms is None or to_ms_ is None:
+        return None, 0, "Range: pick both a start and an end (UTC)"
+    try:
+        space = parse_space(space_raw, kind)
+        spec = SweepSpec(name="-", kind=kind, space=space, from_ms=from_ms, to_ms=to_ms_, base_params=base,
+                         markets=tuple(sorted(markets)), trials=int(trials), objective=objective,  # type: ignore[arg-type]
+                         sampler=sampler, seed=int(seed), train_fraction=None if split >= NO_SPLIT else float(split))  # type: ignore[arg-type]
+        spec = replace(spec, name=name.strip() or default_name(spec))
+        check_spec(spec)
+    except SweepError as exc:
+        return None, 0, str(exc).capitalize()
+    counts = queries.backtest_event_counts(db, "recorded", *spec.train_range, list(spec.markets)) if spec.markets \
+        else None
+    if counts is not None and not all(counts.get(c) for c in spec.markets):
+        return None, 0, f"Markets: some picked markets have no ticks between {utc(spec.train_range[0])} and " \
+                        f"{utc(spec.train_range[1])}"
+    if counts is None and queries.backtest_market_choices(db, "recorded", *spec.train_range, limit=1).empty:
+        return None, 0, f"Range: no recorded ticks between {utc(spec.train_range[0])} and {utc(spec.train_range[1])}"
+    return spec, int(jobs), ""
+
+
+def new_sweep_panel(db: Database, root: Path) -> str | None:
+    """The launch form; on a valid launch, the sweep's name (None otherwise)."""
+    spec, jobs, problem = _spec_from_form(db)
+    if not st.button("Launch sweep", type="primary", key=SW_LAUNCH, icon=":material/tune:"):
+        return None
+    if spec is None:
+        st.error(f"Nothing launched: {problem}")
+        return None
+    return _launch(db, root, spec, jobs)
+
+
+def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
+    try:
+        launched = launch_sweep(db, spec, jobs, root=root, actor=ACTOR)
+    except OSError as exc:
+        st.error(f"Could not start the sweep process: {exc}")
+        return None
+    st.session_state["flash"] = (f"Sweep {spec.name!r} launched with {jobs} workers (pid {launched.pid}); "
+                                 f"its log: `{launched.log_path}`.")
+    return spec.name
+
+
+def sweep_tab(db: Database, root: Path) -> None:
+    url = sweeps_url(db.path)
+    studies = sweep_list(url)
+    with st.expander("New sweep", expanded=studies.empty, icon=":material/add:"):
+        launched = new_sweep_panel(db, root)
+    if launched is not None:
+        st.session_state[SW_PICK_NEXT] = launched
+        st.rerun()
+    if studies.empty:
+        st.info("No sweeps yet: launch one above, or run `python -m engine sweep` (README: Sweeps).",
+                icon=":material/tune:")
+        return
+    if SW_PICK_NEXT in st.session_state:
+        st.session_state[SW_PICK] = st.session_state.pop(SW_PICK_NEXT)
+    names = list(studies["name"])
+    if st.session_state.get(SW_PICK) not in names:
+        st.session_state.pop(SW_PICK, None)
+    by_name = studies.set_index("name")
+    name = st.selectbox("Sweep", names, key=SW_PICK,
+                        format_func=lambda n: f"{n} · {by_name.loc[n, 'done']}/{by_name.loc[n, 'trials']} trials")
+    view = sweep_view(url, name)
+    if view is None:
+        st.warning(f"Sweep {name!r} no longer exists.")
+        return
+    _status(db, root, view)
+    _trials(url, view)
+    _use_params(db, view)
+
+
+def _status(db: Database, root: Path, view: SweepView) -> None:
+    spec = view.spec
+    split = spec.get("train_fraction")
+    held = f" · last {1 - split:.0%} held out" if split else " · no hold-out"
+    markets = len(spec.get("markets") or []) or "every"
+    st.caption(f"`{spec.get('kind')}` · objective {spec.get('objective')} (per day) · {spec.get('sampler')} · "
+               f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} markets · "
+               f"seed {spec.get('seed')} · log `{sweep_log_path(root, view.name)}`")
+    _progress(view.name, str(db.path))
+    if not sweep_alive(view.pid) and view.done < view.wanted:
+        st.warning(f"Sweep {view.name!r} is not running and has {view.done} of {view.wanted} trials: resume it to "
+                   "finish (trials already done are kept).", icon=":material/pause_circle:")
+        if st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
+            _launch(db, root, SweepSpec.from_dict(spec), os.cpu_count() or 1)
+            st.rerun()
+
+
+@st.fragment(run_every=REFRESH_S)
+def _progress(name: str, db_path: str) -> None:
+    """The bar of one sweep, refreshed while it runs (the trials below refresh on the next run)."""
+    view = sweep_view(sweeps_url(Path(db_path)), name)
+    if view is None:
+        return
+    running = sweep_alive(view.pid)
+    state = "running" if running else ("finished" if view.done >= view.wanted else "stopped")
+    best = f" · best {view.best['value']:.4g} (trial {view.best['number']})" if view.best else ""
+    st.progress(min(1.0, view.done / max(1, view.wanted)),
+                text=f"Sweep {name}: {view.done}/{view.wanted} trials · {state}{best}")
+
+
+def _trials(url: str, view: SweepView) -> None:
+    objective = view.spec.get("objective", "")
+    st.dataframe(view.trials, hide_index=True, key="sw_trials_table",
+                 column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
+                                "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
+                                "why": "why undefined"})
+    st.plotly_chart(figures.history_figure(view.trials, objective), key="sw_history", width="stretch")
+    cols = st.columns(2)
+    for i, param in enumerate(view.params):
+        with cols[i % 2]:
+            st.plotly_chart(figures.param_figure(view.trials, param, objective), key=f"sw_param_{param}",
+                            width="stretch")
+    st.plotly_chart(figures.importance_figure(_importance(url, view.name, view.done)), key="sw_importance",
+                    width="stretch")
+    if not view.held_out.empty:
+        st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
+                    "below its training score is overfitting")
+        st.dataframe(view.held_out, hide_index=True, key="sw_held_out")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _importance(url: str, name: str, done: int) -> dict[str, float]:
+    return param_importance(url, name)  # `done` keys the cache: a new trial recomputes it
+
+
+def _use_params(db: Database, view: SweepView) -> None:
+    st.markdown("**Use these params**")
+    if not view.complete_params:
+        st.caption("No complete trial yet.")
+        return
+    kind = view.spec.get("kind", "")
+    ranked = view.trials[view.trials["state"] == "COMPLETE"].sort_values(["value", "number"],
+                                                                        ascending=[False, True])
+    numbers = [int(n) for n in ranked["number"]]
+    scores = dict(zip(numbers, ranked["value"], strict=True))
+    trial = st.selectbox("Trial", numbers, key=SW_TRIAL, format_func=lambda n: f"trial {n} · score {scores[n]:.4g}")
+    configured = queries.strategies(db)
+    rows = queries.strategy_rows(configured)
+    targets = [n for n, row in rows.items() if row.kind == kind]
+    if not targets:
+        st.info(f"No configured `{kind}` strategy to use them in: create one on the Strategies page first.")
+        return
+    target = st.selectbox("Into strategy", targets, key=SW_TARGET)
+    row = rows[target]
+    _, changes = merged_params(row.params, view.complete_params[trial])
+    if not changes:
+        st.caption(f"Strategy {target!r} already has these params.")
+        return
+    st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b)} for k, (a, b) in changes.items()]),
+                 hide_index=True, key="sw_changes")
+    confirmed = st.checkbox(f"Change strategy {target!r} (the engine reloads it; audited)", key=SW_CONFIRM)
+    if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):
+        try:
+            saved = use_params(db, strategy=target, version=row.version, kind=kind, current=row.params,
+                               markets=row.markets, trial=view.complete_params[trial], actor=ACTOR)
+        except StaleVersion:
+            st.error(f"Strategy {target!r} changed meanwhile: nothing saved. Look again and retry.")
+            return
+        except ConfigError as exc:
+            st.error(f"Nothing saved: {exc}")
+            return
+        st.success(f"Strategy {target!r} now has the params of trial {trial} (version {saved.version}); "
+                   f"the engine reloads it (command #{saved.reload_command_id}).")

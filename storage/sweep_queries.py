@@ -1,0 +1,150 @@
+"""Sweep reads for the dashboard: the studies in the sweeps file, one study's trials, its
+held-out scores and Optuna's parameter importance. Read only: a missing sweeps file reads as
+"no sweeps" (it is never created here).
+
+The sweeps file sits beside the trading database (`sweeps_url`), never inside it; the engine's
+sweep command (engine/backtest/sweep.py) writes it through Optuna.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+STATES = ("COMPLETE", "FAIL", "RUNNING", "WAITING", "PRUNED")
+
+
+def sweeps_url(db_path: Path) -> str:
+    """Where a desk's sweeps live: `<trading db stem>-sweeps.db` beside the trading database."""
+    return f"sqlite:///{db_path.with_name(db_path.stem + '-sweeps.db').resolve()}"
+
+
+def _file(url: str) -> Path | None:
+    return Path(url.split("///", 1)[1]) if url.startswith("sqlite:///") else None
+
+
+def _storage(url: str) -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    return optuna.storages.RDBStorage(url, skip_compatibility_check=True, skip_table_creation=True,
+                                      engine_kwargs={"connect_args": {"timeout": 5}} if url.startswith("sqlite") else {})
+
+
+def _exists(url: str) -> bool:
+    path = _file(url)
+    return path is None or path.exists()
+
+
+def _counts(trials: list[Any]) -> dict[str, int]:
+    counts = dict.fromkeys(STATES, 0)
+    for t in trials:
+        counts[t.state.name] = counts.get(t.state.name, 0) + 1
+    return counts
+
+
+def _counted(trials: list[Any]) -> int:
+    """Finished trials as the sweep counts them: complete, or failed with an undefined objective."""
+    return sum(1 for t in trials if t.state.name == "COMPLETE" or (t.state.name == "FAIL" and "undefined" in t.user_attrs))
+
+
+def sweep_list(url: str) -> pd.DataFrame:
+    """One row per study, newest first: name, kind, objective, sampler, trials (wanted), done,
+    running, failed, best, pid, started (UTC)."""
+    columns = ["name", "kind", "objective", "sampler", "trials", "done", "running", "failed", "best", "pid", "started"]
+    if not _exists(url):
+        return pd.DataFrame(columns=columns)
+    import optuna
+
+    storage = _storage(url)
+    rows = []
+    for summary in optuna.get_all_study_summaries(storage, include_best_trial=True):
+        spec = summary.user_attrs.get("spec", {})
+        study = optuna.load_study(study_name=summary.study_name, storage=storage)
+        trials = study.get_trials(deepcopy=False)
+        counts = _counts(trials)
+        rows.append({"name": summary.study_name, "kind": spec.get("kind", "?"), "objective": spec.get("objective", "?"),
+                     "sampler": spec.get("sampler", "?"), "trials": spec.get("trials", 0), "done": _counted(trials),
+                     "running": counts["RUNNING"], "failed": counts["FAIL"],
+                     "best": summary.best_trial.value if summary.best_trial is not None else None,
+                     "pid": summary.user_attrs.get("pid"), "started": summary.datetime_start})
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["started"] = pd.to_datetime(frame["started"], utc=True)
+    return frame.sort_values("started", ascending=False, na_position="last").reset_index(drop=True)
+
+
+@dataclass
+class SweepView:
+    name: str
+    spec: dict[str, Any]
+    trials: pd.DataFrame  # number, state, value, <param columns>, test, why
+    params: list[str]
+    done: int
+    wanted: int
+    held_out: pd.DataFrame  # number, train, test, <params>
+    pid: int | None
+    best: dict[str, Any] | None = None  # number, value, params
+    complete_params: dict[int, dict[str, Any]] = field(default_factory=dict)  # trial -> params backtested
+
+
+def sweep_view(url: str, name: str) -> SweepView | None:
+    if not _exists(url):
+        return None
+    import optuna
+
+    try:
+        study = optuna.load_study(study_name=name, storage=_storage(url))
+    except KeyError:
+        return None
+    spec = study.user_attrs.get("spec", {})
+    names = list(spec.get("space", {}))
+    attrs = study.user_attrs
+    rows, complete = [], {}
+    trials = study.get_trials(deepcopy=False)
+    for t in trials:
+        used = t.user_attrs.get("params", t.params)
+        test = attrs.get(f"test:{t.number}", {})
+        rows.append({"number": t.number, "state": t.state.name, "value": t.value,
+                     **{p: used.get(p) for p in names}, "test": test.get("value"),
+                     "why": t.user_attrs.get("undefined", "")})
+        if t.state.name == "COMPLETE":
+            complete[t.number] = used
+    frame = pd.DataFrame(rows, columns=["number", "state", "value", *names, "test", "why"])
+    ranked = frame[frame["state"] == "COMPLETE"].sort_values(["value", "number"], ascending=[False, True])
+    best = None
+    if not ranked.empty:
+        top = ranked.iloc[0]
+        best = {"number": int(top["number"]), "value": float(top["value"]), "params": complete[int(top["number"])]}
+    held = frame[frame["test"].notna() | frame["number"].isin(_tested(attrs))]
+    held_out = held[["number", "value", "test", *names]].rename(columns={"value": "train"})
+    held_out = held_out.sort_values("train", ascending=False).reset_index(drop=True)
+    return SweepView(name, spec, frame, names, _counted(trials), int(spec.get("trials", 0)), held_out,
+                     attrs.get("pid"), best, complete)
+
+
+def _tested(attrs: dict[str, Any]) -> list[int]:
+    return [int(k.split(":", 1)[1]) for k in attrs if k.startswith("test:")]
+
+
+def param_importance(url: str, name: str) -> dict[str, float]:
+    """Optuna's parameter importance (fANOVA) over the complete trials; {} with fewer than two
+    complete trials or when it cannot be computed (all values equal, one param value)."""
+    if not _exists(url):
+        return {}
+    import optuna
+
+    study = optuna.load_study(study_name=name, storage=_storage(url))
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if len(complete) < 2 or len({t.value for t in complete}) < 2:
+        return {}
+    try:
+        found = optuna.importance.get_param_importances(study)
+    except (RuntimeError, ValueError):
+        return {}
+    return {k: float(v) for k, v in found.items() if v is not None and math.isfinite(v)}

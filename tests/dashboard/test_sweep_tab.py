@@ -1,0 +1,126 @@
+"""The Backtest page's Sweep tab through AppTest: an invalid launch is refused with its reason
+and nothing is written; a finished sweep (a real study made by the sweep code) shows its
+trials, charts and held-out scores; "use these params" edits a strategy through the audited
+path; a launch from the tab runs a real sweep process to its trial count."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from engine.backtest.sweep import run_sweep
+from engine.backtest.sweep_spec import SweepSpec, parse_space
+from storage.config import create_strategy
+from storage.db import Database
+from storage.sweep_queries import sweep_view, sweeps_url
+from tests.dashboard.conftest import table_with
+from tests.dashboard.test_backtest_page import chart_titles
+from tests.helpers import ROOT, wait_until
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _recording import write_recording  # noqa: E402
+
+SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
+
+
+def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+@pytest.fixture
+def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
+    return tmp_path
+
+
+def _finished_sweep(dash_env: Path, tmp_path: Path) -> SweepSpec:
+    markets, start, end = write_recording(dash_env, markets=2, events=8_000, events_per_decision=20)
+    spec = SweepSpec("tab sweep", "market_making", parse_space(SPACE, "market_making"), start, end,
+                     {"max_spread": 0.5, "refresh_threshold": 0.0}, tuple(sorted(markets)), trials=4,
+                     objective="return", seed=3, train_fraction=0.6, top=2)
+    run_sweep(spec, sweeps_url(dash_env), dash_env, jobs=1, work_root=tmp_path / "sweep-work")
+    return spec
+
+
+def test_no_sweeps_and_an_invalid_launch_is_refused(
+        dash_env: Path, db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
+    at = page("backtest")
+    assert not at.exception
+    assert any("No sweeps yet" in i.value for i in at.info)
+    at.text_area(key="sw_space_market_making").input('{"half_spread": [0.05, 0.01]}')
+    at.button(key="sw_launch").click().run()
+    assert not at.exception
+    assert any(e.value.startswith("Nothing launched: Space: half_spread: low (0.05) must be below high")
+               for e in at.error), [e.value for e in at.error]
+    assert _rows(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sweep.launch'") == [(0,)]
+    assert not Path(sweeps_url(dash_env).split("///")[1]).exists()  # the tab never creates the sweeps file
+
+
+def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params_can_be_used(
+        dash_env: Path, db: Database, logs: Path, tmp_path: Path, page: Callable[[str], AppTest]) -> None:
+    spec = _finished_sweep(dash_env, tmp_path)
+    view = sweep_view(sweeps_url(dash_env), spec.name)
+    assert view is not None and view.best is not None
+    create_strategy(db, name="mm live", kind="market_making", params={"size": 10, "half_spread": 0.02},
+                    markets=[], enabled=False, actor="test")
+    at = page("backtest")
+    assert not at.exception
+    assert at.selectbox(key="sw_pick").value == "tab sweep"
+    bars = [p.proto.text for p in at.get("progress")]
+    assert any(b.startswith("Sweep tab sweep: 4/4 trials · finished · best") for b in bars), bars
+    trials = table_with(at, "why")
+    assert len(trials) == 4 and set(trials["state"]) == {"COMPLETE"}
+    assert list(trials.columns)[:5] == ["number", "state", "value", "half_spread", "size"]
+    held = table_with(at, "train")
+    assert len(held) == 2 and held["test"].notna().all()
+    titles = chart_titles(at)
+    assert titles[-4:] == ["Objective by trial", "Objective vs half_spread", "Objective vs size",
+                           "Parameter importance"]
+    # Use the best trial's params in the configured strategy: confirmed, audited, reloaded.
+    assert at.selectbox(key="sw_trial").value == view.best["number"]
+    assert at.button(key="sw_use").disabled
+    at.checkbox(key="sw_confirm").check().run()
+    at.button(key="sw_use").click().run()
+    assert not at.exception
+    assert any("now has the params of trial" in s.value for s in at.success), [s.value for s in at.success]
+    stored = json.loads(_rows(db, "SELECT params FROM strategies WHERE name = 'mm live'")[0][0])
+    assert stored["half_spread"] == view.best["params"]["half_spread"]
+    assert stored["size"] == view.best["params"]["size"]
+    audit = _rows(db, "SELECT actor, before, after FROM audit_log WHERE action = 'strategy.update'")
+    assert len(audit) == 1 and audit[0][0] == "dashboard"
+    assert json.loads(audit[0][1])["params"]["size"] == 10
+    assert json.loads(audit[0][2])["params"]["size"] == view.best["params"]["size"]
+    assert _rows(db, "SELECT COUNT(*) FROM commands WHERE kind = 'reload_config' "
+                     "AND payload LIKE '%strategy mm live update%'") == [(1,)]
+
+
+@pytest.mark.slow
+def test_a_sweep_launched_from_the_tab_runs_to_its_trial_count(
+        dash_env: Path, db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
+    markets, start, end = write_recording(dash_env, markets=2, events=6_000, events_per_decision=20)
+    at = page("backtest")
+    at.text_area(key="sw_space_market_making").input(json.dumps(SPACE))
+    at.number_input(key="sw_trials").set_value(3)
+    at.number_input(key="sw_jobs").set_value(1)
+    at.selectbox(key="sw_objective").set_value("return")
+    at.slider(key="sw_split").set_value(1.0)
+    at.text_input(key="sw_name").input("from the tab")
+    at.button(key="sw_launch").click().run()
+    assert not at.exception, at.exception
+    assert _rows(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sweep.launch'") == [(1,)]
+    url = sweeps_url(dash_env)
+
+    def done() -> bool:
+        view = sweep_view(url, "from the tab") if Path(url.split("///")[1]).exists() else None
+        return view is not None and view.done >= 3
+
+    wait_until(done, timeout=120, what="the launched sweep to finish its trials")
+    log = (logs / "sweep-from-the-tab.log")
+    assert log.exists()
