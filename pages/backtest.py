@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from storage import queries
+
 from pages.widgets.backtest_compare import compare_panel
 from pages.widgets.backtest_form import new_backtest_panel
 from pages.widgets.backtest_results import (
@@ -26,9 +28,10 @@ st.title("Backtest")
 flash()
 progress_panel(db, root)
 
+configured = queries.strategies(db)  # once per run: both forms offer configured strategies' params
 results, new, compare, sweep = st.tabs(["Results", "New backtest", "Compare", "Sweep"])
 with new:
-    launched = new_backtest_panel(db, root)
+    launched = new_backtest_panel(db, root, configured)
     if launched is not None:
         st.session_state[RUN_PICK_NEXT] = launched  # shown under Results on the next run
         # This rerun already shows the new run: the progress panel must not rerun again for it
@@ -43,4 +46,4 @@ with results:
 with compare:
     compare_panel(db)
 with sweep:
-    sweep_tab(db, root)
+    sweep_tab(db, root, configured)

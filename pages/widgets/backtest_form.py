@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from engine.strategies.registry import registry, validate_params
@@ -71,13 +72,12 @@ def to_ms(value: datetime | None) -> int | None:
     return None if value is None else int(value.replace(tzinfo=UTC).timestamp() * 1000)
 
 
-def _kind_and_preset(db: Database) -> tuple[str, dict[str, Any], str]:
+def _kind_and_preset(configured: pd.DataFrame) -> tuple[str, dict[str, Any], str]:
     kinds = registry()
     left, right = st.columns(2)
     kind = left.selectbox(
         "Strategy kind", list(kinds), key=BT_KIND, format_func=lambda k: f"{kinds[k].title} ({k})"
     )
-    configured = queries.strategies(db)
     names = list(configured.loc[configured["kind"] == kind, "name"]) if not configured.empty else []
     preset = right.selectbox(
         "Parameters from",
@@ -182,9 +182,10 @@ def _double_click(spec: object) -> bool:
     return last is not None and last[0] == spec and now - last[1] < DUPLICATE_S
 
 
-def new_backtest_panel(db: Database, root: Path) -> int | None:
-    """Render the form; on a valid submit launch the run and return its id (None otherwise)."""
-    kind, start_params, prefix = _kind_and_preset(db)
+def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> int | None:
+    """Render the form; on a valid submit launch the run and return its id (None otherwise).
+    `configured`: the strategies list (queries.strategies), read once per page run."""
+    kind, start_params, prefix = _kind_and_preset(configured)
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)
     markets = _markets_input(db, source, (start, end), head)

@@ -42,8 +42,7 @@ OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held
                   "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown)")
 
 
-def _base(db: Database, kind: str) -> tuple[dict[str, Any], str]:
-    configured = queries.strategies(db)
+def _base(configured: pd.DataFrame, kind: str) -> tuple[dict[str, Any], str]:
     names = list(configured.loc[configured["kind"] == kind, "name"]) if not configured.empty else []
     base = st.selectbox("Fixed params from", [DEFAULTS, *names], key=SW_BASE,
                         help="Params not searched keep these values (a configured strategy's, or the defaults)")
@@ -66,11 +65,11 @@ def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str]]
     return from_ms, to_ms_, markets
 
 
-def _spec_from_form(db: Database) -> tuple[SweepSpec | None, int, str]:
+def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec | None, int, str]:
     """(the spec, jobs, "") or (None, 0, what is wrong) from the tab's inputs."""
     kinds = registry()
     kind = st.selectbox("Strategy kind", list(kinds), key=SW_KIND, format_func=lambda k: f"{kinds[k].title} ({k})")
-    base, _ = _base(db, kind)
+    base, _ = _base(configured, kind)
     space_raw = st.text_area("Search space (JSON)", value=SPACE_EXAMPLES.get(kind, "{}"), key=f"{SW_SPACE}_{kind}",
                              help='Per param: [low, high], [low, high, "int"], [low, high, "log"] or '
                                   '{"choices": [...]}')
@@ -110,9 +109,9 @@ def _spec_from_form(db: Database) -> tuple[SweepSpec | None, int, str]:
     return spec, int(jobs), ""
 
 
-def new_sweep_panel(db: Database, root: Path) -> str | None:
+def new_sweep_panel(db: Database, root: Path, configured: pd.DataFrame) -> str | None:
     """The launch form; on a valid launch, the sweep's name (None otherwise)."""
-    spec, jobs, problem = _spec_from_form(db)
+    spec, jobs, problem = _spec_from_form(db, configured)
     if not st.button("Launch sweep", type="primary", key=SW_LAUNCH, icon=":material/tune:"):
         return None
     if spec is None:
@@ -132,11 +131,12 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
     return spec.name
 
 
-def sweep_tab(db: Database, root: Path) -> None:
+def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
+    """`configured`: the strategies list (queries.strategies), read once per page run."""
     url = sweeps_url(db.path)
     studies = sweep_list(url)
     with st.expander("New sweep", expanded=studies.empty, icon=":material/add:"):
-        launched = new_sweep_panel(db, root)
+        launched = new_sweep_panel(db, root, configured)
     if launched is not None:
         st.session_state[SW_PICK_NEXT] = launched
         st.rerun()
@@ -158,7 +158,7 @@ def sweep_tab(db: Database, root: Path) -> None:
         return
     _status(db, root, view)
     _trials(url, view)
-    _use_params(db, view)
+    _use_params(db, view, configured)
 
 
 def _status(db: Database, root: Path, view: SweepView) -> None:
@@ -216,7 +216,7 @@ def _importance(url: str, name: str, done: int) -> dict[str, float]:
     return param_importance(url, name)  # `done` keys the cache: a new trial recomputes it
 
 
-def _use_params(db: Database, view: SweepView) -> None:
+def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None:
     st.markdown("**Use these params**")
     if not view.complete_params:
         st.caption("No complete trial yet.")
@@ -227,7 +227,6 @@ def _use_params(db: Database, view: SweepView) -> None:
     numbers = [int(n) for n in ranked["number"]]
     scores = dict(zip(numbers, ranked["value"], strict=True))
     trial = st.selectbox("Trial", numbers, key=SW_TRIAL, format_func=lambda n: f"trial {n} · score {scores[n]:.4g}")
-    configured = queries.strategies(db)
     rows = queries.strategy_rows(configured)
     targets = [n for n, row in rows.items() if row.kind == kind]
     if not targets:
