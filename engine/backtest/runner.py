@@ -47,6 +47,12 @@ from storage.migrations import migrate
 from storage.settings import Settings
 
 STRATEGY_NAME = "backtest"
+# Indexes only the dashboard's and the retention jobs' queries use: a scratch ledger is never
+# read that way, and every order write would otherwise update them (an order's status moves
+# several times). Results are the same without them (every replayed query orders its rows).
+SCRATCH_UNUSED_INDEXES = ("ix_orders_open", "ix_orders_market", "ix_orders_strategy", "ix_orders_created",
+                          "ix_fills_market", "ix_fills_matched", "ix_decisions_at", "ix_decisions_reason",
+                          "ix_paper_orders_status")
 Source = Literal["recorded", "history"]
 Progress = Callable[[int, int], None]
 
@@ -136,6 +142,8 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
                      {"n": STRATEGY_NAME, "k": spec.kind, "p": json.dumps(spec.params),
                       "m": json.dumps([r["condition_id"] for r in market_rows])})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
+        for index in SCRATCH_UNUSED_INDEXES:
+            conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
     return db
 
 

@@ -30,7 +30,7 @@ NEVER = -1
 
 class _TokenBook:
     __slots__ = ("bids", "asks", "bid_stamps", "ask_stamps", "bid_keys", "ask_keys",
-                 "snap_ts", "ts", "updated_ms", "version", "frozen")
+                 "snap_ts", "ts", "updated_ms", "version", "frozen", "levels")
 
     def __init__(self) -> None:
         self.bids: dict[int, int] = {}
@@ -44,6 +44,9 @@ class _TokenBook:
         self.updated_ms = 0
         self.version = 0
         self.frozen: tuple[int, int, int, Book] | None = None  # (version, updated, depth, Book)
+        # The Level last frozen at each (is bid, price): reused while its size holds, so a
+        # freeze after a few changes builds only the changed levels (Levels are immutable).
+        self.levels: dict[tuple[bool, int], Level] = {}
 
     def replace(self, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]],
                 ts: int | None) -> None:
@@ -102,15 +105,25 @@ class _TokenBook:
         cached = self.frozen
         if cached is not None and cached[:3] == (self.version, self.updated_ms, depth):
             return cached[3]
-        bids, asks = self.bids, self.asks
         book = Book(
             token_id=token_id,
-            bids=tuple(Level(p, bids[p]) for p in self.sorted_bids()[:depth]),
-            asks=tuple(Level(p, asks[p]) for p in self.sorted_asks()[:depth]),
+            bids=self._levels(True, self.bids, self.sorted_bids()[:depth]),
+            asks=self._levels(False, self.asks, self.sorted_asks()[:depth]),
             updated_ms=self.updated_ms,
         )
         self.frozen = (self.version, self.updated_ms, depth, book)
         return book
+
+
+    def _levels(self, is_bid: bool, sizes: dict[int, int], prices: list[int]) -> tuple[Level, ...]:
+        cache, out = self.levels, []
+        for price in prices:
+            size = sizes[price]
+            level = cache.get((is_bid, price))
+            if level is None or level.size != size:
+                level = cache[(is_bid, price)] = Level(price, size)
+            out.append(level)
+        return tuple(out)
 
 
 class BookCache:

@@ -188,3 +188,16 @@ def test_apply_level_changes_the_book_quietly_and_best_prices_match_best() -> No
     assert cache.best("T") == (Level(490_000, 10), None)
     assert cache.best_prices("T") == (490_000, None) and cache.updated_ms("T") == 7
     assert cache.best_prices("missing") == (None, None)
+
+
+def test_a_frozen_book_rebuilds_only_the_levels_that_changed() -> None:
+    cache = BookCache()
+    cache.apply_snapshot("T", [(480_000, 30), (470_000, 20)], [(520_000, 25)], 1)
+    first = cache.book("T")
+    cache.apply_changes([("T", True, 470_000, 21)], 2)
+    second = cache.book("T")
+    assert first is not None and second is not None
+    assert second.bids == (Level(480_000, 30), Level(470_000, 21)) and second.asks == (Level(520_000, 25),)
+    assert second.bids[0] is first.bids[0] and second.asks[0] is first.asks[0]  # unchanged: the same Level
+    cache.apply_snapshot("T", [(480_000, 5)], [], 3)  # a snapshot at a known price with a new size
+    assert cache.book("T").bids == (Level(480_000, 5),) and cache.book("T").asks == ()  # type: ignore[union-attr]
