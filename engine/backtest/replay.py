@@ -148,18 +148,21 @@ class RowApplier:
     listens.
 
     Level changes are most of a recording. In a backtest the books' only listener is the
-    core, whose only work for a book change is the paper venue's queue and crossing check,
-    which does nothing on a token where no order rests. So a level change on such a token
-    updates the book and tells nobody; on any other token it is announced exactly as the
-    feed announces it (one BookChanged after all of the row's changes). Snapshots and trade
-    prints always go the usual way. Same results, which the parity test checks
-    (tests/backtest/test_parity.py).
+    core, whose only work for a book change is the paper venue's queue and crossing check
+    (`PaperVenue.on_book_changed`), which does nothing on a token where no order rests. So a
+    level change updates the book and, on a token where an order rests, calls `book_changed`
+    (the runner passes the paper venue's check itself; by default the change is announced to
+    the listeners as the feed announces it, one BookChanged after all of the row's changes).
+    Snapshots and trade prints always go the usual way. Same results, which the parity test
+    checks (tests/backtest/test_parity.py).
     """
 
-    def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], bool]):
+    def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], bool],
+                 book_changed: Callable[[str, int], None] | None = None):
         self.books = books
         self.tokens = list(tokens)
         self.rests_on = rests_on
+        self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
 
     def __call__(self, row: Row) -> None:
         at, index, kind, buy, price, size, data = row
@@ -174,7 +177,7 @@ class RowApplier:
                 for is_bid, p, s in json.loads(data):
                     changed = books.apply_level(token, bool(is_bid), p, s, at) or changed
             if changed and self.rests_on(token):
-                books.publish(BookChanged(token, at))
+                self.book_changed(token, at)
         elif kind == BOOK:
             levels = json.loads(data or "{}")
             books.apply_snapshot(token, [tuple(x) for x in levels.get("b", [])],  # type: ignore[misc]

@@ -36,7 +36,6 @@ from engine.backtest.replay import (
 )
 from engine.core import TradingCore
 from engine.domain import MICRO, MarketInfo, Side
-from engine.execution import portfolio
 from engine.execution.ledger import FillFact, apply_fill
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
@@ -196,7 +195,10 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     core.unblock_orders()
     batches, tokens, total, markers = _events(spec, main_db, markets)
     venue = core.executor.venue
-    apply = RowApplier(core.books, tokens, venue.rests_on if isinstance(venue, PaperVenue) else lambda token: True)
+    if isinstance(venue, PaperVenue):  # the core's only work for a book change (TradingCore._on_market_event)
+        apply = RowApplier(core.books, tokens, venue.rests_on, lambda token, at: venue.on_book_changed(token))
+    else:
+        apply = RowApplier(core.books, tokens, lambda token: True)
     interval = core.config["tick_interval_ms"]
     next_decide = spec.from_ms + interval
     curve: list[tuple[int, float]] = []
@@ -226,8 +228,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
 
 async def _decide(core: TradingCore, clock: SimClock, at: int, curve: list, exposure: list) -> int:  # type: ignore[type-arg]
     clock.now = at
-    await core.tick()
-    valuation = portfolio.value(core.executor.state, core._marks)
+    valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
     curve.append((at, valuation.equity / MICRO))
     exposure.append((at, valuation.exposure / MICRO))
     return 1

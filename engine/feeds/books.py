@@ -43,7 +43,9 @@ class _TokenBook:
         self.ts = NEVER  # newest venue ts applied
         self.updated_ms = 0
         self.version = 0
-        self.frozen: tuple[int, int, int, Book] | None = None  # (version, updated, depth, Book)
+        # depth -> (version, updated, Book): the views' depth and the paper venue's deeper one
+        # are both asked for between two changes, and must not evict each other.
+        self.frozen: dict[int, tuple[int, int, Book]] = {}
         # The Level last frozen at each (is bid, price): reused while its size holds, so a
         # freeze after a few changes builds only the changed levels (Levels are immutable).
         self.levels: dict[tuple[bool, int], Level] = {}
@@ -102,18 +104,17 @@ class _TokenBook:
         return self.ask_keys
 
     def freeze(self, token_id: str, depth: int) -> Book:
-        cached = self.frozen
-        if cached is not None and cached[:3] == (self.version, self.updated_ms, depth):
-            return cached[3]
+        cached = self.frozen.get(depth)
+        if cached is not None and cached[0] == self.version and cached[1] == self.updated_ms:
+            return cached[2]
         book = Book(
             token_id=token_id,
             bids=self._levels(True, self.bids, self.sorted_bids()[:depth]),
             asks=self._levels(False, self.asks, self.sorted_asks()[:depth]),
             updated_ms=self.updated_ms,
         )
-        self.frozen = (self.version, self.updated_ms, depth, book)
+        self.frozen[depth] = (self.version, self.updated_ms, book)
         return book
-
 
     def _levels(self, is_bid: bool, sizes: dict[int, int], prices: list[int]) -> tuple[Level, ...]:
         cache, out = self.levels, []

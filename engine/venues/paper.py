@@ -255,7 +255,7 @@ class PaperVenue:
             if isinstance(event, TradePrint):
                 self._on_trade(event)
             elif isinstance(event, BookChanged):
-                self._on_book(event.token_id)
+                self.on_book_changed(event.token_id)
             elif isinstance(event, MarketResolved):
                 self._cancel_where(lambda o: o.condition_id == event.condition_id, "CANCELED_MARKET_RESOLVED")
         except Exception as exc:
@@ -278,7 +278,7 @@ class PaperVenue:
                 updates.append((order, [fills.Execution(order.price, result.size)]))
         self._apply_resting_fills(updates)
 
-    def _on_book(self, token_id: str) -> None:
+    def on_book_changed(self, token_id: str) -> None:
         """A book update: the queue ahead can only shrink; a crossing book fills. Checked
         cheaply first (best prices, one level's size): this runs on every book update."""
         resting = self.by_token.get(token_id)
