@@ -30,7 +30,7 @@ NEVER = -1
 
 class _TokenBook:
     __slots__ = ("bids", "asks", "bid_stamps", "ask_stamps", "bid_keys", "ask_keys",
-                 "snap_ts", "ts", "updated_ms", "version", "frozen", "levels")
+                 "snap_ts", "ts", "updated_ms", "version", "frozen", "bid_levels", "ask_levels")
 
     def __init__(self) -> None:
         self.bids: dict[int, int] = {}
@@ -46,9 +46,10 @@ class _TokenBook:
         # depth -> (version, updated, Book): the views' depth and the paper venue's deeper one
         # are both asked for between two changes, and must not evict each other.
         self.frozen: dict[int, tuple[int, int, Book]] = {}
-        # The Level last frozen at each (is bid, price): reused while its size holds, so a
+        # The Level last frozen at each price of each side: reused while its size holds, so a
         # freeze after a few changes builds only the changed levels (Levels are immutable).
-        self.levels: dict[tuple[bool, int], Level] = {}
+        self.bid_levels: dict[int, Level] = {}
+        self.ask_levels: dict[int, Level] = {}
 
     def replace(self, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]],
                 ts: int | None) -> None:
@@ -109,22 +110,23 @@ class _TokenBook:
             return cached[2]
         book = Book(
             token_id=token_id,
-            bids=self._levels(True, self.bids, self.sorted_bids()[:depth]),
-            asks=self._levels(False, self.asks, self.sorted_asks()[:depth]),
+            bids=_levels(self.bid_levels, self.bids, self.sorted_bids()[:depth]),
+            asks=_levels(self.ask_levels, self.asks, self.sorted_asks()[:depth]),
             updated_ms=self.updated_ms,
         )
         self.frozen[depth] = (self.version, self.updated_ms, book)
         return book
 
-    def _levels(self, is_bid: bool, sizes: dict[int, int], prices: list[int]) -> tuple[Level, ...]:
-        cache, out = self.levels, []
-        for price in prices:
-            size = sizes[price]
-            level = cache.get((is_bid, price))
-            if level is None or level.size != size:
-                level = cache[(is_bid, price)] = Level(price, size)
-            out.append(level)
-        return tuple(out)
+
+def _levels(cache: dict[int, Level], sizes: dict[int, int], prices: list[int]) -> tuple[Level, ...]:
+    out = []
+    for price in prices:
+        size = sizes[price]
+        level = cache.get(price)
+        if level is None or level.size != size:
+            level = cache[price] = Level(price, size)
+        out.append(level)
+    return tuple(out)
 
 
 class BookCache:
