@@ -62,7 +62,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     from engine.backtest.runner import BacktestError, BacktestSpec, resolve_markets
-    from engine.backtest.sweep import run_sweep, sweeps_url
+    from engine.backtest.sweep import run_sweep
+    from storage.sweep_queries import shown_url, sweeps_storage
 
     open_db(settings)
     spec = spec_from_args(args)
@@ -71,7 +72,10 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
                                      spec.source), settings.db_path)
     except BacktestError as exc:
         raise CliError(str(exc)) from None
-    url = args.storage or os.environ.get("SWEEP_STORAGE") or sweeps_url(settings.db_path)
+    if args.storage and shown_url(args.storage) != args.storage:
+        raise CliError("--storage must not carry a password (a command line is visible to every user of the "
+                       "machine): put the URL in SWEEP_STORAGE in .env instead")
+    url = args.storage or sweeps_storage(settings.root, settings.db_path)
     work_root = study_work_dir(settings.db_path, spec.name)
     jobs = args.jobs or os.cpu_count() or 1
     try:
@@ -79,18 +83,10 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
                            progress=ProgressBar(f"sweep {spec.name!r} ({jobs} workers)"))
     except SweepError as exc:
         raise CliError(str(exc)) from None
-    print(json.dumps({"name": report.name, "storage": _shown(report.url), "trials": report.trials,
+    print(json.dumps({"name": report.name, "storage": shown_url(report.url), "trials": report.trials,
                       "objective": spec.objective, "best": report.best, "held_out": report.held_out},
                      indent=2, default=str))
     return 0
-
-
-def _shown(url: str) -> str:
-    """The storage URL without a password (a server URL may carry one)."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return url
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -114,8 +110,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sweep.add_argument("--seed", type=int, default=0, help="seed of the sampler and the paper venue")
     sweep.add_argument("--source", choices=("recorded", "history"), default="recorded")
     sweep.add_argument("--name", help="the study's name (default: derived from the settings)")
-    sweep.add_argument("--storage", help="study storage URL (default: a SQLite file beside the trading database; "
-                                         "a server URL lets several machines share one study)")
+    sweep.add_argument("--storage", help="study storage URL without a password (default: SWEEP_STORAGE from .env, "
+                                         "else a SQLite file beside the trading database); a server URL lets "
+                                         "several machines share one study")
     sweep.set_defaults(func=cmd_sweep)
 
 

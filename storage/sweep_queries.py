@@ -24,6 +24,24 @@ def sweeps_url(db_path: Path) -> str:
     return f"sqlite:///{db_path.with_name(db_path.stem + '-sweeps.db').resolve()}"
 
 
+def sweeps_storage(root: Path, db_path: Path) -> str:
+    """The desk's study storage: SWEEP_STORAGE (in .env or the environment: a server URL may
+    carry a password, so it never goes on a command line), else the file beside the database."""
+    from storage.settings import read_env
+
+    return read_env(root).get("SWEEP_STORAGE") or sweeps_url(db_path)
+
+
+def shown_url(url: str) -> str:
+    """A storage URL fit to print: any password replaced."""
+    if "://" in url and "@" in url.split("://", 1)[1]:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        if ":" in credentials:
+            return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    return url
+
+
 def _file(url: str) -> Path | None:
     return Path(url.split("///", 1)[1]) if url.startswith("sqlite:///") else None
 

@@ -18,7 +18,7 @@ from engine.strategies.registry import registry
 from storage import queries
 from storage.config import ConfigError, StaleVersion
 from storage.db import Database
-from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_url
+from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
 
 from pages.widgets import sweep_figures as figures
 from pages.widgets.backtest_form import default_range, to_ms
@@ -133,7 +133,7 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
 
 def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     """`configured`: the strategies list (queries.strategies), read once per page run."""
-    url = sweeps_url(db.path)
+    url = sweeps_storage(root, db.path)
     studies = sweep_list(url)
     with st.expander("New sweep", expanded=studies.empty, icon=":material/add:"):
         launched = new_sweep_panel(db, root, configured)
@@ -169,7 +169,7 @@ def _status(db: Database, root: Path, view: SweepView) -> None:
     st.caption(f"`{spec.get('kind')}` · objective {spec.get('objective')} (per day) · {spec.get('sampler')} · "
                f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} markets · "
                f"seed {spec.get('seed')} · log `{sweep_log_path(root, view.name)}`")
-    _progress(view.name, str(db.path))
+    _progress(view.name, url)
     if not sweep_alive(view.pid) and view.done < view.wanted:
         st.warning(f"Sweep {view.name!r} is not running and has {view.done} of {view.wanted} trials: resume it to "
                    "finish (trials already done are kept).", icon=":material/pause_circle:")
@@ -179,9 +179,9 @@ def _status(db: Database, root: Path, view: SweepView) -> None:
 
 
 @st.fragment(run_every=REFRESH_S)
-def _progress(name: str, db_path: str) -> None:
+def _progress(name: str, url: str) -> None:
     """The bar of one sweep, refreshed while it runs (the trials below refresh on the next run)."""
-    view = sweep_view(sweeps_url(Path(db_path)), name)
+    view = sweep_view(url, name)
     if view is None:
         return
     running = sweep_alive(view.pid)

@@ -188,3 +188,21 @@ def test_the_cli_refuses_bad_input_without_a_traceback(recording: tuple[Path, li
     result = run_cli(["sweep", "--strategy", "market_making", "--space", json.dumps(SPACE), "--from",
                       str(end + 10**9), "--to", str(end + 2 * 10**9)], env=env)
     assert result.returncode == 1 and "no recorded data" in result.stderr
+
+
+def test_a_storage_url_with_a_password_never_goes_on_the_command_line(
+        recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _, start, end = recording
+    env = {"TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
+    result = run_cli(["sweep", "--strategy", "market_making", "--space", json.dumps(SPACE), "--from", str(start),
+                      "--to", str(end), "--storage", "postgresql://sweeper:hunter2@db.internal/sweeps"], env=env)
+    assert result.returncode == 1 and "SWEEP_STORAGE" in result.stderr and "hunter2" not in result.stderr
+    # From the environment (or .env) it is the default storage, and printed masked.
+    from storage.sweep_queries import shown_url, sweeps_storage
+
+    env_file = tmp_path / "desk.env"
+    env_file.write_text("SWEEP_STORAGE=postgresql://sweeper:hunter2@db.internal/sweeps\n")
+    monkeypatch.setenv("TRADER_ENV_FILE", str(env_file))
+    url = sweeps_storage(ROOT, path)
+    assert url == "postgresql://sweeper:hunter2@db.internal/sweeps"
+    assert shown_url(url) == "postgresql://sweeper:***@db.internal/sweeps"
