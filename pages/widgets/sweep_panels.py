@@ -156,12 +156,12 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     if view is None:
         st.warning(f"Sweep {name!r} no longer exists.")
         return
-    _status(db, root, view)
+    _status(db, root, url, view)
     _trials(url, view)
     _use_params(db, view, configured)
 
 
-def _status(db: Database, root: Path, view: SweepView) -> None:
+def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     spec = view.spec
     split = spec.get("train_fraction")
     held = f" · last {1 - split:.0%} held out" if split else " · no hold-out"
