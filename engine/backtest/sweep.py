@@ -26,7 +26,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -288,7 +288,3 @@ def held_out(study: optuna.Study, spec: SweepSpec, main_db: Path, work_dir: Path
         results.append({"number": trial["number"], "params": trial["params"], "train": trial["value"],
                         "test": found["value"], "test_undefined": found.get("undefined", "")})
     return results
-
-
-def with_trials(spec: SweepSpec, trials: int) -> SweepSpec:
-    return replace(spec, trials=trials)
