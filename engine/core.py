@@ -44,6 +44,7 @@ from engine.scheduler import Job
 from engine.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from engine.views import candidates, load_fair_values, market_views, snapshot, strategy_state
 from engine.watch import Thresholds, Watch
 from storage.audit import AlertLevel, raise_alert
@@ -129,10 +130,6 @@ class TradingCore:
         if self.mode == "paper":
             venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self._paper_config())
         else:
-            # Imported here: the live client's signing stack is heavy to load (~0.7 s, tens of MB),
-            # and a paper engine or a backtest never needs it.
-            from engine.venues.polymarket import PolymarketVenue, VenueConfig
-
             venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self.config["venue_heartbeat_s"]),
                                     fees=self.catalog.fee_schedule)
         counter = iter(range(1, 2**62))
