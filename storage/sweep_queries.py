@@ -8,7 +8,9 @@ sweep command (engine/backtest/sweep.py) writes it through Optuna.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sqlite3
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,8 +58,19 @@ def _storage(url: str) -> Any:
 
 
 def _exists(url: str) -> bool:
+    """Whether there is a study storage to read: a server (assumed), or a sweeps file whose
+    tables Optuna has created (a sweep starting right now may have created only the file)."""
     path = _file(url)
-    return path is None or path.exists()
+    if path is None:
+        return True
+    if not path.exists():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
+            # Optuna writes its version row once every table exists.
+            return conn.execute("SELECT 1 FROM version_info LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
 
 
 def _counts(trials: list[Any]) -> dict[str, int]:
