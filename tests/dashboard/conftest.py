@@ -16,6 +16,21 @@ PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
 
 
+@pytest.fixture(autouse=True)
+def _release_cached_resources() -> Iterator[None]:
+    """Each AppTest caches a Database (two engines and their pooled connections) for its own
+    file, and the cache outlives the test: hundreds of tests in one process then run out of
+    file descriptors (select() refuses fds past 1023). Drop the caches after every test."""
+    yield
+    import gc
+
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    gc.collect()
+
+
 @pytest.fixture
 def dash_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the dashboard at a fresh migrated DB and a password hash; returns the DB path."""
