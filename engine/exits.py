@@ -48,10 +48,13 @@ def find_exits(state: ExecutionState, marks: Callable[[str], Book | None],
                limits: Mapping[str, Limits]) -> list[Exit]:
     """Positions past their strategy's stop loss or take profit (pure)."""
     exits = []
+    armed: dict[str, bool] = {}
     for (strategy, token), totals in sorted(state.positions.items()):
         if strategy in NO_EXITS or totals.sellable <= 0 or totals.size <= 0:
             continue
         lim = limits.get(strategy, DEFAULTS)
+        if not armed.setdefault(strategy, _armed(lim)):
+            continue  # most strategies set no exit: their positions cost nothing to look at
         book = marks(token)
         mid = book.mid if book is not None else None
         if mid is None:
@@ -61,6 +64,11 @@ def find_exits(state: ExecutionState, marks: Callable[[str], Book | None],
             cid, _ = state.position_market[(strategy, token)]
             exits.append(Exit(strategy, cid, token, hit[0], hit[1], totals.sellable, mid))
     return exits
+
+
+def _armed(lim: Limits) -> bool:
+    return any(lim.usdc(key) > 0 for key in ("stop_loss_pnl", "take_profit_pnl")) or any(
+        lim.probability(key) > 0 for key in ("stop_loss_move", "take_profit_move"))
 
 
 def _trigger(lim: Limits, entry: int, mark: int, size: int) -> tuple[Reason, str] | None:

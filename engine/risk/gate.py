@@ -261,7 +261,7 @@ class RiskGate:
             if decision is not None:
                 decisions.append(decision)
             if size > 0:
-                approved.append(replace(quote, size=size))
+                approved.append(quote if size == quote.size else replace(quote, size=size))
                 slots -= 1
                 budget.open_orders += 1
         return replace(intent, quotes=tuple(approved)), decisions
@@ -311,10 +311,12 @@ class RiskGate:
     # -- placements --------------------------------------------------------------------
 
     def check_placement(self, ctx: RiskContext, strategy: str, market: MarketInfo, spec: OrderSpec,
-                        open_orders: int | None = None) -> Reason | None:
+                        open_orders: int | None = None, now_ms: int | None = None) -> Reason | None:
         """The last check before an order leaves: state, data age, the open-order limit
         against the orders open right now (`open_orders`, this one not included) and the
-        order rate. Each approval counts: the next check sees it."""
+        order rate, at `now_ms` (default: the context's time). Each approval counts: the
+        next check sees it."""
+        now = ctx.now_ms if now_ms is None else now_ms
         if ctx.trading_state is TradingState.HALTED:
             return Reason.TRADING_HALTED
         if ctx.strategy_states.get(strategy) is TradingState.HALTED:
@@ -322,13 +324,13 @@ class RiskGate:
         if open_orders is not None and open_orders >= ctx.limits.count("max_open_orders"):
             return Reason.MAX_OPEN_ORDERS
         view = ctx.markets.get(market.condition_id)
-        age = None if view is None else view.data_age_ms(ctx.now_ms)
+        age = None if view is None else view.data_age_ms(now)
         if age is None or age > ctx.limits.ms("max_data_age"):
             return Reason.STALE_DATA
-        window_start = ctx.now_ms - 60_000
+        window_start = now - 60_000
         while self.placements and self.placements[0] < window_start:
             self.placements.popleft()
         if len(self.placements) >= ctx.limits.count("max_order_rate"):
             return Reason.MAX_ORDER_RATE
-        self.placements.append(ctx.now_ms)
+        self.placements.append(now)
         return None

@@ -149,8 +149,7 @@ class RiskMonitor:
     def check_placement(self, strategy: str, market: MarketInfo, spec: OrderSpec, open_orders: int) -> str | None:
         if self.ctx is None:
             return Reason.STALE_DATA.value
-        reason = self.gate.check_placement(replace(self.ctx, now_ms=self.clock()), strategy, market, spec,
-                                           open_orders)
+        reason = self.gate.check_placement(self.ctx, strategy, market, spec, open_orders, now_ms=self.clock())
         return None if reason is None else reason.value
 
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
