@@ -96,7 +96,7 @@ async def serve(sim: Simulator) -> None:
     log.info("simulator ready: CLOB_HOST=%s WS_HOST=%s GAMMA_HOST=%s (seed %d, %d markets, agents %s)",
              urls["clob_host"], urls["ws_host"], urls["gamma_host"], cfg.seed, len(sim.markets),
              "on" if cfg.agents else "off")
-    log.info("venue rules: fees %s; maintenance %s; EOA makers %s; sports delay %gs on %d markets; "
+    log.info("venue rules: fees %s; maintenance %s; EOA makers %s; sports delay %gs on %d market(s); "
              "rate limits %s", "r=" + cfg.fee_rate if cfg.fee_rate is not None else "default mix",
              cfg.maintenance_schedule, "allowed" if cfg.allow_eoa_makers else "refused", cfg.sports_delay_s,
              len(sim.sports), "on" if cfg.rate_limits else "off")

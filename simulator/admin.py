@@ -222,7 +222,8 @@ class Admin:
         cfg = self.sim.cfg
         try:
             closed = float(cfg.maintenance_seconds if seconds is None else seconds)
-            post_only = float(cfg.maintenance_post_only_seconds if post_only_seconds is None else post_only_seconds)
+            post_only = float(cfg.maintenance_post_only_seconds if post_only_seconds is None
+                              else post_only_seconds)
             self.sim.maintenance.begin(closed, post_only)
         except ValueError as exc:
             raise AdminError(str(exc)) from None

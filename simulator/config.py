@@ -227,7 +227,8 @@ def _validate(cfg: SimConfig) -> None:
         except InvalidOperation:
             rate = Decimal(-1)
         if not (rate.is_finite() and 0 <= rate <= 1 and (rate * 10**6) == (rate * 10**6).to_integral_value()):
-            raise ValueError(f"fee_rate must be a number from 0 to 1 with at most 6 decimals, not {cfg.fee_rate!r}")
+            raise ValueError(f"fee_rate must be a number from 0 to 1 with at most 6 decimals, "
+                             f"not {cfg.fee_rate!r}")
     if cfg.fee_exponent is not None and (isinstance(cfg.fee_exponent, bool) or
                                          not isinstance(cfg.fee_exponent, int) or cfg.fee_exponent < 1):
         # e = 0 is refused on purpose: py-clob-client-v2 and the engine read a 0/absent e differently.

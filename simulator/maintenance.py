@@ -59,7 +59,8 @@ class Window:
 
     def as_json(self) -> dict[str, object]:
         return {"source": self.source, "started_at": _ms(self.start), "closed_until": _ms(self.closed_until),
-                "post_only_until": _ms(self.end), "seconds": self.closed_s, "post_only_seconds": self.post_only_s}
+                "post_only_until": _ms(self.end), "seconds": self.closed_s,
+                "post_only_seconds": self.post_only_s}
 
 
 def _ms(ts: float) -> int:
@@ -180,7 +181,7 @@ class Maintenance:
     def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
         @web.middleware
         async def maintenance_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if self.phase() == CLOSED and closed_endpoint(request.method, request.path):
+            if closed_endpoint(request.method, request.path) and self.phase() == CLOSED:
                 body = json.dumps({"error": CLOSED_MESSAGE})
                 return web.Response(status=425, text=body, content_type="application/json")
             return await handler(request)
@@ -189,4 +190,6 @@ class Maintenance:
 
 
 def closed_endpoint(method: str, path: str) -> bool:
-    return (method, path) in CLOSED_EXACT or any(method == m and path.startswith(p) for m, p in CLOSED_PREFIXES)
+    if (method, path) in CLOSED_EXACT:
+        return True
+    return any(method == m and path.startswith(p) for m, p in CLOSED_PREFIXES)

@@ -29,6 +29,7 @@ PUBLISHED: dict[str, tuple[tuple[int, float], ...]] = {
     "market": ((500, 10),),  # POST /books
     "balance": ((200, 10),),  # GET /balance-allowance
     "auth": ((100, 10),),  # API key endpoints
+    "heartbeat": ((50, 10),),  # POST /v1/heartbeats (the engine's figure; not published)
     "gamma": ((300, 10),),  # Gamma (the engine's figure; Gamma's own is not published)
     "clob": ((9000, 10),),  # every CLOB request
     "cancel-orders": ((1000, 10),),  # DELETE /orders
@@ -58,6 +59,7 @@ _EXACT: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/tick-size"): ("tick-size",),
     ("GET", "/balance-allowance"): ("balance",),
     ("GET", "/balance-allowance/update"): ("balance-update",),
+    ("POST", "/v1/heartbeats"): ("heartbeat",),
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
