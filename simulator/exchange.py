@@ -26,10 +26,10 @@ from .matching import Fill, best_crosses, match, own_price
 from .orders import (BID, BUY, CANCELED, CANCELED_MARKET_RESOLVED, DELAYED, LIVE, MATCHED, SELL,
                      UNMATCHED, Order, order_event)
 from .rules import OrderRejected
-
-__all__ = ["Exchange", "OrderRejected", "PlaceResult"]
 from .trades import MakerLeg, Schedule, Trade, TradeLog
 from .units import ONE, notional
+
+__all__ = ["Exchange", "OrderRejected", "PlaceResult"]  # OrderRejected lives in rules.py now
 
 FINE_TICK, COARSE_TICK = 1_000, 10_000  # 0.001 and 0.01
 FINE_TICK_ABOVE, FINE_TICK_BELOW = 960_000, 40_000  # the venue refines 0.01 -> 0.001 past these
