@@ -79,7 +79,9 @@ def main() -> None:
     args = parser.parse_args()
     key = "0x" + secrets.token_hex(32)
     address = Account.from_key(key).address
-    with tempfile.TemporaryDirectory() as tmp, running_simulator(seed=7, agents=False) as sim:
+    # allow_eoa_makers: the bench wallet is a plain type-0 key, which the venue refuses as a maker.
+    with tempfile.TemporaryDirectory() as tmp, \
+            running_simulator(seed=7, agents=False, allow_eoa_makers=True) as sim:
         env = isolated_env(Path(tmp), SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, LOG_LEVEL="WARNING",
                            ORDER_LOST_GRACE_SECONDS="1")
         sim.fund(address, pusd="1000000")

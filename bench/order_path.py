@@ -35,7 +35,9 @@ from storage.settings import load_settings
 def start_simulator() -> tuple[subprocess.Popen[str], int]:
     env = {**os.environ, "TRADER_ENV_FILE": "/nonexistent/bench.env", "DATA_SOURCE": "simulator",
            "SIMULATOR_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--no-agents", "--no-prefill"],
+    # --allow-eoa-makers: the bench wallet is a plain type-0 key, which the venue refuses as a maker.
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--no-agents", "--no-prefill",
+                             "--allow-eoa-makers"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     deadline = time.monotonic() + 30

@@ -50,6 +50,19 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--ws-drop-every-s": ("ws_drop_every_s", float, "close each WS connection every N seconds"),
     "--ws-dup-rate": ("ws_dup_rate", float, "probability a WS message is sent twice"),
     "--ws-reorder-rate": ("ws_reorder_rate", float, "probability a WS message is swapped with the next"),
+    "--retry-after": ("retry_after_s", float, "Retry-After seconds on an injected 429 (default 1)"),
+    "--fee-rate": ("fee_rate", str, "taker fee rate r for every market, e.g. 0.05 (0 = no fees; "
+                                    "default: the documented mix)"),
+    "--fee-exponent": ("fee_exponent", int, "taker fee exponent e for every market (whole, >= 1; default 1)"),
+    "--maintenance-schedule": ("maintenance_schedule", str,
+                               "weekly (Tuesdays 07:00 New York, default), off, or every:SECONDS"),
+    "--maintenance-seconds": ("maintenance_seconds", float, "HTTP 425 phase of a window (default 90)"),
+    "--maintenance-post-only-seconds": ("maintenance_post_only_seconds", float,
+                                        "post-only phase after it (default 120)"),
+    "--sports-delay": ("sports_delay_s", float, "matching delay of marketable orders in sports markets "
+                                                "(default 3; 0 = none)"),
+    "--sports-markets": ("sports_markets", str, "default (head-to-head games), none, all, or a comma list "
+                                                "of market indexes / condition ids"),
 }
 
 
@@ -61,6 +74,10 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
                         help="no synthetic participants (books stay as prefilled)")
     parser.add_argument("--no-prefill", dest="prefill_books", action="store_false", default=None,
                         help="start with empty books")
+    parser.add_argument("--allow-eoa-makers", dest="allow_eoa_makers", action="store_true", default=None,
+                        help="accept signature type 0 (EOA) makers, which the venue refuses for new accounts")
+    parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
+                        help="do not enforce the venue's published rate limits (benchmarks that hammer)")
     parser.add_argument("--log-level", default=os.environ.get("SIMULATOR_LOG_LEVEL", "INFO"))
     args = vars(parser.parse_args(argv))
     level = args.pop("log_level")
@@ -68,8 +85,8 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
     return {k: v for k, v in args.items() if v is not None}
 
 
-async def serve(cfg: SimConfig) -> None:
-    sim = Simulator(cfg)
+async def serve(sim: Simulator) -> None:
+    cfg = sim.cfg
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,6 +96,10 @@ async def serve(cfg: SimConfig) -> None:
     log.info("simulator ready: CLOB_HOST=%s WS_HOST=%s GAMMA_HOST=%s (seed %d, %d markets, agents %s)",
              urls["clob_host"], urls["ws_host"], urls["gamma_host"], cfg.seed, len(sim.markets),
              "on" if cfg.agents else "off")
+    log.info("venue rules: fees %s; maintenance %s; EOA makers %s; sports delay %gs on %d market(s); "
+             "rate limits %s", "r=" + cfg.fee_rate if cfg.fee_rate is not None else "default mix",
+             cfg.maintenance_schedule, "allowed" if cfg.allow_eoa_makers else "refused", cfg.sports_delay_s,
+             len(sim.sports), "on" if cfg.rate_limits else "off")
     print(f"SIMULATOR_PORT={port}", flush=True)
     await stop.wait()
     log.info("shutting down")
@@ -98,13 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if source and source.lower() != "simulator":
         print(f"DATA_SOURCE={source}: the simulator is not needed, exiting.", flush=True)
         return 0
-    overrides = {**env_overrides(env), **parse_args(argv)}
     try:
-        cfg = SimConfig().with_updates(overrides)
+        overrides = {**env_overrides(env), **parse_args(argv)}
+        sim = Simulator(SimConfig().with_updates(overrides))
     except ValueError as exc:
         print(f"simulator: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(serve(cfg))
+    asyncio.run(serve(sim))
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .fees import FEE_COLLECTOR
 from .markets import Market
 from .orders import BUY, Order
 from .units import notional_up
@@ -37,6 +38,7 @@ class Ledger:
     def __init__(self, starting_balance: int) -> None:
         self.starting_balance = starting_balance
         self.accounts: dict[str, Account] = {}
+        self.account(FEE_COLLECTOR, internal=True)
 
     def account(self, address: str, internal: bool = False) -> Account:
         """The account for ``address``; a new one starts with the configured pUSD."""
@@ -92,6 +94,12 @@ class Ledger:
         sign = 1 if order.side == BUY else -1
         self._move(deltas, order.maker_address, None, -sign * cash)
         self._move(deltas, order.maker_address, order.token.token_id, sign * size)
+
+    def charge_fee(self, taker: Order, fee: int, deltas: list[Delta]) -> None:
+        """The taker's fee, in pUSD, to the venue's collector (a BUY pays it on top, a SELL
+        receives its proceeds less it; shares are never touched)."""
+        self._move(deltas, taker.maker_address, None, -fee)
+        self._move(deltas, FEE_COLLECTOR, None, fee)
 
     def reverse(self, deltas: list[Delta]) -> None:
         for address, token, amount in reversed(deltas):

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 LIQUIDITY_OWNER = "sim-liquidity"
 RUNTIME_SETTINGS = ("fail_rate", "mined_delay_s", "confirmed_delay_s", "heartbeat_timeout_s",
-                    "ws_idle_timeout_s")
+                    "ws_idle_timeout_s", "rate_limits")
 
 
 class AdminError(ValueError):
@@ -67,8 +67,17 @@ class Admin:
             "yes_token_id": m.yes.token_id, "no_token_id": m.no.token_id,
             "tick_size": fmt(m.tick), "min_size": fmt(m.min_size), "neg_risk": m.neg_risk,
             "neg_risk_market_id": m.neg_risk_market_id, "closed": m.closed, "winner": m.winner,
-            "latent": m.latent,
+            "latent": m.latent, "fee_rate": fmt(m.fee_rate), "fee_exponent": m.fee_exponent,
+            "sports": m.seconds_delay > 0, "seconds_delay": m.seconds_delay,
         } for m in self.ex.markets.values()]
+
+    def trade(self, trade_id: str) -> dict[str, Any]:
+        """What the wire does not say about a trade: the fee its taker paid."""
+        trade = self.sim.trades.by_id.get(trade_id)
+        if trade is None:
+            raise AdminError(f"unknown trade id {trade_id}")
+        return {"id": trade.id, "status": trade.status, "market": trade.market.condition_id,
+                "taker_order_id": trade.taker.id, "size": fmt(trade.size), "fee": fmt(trade.fee)}
 
     # -- liquidity and prices --------------------------------------------------------
 
@@ -204,11 +213,33 @@ class Admin:
         self.sim.reconfigure(changes)
         return {k: getattr(self.sim.cfg, k) for k in RUNTIME_SETTINGS}
 
+    def maintenance(self) -> dict[str, Any]:
+        return self.sim.maintenance.status()
+
+    def start_maintenance(self, seconds: Any = None, post_only_seconds: Any = None) -> dict[str, Any]:
+        """A maintenance window from now: ``seconds`` of 425, then ``post_only_seconds`` post-only
+        (each defaults to the configured scheduled window's)."""
+        cfg = self.sim.cfg
+        try:
+            closed = float(cfg.maintenance_seconds if seconds is None else seconds)
+            post_only = float(cfg.maintenance_post_only_seconds if post_only_seconds is None
+                              else post_only_seconds)
+            self.sim.maintenance.begin(closed, post_only)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+        return self.maintenance()
+
+    def end_maintenance(self) -> dict[str, Any]:
+        self.sim.maintenance.end()
+        return self.maintenance()
+
     def state(self) -> dict[str, Any]:
         cfg = self.sim.cfg
         return {"port": self.sim.port, "seed": cfg.seed, "markets": len(self.ex.markets),
                 "agents": cfg.agents, "open_orders": sum(len(v) for v in self.ex.open_by_owner.values()),
                 "pending_trades": len(self.sim.trades.pending), "order_latency_ms": self.order_latency(),
+                "maintenance_phase": self.sim.maintenance.phase(), "allow_eoa_makers": cfg.allow_eoa_makers,
+                "rate_limited": self.sim.rate_limiter.refused,
                 **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}
 
     def order_latency(self) -> dict[str, float | int]:
@@ -249,6 +280,7 @@ _POSTS = {
     "/_sim/link-funder": ("link_funder", ("signer", "funder", "signature_type")),
     "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size")),
     "/_sim/clear-book": ("clear_book", ("condition_id",)),
+    "/_sim/maintenance": ("start_maintenance", ("seconds", "post_only_seconds")),
 }
 
 
@@ -281,6 +313,21 @@ async def admin_markets(request: web.Request) -> web.Response:
 @routes.get("/_sim/state")
 async def admin_state(request: web.Request) -> web.Response:
     return await _call(request, "state", {})
+
+
+@routes.get("/_sim/maintenance")
+async def admin_maintenance(request: web.Request) -> web.Response:
+    return await _call(request, "maintenance", {})
+
+
+@routes.delete("/_sim/maintenance")
+async def admin_end_maintenance(request: web.Request) -> web.Response:
+    return await _call(request, "end_maintenance", {})
+
+
+@routes.get("/_sim/trades/{trade_id}")
+async def admin_trade(request: web.Request) -> web.Response:
+    return await _call(request, "trade", {"trade_id": request.match_info["trade_id"]})
 
 
 @routes.get("/_sim/accounts/{address}")

@@ -15,10 +15,12 @@ import itertools
 import logging
 import math
 import random
+from typing import Callable
 
 from eth_utils import keccak
 
 from .exchange import Exchange, OrderRejected
+from .maintenance import CLOSED, OPEN
 from .markets import Market, price_to_tick
 from .orders import ASK, BID, BUY, SELL, Order
 from .units import MICRO, ONE
@@ -36,8 +38,10 @@ def agent_address(name: str, seed: int) -> str:
 
 
 class Agents:
-    def __init__(self, exchange: Exchange, rng: random.Random, seed: int, interval_s: float) -> None:
+    def __init__(self, exchange: Exchange, rng: random.Random, seed: int, interval_s: float,
+                 phase: Callable[[], str] = lambda: OPEN) -> None:
         self.exchange = exchange
+        self.phase = phase  # the matching engine's maintenance phase (they obey it like anyone)
         self.rng = rng
         self.seed = seed
         self.interval_s = interval_s
@@ -153,12 +157,15 @@ class Agents:
 
     def step(self) -> None:
         self.walk()
+        phase = self.phase()
+        if phase == CLOSED:
+            return  # the matching engine is restarting: nobody trades
         take_p = min(1.0, self.interval_s / TAKE_EVERY_S)
         for market in self.exchange.markets.values():
             if market.closed:
                 continue
-            self.requote(market)
-            if self.rng.random() < take_p:
+            self.requote(market)  # post-only quotes: allowed in the post-only phase too
+            if self.rng.random() < take_p and phase == OPEN:
                 self.take(market)
 
     async def run(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 DEFAULT_PORT = 7788
@@ -16,6 +17,8 @@ DEFAULT_SEED = 42
 # "Far future": a market revived from the seed data ends 30 days after startup.
 DEFAULT_END_AFTER_S = 30 * 24 * 3600.0
 ERROR_CODES = (425, 429, 500, 503)
+MAINTENANCE_KINDS = "'weekly', 'off' or 'every:SECONDS'"
+SPORTS_CHOICES = "'default', 'none', 'all' or a comma list of market indexes / condition ids"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class FaultConfig:
     ws_drop_every_s: float = 0.0  # close every WS connection this often (0 = never)
     ws_dup_rate: float = 0.0
     ws_reorder_rate: float = 0.0
+    retry_after_s: float = 1.0  # Retry-After (whole seconds, rounded up) on an injected 429
 
     def with_updates(self, updates: Mapping[str, Any]) -> "FaultConfig":
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
@@ -60,7 +64,10 @@ def _coerce_fault(key: str, value: Any) -> Any:
         return value
     if key == "ws_drop_every":
         return int(value)
-    return float(value)
+    number = float(value)
+    if key == "retry_after_s" and not 0 <= number < 86_400:
+        raise ValueError("retry_after_s must be from 0 to 86400 seconds")
+    return number
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,20 @@ class SimConfig:
     max_batch: int = 15  # POST /orders
     history_interval_s: float = 10.0  # mid sampling for /prices-history
     history_backfill_s: float = 24 * 3600.0  # synthetic past history at startup
+    # Venue strictness (issue 11); each default is as strict as Polymarket, or stricter.
+    fee_rate: str | None = None  # taker fee rate r for every market (None: the documented mix)
+    fee_exponent: int | None = None  # taker fee exponent e for every market (None: the mix's, 1)
+    maintenance_schedule: str = "weekly"  # weekly (Tue 07:00 New York) | off | every:SECONDS
+    maintenance_seconds: float = 90.0  # HTTP 425 phase of a scheduled window
+    maintenance_post_only_seconds: float = 120.0  # post-only phase after it
+    allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
+    sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
+    sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
+    rate_limits: bool = True  # enforce the venue's published per-endpoint rate limits
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        _validate(self)
 
     @property
     def end_after_s(self) -> float:
@@ -138,6 +158,20 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_WS_DROP_EVERY_S": ("ws_drop_every_s", float),
     "SIMULATOR_WS_DUP_RATE": ("ws_dup_rate", float),
     "SIMULATOR_WS_REORDER_RATE": ("ws_reorder_rate", float),
+    "SIMULATOR_RETRY_AFTER": ("retry_after_s", float),
+    "SIMULATOR_FEE_RATE": ("fee_rate", str),
+    "SIMULATOR_FEE_EXPONENT": ("fee_exponent", int),
+    "SIMULATOR_MAINTENANCE_SCHEDULE": ("maintenance_schedule", str),
+    "SIMULATOR_MAINTENANCE_SECONDS": ("maintenance_seconds", float),
+    "SIMULATOR_MAINTENANCE_POST_ONLY_SECONDS": ("maintenance_post_only_seconds", float),
+    "SIMULATOR_SPORTS_DELAY": ("sports_delay_s", float),
+    "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
+}
+# Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
+ENV_SWITCHES: dict[str, tuple[str, bool]] = {
+    "SIMULATOR_NO_AGENTS": ("agents", False),
+    "SIMULATOR_ALLOW_EOA_MAKERS": ("allow_eoa_makers", True),
+    "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
 }
 
 
@@ -148,7 +182,63 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     for var, (name, parse) in ENV_VARS.items():
         raw = env.get(var)
         if raw not in (None, ""):
-            out[name] = parse(raw)
-    if env.get("SIMULATOR_NO_AGENTS", "") not in ("", "0", "false"):
-        out["agents"] = False
+            try:
+                out[name] = parse(raw)
+            except ValueError:
+                raise ValueError(f"{var}={raw!r} is not a valid {parse.__name__}") from None
+    for var, (name, value) in ENV_SWITCHES.items():
+        if env.get(var, "").strip().lower() not in ("", "0", "false"):
+            out[name] = value
     return out
+
+
+def parse_maintenance_schedule(raw: str) -> tuple[str, float]:
+    """("weekly" | "off" | "every", period in seconds (0 unless "every"))."""
+    text = raw.strip().lower()
+    if text in ("weekly", "off"):
+        return text, 0.0
+    if text.startswith("every:"):
+        try:
+            period = float(text.split(":", 1)[1])
+        except ValueError:
+            period = 0.0
+        if period > 0:
+            return "every", period
+    raise ValueError(f"maintenance_schedule must be {MAINTENANCE_KINDS}, not {raw!r}")
+
+
+def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
+    """("default" | "none" | "all" | "list", the listed market indexes / condition ids)."""
+    text = raw.strip()
+    if text.lower() in ("default", "none", "all"):
+        return text.lower(), ()
+    items = tuple(i.strip().lower() for i in text.split(",") if i.strip())
+    if items and all(i.isdigit() or (i.startswith("0x") and len(i) == 66) for i in items):
+        return "list", items
+    raise ValueError(f"sports_markets must be {SPORTS_CHOICES}, not {raw!r}")
+
+
+def _validate(cfg: SimConfig) -> None:
+    """Refuse settings that cannot work, with the setting's name (usage error in the CLI)."""
+    if cfg.fee_rate is not None:
+        object.__setattr__(cfg, "fee_rate", str(cfg.fee_rate))  # 0.05 and "0.05" alike
+        try:
+            rate = Decimal(str(cfg.fee_rate))
+        except InvalidOperation:
+            rate = Decimal(-1)
+        if not (rate.is_finite() and 0 <= rate <= 1 and (rate * 10**6) == (rate * 10**6).to_integral_value()):
+            raise ValueError(f"fee_rate must be a number from 0 to 1 with at most 6 decimals, "
+                             f"not {cfg.fee_rate!r}")
+    if cfg.fee_exponent is not None and (isinstance(cfg.fee_exponent, bool) or
+                                         not isinstance(cfg.fee_exponent, int) or cfg.fee_exponent < 1):
+        # e = 0 is refused on purpose: py-clob-client-v2 and the engine read a 0/absent e differently.
+        raise ValueError(f"fee_exponent must be a whole number of at least 1, not {cfg.fee_exponent!r}")
+    kind, period = parse_maintenance_schedule(cfg.maintenance_schedule)
+    if cfg.maintenance_seconds < 0 or cfg.maintenance_post_only_seconds < 0:
+        raise ValueError("maintenance_seconds and maintenance_post_only_seconds must be >= 0")
+    if kind == "every" and cfg.maintenance_seconds + cfg.maintenance_post_only_seconds >= period:
+        raise ValueError("maintenance_schedule every:N needs N > maintenance_seconds + "
+                         "maintenance_post_only_seconds")
+    if cfg.sports_delay_s < 0:
+        raise ValueError("sports_delay_s must be >= 0")
+    parse_sports_markets(cfg.sports_markets)

@@ -2,8 +2,10 @@
 
 Everything here runs on the server's event loop thread, so there are no locks;
 the harness and admin API reach in through that loop. Validation of the signed
-wire order lives in ``validation.py``; this module enforces the stateful rules
-(duplicates, balances, post-only, FOK/FAK) and publishes the resulting events.
+wire order lives in ``validation.py``, the stateful rules (balances with fees,
+FOK/FAK, minimum marketable BUY) in ``rules.py``; this module applies them, holds
+marketable orders of sports markets for their matching delay, and publishes the
+resulting events.
 """
 
 from __future__ import annotations
@@ -13,31 +15,24 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from . import rules
 from .accounts import Delta, Ledger
 from .book import Book
 from .events import (EventSink, book_message, last_trade_message, market_resolved_message,
                      now_ms, price_change_message, tick_size_message)
+from .fees import market_fee
 from .markets import Market, Token
-from .matching import Fill, best_crosses, fully_fillable, match, own_price
-from .orders import (BID, BUY, CANCELED, CANCELED_MARKET_RESOLVED, LIVE, MATCHED, SELL, Order,
-                     order_event)
-from .trades import MakerLeg, Trade, TradeLog
-from .units import MICRO, ONE, fmt, notional
+from .matching import Fill, best_crosses, match, own_price
+from .orders import (BID, BUY, CANCELED, CANCELED_MARKET_RESOLVED, DELAYED, LIVE, MATCHED, SELL,
+                     UNMATCHED, Order, order_event)
+from .rules import OrderRejected
+from .trades import MakerLeg, Schedule, Trade, TradeLog
+from .units import ONE, notional
 
-FOK_ERROR = "order couldn't be fully filled. FOK orders are fully filled or killed."
-FAK_ERROR = ("no orders found to match with FAK order. FAK orders are partially filled "
-             "or killed if no match is found.")
-POST_ONLY_ERROR = "invalid post-only order: order crosses book"
-NOT_READY_ERROR = "the market is not yet ready to process new orders"
+__all__ = ["Exchange", "OrderRejected", "PlaceResult"]  # OrderRejected lives in rules.py now
+
 FINE_TICK, COARSE_TICK = 1_000, 10_000  # 0.001 and 0.01
 FINE_TICK_ABOVE, FINE_TICK_BELOW = 960_000, 40_000  # the venue refines 0.01 -> 0.001 past these
-
-
-class OrderRejected(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass
@@ -46,6 +41,7 @@ class PlaceResult:
     trade: Trade | None
     making: int  # pUSD (BUY) or shares (SELL) given by the taker
     taking: int
+    delayed: bool = False  # held for a sports market's matching delay (no fills yet)
 
 
 @dataclass
@@ -59,7 +55,8 @@ class _Changes:
 
 
 class Exchange:
-    def __init__(self, markets: list[Market], ledger: Ledger, trades: TradeLog, sink: EventSink) -> None:
+    def __init__(self, markets: list[Market], ledger: Ledger, trades: TradeLog, sink: EventSink,
+                 schedule: Schedule | None = None) -> None:
         self.markets = {m.condition_id: m for m in markets}
         self.by_token: dict[str, Market] = {t.token_id: m for m in markets for t in m.tokens}
         self.books = {m.condition_id: Book() for m in markets}
@@ -69,6 +66,7 @@ class Exchange:
         self.orders: dict[str, Order] = {}
         self.open_by_owner: dict[str, dict[str, Order]] = {}
         self.expiring: dict[str, Order] = {}
+        self.schedule = schedule  # (delay_s, fn): runs fn later on the loop (delayed matching)
         self._seq = itertools.count(1)
 
     # -- queries -----------------------------------------------------------------
@@ -87,56 +85,104 @@ class Exchange:
     # -- placing -----------------------------------------------------------------
 
     def place(self, order: Order) -> PlaceResult:
-        """Run every stateful check, match, rest the remainder; raises OrderRejected."""
+        """Run every stateful check, match, rest the remainder; raises OrderRejected.
+
+        In a sports market a marketable order is held instead (status ``delayed``) and
+        matched ``market.seconds_delay`` later by :meth:`release`.
+        """
         market, book = order.market, self.books[order.market.condition_id]
         if order.id in self.orders:
             raise OrderRejected(f"order {order.id} is invalid. Duplicated.")
         if market.closed or not market.accepting_orders:
-            raise OrderRejected(NOT_READY_ERROR)
+            raise OrderRejected(rules.NOT_READY_ERROR)
         if not order.internal:
-            self._check_balance(order)
-        self._check_marketability(order, book)
+            self._check_balance(order, book)
+        if order.post_only and best_crosses(book, order):
+            raise OrderRejected(rules.POST_ONLY_ERROR)
+        delay = self._delay_for(order, book)
+        if not delay:
+            self._check_fill_rules(order, book)
+        self._check_min_marketable(order, book)
         order.seq = next(self._seq)
         self.orders[order.id] = order
         self.ledger.refresh_reservation(order, True)
+        if delay:
+            return self._hold(order, delay)
+        trade, changes = self._execute(order, book)
+        self._publish_placement(order, trade, changes, "PLACEMENT" if order.rested else None)
+        making, taking = (order.spent, order.matched) if order.side == BUY else (order.matched, order.spent)
+        return PlaceResult(order, trade, making, taking)
+
+    def _execute(self, order: Order, book: Book) -> tuple[Trade | None, _Changes]:
+        """Match now; a GTC/GTD remainder rests, anything else of a taker is done."""
         changes = _Changes()
         fills = match(book, order)
         for fill in fills:
-            changes.touch(market, fill.maker.yes_side, fill.yes_price)
+            changes.touch(order.market, fill.maker.yes_side, fill.yes_price)
         trade = self._settle(order, fills) if fills else None
         if order.order_type in ("GTC", "GTD") and order.remaining > 0:
             self._rest(order, book)
-            changes.touch(market, order.yes_side, order.yes_price)
+            changes.touch(order.market, order.yes_side, order.yes_price)
         else:
             order.status = MATCHED if order.matched else CANCELED
             self.ledger.refresh_reservation(order, False)
             self._forget(order)
-        self._publish_placement(order, trade, changes)
-        making, taking = (order.spent, order.matched) if order.side == BUY else (order.matched, order.spent)
-        return PlaceResult(order, trade, making, taking)
+        return trade, changes
 
-    def _check_balance(self, order: Order) -> None:
-        balance, reserved = self.ledger.available_for(order)
-        need = self.ledger.requirement(order)
-        if balance - reserved < need:
-            raise OrderRejected(
-                "not enough balance / allowance: the balance is not enough -> "
-                f"balance: {balance}, sum of active orders: {reserved}, order amount: {need}"
-            )
+    def _check_balance(self, order: Order, book: Book) -> None:
+        problem = rules.shortfall(self.ledger, order, book)
+        if problem is not None:
+            raise OrderRejected(problem)
 
-    def _check_marketability(self, order: Order, book: Book) -> None:
-        crossing = best_crosses(book, order)
-        if order.post_only and crossing:
-            raise OrderRejected(POST_ONLY_ERROR)
-        if order.order_type == "FOK" and not fully_fillable(book, order):
-            raise OrderRejected(FOK_ERROR)
-        if order.order_type == "FAK" and not crossing:
-            raise OrderRejected(FAK_ERROR)
-        marketable = crossing or order.order_type in ("FOK", "FAK")
-        if marketable and order.side == BUY and not order.internal:
-            cost = order.budget if order.budget is not None else notional(order.size, order.price)
-            if cost < MICRO:
-                raise OrderRejected(f"invalid amount for a marketable BUY order (${fmt(cost)}), min size: $1")
+    @staticmethod
+    def _check_fill_rules(order: Order, book: Book) -> None:
+        reason = rules.fill_rule_failure(order, book)
+        if reason is not None:
+            raise OrderRejected(reason)
+
+    @staticmethod
+    def _check_min_marketable(order: Order, book: Book) -> None:
+        reason = rules.below_min_marketable(order, book)
+        if reason is not None:
+            raise OrderRejected(reason)
+
+    # -- sports markets: delayed matching -----------------------------------------
+
+    def _delay_for(self, order: Order, book: Book) -> float:
+        """Seconds a marketable order waits in a sports market (0: matched at once)."""
+        delay = order.market.seconds_delay
+        if delay <= 0 or order.internal or order.post_only:
+            return 0.0
+        return delay if order.order_type in ("FOK", "FAK") or best_crosses(book, order) else 0.0
+
+    def _hold(self, order: Order, delay: float) -> PlaceResult:
+        if self.schedule is None:
+            raise RuntimeError("a delayed market needs an exchange with a scheduler")
+        order.status = DELAYED
+        order.delayed = True
+        self.open_by_owner.setdefault(order.owner, {})[order.id] = order
+        self.sink.user(order.owner, order.market, order_event(order, "PLACEMENT", now_ms()))
+        self.schedule(delay, lambda: self.release(order))
+        return PlaceResult(order, None, 0, 0, delayed=True)
+
+    def release(self, order: Order) -> None:
+        """A delayed order's turn: matched as the book is now, or ``UNMATCHED`` when a FOK
+        cannot fill in full, a FAK not at all, or the account can no longer carry it."""
+        if order.status != DELAYED:
+            return  # cancelled (or its market resolved) while it waited
+        book = self.books[order.market.condition_id]
+        failure = rules.fill_rule_failure(order, book)
+        if failure is None and not order.internal:
+            failure = rules.shortfall(self.ledger, order, book, held=order.reserved)
+        if failure is not None:
+            order.status = UNMATCHED
+            self.ledger.refresh_reservation(order, False)
+            self._forget(order)
+            self.sink.user(order.owner, order.market, order_event(order, "UPDATE", now_ms()))
+            return
+        order.status = LIVE
+        trade, changes = self._execute(order, book)
+        self._publish_placement(order, trade, changes, "UPDATE")
 
     def _rest(self, order: Order, book: Book) -> None:
         book.add(order)
@@ -157,7 +203,7 @@ class Exchange:
             self.orders.pop(order.id, None)
 
     def _settle(self, taker: Order, fills: list[Fill]) -> Trade:
-        """Move balances for every fill, record the trade, update the makers."""
+        """Move balances for every fill, charge the taker's fee, record the trade, update the makers."""
         market = taker.market
         deltas: list[Delta] = []
         legs = []
@@ -165,7 +211,10 @@ class Exchange:
             self.ledger.settle_leg(taker, fill.size, fill.cash_for(taker), deltas)
             self.ledger.settle_leg(fill.maker, fill.size, fill.cash_for(fill.maker), deltas)
             legs.append(MakerLeg(fill.maker, fill.size, own_price(fill.maker, fill.yes_price)))
-        trade = self.trades.new(market, taker, sum(f.size for f in fills), legs, deltas)
+        fee = market_fee(market, [(f.size, own_price(taker, f.yes_price)) for f in fills])
+        if fee:
+            self.ledger.charge_fee(taker, fee, deltas)
+        trade = self.trades.new(market, taker, sum(f.size for f in fills), legs, deltas, fee)
         taker.trade_ids.append(trade.id)
         ts = now_ms()
         for leg in legs:
@@ -189,11 +238,13 @@ class Exchange:
         if len(market.trade_times) > 5000:
             del market.trade_times[:1000]
 
-    def _publish_placement(self, order: Order, trade: Trade | None, changes: _Changes) -> None:
+    def _publish_placement(self, order: Order, trade: Trade | None, changes: _Changes,
+                           announce: str | None) -> None:
+        """``announce``: the ``order`` message for the taker (None: it gets only its trades)."""
         ts = now_ms()
         market = order.market
-        if order.rested:
-            self.sink.user(order.owner, market, order_event(order, "PLACEMENT", ts))
+        if announce is not None:
+            self.sink.user(order.owner, market, order_event(order, announce, ts))
         if trade is not None:
             self.trades.publish(trade)
         self._publish_levels(changes, ts)
@@ -231,11 +282,13 @@ class Exchange:
         for order in orders:
             if not order.is_open:
                 continue
+            on_book = order.status == LIVE
             self.books[order.market.condition_id].remove(order)
             order.status = status
             self.ledger.refresh_reservation(order, False)
             self._forget(order)
-            changes.touch(order.market, order.yes_side, order.yes_price)
+            if on_book:  # a delayed order never reached the book: no level changes
+                changes.touch(order.market, order.yes_side, order.yes_price)
             self.sink.user(order.owner, order.market, order_event(order, "CANCELLATION", ts))
             done.append(order.id)
         self._publish_levels(changes, ts)
@@ -267,7 +320,9 @@ class Exchange:
         if market.closed:
             return []
         resting = list(self.books[market.condition_id].orders())
-        self.cancel(resting, CANCELED_MARKET_RESOLVED)
+        waiting = [o for owned in self.open_by_owner.values() for o in owned.values()
+                   if o.market is market and o.status == DELAYED]
+        self.cancel(resting + waiting, CANCELED_MARKET_RESOLVED)
         self.trades.finalize_market(market)
         market.closed = True
         market.accepting_orders = False

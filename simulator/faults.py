@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from .config import FaultConfig
+from .ratelimit import too_many
 
 ERROR_BODIES = {
     425: "Too Early",
@@ -69,6 +71,8 @@ class Faults:
             if in_scope and cfg.error_codes and self.roll(cfg.error_rate):
                 self.stats["errors"] += 1
                 status = self.rng.choice(cfg.error_codes)
+                if status == 429:  # the venue's 429s may carry Retry-After; ours always do
+                    return too_many(math.ceil(cfg.retry_after_s))
                 body = json.dumps({"error": ERROR_BODIES.get(status, "error")})
                 return web.Response(status=status, text=body, content_type="application/json")
             response = await handler(request)

@@ -13,6 +13,7 @@ from .auth import ApiCreds, AuthError
 from .exchange import OrderRejected, PlaceResult
 from .httputil import SIM_KEY, HttpError, ok, page, parse_json, query_int
 from .heartbeats import InvalidHeartbeat
+from .maintenance import POST_ONLY, POST_ONLY_MODE_ERROR
 from .orders import open_order_json
 from .signing import EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
 from .trades import Trade, trade_json
@@ -77,12 +78,13 @@ async def closed_only(request: web.Request) -> web.Response:
 
 def _response(result: PlaceResult) -> dict[str, Any]:
     order, trade = result.order, result.trade
-    filled = order.matched > 0
+    filled = order.matched > 0 and not result.delayed
     return {
         "success": True,
         "errorMsg": "",
         "orderID": order.id,
-        "status": "matched" if filled else "live",
+        # A delayed order (sports market) carries no fills: they come later, on the user channel.
+        "status": "delayed" if result.delayed else "matched" if filled else "live",
         "makingAmount": fmt(result.making) if filled else "",
         "takingAmount": fmt(result.taking) if filled else "",
         # Hashes are returned at once so the client never polls /data/trades for 30 s.
@@ -93,7 +95,9 @@ def _response(result: PlaceResult) -> dict[str, Any]:
 
 def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
     sim = request.app[SIM_KEY]
-    order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s)
+    order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s, sim.cfg.allow_eoa_makers)
+    if not order.post_only and sim.maintenance.phase() == POST_ONLY:
+        raise OrderRejected(POST_ONLY_MODE_ERROR)
     result = sim.exchange.place(order)
     wire = item["order"]
     if wire["maker"].lower() != wire["signer"].lower():
@@ -195,9 +199,10 @@ async def get_orders(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     creds, _ = await _l2(request)
     order = request.app[SIM_KEY].exchange.orders.get(request.match_info["order_id"])
-    # Like the venue, only orders that rested on the book are known here; an order
-    # matched in full on arrival is visible through /data/trades instead.
-    if order is None or order.owner != creds.api_key or not order.rested:
+    # Like the venue, only orders that rested on the book (or waited out a sports delay)
+    # are known here; a taker done on arrival (filled, or a FAK's rest killed) is visible
+    # through /data/trades instead.
+    if order is None or order.owner != creds.api_key or not order.known:
         return ok(None)
     return ok(open_order_json(order))
 

@@ -69,6 +69,10 @@ class Market:
     end_ts: float
     latent: float  # the agents' belief in YES, a model variable (not a wire price)
     group: str = ""  # neg-risk group slug ("" for a standalone market)
+    fee_rate: int = 0  # taker fee rate r in parts per million (fees.py)
+    fee_exponent: int = 1  # taker fee exponent e
+    seconds_delay: float = 0.0  # sports: marketable orders are matched this much later (sports.py)
+    seed_delay_s: float = 0.0  # the seed data's own seconds_delay (real game markets had 3)
     closed: bool = False
     accepting_orders: bool = True
     winner: str | None = None  # winning token id once resolved
@@ -183,6 +187,7 @@ def _revive(raw: dict[str, Any], group: str | None, latent: float, index: int,
         end_ts=start_ts + end_after_s,
         latent=latent,
         group=group or "",
+        seed_delay_s=float(raw.get("seconds_delay") or 0),
     )
 
 

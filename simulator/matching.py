@@ -79,23 +79,34 @@ def fully_fillable(book: Book, taker: Order) -> bool:
     return matched >= taker.size
 
 
-def match(book: Book, taker: Order) -> list[Fill]:
-    """Fill ``taker`` against the book, mutating both; returns the fills in order."""
+def preview(book: Book, taker: Order) -> list[Fill]:
+    """The fills ``taker`` would get right now, without touching the book or the orders."""
     fills: list[Fill] = []
+    spent, matched = taker.spent, taker.matched
     for price, level in book.opposite_levels(taker.yes_side):
         if not crosses(taker, price):
             break
         for maker in list(level.orders.values()):
-            want = _wanted(taker, price, taker.spent, taker.matched)
+            want = _wanted(taker, price, spent, matched)
             if want <= 0:
                 return fills
             size = min(want, maker.remaining)
             yes_cash, no_cash = cash_split(size, price, taker)
             fill = Fill(maker, size, price, yes_cash, no_cash)
-            maker.matched += size
-            maker.spent += fill.cash_for(maker)
-            book.reduce(maker, size)
-            taker.matched += size
-            taker.spent += fill.cash_for(taker)
+            matched += size
+            spent += fill.cash_for(taker)
             fills.append(fill)
+    return fills
+
+
+def match(book: Book, taker: Order) -> list[Fill]:
+    """Fill ``taker`` against the book, mutating both; returns the fills in order."""
+    fills = preview(book, taker)
+    for fill in fills:
+        maker = fill.maker
+        maker.matched += fill.size
+        maker.spent += fill.cash_for(maker)
+        book.reduce(maker, fill.size)
+        taker.matched += fill.size
+        taker.spent += fill.cash_for(taker)
     return fills

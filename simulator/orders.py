@@ -10,6 +10,7 @@ from .units import ONE, fmt
 
 BUY, SELL = "BUY", "SELL"
 LIVE, MATCHED, CANCELED = "LIVE", "MATCHED", "CANCELED"
+DELAYED, UNMATCHED = "DELAYED", "UNMATCHED"  # sports markets: matching deferred, then not matched
 CANCELED_MARKET_RESOLVED = "CANCELED_MARKET_RESOLVED"
 BID, ASK = "bid", "ask"  # sides of the canonical (YES-space) book
 
@@ -35,7 +36,8 @@ class Order:
     spent: int = 0  # pUSD paid (BUY) or received (SELL)
     status: str = LIVE
     trade_ids: list[str] = field(default_factory=list)
-    rested: bool = False  # ever placed on the book (GET /data/order only knows these)
+    rested: bool = False  # ever placed on the book (GET /data/order knows these ...)
+    delayed: bool = False  # ... and those once held for a sports market's matching delay
     reserved: int = 0  # pUSD (BUY) or token micro-shares (SELL) currently held back
     seq: int = 0  # arrival sequence, for time priority
     internal: bool = False  # simulator-owned participant: no balance checks
@@ -54,7 +56,13 @@ class Order:
 
     @property
     def is_open(self) -> bool:
-        return self.status == LIVE and self.rested
+        """Resting on the book, or waiting out a matching delay: cancellable, reserving funds."""
+        return (self.status == LIVE and self.rested) or self.status == DELAYED
+
+    @property
+    def known(self) -> bool:
+        """Whether ``GET /data/order/{id}`` answers for it (never for a taker done on arrival)."""
+        return self.rested or self.delayed
 
 
 def open_order_json(order: Order) -> dict[str, Any]:

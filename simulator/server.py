@@ -24,10 +24,14 @@ from .config import SimConfig
 from .events import book_message, now_ms
 from .exchange import Exchange
 from .faults import Faults
+from .fees import assign_fees
 from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
+from .maintenance import CLOSED, Maintenance
 from .markets import build_markets, price_to_tick
+from .ratelimit import RateLimiter
+from .sports import assign_sports
 from .trades import TradeLog
 from .units import to_micro
 from .views import quote
@@ -35,6 +39,7 @@ from .ws import Hub
 
 log = logging.getLogger("simulator")
 SWEEP_INTERVAL_S = 0.25
+MAINTENANCE_TICK_S = 0.05  # how soon a scheduled phase change is noticed (heartbeats, agents)
 
 
 class Simulator:
@@ -48,6 +53,12 @@ class Simulator:
         seed = cfg.seed
         self.markets = build_markets(cfg.markets, random.Random(f"markets:{seed}"), self.start_ts,
                                      cfg.end_after_s)
+        assign_fees(self.markets, cfg.fee_rate, cfg.fee_exponent)
+        self.sports = assign_sports(self.markets, cfg.sports_markets, cfg.sports_delay_s)
+        self.maintenance = Maintenance(cfg.maintenance_schedule, cfg.maintenance_seconds,
+                                       cfg.maintenance_post_only_seconds, self.start_ts)
+        self.maintenance.listeners.append(self._maintenance_changed)
+        self.rate_limiter = RateLimiter(enabled=cfg.rate_limits)
         self.ledger = Ledger(to_micro(cfg.starting_balance))
         self.faults = Faults(cfg.faults, seed)
         self.auth = Auth(seed, cfg.auth_max_skew_s)
@@ -56,11 +67,13 @@ class Simulator:
         self.hub = Hub(self.auth, self.faults, self._snapshot, cfg.ws_idle_timeout_s)
         self.trades = TradeLog(self.ledger, self.hub, random.Random(f"trades:{seed}"), self._schedule,
                                cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate)
-        self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub)
+        self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub, self._schedule)
         self.history = PriceHistory()
         self._ids = random.Random(f"ids:{seed}")
-        self.heartbeats = Heartbeats(cfg.heartbeat_timeout_s, self._heartbeat_expired, self._uuid)
-        self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s)
+        self.heartbeats = Heartbeats(cfg.heartbeat_timeout_s, self._heartbeat_expired, self._uuid,
+                                     paused=lambda: self.maintenance.phase() == CLOSED)
+        self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s,
+                             self.maintenance.phase)
         self.admin = Admin(self)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -82,6 +95,14 @@ class Simulator:
         canceled = self.exchange.cancel(self.exchange.open_orders(owner))
         log.info("heartbeat missed by %s: canceled %d orders", owner, len(canceled))
 
+    def _maintenance_changed(self, old: str, new: str) -> None:
+        """Dead-man timers stand still while nobody can reach the heartbeat endpoint."""
+        log.info("maintenance: %s -> %s", old, new)
+        if new == CLOSED:
+            self.heartbeats.suspend()
+        else:
+            self.heartbeats.resume()
+
     def _snapshot(self, token_id: str) -> dict[str, Any] | None:
         market = self.exchange.market_for_token(token_id)
         if market is None:
@@ -96,10 +117,14 @@ class Simulator:
         self.trades.confirmed_delay_s = self.cfg.confirmed_delay_s
         self.heartbeats.timeout_s = self.cfg.heartbeat_timeout_s
         self.hub.idle_timeout_s = self.cfg.ws_idle_timeout_s
+        self.rate_limiter.enabled = self.cfg.rate_limits
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[error_middleware, self.faults.middleware()],
-                              client_max_size=8 * 2**20)
+        # Outermost first: faults (the network), rate limits (Cloudflare), then the matching
+        # engine's maintenance (425), then the routes.
+        middlewares = [error_middleware, self.faults.middleware(), self.rate_limiter.middleware(),
+                       self.maintenance.middleware()]
+        app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
         for module in (http_market, http_trading, gamma, admin_routes):
             app.add_routes(module.routes)
@@ -123,7 +148,9 @@ class Simulator:
         server = site._server  # aiohttp exposes the bound sockets only here
         sockets = server.sockets if server is not None else None
         self.port = sockets[0].getsockname()[1] if sockets else self.cfg.port
+        self.maintenance.tick()
         self._spawn(self._sweep())
+        self._spawn(self._watch_maintenance())
         self._spawn(self._sample_history())
         if self.cfg.agents:
             self._spawn(self.agents.run())
@@ -149,6 +176,11 @@ class Simulator:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             self.exchange.expire_due(time.time(), self.cfg.gtd_buffer_s)
+
+    async def _watch_maintenance(self) -> None:
+        while True:
+            await asyncio.sleep(MAINTENANCE_TICK_S)
+            self.maintenance.tick()
 
     async def _sample_history(self) -> None:
         while True:

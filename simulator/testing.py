@@ -96,6 +96,20 @@ class SimHandle:
     def state(self) -> dict[str, Any]:
         return self.call(self.sim.admin.state)
 
+    def start_maintenance(self, seconds: float | None = None,
+                          post_only_seconds: float | None = None) -> dict[str, Any]:
+        return self.call(self.sim.admin.start_maintenance, seconds, post_only_seconds)
+
+    def end_maintenance(self) -> dict[str, Any]:
+        return self.call(self.sim.admin.end_maintenance)
+
+    def maintenance(self) -> dict[str, Any]:
+        return self.call(self.sim.admin.maintenance)
+
+    def trade(self, trade_id: str) -> dict[str, Any]:
+        """A trade as the simulator knows it, including the taker's ``fee`` (never on the wire)."""
+        return self.call(self.sim.admin.trade, trade_id)
+
 
 @contextmanager
 def running_simulator(seed: int = 1, agents: bool = False, port: int = 0,

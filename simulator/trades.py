@@ -46,6 +46,7 @@ class Trade:
     last_update: int = 0
     deltas: list[Delta] = field(default_factory=list)
     will_fail: bool = False
+    fee: int = 0  # micro-pUSD the taker paid (never on the wire: fee_rate_bps stays "0")
 
     def owners(self) -> list[str]:
         seen = dict.fromkeys([self.taker.owner] + [leg.order.owner for leg in self.makers])
@@ -62,7 +63,7 @@ def trade_json(trade: Trade, viewer: str) -> dict[str, Any]:
         "asset_id": taker.token.token_id,
         "side": taker.side,
         "size": fmt(trade.size),
-        "fee_rate_bps": "0",
+        "fee_rate_bps": "0",  # as the venue reports it, even on fee-charged fills
         "price": fmt(taker.price),  # the taker order's limit price, as the venue documents
         "status": trade.status,
         "match_time": str(trade.match_time),
@@ -116,11 +117,11 @@ class TradeLog:
         self.pending: dict[str, Trade] = {}  # not yet CONFIRMED/FAILED
 
     def new(self, market: Market, taker: Order, size: int, makers: list[MakerLeg],
-            deltas: list[Delta]) -> Trade:
+            deltas: list[Delta], fee: int = 0) -> Trade:
         trade_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         trade = Trade(
             id=trade_id, market=market, taker=taker, size=size, makers=makers,
-            match_time=int(time.time()), tx_hash="0x" + keccak(text=trade_id).hex(), deltas=deltas,
+            match_time=int(time.time()), tx_hash="0x" + keccak(text=trade_id).hex(), deltas=deltas, fee=fee,
             will_fail=self.fail_rate > 0 and self.rng.random() < self.fail_rate,
         )
         self.pending[trade_id] = trade

@@ -18,11 +18,17 @@ from .units import ONE, amount_decimals, decimals, fmt
 
 ORDER_TYPES = ("GTC", "GTD", "FOK", "FAK")
 INVALID_PAYLOAD = "Invalid order payload"
+EOA_MAKER_ERROR = "maker address not allowed, please use the deposit wallet flow"
 MARKET_PRICE_TOLERANCE = 100  # micro: market-order prices are maker/taker ratios, not exact ticks
 
 
-def parse_order(item: Any, creds: ApiCreds, exchange: Exchange, gtd_buffer_s: float) -> Order:
-    """Validate one ``{"order", "owner", "orderType", "postOnly"}`` item; raises OrderRejected."""
+def parse_order(item: Any, creds: ApiCreds, exchange: Exchange, gtd_buffer_s: float,
+                allow_eoa_makers: bool = False) -> Order:
+    """Validate one ``{"order", "owner", "orderType", "postOnly"}`` item; raises OrderRejected.
+
+    Signature type 0 (a plain EOA maker) is refused, as the venue refuses it for new
+    accounts, unless ``allow_eoa_makers``.
+    """
     if not isinstance(item, dict) or not isinstance(item.get("order"), dict):
         raise OrderRejected(INVALID_PAYLOAD)
     wire = item["order"]
@@ -40,6 +46,8 @@ def parse_order(item: Any, creds: ApiCreds, exchange: Exchange, gtd_buffer_s: fl
     except OrderFormatError:
         raise OrderRejected(INVALID_PAYLOAD) from None
     _check_signer(wire, creds, recovered)
+    if wire["signatureType"] == 0 and not allow_eoa_makers:
+        raise OrderRejected(EOA_MAKER_ERROR)
     if post_only and order_type in ("FOK", "FAK"):
         raise OrderRejected("invalid post-only order: only GTC and GTD order types are allowed")
     maker_amt, taker_amt = int(wire["makerAmount"]), int(wire["takerAmount"])

@@ -36,6 +36,10 @@ def _number(micro: int) -> int | float:
     return micro // MICRO if micro % MICRO == 0 else as_float(micro)
 
 
+def _seconds(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
 def clob_market(market: Market, book: Book) -> JSON:
     return {
         "enable_order_book": True,
@@ -53,7 +57,7 @@ def clob_market(market: Market, book: Book) -> JSON:
         "market_slug": market.slug,
         "end_date_iso": market.end_date_iso,
         "game_start_time": None,
-        "seconds_delay": 0,
+        "seconds_delay": _seconds(market.seconds_delay),  # > 0: a sports market (delayed matching)
         "fpmm": "",
         "maker_base_fee": 0,
         "taker_base_fee": 0,
@@ -91,7 +95,7 @@ def clob_market_info(market: Market) -> JSON:
         "mbf": 0,
         "tbf": 0,
         "rfqe": False,
-        "fd": {"r": 0, "e": 1, "to": True},
+        "fd": {"r": _number(market.fee_rate), "e": market.fee_exponent, "to": True},  # taker-only fees
         "oas": 0,
     }
     if market.neg_risk:
@@ -146,7 +150,7 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "bestAsk": as_float(ask),
         "spread": as_float(spread),
         "lastTradePrice": as_float(last),
-        "feesEnabled": False,
+        "feesEnabled": market.fee_rate > 0,
         "umaResolutionStatus": "resolved" if market.winner else "",
         "icon": market.icon,
         "image": market.icon,

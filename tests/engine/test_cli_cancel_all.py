@@ -30,7 +30,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=5, agents=False) as handle:
+    # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
+    with running_simulator(seed=5, agents=False, allow_eoa_makers=True) as handle:
         yield handle
 
 

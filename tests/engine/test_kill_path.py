@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=3, agents=True, agent_interval_s=0.2) as handle:
+    # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
+    with running_simulator(seed=3, agents=True, agent_interval_s=0.2, allow_eoa_makers=True) as handle:
         yield handle
 
 

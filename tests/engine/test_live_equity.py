@@ -218,7 +218,9 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
         return _ledger_cash(db, "live")
 
     # On-chain settlement is slow here: the fill stays MATCHED for the whole test.
-    with running_simulator(seed=17, agents=False, prefill_books=False, mined_delay_s=120.0) as sim:
+    # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
+    with running_simulator(seed=17, agents=False, prefill_books=False, mined_delay_s=120.0,
+                           allow_eoa_makers=True) as sim:
         assert asyncio.run(scenario(sim)) == -10 * USDC  # the fill's cost alone: no deposit was booked
 
 
@@ -258,7 +260,9 @@ def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> N
         assert _ledger_cash(db, "live") == collateral + 20 * USDC
         await controller.stop("operator")
 
-    with running_simulator(seed=23, agents=False, mined_delay_s=0.05, confirmed_delay_s=0.05) as sim:
+    # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
+    with running_simulator(seed=23, agents=False, mined_delay_s=0.05, confirmed_delay_s=0.05,
+                           allow_eoa_makers=True) as sim:
         key = "0x" + secrets.token_hex(32)
         migrate(tmp_path / "t.db")
         db = Database(tmp_path / "t.db")

@@ -74,7 +74,8 @@ def _assert_signed_orders_kept_without_credentials(db: Database, venue: Polymark
 
 
 async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
-    with running_simulator(seed=21, agents=False) as sim:
+    # The live side signs as a type-0 (EOA) wallet, which the venue refuses as a maker: allowed here.
+    with running_simulator(seed=21, agents=False, allow_eoa_makers=True) as sim:
         env = {"TRADER_ENV_FILE": str(tmp / "none.env"), "SIMULATOR_PORT": str(sim.port),
                "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32)}
         settings = load_settings(env)

@@ -12,12 +12,16 @@ import time
 from typing import Any, Callable, Iterator
 
 import pytest
+from eth_account import Account
 from py_clob_client_v2 import ClobClient
 
 from simulator.testing import SimHandle, running_simulator
 
 FAST = dict(agents=False, prefill_books=False, mined_delay_s=0.2, confirmed_delay_s=0.2,
-            heartbeat_timeout_s=1.0, ws_idle_timeout_s=5.0, history_interval_s=0.05)
+            heartbeat_timeout_s=1.0, ws_idle_timeout_s=5.0, history_interval_s=0.05,
+            # Lenient on purpose: these tests drive the venue with plain type-0 (EOA) wallets, which
+            # the real venue refuses as makers; test_venue_rules.py covers that refusal.
+            allow_eoa_makers=True)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +36,22 @@ def new_client(sim: SimHandle, signature_type: int | None = None, funder: str | 
                         signature_type=signature_type, funder=funder)
     client.set_api_creds(client.create_or_derive_api_key())
     return client
+
+
+def deposit_client(sim: SimHandle) -> tuple[ClobClient, str]:
+    """A type-3 (deposit wallet) client, the kind the strict venue accepts as a maker, and the
+    wallet address that holds its funds."""
+    wallet = Account.create().address
+    return new_client(sim, signature_type=3, funder=wallet), wallet
+
+
+def subscribe_user(ws: Any, client: ClobClient, markets: list[str] | None = None) -> None:
+    """Subscribe ``ws`` to ``client``'s user channel and wait until the server has it."""
+    creds = client.creds
+    ws.send(json.dumps({"type": "user", "markets": markets or [], "auth": {
+        "apiKey": creds.api_key, "secret": creds.api_secret, "passphrase": creds.api_passphrase}}))
+    ws.send("PING")
+    assert ws.recv(timeout=3) == "PONG"
 
 
 @pytest.fixture

@@ -93,3 +93,14 @@ def test_bad_setting_is_a_usage_error():
     done = subprocess.run([sys.executable, "-m", "simulator", "--error-scope", "some"], cwd=ROOT, env=_env(),
                           capture_output=True, text=True, timeout=20)
     assert done.returncode == 2 and "error_scope" in done.stderr
+
+
+def test_a_bad_strictness_setting_is_a_usage_error_naming_it():
+    for args, env, word in ((["--fee-rate", "2"], {}, "fee_rate"),
+                            ([], {"SIMULATOR_MAINTENANCE_SCHEDULE": "daily"}, "maintenance_schedule"),
+                            (["--sports-markets", "99"], {}, "sports_markets"),
+                            ([], {"SIMULATOR_FEE_EXPONENT": "x"}, "SIMULATOR_FEE_EXPONENT")):
+        done = subprocess.run([sys.executable, "-m", "simulator", "--port", "0", *args], cwd=ROOT, env=_env(**env),
+                              capture_output=True, text=True, timeout=20)
+        assert done.returncode == 2, (args, env, done.stderr)
+        assert word in done.stderr and "Traceback" not in done.stderr

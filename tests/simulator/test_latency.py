@@ -17,7 +17,8 @@ ROUNDS = 150
 
 
 def test_order_latency_server_side_and_round_trip():
-    with running_simulator(seed=12, agents=True) as sim:  # live agents: a realistic background load
+    # Live agents: a realistic background load. Type-0 wallet: EOA makers allowed on purpose.
+    with running_simulator(seed=12, agents=True, allow_eoa_makers=True) as sim:
         client = new_client(sim)
         m = sim.market(neg_risk=False, index=0)
         yes, tick = m["yes_token_id"], m["tick_size"]

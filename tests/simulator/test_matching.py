@@ -51,7 +51,8 @@ def test_complementary_buys_mint(sim, market):
     resp = _order(buy_yes, yes, "BUY", 0.55, 10)
     assert resp["status"] == "matched"
     yes_bal, no_bal = sim.balances(buy_yes.get_address()), sim.balances(buy_no.get_address())
-    assert (yes_bal["pusd"], yes_bal["tokens"]) == ("9994.5", {yes: "10"})
+    # The taker pays 5.5 and its fee (this market: r = 0.05, e = 1): 10 × 0.05 × 0.55 × 0.45 = 0.12375.
+    assert (yes_bal["pusd"], yes_bal["tokens"]) == ("9994.37625", {yes: "10"})
     assert (no_bal["pusd"], no_bal["tokens"]) == ("9995.5", {no: "10"})
     [trade] = buy_yes.get_trades(TradeParams(id=resp["tradeIDs"][0]))
     maker = trade["maker_orders"][0]
@@ -66,8 +67,8 @@ def test_complementary_sells_merge(sim, market):
     _order(sell_yes, yes, "SELL", 0.6, 10)
     resp = _order(sell_no, no, "SELL", 0.4, 10)
     assert (resp["makingAmount"], resp["takingAmount"]) == ("10", "4")
-    assert _pusd(sim, sell_yes) == Decimal("10006")
-    assert _pusd(sim, sell_no) == Decimal("10004")
+    assert _pusd(sim, sell_yes) == Decimal("10006")  # the maker pays no fee
+    assert _pusd(sim, sell_no) == Decimal("10004") - Decimal("0.12")  # taker fee 10 × 0.05 × 0.4 × 0.6
     assert sim.balances(sell_yes.get_address())["tokens"] == {}
 
 

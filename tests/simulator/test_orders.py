@@ -101,7 +101,8 @@ def test_market_sell_needs_and_moves_tokens(sim, client, market):
         MarketOrderArgs(token_id=yes, amount=10, side="SELL", price=0.6)), OrderType.FOK)
     assert (resp["makingAmount"], resp["takingAmount"]) == ("10", "6")
     bal = sim.balances(client.get_address())
-    assert bal["pusd"] == "10006" and yes not in bal["tokens"]
+    # Proceeds 6 less the taker fee of this market (r = 0.05, e = 1): 10 × 0.05 × 0.6 × 0.4 = 0.12.
+    assert bal["pusd"] == "10005.88" and yes not in bal["tokens"]
 
 
 def test_post_only(sim, client, market):
@@ -132,10 +133,10 @@ def test_proxy_wallet_signature_type_2(sim, market):
     order = client.create_order(OrderArgs(token_id=yes, price=0.5, size=10, side="BUY"))
     assert order.maker == funder and order.signer == client.get_address()
     assert client.post_order(order)["status"] == "matched"
-    assert sim.balances(funder)["pusd"] == "9995"
+    assert sim.balances(funder)["pusd"] == "9994.875"  # 5 and the taker fee 10 × 0.05 × 0.5 × 0.5
     assert sim.balances(client.get_address())["pusd"] == "10000"  # the EOA holds nothing
     bal = client.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.COLLATERAL))
-    assert bal["balance"] == "9995000000"
+    assert bal["balance"] == "9994875000"
 
 
 def test_batch_orders(sim, client, market):

@@ -20,7 +20,10 @@ from simulator.testing import SimHandle, running_simulator
 from storage.settings import Settings, load_settings
 
 T = TypeVar("T")
-QUIET = dict(agents=False, prefill_books=False, mined_delay_s=0.1, confirmed_delay_s=0.1, ws_idle_timeout_s=5.0)
+QUIET = dict(agents=False, prefill_books=False, mined_delay_s=0.1, confirmed_delay_s=0.1, ws_idle_timeout_s=5.0,
+             # Lenient on purpose: these wallets are type 0 (EOA, the settings' default), which the
+             # venue refuses as makers for new accounts; tests/engine/test_preflight.py covers that.
+             allow_eoa_makers=True)
 FAST = VenueConfig(
     request_timeout_s=2.0,
     retry=RetryPolicy(attempts=4, base_s=0.01, cap_s=0.05),

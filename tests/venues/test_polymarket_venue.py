@@ -211,7 +211,8 @@ def test_balances_follow_fills(sim: SimHandle) -> None:
             await venue.submit(await venue.prepare(order(market, Side.BUY, 500_000, 10_000_000, Tif.FOK)))
             after = await venue.balances([yes])
             assert before.tokens[yes] == 0 and after.tokens[yes] == 10_000_000
-            assert before.collateral - after.collateral == 5_000_000
+            # 5 pUSD and the taker fee of this market (r = 0.05, e = 1): 10 × 0.05 × 0.5 × 0.5 = 0.125.
+            assert before.collateral - after.collateral == 5_000_000 + 125_000
             assert after.collateral * 1 == int(float(sim.balances(venue.signer.funder)["pusd"]) * 1_000_000)
         finally:
             await venue.close()
