@@ -86,6 +86,16 @@ from storage.market_queries import (
     tick_bounds as tick_bounds,
 )
 
+from storage.notify_queries import (
+    alert_codes_seen as alert_codes_seen,
+)
+from storage.notify_queries import (
+    notification_health as notification_health,
+)
+from storage.notify_queries import (
+    notifications as notifications,
+)
+
 # The rest of the read API lives in smaller modules; pages import all of it from here.
 from storage.portfolio_queries import (
     PnlToday as PnlToday,
