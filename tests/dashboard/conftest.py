@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +15,18 @@ from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _close_cached_databases() -> Iterator[None]:
+    """The pages cache one Database per file for the whole process (st.cache_resource), each
+    holding SQLite files open; hundreds of AppTests would run the process out of descriptors
+    (select() in a later test then fails). After each test: drop the cache, close what it held."""
+    yield
+    from pages.widgets.common import _database
+
+    _database.clear()
+    gc.collect()
 
 
 @pytest.fixture
