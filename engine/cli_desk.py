@@ -231,7 +231,7 @@ def _ack(settings: Settings, wanted: list[str]) -> int:
         if wanted == ["all"]:
             ids = [int(r["id"]) for r in desk_status.rows(conn, "SELECT id FROM alerts WHERE acked_at IS NULL")]
         else:
-            ids = [cli_args.run_id(raw) if raw.isdigit() else _bad_id(raw) for raw in wanted]
+            ids = [_alert_id(raw) for raw in wanted]
     db = Database(settings.db_path)
     try:
         refused = [i for i in ids if not ack_alert(db, i, actor=actor())]
@@ -244,8 +244,12 @@ def _ack(settings: Settings, wanted: list[str]) -> int:
     return EXIT_OK
 
 
-def _bad_id(raw: str) -> int:
-    raise CliError(f"--ack takes alert ids (numbers, as `python -m engine alerts` lists them) or 'all', not {raw!r}")
+def _alert_id(raw: str) -> int:
+    text = raw.strip().lstrip("#")
+    if not text.isdigit() or not 1 <= int(text) <= cli_args.MAX_ID:
+        raise CliError(f"--ack takes alert ids (numbers, as `python -m engine alerts` lists them) or 'all', "
+                       f"not {raw[:40]!r}")
+    return int(text)
 
 
 # -- tail ------------------------------------------------------------------------------------------

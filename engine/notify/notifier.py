@@ -196,13 +196,16 @@ class Notifier:
                 return row
 
             row = self._patiently(lambda: self._write(record))
-            if outcome.ok:
-                request.answer.set_result({"delivered": len(outcome.delivered), "destinations": self.destinations,
-                                           "notification_id": row})
-            else:
-                request.answer.set_exception(NotDelivered(
-                    f"not delivered to {len(outcome.failed)} of {len(sender.usable) or len(self.urls)} "
-                    f"destination(s): {error}"))
+            try:  # the command may have stopped waiting (a kill interrupted it, or its time ran out)
+                if outcome.ok:
+                    request.answer.set_result({"delivered": len(outcome.delivered),
+                                               "destinations": self.destinations, "notification_id": row})
+                else:
+                    request.answer.set_exception(NotDelivered(
+                        f"not delivered to {len(outcome.failed)} of {len(sender.usable) or len(self.urls)} "
+                        f"destination(s): {error}"))
+            except concurrent.futures.InvalidStateError:
+                pass
 
     def _take_alerts(self) -> None:
         """New alerts -> queued messages (or held back, counted), cursor moved, in one transaction."""

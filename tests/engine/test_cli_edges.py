@@ -174,9 +174,10 @@ def test_alerts_lists_and_acknowledges_with_an_audit_row(desk_env: dict[str, str
     again = run_cli(["alerts", "--ack", "1", "77"], desk_env)
     _clean(again)
     assert again.returncode == 1 and "#1, #77" in again.stderr
-    garbage = run_cli(["alerts", "--ack", "one"], desk_env)
-    _clean(garbage)
-    assert garbage.returncode == 1 and "alert ids" in garbage.stderr
+    for garbage in (["one"], ["0"], ["2", "-3"]):
+        refused = run_cli(["alerts", "--ack", *garbage], desk_env)
+        _clean(refused)
+        assert refused.returncode == 1 and "alert ids" in refused.stderr
     remaining = json.loads(run_cli(["alerts", "--json"], desk_env).stdout)
     assert remaining["unacked"] == 1 and remaining["alerts"][0]["code"] == "ORDER_REFUSED"
     assert run_cli(["alerts", "--ack", "all"], desk_env).returncode == 0
