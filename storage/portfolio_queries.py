@@ -14,7 +14,7 @@ from sqlalchemy import text
 from storage import desk_status
 from storage.db import Database, now_ms
 from storage.desk_status import PnlToday as PnlToday
-from storage.frames import MICRO, OPEN_RANK, to_human, to_utc, utc_day_start
+from storage.frames import MICRO, OPEN_RANK, to_human, to_utc
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
 
