@@ -1,44 +1,38 @@
 """`python -m engine ...`: the operator's command line.
 
-Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage.
+Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage (bad arguments, or a
+command payload refused before anything was queued).
+
+Every subcommand imports what it needs when it runs, never at the top of a module the parser
+loads: `status` and `command` must answer in a fraction of a second over SSH, and importing the
+trading core (or SQLAlchemy, pandas, the signing stack) would take seconds on a small VPS.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
 import json
 import sys
-import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from engine.seed import seed_demo
-from engine.venues.base import CancelResult, VenueError
-from storage import queries
+from engine.cli_errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from storage.command_payloads import PayloadError
-from storage.commands import post_command
-from storage.db import Database, DatabaseBusy
-from storage.migrations import is_migrated
-from storage.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
-from storage.settings import Settings, SettingsError, load_settings, secret_values
+from storage.lite import DatabaseBusy
+from storage.settings import Settings, SettingsError, load_settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from engine.venues.base import CancelResult
+    from storage.db import Database
 
-
-class CliError(Exception):
-    """Printed to stderr as-is; exit 1."""
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "main", "open_db"]
 
 
 def open_db(settings: Settings) -> Database:
     """The desk's database, or a CliError saying how to create it."""
+    from storage.db import Database
+    from storage.migrations import is_migrated
+
     if not is_migrated(settings.db_path):
         raise CliError(
             f"no initialised database at {settings.db_path}: start the engine first "
@@ -55,74 +49,21 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from engine.runtime import run
     from engine.wiring import build_trading
     from storage.jsonsafe import keep_recursion_limit_sane
+    from storage.settings import secret_values
 
     keep_recursion_limit_sane()  # after the signing stack's imports raised it (see storage/jsonsafe.py)
     configure_logging(settings.log_level, secret_values(settings))
     return run(settings, build_trading)
 
 
-# -- status ----------------------------------------------------------------------------
-
-
-def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    db = open_db(settings)
-    summary = queries.status_summary(db)
-    if args.json:
-        print(json.dumps(summary, indent=2, default=str))
-        return EXIT_OK
-    for key, value in summary.items():
-        print(f"{key:>18}: {value}")
-    return EXIT_OK
-
-
-# -- command ---------------------------------------------------------------------------
-
-
-def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
-    db = open_db(settings)
-    status = queries.engine_status(db)
-    if not status.engine_up:
-        age = "never" if status.heartbeat_age_s is None else f"{status.heartbeat_age_s:.0f}s ago"
-        print(f"warning: the engine is not running (last heartbeat {age}); the command waits in "
-              f"the queue until it starts or expires", file=sys.stderr)
-    row = post_command(db, args.kind, args.payload or "{}", actor=_actor(), ttl_s=settings.command_ttl_s,
-                       lock_wait_s=args.timeout)
-    if args.no_wait:
-        print(json.dumps({"id": row.id, "status": row.status}))
-        return EXIT_OK
-    return _wait_for(db, row.id, args.timeout)
-
-
-ENGINE_DOWN_GRACE_S = 5.0
-
-
-def _wait_for(db: Database, command_id: int, timeout_s: float) -> int:
-    """Poll until the command is finished; give up early if no engine is there to run it."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout_s:
-        found = queries.command_status(db, command_id)
-        if found and found["status"] in ("done", "failed", "expired"):
-            return _report(found)
-        if time.monotonic() - start > ENGINE_DOWN_GRACE_S and not queries.engine_status(db).engine_up:
-            raise CliError(f"the engine is not running, so command {command_id} stays queued until it "
-                           "expires; start the engine (supervisorctl -c supervisord.conf start engine)")
-        time.sleep(0.02)
-    raise CliError(f"command {command_id} got no answer within {timeout_s:.0f}s; is the engine running? "
-                   "(python -m engine status)")
-
-
-def _report(found: dict) -> int:  # type: ignore[type-arg]
-    if found["status"] == "done":
-        print(found["result"] or "{}")
-        return EXIT_OK
-    print(f"command {found['id']} ({found['kind']}) {found['status']}: {found['error']}", file=sys.stderr)
-    return EXIT_FAILED
-
-
 # -- set-password ----------------------------------------------------------------------
 
 
 def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from storage.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
+
     if sys.stdin.isatty():
         first = getpass.getpass("New dashboard password: ")
         if getpass.getpass("Repeat it: ") != first:
@@ -152,6 +93,11 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     Paper: every resting order of the paper venue in the database, only while no engine holds
     the single-instance lock (a running or starting engine keeps them in memory).
     """
+    import asyncio
+
+    from engine.venues.base import VenueError
+    from storage import queries
+
     mode = queries.engine_status(open_db(settings)).mode
     problems: list[str] = []
     done: dict[str, CancelResult] = {}
@@ -182,8 +128,11 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
 def _cancel_paper_orders(settings: Settings) -> CancelResult | None:
     """Cancel the paper venue's resting orders under the engine's own lock; None when an engine
     holds it. (The heartbeat cannot tell: a starting engine has none yet, a stale one lingers.)"""
+    import asyncio
+
     from engine.runtime import AlreadyRunning, single_instance
     from engine.venues.paper import cancel_all_resting
+    from storage.db import Database
 
     try:
         with single_instance(settings.lock_path):
@@ -204,7 +153,11 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     harmless post-only order placed and cancelled); each failure names the setting to change."""
     if not settings.live_credentials_present:
         raise CliError("POLY_PRIVATE_KEY is not set in .env: nothing to check (see README: Going live)")
+    import asyncio
+
     from engine.preflight import describe, run_preflight
+    from storage.db import Database
+    from storage.migrations import is_migrated
 
     db = Database(settings.db_path) if is_migrated(settings.db_path) else None
     report = asyncio.run(run_preflight(settings, db))
@@ -217,6 +170,9 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     """Idempotent first-run setup used by `make run`: folders, .env, schema, password."""
+    from engine.seed import seed_demo
+    from storage.db import Database
+
     for folder in ("var/log", "var/run"):
         (settings.root / folder).mkdir(parents=True, exist_ok=True)
     example = settings.root / ".env.example"
@@ -252,19 +208,15 @@ def _migrate_unless_running(settings: Settings) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Each module's register() adds its subcommands. Those modules import only the standard
+    library and storage.lite-level code at their top (tests/engine/test_cli_fast.py)."""
+    from engine import cli_desk, cli_research
+
     parser = argparse.ArgumentParser(prog="python -m engine", description="Polymarket desk engine")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("run", help="run the engine (supervisord does this)").set_defaults(func=cmd_run)
     sub.add_parser("init", help="first-run setup: var/, .env, database, password").set_defaults(func=cmd_init)
-    status = sub.add_parser("status", help="lifecycle, mode, latch, heartbeat, orders, positions")
-    status.add_argument("--json", action="store_true", help="machine-readable output")
-    status.set_defaults(func=cmd_status)
-    command = sub.add_parser("command", help="post an operator command exactly as the dashboard does")
-    command.add_argument("kind", help="start stop pause resume kill rearm reload_config set_mode cancel_order flatten")
-    command.add_argument("payload", nargs="?", help='JSON object, e.g. \'{"reason": "news"}\'')
-    command.add_argument("--no-wait", action="store_true", help="return once queued")
-    command.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
-    command.set_defaults(func=cmd_command)
+    cli_desk.register(sub)
     sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
         func=cmd_set_password
     )
@@ -275,8 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "cancels one harmless post-only order)")
     preflight.add_argument("--json", action="store_true", help="machine-readable output")
     preflight.set_defaults(func=cmd_preflight)
-    from engine import cli_research  # imported here: it builds on this module's CliError and open_db
-
     cli_research.register(sub)
     from engine import cli_sweep  # noqa: E402  (sweeps: engine/backtest/sweep.py)
 
@@ -288,7 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
-        return int(args.func(settings, args))
+        code = int(args.func(settings, args))
+        sys.stdout.flush()  # here, where a closed pipe can still be handled (not at exit)
+        return code
     except PayloadError as exc:  # refused before anything was queued
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -297,3 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_FAILED
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`engine status | head`: the reader closed the pipe. Not an error of ours, so no traceback;
+    what is left unwritten goes nowhere (Python would complain again flushing it at exit)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_FAILED

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from engine.control import CommandRejected, Controller
@@ -50,11 +50,17 @@ def parse_payload(kind: str, raw: str) -> dict[str, Any]:
         raise CommandRejected(str(exc)) from None
 
 
+# A command served by a part of the engine other than the lifecycle (e.g. notify_test: the notifier).
+Service = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
+
+
 class CommandProcessor:
-    def __init__(self, db: Database, controller: Controller, *, poll_s: float = 0.01):
+    def __init__(self, db: Database, controller: Controller, *, poll_s: float = 0.01,
+                 services: Mapping[str, Service] | None = None):
         self.db = db
         self.controller = controller
         self.poll_s = poll_s
+        self.services = dict(services or {})
         self._current: asyncio.Task[None] | None = None
         self._current_id: int | None = None
         self._prekilled: int | None = None  # the pending kill already acted on while the database was locked
@@ -162,6 +168,8 @@ class CommandProcessor:
             return await handler(self.controller, payload, command.actor)
         if command.kind in ORDER_KINDS:
             return await self.controller.trading.handle(command.kind, payload)
+        if command.kind in self.services:
+            return await self.services[command.kind](payload, command.actor)
         known = ", ".join(sorted(KNOWN_KINDS))
         raise CommandRejected(f"unknown command kind {command.kind!r} (known: {known})")
 

@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from engine import state_store
 from engine.commands import CommandProcessor
 from engine.control import Controller
+from engine.notify.notifier import Notifier
 from engine.scheduler import Job, build_scheduler
 from engine.trading import Trading
 from storage import commands as queue
@@ -35,6 +36,7 @@ from storage.settings import Settings
 log = logging.getLogger("engine.runtime")
 HEARTBEAT_S = 0.5
 SHUTDOWN_BUDGET_S = 15.0
+SUMMARY_CHECK_S = 5  # how often the daily summary's time is checked (it goes out at most this late)
 
 
 class AlreadyRunning(RuntimeError):
@@ -89,7 +91,8 @@ class Runtime:
         self.settings = settings
         self.db = db
         self.controller = Controller(settings, db, trading)
-        self.processor = CommandProcessor(db, self.controller)
+        self.notifier = Notifier(settings, db)
+        self.processor = CommandProcessor(db, self.controller, services={"notify_test": self.notifier.test})
         self.stopping = asyncio.Event()
 
     def request_stop(self, signame: str) -> None:
@@ -102,6 +105,7 @@ class Runtime:
             loop.add_signal_handler(sig, self.request_stop, sig.name)
         self._expire_stale_claims()
         heartbeat = asyncio.create_task(self._heartbeat())
+        self.notifier.start()  # before boot: a crash-loop halt at boot is news too
         await self.controller.boot()
         scheduler = build_scheduler(self.jobs())
         scheduler.start()
@@ -112,6 +116,7 @@ class Runtime:
         except TimeoutError:
             log.error("shutdown took too long; exiting anyway")
         heartbeat.cancel()
+        self.notifier.stop()
         log.info("engine stopped", extra={"state": self.controller.state.value})
         return 0
 
@@ -152,5 +157,7 @@ class Runtime:
             await asyncio.sleep(HEARTBEAT_S)
 
     def jobs(self) -> list[Job]:
-        own = [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1))]
+        own = [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1)),
+               # A plain function: APScheduler runs it on its thread pool, off the loop.
+               Job("daily_summary", self.notifier.check_summary, IntervalTrigger(seconds=SUMMARY_CHECK_S))]
         return own + self.controller.trading.jobs()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,54 @@ class SettingSpec:
     maximum: float | None
     unit: str
     help: str
+    group: str = "engine"  # the Settings page shows each group in its own panel
+    check: Callable[[Any], Any] | None = None  # normalises a value, or raises SettingError
+
+
+class SettingError(ValueError):
+    pass
+
+
+ALERT_LEVELS = ("info", "warning", "critical")
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+MAX_MUTED_CODES = 50
+
+
+def _listed(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def alert_levels(raw: str) -> str:
+    """`warning, critical` -> `warning,critical` (known levels, in order of severity)."""
+    levels = {part.lower() for part in _listed(raw)}
+    unknown = sorted(levels - set(ALERT_LEVELS))
+    if unknown:
+        raise SettingError(f"Alert levels that notify: {', '.join(unknown)} is not a level "
+                           f"(use {', '.join(ALERT_LEVELS)}, comma-separated)")
+    return ",".join(level for level in ALERT_LEVELS if level in levels)
+
+
+def alert_codes(raw: str) -> str:
+    """`daily_reset, cash_sync` -> `CASH_SYNC,DAILY_RESET`."""
+    codes = sorted({part.upper() for part in _listed(raw)})
+    bad = [code for code in codes if not _CODE.match(code)]
+    if bad:
+        raise SettingError(f"Muted alert codes: {bad[0][:70]!r} is not an alert code (letters, digits and _, "
+                           "like DAILY_RESET)")
+    if len(codes) > MAX_MUTED_CODES:
+        raise SettingError(f"Muted alert codes: at most {MAX_MUTED_CODES} codes")
+    return ",".join(codes)
+
+
+def time_of_day(raw: str) -> str:
+    """`7:00` -> `07:00`; `HH:MM:SS` kept; empty turns the daily summary off."""
+    text = raw.strip()
+    if not text:
+        return ""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
+        raise SettingError(f"Daily summary time: {text[:20]!r} is not a UTC time like 07:00 (or empty for none)")
+    return f"{int(match[1]):02d}:{match[2]}" + (f":{match[3]}" if match[3] else "")
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -68,12 +117,24 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Levels per side kept in recorded book snapshots."),
     SettingSpec("record_retention_days", "Recorded data retention", int, 30, 1, 3650, "days",
                 "Recorded ticks older than this are pruned."),
+    # Notifications (engine/notify/): where they go is NOTIFY_URLS in .env (a secret); what goes is here.
+    SettingSpec("notify_levels", "Alert levels that notify", str, "warning,critical", None, None, "levels",
+                "Alerts of these levels are sent (comma-separated: info, warning, critical); empty sends none.",
+                group="notify", check=alert_levels),
+    SettingSpec("notify_muted_codes", "Muted alert codes", str, "", None, None, "codes",
+                "Alerts with these codes are never sent, whatever their level (comma-separated, e.g. DAILY_RESET).",
+                group="notify", check=alert_codes),
+    SettingSpec("notify_dedup_minutes", "Repeat window", int, 10, 0, 1440, "min",
+                "An alert with the same code and message as one sent within this window is held back (counted "
+                "in the next message). 0 sends every repeat.", group="notify"),
+    SettingSpec("notify_max_per_hour", "Rate cap", int, 20, 1, 1000, "per hour",
+                "At most this many alert messages in any hour; the rest are held back and counted in the next "
+                "message, so a flapping condition cannot spam.", group="notify"),
+    SettingSpec("notify_summary_utc", "Daily summary time", str, "07:00", None, None, "UTC",
+                "When the daily summary (equity, PnL, fills, fees and alerts of the last 24 h) is sent, HH:MM "
+                "in UTC; empty turns it off.", group="notify", check=time_of_day),
 )
 BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
-
-
-class SettingError(ValueError):
-    pass
 
 
 def parse_setting(spec: SettingSpec, raw: Any) -> Any:
@@ -85,7 +146,7 @@ def parse_setting(spec: SettingSpec, raw: Any) -> Any:
     if spec.kind is str:
         if value and spec.key.endswith("_url") and not value.startswith(("ws://", "wss://")):
             raise SettingError(f"{spec.title}: must start with ws:// or wss://")
-        return value
+        return value if spec.check is None else spec.check(value)
     # float("nan") parses and fails every comparison, so the bounds below would let it through.
     if isinstance(value, float) and not math.isfinite(value):
         raise SettingError(f"{spec.title}: must be a finite number, not {raw!r}")

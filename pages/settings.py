@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages.widgets.common import database, flash, live_header, settings
+from pages.widgets.notify_panel import notifications_panel
 from pages.widgets.settings_panels import engine_settings_form, hosts_panel, mode_panel, password_panel
 
 db = database()
@@ -22,3 +23,5 @@ st.subheader("Dashboard password")
 password_panel(current)
 st.subheader("Engine settings")
 engine_settings_form(db)
+st.subheader("Notifications")
+notifications_panel(db, current)

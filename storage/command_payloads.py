@@ -44,6 +44,7 @@ SCHEMAS: Mapping[str, Mapping[str, Field]] = {
     "cancel_order": {"order_id": Field(int), "client_id": Field(str)},
     "flatten": {"condition_id": Field(str), "strategy": Field(str)},
     "kill": {"reason": REASON},
+    "notify_test": {"message": Field(str, max_chars=200)},  # engine/notify: send a test message now
     "place_order": {
         "condition_id": Field(str, required=True, max_chars=100),
         "outcome": Field(str, required=True, choices=("YES", "NO")),

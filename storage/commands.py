@@ -15,29 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.sqlite import insert
 
-from storage.audit import write_audit
-from storage.command_payloads import kill_reason
-from storage.command_payloads import parse as parse_payload
+from storage import posting
 from storage.db import Database, DatabaseBusy, is_locked, now_ms
 from storage.models import Command
+from storage.posting import NEVER_EXPIRES as NEVER_EXPIRES
+from storage.posting import PRIORITY as PRIORITY
 
-# Kill first, then anything that reduces risk, then the rest.
-PRIORITY = {
-    "kill": 100,
-    "stop": 80,
-    "cancel_order": 70,
-    "flatten": 70,
-    "place_order": 50,
-    "pause": 60,
-    "rearm": 40,
-    "set_mode": 30,
-    "start": 20,
-    "resume": 20,
-    "reload_config": 10,
-}
-NEVER_EXPIRES = frozenset({"kill"})
+# Priorities and expiry rules live with the one insert (storage/posting.py).
 TERMINAL = frozenset({"done", "failed", "expired"})
 TABLE = Command.__table__
 COLUMNS = TABLE.c
@@ -94,51 +79,19 @@ def post_command(
     While another process holds the database's write lock it tries again for `lock_wait_s`,
     then raises DatabaseBusy saying so (never a raw "database is locked").
     """
-    key = idempotency_key or new_idempotency_key()
-    if kind == "kill":
-        body = json.dumps({"reason": kill_reason(payload)})
-    else:
-        body = json.dumps(parse_payload(kind, payload), sort_keys=True)
-    now = now_ms()
-    values = {
-        "idempotency_key": key,
-        "kind": kind,
-        "payload": body,
-        "priority": PRIORITY.get(kind, 0),
-        "status": "pending",
-        "actor": actor,
-        "created_at": now,
-        "expires_at": None if kind in NEVER_EXPIRES else now + ttl_s * 1000,
-    }
+    values = posting.prepare(kind, payload, actor=actor, key=idempotency_key or new_idempotency_key(),
+                             ttl_s=ttl_s)
     deadline = time.monotonic() + lock_wait_s
     while True:
         try:
-            return _insert(db, key, values, actor)
+            with db.write() as conn:
+                return _row(posting.insert(conn.connection.driver_connection, values))  # type: ignore[arg-type]
         except Exception as exc:
             if not is_locked(exc):
                 raise
             if time.monotonic() >= deadline:
-                raise DatabaseBusy(
-                    f"the database stayed locked by another process for {lock_wait_s:.0f} s, so the {kind} "
-                    "command was not queued; close whatever holds it (a sqlite3 shell, a backup) and try again"
-                    + (", or cancel at the venue directly: python -m engine cancel-all" if kind == "kill" else "")
-                ) from None
+                raise DatabaseBusy(posting.busy_message(kind, lock_wait_s)) from None
             time.sleep(0.05)
-
-
-def _insert(db: Database, key: str, values: dict[str, Any], actor: str) -> CommandRow:
-    with db.write() as conn:
-        stmt = insert(TABLE).values(**values).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
-        inserted = conn.execute(stmt).rowcount == 1
-        row = _row(conn.execute(select(TABLE).where(COLUMNS.idempotency_key == key)).mappings().one())
-        if inserted:
-            write_audit(
-                conn, actor=actor, action="command.post", entity=f"command:{row.id}",
-                before=None, after={"kind": values["kind"], "payload": values["payload"]},
-            )
-    return row
 
 
 def claim_next(conn: Connection, now: int, kinds: tuple[str, ...] | None = None) -> CommandRow | None:

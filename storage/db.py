@@ -16,28 +16,32 @@ Representation, for every table: prices, sizes and money are INTEGER micro-units
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 
-BUSY_TIMEOUT_MS = 5000
+# The sqlite3-only helpers live in storage.lite (the CLI's quick subcommands use them without
+# importing SQLAlchemy); they are re-exported here for everything else.
+from storage.lite import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
+from storage.lite import DatabaseBusy as DatabaseBusy
+from storage.lite import Synchronous as Synchronous
+from storage.lite import apply_pragmas as apply_pragmas
+from storage.lite import file_heartbeat_ms as file_heartbeat_ms
+from storage.lite import heartbeat_path as heartbeat_path
+from storage.lite import immediate as immediate
+from storage.lite import now_ms as now_ms
+from storage.lite import raw_connection as raw_connection
+from storage.lite import touch_heartbeat as touch_heartbeat
+from storage.lite import utc_day_start as utc_day_start
+
 # The engine's own writes wait at most this long for another process's write lock: its event
 # loop must never freeze behind a held lock (a failed write is retried on a later pass).
 ENGINE_BUSY_TIMEOUT_MS = 100
-Synchronous = Literal["FULL", "NORMAL"]
-
-
-class DatabaseBusy(RuntimeError):
-    """Another process held the database's write lock for longer than we could wait."""
 
 
 def is_locked(exc: BaseException) -> bool:
@@ -46,38 +50,6 @@ def is_locked(exc: BaseException) -> bool:
     text = str(getattr(exc, "orig", exc)).lower()
     return isinstance(exc, (sqlite3.OperationalError, OperationalError)) and (
         "database is locked" in text or "database table is locked" in text)
-
-
-def heartbeat_path(db_path: Path) -> Path:
-    """The engine touches this file beside the database every heartbeat, so liveness shows even
-    while another process holds the database's write lock."""
-    return db_path.with_name(db_path.name + ".heartbeat")
-
-
-def touch_heartbeat(db_path: Path) -> None:
-    path = heartbeat_path(db_path)
-    try:
-        os.utime(path)
-    except FileNotFoundError:
-        path.touch()
-
-
-def file_heartbeat_ms(db_path: Path) -> int | None:
-    try:
-        return int(heartbeat_path(db_path).stat().st_mtime * 1000)
-    except OSError:
-        return None
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def utc_day_start(at_ms: int) -> int:
-    """00:00 UTC of the day `at_ms` falls in, in epoch ms. The engine's daily-loss reference
-    and the dashboard's "today" both use this one definition, so they cannot drift apart."""
-    day = datetime.fromtimestamp(at_ms / 1000, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return int(day.timestamp() * 1000)
 
 
 def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL",
@@ -99,38 +71,6 @@ def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL",
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
-
-
-def apply_pragmas(conn: sqlite3.Connection, *, synchronous: Synchronous, query_only: bool,
-                  busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
-    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-    if not query_only:
-        # Switching to WAL needs a write lock; a reader must never try.
-        conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA foreign_keys=ON")
-    if query_only:
-        conn.execute("PRAGMA query_only=ON")
-
-
-def raw_connection(path: Path, *, synchronous: Synchronous = "NORMAL") -> sqlite3.Connection:
-    """A configured sqlite3 connection in autocommit mode, for sqlite-utils and migrations."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    apply_pragmas(conn, synchronous=synchronous, query_only=False)
-    return conn
-
-
-@contextmanager
-def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A BEGIN IMMEDIATE ... COMMIT block on a raw autocommit connection."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class Database:

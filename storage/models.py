@@ -466,3 +466,36 @@ class StrategySnapshot(SQLModel, table=True):
     fees: int = int_col()
     exposure: int = int_col()
 
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_queue", "status", "next_attempt_at"),
+        Index("ix_notifications_created", "created_at"),
+    )
+
+    id: int | None = int_col(primary_key=True, default=None)
+    created_at: int = int_col()
+    kind: str = text_col()
+    alert_id: int | None = int_col(nullable=True, default=None)
+    dedup_key: str | None = text_col(nullable=True, default=None)
+    level: str = text_col(default="info")
+    title: str = text_col()
+    body: str = text_col()
+    status: str = text_col(default="queued")
+    targets: str = text_col(default="")
+    attempts: int = int_col(default=0)
+    next_attempt_at: int | None = int_col(nullable=True, default=None)
+    last_attempt_at: int | None = int_col(nullable=True, default=None)
+    error: str | None = text_col(nullable=True, default=None)
+
+
+class NotifierState(SQLModel, table=True):
+    __tablename__ = "notifier_state"
+
+    id: int = int_col(primary_key=True, default=1)
+    alert_cursor: int = int_col(default=0)
+    summary_at: int | None = int_col(nullable=True, default=None)
+    suppressed: str = text_col(default="{}")
+    updated_at: int = int_col()

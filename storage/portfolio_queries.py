@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import text
 
+from storage import desk_status
 from storage.db import Database, now_ms
-from storage.frames import MICRO, OPEN_RANK, to_human, to_utc, utc_day_start
+from storage.desk_status import PnlToday as PnlToday
+from storage.frames import MICRO, OPEN_RANK, to_human, to_utc
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
 
@@ -63,74 +65,10 @@ def equity_curve(
     return to_utc(frame.drop(columns="bucket_peak"), "at")
 
 
-@dataclass(frozen=True)
-class PnlToday:
-    """Since 00:00 UTC, in USDC. `total` is the change in equity (what the daily-loss limit
-    measures); realized and fees are today's part of the cumulative figures; unrealized is
-    what open positions are worth above their cost now."""
-
-    equity: float
-    day_start_equity: float
-    total: float
-    realized: float
-    fees: float
-    unrealized: float
-    as_of: int
-
-
 def pnl_today(db: Database, mode: str, *, now: int | None = None) -> PnlToday | None:
-    now = now_ms() if now is None else now
-    day = utc_day_start(now)
-    cols = "at, equity, realized, unrealized, fees"
+    """Since 00:00 UTC (one definition with the CLI's status: storage/desk_status.py)."""
     with db.read() as conn:
-        latest = (
-            conn.execute(
-                text(f"SELECT {cols} FROM portfolio_snapshots WHERE mode = :m ORDER BY at DESC LIMIT 1"),
-                {"m": mode},
-            )
-            .mappings()
-            .first()
-        )
-        if latest is None:
-            return None
-        base = (
-            conn.execute(
-                text(f"""SELECT {cols} FROM portfolio_snapshots WHERE mode = :m AND at < :day
-                                     ORDER BY at DESC LIMIT 1"""),
-                {"m": mode, "day": day},
-            )
-            .mappings()
-            .first()
-        )
-        base = (
-            base
-            or conn.execute(
-                text(f"""SELECT {cols} FROM portfolio_snapshots WHERE mode = :m AND at >= :day
-                                            ORDER BY at LIMIT 1"""),
-                {"m": mode, "day": day},
-            )
-            .mappings()
-            .first()
-        )
-        state = conn.execute(
-            text("SELECT mode, day_start_equity, day_started_at FROM engine_state WHERE id = 1")
-        ).one()
-    assert base is not None
-    # The engine's own reference equity (what the daily-loss breaker uses) wins when it is today's.
-    start = (
-        state.day_start_equity
-        if state.mode == mode and state.day_started_at == day and state.day_start_equity is not None
-        else base["equity"]
-    )
-    return PnlToday(
-        equity=latest["equity"] / MICRO,
-        day_start_equity=start / MICRO,
-        total=(latest["equity"] - start) / MICRO,
-        realized=(latest["realized"] - base["realized"]) / MICRO,
-        fees=(latest["fees"] - base["fees"]) / MICRO,
-        unrealized=latest["unrealized"] / MICRO,
-        as_of=latest["at"],
-    )
+        return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now)  # type: ignore[arg-type]
 
 
 _LATEST_MID = """(SELECT t.mid FROM ticks t WHERE t.token_id = p.token_id AND t.mid IS NOT NULL

@@ -10,7 +10,6 @@ or SQL downsampling), so pages stay fast on a database with millions of rows.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
@@ -49,8 +48,11 @@ from storage.backtest_queries import (
 from storage.backtest_queries import (
     running_backtests as running_backtests,
 )
-from storage.db import Database, file_heartbeat_ms, now_ms
-from storage.frames import MICRO, to_utc
+from storage import desk_status
+from storage.db import Database
+from storage.desk_status import HEARTBEAT_STALE_S as HEARTBEAT_STALE_S
+from storage.desk_status import EngineStatus as EngineStatus
+from storage.frames import to_utc
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
 from storage.market_queries import (
@@ -85,6 +87,16 @@ from storage.market_queries import (
 )
 from storage.market_queries import (
     tick_bounds as tick_bounds,
+)
+
+from storage.notify_queries import (
+    alert_codes_seen as alert_codes_seen,
+)
+from storage.notify_queries import (
+    notification_health as notification_health,
+)
+from storage.notify_queries import (
+    notifications as notifications,
 )
 
 # The rest of the read API lives in smaller modules; pages import all of it from here.
@@ -170,66 +182,15 @@ from storage.trading_queries import (
     trade_strategies as trade_strategies,
 )
 
-HEARTBEAT_STALE_S = 5.0
 
-
-@dataclass(frozen=True)
-class EngineStatus:
-    state: str
-    desired_state: str
-    mode: str
-    kill_latched: bool
-    kill_reason: str | None
-    pid: int | None
-    heartbeat_age_s: float | None
-    started_at: int | None
-    crash_count: int
-    last_error: str | None
-    trading_state: str = "ACTIVE"
-    trading_state_reason: str | None = None
-    trading_state_at: int | None = None
-    peak_equity: int | None = None
-    day_start_equity: int | None = None
-    day_started_at: int | None = None
-
-    @property
-    def heartbeat_stale(self) -> bool:
-        return self.heartbeat_age_s is None or self.heartbeat_age_s > HEARTBEAT_STALE_S
-
-    @property
-    def engine_up(self) -> bool:
-        return self.pid is not None and not self.heartbeat_stale
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "heartbeat_stale": self.heartbeat_stale, "engine_up": self.engine_up}
+def _raw(conn: Any) -> Any:
+    """The sqlite3 connection under a SQLAlchemy one (storage.desk_status reads with sqlite3)."""
+    return conn.connection.driver_connection
 
 
 def engine_status(db: Database, *, now: int | None = None) -> EngineStatus:
-    now = now_ms() if now is None else now
     with db.read() as conn:
-        row = conn.execute(text("SELECT * FROM engine_state WHERE id = 1")).mappings().one()
-    # The newest of the database's heartbeat and the file's: the file shows a live engine even
-    # while another process holds the database's write lock.
-    beats = [b for b in (row["heartbeat_at"], file_heartbeat_ms(db.path)) if b is not None]
-    beat = max(beats) if beats else None
-    return EngineStatus(
-        state=row["state"],
-        desired_state=row["desired_state"],
-        mode=row["mode"],
-        kill_latched=bool(row["kill_latched"]),
-        kill_reason=row["kill_reason"],
-        pid=row["pid"],
-        heartbeat_age_s=None if beat is None else max(0.0, (now - beat) / 1000),
-        started_at=row["started_at"],
-        crash_count=row["crash_count"],
-        last_error=row["last_error"],
-        trading_state=row["trading_state"],
-        trading_state_reason=row["trading_state_reason"],
-        trading_state_at=row["trading_state_at"],
-        peak_equity=row["peak_equity"],
-        day_start_equity=row["day_start_equity"],
-        day_started_at=row["day_started_at"],
-    )
+        return desk_status.engine_status(_raw(conn), db.path, now=now)
 
 
 # -- commands, alerts, CLI summary ------------------------------------------------------------
@@ -248,18 +209,7 @@ def recent_commands(db: Database, limit: int = 20) -> pd.DataFrame:
 
 def command_status(db: Database, command_id: int) -> dict[str, Any] | None:
     with db.read() as conn:
-        row = (
-            conn.execute(
-                text(
-                    "SELECT id, kind, status, result, error, created_at, finished_at "
-                    "FROM commands WHERE id = :id"
-                ),
-                {"id": command_id},
-            )
-            .mappings()
-            .first()
-        )
-    return None if row is None else dict(row)
+        return desk_status.command_status(_raw(conn), command_id)
 
 
 def alerts(
@@ -283,45 +233,10 @@ def unacked_alert_count(db: Database) -> int:
     return int(_scalar(db, "SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL"))
 
 
-@dataclass(frozen=True)
-class PositionsSummary:
-    count: int
-    cost_usdc: float
-
-
-def positions_summary(db: Database, mode: str) -> PositionsSummary:
-    with db.read() as conn:
-        count, cost = conn.execute(
-            text("""SELECT COUNT(*), COALESCE(SUM(cost), 0) FROM positions
-                    WHERE mode = :mode AND settled + pending != 0"""),
-            {"mode": mode},
-        ).one()
-    return PositionsSummary(int(count), cost / MICRO)
-
-
 def status_summary(db: Database) -> dict[str, Any]:
     """What `python -m engine status` prints: the operator's one-glance health check."""
-    status = engine_status(db)
-    age = status.heartbeat_age_s
-    held = positions_summary(db, status.mode)
-    return {
-        "state": status.state,
-        "desired_state": status.desired_state,
-        "mode": status.mode,
-        "trading_state": status.trading_state,
-        "trading_reason": status.trading_state_reason,
-        "kill_latched": status.kill_latched,
-        "kill_reason": status.kill_reason,
-        "engine_up": status.engine_up,
-        "heartbeat_age_s": None if age is None else round(age, 2),
-        "pid": status.pid,
-        "crash_count": status.crash_count,
-        "last_error": status.last_error,
-        "open_orders": open_order_count(db, status.mode),
-        "positions": held.count,
-        "positions_cost_usdc": round(held.cost_usdc, 2),
-        "unacked_alerts": unacked_alert_count(db),
-    }
+    with db.read() as conn:
+        return desk_status.status_report(_raw(conn), db.path)
 
 
 # -- configuration reads --------------------------------------------------------------------------

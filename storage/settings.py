@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from dotenv import dotenv_values
 
@@ -76,6 +77,7 @@ class Settings:
     lost_order_grace_s: int
 
     env_file: Path
+    notify_urls: tuple[Secret, ...] = ()  # apprise URLs (NOTIFY_URLS): each a secret
 
     @property
     def lock_path(self) -> Path:
@@ -92,6 +94,11 @@ class Settings:
             return (f"POLY_SIGNATURE_TYPE={self.signature_type} needs POLY_FUNDER: the proxy, Safe or deposit-wallet "
                     "address that holds the money (shown on polymarket.com)")
         return None
+
+    def notify_destinations(self) -> list[str]:
+        """The scheme of each notification destination (`json`, `tgram`, ...): what the
+        dashboard and the CLI may show of NOTIFY_URLS, never more."""
+        return [url.reveal().split("://", 1)[0].lower() for url in self.notify_urls]
 
     def credential_status(self) -> dict[str, bool]:
         """Which credentials are configured, for display; never their values."""
@@ -134,6 +141,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         command_ttl_s=_int(merged, "COMMAND_TTL_SECONDS", 60, 1, 86400),
         log_level=(merged.get("LOG_LEVEL") or "INFO").upper(),
         lost_order_grace_s=_int(merged, "ORDER_LOST_GRACE_SECONDS", 15, 0, 3600),
+        notify_urls=_notify_urls(merged.get("NOTIFY_URLS")),
     )
 
 
@@ -164,7 +172,46 @@ def secret_values(settings: Settings) -> list[str]:
     values = [s.reveal() for s in secrets if s is not None]
     if settings.private_key is not None:
         values.append(settings.private_key.reveal().removeprefix("0x"))
+    for url in settings.notify_urls:
+        values += url_secrets(url.reveal())
     return [v for v in values if len(v) >= 6]
+
+
+def url_secrets(url: str) -> list[str]:
+    """The parts of a notification URL that may be credentials: the whole URL, its user and
+    password, a host that is no host name (`tgram://<bot token>/...`, `discord://<webhook id>/...`),
+    and every path segment or query value of 8 characters or more (tokens, topics, keys).
+    Redacting a little too much from a log line is the safe side."""
+    split = urlsplit(url)
+    parts = [url]
+    userinfo, at, host = split.netloc.rpartition("@")
+    if at:
+        parts += [userinfo, *userinfo.split(":", 1)]
+    if "." not in host and not host.startswith(("localhost", "[")):
+        parts.append(host)
+    parts += [segment for segment in split.path.split("/") if len(segment) >= 8]
+    parts += [value for _, value in parse_qsl(split.query) if len(value) >= 8]
+    return [p for p in parts if p]
+
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+_URL_START = re.compile(r"[\s,]+(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+MAX_NOTIFY_URLS = 20
+
+
+def _notify_urls(raw: str | None) -> tuple[Secret, ...]:
+    """Apprise URLs separated by spaces or commas (a comma inside a URL, e.g. in `?to=a,b`, stays).
+    A malformed entry is named by its position, never echoed: it may hold a token."""
+    if not raw or not raw.strip():
+        return ()
+    urls = [u.strip().rstrip(",") for u in _URL_START.split(raw.strip()) if u.strip().rstrip(",")]
+    for number, url in enumerate(urls, 1):
+        if not _URL.match(url):
+            raise SettingsError(f"NOTIFY_URLS entry {number} is not a URL of the form scheme://... "
+                                "(see README: Notifications). Fix it in .env.")
+    if len(urls) > MAX_NOTIFY_URLS:
+        raise SettingsError(f"NOTIFY_URLS holds {len(urls)} destinations; at most {MAX_NOTIFY_URLS}.")
+    return tuple(Secret(u) for u in urls)
 
 
 def _data_source(raw: str | None) -> DataSource:

@@ -135,7 +135,7 @@ def _parser(spec: SettingSpec) -> Parse:
 def engine_settings_form(db: Database) -> None:
     stored = queries.engine_settings(db)
     fields = []
-    for spec in SETTINGS:
+    for spec in (s for s in SETTINGS if s.group == "engine"):  # notifications have their own panel
         row = stored.get(spec.key)
         value = row["value"] if row else spec.default
         bounds = "" if spec.minimum is None else f" Allowed {spec.minimum:g} … {spec.maximum:g} {spec.unit}."

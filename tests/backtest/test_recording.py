@@ -207,7 +207,7 @@ def test_backtest_cli_records_a_run(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "size" in bad.stderr
     unknown = run_cli(["backtest", "--strategy", "nope", "--from", str(start), "--to", str(end)], env)
     assert unknown.returncode == 1 and "unknown strategy kind" in unknown.stderr
-    empty = run_cli(["backtest", "--strategy", "market_making", "--from", "2001-01-01", "--to", "2001-01-02"], env)
+    empty = run_cli(["backtest", "--strategy", "market_making", "--from", "2021-01-01", "--to", "2021-01-02"], env)
     assert empty.returncode == 1 and "no recorded data" in empty.stderr
     assert _rows(path, "SELECT status FROM strategy_runs ORDER BY id") == [
         ("done",), ("failed",), ("failed",), ("failed",)]

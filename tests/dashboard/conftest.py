@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,8 +23,6 @@ def _release_cached_resources() -> Iterator[None]:
     file, and the cache outlives the test: hundreds of tests in one process then run out of
     file descriptors (select() refuses fds past 1023). Drop the caches after every test."""
     yield
-    import gc
-
     import streamlit as st
 
     st.cache_resource.clear()

@@ -1,0 +1,23 @@
+"""What every subcommand of `python -m engine` shares: exit codes, the error it prints, who acts.
+
+Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage (bad arguments or a
+payload refused before anything ran).
+"""
+
+from __future__ import annotations
+
+import getpass
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """Printed to stderr as-is; exit 1."""
+
+
+def actor() -> str:
+    """Who posts or acknowledges, for the audit log: `cli:<login>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:
+        return "cli"

@@ -1,0 +1,138 @@
+"""Settings page: notifications. Where they go (`NOTIFY_URLS` in .env: only the services are
+shown, never a URL), which alerts notify (levels, muted codes, repeat window, hourly cap) and the
+daily summary time, a test message with the engine's answer, and the delivery status."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import streamlit as st
+
+from engine.runtime_config import SETTINGS, SettingError, SettingSpec, parse_setting
+from storage import config, queries
+from storage.db import Database
+from storage.settings import Settings
+
+from pages.widgets.common import ACTOR
+from pages.widgets.controls import post
+from pages.widgets.fields import number_text
+from pages.widgets.kv_form import Field, Parse, versioned_form
+
+NOTIFY_PREFIX = "notify_"
+TEST_BUTTON = "notify_test"
+ANSWER_WAIT_S = 12.0  # the engine gives a test message up to 10 s to arrive
+POLL_S = 0.2
+
+
+def notifications_panel(db: Database, current: Settings) -> None:
+    _destinations(current)
+    _test_button(db, current)
+    _status(db)
+    st.markdown("**What notifies**")
+    _rules_form(db)
+    seen = queries.alert_codes_seen(db)
+    if seen:
+        st.caption(f"Alert codes seen in the last 30 days: {', '.join(seen)}.")
+
+
+def destinations_text(schemes: list[str]) -> str:
+    if not schemes:
+        return "No destination configured."
+    return f"{len(schemes)} destination{'s' if len(schemes) != 1 else ''}: {', '.join(schemes)}"
+
+
+def _destinations(current: Settings) -> None:
+    schemes = current.notify_destinations()
+    if not schemes:
+        st.info("No destination yet: put one or more apprise URLs in `NOTIFY_URLS` in `.env` (Telegram, Discord, "
+                "Slack, e-mail, ntfy, a webhook…; see README: Notifications), then restart the engine.",
+                icon=":material/notifications_off:")
+        return
+    st.markdown(f":material/notifications_active: **{destinations_text(schemes)}**")
+    st.caption("From `NOTIFY_URLS` in `.env` (the URLs hold tokens: they are never shown or stored). "
+               "Changing them needs an engine restart.")
+
+
+def _test_button(db: Database, current: Settings) -> None:
+    if not st.button("Send a test message", key=TEST_BUTTON, icon=":material/send:",
+                     disabled=not current.notify_destinations()):
+        return
+    row = post(db, "notify_test", {})
+    if not queries.engine_status(db).engine_up:
+        st.warning(f"Queued (command #{row.id}): the engine is not running, so nothing is sent until it starts "
+                   "(the command expires after COMMAND_TTL_SECONDS).", icon=":material/schedule:")
+        return
+    with st.spinner("Sending…"):
+        found = _answer(db, row.id)
+    if found is None or found["status"] not in ("done", "failed", "expired"):
+        st.warning(f"Queued (command #{row.id}): the engine has not answered yet; the delivery status below "
+                   "shows how it ends.", icon=":material/schedule:")
+    elif found["status"] == "done":
+        st.success("Test message delivered: check that it arrived.", icon=":material/check_circle:")
+    else:
+        st.error(f"Test message {found['status']}: {found['error']}", icon=":material/error:")
+
+
+def _answer(db: Database, command_id: int) -> dict[str, Any] | None:
+    deadline = time.monotonic() + ANSWER_WAIT_S
+    found = queries.command_status(db, command_id)
+    while (found is None or found["status"] not in ("done", "failed", "expired")) and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+        found = queries.command_status(db, command_id)
+    return found
+
+
+def _ago(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _status(db: Database) -> None:
+    health = queries.notification_health(db)
+    last = health["last"]
+    if last is None:
+        st.caption("Nothing sent yet.")
+    elif last["status"] == "failed" or (last["status"] == "queued" and last["error"]):
+        st.error(f"Last attempt {_ago(last['last_attempt_at'])} ({last['kind']}) failed: {last['error']}",
+                 icon=":material/error:")
+    else:
+        st.success(f"Last delivery {_ago(last['last_attempt_at'])}: {last['kind']} sent.",
+                   icon=":material/check_circle:")
+    held = sum(health["held_back"].values())
+    st.caption(f"{health['queued']} waiting, {health['failed_24h']} failed in the last 24 h, {held} alerts held "
+               "back (repeats or over the hourly cap) since the last message.")
+    recent = queries.notifications(db)
+    if not recent.empty:
+        st.dataframe(recent, hide_index=True, key="notifications_table",
+                     column_config={"created_at": st.column_config.DatetimeColumn("queued", format="YYYY-MM-DD HH:mm:ss"),
+                                    "last_attempt_at": st.column_config.DatetimeColumn("last attempt",
+                                                                                       format="YYYY-MM-DD HH:mm:ss")})
+
+
+def _parser(spec: SettingSpec) -> Parse:
+    def parse(raw: str) -> tuple[Any, str]:
+        try:
+            return parse_setting(spec, raw), ""
+        except SettingError as exc:
+            return None, str(exc)
+
+    return parse
+
+
+def _rules_form(db: Database) -> None:
+    stored = queries.engine_settings(db)
+    fields = []
+    for spec in (s for s in SETTINGS if s.group == "notify"):
+        row = stored.get(spec.key)
+        value = row["value"] if row else spec.default
+        bounds = "" if spec.minimum is None else f" Allowed {spec.minimum:g} … {spec.maximum:g} {spec.unit}."
+        fields.append(Field(spec.key, f"{spec.title} ({spec.unit})",
+                            f"{spec.help}{bounds} Default {number_text(spec.default) or '(empty)'}.",
+                            value if isinstance(value, str) else number_text(value),
+                            row["version"] if row else None, _parser(spec)))
+
+    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
+        return config.save_settings(db, changes, actor=ACTOR)
+
+    versioned_form(prefix=NOTIFY_PREFIX, fields=fields, save=save, what="notification rules")

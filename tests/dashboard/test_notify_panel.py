@@ -1,0 +1,169 @@
+"""Settings page, Notifications: destinations shown by service only (never a URL or token), the
+rules form validated by the engine's catalogue and audited, the test button posting `notify_test`
+and showing the engine's answer (or that it is queued), and the delivery status."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from engine.runtime_config import SETTINGS
+from storage.db import Database, now_ms
+
+TOKEN = "123456789:SECRETbotTOKEN"
+URLS = f"json://127.0.0.1:9/hook, tgram://{TOKEN}/55555555"
+
+
+@pytest.fixture
+def with_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFY_URLS", URLS)
+
+
+def _everything_shown(at: AppTest) -> str:
+    """Every element the page rendered (its protobuf, text and data included)."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            found.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(found)
+
+
+def _engine_up(db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET state = 'RUNNING', heartbeat_at = :now, pid = 7"), {"now": now_ms()})
+
+
+def _answer_next_command(db: Database, *, ok: bool, error: str | None = None) -> threading.Thread:
+    """Plays the engine's part: finishes the next notify_test command once it is posted."""
+
+    def run() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with db.write() as conn:
+                done = conn.execute(text("""UPDATE commands SET status = :s, result = :r, error = :e,
+                                            finished_at = :now WHERE kind = 'notify_test' AND status = 'pending'"""),
+                                    {"s": "done" if ok else "failed", "r": json.dumps({"delivered": 2}) if ok else None,
+                                     "e": error, "now": now_ms()}).rowcount
+            if done:
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_destinations_show_services_only_never_a_url(with_urls: None, db: Database,
+                                                     page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    assert not at.exception
+    shown = _everything_shown(at)
+    assert "2 destinations: json, tgram" in shown
+    assert "SECRETbotTOKEN" not in shown and "55555555" not in shown and "127.0.0.1:9" not in shown
+
+
+def test_without_destinations_the_page_says_how_to_add_them(db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    assert any("NOTIFY_URLS" in info.value for info in at.info)
+    assert at.button(key="notify_test").disabled
+
+
+def test_rules_are_validated_saved_and_audited(with_urls: None, db: Database,
+                                               page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    at.text_input(key="notify_notify_levels_v0").input("Critical")
+    at.text_input(key="notify_notify_muted_codes_v0").input("daily_reset, cash_sync")
+    at.text_input(key="notify_notify_summary_utc_v0").input("6:30")
+    at.button(key="notify_save").click().run()
+    assert not at.exception
+    with db.read() as conn:
+        stored = dict(conn.execute(text("SELECT key, value FROM settings WHERE key LIKE 'notify_%'")).all())
+        audited = conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'setting.update'")).scalar_one()
+    assert stored == {"notify_levels": '"critical"', "notify_muted_codes": '"CASH_SYNC,DAILY_RESET"',
+                      "notify_summary_utc": '"06:30"'}
+    assert audited == 3
+
+    at = page("settings")
+    at.text_input(key="notify_notify_levels_v1").input("loud")
+    at.text_input(key="notify_notify_max_per_hour_v0").input("0")
+    at.button(key="notify_save").click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "loud is not a level" in errors and "between 1 and 1000" in errors
+    with db.read() as conn:
+        assert conn.execute(text("SELECT value FROM settings WHERE key = 'notify_levels'")).scalar_one() == '"critical"'
+
+
+def test_the_test_button_shows_the_engines_answer(with_urls: None, db: Database,
+                                                  page: Callable[[str], AppTest]) -> None:
+    _engine_up(db)
+    at = page("settings")
+    engine = _answer_next_command(db, ok=True)
+    at.button(key="notify_test").click().run()
+    engine.join(10)
+    assert not at.exception
+    assert any("Test message delivered" in s.value for s in at.success)
+
+    _engine_up(db)
+    at = page("settings")
+    engine = _answer_next_command(db, ok=False, error="not delivered to 1 of 2 destination(s): #2 Telegram: failure")
+    at.button(key="notify_test").click().run()
+    engine.join(10)
+    assert any("Test message failed: not delivered to 1 of 2" in e.value for e in at.error)
+
+
+def test_the_test_button_says_queued_when_the_engine_is_down(with_urls: None, db: Database,
+                                                             page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    at.button(key="notify_test").click().run()
+    assert any("engine is not running" in w.value for w in at.warning)
+    with db.read() as conn:
+        assert conn.execute(text("SELECT kind, status FROM commands")).all() == [("notify_test", "pending")]
+
+
+def test_delivery_status_shows_the_last_failure_and_the_table(with_urls: None, db: Database,
+                                                              page: Callable[[str], AppTest]) -> None:
+    now = now_ms()
+    with db.write() as conn:
+        for status, error, at_ms in (("sent", None, now - 60_000), ("failed", "JSON json://127.0.0.1:9/hook: "
+                                                                    "failure (A Connection error occurred)", now)):
+            conn.execute(text("""INSERT INTO notifications (created_at, kind, level, title, body, status, attempts,
+                                     last_attempt_at, error) VALUES (:at, 'alert', 'critical', 'CRITICAL KILLED',
+                                     'kill: news', :s, 4, :at, :e)"""), {"at": at_ms, "s": status, "e": error})
+    at = page("settings")
+    assert any("failed: JSON json://127.0.0.1:9/hook: failure" in e.value for e in at.error)
+    table = [d.value for d in at.dataframe if "attempts" in d.value.columns]
+    assert len(table) == 1 and list(table[0]["status"]) == ["failed", "sent"]
+
+
+NOTIFY_SPECS = [spec for spec in SETTINGS if spec.group == "notify"]
+BAD = {"notify_levels": ["loud", "warning;critical"], "notify_muted_codes": ["KILL ME", "x" * 70],
+       "notify_dedup_minutes": ["abc", "1441", "nan", "-1"], "notify_max_per_hour": ["0", "1e9", "5.5"],
+       "notify_summary_utc": ["25:00", "7pm", "07:60"]}
+
+
+@pytest.mark.parametrize(("key", "value"), [(key, value) for key, values in BAD.items() for value in values])
+def test_each_invalid_rule_is_refused_with_its_field_named(db: Database, page: Callable[[str], AppTest],
+                                                           key: str, value: str) -> None:
+    spec = next(s for s in NOTIFY_SPECS if s.key == key)
+    at = page("settings")
+    at.text_input(key=f"notify_{key}_v0").input(value)
+    at.button(key="notify_save").click().run()
+    assert any(e.value.startswith(f"{spec.title}: ") for e in at.error), [e.value for e in at.error]
+    with db.read() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM settings WHERE key LIKE 'notify_%'")).scalar_one() == 0
+
+
+def test_every_notification_setting_has_a_case() -> None:
+    assert {spec.key for spec in NOTIFY_SPECS} == set(BAD)
