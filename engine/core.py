@@ -306,10 +306,11 @@ class TradingCore:
         self.host.reload(candidates(self.db, self.catalog))
         self._record_selection()
 
-    async def _ensure_fees(self) -> None:
-        """Read the fee schedule of every market we trade, hold or work whose schedule is not
-        known yet (a newly selected market), so a fill never books an unknown fee as 0."""
-        unknown = self.catalog.fees_unknown(self.relevant_markets())
+    async def _ensure_fees(self, condition_ids: list[str] | None = None) -> None:
+        """Read the fee schedule of every market we trade, hold or work (or of `condition_ids`:
+        a manual ticket's market) whose schedule is not known yet, so neither a preview nor a
+        fill ever books an unknown fee as 0."""
+        unknown = self.catalog.fees_unknown(self.relevant_markets() if condition_ids is None else condition_ids)
         if not unknown or self.replay is not None:
             return
         try:

@@ -55,6 +55,11 @@ async def place_order(core: TradingCore, payload: dict[str, Any]) -> dict[str, A
     if market is None or not market.tradable or not market.accepting_orders or market.closed:
         raise CommandRejected(f"market {ticket.condition_id!r} is not open for orders (unknown, closed or paused)")
     await core._open_venue()
+    if core.catalog.fees_unknown([market.condition_id]):  # a market no strategy trades: read its fee first
+        await core._ensure_fees([market.condition_id])
+        market = core.catalog.get(ticket.condition_id) or market
+        if core.catalog.fees_unknown([market.condition_id]) and core.replay is None:
+            raise CommandRejected("the market's fee schedule could not be read from the venue: try again shortly")
     view = await _fresh_view(core, market)
     token = market.token(ticket.outcome)
     held = core.executor.state.totals(MANUAL, token).sellable
