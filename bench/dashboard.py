@@ -90,7 +90,7 @@ def _ticks(now: int, rng: random.Random) -> Iterator[tuple]:  # type: ignore[typ
             }
             yield (at, f"y{token}", "book", None, None, None, mid, json.dumps(book))
         else:
-            # As engine/recorder.py writes a change: data = [[is_bid, price, new size], ...].
+            # As engine/marketdata/recorder.py writes a change: data = [[is_bid, price, new size], ...].
             yield (at, f"y{token}", "change", None, None, None, mid, f"[[1,{mid - 10_000},{50 * M}]]")
         seen[token] += 1
 

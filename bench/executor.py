@@ -16,11 +16,11 @@ from pathlib import Path
 
 from _common import report
 
-from engine.catalog import MarketCatalog
+from engine.trading.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, Outcome, Quote, Side, Tif
 from engine.execution import store
 from engine.execution.executor import Executor
-from engine.execution.status import OrderStatus
+from engine.contracts.order_status import OrderStatus
 from storage.db import Database
 from storage.migrations import migrate
 

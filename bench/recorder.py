@@ -18,11 +18,11 @@ from pathlib import Path
 
 from _common import report
 
-from engine.catalog import MarketCatalog
+from engine.trading.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, Quote, Side
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
-from engine.recorder import Recorder
+from engine.marketdata.recorder import Recorder
 from engine.venues.paper import PaperVenue
 from storage.db import Database
 from storage.migrations import migrate

@@ -23,7 +23,7 @@ from _common import ROOT, report
 from engine.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side, Tif
 from engine.risk import gate as current
 from engine.risk.gate import Exposure, RiskContext, TradingState
-from engine.risk.limits import defaults
+from engine.contracts.limits import defaults
 
 MARKETS = 100
 SH = 1_000_000

@@ -24,14 +24,14 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from engine.risk.limits import BY_NAME as LIMITS_BY_NAME
-from engine.risk.limits import LimitError
-from engine.risk.limits import parse_value as parse_limit
-from engine.risk.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
-from engine.runtime_config import BY_KEY as SETTINGS_BY_KEY
-from engine.runtime_config import SettingError, parse_setting
-from engine.strategies.registry import validate_params
-from engine.strategies.selection import validate_market_spec
+from engine.contracts.limits import BY_NAME as LIMITS_BY_NAME
+from engine.contracts.limits import LimitError
+from engine.contracts.limits import parse_value as parse_limit
+from engine.contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
+from engine.contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
+from engine.contracts.runtime_settings import SettingError, parse_setting
+from engine.contracts.strategy_kinds import validate_params
+from engine.contracts.market_filter import validate_market_spec
 from storage.audit import ack_alert as _ack_alert
 from storage.audit import write_audit
 from storage.commands import post_command
@@ -284,7 +284,7 @@ def _save_versioned(
 
 
 def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
-    """Values are decimal strings in each limit's human unit (engine/risk/limits.py), checked
+    """Values are decimal strings in each limit's human unit (engine/contracts/limits.py), checked
     against the catalogue and stored in canonical form."""
     fields: dict[str, str] = {}
     checked: dict[str, Change] = {}
@@ -308,7 +308,7 @@ def save_risk_limit(db: Database, *, name: str, value: str, version: int | None,
 
 
 def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change], *, actor: str) -> Saved:
-    """One strategy's capital, loss limits and exits (engine/risk/strategy_limits.py): checked
+    """One strategy's capital, loss limits and exits (engine/contracts/strategy_limits.py): checked
     against the catalogue like the global limits, stored in canonical form, audited."""
     with db.read() as conn:
         exists = conn.execute(text("SELECT 1 FROM strategies WHERE name = :n"), {"n": strategy}).scalar()
@@ -331,7 +331,7 @@ def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change]
 
 
 def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, actor: str) -> Saved:
-    """key -> (value, version seen); checked against the catalogue (engine/runtime_config.py)
+    """key -> (value, version seen); checked against the catalogue (engine/contracts/runtime_settings.py)
     and stored as JSON."""
     fields: dict[str, str] = {}
     changes: dict[str, Change] = {}

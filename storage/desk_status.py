@@ -18,7 +18,7 @@ from storage.lite import file_heartbeat_ms, now_ms, utc_day_start
 
 HEARTBEAT_STALE_S = 5.0
 MICRO = 1_000_000
-OPEN_RANK = 100  # orders with status_rank below this are working (engine/execution/status.py)
+OPEN_RANK = 100  # orders with status_rank below this are working (engine/contracts/order_status.py)
 Params = dict[str, Any] | tuple[Any, ...]
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.core import TradingCore
+    from engine.trading.core import TradingCore
     from engine.domain import Intent
     from engine.risk.gate import Decision
 

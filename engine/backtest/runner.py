@@ -17,7 +17,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy import text
 
@@ -34,7 +33,8 @@ from engine.backtest.replay import (
     history_events,
     recorded_batches,
 )
-from engine.core import TradingCore
+from engine.trading.core import TradingCore
+from engine.contracts.backtest_spec import BacktestSpec, Source
 from engine.domain import MICRO, MarketInfo, Side
 from engine.execution.ledger import FillFact, apply_fill
 from engine.feeds.discovery import market_info
@@ -52,23 +52,11 @@ STRATEGY_NAME = "backtest"
 SCRATCH_UNUSED_INDEXES = ("ix_orders_open", "ix_orders_market", "ix_orders_strategy", "ix_orders_created",
                           "ix_fills_market", "ix_fills_matched", "ix_decisions_at", "ix_decisions_reason",
                           "ix_paper_orders_status")
-Source = Literal["recorded", "history"]
 Progress = Callable[[int, int], None]
 
 
 class BacktestError(ValueError):
     """Bad input (unknown strategy, bad params, no data in range); the message says which."""
-
-
-@dataclass(frozen=True)
-class BacktestSpec:
-    kind: str
-    params: dict  # type: ignore[type-arg]
-    from_ms: int
-    to_ms: int
-    markets: tuple[str, ...] = ()  # condition ids; empty: every market with data in range
-    seed: int = 0
-    source: Source = "recorded"
 
 
 @dataclass

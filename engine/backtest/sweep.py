@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.backtest.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
+from engine.contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
 from storage.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
 if TYPE_CHECKING:

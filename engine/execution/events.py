@@ -6,16 +6,19 @@ idempotent, so live events, REST lookups at recovery and replays can all go thro
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import Connection
 
 from engine.domain import ONE, Outcome, Tif
 from engine.execution import store
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
-from engine.execution.status import OrderStatus, from_venue
+from engine.contracts.order_status import OrderStatus, from_venue
 from engine.execution.store import FillWrite, OrderRow
-from engine.failpoints import crash_point
+from engine.process.failpoints import crash_point
 from engine.venues.base import (
     OrderEvent,
     TradeEvent,
@@ -28,15 +31,36 @@ from engine.venues.base import (
 from storage.audit import raise_alert
 
 if TYPE_CHECKING:
-    from engine.execution.executor import Executor
     from engine.execution.state import ExecutionState
+    from engine.trading.catalog import MarketCatalog
 
 log = logging.getLogger("engine.executor.events")
 IMPORTED = "imported"
 
 
+class FillSinks(Protocol):
+    # Told of every new fill: strategy, price, size, side (the risk monitor's large-fill alert).
+    fill_sink: Callable[[str, int, int, str], None] | None
+
+
+class ExecutionHost(Protocol):
+    """What applying reports needs of the executor that owns the applier
+    (engine/execution/executor.py): its state, tables, markets and clock."""
+
+    state: ExecutionState
+    catalog: MarketCatalog
+    mode: str
+    config: FillSinks
+
+    def clock(self) -> int: ...
+
+    def tx(self) -> AbstractContextManager[Connection]: ...
+
+    def request_lookup(self, venue_order_id: str) -> None: ...
+
+
 class EventApplier:
-    def __init__(self, executor: Executor):
+    def __init__(self, executor: ExecutionHost):
         self.ex = executor
         # Trades for orders we have no row for yet, waiting for the order's own report.
         self.orphans: dict[str, list[VenueTrade]] = {}

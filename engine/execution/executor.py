@@ -19,17 +19,17 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
-from engine.catalog import MarketCatalog
+from engine.trading.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
-from engine.manual import MANUAL
+from engine.trading.manual import MANUAL
 from engine.execution.planner import GROUP_INCOMPLETE, TAKE, OrderSpec, Plan, Residual, plan
 from engine.execution.state import ExecutionState
-from engine.execution.status import OrderStatus, from_venue
+from engine.contracts.order_status import OrderStatus, from_venue
 from engine.execution.store import OrderRow
 from engine.execution.venue_health import HealthChange, VenueHealth
-from engine.failpoints import crash_point
+from engine.process.failpoints import crash_point
 from engine.venues.base import (
     OrderRejected,
     OrderRequest,

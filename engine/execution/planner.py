@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from engine.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
-from engine.execution.status import OrderStatus
+from engine.contracts.order_status import OrderStatus
 
 LOT = 10_000  # sizes travel with 2 decimals: 0.01 share
 TAKE = frozenset({Tif.FOK, Tif.FAK})

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from engine.catalog import MarketCatalog
+from engine.trading.catalog import MarketCatalog
 from engine.domain import Book, Side, notional
 from engine.execution.state import ExecutionState
 from engine.risk.gate import Exposure, event_key

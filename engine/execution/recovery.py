@@ -28,7 +28,7 @@ from sqlalchemy import text
 
 from engine.execution import store
 from engine.execution.executor import Executor
-from engine.execution.status import OrderStatus
+from engine.contracts.order_status import OrderStatus
 from engine.venues.base import Balances, VenueError
 from storage.audit import raise_alert
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from engine.domain import Outcome, Side, Tif
 from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
-from engine.execution.status import FILL_RANK, RANK, TERMINAL_RANK, OrderStatus
+from engine.contracts.order_status import FILL_RANK, RANK, TERMINAL_RANK, OrderStatus
 from engine.venues.base import TradeStatus
 from storage.sql import run, run_many, scalar
 

@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engine import runtime_config
-from engine.control import CommandRejected
-from engine.logs import RedactingFilter
+from engine.contracts import runtime_settings as runtime_config
+from engine.process.control import CommandRejected
+from engine.contracts.redaction import RedactingFilter
 from engine.notify import policy, store
 from engine.notify.policy import Rules, Verdict
 from storage.audit import raise_alert

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from engine.risk.gate import TradingState
-from engine.risk.limits import Limits
+from engine.contracts.limits import Limits
 from storage.audit import raise_alert
 from storage.db import utc_day_start
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
 from engine.execution.planner import TAKE, OrderSpec, round_size
-from engine.risk.limits import Limits
+from engine.contracts.limits import Limits
 
 
 class TradingState(StrEnum):

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from engine.catalog import MarketCatalog
+from engine.trading.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, MarketView, Quote
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
@@ -20,7 +20,7 @@ from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
-from engine.risk.limits import Limits
+from engine.contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
 from storage.db import Database
 

@@ -39,7 +39,7 @@ from engine.domain import (
     complement,
     to_micros,
 )
-from engine.strategies.params import Errors, ParamSpec, Params, ParamsError, validate_schema
+from engine.contracts.params import Errors, ParamSpec, Params, ParamsError, validate_schema
 
 
 @runtime_checkable

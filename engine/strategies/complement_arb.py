@@ -16,7 +16,7 @@ Only the touch level is used, so the intent is what can fill at once. Markets wi
 orders still in flight get no intent (a FAK resolves by itself; doubling it would over-buy).
 A set's legs form one group: the risk gate and the executor place them whole or not at all.
 If the venue still fills them unevenly, `on_partial` says what the engine does: complete the
-short legs, unwind the long ones (once settled), or keep the position (engine/arbs.py).
+short legs, unwind the long ones (once settled), or keep the position (engine/trading/arbs.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from engine.domain import ONE, Intent, MarketInfo, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from engine.strategies.base import StrategyBase, closed_reason
-from engine.strategies.params import ParamSpec, ParamType
+from engine.contracts.params import ParamSpec, ParamType
 from engine.strategies.pricing import inside_unit, taker_fee
 
 

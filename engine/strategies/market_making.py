@@ -38,7 +38,7 @@ from engine.domain import (
     fmt,
 )
 from engine.strategies.base import StrategyBase, closed_reason, net_yes
-from engine.strategies.params import ParamSpec, ParamType
+from engine.contracts.params import ParamSpec, ParamType
 from engine.strategies.pricing import ceil_tick, floor_tick, microprice, mul_div, on_grid_inside
 
 FAIR_SOURCES = ("mid", "microprice", "reference")

@@ -28,7 +28,7 @@ from typing import Any
 from engine.domain import Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
 from engine.strategies.indicators import Ema, EwmStats
-from engine.strategies.params import Errors, ParamSpec, Params, ParamType
+from engine.contracts.params import Errors, ParamSpec, Params, ParamType
 from engine.strategies.pricing import inside_unit
 
 SECOND_MS = 1000

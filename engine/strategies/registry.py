@@ -14,7 +14,7 @@ from engine.strategies.base import StrategyBase
 from engine.strategies.complement_arb import ComplementArb
 from engine.strategies.market_making import MarketMaking
 from engine.strategies.momentum import Momentum
-from engine.strategies.params import Errors, Params, ParamsError
+from engine.contracts.params import Errors, Params, ParamsError
 from engine.strategies.value_betting import ValueBetting
 
 _KINDS: tuple[type[StrategyBase], ...] = (MarketMaking, ComplementArb, ValueBetting, Momentum)

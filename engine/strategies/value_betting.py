@@ -39,7 +39,7 @@ from engine.domain import (
     fmt,
 )
 from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
-from engine.strategies.params import ParamSpec, ParamType
+from engine.contracts.params import ParamSpec, ParamType
 from engine.strategies.pricing import ceil_tick, floor_tick, inside_unit, on_grid_inside, taker_fee
 
 

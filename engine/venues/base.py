@@ -16,29 +16,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, Protocol
 
+from engine.contracts.order_status import TradeStatus, VenueOrderStatus
 from engine.domain import Side, Tif
 
 VenueMode = Literal["paper", "live"]
-
-
-class VenueOrderStatus(StrEnum):
-    """Order statuses as the venue reports them, normalised (no ORDER_STATUS_ prefix)."""
-
-    LIVE = "LIVE"
-    MATCHED = "MATCHED"
-    DELAYED = "DELAYED"
-    UNMATCHED = "UNMATCHED"
-    CANCELED = "CANCELED"
-    CANCELED_MARKET_RESOLVED = "CANCELED_MARKET_RESOLVED"
-    INVALID = "INVALID"
-
-
-class TradeStatus(StrEnum):
-    MATCHED = "MATCHED"
-    MINED = "MINED"
-    CONFIRMED = "CONFIRMED"
-    RETRYING = "RETRYING"
-    FAILED = "FAILED"
 
 
 def normalize_order_status(raw: str) -> VenueOrderStatus:

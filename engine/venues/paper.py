@@ -17,7 +17,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, text
 
-from engine.catalog import MarketCatalog
+from engine.trading.catalog import MarketCatalog
 from engine.domain import ONE, Book, Side, Tif, notional
 from engine.execution.ledger import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from py_clob_client_v2 import TradeParams
 
@@ -29,13 +29,20 @@ from engine.venues.polymarket_calls import ClobCaller
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure
 from engine.venues.polymarket_wire import FeeSchedule, Identity, no_fee_schedule, our_fills, venue_order
 
-if TYPE_CHECKING:
-    from engine.venues.polymarket import PolymarketVenue
-
 log = logging.getLogger("engine.venues.polymarket")
 END_CURSOR = "LTE="
 MARGIN_MS = 60_000  # clock skew and second-granular match times
 SETTLED = (TradeStatus.CONFIRMED, TradeStatus.FAILED)
+
+
+class OrderSource(Protocol):
+    """What the reconcile reads from the venue (the adapter in engine/venues/polymarket.py)."""
+
+    async def open_orders(self) -> list[VenueOrder]: ...
+
+    async def get_order(self, venue_order_id: str) -> VenueOrder | None: ...
+
+    async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]: ...
 
 
 class FillTracker:
@@ -103,7 +110,7 @@ async def find_order(calls: ClobCaller, client: AdapterClobClient, identity: Ide
     return order, tuple(dict.fromkeys(f.trade_id for f in fills))
 
 
-async def reconcile(venue: PolymarketVenue, tracker: FillTracker,
+async def reconcile(venue: OrderSource, tracker: FillTracker,
                     deliver: Callable[[VenueEvent], None]) -> None:
     orders = await venue.open_orders()
     for order in orders:

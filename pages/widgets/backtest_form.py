@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.strategies.registry import registry, validate_params
+from engine.contracts.strategy_kinds import registry, validate_params
 from storage import queries
 from storage.db import Database
 

@@ -23,7 +23,7 @@ from storage.db import Database, now_ms
 from pages.widgets.logtail import engine_log_path
 
 if TYPE_CHECKING:
-    from engine.backtest.runner import BacktestSpec
+    from engine.contracts.backtest_spec import BacktestSpec
 
 # engine.backtest.* imports the whole trading core (and the venue client): ~1.5 s the first time.
 # It is imported when a run is launched, not when the page is opened.
@@ -55,15 +55,15 @@ def log_path(root: Path, run_id: int) -> Path:
 
 
 def make_spec(**fields: Any) -> BacktestSpec:
-    """engine.backtest.runner.BacktestSpec(**fields), imported on first use."""
-    from engine.backtest.runner import BacktestSpec
+    """engine.contracts.backtest_spec.BacktestSpec(**fields), imported on first use."""
+    from engine.contracts.backtest_spec import BacktestSpec
 
     return BacktestSpec(**fields)
 
 
 def create_audited_run(db: Database, spec: BacktestSpec, name: str, *, actor: str) -> int:
     """The run row (status 'running') and its `backtest.launch` audit row, in one transaction."""
-    from engine.backtest.store import insert_run
+    from engine.contracts.backtest_runs import insert_run
 
     with db.write() as conn:
         run_id = insert_run(conn, spec, name)
@@ -102,7 +102,7 @@ def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: st
                 start_new_session=True,
             )
     except OSError as exc:
-        from engine.backtest.store import fail
+        from engine.contracts.backtest_runs import fail
 
         fail(db, run_id, f"could not start the backtest process: {exc}")
         raise

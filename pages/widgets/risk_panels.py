@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.risk.limits import LIMITS, LimitError, LimitSpec, parse_value
+from engine.contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
 from storage import config, queries
 from storage.db import Database, now_ms
 

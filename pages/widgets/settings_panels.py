@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.runtime_config import SETTINGS, SettingError, SettingSpec, parse_setting
+from engine.contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
 from storage import config, queries
 from storage.db import Database
 from storage.settings import Settings

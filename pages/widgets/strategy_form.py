@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from engine.strategies.params import check_value
-from engine.strategies.registry import registry, validate_params
-from engine.strategies.selection import FILTER_FIELDS, validate_market_spec
+from engine.contracts.params import check_value
+from engine.contracts.strategy_kinds import registry, validate_params
+from engine.contracts.market_filter import FILTER_FIELDS, validate_market_spec
 from storage import queries
 from storage.db import Database
 

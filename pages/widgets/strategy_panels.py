@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.strategies.registry import registry
+from engine.contracts.strategy_kinds import registry
 from storage import config, queries
 from storage.db import Database
 

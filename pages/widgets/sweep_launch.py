@@ -25,7 +25,7 @@ from storage.db import Database
 from pages.widgets.backtest_launch import log_dir, process_alive
 
 if TYPE_CHECKING:
-    from engine.backtest.sweep_spec import SweepSpec
+    from engine.contracts.sweep_spec import SweepSpec
 
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -95,7 +95,7 @@ def use_params(db: Database, *, strategy: str, version: int, kind: str, current:
                markets: Any, trial: dict[str, Any], actor: str) -> Saved:
     """Save a trial's params into a configured strategy through the audited path (validated
     first: storage.config.ConfigError on bad params, StaleVersion when it changed meanwhile)."""
-    from engine.strategies.registry import validate_params
+    from engine.contracts.strategy_kinds import validate_params
     from storage.config import ConfigError
 
     merged, _ = merged_params(current, trial)

@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.backtest.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
-from engine.strategies.registry import registry
+from engine.contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
+from engine.contracts.strategy_kinds import registry
 from storage import queries
 from storage.config import ConfigError, StaleVersion
 from storage.db import Database

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from engine.execution.status import FILL_RANK, RANK
+from engine.contracts.order_status import FILL_RANK, RANK
 from storage import queries
 from storage.db import Database
 

@@ -1,6 +1,6 @@
 """Limit values and their usage now, as one table (pure: no streamlit).
 
-The catalogue (engine/risk/limits.py) gives titles, units and defaults; stored values override
+The catalogue (engine/contracts/limits.py) gives titles, units and defaults; stored values override
 the defaults exactly as the engine loads them (an invalid stored value falls back to the default).
 """
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from engine.risk.limits import BY_NAME, LIMITS, LimitError, parse_value
+from engine.contracts.limits import BY_NAME, LIMITS, LimitError, parse_value
 from storage.queries import RiskUsage
 
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 from py_clob_client_v2.client import ClobClient
 
-from engine import recorder as recorder_module
+from engine.marketdata import recorder as recorder_module
 from engine.backtest.replay import apply, recorded_events
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
 from engine.domain import Side
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.events import TradePrint
-from engine.history import import_history
-from engine.recorder import Recorder, prune
+from engine.marketdata.history import import_history
+from engine.marketdata.recorder import Recorder, prune
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.migrations import migrate
@@ -135,7 +135,7 @@ def test_import_history_in_windows_and_resumable(tmp_path: Path, sim: SimHandle,
     end = _rows(path, "SELECT first_seen_at FROM markets LIMIT 1")[0][0]
     start = end - 20 * 3_600_000  # 20 hours of the simulator's backfill: one window
     calls = []
-    import engine.history as history
+    import engine.marketdata.history as history
 
     real_fetch = history._fetch
 
@@ -174,7 +174,7 @@ def test_import_history_counts_a_shared_window_boundary_once(tmp_path: Path, sim
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port)})
     asyncio.run(refresh_markets(db, settings.gamma_host))
     token = _rows(path, "SELECT yes_token FROM markets LIMIT 1")[0][0]
-    import engine.history as history
+    import engine.marketdata.history as history
 
     # The simulator's backfill has a point every minute; start on one, and 10-minute windows
     # then end on one too, which /prices-history returns in both neighbouring windows.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.backtest.runner import BacktestResult, BacktestSpec, _trade_figures, run_sync
-from engine.core import TradingCore
+from engine.trading.core import TradingCore
 from engine.domain import MICRO, Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
@@ -123,7 +123,7 @@ def test_a_size_below_the_markets_minimum_is_explained_with_counts_by_reason(tmp
 
 
 def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the_drawdown(tmp_path: Path) -> None:
-    from engine.backtest import store
+    from engine.contracts import backtest_runs as store
     from engine.backtest.metrics import max_drawdown
     from storage.db import Database
 

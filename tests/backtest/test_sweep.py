@@ -17,7 +17,7 @@ import pytest
 
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.backtest.sweep import counted, objective_value, open_study, ranked_trials, run_sweep, sweeps_url
-from engine.backtest.sweep_spec import SweepError, SweepSpec, parse_space
+from engine.contracts.sweep_spec import SweepError, SweepSpec, parse_space
 from storage.settings import load_settings
 from tests.helpers import run_cli
 

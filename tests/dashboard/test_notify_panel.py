@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.runtime_config import SETTINGS
+from engine.contracts.runtime_settings import SETTINGS
 from storage.db import Database, now_ms
 
 TOKEN = "123456789:SECRETbotTOKEN"

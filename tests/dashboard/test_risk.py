@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.risk.limits import LIMITS
+from engine.contracts.limits import LIMITS
 from storage.db import Database
 from tests.dashboard.conftest import table_with
 
@@ -128,7 +128,7 @@ def test_decisions_log_filters(risk: AppTest) -> None:
 
 
 def test_limit_values_round_trip_as_the_engine_reads_them(risk: AppTest, db: Database) -> None:
-    from engine.risk.limits import load_with_problems
+    from engine.contracts.limits import load_with_problems
 
     risk.text_input(key="limit_max_slippage_v1").input("0.075")
     risk.button(key="limit_save").click().run()

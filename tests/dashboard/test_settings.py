@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.runtime_config import BY_KEY, SETTINGS, SettingError, load, parse_setting
+from engine.contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, load, parse_setting
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import table_with
 

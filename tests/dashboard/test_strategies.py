@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.strategies.params import ParamType
+from engine.contracts.params import ParamType
 from engine.strategies.registry import registry
 from storage.db import Database
 from tests.dashboard.seed import BTC, ELECTION

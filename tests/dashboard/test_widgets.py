@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from engine.risk.limits import LIMITS
+from engine.contracts.limits import LIMITS
 from pages.widgets import figures
 from pages.widgets.common import utc_day_ms
 from pages.widgets.diff import audit_diff

@@ -15,7 +15,7 @@ import pytest
 from eth_account import Account
 
 from engine.domain import Side
-from engine.runtime import single_instance
+from engine.process.runtime import single_instance
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, running_simulator

@@ -188,7 +188,7 @@ def test_alerts_lists_and_acknowledges_with_an_audit_row(desk_env: dict[str, str
 
 def _log(path: Path, level: str, msg: str, **extra: object) -> None:
     with open(path, "a") as handle:
-        handle.write(json.dumps({"ts": "2026-11-20T14:03:11.123Z", "level": level, "logger": "engine.core",
+        handle.write(json.dumps({"ts": "2026-11-20T14:03:11.123Z", "level": level, "logger": "engine.trading.core",
                                  "msg": msg, **extra}) + "\n")
 
 
@@ -200,7 +200,7 @@ def test_tail_prints_readable_lines_masks_secrets_and_filters_levels(desk_env: d
     _log(log, "WARNING", "delivery failed", url=secret_url)
     shown = run_cli(["tail", "--no-follow"], env)
     assert shown.returncode == 0, shown.stderr
-    assert "2026-11-20T14:03:11.123Z INFO engine.core  tick done  ms=3" in shown.stdout
+    assert "2026-11-20T14:03:11.123Z INFO engine.trading.core  tick done  ms=3" in shown.stdout
     assert "SECRETtoken" not in shown.stdout and "delivery failed" in shown.stdout
     warnings = run_cli(["tail", "--no-follow", "--level", "warning"], env)
     assert "tick done" not in warnings.stdout and "delivery failed" in warnings.stdout

@@ -17,14 +17,14 @@ from tests.helpers import ROOT, isolated_env
 # Run the CLI's main() in-process of a fresh interpreter, then report sys.modules on stderr.
 DRIVER = (
     "import json, sys\n"
-    "from engine.cli import main\n"
+    "from engine.cli.main import main\n"
     "code = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
     "print('MODULES=' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 # Each of these costs from a tenth of a second to seconds to import on a small VPS.
-HEAVY = ("py_clob_client_v2", "pandas", "numpy", "engine.core", "engine.backtest", "engine.venues",
+HEAVY = ("py_clob_client_v2", "pandas", "numpy", "engine.trading.core", "engine.backtest", "engine.venues",
          "sqlalchemy", "sqlmodel", "sqlite_utils", "apprise", "streamlit", "eth_account", "websockets",
          "apscheduler", "aiohttp", "httpx", "optuna", "plotly")
 

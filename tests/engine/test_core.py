@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.core import TradingCore
+from engine.trading.core import TradingCore
 from engine.strategies.market_making import MarketMaking
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
@@ -175,7 +175,7 @@ def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:
 
 
 def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.control import CommandRejected
+    from engine.process.control import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
@@ -214,7 +214,7 @@ def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> No
 
 
 def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.control import CommandRejected
+    from engine.process.control import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
@@ -231,7 +231,7 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
             conn.execute(text("UPDATE engine_state SET kill_latched = 1"))
         with pytest.raises(CommandRejected, match="kill latch"):
             await core.handle("flatten", {})
-        from engine.operator_actions import flatten
+        from engine.trading.operator_actions import flatten
 
         assert (await flatten(core, {}, after_kill=True))["orders"] >= 1  # the engine's own exception
         await core.stop()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from engine.commands import CommandProcessor
+from engine.process.commands import CommandProcessor
 from simulator.testing import SimHandle, running_simulator
 from storage.commands import post_command
 from storage.db import Database, file_heartbeat_ms, now_ms

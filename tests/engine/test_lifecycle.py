@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from engine.lifecycle import ALLOWED, IllegalTransition, State, can_transition, check_transition
+from engine.process.lifecycle import ALLOWED, IllegalTransition, State, can_transition, check_transition
 
 EXPECTED_ALLOWED = {
     ("IDLE", "STARTING"), ("IDLE", "STOPPED"), ("IDLE", "KILLED"), ("IDLE", "ERROR"),

@@ -16,9 +16,9 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from engine.catalog import MarketCatalog
-from engine.control import Controller
-from engine.core import TradingCore
+from engine.trading.catalog import MarketCatalog
+from engine.process.control import Controller
+from engine.trading.core import TradingCore
 from engine.domain import Intent, Quote, Side, Tif
 from engine.execution import store
 from engine.execution.executor import Executor

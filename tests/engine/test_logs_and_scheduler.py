@@ -12,8 +12,8 @@ from pathlib import Path
 
 from apscheduler.triggers.date import DateTrigger
 
-from engine.logs import JsonFormatter, RedactingFilter, register_secrets
-from engine.scheduler import Job, build_scheduler
+from engine.process.logs import JsonFormatter, RedactingFilter, register_secrets
+from engine.process.scheduler import Job, build_scheduler
 from storage.settings import load_settings, secret_values
 
 KEY = "0x" + "ab" * 32
@@ -67,7 +67,7 @@ def test_order_ids_survive_redaction() -> None:
 
 def test_register_secrets_adds_values_at_runtime() -> None:
     register_secrets("derived-passphrase-value")
-    from engine.logs import _redactor
+    from engine.process.logs import _redactor
 
     assert _redactor.redact("x derived-passphrase-value y") == "x *** y"
 
@@ -83,9 +83,9 @@ def test_scheduler_listener_logs_job_errors(caplog) -> None:  # type: ignore[no-
         await asyncio.sleep(0.5)
         scheduler.shutdown(wait=False)
 
-    with caplog.at_level(logging.ERROR, logger="engine.scheduler"):
+    with caplog.at_level(logging.ERROR, logger="engine.process.scheduler"):
         asyncio.run(scenario())
-    records = [r for r in caplog.records if r.name == "engine.scheduler"]
+    records = [r for r in caplog.records if r.name == "engine.process.scheduler"]
     assert records and records[0].getMessage() == "scheduled job failed"
     assert "reconcile exploded" in records[0].__dict__["error"]
 

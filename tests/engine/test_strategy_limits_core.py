@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine.core import TradingCore
+from engine.trading.core import TradingCore
 from engine.domain import Intent, Quote, Side, Tif
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms

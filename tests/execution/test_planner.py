@@ -16,7 +16,7 @@ from engine.execution.planner import (
     route,
     take_size,
 )
-from engine.execution.status import OrderStatus
+from engine.contracts.order_status import OrderStatus
 
 MARKET = MarketInfo(condition_id="c1", question="?", yes_token="Y", no_token="N", tick=10_000, min_size=5_000_000)
 FINE = MarketInfo(condition_id="c1", question="?", yes_token="Y", no_token="N", tick=1_000, min_size=5_000_000)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from engine.domain import Outcome, Side, Tif
 from engine.execution import store
-from engine.execution.status import OrderStatus
+from engine.contracts.order_status import OrderStatus
 from storage.db import Database
 from storage.migrations import migrate
 

@@ -12,7 +12,7 @@ from engine.execution.portfolio import Valuation
 from engine.risk import breakers
 from engine.risk.breakers import ErrorCounter, evaluate, load_memory, next_equity_memory
 from engine.risk.gate import TradingState
-from engine.risk.limits import Limits, defaults
+from engine.contracts.limits import Limits, defaults
 from engine.risk.monitor import RiskMonitor
 from storage.db import Database, utc_day_start
 from storage.migrations import migrate
@@ -180,7 +180,7 @@ def test_a_second_kill_switch_trip_after_a_rearm_asks_for_a_kill_again(tmp_path:
     assert first is not None and "below its peak" in first
     monitor.request_kill(first, T0 + 1000)
     assert monitor.after_tick(T0 + 2000, worth(790 * SH)) is None  # the same trip asks once
-    # The operator re-arms (engine/control.py): the halt ends and the peak restarts.
+    # The operator re-arms (engine/process/control.py): the halt ends and the peak restarts.
     with monitor.db.write() as conn:
         breakers.clear_kill_switch(conn, f"{breakers.KILL_SWITCH_PREFIX}: {first}", T0 + 3000)
     monitor.reload(monitor.limits, stored(monitor), "paper")

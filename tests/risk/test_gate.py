@@ -10,7 +10,7 @@ import pytest
 from engine.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
 from engine.execution.planner import OrderSpec
 from engine.risk.gate import Exposure, Reason, RiskContext, RiskGate, TradingState
-from engine.risk.limits import BY_NAME, LimitError, Limits, defaults, parse_value
+from engine.contracts.limits import BY_NAME, LimitError, Limits, defaults, parse_value
 
 SH = 1_000_000
 NOW = 1_800_000_000_000

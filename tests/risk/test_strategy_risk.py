@@ -12,12 +12,12 @@ from engine.domain import Book, Intent, Level, MarketInfo, Outcome, Quote, Side,
 from engine.execution.ledger import PositionTotals
 from engine.execution.portfolio import StrategyBook
 from engine.execution.state import ExecutionState
-from engine.execution.status import OrderStatus
+from engine.contracts.order_status import OrderStatus
 from engine.execution.store import OrderRow
-from engine.exits import find_exits, stale_orders
+from engine.trading.exits import find_exits, stale_orders
 from engine.risk.gate import Reason, RiskGate, TradingState
-from engine.risk.limits import Limits
-from engine.risk.strategy_limits import DEFAULTS
+from engine.contracts.limits import Limits
+from engine.contracts.strategy_limits import DEFAULTS
 from engine.risk.strategy_risk import DAILY_LOSS, DRAWDOWN, StrategyRisk
 from storage.db import Database
 from storage.migrations import migrate

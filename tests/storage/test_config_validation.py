@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine import core_state
-from engine.risk.limits import ensure_defaults
-from engine.runtime_config import ensure_defaults as ensure_setting_defaults
+from engine.trading import core_state
+from engine.contracts.limits import ensure_defaults
+from engine.contracts.runtime_settings import ensure_defaults as ensure_setting_defaults
 from storage import config
 from storage.config import Change, ConfigError
 from storage.db import Database
@@ -99,7 +99,7 @@ def test_an_invalid_stored_value_keeps_the_value_in_force_and_is_reported(db: Da
 
 
 def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> None:
-    from engine.risk import strategy_limits
+    from engine.contracts import strategy_limits
 
     config.create_strategy(db, name="mm", kind="market_making", params={}, markets=[], enabled=False, actor="t")
     with pytest.raises(ConfigError) as refused:

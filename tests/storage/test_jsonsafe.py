@@ -20,9 +20,9 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_signing_stack_makes_deep_json_a_segfault_and_the_sane_limit_stops_it() -> None:
-    hazard = _python(f"import engine.core; {PARSE_DEEP}")
+    hazard = _python(f"import engine.trading.core; {PARSE_DEEP}")
     assert hazard.returncode < 0, "py_ecc no longer raises the recursion limit: this guard may be unneeded"
-    guarded = _python("import engine.core\nfrom storage.jsonsafe import keep_recursion_limit_sane\n"
+    guarded = _python("import engine.trading.core\nfrom storage.jsonsafe import keep_recursion_limit_sane\n"
                       "keep_recursion_limit_sane()\n"
                       f"try:\n    {PARSE_DEEP}\nexcept RecursionError:\n    print('refused')")
     assert guarded.returncode == 0 and guarded.stdout.strip() == "refused"

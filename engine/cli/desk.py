@@ -1,0 +1,319 @@
+"""The quick subcommands for a browser-less day: `status`, `command`, `alerts`, `tail`.
+
+They answer in a fraction of a second on a small VPS because they read and write SQLite with
+sqlite3 alone (storage/lite.py, storage/desk_status.py, storage/posting.py): no SQLAlchemy, no
+pandas, nothing of the trading core. Keep it so: heavy imports go inside the function that
+needs them (tests/engine/test_cli_fast.py checks `status` and `command` in a subprocess).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.cli import args as cli_args
+from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
+from storage import desk_status, posting
+from storage.lite import now_ms, read_connection, snapshot
+from storage.settings import Settings
+
+ENGINE_DOWN_GRACE_S = 5.0
+POLL_S = 0.02
+
+
+@contextmanager
+def reader(settings: Settings) -> Iterator[sqlite3.Connection]:
+    """A query_only connection to the desk's database, or a CliError saying how to create it."""
+    if not settings.db_path.exists():
+        raise CliError(f"no initialised database at {settings.db_path}: start the engine first "
+                       "(make run, or python -m engine run)")
+    conn = read_connection(settings.db_path)
+    try:
+        yield conn
+    except sqlite3.OperationalError as exc:
+        if "no such" not in str(exc):
+            raise
+        raise CliError(f"the database at {settings.db_path} is not initialised or is older than this code "
+                       f"({exc}): start the engine first (make run, or python -m engine run) so it migrates it"
+                       ) from None
+    finally:
+        conn.close()
+
+
+def _clock(at_ms: int | None) -> str:
+    if at_ms is None:
+        return "never"
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _ago(at_ms: int | None, now: int) -> str:
+    if at_ms is None:
+        return "never"
+    seconds = max(0, (now - at_ms) // 1000)
+    for size, unit in ((86_400, "d"), (3_600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def _money(value: float | None, *, sign: bool = False) -> str:
+    return "—" if value is None else (f"{value:+,.2f}" if sign else f"{value:,.2f}")
+
+
+# -- status ----------------------------------------------------------------------------------------
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    with reader(settings) as conn, snapshot(conn):
+        report = desk_status.status_report(conn, settings.db_path, alerts_shown=args.alerts)
+    report["notifications"]["destinations"] = settings.notify_destinations()
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print("\n".join(status_lines(report, now_ms())))
+    return EXIT_OK
+
+
+def status_lines(report: dict[str, Any], now: int) -> list[str]:
+    """The report as the operator reads it over SSH."""
+    age = report["heartbeat_age_s"]
+    beat = "no heartbeat yet" if age is None else f"heartbeat {age:.1f} s ago"
+    up = f"up, pid {report['pid']}" if report["engine_up"] else "DOWN"
+    trading = report["trading_state"] + (f" ({report['trading_reason']})" if report["trading_reason"] else "")
+    lines = [
+        f"engine     {report['state']} (wants {report['desired_state']}), {report['mode']}, {up}, {beat}",
+        f"trading    {trading}",
+        "kill latch " + (f"SET: {report['kill_reason']}" if report["kill_latched"] else "off"),
+    ]
+    if report["last_error"]:
+        lines.append(f"last error {report['last_error']}")
+    venue = report["venue"]
+    detail = f" since {_clock(venue['since'])}: {venue['detail']}" if venue["status"] != "ok" else ""
+    lines.append(f"venue      {venue['status']}{detail}")
+    pnl = report["pnl_today"]
+    if pnl is None:
+        lines.append("equity     — (no portfolio snapshot yet)")
+    else:
+        lines.append(f"equity     {_money(pnl['equity'])} USDC; today {_money(pnl['total'], sign=True)} "
+                     f"(realized {_money(pnl['realized'], sign=True)}, fees {_money(pnl['fees'])}, "
+                     f"unrealized {_money(pnl['unrealized'], sign=True)})")
+    lines.append(f"orders     {report['open_orders']} open; {report['positions']} positions "
+                 f"(cost {_money(report['positions_cost_usdc'])} USDC)")
+    lines += _strategy_table(report["strategies"])
+    lines += _alert_lines(report["unacked_alerts"], report["alerts"])
+    lines.append("notify     " + _notify_line(report["notifications"], now))
+    return lines
+
+
+def _strategy_table(strategies: list[dict[str, Any]]) -> list[str]:
+    if not strategies:
+        return ["strategies none configured"]
+    width = max(12, *(len(s["strategy"]) for s in strategies))
+    head = f"  {'strategy':<{width}}  {'on':>3}  {'orders':>6}  {'positions':>9}  {'exposure':>10}  " \
+           f"{'realized':>10}  {'fees':>8}"
+    rows = [head]
+    for s in strategies:
+        enabled = "—" if s["enabled"] is None else ("yes" if s["enabled"] else "no")
+        if s["status"] not in (None, "ok"):
+            enabled = s["status"]
+        rows.append(f"  {s['strategy']:<{width}}  {enabled:>3}  {s['open_orders']:>6}  {s['positions']:>9}  "
+                    f"{_money(s['exposure_usdc']):>10}  {_money(s['realized_usdc'], sign=True):>10}  "
+                    f"{_money(s['fees_usdc']):>8}")
+    return ["strategies (exposure, realized and fees in USDC)", *rows]
+
+
+def _alert_lines(count: int, newest: list[dict[str, Any]]) -> list[str]:
+    if not count:
+        return ["alerts     none waiting"]
+    shown = f", newest {len(newest)}" if len(newest) < count else ""
+    lines = [f"alerts     {count} not acknowledged{shown} (python -m engine alerts; --ack ID)"]
+    lines += [alert_line(a) for a in newest]
+    return lines
+
+
+def alert_line(alert: dict[str, Any]) -> str:
+    message = " ".join(str(alert["message"]).split())
+    return f"  #{alert['id']:<5} {_clock(alert['created_at'])}  {alert['level']:<8} {alert['code']}: {message}"
+
+
+def _notify_line(notify: dict[str, Any], now: int) -> str:
+    schemes = notify.get("destinations") or []
+    if not schemes:
+        return "not configured (NOTIFY_URLS in .env)"
+    text = f"{len(schemes)} destination{'s' if len(schemes) != 1 else ''} ({', '.join(schemes)})"
+    last = notify["last"]
+    if last is not None:
+        text += f"; last {last['kind']} {last['status']} {_ago(last['last_attempt_at'], now)}"
+        if last["status"] == "failed" and last["error"]:
+            text += f": {last['error']}"
+    if notify["queued"]:
+        text += f"; {notify['queued']} queued"
+    return text
+
+
+# -- command ---------------------------------------------------------------------------------------
+
+
+def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
+    # Validated first: an unknown kind or a bad payload is refused (exit 2) before anything is read or written.
+    values = posting.prepare(args.kind, args.payload, actor=actor(), key=uuid.uuid4().hex,
+                             ttl_s=settings.command_ttl_s)
+    with reader(settings) as conn:
+        status = desk_status.engine_status(conn, settings.db_path)
+        if not status.engine_up:
+            age = "never" if status.heartbeat_age_s is None else f"{status.heartbeat_age_s:.0f}s ago"
+            print(f"warning: the engine is not running (last heartbeat {age}); the command waits in "
+                  f"the queue until it starts or expires", file=sys.stderr)
+        row = posting.post(settings.db_path, values, lock_wait_s=args.timeout)
+        if args.no_wait:
+            print(json.dumps({"id": row["id"], "status": row["status"]}))
+            return EXIT_OK
+        return _wait_for(conn, settings, row["id"], args.timeout)
+
+
+def _wait_for(conn: sqlite3.Connection, settings: Settings, command_id: int, timeout_s: float) -> int:
+    """Poll until the command is finished; give up early if no engine is there to run it."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        found = desk_status.command_status(conn, command_id)
+        if found and found["status"] in ("done", "failed", "expired"):
+            return _report(found)
+        if (time.monotonic() - start > ENGINE_DOWN_GRACE_S
+                and not desk_status.engine_status(conn, settings.db_path).engine_up):
+            raise CliError(f"the engine is not running, so command {command_id} stays queued until it "
+                           "expires; start the engine (supervisorctl -c supervisord.conf start engine)")
+        time.sleep(POLL_S)
+    raise CliError(f"command {command_id} got no answer within {timeout_s:g}s; is the engine running? "
+                   "(python -m engine status)")
+
+
+def _report(found: dict[str, Any]) -> int:
+    if found["status"] == "done":
+        print(found["result"] or "{}")
+        return EXIT_OK
+    print(f"command {found['id']} ({found['kind']}) {found['status']}: {found['error']}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+# -- alerts ----------------------------------------------------------------------------------------
+
+
+def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
+    if args.ack:
+        return _ack(settings, args.ack)
+    with reader(settings) as conn:
+        count, newest = desk_status.unacked_alerts(conn, limit=args.limit)
+    if args.json:
+        print(json.dumps({"unacked": count, "alerts": newest}, indent=2))
+    elif not count:
+        print("no alerts waiting for acknowledgement")
+    else:
+        shown = f" (newest {len(newest)})" if len(newest) < count else ""
+        print(f"{count} alerts not acknowledged{shown}; acknowledge with: python -m engine alerts --ack ID")
+        print("\n".join(alert_line(a) for a in newest))
+    return EXIT_OK
+
+
+def _ack(settings: Settings, wanted: list[str]) -> int:
+    """Acknowledge (each one audited, through storage.config like the dashboard's button)."""
+    from storage.config import ack_alert
+    from storage.db import Database
+
+    with reader(settings) as conn:
+        if wanted == ["all"]:
+            ids = [int(r["id"]) for r in desk_status.rows(conn, "SELECT id FROM alerts WHERE acked_at IS NULL")]
+        else:
+            ids = [_alert_id(raw) for raw in wanted]
+    db = Database(settings.db_path)
+    try:
+        refused = [i for i in ids if not ack_alert(db, i, actor=actor())]
+    finally:
+        db.dispose()
+    done = len(ids) - len(refused)
+    print(f"acknowledged {done} alert{'s' if done != 1 else ''}")
+    if refused:
+        raise CliError(f"not acknowledged (unknown, or acknowledged already): {', '.join(f'#{i}' for i in refused)}")
+    return EXIT_OK
+
+
+def _alert_id(raw: str) -> int:
+    text = raw.strip().lstrip("#")
+    if not text.isdigit() or not 1 <= int(text) <= cli_args.MAX_ID:
+        raise CliError(f"--ack takes alert ids (numbers, as `python -m engine alerts` lists them) or 'all', "
+                       f"not {raw[:40]!r}")
+    return int(text)
+
+
+# -- tail ------------------------------------------------------------------------------------------
+
+
+def cmd_tail(settings: Settings, args: argparse.Namespace) -> int:
+    """The engine's JSON log as readable lines, secrets masked; follows until Ctrl-C."""
+    from engine.contracts import log_format as log_files
+    from engine.contracts.redaction import RedactingFilter
+    from storage.settings import secret_values
+
+    path = log_files.engine_log_path(settings.root)
+    redactor = RedactingFilter(secret_values(settings))
+    size = path.stat().st_size if path.exists() else None
+    if size is None and not args.follow:
+        raise CliError(f"no engine log at {path} (set ENGINE_LOG_FILE if the engine logs elsewhere)")
+    if size is None:
+        print(f"waiting for {path} to appear (Ctrl-C to stop)…", file=sys.stderr)
+
+    def show(line: str) -> None:
+        if line.strip() and log_files.level_at_least(line, args.level):
+            print(redactor.redact(line if args.raw else log_files.readable(line)), flush=args.follow)
+
+    for line in log_files.tail(path, args.lines, end=size) or []:
+        show(line)
+    if not args.follow:
+        return EXIT_OK
+    try:
+        for line in log_files.follow(path, offset=size):
+            show(line)
+    except KeyboardInterrupt:
+        pass
+    return EXIT_OK
+
+
+# -- parser ----------------------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    status = sub.add_parser("status", help="state, equity and today's PnL, orders and positions per strategy, "
+                                           "alerts, venue health, notifications")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--alerts", type=cli_args.bounded_int(0, 500, "alerts"), default=5,
+                        help="how many unacknowledged alerts to list (default 5)")
+    status.set_defaults(func=cmd_status)
+    command = sub.add_parser("command", help="post an operator command exactly as the dashboard does")
+    command.add_argument("kind", help="start stop pause resume kill rearm reload_config set_mode cancel_order "
+                                      "flatten place_order notify_test")
+    command.add_argument("payload", nargs="?", help='JSON object, e.g. \'{"reason": "news"}\'')
+    command.add_argument("--no-wait", action="store_true", help="return once queued")
+    command.add_argument("--timeout", type=cli_args.seconds, default=30.0,
+                         help="seconds to wait for the database and the answer (default 30, at most 3600)")
+    command.set_defaults(func=cmd_command)
+    alerts = sub.add_parser("alerts", help="alerts not acknowledged yet; --ack ID to acknowledge (audited)")
+    alerts.add_argument("--ack", nargs="+", metavar="ID", help="acknowledge these alert ids (or 'all')")
+    alerts.add_argument("--limit", type=cli_args.bounded_int(1, 1000, "limit"), default=50,
+                        help="how many to list (default 50)")
+    alerts.add_argument("--json", action="store_true", help="machine-readable output")
+    alerts.set_defaults(func=cmd_alerts)
+    tail = sub.add_parser("tail", help="follow the engine's log as readable lines (Ctrl-C ends it)")
+    tail.add_argument("-n", "--lines", type=cli_args.bounded_int(0, 10_000, "lines"), default=20,
+                      help="how many past lines to show first (default 20)")
+    tail.add_argument("--no-follow", dest="follow", action="store_false", help="print and exit")
+    tail.add_argument("--level", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+                      default="DEBUG", help="only lines of this level or worse")
+    tail.add_argument("--raw", action="store_true", help="the JSON lines as written")
+    tail.set_defaults(func=cmd_tail)

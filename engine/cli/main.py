@@ -1,0 +1,252 @@
+"""`python -m engine ...`: the operator's command line.
+
+Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage (bad arguments, or a
+command payload refused before anything was queued).
+
+Every subcommand imports what it needs when it runs, never at the top of a module the parser
+loads: `status` and `command` must answer in a fraction of a second over SSH, and importing the
+trading core (or SQLAlchemy, pandas, the signing stack) would take seconds on a small VPS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from engine.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, open_db
+from storage.command_payloads import PayloadError
+from storage.lite import DatabaseBusy
+from storage.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from engine.venues.base import CancelResult
+    from storage.db import Database
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "main", "open_db"]
+
+
+# -- run -------------------------------------------------------------------------------
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.process.logs import configure_logging
+    from engine.process.runtime import run
+    from engine.process.wiring import build_trading
+    from storage.jsonsafe import keep_recursion_limit_sane
+    from storage.settings import secret_values
+
+    keep_recursion_limit_sane()  # after the signing stack's imports raised it (see storage/jsonsafe.py)
+    configure_logging(settings.log_level, secret_values(settings))
+    return run(settings, build_trading)
+
+
+# -- set-password ----------------------------------------------------------------------
+
+
+def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from storage.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("New dashboard password: ")
+        if getpass.getpass("Repeat it: ") != first:
+            raise CliError("the two passwords differ; nothing changed")
+    else:
+        first = sys.stdin.readline().rstrip("\r\n")
+    try:
+        hashed = hash_password(first)
+    except PasswordError as exc:
+        raise CliError(f"{exc}; nothing changed") from None
+    write_env_value(settings.env_file, ENV_KEY, hashed)
+    print(f"Saved the password hash to {settings.env_file} (mode 600). "
+          "Restart the dashboard to use it: supervisorctl -c supervisord.conf restart dashboard")
+    return EXIT_OK
+
+
+# -- cancel-all ------------------------------------------------------------------------
+
+
+def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
+    """Cancel every order at every venue that may hold one, straight from this process.
+
+    Live, whenever POLY_PRIVATE_KEY is configured and whatever the mode: every open order of
+    the wallet at Polymarket (or the simulator). Orders can rest there in paper mode too: ones
+    the engine imported and never withdraws, or ones left when it went back to paper. A running
+    engine learns of these cancels through its own venue reports.
+    Paper: every resting order of the paper venue in the database, only while no engine holds
+    the single-instance lock (a running or starting engine keeps them in memory).
+    """
+    import asyncio
+
+    from engine.venues.base import VenueError
+    from storage import queries
+
+    mode = queries.engine_status(open_db(settings)).mode
+    problems: list[str] = []
+    done: dict[str, CancelResult] = {}
+    if settings.live_credentials_present:
+        from engine.venues.polymarket import cancel_everything
+
+        try:
+            done["live"] = asyncio.run(cancel_everything(settings))
+        except VenueError as exc:
+            problems.append(f"the venue refused the cancel-all: {exc}")
+    elif mode == "live":
+        problems.append("live mode, but POLY_PRIVATE_KEY is not configured: nothing to cancel at the venue with")
+    paper = _cancel_paper_orders(settings)
+    if paper is not None:
+        done["paper"] = paper
+    elif mode == "paper":
+        problems.append("the engine is running (or starting) in paper mode and holds its paper orders: cancel "
+                        "them through it with `python -m engine command kill` (cancels everything and latches) "
+                        "or `... command stop`")
+    not_canceled = {oid: why for result in done.values() for oid, why in result.not_canceled.items()}
+    print(json.dumps({"mode": mode, "canceled": sum(len(r.canceled) for r in done.values()),
+                      "not_canceled": not_canceled, "by_venue": {v: len(r.canceled) for v, r in done.items()}}))
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    return EXIT_OK if not problems and not not_canceled else EXIT_FAILED
+
+
+def _cancel_paper_orders(settings: Settings) -> CancelResult | None:
+    """Cancel the paper venue's resting orders under the engine's own lock; None when an engine
+    holds it. (The heartbeat cannot tell: a starting engine has none yet, a stale one lingers.)"""
+    import asyncio
+
+    from engine.process.runtime import AlreadyRunning, single_instance
+    from engine.venues.paper import cancel_all_resting
+    from storage.db import Database
+
+    try:
+        with single_instance(settings.lock_path):
+            db = Database(settings.db_path)
+            try:
+                return asyncio.run(cancel_all_resting(db))
+            finally:
+                db.dispose()
+    except AlreadyRunning:
+        return None
+
+
+# -- preflight -------------------------------------------------------------------------
+
+
+def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
+    """Before going live: prove this wallet can trade (credentials, balance, allowances, and a
+    harmless post-only order placed and cancelled); each failure names the setting to change."""
+    if not settings.live_credentials_present:
+        raise CliError("POLY_PRIVATE_KEY is not set in .env: nothing to check (see README: Going live)")
+    import asyncio
+
+    from engine.cli.preflight import describe, run_preflight
+    from storage.db import Database
+    from storage.migrations import is_migrated
+
+    db = Database(settings.db_path) if is_migrated(settings.db_path) else None
+    report = asyncio.run(run_preflight(settings, db))
+    print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+# -- init ------------------------------------------------------------------------------
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    """Idempotent first-run setup used by `make run`: folders, .env, schema, password."""
+    from engine.cli.seed import seed_demo
+    from storage.db import Database
+
+    for folder in ("var/log", "var/run"):
+        (settings.root / folder).mkdir(parents=True, exist_ok=True)
+    example = settings.root / ".env.example"
+    if not settings.env_file.exists() and example.exists():
+        settings.env_file.write_text(example.read_text())
+        settings.env_file.chmod(0o600)
+        print(f"Created {settings.env_file} from .env.example (edit it to configure the desk).")
+    _migrate_unless_running(settings)
+    if seed_demo(Database(settings.db_path), settings):
+        print("Fresh database on the simulator: added a demo market-making strategy; the engine will start "
+              "paper trading it (Strategies page to change or disable it).")
+    if load_settings().dashboard_password_hash is None and sys.stdin.isatty():
+        print("No dashboard password is set yet; choose one now (at least 8 characters).")
+        try:
+            cmd_set_password(load_settings(), args)
+        except CliError as exc:
+            print(f"{exc}. The dashboard will show how to set it later.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _migrate_unless_running(settings: Settings) -> None:
+    from engine.process.runtime import AlreadyRunning, single_instance
+    from storage.migrations import migrate
+
+    try:
+        with single_instance(settings.lock_path):
+            migrate(settings.db_path)
+    except AlreadyRunning:
+        pass  # a running engine has already migrated its database
+
+
+# -- parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Each module's register() adds its subcommands. Those modules import only the standard
+    library and storage.lite-level code at their top (tests/engine/test_cli_fast.py)."""
+    from engine.cli import desk as cli_desk
+    from engine.cli import research as cli_research
+
+    parser = argparse.ArgumentParser(prog="python -m engine", description="Polymarket desk engine")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("run", help="run the engine (supervisord does this)").set_defaults(func=cmd_run)
+    sub.add_parser("init", help="first-run setup: var/, .env, database, password").set_defaults(func=cmd_init)
+    cli_desk.register(sub)
+    sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
+        func=cmd_set_password
+    )
+    sub.add_parser("cancel-all", help="cancel every order at the venue, even with the engine down").set_defaults(
+        func=cmd_cancel_all
+    )
+    preflight = sub.add_parser("preflight", help="before going live: prove the wallet can trade (places and "
+                                                 "cancels one harmless post-only order)")
+    preflight.add_argument("--json", action="store_true", help="machine-readable output")
+    preflight.set_defaults(func=cmd_preflight)
+    cli_research.register(sub)
+    from engine.cli import sweep as cli_sweep  # noqa: E402  (sweeps: engine/backtest/sweep.py)
+
+    cli_sweep.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        code = int(args.func(settings, args))
+        sys.stdout.flush()  # here, where a closed pipe can still be handled (not at exit)
+        return code
+    except PayloadError as exc:  # refused before anything was queued
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CliError, SettingsError, DatabaseBusy) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """`engine status | head`: the reader closed the pipe. Not an error of ours, so no traceback;
+    what is left unwritten goes nowhere (Python would complain again flushing it at exit)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_FAILED

@@ -1,0 +1,164 @@
+"""`python -m engine backtest ...` and `python -m engine import-history ...`.
+
+The parser is built on every call of `python -m engine`, so this module imports only the
+standard library at its top; the backtest runner and the history client (the whole trading
+core, py-clob-client-v2) are imported by the subcommand that runs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import traceback
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from engine.cli import args as cli_args
+from engine.cli.errors import CliError, open_db
+from storage.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
+
+# One request per day of history: more than a year at once is a typo (1970-2100 took minutes
+# of requests before anything useful). Imports resume, so a longer range is imported yearly.
+MAX_IMPORT_DAYS = 366
+DAY_MS = 86_400_000
+NAME_CHARS = 200
+
+
+class ResearchError(CliError):
+    """A research command's input or run failed; printed like any CLI error (exit 1)."""
+
+
+def _when(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.contracts import backtest_runs as runs
+    from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
+    from engine.cli.progress import ProgressBar
+    from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+
+    db = open_db(settings)
+    if args.run_id is not None:
+        try:
+            spec, run_id = runs.load_spec(db, args.run_id), args.run_id
+        except KeyError:
+            raise ResearchError(f"there is no backtest run {args.run_id} (the Backtest page lists the runs)") from None
+        runs.mark_started(db, run_id)
+    else:
+        if not args.strategy or args.start is None or args.end is None:
+            raise ResearchError("--strategy, --from and --to are required (or --run-id)")
+        try:
+            params = loads_bounded(args.params or "{}", max_bytes=CONFIG_BYTES, what="--params")
+        except JsonRefused as exc:
+            raise ResearchError(str(exc)) from None
+        if not isinstance(params, dict):
+            raise ResearchError('--params must be a JSON object, e.g. \'{"size": 20}\'')
+        markets = tuple(m.strip() for m in (args.markets or "").split(",") if m.strip())
+        spec = BacktestSpec(args.strategy, params, args.start, args.end, markets, args.seed, args.source)
+        run_id = runs.create_run(db, spec, args.name or f"{args.strategy} {_when(args.start)} to {_when(args.end)}")
+        runs.mark_started(db, run_id)
+    bar = ProgressBar(f"backtest #{run_id}")
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        bar(done, total)
+        permille = 1000 if total <= 0 else done * 1000 // total
+        if permille >= last[0] + 10:
+            last[0] = permille
+            runs.set_progress(db, run_id, done, total)
+
+    try:
+        result = run_sync(spec, settings.db_path, settings, work_dir=runs.work_dir_for(settings.db_path, run_id),
+                          progress=progress)
+    except BacktestError as exc:
+        runs.fail(db, run_id, str(exc))
+        raise ResearchError(str(exc)) from None
+    except Exception as exc:
+        runs.fail(db, run_id, f"{type(exc).__name__}: {exc}")
+        traceback.print_exc()
+        raise ResearchError(f"backtest #{run_id} failed: {exc}") from None
+    runs.finish(db, run_id, result)
+    print(json.dumps({"run_id": run_id, "events": result.events, "decisions": result.decisions,
+                      "orders": len(result.orders), "fills": len(result.fills), **result.metrics.as_dict(),
+                      "refusals": result.refusals}, indent=2, default=str))
+    return 0
+
+
+def _token_for(db: Database, market: str, outcome: str) -> list[str]:
+    from sqlalchemy import text
+
+    with db.read() as conn:
+        row = conn.execute(text("SELECT yes_token, no_token FROM markets WHERE condition_id = :m OR slug = :m"),
+                           {"m": market}).first()
+    if row is None:
+        raise ResearchError(f"unknown market {market!r}: the engine discovers markets at start-up; "
+                            "use a condition id or slug from the Markets page")
+    return {"YES": [row[0]], "NO": [row[1]], "BOTH": [row[0], row[1]]}[outcome]
+
+
+def check_import_range(start: int, end: int) -> None:
+    """Refused at once, before a single request: a range that ends before it starts, or longer
+    than a year."""
+    if end <= start:
+        raise ResearchError("--to must be after --from")
+    if end - start > MAX_IMPORT_DAYS * DAY_MS:
+        days = (end - start) // DAY_MS
+        raise ResearchError(f"--from to --to spans {days:,} days; import at most {MAX_IMPORT_DAYS} days at a time "
+                            "(one request per day; run it again for the next stretch: imports resume)")
+
+
+def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from engine.marketdata.history import HistoryError, import_history
+    from engine.cli.progress import ProgressBar
+
+    check_import_range(args.start, args.end)
+    db = open_db(settings)
+    reports = []
+    for token in _token_for(db, args.market, args.outcome.upper()):
+        try:
+            report = asyncio.run(import_history(db, settings.clob_host, settings.chain_id, token, args.start,
+                                                args.end, fidelity=args.fidelity,
+                                                progress=ProgressBar(f"history {token[:10]}…")))
+        except HistoryError as exc:
+            raise ResearchError(str(exc)) from None
+        reports.append(report.__dict__)
+    print(json.dumps(reports, indent=2))
+    return 0
+
+
+def _name(raw: str) -> str:
+    if len(raw) > NAME_CHARS:
+        raise argparse.ArgumentTypeError(f"a name of at most {NAME_CHARS} characters")
+    return raw
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    backtest = sub.add_parser("backtest", help="replay recorded data through a strategy (same code as live)")
+    backtest.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")
+    backtest.add_argument("--params", help='JSON object of params, e.g. \'{"size": 20}\'')
+    backtest.add_argument("--from", dest="start", type=cli_args.utc_time,
+                          help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")
+    backtest.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")
+    backtest.add_argument("--markets", help="comma-separated condition ids (default: all recorded in range)")
+    backtest.add_argument("--seed", type=cli_args.seed, default=0,
+                          help=f"seed for the paper venue's random settlement failures (0 to {cli_args.MAX_SEED})")
+    backtest.add_argument("--source", choices=("recorded", "history"), default="recorded",
+                          help="recorded ticks (default) or imported price history (coarser fills)")
+    backtest.add_argument("--name", type=_name, help="a name for the run")
+    backtest.add_argument("--run-id", type=cli_args.run_id, help="run a backtest the dashboard created")
+    backtest.set_defaults(func=cmd_backtest)
+    history = sub.add_parser("import-history", help="download /prices-history for a market (resumable)")
+    history.add_argument("--market", required=True, help="condition id or slug")
+    history.add_argument("--from", dest="start", required=True, type=cli_args.utc_time,
+                         help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")
+    history.add_argument("--to", dest="end", required=True, type=cli_args.utc_time,
+                         help=f"end (ISO 8601 UTC, or epoch ms; at most {MAX_IMPORT_DAYS} days after --from)")
+    history.add_argument("--fidelity", type=cli_args.fidelity, default=1, help="minutes between points (1 to 1440)")
+    history.add_argument("--outcome", default="yes", choices=("yes", "no", "both"), help="which token(s)")
+    history.set_defaults(func=cmd_import_history)

@@ -1,0 +1,119 @@
+"""`python -m engine sweep ...`: search a strategy's params with Optuna, each trial a backtest.
+
+Running the same command again resumes the sweep (same name: without --name, the name is
+derived from the settings, so an identical command finds its study).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from engine.contracts.sweep_spec import (
+    OBJECTIVES,
+    SAMPLERS,
+    SweepError,
+    SweepSpec,
+    check_spec,
+    default_name,
+    parse_space,
+)
+from engine.cli import args as cli_args
+from engine.cli.errors import CliError, open_db
+from engine.cli.progress import ProgressBar
+from storage.settings import Settings
+
+
+def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]
+    try:
+        value = json.loads(raw or "{}")
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{what} is not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise CliError(f"{what} must be a JSON object")
+    return value
+
+
+def spec_from_args(args: argparse.Namespace) -> SweepSpec:
+    if not args.strategy or not args.start or not args.end or args.space is None:
+        raise CliError("--strategy, --space, --from and --to are required")
+    try:
+        space = parse_space(args.space, args.strategy)
+    except SweepError as exc:
+        raise CliError(str(exc)) from None
+    markets = tuple(sorted(m.strip() for m in (args.markets or "").split(",") if m.strip()))
+    spec = SweepSpec(name="-", kind=args.strategy, space=space, from_ms=args.start,
+                     to_ms=args.end, base_params=_json_object(args.params, "--params"), markets=markets,
+                     trials=args.trials, objective=args.objective, sampler=args.sampler, seed=args.seed,
+                     source=args.source, train_fraction=args.split, top=args.top)
+    name = args.name or default_name(spec)
+    spec = replace(spec, name=name)
+    try:
+        check_spec(spec)
+    except SweepError as exc:
+        raise CliError(str(exc)) from None
+    return spec
+
+
+def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.backtest.runner import BacktestError, BacktestSpec, resolve_markets
+    from engine.backtest.sweep import run_sweep
+    from storage.sweep_queries import shown_url, sweeps_storage
+
+    open_db(settings)
+    spec = spec_from_args(args)
+    try:  # the data is there (and the markets known) before any worker starts
+        resolve_markets(BacktestSpec(spec.kind, spec.base_params, *spec.train_range, spec.markets, spec.seed,
+                                     spec.source), settings.db_path)
+    except BacktestError as exc:
+        raise CliError(str(exc)) from None
+    if args.storage and shown_url(args.storage) != args.storage:
+        raise CliError("--storage must not carry a password (a command line is visible to every user of the "
+                       "machine): put the URL in SWEEP_STORAGE in .env instead")
+    url = args.storage or sweeps_storage(settings.root, settings.db_path)
+    work_root = study_work_dir(settings.db_path, spec.name)
+    jobs = args.jobs or os.cpu_count() or 1
+    try:
+        report = run_sweep(spec, url, settings.db_path, jobs=jobs, work_root=work_root,
+                           progress=ProgressBar(f"sweep {spec.name!r} ({jobs} workers)"))
+    except SweepError as exc:
+        raise CliError(str(exc)) from None
+    print(json.dumps({"name": report.name, "storage": shown_url(report.url), "trials": report.trials,
+                      "objective": spec.objective, "best": report.best, "held_out": report.held_out},
+                     indent=2, default=str))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sweep = sub.add_parser("sweep", help="search a strategy's params with Optuna (each trial a backtest)",
+                           description=__doc__)
+    sweep.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")
+    sweep.add_argument("--space", help='JSON: {"half_spread": [0.01, 0.05], "size": [10, 50, "int"], '
+                                       '"fair_value": {"choices": ["mid", "microprice"]}}; "log" for a log scale')
+    sweep.add_argument("--params", help="JSON object: fixed params for everything not searched")
+    sweep.add_argument("--trials", type=int, default=50, help="finished trials to reach (default 50)")
+    sweep.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    sweep.add_argument("--objective", choices=OBJECTIVES, default="sharpe",
+                       help="what to maximize, per day: sharpe (default), return, calmar")
+    sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="tpe (default) or grid")
+    sweep.add_argument("--from", dest="start", type=cli_args.utc_time, help="start (ISO 8601 UTC, or epoch ms)")
+    sweep.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")
+    sweep.add_argument("--split", type=float, help="train share of the range, e.g. 0.7: the last 30 %% is held "
+                                                   "out and the best trials re-run on it")
+    sweep.add_argument("--top", type=int, default=3, help="best trials re-run on the held-out period (default 3)")
+    sweep.add_argument("--markets", help="comma-separated condition ids (default: all with data in range)")
+    sweep.add_argument("--seed", type=int, default=0, help="seed of the sampler and the paper venue")
+    sweep.add_argument("--source", choices=("recorded", "history"), default="recorded")
+    sweep.add_argument("--name", help="the study's name (default: derived from the settings)")
+    sweep.add_argument("--storage", help="study storage URL without a password (default: SWEEP_STORAGE from .env, "
+                                         "else a SQLite file beside the trading database); a server URL lets "
+                                         "several machines share one study")
+    sweep.set_defaults(func=cmd_sweep)
+
+
+def study_work_dir(db_path: Path, name: str) -> Path:
+    return db_path.parent / "backtests" / "sweeps" / hashlib.sha256(name.encode()).hexdigest()[:12]

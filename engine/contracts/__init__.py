@@ -1,0 +1,17 @@
+"""The contracts the engine and the dashboard share: the only engine package `pages/` imports.
+
+Both processes read and write the same SQLite tables; these modules say what may be in them
+and how a value is checked, so the dashboard refuses what the engine would refuse:
+
+- `limits`, `strategy_limits`: the global and per-strategy risk limits (names, units, bounds,
+  parsing) and reading them back;
+- `runtime_settings`: the engine settings edited from the dashboard, with their checks;
+- `params`, `market_filter`, `strategy_kinds`: strategy parameter schemas, the market filter,
+  and the strategy kinds with their parameter validation;
+- `order_status`: order and fill statuses and their ranks;
+- `backtest_spec`, `backtest_runs`, `sweep_spec`: what a backtest or a sweep is asked to do and
+  the run row both processes write;
+- `log_format`, `redaction`: the engine's log lines and how secrets are hidden in them.
+
+A layering test (tests/test_layering.py) fails if `pages/` imports any other engine module.
+"""

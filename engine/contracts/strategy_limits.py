@@ -1,0 +1,70 @@
+"""Limits of one strategy, next to the global ones: its capital, its own loss limits, and the
+exits it takes on its positions. Stored per strategy in `strategy_limits` (versioned, edited
+on the Strategies page, audited); a missing row means the default below, mostly "off".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+
+from engine.contracts.limits import LimitError, Limits, LimitSpec, parse_value
+
+
+def _d(value: str) -> Decimal:
+    return Decimal(value)
+
+
+STRATEGY_LIMITS: tuple[LimitSpec, ...] = (
+    LimitSpec("allocation", "Allocation", "USDC", _d("0"), _d("0"), _d("100000000"), "resize",
+              "Capital this strategy may use: its sizing reads this (plus its own PnL) instead of the whole "
+              "wallet, and its exposure is capped at it. 0: no allocation (the wallet, and the global "
+              "per-strategy exposure limit)."),
+    LimitSpec("max_daily_loss", "Max daily loss", "USDC", _d("0"), _d("0"), _d("10000000"), "state",
+              "This strategy's loss since 00:00 UTC (realized + unrealized, fees included). Hit: this strategy "
+              "REDUCING (only risk-reducing orders) with an alert, until 00:00 UTC or the limit is raised. 0: off."),
+    LimitSpec("max_drawdown", "Max drawdown", "percent", _d("0"), _d("0"), _d("100"), "state",
+              "Fall of this strategy's equity (allocation + its PnL) from its peak. Hit: this strategy HALTED "
+              "(its orders cancelled) with an alert, until equity is back within the limit or the limit is "
+              "raised. Needs an allocation. 0: off."),
+    LimitSpec("stop_loss_move", "Stop loss (price)", "probability", _d("0"), _d("0"), _d("1"), "exit",
+              "Sell a position when its mark falls this far below its average entry price (e.g. 0.10). 0: off."),
+    LimitSpec("stop_loss_pnl", "Stop loss (PnL)", "USDC", _d("0"), _d("0"), _d("10000000"), "exit",
+              "Sell a position when its unrealized loss reaches this. 0: off."),
+    LimitSpec("take_profit_move", "Take profit (price)", "probability", _d("0"), _d("0"), _d("1"), "exit",
+              "Sell a position when its mark rises this far above its average entry price. 0: off."),
+    LimitSpec("take_profit_pnl", "Take profit (PnL)", "USDC", _d("0"), _d("0"), _d("10000000"), "exit",
+              "Sell a position when its unrealized gain reaches this. 0: off."),
+    LimitSpec("exit_cooldown", "Exit cooldown", "seconds", _d("600"), _d("0"), _d("86400"), "deny",
+              "After a stop loss or take profit, the strategy places no new risk in that market for this long "
+              "(so it does not buy straight back)."),
+    LimitSpec("max_order_age", "Max order age", "seconds", _d("0"), _d("0"), _d("604800"), "deny",
+              "Resting orders of this strategy older than this are cancelled (the strategy quotes afresh). "
+              "0: off."),
+)
+BY_NAME: Mapping[str, LimitSpec] = {spec.name: spec for spec in STRATEGY_LIMITS}
+DEFAULTS = Limits({spec.name: spec.default for spec in STRATEGY_LIMITS})
+
+
+def load(conn: Connection) -> tuple[dict[str, Limits], list[str]]:
+    """Every strategy's limits (defaults filled in), and what does not validate (that limit
+    keeps its default, which is off for all but the cooldown, and is reported)."""
+    values: dict[str, dict[str, Decimal]] = {}
+    problems: list[str] = []
+    for strategy, name, raw in conn.execute(text("SELECT strategy, name, value FROM strategy_limits")).all():
+        spec = BY_NAME.get(name)
+        if spec is None:
+            problems.append(f"strategy {strategy}: unknown limit {name!r} ignored")
+            continue
+        try:
+            values.setdefault(strategy, {})[name] = parse_value(spec, raw)
+        except LimitError as exc:
+            problems.append(f"strategy {strategy}: limit {name}: stored {str(raw)[:40]!r} is invalid ({exc}); "
+                            f"using {spec.default}")
+    return {s: Limits({**DEFAULTS.values, **v}) for s, v in values.items()}, problems
+
+
+def of(limits: Mapping[str, Limits], strategy: str) -> Limits:
+    return limits.get(strategy, DEFAULTS)

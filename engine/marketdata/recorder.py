@@ -1,0 +1,166 @@
+"""The recorder: every subscribed token's book (top N levels) and its changes, the mid, and
+the trades, plus a marker at each moment the engine decided, into the `ticks` table.
+
+Off the hot path: the feed listener only diffs the new top of book against the last
+recorded one and appends a tuple to a buffer; a background task writes the buffer in
+batches (sqlite-utils insert_all, one BEGIN IMMEDIATE per batch) from a worker thread with
+its own connection. Rows keep the order in which the engine saw the events, which is what
+lets a backtest replay them exactly (engine/backtest/).
+
+Row shapes: `book` data = {"b": [[price, size], ...], "a": [...]} best first; `change`: the
+changes of one book update, a single level in side/price/size (BUY = bid side, size 0
+removes the level) or several as data = [[is_bid, price, size], ...]; `trade` side/price/
+size (the taker's side); `decide` only its time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlite_utils import Database as UtilsDatabase
+
+from engine.domain import Book
+from engine.feeds.books import BookCache
+from engine.feeds.events import BookChanged, MarketEvent, TradePrint
+from storage.db import immediate, raw_connection
+
+log = logging.getLogger("engine.marketdata.recorder")
+FLUSH_S = 1.0
+BATCH = 1000
+RESNAPSHOT_MS = 60_000  # a full snapshot now and then bounds what a reader must replay
+Row = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
+COLUMNS = ("at", "token_id", "kind", "side", "price", "size", "mid", "data")
+
+
+def book_json(book: Book) -> str:
+    return json.dumps({"b": [[lv.price, lv.size] for lv in book.bids], "a": [[lv.price, lv.size] for lv in book.asks]},
+                      separators=(",", ":"))
+
+
+def level_diff(before: Book, after: Book) -> list[list[int]]:
+    """[[is_bid, price, new size], ...] turning `before`'s top levels into `after`'s."""
+    changes: list[list[int]] = []
+    for is_bid, old, new in ((1, before.bids, after.bids), (0, before.asks, after.asks)):
+        was = {lv.price: lv.size for lv in old}
+        now = {lv.price: lv.size for lv in new}
+        changes += [[is_bid, price, size] for price, size in now.items() if was.get(price) != size]
+        changes += [[is_bid, price, 0] for price in was if price not in now]
+    return changes
+
+
+class Recorder:
+    def __init__(self, db_path: Path, books: BookCache, *, depth: int = 10):
+        self.db_path = db_path
+        self.books = books
+        self.depth = depth
+        self.buffer: list[Row] = []
+        self.recorded: dict[str, tuple[Book, int]] = {}
+        self.written = 0
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
+        self._conn: sqlite3.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # -- listening (the hot path: no I/O) ----------------------------------------------
+
+    def on_market_event(self, event: MarketEvent) -> None:
+        if isinstance(event, BookChanged):
+            self._on_book(event.token_id, event.at_ms)
+        elif isinstance(event, TradePrint):
+            self.buffer.append((event.at_ms, event.token_id, "trade", event.side.value, event.price, event.size,
+                                self._mid(event.token_id), None))
+
+    def mark_decision(self, now_ms: int) -> None:
+        self.buffer.append((now_ms, "", "decide", None, None, None, None, None))
+
+    def _on_book(self, token_id: str, at_ms: int) -> None:
+        book = self.books.book(token_id, self.depth)
+        if book is None:
+            return
+        last = self.recorded.get(token_id)
+        if last is None or at_ms - last[1] >= RESNAPSHOT_MS:
+            self.buffer.append((at_ms, token_id, "book", None, None, None, book.mid, book_json(book)))
+            self.recorded[token_id] = (book, at_ms)
+            return
+        changes = level_diff(last[0], book)
+        if len(changes) == 1:  # the common case, kept in columns: no JSON to parse on replay
+            is_bid, price, size = changes[0]
+            self.buffer.append((at_ms, token_id, "change", "BUY" if is_bid else "SELL", price, size, book.mid, None))
+        elif changes:
+            self.buffer.append((at_ms, token_id, "change", None, None, None, book.mid,
+                                json.dumps(changes, separators=(",", ":"))))
+        if changes:
+            self.recorded[token_id] = (book, last[1])
+
+    def _mid(self, token_id: str) -> int | None:
+        book = self.books.book(token_id, 1)
+        return None if book is None else book.mid
+
+    # -- writing (a worker thread) -----------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="recorder")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.flush()
+        self._worker.submit(self._close_conn).result()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_S)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("recorder flush failed; rows kept for the next attempt")
+
+    async def flush(self) -> int:
+        rows, self.buffer = self.buffer, []
+        if not rows:
+            return 0
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._write, rows)
+        except Exception:
+            self.buffer[:0] = rows
+            raise
+        self.written += len(rows)
+        return len(rows)
+
+    def _write(self, rows: list[Row]) -> None:
+        if self._conn is None:
+            self._conn = raw_connection(self.db_path, synchronous="NORMAL")
+        table = UtilsDatabase(self._conn)["ticks"]
+        # A manual IMMEDIATE transaction: sqlite-utils' own would read the schema inside a
+        # deferred one and fail under the engine's concurrent writes (engineering.md §2).
+        with immediate(self._conn):
+            table.insert_all((dict(zip(COLUMNS, row, strict=True)) for row in rows), batch_size=BATCH)  # type: ignore[union-attr]
+
+    def _close_conn(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def prune(db_path: Path, *, before_ms: int, chunk: int = 20_000) -> int:
+    """Delete ticks older than `before_ms` in short transactions (the engine keeps writing)."""
+    conn = raw_connection(db_path)
+    removed = 0
+    try:
+        while True:
+            with immediate(conn):
+                count = conn.execute(
+                    "DELETE FROM ticks WHERE id IN (SELECT id FROM ticks WHERE at < ? ORDER BY at LIMIT ?)",
+                    (before_ms, chunk)).rowcount
+            removed += count
+            if count < chunk:
+                return removed
+    finally:
+        conn.close()

@@ -1,0 +1,186 @@
+"""Claim -> apply -> acknowledge operator commands: the only dashboard-to-engine path.
+
+Commands apply one at a time in priority order, except that a pending kill jumps ahead
+of a command still being applied: the running command is interrupted (and acknowledged
+as failed) so a slow start can never delay a kill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from engine.process.control import CommandRejected, Controller
+from storage import command_payloads as payloads
+from storage import commands as queue
+from storage.command_payloads import PayloadError, kill_reason
+from storage.db import Database, is_locked, now_ms
+
+log = logging.getLogger("engine.process.commands")
+LOCKED_RETRY_S = 0.1
+PREKILL_BUDGET_S = 10.0
+
+Handler = Callable[[Controller, dict[str, Any], str], Awaitable[dict[str, Any]]]
+
+LIFECYCLE: dict[str, Handler] = {
+    "start": lambda c, p, a: c.start(a),
+    "stop": lambda c, p, a: c.stop(a),
+    "pause": lambda c, p, a: c.pause(a),
+    "resume": lambda c, p, a: c.resume(a),
+    "kill": lambda c, p, a: c.kill(a, p["reason"]),
+    "rearm": lambda c, p, a: c.rearm(a),
+    "reload_config": lambda c, p, a: c.reload_config(a),
+    "set_mode": lambda c, p, a: c.set_mode(a, p["mode"]),
+}
+ORDER_KINDS = frozenset({"cancel_order", "flatten", "place_order"})
+BLOCKING_KINDS = frozenset({"kill", "stop"})
+KNOWN_KINDS = frozenset(LIFECYCLE) | ORDER_KINDS
+
+
+def parse_payload(kind: str, raw: str) -> dict[str, Any]:
+    """The command's validated payload. A kill never fails on its payload: whatever it
+    carries, it goes ahead with the text as its reason."""
+    if kind == "kill":
+        return {"reason": kill_reason(raw)}
+    try:
+        return payloads.parse(kind, raw)
+    except PayloadError as exc:
+        raise CommandRejected(str(exc)) from None
+
+
+# A command served by a part of the engine other than the lifecycle (e.g. notify_test: the notifier).
+Service = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
+
+
+class CommandProcessor:
+    def __init__(self, db: Database, controller: Controller, *, poll_s: float = 0.01,
+                 services: Mapping[str, Service] | None = None):
+        self.db = db
+        self.controller = controller
+        self.poll_s = poll_s
+        self.services = dict(services or {})
+        self._current: asyncio.Task[None] | None = None
+        self._current_id: int | None = None
+        self._prekilled: int | None = None  # the pending kill already acted on while the database was locked
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await self._step()
+            except Exception:  # a DB hiccup must not end the command loop
+                log.exception("command loop error")
+            await asyncio.sleep(self.poll_s)
+        await self.drain()
+
+    async def drain(self, timeout_s: float = 5.0) -> None:
+        if self._current is not None and not self._current.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._current), timeout_s)
+            except (TimeoutError, asyncio.CancelledError):
+                self._current.cancel()
+
+    async def _step(self) -> None:
+        busy = self._current is not None and not self._current.done()
+        if not self._pending(kill_only=busy):
+            return
+        try:
+            with self.db.write() as conn:
+                command = queue.claim_next(conn, now_ms(), kinds=("kill",) if busy else None)
+        except Exception as exc:
+            if not is_locked(exc):
+                raise
+            await self._kill_while_locked()
+            return
+        if command is None:
+            return
+        try:
+            payload = parse_payload(command.kind, command.payload)
+        except CommandRejected as exc:  # refused before anything changed: the engine stays as it was
+            await self._finish(command.id, ok=False, error=str(exc))
+            log.warning("command refused", extra={"command_id": command.id, "kind": command.kind,
+                                                  "error": str(exc)})
+            return
+        if command.kind in BLOCKING_KINDS:
+            # Before anything can yield to the event loop: no order leaves after this claim.
+            self.controller.trading.block_orders()
+        if busy:
+            await self._interrupt_current()
+        self._current_id = command.id
+        self._current = asyncio.create_task(self.apply(command, payload))
+        if command.kind == "kill":
+            await self._current  # nothing else runs until the kill has finished
+
+    def _pending(self, *, kill_only: bool) -> bool:
+        with self.db.read() as conn:
+            return queue.has_pending(conn, ("kill",) if kill_only else None)
+
+    async def _kill_while_locked(self) -> None:
+        """Another process holds the write lock, so a pending kill cannot be claimed yet. It
+        acts at once anyway (reads still work): orders are blocked and everything at the venue
+        is cancelled; the kill is claimed, latched and acknowledged once the lock is released."""
+        with self.db.read() as conn:
+            kill_id = queue.pending_id(conn, "kill")
+        if kill_id is None or kill_id == self._prekilled:
+            return
+        self._prekilled = kill_id
+        log.warning("a kill is waiting for the database lock: orders blocked and cancelled at the venue now",
+                    extra={"command_id": kill_id})
+        self.controller.trading.block_orders()
+        try:
+            await asyncio.wait_for(self.controller.trading.cancel_at_venue(), PREKILL_BUDGET_S)
+        except Exception:
+            log.exception("cancelling at the venue ahead of the kill failed; the kill will try again")
+
+    async def _interrupt_current(self) -> None:
+        assert self._current is not None
+        interrupted_id = self._current_id
+        self._current.cancel()
+        try:
+            await self._current
+        except asyncio.CancelledError:
+            pass
+        if interrupted_id is not None:
+            await self._finish(interrupted_id, ok=False, error="interrupted by a kill")
+
+    async def apply(self, command: queue.CommandRow, payload: dict[str, Any]) -> None:
+        started = now_ms()
+        try:
+            result = await self._dispatch(command, payload)
+        except CommandRejected as exc:
+            await self._finish(command.id, ok=False, error=str(exc))
+            log.warning("command failed", extra={"command_id": command.id, "kind": command.kind, "error": str(exc)})
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("command crashed", extra={"command_id": command.id, "kind": command.kind})
+            await self._finish(command.id, ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
+            return
+        await self._finish(command.id, ok=True, result=result)
+        log.info("command done", extra={"command_id": command.id, "kind": command.kind,
+                                        "apply_ms": now_ms() - started})
+
+    async def _dispatch(self, command: queue.CommandRow, payload: dict[str, Any]) -> dict[str, Any]:
+        handler = LIFECYCLE.get(command.kind)
+        if handler is not None:
+            return await handler(self.controller, payload, command.actor)
+        if command.kind in ORDER_KINDS:
+            return await self.controller.trading.handle(command.kind, payload)
+        if command.kind in self.services:
+            return await self.services[command.kind](payload, command.actor)
+        known = ", ".join(sorted(KNOWN_KINDS))
+        raise CommandRejected(f"unknown command kind {command.kind!r} (known: {known})")
+
+    async def _finish(self, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
+        """Acknowledge; while another process holds the write lock, try again until it lands."""
+        while True:
+            try:
+                with self.db.write() as conn:
+                    queue.finish(conn, command_id, ok=ok, result=result, error=error)
+                return
+            except Exception as exc:
+                if not is_locked(exc):
+                    raise
+            await asyncio.sleep(LOCKED_RETRY_S)

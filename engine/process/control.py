@@ -1,0 +1,242 @@
+"""Lifecycle operations: what start, stop, pause, resume, kill, re-arm and mode switches do.
+
+Every state change goes through `_go`, which checks the transition table and persists the
+new state in the same transaction as any side fields (desired state, latch, errors), so
+what the dashboard reads is always a state the engine really reached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from engine.process import state_store
+from engine.execution import store
+from engine.process.lifecycle import Desired, State, check_transition
+from engine.risk import breakers
+from engine.process.trading_seam import Trading
+from storage.audit import raise_alert, write_audit
+from storage.db import Database, now_ms
+from storage.settings import Settings
+
+log = logging.getLogger("engine.process.control")
+HALT_CANCEL_BUDGET_S = 20.0
+
+
+class CommandRejected(Exception):
+    """The command cannot apply in the current state; the message says why, for the operator."""
+
+
+class Controller:
+    def __init__(self, settings: Settings, db: Database, trading: Trading):
+        self.settings = settings
+        self.db = db
+        self.trading = trading
+        self.state = State.IDLE
+        self.mode = "paper"
+
+    # -- transitions -------------------------------------------------------------------
+
+    def _go(self, target: State, **fields: Any) -> None:
+        check_transition(self.state, target)
+        with self.db.write() as conn:
+            state_store.save(conn, state=target.value, **fields)
+        log.info("state change", extra={"from_state": self.state.value, "to_state": target.value})
+        self.state = target
+
+    def _save(self, **fields: Any) -> None:
+        with self.db.write() as conn:
+            state_store.save(conn, **fields)
+
+    async def _enter_trading(self, target: State, *, operator: bool = False) -> None:
+        """STARTING -> target (RUNNING or PAUSED), or ERROR with an alert if start-up fails."""
+        try:
+            await self.trading.start(operator=operator)
+            if target is State.PAUSED:
+                await self.trading.pause()
+            else:
+                self.trading.unblock_orders()
+        except Exception as exc:  # the trading core failed; the engine stays up, halted
+            self.trading.block_orders()
+            await self.fail(f"start failed: {exc}")
+            raise CommandRejected(f"start failed: {exc}") from exc
+        self._go(target)
+
+    async def fail(self, message: str) -> None:
+        """Move to ERROR with an alert; trading is already blocked by the caller."""
+        log.error("engine error", extra={"error": message})
+        with self.db.write() as conn:
+            raise_alert(conn, level="critical", source="engine", code="ENGINE_ERROR", message=message)
+        if self.state is not State.ERROR:
+            self._go(State.ERROR, last_error=message)
+
+    # -- boot --------------------------------------------------------------------------
+
+    async def boot(self) -> None:
+        """Start-up is recovery: come back to where the persisted state says, or halted."""
+        with self.db.write() as conn:
+            snap, crashed = state_store.record_boot(conn, window_ms=self.settings.crash_loop_window_s * 1000)
+        self.mode = snap.mode
+        log.info("boot", extra={"previous_state": snap.state, "desired": snap.desired_state,
+                                "crashed": crashed, "kill_latched": snap.kill_latched})
+        if snap.kill_latched:
+            self._go(State.KILLED)
+        elif crashed and len(snap.recent_crashes) >= self.settings.crash_loop_max_restarts:
+            await self._halt_for_crash_loop(len(snap.recent_crashes))
+        elif snap.desired_state in (Desired.RUNNING, Desired.PAUSED):
+            self._go(State.STARTING)
+            try:
+                await self._enter_trading(State(snap.desired_state))
+            except CommandRejected:
+                pass  # already ERROR with an alert
+        elif snap.state != State.IDLE:
+            self._go(State.STOPPED)
+
+    async def _halt_for_crash_loop(self, crashes: int) -> None:
+        """Come up halted, and leave nothing resting: the crashed processes' orders are
+        cancelled at the venue before the engine idles (bounded; a failure is alerted)."""
+        minutes = self.settings.crash_loop_window_s // 60
+        message = (
+            f"crash loop: {crashes} unclean restarts within {minutes} min; the engine came up "
+            "halted. Read var/log/engine.log, fix the cause, then press Start."
+        )
+        self.trading.block_orders()
+        with self.db.write() as conn:
+            raise_alert(conn, level="critical", source="engine", code="CRASH_LOOP", message=message)
+        self._go(State.STOPPED, desired_state=Desired.STOPPED.value, last_error=message)
+        try:
+            cancelled = await asyncio.wait_for(self.trading.cancel_everything(), HALT_CANCEL_BUDGET_S)
+            log.warning("crash-loop halt: cancelled every order at the venue", extra={"result": cancelled})
+        except Exception as exc:  # the venue may be what keeps failing: say so, stay halted
+            log.exception("crash-loop halt: cancelling the venue's orders failed")
+            with self.db.write() as conn:
+                raise_alert(conn, level="critical", source="engine", code="HALT_CANCEL_FAILED",
+                            message=f"the crash-loop halt could not cancel the orders at the venue ({exc!r}); "
+                                    "run `python -m engine cancel-all` or cancel them on polymarket.com")
+
+    # -- operator commands -------------------------------------------------------------
+
+    async def start(self, actor: str) -> dict[str, Any]:
+        if self.state is State.RUNNING:
+            return {"state": self.state.value, "note": "already running"}
+        if self.state is State.KILLED:
+            raise CommandRejected("the kill latch is set: re-arm before starting")
+        if self.state not in (State.IDLE, State.STOPPED, State.ERROR):
+            hint = "use resume" if self.state is State.PAUSED else "wait for it to settle"
+            raise CommandRejected(f"cannot start while {self.state.value}: {hint}")
+        # An operator start is a deliberate retry: forget the crash history.
+        self._go(State.STARTING, desired_state=Desired.RUNNING.value, last_error=None, recent_crashes=[])
+        await self._enter_trading(State.RUNNING, operator=True)
+        return {"state": self.state.value}
+
+    async def stop(self, actor: str) -> dict[str, Any]:
+        self.trading.block_orders()
+        if self.state is State.IDLE:
+            self._go(State.STOPPED, desired_state=Desired.STOPPED.value)
+            return {"state": self.state.value}
+        if self.state in (State.STOPPED, State.KILLED):
+            self._save(desired_state=Desired.STOPPED.value)
+            return {"state": self.state.value, "note": "already stopped"}
+        self._go(State.STOPPING, desired_state=Desired.STOPPED.value)
+        await self.trading.stop()
+        self._go(State.STOPPED)
+        return {"state": self.state.value}
+
+    async def pause(self, actor: str) -> dict[str, Any]:
+        if self.state is State.PAUSED:
+            return {"state": self.state.value, "note": "already paused"}
+        if self.state is not State.RUNNING:
+            raise CommandRejected(f"cannot pause while {self.state.value}: only a RUNNING engine pauses")
+        await self.trading.pause()
+        self._go(State.PAUSED, desired_state=Desired.PAUSED.value)
+        return {"state": self.state.value}
+
+    async def resume(self, actor: str) -> dict[str, Any]:
+        if self.state is State.RUNNING:
+            return {"state": self.state.value, "note": "already running"}
+        if self.state is not State.PAUSED:
+            raise CommandRejected(f"cannot resume while {self.state.value}: only a PAUSED engine resumes (use start)")
+        await self.trading.resume()
+        self._go(State.RUNNING, desired_state=Desired.RUNNING.value)
+        return {"state": self.state.value}
+
+    async def kill(self, actor: str, reason: str) -> dict[str, Any]:
+        """Block orders at once, latch durably, then cancel everything at the venue."""
+        self.trading.block_orders()
+        if self.state is not State.KILLED:
+            with self.db.write() as conn:
+                raise_alert(conn, level="critical", source=actor, code="KILLED", message=f"kill: {reason}")
+            self._go(State.KILLED, kill_latched=1, killed_at=now_ms(), kill_reason=reason,
+                     desired_state=Desired.STOPPED.value)
+        cancelled = await self.trading.kill()
+        return {"state": self.state.value, **cancelled}
+
+    def latch_from_interrupted_kill(self) -> None:
+        """A kill was claimed by a process that died: honour it rather than replay or drop it."""
+        self.trading.block_orders()
+        with self.db.write() as conn:
+            raise_alert(conn, level="critical", source="engine", code="KILL_INTERRUPTED",
+                        message="a kill was interrupted by a crash; the kill latch is set")
+            state_store.save(conn, kill_latched=1, killed_at=now_ms(), kill_reason="interrupted kill",
+                             desired_state=Desired.STOPPED.value)
+
+    async def rearm(self, actor: str) -> dict[str, Any]:
+        with self.db.read() as conn:
+            snap = state_store.load(conn)
+        if not snap.kill_latched:
+            return {"state": self.state.value, "note": "not latched"}
+        self._go(State.STOPPED, kill_latched=0, kill_reason=None, killed_at=None)
+        with self.db.write() as conn:
+            # After a kill-switch kill, re-arming also ends its HALTED state and restarts the peak.
+            risk_before, risk_after = breakers.clear_kill_switch(conn, snap.kill_reason, now_ms())
+            write_audit(conn, actor=actor, action="engine.rearm", entity="engine_state",
+                        before={"kill_latched": True, "kill_reason": snap.kill_reason, **risk_before},
+                        after={"kill_latched": False, **risk_after})
+        return {"state": self.state.value}
+
+    async def set_mode(self, actor: str, mode: str) -> dict[str, Any]:
+        if mode not in ("paper", "live"):
+            raise CommandRejected(f"mode must be 'paper' or 'live', not {mode!r}")
+        if mode == self.mode:
+            return {"mode": mode, "note": "already in this mode"}
+        if mode == "live":
+            self._check_can_go_live()
+        elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
+            await self.stop(actor)  # back to paper is always allowed: stop live trading first
+        await self.trading.set_mode(mode)
+        before, self.mode = self.mode, mode
+        with self.db.write() as conn:
+            state_store.save(conn, mode=mode)
+            # The peak and the day's reference were the other mode's equity: start them afresh.
+            risk_before, risk_after = breakers.reset_for_new_mode(conn, now_ms())
+            write_audit(conn, actor=actor, action="engine.set_mode", entity="engine_state",
+                        before={"mode": before, **risk_before}, after={"mode": mode, **risk_after})
+        return {"mode": mode, "state": self.state.value}
+
+    def _check_can_go_live(self) -> None:
+        if not self.settings.live_credentials_present:
+            raise CommandRejected("live trading needs POLY_PRIVATE_KEY in .env (see README: Going live)")
+        problem = self.settings.wallet_problem()
+        if problem is not None:
+            raise CommandRejected(f"{problem}; then run `python -m engine preflight`")
+        if self.state not in (State.IDLE, State.STOPPED):
+            raise CommandRejected(f"stop the engine before going live (it is {self.state.value})")
+        with self.db.read() as conn:
+            still_open = store.count_open(conn)
+        if still_open:
+            raise CommandRejected(f"{still_open} orders are still open: cancel them (Orders page) before going live")
+
+    async def reload_config(self, actor: str) -> dict[str, Any]:
+        return await self.trading.reload_config()
+
+    async def shutdown(self) -> None:
+        """SIGTERM: cancel strategy orders best-effort and stop; the desired state is kept,
+        so the next process resumes what the operator asked for."""
+        self.trading.block_orders()
+        if self.state in (State.STARTING, State.RUNNING, State.PAUSED, State.ERROR):
+            self._go(State.STOPPING)
+        await self.trading.close()
+        if self.state is State.STOPPING:
+            self._go(State.STOPPED)
+        self._save(clean_exit=1, pid=None)

@@ -1,0 +1,163 @@
+"""The engine process: single-instance lock, migrate, recover, serve, stop on SIGTERM.
+
+`python -m engine run` -> `run(settings)`. Tasks on one asyncio loop: the heartbeat, the
+command processor, the scheduler's jobs and the trading core's own tasks. Nothing else
+writes trading state, so one loop with short synchronous SQLite transactions is enough.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine.process import state_store
+from engine.process.commands import CommandProcessor
+from engine.process.control import Controller
+from engine.notify.notifier import Notifier
+from engine.process.scheduler import Job, build_scheduler
+from engine.process.trading_seam import Trading
+from storage import commands as queue
+from storage.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
+from storage.migrations import SchemaTooNew, migrate
+from storage.retention import prune_history
+from storage.settings import Settings
+
+log = logging.getLogger("engine.process.runtime")
+HEARTBEAT_S = 0.5
+SHUTDOWN_BUDGET_S = 15.0
+SUMMARY_CHECK_S = 5  # how often the daily summary's time is checked (it goes out at most this late)
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def single_instance(lock_path: Path) -> Iterator[IO[str]]:
+    """Hold an exclusive flock for the process lifetime; a second engine fails fast."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise AlreadyRunning(
+            f"another engine is already running on this database (pid {holder}, lock {lock_path})"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield handle
+    finally:
+        handle.close()
+
+
+TradingFactory = Callable[[Settings, Database], Trading]
+
+
+def run(settings: Settings, trading_factory: TradingFactory) -> int:
+    """Run the engine until SIGTERM/SIGINT. Returns the process exit code."""
+    try:
+        with single_instance(settings.lock_path):
+            applied = migrate(settings.db_path)
+            if applied:
+                log.info("migrated", extra={"applied": applied, "db": str(settings.db_path)})
+            db = Database(settings.db_path, writer_sync="FULL", busy_timeout_ms=ENGINE_BUSY_TIMEOUT_MS)
+            trading = trading_factory(settings, db)
+            return asyncio.run(Runtime(settings, db, trading).serve())
+    except (AlreadyRunning, SchemaTooNew) as exc:
+        log.error(str(exc))
+        print(f"engine: {exc}", file=sys.stderr)
+        return 1
+
+
+class Runtime:
+    def __init__(self, settings: Settings, db: Database, trading: Trading):
+        self.settings = settings
+        self.db = db
+        self.controller = Controller(settings, db, trading)
+        self.notifier = Notifier(settings, db)
+        self.processor = CommandProcessor(db, self.controller, services={"notify_test": self.notifier.test})
+        self.stopping = asyncio.Event()
+
+    def request_stop(self, signame: str) -> None:
+        log.info("shutdown requested", extra={"signal": signame})
+        self.stopping.set()
+
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop, sig.name)
+        self._expire_stale_claims()
+        heartbeat = asyncio.create_task(self._heartbeat())
+        self.notifier.start()  # before boot: a crash-loop halt at boot is news too
+        await self.controller.boot()
+        scheduler = build_scheduler(self.jobs())
+        scheduler.start()
+        processor = asyncio.create_task(self.processor.run(self.stopping))
+        await self.stopping.wait()
+        try:
+            await asyncio.wait_for(self._shutdown(processor, scheduler), SHUTDOWN_BUDGET_S)
+        except TimeoutError:
+            log.error("shutdown took too long; exiting anyway")
+        heartbeat.cancel()
+        self.notifier.stop()
+        log.info("engine stopped", extra={"state": self.controller.state.value})
+        return 0
+
+    async def _shutdown(self, processor: asyncio.Task[None], scheduler: AsyncIOScheduler) -> None:
+        await processor
+        scheduler.shutdown(wait=False)
+        await self.controller.shutdown()
+
+    def _expire_stale_claims(self) -> None:
+        with self.db.write() as conn:
+            stale = queue.expire_stale_claims(conn, now_ms())
+        for command in stale:
+            log.warning("expired a command a previous process had claimed",
+                        extra={"command_id": command.id, "kind": command.kind})
+        if any(c.kind == "kill" for c in stale):
+            self.controller.latch_from_interrupted_kill()
+
+    async def _heartbeat(self) -> None:
+        """Every beat touches the heartbeat file (it cannot be locked out) and writes the
+        database's heartbeat, which waits for nobody: while another process holds the write
+        lock that write is skipped, and the file still shows the engine alive."""
+        locked_since: float | None = None
+        while True:
+            touch_heartbeat(self.db.path)
+            try:
+                state_store.heartbeat(self.db)
+                if locked_since is not None:
+                    log.warning("the database write lock was released", extra={
+                        "locked_s": round(asyncio.get_running_loop().time() - locked_since, 1)})
+                    locked_since = None
+            except Exception as exc:
+                if not is_locked(exc):
+                    log.exception("heartbeat write failed")
+                elif locked_since is None:
+                    locked_since = asyncio.get_running_loop().time()
+                    log.warning("another process holds the database write lock: writes wait until it is "
+                                "released (the engine keeps running)")
+            await asyncio.sleep(HEARTBEAT_S)
+
+    def jobs(self) -> list[Job]:
+        own = [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1)),
+               # A plain function: APScheduler runs it on its thread pool, off the loop.
+               Job("daily_summary", self.notifier.check_summary, IntervalTrigger(seconds=SUMMARY_CHECK_S))]
+        return own + self.controller.trading.jobs()

@@ -1,0 +1,59 @@
+"""The seam between the lifecycle (runtime, commands) and the trading machinery.
+
+The runtime decides *when* (start, pause, stop, kill); a `Trading` implementation decides
+*how* (recover and reconcile, connect feeds, run strategies, cancel orders). Keeping the
+seam narrow lets the lifecycle be tested without a venue and the trading core without a
+process.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from engine.process.scheduler import Job
+
+
+class Trading(Protocol):
+    async def start(self, *, operator: bool = False) -> None:
+        """Recover (reconcile every non-terminal order with the venue) and begin trading.
+        `operator` is True for a deliberate Start (not a restart resuming after a crash)."""
+
+    async def pause(self) -> None:
+        """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""
+
+    async def resume(self) -> None:
+        """Resume deciding after a pause."""
+
+    async def stop(self) -> None:
+        """Cancel strategy orders and release venue connections."""
+
+    def block_orders(self) -> None:
+        """Synchronously forbid every new order from now on (first step of kill and stop)."""
+
+    def unblock_orders(self) -> None:
+        """Allow orders again (start/resume after a stop, never while the latch is set)."""
+
+    async def kill(self) -> dict[str, Any]:
+        """Cancel every order at the venue on the priority lane; return what was cancelled."""
+
+    async def cancel_at_venue(self) -> None:
+        """Cancel everything at the venue without writing anything (the database may be locked
+        by another process): the kill's own pass records it later. Best effort."""
+
+    async def cancel_everything(self) -> dict[str, Any]:
+        """A halt that idles (crash loop): cancel every order at the venue, then release it."""
+
+    async def reload_config(self) -> dict[str, Any]:
+        """Re-read strategies, risk limits and settings; return their versions."""
+
+    async def set_mode(self, mode: str) -> None:
+        """Switch the venue between paper and live (only called while stopped)."""
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Order-related operator commands (cancel_order, flatten)."""
+
+    async def close(self) -> None:
+        """Process shutdown: cancel strategy orders best-effort and release everything."""
+
+    def jobs(self) -> list[Job]:
+        """Periodic jobs the engine's scheduler should run for this core."""

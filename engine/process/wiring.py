@@ -1,0 +1,12 @@
+"""Composition root: builds the trading core the engine process runs."""
+
+from __future__ import annotations
+
+from engine.trading.core import TradingCore
+from engine.process.trading_seam import Trading
+from storage.db import Database
+from storage.settings import Settings
+
+
+def build_trading(settings: Settings, db: Database) -> Trading:
+    return TradingCore(settings, db)

@@ -1,0 +1,108 @@
+"""Settling an arbitrage that filled on some legs only.
+
+The risk gate and the executor place an arbitrage's legs whole or not at all, but the venue
+may still fill them unevenly (a leg's liquidity went first). Such a group is reported
+(ARB_PARTIAL alert) and then, as the strategy's `on_partial` parameter says:
+- "complete": buy what the short legs miss, once, at their original limit (fill-and-kill);
+  what that cannot buy is then unwound;
+- "unwind": sell what the long legs hold beyond the shortest, once those shares have settled
+  (SELLs are sized from settled shares only), at the flatten path's slippage cap;
+- "keep": report only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+
+from engine.domain import Side, Tif, fmt
+from engine.execution.executor import GroupFill
+from engine.execution.planner import OrderSpec, round_price, take_size
+from storage.audit import raise_alert, write_audit
+
+if TYPE_CHECKING:
+    from engine.trading.parts import CoreParts
+
+log = logging.getLogger("engine.trading.arbs")
+
+
+@dataclass
+class Unwind:
+    """Shares of one leg to sell once they have settled."""
+
+    strategy: str
+    condition_id: str
+    token_id: str
+    shares: int
+    group: str
+
+
+@dataclass
+class Settlements:
+    pending: list[Unwind] = field(default_factory=list)
+
+
+async def settle(core: CoreParts, fill: GroupFill, book: Settlements) -> None:
+    """React to an unevenly filled group (from the executor, once answered)."""
+    fills = ", ".join(f"{fmt(f)} of {fmt(s.size)}" for _, s, f in fill.legs)
+    policy = fill.on_partial or "unwind"
+    with core.db.write() as conn:
+        raise_alert(conn, level="warning", source="executor", code="ARB_PARTIAL",
+                    message=f"strategy '{fill.strategy}' arbitrage {fill.group} filled unevenly ({fills}): {policy}")
+        write_audit(conn, actor="engine", action="arb.partial", entity=f"strategy:{fill.strategy}",
+                    before={"group": fill.group, "legs": [[m.condition_id, s.token_id, f] for m, s, f in fill.legs]},
+                    after={"on_partial": policy})
+    if policy == "keep":
+        return
+    top = max(f for _, _, f in fill.legs)
+    if policy == "complete":
+        missing = [(m, s, top - f) for m, s, f in fill.legs if f < top]
+        specs = [(fill.strategy, m, OrderSpec(s.token_id, s.outcome, Side.BUY, s.price,
+                                              take_size(s.price, short, Side.BUY), Tif.FAK), "complete arbitrage")
+                 for m, s, short in missing if take_size(s.price, short, Side.BUY) >= m.min_size]
+        placed = await core.executor.place_now(specs)
+        core.executor.drain()
+        bought = _filled_by_token(core, placed.order_ids)
+        legs = [(m, s, f + bought.get(s.token_id, 0)) for m, s, f in fill.legs]
+        bottom = min(f for _, _, f in legs)
+    else:
+        legs, bottom = list(fill.legs), min(f for _, _, f in fill.legs)
+    book.pending += [Unwind(fill.strategy, m.condition_id, s.token_id, f - bottom, fill.group)
+                     for m, s, f in legs if f > bottom]
+
+
+def _filled_by_token(core: CoreParts, order_ids: list[int]) -> dict[str, int]:
+    if not order_ids:
+        return {}
+    with core.db.read() as conn:
+        rows = conn.execute(text("SELECT token_id, filled FROM orders WHERE id IN (SELECT value FROM json_each(:ids))"),
+                            {"ids": json.dumps(order_ids)}).all()
+    out: dict[str, int] = {}
+    for token, filled in rows:
+        out[token] = out.get(token, 0) + int(filled)
+    return out
+
+
+async def unwind_settled(core: CoreParts, book: Settlements) -> None:
+    """Sell the excess of unevenly filled groups whose shares have settled (every tick)."""
+    waiting: list[Unwind] = []
+    for unwind in book.pending:
+        market = core.catalog.get(unwind.condition_id)
+        books = core.books.book(unwind.token_id)
+        sellable = core.executor.state.totals(unwind.strategy, unwind.token_id).sellable
+        if market is None or books is None or books.mid is None or sellable < unwind.shares:
+            waiting.append(unwind)  # not settled yet, or no price: never invented
+            continue
+        floor = max(market.tick, round_price(books.mid - core.limits.probability("max_slippage"), Side.SELL,
+                                             market.tick))
+        size = take_size(floor, unwind.shares, Side.SELL)
+        if size >= market.min_size:
+            spec = OrderSpec(unwind.token_id, market.outcome_of(unwind.token_id), Side.SELL, floor, size, Tif.FAK)
+            await core.executor.place_now([(unwind.strategy, market, spec, "unwind arbitrage")])
+            log.warning("arbitrage leg unwound", extra={"group": unwind.group, "token": unwind.token_id,
+                                                        "size": size, "limit": floor})
+    book.pending = waiting

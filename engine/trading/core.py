@@ -1,0 +1,569 @@
+"""The trading core: feeds -> strategies -> risk gate -> executor -> venue, once per tick.
+
+It implements the `Trading` seam the lifecycle drives (start, pause, resume, stop, kill,
+reload, mode switch) and owns the tick loop. Each tick: advance paper settlement, build the
+market picture, ask every enabled strategy for intents (isolated), pass them through the
+risk gate (decisions logged), hand the approved intents to the executor, reconcile, then
+value the book and run the breakers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import text
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine.trading import arbs, core_state, operator_actions
+from engine.trading.catalog import MarketCatalog
+from engine.domain import Book, Intent, MarketView
+from engine.execution import portfolio
+from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
+from engine.execution.portfolio import StrategyBook
+from engine.execution.recovery import balance_mismatches, held_tokens, recover
+from engine.trading.exits import cancel_stale, find_exits, take_exit
+from engine.execution.venue_health import HealthChange, VenuePhase
+from engine.feeds.books import BookCache
+from engine.feeds.discovery import enrich_fees, make_refresh_job
+from engine.feeds.events import MarketEvent, MarketResolved
+from engine.feeds.market_ws import MarketFeed
+from engine.feeds.reference import ReferenceFeed
+from engine.marketdata.recorder import Recorder
+from engine.trading.resolution import settle_missed_resolutions
+from engine.marketdata.recorder import prune as prune_ticks
+from engine.risk.decisions_log import prune
+from engine.contracts.limits import Limits
+from engine.contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
+from engine.risk.monitor import RiskMonitor
+from engine.process.scheduler import Job
+from engine.trading.strategy_host import Failure, StrategyHost
+from engine.venues.base import Venue
+from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.polymarket import PolymarketVenue, VenueConfig
+from engine.trading.parts import Feed, ReplaySource
+from engine.trading.views import candidates, load_fair_values, market_views, snapshot, strategy_state
+from engine.trading.watch import Thresholds, Watch
+from storage.audit import AlertLevel, raise_alert
+from storage.db import Database, is_locked, now_ms
+from storage.settings import Settings
+
+log = logging.getLogger("engine.trading.core")
+
+
+FAIR_VALUE_RELOAD_MS = 5_000
+STOP_DRAIN_S = 5.0
+BALANCE_RECHECK_S = 30
+ORDER_AGE_CHECK_S = 5
+COLLATERAL_CHECK_S = 60
+VENUE_ALERTS = {
+    VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
+                             "the venue's matching engine is restarting: orders are held back and trading "
+                             "resumes by itself"),
+    VenuePhase.POST_ONLY: ("info", "VENUE_POST_ONLY", "the venue takes only post-only orders for now"),
+    VenuePhase.OPEN: ("info", "VENUE_OK", "the venue takes every order again"),
+}
+
+
+class TradingCore:
+    def __init__(self, settings: Settings, db: Database, *, clock: Callable[[], int] = now_ms,
+                 replay: ReplaySource | None = None):
+        """`replay` runs the same core on recorded data (a backtest): no network, no recording,
+        no wall-clock loop, deterministic order ids and paper settlement seed."""
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.replay = replay
+        self.books = BookCache()
+        self.catalog = MarketCatalog()
+        self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
+                                                                               self.books)
+        self.reference: ReferenceFeed | None = None
+        self.host = StrategyHost(db, clock)
+        self.loaded = core_state.load_all(db)
+        self.config = self.loaded.config
+        self.config_problems: set[str] = set()
+        self.mode = core_state.current_mode(db)
+        self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
+        self.executor = self._build_executor()
+        self.deciding = False
+        self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
+        self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
+        self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
+        self.watch = Watch(self._alert, self._thresholds())
+        self.fair_values: dict[str, int] = {}
+        self._fair_at = 0
+        self._loop: asyncio.Task[None] | None = None
+        self._venue_live = False
+        self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
+                                                traded=self.relevant_markets)
+        self.books.add_listener(self._on_market_event)
+        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config["record_depth"])
+        if self.recorder is not None:
+            self.books.add_listener(self.recorder.on_market_event)
+
+    # -- construction ------------------------------------------------------------------
+
+    def _build_executor(self) -> Executor:
+        venue: Venue
+        if self.mode == "paper":
+            venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self._paper_config())
+        else:
+            venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self.config["venue_heartbeat_s"]),
+                                    fees=self.catalog.fee_schedule)
+        counter = iter(range(1, 2**62))
+        ids = (lambda: f"bt-{next(counter)}") if self.replay else None
+        return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
+                        placement_check=self.risk.check_placement,
+                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
+                                              reason_sink=self.risk.placement_refused,
+                                              error_sink=self.risk.venue_error,
+                                              health_sink=self._venue_health_changed,
+                                              refusal_sink=lambda: self.watch.refused(self.clock()),
+                                              fill_sink=lambda *fill: self.watch.filled(*fill)))
+
+    @property
+    def limits(self) -> Limits:
+        return self.risk.limits
+
+    def _reload_risk(self) -> None:
+        self.loaded = core_state.load_all(self.db, self.loaded)
+        self.config = self.loaded.config
+        self.risk.reload(self.loaded.limits, self.loaded.memory, self.mode, self.loaded.strategy_limits)
+        self.watch.configure(self._thresholds())
+        self.config_problems = core_state.report_problems(self.db, self.loaded.problems, self.config_problems)
+
+    # -- the Trading seam --------------------------------------------------------------
+
+    def _paper_config(self) -> PaperConfig:
+        mined = self.config["paper_mined_after_ms"]
+        seed = self.replay.seed if self.replay else self.settings.simulator_seed
+        return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
+                           fail_rate=self.config["paper_fail_rate"], seed=seed,
+                           save_queues_each_tick=self.replay is None)
+
+    async def start(self, *, operator: bool = False) -> None:
+        core_state.prepare(self.db, self.mode, operator_start=operator)
+        self._reload_risk()
+        await self._discover()
+        await self.open_venue()
+        report = await recover(self.executor)
+        if report.cash_flow:
+            self.risk.cash_flow(report.cash_flow)
+        if self.mode == "live":
+            self.risk.balances_checked(report.mismatches)
+        await self.ensure_fees()
+        await self._settle_missed()
+        self._subscribe()
+        await self.feed.start()
+        if self.replay is None:
+            self._snapshot_job("scheduled")  # the equity curve starts when trading does
+            await self._start_reference()
+            if self.recorder is not None:
+                await self.recorder.start()
+            if self._loop is None or self._loop.done():
+                self._loop = asyncio.create_task(self._run(), name="trading-loop")
+        self.deciding = True
+
+    async def pause(self) -> None:
+        self.deciding = False
+        self.executor.withdraw()
+        await self.executor.reconcile()
+
+    async def resume(self) -> None:
+        self.deciding = True
+
+    async def stop(self) -> None:
+        self.deciding = False
+        self.executor.block()
+        self.executor.withdraw()
+        await self._drain_orders()
+        await self._stop_loop()
+        await self.feed.close()
+        if self.reference is not None:
+            await self.reference.close()
+        if self.recorder is not None:
+            await self.recorder.close()
+        await self._close_venue()
+
+    def block_orders(self) -> None:
+        self.executor.block()
+
+    def unblock_orders(self) -> None:
+        self.executor.unblock()
+
+    async def kill(self) -> dict[str, Any]:
+        """Cancel everything; after a kill-switch trip with `kill_flatten` on, also sell what is
+        held (the one order ever sent under the latch, asked for by the engine itself)."""
+        self.executor.block()
+        self.deciding = False
+        await self.open_venue()
+        result: dict[str, Any] = dict(await self.executor.kill())
+        if self.flatten_after_kill:
+            self.flatten_after_kill = False
+            result["flatten"] = await operator_actions.flatten(self, {}, after_kill=True)
+        return result
+
+    async def cancel_at_venue(self) -> None:
+        self.executor.block()
+        if self._venue_live:
+            await self.executor.venue.cancel_all()
+
+    async def cancel_everything(self) -> dict[str, Any]:
+        self.executor.block()
+        self.deciding = False
+        await self.open_venue()
+        try:
+            return await self.executor.kill()
+        finally:
+            await self._close_venue()
+
+    async def reload_config(self) -> dict[str, Any]:
+        self._reload_risk()
+        self.catalog.load(self.db)
+        before = {name: set(h.markets) for name, h in self.host.hosted.items()}
+        versions = self.host.reload(candidates(self.db, self.catalog))
+        self._record_selection()
+        self._withdraw_dropped(before)
+        await self.ensure_fees()
+        self._subscribe()
+        await self._start_reference()
+        if isinstance(self.executor.venue, PaperVenue):
+            self.executor.venue.config = self._paper_config()
+        return {"strategies": versions, "markets": sorted(self.host.markets())}
+
+    async def set_mode(self, mode: str) -> None:
+        """Only while stopped. The risk memory forgets the other mode's peak and day (the
+        controller resets them in the database, audited)."""
+        await self._close_venue()
+        self.mode = mode
+        self.risk.reload(self.risk.limits, self.risk.memory, mode)
+        self.executor = self._build_executor()
+
+    async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await operator_actions.handle(self, kind, payload)
+
+    async def close(self) -> None:
+        await self.stop()
+
+    def jobs(self) -> list[Job]:
+        return [
+            Job("market_refresh", self._refresh_job, IntervalTrigger(minutes=self.config["market_refresh_minutes"])),
+            Job("portfolio_snapshot", self._snapshot_job, IntervalTrigger(seconds=self.config["snapshot_interval_s"])),
+            Job("daily_reset", self._daily_job, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
+            Job("decisions_retention", self._retention_job, IntervalTrigger(hours=1)),
+            Job("ticks_retention", self._ticks_retention_job, IntervalTrigger(hours=6)),
+            Job("venue_sync", self._venue_sync_job, IntervalTrigger(seconds=self.config["venue_sync_s"])),
+            Job("balance_recheck", self._balance_job, IntervalTrigger(seconds=BALANCE_RECHECK_S)),
+            Job("order_age", self._order_age_job, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
+            Job("collateral", self._collateral_job, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
+        ]
+
+    # -- venue and feeds ---------------------------------------------------------------
+
+    async def open_venue(self) -> None:
+        if self._venue_live:
+            return
+        if self.executor.venue_closed:
+            self.executor = self._build_executor()
+        self.catalog.load(self.db)
+        await self.executor.start()
+        self._venue_live = True
+
+    async def _close_venue(self) -> None:
+        if self._venue_live:
+            await self.executor.close()
+            self._venue_live = False
+
+    async def _discover(self) -> None:
+        if self.replay is None:
+            try:
+                await self.refresh_markets()
+            except Exception as exc:  # the venue may be briefly down: trade what the table knows
+                log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
+        self.catalog.load(self.db)
+        self.host.reload(candidates(self.db, self.catalog))
+        self._record_selection()
+
+    async def ensure_fees(self, condition_ids: list[str] | None = None) -> None:
+        """Read the fee schedule of every market we trade, hold or work (or of `condition_ids`:
+        a manual ticket's market) whose schedule is not known yet, so neither a preview nor a
+        fill ever books an unknown fee as 0."""
+        unknown = self.catalog.fees_unknown(self.relevant_markets() if condition_ids is None else condition_ids)
+        if not unknown or self.replay is not None:
+            return
+        try:
+            await enrich_fees(self.db, self.settings.clob_host, unknown)
+        except Exception as exc:  # the next market refresh tries again
+            log.warning("fee schedules could not be read", extra={"markets": len(unknown), "error": str(exc)})
+        self.catalog.load(self.db)
+
+    def relevant_markets(self) -> list[str]:
+        """Strategies' markets plus any held or worked, sorted: every pass sees them in the
+        same order, so a backtest replays the same decisions."""
+        held = {cid for (cid, _) in self.executor.state.position_market.values()}
+        working = {o.condition_id for o in self.executor.state.orders.values()}
+        return sorted(self.host.markets() | held | working)
+
+    def _subscribe(self) -> None:
+        tokens = set()
+        for cid in self.relevant_markets():
+            info = self.catalog.get(cid)
+            if info is not None:
+                tokens |= {info.yes_token, info.no_token}
+        current = self.feed.subscribed()
+        if tokens - current:
+            self.feed.subscribe(tokens - current)
+        if current - tokens:
+            self.feed.unsubscribe(current - tokens)
+
+    async def _start_reference(self) -> None:
+        url = self.config["reference_feed_url"]
+        if self.reference is not None and self.reference.url != url:
+            await self.reference.close()
+            self.reference = None
+        if url and self.reference is None:
+            self.reference = ReferenceFeed(url)
+            await self.reference.start()
+
+    def _marks(self, token_id: str) -> Book | None:
+        return self.books.book(token_id, portfolio.MARK_DEPTH)
+
+    def _reference_price(self, condition_id: str) -> int | None:
+        found = self.reference.reference(condition_id) if self.reference is not None else None
+        return None if found is None else found[0]
+
+    def _on_market_event(self, event: MarketEvent) -> None:
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue) and self._venue_live:
+            venue.on_market_event(event)
+        if isinstance(event, MarketResolved) and event.winning_token:
+            operator_actions.settle_resolution(self, event.condition_id, event.winning_token)
+
+    # -- the tick ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        locked = False
+        while True:
+            try:
+                await self.tick()
+                locked = False
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_locked(exc):
+                    log.exception("tick failed")
+                elif not locked:  # another process holds the write lock: nothing is placed unrecorded
+                    locked = True
+                    log.warning("tick skipped: the database is locked by another process; trading resumes "
+                                "when it is released")
+            await asyncio.sleep(self.config["tick_interval_ms"] / 1000)
+
+    async def tick(self) -> portfolio.Valuation:
+        """One pass; returns the valuation the breakers judged (a backtest records it)."""
+        now = self.clock()
+        if self.recorder is not None:
+            self.recorder.mark_decision(now)
+        if isinstance(self.executor.venue, PaperVenue):
+            self.executor.venue.advance()
+        self.executor.drain()
+        views = market_views(self.relevant_markets(), self.catalog, self.books, self._fair_values(now),
+                             self._reference_price)
+        self.risk.new_tick(now, self.executor.state, self.catalog, views)
+        if self.deciding:
+            books = portfolio.by_strategy(self.executor.state, self._marks)
+            self.executor.set_intents(self.risk.check(self._decide(now, views, books), now))
+        report = await self.executor.reconcile()
+        self.risk.residuals(report.residuals, now)
+        await self._settle_arbitrage()
+        self._watch(now)
+        valuation = portfolio.value(self.executor.state, self._marks)
+        kill = self.risk.after_tick(now, valuation, portfolio.by_strategy(self.executor.state, self._marks))
+        if kill is not None:
+            self.executor.block()
+            self.flatten_after_kill = self.risk.request_kill(kill, now)
+        elif self.deciding:
+            for exit_ in find_exits(self.executor.state, self._marks, self.risk.strategies.limits):
+                await take_exit(self, exit_)
+        return valuation
+
+    def _thresholds(self) -> Thresholds:
+        c = self.config
+        return Thresholds(c["alert_feed_down_s"], c["alert_refusal_burst"], c["alert_low_collateral_usdc"],
+                          c["alert_large_fill_usdc"])
+
+    def _alert(self, level: AlertLevel, code: str, message: str) -> None:
+        with self.db.write() as conn:
+            raise_alert(conn, level=level, source="engine", code=code, message=message)
+
+    def _watch(self, now: int) -> None:
+        """The feed's and the venue's health, for the alerts a trader away from the screen needs."""
+        if self.replay is not None:
+            return
+        self.watch.feed_ages([None if (at := self.books.updated_ms(t)) is None else now - at
+                              for t in self.feed.subscribed()], now)
+        if self.mode == "live":
+            self.watch.venue_unreachable(self.executor.health.unreachable_since, now)
+
+    async def _collateral_job(self) -> None:
+        """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
+        if not self._venue_live or self.replay is not None:
+            return
+        if self.mode == "live":
+            collateral = (await self.executor.venue.balances([])).collateral
+        else:
+            collateral = self.executor.state.cash
+        self.watch.collateral_now(collateral, self.clock())
+
+    async def _settle_arbitrage(self) -> None:
+        """Unevenly filled arbitrage groups: completed or unwound as their strategy asks."""
+        while self.executor.partials:
+            await arbs.settle(self, self.executor.partials.pop(0), self.arbitrage)
+        if self.arbitrage.pending:
+            await arbs.unwind_settled(self, self.arbitrage)
+
+    def _decide(self, now: int, views: dict[str, MarketView], books: dict[str, StrategyBook]) -> list[Intent]:
+        """Every enabled strategy's intents; one that raises is disabled and withdrawn. A
+        strategy with an allocation sizes from it (plus its own PnL), not from the wallet."""
+        intents: list[Intent] = []
+        for name, hosted in list(self.host.hosted.items()):
+            allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
+            state = strategy_state(name, hosted.markets, self.catalog, self.executor.state, allocation,
+                                   books.get(name))
+            result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
+            if isinstance(result, Failure):
+                self.host.disable(name, result.error)
+                self.executor.withdraw(name)
+                continue
+            intents += result
+        return intents
+
+    def _fair_values(self, now: int) -> dict[str, int]:
+        # A replay's scratch database never changes its fair values: read them once.
+        if self.replay is not None and self._fair_at:
+            return self.fair_values
+        if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
+            self.fair_values, self._fair_at = load_fair_values(self.db), now
+        return self.fair_values
+
+    # -- jobs -------------------------------------------------------------
+
+    async def _settle_missed(self) -> None:
+        if self.replay is not None:
+            return
+        try:
+            await settle_missed_resolutions(self)
+        except Exception as exc:  # best effort: the next refresh tries again
+            log.warning("could not check held markets for resolution", extra={"error": str(exc)})
+
+    async def _refresh_job(self) -> None:
+        await self._settle_missed()
+        await self.refresh_markets()
+        self.catalog.load(self.db)
+        before = {name: set(h.markets) for name, h in self.host.hosted.items()}
+        self.host.reselect(candidates(self.db, self.catalog))
+        self._record_selection()
+        self._withdraw_dropped(before)
+        self._subscribe()
+
+    async def _order_age_job(self) -> None:
+        """The stale-order clean-up: resting orders past their strategy's max order age."""
+        if self.deciding and self._venue_live:
+            await cancel_stale(self)
+
+    async def _venue_sync_job(self) -> None:
+        """Live: close orders the venue no longer has, import the ones it has that we do not."""
+        if self.mode == "live" and self._venue_live and self.replay is None:
+            await self.executor.sync_with_venue()
+
+    async def _balance_job(self) -> None:
+        """Live, while halted for a balance mismatch: check again, so the halt ends once the
+        chain has caught up with the ledger."""
+        if self.mode != "live" or not self._venue_live or not self.risk.halted_for_balances:
+            return
+        balances = await self.executor.venue.balances(held_tokens(self.executor))
+        self.risk.balances_checked(balance_mismatches(self.executor, balances))
+
+    def _venue_health_changed(self, change: HealthChange) -> None:
+        """Persist whether the venue takes orders (the dashboard's banner) and tell the operator
+        when a restart begins and ends: maintenance, never an error."""
+        with self.db.write() as conn:
+            conn.execute(text("""UPDATE engine_state SET venue_status = :s, venue_status_at = :at,
+                                     venue_status_detail = :d WHERE id = 1"""),
+                         {"s": change.phase.value, "at": change.at_ms, "d": change.detail[:500]})
+            alert = VENUE_ALERTS.get(change.phase)
+            if alert is not None:
+                raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=f"{alert[2]}: {change.detail}")
+        log.warning("venue status", extra={"venue_status": change.phase.value, "detail": change.detail})
+
+    def _record_selection(self) -> None:
+        """How many markets each strategy selects, for the Strategies page; a strategy whose
+        list or filter selects nothing says so with an alert (once, until it selects again)."""
+        if self.replay is not None:
+            return
+        counts = {name: len(h.markets) for name, h in self.host.hosted.items()}
+        if counts == self._selection:
+            return
+        now = self.clock()
+        with self.db.write() as conn:
+            conn.execute(text("DELETE FROM strategy_selection WHERE name NOT IN (SELECT value FROM json_each(:n))"),
+                         {"n": json.dumps(sorted(counts))})
+            for name, count in counts.items():
+                note = None if count else "its market list or filter selects no market the engine knows"
+                conn.execute(text("""INSERT INTO strategy_selection (name, selected, note, updated_at)
+                                     VALUES (:n, :c, :note, :now) ON CONFLICT (name) DO UPDATE SET
+                                     selected = excluded.selected, note = excluded.note,
+                                     updated_at = excluded.updated_at"""),
+                             {"n": name, "c": count, "note": note, "now": now})
+                if count == 0 and self._selection.get(name) != 0:
+                    raise_alert(conn, level="warning", source="engine", code="STRATEGY_NO_MARKETS",
+                                message=f"strategy '{name}' selects no market: it quotes nothing until its market "
+                                        "list or filter selects one (Strategies page)")
+        self._selection = counts
+
+    def _withdraw_dropped(self, before: dict[str, set[str]]) -> None:
+        """Strategies disabled or removed, and markets a strategy no longer selects: their
+        orders are cancelled on the next pass (orders of other origins are left alone)."""
+        for name, markets in before.items():
+            hosted = self.host.hosted.get(name)
+            keep = set(hosted.markets) if hosted is not None else set()
+            for cid in markets - keep:
+                self.executor.latest[(name, cid)] = Intent(name, cid, ())
+
+    def _snapshot_job(self, kind: str = "scheduled") -> portfolio.Valuation:
+        valuation = portfolio.value(self.executor.state, self._marks)
+        books = portfolio.by_strategy(self.executor.state, self._marks)
+        with self.db.write() as conn:
+            portfolio.write_snapshot(conn, self.mode, valuation, self.clock(), kind)
+            portfolio.write_strategy_snapshots(conn, self.mode, books, self.clock())
+        return valuation
+
+    def _daily_job(self) -> None:
+        self.risk.daily_reset(self._snapshot_job("daily").equity)
+
+    def _retention_job(self) -> None:
+        prune(self.db, now=self.clock(), retention_days=self.config["decisions_retention_days"])
+
+    async def _ticks_retention_job(self) -> None:
+        cutoff = self.clock() - self.config["record_retention_days"] * 86_400_000
+        await asyncio.to_thread(prune_ticks, self.db.path, before_ms=cutoff)
+
+    async def _drain_orders(self) -> None:
+        """Cancel strategy orders and wait (bounded) for the venue's ACKs."""
+        deadline = asyncio.get_running_loop().time() + STOP_DRAIN_S
+        while self._venue_live and asyncio.get_running_loop().time() < deadline:
+            await self.executor.reconcile()
+            self.executor.drain()
+            if all(o.strategy in OPERATOR_BOOKS for o in self.executor.state.orders.values()):
+                return
+            await asyncio.sleep(0.1)
+
+    async def _stop_loop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None

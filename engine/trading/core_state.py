@@ -1,0 +1,75 @@
+"""What the trading core reads and prepares at start-up: defaults, the paper deposit, the
+operator's deliberate reset of a halt, and the current limits, settings and risk memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from engine.contracts import runtime_settings as runtime_config
+from engine.domain import MICRO
+from engine.execution import store
+from engine.contracts import limits, strategy_limits
+from engine.risk import breakers
+from engine.risk.gate import TradingState
+from storage.audit import raise_alert, write_audit
+from storage.db import Database, now_ms
+
+# Halts an operator's Start clears (after looking into them). Other states end their own
+# way (engine/risk/breakers.py): a daily loss at 00:00 UTC or by raising its limit, a
+# drawdown when equity recovers, a kill-switch halt by the operator's re-arm.
+CLEARED_BY_START = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH})
+
+
+def current_mode(db: Database) -> str:
+    with db.read() as conn:
+        return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
+
+
+@dataclass(frozen=True)
+class Loaded:
+    limits: limits.Limits
+    config: runtime_config.RuntimeConfig
+    memory: breakers.RiskMemory
+    problems: tuple[str, ...]  # stored values that did not validate (each kept its previous value)
+    strategy_limits: dict[str, limits.Limits] = field(default_factory=dict)
+
+
+def load_all(db: Database, current: Loaded | None = None) -> Loaded:
+    """Limits, settings and risk memory; an invalid stored value keeps the value `current`
+    has in force (or its default) and is listed in `problems`."""
+    with db.read() as conn:
+        lims, limit_problems = limits.load_with_problems(conn, current.limits if current else None)
+        config, setting_problems = runtime_config.load_with_problems(conn, current.config if current else None)
+        per_strategy, strategy_problems = strategy_limits.load(conn)
+        return Loaded(lims, config, breakers.load_memory(conn),
+                      tuple(limit_problems + setting_problems + strategy_problems), per_strategy)
+
+
+def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) -> set[str]:
+    """A critical alert for each invalid stored value not reported yet; returns the problems
+    now outstanding (a fixed one can be reported again if it comes back)."""
+    fresh = [p for p in problems if p not in already]
+    if fresh:
+        with db.write() as conn:
+            for problem in fresh:
+                raise_alert(conn, level="critical", source="engine", code="CONFIG_INVALID", message=problem)
+    return set(problems)
+
+
+def prepare(db: Database, mode: str, *, operator_start: bool) -> None:
+    now = now_ms()
+    with db.write() as conn:
+        limits.ensure_defaults(conn)
+        runtime_config.ensure_defaults(conn)
+        config = runtime_config.load(conn)
+        if mode == "paper":
+            store.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial",
+                                 amount=int(config["paper_starting_cash"] * MICRO), note="paper starting cash", now=now)
+        memory = breakers.load_memory(conn)
+        if operator_start and memory.trading_state is TradingState.HALTED and memory.reason in CLEARED_BY_START:
+            breakers.set_trading_state(conn, TradingState.ACTIVE, None, now)
+            write_audit(conn, actor="operator", action="trading_state.reset", entity="engine_state",
+                        before={"trading_state": "HALTED", "reason": memory.reason},
+                        after={"trading_state": "ACTIVE"})

@@ -1,0 +1,224 @@
+"""Order-related operator commands (cancel_order, flatten) and market resolution.
+
+Flatten sells held positions at the best acceptable price: a FAK sell whose limit is the
+mid less the max-slippage limit, so it takes the bids down to that floor and no further.
+It first withdraws the strategies' quotes in scope and waits for their cancels, so its
+SELLs never overlap theirs. The only order ever sent while the kill latch is set is the
+flatten the operator configured to follow a kill-switch kill (`kill_flatten`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from engine.process.control import CommandRejected
+from engine.domain import Intent, MarketInfo, MarketView, Outcome, Side, Tif, fmt
+from engine.execution.planner import OrderSpec, round_price, route, take_size
+from engine.trading.manual import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
+from engine.contracts.order_status import OrderStatus
+from engine.trading.views import market_views
+from storage.audit import write_audit
+
+if TYPE_CHECKING:
+    from engine.trading.parts import CoreParts
+
+CANCEL_WAIT_S = 5.0
+BOOK_WAIT_S = 5.0
+
+
+async def handle(core: CoreParts, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    if kind == "cancel_order":
+        return await cancel_order(core, payload)
+    if kind == "flatten":
+        return await flatten(core, payload)
+    if kind == "place_order":
+        return await place_order(core, payload)
+    raise CommandRejected(f"unknown order command {kind!r}")
+
+
+async def place_order(core: CoreParts, payload: dict[str, Any]) -> dict[str, Any]:
+    """The manual ticket: previewed against the engine's own book, checked by the risk gate as
+    a quote of the `manual` book (refused, never silently trimmed), routed by the planner and
+    placed; audited with its outcome. Its orders are the operator's: strategies never cancel
+    them (cancel them from the Orders page)."""
+    if core.executor.blocked:
+        raise CommandRejected("the engine is not trading (stopped or killed): start it first")
+    try:
+        ticket = parse_ticket(payload, now_s=core.clock() // 1000)
+    except TicketError as exc:
+        raise CommandRejected(str(exc)) from None
+    market = core.catalog.get(ticket.condition_id)
+    if market is None or not market.tradable or not market.accepting_orders or market.closed:
+        raise CommandRejected(f"market {ticket.condition_id!r} is not open for orders (unknown, closed or paused)")
+    await core.open_venue()
+    if core.catalog.fees_unknown([market.condition_id]):  # a market no strategy trades: read its fee first
+        await core.ensure_fees([market.condition_id])
+        market = core.catalog.get(ticket.condition_id) or market
+        if core.catalog.fees_unknown([market.condition_id]) and core.replay is None:
+            raise CommandRejected("the market's fee schedule could not be read from the venue: try again shortly")
+    view = await _fresh_view(core, market)
+    token = market.token(ticket.outcome)
+    held = core.executor.state.totals(MANUAL, token).sellable
+    try:
+        placed = preview(ticket, market, view.yes if ticket.outcome is Outcome.YES else view.no, held)
+    except TicketError as exc:
+        raise CommandRejected(str(exc)) from None
+    approved = core.risk.check_manual(Intent(MANUAL, market.condition_id, (as_quote(ticket, placed),)), view,
+                                      core.clock())
+    if approved.reason:
+        raise CommandRejected(f"the risk gate refuses it: {approved.reason}")
+    specs, residuals = route(approved.quotes, market, core.executor.state.holdings(MANUAL, market))
+    problems = [r.reason for r in residuals if r.code is not None]
+    if problems or not specs:
+        raise CommandRejected(f"cannot be placed legally: {'; '.join(problems) or 'nothing to place'}")
+    result = await core.executor.place_now([(MANUAL, market, spec, payload.get("reason") or "manual ticket")
+                                            for spec in specs])
+    core.executor.drain()
+    orders = _rows(core, result.order_ids)
+    _audit_ticket(core, payload, placed, orders, result.refused)
+    if result.refused or all(o["status"] == "REJECTED" for o in orders):
+        why = [reason for _, reason in result.refused] + [o["error"] for o in orders if o["error"]]
+        raise CommandRejected(f"not placed: {'; '.join(why) or 'refused'}")
+    return {"orders": orders, "price": fmt(placed.price), "size": fmt(placed.size), "fee": fmt(placed.fee)}
+
+
+async def _fresh_view(core: CoreParts, market: MarketInfo) -> MarketView:
+    """The market as the gate must see it: both books, fresh. A market no strategy trades is
+    subscribed first (bounded wait): a ticket is never checked against no data."""
+    tokens = {market.yes_token, market.no_token}
+    if tokens - core.feed.subscribed():
+        core.feed.subscribe(tokens - core.feed.subscribed())
+    deadline = asyncio.get_running_loop().time() + BOOK_WAIT_S
+    max_age = core.limits.ms("max_data_age")
+    while True:
+        view = market_views([market.condition_id], core.catalog, core.books, {}, lambda _: None)[market.condition_id]
+        age = view.data_age_ms(core.clock())
+        if age is not None and age <= max_age:
+            return view
+        if asyncio.get_running_loop().time() > deadline:
+            raise CommandRejected("no fresh two-sided book for this market yet: the feed is not delivering it")
+        await asyncio.sleep(0.05)
+
+
+def _rows(core: CoreParts, order_ids: list[int]) -> list[dict[str, Any]]:
+    if not order_ids:
+        return []
+    with core.db.read() as conn:
+        rows = conn.execute(text("""SELECT id, client_id, token_id, side, price, size, filled, tif, status, error
+                                    FROM orders WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id"""),
+                            {"ids": json.dumps(order_ids)}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _audit_ticket(core: CoreParts, payload: dict[str, Any], placed: Preview, orders: list[dict[str, Any]],
+                  refused: list[tuple[OrderSpec, str]]) -> None:
+    with core.db.write() as conn:
+        write_audit(conn, actor="engine", action="order.manual", entity=f"market:{payload.get('condition_id')}",
+                    before={"ticket": payload},
+                    after={"price": placed.price, "size": placed.size, "fee": placed.fee,
+                           "orders": [{"id": o["id"], "status": o["status"], "error": o["error"]} for o in orders],
+                           "refused": [reason for _, reason in refused]})
+
+
+async def cancel_order(core: CoreParts, payload: dict[str, Any]) -> dict[str, Any]:
+    order_id, client_id = payload.get("order_id"), payload.get("client_id")
+    if not isinstance(order_id, int) and not isinstance(client_id, str):
+        raise CommandRejected('cancel_order needs {"order_id": <number>} or {"client_id": "<id>"}')
+    await core.open_venue()
+    state = core.executor.state
+    match = [o for o in state.orders.values() if o.id == order_id or o.client_id == client_id]
+    if not match:
+        raise CommandRejected(f"no open order {order_id if order_id is not None else client_id!r} "
+                              "(it may already be filled or cancelled)")
+    order = match[0]
+    if order.status is OrderStatus.PENDING_SUBMIT:
+        raise CommandRejected("the order is still being submitted; try again in a moment")
+    if order.strategy in core.host.hosted:
+        core.executor.latest.pop((order.strategy, order.condition_id), None)
+    cancelled = await core.executor.cancel_orders([order])
+    core.executor.drain()
+    return {"order_id": order.id, "cancelled": bool(cancelled)}
+
+
+def _scope(core: CoreParts, payload: dict[str, Any]) -> list[tuple[str, str, MarketInfo, int]]:
+    """(strategy, token, market, sellable shares) for every held position in scope."""
+    want_market, want_strategy = payload.get("condition_id"), payload.get("strategy")
+    out = []
+    for (strategy, token), totals in core.executor.state.positions.items():
+        cid, _ = core.executor.state.position_market[(strategy, token)]
+        market = core.catalog.get(cid)
+        if market is None or totals.sellable <= 0:
+            continue
+        if want_market not in (None, cid) or want_strategy not in (None, strategy):
+            continue
+        out.append((strategy, token, market, totals.sellable))
+    return out
+
+
+async def _withdraw_and_wait(core: CoreParts, scope: list[tuple[str, str, MarketInfo, int]]) -> None:
+    keys = {(strategy, market.condition_id) for strategy, _, market, _ in scope}
+    for strategy, condition_id in keys:
+        core.executor.latest[(strategy, condition_id)] = Intent(strategy, condition_id, ())
+    deadline = asyncio.get_running_loop().time() + CANCEL_WAIT_S
+    while asyncio.get_running_loop().time() < deadline:
+        working = [o for o in core.executor.state.orders.values() if (o.strategy, o.condition_id) in keys]
+        if not working:
+            return
+        await core.executor.cancel_orders([o for o in working if o.status is not OrderStatus.CANCEL_PENDING])
+        core.executor.drain()
+        await asyncio.sleep(0.05)
+
+
+async def flatten(core: CoreParts, payload: dict[str, Any], *, after_kill: bool = False) -> dict[str, Any]:
+    """`after_kill` only from the engine's own kill-switch path (CoreParts.kill), never from
+    a payload: an operator's flatten under the latch is refused."""
+    if core.deciding and not after_kill:
+        raise CommandRejected("pause or stop the engine first, so strategies do not buy back what flatten sells")
+    if _latched(core) and not after_kill:
+        raise CommandRejected("the kill latch is set: re-arm first (a kill-switch kill flattens by itself "
+                              "when kill_flatten is 1)")
+    await core.open_venue()
+    scope = _scope(core, payload)
+    if not scope:
+        return {"orders": 0, "skipped": [], "note": "nothing held in scope"}
+    await _withdraw_and_wait(core, scope)
+    places, skipped = [], []
+    slippage = core.limits.probability("max_slippage")
+    max_age = core.limits.ms("max_data_age")
+    now = core.clock()
+    for strategy, token, market, shares in scope:
+        book = core.books.book(token)
+        if book is None or book.mid is None or book.age_ms(now) > max_age:
+            skipped.append({"token": token, "why": "no fresh two-sided book: no acceptable price"})
+            continue
+        floor = max(market.tick, round_price(book.mid - slippage, Side.SELL, market.tick))
+        size = take_size(floor, shares, Side.SELL)
+        if size < market.min_size:
+            skipped.append({"token": token, "why": "position below the market's minimum size"})
+            continue
+        spec = OrderSpec(token, market.outcome_of(token), Side.SELL, floor, size, Tif.FAK)
+        places.append((strategy, market, spec, "flatten"))
+    placed = await core.executor.place_now(places, override_block=after_kill)
+    core.executor.drain()
+    return {"orders": placed.count, "skipped": skipped}
+
+
+def _latched(core: CoreParts) -> bool:
+    with core.db.read() as conn:
+        return bool(conn.execute(text("SELECT kill_latched FROM engine_state WHERE id = 1")).scalar_one())
+
+
+def settle_resolution(core: CoreParts, condition_id: str, winning_token: str) -> None:
+    """A market resolved: record it and settle every position in it at 1/0."""
+    market = core.catalog.get(condition_id)
+    if market is None:
+        return
+    winner = market.outcome_of(winning_token)
+    with core.db.write() as conn:
+        conn.execute(text("UPDATE markets SET resolved_outcome = :w, closed = 1, accepting_orders = 0 "
+                          "WHERE condition_id = :c"), {"w": winner.value, "c": condition_id})
+    core.executor.applier.settle_market(condition_id, winner)

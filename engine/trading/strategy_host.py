@@ -1,0 +1,122 @@
+"""Configured strategy instances: loaded from the `strategies` table, their markets chosen,
+and `decide` run in isolation.
+
+A strategy that raises is disabled (enabled=0, status='error', last error kept), audited as
+the engine's action, alerted, and its orders withdrawn; the others go on. Configuration
+changes (enable, disable, edit params or markets) apply on the next tick after a
+`reload_config`, without a restart; an instance whose row version is unchanged keeps its
+in-memory indicator state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+
+from engine.domain import Intent, Snapshot, StrategyState
+from engine.strategies.base import StrategyBase
+from engine.contracts.params import ParamsError
+from engine.strategies.registry import build_strategy
+from engine.contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
+from storage.audit import raise_alert, write_audit
+from storage.db import Database, now_ms
+from storage.jsonsafe import CONFIG_BYTES, loads_bounded
+
+log = logging.getLogger("engine.strategies")
+
+
+@dataclass
+class Hosted:
+    name: str
+    kind: str
+    version: int
+    spec: object
+    instance: StrategyBase
+    markets: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Failure:
+    name: str
+    error: str
+
+
+class StrategyHost:
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms):
+        self.db = db
+        self.clock = clock
+        self.hosted: dict[str, Hosted] = {}
+
+    def reload(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
+        """Re-read the table; rebuild changed instances, drop disabled ones; return versions."""
+        with self.db.read() as conn:
+            rows = conn.execute(text("""SELECT name, kind, params, markets, version FROM strategies
+                                        WHERE enabled = 1 AND status = 'ok' ORDER BY name""")).mappings().all()
+        wanted: dict[str, Hosted] = {}
+        for row in rows:
+            current = self.hosted.get(row["name"])
+            if current is not None and current.version == row["version"]:
+                wanted[row["name"]] = current
+                continue
+            hosted = self._build(dict(row))
+            if hosted is not None:
+                wanted[row["name"]] = hosted
+        self.hosted = wanted
+        self.reselect(candidates)
+        return {name: h.version for name, h in self.hosted.items()}
+
+    def _build(self, row: dict) -> Hosted | None:  # type: ignore[type-arg]
+        """An instance from a table row; a row that does not validate (written around the
+        dashboard) disables the strategy with its reason, never a crash."""
+        try:
+            params = loads_bounded(row["params"] or "{}", max_bytes=CONFIG_BYTES, max_depth=8, what="params")
+            spec = loads_bounded(row["markets"] or "[]", max_bytes=CONFIG_BYTES, max_depth=8, what="markets")
+            problems = validate_market_spec(spec)
+            if problems:
+                raise ValueError("market filter: " + "; ".join(f"{k}: {v}" for k, v in problems.items()))
+            instance = build_strategy(row["name"], row["kind"], params)
+        except (ParamsError, ValueError) as exc:
+            self.disable(row["name"], f"invalid configuration: {exc}")
+            return None
+        return Hosted(row["name"], row["kind"], row["version"], spec, instance)
+
+    def reselect(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
+        """Choose each strategy's markets; returns how many each selected."""
+        known = {c.condition_id for c in candidates}
+        for hosted in self.hosted.values():
+            chosen = select_markets(hosted.spec, candidates, now_ms=self.clock())
+            hosted.markets = [cid for cid in chosen if cid in known]
+        return {name: len(h.markets) for name, h in self.hosted.items()}
+
+    def markets(self) -> set[str]:
+        return {cid for h in self.hosted.values() for cid in h.markets}
+
+    def decide(self, name: str, snapshot: Snapshot, state: StrategyState, now: int) -> list[Intent] | Failure:
+        hosted = self.hosted[name]
+        try:
+            intents = hosted.instance.decide(snapshot, state, now)
+        except Exception as exc:  # a strategy bug must not take the engine down
+            log.exception("strategy raised; disabling it", extra={"strategy": name})
+            return Failure(name, f"{type(exc).__name__}: {exc}")
+        allowed = set(hosted.markets)
+        return [i for i in intents if i.condition_id in allowed and i.strategy == name]
+
+    def disable(self, name: str, error: str) -> None:
+        """Turn a failing strategy off, with an audit row and an alert; it stays off until edited."""
+        now = self.clock()
+        with self.db.write() as conn:
+            changed = conn.execute(
+                text("""UPDATE strategies SET enabled = 0, status = 'error', last_error = :e, error_at = :now,
+                            version = version + 1, updated_at = :now, updated_by = 'engine'
+                        WHERE name = :name AND enabled = 1"""),
+                {"e": error[:2000], "now": now, "name": name},
+            ).rowcount
+            if changed:
+                write_audit(conn, actor="engine", action="strategy.disable", entity=f"strategy:{name}",
+                            before={"enabled": True}, after={"enabled": False, "error": error[:500]})
+                raise_alert(conn, level="critical", source="engine", code="STRATEGY_ERROR",
+                            message=f"strategy '{name}' raised and was disabled: {error[:300]}")
+        self.hosted.pop(name, None)

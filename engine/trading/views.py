@@ -1,0 +1,83 @@
+"""Building the frozen pictures handed to strategies and to the risk gate.
+
+Nothing here invents data: a market without a cached book gets `None` books (strategies
+stay out, the gate calls it stale), and fair values and reference prices appear only when
+an operator, an external signal or the reference feed supplied them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from sqlalchemy import text
+
+from engine.trading.catalog import MarketCatalog
+from engine.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
+from engine.execution import portfolio
+from engine.execution.state import ExecutionState
+from engine.feeds.books import BookCache
+from engine.contracts.market_filter import MarketCandidate
+from storage.db import Database
+
+OPERATOR_SOURCE = "operator"
+DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with the marks
+
+
+def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: BookCache,
+                 fair_values: Mapping[str, int], reference: Callable[[str], int | None]) -> dict[str, MarketView]:
+    views: dict[str, MarketView] = {}
+    for cid in condition_ids:
+        info = catalog.get(cid)
+        if info is None:
+            continue
+        last = books.last_trade(info.yes_token)
+        views[cid] = MarketView(
+            info=info, yes=books.book(info.yes_token, DEPTH), no=books.book(info.no_token, DEPTH),
+            last_trade=last.price if last is not None else None,
+            fair_value=fair_values.get(cid), reference=reference(cid),
+        )
+    return views
+
+
+def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[str]) -> Snapshot:
+    return Snapshot(now_ms=now, markets={cid: views[cid] for cid in condition_ids if cid in views})
+
+
+def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatalog, state: ExecutionState,
+                   allocation: int = 0, book: portfolio.StrategyBook | None = None) -> StrategyState:
+    """What a strategy may know of itself. Its cash is the wallet's free cash, or, with an
+    allocation, the allocation plus its realized PnL less fees and what it has at risk (never
+    more than the wallet's free cash)."""
+    positions: dict[str, PositionView] = {}
+    orders: list[OrderView] = []
+    for cid in condition_ids:
+        info = catalog.get(cid)
+        if info is None:
+            continue
+        positions[cid] = state.position_view(name, info)
+        orders += [OrderView(o.client_id, cid, o.outcome, o.side, o.price, o.size, o.filled, o.status.value)
+                   for o in state.open_for(name, cid)]
+    free = max(0, state.cash - state.reserved_buy_cash())
+    if allocation > 0:
+        own = book or portfolio.StrategyBook()
+        free = min(free, max(0, allocation + own.realized - own.fees - own.exposure))
+    return StrategyState(name=name, positions=positions, open_orders=tuple(orders), cash=free)
+
+
+def load_fair_values(db: Database) -> dict[str, int]:
+    """Operator values win over external ones; among external sources the newest wins."""
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT condition_id, source, fair_value FROM signals
+                                    ORDER BY (source = :op), updated_at"""), {"op": OPERATOR_SOURCE}).all()
+    return {cid: value for cid, _, value in rows}
+
+
+def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()
+    out = []
+    for cid, volume, liquidity, volume_24h in rows:
+        info = catalog.get(cid)
+        if info is not None:
+            out.append(MarketCandidate(info, volume, liquidity, volume_24h))
+    return out

@@ -1,0 +1,151 @@
+"""The layout's rules, read from the code's own imports with the standard library's `ast`
+(every import counts: top-level, inside functions, and under `if TYPE_CHECKING`):
+
+- the dashboard (`app.py`, `pages/`) imports `storage/` and `engine.contracts` only;
+- `storage/` reaches into the engine through `engine.contracts` only;
+- `engine/` never imports `pages/` or `simulator/`;
+- strategies import nothing that does I/O (no database, network, files or processes);
+- no import cycles among the engine's modules.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.helpers import ROOT
+
+IO_MODULES = ("sqlite3", "sqlalchemy", "sqlmodel", "sqlite_utils", "storage", "socket", "asyncio", "subprocess",
+              "requests", "httpx", "aiohttp", "websockets", "py_clob_client_v2", "apprise", "optuna", "os",
+              "shutil", "pathlib", "urllib", "http", "engine.execution", "engine.venues", "engine.feeds",
+              "engine.trading", "engine.process", "engine.notify", "engine.marketdata", "engine.cli",
+              "engine.backtest", "engine.risk")
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> Iterator[str]:
+    """Every module `path` imports, absolute (relative imports resolved)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)  # `from pkg import module`
+
+
+def _sources(*folders: str) -> list[Path]:
+    found: list[Path] = []
+    for folder in folders:
+        target = ROOT / folder
+        found += [target] if target.is_file() else sorted(target.rglob("*.py"))
+    return found
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _engine_modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in _sources("engine")}
+
+
+def _violations(folders: tuple[str, ...], allowed: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:
+    """Imports from `folders` of a watched module outside `allowed`."""
+    found = []
+    for path in _sources(*folders):
+        for name in set(_imports(path)):
+            if any(_within(name, w) for w in watched) and not any(_within(name, a) for a in allowed):
+                found.append(f"{path.relative_to(ROOT)} imports {name}")
+    return sorted(found)
+
+
+def test_the_dashboard_imports_storage_and_the_shared_contracts_only() -> None:
+    assert _violations(("app.py", "pages"), ("engine.contracts",), ("engine", "simulator")) == []
+
+
+def test_storage_reaches_the_engine_through_the_contracts_only() -> None:
+    assert _violations(("storage",), ("engine.contracts",), ("engine", "pages", "simulator")) == []
+
+
+def test_the_engine_never_imports_the_dashboard_or_the_simulator() -> None:
+    assert _violations(("engine",), (), ("pages", "simulator", "app")) == []
+
+
+def test_strategies_do_no_io() -> None:
+    assert _violations(("engine/strategies",), (), IO_MODULES) == []
+
+
+def test_the_contracts_import_no_engine_machinery() -> None:
+    machinery = ("engine.execution", "engine.venues", "engine.feeds", "engine.trading", "engine.process",
+                 "engine.notify", "engine.marketdata", "engine.cli", "engine.backtest", "engine.risk", "pages",
+                 "simulator")
+    # strategy_kinds offers the strategies' own schemas: pure decision code, checked above.
+    assert _violations(("engine/contracts",), (), machinery) == []
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _engine_modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets = {t for t in _imports(path) if t in modules and t != name}
+        graph[name] = {t for t in targets if not name.startswith(t + ".")}  # a package's __init__ is not a cycle
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_the_engine_has_no_import_cycles() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_check_sees_a_cycle() -> None:
+    """The checker itself: a planted circle is found, a line is not."""
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
