@@ -157,3 +157,36 @@ def post_raw(db_path: Path, kind: str, payload: str, actor: str = "test") -> int
             (uuid.uuid4().hex, kind, payload, 100 if kind == "kill" else 50, actor, now, now + 60_000))
         return int(cur.lastrowid or 0)
 
+
+
+def live_desk(tmp: Path, sim: Any, *, mode: str = "live", mm: tuple[dict[str, Any], dict[str, Any]] | None = None,
+              settings: dict[str, Any] | None = None) -> tuple[EngineProcess, str]:
+    """An engine (not started) on the simulator `sim` with a fresh type-3 (deposit wallet) account,
+    desired RUNNING in `mode`; `mm` = (params, markets) adds a market-making strategy named mm,
+    `settings` stored runtime settings. Returns the engine and the wallet (funder) address."""
+    import json
+    import secrets
+    import sqlite3
+
+    from eth_account import Account
+
+    from storage.db import now_ms
+    from storage.migrations import migrate
+
+    key = "0x" + secrets.token_hex(32)
+    funder = Account.create().address
+    sim.link_funder(Account.from_key(key).address, funder, 3)
+    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3",
+                       POLY_FUNDER=funder)
+    migrate(Path(env["TRADER_DB"]))
+    with sqlite3.connect(env["TRADER_DB"]) as conn:
+        now = now_ms()
+        if mm is not None:
+            conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                updated_by) VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
+                         (json.dumps(mm[0]), json.dumps(mm[1]), now, now))
+        for name, value in (settings or {}).items():
+            conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, 't')",
+                         (name, json.dumps(value), now))
+        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
+    return EngineProcess(tmp, env), funder

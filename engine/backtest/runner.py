@@ -34,7 +34,7 @@ from engine.backtest.replay import (
     recorded_batches,
 )
 from engine.trading.core import TradingCore
-from engine.contracts.backtest_spec import BacktestSpec, Source
+from engine.contracts.backtest_spec import BacktestSpec
 from engine.domain import MICRO, MarketInfo, Side
 from engine.execution.ledger import FillFact, apply_fill
 from engine.feeds.discovery import market_info

@@ -5,8 +5,6 @@ kill posted meanwhile lands without a traceback, and a pending kill acts at the 
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
 import sqlite3
 import threading
 import time
@@ -15,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
 
 from engine.process.commands import CommandProcessor
 from simulator.testing import SimHandle, running_simulator
 from storage.commands import post_command
 from storage.db import Database, file_heartbeat_ms, now_ms
 from storage.migrations import migrate
-from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
+from tests.helpers import EngineProcess, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,20 +31,8 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _live_engine(tmp: Path, sim: SimHandle) -> tuple[EngineProcess, str]:
-    key = "0x" + secrets.token_hex(32)
-    funder = Account.create().address
-    sim.link_funder(Account.from_key(key).address, funder, 3)
-    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3",
-                       POLY_FUNDER=funder)
-    migrate(Path(env["TRADER_DB"]))
-    with sqlite3.connect(env["TRADER_DB"]) as conn:
-        now = now_ms()
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                            updated_by) VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
-                     (json.dumps({"size": 10, "half_spread": 0.03, "refresh_threshold": 0.05, "max_spread": 0.9}),
-                      json.dumps({"filter": {"max_markets": 2, "neg_risk_only": False}}), now, now))
-        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = 'live'")
-    return EngineProcess(tmp, env), funder
+    return live_desk(tmp, sim, mm=({"size": 10, "half_spread": 0.03, "refresh_threshold": 0.05, "max_spread": 0.9},
+                                   {"filter": {"max_markets": 2, "neg_risk_only": False}}))
 
 
 def _one(db: Path, sql: str, *args: Any) -> Any:

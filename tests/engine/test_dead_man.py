@@ -5,9 +5,7 @@ its ledger that the venue does not hold."""
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import signal
 import sqlite3
 import time
@@ -15,12 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_account import Account
 
 from simulator.testing import SimHandle, running_simulator
-from storage.db import now_ms
-from storage.migrations import migrate
-from tests.helpers import EngineProcess, isolated_env, wait_until
+from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -32,23 +27,8 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _live(tmp: Path, sim: SimHandle) -> tuple[EngineProcess, str]:
-    key = "0x" + secrets.token_hex(32)
-    funder = Account.create().address
-    sim.link_funder(Account.from_key(key).address, funder, 3)
-    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3",
-                       POLY_FUNDER=funder)
-    migrate(Path(env["TRADER_DB"]))
-    with sqlite3.connect(env["TRADER_DB"]) as conn:
-        now = now_ms()
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                            updated_by) VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
-                     (json.dumps({"size": 20, "half_spread": 0.03, "max_spread": 0.9}),
-                      json.dumps({"filter": {"max_markets": 2}}), now, now))
-        for key_, value in (("venue_heartbeat_s", 2), ("venue_sync_s", 2)):
-            conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, 't')",
-                         (key_, json.dumps(value), now))
-        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = 'live'")
-    return EngineProcess(tmp, env), funder
+    return live_desk(tmp, sim, mm=({"size": 20, "half_spread": 0.03, "max_spread": 0.9}, {"filter": {"max_markets": 2}}),
+                     settings={"venue_heartbeat_s": 2, "venue_sync_s": 2})
 
 
 def _open_in_ledger(engine: EngineProcess) -> set[str]:

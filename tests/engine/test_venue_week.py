@@ -11,20 +11,15 @@ matching-engine restart, fill-and-kill partials, settlement in flight):
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from eth_account import Account
-
 from engine.execution import store
 from simulator.testing import SimHandle, running_simulator
-from storage.db import now_ms
-from storage.migrations import migrate
-from tests.helpers import EngineProcess, isolated_env, wait_until
+from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
 SHARE = 1_000_000
@@ -40,24 +35,8 @@ def sim() -> Iterator[SimHandle]:
 
 def _engine(tmp: Path, sim: SimHandle, *, mode: str, strategy: bool = False) -> tuple[EngineProcess, str]:
     """A desk trading `mode` on the simulator with a type-3 (deposit wallet) account."""
-    key = "0x" + secrets.token_hex(32)
-    funder = Account.create().address
-    sim.link_funder(Account.from_key(key).address, funder, 3)
-    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3",
-                       POLY_FUNDER=funder)
-    migrate(Path(env["TRADER_DB"]))
-    with sqlite3.connect(env["TRADER_DB"]) as conn:
-        now = now_ms()
-        if strategy:
-            conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                updated_by) VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
-                         (json.dumps({"size": 20, "half_spread": 0.03, "max_spread": 0.9}),
-                          json.dumps({"filter": {"max_markets": 2}}), now, now))
-        for name, value in (("venue_heartbeat_s", 2), ("venue_sync_s", 2)):
-            conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, 't')",
-                         (name, json.dumps(value), now))
-        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
-    return EngineProcess(tmp, env), funder
+    mm = ({"size": 20, "half_spread": 0.03, "max_spread": 0.9}, {"filter": {"max_markets": 2}}) if strategy else None
+    return live_desk(tmp, sim, mode=mode, mm=mm, settings={"venue_heartbeat_s": 2, "venue_sync_s": 2})
 
 
 def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
