@@ -8,8 +8,8 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets import portfolio
-from pages.widgets.common import age, database, flash, health_header, time_column
-from pages.widgets.controls import post
+from pages.widgets.common import age, database, flash, health_header, remember_answer, time_column
+from pages.widgets.controls import post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
 
 LIVE_REFRESH_S = 2
@@ -33,8 +33,8 @@ def controls(db: Database) -> None:
     ]
     for col, (kind, label, icon) in zip(cols, buttons, strict=False):
         if col.button(label, key=f"btn_{kind}", icon=icon, width="stretch"):
-            row = post(db, kind)
-            st.session_state["flash"] = f"{label} posted (command #{row.id})."
+            with st.spinner(f"{label}: waiting for the engine…"):
+                remember_answer(post_and_wait(db, kind, label=label))
     if cols[4].button("Kill", key="btn_kill", type="primary", icon=":material/dangerous:", width="stretch"):
         open_dialog("kill")
     if cols[5].button("Re-arm", key="btn_rearm", icon=":material/lock_open:", width="stretch"):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Literal
 
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
@@ -169,8 +171,43 @@ def live_header(db: Database) -> None:
 
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What became of one posted command, in words the operator reads."""
+
+    command_id: int
+    kind: str
+    state: Literal["done", "failed", "queued"]
+    message: str
+    result: str | None = None
+
+
+def remember_answer(answer: Answer, key: str = "answer") -> None:
+    """Keep an answer for `show_answer` on the next run (a dialog closes with st.rerun)."""
+    st.session_state[key] = answer
+
+
+def show_answer(key: str = "answer") -> None:
+    """Show (once) the answer a previous run kept."""
+    answer: Answer | None = st.session_state.pop(key, None)
+    if answer is not None:
+        render_answer(answer)
+
+
+def render_answer(answer: Answer) -> None:
+    """Green done, red failed with the engine's reason, amber queued."""
+    if answer.state == "done":
+        st.success(answer.message, icon=":material/check_circle:")
+    elif answer.state == "failed":
+        st.error(answer.message, icon=":material/error:")
+    else:
+        st.warning(answer.message, icon=":material/schedule:")
+
+
 def flash(key: str = "flash") -> None:
-    """Show (once) a message a previous run left for the operator."""
+    """Show (once) what a previous run left for the operator: a message, and the engine's
+    answer to a command posted then (done, failed with its reason, or still queued)."""
     message = st.session_state.pop(key, None)
     if message:
         st.success(message, icon=":material/check_circle:")
+    show_answer()

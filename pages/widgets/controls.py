@@ -12,8 +12,7 @@ really happened: done, failed with the engine's reason, or still queued. Never a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import streamlit as st
 
@@ -21,7 +20,7 @@ from storage.commands import CommandRow, new_idempotency_key, post_command
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.common import ACTOR, settings
+from pages.widgets.common import ACTOR, Answer, settings
 
 DEBOUNCE_S = 2.0
 ANSWER_WAIT_S = 4.0  # a few seconds: the engine answers a command within a tick or two
@@ -58,58 +57,38 @@ def post(
     return row
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What became of one posted command, in words the operator reads."""
-
-    command_id: int
-    kind: str
-    state: Literal["done", "failed", "queued"]
-    message: str
-    result: str | None = None
-
-
-def wait_for_answer(db: Database, command_id: int, kind: str, *, wait_s: float = ANSWER_WAIT_S) -> Answer:
-    """Poll the command's row until the engine finishes it or `wait_s` passes."""
+def wait_for_answer(db: Database, command_id: int, kind: str, *, label: str | None = None,
+                    wait_s: float = ANSWER_WAIT_S) -> Answer:
+    """Poll the command's row until the engine finishes it or `wait_s` passes; stop at once when
+    no engine is running (no fresh heartbeat) to answer it."""
+    what = label or kind
     deadline = time.monotonic() + wait_s
     found = queries.command_status(db, command_id)
-    while (found is None or found["status"] not in ("done", "failed", "expired")) and time.monotonic() < deadline:
+    while not _finished(found) and time.monotonic() < deadline:
+        if not queries.engine_status(db).engine_up:
+            return Answer(command_id, kind, "queued",
+                          f"{what}: queued (command #{command_id}), but the engine is not running; it runs when "
+                          "the engine starts, unless it expires first (COMMAND_TTL_SECONDS).")
         time.sleep(ANSWER_POLL_S)
         found = queries.command_status(db, command_id)
     if found is not None and found["status"] == "done":
-        return Answer(command_id, kind, "done", f"{kind} done (command #{command_id}).", found.get("result"))
+        return Answer(command_id, kind, "done", f"{what}: done (command #{command_id}).", found.get("result"))
     if found is not None and found["status"] in ("failed", "expired"):
         reason = found.get("error") or found["status"]
-        return Answer(command_id, kind, "failed", f"{kind} {found['status']} (command #{command_id}): {reason}")
+        return Answer(command_id, kind, "failed", f"{what}: {found['status']} (command #{command_id}): {reason}")
     return Answer(command_id, kind, "queued",
-                  f"{kind} queued (command #{command_id}): the engine has not answered yet. It runs when the "
+                  f"{what}: queued (command #{command_id}); the engine has not answered yet. It runs when the "
                   "engine picks it up, or expires after COMMAND_TTL_SECONDS.")
+
+
+def _finished(found: dict[str, Any] | None) -> bool:
+    return found is not None and found["status"] in ("done", "failed", "expired")
 
 
 def post_and_wait(
     db: Database, kind: str, payload: dict[str, Any] | None = None, *, slot: str | None = None,
-    wait_s: float = ANSWER_WAIT_S,
+    label: str | None = None, wait_s: float = ANSWER_WAIT_S,
 ) -> Answer:
     """Post a command (see `post`) and wait, bounded, for the engine's answer."""
     row = post(db, kind, payload, slot=slot)
-    if row.finished:  # a repeated press within DEBOUNCE_S returns the first command's row
-        return wait_for_answer(db, row.id, kind, wait_s=0)
-    return wait_for_answer(db, row.id, kind, wait_s=wait_s)
-
-
-def remember_answer(answer: Answer, key: str = "answer") -> None:
-    """Keep an answer for `show_answer` on the next run (a dialog closes with st.rerun)."""
-    st.session_state[key] = answer
-
-
-def show_answer(key: str = "answer") -> None:
-    """Show (once) the answer a previous run kept: green done, red failed, amber queued."""
-    answer: Answer | None = st.session_state.pop(key, None)
-    if answer is None:
-        return
-    if answer.state == "done":
-        st.success(answer.message, icon=":material/check_circle:")
-    elif answer.state == "failed":
-        st.error(answer.message, icon=":material/error:")
-    else:
-        st.warning(answer.message, icon=":material/schedule:")
+    return wait_for_answer(db, row.id, kind, label=label, wait_s=0 if row.finished else wait_s)

@@ -13,11 +13,11 @@ import streamlit as st
 
 from storage.db import Database
 
-from pages.widgets.controls import post
+from pages.widgets.common import Answer, remember_answer
+from pages.widgets.controls import post_and_wait
 
 DIALOG = "open_dialog"
 CONTEXT = "open_dialog_context"
-FLASH = "flash"
 KILL_REASON, KILL_CONFIRM, KILL_CANCEL = "kill_reason", "kill_confirm", "kill_cancel"
 REARM_CONFIRM = "rearm_confirm"
 CANCEL_CONFIRM, CANCEL_BACK = "cancel_order_confirm", "cancel_order_back"
@@ -35,8 +35,8 @@ def close_dialog() -> None:
     st.session_state.pop(CONTEXT, None)
 
 
-def _done(message: str) -> None:
-    st.session_state[FLASH] = message
+def _done(answer: Answer) -> None:
+    remember_answer(answer)
     close_dialog()
     st.rerun()
 
@@ -50,8 +50,8 @@ def confirm_kill(db: Database) -> None:
     reason = st.text_input("Reason (goes to the audit log)", key=KILL_REASON)
     left, right = st.columns(2)
     if left.button("Kill now", type="primary", key=KILL_CONFIRM, icon=":material/dangerous:"):
-        row = post(db, "kill", {"reason": reason.strip() or "operator kill from dashboard"})
-        _done(f"Kill posted (command #{row.id}).")
+        with st.spinner("Killing: waiting for the engine…"):
+            _done(post_and_wait(db, "kill", {"reason": reason.strip() or "operator kill from dashboard"}, label="Kill"))
     if right.button("Cancel", key=KILL_CANCEL):
         close_dialog()
         st.rerun()
@@ -64,8 +64,8 @@ def confirm_rearm(db: Database) -> None:
         "Your name and the time go to the audit log."
     )
     if st.button("Re-arm", type="primary", key=REARM_CONFIRM):
-        row = post(db, "rearm")
-        _done(f"Re-arm posted (command #{row.id}).")
+        with st.spinner("Re-arming: waiting for the engine…"):
+            _done(post_and_wait(db, "rearm", label="Re-arm"))
 
 
 @st.dialog("Cancel this order?", on_dismiss=close_dialog)
@@ -76,8 +76,9 @@ def confirm_cancel(db: Database) -> None:
     left, right = st.columns(2)
     if left.button("Cancel the order", type="primary", key=CANCEL_CONFIRM, icon=":material/cancel:"):
         order_id = int(order["id"])
-        row = post(db, "cancel_order", {"order_id": order_id}, slot=f"cancel_order:{order_id}")
-        _done(f"Cancel of order #{order_id} posted (command #{row.id}).")
+        with st.spinner("Cancelling: waiting for the engine…"):
+            _done(post_and_wait(db, "cancel_order", {"order_id": order_id}, slot=f"cancel_order:{order_id}",
+                                label=f"Cancel of order #{order_id}"))
     if right.button("Keep it", key=CANCEL_BACK):
         close_dialog()
         st.rerun()

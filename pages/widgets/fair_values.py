@@ -14,7 +14,8 @@ import streamlit as st
 from storage import config, queries
 from storage.db import Database
 
-from pages.widgets.common import ACTOR, prob_column, time_column
+from pages.widgets.common import ACTOR, remember_answer, prob_column, time_column
+from pages.widgets.controls import wait_for_answer
 
 FV_MARKET, FV_VALUE, FV_SAVE = "fv_market", "fv_value", "fv_save"
 FV_CLEAR_MARKET, FV_CLEAR = "fv_clear_market", "fv_clear"
@@ -67,10 +68,9 @@ def fair_values_panel(db: Database) -> None:
             slot.error(f"Fair value {error}. Nothing saved.")
         else:
             saved = config.set_fair_value(db, condition_id=market, fair_value=micros, actor=ACTOR)
-            st.session_state["flash"] = (
-                f"Fair value {micros / 1e6:.6g} set for {labels[market]} "
-                f"(reload_config #{saved.reload_command_id})."
-            )
+            st.session_state["flash"] = f"Fair value {micros / 1e6:.6g} set for {labels[market]}."
+            remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
+                                            label="The engine's reload of the fair values"))
             st.rerun()
     _clear_form(db, frame, labels)
 

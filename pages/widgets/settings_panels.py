@@ -13,8 +13,8 @@ from storage import config, queries
 from storage.db import Database
 from storage.settings import Settings
 
-from pages.widgets.common import ACTOR, mode_badge
-from pages.widgets.controls import post
+from pages.widgets.common import ACTOR, mode_badge, remember_answer
+from pages.widgets.controls import post_and_wait
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
 
@@ -61,10 +61,9 @@ def mode_panel(db: Database, current: Settings) -> None:
     if status.mode == "live":
         st.warning("The desk is trading with real money.", icon=":material/bolt:")
         if st.button("Back to PAPER", key=GO_PAPER, type="primary", icon=":material/description:"):
-            row = post(db, "set_mode", {"mode": "paper"}, slot="set_mode:paper")
-            st.session_state["flash"] = (
-                f"Switch to paper posted (command #{row.id}); the engine stops live trading first."
-            )
+            with st.spinner("Switching to paper: the engine stops live trading first…"):
+                remember_answer(post_and_wait(db, "set_mode", {"mode": "paper"}, slot="set_mode:paper",
+                                              label="Switch to paper"))
             st.rerun()
         return
     _live_switch(db, current, status)
@@ -86,10 +85,9 @@ def _live_switch(db: Database, current: Settings, status: queries.EngineStatus) 
                 "Not switched to live:\n\n" + "\n".join(f"- {r}" for r in refusals), icon=":material/block:"
             )
             return
-        row = post(db, "set_mode", {"mode": "live"}, slot="set_mode:live")
-        st.session_state["flash"] = (
-            f"Switch to LIVE posted (command #{row.id}); the engine checks again before it applies."
-        )
+        with st.spinner("Switching to LIVE: the engine checks again before it applies…"):
+            remember_answer(post_and_wait(db, "set_mode", {"mode": "live"}, slot="set_mode:live",
+                                          label="Switch to LIVE"))
         st.rerun()
 
 

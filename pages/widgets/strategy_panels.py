@@ -21,7 +21,8 @@ from engine.contracts.strategy_kinds import registry
 from storage import config, queries
 from storage.db import Database
 
-from pages.widgets.common import ACTOR, time_column, usdc_column
+from pages.widgets.common import ACTOR, remember_answer, time_column, usdc_column
+from pages.widgets.controls import wait_for_answer
 from pages.widgets.fields import ErrorSlots
 from pages.widgets.strategy_form import strategy_form
 
@@ -176,10 +177,10 @@ def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str)
         st.error(f"Not saved: {exc}.")
         return
     _refresh_baseline(db, name)
-    st.session_state["flash"] = (
-        f"{what} (version {saved.version}); the engine applies it on its next tick "
-        f"(reload_config #{saved.reload_command_id})."
-    )
+    st.session_state["flash"] = f"{what} (version {saved.version})."
+    with st.spinner("Waiting for the engine to reload its configuration…"):
+        remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
+                                        label="The engine's reload of the configuration"))
     st.rerun()
 
 
@@ -235,5 +236,7 @@ def create_panel(db: Database, existing: list[str]) -> None:
         st.error(f"Not created: {exc}.")
         return
     st.session_state[PICK_NEXT] = name  # applied before the picker renders on the next run
-    st.session_state["flash"] = f"Strategy {name} created (reload_config #{saved.reload_command_id})."
+    st.session_state["flash"] = f"Strategy {name} created."
+    remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
+                                    label="The engine's reload of the configuration"))
     st.rerun()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import gc
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -86,3 +88,40 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
     found = [d.value for d in at.dataframe if column in d.value.columns]
     assert len(found) == 1, f"{len(found)} tables with a {column!r} column"
     return found[0]
+
+
+def engine_up(db: Database, *, state: str = "RUNNING", mode: str = "paper") -> None:
+    """The engine's row as a running engine keeps it: state, mode, a fresh heartbeat."""
+    from sqlalchemy import text
+
+    from storage.db import now_ms
+
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET state = :s, mode = :m, heartbeat_at = :now, pid = 7"),
+                     {"s": state, "m": mode, "now": now_ms()})
+
+
+def answer_next(db: Database, kind: str, *, ok: bool, error: str | None = None,
+                result: str = "{}") -> threading.Thread:
+    """Plays the engine's part in the background: finishes the next pending `kind` command (done
+    with `result`, or failed with `error`) as soon as a page posts it."""
+    from sqlalchemy import text
+
+    from storage.db import now_ms
+
+    def run() -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with db.write() as conn:
+                finished = conn.execute(
+                    text("""UPDATE commands SET status = :s, result = :r, error = :e, claimed_at = :now,
+                            finished_at = :now WHERE kind = :k AND status = 'pending'"""),
+                    {"s": "done" if ok else "failed", "r": result if ok else None, "e": error, "now": now_ms(),
+                     "k": kind}).rowcount
+            if finished:
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.commands import post_command
 from storage.db import Database, now_ms
+from tests.dashboard.conftest import answer_next, engine_up
 
 
 def _commands(db: Database) -> list[tuple]:  # type: ignore[type-arg]
@@ -87,3 +88,42 @@ def test_rearm_goes_through_a_confirmation(db: Database, logged_in: Callable[[],
     assert _commands(db) == []
     at.button(key="rearm_confirm").click().run()
     assert [c[0] for c in _commands(db)] == ["rearm"]
+
+
+def test_a_start_the_engine_refuses_shows_the_refusal_not_a_green_posted(
+    db: Database, logged_in: Callable[[], AppTest]
+) -> None:
+    engine_up(db, state="KILLED")
+    engine = answer_next(db, "start", ok=False, error="the kill latch is set: re-arm before starting")
+    at = logged_in()
+    at.button(key="btn_start").click().run()
+    engine.join(5)
+    assert any("Start: failed" in e.value and "re-arm before starting" in e.value for e in at.error)
+    assert not [s.value for s in at.success if "Start" in s.value]
+
+
+def test_a_start_the_engine_applies_says_done(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    engine_up(db, state="STOPPED")
+    engine = answer_next(db, "start", ok=True, result='{"state": "RUNNING"}')
+    at = logged_in()
+    at.button(key="btn_start").click().run()
+    engine.join(5)
+    assert any("Start: done" in s.value for s in at.success)
+
+
+def test_with_no_engine_running_a_command_says_it_is_queued(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    at = logged_in()  # no heartbeat: no engine
+    at.button(key="btn_start").click().run()
+    assert [c[0] for c in _commands(db)] == ["start"]
+    assert any("Start: queued" in w.value and "engine is not running" in w.value for w in at.warning)
+    assert not [s.value for s in at.success if "Start" in s.value]
+
+
+def test_a_kill_answered_by_the_engine_is_reported_done(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    engine_up(db)
+    engine = answer_next(db, "kill", ok=True, result='{"state": "KILLED", "cancelled": 3}')
+    at = logged_in()
+    at.button(key="btn_kill").click().run()
+    at.button(key="kill_confirm").click().run()
+    engine.join(5)
+    assert any("Kill: done" in s.value for s in at.success), [s.value for s in at.success]

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, load, parse_setting
 from storage.db import Database, now_ms
+from tests.dashboard.conftest import answer_next
 from tests.dashboard.conftest import table_with
 
 KEY = "0x" + "ab" * 32
@@ -68,9 +69,32 @@ def test_going_live_when_everything_is_safe(
     db: Database, with_key: None, page: Callable[[str], AppTest]
 ) -> None:
     _engine(db)
+    engine = answer_next(db, "set_mode", ok=True, result='{"mode": "live"}')
+    at = _go_live(page)
+    engine.join(5)
+    assert _commands(db) == [("set_mode", '{"mode": "live"}')]
+    assert any("Switch to LIVE: done" in s.value for s in at.success), [s.value for s in at.success]
+
+
+def test_a_live_switch_the_engine_refuses_shows_its_reason(
+    db: Database, with_key: None, page: Callable[[str], AppTest]
+) -> None:
+    _engine(db)
+    engine = answer_next(db, "set_mode", ok=False, error="1 orders are still open")
+    at = _go_live(page)
+    engine.join(5)
+    assert any("Switch to LIVE: failed" in e.value and "1 orders are still open" in e.value for e in at.error)
+    assert not any("Switch to LIVE" in s.value for s in at.success)
+
+
+def test_a_live_switch_nobody_answers_says_it_is_queued(
+    db: Database, with_key: None, page: Callable[[str], AppTest]
+) -> None:
+    _engine(db)  # a fresh heartbeat, but no engine claims the command
     at = _go_live(page)
     assert _commands(db) == [("set_mode", '{"mode": "live"}')]
-    assert any("Switch to LIVE posted" in s.value for s in at.success)
+    assert any("Switch to LIVE: queued" in w.value and "has not answered" in w.value for w in at.warning)
+    assert not any("Switch to LIVE" in s.value for s in at.success)
 
 
 def test_refused_without_credentials(db: Database, page: Callable[[str], AppTest]) -> None:
