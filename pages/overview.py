@@ -48,10 +48,12 @@ def state_metrics(status: queries.EngineStatus) -> None:
     cols[1].metric("Desired", status.desired_state, help="What the engine returns to after a restart")
     cols[2].metric("Mode", status.mode.upper())
     cols[3].metric(
-        "Trading state", status.trading_state, help=status.trading_state_reason or "no limit is binding"
+        "Trading state", "KILLED" if status.kill_latched else status.trading_state,
+        help=(f"kill latch set: {status.kill_reason}; re-arm to trade again" if status.kill_latched
+              else status.trading_state_reason or "no limit is binding"),
     )
     cols[4].metric("Heartbeat age", age(status.heartbeat_age_s))
-    if status.trading_state != "ACTIVE":
+    if status.trading_state != "ACTIVE" and not status.kill_latched:
         st.warning(
             f"Trading {status.trading_state}: {status.trading_state_reason or 'no reason recorded'}",
             icon=":material/warning:",

@@ -54,6 +54,14 @@ class EngineStatus:
     peak_equity: int | None = None
     day_start_equity: int | None = None
     day_started_at: int | None = None
+    venue_status: str = "ok"  # ok, maintenance, post_only, rate_limited (engine/execution/venue_health.py)
+    venue_status_at: int | None = None
+    venue_status_detail: str | None = None
+
+    @property
+    def trading_label(self) -> str:
+        """What the desk may do now, in one phrase: a kill latch outranks every trading state."""
+        return "KILLED: no orders" if self.kill_latched else f"trading {self.trading_state}"
 
     @property
     def heartbeat_stale(self) -> bool:
@@ -93,6 +101,9 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         peak_equity=row["peak_equity"],
         day_start_equity=row["day_start_equity"],
         day_started_at=row["day_started_at"],
+        venue_status=row["venue_status"],
+        venue_status_at=row["venue_status_at"],
+        venue_status_detail=row["venue_status_detail"],
     )
 
 

@@ -138,9 +138,9 @@ def health_header(db: Database) -> queries.EngineStatus:
         st.badge(status.state, color=STATE_COLORS.get(status.state, "gray"))  # type: ignore[arg-type]
     with cols[2]:
         st.badge(
-            f"trading {status.trading_state}",
-            color=TRADING_COLORS.get(status.trading_state, "gray"),  # type: ignore[arg-type]
-            help=status.trading_state_reason or "no limit is binding",
+            status.trading_label,
+            color="red" if status.kill_latched else TRADING_COLORS.get(status.trading_state, "gray"),  # type: ignore[arg-type]
+            help=(status.kill_reason if status.kill_latched else status.trading_state_reason) or "no limit is binding",
         )
     with cols[3]:
         if status.heartbeat_stale:
@@ -161,7 +161,27 @@ def health_header(db: Database) -> queries.EngineStatus:
             "until you re-arm (Overview or Risk page).",
             icon=":material/block:",
         )
+    venue_banner(status)
     return status
+
+
+VENUE_BANNERS = {
+    "maintenance": "Venue maintenance: Polymarket's matching engine is restarting. Orders are held back and "
+                   "resting quotes stay; trading resumes by itself when the venue answers again.",
+    "post_only": "Venue in its post-only phase after a restart: only post-only orders are accepted for now; "
+                 "the engine holds the others back and resumes them by itself.",
+    "rate_limited": "The venue is rate-limiting the engine: placements wait for its Retry-After.",
+}
+
+
+def venue_banner(status: queries.EngineStatus) -> None:
+    """The venue's condition (not an engine failure) while it is not plainly open."""
+    text_ = VENUE_BANNERS.get(status.venue_status)
+    if text_ is None or status.heartbeat_stale:
+        return
+    since = ("" if status.venue_status_at is None else
+             f" (since {datetime.fromtimestamp(status.venue_status_at / 1000, tz=UTC):%H:%M:%S} UTC)")
+    st.warning(text_ + since, icon=":material/construction:")
 
 
 @st.fragment(run_every=HEADER_REFRESH_S)

@@ -34,8 +34,9 @@ def state_panel(db: Database, status: queries.EngineStatus) -> None:
     cols = st.columns(3)
     cols[0].metric(
         "Trading state",
-        status.trading_state,
-        help="ACTIVE: normal · REDUCING: only risk-reducing orders · HALTED: no new orders",
+        "KILLED" if status.kill_latched else status.trading_state,
+        help="ACTIVE: normal · REDUCING: only risk-reducing orders · HALTED: no new orders · KILLED: the kill "
+             "latch blocks every order until a re-arm",
     )
     cols[1].metric("Since", utc(status.trading_state_at) if status.trading_state_at else "—")
     cols[2].metric("Kill latch", "SET" if status.kill_latched else "not set")

@@ -127,3 +127,26 @@ def test_a_kill_answered_by_the_engine_is_reported_done(db: Database, logged_in:
     at.button(key="kill_confirm").click().run()
     engine.join(5)
     assert any("Kill: done" in s.value for s in at.success), [s.value for s in at.success]
+
+
+def test_while_killed_no_badge_or_metric_says_trading_active(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    engine_up(db, state="KILLED")
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET kill_latched = 1, kill_reason = 'news spike', "
+                          "trading_state = 'ACTIVE'"))
+    at = logged_in()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Trading state"] == "KILLED"
+    shown = [m.value for m in at.markdown]  # st.badge renders as markdown
+    assert any("KILLED: no orders" in s for s in shown), shown
+    assert not any("trading ACTIVE" in s for s in shown)
+
+
+def test_venue_maintenance_shows_as_a_banner_not_an_error(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    engine_up(db)
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET venue_status = 'maintenance', venue_status_at = :t"),
+                     {"t": now_ms()})
+    at = logged_in()
+    assert any("Venue maintenance" in w.value and "resumes by itself" in w.value for w in at.warning)
+    assert not any("maintenance" in e.value.lower() for e in at.error)
