@@ -7,7 +7,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.auth import is_authenticated, login_page, logout_button, no_password_page
+from pages.widgets.auth import (
+    is_authenticated,
+    keep_session_in_address,
+    login_page,
+    logout_button,
+    no_password_page,
+    remember_requested_page,
+    requested_page,
+    restore_session,
+)
 from pages.widgets.common import settings
 from storage.jsonsafe import keep_recursion_limit_sane
 from storage.settings import Settings, SettingsError
@@ -31,6 +40,9 @@ PAGES = {
     ],
 }
 
+# url path -> page, for a link opened before login (the default page's path is "")
+BY_PATH = {p.url_path: p for group in PAGES.values() for p in group if p.url_path}
+
 
 def checked_settings() -> Settings:
     """The settings, or (on a malformed `.env`) the reason in plain words and nothing else:
@@ -47,9 +59,14 @@ def checked_settings() -> Settings:
 keep_recursion_limit_sane()  # a page may have imported the signing stack (storage/jsonsafe.py says why)
 if checked_settings().dashboard_password_hash is None:
     page = st.navigation([st.Page(no_password_page, title="Set a password", url_path="setup")])
-elif not is_authenticated():
+elif not is_authenticated() and not restore_session():
+    remember_requested_page(set(BY_PATH))
     page = st.navigation([st.Page(login_page, title="Log in", url_path="login")])
 else:
     page = st.navigation(PAGES)
+    keep_session_in_address()
+    wanted = requested_page()
+    if wanted is not None and wanted != page.url_path:
+        st.switch_page(BY_PATH[wanted])
     logout_button()
 page.run()

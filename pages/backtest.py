@@ -8,6 +8,7 @@ import streamlit as st
 
 from storage import queries
 
+from pages.widgets.auth import require_login
 from pages.widgets.backtest_compare import compare_panel
 from pages.widgets.backtest_form import new_backtest_panel
 from pages.widgets.backtest_results import (
@@ -21,6 +22,7 @@ from pages.widgets.backtest_results import (
 from pages.widgets.common import database, flash, live_header, settings
 from pages.widgets.sweep_panels import sweep_tab
 
+require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 root = settings().root
 live_header(db)

@@ -7,9 +7,11 @@ import streamlit as st
 
 from storage import queries
 
+from pages.widgets.auth import require_login
 from pages.widgets.common import database, live_header
 from pages.widgets.market_panels import detail, results, search_filters
 
+require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Markets")

@@ -7,10 +7,12 @@ import streamlit as st
 
 from storage import queries
 
+from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
 
+require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Orders & trades")

@@ -7,6 +7,7 @@ import streamlit as st
 from storage import queries
 from storage.db import Database
 
+from pages.widgets.auth import require_login
 from pages.widgets import portfolio
 from pages.widgets.common import age, database, flash, health_header, remember_answer, time_column
 from pages.widgets.controls import post_and_wait
@@ -16,6 +17,7 @@ LIVE_REFRESH_S = 2
 PORTFOLIO_REFRESH_S = 15
 COMMANDS_TABLE = "commands_table"
 
+require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 st.title("Overview")
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from storage import queries
 
+from pages.widgets.auth import require_login
 from pages.widgets import portfolio
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
@@ -15,6 +16,7 @@ from pages.widgets.usage import limit_values
 
 USAGE_REFRESH_S = 5
 
+require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header, settings
 from pages.widgets.notify_panel import notifications_panel
 from pages.widgets.settings_panels import engine_settings_form, hosts_panel, mode_panel, password_panel
 
+require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Settings")

@@ -7,10 +7,12 @@ import streamlit as st
 
 from storage import queries
 
+from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.fair_values import fair_values_panel
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
 
+require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Strategies")

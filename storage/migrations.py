@@ -575,6 +575,23 @@ def _0012_notifications(db: UtilsDatabase) -> None:
         """,
     )
 
+@m(name="0013_dashboard_sessions")
+def _0013_dashboard_sessions(db: UtilsDatabase) -> None:
+    """Dashboard logins that ended before their token expired (Log out): a signed session token
+    in a revoked row is refused even though its signature and expiry still hold. Rows are
+    dropped once the token would have expired anyway."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE dashboard_sessions_revoked (
+            session_id TEXT PRIMARY KEY,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER NOT NULL
+        )
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

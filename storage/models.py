@@ -499,3 +499,11 @@ class NotifierState(SQLModel, table=True):
     summary_at: int | None = int_col(nullable=True, default=None)
     suppressed: str = text_col(default="{}")
     updated_at: int = int_col()
+
+
+class DashboardSessionRevoked(SQLModel, table=True):
+    __tablename__ = "dashboard_sessions_revoked"
+
+    session_id: str = text_col(primary_key=True)
+    expires_at: int = int_col()
+    revoked_at: int = int_col()

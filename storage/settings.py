@@ -78,6 +78,7 @@ class Settings:
 
     env_file: Path
     notify_urls: tuple[Secret, ...] = ()  # apprise URLs (NOTIFY_URLS): each a secret
+    dashboard_session_hours: int = 12  # how long a dashboard login survives a reload (0: never)
 
     @property
     def lock_path(self) -> Path:
@@ -142,6 +143,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         log_level=(merged.get("LOG_LEVEL") or "INFO").upper(),
         lost_order_grace_s=_int(merged, "ORDER_LOST_GRACE_SECONDS", 15, 0, 3600),
         notify_urls=_notify_urls(merged.get("NOTIFY_URLS")),
+        dashboard_session_hours=_int(merged, "DASHBOARD_SESSION_HOURS", 12, 0, 24 * 30),
     )
 
 

@@ -1,21 +1,110 @@
-"""The password gate: nothing but these pages is registered until the operator logs in."""
+"""The password gate: nothing but these pages is registered until the operator logs in.
+
+A login survives a page reload for DASHBOARD_SESSION_HOURS through a signed, expiring token in
+the page's address (`?s=…`, storage/dashboard_sessions.py): it holds neither the password nor
+its hash. Log out revokes it. A page opened before logging in (a bookmark, a link from a
+notification) is where the operator lands after logging in. Wrong passwords are slowed per
+session and, across all sessions, by the process-wide budget of login_guard.py.
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
+from urllib.parse import urlparse
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
+from storage import dashboard_sessions
+from storage.audit import raise_alert, write_audit
+from storage.db import Database
+from storage.migrations import is_migrated
 from storage.passwords import verify_password
 
-from pages.widgets.common import settings
+from pages.widgets.common import _database, settings
+from pages.widgets.login_guard import WINDOW_S, LoginGuard
 
 AUTH_KEY = "authenticated"
+TOKEN_KEY = "session_token"
+NEXT_PAGE_KEY = "after_login"
+TOKEN_PARAM = "s"
 FAILED_LOGIN_DELAY_S = 1.0
+
+
+@st.cache_resource(show_spinner=False)
+def login_guard() -> LoginGuard:
+    """One budget for the whole dashboard process (every browser session shares it)."""
+    return LoginGuard()
+
+
+def _db() -> Database | None:
+    path = settings().db_path
+    return _database(str(path)) if is_migrated(path) else None
+
+
+def _password_hash() -> str | None:
+    hashed = settings().dashboard_password_hash
+    return None if hashed is None else hashed.reveal()
 
 
 def is_authenticated() -> bool:
     return bool(st.session_state.get(AUTH_KEY))
+
+
+def restore_session() -> bool:
+    """Log in from the address's session token, if it is valid (signed, unexpired, not logged out)."""
+    token = st.query_params.get(TOKEN_PARAM)
+    hashed, db = _password_hash(), _db()
+    if not token or hashed is None or db is None or settings().dashboard_session_hours <= 0:
+        return False
+    if dashboard_sessions.session_of(db, token, hashed) is None:
+        del st.query_params[TOKEN_PARAM]  # an expired or forged token: drop it from the address
+        return False
+    st.session_state[AUTH_KEY] = True
+    st.session_state[TOKEN_KEY] = token
+    return True
+
+
+def require_login(page_file: str) -> None:
+    """Each page checks the gate itself. Streamlit also serves a file of pages/ straight from its
+    address (/risk) without running app.py, so app.py's gate alone would let that page render
+    to anyone. An operator not logged in is sent to the login, and lands on this page after it."""
+    if is_authenticated() or restore_session():
+        return
+    st.session_state[NEXT_PAGE_KEY] = Path(page_file).stem
+    try:
+        st.switch_page("app.py")
+    except StreamlitAPIException:  # no app.py to switch to (not run through it): refuse plainly
+        st.error("Log in first: open the dashboard's address without a page name.", icon=":material/lock:")
+        st.stop()
+
+
+def keep_session_in_address() -> None:
+    """Put the token back in the address after a page change dropped it, so a reload keeps the login."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token and st.query_params.get(TOKEN_PARAM) != token:
+        st.query_params[TOKEN_PARAM] = token
+
+
+def page_path(url: str | None, known: set[str]) -> str | None:
+    """The page a URL asks for (its last path segment), if it is one of the dashboard's pages."""
+    if not url:
+        return None
+    segment = urlparse(url).path.rstrip("/").rpartition("/")[2]
+    return segment if segment in known else None
+
+
+def remember_requested_page(known: set[str]) -> None:
+    """Before login: note which page the address asked for, to open it after login."""
+    wanted = page_path(st.context.url, known)
+    if wanted:
+        st.session_state[NEXT_PAGE_KEY] = wanted
+
+
+def requested_page() -> str | None:
+    """After login: the page asked for before it (once)."""
+    return st.session_state.pop(NEXT_PAGE_KEY, None)
 
 
 def login_page() -> None:
@@ -26,12 +115,44 @@ def login_page() -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if not submitted:
         return
-    hashed = settings().dashboard_password_hash
-    if hashed is not None and password and verify_password(password, hashed.reveal()):
-        st.session_state[AUTH_KEY] = True
+    guard = login_guard()
+    wait = guard.wait_s()
+    if wait > 0:
+        if guard.blocked():
+            _alert_burst(guard.failures())
+        st.error(f"Too many failed logins: try again in {max(1.0, wait):.0f} s.", icon=":material/lock_clock:")
+        return
+    hashed = _password_hash()
+    if hashed is not None and password and verify_password(password, hashed):
+        guard.succeeded()
+        _start_session(hashed)
         st.rerun()
+    if guard.failed():
+        _alert_burst(guard.failures())
     time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the hash check itself is ~0.1 s
     st.error("Wrong password.")
+
+
+def _start_session(hashed: str) -> None:
+    st.session_state[AUTH_KEY] = True
+    hours = settings().dashboard_session_hours
+    if hours > 0:
+        token = dashboard_sessions.issue(hashed, hours)
+        st.session_state[TOKEN_KEY] = token
+        st.query_params[TOKEN_PARAM] = token
+
+
+def _alert_burst(failures: int) -> None:
+    db = _db()
+    if db is None:
+        return
+    message = (f"{failures} failed dashboard logins in the last {WINDOW_S / 60:.0f} minutes: someone may be "
+               "guessing the password. Logins are slowed for every session; change the password if this was "
+               "not you (python -m engine set-password).")
+    with db.write() as conn:
+        raise_alert(conn, level="warning", source="dashboard", code="LOGIN_FAILURES", message=message)
+        write_audit(conn, actor="dashboard", action="login.failures", entity="dashboard",
+                    before=None, after={"failures": failures, "window_s": WINDOW_S})
 
 
 def no_password_page() -> None:
@@ -53,5 +174,10 @@ It asks for the password twice and writes its scrypt hash to `.env` as
 
 def logout_button() -> None:
     if st.sidebar.button("Log out", key="logout"):
+        token = st.session_state.pop(TOKEN_KEY, None)
+        db = _db()
+        if token and db is not None:
+            dashboard_sessions.revoke(db, token)
         st.session_state.pop(AUTH_KEY, None)
+        st.query_params.clear()
         st.rerun()

@@ -81,7 +81,7 @@ async def _click(page: Page, selector: str, what: str) -> None:
     await page.evaluate(f"document.querySelector({selector!r}).click()")
 
 
-async def _login(page: Page, url: str) -> None:
+async def _login(page: Page, url: str, lands_on: str = "Overview") -> None:
     await page.navigate(url)
     await page.wait_for("!!document.querySelector('.st-key-password input')", 60, what="the login form")
     await page.evaluate("document.querySelector('.st-key-password input').focus()")
@@ -90,7 +90,7 @@ async def _login(page: Page, url: str) -> None:
         "[...document.querySelectorAll('[data-testid=\"stForm\"] button')]"
         ".find(b => b.innerText.includes('Log in')).click()"
     )
-    await _settled(page, "Overview")
+    await _settled(page, lands_on)
 
 
 async def _open(page: Page, link: str, title: str) -> None:
@@ -105,7 +105,10 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
     page = await Page.open(ws_url)
     try:
         await page.viewport(1440, 2400)
-        await _login(page, url)
+        await _login(page, f"{url}/risk", lands_on="Risk")  # a link to a page, opened before logging in
+        await page.evaluate("location.reload()")  # a reload keeps the login (the session token)
+        await _settled(page, "Risk")
+        assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         for link, title in PAGES.items():
             await _open(page, link, title)
             assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
@@ -134,6 +137,9 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
             20,
             what="Lifecycle KILLED",
         )
+        await page.wait_for("document.body.innerText.includes('Kill: done')", 20, what="the engine's answer")
+        await page.wait_for("document.body.innerText.includes('KILLED: no orders')", 20, what="the KILLED badge")
+        assert not await page.evaluate("document.body.innerText.includes('trading ACTIVE')")
         assert await page.evaluate(EXCEPTIONS) == 0
         await page.screenshot(ARTIFACTS / "overview-killed.png")
         await _rearm_from_the_risk_page(page, db)

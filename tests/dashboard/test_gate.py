@@ -8,6 +8,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sqlalchemy import text
+
+from pages.widgets.auth import page_path
+from pages.widgets.login_guard import LoginGuard
+from storage import dashboard_sessions
+from storage.db import Database, now_ms
+from tests.dashboard.conftest import _HASH as _HASH_TEXT
 from tests.dashboard.conftest import PASSWORD
 from tests.helpers import ROOT
 
@@ -70,3 +77,114 @@ def test_a_malformed_env_file_says_which_setting_to_fix(
         "The dashboard cannot start: SIMULATOR_PORT must be a whole number, got 'eighty'."
     ]
     assert not at.text_input and not at.title  # no login form, no page behind it
+
+
+def _log_in(at: AppTest, password: str = PASSWORD) -> AppTest:
+    at.text_input(key="password").input(password)
+    return at.button[0].click().run()
+
+
+def _with_token(token: str) -> AppTest:
+    at = _app()
+    at.query_params["s"] = token
+    return at.run()
+
+
+def test_a_reload_keeps_the_login_through_a_signed_token(dash_env: Path) -> None:
+    at = _log_in(_app().run())
+    token = at.query_params["s"][0] if isinstance(at.query_params["s"], list) else at.query_params["s"]
+    assert PASSWORD not in token and _HASH_TEXT not in token  # neither the password nor its hash
+    reloaded = _with_token(token)  # a new browser session: what a reload is
+    assert not reloaded.exception and reloaded.title[0].value == "Overview"
+    assert reloaded.session_state["authenticated"] is True
+
+
+def test_a_forged_or_expired_token_opens_nothing(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _log_in(_app().run())
+    token = str(at.query_params["s"][0] if isinstance(at.query_params["s"], list) else at.query_params["s"])
+    session_id, expiry, signature = token.split(".")
+    forged = f"{session_id}.{int(expiry) + 10**9}.{signature}"  # a later expiry under the old signature
+    for bad in (forged, "garbage", token[:-1] + ("0" if token[-1] != "0" else "1")):
+        refused = _with_token(bad)
+        assert refused.title[0].value == "Polymarket desk" and "authenticated" not in refused.session_state
+    hour_later = dashboard_sessions.issue(_HASH_TEXT, 1, now=now_ms() - 2 * 3_600_000)  # expired an hour ago
+    assert _with_token(hour_later).title[0].value == "Polymarket desk"
+
+
+def test_a_logged_out_token_is_refused(dash_env: Path) -> None:
+    at = _log_in(_app().run())
+    token = str(at.query_params["s"][0] if isinstance(at.query_params["s"], list) else at.query_params["s"])
+    db = Database(dash_env)
+    dashboard_sessions.revoke(db, token)  # what Log out does with the session's token
+    assert _with_token(token).title[0].value == "Polymarket desk"
+    other = _log_in(_app().run())  # another login is a new session, unaffected
+    fresh = str(other.query_params["s"][0] if isinstance(other.query_params["s"], list) else other.query_params["s"])
+    assert fresh != token and _with_token(fresh).title[0].value == "Overview"
+    db.dispose()
+
+
+def test_session_hours_zero_keeps_no_token(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHBOARD_SESSION_HOURS", "0")
+    at = _log_in(_app().run())
+    assert at.title[0].value == "Overview" and "s" not in at.query_params
+
+
+def test_a_page_asked_for_before_login_opens_after_it(dash_env: Path) -> None:
+    assert page_path("http://127.0.0.1:8501/risk", {"risk", "orders"}) == "risk"
+    assert page_path("http://127.0.0.1:8501/", {"risk"}) is None
+    assert page_path("http://127.0.0.1:8501/nope?s=1", {"risk"}) is None
+    at = _app().run()
+    at.session_state["after_login"] = "risk"  # what remember_requested_page keeps from the address
+    _log_in(at)
+    assert not at.exception and at.title[0].value == "Risk"
+
+
+def test_wrong_passwords_from_many_sessions_share_one_budget(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pages.widgets import auth
+
+    monkeypatch.setattr(auth, "FAILED_LOGIN_DELAY_S", 0.0)  # the per-session delay is tested above
+    sessions = [_app().run() for _ in range(4)]
+    refused = []
+    for i in range(12):
+        at = _log_in(sessions[i % 4], "guess %d" % i)
+        refused += [e.value for e in at.error]
+    assert any(r.startswith("Too many failed logins") for r in refused)
+    locked = _log_in(_app().run())  # even the right password waits out the lock
+    assert [e.value for e in locked.error][0].startswith("Too many failed logins")
+    assert "authenticated" not in locked.session_state
+    db = Database(dash_env)
+    with db.read() as conn:
+        alerts = conn.execute(text("SELECT code, level FROM alerts")).fetchall()
+        audits = conn.execute(text("SELECT action FROM audit_log WHERE action = 'login.failures'")).fetchall()
+    db.dispose()
+    assert [tuple(a) for a in alerts] == [("LOGIN_FAILURES", "warning")] and len(audits) == 1
+    auth.login_guard().clock = lambda: time.monotonic() + 60  # the lock (at most 30 s) has passed
+    assert _log_in(_app().run()).title[0].value == "Overview"
+
+
+def test_the_guard_locks_briefly_and_doubles() -> None:
+    now = [0.0]
+    guard = LoginGuard(clock=lambda: now[0])
+    assert not any(guard.failed() for _ in range(5)) and guard.wait_s() == 0  # typos are free
+    guard.failed()
+    assert guard.wait_s() == 2.0
+    guard.failed()
+    assert guard.wait_s() == 4.0
+    for _ in range(10):
+        guard.failed()
+    assert guard.wait_s() == 30.0  # capped: the operator is never locked out for long
+    now[0] += 31
+    assert guard.wait_s() == 0
+    guard.succeeded()
+    assert guard.failures() == 0
+
+
+@pytest.mark.parametrize("page", ["overview", "markets", "orders", "strategies", "risk", "settings", "backtest",
+                                  "audit"])
+def test_a_page_run_by_its_own_address_shows_nothing_before_login(dash_env: Path, page: str) -> None:
+    """Streamlit serves pages/<name>.py by its address (/risk) without app.py: the page's own gate
+    must hold (the browser test opens /risk before logging in, too)."""
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=20).run()
+    assert not at.exception
+    assert not at.title and not at.metric and not at.dataframe and not at.button
+    assert at.session_state["after_login"] == page

@@ -1,0 +1,66 @@
+"""Dashboard logins that survive a page reload: a signed, expiring session token.
+
+The token is `<session id>.<expiry ms>.<signature>`: an HMAC-SHA256 over the id and expiry,
+keyed by a key derived from the dashboard's password hash. It holds neither the password nor
+the hash, and it cannot be forged without the hash, which lives only in `.env`. Changing the
+password therefore ends every session; logging out ends one (its id is kept as revoked until
+the token would have expired anyway).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from sqlalchemy import text
+
+from storage.db import Database, now_ms
+
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.[0-9]{1,16}\.[0-9a-f]{64}$")
+
+
+def _key(password_hash: str) -> bytes:
+    return hashlib.sha256(b"polymarket-desk dashboard session\x00" + password_hash.encode()).digest()
+
+
+def _signature(password_hash: str, session_id: str, expires_at: int) -> str:
+    return hmac.new(_key(password_hash), f"{session_id}.{expires_at}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue(password_hash: str, hours: int, *, now: int | None = None) -> str:
+    """A new session token valid for `hours`."""
+    expires_at = (now_ms() if now is None else now) + hours * 3_600_000
+    session_id = secrets.token_urlsafe(24)
+    return f"{session_id}.{expires_at}.{_signature(password_hash, session_id, expires_at)}"
+
+
+def session_of(db: Database, token: str, password_hash: str, *, now: int | None = None) -> str | None:
+    """The session id of a token that is well formed, signed with this password's key, not
+    expired and not logged out; None otherwise (never an exception: it comes from the URL)."""
+    if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
+        return None
+    session_id, expiry, signature = token.split(".")
+    expires_at = int(expiry)
+    if not hmac.compare_digest(signature, _signature(password_hash, session_id, expires_at)):
+        return None
+    if expires_at <= (now_ms() if now is None else now):
+        return None
+    with db.read() as conn:
+        revoked = conn.execute(text("SELECT 1 FROM dashboard_sessions_revoked WHERE session_id = :id"),
+                               {"id": session_id}).first()
+    return None if revoked else session_id
+
+
+def revoke(db: Database, token: str) -> None:
+    """Log a session out: its token is refused from now on, whatever its expiry."""
+    if not TOKEN_SHAPE.match(token or ""):
+        return
+    session_id, expiry, _ = token.split(".")
+    now = now_ms()
+    with db.write() as conn:
+        conn.execute(text("DELETE FROM dashboard_sessions_revoked WHERE expires_at <= :now"), {"now": now})
+        conn.execute(text("""INSERT INTO dashboard_sessions_revoked (session_id, expires_at, revoked_at)
+                             VALUES (:id, :exp, :now) ON CONFLICT (session_id) DO NOTHING"""),
+                     {"id": session_id, "exp": int(expiry), "now": now})
