@@ -295,3 +295,23 @@ def market_strategies(db: Database, condition_id: str) -> pd.DataFrame:
     merged = vias.merge(meta, on="name", how="left")
     merged["enabled"] = merged["enabled"].fillna(0).astype(bool)
     return merged[["name", "kind", "enabled", "status", "via"]]
+
+
+def ticket_facts(db: Database, condition_id: str, mode: str) -> dict[str, Any] | None:
+    """What the manual ticket's preview needs of a market, in the database's own units (micro):
+    its tick, minimum size, fee schedule (fees_at NULL: not read yet) and tokens, and the `manual`
+    book's sellable shares of each token in `mode` (settled, less what its open SELLs reserve)."""
+    with db.read() as conn:
+        row = conn.execute(
+            text("""SELECT condition_id, question, yes_token, no_token, tick, min_size, neg_risk, neg_risk_market_id,
+                           end_at, fee_rate_ppm, fee_exponent, fees_at, tradable, accepting_orders, closed, slug, tags
+                    FROM markets WHERE condition_id = :cid"""), {"cid": condition_id}).mappings().first()
+        if row is None:
+            return None
+        held = dict(conn.execute(
+            text("""SELECT p.token_id, p.settled - COALESCE((SELECT SUM(o.size - o.filled) FROM orders o
+                        WHERE o.mode = p.mode AND o.strategy = p.strategy AND o.token_id = p.token_id
+                          AND o.side = 'SELL' AND o.status_rank < 100), 0)
+                    FROM positions p WHERE p.mode = :m AND p.strategy = 'manual' AND p.condition_id = :cid"""),
+            {"m": mode, "cid": condition_id}).all())
+    return {**dict(row), "held": {token: max(0, int(v or 0)) for token, v in held.items()}}

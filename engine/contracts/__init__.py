@@ -9,6 +9,8 @@ and how a value is checked, so the dashboard refuses what the engine would refus
 - `params`, `market_filter`, `strategy_kinds`: strategy parameter schemas, the market filter,
   and the strategy kinds with their parameter validation;
 - `order_status`: order and fill statuses and their ranks;
+- `venue_rules`, `ticket`: the venue's price grid, lots and taker fee, and the manual order
+  ticket (parsed and previewed the same way by the page and by the engine);
 - `backtest_spec`, `backtest_runs`, `sweep_spec`: what a backtest or a sweep is asked to do and
   the run row both processes write;
 - `log_format`, `redaction`: the engine's log lines and how secrets are hidden in them.

@@ -23,7 +23,7 @@ from engine.trading.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
-from engine.trading.manual import MANUAL
+from engine.contracts.ticket import MANUAL
 from engine.execution.planner import GROUP_INCOMPLETE, TAKE, OrderSpec, Plan, Residual, plan
 from engine.execution.state import ExecutionState
 from engine.contracts.order_status import OrderStatus, from_venue

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from engine.contracts.venue_rules import FEE_STEP as FEE_STEP
+from engine.contracts.venue_rules import taker_fee as taker_fee
 from engine.domain import MICRO, Side, notional
 from engine.venues.base import TradeStatus
 
@@ -114,18 +116,3 @@ def cash_effect(fill: FillFact) -> int:
     return (-amount if fill.side is Side.BUY else amount) - fill.fee
 
 
-FEE_STEP = 10  # the venue charges fees floored to 5 decimal places of pUSD: 10 micro-units
-
-
-def taker_fee(price: int, size: int, rate_ppm: int, exponent: int) -> int:
-    """Polymarket's V2 taker fee for `size` shares matched at `price` against one maker:
-    size * rate * (p * (1 - p)) ** exponent pUSD, floored to 5 decimals, in micro-USDC.
-
-    Exact integers: the rate is in parts per million and p in micros, so the fee in micros is
-    size * ppm * (p * (ONE - p)) ** e / ONE ** (2e + 1). A taker matched against several makers
-    pays the sum of this over its legs (each at its own price). Makers pay nothing."""
-    if rate_ppm <= 0 or size <= 0 or exponent < 0:
-        return 0
-    base = price * (MICRO - price)  # p(1-p) scaled by MICRO**2
-    exact = rate_ppm * base**exponent * size // (MICRO ** (2 * exponent) * MICRO)
-    return exact - exact % FEE_STEP

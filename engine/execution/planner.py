@@ -20,9 +20,8 @@ from dataclasses import dataclass, field, replace
 
 from engine.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
 from engine.contracts.order_status import OrderStatus
+from engine.contracts.venue_rules import LOT, TAKE, round_price, round_size
 
-LOT = 10_000  # sizes travel with 2 decimals: 0.01 share
-TAKE = frozenset({Tif.FOK, Tif.FAK})
 # FOK/FAK amounts the venue accepts: a BUY's USDC to 2 decimals, a SELL's USDC to 4.
 _TAKE_NOTIONAL_STEP = {Side.BUY: 10_000, Side.SELL: 100}
 
@@ -109,17 +108,6 @@ class Plan:
 
 
 # -- legality --------------------------------------------------------------------------
-
-
-def round_price(price: int, side: Side, tick: int) -> int:
-    """Onto the tick grid, never worse for us: buys round down, sells round up."""
-    if side is Side.BUY:
-        return price - price % tick
-    return price if price % tick == 0 else price + tick - price % tick
-
-
-def round_size(size: int) -> int:
-    return max(0, size - size % LOT)
 
 
 def take_size(price: int, size: int, side: Side) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from engine.process.control import CommandRejected
 from engine.domain import Intent, MarketInfo, MarketView, Outcome, Side, Tif, fmt
 from engine.execution.planner import OrderSpec, round_price, route, take_size
-from engine.trading.manual import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
+from engine.contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
 from engine.contracts.order_status import OrderStatus
 from engine.trading.views import market_views
 from storage.audit import write_audit

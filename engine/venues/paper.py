@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 
 from engine.trading.catalog import MarketCatalog
 from engine.domain import ONE, Book, Side, Tif, notional
-from engine.execution.ledger import taker_fee
+from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues.base import (

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.domain import ONE, Side
-from engine.execution.ledger import taker_fee
+from engine.contracts.venue_rules import taker_fee
 from engine.feeds.parse import micros, millis
 from engine.venues.base import (
     CancelResult,

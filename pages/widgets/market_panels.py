@@ -12,6 +12,7 @@ from storage.db import Database
 
 from pages.widgets import figures, portfolio
 from pages.widgets.common import time_column, usdc_column, utc, utc_day_ms
+from pages.widgets.ticket import ticket_panel
 from pages.widgets.trade_tables import ORDER_COLUMNS
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
@@ -153,3 +154,5 @@ def detail(db: Database, condition_id: str, mode: str) -> None:
     _facts(market)
     price_panel(db, market)
     activity_panel(db, market, mode)
+    st.divider()
+    ticket_panel(db, condition_id, mode)

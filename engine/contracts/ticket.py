@@ -10,13 +10,28 @@ strategy's quote, in the `manual` book.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from collections.abc import Mapping, Sequence
 
-from engine.domain import MICRO, ONE, Book, MarketInfo, Outcome, Quote, Side, Tif, complement, fmt, notional
-from engine.execution.ledger import taker_fee
-from engine.execution.planner import LOT, TAKE, round_price, round_size
+from engine.domain import (
+    MICRO,
+    ONE,
+    Book,
+    Level,
+    MarketInfo,
+    Outcome,
+    Quote,
+    Side,
+    Tif,
+    complement,
+    fmt,
+    notional,
+    to_micros,
+)
+from engine.contracts.venue_rules import LOT, TAKE, round_price, round_size, taker_fee
 
 MANUAL = "manual"  # the book manual orders are booked to
 GTD_MIN_LEAD_S = 70  # the venue wants an expiry at least 60 s out; a little margin for the clock
@@ -180,3 +195,27 @@ def _probability(raw: Any, field: str) -> int | None:
     if value >= 1:
         raise TicketError(field, "is a probability: below 1")
     return int(value * MICRO)
+
+
+# -- what the dashboard reads, as the preview takes it ----------------------------------------------
+
+
+def market_for_ticket(row: Mapping[str, Any]) -> MarketInfo:
+    """A `markets` row (micro-units, as stored) as the preview takes it."""
+    return MarketInfo(
+        condition_id=row["condition_id"], question=row["question"], yes_token=row["yes_token"],
+        no_token=row["no_token"], tick=int(row["tick"]), min_size=int(row["min_size"]), neg_risk=bool(row["neg_risk"]),
+        neg_risk_market_id=row["neg_risk_market_id"], end_ms=row["end_at"], fee_rate_ppm=int(row["fee_rate_ppm"] or 0),
+        fee_exponent=int(row["fee_exponent"] or 1), tradable=bool(row["tradable"]),
+        accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
+        tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
+    )
+
+
+def book_for_ticket(token_id: str, bids: Sequence[tuple[float, float]], asks: Sequence[tuple[float, float]],
+                    at_ms: int) -> Book:
+    """A recorded book (levels best first, as probability and shares) as the preview takes it."""
+    def levels(side: Sequence[tuple[float, float]]) -> tuple[Level, ...]:
+        return tuple(Level(to_micros(price), to_micros(size)) for price, size in side)
+
+    return Book(token_id, levels(bids), levels(asks), at_ms)

@@ -1,0 +1,105 @@
+"""The manual order ticket on the Markets page: fill it in, preview what it would do against
+the recorded book (price, shares, cost, fee, resulting position), then confirm. Confirm posts
+`place_order`, which the engine checks again against its own live book, through the same risk
+gate and planner as a strategy's quote; the page shows the engine's answer (placed, or refused
+with its reason). The order is the `manual` book's, cancellable from the Orders page."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+
+from engine.contracts.ticket import TicketError, book_for_ticket, market_for_ticket, parse_ticket, preview
+from storage import market_queries, queries
+from storage.db import Database
+
+from pages.widgets.common import money, render_answer
+from pages.widgets.controls import post_and_wait
+
+TICKET_PREVIEWED = "ticket_previewed"  # the payload whose preview is on screen
+T_OUTCOME, T_SIDE, T_HOW, T_UNIT, T_SIZE = "t_outcome", "t_side", "t_how", "t_unit", "t_size"
+T_PRICE, T_SLIPPAGE, T_TIF, T_EXPIRY, T_POST_ONLY = "t_price", "t_slippage", "t_tif", "t_expiry_min", "t_post_only"
+T_PREVIEW, T_CONFIRM = "t_preview", "t_confirm"
+TIFS = ("GTC", "GTD", "FOK", "FAK")
+
+
+def ticket_panel(db: Database, condition_id: str, mode: str) -> None:
+    st.markdown(f"**Trade it by hand** ({mode.upper()})")
+    payload = _form(condition_id)
+    if st.button("Preview", key=T_PREVIEW, icon=":material/visibility:"):
+        st.session_state[TICKET_PREVIEWED] = payload if _show_preview(db, payload, mode) else None
+    elif st.session_state.get(TICKET_PREVIEWED) == payload:
+        _show_preview(db, payload, mode)
+    ready = st.session_state.get(TICKET_PREVIEWED) == payload
+    if st.button("Place the order", key=T_CONFIRM, type="primary", icon=":material/send:", disabled=not ready,
+                 help="Preview it first; changing the ticket needs a new preview"):
+        with st.spinner("Placing: the engine checks it against its own book and the risk limits…"):
+            answer = post_and_wait(db, "place_order", payload, label="Manual order", wait_s=10)
+        st.session_state[TICKET_PREVIEWED] = None
+        render_answer(answer)
+
+
+def _form(condition_id: str) -> dict[str, Any]:
+    """The ticket as a `place_order` payload (sizes and prices as the operator typed them)."""
+    cols = st.columns(4)
+    outcome = cols[0].segmented_control("Outcome", ["YES", "NO"], default="YES", key=T_OUTCOME, required=True)
+    side = cols[1].segmented_control("Side", ["BUY", "SELL"], default="BUY", key=T_SIDE, required=True)
+    how = cols[2].segmented_control("Price", ["Limit", "Marketable"], default="Limit", key=T_HOW, required=True)
+    tif = cols[3].selectbox("Time in force", TIFS, key=T_TIF,
+                            help="GTC rests until cancelled; GTD until its expiry; FOK fills in full at once or "
+                                 "not at all; FAK fills what it can at once and cancels the rest")
+    cols = st.columns(4)
+    units = ["shares", "USDC"] if side == "BUY" and how == "Marketable" else ["shares"]
+    unit = cols[0].segmented_control("Size in", units, default="shares", key=T_UNIT, required=True)
+    size = cols[1].number_input(f"Size ({unit})", min_value=0.0, value=0.0, step=1.0, key=T_SIZE)
+    payload: dict[str, Any] = {"condition_id": condition_id, "outcome": outcome, "side": side, "tif": tif}
+    payload["size_usdc" if unit == "USDC" else "size"] = str(size)
+    if how == "Limit":
+        payload["price"] = str(cols[2].number_input("Limit price (probability)", min_value=0.0, max_value=1.0,
+                                                    value=0.5, step=0.01, format="%.3f", key=T_PRICE))
+    else:
+        payload["slippage"] = str(cols[2].number_input(
+            "Slippage cap (probability)", min_value=0.0, max_value=0.5, value=0.02, step=0.01, format="%.3f",
+            key=T_SLIPPAGE, help="how far past the best opposite price the order may go"))
+    if tif == "GTD":
+        minutes = cols[3].number_input("Expires in (minutes)", min_value=3, max_value=60 * 24 * 30, value=60,
+                                       key=T_EXPIRY)
+        # From the start of this minute: the payload stays the same between preview and confirm.
+        payload["expires_at"] = int(time.time()) // 60 * 60 + int(minutes) * 60
+    payload["post_only"] = bool(st.checkbox("Post-only (never takes liquidity)", key=T_POST_ONLY,
+                                            disabled=how == "Marketable" or tif in ("FOK", "FAK")))
+    if how == "Marketable" or tif in ("FOK", "FAK"):
+        payload["post_only"] = False
+    return payload
+
+
+def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
+    """Show what the ticket would do, or which field to fix; True when it can be placed."""
+    facts = market_queries.ticket_facts(db, payload["condition_id"], mode)
+    if facts is None:
+        st.error("This market is no longer in the database.")
+        return False
+    market = market_for_ticket(facts)
+    token = market.yes_token if payload["outcome"] == "YES" else market.no_token
+    recorded = queries.latest_book(db, token)
+    book = None if recorded is None else book_for_ticket(token, recorded.bids, recorded.asks, recorded.at)
+    try:
+        ticket = parse_ticket(payload, now_s=int(time.time()))
+        shown = preview(ticket, market, book, facts["held"].get(token, 0))
+    except TicketError as exc:
+        st.error(f"Fix the ticket: {exc}", icon=":material/edit:")
+        return False
+    cols = st.columns(5)
+    cols[0].metric("Price", f"{shown.price / 1e6:.3f}")
+    cols[1].metric("Shares", f"{shown.size / 1e6:,.2f}")
+    cols[2].metric("Paid" if payload["side"] == "BUY" else "Received", money(shown.cost / 1e6))
+    cols[3].metric("Taker fee", f"{shown.fee / 1e6:,.5f} USDC", help="0 when it rests (makers pay no fee)")
+    cols[4].metric(f"Manual {payload['outcome']} after", f"{shown.resulting_shares / 1e6:,.2f}")
+    st.caption(("Trades on arrival (takes liquidity). " if shown.crosses else "Rests on the book. ")
+               + ("From the recorded book; the engine checks again against its own book and the risk limits."
+                  if book is not None else "No recorded book: the engine prices it against its own."))
+    for note in shown.notes:
+        st.warning(note, icon=":material/info:")
+    return True

@@ -1,0 +1,101 @@
+"""The manual ticket on the Markets page (AppTest on a seeded database): a preview from the
+recorded book before anything can be placed, field errors that post nothing, and Confirm posting
+exactly one place_order whose answer (placed, or refused with the gate's reason) is shown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from storage.db import Database, now_ms
+from tests.dashboard.conftest import answer_next, engine_up
+from tests.dashboard.seed import BTC
+
+
+def _place_orders(db: Database) -> list[dict]:  # type: ignore[type-arg]
+    with db.read() as conn:
+        return [json.loads(p) for (p,) in conn.execute(text("SELECT payload FROM commands WHERE kind = 'place_order'"))]
+
+
+def _ticket(page: Callable[[str], AppTest], db: Database) -> AppTest:
+    with db.write() as conn:  # the venue's fee schedule for this market, as discovery stores it
+        conn.execute(text("UPDATE markets SET fee_rate_ppm = 50000, fee_exponent = 1, fees_at = :now "
+                          "WHERE condition_id = :c"), {"now": now_ms(), "c": BTC})
+    at = page("markets")
+    at.selectbox(key="mk_pick").set_value(BTC).run()
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_a_limit_order_is_previewed_then_placed_once(seeded: int, db: Database,
+                                                      page: Callable[[str], AppTest]) -> None:
+    at = _ticket(page, db)
+    assert at.button(key="t_confirm").disabled  # nothing to confirm before a preview
+    at.number_input(key="t_size").set_value(10.0)
+    at.number_input(key="t_price").set_value(0.40)
+    at.checkbox(key="t_post_only").check()
+    at.button(key="t_preview").click().run()
+    assert not at.exception
+    shown = _metrics(at)
+    assert shown["Price"] == "0.400" and shown["Shares"] == "10.00" and shown["Paid"] == "4.00 USDC"
+    assert shown["Taker fee"] == "0.00000 USDC" and shown["Manual YES after"] == "10.00"
+    assert any("Rests on the book" in c.value for c in at.caption)
+    assert _place_orders(db) == []  # a preview posts nothing
+    engine_up(db)
+    engine = answer_next(db, "place_order", ok=True, result='{"orders": [{"id": 9, "status": "LIVE"}]}')
+    at.button(key="t_confirm").click().run()
+    engine.join(5)
+    assert _place_orders(db) == [{"condition_id": BTC, "outcome": "YES", "side": "BUY", "tif": "GTC",
+                                  "size": "10.0", "price": "0.4", "post_only": True}]
+    assert any("Manual order: done" in s.value for s in at.success)
+
+
+def test_a_marketable_buy_in_usdc_shows_its_price_and_fee(seeded: int, db: Database,
+                                                           page: Callable[[str], AppTest]) -> None:
+    at = _ticket(page, db)
+    at.segmented_control(key="t_how").set_value("Marketable").run()
+    at.segmented_control(key="t_unit").set_value("USDC").run()
+    at.number_input(key="t_size").set_value(27.0)
+    at.number_input(key="t_slippage").set_value(0.02)
+    at.selectbox(key="t_tif").set_value("FAK")
+    at.button(key="t_preview").click().run()
+    shown = _metrics(at)
+    # The recorded ask is 300 at 0.52 (0.51 was taken): 0.52 + 0.02 → 0.54; 27 / 0.54 = 50 shares.
+    assert shown["Price"] == "0.540" and shown["Shares"] == "50.00" and shown["Paid"] == "27.00 USDC"
+    # All 50 trade at once: 50 × 0.05 × (0.54 × 0.46) = 0.621 USDC.
+    assert shown["Taker fee"] == "0.62100 USDC"
+    assert any("Trades on arrival" in c.value for c in at.caption)
+
+
+def test_a_ticket_that_cannot_be_placed_names_the_field_and_posts_nothing(
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    at = _ticket(page, db)
+    at.number_input(key="t_size").set_value(2.0)  # the market's minimum is 5 shares
+    at.button(key="t_preview").click().run()
+    assert any("Fix the ticket: size" in e.value and "minimum of 5" in e.value for e in at.error)
+    assert at.button(key="t_confirm").disabled
+    at.segmented_control(key="t_side").set_value("SELL").run()
+    at.number_input(key="t_size").set_value(10.0)
+    at.button(key="t_preview").click().run()
+    assert any("holds 0 settled shares" in e.value for e in at.error)
+    assert _place_orders(db) == []
+
+
+def test_a_refused_order_shows_the_engine_reason(seeded: int, db: Database,
+                                                  page: Callable[[str], AppTest]) -> None:
+    at = _ticket(page, db)
+    at.number_input(key="t_size").set_value(10.0)
+    at.number_input(key="t_price").set_value(0.40)
+    at.button(key="t_preview").click().run()
+    engine_up(db)
+    engine = answer_next(db, "place_order", ok=False, error="the risk gate refuses it: MAX_ORDER_SIZE")
+    at.button(key="t_confirm").click().run()
+    engine.join(5)
+    assert any("Manual order: failed" in e.value and "MAX_ORDER_SIZE" in e.value for e in at.error)
+    assert not any("Manual order" in s.value for s in at.success)
