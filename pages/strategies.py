@@ -10,6 +10,7 @@ from storage import queries
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.fair_values import fair_values_panel
+from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -29,5 +30,11 @@ if pick == NEW:
     create_panel(db, names)
 else:
     edit_panel(db, pick, rows.get(pick))
+    st.divider()
+    st.subheader(f"{pick}: performance ({mode})")
+    strategy_state_badge(db, mode, pick)
+    performance_panel(db, mode, pick)
+    st.subheader(f"{pick}: capital, loss limits and exits")
+    strategy_limits_panel(db, pick)
 st.divider()
 fair_values_panel(db)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from engine.backtest import metrics as metric_fns
+from engine.contracts import metrics as metric_fns
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,

@@ -38,7 +38,7 @@ from storage.sweep_queries import sweeps_url as sweeps_url  # one rule for the e
 if TYPE_CHECKING:
     import optuna
 
-    from engine.backtest.metrics import Metrics
+    from engine.contracts.metrics import Metrics
 
 HEARTBEAT_S = 10
 GRACE_S = 30

@@ -11,6 +11,7 @@ and how a value is checked, so the dashboard refuses what the engine would refus
 - `order_status`: order and fill statuses and their ranks;
 - `venue_rules`, `ticket`: the venue's price grid, lots and taker fee, and the manual order
   ticket (parsed and previewed the same way by the page and by the engine);
+- `metrics`: performance metrics of an equity curve (backtests, and each strategy live);
 - `backtest_spec`, `backtest_runs`, `sweep_spec`: what a backtest or a sweep is asked to do and
   the run row both processes write;
 - `log_format`, `redaction`: the engine's log lines and how secrets are hidden in them.

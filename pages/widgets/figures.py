@@ -16,6 +16,9 @@ LAYOUT = dict(
     hovermode="x unified",
     legend=dict(orientation="h", y=1.08),
 )
+# The mode bar floats over a figure's top right, where titles and legends sit: hidden (zoom and
+# pan still work with the mouse; double-click resets).
+CHART_CONFIG = {"displayModeBar": False, "displaylogo": False}
 GREEN, RED, AMBER, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e9e9e"
 
 

@@ -17,6 +17,8 @@ import streamlit as st
 
 from storage import config
 
+from pages.widgets.common import database, remember_answer
+from pages.widgets.controls import wait_for_answer
 from pages.widgets.fields import ErrorSlots
 
 Parse = Callable[[str], tuple[Any, str]]  # raw text -> (value to store, "") or (None, error)
@@ -116,8 +118,8 @@ def _submit(
         summary.error(f"Nothing saved: {exc}.", icon=":material/sync_problem:")
         return
     st.session_state.pop(state_key, None)
-    st.session_state["flash"] = (
-        f"Saved {what}: {', '.join(changes)}; the engine applies them on its next tick "
-        f"(reload_config #{saved.reload_command_id})."
-    )
+    st.session_state["flash"] = f"Saved {what}: {', '.join(changes)}."
+    with st.spinner("Waiting for the engine to apply them…"):
+        remember_answer(wait_for_answer(database(), saved.reload_command_id, "reload_config",
+                                        label=f"The engine's reload of the {what}"))
     st.rerun()

@@ -27,6 +27,7 @@ ACTIONS = {
     "resize": "trims an order to fit",
     "deny": "refuses the order",
     "state": "changes the trading state",
+    "exit": "sells the position (with the flatten path's slippage cap)",
 }
 
 
@@ -96,7 +97,7 @@ def _stored_text(spec: LimitSpec, stored: dict[str, Any] | None) -> str:
         return str(stored["value"])
 
 
-def _limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
+def limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
     unit = UNITS.get(spec.unit, spec.unit)
     text = _stored_text(spec, stored)
     help_text = (
@@ -122,7 +123,7 @@ def limits_form(db: Database) -> None:
         st.error("Stored limits that do not validate (the engine keeps the value in force before, or the "
                  "default, and raised a CONFIG_INVALID alert): " + "; ".join(invalid) + ". Correct them below.",
                  icon=":material/error:")
-    fields = [_limit_field(spec, stored.get(spec.name)) for spec in LIMITS]
+    fields = [limit_field(spec, stored.get(spec.name)) for spec in LIMITS]
 
     def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
         return config.save_risk_limits(

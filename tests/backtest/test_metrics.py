@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from engine.backtest import metrics as m
+from engine.contracts import metrics as m
 
 HOUR = 3_600_000
 

@@ -1,4 +1,5 @@
-"""Backtest metrics from an equity curve and the fills. Pure functions, hand-checkable.
+"""Performance metrics from an equity curve and the fills, for backtests and for each live
+strategy on the Strategies page alike. Pure functions, hand-checkable.
 
 Conventions:
 - returns are taken on a uniform time grid: the range is cut into `steps` equal periods

@@ -1,0 +1,102 @@
+"""One strategy's own capital, limits, exits and performance on the Strategies page.
+
+The limits form is the global limits' form (same validation by the shared catalogue, versioned,
+audited, then applied by a reload whose answer is shown). Performance comes from the engine's
+per-strategy snapshots and the strategy's fills in the current mode, with the backtests' metrics
+(engine/contracts/metrics.py): honest on short spans, and returns only where an allocation gives
+them a base.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from engine.contracts import metrics
+from engine.contracts.strategy_limits import STRATEGY_LIMITS
+from storage import config, strategy_queries
+from storage.db import Database
+
+from pages.widgets import figures
+from pages.widgets.backtest_format import metric_rows
+from pages.widgets.common import ACTOR, TRADING_COLORS, money
+from pages.widgets.kv_form import versioned_form
+from pages.widgets.risk_panels import limit_field
+
+
+def strategy_state_badge(db: Database, mode: str, name: str) -> None:
+    state = strategy_queries.trading_state(db, mode, name)
+    label = state["trading_state"]
+    st.badge(f"{name}: {label}", color=TRADING_COLORS.get(label, "gray"),  # type: ignore[arg-type]
+             help=state["reason"] or "none of its own limits is binding")
+    if label != "ACTIVE":
+        st.warning(f"{name} is {label} by its own limits: {state['reason'] or 'no reason recorded'}. "
+                   "Other strategies keep trading.", icon=":material/warning:")
+
+
+def strategy_limits_panel(db: Database, name: str) -> None:
+    """Allocation, daily loss, drawdown and exits of one strategy, edited like the global limits."""
+    stored = strategy_queries.limit_rows(db, name)
+    fields = [limit_field(spec, stored.get(spec.name)) for spec in STRATEGY_LIMITS]
+
+    def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
+        return config.save_strategy_limits(
+            db, name, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR)
+
+    versioned_form(prefix=f"sl_{name}_", fields=fields, save=save, what=f"limits of {name}", columns=3)
+
+
+def performance_panel(db: Database, mode: str, name: str) -> None:
+    curve = strategy_queries.pnl_curve(db, mode, name)
+    trading = strategy_queries.fills_summary(db, mode, name)
+    last = curve.iloc[-1] if not curve.empty else None
+    cols = st.columns(6)
+    cols[0].metric("PnL", money(None if last is None else float(last["pnl"]), signed=True))
+    cols[1].metric("Realized", money(None if last is None else float(last["realized"]), signed=True))
+    cols[2].metric("Unrealized", money(None if last is None else float(last["unrealized"]), signed=True))
+    cols[3].metric("Fees", money(trading.fees))
+    cols[4].metric("Fills", f"{trading.fills:,}")
+    wins = [c for c in trading.closes if c > 0]
+    cols[5].metric("Win rate", f"{len(wins) / len(trading.closes):.0%}" if trading.closes else "—",
+                   help=f"{len(trading.closes)} closing fills (a sell of held shares), on average cost")
+    st.plotly_chart(pnl_figure(curve, f"{name}: PnL ({mode})"), key=f"strategy_pnl_{name}", width="stretch",
+                    config=figures.CHART_CONFIG)
+    allocation = _allocation(db, name)
+    if curve.empty:
+        return
+    if allocation <= 0:
+        st.caption("Returns, Sharpe and drawdown need a base: set this strategy's allocation below.")
+        return
+    equity = [(int(t), allocation + float(p)) for t, p in zip(curve["at_ms"], curve["pnl"], strict=True)]
+    computed = metrics.compute(equity, list(curve["exposure"]), trading.closes, trading.fills, trading.fees)
+    rows = metric_rows(computed.as_dict())
+    st.dataframe(pd.DataFrame([(spec.label, shown) for spec, shown in rows], columns=["metric", "value"]),
+                 hide_index=True, key=f"strategy_metrics_{name}",
+                 column_config={"metric": st.column_config.TextColumn(width="medium"),
+                                "value": st.column_config.TextColumn(width="medium")})
+
+
+def _allocation(db: Database, name: str) -> float:
+    stored = strategy_queries.limit_rows(db, name).get("allocation")
+    try:
+        return float(stored["value"]) if stored else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def pnl_figure(curve: pd.DataFrame, title: str) -> go.Figure:
+    """Realized, unrealized and their sum (USDC) over time (UTC)."""
+    if curve.empty:
+        return figures.empty_figure(title, "No snapshots of this strategy yet in this mode")
+    fig = go.Figure()
+    for column, name, color in (("pnl", "PnL", figures.BLUE), ("realized", "realized", figures.GREEN),
+                                ("unrealized", "unrealized", figures.AMBER)):
+        fig.add_trace(go.Scatter(x=curve["at"], y=curve[column], name=f"{name} (USDC)", line_color=color,
+                                 hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>%{y:,.2f} USDC<extra></extra>"))
+    fig.update_yaxes(title_text="USDC", tickformat=",.2f")
+    fig.update_xaxes(title_text="time (UTC)")
+    fig.update_layout(title=title, height=320, **figures.LAYOUT)
+    return fig
