@@ -60,6 +60,8 @@ STOP_DRAIN_S = 5.0
 BALANCE_RECHECK_S = 30
 ORDER_AGE_CHECK_S = 5
 COLLATERAL_CHECK_S = 60
+EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
+EARLY_WINDOW_MS = 10 * 60_000
 VENUE_ALERTS = {
     VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
                              "the venue's matching engine is restarting: orders are held back and trading "
@@ -91,6 +93,7 @@ class TradingCore:
         self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
         self.executor = self._build_executor()
         self.deciding = False
+        self._trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
@@ -161,6 +164,7 @@ class TradingCore:
         self._subscribe()
         await self.feed.start()
         if self.replay is None:
+            self._trading_since = self.clock()
             self._snapshot_job("scheduled")  # the equity curve starts when trading does
             await self._start_reference()
             if self.recorder is not None:
@@ -254,6 +258,7 @@ class TradingCore:
         return [
             Job("market_refresh", self._refresh_job, IntervalTrigger(minutes=self.config["market_refresh_minutes"])),
             Job("portfolio_snapshot", self._snapshot_job, IntervalTrigger(seconds=self.config["snapshot_interval_s"])),
+            Job("early_snapshots", self._early_snapshot_job, IntervalTrigger(seconds=EARLY_SNAPSHOT_S)),
             Job("daily_reset", self._daily_job, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
             Job("decisions_retention", self._retention_job, IntervalTrigger(hours=1)),
             Job("ticks_retention", self._ticks_retention_job, IntervalTrigger(hours=6)),
@@ -533,6 +538,13 @@ class TradingCore:
             keep = set(hosted.markets) if hosted is not None else set()
             for cid in markets - keep:
                 self.executor.latest[(name, cid)] = Intent(name, cid, ())
+
+    def _early_snapshot_job(self) -> None:
+        """Snapshots every EARLY_SNAPSHOT_S for the first minutes of trading, so the equity curve
+        of a fresh start is a curve, not a line between two points a minute apart."""
+        since = self._trading_since
+        if since is not None and self.deciding and self.clock() - since <= EARLY_WINDOW_MS:
+            self._snapshot_job("scheduled")
 
     def _snapshot_job(self, kind: str = "scheduled") -> portfolio.Valuation:
         valuation = portfolio.value(self.executor.state, self._marks)

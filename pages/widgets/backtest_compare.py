@@ -11,6 +11,7 @@ import streamlit as st
 from storage import queries
 from storage.db import Database
 
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import backtest_figures as figures
 from pages.widgets.backtest_format import metric_rows
 from pages.widgets.common import utc
@@ -70,5 +71,4 @@ def compare_panel(db: Database) -> None:
             [(f"#{a.id} {a.name}", a.curve, a.from_at), (f"#{b.id} {b.name}", b.curve, b.from_at)]
         ),
         key="bt_compare_chart",
-        width="stretch",
-    )
+        width="stretch", config=CHART_CONFIG)

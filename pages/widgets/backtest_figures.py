@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from pages.widgets import figures
 from pages.widgets.figures import AMBER, BLUE, GREEN, GREY, LAYOUT, RED, empty_figure, equity_drawdown_figure
 
 _UNITS = ((120_000, "s", 1_000), (2 * 3_600_000, "min", 60_000), (3 * 86_400_000, "h", 3_600_000))
@@ -31,7 +32,7 @@ def exposure_figure(curve: pd.DataFrame, title: str) -> go.Figure:
             line_shape="hv",
         )
     )
-    fig.update_yaxes(title_text="exposure (USDC)", rangemode="tozero")
+    fig.update_yaxes(title_text="exposure (USDC)", rangemode="tozero", tickformat=figures.MONEY)
     fig.update_xaxes(title_text="time (UTC)")
     fig.update_layout(title=title, height=280, **LAYOUT)
     return fig
@@ -64,7 +65,7 @@ def trades_figure(
                 ),
             )
         )
-    fig.update_yaxes(title_text="fill price (probability)")
+    fig.update_yaxes(title_text="fill price (probability)", tickformat=".3f")
     fig.update_xaxes(title_text="time (UTC)", range=list(x_range) if x_range else None)
     fig.update_layout(title=title, height=320, **{**LAYOUT, "hovermode": "closest"})
     return fig
@@ -107,6 +108,6 @@ def compare_figure(runs: list[tuple[str, pd.DataFrame, int]]) -> go.Figure:
         )
     fig.add_hline(y=0, line_dash="dot", line_color=GREY)
     fig.update_xaxes(title_text=f"time since the run's start ({unit})")
-    fig.update_yaxes(title_text="equity change from start (%)")
+    fig.update_yaxes(title_text="equity change from start (%)", tickformat=figures.PERCENT, ticksuffix=" %")
     fig.update_layout(title=title, height=380, **{**LAYOUT, "hovermode": "closest"})
     return fig

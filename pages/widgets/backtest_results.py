@@ -12,6 +12,7 @@ import streamlit as st
 from storage import queries
 from storage.db import Database
 
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import backtest_figures as figures
 from pages.widgets.backtest_format import annualization_note, metric_rows, refusal_rows
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
@@ -175,16 +176,16 @@ def _charts(run: queries.BacktestRun) -> None:
     st.plotly_chart(
         figures.equity_figure(run.curve, f"Equity and drawdown (run #{run.id})"),
         key="bt_equity",
-        width="stretch",
-    )
+        width="stretch", config=CHART_CONFIG)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures.exposure_figure(run.curve, "Exposure"), key="bt_exposure", width="stretch")
+        st.plotly_chart(figures.exposure_figure(run.curve, "Exposure"), key="bt_exposure", width="stretch",
+            config=CHART_CONFIG)
     with right:
         span = None if run.curve.empty else (run.curve["at"].iloc[0], run.curve["at"].iloc[-1])
         st.plotly_chart(
-            figures.trades_figure(run.trades, "Fills", x_range=span), key="bt_trades", width="stretch"
-        )
+            figures.trades_figure(run.trades, "Fills", x_range=span), key="bt_trades", width="stretch",
+                config=CHART_CONFIG)
     if run.trades.empty:
         return
     shown = len(run.trades)

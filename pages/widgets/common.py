@@ -139,7 +139,8 @@ def health_header(db: Database) -> queries.EngineStatus:
     with cols[2]:
         st.badge(
             status.trading_label,
-            color="red" if status.kill_latched else TRADING_COLORS.get(status.trading_state, "gray"),  # type: ignore[arg-type]
+            color=("red" if status.kill_latched  # type: ignore[arg-type]
+                   else TRADING_COLORS.get(status.trading_state, "gray")),
             help=(status.kill_reason if status.kill_latched else status.trading_state_reason) or "no limit is binding",
         )
     with cols[3]:

@@ -19,6 +19,9 @@ LAYOUT = dict(
 # The mode bar floats over a figure's top right, where titles and legends sit: hidden (zoom and
 # pan still work with the mouse; double-click resets).
 CHART_CONFIG = {"displayModeBar": False, "displaylogo": False}
+# Axis formats (d3): money with thousands separators and cents, never SI ("10.0015k", "−400μ").
+MONEY = ",.2f"
+PERCENT = ",.2f"
 GREEN, RED, AMBER, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e9e9e"
 
 
@@ -41,7 +44,8 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
         return empty_figure(title, empty)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
     fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["equity"], name="equity (USDC)", line_color=BLUE), row=1, col=1
+        go.Scatter(x=curve["at"], y=curve["equity"], name="equity (USDC)", line_color=BLUE,
+                   hovertemplate="%{y:,.2f} USDC<extra>equity</extra>"), row=1, col=1
     )
     fig.add_trace(
         go.Scatter(x=curve["at"], y=curve["peak"], name="peak (USDC)", line=dict(color=GREY, dash="dot")),
@@ -50,13 +54,14 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
     )
     fig.add_trace(
         go.Scatter(
-            x=curve["at"], y=-curve["drawdown_pct"], name="drawdown (%)", fill="tozeroy", line_color=RED
+            x=curve["at"], y=-curve["drawdown_pct"], name="drawdown (%)", fill="tozeroy", line_color=RED,
+            hovertemplate="%{y:,.2f} %<extra>drawdown</extra>",
         ),
         row=2,
         col=1,
     )
-    fig.update_yaxes(title_text="USDC", row=1, col=1)
-    fig.update_yaxes(title_text="% from peak", row=2, col=1)
+    fig.update_yaxes(title_text="USDC", tickformat=MONEY, row=1, col=1)
+    fig.update_yaxes(title_text="% from peak", tickformat=PERCENT, ticksuffix=" %", row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
     fig.update_layout(title=title, height=420, **LAYOUT)
     return fig
@@ -101,7 +106,7 @@ def price_figure(series: pd.DataFrame, title: str) -> go.Figure:
             hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>mid %{y:.4f}<extra></extra>",
         )
     )
-    fig.update_yaxes(title_text="mid (probability)")
+    fig.update_yaxes(title_text="mid (probability)", tickformat=".3f")
     fig.update_xaxes(title_text="time (UTC)")
     fig.update_layout(title=title, height=320, **LAYOUT)
     return fig
@@ -128,8 +133,8 @@ def depth_figure(
                     line_color=color,
                 )
             )
-    fig.update_xaxes(title_text="price (probability)")
-    fig.update_yaxes(title_text="cumulative size (shares)")
+    fig.update_xaxes(title_text="price (probability)", tickformat=".3f")
+    fig.update_yaxes(title_text="cumulative size (shares)", tickformat=",.0f")
     fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
@@ -150,7 +155,7 @@ def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: floa
     )
     if limit is not None:
         fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} USDC")
-    fig.update_xaxes(title_text="exposure (USDC)")
+    fig.update_xaxes(title_text="exposure (USDC)", tickformat=MONEY)
     fig.update_yaxes(type="category")  # ids like "0xa2…" must not be read as numbers
     fig.update_layout(title=title, height=120 + 28 * len(shown), **{**LAYOUT, "hovermode": "closest"})
     return fig

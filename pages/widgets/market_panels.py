@@ -10,6 +10,7 @@ import streamlit as st
 from storage import queries
 from storage.db import Database
 
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures, portfolio
 from pages.widgets.common import time_column, usdc_column, utc, utc_day_ms
 from pages.widgets.ticket import ticket_panel
@@ -110,8 +111,7 @@ def price_panel(db: Database, market: dict[str, Any]) -> None:
         st.plotly_chart(
             figures.price_figure(series, f"{outcome} mid (recorded ticks)"),
             key="market_price",
-            width="stretch",
-        )
+            width="stretch", config=CHART_CONFIG)
     with right:
         book = queries.latest_book(db, token, last_tick_at=bounds[1])
         if book is None:
@@ -120,8 +120,7 @@ def price_panel(db: Database, market: dict[str, Any]) -> None:
         st.plotly_chart(
             figures.depth_figure(book.bids, book.asks, f"{outcome} book depth"),
             key="market_depth",
-            width="stretch",
-        )
+            width="stretch", config=CHART_CONFIG)
         note = "" if book.complete else " (too many later changes to replay: snapshot only)"
         st.caption(f"Book snapshot at {utc(book.at)} + {book.changes_applied} later changes{note}.")
 

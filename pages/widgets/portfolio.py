@@ -9,6 +9,7 @@ import streamlit as st
 from storage import queries
 from storage.db import Database, now_ms
 
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures
 from pages.widgets.common import (
     money,
@@ -47,13 +48,14 @@ def pnl_today_metrics(db: Database, mode: str) -> None:
 def equity_chart(db: Database, mode: str) -> None:
     # A bounded window keeps the SQL aggregation cheap however long the desk has run.
     curve = queries.equity_curve(db, mode, since_ms=now_ms() - EQUITY_WINDOW_MS)
-    st.plotly_chart(figures.equity_figure(curve, f"{mode}, last 30 days"), key=EQUITY_CHART, width="stretch")
+    st.plotly_chart(figures.equity_figure(curve, f"{mode}, last 30 days"), key=EQUITY_CHART, width="stretch",
+        config=CHART_CONFIG)
 
 
 def usage_chart(db: Database, mode: str) -> queries.RiskUsage:
     usage = queries.risk_usage(db, mode)
     table = usage_table(usage, limit_values(queries.risk_limit_rows(db)))
-    st.plotly_chart(figures.usage_figure(table), key=USAGE_CHART, width="stretch")
+    st.plotly_chart(figures.usage_figure(table), key=USAGE_CHART, width="stretch", config=CHART_CONFIG)
     return usage
 
 

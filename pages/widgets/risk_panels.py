@@ -11,6 +11,7 @@ from engine.contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
 from storage import config, queries
 from storage.db import Database, now_ms
 
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures
 from pages.widgets.common import ACTOR, prob_column, shares_column, time_column, utc
 from pages.widgets.dialogs import open_dialog
@@ -74,7 +75,7 @@ def exposure_chart(usage: queries.RiskUsage, limits: dict[str, Decimal]) -> None
     fig = figures.exposure_figure(
         getattr(usage, attr), label, f"Exposure by {by} (top 15)", float(limits[limit])
     )
-    st.plotly_chart(fig, key="risk_exposure", width="stretch")
+    st.plotly_chart(fig, key="risk_exposure", width="stretch", config=CHART_CONFIG)
 
 
 def _limit_parser(spec: LimitSpec) -> Parse:

@@ -96,7 +96,7 @@ def pnl_figure(curve: pd.DataFrame, title: str) -> go.Figure:
                                 ("unrealized", "unrealized", figures.AMBER)):
         fig.add_trace(go.Scatter(x=curve["at"], y=curve[column], name=f"{name} (USDC)", line_color=color,
                                  hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>%{y:,.2f} USDC<extra></extra>"))
-    fig.update_yaxes(title_text="USDC", tickformat=",.2f")
+    fig.update_yaxes(title_text="USDC", tickformat=figures.MONEY)
     fig.update_xaxes(title_text="time (UTC)")
     fig.update_layout(title=title, height=320, **figures.LAYOUT)
     return fig

@@ -20,6 +20,7 @@ from storage.config import ConfigError, StaleVersion
 from storage.db import Database
 from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
 
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import sweep_figures as figures
 from pages.widgets.backtest_form import default_range, to_ms
 from pages.widgets.common import ACTOR, utc
@@ -197,14 +198,15 @@ def _trials(url: str, view: SweepView) -> None:
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
                                 "why": "why undefined"})
-    st.plotly_chart(figures.history_figure(view.trials, objective), key="sw_history", width="stretch")
+    st.plotly_chart(figures.history_figure(view.trials, objective), key="sw_history", width="stretch",
+        config=CHART_CONFIG)
     cols = st.columns(2)
     for i, param in enumerate(view.params):
         with cols[i % 2]:
             st.plotly_chart(figures.param_figure(view.trials, param, objective), key=f"sw_param_{param}",
-                            width="stretch")
+                            width="stretch", config=CHART_CONFIG)
     st.plotly_chart(figures.importance_figure(_importance(url, view.name, view.done)), key="sw_importance",
-                    width="stretch")
+                    width="stretch", config=CHART_CONFIG)
     if not view.held_out.empty:
         st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
                     "below its training score is overfitting")

@@ -147,3 +147,19 @@ def test_utc_day_ms_spans_the_whole_utc_day() -> None:
     assert utc_day_ms(date(2026, 1, 2), end=False) == start
     assert utc_day_ms(date(2026, 1, 2), end=True) == start + 86_400_000 - 1  # inclusive end
     assert utc_day_ms(None, end=True) is None
+
+
+def test_money_and_percent_axes_never_use_si_suffixes() -> None:
+    """Charts read "10,001.50" and "-0.04 %", not "10.0015k" or "−400μ" (plotly's default SI format)."""
+    import pandas as pd
+
+    from pages.widgets import figures
+
+    curve = pd.DataFrame({"at": pd.to_datetime([0, 60_000], unit="ms", utc=True), "equity": [10_000.0, 10_001.5],
+                          "peak": [10_000.0, 10_001.5], "drawdown_pct": [0.0, 0.0004]})
+    fig = figures.equity_figure(curve, "paper")
+    assert fig.layout.yaxis.tickformat == ",.2f" and fig.layout.yaxis2.tickformat == ",.2f"
+    assert fig.layout.yaxis2.ticksuffix == " %"
+    exposure = figures.exposure_figure(pd.DataFrame({"label": ["a"], "exposure": [12.5]}), "label", "x", 20.0)
+    assert exposure.layout.xaxis.tickformat == ",.2f"
+    assert figures.CHART_CONFIG["displayModeBar"] is False  # no toolbar over titles and legends

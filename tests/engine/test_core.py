@@ -266,3 +266,32 @@ def test_a_strategy_that_selects_nothing_or_is_malformed_says_so(tmp_path: Path,
             "or filter selects one (Strategies page)") in [tuple(a) for a in alerts]
     assert broken[0] == 0 and broken[1] == "error" and "filter.max_markets" in broken[2]
     assert "STRATEGY_ERROR" in {a[0] for a in alerts}
+
+
+def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path: Path) -> None:
+    """The Overview's equity curve starts as a curve: early snapshots for EARLY_WINDOW_MS, then
+    only the configured interval."""
+    from engine.trading import core as core_module
+
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    clock = [1_800_000_000_000]
+    core = TradingCore(load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(tmp_path / "t.db")}),
+                       db, clock=lambda: clock[0])
+    assert "early_snapshots" in {job.id for job in core.jobs()}
+
+    def snapshots() -> int:
+        with db.read() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM portfolio_snapshots")).scalar_one())
+
+    core._early_snapshot_job()
+    assert snapshots() == 0  # not trading yet
+    core._trading_since, core.deciding = clock[0], True
+    for _ in range(3):
+        clock[0] += core_module.EARLY_SNAPSHOT_S * 1000
+        core._early_snapshot_job()
+    assert snapshots() == 3
+    clock[0] = core._trading_since + core_module.EARLY_WINDOW_MS + 1
+    core._early_snapshot_job()
+    assert snapshots() == 3  # past the early window: the regular interval only
+    db.dispose()
