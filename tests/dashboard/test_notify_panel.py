@@ -5,8 +5,6 @@ and showing the engine's answer (or that it is queued), and the delivery status.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.contracts.runtime_settings import SETTINGS
 from storage.db import Database, now_ms
+from tests.dashboard.conftest import answer_next, engine_up
 
 TOKEN = "123456789:SECRETbotTOKEN"
 URLS = f"json://127.0.0.1:9/hook, tgram://{TOKEN}/55555555"
@@ -38,31 +37,6 @@ def _everything_shown(at: AppTest) -> str:
 
     walk(at._tree)
     return "\n".join(found)
-
-
-def _engine_up(db: Database) -> None:
-    with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET state = 'RUNNING', heartbeat_at = :now, pid = 7"), {"now": now_ms()})
-
-
-def _answer_next_command(db: Database, *, ok: bool, error: str | None = None) -> threading.Thread:
-    """Plays the engine's part: finishes the next notify_test command once it is posted."""
-
-    def run() -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with db.write() as conn:
-                done = conn.execute(text("""UPDATE commands SET status = :s, result = :r, error = :e,
-                                            finished_at = :now WHERE kind = 'notify_test' AND status = 'pending'"""),
-                                    {"s": "done" if ok else "failed", "r": json.dumps({"delivered": 2}) if ok else None,
-                                     "e": error, "now": now_ms()}).rowcount
-            if done:
-                return
-            time.sleep(0.05)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
 
 
 def test_destinations_show_services_only_never_a_url(with_urls: None, db: Database,
@@ -107,17 +81,17 @@ def test_rules_are_validated_saved_and_audited(with_urls: None, db: Database,
 
 def test_the_test_button_shows_the_engines_answer(with_urls: None, db: Database,
                                                   page: Callable[[str], AppTest]) -> None:
-    _engine_up(db)
+    engine_up(db)
     at = page("settings")
-    engine = _answer_next_command(db, ok=True)
+    engine = answer_next(db, "notify_test", ok=True, result=json.dumps({"delivered": 2}))
     at.button(key="notify_test").click().run()
     engine.join(10)
     assert not at.exception
     assert any("Test message delivered" in s.value for s in at.success)
 
-    _engine_up(db)
+    engine_up(db)
     at = page("settings")
-    engine = _answer_next_command(db, ok=False, error="not delivered to 1 of 2 destination(s): #2 Telegram: failure")
+    engine = answer_next(db, "notify_test", ok=False, error="not delivered to 1 of 2 destination(s): #2 Telegram: failure")
     at.button(key="notify_test").click().run()
     engine.join(10)
     assert any("Test message failed: not delivered to 1 of 2" in e.value for e in at.error)
