@@ -89,8 +89,9 @@ def time_column(label: str) -> ColumnConfig:
     return st.column_config.DatetimeColumn(f"{label} (UTC)", format=TIME_FORMAT, timezone="UTC")
 
 
-def usdc_column(label: str) -> ColumnConfig:
-    return st.column_config.NumberColumn(f"{label} (USDC)", format="%.2f")
+def usdc_column(label: str, *, pinned: bool = False) -> ColumnConfig:
+    """Money in a table; `pinned` keeps a key column (PnL) in view when a wide table scrolls."""
+    return st.column_config.NumberColumn(f"{label} (USDC)", format="%.2f", pinned=pinned)
 
 
 def shares_column(label: str) -> ColumnConfig:

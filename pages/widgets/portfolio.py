@@ -81,7 +81,7 @@ POSITION_COLUMNS = {
     "mark": prob_column("mark"),
     "cost": usdc_column("cost"),
     "value": usdc_column("value"),
-    "unrealized": usdc_column("unrealized"),
+    "unrealized": usdc_column("unrealized", pinned=True),
     "realized": usdc_column("realized"),
     "fees": usdc_column("fees"),
     "updated_at": time_column("updated"),

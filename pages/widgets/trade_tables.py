@@ -28,8 +28,9 @@ O_STATUS, O_OPEN, O_PAGE, O_CSV = "orders_status", "orders_open_only", "orders_p
 FILL_STATUS, FILL_PAGE, FILL_CSV = "fills_status", "fills_page", "fills_csv"
 CANCEL_PICK, CANCEL_OPEN = "cancel_pick", "cancel_open"
 
+# Pinned columns stay in view when a wide table scrolls sideways: what an order is and where it stands.
 ORDER_COLUMNS = {
-    "id": "id",
+    "id": st.column_config.NumberColumn("id", pinned=True),
     "created_at": time_column("created"),
     "mode": "mode",
     "strategy": "strategy",
@@ -39,7 +40,7 @@ ORDER_COLUMNS = {
     "price": prob_column("price"),
     "size": shares_column("size"),
     "filled": shares_column("filled"),
-    "status": "status",
+    "status": st.column_config.TextColumn("status", pinned=True),
     "tif": "tif",
     "reason": "reason",
     "error": "error",
