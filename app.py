@@ -66,7 +66,7 @@ else:
     page = st.navigation(PAGES)
     keep_session_in_address()
     wanted = requested_page()
-    if wanted is not None and wanted != page.url_path:
+    if wanted in BY_PATH and wanted != page.url_path:  # the default page (Overview) is where login lands anyway
         st.switch_page(BY_PATH[wanted])
     logout_button()
 page.run()

@@ -188,3 +188,10 @@ def test_a_page_run_by_its_own_address_shows_nothing_before_login(dash_env: Path
     assert not at.exception
     assert not at.title and not at.metric and not at.dataframe and not at.button
     assert at.session_state["after_login"] == page
+
+
+def test_the_overview_asked_for_before_login_is_simply_where_login_lands(dash_env: Path) -> None:
+    at = _app().run()
+    at.session_state["after_login"] = "overview"  # what the Overview page's own gate keeps
+    _log_in(at)
+    assert not at.exception and at.title[0].value == "Overview"
