@@ -4,7 +4,6 @@ daily summary time, a test message with the engine's answer, and the delivery st
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,14 +15,13 @@ from storage.db import Database
 from storage.settings import Settings
 
 from pages.widgets.common import ACTOR
-from pages.widgets.controls import post
+from pages.widgets.controls import post, wait_for_answer
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
 
 NOTIFY_PREFIX = "notify_"
 TEST_BUTTON = "notify_test"
 ANSWER_WAIT_S = 12.0  # the engine gives a test message up to 10 s to arrive
-POLL_S = 0.2
 
 
 def notifications_panel(db: Database, current: Settings) -> None:
@@ -64,24 +62,15 @@ def _test_button(db: Database, current: Settings) -> None:
         st.warning(f"Queued (command #{row.id}): the engine is not running, so nothing is sent until it starts "
                    "(the command expires after COMMAND_TTL_SECONDS).", icon=":material/schedule:")
         return
-    with st.spinner("Sending…"):
-        found = _answer(db, row.id)
-    if found is None or found["status"] not in ("done", "failed", "expired"):
+    with st.spinner("Sending…"):  # delivery takes longer than other commands: its own bounded wait
+        answer = wait_for_answer(db, row.id, "notify_test", label="Test message", wait_s=ANSWER_WAIT_S)
+    if answer.state == "queued":
         st.warning(f"Queued (command #{row.id}): the engine has not answered yet; the delivery status below "
                    "shows how it ends.", icon=":material/schedule:")
-    elif found["status"] == "done":
+    elif answer.state == "done":
         st.success("Test message delivered: check that it arrived.", icon=":material/check_circle:")
     else:
-        st.error(f"Test message {found['status']}: {found['error']}", icon=":material/error:")
-
-
-def _answer(db: Database, command_id: int) -> dict[str, Any] | None:
-    deadline = time.monotonic() + ANSWER_WAIT_S
-    found = queries.command_status(db, command_id)
-    while (found is None or found["status"] not in ("done", "failed", "expired")) and time.monotonic() < deadline:
-        time.sleep(POLL_S)
-        found = queries.command_status(db, command_id)
-    return found
+        st.error(answer.message, icon=":material/error:")
 
 
 def _ago(at_ms: int) -> str:
