@@ -58,11 +58,11 @@ def post(
 
 
 def wait_for_answer(db: Database, command_id: int, kind: str, *, label: str | None = None,
-                    wait_s: float = ANSWER_WAIT_S) -> Answer:
+                    wait_s: float | None = None) -> Answer:
     """Poll the command's row until the engine finishes it or `wait_s` passes; stop at once when
     no engine is running (no fresh heartbeat) to answer it."""
     what = label or kind
-    deadline = time.monotonic() + wait_s
+    deadline = time.monotonic() + (ANSWER_WAIT_S if wait_s is None else wait_s)
     found = queries.command_status(db, command_id)
     while not _finished(found) and time.monotonic() < deadline:
         if not queries.engine_status(db).engine_up:
@@ -87,7 +87,7 @@ def _finished(found: dict[str, Any] | None) -> bool:
 
 def post_and_wait(
     db: Database, kind: str, payload: dict[str, Any] | None = None, *, slot: str | None = None,
-    label: str | None = None, wait_s: float = ANSWER_WAIT_S,
+    label: str | None = None, wait_s: float | None = None,
 ) -> Answer:
     """Post a command (see `post`) and wait, bounded, for the engine's answer."""
     row = post(db, kind, payload, slot=slot)

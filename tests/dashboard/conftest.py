@@ -32,6 +32,16 @@ def _release_cached_resources() -> Iterator[None]:
     gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def _short_answer_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages wait up to ANSWER_WAIT_S (4 s) for an engine's answer; most tests have a fresh
+    heartbeat and no engine, so each such wait would run out in full. The tests that play the
+    engine (answer_next) answer within a tenth of a second."""
+    from pages.widgets import controls
+
+    monkeypatch.setattr(controls, "ANSWER_WAIT_S", 1.5)
+
+
 @pytest.fixture
 def dash_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the dashboard at a fresh migrated DB and a password hash; returns the DB path."""
