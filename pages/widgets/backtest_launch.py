@@ -106,7 +106,7 @@ def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: st
 
         fail(db, run_id, f"could not start the backtest process: {exc}")
         raise
-    _children[child.pid] = child
+    keep_child(child)
     return Launched(run_id, child.pid, path)
 
 
@@ -125,13 +125,24 @@ def below_minimum(params: dict[str, Any], min_sizes: dict[str, float]) -> tuple[
 
 def pid_alive(pid: int) -> bool:
     """Whether `pid` is a live backtest process (not exited, not a zombie, not a recycled pid)."""
+    return child_alive(pid, b"backtest")
+
+
+def keep_child(child: subprocess.Popen[bytes]) -> None:
+    """Remember a process this dashboard started, so its exit is reaped (see _children)."""
+    _children[child.pid] = child
+
+
+def child_alive(pid: int, marker: bytes) -> bool:
+    """Whether `pid` (a backtest or a sweep, its command line holding `marker`) still runs: our
+    own children by their exit status (reaped on the way), other processes by process_alive."""
     child = _children.get(pid)
     if child is not None:
         if child.poll() is None:
             return True
         del _children[pid]
         return False
-    return process_alive(pid, b"backtest")
+    return process_alive(pid, marker)
 
 
 def process_alive(pid: int, marker: bytes) -> bool:

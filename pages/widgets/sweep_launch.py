@@ -22,13 +22,10 @@ from storage.audit import write_audit
 from storage.config import Saved, save_strategy
 from storage.db import Database
 
-from pages.widgets.backtest_launch import log_dir, process_alive
+from pages.widgets.backtest_launch import child_alive, keep_child, log_dir
 
 if TYPE_CHECKING:
     from engine.contracts.sweep_spec import SweepSpec
-
-_children: dict[int, subprocess.Popen[bytes]] = {}
-
 
 @dataclass(frozen=True)
 class LaunchedSweep:
@@ -68,21 +65,13 @@ def launch_sweep(db: Database, spec: SweepSpec, jobs: int, *, root: Path, actor:
         child = subprocess.Popen([sys.executable, "-m", "engine", *sweep_args(spec, jobs)], cwd=root, env=env,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  start_new_session=True)
-    _children[child.pid] = child
+    keep_child(child)
     return LaunchedSweep(spec.name, child.pid, path)
 
 
 def sweep_alive(pid: int | None) -> bool:
     """Whether a sweep's process (the pid its study recorded) is still running."""
-    if pid is None:
-        return False
-    child = _children.get(pid)
-    if child is not None:
-        if child.poll() is None:
-            return True
-        del _children[pid]
-        return False
-    return process_alive(pid, b"sweep")
+    return pid is not None and child_alive(pid, b"sweep")
 
 
 def merged_params(current: dict[str, Any], trial: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]]]:
