@@ -4,7 +4,10 @@
 - the dashboard (`app.py`, `pages/`) imports `storage/` and `engine.contracts` only;
 - `storage/` reaches into the engine through `engine.contracts` only;
 - `engine/` never imports `pages/` or `simulator/`;
-- strategies import nothing that does I/O (no database, network, files or processes);
+- strategies, and every engine module they pull in, import only the pure standard library and
+  the engine's pure value modules (no database, network, files, processes, threads or clock);
+- everything of the engine the dashboard loads, followed transitively, is the contracts, the
+  domain values and the (pure) strategies whose schemas the contracts offer;
 - no import cycles among the engine's modules.
 """
 
@@ -16,11 +19,13 @@ from pathlib import Path
 
 from tests.helpers import ROOT
 
-IO_MODULES = ("sqlite3", "sqlalchemy", "sqlmodel", "sqlite_utils", "storage", "socket", "asyncio", "subprocess",
-              "requests", "httpx", "aiohttp", "websockets", "py_clob_client_v2", "apprise", "optuna", "os",
-              "shutil", "pathlib", "urllib", "http", "engine.execution", "engine.venues", "engine.feeds",
-              "engine.trading", "engine.process", "engine.notify", "engine.marketdata", "engine.cli",
-              "engine.backtest", "engine.risk")
+# What a strategy may reach, directly or through the engine modules it imports: pure standard
+# library (no clock, files, network, processes or threads) and the engine's pure value modules.
+# An allow-list, so a new kind of I/O cannot slip past a list of forbidden names.
+PURE_STDLIB = ("__future__", "abc", "bisect", "collections", "dataclasses", "decimal", "enum", "fractions",
+               "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing")
+PURE_ENGINE = ("engine.strategies", "engine.domain", "engine.contracts.params", "engine.contracts.market_filter")
+IMPURE_CALLS = ("open", "exec", "eval", "compile", "__import__", "input", "breakpoint")
 
 
 def _module_name(path: Path) -> str:
@@ -33,13 +38,13 @@ def _module_name(path: Path) -> str:
 def _imports(path: Path) -> Iterator[str]:
     """Every module `path` imports, absolute (relative imports resolved)."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
+                package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
                 anchor = package.split(".")
                 anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
@@ -85,8 +90,65 @@ def test_the_engine_never_imports_the_dashboard_or_the_simulator() -> None:
     assert _violations(("engine",), (), ("pages", "simulator", "app")) == []
 
 
+def _source_of(module: str) -> Path | None:
+    base = ROOT / module.replace(".", "/")
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _impurities(path: Path) -> Iterator[str]:
+    """Imports outside the pure allow-list, and calls of built-ins that do I/O or run code."""
+    label = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+    for name in set(_imports(path)):
+        if not any(_within(name, allowed) for allowed in (*PURE_STDLIB, *PURE_ENGINE)):
+            yield f"{label} imports {name}"
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in IMPURE_CALLS:
+            yield f"{label}:{node.lineno} calls {node.func.id}()"
+
+
 def test_strategies_do_no_io() -> None:
-    assert _violations(("engine/strategies",), (), IO_MODULES) == []
+    """Strategies and every engine module they pull in (followed transitively) use only the pure
+    standard library and the engine's pure value modules."""
+    todo = _sources("engine/strategies")
+    seen: set[Path] = set()
+    found: list[str] = []
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        found += _impurities(path)
+        todo += [src for name in _imports(path) if name.startswith("engine.")
+                 and (src := _source_of(name)) is not None]
+    assert ROOT / "engine/domain.py" in seen  # the walk really followed the imports
+    assert sorted(set(found)) == []
+
+
+def test_the_purity_check_catches_io(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("import time\nfrom engine.domain import ONE\n\ndef f():\n    return open('x')\n")
+    found = list(_impurities(probe))
+    assert any("imports time" in f for f in found) and any("calls open()" in f for f in found), found
+
+
+def test_the_dashboard_loads_no_engine_machinery_even_indirectly() -> None:
+    """The contracts offer each strategy kind's schema from the strategy itself, so the dashboard
+    loads the pure strategies; nothing else of the engine may come in behind them."""
+    todo = [src for path in _sources("app.py", "pages") for name in _imports(path)
+            if name.startswith("engine.") and (src := _source_of(name)) is not None]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo += [src for name in _imports(path) if name.startswith("engine.")
+                     and (src := _source_of(name)) is not None]
+    loaded = {_module_name(p) for p in seen}
+    allowed = ("engine.contracts", "engine.domain", "engine.strategies")
+    assert loaded and sorted(m for m in loaded if m != "engine" and not any(_within(m, a) for a in allowed)) == []
 
 
 def test_the_contracts_import_no_engine_machinery() -> None:
