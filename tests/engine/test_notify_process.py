@@ -143,7 +143,7 @@ def test_kill_halt_and_daily_summary_reach_the_receiver(tmp_path: Path, receiver
 
 def test_a_dead_receiver_never_delays_a_tick_and_ends_in_one_notify_failed(tmp_path: Path) -> None:
     hole = BlackHole()
-    engine = _engine(tmp_path, f"json://127.0.0.1:{hole.port}/hook/{TOKEN}?rto=3&cto=3")
+    engine = _engine(tmp_path, f"json://127.0.0.1:{hole.port}/hook/{TOKEN}?rto=1&cto=1")
     try:
         engine.start()
         assert engine.run("start", timeout=20).status == "done"
