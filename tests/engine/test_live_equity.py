@@ -46,7 +46,8 @@ def _desk(tmp: Path, sim: SimHandle) -> tuple[Controller, TradingCore, str]:
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                              "TRADER_DB": str(tmp / "t.db"), "POLY_PRIVATE_KEY": key})
+                              "TRADER_DB": str(tmp / "t.db"), "POLY_PRIVATE_KEY": key,
+                              "POLY_SIGNATURE_TYPE": "0"})
     core = TradingCore(settings, db)
     return Controller(settings, db, core), core, Account.from_key(key).address
 
@@ -185,7 +186,8 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
     """A MATCHED fill has moved the ledger's cash but not yet the wallet's: no entry is booked."""
     async def scenario(sim: SimHandle) -> int:
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
-                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32)})
+                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32),
+                                  "POLY_SIGNATURE_TYPE": "0"})
         migrate(tmp_path / "t.db")
         db = Database(tmp_path / "t.db")
         await refresh_markets(db, settings.gamma_host)
@@ -272,7 +274,8 @@ def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> N
                                      updated_by) VALUES ('hand', 'market_making', '{}', :m, 1, 0, 0, 'test')"""),
                          {"m": json.dumps({"filter": {"max_markets": 10}})})
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
-                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": key})
+                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": key,
+                                  "POLY_SIGNATURE_TYPE": "0"})
         core = TradingCore(settings, db)
         controller, address = Controller(settings, db, core), Account.from_key(key).address
         asyncio.run(scenario(sim))
