@@ -105,6 +105,28 @@ def _scan(brackets: bytes, max_depth: int) -> int:
     return deepest
 
 
+PREVIEW_CHARS = 200
+
+
+def preview(raw: str) -> str:
+    """A stored text as a page or an audit row shows it: at most PREVIEW_CHARS characters."""
+    return raw if len(raw) <= PREVIEW_CHARS else f"{raw[:PREVIEW_CHARS]}… ({len(raw):,} characters)"
+
+
+def read_stored(raw: Any, *, max_bytes: int = CONFIG_BYTES, what: str = "the stored value") -> tuple[Any, str | None]:
+    """JSON read back from the database, where a script, an old version or a hand edit may have
+    written anything: (the value, None), or (None, why it cannot be read). Bounded like any JSON
+    from outside, and it never raises: a page shows the reason and renders the rest."""
+    if raw is None:
+        return None, None
+    if not isinstance(raw, (str, bytes)):
+        return None, f"{what} is not text"
+    try:
+        return loads_bounded(raw, max_bytes=max_bytes, what=what), None
+    except JsonRefused as exc:
+        return None, str(exc)
+
+
 def depth_of(value: Any) -> int:
     """The nesting depth of a parsed value (iterative: no recursion to exhaust)."""
     deepest, stack = 0, [(value, 1)]
