@@ -20,6 +20,7 @@ from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
 
 RESTARTING = "the venue's matching engine is restarting (HTTP 425): Too Early"
+RATE_LIMITED = "rate-limited by the venue (HTTP 429): Too Many Requests"
 POST_ONLY_ONLY = "the matching engine is in post-only mode: only post-only orders are accepted"
 
 
@@ -30,10 +31,14 @@ class RestartingVenue(PaperVenue):
     down = False
     post_only_phase = False
     submits = 0
+    retry_after_s: float | None = None  # the next trading call is rate-limited (429) with this Retry-After
 
     def _busy(self) -> None:
         if self.down:
             raise VenueBusy(RESTARTING, maintenance=True, retry_after_s=None)
+        if self.retry_after_s is not None:
+            wait, self.retry_after_s = self.retry_after_s, None
+            raise VenueBusy(RATE_LIMITED, maintenance=False, retry_after_s=wait)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
         self.submits += 1
@@ -155,6 +160,23 @@ def test_cancels_during_a_restart_stay_pending_and_go_out_when_it_ends(
     venue.down = False
     step(desk, Intent("mm", "c1", ()))
     assert statuses(desk) == [("mm", "CANCELED")] and not desk.executor.state.orders
+
+
+def test_a_rate_limit_holds_placements_back_for_the_venues_retry_after(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, sinks = restart
+    venue.retry_after_s = 3.0  # longer than the 1 s the executor waits when the venue gives no Retry-After
+    step(desk, PLAIN)
+    assert statuses(desk) == [("plain", "REJECTED")]  # the venue took nothing
+    assert sinks.errors == [] and sinks.phases == [VenuePhase.RATE_LIMITED]
+    sent = venue.submits
+    desk.clock.advance(2_999)
+    step(desk, PLAIN)  # still inside the venue's Retry-After: nothing is sent to be refused again
+    assert venue.submits == sent and ("plain", "VENUE_RATE_LIMITED") in {(s, c) for s, c, _ in sinks.reasons}
+    desk.clock.advance(1)
+    step(desk, PLAIN)
+    assert venue.submits == sent + 1 and statuses(desk)[1:] == [("plain", "LIVE")]
+    assert sinks.phases == [VenuePhase.RATE_LIMITED, VenuePhase.OPEN] and sinks.errors == []
 
 
 def test_refusals_are_decisions_and_only_faults_count(restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
