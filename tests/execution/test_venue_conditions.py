@@ -14,7 +14,15 @@ import pytest
 from engine.domain import Intent, Quote, Side, Tif
 from engine.execution.executor import ExecutorConfig
 from engine.execution.venue_health import POST_ONLY_MS, HealthChange, VenuePhase
-from engine.venues.base import CancelResult, OrderRejected, PlaceResult, PreparedOrder, VenueBusy, VenueOrder
+from engine.venues.base import (
+    CancelResult,
+    OrderRejected,
+    OrderRequest,
+    PlaceResult,
+    PreparedOrder,
+    VenueBusy,
+    VenueOrder,
+)
 from engine.venues.paper import PaperVenue
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
@@ -223,3 +231,27 @@ def test_orders_the_venue_no_longer_has_are_closed_on_its_answer(
     desk.run(desk.executor.sync_with_venue())
     assert statuses(desk) == [("mm", "CANCELED")]
     assert desk.rows("SELECT code FROM alerts") == [("ORDER_GONE",)]
+
+
+def test_the_running_sync_imports_an_order_only_the_venue_knows(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, _ = restart
+    step(desk, MAKER)
+    # Placed for this account by something else (another tab's client, a process before a lost
+    # database), and its report missed (the user channel was down): only the venue knows it.
+    sink, venue.sink = venue.sink, lambda event: None
+    request = OrderRequest(client_id="elsewhere", condition_id="c1", token_id="Y1", side=Side.BUY,
+                           price=p(0.40), size=10 * SH, post_only=True)
+    prepared = desk.run(venue.prepare(request))
+    desk.run(venue.submit(prepared))
+    elsewhere = prepared.venue_order_id
+    venue.sink = sink
+    assert len(statuses(desk)) == 1
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "LIVE"), ("imported", "LIVE")]
+    row = desk.rows("SELECT venue_order_id, side, price, size, flags FROM orders WHERE strategy = 'imported'")
+    assert row == [(elsewhere, "BUY", p(0.40), 10 * SH, "imported")]
+    assert elsewhere in desk.executor.state.by_venue  # open in the executor: counted, cancellable
+    assert desk.rows("SELECT code FROM alerts") == [("ORDER_IMPORTED",)]
+    desk.run(desk.executor.sync_with_venue())  # a second pass imports nothing twice
+    assert len(statuses(desk)) == 2 and desk.rows("SELECT COUNT(*) FROM alerts") == [(1,)]
