@@ -16,7 +16,7 @@ from engine.domain import ONE, Outcome, Tif
 from engine.execution import store
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
-from engine.contracts.order_status import OrderStatus, from_venue
+from engine.contracts.order_status import OrderStatus, ended, from_venue
 from engine.execution.store import FillWrite, OrderRow
 from engine.process.failpoints import crash_point
 from engine.venues.base import (
@@ -104,8 +104,8 @@ class EventApplier:
         if not rows:
             return
         with self.ex.tx() as conn:
-            refreshed = [store.advance_row(conn, row.id, OrderStatus.FILLED if row.filled >= row.size
-                                           else OrderStatus.CANCELED, now, acked=True) for row in rows]
+            refreshed = [store.advance_row(conn, row.id, ended(size=row.size, filled=row.filled, take=row.tif in TAKE),
+                                           now, acked=True) for row in rows]
         for row in refreshed:
             self.state.track(row)
 
