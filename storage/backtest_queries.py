@@ -45,7 +45,9 @@ RUN_FIELD_BYTES = 1 << 30
 
 
 def _json_or(raw: str | None, default: Any) -> Any:
-    value, problem = read_stored(raw, max_bytes=RUN_FIELD_BYTES, what="a stored run field") if raw else (default, None)
+    if not raw:
+        return default
+    value, problem = read_stored(raw, max_bytes=RUN_FIELD_BYTES, what="a stored run field")
     return default if problem else value
 
 

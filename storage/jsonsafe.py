@@ -38,7 +38,8 @@ def loads_bounded(text: str | bytes, *, max_bytes: int, max_depth: int = MAX_DEP
     if size > max_bytes:
         raise JsonRefused(f"{what} is too large ({size:,} bytes; at most {max_bytes:,})")
     # The brackets alone (in C): with no more of them than max_depth it cannot be too deep.
-    brackets = (text.encode() if type(text) is str else text).translate(None, _NOT_BRACKETS)  # type: ignore[union-attr]
+    raw = text.encode() if isinstance(text, str) else text
+    brackets = raw.translate(None, _NOT_BRACKETS)
     if len(brackets) > max_depth and _nesting(brackets, max_depth) > max_depth:
         raise JsonRefused(f"{what} is nested too deeply (at most {max_depth} levels)")
     try:
@@ -113,7 +114,8 @@ def preview(raw: str) -> str:
     return raw if len(raw) <= PREVIEW_CHARS else f"{raw[:PREVIEW_CHARS]}… ({len(raw):,} characters)"
 
 
-def read_stored(raw: Any, *, max_bytes: int = CONFIG_BYTES, what: str = "the stored value") -> tuple[Any, str | None]:
+def read_stored(raw: Any, *, max_bytes: int = CONFIG_BYTES,
+                what: str = "the stored value") -> tuple[Any, str | None]:
     """JSON read back from the database, where a script, an old version or a hand edit may have
     written anything: (the value, None), or (None, why it cannot be read). Bounded like any JSON
     from outside, and it never raises: a page shows the reason and renders the rest."""

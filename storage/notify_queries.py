@@ -34,7 +34,8 @@ def notification_health(db: Database, *, now: int | None = None) -> dict[str, An
         failed = conn.execute(text("""SELECT COUNT(*) FROM notifications WHERE status = 'failed'
                                       AND created_at >= :since"""), {"since": now - DAY_MS}).scalar_one()
         state = conn.execute(text("SELECT summary_at, suppressed FROM notifier_state WHERE id = 1")).first()
-    held, _ = read_stored(state.suppressed if state is not None else None, what="the notifier's held-back codes")
+    held, _ = read_stored(state.suppressed if state is not None else None,
+                          what="the notifier's held-back codes")
     if not isinstance(held, dict):
         held = {}
     return {"last": None if last is None else dict(last), "queued": int(queued), "failed_24h": int(failed),

@@ -149,7 +149,8 @@ def load_with_problems(conn: Connection, fallback: Limits | None = None) -> tupl
     return limits, problems
 
 
-def load_checked(conn: Connection, in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
+def load_checked(conn: Connection,
+                 in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
     """Current limits, what is wrong with the stored ones, and which of those had no valid value
     to keep. A stored value that does not validate (written around the dashboard) never silently
     widens a limit: the limit keeps its valid value in force before (`in_force`), or, with none
@@ -168,11 +169,12 @@ def load_checked(conn: Connection, in_force: Mapping[str, Decimal]) -> tuple[Lim
             why = f"risk limit {spec.name}: stored {str(raw)[:40]!r} is invalid ({exc})"
         kept = in_force.get(spec.name)
         if kept is not None:
-            problems.append(f"{why}; using the value in force before, {kept}, until it is fixed on the Risk page")
+            problems.append(f"{why}; using the value in force before, {kept}, until it is fixed on the "
+                            "Risk page")
             values[spec.name] = kept
         else:
-            problems.append(f"{why}; no valid value is in force to keep, so trading is HALTED until it is fixed "
-                            "on the Risk page")
+            problems.append(f"{why}; no valid value is in force to keep, so trading is HALTED until it "
+                            "is fixed on the Risk page")
             values[spec.name] = spec.default
             unkept.add(spec.name)
     return Limits(values), problems, frozenset(unkept)

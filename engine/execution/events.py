@@ -104,8 +104,9 @@ class EventApplier:
         if not rows:
             return
         with self.ex.tx() as conn:
-            refreshed = [store.advance_row(conn, row.id, ended(size=row.size, filled=row.filled, take=row.tif in TAKE),
-                                           now, acked=True) for row in rows]
+            refreshed = [store.advance_row(conn, row.id, ended(size=row.size, filled=row.filled,
+                                                               take=row.tif in TAKE), now, acked=True)
+                         for row in rows]
         for row in refreshed:
             self.state.track(row)
 

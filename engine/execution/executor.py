@@ -745,7 +745,7 @@ def _answered_status(row: OrderRow, result: PlaceResult) -> tuple[OrderStatus, i
     take = row.tif in TAKE
     status = from_venue(result.status, size=row.size, filled=filled, take=take)
     note = None
-    if take and RANK[status] >= TERMINAL_RANK and filled < row.size:  # FILLED for what traded, or CANCELED: say which
+    if take and RANK[status] >= TERMINAL_RANK and filled < row.size:  # FILLED for what traded, or CANCELED
         note = (f"{row.tif.value}: {fmt(filled)} of {fmt(row.size)} shares traded; the venue cancelled the rest"
                 if filled else f"{row.tif.value}: nothing traded")
     return status, filled if result.filled is not None else None, note

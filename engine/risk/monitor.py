@@ -240,12 +240,13 @@ class RiskMonitor:
         one validates again, which ends the halt by itself (the operator fixes it on the Risk page)."""
         if unkept:
             self.escalate(TradingState.HALTED, breakers.CONFIG_INVALID,
-                          f"stored risk limits {', '.join(sorted(unkept))} do not validate and no valid value is "
-                          "in force to keep: fix them on the Risk page")
+                          f"stored risk limits {', '.join(sorted(unkept))} do not validate and no valid "
+                          "value is in force to keep: fix them on the Risk page")
             return
         if self.memory.trading_state is TradingState.HALTED and self.memory.reason == breakers.CONFIG_INVALID:
             with self.db.write() as conn:
-                breakers.relax(conn, breakers.CONFIG_INVALID, "every stored risk limit validates again", self.clock())
+                breakers.relax(conn, breakers.CONFIG_INVALID, "every stored risk limit validates again",
+                               self.clock())
                 self.memory = breakers.load_memory(conn)
             log.info("trading state relaxed", extra={"cleared": breakers.CONFIG_INVALID})
 

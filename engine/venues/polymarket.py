@@ -289,8 +289,8 @@ class PolymarketVenue:
         """Our fills in trades matched after `after_ms` (all we can see when None)."""
         client = await self._client()
         try:
-            return await self.fees.priced(self.calls, client,
-                                          lambda fees: fetch_fills(self.calls, client, self._identity(), after_ms, fees))
+            return await self.fees.priced(self.calls, client, lambda fees: fetch_fills(
+                self.calls, client, self._identity(), after_ms, fees))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
 
@@ -342,7 +342,8 @@ class PolymarketVenue:
                 return
         self._unpriced.append(raw)
         if self._pricing is None:
-            self._pricing = asyncio.get_running_loop().create_task(self._price_waiting(), name="venue-fee-schedules")
+            self._pricing = asyncio.get_running_loop().create_task(self._price_waiting(),
+                                                                   name="venue-fee-schedules")
 
     async def _price_waiting(self) -> None:
         """Deliver the waiting messages in order, each once the fee schedules its fills need are

@@ -149,7 +149,8 @@ def invalid_stored_settings(stored: dict[str, dict[str, Any]], specs: Iterable[S
     problems = [p for p in (stored_problem(spec, stored.get(spec.key)) for spec in specs) if p]
     if problems:
         st.error("Stored settings that do not validate (the engine keeps the value in force before, or the "
-                 "default, and raised a CONFIG_INVALID alert): " + "; ".join(problems) + ". Correct them below.",
+                 "default, and raised a CONFIG_INVALID alert): " + "; ".join(problems)
+                 + ". Correct them below.",
                  icon=":material/error:")
 
 
