@@ -82,7 +82,8 @@ def main() -> None:
     # allow_eoa_makers: the bench wallet is a plain type-0 key, which the venue refuses as a maker.
     with tempfile.TemporaryDirectory() as tmp, \
             running_simulator(seed=7, agents=False, allow_eoa_makers=True) as sim:
-        env = isolated_env(Path(tmp), SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, LOG_LEVEL="WARNING",
+        env = isolated_env(Path(tmp), SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="0",
+                           LOG_LEVEL="WARNING",
                            ORDER_LOST_GRACE_SECONDS="1")
         sim.fund(address, pusd="1000000")
         settings = load_settings(env)

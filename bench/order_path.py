@@ -64,7 +64,7 @@ async def market(venue: PolymarketVenue) -> tuple[str, str, int]:
 async def run(port: int, n: int, heartbeat_s: float) -> None:
     key = "0x" + secrets.token_hex(32)
     settings = load_settings(env={"DATA_SOURCE": "simulator", "SIMULATOR_PORT": str(port),
-                                  "POLY_PRIVATE_KEY": key,
+                                  "POLY_PRIVATE_KEY": key, "POLY_SIGNATURE_TYPE": "0",
                                   "TRADER_ENV_FILE": "/nonexistent/bench.env"}, root=Path("/nonexistent"))
     venue = PolymarketVenue(settings, VenueConfig(heartbeat_s=heartbeat_s))
     try:

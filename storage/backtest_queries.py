@@ -10,7 +10,6 @@ micro-units (at most 5,000); malformed JSON reads as "no results" rather than an
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +19,7 @@ from sqlalchemy import text
 from storage.db import Database
 from storage.frames import MICRO, to_utc
 from storage.frames import frame as _frame
+from storage.jsonsafe import read_stored
 from storage.sql import in_list
 
 DataSource = Literal["recorded", "history"]
@@ -39,11 +39,16 @@ TRADE_COLUMNS = [
 ]
 
 
+# A run's trades and equity curve are written by the backtest itself and can be large; the
+# depth bound is what matters here.
+RUN_FIELD_BYTES = 1 << 30
+
+
 def _json_or(raw: str | None, default: Any) -> Any:
-    try:
-        return json.loads(raw) if raw else default
-    except (json.JSONDecodeError, TypeError):
+    if not raw:
         return default
+    value, problem = read_stored(raw, max_bytes=RUN_FIELD_BYTES, what="a stored run field")
+    return default if problem else value
 
 
 # -- the runs list --------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from storage.audit import ack_alert as _ack_alert
 from storage.audit import write_audit
 from storage.commands import post_command
 from storage.db import Database, now_ms
-from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
 from storage.settings import load_settings
 
 OPERATOR_SOURCE = "operator"
@@ -98,7 +98,9 @@ def _strategy_row(conn: Connection, name: str) -> dict[str, Any] | None:
     if row is None:
         return None
     out = dict(row)
-    out["params"], out["markets"] = json.loads(out["params"] or "{}"), json.loads(out["markets"] or "[]")
+    for column, empty in (("params", {}), ("markets", [])):  # as the audit's "before" records them
+        value, problem = read_stored(out[column], what=f"stored {column}")
+        out[column] = empty if out[column] is None else preview(out[column]) if problem else value
     out["enabled"] = bool(out["enabled"])
     return out
 
@@ -236,7 +238,7 @@ def _save_versioned(
     changes: dict[str, Change],
     actor: str,
     action: str,
-    shown: Callable[[str | None], Any] = lambda v: v,
+    shown: Callable[[str], Any] = preview,
     scope: tuple[str, str] | None = None,
 ) -> Saved:
     """Insert (version None: the row must not exist yet) or CAS-update key/value rows, all in
@@ -361,10 +363,9 @@ def save_setting(db: Database, *, key: str, value: Any, version: int | None, act
 
 
 def _decoded(raw: str | None) -> Any:
-    try:
-        return None if raw is None else json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
+    """A stored setting as the audit records it: decoded, or (unreadable) its text, shortened."""
+    value, problem = read_stored(raw)
+    return preview(raw) if problem and raw is not None else value
 
 
 # -- operator fair values -----------------------------------------------------------------------

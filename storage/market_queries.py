@@ -4,7 +4,6 @@ in SQL, the book now, and the strategies trading a market.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,6 +15,7 @@ from storage.db import Database
 from storage.frames import MICRO, to_human, to_utc, where
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
+from storage.jsonsafe import FEED_BYTES, read_stored
 from storage.sql import in_list
 
 # -- markets --------------------------------------------------------------------------------------
@@ -80,10 +80,7 @@ def _market_units(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tag_list(raw: str | None) -> list[str]:
-    try:
-        tags = json.loads(raw or "[]")
-    except json.JSONDecodeError:
-        return []
+    tags, _ = read_stored(raw or "[]", what="a market's tags")
     return [str(t) for t in tags] if isinstance(tags, list) else []
 
 
@@ -203,9 +200,8 @@ def _level_changes(row: Any) -> list[tuple[bool, int, int]]:
     changes of a book update as data = [[is_bid, price, size], ...]; a row of one level in
     side/price/size (BUY = bid) is read too."""
     if row.data:
-        try:
-            raw = json.loads(row.data)
-        except json.JSONDecodeError:
+        raw, _ = read_stored(row.data, max_bytes=FEED_BYTES, what="a recorded change")
+        if not isinstance(raw, list):
             return []
         return [
             (bool(c[0]), _micros(c[1]), _micros(c[2])) for c in raw if isinstance(c, list) and len(c) >= 3
@@ -255,9 +251,8 @@ def latest_book(
                     AND at >= :at AND NOT (at = :at AND id <= :id) ORDER BY at, id LIMIT :n"""),
             {"t": token_id, "at": book.at, "id": book.id, "n": max_changes + 1},
         ).all()
-    try:
-        data = json.loads(book.data or "{}")
-    except json.JSONDecodeError:
+    data, _ = read_stored(book.data or "{}", max_bytes=FEED_BYTES, what="a recorded book")
+    if not isinstance(data, dict):
         data = {}
     bids, asks = _levels(data.get("b")), _levels(data.get("a"))
     for row in changes[:max_changes]:

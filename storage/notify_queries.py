@@ -3,7 +3,6 @@ with their status, the notifier's health, and the alert codes seen lately (what 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
@@ -11,6 +10,7 @@ from sqlalchemy import text
 
 from storage.db import Database, now_ms
 from storage.frames import frame, to_utc
+from storage.jsonsafe import read_stored
 
 DAY_MS = 86_400_000
 
@@ -34,9 +34,9 @@ def notification_health(db: Database, *, now: int | None = None) -> dict[str, An
         failed = conn.execute(text("""SELECT COUNT(*) FROM notifications WHERE status = 'failed'
                                       AND created_at >= :since"""), {"since": now - DAY_MS}).scalar_one()
         state = conn.execute(text("SELECT summary_at, suppressed FROM notifier_state WHERE id = 1")).first()
-    try:
-        held = json.loads(state.suppressed) if state is not None else {}
-    except (TypeError, ValueError):
+    held, _ = read_stored(state.suppressed if state is not None else None,
+                          what="the notifier's held-back codes")
+    if not isinstance(held, dict):
         held = {}
     return {"last": None if last is None else dict(last), "queued": int(queued), "failed_24h": int(failed),
             "held_back": held, "summary_at": None if state is None else state.summary_at}

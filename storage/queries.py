@@ -9,7 +9,6 @@ or SQL downsampling), so pages stay fast on a database with millions of rows.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
@@ -148,6 +147,7 @@ from storage.trading_queries import (
 from storage.trading_queries import (
     count_audit as count_audit,
 )
+from storage.jsonsafe import preview, read_stored
 from storage.trading_queries import (
     count_fills as count_fills,
 )
@@ -250,7 +250,9 @@ def risk_limit_rows(db: Database) -> pd.DataFrame:
 
 
 def engine_settings(db: Database) -> dict[str, dict[str, Any]]:
-    """key -> {"value": decoded JSON, "version", "updated_at", "updated_by"}."""
+    """key -> {"value": decoded JSON, "problem", "version", "updated_at", "updated_by"}. A stored
+    value that cannot be read (malformed, too big or too deep) is its text, shortened, with the
+    reason in "problem"."""
     with db.read() as conn:
         rows = (
             conn.execute(text("SELECT key, value, version, updated_at, updated_by FROM settings"))
@@ -259,12 +261,10 @@ def engine_settings(db: Database) -> dict[str, dict[str, Any]]:
         )
     out = {}
     for row in rows:
-        try:
-            value = json.loads(row["value"])
-        except json.JSONDecodeError:
-            value = row["value"]
+        value, problem = read_stored(row["value"])
         out[row["key"]] = {
-            "value": value,
+            "value": preview(row["value"]) if problem else value,
+            "problem": problem,
             "version": row["version"],
             "updated_at": row["updated_at"],
             "updated_by": row["updated_by"],

@@ -131,7 +131,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         simulator_seed=_int(merged, "SIMULATOR_SEED", 42, 0, 2**32 - 1),
         chain_id=_int(merged, "POLY_CHAIN_ID", 137, 1, 10**9),
         private_key=_private_key(merged.get("POLY_PRIVATE_KEY")),
-        signature_type=_int(merged, "POLY_SIGNATURE_TYPE", 0, 0, 3),
+        signature_type=_int(merged, "POLY_SIGNATURE_TYPE", 3, 0, 3),
         funder=_address(merged.get("POLY_FUNDER"), "POLY_FUNDER"),
         api_key=_secret(merged.get("POLY_API_KEY")),
         api_secret=_secret(merged.get("POLY_API_SECRET")),

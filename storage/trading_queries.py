@@ -4,7 +4,6 @@ Same conventions: human units, UTC timestamps, every list bounded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from storage.db import Database
 from storage.frames import OPEN_RANK, to_human, to_utc, where
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
+from storage.jsonsafe import preview, read_stored
 from storage.sql import in_list
 
 CSV_MAX_ROWS = 100_000
@@ -36,13 +36,19 @@ class StrategyRow:
     updated_at: int
     updated_by: str
     selected: int | None = None  # markets its list or filter selects in the engine now (None: not running)
+    problems: tuple[str, ...] = ()  # stored params or markets that cannot be read, and why
 
 
-def _decode(raw: str | None, default: Any) -> Any:
-    try:
-        return json.loads(raw) if raw else default
-    except json.JSONDecodeError:
-        return raw
+def _decode(raw: str | None, default: Any, what: str, problems: list[str]) -> Any:
+    """A stored column decoded; one that cannot be read (malformed, too big, too deep) is its
+    text, shortened, and the reason joins `problems`."""
+    if not raw:
+        return default
+    value, problem = read_stored(raw, what=what)
+    if problem:
+        problems.append(problem)
+        return preview(raw)
+    return value
 
 
 def strategies(db: Database) -> pd.DataFrame:
@@ -57,12 +63,14 @@ def strategies(db: Database) -> pd.DataFrame:
 
 
 def _strategy(row: Mapping[str, Any]) -> StrategyRow:
-    params = _decode(row["params"], {})
+    problems: list[str] = []
+    params = _decode(row["params"], {}, "the stored params text", problems)
+    markets = _decode(row["markets"], [], "the stored markets text", problems)
     return StrategyRow(
         row["name"],
         row["kind"],
         params if isinstance(params, dict) else {},
-        _decode(row["markets"], []),
+        markets,
         bool(row["enabled"]),
         row["status"],
         row["last_error"],
@@ -70,6 +78,7 @@ def _strategy(row: Mapping[str, Any]) -> StrategyRow:
         row["updated_at"],
         row["updated_by"],
         None if row.get("selected") is None or pd.isna(row.get("selected")) else int(row["selected"]),
+        tuple(problems),
     )
 
 

@@ -143,21 +143,38 @@ def load(conn: Connection) -> Limits:
 
 
 def load_with_problems(conn: Connection, fallback: Limits | None = None) -> tuple[Limits, list[str]]:
-    """Current limits, and what is wrong with the stored ones. A stored value that does not
-    validate (written around the dashboard) is never silently replaced: the limit keeps the
-    value in force before (`fallback`, when the engine has one) or else its default, and the
-    problem is returned for the caller to alert on."""
+    """Current limits, and what is wrong with the stored ones (see `load_checked`); `fallback`
+    is the set of limits in force before, when there is one."""
+    limits, problems, _ = load_checked(conn, fallback.values if fallback is not None else {})
+    return limits, problems
+
+
+def load_checked(conn: Connection,
+                 in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
+    """Current limits, what is wrong with the stored ones, and which of those had no valid value
+    to keep. A stored value that does not validate (written around the dashboard) never silently
+    widens a limit: the limit keeps its valid value in force before (`in_force`), or, with none
+    (a first start), holds its default only nominally while the caller halts trading until the
+    stored value is fixed. Each problem is returned for the caller to alert on."""
     rows = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
     values: dict[str, Decimal] = {}
     problems: list[str] = []
+    unkept: set[str] = set()
     for spec in LIMITS:
         raw = rows.get(spec.name)
         try:
             values[spec.name] = spec.default if raw is None else parse_value(spec, raw)
+            continue
         except LimitError as exc:
-            kept = fallback.values[spec.name] if fallback is not None else spec.default
-            source = "the value in force before" if fallback is not None else "the default"
-            problems.append(f"risk limit {spec.name}: stored {str(raw)[:40]!r} is invalid ({exc}); "
-                            f"using {source}, {kept}, until it is fixed on the Risk page")
+            why = f"risk limit {spec.name}: stored {str(raw)[:40]!r} is invalid ({exc})"
+        kept = in_force.get(spec.name)
+        if kept is not None:
+            problems.append(f"{why}; using the value in force before, {kept}, until it is fixed on the "
+                            "Risk page")
             values[spec.name] = kept
-    return Limits(values), problems
+        else:
+            problems.append(f"{why}; no valid value is in force to keep, so trading is HALTED until it "
+                            "is fixed on the Risk page")
+            values[spec.name] = spec.default
+            unkept.add(spec.name)
+    return Limits(values), problems, frozenset(unkept)

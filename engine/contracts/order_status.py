@@ -56,14 +56,23 @@ TERMINAL_RANK = 100
 ENDED = (VenueOrderStatus.CANCELED, VenueOrderStatus.CANCELED_MARKET_RESOLVED, VenueOrderStatus.UNMATCHED)
 
 
+def ended(*, size: int, filled: int, take: bool) -> OrderStatus:
+    """What an order that no longer works at the venue ends as. A fill-and-kill or fill-or-kill
+    (`take`) is FILLED once anything traded (its `filled` says how much; the venue cancelled the
+    rest) and CANCELED when nothing did; a resting order is FILLED only when its fills cover it.
+    So FILLED never promises filled == size: read `filled`."""
+    if take:
+        return OrderStatus.FILLED if filled > 0 else OrderStatus.CANCELED
+    return OrderStatus.FILLED if filled >= size else OrderStatus.CANCELED
+
+
 def from_venue(status: VenueOrderStatus, *, size: int, filled: int, take: bool = False) -> OrderStatus:
     """Map a venue report (plus how much has filled) to our status.
 
     A fill-and-kill or fill-or-kill (`take`) never rests: once the venue has matched it, it is
-    done, FILLED for what traded or CANCELED with the rest. A delayed order that could not
-    match ends UNMATCHED."""
+    done (see `ended`). A delayed order that could not match ends UNMATCHED."""
     if status in ENDED or (take and status is VenueOrderStatus.MATCHED):
-        return OrderStatus.FILLED if filled >= size else OrderStatus.CANCELED
+        return ended(size=size, filled=filled, take=take)
     if status is VenueOrderStatus.INVALID:
         return OrderStatus.REJECTED
     if filled >= size:

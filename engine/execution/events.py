@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection
 
-from engine.domain import ONE, Outcome, Tif
+from engine.domain import ONE, Outcome, Tif, fmt
 from engine.execution import store
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
-from engine.contracts.order_status import OrderStatus, from_venue
+from engine.contracts.order_status import OrderStatus, ended, from_venue
 from engine.execution.store import FillWrite, OrderRow
 from engine.process.failpoints import crash_point
 from engine.venues.base import (
@@ -104,8 +104,9 @@ class EventApplier:
         if not rows:
             return
         with self.ex.tx() as conn:
-            refreshed = [store.advance_row(conn, row.id, OrderStatus.FILLED if row.filled >= row.size
-                                           else OrderStatus.CANCELED, now, acked=True) for row in rows]
+            refreshed = [store.advance_row(conn, row.id, ended(size=row.size, filled=row.filled,
+                                                               take=row.tif in TAKE), now, acked=True)
+                         for row in rows]
         for row in refreshed:
             self.state.track(row)
 
@@ -162,6 +163,13 @@ class EventApplier:
             refreshed = store.advance_row(conn, row.id, status, now, filled=total)
             totals = store.position_after_fill(conn, fill, previous,
                                                payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now)
+            if previous is None and not trade.fee_known:
+                raise_alert(conn, level="critical", source="executor", code="FEE_UNKNOWN",
+                            message=f"trade {trade.trade_id} (order {row.client_id}, {row.side.value} "
+                                    f"{fmt(trade.size)} at {fmt(trade.price)} in {row.condition_id[:12]}…): the "
+                                    "market's fee schedule could not be read from the venue, so this taker "
+                                    "fill's fee is booked as 0 and cash may be overstated by it; the next "
+                                    "start's wallet sync corrects cash, not PnL")
             if trade.status is TradeStatus.FAILED:
                 raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
                             message=f"trade {trade.trade_id} FAILED on chain after matching: the fill of "

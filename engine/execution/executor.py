@@ -26,7 +26,7 @@ from engine.execution.events import IMPORTED, EventApplier
 from engine.contracts.ticket import MANUAL
 from engine.execution.planner import GROUP_INCOMPLETE, TAKE, OrderSpec, Plan, Residual, plan
 from engine.execution.state import ExecutionState
-from engine.contracts.order_status import OrderStatus, from_venue
+from engine.contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, ended, from_venue
 from engine.execution.store import OrderRow
 from engine.execution.venue_health import HealthChange, VenueHealth
 from engine.process.failpoints import crash_point
@@ -430,8 +430,9 @@ class Executor:
 
     def _record_acks(self, rows: list[OrderRow], results: list[PlaceResult | None]) -> None:
         """Every answered placement moves at once: refused -> REJECTED; a fill-and-kill (or
-        fill-or-kill) is done with its answer -> FILLED for what traded, or CANCELED with the
-        rest; a resting order -> LIVE (or DELAYED-then-matched later)."""
+        fill-or-kill) is done with its answer -> FILLED for what traded (the rest cancelled, said
+        in its note), or CANCELED if nothing did; a resting order -> LIVE (or DELAYED-then-matched
+        later)."""
         now = self.clock()
         with self.tx() as conn:
             refreshed = []
@@ -621,10 +622,11 @@ class Executor:
         return before is not None and (current is None or current.status is not before.status)
 
     def close_gone(self, order: OrderRow, why: str) -> None:
-        """The venue answered it has no such order: it is not working there. FILLED if its
-        fills cover it, else CANCELED; its reservation goes (nothing rests to honour it)."""
+        """The venue answered it has no such order: it is not working there. It ends as
+        `order_status.ended` says (FILLED if its fills cover it, or for a take if anything
+        traded; else CANCELED); its reservation goes (nothing rests to honour it)."""
         now = self.clock()
-        status = OrderStatus.FILLED if order.filled >= order.size else OrderStatus.CANCELED
+        status = ended(size=order.size, filled=order.filled, take=order.tif in TAKE)
         with self.tx() as conn:
             if store.advance(conn, order.id, status, now, error=why):
                 raise_alert(conn, level="warning", source="executor", code="ORDER_GONE",
@@ -743,7 +745,7 @@ def _answered_status(row: OrderRow, result: PlaceResult) -> tuple[OrderStatus, i
     take = row.tif in TAKE
     status = from_venue(result.status, size=row.size, filled=filled, take=take)
     note = None
-    if take and status is OrderStatus.CANCELED:
+    if take and RANK[status] >= TERMINAL_RANK and filled < row.size:  # FILLED for what traded, or CANCELED
         note = (f"{row.tif.value}: {fmt(filled)} of {fmt(row.size)} shares traded; the venue cancelled the rest"
                 if filled else f"{row.tif.value}: nothing traded")
     return status, filled if result.filled is not None else None, note

@@ -25,6 +25,7 @@ from engine.feeds.parse import BookSnapshot, PriceChanges, market_frame, reporte
 from engine.feeds.rest import RestClient, fetch_books
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.db import now_ms
+from storage.jsonsafe import JsonRefused
 
 log = logging.getLogger("engine.feeds.market")
 MAX_ASSETS_PER_CONNECTION = 500
@@ -176,7 +177,12 @@ class MarketFeed:
         """Apply one market-channel frame to the books (the hot path); tokens that got a
         snapshot are added to `fresh`."""
         books = self.books
-        for msg in market_frame(text, at_ms):
+        try:
+            messages = market_frame(text, at_ms)
+        except JsonRefused as exc:  # never from the venue: dropped, and said so
+            log.warning("market frame dropped", extra={"error": str(exc), "frame": text[:200]})
+            return
+        for msg in messages:
             kind = type(msg)
             if kind is PriceChanges:
                 books.apply_changes(msg.changes, at_ms, msg.ts_ms)

@@ -13,13 +13,13 @@ levels in wire order and leave ordering to the book cache.
 
 from __future__ import annotations
 
-import json
 from operator import itemgetter
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from engine.domain import MICRO, Side, to_micros
 from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
+from storage.jsonsafe import FEED_BYTES, loads_bounded
 
 _SCALE = (MICRO, 100_000, 10_000, 1_000, 100, 10, 1)
 BID, ASK = True, False  # `is_bid` flags in LevelChange tuples
@@ -215,8 +215,9 @@ def market_message(msg: dict[str, Any], at_ms: int) -> MarketMessage | None:
 
 
 def market_frame(text: str, at_ms: int) -> list[MarketMessage]:
-    """A market-channel text frame (a JSON object or an array of them)."""
-    data = json.loads(text)
+    """A market-channel text frame (a JSON object or an array of them); JsonRefused if it is
+    not JSON or is bigger or deeper than any frame the venue sends."""
+    data = loads_bounded(text, max_bytes=FEED_BYTES, what="a market frame")
     out: list[MarketMessage] = []
     for item in data if type(data) is list else (data,):
         if type(item) is not dict:

@@ -17,6 +17,7 @@ from websockets.asyncio.client import ClientConnection
 
 from engine.feeds.pacing import Backoff
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+from storage.jsonsafe import FEED_BYTES, JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.feeds.user")
 
@@ -51,7 +52,11 @@ class UserFeed:
     def on_text(self, text: str) -> None:
         if text == "PONG":
             return
-        data = json.loads(text)
+        try:
+            data = loads_bounded(text, max_bytes=FEED_BYTES, what="a user-channel message")
+        except JsonRefused as exc:  # never from the venue: dropped, and said so
+            log.warning("user-channel message dropped", extra={"error": str(exc), "frame": text[:200]})
+            return
         for item in data if isinstance(data, list) else (data,):
             if isinstance(item, dict):
                 self._on_message(item)

@@ -24,6 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from engine.feeds.pacing import Backoff
+from storage.jsonsafe import FEED_BYTES
 
 log = logging.getLogger("engine.feeds.ws")
 
@@ -49,7 +50,9 @@ class SocketOptions:
     open_timeout_s: float = 10.0
     close_timeout_s: float = 2.0
     protocol_ping_s: float | None = 20.0
-    max_size: int = 16 * 2**20
+    # The largest frame accepted; a bigger one closes the connection (1009) before it is read
+    # whole. The market and user channels send nothing near it (a full book is well under).
+    max_size: int = FEED_BYTES
 
 
 @dataclass

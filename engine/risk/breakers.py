@@ -7,8 +7,10 @@ peak of equity, not from the start. The daily loss is measured from equity at 00
 A breach only ever makes the state more cautious; each state ends in one named way:
 a drawdown REDUCING when equity recovers above the limit (or the limit is raised); a
 daily-loss REDUCING at 00:00 UTC (a scheduled job) or when the limit is raised; an
-error-rate or balance-mismatch HALTED by an operator's Start; a kill-switch HALTED by the
-operator's re-arm, which also restarts the peak from the equity the operator accepted.
+error-rate or balance-mismatch HALTED by an operator's Start (a balance mismatch also when a
+later check agrees); an invalid-limit HALTED when the stored limit validates again; a kill-switch
+HALTED by the operator's re-arm, which also restarts the peak from the equity the operator
+accepted.
 A mode switch restarts the peak and the day, since paper and live equity never mix.
 """
 
@@ -32,6 +34,7 @@ DRAWDOWN = "DRAWDOWN"
 KILL_SWITCH = "KILL_SWITCH_DRAWDOWN"
 ERROR_RATE = "ERROR_RATE"
 BALANCE_MISMATCH = "BALANCE_MISMATCH"
+CONFIG_INVALID = "CONFIG_INVALID"  # a stored risk limit invalid with no valid value to keep
 # Equity-based REDUCING states: measured on one mode's equity, they do not outlive a mode switch.
 EQUITY_REASONS = frozenset({DAILY_LOSS, DRAWDOWN})
 # How a kill the kill switch posted names itself in the latch's reason.

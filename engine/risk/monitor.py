@@ -234,6 +234,22 @@ class RiskMonitor:
                 self.memory = breakers.load_memory(conn)
             log.info("trading state relaxed", extra={"cleared": breakers.BALANCE_MISMATCH})
 
+    def limits_checked(self, unkept: frozenset[str]) -> None:
+        """Risk limits stored invalid with no valid value in force to keep (a first start after a
+        bad write) must not trade on a default that may be wider than intended: HALTED until every
+        one validates again, which ends the halt by itself (the operator fixes it on the Risk page)."""
+        if unkept:
+            self.escalate(TradingState.HALTED, breakers.CONFIG_INVALID,
+                          f"stored risk limits {', '.join(sorted(unkept))} do not validate and no valid "
+                          "value is in force to keep: fix them on the Risk page")
+            return
+        if self.memory.trading_state is TradingState.HALTED and self.memory.reason == breakers.CONFIG_INVALID:
+            with self.db.write() as conn:
+                breakers.relax(conn, breakers.CONFIG_INVALID, "every stored risk limit validates again",
+                               self.clock())
+                self.memory = breakers.load_memory(conn)
+            log.info("trading state relaxed", extra={"cleared": breakers.CONFIG_INVALID})
+
     @property
     def halted_for_balances(self) -> bool:
         return self.memory.trading_state is TradingState.HALTED and self.memory.reason == breakers.BALANCE_MISMATCH

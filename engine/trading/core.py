@@ -139,6 +139,7 @@ class TradingCore:
         self.risk.reload(self.loaded.limits, self.loaded.memory, self.mode, self.loaded.strategy_limits)
         self.watch.configure(self._thresholds())
         self.config_problems = core_state.report_problems(self.db, self.loaded.problems, self.config_problems)
+        self.risk.limits_checked(self.loaded.unkept_limits)
 
     # -- the Trading seam --------------------------------------------------------------
 

@@ -34,17 +34,22 @@ class Loaded:
     memory: breakers.RiskMemory
     problems: tuple[str, ...]  # stored values that did not validate (each kept its previous value)
     strategy_limits: dict[str, limits.Limits] = field(default_factory=dict)
+    # Risk limits stored invalid with no valid value in force to keep: trading halts until fixed.
+    unkept_limits: frozenset[str] = frozenset()
 
 
 def load_all(db: Database, current: Loaded | None = None) -> Loaded:
-    """Limits, settings and risk memory; an invalid stored value keeps the value `current`
-    has in force (or its default) and is listed in `problems`."""
+    """Limits, settings and risk memory; an invalid stored value keeps the valid value `current`
+    has in force (a setting: or its default) and is listed in `problems`; a risk limit with no
+    valid value to keep is listed in `unkept_limits` too."""
+    in_force = {} if current is None else {name: value for name, value in current.limits.values.items()
+                                           if name not in current.unkept_limits}
     with db.read() as conn:
-        lims, limit_problems = limits.load_with_problems(conn, current.limits if current else None)
+        lims, limit_problems, unkept = limits.load_checked(conn, in_force)
         config, setting_problems = runtime_config.load_with_problems(conn, current.config if current else None)
         per_strategy, strategy_problems = strategy_limits.load(conn)
         return Loaded(lims, config, breakers.load_memory(conn),
-                      tuple(limit_problems + setting_problems + strategy_problems), per_strategy)
+                      tuple(limit_problems + setting_problems + strategy_problems), per_strategy, unkept)
 
 
 def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) -> set[str]:

@@ -133,6 +133,9 @@ class VenueTrade:
     status: TradeStatus
     liquidity: Literal["MAKER", "TAKER"]
     matched_ms: int
+    # False: a taker fill on a market whose fee schedule could not be read, so `fee` is 0 for
+    # want of it, not because the venue charged nothing (the applier raises FEE_UNKNOWN).
+    fee_known: bool = True
 
 
 @dataclass(frozen=True, slots=True)

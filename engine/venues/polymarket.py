@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ from engine.venues.base import (
 )
 from engine.venues.polymarket_calls import ClobCaller, PlacementDropped
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure, build_client, ensure_creds
+from engine.venues.polymarket_fees import VenueFees
 from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
 from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
 from engine.venues.polymarket_wire import (
@@ -98,7 +100,7 @@ class PolymarketVenue:
         the venue's trade records do not carry the fee it charged."""
         self.settings = settings
         self.config = config or VenueConfig()
-        self.fees = fees
+        self.fees = VenueFees(fees)
         cfg = self.config
         self.calls = ClobCaller(RateLimits(cfg.limits, cfg.limit_margin), cfg.retry, cfg.jitter, cfg.workers)
         self.client: AdapterClobClient | None = None
@@ -113,6 +115,9 @@ class PolymarketVenue:
         self._catch_up: asyncio.Task[None] | None = None
         self._heartbeats: asyncio.Task[None] | None = None
         self.last_heartbeat_ms: int | None = None
+        # User-channel messages waiting (in order) for a fee schedule one of their fills needs.
+        self._unpriced: deque[dict[str, object]] = deque()
+        self._pricing: asyncio.Task[None] | None = None
         self._connect_lock = asyncio.Lock()
 
     # -- connection ------------------------------------------------------------------------
@@ -148,11 +153,11 @@ class PolymarketVenue:
             self._heartbeats = asyncio.get_running_loop().create_task(self._beat(), name="venue-heartbeats")
 
     async def close(self) -> None:
-        for task in (self._catch_up, self._heartbeats):
+        for task in (self._catch_up, self._heartbeats, self._pricing):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        self._heartbeats = None
+        self._heartbeats = self._pricing = None
         if self._user is not None:
             await self._user.close()
             self._user = None
@@ -284,7 +289,8 @@ class PolymarketVenue:
         """Our fills in trades matched after `after_ms` (all we can see when None)."""
         client = await self._client()
         try:
-            return await fetch_fills(self.calls, client, self._identity(), after_ms, self.fees)
+            return await self.fees.priced(self.calls, client, lambda fees: fetch_fills(
+                self.calls, client, self._identity(), after_ms, fees))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
 
@@ -327,8 +333,35 @@ class PolymarketVenue:
     # -- user channel ------------------------------------------------------------------------
 
     def _on_user_message(self, raw: dict[str, object]) -> None:
-        for event in user_events(raw, self._identity(), self.fees):
-            self._deliver(event)
+        missing: set[str] = set()
+        if not self._unpriced:  # else it waits its turn behind those: events keep their order
+            events = user_events(raw, self._identity(), self.fees.noting(missing))
+            if not missing:
+                for event in events:
+                    self._deliver(event)
+                return
+        self._unpriced.append(raw)
+        if self._pricing is None:
+            self._pricing = asyncio.get_running_loop().create_task(self._price_waiting(),
+                                                                   name="venue-fee-schedules")
+
+    async def _price_waiting(self) -> None:
+        """Deliver the waiting messages in order, each once the fee schedules its fills need are
+        read from the venue (or could not be: then with fee_known=False, which is alerted)."""
+        try:
+            client = await self._client()
+            while self._unpriced:
+                raw = self._unpriced[0]
+                missing: set[str] = set()
+                user_events(raw, self._identity(), self.fees.noting(missing))
+                await self.fees.read(self.calls, client, missing)
+                self._unpriced.popleft()
+                for event in user_events(raw, self._identity(), self.fees.schedule):
+                    self._deliver(event)
+        except Exception:  # the next message starts again with what is still waiting
+            log.exception("user-channel messages waiting for a fee schedule could not be delivered yet")
+        finally:
+            self._pricing = None
 
     async def _on_user_connected(self) -> None:
         try:
@@ -383,7 +416,8 @@ class PolymarketVenue:
         client = await self._client()
         since_ms = self._signed_at.get(order_id, now_ms() - self.config.lookup_lookback_s * 1000) - 60_000
         try:
-            return await find_order(self.calls, client, self._identity(), order_id, since_ms, self.fees)
+            return await self.fees.priced(self.calls, client, lambda fees: find_order(
+                self.calls, client, self._identity(), order_id, since_ms, fees))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
 

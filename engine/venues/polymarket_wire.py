@@ -142,11 +142,11 @@ def our_fills(raw: dict[str, Any], me: Identity, fees: FeeSchedule = no_fee_sche
         size = micros(raw["size"])
         legs = _taker_legs(raw.get("maker_orders") or (), taker_token)
         price = _average_price(legs, fallback=micros(raw["price"]))
+        fee = _taker_fee(legs or [(price, size)], condition_id, fees)
         fills.append(VenueTrade(
             trade_id=trade_id, venue_order_id=str(raw["taker_order_id"]), condition_id=condition_id,
-            token_id=taker_token, side=taker_side, price=price, size=size,
-            fee=_taker_fee(legs or [(price, size)], condition_id, fees, trade_id), status=status,
-            liquidity="TAKER", matched_ms=matched_ms,
+            token_id=taker_token, side=taker_side, price=price, size=size, fee=fee or 0, status=status,
+            liquidity="TAKER", matched_ms=matched_ms, fee_known=fee is not None,
         ))
     for leg in raw.get("maker_orders") or ():
         if not me.owns(leg.get("owner"), leg.get("maker_address")):
@@ -181,12 +181,12 @@ def _average_price(legs: list[tuple[int, int]], *, fallback: int) -> int:
     return sum(price * amount for price, amount in legs) // shares if shares else fallback
 
 
-def _taker_fee(legs: list[tuple[int, int]], condition_id: str, fees: FeeSchedule, trade_id: str) -> int:
+def _taker_fee(legs: list[tuple[int, int]], condition_id: str, fees: FeeSchedule) -> int | None:
+    """The taker fee from the market's schedule (the trade record's own rate reads 0 even when
+    the venue charges); None when the schedule is not known, never a silent 0."""
     schedule = fees(condition_id)
     if schedule is None:
-        log.warning("fee schedule unknown for this market: the taker fee is booked as 0",
-                    extra={"condition_id": condition_id, "trade_id": trade_id})
-        return 0
+        return None
     rate_ppm, exponent = schedule
     return sum(taker_fee(price, amount, rate_ppm, exponent) for price, amount in legs)
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from storage.jsonsafe import CONFIG_BYTES, preview, read_stored
+
 MISSING = "—"
+AUDIT_BYTES = 4 * CONFIG_BYTES  # before and after of one change: a strategy's params and markets, a setting
 
 
 def _load(raw: str | None) -> Any:
     if raw is None or (isinstance(raw, float) and raw != raw):  # None or NaN from pandas
         return None
-    try:
-        return json.loads(raw)
-    except (TypeError, json.JSONDecodeError):
-        return raw
+    value, problem = read_stored(raw, max_bytes=AUDIT_BYTES, what="the stored document")
+    if problem:  # written around the dashboard: shown as text, with why it is not a diff
+        return f"(not readable: {problem}) {preview(str(raw))}"
+    return value
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

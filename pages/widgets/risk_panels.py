@@ -121,8 +121,9 @@ def limits_form(db: Database) -> None:
     invalid = [_invalid(spec, stored[spec.name]["value"]) for spec in LIMITS
                if spec.name in stored and _invalid(spec, stored[spec.name]["value"])]
     if invalid:
-        st.error("Stored limits that do not validate (the engine keeps the value in force before, or the "
-                 "default, and raised a CONFIG_INVALID alert): " + "; ".join(invalid) + ". Correct them below.",
+        st.error("Stored limits that do not validate (the engine keeps the valid value in force before; with "
+                 "none to keep, as after a restart, trading is HALTED until they are fixed; a CONFIG_INVALID "
+                 "alert names them): " + "; ".join(invalid) + ". Correct them below.",
                  icon=":material/error:")
     fields = [limit_field(spec, stored.get(spec.name)) for spec in LIMITS]
 

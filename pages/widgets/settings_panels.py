@@ -3,6 +3,7 @@ the dashboard password, and the engine settings (runtime_config) form."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -130,10 +131,35 @@ def _parser(spec: SettingSpec) -> Parse:
     return parse
 
 
+def stored_problem(spec: SettingSpec, row: dict[str, Any] | None) -> str:
+    """Why a stored setting is not in force ("" when it is): unreadable, or out of its bounds."""
+    if not row:
+        return ""
+    if row.get("problem"):
+        return f"{spec.title}: {row['problem']}"
+    try:
+        parse_setting(spec, row["value"])
+    except SettingError as exc:
+        return str(exc)
+    return ""
+
+
+def invalid_stored_settings(stored: dict[str, dict[str, Any]], specs: Iterable[SettingSpec]) -> None:
+    """Name every stored setting that does not validate, so the operator can correct it below."""
+    problems = [p for p in (stored_problem(spec, stored.get(spec.key)) for spec in specs) if p]
+    if problems:
+        st.error("Stored settings that do not validate (the engine keeps the value in force before, or the "
+                 "default, and raised a CONFIG_INVALID alert): " + "; ".join(problems)
+                 + ". Correct them below.",
+                 icon=":material/error:")
+
+
 def engine_settings_form(db: Database) -> None:
     stored = queries.engine_settings(db)
+    specs = [s for s in SETTINGS if s.group == "engine"]  # notifications have their own panel
+    invalid_stored_settings(stored, specs)
     fields = []
-    for spec in (s for s in SETTINGS if s.group == "engine"):  # notifications have their own panel
+    for spec in specs:
         row = stored.get(spec.key)
         value = row["value"] if row else spec.default
         bounds = "" if spec.minimum is None else f" Allowed {spec.minimum:g} … {spec.maximum:g} {spec.unit}."

@@ -10,7 +10,6 @@ reload the fields start again from the new row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 import re
 from typing import Any
@@ -20,6 +19,7 @@ import streamlit as st
 from engine.contracts.strategy_kinds import registry
 from storage import config, queries
 from storage.db import Database
+from storage.jsonsafe import read_stored
 
 from pages.widgets.common import ACTOR, remember_answer, time_column, usdc_column
 from pages.widgets.controls import wait_for_answer
@@ -70,10 +70,9 @@ def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
 
 
 def _markets_summary(raw: str) -> str:
-    try:
-        spec = json.loads(raw or "[]")
-    except json.JSONDecodeError:
-        return "invalid"
+    spec, problem = read_stored(raw or "[]", what="stored markets")
+    if problem:
+        return f"invalid: {problem}"
     if isinstance(spec, list):
         return f"{len(spec)} listed"
     if isinstance(spec, dict) and isinstance(spec.get("filter"), dict):
@@ -101,6 +100,12 @@ def _status_line(row: queries.StrategyRow) -> None:
         f"**{row.name}** · `{row.kind}` · {state} · status **{row.status}** · version {row.version} · "
         f"last changed by {row.updated_by}"
     )
+    if row.problems:
+        st.error(
+            "This strategy's configuration cannot be read: " + "; ".join(row.problems) + ". The form below "
+            "starts from the kind's defaults where it cannot; saving replaces the stored value.",
+            icon=":material/error:",
+        )
     if row.status == "error":
         st.error(
             f"The engine disabled this strategy: {row.last_error or 'no message'}. Fix its configuration "

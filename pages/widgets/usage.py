@@ -1,7 +1,8 @@
 """Limit values and their usage now, as one table (pure: no streamlit).
 
 The catalogue (engine/contracts/limits.py) gives titles, units and defaults; stored values override
-the defaults exactly as the engine loads them (an invalid stored value falls back to the default).
+the defaults as the engine loads them at a start (an invalid stored value shows as the default,
+which the engine does not trade on: with no valid value to keep, it halts until the value is fixed).
 """
 
 from __future__ import annotations

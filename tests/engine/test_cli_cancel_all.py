@@ -36,7 +36,8 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _engine(tmp: Path, sim: SimHandle, *, mode: str, strategy: bool) -> EngineProcess:
-    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY="0x" + secrets.token_hex(32))
+    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY="0x" + secrets.token_hex(32),
+                       POLY_SIGNATURE_TYPE="0")
     migrate(Path(env["TRADER_DB"]))
     with sqlite3.connect(env["TRADER_DB"]) as conn:
         if strategy:

@@ -45,7 +45,8 @@ def _market(sim: SimHandle) -> dict:  # type: ignore[type-arg]
 
 def _prepare(tmp: Path, sim: SimHandle, mode: str, crash_at: str | None) -> EngineProcess:
     key = "0x" + secrets.token_hex(32)
-    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), ORDER_LOST_GRACE_SECONDS="1", POLY_PRIVATE_KEY=key)
+    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), ORDER_LOST_GRACE_SECONDS="1", POLY_PRIVATE_KEY=key,
+                       POLY_SIGNATURE_TYPE="0")  # an EOA: the simulator allows it as a maker here
     if crash_at:
         env["TRADER_CRASH_AT"] = crash_at
     db_path = Path(env["TRADER_DB"])

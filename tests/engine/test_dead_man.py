@@ -1,7 +1,8 @@
 """The dead-man switch with a real live engine process on the simulator: frozen (SIGSTOP), it
 stops sending heartbeats and the venue cancels its quotes within ~15 s; woken (SIGCONT), it
 starts a new heartbeat chain, learns its orders are gone and quotes again, with nothing open in
-its ledger that the venue does not hold."""
+its ledger that the venue does not hold. And a crash-loop halt cancels every live order at the
+venue before the engine idles."""
 
 from __future__ import annotations
 
@@ -59,4 +60,32 @@ def test_a_frozen_engine_leaves_nothing_resting_and_comes_back(tmp_path: Path, s
     finally:
         if engine.proc is not None and engine.proc.poll() is None:
             os.kill(engine.proc.pid, signal.SIGCONT)
+        engine.cleanup()
+
+
+def test_a_crash_loop_halt_cancels_every_live_order_before_it_idles(tmp_path: Path, sim: SimHandle) -> None:
+    """No venue heartbeats here (0 = off), so nothing but the halt itself can clear the book: the
+    crashed engine's quotes rest at the venue until the restart that trips the crash-loop guard
+    cancels them all, and the engine idles halted."""
+    engine, funder = live_desk(tmp_path, sim, mm=({"size": 20, "half_spread": 0.03, "max_spread": 0.9},
+                                                  {"filter": {"max_markets": 2}}),
+                               settings={"venue_heartbeat_s": 0, "venue_sync_s": 2})
+    engine.env["CRASH_LOOP_MAX_RESTARTS"] = "1"  # the first unclean restart is a crash loop
+    try:
+        engine.start()
+        wait_until(lambda: sim.open_order_count(funder) >= 2, 40, what="quotes resting")
+        engine.crash()
+        resting = sim.open_order_count(funder)
+        assert resting >= 2  # the dead engine left them: no heartbeat chain to lapse
+        engine.start()
+        wait_until(lambda: sim.open_order_count(funder) == 0, 15, interval=0.2, what="the halt cancelling them")
+        status = engine.status()
+        assert status.state == "STOPPED" and status.desired_state == "STOPPED"
+        assert "crash loop" in (status.last_error or "")
+        with sqlite3.connect(engine.db_path) as conn:
+            codes = {r[0] for r in conn.execute("SELECT code FROM alerts")}
+        assert "CRASH_LOOP" in codes and "HALT_CANCEL_FAILED" not in codes
+        time.sleep(2)  # idle: it places nothing after the halt
+        assert sim.open_order_count(funder) == 0
+    finally:
         engine.cleanup()

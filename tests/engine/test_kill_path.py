@@ -31,7 +31,7 @@ def sim() -> Iterator[SimHandle]:
 
 def _engine(tmp: Path, sim: SimHandle, *, mode: str = "live", strategies: int = 1) -> tuple[EngineProcess, str]:
     key = "0x" + secrets.token_hex(32)
-    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key)
+    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="0")  # an EOA
     migrate(Path(env["TRADER_DB"]))
     with sqlite3.connect(env["TRADER_DB"]) as conn:
         now = now_ms()

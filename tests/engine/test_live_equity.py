@@ -46,7 +46,8 @@ def _desk(tmp: Path, sim: SimHandle) -> tuple[Controller, TradingCore, str]:
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                              "TRADER_DB": str(tmp / "t.db"), "POLY_PRIVATE_KEY": key})
+                              "TRADER_DB": str(tmp / "t.db"), "POLY_PRIVATE_KEY": key,
+                              "POLY_SIGNATURE_TYPE": "0"})
     core = TradingCore(settings, db)
     return Controller(settings, db, core), core, Account.from_key(key).address
 
@@ -183,9 +184,10 @@ def test_rearm_after_an_operator_kill_keeps_the_risk_state(tmp_path: Path, sim: 
 
 def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None:
     """A MATCHED fill has moved the ledger's cash but not yet the wallet's: no entry is booked."""
-    async def scenario(sim: SimHandle) -> int:
+    async def scenario(sim: SimHandle) -> tuple[int, int, str]:
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
-                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32)})
+                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32),
+                                  "POLY_SIGNATURE_TYPE": "0"})
         migrate(tmp_path / "t.db")
         db = Database(tmp_path / "t.db")
         await refresh_markets(db, settings.gamma_host)
@@ -215,13 +217,17 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
         with db.read() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM cash_ledger WHERE mode = 'live'")).scalar_one() == 0
             assert conn.execute(text("SELECT status FROM fills")).scalars().all() == ["MATCHED"]
-        return _ledger_cash(db, "live")
+            trade_id, fee = conn.execute(text("SELECT trade_id, fee FROM fills")).one()
+        return _ledger_cash(db, "live"), fee, trade_id
 
     # On-chain settlement is slow here: the fill stays MATCHED for the whole test.
     # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
     with running_simulator(seed=17, agents=False, prefill_books=False, mined_delay_s=120.0,
                            allow_eoa_makers=True) as sim:
-        assert asyncio.run(scenario(sim)) == -10 * USDC  # the fill's cost alone: no deposit was booked
+        cash, fee, trade_id = asyncio.run(scenario(sim))
+        # The taker fee as the venue charged it, though the catalog had not read this market's schedule.
+        assert fee == round(float(sim.trade(trade_id)["fee"]) * USDC)
+        assert cash == -10 * USDC - fee  # the fill's cost and fee alone: no deposit was booked
 
 
 
@@ -272,7 +278,8 @@ def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> N
                                      updated_by) VALUES ('hand', 'market_making', '{}', :m, 1, 0, 0, 'test')"""),
                          {"m": json.dumps({"filter": {"max_markets": 10}})})
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
-                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": key})
+                                  "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": key,
+                                  "POLY_SIGNATURE_TYPE": "0"})
         core = TradingCore(settings, db)
         controller, address = Controller(settings, db, core), Account.from_key(key).address
         asyncio.run(scenario(sim))

@@ -4,6 +4,7 @@ statuses, ghost fills, resolution, cancel ACKs, and order-independent replay."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
@@ -195,6 +196,20 @@ def test_shuffled_and_duplicated_events_give_the_same_state(tmp_path: Path) -> N
         for event in shuffled:
             replica.executor.applier.apply(event)
         assert _ledger(replica) == expected, seed
+
+
+def test_a_taker_fill_whose_fee_is_unknown_is_alerted_not_booked_silently(tmp_path: Path) -> None:
+    desk = _desk_with_orders(tmp_path / "fees.db")
+    unpriced = VenueTrade("t1", "v1", "c1", "Y1", Side.BUY, p(0.5), 5 * SH, 0, TradeStatus.MATCHED, "TAKER", 100,
+                          fee_known=False)
+    desk.executor.applier.apply(TradeEvent(unpriced))
+    desk.executor.applier.apply(TradeEvent(replace(unpriced, status=TradeStatus.MINED)))  # once per fill
+    assert desk.rows("SELECT fee FROM fills") == [(0,)]
+    ((level, message),) = desk.rows("SELECT level, message FROM alerts WHERE code = 'FEE_UNKNOWN'")
+    assert level == "critical" and "trade t1" in message and "fee is booked as 0" in message
+    priced = replace(unpriced, trade_id="t2", fee=62_500, fee_known=True)
+    desk.executor.applier.apply(TradeEvent(priced))
+    assert desk.rows("SELECT COUNT(*) FROM alerts WHERE code = 'FEE_UNKNOWN'") == [(1,)]
 
 
 def test_trade_print_fills_flow_into_positions(desk: Desk) -> None:

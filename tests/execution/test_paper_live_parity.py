@@ -77,7 +77,7 @@ async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
     # The live side signs as a type-0 (EOA) wallet, which the venue refuses as a maker: allowed here.
     with running_simulator(seed=21, agents=False, allow_eoa_makers=True) as sim:
         env = {"TRADER_ENV_FILE": str(tmp / "none.env"), "SIMULATOR_PORT": str(sim.port),
-               "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32)}
+               "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32), "POLY_SIGNATURE_TYPE": "0"}
         settings = load_settings(env)
         migrate(tmp / f"{mode}.db")
         db = Database(tmp / f"{mode}.db")

@@ -14,12 +14,21 @@ import pytest
 from engine.domain import Intent, Quote, Side, Tif
 from engine.execution.executor import ExecutorConfig
 from engine.execution.venue_health import POST_ONLY_MS, HealthChange, VenuePhase
-from engine.venues.base import CancelResult, OrderRejected, PlaceResult, PreparedOrder, VenueBusy, VenueOrder
+from engine.venues.base import (
+    CancelResult,
+    OrderRejected,
+    OrderRequest,
+    PlaceResult,
+    PreparedOrder,
+    VenueBusy,
+    VenueOrder,
+)
 from engine.venues.paper import PaperVenue
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
 
 RESTARTING = "the venue's matching engine is restarting (HTTP 425): Too Early"
+RATE_LIMITED = "rate-limited by the venue (HTTP 429): Too Many Requests"
 POST_ONLY_ONLY = "the matching engine is in post-only mode: only post-only orders are accepted"
 
 
@@ -30,10 +39,14 @@ class RestartingVenue(PaperVenue):
     down = False
     post_only_phase = False
     submits = 0
+    retry_after_s: float | None = None  # the next trading call is rate-limited (429) with this Retry-After
 
     def _busy(self) -> None:
         if self.down:
             raise VenueBusy(RESTARTING, maintenance=True, retry_after_s=None)
+        if self.retry_after_s is not None:
+            wait, self.retry_after_s = self.retry_after_s, None
+            raise VenueBusy(RATE_LIMITED, maintenance=False, retry_after_s=wait)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
         self.submits += 1
@@ -157,6 +170,23 @@ def test_cancels_during_a_restart_stay_pending_and_go_out_when_it_ends(
     assert statuses(desk) == [("mm", "CANCELED")] and not desk.executor.state.orders
 
 
+def test_a_rate_limit_holds_placements_back_for_the_venues_retry_after(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, sinks = restart
+    venue.retry_after_s = 3.0  # longer than the 1 s the executor waits when the venue gives no Retry-After
+    step(desk, PLAIN)
+    assert statuses(desk) == [("plain", "REJECTED")]  # the venue took nothing
+    assert sinks.errors == [] and sinks.phases == [VenuePhase.RATE_LIMITED]
+    sent = venue.submits
+    desk.clock.advance(2_999)
+    step(desk, PLAIN)  # still inside the venue's Retry-After: nothing is sent to be refused again
+    assert venue.submits == sent and ("plain", "VENUE_RATE_LIMITED") in {(s, c) for s, c, _ in sinks.reasons}
+    desk.clock.advance(1)
+    step(desk, PLAIN)
+    assert venue.submits == sent + 1 and statuses(desk)[1:] == [("plain", "LIVE")]
+    assert sinks.phases == [VenuePhase.RATE_LIMITED, VenuePhase.OPEN] and sinks.errors == []
+
+
 def test_refusals_are_decisions_and_only_faults_count(restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
     desk, venue, sinks = restart
     step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.52, 10, post_only=True),)))  # crosses the 0.52 ask
@@ -176,8 +206,8 @@ def test_a_fill_and_kill_ends_with_its_answer(restart: tuple[Desk, RestartingVen
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 10)])
     step(desk, Intent("v", "c1", (quote(Side.BUY, 0.52, 40, tif=Tif.FAK),)))
     row = desk.rows("SELECT status, size, filled, error FROM orders")[0]
-    assert row[:3] == ("CANCELED", 40 * SH, 10 * SH)
-    assert "10 of 40 shares traded" in row[3]
+    assert row[:3] == ("FILLED", 40 * SH, 10 * SH)  # FILLED for what traded: `filled` says how much
+    assert "10 of 40 shares traded; the venue cancelled the rest" in row[3]
     assert not desk.executor.state.orders  # not open: it cannot block going live or need a cancel
     step(desk, Intent("v", "c1", (quote(Side.BUY, 0.52, 5, tif=Tif.FAK),)))
     assert desk.rows("SELECT status, filled FROM orders ORDER BY id")[-1] == ("REJECTED", 0)  # nothing left
@@ -201,3 +231,27 @@ def test_orders_the_venue_no_longer_has_are_closed_on_its_answer(
     desk.run(desk.executor.sync_with_venue())
     assert statuses(desk) == [("mm", "CANCELED")]
     assert desk.rows("SELECT code FROM alerts") == [("ORDER_GONE",)]
+
+
+def test_the_running_sync_imports_an_order_only_the_venue_knows(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    desk, venue, _ = restart
+    step(desk, MAKER)
+    # Placed for this account by something else (another tab's client, a process before a lost
+    # database), and its report missed (the user channel was down): only the venue knows it.
+    sink, venue.sink = venue.sink, lambda event: None
+    request = OrderRequest(client_id="elsewhere", condition_id="c1", token_id="Y1", side=Side.BUY,
+                           price=p(0.40), size=10 * SH, post_only=True)
+    prepared = desk.run(venue.prepare(request))
+    desk.run(venue.submit(prepared))
+    elsewhere = prepared.venue_order_id
+    venue.sink = sink
+    assert len(statuses(desk)) == 1
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "LIVE"), ("imported", "LIVE")]
+    row = desk.rows("SELECT venue_order_id, side, price, size, flags FROM orders WHERE strategy = 'imported'")
+    assert row == [(elsewhere, "BUY", p(0.40), 10 * SH, "imported")]
+    assert elsewhere in desk.executor.state.by_venue  # open in the executor: counted, cancellable
+    assert desk.rows("SELECT code FROM alerts") == [("ORDER_IMPORTED",)]
+    desk.run(desk.executor.sync_with_venue())  # a second pass imports nothing twice
+    assert len(statuses(desk)) == 2 and desk.rows("SELECT COUNT(*) FROM alerts") == [(1,)]

@@ -14,7 +14,9 @@ from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
+from engine.feeds.user_ws import UserFeed
 from engine.feeds.wsloop import SocketOptions
+from storage.jsonsafe import FEED_BYTES
 from tests.feeds.fakes import FakeVenue, eventually, now_ms, summary
 
 FAST = SocketOptions(ping_interval_s=0.1, silence_s=2.0, open_timeout_s=2.0, close_timeout_s=0.5)
@@ -326,3 +328,68 @@ def test_a_connection_left_without_tokens_is_closed_and_reopened_when_needed() -
             await feed.close()
 
     run(scenario)
+
+
+def _change(price: str, size: str, **extra: Any) -> dict[str, Any]:
+    return {"event_type": "price_change", "market": "0xcond", "timestamp": str(now_ms() + 9_000),
+            "price_changes": [{"asset_id": "A", "price": price, "side": "BUY", "size": size, **extra}]}
+
+
+def test_a_frame_over_the_feed_bound_is_never_read_and_the_feed_reconnects() -> None:
+    """Market frames are bounded at FEED_BYTES (what the README documents): a bigger one closes
+    the connection (1009) before it is read whole, and the feed comes back with a resync."""
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [])}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") is not None)
+            big = json.dumps(_change("0.41", "3", pad=""))
+            await venue.push(json.dumps(_change("0.41", "3", pad="x" * (FEED_BYTES - len(big) + 1))))
+            await eventually(lambda: feed.stats()[0].connects >= 2, timeout=10)
+            assert "1009" in (feed.stats()[0].last_error or "")
+            await eventually(lambda: cache.book("A") is not None and feed.stats()[0].connected)
+            assert (410_000, 3_000_000) not in bids(cache, "A")
+            await venue.push(_change("0.44", "2"))  # the new connection reads normal frames
+            await eventually(lambda: (440_000, 2_000_000) in bids(cache, "A"))
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_a_frame_nested_past_the_depth_bound_is_dropped_and_the_connection_kept() -> None:
+    async def scenario(venue: FakeVenue) -> None:
+        venue.books = {"A": summary("A", [("0.48", "10")], [])}
+        cache = BookCache()
+        feed = make_feed(venue, cache)
+        feed.subscribe(["A"])
+        await feed.start()
+        try:
+            await eventually(lambda: cache.book("A") is not None)
+            deep = json.dumps(_change("0.41", "3")).replace('"size": "3"', '"size": "3", "x": ' + "[" * 40 + "]" * 40)
+            await venue.push(deep)
+            await venue.push(_change("0.44", "2"))
+            await eventually(lambda: (440_000, 2_000_000) in bids(cache, "A"))
+            assert (410_000, 3_000_000) not in bids(cache, "A")
+            assert feed.stats()[0].connects == 1
+        finally:
+            await feed.close()
+
+    run(scenario)
+
+
+def test_a_user_channel_message_past_the_bounds_is_dropped_not_raised() -> None:
+    got: list[dict[str, Any]] = []
+
+    async def connected() -> None:
+        return None
+
+    feed = UserFeed("ws://127.0.0.1:9/ws/", {}, got.append, connected)
+    feed.on_text(json.dumps({"event_type": "order", "id": "1", "x": [[[[[[[[[[[[]]]]]]]]]]]]}))
+    assert len(got) == 1  # an ordinary message is delivered
+    feed.on_text('{"event_type": "order", "id": "2", "x": ' + "[" * 40 + "]" * 40 + "}")
+    feed.on_text("{not json")
+    assert [m["id"] for m in got] == ["1"]

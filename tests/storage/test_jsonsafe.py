@@ -37,3 +37,27 @@ def test_bounded_parse_refuses_big_deep_and_malformed_with_clear_messages() -> N
     with pytest.raises(JsonRefused, match="not valid JSON"):
         loads_bounded('{"reason": news}', max_bytes=1000)
     assert loads_bounded('{"a": "' + "[" * 5 + '"}', max_bytes=1000, max_depth=10) == {"a": "[[[[["}
+
+
+def _nested(depth: int, *, mixed: bool = False) -> str:
+    """A valid document `depth` levels deep, with siblings at every level (so the brackets are
+    far more numerous than the depth)."""
+    text = "1"
+    for level in range(depth):
+        if mixed and level % 2:
+            text = '{"a": [], "b": ' + text + ', "c": {}}'
+        else:
+            text = "[[], " + text + ", {}]"
+    return text
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_the_depth_bound_is_exact_whatever_the_siblings(mixed: bool) -> None:
+    # Each level adds a child one level deeper than itself: `depth` levels nest depth + 1 deep.
+    loads_bounded(_nested(9, mixed=mixed), max_bytes=10_000, max_depth=10)
+    with pytest.raises(JsonRefused, match="nested too deeply"):
+        loads_bounded(_nested(10, mixed=mixed), max_bytes=10_000, max_depth=10)
+    # The bound given is the bound used, even below the default (it once read only the default).
+    with pytest.raises(JsonRefused, match="nested too deeply"):
+        loads_bounded("[[[[[1]]]]]", max_bytes=1000, max_depth=4)
+    assert loads_bounded("[[[[1]]]]", max_bytes=1000, max_depth=4) == [[[[1]]]]

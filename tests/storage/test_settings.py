@@ -22,6 +22,15 @@ def test_defaults_point_at_the_local_simulator(tmp_path: Path) -> None:
     assert s.private_key is None and not s.live_credentials_present
 
 
+def test_a_new_account_signs_as_a_deposit_wallet_by_default(tmp_path: Path) -> None:
+    """Without a POLY_SIGNATURE_TYPE line the account is type 3 (deposit wallet): the venue refuses
+    type-0 (EOA) makers for new accounts, and a type 3 without its wallet says what is missing."""
+    s = _load(tmp_path, POLY_PRIVATE_KEY="ab" * 32)
+    assert s.signature_type == 3
+    assert "POLY_SIGNATURE_TYPE=3 needs POLY_FUNDER" in (s.wallet_problem() or "")
+    assert _load(tmp_path, POLY_PRIVATE_KEY="ab" * 32, POLY_SIGNATURE_TYPE="0").wallet_problem() is None
+
+
 def test_polymarket_hosts(tmp_path: Path) -> None:
     s = _load(tmp_path, DATA_SOURCE="polymarket")
     assert s.clob_host == "https://clob.polymarket.com"

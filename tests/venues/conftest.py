@@ -21,8 +21,8 @@ from storage.settings import Settings, load_settings
 
 T = TypeVar("T")
 QUIET = dict(agents=False, prefill_books=False, mined_delay_s=0.1, confirmed_delay_s=0.1, ws_idle_timeout_s=5.0,
-             # Lenient on purpose: these wallets are type 0 (EOA, the settings' default), which the
-             # venue refuses as makers for new accounts; tests/engine/test_preflight.py covers that.
+             # Lenient on purpose: these wallets are type 0 (EOA, set explicitly in settings_for), which
+             # the venue refuses as makers for new accounts; tests/engine/test_preflight.py covers that.
              allow_eoa_makers=True)
 FAST = VenueConfig(
     request_timeout_s=2.0,
@@ -45,7 +45,7 @@ def new_key() -> str:
 
 def settings_for(sim: SimHandle, key: str | None = None, **env: str) -> Settings:
     values = {"DATA_SOURCE": "simulator", "SIMULATOR_PORT": str(sim.port), "POLY_PRIVATE_KEY": key or new_key(),
-              "TRADER_ENV_FILE": "/nonexistent/test.env", **env}
+              "POLY_SIGNATURE_TYPE": "0", "TRADER_ENV_FILE": "/nonexistent/test.env", **env}
     return load_settings(env=values, root=Path("/nonexistent"))
 
 

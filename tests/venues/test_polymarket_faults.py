@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from engine.domain import Side, Tif
 from engine.feeds.pacing import PUBLISHED_LIMITS, RetryPolicy
 from engine.venues.base import OrderRejected, VenueBusy, VenueOrderStatus, VenueUnavailable
-from engine.venues.polymarket import PlacementDropped
+from engine.venues.polymarket import PlacementDropped, VenueConfig
 from simulator.testing import SimHandle
 from tests.venues.conftest import FAST, fresh_market, order, run, venue_for
 
@@ -92,6 +93,39 @@ def test_other_4xx_fail_at_once_and_retryable_ones_give_up_after_the_policy(sim:
     with pytest.raises(VenueUnavailable):  # a 5xx may have acted: its outcome is unknown
         run(submit_once())
     assert fault_stats(sim)["errors"] - before == FAST.retry.attempts
+
+
+def test_a_429s_retry_after_is_honoured(sim: SimHandle, faults: Any) -> None:
+    """A Retry-After longer than the policy's longest delay is handed back at once with the
+    venue's wait (the executor holds placements back that long); a shorter one is waited out
+    before the call is tried again in place, never less."""
+    market = fresh_market(sim)
+
+    async def submit_timed(config: VenueConfig) -> tuple[BaseException | None, float]:
+        venue = venue_for(sim, config)
+        try:
+            prepared = await venue.prepare(order(market, Side.BUY, 100_000, 5_000_000))
+            began = time.monotonic()
+            try:
+                await venue.submit(prepared)
+            except VenueBusy as exc:
+                return exc, time.monotonic() - began
+            return None, time.monotonic() - began
+        finally:
+            await venue.close()
+
+    faults(error_rate=1.0, error_codes=[429], retry_after_s=2)
+    before = fault_stats(sim)["errors"]
+    busy, _ = run(submit_timed(FAST))  # FAST's longest delay is 0.05 s
+    assert isinstance(busy, VenueBusy) and not busy.maintenance and busy.retry_after_s == 2.0
+    assert fault_stats(sim)["errors"] - before == 1  # not slept through in place
+    faults(error_rate=1.0, error_codes=[429], retry_after_s=1)
+    before = fault_stats(sim)["errors"]
+    patient = dataclasses.replace(FAST, retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=2.0))
+    busy, took = run(submit_timed(patient))
+    assert isinstance(busy, VenueBusy) and busy.retry_after_s == 1.0
+    assert fault_stats(sim)["errors"] - before == 2  # tried again in place...
+    assert took >= 1.0  # ...once the venue's Retry-After had passed, not after the policy's 0.01 s
 
 
 def test_a_post_that_times_out_but_succeeds_is_recovered_not_repeated(sim: SimHandle, faults: Any) -> None:

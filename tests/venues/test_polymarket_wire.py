@@ -62,9 +62,13 @@ def test_taker_fill_is_priced_at_what_the_makers_gave_not_the_limit() -> None:
 
 
 def test_taker_fill_from_a_captured_payload() -> None:
-    assert our_fills(load("user_trade2.json"), ME) == [fill(
+    no_fee_market = lambda condition_id: (0, 1)  # noqa: E731
+    assert our_fills(load("user_trade2.json"), ME, no_fee_market) == [fill(
         "f50e8ab2-652d-4dc8-9c82-8e46197fe98d", "0x5b605a0e8e40f3402d3cb3bc19edad6733ed23fbc079d2a09ee399c3487ace81",
         Side.BUY, 520_000, 5_000_000, TradeStatus.MATCHED, "TAKER", 1725958681)]
+    # Without the market's schedule the fee is not known, and the fill says so (never a silent 0).
+    [unpriced] = our_fills(load("user_trade2.json"), ME)
+    assert (unpriced.fee, unpriced.fee_known) == (0, False)
     assert our_fills(load("trades.json"), ME)[0].venue_order_id.startswith("0x4505aada")
 
 
