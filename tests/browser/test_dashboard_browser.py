@@ -1,7 +1,8 @@
 """The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator,
 engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol,
 opens every page (no Streamlit exception, a screenshot each), presses Kill, confirms, and sees
-KILLED both in the database and on the page; then re-arms from the Risk page's live panel.
+KILLED both in the database and on the page; presses Start and sees the engine's refusal (the
+kill latch) with its reason; then re-arms from the Risk page's live panel.
 """
 
 from __future__ import annotations
@@ -142,9 +143,25 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         assert not await page.evaluate("document.body.innerText.includes('trading ACTIVE')")
         assert await page.evaluate(EXCEPTIONS) == 0
         await page.screenshot(ARTIFACTS / "overview-killed.png")
+        await _start_is_refused_under_the_latch(page, db)
         await _rearm_from_the_risk_page(page, db)
     finally:
         await page.close()
+
+
+async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
+    """Start while the kill latch is set: the engine refuses it, and the page says so with the
+    engine's reason (never a green "posted")."""
+    await _click(page, ".st-key-btn_start button", "the Start button")
+    refusal = ("[...document.querySelectorAll('[data-testid=\"stAlertContentError\"]')]"
+               ".some(e => e.innerText.includes('Start: failed') && e.innerText.includes('re-arm before starting'))")
+    await page.wait_for(refusal, 20, what="the engine's refusal of Start")
+    green = await page.evaluate("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
+                                ".map(e => e.innerText).join('\\n')")
+    assert "Start" not in green, green
+    assert queries.engine_status(db).state == "KILLED"
+    assert await page.evaluate(EXCEPTIONS) == 0
+    await page.screenshot(ARTIFACTS / "overview-start-refused.png")
 
 
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
