@@ -1,12 +1,15 @@
 """Whole arbitrages only, in the real trading core against the simulator (paper): a forced
 neg-risk mispricing with one leg refused by the risk gate places nothing at all (once it
 bought 60 + 60 + 20 + 0 of four outcomes); with every leg acceptable, every leg is bought, the
-same size; and a set the venue fills unevenly is unwound, or completed when the strategy says so."""
+same size (also in a real engine process); and a set the venue fills unevenly is unwound, or
+completed when the strategy says so."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from storage.settings import load_settings
+from tests.helpers import EngineProcess, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -187,3 +191,44 @@ def test_a_set_the_venue_fills_unevenly_is_completed(tmp_path: Path, sim: SimHan
     assert [tuple(c) for c in completed] == [(short, "BUY", 200_000, 20_000_000, "FAK", 20_000_000)]
     assert unwound == 0
     assert _bought(core) == {m["condition_id"]: 30_000_000 for m in members}  # the set is whole again
+
+
+def test_in_a_real_engine_a_set_with_a_refused_leg_places_nothing_then_buys_whole(tmp_path: Path,
+                                                                                  sim: SimHandle) -> None:
+    """The same whole-or-nothing rule in a real `python -m engine run` on its own loop and clock."""
+    members = _group(sim)
+    for m in members:
+        sim.clear_book(m["condition_id"])
+        sim.place_liquidity(m["yes_token_id"], "SELL", "0.20", "60")
+    for m in members[:-1]:
+        sim.place_liquidity(m["yes_token_id"], "BUY", "0.10", "60")  # the last has no bid: NO_MID for its take
+    env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="WARNING")
+    db = Path(env["TRADER_DB"])
+    migrate(db)
+    now = now_ms()
+    with sqlite3.connect(db) as conn:
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                            updated_by) VALUES ('arb', 'complement_arb', ?, ?, 1, ?, ?, 'test')""",
+                     (json.dumps({"edge": 0.01, "max_size": 60}), json.dumps([m["condition_id"] for m in members]),
+                      now, now))
+        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING'")
+    engine = EngineProcess(tmp_path, env)
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(db, timeout=10) as conn:
+            return conn.execute(sql).fetchall()
+
+    try:
+        engine.start()
+        wait_until(lambda: {"NO_MID", "GROUP_INCOMPLETE"} <= {r for (r,) in rows("SELECT reason FROM decisions")},
+                   20, 0.1, "the set refused as a whole")
+        time.sleep(1.0)  # a couple more decisions on the same books
+        assert rows("SELECT COUNT(*) FROM orders") == [(0,)], "a partial set was placed"
+        sim.place_liquidity(members[-1]["yes_token_id"], "BUY", "0.10", "60")
+        bought = lambda: dict(rows("SELECT condition_id, SUM(size) FROM fills WHERE side = 'BUY' "  # noqa: E731
+                                   "GROUP BY condition_id"))
+        wait_until(lambda: len(bought()) == len(members), 20, 0.1, "every leg bought")
+        time.sleep(0.5)  # fills of the same group land together; let any straggler apply
+    finally:
+        engine.cleanup()
+    assert set(bought()) == {m["condition_id"] for m in members} and len(set(bought().values())) == 1
