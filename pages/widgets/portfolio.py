@@ -32,7 +32,7 @@ def pnl_today_metrics(db: Database, mode: str) -> None:
     pnl = queries.pnl_today(db, mode)
     cols = st.columns(4)
     if pnl is None:
-        cols[0].metric("Today's PnL", "—", help="No portfolio snapshots yet in this mode")
+        cols[0].metric("Today's PnL (USDC)", "—", help="No portfolio snapshots yet in this mode")
         return
     cols[0].metric(
         "Today's PnL (USDC)",

@@ -254,7 +254,8 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
         except ConfigError as exc:
             st.error(f"Nothing saved: {exc}")
             return
-        st.session_state["flash"] = f"Strategy {target!r} now has the params of trial {trial} (version {saved.version})."
+        st.session_state["flash"] = (f"Strategy {target!r} now has the params of trial {trial} "
+                                     f"(version {saved.version}).")
         with st.spinner("Waiting for the engine to reload its configuration…"):
             remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
                                             label="The engine's reload of the configuration"))

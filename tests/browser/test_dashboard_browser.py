@@ -51,7 +51,8 @@ USAGE_LABELS = """[...document.querySelectorAll('.js-plotly-plot')]
   .filter(p => (p.querySelector('.gtitle') || {}).textContent === 'Usage against each limit')
   .flatMap(p => [...p.querySelectorAll('.bartext')]).filter(t => t.textContent.includes(' / ')).length"""
 # Metrics whose value or label does not fit its box (cut off with an ellipsis), as label: value.
-TRUNCATED = """[...new Set([...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
+TRUNCATED = """[...new Set(
+  [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
   .flatMap(m => [m, ...m.querySelectorAll('*')])
   .filter(e => e.scrollWidth > e.clientWidth + 1)
   .map(e => (e.closest('[data-testid="stMetric"]') || e).innerText.replace(/\\s+/g, ' ')))]"""

@@ -119,7 +119,8 @@ def _seed_desk(db_path: Path) -> None:
         ]
         for strategy, token, settled, pending, cost, realized, fees in positions:
             conn.execute("""INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled, pending,
-                                cost, realized, fees, updated_at) VALUES ('paper', ?, ?, '0xbtc', 'YES', ?, ?, ?, ?, ?, ?)""",
+                                cost, realized, fees, updated_at)
+                            VALUES ('paper', ?, ?, '0xbtc', 'YES', ?, ?, ?, ?, ?, ?)""",
                          (strategy, token, settled, pending, cost, realized, fees, now))
         conn.execute("""INSERT INTO alerts (created_at, level, source, code, message, acked_at, acked_by) VALUES
                             (?, 'warning', 'risk', 'DAILY_LOSS', 'trading state REDUCING', NULL, NULL),

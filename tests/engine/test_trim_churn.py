@@ -66,7 +66,7 @@ def test_a_trimmed_quote_keeps_its_queue(tmp_path: Path, sim: SimHandle) -> None
             engine.start(wait=False)  # both boot at once
         for engine in (plain, trimmed):
             engine.wait_alive(30)
-            wait_until(lambda e=engine: _rows(e, "SELECT COUNT(*) FROM orders")[0][0] > 0, 30, 0.2,  # type: ignore[misc]
+            wait_until(lambda e=engine: _placed_between(e, 0, now_ms() + 1) > 0, 30, 0.2,  # type: ignore[misc]
                        what="the first quotes")
         time.sleep(WARM_UP_S)
         start = now_ms()
