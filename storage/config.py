@@ -400,8 +400,9 @@ def set_fair_value(db: Database, *, condition_id: str, fair_value: int, actor: s
     return Saved(version, request_reload(db, actor, f"fair value {condition_id}"))
 
 
-def clear_fair_value(db: Database, *, condition_id: str, actor: str) -> bool:
-    """Remove the operator's value (external sources stay); False if there was none."""
+def clear_fair_value(db: Database, *, condition_id: str, actor: str) -> int | None:
+    """Remove the operator's value (external sources stay); returns the id of the reload command
+    that tells the engine, or None if there was no value to clear."""
     with db.write() as conn:
         before = conn.execute(
             text("""DELETE FROM signals WHERE condition_id = :c AND source = :s
@@ -409,7 +410,7 @@ def clear_fair_value(db: Database, *, condition_id: str, actor: str) -> bool:
             {"c": condition_id, "s": OPERATOR_SOURCE},
         ).scalar()
         if before is None:
-            return False
+            return None
         write_audit(
             conn,
             actor=actor,
@@ -418,8 +419,7 @@ def clear_fair_value(db: Database, *, condition_id: str, actor: str) -> bool:
             before={"fair_value": before},
             after=None,
         )
-    request_reload(db, actor, f"fair value {condition_id} cleared")
-    return True
+    return request_reload(db, actor, f"fair value {condition_id} cleared")
 
 
 # -- alerts -------------------------------------------------------------------------------------

@@ -68,10 +68,11 @@ class Preview:
     price: int  # the limit the order goes out at (token space)
     size: int  # shares
     cost: int  # micro-USDC the order moves at its limit (paid for a BUY, received for a SELL)
-    fee: int  # the taker fee if it all trades at once (0 for a resting or post-only order)
-    crosses: bool  # whether it would trade on arrival
+    fee: int  # the taker fee for what the book shows it would take at once (0 for a resting or post-only order)
+    crosses: bool  # whether it would trade on arrival (False when there is no book to tell)
     resulting_shares: int  # the manual book's shares of this token once it fills in full
     notes: tuple[str, ...] = ()
+    max_fee: int = 0  # the taker fee if all of it took liquidity (0 for post-only): the worst case
 
 
 def parse_ticket(payload: dict[str, Any], *, now_s: int) -> Ticket:
@@ -107,6 +108,9 @@ def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int) ->
     tick = market.tick
     touch = _touch(ticket.side, book)
     if ticket.marketable:
+        if book is None:
+            raise TicketError("slippage", "no book for this outcome yet, so a marketable order has no price: "
+                                          "give a limit price")
         if touch is None:
             raise TicketError("slippage", "no opposite side in the book to take: use a limit price")
         raw = touch + ticket.slippage if ticket.side is Side.BUY else touch - (ticket.slippage or 0)
@@ -129,10 +133,11 @@ def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int) ->
         notes.append("not enough in the book at this price: a FOK would be refused")
     taken = 0 if ticket.post_only or not crosses else min(size, _reachable(ticket.side, book, price))
     fee = taker_fee(price, taken, market.fee_rate_ppm, market.fee_exponent) if taken else 0
+    max_fee = 0 if ticket.post_only else taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
     if not market.fees_known:
         notes.append("the market's fee schedule is not known yet: the fee shown may be low")
     shares = held + size if ticket.side is Side.BUY else held - size
-    return Preview(price, size, notional(price, size), fee, crosses, shares, tuple(notes))
+    return Preview(price, size, notional(price, size), fee, crosses, shares, tuple(notes), max_fee)
 
 
 def as_quote(ticket: Ticket, placed: Preview) -> Quote:

@@ -58,6 +58,8 @@ class ExecutionHost(Protocol):
 
     def request_lookup(self, venue_order_id: str) -> None: ...
 
+    def after_commit(self, report: Callable[[], None]) -> None: ...
+
 
 class EventApplier:
     def __init__(self, executor: ExecutionHost):
@@ -177,9 +179,10 @@ class EventApplier:
         self.state.track(refreshed)
         self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
         self.state.cash += _cash_delta(fill, previous)
-        if previous is None and trade.status is not TradeStatus.FAILED and self.ex.config.fill_sink is not None:
-            self.ex.config.fill_sink(row.strategy, fill.price, fill.size,
-                                     f"{row.side.value} {row.outcome.value} in {row.condition_id[:12]}…")
+        sink = self.ex.config.fill_sink
+        if previous is None and trade.status is not TradeStatus.FAILED and sink is not None:
+            what = f"{row.side.value} {row.outcome.value} in {row.condition_id[:12]}…"
+            self.ex.after_commit(lambda: sink(row.strategy, fill.price, fill.size, what))
 
     # -- resolution --------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from engine.venues.base import (
     VenueEvent,
     VenueOrder,
     VenueOrderStatus,
+    VenueUnavailable,
 )
 from engine.venues.refusals import Refusal, classify
 from storage.audit import raise_alert
@@ -127,6 +128,7 @@ class Executor:
         self._lookups: set[asyncio.Task[None]] = set()
         self.venue_closed = False
         self._tx: Connection | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -156,12 +158,31 @@ class Executor:
         if self._tx is not None:
             yield self._tx
             return
-        with self.db.write() as conn:
-            self._tx = conn
+        try:
+            with self.db.write() as conn:
+                self._tx = conn
+                try:
+                    yield conn
+                finally:
+                    self._tx = None
+        except BaseException:
+            self._after_commit.clear()  # rolled back: what it would have announced did not happen
+            raise
+        done, self._after_commit = self._after_commit, []
+        for report in done:
             try:
-                yield conn
-            finally:
-                self._tx = None
+                report()
+            except Exception:  # a report (an alert) that fails must not undo or replay what committed
+                log.exception("a report after a commit failed")
+
+    def after_commit(self, report: Callable[[], None]) -> None:
+        """Run `report` once the open transaction commits (at once when none is open), never
+        inside it: a report that writes through its own connection (an alert) would wait for the
+        lock this transaction holds. Dropped if the transaction rolls back."""
+        if self._tx is None:
+            report()
+        else:
+            self._after_commit.append(report)
 
     def block(self) -> None:
         """No placement is sent after this returns (checked right before every send)."""
@@ -509,6 +530,8 @@ class Executor:
             return 0
         except VenueError as exc:
             self._error(str(exc))
+            if isinstance(exc, VenueUnavailable):
+                self.health.failed()
             log.warning("cancel failed; will retry", extra={"error": str(exc), "orders": len(targets)})
             return 0
         self.health.answered()
@@ -550,6 +573,8 @@ class Executor:
             self.health.busy(exc)
             return 0
         except VenueError as exc:
+            if isinstance(exc, VenueUnavailable):  # no answer: counts toward VENUE_UNREACHABLE
+                self.health.failed()
             log.warning("venue order sync failed", extra={"error": str(exc)})
             return 0
         self.health.answered()

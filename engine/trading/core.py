@@ -82,8 +82,9 @@ class TradingCore:
         self.replay = replay
         self.books = BookCache()
         self.catalog = MarketCatalog()
+        # The feed stamps books with the core's clock: staleness is measured on one clock.
         self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
-                                                                               self.books)
+                                                                               self.books, clock_ms=clock)
         self.reference: ReferenceFeed | None = None
         self.host = StrategyHost(db, clock)
         self.loaded = core_state.load_all(db)

@@ -48,9 +48,15 @@ def database() -> Database:
 
 def money(value: float | None, *, signed: bool = False) -> str:
     """A value already in USDC."""
+    return "—" if value is None else f"{usdc(value, signed=signed)} USDC"
+
+
+def usdc(value: float | None, *, signed: bool = False) -> str:
+    """A USDC amount without its unit, for a metric whose label carries it ("Equity (USDC)"):
+    a metric's big type cuts a value that does not fit its column, and the unit is what costs."""
     if value is None:
         return "—"
-    return f"{value:+,.2f} USDC" if signed else f"{value:,.2f} USDC"
+    return f"{value:+,.2f}" if signed else f"{value:,.2f}"
 
 
 def pct(value: float | None) -> str:

@@ -85,6 +85,13 @@ def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> No
         "Clear the operator's value for", ids, format_func=lambda c: labels.get(c, c), key=FV_CLEAR_MARKET
     )
     if right.button("Clear", key=FV_CLEAR, icon=":material/backspace:"):
-        config.clear_fair_value(db, condition_id=target, actor=ACTOR)
-        st.session_state["flash"] = f"Operator fair value cleared for {labels.get(target, target)}."
+        reload_id = config.clear_fair_value(db, condition_id=target, actor=ACTOR)
+        market = labels.get(target, target)
+        if reload_id is None:  # cleared elsewhere since this page was drawn
+            st.session_state["flash"] = f"There was no operator fair value left to clear for {market}."
+        else:
+            st.session_state["flash"] = f"Operator fair value cleared for {market}."
+            with st.spinner("Waiting for the engine to reload the fair values…"):
+                remember_answer(wait_for_answer(db, reload_id, "reload_config",
+                                                label="The engine's reload of the fair values"))
         st.rerun()

@@ -67,6 +67,9 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
     return fig
 
 
+LABEL_INSIDE_PCT = 50  # a bar this long has room for its used / limit label inside
+
+
 def usage_figure(usage: pd.DataFrame) -> go.Figure:
     """One horizontal bar per limit: share of the limit in use (%), labelled with used / limit."""
     title = "Usage against each limit"
@@ -82,7 +85,9 @@ def usage_figure(usage: pd.DataFrame) -> go.Figure:
             orientation="h",
             marker_color=colors,
             text=shown["label"],
-            textposition="auto",
+            # Every row labelled: beside a short (or empty) bar, where "auto" would drop it, inside a long one.
+            textposition=["inside" if p >= LABEL_INSIDE_PCT else "outside" for p in pct],
+            cliponaxis=False,
             hovertemplate="%{y}: %{x:.1f} % of the limit<extra></extra>",
         )
     )

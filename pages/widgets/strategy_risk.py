@@ -22,7 +22,7 @@ from storage.db import Database
 
 from pages.widgets import figures
 from pages.widgets.backtest_format import metric_rows
-from pages.widgets.common import ACTOR, TRADING_COLORS, money
+from pages.widgets.common import ACTOR, TRADING_COLORS, usdc
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.risk_panels import limit_field
 
@@ -54,10 +54,10 @@ def performance_panel(db: Database, mode: str, name: str) -> None:
     trading = strategy_queries.fills_summary(db, mode, name)
     last = curve.iloc[-1] if not curve.empty else None
     cols = st.columns(6)
-    cols[0].metric("PnL", money(None if last is None else float(last["pnl"]), signed=True))
-    cols[1].metric("Realized", money(None if last is None else float(last["realized"]), signed=True))
-    cols[2].metric("Unrealized", money(None if last is None else float(last["unrealized"]), signed=True))
-    cols[3].metric("Fees", money(trading.fees))
+    cols[0].metric("PnL (USDC)", usdc(None if last is None else float(last["pnl"]), signed=True))
+    cols[1].metric("Realized (USDC)", usdc(None if last is None else float(last["realized"]), signed=True))
+    cols[2].metric("Unrealized (USDC)", usdc(None if last is None else float(last["unrealized"]), signed=True))
+    cols[3].metric("Fees (USDC)", usdc(trading.fees))
     cols[4].metric("Fills", f"{trading.fills:,}")
     wins = [c for c in trading.closes if c > 0]
     cols[5].metric("Win rate", f"{len(wins) / len(trading.closes):.0%}" if trading.closes else "—",

@@ -2,7 +2,11 @@
 the recorded book (price, shares, cost, fee, resulting position), then confirm. Confirm posts
 `place_order`, which the engine checks again against its own live book, through the same risk
 gate and planner as a strategy's quote; the page shows the engine's answer (placed, or refused
-with its reason). The order is the `manual` book's, cancellable from the Orders page."""
+with its reason). The order is the `manual` book's, cancellable from the Orders page.
+
+With no recorded book for the outcome, a limit order is previewed at its worst case (the cost at
+its limit, the fee as if all of it took liquidity) and a marketable one cannot be confirmed here:
+there is no price to show the trader before they commit."""
 
 from __future__ import annotations
 
@@ -11,7 +15,14 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.ticket import TicketError, book_for_ticket, market_for_ticket, parse_ticket, preview
+from engine.contracts.ticket import (
+    Preview,
+    TicketError,
+    book_for_ticket,
+    market_for_ticket,
+    parse_ticket,
+    preview,
+)
 from storage import market_queries, queries
 from storage.db import Database
 
@@ -87,19 +98,40 @@ def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
     book = None if recorded is None else book_for_ticket(token, recorded.bids, recorded.asks, recorded.at)
     try:
         ticket = parse_ticket(payload, now_s=int(time.time()))
+        if book is None and ticket.marketable:
+            # Nothing to price it from here: the trader would confirm an order whose price they never saw.
+            st.error(f"No recorded book for {payload['outcome']} of this market yet, so a marketable order cannot "
+                     "be priced or previewed here. Give a limit price instead (it never trades worse than its "
+                     "limit), or wait until the engine has recorded this market's book.", icon=":material/block:")
+            return False
         shown = preview(ticket, market, book, facts["held"].get(token, 0))
     except TicketError as exc:
         st.error(f"Fix the ticket: {exc}", icon=":material/edit:")
         return False
-    cols = st.columns(5)
-    cols[0].metric("Price", f"{shown.price / 1e6:.3f}")
-    cols[1].metric("Shares", f"{shown.size / 1e6:,.2f}")
-    cols[2].metric("Paid" if payload["side"] == "BUY" else "Received", money(shown.cost / 1e6))
-    cols[3].metric("Taker fee", f"{shown.fee / 1e6:,.5f} USDC", help="0 when it rests (makers pay no fee)")
-    cols[4].metric(f"Manual {payload['outcome']} after", f"{shown.resulting_shares / 1e6:,.2f}")
-    st.caption(("Trades on arrival (takes liquidity). " if shown.crosses else "Rests on the book. ")
-               + ("From the recorded book; the engine checks again against its own book and the risk limits."
-                  if book is not None else "No recorded book: the engine prices it against its own."))
+    _preview_metrics(payload, shown, book_known=book is not None)
+    if book is None:
+        st.caption("No recorded book for this outcome: whether it trades on arrival is not known here, so the "
+                   "cost is at its limit and the fee is the most it could pay (all of it taking liquidity). The "
+                   "engine checks it against its own book and the risk limits before placing it.")
+    else:
+        st.caption(("Trades on arrival (takes liquidity). " if shown.crosses else "Rests on the book. ")
+                   + "From the recorded book; the engine checks again against its own book and the risk limits.")
     for note in shown.notes:
         st.warning(note, icon=":material/info:")
     return True
+
+
+def _preview_metrics(payload: dict[str, Any], shown: Preview, *, book_known: bool) -> None:
+    """Without a book the worst case: the cost at the limit, the fee as if it all took liquidity."""
+    buying = payload["side"] == "BUY"
+    bound = "" if book_known else (" (at most)" if buying else " (at least)")
+    cols = st.columns(5)
+    cols[0].metric("Price", f"{shown.price / 1e6:.3f}")
+    cols[1].metric("Shares", f"{shown.size / 1e6:,.2f}")
+    cols[2].metric(("Paid" if buying else "Received") + bound, money(shown.cost / 1e6))
+    if book_known:
+        cols[3].metric("Taker fee", f"{shown.fee / 1e6:,.5f} USDC", help="0 when it rests (makers pay no fee)")
+    else:
+        cols[3].metric("Taker fee (at most)", f"{shown.max_fee / 1e6:,.5f} USDC",
+                       help="if all of it trades on arrival; 0 for what rests (makers pay no fee)")
+    cols[4].metric(f"Manual {payload['outcome']} after", f"{shown.resulting_shares / 1e6:,.2f}")

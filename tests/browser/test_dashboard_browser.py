@@ -1,7 +1,9 @@
 """The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator,
 engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol,
-opens every page (no Streamlit exception, a screenshot each), presses Kill, confirms, and sees
-KILLED both in the database and on the page; then re-arms from the Risk page's live panel.
+opens every page (no Streamlit exception, no metric cut off, a screenshot each), sees a used /
+limit label on every row of the usage chart, presses Kill, confirms, and sees
+KILLED both in the database and on the page; presses Start and sees the engine's refusal (the
+kill latch) with its reason; then re-arms from the Risk page's live panel.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pages.widgets.usage import usage_rows
 from storage import queries
 from storage.db import Database
 from storage.passwords import hash_password
@@ -43,6 +46,16 @@ EXCEPTIONS = "document.querySelectorAll('[data-testid=\"stException\"]').length"
 RUNNING = "document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length"
 TITLE = "(document.querySelector('h1') || {}).innerText || ''"
 DIALOG = "(document.querySelector('[data-testid=\"stDialog\"]') || {}).innerText || ''"
+# The used / limit labels plotly drew on the Overview's usage chart (it drops one that does not fit).
+USAGE_LABELS = """[...document.querySelectorAll('.js-plotly-plot')]
+  .filter(p => (p.querySelector('.gtitle') || {}).textContent === 'Usage against each limit')
+  .flatMap(p => [...p.querySelectorAll('.bartext')]).filter(t => t.textContent.includes(' / ')).length"""
+# Metrics whose value or label does not fit its box (cut off with an ellipsis), as label: value.
+TRUNCATED = """[...new Set(
+  [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
+  .flatMap(m => [m, ...m.querySelectorAll('*')])
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => (e.closest('[data-testid="stMetric"]') || e).innerText.replace(/\\s+/g, ' ')))]"""
 
 
 def _desk(tmp: Path) -> tuple[Supervisor, dict[str, str], int]:
@@ -112,8 +125,12 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         for link, title in PAGES.items():
             await _open(page, link, title)
             assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
+            assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off"
             await page.screenshot(ARTIFACTS / f"{title.lower().replace(' & ', '-').replace(' ', '-')}.png")
         await _open(page, "Overview", "Overview")
+        limits_shown = len(usage_rows(queries.risk_usage(db, "paper")))
+        await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
+                            check=lambda n: n == limits_shown)
         if queries.engine_status(db).state != "RUNNING":
             await _click(page, ".st-key-btn_start button", "the Start button")
             await asyncio.to_thread(
@@ -142,9 +159,25 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         assert not await page.evaluate("document.body.innerText.includes('trading ACTIVE')")
         assert await page.evaluate(EXCEPTIONS) == 0
         await page.screenshot(ARTIFACTS / "overview-killed.png")
+        await _start_is_refused_under_the_latch(page, db)
         await _rearm_from_the_risk_page(page, db)
     finally:
         await page.close()
+
+
+async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
+    """Start while the kill latch is set: the engine refuses it, and the page says so with the
+    engine's reason (never a green "posted")."""
+    await _click(page, ".st-key-btn_start button", "the Start button")
+    refusal = ("[...document.querySelectorAll('[data-testid=\"stAlertContentError\"]')]"
+               ".some(e => e.innerText.includes('Start: failed') && e.innerText.includes('re-arm before starting'))")
+    await page.wait_for(refusal, 20, what="the engine's refusal of Start")
+    green = await page.evaluate("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
+                                ".map(e => e.innerText).join('\\n')")
+    assert "Start" not in green, green
+    assert queries.engine_status(db).state == "KILLED"
+    assert await page.evaluate(EXCEPTIONS) == 0
+    await page.screenshot(ARTIFACTS / "overview-start-refused.png")
 
 
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:

@@ -193,8 +193,9 @@ def test_fair_value_bounds_and_versions(db: Database) -> None:
         config.set_fair_value(db, condition_id="c", fair_value=1_000_001, actor="t")
     assert config.set_fair_value(db, condition_id="c", fair_value=10, actor="t").version == 1
     assert config.set_fair_value(db, condition_id="c", fair_value=20, actor="t").version == 2
-    assert config.clear_fair_value(db, condition_id="c", actor="t") is True
-    assert config.clear_fair_value(db, condition_id="c", actor="t") is False
+    reload_id = config.clear_fair_value(db, condition_id="c", actor="t")
+    assert reload_id is not None and queries.command_status(db, reload_id)["kind"] == "reload_config"
+    assert config.clear_fair_value(db, condition_id="c", actor="t") is None
 
 
 def test_ack_alert_is_audited_once(seeded: int, db: Database) -> None:

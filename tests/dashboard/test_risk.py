@@ -10,7 +10,11 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.contracts.limits import LIMITS
+import pandas as pd
+
+from engine.contracts.limits import BY_NAME, LIMITS
+from pages.widgets.usage import usage_rows
+from storage.queries import RiskUsage
 from storage.db import Database
 from tests.dashboard.conftest import table_with
 
@@ -30,13 +34,30 @@ def risk(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
 def test_usage_against_each_limit(risk: AppTest) -> None:
     metrics = {m.label: m.value for m in risk.metric}
     assert metrics["Trading state"] == "REDUCING" and metrics["Kill latch"] == "not set"
-    assert metrics["Total exposure"] == "14.20 USDC"  # 9.40 held + 10 sh bid at 0.48
+    assert metrics["Total exposure (USDC)"] == "14.20"  # 9.40 held + 10 sh bid at 0.48
     assert metrics["Open orders"] == "2" and metrics["Drawdown from peak"] == "2.88 %"
     usage = table_with(risk, "label").set_index("title")
     assert usage.loc["Max total exposure", "label"] == "14.20 USDC / 1,000.00 USDC"
     assert usage.loc["Max open orders", "label"] == "2 count / 60 count"
     assert usage.loc["Max drawdown from peak", "pct"] == pytest.approx(28.846, rel=1e-3)
     assert any("DAILY_LOSS" in w.value for w in risk.warning)
+
+
+def test_every_limit_row_and_field_is_labelled(risk: AppTest) -> None:
+    usage = table_with(risk, "label")
+    covered = [name for name, _, _ in usage_rows(_no_usage())]
+    assert list(usage["title"]) == [BY_NAME[name].title for name in covered]
+    assert usage["label"].str.contains(" / ").all() and usage["detail"].str.len().gt(0).all()
+    labels = {t.key: t.label for t in risk.text_input}
+    for spec in LIMITS:  # the form: every limit, titled with its unit
+        label = labels[f"limit_{spec.name}_v1"]
+        assert label.startswith(spec.title + " (") and label.endswith(")"), label
+
+
+def _no_usage() -> RiskUsage:
+    empty = pd.DataFrame({"condition_id": [], "question": [], "strategy": [], "event": [], "exposure": []})
+    return RiskUsage(total_exposure=0.0, by_market=empty, by_strategy=empty, by_event=empty, open_orders=0,
+                     orders_last_minute=0, daily_pnl=None, drawdown_pct=None, equity=None, peak_equity=None)
 
 
 def test_valid_limit_save_is_audited_and_applied(risk: AppTest, db: Database) -> None:

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from engine.contracts.params import ParamType
 from engine.strategies.registry import registry
 from storage.db import Database
+from tests.dashboard.conftest import answer_next, engine_up
 from tests.dashboard.seed import BTC, ELECTION
 
 MM = "strategy_mm-btc_v1"
@@ -228,3 +229,27 @@ def test_operator_fair_value_set_refused_and_cleared(strategies: AppTest, db: Da
         a for (a,) in _rows(db, "SELECT action FROM audit_log WHERE action LIKE 'fair_value.%' ORDER BY id")
     ]
     assert actions == ["fair_value.set", "fair_value.clear"]
+
+
+def test_clearing_a_fair_value_shows_the_engines_answer_to_the_reload(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    engine_up(db)
+    engine = answer_next(db, "reload_config", ok=False, error="fair values could not be read: database is locked")
+    at.selectbox(key="fv_clear_market").set_value(ELECTION)
+    at.button(key="fv_clear").click().run()
+    engine.join(5)
+    assert not at.exception
+    assert _rows(db, f"SELECT source FROM signals WHERE condition_id = '{ELECTION}'") == [("model",)]
+    assert any("Operator fair value cleared" in s.value for s in at.success)
+    assert any("reload of the fair values: failed" in e and "database is locked" in e for e in _errors(at)), \
+        _errors(at)
+
+
+def test_clearing_a_fair_value_with_no_engine_says_the_reload_is_queued(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET heartbeat_at = NULL, pid = NULL"))
+    at.selectbox(key="fv_clear_market").set_value(ELECTION)
+    at.button(key="fv_clear").click().run()
+    assert any("reload of the fair values: queued" in w.value and "engine is not running" in w.value
+               for w in at.warning), [w.value for w in at.warning]

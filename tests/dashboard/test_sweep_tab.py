@@ -1,7 +1,7 @@
 """The Backtest page's Sweep tab through AppTest: an invalid launch is refused with its reason
 and nothing is written; a finished sweep (a real study made by the sweep code) shows its
 trials, charts and held-out scores; "use these params" edits a strategy through the audited
-path; a launch from the tab runs a real sweep process to its trial count."""
+path and shows the engine's answer to the reload; a launch from the tab runs a real sweep process to its trial count."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from engine.contracts.sweep_spec import SweepSpec, parse_space
 from storage.config import create_strategy
 from storage.db import Database
 from storage.sweep_queries import sweep_view, sweeps_url
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import answer_next, engine_up, table_with
 from tests.dashboard.test_backtest_page import chart_titles
 from tests.helpers import ROOT, wait_until
 
@@ -87,9 +87,18 @@ def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params
     assert at.selectbox(key="sw_trial").value == view.best["number"]
     assert at.button(key="sw_use").disabled
     at.checkbox(key="sw_confirm").check().run()
+    engine_up(db)
+    with db.write() as conn:  # the engine took the reload that creating the strategy asked for
+        conn.execute(text("UPDATE commands SET status = 'done' WHERE kind = 'reload_config'"))
+    engine = answer_next(db, "reload_config", ok=False, error="strategy mm live: params refused by the engine")
     at.button(key="sw_use").click().run()
+    engine.join(5)
     assert not at.exception
     assert any("now has the params of trial" in s.value for s in at.success), [s.value for s in at.success]
+    # The engine's answer to the reload, not a green "the engine reloads it".
+    assert any("reload of the configuration: failed" in e.value and "params refused by the engine" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert not [s.value for s in at.success if "reload" in s.value]
     stored = json.loads(_rows(db, "SELECT params FROM strategies WHERE name = 'mm live'")[0][0])
     assert stored["half_spread"] == view.best["params"]["half_spread"]
     assert stored["size"] == view.best["params"]["size"]

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up
-from tests.dashboard.seed import BTC
+from tests.dashboard.seed import BTC, ELECTION
 
 
 def _place_orders(db: Database) -> list[dict]:  # type: ignore[type-arg]
@@ -20,12 +20,12 @@ def _place_orders(db: Database) -> list[dict]:  # type: ignore[type-arg]
         return [json.loads(p) for (p,) in conn.execute(text("SELECT payload FROM commands WHERE kind = 'place_order'"))]
 
 
-def _ticket(page: Callable[[str], AppTest], db: Database) -> AppTest:
+def _ticket(page: Callable[[str], AppTest], db: Database, market: str = BTC) -> AppTest:
     with db.write() as conn:  # the venue's fee schedule for this market, as discovery stores it
         conn.execute(text("UPDATE markets SET fee_rate_ppm = 50000, fee_exponent = 1, fees_at = :now "
-                          "WHERE condition_id = :c"), {"now": now_ms(), "c": BTC})
+                          "WHERE condition_id = :c"), {"now": now_ms(), "c": market})
     at = page("markets")
-    at.selectbox(key="mk_pick").set_value(BTC).run()
+    at.selectbox(key="mk_pick").set_value(market).run()
     return at
 
 
@@ -99,3 +99,33 @@ def test_a_refused_order_shows_the_engine_reason(seeded: int, db: Database,
     engine.join(5)
     assert any("Manual order: failed" in e.value and "MAX_ORDER_SIZE" in e.value for e in at.error)
     assert not any("Manual order" in s.value for s in at.success)
+
+
+def test_with_no_recorded_book_a_marketable_order_cannot_be_confirmed(seeded: int, db: Database,
+                                                                      page: Callable[[str], AppTest]) -> None:
+    at = _ticket(page, db, ELECTION)  # nothing recorded for this market's books
+    at.segmented_control(key="t_how").set_value("Marketable").run()
+    at.number_input(key="t_size").set_value(10.0)
+    at.selectbox(key="t_tif").set_value("FAK")
+    at.button(key="t_preview").click().run()
+    assert not at.exception
+    assert any("No recorded book for YES" in e.value and "Give a limit price instead" in e.value for e in at.error)
+    assert not _metrics(at)  # no price shown: nothing to confirm against
+    assert at.button(key="t_confirm").disabled
+    assert not any("the engine prices it" in c.value for c in at.caption)
+    assert _place_orders(db) == []
+
+
+def test_with_no_recorded_book_a_limit_order_shows_its_worst_case(seeded: int, db: Database,
+                                                                  page: Callable[[str], AppTest]) -> None:
+    at = _ticket(page, db, ELECTION)
+    at.number_input(key="t_size").set_value(10.0)
+    at.number_input(key="t_price").set_value(0.40)
+    at.button(key="t_preview").click().run()
+    shown = _metrics(at)
+    assert shown["Price"] == "0.400" and shown["Paid (at most)"] == "4.00 USDC"
+    # As if all 10 took liquidity: 10 × 0.05 × (0.40 × 0.60) = 0.12 USDC.
+    assert shown["Taker fee (at most)"] == "0.12000 USDC"
+    assert any("whether it trades on arrival is not known here" in c.value for c in at.caption)
+    assert not any("Rests on the book" in c.value for c in at.caption)  # it might not
+    assert not at.button(key="t_confirm").disabled

@@ -95,6 +95,16 @@ def test_figures_build_with_and_without_data() -> None:
     assert figures.exposure_figure(pd.DataFrame({"event": ["e"], "exposure": [5.0]}), "event", "t", 3.0).data
 
 
+def test_the_usage_figure_labels_every_limit_row_even_an_empty_one() -> None:
+    table = usage_table(_usage(total_exposure=900.0, open_orders=0), {s.name: s.default for s in LIMITS})
+    bar = figures.usage_figure(table).data[0]
+    assert list(bar.text) == list(table["label"].iloc[::-1]) and all(bar.text)
+    placed = dict(zip(bar.y, bar.textposition, strict=True))
+    # Plotly's "auto" drops the text of a bar too short to hold it: an unused limit would be unlabelled.
+    assert placed["Max open orders"] == "outside" and placed["Max total exposure"] == "inside"  # 0 % and 90 %
+    assert bar.cliponaxis is False
+
+
 def test_audit_diff() -> None:
     rows = audit_diff(
         '{"params": {"size": 10}, "enabled": false}', '{"params": {"size": 12}, "enabled": false}'

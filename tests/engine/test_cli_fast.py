@@ -1,6 +1,8 @@
 """The quick subcommands import nothing of the trading stack: `status`, `command`, `alerts` run in
-a subprocess, do their real work on a temp database, and then list what they imported. No time
-is measured here (bench/cli.py does that); what would make them slow is asserted absent."""
+a subprocess, do their real work on a temp database (empty, and for `status` also a desk with a
+day of data, whose equity, today's PnL, orders and positions per strategy, unacknowledged alerts
+and venue health it must show), and then list what they imported. No time is measured here
+(bench/cli.py does that); what would make them slow is asserted absent."""
 
 from __future__ import annotations
 
@@ -69,4 +71,85 @@ def test_command_imports_no_trading_module(desk_env: dict[str, str]) -> None:
 def test_alerts_list_imports_no_trading_module(desk_env: dict[str, str]) -> None:
     result, modules = _run(desk_env, "alerts", "--json")
     assert result.returncode == 0 and json.loads(result.stdout) == {"unacked": 0, "alerts": []}
+    assert _heavy(modules) == []
+
+
+M = 1_000_000
+
+
+def _seed_desk(db_path: Path) -> None:
+    """A paper desk mid-day, as the engine leaves it: snapshots from before and after 00:00 UTC,
+    open and closed orders and positions in three books (one of them live: not counted), alerts
+    acknowledged and not, and the venue in maintenance."""
+    import sqlite3
+
+    from storage.lite import now_ms, utc_day_start
+
+    now = now_ms()
+    day = utc_day_start(now)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("""UPDATE engine_state SET state = 'RUNNING', desired_state = 'RUNNING', pid = 4242,
+                            heartbeat_at = ?, day_start_equity = ?, day_started_at = ?, venue_status = 'maintenance',
+                            venue_status_at = ?, venue_status_detail = 'the matching engine is restarting'""",
+                     (now, 10_000 * M, day, now - 30_000))
+        snapshot = """INSERT INTO portfolio_snapshots (mode, at, cash, positions_value, liquidation_value, equity,
+                          realized, unrealized, fees, exposure) VALUES ('paper', ?, 0, 0, 0, ?, ?, ?, ?, 0)"""
+        conn.execute(snapshot, (day - 3_600_000, 10_000 * M, 5 * M, 0, 1 * M))
+        conn.execute(snapshot, (now, 10_123_450_000, 25 * M, -4 * M, 2_500_000))
+        for name, enabled in (("mm-btc", 1), ("vb-election", 0)):
+            conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                updated_by) VALUES (?, 'market_making', '{}', '[]', ?, ?, ?, 'test')""",
+                         (name, enabled, now, now))
+        orders = [  # (strategy, mode, side, price, size, status, rank)
+            ("mm-btc", "paper", "BUY", 480_000, 10 * M, "LIVE", 10),
+            ("mm-btc", "paper", "SELL", 520_000, 10 * M, "LIVE", 10),
+            ("mm-btc", "paper", "BUY", 470_000, 20 * M, "FILLED", 100),
+            ("manual", "paper", "BUY", 400_000, 5 * M, "LIVE", 10),
+            ("mm-btc", "live", "BUY", 450_000, 5 * M, "LIVE", 10),
+        ]
+        for i, (strategy, mode, side, price, size, status, rank) in enumerate(orders):
+            conn.execute("""INSERT INTO orders (client_id, mode, strategy, condition_id, token_id, outcome, side,
+                                price, size, tif, status, status_rank, created_at, updated_at)
+                            VALUES (?, ?, ?, '0xbtc', 'tok-yes', 'YES', ?, ?, ?, 'GTC', ?, ?, ?, ?)""",
+                         (f"c{i}", mode, strategy, side, price, size, status, rank, now, now))
+        positions = [  # (strategy, token, settled, pending, cost, realized, fees)
+            ("mm-btc", "tok-yes", 10 * M, 0, 9_400_000, 1_250_000, 20_000),
+            ("manual", "tok-no", 6 * M, 4 * M, 5_600_000, 0, 100_000),
+            ("vb-election", "tok-el", 0, 0, 0, -3 * M, 50_000),
+        ]
+        for strategy, token, settled, pending, cost, realized, fees in positions:
+            conn.execute("""INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled, pending,
+                                cost, realized, fees, updated_at)
+                            VALUES ('paper', ?, ?, '0xbtc', 'YES', ?, ?, ?, ?, ?, ?)""",
+                         (strategy, token, settled, pending, cost, realized, fees, now))
+        conn.execute("""INSERT INTO alerts (created_at, level, source, code, message, acked_at, acked_by) VALUES
+                            (?, 'warning', 'risk', 'DAILY_LOSS', 'trading state REDUCING', NULL, NULL),
+                            (?, 'critical', 'engine', 'VENUE_UNREACHABLE', 'the venue has not answered', NULL, NULL),
+                            (?, 'info', 'engine', 'FEED_DOWN_CLEARED', 'the feed is back', ?, 'cli')""",
+                     (now - 60_000, now - 30_000, now - 90_000, now - 10_000))
+
+
+def _row(lines: list[str], name: str) -> list[str]:
+    (found,) = [line.split() for line in lines if line.startswith(f"  {name} ")]
+    return found
+
+
+def test_status_with_a_day_of_data_shows_the_desk_and_imports_no_trading_module(desk_env: dict[str, str]) -> None:
+    _seed_desk(Path(desk_env["TRADER_DB"]))
+    result, modules = _run(desk_env, "status")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("engine     RUNNING (wants RUNNING), paper")
+    assert any(line.startswith("venue      maintenance since ") and line.endswith(": the matching engine is "
+                                                                                "restarting") for line in lines)
+    assert "equity     10,123.45 USDC; today +123.45 (realized +20.00, fees 1.50, unrealized -4.00)" in lines
+    assert "orders     3 open; 2 positions (cost 15.00 USDC)" in lines  # paper only, working orders only
+    # strategy, on, open orders, positions, exposure (held cost + open BUYs), realized, fees
+    assert _row(lines, "mm-btc") == ["mm-btc", "yes", "2", "1", "14.20", "+1.25", "0.02"]
+    assert _row(lines, "manual") == ["manual", "—", "1", "1", "7.60", "+0.00", "0.10"]
+    assert _row(lines, "vb-election") == ["vb-election", "no", "0", "0", "0.00", "-3.00", "0.05"]
+    assert any(line.startswith("alerts     2 not acknowledged") for line in lines)
+    shown = [line for line in lines if line.startswith("  #")]
+    assert [line.split()[4:6] for line in shown] == [["critical", "VENUE_UNREACHABLE:"], ["warning", "DAILY_LOSS:"]]
+    assert "notify     1 destination (json)" in lines
     assert _heavy(modules) == []

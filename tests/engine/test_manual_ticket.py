@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from simulator.testing import SimHandle, running_simulator
@@ -89,6 +91,38 @@ def test_a_marketable_buy_sized_in_usdc_lands_in_the_manual_book(engine: EngineP
     held = _rows(engine, "SELECT settled + pending FROM positions WHERE strategy = 'manual' AND token_id = ?",
                  market["no_token_id"])
     assert held and held[0][0] == order["filled"]
+
+
+def test_fill_or_kill_and_good_till_date_tickets(engine: EngineProcess, sim: SimHandle) -> None:
+    market = _market(sim)
+    cid, size = market["condition_id"], int(float(market["min_size"]))
+    # FOK, marketable: the book holds the size within the cap, so all of it trades at once.
+    fok = {"condition_id": cid, "outcome": "YES", "side": "BUY", "size": size, "slippage": 0.02, "tif": "FOK"}
+    filled = engine.run("place_order", fok, timeout=20)
+    assert filled.status == "done", filled.error
+    (order,) = json.loads(filled.result)["orders"]
+    assert (order["tif"], order["status"], order["filled"]) == ("FOK", "FILLED", size * 1_000_000)
+    # FOK at the best bid, below the ask: nothing would trade at once, so the venue kills it whole.
+    book = httpx.get(f"{sim.clob_host}/book", params={"token_id": market["yes_token_id"]}, timeout=5).json()
+    best_bid = max(float(level["price"]) for level in book["bids"])
+    below = {k: v for k, v in fok.items() if k != "slippage"}
+    killed = engine.run("place_order", {**below, "price": best_bid}, timeout=20)
+    assert killed.status == "failed" and "not placed" in killed.error and "FOK" in killed.error, killed.error
+    # GTD: rests until its expiry, which must be at least a minute ahead at the venue.
+    expiry = int(time.time()) + 180
+    gtd = {"condition_id": cid, "outcome": "YES", "side": "BUY", "size": max(size, 10), "price": 0.1, "tif": "GTD",
+           "expires_at": expiry, "post_only": True}
+    placed = engine.run("place_order", gtd, timeout=20)
+    assert placed.status == "done", placed.error
+    (order,) = json.loads(placed.result)["orders"]
+    assert (order["tif"], order["status"]) == ("GTD", "LIVE")
+    ((payload,),) = _rows(engine, "SELECT signed_payload FROM orders WHERE id = ?", order["id"])
+    assert json.loads(payload)["expires_at_s"] == expiry  # what went to the venue
+    # The venue takes a GTD order off its book a minute before the expiry.
+    assert _rows(engine, "SELECT expires_at FROM paper_orders WHERE status = 'LIVE'") == [(expiry * 1000 - 60_000,)]
+    too_soon = engine.run("place_order", {**gtd, "expires_at": int(time.time()) + 30}, timeout=20)
+    assert too_soon.status == "failed" and "expires_at" in too_soon.error and "70 s ahead" in too_soon.error
+    assert engine.run("cancel_order", {"order_id": order["id"]}, timeout=20).status == "done"
 
 
 def test_bad_tickets_are_refused_before_or_by_the_engine(engine: EngineProcess, sim: SimHandle) -> None:

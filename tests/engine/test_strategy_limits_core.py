@@ -24,6 +24,7 @@ from storage.settings import load_settings
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.02, "max_spread": 0.5}
+SLIPPAGE = "0.03"  # the max-slippage limit exits sell at (not the default, so the test sees it is read)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,8 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _core(tmp: Path, sim: SimHandle, strategies: dict[str, tuple[list[str], dict[str, str]]]) -> TradingCore:
+def _core(tmp: Path, sim: SimHandle, strategies: dict[str, tuple[list[str], dict[str, str]]],
+          global_limits: dict[str, str] | None = None) -> TradingCore:
     """Market makers, each on the given markets and with the given limits of its own."""
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
@@ -45,6 +47,9 @@ def _core(tmp: Path, sim: SimHandle, strategies: dict[str, tuple[list[str], dict
             for key, value in limits.items():
                 conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, updated_at, updated_by)
                                      VALUES (:s, :k, :v, :t, 'test')"""), {"s": name, "k": key, "v": value, "t": now})
+        for key, value in (global_limits or {}).items():
+            conn.execute(text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
+                                 VALUES (:k, :v, 1, :t, 'test')"""), {"k": key, "v": value, "t": now})
         conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                           "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
@@ -97,7 +102,8 @@ def test_a_stop_loss_sells_records_and_cools_down(tmp_path: Path, sim: SimHandle
     market = sim.market(neg_risk=False, index=1)
     cid, yes = market["condition_id"], market["yes_token_id"]
     _scripted_book(sim, market, "0.48", "0.52")
-    core = _core(tmp_path, sim, {"mm": ([cid], {"stop_loss_move": "0.05", "exit_cooldown": "600"})})
+    core = _core(tmp_path, sim, {"mm": ([cid], {"stop_loss_move": "0.05", "exit_cooldown": "600"})},
+                 {"max_slippage": SLIPPAGE})
 
     async def scenario() -> None:
         await _started(core)
@@ -113,8 +119,8 @@ def test_a_stop_loss_sells_records_and_cools_down(tmp_path: Path, sim: SimHandle
         await core.stop()
 
     asyncio.run(scenario())
-    exits = _rows(core, "SELECT side, tif, status FROM orders WHERE reason = 'stop_loss'")
-    assert exits == [("SELL", "FAK", "FILLED")]
+    exits = _rows(core, "SELECT side, tif, status, price FROM orders WHERE reason = 'stop_loss'")
+    assert exits == [("SELL", "FAK", "FILLED", 420_000)]  # the flatten path's cap: mid 0.45 less 0.03
     reasons = {r[0] for r in _rows(core, "SELECT reason FROM decisions WHERE strategy = 'mm'")}
     assert {"STOP_LOSS", "EXIT_COOLDOWN"} <= reasons
     assert _rows(core, "SELECT action FROM audit_log WHERE action LIKE 'exit.%'") == [("exit.stop_loss",)]
@@ -125,7 +131,7 @@ def test_a_take_profit_fires_on_pnl(tmp_path: Path, sim: SimHandle) -> None:
     market = sim.market(neg_risk=False, index=2)
     cid, yes = market["condition_id"], market["yes_token_id"]
     _scripted_book(sim, market, "0.48", "0.52")
-    core = _core(tmp_path, sim, {"mm": ([cid], {"take_profit_pnl": "1"})})
+    core = _core(tmp_path, sim, {"mm": ([cid], {"take_profit_pnl": "1"})}, {"max_slippage": SLIPPAGE})
 
     async def scenario() -> None:
         await _started(core)
@@ -136,7 +142,8 @@ def test_a_take_profit_fires_on_pnl(tmp_path: Path, sim: SimHandle) -> None:
         await core.stop()
 
     asyncio.run(scenario())
-    assert _rows(core, "SELECT side, tif FROM orders WHERE reason = 'take_profit'") == [("SELL", "FAK")]
+    assert _rows(core, "SELECT side, tif, price FROM orders WHERE reason = 'take_profit'") == [
+        ("SELL", "FAK", 540_000)]  # mid 0.57 less the 0.03 cap
     assert ("TAKE_PROFIT",) in _rows(core, "SELECT code FROM alerts")
 
 

@@ -1,25 +1,28 @@
-"""A quote the risk gate trims keeps its queue: the market maker under a max-order-size trim
-re-quotes no more often than untrimmed (within 1.5x). Two paper cores side by side on the same
-moving simulator markets, one with the trim, ticked together."""
+"""A quote the risk gate trims keeps its queue: two real engine processes trade paper side by side
+on the same moving simulator markets with the demo market maker (size 20), one under a max order
+size of 16. Placements per minute under the trim stay within 1.5x of the untrimmed engine's
+(once: 85-109 a minute against 10-20, each trimmed quote replaced every tick)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from engine.trading.core import TradingCore
+from engine.cli.seed import DEMO_MARKETS, DEMO_PARAMS
 from simulator.testing import SimHandle, running_simulator
-from storage.db import Database, now_ms
+from storage.db import now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from tests.helpers import EngineProcess, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow
-PARAMS = {"size": 20, "half_spread": 0.02, "refresh_threshold": 0.01, "max_spread": 0.5}
+WARM_UP_S = 4  # first quotes placed on every market before the count starts
+WINDOW_S = 24
+SLACK_PER_MIN = 5  # a couple of re-quotes either way in a short window is noise, not churn
 
 
 @pytest.fixture(scope="module")
@@ -28,52 +31,57 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _core(tmp: Path, sim: SimHandle, max_order_size: str | None) -> TradingCore:
-    migrate(tmp / "t.db")
-    db = Database(tmp / "t.db")
-    with db.write() as conn:
-        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, :t, :t, 'test')"""),
-                     {"p": json.dumps(PARAMS), "m": json.dumps({"filter": {"max_markets": 4}}), "t": now_ms()})
+def _engine(tmp: Path, sim: SimHandle, max_order_size: str | None) -> EngineProcess:
+    tmp.mkdir()
+    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="WARNING")
+    db = Path(env["TRADER_DB"])
+    migrate(db)
+    now = now_ms()
+    with sqlite3.connect(db) as conn:
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                            updated_by) VALUES ('demo', 'market_making', ?, ?, 1, ?, ?, 'test')""",
+                     (json.dumps(DEMO_PARAMS), json.dumps(DEMO_MARKETS), now, now))
         if max_order_size is not None:
-            conn.execute(text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
-                                 VALUES ('max_order_size', :v, 1, 0, 'test')"""), {"v": max_order_size})
-    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                              "TRADER_DB": str(tmp / "t.db")})
-    return TradingCore(settings, db)
+            conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                         "VALUES ('max_order_size', ?, 1, ?, 'test')", (max_order_size, now))
+        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING'")
+    return EngineProcess(tmp, env)
 
 
-def _placed(core: TradingCore) -> int:
-    with core.db.read() as conn:
-        return int(conn.execute(text("SELECT COUNT(*) FROM orders")).scalar_one())
+def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(engine.db_path, timeout=10) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def _placed_between(engine: EngineProcess, start: int, end: int) -> int:
+    return int(_rows(engine, "SELECT COUNT(*) FROM orders WHERE created_at >= ? AND created_at < ?",
+                     start, end)[0][0])
 
 
 def test_a_trimmed_quote_keeps_its_queue(tmp_path: Path, sim: SimHandle) -> None:
-    plain = _core(tmp_path / "plain", sim, None)
-    trimmed = _core(tmp_path / "trimmed", sim, "16")
-
-    async def scenario() -> tuple[int, int, list[int]]:
-        for core in (plain, trimmed):
-            await core.start(operator=True)
-            core.unblock_orders()
-            await core._stop_loop()  # ticked together, by hand
-        await asyncio.sleep(1.0)  # books arrive
-        for _ in range(3):  # first quotes in place
-            for core in (plain, trimmed):
-                await core.tick()
-        base = (_placed(plain), _placed(trimmed))
-        for _ in range(150):  # ~15 s of a moving market
-            for core in (plain, trimmed):
-                await core.tick()
-            await asyncio.sleep(0.1)
-        with trimmed.db.read() as conn:
-            sizes = sorted(set(conn.execute(text("SELECT size FROM orders")).scalars()))
-        result = (_placed(plain) - base[0], _placed(trimmed) - base[1], sizes)
-        for core in (plain, trimmed):
-            await core.stop()
-        return result
-
-    untrimmed_rate, trimmed_rate, sizes = asyncio.run(scenario())
+    plain = _engine(tmp_path / "plain", sim, None)
+    trimmed = _engine(tmp_path / "trimmed", sim, "16")
+    try:
+        for engine in (plain, trimmed):
+            engine.start(wait=False)  # both boot at once
+        for engine in (plain, trimmed):
+            engine.wait_alive(30)
+            wait_until(lambda e=engine: _placed_between(e, 0, now_ms() + 1) > 0, 30, 0.2,  # type: ignore[misc]
+                       what="the first quotes")
+        time.sleep(WARM_UP_S)
+        start = now_ms()
+        time.sleep(WINDOW_S)
+        end = now_ms()
+        per_min = 60_000 / (end - start)
+        untrimmed_rate = _placed_between(plain, start, end) * per_min
+        trimmed_rate = _placed_between(trimmed, start, end) * per_min
+        sizes = {size for (size,) in _rows(trimmed, "SELECT DISTINCT size FROM orders")}  # (a SELL of fewer held)
+        markets = [len(_rows(e, "SELECT DISTINCT condition_id FROM orders")) for e in (plain, trimmed)]
+    finally:
+        for engine in (plain, trimmed):
+            engine.cleanup()
     assert untrimmed_rate > 0, "the market did not move: nothing was measured"
-    assert trimmed_rate <= 1.5 * untrimmed_rate + 2, (trimmed_rate, untrimmed_rate)
-    assert sizes == [16_000_000]  # the trim was in force throughout
+    assert markets[0] == markets[1] >= 2  # the same markets, quoted by both
+    assert max(sizes) == 16_000_000  # the trim was in force throughout
+    assert trimmed_rate <= 1.5 * untrimmed_rate + SLACK_PER_MIN, (
+        f"placements per minute: {trimmed_rate:.1f} trimmed against {untrimmed_rate:.1f} untrimmed")
