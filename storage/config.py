@@ -18,7 +18,7 @@ field to its message. Nothing invalid reaches the tables.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,21 +285,29 @@ def _save_versioned(
     return Saved(max(versions), request_reload(db, actor, f"{action} {', '.join(changes)}"))
 
 
-def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
-    """Values are decimal strings in each limit's human unit (engine/contracts/limits.py), checked
-    against the catalogue and stored in canonical form."""
+def _checked_limits(changes: dict[str, Change], catalogue: Mapping[str, Any], *, what: str,
+                    kind: str) -> dict[str, Change]:
+    """Each change parsed against its limit's spec into canonical form; any unknown name or bad
+    value refuses the whole save with every field's error."""
     fields: dict[str, str] = {}
     checked: dict[str, Change] = {}
     for name, change in changes.items():
-        spec = LIMITS_BY_NAME.get(name)
+        spec = catalogue.get(name)
         if spec is None:
-            fields[name] = f"unknown risk limit (known: {', '.join(LIMITS_BY_NAME)})"
+            fields[name] = f"unknown {kind} (known: {', '.join(catalogue)})"
             continue
         try:
             checked[name] = Change(format(parse_limit(spec, change.value), "f"), change.version)
         except LimitError as exc:
             fields[name] = str(exc)
-    _refuse("risk limits", fields)
+    _refuse(what, fields)
+    return checked
+
+
+def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
+    """Values are decimal strings in each limit's human unit (engine/contracts/limits.py), checked
+    against the catalogue and stored in canonical form."""
+    checked = _checked_limits(changes, LIMITS_BY_NAME, what="risk limits", kind="risk limit")
     return _save_versioned(
         db, table="risk_limits", key_column="name", changes=checked, actor=actor, action="risk_limit.update"
     )
@@ -316,18 +324,8 @@ def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change]
         exists = conn.execute(text("SELECT 1 FROM strategies WHERE name = :n"), {"n": strategy}).scalar()
     if not exists:
         raise ConfigError(f"strategy {strategy!r} no longer exists: reload", {"strategy": "unknown"})
-    fields: dict[str, str] = {}
-    checked: dict[str, Change] = {}
-    for name, change in changes.items():
-        spec = STRATEGY_LIMITS_BY_NAME.get(name)
-        if spec is None:
-            fields[name] = f"unknown strategy limit (known: {', '.join(STRATEGY_LIMITS_BY_NAME)})"
-            continue
-        try:
-            checked[name] = Change(format(parse_limit(spec, change.value), "f"), change.version)
-        except LimitError as exc:
-            fields[name] = str(exc)
-    _refuse(f"limits of strategy {strategy!r}", fields)
+    checked = _checked_limits(changes, STRATEGY_LIMITS_BY_NAME, what=f"limits of strategy {strategy!r}",
+                              kind="strategy limit")
     return _save_versioned(db, table="strategy_limits", key_column="name", changes=checked, actor=actor,
                            action="strategy_limit.update", scope=("strategy", strategy))
 
