@@ -91,7 +91,7 @@ class EventApplier:
         status = from_venue(report.status, size=row.size, filled=filled, take=row.tif in TAKE)
         now = self.ex.clock()
         with self.ex.tx() as conn:
-            row = store.advance_row(conn, row.id, status, now, filled=report.filled, acked=True)
+            row = store.advance_row(conn, row.id, status, now, filled=report.filled, acked=True, stored=row)
         self.state.track(row)
         for trade in orphans:
             self.trade_report(trade)
@@ -105,7 +105,7 @@ class EventApplier:
             return
         with self.ex.tx() as conn:
             refreshed = [store.advance_row(conn, row.id, OrderStatus.FILLED if row.filled >= row.size
-                                           else OrderStatus.CANCELED, now, acked=True) for row in rows]
+                                           else OrderStatus.CANCELED, now, acked=True, stored=row) for row in rows]
         for row in refreshed:
             self.state.track(row)
 
@@ -159,7 +159,7 @@ class EventApplier:
                 return
             total = store.order_fill_total(conn, row.id)
             status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
-            refreshed = store.advance_row(conn, row.id, status, now, filled=total)
+            refreshed = store.advance_row(conn, row.id, status, now, filled=total, stored=row)
             totals = store.position_after_fill(conn, fill, previous,
                                                payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now)
             if trade.status is TradeStatus.FAILED:

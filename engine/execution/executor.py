@@ -384,6 +384,8 @@ class Executor:
                 payload=p.record, reason=reason or None, now=now,
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
             store.mark_submitted(conn, [r.id for r in rows], now)
+        for row in rows:  # as now stored: the mirror holds every order exactly as its row stands
+            row.submitted_at = now
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")
@@ -440,7 +442,8 @@ class Executor:
                     refreshed.append(store.order_by_id(conn, row.id))
                     continue
                 status, filled, note = _answered_status(row, result)
-                refreshed.append(store.advance_row(conn, row.id, status, now, filled=filled, error=note, acked=True))
+                refreshed.append(store.advance_row(conn, row.id, status, now, filled=filled, error=note, acked=True,
+                                                   stored=self.state.orders.get(row.id)))
         for row in refreshed:
             self.state.track(row)
 
@@ -496,7 +499,8 @@ class Executor:
             return 0
         now = self.clock()
         with self.tx() as conn:
-            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now) for order in targets]
+            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
+                                           stored=self.state.orders.get(order.id)) for order in targets]
         for row in refreshed:
             self.state.track(row)
             self._cancel_sent[row.id] = now
