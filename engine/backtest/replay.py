@@ -153,16 +153,19 @@ class RowApplier:
     level change updates the book and, on a token where an order rests, calls `book_changed`
     (the runner passes the paper venue's check itself; by default the change is announced to
     the listeners as the feed announces it, one BookChanged after all of the row's changes).
-    Snapshots and trade prints always go the usual way. Same results, which the parity test
-    checks (tests/backtest/test_parity.py).
+    A row of one level change calls `level_changed` with that level instead, when given (the
+    paper venue's check of the orders that level can reach). Snapshots and trade prints always
+    go the usual way. Same results, which the parity test checks (tests/backtest/test_parity.py).
     """
 
     def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], bool],
-                 book_changed: Callable[[str, int], None] | None = None):
+                 book_changed: Callable[[str, int], None] | None = None,
+                 level_changed: Callable[[str, bool, int], None] | None = None):
         self.books = books
         self.tokens = list(tokens)
         self.rests_on = rests_on
         self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
+        self.level_changed = level_changed
 
     def __call__(self, row: Row) -> None:
         at, index, kind, buy, price, size, data = row
@@ -171,11 +174,15 @@ class RowApplier:
         token, books = self.tokens[index], self.books
         if kind == CHANGE:
             if data is None:
-                changed = books.apply_level(token, buy == 1, price, size, at)  # type: ignore[arg-type]
-            else:
-                changed = False
-                for is_bid, p, s in json.loads(data):
-                    changed = books.apply_level(token, bool(is_bid), p, s, at) or changed
+                if books.apply_level(token, buy == 1, price, size, at) and self.rests_on(token):  # type: ignore[arg-type]
+                    if self.level_changed is not None:
+                        self.level_changed(token, buy == 1, price)  # type: ignore[arg-type]
+                    else:
+                        self.book_changed(token, at)
+                return
+            changed = False
+            for is_bid, p, s in json.loads(data):
+                changed = books.apply_level(token, bool(is_bid), p, s, at) or changed
             if changed and self.rests_on(token):
                 self.book_changed(token, at)
         elif kind == BOOK:

@@ -282,12 +282,30 @@ class PaperVenue:
         """A book update: the queue ahead can only shrink; a crossing book fills. Checked
         cheaply first (best prices, one level's size): this runs on every book update."""
         resting = self.by_token.get(token_id)
+        if resting:
+            self._check_book(token_id, list(resting.values()))
+
+    def on_level_changed(self, token_id: str, is_bid: bool, price: int) -> None:
+        """One level of a book changed, and the caller knows which (a replay): only the
+        resting orders it can reach are checked, those queued at that price on that side
+        and those the level would cross. Every other order's check would find what its last
+        one found: its queue ahead is never above its level's size (each check, and each
+        placement, leaves it at most that) and the liquidity crossing it was used up (each
+        placement and check takes what it can reach), so `on_book_changed` ends the same."""
+        resting = self.by_token.get(token_id)
         if not resting:
             return
+        reached = [o for o in resting.values()
+                   if (o.price == price if (o.side is Side.BUY) == is_bid
+                       else (price <= o.price if o.side is Side.BUY else price >= o.price))]
+        if reached:
+            self._check_book(token_id, reached)
+
+    def _check_book(self, token_id: str, resting: list[_Resting]) -> None:
         best_bid, best_ask = self.books.best_prices(token_id)
         now = self.clock()
         updates = []
-        for order in resting.values():  # not changed inside the loop: fills apply after it
+        for order in resting:  # not changed inside the loop: fills apply after it
             buying = order.side is Side.BUY
             queue, order.credit = fills.shrink_queue(
                 order.queue_ahead, self.books.level_size(token_id, buying, order.price), order.credit, now)

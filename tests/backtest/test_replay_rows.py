@@ -67,6 +67,24 @@ def test_rows_replay_to_the_same_books_and_announce_only_watched_tokens(tmp_path
     assert told(plain_heard) == told(fast_heard)
     assert len(fast_heard) < len(plain_heard)
 
+    # Told the level instead (the paper venue's narrower check): one call per changed level of
+    # a watched token; a grouped row still announces its token once.
+    levels: list[tuple[str, bool, int]] = []
+    by_level_heard: list[MarketEvent] = []
+    by_level = BookCache()
+    by_level.add_listener(by_level_heard.append)
+    applier = RowApplier(by_level, tokens, watched.__contains__, level_changed=lambda *level: levels.append(level))
+    for row in rows:
+        if row[2] != DECIDE:
+            applier(row)
+    def changes(heard: list[MarketEvent]) -> int:
+        return sum(1 for e in heard if isinstance(e, BookChanged))
+
+    assert levels and all(token in watched for token, _, _ in levels)
+    assert len(levels) == changes(fast_heard) - changes(by_level_heard)
+    assert any(isinstance(e, BookChanged) and e.token_id == tokens[0] and e.at_ms == end for e in by_level_heard)
+    assert all(by_level.book(t, 100) == fast.book(t, 100) for t in tokens)
+
 
 def test_rows_of_an_empty_range_are_none(tmp_path: Path) -> None:
     path = tmp_path / "rec.db"
