@@ -381,11 +381,8 @@ class Executor:
                 conn, client_id=p.request.client_id, venue_order_id=p.venue_order_id, mode=self.mode,
                 strategy=strategy, condition_id=market.condition_id, token_id=spec.token_id, outcome=spec.outcome,
                 side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
-                payload=p.record, reason=reason or None, now=now,
+                payload=p.record, reason=reason or None, now=now, submitted_at=now,
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
-            store.mark_submitted(conn, [r.id for r in rows], now)
-        for row in rows:  # as now stored: the mirror holds every order exactly as its row stands
-            row.submitted_at = now
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")

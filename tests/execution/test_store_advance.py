@@ -78,3 +78,19 @@ def test_advance_row_from_the_stored_row_equals_the_read_back(tmp_path: Path) ->
             assert a == b, (start, move, filled, error, acked)
     assert skipped  # the no-op case was exercised
     db.dispose()
+
+
+def test_a_new_order_is_returned_as_stored(tmp_path: Path) -> None:
+    """`insert_order` builds the row it returns instead of reading it back: the same row."""
+    migrate(tmp_path / "a.db")
+    db = Database(tmp_path / "a.db")
+    with db.write() as conn:
+        for n, (status, post_only, submitted, flags) in enumerate(itertools.product(
+                (OrderStatus.PENDING_SUBMIT, OrderStatus.LIVE), (False, True), (None, 7), ("", "imported"))):
+            row = store.insert_order(conn, client_id=f"c{n}", venue_order_id=None if n % 3 else f"v{n}",
+                                     mode="paper", strategy="s", condition_id="c1", token_id="N1",
+                                     outcome=Outcome.NO, side=Side.SELL, price=430_000, size=7 * SH, tif=Tif.GTD,
+                                     post_only=post_only, payload="{}", reason=None, now=5 + n, status=status,
+                                     filled=n * SH, flags=flags, submitted_at=submitted)
+            assert row == store.order_by_id(conn, row.id)
+    db.dispose()
