@@ -167,7 +167,7 @@ class PaperVenue:
         self._validate(req)
         if scalar(conn, "SELECT 1 FROM paper_orders WHERE venue_order_id = :v", {"v": venue_id}):
             raise OrderRejected("order is invalid. Duplicated.")
-        book = self.books.book(req.token_id, depth=100)
+        book = self.books.book(req.token_id, depth=100) if self._crosses(req.token_id, req.side, req.price) else None
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
         if req.post_only and reachable > 0:
             raise OrderRejected(POST_ONLY_CROSSES)
@@ -192,6 +192,14 @@ class PaperVenue:
         status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
+
+    def _crosses(self, token_id: str, side: Side, price: int) -> bool:
+        """Whether the other side's best price reaches `price`: only then can an order take
+        anything (the deep copy of the book a walk needs is made only then)."""
+        best_bid, best_ask = self.books.best_prices(token_id)
+        if side is Side.BUY:
+            return best_ask is not None and best_ask <= price
+        return best_bid is not None and best_bid >= price
 
     def _validate(self, req: OrderRequest) -> None:
         """The venue's own legality checks, with its messages."""
