@@ -43,7 +43,7 @@ class DecisionsLog:
         return len(fresh)
 
     def _is_news(self, decision: Decision, now: int) -> bool:
-        key = (decision.strategy, decision.condition_id, decision.side.value, decision.reason.value)
+        key = (decision.strategy, decision.condition_id, decision.side, decision.reason)  # str enums: as their values
         last = self._last.get(key)
         if last is not None and now - last[0] < REPEAT_MS and last[1] == decision.action:
             return False

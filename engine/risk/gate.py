@@ -245,13 +245,14 @@ class RiskGate:
 
     def _size_quotes(self, intent: Intent, view: MarketView, ctx: RiskContext,
                      budget: Budget) -> tuple[Intent, list[Decision]]:
-        position = ctx.positions.get((intent.strategy, intent.condition_id), PositionView(intent.condition_id))
+        position = ctx.positions.get((intent.strategy, intent.condition_id)) or PositionView(intent.condition_id)
         reducible = reducible_quantity(position)
         headroom = _Headroom(budget, ctx, intent.strategy, view.info)
         slots = ctx.limits.count("max_open_orders") - budget.open_orders
         approved: list[Quote] = []
         decisions: list[Decision] = []
-        ordered = sorted(intent.quotes, key=lambda q: (q.side.value, -q.price if q.side is Side.BUY else q.price))
+        # BUYs first (as "BUY" < "SELL"), best price first on each side.
+        ordered = sorted(intent.quotes, key=lambda q: (q.side is Side.SELL, -q.price if q.side is Side.BUY else q.price))
         for quote in ordered:
             if slots <= 0:  # before sizing: a refused quote must not spend exposure the next one could use
                 decisions.append(self._decide(intent, quote, 0, Reason.MAX_OPEN_ORDERS,
@@ -264,7 +265,8 @@ class RiskGate:
                 approved.append(quote if size == quote.size else replace(quote, size=size))
                 slots -= 1
                 budget.open_orders += 1
-        return replace(intent, quotes=tuple(approved)), decisions
+        quotes = tuple(approved)
+        return (intent if quotes == intent.quotes else replace(intent, quotes=quotes)), decisions
 
     def _size_one(self, intent: Intent, quote: Quote, view: MarketView, ctx: RiskContext,
                   reducible: dict[Side, int], headroom: _Headroom) -> tuple[int, Decision | None]:
