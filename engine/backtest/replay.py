@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from itertools import islice
 from pathlib import Path
 
@@ -57,6 +58,11 @@ class Replay:
 # Small integers instead of text: sqlite3 builds a new str for every text value it returns,
 # and for most rows that was the larger part of reading them.
 Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
+
+
+class Clock(Protocol):
+    now: int
+
 BOOK, CHANGE, TRADE, DECIDE = 0, 1, 2, 3
 KINDS = {"book": BOOK, "change": CHANGE, "trade": TRADE, "decide": DECIDE}
 
@@ -166,6 +172,27 @@ class RowApplier:
         self.rests_on = rests_on
         self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
         self.level_changed = level_changed
+
+    def until_decision(self, rows: Sequence[Row], start: int, clock: Clock) -> int:
+        """Apply `rows` from `start` up to the next decision marker, each at its own time
+        (`clock.now`, which the paper venue reads); returns that marker's index (or the end).
+        The runner's loop for recordings with markers: one call per run of market events,
+        and the single-level change (most rows) inline, not a call per row."""
+        tokens, books, rests_on = self.tokens, self.books, self.rests_on
+        level_changed = self.level_changed
+        for i in range(start, len(rows)):
+            row = rows[i]
+            at, index, kind, buy, price, size, data = row
+            if kind == DECIDE:
+                return i
+            clock.now = at
+            if kind == CHANGE and data is None and level_changed is not None and index is not None:
+                token = tokens[index]
+                if books.apply_level(token, buy == 1, price, size, at) and rests_on(token):  # type: ignore[arg-type]
+                    level_changed(token, buy == 1, price)  # type: ignore[arg-type]
+            else:
+                self(row)
+        return len(rows)
 
     def __call__(self, row: Row) -> None:
         at, index, kind, buy, price, size, data = row

@@ -90,3 +90,39 @@ def test_rows_of_an_empty_range_are_none(tmp_path: Path) -> None:
     path = tmp_path / "rec.db"
     _, start, _ = write_recording(path, markets=1, events=100)
     assert list(recorded_batches(path, _tokens(path), start - 10_000, start - 1, size=10)) == []
+
+
+def test_runs_between_decisions_apply_like_row_by_row(tmp_path: Path) -> None:
+    """`until_decision` (the runner's loop) stops at each marker and leaves the books, the
+    clock and the level calls as applying row by row does."""
+    path = tmp_path / "rec.db"
+    _, start, end = write_recording(path, markets=2, events=2_000, events_per_decision=40)
+    tokens = _tokens(path)
+    _grouped_change(path, tokens[1], end)
+    rows = [row for batch in recorded_batches(path, tokens, start, end, size=10_000) for row in batch]
+
+    class Clock:
+        now = 0
+
+    def replay(by_runs: bool) -> tuple[BookCache, list[tuple[str, bool, int]], list[int]]:
+        books, levels, stops, clock = BookCache(), [], [], Clock()
+        applier = RowApplier(books, tokens, set(tokens[1:]).__contains__,
+                             level_changed=lambda *level: levels.append((*level, clock.now)))
+        if by_runs:
+            i = applier.until_decision(rows, 0, clock)
+            while i < len(rows):
+                stops.append(i)
+                i = applier.until_decision(rows, i + 1, clock)
+        else:
+            for i, row in enumerate(rows):
+                if row[2] == DECIDE:
+                    stops.append(i)
+                else:
+                    clock.now = row[0]
+                    applier(row)
+        return books, levels, stops
+
+    (a, a_levels, a_stops), (b, b_levels, b_stops) = replay(False), replay(True)
+    assert a_stops == b_stops and len(a_stops) > 10
+    assert a_levels == b_levels and a_levels
+    assert all(a.book(t, 100) == b.book(t, 100) for t in tokens)
