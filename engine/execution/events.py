@@ -81,6 +81,9 @@ class EventApplier:
         order_id = self.state.by_venue.get(venue_order_id)
         if order_id is not None:
             return self.state.orders[order_id]
+        closed = self.state.closed.get(venue_order_id)
+        if closed is not None:
+            return closed
         with self.ex.tx() as conn:  # inside an open transaction, its own uncommitted rows count
             return store.order_by_venue_id(conn, self.ex.mode, venue_order_id)
 

@@ -197,6 +197,28 @@ def test_shuffled_and_duplicated_events_give_the_same_state(tmp_path: Path) -> N
         assert _ledger(replica) == expected, seed
 
 
+def test_the_mirror_holds_each_order_as_stored_through_any_event_order(tmp_path: Path) -> None:
+    """Order writes build their rows from the mirror (no read-back), and reports about a
+    closed order are matched against the closed orders it remembers: both must stay the
+    rows as the table has them, whatever order the venue's reports come in."""
+    events = _stream()
+    for seed in range(8):
+        rng = random.Random(seed)
+        shuffled = events + rng.sample(events, len(events) // 2)
+        rng.shuffle(shuffled)
+        desk = _desk_with_orders(tmp_path / f"mirror{seed}.db")
+        for event in shuffled:
+            desk.executor.applier.apply(event)
+            state = desk.executor.state
+            with desk.db.read() as conn:
+                for vid in ("v1", "v2"):
+                    stored = store.order_by_venue_id(conn, "paper", vid)
+                    assert stored is not None
+                    kept = state.orders.get(stored.id) or state.closed.get(vid)
+                    assert kept == stored, (seed, event)
+                    assert (stored.id in state.orders) != stored.terminal
+
+
 def test_trade_print_fills_flow_into_positions(desk: Desk) -> None:
     desk.books.set("Y1", bids=[(0.49, 10)], asks=[(0.52, 100)])
     step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.49, 10),)))
