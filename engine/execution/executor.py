@@ -20,12 +20,12 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Connection
 
 from engine.trading.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, fmt
+from engine.domain import Intent, MarketInfo, Quote, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
 from engine.contracts.ticket import MANUAL
-from engine.execution.planner import GROUP_INCOMPLETE, TAKE, OrderSpec, Plan, Residual, plan
-from engine.execution.state import ExecutionState
+from engine.execution.planner import GROUP_INCOMPLETE, TAKE, Holdings, OrderSpec, Plan, Residual, WorkingOrder, plan
+from engine.execution.state import ExecutionState, as_working
 from engine.contracts.order_status import OrderStatus, from_venue
 from engine.execution.store import OrderRow
 from engine.execution.venue_health import HealthChange, VenueHealth
@@ -127,6 +127,7 @@ class Executor:
         self._lookups: set[asyncio.Task[None]] = set()
         self.venue_closed = False
         self._tx: Connection | None = None
+        self._planned: dict[tuple[str, str], _Planned] = {}  # each key's last plan and what it read
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -274,11 +275,13 @@ class Executor:
             if market is None:
                 if not self.state.by_key.get(key):
                     del self.latest[key]
+                    self._planned.pop(key, None)
                 continue
-            result: Plan = plan(quotes, market, self.state.holdings(strategy, market),
-                                self.state.working(strategy, condition_id), keep_within=intent.keep_within)
-            by_client = {o.client_id: o for o in self.state.open_for(strategy, condition_id)}
-            cancels += [by_client[w.client_id] for w in result.cancel]
+            open_orders = self.state.open_for(strategy, condition_id)
+            result = self._plan(key, quotes, market, open_orders, intent.keep_within)
+            if result.cancel:
+                by_client = {o.client_id: o for o in open_orders}
+                cancels += [by_client[w.client_id] for w in result.cancel]
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
             group = quotes[0].group if quotes else ""
             if group and (result.residuals or len(result.place) < len(quotes)):
@@ -289,9 +292,25 @@ class Executor:
             if len(resting) != len(intent.quotes):
                 # Takes are one-shot: sent (or skipped) once; a strategy that still wants one re-emits it.
                 self.latest[key] = replace(intent, quotes=resting)
-            if not resting and not by_client:
+            if not resting and not open_orders:
                 del self.latest[key]
+                self._planned.pop(key, None)
         return _whole_groups(places, broken, report), cancels, report
+
+    def _plan(self, key: tuple[str, str], quotes: tuple[Quote, ...], market: MarketInfo,
+              open_orders: list[OrderRow], keep_within: int) -> Plan:
+        """The planner's answer for one (strategy, market), or its last one when nothing it
+        reads changed (the planner is pure: the same inputs give the same plan). A third of
+        a busy pass's intents repeat the last one against the same orders and holdings."""
+        holdings = self.state.holdings(key[0], market)
+        working = tuple(as_working(open_orders))
+        last = self._planned.get(key)
+        if (last is not None and last.market is market and last.keep_within == keep_within
+                and last.holdings == holdings and last.quotes == quotes and last.working == working):
+            return last.plan
+        result = plan(quotes, market, holdings, working, keep_within=keep_within)
+        self._planned[key] = _Planned(quotes, market, holdings, working, keep_within, result)
+        return result
 
     async def reconcile(self) -> PassReport:
         """One pass: plan everything, cancel what no longer matches, place what is missing."""
@@ -668,6 +687,16 @@ class Executor:
 
 
 Place = tuple[str, MarketInfo, OrderSpec, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    quotes: tuple[Quote, ...]
+    market: MarketInfo
+    holdings: Holdings
+    working: tuple[WorkingOrder, ...]
+    keep_within: int
+    plan: Plan
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,7 @@ class ExecutionState:
         return [self.orders[i] for i in sorted(self.by_key.get((strategy, condition_id), ()))]
 
     def working(self, strategy: str, condition_id: str) -> list[WorkingOrder]:
-        return [WorkingOrder(o.client_id, o.token_id, o.side, o.price, o.size, o.filled, o.tif, o.status)
-                for o in self.open_for(strategy, condition_id)]
+        return as_working(self.open_for(strategy, condition_id))
 
     def reserved_buy_cash(self) -> int:
         return sum(notional(o.price, o.remaining) for o in self.orders.values() if o.side is Side.BUY)
@@ -106,3 +105,8 @@ class ExecutionState:
         yes, no = self.totals(strategy, market.yes_token), self.totals(strategy, market.no_token)
         return PositionView(market.condition_id, yes=yes.settled, no=no.settled, yes_pending=yes.pending,
                             no_pending=no.pending, cost=yes.cost + no.cost)
+
+
+def as_working(orders: list[OrderRow]) -> list[WorkingOrder]:
+    """Open orders as the planner sees them."""
+    return [WorkingOrder(o.client_id, o.token_id, o.side, o.price, o.size, o.filled, o.tif, o.status) for o in orders]
