@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
@@ -44,7 +44,7 @@ from engine.venues.base import (
 )
 from engine.venues.refusals import Refusal, classify
 from storage.audit import raise_alert
-from storage.db import Database, is_locked, now_ms
+from storage.db import Database, Joined, is_locked, now_ms
 
 log = logging.getLogger("engine.executor")
 
@@ -150,13 +150,15 @@ class Executor:
         await self.venue.close()
         self.venue_closed = True
 
-    @contextmanager
-    def tx(self) -> Iterator[Connection]:
+    def tx(self) -> AbstractContextManager[Connection]:
         """One write transaction; nested calls join the open one (a drain of many venue
         events commits once). Never held across a venue call."""
         if self._tx is not None:
-            yield self._tx
-            return
+            return Joined(self._tx)
+        return self._own_tx()
+
+    @contextmanager
+    def _own_tx(self) -> Iterator[Connection]:
         with self.db.write() as conn:
             self._tx = conn
             try:
