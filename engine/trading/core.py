@@ -44,7 +44,6 @@ from engine.process.scheduler import Job
 from engine.trading.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
-from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.views import candidates, load_fair_values, market_views, snapshot, strategy_state
 from engine.trading.watch import Thresholds, Watch
@@ -116,6 +115,10 @@ class TradingCore:
         if self.mode == "paper":
             venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self._paper_config())
         else:
+            # Imported here: the live venue's client (signing, web3) takes a second to import,
+            # which a paper desk or a backtest never needs.
+            from engine.venues.polymarket import PolymarketVenue, VenueConfig
+
             venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self.config["venue_heartbeat_s"]),
                                     fees=self.catalog.fee_schedule)
         counter = iter(range(1, 2**62))
