@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from operator import itemgetter
 
 from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
 from engine.execution.planner import TAKE, OrderSpec, round_size
@@ -191,7 +192,8 @@ class Budget:
         self.total += amount
         self.by_market[market.condition_id] = self.by_market.get(market.condition_id, 0) + amount
         self.by_strategy[strategy] = self.by_strategy.get(strategy, 0) + amount
-        self.by_event[event_key(market)] = self.by_event.get(event_key(market), 0) + amount
+        event = event_key(market)
+        self.by_event[event] = self.by_event.get(event, 0) + amount
 
 
 class _Headroom:
@@ -202,8 +204,8 @@ class _Headroom:
         self.room = budget.room(ctx.limits, strategy, market, ctx.strategy_caps.get(strategy))
 
     def binding(self) -> tuple[Reason, int]:
-        reason = min(self.room, key=lambda r: self.room[r])
-        return reason, max(0, self.room[reason])
+        reason, room = min(self.room.items(), key=itemgetter(1))  # the first of equals, as before
+        return reason, max(0, room)
 
     def spend(self, cost: int) -> None:
         for reason in self.room:
