@@ -160,18 +160,23 @@ class RowApplier:
     (the runner passes the paper venue's check itself; by default the change is announced to
     the listeners as the feed announces it, one BookChanged after all of the row's changes).
     A row of one level change calls `level_changed` with that level instead, when given (the
-    paper venue's check of the orders that level can reach). Snapshots and trade prints always
-    go the usual way. Same results, which the parity test checks (tests/backtest/test_parity.py).
+    paper venue's check of the orders that level can reach). A snapshot is announced the same
+    way, through `book_changed`, on a token where an order rests; a trade print is recorded
+    (the last trade) and, when `trade_printed` is given, handed to it only on such a token
+    (otherwise announced to the listeners as usual). Same results, which the parity test
+    checks (tests/backtest/test_parity.py).
     """
 
     def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], bool],
                  book_changed: Callable[[str, int], None] | None = None,
-                 level_changed: Callable[[str, bool, int], None] | None = None):
+                 level_changed: Callable[[str, bool, int], None] | None = None,
+                 trade_printed: Callable[[TradePrint], None] | None = None):
         self.books = books
         self.tokens = list(tokens)
         self.rests_on = rests_on
         self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
         self.level_changed = level_changed
+        self.trade_printed = trade_printed
 
     def until_decision(self, rows: Sequence[Row], start: int, clock: Clock) -> int:
         """Apply `rows` from `start` up to the next decision marker, each at its own time
@@ -214,10 +219,17 @@ class RowApplier:
                 self.book_changed(token, at)
         elif kind == BOOK:
             levels = json.loads(data or "{}")
-            books.apply_snapshot(token, [tuple(x) for x in levels.get("b", [])],  # type: ignore[misc]
-                                 [tuple(x) for x in levels.get("a", [])], at)  # type: ignore[misc]
+            if books.apply_snapshot(token, levels.get("b", ()), levels.get("a", ()), at, notify=False) \
+                    and self.rests_on(token):
+                self.book_changed(token, at)
         elif kind == TRADE and price is not None and size is not None and buy is not None:
-            books.record_trade(TradePrint(token, price, size, Side.BUY if buy else Side.SELL, at))
+            trade = TradePrint(token, price, size, Side.BUY if buy else Side.SELL, at)
+            if self.trade_printed is None:
+                books.record_trade(trade)
+            else:
+                books.record_trade(trade, notify=False)
+                if self.rests_on(token):
+                    self.trade_printed(trade)
 
 
 # -- imported price history: the coarser model ----------------------------------------

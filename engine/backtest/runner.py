@@ -183,9 +183,9 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     core.unblock_orders()
     batches, tokens, total, markers = _events(spec, main_db, markets)
     venue = core.executor.venue
-    if isinstance(venue, PaperVenue):  # the core's only work for a book change (TradingCore._on_market_event)
+    if isinstance(venue, PaperVenue):  # the core's only work for a book change or a print (TradingCore._on_market_event)
         apply = RowApplier(core.books, tokens, venue.rests_on, lambda token, at: venue.on_book_changed(token),
-                           venue.on_level_changed)
+                           venue.on_level_changed, venue.on_market_event)
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
     interval = core.config["tick_interval_ms"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches, recorded_events
 from engine.feeds.books import BookCache
-from engine.feeds.events import BookChanged, MarketEvent
+from engine.feeds.events import BookChanged, MarketEvent, TradePrint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -63,7 +63,7 @@ def test_rows_replay_to_the_same_books_and_announce_only_watched_tokens(tmp_path
         return [e for e in heard if not isinstance(e, BookChanged) or e.token_id in watched]
 
     # Everything the plain path announced about watched tokens (and every trade), in order;
-    # nothing about level changes of the others.
+    # nothing about level changes or snapshots of the others.
     assert told(plain_heard) == told(fast_heard)
     assert len(fast_heard) < len(plain_heard)
 
@@ -84,6 +84,20 @@ def test_rows_replay_to_the_same_books_and_announce_only_watched_tokens(tmp_path
     assert len(levels) == changes(fast_heard) - changes(by_level_heard)
     assert any(isinstance(e, BookChanged) and e.token_id == tokens[0] and e.at_ms == end for e in by_level_heard)
     assert all(by_level.book(t, 100) == fast.book(t, 100) for t in tokens)
+
+    # Handed the prints instead: only those of watched tokens, in order; every last trade kept.
+    printed: list[MarketEvent] = []
+    quiet_heard: list[MarketEvent] = []
+    quiet = BookCache()
+    quiet.add_listener(quiet_heard.append)
+    applier = RowApplier(quiet, tokens, watched.__contains__, trade_printed=printed.append)
+    for row in rows:
+        if row[2] != DECIDE:
+            applier(row)
+    trades = [e for e in plain_heard if isinstance(e, TradePrint)]
+    assert printed == [t for t in trades if t.token_id in watched] and printed
+    assert not any(isinstance(e, TradePrint) for e in quiet_heard)
+    assert all(quiet.last_trade(t) == plain.last_trade(t) for t in tokens)
 
 
 def test_rows_of_an_empty_range_are_none(tmp_path: Path) -> None:
