@@ -127,7 +127,8 @@ class Executor:
         self._lookups: set[asyncio.Task[None]] = set()
         self.venue_closed = False
         self._tx: Connection | None = None
-        self._planned: dict[tuple[str, str], _Planned] = {}  # each key's last plan and what it read
+        # Each key's last plan and what it read: (market, keep_within, quotes, holdings, working, plan).
+        self._planned: dict[tuple[str, str], Planned] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -307,11 +308,11 @@ class Executor:
         holdings = self.state.holdings(key[0], market)
         working = tuple(as_working(open_orders))
         last = self._planned.get(key)
-        if (last is not None and last.market is market and last.keep_within == keep_within
-                and last.holdings == holdings and last.quotes == quotes and last.working == working):
-            return last.plan
+        if (last is not None and last[0] is market and last[1] == keep_within and last[2] == quotes
+                and last[3] == holdings and last[4] == working):
+            return last[5]
         result = plan(quotes, market, holdings, working, keep_within=keep_within)
-        self._planned[key] = _Planned(quotes, market, holdings, working, keep_within, result)
+        self._planned[key] = (market, keep_within, quotes, holdings, working, result)
         return result
 
     async def reconcile(self) -> PassReport:
@@ -690,15 +691,7 @@ class Executor:
 
 Place = tuple[str, MarketInfo, OrderSpec, str]
 
-
-@dataclass(frozen=True, slots=True)
-class _Planned:
-    quotes: tuple[Quote, ...]
-    market: MarketInfo
-    holdings: Holdings
-    working: tuple[WorkingOrder, ...]
-    keep_within: int
-    plan: Plan
+Planned = tuple[MarketInfo, int, tuple[Quote, ...], Holdings, tuple[WorkingOrder, ...], Plan]
 
 
 @dataclass(frozen=True)
