@@ -5,7 +5,8 @@ Two guards, for both processes:
   raises it to 100 000, and CPython's C JSON decoder then overflows the C stack on ~100 k
   nested brackets instead of raising RecursionError: a segfault from one hostile message.
   `keep_recursion_limit_sane()` runs once every heavy import is done (engine start-up, the
-  dashboard's app).
+  dashboard's app) and as the live venue's module finishes importing (a paper desk or a
+  backtest never imports it; a live executor imports it when it is built).
 - Every JSON from outside (commands, configuration, feeds, signals) is parsed by
   `loads_bounded`, which refuses it above a size, or deeper than a nesting depth, with a
   `JsonRefused` (a ValueError) whose message says which: never a traceback, never a hang.

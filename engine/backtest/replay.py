@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from itertools import islice
 from pathlib import Path
 
@@ -57,6 +58,11 @@ class Replay:
 # Small integers instead of text: sqlite3 builds a new str for every text value it returns,
 # and for most rows that was the larger part of reading them.
 Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
+
+
+class Clock(Protocol):
+    now: int
+
 BOOK, CHANGE, TRADE, DECIDE = 0, 1, 2, 3
 KINDS = {"book": BOOK, "change": CHANGE, "trade": TRADE, "decide": DECIDE}
 
@@ -153,16 +159,45 @@ class RowApplier:
     level change updates the book and, on a token where an order rests, calls `book_changed`
     (the runner passes the paper venue's check itself; by default the change is announced to
     the listeners as the feed announces it, one BookChanged after all of the row's changes).
-    Snapshots and trade prints always go the usual way. Same results, which the parity test
+    A row of one level change calls `level_changed` with that level instead, when given (the
+    paper venue's check of the orders that level can reach). A snapshot is announced the same
+    way, through `book_changed`, on a token where an order rests; a trade print is recorded
+    (the last trade) and, when `trade_printed` is given, handed to it only on such a token
+    (otherwise announced to the listeners as usual). Same results, which the parity test
     checks (tests/backtest/test_parity.py).
     """
 
     def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], bool],
-                 book_changed: Callable[[str, int], None] | None = None):
+                 book_changed: Callable[[str, int], None] | None = None,
+                 level_changed: Callable[[str, bool, int], None] | None = None,
+                 trade_printed: Callable[[TradePrint], None] | None = None):
         self.books = books
         self.tokens = list(tokens)
         self.rests_on = rests_on
         self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
+        self.level_changed = level_changed
+        self.trade_printed = trade_printed
+
+    def until_decision(self, rows: Sequence[Row], start: int, clock: Clock) -> int:
+        """Apply `rows` from `start` up to the next decision marker, each at its own time
+        (`clock.now`, which the paper venue reads); returns that marker's index (or the end).
+        The runner's loop for recordings with markers: one call per run of market events,
+        and the single-level change (most rows) inline, not a call per row."""
+        tokens, books, rests_on = self.tokens, self.books, self.rests_on
+        level_changed = self.level_changed
+        for i in range(start, len(rows)):
+            row = rows[i]
+            at, index, kind, buy, price, size, data = row
+            if kind == DECIDE:
+                return i
+            clock.now = at
+            if kind == CHANGE and data is None and level_changed is not None and index is not None:
+                token = tokens[index]
+                if books.apply_level(token, buy == 1, price, size, at) and rests_on(token):  # type: ignore[arg-type]
+                    level_changed(token, buy == 1, price)  # type: ignore[arg-type]
+            else:
+                self(row)
+        return len(rows)
 
     def __call__(self, row: Row) -> None:
         at, index, kind, buy, price, size, data = row
@@ -171,19 +206,30 @@ class RowApplier:
         token, books = self.tokens[index], self.books
         if kind == CHANGE:
             if data is None:
-                changed = books.apply_level(token, buy == 1, price, size, at)  # type: ignore[arg-type]
-            else:
-                changed = False
-                for is_bid, p, s in json.loads(data):
-                    changed = books.apply_level(token, bool(is_bid), p, s, at) or changed
+                if books.apply_level(token, buy == 1, price, size, at) and self.rests_on(token):  # type: ignore[arg-type]
+                    if self.level_changed is not None:
+                        self.level_changed(token, buy == 1, price)  # type: ignore[arg-type]
+                    else:
+                        self.book_changed(token, at)
+                return
+            changed = False
+            for is_bid, p, s in json.loads(data):
+                changed = books.apply_level(token, bool(is_bid), p, s, at) or changed
             if changed and self.rests_on(token):
                 self.book_changed(token, at)
         elif kind == BOOK:
             levels = json.loads(data or "{}")
-            books.apply_snapshot(token, [tuple(x) for x in levels.get("b", [])],  # type: ignore[misc]
-                                 [tuple(x) for x in levels.get("a", [])], at)  # type: ignore[misc]
+            if books.apply_snapshot(token, levels.get("b", ()), levels.get("a", ()), at, notify=False) \
+                    and self.rests_on(token):
+                self.book_changed(token, at)
         elif kind == TRADE and price is not None and size is not None and buy is not None:
-            books.record_trade(TradePrint(token, price, size, Side.BUY if buy else Side.SELL, at))
+            trade = TradePrint(token, price, size, Side.BUY if buy else Side.SELL, at)
+            if self.trade_printed is None:
+                books.record_trade(trade)
+            else:
+                books.record_trade(trade, notify=False)
+                if self.rests_on(token):
+                    self.trade_printed(trade)
 
 
 # -- imported price history: the coarser model ----------------------------------------

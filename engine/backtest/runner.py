@@ -183,8 +183,9 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     core.unblock_orders()
     batches, tokens, total, markers = _events(spec, main_db, markets)
     venue = core.executor.venue
-    if isinstance(venue, PaperVenue):  # the core's only work for a book change (TradingCore._on_market_event)
-        apply = RowApplier(core.books, tokens, venue.rests_on, lambda token, at: venue.on_book_changed(token))
+    if isinstance(venue, PaperVenue):  # the core's only work for a book change or a print (TradingCore._on_market_event)
+        apply = RowApplier(core.books, tokens, venue.rests_on, lambda token, at: venue.on_book_changed(token),
+                           venue.on_level_changed, venue.on_market_event)
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
     interval = core.config["tick_interval_ms"]
@@ -196,16 +197,22 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
         # The scratch ledger commits once per batch instead of once per write: a replay has
         # nothing to lose in a crash, and the same code then runs several times faster.
         with core.db.batch():
-            for event in batch:
-                at = event[0]
-                while not markers and at >= next_decide:  # no recorded decisions: decide on the interval
-                    decisions += await _decide(core, clock, next_decide, curve, exposure)
-                    next_decide += interval
-                clock.now = at
-                if event[2] == DECIDE:
-                    decisions += await _decide(core, clock, at, curve, exposure)
-                else:
-                    apply(event)
+            if markers:  # decide at the recorded markers
+                i = apply.until_decision(batch, 0, clock)
+                while i < len(batch):
+                    decisions += await _decide(core, clock, batch[i][0], curve, exposure)
+                    i = apply.until_decision(batch, i + 1, clock)
+            else:  # no recorded decisions: decide on the interval
+                for event in batch:
+                    at = event[0]
+                    while at >= next_decide:
+                        decisions += await _decide(core, clock, next_decide, curve, exposure)
+                        next_decide += interval
+                    clock.now = at
+                    if event[2] == DECIDE:
+                        decisions += await _decide(core, clock, at, curve, exposure)
+                    else:
+                        apply(event)
         seen += len(batch)
         if progress is not None:
             progress(seen, total)

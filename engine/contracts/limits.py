@@ -8,7 +8,7 @@ in the human unit shown here; the gate converts them to micro-units.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
@@ -94,27 +94,45 @@ def parse_value(spec: LimitSpec, raw: object) -> Decimal:
 
 @dataclass(frozen=True)
 class Limits:
-    """Limit values in the units the gate computes with (micro-units, fractions, ms)."""
+    """Limit values in the units the gate computes with (micro-units, fractions, ms).
+
+    The integer conversions are remembered per limit (`values` never changes): the gate asks
+    for them dozens of times per tick, and each was a Decimal multiplication."""
 
     values: Mapping[str, Decimal]
+    _micros: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _counts: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _ms: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def usdc(self, name: str) -> int:
-        return int(self.values[name] * MICRO)
+        return self._micro(name)
 
     def shares(self, name: str) -> int:
-        return int(self.values[name] * MICRO)
+        return self._micro(name)
 
     def count(self, name: str) -> int:
-        return int(self.values[name])
+        found = self._counts.get(name)
+        if found is None:
+            found = self._counts[name] = int(self.values[name])
+        return found
 
     def fraction(self, name: str) -> Decimal:
         return self.values[name] / 100
 
     def probability(self, name: str) -> int:
-        return int(self.values[name] * MICRO)
+        return self._micro(name)
 
     def ms(self, name: str) -> int:
-        return int(self.values[name] * 1000)
+        found = self._ms.get(name)
+        if found is None:
+            found = self._ms[name] = int(self.values[name] * 1000)
+        return found
+
+    def _micro(self, name: str) -> int:
+        found = self._micros.get(name)
+        if found is None:
+            found = self._micros[name] = int(self.values[name] * MICRO)
+        return found
 
     def flag(self, name: str) -> bool:
         return self.values[name] != 0

@@ -83,6 +83,9 @@ class EventApplier:
         order_id = self.state.by_venue.get(venue_order_id)
         if order_id is not None:
             return self.state.orders[order_id]
+        closed = self.state.closed.get(venue_order_id)
+        if closed is not None:
+            return closed
         with self.ex.tx() as conn:  # inside an open transaction, its own uncommitted rows count
             return store.order_by_venue_id(conn, self.ex.mode, venue_order_id)
 
@@ -93,7 +96,7 @@ class EventApplier:
         status = from_venue(report.status, size=row.size, filled=filled, take=row.tif in TAKE)
         now = self.ex.clock()
         with self.ex.tx() as conn:
-            row = store.advance_row(conn, row.id, status, now, filled=report.filled, acked=True)
+            row = store.advance_row(conn, row.id, status, now, filled=report.filled, acked=True, stored=row)
         self.state.track(row)
         for trade in orphans:
             self.trade_report(trade)
@@ -107,7 +110,8 @@ class EventApplier:
             return
         with self.ex.tx() as conn:
             refreshed = [store.advance_row(conn, row.id, ended(size=row.size, filled=row.filled,
-                                                               take=row.tif in TAKE), now, acked=True)
+                                                               take=row.tif in TAKE), now, acked=True,
+                                              stored=row)
                          for row in rows]
         for row in refreshed:
             self.state.track(row)
@@ -162,7 +166,7 @@ class EventApplier:
                 return
             total = store.order_fill_total(conn, row.id)
             status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
-            refreshed = store.advance_row(conn, row.id, status, now, filled=total)
+            refreshed = store.advance_row(conn, row.id, status, now, filled=total, stored=row)
             totals = store.position_after_fill(conn, fill, previous,
                                                payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now)
             if previous is None and not trade.fee_known:

@@ -14,18 +14,18 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
 from engine.trading.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, fmt
+from engine.domain import Intent, MarketInfo, Quote, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
 from engine.contracts.ticket import MANUAL
-from engine.execution.planner import GROUP_INCOMPLETE, TAKE, OrderSpec, Plan, Residual, plan
-from engine.execution.state import ExecutionState
+from engine.execution.planner import GROUP_INCOMPLETE, TAKE, Holdings, OrderSpec, Plan, Residual, WorkingOrder, plan
+from engine.execution.state import ExecutionState, as_working
 from engine.contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, ended, from_venue
 from engine.execution.store import OrderRow
 from engine.execution.venue_health import HealthChange, VenueHealth
@@ -45,7 +45,7 @@ from engine.venues.base import (
 )
 from engine.venues.refusals import Refusal, classify
 from storage.audit import raise_alert
-from storage.db import Database, is_locked, now_ms
+from storage.db import Database, Joined, is_locked, now_ms
 
 log = logging.getLogger("engine.executor")
 
@@ -129,6 +129,8 @@ class Executor:
         self.venue_closed = False
         self._tx: Connection | None = None
         self._after_commit: list[Callable[[], None]] = []
+        # Each key's last plan and what it read: (market, keep_within, quotes, holdings, working, plan).
+        self._planned: dict[tuple[str, str], Planned] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -151,13 +153,15 @@ class Executor:
         await self.venue.close()
         self.venue_closed = True
 
-    @contextmanager
-    def tx(self) -> Iterator[Connection]:
+    def tx(self) -> AbstractContextManager[Connection]:
         """One write transaction; nested calls join the open one (a drain of many venue
         events commits once). Never held across a venue call."""
         if self._tx is not None:
-            yield self._tx
-            return
+            return Joined(self._tx)
+        return self._own_tx()
+
+    @contextmanager
+    def _own_tx(self) -> Iterator[Connection]:
         try:
             with self.db.write() as conn:
                 self._tx = conn
@@ -295,11 +299,13 @@ class Executor:
             if market is None:
                 if not self.state.by_key.get(key):
                     del self.latest[key]
+                    self._planned.pop(key, None)
                 continue
-            result: Plan = plan(quotes, market, self.state.holdings(strategy, market),
-                                self.state.working(strategy, condition_id), keep_within=intent.keep_within)
-            by_client = {o.client_id: o for o in self.state.open_for(strategy, condition_id)}
-            cancels += [by_client[w.client_id] for w in result.cancel]
+            open_orders = self.state.open_for(strategy, condition_id)
+            result = self._plan(key, quotes, market, open_orders, intent.keep_within)
+            if result.cancel:
+                by_client = {o.client_id: o for o in open_orders}
+                cancels += [by_client[w.client_id] for w in result.cancel]
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
             group = quotes[0].group if quotes else ""
             if group and (result.residuals or len(result.place) < len(quotes)):
@@ -310,9 +316,25 @@ class Executor:
             if len(resting) != len(intent.quotes):
                 # Takes are one-shot: sent (or skipped) once; a strategy that still wants one re-emits it.
                 self.latest[key] = replace(intent, quotes=resting)
-            if not resting and not by_client:
+            if not resting and not open_orders:
                 del self.latest[key]
+                self._planned.pop(key, None)
         return _whole_groups(places, broken, report), cancels, report
+
+    def _plan(self, key: tuple[str, str], quotes: tuple[Quote, ...], market: MarketInfo,
+              open_orders: list[OrderRow], keep_within: int) -> Plan:
+        """The planner's answer for one (strategy, market), or its last one when nothing it
+        reads changed (the planner is pure: the same inputs give the same plan). A third of
+        a busy pass's intents repeat the last one against the same orders and holdings."""
+        holdings = self.state.holdings(key[0], market)
+        working = tuple(as_working(open_orders))
+        last = self._planned.get(key)
+        if (last is not None and last[0] is market and last[1] == keep_within and last[2] == quotes
+                and last[3] == holdings and last[4] == working):
+            return last[5]
+        result = plan(quotes, market, holdings, working, keep_within=keep_within)
+        self._planned[key] = (market, keep_within, quotes, holdings, working, result)
+        return result
 
     async def reconcile(self) -> PassReport:
         """One pass: plan everything, cancel what no longer matches, place what is missing."""
@@ -402,9 +424,8 @@ class Executor:
                 conn, client_id=p.request.client_id, venue_order_id=p.venue_order_id, mode=self.mode,
                 strategy=strategy, condition_id=market.condition_id, token_id=spec.token_id, outcome=spec.outcome,
                 side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
-                payload=p.record, reason=reason or None, now=now,
+                payload=p.record, reason=reason or None, now=now, submitted_at=now,
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
-            store.mark_submitted(conn, [r.id for r in rows], now)
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")
@@ -462,7 +483,8 @@ class Executor:
                     refreshed.append(store.order_by_id(conn, row.id))
                     continue
                 status, filled, note = _answered_status(row, result)
-                refreshed.append(store.advance_row(conn, row.id, status, now, filled=filled, error=note, acked=True))
+                refreshed.append(store.advance_row(conn, row.id, status, now, filled=filled, error=note, acked=True,
+                                                   stored=self.state.orders.get(row.id)))
         for row in refreshed:
             self.state.track(row)
 
@@ -518,7 +540,8 @@ class Executor:
             return 0
         now = self.clock()
         with self.tx() as conn:
-            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now) for order in targets]
+            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
+                                           stored=self.state.orders.get(order.id)) for order in targets]
         for row in refreshed:
             self.state.track(row)
             self._cancel_sent[row.id] = now
@@ -694,6 +717,8 @@ class Executor:
 
 
 Place = tuple[str, MarketInfo, OrderSpec, str]
+
+Planned = tuple[MarketInfo, int, tuple[Quote, ...], Holdings, tuple[WorkingOrder, ...], Plan]
 
 
 @dataclass(frozen=True)

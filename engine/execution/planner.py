@@ -178,7 +178,7 @@ def route(quotes: Sequence[Quote], market: MarketInfo, holdings: Holdings) -> tu
     """YES-space quotes -> legal token-space specs (reduce first, complement otherwise)."""
     router = _Router(market, {Outcome.YES: holdings.yes, Outcome.NO: holdings.no})
     # Sells of the best-priced quotes claim inventory first.
-    for quote in sorted(quotes, key=lambda q: (q.side.value, q.price if q.side is Side.SELL else -q.price)):
+    for quote in sorted(quotes, key=lambda q: (q.side is Side.SELL, q.price if q.side is Side.SELL else -q.price)):
         if quote.size > 0:
             router.route(quote)
     return router.specs, router.residuals

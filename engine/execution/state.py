@@ -19,6 +19,9 @@ from engine.execution.store import OrderRow
 
 
 NO_POSITION = PositionTotals()  # frozen: one shared instance for every token not held
+# Closed orders remembered by venue id: the venue's last reports about an order (its cancel
+# or fill, echoed) come right after it closes, and would each be a read of the table.
+CLOSED_KEPT = 1_000
 
 
 class ExecutionState:
@@ -27,6 +30,7 @@ class ExecutionState:
         self.orders: dict[int, OrderRow] = {}
         self.by_venue: dict[str, int] = {}
         self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
+        self.closed: dict[str, OrderRow] = {}  # venue id -> a recently closed order, as stored
         self.positions: dict[tuple[str, str], PositionTotals] = {}
         self.position_market: dict[tuple[str, str], tuple[str, Outcome]] = {}
         self.cash = 0
@@ -35,6 +39,7 @@ class ExecutionState:
         self.orders.clear()
         self.by_venue.clear()
         self.by_key.clear()
+        self.closed.clear()
         for row in store.open_orders(conn, self.mode):
             self.track(row)
         self.load_positions(conn)
@@ -49,9 +54,15 @@ class ExecutionState:
     # -- orders ------------------------------------------------------------------------
 
     def track(self, row: OrderRow) -> None:
-        """Add or refresh an order; terminal orders leave the mirror."""
+        """Add or refresh an order; terminal orders leave the mirror (for `closed`: every
+        write of an order row is tracked, so what it keeps is the row as stored)."""
         if row.terminal:
             self.forget(row.id)
+            if row.venue_order_id:
+                self.closed.pop(row.venue_order_id, None)
+                self.closed[row.venue_order_id] = row
+                if len(self.closed) > CLOSED_KEPT:
+                    del self.closed[next(iter(self.closed))]
             return
         self.orders[row.id] = row
         if row.venue_order_id:
@@ -73,8 +84,7 @@ class ExecutionState:
         return [self.orders[i] for i in sorted(self.by_key.get((strategy, condition_id), ()))]
 
     def working(self, strategy: str, condition_id: str) -> list[WorkingOrder]:
-        return [WorkingOrder(o.client_id, o.token_id, o.side, o.price, o.size, o.filled, o.tif, o.status)
-                for o in self.open_for(strategy, condition_id)]
+        return as_working(self.open_for(strategy, condition_id))
 
     def reserved_buy_cash(self) -> int:
         return sum(notional(o.price, o.remaining) for o in self.orders.values() if o.side is Side.BUY)
@@ -95,3 +105,8 @@ class ExecutionState:
         yes, no = self.totals(strategy, market.yes_token), self.totals(strategy, market.no_token)
         return PositionView(market.condition_id, yes=yes.settled, no=no.settled, yes_pending=yes.pending,
                             no_pending=no.pending, cost=yes.cost + no.cost)
+
+
+def as_working(orders: list[OrderRow]) -> list[WorkingOrder]:
+    """Open orders as the planner sees them."""
+    return [WorkingOrder(o.client_id, o.token_id, o.side, o.price, o.size, o.filled, o.tif, o.status) for o in orders]

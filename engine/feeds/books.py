@@ -17,7 +17,7 @@ Everything runs on the event loop thread; there are no locks.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from engine.domain import Book, Level
 from engine.feeds.events import BookChanged, MarketEvent, MarketListener, TradePrint
@@ -51,8 +51,7 @@ class _TokenBook:
         self.bid_levels: dict[int, Level] = {}
         self.ask_levels: dict[int, Level] = {}
 
-    def replace(self, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]],
-                ts: int | None) -> None:
+    def replace(self, bids: Iterable[Sequence[int]], asks: Iterable[Sequence[int]], ts: int | None) -> None:
         self.bids = {p: s for p, s in bids if s > 0}
         self.asks = {p: s for p, s in asks if s > 0}
         self.bid_stamps, self.ask_stamps = {}, {}
@@ -139,9 +138,11 @@ class BookCache:
 
     # -- writes (the feed) ---------------------------------------------------------------
 
-    def apply_snapshot(self, token_id: str, bids: Iterable[tuple[int, int]], asks: Iterable[tuple[int, int]],
-                       at_ms: int, ts_ms: int | None = None) -> bool:
-        """Replace the whole book; ignored (False) when older than the data already held."""
+    def apply_snapshot(self, token_id: str, bids: Iterable[Sequence[int]], asks: Iterable[Sequence[int]],
+                       at_ms: int, ts_ms: int | None = None, *, notify: bool = True) -> bool:
+        """Replace the whole book (levels as (price, size) pairs); ignored (False) when older
+        than the data already held. `notify=False` leaves telling the listeners to the caller
+        (a replay, which tells only those that care; see `apply_level`)."""
         book = self._books.get(token_id)
         if book is None:
             book = self._books[token_id] = _TokenBook()
@@ -149,7 +150,8 @@ class BookCache:
             return False
         book.replace(bids, asks, ts_ms)
         book.updated_ms = max(book.updated_ms, at_ms)
-        self._changed(token_id, at_ms)
+        if notify:
+            self._changed(token_id, at_ms)
         return True
 
     def apply_changes(self, changes: Iterable[LevelChange], at_ms: int,
@@ -190,9 +192,10 @@ class BookCache:
             if book is not None and book.updated_ms < at_ms:
                 book.updated_ms = at_ms
 
-    def record_trade(self, trade: TradePrint) -> None:
+    def record_trade(self, trade: TradePrint, *, notify: bool = True) -> None:
         self._last_trades[trade.token_id] = trade
-        self._emit(trade)
+        if notify:
+            self._emit(trade)
 
     def publish(self, event: MarketEvent) -> None:
         """Deliver a non-book market event (tick change, resolution) to the listeners."""

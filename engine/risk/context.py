@@ -20,6 +20,7 @@ from storage.commands import post_command
 from storage.db import Database
 
 RISK_ACTOR = "risk"
+REASONS = {reason.value: reason for reason in Reason}
 
 
 def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mapping[str, MarketView],
@@ -27,7 +28,7 @@ def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mappin
           cooldowns: Mapping[tuple[str, str], int] | None = None) -> RiskContext:
     positions: dict[tuple[str, str], PositionView] = {}
     for (strategy, _token), (cid, _outcome) in state.position_market.items():
-        info = catalog.get(cid)
+        info = catalog.get(cid) if (strategy, cid) not in positions else None  # one view per market, not per token
         if info is not None:
             positions[(strategy, cid)] = state.position_view(strategy, info)
     own = Counter((o.strategy, o.condition_id) for o in state.orders.values())
@@ -51,7 +52,8 @@ def yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
 def log_refusal(log: DecisionsLog, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str, now: int,
                 detail: str = "refused at placement") -> None:
     side, price = yes_space(spec.outcome, spec.side, spec.price)
-    log.write([Decision(strategy, market.condition_id, side, price, spec.size, 0, Reason(reason), detail)], now)
+    code = REASONS.get(reason) or Reason(reason)  # the lookup: an Enum call costs more, on every refusal
+    log.write([Decision(strategy, market.condition_id, side, price, spec.size, 0, code, detail)], now)
 
 
 def log_residuals(log: DecisionsLog, residuals: Mapping[tuple[str, str], tuple[Residual, ...]], now: int) -> None:

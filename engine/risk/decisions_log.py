@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from engine.risk.gate import Decision
 from storage.db import Database
+from storage.sql import run_many
 
 REPEAT_MS = 60_000
 MAX_ROWS = 200_000
@@ -30,20 +31,16 @@ class DecisionsLog:
         fresh = [d for d in decisions if self._is_news(d, now)]
         if not fresh:
             return 0
-        with self.db.write() as conn:
-            conn.execute(
-                text("""INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
-                            action, reason, detail)
-                        VALUES (:at, :mode, :strategy, :cid, :side, :price, :requested, :approved, :action,
-                            :reason, :detail)"""),
-                [{"at": now, "mode": self.mode, "strategy": d.strategy, "cid": d.condition_id, "side": d.side.value,
-                  "price": d.price, "requested": d.requested, "approved": d.approved, "action": d.action,
-                  "reason": d.reason.value, "detail": d.detail or None} for d in fresh],
-            )
+        with self.db.write() as conn:  # straight to sqlite3: written every few ticks, SQLAlchemy cost more
+            run_many(conn, """INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
+                                  action, reason, detail)
+                              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                     [(now, self.mode, d.strategy, d.condition_id, d.side.value, d.price, d.requested, d.approved,
+                       d.action, d.reason.value, d.detail or None) for d in fresh])
         return len(fresh)
 
     def _is_news(self, decision: Decision, now: int) -> bool:
-        key = (decision.strategy, decision.condition_id, decision.side.value, decision.reason.value)
+        key = (decision.strategy, decision.condition_id, decision.side, decision.reason)  # str enums: as their values
         last = self._last.get(key)
         if last is not None and now - last[0] < REPEAT_MS and last[1] == decision.action:
             return False

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from operator import itemgetter
 
 from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
 from engine.execution.planner import TAKE, OrderSpec, round_size
@@ -191,7 +192,8 @@ class Budget:
         self.total += amount
         self.by_market[market.condition_id] = self.by_market.get(market.condition_id, 0) + amount
         self.by_strategy[strategy] = self.by_strategy.get(strategy, 0) + amount
-        self.by_event[event_key(market)] = self.by_event.get(event_key(market), 0) + amount
+        event = event_key(market)
+        self.by_event[event] = self.by_event.get(event, 0) + amount
 
 
 class _Headroom:
@@ -202,8 +204,8 @@ class _Headroom:
         self.room = budget.room(ctx.limits, strategy, market, ctx.strategy_caps.get(strategy))
 
     def binding(self) -> tuple[Reason, int]:
-        reason = min(self.room, key=lambda r: self.room[r])
-        return reason, max(0, self.room[reason])
+        reason, room = min(self.room.items(), key=itemgetter(1))  # the first of equals, as before
+        return reason, max(0, room)
 
     def spend(self, cost: int) -> None:
         for reason in self.room:
@@ -245,13 +247,14 @@ class RiskGate:
 
     def _size_quotes(self, intent: Intent, view: MarketView, ctx: RiskContext,
                      budget: Budget) -> tuple[Intent, list[Decision]]:
-        position = ctx.positions.get((intent.strategy, intent.condition_id), PositionView(intent.condition_id))
+        position = ctx.positions.get((intent.strategy, intent.condition_id)) or PositionView(intent.condition_id)
         reducible = reducible_quantity(position)
         headroom = _Headroom(budget, ctx, intent.strategy, view.info)
         slots = ctx.limits.count("max_open_orders") - budget.open_orders
         approved: list[Quote] = []
         decisions: list[Decision] = []
-        ordered = sorted(intent.quotes, key=lambda q: (q.side.value, -q.price if q.side is Side.BUY else q.price))
+        # BUYs first (as "BUY" < "SELL"), best price first on each side.
+        ordered = sorted(intent.quotes, key=lambda q: (q.side is Side.SELL, -q.price if q.side is Side.BUY else q.price))
         for quote in ordered:
             if slots <= 0:  # before sizing: a refused quote must not spend exposure the next one could use
                 decisions.append(self._decide(intent, quote, 0, Reason.MAX_OPEN_ORDERS,
@@ -264,7 +267,8 @@ class RiskGate:
                 approved.append(quote if size == quote.size else replace(quote, size=size))
                 slots -= 1
                 budget.open_orders += 1
-        return replace(intent, quotes=tuple(approved)), decisions
+        quotes = tuple(approved)
+        return (intent if quotes == intent.quotes else replace(intent, quotes=quotes)), decisions
 
     def _size_one(self, intent: Intent, quote: Quote, view: MarketView, ctx: RiskContext,
                   reducible: dict[Side, int], headroom: _Headroom) -> tuple[int, Decision | None]:

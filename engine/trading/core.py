@@ -44,7 +44,6 @@ from engine.process.scheduler import Job
 from engine.trading.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
-from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.views import candidates, load_fair_values, market_views, snapshot, strategy_state
 from engine.trading.watch import Thresholds, Watch
@@ -117,6 +116,10 @@ class TradingCore:
         if self.mode == "paper":
             venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self._paper_config())
         else:
+            # Imported here: the live venue's client (signing, web3) takes a second to import,
+            # which a paper desk or a backtest never needs.
+            from engine.venues.polymarket import PolymarketVenue, VenueConfig
+
             venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self.config["venue_heartbeat_s"]),
                                     fees=self.catalog.fee_schedule)
         counter = iter(range(1, 2**62))
@@ -382,8 +385,7 @@ class TradingCore:
                              self._reference_price)
         self.risk.new_tick(now, self.executor.state, self.catalog, views)
         if self.deciding:
-            books = portfolio.by_strategy(self.executor.state, self._marks)
-            self.executor.set_intents(self.risk.check(self._decide(now, views, books), now))
+            self.executor.set_intents(self.risk.check(self._decide(now, views), now))
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
         await self._settle_arbitrage()
@@ -433,14 +435,18 @@ class TradingCore:
         if self.arbitrage.pending:
             await arbs.unwind_settled(self, self.arbitrage)
 
-    def _decide(self, now: int, views: dict[str, MarketView], books: dict[str, StrategyBook]) -> list[Intent]:
+    def _decide(self, now: int, views: dict[str, MarketView]) -> list[Intent]:
         """Every enabled strategy's intents; one that raises is disabled and withdrawn. A
-        strategy with an allocation sizes from it (plus its own PnL), not from the wallet."""
+        strategy with an allocation sizes from it (plus its own PnL), not from the wallet:
+        each strategy's book is valued (once, before any decides) only if one has one."""
         intents: list[Intent] = []
+        books: dict[str, StrategyBook] | None = None
         for name, hosted in list(self.host.hosted.items()):
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
+            if allocation > 0 and books is None:  # deciding changes no order or position: same books
+                books = portfolio.by_strategy(self.executor.state, self._marks)
             state = strategy_state(name, hosted.markets, self.catalog, self.executor.state, allocation,
-                                   books.get(name))
+                                   books.get(name) if books is not None else None)
             result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)

@@ -167,7 +167,7 @@ class PaperVenue:
         self._validate(req)
         if scalar(conn, "SELECT 1 FROM paper_orders WHERE venue_order_id = :v", {"v": venue_id}):
             raise OrderRejected("order is invalid. Duplicated.")
-        book = self.books.book(req.token_id, depth=100)
+        book = self.books.book(req.token_id, depth=100) if self._crosses(req.token_id, req.side, req.price) else None
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
         if req.post_only and reachable > 0:
             raise OrderRejected(POST_ONLY_CROSSES)
@@ -192,6 +192,14 @@ class PaperVenue:
         status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
+
+    def _crosses(self, token_id: str, side: Side, price: int) -> bool:
+        """Whether the other side's best price reaches `price`: only then can an order take
+        anything (the deep copy of the book a walk needs is made only then)."""
+        best_bid, best_ask = self.books.best_prices(token_id)
+        if side is Side.BUY:
+            return best_ask is not None and best_ask <= price
+        return best_bid is not None and best_bid >= price
 
     def _validate(self, req: OrderRequest) -> None:
         """The venue's own legality checks, with its messages."""
@@ -282,12 +290,30 @@ class PaperVenue:
         """A book update: the queue ahead can only shrink; a crossing book fills. Checked
         cheaply first (best prices, one level's size): this runs on every book update."""
         resting = self.by_token.get(token_id)
+        if resting:
+            self._check_book(token_id, list(resting.values()))
+
+    def on_level_changed(self, token_id: str, is_bid: bool, price: int) -> None:
+        """One level of a book changed, and the caller knows which (a replay): only the
+        resting orders it can reach are checked, those queued at that price on that side
+        and those the level would cross. Every other order's check would find what its last
+        one found: its queue ahead is never above its level's size (each check, and each
+        placement, leaves it at most that) and the liquidity crossing it was used up (each
+        placement and check takes what it can reach), so `on_book_changed` ends the same."""
+        resting = self.by_token.get(token_id)
         if not resting:
             return
+        reached = [o for o in resting.values()
+                   if (o.price == price if (o.side is Side.BUY) == is_bid
+                       else (price <= o.price if o.side is Side.BUY else price >= o.price))]
+        if reached:
+            self._check_book(token_id, reached)
+
+    def _check_book(self, token_id: str, resting: list[_Resting]) -> None:
         best_bid, best_ask = self.books.best_prices(token_id)
         now = self.clock()
         updates = []
-        for order in resting.values():  # not changed inside the loop: fills apply after it
+        for order in resting:  # not changed inside the loop: fills apply after it
             buying = order.side is Side.BUY
             queue, order.credit = fills.shrink_queue(
                 order.queue_ahead, self.books.level_size(token_id, buying, order.price), order.credit, now)

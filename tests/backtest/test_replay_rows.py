@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches, recorded_events
 from engine.feeds.books import BookCache
-from engine.feeds.events import BookChanged, MarketEvent
+from engine.feeds.events import BookChanged, MarketEvent, TradePrint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -63,12 +63,80 @@ def test_rows_replay_to_the_same_books_and_announce_only_watched_tokens(tmp_path
         return [e for e in heard if not isinstance(e, BookChanged) or e.token_id in watched]
 
     # Everything the plain path announced about watched tokens (and every trade), in order;
-    # nothing about level changes of the others.
+    # nothing about level changes or snapshots of the others.
     assert told(plain_heard) == told(fast_heard)
     assert len(fast_heard) < len(plain_heard)
+
+    # Told the level instead (the paper venue's narrower check): one call per changed level of
+    # a watched token; a grouped row still announces its token once.
+    levels: list[tuple[str, bool, int]] = []
+    by_level_heard: list[MarketEvent] = []
+    by_level = BookCache()
+    by_level.add_listener(by_level_heard.append)
+    applier = RowApplier(by_level, tokens, watched.__contains__, level_changed=lambda *level: levels.append(level))
+    for row in rows:
+        if row[2] != DECIDE:
+            applier(row)
+    def changes(heard: list[MarketEvent]) -> int:
+        return sum(1 for e in heard if isinstance(e, BookChanged))
+
+    assert levels and all(token in watched for token, _, _ in levels)
+    assert len(levels) == changes(fast_heard) - changes(by_level_heard)
+    assert any(isinstance(e, BookChanged) and e.token_id == tokens[0] and e.at_ms == end for e in by_level_heard)
+    assert all(by_level.book(t, 100) == fast.book(t, 100) for t in tokens)
+
+    # Handed the prints instead: only those of watched tokens, in order; every last trade kept.
+    printed: list[MarketEvent] = []
+    quiet_heard: list[MarketEvent] = []
+    quiet = BookCache()
+    quiet.add_listener(quiet_heard.append)
+    applier = RowApplier(quiet, tokens, watched.__contains__, trade_printed=printed.append)
+    for row in rows:
+        if row[2] != DECIDE:
+            applier(row)
+    trades = [e for e in plain_heard if isinstance(e, TradePrint)]
+    assert printed == [t for t in trades if t.token_id in watched] and printed
+    assert not any(isinstance(e, TradePrint) for e in quiet_heard)
+    assert all(quiet.last_trade(t) == plain.last_trade(t) for t in tokens)
 
 
 def test_rows_of_an_empty_range_are_none(tmp_path: Path) -> None:
     path = tmp_path / "rec.db"
     _, start, _ = write_recording(path, markets=1, events=100)
     assert list(recorded_batches(path, _tokens(path), start - 10_000, start - 1, size=10)) == []
+
+
+def test_runs_between_decisions_apply_like_row_by_row(tmp_path: Path) -> None:
+    """`until_decision` (the runner's loop) stops at each marker and leaves the books, the
+    clock and the level calls as applying row by row does."""
+    path = tmp_path / "rec.db"
+    _, start, end = write_recording(path, markets=2, events=2_000, events_per_decision=40)
+    tokens = _tokens(path)
+    _grouped_change(path, tokens[1], end)
+    rows = [row for batch in recorded_batches(path, tokens, start, end, size=10_000) for row in batch]
+
+    class Clock:
+        now = 0
+
+    def replay(by_runs: bool) -> tuple[BookCache, list[tuple[str, bool, int]], list[int]]:
+        books, levels, stops, clock = BookCache(), [], [], Clock()
+        applier = RowApplier(books, tokens, set(tokens[1:]).__contains__,
+                             level_changed=lambda *level: levels.append((*level, clock.now)))
+        if by_runs:
+            i = applier.until_decision(rows, 0, clock)
+            while i < len(rows):
+                stops.append(i)
+                i = applier.until_decision(rows, i + 1, clock)
+        else:
+            for i, row in enumerate(rows):
+                if row[2] == DECIDE:
+                    stops.append(i)
+                else:
+                    clock.now = row[0]
+                    applier(row)
+        return books, levels, stops
+
+    (a, a_levels, a_stops), (b, b_levels, b_stops) = replay(False), replay(True)
+    assert a_stops == b_stops and len(a_stops) > 10
+    assert a_levels == b_levels and a_levels
+    assert all(a.book(t, 100) == b.book(t, 100) for t in tokens)

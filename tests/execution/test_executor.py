@@ -212,6 +212,28 @@ def test_a_taker_fill_whose_fee_is_unknown_is_alerted_not_booked_silently(tmp_pa
     assert desk.rows("SELECT COUNT(*) FROM alerts WHERE code = 'FEE_UNKNOWN'") == [(1,)]
 
 
+def test_the_mirror_holds_each_order_as_stored_through_any_event_order(tmp_path: Path) -> None:
+    """Order writes build their rows from the mirror (no read-back), and reports about a
+    closed order are matched against the closed orders it remembers: both must stay the
+    rows as the table has them, whatever order the venue's reports come in."""
+    events = _stream()
+    for seed in range(8):
+        rng = random.Random(seed)
+        shuffled = events + rng.sample(events, len(events) // 2)
+        rng.shuffle(shuffled)
+        desk = _desk_with_orders(tmp_path / f"mirror{seed}.db")
+        for event in shuffled:
+            desk.executor.applier.apply(event)
+            state = desk.executor.state
+            with desk.db.read() as conn:
+                for vid in ("v1", "v2"):
+                    stored = store.order_by_venue_id(conn, "paper", vid)
+                    assert stored is not None
+                    kept = state.orders.get(stored.id) or state.closed.get(vid)
+                    assert kept == stored, (seed, event)
+                    assert (stored.id in state.orders) != stored.terminal
+
+
 def test_trade_print_fills_flow_into_positions(desk: Desk) -> None:
     desk.books.set("Y1", bids=[(0.49, 10)], asks=[(0.52, 100)])
     step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.49, 10),)))
@@ -346,3 +368,38 @@ def test_a_batch_that_meets_a_locked_database_waits_and_counts_nothing_twice(tmp
     for event in good:
         reference.executor.applier.apply(event)
     assert _ledger(desk) == _ledger(reference)
+
+
+def test_a_pass_plans_again_only_what_changed(desk: Desk) -> None:
+    """The executor reuses a key's last plan while the intent, the orders and the holdings it
+    was planned from are the same (the planner is pure), and plans afresh when any changes."""
+    from engine.execution import executor as executor_module
+
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    planned: list[str] = []
+    real = executor_module.plan
+
+    def counting(quotes, market, *args, **kw):  # type: ignore[no-untyped-def]
+        planned.append(market.condition_id)
+        return real(quotes, market, *args, **kw)
+
+    executor_module.plan = counting  # type: ignore[assignment]
+    try:
+        bid = Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),))
+        step(desk, bid)  # planned, placed
+        step(desk, bid)  # the order now works: planned against it
+        step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),)))  # an equal intent, same order: reused
+        assert planned == ["c1", "c1"]
+        moved = Intent("mm", "c1", (quote(Side.BUY, 0.46, 10),))
+        step(desk, moved)  # moved: planned, replaced
+        step(desk, moved)  # the orders changed: planned
+        step(desk, moved)  # nothing changed: reused
+        assert len(planned) == 4
+        desk.executor.state.set_position("mm", "N1", "c1", Outcome.NO,
+                                         store.PositionTotals(settled=5 * SH, cost=2 * SH))
+        step(desk, moved)  # holdings changed: planned
+        assert len(planned) == 5
+    finally:
+        executor_module.plan = real  # type: ignore[assignment]
+    # The last plan acted on the new holdings: the held NO is sold first (reduce first).
+    assert ("N1", "SELL", p(0.54), 5 * SH, "LIVE") in [(o[1], o[2], o[3], o[4], o[-1]) for o in orders(desk)]

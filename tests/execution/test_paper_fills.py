@@ -305,3 +305,75 @@ def test_a_gtd_order_leaves_the_book_a_minute_before_its_expiry(desk: Desk) -> N
     desk.venue.advance()
     assert [o.tif for o in desk.venue.resting.values()] == ["GTC"]
     assert desk.rows("SELECT tif, status FROM paper_orders ORDER BY price DESC") == [("GTD", "CANCELED"), ("GTC", "LIVE")]
+
+
+def _twin(tmp_path: Path, name: str, clock: Clock) -> tuple[BookCache, PaperVenue, asyncio.AbstractEventLoop]:
+    migrate(tmp_path / f"{name}.db")
+    books, loop = BookCache(), asyncio.new_event_loop()
+    venue = PaperVenue(Database(tmp_path / f"{name}.db", writer_sync="NORMAL"), books, MarketCatalog([market()]),
+                       clock=clock)
+    loop.run_until_complete(venue.start(lambda event: None))
+    return books, venue, loop
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_level_change_checks_only_the_orders_it_reaches_with_the_same_result(tmp_path: Path, seed: int) -> None:
+    """`on_level_changed` (a replay names the level) against `on_book_changed` on every
+    change: random books, level changes, prints and resting orders on both sides, some of
+    them crossing; the same fills, queues and credits throughout."""
+    import random
+
+    rng, clock = random.Random(seed), Clock()
+    twins = [_twin(tmp_path, "all", clock), _twin(tmp_path, "level", clock)]
+    mid = 50
+
+    def levels(side: int) -> list[tuple[int, int]]:
+        return [(p((mid + side * (k + 1)) / 100), rng.randrange(1, 60) * SH) for k in range(6)]
+
+    for step in range(1000):
+        clock.advance(rng.randrange(0, 800))
+        roll = rng.random()
+        if roll < 0.03:
+            mid = min(80, max(20, mid + rng.choice((-1, 1))))
+            bids, asks = levels(-1), levels(1)
+            for books, _, _ in twins:
+                books.apply_snapshot("Y1", bids, asks, clock())  # not listened to: checked below
+            for _, venue, _ in twins:
+                venue.on_book_changed("Y1")
+        elif roll < 0.08:
+            side = rng.choice((Side.BUY, Side.SELL))
+            price = p((mid + rng.randrange(-3, 4)) / 100)
+            req = OrderRequest(f"o{step}", "c1", "Y1", side, price, rng.randrange(5, 40) * SH, Tif.GTC)
+            for _, venue, loop in twins:
+                loop.run_until_complete(venue.submit(loop.run_until_complete(venue.prepare(req))))
+        elif roll < 0.2:
+            print_ = TradePrint("Y1", p((mid + rng.randrange(-3, 4)) / 100), rng.randrange(1, 50) * SH,
+                                rng.choice((Side.BUY, Side.SELL)), clock())
+            for _, venue, _ in twins:
+                venue.on_market_event(print_)
+        else:
+            is_bid = rng.random() < 0.5
+            price = p((mid + rng.randrange(-4, 5)) / 100)  # either side of the mid: some cross
+            size = rng.randrange(0, 80) * SH
+            (all_books, every, _), (level_books, by_level, _) = twins
+            if all_books.apply_level("Y1", is_bid, price, size, clock()):
+                every.on_book_changed("Y1")
+            if level_books.apply_level("Y1", is_bid, price, size, clock()):
+                by_level.on_level_changed("Y1", is_bid, price)
+        if step == 0:
+            bids, asks = levels(-1), levels(1)
+            for books, _, _ in twins:
+                books.apply_snapshot("Y1", bids, asks, clock())
+        states = [sorted((o.venue_order_id, o.filled, o.queue_ahead, o.credit.live(clock()))
+                         for o in venue.resting.values()) for _, venue, _ in twins]
+        assert states[0] == states[1], step
+    trades = []
+    for _, venue, _ in twins:
+        with venue.db.read() as conn:
+            trades.append(conn.exec_driver_sql("SELECT trade_id, price, size, liquidity FROM paper_trades "
+                                               "ORDER BY trade_id").all())
+    assert trades[0] == trades[1]
+    assert sum(1 for t in trades[0] if t[3] == "MAKER") >= 3  # resting orders did fill
+    for _, venue, loop in twins:
+        loop.close()
+        venue.db.dispose()
