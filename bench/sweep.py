@@ -50,7 +50,7 @@ def phase(spec: SweepSpec, path: Path, jobs: int, work: Path) -> tuple[float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=12, help="trials per phase (default 12)")
+    parser.add_argument("--trials", type=int, default=24, help="trials per phase (default 24)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of one 1-worker and one 2-worker phase")
     parser.add_argument("--events", type=int, default=30_000, help="market events in the recording")
     args = parser.parse_args()

@@ -254,10 +254,11 @@ def _run_workers(study: optuna.Study, spec: SweepSpec, url: str, main_db: Path, 
     workers = [_start_worker(spec, url, main_db, work_root / f"worker-{i}", i, work_root / f"worker-{i}.log")
                for i in range(max(1, jobs))]
     try:
-        while any(w.poll() is None for w in workers):
+        while running := [w for w in workers if w.poll() is None]:
             if progress is not None:
                 progress(min(counted(study), spec.trials), spec.trials)
-            time.sleep(POLL_S)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                running[0].wait(timeout=POLL_S)  # returns as that worker ends, not a poll period later
     finally:
         for w in workers:
             if w.poll() is None:
