@@ -38,6 +38,13 @@ def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]
     return value
 
 
+def _train_share(args: argparse.Namespace) -> float | None:
+    """--split/--train as given, or 1 - --test (rounded, so --test 0.3 names the same study as
+    --split 0.7)."""
+    test = getattr(args, "test_share", None)
+    return args.split if test is None else round(1 - test, 6)
+
+
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     if not args.strategy or not args.start or not args.end or args.space is None:
         raise CliError("--strategy, --space, --from and --to are required")
@@ -49,7 +56,7 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     spec = SweepSpec(name="-", kind=args.strategy, space=space, from_ms=args.start,
                      to_ms=args.end, base_params=_json_object(args.params, "--params"), markets=markets,
                      trials=args.trials, objective=args.objective, sampler=args.sampler, seed=args.seed,
-                     source=args.source, train_fraction=args.split, top=args.top)
+                     source=args.source, train_fraction=_train_share(args), top=args.top)
     name = args.name or default_name(spec)
     spec = replace(spec, name=name)
     try:
@@ -102,8 +109,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="tpe (default) or grid")
     sweep.add_argument("--from", dest="start", type=cli_args.utc_time, help="start (ISO 8601 UTC, or epoch ms)")
     sweep.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")
-    sweep.add_argument("--split", type=float, help="train share of the range, e.g. 0.7: the last 30 %% is held "
-                                                   "out and the best trials re-run on it")
+    held_out = sweep.add_mutually_exclusive_group()
+    held_out.add_argument("--split", "--train", dest="split", type=float,
+                          help="train share of the range, e.g. 0.7: the last 30 %% is held out and the best "
+                               "trials re-run on it")
+    held_out.add_argument("--test", dest="test_share", type=float,
+                          help="held-out share of the range instead, e.g. 0.3 (the same as --split 0.7)")
     sweep.add_argument("--top", type=int, default=3, help="best trials re-run on the held-out period (default 3)")
     sweep.add_argument("--markets", help="comma-separated condition ids (default: all with data in range)")
     sweep.add_argument("--seed", type=int, default=0, help="seed of the sampler and the paper venue")

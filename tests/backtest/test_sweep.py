@@ -78,6 +78,21 @@ def test_the_split_holds_out_the_end_of_the_range() -> None:
     assert SweepSpec("s", "market_making", {}, 1_000, 11_000).test_range is None
 
 
+def test_train_and_test_shares_name_the_same_split_and_exclude_each_other() -> None:
+    from engine.cli.main import build_parser
+    from engine.cli.sweep import spec_from_args
+
+    start = 1_760_000_000_000
+    common = ["sweep", "--strategy", "market_making", "--space", json.dumps(SPACE), "--from", str(start),
+              "--to", str(start + 10_000)]
+    specs = [spec_from_args(build_parser().parse_args(common + extra))
+             for extra in (["--split", "0.7"], ["--train", "0.7"], ["--test", "0.3"])]
+    assert {s.train_fraction for s in specs} == {0.7} and len({s.name for s in specs}) == 1
+    assert specs[0].test_range == (start + 7_001, start + 10_000)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(common + ["--train", "0.7", "--test", "0.3"])
+
+
 def test_a_fixed_seed_gives_the_same_trials_and_the_study_has_its_own_file(
         recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = recording[0]
