@@ -67,8 +67,11 @@ def _exists(url: str) -> bool:
         return False
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
-            # Optuna writes its version row once every table exists.
-            return conn.execute("SELECT 1 FROM version_info LIMIT 1").fetchone() is not None
+            # Optuna writes its version row once every table exists, then stamps its schema
+            # revision. Until both are there a reader would write the missing one itself, racing
+            # the sweep that is creating the file (a UNIQUE failure on alembic_version).
+            return all(conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+                       for table in ("version_info", "alembic_version"))
     except sqlite3.Error:
         return False
 
