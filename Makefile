@@ -14,11 +14,15 @@ run: setup
 	@echo "Ctrl-C stops everything it started."
 	$(BIN)/supervisord -c supervisord.conf
 
+# The suite runs on every core (at most 4: its tests start engines, simulators and browsers
+# of their own); `.venv/bin/python -m pytest tests/...` runs a part of it in one process.
+PARALLEL = -n auto --maxprocesses 4 --dist worksteal
+
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
 
 # bench/_*.py are helpers the benchmarks share, not benchmarks.
 bench: setup
