@@ -42,7 +42,11 @@ def _train_share(args: argparse.Namespace) -> float | None:
     """--split/--train as given, or 1 - --test (rounded, so --test 0.3 names the same study as
     --split 0.7)."""
     test = getattr(args, "test_share", None)
-    return args.split if test is None else round(1 - test, 6)
+    if test is None:
+        return args.split
+    if not 0.1 <= test <= 0.9:
+        raise CliError("--test: the held-out share must be between 0.1 and 0.9 (e.g. 0.3: the last 30 % is held out)")
+    return round(1 - test, 6)
 
 
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:

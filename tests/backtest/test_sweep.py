@@ -79,6 +79,7 @@ def test_the_split_holds_out_the_end_of_the_range() -> None:
 
 
 def test_train_and_test_shares_name_the_same_split_and_exclude_each_other() -> None:
+    from engine.cli.errors import CliError
     from engine.cli.main import build_parser
     from engine.cli.sweep import spec_from_args
 
@@ -91,6 +92,9 @@ def test_train_and_test_shares_name_the_same_split_and_exclude_each_other() -> N
     assert specs[0].test_range == (start + 7_001, start + 10_000)
     with pytest.raises(SystemExit):
         build_parser().parse_args(common + ["--train", "0.7", "--test", "0.3"])
+    for share in ("0.95", "nan"):
+        with pytest.raises(CliError, match="--test: the held-out share must be between 0.1 and 0.9"):
+            spec_from_args(build_parser().parse_args(common + ["--test", share]))
 
 
 def test_a_fixed_seed_gives_the_same_trials_and_the_study_has_its_own_file(
