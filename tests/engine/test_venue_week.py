@@ -187,8 +187,13 @@ def test_a_restart_with_a_sell_in_settlement_stays_active(tmp_path: Path, sim: S
                    == [(1,)], 20, interval=0.2, what="the BUY settled")
         sim.configure(mined_delay_s=120)  # the SELL stays MATCHED for the rest of the test
         sim.place_liquidity(market["yes_token_id"], "SELL", "0.45", str(lot))  # two-sided again, mid 0.425
-        sold = engine.run("place_order", _ticket(market, "SELL", lot, 0.40), timeout=20)
-        assert sold.status == "done", sold.error
+
+        def sold() -> bool:  # refused with NO_MID until the engine's feed has the new ask
+            answer = engine.run("place_order", _ticket(market, "SELL", lot, 0.40), timeout=20)
+            assert answer.status == "done" or "NO_MID" in (answer.error or ""), answer.error
+            return answer.status == "done"
+
+        wait_until(sold, 15, interval=0.3, what="the SELL placed")
         wait_until(lambda: _rows(engine, "SELECT status FROM fills WHERE side = 'SELL'") == [("MATCHED",)], 15,
                    interval=0.1, what="the SELL matched")
         engine.crash()
