@@ -48,11 +48,14 @@ BY_NAME: Mapping[str, LimitSpec] = {spec.name: spec for spec in STRATEGY_LIMITS}
 DEFAULTS = Limits({spec.name: spec.default for spec in STRATEGY_LIMITS})
 
 
-def load(conn: Connection) -> tuple[dict[str, Limits], list[str]]:
-    """Every strategy's limits (defaults filled in), and what does not validate (that limit
-    keeps its default, which is off for all but the cooldown, and is reported)."""
+def load(conn: Connection) -> tuple[dict[str, Limits], list[str], dict[str, str]]:
+    """Every strategy's limits (defaults filled in), what does not validate, and the strategies
+    with a value that does not validate (name -> why). Such a strategy must not trade: its
+    limit would fall back to a default that is off for all but the cooldown, widening what the
+    operator set (the trading core disables it). An unknown limit name is reported and ignored."""
     values: dict[str, dict[str, Decimal]] = {}
     problems: list[str] = []
+    invalid: dict[str, str] = {}
     for strategy, name, raw in conn.execute(text("SELECT strategy, name, value FROM strategy_limits")).all():
         spec = BY_NAME.get(name)
         if spec is None:
@@ -61,9 +64,11 @@ def load(conn: Connection) -> tuple[dict[str, Limits], list[str]]:
         try:
             values.setdefault(strategy, {})[name] = parse_value(spec, raw)
         except LimitError as exc:
-            problems.append(f"strategy {strategy}: limit {name}: stored {str(raw)[:40]!r} is invalid ({exc}); "
-                            f"using {spec.default}")
-    return {s: Limits({**DEFAULTS.values, **v}) for s, v in values.items()}, problems
+            why = f"limit {name}: stored {str(raw)[:40]!r} is invalid ({exc})"
+            problems.append(f"strategy {strategy}: {why}; the strategy is disabled until it is fixed "
+                            "(Strategies page)")
+            invalid[strategy] = why if strategy not in invalid else f"{invalid[strategy]}; {why}"
+    return {s: Limits({**DEFAULTS.values, **v}) for s, v in values.items()}, problems, invalid
 
 
 def of(limits: Mapping[str, Limits], strategy: str) -> Limits:

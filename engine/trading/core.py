@@ -144,6 +144,9 @@ class TradingCore:
         self.watch.configure(self._thresholds())
         self.config_problems = core_state.report_problems(self.db, self.loaded.problems, self.config_problems)
         self.risk.limits_checked(self.loaded.unkept_limits)
+        for name, why in self.loaded.invalid_strategies.items():  # never on a wider default limit
+            self.host.disable(name, f"invalid configuration: {why}")
+            self.executor.withdraw(name)
 
     # -- the Trading seam --------------------------------------------------------------
 

@@ -36,6 +36,9 @@ class Loaded:
     strategy_limits: dict[str, limits.Limits] = field(default_factory=dict)
     # Risk limits stored invalid with no valid value in force to keep: trading halts until fixed.
     unkept_limits: frozenset[str] = frozenset()
+    # Strategies with a stored limit that does not validate (name -> why): disabled, never run
+    # on a default that may be wider than what the operator set.
+    invalid_strategies: dict[str, str] = field(default_factory=dict)
 
 
 def load_all(db: Database, current: Loaded | None = None) -> Loaded:
@@ -47,9 +50,9 @@ def load_all(db: Database, current: Loaded | None = None) -> Loaded:
     with db.read() as conn:
         lims, limit_problems, unkept = limits.load_checked(conn, in_force)
         config, setting_problems = runtime_config.load_with_problems(conn, current.config if current else None)
-        per_strategy, strategy_problems = strategy_limits.load(conn)
+        per_strategy, strategy_problems, invalid = strategy_limits.load(conn)
         return Loaded(lims, config, breakers.load_memory(conn),
-                      tuple(limit_problems + setting_problems + strategy_problems), per_strategy, unkept)
+                      tuple(limit_problems + setting_problems + strategy_problems), per_strategy, unkept, invalid)
 
 
 def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) -> set[str]:

@@ -9,6 +9,8 @@ them a base.
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 import pandas as pd
@@ -82,9 +84,10 @@ def performance_panel(db: Database, mode: str, name: str) -> None:
 def _allocation(db: Database, name: str) -> float:
     stored = strategy_queries.limit_rows(db, name).get("allocation")
     try:
-        return float(stored["value"]) if stored else 0.0
+        value = float(stored["value"]) if stored else 0.0
     except (TypeError, ValueError):
         return 0.0
+    return value if math.isfinite(value) else 0.0  # a stored 'nan' or '1e999999': no base (the engine disables it)
 
 
 def pnl_figure(curve: pd.DataFrame, title: str) -> go.Figure:

@@ -88,3 +88,21 @@ def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: C
     table = next(d.value for d in at.dataframe if "metric" in d.value.columns).set_index("metric")["value"]
     assert table["Total return"] == "+5.00 %"  # 100 allocated, 105 at the end
     assert table["Sharpe (annualized)"] == "—"  # 30 minutes of data: never annualized
+
+
+@pytest.mark.parametrize("garbage", ["abc", "nan", "1e999999"])
+def test_a_garbage_stored_allocation_never_breaks_the_page_and_can_be_fixed(
+        garbage: str, seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:  # written around the dashboard: a script, a hand edit
+        conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, version, updated_at, updated_by)
+                             VALUES ('mm-btc', 'allocation', :v, 1, :n, 'script')"""), {"v": garbage, "n": now_ms()})
+        conn.execute(text("""INSERT INTO strategy_snapshots (mode, strategy, at, realized, unrealized, fees, exposure)
+                             VALUES ('paper', 'mm-btc', :n, 0, 0, 0, 0)"""), {"n": now_ms()})
+    at = page("strategies")
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    assert not at.exception
+    assert _field(at, "allocation").value == garbage  # shown as stored, to be fixed
+    assert any("set this strategy's allocation" in c.value for c in at.caption)  # no base from a bad value
+    _field(at, "allocation").input("200")
+    at.button(key=f"{PREFIX}save").click().run()
+    assert not at.exception and ("allocation", "200", 2, "dashboard") in _stored(db)

@@ -9,6 +9,7 @@ import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -266,6 +267,54 @@ def test_a_strategy_that_selects_nothing_or_is_malformed_says_so(tmp_path: Path,
             "or filter selects one (Strategies page)") in [tuple(a) for a in alerts]
     assert broken[0] == 0 and broken[1] == "error" and "filter.max_markets" in broken[2]
     assert "STRATEGY_ERROR" in {a[0] for a in alerts}
+
+
+def test_a_strategy_whose_stored_limit_is_invalid_is_disabled_not_run_on_a_wider_default(
+        tmp_path: Path, sim: SimHandle) -> None:
+    """A per-strategy limit that does not validate would fall back to its default, off for the
+    loss limits and exits: the strategy is disabled with the reason instead (at start, and when
+    a value goes bad while it trades, its orders withdrawn), and the others trade on."""
+    params = {"size": 20, "max_spread": 0.9}
+    core = _core(tmp_path, sim, [("tight", "market_making", params), ("other", "market_making", params)])
+    now = now_ms()
+
+    def garbage(strategy: str, name: str) -> None:  # written around the dashboard's checks
+        with core.db.write() as conn:
+            conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, version, updated_at, updated_by)
+                                 VALUES (:s, :n, 'abc', 1, :t, 'script')"""), {"s": strategy, "n": name, "t": now})
+
+    garbage("tight", "max_daily_loss")
+
+    def strategy(name: str) -> tuple[Any, ...]:
+        with core.db.read() as conn:
+            return tuple(conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = :n"),
+                                      {"n": name}).one())
+
+    def working(name: str) -> int:
+        return sum(1 for o in core.executor.state.orders.values() if o.strategy == name)
+
+    async def scenario() -> None:
+        await _started(core)
+        try:
+            assert set(core.host.hosted) == {"other"}
+            enabled, status, error = strategy("tight")
+            assert (enabled, status) == (0, "error") and "max_daily_loss" in error and "'abc'" in error
+            for _ in range(3):
+                await core.tick()
+            assert working("other") > 0 and working("tight") == 0
+            garbage("other", "stop_loss_pnl")  # gone bad while it trades
+            await core.reload_config()
+            assert core.host.hosted == {} and strategy("other")[:2] == (0, "error")
+            for _ in range(3):
+                await core.tick()
+            assert working("other") == 0  # withdrawn, not left resting under a limit it no longer has
+        finally:
+            await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        codes = [r[0] for r in conn.execute(text("SELECT code FROM alerts ORDER BY id")).all()]
+    assert codes.count("CONFIG_INVALID") == 2 and codes.count("STRATEGY_ERROR") == 2
 
 
 def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path: Path) -> None:

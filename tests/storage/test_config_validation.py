@@ -111,8 +111,8 @@ def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> No
     config.save_strategy_limits(db, "mm", {"allocation": Change("250", None), "stop_loss_move": Change("0.1", None)},
                                 actor="t")
     with db.read() as conn:
-        loaded, problems = strategy_limits.load(conn)
-    assert problems == [] and loaded["mm"].usdc("allocation") == 250_000_000
+        loaded, problems, invalid = strategy_limits.load(conn)
+    assert problems == [] and invalid == {} and loaded["mm"].usdc("allocation") == 250_000_000
     assert loaded["mm"].probability("stop_loss_move") == 100_000
     assert rows(db, "SELECT entity FROM audit_log WHERE action = 'strategy_limit.update' ORDER BY entity") == [
         ("strategy_limits:mm:allocation",), ("strategy_limits:mm:stop_loss_move",)]
