@@ -155,18 +155,6 @@ def ensure_defaults(conn: Connection) -> int:
     return inserted
 
 
-def load(conn: Connection) -> Limits:
-    """Current limits (see `load_with_problems` for what happens to an invalid stored value)."""
-    return load_with_problems(conn)[0]
-
-
-def load_with_problems(conn: Connection, fallback: Limits | None = None) -> tuple[Limits, list[str]]:
-    """Current limits, and what is wrong with the stored ones (see `load_checked`); `fallback`
-    is the set of limits in force before, when there is one."""
-    limits, problems, _ = load_checked(conn, fallback.values if fallback is not None else {})
-    return limits, problems
-
-
 def load_checked(conn: Connection,
                  in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
     """Current limits, what is wrong with the stored ones, and which of those had no valid value

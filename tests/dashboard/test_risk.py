@@ -149,12 +149,12 @@ def test_decisions_log_filters(risk: AppTest) -> None:
 
 
 def test_limit_values_round_trip_as_the_engine_reads_them(risk: AppTest, db: Database) -> None:
-    from engine.contracts.limits import load_with_problems
+    from engine.contracts.limits import load_checked
 
     risk.text_input(key="limit_max_slippage_v1").input("0.075")
     risk.button(key="limit_save").click().run()
     with db.read() as conn:
-        limits, problems = load_with_problems(conn)
+        limits, problems, _ = load_checked(conn, {})
     assert not problems and limits.values["max_slippage"] == Decimal("0.075")
 
 
