@@ -20,7 +20,7 @@ from storage.commands import CommandRow, new_idempotency_key, post_command
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.common import ACTOR, Answer, settings
+from pages.widgets.common import ACTOR, Answer, remember_answer, settings
 
 DEBOUNCE_S = 2.0
 ANSWER_WAIT_S = 4.0  # a few seconds: the engine answers a command within a tick or two
@@ -92,3 +92,13 @@ def post_and_wait(
     """Post a command (see `post`) and wait, bounded, for the engine's answer."""
     row = post(db, kind, payload, slot=slot)
     return wait_for_answer(db, row.id, kind, label=label, wait_s=0 if row.finished else wait_s)
+
+
+def saved_then_reload(db: Database, reload_id: int, *, flash: str, label: str,
+                      waiting: str = "Waiting for the engine to reload its configuration…") -> None:
+    """After a configuration save: say what was saved, wait (bounded) for the engine's answer to
+    the reload the save posted, keep both for the next run of the page, and rerun it."""
+    st.session_state["flash"] = flash
+    with st.spinner(waiting):
+        remember_answer(wait_for_answer(db, reload_id, "reload_config", label=label))
+    st.rerun()

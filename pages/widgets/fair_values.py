@@ -14,8 +14,10 @@ import streamlit as st
 from storage import config, queries
 from storage.db import Database
 
-from pages.widgets.common import ACTOR, remember_answer, prob_column, time_column
-from pages.widgets.controls import wait_for_answer
+from pages.widgets.common import ACTOR, prob_column, time_column
+from pages.widgets.controls import saved_then_reload
+
+RELOADING_FAIR_VALUES = "Waiting for the engine to reload the fair values…"
 
 FV_MARKET, FV_VALUE, FV_SAVE = "fv_market", "fv_value", "fv_save"
 FV_CLEAR_MARKET, FV_CLEAR = "fv_clear_market", "fv_clear"
@@ -68,10 +70,9 @@ def fair_values_panel(db: Database) -> None:
             slot.error(f"Fair value {error}. Nothing saved.")
         else:
             saved = config.set_fair_value(db, condition_id=market, fair_value=micros, actor=ACTOR)
-            st.session_state["flash"] = f"Fair value {micros / 1e6:.6g} set for {labels[market]}."
-            remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
-                                            label="The engine's reload of the fair values"))
-            st.rerun()
+            saved_then_reload(db, saved.reload_command_id,
+                              flash=f"Fair value {micros / 1e6:.6g} set for {labels[market]}.",
+                              label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES)
     _clear_form(db, frame, labels)
 
 
@@ -89,9 +90,6 @@ def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> No
         market = labels.get(target, target)
         if reload_id is None:  # cleared elsewhere since this page was drawn
             st.session_state["flash"] = f"There was no operator fair value left to clear for {market}."
-        else:
-            st.session_state["flash"] = f"Operator fair value cleared for {market}."
-            with st.spinner("Waiting for the engine to reload the fair values…"):
-                remember_answer(wait_for_answer(db, reload_id, "reload_config",
-                                                label="The engine's reload of the fair values"))
-        st.rerun()
+            st.rerun()
+        saved_then_reload(db, reload_id, flash=f"Operator fair value cleared for {market}.",
+                          label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES)

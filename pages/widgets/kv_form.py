@@ -17,8 +17,8 @@ import streamlit as st
 
 from storage import config
 
-from pages.widgets.common import database, remember_answer
-from pages.widgets.controls import wait_for_answer
+from pages.widgets.common import database
+from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots
 
 Parse = Callable[[str], tuple[Any, str]]  # raw text -> (value to store, "") or (None, error)
@@ -118,8 +118,5 @@ def _submit(
         summary.error(f"Nothing saved: {exc}.", icon=":material/sync_problem:")
         return
     st.session_state.pop(state_key, None)
-    st.session_state["flash"] = f"Saved {what}: {', '.join(changes)}."
-    with st.spinner("Waiting for the engine to apply them…"):
-        remember_answer(wait_for_answer(database(), saved.reload_command_id, "reload_config",
-                                        label=f"The engine's reload of the {what}"))
-    st.rerun()
+    saved_then_reload(database(), saved.reload_command_id, flash=f"Saved {what}: {', '.join(changes)}.",
+                      label=f"The engine's reload of the {what}", waiting="Waiting for the engine to apply them…")

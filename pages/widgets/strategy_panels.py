@@ -21,8 +21,8 @@ from storage import config, queries
 from storage.db import Database
 from storage.jsonsafe import read_stored
 
-from pages.widgets.common import ACTOR, remember_answer, time_column, usdc_column
-from pages.widgets.controls import wait_for_answer
+from pages.widgets.common import ACTOR, time_column, usdc_column
+from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots
 from pages.widgets.strategy_form import strategy_form
 
@@ -182,11 +182,8 @@ def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str)
         st.error(f"Not saved: {exc}.")
         return
     _refresh_baseline(db, name)
-    st.session_state["flash"] = f"{what} (version {saved.version})."
-    with st.spinner("Waiting for the engine to reload its configuration…"):
-        remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
-                                        label="The engine's reload of the configuration"))
-    st.rerun()
+    saved_then_reload(db, saved.reload_command_id, flash=f"{what} (version {saved.version}).",
+                      label="The engine's reload of the configuration")
 
 
 def _name_errors(existing: list[str]) -> Callable[[dict[str, Any]], dict[str, str]]:
@@ -241,7 +238,5 @@ def create_panel(db: Database, existing: list[str]) -> None:
         st.error(f"Not created: {exc}.")
         return
     st.session_state[PICK_NEXT] = name  # applied before the picker renders on the next run
-    st.session_state["flash"] = f"Strategy {name} created."
-    remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
-                                    label="The engine's reload of the configuration"))
-    st.rerun()
+    saved_then_reload(db, saved.reload_command_id, flash=f"Strategy {name} created.",
+                      label="The engine's reload of the configuration")

@@ -23,8 +23,8 @@ from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import sweep_figures as figures
 from pages.widgets.backtest_form import default_range, to_ms
-from pages.widgets.common import ACTOR, remember_answer, utc
-from pages.widgets.controls import wait_for_answer
+from pages.widgets.common import ACTOR, utc
+from pages.widgets.controls import saved_then_reload
 from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
 
 SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
@@ -254,9 +254,6 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
         except ConfigError as exc:
             st.error(f"Nothing saved: {exc}")
             return
-        st.session_state["flash"] = (f"Strategy {target!r} now has the params of trial {trial} "
-                                     f"(version {saved.version}).")
-        with st.spinner("Waiting for the engine to reload its configuration…"):
-            remember_answer(wait_for_answer(db, saved.reload_command_id, "reload_config",
-                                            label="The engine's reload of the configuration"))
-        st.rerun()
+        saved_then_reload(db, saved.reload_command_id,
+                          flash=f"Strategy {target!r} now has the params of trial {trial} (version {saved.version}).",
+                          label="The engine's reload of the configuration")
