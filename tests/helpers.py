@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,34 +159,57 @@ def post_raw(db_path: Path, kind: str, payload: str, actor: str = "test") -> int
 
 
 
+Strategy = tuple[str, str, dict[str, Any], Any]  # name, kind, params, markets (a list or a filter)
+
+
+def seed_desk(db_path: Path, *, mode: str = "paper", strategies: Sequence[Strategy] = (),
+              limits: dict[str, str] | None = None, settings: dict[str, Any] | None = None) -> None:
+    """A migrated database an engine finds ready to trade: `strategies` enabled, risk `limits`
+    and runtime `settings` stored (as the dashboard would), desired RUNNING in `mode`."""
+    import json
+    import sqlite3
+
+    from storage.db import now_ms
+    from storage.migrations import migrate
+
+    migrate(db_path)
+    now = now_ms()
+    with sqlite3.connect(db_path) as conn:
+        for name, kind, params, markets in strategies:
+            conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                updated_by) VALUES (?, ?, ?, ?, 1, ?, ?, 'test')""",
+                         (name, kind, json.dumps(params), json.dumps(markets), now, now))
+        for name, value in (limits or {}).items():
+            conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                         "VALUES (?, ?, 1, ?, 'test')", (name, value, now))
+        for key, setting in (settings or {}).items():
+            conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, 't')",
+                         (key, json.dumps(setting), now))
+        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
+
+
+def paper_desk(tmp: Path, sim: Any, strategies: Sequence[Strategy], *,
+               limits: dict[str, str] | None = None) -> EngineProcess:
+    """An engine (not started) paper trading `strategies` on the simulator `sim`."""
+    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="WARNING")
+    seed_desk(Path(env["TRADER_DB"]), strategies=strategies, limits=limits)
+    return EngineProcess(tmp, env)
+
+
 def live_desk(tmp: Path, sim: Any, *, mode: str = "live", mm: tuple[dict[str, Any], dict[str, Any]] | None = None,
               settings: dict[str, Any] | None = None) -> tuple[EngineProcess, str]:
     """An engine (not started) on the simulator `sim` with a fresh type-3 (deposit wallet) account,
     desired RUNNING in `mode`; `mm` = (params, markets) adds a market-making strategy named mm,
     `settings` stored runtime settings. Returns the engine and the wallet (funder) address."""
-    import json
     import secrets
-    import sqlite3
 
     from eth_account import Account
-
-    from storage.db import now_ms
-    from storage.migrations import migrate
 
     key = "0x" + secrets.token_hex(32)
     funder = Account.create().address
     sim.link_funder(Account.from_key(key).address, funder, 3)
     env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3",
                        POLY_FUNDER=funder)
-    migrate(Path(env["TRADER_DB"]))
-    with sqlite3.connect(env["TRADER_DB"]) as conn:
-        now = now_ms()
-        if mm is not None:
-            conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                updated_by) VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
-                         (json.dumps(mm[0]), json.dumps(mm[1]), now, now))
-        for name, value in (settings or {}).items():
-            conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) VALUES (?, ?, 1, ?, 't')",
-                         (name, json.dumps(value), now))
-        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
+    seed_desk(Path(env["TRADER_DB"]), mode=mode, settings=settings,
+              strategies=[] if mm is None else [("mm", "market_making", mm[0], mm[1])])
     return EngineProcess(tmp, env), funder

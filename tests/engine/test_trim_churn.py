@@ -5,7 +5,6 @@ size of 16. Placements per minute under the trim stay within 1.5x of the untrimm
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -16,8 +15,7 @@ import pytest
 from engine.cli.seed import DEMO_MARKETS, DEMO_PARAMS
 from simulator.testing import SimHandle, running_simulator
 from storage.db import now_ms
-from storage.migrations import migrate
-from tests.helpers import EngineProcess, isolated_env, wait_until
+from tests.helpers import EngineProcess, paper_desk, wait_until
 
 pytestmark = pytest.mark.slow
 WARM_UP_S = 4  # first quotes placed on every market before the count starts
@@ -33,19 +31,8 @@ def sim() -> Iterator[SimHandle]:
 
 def _engine(tmp: Path, sim: SimHandle, max_order_size: str | None) -> EngineProcess:
     tmp.mkdir()
-    env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="WARNING")
-    db = Path(env["TRADER_DB"])
-    migrate(db)
-    now = now_ms()
-    with sqlite3.connect(db) as conn:
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                            updated_by) VALUES ('demo', 'market_making', ?, ?, 1, ?, ?, 'test')""",
-                     (json.dumps(DEMO_PARAMS), json.dumps(DEMO_MARKETS), now, now))
-        if max_order_size is not None:
-            conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
-                         "VALUES ('max_order_size', ?, 1, ?, 'test')", (max_order_size, now))
-        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING'")
-    return EngineProcess(tmp, env)
+    return paper_desk(tmp, sim, [("demo", "market_making", DEMO_PARAMS, DEMO_MARKETS)],
+                      limits=None if max_order_size is None else {"max_order_size": max_order_size})
 
 
 def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple[object, ...]]:

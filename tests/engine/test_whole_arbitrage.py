@@ -24,7 +24,7 @@ from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from storage.settings import load_settings
-from tests.helpers import EngineProcess, isolated_env, wait_until
+from tests.helpers import paper_desk, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +53,31 @@ def _core(tmp: Path, sim: SimHandle, markets: list[str], **params: Any) -> Tradi
 def _group(sim: SimHandle) -> list[dict[str, Any]]:
     first = sim.market(neg_risk=True)
     return [m for m in sim.markets() if m["neg_risk_market_id"] == first["neg_risk_market_id"]]
+
+
+def _stocked_group(sim: SimHandle) -> list[dict[str, Any]]:
+    """The neg-risk set with 30 on offer at 0.20 and 100 bid at 0.15 on every leg."""
+    members = _group(sim)
+    for m in members:
+        sim.clear_book(m["condition_id"])
+        sim.place_liquidity(m["yes_token_id"], "SELL", "0.20", "30")
+        sim.place_liquidity(m["yes_token_id"], "BUY", "0.15", "100")
+    return members
+
+
+async def _started_with_a_short_leg(core: TradingCore, members: list[dict[str, Any]]) -> None:
+    """The core started (ticks by hand) once every leg's ask is in its books; then 20 of the first
+    leg's 30 on offer at 0.20 are taken behind the strategy's back (as a faster trader would on
+    the venue; the paper venue fills against the book it sees): that leg fills 10, the others 30."""
+    await core.start(operator=True)
+    core.unblock_orders()
+    await core._stop_loop()
+    yes = [m["yes_token_id"] for m in members]
+    for _ in range(200):
+        if all(core.books.book(t) and core.books.book(t).best_ask for t in yes):
+            break
+        await asyncio.sleep(0.05)
+    core.executor.venue.consumed.take(yes[0], Side.SELL, Level(200_000, 30_000_000), 20_000_000)  # its asks
 
 
 async def _ticks(core: TradingCore, ready: Any, n: int = 3) -> None:
@@ -103,26 +128,11 @@ def test_a_neg_risk_set_with_a_refused_leg_places_nothing_then_buys_whole(tmp_pa
 
 
 def test_a_set_the_venue_fills_unevenly_is_unwound(tmp_path: Path, sim: SimHandle) -> None:
-    members = _group(sim)
-    for m in members:
-        sim.clear_book(m["condition_id"])
-        sim.place_liquidity(m["yes_token_id"], "SELL", "0.20", "30")
-        sim.place_liquidity(m["yes_token_id"], "BUY", "0.15", "100")
+    members = _stocked_group(sim)
     core = _core(tmp_path, sim, [m["condition_id"] for m in members], on_partial="unwind", max_size=30)
-    short = members[0]["yes_token_id"]
 
     async def scenario() -> None:
-        await core.start(operator=True)
-        core.unblock_orders()
-        await core._stop_loop()
-        yes = [m["yes_token_id"] for m in members]
-        for _ in range(200):
-            if all(core.books.book(t) and core.books.book(t).best_ask for t in yes):
-                break
-            await asyncio.sleep(0.05)
-        # The paper venue fills against the book it sees; take 20 of one leg's 30 away behind the
-        # strategy's back (as a faster trader would on the venue): that leg fills 10, the others 30.
-        core.executor.venue.consumed.take(short, Side.SELL, Level(200_000, 30_000_000), 20_000_000)  # its asks
+        await _started_with_a_short_leg(core, members)
         await core.tick()
         core.executor.venue.advance()
         core.executor.drain()
@@ -143,11 +153,7 @@ def test_a_set_the_venue_fills_unevenly_is_unwound(tmp_path: Path, sim: SimHandl
 
 def test_a_set_the_venue_fills_unevenly_is_completed(tmp_path: Path, sim: SimHandle,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    members = _group(sim)
-    for m in members:
-        sim.clear_book(m["condition_id"])
-        sim.place_liquidity(m["yes_token_id"], "SELL", "0.20", "30")
-        sim.place_liquidity(m["yes_token_id"], "BUY", "0.15", "100")
+    members = _stocked_group(sim)
     core = _core(tmp_path, sim, [m["condition_id"] for m in members], on_partial="complete", max_size=30)
     short = members[0]["yes_token_id"]
     settle = arbs.settle
@@ -165,16 +171,7 @@ def test_a_set_the_venue_fills_unevenly_is_completed(tmp_path: Path, sim: SimHan
     monkeypatch.setattr(arbs, "settle", restocked_then_settled)
 
     async def scenario() -> None:
-        await core.start(operator=True)
-        core.unblock_orders()
-        await core._stop_loop()
-        yes = [m["yes_token_id"] for m in members]
-        for _ in range(200):
-            if all(core.books.book(t) and core.books.book(t).best_ask for t in yes):
-                break
-            await asyncio.sleep(0.05)
-        # As in the unwind test: a faster trader takes 20 of the short leg's 30 first, so it fills 10.
-        core.executor.venue.consumed.take(short, Side.SELL, Level(200_000, 30_000_000), 20_000_000)
+        await _started_with_a_short_leg(core, members)
         await core.tick()
         core.executor.venue.advance()
         core.executor.drain()
@@ -202,17 +199,9 @@ def test_in_a_real_engine_a_set_with_a_refused_leg_places_nothing_then_buys_whol
         sim.place_liquidity(m["yes_token_id"], "SELL", "0.20", "60")
     for m in members[:-1]:
         sim.place_liquidity(m["yes_token_id"], "BUY", "0.10", "60")  # the last has no bid: NO_MID for its take
-    env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="WARNING")
-    db = Path(env["TRADER_DB"])
-    migrate(db)
-    now = now_ms()
-    with sqlite3.connect(db) as conn:
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                            updated_by) VALUES ('arb', 'complement_arb', ?, ?, 1, ?, ?, 'test')""",
-                     (json.dumps({"edge": 0.01, "max_size": 60}), json.dumps([m["condition_id"] for m in members]),
-                      now, now))
-        conn.execute("UPDATE engine_state SET desired_state = 'RUNNING'")
-    engine = EngineProcess(tmp_path, env)
+    engine = paper_desk(tmp_path, sim, [("arb", "complement_arb", {"edge": 0.01, "max_size": 60},
+                                         [m["condition_id"] for m in members])])
+    db = engine.db_path
 
     def rows(sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(db, timeout=10) as conn:

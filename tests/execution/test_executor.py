@@ -167,6 +167,14 @@ def _ledger(desk: Desk) -> tuple:  # type: ignore[type-arg]
     )
 
 
+def _shuffled_with_repeats(events: list, seed: int) -> list:  # type: ignore[type-arg]
+    """The venue's reports in a random order, half of them delivered twice."""
+    rng = random.Random(seed)
+    shuffled = events + rng.sample(events, len(events) // 2)
+    rng.shuffle(shuffled)
+    return shuffled
+
+
 def _desk_with_orders(path: Path) -> Desk:
     """Two orders committed as the executor commits them before sending (intent first)."""
     desk = make_desk(path)
@@ -189,9 +197,7 @@ def test_shuffled_and_duplicated_events_give_the_same_state(tmp_path: Path) -> N
     assert expected[0] == [("c-v1", 10 * SH, "CANCELED"), ("c-v2", 8 * SH, "PARTIALLY_FILLED")]
     assert expected[2] == [("s", "N1", 5 * SH, 0, 2_500_000, 0), ("s", "Y1", 10 * SH, 0, 5 * SH, 0)]
     for seed in range(8):
-        rng = random.Random(seed)
-        shuffled = events + rng.sample(events, len(events) // 2)
-        rng.shuffle(shuffled)
+        shuffled = _shuffled_with_repeats(events, seed)
         replica = _desk_with_orders(tmp_path / f"shuffled{seed}.db")
         for event in shuffled:
             replica.executor.applier.apply(event)
@@ -218,9 +224,7 @@ def test_the_mirror_holds_each_order_as_stored_through_any_event_order(tmp_path:
     rows as the table has them, whatever order the venue's reports come in."""
     events = _stream()
     for seed in range(8):
-        rng = random.Random(seed)
-        shuffled = events + rng.sample(events, len(events) // 2)
-        rng.shuffle(shuffled)
+        shuffled = _shuffled_with_repeats(events, seed)
         desk = _desk_with_orders(tmp_path / f"mirror{seed}.db")
         for event in shuffled:
             desk.executor.applier.apply(event)
