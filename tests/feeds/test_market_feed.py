@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from engine.domain import Level, Side
@@ -39,6 +40,21 @@ def run(scenario: Callable[[FakeVenue], Awaitable[None]], timeout: float = 20.0)
 
 def make_feed(venue: FakeVenue, cache: BookCache, options: SocketOptions = FAST, **kw: Any) -> MarketFeed:
     return MarketFeed(venue.ws_host, venue.clob_host, cache, options=options, backoff_factory=quick_backoff, **kw)
+
+
+@asynccontextmanager
+async def _feed_with_book_a(venue: FakeVenue) -> AsyncIterator[tuple[MarketFeed, BookCache]]:
+    """A started feed on token A, whose book (10 bid at 0.48) is in; closed afterwards."""
+    venue.books = {"A": summary("A", [("0.48", "10")], [])}
+    cache = BookCache()
+    feed = make_feed(venue, cache)
+    feed.subscribe(["A"])
+    await feed.start()
+    try:
+        await eventually(lambda: cache.book("A") is not None)
+        yield feed, cache
+    finally:
+        await feed.close()
 
 
 def bids(cache: BookCache, token: str) -> list[tuple[int, int]]:
@@ -271,21 +287,13 @@ def test_a_book_that_disagrees_with_the_venues_best_prices_is_resynced() -> None
 
 def test_malformed_frames_do_not_drop_the_connection() -> None:
     async def scenario(venue: FakeVenue) -> None:
-        venue.books = {"A": summary("A", [("0.48", "10")], [])}
-        cache = BookCache()
-        feed = make_feed(venue, cache)
-        feed.subscribe(["A"])
-        await feed.start()
-        try:
-            await eventually(lambda: cache.book("A") is not None)
+        async with _feed_with_book_a(venue) as (feed, cache):
             await venue.push("{not json")
             await venue.push(json.dumps({"event_type": "price_change", "market": "m", "price_changes": [{}]}))
             await venue.push({"event_type": "price_change", "market": "0xcond", "timestamp": str(now_ms() + 9_000),
                               "price_changes": [{"asset_id": "A", "price": "0.45", "side": "BUY", "size": "2"}]})
             await eventually(lambda: (450_000, 2_000_000) in bids(cache, "A"))
             assert feed.stats()[0].connects == 1
-        finally:
-            await feed.close()
 
     run(scenario)
 
@@ -339,13 +347,7 @@ def test_a_frame_over_the_feed_bound_is_never_read_and_the_feed_reconnects() -> 
     """Market frames are bounded at FEED_BYTES (what the README documents): a bigger one closes
     the connection (1009) before it is read whole, and the feed comes back with a resync."""
     async def scenario(venue: FakeVenue) -> None:
-        venue.books = {"A": summary("A", [("0.48", "10")], [])}
-        cache = BookCache()
-        feed = make_feed(venue, cache)
-        feed.subscribe(["A"])
-        await feed.start()
-        try:
-            await eventually(lambda: cache.book("A") is not None)
+        async with _feed_with_book_a(venue) as (feed, cache):
             big = json.dumps(_change("0.41", "3", pad=""))
             await venue.push(json.dumps(_change("0.41", "3", pad="x" * (FEED_BYTES - len(big) + 1))))
             await eventually(lambda: feed.stats()[0].connects >= 2, timeout=10)
@@ -354,29 +356,19 @@ def test_a_frame_over_the_feed_bound_is_never_read_and_the_feed_reconnects() -> 
             assert (410_000, 3_000_000) not in bids(cache, "A")
             await venue.push(_change("0.44", "2"))  # the new connection reads normal frames
             await eventually(lambda: (440_000, 2_000_000) in bids(cache, "A"))
-        finally:
-            await feed.close()
 
     run(scenario)
 
 
 def test_a_frame_nested_past_the_depth_bound_is_dropped_and_the_connection_kept() -> None:
     async def scenario(venue: FakeVenue) -> None:
-        venue.books = {"A": summary("A", [("0.48", "10")], [])}
-        cache = BookCache()
-        feed = make_feed(venue, cache)
-        feed.subscribe(["A"])
-        await feed.start()
-        try:
-            await eventually(lambda: cache.book("A") is not None)
+        async with _feed_with_book_a(venue) as (feed, cache):
             deep = json.dumps(_change("0.41", "3")).replace('"size": "3"', '"size": "3", "x": ' + "[" * 40 + "]" * 40)
             await venue.push(deep)
             await venue.push(_change("0.44", "2"))
             await eventually(lambda: (440_000, 2_000_000) in bids(cache, "A"))
             assert (410_000, 3_000_000) not in bids(cache, "A")
             assert feed.stats()[0].connects == 1
-        finally:
-            await feed.close()
 
     run(scenario)
 
