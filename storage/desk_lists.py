@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from storage.desk_status import MICRO, OPEN_RANK, one, rows
+from storage.desk_status import MICRO, OPEN_RANK, one, rows, snapshots_since
 
 QUESTION_CHARS = 70
 
@@ -50,18 +50,13 @@ def open_positions(conn: sqlite3.Connection, mode: str, *, limit: int = 20) -> t
     return (0 if count is None else int(count["n"])), out
 
 
-_SNAPSHOT = "SELECT at, equity, realized, fees FROM portfolio_snapshots WHERE mode = ?"
-
-
 def pnl_window(conn: sqlite3.Connection, mode: str, since: int) -> dict[str, Any] | None:
     """Equity now and its change since `since`, with realized PnL, fees, fills and volume in the
     window (from the portfolio snapshots and fills); None before the first snapshot."""
-    latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode,))
-    if latest is None:
+    found = snapshots_since(conn, mode, since, at_since_is_before=True)
+    if found is None:
         return None
-    base = (one(conn, f"{_SNAPSHOT} AND at <= ? ORDER BY at DESC LIMIT 1", (mode, since))
-            or one(conn, f"{_SNAPSHOT} AND at > ? ORDER BY at LIMIT 1", (mode, since)))
-    assert base is not None
+    latest, base = found
     fills = one(conn, """SELECT COUNT(*) AS n, COALESCE(SUM(price * size / 1000000), 0) AS volume,
                                 COALESCE(SUM(fee), 0) AS fees
                          FROM fills WHERE mode = ? AND matched_at >= ? AND status != 'FAILED'""", (mode, since))

@@ -234,39 +234,28 @@ class Notifier:
 
     def _take_alerts(self) -> None:
         """New alerts -> queued messages (or held back, counted), cursor moved, in one transaction."""
-        if self._cursor is not None:
-            with self.db.read() as conn:
-                if store.newest_alert_id(conn) <= self._cursor:
-                    return  # the common case: nothing new, and no write lock taken
-        now = self.clock()
-        with self.db.write() as conn:
-            state = store.load_state(conn)
-            self._cursor = state.cursor
-            config = runtime_config.load(conn).values
-            self.intake.held = dict(state.held)
-            cursor = intake.take_alerts(self.intake, conn, now, Rules.from_config(config),
-                                        notify_choices.parse(str(config["notify_choices"])), state.cursor, BATCH)
-            if cursor != state.cursor:
-                self._cursor = cursor
-                store.save_state(conn, now, cursor=cursor, held=self.intake.held)
+        self._cursor = self._take(self._cursor, store.newest_alert_id, "cursor", intake.take_alerts)
 
     def _take_events(self) -> None:
         """New trade events (fills, refusals, the venue's cancels) -> queued messages, cursor moved."""
-        if self._event_cursor is not None:
+        self._event_cursor = self._take(self._event_cursor, events.newest_id, "event_cursor", intake.take_events)
+
+    def _take(self, known: int | None, newest: Callable[[Any], int], field: str, take: Callable[..., int]) -> int | None:
+        if known is not None:
             with self.db.read() as conn:
-                if events.newest_id(conn) <= self._event_cursor:
-                    return
+                if newest(conn) <= known:
+                    return known  # the common case: nothing new, and no write lock taken
         now = self.clock()
         with self.db.write() as conn:
             state = store.load_state(conn)
-            self._event_cursor = state.event_cursor
+            before = getattr(state, field)
             config = runtime_config.load(conn).values
             self.intake.held = dict(state.held)
-            cursor = intake.take_events(self.intake, conn, now, Rules.from_config(config),
-                                        notify_choices.parse(str(config["notify_choices"])), state.event_cursor, BATCH)
-            if cursor != state.event_cursor:
-                self._event_cursor = cursor
-                store.save_state(conn, now, event_cursor=cursor, held=self.intake.held)
+            cursor = take(self.intake, conn, now, Rules.from_config(config),
+                          notify_choices.parse(str(config["notify_choices"])), before, BATCH)
+            if cursor != before:
+                store.save_state(conn, now, held=self.intake.held, **{field: cursor})
+        return cursor
 
     def _flush_digests(self) -> None:
         now = self.clock()

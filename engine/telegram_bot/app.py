@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -104,9 +105,11 @@ class DeskBot:
         if attempts is None:
             return
         user = update.effective_user
-        who = f"@{user.username}" if user is not None and user.username else f"user {user.id if user else '?'}"
+        who = (f"@{re.sub(r'[^A-Za-z0-9_]', '', user.username)}" if user is not None and user.username
+               else f"user {user.id if user else '?'}")
         text = update.message.text if update.message is not None and update.message.text else "(a button)"
-        word = html.escape(text.split()[0][:32]) if text.startswith("/") else "a message"
+        # A stranger's words go into an alert: the command's name only, letters and digits.
+        word = "/" + re.sub(r"[^A-Za-z0-9_]", "", text.split()[0])[:32] if text.startswith("/") else "a message"
         message = (f"the Telegram bot ignored {word} from chat {chat_id} ({who[:40]}), which is not in "
                    f"TELEGRAM_ALLOWED_CHATS" + (f" ({attempts} attempts since the last alert)" if attempts > 1 else "")
                    + ". If it is yours, add the chat id to .env and restart the bot.")

@@ -58,11 +58,16 @@ class Delivery:
         return True
 
     def _next(self, now: int) -> tuple[store.Queued | None, int]:
+        """The next due message (a read: no write lock is taken while there is nothing to send),
+        after marking what waited too long."""
+        old = "WHERE channel = ? AND status = 'queued' AND created_at < ?"
+        with self.database().read() as conn:
+            if conn.exec_driver_sql(f"SELECT 1 FROM notifications {old} LIMIT 1",
+                                    (CHANNEL, now - policy.STALE_MS)).first() is None:
+                return store.next_due(conn, now, CHANNEL), 0
         with self.database().write() as conn:
-            stale = conn.exec_driver_sql(
-                "UPDATE notifications SET status = 'failed', error = 'older than an hour when the bot read it' "
-                "WHERE channel = ? AND status = 'queued' AND created_at < ?",
-                (CHANNEL, now - policy.STALE_MS)).rowcount
+            stale = conn.exec_driver_sql(f"UPDATE notifications SET status = 'failed', error = 'older than an "
+                                         f"hour when the bot read it' {old}", (CHANNEL, now - policy.STALE_MS)).rowcount
             return store.next_due(conn, now, CHANNEL), int(stale or 0)
 
     async def _send_all(self, bot: Any, chats: list[int], title: str, body: str) -> dict[int, str]:

@@ -86,35 +86,35 @@ def pnl(settings: Settings, window: str) -> str:
     return "\n".join(lines)
 
 
+def _listing(what: str, mode: str, count: int, lines: list[str], first: str) -> str:
+    if not count:
+        return f"No open {what}s ({mode})."
+    head = f"{count} open {what}{'s' if count != 1 else ''} ({mode})"
+    return "\n".join([head + (f", {first} {len(lines)}" if len(lines) < count else ""), *lines])
+
+
 def positions(settings: Settings) -> str:
     with reading(settings) as conn:
         mode = desk_status.engine_status(conn, settings.db_path).mode
         count, shown = desk_lists.open_positions(conn, mode)
-    if not count:
-        return f"No open positions ({mode})."
-    lines = [f"{count} open position{'s' if count != 1 else ''} ({mode})" + (f", largest {len(shown)}" if
-                                                                          len(shown) < count else "")]
+    lines = []
     for p in shown:
         average = "" if p["average"] is None else f" avg {p['average']:.3f}"
         pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
         lines.append(f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
                      f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}\n"
                      f"  /flatten {p['slug'] or p['condition_id'][:12]}")
-    return "\n".join(lines)
+    return _listing("position", mode, count, lines, "largest")
 
 
 def orders(settings: Settings) -> str:
     with reading(settings) as conn:
         mode = desk_status.engine_status(conn, settings.db_path).mode
         count, shown = desk_lists.open_orders(conn, mode)
-    if not count:
-        return f"No open orders ({mode})."
-    lines = [f"{count} open order{'s' if count != 1 else ''} ({mode})" + (f", newest {len(shown)}" if
-                                                                       len(shown) < count else "")]
-    lines += [f"• #{o['id']} {o['strategy']}: {o['side']} {o['outcome']} {o['size']:g} @ {o['price']:.3f} "
-              f"{o['tif']} {o['status']}" + (f" ({o['filled']:g} filled)" if o["filled"] else "")
-              + f"\n  {o['market']}" for o in shown]
-    return "\n".join(lines)
+    lines = [f"• #{o['id']} {o['strategy']}: {o['side']} {o['outcome']} {o['size']:g} @ {o['price']:.3f} "
+             f"{o['tif']} {o['status']}" + (f" ({o['filled']:g} filled)" if o["filled"] else "")
+             + f"\n  {o['market']}" for o in shown]
+    return _listing("order", mode, count, lines, "newest")
 
 
 def alerts(settings: Settings) -> tuple[str, list[dict[str, Any]]]:

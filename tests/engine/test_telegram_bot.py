@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,3 +224,44 @@ def test_kill_with_confirmation_latches_a_live_engine_and_empties_the_venue(
     finally:
         bot.stop()
         engine.cleanup()
+
+
+def test_reads_acknowledgements_and_strategy_switches(api: BotApi,
+                                                      bot_and_engine: tuple[BotProcess, EngineProcess]) -> None:
+    _, engine = bot_and_engine
+    with sqlite3.connect(engine.db_path) as conn:
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                            updated_by) VALUES ('mm btc', 'market_making', '{}', '[]', 1, 0, 0, 't')""")
+        conn.execute("""INSERT INTO alerts (created_at, level, source, code, message)
+                        VALUES (strftime('%s') * 1000, 'warning', 'test', 'FEED_DOWN', 'market feed down <30 s> & more')""")
+    for text, expected in (("/orders", "No open orders (paper)."), ("/positions", "No open positions (paper)."),
+                           ("/pnl week", "PnL this week (paper): no portfolio snapshot yet."),
+                           ("/pnl month", "usage: /pnl [today|week]"),
+                           ("/flatten 0xabcdef", "No position in a market matching '0xabcdef'"),
+                           ("/strategy nope on", "No strategy named 'nope'. Strategies: mm btc."),
+                           ("/frobnicate", "Unknown command /frobnicate")):
+        after = _last_id(api)
+        api.send(CHAT, text)
+        assert _reply(api, "", after, f"the answer to {text}").current.startswith(expected)
+
+    after = _last_id(api)
+    api.send(CHAT, "/pause", sent_at=time.time() - 600)  # typed ten minutes ago, while the bot was away
+    _reply(api, "Ignored /pause: it was sent 10 min ago", after, "the refusal of a stale command")
+    assert _rows(engine.db_path, "SELECT COUNT(*) FROM commands WHERE kind = 'pause'") == [(0,)]
+
+    after = _last_id(api)
+    api.send(CHAT, "/strategy mm btc off")
+    switched = _reply(api, "strategy mm btc disabled (audited). reload: done", after, "the switch")
+    assert _rows(engine.db_path, "SELECT enabled FROM strategies WHERE name = 'mm btc'") == [(0,)]
+    assert _rows(engine.db_path, "SELECT actor FROM audit_log WHERE action = 'strategy.disable'") == [
+        (f"telegram:{CHAT}",)]
+    assert "command #" in switched.current
+
+    api.send(CHAT, "/alerts")
+    listed = _reply(api, "FEED_DOWN: market feed down <30 s> & more", switched.message_id, "the alerts")
+    alert_id = _rows(engine.db_path, "SELECT id FROM alerts WHERE code = 'FEED_DOWN'")[0][0]
+    api.press(listed, f"Acknowledge #{alert_id}")
+    _reply(api, f"Alert #{alert_id} acknowledged.", listed.message_id, "the acknowledgement")
+    assert _rows(engine.db_path, f"SELECT acked_by FROM alerts WHERE id = {alert_id}") == [(f"telegram:{CHAT}",)]
+    api.press(listed, f"Acknowledge #{alert_id}")  # twice: said, not done again
+    _reply(api, f"Alert #{alert_id} was already acknowledged.", listed.message_id, "the second press")
