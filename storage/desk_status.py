@@ -140,15 +140,27 @@ class PnlToday:
 _SNAPSHOT = "SELECT at, equity, realized, unrealized, fees FROM portfolio_snapshots WHERE mode = ?"
 
 
-def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None) -> PnlToday | None:
-    now = now_ms() if now is None else now
-    day = utc_day_start(now)
+def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *,
+                    at_since_is_before: bool = False) -> tuple[sqlite3.Row, sqlite3.Row] | None:
+    """The newest portfolio snapshot and the one to measure from: the last one before `since`
+    (or at it, when `at_since_is_before`), else the first after it; None before any snapshot."""
     latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode,))
     if latest is None:
         return None
-    base = (one(conn, f"{_SNAPSHOT} AND at < ? ORDER BY at DESC LIMIT 1", (mode, day))
-            or one(conn, f"{_SNAPSHOT} AND at >= ? ORDER BY at LIMIT 1", (mode, day)))
+    before, after = ("<=", ">") if at_since_is_before else ("<", ">=")
+    base = (one(conn, f"{_SNAPSHOT} AND at {before} ? ORDER BY at DESC LIMIT 1", (mode, since))
+            or one(conn, f"{_SNAPSHOT} AND at {after} ? ORDER BY at LIMIT 1", (mode, since)))
     assert base is not None
+    return latest, base
+
+
+def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None) -> PnlToday | None:
+    now = now_ms() if now is None else now
+    day = utc_day_start(now)
+    found = snapshots_since(conn, mode, day)
+    if found is None:
+        return None
+    latest, base = found
     state = one(conn, "SELECT mode, day_start_equity, day_started_at FROM engine_state WHERE id = 1")
     assert state is not None
     # The engine's own reference equity (what the daily-loss breaker uses) wins when it is today's.

@@ -471,12 +471,13 @@ class StrategySnapshot(SQLModel, table=True):
 class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
     __table_args__ = (
-        Index("ix_notifications_queue", "status", "next_attempt_at"),
+        Index("ix_notifications_queue", "channel", "status", "next_attempt_at"),
         Index("ix_notifications_created", "created_at"),
     )
 
     id: int | None = int_col(primary_key=True, default=None)
     created_at: int = int_col()
+    channel: str = text_col(default="apprise")
     kind: str = text_col()
     alert_id: int | None = int_col(nullable=True, default=None)
     dedup_key: str | None = text_col(nullable=True, default=None)
@@ -499,6 +500,28 @@ class NotifierState(SQLModel, table=True):
     summary_at: int | None = int_col(nullable=True, default=None)
     suppressed: str = text_col(default="{}")
     updated_at: int = int_col()
+    event_cursor: int = int_col(default=0)
+
+
+class NotifyEvent(SQLModel, table=True):
+    __tablename__ = "notify_events"
+
+    id: int | None = int_col(primary_key=True, default=None)
+    at: int = int_col()
+    kind: str = text_col()
+    ref: int = int_col()
+
+
+class NotifyDigest(SQLModel, table=True):
+    __tablename__ = "notify_digest"
+
+    channel: str = text_col(primary_key=True)
+    event: str = text_col(primary_key=True)
+    strategy: str = text_col(primary_key=True)
+    count: int = int_col()
+    first_at: int = int_col()
+    last_at: int = int_col()
+    latest: str = text_col()
 
 
 class DashboardSessionRevoked(SQLModel, table=True):

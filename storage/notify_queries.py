@@ -16,8 +16,8 @@ DAY_MS = 86_400_000
 
 
 def notifications(db: Database, limit: int = 20) -> pd.DataFrame:
-    """The newest messages: created_at, kind, title, status, attempts, last_attempt_at, error."""
-    data = frame(db, """SELECT id, created_at, kind, title, status, attempts, last_attempt_at, error
+    """The newest messages: created_at, channel, kind, title, status, attempts, last_attempt_at, error."""
+    data = frame(db, """SELECT id, created_at, channel, kind, title, status, attempts, last_attempt_at, error
                         FROM notifications ORDER BY id DESC LIMIT :limit""", {"limit": limit})
     return to_utc(data, "created_at", "last_attempt_at")
 
@@ -34,12 +34,14 @@ def notification_health(db: Database, *, now: int | None = None) -> dict[str, An
         failed = conn.execute(text("""SELECT COUNT(*) FROM notifications WHERE status = 'failed'
                                       AND created_at >= :since"""), {"since": now - DAY_MS}).scalar_one()
         state = conn.execute(text("SELECT summary_at, suppressed FROM notifier_state WHERE id = 1")).first()
+        digest = {str(c): int(n) for c, n in conn.execute(text("SELECT channel, SUM(count) FROM notify_digest "
+                                                               "GROUP BY channel")).all()}
     held, _ = read_stored(state.suppressed if state is not None else None,
                           what="the notifier's held-back codes")
     if not isinstance(held, dict):
         held = {}
     return {"last": None if last is None else dict(last), "queued": int(queued), "failed_24h": int(failed),
-            "held_back": held, "summary_at": None if state is None else state.summary_at}
+            "held_back": held, "digest": digest, "summary_at": None if state is None else state.summary_at}
 
 
 def alert_codes_seen(db: Database, *, days: int = 30, now: int | None = None) -> list[str]:

@@ -12,6 +12,7 @@ from storage.db import Database, now_ms
 DAY_MS = 86_400_000
 COMMAND_RETENTION_DAYS = 30
 ALERT_RETENTION_DAYS = 90
+EVENT_RETENTION_DAYS = 2  # notify_events: the notifier reads them within seconds; older ones are history
 
 
 def prune_history(db: Database, *, now: int | None = None) -> dict[str, int]:
@@ -25,4 +26,6 @@ def prune_history(db: Database, *, now: int | None = None) -> dict[str, int]:
             text("DELETE FROM alerts WHERE acked_at IS NOT NULL AND created_at < :cut"),
             {"cut": now - ALERT_RETENTION_DAYS * DAY_MS},
         ).rowcount
-    return {"commands": commands, "alerts": alerts}
+        events = conn.execute(text("DELETE FROM notify_events WHERE at < :cut"),
+                              {"cut": now - EVENT_RETENTION_DAYS * DAY_MS}).rowcount
+    return {"commands": commands, "alerts": alerts, "notify_events": events}

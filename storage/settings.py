@@ -53,6 +53,17 @@ class Secret:
 
 
 @dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram control bot: its token (a secret), the chats it answers, where the Bot API is."""
+
+    token: Secret
+    allowed_chats: frozenset[int]
+    api_url: str  # the token and the method are appended: {api_url}{token}/{method}
+    commands_per_minute: int = 20
+    confirm_s: int = 60
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     db_path: Path
@@ -79,6 +90,7 @@ class Settings:
     env_file: Path
     notify_urls: tuple[Secret, ...] = ()  # apprise URLs (NOTIFY_URLS): each a secret
     dashboard_session_hours: int = 12  # how long a dashboard login survives a reload (0: never)
+    telegram: TelegramSettings | None = None  # the control bot (engine/telegram_bot/); None: not configured
 
     @property
     def lock_path(self) -> Path:
@@ -144,6 +156,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         lost_order_grace_s=_int(merged, "ORDER_LOST_GRACE_SECONDS", 15, 0, 3600),
         notify_urls=_notify_urls(merged.get("NOTIFY_URLS")),
         dashboard_session_hours=_int(merged, "DASHBOARD_SESSION_HOURS", 12, 0, 24 * 30),
+        telegram=_telegram(merged),
     )
 
 
@@ -176,6 +189,9 @@ def secret_values(settings: Settings) -> list[str]:
         values.append(settings.private_key.reveal().removeprefix("0x"))
     for url in settings.notify_urls:
         values += url_secrets(url.reveal())
+    if settings.telegram is not None:
+        token = settings.telegram.token.reveal()
+        values += [token, token.rpartition(":")[2]]  # the whole token, and its secret half alone
     return [v for v in values if len(v) >= 6]
 
 
@@ -214,6 +230,47 @@ def _notify_urls(raw: str | None) -> tuple[Secret, ...]:
     if len(urls) > MAX_NOTIFY_URLS:
         raise SettingsError(f"NOTIFY_URLS holds {len(urls)} destinations; at most {MAX_NOTIFY_URLS}.")
     return tuple(Secret(u) for u in urls)
+
+
+DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+_TELEGRAM_TOKEN = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{20,100}$")
+MAX_TELEGRAM_CHATS = 20
+
+
+def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
+    """TELEGRAM_BOT_TOKEN (from BotFather), TELEGRAM_ALLOWED_CHATS (chat ids, comma-separated)
+    and TELEGRAM_API_URL. No token: no bot. A token without chats is refused: a bot that answers
+    nobody is a mistake, and one that answered everybody would be a hole. The token is never
+    echoed in an error: it is a password to the bot."""
+    raw = env.get("TELEGRAM_BOT_TOKEN") or ""
+    chats_raw = env.get("TELEGRAM_ALLOWED_CHATS") or ""
+    if not raw:
+        if chats_raw:
+            raise SettingsError("TELEGRAM_ALLOWED_CHATS is set but TELEGRAM_BOT_TOKEN is not: put the token "
+                                "BotFather gave you in .env (see README: Telegram bot), or clear both.")
+        return None
+    if not _TELEGRAM_TOKEN.match(raw):
+        raise SettingsError("TELEGRAM_BOT_TOKEN is malformed: expected the token BotFather gives, like "
+                            "123456789:AA... (digits, a colon, then letters, digits, _ and -). Fix it in .env.")
+    chats: set[int] = set()
+    for part in (p.strip() for p in chats_raw.replace(" ", ",").split(",")):
+        if not part:
+            continue
+        if not re.fullmatch(r"-?[0-9]{1,20}", part):
+            raise SettingsError(f"TELEGRAM_ALLOWED_CHATS: {part[:30]!r} is not a chat id (a whole number, negative "
+                                "for a group; see README: Telegram bot). Fix it in .env.")
+        chats.add(int(part))
+    if not chats:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is set but TELEGRAM_ALLOWED_CHATS is empty: list the chat ids the "
+                            "bot may answer (see README: Telegram bot, finding your chat id).")
+    if len(chats) > MAX_TELEGRAM_CHATS:
+        raise SettingsError(f"TELEGRAM_ALLOWED_CHATS lists {len(chats)} chats; at most {MAX_TELEGRAM_CHATS}.")
+    api = env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API
+    if not api.startswith(("https://", "http://")) or any(c.isspace() for c in api):
+        raise SettingsError(f"TELEGRAM_API_URL must be an http(s) URL like {DEFAULT_TELEGRAM_API}, got {api[:80]!r}.")
+    return TelegramSettings(token=Secret(raw), allowed_chats=frozenset(chats), api_url=api,
+                            commands_per_minute=_int(env, "TELEGRAM_COMMANDS_PER_MINUTE", 20, 1, 600),
+                            confirm_s=_int(env, "TELEGRAM_CONFIRM_SECONDS", 60, 1, 600))
 
 
 def _data_source(raw: str | None) -> DataSource:

@@ -211,3 +211,27 @@ def test_the_cycle_check_sees_a_cycle() -> None:
     """The checker itself: a planted circle is found, a line is not."""
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+# The Telegram bot is its own process with a phone on the other end: it reads SQLite, posts
+# commands and sends text. It may use storage, the contracts, the CLI's status text, the log
+# set-up and the notifier's queue functions; nothing that trades.
+BOT_ALLOWED = ("engine.telegram_bot", "engine.contracts", "engine.domain", "engine.strategies", "engine.cli.desk",
+               "engine.cli.args", "engine.cli.errors", "engine.process.logs", "engine.notify.store",
+               "engine.notify.policy")
+
+
+def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:
+    todo = _sources("engine/telegram_bot")
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo += [src for name in _imports(path) if name.startswith(("engine.", "storage."))
+                     and (src := _source_of(name)) is not None]
+    loaded = {_module_name(p) for p in seen if p.is_relative_to(ROOT / "engine")}
+    assert "engine.cli.desk" in loaded  # the walk really followed the imports
+    outside = sorted(m for m in loaded if m not in ("engine", "engine.cli", "engine.process", "engine.notify")
+                     and not any(_within(m, a) for a in BOT_ALLOWED))
+    assert outside == []

@@ -12,7 +12,6 @@ import argparse
 import json
 import sqlite3
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from typing import Any
 
 from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
-from storage import desk_status, posting
+from storage import answers, desk_status, posting
 from storage.lite import now_ms, read_connection, snapshot
 from storage.settings import Settings
 
@@ -180,17 +179,14 @@ def cmd_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _wait_for(conn: sqlite3.Connection, settings: Settings, command_id: int, timeout_s: float) -> int:
-    """Poll until the command is finished; give up early if no engine is there to run it."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout_s:
-        found = desk_status.command_status(conn, command_id)
-        if found and found["status"] in ("done", "failed", "expired"):
-            return _report(found)
-        if (time.monotonic() - start > ENGINE_DOWN_GRACE_S
-                and not desk_status.engine_status(conn, settings.db_path).engine_up):
-            raise CliError(f"the engine is not running, so command {command_id} stays queued until it "
-                           "expires; start the engine (supervisorctl -c supervisord.conf start engine)")
-        time.sleep(POLL_S)
+    """Wait for the answer; give up early if no engine is there to run it."""
+    outcome = answers.wait(conn, settings.db_path, command_id, timeout_s, down_grace_s=ENGINE_DOWN_GRACE_S,
+                           poll_s=POLL_S)
+    if outcome.answered:
+        return _report(desk_status.command_status(conn, command_id) or {})
+    if not outcome.engine_up:
+        raise CliError(f"the engine is not running, so command {command_id} stays queued until it "
+                       "expires; start the engine (supervisorctl -c supervisord.conf start engine)")
     raise CliError(f"command {command_id} got no answer within {timeout_s:g}s; is the engine running? "
                    "(python -m engine status)")
 

@@ -43,6 +43,18 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, build_trading)
 
 
+# -- telegram --------------------------------------------------------------------------
+
+
+def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.process.logs import configure_logging
+    from engine.telegram_bot.app import run as run_bot
+    from storage.settings import secret_values
+
+    configure_logging(settings.log_level, secret_values(settings))
+    return run_bot(settings)
+
+
 # -- set-password ----------------------------------------------------------------------
 
 
@@ -204,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("run", help="run the engine (supervisord does this)").set_defaults(func=cmd_run)
     sub.add_parser("init", help="first-run setup: var/, .env, database, password").set_defaults(func=cmd_init)
+    sub.add_parser("telegram", help="run the Telegram control bot (supervisord does this; needs TELEGRAM_BOT_TOKEN)"
+                   ).set_defaults(func=cmd_telegram)
     cli_desk.register(sub)
     sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
         func=cmd_set_password

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from engine.contracts import notify_choices
 from storage.db import now_ms
 from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
@@ -32,6 +33,8 @@ class SettingSpec:
     help: str
     group: str = "engine"  # the Settings page shows each group in its own panel
     check: Callable[[Any], Any] | None = None  # normalises a value, or raises SettingError
+    # Bracket nesting allowed in the stored JSON; brackets inside a string count (storage/jsonsafe.py).
+    max_depth: int = 2
 
 
 class SettingError(ValueError):
@@ -78,6 +81,13 @@ def time_of_day(raw: str) -> str:
     if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
         raise SettingError(f"Daily summary time: {text[:20]!r} is not a UTC time like 07:00 (or empty for none)")
     return f"{int(match[1]):02d}:{match[2]}" + (f":{match[3]}" if match[3] else "")
+
+
+def choices(raw: str) -> str:
+    try:
+        return notify_choices.normalise(raw)
+    except notify_choices.ChoicesError as exc:
+        raise SettingError(str(exc)) from None
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -128,11 +138,19 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "An alert with the same code and message as one sent within this window is held back (counted "
                 "in the next message). 0 sends every repeat.", group="notify"),
     SettingSpec("notify_max_per_hour", "Rate cap", int, 20, 1, 1000, "per hour",
-                "At most this many alert messages in any hour; the rest are held back and counted in the next "
-                "message, so a flapping condition cannot spam.", group="notify"),
+                "At most this many alert and trade-event messages in any hour, per channel; the rest go out "
+                "together in one digest, so a flapping condition or a burst of fills cannot spam.", group="notify"),
     SettingSpec("notify_summary_utc", "Daily summary time", str, "07:00", None, None, "UTC",
                 "When the daily summary (equity, PnL, fills, fees and alerts of the last 24 h) is sent, HH:MM "
                 "in UTC; empty turns it off.", group="notify", check=time_of_day),
+    SettingSpec("notify_digest_minutes", "Digest after", int, 15, 1, 60, "min",
+                "What the rate cap holds back is not dropped: it goes out as one digest per channel (\"12 more "
+                "fills in the last 15 min: …\") this long after the first message held back.", group="notify"),
+    # Edited as a grid on the Settings page (pages/widgets/notify_choices.py), not as a text field.
+    SettingSpec("notify_choices", "Notification choices", str, notify_choices.DEFAULT_JSON, None, None, "JSON",
+                "Which events (alerts, fills, entries, exits, refused orders, orders the venue cancelled, the "
+                "daily summary) go to which channel (NOTIFY_URLS, the Telegram bot), for all strategies or one.",
+                group="notify_choices", check=choices, max_depth=4),
 )
 BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
 
@@ -186,7 +204,7 @@ def load_with_problems(conn: Connection, fallback: RuntimeConfig | None = None) 
         raw = rows.get(spec.key)
         try:
             values[spec.key] = spec.default if raw is None else parse_setting(
-                spec, loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=2, what=spec.title))
+                spec, loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=spec.max_depth, what=spec.title))
         except (SettingError, JsonRefused) as exc:
             kept = fallback.values[spec.key] if fallback is not None else spec.default
             source = "the value in force before" if fallback is not None else "the default"

@@ -1,15 +1,17 @@
-"""The notifier: alerts, the daily summary and test messages, delivered through apprise from a
-thread of its own, so a slow or dead destination never touches the trading loop.
+"""The notifier: alerts, trade events, digests, the daily summary and test messages, queued per
+channel and delivered through apprise from a thread of its own, so a slow or dead destination
+never touches the trading loop.
 
-The durable queue is the `notifications` table. The thread, about once a second:
-- reads alerts past its cursor (alerts are written by the engine, the CLI and the dashboard),
-  judges each against the operator's rules (level, muted codes, repeat window, hourly cap:
-  engine/notify/policy.py) and queues the ones to send, moving the cursor in the same
-  transaction: after a crash nothing is missed and nothing is queued twice. While the queue
-  holds QUEUE_MAX messages it reads no more (they wait in `alerts`).
-- delivers the oldest due message: one attempt, with a time limit; a failed attempt is retried
-  after a doubling back-off (to the destinations that failed only), and a message that fails
-  ATTEMPTS times is marked failed with a NOTIFY_FAILED alert (one per run of failures; that
+The durable queue is the `notifications` table; each message names its channel: `apprise`
+(NOTIFY_URLS, delivered here) or `telegram` (delivered by the bot, engine/telegram_bot/, which
+holds the token). The thread, about once a second:
+- reads alerts and trade events past its cursors and queues what the operator chose, per
+  channel (engine/notify/intake.py); the cursors move in the same transaction: after a crash
+  nothing is missed and nothing is queued twice. What a channel's hourly cap holds back goes to
+  its digest, sent once the first of it has waited `notify_digest_minutes`.
+- delivers the oldest due apprise message: one attempt, with a time limit; a failed attempt is
+  retried after a doubling back-off (to the destinations that failed only), and a message that
+  fails ATTEMPTS times is marked failed with a NOTIFY_FAILED alert (one per run of failures; that
   alert is never itself notified).
 - answers test requests (the `notify_test` command) first, with one attempt each.
 The daily summary is queued by a scheduler job (`check_summary`, on APScheduler's thread pool).
@@ -28,11 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from engine.contracts import notify_choices
 from engine.contracts import runtime_settings as runtime_config
 from engine.process.control import CommandRejected
 from engine.contracts.redaction import RedactingFilter
-from engine.notify import policy, store
-from engine.notify.policy import Rules, Verdict
+from engine.notify import digest, events, intake, policy, store
+from engine.notify.intake import QUEUE_MAX as QUEUE_MAX
+from engine.notify.intake import Intake
+from engine.notify.policy import Rules
 from storage.audit import raise_alert
 from storage.db import Database, is_locked, now_ms
 from storage.settings import Settings, secret_values
@@ -41,8 +46,7 @@ log = logging.getLogger("engine.notify")
 T = TypeVar("T")
 
 POLL_S = 1.0
-QUEUE_MAX = 50  # messages waiting for delivery before the notifier stops reading alerts
-BATCH = 200  # alerts judged per transaction
+BATCH = 200  # alerts (or trade events) judged per transaction
 ATTEMPT_TIMEOUT_S = 15.0  # one delivery attempt, all destinations together
 TEST_TIMEOUT_S = 8.0
 TEST_WAIT_S = 10.0  # how long the notify_test command waits for its answer
@@ -69,17 +73,22 @@ class Notifier:
         self.destinations = settings.notify_destinations()
         self.host = socket.gethostname()
         self._redactor = RedactingFilter(secret_values(settings))
+        # The channels this process queues for: apprise with NOTIFY_URLS, the bot with its token.
+        self.channels = frozenset(({"apprise"} if self.urls else set())
+                                  | ({"telegram"} if settings.telegram is not None else set()))
+        self.intake = Intake(self.channels, self.host, self._redactor.redact)
         self._tests: queue.Queue[TestRequest] = queue.Queue(maxsize=4)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._cursor: int | None = None
+        self._event_cursor: int | None = None
         self._failing = False  # a NOTIFY_FAILED alert is out for the current run of failures
         self._pruned_at = 0.0
 
     @property
     def enabled(self) -> bool:
-        return bool(self.urls)
+        return bool(self.channels)
 
     # -- lifecycle (called on the event loop: nothing here blocks) -------------------------------------
 
@@ -104,7 +113,7 @@ class Notifier:
 
     async def test(self, payload: dict[str, Any], actor: str) -> dict[str, Any]:
         """Send a test message now and answer with what each destination said."""
-        if not self.enabled:
+        if not self.urls:
             raise CommandRejected("NOTIFY_URLS is not set in .env: there is nowhere to send to "
                                   "(see README: Notifications), then restart the engine")
         request = TestRequest(payload.get("message"), actor, concurrent.futures.Future())
@@ -131,14 +140,20 @@ class Notifier:
 
         def queue_summary() -> bool:
             with self.db.write() as conn:
-                rules = Rules.from_config(runtime_config.load(conn).values)
+                config = runtime_config.load(conn).values
+                rules = Rules.from_config(config)
+                choices = notify_choices.parse(str(config["notify_choices"]))
                 state = store.load_state(conn)
                 slot = policy.summary_due(now, rules.summary_at, state.summary_at)
                 if slot is None:
                     return False
                 data = store.summary_data(conn, self.db.path, now)
-                title, body = policy.summary_message(data, self.host, state.held)
-                store.enqueue(conn, now, kind="summary", level="info", title=title, body=body)
+                for channel in sorted(choices.any_channel("summary") & self.channels):
+                    everyone = channel in choices.channels("summary")
+                    lines = [s for s in data["strategies"] if everyone or choices.covers("summary", channel, s["strategy"])]
+                    title, body = policy.summary_message(data, self.host, state.held, lines)
+                    store.enqueue(conn, now, kind="summary", level="info", title=title,
+                                  body=self._redactor.redact(body), channel=channel)
                 store.save_state(conn, now, summary_at=slot, held={})
                 return True
 
@@ -149,6 +164,30 @@ class Notifier:
     # -- the thread ------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        sender = self._sender() if self.urls else None
+        if self.urls and sender is None:
+            return
+        self._patiently(lambda: self._write(store.forget_partial_targets))
+        log.info("notifier started", extra={"destinations": ", ".join(self.destinations),
+                                            "channels": ", ".join(sorted(self.channels))})
+        while not self._stop.is_set():
+            busy = False
+            try:
+                if sender is not None:
+                    self._answer_tests(sender)
+                self._take_alerts()
+                self._take_events()
+                self._flush_digests()
+                busy = sender is not None and self._deliver_next(sender)
+                self._prune()
+            except Exception as exc:
+                if not is_locked(exc):
+                    log.exception("notifier step failed; it tries again")
+            if not busy:
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
+
+    def _sender(self) -> Any:
         logging.getLogger("apprise").setLevel(logging.WARNING)  # one INFO line per send is noise
         try:
             from engine.notify.sender import Sender
@@ -157,24 +196,10 @@ class Notifier:
         except Exception as exc:  # apprise itself failed to load: say so, and stop
             log.exception("notifications cannot start")
             self._alert("NOTIFY_CONFIG", f"notifications cannot start: {type(exc).__name__}: {exc}")
-            return
+            return None
         for problem in sender.problems:
             self._alert("NOTIFY_CONFIG", problem)
-        self._patiently(lambda: self._write(store.forget_partial_targets))
-        log.info("notifier started", extra={"destinations": ", ".join(self.destinations)})
-        while not self._stop.is_set():
-            busy = False
-            try:
-                self._answer_tests(sender)
-                self._take_alerts()
-                busy = self._deliver_next(sender)
-                self._prune()
-            except Exception as exc:
-                if not is_locked(exc):
-                    log.exception("notifier step failed; it tries again")
-            if not busy:
-                self._wake.wait(self.poll_s)
-                self._wake.clear()
+        return sender
 
     def _answer_tests(self, sender: Any) -> None:
         while True:
@@ -209,42 +234,43 @@ class Notifier:
 
     def _take_alerts(self) -> None:
         """New alerts -> queued messages (or held back, counted), cursor moved, in one transaction."""
-        if self._cursor is not None:
+        self._cursor = self._take(self._cursor, store.newest_alert_id, "cursor", intake.take_alerts)
+
+    def _take_events(self) -> None:
+        """New trade events (fills, refusals, the venue's cancels) -> queued messages, cursor moved."""
+        self._event_cursor = self._take(self._event_cursor, events.newest_id, "event_cursor", intake.take_events)
+
+    def _take(self, known: int | None, newest: Callable[[Any], int], field: str, take: Callable[..., int]) -> int | None:
+        if known is not None:
             with self.db.read() as conn:
-                if store.newest_alert_id(conn) <= self._cursor:
-                    return  # the common case: nothing new, and no write lock taken
+                if newest(conn) <= known:
+                    return known  # the common case: nothing new, and no write lock taken
         now = self.clock()
         with self.db.write() as conn:
             state = store.load_state(conn)
-            self._cursor = state.cursor
-            room = QUEUE_MAX - store.queued_count(conn)
-            alerts = store.new_alerts(conn, state.cursor, BATCH) if room > 0 else []
-            if not alerts:
+            before = getattr(state, field)
+            config = runtime_config.load(conn).values
+            self.intake.held = dict(state.held)
+            cursor = take(self.intake, conn, now, Rules.from_config(config),
+                          notify_choices.parse(str(config["notify_choices"])), before, BATCH)
+            if cursor != before:
+                store.save_state(conn, now, held=self.intake.held, **{field: cursor})
+        return cursor
+
+    def _flush_digests(self) -> None:
+        now = self.clock()
+        with self.db.read() as conn:
+            if not any(digest.held(conn, channel) for channel in self.channels):
                 return
-            rules = Rules.from_config(runtime_config.load(conn).values)
-            held, cursor = dict(state.held), state.cursor
-            for alert in alerts:
-                key = policy.dedup_key(alert.code, alert.message)
-                verdict = policy.judge(alert, rules, now=now, repeated=store.repeated(conn, key, now - rules.dedup_ms),
-                                       sent_last_hour=store.alerts_sent_since(conn, now - policy.HOUR_MS))
-                if verdict is Verdict.SEND:
-                    if room == 0:
-                        break  # the queue is full: this alert and the rest wait in `alerts`
-                    title, body = policy.alert_message(alert, self.host, held)
-                    store.enqueue(conn, now, kind="alert", level=alert.level, title=title, body=body,
-                                  alert_id=alert.id, dedup_key=key)
-                    held, room = {}, room - 1
-                elif verdict in policy.HELD_BACK:
-                    name = policy.held_back_key(alert, verdict)
-                    held[name] = held.get(name, 0) + 1
-                cursor = alert.id
-            self._cursor = cursor
-            store.save_state(conn, now, cursor=cursor, held=held)
+        with self.db.write() as conn:
+            config = runtime_config.load(conn).values
+            wait_ms = int(config["notify_digest_minutes"]) * 60_000
+            intake.flush_digests(self.intake, conn, now, Rules.from_config(config), wait_ms)
 
     def _deliver_next(self, sender: Any) -> bool:
         now = self.clock()
         with self.db.read() as conn:
-            message = store.next_due(conn, now)
+            message = store.next_due(conn, now, "apprise")
         if message is None:
             return False
         outcome = sender.send(message.title, message.body, message.level, message.targets, ATTEMPT_TIMEOUT_S)

@@ -3,7 +3,7 @@ held back, how each message reads, when the daily summary is due, how long to wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -140,8 +140,13 @@ def _money(value: float | None, sign: bool = False) -> str:
     return "—" if value is None else (f"{value:+,.2f}" if sign else f"{value:,.2f}")
 
 
-def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int]) -> tuple[str, str]:
-    """The daily summary: `data` as storage reads it (engine/notify/store.py: summary_data)."""
+STRATEGY_LINES = 15
+
+
+def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int],
+                    strategies: Sequence[Mapping[str, Any]] = ()) -> tuple[str, str]:
+    """The daily summary: `data` as storage reads it (engine/notify/store.py: summary_data), with a
+    line for each of `strategies` (those the operator chose to hear of in it)."""
     title = f"Daily summary · desk on {host} ({data['mode']})"
     state = f"{data['state']}, trading {data['trading_state']}" + (", KILL LATCHED" if data["kill_latched"] else "")
     levels = data["alerts_by_level"]
@@ -157,5 +162,11 @@ def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int])
         f"Alerts in 24 h: {alerts}" + (f" ({codes})" if codes else ""),
         f"Not acknowledged: {data['unacked_alerts']}",
     ]
+    if strategies:
+        lines.append("Per strategy (realized and fees to date, USDC):")
+        lines += [f"  {s['strategy']}: realized {_money(s['realized_usdc'], True)}, fees {_money(s['fees_usdc'])}, "
+                  f"{s['positions']} positions, {s['open_orders']} orders" for s in strategies[:STRATEGY_LINES]]
+        if len(strategies) > STRATEGY_LINES:
+            lines.append(f"  … and {len(strategies) - STRATEGY_LINES} more (Strategies page)")
     note = held_back_note(held)
     return title, "\n".join(lines + ([note] if note else []))

@@ -27,6 +27,7 @@ class State:
     cursor: int
     summary_at: int | None
     held: dict[str, int]
+    event_cursor: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,19 @@ class Queued:
 
 
 def load_state(conn: Connection) -> State:
-    row = conn.execute(text("SELECT alert_cursor, summary_at, suppressed FROM notifier_state WHERE id = 1")).one()
+    row = conn.execute(text("""SELECT alert_cursor, summary_at, suppressed, event_cursor FROM notifier_state
+                               WHERE id = 1""")).one()
     try:
         held = {str(k): int(v) for k, v in json.loads(row.suppressed or "{}").items()}
     except (ValueError, AttributeError, TypeError):
         held = {}
-    return State(int(row.alert_cursor), row.summary_at, held)
+    return State(int(row.alert_cursor), row.summary_at, held, int(row.event_cursor))
 
 
 def save_state(conn: Connection, now: int, *, cursor: int | None = None, summary_at: int | None = None,
-               held: Mapping[str, int] | None = None) -> None:
+               held: Mapping[str, int] | None = None, event_cursor: int | None = None) -> None:
     sets, params = ["updated_at = :now"], {"now": now}
-    for column, value in (("alert_cursor", cursor), ("summary_at", summary_at)):
+    for column, value in (("alert_cursor", cursor), ("summary_at", summary_at), ("event_cursor", event_cursor)):
         if value is not None:
             sets.append(f"{column} = :{column}")
             params[column] = value
@@ -72,8 +74,9 @@ def new_alerts(conn: Connection, cursor: int, limit: int) -> list[AlertRow]:
     return [AlertRow(*row) for row in rows]
 
 
-def queued_count(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT COUNT(*) FROM notifications WHERE status = 'queued'")).scalar_one())
+def queued_count(conn: Connection, channel: str = "apprise") -> int:
+    return int(conn.execute(text("SELECT COUNT(*) FROM notifications WHERE status = 'queued' AND channel = :c"),
+                            {"c": channel}).scalar_one())
 
 
 def repeated(conn: Connection, key: str, since: int) -> bool:
@@ -81,24 +84,30 @@ def repeated(conn: Connection, key: str, since: int) -> bool:
                                 AND dedup_key = :key LIMIT 1"""), {"since": since, "key": key}).first() is not None
 
 
-def alerts_sent_since(conn: Connection, since: int) -> int:
-    return int(conn.execute(text("SELECT COUNT(*) FROM notifications WHERE kind = 'alert' AND created_at >= :since"),
-                            {"since": since}).scalar_one())
+def sent_since(conn: Connection, since: int, channel: str = "apprise") -> int:
+    """Alert and trade-event messages queued for `channel` since `since` (what the hourly cap counts)."""
+    return int(conn.execute(text("""SELECT COUNT(*) FROM notifications WHERE channel = :c
+                                    AND kind IN ('alert', 'event') AND created_at >= :since"""),
+                            {"since": since, "c": channel}).scalar_one())
 
 
 def enqueue(conn: Connection, now: int, *, kind: str, level: str, title: str, body: str,
-            alert_id: int | None = None, dedup_key: str | None = None, status: str = "queued") -> int:
-    return int(conn.execute(text("""INSERT INTO notifications (created_at, kind, alert_id, dedup_key, level, title,
-                                        body, status) VALUES (:now, :kind, :alert, :key, :level, :title, :body, :status)
+            alert_id: int | None = None, dedup_key: str | None = None, status: str = "queued",
+            channel: str = "apprise") -> int:
+    return int(conn.execute(text("""INSERT INTO notifications (created_at, channel, kind, alert_id, dedup_key, level,
+                                        title, body, status)
+                                    VALUES (:now, :channel, :kind, :alert, :key, :level, :title, :body, :status)
                                     RETURNING id"""),
-                            {"now": now, "kind": kind, "alert": alert_id, "key": dedup_key, "level": level,
-                             "title": title[:200], "body": body[:MAX_BODY_CHARS], "status": status}).scalar_one())
+                            {"now": now, "channel": channel, "kind": kind, "alert": alert_id, "key": dedup_key,
+                             "level": level, "title": title[:200], "body": body[:MAX_BODY_CHARS],
+                             "status": status}).scalar_one())
 
 
-def next_due(conn: Connection, now: int) -> Queued | None:
+def next_due(conn: Connection, now: int, channel: str = "apprise") -> Queued | None:
     row = conn.execute(text("""SELECT id, kind, level, title, body, attempts, targets FROM notifications
-                               WHERE status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
-                               ORDER BY id LIMIT 1"""), {"now": now}).first()
+                               WHERE channel = :c AND status = 'queued'
+                               AND (next_attempt_at IS NULL OR next_attempt_at <= :now)
+                               ORDER BY id LIMIT 1"""), {"now": now, "c": channel}).first()
     if row is None:
         return None
     targets = [int(t) for t in row.targets.split(",") if t] if row.targets else None
@@ -116,7 +125,8 @@ def record_attempt(conn: Connection, notification_id: int, now: int, *, status: 
 def forget_partial_targets(conn: Connection) -> None:
     """At start-up: which destinations a half-delivered message still lacked was counted against
     the previous NOTIFY_URLS; the next attempt goes to every destination again."""
-    conn.execute(text("UPDATE notifications SET targets = '' WHERE status = 'queued' AND targets != ''"))
+    conn.execute(text("""UPDATE notifications SET targets = '' WHERE channel = 'apprise' AND status = 'queued'
+                         AND targets != ''"""))
 
 
 def prune(conn: Connection, now: int) -> int:
@@ -158,4 +168,5 @@ def summary_data(conn: Connection, db_path: Path, now: int) -> dict[str, Any]:
         "alerts_by_level": {str(k): int(v) for k, v in by_level.items()},
         "alert_codes": [(str(code), int(n)) for code, n in codes],
         "unacked_alerts": unacked,
+        "strategies": strategies,
     }

@@ -18,6 +18,7 @@ from pages.widgets.common import ACTOR
 from pages.widgets.controls import post, wait_for_answer
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
+from pages.widgets.notify_choices import notify_choices_form
 
 NOTIFY_PREFIX = "notify_"
 TEST_BUTTON = "notify_test"
@@ -28,7 +29,9 @@ def notifications_panel(db: Database, current: Settings) -> None:
     _destinations(current)
     _test_button(db, current)
     _status(db)
-    st.markdown("**What notifies**")
+    st.markdown("**What notifies, where**")
+    notify_choices_form(db, current)
+    st.markdown("**Which alerts, how often**")
     _rules_form(db)
     seen = queries.alert_codes_seen(db)
     if seen:
@@ -89,8 +92,10 @@ def _status(db: Database) -> None:
         st.success(f"Last delivery {_ago(last['last_attempt_at'])}: {last['kind']} sent.",
                    icon=":material/check_circle:")
     held = sum(health["held_back"].values())
+    digest = ", ".join(f"{n} for {'the Telegram bot' if c == 'telegram' else 'NOTIFY_URLS'}"
+                       for c, n in sorted(health["digest"].items())) or "none"
     st.caption(f"{health['queued']} waiting, {health['failed_24h']} failed in the last 24 h, {held} alerts held "
-               "back (repeats or over the hourly cap) since the last message.")
+               f"back as repeats since the last message; over the hourly cap, waiting for the digest: {digest}.")
     recent = queries.notifications(db)
     if not recent.empty:
         st.dataframe(recent, hide_index=True, key="notifications_table",

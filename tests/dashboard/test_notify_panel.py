@@ -125,7 +125,7 @@ def test_delivery_status_shows_the_last_failure_and_the_table(with_urls: None, d
 NOTIFY_SPECS = [spec for spec in SETTINGS if spec.group == "notify"]
 BAD = {"notify_levels": ["loud", "warning;critical"], "notify_muted_codes": ["KILL ME", "x" * 70],
        "notify_dedup_minutes": ["abc", "1441", "nan", "-1"], "notify_max_per_hour": ["0", "1e9", "5.5"],
-       "notify_summary_utc": ["25:00", "7pm", "07:60"]}
+       "notify_summary_utc": ["25:00", "7pm", "07:60"], "notify_digest_minutes": ["0", "61", "abc"]}
 
 
 @pytest.mark.parametrize(("key", "value"), [(key, value) for key, values in BAD.items() for value in values])
@@ -142,3 +142,27 @@ def test_each_invalid_rule_is_refused_with_its_field_named(db: Database, page: C
 
 def test_every_notification_setting_has_a_case() -> None:
     assert {spec.key for spec in NOTIFY_SPECS} == set(BAD)
+
+
+def test_notification_choices_are_saved_per_event_channel_and_strategy_and_audited(
+        with_urls: None, db: Database, page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('mm-btc', 'market_making', '{}', '[]', 1, 0, 0, 't')"""))
+    engine_up(db)
+    answer_next(db, "reload_config", ok=True)
+    at = page("settings")
+    assert at.checkbox(key="notify_choices_alert_apprise_v0").value  # the default: alerts everywhere
+    assert at.multiselect(key="notify_choices_fill_telegram_v0").value == []
+    at.multiselect(key="notify_choices_fill_telegram_v0").set_value(["mm-btc"])
+    at.multiselect(key="notify_choices_exit_apprise_v0").set_value(["All strategies"])
+    at.checkbox(key="notify_choices_alert_telegram_v0").uncheck()
+    at.button(key="notify_choices_save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with db.read() as conn:
+        stored = json.loads(conn.execute(text("SELECT value FROM settings WHERE key = 'notify_choices'")).scalar_one())
+        audit = conn.execute(text("SELECT actor, action FROM audit_log WHERE entity = 'settings:notify_choices'")).all()
+    assert json.loads(stored) == {"*": {"alert": ["apprise"], "exit": ["apprise"], "summary": ["apprise", "telegram"]},
+                                  "mm-btc": {"fill": ["telegram"]}}
+    assert [a for _, a in audit] == ["setting.update"]
+    assert "not configured (TELEGRAM_BOT_TOKEN)" in _everything_shown(at)

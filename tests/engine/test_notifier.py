@@ -83,11 +83,14 @@ def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
 
 def _drain(notifier: Notifier, sender: RecordingSender) -> None:
     notifier._take_alerts()
+    notifier._take_events()
+    notifier._flush_digests()
     while notifier._deliver_next(sender):
         pass
 
 
-def test_a_flapping_condition_is_capped_and_the_next_message_says_how_many_were_held(db: Database) -> None:
+def test_a_flapping_condition_is_capped_into_a_digest_and_repeats_are_counted_in_the_next_message(
+        db: Database) -> None:
     clock, sender = Clock(), RecordingSender()
     _set(db, notify_max_per_hour=3, notify_dedup_minutes=10)
     notifier = _notifier(db, clock)
@@ -99,12 +102,22 @@ def test_a_flapping_condition_is_capped_and_the_next_message_says_how_many_were_
     assert [title.split(" ·")[0] for title, _, _ in sender.sent] == [
         "CRITICAL FEED_DOWN", "CRITICAL VENUE_DOWN", "CRITICAL VENUE_DOWN"]
     assert "Held back since the last message: 1 alert (1 FEED_DOWN)" in sender.sent[2][1]
+    # The 8 VENUE_DOWN over the cap are not dropped: one digest says so once 15 min have passed.
+    clock.now += 15 * 60_000 - 1
+    _drain(notifier, sender)
+    assert len(sender.sent) == 3
+    clock.now += 1
+    _drain(notifier, sender)
+    title, body, _ = sender.sent[-1]
+    assert title.startswith("8 more alerts in the last 15 min")
+    assert "latest: CRITICAL VENUE_DOWN: venue unreachable (9)" in body
+    assert _rows(db, "SELECT COUNT(*) FROM notify_digest") == [(0,)]
     clock.now += policy.HOUR_MS + 1
     _alert(db, "VENUE_UP", "venue reachable again", "warning", at=clock.now)
     _drain(notifier, sender)
     title, body, _ = sender.sent[-1]
     assert title.startswith("WARNING VENUE_UP")
-    assert "Held back since the last message: 16 alerts (8 FEED_DOWN, 8 VENUE_DOWN)" in body
+    assert "Held back since the last message: 8 alerts (8 FEED_DOWN)" in body
     assert _rows(db, "SELECT suppressed FROM notifier_state") == [("{}",)]
 
 

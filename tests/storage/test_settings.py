@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from storage.settings import SettingsError, load_settings
+from storage.settings import SettingsError, load_settings, secret_values
 
 
 def _load(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
@@ -71,3 +72,32 @@ def test_credential_status_never_reveals_values(tmp_path: Path) -> None:
     assert s.credential_status()["POLY_PRIVATE_KEY"] is True
     assert s.private_key is not None and s.private_key.reveal() == "0x" + "ab" * 32
     assert "ab" * 32 not in repr(s)
+
+
+BOT_TOKEN = "123456789:AAFakeButWellFormedBotToken_-42"
+
+
+def test_the_telegram_bot_is_configured_by_token_chats_and_api_url(tmp_path: Path) -> None:
+    assert load_settings({"TRADER_ENV_FILE": str(tmp_path / ".env")}, root=tmp_path).telegram is None
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / ".env"), "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+                              "TELEGRAM_ALLOWED_CHATS": "42, -1001234567890,42"}, root=tmp_path)
+    telegram = settings.telegram
+    assert telegram is not None and telegram.allowed_chats == {42, -1001234567890}
+    assert telegram.api_url == "https://api.telegram.org/bot" and repr(telegram.token) == "Secret(***)"
+    assert BOT_TOKEN in secret_values(settings) and "AAFakeButWellFormedBotToken_-42" in secret_values(settings)
+    assert BOT_TOKEN not in repr(settings)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN is malformed"),
+    ({"TELEGRAM_BOT_TOKEN": BOT_TOKEN}, "TELEGRAM_ALLOWED_CHATS is empty"),
+    ({"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_ALLOWED_CHATS": "@me"}, "'@me' is not a chat id"),
+    ({"TELEGRAM_ALLOWED_CHATS": "42"}, "TELEGRAM_BOT_TOKEN is not"),
+    ({"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "TELEGRAM_ALLOWED_CHATS": "42", "TELEGRAM_API_URL": "ftp://x"},
+     "TELEGRAM_API_URL must be an http(s) URL"),
+])
+def test_a_bad_telegram_setting_is_named_and_the_token_never_echoed(tmp_path: Path, values: dict[str, str],
+                                                                    message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)) as caught:
+        load_settings({"TRADER_ENV_FILE": str(tmp_path / ".env"), **values}, root=tmp_path)
+    assert BOT_TOKEN not in str(caught.value) and "not-a-token" not in str(caught.value)

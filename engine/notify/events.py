@@ -1,0 +1,116 @@
+"""Trade events for notifications: what `notify_events` says happened (a fill, an order the venue
+refused, a resting order the venue cancelled; written by triggers in the executor's own
+transaction, see storage/migrations.py 0014), read in our terms and worded for a phone.
+
+A fill is also an entry when it opens a position (a BUY from no shares) and an exit when it
+closes one (a SELL down to no shares), counted from the strategy's own fills in that token
+before it, so the answer does not depend on when the notifier reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from engine.domain import fmt
+
+QUESTION_CHARS = 120
+LABELS = {"fill": "FILL", "entry": "ENTRY", "exit": "EXIT", "refused": "ORDER REFUSED",
+          "venue_cancel": "CANCELLED BY THE VENUE"}
+
+
+@dataclass(frozen=True)
+class TradeFact:
+    id: int  # the notify_events row
+    at: int
+    events: tuple[str, ...]  # ("fill",), ("fill", "entry"), ("fill", "exit"), ("refused",), ("venue_cancel",)
+    strategy: str
+    mode: str
+    title: str
+    body: str
+    line: str  # what a digest shows of it
+
+    @property
+    def event(self) -> str:
+        """The most specific of its events (entry and exit are fills)."""
+        return self.events[-1]
+
+    @property
+    def level(self) -> str:
+        return "warning" if self.event in ("refused", "venue_cancel") else "info"
+
+
+def newest_id(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM notify_events")).scalar_one())
+
+
+def new_facts(conn: Connection, cursor: int, limit: int, host: str) -> tuple[list[TradeFact], int]:
+    """Facts after `cursor` (at most `limit` events read) and the cursor past them; an event whose
+    fill or order is gone (pruned) is passed over."""
+    rows = conn.execute(text("SELECT id, at, kind, ref FROM notify_events WHERE id > :c ORDER BY id LIMIT :n"),
+                        {"c": cursor, "n": limit}).all()
+    facts = []
+    for row in rows:
+        fact = _fill(conn, row, host) if row.kind == "fill" else _order(conn, row, host)
+        if fact is not None:
+            facts.append(fact)
+    return facts, (rows[-1].id if rows else cursor)
+
+
+def _question(row: Any) -> str:
+    text_ = " ".join(str(row.question or row.condition_id).split())
+    return text_ if len(text_) <= QUESTION_CHARS else text_[: QUESTION_CHARS - 1] + "…"
+
+
+def _utc(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _fill(conn: Connection, event: Any, host: str) -> TradeFact | None:
+    row = conn.execute(text("""SELECT f.id, f.mode, f.strategy, f.token_id, f.condition_id, f.outcome, f.side,
+                                      f.price, f.size, f.fee, f.liquidity, f.matched_at, o.client_id, m.question
+                               FROM fills f JOIN orders o ON o.id = f.order_id
+                               LEFT JOIN markets m ON m.condition_id = f.condition_id WHERE f.id = :id"""),
+                       {"id": event.ref}).first()
+    if row is None:
+        return None
+    before = int(conn.execute(text("""SELECT COALESCE(SUM(CASE side WHEN 'BUY' THEN size ELSE -size END), 0)
+                                      FROM fills WHERE mode = :m AND strategy = :s AND token_id = :t AND id < :id
+                                      AND status != 'FAILED'"""),
+                              {"m": row.mode, "s": row.strategy, "t": row.token_id, "id": row.id}).scalar_one())
+    events: tuple[str, ...] = ("fill",)
+    if row.side == "BUY" and before <= 0:
+        events = ("fill", "entry")
+    elif row.side == "SELL" and before > 0 and before - row.size <= 0:
+        events = ("fill", "exit")
+    trade = f"{row.side} {row.outcome} {fmt(row.size)} @ {fmt(row.price)}"
+    detail = f"{row.liquidity.lower()}, fee {fmt(row.fee)} USDC" if row.fee else row.liquidity.lower()
+    label = LABELS[events[-1]]
+    return TradeFact(
+        id=event.id, at=event.at, events=events, strategy=row.strategy, mode=row.mode,
+        title=f"{label} · {row.strategy} · desk on {host}",
+        body=f"{trade} ({detail}) in {_question(row)}\n({row.mode}, {_utc(row.matched_at)}, order {row.client_id})",
+        line=f"{label.lower()} {row.strategy}: {trade} in {_question(row)[:60]}")
+
+
+def _order(conn: Connection, event: Any, host: str) -> TradeFact | None:
+    row = conn.execute(text("""SELECT o.mode, o.strategy, o.condition_id, o.outcome, o.side, o.price, o.size,
+                                      o.filled, o.tif, o.error, o.client_id, m.question
+                               FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id
+                               WHERE o.id = :id"""), {"id": event.ref}).first()
+    if row is None:
+        return None
+    trade = f"{row.side} {row.outcome} {fmt(row.size)} @ {fmt(row.price)} {row.tif}"
+    if event.kind == "venue_cancel" and row.filled:
+        trade += f" ({fmt(row.filled)} filled before)"
+    why = " ".join(str(row.error or "no reason given").split())[:300]
+    said = "the venue said" if event.kind == "refused" else "why"
+    label = LABELS[event.kind]
+    return TradeFact(
+        id=event.id, at=event.at, events=(event.kind,), strategy=row.strategy, mode=row.mode,
+        title=f"{label} · {row.strategy} · desk on {host}",
+        body=f"{trade} in {_question(row)}\n{said}: {why}\n({row.mode}, {_utc(event.at)}, order {row.client_id})",
+        line=f"{row.strategy}: {trade} in {_question(row)[:60]} ({why[:80]})")

@@ -1,0 +1,176 @@
+"""What the bot says, read from SQLite with sqlite3 alone (blocking calls: the bot runs them on a
+worker thread). Plain text; app.py escapes it and wraps tables in <pre>.
+
+`/status` is exactly `python -m engine status` (engine/cli/desk.py: status_lines over
+storage/desk_status.py); the lists come from storage/desk_lists.py; a command's outcome is the
+engine's own answer (storage/answers.py), worded as done, refused with the reason, or queued.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from engine.cli.desk import alert_line, status_lines
+from storage import answers, desk_lists, desk_status
+from storage.answers import Outcome
+from storage.lite import now_ms, read_connection, snapshot, utc_day_start
+from storage.settings import Settings
+
+DAY_MS = 86_400_000
+ALERTS_SHOWN = 8
+
+
+class NotReady(Exception):
+    """The database is not there or not migrated yet; the message says so."""
+
+
+@contextmanager
+def reading(settings: Settings) -> Iterator[sqlite3.Connection]:
+    if not settings.db_path.exists():
+        raise NotReady("the desk's database does not exist yet: is the engine running? (make run)")
+    conn = read_connection(settings.db_path)
+    try:
+        with snapshot(conn):
+            yield conn
+    except sqlite3.OperationalError as exc:
+        if "no such" not in str(exc):
+            raise
+        raise NotReady("the desk's database is older than this bot: start the engine so it migrates it") from None
+    finally:
+        conn.close()
+
+
+def status(settings: Settings) -> str:
+    with reading(settings) as conn:
+        report = desk_status.status_report(conn, settings.db_path, alerts_shown=3)
+    report["notifications"]["destinations"] = settings.notify_destinations()
+    return "\n".join(status_lines(report, now_ms()))
+
+
+def _money(value: float | None, sign: bool = False) -> str:
+    return "—" if value is None else (f"{value:+,.2f}" if sign else f"{value:,.2f}")
+
+
+def pnl(settings: Settings, window: str) -> str:
+    now = now_ms()
+    with reading(settings) as conn:
+        mode = desk_status.engine_status(conn, settings.db_path).mode
+        if window == "today":
+            today = desk_status.pnl_today(conn, mode, now=now)
+            if today is None:
+                return f"PnL today ({mode}): no portfolio snapshot yet."
+            since = utc_day_start(now)
+            lines = [f"PnL today ({mode}, since 00:00 UTC)",
+                     f"total      {_money(today.total, True)} USDC (equity {_money(today.equity)})",
+                     f"realized   {_money(today.realized, True)}",
+                     f"fees       {_money(today.fees)}", f"unrealized {_money(today.unrealized, True)}"]
+        else:
+            since = now - 7 * DAY_MS
+            week = desk_lists.pnl_window(conn, mode, since)
+            if week is None:
+                return f"PnL this week ({mode}): no portfolio snapshot yet."
+            lines = [f"PnL over 7 days ({mode})", f"total      {_money(week['change'], True)} USDC "
+                     f"(equity {_money(week['equity'])})", f"realized   {_money(week['realized'], True)}",
+                     f"fees       {_money(week['fees'])}"]
+        fills = desk_lists.pnl_window(conn, mode, since)
+        strategies = desk_status.per_strategy(conn, mode)
+    if fills is not None:
+        lines.append(f"fills      {fills['fills']} ({_money(fills['volume'])} USDC traded)")
+    lines.append("realized to date, per strategy:")
+    lines += [f"  {s['strategy']}: {_money(s['realized_usdc'], True)} (fees {_money(s['fees_usdc'])})"
+              for s in strategies[:15]] or ["  none"]
+    return "\n".join(lines)
+
+
+def _listing(what: str, mode: str, count: int, lines: list[str], first: str) -> str:
+    if not count:
+        return f"No open {what}s ({mode})."
+    head = f"{count} open {what}{'s' if count != 1 else ''} ({mode})"
+    return "\n".join([head + (f", {first} {len(lines)}" if len(lines) < count else ""), *lines])
+
+
+def positions(settings: Settings) -> str:
+    with reading(settings) as conn:
+        mode = desk_status.engine_status(conn, settings.db_path).mode
+        count, shown = desk_lists.open_positions(conn, mode)
+    lines = []
+    for p in shown:
+        average = "" if p["average"] is None else f" avg {p['average']:.3f}"
+        pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
+        lines.append(f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
+                     f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}\n"
+                     f"  /flatten {p['slug'] or p['condition_id'][:12]}")
+    return _listing("position", mode, count, lines, "largest")
+
+
+def orders(settings: Settings) -> str:
+    with reading(settings) as conn:
+        mode = desk_status.engine_status(conn, settings.db_path).mode
+        count, shown = desk_lists.open_orders(conn, mode)
+    lines = [f"• #{o['id']} {o['strategy']}: {o['side']} {o['outcome']} {o['size']:g} @ {o['price']:.3f} "
+             f"{o['tif']} {o['status']}" + (f" ({o['filled']:g} filled)" if o["filled"] else "")
+             + f"\n  {o['market']}" for o in shown]
+    return _listing("order", mode, count, lines, "newest")
+
+
+def alerts(settings: Settings) -> tuple[str, list[dict[str, Any]]]:
+    with reading(settings) as conn:
+        count, newest = desk_status.unacked_alerts(conn, limit=ALERTS_SHOWN)
+    if not count:
+        return "No alerts waiting for acknowledgement.", []
+    shown = f", newest {len(newest)}" if len(newest) < count else ""
+    return "\n".join([f"{count} alert{'s' if count != 1 else ''} not acknowledged{shown}:",
+                      *(alert_line(a).strip() for a in newest)]), newest
+
+
+def strategy_version(settings: Settings, name: str) -> tuple[int, bool] | None:
+    with reading(settings) as conn:
+        row = desk_status.one(conn, "SELECT version, enabled FROM strategies WHERE name = ?", (name,))
+        return None if row is None else (int(row["version"]), bool(row["enabled"]))
+
+
+def strategy_names(settings: Settings) -> list[str]:
+    with reading(settings) as conn:
+        return [r["name"] for r in desk_status.rows(conn, "SELECT name FROM strategies ORDER BY name LIMIT 30")]
+
+
+def held_markets(settings: Settings, wanted: str) -> list[dict[str, Any]]:
+    with reading(settings) as conn:
+        mode = desk_status.engine_status(conn, settings.db_path).mode
+        return desk_lists.held_markets(conn, mode, wanted)
+
+
+def wait_for(settings: Settings, command_id: int, wait_s: float) -> Outcome:
+    conn = read_connection(settings.db_path)  # no snapshot: each poll must see the engine's answer
+    try:
+        return answers.wait(conn, settings.db_path, command_id, wait_s)
+    finally:
+        conn.close()
+
+
+def outcome_text(label: str, outcome: Outcome) -> str:
+    """The engine's real answer, in one or two lines."""
+    number = f"command #{outcome.command_id}"
+    if outcome.state == "done":
+        return f"{label}: done ({number}){_result(outcome.result)}"
+    if outcome.state in ("failed", "expired"):
+        return f"{label}: refused by the engine ({number}): {outcome.error or outcome.state}"
+    if not outcome.engine_up:
+        return (f"{label}: queued ({number}), but the engine is not running; it runs when the engine starts, "
+                "unless it expires first (COMMAND_TTL_SECONDS). Kill never expires.")
+    return f"{label}: queued: the engine has not answered yet ({number}). /status shows where things stand."
+
+
+def _result(raw: str | None) -> str:
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        return ""
+    if not isinstance(value, dict) or not value:
+        return ""
+    parts = [f"{k.replace('_', ' ')} {v}" for k, v in value.items() if isinstance(v, str | int | float | bool)]
+    return ": " + ", ".join(parts)[:300] if parts else ""
