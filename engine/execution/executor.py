@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Connection
 
 from engine.trading.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, Quote, fmt
+from engine.contracts.expiry import expiry_problem
+from engine.domain import Intent, MarketInfo, Quote, Tif, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
 from engine.contracts.ticket import MANUAL
@@ -57,6 +58,7 @@ LOCKED_RETRY_S = 0.1  # how soon waiting venue events try the database again
 CANCEL_RETRY_MS = 5_000
 TAKE_CHECK_MS = 2_000
 
+INVALID_EXPIRY = "INVALID_EXPIRY"  # the reason code for a GTD whose expiry is out of bounds
 GONE_GRACE_MS = 5_000  # an order placed this recently may not be in the venue's listing yet
 
 # A last-line check before a placement (risk gate), given the orders open right now (this one
@@ -384,6 +386,11 @@ class Executor:
         return approved
 
     def _check_one(self, strategy: str, market: MarketInfo, spec: OrderSpec, approved_so_far: int) -> str | None:
+        if spec.tif is Tif.GTD:  # before its row exists: a bad expiry never leaves an orphan to mark LOST
+            problem = expiry_problem(spec.expires_at_s, self.clock() // 1000)
+            if problem is not None:
+                self._refused(strategy, market, spec, INVALID_EXPIRY, problem)
+                return f"{INVALID_EXPIRY}: {problem}"
         held = self.health.holds_back(spec)
         if held is not None:
             self._refused(strategy, market, spec, held, f"held back: {self.health.phase.value}")
