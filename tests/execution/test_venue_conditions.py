@@ -22,6 +22,7 @@ from engine.venues.base import (
     PreparedOrder,
     VenueBusy,
     VenueOrder,
+    VenueOrderStatus,
 )
 from engine.venues.paper import PaperVenue
 from tests.desk import Desk, make_desk
@@ -58,7 +59,16 @@ class RestartingVenue(PaperVenue):
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
         self.submits += len(prepared)
         self._busy()
-        return await super().submit_many(prepared)
+        if not self.post_only_phase:
+            return await super().submit_many(prepared)
+        # As the venue's batch: each non-post-only order refused inside the answer.
+        results = []
+        for one in prepared:
+            if one.request.post_only:
+                results += await super().submit_many([one])
+            else:
+                results.append(PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=POST_ONLY_ONLY))
+        return results
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
         self._busy()
@@ -133,15 +143,36 @@ def test_a_restart_is_maintenance_not_failure_and_trading_resumes_by_itself(
     assert venue.submits == sent and len(statuses(desk)) == 2
     desk.clock.advance(5_000)
     venue.down, venue.post_only_phase = False, True
-    step(desk, MAKER, PLAIN)  # the probe finds it back: post-only orders go, the others wait
-    assert sinks.phases == [VenuePhase.MAINTENANCE, VenuePhase.POST_ONLY]
-    assert statuses(desk)[2:] == [("mm", "LIVE")]
+    # The probe finds it back: open on its word. The venue's own post-only refusal of the plain
+    # order then starts the post-only phase, which holds the others back while post-only go.
+    step(desk, MAKER, PLAIN)
+    assert sinks.phases == [VenuePhase.MAINTENANCE, VenuePhase.OPEN, VenuePhase.POST_ONLY]
+    assert statuses(desk)[2:] == [("mm", "LIVE"), ("plain", "REJECTED")]
+    sent = venue.submits
+    step(desk, MAKER, PLAIN)
+    assert venue.submits == sent  # held back, not sent to be refused again
     assert any(r == ("plain", "VENUE_POST_ONLY") for r in ((s, c) for s, c, _ in sinks.reasons))
     desk.clock.advance(POST_ONLY_MS)
     venue.post_only_phase = False
     step(desk, MAKER, PLAIN)
-    assert statuses(desk)[2:] == [("mm", "LIVE"), ("plain", "LIVE")]
+    assert statuses(desk)[2:] == [("mm", "LIVE"), ("plain", "REJECTED"), ("plain", "LIVE")]
     assert sinks.phases[-1] is VenuePhase.OPEN and sinks.errors == []
+
+
+def test_a_stray_425_after_a_window_does_not_hold_takes_back(restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    """Once a stray 425 was taken for a restart, every answer after it started two minutes of
+    post-only: fill-and-kill orders (exits, flatten, momentum) were held back, the soak ended so."""
+    desk, venue, sinks = restart
+    venue.down = True
+    step(desk, MAKER)  # one 425, then the venue answers again at once
+    venue.down = False
+    desk.clock.advance(5_000)
+    step(desk)  # the probe: answered
+    assert sinks.phases == [VenuePhase.MAINTENANCE, VenuePhase.OPEN]
+    take = Intent("momentum", "c1", (quote(Side.BUY, 0.52, 10, tif=Tif.FAK),))
+    step(desk, take)
+    assert statuses(desk)[-1] == ("momentum", "FILLED")
+    assert "VENUE_POST_ONLY" not in sinks.codes()
 
 
 def test_a_post_only_phase_met_unannounced_holds_back_the_others_without_errors(
