@@ -10,6 +10,7 @@ and venue order id, is committed (FULL sync) before the request leaves. Venue re
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from collections import deque
@@ -45,6 +46,7 @@ from engine.venues.base import (
     VenueUnavailable,
 )
 from engine.venues.refusals import Refusal, classify
+from storage import command_effects
 from storage.audit import raise_alert
 from storage.db import Database, Joined, is_locked, now_ms
 
@@ -144,8 +146,8 @@ class Executor:
         """Load state, connect the venue (its events start flowing) and apply them continuously."""
         self.load()
         await self.venue.start(self.events.put_nowait)
-        if self._event_task is None:
-            self._event_task = asyncio.create_task(self._apply_events_forever())
+        if self._event_task is None:  # its own context: it is no command's, whichever started it
+            self._event_task = asyncio.create_task(self._apply_events_forever(), context=contextvars.Context())
 
     async def close(self) -> None:
         if self._event_task is not None:
@@ -433,6 +435,7 @@ class Executor:
                 side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
                 payload=p.record, reason=reason or None, now=now, submitted_at=now,
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
+            command_effects.note(conn, {"orders": [row.id for row in rows]})  # an operator's command, if any
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")
@@ -549,6 +552,7 @@ class Executor:
         with self.tx() as conn:
             refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
                                            stored=self.state.orders.get(order.id)) for order in targets]
+            command_effects.note(conn, {"cancelling": [order.id for order in targets]})
         for row in refreshed:
             self.state.track(row)
             self._cancel_sent[row.id] = now

@@ -10,6 +10,7 @@ value the book and run the breakers.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Callable
@@ -180,7 +181,9 @@ class TradingCore:
             if self.recorder is not None:
                 await self.recorder.start()
             if self._loop is None or self._loop.done():
-                self._loop = asyncio.create_task(self._run(), name="trading-loop")
+                # Its own context: the loop's placements are the strategies', not those of the
+                # start command that happened to launch it (storage/command_effects.py).
+                self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         self.deciding = True
 
     async def pause(self) -> None:
