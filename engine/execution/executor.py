@@ -62,6 +62,7 @@ TAKE_CHECK_MS = 2_000
 
 INVALID_EXPIRY = "INVALID_EXPIRY"  # the reason code for a GTD whose expiry is out of bounds
 GONE_GRACE_MS = 5_000  # an order placed this recently may not be in the venue's listing yet
+UNLISTED_GRACE_MS = 15_000  # left out of the listing this long while its lookup says open: cancelled
 
 # A last-line check before a placement (risk gate), given the orders open right now (this one
 # not included): a reason code to refuse, or None.
@@ -128,6 +129,7 @@ class Executor:
         self._backlog: deque[VenueEvent] = deque()  # taken from the queue, not yet written
         self._cancel_sent: dict[int, int] = {}
         self._checked: dict[int, int] = {}
+        self._unlisted: dict[int, int] = {}  # order id -> when the listing first left it out (lookup: open)
         self._event_task: asyncio.Task[None] | None = None
         self._lookups: set[asyncio.Task[None]] = set()
         self.venue_closed = False
@@ -543,8 +545,10 @@ class Executor:
         return [o for o in self.state.orders.values() if o.status is OrderStatus.CANCEL_PENDING
                 and now - self._cancel_sent.get(o.id, 0) > CANCEL_RETRY_MS]
 
-    async def cancel_orders(self, orders: Sequence[OrderRow]) -> int:
-        """Mark CANCEL_PENDING (reservations stay), ask the venue, release only on its ACK."""
+    async def cancel_orders(self, orders: Sequence[OrderRow], *, gone_if_refused: str | None = None) -> int:
+        """Mark CANCEL_PENDING (reservations stay), ask the venue, release only on its ACK. An
+        order the venue will not cancel is looked up and closed if it has no such order; with
+        `gone_if_refused` (a lookup already said open and was not believed) it is closed at once."""
         targets = [o for o in orders if o.venue_order_id]
         if not targets:
             return 0
@@ -571,7 +575,12 @@ class Executor:
         self.health.answered()
         self.applier.cancel_acknowledged(result.canceled)
         for venue_id in result.not_canceled:
-            await self._settle_by_lookup(venue_id, "the venue could not cancel it and has no such order")
+            if gone_if_refused is None:
+                await self._settle_by_lookup(venue_id, "the venue could not cancel it and has no such order")
+            elif (order_id := self.state.by_venue.get(venue_id)) is not None:
+                reason = result.not_canceled[venue_id]
+                self.close_gone(self.state.orders[order_id], f"{gone_if_refused}; the venue had nothing to cancel "
+                                                             f"({reason})")
         return len(result.canceled)
 
     async def kill(self) -> dict[str, object]:
@@ -617,6 +626,9 @@ class Executor:
             if order.venue_order_id not in self.state.by_venue:
                 self.applier.order_report(order)
         now, moved = self.clock(), 0
+        for order_id in [i for i in self._unlisted if i not in self.state.orders or
+                         self.state.orders[i].venue_order_id in listed_ids]:
+            del self._unlisted[order_id]  # closed, or listed again: the views agree
         for row in list(self.state.orders.values()):
             placed_at = row.submitted_at or row.created_at
             if (not row.venue_order_id or row.venue_order_id in listed_ids
@@ -624,7 +636,26 @@ class Executor:
                 continue
             if await self._settle_by_lookup(row.venue_order_id, "the venue no longer has this order"):
                 moved += 1
+            elif row.id in self.state.orders and await self._unlisted_too_long(self.state.orders[row.id], now):
+                moved += 1
         return moved
+
+    async def _unlisted_too_long(self, order: OrderRow, now: int) -> bool:
+        """The venue's listing leaves this order out while its lookup still says it is open: the
+        two views disagree. Past UNLISTED_GRACE_MS the order is cancelled to be sure, and closed
+        on the cancel's answer (one it has nothing to cancel for is not working there)."""
+        first = self._unlisted.setdefault(order.id, now)
+        if now - first < UNLISTED_GRACE_MS or order.status is OrderStatus.CANCEL_PENDING:
+            return False
+        del self._unlisted[order.id]
+        why = (f"missing from the venue's open orders for {(now - first) // 1000} s while its lookup still said "
+               "open: cancelled to be sure")
+        with self.tx() as conn:
+            raise_alert(conn, level="warning", source="executor", code="ORDER_UNLISTED",
+                        message=f"order {order.client_id} ({order.side.value} {fmt(order.size)} at {fmt(order.price)}) "
+                                f"{why}; a strategy quotes afresh, a manual order must be placed again")
+        await self.cancel_orders([order], gone_if_refused=why)
+        return True
 
     # -- lookups -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import pytest
 
 from engine.domain import Intent, Quote, Side, Tif
 from engine.execution.executor import ExecutorConfig
+from engine.execution.executor import UNLISTED_GRACE_MS
 from engine.execution.venue_health import POST_ONLY_MS, HealthChange, VenuePhase
 from engine.venues.base import (
     CancelResult,
@@ -262,6 +263,34 @@ def test_orders_the_venue_no_longer_has_are_closed_on_its_answer(
     desk.run(desk.executor.sync_with_venue())
     assert statuses(desk) == [("mm", "CANCELED")]
     assert desk.rows("SELECT code FROM alerts") == [("ORDER_GONE",)]
+
+
+@pytest.mark.parametrize("still_working", [False, True])
+def test_an_order_left_out_of_the_listing_while_its_lookup_says_live_is_cancelled_to_be_sure(
+        restart: tuple[Desk, RestartingVenue, Sinks], still_working: bool) -> None:
+    """The venue's two views disagree: its open-order listing no longer has the order, its lookup
+    still answers LIVE. Believing the lookup left it open locally for good although the venue no
+    longer worked it; after a grace the order is cancelled, and closed on the cancel's answer."""
+    desk, venue, _ = restart
+    step(desk, MAKER)
+    (venue_id,) = list(venue.resting)
+    listing = venue.open_orders
+
+    async def hides_it() -> list[VenueOrder]:
+        return [o for o in await listing() if o.venue_order_id != venue_id]
+
+    venue.open_orders = hides_it  # type: ignore[method-assign]
+    if not still_working:
+        venue._unrest(venue_id)  # gone from the book; get_order still reads LIVE from its table
+    desk.clock.advance(6_000)
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "LIVE")]  # once: the listing may lag
+    desk.clock.advance(UNLISTED_GRACE_MS)
+    desk.run(desk.executor.sync_with_venue())
+    desk.settle()
+    assert statuses(desk) == [("mm", "CANCELED")] and not desk.executor.state.orders
+    assert ("ORDER_UNLISTED",) in desk.rows("SELECT code FROM alerts")
+    assert venue.resting == {}  # whichever view was right, nothing of it rests now
 
 
 def test_the_running_sync_imports_an_order_only_the_venue_knows(
