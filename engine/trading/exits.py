@@ -125,7 +125,10 @@ async def take_exits(core: CoreParts, exits: list[Exit]) -> None:
     start_exits(core, exits)
     for exit_ in exits:
         await take_exit(core, exit_)
-    for key, state in core.exits.finish({e.key for e in exits}):
+    # A position still held whose book has no mid cannot be judged: its exit waits, it does not end.
+    unpriced = {key for key in core.exits.active if core.executor.state.totals(*key).size > 0
+                and ((book := core.books.book(key[1])) is None or book.mid is None)}
+    for key, state in core.exits.finish({e.key for e in exits} | unpriced):
         _cleared(core, key, state)
 
 

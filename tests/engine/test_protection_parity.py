@@ -74,7 +74,7 @@ def _desk(tmp: Path, mode: str, *, seed: int, mm: tuple[dict[str, Any], list[str
 def _boot(engine: EngineProcess) -> None:
     """Start the engine; two booting at once on a loaded machine take a while (live imports more)."""
     engine.start(wait=False)
-    engine.wait_alive(90)
+    engine.wait_alive(120)
 
 
 def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
