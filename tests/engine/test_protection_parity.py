@@ -5,8 +5,9 @@ paper and live did the same.
 
 - **An exit sells a market maker's position.** Its own resting ask reserves the shares at the
   venue, so a stop loss that sold over it was refused live 12 times in 12 while paper sold at
-  once; now the ask is withdrawn first, then one fill-and-kill sells, and the strategy stays out
-  of the market (no ask placed and cancelled every second).
+  once; now the ask is withdrawn first, then a fill-and-kill sells. One that finds no bid down to
+  its floor alerts once, is tried again after its back-off and says when it clears, and the
+  strategy stays out of the market meanwhile (no ask placed and cancelled every second).
 - **Tickets**: a GTC priced through the book past the max slippage, a price off the grid, garbage
   sizes and GTD expiries out of bounds (150 s, 2**63, 10**40, milliseconds) are refused with the
   field named and leave no order row; a marketable GTC within the cap fills, and its preview's fee
@@ -118,34 +119,48 @@ def _exit(tmp: Path, mode: str) -> dict[str, Any]:
         _book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))  # the same book in both again
         wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND side = 'SELL' "
                                          "AND tif = 'GTC' AND status = 'LIVE'"), 30, 0.1, "its ask on the 20")
-        sim.place_liquidity(yes, "BUY", "0.40", "500")
-        sim.place_liquidity(yes, "SELL", "0.44", "1000")  # the 0.49 bid is taken: mid 0.42, 0.06 under the entry
-        wait_until(lambda: _held(engine, "mm", yes) == 0, 30, 0.1, "the stop loss sold")
-        (sold_at,) = _rows(engine, "SELECT MIN(created_at) FROM orders WHERE reason = 'stop_loss'")[0]
+        # The 0.49 bid is taken: mid 0.37, 0.11 under the entry, and the only bid (0.30) is below the
+        # floor (0.32): the first attempt cannot sell. Then a bid at 0.36 comes: the retry sells.
+        sim.place_liquidity(yes, "BUY", "0.30", "500")
+        sim.place_liquidity(yes, "SELL", "0.44", "1000")
+        wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE reason = 'stop_loss'"), 30, 0.1,
+                   "the first attempt")
+        (first_at,) = _rows(engine, "SELECT MIN(created_at) FROM orders WHERE reason = 'stop_loss'")[0]
+        sim.place_liquidity(yes, "BUY", "0.36", "500")
+        wait_until(lambda: _held(engine, "mm", yes) == 0, 60, 0.1, "the stop loss sold")
+        (sold_at,) = _rows(engine, "SELECT MAX(created_at) FROM orders WHERE reason = 'stop_loss'")[0]
+        wait_until(lambda: _rows(engine, "SELECT 1 FROM alerts WHERE code = 'EXIT_CLEARED'"), 20, 0.1, "cleared")
         wait_until(lambda: _ran_past(engine, sold_at + 3_000), 20, 0.1, "three seconds of trading after it")
-        exits = _rows(engine, "SELECT tif, status, price, filled FROM orders WHERE reason = 'stop_loss'")
+        exits = _rows(engine, "SELECT tif, status, price, filled FROM orders WHERE reason = 'stop_loss' ORDER BY id")
         asks = _rows(engine, "SELECT status, updated_at <= ? FROM orders WHERE strategy = 'mm' AND side = 'SELL' "
-                             "AND tif = 'GTC'", sold_at)
+                             "AND tif = 'GTC'", first_at)
         return {
             "exits": exits,
+            "retried after the back-off": 5_000 <= sold_at - first_at < 30_000,
             "sold": _rows(engine, "SELECT f.price, f.size, f.fee FROM fills f JOIN orders o ON o.id = f.order_id "
                                   "WHERE o.reason = 'stop_loss'"),
             "asks withdrawn first": all(status == "CANCELED" and before for status, before in asks) and bool(asks),
             "refused for balance": _rows(engine, "SELECT COUNT(*) FROM orders WHERE error LIKE '%not enough balance%'"),
             "placed after": _rows(engine, "SELECT COUNT(*) FROM orders WHERE strategy = 'mm' AND created_at > ? "
-                                          "AND reason != 'stop_loss'", sold_at),
-            "alerts": _rows(engine, "SELECT code FROM alerts WHERE code IN ('STOP_LOSS', 'EXIT_CLEARED')"),
+                                          "AND reason != 'stop_loss'", first_at),
+            "alerts": _rows(engine, "SELECT code FROM alerts WHERE code IN ('STOP_LOSS', 'EXIT_CLEARED') ORDER BY id"),
+            "alert says": [("not sold" in m, "back-off" in m) for (m,) in
+                           _rows(engine, "SELECT message FROM alerts WHERE code = 'STOP_LOSS'")],
         }
 
 
 def test_a_stop_loss_sells_a_market_makers_position_the_same_in_paper_and_live(tmp_path: Path) -> None:
     outcome = _side_by_side(tmp_path, _exit)
     paper = outcome["paper"]
-    assert paper["exits"] == [("FAK", "FILLED", 370_000, 20 * SH)]  # once, at the mid 0.42 less 0.05
-    assert paper["sold"] == [(400_000, 20 * SH, 240_000)]  # into the 0.40 bid, the taker's fee 0.24
+    # Tried once (no bid down to the floor 0.32: the venue refused the FAK), then 5 s later, when a
+    # bid had come, sold: at the mid 0.40 less 0.05, into the 0.36 bid, paying the taker's fee.
+    assert paper["exits"] == [("FAK", "REJECTED", 320_000, 0), ("FAK", "FILLED", 350_000, 20 * SH)]
+    assert paper["retried after the back-off"]
+    assert paper["sold"] == [(360_000, 20 * SH, 230_400)]
     assert paper["asks withdrawn first"] and paper["refused for balance"] == [(0,)]
     assert paper["placed after"] == [(0,)]  # kept out, then cooling down: no ask placed and cancelled
-    assert paper["alerts"] == [("STOP_LOSS",)]
+    assert paper["alerts"] == [("STOP_LOSS",), ("EXIT_CLEARED",)]  # once for the exit, once when it cleared
+    assert paper["alert says"] == [(True, True)]
     assert outcome["live"] == paper
 
 
