@@ -59,6 +59,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--maintenance-seconds": ("maintenance_seconds", float, "HTTP 425 phase of a window (default 90)"),
     "--maintenance-post-only-seconds": ("maintenance_post_only_seconds", float,
                                         "post-only phase after it (default 120)"),
+    "--gtd-min-lead": ("gtd_min_lead_s", float, "a GTD order's expiration must be at least now + this "
+                                                "(default 180, as the venue's clients require)"),
     "--sports-delay": ("sports_delay_s", float, "matching delay of marketable orders in sports markets "
                                                 "(default 3; 0 = none)"),
     "--sports-markets": ("sports_markets", str, "default (head-to-head games), none, all, or a comma list "

@@ -90,6 +90,9 @@ class SimConfig:
     ws_idle_timeout_s: float = 30.0
     auth_max_skew_s: float = 300.0  # L1/L2 POLY_TIMESTAMP tolerance
     gtd_buffer_s: float = 60.0  # GTD must expire later than now + this; expires this early
+    # The venue's clients refuse an expiration closer than now + 180 s (Polymarket's SDK): so does
+    # the simulator, so a shorter GTD never passes a rehearsal it would fail live.
+    gtd_min_lead_s: float = 180.0
     page_size: int = 100  # /data/orders, /data/trades, /markets
     max_batch: int = 15  # POST /orders
     history_interval_s: float = 10.0  # mid sampling for /prices-history
@@ -241,4 +244,6 @@ def _validate(cfg: SimConfig) -> None:
                          "maintenance_post_only_seconds")
     if cfg.sports_delay_s < 0:
         raise ValueError("sports_delay_s must be >= 0")
+    if not 0 <= cfg.gtd_min_lead_s <= 86_400:
+        raise ValueError("gtd_min_lead_s must be from 0 to 86400 seconds")
     parse_sports_markets(cfg.sports_markets)

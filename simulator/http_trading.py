@@ -95,7 +95,8 @@ def _response(result: PlaceResult) -> dict[str, Any]:
 
 def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
     sim = request.app[SIM_KEY]
-    order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s, sim.cfg.allow_eoa_makers)
+    order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s, sim.cfg.allow_eoa_makers,
+                        sim.cfg.gtd_min_lead_s)
     if not order.post_only and sim.maintenance.phase() == POST_ONLY:
         raise OrderRejected(POST_ONLY_MODE_ERROR)
     result = sim.exchange.place(order)

@@ -23,7 +23,7 @@ MARKET_PRICE_TOLERANCE = 100  # micro: market-order prices are maker/taker ratio
 
 
 def parse_order(item: Any, creds: ApiCreds, exchange: Exchange, gtd_buffer_s: float,
-                allow_eoa_makers: bool = False) -> Order:
+                allow_eoa_makers: bool = False, gtd_min_lead_s: float = 0.0) -> Order:
     """Validate one ``{"order", "owner", "orderType", "postOnly"}`` item; raises OrderRejected.
 
     Signature type 0 (a plain EOA maker) is refused, as the venue refuses it for new
@@ -61,7 +61,7 @@ def parse_order(item: Any, creds: ApiCreds, exchange: Exchange, gtd_buffer_s: fl
     if not market_order and shares < market.min_size:
         raise OrderRejected(f"order {order_id} is invalid. Size ({fmt(shares)}) lower than the minimum: "
                             f"{fmt(market.min_size)}")
-    expiration = _expiration(wire, order_type, gtd_buffer_s)
+    expiration = _expiration(wire, order_type, gtd_buffer_s, gtd_min_lead_s)
     return Order(
         id=order_id, market=market, token=market.token(str(wire["tokenId"])), side=side,
         price=price, size=shares, order_type=order_type, owner=creds.api_key,
@@ -115,13 +115,17 @@ def _limit_price(order_id: str, shares: int, cash: int, tick: int, market_order:
     return snapped
 
 
-def _expiration(wire: dict[str, Any], order_type: str, gtd_buffer_s: float) -> int:
+def _expiration(wire: dict[str, Any], order_type: str, gtd_buffer_s: float, min_lead_s: float) -> int:
+    """A GTD's expiration (unix seconds, as signed) must be later than now + `gtd_buffer_s` (the
+    venue takes it off the book that early) and at least now + `min_lead_s` (the venue's clients
+    refuse a sooner one: `expiration < int(now) + 180`)."""
     try:
         expiration = int(str(wire.get("expiration", "0") or "0"))
     except ValueError:
         raise OrderRejected(INVALID_PAYLOAD) from None
     if order_type != "GTD":
         return 0
-    if expiration <= time.time() + gtd_buffer_s:
+    now = time.time()
+    if expiration <= now + gtd_buffer_s or expiration < int(now) + min_lead_s:
         raise OrderRejected("invalid expiration")
     return expiration

@@ -123,16 +123,10 @@ def claim_next(conn: Connection, now: int, kinds: tuple[str, ...] | None = None)
 
 def finish(conn: Connection, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
     """Acknowledge a claimed command with its result (done) or a readable error (failed)."""
-    conn.execute(
-        update(TABLE)
-        .where(COLUMNS.id == command_id, COLUMNS.status == "claimed")
-        .values(
-            status="done" if ok else "failed",
-            finished_at=now_ms(),
-            result=None if result is None else json.dumps(result, sort_keys=True, default=str),
-            error=error,
-        )
-    )
+    values: dict[str, Any] = {"status": "done" if ok else "failed", "finished_at": now_ms(), "error": error}
+    if result is not None or ok:  # a failed command keeps what it had done (command_effects.note)
+        values["result"] = None if result is None else json.dumps(result, sort_keys=True, default=str)
+    conn.execute(update(TABLE).where(COLUMNS.id == command_id, COLUMNS.status == "claimed").values(**values))
 
 
 def expire_stale_claims(conn: Connection, now: int) -> list[CommandRow]:

@@ -374,6 +374,9 @@ def set_fair_value(db: Database, *, condition_id: str, fair_value: int, actor: s
     if not 0 <= fair_value <= 1_000_000:
         raise ConfigError("a fair value is a probability between 0 and 1")
     with db.write() as conn:
+        if conn.execute(text("SELECT 1 FROM markets WHERE condition_id = :c"), {"c": condition_id}).first() is None:
+            raise ConfigError(f"no market {str(condition_id)[:80]!r} is known: pick one from the Markets page",
+                              {"condition_id": "unknown market"})
         before = conn.execute(
             text("SELECT fair_value FROM signals WHERE condition_id = :c AND source = :s"),
             {"c": condition_id, "s": OPERATOR_SOURCE},

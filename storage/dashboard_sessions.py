@@ -36,16 +36,19 @@ def issue(password_hash: str, hours: int, *, now: int | None = None) -> str:
     return f"{session_id}.{expires_at}.{_signature(password_hash, session_id, expires_at)}"
 
 
-def session_of(db: Database, token: str, password_hash: str, *, now: int | None = None) -> str | None:
+def session_of(db: Database, token: str, password_hash: str, *, max_hours: int, now: int | None = None) -> str | None:
     """The session id of a token that is well formed, signed with this password's key, not
-    expired and not logged out; None otherwise (never an exception: it comes from the URL)."""
+    expired, not logged out, and issued for no longer than `max_hours` (DASHBOARD_SESSION_HOURS
+    now: lowering it ends the longer sessions issued before); None otherwise (never an exception:
+    it comes from the URL)."""
     if not isinstance(token, str) or not TOKEN_SHAPE.match(token):
         return None
     session_id, expiry, signature = token.split(".")
     expires_at = int(expiry)
     if not hmac.compare_digest(signature, _signature(password_hash, session_id, expires_at)):
         return None
-    if expires_at <= (now_ms() if now is None else now):
+    now = now_ms() if now is None else now
+    if expires_at <= now or expires_at - now > max_hours * 3_600_000:
         return None
     with db.read() as conn:
         revoked = conn.execute(text("SELECT 1 FROM dashboard_sessions_revoked WHERE session_id = :id"),

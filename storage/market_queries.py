@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from engine.contracts.limits import BY_NAME as LIMIT_SPECS
+from engine.contracts.limits import LimitError, parse_value
 from storage.db import Database
 from storage.frames import MICRO, to_human, to_utc, where
 from storage.frames import frame as _frame
@@ -309,4 +311,17 @@ def ticket_facts(db: Database, condition_id: str, mode: str) -> dict[str, Any] |
                           AND o.side = 'SELL' AND o.status_rank < 100), 0)
                     FROM positions p WHERE p.mode = :m AND p.strategy = 'manual' AND p.condition_id = :cid"""),
             {"m": mode, "cid": condition_id}).all())
-    return {**dict(row), "held": {token: max(0, int(v or 0)) for token, v in held.items()}}
+        slippage = conn.execute(text("SELECT value FROM risk_limits WHERE name = 'max_slippage'")).scalar()
+    return {**dict(row), "held": {token: max(0, int(v or 0)) for token, v in held.items()},
+            "max_slippage": _max_slippage(slippage)}
+
+
+def _max_slippage(raw: object) -> int | None:
+    """The max-slippage limit in micro-units (the default when none is stored), or None when the
+    stored value does not validate (the engine then keeps the one in force: it has the say)."""
+    spec = LIMIT_SPECS["max_slippage"]
+    try:
+        value = spec.default if raw is None else parse_value(spec, raw)
+    except LimitError:
+        return None
+    return int(value * MICRO)

@@ -670,6 +670,26 @@ def _0014_notify_channels_and_events(db: UtilsDatabase) -> None:
         db.execute(trigger)
 
 
+@m(name="0015_login_budget")
+def _0015_login_budget(db: UtilsDatabase) -> None:
+    """The dashboard's password-guess budget (storage/login_budget.py), one row shared by every
+    session and dashboard process: a token bucket in thousandths of a guess, and the failed or
+    refused attempts of the current window (for the one alert a burst raises)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE login_budget (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            tokens_milli INTEGER NOT NULL,
+            at_ms INTEGER NOT NULL,
+            window_start_ms INTEGER NOT NULL,
+            misses INTEGER NOT NULL DEFAULT 0,
+            alerted_at_ms INTEGER
+        )
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -530,3 +530,14 @@ class DashboardSessionRevoked(SQLModel, table=True):
     session_id: str = text_col(primary_key=True)
     expires_at: int = int_col()
     revoked_at: int = int_col()
+
+
+class LoginBudget(SQLModel, table=True):
+    __tablename__ = "login_budget"
+
+    id: int = int_col(primary_key=True, default=1)
+    tokens_milli: int = int_col()
+    at_ms: int = int_col()
+    window_start_ms: int = int_col()
+    misses: int = int_col(default=0)
+    alerted_at_ms: int | None = int_col(nullable=True, default=None)

@@ -69,7 +69,8 @@ class EngineProcess:
             self.wait_alive()
         return self
 
-    def wait_alive(self, timeout: float = 15.0) -> None:
+    def wait_alive(self, timeout: float = 60.0) -> None:
+        """Bounded, not timed: a loaded 2-core machine can take tens of seconds to boot a live engine."""
         assert self.proc is not None
         pid = self.proc.pid
 

@@ -9,8 +9,9 @@ and how a value is checked, so the dashboard refuses what the engine would refus
 - `params`, `market_filter`, `strategy_kinds`: strategy parameter schemas, the market filter,
   and the strategy kinds with their parameter validation;
 - `order_status`: order and fill statuses and their ranks;
-- `venue_rules`, `ticket`: the venue's price grid, lots and taker fee, and the manual order
-  ticket (parsed and previewed the same way by the page and by the engine);
+- `venue_rules`, `expiry`, `ticket`: the venue's price grid, lots and taker fee, a GTD expiry's
+  bounds, and the manual order ticket (parsed and previewed the same way by the page and by the
+  engine);
 - `metrics`: performance metrics of an equity curve (backtests, and each strategy live);
 - `backtest_spec`, `backtest_runs`, `sweep_spec`: what a backtest or a sweep is asked to do and
   the run row both processes write;

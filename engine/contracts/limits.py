@@ -77,6 +77,16 @@ class LimitError(ValueError):
     pass
 
 
+# The smallest non-zero value of each unit the engine can tell from 0 (it computes in micro-units,
+# lots of 0.01 share and milliseconds): anything between 0 and this is refused, never rounded to 0.
+SMALLEST: Mapping[str, Decimal] = {
+    "USDC": Decimal("0.000001"),
+    "probability": Decimal("0.000001"),
+    "shares": Decimal("0.01"),
+    "seconds": Decimal("0.001"),
+}
+
+
 def parse_value(spec: LimitSpec, raw: object) -> Decimal:
     """Validate one limit value; the message names the limit, the unit and the bounds."""
     try:
@@ -89,6 +99,12 @@ def parse_value(spec: LimitSpec, raw: object) -> Decimal:
         raise LimitError(f"{spec.title}: must be between {spec.minimum} and {spec.maximum} {spec.unit}")
     if spec.unit in ("count", "flag", "per minute") and value != value.to_integral_value():
         raise LimitError(f"{spec.title}: must be a whole number")
+    smallest = SMALLEST.get(spec.unit)
+    if smallest is not None and 0 < value < smallest:
+        # The engine computes in micro-units (and milliseconds): this would be 0, which for most
+        # limits means "off" (a stop loss that never fires, an allocation of the whole wallet).
+        raise LimitError(f"{spec.title}: {value} is below the smallest meaningful value, {smallest} {spec.unit} "
+                         "(0 is exactly off)")
     return value
 
 

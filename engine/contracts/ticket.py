@@ -31,10 +31,14 @@ from engine.domain import (
     notional,
     to_micros,
 )
-from engine.contracts.venue_rules import LOT, TAKE, round_price, round_size, taker_fee
+from engine.contracts.expiry import expiry_problem
+from engine.contracts.venue_rules import TAKE, round_price, round_size, taker_fee
 
 MANUAL = "manual"  # the book manual orders are booked to
-GTD_MIN_LEAD_S = 70  # the venue wants an expiry at least 60 s out; a little margin for the clock
+MAX_AMOUNT = Decimal(1_000_000_000)  # shares or USDC in one ticket: far above any real order
+CENTS = Decimal("0.01")  # sizes travel with 2 decimals
+PROBABILITY_STEP = Decimal("0.000001")  # prices and slippage: micro-units
+HALF = ONE // 2
 
 
 class TicketError(ValueError):
@@ -93,18 +97,30 @@ def parse_ticket(payload: dict[str, Any], *, now_s: int) -> Ticket:
         raise TicketError("price", "give either price (a limit) or slippage (marketable, a cap past the touch)")
     if post_only and (tif in TAKE or price is None):
         raise TicketError("post_only", "post-only needs a GTC or GTD limit order")
-    expires = int(payload.get("expires_at") or 0)
-    if tif is Tif.GTD and expires < now_s + GTD_MIN_LEAD_S:
-        raise TicketError("expires_at", f"a GTD order needs an expiry (unix seconds) at least {GTD_MIN_LEAD_S} s ahead")
-    if tif is not Tif.GTD and expires:
-        raise TicketError("expires_at", "only a GTD order takes an expiry")
+    expires = _expiry(payload.get("expires_at"), tif, now_s)
     return Ticket(str(payload.get("condition_id")), outcome, side, tif, post_only, size, size_usdc, price, slippage,
                   expires)
 
 
-def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int) -> Preview:
+def _expiry(raw: Any, tif: Tif, now_s: int) -> int:
+    if tif is not Tif.GTD:
+        if raw not in (None, 0):
+            raise TicketError("expires_at", "only a GTD order takes an expiry")
+        return 0
+    if raw is None:
+        raise TicketError("expires_at", "a GTD order needs an expiry (unix seconds)")
+    problem = expiry_problem(raw, now_s)
+    if problem is not None:
+        raise TicketError("expires_at", problem)
+    return int(raw)
+
+
+def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int,
+            max_slippage: int | None = None) -> Preview:
     """What the ticket would do against `book` (the ticket's own token), from `held` shares
-    of that token in the manual book. Raises TicketError when it cannot be placed."""
+    of that token in the manual book. Raises TicketError when it cannot be placed, including
+    (given `max_slippage`, the risk limit) when it would trade on arrival at a price further
+    than that from the mid: the risk gate refuses that whatever the time in force."""
     tick = market.tick
     touch = _touch(ticket.side, book)
     if ticket.marketable:
@@ -116,7 +132,7 @@ def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int) ->
         raw = touch + ticket.slippage if ticket.side is Side.BUY else touch - (ticket.slippage or 0)
         price = round_price(min(max(raw, tick), ONE - tick), ticket.side, tick)
     else:
-        price = round_price(ticket.price or 0, ticket.side, tick)
+        price = _on_grid(ticket.price or 0, tick)
     if not tick <= price <= ONE - tick:
         raise TicketError("price", f"must be within [{fmt(tick)}, {fmt(ONE - tick)}] on the {fmt(tick)} grid")
     size = ticket.size if ticket.size is not None else round_size((ticket.size_usdc or 0) * MICRO // price)
@@ -126,14 +142,16 @@ def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int) ->
         raise TicketError("size", f"the manual book holds {fmt(held)} settled shares of this outcome: sell at "
                                   "most that (a strategy's holdings are sold with flatten)")
     crosses = touch is not None and (price >= touch if ticket.side is Side.BUY else price <= touch)
+    if crosses and not ticket.post_only and max_slippage is not None and book is not None:
+        _check_slippage(price, book, max_slippage)
     notes = []
     if ticket.post_only and crosses:
         notes.append("post-only at this price would cross the book: the venue refuses it")
     if ticket.tif is Tif.FOK and crosses and _reachable(ticket.side, book, price) < size:
         notes.append("not enough in the book at this price: a FOK would be refused")
-    taken = 0 if ticket.post_only or not crosses else min(size, _reachable(ticket.side, book, price))
-    fee = taker_fee(price, taken, market.fee_rate_ppm, market.fee_exponent) if taken else 0
-    max_fee = 0 if ticket.post_only else taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
+    fee = 0 if ticket.post_only or not crosses else _walk_fee(ticket.side, book, price, size, market)
+    max_fee = 0 if ticket.post_only else taker_fee(_costliest(ticket.side, price), size, market.fee_rate_ppm,
+                                                   market.fee_exponent)
     if not market.fees_known:
         notes.append("the market's fee schedule is not known yet: the fee shown may be low")
     shares = held + size if ticket.side is Side.BUY else held - size
@@ -147,6 +165,48 @@ def as_quote(ticket: Ticket, placed: Preview) -> Quote:
     side = ticket.side if yes else ticket.side.opposite
     price = placed.price if yes else complement(placed.price)
     return Quote(side, price, placed.size, ticket.tif, ticket.post_only, ticket.expires_at_s)
+
+
+def _on_grid(price: int, tick: int) -> int:
+    """A limit price as given, or refused when it is off the market's grid: rounding it would
+    place an order at a price the operator never typed."""
+    if price % tick:
+        below = price - price % tick
+        near = " or ".join(fmt(p) for p in (below, below + tick) if tick <= p <= ONE - tick)
+        raise TicketError("price", f"{fmt(price)} is not on this market's {fmt(tick)} tick grid"
+                                   + (f": use {near}" if near else ""))
+    return price
+
+
+def _check_slippage(price: int, book: Book, max_slippage: int) -> None:
+    mid = book.mid
+    if mid is None:
+        raise TicketError("price", "it would trade on arrival, but the book has no mid to check the max slippage "
+                                   "against: use a price that rests, or wait for a two-sided book")
+    if abs(price - mid) > max_slippage:
+        raise TicketError("price", f"{fmt(price)} would trade on arrival {fmt(abs(price - mid))} from the mid "
+                                   f"{fmt(mid)}, past the max slippage of {fmt(max_slippage)} (Risk page): "
+                                   "bring the price closer to the mid")
+
+
+def _walk_fee(side: Side, book: Book | None, price: int, size: int, market: MarketInfo) -> int:
+    """The taker fee the venue charges for what takes liquidity at once: each level of the book
+    the order reaches, at that level's own price (the fee depends on the execution price, not
+    on the limit: a BUY limited at 0.99 that takes asks at 0.50 pays the fee of 0.50)."""
+    fee, left = 0, size
+    for level in () if book is None else (book.asks if side is Side.BUY else book.bids):
+        if left <= 0 or (level.price > price if side is Side.BUY else level.price < price):
+            break
+        taken = min(left, level.size)
+        fee += taker_fee(level.price, taken, market.fee_rate_ppm, market.fee_exponent)
+        left -= taken
+    return fee
+
+
+def _costliest(side: Side, price: int) -> int:
+    """The execution price within the limit at which the taker fee per share is highest: the
+    fee grows toward 0.5, and a BUY executes at or below its limit, a SELL at or above."""
+    return min(price, HALF) if side is Side.BUY else max(price, HALF)
 
 
 def _touch(side: Side, book: Book | None) -> int | None:
@@ -181,16 +241,16 @@ def _decimal(raw: Any, field: str) -> Decimal | None:
 
 
 def _amount(raw: Any, field: str) -> int | None:
-    """Shares or USDC: the venue takes both with 2 decimals."""
+    """Shares or USDC: the venue takes both with 2 decimals. Bounded before any arithmetic:
+    1e999999 or 10**30 is refused by name, never an overflow."""
     value = _decimal(raw, field)
     if value is None:
         return None
-    micros = value * MICRO
-    if micros % LOT:
-        raise TicketError(field, "at most 2 decimal places")
-    if micros > 10**15:
-        raise TicketError(field, "is too large")
-    return int(micros)
+    if value > MAX_AMOUNT:
+        raise TicketError(field, f"{_shown(raw)} is too large: at most {MAX_AMOUNT:,}")
+    if value % CENTS:
+        raise TicketError(field, f"{_shown(raw)} has more than 2 decimal places")
+    return int(value * MICRO)
 
 
 def _probability(raw: Any, field: str) -> int | None:
@@ -198,8 +258,15 @@ def _probability(raw: Any, field: str) -> int | None:
     if value is None:
         return None
     if value >= 1:
-        raise TicketError(field, "is a probability: below 1")
+        raise TicketError(field, f"{_shown(raw)} is not a probability: it must be below 1")
+    if value % PROBABILITY_STEP:
+        raise TicketError(field, f"{_shown(raw)} has more than 6 decimal places")
     return int(value * MICRO)
+
+
+def _shown(raw: Any) -> str:
+    text = str(raw)
+    return text if len(text) <= 24 else f"{text[:12]}… ({len(text)} characters)"
 
 
 # -- what the dashboard reads, as the preview takes it ----------------------------------------------

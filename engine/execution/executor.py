@@ -10,6 +10,7 @@ and venue order id, is committed (FULL sync) before the request leaves. Venue re
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from collections import deque
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import Connection
 
 from engine.trading.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, Quote, fmt
+from engine.contracts.expiry import expiry_problem
+from engine.domain import Intent, MarketInfo, Quote, Tif, fmt
 from engine.execution import store
 from engine.execution.events import IMPORTED, EventApplier
 from engine.contracts.ticket import MANUAL
@@ -44,6 +46,7 @@ from engine.venues.base import (
     VenueUnavailable,
 )
 from engine.venues.refusals import Refusal, classify
+from storage import command_effects
 from storage.audit import raise_alert
 from storage.db import Database, Joined, is_locked, now_ms
 
@@ -57,7 +60,9 @@ LOCKED_RETRY_S = 0.1  # how soon waiting venue events try the database again
 CANCEL_RETRY_MS = 5_000
 TAKE_CHECK_MS = 2_000
 
+INVALID_EXPIRY = "INVALID_EXPIRY"  # the reason code for a GTD whose expiry is out of bounds
 GONE_GRACE_MS = 5_000  # an order placed this recently may not be in the venue's listing yet
+UNLISTED_GRACE_MS = 15_000  # left out of the listing this long while its lookup says open: cancelled
 
 # A last-line check before a placement (risk gate), given the orders open right now (this one
 # not included): a reason code to refuse, or None.
@@ -124,6 +129,7 @@ class Executor:
         self._backlog: deque[VenueEvent] = deque()  # taken from the queue, not yet written
         self._cancel_sent: dict[int, int] = {}
         self._checked: dict[int, int] = {}
+        self._unlisted: dict[int, int] = {}  # order id -> when the listing first left it out (lookup: open)
         self._event_task: asyncio.Task[None] | None = None
         self._lookups: set[asyncio.Task[None]] = set()
         self.venue_closed = False
@@ -142,8 +148,8 @@ class Executor:
         """Load state, connect the venue (its events start flowing) and apply them continuously."""
         self.load()
         await self.venue.start(self.events.put_nowait)
-        if self._event_task is None:
-            self._event_task = asyncio.create_task(self._apply_events_forever())
+        if self._event_task is None:  # its own context: it is no command's, whichever started it
+            self._event_task = asyncio.create_task(self._apply_events_forever(), context=contextvars.Context())
 
     async def close(self) -> None:
         if self._event_task is not None:
@@ -384,6 +390,11 @@ class Executor:
         return approved
 
     def _check_one(self, strategy: str, market: MarketInfo, spec: OrderSpec, approved_so_far: int) -> str | None:
+        if spec.tif is Tif.GTD:  # before its row exists: a bad expiry never leaves an orphan to mark LOST
+            problem = expiry_problem(spec.expires_at_s, self.clock() // 1000)
+            if problem is not None:
+                self._refused(strategy, market, spec, INVALID_EXPIRY, problem)
+                return f"{INVALID_EXPIRY}: {problem}"
         held = self.health.holds_back(spec)
         if held is not None:
             self._refused(strategy, market, spec, held, f"held back: {self.health.phase.value}")
@@ -426,6 +437,7 @@ class Executor:
                 side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
                 payload=p.record, reason=reason or None, now=now, submitted_at=now,
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
+            command_effects.note(conn, {"orders": [row.id for row in rows]})  # an operator's command, if any
         for row in rows:
             self.state.track(row)
         crash_point("after_intent_commit")
@@ -533,8 +545,10 @@ class Executor:
         return [o for o in self.state.orders.values() if o.status is OrderStatus.CANCEL_PENDING
                 and now - self._cancel_sent.get(o.id, 0) > CANCEL_RETRY_MS]
 
-    async def cancel_orders(self, orders: Sequence[OrderRow]) -> int:
-        """Mark CANCEL_PENDING (reservations stay), ask the venue, release only on its ACK."""
+    async def cancel_orders(self, orders: Sequence[OrderRow], *, gone_if_refused: str | None = None) -> int:
+        """Mark CANCEL_PENDING (reservations stay), ask the venue, release only on its ACK. An
+        order the venue will not cancel is looked up and closed if it has no such order; with
+        `gone_if_refused` (a lookup already said open and was not believed) it is closed at once."""
         targets = [o for o in orders if o.venue_order_id]
         if not targets:
             return 0
@@ -542,6 +556,7 @@ class Executor:
         with self.tx() as conn:
             refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
                                            stored=self.state.orders.get(order.id)) for order in targets]
+            command_effects.note(conn, {"cancelling": [order.id for order in targets]})
         for row in refreshed:
             self.state.track(row)
             self._cancel_sent[row.id] = now
@@ -560,7 +575,12 @@ class Executor:
         self.health.answered()
         self.applier.cancel_acknowledged(result.canceled)
         for venue_id in result.not_canceled:
-            await self._settle_by_lookup(venue_id, "the venue could not cancel it and has no such order")
+            if gone_if_refused is None:
+                await self._settle_by_lookup(venue_id, "the venue could not cancel it and has no such order")
+            elif (order_id := self.state.by_venue.get(venue_id)) is not None:
+                reason = result.not_canceled[venue_id]
+                self.close_gone(self.state.orders[order_id], f"{gone_if_refused}; the venue had nothing to cancel "
+                                                             f"({reason})")
         return len(result.canceled)
 
     async def kill(self) -> dict[str, object]:
@@ -606,6 +626,9 @@ class Executor:
             if order.venue_order_id not in self.state.by_venue:
                 self.applier.order_report(order)
         now, moved = self.clock(), 0
+        for order_id in [i for i in self._unlisted if i not in self.state.orders or
+                         self.state.orders[i].venue_order_id in listed_ids]:
+            del self._unlisted[order_id]  # closed, or listed again: the views agree
         for row in list(self.state.orders.values()):
             placed_at = row.submitted_at or row.created_at
             if (not row.venue_order_id or row.venue_order_id in listed_ids
@@ -613,7 +636,26 @@ class Executor:
                 continue
             if await self._settle_by_lookup(row.venue_order_id, "the venue no longer has this order"):
                 moved += 1
+            elif row.id in self.state.orders and await self._unlisted_too_long(self.state.orders[row.id], now):
+                moved += 1
         return moved
+
+    async def _unlisted_too_long(self, order: OrderRow, now: int) -> bool:
+        """The venue's listing leaves this order out while its lookup still says it is open: the
+        two views disagree. Past UNLISTED_GRACE_MS the order is cancelled to be sure, and closed
+        on the cancel's answer (one it has nothing to cancel for is not working there)."""
+        first = self._unlisted.setdefault(order.id, now)
+        if now - first < UNLISTED_GRACE_MS or order.status is OrderStatus.CANCEL_PENDING:
+            return False
+        del self._unlisted[order.id]
+        why = (f"missing from the venue's open orders for {(now - first) // 1000} s while its lookup still said "
+               "open: cancelled to be sure")
+        with self.tx() as conn:
+            raise_alert(conn, level="warning", source="executor", code="ORDER_UNLISTED",
+                        message=f"order {order.client_id} ({order.side.value} {fmt(order.size)} at {fmt(order.price)}) "
+                                f"{why}; a strategy quotes afresh, a manual order must be placed again")
+        await self.cancel_orders([order], gone_if_refused=why)
+        return True
 
     # -- lookups -----------------------------------------------------------------------
 

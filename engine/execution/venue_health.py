@@ -5,7 +5,9 @@ The weekly matching-engine restart answers 425 for ~90 s, then accepts only post
 orders for ~2 minutes. That is maintenance, not failure: nothing counts toward a breaker,
 placements the venue would refuse are held back with a reason, resting quotes stay, and
 trading resumes by itself. While restarting, a cheap probe asks the venue every few
-seconds (or after its Retry-After) whether it is back.
+seconds (or after its Retry-After) whether it is back. Each phase starts on the venue's own
+word: a 425 starts maintenance, a post-only refusal the post-only phase; an answer after a
+425 is the venue open again (a stray 425 must not cost two minutes of takes).
 """
 
 from __future__ import annotations
@@ -72,14 +74,14 @@ class VenueHealth:
             self.unreachable_since = self.clock()
 
     def answered(self) -> None:
-        """A trading endpoint answered normally: a restart is over (its post-only phase
-        begins), and an elapsed rate limit ends."""
+        """A trading endpoint answered normally: a restart is over, and an elapsed rate limit
+        ends. The venue is taken as open again: only its own post-only refusal starts a
+        post-only phase (`post_only_mode`). Assuming one here let a stray 425 after a window
+        hold every fill-and-kill (exits, flatten, momentum) back for two minutes, again and again."""
         now = self.clock()
         self.unreachable_since = None
         if self.phase is VenuePhase.MAINTENANCE:
-            self.until_ms = now + POST_ONLY_MS
-            self._move(VenuePhase.POST_ONLY, "the venue is back after a restart: post-only orders only for 2 minutes",
-                       now)
+            self._move(VenuePhase.OPEN, "the venue answers again after its restart", now)
         else:
             self._expire(now)
 

@@ -66,9 +66,18 @@ class Sender:
     def _why(self, service: apprise.NotifyResult) -> str:
         messages = [entry.message for entry in service.logs() if entry.level in ("WARNING", "ERROR", "CRITICAL")]
         status = getattr(service.status, "name", str(service.status)).lower()
-        where = service.url.split("?", 1)[0]  # apprise's privacy URL: secrets already masked
-        text = f"{service.name} {where}: {status}" + (f" ({messages[-1]})" if messages else "")
+        text = f"{service.name} {where(service.url)}: {status}" + (f" ({messages[-1]})" if messages else "")
         return self.redact(" ".join(text.split()))[:ERROR_CHARS]
+
+
+def where(privacy_url: str) -> str:
+    """Where a message went, as the operator may see it: apprise's privacy URL (passwords and
+    tokens already masked) without its query and without the user name, which apprise leaves
+    in (`json://adv:****@host` showed the account's name)."""
+    base = privacy_url.split("?", 1)[0]
+    scheme, sep, rest = base.partition("://")
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def _tag(index: int) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from engine.process.control import CommandRejected, Controller
+from storage import command_effects
 from storage import command_payloads as payloads
 from storage import commands as queue
 from storage.command_payloads import PayloadError, kill_reason
@@ -147,7 +148,8 @@ class CommandProcessor:
     async def apply(self, command: queue.CommandRow, payload: dict[str, Any]) -> None:
         started = now_ms()
         try:
-            result = await self._dispatch(command, payload)
+            with command_effects.applying(command.id):  # its effects are noted on its row as they commit
+                result = await self._dispatch(command, payload)
         except CommandRejected as exc:
             await self._finish(command.id, ok=False, error=str(exc))
             log.warning("command failed", extra={"command_id": command.id, "kind": command.kind, "error": str(exc)})

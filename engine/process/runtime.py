@@ -27,6 +27,7 @@ from engine.process.control import Controller
 from engine.notify.notifier import Notifier
 from engine.process.scheduler import Job, build_scheduler
 from engine.process.trading_seam import Trading
+from storage import command_effects
 from storage import commands as queue
 from storage.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
 from storage.migrations import SchemaTooNew, migrate
@@ -126,12 +127,18 @@ class Runtime:
         await self.controller.shutdown()
 
     def _expire_stale_claims(self) -> None:
+        """Commands a previous process claimed and never finished: done if they had taken effect
+        (with what they did), expired if not. Never replayed."""
         with self.db.write() as conn:
+            applied = command_effects.close_interrupted(conn, now_ms())
             stale = queue.expire_stale_claims(conn, now_ms())
+        for command_id, kind in applied:
+            log.warning("a command a previous process had claimed took effect before it stopped: closed as done "
+                        "with what it did", extra={"command_id": command_id, "kind": kind})
         for command in stale:
             log.warning("expired a command a previous process had claimed",
                         extra={"command_id": command.id, "kind": command.kind})
-        if any(c.kind == "kill" for c in stale):
+        if any(c.kind == "kill" for c in stale) or any(kind == "kill" for _, kind in applied):
             self.controller.latch_from_interrupted_kill()
 
     async def _heartbeat(self) -> None:

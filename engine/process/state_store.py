@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from storage import command_effects
 from storage.db import Database, now_ms
 from storage.models import EngineState
 
@@ -43,10 +44,16 @@ def load(conn: Connection) -> Snapshot:
     )
 
 
+NOTED = ("state", "desired_state", "mode", "kill_latched")  # what a command's effect record says
+
+
 def save(conn: Connection, **values: Any) -> None:
     if "recent_crashes" in values:
         values["recent_crashes"] = json.dumps(values["recent_crashes"])
     conn.execute(update(TABLE).where(TABLE.c.id == 1).values(updated_at=now_ms(), **values))
+    changed = {key: values[key] for key in NOTED if key in values}
+    if changed:
+        command_effects.note(conn, changed)  # the operator's command (if any) did this, in this transaction
 
 
 def heartbeat(db: Database) -> None:

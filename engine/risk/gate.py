@@ -44,6 +44,7 @@ class Reason(StrEnum):
     BELOW_MIN_SIZE = "BELOW_MIN_SIZE"
     PRICE_OUT_OF_BOUNDS = "PRICE_OUT_OF_BOUNDS"
     NOT_ENOUGH_INVENTORY = "NOT_ENOUGH_INVENTORY"
+    INVALID_EXPIRY = "INVALID_EXPIRY"  # a GTD expiry outside engine/contracts/expiry.py's bounds
     # From the venue: placements held back while it cannot take them, and its refusals.
     VENUE_MAINTENANCE = "VENUE_MAINTENANCE"
     VENUE_POST_ONLY = "VENUE_POST_ONLY"
@@ -131,6 +132,18 @@ def reducible_quantity(position: PositionView) -> dict[Side, int]:
     no = max(0, position.no + min(0, position.no_pending))
     net = position.net_yes
     return {Side.BUY: max(0, min(no, -net)), Side.SELL: max(0, min(yes, net))}
+
+
+def crosses(quote: Quote, view: MarketView) -> bool:
+    """Whether a YES-space quote would execute on arrival against the YES book: a BUY at or
+    above the best ask, a SELL at or below the best bid."""
+    book = view.yes
+    if book is None:
+        return False
+    touch = book.best_ask if quote.side is Side.BUY else book.best_bid
+    if touch is None:
+        return False
+    return quote.price >= touch.price if quote.side is Side.BUY else quote.price <= touch.price
 
 
 def unit_cost(quote: Quote) -> int:
@@ -275,7 +288,8 @@ class RiskGate:
         lim = ctx.limits
         first: Decision | None = None
         size = quote.size
-        if quote.tif in TAKE:
+        if quote.tif in TAKE or (not quote.post_only and crosses(quote, view)):
+            # Whatever its time in force: a GTC priced through the book executes on arrival too.
             mid = view.yes.mid if view.yes is not None else None
             if mid is None:
                 return 0, self._decide(intent, quote, 0, Reason.NO_MID, "a take needs a two-sided book")

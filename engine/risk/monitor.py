@@ -55,7 +55,6 @@ class RiskMonitor:
         self.memory = memory
         self.strategies = StrategyRisk(db, mode, clock)  # each strategy's own breakers
         self.cooldowns: dict[tuple[str, str], int] = {}  # (strategy, market) -> no new risk until (ms)
-        self.exits_taken: dict[tuple[str, str], int] = {}  # (strategy, token) -> when its last exit was sent
         self.gate = RiskGate()
         self.errors = breakers.ErrorCounter()
         self.decisions = DecisionsLog(db, mode)

@@ -10,6 +10,7 @@ value the book and run the breakers.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Callable
@@ -26,7 +27,8 @@ from engine.execution import portfolio
 from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
 from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import balance_mismatches, held_tokens, recover
-from engine.trading.exits import cancel_stale, find_exits, take_exit
+from engine.trading.exit_book import ExitBook
+from engine.trading.exits import Exit, cancel_stale, find_exits, hold_out, start_exits, take_exits
 from engine.execution.venue_health import HealthChange, VenuePhase
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import enrich_fees, make_refresh_job
@@ -92,6 +94,7 @@ class TradingCore:
         self.mode = core_state.current_mode(db)
         self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
         self.executor = self._build_executor()
+        self.exits = ExitBook()
         self.deciding = False
         self._trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
@@ -178,7 +181,9 @@ class TradingCore:
             if self.recorder is not None:
                 await self.recorder.start()
             if self._loop is None or self._loop.done():
-                self._loop = asyncio.create_task(self._run(), name="trading-loop")
+                # Its own context: the loop's placements are the strategies', not those of the
+                # start command that happened to launch it (storage/command_effects.py).
+                self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         self.deciding = True
 
     async def pause(self) -> None:
@@ -388,7 +393,10 @@ class TradingCore:
                              self._reference_price)
         self.risk.new_tick(now, self.executor.state, self.catalog, views)
         if self.deciding:
-            self.executor.set_intents(self.risk.check(self._decide(now, views), now))
+            start_exits(self, self._exits())  # a strategy whose position must be sold stays out of its market
+            held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
+            intents = hold_out(self._decide(now, views), held)
+            self.executor.set_intents(self.risk.check(intents, now))
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
         await self._settle_arbitrage()
@@ -399,9 +407,11 @@ class TradingCore:
             self.executor.block()
             self.flatten_after_kill = self.risk.request_kill(kill, now)
         elif self.deciding:
-            for exit_ in find_exits(self.executor.state, self._marks, self.risk.strategies.limits):
-                await take_exit(self, exit_)
+            await take_exits(self, self._exits())
         return valuation
+
+    def _exits(self) -> list[Exit]:
+        return find_exits(self.executor.state, self._marks, self.risk.strategies.limits)
 
     def _thresholds(self) -> Thresholds:
         c = self.config

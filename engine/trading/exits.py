@@ -2,10 +2,13 @@
 profit (on the mark's move from the average entry price, or on the unrealized PnL), and an
 order-age limit that cancels resting orders left too long.
 
-Finding an exit is pure (`find_exits`); taking one (`take_exit`) withdraws the strategy from
-that market, sells what it holds settled with a fill-and-kill at the flatten path's slippage
-cap (mid less the max-slippage limit), writes the decision with its reason code, an audit row
-and an alert, and starts the strategy's cooldown there so it does not buy straight back.
+Finding an exit is pure (`find_exits`). Taking one (`take_exit`) goes the way flatten does, in
+paper as in live (selling.py): the strategy is kept out of that market while the exit lasts, its
+orders there are withdrawn and their cancels acknowledged first (a resting ask reserves the
+shares at the venue), then what it holds settled is sold with a fill-and-kill at the mid less
+the max-slippage limit. The first attempt writes the decision, an audit row and an alert and
+starts the strategy's cooldown there; an exit that cannot sell it all is tried again with a
+growing back-off (exit_book.py), alerts once that it could not, and once more when it clears.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from engine.domain import Book, Intent, Side, Tif, fmt, notional
-from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.execution.state import ExecutionState
 from engine.contracts.order_status import OrderStatus
 from engine.risk.context import yes_space
 from engine.risk.gate import Decision, Reason
 from engine.contracts.limits import Limits
 from engine.contracts.strategy_limits import DEFAULTS
+from engine.trading import selling
+from engine.trading.exit_book import ExitState, Key
+from engine.trading.selling import Holding, Sold
 from storage.audit import raise_alert, write_audit
 
 if TYPE_CHECKING:
@@ -30,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("engine.trading.exits")
 NO_EXITS = frozenset({"manual", "imported"})  # the operator's books: no strategy's exits apply
-RETRY_MS = 5_000  # what an exit could not sell (unsettled, or past the slippage cap) is tried again this often
 
 
 @dataclass(frozen=True)
@@ -42,15 +46,21 @@ class Exit:
     detail: str
     shares: int  # settled, sellable shares to sell
     mid: int
+    held: int = 0  # shares held in all (settled and settling)
+
+    @property
+    def key(self) -> Key:
+        return self.strategy, self.token_id
 
 
 def find_exits(state: ExecutionState, marks: Callable[[str], Book | None],
                limits: Mapping[str, Limits]) -> list[Exit]:
-    """Positions past their strategy's stop loss or take profit (pure)."""
+    """Positions past their strategy's stop loss or take profit (pure), whether or not their
+    shares have settled yet (an exit under way goes on while some still settle)."""
     exits = []
     armed: dict[str, bool] = {}
     for (strategy, token), totals in sorted(state.positions.items()):
-        if strategy in NO_EXITS or totals.sellable <= 0 or totals.size <= 0:
+        if strategy in NO_EXITS or totals.size <= 0:
             continue
         lim = limits.get(strategy, DEFAULTS)
         if not armed.setdefault(strategy, _armed(lim)):
@@ -62,7 +72,7 @@ def find_exits(state: ExecutionState, marks: Callable[[str], Book | None],
         hit = _trigger(lim, totals.cost * 1_000_000 // totals.size, mid, totals.size)
         if hit is not None:
             cid, _ = state.position_market[(strategy, token)]
-            exits.append(Exit(strategy, cid, token, hit[0], hit[1], totals.sellable, mid))
+            exits.append(Exit(strategy, cid, token, hit[0], hit[1], totals.sellable, mid, totals.size))
     return exits
 
 
@@ -88,27 +98,56 @@ def _trigger(lim: Limits, entry: int, mark: int, size: int) -> tuple[Reason, str
     return None
 
 
-async def take_exit(core: CoreParts, exit_: Exit) -> int:
-    """Withdraw the strategy from the market, sell what it holds settled (FAK at the mid less
-    the max-slippage limit), record it; returns how many orders the venue took."""
-    market = core.catalog.get(exit_.condition_id)
+def hold_out(intents: list[Intent], held: set[tuple[str, str]]) -> list[Intent]:
+    """A strategy's intents in a market its exit is selling become empty: it must not re-place
+    the orders the exit withdrew (an ask there reserves the very shares being sold)."""
+    if not held:
+        return intents
+    return [Intent(i.strategy, i.condition_id, ()) if (i.strategy, i.condition_id) in held and i.quotes else i
+            for i in intents]
+
+
+def start_exits(core: CoreParts, exits: list[Exit]) -> None:
+    """Exits found this pass begin (before the strategies decide, so one whose position must
+    be sold is kept out of that market at once): each new one starts the strategy's cooldown
+    there. One with nothing settled to sell yet waits until something is."""
     now = core.clock()
-    last = core.risk.exits_taken.get((exit_.strategy, exit_.token_id), 0)
-    if market is None or now - last < RETRY_MS:
-        return 0  # one exit at a time: the last one's fill-and-kill has only just been answered
-    core.risk.exits_taken[(exit_.strategy, exit_.token_id)] = now
-    cooldown = core.risk.strategies.limits.get(exit_.strategy, DEFAULTS).ms("exit_cooldown")
-    core.risk.cooldowns[(exit_.strategy, exit_.condition_id)] = core.clock() + cooldown
-    core.executor.latest[(exit_.strategy, exit_.condition_id)] = Intent(exit_.strategy, exit_.condition_id, ())
-    floor = max(market.tick, round_price(exit_.mid - core.limits.probability("max_slippage"), Side.SELL, market.tick))
-    size = take_size(floor, exit_.shares, Side.SELL)
-    outcome = market.outcome_of(exit_.token_id)
-    placed = 0
-    if size >= market.min_size and not _selling_already(core.executor.state, exit_):
-        spec = OrderSpec(exit_.token_id, outcome, Side.SELL, floor, size, Tif.FAK)
-        placed = (await core.executor.place_now([(exit_.strategy, market, spec, exit_.reason.value.lower())])).count
-    _record(core, exit_, floor, size, placed)
-    return placed
+    for exit_ in exits:
+        if exit_.key in core.exits.active or exit_.shares <= 0 or core.catalog.get(exit_.condition_id) is None:
+            continue
+        core.exits.begin(exit_.key, exit_.condition_id, exit_.reason.value, exit_.detail, now)
+        cooldown = core.risk.strategies.limits.get(exit_.strategy, DEFAULTS).ms("exit_cooldown")
+        core.risk.cooldowns[(exit_.strategy, exit_.condition_id)] = now + cooldown
+
+
+async def take_exits(core: CoreParts, exits: list[Exit]) -> None:
+    """One pass: take each exit that is due, and end those no longer needed."""
+    start_exits(core, exits)
+    for exit_ in exits:
+        await take_exit(core, exit_)
+    # A position still held whose book has no mid cannot be judged: its exit waits, it does not end.
+    unpriced = {key for key in core.exits.active if core.executor.state.totals(*key).size > 0
+                and ((book := core.books.book(key[1])) is None or book.mid is None)}
+    for key, state in core.exits.finish({e.key for e in exits} | unpriced):
+        _cleared(core, key, state)
+
+
+async def take_exit(core: CoreParts, exit_: Exit) -> int:
+    """Withdraw the strategy's orders in the market, then sell what it holds settled
+    (selling.py); record it. Returns how many orders the venue took."""
+    market = core.catalog.get(exit_.condition_id)
+    state = core.exits.active.get(exit_.key)
+    now = core.clock()
+    if market is None or state is None or not state.due(now) or _selling_already(core.executor.state, exit_):
+        return 0
+    if await selling.withdraw(core, {(exit_.strategy, exit_.condition_id)}):
+        core.exits.wait_for_cancels(state, now)  # sold once the venue has let go of the shares
+        return 0
+    holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares)
+    (sold,) = await selling.sell(core, [holding], exit_.reason.value.lower())
+    core.exits.tried(state, now, sold.sold, sold.why_not)
+    _record(core, exit_, state, sold)
+    return 1 if sold.order_id is not None else 0
 
 
 def _selling_already(state: ExecutionState, exit_: Exit) -> bool:
@@ -116,22 +155,51 @@ def _selling_already(state: ExecutionState, exit_: Exit) -> bool:
                and o.tif in (Tif.FAK, Tif.FOK) for o in state.orders.values())
 
 
-def _record(core: CoreParts, exit_: Exit, floor: int, size: int, placed: int) -> None:
-    outcome_note = f"FAK SELL {fmt(size)} at {fmt(floor)} or better" if placed else "nothing sellable placed"
+def _record(core: CoreParts, exit_: Exit, state: ExitState, sold: Sold) -> None:
+    """Every attempt is a decision; the first is also audited and alerted, and an exit that could
+    not sell alerts once (then only when it clears): a retry every few seconds is not news."""
+    outcome = (f"FAK SELL at {fmt(sold.limit)} or better sold {fmt(sold.sold)}" if sold.order_id is not None
+               else "nothing sent")
+    if sold.why_not:
+        outcome += f"; not sold: {sold.why_not}"
     market = core.catalog.get(exit_.condition_id)
-    side, price = yes_space(market.outcome_of(exit_.token_id), Side.SELL, floor) if market else (Side.SELL, floor)
-    core.risk.decisions.write([Decision(exit_.strategy, exit_.condition_id, side, price, exit_.shares, size,
-                                        exit_.reason, f"{exit_.detail}; {outcome_note}")], core.clock())
+    limit = sold.limit if sold.limit is not None else exit_.mid
+    side, price = yes_space(market.outcome_of(exit_.token_id), Side.SELL, limit) if market else (Side.SELL, limit)
+    core.risk.decisions.write([Decision(exit_.strategy, exit_.condition_id, side, price, exit_.held or exit_.shares,
+                                        sold.sold, exit_.reason, f"{exit_.detail}; {outcome}")], core.clock())
+    first, warn = state.attempts == 1, bool(sold.why_not) and not state.warned
+    if not (first or warn):
+        return
+    what = exit_.reason.value.replace("_", " ").lower()
+    message = f"strategy '{exit_.strategy}' {what}: {exit_.detail}; {outcome}"
+    if warn:
+        state.warned = True
+        message += (f". It is tried again with a growing back-off (next in {(state.next_ms - core.clock()) // 1000} s) "
+                    "and the strategy stays out of this market meanwhile; you are told when it clears")
     with core.db.write() as conn:
-        write_audit(conn, actor="engine", action=f"exit.{exit_.reason.value.lower()}",
-                    entity=f"strategy:{exit_.strategy}",
-                    before={"market": exit_.condition_id, "token": exit_.token_id, "shares": exit_.shares},
-                    after={"why": exit_.detail, "sell_size": size, "limit": floor, "placed": placed})
-        raise_alert(conn, level="warning", source="risk", code=exit_.reason.value,
-                    message=f"strategy '{exit_.strategy}' {exit_.reason.value.replace('_', ' ').lower()}: "
-                            f"{exit_.detail}; {outcome_note}")
-    log.warning("exit taken", extra={"strategy": exit_.strategy, "reason": exit_.reason.value,
-                                     "detail": exit_.detail, "placed": placed})
+        if first:
+            write_audit(conn, actor="engine", action=f"exit.{exit_.reason.value.lower()}",
+                        entity=f"strategy:{exit_.strategy}",
+                        before={"market": exit_.condition_id, "token": exit_.token_id, "shares": exit_.shares},
+                        after={"why": exit_.detail, "sold": sold.sold, "limit": sold.limit,
+                               "order_id": sold.order_id, "not_sold": sold.why_not})
+        raise_alert(conn, level="warning", source="risk", code=exit_.reason.value, message=message)
+    log.warning("exit taken" if first else "exit could not sell", extra={
+        "strategy": exit_.strategy, "reason": exit_.reason.value, "detail": exit_.detail, "sold": sold.sold,
+        "not_sold": sold.why_not})
+
+
+def _cleared(core: CoreParts, key: Key, state: ExitState) -> None:
+    """An exit that had warned it could not sell is over: say so (once)."""
+    if not state.warned:
+        return
+    strategy, token = key
+    held = core.executor.state.totals(strategy, token).size
+    how = "the position is sold" if held <= 0 else f"{fmt(held)} shares are held but no longer past the threshold"
+    with core.db.write() as conn:
+        raise_alert(conn, level="info", source="risk", code="EXIT_CLEARED",
+                    message=f"strategy '{strategy}' {state.reason.replace('_', ' ').lower()} in market "
+                            f"{state.condition_id} cleared after {state.attempts} attempts: {how}")
 
 
 def stale_orders(state: ExecutionState, limits: Mapping[str, Limits], now: int) -> list[tuple[str, int]]:

@@ -1,10 +1,12 @@
-"""Order-related operator commands (cancel_order, flatten) and market resolution.
+"""Order-related operator commands (cancel_order, flatten, the manual ticket) and market
+resolution.
 
-Flatten sells held positions at the best acceptable price: a FAK sell whose limit is the
-mid less the max-slippage limit, so it takes the bids down to that floor and no further.
-It first withdraws the strategies' quotes in scope and waits for their cancels, so its
-SELLs never overlap theirs. The only order ever sent while the kill latch is set is the
-flatten the operator configured to follow a kill-switch kill (`kill_flatten`).
+Flatten sells held positions through selling.py, the path a strategy's exits take too: it
+withdraws the strategies' orders in scope and waits for their cancels (a resting ask reserves
+its shares at the venue), then sells with a FAK whose limit is the mid less the max-slippage
+limit; its answer says, per token, what sold and why anything did not. The only order ever
+sent while the kill latch is set is the flatten the operator configured to follow a
+kill-switch kill (`kill_flatten`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from engine.process.control import CommandRejected
-from engine.domain import Intent, MarketInfo, MarketView, Outcome, Side, Tif, fmt
-from engine.execution.planner import OrderSpec, round_price, route, take_size
+from engine.domain import Intent, MarketInfo, MarketView, Outcome, fmt
+from engine.execution.planner import OrderSpec, route
+from engine.trading import selling
+from engine.trading.selling import Holding
 from engine.contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
 from engine.contracts.order_status import OrderStatus
 from engine.trading.views import market_views
@@ -26,7 +30,6 @@ from storage.audit import write_audit
 if TYPE_CHECKING:
     from engine.trading.parts import CoreParts
 
-CANCEL_WAIT_S = 5.0
 BOOK_WAIT_S = 5.0
 
 
@@ -64,7 +67,8 @@ async def place_order(core: CoreParts, payload: dict[str, Any]) -> dict[str, Any
     token = market.token(ticket.outcome)
     held = core.executor.state.totals(MANUAL, token).sellable
     try:
-        placed = preview(ticket, market, view.yes if ticket.outcome is Outcome.YES else view.no, held)
+        placed = preview(ticket, market, view.yes if ticket.outcome is Outcome.YES else view.no, held,
+                         core.limits.probability("max_slippage"))
     except TicketError as exc:
         raise CommandRejected(str(exc)) from None
     approved = core.risk.check_manual(Intent(MANUAL, market.condition_id, (as_quote(ticket, placed),)), view,
@@ -144,67 +148,44 @@ async def cancel_order(core: CoreParts, payload: dict[str, Any]) -> dict[str, An
     return {"order_id": order.id, "cancelled": bool(cancelled)}
 
 
-def _scope(core: CoreParts, payload: dict[str, Any]) -> list[tuple[str, str, MarketInfo, int]]:
-    """(strategy, token, market, sellable shares) for every held position in scope."""
+def _scope(core: CoreParts, payload: dict[str, Any]) -> list[Holding]:
+    """Every position in scope that holds shares, settled or still settling."""
     want_market, want_strategy = payload.get("condition_id"), payload.get("strategy")
     out = []
-    for (strategy, token), totals in core.executor.state.positions.items():
+    for (strategy, token), totals in sorted(core.executor.state.positions.items()):
         cid, _ = core.executor.state.position_market[(strategy, token)]
         market = core.catalog.get(cid)
-        if market is None or totals.sellable <= 0:
+        if market is None or totals.size <= 0:
             continue
         if want_market not in (None, cid) or want_strategy not in (None, strategy):
             continue
-        out.append((strategy, token, market, totals.sellable))
+        out.append(Holding(strategy, token, market, totals.size, totals.sellable))
     return out
 
 
-async def _withdraw_and_wait(core: CoreParts, scope: list[tuple[str, str, MarketInfo, int]]) -> None:
-    keys = {(strategy, market.condition_id) for strategy, _, market, _ in scope}
-    for strategy, condition_id in keys:
-        core.executor.latest[(strategy, condition_id)] = Intent(strategy, condition_id, ())
-    deadline = asyncio.get_running_loop().time() + CANCEL_WAIT_S
-    while asyncio.get_running_loop().time() < deadline:
-        working = [o for o in core.executor.state.orders.values() if (o.strategy, o.condition_id) in keys]
-        if not working:
-            return
-        await core.executor.cancel_orders([o for o in working if o.status is not OrderStatus.CANCEL_PENDING])
-        core.executor.drain()
-        await asyncio.sleep(0.05)
-
-
 async def flatten(core: CoreParts, payload: dict[str, Any], *, after_kill: bool = False) -> dict[str, Any]:
-    """`after_kill` only from the engine's own kill-switch path (CoreParts.kill), never from
-    a payload: an operator's flatten under the latch is refused."""
+    """Sell everything held in scope (selling.py: withdraw the strategies' orders there, then a
+    fill-and-kill at the slippage floor) and say, per token, what sold and why anything did not.
+    `after_kill` only from the engine's own kill-switch path (CoreParts.kill), never from a
+    payload: an operator's flatten under the latch is refused."""
     if core.deciding and not after_kill:
         raise CommandRejected("pause or stop the engine first, so strategies do not buy back what flatten sells")
     if _latched(core) and not after_kill:
         raise CommandRejected("the kill latch is set: re-arm first (a kill-switch kill flattens by itself "
                               "when kill_flatten is 1)")
     await core.open_venue()
-    scope = _scope(core, payload)
-    if not scope:
-        return {"orders": 0, "skipped": [], "note": "nothing held in scope"}
-    await _withdraw_and_wait(core, scope)
-    places, skipped = [], []
-    slippage = core.limits.probability("max_slippage")
-    max_age = core.limits.ms("max_data_age")
-    now = core.clock()
-    for strategy, token, market, shares in scope:
-        book = core.books.book(token)
-        if book is None or book.mid is None or book.age_ms(now) > max_age:
-            skipped.append({"token": token, "why": "no fresh two-sided book: no acceptable price"})
-            continue
-        floor = max(market.tick, round_price(book.mid - slippage, Side.SELL, market.tick))
-        size = take_size(floor, shares, Side.SELL)
-        if size < market.min_size:
-            skipped.append({"token": token, "why": "position below the market's minimum size"})
-            continue
-        spec = OrderSpec(token, market.outcome_of(token), Side.SELL, floor, size, Tif.FAK)
-        places.append((strategy, market, spec, "flatten"))
-    placed = await core.executor.place_now(places, override_block=after_kill)
-    core.executor.drain()
-    return {"orders": placed.count, "skipped": skipped}
+    holdings = _scope(core, payload)
+    if not holdings:
+        return {"orders": 0, "sold": [], "skipped": [], "note": "nothing held in scope"}
+    keys = {(h.strategy, h.market.condition_id) for h in holdings}
+    withdrawn = await selling.withdraw_and_wait(core, keys)
+    sold = await selling.sell(core, holdings, "flatten", override_block=after_kill)
+    skipped = [{"strategy": s.strategy, "token": s.token, "why": s.why_not} for s in sold if s.why_not]
+    if not withdrawn:
+        skipped.append({"why": "some of the strategies' orders there were not yet cancelled at the venue, so their "
+                               "shares stayed reserved: flatten again in a moment"})
+    return {"orders": sum(1 for s in sold if s.order_id is not None), "sold": [s.as_dict() for s in sold],
+            "skipped": skipped}
 
 
 def _latched(core: CoreParts) -> bool:

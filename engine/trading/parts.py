@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from engine.feeds.books import BookCache
     from engine.risk.monitor import RiskMonitor
     from engine.trading.catalog import MarketCatalog
+    from engine.trading.exit_book import ExitBook
     from engine.trading.strategy_host import StrategyHost
     from storage.db import Database
     from storage.settings import Settings
@@ -48,6 +49,7 @@ class CoreParts(Protocol):
     host: StrategyHost
     risk: RiskMonitor
     executor: Executor
+    exits: ExitBook  # the stop losses and take profits under way
     deciding: bool  # a decision pass is running (its quotes are being placed)
 
     def clock(self) -> int: ...

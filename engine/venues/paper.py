@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 
 from engine.trading.catalog import MarketCatalog
 from engine.domain import ONE, Book, Side, Tif, notional
+from engine.contracts.expiry import venue_expiry_problem
 from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
@@ -46,6 +47,7 @@ GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before
 FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
                 "is found.")
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+SQLITE_MAX_INT = 2**63 - 1
 
 
 class BookSource(Protocol):
@@ -110,6 +112,9 @@ class PaperVenue:
         self.by_token: dict[str, dict[str, _Resting]] = {}  # the same orders, by token (hot path)
         self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
         self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
+        # Shares of each token the paper wallet holds, moved at match time like the venue's
+        # balance (a FAILED trade moves them back): what a SELL is checked against.
+        self.token_balance: dict[str, int] = {}
         self.sink: EventSink = lambda event: None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -119,6 +124,9 @@ class PaperVenue:
         with self.db.read() as conn:
             rows = run(conn, "SELECT * FROM paper_orders WHERE status = 'LIVE'").fetchall()
             self.next_settle_at = _next_settlement(conn)
+            self.token_balance = {token: int(held) for token, held in run(
+                conn, """SELECT token_id, SUM(CASE side WHEN 'BUY' THEN size ELSE -size END) FROM paper_trades
+                         WHERE status != 'FAILED' GROUP BY token_id""").fetchall()}
         self.resting, self.by_token = {}, {}
         for r in rows:
             self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
@@ -179,7 +187,8 @@ class PaperVenue:
         # Everything visible at our price is ahead of us, however deep the level (a depth-limited
         # book would put an order beyond its depth at the front of its queue).
         queue = self.books.level_size(req.token_id, req.side is Side.BUY, req.price)
-        expires = req.expires_at_s * 1000 - GTD_LEAD_MS if req.tif is Tif.GTD and req.expires_at_s else None
+        expires = (min(req.expires_at_s * 1000 - GTD_LEAD_MS, SQLITE_MAX_INT)
+                   if req.tif is Tif.GTD and req.expires_at_s else None)
         order = _Resting(venue_id, req.condition_id, req.token_id, req.side, req.price, req.size, 0,
                          queue, req.tif.value, "LIVE", self.clock(), expires)
         self._save_order(conn, order)
@@ -211,6 +220,20 @@ class PaperVenue:
             raise OrderRejected("order is invalid. Size lower than the minimum")
         if market is not None and (market.closed or not market.accepting_orders):
             raise OrderRejected("market is not accepting orders")
+        if req.tif is Tif.GTD and (problem := venue_expiry_problem(req.expires_at_s, self.clock() // 1000)):
+            raise OrderRejected(problem)
+        if req.side is Side.SELL:
+            self._check_shares(req)
+
+    def _check_shares(self, req: OrderRequest) -> None:
+        """The venue's balance rule for a SELL: the wallet's shares of the token, less what its
+        resting SELLs on that token already reserve, must cover it. A strategy's own resting ask
+        therefore blocks a second SELL of the same shares until it is cancelled, as live."""
+        balance = self.token_balance.get(req.token_id, 0)
+        reserved = sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL)
+        if balance - reserved < req.size:
+            raise OrderRejected("not enough balance / allowance: the balance is not enough -> "
+                                f"balance: {balance}, sum of active orders: {reserved}, order amount: {req.size}")
 
     # -- fills -------------------------------------------------------------------------
 
@@ -220,6 +243,7 @@ class PaperVenue:
         if liquidity == "TAKER" and market is not None:
             fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
         order.filled += size
+        self._move_shares(order.token_id, order.side, size)
         seq = scalar(conn, "SELECT COUNT(*) FROM paper_trades WHERE venue_order_id = :v", {"v": order.venue_order_id})
         now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
@@ -238,6 +262,9 @@ class PaperVenue:
             order.status = "MATCHED"
         self._save_order(conn, order)
         return trade
+
+    def _move_shares(self, token_id: str, side: Side, size: int) -> None:
+        self.token_balance[token_id] = self.token_balance.get(token_id, 0) + (size if side is Side.BUY else -size)
 
     def _save_order(self, conn: Connection, order: _Resting) -> None:
         run(
@@ -407,6 +434,8 @@ class PaperVenue:
             return None
         run(conn, "UPDATE paper_trades SET status = :s, settle_at = :settle, updated_at = :now WHERE trade_id = :t",
             {"s": status.value, "settle": settle, "now": now, "t": row["trade_id"]})
+        if status is TradeStatus.FAILED:  # a ghost fill: the shares move back
+            self._move_shares(row["token_id"], Side(row["side"]).opposite, row["size"])
         return self._trade_from_row({**row, "status": status.value})
 
     def _fails(self, trade_id: str) -> bool:

@@ -4,11 +4,13 @@ A login survives a page reload for DASHBOARD_SESSION_HOURS through a signed, exp
 the page's address (`?s=…`, storage/dashboard_sessions.py): it holds neither the password nor
 its hash. Log out revokes it. A page opened before logging in (a bookmark, a link from a
 notification) is where the operator lands after logging in. Wrong passwords are slowed per
-session and, across all sessions, by the process-wide budget of login_guard.py.
+session and, across every session and dashboard process, by the desk-wide guess budget of
+storage/login_budget.py: a guess takes its token before the password is checked.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -23,7 +25,7 @@ from storage.migrations import is_migrated
 from storage.passwords import verify_password
 
 from pages.widgets.common import _database, settings
-from pages.widgets.login_guard import WINDOW_S, LoginGuard
+from storage.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 
 AUTH_KEY = "authenticated"
 TOKEN_KEY = "session_token"
@@ -32,10 +34,21 @@ TOKEN_PARAM = "s"
 FAILED_LOGIN_DELAY_S = 1.0
 
 
+# The budget's clock (seconds): a test moves it instead of waiting.
+login_clock = time.time
+
+
 @st.cache_resource(show_spinner=False)
-def login_guard() -> LoginGuard:
-    """One budget for the whole dashboard process (every browser session shares it)."""
-    return LoginGuard()
+def _memory_budget() -> MemoryBudget:
+    """Before the database exists: one budget for this dashboard process."""
+    return MemoryBudget()
+
+
+def login_budget() -> DatabaseBudget | MemoryBudget:
+    """The desk-wide budget in the database once there is one (every session and process
+    shares it), else this process's."""
+    db = _db()
+    return DatabaseBudget(db) if db is not None else _memory_budget()
 
 
 def _db() -> Database | None:
@@ -55,10 +68,10 @@ def is_authenticated() -> bool:
 def restore_session() -> bool:
     """Log in from the address's session token, if it is valid (signed, unexpired, not logged out)."""
     token = st.query_params.get(TOKEN_PARAM)
-    hashed, db = _password_hash(), _db()
-    if not token or hashed is None or db is None or settings().dashboard_session_hours <= 0:
+    hashed, db, hours = _password_hash(), _db(), settings().dashboard_session_hours
+    if not token or hashed is None or db is None or hours <= 0:
         return False
-    if dashboard_sessions.session_of(db, token, hashed) is None:
+    if dashboard_sessions.session_of(db, token, hashed, max_hours=hours) is None:
         del st.query_params[TOKEN_PARAM]  # an expired or forged token: drop it from the address
         return False
     st.session_state[AUTH_KEY] = True
@@ -115,20 +128,18 @@ def login_page() -> None:
         submitted = st.form_submit_button("Log in", type="primary")
     if not submitted:
         return
-    guard = login_guard()
-    wait = guard.wait_s()
-    if wait > 0:
-        if guard.blocked():
-            _alert_burst(guard.failures())
-        st.error(f"Too many failed logins: try again in {max(1.0, wait):.0f} s.", icon=":material/lock_clock:")
+    budget = login_budget()
+    admitted = budget.take(login_clock())
+    if not admitted.allowed:
+        _alert_if_burst(admitted)
+        st.error(f"Too many failed logins: try again in {max(1, math.ceil(admitted.wait_s))} s "
+                 f"(one guess every {REFILL_S:.0f} s, for everyone).", icon=":material/lock_clock:")
         return
     hashed = _password_hash()
     if hashed is not None and password and verify_password(password, hashed):
-        guard.succeeded()
         _start_session(hashed)
         st.rerun()
-    if guard.failed():
-        _alert_burst(guard.failures())
+    _alert_if_burst(budget.failed(login_clock()))
     time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the hash check itself is ~0.1 s
     st.error("Wrong password.")
 
@@ -142,10 +153,11 @@ def _start_session(hashed: str) -> None:
         st.query_params[TOKEN_PARAM] = token
 
 
-def _alert_burst(failures: int) -> None:
+def _alert_if_burst(answer: Admission) -> None:
     db = _db()
-    if db is None:
+    if db is None or not answer.alert:
         return
+    failures = answer.misses
     message = (f"{failures} failed dashboard logins in the last {WINDOW_S / 60:.0f} minutes: someone may be "
                "guessing the password. Logins are slowed for every session; change the password if this was "
                "not you (python -m engine set-password).")

@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from engine.contracts.expiry import GTD_MAX_LEAD_S, GTD_MIN_LEAD_S
 from engine.contracts.ticket import (
     Preview,
     TicketError,
@@ -34,6 +35,9 @@ T_OUTCOME, T_SIDE, T_HOW, T_UNIT, T_SIZE = "t_outcome", "t_side", "t_how", "t_un
 T_PRICE, T_SLIPPAGE, T_TIF, T_EXPIRY, T_POST_ONLY = "t_price", "t_slippage", "t_tif", "t_expiry_min", "t_post_only"
 T_PREVIEW, T_CONFIRM = "t_preview", "t_confirm"
 TIFS = ("GTC", "GTD", "FOK", "FAK")
+# Counted from the start of the minute (so preview and confirm post the same payload): one minute
+# more than the venue's minimum lead keeps the shortest choice valid until the minute ends.
+EXPIRY_MIN_MINUTES = GTD_MIN_LEAD_S // 60 + 1
 
 
 def ticket_panel(db: Database, condition_id: str, mode: str) -> None:
@@ -75,8 +79,10 @@ def _form(condition_id: str) -> dict[str, Any]:
             "Slippage cap (probability)", min_value=0.0, max_value=0.5, value=0.02, step=0.01, format="%.3f",
             key=T_SLIPPAGE, help="how far past the best opposite price the order may go"))
     if tif == "GTD":
-        minutes = cols[3].number_input("Expires in (minutes)", min_value=3, max_value=60 * 24 * 30, value=60,
-                                       key=T_EXPIRY)
+        minutes = cols[3].number_input("Expires in (minutes)", min_value=EXPIRY_MIN_MINUTES,
+                                       max_value=GTD_MAX_LEAD_S // 60, value=60, key=T_EXPIRY,
+                                       help=f"at least {GTD_MIN_LEAD_S} s ahead (the venue refuses sooner), "
+                                            f"at most {GTD_MAX_LEAD_S // 86_400} days")
         # From the start of this minute: the payload stays the same between preview and confirm.
         payload["expires_at"] = int(time.time()) // 60 * 60 + int(minutes) * 60
     payload["post_only"] = bool(st.checkbox("Post-only (never takes liquidity)", key=T_POST_ONLY,
@@ -104,7 +110,7 @@ def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
                      "be priced or previewed here. Give a limit price instead (it never trades worse than its "
                      "limit), or wait until the engine has recorded this market's book.", icon=":material/block:")
             return False
-        shown = preview(ticket, market, book, facts["held"].get(token, 0))
+        shown = preview(ticket, market, book, facts["held"].get(token, 0), facts["max_slippage"])
     except TicketError as exc:
         st.error(f"Fix the ticket: {exc}", icon=":material/edit:")
         return False

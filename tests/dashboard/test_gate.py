@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 from sqlalchemy import text
 
 from pages.widgets.auth import page_path
-from pages.widgets.login_guard import LoginGuard
 from storage import dashboard_sessions
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import _HASH as _HASH_TEXT
@@ -123,6 +122,17 @@ def test_a_logged_out_token_is_refused(dash_env: Path) -> None:
     db.dispose()
 
 
+def test_lowering_the_session_hours_ends_the_longer_sessions_issued_before(
+        dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token issued for 720 h must not outlive DASHBOARD_SESSION_HOURS lowered to 1."""
+    month = dashboard_sessions.issue(_HASH_TEXT, 720)
+    monkeypatch.setenv("DASHBOARD_SESSION_HOURS", "720")
+    assert _with_token(month).title[0].value == "Overview"
+    monkeypatch.setenv("DASHBOARD_SESSION_HOURS", "1")
+    assert _with_token(month).title[0].value == "Polymarket desk"
+    assert _with_token(dashboard_sessions.issue(_HASH_TEXT, 1)).title[0].value == "Overview"
+
+
 def test_session_hours_zero_keeps_no_token(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DASHBOARD_SESSION_HOURS", "0")
     at = _log_in(_app().run())
@@ -158,25 +168,8 @@ def test_wrong_passwords_from_many_sessions_share_one_budget(dash_env: Path, mon
         audits = conn.execute(text("SELECT action FROM audit_log WHERE action = 'login.failures'")).fetchall()
     db.dispose()
     assert [tuple(a) for a in alerts] == [("LOGIN_FAILURES", "warning")] and len(audits) == 1
-    auth.login_guard().clock = lambda: time.monotonic() + 60  # the lock (at most 30 s) has passed
+    monkeypatch.setattr(auth, "login_clock", lambda: time.time() + 60)  # the budget has refilled
     assert _log_in(_app().run()).title[0].value == "Overview"
-
-
-def test_the_guard_locks_briefly_and_doubles() -> None:
-    now = [0.0]
-    guard = LoginGuard(clock=lambda: now[0])
-    assert not any(guard.failed() for _ in range(5)) and guard.wait_s() == 0  # typos are free
-    guard.failed()
-    assert guard.wait_s() == 2.0
-    guard.failed()
-    assert guard.wait_s() == 4.0
-    for _ in range(10):
-        guard.failed()
-    assert guard.wait_s() == 30.0  # capped: the operator is never locked out for long
-    now[0] += 31
-    assert guard.wait_s() == 0
-    guard.succeeded()
-    assert guard.failures() == 0
 
 
 @pytest.mark.parametrize("page", ["overview", "markets", "orders", "strategies", "risk", "settings", "backtest",

@@ -189,6 +189,11 @@ def test_create_refuses_a_duplicate_and_an_empty_name(seeded: int, db: Database)
 
 
 def test_fair_value_bounds_and_versions(db: Database) -> None:
+    with pytest.raises(config.ConfigError, match="no market 'c' is known"):  # a typo must not be stored
+        config.set_fair_value(db, condition_id="c", fair_value=10, actor="t")
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO markets (condition_id, question, yes_token, no_token, tick, min_size,
+                                 first_seen_at, updated_at) VALUES ('c', 'Q?', 'y', 'n', 10000, 5000000, 0, 0)"""))
     with pytest.raises(config.ConfigError):
         config.set_fair_value(db, condition_id="c", fair_value=1_000_001, actor="t")
     assert config.set_fair_value(db, condition_id="c", fair_value=10, actor="t").version == 1

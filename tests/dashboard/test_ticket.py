@@ -68,8 +68,9 @@ def test_a_marketable_buy_in_usdc_shows_its_price_and_fee(seeded: int, db: Datab
     shown = _metrics(at)
     # The recorded ask is 300 at 0.52 (0.51 was taken): 0.52 + 0.02 → 0.54; 27 / 0.54 = 50 shares.
     assert shown["Price"] == "0.540" and shown["Shares"] == "50.00" and shown["Paid"] == "27.00 USDC"
-    # All 50 trade at once: 50 × 0.05 × (0.54 × 0.46) = 0.621 USDC.
-    assert shown["Taker fee"] == "0.62100 USDC"
+    # All 50 trade at once, at the ask's own price (the fee follows the execution price, not the
+    # limit): 50 × 0.05 × (0.52 × 0.48) = 0.624 USDC.
+    assert shown["Taker fee"] == "0.62400 USDC"
     assert any("Trades on arrival" in c.value for c in at.caption)
 
 
@@ -129,3 +130,22 @@ def test_with_no_recorded_book_a_limit_order_shows_its_worst_case(seeded: int, d
     assert any("whether it trades on arrival is not known here" in c.value for c in at.caption)
     assert not any("Rests on the book" in c.value for c in at.caption)  # it might not
     assert not at.button(key="t_confirm").disabled
+
+
+def test_a_limit_priced_through_the_book_past_the_max_slippage_is_refused_in_the_preview(
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    """A GTC trades on arrival as surely as a FAK: the max-slippage limit (0.05 by default) holds
+    for it too, and a price off the tick grid is refused rather than rounded to one not typed."""
+    at = _ticket(page, db)
+    at.number_input(key="t_size").set_value(10.0)
+    at.number_input(key="t_price").set_value(0.99)  # the mid is 0.5075: 0.4825 away
+    at.button(key="t_preview").click().run()
+    assert any("Fix the ticket: price" in e.value and "max slippage of 0.05" in e.value for e in at.error)
+    assert at.button(key="t_confirm").disabled
+    at.number_input(key="t_price").set_value(0.55)  # 0.0425 from the mid: within the cap
+    at.button(key="t_preview").click().run()
+    assert not at.error and _metrics(at)["Price"] == "0.550"
+    at.number_input(key="t_price").set_value(0.455)
+    at.button(key="t_preview").click().run()
+    assert any("not on this market's 0.01 tick grid: use 0.45 or 0.46" in e.value for e in at.error)
+    assert _place_orders(db) == []

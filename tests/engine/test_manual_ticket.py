@@ -108,8 +108,8 @@ def test_fill_or_kill_and_good_till_date_tickets(engine: EngineProcess, sim: Sim
     below = {k: v for k, v in fok.items() if k != "slippage"}
     killed = engine.run("place_order", {**below, "price": best_bid}, timeout=20)
     assert killed.status == "failed" and "not placed" in killed.error and "FOK" in killed.error, killed.error
-    # GTD: rests until its expiry, which must be at least a minute ahead at the venue.
-    expiry = int(time.time()) + 180
+    # GTD: rests until its expiry, which the venue's clients want at least 180 s ahead.
+    expiry = int(time.time()) + 240
     gtd = {"condition_id": cid, "outcome": "YES", "side": "BUY", "size": max(size, 10), "price": 0.1, "tif": "GTD",
            "expires_at": expiry, "post_only": True}
     placed = engine.run("place_order", gtd, timeout=20)
@@ -120,8 +120,8 @@ def test_fill_or_kill_and_good_till_date_tickets(engine: EngineProcess, sim: Sim
     assert json.loads(payload)["expires_at_s"] == expiry  # what went to the venue
     # The venue takes a GTD order off its book a minute before the expiry.
     assert _rows(engine, "SELECT expires_at FROM paper_orders WHERE status = 'LIVE'") == [(expiry * 1000 - 60_000,)]
-    too_soon = engine.run("place_order", {**gtd, "expires_at": int(time.time()) + 30}, timeout=20)
-    assert too_soon.status == "failed" and "expires_at" in too_soon.error and "70 s ahead" in too_soon.error
+    too_soon = engine.run("place_order", {**gtd, "expires_at": int(time.time()) + 150}, timeout=20)
+    assert too_soon.status == "failed" and "expires_at" in too_soon.error and "180 s ahead" in too_soon.error
     assert engine.run("cancel_order", {"order_id": order["id"]}, timeout=20).status == "done"
 
 

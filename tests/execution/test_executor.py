@@ -401,9 +401,30 @@ def test_a_pass_plans_again_only_what_changed(desk: Desk) -> None:
         assert len(planned) == 4
         desk.executor.state.set_position("mm", "N1", "c1", Outcome.NO,
                                          store.PositionTotals(settled=5 * SH, cost=2 * SH))
+        desk.venue.token_balance["N1"] = 5 * SH  # the paper wallet holds them too (it checks a SELL's shares)
         step(desk, moved)  # holdings changed: planned
         assert len(planned) == 5
     finally:
         executor_module.plan = real  # type: ignore[assignment]
     # The last plan acted on the new holdings: the held NO is sold first (reduce first).
     assert ("N1", "SELL", p(0.54), 5 * SH, "LIVE") in [(o[1], o[2], o[3], o[4], o[-1]) for o in orders(desk)]
+
+
+def test_a_gtd_out_of_bounds_is_refused_before_its_row_exists(desk: Desk) -> None:
+    """2**63 seconds overflowed SQLite in the paper venue after the order's row was written: an
+    internal error and an orphan PENDING_SUBMIT later marked LOST. Now the executor refuses it
+    first, with its reason, whatever placed it (a strategy, a ticket)."""
+    from engine.execution.executor import ExecutorConfig
+
+    refused: list[tuple[str, str]] = []
+    desk.executor.config = ExecutorConfig(reason_sink=lambda s, m, spec, reason, detail: refused.append((reason,
+                                                                                                         detail)))
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    now_s = desk.clock() // 1000
+    for expires in (2**63, now_s + 150, (now_s + 3_600) * 1000):
+        step(desk, Intent("s", "c1", (replace(quote(Side.BUY, 0.45, 10, Tif.GTD), expires_at_s=expires),)))
+    assert orders(desk) == []
+    assert [reason for reason, _ in refused] == ["INVALID_EXPIRY"] * 3
+    assert "365 days" in refused[0][1] and "180 s" in refused[1][1] and "milliseconds" in refused[2][1]
+    step(desk, Intent("s", "c1", (replace(quote(Side.BUY, 0.45, 10, Tif.GTD), expires_at_s=now_s + 600),)))
+    assert [o[-1] for o in orders(desk)] == ["LIVE"]

@@ -313,6 +313,7 @@ def _twin(tmp_path: Path, name: str, clock: Clock) -> tuple[BookCache, PaperVenu
     venue = PaperVenue(Database(tmp_path / f"{name}.db", writer_sync="NORMAL"), books, MarketCatalog([market()]),
                        clock=clock)
     loop.run_until_complete(venue.start(lambda event: None))
+    venue.token_balance["Y1"] = 10**15  # the random SELLs below sell shares the wallet is given here
     return books, venue, loop
 
 
@@ -377,3 +378,54 @@ def test_a_level_change_checks_only_the_orders_it_reaches_with_the_same_result(t
     for _, venue, loop in twins:
         loop.close()
         venue.db.dispose()
+
+
+def test_a_sell_needs_the_shares_its_resting_asks_do_not_already_reserve(desk: Desk) -> None:
+    """As at the venue: a resting ask reserves its shares, so a second SELL of them (an exit's
+    fill-and-kill) is refused until the ask is cancelled; the shares a ghost fill took back
+    are gone too. Paper used to sell them twice, hiding that live exits never sold."""
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    place(desk, Side.BUY, 0.52, 20, Tif.FAK)  # the wallet now holds 20 (moved at match time)
+    place(desk, Side.SELL, 0.55, 20)  # a resting ask on all of them
+    with pytest.raises(OrderRejected, match="not enough balance / allowance.*balance: 20000000, sum of active "
+                                            "orders: 20000000, order amount: 20000000"):
+        place(desk, Side.SELL, 0.45, 20, Tif.FAK)
+    with pytest.raises(OrderRejected, match="not enough balance"):
+        place(desk, Side.SELL, 0.45, 10, Tif.FAK, token="N1")  # no NO held at all
+    ask = next(iter(desk.venue.resting))
+    desk.run(desk.venue.cancel([ask]))
+    assert place(desk, Side.SELL, 0.45, 20, Tif.FAK).filled == 20 * SH
+    assert desk.venue.token_balance["Y1"] == 0
+
+
+def test_the_wallet_balance_survives_a_restart_and_a_ghost_fill_gives_the_shares_back(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "d.db", config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0))
+    try:
+        desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+        place(desk, Side.BUY, 0.52, 20, Tif.FAK)
+        assert desk.venue.token_balance["Y1"] == 20 * SH
+        restarted = PaperVenue(desk.db, desk.books, desk.catalog, clock=desk.clock,
+                               config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0))
+        desk.run(restarted.start(lambda event: None))
+        assert restarted.token_balance["Y1"] == 20 * SH  # read back from its trades
+        restarted.advance()  # the trade settles FAILED: a ghost fill
+        assert restarted.token_balance["Y1"] == 0
+        with pytest.raises(OrderRejected, match="not enough balance"):
+            desk.run(restarted.submit(desk.run(restarted.prepare(request(desk, Side.SELL, 0.45, 20, Tif.FAK)))))
+    finally:
+        desk.loop.close()
+        desk.db.dispose()
+
+
+def test_a_gtd_closer_than_the_venues_minimum_lead_is_refused(desk: Desk) -> None:
+    from dataclasses import replace
+
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    now_s = desk.clock() // 1000
+    too_soon = replace(request(desk, Side.BUY, 0.45, 10, Tif.GTD), expires_at_s=now_s + 150)
+    with pytest.raises(OrderRejected, match="invalid expiration"):
+        desk.run(desk.venue.submit(desk.run(desk.venue.prepare(too_soon))))
+    assert desk.rows("SELECT COUNT(*) FROM paper_orders") == [(0,)]
+    forever = replace(request(desk, Side.BUY, 0.45, 10, Tif.GTD), expires_at_s=2**63)  # the venue sets no maximum
+    desk.run(desk.venue.submit(desk.run(desk.venue.prepare(forever))))
+    assert desk.rows("SELECT expires_at FROM paper_orders") == [(2**63 - 1,)]  # stored, never an overflow

@@ -13,6 +13,7 @@ import pytest
 
 from engine.domain import Intent, Quote, Side, Tif
 from engine.execution.executor import ExecutorConfig
+from engine.execution.executor import UNLISTED_GRACE_MS
 from engine.execution.venue_health import POST_ONLY_MS, HealthChange, VenuePhase
 from engine.venues.base import (
     CancelResult,
@@ -22,6 +23,7 @@ from engine.venues.base import (
     PreparedOrder,
     VenueBusy,
     VenueOrder,
+    VenueOrderStatus,
 )
 from engine.venues.paper import PaperVenue
 from tests.desk import Desk, make_desk
@@ -58,7 +60,16 @@ class RestartingVenue(PaperVenue):
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
         self.submits += len(prepared)
         self._busy()
-        return await super().submit_many(prepared)
+        if not self.post_only_phase:
+            return await super().submit_many(prepared)
+        # As the venue's batch: each non-post-only order refused inside the answer.
+        results = []
+        for one in prepared:
+            if one.request.post_only:
+                results += await super().submit_many([one])
+            else:
+                results.append(PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=POST_ONLY_ONLY))
+        return results
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
         self._busy()
@@ -133,15 +144,36 @@ def test_a_restart_is_maintenance_not_failure_and_trading_resumes_by_itself(
     assert venue.submits == sent and len(statuses(desk)) == 2
     desk.clock.advance(5_000)
     venue.down, venue.post_only_phase = False, True
-    step(desk, MAKER, PLAIN)  # the probe finds it back: post-only orders go, the others wait
-    assert sinks.phases == [VenuePhase.MAINTENANCE, VenuePhase.POST_ONLY]
-    assert statuses(desk)[2:] == [("mm", "LIVE")]
+    # The probe finds it back: open on its word. The venue's own post-only refusal of the plain
+    # order then starts the post-only phase, which holds the others back while post-only go.
+    step(desk, MAKER, PLAIN)
+    assert sinks.phases == [VenuePhase.MAINTENANCE, VenuePhase.OPEN, VenuePhase.POST_ONLY]
+    assert statuses(desk)[2:] == [("mm", "LIVE"), ("plain", "REJECTED")]
+    sent = venue.submits
+    step(desk, MAKER, PLAIN)
+    assert venue.submits == sent  # held back, not sent to be refused again
     assert any(r == ("plain", "VENUE_POST_ONLY") for r in ((s, c) for s, c, _ in sinks.reasons))
     desk.clock.advance(POST_ONLY_MS)
     venue.post_only_phase = False
     step(desk, MAKER, PLAIN)
-    assert statuses(desk)[2:] == [("mm", "LIVE"), ("plain", "LIVE")]
+    assert statuses(desk)[2:] == [("mm", "LIVE"), ("plain", "REJECTED"), ("plain", "LIVE")]
     assert sinks.phases[-1] is VenuePhase.OPEN and sinks.errors == []
+
+
+def test_a_stray_425_after_a_window_does_not_hold_takes_back(restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    """Once a stray 425 was taken for a restart, every answer after it started two minutes of
+    post-only: fill-and-kill orders (exits, flatten, momentum) were held back, the soak ended so."""
+    desk, venue, sinks = restart
+    venue.down = True
+    step(desk, MAKER)  # one 425, then the venue answers again at once
+    venue.down = False
+    desk.clock.advance(5_000)
+    step(desk)  # the probe: answered
+    assert sinks.phases == [VenuePhase.MAINTENANCE, VenuePhase.OPEN]
+    take = Intent("momentum", "c1", (quote(Side.BUY, 0.52, 10, tif=Tif.FAK),))
+    step(desk, take)
+    assert statuses(desk)[-1] == ("momentum", "FILLED")
+    assert "VENUE_POST_ONLY" not in sinks.codes()
 
 
 def test_a_post_only_phase_met_unannounced_holds_back_the_others_without_errors(
@@ -231,6 +263,34 @@ def test_orders_the_venue_no_longer_has_are_closed_on_its_answer(
     desk.run(desk.executor.sync_with_venue())
     assert statuses(desk) == [("mm", "CANCELED")]
     assert desk.rows("SELECT code FROM alerts") == [("ORDER_GONE",)]
+
+
+@pytest.mark.parametrize("still_working", [False, True])
+def test_an_order_left_out_of_the_listing_while_its_lookup_says_live_is_cancelled_to_be_sure(
+        restart: tuple[Desk, RestartingVenue, Sinks], still_working: bool) -> None:
+    """The venue's two views disagree: its open-order listing no longer has the order, its lookup
+    still answers LIVE. Believing the lookup left it open locally for good although the venue no
+    longer worked it; after a grace the order is cancelled, and closed on the cancel's answer."""
+    desk, venue, _ = restart
+    step(desk, MAKER)
+    (venue_id,) = list(venue.resting)
+    listing = venue.open_orders
+
+    async def hides_it() -> list[VenueOrder]:
+        return [o for o in await listing() if o.venue_order_id != venue_id]
+
+    venue.open_orders = hides_it  # type: ignore[method-assign]
+    if not still_working:
+        venue._unrest(venue_id)  # gone from the book; get_order still reads LIVE from its table
+    desk.clock.advance(6_000)
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "LIVE")]  # once: the listing may lag
+    desk.clock.advance(UNLISTED_GRACE_MS)
+    desk.run(desk.executor.sync_with_venue())
+    desk.settle()
+    assert statuses(desk) == [("mm", "CANCELED")] and not desk.executor.state.orders
+    assert ("ORDER_UNLISTED",) in desk.rows("SELECT code FROM alerts")
+    assert venue.resting == {}  # whichever view was right, nothing of it rests now
 
 
 def test_the_running_sync_imports_an_order_only_the_venue_knows(

@@ -134,6 +134,19 @@ def test_max_slippage_denies_takes_far_from_mid() -> None:
     assert none == [] and len(ok.quotes) == 1
 
 
+@pytest.mark.parametrize("tif", [Tif.GTC, Tif.GTD])
+def test_max_slippage_holds_for_any_order_that_trades_on_arrival(tif: Tif) -> None:
+    """A GTC BUY at 0.99 against asks from 0.52 executes at once like a take: the cap applies
+    (live, one such BUY filled at an average 0.814 with the mid at 0.50). One that rests does not."""
+    limits = {"max_slippage": "0.05"}
+    intent, decisions = check([buy(0.99, 10, tif), sell(0.01, 10, tif)], ctx(limits=limits))
+    assert intent.quotes == () and [r for r, *_ in reasons(decisions)] == ["MAX_SLIPPAGE", "MAX_SLIPPAGE"]
+    resting, none = check([buy(0.40, 10, tif), sell(0.60, 10, tif)], ctx(limits=limits))
+    assert none == [] and len(resting.quotes) == 2
+    post_only, none = check([replace(buy(0.99, 10, tif), post_only=True)], ctx(limits=limits))
+    assert none == [] and len(post_only.quotes) == 1  # never takes: the venue refuses it if it crosses
+
+
 def test_take_without_a_mid_is_refused() -> None:
     one_sided = Book("Y", (), (Level(520_000, 10 * SH),), NOW)
     intent, decisions = check([buy(0.52, 10, Tif.FAK)], ctx(yes=one_sided))

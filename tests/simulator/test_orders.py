@@ -35,7 +35,7 @@ def test_gtc_rests_and_is_visible(sim, client, market):
 
 
 def test_gtd_rests_then_expires():
-    with running_simulator(seed=3, gtd_buffer_s=1.0, **FAST) as sim:
+    with running_simulator(seed=3, gtd_buffer_s=1.0, gtd_min_lead_s=0, **FAST) as sim:  # leniency, asked for
         client = new_client(sim)
         yes = sim.market(neg_risk=False)["yes_token_id"]
         order = client.create_order(OrderArgs(token_id=yes, price=0.3, size=10, side="BUY",
@@ -48,9 +48,15 @@ def test_gtd_rests_then_expires():
 
 
 def test_gtd_expiring_too_soon_is_rejected(client, market):
+    """The venue's clients refuse an expiration closer than now + 180 s: a 150 s GTD that passed
+    the simulator would fail live, so the simulator refuses it by default too."""
+    for lead in (30, 150, 178):
+        order = client.create_order(OrderArgs(token_id=market["yes_token_id"], price=0.3, size=10, side="BUY",
+                                              expiration=int(time.time()) + lead))
+        assert _rejected(lambda o=order: client.post_order(o, OrderType.GTD)) == (400, "invalid expiration")
     order = client.create_order(OrderArgs(token_id=market["yes_token_id"], price=0.3, size=10, side="BUY",
-                                          expiration=int(time.time()) + 30))
-    assert _rejected(lambda: client.post_order(order, OrderType.GTD)) == (400, "invalid expiration")
+                                          expiration=int(time.time()) + 185))
+    assert client.post_order(order, OrderType.GTD)["status"] == "live"
 
 
 def test_fok_fills_completely_or_not_at_all(sim, client, market):

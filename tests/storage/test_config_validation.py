@@ -116,3 +116,38 @@ def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> No
     assert loaded["mm"].probability("stop_loss_move") == 100_000
     assert rows(db, "SELECT entity FROM audit_log WHERE action = 'strategy_limit.update' ORDER BY entity") == [
         ("strategy_limits:mm:allocation",), ("strategy_limits:mm:stop_loss_move",)]
+
+
+@pytest.mark.parametrize(("name", "tiny", "smallest"), [
+    ("stop_loss_move", "1e-7", "0.000001 probability"),
+    ("max_order_age", "0.0001", "0.001 seconds"),
+    ("allocation", "1e-30", "0.000001 USDC"),
+    ("take_profit_pnl", "0.0000009", "0.000001 USDC"),
+])
+def test_a_value_that_would_silently_mean_off_is_refused_with_the_smallest_named(
+        db: Database, name: str, tiny: str, smallest: str) -> None:
+    """The engine computes in micro-units and milliseconds: 1e-7 of a probability was a stop loss
+    of 0 (never fires), 1e-30 USDC an allocation of 0 (the whole wallet). Exactly 0 is off;
+    anything between is refused, naming the smallest value that means something."""
+    from engine.contracts import strategy_limits
+
+    config.create_strategy(db, name="mm", kind="market_making", params={}, markets=[], enabled=False, actor="t")
+    with pytest.raises(ConfigError) as refused:
+        config.save_strategy_limits(db, "mm", {name: Change(tiny, None)}, actor="t")
+    assert name in refused.value.fields and smallest in str(refused.value.fields[name])
+    assert "0 is exactly off" in str(refused.value.fields[name])
+    config.save_strategy_limits(db, "mm", {name: Change(smallest.split()[0], None)}, actor="t")
+    with db.read() as conn:
+        loaded, problems, _ = strategy_limits.load(conn)
+    assert problems == []
+    converted = loaded["mm"].ms(name) if name == "max_order_age" else loaded["mm"].usdc(name)
+    assert converted == 1  # the smallest is one unit, never 0
+
+
+def test_a_global_limit_below_its_unit_is_refused_too(db: Database) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config.save_risk_limits(db, {"max_slippage": Change("0.0000001", 1)}, actor="test")
+    assert "0.000001 probability" in str(refused.value.fields["max_slippage"])
+    with pytest.raises(ConfigError):
+        config.save_risk_limits(db, {"max_order_size": Change("0.001", 1)}, actor="test")
+    config.save_risk_limits(db, {"max_slippage": Change("0", 1)}, actor="test")  # exactly 0 stays allowed

@@ -1,0 +1,171 @@
+"""Getting out of a position: the one path that flatten and a strategy's exits (stop loss, take
+profit) both take, in paper as in live.
+
+1. **Withdraw first.** The owning strategy's orders in that market are cancelled, and the sale
+   waits until the venue has acknowledged them: a resting ask reserves its shares at the venue
+   (`not enough balance / allowance ... sum of active orders`), so selling over it is refused.
+   The paper venue keeps the same rule, so paper shows what live does.
+2. **Then sell** what is held settled with a fill-and-kill at the mid less the max-slippage
+   limit: it takes the bids down to that floor and no further.
+3. **Say what happened, per token**: shares sold, and why anything was not (no fresh book, below
+   the market's minimum, shares still settling, held back by the venue's maintenance, the
+   venue's refusal, no bids down to the floor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+
+from engine.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
+from engine.execution.planner import OrderSpec, round_price, take_size
+from engine.contracts.order_status import OrderStatus
+
+if TYPE_CHECKING:
+    from engine.execution.store import OrderRow
+    from engine.trading.parts import CoreParts
+
+CANCEL_WAIT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One strategy's position in one token: what it holds in all, and what it may sell now."""
+
+    strategy: str
+    token: str
+    market: MarketInfo
+    held: int  # shares, settled and settling
+    sellable: int  # settled, less what pending sells promised
+
+
+@dataclass(frozen=True)
+class Sold:
+    """What one sale did: shares sold, the order it used, and why anything held was not sold."""
+
+    strategy: str
+    token: str
+    held: int
+    sold: int = 0
+    order_id: int | None = None
+    limit: int | None = None
+    why_not: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"strategy": self.strategy, "token": self.token, "held": fmt(self.held),
+                               "sold": fmt(self.sold)}
+        if self.order_id is not None:
+            out["order_id"] = self.order_id
+        if self.limit is not None:
+            out["limit"] = fmt(self.limit)
+        if self.why_not:
+            out["why_not"] = self.why_not
+        return out
+
+
+def sell_floor(market: MarketInfo, mid: int, max_slippage: int) -> int:
+    """The lowest price a sale accepts: the mid less the max-slippage limit, on the grid."""
+    return min(max(market.tick, round_price(mid - max_slippage, Side.SELL, market.tick)), ONE - market.tick)
+
+
+def working(core: CoreParts, keys: set[tuple[str, str]]) -> list[OrderRow]:
+    """The orders of these (strategy, market) keys still open at the venue (cancels not yet
+    acknowledged included)."""
+    return [o for o in core.executor.state.orders.values() if (o.strategy, o.condition_id) in keys]
+
+
+async def withdraw(core: CoreParts, keys: set[tuple[str, str]]) -> list[OrderRow]:
+    """One round: empty these keys' intents, send cancels for their working orders, apply the
+    venue's answers; returns what still works (a cancel the venue has not acknowledged)."""
+    for strategy, condition_id in keys:
+        core.executor.latest[(strategy, condition_id)] = Intent(strategy, condition_id, ())
+    open_now = working(core, keys)
+    if open_now:
+        await core.executor.cancel_orders([o for o in open_now if o.status is not OrderStatus.CANCEL_PENDING])
+        core.executor.drain()
+    return working(core, keys)
+
+
+async def withdraw_and_wait(core: CoreParts, keys: set[tuple[str, str]], timeout_s: float = CANCEL_WAIT_S) -> bool:
+    """Withdraw until nothing of these keys works at the venue (bounded); True when done."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while await withdraw(core, keys):
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+async def sell(core: CoreParts, holdings: list[Holding], reason: str, *, override_block: bool = False) -> list[Sold]:
+    """Sell each holding with a fill-and-kill at the slippage floor (its strategy's orders must
+    already be withdrawn); one answer per holding, saying why anything was not sold."""
+    answers: dict[tuple[str, str], Sold] = {}
+    places = []
+    for holding in holdings:
+        spec, why = _sale(core, holding)
+        if spec is None:
+            answers[(holding.strategy, holding.token)] = Sold(holding.strategy, holding.token, holding.held,
+                                                              why_not=why)
+        else:
+            places.append((holding.strategy, holding.market, spec, reason))
+    if places:
+        placed = await core.executor.place_now(places, override_block=override_block)
+        core.executor.drain()
+        held_back = {id(spec): why for spec, why in placed.refused}
+        rows = {(r["strategy"], r["token_id"]): r for r in _rows(core, placed.order_ids)}
+        for strategy, _, spec, _ in places:
+            holding = next(h for h in holdings if (h.strategy, h.token) == (strategy, spec.token_id))
+            answers[(strategy, spec.token_id)] = _answer(holding, spec, rows.get((strategy, spec.token_id)),
+                                                         held_back.get(id(spec)))
+    return [answers[(h.strategy, h.token)] for h in holdings]
+
+
+def _sale(core: CoreParts, holding: Holding) -> tuple[OrderSpec | None, str]:
+    """The fill-and-kill that sells this holding, or why there is none to send."""
+    if holding.sellable <= 0:
+        return None, f"{fmt(holding.held)} shares are still settling (matched, not yet mined): sell them once settled"
+    book = core.books.book(holding.token)
+    if book is None or book.mid is None or book.age_ms(core.clock()) > core.limits.ms("max_data_age"):
+        return None, "no fresh two-sided book, so no acceptable price"
+    floor = sell_floor(holding.market, book.mid, core.limits.probability("max_slippage"))
+    size = take_size(floor, holding.sellable, Side.SELL)
+    if size < holding.market.min_size:
+        return None, (f"{fmt(holding.sellable)} shares is below the market's minimum order of "
+                      f"{fmt(holding.market.min_size)}")
+    return OrderSpec(holding.token, holding.market.outcome_of(holding.token), Side.SELL, floor, size, Tif.FAK), ""
+
+
+def _answer(holding: Holding, spec: OrderSpec, row: dict[str, Any] | None, held_back: str | None) -> Sold:
+    if row is None:
+        why = f"held back ({held_back})" if held_back else "not sent"
+        return Sold(holding.strategy, holding.token, holding.held, limit=spec.price, why_not=why)
+    sold = int(row["filled"])
+    if row["status"] == OrderStatus.REJECTED.value:
+        reasons = [f"the venue refused the sale: {row['error']}"]
+    elif row["status"] == OrderStatus.PENDING_SUBMIT.value:
+        reasons = ["the venue's answer is not known yet: the order is looked up and settles on its word"]
+    else:
+        reasons = []
+        if sold < spec.size:
+            reasons.append(f"{fmt(spec.size - sold)} shares found no bids at or above {fmt(spec.price)} "
+                           "(the mid less the max slippage)")
+        if holding.sellable > spec.size:
+            reasons.append(f"{fmt(holding.sellable - spec.size)} shares are below the amounts the venue can express")
+        if holding.held > holding.sellable:
+            reasons.append(f"{fmt(holding.held - holding.sellable)} shares are still settling")
+    return Sold(holding.strategy, holding.token, holding.held, sold, int(row["id"]), spec.price,
+                "; ".join(reasons) or None)
+
+
+def _rows(core: CoreParts, order_ids: list[int]) -> list[dict[str, Any]]:
+    if not order_ids:
+        return []
+    with core.db.read() as conn:
+        rows = conn.execute(text("""SELECT id, strategy, token_id, status, filled, error FROM orders
+                                    WHERE id IN (SELECT value FROM json_each(:ids))"""),
+                            {"ids": json.dumps(order_ids)}).mappings().all()
+    return [dict(r) for r in rows]
