@@ -346,10 +346,6 @@ class TradingCore:
     def _marks(self, token_id: str) -> Book | None:
         return self.books.book(token_id, portfolio.MARK_DEPTH)
 
-    def _reference_price(self, condition_id: str) -> int | None:
-        found = self.reference.reference(condition_id) if self.reference is not None else None
-        return None if found is None else found[0]
-
     def _on_market_event(self, event: MarketEvent) -> None:
         venue = self.executor.venue
         if isinstance(venue, PaperVenue) and self._venue_live:
@@ -385,7 +381,7 @@ class TradingCore:
             self.executor.venue.advance()
         self.executor.drain()
         views = market_views(self.relevant_markets(), self.catalog, self.books, self._fair_values(now),
-                             self._reference_price)
+                             self.reference)
         self.risk.new_tick(now, self.executor.state, self.catalog, views)
         if self.deciding:
             self.executor.set_intents(self.risk.check(self._decide(now, views), now))
