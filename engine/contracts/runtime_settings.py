@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from engine.contracts.news import NewsConfigError, check_feeds
 from storage.db import now_ms
 from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
@@ -32,6 +33,7 @@ class SettingSpec:
     help: str
     group: str = "engine"  # the Settings page shows each group in its own panel
     check: Callable[[Any], Any] | None = None  # normalises a value, or raises SettingError
+    max_depth: int = 2  # how deeply its stored JSON may nest (a list of feeds with rules: more)
 
 
 class SettingError(ValueError):
@@ -78,6 +80,13 @@ def time_of_day(raw: str) -> str:
     if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
         raise SettingError(f"Daily summary time: {text[:20]!r} is not a UTC time like 07:00 (or empty for none)")
     return f"{int(match[1]):02d}:{match[2]}" + (f":{match[3]}" if match[3] else "")
+
+
+def news_feeds(raw: list[Any]) -> list[dict[str, Any]]:
+    try:
+        return check_feeds(raw)
+    except NewsConfigError as exc:
+        raise SettingError(f"News feeds: {exc}") from None
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -133,12 +142,26 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("notify_summary_utc", "Daily summary time", str, "07:00", None, None, "UTC",
                 "When the daily summary (equity, PnL, fills, fees and alerts of the last 24 h) is sent, HH:MM "
                 "in UTC; empty turns it off.", group="notify", check=time_of_day),
+    # News in (engine/news/): RSS/Atom feeds polled off the trading loop, rules turning entries into signals.
+    SettingSpec("news_feeds", "News feeds", list, [], None, None, "feeds",
+                "RSS or Atom feeds and their rules (JSON; see README: News in). An entry matching a rule writes "
+                "the rule's value as a fair-value signal for the markets it selects, for its time-to-live.",
+                group="news", check=news_feeds, max_depth=8),
 )
 BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
 
 
 def parse_setting(spec: SettingSpec, raw: Any) -> Any:
     """Validate one value; the message names the setting, the unit and the bounds."""
+    if spec.kind is list:  # a JSON document: given as text (a form) or already decoded
+        if isinstance(raw, str):
+            try:
+                raw = loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=spec.max_depth, what=spec.title)
+            except JsonRefused as exc:
+                raise SettingError(str(exc)) from None
+        if not isinstance(raw, list):
+            raise SettingError(f"{spec.title}: must be a JSON list")
+        return raw if spec.check is None else spec.check(raw)
     try:
         value = spec.kind(raw)
     except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
@@ -186,7 +209,7 @@ def load_with_problems(conn: Connection, fallback: RuntimeConfig | None = None) 
         raw = rows.get(spec.key)
         try:
             values[spec.key] = spec.default if raw is None else parse_setting(
-                spec, loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=2, what=spec.title))
+                spec, loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=spec.max_depth, what=spec.title))
         except (SettingError, JsonRefused) as exc:
             kept = fallback.values[spec.key] if fallback is not None else spec.default
             source = "the value in force before" if fallback is not None else "the default"

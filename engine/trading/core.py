@@ -459,7 +459,7 @@ class TradingCore:
         if self.replay is not None and self._fair_at:
             return self.fair_values
         if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
-            self.fair_values, self._fair_at = load_fair_values(self.db), now
+            self.fair_values, self._fair_at = load_fair_values(self.db, now), now
         return self.fair_values
 
     # -- jobs -------------------------------------------------------------

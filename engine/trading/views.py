@@ -77,11 +77,14 @@ def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatal
     return StrategyState(name=name, positions=positions, open_orders=tuple(orders), cash=free)
 
 
-def load_fair_values(db: Database) -> dict[str, int]:
-    """Operator values win over external ones; among external sources the newest wins."""
+def load_fair_values(db: Database, now: int) -> dict[str, int]:
+    """Operator values win over external ones; among external sources the newest wins. A signal
+    past its `expires_at` (a news signal's time-to-live) is no longer a fair value."""
     with db.read() as conn:
         rows = conn.execute(text("""SELECT condition_id, source, fair_value FROM signals
-                                    ORDER BY (source = :op), updated_at"""), {"op": OPERATOR_SOURCE}).all()
+                                    WHERE expires_at IS NULL OR expires_at > :now
+                                    ORDER BY (source = :op), updated_at"""),
+                            {"op": OPERATOR_SOURCE, "now": now}).all()
     return {cid: value for cid, _, value in rows}
 
 
