@@ -81,8 +81,8 @@ class NewsPoller:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
-        if self._client is not None:
-            self._client.close()
+        if self._client is not None and (self._thread is None or not self._thread.is_alive()):
+            self._client.close()  # a poll still in flight keeps its connection until the process ends
 
     def _run(self) -> None:
         while not self._stop.is_set():
