@@ -167,7 +167,8 @@ def _process_text(pid: int) -> bytes:
     proc = Path(f"/proc/{pid}")
     found = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
     for task in (proc / "task").iterdir():
-        for child in (task / "children").read_text().split():
+        children = task / "children"  # absent on kernels without CONFIG_PROC_CHILDREN
+        for child in children.read_text().split() if children.exists() else ():
             found += _process_text(int(child))
     return found
 
