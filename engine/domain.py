@@ -182,6 +182,9 @@ class MarketView:
     last_trade: int | None = None
     fair_value: int | None = None  # operator or external signal, probability in micros
     reference: int | None = None  # external reference price (YES space), when configured
+    reference_at: int | None = None  # when that price was received (epoch ms)
+    # The reference's recent prices as (received ms, price), oldest first, over the feed's window.
+    reference_history: tuple[tuple[int, int], ...] = ()
 
     def data_age_ms(self, now_ms: int) -> int | None:
         """Age of the older of the two books; None when either book is missing."""
@@ -273,3 +276,6 @@ class Intent:
     # risk gate's trims), whose price is within this many micro-units of the quote's is kept
     # rather than replaced (market making's refresh threshold; 0 = exact match only).
     keep_within: int = 0
+    # The market regime the strategy quoted in ("calm", "fast", "stale"; "" when it reads none),
+    # and why: the decisions log notes each change.
+    regime: str = ""

@@ -1,5 +1,6 @@
 """Markets: search and filter discovered markets; one market's recorded price, book depth now,
-the strategies trading it, and our orders and position in it."""
+the strategies trading it, and our orders and position in it; the Signals view (fair values,
+news feeds, headlines)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from storage import queries
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, live_header
 from pages.widgets.market_panels import detail, results, search_filters
+from pages.widgets.signals_view import signals_view
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
@@ -21,3 +23,6 @@ picked = results(db, spec)
 if picked is not None:
     st.divider()
     detail(db, picked, queries.engine_status(db).mode)
+
+st.divider()
+signals_view(db)

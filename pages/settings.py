@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header, settings
+from pages.widgets.news_panel import news_feeds_panel
 from pages.widgets.notify_panel import notifications_panel
 from pages.widgets.settings_panels import engine_settings_form, hosts_panel, mode_panel, password_panel
 
@@ -27,3 +28,5 @@ st.subheader("Engine settings")
 engine_settings_form(db)
 st.subheader("Notifications")
 notifications_panel(db, current)
+st.subheader("News feeds")
+news_feeds_panel(db)

@@ -358,6 +358,34 @@ class Signal(SQLModel, table=True):
     version: int = int_col(default=1)
     updated_at: int = int_col()
     updated_by: str = text_col()
+    expires_at: int | None = int_col(nullable=True, default=None)
+    detail: str | None = text_col(nullable=True, default=None)
+
+
+class NewsFeed(SQLModel, table=True):
+    __tablename__ = "news_feeds"
+
+    name: str = text_col(primary_key=True)
+    url: str = text_col()
+    polled_at: int | None = int_col(nullable=True, default=None)
+    ok_at: int | None = int_col(nullable=True, default=None)
+    error: str | None = text_col(nullable=True, default=None)
+    entries: int = int_col(default=0)
+    matched: int = int_col(default=0)
+    updated_at: int = int_col()
+
+
+class NewsSeen(SQLModel, table=True):
+    __tablename__ = "news_seen"
+    __table_args__ = (Index("ix_news_seen_at", "seen_at"),)
+
+    feed: str = text_col(primary_key=True)
+    entry_key: str = text_col(primary_key=True)
+    title: str = text_col()
+    link: str | None = text_col(nullable=True, default=None)
+    published_at: int | None = int_col(nullable=True, default=None)
+    seen_at: int = int_col()
+    signals: int = int_col(default=0)
 
 
 class Tick(SQLModel, table=True):

@@ -47,11 +47,13 @@ def verify_password(password: str, stored: str) -> bool:
 
 
 def write_env_value(env_file: Path, key: str, value: str) -> None:
-    """Set `key=value` in an env file, keeping every other line; the file stays mode 600."""
+    """Set `key=value` in an env file in place of its line (a duplicate line goes), keeping every
+    other line; the file stays mode 600."""
     lines = env_file.read_text().splitlines() if env_file.exists() else []
     pattern = re.compile(rf"^\s*(export\s+)?{re.escape(key)}\s*=")
+    at = next((i for i, line in enumerate(lines) if pattern.match(line)), len(lines))
     kept = [line for line in lines if not pattern.match(line)]
-    kept.append(f"{key}={value}")
+    kept.insert(at, f"{key}={value}")  # where it was (its comment above it still applies), else at the end
     tmp = env_file.with_name(env_file.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -89,6 +89,10 @@ class Settings:
 
     env_file: Path
     notify_urls: tuple[Secret, ...] = ()  # apprise URLs (NOTIFY_URLS): each a secret
+    # The wallet key encrypted at rest (POLY_KEYSTORE) and where its passphrase is read from
+    # (POLY_KEYSTORE_PASSWORD_FILE); engine/cli/keystore.py decrypts it into `private_key`.
+    keystore: Path | None = None
+    keystore_password_file: Path | None = None
     dashboard_session_hours: int = 12  # how long a dashboard login survives a reload (0: never)
     telegram: TelegramSettings | None = None  # the control bot (engine/telegram_bot/); None: not configured
 
@@ -98,8 +102,8 @@ class Settings:
 
     @property
     def live_credentials_present(self) -> bool:
-        """A private key is the one thing live trading cannot derive."""
-        return self.private_key is not None
+        """A private key (plain, or in a keystore) is the one thing live trading cannot derive."""
+        return self.private_key is not None or self.keystore is not None
 
     def wallet_problem(self) -> str | None:
         """A live wallet set-up that cannot work, said before any network call."""
@@ -116,7 +120,8 @@ class Settings:
     def credential_status(self) -> dict[str, bool]:
         """Which credentials are configured, for display; never their values."""
         return {
-            "POLY_PRIVATE_KEY": self.private_key is not None,
+            "POLY_KEYSTORE": self.keystore is not None,
+            "POLY_PRIVATE_KEY": self.private_key is not None and self.keystore is None,
             "POLY_FUNDER": self.funder is not None,
             "POLY_API_KEY": self.api_key is not None,
             "POLY_API_SECRET": self.api_secret is not None,
@@ -131,6 +136,11 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
     source = _data_source(merged.get("DATA_SOURCE"))
     port = _int(merged, "SIMULATOR_PORT", DEFAULT_SIMULATOR_PORT, 1, 65535)
     hosts = _hosts(merged, source, port)
+    private_key = _private_key(merged.get("POLY_PRIVATE_KEY"))
+    keystore = _path(root, merged.get("POLY_KEYSTORE"))
+    if keystore is not None and private_key is not None:
+        raise SettingsError("POLY_KEYSTORE and POLY_PRIVATE_KEY are both set: keep the key in one place only. "
+                            "Empty POLY_PRIVATE_KEY in .env (the keystore holds the key encrypted).")
     return Settings(
         root=root,
         env_file=env_file,
@@ -142,7 +152,9 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         simulator_port=port,
         simulator_seed=_int(merged, "SIMULATOR_SEED", 42, 0, 2**32 - 1),
         chain_id=_int(merged, "POLY_CHAIN_ID", 137, 1, 10**9),
-        private_key=_private_key(merged.get("POLY_PRIVATE_KEY")),
+        private_key=private_key,
+        keystore=keystore,
+        keystore_password_file=_path(root, merged.get("POLY_KEYSTORE_PASSWORD_FILE")),
         signature_type=_int(merged, "POLY_SIGNATURE_TYPE", 3, 0, 3),
         funder=_address(merged.get("POLY_FUNDER"), "POLY_FUNDER"),
         api_key=_secret(merged.get("POLY_API_KEY")),
@@ -304,6 +316,11 @@ def _hosts(env: Mapping[str, str], source: DataSource, port: int) -> dict[str, s
 def _db_path(root: Path, raw: str) -> Path:
     path = Path(raw).expanduser()
     return path if path.is_absolute() else root / path
+
+
+def _path(root: Path, raw: str | None) -> Path | None:
+    """A file named in .env: absolute, or relative to the project folder; None when empty."""
+    return _db_path(root, raw) if raw else None
 
 
 def _int(env: Mapping[str, str], key: str, default: int, lo: int, hi: int) -> int:

@@ -63,7 +63,8 @@ class EngineProcess:
     def start(self, *, wait: bool = True) -> EngineProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "engine", "run"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "engine", "run"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,  # as under supervisord: no terminal
         )
         if wait:
             self.wait_alive()

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from engine.cli import keystore
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, open_db
 from storage.command_payloads import PayloadError
 from storage.lite import DatabaseBusy
@@ -32,14 +33,19 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    import logging
+
     from engine.process.logs import configure_logging
     from engine.process.runtime import run
     from engine.process.wiring import build_trading
     from storage.jsonsafe import keep_recursion_limit_sane
     from storage.settings import secret_values
 
+    settings = keystore.unlock(settings)  # before anything logs: the key joins the redacted secrets
     keep_recursion_limit_sane()  # after the signing stack's imports raised it (see storage/jsonsafe.py)
     configure_logging(settings.log_level, secret_values(settings))
+    if keystore.plain_key_in_use(settings):
+        logging.getLogger("engine").warning(keystore.PLAIN_KEY_WARNING)
     return run(settings, build_trading)
 
 
@@ -85,7 +91,8 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     """Cancel every order at every venue that may hold one, straight from this process.
 
-    Live, whenever POLY_PRIVATE_KEY is configured and whatever the mode: every open order of
+    Live, whenever a wallet key is configured (POLY_KEYSTORE, unlocked here, or POLY_PRIVATE_KEY) and
+    whatever the mode: every open order of
     the wallet at Polymarket (or the simulator). Orders can rest there in paper mode too: ones
     the engine imported and never withdraws, or ones left when it went back to paper. A running
     engine learns of these cancels through its own venue reports.
@@ -100,7 +107,10 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     mode = queries.engine_status(open_db(settings)).mode
     problems: list[str] = []
     done: dict[str, CancelResult] = {}
+    if keystore.plain_key_in_use(settings):
+        print(f"warning: {keystore.PLAIN_KEY_WARNING}", file=sys.stderr)
     if settings.live_credentials_present:
+        settings = keystore.unlock(settings)
         from engine.venues.polymarket import cancel_everything
 
         try:
@@ -108,7 +118,8 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
         except VenueError as exc:
             problems.append(f"the venue refused the cancel-all: {exc}")
     elif mode == "live":
-        problems.append("live mode, but POLY_PRIVATE_KEY is not configured: nothing to cancel at the venue with")
+        problems.append("live mode, but no wallet key is configured (POLY_KEYSTORE or POLY_PRIVATE_KEY): nothing to "
+                        "cancel at the venue with")
     paper = _cancel_paper_orders(settings)
     if paper is not None:
         done["paper"] = paper
@@ -151,7 +162,10 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     """Before going live: prove this wallet can trade (credentials, balance, allowances, and a
     harmless post-only order placed and cancelled); each failure names the setting to change."""
     if not settings.live_credentials_present:
-        raise CliError("POLY_PRIVATE_KEY is not set in .env: nothing to check (see README: Going live)")
+        raise CliError("no wallet key is configured (POLY_KEYSTORE or POLY_PRIVATE_KEY in .env): nothing to check "
+                       "(see README: Going live)")
+    plain = keystore.plain_key_in_use(settings)
+    settings = keystore.unlock(settings)
     import asyncio
 
     from engine.cli.preflight import describe, run_preflight
@@ -159,7 +173,7 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrations import is_migrated
 
     db = Database(settings.db_path) if is_migrated(settings.db_path) else None
-    report = asyncio.run(run_preflight(settings, db))
+    report = asyncio.run(run_preflight(settings, db, plain_key=plain))
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -229,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "cancels one harmless post-only order)")
     preflight.add_argument("--json", action="store_true", help="machine-readable output")
     preflight.set_defaults(func=cmd_preflight)
+    keystore.register(sub)
     cli_research.register(sub)
     from engine.cli import sweep as cli_sweep  # noqa: E402  (sweeps: engine/backtest/sweep.py)
 

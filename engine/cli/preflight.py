@@ -29,7 +29,7 @@ FIXES: tuple[tuple[str, str], ...] = (
      "then set POLY_SIGNATURE_TYPE=3 and POLY_FUNDER=<the deposit wallet's address> in .env"),
     ("signer address has to be the address of the api key",
      "the API credentials belong to another key: clear POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE "
-     "(they are derived from POLY_PRIVATE_KEY); with a deposit wallet, make sure it is deployed "
+     "(they are derived from the wallet key); with a deposit wallet, make sure it is deployed "
      "(deposit once through polymarket.com)"),
     ("order owner has to be the owner of the api key",
      "the API credentials belong to another key: clear POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE"),
@@ -40,7 +40,8 @@ FIXES: tuple[tuple[str, str], ...] = (
      "fund POLY_FUNDER (or the wallet itself for type 0) with pUSD, cancel stale orders, and make the "
      "approvals listed in the README (Going live)"),
     ("allowance", "approve pUSD and the conditional tokens for the exchanges (README: Going live)"),
-    ("invalid l1 request headers", "deriving credentials failed: fix the system clock (NTP) and POLY_PRIVATE_KEY"),
+    ("invalid l1 request headers", "deriving credentials failed: fix the system clock (NTP) and check the wallet key "
+                                   "(POLY_KEYSTORE or POLY_PRIVATE_KEY)"),
     ("unauthorized", "the venue refused the credentials: clear POLY_API_* to re-derive them, and check the clock"),
     ("authentication failed", "the venue refused the credentials: clear POLY_API_* to re-derive them, and check "
                               "the clock"),
@@ -71,13 +72,22 @@ class PreflightReport:
     def add(self, name: str, ok: bool, detail: str, fix: str | None = None) -> None:
         self.checks.append({"check": name, "ok": ok, "detail": detail, **({"fix": fix} if fix else {})})
 
+    def warn(self, name: str, detail: str, fix: str) -> None:
+        """A check that passes but should be fixed before long (it does not stop going live)."""
+        self.checks.append({"check": name, "ok": True, "warning": True, "detail": detail, "fix": fix})
+
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "clob_host": self.clob_host, "signature_type": self.signature_type,
                 "funder": self.funder, "checks": self.checks}
 
 
-async def run_preflight(settings: Settings, db: Database | None) -> PreflightReport:
+async def run_preflight(settings: Settings, db: Database | None, *, plain_key: bool = False) -> PreflightReport:
     report = PreflightReport(settings.clob_host, settings.signature_type, settings.funder)
+    if plain_key:
+        report.warn("key storage", "POLY_PRIVATE_KEY is kept in plain text in .env",
+                    "encrypt it: python -m engine keystore import (README: Going live)")
+    else:
+        report.add("key storage", True, f"encrypted keystore {settings.keystore} (unlocked for this check)")
     problem = settings.wallet_problem()
     if problem is not None:
         report.add("settings", False, problem, problem)
@@ -180,9 +190,9 @@ def describe(report: PreflightReport) -> str:
     """The report in plain words, one line a check."""
     lines = []
     for check in report.checks:
-        mark = "ok " if check["ok"] else "FAIL"
+        mark = "WARN" if check.get("warning") else "ok " if check["ok"] else "FAIL"
         lines.append(f"[{mark}] {check['check']}: {check['detail']}")
-        if not check["ok"] and check.get("fix"):
+        if (not check["ok"] or check.get("warning")) and check.get("fix"):
             lines.append(f"       fix: {check['fix']}")
     lines.append("ready to go live" if report.ok else "not ready to go live: fix the FAIL lines above")
     return "\n".join(lines)

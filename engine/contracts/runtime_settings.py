@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from engine.contracts import notify_choices
+from engine.contracts.news import NewsConfigError, check_feeds
 from storage.db import now_ms
 from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
@@ -90,6 +91,13 @@ def choices(raw: str) -> str:
         raise SettingError(str(exc)) from None
 
 
+def news_feeds(raw: list[Any]) -> list[dict[str, Any]]:
+    try:
+        return check_feeds(raw)
+    except NewsConfigError as exc:
+        raise SettingError(f"News feeds: {exc}") from None
+
+
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("paper_starting_cash", "Paper starting cash", float, 10_000.0, 0, 1e9, "USDC",
                 "Cash the paper ledger starts with (applies to a fresh paper ledger)."),
@@ -151,12 +159,26 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Which events (alerts, fills, entries, exits, refused orders, orders the venue cancelled, the "
                 "daily summary) go to which channel (NOTIFY_URLS, the Telegram bot), for all strategies or one.",
                 group="notify_choices", check=choices, max_depth=4),
+    # News in (engine/news/): RSS/Atom feeds polled off the trading loop, rules turning entries into signals.
+    SettingSpec("news_feeds", "News feeds", list, [], None, None, "feeds",
+                "RSS or Atom feeds and their rules (JSON; see README: News in). An entry matching a rule writes "
+                "the rule's value as a fair-value signal for the markets it selects, for its time-to-live.",
+                group="news", check=news_feeds, max_depth=8),
 )
 BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
 
 
 def parse_setting(spec: SettingSpec, raw: Any) -> Any:
     """Validate one value; the message names the setting, the unit and the bounds."""
+    if spec.kind is list:  # a JSON document: given as text (a form) or already decoded
+        if isinstance(raw, str):
+            try:
+                raw = loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=spec.max_depth, what=spec.title)
+            except JsonRefused as exc:
+                raise SettingError(str(exc)) from None
+        if not isinstance(raw, list):
+            raise SettingError(f"{spec.title}: must be a JSON list")
+        return raw if spec.check is None else spec.check(raw)
     try:
         value = spec.kind(raw)
     except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))

@@ -2,7 +2,9 @@
 
 The source sends JSON `{"condition_id": "0x..", "price": "0.53"}` or a list of them. The
 latest price per condition id is kept with the time we received it; consumers judge its
-age. Prices outside [0, 1] or unreadable are ignored (never guessed at). The connection
+age. The last HISTORY prices per condition id are kept too (received ms, price), for the market
+maker's regimes (short-term volatility, engine/strategies/regimes.py); a price equal to the one
+before only moves its time. Prices outside [0, 1] or unreadable are ignored (never guessed at). The connection
 follows the same reconnect discipline as the venue feeds; the application PING and the
 data watchdog are off by default since a reference source may be quiet for long spells.
 """
@@ -10,6 +12,7 @@ data watchdog are off by default since a reference source may be quiet for long 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +28,7 @@ from storage.jsonsafe import JsonRefused, loads_bounded
 log = logging.getLogger("engine.feeds.reference")
 # A reference message is one price (or a short list of them): anything near this size is not one.
 QUIET = SocketOptions(ping_interval_s=None, silence_s=None, max_size=64 * 1024)
+HISTORY = 512  # prices kept per market: memory stays bounded however chatty the source
 
 
 class ReferenceFeed:
@@ -38,10 +42,19 @@ class ReferenceFeed:
         self.socket = ReconnectingSocket(url, self, options, backoff)
         self.rejected = 0
         self._latest: dict[str, tuple[int, int]] = {}
+        self._history: dict[str, deque[tuple[int, int]]] = {}
+        self._frozen: dict[str, tuple[tuple[int, int], ...]] = {}  # history as handed out, until it changes
 
     def reference(self, condition_id: str) -> tuple[int, int] | None:
         """(price in micros, receive time in epoch ms), or None if never received."""
         return self._latest.get(condition_id)
+
+    def history(self, condition_id: str) -> tuple[tuple[int, int], ...]:
+        """The recent (receive time, price) points of one market, oldest first."""
+        frozen = self._frozen.get(condition_id)
+        if frozen is None:
+            frozen = self._frozen[condition_id] = tuple(self._history.get(condition_id, ()))
+        return frozen
 
     @property
     def stats(self) -> SocketStats:
@@ -84,4 +97,10 @@ class ReferenceFeed:
         if not 0 <= price <= ONE:
             self.rejected += 1
             return
-        self._latest[item["condition_id"]] = (price, at_ms)
+        condition_id = item["condition_id"]
+        self._latest[condition_id] = (price, at_ms)
+        points = self._history.setdefault(condition_id, deque(maxlen=HISTORY))
+        if points and points[-1][1] == price:
+            points.pop()  # the same price again: one point, at its latest time
+        points.append((at_ms, price))
+        self._frozen.pop(condition_id, None)

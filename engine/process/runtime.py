@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from engine.process import state_store
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
+from engine.news.poller import NewsPoller
 from engine.notify.notifier import Notifier
 from engine.process.scheduler import Job, build_scheduler
 from engine.process.trading_seam import Trading
@@ -93,6 +94,7 @@ class Runtime:
         self.db = db
         self.controller = Controller(settings, db, trading)
         self.notifier = Notifier(settings, db)
+        self.news = NewsPoller(db)  # its own thread: feeds never touch the loop
         self.processor = CommandProcessor(db, self.controller, services={"notify_test": self.notifier.test})
         self.stopping = asyncio.Event()
 
@@ -107,6 +109,7 @@ class Runtime:
         self._expire_stale_claims()
         heartbeat = asyncio.create_task(self._heartbeat())
         self.notifier.start()  # before boot: a crash-loop halt at boot is news too
+        self.news.start()
         await self.controller.boot()
         scheduler = build_scheduler(self.jobs())
         scheduler.start()
@@ -117,6 +120,7 @@ class Runtime:
         except TimeoutError:
             log.error("shutdown took too long; exiting anyway")
         heartbeat.cancel()
+        self.news.stop()
         self.notifier.stop()
         log.info("engine stopped", extra={"state": self.controller.state.value})
         return 0

@@ -5,6 +5,10 @@ minute; a decision is written when its (strategy, market, side, reason) is new, 
 turns from a trim into a refusal or back, or again after REPEAT_MS as a reminder (sizes
 that wobble from tick to tick do not count as news). Retention is bounded by age and by
 row count.
+
+Beside them, `note` rows: a strategy that reads a market regime (the market maker's calm, fast,
+stale) has each change of regime per market noted once, with the strategy's reason, so the log
+says which parameter set was quoting when something was refused.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import text
 
-from engine.risk.gate import Decision
+from engine.domain import Intent
+from engine.risk.gate import Decision, Reason
 from storage.db import Database
 from storage.sql import run_many
 
@@ -26,6 +31,24 @@ class DecisionsLog:
         self.db = db
         self.mode = mode
         self._last: dict[tuple[str, str, str, str], tuple[int, str]] = {}
+        self._regimes: dict[tuple[str, str], str] = {}  # (strategy, market) -> the regime last noted
+
+    def regimes(self, intents: Iterable[Intent], now: int) -> int:
+        """Note each (strategy, market) whose regime changed since the last note."""
+        changed = []
+        for intent in intents:
+            key = (intent.strategy, intent.condition_id)
+            if intent.regime and self._regimes.get(key) != intent.regime:
+                self._regimes[key] = intent.regime
+                changed.append(intent)
+        if not changed:
+            return 0
+        with self.db.write() as conn:
+            run_many(conn, """INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
+                                  action, reason, detail) VALUES (?, ?, ?, ?, '', 0, 0, 0, 'note', ?, ?)""",
+                     [(now, self.mode, i.strategy, i.condition_id, Reason(f"REGIME_{i.regime.upper()}").value,
+                       i.reason[:500]) for i in changed])
+        return len(changed)
 
     def write(self, decisions: Iterable[Decision], now: int) -> int:
         fresh = [d for d in decisions if self._is_news(d, now)]

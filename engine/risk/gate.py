@@ -58,6 +58,10 @@ class Reason(StrEnum):
     TAKE_PROFIT = "TAKE_PROFIT"
     ORDER_AGE = "ORDER_AGE"
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
+    # Notes, not refusals: the market regime a strategy quotes in changed (engine/strategies/regimes.py).
+    REGIME_CALM = "REGIME_CALM"
+    REGIME_FAST = "REGIME_FAST"
+    REGIME_STALE = "REGIME_STALE"
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,7 @@ class RiskMonitor:
         for group, members in groups.items():
             budget = self._check_group(group, [intents[i] for i in members], budget, approved, members, decisions)
         self.decisions.write(decisions, now)
+        self.decisions.regimes(intents, now)
         return [approved[i] for i in range(len(intents))]
 
     def _check_group(self, group: str, intents: list[Intent], budget: Budget, approved: dict[int, Intent],

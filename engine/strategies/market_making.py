@@ -18,12 +18,27 @@ Per market, each call:
 7. Inventory cap: a side whose fill would take |net_yes| beyond `max_inventory` is dropped.
 8. A side whose price would fall outside [tick, 1 - tick] is dropped, never clamped inward
    (clamping would quote a price the model did not ask for).
+9. Levels: with `levels` N > 1 each side quotes N orders, level k (0 the one above) at
+   `level_spacing` × k further from the centre (rounded outward, at least a tick beyond the level
+   before) for `size` × `level_size_multiplier`^k shares (rounded down to 0.01 share). The
+   inventory cap counts a side's levels together, nearest first; a level out of range or of no
+   size is dropped with the ones beyond it. Each level is its own quote, so the executor keeps
+   each in its queue under the same `refresh_threshold` rule (levels further apart than the
+   threshold never trade places). N = 1 is exactly the one-level quoting above.
+10. Regimes (`regime_control`): the reference feed's staleness and short-term volatility
+   (engine/strategies/regimes.py) choose a parameter set per market: calm quotes with
+   `half_spread` and `size`, fast with `fast_half_spread` and `fast_size`, stale with
+   `stale_half_spread` and `stale_size` (a size of 0 quotes nothing in that regime). The intent
+   names its regime and why, and the decisions log notes each change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from dataclasses import replace
 
 from engine.domain import (
     ONE,
@@ -38,10 +53,20 @@ from engine.domain import (
     fmt,
 )
 from engine.strategies.base import StrategyBase, closed_reason, net_yes
-from engine.contracts.params import ParamSpec, ParamType
+from engine.contracts.params import Errors, ParamSpec, ParamType, Params
 from engine.strategies.pricing import ceil_tick, floor_tick, microprice, mul_div, on_grid_inside
+from engine.strategies.regimes import CALM, FAST, STALE, RegimeReading, read_regime
 
 FAIR_SOURCES = ("mid", "microprice", "reference")
+SHARE_STEP = 10_000  # sizes travel with 2 decimals (0.01 share): a level's size is rounded down to it
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeParams:
+    """What one regime quotes with: the distance from fair value and the size of the first level."""
+
+    half_spread: int
+    size: int
 
 
 class MarketMaking(StrategyBase):
@@ -71,7 +96,39 @@ class MarketMaking(StrategyBase):
                   "|net YES| beyond this.", minimum=0, maximum=10_000_000),
         ParamSpec("max_spread", ParamType.PROBABILITY, 0.1, "Stay out of markets whose spread is "
                   "wider than this.", minimum=0, maximum=1, step=0.01),
+        ParamSpec("levels", ParamType.INT, 1, "Orders on each side: 1 quotes the touch of the band only; "
+                  "N quotes N levels, each further from fair value.", minimum=1, maximum=10, unit="levels"),
+        ParamSpec("level_spacing", ParamType.PROBABILITY, 0.01, "Extra distance of each further level from "
+                  "the one before (rounded outward, at least a tick). Must exceed the refresh threshold.",
+                  minimum=0, maximum=0.2, step=0.001),
+        ParamSpec("level_size_multiplier", ParamType.DECIMAL, 1.0, "Size of each further level relative "
+                  "to the one before (1: equal sizes; 2: doubling outward).", minimum=0.1, maximum=10,
+                  unit="×", step=0.1),
+        ParamSpec("regime_control", ParamType.BOOL, False, "Choose the parameters below by the reference "
+                  "feed's regime: calm, fast (volatile) or stale. Needs the reference price feed (Settings)."),
+        ParamSpec("regime_window_s", ParamType.SECONDS, 60, "Window over which the reference's realised "
+                  "volatility is measured.", minimum=5, maximum=3600),
+        ParamSpec("fast_volatility", ParamType.PROBABILITY, 0.02, "Realised volatility of the reference "
+                  "over the window at or above which the regime is fast.", minimum=0.0001, maximum=1,
+                  step=0.001),
+        ParamSpec("stale_after_s", ParamType.SECONDS, 10, "A reference price older than this makes the "
+                  "regime stale.", minimum=1, maximum=3600),
+        ParamSpec("fast_half_spread", ParamType.PROBABILITY, 0.04, "Half-spread while the reference "
+                  "moves fast.", minimum=0, maximum=0.5, step=0.001),
+        ParamSpec("fast_size", ParamType.SHARES, 5, "Size of the first level while the reference moves "
+                  "fast (0: quote nothing).", minimum=0, maximum=1_000_000),
+        ParamSpec("stale_half_spread", ParamType.PROBABILITY, 0.05, "Half-spread while the reference is "
+                  "stale.", minimum=0, maximum=0.5, step=0.001),
+        ParamSpec("stale_size", ParamType.SHARES, 0, "Size of the first level while the reference is "
+                  "stale (0: quote nothing).", minimum=0, maximum=1_000_000),
     )
+
+    @classmethod
+    def check_params(cls, params: Params) -> Errors:
+        if params["levels"] > 1 and params["level_spacing"] <= params["refresh_threshold"]:
+            return {"level_spacing": "must exceed the refresh threshold when quoting several levels "
+                                     "(otherwise one level's order could be kept for another's)"}
+        return {}
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, params)
@@ -82,16 +139,45 @@ class MarketMaking(StrategyBase):
         self.threshold = self.micros("refresh_threshold")
         self.max_inventory = self.micros("max_inventory")
         self.max_spread = self.micros("max_spread")
+        self.levels: int = self.params["levels"]
+        self.spacing = self.micros("level_spacing")
+        self.size_multiplier = self.micros("level_size_multiplier")  # micros per one
+        self.regime_control: bool = self.params["regime_control"]
+        self.regime_window_ms = self.params["regime_window_s"] * 1000
+        self.fast_volatility = self.micros("fast_volatility")
+        self.stale_ms = self.params["stale_after_s"] * 1000
+        self.by_regime = {
+            CALM: RegimeParams(self.half_spread, self.size),
+            FAST: RegimeParams(self.micros("fast_half_spread"), self.micros("fast_size")),
+            STALE: RegimeParams(self.micros("stale_half_spread"), self.micros("stale_size")),
+        }
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         intents = []
         for condition_id, view in snapshot.markets.items():
-            quotes, reason = self.quotes_for(view, state)
-            intents.append(self.intent(condition_id, quotes, reason, keep_within=self.threshold))
+            if not self.regime_control:
+                quotes, reason = self.quotes_for(view, state, self.by_regime[CALM])
+                intents.append(self.intent(condition_id, quotes, reason, keep_within=self.threshold))
+                continue
+            reading = read_regime(view, snapshot.now_ms, window_ms=self.regime_window_ms,
+                                  fast_volatility=self.fast_volatility, stale_ms=self.stale_ms)
+            intents.append(self.regime_intent(view, state, reading))
         return intents
 
-    def quotes_for(self, view: MarketView, state: StrategyState) -> tuple[tuple[Quote, ...], str]:
-        """The bid/ask for one market and a short reason for the operator."""
+    def regime_intent(self, view: MarketView, state: StrategyState, reading: RegimeReading) -> Intent:
+        chosen = self.by_regime[reading.regime]
+        if chosen.size <= 0:
+            quotes: tuple[Quote, ...] = ()
+            reason = f"{reading.describe()}; quoting nothing in this regime"
+        else:
+            quotes, why = self.quotes_for(view, state, chosen)
+            reason = f"{reading.describe()}; {why}"
+        intent = self.intent(view.info.condition_id, quotes, reason, keep_within=self.threshold)
+        return replace(intent, regime=reading.regime)
+
+    def quotes_for(self, view: MarketView, state: StrategyState,
+                   chosen: RegimeParams) -> tuple[tuple[Quote, ...], str]:
+        """The bids and asks for one market and a short reason for the operator."""
         info = view.info
         if reason := closed_reason(info):
             return (), reason
@@ -107,8 +193,8 @@ class MarketMaking(StrategyBase):
         if fair is None or not 0 <= fair <= ONE:
             return (), f"no {self.source} price"
         position = net_yes(state, info.condition_id)
-        bid, ask = self.targets(fair, position, info.tick, best_bid, best_ask)
-        return self.assemble(bid, ask, position, info.tick)
+        bid, ask = self.targets(fair, position, info.tick, best_bid, best_ask, chosen.half_spread)
+        return self.assemble(bid, ask, position, info.tick, chosen.size)
 
     def fair_value(self, view: MarketView, book: Book) -> int | None:
         if self.source == "reference":
@@ -117,11 +203,12 @@ class MarketMaking(StrategyBase):
             return microprice(book)
         return book.mid
 
-    def targets(self, fair: int, position: int, tick: int, best_bid: int, best_ask: int) -> tuple[int, int]:
-        """Skewed, tick-rounded, non-crossing target prices (steps 3-5)."""
+    def targets(self, fair: int, position: int, tick: int, best_bid: int, best_ask: int,
+                half_spread: int) -> tuple[int, int]:
+        """Skewed, tick-rounded, non-crossing target prices of the first level (steps 3-5)."""
         centre = fair - mul_div(self.skew, position, ONE)
-        bid = floor_tick(centre - self.half_spread, tick)
-        ask = ceil_tick(centre + self.half_spread, tick)
+        bid = floor_tick(centre - half_spread, tick)
+        ask = ceil_tick(centre + half_spread, tick)
         if ask <= bid:  # half_spread 0 on a grid price: keep our own quotes a tick apart
             ask = bid + tick
         # Only ever move away from the touch, so the two sides stay apart.
@@ -129,21 +216,37 @@ class MarketMaking(StrategyBase):
         ask = max(ask, ceil_tick(best_bid + 1, tick))
         return bid, ask
 
-    def assemble(self, bid: int, ask: int, position: int, tick: int) -> tuple[tuple[Quote, ...], str]:
-        """Apply the inventory cap and price bounds (steps 7-8) and build the quotes."""
+    def ladder(self, first: int, tick: int, size: int, outward: int) -> list[tuple[int, int]]:
+        """(price, size) of each level of one side, nearest first; `outward` -1 for bids, +1 for asks.
+        Level k is `level_spacing` × k beyond the first, rounded outward, and at least a tick beyond
+        the level before; its size is the previous level's × the multiplier, rounded down."""
+        rungs = [(first, size)]
+        for k in range(1, self.levels):
+            offset = first + outward * self.spacing * k
+            price = floor_tick(offset, tick) if outward < 0 else ceil_tick(offset, tick)
+            previous_price, previous_size = rungs[-1]
+            price = min(price, previous_price - tick) if outward < 0 else max(price, previous_price + tick)
+            level_size = mul_div(previous_size, self.size_multiplier, ONE)
+            rungs.append((price, level_size - level_size % SHARE_STEP))
+        return rungs
+
+    def assemble(self, bid: int, ask: int, position: int, tick: int, size: int) -> tuple[tuple[Quote, ...], str]:
+        """Apply the inventory cap and price bounds (steps 7-8) to each level and build the quotes."""
         quotes: list[Quote] = []
         dropped: list[str] = []
-        if position + self.size > self.max_inventory:
-            dropped.append("bid: inventory cap")
-        elif not on_grid_inside(bid, tick):
-            dropped.append("bid: price out of range")
-        else:
-            quotes.append(Quote(Side.BUY, bid, self.size, Tif.GTC, post_only=True))
-        if position - self.size < -self.max_inventory:
-            dropped.append("ask: inventory cap")
-        elif not on_grid_inside(ask, tick):
-            dropped.append("ask: price out of range")
-        else:
-            quotes.append(Quote(Side.SELL, ask, self.size, Tif.GTC, post_only=True))
+        for side, first, outward in ((Side.BUY, bid, -1), (Side.SELL, ask, 1)):
+            name = "bid" if side is Side.BUY else "ask"
+            held = position
+            for level, (price, level_size) in enumerate(self.ladder(first, tick, size, outward)):
+                label = name if level == 0 else f"{name} level {level + 1}"
+                after = held + level_size if side is Side.BUY else held - level_size
+                if after > self.max_inventory if side is Side.BUY else after < -self.max_inventory:
+                    dropped.append(f"{label}: inventory cap")
+                    break
+                if level_size <= 0 or not on_grid_inside(price, tick):
+                    dropped.append(f"{label}: price out of range" if level_size > 0 else f"{label}: no size")
+                    break
+                quotes.append(Quote(side, price, level_size, Tif.GTC, post_only=True))
+                held = after
         reason = "quoting" if not dropped else "; ".join(dropped)
         return tuple(quotes), reason

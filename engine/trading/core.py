@@ -351,10 +351,6 @@ class TradingCore:
     def _marks(self, token_id: str) -> Book | None:
         return self.books.book(token_id, portfolio.MARK_DEPTH)
 
-    def _reference_price(self, condition_id: str) -> int | None:
-        found = self.reference.reference(condition_id) if self.reference is not None else None
-        return None if found is None else found[0]
-
     def _on_market_event(self, event: MarketEvent) -> None:
         venue = self.executor.venue
         if isinstance(venue, PaperVenue) and self._venue_live:
@@ -390,7 +386,7 @@ class TradingCore:
             self.executor.venue.advance()
         self.executor.drain()
         views = market_views(self.relevant_markets(), self.catalog, self.books, self._fair_values(now),
-                             self._reference_price)
+                             self.reference)
         self.risk.new_tick(now, self.executor.state, self.catalog, views)
         if self.deciding:
             start_exits(self, self._exits())  # a strategy whose position must be sold stays out of its market
@@ -473,7 +469,7 @@ class TradingCore:
         if self.replay is not None and self._fair_at:
             return self.fair_values
         if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
-            self.fair_values, self._fair_at = load_fair_values(self.db), now
+            self.fair_values, self._fair_at = load_fair_values(self.db, now), now
         return self.fair_values
 
     # -- jobs -------------------------------------------------------------

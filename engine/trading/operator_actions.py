@@ -99,7 +99,7 @@ async def _fresh_view(core: CoreParts, market: MarketInfo) -> MarketView:
     deadline = asyncio.get_running_loop().time() + BOOK_WAIT_S
     max_age = core.limits.ms("max_data_age")
     while True:
-        view = market_views([market.condition_id], core.catalog, core.books, {}, lambda _: None)[market.condition_id]
+        view = market_views([market.condition_id], core.catalog, core.books, {}, None)[market.condition_id]
         age = view.data_age_ms(core.clock())
         if age is not None and age <= max_age:
             return view

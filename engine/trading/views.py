@@ -7,7 +7,8 @@ an operator, an external signal or the reference feed supplied them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from sqlalchemy import text
 
@@ -23,18 +24,30 @@ OPERATOR_SOURCE = "operator"
 DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with the marks
 
 
+class ReferenceSource(Protocol):
+    """The reference-price feed as the views read it (engine/feeds/reference.py)."""
+
+    def reference(self, condition_id: str) -> tuple[int, int] | None: ...
+
+    def history(self, condition_id: str) -> tuple[tuple[int, int], ...]: ...
+
+
 def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: BookCache,
-                 fair_values: Mapping[str, int], reference: Callable[[str], int | None]) -> dict[str, MarketView]:
+                 fair_values: Mapping[str, int], reference: ReferenceSource | None) -> dict[str, MarketView]:
     views: dict[str, MarketView] = {}
     for cid in condition_ids:
         info = catalog.get(cid)
         if info is None:
             continue
         last = books.last_trade(info.yes_token)
+        latest = reference.reference(cid) if reference is not None else None
         views[cid] = MarketView(
             info=info, yes=books.book(info.yes_token, DEPTH), no=books.book(info.no_token, DEPTH),
             last_trade=last.price if last is not None else None,
-            fair_value=fair_values.get(cid), reference=reference(cid),
+            fair_value=fair_values.get(cid),
+            reference=None if latest is None else latest[0],
+            reference_at=None if latest is None else latest[1],
+            reference_history=() if latest is None or reference is None else reference.history(cid),
         )
     return views
 
@@ -64,11 +77,14 @@ def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatal
     return StrategyState(name=name, positions=positions, open_orders=tuple(orders), cash=free)
 
 
-def load_fair_values(db: Database) -> dict[str, int]:
-    """Operator values win over external ones; among external sources the newest wins."""
+def load_fair_values(db: Database, now: int) -> dict[str, int]:
+    """Operator values win over external ones; among external sources the newest wins. A signal
+    past its `expires_at` (a news signal's time-to-live) is no longer a fair value."""
     with db.read() as conn:
         rows = conn.execute(text("""SELECT condition_id, source, fair_value FROM signals
-                                    ORDER BY (source = :op), updated_at"""), {"op": OPERATOR_SOURCE}).all()
+                                    WHERE expires_at IS NULL OR expires_at > :now
+                                    ORDER BY (source = :op), updated_at"""),
+                            {"op": OPERATOR_SOURCE, "now": now}).all()
     return {cid: value for cid, _, value in rows}
 
 

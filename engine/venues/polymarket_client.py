@@ -187,7 +187,7 @@ def error_text(body: Any) -> str:
 def build_client(settings: Settings, *, timeout_s: float) -> AdapterClobClient:
     """An L1 client for the configured wallet (API creds are attached by `ensure_creds`)."""
     if settings.private_key is None:
-        raise VenueError("live trading needs POLY_PRIVATE_KEY in .env")
+        raise VenueError("live trading needs a wallet key (POLY_KEYSTORE, unlocked at start, or POLY_PRIVATE_KEY)")
     return AdapterClobClient(
         settings.clob_host, settings.chain_id, timeout_s=timeout_s, key=settings.private_key.reveal(),
         signature_type=settings.signature_type, funder=settings.funder,

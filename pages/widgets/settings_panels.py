@@ -29,7 +29,8 @@ def live_refusals(*, credentials: bool, state: str, open_orders: dict[str, int],
     """Every reason the switch to live is refused now (empty: it may go)."""
     reasons = []
     if not credentials:
-        reasons.append("Live trading needs credentials: POLY_PRIVATE_KEY is missing from .env.")
+        reasons.append("Live trading needs credentials: a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing "
+                       "from .env.")
     if state not in STOPPED_STATES:
         reasons.append(f"Stop the engine first: it is {state}.")
     working = {mode: n for mode, n in open_orders.items() if n}
@@ -73,7 +74,10 @@ def mode_panel(db: Database, current: Settings) -> None:
 def _live_switch(db: Database, current: Settings, status: queries.EngineStatus) -> None:
     orders = {"paper": queries.open_order_count(db, "paper"), "live": queries.open_order_count(db, "live")}
     st.markdown("**Going live needs all of:**")
-    _check(current.live_credentials_present, "credentials present (POLY_PRIVATE_KEY)")
+    _check(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
+    if current.keystore is None and current.private_key is not None:
+        st.warning("The wallet key is kept in plain text in `.env`. Encrypt it before going live: "
+                   "`.venv/bin/python -m engine keystore import` (README: Going live).", icon=":material/key:")
     _check(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
     _check(not any(orders.values()), f"no open orders (paper {orders['paper']}, live {orders['live']})")
     typed = st.text_input(f"Type {LIVE_WORD} to confirm", key=LIVE_CONFIRM)

@@ -99,7 +99,7 @@ def test_a_live_switch_nobody_answers_says_it_is_queued(
 
 def test_refused_without_credentials(db: Database, page: Callable[[str], AppTest]) -> None:
     _engine(db)
-    assert "POLY_PRIVATE_KEY is missing" in _refusal(_go_live(page))
+    assert "a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing" in _refusal(_go_live(page))
     assert _commands(db) == []
 
 
@@ -131,7 +131,7 @@ def test_every_reason_is_listed_at_once(db: Database, page: Callable[[str], AppT
     _engine(db, state="PAUSED")
     _open_order(db, "live")
     refusal = _refusal(_go_live(page, "no"))
-    for reason in ("POLY_PRIVATE_KEY is missing", "it is PAUSED", "1 live still working", "Type LIVE"):
+    for reason in ("a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing", "it is PAUSED", "1 live still working", "Type LIVE"):
         assert reason in refusal
 
 

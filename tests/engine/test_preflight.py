@@ -73,4 +73,27 @@ def test_settings_that_cannot_work_are_named_before_any_network_call(tmp_path: P
     assert result.returncode == 1
     assert "POLY_SIGNATURE_TYPE=3 needs POLY_FUNDER" in result.stdout
     no_key = run_cli(["preflight"], {k: v for k, v in env.items() if k != "POLY_PRIVATE_KEY"})
-    assert no_key.returncode == 1 and "POLY_PRIVATE_KEY is not set" in no_key.stderr
+    assert no_key.returncode == 1 and "no wallet key is configured" in no_key.stderr
+
+
+def test_a_keystore_is_unlocked_for_the_check_and_a_plain_key_is_warned_about(tmp_path: Path, sim: SimHandle) -> None:
+    key = "0x" + secrets.token_hex(32)
+    funder = Account.create().address
+    sim.link_funder(Account.from_key(key).address, funder, 3)
+    wallet, password = tmp_path / "wallet.json", tmp_path / "passphrase"
+    wallet.write_text(json.dumps(Account.encrypt(key, "a long passphrase", kdf="scrypt", iterations=2**12)))
+    password.write_text("a long passphrase\n")
+    password.chmod(0o600)
+    env = _desk(tmp_path, sim, POLY_KEYSTORE=str(wallet), POLY_KEYSTORE_PASSWORD_FILE=str(password),
+                POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder)
+    result = run_cli(["preflight", "--json"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["key storage"]["ok"] and "encrypted keystore" in checks["key storage"]["detail"]
+    assert checks["test order"]["ok"] and key[2:] not in result.stdout + result.stderr
+
+    plain = {k: v for k, v in env.items() if not k.startswith("POLY_KEYSTORE")} | {"POLY_PRIVATE_KEY": key}
+    result = run_cli(["preflight"], plain)
+    assert result.returncode == 0, result.stdout  # it works, and says what to do about it
+    assert "[WARN] key storage: POLY_PRIVATE_KEY is kept in plain text" in result.stdout
+    assert "python -m engine keystore import" in result.stdout

@@ -47,3 +47,19 @@ def test_latest_price_per_condition_with_receive_time_and_bad_input_ignored() ->
                 await feed.close()
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_recent_prices_are_kept_per_market_bounded_and_a_repeat_only_moves_its_time() -> None:
+    from engine.feeds.reference import HISTORY
+
+    clock = iter(range(1_000, 10**9, 1_000))
+    feed = ReferenceFeed("ws://127.0.0.1:1", clock_ms=lambda: next(clock))
+    for price in ("0.50", "0.52", "0.52", "0.49"):
+        feed.on_text(json.dumps({"condition_id": "0xa", "price": price}))
+    assert feed.history("0xa") == ((1_000, 500_000), (3_000, 520_000), (4_000, 490_000))
+    assert feed.history("0xa") is feed.history("0xa")  # handed out once until it changes
+    assert feed.history("0xb") == ()
+    for n in range(HISTORY + 10):
+        feed.on_text(json.dumps({"condition_id": "0xa", "price": f"0.{100 + n % 2}"}))
+    points = feed.history("0xa")
+    assert len(points) == HISTORY and points[-1][0] == feed.reference("0xa")[1]

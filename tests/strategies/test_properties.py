@@ -164,7 +164,8 @@ def test_market_making_stays_inside_and_never_crosses(data: st.DataObject) -> No
         view = snapshot.markets[intent.condition_id]
         bids = [q.price for q in intent.quotes if q.side is Side.BUY]
         asks = [q.price for q in intent.quotes if q.side is Side.SELL]
-        assert len(bids) <= 1 and len(asks) <= 1
+        assert len(bids) <= strategy.levels and len(asks) <= strategy.levels
+        assert bids == sorted(set(bids), reverse=True) and asks == sorted(set(asks))  # levels outward, distinct
         if not intent.quotes:
             continue
         assert view.yes is not None and view.yes.best_bid and view.yes.best_ask

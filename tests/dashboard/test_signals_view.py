@@ -1,0 +1,85 @@
+"""The Signals view on the Markets page (fair values in force and expired, each news feed's last
+poll, the latest headlines) and the News feeds editor on the Settings page (saved through the one
+configuration writer: a bad rule is refused with its reason and nothing is stored)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from storage.db import Database, now_ms
+from tests.dashboard.conftest import table_with
+
+
+def _seed_news(db: Database) -> int:
+    now = now_ms()
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO markets (condition_id, question, yes_token, no_token, tick, min_size,
+                             neg_risk, volume, volume_24h, liquidity, tradable, first_seen_at, updated_at)
+                             VALUES ('0xfed', 'Will the Fed cut in December?', 'y', 'n', 10000, 5000000, 0, 0, 0, 0,
+                             1, 0, 0)"""))
+        for source, value, expires, detail in (("news:fed-cut", 800_000, now + 3_600_000, "Fed signals a rate cut"),
+                                               ("news:old", 300_000, now - 60_000, "Yesterday's story"),
+                                               ("operator", 550_000, None, None)):
+            conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
+                                 expires_at, detail) VALUES ('0xfed', :s, :v, 1, :now, 'news:wire', :e, :d)"""),
+                         {"s": source, "v": value, "now": now, "e": expires, "d": detail})
+        conn.execute(text("""INSERT INTO news_feeds (name, url, polled_at, ok_at, error, entries, matched, updated_at)
+                             VALUES ('wire', 'http://127.0.0.1:9/rss', :now, NULL, 'HTTP 503', 0, 0, :now)"""),
+                     {"now": now})
+        conn.execute(text("""INSERT INTO news_seen (feed, entry_key, title, link, published_at, seen_at, signals)
+                             VALUES ('wire', 'id-1', 'Fed signals a rate cut', NULL, :now, :now, 1)"""), {"now": now})
+    return now
+
+
+def test_the_markets_page_shows_signals_with_their_expiry_feeds_and_headlines(
+        db: Database, page: Callable[[str], AppTest]) -> None:
+    _seed_news(db)
+    at = page("markets")
+    assert not at.exception
+    signals = table_with(at, "in_force")
+    by_source = {row["source"]: row for row in signals.to_dict("records")}
+    assert by_source["news:fed-cut"]["in_force"] and by_source["operator"]["in_force"]
+    assert not by_source["news:old"]["in_force"]
+    assert by_source["news:fed-cut"]["fair_value"] == 0.8 and by_source["news:fed-cut"]["detail"] == \
+        "Fed signals a rate cut"
+    assert list(signals["source"])[-1] == "news:old"  # the expired ones last
+    assert table_with(at, "matched")["error"].tolist() == ["HTTP 503"]
+    assert any("News feed **wire**: HTTP 503" in w.value for w in at.warning)
+    assert table_with(at, "title")["title"].tolist() == ["Fed signals a rate cut"]
+
+
+def test_an_empty_desk_says_there_are_no_signals(db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("markets")
+    assert not at.exception and any("No signals yet" in c.value for c in at.caption)
+
+
+def _stored_feeds(db: Database) -> list[object] | None:
+    with db.read() as conn:
+        raw = conn.execute(text("SELECT value FROM settings WHERE key = 'news_feeds'")).scalar()
+    return None if raw is None else json.loads(raw)
+
+
+def test_news_feeds_are_edited_on_the_settings_page_and_a_bad_rule_is_refused(
+        db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    bad = [{"name": "wire", "url": "http://127.0.0.1:9/rss", "rules": [
+        {"signal": "x", "pattern": "(a+)+$", "markets": ["0xfed"], "value": 0.6, "ttl_s": 600}]}]
+    at.text_area(key="news_feeds_text").input(json.dumps(bad))
+    at.button(key="news_feeds_save").click().run()
+    assert any("pattern is too slow" in e.value for e in at.error)
+    assert _stored_feeds(db) is None  # nothing saved
+
+    good = [{"name": "wire", "url": "http://127.0.0.1:9/rss", "rules": [
+        {"signal": "x", "keywords": ["rate cut"], "markets": ["0xfed"], "value": 0.6, "ttl_s": 600}]}]
+    at.text_area(key="news_feeds_text").input(json.dumps(good))
+    at.button(key="news_feeds_save").click().run()
+    stored = _stored_feeds(db)
+    assert stored is not None and stored[0]["rules"][0]["keywords"] == ["rate cut"]  # type: ignore[index]
+    with db.read() as conn:
+        audited = conn.execute(text("SELECT actor FROM audit_log WHERE entity = 'settings:news_feeds'")).scalars().all()
+        reloads = conn.execute(text("SELECT COUNT(*) FROM commands WHERE kind = 'reload_config'")).scalar()
+    assert audited == ["dashboard"] and reloads == 1
