@@ -686,6 +686,10 @@ def _0015_login_budget(db: UtilsDatabase) -> None:
             misses INTEGER NOT NULL DEFAULT 0,
             alerted_at_ms INTEGER
         )
+        """,
+    )
+
+
 @m(name="0016_news_and_regimes")
 def _0016_news_and_regimes(db: UtilsDatabase) -> None:
     """News in and regimes noted. A signal may expire (`expires_at`, NULL: never) and say what
