@@ -51,6 +51,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--ws-dup-rate": ("ws_dup_rate", float, "probability a WS message is sent twice"),
     "--ws-reorder-rate": ("ws_reorder_rate", float, "probability a WS message is swapped with the next"),
     "--retry-after": ("retry_after_s", float, "Retry-After seconds on an injected 429 (default 1)"),
+    "--heartbeat-drop-rate": ("heartbeat_drop_rate", float,
+                              "probability a heartbeat is processed but its answer is lost (default 0)"),
     "--fee-rate": ("fee_rate", str, "taker fee rate r for every market, e.g. 0.05 (0 = no fees; "
                                     "default: the documented mix)"),
     "--fee-exponent": ("fee_exponent", int, "taker fee exponent e for every market (whole, >= 1; default 1)"),

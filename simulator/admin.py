@@ -242,6 +242,11 @@ class Admin:
                 "rate_limited": self.sim.rate_limiter.refused,
                 **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}
 
+    def heartbeats(self) -> dict[str, dict[str, int | bool]]:
+        """Per API key: heartbeats accepted, refused as stale, answers lost (a fault), chains
+        that lapsed, and the orders the dead-man switch cancelled."""
+        return self.sim.heartbeats.report()
+
     def order_latency(self) -> dict[str, float | int]:
         """Server-side POST /order handling time (auth, signature, matching, response)."""
         samples = sorted(self.sim.order_latency)
@@ -313,6 +318,11 @@ async def admin_markets(request: web.Request) -> web.Response:
 @routes.get("/_sim/state")
 async def admin_state(request: web.Request) -> web.Response:
     return await _call(request, "state", {})
+
+
+@routes.get("/_sim/heartbeats")
+async def admin_heartbeats(request: web.Request) -> web.Response:
+    return await _call(request, "heartbeats", {})
 
 
 @routes.get("/_sim/maintenance")

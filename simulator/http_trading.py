@@ -3,6 +3,7 @@ heartbeats (L2)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -270,10 +271,18 @@ async def post_heartbeat(request: web.Request) -> web.Response:
     creds, body = await _l2(request)
     data = parse_json(body) or {}
     hb_id = data.get("heartbeat_id") if isinstance(data, dict) else None
+    sim = request.app[SIM_KEY]
     try:
-        new_id = request.app[SIM_KEY].heartbeats.beat(creds.api_key, hb_id or None)
+        sent = hb_id if isinstance(hb_id, str) else "" if hb_id is None else json.dumps(hb_id)
+        new_id = sim.heartbeats.beat(creds.api_key, sent)
     except InvalidHeartbeat as exc:
-        raise HttpError(400, str(exc)) from None
+        return web.Response(status=400, content_type="application/json",
+                            text=json.dumps({"error_msg": str(exc), "heartbeat_id": exc.expected}))
+    if sim.faults.roll(sim.faults.config.heartbeat_drop_rate):
+        # Processed (the chain moved on, the deadline too), but the answer never arrives.
+        sim.heartbeats.answer_dropped(creds.api_key)
+        if request.transport is not None:
+            request.transport.abort()
     return ok({"heartbeat_id": new_id})
 
 

@@ -91,9 +91,10 @@ class Simulator:
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
-    def _heartbeat_expired(self, owner: str) -> None:
+    def _heartbeat_expired(self, owner: str) -> int:
         canceled = self.exchange.cancel(self.exchange.open_orders(owner))
         log.info("heartbeat missed by %s: canceled %d orders", owner, len(canceled))
+        return len(canceled)
 
     def _maintenance_changed(self, old: str, new: str) -> None:
         """Dead-man timers stand still while nobody can reach the heartbeat endpoint."""

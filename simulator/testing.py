@@ -106,6 +106,11 @@ class SimHandle:
     def maintenance(self) -> dict[str, Any]:
         return self.call(self.sim.admin.maintenance)
 
+    def heartbeats(self) -> dict[str, dict[str, Any]]:
+        """Per API key: heartbeats accepted, refused as stale, dropped answers, lapsed chains and
+        the orders the dead-man switch cancelled (``GET /_sim/heartbeats``)."""
+        return self.call(self.sim.admin.heartbeats)
+
     def trade(self, trade_id: str) -> dict[str, Any]:
         """A trade as the simulator knows it, including the taker's ``fee`` (never on the wire)."""
         return self.call(self.sim.admin.trade, trade_id)

@@ -50,6 +50,7 @@ from engine.venues.base import (
 from engine.venues.polymarket_calls import ClobCaller, PlacementDropped
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure, build_client, ensure_creds
 from engine.venues.polymarket_fees import VenueFees
+from engine.venues.polymarket_heartbeats import HeartbeatChain
 from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
 from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
 from engine.venues.polymarket_wire import (
@@ -120,7 +121,7 @@ class PolymarketVenue:
         self._user: UserFeed | None = None
         self._catch_up: asyncio.Task[None] | None = None
         self._heartbeats: asyncio.Task[None] | None = None
-        self.last_heartbeat_ms: int | None = None
+        self.heartbeats: HeartbeatChain | None = None
         # User-channel messages waiting (in order) for a fee schedule one of their fills needs.
         self._unpriced: deque[dict[str, object]] = deque()
         self._pricing: asyncio.Task[None] | None = None
@@ -156,7 +157,17 @@ class PolymarketVenue:
                                   options=self.config.socket, backoff=self.config.backoff())
             await self._user.start()
         if self.config.heartbeat_s > 0 and self._heartbeats is None:
-            self._heartbeats = asyncio.get_running_loop().create_task(self._beat(), name="venue-heartbeats")
+            # On the event loop: a crashed, frozen or disconnected engine stops sending them,
+            # and the venue cancels its resting quotes within ~10 s.
+            assert self.client is not None
+            self.heartbeats = HeartbeatChain(self.calls, self.client.post_heartbeat, self.config.heartbeat_s)
+            self._heartbeats = asyncio.get_running_loop().create_task(self.heartbeats.run(),
+                                                                      name="venue-heartbeats")
+
+    @property
+    def last_heartbeat_ms(self) -> int | None:
+        """When the venue last accepted a heartbeat (None: never, or heartbeats are off)."""
+        return None if self.heartbeats is None else self.heartbeats.last_accepted_ms
 
     async def close(self) -> None:
         for task in (self._catch_up, self._heartbeats, self._pricing):
@@ -313,28 +324,6 @@ class PolymarketVenue:
         except CallFailure as failure:
             raise failure.to_venue_error() from None
         return Balances(collateral=int(cash["balance"]), tokens=tokens)
-
-    # -- dead-man switch ---------------------------------------------------------------------
-
-    async def _beat(self) -> None:
-        """Heartbeats on the event loop: a crashed, frozen or disconnected engine stops
-        sending them, and the venue cancels its resting quotes within ~10 s. A chain the
-        venue no longer knows (a freeze outlived it) answers 400 and starts afresh."""
-        client = await self._client()
-        beat_id = ""
-        while True:
-            try:
-                answer = await self.calls.call("heartbeat", client.post_heartbeat, beat_id, retry=False)
-                beat_id = str(answer.get("heartbeat_id") or "") if isinstance(answer, dict) else ""
-                self.last_heartbeat_ms = now_ms()
-            except CallFailure as failure:
-                if failure.status == 400 and beat_id:
-                    log.warning("venue heartbeat chain lapsed; starting a new one (the venue has cancelled "
-                                "this key's orders)", extra={"error": str(failure)})
-                    beat_id = ""
-                    continue
-                log.warning("venue heartbeat failed", extra={"error": str(failure)})
-            await asyncio.sleep(self.config.heartbeat_s)
 
     # -- user channel ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from storage.settings import Settings
 log = logging.getLogger("engine.venues.polymarket")
 MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting
 RATE_LIMITED_STATUS = 429
+INVALID_HEARTBEAT = "Invalid Heartbeat ID"
 _BASE_HEADERS = {
     "User-Agent": "py_clob_client_v2",
     "Accept": "*/*",
@@ -125,6 +126,9 @@ class CallFailure(Exception):
     maybe_sent: bool = True
     busy: bool = False
     retry_after_s: float | None = None
+    # A refused heartbeat (400 "Invalid Heartbeat ID"): the id the venue expects next ("" = the
+    # chain is gone, start a new one). None for every other failure.
+    expected_heartbeat: str | None = None
 
     def __str__(self) -> str:
         return f"{self.status or 'no response'}: {self.message}"
@@ -164,16 +168,26 @@ def classify(exc: BaseException) -> CallFailure:
             return CallFailure(status, error_text(exc.error_msg), retryable=status == RATE_LIMITED_STATUS,
                                maybe_sent=False, busy=True, retry_after_s=wait)
         retryable = status >= 500
-        return CallFailure(status, error_text(exc.error_msg), retryable=retryable, maybe_sent=retryable)
+        return CallFailure(status, error_text(exc.error_msg), retryable=retryable, maybe_sent=retryable,
+                           expected_heartbeat=heartbeat_expected(status, exc.error_msg))
     if isinstance(exc, PolyException):  # raised locally by the client before any request
         return CallFailure(0, str(exc.msg), retryable=False, maybe_sent=False)
     return CallFailure(0, f"{type(exc).__name__}: {exc}", retryable=False, maybe_sent=False)
 
 
+def heartbeat_expected(status: int, body: Any) -> str | None:
+    """The id a refused heartbeat's 400 names (`{"error_msg": "Invalid Heartbeat ID",
+    "heartbeat_id": ...}`), or None when this is not such a refusal."""
+    if status != 400 or not isinstance(body, dict) or body.get("error_msg") != INVALID_HEARTBEAT:
+        return None
+    expected = body.get("heartbeat_id")
+    return expected if isinstance(expected, str) else None
+
+
 def error_text(body: Any) -> str:
     """The venue's message from a `{"error": ...}` body (or whatever else it sent)."""
     if isinstance(body, dict):
-        for key in ("error", "errorMsg", "message"):
+        for key in ("error", "errorMsg", "error_msg", "message"):
             if body.get(key):
                 value = body[key]
                 return value if isinstance(value, str) else json.dumps(value)

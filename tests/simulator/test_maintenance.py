@@ -145,7 +145,7 @@ def test_a_heartbeat_kept_after_the_restart_keeps_the_orders(sim):
     hb = client.post_heartbeat()["heartbeat_id"]
     sim.start_maintenance(seconds=1.2, post_only_seconds=0)
     time.sleep(1.3)
-    assert client.post_heartbeat(hb)["heartbeat_id"] == hb  # the same session, still alive
+    assert client.post_heartbeat(hb)["heartbeat_id"] not in ("", hb)  # the same chain, still alive
     assert sim.open_order_count(wallet) == 1
 
 
