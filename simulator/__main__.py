@@ -37,6 +37,10 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--mined-delay": ("mined_delay_s", float, "seconds from MATCHED to MINED (default 1)"),
     "--confirmed-delay": ("confirmed_delay_s", float, "seconds from MINED to CONFIRMED (default 2)"),
     "--fail-rate": ("fail_rate", float, "fraction of trades that end FAILED (default 0)"),
+    "--retrying-rate": ("retrying_rate", float, "fraction of trades RETRYING before MINED (default 0)"),
+    "--not-broadcasted-rate": ("not_broadcasted_rate", float,
+                               "fraction of trades reading MATCHED_NOT_BROADCASTED on REST while matched "
+                               "(default 0)"),
     "--heartbeat-timeout": ("heartbeat_timeout_s", float, "heartbeat dead-man timeout (default 10)"),
     "--ws-idle-timeout": ("ws_idle_timeout_s", float, "drop WS clients silent this long (default 30)"),
     "--agent-interval": ("agent_interval_s", float, "seconds between agent steps (default 0.5)"),

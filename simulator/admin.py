@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .server import Simulator
 
 LIQUIDITY_OWNER = "sim-liquidity"
-RUNTIME_SETTINGS = ("fail_rate", "mined_delay_s", "confirmed_delay_s", "heartbeat_timeout_s",
+RUNTIME_SETTINGS = ("fail_rate", "retrying_rate", "not_broadcasted_rate", "mined_delay_s", "confirmed_delay_s", "heartbeat_timeout_s",
                     "ws_idle_timeout_s", "rate_limits")
 
 

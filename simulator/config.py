@@ -84,6 +84,8 @@ class SimConfig:
     mined_delay_s: float = 1.0
     confirmed_delay_s: float = 2.0  # after MINED
     fail_rate: float = 0.0  # fraction of trades that end FAILED (ghost fills)
+    retrying_rate: float = 0.0  # fraction of trades RETRYING between MATCHED and MINED
+    not_broadcasted_rate: float = 0.0  # fraction reading MATCHED_NOT_BROADCASTED on REST while matched
     agents: bool = True
     prefill_books: bool = True  # initial resting liquidity, even without agents
     agent_interval_s: float = 0.5
@@ -147,6 +149,8 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_MINED_DELAY": ("mined_delay_s", float),
     "SIMULATOR_CONFIRMED_DELAY": ("confirmed_delay_s", float),
     "SIMULATOR_FAIL_RATE": ("fail_rate", float),
+    "SIMULATOR_RETRYING_RATE": ("retrying_rate", float),
+    "SIMULATOR_NOT_BROADCASTED_RATE": ("not_broadcasted_rate", float),
     "SIMULATOR_HEARTBEAT_TIMEOUT": ("heartbeat_timeout_s", float),
     "SIMULATOR_WS_IDLE_TIMEOUT": ("ws_idle_timeout_s", float),
     "SIMULATOR_LATENCY_MS": ("latency_ms", float),
@@ -241,6 +245,9 @@ def _validate(cfg: SimConfig) -> None:
     if kind == "every" and cfg.maintenance_seconds + cfg.maintenance_post_only_seconds >= period:
         raise ValueError("maintenance_schedule every:N needs N > maintenance_seconds + "
                          "maintenance_post_only_seconds")
+    for name in ("fail_rate", "retrying_rate", "not_broadcasted_rate"):
+        if not 0 <= getattr(cfg, name) <= 1:
+            raise ValueError(f"{name} must be a probability from 0 to 1, not {getattr(cfg, name)!r}")
     if cfg.sports_delay_s < 0:
         raise ValueError("sports_delay_s must be >= 0")
     parse_sports_markets(cfg.sports_markets)

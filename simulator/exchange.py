@@ -98,7 +98,9 @@ class Exchange:
         if not order.internal:
             self._check_balance(order, book)
         if order.post_only and best_crosses(book, order):
-            raise OrderRejected(rules.POST_ONLY_ERROR)
+            # Refused inside a 200 (success true, errorMsg, no orderID): the form a client that
+            # trusts `success` alone books as a resting order.
+            raise OrderRejected(rules.POST_ONLY_ERROR, in_body=True)
         delay = self._delay_for(order, book)
         if not delay:
             self._check_fill_rules(order, book)

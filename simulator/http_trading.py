@@ -94,6 +94,13 @@ def _response(result: PlaceResult) -> dict[str, Any]:
     }
 
 
+def _refusal(exc: OrderRejected) -> dict[str, Any]:
+    """A refused order inside a 200 answer: a batch item, or a refusal the venue gives that way
+    (``success`` stays true there: only the empty ``orderID`` and the ``errorMsg`` say no)."""
+    return {"success": exc.in_body, "errorMsg": exc.message, "orderID": "", "status": "", "makingAmount": "",
+            "takingAmount": "", "transactionsHashes": [], "tradeIDs": []}
+
+
 def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
     sim = request.app[SIM_KEY]
     order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s, sim.cfg.allow_eoa_makers)
@@ -113,7 +120,9 @@ async def post_order(request: web.Request) -> web.Response:
     try:
         response = ok(_place(request, creds, parse_json(body, "Invalid order payload")))
     except OrderRejected as exc:
-        raise HttpError(exc.status, exc.message) from None
+        if not exc.in_body:
+            raise HttpError(exc.status, exc.message) from None
+        response = ok(_refusal(exc))
     # Auth + signature recovery + matching + response, for /_sim/state and benchmarks.
     request.app[SIM_KEY].order_latency.append(time.perf_counter() - started)
     return response
@@ -133,8 +142,7 @@ async def post_orders(request: web.Request) -> web.Response:
         try:
             out.append(_place(request, creds, item))
         except OrderRejected as exc:
-            out.append({"success": False, "errorMsg": exc.message, "orderID": "", "status": "",
-                        "makingAmount": "", "takingAmount": "", "transactionsHashes": [], "tradeIDs": []})
+            out.append(_refusal(exc))
     return ok(out)
 
 

@@ -66,7 +66,8 @@ class Simulator:
         self.order_latency: collections.deque[float] = collections.deque(maxlen=10_000)  # seconds
         self.hub = Hub(self.auth, self.faults, self._snapshot, cfg.ws_idle_timeout_s)
         self.trades = TradeLog(self.ledger, self.hub, random.Random(f"trades:{seed}"), self._schedule,
-                               cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate)
+                               cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate, cfg.retrying_rate,
+                               cfg.not_broadcasted_rate)
         self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub, self._schedule)
         self.history = PriceHistory()
         self._ids = random.Random(f"ids:{seed}")
@@ -114,6 +115,8 @@ class Simulator:
     def reconfigure(self, changes: dict[str, Any]) -> None:
         self.cfg = dataclasses.replace(self.cfg, **changes)
         self.trades.fail_rate = self.cfg.fail_rate
+        self.trades.retrying_rate = self.cfg.retrying_rate
+        self.trades.not_broadcasted_rate = self.cfg.not_broadcasted_rate
         self.trades.mined_delay_s = self.cfg.mined_delay_s
         self.trades.confirmed_delay_s = self.cfg.confirmed_delay_s
         self.heartbeats.timeout_s = self.cfg.heartbeat_timeout_s

@@ -165,8 +165,7 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
     target = balances.collateral + _unredeemed_winnings(ex, balances)
     now = ex.clock()
     with ex.tx() as conn:
-        pending = conn.execute(text("SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN ('MATCHED', 'RETRYING')"),
-                               {"m": ex.mode}).scalar_one()
+        pending = store.pending_fill_count(conn, ex.mode)
         if pending:
             log.info("live cash not synced with the venue: fills are still pending on-chain",
                      extra={"pending_fills": pending})

@@ -102,13 +102,40 @@ def test_status_pipeline_via_rest_and_ws(sim, market):
         try:
             trade_id = _order(taker, yes, "BUY", 0.5, 10)["tradeIDs"][0]
             rest_seen = []
-            for status in ("MATCHED", "MINED", "CONFIRMED"):
+            for status in ("TRADE_STATUS_MATCHED", "TRADE_STATUS_MINED", "TRADE_STATUS_CONFIRMED"):
                 rest_seen.append(wait_for(lambda: (t := taker.get_trades(TradeParams(id=trade_id))[0])
                                           and t["status"] == status and status, timeout=3))
             seen = [recv_until(ws, lambda m: m.get("event_type") == "trade")["status"] for _ in range(3)]
         finally:
             sim.configure(mined_delay_s=0.2, confirmed_delay_s=0.2)
-    assert rest_seen == seen == ["MATCHED", "MINED", "CONFIRMED"]
+    # REST names them as the venue does (prefixed); the user channel uses the plain names.
+    assert rest_seen == ["TRADE_STATUS_" + s for s in seen] and seen == ["MATCHED", "MINED", "CONFIRMED"]
+
+
+def test_retrying_and_not_broadcasted_trades_read_as_the_venue_names_them():
+    """RETRYING sits between MATCHED and MINED on both channels; MATCHED_NOT_BROADCASTED is what
+    REST says of a matched trade not yet broadcast, while the user channel says MATCHED."""
+    slow = {**FAST, "mined_delay_s": 0.6, "confirmed_delay_s": 0.6, "retrying_rate": 1.0,
+            "not_broadcasted_rate": 1.0}
+    with running_simulator(seed=12, **slow) as sim:
+        yes = sim.market(neg_risk=False)["yes_token_id"]
+        maker, taker = new_client(sim), new_client(sim)
+        sim.fund(maker.get_address(), token_id=yes, tokens="10")
+        _order(maker, yes, "SELL", 0.5, 10)
+        creds = taker.creds
+        with connect(sim.ws_host + "user", open_timeout=5) as ws:
+            ws.send('{"type":"user","auth":{"apiKey":"%s","secret":"%s","passphrase":"%s"},"markets":[]}'
+                    % (creds.api_key, creds.api_secret, creds.api_passphrase))
+            ws.send("PING")
+            assert ws.recv(timeout=3) == "PONG"
+            trade_id = _order(taker, yes, "BUY", 0.5, 10)["tradeIDs"][0]
+            rest_seen = []
+            for status in ("MATCHED_NOT_BROADCASTED", "RETRYING", "MINED", "CONFIRMED"):
+                rest_seen.append(wait_for(lambda: (t := taker.get_trades(TradeParams(id=trade_id))[0])
+                                          and t["status"] == "TRADE_STATUS_" + status and status, timeout=3))
+            seen = [recv_until(ws, lambda m: m.get("event_type") == "trade")["status"] for _ in range(4)]
+    assert rest_seen == ["MATCHED_NOT_BROADCASTED", "RETRYING", "MINED", "CONFIRMED"]
+    assert seen == ["MATCHED", "RETRYING", "MINED", "CONFIRMED"]
 
 
 def test_ghost_fill_reverses_balances_and_reports_failed():
@@ -129,7 +156,7 @@ def test_ghost_fill_reverses_balances_and_reports_failed():
             assert sim.balances(taker.get_address())["tokens"] == {yes: "10"}
             statuses = [recv_until(ws, lambda m: m.get("event_type") == "trade")["status"] for _ in range(2)]
         assert statuses == ["MATCHED", "FAILED"]
-        trade = wait_for(lambda: [t for t in taker.get_trades() if t["status"] == "FAILED"])[0]
+        trade = wait_for(lambda: [t for t in taker.get_trades() if t["status"] == "TRADE_STATUS_FAILED"])[0]
         assert trade["id"] == resp["tradeIDs"][0]
         assert sim.balances(taker.get_address())["pusd"] == "10000"
         assert sim.balances(taker.get_address())["tokens"] == {}
