@@ -119,12 +119,16 @@ class Admin:
         trade = self.ex.print_trade(token, px, qty, side, taker, maker)
         return {"trade_id": trade.id, "price": fmt(px), "size": fmt(qty)}
 
-    def set_tick_size(self, ref: str, tick_size: Any) -> dict[str, Any]:
+    def set_tick_size(self, ref: str, tick_size: Any, old_tick_size: str | None = None) -> dict[str, Any]:
+        """Change a market's tick; ``old_tick_size`` is what the event says of the old tick
+        (default: the real one; "" as the venue sometimes sends it)."""
         market = self.ex.markets.get(ref) or self._token(ref)[0]
         tick = _micro(tick_size, "tick_size")
         if fmt(tick) not in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001"):
             raise AdminError("unsupported tick size")
-        self.ex.set_tick(market, tick)
+        if old_tick_size is not None and not isinstance(old_tick_size, str):
+            raise AdminError("old_tick_size must be a string (\"\" is allowed)")
+        self.ex.set_tick(market, tick, old_tick_size)
         return {"condition_id": market.condition_id, "tick_size": fmt(tick)}
 
     def clear_book(self, condition_id: str) -> dict[str, Any]:
@@ -283,7 +287,7 @@ _POSTS = {
     "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
     "/_sim/fund": ("fund", ("address", "pusd", "token_id", "tokens")),
     "/_sim/link-funder": ("link_funder", ("signer", "funder", "signature_type")),
-    "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size")),
+    "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size", "old_tick_size")),
     "/_sim/clear-book": ("clear_book", ("condition_id",)),
     "/_sim/maintenance": ("start_maintenance", ("seconds", "post_only_seconds")),
 }

@@ -87,8 +87,8 @@ class SimHandle:
     def open_order_count(self, address: str) -> int:
         return self.call(self.sim.admin.open_order_count, address)
 
-    def set_tick_size(self, ref: str, tick_size: Any) -> dict[str, Any]:
-        return self.call(self.sim.admin.set_tick_size, ref, tick_size)
+    def set_tick_size(self, ref: str, tick_size: Any, old_tick_size: str | None = None) -> dict[str, Any]:
+        return self.call(self.sim.admin.set_tick_size, ref, tick_size, old_tick_size)
 
     def clear_book(self, condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.clear_book, condition_id)

@@ -30,11 +30,12 @@ from engine.trading.exits import cancel_stale, find_exits, take_exit
 from engine.execution.venue_health import HealthChange, VenuePhase
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import enrich_fees, make_refresh_job
-from engine.feeds.events import MarketEvent, MarketResolved
+from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.marketdata.recorder import Recorder
 from engine.trading.resolution import settle_missed_resolutions
+from engine.trading.ticks import apply_tick_change
 from engine.marketdata.recorder import prune as prune_ticks
 from engine.risk.decisions_log import prune
 from engine.contracts.limits import Limits
@@ -356,6 +357,8 @@ class TradingCore:
             venue.on_market_event(event)
         if isinstance(event, MarketResolved) and event.winning_token:
             operator_actions.settle_resolution(self, event.condition_id, event.winning_token)
+        elif isinstance(event, TickSizeChanged):
+            apply_tick_change(self.catalog, self.db, event, self.clock())
 
     # -- the tick ----------------------------------------------------------------------
 
