@@ -69,6 +69,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "(default 3; 0 = none)"),
     "--sports-markets": ("sports_markets", str, "default (head-to-head games), none, all, or a comma list "
                                                 "of market indexes / condition ids"),
+    "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
+                                          "gold, platinum, diamond, elite"),
 }
 
 
@@ -83,7 +85,10 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--allow-eoa-makers", dest="allow_eoa_makers", action="store_true", default=None,
                         help="accept signature type 0 (EOA) makers, which the venue refuses for new accounts")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
-                        help="do not enforce the venue's published rate limits (benchmarks that hammer)")
+                        help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
+                             "that hammer)")
+    parser.add_argument("--retry-after-http-date", dest="retry_after_http_date", action="store_true", default=None,
+                        help="send a per-signer 429's Retry-After as an HTTP date instead of seconds")
     parser.add_argument("--log-level", default=os.environ.get("SIMULATOR_LOG_LEVEL", "INFO"))
     args = vars(parser.parse_args(argv))
     level = args.pop("log_level")
@@ -105,7 +110,7 @@ async def serve(sim: Simulator) -> None:
     log.info("venue rules: fees %s; maintenance %s; EOA makers %s; sports delay %gs on %d market(s); "
              "rate limits %s", "r=" + cfg.fee_rate if cfg.fee_rate is not None else "default mix",
              cfg.maintenance_schedule, "allowed" if cfg.allow_eoa_makers else "refused", cfg.sports_delay_s,
-             len(sim.sports), "on" if cfg.rate_limits else "off")
+             len(sim.sports), f"on (signer tier {cfg.signer_tier})" if cfg.rate_limits else "off")
     print(f"SIMULATOR_PORT={port}", flush=True)
     await stop.wait()
     log.info("shutting down")

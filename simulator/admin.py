@@ -243,7 +243,8 @@ class Admin:
                 "agents": cfg.agents, "open_orders": sum(len(v) for v in self.ex.open_by_owner.values()),
                 "pending_trades": len(self.sim.trades.pending), "order_latency_ms": self.order_latency(),
                 "maintenance_phase": self.sim.maintenance.phase(), "allow_eoa_makers": cfg.allow_eoa_makers,
-                "rate_limited": self.sim.rate_limiter.refused,
+                "rate_limited": self.sim.rate_limiter.refused, "signer_rate_limited": self.sim.signer_limits.refused,
+                "signer_tier": cfg.signer_tier,
                 **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}
 
     def heartbeats(self) -> dict[str, dict[str, int | bool]]:

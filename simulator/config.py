@@ -106,7 +106,9 @@ class SimConfig:
     allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
-    rate_limits: bool = True  # enforce the venue's published per-endpoint rate limits
+    rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
+    signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
+    retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -172,12 +174,14 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_MAINTENANCE_POST_ONLY_SECONDS": ("maintenance_post_only_seconds", float),
     "SIMULATOR_SPORTS_DELAY": ("sports_delay_s", float),
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
+    "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_NO_AGENTS": ("agents", False),
     "SIMULATOR_ALLOW_EOA_MAKERS": ("allow_eoa_makers", True),
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
+    "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
 }
 
 
@@ -248,6 +252,10 @@ def _validate(cfg: SimConfig) -> None:
     for name in ("fail_rate", "retrying_rate", "not_broadcasted_rate"):
         if not 0 <= getattr(cfg, name) <= 1:
             raise ValueError(f"{name} must be a probability from 0 to 1, not {getattr(cfg, name)!r}")
+    from .signer_limits import TIERS  # here: the config module stays free of the server's imports
+
+    if cfg.signer_tier not in TIERS:
+        raise ValueError(f"signer_tier must be one of {', '.join(TIERS)}, not {cfg.signer_tier!r}")
     if cfg.sports_delay_s < 0:
         raise ValueError("sports_delay_s must be >= 0")
     parse_sports_markets(cfg.sports_markets)

@@ -31,6 +31,7 @@ from .httputil import SIM_KEY, error_middleware
 from .maintenance import CLOSED, Maintenance
 from .markets import build_markets, price_to_tick
 from .ratelimit import RateLimiter
+from .signer_limits import SignerLimits
 from .sports import assign_sports
 from .trades import TradeLog
 from .units import to_micro
@@ -59,6 +60,7 @@ class Simulator:
                                        cfg.maintenance_post_only_seconds, self.start_ts)
         self.maintenance.listeners.append(self._maintenance_changed)
         self.rate_limiter = RateLimiter(enabled=cfg.rate_limits)
+        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date)
         self.ledger = Ledger(to_micro(cfg.starting_balance))
         self.faults = Faults(cfg.faults, seed)
         self.auth = Auth(seed, cfg.auth_max_skew_s)
@@ -122,6 +124,7 @@ class Simulator:
         self.heartbeats.timeout_s = self.cfg.heartbeat_timeout_s
         self.hub.idle_timeout_s = self.cfg.ws_idle_timeout_s
         self.rate_limiter.enabled = self.cfg.rate_limits
+        self.signer_limits.enabled = self.cfg.rate_limits
 
     def build_app(self) -> web.Application:
         # Outermost first: faults (the network), rate limits (Cloudflare), then the matching
