@@ -23,6 +23,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
 from py_clob_client_v2.clob_types import OrderPayload
@@ -218,7 +219,7 @@ class PolymarketVenue:
         client = await self._client()
         body = "[" + ",".join(p.payload for p in prepared) + "]"
         try:
-            raw = await self.calls.place("batch", client.post_signed, "/orders", body)
+            raw = await self.calls.place("batch", client.post_signed, "/orders", body, cost=len(prepared))
         except PlacementDropped as exc:
             if not exc.maybe_sent:
                 raise
@@ -262,13 +263,15 @@ class PolymarketVenue:
         client = await self._client()
         ids = list(dict.fromkeys(venue_order_ids))
         results = []
+        # Each request must fit the signer's cancel bucket whole (one token per id).
+        chunk_size = min(MAX_CANCEL_IDS, self.calls.signer.cancel_chunk)
         try:
             if len(ids) == 1:
                 single = OrderPayload(orderID=ids[0])
                 results.append(await self.calls.call("cancel", client.cancel_order, single))
-            for start in range(0, len(ids) if len(ids) > 1 else 0, MAX_CANCEL_IDS):
-                chunk = ids[start:start + MAX_CANCEL_IDS]
-                results.append(await self.calls.call("cancel", client.cancel_orders, chunk))
+            for start in range(0, len(ids) if len(ids) > 1 else 0, chunk_size):
+                chunk = ids[start:start + chunk_size]
+                results.append(await self.calls.call("cancel", client.cancel_orders, chunk, cost=len(chunk)))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
         return merge_cancels(*(cancel_result(r) for r in results))
@@ -279,12 +282,13 @@ class PolymarketVenue:
         self.calls.drop_placements()
         client = await self._client()
         try:
-            first = cancel_result(await self.calls.priority(client.cancel_all))
+            first = cancel_result(await self.calls.priority(client.cancel_all, cost=_cancel_all_cost))
             inflight = set(self.calls.inflight_placements)
             if not inflight:
                 return first
             await asyncio.wait(inflight, timeout=self.config.request_timeout_s + 1)
-            return merge_cancels(first, cancel_result(await self.calls.priority(client.cancel_all)))
+            return merge_cancels(first, cancel_result(await self.calls.priority(client.cancel_all,
+                                                                                cost=_cancel_all_cost)))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
 
@@ -415,6 +419,12 @@ class PolymarketVenue:
                 self.calls, client, self._identity(), order_id, since_ms, fees))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
+
+
+def _cancel_all_cost(answer: Any) -> int:
+    """What a cancel-all cost the signer's cancel bucket: 1 up front, 1 per order it cancelled."""
+    canceled = answer.get("canceled") if isinstance(answer, dict) else None
+    return 1 + (len(canceled) if isinstance(canceled, list) else 0)
 
 
 async def cancel_everything(settings: Settings) -> CancelResult:
