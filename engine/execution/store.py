@@ -233,6 +233,10 @@ def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, Trad
     return bool(moved), TradeStatus(previous), stored
 
 
+def fill_count(conn: Connection, mode: str) -> int:
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m", {"m": mode}))
+
+
 def pending_fill_count(conn: Connection, mode: str) -> int:
     """Fills the chain has not settled yet (matched, not yet broadcast, or being retried)."""
     return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN (SELECT value FROM "
