@@ -57,6 +57,9 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--retry-after": ("retry_after_s", float, "Retry-After seconds on an injected 429 (default 1)"),
     "--heartbeat-drop-rate": ("heartbeat_drop_rate", float,
                               "probability a heartbeat is processed but its answer is lost (default 0)"),
+    "--refuse-in-body-rate": ("refuse_in_body_rate", float,
+                              "probability an order is refused inside an HTTP 200 (success true, errorMsg, no "
+                              "orderID) (default 0)"),
     "--fee-rate": ("fee_rate", str, "taker fee rate r for every market, e.g. 0.05 (0 = no fees; "
                                     "default: the documented mix)"),
     "--fee-exponent": ("fee_exponent", int, "taker fee exponent e for every market (whole, >= 1; default 1)"),

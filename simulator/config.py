@@ -37,6 +37,7 @@ class FaultConfig:
     ws_reorder_rate: float = 0.0
     retry_after_s: float = 1.0  # Retry-After (whole seconds, rounded up) on an injected 429
     heartbeat_drop_rate: float = 0.0  # a heartbeat is processed, then its answer is lost
+    refuse_in_body_rate: float = 0.0  # POST /order(s): refused inside a 200 (success true, errorMsg, no orderID)
 
     def with_updates(self, updates: Mapping[str, Any]) -> "FaultConfig":
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
@@ -167,6 +168,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_WS_REORDER_RATE": ("ws_reorder_rate", float),
     "SIMULATOR_RETRY_AFTER": ("retry_after_s", float),
     "SIMULATOR_HEARTBEAT_DROP_RATE": ("heartbeat_drop_rate", float),
+    "SIMULATOR_REFUSE_IN_BODY_RATE": ("refuse_in_body_rate", float),
     "SIMULATOR_FEE_RATE": ("fee_rate", str),
     "SIMULATOR_FEE_EXPONENT": ("fee_exponent", int),
     "SIMULATOR_MAINTENANCE_SCHEDULE": ("maintenance_schedule", str),

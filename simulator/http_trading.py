@@ -102,8 +102,14 @@ def _refusal(exc: OrderRejected) -> dict[str, Any]:
             "takingAmount": "", "transactionsHashes": [], "tradeIDs": []}
 
 
+IN_BODY_FAULT = "the order could not be processed, please try again"
+
+
 def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
     sim = request.app[SIM_KEY]
+    if sim.faults.roll(sim.faults.config.refuse_in_body_rate):
+        sim.faults.stats["refused_in_body"] += 1
+        raise OrderRejected(IN_BODY_FAULT, in_body=True)
     order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s, sim.cfg.allow_eoa_makers)
     if not order.post_only and sim.maintenance.phase() == POST_ONLY:
         raise OrderRejected(POST_ONLY_MODE_ERROR)
