@@ -13,9 +13,10 @@ Target: sign + submit + ack p50 <= 10 ms. As in live trading, the adapter runs i
 channel and sends venue heartbeats (the dead-man switch) every `--heartbeat-s` seconds
 meanwhile (live's default, 5 s; 0 measures without them), and paces by the signer's token
 buckets, which the simulator enforces (a standard-tier account: 60 orders at once, 40 a second
-after that). Orders go out at `--rate` a second (30 by default, under that refill), so each
-sample is the order path with the buckets on, not the time spent queueing for a token; a
-separate line times a burst of `--burst` orders, which the buckets do hold back.
+after that). Orders go out back to back in rounds of `--round` (50, inside the 60-order burst),
+with a pause after each round for the bucket to refill, so each sample is the order path with the
+buckets on (a token taken, the answer's Poly-RateLimit-* headers read), not time spent queueing
+for a token; a separate line times a burst of `--burst` orders, which the buckets do hold back.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ async def market(venue: PolymarketVenue) -> tuple[str, str, int]:
     raise RuntimeError("no standard market")
 
 
-async def run(port: int, n: int, heartbeat_s: float, rate: float, burst: int) -> None:
+async def run(port: int, n: int, heartbeat_s: float, per_round: int, burst: int) -> None:
     key = "0x" + secrets.token_hex(32)
     settings = load_settings(env={"DATA_SOURCE": "simulator", "SIMULATOR_PORT": str(port),
                                   "POLY_PRIVATE_KEY": key, "POLY_SIGNATURE_TYPE": "0",
@@ -96,7 +97,8 @@ async def run(port: int, n: int, heartbeat_s: float, rate: float, burst: int) ->
             signing.append((signed - began) * 1000)
             if i % 100 == 99:
                 await venue.cancel_all()  # keep the account's reserved balance small
-            await asyncio.sleep(max(0.0, 1 / rate - (time.perf_counter() - began)))
+            if i % per_round == per_round - 1:
+                await asyncio.sleep(per_round / 40 + 0.2)  # the order bucket refills (40 a second)
         client = venue.client
         for _ in range(min(n, 300)):
             began = time.perf_counter()
@@ -140,12 +142,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--heartbeat-s", type=float, default=5.0, help="venue heartbeat interval (0 = off)")
-    parser.add_argument("--rate", type=float, default=30.0, help="orders a second in the timed loop")
+    parser.add_argument("--round", type=int, default=50, help="orders sent back to back before a refill pause")
     parser.add_argument("--burst", type=int, default=120, help="orders sent at once for the pacing line")
     args = parser.parse_args()
     proc, port = start_simulator()
     try:
-        asyncio.run(run(port, args.n, args.heartbeat_s, args.rate, args.burst))
+        asyncio.run(run(port, args.n, args.heartbeat_s, args.round, args.burst))
     finally:
         proc.terminate()
         proc.wait(10)
