@@ -24,13 +24,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from engine.feeds.pacing import Aborted
+from engine.feeds.pacing import Aborted, sleep_unless_aborted
 
 log = logging.getLogger("engine.venues.polymarket")
 ORDER, CANCEL = "order", "cancel"
 # Endpoint families (engine/feeds/pacing.py) that draw on a signer bucket.
 FAMILY_BUCKET = {"place": ORDER, "batch": ORDER, "cancel": CANCEL, "priority": CANCEL}
-RATE_MARGIN = 0.9  # refill a little slower than the venue: our clock and its clock never agree exactly
+# A little under the venue's figures: we count a request when we send it, the venue when it arrives,
+# and arrivals are not evenly delayed (a slow first request starts the venue's refill late).
+RATE_MARGIN = 0.9
+CAPACITY_MARGIN = 0.9
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,8 @@ STANDARD = TIERS["standard"]
 
 class SignerBucket:
     def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
-        self.rate, self.burst, self.clock = rate * RATE_MARGIN, burst, clock
-        self.level = float(burst)
+        self.rate, self.burst, self.clock = rate * RATE_MARGIN, _capacity(burst), clock
+        self.level = float(self.burst)
         self.stamp = clock()
         self.held_until = 0.0
 
@@ -88,14 +91,7 @@ class SignerBucket:
             wait = self.wait_s(cost)
             if wait <= 0:
                 return
-            if abort is None:
-                await asyncio.sleep(wait)
-                continue
-            try:
-                await asyncio.wait_for(abort.wait(), wait)
-            except TimeoutError:
-                continue
-            raise Aborted()
+            await sleep_unless_aborted(wait, abort)
 
     def debit(self, count: int) -> None:
         self._refill(self.clock())
@@ -110,8 +106,8 @@ class SignerBucket:
 
     def resize(self, rate: float, burst: int) -> None:
         self._refill(self.clock())
-        self.rate, self.burst = rate * RATE_MARGIN, burst
-        self.level = min(self.level, burst)
+        self.rate, self.burst = rate * RATE_MARGIN, _capacity(burst)
+        self.level = min(self.level, self.burst)
 
 
 class SignerLimits:
@@ -129,7 +125,8 @@ class SignerLimits:
 
     @property
     def cancel_chunk(self) -> int:
-        """The most ids one cancel request may carry: it must fit the cancel bucket whole."""
+        """The most ids one cancel request may carry: it must fit the cancel bucket whole (with
+        our margin)."""
         return self.buckets[CANCEL].burst
 
     def observe(self, family: str, headers: Mapping[str, str] | None) -> None:
@@ -159,6 +156,10 @@ class SignerLimits:
         bucket = self.bucket_for(family)
         if bucket is not None:
             bucket.hold(1.0 if retry_after_s is None else retry_after_s)
+
+
+def _capacity(burst: int) -> int:
+    return max(1, int(burst * CAPACITY_MARGIN))
 
 
 def _number(raw: str | None) -> float | None:
