@@ -239,8 +239,9 @@ def fill_count(conn: Connection, mode: str) -> int:
 
 def pending_fill_count(conn: Connection, mode: str) -> int:
     """Fills the chain has not settled yet (matched, not yet broadcast, or being retried)."""
-    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN (SELECT value FROM "
-                            "json_each(:pending))", {"m": mode, "pending": json.dumps([s.value for s in PENDING_FILL])}))
+    pending = json.dumps([status.value for status in PENDING_FILL])
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN "
+                            "(SELECT value FROM json_each(:pending))", {"m": mode, "pending": pending}))
 
 
 def order_fill_total(conn: Connection, order_id: int) -> int:

@@ -95,9 +95,10 @@ class BalanceWatch:
         self._note_drift(reading.drift, now)
         problems = list(reading.shortfalls)
         if abs(reading.drift) > tolerance:
-            problems.append(f"the wallet's collateral differs from the ledger by {reading.drift / 1e6:+,.2f} USDC, "
-                            f"more than the {tolerance / 1e6:,.2f} USDC tolerance (an unbooked deposit, withdrawal "
-                            "or payment): check polymarket.com, then press Start to book it")
+            problems.append(
+                f"the wallet's collateral differs from the ledger by {reading.drift / 1e6:+,.2f} USDC, more than "
+                f"the {tolerance / 1e6:,.2f} USDC tolerance (an unbooked deposit, withdrawal or payment): check "
+                "polymarket.com, then press Start to book it")
         self.problems = problems
         return problems
 
@@ -108,8 +109,8 @@ class BalanceWatch:
             self.emit("info", "BALANCE_DRIFT_CLEARED", "the wallet's collateral agrees with the ledger again")
             self.alerted_drift, self.drift_since_ms = None, None
             return
-        self.emit("warning", "BALANCE_DRIFT", f"the wallet's collateral differs from the ledger by {drift / 1e6:+,.6f} "
-                                              "USDC on two checks in a row, with no fill in between")
+        self.emit("warning", "BALANCE_DRIFT", f"the wallet's collateral differs from the ledger by "
+                                              f"{drift / 1e6:+,.6f} USDC on two checks in a row, with no fill between")
         self.alerted_drift, self.drift_since_ms = drift, now
 
 

@@ -451,11 +451,12 @@ class TradingCore:
                               for t in self.feed.subscribed()], now)
         if self.mode == "live":
             self.watch.venue_unreachable(self.executor.health.unreachable_since, now)
-            venue = self.executor.venue
+            venue, watch = self.executor.venue, self.balance_watch
             self.conditions.publish(live_conditions(
-                unreachable_since=self.executor.health.unreachable_since, alert_after_s=self.config["alert_feed_down_s"],
-                heartbeats=getattr(venue, "heartbeats", None), signer=getattr(getattr(venue, "calls", None), "signer", None),
-                drift=self.balance_watch.alerted_drift, drift_since=self.balance_watch.drift_since_ms, now=now))
+                unreachable_since=self.executor.health.unreachable_since,
+                alert_after_s=self.config["alert_feed_down_s"], heartbeats=getattr(venue, "heartbeats", None),
+                signer=getattr(getattr(venue, "calls", None), "signer", None),
+                drift=watch.alerted_drift, drift_since=watch.drift_since_ms, now=now))
 
     async def _collateral_job(self) -> None:
         """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""

@@ -23,7 +23,8 @@ log = logging.getLogger("engine.trading.ticks")
 VENUE_TICKS = frozenset({100_000, 10_000, 5_000, 2_500, 1_000, 100})  # 0.1 ... 0.0001
 
 
-def apply_tick_change(catalog: MarketCatalog, db: Database, event: TickSizeChanged, now: int) -> MarketInfo | None:
+def apply_tick_change(catalog: MarketCatalog, db: Database, event: TickSizeChanged,
+                      now: int) -> MarketInfo | None:
     """Take the new tick; returns the market when its tick changed."""
     if event.new_tick not in VENUE_TICKS:
         log.warning("tick size change to an unknown tick ignored", extra={"token_id": event.token_id,

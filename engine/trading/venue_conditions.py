@@ -54,17 +54,17 @@ def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartb
     `signer` its SignerLimits (or None); `drift` the confirmed collateral drift in micro-USDC."""
     out = []
     if unreachable_since is not None and now - unreachable_since >= alert_after_s * 1000:
-        out.append(Condition(UNREACHABLE, unreachable_since, f"no answer from the venue for over {alert_after_s} s "
-                                                             "(timeouts, network or server errors)"))
+        out.append(Condition(UNREACHABLE, unreachable_since,
+                             f"no answer from the venue for over {alert_after_s} s (timeouts, network or server errors)"))
     failing = getattr(heartbeats, "failing_since_ms", None)
     if failing is not None and now - failing >= 1000 * max(1.0, getattr(heartbeats, "interval_s", 5)):
         out.append(Condition(HEARTBEATS, failing, "heartbeats are not being accepted: the venue cancels every "
-                                                  f"resting order ~10 s after the last one ({heartbeats.last_error})"))
+                             f"resting order ~10 s after the last one ({heartbeats.last_error})"))
     warned = getattr(signer, "warning_since_ms", None)
     if warned is not None:
         out.append(Condition(RATE_LIMIT_WARNING, warned, "the venue warns that requests at this pace will be "
-                                                         "refused once its per-signer limits are enforced"))
+                             "refused once its per-signer limits are enforced"))
     if drift:
-        out.append(Condition(BALANCE_DRIFT, drift_since, f"the wallet's collateral differs from the ledger by "
-                                                         f"{drift / 1e6:+,.2f} USDC"))
+        out.append(Condition(BALANCE_DRIFT, drift_since,
+                             f"the wallet's collateral differs from the ledger by {drift / 1e6:+,.2f} USDC"))
     return out

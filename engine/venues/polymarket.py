@@ -8,8 +8,11 @@
   never make a second order (the orderID is the digest), and when the venue says
   "duplicated", or a send timed out, the order is looked up by id and its real state
   returned.
-- Calls are paced per endpoint family and retried by `ClobCaller`; `cancel_all` takes
-  the priority lane and drops every placement not yet sent.
+- Calls are paced per endpoint family and by the signer's order and cancel buckets, and
+  retried, by `ClobCaller`; `cancel_all` takes the priority lane and drops every placement not
+  yet sent. An answer counts as a placement only with `success`, an empty `errorMsg` and an
+  `orderID` (the venue refuses inside a 200 too).
+- Heartbeats (the dead-man switch) run on the event loop as a `HeartbeatChain`.
 - `start(sink)` streams the user channel as OrderEvent/TradeEvent and, after every
   (re)connect, reconciles over REST (open orders, orders we knew open, trades since the
   last seen, and trades still settling) so no fill or status change is lost.
