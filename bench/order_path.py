@@ -11,7 +11,12 @@ with a bare ECDSA signature of a 32-byte digest by the same key, through the sam
 hop: the ratio is what building and EIP-712-hashing the order adds to the signature itself.
 Target: sign + submit + ack p50 <= 10 ms. As in live trading, the adapter runs its user
 channel and sends venue heartbeats (the dead-man switch) every `--heartbeat-s` seconds
-meanwhile (live's default, 5 s; 0 measures without them).
+meanwhile (live's default, 5 s; 0 measures without them), and paces by the signer's token
+buckets, which the simulator enforces (a standard-tier account: 60 orders at once, 40 a second
+after that). Orders go out back to back in rounds of `--round` (50, inside the 60-order burst),
+with a pause after each round for the bucket to refill, so each sample is the order path with the
+buckets on (a token taken, the answer's Poly-RateLimit-* headers read), not time spent queueing
+for a token; a separate line times a burst of `--burst` orders, which the buckets do hold back.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 from _common import ROOT, report
 from eth_account import Account
 
@@ -61,7 +67,7 @@ async def market(venue: PolymarketVenue) -> tuple[str, str, int]:
     raise RuntimeError("no standard market")
 
 
-async def run(port: int, n: int, heartbeat_s: float) -> None:
+async def run(port: int, n: int, heartbeat_s: float, per_round: int, burst: int) -> None:
     key = "0x" + secrets.token_hex(32)
     settings = load_settings(env={"DATA_SOURCE": "simulator", "SIMULATOR_PORT": str(port),
                                   "POLY_PRIVATE_KEY": key, "POLY_SIGNATURE_TYPE": "0",
@@ -79,6 +85,8 @@ async def run(port: int, n: int, heartbeat_s: float) -> None:
 
         for i in range(20):  # warm up: connections, caches
             await venue.submit(await venue.prepare(request(i)))
+        await venue.cancel_all()
+        await asyncio.sleep(60 / 40)  # the order bucket full again after the warm-up
         signing, round_trip, baseline = [], [], []
         for i in range(n):
             began = time.perf_counter()
@@ -89,15 +97,27 @@ async def run(port: int, n: int, heartbeat_s: float) -> None:
             signing.append((signed - began) * 1000)
             if i % 100 == 99:
                 await venue.cancel_all()  # keep the account's reserved balance small
+            if i % per_round == per_round - 1:
+                await asyncio.sleep(per_round / 40 + 0.2)  # the order bucket refills (40 a second)
         client = venue.client
         for _ in range(min(n, 300)):
             began = time.perf_counter()
             await venue.calls.call("data", client.get_open_orders, None, True)
             baseline.append((time.perf_counter() - began) * 1000)
         await venue.cancel_all()
+        await asyncio.sleep(60 / 40)
+        prepared_burst = [await venue.prepare(request(i)) for i in range(burst)]
+        began = time.perf_counter()
+        await asyncio.gather(*(venue.submit(p) for p in prepared_burst))
+        burst_s = time.perf_counter() - began
+        await venue.cancel_all()
+        tier = venue.calls.signer.tier.name
         beats = venue.last_heartbeat_ms
     finally:
         await venue.close()
+    refused = httpx.get(f"http://127.0.0.1:{port}/_sim/state", timeout=10).json()["signer_rate_limited"]
+    print(f"signer tier {tier}: a burst of {burst} orders placed in {burst_s:.2f} s (paced by the buckets); "
+          f"requests the venue refused for the signer's rate limit in the whole run: {refused}")
     print(f"venue heartbeats every {heartbeat_s:g} s: "
           + ("off" if heartbeat_s <= 0 else f"running (last answered {'never' if beats is None else 'yes'})"))
     bare = await bare_signatures(key, n)
@@ -122,10 +142,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--heartbeat-s", type=float, default=5.0, help="venue heartbeat interval (0 = off)")
+    parser.add_argument("--round", type=int, default=50, help="orders sent back to back before a refill pause")
+    parser.add_argument("--burst", type=int, default=120, help="orders sent at once for the pacing line")
     args = parser.parse_args()
     proc, port = start_simulator()
     try:
-        asyncio.run(run(port, args.n, args.heartbeat_s))
+        asyncio.run(run(port, args.n, args.heartbeat_s, args.round, args.burst))
     finally:
         proc.terminate()
         proc.wait(10)

@@ -37,6 +37,10 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--mined-delay": ("mined_delay_s", float, "seconds from MATCHED to MINED (default 1)"),
     "--confirmed-delay": ("confirmed_delay_s", float, "seconds from MINED to CONFIRMED (default 2)"),
     "--fail-rate": ("fail_rate", float, "fraction of trades that end FAILED (default 0)"),
+    "--retrying-rate": ("retrying_rate", float, "fraction of trades RETRYING before MINED (default 0)"),
+    "--not-broadcasted-rate": ("not_broadcasted_rate", float,
+                               "fraction of trades reading MATCHED_NOT_BROADCASTED on REST while matched "
+                               "(default 0)"),
     "--heartbeat-timeout": ("heartbeat_timeout_s", float, "heartbeat dead-man timeout (default 10)"),
     "--ws-idle-timeout": ("ws_idle_timeout_s", float, "drop WS clients silent this long (default 30)"),
     "--agent-interval": ("agent_interval_s", float, "seconds between agent steps (default 0.5)"),
@@ -51,6 +55,11 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--ws-dup-rate": ("ws_dup_rate", float, "probability a WS message is sent twice"),
     "--ws-reorder-rate": ("ws_reorder_rate", float, "probability a WS message is swapped with the next"),
     "--retry-after": ("retry_after_s", float, "Retry-After seconds on an injected 429 (default 1)"),
+    "--heartbeat-drop-rate": ("heartbeat_drop_rate", float,
+                              "probability a heartbeat is processed but its answer is lost (default 0)"),
+    "--refuse-in-body-rate": ("refuse_in_body_rate", float,
+                              "probability an order is refused inside an HTTP 200 (success true, errorMsg, no "
+                              "orderID) (default 0)"),
     "--fee-rate": ("fee_rate", str, "taker fee rate r for every market, e.g. 0.05 (0 = no fees; "
                                     "default: the documented mix)"),
     "--fee-exponent": ("fee_exponent", int, "taker fee exponent e for every market (whole, >= 1; default 1)"),
@@ -65,6 +74,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "(default 3; 0 = none)"),
     "--sports-markets": ("sports_markets", str, "default (head-to-head games), none, all, or a comma list "
                                                 "of market indexes / condition ids"),
+    "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
+                                          "gold, platinum, diamond, elite"),
 }
 
 
@@ -79,7 +90,10 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--allow-eoa-makers", dest="allow_eoa_makers", action="store_true", default=None,
                         help="accept signature type 0 (EOA) makers, which the venue refuses for new accounts")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
-                        help="do not enforce the venue's published rate limits (benchmarks that hammer)")
+                        help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
+                             "that hammer)")
+    parser.add_argument("--retry-after-http-date", dest="retry_after_http_date", action="store_true", default=None,
+                        help="send a per-signer 429's Retry-After as an HTTP date instead of seconds")
     parser.add_argument("--log-level", default=os.environ.get("SIMULATOR_LOG_LEVEL", "INFO"))
     args = vars(parser.parse_args(argv))
     level = args.pop("log_level")
@@ -101,7 +115,7 @@ async def serve(sim: Simulator) -> None:
     log.info("venue rules: fees %s; maintenance %s; EOA makers %s; sports delay %gs on %d market(s); "
              "rate limits %s", "r=" + cfg.fee_rate if cfg.fee_rate is not None else "default mix",
              cfg.maintenance_schedule, "allowed" if cfg.allow_eoa_makers else "refused", cfg.sports_delay_s,
-             len(sim.sports), "on" if cfg.rate_limits else "off")
+             len(sim.sports), f"on (signer tier {cfg.signer_tier})" if cfg.rate_limits else "off")
     print(f"SIMULATOR_PORT={port}", flush=True)
     await stop.wait()
     log.info("shutting down")

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .server import Simulator
 
 LIQUIDITY_OWNER = "sim-liquidity"
-RUNTIME_SETTINGS = ("fail_rate", "mined_delay_s", "confirmed_delay_s", "heartbeat_timeout_s",
+RUNTIME_SETTINGS = ("fail_rate", "retrying_rate", "not_broadcasted_rate", "mined_delay_s", "confirmed_delay_s", "heartbeat_timeout_s",
                     "ws_idle_timeout_s", "rate_limits")
 
 
@@ -119,12 +119,16 @@ class Admin:
         trade = self.ex.print_trade(token, px, qty, side, taker, maker)
         return {"trade_id": trade.id, "price": fmt(px), "size": fmt(qty)}
 
-    def set_tick_size(self, ref: str, tick_size: Any) -> dict[str, Any]:
+    def set_tick_size(self, ref: str, tick_size: Any, old_tick_size: str | None = None) -> dict[str, Any]:
+        """Change a market's tick; ``old_tick_size`` is what the event says of the old tick
+        (default: the real one; "" as the venue sometimes sends it)."""
         market = self.ex.markets.get(ref) or self._token(ref)[0]
         tick = _micro(tick_size, "tick_size")
         if fmt(tick) not in ("0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001"):
             raise AdminError("unsupported tick size")
-        self.ex.set_tick(market, tick)
+        if old_tick_size is not None and not isinstance(old_tick_size, str):
+            raise AdminError("old_tick_size must be a string (\"\" is allowed)")
+        self.ex.set_tick(market, tick, old_tick_size)
         return {"condition_id": market.condition_id, "tick_size": fmt(tick)}
 
     def clear_book(self, condition_id: str) -> dict[str, Any]:
@@ -239,8 +243,14 @@ class Admin:
                 "agents": cfg.agents, "open_orders": sum(len(v) for v in self.ex.open_by_owner.values()),
                 "pending_trades": len(self.sim.trades.pending), "order_latency_ms": self.order_latency(),
                 "maintenance_phase": self.sim.maintenance.phase(), "allow_eoa_makers": cfg.allow_eoa_makers,
-                "rate_limited": self.sim.rate_limiter.refused,
+                "rate_limited": self.sim.rate_limiter.refused, "signer_rate_limited": self.sim.signer_limits.refused,
+                "signer_tier": cfg.signer_tier,
                 **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}
+
+    def heartbeats(self) -> dict[str, dict[str, int | bool]]:
+        """Per API key: heartbeats accepted, refused as stale, answers lost (a fault), chains
+        that lapsed, and the orders the dead-man switch cancelled."""
+        return self.sim.heartbeats.report()
 
     def order_latency(self) -> dict[str, float | int]:
         """Server-side POST /order handling time (auth, signature, matching, response)."""
@@ -278,7 +288,7 @@ _POSTS = {
     "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
     "/_sim/fund": ("fund", ("address", "pusd", "token_id", "tokens")),
     "/_sim/link-funder": ("link_funder", ("signer", "funder", "signature_type")),
-    "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size")),
+    "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size", "old_tick_size")),
     "/_sim/clear-book": ("clear_book", ("condition_id",)),
     "/_sim/maintenance": ("start_maintenance", ("seconds", "post_only_seconds")),
 }
@@ -313,6 +323,11 @@ async def admin_markets(request: web.Request) -> web.Response:
 @routes.get("/_sim/state")
 async def admin_state(request: web.Request) -> web.Response:
     return await _call(request, "state", {})
+
+
+@routes.get("/_sim/heartbeats")
+async def admin_heartbeats(request: web.Request) -> web.Response:
+    return await _call(request, "heartbeats", {})
 
 
 @routes.get("/_sim/maintenance")

@@ -36,6 +36,8 @@ class FaultConfig:
     ws_dup_rate: float = 0.0
     ws_reorder_rate: float = 0.0
     retry_after_s: float = 1.0  # Retry-After (whole seconds, rounded up) on an injected 429
+    heartbeat_drop_rate: float = 0.0  # a heartbeat is processed, then its answer is lost
+    refuse_in_body_rate: float = 0.0  # POST /order(s): refused inside a 200 (success true, errorMsg, no orderID)
 
     def with_updates(self, updates: Mapping[str, Any]) -> "FaultConfig":
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
@@ -83,6 +85,8 @@ class SimConfig:
     mined_delay_s: float = 1.0
     confirmed_delay_s: float = 2.0  # after MINED
     fail_rate: float = 0.0  # fraction of trades that end FAILED (ghost fills)
+    retrying_rate: float = 0.0  # fraction of trades RETRYING between MATCHED and MINED
+    not_broadcasted_rate: float = 0.0  # fraction reading MATCHED_NOT_BROADCASTED on REST while matched
     agents: bool = True
     prefill_books: bool = True  # initial resting liquidity, even without agents
     agent_interval_s: float = 0.5
@@ -106,7 +110,9 @@ class SimConfig:
     allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
-    rate_limits: bool = True  # enforce the venue's published per-endpoint rate limits
+    rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
+    signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
+    retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -149,6 +155,8 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_MINED_DELAY": ("mined_delay_s", float),
     "SIMULATOR_CONFIRMED_DELAY": ("confirmed_delay_s", float),
     "SIMULATOR_FAIL_RATE": ("fail_rate", float),
+    "SIMULATOR_RETRYING_RATE": ("retrying_rate", float),
+    "SIMULATOR_NOT_BROADCASTED_RATE": ("not_broadcasted_rate", float),
     "SIMULATOR_HEARTBEAT_TIMEOUT": ("heartbeat_timeout_s", float),
     "SIMULATOR_WS_IDLE_TIMEOUT": ("ws_idle_timeout_s", float),
     "SIMULATOR_LATENCY_MS": ("latency_ms", float),
@@ -162,6 +170,8 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_WS_DUP_RATE": ("ws_dup_rate", float),
     "SIMULATOR_WS_REORDER_RATE": ("ws_reorder_rate", float),
     "SIMULATOR_RETRY_AFTER": ("retry_after_s", float),
+    "SIMULATOR_HEARTBEAT_DROP_RATE": ("heartbeat_drop_rate", float),
+    "SIMULATOR_REFUSE_IN_BODY_RATE": ("refuse_in_body_rate", float),
     "SIMULATOR_FEE_RATE": ("fee_rate", str),
     "SIMULATOR_FEE_EXPONENT": ("fee_exponent", int),
     "SIMULATOR_MAINTENANCE_SCHEDULE": ("maintenance_schedule", str),
@@ -169,12 +179,14 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_MAINTENANCE_POST_ONLY_SECONDS": ("maintenance_post_only_seconds", float),
     "SIMULATOR_SPORTS_DELAY": ("sports_delay_s", float),
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
+    "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_NO_AGENTS": ("agents", False),
     "SIMULATOR_ALLOW_EOA_MAKERS": ("allow_eoa_makers", True),
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
+    "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
 }
 
 
@@ -242,6 +254,13 @@ def _validate(cfg: SimConfig) -> None:
     if kind == "every" and cfg.maintenance_seconds + cfg.maintenance_post_only_seconds >= period:
         raise ValueError("maintenance_schedule every:N needs N > maintenance_seconds + "
                          "maintenance_post_only_seconds")
+    for name in ("fail_rate", "retrying_rate", "not_broadcasted_rate"):
+        if not 0 <= getattr(cfg, name) <= 1:
+            raise ValueError(f"{name} must be a probability from 0 to 1, not {getattr(cfg, name)!r}")
+    from .signer_limits import TIERS  # here: the config module stays free of the server's imports
+
+    if cfg.signer_tier not in TIERS:
+        raise ValueError(f"signer_tier must be one of {', '.join(TIERS)}, not {cfg.signer_tier!r}")
     if cfg.sports_delay_s < 0:
         raise ValueError("sports_delay_s must be >= 0")
     if not 0 <= cfg.gtd_min_lead_s <= 86_400:

@@ -128,13 +128,15 @@ def last_trade_message(market: Market, token: Token, price: int, side: str, size
     }
 
 
-def tick_size_message(market: Market, token: Token, old: int, new: int, ts_ms: int) -> JSON:
+def tick_size_message(market: Market, token: Token, old: int, new: int, ts_ms: int,
+                      old_shown: str | None = None) -> JSON:
+    """``old_shown`` replaces the old tick on the wire (the venue sometimes sends "")."""
     return {
         "asset_id": token.token_id,
         "event_type": "tick_size_change",
         "market": market.condition_id,
         "new_tick_size": fmt(new),
-        "old_tick_size": fmt(old),
+        "old_tick_size": fmt(old) if old_shown is None else old_shown,
         "timestamp": str(ts_ms),
     }
 

@@ -32,7 +32,7 @@ from .units import ONE, notional
 __all__ = ["Exchange", "OrderRejected", "PlaceResult"]  # OrderRejected lives in rules.py now
 
 FINE_TICK, COARSE_TICK = 1_000, 10_000  # 0.001 and 0.01
-FINE_TICK_ABOVE, FINE_TICK_BELOW = 960_000, 40_000  # the venue refines 0.01 -> 0.001 past these
+FINE_TICK_ABOVE, FINE_TICK_BELOW = 960_000, 40_000  # the venue refines 0.01 -> 0.001 past these, and back
 
 
 @dataclass
@@ -98,7 +98,9 @@ class Exchange:
         if not order.internal:
             self._check_balance(order, book)
         if order.post_only and best_crosses(book, order):
-            raise OrderRejected(rules.POST_ONLY_ERROR)
+            # Refused inside a 200 (success true, errorMsg, no orderID): the form a client that
+            # trusts `success` alone books as a resting order.
+            raise OrderRejected(rules.POST_ONLY_ERROR, in_body=True)
         delay = self._delay_for(order, book)
         if not delay:
             self._check_fill_rules(order, book)
@@ -250,7 +252,7 @@ class Exchange:
         self._publish_levels(changes, ts)
         if trade is not None:
             self._publish_trade_print(market, order.token, trade.size, ts)
-            self._maybe_refine_tick(market)
+            self._maybe_retick(market)
 
     def _publish_levels(self, changes: _Changes, ts: int) -> None:
         for cid, levels in changes.levels.items():
@@ -332,20 +334,31 @@ class Exchange:
         self.sink.market(market, market_resolved_message(market, now_ms()))
         return payouts
 
-    def set_tick(self, market: Market, tick: int) -> None:
+    def set_tick(self, market: Market, tick: int, old_shown: str | None = None) -> None:
+        """Change the market's tick and tell the market channel, as the venue does: one
+        `tick_size_change` per token with the old and new tick (`old_shown` overrides what the
+        message says of the old one: the venue may send ""). Resting orders stay where they are;
+        new orders must be on the new grid."""
         old = market.tick
         if tick == old:
             return
+        if not market.base_tick:
+            market.base_tick = old
         market.tick = tick
         ts = now_ms()
         for token in market.tokens:
-            self.sink.market(market, tick_size_message(market, token, old, tick, ts))
+            self.sink.market(market, tick_size_message(market, token, old, tick, ts, old_shown))
 
-    def _maybe_refine_tick(self, market: Market) -> None:
+    def _maybe_retick(self, market: Market) -> None:
+        """Past 0.96 or below 0.04 a 0.01 market trades on 0.001; back inside, it returns to 0.01."""
         price = market.last_trade_price
-        extreme = price is not None and not FINE_TICK_BELOW <= price <= FINE_TICK_ABOVE
+        if price is None:
+            return
+        extreme = not FINE_TICK_BELOW <= price <= FINE_TICK_ABOVE
         if market.tick == COARSE_TICK and extreme:
             self.set_tick(market, FINE_TICK)
+        elif market.tick == FINE_TICK and market.base_tick == COARSE_TICK and not extreme:
+            self.set_tick(market, COARSE_TICK)
 
     def print_trade(self, token: Token, price: int, size: int, side: str,
                     taker: Order, maker: Order) -> Trade:
@@ -361,5 +374,5 @@ class Exchange:
         yes_side = side if token.is_yes else (SELL if side == BUY else BUY)
         self._record_print(market, yes_price, yes_side, cash)
         self._publish_trade_print(market, token, size, now_ms())
-        self._maybe_refine_tick(market)
+        self._maybe_retick(market)
         return trade

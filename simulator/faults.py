@@ -40,7 +40,7 @@ class Faults:
     def __init__(self, config: FaultConfig, seed: int) -> None:
         self.config = config
         self.rng = random.Random(f"faults:{seed}")
-        counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders")
+        counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body")
         self.stats: dict[str, int] = dict.fromkeys(counters, 0)
 
     def update(self, changes: Mapping[str, Any]) -> FaultConfig:

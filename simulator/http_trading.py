@@ -3,6 +3,7 @@ heartbeats (L2)."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from .httputil import SIM_KEY, HttpError, ok, page, parse_json, query_int
 from .heartbeats import InvalidHeartbeat
 from .maintenance import POST_ONLY, POST_ONLY_MODE_ERROR
 from .orders import open_order_json
+from .signer_limits import CANCEL, ORDER, Verdict, refused
 from .signing import EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
 from .trades import Trade, trade_json
 from .units import fmt
@@ -93,8 +95,21 @@ def _response(result: PlaceResult) -> dict[str, Any]:
     }
 
 
+def _refusal(exc: OrderRejected) -> dict[str, Any]:
+    """A refused order inside a 200 answer: a batch item, or a refusal the venue gives that way
+    (``success`` stays true there: only the empty ``orderID`` and the ``errorMsg`` say no)."""
+    return {"success": exc.in_body, "errorMsg": exc.message, "orderID": "", "status": "", "makingAmount": "",
+            "takingAmount": "", "transactionsHashes": [], "tradeIDs": []}
+
+
+IN_BODY_FAULT = "the order could not be processed, please try again"
+
+
 def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
     sim = request.app[SIM_KEY]
+    if sim.faults.roll(sim.faults.config.refuse_in_body_rate):
+        sim.faults.stats["refused_in_body"] += 1
+        raise OrderRejected(IN_BODY_FAULT, in_body=True)
     order = parse_order(item, creds, sim.exchange, sim.cfg.gtd_buffer_s, sim.cfg.allow_eoa_makers,
                         sim.cfg.gtd_min_lead_s)
     if not order.post_only and sim.maintenance.phase() == POST_ONLY:
@@ -106,16 +121,26 @@ def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
     return _response(result)
 
 
+def _charge(request: web.Request, creds: ApiCreds, kind: str, cost: int) -> Verdict:
+    return request.app[SIM_KEY].signer_limits.charge(creds.address, kind, cost)
+
+
 @routes.post("/order")
 async def post_order(request: web.Request) -> web.Response:
     started = time.perf_counter()
     creds, body = await _l2(request)
+    verdict = _charge(request, creds, ORDER, 1)
+    if not verdict.admitted:
+        return refused(verdict)
     try:
         response = ok(_place(request, creds, parse_json(body, "Invalid order payload")))
     except OrderRejected as exc:
-        raise HttpError(exc.status, exc.message) from None
+        if not exc.in_body:
+            raise HttpError(exc.status, exc.message) from None
+        response = ok(_refusal(exc))
     # Auth + signature recovery + matching + response, for /_sim/state and benchmarks.
     request.app[SIM_KEY].order_latency.append(time.perf_counter() - started)
+    response.headers.update(verdict.headers)
     return response
 
 
@@ -128,18 +153,34 @@ async def post_orders(request: web.Request) -> web.Response:
         raise HttpError(400, "Invalid order payload")
     if len(items) > limit:
         raise HttpError(400, f"Too many orders in payload: {len(items)}, max allowed: {limit}")
+    verdict = _charge(request, creds, ORDER, len(items))  # all or nothing
+    if not verdict.admitted:
+        return refused(verdict)
     out = []
     for item in items:
         try:
             out.append(_place(request, creds, item))
         except OrderRejected as exc:
-            out.append({"success": False, "errorMsg": exc.message, "orderID": "", "status": "",
-                        "makingAmount": "", "takingAmount": "", "transactionsHashes": [], "tradeIDs": []})
-    return ok(out)
+            out.append(_refusal(exc))
+    response = ok(out)
+    response.headers.update(verdict.headers)
+    return response
 
 
-def _cancel_response(canceled: list[str], not_canceled: dict[str, str]) -> web.Response:
-    return ok({"canceled": canceled, "not_canceled": not_canceled})
+def _cancel_response(canceled: list[str], not_canceled: dict[str, str], headers: dict[str, str]) -> web.Response:
+    response = ok({"canceled": canceled, "not_canceled": not_canceled})
+    response.headers.update(headers)
+    return response
+
+
+def _cancel_targets(request: web.Request, creds: ApiCreds, targets: list[Any]) -> web.Response:
+    """Cancel-all and cancel-market-orders: 1 cancel token up front, then one per order cancelled."""
+    verdict = _charge(request, creds, CANCEL, 1)
+    if not verdict.admitted:
+        return refused(verdict)
+    canceled = request.app[SIM_KEY].exchange.cancel(targets)
+    headers = request.app[SIM_KEY].signer_limits.debit(creds.address, CANCEL, len(canceled)) or verdict.headers
+    return _cancel_response(canceled, {}, headers)
 
 
 @routes.delete("/order")
@@ -149,7 +190,10 @@ async def cancel_order(request: web.Request) -> web.Response:
     order_id = data.get("orderID") if isinstance(data, dict) else None
     if not isinstance(order_id, str) or not ORDER_ID.match(order_id):
         raise HttpError(400, "Invalid orderID")
-    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, [order_id]))
+    verdict = _charge(request, creds, CANCEL, 1)
+    if not verdict.admitted:
+        return refused(verdict)
+    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, [order_id]), verdict.headers)
 
 
 @routes.delete("/orders")
@@ -160,14 +204,16 @@ async def cancel_orders(request: web.Request) -> web.Response:
         raise HttpError(400, "Invalid orderID")
     if len(ids) > CANCEL_LIMIT:
         raise HttpError(400, f"Too many orders in payload, max allowed: {CANCEL_LIMIT}")
-    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, ids))
+    verdict = _charge(request, creds, CANCEL, len(ids))
+    if not verdict.admitted:
+        return refused(verdict)
+    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, ids), verdict.headers)
 
 
 @routes.delete("/cancel-all")
 async def cancel_all(request: web.Request) -> web.Response:
     creds, _ = await _l2(request)
-    exchange = request.app[SIM_KEY].exchange
-    return _cancel_response(exchange.cancel(exchange.open_orders(creds.api_key)), {})
+    return _cancel_targets(request, creds, request.app[SIM_KEY].exchange.open_orders(creds.api_key))
 
 
 @routes.delete("/cancel-market-orders")
@@ -177,11 +223,10 @@ async def cancel_market_orders(request: web.Request) -> web.Response:
     if not isinstance(data, dict):
         raise HttpError(400, "Invalid order payload")
     market, asset = data.get("market") or "", data.get("asset_id") or ""
-    exchange = request.app[SIM_KEY].exchange
-    targets = [o for o in exchange.open_orders(creds.api_key)
+    targets = [o for o in request.app[SIM_KEY].exchange.open_orders(creds.api_key)
                if (not market or o.market.condition_id == market)
                and (not asset or o.token.token_id == asset)]
-    return _cancel_response(exchange.cancel(targets), {})
+    return _cancel_targets(request, creds, targets)
 
 
 @routes.get("/data/orders")
@@ -271,10 +316,18 @@ async def post_heartbeat(request: web.Request) -> web.Response:
     creds, body = await _l2(request)
     data = parse_json(body) or {}
     hb_id = data.get("heartbeat_id") if isinstance(data, dict) else None
+    sim = request.app[SIM_KEY]
     try:
-        new_id = request.app[SIM_KEY].heartbeats.beat(creds.api_key, hb_id or None)
+        sent = hb_id if isinstance(hb_id, str) else "" if hb_id is None else json.dumps(hb_id)
+        new_id = sim.heartbeats.beat(creds.api_key, sent)
     except InvalidHeartbeat as exc:
-        raise HttpError(400, str(exc)) from None
+        return web.Response(status=400, content_type="application/json",
+                            text=json.dumps({"error_msg": str(exc), "heartbeat_id": exc.expected}))
+    if sim.faults.roll(sim.faults.config.heartbeat_drop_rate):
+        # Processed (the chain moved on, the deadline too), but the answer never arrives.
+        sim.heartbeats.answer_dropped(creds.api_key)
+        if request.transport is not None:
+            request.transport.abort()
     return ok({"heartbeat_id": new_id})
 
 

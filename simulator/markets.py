@@ -78,6 +78,7 @@ class Market:
     winner: str | None = None  # winning token id once resolved
     last_trade_price: int | None = None  # YES space
     last_trade_side: str = "BUY"  # taker side in YES space
+    base_tick: int = 0  # the tick it was listed with (0: tick); a refined market returns to it
     volume: int = 0  # micro-pUSD, all time
     trade_times: list[tuple[float, int]] = field(default_factory=list)  # for volume24hr
 

@@ -22,10 +22,14 @@ NOT_READY_ERROR = "the market is not yet ready to process new orders"
 
 
 class OrderRejected(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
+    """A refused order. ``in_body``: the venue answers it inside an HTTP 200 (``success`` true,
+    the reason in ``errorMsg``, an empty ``orderID``) rather than with a 4xx."""
+
+    def __init__(self, message: str, status: int = 400, *, in_body: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.in_body = in_body
 
 
 def taker_fee(order: Order, book: Book) -> int:

@@ -31,6 +31,7 @@ from .httputil import SIM_KEY, error_middleware
 from .maintenance import CLOSED, Maintenance
 from .markets import build_markets, price_to_tick
 from .ratelimit import RateLimiter
+from .signer_limits import SignerLimits
 from .sports import assign_sports
 from .trades import TradeLog
 from .units import to_micro
@@ -59,6 +60,7 @@ class Simulator:
                                        cfg.maintenance_post_only_seconds, self.start_ts)
         self.maintenance.listeners.append(self._maintenance_changed)
         self.rate_limiter = RateLimiter(enabled=cfg.rate_limits)
+        self.signer_limits = SignerLimits(cfg.signer_tier, cfg.rate_limits, cfg.retry_after_http_date)
         self.ledger = Ledger(to_micro(cfg.starting_balance))
         self.faults = Faults(cfg.faults, seed)
         self.auth = Auth(seed, cfg.auth_max_skew_s)
@@ -66,7 +68,8 @@ class Simulator:
         self.order_latency: collections.deque[float] = collections.deque(maxlen=10_000)  # seconds
         self.hub = Hub(self.auth, self.faults, self._snapshot, cfg.ws_idle_timeout_s)
         self.trades = TradeLog(self.ledger, self.hub, random.Random(f"trades:{seed}"), self._schedule,
-                               cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate)
+                               cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate, cfg.retrying_rate,
+                               cfg.not_broadcasted_rate)
         self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub, self._schedule)
         self.history = PriceHistory()
         self._ids = random.Random(f"ids:{seed}")
@@ -91,9 +94,10 @@ class Simulator:
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
 
-    def _heartbeat_expired(self, owner: str) -> None:
+    def _heartbeat_expired(self, owner: str) -> int:
         canceled = self.exchange.cancel(self.exchange.open_orders(owner))
         log.info("heartbeat missed by %s: canceled %d orders", owner, len(canceled))
+        return len(canceled)
 
     def _maintenance_changed(self, old: str, new: str) -> None:
         """Dead-man timers stand still while nobody can reach the heartbeat endpoint."""
@@ -113,11 +117,14 @@ class Simulator:
     def reconfigure(self, changes: dict[str, Any]) -> None:
         self.cfg = dataclasses.replace(self.cfg, **changes)
         self.trades.fail_rate = self.cfg.fail_rate
+        self.trades.retrying_rate = self.cfg.retrying_rate
+        self.trades.not_broadcasted_rate = self.cfg.not_broadcasted_rate
         self.trades.mined_delay_s = self.cfg.mined_delay_s
         self.trades.confirmed_delay_s = self.cfg.confirmed_delay_s
         self.heartbeats.timeout_s = self.cfg.heartbeat_timeout_s
         self.hub.idle_timeout_s = self.cfg.ws_idle_timeout_s
         self.rate_limiter.enabled = self.cfg.rate_limits
+        self.signer_limits.enabled = self.cfg.rate_limits
 
     def build_app(self) -> web.Application:
         # Outermost first: faults (the network), rate limits (Cloudflare), then the matching

@@ -87,8 +87,8 @@ class SimHandle:
     def open_order_count(self, address: str) -> int:
         return self.call(self.sim.admin.open_order_count, address)
 
-    def set_tick_size(self, ref: str, tick_size: Any) -> dict[str, Any]:
-        return self.call(self.sim.admin.set_tick_size, ref, tick_size)
+    def set_tick_size(self, ref: str, tick_size: Any, old_tick_size: str | None = None) -> dict[str, Any]:
+        return self.call(self.sim.admin.set_tick_size, ref, tick_size, old_tick_size)
 
     def clear_book(self, condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.clear_book, condition_id)
@@ -105,6 +105,11 @@ class SimHandle:
 
     def maintenance(self) -> dict[str, Any]:
         return self.call(self.sim.admin.maintenance)
+
+    def heartbeats(self) -> dict[str, dict[str, Any]]:
+        """Per API key: heartbeats accepted, refused as stale, dropped answers, lapsed chains and
+        the orders the dead-man switch cancelled (``GET /_sim/heartbeats``)."""
+        return self.call(self.sim.admin.heartbeats)
 
     def trade(self, trade_id: str) -> dict[str, Any]:
         """A trade as the simulator knows it, including the taker's ``fee`` (never on the wire)."""

@@ -4,6 +4,12 @@ A trade is one taker order's match against one or more makers. Every participant
 sees the same trade id; ``trader_side`` and ``trade_owner`` depend on who is
 looking. A configurable fraction of trades ends FAILED: the balances move back
 (a "ghost fill") and the FAILED status is pushed like any other update.
+
+Statuses are named as the venue names them: REST (``/data/trades``) carries the
+``TRADE_STATUS_`` prefix, the user channel the plain names. A configurable fraction of
+trades is RETRYING (its settlement transaction failed and is sent again) between MATCHED
+and MINED; another fraction reads ``MATCHED_NOT_BROADCASTED`` on REST while it is matched
+(the user channel never shows that status: it says MATCHED).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from .orders import Order
 from .units import fmt
 
 MATCHED, MINED, CONFIRMED, FAILED = "MATCHED", "MINED", "CONFIRMED", "FAILED"
+RETRYING, NOT_BROADCASTED = "RETRYING", "MATCHED_NOT_BROADCASTED"
+REST_PREFIX = "TRADE_STATUS_"
 Schedule = Callable[[float, Callable[[], None]], Any]
 
 
@@ -46,11 +54,19 @@ class Trade:
     last_update: int = 0
     deltas: list[Delta] = field(default_factory=list)
     will_fail: bool = False
+    will_retry: bool = False  # RETRYING between MATCHED and MINED
+    not_broadcasted: bool = False  # REST reads MATCHED_NOT_BROADCASTED while it is matched
     fee: int = 0  # micro-pUSD the taker paid (never on the wire: fee_rate_bps stays "0")
 
     def owners(self) -> list[str]:
         seen = dict.fromkeys([self.taker.owner] + [leg.order.owner for leg in self.makers])
         return list(seen)
+
+
+def rest_status(trade: Trade) -> str:
+    """The status as ``/data/trades`` names it."""
+    status = NOT_BROADCASTED if trade.status == MATCHED and trade.not_broadcasted else trade.status
+    return REST_PREFIX + status
 
 
 def trade_json(trade: Trade, viewer: str) -> dict[str, Any]:
@@ -65,7 +81,7 @@ def trade_json(trade: Trade, viewer: str) -> dict[str, Any]:
         "size": fmt(trade.size),
         "fee_rate_bps": "0",  # as the venue reports it, even on fee-charged fills
         "price": fmt(taker.price),  # the taker order's limit price, as the venue documents
-        "status": trade.status,
+        "status": rest_status(trade),
         "match_time": str(trade.match_time),
         "last_update": str(trade.last_update or trade.match_time),
         "outcome": taker.token.outcome,
@@ -96,7 +112,8 @@ def _maker_json(leg: MakerLeg) -> dict[str, str]:
 def trade_event(trade: Trade, viewer: str, ts_ms: int) -> dict[str, Any]:
     """User-channel ``trade`` message (re-sent with the same id on every status)."""
     body = trade_json(trade, viewer)
-    body.update({"event_type": "trade", "type": "TRADE", "trade_owner": viewer, "timestamp": str(ts_ms)})
+    body.update({"event_type": "trade", "type": "TRADE", "status": trade.status, "trade_owner": viewer,
+                 "timestamp": str(ts_ms)})
     return body
 
 
@@ -104,7 +121,8 @@ class TradeLog:
     """All trades, newest last, plus the settlement status pipeline."""
 
     def __init__(self, ledger: Ledger, sink: EventSink, rng: random.Random, schedule: Schedule,
-                 mined_delay_s: float, confirmed_delay_s: float, fail_rate: float) -> None:
+                 mined_delay_s: float, confirmed_delay_s: float, fail_rate: float,
+                 retrying_rate: float = 0.0, not_broadcasted_rate: float = 0.0) -> None:
         self.ledger = ledger
         self.sink = sink
         self.rng = rng
@@ -112,6 +130,8 @@ class TradeLog:
         self.mined_delay_s = mined_delay_s
         self.confirmed_delay_s = confirmed_delay_s
         self.fail_rate = fail_rate
+        self.retrying_rate = retrying_rate
+        self.not_broadcasted_rate = not_broadcasted_rate
         self.by_id: dict[str, Trade] = {}  # only trades a real (non-internal) account is in
         self.by_owner: dict[str, list[Trade]] = {}
         self.pending: dict[str, Trade] = {}  # not yet CONFIRMED/FAILED
@@ -122,7 +142,8 @@ class TradeLog:
         trade = Trade(
             id=trade_id, market=market, taker=taker, size=size, makers=makers,
             match_time=int(time.time()), tx_hash="0x" + keccak(text=trade_id).hex(), deltas=deltas, fee=fee,
-            will_fail=self.fail_rate > 0 and self.rng.random() < self.fail_rate,
+            will_fail=self._draw(self.fail_rate), will_retry=self._draw(self.retrying_rate),
+            not_broadcasted=self._draw(self.not_broadcasted_rate),
         )
         self.pending[trade_id] = trade
         # Agent-vs-agent trades are never queried; keeping them would grow without bound.
@@ -132,6 +153,9 @@ class TradeLog:
                 self.by_owner.setdefault(owner, []).append(trade)
         self.schedule(self.mined_delay_s, lambda: self._mine(trade))
         return trade
+
+    def _draw(self, rate: float) -> bool:
+        return rate > 0 and self.rng.random() < rate
 
     def publish(self, trade: Trade) -> None:
         ts = now_ms()
@@ -146,7 +170,12 @@ class TradeLog:
         self.publish(trade)
 
     def _mine(self, trade: Trade) -> None:
-        if trade.status != MATCHED:
+        if trade.status not in (MATCHED, RETRYING):
+            return
+        if trade.will_retry and trade.status == MATCHED:
+            # The settlement transaction failed: the operator sends it again (still pending).
+            self._set(trade, RETRYING)
+            self.schedule(self.mined_delay_s, lambda: self._mine(trade))
             return
         if trade.will_fail:
             self.ledger.reverse(trade.deltas)

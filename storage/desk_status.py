@@ -9,6 +9,7 @@ SQLAlchemy transaction. Money here is USDC as floats, for display only.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -108,9 +109,19 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 
 
 def venue_health(conn: sqlite3.Connection) -> dict[str, Any]:
-    row = one(conn, "SELECT venue_status, venue_status_at, venue_status_detail FROM engine_state WHERE id = 1")
+    """The venue's phase (ok, maintenance, post_only, rate_limited) and every other condition the
+    engine sees now (unreachable, heartbeats failing, a rate-limit warning, balance drift), each
+    {code, since, detail}: "ok" means the phase is ok and no condition holds."""
+    row = one(conn, "SELECT venue_status, venue_status_at, venue_status_detail, venue_conditions "
+                    "FROM engine_state WHERE id = 1")
     assert row is not None
-    return {"status": row["venue_status"], "since": row["venue_status_at"], "detail": row["venue_status_detail"]}
+    try:
+        conditions = json.loads(row["venue_conditions"] or "[]")
+    except ValueError:
+        conditions = []
+    conditions = [c for c in conditions if isinstance(c, dict) and "code" in c] if isinstance(conditions, list) else []
+    return {"status": row["venue_status"], "since": row["venue_status_at"], "detail": row["venue_status_detail"],
+            "conditions": conditions, "ok": row["venue_status"] == "ok" and not conditions}
 
 
 def command_status(conn: sqlite3.Connection, command_id: int) -> dict[str, Any] | None:

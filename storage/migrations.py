@@ -748,6 +748,60 @@ def _0016_news_and_regimes(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0017_fill_status_not_broadcasted")
+def _0017_fill_status_not_broadcasted(db: UtilsDatabase) -> None:
+    """The venue's REST trades also say MATCHED_NOT_BROADCASTED (matched, settlement not yet
+    sent): a pending fill status like MATCHED. SQLite cannot change a CHECK in place, so the
+    fills table is rebuilt with every row, id and index as it was, and the notifier's trigger on
+    new fills (0014) is made again: dropping the table dropped it."""
+    columns = ("id, trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price, size, fee, "
+               "liquidity, status, status_rank, matched_at, updated_at")
+    _ddl(
+        db,
+        f"""
+        CREATE TABLE fills_new (
+            id INTEGER PRIMARY KEY,
+            trade_id TEXT NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders (id),
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            fee INTEGER NOT NULL DEFAULT 0,
+            liquidity TEXT NOT NULL CHECK (liquidity IN ('MAKER', 'TAKER')),
+            status TEXT NOT NULL CHECK (status IN ('MATCHED_NOT_BROADCASTED', 'MATCHED', 'MINED', 'CONFIRMED',
+                                                   'RETRYING', 'FAILED')),
+            status_rank INTEGER NOT NULL,
+            matched_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (trade_id, order_id)
+        );
+        INSERT INTO fills_new ({columns}) SELECT {columns} FROM fills;
+        DROP TABLE fills;
+        ALTER TABLE fills_new RENAME TO fills;
+        CREATE INDEX ix_fills_order ON fills (order_id);
+        CREATE INDEX ix_fills_market ON fills (mode, condition_id);
+        CREATE INDEX ix_fills_matched ON fills (matched_at);
+        CREATE INDEX ix_fills_position ON fills (mode, strategy, token_id, matched_at, trade_id);
+        UPDATE fills SET status_rank = 25 WHERE status = 'RETRYING'
+        """,
+    )
+    db.execute(_EVENT_TRIGGERS[0])
+
+
+@m(name="0018_venue_conditions")
+def _0018_venue_conditions(db: UtilsDatabase) -> None:
+    """Every venue condition the engine sees now besides the phase in venue_status (the venue
+    unreachable, heartbeats failing, the wallet drifting from the ledger, a rate-limit warning),
+    as a JSON list of {code, since, detail}: `engine status` shows them all, never "ok" while
+    one is active. Written by the engine; emptied when trading stops."""
+    db.execute("ALTER TABLE engine_state ADD COLUMN venue_conditions TEXT NOT NULL DEFAULT '[]'")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

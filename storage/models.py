@@ -48,6 +48,7 @@ class EngineState(SQLModel, table=True):
     venue_status: str = text_col(default="ok")
     venue_status_at: int | None = int_col(nullable=True, default=None)
     venue_status_detail: str | None = text_col(nullable=True, default=None)
+    venue_conditions: str = text_col(default="[]")
 
 
 class Command(SQLModel, table=True):

@@ -94,9 +94,7 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     ]
     if report["last_error"]:
         lines.append(f"last error {report['last_error']}")
-    venue = report["venue"]
-    detail = f" since {_clock(venue['since'])}: {venue['detail']}" if venue["status"] != "ok" else ""
-    lines.append(f"venue      {venue['status']}{detail}")
+    lines += _venue_lines(report["venue"])
     pnl = report["pnl_today"]
     if pnl is None:
         lines.append("equity     — (no portfolio snapshot yet)")
@@ -110,6 +108,19 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
     return lines
+
+
+def _venue_lines(venue: dict[str, Any]) -> list[str]:
+    """The venue's phase and every other condition that holds now; "ok" only when none does."""
+    if venue.get("ok", venue["status"] == "ok"):
+        return ["venue      ok"]
+    lines = []
+    if venue["status"] != "ok":
+        lines.append(f"{venue['status']} since {_clock(venue['since'])}: {venue['detail']}")
+    for condition in venue.get("conditions", []):
+        since = f" since {_clock(condition.get('since'))}" if condition.get("since") else ""
+        lines.append(f"{str(condition['code']).replace('_', ' ')}{since}: {condition.get('detail', '')}")
+    return [("venue      " if i == 0 else "           ") + line for i, line in enumerate(lines)]
 
 
 def _strategy_table(strategies: list[dict[str, Any]]) -> list[str]:

@@ -22,11 +22,24 @@ class VenueOrderStatus(StrEnum):
 
 
 class TradeStatus(StrEnum):
+    """Trade (fill) statuses as the venue names them, without REST's TRADE_STATUS_ prefix.
+
+    MATCHED_NOT_BROADCASTED (REST only: matched, settlement not yet sent), MATCHED and RETRYING
+    (the settlement transaction failed and is being sent again) are pending; MINED and
+    CONFIRMED are settled; FAILED reverses the fill."""
+
+    MATCHED_NOT_BROADCASTED = "MATCHED_NOT_BROADCASTED"
     MATCHED = "MATCHED"
     MINED = "MINED"
     CONFIRMED = "CONFIRMED"
     RETRYING = "RETRYING"
     FAILED = "FAILED"
+
+
+PENDING_FILL = (TradeStatus.MATCHED_NOT_BROADCASTED, TradeStatus.MATCHED, TradeStatus.RETRYING)
+SETTLED_FILL = (TradeStatus.MINED, TradeStatus.CONFIRMED)
+# For people (filters, help): pending, then settled, then reversed.
+FILL_LIFECYCLE = (*PENDING_FILL, *SETTLED_FILL, TradeStatus.FAILED)
 
 
 class OrderStatus(StrEnum):
@@ -82,10 +95,14 @@ def from_venue(status: VenueOrderStatus, *, size: int, filled: int, take: bool =
     return OrderStatus.LIVE  # LIVE, DELAYED and a MATCHED report without size
 
 
+# A fill's status moves only up these ranks. RETRYING ranks above MINED: a mined settlement the
+# chain reorganised away is being sent again, so its shares are pending once more; one that was
+# RETRYING stays pending until CONFIRMED (or FAILED), never settled on an intermediate MINED.
 FILL_RANK: dict[TradeStatus, int] = {
+    TradeStatus.MATCHED_NOT_BROADCASTED: 5,
     TradeStatus.MATCHED: 10,
-    TradeStatus.RETRYING: 15,
     TradeStatus.MINED: 20,
+    TradeStatus.RETRYING: 25,
     TradeStatus.CONFIRMED: 30,
     TradeStatus.FAILED: 100,
 }

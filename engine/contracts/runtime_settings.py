@@ -117,6 +117,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("venue_sync_s", "Venue order sync interval", int, 5, 1, 300, "s",
                 "Live: how often open orders are checked against the venue's (closing orders it no longer "
                 "has, importing ones it has that the engine does not know)."),
+    SettingSpec("balance_check_s", "Live balance check interval", int, 60, 10, 3600, "s",
+                "Live: how often the wallet's collateral and shares are compared with the ledger while trading. "
+                "A difference seen on two checks in a row (no fill in between) raises BALANCE_DRIFT; fewer shares "
+                "than the ledger holds, or a cash difference past the tolerance below, halts trading."),
+    SettingSpec("balance_drift_tolerance_usdc", "Live balance drift tolerance", float, 10.0, 0.0, 1e9, "USDC",
+                "Live: a confirmed difference between the wallet's collateral and the ledger's cash up to this is "
+                "alerted only (BALANCE_DRIFT); beyond it trading halts (BALANCE_MISMATCH) until a Start books it."),
     SettingSpec("alert_feed_down_s", "Alert: feed or venue down for", int, 30, 5, 3600, "s",
                 "Raise FEED_DOWN when the market feed has delivered nothing, or VENUE_UNREACHABLE when the venue "
                 "has not answered, for this long (and again when it is back)."),

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from engine.contracts.venue_rules import FEE_STEP as FEE_STEP
 from engine.contracts.venue_rules import taker_fee as taker_fee
 from engine.domain import MICRO, Side, notional
+from engine.contracts.order_status import SETTLED_FILL
 from engine.venues.base import TradeStatus
 
-SETTLED = frozenset({TradeStatus.MINED, TradeStatus.CONFIRMED})
+SETTLED = frozenset(SETTLED_FILL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class FillFact:
 @dataclass(frozen=True, slots=True)
 class PositionTotals:
     settled: int = 0  # shares from MINED/CONFIRMED fills
-    pending: int = 0  # shares from MATCHED/RETRYING fills (negative for pending sells)
+    pending: int = 0  # shares from pending fills (MATCHED, not broadcast, RETRYING; negative for sells)
     cost: int = 0  # micro-USDC cost basis of what is held
     realized: int = 0  # micro-USDC, before fees
     fees: int = 0

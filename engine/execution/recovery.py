@@ -58,11 +58,17 @@ async def recover(ex: Executor) -> RecoveryReport:
         await _settle_pending(ex, unknown_pending, report)
     _recompute_positions(ex)
     if ex.mode == "live":
-        balances = await ex.venue.balances(held_tokens(ex))
-        report.mismatches = balance_mismatches(ex, balances)
-        report.cash_flow = _sync_cash(ex, balances, report.mismatches)
+        report.mismatches, report.cash_flow = await sync_live_balances(ex)
     log.info("recovered", extra={"report": report.__dict__})
     return report
+
+
+async def sync_live_balances(ex: Executor) -> tuple[list[str], int]:
+    """The wallet against the ledger (steps 4 and 5): the token mismatches, and the cash the sync
+    booked. At start-up, and when an operator's Start clears a balance halt while running."""
+    balances = await ex.venue.balances(held_tokens(ex))
+    mismatches = balance_mismatches(ex, balances)
+    return mismatches, _sync_cash(ex, balances, mismatches)
 
 
 async def _check_local_orders(ex: Executor, report: RecoveryReport) -> list[store.OrderRow]:
@@ -162,11 +168,10 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
     if mismatches:
         log.warning("live cash not synced with the venue: its token balances disagree with the ledger")
         return 0
-    target = balances.collateral + _unredeemed_winnings(ex, balances)
+    target = wallet_cash(ex, balances)
     now = ex.clock()
     with ex.tx() as conn:
-        pending = conn.execute(text("SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN ('MATCHED', 'RETRYING')"),
-                               {"m": ex.mode}).scalar_one()
+        pending = store.pending_fill_count(conn, ex.mode)
         if pending:
             log.info("live cash not synced with the venue: fills are still pending on-chain",
                      extra={"pending_fills": pending})
@@ -185,6 +190,12 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
     ex.state.cash += flow
     log.info("live cash synced with the venue", extra={"amount": flow, "cash": target})
     return flow
+
+
+def wallet_cash(ex: Executor, balances: Balances) -> int:
+    """What the ledger's cash should be, read from the wallet: its collateral plus the winnings
+    the ledger paid out that the wallet has not redeemed yet."""
+    return balances.collateral + _unredeemed_winnings(ex, balances)
 
 
 def _unredeemed_winnings(ex: Executor, balances: Balances) -> int:

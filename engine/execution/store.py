@@ -7,6 +7,7 @@ duplicates are harmless.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Connection
 
 from engine.domain import Outcome, Side, Tif
 from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
-from engine.contracts.order_status import FILL_RANK, RANK, TERMINAL_RANK, OrderStatus
+from engine.contracts.order_status import FILL_RANK, PENDING_FILL, RANK, TERMINAL_RANK, OrderStatus
 from engine.venues.base import TradeStatus
 from storage.sql import run, scalar
 
@@ -230,6 +231,17 @@ def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, Trad
         {"status": fill.status.value, "rank": rank, "now": now, "t": fill.trade_id, "o": order.id},
     ).rowcount
     return bool(moved), TradeStatus(previous), stored
+
+
+def fill_count(conn: Connection, mode: str) -> int:
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m", {"m": mode}))
+
+
+def pending_fill_count(conn: Connection, mode: str) -> int:
+    """Fills the chain has not settled yet (matched, not yet broadcast, or being retried)."""
+    pending = json.dumps([status.value for status in PENDING_FILL])
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN "
+                            "(SELECT value FROM json_each(:pending))", {"m": mode, "pending": pending}))
 
 
 def order_fill_total(conn: Connection, order_id: int) -> int:

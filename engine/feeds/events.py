@@ -29,8 +29,11 @@ class TradePrint:
 
 @dataclass(frozen=True, slots=True)
 class TickSizeChanged:
+    """The market of `token_id` trades on a new tick from now on. `old_tick` is None when the
+    venue left it out (it may send ""): the new tick is what matters."""
+
     token_id: str
-    old_tick: int
+    old_tick: int | None
     new_tick: int
     at_ms: int
 

@@ -64,14 +64,21 @@ class TokenBucket:
             wait = self.try_take()
             if wait == 0:
                 return
-            if abort is None:
-                await asyncio.sleep(wait)
-                continue
-            try:
-                await asyncio.wait_for(abort.wait(), wait)
-            except TimeoutError:
-                continue
-            raise Aborted()
+            await sleep_unless_aborted(wait, abort)
+
+
+async def sleep_unless_aborted(seconds: float, abort: asyncio.Event | None) -> None:
+    """Sleep `seconds`, or raise Aborted as soon as `abort` is set (at once if it already is)."""
+    if abort is None:
+        await asyncio.sleep(seconds)
+        return
+    if abort.is_set():
+        raise Aborted()
+    try:
+        await asyncio.wait_for(abort.wait(), seconds)
+    except TimeoutError:
+        return
+    raise Aborted()
 
 
 def bucket_for(windows: Sequence[tuple[int, float]], margin: float = SAFETY_MARGIN,

@@ -179,10 +179,13 @@ def trade_print(msg: dict[str, Any], at_ms: int) -> TradePrint:
 
 
 def tick_change(msg: dict[str, Any], at_ms: int) -> TickSizeChanged:
+    """A `tick_size_change`. The venue may send `old_tick_size` as "" (or not at all): the event
+    still counts, for the new tick is what every order from now on must follow."""
     ts = _ts(msg)
+    old = msg.get("old_tick_size")
     return TickSizeChanged(
         token_id=str(msg["asset_id"]),
-        old_tick=micros(msg["old_tick_size"]),
+        old_tick=micros(old) if old not in (None, "") else None,
         new_tick=micros(msg["new_tick_size"]),
         at_ms=ts if ts is not None else at_ms,
     )

@@ -119,7 +119,7 @@ class Controller:
 
     async def start(self, actor: str) -> dict[str, Any]:
         if self.state is State.RUNNING:
-            return {"state": self.state.value, "note": "already running"}
+            return await self._start_while_running(actor)
         if self.state is State.KILLED:
             raise CommandRejected("the kill latch is set: re-arm before starting")
         if self.state not in (State.IDLE, State.STOPPED, State.ERROR):
@@ -129,6 +129,22 @@ class Controller:
         self._go(State.STARTING, desired_state=Desired.RUNNING.value, last_error=None, recent_crashes=[])
         await self._enter_trading(State.RUNNING, operator=True)
         return {"state": self.state.value}
+
+    async def _start_while_running(self, actor: str) -> dict[str, Any]:
+        """A deliberate Start while running ends a halt that a Start ends (the README's promise:
+        an error-rate or balance-mismatch HALTED), audited; otherwise there is nothing to do."""
+        cleared = await self.trading.clear_start_halts()
+        if cleared is None:
+            return {"state": self.state.value, "note": "already running"}
+        with self.db.write() as conn:
+            after = breakers.load_memory(conn)
+            write_audit(conn, actor=actor, action="engine.start_clears_halt", entity="engine_state",
+                        before={"trading_state": "HALTED", "reason": cleared},
+                        after={"trading_state": after.trading_state.value, "reason": after.reason})
+        note = f"already running; the {cleared} halt is cleared"
+        if after.trading_state.value == "HALTED":  # checked again at once, and it still holds
+            note += f", but trading halted again at once: {after.reason}"
+        return {"state": self.state.value, "note": note}
 
     async def stop(self, actor: str) -> dict[str, Any]:
         self.trading.block_orders()

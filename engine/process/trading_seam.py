@@ -18,6 +18,10 @@ class Trading(Protocol):
         """Recover (reconcile every non-terminal order with the venue) and begin trading.
         `operator` is True for a deliberate Start (not a restart resuming after a crash)."""
 
+    async def clear_start_halts(self) -> str | None:
+        """An operator's Start while running: end a halt a Start ends (error rate, balance
+        mismatch), checking the balances again at once; return the reason cleared, or None."""
+
     async def pause(self) -> None:
         """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""
 

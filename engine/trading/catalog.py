@@ -59,6 +59,17 @@ class MarketCatalog:
         winner = self._resolved.get(condition_id)
         return None if winner is None else (ONE if winner is outcome else 0)
 
+    def set_tick(self, token_id: str, tick: int) -> MarketInfo | None:
+        """The market of `token_id` trades on `tick` from now on; returns the market when its tick
+        changed (None: unknown token, or no change). Its MarketInfo is a new object, so every
+        plan made with the old one is made afresh."""
+        market = self._by_token.get(token_id)
+        if market is None or market.tick == tick:
+            return None
+        changed = replace(market, tick=tick)
+        self.add(changed)
+        return changed
+
     def mark_resolved(self, condition_id: str, winner: Outcome) -> None:
         self._resolved[condition_id] = winner
 

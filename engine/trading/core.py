@@ -26,21 +26,25 @@ from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
 from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
 from engine.execution.portfolio import StrategyBook
-from engine.execution.recovery import balance_mismatches, held_tokens, recover
+from engine.execution.recovery import recover
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, cancel_stale, find_exits, hold_out, start_exits, take_exits
 from engine.execution.venue_health import HealthChange, VenuePhase
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import enrich_fees, make_refresh_job
-from engine.feeds.events import MarketEvent, MarketResolved
+from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.marketdata.recorder import Recorder
 from engine.trading.resolution import settle_missed_resolutions
+from engine.trading.ticks import apply_tick_change
+from engine.trading.balance_watch import BalanceWatch
+from engine.trading.venue_conditions import ConditionBoard, live_conditions
 from engine.marketdata.recorder import prune as prune_ticks
 from engine.risk.decisions_log import prune
 from engine.contracts.limits import Limits
 from engine.contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
+from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
 from engine.process.scheduler import Job
 from engine.trading.strategy_host import Failure, StrategyHost
@@ -58,7 +62,8 @@ log = logging.getLogger("engine.trading.core")
 
 FAIR_VALUE_RELOAD_MS = 5_000
 STOP_DRAIN_S = 5.0
-BALANCE_RECHECK_S = 30
+BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
+BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_check_s` has passed
 ORDER_AGE_CHECK_S = 5
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
@@ -101,6 +106,8 @@ class TradingCore:
         self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
         self.watch = Watch(self._alert, self._thresholds())
+        self.balance_watch = BalanceWatch(self._alert)
+        self.conditions = ConditionBoard(db)
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
@@ -162,6 +169,8 @@ class TradingCore:
 
     async def start(self, *, operator: bool = False) -> None:
         core_state.prepare(self.db, self.mode, operator_start=operator)
+        if operator:
+            self.risk.errors = breakers.ErrorCounter()  # the faults the halt was about are behind us
         self._reload_risk()
         await self._discover()
         await self.open_venue()
@@ -170,6 +179,7 @@ class TradingCore:
             self.risk.cash_flow(report.cash_flow)
         if self.mode == "live":
             self.risk.balances_checked(report.mismatches)
+            self.balance_watch.started(self.clock())
         await self.ensure_fees()
         await self._settle_missed()
         self._subscribe()
@@ -239,6 +249,23 @@ class TradingCore:
         finally:
             await self._close_venue()
 
+    async def clear_start_halts(self) -> str | None:
+        """An operator's Start while running: end a halt that a Start ends (an error-rate halt, a
+        balance mismatch), as a Start from stopped would. A balance halt is checked again at once
+        and the cash difference booked (the operator has looked), so it does not come straight back.
+        Returns what it cleared, or None when nothing was halted that way."""
+        reason = self.risk.memory.reason
+        if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
+                reason not in core_state.CLEARED_BY_START:
+            return None
+        with self.db.write() as conn:
+            breakers.relax(conn, reason, "cleared by the operator's Start", self.clock())
+            self.risk.memory = breakers.load_memory(conn)
+        self.risk.errors = breakers.ErrorCounter()
+        if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self._venue_live:
+            await self.balance_watch.resync(self.executor, self.risk, self.clock())
+        return reason
+
     async def reload_config(self) -> dict[str, Any]:
         self._reload_risk()
         self.catalog.load(self.db)
@@ -276,7 +303,7 @@ class TradingCore:
             Job("decisions_retention", self._retention_job, IntervalTrigger(hours=1)),
             Job("ticks_retention", self._ticks_retention_job, IntervalTrigger(hours=6)),
             Job("venue_sync", self._venue_sync_job, IntervalTrigger(seconds=self.config["venue_sync_s"])),
-            Job("balance_recheck", self._balance_job, IntervalTrigger(seconds=BALANCE_RECHECK_S)),
+            Job("balance_check", self._balance_job, IntervalTrigger(seconds=BALANCE_POLL_S)),
             Job("order_age", self._order_age_job, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
             Job("collateral", self._collateral_job, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
         ]
@@ -289,6 +316,7 @@ class TradingCore:
         if self.executor.venue_closed:
             self.executor = self._build_executor()
         self.catalog.load(self.db)
+        self.conditions.clear()
         await self.executor.start()
         self._venue_live = True
 
@@ -296,6 +324,7 @@ class TradingCore:
         if self._venue_live:
             await self.executor.close()
             self._venue_live = False
+            self.conditions.clear()
 
     async def _discover(self) -> None:
         if self.replay is None:
@@ -357,6 +386,8 @@ class TradingCore:
             venue.on_market_event(event)
         if isinstance(event, MarketResolved) and event.winning_token:
             operator_actions.settle_resolution(self, event.condition_id, event.winning_token)
+        elif isinstance(event, TickSizeChanged):
+            apply_tick_change(self.catalog, self.db, event, self.clock())
 
     # -- the tick ----------------------------------------------------------------------
 
@@ -426,6 +457,12 @@ class TradingCore:
                               for t in self.feed.subscribed()], now)
         if self.mode == "live":
             self.watch.venue_unreachable(self.executor.health.unreachable_since, now)
+            venue, watch = self.executor.venue, self.balance_watch
+            self.conditions.publish(live_conditions(
+                unreachable_since=self.executor.health.unreachable_since,
+                alert_after_s=self.config["alert_feed_down_s"], heartbeats=getattr(venue, "heartbeats", None),
+                signer=getattr(getattr(venue, "calls", None), "signer", None),
+                drift=watch.alerted_drift, drift_since=watch.drift_since_ms, now=now))
 
     async def _collateral_job(self) -> None:
         """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
@@ -503,12 +540,18 @@ class TradingCore:
             await self.executor.sync_with_venue()
 
     async def _balance_job(self) -> None:
-        """Live, while halted for a balance mismatch: check again, so the halt ends once the
-        chain has caught up with the ledger."""
-        if self.mode != "live" or not self._venue_live or not self.risk.halted_for_balances:
-            return
-        balances = await self.executor.venue.balances(held_tokens(self.executor))
-        self.risk.balances_checked(balance_mismatches(self.executor, balances))
+        """Live: the wallet against the ledger every `balance_check_s` while trading (every
+        BALANCE_RECHECK_S while halted for balances, so the halt ends once they agree again);
+        engine/trading/balance_watch.py says what a difference does."""
+        every = BALANCE_RECHECK_S if self.risk.halted_for_balances else self.config["balance_check_s"]
+        if self.balance_watch.due(self.clock(), every):
+            await self.check_balances()
+
+    async def check_balances(self) -> None:
+        """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
+        if self.mode == "live" and self._venue_live and self.replay is None:
+            await self.balance_watch.check(self.executor, self.risk, now=self.clock(),
+                                           tolerance_usdc=self.config["balance_drift_tolerance_usdc"])
 
     def _venue_health_changed(self, change: HealthChange) -> None:
         """Persist whether the venue takes orders (the dashboard's banner) and tell the operator

@@ -8,8 +8,11 @@
   never make a second order (the orderID is the digest), and when the venue says
   "duplicated", or a send timed out, the order is looked up by id and its real state
   returned.
-- Calls are paced per endpoint family and retried by `ClobCaller`; `cancel_all` takes
-  the priority lane and drops every placement not yet sent.
+- Calls are paced per endpoint family and by the signer's order and cancel buckets, and
+  retried, by `ClobCaller`; `cancel_all` takes the priority lane and drops every placement not
+  yet sent. An answer counts as a placement only with `success`, an empty `errorMsg` and an
+  `orderID` (the venue refuses inside a 200 too).
+- Heartbeats (the dead-man switch) run on the event loop as a `HeartbeatChain`.
 - `start(sink)` streams the user channel as OrderEvent/TradeEvent and, after every
   (re)connect, reconciles over REST (open orders, orders we knew open, trades since the
   last seen, and trades still settling) so no fill or status change is lost.
@@ -23,6 +26,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
 from py_clob_client_v2.clob_types import OrderPayload
@@ -50,6 +54,7 @@ from engine.venues.base import (
 from engine.venues.polymarket_calls import ClobCaller, PlacementDropped
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure, build_client, ensure_creds
 from engine.venues.polymarket_fees import VenueFees
+from engine.venues.polymarket_heartbeats import HeartbeatChain
 from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
 from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
 from engine.venues.polymarket_wire import (
@@ -120,7 +125,7 @@ class PolymarketVenue:
         self._user: UserFeed | None = None
         self._catch_up: asyncio.Task[None] | None = None
         self._heartbeats: asyncio.Task[None] | None = None
-        self.last_heartbeat_ms: int | None = None
+        self.heartbeats: HeartbeatChain | None = None
         # User-channel messages waiting (in order) for a fee schedule one of their fills needs.
         self._unpriced: deque[dict[str, object]] = deque()
         self._pricing: asyncio.Task[None] | None = None
@@ -156,7 +161,17 @@ class PolymarketVenue:
                                   options=self.config.socket, backoff=self.config.backoff())
             await self._user.start()
         if self.config.heartbeat_s > 0 and self._heartbeats is None:
-            self._heartbeats = asyncio.get_running_loop().create_task(self._beat(), name="venue-heartbeats")
+            # On the event loop: a crashed, frozen or disconnected engine stops sending them,
+            # and the venue cancels its resting quotes within ~10 s.
+            assert self.client is not None
+            self.heartbeats = HeartbeatChain(self.calls, self.client.post_heartbeat, self.config.heartbeat_s)
+            self._heartbeats = asyncio.get_running_loop().create_task(self.heartbeats.run(),
+                                                                      name="venue-heartbeats")
+
+    @property
+    def last_heartbeat_ms(self) -> int | None:
+        """When the venue last accepted a heartbeat (None: never, or heartbeats are off)."""
+        return None if self.heartbeats is None else self.heartbeats.last_accepted_ms
 
     async def close(self) -> None:
         for task in (self._catch_up, self._heartbeats, self._pricing):
@@ -207,7 +222,7 @@ class PolymarketVenue:
         client = await self._client()
         body = "[" + ",".join(p.payload for p in prepared) + "]"
         try:
-            raw = await self.calls.place("batch", client.post_signed, "/orders", body)
+            raw = await self.calls.place("batch", client.post_signed, "/orders", body, cost=len(prepared))
         except PlacementDropped as exc:
             if not exc.maybe_sent:
                 raise
@@ -251,13 +266,15 @@ class PolymarketVenue:
         client = await self._client()
         ids = list(dict.fromkeys(venue_order_ids))
         results = []
+        # Each request must fit the signer's cancel bucket whole (one token per id).
+        chunk_size = min(MAX_CANCEL_IDS, self.calls.signer.cancel_chunk)
         try:
             if len(ids) == 1:
                 single = OrderPayload(orderID=ids[0])
                 results.append(await self.calls.call("cancel", client.cancel_order, single))
-            for start in range(0, len(ids) if len(ids) > 1 else 0, MAX_CANCEL_IDS):
-                chunk = ids[start:start + MAX_CANCEL_IDS]
-                results.append(await self.calls.call("cancel", client.cancel_orders, chunk))
+            for start in range(0, len(ids) if len(ids) > 1 else 0, chunk_size):
+                chunk = ids[start:start + chunk_size]
+                results.append(await self.calls.call("cancel", client.cancel_orders, chunk, cost=len(chunk)))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
         return merge_cancels(*(cancel_result(r) for r in results))
@@ -268,12 +285,13 @@ class PolymarketVenue:
         self.calls.drop_placements()
         client = await self._client()
         try:
-            first = cancel_result(await self.calls.priority(client.cancel_all))
+            first = cancel_result(await self.calls.priority(client.cancel_all, cost=_cancel_all_cost))
             inflight = set(self.calls.inflight_placements)
             if not inflight:
                 return first
             await asyncio.wait(inflight, timeout=self.config.request_timeout_s + 1)
-            return merge_cancels(first, cancel_result(await self.calls.priority(client.cancel_all)))
+            return merge_cancels(first, cancel_result(await self.calls.priority(client.cancel_all,
+                                                                                cost=_cancel_all_cost)))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
 
@@ -313,28 +331,6 @@ class PolymarketVenue:
         except CallFailure as failure:
             raise failure.to_venue_error() from None
         return Balances(collateral=int(cash["balance"]), tokens=tokens)
-
-    # -- dead-man switch ---------------------------------------------------------------------
-
-    async def _beat(self) -> None:
-        """Heartbeats on the event loop: a crashed, frozen or disconnected engine stops
-        sending them, and the venue cancels its resting quotes within ~10 s. A chain the
-        venue no longer knows (a freeze outlived it) answers 400 and starts afresh."""
-        client = await self._client()
-        beat_id = ""
-        while True:
-            try:
-                answer = await self.calls.call("heartbeat", client.post_heartbeat, beat_id, retry=False)
-                beat_id = str(answer.get("heartbeat_id") or "") if isinstance(answer, dict) else ""
-                self.last_heartbeat_ms = now_ms()
-            except CallFailure as failure:
-                if failure.status == 400 and beat_id:
-                    log.warning("venue heartbeat chain lapsed; starting a new one (the venue has cancelled "
-                                "this key's orders)", extra={"error": str(failure)})
-                    beat_id = ""
-                    continue
-                log.warning("venue heartbeat failed", extra={"error": str(failure)})
-            await asyncio.sleep(self.config.heartbeat_s)
 
     # -- user channel ------------------------------------------------------------------------
 
@@ -426,6 +422,12 @@ class PolymarketVenue:
                 self.calls, client, self._identity(), order_id, since_ms, fees))
         except CallFailure as failure:
             raise failure.to_venue_error() from None
+
+
+def _cancel_all_cost(answer: Any) -> int:
+    """What a cancel-all cost the signer's cancel bucket: 1 up front, 1 per order it cancelled."""
+    canceled = answer.get("canceled") if isinstance(answer, dict) else None
+    return 1 + (len(canceled) if isinstance(canceled, list) else 0)
 
 
 async def cancel_everything(settings: Settings) -> CancelResult:

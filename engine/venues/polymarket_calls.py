@@ -1,12 +1,15 @@
 """How venue calls run: off the event loop, paced, retried, and interruptible.
 
 The client is synchronous, so calls run on worker threads. Normal calls wait for a token
-from their endpoint family's bucket and retry retryable failures (429/5xx/timeouts) after
-jittered delays, never sooner than the venue's Retry-After; a 425 (the matching engine is
-restarting, for ~90 s) and other 4xx fail at once. The priority lane (cancel-all) has its own
-threads, skips the buckets, and `drop_placements()` makes every placement that has not
-been sent yet fail with PlacementDropped, wherever it is waiting (a bucket, a retry
-delay, or the thread pool's queue).
+from their endpoint family's bucket and, for placements and cancels, for their whole cost in
+the signer's order or cancel bucket (engine/venues/polymarket_limits.py), and retry retryable
+failures (429/5xx/timeouts) after jittered delays, never sooner than the venue's Retry-After;
+a 425 (the matching engine is restarting, for ~90 s) and other 4xx fail at once. Every answer's
+Poly-RateLimit-* headers update the signer's buckets. The priority lane (cancel-all) has its
+own threads and skips the endpoint buckets and every queue; it waits only until the signer's
+cancel bucket holds a token (the venue would refuse it before). `drop_placements()` makes every
+placement that has not been sent yet fail with PlacementDropped, wherever it is waiting (a
+bucket, a retry delay, or the thread pool's queue).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any, TypeVar
 
 from engine.feeds.pacing import Aborted, Jitter, RateLimits, RetryPolicy
 from engine.venues.base import OrderRejected
-from engine.venues.polymarket_client import CallFailure, classify
+from engine.venues.polymarket_client import CallFailure, classify, take_response_headers
+from engine.venues.polymarket_limits import SignerLimits
 
 log = logging.getLogger("engine.venues.polymarket")
 T = TypeVar("T")
@@ -40,8 +44,9 @@ class PlacementDropped(OrderRejected):
 
 class ClobCaller:
     def __init__(self, limits: RateLimits, retry: RetryPolicy, jitter: Jitter, workers: int = 8,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, signer: SignerLimits | None = None):
         self.limits = limits
+        self.signer = signer or SignerLimits()
         self.retry = retry
         self.jitter = jitter
         self.sleep = sleep
@@ -51,13 +56,17 @@ class ClobCaller:
         self._normal = ThreadPoolExecutor(workers, thread_name_prefix="clob")
         self._priority = ThreadPoolExecutor(PRIORITY_WORKERS, thread_name_prefix="clob-priority")
 
-    async def call(self, family: str, fn: Callable[..., T], *args: Any, retry: bool = True) -> T:
-        """A normal-lane call; raises CallFailure when it finally fails."""
+    async def call(self, family: str, fn: Callable[..., T], *args: Any, retry: bool = True, cost: int = 1) -> T:
+        """A normal-lane call; raises CallFailure when it finally fails. `cost`: the tokens it
+        takes from the signer's bucket (a cancel of n ids costs n)."""
         attempt = 0
+        signer = self.signer.bucket_for(family)
         while True:
             await self.limits.acquire(family)
+            if signer is not None:
+                await signer.acquire(cost)
             try:
-                return await self._run(self._normal, fn, args)
+                return await self._run(self._normal, fn, args, family)
             except Exception as exc:
                 failure = classify(exc)
                 if not (retry and self._retries(failure, attempt)):
@@ -65,19 +74,22 @@ class ClobCaller:
                 await self._pause(attempt, family, failure)
                 attempt += 1
 
-    async def place(self, family: str, fn: Callable[..., T], *args: Any) -> T:
+    async def place(self, family: str, fn: Callable[..., T], *args: Any, cost: int = 1) -> T:
         """A placement: like `call`, but dropped by cancel-all until the moment it is sent."""
         generation, abort = self.generation, self._abort
         attempt, maybe_sent = 0, False
+        signer = self.signer.bucket_for(family)
         while True:
             try:
                 await self.limits.acquire(family, abort)
+                if signer is not None:
+                    await signer.acquire(cost, abort)
             except Aborted:
                 raise PlacementDropped(maybe_sent=maybe_sent) from None
             if generation != self.generation:
                 raise PlacementDropped(maybe_sent=maybe_sent)
             try:
-                return await self._run(self._normal, fn, args, generation, track=True)
+                return await self._run(self._normal, fn, args, family, generation, track=True)
             except PlacementDropped:
                 raise PlacementDropped(maybe_sent=maybe_sent) from None
             except Exception as exc:
@@ -89,12 +101,15 @@ class ClobCaller:
                 await self._pause(attempt, family, failure)
                 attempt += 1
 
-    async def priority(self, fn: Callable[..., T], *args: Any) -> T:
-        """The safety lane: own threads, no rate limit, retried (cancels are idempotent)."""
+    async def priority(self, fn: Callable[..., T], *args: Any, cost: Callable[[T], int] | None = None) -> T:
+        """The safety lane: own threads, no queue, retried (cancels are idempotent). It waits only
+        for one cancel token (what the venue takes up front); `cost(answer)` is what the answer
+        says it cost (1 + the orders a cancel-all cancelled), debited once it is known."""
         attempt = 0
         while True:
+            await self.signer.buckets["cancel"].ready(1)
             try:
-                return await self._run(self._priority, fn, args)
+                return await self._run(self._priority, fn, args, "priority", debit=cost)
             except Exception as exc:
                 failure = classify(exc)
                 if not self._retries(failure, attempt):
@@ -120,23 +135,47 @@ class ClobCaller:
             return False
         return failure.retry_after_s is None or failure.retry_after_s <= self.retry.cap_s
 
+    def _answered(self, family: str, headers: Any, failure: CallFailure | None = None) -> None:
+        """What the venue said of the signer's buckets, on an answer or a refusal."""
+        self.signer.observe(family, headers)
+        if failure is not None and failure.busy and not failure.maintenance:
+            self.signer.refused(family, failure.retry_after_s)
+
     async def _pause(self, attempt: int, family: str, failure: CallFailure) -> None:
         delay = max(self.retry.delay(attempt, self.jitter), failure.retry_after_s or 0.0)
         log.info("retrying venue call", extra={"family": family, "attempt": attempt + 1,
                                                "delay_s": round(delay, 3), "error": str(failure)})
         await self.sleep(delay)
 
-    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], args: tuple[Any, ...],
-                   generation: int | None = None, track: bool = False) -> T:
-        def guarded() -> T:
+    async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., T], args: tuple[Any, ...], family: str,
+                   generation: int | None = None, track: bool = False,
+                   debit: Callable[[T], int] | None = None) -> T:
+        def guarded() -> tuple[T, Any]:
             # Checked on the worker thread too: a placement queued behind others in the
             # pool must not go out after a cancel-all.
             if generation is not None and generation != self.generation:
                 raise PlacementDropped()
-            return fn(*args)
+            take_response_headers()
+            try:
+                value = fn(*args)
+            except Exception as exc:
+                exc.response_headers = take_response_headers()  # type: ignore[attr-defined]
+                raise
+            return value, take_response_headers()
 
         future = asyncio.get_running_loop().run_in_executor(pool, guarded)
         if track:
             self.inflight_placements.add(future)
             future.add_done_callback(self.inflight_placements.discard)
-        return await future
+        try:
+            value, headers = await future
+        except PlacementDropped:
+            raise
+        except Exception as exc:
+            self._answered(family, getattr(exc, "response_headers", None), classify(exc))
+            raise
+        bucket = self.signer.bucket_for(family)
+        if debit is not None and bucket is not None:
+            bucket.debit(debit(value))  # before the venue's own count, which then wins if lower
+        self._answered(family, headers)
+        return value

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -26,6 +32,8 @@ from storage.settings import Settings
 log = logging.getLogger("engine.venues.polymarket")
 MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting
 RATE_LIMITED_STATUS = 429
+INVALID_HEARTBEAT = "Invalid Heartbeat ID"
+_LAST = threading.local()  # the last response's headers, per worker thread
 _BASE_HEADERS = {
     "User-Agent": "py_clob_client_v2",
     "Accept": "*/*",
@@ -51,13 +59,30 @@ class HttpFailure(PolyApiException):
         self.retry_after_s = retry_after(resp.headers.get("Retry-After"))
 
 
-def retry_after(raw: str | None) -> float | None:
-    """Retry-After in seconds (only the delta-seconds form; an HTTP date is ignored)."""
-    try:
-        value = float(raw) if raw else None
-    except ValueError:
+def retry_after(raw: str | None, now: Callable[[], float] = time.time) -> float | None:
+    """Retry-After in seconds from now: delta-seconds, or an HTTP date (a past date is 0). None
+    when absent, unreadable, or a day or more away (not a wait to sit through)."""
+    if not raw:
         return None
-    return value if value is not None and 0 <= value < 86_400 else None
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw.strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # HTTP dates are GMT; an obsolete form may come without a zone
+            when = when.replace(tzinfo=timezone.utc)
+        value = max(0.0, math.ceil(when.timestamp() - now()))
+    return value if math.isfinite(value) and 0 <= value < 86_400 else None
+
+
+def take_response_headers() -> httpx.Headers | None:
+    """The headers of the last answer this thread's client received (and forget them): how the
+    caller reads the venue's Poly-RateLimit-* headers, which the client's API does not return."""
+    headers = getattr(_LAST, "headers", None)
+    _LAST.headers = None
+    return headers
 
 
 class AdapterClobClient(ClobClient):
@@ -101,6 +126,7 @@ class AdapterClobClient(ClobClient):
         except httpx.RequestError as exc:
             raise TransportError(f"network error: {type(exc).__name__}: {exc}", timed_out=False,
                                  maybe_sent=not isinstance(exc, httpx.ConnectError)) from None
+        _LAST.headers = resp.headers
         if resp.status_code != 200:
             raise HttpFailure(resp)
         try:
@@ -125,6 +151,9 @@ class CallFailure(Exception):
     maybe_sent: bool = True
     busy: bool = False
     retry_after_s: float | None = None
+    # A refused heartbeat (400 "Invalid Heartbeat ID"): the id the venue expects next ("" = the
+    # chain is gone, start a new one). None for every other failure.
+    expected_heartbeat: str | None = None
 
     def __str__(self) -> str:
         return f"{self.status or 'no response'}: {self.message}"
@@ -164,16 +193,26 @@ def classify(exc: BaseException) -> CallFailure:
             return CallFailure(status, error_text(exc.error_msg), retryable=status == RATE_LIMITED_STATUS,
                                maybe_sent=False, busy=True, retry_after_s=wait)
         retryable = status >= 500
-        return CallFailure(status, error_text(exc.error_msg), retryable=retryable, maybe_sent=retryable)
+        return CallFailure(status, error_text(exc.error_msg), retryable=retryable, maybe_sent=retryable,
+                           expected_heartbeat=heartbeat_expected(status, exc.error_msg))
     if isinstance(exc, PolyException):  # raised locally by the client before any request
         return CallFailure(0, str(exc.msg), retryable=False, maybe_sent=False)
     return CallFailure(0, f"{type(exc).__name__}: {exc}", retryable=False, maybe_sent=False)
 
 
+def heartbeat_expected(status: int, body: Any) -> str | None:
+    """The id a refused heartbeat's 400 names (`{"error_msg": "Invalid Heartbeat ID",
+    "heartbeat_id": ...}`), or None when this is not such a refusal."""
+    if status != 400 or not isinstance(body, dict) or body.get("error_msg") != INVALID_HEARTBEAT:
+        return None
+    expected = body.get("heartbeat_id")
+    return expected if isinstance(expected, str) else None
+
+
 def error_text(body: Any) -> str:
     """The venue's message from a `{"error": ...}` body (or whatever else it sent)."""
     if isinstance(body, dict):
-        for key in ("error", "errorMsg", "message"):
+        for key in ("error", "errorMsg", "error_msg", "message"):
             if body.get(key):
                 value = body[key]
                 return value if isinstance(value, str) else json.dumps(value)

@@ -27,6 +27,7 @@ from engine.venues.base import (
     OrderRejected,
     PlaceResult,
     TradeEvent,
+    TradeStatus,
     VenueOrder,
     VenueOrderStatus,
     VenueTrade,
@@ -36,6 +37,7 @@ from engine.venues.base import (
 
 log = logging.getLogger("engine.venues.polymarket")
 
+_UNKNOWN_STATUSES: set[str] = set()  # trade statuses already reported as unknown (bounded by the venue's vocabulary)
 # condition id -> (fee rate in ppm, fee exponent), or None when the market is unknown.
 FeeSchedule = Callable[[str], tuple[int, int] | None]
 
@@ -62,13 +64,18 @@ class Identity:
 def place_result(raw: Any, expected_id: str, side: Side | None = None) -> PlaceResult:
     """One POST /order(s) result; raises OrderRejected when the venue refused the order.
 
+    As the venue's own clients read it, an order was accepted only with `success`, an empty
+    `errorMsg` and a non-empty `orderID`: the venue can refuse inside an HTTP 200 (`success`
+    true, the reason in `errorMsg`, no order id), and such an order never rests.
     With the order's `side`, `filled` is the shares the answer says matched at once (a BUY
     takes shares, a SELL makes them); a fill-and-kill is done with that answer."""
     if not isinstance(raw, dict):
         raise OrderRejected(f"unexpected order response: {raw!r}"[:300])
-    if raw.get("error") or raw.get("success") is False:
-        raise OrderRejected(str(raw.get("error") or raw.get("errorMsg") or "order rejected"))
-    order_id = str(raw.get("orderID") or expected_id)
+    error = raw.get("errorMsg") or raw.get("error")
+    order_id = raw.get("orderID")
+    if raw.get("success") is not True or error or not isinstance(order_id, str) or not order_id:
+        reason = error if isinstance(error, str) and error else "the venue did not accept the order"
+        raise OrderRejected(f"{reason} (success={raw.get('success')!r}, orderID={order_id!r})"[:500])
     if order_id.lower() != expected_id.lower():
         # Our digest is the order's identity everywhere; a mismatch is a signing bug.
         log.error("venue order id differs from the signed digest",
@@ -129,10 +136,24 @@ def _maker_side(leg: dict[str, Any], taker_side: Side, taker_token: str) -> Side
     return taker_side.opposite if str(leg.get("asset_id", taker_token)) == taker_token else taker_side
 
 
+def trade_status(raw: Any, trade_id: str) -> TradeStatus:
+    """A trade's status in either spelling (REST's `TRADE_STATUS_MINED`, the user channel's
+    `MINED`). A status the venue adds later is taken as still pending (the cautious reading:
+    its shares are not sold and the cash sync waits), said once in the log, never a crash."""
+    try:
+        return normalize_trade_status(str(raw))
+    except ValueError:
+        if str(raw) not in _UNKNOWN_STATUSES:
+            _UNKNOWN_STATUSES.add(str(raw)[:60])
+            log.warning("unknown trade status: treated as pending", extra={"status": str(raw)[:60],
+                                                                           "trade_id": trade_id})
+        return TradeStatus.MATCHED
+
+
 def our_fills(raw: dict[str, Any], me: Identity, fees: FeeSchedule = no_fee_schedule) -> list[VenueTrade]:
     """Our fills in one trade payload (REST /data/trades item or user-channel `trade`)."""
     trade_id = str(raw["id"])
-    status = normalize_trade_status(str(raw["status"]))
+    status = trade_status(raw["status"], trade_id)
     matched_ms = millis(raw.get("match_time") or raw.get("timestamp") or 0)
     condition_id = str(raw.get("market", ""))
     taker_side, taker_token = Side(str(raw["side"]).upper()), str(raw["asset_id"])

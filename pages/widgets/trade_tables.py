@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import streamlit as st
 
-from engine.contracts.order_status import FILL_RANK, RANK
+from engine.contracts.order_status import FILL_LIFECYCLE, RANK
 from storage import queries
 from storage.db import Database
 
@@ -22,7 +22,7 @@ PAGE_SIZE = 100
 ALL = "(all)"
 # The engine's own status sets, in lifecycle order (rank; ties keep the enum's order).
 ORDER_STATUSES = tuple(s.value for s in sorted(RANK, key=RANK.__getitem__))
-FILL_STATUSES = tuple(s.value for s in sorted(FILL_RANK, key=FILL_RANK.__getitem__))
+FILL_STATUSES = tuple(s.value for s in FILL_LIFECYCLE)  # pending, settled, reversed
 F_MODE, F_STRATEGY, F_MARKET, F_FROM, F_TO = "tf_mode", "tf_strategy", "tf_market", "tf_from", "tf_to"
 O_STATUS, O_OPEN, O_PAGE, O_CSV = "orders_status", "orders_open_only", "orders_page", "orders_csv"
 FILL_STATUS, FILL_PAGE, FILL_CSV = "fills_status", "fills_page", "fills_csv"
@@ -129,7 +129,8 @@ def fills_table(db: Database, base: queries.TradeFilter) -> None:
         "Fill status",
         FILL_STATUSES,
         key=FILL_STATUS,
-        help="MATCHED and RETRYING are pending; MINED and CONFIRMED are settled; FAILED reverses",
+        help="MATCHED_NOT_BROADCASTED, MATCHED and RETRYING are pending; MINED and CONFIRMED are settled; "
+             "FAILED reverses",
     )
     spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses)})
     _paged_table(db, spec, "fills", (FILL_PAGE, "fills_table", FILL_CSV), FILL_COLUMNS,

@@ -58,7 +58,7 @@ def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: Ap
     assert orders.multiselect(key="orders_status").options == [
         *working, "FILLED", "CANCELED", "REJECTED", "LOST"
     ]
-    fills = ["MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]  # pending, then settled, then reversed
+    fills = ["MATCHED_NOT_BROADCASTED", "MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]  # pending, settled, reversed
     assert orders.multiselect(key="fills_status").options == fills
 
 

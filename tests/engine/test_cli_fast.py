@@ -153,3 +153,29 @@ def test_status_with_a_day_of_data_shows_the_desk_and_imports_no_trading_module(
     assert [line.split()[4:6] for line in shown] == [["critical", "VENUE_UNREACHABLE:"], ["warning", "DAILY_LOSS:"]]
     assert "notify     1 destination (json)" in lines
     assert _heavy(modules) == []
+
+
+def test_status_names_every_venue_condition_and_never_says_ok_while_one_holds(desk_env: dict[str, str]) -> None:
+    """The phase is ok, but the venue has not answered for a while and the wallet drifted: status
+    says both (text and JSON), not "venue ok"."""
+    import sqlite3
+
+    from storage.lite import now_ms
+
+    now = now_ms()
+    conditions = [{"code": "unreachable", "since": now - 45_000, "detail": "no answer from the venue for over 30 s"},
+                  {"code": "balance_drift", "since": now - 5_000, "detail": "differs by +12.00 USDC"}]
+    with sqlite3.connect(desk_env["TRADER_DB"]) as conn:
+        conn.execute("UPDATE engine_state SET venue_conditions = ?", (json.dumps(conditions),))
+    result, _ = _run(desk_env, "status")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "venue      ok" not in lines
+    assert any(line.startswith("venue      unreachable since ") and line.endswith("for over 30 s") for line in lines)
+    assert any(line.startswith("           balance drift since ") for line in lines)
+    as_json, _ = _run(desk_env, "status", "--json")
+    venue = json.loads(as_json.stdout)["venue"]
+    assert venue["ok"] is False and [c["code"] for c in venue["conditions"]] == ["unreachable", "balance_drift"]
+    with sqlite3.connect(desk_env["TRADER_DB"]) as conn:
+        conn.execute("UPDATE engine_state SET venue_conditions = '[]'")
+    assert "venue      ok" in _run(desk_env, "status")[0].stdout.splitlines()

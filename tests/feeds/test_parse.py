@@ -98,6 +98,12 @@ def test_last_trade_tick_change_and_resolution() -> None:
                                491_000, 85_360_000, Side.SELL, 1724564136087)
     tick = parse.tick_change(load("ws/tick_size_change.json"), at_ms=1)
     assert (tick.old_tick, tick.new_tick, tick.at_ms) == (10_000, 1_000, 1739068041853)
+    for blank in ({"old_tick_size": ""}, {"old_tick_size": None}):
+        unknown_old = parse.tick_change({**load("ws/tick_size_change.json"), **blank}, at_ms=1)
+        assert (unknown_old.old_tick, unknown_old.new_tick) == (None, 1_000)
+    coarser = parse.tick_change({**load("ws/tick_size_change.json"), "old_tick_size": "0.001",
+                                 "new_tick_size": "0.01"}, at_ms=1)
+    assert (coarser.old_tick, coarser.new_tick) == (1_000, 10_000)
     resolved = parse.market_message({"event_type": "market_resolved", "market": "0xc", "winning_asset_id": "7",
                                      "timestamp": "1762776436000"}, at_ms=1)
     assert resolved == MarketResolved("0xc", "7", 1762776436000)

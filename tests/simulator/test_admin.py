@@ -3,11 +3,14 @@ harness helpers that share its implementation."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from py_clob_client_v2 import ClobClient, OrderArgs
+from websockets.sync.client import connect
 
-from .conftest import new_client
+from .conftest import new_client, recv_until
 
 
 def _post(sim, path: str, **body) -> httpx.Response:
@@ -52,14 +55,33 @@ def test_latent_tick_size_and_clear_book(sim, market):
     assert _post(sim, "clear-book", condition_id=cid).json() == {"canceled": 1}
 
 
-def test_trading_past_the_extremes_refines_the_tick(sim, market):
-    yes = market["yes_token_id"]
+def _next_event(ws, kind: str) -> dict:
+    """The next market-channel message of `kind` (frames may carry a list of messages)."""
+    found = recv_until(ws, lambda m: any(x.get("event_type") == kind for x in (m if isinstance(m, list) else [m])))
+    return next(x for x in (found if isinstance(found, list) else [found]) if x.get("event_type") == kind)
+
+
+def test_trading_past_the_extremes_refines_the_tick_and_back_inside_coarsens_it(sim, market):
+    yes, cid = market["yes_token_id"], market["condition_id"]
     assert market["tick_size"] == "0.01"
-    try:
-        sim.print_trade(yes, "0.97", "10", "BUY")
-        assert ClobClient(sim.clob_host, 137).get_tick_size(yes) == "0.001"
-    finally:
-        sim.set_tick_size(market["condition_id"], "0.01")
+    with connect(sim.ws_host + "market", open_timeout=5) as ws:
+        ws.send(json.dumps({"type": "market", "assets_ids": [yes]}))
+        _next_event(ws, "book")
+        try:
+            sim.print_trade(yes, "0.97", "10", "BUY")
+            assert ClobClient(sim.clob_host, 137).get_tick_size(yes) == "0.001"
+            finer = _next_event(ws, "tick_size_change")
+            sim.print_trade(yes, "0.955", "10", "SELL")  # back inside (0.04, 0.96)
+            assert ClobClient(sim.clob_host, 137).get_tick_size(yes) == "0.01"
+            coarser = _next_event(ws, "tick_size_change")
+            sim.set_tick_size(cid, "0.001", old_tick_size="")  # the venue sometimes leaves the old tick out
+            blank = _next_event(ws, "tick_size_change")
+        finally:
+            sim.set_tick_size(cid, "0.01")
+    assert (finer["old_tick_size"], finer["new_tick_size"], finer["market"]) == ("0.01", "0.001", cid)
+    assert (coarser["old_tick_size"], coarser["new_tick_size"]) == ("0.001", "0.01")
+    assert (blank["old_tick_size"], blank["new_tick_size"]) == ("", "0.001")
+    assert set(finer) == {"asset_id", "event_type", "market", "new_tick_size", "old_tick_size", "timestamp"}
 
 
 def test_open_order_count_and_link_funder(sim, market):

@@ -99,8 +99,8 @@ def test_the_post_only_phase_takes_only_post_only_orders(sim):
                                              expiration=int(time.time()) + 3600))
     assert client.post_order(expiring, OrderType.GTD, post_only=True)["status"] == "live"
     crossing = client.create_order(OrderArgs(token_id=yes, price=0.6, size=10, side="BUY"))
-    assert _refusal(lambda: client.post_order(crossing, OrderType.GTC, post_only=True)) == (
-        400, {"error": "invalid post-only order: order crosses book"})
+    refused = client.post_order(crossing, OrderType.GTC, post_only=True)  # refused inside a 200
+    assert (refused["errorMsg"], refused["orderID"]) == ("invalid post-only order: order crosses book", "")
     assert client.cancel_order(OrderPayload(orderID=before["orderID"]))["canceled"] == [before["orderID"]]
     sim.end_maintenance()
     assert client.post_order(client.create_order(
@@ -145,7 +145,7 @@ def test_a_heartbeat_kept_after_the_restart_keeps_the_orders(sim):
     hb = client.post_heartbeat()["heartbeat_id"]
     sim.start_maintenance(seconds=1.2, post_only_seconds=0)
     time.sleep(1.3)
-    assert client.post_heartbeat(hb)["heartbeat_id"] == hb  # the same session, still alive
+    assert client.post_heartbeat(hb)["heartbeat_id"] not in ("", hb)  # the same chain, still alive
     assert sim.open_order_count(wallet) == 1
 
 

@@ -10,7 +10,7 @@ from websockets.sync.client import connect
 
 from simulator.testing import running_simulator
 
-from .conftest import FAST, new_client, recv_until, wait_for
+from .conftest import FAST, new_client, recv_until, subscribe_user, wait_for
 
 
 def _order(client, token_id: str, side: str, price: float, size: float) -> dict:
@@ -87,49 +87,70 @@ def test_partial_fill_keeps_the_rest_resting(sim, market):
     assert (bal["pusd"], bal["reserved_pusd"], bal["tokens"]) == ("9988", "28", {yes: "30"})
 
 
-def test_status_pipeline_via_rest_and_ws(sim, market):
-    yes = market["yes_token_id"]
+def _seller_and_buyer(sim, yes: str):
+    """A maker resting 10 shares for sale at 0.5, and a taker client to buy them."""
     maker, taker = new_client(sim), new_client(sim)
     sim.fund(maker.get_address(), token_id=yes, tokens="10")
     _order(maker, yes, "SELL", 0.5, 10)
-    creds = taker.creds
+    return maker, taker
+
+
+def _rest_statuses(client, trade_id: str, statuses: tuple[str, ...]) -> list[str]:
+    """Wait for the trade to read each REST status in turn (the prefixed names)."""
+    return [wait_for(lambda: (t := client.get_trades(TradeParams(id=trade_id))[0])
+                     and t["status"] == "TRADE_STATUS_" + status and status, timeout=3) for status in statuses]
+
+
+def _pushed(ws, count: int) -> list[str]:
+    return [recv_until(ws, lambda m: m.get("event_type") == "trade")["status"] for _ in range(count)]
+
+
+def test_status_pipeline_via_rest_and_ws(sim, market):
+    yes = market["yes_token_id"]
+    _, taker = _seller_and_buyer(sim, yes)
     with connect(sim.ws_host + "user", open_timeout=5) as ws:
-        ws.send('{"type":"user","auth":{"apiKey":"%s","secret":"%s","passphrase":"%s"},"markets":[]}'
-                % (creds.api_key, creds.api_secret, creds.api_passphrase))
-        ws.send("PING")
-        assert ws.recv(timeout=3) == "PONG"  # subscribed before the trade happens
+        subscribe_user(ws, taker)  # subscribed before the trade happens
         sim.configure(mined_delay_s=0.6, confirmed_delay_s=0.6)  # slow enough to poll each state
         try:
             trade_id = _order(taker, yes, "BUY", 0.5, 10)["tradeIDs"][0]
-            rest_seen = []
-            for status in ("MATCHED", "MINED", "CONFIRMED"):
-                rest_seen.append(wait_for(lambda: (t := taker.get_trades(TradeParams(id=trade_id))[0])
-                                          and t["status"] == status and status, timeout=3))
-            seen = [recv_until(ws, lambda m: m.get("event_type") == "trade")["status"] for _ in range(3)]
+            rest_seen = _rest_statuses(taker, trade_id, ("MATCHED", "MINED", "CONFIRMED"))
+            seen = _pushed(ws, 3)
         finally:
             sim.configure(mined_delay_s=0.2, confirmed_delay_s=0.2)
+    # REST names them as the venue does (prefixed: polled above); the user channel the plain names.
     assert rest_seen == seen == ["MATCHED", "MINED", "CONFIRMED"]
+
+
+def test_retrying_and_not_broadcasted_trades_read_as_the_venue_names_them():
+    """RETRYING sits between MATCHED and MINED on both channels; MATCHED_NOT_BROADCASTED is what
+    REST says of a matched trade not yet broadcast, while the user channel says MATCHED."""
+    slow = {**FAST, "mined_delay_s": 0.6, "confirmed_delay_s": 0.6, "retrying_rate": 1.0,
+            "not_broadcasted_rate": 1.0}
+    with running_simulator(seed=12, **slow) as sim:
+        yes = sim.market(neg_risk=False)["yes_token_id"]
+        _, taker = _seller_and_buyer(sim, yes)
+        with connect(sim.ws_host + "user", open_timeout=5) as ws:
+            subscribe_user(ws, taker)
+            trade_id = _order(taker, yes, "BUY", 0.5, 10)["tradeIDs"][0]
+            rest_seen = _rest_statuses(taker, trade_id, ("MATCHED_NOT_BROADCASTED", "RETRYING", "MINED", "CONFIRMED"))
+            seen = _pushed(ws, 4)
+    assert rest_seen == ["MATCHED_NOT_BROADCASTED", "RETRYING", "MINED", "CONFIRMED"]
+    assert seen == ["MATCHED", "RETRYING", "MINED", "CONFIRMED"]
 
 
 def test_ghost_fill_reverses_balances_and_reports_failed():
     with running_simulator(seed=11, **{**FAST, "fail_rate": 1.0}) as sim:
         m = sim.market(neg_risk=False)
         yes = m["yes_token_id"]
-        maker, taker = new_client(sim), new_client(sim)
-        sim.fund(maker.get_address(), token_id=yes, tokens="10")
-        _order(maker, yes, "SELL", 0.5, 10)
-        creds = maker.creds
+        maker, taker = _seller_and_buyer(sim, yes)
         with connect(sim.ws_host + "user", open_timeout=5) as ws:
-            ws.send('{"type":"user","auth":{"apiKey":"%s","secret":"%s","passphrase":"%s"},"markets":[]}'
-                    % (creds.api_key, creds.api_secret, creds.api_passphrase))
-            ws.send("PING")
-            assert ws.recv(timeout=3) == "PONG"
+            subscribe_user(ws, maker)
             resp = _order(taker, yes, "BUY", 0.5, 10)
             assert resp["status"] == "matched"
             assert sim.balances(taker.get_address())["tokens"] == {yes: "10"}
-            statuses = [recv_until(ws, lambda m: m.get("event_type") == "trade")["status"] for _ in range(2)]
+            statuses = _pushed(ws, 2)
         assert statuses == ["MATCHED", "FAILED"]
-        trade = wait_for(lambda: [t for t in taker.get_trades() if t["status"] == "FAILED"])[0]
+        trade = wait_for(lambda: [t for t in taker.get_trades() if t["status"] == "TRADE_STATUS_FAILED"])[0]
         assert trade["id"] == resp["tradeIDs"][0]
         assert sim.balances(taker.get_address())["pusd"] == "10000"
         assert sim.balances(taker.get_address())["tokens"] == {}

@@ -128,15 +128,57 @@ def test_heartbeat_cancels_orders_after_timeout(sim, market):
     hb = {c: c.post_heartbeat()["heartbeat_id"] for c in (beating, silent)}
     deadline = time.monotonic() + 1.6  # the suite's heartbeat timeout is 1 s
     while time.monotonic() < deadline:
-        assert beating.post_heartbeat(hb[beating])["heartbeat_id"] == hb[beating]
+        answer = beating.post_heartbeat(hb[beating])["heartbeat_id"]
+        assert answer and answer != hb[beating]  # every ack names the id for the next send
+        hb[beating] = answer
         time.sleep(0.25)
-    assert silent.get_order(ids[silent])["status"] == "CANCELED"
+    wait_for(lambda: silent.get_order(ids[silent])["status"] == "CANCELED", timeout=2.0)
     assert beating.get_order(ids[beating])["status"] == "LIVE"
     assert never.get_order(ids[never])["status"] == "LIVE"
     with pytest.raises(PolyApiException) as exc:
-        silent.post_heartbeat(hb[silent])  # the session ended with the cancel
-    assert exc.value.error_msg == {"error": "Invalid Heartbeat ID"}
+        silent.post_heartbeat(hb[silent])  # the session ended with the cancel: start afresh
+    assert exc.value.status_code == 400
+    assert exc.value.error_msg == {"error_msg": "Invalid Heartbeat ID", "heartbeat_id": ""}
     assert silent.post_heartbeat()["heartbeat_id"]
+    stats = sim.heartbeats()
+    assert stats[silent.creds.api_key]["dead_man_cancelled"] == 1
+    assert stats[beating.creds.api_key]["dead_man_cancelled"] == 0
+
+
+def test_a_stale_heartbeat_id_is_refused_with_the_expected_one_and_moves_no_deadline(sim, market):
+    client = new_client(sim)
+    order_id = _bid(client, market["yes_token_id"], 0.2)
+    first = client.post_heartbeat()["heartbeat_id"]
+    second = client.post_heartbeat(first)["heartbeat_id"]
+    began = time.monotonic()
+    for stale in (first, ""):  # an old id, or trying to restart the chain while it lives
+        with pytest.raises(PolyApiException) as exc:
+            client.post_heartbeat(stale)
+        assert exc.value.status_code == 400
+        assert exc.value.error_msg == {"error_msg": "Invalid Heartbeat ID", "heartbeat_id": second}
+    # Refusals do not refresh the deadline: the 1 s timeout runs out from the last accepted beat.
+    while client.get_order(order_id)["status"] == "LIVE":
+        assert time.monotonic() - began < 3, "the dead-man switch never fired"
+        with pytest.raises(PolyApiException):
+            client.post_heartbeat(first)
+        time.sleep(0.1)
+    stats = sim.heartbeats()[client.creds.api_key]
+    assert stats["accepted"] == 2 and stats["refused_stale"] >= 3 and stats["dead_man_cancelled"] == 1
+    assert not stats["chain_alive"]
+
+
+def test_a_dropped_heartbeat_answer_was_processed_and_the_400_names_the_id_to_use():
+    with running_simulator(seed=5, heartbeat_drop_rate=1.0) as lossy:
+        client = new_client(lossy)
+        with pytest.raises(PolyApiException):
+            client.post_heartbeat()  # accepted, but the answer never comes back
+        lossy.set_faults(heartbeat_drop_rate=0.0)
+        with pytest.raises(PolyApiException) as exc:
+            client.post_heartbeat()  # "" again: the chain it started lives, so this is a mismatch
+        expected = exc.value.error_msg["heartbeat_id"]
+        assert expected and client.post_heartbeat(expected)["heartbeat_id"]
+        stats = lossy.heartbeats()[client.creds.api_key]
+        assert (stats["accepted"], stats["answers_dropped"], stats["refused_stale"]) == (2, 1, 1)
 
 
 def test_order_types_are_reported(sim, client, market):

@@ -115,10 +115,14 @@ def test_post_only(sim, client, market):
     yes = market["yes_token_id"]
     sim.place_liquidity(yes, "SELL", "0.55", "10")
     resting = client.create_order(OrderArgs(token_id=yes, price=0.54, size=10, side="BUY"))
-    assert client.post_order(resting, OrderType.GTC, post_only=True)["status"] == "live"
+    placed = client.post_order(resting, OrderType.GTC, post_only=True)
+    assert placed["status"] == "live"
     crossing = client.create_order(OrderArgs(token_id=yes, price=0.55, size=10, side="BUY"))
-    assert _rejected(lambda: client.post_order(crossing, OrderType.GTC, post_only=True)) == (
-        400, "invalid post-only order: order crosses book")
+    # Refused inside a 200: success true, the reason in errorMsg, and no order id.
+    refused = client.post_order(crossing, OrderType.GTC, post_only=True)
+    assert (refused["success"], refused["errorMsg"], refused["orderID"], refused["status"]) == (
+        True, "invalid post-only order: order crosses book", "", "")
+    assert [o["id"] for o in client.get_open_orders()] == [placed["orderID"]]  # nothing else rests
 
 
 def test_neg_risk_market_orders(sim, client, nr_market):

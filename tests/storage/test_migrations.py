@@ -133,3 +133,35 @@ def test_old_database_keeps_its_rows_when_migrated(tmp_path: Path) -> None:
     assert conn.execute("SELECT state, kill_latched, kill_reason, trading_state FROM engine_state").fetchone() == (
         "KILLED", 1, "old", "ACTIVE")
     assert conn.execute("SELECT name, enabled, status FROM strategies").fetchall() == [("mm1", 1, "ok")]
+
+
+def test_fills_learn_matched_not_broadcasted_and_keep_their_rows(tmp_path: Path) -> None:
+    """0017 rebuilds fills for the venue's MATCHED_NOT_BROADCASTED: every row (its id too) survives,
+    RETRYING takes its new rank, the new status is accepted where it was refused before, and the
+    notifier's trigger on new fills (0014) still fires."""
+    from sqlite_utils import Database as UtilsDatabase
+
+    from storage import migrations
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrations.m.apply(UtilsDatabase(conn), stop_before="0017_fill_status_not_broadcasted")
+    conn.execute("INSERT INTO orders (id, client_id, mode, strategy, condition_id, token_id, outcome, side, price, "
+                 "size, tif, status, status_rank, created_at, updated_at) VALUES (7, 'c', 'live', 's', 'm', 't', "
+                 "'YES', 'BUY', 500000, 10000000, 'GTC', 'FILLED', 100, 1, 1)")
+    fill = ("INSERT INTO fills (id, trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price, "
+            "size, liquidity, status, status_rank, matched_at, updated_at) VALUES (?, ?, 7, 'live', 's', 'm', 't', "
+            "'YES', 'BUY', 500000, 10000000, 'MAKER', ?, ?, 1, 1)")
+    conn.execute(fill, (3, "a", "RETRYING", 15))
+    conn.execute(fill, (4, "b", "CONFIRMED", 30))
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute(fill, (5, "c", "MATCHED_NOT_BROADCASTED", 5))
+    conn.close()
+    assert "0017_fill_status_not_broadcasted" in migrate(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT id, trade_id, status, status_rank FROM fills ORDER BY id").fetchall() == [
+        (3, "a", "RETRYING", 25), (4, "b", "CONFIRMED", 30)]
+    conn.execute(fill, (5, "c", "MATCHED_NOT_BROADCASTED", 5))
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fills'")}
+    assert {"ix_fills_order", "ix_fills_market", "ix_fills_matched", "ix_fills_position"} <= indexes
+    assert conn.execute("SELECT kind, ref FROM notify_events").fetchall() == [("fill", 3), ("fill", 4), ("fill", 5)]

@@ -154,6 +154,17 @@ def test_order_events_and_both_status_styles() -> None:
         is VenueOrderStatus.MATCHED
 
 
+def test_trade_statuses_in_both_spellings_and_a_new_one_taken_as_pending() -> None:
+    base = load("user_trade2.json")
+    for raw, expected in (("TRADE_STATUS_MATCHED_NOT_BROADCASTED", TradeStatus.MATCHED_NOT_BROADCASTED),
+                          ("MATCHED_NOT_BROADCASTED", TradeStatus.MATCHED_NOT_BROADCASTED),
+                          ("TRADE_STATUS_RETRYING", TradeStatus.RETRYING), ("RETRYING", TradeStatus.RETRYING),
+                          ("TRADE_STATUS_CONFIRMED", TradeStatus.CONFIRMED), ("mined", TradeStatus.MINED),
+                          ("TRADE_STATUS_SOMETHING_NEW", TradeStatus.MATCHED)):
+        fills = our_fills(dict(base, status=raw), ME)
+        assert fills and {f.status for f in fills} == {expected}, raw
+
+
 def test_user_events() -> None:
     assert user_events(load("order_placement.json"), ME) == [OrderEvent(venue_order(load("order_placement.json")))]
     assert user_events(load("user_trade2.json"), ME) == [TradeEvent(f) for f in our_fills(load("user_trade2.json"), ME)]
@@ -177,6 +188,21 @@ def test_place_results() -> None:
         place_result({"success": False, "errorMsg": "not enough balance / allowance", "orderID": ""}, "0x1")
     with pytest.raises(OrderRejected, match="order_version_mismatch"):
         place_result({"error": "order_version_mismatch"}, "0x1")
+
+
+def test_a_refusal_inside_a_200_is_a_refusal() -> None:
+    """Accepted only with success, an empty errorMsg and a non-empty orderID (as the venue's own
+    clients read it): anything else is refused, never booked under the signed id."""
+    fok = "order couldn't be fully filled. FOK orders are fully filled or killed."
+    for answer in ({"success": True, "errorMsg": fok, "orderID": "", "status": ""},
+                   {"success": True, "errorMsg": fok, "orderID": "0x1", "status": "live"},
+                   {"success": True, "errorMsg": "", "orderID": "", "status": "live"},
+                   {"errorMsg": "", "orderID": "0x1", "status": "live"},
+                   {"success": "true", "errorMsg": "", "orderID": "0x1", "status": "live"}):
+        with pytest.raises(OrderRejected) as refused:
+            place_result(answer, "0x1")
+        if answer["errorMsg"]:
+            assert fok in str(refused.value)
 
 
 def test_cancel_results() -> None:

@@ -1,0 +1,70 @@
+"""Every venue condition active now, written for `engine status` and the dashboard to read.
+
+`engine_state.venue_status` holds the venue's phase (ok, maintenance, post-only, rate-limited);
+other conditions can hold at the same time and each would otherwise be visible only as an alert
+in a list: the venue not answering (`VENUE_UNREACHABLE`), heartbeats not accepted (the dead-man
+switch may be about to cancel every quote), the venue warning that our pace would be refused
+under its per-signer limits, the wallet drifting from the ledger. They are kept here as a JSON
+list of {code, since, detail} in `engine_state.venue_conditions`, rewritten only when it changes,
+and emptied when the venue connection closes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from storage.db import Database
+
+UNREACHABLE, HEARTBEATS, RATE_LIMIT_WARNING, BALANCE_DRIFT = (
+    "unreachable", "heartbeats_failing", "rate_limit_warning", "balance_drift")
+
+
+@dataclass(frozen=True)
+class Condition:
+    code: str
+    since: int | None
+    detail: str
+
+
+class ConditionBoard:
+    def __init__(self, db: Database):
+        self.db = db
+        self.published: tuple[Condition, ...] | None = None  # None: not written by this process yet
+
+    def publish(self, conditions: list[Condition]) -> None:
+        current = tuple(conditions)
+        if current == self.published:
+            return
+        with self.db.write() as conn:
+            conn.execute(text("UPDATE engine_state SET venue_conditions = :c WHERE id = 1"),
+                         {"c": json.dumps([asdict(c) for c in current])})
+        self.published = current
+
+    def clear(self) -> None:
+        self.publish([])
+
+
+def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartbeats: Any, signer: Any,
+                    drift: int | None, drift_since: int | None, now: int) -> list[Condition]:
+    """The conditions of a live venue. `heartbeats` is the adapter's HeartbeatChain (or None),
+    `signer` its SignerLimits (or None); `drift` the confirmed collateral drift in micro-USDC."""
+    out = []
+    if unreachable_since is not None and now - unreachable_since >= alert_after_s * 1000:
+        out.append(Condition(UNREACHABLE, unreachable_since,
+                             f"no answer from the venue for over {alert_after_s} s (timeouts, network or server errors)"))
+    failing = getattr(heartbeats, "failing_since_ms", None)
+    if failing is not None and now - failing >= 1000 * max(1.0, getattr(heartbeats, "interval_s", 5)):
+        out.append(Condition(HEARTBEATS, failing, "heartbeats are not being accepted: the venue cancels every "
+                             f"resting order ~10 s after the last one ({heartbeats.last_error})"))
+    warned = getattr(signer, "warning_since_ms", None)
+    if warned is not None:
+        out.append(Condition(RATE_LIMIT_WARNING, warned, "the venue warns that requests at this pace will be "
+                             "refused once its per-signer limits are enforced"))
+    if drift:
+        out.append(Condition(BALANCE_DRIFT, drift_since,
+                             f"the wallet's collateral differs from the ledger by {drift / 1e6:+,.2f} USDC"))
+    return out

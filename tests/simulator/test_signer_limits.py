@@ -1,0 +1,116 @@
+"""Per-signer token buckets: a batch costs one order token per order and is refused whole, a
+cancel-all costs 1 plus what it cancelled (and may leave the bucket in debt), a cost above the
+burst is never admitted, and every evaluated answer carries the Poly-RateLimit-* headers; the
+bucket logic itself on a fake clock."""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+
+import httpx
+import pytest
+from py_clob_client_v2 import ClobClient, OrderArgs, OrderType
+from py_clob_client_v2.clob_types import RequestArgs
+from py_clob_client_v2.headers.headers import create_level_2_headers
+from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
+
+from simulator.signer_limits import CANCEL, ORDER, SignerLimits
+from simulator.testing import SimHandle, running_simulator
+
+from .conftest import FAST, new_client
+
+
+def _freeze_refill(sim: SimHandle) -> None:
+    """Stop the buckets' clock: nothing refills, so what is admitted does not depend on how fast
+    this machine sends (the refill itself is tested on a fake clock above)."""
+    sim.call(setattr, sim.sim.signer_limits, "clock", lambda: 1_000.0)
+
+
+def _send(sim: SimHandle, client: ClobClient, method: str, path: str, body: object) -> httpx.Response:
+    serialized = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    headers = create_level_2_headers(client.signer, client.creds, RequestArgs(method, path, body, serialized))
+    return httpx.request(method, sim.clob_host + path, headers=headers, content=serialized.encode(), timeout=5)
+
+
+def _bids(client: ClobClient, token_id: str, count: int, start: float = 0.01) -> list[dict]:
+    return [order_to_json_v2(client.create_order(OrderArgs(token_id=token_id, price=round(start + (i % 20) / 100, 2),
+                                                           size=5, side="BUY")), client.creds.api_key, OrderType.GTC)
+            for i in range(count)]
+
+
+def test_the_buckets_on_a_fake_clock() -> None:
+    now = [0.0]
+    limits = SignerLimits("standard", clock=lambda: now[0], wall=lambda: 1_000.0 + now[0])
+    assert limits.charge("0xA", ORDER, 60).admitted
+    refused = limits.charge("0xA", ORDER, 1)
+    assert not refused.admitted and refused.headers["Retry-After"] == "1"
+    assert refused.headers["Poly-RateLimit-Remaining"] == "0" and refused.headers["Poly-RateLimit-Tier"] == "standard"
+    assert limits.charge("0xB", ORDER, 1).admitted  # another signer has its own buckets
+    now[0] = 0.5  # 40 tokens a second: 20 back
+    assert limits.charge("0xA", ORDER, 20).admitted and not limits.charge("0xA", ORDER, 1).admitted
+    over = limits.charge("0xA", CANCEL, 121)
+    assert not over.admitted and "Retry-After" not in over.headers and "split" in over.message
+    assert limits.charge("0xA", CANCEL, 1).admitted
+    assert limits.debit("0xA", CANCEL, 200)["Poly-RateLimit-Remaining"] == "-81"  # standard allows the debt
+    now[0] = 1.5  # 80 a second: still below one token
+    assert not limits.charge("0xA", CANCEL, 1).admitted
+    strict = SignerLimits("platinum", clock=lambda: now[0])
+    assert strict.charge("0xA", CANCEL, 1).admitted
+    assert strict.debit("0xA", CANCEL, 5000)["Poly-RateLimit-Remaining"] == "0"  # floored: no debt in this tier
+    dated = SignerLimits("standard", retry_after_http_date=True, clock=lambda: now[0], wall=lambda: 1_000.4)
+    dated.charge("0xA", ORDER, 60)
+    when = parsedate_to_datetime(dated.charge("0xA", ORDER, 10).headers["Retry-After"]).timestamp()
+    assert when == 1_001.0 and when - 1_000.4 >= 10 / 40 - 1e-9  # never earlier than the tokens
+
+
+def test_batches_cost_one_token_per_order_all_or_nothing() -> None:
+    with running_simulator(seed=41, **FAST) as sim:
+        client = new_client(sim)
+        token = sim.market(neg_risk=False)["yes_token_id"]
+        _freeze_refill(sim)
+        batches = [_bids(client, token, 15, start=0.01 + k / 1000) for k in range(5)]
+        answers = [_send(sim, client, "POST", "/orders", batch) for batch in batches[:4]]
+        assert [a.status_code for a in answers] == [200] * 4  # 60 orders: the whole burst
+        assert [a.headers["Poly-RateLimit-Remaining"] for a in answers] == ["45", "30", "15", "0"]
+        refused = _send(sim, client, "POST", "/orders", batches[4])
+        assert refused.status_code == 429 and "rate limit" in refused.json()["error"]
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert len(client.get_open_orders()) == 60  # the refused batch placed nothing at all
+        single = _send(sim, client, "POST", "/order", batches[4][0])
+        assert single.status_code == 429  # nor does one order fit
+        first = answers[0]
+        assert first.headers["Poly-RateLimit-Tier"] == "standard"
+        assert abs(int(first.headers["Poly-RateLimit-Reset"]) - time.time()) <= 2
+        other = new_client(sim)  # another signer: its own buckets
+        assert _send(sim, other, "POST", "/orders", _bids(other, token, 15)).status_code == 200
+
+
+def test_cancel_all_costs_one_plus_what_it_cancelled_and_may_leave_a_debt() -> None:
+    with running_simulator(seed=42, **{**FAST, "signer_tier": "silver"}) as sim:  # 300 orders fit one burst
+        client = new_client(sim)
+        token = sim.market(neg_risk=False)["yes_token_id"]
+        for k in range(14):
+            assert _send(sim, client, "POST", "/orders", _bids(client, token, 15, start=0.01 + k / 1000)).status_code == 200
+        assert len(client.get_open_orders()) == 210
+        answer = _send(sim, client, "DELETE", "/cancel-all", None)
+        assert answer.status_code == 200 and len(answer.json()["canceled"]) == 210
+        remaining = int(answer.headers["Poly-RateLimit-Remaining"])
+        assert remaining <= 600 - 1 - 210 + 5  # 1 up front, then one per order cancelled
+        over = _send(sim, client, "DELETE", "/orders", ["0x" + f"{i:064x}" for i in range(601)])
+        assert over.status_code == 429 and "split" in over.json()["error"] and "Retry-After" not in over.headers
+
+
+def test_retry_after_as_an_http_date_when_asked() -> None:
+    with running_simulator(seed=43, **{**FAST, "retry_after_http_date": True}) as sim:
+        client = new_client(sim)
+        token = sim.market(neg_risk=False)["yes_token_id"]
+        _freeze_refill(sim)
+        batches = [_bids(client, token, 15, start=0.01 + k / 1000) for k in range(5)]
+        refused = [_send(sim, client, "POST", "/orders", b) for b in batches][-1]
+        assert refused.status_code == 429
+        when = parsedate_to_datetime(refused.headers["Retry-After"]).timestamp()
+        assert -1 <= when - time.time() <= 2  # whole seconds on the wire
+        with pytest.raises(ValueError):
+            int(refused.headers["Retry-After"])

@@ -1,0 +1,155 @@
+"""The adapter paces itself by the signer's buckets: a burst of placements never meets a 429, a
+cancel of many ids is split to fit the cancel bucket, the tier the venue names resizes the
+buckets, and a refusal's Retry-After (an HTTP date included) is waited out; the bucket logic on
+a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import pytest
+
+from engine.domain import Side
+from engine.feeds.pacing import Aborted
+from engine.venues.base import VenueOrderStatus
+from engine.venues.polymarket_limits import (CANCEL, CAPACITY_MARGIN, ORDER, RATE_MARGIN, TIERS, SignerBucket,
+                                             SignerLimits)
+from simulator.signer_limits import TIERS as SIM_TIERS
+from simulator.testing import running_simulator
+from tests.venues.conftest import FAST, QUIET, fresh_market, new_key, order, run, venue_for
+
+
+def test_the_engine_and_the_simulator_agree_on_the_tiers() -> None:
+    assert set(TIERS) == set(SIM_TIERS)
+    for name, tier in TIERS.items():
+        sim = SIM_TIERS[name]
+        assert (tier.order_rate, tier.order_burst, tier.cancel_rate, tier.cancel_burst) == (
+            sim.order_rate, sim.order_burst, sim.cancel_rate, sim.cancel_burst), name
+
+
+def test_a_bucket_on_a_fake_clock() -> None:
+    now = [0.0]
+    bucket = SignerBucket(40, 60, clock=lambda: now[0])
+    full = int(60 * CAPACITY_MARGIN)  # 54: a little under the venue's burst
+    assert bucket.wait_s(full) == 0 and bucket.wait_s(full + 1) > 0
+    run(bucket.acquire(full))
+    assert bucket.wait_s(1) == pytest.approx(1 / (40 * RATE_MARGIN))
+    now[0] = 1.0
+    assert bucket.wait_s(36) == 0 and bucket.wait_s(37) > 0  # refilled at 90 % of the venue's rate
+    bucket.observe(10)  # the venue counts fewer: its count wins
+    assert bucket.wait_s(10) == 0 and bucket.wait_s(11) > 0
+    bucket.hold(2.5)  # a 429's Retry-After
+    assert bucket.wait_s(1) == pytest.approx(2.5)
+    bucket.debit(200)  # a cancel-all's post-hoc debit may leave a debt
+    assert bucket.level < 0
+    with pytest.raises(ValueError):
+        run(bucket.acquire(full + 1))
+    abort = asyncio.Event()
+    abort.set()
+    with pytest.raises(Aborted):
+        run(bucket.acquire(1, abort))
+
+
+def test_headers_update_the_tier_the_level_and_the_warning() -> None:
+    now = [0.0]
+    limits = SignerLimits(clock=lambda: now[0], wall=lambda: 100.0)
+    assert limits.cancel_chunk == 108  # the standard tier's 120, with our margin
+    limits.observe("place", {"Poly-RateLimit-Tier": "gold", "Poly-RateLimit-Remaining": "500"})
+    assert limits.tier.name == "gold" and limits.cancel_chunk == 1080
+    assert limits.buckets[ORDER].wait_s(55) > 0  # what we had (54), never more than our own estimate
+    now[0] = 1.0  # then it refills at gold's rate (400 a second, 90 % of it)
+    assert limits.buckets[ORDER].wait_s(54 + 360) == 0 and limits.buckets[ORDER].wait_s(54 + 361) > 0
+    limits.observe("cancel", {"Poly-RateLimit-Remaining": "-30"})
+    assert limits.buckets[CANCEL].level == -30
+    assert limits.warning_since_ms is None
+    limits.observe("batch", {"Poly-RateLimit-Remaining": "0", "Poly-RateLimit-Warning": "true"})
+    assert limits.warning_since_ms == 100_000
+    limits.observe("batch", {"Poly-RateLimit-Remaining": "3"})
+    assert limits.warning_since_ms is None
+    now[0] = 2.0
+    before = limits.buckets[ORDER].wait_s(100)
+    limits.observe("data", {"Poly-RateLimit-Remaining": "0"})  # reads draw on no signer bucket
+    assert limits.buckets[ORDER].wait_s(100) == before == 0
+
+
+async def _bids(venue, market: dict[str, object], count: int) -> list:  # type: ignore[no-untyped-def]
+    """`count` signed 5-share bids at the lowest prices of the grid (they rest, never trade)."""
+    return [await venue.prepare(order(market, Side.BUY, 10_000 * (1 + i % 20), 5_000_000)) for i in range(count)]
+
+
+def test_a_burst_of_placements_is_paced_and_not_refused() -> None:
+    with running_simulator(seed=51, **QUIET) as sim:
+        market = fresh_market(sim)
+        # Retry-After honoured in place: should the venue still refuse one (a send delayed on a loaded
+        # machine), it is placed after the wait, and counted below.
+        venue = venue_for(sim, dataclasses.replace(FAST, retry=dataclasses.replace(FAST.retry, cap_s=3.0)))
+
+        async def scenario() -> float:
+            try:
+                prepared = await _bids(venue, market, 100)
+                began = time.monotonic()
+                results = await asyncio.gather(*(venue.submit(p) for p in prepared[:40]),
+                                               *(venue.submit_many(prepared[k:k + 15]) for k in range(40, 100, 15)))
+                elapsed = time.monotonic() - began
+                singles, batches = results[:40], results[40:]
+                placed = [r for r in singles] + [r for batch in batches for r in batch]
+                assert len(placed) == 100 and all(r.status is VenueOrderStatus.LIVE for r in placed)
+                return elapsed
+            finally:
+                await venue.close()
+
+        elapsed = run(scenario(), timeout=60)
+        # Paced on our side: sent all at once, 40 of the 100 would have been refused.
+        assert sim.state()["signer_rate_limited"] <= 1
+        assert elapsed >= (100 - 60) / 40  # beyond the burst, no faster than the refill
+
+
+def test_a_cancel_of_many_ids_is_split_to_fit_the_cancel_bucket() -> None:
+    with running_simulator(seed=52, **{**QUIET, "signer_tier": "silver"}) as sim:  # 300 orders fit a burst
+        market = fresh_market(sim)
+        venue = venue_for(sim)
+
+        async def scenario() -> int:
+            try:
+                prepared = await _bids(venue, market, 150)
+                ids = [r.venue_order_id for k in range(0, 150, 15) for r in await venue.submit_many(prepared[k:k + 15])]
+                venue.calls.signer.observe("cancel", {"Poly-RateLimit-Tier": "standard"})  # as if the tier dropped
+                assert venue.calls.signer.cancel_chunk == 108
+                result = await venue.cancel(ids)
+                return len(result.canceled)
+            finally:
+                await venue.close()
+
+        assert run(scenario(), timeout=60) == 150
+        assert sim.state()["signer_rate_limited"] == 0
+
+
+def test_a_refusal_with_an_http_date_retry_after_is_waited_out() -> None:
+    """Another process on the same signer leaves the cancel bucket in debt (a cancel-all of 200
+    orders): this adapter's estimate is full, the venue refuses its cancel with Retry-After as an
+    HTTP date, and the cancel goes through once that has passed."""
+    with running_simulator(seed=53, **{**QUIET, "retry_after_http_date": True}) as sim:
+        market = fresh_market(sim)
+        key = new_key()
+        rival = venue_for(sim, key=key)
+        ours = venue_for(sim, dataclasses.replace(FAST, retry=dataclasses.replace(FAST.retry, cap_s=3.0)), key=key)
+
+        async def scenario() -> tuple[int, float]:
+            try:
+                prepared = await _bids(rival, market, 200)
+                for k in range(0, 200, 15):
+                    await rival.submit_many(prepared[k:k + 15])
+                await ours.connect()
+                assert len((await rival.cancel_all()).canceled) == 200  # the cancel bucket: 120 - 201
+                began = time.monotonic()
+                result = await ours.cancel(["0x" + "ab" * 32])
+                return len(result.not_canceled), time.monotonic() - began
+            finally:
+                await rival.close()
+                await ours.close()
+
+        answered, waited = run(scenario(), timeout=60)
+        assert answered == 1  # the venue's answer ("order not found"), after the wait
+        assert sim.state()["signer_rate_limited"] >= 1 and waited >= 0.3
