@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+from . import market_config
+from .market_config import MarketConfig
+
 DEFAULT_PORT = 7788
 DEFAULT_SEED = 42
 # "Far future": a market revived from the seed data ends 30 days after startup.
@@ -105,6 +108,7 @@ class SimConfig:
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
     rate_limits: bool = True  # enforce the venue's published per-endpoint rate limits
     faults: FaultConfig = field(default_factory=FaultConfig)
+    market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -114,13 +118,17 @@ class SimConfig:
         return self.resolve_after_s if self.resolve_after_s is not None else DEFAULT_END_AFTER_S
 
     def with_updates(self, updates: Mapping[str, Any]) -> "SimConfig":
-        """Apply overrides; fault keys may be given flat (``error_rate=0.5``)."""
+        """Apply overrides; fault and market keys may be given flat (``error_rate=0.5``,
+        ``agent_market="calm"``)."""
         top = {f.name for f in fields(self)}
         fault_names = {f.name for f in fields(FaultConfig)}
         plain: dict[str, Any] = {}
         fault_updates: dict[str, Any] = {}
+        market_updates: dict[str, Any] = {}
         for key, value in updates.items():
-            if key == "faults" and isinstance(value, Mapping):
+            if key in market_config.FIELD_NAMES:
+                market_updates[key] = value
+            elif key == "faults" and isinstance(value, Mapping):
                 fault_updates.update(value)
             elif key == "faults" and isinstance(value, FaultConfig):
                 plain[key] = value
@@ -133,6 +141,8 @@ class SimConfig:
         cfg = dataclasses.replace(self, **plain)
         if fault_updates:
             cfg = dataclasses.replace(cfg, faults=cfg.faults.with_updates(fault_updates))
+        if market_updates:
+            cfg = dataclasses.replace(cfg, market=cfg.market.with_updates(market_updates))
         return cfg
 
 
@@ -166,6 +176,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_MAINTENANCE_POST_ONLY_SECONDS": ("maintenance_post_only_seconds", float),
     "SIMULATOR_SPORTS_DELAY": ("sports_delay_s", float),
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
+    **market_config.ENV_VARS,  # SIMULATOR_AGENT_MARKET, SIMULATOR_SPORTS_NEWS_EVERY, ...
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
