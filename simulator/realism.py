@@ -90,7 +90,7 @@ class Phase:
     mids: dict[str, tuple[list[float], list[float | None]]] = field(default_factory=dict)
     outcomes: dict[str, float] = field(default_factory=dict)  # condition id -> YES payout (1/0)
     categories: dict[str, str] = field(default_factory=dict)
-    steps: int = 0
+    step_ms: list[float] = field(default_factory=list)  # wall time of each agents' step
     wall_s: float = 0.0
 
 
@@ -232,12 +232,14 @@ def run_phase(cfg: SimConfig, name: str, seconds: float, closes: bool, full_feed
     steps = int(round(seconds / cfg.agent_interval_s))
     for _ in range(steps):
         clock.now = agents.now + cfg.agent_interval_s
+        t0 = time.perf_counter()
         agents.step()
         clock.run_due()
+        phase.step_ms.append((time.perf_counter() - t0) * 1000)
         if clock.now >= next_sample:
             _sample(phase, exchange, markets, clock.now)
             next_sample += SAMPLE_EVERY_S
-    phase.steps, phase.wall_s = steps, time.perf_counter() - started
+    phase.wall_s = time.perf_counter() - started
     if closes:
         for kind, ref, winner in agents.winners(random.Random(f"resolve:{cfg.seed}")):
             if kind == "group":
