@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from . import market_config
 from .market_config import MarketConfig
+from .markets import MARKET_CHOICES, parse_market_choice
 
 DEFAULT_PORT = 7788
 DEFAULT_SEED = 42
@@ -21,7 +22,7 @@ DEFAULT_SEED = 42
 DEFAULT_END_AFTER_S = 30 * 24 * 3600.0
 ERROR_CODES = (425, 429, 500, 503)
 MAINTENANCE_KINDS = "'weekly', 'off' or 'every:SECONDS'"
-SPORTS_CHOICES = "'default', 'none', 'all' or a comma list of market indexes / condition ids"
+SPORTS_CHOICES = MARKET_CHOICES
 
 
 @dataclass(frozen=True)
@@ -220,13 +221,7 @@ def parse_maintenance_schedule(raw: str) -> tuple[str, float]:
 
 def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
     """("default" | "none" | "all" | "list", the listed market indexes / condition ids)."""
-    text = raw.strip()
-    if text.lower() in ("default", "none", "all"):
-        return text.lower(), ()
-    items = tuple(i.strip().lower() for i in text.split(",") if i.strip())
-    if items and all(i.isdigit() or (i.startswith("0x") and len(i) == 66) for i in items):
-        return "list", items
-    raise ValueError(f"sports_markets must be {SPORTS_CHOICES}, not {raw!r}")
+    return parse_market_choice(raw, "sports_markets")
 
 
 def _validate(cfg: SimConfig) -> None:

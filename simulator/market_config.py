@@ -12,8 +12,9 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
+from .markets import parse_market_choice
+
 AGENT_MARKETS = ("informed", "calm")
-REFERENCE_CHOICES = "'default', 'none', 'all' or a comma list of market indexes / condition ids"
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,6 @@ def _coerce(name: str, value: Any) -> Any:
     return float(value)
 
 
-def parse_reference_markets(raw: str) -> tuple[str, tuple[str, ...]]:
-    """("default" | "none" | "all" | "list", the listed market indexes / condition ids)."""
-    text = raw.strip()
-    if text.lower() in ("default", "none", "all"):
-        return text.lower(), ()
-    items = tuple(i.strip().lower() for i in text.split(",") if i.strip())
-    if items and all(i.isdigit() or (i.startswith("0x") and len(i) == 66) for i in items):
-        return "list", items
-    raise ValueError(f"reference_markets must be {REFERENCE_CHOICES}, not {raw!r}")
-
-
 def validate(cfg: MarketConfig) -> None:
     """Refuse settings that cannot work, naming the setting."""
     if cfg.agent_market not in AGENT_MARKETS:
@@ -104,7 +94,7 @@ def validate(cfg: MarketConfig) -> None:
         raise ValueError("each category needs news jumps or drift (both 0 would freeze its markets)")
     if cfg.reference_vol + cfg.reference_news_jump <= 0:
         raise ValueError("the reference price needs reference_vol or reference_news_jump above 0")
-    parse_reference_markets(cfg.reference_markets)
+    parse_market_choice(cfg.reference_markets, "reference_markets")
 
 
 # flag -> (setting, type, help); the help gets "(default ...)" appended below, and every flag

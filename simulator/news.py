@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any, Protocol
 
-from .market_config import MarketConfig, parse_reference_markets
-from .markets import Market
+from .market_config import MarketConfig
+from .markets import Market, choose_markets
 from .sports import is_game
 
 SPORTS, POLITICS, REFERENCE = "sports", "politics", "reference"
@@ -88,21 +88,12 @@ def category(market: Market, tied: set[str]) -> str:
 
 def tied_markets(markets: list[Market], setting: str) -> set[str]:
     """Condition ids of the markets that follow the reference price (neg-risk members never do)."""
-    kind, items = parse_reference_markets(setting)
-    if kind == "list":
-        by_ref = {str(i): m for i, m in enumerate(markets)} | {m.condition_id.lower(): m for m in markets}
-        unknown = [i for i in items if i not in by_ref]
-        if unknown:
-            raise ValueError(f"reference_markets: no market {', '.join(unknown)} "
-                             f"(indexes 0..{len(markets) - 1} or condition ids)")
-        chosen = [by_ref[i] for i in items]
-    elif kind == "all":
-        chosen = list(markets)
-    elif kind == "none":
-        chosen = []
-    else:
-        chosen = [m for m in markets if PRICE_WORDS.search(m.question) and PRICE_SUBJECT.search(m.question)]
+    chosen = choose_markets(markets, setting, "reference_markets", names_a_price_threshold)
     return {m.condition_id for m in chosen if not m.neg_risk}
+
+
+def names_a_price_threshold(market: Market) -> bool:
+    return bool(PRICE_WORDS.search(market.question) and PRICE_SUBJECT.search(market.question))
 
 
 @dataclass(frozen=True)

@@ -149,3 +149,33 @@ def test_bad_market_settings_are_refused_with_their_name():
             MarketConfig().with_updates({name: value})
     with pytest.raises(ValueError, match="reference_markets: no market 99"):
         _world(600.0, cfg=MarketConfig(reference_markets="99"))
+
+
+def test_every_knob_is_a_flag_a_variable_and_documented():
+    from pathlib import Path
+
+    from simulator.__main__ import FLAGS, parse_args
+    from simulator.config import SimConfig, env_overrides
+    from simulator.market_config import FIELD_NAMES
+
+    readme = (Path(__file__).resolve().parents[2] / "simulator" / "README.md").read_text()
+    flags = {name: flag for flag, (name, _, _) in FLAGS.items()}
+    for name in FIELD_NAMES:
+        flag = flags[name]
+        assert f"| `{flag}` | `{name}` |" in readme, name  # the knob table
+        variable = "SIMULATOR_" + flag[2:].upper().replace("-", "_")
+        default = getattr(MarketConfig(), name)
+        raw = _another_value(name, default)
+        env = env_overrides({variable: raw})
+        assert list(env) == [name]
+        assert getattr(SimConfig().with_updates(env).market, name) != default, name
+        assert parse_args([flag, raw]) == env
+
+
+def _another_value(name: str, default: object) -> str:
+    """A valid setting other than the default, as a flag or variable would carry it."""
+    if name == "agent_market":
+        return "calm"
+    if name == "reference_markets":
+        return "none"
+    return str(default + 1 if isinstance(default, int) else float(default) * 2)
