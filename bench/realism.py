@@ -1,6 +1,6 @@
 """The realism report's market in simulated time: how fast it runs, what one agents' step
 costs against the calm market of before (same seed, same minutes, same process), and the
-report's facts beside the published figures (Dubach 2026).
+realism report (`python -m simulator realism`) beside the published figures (Dubach 2026).
 
 Target: an hour of simulated market per phase in well under a minute of wall time (>= 100x
 real time), a step under 5 ms at p99 (at the live default of a step every 0.5 s that is under
@@ -18,6 +18,7 @@ from _common import report
 from simulator.config import SimConfig
 from simulator.realism import run
 from simulator.realism_stats import facts
+from simulator.realism_stats import report as realism_report
 
 
 def main() -> None:
@@ -41,6 +42,8 @@ def main() -> None:
         ours = "-" if fact.ours is None else f"{fact.ours:.3g}"
         print(f"  {'ok ' if fact.ok else 'OUT'} {fact.name}: {ours} (published {fact.published})")
     print(f"facts within tolerance: {len(facts(*informed)) - outside} of {len(facts(*informed))} | target all")
+    print()
+    print(realism_report(SimConfig().with_updates({"seed": args.seed}), *informed, []))
 
 
 if __name__ == "__main__":

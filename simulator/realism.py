@@ -153,7 +153,9 @@ class Feed:
 class _FastExchange(Exchange):
     """The matching engine, handing the feed its facts without building the messages."""
 
-    feed: Feed
+    def __init__(self, *args: Any, feed: Feed) -> None:
+        super().__init__(*args)
+        self.feed = feed
 
     def _publish_levels(self, changes: Any, ts: int) -> None:
         for cid in changes.levels:
@@ -219,8 +221,8 @@ def run_phase(cfg: SimConfig, name: str, seconds: float, closes: bool, full_feed
     trades = _RecordingTrades(ledger, feed, random.Random(f"trades:{cfg.seed}"), clock.schedule,
                               cfg.mined_delay_s, cfg.confirmed_delay_s, 0.0,
                               phase=phase, clock=clock, feed=feed)
-    exchange = (Exchange if full_feed else _FastExchange)(markets, ledger, trades, feed, clock.schedule)
-    exchange.feed = feed
+    exchange = (Exchange(markets, ledger, trades, feed, clock.schedule) if full_feed
+                else _FastExchange(markets, ledger, trades, feed, clock.schedule, feed=feed))
     agents = Agents(exchange, random.Random(f"agents:{cfg.seed}"), cfg.seed, cfg.agent_interval_s,
                     cfg=cfg.market, start_ts=EPOCH)
     phase.categories = {m.condition_id: agents.news.category_of(m) for m in markets}
