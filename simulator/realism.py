@@ -207,9 +207,14 @@ class _RecordingTrades(TradeLog):
             super().publish(trade)
 
 
-def run_phase(cfg: SimConfig, name: str, seconds: float, closes: bool, full_feed: bool = False) -> Phase:
+Progress = Callable[[str, float], None]  # (phase name, share done)
+
+
+def run_phase(cfg: SimConfig, name: str, seconds: float, closes: bool, full_feed: bool = False,
+              progress: Progress | None = None) -> Phase:
     """Run the agents' market for ``seconds`` of simulated time and record it (``full_feed``:
-    from the serialised market-channel messages, see ``Feed``)."""
+    from the serialised market-channel messages, see ``Feed``; ``progress`` hears of every
+    tenth of the way)."""
     phase = Phase(name, seconds, closes)
     clock = _Clock()
     markets = build_markets(cfg.markets, random.Random(f"markets:{cfg.seed}"), EPOCH,
@@ -232,7 +237,10 @@ def run_phase(cfg: SimConfig, name: str, seconds: float, closes: bool, full_feed
     started = time.perf_counter()
     next_sample = EPOCH
     steps = int(round(seconds / cfg.agent_interval_s))
-    for _ in range(steps):
+    tenth = max(1, steps // 10)
+    for done in range(steps):
+        if progress is not None and done and done % tenth == 0:
+            progress(name, done / steps)
         clock.now = agents.now + cfg.agent_interval_s
         t0 = time.perf_counter()
         agents.step()
@@ -264,9 +272,10 @@ def _sample(phase: Phase, exchange: Exchange, markets: list[Market], now: float)
             tuple(s / ONE for _, s in reversed(asks[-BOOK_LEVELS:]))))
 
 
-def run(cfg: SimConfig, minutes: float) -> tuple[Phase, Phase]:
+def run(cfg: SimConfig, minutes: float, progress: Progress | None = None) -> tuple[Phase, Phase]:
     seconds = minutes * 60.0
-    return run_phase(cfg, "served", seconds, closes=False), run_phase(cfg, "closing", seconds, closes=True)
+    return (run_phase(cfg, "served", seconds, closes=False, progress=progress),
+            run_phase(cfg, "closing", seconds, closes=True, progress=progress))
 
 
 # -- command line -------------------------------------------------------------------------------
@@ -304,9 +313,19 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     from .realism_stats import report  # the measures and the published figures
 
     cfg, minutes = parse(argv, environ)
-    served, closing = run(cfg, minutes)
-    print(report(cfg, served, closing, describe_changes(cfg.market)))
+    served, closing = run(cfg, minutes, progress=_progress if minutes >= LONG_RUN_MINUTES else None)
+    try:
+        print(report(cfg, served, closing, describe_changes(cfg.market)), flush=True)
+    except BrokenPipeError:  # the reader went away (``| head``): nothing left to say
+        sys.stderr.close()
     return 0
+
+
+LONG_RUN_MINUTES = 240.0  # runs this long report their progress on stderr
+
+
+def _progress(name: str, done: float) -> None:
+    print(f"realism: {name} phase {done:.0%}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
