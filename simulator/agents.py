@@ -30,7 +30,8 @@ from .maintenance import CLOSED, OPEN
 from .maker import CalmMaker, LadderMaker, depth_multiplier
 from .market_config import MarketConfig
 from .markets import Market
-from .news import BeliefModel, CalmWalk, Information, NewsEvent, Winner
+from .calm import CalmWalk
+from .news import BeliefModel, Information, NewsEvent, Winner
 from .orders import ASK, BID
 from .participants import INFORMED_OWNER, MAKER_OWNER, TAKER_OWNER, OrderWriter, agent_address, shares
 from .units import MICRO, ONE

@@ -12,7 +12,8 @@ import pytest
 
 from simulator.market_config import MarketConfig
 from simulator.markets import build_markets
-from simulator.news import POLITICS, REFERENCE, SPORTS, CalmWalk, Information, NewsError
+from simulator.calm import CalmWalk
+from simulator.news import POLITICS, REFERENCE, SPORTS, Information, NewsError
 
 T0 = 1_800_000_000.0
 STEP = 0.5
