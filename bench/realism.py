@@ -3,8 +3,8 @@ costs against the calm market of before (same seed, same minutes, same process),
 realism report (`python -m simulator realism`) beside the published figures (Dubach 2026).
 
 Target: an hour of simulated market per phase in well under a minute of wall time (>= 100x
-real time), a step under 5 ms at p99 (at the live default of a step every 0.5 s that is under
-1 % of a core), and every fact within its documented tolerance.
+real time), a step's CPU time under 5 ms at p99 (at the live default of a step every 0.5 s that
+is under 1 % of a core), and every fact within its documented tolerance.
 
     python bench/realism.py [--minutes 60] [--seed 42]
 """
@@ -30,7 +30,7 @@ def main() -> None:
     informed = run(SimConfig().with_updates({"seed": args.seed}), args.minutes)
     baseline = calm[0].step_ms + calm[1].step_ms
     steps = informed[0].step_ms + informed[1].step_ms
-    report("agents' step, informed market (10 markets)", steps, baseline, target="p99 <= 5 ms",
+    report("agents' step CPU, informed market (10 markets)", steps, baseline, target="p99 <= 5 ms",
            baseline_name="calm market")
     simulated = 2 * args.minutes * 60
     wall = informed[0].wall_s + informed[1].wall_s
