@@ -40,7 +40,7 @@ __all__ = ["Agents", "agent_address", "MAKER_OWNER", "TAKER_OWNER", "INFORMED_OW
 
 log = logging.getLogger(__name__)
 CALM_TAKE_EVERY_S = 3.0
-MAX_CATCH_UP_STEPS = 10  # further behind the wall clock than this many steps, the agents skip ahead
+MAX_CATCH_UP_STEPS = 10  # further behind the wall clock than this, the agents skip the gap
 
 
 @dataclass
@@ -203,16 +203,19 @@ class Agents:
                 self.take(market)
 
     async def run(self) -> None:
-        """One step per ``interval_s`` of wall time; after a stall, catch up step by step, or skip
-        ahead when more than ``MAX_CATCH_UP_STEPS`` behind (the agents' clock never jumps)."""
+        """One step per ``interval_s`` of wall time; after a stall, catch up step by step, or, when
+        more than ``MAX_CATCH_UP_STEPS`` behind, move the agents' clock over the gap at once (the
+        next step then covers it: the world moves on, the agents just missed their chances)."""
         loop = asyncio.get_running_loop()
         due = loop.time()
         while True:
             due += self.interval_s
             await asyncio.sleep(max(0.0, due - loop.time()))
             self._safe_step()
-            if loop.time() - due > MAX_CATCH_UP_STEPS * self.interval_s:
-                log.info("agents fell %.1f s behind the wall clock; skipping ahead", loop.time() - due)
+            behind = loop.time() - due
+            if behind > MAX_CATCH_UP_STEPS * self.interval_s:
+                log.info("agents fell %.1f s behind the wall clock; skipping ahead", behind)
+                self.now += behind
                 due = loop.time()
 
     def _safe_step(self) -> None:
