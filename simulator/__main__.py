@@ -1,4 +1,5 @@
 """``python -m simulator``: serve the Polymarket stand-in until SIGTERM/SIGINT.
+``python -m simulator realism --minutes N --seed S``: the realism report (``realism.py``).
 
 Settings come from defaults, then SIMULATOR_* variables (the project's ``.env``, or
 the file named by TRADER_ENV_FILE, overridden by the real environment, as the
@@ -20,6 +21,7 @@ from typing import Any, Mapping, Sequence
 
 from dotenv import dotenv_values
 
+from . import market_config
 from .config import DEFAULT_PORT, DEFAULT_SEED, SimConfig, env_overrides
 from .server import Simulator
 
@@ -76,6 +78,7 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "of market indexes / condition ids"),
     "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
                                           "gold, platinum, diamond, elite"),
+    **market_config.FLAGS,  # the agents' market: news, informed and noise takers, the agent maker
 }
 
 
@@ -130,6 +133,10 @@ def environment() -> Mapping[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["realism"]:  # the realism report: simulated time, no server
+        from .realism import main as realism_main
+        return realism_main(args[1:], dict(environment()))
     env = environment()
     source = env.get("DATA_SOURCE", "")
     if source and source.lower() != "simulator":

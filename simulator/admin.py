@@ -156,17 +156,13 @@ class Admin:
         return {"neg_risk_market_id": neg_risk_market_id, "winner": winner_condition_id}
 
     def resolve_all(self, rng: random.Random) -> None:
-        """Scheduled end of the markets: winners drawn from the latent beliefs."""
-        groups: dict[str, list[Market]] = {}
-        for m in self.ex.markets.values():
-            if not m.closed:
-                groups.setdefault(m.neg_risk_market_id or m.condition_id, []).append(m)
-        for members in groups.values():
-            if members[0].neg_risk:
-                winner = rng.choices(members, weights=[m.latent for m in members])[0]
-                self.resolve_group(members[0].neg_risk_market_id, winner.condition_id)
+        """Scheduled end of the markets: each to the outcome the agents' market implies (the path
+        of the informed market; a draw from the belief in the calm one)."""
+        for kind, ref, winner in self.sim.agents.winners(rng):
+            if kind == "group":
+                self.resolve_group(ref, winner)
             else:
-                self.resolve(members[0].condition_id, "YES" if rng.random() < members[0].latent else "NO")
+                self.resolve(ref, winner)
 
     # -- accounts, faults, settings ----------------------------------------------------------
 

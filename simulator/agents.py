@@ -1,118 +1,107 @@
-"""Seeded synthetic participants that keep the books alive.
+"""Seeded synthetic participants that keep the books alive, and the clock they run on.
 
-Per market, a latent probability of YES follows a mean-reverting random walk in
-logit space (neg-risk groups are renormalised to sum to ~1). A market maker keeps
-a few post-only levels each side around it, re-quoting and cancelling as it moves;
-a noise taker sends FAK orders every few seconds, sometimes through the NO token
-so the mirror paths (mint/merge) are exercised. Every decision is drawn from one
-seeded RNG in a fixed market order, so a run is reproducible up to timing.
+By default (``agent_market="informed"``) the market has information in it
+(``news.py``): news moves each market's true probability in jumps; informed takers
+learn it first and, ahead of and at the moment it becomes public, sweep whatever
+rests at stale prices; the agent maker (``maker.py``) pulls its stale quotes only
+``maker_react_s`` after the news is public; noise takers trade every few seconds
+with a lean toward the public belief; prices converge to 0 or 1 near the close.
+``agent_market="calm"`` keeps the old benign market for tests that ask for it.
+
+The agents keep their own clock: every step advances it by ``interval_s``, whatever
+the wall clock did, so a seed reproduces the same decisions (up to the timing of
+outside orders), and the realism report can run hours of market in seconds.
+Decisions come from one seeded RNG in a fixed market order; the news path from
+another, so what traders do never changes what happens in the world.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import math
 import random
-from typing import Callable
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from eth_utils import keccak
-
-from .exchange import Exchange, OrderRejected
+from .exchange import Exchange
 from .maintenance import CLOSED, OPEN
-from .markets import Market, price_to_tick
-from .orders import ASK, BID, BUY, SELL, Order
+from .maker import CalmMaker, LadderMaker, depth_multiplier
+from .market_config import MarketConfig
+from .markets import Market
+from .calm import CalmWalk
+from .news import BeliefModel, Information, NewsEvent, Winner
+from .orders import ASK, BID
+from .participants import INFORMED_OWNER, MAKER_OWNER, TAKER_OWNER, OrderWriter, agent_address, shares
 from .units import MICRO, ONE
 
+__all__ = ["Agents", "agent_address", "MAKER_OWNER", "TAKER_OWNER", "INFORMED_OWNER"]
+
 log = logging.getLogger(__name__)
-LEVELS = 5  # resting levels per side
-WALK_SIGMA = 0.004  # logit step per tick of the agent clock
-REVERSION = 0.0005
-TAKE_EVERY_S = 3.0  # mean time between noise trades per market
-MAKER_OWNER, TAKER_OWNER = "sim-agent-maker", "sim-agent-taker"
+CALM_TAKE_EVERY_S = 3.0
+MAX_CATCH_UP_STEPS = 10  # further behind the wall clock than this, the agents skip the gap
 
 
-def agent_address(name: str, seed: int) -> str:
-    return "0x" + keccak(text=f"simulator-agent:{seed}:{name}").hex()[-40:]
+@dataclass
+class _Tip:
+    """What the informed takers may still do with a piece of news in one market."""
+
+    shares: float
+    public_at: float
+    until: float  # they stop once the maker has had time to pull its stale quotes
 
 
 class Agents:
     def __init__(self, exchange: Exchange, rng: random.Random, seed: int, interval_s: float,
-                 phase: Callable[[], str] = lambda: OPEN) -> None:
+                 phase: Callable[[], str] = lambda: OPEN, cfg: MarketConfig | None = None,
+                 start_ts: float | None = None) -> None:
         self.exchange = exchange
         self.phase = phase  # the matching engine's maintenance phase (they obey it like anyone)
         self.rng = rng
         self.seed = seed
         self.interval_s = interval_s
-        self.maker_address = agent_address("maker", seed)
-        self.taker_address = agent_address("taker", seed)
-        for address in (self.maker_address, self.taker_address):
-            exchange.ledger.account(address, internal=True)
-        self.quotes: dict[str, dict[str, Order]] = {m: {} for m in exchange.markets}
-        self.anchor = {cid: _logit(m.latent) for cid, m in exchange.markets.items()}
-        self._ids = itertools.count(1)
+        self.cfg = cfg or MarketConfig()
+        markets = list(exchange.markets.values())
+        if start_ts is None:
+            start_ts = max((m.start_ts for m in markets), default=time.time())
+        self.now = start_ts
+        news_rng = random.Random(f"news:{seed}")
+        self.calm = self.cfg.agent_market == "calm"
+        self.news: BeliefModel = (CalmWalk(markets, news_rng, self.now) if self.calm
+                                  else Information(markets, self.cfg, news_rng, self.now))
+        self.writer = OrderWriter(exchange, seed, rng)
+        self.maker = (CalmMaker(exchange, self.writer, rng) if self.calm
+                      else LadderMaker(exchange, self.writer, rng, self.cfg, interval_s))
+        self.maker_address = self.writer.addresses[MAKER_OWNER]
+        self.taker_address = self.writer.addresses[TAKER_OWNER]
+        self.informed_address = self.writer.addresses[INFORMED_OWNER]
+        self.noise_p = min(1.0, interval_s / (CALM_TAKE_EVERY_S if self.calm else self.cfg.noise_every_s))
+        self.fair = {cid: m.latent for cid, m in exchange.markets.items()}  # the maker's belief
+        self.react_at: dict[str, float] = {}  # the maker holds its belief until then (news)
+        self.tips: dict[str, _Tip] = {}
 
-    def new_order(self, market: Market, yes_side: str, yes_price: int, size: int, order_type: str,
-                  owner: str, address: str, via_no: bool, post_only: bool = False) -> Order:
-        """An internal order for a YES-space intent, optionally expressed in the NO token."""
-        token = market.no if via_no else market.yes
-        if via_no:
-            side, price = (SELL if yes_side == BID else BUY), ONE - yes_price
+    # -- the maker -----------------------------------------------------------------------
+
+    def _depth(self, market: Market) -> float:
+        return depth_multiplier(market.end_ts - self.now, self.news.horizon_s(market),
+                                self.cfg.depth_decay_slope)
+
+    def requote(self, market: Market) -> None:
+        cid = market.condition_id
+        if self.now >= self.react_at.get(cid, -math.inf):
+            self.react_at.pop(cid, None)
+            moved = abs(market.latent - self.fair[cid]) * ONE > 2 * market.tick
+            self.fair[cid] = market.latent
         else:
-            side, price = (BUY if yes_side == BID else SELL), yes_price
-        oid = "0x" + keccak(text=f"agent-order:{self.seed}:{next(self._ids)}").hex()
-        return Order(id=oid, market=market, token=token, side=side, price=price, size=size,
-                     order_type=order_type, owner=owner, maker_address=address, created_at=0,
-                     post_only=post_only, internal=True)
+            moved = False
+        max_changes = 2 * self.cfg.maker_levels if moved and not self.calm else 4
+        self.maker.requote(market, self.fair[cid], self._depth(market), max_changes)
 
-    def _size(self, market: Market, low: float, high: float) -> int:
-        shares = max(market.min_size / MICRO, self.rng.uniform(low, high))
-        return int(round(shares, 2) * 100) * 10_000
-
-    # -- the market maker ----------------------------------------------------------
-
-    def _targets(self, market: Market) -> dict[tuple[str, int], None]:
-        fair = price_to_tick(market.latent, market.tick)
-        half = self.rng.choice((1, 1, 2))
-        out: dict[tuple[str, int], None] = {}
-        for k in range(LEVELS):
-            for side, sign in ((BID, -1), (ASK, 1)):
-                price = fair + sign * (half + k) * market.tick
-                if market.tick <= price <= ONE - market.tick:
-                    out[(side, price)] = None
-        return out
-
-    def requote(self, market: Market, max_changes: int = 4) -> None:
-        """Cancel quotes off the target ladder, then fill a few missing rungs."""
-        live = self.quotes[market.condition_id]
-        for oid in [oid for oid, o in live.items() if not o.is_open]:
-            del live[oid]
-        targets = self._targets(market)
-        stale = [o for o in live.values() if (o.yes_side, o.yes_price) not in targets]
-        if stale and self.rng.random() < 0.7:
-            victim = stale[self.rng.randrange(len(stale))]
-            self.exchange.cancel([victim])
-            live.pop(victim.id, None)
-        have = {(o.yes_side, o.yes_price) for o in live.values()}
-        missing = [t for t in targets if t not in have]
-        self.rng.shuffle(missing)
-        for yes_side, price in missing[:max_changes]:
-            self._post_quote(market, yes_side, price)
-
-    def _post_quote(self, market: Market, yes_side: str, price: int) -> None:
-        via_no = self.rng.random() < 0.3
-        order = self.new_order(market, yes_side, price, self._size(market, 20, 400), "GTC",
-                               MAKER_OWNER, self.maker_address, via_no, post_only=True)
-        try:
-            self.exchange.place(order)
-        except OrderRejected:
-            return  # would cross: the taker side of the book moved through our rung
-        self.quotes[market.condition_id][order.id] = order
-
-    # -- the noise taker -----------------------------------------------------------
+    # -- the takers ----------------------------------------------------------------------
 
     def take(self, market: Market) -> None:
+        """Noise: a small FAK at the touch (or a tick or two through), leaning toward the belief."""
         book = self.exchange.books[market.condition_id]
         bid, ask = book.best_bid(), book.best_ask()
         mid = ((bid or 0) + (ask or ONE)) / 2 / ONE
@@ -123,60 +112,114 @@ class Agents:
             return
         slip = self.rng.choice((0, 0, 1, 2)) * market.tick
         limit = min(ONE - market.tick, best + slip) if yes_side == BID else max(market.tick, best - slip)
-        order = self.new_order(market, yes_side, limit, self._size(market, 5, 120), "FAK",
-                               TAKER_OWNER, self.taker_address, via_no=self.rng.random() < 0.3)
-        try:
-            self.exchange.place(order)
-        except OrderRejected:
-            pass
+        self.writer.take(market, yes_side, limit, shares(market, self.rng.uniform(5, 120)), TAKER_OWNER)
 
-    # -- the clock -----------------------------------------------------------------
+    def _learn(self, event: NewsEvent) -> None:
+        for market in event.markets:
+            tip = self.tips.get(market.condition_id)
+            until = event.public_at + self.cfg.maker_react_s + self.interval_s
+            if tip is None:
+                self.tips[market.condition_id] = _Tip(self.cfg.informed_size, event.public_at, until)
+            else:
+                tip.shares += self.cfg.informed_size
+                tip.public_at, tip.until = max(tip.public_at, event.public_at), max(tip.until, until)
 
-    def walk(self) -> None:
-        for cid, market in self.exchange.markets.items():
-            x = _logit(market.latent)
-            x += self.rng.gauss(0.0, WALK_SIGMA) - REVERSION * (x - self.anchor[cid])
-            market.latent = min(0.97, max(0.03, 1 / (1 + math.exp(-x))))
-        groups: dict[str, list[Market]] = {}
-        for market in self.exchange.markets.values():
-            if market.group:
-                groups.setdefault(market.group, []).append(market)
-        for members in groups.values():
-            total = sum(m.latent for m in members)
-            for m in members:
-                m.latent = min(0.97, max(0.01, m.latent / total))
+    def informed_take(self, market: Market) -> None:
+        """Trade on news not yet in the maker's quotes: take every resting price a tick or more
+        better than the true value, some before the news is public, the rest when it is."""
+        tip = self.tips.get(market.condition_id)
+        if tip is None:
+            return
+        if self.now > tip.until or tip.shares * MICRO < market.min_size:
+            del self.tips[market.condition_id]
+            return
+        final = self.now >= tip.public_at
+        if not final and self.rng.random() < 0.5:
+            return  # ahead of the news they trade in a few pieces
+        book, tick = self.exchange.books[market.condition_id], market.tick
+        value = self.news.true_p(market) * ONE
+        buy_limit = min(ONE - tick, math.floor((value - tick) / tick) * tick)
+        sell_limit = max(tick, math.ceil((value + tick) / tick) * tick)
+        ask, bid = book.best_ask(), book.best_bid()
+        if ask is not None and ask <= buy_limit:
+            yes_side, limit = BID, buy_limit
+        elif bid is not None and bid >= sell_limit:
+            yes_side, limit = ASK, sell_limit
+        else:
+            return
+        size = tip.shares if final else tip.shares * self.rng.uniform(0.3, 0.7)
+        order = self.writer.take(market, yes_side, limit, shares(market, size), INFORMED_OWNER)
+        if order is not None:
+            tip.shares -= order.matched / MICRO
+
+    # -- operator controls -----------------------------------------------------------------
 
     def set_latent(self, market: Market, p: float) -> None:
-        market.latent = min(0.99, max(0.01, p))
-        self.anchor[market.condition_id] = _logit(market.latent)
+        self.news.set_latent(market, p, self.now)
+        self.fair[market.condition_id] = market.latent
+        self.react_at.pop(market.condition_id, None)
+
+    def script_news(self, market: Market, p: float, lead_s: float | None = None) -> NewsEvent:
+        """Scripted news: informed takers know now that ``market``'s belief is ``p``; it is public
+        ``lead_s`` (default ``informed_lead_s``) later."""
+        lead = self.cfg.informed_lead_s if lead_s is None else lead_s
+        event = self.news.script(market, p, lead, self.now)
+        self._learn(event)
+        return event
+
+    def winners(self, rng: random.Random) -> list[Winner]:
+        return self.news.winners(rng)
+
+    def status(self) -> dict[str, Any]:
+        out = self.news.status(self.now)
+        out["informed_tips"] = {cid: {"shares": tip.shares, "public_at": tip.public_at}
+                                for cid, tip in self.tips.items()}
+        return out
+
+    # -- the clock -------------------------------------------------------------------------
 
     def prefill(self) -> None:
         for market in self.exchange.markets.values():
             if not market.closed:
-                self.requote(market, max_changes=2 * LEVELS)
+                self.maker.prefill(market, self.fair[market.condition_id], self._depth(market))
 
     def step(self) -> None:
-        self.walk()
+        self.now += self.interval_s
+        advance = self.news.advance(self.now)
+        for event in advance.known:
+            self._learn(event)
+        for market in advance.published:
+            self.react_at[market.condition_id] = self.now + self.cfg.maker_react_s
         phase = self.phase()
         if phase == CLOSED:
             return  # the matching engine is restarting: nobody trades
-        take_p = min(1.0, self.interval_s / TAKE_EVERY_S)
         for market in self.exchange.markets.values():
             if market.closed:
                 continue
+            if phase == OPEN and not self.calm:
+                self.informed_take(market)  # the fast money goes first
             self.requote(market)  # post-only quotes: allowed in the post-only phase too
-            if self.rng.random() < take_p and phase == OPEN:
+            if self.rng.random() < self.noise_p and phase == OPEN:
                 self.take(market)
 
     async def run(self) -> None:
+        """One step per ``interval_s`` of wall time; after a stall, catch up step by step, or, when
+        more than ``MAX_CATCH_UP_STEPS`` behind, move the agents' clock over the gap at once (the
+        next step then covers it: the world moves on, the agents just missed their chances)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                self.step()
-            except Exception:  # an agent bug must not take the venue down
-                log.exception("agent step failed")
+            due += self.interval_s
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            self._safe_step()
+            behind = loop.time() - due
+            if behind > MAX_CATCH_UP_STEPS * self.interval_s:
+                log.info("agents fell %.1f s behind the wall clock; skipping ahead", behind)
+                self.now += behind
+                due = loop.time()
 
-
-def _logit(p: float) -> float:
-    p = min(0.999, max(0.001, p))
-    return math.log(p / (1 - p))
+    def _safe_step(self) -> None:
+        try:
+            self.step()
+        except Exception:  # an agent bug must not take the venue down
+            log.exception("agent step failed")

@@ -12,13 +12,17 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
+from . import market_config
+from .market_config import MarketConfig
+from .markets import MARKET_CHOICES, parse_market_choice
+
 DEFAULT_PORT = 7788
 DEFAULT_SEED = 42
 # "Far future": a market revived from the seed data ends 30 days after startup.
 DEFAULT_END_AFTER_S = 30 * 24 * 3600.0
 ERROR_CODES = (425, 429, 500, 503)
 MAINTENANCE_KINDS = "'weekly', 'off' or 'every:SECONDS'"
-SPORTS_CHOICES = "'default', 'none', 'all' or a comma list of market indexes / condition ids"
+SPORTS_CHOICES = MARKET_CHOICES
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class SimConfig:
     signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
     retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
     faults: FaultConfig = field(default_factory=FaultConfig)
+    market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -123,13 +128,17 @@ class SimConfig:
         return self.resolve_after_s if self.resolve_after_s is not None else DEFAULT_END_AFTER_S
 
     def with_updates(self, updates: Mapping[str, Any]) -> "SimConfig":
-        """Apply overrides; fault keys may be given flat (``error_rate=0.5``)."""
+        """Apply overrides; fault and market keys may be given flat (``error_rate=0.5``,
+        ``agent_market="calm"``)."""
         top = {f.name for f in fields(self)}
         fault_names = {f.name for f in fields(FaultConfig)}
         plain: dict[str, Any] = {}
         fault_updates: dict[str, Any] = {}
+        market_updates: dict[str, Any] = {}
         for key, value in updates.items():
-            if key == "faults" and isinstance(value, Mapping):
+            if key in market_config.FIELD_NAMES:
+                market_updates[key] = value
+            elif key == "faults" and isinstance(value, Mapping):
                 fault_updates.update(value)
             elif key == "faults" and isinstance(value, FaultConfig):
                 plain[key] = value
@@ -142,6 +151,8 @@ class SimConfig:
         cfg = dataclasses.replace(self, **plain)
         if fault_updates:
             cfg = dataclasses.replace(cfg, faults=cfg.faults.with_updates(fault_updates))
+        if market_updates:
+            cfg = dataclasses.replace(cfg, market=cfg.market.with_updates(market_updates))
         return cfg
 
 
@@ -180,6 +191,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_SPORTS_DELAY": ("sports_delay_s", float),
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
     "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
+    **market_config.ENV_VARS,  # SIMULATOR_AGENT_MARKET, SIMULATOR_SPORTS_NEWS_EVERY, ...
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
@@ -224,13 +236,7 @@ def parse_maintenance_schedule(raw: str) -> tuple[str, float]:
 
 def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
     """("default" | "none" | "all" | "list", the listed market indexes / condition ids)."""
-    text = raw.strip()
-    if text.lower() in ("default", "none", "all"):
-        return text.lower(), ()
-    items = tuple(i.strip().lower() for i in text.split(",") if i.strip())
-    if items and all(i.isdigit() or (i.startswith("0x") and len(i) == 66) for i in items):
-        return "list", items
-    raise ValueError(f"sports_markets must be {SPORTS_CHOICES}, not {raw!r}")
+    return parse_market_choice(raw, "sports_markets")
 
 
 def _validate(cfg: SimConfig) -> None:

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from eth_utils import keccak
 
@@ -190,6 +190,40 @@ def _revive(raw: dict[str, Any], group: str | None, latent: float, index: int,
         group=group or "",
         seed_delay_s=float(raw.get("seconds_delay") or 0),
     )
+
+
+MARKET_CHOICES = "'default', 'none', 'all' or a comma list of market indexes / condition ids"
+
+
+def parse_market_choice(raw: str, setting: str) -> tuple[str, tuple[str, ...]]:
+    """A setting naming markets: ("default" | "none" | "all" | "list", the listed indexes /
+    condition ids); anything else is an error naming ``setting``."""
+    text = raw.strip()
+    if text.lower() in ("default", "none", "all"):
+        return text.lower(), ()
+    items = tuple(i.strip().lower() for i in text.split(",") if i.strip())
+    if items and all(i.isdigit() or (i.startswith("0x") and len(i) == 66) for i in items):
+        return "list", items
+    raise ValueError(f"{setting} must be {MARKET_CHOICES}, not {raw!r}")
+
+
+def choose_markets(markets: Sequence[Market], raw: str, setting: str,
+                   default: Callable[[Market], bool]) -> list[Market]:
+    """The markets a ``parse_market_choice`` setting names (``default``: those ``default`` picks);
+    a listed index or condition id that matches no market is an error."""
+    kind, items = parse_market_choice(raw, setting)
+    if kind == "list":
+        by_ref = {str(i): m for i, m in enumerate(markets)} | {m.condition_id.lower(): m for m in markets}
+        unknown = [i for i in items if i not in by_ref]
+        if unknown:
+            raise ValueError(f"{setting}: no market {', '.join(unknown)} "
+                             f"(indexes 0..{len(markets) - 1} or condition ids)")
+        return [by_ref[i] for i in items]
+    if kind == "all":
+        return list(markets)
+    if kind == "none":
+        return []
+    return [m for m in markets if default(m)]
 
 
 def price_to_tick(p: float, tick: int) -> int:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from . import admin as admin_routes
-from . import gamma, http_market, http_trading
+from . import gamma, http_market, http_news, http_trading
 from .accounts import Ledger
 from .admin import Admin
 from .agents import Agents
@@ -76,7 +76,7 @@ class Simulator:
         self.heartbeats = Heartbeats(cfg.heartbeat_timeout_s, self._heartbeat_expired, self._uuid,
                                      paused=lambda: self.maintenance.phase() == CLOSED)
         self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s,
-                             self.maintenance.phase)
+                             self.maintenance.phase, cfg.market, self.start_ts)
         self.admin = Admin(self)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -133,7 +133,7 @@ class Simulator:
                        self.maintenance.middleware()]
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
-        for module in (http_market, http_trading, gamma, admin_routes):
+        for module in (http_market, http_trading, gamma, admin_routes, http_news):
             app.add_routes(module.routes)
         for path in ("/ws/market", "/ws/market/"):
             app.router.add_get(path, self.hub.handle_market)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .config import parse_sports_markets
-from .markets import Market
+from .markets import Market, choose_markets
 
 GAME = re.compile(r"\bvs?\.?\s", re.IGNORECASE)  # " vs. ", " vs ", " v. " between two sides
 
@@ -26,20 +25,7 @@ def is_game(market: Market) -> bool:
 def assign_sports(markets: Sequence[Market], setting: str, delay_s: float) -> list[Market]:
     """Set ``seconds_delay`` on the sports markets (``setting``: see config.SPORTS_CHOICES);
     returns them. A listed index or condition id that matches no market is an error."""
-    kind, items = parse_sports_markets(setting)
-    if kind == "list":
-        by_ref = {str(i): m for i, m in enumerate(markets)} | {m.condition_id.lower(): m for m in markets}
-        unknown = [i for i in items if i not in by_ref]
-        if unknown:
-            raise ValueError(f"sports_markets: no market {', '.join(unknown)} "
-                             f"(indexes 0..{len(markets) - 1} or condition ids)")
-        chosen = [by_ref[i] for i in items]
-    elif kind == "all":
-        chosen = list(markets)
-    elif kind == "none":
-        chosen = []
-    else:
-        chosen = [m for m in markets if is_game(m)]
+    chosen = choose_markets(markets, setting, "sports_markets", is_game)
     for market in markets:
         market.seconds_delay = delay_s if market in chosen else 0.0
     return chosen if delay_s > 0 else []

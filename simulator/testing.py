@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
 from .config import SimConfig
+from .http_news import script_news
 from .server import Simulator
 
 T = TypeVar("T")
@@ -55,6 +56,18 @@ class SimHandle:
 
     def set_latent(self, condition_id: str, p: float) -> dict[str, Any]:
         return self.call(self.sim.admin.set_latent, condition_id, p)
+
+    def news(self, condition_id: str, p: float, lead_s: float | None = None) -> dict[str, Any]:
+        """Scripted news (``POST /_sim/news``): informed takers know ``p`` now, public ``lead_s`` later."""
+        return self.call(script_news, self.sim, {"condition_id": condition_id, "p": p, "lead_s": lead_s})
+
+    def news_status(self) -> dict[str, Any]:
+        return self.call(self.sim.agents.status)
+
+    def step_agents(self, steps: int = 1) -> None:
+        """Run the agents ``steps`` times on their own clock (for tests with ``agents=False``)."""
+        for _ in range(steps):
+            self.call(self.sim.agents.step)
 
     def print_trade(self, token_id: str, price: Any, size: Any, side: str = "BUY") -> dict[str, Any]:
         return self.call(self.sim.admin.print_trade, token_id, price, size, side)
