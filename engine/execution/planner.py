@@ -187,15 +187,18 @@ def route(quotes: Sequence[Quote], market: MarketInfo, holdings: Holdings) -> tu
 # -- reconciliation --------------------------------------------------------------------
 
 
-def _matches(order: WorkingOrder, spec: OrderSpec, keep_within: int) -> bool:
+def _matches(order: WorkingOrder, spec: OrderSpec, keep_within: int, tick: int) -> bool:
+    """A near match is kept only on the market's grid: after a tick change an order on the old
+    grid makes way for one the venue would take now."""
     return (
         order.token_id == spec.token_id and order.side is spec.side and order.tif is spec.tif
         and abs(order.price - spec.price) <= keep_within and spec.size in (order.size, order.remaining)
+        and order.price % tick == 0
     )
 
 
-def _closest(candidates: list[WorkingOrder], spec: OrderSpec, keep_within: int) -> WorkingOrder | None:
-    found = [w for w in candidates if _matches(w, spec, keep_within)]
+def _closest(candidates: list[WorkingOrder], spec: OrderSpec, keep_within: int, tick: int) -> WorkingOrder | None:
+    found = [w for w in candidates if _matches(w, spec, keep_within, tick)]
     return min(found, key=lambda w: abs(w.price - spec.price)) if found else None
 
 
@@ -216,22 +219,22 @@ def reconcile(specs: Iterable[OrderSpec], working: Sequence[WorkingOrder], holdi
     within the SELL rules. A working order within `keep_within` of a wanted price, of the wanted
     size, is kept, unless keeping such near matches would cross our own quotes."""
     specs = list(specs)
-    keep, wanted, unmatched = _match(specs, working, keep_within)
+    keep, wanted, unmatched = _match(specs, working, keep_within, market.tick)
     if keep_within and _crossed(keep, market):
-        keep, wanted, unmatched = _match(specs, working, 0)
+        keep, wanted, unmatched = _match(specs, working, 0, market.tick)
     cancel = [w for w in unmatched if w.tif not in TAKE]  # takes finish by themselves
     place, residuals = _placeable(wanted, keep, cancel, working, holdings, market)
     return Plan(tuple(keep), tuple(cancel), tuple(place), tuple(residuals))
 
 
-def _match(specs: list[OrderSpec], working: Sequence[WorkingOrder],
-           keep_within: int) -> tuple[list[WorkingOrder], list[OrderSpec], list[WorkingOrder]]:
+def _match(specs: list[OrderSpec], working: Sequence[WorkingOrder], keep_within: int,
+           tick: int) -> tuple[list[WorkingOrder], list[OrderSpec], list[WorkingOrder]]:
     """(kept, still wanted, unmatched working) pairing each spec with the nearest match."""
     unmatched = [w for w in working if not w.cancelling]
     keep: list[WorkingOrder] = []
     wanted: list[OrderSpec] = []
     for spec in specs:
-        found = None if spec.tif in TAKE else _closest(unmatched, spec, keep_within)
+        found = None if spec.tif in TAKE else _closest(unmatched, spec, keep_within, tick)
         if found is None:
             wanted.append(spec)
         else:

@@ -108,6 +108,17 @@ def test_a_working_order_within_the_tolerance_keeps_its_queue() -> None:
     assert plan(wanted[:1], FINE, Holdings(), [bid]).cancel == (bid,)
 
 
+def test_a_near_match_left_on_the_old_grid_after_a_tick_change_is_replaced() -> None:
+    # Quoted on 0.001; the market went back to 0.01: the bid at 0.477 is within the tolerance of
+    # the new 0.48 but off the grid, so it makes way; one already on the grid keeps its queue.
+    off_grid = working("a", "Y", Side.BUY, 0.477, 10)
+    on_grid = working("b", "Y", Side.BUY, 0.47, 10)
+    result = plan([q(Side.BUY, 0.48, 10)], MARKET, Holdings(), [off_grid], keep_within=5_000)
+    assert result.cancel == (off_grid,) and [p.price for p in result.place] == [480_000]
+    result = plan([q(Side.BUY, 0.47, 10)], MARKET, Holdings(), [on_grid], keep_within=5_000)
+    assert result.keep == (on_grid,) and result.place == ()
+
+
 def test_near_matches_that_would_cross_each_other_are_not_kept() -> None:
     # Targets 0.480 / 0.490 (tight); the working bid at 0.489 and ask at 0.481 are each within
     # 0.01 of a target, but keeping both would put our bid above our own ask.
