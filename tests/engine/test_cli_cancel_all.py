@@ -81,7 +81,15 @@ def test_live_orders_are_cancelled_in_paper_mode(tmp_path: Path, sim: SimHandle)
         wait_until(lambda: _count(engine.db_path, "SELECT COUNT(*) FROM orders") == 1, 20, what="the import")
         assert engine.run("stop", timeout=20).status == "done"
         assert engine.run("set_mode", {"mode": "paper"}).status == "done"
-        assert engine.status().mode == "paper" and sim.open_order_count(address) == 1
+        assert engine.status().mode == "paper"
+        # The live engine's heartbeats ended with it, so ~10 s later the venue's dead-man switch
+        # cancels the key's orders: let it fire, then rest a fresh order for cancel-all to find
+        # (racing the switch made this test fail on a loaded machine).
+        wait_until(lambda: not any(h["chain_alive"] for h in sim.heartbeats().values()), 30, interval=0.2,
+                   what="the dead-man switch after the live engine stopped")
+        assert sim.open_order_count(address) == 0
+        _place_by_hand(engine.env, sim)
+        assert sim.open_order_count(address) == 1
 
         # Engine up in paper mode: the live order is cancelled; the paper side is left to the
         # engine, and the command says so (exit 1).
