@@ -63,6 +63,16 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "(default 3; 0 = none)"),
     "--sports-markets": ("sports_markets", str, "default (head-to-head games), none, all, or a comma list "
                                                 "of market indexes / condition ids"),
+    "--resolution-delay": ("resolution_delay_s", float, "seconds from a proposed resolution to final payouts "
+                                                        "(UMA liveness; default 7200)"),
+    "--dispute-delay": ("dispute_delay_s", float, "seconds a dispute adds (default 172800)"),
+    "--auto-redeem-delay": ("auto_redeem_delay_s", float, "seconds after finality the auto-redeem operator "
+                                                          "redeems approved wallets (default 60)"),
+    "--relayer-delay": ("relayer_delay_s", float, "seconds until a relayed transaction is mined (default 2)"),
+    "--block-time": ("block_time_s", float, "seconds until a plain transaction is mined (default 2)"),
+    "--rebate-period": ("rebate_period_s", float, "maker rebates: 86400 = daily at 00:00 UTC (default), "
+                                                  "else every N seconds"),
+    "--rebate-minimum": ("rebate_minimum", str, "pUSD a maker must have accrued to be paid (default 1)"),
 }
 
 
