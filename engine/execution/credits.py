@@ -57,7 +57,7 @@ async def book_venue_credits(ex: Executor, venue: SettlementVenue) -> list[Booke
     began, read_from = span
     booked = []
     for credit in await venue.credits(read_from):
-        if credit.at_ms < began:  # paid before the desk began: part of the starting collateral
+        if credit.at_ms // 1000 < began // 1000:  # paid before the desk began: in the starting collateral
             continue
         booked_one = _book(ex, credit)
         if booked_one.booking.booked:
