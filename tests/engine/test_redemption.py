@@ -179,3 +179,36 @@ def test_with_the_auto_redeem_operator_approved_the_venue_pays_without_a_redeem(
         assert _rows(engine, "SELECT COUNT(*) FROM settlement_txs WHERE kind = 'redeem'") == [(0,)]
     finally:
         engine.cleanup()
+
+
+def test_paper_positions_end_in_cash_the_same_way(tmp_path: Path, sim: SimHandle) -> None:
+    """Paper and live share everything but the venue: resolved, a paper position is redeemable;
+    the engine redeems it from the paper venue, and the paper venue's payment is the cash."""
+    from tests.helpers import paper_desk
+
+    engine = paper_desk(tmp_path, sim, [])
+    with sqlite3.connect(engine.db_path) as conn:
+        conn.execute("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                     "VALUES ('redeem_check_s', '5', 1, 0, 'test')")
+    market = sim.market(neg_risk=False, index=4)
+    try:
+        engine.start()
+        cid, token = market["condition_id"], market["yes_token_id"]
+        done = engine.run("place_order", {"condition_id": cid, "outcome": "YES", "side": "BUY", "size": 20,
+                                          "slippage": 0.02, "tif": "FAK"}, timeout=30)
+        assert done.status == "done", done.error
+        held = wait_until(lambda: next(iter(r[0] for r in _rows(engine, "SELECT settled FROM positions WHERE "
+                                                                         "token_id = ? AND pending = 0", token)
+                                            if r[0] > 0), 0), 20, interval=0.1, what="a paper position settled")
+        [(cash_before,)] = _rows(engine, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = 'paper'")
+        sim.resolve(cid, "YES")
+        wait_until(lambda: _rows(engine, "SELECT amount, status FROM claims"), 40, interval=0.2,
+                   what="the paper position owed")
+        wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'redemption'") == [(held,)],
+                   30, interval=0.2, what="the paper venue's payment booked")
+        assert _rows(engine, "SELECT status FROM claims") == [("paid",)]
+        assert _rows(engine, "SELECT via, state FROM settlement_txs") == [("paper", "confirmed")]
+        [(cash_after,)] = _rows(engine, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = 'paper'")
+        assert cash_after - cash_before == held
+    finally:
+        engine.cleanup()
