@@ -35,11 +35,17 @@ def _maker_fill(sim, maker, taker, token: str, shares: int, price: str = "0.5") 
     return trade_id
 
 
+def _traders(sim, index: int, shares: str):  # type: ignore[no-untyped-def]
+    """A standard market with an empty book, a maker (deposit wallet) holding `shares` YES, a taker."""
+    m = sim.market(neg_risk=False, index=index)
+    sim.clear_book(m["condition_id"])
+    (maker, wallet), taker = deposit_client(sim), new_client(sim)
+    sim.fund(wallet, token_id=m["yes_token_id"], tokens=shares)
+    return m, maker, wallet, taker
+
+
 def test_a_maker_is_paid_its_share_of_the_taker_fee_once_over_the_minimum(rsim):
-    m = rsim.market(neg_risk=False, index=0)
-    rsim.clear_book(m["condition_id"])
-    (maker, wallet), taker = deposit_client(rsim), new_client(rsim)
-    rsim.fund(wallet, token_id=m["yes_token_id"], tokens="200")
+    m, maker, wallet, taker = _traders(rsim, 0, "200")
     first = _maker_fill(rsim, maker, taker, m["yes_token_id"], 20)
     fee = Decimal(rsim.trade(first)["fee"])  # 20 * 0.25 * 0.25 = 1.25 pUSD
     assert fee == Decimal("1.25")
@@ -61,10 +67,7 @@ def test_a_maker_is_paid_its_share_of_the_taker_fee_once_over_the_minimum(rsim):
 
 
 def test_rebates_current_lists_a_makers_day_by_market_and_null_for_none(rsim):
-    m = rsim.market(neg_risk=False, index=1)
-    rsim.clear_book(m["condition_id"])
-    (maker, wallet), taker = deposit_client(rsim), new_client(rsim)
-    rsim.fund(wallet, token_id=m["yes_token_id"], tokens="100")
+    m, maker, wallet, taker = _traders(rsim, 1, "100")
     trade = _maker_fill(rsim, maker, taker, m["yes_token_id"], 40)
     rsim.pay_rebates()
     day = utc_day(float(httpx.get(rsim.clob_host + "/time").json()))
@@ -90,9 +93,6 @@ def test_crypto_markets_rebate_twenty_percent_others_twenty_five():
 
 def test_no_fee_no_rebate():
     with running_simulator(seed=42, fee_rate="0", **FAST) as sim:
-        m = sim.market(neg_risk=False, index=0)
-        sim.clear_book(m["condition_id"])
-        (maker, wallet), taker = deposit_client(sim), new_client(sim)
-        sim.fund(wallet, token_id=m["yes_token_id"], tokens="100")
+        m, maker, wallet, taker = _traders(sim, 0, "100")
         _maker_fill(sim, maker, taker, m["yes_token_id"], 50)
         assert sim.pay_rebates() == {"paid": {}, "owed": {}}
