@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from engine.venues import onchain
 from engine.venues.base import VenueError
@@ -20,8 +20,12 @@ from storage.audit import write_audit
 from storage.db import Database
 from storage.settings import Settings
 
-if TYPE_CHECKING:
-    from engine.cli.preflight import PreflightReport
+
+class PreflightReport(Protocol):
+    """What this check writes to (engine/cli/preflight.py's report)."""
+
+    def add(self, name: str, ok: bool, detail: str, fix: str | None = None) -> None: ...
+
 
 APPROVAL_WAIT_S = 120.0
 CHECK = "auto-redeem"

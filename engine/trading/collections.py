@@ -48,10 +48,16 @@ class Collections:
     # -- the job ------------------------------------------------------------------------------
 
     async def run(self, *, auto: bool, grace_ms: int) -> dict[str, Any]:
-        """Book credits, follow transactions, redeem what is due (with `auto`)."""
-        booked = await book_venue_credits(self.ex, self.venue)
-        await self.follow()
-        sent = await self.redeem_due(grace_ms=grace_ms) if auto else []
+        """Book credits, follow transactions, redeem what is due (with `auto`). A venue that
+        does not answer is tried again at the next run (nothing is lost meanwhile: what it paid
+        stays listed, what is owed stays open)."""
+        try:
+            booked = await book_venue_credits(self.ex, self.venue)
+            await self.follow()
+            sent = await self.redeem_due(grace_ms=grace_ms) if auto else []
+        except VenueError as exc:
+            log.warning("collections: the venue did not answer", extra={"error": str(exc)})
+            return {"error": str(exc)}
         return {"booked": len(booked), "redeems_sent": len(sent)}
 
     async def follow(self) -> None:

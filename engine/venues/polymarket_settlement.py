@@ -38,11 +38,10 @@ SUBMIT_ATTEMPTS = 3
 
 class PolymarketSettlement:
     def __init__(self, settings: Settings, *, timeout_s: float = 10.0):
-        if settings.private_key is None:
-            raise VenueError("live settlement needs POLY_PRIVATE_KEY in .env")
+        """Without POLY_PRIVATE_KEY every call says so (a live core is built before it is armed)."""
         self.settings = settings
-        self._key = settings.private_key.reveal()
-        self.signer = Account.from_key(self._key).address
+        self._key = settings.private_key.reveal() if settings.private_key is not None else ""
+        self.signer = Account.from_key(self._key).address if self._key else ""
         self.signature_type = settings.signature_type
         self.wallet = settings.funder if self.signature_type in onchain.RELAYER_TYPES and settings.funder else self.signer
         self.timeout_s = timeout_s
@@ -168,6 +167,8 @@ class PolymarketSettlement:
         return await self._request("GET", url, params=params)
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        if not self._key:
+            raise VenueError("live settlement needs POLY_PRIVATE_KEY in .env")
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout_s))
         try:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from simulator.testing import SimHandle, running_simulator
-from tests.engine.test_redemption import ledger_cash, venue_cash
+from tests.engine.test_redemption import ledger_cash, start, venue_cash
 from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def test_a_maker_sessions_rebates_leave_the_restart_sync_at_zero(tmp_path: Path,
     sim.place_liquidity(yes, "SELL", "0.70", "10")
     engine, wallet = live_desk(tmp_path, sim, mm=({"size": 80, "half_spread": 0.03, "max_spread": 0.9}, [cid]))
     try:
-        engine.start()
+        start(engine)
         bid = wait_until(lambda: _rows(engine, "SELECT price, size FROM orders WHERE token_id = ? AND side = 'BUY' "
                                                "AND status = 'LIVE'", yes), 30, interval=0.1, what="a bid quoted")
         price, size = bid[0]
@@ -54,8 +54,7 @@ def test_a_maker_sessions_rebates_leave_the_restart_sync_at_zero(tmp_path: Path,
         # The venue pays the day's rebates while the engine is away.
         paid = sim.pay_rebates()["paid"]
         assert Decimal(paid[wallet.lower()]) == (fee * Decimal("0.25")).quantize(Decimal("0.000001"), "ROUND_FLOOR")
-        engine.start(wait=False)
-        engine.wait_alive(60)  # recovery may wait out the lost-order grace of a quote sent as it stopped
+        start(engine)  # recovery may also wait out the lost-order grace of a quote sent as it stopped
         wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'rebate'"), 20, interval=0.1,
                    what="the rebate booked")
         [(rebate,)] = _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'rebate'")

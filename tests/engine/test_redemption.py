@@ -30,6 +30,12 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
+def start(engine: EngineProcess) -> None:
+    """Start and wait for the heartbeat, allowing for a slow start-up on a loaded machine."""
+    engine.start(wait=False)
+    engine.wait_alive(60)
+
+
 def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(engine.db_path) as conn:
         return conn.execute(sql, args).fetchall()
@@ -107,7 +113,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
     _holding_sets(engine, sim, wallet, merged, 20)
     sets = 20 * USDC
     try:
-        engine.start()
+        start(engine)
         held = [_buy(engine, sim, market) for market in (first, second)]
 
         # Complete sets merge back into pUSD: out of the positions at once, cash when the venue pays.
@@ -168,7 +174,7 @@ def test_with_the_auto_redeem_operator_approved_the_venue_pays_without_a_redeem(
     assert _rows(engine, "SELECT action FROM audit_log WHERE action = 'approve_auto_redeem'") == [
         ("approve_auto_redeem",)]
     try:
-        engine.start()
+        start(engine)
         held = _buy(engine, sim, market)
         cash_before = ledger_cash(engine)
         sim.resolve(market["condition_id"], "YES")
@@ -192,7 +198,7 @@ def test_paper_positions_end_in_cash_the_same_way(tmp_path: Path, sim: SimHandle
                      "VALUES ('redeem_check_s', '5', 1, 0, 'test')")
     market = sim.market(neg_risk=False, index=4)
     try:
-        engine.start()
+        start(engine)
         cid, token = market["condition_id"], market["yes_token_id"]
         done = engine.run("place_order", {"condition_id": cid, "outcome": "YES", "side": "BUY", "size": 20,
                                           "slippage": 0.02, "tif": "FAK"}, timeout=30)
