@@ -33,6 +33,7 @@ log = logging.getLogger("engine.trading.collections")
 APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
 RETRY_MS = 5 * 60_000  # a failed redeem is tried again this long after
 UNSENT_MS = 2 * 60_000  # a transaction recorded but never known to be sent is given up after this
+UNPAID_MS = 30 * 60_000  # a redemption mined this long ago with no payment reported is alerted
 
 
 class Collections:
@@ -40,6 +41,7 @@ class Collections:
         self.core = core
         self.venue = venue
         self._approved: tuple[bool, int] | None = None  # (approved, when it was read)
+        self._unpaid_alerted: set[int] = set()  # redeem transactions alerted as mined but unpaid
 
     @property
     def ex(self) -> Executor:
@@ -110,6 +112,8 @@ class Collections:
             if last is not None and last.state in claims.OPEN_TX_STATES:
                 continue  # in flight
             if last is not None and last.created_at > since and last.state == "confirmed" and not now_please:
+                if now - last.created_at > UNPAID_MS:
+                    self._unpaid(last)
                 continue  # mined: the venue's payment is on its way
             if last is not None and last.state == "failed" and now - last.created_at < RETRY_MS and not now_please:
                 continue
@@ -117,6 +121,17 @@ class Collections:
                 continue  # the venue's auto-redeem operator comes first
             sent.append(await self._send_redeem(cid))
         return sent
+
+    def _unpaid(self, tx: claims.TxRow) -> None:
+        """A redemption the venue mined whose payment it has not reported: said once."""
+        if tx.id in self._unpaid_alerted:
+            return
+        self._unpaid_alerted.add(tx.id)
+        with self.ex.tx() as conn:
+            raise_alert(conn, level="warning", source="venue", code="REDEEM_UNPAID",
+                        message=f"the redemption{_in(tx.condition_id)} was mined over 30 minutes ago but the venue "
+                                "reports no payment for it: check the wallet's positions on polymarket.com (Redeem "
+                                "now sends it again)")
 
     def _owed(self, condition_id: str | None) -> dict[str, int]:
         """Markets with open redeem claims, final here, and since when they are owed."""
