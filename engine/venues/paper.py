@@ -461,12 +461,13 @@ class PaperVenue:
         return [self._trade_from_row(dict(r)) for r in rows]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
-        """Its trades, plus what its redemptions and merges paid and less what they burned
-        (engine/venues/paper_settlement.py)."""
+        """Its trades, plus what its redemptions, merges and maker rebates paid and less what
+        redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
             rows = conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
                                         WHERE status != 'FAILED'""")).all()
-            cash = self.config.starting_cash + settled.total_paid(conn)
+            cash = (self.config.starting_cash + settled.total_paid(conn)
+                    + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, self.clock())))
             tokens = {t: -settled.burned(conn, t) for t in token_ids}
         for token, side, price, size, fee in rows:
             buy = side == Side.BUY.value

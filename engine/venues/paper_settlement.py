@@ -8,16 +8,24 @@ live venue's. A merge burns complete YES+NO sets the paper venue holds (not prom
 resting SELL) and pays 1 pUSD a set. The paper venue has no auto-redeem operator. Its
 holdings are its trades (paper_trades) less what these burned; `paper_settlements` keeps
 every request, so a restart loses nothing.
+
+It pays maker rebates as the venue's program does: the published share (20 % crypto, 25 %
+otherwise) of the fee a taker paid on each of its maker fills, summed by UTC day, paid at the
+day's end once at least 1 pUSD is owed (less waits for a later day). Unlike the venue it
+knows no other makers, so the pool is only what its own fills earned: the fills decide it,
+and a replay pays the same.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-from engine.domain import fmt
+from engine.contracts.venue_rules import taker_fee
+from engine.domain import MarketInfo, fmt
 from engine.trading.catalog import MarketCatalog
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit
@@ -25,6 +33,9 @@ from storage.db import Database, now_ms
 from storage.sql import run, scalar
 
 NOT_FINAL = "result for condition not received yet"
+DAY_MS = 86_400_000
+CRYPTO_REBATE_PPM, REBATE_PPM, PPM = 200_000, 250_000, 1_000_000
+REBATE_MINIMUM = 1_000_000  # micro-pUSD a maker must be owed to be paid
 
 
 class PaperSettlement:
@@ -68,8 +79,10 @@ class PaperSettlement:
             rows = run(conn, """SELECT kind, condition_id, paid, yes_burned + no_burned AS burned, tx_hash, settled_at
                                 FROM paper_settlements WHERE state = 'confirmed' AND settled_at >= :since
                                 ORDER BY settled_at""", {"since": since_ms}).fetchall()
-        return [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"])
-                for r in rows if r["kind"] == "merge" or r["burned"]]
+            rebates = rebate_credits(conn, self.catalog, self.clock())
+        settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"])
+                   for r in rows if r["kind"] == "merge" or r["burned"]]
+        return sorted(settled + [c for c in rebates if c.at_ms >= since_ms], key=lambda c: c.at_ms)
 
     def _request(self, kind: str, condition_id: str, amount: int) -> SettlementTx:
         market = self.catalog.get(condition_id)
@@ -133,6 +146,31 @@ def burned(conn: Connection, token_id: str) -> int:
 def total_paid(conn: Connection) -> int:
     """Everything paper redemptions and merges paid in."""
     return int(scalar(conn, "SELECT COALESCE(SUM(paid), 0) FROM paper_settlements WHERE state = 'confirmed'"))
+
+
+def rebate_share_ppm(market: MarketInfo) -> int:
+    return CRYPTO_REBATE_PPM if any(tag.strip().lower() == "crypto" for tag in market.tags) else REBATE_PPM
+
+
+def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> list[VenueCredit]:
+    """Every maker rebate the paper venue has paid by `now_ms` (days that have ended), oldest first."""
+    rows = run(conn, """SELECT token_id, price, size, matched_at FROM paper_trades WHERE liquidity = 'MAKER'
+                        AND status != 'FAILED' AND matched_at < :today ORDER BY matched_at""",
+               {"today": now_ms - now_ms % DAY_MS}).fetchall()
+    earned: dict[int, int] = defaultdict(int)  # UTC day -> fees times the share, in micro-pUSD * PPM
+    for row in rows:
+        market = catalog.by_token(row["token_id"])
+        if market is not None and market.fee_rate_ppm > 0:
+            fee = taker_fee(row["price"], row["size"], market.fee_rate_ppm, market.fee_exponent)
+            earned[row["matched_at"] // DAY_MS] += fee * rebate_share_ppm(market)
+    paid, owed = [], 0
+    for day in sorted(earned):
+        owed += earned[day]
+        if owed // PPM >= REBATE_MINIMUM:
+            amount = owed // PPM
+            owed -= amount * PPM
+            paid.append(VenueCredit("rebate", amount, "0x" + f"{day:064x}", (day + 1) * DAY_MS))
+    return paid
 
 
 def _promised(conn: Connection, token_id: str) -> int:

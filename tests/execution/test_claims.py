@@ -183,3 +183,32 @@ def test_the_paper_venue_redeems_and_merges_what_it_holds(tmp_path: Path) -> Non
         assert balances.collateral == desk.venue.config.starting_cash - 4_500_000 - 3_120_000 + 10 * SH
 
     desk.run(scenario())
+
+
+def test_the_paper_venue_pays_its_maker_rebates_at_the_days_end_once_over_the_minimum(tmp_path: Path) -> None:
+    from engine.contracts.venue_rules import taker_fee
+    from engine.feeds.events import TradePrint
+    from engine.venues.paper_settlement import DAY_MS
+
+    desk = make_desk(tmp_path / "rb.db", fee_rate_ppm=250_000)  # r = 0.25 in every paper market
+    paper = PaperSettlement(desk.db, desk.catalog, clock=desk.clock)
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+
+    def maker_fill(shares: int) -> int:
+        """A resting BUY at 0.49 traded through by a seller; returns the fee that taker paid."""
+        step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.49, shares),)))
+        desk.venue.on_market_event(TradePrint("Y1", p(0.49), 10_000 * SH, Side.SELL, desk.clock()))
+        desk.settle()
+        step(desk, Intent("mm", "c1", ()))
+        return taker_fee(p(0.49), shares * SH, 250_000, 1)
+
+    first = maker_fill(10)  # 10 * 0.25 * 0.2499 = 0.62475: a rebate of 0.15618 owed, under the minimum
+    desk.clock.advance(DAY_MS)
+    assert desk.run(paper.credits(0)) == []
+    second = maker_fill(100)  # 6.2475 more in fees: 1.71 owed in all, paid
+    desk.clock.advance(DAY_MS)
+    [rebate] = desk.run(paper.credits(0))
+    assert rebate.kind == "rebate" and rebate.amount == (first + second) // 4  # 25 % of both days' fees
+    assert rebate.at_ms % DAY_MS == 0  # paid as the day ended
+    cash_from_trades = desk.venue.config.starting_cash - round(0.49 * 110 * SH)
+    assert desk.run(desk.venue.balances([])).collateral == cash_from_trades + rebate.amount
