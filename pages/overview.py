@@ -9,6 +9,7 @@ from storage.db import Database
 
 from pages.widgets.auth import require_login
 from pages.widgets import portfolio
+from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.common import age, database, flash, health_header, remember_answer, time_column
 from pages.widgets.controls import post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
@@ -41,7 +42,7 @@ def controls(db: Database) -> None:
         open_dialog("kill")
     if cols[5].button("Re-arm", key="btn_rearm", icon=":material/lock_open:", width="stretch"):
         open_dialog("rearm")
-    show_dialog(db, "kill", "rearm")
+    show_dialog(db, "kill", "rearm", "redeem")
 
 
 def state_metrics(status: queries.EngineStatus) -> None:
@@ -99,6 +100,8 @@ def portfolio_panel() -> None:
         portfolio.usage_chart(db, mode)
     st.subheader("Open positions")
     portfolio.positions_table(db, mode)
+    st.subheader("Redeemable")
+    redeemable_panel(db, mode)
     st.subheader("Latest alerts")
     portfolio.alerts_table(db)
 

@@ -79,6 +79,16 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
                                           "gold, platinum, diamond, elite"),
     **market_config.FLAGS,  # the agents' market: news, informed and noise takers, the agent maker
+    "--resolution-delay": ("resolution_delay_s", float, "seconds from a proposed resolution to final payouts "
+                                                        "(UMA liveness; default 7200)"),
+    "--dispute-delay": ("dispute_delay_s", float, "seconds a dispute adds (default 172800)"),
+    "--auto-redeem-delay": ("auto_redeem_delay_s", float, "seconds after finality the auto-redeem operator "
+                                                          "redeems approved wallets (default 60)"),
+    "--relayer-delay": ("relayer_delay_s", float, "seconds until a relayed transaction is mined (default 2)"),
+    "--block-time": ("block_time_s", float, "seconds until a plain transaction is mined (default 2)"),
+    "--rebate-period": ("rebate_period_s", float, "maker rebates: 86400 = daily at 00:00 UTC (default), "
+                                                  "else every N seconds"),
+    "--rebate-minimum": ("rebate_minimum", str, "pUSD a maker must have accrued to be paid (default 1)"),
 }
 
 

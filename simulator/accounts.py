@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .fees import FEE_COLLECTOR
-from .markets import Market
 from .orders import BUY, Order
 from .units import notional_up
 
@@ -111,18 +110,3 @@ class Ledger:
         if token_id is not None and tokens:
             acct.tokens[token_id] = acct.token(token_id) + tokens
         return acct
-
-    def settle_market(self, market: Market, winner_token_id: str) -> list[tuple[str, int]]:
-        """Redeem every holder at 1 (winner) / 0 (loser); returns (address, payout) of real accounts."""
-        payouts = []
-        ids = [t.token_id for t in market.tokens]
-        for acct in self.accounts.values():
-            held = {t: acct.tokens.pop(t, 0) for t in ids}
-            for t in ids:
-                acct.reserved_tokens.pop(t, None)
-            payout = held[winner_token_id]  # may be <0 after a reversed ghost fill
-            if any(held.values()):
-                acct.pusd += payout
-                if not acct.internal:
-                    payouts.append((acct.address, payout))
-        return payouts

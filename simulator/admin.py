@@ -14,17 +14,20 @@ from aiohttp import web
 from eth_utils import keccak
 
 from .agents import agent_address
+from .chain import AUTO_REDEEM_OPERATOR, POL_WEI
 from .httputil import SIM_KEY, HttpError, ok, parse_json
 from .markets import Market, Token
 from .orders import BUY, SELL, Order
+from .settlement import Revert
 from .units import AmountError, fmt, to_micro
 
 if TYPE_CHECKING:
     from .server import Simulator
 
 LIQUIDITY_OWNER = "sim-liquidity"
-RUNTIME_SETTINGS = ("fail_rate", "retrying_rate", "not_broadcasted_rate", "mined_delay_s", "confirmed_delay_s", "heartbeat_timeout_s",
-                    "ws_idle_timeout_s", "rate_limits")
+RUNTIME_SETTINGS = ("fail_rate", "retrying_rate", "not_broadcasted_rate", "mined_delay_s", "confirmed_delay_s",
+                    "heartbeat_timeout_s", "ws_idle_timeout_s", "rate_limits", "resolution_delay_s",
+                    "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s")
 
 
 class AdminError(ValueError):
@@ -69,6 +72,7 @@ class Admin:
             "neg_risk_market_id": m.neg_risk_market_id, "closed": m.closed, "winner": m.winner,
             "latent": m.latent, "fee_rate": fmt(m.fee_rate), "fee_exponent": m.fee_exponent,
             "sports": m.seconds_delay > 0, "seconds_delay": m.seconds_delay,
+            "resolution": m.uma_status or "open",
         } for m in self.ex.markets.values()]
 
     def trade(self, trade_id: str) -> dict[str, Any]:
@@ -139,12 +143,40 @@ class Admin:
     # -- resolution ----------------------------------------------------------------------
 
     def resolve(self, condition_id: str, outcome: str = "YES") -> dict[str, Any]:
-        """Resolve a market; ``outcome`` is YES/NO, an outcome name or a token id."""
+        """Propose a resolution (``outcome``: YES/NO, an outcome name or a token id): trading
+        stops now, payouts are reported ``resolution_delay_s`` later and paid only on redeem."""
         market = self._market(condition_id)
-        winner = _winner(market, str(outcome))
-        payouts = self.ex.resolve(market, winner)
-        return {"condition_id": condition_id, "winner": winner.token_id,
-                "payouts": {a: fmt(p) for a, p in payouts}}
+        try:
+            self.sim.settlement.propose(market, _winner(market, str(outcome)))
+        except Revert as exc:
+            raise AdminError(str(exc)) from None
+        return self.sim.settlement.status(market)
+
+    def dispute(self, condition_id: str) -> dict[str, Any]:
+        """Dispute a proposed resolution: finality moves ``dispute_delay_s`` out."""
+        market = self._market(condition_id)
+        try:
+            self.sim.settlement.dispute(market)
+        except Revert as exc:
+            raise AdminError(str(exc)) from None
+        return self.sim.settlement.status(market)
+
+    def resolution(self, condition_id: str) -> dict[str, Any]:
+        return self.sim.settlement.status(self._market(condition_id))
+
+    def approve(self, address: str, operator: str | None = None, approved: bool = True) -> dict[str, Any]:
+        """Set an ERC-1155 approval on the wallet's behalf (default: the auto-redeem operator)."""
+        who = operator or AUTO_REDEEM_OPERATOR
+        self.sim.settlement.approve(address, who, bool(approved))
+        return {"address": address.lower(), "operator": who, "approved": self.sim.settlement.is_approved(address, who)}
+
+    def pay_rebates(self) -> dict[str, Any]:
+        """Close every rebate pool now (today's included) and pay the makers owed the minimum."""
+        return {"paid": {maker: fmt(amount) for maker, amount in self.sim.rebates.pay(closing_today=True)},
+                "owed": {maker: fmt(amount) for maker, amount in self.sim.rebates.owed.items() if amount}}
+
+    def activity(self, address: str) -> list[dict[str, Any]]:
+        return [item.as_json() for item in self.sim.activity.of(address)]
 
     def resolve_group(self, neg_risk_market_id: str, winner_condition_id: str) -> dict[str, Any]:
         """Resolve a neg-risk group: one market YES, every other member NO."""
@@ -167,10 +199,13 @@ class Admin:
     # -- accounts, faults, settings ----------------------------------------------------------
 
     def fund(self, address: str, pusd: Any = "0", token_id: str | None = None,
-             tokens: Any = "0") -> dict[str, Any]:
+             tokens: Any = "0", pol: Any = "0") -> dict[str, Any]:
+        """Add pUSD, outcome tokens, or POL (gas for a plain wallet's own transactions)."""
         if token_id is not None:
             self._token(token_id)
         self.ex.ledger.fund(address, _micro(pusd, "pusd"), token_id, _micro(tokens, "tokens"))
+        added_pol = _micro(pol, "pol") * (POL_WEI // 1_000_000)
+        self.sim.chain.pol[address.lower()] = self.sim.chain.pol.get(address.lower(), 0) + added_pol
         return self.balances(address)
 
     def link_funder(self, signer: str, funder: str, signature_type: int) -> dict[str, Any]:
@@ -186,6 +221,7 @@ class Admin:
             "tokens": {t: fmt(v) for t, v in acct.tokens.items() if v},
             "reserved_tokens": {t: fmt(v) for t, v in acct.reserved_tokens.items() if v},
             "open_orders": self.open_order_count(address),
+            "pol": fmt(self.sim.chain.pol.get(acct.address, 0) // (POL_WEI // 1_000_000)),
         }
 
     def open_order_count(self, address: str) -> int:
@@ -282,7 +318,10 @@ _POSTS = {
     "/_sim/trade": ("print_trade", ("token_id", "price", "size", "side")),
     "/_sim/resolve": ("resolve", ("condition_id", "outcome")),
     "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
-    "/_sim/fund": ("fund", ("address", "pusd", "token_id", "tokens")),
+    "/_sim/dispute": ("dispute", ("condition_id",)),
+    "/_sim/approve": ("approve", ("address", "operator", "approved")),
+    "/_sim/pay-rebates": ("pay_rebates", ()),
+    "/_sim/fund": ("fund", ("address", "pusd", "token_id", "tokens", "pol")),
     "/_sim/link-funder": ("link_funder", ("signer", "funder", "signature_type")),
     "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size", "old_tick_size")),
     "/_sim/clear-book": ("clear_book", ("condition_id",)),
@@ -339,6 +378,16 @@ async def admin_end_maintenance(request: web.Request) -> web.Response:
 @routes.get("/_sim/trades/{trade_id}")
 async def admin_trade(request: web.Request) -> web.Response:
     return await _call(request, "trade", {"trade_id": request.match_info["trade_id"]})
+
+
+@routes.get("/_sim/resolution/{condition_id}")
+async def admin_resolution(request: web.Request) -> web.Response:
+    return await _call(request, "resolution", {"condition_id": request.match_info["condition_id"]})
+
+
+@routes.get("/_sim/activity/{address}")
+async def admin_activity(request: web.Request) -> web.Response:
+    return await _call(request, "activity", {"address": request.match_info["address"]})
 
 
 @routes.get("/_sim/accounts/{address}")

@@ -117,6 +117,14 @@ class SimConfig:
     rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
     signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
     retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
+    # Resolution and redemption (issue 20): UMA's liveness, then payouts only through a redeem.
+    resolution_delay_s: float = 7200.0  # proposal -> final (UMA's ~2 h liveness)
+    dispute_delay_s: float = 172_800.0  # a dispute moves finality this far out ("days")
+    auto_redeem_delay_s: float = 60.0  # final -> the auto-redeem operator redeems approved wallets
+    relayer_delay_s: float = 2.0  # a relayed transaction is mined this long after submission
+    block_time_s: float = 2.0  # a plain (EOA) transaction is mined this long after it is sent
+    rebate_period_s: float = 86_400.0  # maker rebates paid at 00:00 UTC (other: every N seconds)
+    rebate_minimum: str = "1"  # pUSD a maker must have accrued to be paid (less waits)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -192,6 +200,13 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
     "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
     **market_config.ENV_VARS,  # SIMULATOR_AGENT_MARKET, SIMULATOR_SPORTS_NEWS_EVERY, ...
+    "SIMULATOR_RESOLUTION_DELAY": ("resolution_delay_s", float),
+    "SIMULATOR_DISPUTE_DELAY": ("dispute_delay_s", float),
+    "SIMULATOR_AUTO_REDEEM_DELAY": ("auto_redeem_delay_s", float),
+    "SIMULATOR_RELAYER_DELAY": ("relayer_delay_s", float),
+    "SIMULATOR_BLOCK_TIME": ("block_time_s", float),
+    "SIMULATOR_REBATE_PERIOD": ("rebate_period_s", float),
+    "SIMULATOR_REBATE_MINIMUM": ("rebate_minimum", str),
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
@@ -271,4 +286,17 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError("sports_delay_s must be >= 0")
     if not 0 <= cfg.gtd_min_lead_s <= 86_400:
         raise ValueError("gtd_min_lead_s must be from 0 to 86400 seconds")
+    for name in ("resolution_delay_s", "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s"):
+        if not 0 <= getattr(cfg, name) < 10 * 365 * 86_400:
+            raise ValueError(f"{name} must be from 0 seconds to 10 years")
+    if not 0 < cfg.rebate_period_s <= 86_400:
+        raise ValueError("rebate_period_s must be more than 0 and at most 86400 (daily)")
+    object.__setattr__(cfg, "rebate_minimum", str(cfg.rebate_minimum))
+    try:
+        minimum = Decimal(cfg.rebate_minimum)
+    except InvalidOperation:
+        minimum = Decimal(-1)
+    if not (minimum.is_finite() and minimum >= 0 and minimum * 10**6 == (minimum * 10**6).to_integral_value()):
+        raise ValueError(f"rebate_minimum must be a pUSD amount >= 0 with at most 6 decimals, "
+                         f"not {cfg.rebate_minimum!r}")
     parse_sports_markets(cfg.sports_markets)

@@ -1,4 +1,4 @@
-"""The venue's state machine: accept, match, rest, cancel, expire, resolve.
+"""The venue's state machine: accept, match, rest, cancel, expire (resolution: settlement.py).
 
 Everything here runs on the server's event loop thread, so there are no locks;
 the harness and admin API reach in through that loop. Validation of the signed
@@ -18,13 +18,11 @@ from typing import Iterable
 from . import rules
 from .accounts import Delta, Ledger
 from .book import Book
-from .events import (EventSink, book_message, last_trade_message, market_resolved_message,
-                     now_ms, price_change_message, tick_size_message)
+from .events import EventSink, book_message, last_trade_message, now_ms, price_change_message, tick_size_message
 from .fees import market_fee
 from .markets import Market, Token
 from .matching import Fill, best_crosses, match, own_price
-from .orders import (BID, BUY, CANCELED, CANCELED_MARKET_RESOLVED, DELAYED, LIVE, MATCHED, SELL,
-                     UNMATCHED, Order, order_event)
+from .orders import BID, BUY, CANCELED, DELAYED, LIVE, MATCHED, SELL, UNMATCHED, Order, order_event
 from .rules import OrderRejected
 from .trades import MakerLeg, Schedule, Trade, TradeLog
 from .units import ONE, notional
@@ -316,23 +314,6 @@ class Exchange:
         return self.cancel(due)
 
     # -- market lifecycle --------------------------------------------------------
-
-    def resolve(self, market: Market, winner: Token) -> list[tuple[str, int]]:
-        """Settle at 1/0: cancel open orders, confirm pending trades, pay holders."""
-        if market.closed:
-            return []
-        resting = list(self.books[market.condition_id].orders())
-        waiting = [o for owned in self.open_by_owner.values() for o in owned.values()
-                   if o.market is market and o.status == DELAYED]
-        self.cancel(resting + waiting, CANCELED_MARKET_RESOLVED)
-        self.trades.finalize_market(market)
-        market.closed = True
-        market.accepting_orders = False
-        market.winner = winner.token_id
-        market.last_trade_price = ONE if winner.is_yes else 0
-        payouts = self.ledger.settle_market(market, winner.token_id)
-        self.sink.market(market, market_resolved_message(market, now_ms()))
-        return payouts
 
     def set_tick(self, market: Market, tick: int, old_shown: str | None = None) -> None:
         """Change the market's tick and tell the market channel, as the venue does: one

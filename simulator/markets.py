@@ -75,7 +75,9 @@ class Market:
     seed_delay_s: float = 0.0  # the seed data's own seconds_delay (real game markets had 3)
     closed: bool = False
     accepting_orders: bool = True
-    winner: str | None = None  # winning token id once resolved
+    winner: str | None = None  # winning token id once resolved (final: payouts reported)
+    proposed: str | None = None  # the outcome proposed for resolution (settlement.py), final or not
+    uma_status: str = ""  # "", proposed, disputed, resolved (Gamma's umaResolutionStatus)
     last_trade_price: int | None = None  # YES space
     last_trade_side: str = "BUY"  # taker side in YES space
     base_tick: int = 0  # the tick it was listed with (0: tick); a refined market returns to it

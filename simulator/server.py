@@ -15,8 +15,9 @@ from typing import Any, Callable
 from aiohttp import web
 
 from . import admin as admin_routes
-from . import gamma, http_market, http_news, http_trading
+from . import data_api, gamma, http_market, http_news, http_trading, relayer, rpc
 from .accounts import Ledger
+from .activity import ActivityLog
 from .admin import Admin
 from .agents import Agents
 from .auth import Auth
@@ -32,6 +33,11 @@ from .maintenance import CLOSED, Maintenance
 from .markets import build_markets, price_to_tick
 from .ratelimit import RateLimiter
 from .signer_limits import SignerLimits
+from .chain import AUTO_REDEEM_OPERATOR, Chain
+from .rebates import Rebates
+from .relayer import Relayer
+from .rpc import Rpc
+from .settlement import Settlement
 from .sports import assign_sports
 from .trades import TradeLog
 from .units import to_micro
@@ -71,6 +77,16 @@ class Simulator:
                                cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate, cfg.retrying_rate,
                                cfg.not_broadcasted_rate)
         self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub, self._schedule)
+        self.activity = ActivityLog()
+        self.settlement = Settlement(self.exchange, self.activity, self._schedule,
+                                     resolution_delay_s=cfg.resolution_delay_s, dispute_delay_s=cfg.dispute_delay_s,
+                                     auto_redeem_delay_s=cfg.auto_redeem_delay_s,
+                                     auto_redeem_operator=AUTO_REDEEM_OPERATOR)
+        self.chain = Chain(self.exchange, self.settlement)
+        self.relayer = Relayer(self, cfg.relayer_delay_s)
+        self.rpc = Rpc(self, cfg.block_time_s)
+        self.rebates = Rebates(self.ledger, self.activity, to_micro(cfg.rebate_minimum), cfg.rebate_period_s)
+        self.trades.confirmed_listeners.append(self.rebates.on_confirmed)
         self.history = PriceHistory()
         self._ids = random.Random(f"ids:{seed}")
         self.heartbeats = Heartbeats(cfg.heartbeat_timeout_s, self._heartbeat_expired, self._uuid,
@@ -125,6 +141,11 @@ class Simulator:
         self.hub.idle_timeout_s = self.cfg.ws_idle_timeout_s
         self.rate_limiter.enabled = self.cfg.rate_limits
         self.signer_limits.enabled = self.cfg.rate_limits
+        self.settlement.resolution_delay_s = self.cfg.resolution_delay_s
+        self.settlement.dispute_delay_s = self.cfg.dispute_delay_s
+        self.settlement.auto_redeem_delay_s = self.cfg.auto_redeem_delay_s
+        self.relayer.delay_s = self.cfg.relayer_delay_s
+        self.rpc.block_time_s = self.cfg.block_time_s
 
     def build_app(self) -> web.Application:
         # Outermost first: faults (the network), rate limits (Cloudflare), then the matching
@@ -133,7 +154,7 @@ class Simulator:
                        self.maintenance.middleware()]
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
-        for module in (http_market, http_trading, gamma, admin_routes, http_news):
+        for module in (http_market, http_trading, gamma, admin_routes, http_news, relayer, rpc, data_api):
             app.add_routes(module.routes)
         for path in ("/ws/market", "/ws/market/"):
             app.router.add_get(path, self.hub.handle_market)
@@ -159,6 +180,7 @@ class Simulator:
         self._spawn(self._sweep())
         self._spawn(self._watch_maintenance())
         self._spawn(self._sample_history())
+        self._spawn(self._pay_rebates())
         if self.cfg.agents:
             self._spawn(self.agents.run())
         if self.cfg.resolve_after_s is not None:
@@ -198,12 +220,20 @@ class Simulator:
                     self.history.record(market, now, mid)
             await asyncio.sleep(self.cfg.history_interval_s)
 
+    async def _pay_rebates(self) -> None:
+        while True:
+            await asyncio.sleep(self.rebates.next_payout_in(time.time()))
+            paid = self.rebates.pay(closing_today=self.cfg.rebate_period_s != 86_400)
+            if paid:
+                log.info("maker rebates paid to %d wallet(s)", len(paid))
+
     async def _resolve_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
         self.admin.resolve_all(random.Random(f"resolve:{self.cfg.seed}"))
-        log.info("markets resolved after %.0f s", delay)
+        log.info("resolutions proposed after %.0f s (final %.0f s later)", delay, self.cfg.resolution_delay_s)
 
     def urls(self) -> dict[str, str]:
         base = f"{self.cfg.host}:{self.port}"
         return {"clob_host": f"http://{base}", "ws_host": f"ws://{base}/ws/",
-                "gamma_host": f"http://{base}/gamma"}
+                "gamma_host": f"http://{base}/gamma", "relayer_host": f"http://{base}/relayer",
+                "data_api_host": f"http://{base}/data-api", "rpc_url": f"http://{base}/rpc"}

@@ -78,6 +78,33 @@ class SimHandle:
     def resolve_group(self, neg_risk_market_id: str, winner_condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.resolve_group, neg_risk_market_id, winner_condition_id)
 
+    def dispute(self, condition_id: str) -> dict[str, Any]:
+        return self.call(self.sim.admin.dispute, condition_id)
+
+    def resolution(self, condition_id: str) -> dict[str, Any]:
+        return self.call(self.sim.admin.resolution, condition_id)
+
+    def approve(self, address: str, operator: str | None = None, approved: bool = True) -> dict[str, Any]:
+        return self.call(self.sim.admin.approve, address, operator, approved)
+
+    def pay_rebates(self) -> dict[str, Any]:
+        return self.call(self.sim.admin.pay_rebates)
+
+    def activity(self, address: str) -> list[dict[str, Any]]:
+        return self.call(self.sim.admin.activity, address)
+
+    @property
+    def relayer_host(self) -> str:
+        return f"{self.clob_host}/relayer"
+
+    @property
+    def data_api_host(self) -> str:
+        return f"{self.clob_host}/data-api"
+
+    @property
+    def rpc_url(self) -> str:
+        return f"{self.clob_host}/rpc"
+
     def set_faults(self, **changes: Any) -> dict[str, Any]:
         return self.call(self.sim.admin.set_faults, **changes)
 
@@ -88,8 +115,8 @@ class SimHandle:
         return self.call(self.sim.admin.configure, **changes)
 
     def fund(self, address: str, pusd: Any = "0", token_id: str | None = None,
-             tokens: Any = "0") -> dict[str, Any]:
-        return self.call(self.sim.admin.fund, address, pusd, token_id, tokens)
+             tokens: Any = "0", pol: Any = "0") -> dict[str, Any]:
+        return self.call(self.sim.admin.fund, address, pusd, token_id, tokens, pol)
 
     def link_funder(self, signer: str, funder: str, signature_type: int) -> dict[str, Any]:
         return self.call(self.sim.admin.link_funder, signer, funder, signature_type)

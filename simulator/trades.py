@@ -135,6 +135,7 @@ class TradeLog:
         self.by_id: dict[str, Trade] = {}  # only trades a real (non-internal) account is in
         self.by_owner: dict[str, list[Trade]] = {}
         self.pending: dict[str, Trade] = {}  # not yet CONFIRMED/FAILED
+        self.confirmed_listeners: list[Callable[[Trade], None]] = []  # told of each trade once final
 
     def new(self, market: Market, taker: Order, size: int, makers: list[MakerLeg],
             deltas: list[Delta], fee: int = 0) -> Trade:
@@ -168,6 +169,9 @@ class TradeLog:
         if status in (CONFIRMED, FAILED):
             self.pending.pop(trade.id, None)
         self.publish(trade)
+        if status == CONFIRMED:
+            for listener in self.confirmed_listeners:
+                listener(trade)
 
     def _mine(self, trade: Trade) -> None:
         if trade.status not in (MATCHED, RETRYING):

@@ -26,9 +26,11 @@ def quote(book: Book, token: Token) -> tuple[int, int, int, int]:
 
 
 def token_price(market: Market, book: Book, token: Token) -> int:
-    """Displayed outcome price: the mid while live, 1/0 once resolved."""
-    if market.winner is not None:
-        return ONE if market.winner == token.token_id else 0
+    """Displayed outcome price: the mid while live, 1/0 once a resolution is proposed (final
+    or not: only ``umaResolutionStatus`` and the CLOB's ``winner`` say it is final)."""
+    decided = market.winner or market.proposed
+    if decided is not None:
+        return ONE if decided == token.token_id else 0
     return quote(book, token)[2]
 
 
@@ -151,7 +153,7 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "spread": as_float(spread),
         "lastTradePrice": as_float(last),
         "feesEnabled": market.fee_rate > 0,
-        "umaResolutionStatus": "resolved" if market.winner else "",
+        "umaResolutionStatus": market.uma_status,
         "icon": market.icon,
         "image": market.icon,
         "tags": [{"id": str(i + 1), "label": tag, "slug": tag.lower().replace(" ", "-")}

@@ -43,6 +43,11 @@ SCHEMAS: Mapping[str, Mapping[str, Field]] = {
     "set_mode": {"mode": Field(str, required=True, choices=("paper", "live"))},
     "cancel_order": {"order_id": Field(int), "client_id": Field(str)},
     "flatten": {"condition_id": Field(str), "strategy": Field(str)},
+    # Collect what the venue owes for resolved positions (all final markets, or one) now.
+    "redeem": {"condition_id": Field(str, max_chars=100), "reason": REASON},
+    # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).
+    "merge": {"condition_id": Field(str, required=True, max_chars=100), "strategy": Field(str),
+              "shares": NUMBER, "reason": REASON},
     "kill": {"reason": REASON},
     "notify_test": {"message": Field(str, max_chars=200)},  # engine/notify: send a test message now
     "place_order": {

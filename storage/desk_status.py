@@ -260,6 +260,9 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
     pnl = pnl_today(conn, status.mode, now=now)
     strategies = per_strategy(conn, status.mode)
     unacked, newest = unacked_alerts(conn, limit=alerts_shown)
+    from storage import collection_queries  # it imports this module: loaded here, not at import
+
+    owed = collection_queries.redeemable(conn, status.mode)
     age = status.heartbeat_age_s
     return {
         "state": status.state,
@@ -282,6 +285,8 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "open_orders": sum(s["open_orders"] for s in strategies),
         "positions": sum(s["positions"] for s in strategies),
         "positions_cost_usdc": round(sum(s["cost_usdc"] for s in strategies), 2),
+        "money": collection_queries.money(conn, status.mode),
+        "redeemable": owed,
         "strategies": strategies,
         "unacked_alerts": unacked,
         "alerts": newest,

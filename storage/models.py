@@ -290,6 +290,7 @@ class PortfolioSnapshot(SQLModel, table=True):
     unrealized: int = int_col()
     fees: int = int_col()
     exposure: int = int_col()
+    redeemable: int = int_col(default=0)
 
 
 class PaperOrder(SQLModel, table=True):
@@ -570,3 +571,77 @@ class LoginBudget(SQLModel, table=True):
     window_start_ms: int = int_col()
     misses: int = int_col(default=0)
     alerted_at_ms: int | None = int_col(nullable=True, default=None)
+class SettlementTx(SQLModel, table=True):
+    __tablename__ = "settlement_txs"
+    __table_args__ = (Index("ix_settlement_txs_open", "mode", "state"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    mode: str = text_col()
+    kind: str = text_col()
+    condition_id: str | None = text_col(nullable=True, default=None)
+    amount: int = int_col(default=0)
+    ref: str | None = text_col(nullable=True, default=None)
+    tx_hash: str | None = text_col(nullable=True, default=None)
+    via: str | None = text_col(nullable=True, default=None)
+    state: str = text_col()
+    error: str | None = text_col(nullable=True, default=None)
+    actor: str = text_col()
+    created_at: int = int_col()
+    updated_at: int = int_col()
+
+
+class Claim(SQLModel, table=True):
+    __tablename__ = "claims"
+    __table_args__ = (UniqueConstraint("mode", "ref"), Index("ix_claims_open", "mode", "status", "condition_id"))
+
+    id: int | None = int_col(primary_key=True, default=None)
+    mode: str = text_col()
+    kind: str = text_col()
+    condition_id: str = text_col()
+    strategy: str = text_col()
+    token_id: str | None = text_col(nullable=True, default=None)
+    amount: int = int_col()
+    status: str = text_col(default="open")
+    ref: str = text_col()
+    tx_id: int | None = int_col(nullable=True, default=None, foreign_key="settlement_txs.id")
+    paid_by: str | None = text_col(nullable=True, default=None)
+    created_at: int = int_col()
+    settled_at: int | None = int_col(nullable=True, default=None)
+
+
+class PositionConversion(SQLModel, table=True):
+    __tablename__ = "position_conversions"
+    __table_args__ = (Index("ix_conversions_position", "mode", "strategy", "token_id"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    mode: str = text_col()
+    strategy: str = text_col()
+    condition_id: str = text_col()
+    token_id: str = text_col()
+    outcome: str = text_col()
+    shares: int = int_col()
+    price: int = int_col()
+    at: int = int_col()
+    tx_id: int = int_col(foreign_key="settlement_txs.id")
+    status: str = text_col()
+
+
+class PaperSettlement(SQLModel, table=True):
+    __tablename__ = "paper_settlements"
+    __table_args__ = (Index("ix_paper_settlements_market", "condition_id", "state"),)
+
+    ref: str = text_col(primary_key=True)
+    kind: str = text_col()
+    condition_id: str = text_col()
+    yes_token: str = text_col()
+    no_token: str = text_col()
+    requested: int = int_col(default=0)
+    state: str = text_col()
+    error: str | None = text_col(nullable=True, default=None)
+    paid: int = int_col(default=0)
+    yes_burned: int = int_col(default=0)
+    no_burned: int = int_col(default=0)
+    tx_hash: str = text_col()
+    due_at: int = int_col()
+    created_at: int = int_col()
+    settled_at: int | None = int_col(nullable=True, default=None)

@@ -24,6 +24,8 @@ PRIORITY = {
     "cancel_order": 70,
     "flatten": 70,
     "place_order": 50,
+    "redeem": 45,
+    "merge": 45,
     "pause": 60,
     "rearm": 40,
     "set_mode": 30,

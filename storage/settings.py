@@ -27,6 +27,10 @@ POLYMARKET_HOSTS = {
     "CLOB_HOST": "https://clob.polymarket.com",
     "GAMMA_HOST": "https://gamma-api.polymarket.com",
     "WS_HOST": "wss://ws-subscriptions-clob.polymarket.com/ws/",
+    # Redemption, merging and what the venue paid (engine/venues/polymarket_settlement.py).
+    "RELAYER_HOST": "https://relayer-v2.polymarket.com",
+    "DATA_API_HOST": "https://data-api.polymarket.com",
+    "POLYGON_RPC_URL": "https://polygon.drpc.org",
 }
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -95,6 +99,11 @@ class Settings:
     keystore_password_file: Path | None = None
     dashboard_session_hours: int = 12  # how long a dashboard login survives a reload (0: never)
     telegram: TelegramSettings | None = None  # the control bot (engine/telegram_bot/); None: not configured
+    relayer_host: str = POLYMARKET_HOSTS["RELAYER_HOST"]
+    data_api_host: str = POLYMARKET_HOSTS["DATA_API_HOST"]
+    rpc_url: str = POLYMARKET_HOSTS["POLYGON_RPC_URL"]
+    relayer_api_key: Secret | None = None  # RELAYER_API_KEY: redeem and merge through the relayer
+    relayer_api_key_address: str | None = None  # the address that owns it (default: the signer's)
 
     @property
     def lock_path(self) -> Path:
@@ -126,6 +135,7 @@ class Settings:
             "POLY_API_KEY": self.api_key is not None,
             "POLY_API_SECRET": self.api_secret is not None,
             "POLY_API_PASSPHRASE": self.api_passphrase is not None,
+            "RELAYER_API_KEY": self.relayer_api_key is not None,
         }
 
 
@@ -169,6 +179,11 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         notify_urls=_notify_urls(merged.get("NOTIFY_URLS")),
         dashboard_session_hours=_int(merged, "DASHBOARD_SESSION_HOURS", 12, 0, 24 * 30),
         telegram=_telegram(merged),
+        relayer_host=hosts["RELAYER_HOST"],
+        data_api_host=hosts["DATA_API_HOST"],
+        rpc_url=hosts["POLYGON_RPC_URL"],
+        relayer_api_key=_secret(merged.get("RELAYER_API_KEY")),
+        relayer_api_key_address=_address(merged.get("RELAYER_API_KEY_ADDRESS"), "RELAYER_API_KEY_ADDRESS"),
     )
 
 
@@ -195,6 +210,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.api_secret,
         settings.api_passphrase,
         settings.dashboard_password_hash,
+        settings.relayer_api_key,
     )
     values = [s.reveal() for s in secrets if s is not None]
     if settings.private_key is not None:
@@ -301,6 +317,9 @@ def _hosts(env: Mapping[str, str], source: DataSource, port: int) -> dict[str, s
             "CLOB_HOST": base,
             "GAMMA_HOST": f"{base}/gamma",
             "WS_HOST": f"ws://127.0.0.1:{port}/ws/",
+            "RELAYER_HOST": f"{base}/relayer",
+            "DATA_API_HOST": f"{base}/data-api",
+            "POLYGON_RPC_URL": f"{base}/rpc",
         }
     else:
         defaults = dict(POLYMARKET_HOSTS)

@@ -104,6 +104,7 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
                      f"unrealized {_money(pnl['unrealized'], sign=True)})")
     lines.append(f"orders     {report['open_orders']} open; {report['positions']} positions "
                  f"(cost {_money(report['positions_cost_usdc'])} USDC)")
+    lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
@@ -121,6 +122,20 @@ def _venue_lines(venue: dict[str, Any]) -> list[str]:
         since = f" since {_clock(condition.get('since'))}" if condition.get("since") else ""
         lines.append(f"{str(condition['code']).replace('_', ' ')}{since}: {condition.get('detail', '')}")
     return [("venue      " if i == 0 else "           ") + line for i, line in enumerate(lines)]
+
+
+def _money_lines(money: dict[str, float], owed: list[dict[str, Any]]) -> list[str]:
+    """Cash (paid by the venue) apart from what it still owes: a resolved position is not cash."""
+    lines = [f"cash       {_money(money['cash_usdc'])} USDC; redeemable {_money(money['redeemable_usdc'])} USDC "
+             f"(owed by the venue, not cash yet); paid so far: redemptions {_money(money['redeemed_usdc'])}, "
+             f"merges {_money(money['merged_usdc'])}, maker rebates {_money(money['rebates_usdc'])}"]
+    for claim in owed:
+        state = claim["last_tx"] or "not sent yet"
+        if claim["last_error"] and state == "failed":
+            state += f": {claim['last_error'][:80]}"
+        lines.append(f"  owed     {_money(claim['owed_usdc'])} USDC ({claim['kind']}) in {claim['question'][:50]!r} "
+                     f"[{claim['condition_id'][:12]}…], {state}")
+    return lines
 
 
 def _strategy_table(strategies: list[dict[str, Any]]) -> list[str]:
@@ -304,7 +319,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     status.set_defaults(func=cmd_status)
     command = sub.add_parser("command", help="post an operator command exactly as the dashboard does")
     command.add_argument("kind", help="start stop pause resume kill rearm reload_config set_mode cancel_order "
-                                      "flatten place_order notify_test")
+                                      "flatten place_order redeem merge notify_test")
     command.add_argument("payload", nargs="?", help='JSON object, e.g. \'{"reason": "news"}\'')
     command.add_argument("--no-wait", action="store_true", help="return once queued")
     command.add_argument("--timeout", type=cli_args.seconds, default=30.0,

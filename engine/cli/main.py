@@ -173,7 +173,7 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrations import is_migrated
 
     db = Database(settings.db_path) if is_migrated(settings.db_path) else None
-    report = asyncio.run(run_preflight(settings, db, plain_key=plain))
+    report = asyncio.run(run_preflight(settings, db, plain_key=plain, approve_auto_redeem=args.approve_auto_redeem))
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -242,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
     preflight = sub.add_parser("preflight", help="before going live: prove the wallet can trade (places and "
                                                  "cancels one harmless post-only order)")
     preflight.add_argument("--json", action="store_true", help="machine-readable output")
+    preflight.add_argument("--approve-auto-redeem", action="store_true",
+                           help="approve Polymarket's auto-redeem operator for this wallet (audited), so resolved "
+                                "positions are paid into pUSD without a redeem from the desk")
     preflight.set_defaults(func=cmd_preflight)
     keystore.register(sub)
     cli_research.register(sub)

@@ -4,7 +4,9 @@ Reading a balance proves little: Polymarket refuses some accounts only when they
 order (an EOA maker, a deposit wallet signed for with the wrong key). So the preflight
 derives the API credentials, reads collateral and allowances, then places one minimum-size
 post-only BUY at the lowest legal price (far from the touch: it cannot trade) and cancels
-it. Every refusal is translated into the setting to change.
+it. It then checks that resolved positions can end in cash (engine/cli/preflight_redeem.py):
+the auto-redeem approval, or a way for the desk to redeem itself. Every refusal is translated
+into the setting to change.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
+from engine.cli.preflight_redeem import check_auto_redeem
 from engine.trading.catalog import MarketCatalog
 from engine.domain import MarketInfo, Side, Tif, fmt, notional
 from engine.venues.base import OrderRequest, VenueError
@@ -81,7 +84,8 @@ class PreflightReport:
                 "funder": self.funder, "checks": self.checks}
 
 
-async def run_preflight(settings: Settings, db: Database | None, *, plain_key: bool = False) -> PreflightReport:
+async def run_preflight(settings: Settings, db: Database | None, *, plain_key: bool = False,
+                        approve_auto_redeem: bool = False) -> PreflightReport:
     report = PreflightReport(settings.clob_host, settings.signature_type, settings.funder)
     if plain_key:
         report.warn("key storage", "POLY_PRIVATE_KEY is kept in plain text in .env",
@@ -104,6 +108,7 @@ async def run_preflight(settings: Settings, db: Database | None, *, plain_key: b
             await _test_order(report, venue, _pick_market(db), collateral)
     finally:
         await venue.close()
+    await check_auto_redeem(report, settings, db, approve=approve_auto_redeem)
     return report
 
 

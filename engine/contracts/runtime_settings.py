@@ -124,6 +124,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("balance_drift_tolerance_usdc", "Live balance drift tolerance", float, 10.0, 0.0, 1e9, "USDC",
                 "Live: a confirmed difference between the wallet's collateral and the ledger's cash up to this is "
                 "alerted only (BALANCE_DRIFT); beyond it trading halts (BALANCE_MISMATCH) until a Start books it."),
+    SettingSpec("auto_redeem", "Redeem resolved positions automatically", int, 1, 0, 1, "0/1",
+                "1: once a market's resolution is final, the engine collects its winning positions itself "
+                "(through the venue's auto-redeem operator when the wallet approved it, else by redeeming). "
+                "0: they stay redeemable until the Redeem button or `engine command redeem`."),
+    SettingSpec("redeem_check_s", "Redemption check interval", int, 15, 5, 3600, "s",
+                "How often the engine reads what the venue paid (redemptions, merges, maker rebates), follows "
+                "its redeem and merge transactions and redeems what became final."),
+    SettingSpec("auto_redeem_grace_s", "Wait for the auto-redeem operator", int, 600, 0, 86_400, "s",
+                "With the auto-redeem operator approved, how long after a resolution becomes final the engine "
+                "waits for the venue to redeem before it redeems itself."),
     SettingSpec("alert_feed_down_s", "Alert: feed or venue down for", int, 30, 5, 3600, "s",
                 "Raise FEED_DOWN when the market feed has delivered nothing, or VENUE_UNREACHABLE when the venue "
                 "has not answered, for this long (and again when it is back)."),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Connection
 
 from engine.domain import ONE, Outcome, Tif, fmt
-from engine.execution import store
+from engine.execution import claims, store
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
 from engine.contracts.order_status import OrderStatus, ended, from_venue
@@ -191,10 +191,12 @@ class EventApplier:
     # -- resolution --------------------------------------------------------------------
 
     def settle_market(self, condition_id: str, winner: Outcome) -> int:
-        """A market resolved: positions settle at 1/0 and the payout is credited as cash."""
+        """A market resolved (final): positions close at 1/0 (PnL realized) and each winning one
+        becomes a redeem claim on the venue, redeemable until the venue pays it (engine/execution/
+        claims.py): nothing is cash yet. Returns what became redeemable."""
         self.ex.catalog.mark_resolved(condition_id, winner)
         now = self.ex.clock()
-        credited = 0
+        owed = 0
         keys = [k for k, (cid, _) in self.state.position_market.items() if cid == condition_id]
         settled: list[tuple[str, str, Outcome, PositionTotals]] = []
         with self.ex.tx() as conn:
@@ -203,19 +205,17 @@ class EventApplier:
                 held = self.state.totals(strategy, token).size
                 payout = ONE if outcome is winner else 0
                 amount = held * payout // ONE
-                if held > 0 and store.add_cash_entry(conn, mode=self.ex.mode, kind="settlement", amount=amount,
-                                                     ref=f"{condition_id}:{strategy}:{token}",
-                                                     note=f"{outcome.value} resolved {'won' if payout else 'lost'}",
-                                                     now=now):
-                    credited += amount
+                if amount > 0 and claims.add_claim(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
+                                                   strategy=strategy, token_id=token, amount=amount,
+                                                   ref=f"{condition_id}:{strategy}:{token}", now=now):
+                    owed += amount
                 totals = store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
                                                   condition_id=condition_id, outcome=outcome, payout=payout, now=now)
                 settled.append((strategy, token, outcome, totals))
         for strategy, token, outcome, totals in settled:  # the mirror changes only after every write succeeded
             self.state.set_position(strategy, token, condition_id, outcome, totals)
-        self.state.cash += credited
-        return credited
-
+        self.state.redeemable += owed
+        return owed
 
 def _cash_delta(fill: FillWrite, previous: TradeStatus | None) -> int:
     side = fill.order.side

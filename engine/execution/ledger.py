@@ -117,3 +117,13 @@ def cash_effect(fill: FillFact) -> int:
     return (-amount if fill.side is Side.BUY else amount) - fill.fee
 
 
+def merge_yes_price(yes: PositionTotals, no: PositionTotals) -> int:
+    """The YES leg's price when complete sets are merged (the NO leg's is ONE minus it): each
+    side at its share of the pair's average cost, so a set (worth exactly 1) realizes
+    1 - (its YES average cost + its NO average cost) in total, split in proportion to cost.
+    A side held at no cost (or nothing held) splits evenly."""
+    yes_avg = yes.cost * MICRO // yes.size if yes.size > 0 else 0
+    no_avg = no.cost * MICRO // no.size if no.size > 0 else 0
+    if yes_avg + no_avg <= 0:
+        return MICRO // 2
+    return MICRO * yes_avg // (yes_avg + no_avg)

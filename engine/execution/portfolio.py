@@ -31,10 +31,11 @@ class Valuation:
     unrealized: int
     fees: int
     exposure: int
+    redeemable: int = 0  # what the venue owes (resolved winners, merges): not cash until it pays
 
     @property
     def equity(self) -> int:
-        return self.cash + self.positions_value
+        return self.cash + self.positions_value + self.redeemable
 
 
 def value(state: ExecutionState, books: BookLookup) -> Valuation:
@@ -51,7 +52,8 @@ def value(state: ExecutionState, books: BookLookup) -> Valuation:
         unrealized += worth - totals.cost
         liquidation += sell_into_bids(book, totals.size)
     at_risk = sum(amount for _, _, amount, _ in _at_risk(state))
-    return Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees, at_risk)
+    return Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees, at_risk,
+                     state.redeemable)
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,11 @@ def write_strategy_snapshots(conn: Connection, mode: str, books: dict[str, Strat
 def write_snapshot(conn: Connection, mode: str, valuation: Valuation, now: int, kind: str = "scheduled") -> None:
     conn.execute(
         text("""INSERT INTO portfolio_snapshots (mode, at, kind, cash, positions_value, liquidation_value, equity,
-                    realized, unrealized, fees, exposure)
-                VALUES (:mode, :at, :kind, :cash, :pv, :lv, :eq, :realized, :unrealized, :fees, :exposure)"""),
+                    realized, unrealized, fees, exposure, redeemable)
+                VALUES (:mode, :at, :kind, :cash, :pv, :lv, :eq, :realized, :unrealized, :fees, :exposure,
+                    :redeemable)"""),
         {"mode": mode, "at": now, "kind": kind, "cash": valuation.cash, "pv": valuation.positions_value,
          "lv": valuation.liquidation_value, "eq": valuation.equity, "realized": valuation.realized,
-         "unrealized": valuation.unrealized, "fees": valuation.fees, "exposure": valuation.exposure},
+         "unrealized": valuation.unrealized, "fees": valuation.fees, "exposure": valuation.exposure,
+         "redeemable": valuation.redeemable},
     )

@@ -9,13 +9,15 @@
 4. Positions are recomputed from fills. Live: positions are compared with the venue's
    token balances; holding less than the ledger says is a mismatch (HALTED + alert), but a
    sell still settling on chain is not (see `balance_mismatches`).
-5. Live: the ledger's cash is brought to the wallet's collateral, so equity (and with it
-   every drawdown limit) is measured on the money really there, not on P&L alone. The
-   first time it is a deposit; after that a difference is a deposit or withdrawal made
-   outside the engine between runs, booked as an adjustment with an alert. Winning shares
-   of settled markets not yet redeemed count as cash (the ledger paid them at resolution).
-   Skipped while fills are pending (the chain has not settled them, so the wallet lags the
-   ledger) or the token balances disagree.
+5. What the venue paid while the engine was away (redemptions, merges, maker rebates) is
+   booked first (engine/execution/credits.py), then live: the ledger's cash is brought to the
+   wallet's collateral, so equity (and with it every drawdown limit) is measured on the money
+   really there, not on P&L alone. The first time it is a deposit; after that a difference is
+   a deposit or withdrawal made outside the engine between runs, booked as an adjustment with
+   an alert. Redeemable claims are not cash on either side (the wallet holds their shares, the
+   ledger owes them as claims), so they play no part. Skipped while fills are pending (the
+   chain has not settled them, so the wallet lags the ledger), the token balances disagree, or
+   the venue's credits could not be read.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from engine.execution import store
+from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
 from engine.contracts.order_status import OrderStatus
 from engine.venues.base import Balances, VenueError
+from engine.venues.settlement import SettlementVenue
 from storage.audit import raise_alert
 
 log = logging.getLogger("engine.recovery")
@@ -46,10 +50,12 @@ class RecoveryReport:
     trades_seen: int = 0
     mismatches: list[str] = field(default_factory=list)
     cash_flow: int = 0  # live: micro-USDC the cash sync booked (money moved in or out of the wallet)
+    credits: int = 0  # what the venue paid (redemptions, merges, rebates) booked at start-up, micro-USDC
 
 
-async def recover(ex: Executor) -> RecoveryReport:
-    """Reconcile a started executor (`Executor.start` loaded its state) with the venue."""
+async def recover(ex: Executor, settlement: SettlementVenue | None = None) -> RecoveryReport:
+    """Reconcile a started executor (`Executor.start` loaded its state) with the venue; with
+    `settlement`, what the venue paid while the engine was away is booked first."""
     report = RecoveryReport()
     unknown_pending = await _check_local_orders(ex, report)
     await _replay_trades(ex, report)
@@ -57,18 +63,23 @@ async def recover(ex: Executor) -> RecoveryReport:
     if unknown_pending:
         await _settle_pending(ex, unknown_pending, report)
     _recompute_positions(ex)
+    credits_read = await _book_credits(ex, settlement, report)
     if ex.mode == "live":
-        report.mismatches, report.cash_flow = await sync_live_balances(ex)
+        report.mismatches, report.cash_flow = await sync_live_balances(ex, book_cash=credits_read)
+        if not credits_read:
+            log.warning("live cash not synced with the venue: what it paid (redemptions, rebates) could not be read")
     log.info("recovered", extra={"report": report.__dict__})
     return report
 
 
-async def sync_live_balances(ex: Executor) -> tuple[list[str], int]:
+async def sync_live_balances(ex: Executor, *, book_cash: bool = True) -> tuple[list[str], int]:
     """The wallet against the ledger (steps 4 and 5): the token mismatches, and the cash the sync
-    booked. At start-up, and when an operator's Start clears a balance halt while running."""
+    booked (none without `book_cash`: what the venue paid could not be read, so a difference
+    would be booked as a deposit that is really a payment). At start-up, and when an operator's
+    Start clears a balance halt while running."""
     balances = await ex.venue.balances(held_tokens(ex))
     mismatches = balance_mismatches(ex, balances)
-    return mismatches, _sync_cash(ex, balances, mismatches)
+    return mismatches, (_sync_cash(ex, balances, mismatches) if book_cash else 0)
 
 
 async def _check_local_orders(ex: Executor, report: RecoveryReport) -> list[store.OrderRow]:
@@ -130,6 +141,18 @@ async def _settle_pending(ex: Executor, pending: list[store.OrderRow], report: R
             ex.mark_lost(order, "the engine stopped before the venue acknowledged it, and the venue has no "
                                 "such order after the grace period")
             report.lost += 1
+
+
+async def _book_credits(ex: Executor, settlement: SettlementVenue | None, report: RecoveryReport) -> bool:
+    """Whether the venue's credits were read (a sync without them would book them as a deposit)."""
+    if settlement is None:
+        return True
+    try:
+        report.credits = sum(b.booking.amount for b in await book_venue_credits(ex, settlement))
+    except VenueError as exc:
+        log.warning("the venue's credits could not be read at start-up", extra={"error": str(exc)})
+        return False
+    return True
 
 
 def _recompute_positions(ex: Executor) -> None:
@@ -199,8 +222,12 @@ def wallet_cash(ex: Executor, balances: Balances) -> int:
 
 
 def _unredeemed_winnings(ex: Executor, balances: Balances) -> int:
-    """Winning shares of resolved markets still in the wallet: the ledger credited their payout
-    (1 USDC a share) at resolution; the wallet receives it only when they are redeemed."""
+    """Winning shares still in the wallet of markets whose payout an older version of the desk
+    booked as cash at resolution ('settlement' entries): that cash arrives only when they are
+    redeemed. Resolutions since are redeemable claims, never cash, so they are not counted."""
+    with ex.db.read() as conn:
+        legacy = set(conn.execute(text("""SELECT DISTINCT substr(ref, 1, instr(ref, ':') - 1) FROM cash_ledger
+                                          WHERE mode = :m AND kind = 'settlement'"""), {"m": ex.mode}).scalars())
     markets = {token: market for (_, token), market in ex.state.position_market.items()}
     return sum(balances.tokens.get(token, 0) for token, (condition_id, outcome) in markets.items()
-               if ex.catalog.resolution(condition_id) is outcome)
+               if condition_id in legacy and ex.catalog.resolution(condition_id) is outcome)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from sqlalchemy import Connection
 
 from engine.domain import MarketInfo, Outcome, PositionView, Side, notional
-from engine.execution import store
+from engine.execution import claims, store
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
 from engine.execution.store import OrderRow
@@ -34,6 +34,7 @@ class ExecutionState:
         self.positions: dict[tuple[str, str], PositionTotals] = {}
         self.position_market: dict[tuple[str, str], tuple[str, Outcome]] = {}
         self.cash = 0
+        self.redeemable = 0  # what the venue owes (open claims): part of equity, not cash
 
     def load(self, conn: Connection) -> None:
         self.orders.clear()
@@ -45,11 +46,13 @@ class ExecutionState:
         self.load_positions(conn)
 
     def load_positions(self, conn: Connection) -> None:
-        """Positions and cash only: what recomputing positions from fills can change."""
+        """Positions, cash and what the venue owes: what recomputing positions from fills, or
+        booking what the venue paid, can change."""
         rows = store.positions(conn, self.mode)
         self.positions = {(p.strategy, p.token_id): p.totals for p in rows}
         self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome) for p in rows}
         self.cash = store.cash(conn, self.mode)
+        self.redeemable = claims.redeemable(conn, self.mode)
 
     # -- orders ------------------------------------------------------------------------
 

@@ -255,11 +255,25 @@ def _fill_facts(conn: Connection, where: str, params: dict[str, Any]) -> list[Fi
     return [FillFact(Side(r["side"]), r["price"], r["size"], r["fee"], TradeStatus(r["status"])) for r in rows]
 
 
+# A position's facts in match order: its fills, and the shares merges took out of it (a sell
+# of settled shares at the merge's price for that outcome; cash comes with the venue's payment).
+_POSITION_FACTS = """SELECT side, price, size, fee, status, matched_at AS at, trade_id AS tie FROM fills
+                     WHERE mode = :mode AND strategy = :strategy AND token_id = :token
+                     UNION ALL
+                     SELECT 'SELL', price, shares, 0, 'CONFIRMED', at, 'conversion:' || id FROM position_conversions
+                     WHERE mode = :mode AND strategy = :strategy AND token_id = :token AND status != 'failed'
+                     ORDER BY at, tie"""
+
+
+def position_facts(conn: Connection, mode: str, strategy: str, token_id: str) -> list[FillFact]:
+    rows = run(conn, _POSITION_FACTS, {"mode": mode, "strategy": strategy, "token": token_id})
+    return [FillFact(Side(r["side"]), r["price"], r["size"], r["fee"], TradeStatus(r["status"])) for r in rows]
+
+
 def recompute_position(conn: Connection, *, mode: str, strategy: str, token_id: str, condition_id: str,
                        outcome: Outcome, payout: int | None, now: int) -> PositionTotals:
-    """Rebuild one position from its fills (and its market's resolution) and store it."""
-    totals = fold(_fill_facts(conn, "mode = :mode AND strategy = :strategy AND token_id = :token",
-                              {"mode": mode, "strategy": strategy, "token": token_id}), payout)
+    """Rebuild one position from its fills and merges (and its market's resolution) and store it."""
+    totals = fold(position_facts(conn, mode, strategy, token_id), payout)
     _store_position(conn, mode, strategy, token_id, condition_id, outcome, totals, now)
     return totals
 
@@ -302,7 +316,10 @@ def _fills_at_or_after(conn: Connection, fill: FillWrite) -> bool:
     return scalar(conn, """SELECT EXISTS (SELECT 1 FROM fills WHERE mode = :mode AND strategy = :strategy
                                AND token_id = :token AND matched_at >= :at
                                AND (matched_at > :at OR trade_id >= :trade)
-                               AND NOT (trade_id = :trade AND order_id = :order))""",
+                               AND NOT (trade_id = :trade AND order_id = :order))
+                           OR EXISTS (SELECT 1 FROM position_conversions WHERE mode = :mode
+                               AND strategy = :strategy AND token_id = :token AND at >= :at
+                               AND status != 'failed')""",
                   {"mode": order.mode, "strategy": order.strategy, "token": order.token_id,
                    "at": fill.matched_at, "trade": fill.trade_id, "order": order.id}) == 1
 

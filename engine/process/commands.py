@@ -35,7 +35,7 @@ LIFECYCLE: dict[str, Handler] = {
     "reload_config": lambda c, p, a: c.reload_config(a),
     "set_mode": lambda c, p, a: c.set_mode(a, p["mode"]),
 }
-ORDER_KINDS = frozenset({"cancel_order", "flatten", "place_order"})
+ORDER_KINDS = frozenset({"cancel_order", "flatten", "place_order", "redeem", "merge"})
 BLOCKING_KINDS = frozenset({"kill", "stop"})
 KNOWN_KINDS = frozenset(LIFECYCLE) | ORDER_KINDS
 

@@ -54,7 +54,8 @@ class Trading(Protocol):
         """Switch the venue between paper and live (only called while stopped)."""
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Order-related operator commands (cancel_order, flatten)."""
+        """Order-related operator commands (cancel_order, flatten, place_order) and collecting
+        what the venue owes (redeem, merge)."""
 
     async def close(self) -> None:
         """Process shutdown: cancel strategy orders best-effort and release everything."""

@@ -36,6 +36,7 @@ from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.marketdata.recorder import Recorder
+from engine.trading.collections import Collections
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.ticks import apply_tick_change
 from engine.trading.balance_watch import BalanceWatch
@@ -46,10 +47,13 @@ from engine.contracts.limits import Limits
 from engine.contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
+from engine.process.control import CommandRejected
 from engine.process.scheduler import Job
 from engine.trading.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.paper_settlement import PaperSettlement
+from engine.venues.settlement import SettlementVenue
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.views import candidates, load_fair_values, market_views, snapshot, strategy_state
 from engine.trading.watch import Thresholds, Watch
@@ -100,6 +104,7 @@ class TradingCore:
         self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
         self.executor = self._build_executor()
         self.exits = ExitBook()
+        self.collections = Collections(self, self._build_settlement())
         self.deciding = False
         self._trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
@@ -143,6 +148,19 @@ class TradingCore:
                                               refusal_sink=lambda: self.watch.refused(self.clock()),
                                               fill_sink=lambda *fill: self.watch.filled(*fill)))
 
+    def _build_settlement(self) -> SettlementVenue:
+        """Where positions end in cash: the paper venue's own redemptions, or Polymarket's."""
+        if self.mode == "paper":
+            return PaperSettlement(self.db, self.catalog, clock=self.clock,
+                                   delay_ms=self.config["paper_mined_after_ms"])
+        from engine.venues.polymarket_settlement import PolymarketSettlement
+
+        return PolymarketSettlement(self.settings)
+
+    @property
+    def settlement(self) -> SettlementVenue:
+        return self.collections.venue
+
     @property
     def limits(self) -> Limits:
         return self.risk.limits
@@ -174,7 +192,7 @@ class TradingCore:
         self._reload_risk()
         await self._discover()
         await self.open_venue()
-        report = await recover(self.executor)
+        report = await recover(self.executor, self.settlement if self.replay is None else None)
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
         if self.mode == "live":
@@ -287,8 +305,15 @@ class TradingCore:
         self.mode = mode
         self.risk.reload(self.risk.limits, self.risk.memory, mode)
         self.executor = self._build_executor()
+        await self.settlement.close()
+        self.collections = Collections(self, self._build_settlement())
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if kind in ("redeem", "merge"):
+            if not self._venue_live:
+                raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
+                                      "through the running engine, which books what the venue pays)")
+            return await self.collections.command(kind, payload)
         return await operator_actions.handle(self, kind, payload)
 
     async def close(self) -> None:
@@ -306,6 +331,7 @@ class TradingCore:
             Job("balance_check", self._balance_job, IntervalTrigger(seconds=BALANCE_POLL_S)),
             Job("order_age", self._order_age_job, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
             Job("collateral", self._collateral_job, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
+            Job("collections", self._collections_job, IntervalTrigger(seconds=self.config["redeem_check_s"])),
         ]
 
     # -- venue and feeds ---------------------------------------------------------------
@@ -323,6 +349,7 @@ class TradingCore:
     async def _close_venue(self) -> None:
         if self._venue_live:
             await self.executor.close()
+            await self.settlement.close()
             self._venue_live = False
             self.conditions.clear()
 
@@ -528,6 +555,14 @@ class TradingCore:
         self._record_selection()
         self._withdraw_dropped(before)
         self._subscribe()
+
+    async def _collections_job(self) -> None:
+        """What the venue paid, booked; redeem and merge transactions followed; final markets
+        redeemed (engine/trading/collections.py)."""
+        if not self._venue_live or self.replay is not None:
+            return
+        await self.collections.run(auto=bool(self.config["auto_redeem"]),
+                                   grace_ms=self.config["auto_redeem_grace_s"] * 1000)
 
     async def _order_age_job(self) -> None:
         """The stale-order clean-up: resting orders past their strategy's max order age."""

@@ -22,8 +22,13 @@ log = logging.getLogger("engine.trading.resolution")
 
 
 def winning_token(raw: dict) -> str | None:  # type: ignore[type-arg]
-    """The token whose final price is 1 in a closed Gamma market, or None while undecided."""
+    """The token whose final price is 1 in a closed Gamma market, or None while undecided. A
+    proposed (or disputed) outcome is not final: UMA's liveness has not passed and nothing is
+    redeemable yet, whatever the prices show."""
     if not raw.get("closed"):
+        return None
+    status = str(raw.get("umaResolutionStatus") or "").strip().lower()
+    if status and status != "resolved":
         return None
     tokens, prices = json_list(raw.get("clobTokenIds")), json_list(raw.get("outcomePrices"))
     winners = [t for t, p in zip(tokens, prices, strict=False) if to_micros(str(p)) == ONE]

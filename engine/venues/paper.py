@@ -23,6 +23,7 @@ from engine.contracts.expiry import venue_expiry_problem
 from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
+from engine.venues import paper_settlement as settled
 from engine.venues.base import (
     Balances,
     CancelResult,
@@ -489,10 +490,14 @@ class PaperVenue:
         return [self._trade_from_row(dict(r)) for r in rows]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
+        """Its trades, plus what its redemptions, merges and maker rebates paid and less what
+        redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
             rows = conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
                                         WHERE status != 'FAILED'""")).all()
-        cash, tokens = self.config.starting_cash, {t: 0 for t in token_ids}
+            cash = (self.config.starting_cash + settled.total_paid(conn)
+                    + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, self.clock())))
+            tokens = {t: -settled.burned(conn, t) for t in token_ids}
         for token, side, price, size, fee in rows:
             buy = side == Side.BUY.value
             cash += (-notional(price, size) if buy else notional(price, size)) - fee

@@ -1,4 +1,5 @@
-"""Confirmation dialogs for the commands that need a second thought: kill, re-arm, cancel order.
+"""Confirmation dialogs for the commands that need a second thought: kill, re-arm, cancel order,
+redeem.
 
 The open dialog is remembered in session state (not only in the click that opened it), so a
 rerun triggered inside the dialog still finds it and its buttons. Pages call `show_dialog`
@@ -21,6 +22,7 @@ CONTEXT = "open_dialog_context"
 KILL_REASON, KILL_CONFIRM, KILL_CANCEL = "kill_reason", "kill_confirm", "kill_cancel"
 REARM_CONFIRM = "rearm_confirm"
 CANCEL_CONFIRM, CANCEL_BACK = "cancel_order_confirm", "cancel_order_back"
+REDEEM_CONFIRM, REDEEM_BACK = "redeem_confirm", "redeem_back"
 
 
 def open_dialog(name: str, **context: Any) -> None:
@@ -84,7 +86,24 @@ def confirm_cancel(db: Database) -> None:
         st.rerun()
 
 
-_DIALOGS = {"kill": confirm_kill, "rearm": confirm_rearm, "cancel_order": confirm_cancel}
+@st.dialog("Redeem resolved positions now?", on_dismiss=close_dialog)
+def confirm_redeem(db: Database) -> None:
+    owed = st.session_state.get(CONTEXT, {})
+    st.write(f"The engine asks the venue to pay **{owed.get('owed', 0):,.2f} USDC** owed in "
+             f"**{owed.get('markets', 0)}** resolved market(s): a redeem per market, through the relayer (or the "
+             "wallet's own transaction), without waiting for the venue's auto-redeem operator.")
+    st.caption("Cash is booked when the venue reports the payment, for exactly what it paid. The command and "
+               "your name go to the audit log.")
+    left, right = st.columns(2)
+    if left.button("Redeem", type="primary", key=REDEEM_CONFIRM, icon=":material/savings:"):
+        with st.spinner("Redeeming: waiting for the engine…"):
+            _done(post_and_wait(db, "redeem", {"reason": "Redeem button on the Overview"}, label="Redeem"))
+    if right.button("Not now", key=REDEEM_BACK):
+        close_dialog()
+        st.rerun()
+
+
+_DIALOGS = {"kill": confirm_kill, "rearm": confirm_rearm, "cancel_order": confirm_cancel, "redeem": confirm_redeem}
 
 
 def show_dialog(db: Database, *names: str) -> None:

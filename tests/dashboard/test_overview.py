@@ -150,3 +150,35 @@ def test_venue_maintenance_shows_as_a_banner_not_an_error(db: Database, logged_i
     at = logged_in()
     assert any("Venue maintenance" in w.value and "resumes by itself" in w.value for w in at.warning)
     assert not any("maintenance" in e.value.lower() for e in at.error)
+
+
+def test_redeemable_is_shown_apart_from_cash_and_redeem_needs_confirmation(
+        db: Database, logged_in: Callable[[], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO cash_ledger (mode, at, kind, amount, ref) VALUES "
+                          "('paper', 1, 'deposit', 100000000, 'initial'), ('paper', 2, 'rebate', 1250000, '0xr')"))
+        conn.execute(text("""INSERT INTO claims (mode, kind, condition_id, strategy, token_id, amount, ref, created_at)
+                             VALUES ('paper', 'redeem', '0xc1', 'mm', 'T1', 20000000, '0xc1:mm:T1', :now)"""),
+                     {"now": now_ms()})
+    at = logged_in()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cash (USDC)"] == "101.25" and metrics["Redeemable (USDC)"] == "20.00"
+    assert metrics["Maker rebates (USDC)"] == "1.25"
+    table = next(d.value for d in at.dataframe if "owed_usdc" in d.value.columns)
+    assert list(table["owed_usdc"]) == [20.0] and list(table["last_tx"]) == ["not sent yet"]
+    at.button(key="btn_redeem").click().run()
+    assert _commands(db) == []  # the dialog is open, nothing posted yet
+    at.button(key="redeem_confirm").click().run()
+    assert not at.exception
+    assert _commands(db) == [("redeem", '{"reason": "Redeem button on the Overview"}', "dashboard")]
+    with db.read() as conn:
+        audit = conn.execute(text("SELECT action, actor FROM audit_log")).fetchall()
+    assert [tuple(a) for a in audit] == [("command.post", "dashboard")]
+
+
+def test_nothing_redeemable_says_so(db: Database, logged_in: Callable[[], AppTest]) -> None:
+    at = logged_in()
+    assert not at.exception
+    assert any("Nothing redeemable" in c.value for c in at.caption)
+    assert not [b for b in at.button if b.key == "btn_redeem"]

@@ -28,7 +28,8 @@ strategy_registry = importlib.import_module("engine.strategies.registry")
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=9, agents=False) as handle:
+    # Resolutions are final at once here (no UMA liveness): the missed-resolution test needs one.
+    with running_simulator(seed=9, agents=False, resolution_delay_s=0) as handle:
         yield handle
 
 
@@ -161,8 +162,10 @@ def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim:
         position = conn.execute(text("SELECT settled + pending FROM positions WHERE condition_id = :c "
                                      "AND outcome = 'YES'"), {"c": cid}).scalar()
         resolved = conn.execute(text("SELECT resolved_outcome FROM markets WHERE condition_id = :c"), {"c": cid}).scalar()
-        settlement = conn.execute(text("SELECT SUM(amount) FROM cash_ledger WHERE kind = 'settlement'")).scalar()
-    assert position == 0 and resolved == "YES" and settlement >= 20_000_000
+        owed = conn.execute(text("SELECT SUM(amount) FROM claims WHERE status = 'open'")).scalar()
+        as_cash = conn.execute(text("SELECT COUNT(*) FROM cash_ledger WHERE kind IN ('settlement', 'redemption')")).scalar()
+    assert position == 0 and resolved == "YES" and owed >= 20_000_000
+    assert as_cash == 0  # owed by the venue (redeemable), not cash until it pays
 
 
 def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:

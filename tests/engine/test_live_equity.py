@@ -231,18 +231,19 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
 
 
 
-def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> None:
-    """The ledger pays a winning position at resolution; Polymarket pays the wallet only when the
-    shares are redeemed (on polymarket.com). Until then they are cash, not a withdrawal."""
+def test_winning_shares_not_yet_redeemed_are_redeemable_not_live_cash(tmp_path: Path) -> None:
+    """Polymarket pays a winning position only when its shares are redeemed: until then the
+    ledger owes it as a redeemable claim, not cash, as the wallet holds the shares, not pUSD. A
+    restart's sync sees the two agree: nothing was withdrawn."""
     async def until(check, what: str) -> None:  # type: ignore[no-untyped-def]
         deadline = asyncio.get_running_loop().time() + 15
         while not check():
             assert asyncio.get_running_loop().time() < deadline, what
             await asyncio.sleep(0.05)
 
-    def settlements() -> int:
+    def claims() -> int:
         with db.read() as conn:
-            return conn.execute(text("SELECT COUNT(*) FROM cash_ledger WHERE kind = 'settlement'")).scalar_one()
+            return conn.execute(text("SELECT COUNT(*) FROM claims WHERE status = 'open'")).scalar_one()
 
     async def scenario(sim: SimHandle) -> None:
         await controller.boot()
@@ -256,19 +257,21 @@ def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> N
         core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask.price, 20 * USDC, Tif.FAK),))])
         await core.executor.reconcile()
         await until(lambda: core.executor.state.totals("hand", yes).settled == 20 * USDC, "a settled buy")
+        cash = _ledger_cash(db, "live")
         sim.resolve(cid, "YES")
-        await until(lambda: settlements() == 1, "the ledger settles the resolution")
+        await until(lambda: claims() == 1, "the resolution final and owed")
+        assert _ledger_cash(db, "live") == cash and core.executor.state.redeemable == 20 * USDC
         await controller.stop("operator")
-        # The simulator redeems at resolution; put the wallet back as Polymarket leaves it: shares, not pUSD.
-        sim.fund(address, "-20", token_id=yes, tokens="20")
         await _start(controller, core)
         collateral = (await core.executor.venue.balances([])).collateral
-        assert _ledger_cash(db, "live") == collateral + 20 * USDC
+        assert _ledger_cash(db, "live") == collateral  # the shares are in the wallet, the claim in the ledger
+        assert core.executor.state.redeemable == 20 * USDC
+        assert sim.balances(address)["tokens"] == {yes: "20"}
         await controller.stop("operator")
 
     # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
     with running_simulator(seed=23, agents=False, mined_delay_s=0.05, confirmed_delay_s=0.05,
-                           allow_eoa_makers=True) as sim:
+                           allow_eoa_makers=True, resolution_delay_s=0.1) as sim:
         key = "0x" + secrets.token_hex(32)
         migrate(tmp_path / "t.db")
         db = Database(tmp_path / "t.db")
@@ -277,6 +280,9 @@ def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> N
             conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                      updated_by) VALUES ('hand', 'market_making', '{}', :m, 1, 0, 0, 'test')"""),
                          {"m": json.dumps({"filter": {"max_markets": 10}})})
+            # Collect nothing: this test is about what is owed before the venue pays.
+            conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                              "VALUES ('auto_redeem', '0', 1, 0, 'test')"))
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
                                   "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": key,
                                   "POLY_SIGNATURE_TYPE": "0"})
@@ -285,4 +291,4 @@ def test_winning_shares_not_yet_redeemed_count_as_live_cash(tmp_path: Path) -> N
         asyncio.run(scenario(sim))
     with db.read() as conn:
         kinds = conn.execute(text("SELECT kind FROM cash_ledger WHERE mode = 'live' ORDER BY id")).scalars().all()
-    assert kinds == ["deposit", "settlement"]  # no adjustment: nothing was withdrawn
+    assert kinds == ["deposit"]  # no settlement as cash, no adjustment: nothing was withdrawn

@@ -44,7 +44,8 @@ def test_a_deposit_wallet_passes_and_leaves_no_order(tmp_path: Path, sim: SimHan
     signer = Account.from_key(key).address
     funder = Account.create().address
     sim.link_funder(signer, funder, 3)
-    env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder)
+    env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder,
+                RELAYER_API_KEY="sim-relayer-key")
     result = run_cli(["preflight", "--json"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
@@ -52,7 +53,9 @@ def test_a_deposit_wallet_passes_and_leaves_no_order(tmp_path: Path, sim: SimHan
     assert report["ok"] and checks["test order"]["ok"], report
     assert "placed and cancelled" in checks["test order"]["detail"]
     assert sim.open_order_count(funder) == 0  # the test order did not stay behind
-    assert key[2:] not in result.stdout + result.stderr
+    # Not approved for the venue's auto-redeem, but the desk can redeem through the relayer itself.
+    assert checks["auto-redeem"]["ok"] and "through the relayer" in checks["auto-redeem"]["detail"]
+    assert key[2:] not in result.stdout + result.stderr and "sim-relayer-key" not in result.stdout
 
 
 def test_an_eoa_maker_is_refused_and_told_to_use_a_deposit_wallet(tmp_path: Path, sim: SimHandle) -> None:
@@ -85,7 +88,7 @@ def test_a_keystore_is_unlocked_for_the_check_and_a_plain_key_is_warned_about(tm
     password.write_text("a long passphrase\n")
     password.chmod(0o600)
     env = _desk(tmp_path, sim, POLY_KEYSTORE=str(wallet), POLY_KEYSTORE_PASSWORD_FILE=str(password),
-                POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder)
+                POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder, RELAYER_API_KEY="sim-relayer-key")
     result = run_cli(["preflight", "--json"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
@@ -97,3 +100,14 @@ def test_a_keystore_is_unlocked_for_the_check_and_a_plain_key_is_warned_about(tm
     assert result.returncode == 0, result.stdout  # it works, and says what to do about it
     assert "[WARN] key storage: POLY_PRIVATE_KEY is kept in plain text" in result.stdout
     assert "python -m engine keystore import" in result.stdout
+
+
+def test_a_wallet_that_cannot_collect_resolved_positions_is_told_how(tmp_path: Path, sim: SimHandle) -> None:
+    key = "0x" + secrets.token_hex(32)
+    funder = Account.create().address
+    sim.link_funder(Account.from_key(key).address, funder, 3)
+    env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder)
+    result = run_cli(["preflight"], env)
+    assert result.returncode == 1, result.stdout
+    assert "resolved positions cannot be collected" in result.stdout
+    assert "RELAYER_API_KEY" in result.stdout and "--approve-auto-redeem" in result.stdout

@@ -87,20 +87,24 @@ def test_ghost_fill_reverses_position_and_cash_and_alerts(tmp_path: Path) -> Non
     assert desk.rows("SELECT settled, pending, cost FROM positions") == [(0, 0, 0)]
 
 
-def test_resolution_settles_positions_at_one_or_zero(desk: Desk) -> None:
+def test_resolution_settles_positions_at_one_or_zero_as_redeemable_not_cash(desk: Desk) -> None:
     desk.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
     desk.books.set("N1", bids=[(0.58, 100)], asks=[(0.60, 100)])
     step(desk, Intent("a", "c1", (quote(Side.BUY, 0.40, 10, Tif.FAK),)))
     step(desk, Intent("b", "c1", (quote(Side.SELL, 0.40, 20, Tif.FAK),)))  # buys 20 NO at 0.60
     cash_before = desk.executor.state.cash
-    credited = desk.executor.applier.settle_market("c1", Outcome.YES)
-    assert credited == 10 * SH  # 10 YES pay 1 each; 20 NO pay nothing
-    assert desk.executor.state.cash == cash_before + 10 * SH
+    owed = desk.executor.applier.settle_market("c1", Outcome.YES)
+    assert owed == 10 * SH  # 10 YES are owed 1 each by the venue; 20 NO pay nothing
+    assert desk.executor.state.cash == cash_before  # nothing is cash until the venue pays
+    assert desk.executor.state.redeemable == 10 * SH
     yes, no = desk.executor.state.totals("a", "Y1"), desk.executor.state.totals("b", "N1")
     assert (yes.size, yes.realized) == (0, 10 * SH - 4 * SH)
     assert (no.size, no.realized) == (0, -12 * SH)
-    # Settling twice credits nothing more.
+    assert desk.rows("SELECT kind, strategy, token_id, amount, status FROM claims") == [
+        ("redeem", "a", "Y1", 10 * SH, "open")]
+    # Settling twice owes nothing more.
     assert desk.executor.applier.settle_market("c1", Outcome.YES) == 0
+    assert desk.executor.state.redeemable == 10 * SH
 
 
 class NoAckVenue:

@@ -117,7 +117,8 @@ def test_books_stay_right_through_drops_duplicates_and_reorders(tmp_path: Path) 
 
 
 def test_trade_prints_tick_changes_and_resolution_reach_listeners() -> None:
-    with running_simulator(seed=7, agents=False) as sim:
+    # Final at once (no UMA liveness): `market_resolved` goes out when a resolution is final.
+    with running_simulator(seed=7, agents=False, resolution_delay_s=0) as sim:
         market = sim.market(neg_risk=False)
         cid, yes, no = market["condition_id"], market["yes_token_id"], market["no_token_id"]
 

@@ -99,7 +99,10 @@ def test_a_bad_strictness_setting_is_a_usage_error_naming_it():
     for args, env, word in ((["--fee-rate", "2"], {}, "fee_rate"),
                             ([], {"SIMULATOR_MAINTENANCE_SCHEDULE": "daily"}, "maintenance_schedule"),
                             (["--sports-markets", "99"], {}, "sports_markets"),
-                            ([], {"SIMULATOR_FEE_EXPONENT": "x"}, "SIMULATOR_FEE_EXPONENT")):
+                            ([], {"SIMULATOR_FEE_EXPONENT": "x"}, "SIMULATOR_FEE_EXPONENT"),
+                            (["--resolution-delay", "-1"], {}, "resolution_delay_s"),
+                            (["--rebate-period", "0"], {}, "rebate_period_s"),
+                            ([], {"SIMULATOR_REBATE_MINIMUM": "0.0000001"}, "rebate_minimum")):
         done = subprocess.run([sys.executable, "-m", "simulator", "--port", "0", *args], cwd=ROOT, env=_env(**env),
                               capture_output=True, text=True, timeout=20)
         assert done.returncode == 2, (args, env, done.stderr)

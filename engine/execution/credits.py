@@ -1,0 +1,102 @@
+"""Booking what the venue paid: redemptions, merges and maker rebates, as it reports them.
+
+Read from the venue (engine/venues/settlement.py) and booked once each (engine/execution/
+claims.py), in the executor's transaction, so cash is never more nor less than the venue
+paid: a restart's wallet sync then finds nothing to adjust. Start-up runs it before that
+sync (engine/execution/recovery.py), the trading core every few seconds after.
+
+Only credits since the desk started in this mode count: what the venue paid before is in
+the collateral the first sync booked as the starting deposit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from typing import TYPE_CHECKING
+
+from engine.domain import fmt
+from engine.execution import claims
+from engine.venues.settlement import SettlementVenue, VenueCredit
+from storage.audit import raise_alert
+
+if TYPE_CHECKING:
+    from engine.execution.executor import Executor
+
+log = logging.getLogger("engine.credits")
+OVERLAP_MS = 86_400_000  # re-read a day before the newest booked credit: the venue's list may lag
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    credit: VenueCredit
+    booking: claims.Booking
+
+
+def window(ex: Executor) -> tuple[int, int] | None:
+    """(when the desk's cash in this mode began, where to read from: a day before the newest
+    credit booked, never before that beginning); None: no cash yet, so nothing to book."""
+    with ex.db.read() as conn:
+        start = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = 'initial'"),
+                             {"m": ex.mode}).scalar()
+        newest = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND kind IN "
+                                   "('redemption', 'merge', 'rebate')"), {"m": ex.mode}).scalar()
+    if start is None:
+        return None
+    return int(start), int(start) if newest is None else max(int(start), int(newest) - OVERLAP_MS)
+
+
+async def book_venue_credits(ex: Executor, venue: SettlementVenue) -> list[Booked]:
+    """Read the venue's credits and book the new ones; returns what was booked now."""
+    span = window(ex)
+    if span is None:
+        return []
+    began, read_from = span
+    booked = []
+    for credit in await venue.credits(read_from):
+        if credit.at_ms // 1000 < began // 1000:  # paid before the desk began: in the starting collateral
+            continue
+        booked_one = _book(ex, credit)
+        if booked_one.booking.booked:
+            booked.append(booked_one)
+    return booked
+
+
+def _book(ex: Executor, credit: VenueCredit) -> Booked:
+    now = ex.clock()
+    with ex.tx() as conn:
+        booking = claims.book_credit(conn, ex.mode, credit, now)
+        if booking.booked:
+            _alert(conn, credit, booking)
+    if booking.booked:
+        ex.state.cash += booking.amount
+        ex.state.redeemable -= booking.claimed
+        log.info("venue credit booked", extra={"kind": credit.kind, "amount": credit.amount,
+                                               "condition_id": credit.condition_id, "tx": credit.tx_hash,
+                                               "claimed": booking.claimed})
+    return Booked(credit, booking)
+
+
+def _alert(conn: Connection, credit: VenueCredit, booking: claims.Booking) -> None:
+    where = f"market {credit.condition_id[:14]}…" if credit.condition_id else ""
+    if credit.kind == "rebate":
+        raise_alert(conn, level="info", source="venue", code="MAKER_REBATE",
+                    message=f"the venue paid a maker rebate of {fmt(credit.amount)} pUSD (booked as cash)")
+        return
+    what = "redemption" if credit.kind == "redeem" else "merge"
+    if not booking.claims:
+        if credit.amount:
+            raise_alert(conn, level="warning", source="venue", code="CREDIT_UNCLAIMED",
+                        message=f"the venue paid {fmt(credit.amount)} pUSD for a {what} in {where} the ledger "
+                                "owed nothing for (shares held outside the engine?): booked as cash")
+        return
+    if booking.claimed != credit.amount:
+        raise_alert(conn, level="warning", source="venue", code="REDEMPTION_MISMATCH",
+                    message=f"the {what} in {where} paid {fmt(credit.amount)} pUSD where the ledger expected "
+                            f"{fmt(booking.claimed)}: the cash booked is what the venue paid")
+        return
+    raise_alert(conn, level="info", source="venue", code="REDEEMED" if credit.kind == "redeem" else "MERGED",
+                message=f"the venue paid {fmt(credit.amount)} pUSD for the {what} in {where}: now cash")

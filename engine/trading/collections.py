@@ -1,0 +1,273 @@
+"""Collecting what the venue owes: redemptions, merges, and booking what it paid.
+
+Every few seconds (`redeem_check_s`) the trading core runs `Collections.run`: it books what
+the venue paid (engine/execution/credits.py), follows the redeem and merge transactions it
+sent (a failed merge puts its sets back in the positions), and, with `auto_redeem` on,
+redeems every market whose resolution is final and still owes: at once, or, when the
+wallet approved the venue's auto-redeem operator, after `auto_redeem_grace_s` if the
+operator has not paid by then. The operator's `redeem` command (the Redeem button) redeems
+now; `merge` turns complete YES+NO sets back into pUSD. Each redeem or merge is recorded
+before it is sent (`settlement_txs`) and audited by its command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from engine.domain import BadNumber, Side, fmt, to_micros
+from engine.execution import claims, store
+from engine.execution.credits import book_venue_credits
+from engine.execution.ledger import merge_yes_price
+from engine.process.control import CommandRejected
+from engine.venues.base import VenueError
+from engine.venues.settlement import SettlementTx, SettlementVenue
+from storage.audit import raise_alert
+
+if TYPE_CHECKING:
+    from engine.execution.executor import Executor
+    from engine.trading.parts import CoreParts
+
+log = logging.getLogger("engine.trading.collections")
+APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
+RETRY_MS = 5 * 60_000  # a failed redeem is tried again this long after
+UNSENT_MS = 2 * 60_000  # a transaction recorded but never known to be sent is given up after this
+UNPAID_MS = 30 * 60_000  # a redemption mined this long ago with no payment reported is alerted
+
+
+class Collections:
+    def __init__(self, core: CoreParts, venue: SettlementVenue):
+        self.core = core
+        self.venue = venue
+        self._approved: tuple[bool, int] | None = None  # (approved, when it was read)
+        self._unpaid_alerted: set[int] = set()  # redeem transactions alerted as mined but unpaid
+
+    @property
+    def ex(self) -> Executor:
+        return self.core.executor
+
+    # -- the job ------------------------------------------------------------------------------
+
+    async def run(self, *, auto: bool, grace_ms: int) -> dict[str, Any]:
+        """Book credits, follow transactions, redeem what is due (with `auto`). A venue that
+        does not answer is tried again at the next run (nothing is lost meanwhile: what it paid
+        stays listed, what is owed stays open)."""
+        try:
+            booked = await book_venue_credits(self.ex, self.venue)
+            await self.follow()
+            sent = await self.redeem_due(grace_ms=grace_ms) if auto else []
+        except VenueError as exc:
+            log.warning("collections: the venue did not answer", extra={"error": str(exc)})
+            return {"error": str(exc)}
+        return {"booked": len(booked), "redeems_sent": len(sent)}
+
+    async def follow(self) -> None:
+        """Bring every transaction in flight up to date with the venue."""
+        now = self.core.clock()
+        with self.ex.db.read() as conn:
+            flying = claims.open_txs(conn, self.ex.mode)
+        for tx in flying:
+            if tx.ref is None:
+                if now - tx.created_at > UNSENT_MS:
+                    self._failed(tx.id, tx.kind, tx.condition_id,
+                                 "recorded but never known to be sent (the engine stopped while sending it)")
+                continue
+            try:
+                state = await self.venue.transaction(tx.ref)
+            except VenueError as exc:
+                log.warning("a settlement transaction could not be followed", extra={"ref": tx.ref, "error": str(exc)})
+                continue
+            if state.state == "failed":
+                self._failed(tx.id, tx.kind, tx.condition_id, state.error or "the transaction failed")
+            elif state.state != tx.state:
+                with self.ex.tx() as conn:
+                    claims.tx_moved(conn, tx.id, state, now)
+
+    def _failed(self, tx_id: int, kind: str, condition_id: str | None, error: str) -> None:
+        with self.ex.tx() as conn:
+            claims.tx_failed(conn, tx_id, error, self.core.clock())
+            what = {"redeem": "redemption", "merge": "merge", "approve": "approval"}.get(kind, kind)
+            retry = " (tried again in a few minutes)" if kind == "redeem" else ""
+            raise_alert(conn, level="warning", source="venue", code=f"{kind.upper()}_FAILED",
+                        message=f"the {what}{_in(condition_id)} failed at the venue{retry}: {error[:300]}")
+        if kind == "merge" and condition_id is not None:
+            self._reload_positions()
+
+    # -- redeeming ---------------------------------------------------------------------------
+
+    async def redeem_due(self, *, grace_ms: int, condition_id: str | None = None,
+                         now_please: bool = False) -> list[dict[str, Any]]:
+        """Redeem the markets (or `condition_id`) whose claims are open and final; `now_please`
+        (the operator) skips the wait for the auto-redeem operator and the retry delay."""
+        now = self.core.clock()
+        owed = self._owed(condition_id)
+        if not owed:
+            return []
+        approved = await self._auto_redeem_approved() if not now_please else False
+        sent = []
+        for cid, since in sorted(owed.items()):
+            with self.ex.db.read() as conn:
+                last = claims.last_attempt(conn, self.ex.mode, "redeem", cid)
+            if last is not None and last.state in claims.OPEN_TX_STATES:
+                continue  # in flight
+            if last is not None and last.created_at > since and last.state == "confirmed" and not now_please:
+                if now - last.created_at > UNPAID_MS:
+                    self._unpaid(last)
+                continue  # mined: the venue's payment is on its way
+            if last is not None and last.state == "failed" and now - last.created_at < RETRY_MS and not now_please:
+                continue
+            if approved and now - since < grace_ms:
+                continue  # the venue's auto-redeem operator comes first
+            sent.append(await self._send_redeem(cid))
+        return sent
+
+    def _unpaid(self, tx: claims.TxRow) -> None:
+        """A redemption the venue mined whose payment it has not reported: said once."""
+        if tx.id in self._unpaid_alerted:
+            return
+        self._unpaid_alerted.add(tx.id)
+        with self.ex.tx() as conn:
+            raise_alert(conn, level="warning", source="venue", code="REDEEM_UNPAID",
+                        message=f"the redemption{_in(tx.condition_id)} was mined over 30 minutes ago but the venue "
+                                "reports no payment for it: check the wallet's positions on polymarket.com (Redeem "
+                                "now sends it again)")
+
+    def _owed(self, condition_id: str | None) -> dict[str, int]:
+        """Markets with open redeem claims, final here, and since when they are owed."""
+        with self.ex.db.read() as conn:
+            rows = claims.open_claims(conn, self.ex.mode, condition_id)
+        owed: dict[str, int] = {}
+        for claim in rows:
+            if claim.kind == "redeem" and self.core.catalog.resolution(claim.condition_id) is not None:
+                owed[claim.condition_id] = min(owed.get(claim.condition_id, claim.created_at), claim.created_at)
+        return owed
+
+    async def _send_redeem(self, condition_id: str) -> dict[str, Any]:
+        market = self.core.catalog.get(condition_id)
+        neg_risk = market.neg_risk if market is not None else False
+        with self.ex.tx() as conn:
+            amount = sum(c.amount for c in claims.open_claims(conn, self.ex.mode, condition_id) if c.kind == "redeem")
+            tx_id = claims.new_tx(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id, amount=amount,
+                                  actor="engine", now=self.core.clock())
+        try:
+            sent = await self.venue.redeem(condition_id, neg_risk)
+        except VenueError as exc:
+            self._failed(tx_id, "redeem", condition_id, str(exc))
+            return {"condition_id": condition_id, "owed": fmt(amount), "sent": False, "error": str(exc)}
+        self._moved(tx_id, sent)
+        log.info("redemption sent", extra={"condition_id": condition_id, "owed": amount, "ref": sent.ref})
+        return {"condition_id": condition_id, "owed": fmt(amount), "sent": True, "tx": sent.ref, "via": sent.via}
+
+    async def _auto_redeem_approved(self) -> bool:
+        now = self.core.clock()
+        if self._approved is None or now - self._approved[1] > APPROVAL_RECHECK_MS:
+            try:
+                self._approved = (await self.venue.auto_redeem_approved(), now)
+            except VenueError as exc:
+                log.warning("could not read the auto-redeem approval", extra={"error": str(exc)})
+                return False
+        return self._approved[0]
+
+    def _moved(self, tx_id: int, sent: SettlementTx) -> None:
+        with self.ex.tx() as conn:
+            claims.tx_moved(conn, tx_id, sent, self.core.clock())
+
+    # -- operator commands -------------------------------------------------------------------
+
+    async def command(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if kind == "redeem":
+            return await self.redeem_now(payload.get("condition_id"))
+        return await self.merge(payload)
+
+    async def redeem_now(self, condition_id: str | None) -> dict[str, Any]:
+        """The Redeem button: every final market that still owes (or one), now."""
+        await book_venue_credits(self.ex, self.venue)  # what was paid meanwhile is not redeemed again
+        if not self._owed(condition_id):
+            raise CommandRejected(f"nothing to redeem{_in(condition_id)}: no resolved position is owed by the venue "
+                                  "(redeemable claims are listed on the Overview page)")
+        return {"redeems": await self.redeem_due(grace_ms=0, condition_id=condition_id, now_please=True)}
+
+    async def merge(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Merge complete YES+NO sets of a market back into pUSD (all a strategy's, or `shares`)."""
+        cid = str(payload["condition_id"])
+        market = self.core.catalog.get(cid)
+        if market is None:
+            raise CommandRejected(f"unknown market {cid!r}")
+        if self.core.catalog.resolution(cid) is not None:
+            raise CommandRejected("this market has resolved: redeem it instead of merging")
+        legs = self._merge_legs(market, payload.get("strategy"), _shares(payload.get("shares")))
+        amount = sum(leg.sets for leg in legs)
+        now = self.core.clock()
+        with self.ex.tx() as conn:
+            tx_id = claims.new_tx(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
+                                  actor="operator", now=now)
+            claims.record_merge(conn, mode=self.ex.mode, tx_id=tx_id, condition_id=cid, yes_token=market.yes_token,
+                                no_token=market.no_token, legs=legs, now=now)
+        self._reload_positions()
+        try:
+            sent = await self.venue.merge(cid, market.neg_risk, amount)
+        except VenueError as exc:
+            self._failed(tx_id, "merge", cid, str(exc))
+            raise CommandRejected(f"the venue refused the merge: {exc}") from None
+        self._moved(tx_id, sent)
+        return {"condition_id": cid, "sets": fmt(amount), "tx": sent.ref, "via": sent.via,
+                "strategies": {leg.strategy: fmt(leg.sets) for leg in legs},
+                "note": "the sets are redeemable until the venue pays (then cash)"}
+
+    def _merge_legs(self, market: Any, strategy: str | None, shares: int | None) -> list[claims.MergeLeg]:
+        """Complete sets per strategy: settled YES and NO not promised to an open SELL."""
+        state = self.ex.state
+        promised: dict[tuple[str, str], int] = defaultdict(int)
+        for order in state.orders.values():
+            if order.side is Side.SELL:
+                promised[(order.strategy, order.token_id)] += order.remaining
+        names = sorted({s for (s, token) in state.positions if token in (market.yes_token, market.no_token)})
+        legs, left = [], shares
+        for name in names if strategy is None else [strategy]:
+            yes, no = state.totals(name, market.yes_token), state.totals(name, market.no_token)
+            sets = min(yes.sellable - promised[(name, market.yes_token)], no.sellable - promised[(name, market.no_token)])
+            if left is not None:
+                sets = min(sets, left)
+            if sets > 0:
+                legs.append(claims.MergeLeg(name, sets, merge_yes_price(yes, no)))
+                if left is not None:
+                    left -= sets
+        if not legs:
+            raise CommandRejected(f"no complete YES+NO sets to merge in this market{_for(strategy)} (settled shares "
+                                  "of both outcomes, not promised to an open SELL)")
+        if left:
+            raise CommandRejected(f"only {fmt(shares - left)} complete sets are held{_for(strategy)}; asked to merge "  # type: ignore[operator]
+                                  f"{fmt(shares)}")
+        return legs
+
+    def _reload_positions(self) -> None:
+        """Positions refolded after a merge was recorded or failed (its sets left or came back)."""
+        now = self.core.clock()
+        with self.ex.tx() as conn:
+            for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, self.ex.mode):
+                store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
+                                         condition_id=condition_id, outcome=outcome,
+                                         payout=self.core.catalog.payout(condition_id, outcome), now=now)
+            self.ex.state.load_positions(conn)
+
+
+def _shares(raw: Any) -> int | None:
+    if raw is None:
+        return None
+    try:
+        value = to_micros(str(raw), exact=True)
+    except BadNumber:
+        raise CommandRejected(f"shares must be a number of shares, not {raw!r:.40}") from None
+    if value <= 0:
+        raise CommandRejected("shares must be positive")
+    return value
+
+
+def _in(condition_id: str | None) -> str:
+    return f" in market {condition_id[:14]}…" if condition_id else ""
+
+
+def _for(strategy: str | None) -> str:
+    return f" for strategy {strategy!r}" if strategy else ""
+

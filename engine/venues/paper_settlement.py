@@ -1,0 +1,186 @@
+"""Paper settlement: redeem and merge against the paper venue's own holdings, as live does.
+
+Paper and live share everything but the venue, so a paper position ends in cash the same
+way: resolved (final), it is a claim; the engine redeems it; the paper venue "mines" the
+redemption `delay_ms` later, paying 1 pUSD per winning token it holds (both outcomes
+burned); the engine books that payment as cash from `credits`, exactly as it books the
+live venue's. A merge burns complete YES+NO sets the paper venue holds (not promised to a
+resting SELL) and pays 1 pUSD a set. The paper venue has no auto-redeem operator. Its
+holdings are its trades (paper_trades) less what these burned; `paper_settlements` keeps
+every request, so a restart loses nothing.
+
+It pays maker rebates as the venue's program does: the published share (20 % crypto, 25 %
+otherwise) of the fee a taker paid on each of its maker fills, summed by UTC day, paid at the
+day's end once at least 1 pUSD is owed (less waits for a later day). Unlike the venue it
+knows no other makers, so the pool is only what its own fills earned: the fills decide it,
+and a replay pays the same.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+from engine.contracts.venue_rules import taker_fee
+from engine.domain import MarketInfo, fmt
+from engine.trading.catalog import MarketCatalog
+from engine.venues.base import VenueError
+from engine.venues.settlement import SettlementTx, VenueCredit
+from storage.db import Database, now_ms
+from storage.sql import run, scalar
+
+NOT_FINAL = "result for condition not received yet"
+DAY_MS = 86_400_000
+CRYPTO_REBATE_PPM, REBATE_PPM, PPM = 200_000, 250_000, 1_000_000
+REBATE_MINIMUM = 1_000_000  # micro-pUSD a maker must be owed to be paid
+
+
+class PaperSettlement:
+    def __init__(self, db: Database, catalog: MarketCatalog, *, clock: Callable[[], int] = now_ms,
+                 delay_ms: int = 2_000):
+        self.db = db
+        self.catalog = catalog
+        self.clock = clock
+        self.delay_ms = delay_ms
+
+    async def close(self) -> None:
+        return None
+
+    async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx:
+        if self.catalog.resolution(condition_id) is None:
+            raise VenueError(f"execution reverted: {NOT_FINAL}")
+        return self._request("redeem", condition_id, 0)
+
+    async def merge(self, condition_id: str, neg_risk: bool, amount: int) -> SettlementTx:
+        if amount <= 0:
+            raise VenueError("a merge amount must be positive")
+        return self._request("merge", condition_id, amount)
+
+    async def approve_auto_redeem(self) -> SettlementTx:
+        raise VenueError("the paper venue has no auto-redeem operator: paper positions are redeemed by the desk")
+
+    async def auto_redeem_approved(self) -> bool:
+        return False
+
+    async def transaction(self, ref: str) -> SettlementTx:
+        self.advance()
+        with self.db.read() as conn:
+            row = run(conn, "SELECT state, error, tx_hash FROM paper_settlements WHERE ref = :r", {"r": ref}).fetchone()
+        if row is None:
+            raise VenueError(f"no paper settlement {ref}")
+        return SettlementTx(ref, row["state"], row["tx_hash"], row["error"], via="paper")
+
+    async def credits(self, since_ms: int) -> list[VenueCredit]:
+        self.advance()
+        with self.db.read() as conn:
+            rows = run(conn, """SELECT kind, condition_id, paid, yes_burned + no_burned AS burned, tx_hash, settled_at
+                                FROM paper_settlements WHERE state = 'confirmed' AND settled_at >= :since
+                                ORDER BY settled_at""", {"since": since_ms}).fetchall()
+            rebates = rebate_credits(conn, self.catalog, self.clock())
+        settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"])
+                   for r in rows if r["kind"] == "merge" or r["burned"]]
+        return sorted(settled + [c for c in rebates if c.at_ms >= since_ms], key=lambda c: c.at_ms)
+
+    def _request(self, kind: str, condition_id: str, amount: int) -> SettlementTx:
+        market = self.catalog.get(condition_id)
+        if market is None:
+            raise VenueError(f"execution reverted: condition not prepared ({condition_id})")
+        ref = f"paper-{kind}-{uuid.uuid4().hex[:16]}"
+        tx_hash = "0x" + uuid.uuid4().hex * 2
+        now = self.clock()
+        with self.db.write() as conn:
+            run(conn, """INSERT INTO paper_settlements (ref, kind, condition_id, yes_token, no_token, requested, state,
+                             tx_hash, due_at, created_at) VALUES (:ref, :kind, :cid, :yes, :no, :amount, 'pending',
+                             :hash, :due, :now)""",
+                {"ref": ref, "kind": kind, "cid": condition_id, "yes": market.yes_token, "no": market.no_token,
+                 "amount": amount, "hash": tx_hash, "due": now + self.delay_ms, "now": now})
+        return SettlementTx(ref, "pending", tx_hash, via="paper")
+
+    def advance(self) -> int:
+        """Carry out the requests that are due; returns how many."""
+        now = self.clock()
+        with self.db.write() as conn:
+            due = run(conn, """SELECT ref, kind, condition_id, requested FROM paper_settlements
+                               WHERE state = 'pending' AND due_at <= :now ORDER BY due_at, ref""",
+                      {"now": now}).fetchall()
+            for row in due:
+                self._carry_out(conn, row["ref"], row["kind"], row["condition_id"], row["requested"], now)
+        return len(due)
+
+    def _carry_out(self, conn: Connection, ref: str, kind: str, condition_id: str, requested: int, now: int) -> None:
+        market = self.catalog.get(condition_id)
+        if market is None:
+            return _finish(conn, ref, now, error="condition not prepared")
+        yes, no = (holding(conn, market.yes_token), holding(conn, market.no_token))
+        if kind == "redeem":
+            winner = self.catalog.resolution(condition_id)
+            if winner is None:
+                return _finish(conn, ref, now, error=NOT_FINAL)
+            paid = max(0, yes if market.token(winner) == market.yes_token else no)
+            return _finish(conn, ref, now, paid=paid, yes=max(0, yes), no=max(0, no))
+        free_yes = yes - _promised(conn, market.yes_token)
+        free_no = no - _promised(conn, market.no_token)
+        if requested > min(free_yes, free_no):
+            return _finish(conn, ref, now, error=f"not enough complete sets to merge {fmt(requested)}: free YES "
+                                                 f"{fmt(free_yes)}, NO {fmt(free_no)}")
+        return _finish(conn, ref, now, paid=requested, yes=requested, no=requested)
+
+
+def holding(conn: Connection, token_id: str) -> int:
+    """What the paper venue holds of a token: its trades, less what redemptions and merges burned."""
+    traded = scalar(conn, """SELECT COALESCE(SUM(CASE WHEN side = 'BUY' THEN size ELSE -size END), 0) FROM paper_trades
+                             WHERE token_id = :t AND status != 'FAILED'""", {"t": token_id})
+    return int(traded) - burned(conn, token_id)
+
+
+def burned(conn: Connection, token_id: str) -> int:
+    """Shares of a token that paper redemptions and merges took (the venue no longer holds them)."""
+    return int(scalar(conn, """SELECT COALESCE(SUM(CASE WHEN yes_token = :t THEN yes_burned ELSE no_burned END), 0)
+                               FROM paper_settlements WHERE state = 'confirmed' AND :t IN (yes_token, no_token)""",
+                      {"t": token_id}))
+
+
+def total_paid(conn: Connection) -> int:
+    """Everything paper redemptions and merges paid in."""
+    return int(scalar(conn, "SELECT COALESCE(SUM(paid), 0) FROM paper_settlements WHERE state = 'confirmed'"))
+
+
+def rebate_share_ppm(market: MarketInfo) -> int:
+    return CRYPTO_REBATE_PPM if any(tag.strip().lower() == "crypto" for tag in market.tags) else REBATE_PPM
+
+
+def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> list[VenueCredit]:
+    """Every maker rebate the paper venue has paid by `now_ms` (days that have ended), oldest first."""
+    rows = run(conn, """SELECT token_id, price, size, matched_at FROM paper_trades WHERE liquidity = 'MAKER'
+                        AND status != 'FAILED' AND matched_at < :today ORDER BY matched_at""",
+               {"today": now_ms - now_ms % DAY_MS}).fetchall()
+    earned: dict[int, int] = defaultdict(int)  # UTC day -> fees times the share, in micro-pUSD * PPM
+    for row in rows:
+        market = catalog.by_token(row["token_id"])
+        if market is not None and market.fee_rate_ppm > 0:
+            fee = taker_fee(row["price"], row["size"], market.fee_rate_ppm, market.fee_exponent)
+            earned[row["matched_at"] // DAY_MS] += fee * rebate_share_ppm(market)
+    paid, owed = [], 0
+    for day in sorted(earned):
+        owed += earned[day]
+        if owed // PPM >= REBATE_MINIMUM:
+            amount = owed // PPM
+            owed -= amount * PPM
+            paid.append(VenueCredit("rebate", amount, "0x" + f"{day:064x}", (day + 1) * DAY_MS))
+    return paid
+
+
+def _promised(conn: Connection, token_id: str) -> int:
+    return int(scalar(conn, """SELECT COALESCE(SUM(size - filled), 0) FROM paper_orders WHERE token_id = :t
+                               AND side = 'SELL' AND status = 'LIVE'""", {"t": token_id}))
+
+
+def _finish(conn: Connection, ref: str, now: int, *, paid: int = 0, yes: int = 0, no: int = 0,
+            error: str | None = None) -> None:
+    run(conn, """UPDATE paper_settlements SET state = :state, error = :error, paid = :paid, yes_burned = :yes,
+                     no_burned = :no, settled_at = :now WHERE ref = :ref""",
+        {"state": "failed" if error else "confirmed", "error": None if error is None else f"execution reverted: {error}",
+         "paid": paid, "yes": yes, "no": no, "now": now, "ref": ref})

@@ -1,0 +1,60 @@
+"""How positions end in cash at a venue: redemption, merging, and what the venue pays.
+
+A resolved winning position is worth 1 pUSD a share, but the venue pays it only when the
+shares are redeemed (by the desk, or by the venue's auto-redeem operator when the wallet
+approved it); complete YES+NO sets can be merged back into pUSD any time; makers are paid
+rebates. `SettlementVenue` is what the engine asks of a venue for these: send a redeem or a
+merge, follow the transaction, and list what the venue paid (`VenueCredit`), which is the
+only thing the ledger books as cash. Paper (engine/venues/paper_settlement.py) and live
+(engine/venues/polymarket_settlement.py) implement it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+CreditKind = Literal["redeem", "merge", "rebate"]
+TxState = Literal["pending", "confirmed", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueCredit:
+    """Money the venue paid the wallet outside trading, as it reports it."""
+
+    kind: CreditKind
+    amount: int  # micro-pUSD
+    tx_hash: str
+    at_ms: int
+    condition_id: str | None = None  # None for a rebate
+    shares: int = 0  # micro-shares burned (redeem, merge)
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementTx:
+    """A redeem, merge or approval sent to the venue: `ref` finds it again (a relayer
+    transaction id, or a plain wallet's transaction hash)."""
+
+    ref: str
+    state: TxState
+    tx_hash: str | None = None
+    error: str | None = None
+    via: str = ""  # "relayer", "transaction" or "paper"
+
+
+class SettlementVenue(Protocol):
+    async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx: ...
+
+    async def merge(self, condition_id: str, neg_risk: bool, amount: int) -> SettlementTx: ...
+
+    async def transaction(self, ref: str) -> SettlementTx: ...
+
+    async def credits(self, since_ms: int) -> list[VenueCredit]:
+        """What the venue paid since `since_ms`, oldest first (repeats are harmless)."""
+
+    async def auto_redeem_approved(self) -> bool:
+        """Whether the venue's auto-redeem operator may redeem this wallet's positions."""
+
+    async def approve_auto_redeem(self) -> SettlementTx: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,119 @@
+"""The few Polygon contracts a desk calls outside the CLOB, as calls a wallet executes.
+
+Polymarket's SDK (``polymarket-client``) builds these and sends them through the relayer
+(proxy, Safe and deposit wallets) or as a plain transaction (EOA):
+
+- ``redeemPositions(pUSD, 0x0, conditionId, [1, 2])`` to the collateral adapter (the
+  neg-risk collateral adapter for a neg-risk market);
+- ``mergePositions(pUSD, 0x0, conditionId, [1, 2], amount)`` to the same adapter;
+- ``setApprovalForAll(operator, bool)`` to the conditional tokens (the auto-redeem operator).
+
+Reads go through ``eth_call``: ``isApprovedForAll`` and ``balanceOf`` on the conditional
+tokens, ``balanceOf`` on pUSD. Anything else reverts: the simulator models what the desk
+calls, not the chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from .settlement import Revert
+from .units import fmt
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+    from .settlement import Settlement
+
+CHAIN_ID = 137
+COLLATERAL = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"  # pUSD
+CONDITIONAL_TOKENS = "0x4D97DCd97eC945f40cF65F87097ACe5EA0476045"
+COLLATERAL_ADAPTER = "0xAdA100Db00Ca00073811820692005400218FcE1f"
+NEG_RISK_COLLATERAL_ADAPTER = "0xadA2005600Dec949baf300f4C6120000bDB6eAab"
+AUTO_REDEEM_OPERATOR = "0xa1200000d0002264C9a1698e001292D00E1b00af"
+GAS_PRICE_WEI = 30 * 10**9  # what eth_gasPrice answers
+POL_WEI = 10**18
+
+
+def selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+REDEEM = selector("redeemPositions(address,bytes32,bytes32,uint256[])")
+MERGE = selector("mergePositions(address,bytes32,bytes32,uint256[],uint256)")
+SET_APPROVAL = selector("setApprovalForAll(address,bool)")
+IS_APPROVED = selector("isApprovedForAll(address,address)")
+BALANCE_OF_1155 = selector("balanceOf(address,uint256)")
+BALANCE_OF_20 = selector("balanceOf(address)")
+BINARY_INDEX_SETS = [1, 2]
+
+
+def _same(a: str, b: str) -> bool:
+    return a.lower() == b.lower()
+
+
+@dataclass
+class Chain:
+    """Calls executed for a wallet, plus what a plain (EOA) transaction needs: POL for gas
+    and a nonce per sender."""
+
+    exchange: Exchange
+    settlement: Settlement
+    pol: dict[str, int] = field(default_factory=dict)  # wei, by lower-case address
+    nonces: dict[str, int] = field(default_factory=dict)  # EOA transaction counts
+
+    def execute(self, wallet: str, to: str, data: bytes, tx_hash: str) -> str:
+        """Run one call as `wallet` in transaction `tx_hash`; returns what it did, or raises Revert."""
+        head, args = data[:4], data[4:]
+        if head == SET_APPROVAL and _same(to, CONDITIONAL_TOKENS):
+            operator, approved = self._decode(["address", "bool"], args)
+            self.settlement.approve(wallet, operator, approved)
+            return f"setApprovalForAll({operator}, {approved})"
+        if head == REDEEM:
+            collateral, parent, condition, index_sets = self._decode(["address", "bytes32", "bytes32", "uint256[]"],
+                                                                     args)
+            market = self._market(to, collateral, parent, condition, list(index_sets))
+            return f"redeemed {fmt(self.settlement.redeem(wallet, market, tx_hash))} pUSD"
+        if head == MERGE:
+            collateral, parent, condition, partition, amount = self._decode(
+                ["address", "bytes32", "bytes32", "uint256[]", "uint256"], args)
+            market = self._market(to, collateral, parent, condition, list(partition))
+            return f"merged {fmt(self.settlement.merge(wallet, market, amount, tx_hash))} pUSD"
+        raise Revert(f"the simulator does not model call {head.hex()} to {to}")
+
+    def call(self, to: str, data: bytes) -> bytes:
+        """A read (eth_call)."""
+        head, args = data[:4], data[4:]
+        if head == IS_APPROVED and _same(to, CONDITIONAL_TOKENS):
+            owner, operator = self._decode(["address", "address"], args)
+            return abi_encode(["bool"], [self.settlement.is_approved(owner, operator)])
+        if head == BALANCE_OF_1155 and _same(to, CONDITIONAL_TOKENS):
+            owner, token_id = self._decode(["address", "uint256"], args)
+            return abi_encode(["uint256"], [max(0, self.exchange.ledger.account(owner).token(str(token_id)))])
+        if head == BALANCE_OF_20 and _same(to, COLLATERAL):
+            (owner,) = self._decode(["address"], args)
+            return abi_encode(["uint256"], [max(0, self.exchange.ledger.account(owner).pusd)])
+        raise Revert(f"the simulator does not model call {head.hex()} to {to}")
+
+    def _market(self, to: str, collateral: str, parent: bytes, condition: bytes, index_sets: list[int]):  # type: ignore[no-untyped-def]
+        if not _same(collateral, COLLATERAL) or parent != b"\x00" * 32 or index_sets != BINARY_INDEX_SETS:
+            raise Revert("only pUSD, the root collection and the binary index sets [1, 2] are supported")
+        market = self.exchange.markets.get("0x" + condition.hex())
+        if market is None:
+            raise Revert("condition not prepared")
+        adapter = NEG_RISK_COLLATERAL_ADAPTER if market.neg_risk else COLLATERAL_ADAPTER
+        if not _same(to, adapter):
+            raise Revert(f"this market's positions are redeemed and merged through {adapter}, not {to}")
+        return market
+
+    @staticmethod
+    def _decode(types: list[str], args: bytes) -> tuple:  # type: ignore[type-arg]
+        try:
+            return tuple(abi_decode(types, args))
+        except Exception:
+            raise Revert("malformed call data") from None
+

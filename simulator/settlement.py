@@ -1,0 +1,197 @@
+"""How a market ends in pUSD: UMA-style resolution, then redemption; and merging sets.
+
+On Polymarket a market resolves through UMA's optimistic oracle: an outcome is proposed,
+a liveness period (~2 h) passes (a dispute adds days), and only then does the condition
+report its payouts. Winning tokens pay 1 pUSD each, and only when redeemed: by the holder
+(``redeemPositions``, through the relayer or a plain transaction) or by the auto-redeem
+operator, when the holder approved it. So here:
+
+- ``propose`` (``/_sim/resolve``, ``--resolve-after``) stops trading at once (open orders
+  cancelled ``CANCELED_MARKET_RESOLVED``, pending trades confirm) and shows the proposal
+  (Gamma ``umaResolutionStatus: "proposed"``), but pays nothing;
+- ``finalize`` runs ``resolution_delay_s`` later (``dispute`` pushes it out by
+  ``dispute_delay_s``): the winner is reported (CLOB ``winner``, Gamma ``resolved``, the
+  ``market_resolved`` event), still paying nothing;
+- ``redeem`` pays a wallet 1 pUSD per winning token and burns both outcomes, once final;
+  ``auto_redeem_delay_s`` after finality the operator redeems every wallet that approved it;
+- ``merge`` burns ``amount`` of each outcome of a market and pays ``amount`` pUSD, any time.
+
+Each payment is an ``activity.py`` item (REDEEM, MERGE), as the venue's Data API lists it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from .activity import ActivityLog
+from .events import market_resolved_message, now_ms
+from .markets import Market, Token
+from .orders import CANCELED_MARKET_RESOLVED, DELAYED
+from .units import ONE, fmt
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+
+log = logging.getLogger("simulator.settlement")
+PROPOSED, DISPUTED, RESOLVED = "proposed", "disputed", "resolved"
+NOT_FINAL = "result for condition not received yet"  # the CTF's revert before payouts are reported
+Schedule = Callable[[float, Callable[[], None]], Any]
+
+
+class Revert(Exception):
+    """A contract call that fails: the message is the revert reason."""
+
+
+@dataclass
+class Resolution:
+    market: Market
+    winner: Token
+    proposed_at: float
+    final_at: float
+    status: str = PROPOSED
+    generation: int = 0  # a dispute reschedules finality; older timers see a newer generation
+
+
+class Settlement:
+    def __init__(self, exchange: Exchange, activity: ActivityLog, schedule: Schedule | None, *,
+                 resolution_delay_s: float, dispute_delay_s: float, auto_redeem_delay_s: float,
+                 auto_redeem_operator: str) -> None:
+        self.ex = exchange
+        self.ledger = exchange.ledger
+        self.activity = activity
+        self.schedule = schedule
+        self.resolution_delay_s = resolution_delay_s
+        self.dispute_delay_s = dispute_delay_s
+        self.auto_redeem_delay_s = auto_redeem_delay_s
+        self.auto_redeem_operator = auto_redeem_operator.lower()
+        self.resolutions: dict[str, Resolution] = {}
+        self.approvals: set[tuple[str, str]] = set()  # (wallet, operator) with setApprovalForAll(true)
+
+    # -- resolution ----------------------------------------------------------------------------
+
+    def propose(self, market: Market, winner: Token) -> Resolution:
+        """Trading stops now; the payouts are reported `resolution_delay_s` later."""
+        if market.condition_id in self.resolutions or market.closed:
+            raise Revert(f"market {market.condition_id} is already resolving or resolved")
+        self._halt(market)
+        now = time.time()
+        resolution = Resolution(market, winner, now, now + self.resolution_delay_s)
+        self.resolutions[market.condition_id] = resolution
+        market.proposed = winner.token_id
+        market.uma_status = PROPOSED
+        self._arm(resolution)
+        return resolution
+
+    def dispute(self, market: Market) -> Resolution:
+        """A disputed proposal: finality moves `dispute_delay_s` from now."""
+        resolution = self.resolutions.get(market.condition_id)
+        if resolution is None or resolution.status == RESOLVED:
+            raise Revert("only a proposed, not yet final, resolution can be disputed")
+        resolution.status = DISPUTED
+        resolution.final_at = time.time() + self.dispute_delay_s
+        resolution.generation += 1
+        market.uma_status = DISPUTED
+        self._arm(resolution)
+        return resolution
+
+    def is_final(self, market: Market) -> bool:
+        found = self.resolutions.get(market.condition_id)
+        return found is not None and found.status == RESOLVED
+
+    def _halt(self, market: Market) -> None:
+        resting = list(self.ex.books[market.condition_id].orders())
+        waiting = [o for owned in self.ex.open_by_owner.values() for o in owned.values()
+                   if o.market is market and o.status == DELAYED]
+        self.ex.cancel(resting + waiting, CANCELED_MARKET_RESOLVED)
+        self.ex.trades.finalize_market(market)
+        market.closed = True
+        market.accepting_orders = False
+
+    def _arm(self, resolution: Resolution) -> None:
+        delay = max(0.0, resolution.final_at - time.time())
+        generation = resolution.generation
+        if delay <= 0 or self.schedule is None:
+            self.finalize(resolution.market)
+            return
+        self.schedule(delay, lambda: resolution.generation == generation and self.finalize(resolution.market))
+
+    def finalize(self, market: Market) -> None:
+        """The condition reports its payouts: redeemable from now on."""
+        resolution = self.resolutions[market.condition_id]
+        if resolution.status == RESOLVED:
+            return
+        resolution.status = RESOLVED
+        market.winner = resolution.winner.token_id
+        market.uma_status = RESOLVED
+        market.last_trade_price = ONE if resolution.winner.is_yes else 0
+        self.ex.sink.market(market, market_resolved_message(market, now_ms()))
+        log.info("market %s resolved %s", market.condition_id, resolution.winner.outcome)
+        if self.schedule is not None:
+            self.schedule(self.auto_redeem_delay_s, lambda: self.auto_redeem(market))
+        else:
+            self.auto_redeem(market)
+
+    # -- redemption and merging ----------------------------------------------------------------
+
+    def approve(self, wallet: str, operator: str, approved: bool) -> None:
+        key = (wallet.lower(), operator.lower())
+        if approved:
+            self.approvals.add(key)
+        else:
+            self.approvals.discard(key)
+
+    def is_approved(self, wallet: str, operator: str) -> bool:
+        return (wallet.lower(), operator.lower()) in self.approvals
+
+    def auto_redeem(self, market: Market) -> list[tuple[str, int]]:
+        """The operator redeems, for every wallet that approved it, what it holds of `market`."""
+        paid = []
+        ids = [t.token_id for t in market.tokens]
+        for acct in list(self.ledger.accounts.values()):
+            if acct.internal or not any(acct.token(t) for t in ids):
+                continue
+            if self.is_approved(acct.address, self.auto_redeem_operator):
+                paid.append((acct.address, self.redeem(acct.address, market, self.activity.tx_hash("auto-redeem"))))
+        return paid
+
+    def redeem(self, wallet: str, market: Market, tx_hash: str) -> int:
+        """1 pUSD per winning token, 0 per losing one, both burned; returns what was paid
+        (recorded under `tx_hash`, the transaction that redeemed)."""
+        if not self.is_final(market):
+            raise Revert(NOT_FINAL)
+        acct = self.ledger.account(wallet)
+        held = {t.token_id: acct.tokens.pop(t.token_id, 0) for t in market.tokens}
+        for token_id in held:
+            acct.reserved_tokens.pop(token_id, None)
+        payout = max(0, held[market.winner or ""])  # a reversed ghost fill can leave a negative balance
+        burned = sum(max(0, v) for v in held.values())
+        if payout:
+            acct.pusd += payout
+        if burned:
+            self.activity.record(acct.address, "REDEEM", payout, burned, tx_hash, market)
+        return payout
+
+    def merge(self, wallet: str, market: Market, amount: int, tx_hash: str) -> int:
+        """Burn `amount` of each outcome (held and not reserved by open orders), pay `amount` pUSD."""
+        acct = self.ledger.account(wallet)
+        free = [acct.token(t.token_id) - acct.reserved_tokens.get(t.token_id, 0) for t in market.tokens]
+        if amount <= 0:
+            raise Revert("merge amount must be positive")
+        if amount > min(free):
+            raise Revert(f"not enough complete sets to merge {fmt(amount)}: free YES {fmt(free[0])}, "
+                         f"NO {fmt(free[1])}")
+        for token in market.tokens:
+            acct.tokens[token.token_id] = acct.token(token.token_id) - amount
+        acct.pusd += amount
+        self.activity.record(acct.address, "MERGE", amount, 2 * amount, tx_hash, market)
+        return amount
+
+    def status(self, market: Market) -> dict[str, Any]:
+        found = self.resolutions.get(market.condition_id)
+        if found is None:
+            return {"condition_id": market.condition_id, "status": "open"}
+        return {"condition_id": market.condition_id, "status": found.status, "winner": found.winner.token_id,
+                "proposed_at": found.proposed_at, "final_at": found.final_at}
