@@ -100,8 +100,8 @@ def test_scripted_news_needs_the_informed_market():
 def test_scheduled_resolution_follows_the_path(seed):
     """Markets resolve to the outcome their path implies (YES when the belief ends above one
     half; a group's most likely member), not to a draw."""
-    with running_simulator(seed=seed, resolve_after_s=1.0, **SETTINGS) as sim:
-        wait_for(lambda: all(m["closed"] for m in sim.markets()), timeout=10)
+    with running_simulator(seed=seed, resolve_after_s=1.0, resolution_delay_s=0, **SETTINGS) as sim:
+        wait_for(lambda: all(m["closed"] and m["winner"] for m in sim.markets()), timeout=10)  # final at once
         markets = sim.markets()
         for m in markets:
             if not m["neg_risk"]:
