@@ -209,6 +209,33 @@ def test_the_cli_refuses_bad_input_without_a_traceback(recording: tuple[Path, li
     assert result.returncode == 1 and "no recorded data" in result.stderr
 
 
+def test_the_cli_refuses_deep_json_and_more_workers_than_the_machine_takes(
+        recording: tuple[Path, list[str], int, int]) -> None:
+    path, _, start, end = recording
+    env = {"TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
+    deep = "[" * 10_000 + "]" * 10_000
+    for extra, message in ((["--space", f'{{"size": {deep}}}'], "space is nested too deeply (at most 4 levels)"),
+                           (["--space", json.dumps(SPACE), "--params", f'{{"size": {deep}}}'],
+                            "--params is nested too deeply (at most 32 levels)"),
+                           (["--space", json.dumps(SPACE), "--jobs", "100000"], "--jobs 100000: at most "),
+                           (["--space", json.dumps(SPACE), "--jobs", "0"], "--jobs: at least 1 worker")):
+        result = run_cli(["sweep", "--strategy", "market_making", "--from", str(start), "--to", str(end), *extra],
+                         env=env)
+        assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+
+
+def test_no_more_workers_start_than_trials_are_left(
+        recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = recording[0]
+    _env(monkeypatch, path)
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    report = run_sweep(_spec(recording, trials=1), url, path, jobs=2, work_root=tmp_path / "w")
+    assert report.trials == 1 and counted(open_study(_spec(recording, trials=1), url)) == 1
+    assert sorted(p.name for p in (tmp_path / "w").iterdir() if p.name.startswith("worker")) == \
+        ["worker-0", "worker-0.log"]
+
+
 def test_a_storage_url_with_a_password_never_goes_on_the_command_line(
         recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path, _, start, end = recording
