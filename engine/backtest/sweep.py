@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.backtest.sweep_storage import first_use_lock, rdb_storage
+from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
 from engine.contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
 from storage.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
@@ -217,6 +217,7 @@ def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
     study = open_study(spec, url, sampler=sampler)
     objective = _Objective(spec, main_db, work_dir, sampler)
     parent = os.getppid()
+    keyless_since: dict[int, float] = {}
     while os.getppid() == parent:
         trials = study.get_trials(deepcopy=False)
         done = _counted(trials)
@@ -225,12 +226,30 @@ def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
         queued = any(t.state is TrialState.WAITING for t in trials)
         if not queued and done + sum(1 for t in trials if t.state is TrialState.RUNNING) >= spec.trials:
             optuna.storages.fail_stale_trials(study)  # a dead worker's trial is queued again once stale
+            _fail_abandoned(study, trials, keyless_since)
             time.sleep(WAIT_S)
             continue
         study.optimize(objective, n_trials=1, catch=(TrialUndefined,), gc_after_trial=False)
         if objective.skipped_in_a_row >= MAX_SKIPS:
             raise SweepError(f"{MAX_SKIPS} parameter sets in a row were already tried: the space is (nearly) "
                              "exhausted; ask for fewer trials or widen it")
+
+
+def _fail_abandoned(study: optuna.Study, trials: Sequence[FrozenTrial], keyless_since: dict[int, float]) -> None:
+    """Fails a running trial that never got its params once it has stayed so for GRACE_S (as
+    this worker saw it: no clock is compared across machines). Its worker died between creating
+    it and its first heartbeat, so Optuna's heartbeat check never fails it, and the sweep would
+    wait for it for ever. A live worker stores the params within milliseconds of creating it."""
+    from optuna.trial import TrialState
+
+    now = time.monotonic()
+    keyless = {t.number for t in trials if t.state is TrialState.RUNNING and "key" not in t.user_attrs}
+    for number in set(keyless_since) - keyless:
+        del keyless_since[number]
+    for number in keyless:
+        if now - keyless_since.setdefault(number, now) >= GRACE_S:
+            study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+            del keyless_since[number]
 
 
 def worker_main(spec: dict[str, Any], url: str, main_db: str, work_dir: str) -> None:

@@ -8,12 +8,14 @@ process with no other thread (a thread holding a lock at the fork leaves it held
 the child), so elsewhere (a test runner's process, a platform without fork) each worker is a
 fresh `python -c`.
 
-Either way a worker writes its output to its log, runs `target(*args)`, and exits 1 with the
-message of a SweepError (its traceback for anything else).
+Either way a worker lowers its priority (nice +10: the engine and the dashboard on the same
+machine come first when they need a core), writes its output to its log, runs `target(*args)`,
+and exits 1 with the message of a SweepError (its traceback for anything else).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import multiprocessing
@@ -24,6 +26,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
+
+
+NICENESS = 10  # added to a worker's niceness
 
 
 class Worker(Protocol):
@@ -96,6 +101,8 @@ def exec_main() -> None:
 def _run(target: Callable[..., None], args: tuple[Any, ...]) -> None:
     from engine.contracts.sweep_spec import SweepError
 
+    with contextlib.suppress(AttributeError, OSError):  # no os.nice on this platform: as it is
+        os.nice(NICENESS)
     try:
         target(*args)
     except SweepError as exc:
