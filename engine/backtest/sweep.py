@@ -2,11 +2,12 @@
 trading core as live) over the training period, in worker processes.
 
 - The study lives in its own SQLite file beside the trading database (`sweeps_url`), never in
-  it: the engine never waits on a sweep's writes. Any SQLAlchemy URL works instead (a
-  PostgreSQL or MySQL server lets several machines work on one study: run the same command
-  with `--storage URL` on each).
-- Workers are separate processes (`python -c` on `worker_main`), one per core by default,
-  bounded by the machine's cores and memory (engine.contracts.sweep_workers); each asks the
+  it: the engine never waits on a sweep's writes. A PostgreSQL server instead lets several
+  machines work on one study (SWEEP_STORAGE in each one's .env, the same command on each);
+  other SQLAlchemy URLs work but their first use is not serialized (sweep_storage).
+- Workers are separate processes (sweep_processes: forked from the sweep, or `python -c` on
+  `worker_main`), one per core by default, bounded by the machine's cores and memory
+  (engine.contracts.sweep_workers), never more than the trials left; each asks the
   study for a trial, backtests it and reports the objective, until the study has its number of
   finished trials: exactly that number, whatever the number of workers and machines (a trial
   starts only while fewer than that many are finished, running or queued ahead of it), and no
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 POLL_S = 1.0
 WAIT_S = 0.2  # how often a worker with nothing to start looks again (others run the last trials)
-MAX_SKIPS = 100  # trials skipped in a row (duplicates) before a worker gives up on the space
+MAX_DUPLICATES = 100  # duplicates drawn in a row before a worker gives up on the space
 Progress = Callable[[int, int], None]
 
 
@@ -158,28 +159,28 @@ def why_skip(trials: Sequence[FrozenTrial], number: int, key: str, wanted: int) 
 
 class _Objective:
     """One trial: its params (checked against every other trial's first), the backtest, the
-    objective; counts the trials skipped in a row."""
+    objective; counts the duplicates drawn in a row."""
 
     def __init__(self, spec: SweepSpec, main_db: Path, work_dir: Path, sampler: SweepSampler) -> None:
         self.spec, self.main_db, self.work_dir, self.sampler = spec, main_db, work_dir, sampler
-        self.skipped_in_a_row = 0
+        self.duplicates_in_a_row = 0
 
     def __call__(self, trial: optuna.Trial) -> float:
         from engine.backtest.sweep_sampler import params_key
 
+        _claim(trial)
         params = suggest(trial, self.spec.space)
         key = params_key(params)
         trial.set_user_attr("params", params)
         trial.set_user_attr("key", key)
         skip = why_skip(trial.study.get_trials(deepcopy=False), trial.number, key, self.spec.trials)
+        if skip.startswith("duplicate"):
+            self.duplicates_in_a_row += 1
+            self.sampler.next_untried()
         if skip:
-            self.skipped_in_a_row += 1
             trial.set_user_attr("skipped", skip)
-            if skip.startswith("duplicate"):
-                self.sampler.next_untried()
             raise _optuna().TrialPruned(skip)
-        self.skipped_in_a_row = 0
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # which machine and process ran it
+        self.duplicates_in_a_row = 0
         began = time.perf_counter()
         metrics = backtest_params(self.spec, params, self.spec.train_range, self.main_db, self.work_dir)
         trial.set_user_attr("backtest_s", round(time.perf_counter() - began, 3))
@@ -189,6 +190,18 @@ class _Objective:
             trial.set_user_attr("undefined", why or "not a finite number")
             raise TrialUndefined(why)
         return value
+
+
+def _claim(trial: optuna.Trial) -> None:
+    """Marks the trial as this worker's, after writing its first heartbeat (rather than when
+    Optuna's heartbeat thread gets to it, which a loaded machine delays): a running trial whose
+    mark names it always has a heartbeat, so if its worker dies Optuna's stale check fails it and
+    queues it again; a running trial without the mark is one whose worker died before this point,
+    which `_fail_abandoned` fails. The mark holds the trial's own number because a retried trial
+    inherits the failed one's attributes."""
+    trial.study._storage.record_heartbeat(trial._trial_id)  # what Optuna's heartbeat thread calls
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # which machine and process ran it
+    trial.set_user_attr("claimed", trial.number)
 
 
 def counted(study: optuna.Study) -> int:
@@ -217,7 +230,7 @@ def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
     study = open_study(spec, url, sampler=sampler)
     objective = _Objective(spec, main_db, work_dir, sampler)
     parent = os.getppid()
-    keyless_since: dict[int, float] = {}
+    unclaimed_since: dict[int, float] = {}
     while os.getppid() == parent:
         trials = study.get_trials(deepcopy=False)
         done = _counted(trials)
@@ -226,30 +239,30 @@ def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
         queued = any(t.state is TrialState.WAITING for t in trials)
         if not queued and done + sum(1 for t in trials if t.state is TrialState.RUNNING) >= spec.trials:
             optuna.storages.fail_stale_trials(study)  # a dead worker's trial is queued again once stale
-            _fail_abandoned(study, trials, keyless_since)
+            _fail_abandoned(study, trials, unclaimed_since)
             time.sleep(WAIT_S)
             continue
         study.optimize(objective, n_trials=1, catch=(TrialUndefined,), gc_after_trial=False)
-        if objective.skipped_in_a_row >= MAX_SKIPS:
-            raise SweepError(f"{MAX_SKIPS} parameter sets in a row were already tried: the space is (nearly) "
+        if objective.duplicates_in_a_row >= MAX_DUPLICATES:
+            raise SweepError(f"{MAX_DUPLICATES} parameter sets in a row were already tried: the space is (nearly) "
                              "exhausted; ask for fewer trials or widen it")
 
 
-def _fail_abandoned(study: optuna.Study, trials: Sequence[FrozenTrial], keyless_since: dict[int, float]) -> None:
-    """Fails a running trial that never got its params once it has stayed so for GRACE_S (as
-    this worker saw it: no clock is compared across machines). Its worker died between creating
-    it and its first heartbeat, so Optuna's heartbeat check never fails it, and the sweep would
-    wait for it for ever. A live worker stores the params within milliseconds of creating it."""
+def _fail_abandoned(study: optuna.Study, trials: Sequence[FrozenTrial], unclaimed_since: dict[int, float]) -> None:
+    """Fails a running trial that no worker claimed (`_claim`) once it has stayed so for GRACE_S
+    (as this worker saw it: no clock is compared across machines). Its worker died between
+    creating it and its first heartbeat, so Optuna's heartbeat check never fails it, and the
+    sweep would wait for it for ever. A live worker claims its trial within milliseconds."""
     from optuna.trial import TrialState
 
     now = time.monotonic()
-    keyless = {t.number for t in trials if t.state is TrialState.RUNNING and "key" not in t.user_attrs}
-    for number in set(keyless_since) - keyless:
-        del keyless_since[number]
-    for number in keyless:
-        if now - keyless_since.setdefault(number, now) >= GRACE_S:
+    unclaimed = {t.number for t in trials if t.state is TrialState.RUNNING and t.user_attrs.get("claimed") != t.number}
+    for number in set(unclaimed_since) - unclaimed:
+        del unclaimed_since[number]
+    for number in unclaimed:
+        if now - unclaimed_since.setdefault(number, now) >= GRACE_S:
             study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
-            del keyless_since[number]
+            del unclaimed_since[number]
 
 
 def worker_main(spec: dict[str, Any], url: str, main_db: str, work_dir: str) -> None:
