@@ -1,8 +1,9 @@
 """Sweep throughput: trials per minute with one worker and with two, on the same study.
 
 A synthetic recording (bench/_recording.py) and one study in a temporary sweeps file. The
-study grows in rounds that alternate `--jobs 1` (the baseline) and `--jobs 2`, N trials each,
-so that a change in the machine's load (it is shared) falls on both sides. Printed: the trial
+study grows in rounds that alternate `--jobs 1` (the baseline) and `--jobs 2`, 50 trials each
+(the default sweep's size: with fewer, the last trial of a phase, run while the other worker
+has none left, weighs more), so that a change in the machine's load falls on both sides. Printed: the trial
 time (median, p99 of the trials' own durations) with two workers against one, trials per
 minute over each phase's wall time (worker start-up included), the ratio per round and
 overall, the load average around each phase and how many cores other programs took meanwhile
@@ -84,7 +85,8 @@ def phase(spec: SweepSpec, path: Path, jobs: int, work: Path) -> tuple[float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=24, help="trials per phase (default 24)")
+    parser.add_argument("--trials", type=int, default=50,
+                        help="trials per phase (default 50, the size of `engine sweep`'s default sweep)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of one 1-worker and one 2-worker phase")
     parser.add_argument("--events", type=int, default=30_000, help="market events in the recording")
     args = parser.parse_args()
