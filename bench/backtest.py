@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -86,10 +87,30 @@ def replay_in_child(db: Path, work: Path, code: Path) -> dict:  # type: ignore[t
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     began = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", CHILD, str(db), str(work), json.dumps(PARAMS)], cwd=code, env=env,
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(child_failure(code, out.returncode, out.stderr))
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     figures["wall_s"] = time.perf_counter() - began
     return figures
+
+
+def child_failure(code: Path, returncode: int, stderr: str) -> str:
+    """What to print when the replay in `code` fails: its own error (the exception and where in
+    that checkout it was raised), not the command line that ran it."""
+    lines = stderr.strip().splitlines()
+    raised = [line for line in lines if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", line)]
+    where = [line.strip() for line in lines if line.lstrip().startswith(f'File "{code.resolve()}')]
+    error = (raised[-1] if raised else "\n".join(lines[-5:]) or "(it printed nothing)")[:600]
+    message = f"the replay with the code in {code} failed (exit {returncode}): {error}"
+    if where:
+        message += f"\n  at {where[-1]}"
+    if any(word in stderr for word in ("no such column", "no such table", "has no column")):
+        message += ("\nThe recording is written with this checkout's schema and that code expects another "
+                    "(compare storage/migrations.py in both).")
+    elif "No module named 'engine'" in stderr:
+        message += "\n--code must be a checkout of this project (the folder holding engine/ and storage/)."
+    return message
 
 
 def one_decision_copy(path: Path, into: Path) -> None:

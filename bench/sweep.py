@@ -1,20 +1,26 @@
 """Sweep throughput: trials per minute with one worker and with two, on the same study.
 
 A synthetic recording (bench/_recording.py) and one study in a temporary sweeps file. The
-study grows in rounds that alternate `--jobs 1` (the baseline) and `--jobs 2`, N trials each,
-so that a change in the machine's load (it is shared) falls on both sides. Printed: the trial
+study grows in rounds that alternate `--jobs 1` (the baseline) and `--jobs 2`, 50 trials each
+(the default sweep's size: with fewer, the last trial of a phase, run while the other worker
+has none left, weighs more), so that a change in the machine's load falls on both sides. Printed: the trial
 time (median, p99 of the trials' own durations) with two workers against one, trials per
 minute over each phase's wall time (worker start-up included), the ratio per round and
-overall, the load average around each phase, the workers' CPU seconds per trial (equal with
-one and two workers when nothing serializes them), and the largest peak RSS of any worker.
+overall, the load average around each phase and how many cores other programs took meanwhile
+(the machine's busy time from /proc/stat less this process's and its workers'), the workers'
+CPU seconds per trial (equal with one and two workers when nothing serializes them), and the
+largest peak RSS of any worker. The workers are started as `engine sweep` starts them (forked
+from the sweep process, which has imported the trading core and Optuna already).
 Target: >= 1.7x on 2 cores, each worker <= 250 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
+import statistics
 import tempfile
 import time
 from dataclasses import replace
@@ -35,6 +41,35 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _own_cpu() -> float:
+    """CPU seconds of this process and its finished children (the sweep's workers)."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def _machine_busy() -> float | None:
+    """CPU seconds every program on the machine has used since boot (Linux /proc/stat), or None."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+class OtherLoad:
+    """How many cores other programs took while a phase ran: the machine's busy time less ours."""
+
+    def __init__(self) -> None:
+        self.busy, self.ours, self.began = _machine_busy(), _own_cpu(), time.perf_counter()
+
+    def cores(self) -> float | None:
+        busy = _machine_busy()
+        if busy is None or self.busy is None:
+            return None
+        return max(0.0, (busy - self.busy) - (_own_cpu() - self.ours)) / (time.perf_counter() - self.began)
+
+
 def phase(spec: SweepSpec, path: Path, jobs: int, work: Path) -> tuple[float, float, list[float]]:
     """Wall seconds to bring the study to `spec.trials`, the workers' CPU seconds, and the new
     trials' durations (ms)."""
@@ -50,7 +85,8 @@ def phase(spec: SweepSpec, path: Path, jobs: int, work: Path) -> tuple[float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=24, help="trials per phase (default 24)")
+    parser.add_argument("--trials", type=int, default=50,
+                        help="trials per phase (default 50, the size of `engine sweep`'s default sweep)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of one 1-worker and one 2-worker phase")
     parser.add_argument("--events", type=int, default=30_000, help="market events in the recording")
     args = parser.parse_args()
@@ -59,6 +95,7 @@ def main() -> None:
     walls = {1: 0.0, 2: 0.0}
     counts = {1: 0, 2: 0}
     cpus = {1: 0.0, 2: 0.0}
+    other_cores: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "trader.db"
         markets, start, end = write_recording(path, markets=3, events=args.events, events_per_decision=50)
@@ -70,8 +107,10 @@ def main() -> None:
             rates = {}
             for jobs in (1, 2):
                 total += args.trials
-                load = os.getloadavg()[0]
+                load, others = os.getloadavg()[0], OtherLoad()
                 wall, cpu, samples = phase(replace(spec, trials=total), path, jobs, Path(tmp) / "work")
+                taken = others.cores()
+                other_cores.append(taken if taken is not None else math.nan)
                 cpus[jobs] += cpu
                 (ones if jobs == 1 else twos).extend(samples)
                 walls[jobs] += wall
@@ -79,17 +118,20 @@ def main() -> None:
                 rates[jobs] = len(samples) * 60 / wall
                 print(f"    round {round_}, {jobs} worker{'s' if jobs > 1 else ''}: {len(samples)} trials in "
                       f"{wall:.1f} s = {rates[jobs]:.1f} trials/min, {cpu / max(1, len(samples)):.2f} CPU s a "
-                      f"trial (load average {load:.2f} -> {os.getloadavg()[0]:.2f})")
+                      f"trial (load average {load:.2f} -> {os.getloadavg()[0]:.2f}; other programs took "
+                      f"{taken if taken is not None else math.nan:.2f} of {os.cpu_count()} cores)")
             print(f"    round {round_} ratio {rates[2] / rates[1]:.2f}x")
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     report("sweep trial, 2 workers", twos, ones, target=f">= {TARGET_RATIO}x trials/min", baseline_name="1 worker")
     one_rate, two_rate = counts[1] * 60 / walls[1], counts[2] * 60 / walls[2]
     print(f"    overall: 1 worker {one_rate:.1f} trials/min, 2 workers {two_rate:.1f} trials/min, ratio "
           f"{two_rate / one_rate:.2f}x (target >= {TARGET_RATIO}x) | CPU a trial (workers, start-up included): "
-          f"{cpus[1] / counts[1]:.2f} s with 1 worker, {cpus[2] / counts[2]:.2f} s with 2 (the difference is the "
-          f"second worker's own start-up: nothing serializes them, so a ratio below 2x is start-up and cores "
-          f"taken by other programs) | largest worker peak RSS {peak_mb:,.0f} MB "
-          f"(target <= {TARGET_RSS_MB})")
+          f"{cpus[1] / counts[1]:.2f} s with 1 worker, {cpus[2] / counts[2]:.2f} s with 2 (nothing in the sweep "
+          f"serializes the workers: below 2x is the last trial of a phase, run while the other worker has none "
+          f"left, two workers sharing caches, and cores taken by other programs) | largest worker peak RSS "
+          f"{peak_mb:,.0f} MB "
+          f"(target <= {TARGET_RSS_MB}) | other programs took {statistics.fmean(other_cores):.2f} of "
+          f"{os.cpu_count()} cores on average (a ratio of 2x needs both cores free)")
 
 
 if __name__ == "__main__":

@@ -234,6 +234,17 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     return out
 
 
+def _validate_markets(count: Any) -> None:
+    from .markets import DATA_FILE, servable_markets
+
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"markets must be a whole number of at least 1, not {count!r}")
+    most = servable_markets()
+    if count > most:
+        raise ValueError(f"markets: {count} asked, but the simulator serves at most {most} (the real markets "
+                         f"in {DATA_FILE.parent.name}/{DATA_FILE.name}, revived; it does not make markets up)")
+
+
 def parse_maintenance_schedule(raw: str) -> tuple[str, float]:
     """("weekly" | "off" | "every", period in seconds (0 unless "every"))."""
     text = raw.strip().lower()
@@ -256,6 +267,7 @@ def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
 
 def _validate(cfg: SimConfig) -> None:
     """Refuse settings that cannot work, with the setting's name (usage error in the CLI)."""
+    _validate_markets(cfg.markets)
     if cfg.fee_rate is not None:
         object.__setattr__(cfg, "fee_rate", str(cfg.fee_rate))  # 0.05 and "0.05" alike
         try:

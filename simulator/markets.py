@@ -8,6 +8,7 @@ since the seed file itself has no neg-risk markets.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from dataclasses import dataclass, field
@@ -107,6 +108,14 @@ def neg_risk_id(group: str) -> str:
 def load_raw(path: Path = DATA_FILE) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as fh:
         return json.load(fh)["data"]
+
+
+@functools.cache
+def servable_markets(path: Path = DATA_FILE) -> int:
+    """How many markets the simulator can serve: the usable real markets of the seed file. It
+    does not invent more (made-up ticks, sizes and groups would be shapes the venue never
+    served), so a larger count is refused rather than silently capped."""
+    return sum(1 for raw in load_raw(path) if _usable(raw))
 
 
 def _usable(raw: dict[str, Any]) -> bool:

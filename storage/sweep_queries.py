@@ -146,7 +146,7 @@ def sweep_view(url: str, name: str) -> SweepView | None:
         test = attrs.get(f"test:{t.number}", {})
         rows.append({"number": t.number, "state": t.state.name, "value": t.value,
                      **{p: used.get(p) for p in names}, "test": test.get("value"),
-                     "why": t.user_attrs.get("undefined", "")})
+                     "why": t.user_attrs.get("undefined") or t.user_attrs.get("skipped", "")})
         if t.state.name == "COMPLETE":
             complete[t.number] = used
     frame = pd.DataFrame(rows, columns=["number", "state", "value", *names, "test", "why"])

@@ -2,47 +2,55 @@
 trading core as live) over the training period, in worker processes.
 
 - The study lives in its own SQLite file beside the trading database (`sweeps_url`), never in
-  it: the engine never waits on a sweep's writes. Any SQLAlchemy URL works instead (a
-  PostgreSQL or MySQL server lets several machines work on one study: run the same command
-  with `--storage URL` on each).
-- Workers are separate processes (`python -c` on `worker_main`), one per core by default;
-  each asks the study for a trial, backtests it, reports the objective, until the study has
-  its number of finished trials. A killed sweep resumes: running the same spec again counts
-  the trials already finished; a trial left running by a dead worker is failed once its
-  heartbeat is stale and tried again with the same params.
+  it: the engine never waits on a sweep's writes. A PostgreSQL server instead lets several
+  machines work on one study (SWEEP_STORAGE in each one's .env, the same command on each);
+  other SQLAlchemy URLs work but their first use is not serialized (sweep_storage).
+- Workers are separate processes (sweep_processes: forked from the sweep, or `python -c` on
+  `worker_main`), one per core by default, bounded by the machine's cores and memory
+  (engine.contracts.sweep_workers), never more than the trials left; each asks the
+  study for a trial, backtests it and reports the objective, until the study has its number of
+  finished trials: exactly that number, whatever the number of workers and machines (a trial
+  starts only while fewer than that many are finished, running or queued ahead of it), and no
+  parameter set twice (a trial whose params another trial holds is skipped: see
+  sweep_sampler). A killed sweep resumes: running the same spec again counts the trials
+  already finished; a trial left running by a dead worker is failed once its heartbeat is
+  stale and tried again with the same params.
 - With a train/test split, the best trials are re-run on the held-out period afterwards and
   both scores kept in the study (user attrs `test:<trial number>`), to expose overfitting.
-- Deterministic with one worker and a fixed seed (the TPE sampler and the paper venue are
-  seeded); several workers interleave trials in whatever order they finish.
+- Deterministic with one worker and a fixed seed (each trial is sampled from the seed and its
+  number, and the paper venue is seeded); several workers interleave trials in whatever order
+  they finish.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
-import sqlite3
+import socket
 import subprocess
-import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
 from engine.contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
 from storage.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
 if TYPE_CHECKING:
     import optuna
+    from optuna.trial import FrozenTrial
 
+    from engine.backtest.sweep_processes import Worker
+    from engine.backtest.sweep_sampler import SweepSampler
     from engine.contracts.metrics import Metrics
 
-HEARTBEAT_S = 10
-GRACE_S = 30
 POLL_S = 1.0
+WAIT_S = 0.2  # how often a worker with nothing to start looks again (others run the last trials)
+MAX_DUPLICATES = 100  # duplicates drawn in a row before a worker gives up on the space
 Progress = Callable[[int, int], None]
 
 
@@ -54,57 +62,32 @@ def _optuna() -> Any:
     return optuna
 
 
-def open_storage(url: str) -> optuna.storages.RDBStorage:
-    optuna = _optuna()
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite:"):
-        _wal(Path(url.split("///", 1)[1]))
-        kwargs = {"connect_args": {"timeout": 60}}
-    return optuna.storages.RDBStorage(
-        url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
-        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
+def _sampler(spec: SweepSpec) -> SweepSampler:
+    from engine.backtest.sweep_sampler import SweepSampler
+
+    _optuna()
+    return SweepSampler(spec.space, spec.seed, grid=spec.sampler == "grid")
 
 
-def _wal(path: Path) -> None:
-    """WAL for a study file (it stays set in the file): with the default rollback journal every
-    reader (each worker's sampler reads all trials) blocks the other workers' writes, and
-    SQLite's busy waits then cost the second worker much of its core."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(path, timeout=60)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")
-
-
-def _sampler(spec: SweepSpec, worker: int) -> Any:
-    optuna = _optuna()
-    if spec.sampler == "grid":
-        return optuna.samplers.GridSampler({n: d.grid() for n, d in spec.space.items()}, seed=spec.seed + worker)
-    return optuna.samplers.TPESampler(seed=spec.seed + worker)
-
-
-def open_study(spec: SweepSpec, url: str, *, worker: int = 0) -> optuna.Study:
-    """The spec's study (created on first use). A study of that name with another spec is an
-    error: a resume must search the same space on the same data."""
+def open_study(spec: SweepSpec, url: str, *, sampler: SweepSampler | None = None) -> optuna.Study:
+    """The spec's study (created on first use, by one process at a time). A study of that name
+    with another spec is an error: a resume must search the same space on the same data."""
     optuna = _optuna()
     check_spec(spec)
-    study = optuna.create_study(study_name=spec.name, storage=open_storage(url), direction="maximize",
-                                sampler=_sampler(spec, worker), load_if_exists=True)
-    stored = study.user_attrs.get("spec")
-    if stored is None:
-        study.set_user_attr("spec", spec.as_dict())
-    else:
-        previous = SweepSpec.from_dict(stored)
-        if previous.identity() != spec.identity():
-            raise SweepError(f"a sweep named {spec.name!r} already exists with other settings; "
-                             "use another --name (or the same settings to resume it)")
-        if previous.trials != spec.trials:
+    with first_use_lock(url):
+        study = optuna.create_study(study_name=spec.name, storage=rdb_storage(url), direction="maximize",
+                                    sampler=sampler or _sampler(spec), load_if_exists=True)
+        stored = study.user_attrs.get("spec")
+        if stored is None:
             study.set_user_attr("spec", spec.as_dict())
+            return study
+    previous = SweepSpec.from_dict(stored)
+    if previous.identity() != spec.identity():
+        raise SweepError(f"a sweep named {spec.name!r} already exists with other settings; "
+                         "use another --name (or the same settings to resume it)")
+    if previous.trials != spec.trials:
+        study.set_user_attr("spec", spec.as_dict())
     return study
-
-
-def load_spec(url: str, name: str) -> SweepSpec:
-    optuna = _optuna()
-    study = optuna.load_study(study_name=name, storage=open_storage(url))
-    return SweepSpec.from_dict(study.user_attrs["spec"])
 
 
 # -- one trial -------------------------------------------------------------------------
@@ -158,69 +141,141 @@ class TrialUndefined(Exception):
     """The objective has no value for this trial (the trial fails, with the reason)."""
 
 
-def _objective(spec: SweepSpec, main_db: Path, work_dir: Path) -> Callable[[optuna.Trial], float]:
-    def run(trial: optuna.Trial) -> float:
-        if counted(trial.study) >= spec.trials:  # another worker finished the sweep meanwhile
-            trial.study.stop()
-            raise _optuna().TrialPruned("the sweep has its trials")
-        params = suggest(trial, spec.space)
+def why_skip(trials: Sequence[FrozenTrial], number: int, key: str, wanted: int) -> str:
+    """Why trial `number`, about to backtest the params `key`, must not ("" if it may): the
+    sweep has its trials without it, or another trial holds the same params.
+
+    Called after the trial's key is stored, on a fresh read of every trial. Trial numbers are
+    handed out under a lock, so every trial numbered below this one is visible: of any two
+    trials that both run, the later saw the earlier holding its place, so no more than `wanted`
+    run. Of two trials with the same params, whichever read last sees the other's key."""
+    from engine.backtest.sweep_sampler import held_keys, holds
+
+    if sum(1 for t in trials if t.number < number and holds(t)) >= wanted:
+        return f"the sweep has its {wanted} trials"
+    other = held_keys(trials, besides=number).get(key)
+    return "" if other is None else f"duplicate of trial {other}: the same params"
+
+
+class _Objective:
+    """One trial: its params (checked against every other trial's first), the backtest, the
+    objective; counts the duplicates drawn in a row."""
+
+    def __init__(self, spec: SweepSpec, main_db: Path, work_dir: Path, sampler: SweepSampler) -> None:
+        self.spec, self.main_db, self.work_dir, self.sampler = spec, main_db, work_dir, sampler
+        self.duplicates_in_a_row = 0
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        from engine.backtest.sweep_sampler import params_key
+
+        _claim(trial)
+        params = suggest(trial, self.spec.space)
+        key = params_key(params)
         trial.set_user_attr("params", params)
+        trial.set_user_attr("key", key)
+        skip = why_skip(trial.study.get_trials(deepcopy=False), trial.number, key, self.spec.trials)
+        if skip.startswith("duplicate"):
+            self.duplicates_in_a_row += 1
+            self.sampler.next_untried()
+        if skip:
+            trial.set_user_attr("skipped", skip)
+            raise _optuna().TrialPruned(skip)
+        self.duplicates_in_a_row = 0
         began = time.perf_counter()
-        metrics = backtest_params(spec, params, spec.train_range, main_db, work_dir)
+        metrics = backtest_params(self.spec, params, self.spec.train_range, self.main_db, self.work_dir)
         trial.set_user_attr("backtest_s", round(time.perf_counter() - began, 3))
         trial.set_user_attr("metrics", metrics.as_dict())
-        value, why = objective_value(metrics, spec.objective)
+        value, why = objective_value(metrics, self.spec.objective)
         if value is None or not math.isfinite(value):
             trial.set_user_attr("undefined", why or "not a finite number")
             raise TrialUndefined(why)
         return value
 
-    return run
+
+def _claim(trial: optuna.Trial) -> None:
+    """Marks the trial as this worker's, after writing its first heartbeat (rather than when
+    Optuna's heartbeat thread gets to it, which a loaded machine delays): a running trial whose
+    mark names it always has a heartbeat, so if its worker dies Optuna's stale check fails it and
+    queues it again; a running trial without the mark is one whose worker died before this point,
+    which `_fail_abandoned` fails. The mark holds the trial's own number because a retried trial
+    inherits the failed one's attributes."""
+    trial.study._storage.record_heartbeat(trial._trial_id)  # what Optuna's heartbeat thread calls
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # which machine and process ran it
+    trial.set_user_attr("claimed", trial.number)
 
 
 def counted(study: optuna.Study) -> int:
     """Trials that count toward the total: finished (complete, or failed with a reason)."""
-    optuna = _optuna()
-    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
-    return sum(1 for t in study.get_trials(deepcopy=False, states=states)
-               if t.state is optuna.trial.TrialState.COMPLETE or "undefined" in t.user_attrs)
+    return _counted(study.get_trials(deepcopy=False))
+
+
+def _counted(trials: Sequence[FrozenTrial]) -> int:
+    from optuna.trial import TrialState
+
+    return sum(1 for t in trials if t.state is TrialState.COMPLETE
+               or (t.state is TrialState.FAIL and "undefined" in t.user_attrs))
 
 
 # -- workers ---------------------------------------------------------------------------
 
 
-def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path, worker: int = 0) -> None:
-    """A worker's loop: trials until the study has `spec.trials` counted ones (or its parent,
-    the sweep, is gone)."""
+def work(spec: SweepSpec, url: str, main_db: Path, work_dir: Path) -> None:
+    """A worker's loop: a trial at a time until the study has `spec.trials` counted ones (or its
+    parent, the sweep, is gone). While the last trials are all running elsewhere it waits for
+    them instead of starting more: one may die, and its retry must run."""
     optuna = _optuna()
-    study = open_study(spec, url, worker=worker)
-    objective = _objective(spec, main_db, work_dir)
+    from optuna.trial import TrialState
+
+    sampler = _sampler(spec)
+    study = open_study(spec, url, sampler=sampler)
+    objective = _Objective(spec, main_db, work_dir, sampler)
     parent = os.getppid()
+    unclaimed_since: dict[int, float] = {}
+    while os.getppid() == parent:
+        trials = study.get_trials(deepcopy=False)
+        done = _counted(trials)
+        if done >= spec.trials:
+            return
+        queued = any(t.state is TrialState.WAITING for t in trials)
+        if not queued and done + sum(1 for t in trials if t.state is TrialState.RUNNING) >= spec.trials:
+            optuna.storages.fail_stale_trials(study)  # a dead worker's trial is queued again once stale
+            _fail_abandoned(study, trials, unclaimed_since)
+            time.sleep(WAIT_S)
+            continue
+        study.optimize(objective, n_trials=1, catch=(TrialUndefined,), gc_after_trial=False)
+        if objective.duplicates_in_a_row >= MAX_DUPLICATES:
+            raise SweepError(f"{MAX_DUPLICATES} parameter sets in a row were already tried: the space is (nearly) "
+                             "exhausted; ask for fewer trials or widen it")
 
-    def enough(study: optuna.Study, trial: Any) -> None:
-        if counted(study) >= spec.trials or os.getppid() != parent:
-            study.stop()
 
-    if counted(study) >= spec.trials:
-        return
-    study.optimize(objective, n_trials=spec.trials, callbacks=[enough], catch=(TrialUndefined,),
-                   gc_after_trial=False)
+def _fail_abandoned(study: optuna.Study, trials: Sequence[FrozenTrial], unclaimed_since: dict[int, float]) -> None:
+    """Fails a running trial that no worker claimed (`_claim`) once it has stayed so for GRACE_S
+    (as this worker saw it: no clock is compared across machines). Its worker died between
+    creating it and its first heartbeat, so Optuna's heartbeat check never fails it, and the
+    sweep would wait for it for ever. A live worker claims its trial within milliseconds."""
+    from optuna.trial import TrialState
+
+    now = time.monotonic()
+    unclaimed = {t.number for t in trials if t.state is TrialState.RUNNING and t.user_attrs.get("claimed") != t.number}
+    for number in set(unclaimed_since) - unclaimed:
+        del unclaimed_since[number]
+    for number in unclaimed:
+        if now - unclaimed_since.setdefault(number, now) >= GRACE_S:
+            study.tell(number, state=TrialState.FAIL, skip_if_finished=True)
+            del unclaimed_since[number]
 
 
-def worker_main() -> None:
-    """Entry of a worker process: argv[1] is a JSON object (spec, url, db, work dir, index)."""
-    job = json.loads(sys.argv[1])
-    work(SweepSpec.from_dict(job["spec"]), job["url"], Path(job["db"]), Path(job["work_dir"]), job["worker"])
+def worker_main(spec: dict[str, Any], url: str, main_db: str, work_dir: str) -> None:
+    """A worker process's entry (engine.backtest.sweep_processes starts it)."""
+    work(SweepSpec.from_dict(spec), url, Path(main_db), Path(work_dir))
 
 
-def _start_worker(spec: SweepSpec, url: str, main_db: Path, work_dir: Path, worker: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_worker(spec: SweepSpec, url: str, main_db: Path, work_dir: Path, log: Path) -> Worker:
+    from engine.backtest import sweep_processes
+
     work_dir.mkdir(parents=True, exist_ok=True)
-    job = json.dumps({"spec": spec.as_dict(), "url": url, "db": str(main_db), "work_dir": str(work_dir),
-                      "worker": worker})
-    with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-c", "from engine.backtest.sweep import worker_main; worker_main()",
-                                 job], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, "TRADER_DB": str(main_db)})
+    return sweep_processes.start(worker_main, (spec.as_dict(), url, str(main_db), str(work_dir)), log,
+                                 {"TRADER_DB": str(main_db)})
 
 
 @dataclass
@@ -251,8 +306,9 @@ def run_sweep(spec: SweepSpec, url: str, main_db: Path, *, jobs: int, work_root:
 
 def _run_workers(study: optuna.Study, spec: SweepSpec, url: str, main_db: Path, jobs: int, work_root: Path,
                  progress: Progress | None) -> None:
-    workers = [_start_worker(spec, url, main_db, work_root / f"worker-{i}", i, work_root / f"worker-{i}.log")
-               for i in range(max(1, jobs))]
+    count = max(1, min(jobs, spec.trials - counted(study)))  # more workers than trials left would idle
+    workers = [_start_worker(spec, url, main_db, work_root / f"worker-{i}", work_root / f"worker-{i}.log")
+               for i in range(count)]
     try:
         while running := [w for w in workers if w.poll() is None]:
             if progress is not None:

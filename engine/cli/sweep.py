@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from engine.contracts.sweep_spec import (
     default_name,
     parse_space,
 )
+from engine.contracts.sweep_workers import check_jobs, worker_budget
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, open_db
 from engine.cli.progress import ProgressBar
@@ -29,10 +29,12 @@ from storage.settings import Settings
 
 
 def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]
-    try:
-        value = json.loads(raw or "{}")
-    except json.JSONDecodeError as exc:
-        raise CliError(f"{what} is not valid JSON: {exc.msg}") from None
+    from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+
+    try:  # bounded in size and depth, as the backtest's --params: never a RecursionError
+        value = loads_bounded(raw or "{}", max_bytes=CONFIG_BYTES, what=what)
+    except JsonRefused as exc:
+        raise CliError(str(exc)) from None
     if not isinstance(value, dict):
         raise CliError(f"{what} must be a JSON object")
     return value
@@ -77,6 +79,7 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
 
     open_db(settings)
     spec = spec_from_args(args)
+    jobs = _jobs(args.jobs, spec.trials)
     try:  # the data is there (and the markets known) before any worker starts
         resolve_markets(BacktestSpec(spec.kind, spec.base_params, *spec.train_range, spec.markets, spec.seed,
                                      spec.source), settings.db_path)
@@ -87,7 +90,6 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
                        "machine): put the URL in SWEEP_STORAGE in .env instead")
     url = args.storage or sweeps_storage(settings.root, settings.db_path)
     work_root = study_work_dir(settings.db_path, spec.name)
-    jobs = args.jobs or os.cpu_count() or 1
     try:
         report = run_sweep(spec, url, settings.db_path, jobs=jobs, work_root=work_root,
                            progress=ProgressBar(f"sweep {spec.name!r} ({jobs} workers)"))
@@ -99,6 +101,17 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs(asked: int | None, trials: int) -> int:
+    """Worker processes: as asked (refused beyond what the machine's cores and memory take), or
+    by default as many as it takes; never more than the trials."""
+    budget = worker_budget()
+    if asked is not None:
+        problem = check_jobs(asked, budget)
+        if problem:
+            raise CliError(problem)
+    return min(asked or budget.most, trials)
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sweep = sub.add_parser("sweep", help="search a strategy's params with Optuna (each trial a backtest)",
                            description=__doc__)
@@ -107,7 +120,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                        '"fair_value": {"choices": ["mid", "microprice"]}}; "log" for a log scale')
     sweep.add_argument("--params", help="JSON object: fixed params for everything not searched")
     sweep.add_argument("--trials", type=int, default=50, help="finished trials to reach (default 50)")
-    sweep.add_argument("--jobs", type=int, default=0, help="worker processes (default: one per core)")
+    sweep.add_argument("--jobs", type=int, help="worker processes (default: one per core, as many as memory allows; "
+                                                "more is refused)")
     sweep.add_argument("--objective", choices=OBJECTIVES, default="sharpe",
                        help="what to maximize, per day: sharpe (default), return, calmar")
     sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="tpe (default) or grid")

@@ -29,6 +29,7 @@ SAMPLERS: tuple[str, ...] = ("tpe", "grid")
 MAX_DIMENSIONS = 20
 MAX_TRIALS = 100_000
 GRID_POINTS = 5  # values per numeric range on a grid
+SPACE_DEPTH = 4  # {"param": {"choices": [...]}} is 3 levels deep
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,79}$")
 
 
@@ -56,6 +57,26 @@ class Dimension:
             ratio = math.log(self.high / self.low)
             return [round(self.low * math.exp(ratio * i / (points - 1)), 6) for i in range(points)]
         return sorted({round(self.low + i * (self.high - self.low) / (points - 1), 6) for i in range(points)})
+
+    def count(self) -> int:
+        """How many distinct values a trial can give this param: the strategies take at most 6
+        decimals (sweep.suggest rounds to them), so every range is finite."""
+        if self.scale == "choice":
+            return len(self.choices)
+        if self.scale == "int":
+            return int(self.high - self.low) + 1
+        return int((self.high - self.low) / self._unit() + 1e-9) + 1
+
+    def value(self, index: int) -> Any:
+        """The index-th of those values (0 <= index < count()), as a trial would give it."""
+        if self.scale == "choice":
+            return self.choices[index]
+        if self.scale == "int":
+            return int(self.low) + index
+        return min(round(self.low + index * self._unit(), 6), self.high)
+
+    def _unit(self) -> float:
+        return self.step or 1e-6
 
 
 @dataclass(frozen=True)
@@ -124,10 +145,12 @@ def parse_space(raw: str | dict[str, Any], kind: str) -> dict[str, Dimension]:
     """The space, checked against `kind`'s params schema (each end of each range must be a
     legal value of its param); SweepError says what is wrong."""
     if isinstance(raw, str):
+        from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise SweepError(f"space: not valid JSON ({exc.msg})") from None
+            raw = loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=SPACE_DEPTH, what="space")
+        except JsonRefused as exc:
+            raise SweepError(str(exc)) from None
     if not isinstance(raw, dict) or not raw:
         raise SweepError('space: a JSON object of params, e.g. {"half_spread": [0.01, 0.05], "size": [10, 50, "int"]}')
     if len(raw) > MAX_DIMENSIONS:
@@ -182,6 +205,15 @@ def _fits(low: float, high: float, step: float) -> bool:
     return all(abs(v / step - round(v / step)) < 1e-9 for v in (low, high))
 
 
+def distinct_sets(spec: SweepSpec) -> int:
+    """How many distinct parameter sets the spec's sampler can try: the grid's points, or every
+    combination of the space's values."""
+    total = 1
+    for d in spec.space.values():
+        total *= len(d.grid()) if spec.sampler == "grid" else d.count()
+    return total
+
+
 def check_spec(spec: SweepSpec) -> None:
     """Everything but the data: SweepError says what is wrong."""
     from engine.strategies.registry import validate_params
@@ -203,6 +235,27 @@ def check_spec(spec: SweepSpec) -> None:
         raise SweepError("split: the training share must be between 0.1 and 0.9 (e.g. 0.7: the last 30 % is held out)")
     if not 1 <= spec.top <= 20:
         raise SweepError("top: between 1 and 20 trials re-run on the held-out period")
+    _check_room(spec)
+
+
+def _check_room(spec: SweepSpec) -> None:
+    """No parameter set is tried twice, so the space must hold as many as the trials asked for
+    (and a grid stays small enough to list)."""
+    if spec.sampler == "grid":
+        points = 1
+        for d in spec.space.values():
+            points *= len(d.grid())
+            if points > MAX_TRIALS:
+                raise SweepError(f"sampler: a grid of more than {MAX_TRIALS:,} points ({GRID_POINTS} values per "
+                                 "numeric range); search fewer params, or use tpe")
+        if spec.trials > points:
+            raise SweepError(f"trials: the grid has {points:,} points and none is tried twice: ask for at most "
+                             f"{points:,} trials")
+        return
+    sets = distinct_sets(spec)
+    if spec.trials > sets:
+        raise SweepError(f"trials: the space holds {sets:,} distinct parameter sets and none is tried twice: ask "
+                         f"for at most {sets:,} trials, or widen the space")
 
 
 def default_name(spec: SweepSpec) -> str:

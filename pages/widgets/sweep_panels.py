@@ -4,7 +4,6 @@ use a trial's params in a configured strategy (audited, with a reload)."""
 
 from __future__ import annotations
 
-import os
 import time as clock
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from engine.contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
+from engine.contracts.sweep_workers import worker_budget
 from engine.contracts.strategy_kinds import registry
 from storage import queries
 from storage.config import ConfigError, StaleVersion
@@ -81,8 +81,9 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
                             "(5 values per numeric range)")
     trials = right.number_input("Trials", min_value=1, max_value=10_000, value=50, step=1, key=SW_TRIALS)
     left, mid, right = st.columns(3)
-    jobs = left.number_input("Workers", min_value=1, max_value=64, value=os.cpu_count() or 1, step=1, key=SW_JOBS,
-                             help="Worker processes, one per core by default")
+    budget = worker_budget()
+    jobs = left.number_input("Workers", min_value=1, max_value=budget.most, value=budget.most, step=1, key=SW_JOBS,
+                             help=f"Worker processes: at most {budget.most} on this machine ({budget.why()})")
     seed = mid.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key=SW_SEED,
                             help="Seeds the sampler and the paper venue: one worker and the same seed repeat a sweep")
     split = right.slider("Training share", min_value=0.5, max_value=1.0, value=0.7, step=0.05, key=SW_SPLIT,
@@ -176,7 +177,7 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
         st.warning(f"Sweep {view.name!r} is not running and has {view.done} of {view.wanted} trials: resume it to "
                    "finish (trials already done are kept).", icon=":material/pause_circle:")
         if st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
-            _launch(db, root, SweepSpec.from_dict(spec), os.cpu_count() or 1)
+            _launch(db, root, SweepSpec.from_dict(spec), worker_budget().most)
             st.rerun()
 
 
@@ -198,7 +199,7 @@ def _trials(url: str, view: SweepView) -> None:
     st.dataframe(view.trials, hide_index=True, key="sw_trials_table",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
-                                "why": "why undefined"})
+                                "why": "why undefined or skipped"})
     st.plotly_chart(figures.history_figure(view.trials, objective), key="sw_history", width="stretch",
         config=CHART_CONFIG)
     cols = st.columns(2)

@@ -1,6 +1,7 @@
 """Parameter sweeps: the space and its checks, a fixed seed gives the same trials, the
 train/test split re-runs the best trials on the held-out period only, the study lives in its
-own file and a killed sweep (a real process group, SIGKILL) resumes to its trial count."""
+own file and a killed sweep (a real process group, SIGKILL) resumes to its trial count, its
+worker running below the sweep's priority."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.backtest.sweep import counted, objective_value, open_study, ranked_trials, run_sweep, sweeps_url
+from engine.backtest.sweep_storage import GRACE_S
 from engine.contracts.sweep_spec import SweepError, SweepSpec, parse_space
 from storage.settings import load_settings
 from tests.helpers import run_cli
@@ -166,6 +168,18 @@ def _complete(study_file: Path) -> int:
         return 0
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 @pytest.mark.slow
 def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> None:
     path = tmp_path / "trader.db"
@@ -184,6 +198,10 @@ def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> Non
                 break
             time.sleep(0.2)
         assert first.poll() is None, "the sweep ended before it could be killed"
+        # Its worker runs below the sweep's priority: a live engine on the machine comes first.
+        workers = _children(first.pid)
+        assert len(workers) == 1
+        assert os.getpriority(os.PRIO_PROCESS, workers[0]) == os.getpriority(os.PRIO_PROCESS, first.pid) + 10
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # the sweep and its worker, mid-trial
         first.wait(timeout=30)
@@ -194,6 +212,30 @@ def test_a_sweep_killed_midway_resumes_to_its_trial_count(tmp_path: Path) -> Non
     assert json.loads(done.stdout)["trials"] == 10
     after = {t.number: t.value for t in open_study(spec, url).trials if t.value is not None}
     assert len(after) == 10 and all(after[n] == v for n, v in before.items())  # nothing finished was lost
+
+
+@pytest.mark.slow
+def test_a_trial_abandoned_before_its_first_heartbeat_does_not_hold_the_sweep_for_ever(
+        recording: tuple[Path, list[str], int, int], tmp_path: Path) -> None:
+    """A worker killed between creating its trial and the trial's first heartbeat leaves it
+    RUNNING with no params: Optuna's heartbeat check never fails it. The sweep's last trial must
+    not wait for it for ever: once it has stayed so for the grace period it is failed, and
+    another trial takes its place."""
+    path, markets, start, end = recording
+    url = f"sqlite:///{tmp_path / 'abandoned.db'}"
+    spec = _spec(recording, name="abandoned", trials=3, seed=5)
+    with pytest.warns(UserWarning, match="Heartbeat"):  # Optuna's: a trial asked for outside optimize
+        open_study(spec, url).ask()  # created, then its process "dies": no heartbeat, no params
+    began = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "engine", "sweep", "--name", "abandoned", "--strategy",
+                           "market_making", "--space", json.dumps(SPACE), "--params", json.dumps(BASE), "--trials", "3",
+                           "--jobs", "1", "--objective", "return", "--seed", "5", "--from", str(start), "--to", str(end),
+                           "--markets", ",".join(markets), "--storage", url], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["trials"] == 3 and time.monotonic() - began >= GRACE_S
+    states = [t.state.name for t in open_study(spec, url).trials]
+    assert states[0] == "FAIL" and states.count("COMPLETE") == 3 and "RUNNING" not in states
 
 
 def test_the_cli_refuses_bad_input_without_a_traceback(recording: tuple[Path, list[str], int, int],
@@ -207,6 +249,33 @@ def test_the_cli_refuses_bad_input_without_a_traceback(recording: tuple[Path, li
     result = run_cli(["sweep", "--strategy", "market_making", "--space", json.dumps(SPACE), "--from",
                       str(end + 10**9), "--to", str(end + 2 * 10**9)], env=env)
     assert result.returncode == 1 and "no recorded data" in result.stderr
+
+
+def test_the_cli_refuses_deep_json_and_more_workers_than_the_machine_takes(
+        recording: tuple[Path, list[str], int, int]) -> None:
+    path, _, start, end = recording
+    env = {"TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}
+    deep = "[" * 10_000 + "]" * 10_000
+    for extra, message in ((["--space", f'{{"size": {deep}}}'], "space is nested too deeply (at most 4 levels)"),
+                           (["--space", json.dumps(SPACE), "--params", f'{{"size": {deep}}}'],
+                            "--params is nested too deeply (at most 32 levels)"),
+                           (["--space", json.dumps(SPACE), "--jobs", "100000"], "--jobs 100000: at most "),
+                           (["--space", json.dumps(SPACE), "--jobs", "0"], "--jobs: at least 1 worker")):
+        result = run_cli(["sweep", "--strategy", "market_making", "--from", str(start), "--to", str(end), *extra],
+                         env=env)
+        assert result.returncode == 1 and message in result.stderr, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
+
+
+def test_no_more_workers_start_than_trials_are_left(
+        recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = recording[0]
+    _env(monkeypatch, path)
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    report = run_sweep(_spec(recording, trials=1), url, path, jobs=2, work_root=tmp_path / "w")
+    assert report.trials == 1 and counted(open_study(_spec(recording, trials=1), url)) == 1
+    assert sorted(p.name for p in (tmp_path / "w").iterdir() if p.name.startswith("worker")) == \
+        ["worker-0", "worker-0.log"]
 
 
 def test_a_storage_url_with_a_password_never_goes_on_the_command_line(

@@ -107,3 +107,19 @@ def test_a_bad_strictness_setting_is_a_usage_error_naming_it():
                               capture_output=True, text=True, timeout=20)
         assert done.returncode == 2, (args, env, done.stderr)
         assert word in done.stderr and "Traceback" not in done.stderr
+
+
+def test_more_markets_than_it_can_serve_is_refused_not_capped():
+    from simulator.config import SimConfig
+    from simulator.markets import servable_markets
+    from simulator.server import Simulator
+
+    most = servable_markets()
+    assert len(Simulator(SimConfig(markets=most, agents=False)).markets) == most  # all it has, each one served
+    for args, env in ((["--markets", str(most + 1)], {}), ([], {"SIMULATOR_MARKETS": "200"}), (["--markets", "0"], {})):
+        done = subprocess.run([sys.executable, "-m", "simulator", "--port", "0", *args], cwd=ROOT, env=_env(**env),
+                              capture_output=True, text=True, timeout=20)
+        assert done.returncode == 2, (args, env, done.stderr)
+        assert "markets" in done.stderr and "Traceback" not in done.stderr
+        if args != ["--markets", "0"]:
+            assert f"serves at most {most}" in done.stderr

@@ -1,0 +1,84 @@
+"""A sweep's study storage (Optuna's RDB storage over SQLAlchemy), opened safely by several
+processes at the same moment.
+
+Optuna creates its tables, version row and schema stamp on first use, and two processes doing
+that together on a fresh database collide (PostgreSQL: a unique violation on the catalog's type
+names; a shared SQLite file: `table ... already exists`). So the first use is serialized across
+processes and machines: an advisory lock on a PostgreSQL server, an exclusive lock on a file
+beside a SQLite study. The lock is held only while the storage and the study are first opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import optuna
+
+HEARTBEAT_S = 10  # a running trial's worker writes a heartbeat this often
+GRACE_S = 30  # a running trial without a heartbeat for this long is failed, and tried again once
+PG_LOCK_KEY = 0x5EE9_0001  # the advisory lock every sweep process takes to open a study
+
+
+def sqlite_path(url: str) -> Path | None:
+    return Path(url.split("///", 1)[1]) if url.startswith("sqlite:///") else None
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql:", "postgresql+"))
+
+
+@contextlib.contextmanager
+def first_use_lock(url: str) -> Iterator[None]:
+    """Held while a process opens the storage and its study (see the module doc)."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+            yield
+        return
+    if not is_postgres(url):
+        yield
+        return
+    import sqlalchemy
+    from sqlalchemy.pool import NullPool
+
+    engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:  # a session-level lock: the server drops it if the process dies
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": PG_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), {"key": PG_LOCK_KEY})
+    finally:
+        engine.dispose()
+
+
+def rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    """The storage, with Optuna's heartbeat: a trial whose worker died is failed once its heartbeat
+    is GRACE_S old and queued again with the same params (once). Call under first_use_lock."""
+    import optuna
+
+    kwargs: dict[str, Any] = {}
+    path = sqlite_path(url)
+    if path is not None:
+        _wal(path)
+        kwargs = {"connect_args": {"timeout": 60}}
+    return optuna.storages.RDBStorage(
+        url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
+
+
+def _wal(path: Path) -> None:
+    """WAL for a study file (it stays set in the file): with the default rollback journal every
+    reader (each worker's sampler reads all trials) blocks the other workers' writes, and
+    SQLite's busy waits then cost the second worker much of its core."""
+    with contextlib.closing(sqlite3.connect(path, timeout=60)) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
