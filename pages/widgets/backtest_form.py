@@ -24,6 +24,7 @@ from storage.db import Database
 from pages.widgets.backtest_launch import below_minimum, launch, make_spec
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
+from pages.widgets.market_picker import market_picker
 from pages.widgets.strategy_form import params_prefix
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
@@ -123,17 +124,10 @@ def _markets_input(
     if start is None or end is None:
         start = end = 0
     choices = queries.backtest_market_choices(db, source, start, end, include=tuple(chosen))
-    counts = dict(zip(choices["condition_id"], choices["events"], strict=True))
-    labels = dict(zip(choices["condition_id"], choices["question"], strict=True))
-    with_data = sum(1 for n in counts.values() if n)
+    with_data = int((choices["events"] > 0).sum())
     unit = UNITS[source]
-    picked = st.multiselect(
-        f"Markets ({with_data} with {unit} in the range)",
-        list(dict.fromkeys([*choices["condition_id"], *chosen])),
-        key=BT_MARKETS,
-        format_func=lambda cid: f"{labels.get(cid, cid)} · {counts.get(cid, 0):,} {unit}",
-        placeholder="Pick one or more markets",
-    )
+    picked = market_picker(f"Markets ({with_data} with {unit} in the range)", choices, key=BT_MARKETS,
+                           unit=unit, chosen=chosen)
     slots.add("markets", "Markets")
     return picked
 

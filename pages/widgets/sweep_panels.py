@@ -25,6 +25,7 @@ from pages.widgets import sweep_figures as figures
 from pages.widgets.backtest_form import default_range, to_ms
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.controls import saved_then_reload
+from pages.widgets.market_picker import market_picker
 from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
 
 SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
@@ -59,11 +60,10 @@ def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str]]
     start_in = left.datetime_input("From (UTC)", value=start, key=SW_FROM, step=60, format="YYYY-MM-DD")
     end_in = right.datetime_input("To (UTC)", value=end, key=SW_TO, step=60, format="YYYY-MM-DD")
     from_ms, to_ms_ = to_ms(start_in), to_ms(end_in)
-    choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0)
-    labels = dict(zip(choices["condition_id"], choices["question"], strict=True))
-    counts = dict(zip(choices["condition_id"], choices["events"], strict=True))
-    markets = st.multiselect("Markets (none: every market with ticks in the range)", list(choices["condition_id"]),
-                             key=SW_MARKETS, format_func=lambda c: f"{labels.get(c, c)} · {counts.get(c, 0):,} ticks")
+    chosen = [c for c in st.session_state.get(SW_MARKETS, []) if isinstance(c, str)]
+    choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0, include=tuple(chosen))
+    markets = market_picker("Markets (none: every market with ticks in the range)", choices, key=SW_MARKETS,
+                            unit="ticks", chosen=chosen, placeholder="Every market with ticks in the range")
     return from_ms, to_ms_, markets
 
 
