@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 START_GRACE_MS = 30_000
 Liveness = Literal["alive", "starting", "dead", "unknown"]
 
-# Our own children, so their exit is reaped (a dead child stays a zombie, which kill(pid, 0)
-# would call alive) and no "still running" warning is raised when a Popen is dropped.
+# Our own children, to tell their liveness by their exit status (a dead child that is not
+# reaped stays a zombie, which kill(pid, 0) would call alive). Each is reaped the moment it
+# exits by a waiter thread of its own (keep_child), whether or not a page ever asks about it.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
@@ -129,8 +131,10 @@ def pid_alive(pid: int) -> bool:
 
 
 def keep_child(child: subprocess.Popen[bytes]) -> None:
-    """Remember a process this dashboard started, so its exit is reaped (see _children)."""
+    """Remember a process this dashboard started and reap it as soon as it exits: nothing else
+    waits for it (a finished run's page never asks), and an unreaped child stays <defunct>."""
     _children[child.pid] = child
+    threading.Thread(target=child.wait, name=f"reap-{child.pid}", daemon=True).start()
 
 
 def child_alive(pid: int, marker: bytes) -> bool:

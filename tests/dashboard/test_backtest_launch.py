@@ -100,3 +100,32 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
     assert any(f"seed 3 · {done['events']:,} events" in c.value for c in at.caption)
     assert "backtest #1" in (tmp_path / "backtest-1.log").read_text()  # the CLI's progress, in its log
+
+
+def _state(pid: int) -> str | None:
+    """The process state letter from /proc (Z: a zombie, nobody reaped it), None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc to see zombies")
+def test_a_finished_launch_leaves_no_zombie_behind(dash_env: Path, db: Database, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody asks about a run once it is done, so its exit must be reaped without being asked:
+    each launch used to leave a <defunct> child of the dashboard."""
+    from pages.widgets.backtest_launch import launch, make_spec
+
+    monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))  # its log goes beside it
+    markets, start, end = write_recording(dash_env, markets=1, events=300)
+    spec = make_spec(kind="market_making", params={"size": 20}, from_ms=start, to_ms=end,
+                     markets=tuple(markets), seed=0, source="recorded")
+    launched = launch(db, spec, "reaped", root=ROOT, actor="test")
+    try:
+        wait_until(lambda: (r := _run_row(db)) is not None and r["status"] != "running", timeout=FINISH_TIMEOUT_S,
+                   interval=0.2, what="the backtest to finish")
+        wait_until(lambda: _state(launched.pid) is None, timeout=15, interval=0.1,
+                   what=f"the finished backtest (pid {launched.pid}) reaped, not left a zombie")
+    finally:
+        _stop(launched.pid)
