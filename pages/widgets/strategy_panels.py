@@ -23,7 +23,7 @@ from storage.jsonsafe import read_stored
 
 from pages.widgets.common import ACTOR, time_column, usdc_column
 from pages.widgets.controls import saved_then_reload
-from pages.widgets.fields import ErrorSlots
+from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.strategy_form import strategy_form
 
 BASELINES = "strategy_baselines"
@@ -36,7 +36,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def edit_prefix(name: str, version: int) -> str:
-    return f"strategy_{name}_v{version}"
+    """The edit form's widget prefix: a new version or a Reload starts its fields afresh."""
+    return f"strategy_{name}_v{version}{reload_round(f'strategy_{name}')}"
 
 
 def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
@@ -139,6 +140,7 @@ def edit_panel(db: Database, name: str, row: queries.StrategyRow | None) -> None
     left, right = st.columns(2)
     if left.button("Reload", key=RELOAD, icon=":material/refresh:"):
         _refresh_baseline(db, name)
+        start_afresh(f"strategy_{name}")
         st.rerun()
     label = "Disable" if base.enabled else "Enable"
     if right.button(label, key=TOGGLE, icon=":material/power_settings_new:"):
