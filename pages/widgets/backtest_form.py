@@ -21,7 +21,7 @@ from engine.contracts.strategy_kinds import registry, validate_params
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.backtest_launch import below_minimum, launch, make_spec
+from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size_defaults
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
@@ -118,7 +118,8 @@ def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[queries.DataSour
 
 def _markets_input(
     db: Database, source: queries.DataSource, window: tuple[int | None, int | None], slots: ErrorSlots
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
+    """(the picked markets, every market with data in the range)."""
     start, end = window
     chosen = [c for c in st.session_state.get(BT_MARKETS, []) if isinstance(c, str)]
     if start is None or end is None:
@@ -129,7 +130,7 @@ def _markets_input(
     picked = market_picker(f"Markets ({with_data} with {unit} in the range)", choices, key=BT_MARKETS,
                            unit=unit, chosen=chosen)
     slots.add("markets", "Markets")
-    return picked
+    return picked, [str(c) for c in choices.loc[choices["events"] > 0, "condition_id"]]
 
 
 def _errors(
@@ -182,8 +183,11 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     kind, start_params, prefix = _kind_and_preset(configured)
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)
-    markets = _markets_input(db, source, (start, end), head)
+    markets, with_data = _markets_input(db, source, (start, end), head)
     min_sizes = queries.market_min_sizes(db, markets)
+    in_play = min_sizes or queries.market_min_sizes(db, with_data)
+    if not start_params:  # the kind's defaults; a configured strategy's own size is kept (and checked below)
+        start_params = size_defaults(registry()[kind].params_schema, max(in_play.values(), default=None))
     if min_sizes:
         low, high = min(min_sizes.values()), max(min_sizes.values())
         st.caption(f"Minimum order size of the picked markets: {low:g}" + (f"–{high:g}" if high != low else "")

@@ -125,6 +125,16 @@ def below_minimum(params: dict[str, Any], min_sizes: dict[str, float]) -> tuple[
     return float(size), [cid for cid, minimum in min_sizes.items() if size < minimum]
 
 
+def size_defaults(schema: Any, floor: float | None) -> dict[str, float]:
+    """The order-size params of a kind's schema whose default is below `floor` (the largest
+    minimum order size of the markets in play), raised to it: a new form must not start from a
+    size every one of those markets refuses."""
+    if floor is None:
+        return {}
+    return {spec.name: floor for spec in schema
+            if spec.name in ORDER_SIZE_PARAMS and isinstance(spec.default, (int, float)) and spec.default < floor}
+
+
 def pid_alive(pid: int) -> bool:
     """Whether `pid` is a live backtest process (not exited, not a zombie, not a recycled pid)."""
     return child_alive(pid, b"backtest")

@@ -4,6 +4,8 @@ use a trial's params in a configured strategy (audited, with a reload)."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import time as clock
 from dataclasses import replace
@@ -23,6 +25,7 @@ from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import sweep_figures as figures
 from pages.widgets.backtest_form import default_range, to_ms
+from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.market_picker import market_picker
@@ -36,10 +39,10 @@ SW_CONFIRM, SW_USE, SW_RESUME = "sw_confirm", "sw_use", "sw_resume"
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
-SPACE_EXAMPLES = {
-    "market_making": '{"half_spread": [0.005, 0.05], "size": [5, 50, "int"]}',
-    "complement_arb": '{"max_size": [5, 100, "int"]}',
-    "momentum": '{"position_size": [5, 50, "int"]}',
+SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
+    "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},
+    "complement_arb": {"max_size": [5, 100, "int"]},
+    "momentum": {"position_size": [5, 50, "int"]},
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
                   "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown)")
@@ -53,7 +56,19 @@ def _base(configured: pd.DataFrame, kind: str) -> tuple[dict[str, Any], str]:
     return (dict(row.params) if row is not None else {}), base
 
 
-def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str]]:
+def space_example(kind: str, floor: float | None) -> str:
+    """The search space a new sweep starts from, its order-size range starting no lower than
+    `floor` (the largest minimum order size of the markets in play: below it every quote is
+    refused, and those trials would only measure the refusals)."""
+    space = {name: list(bounds) for name, bounds in SPACE_EXAMPLES.get(kind, {}).items()}
+    for name, bounds in space.items():
+        if name in ORDER_SIZE_PARAMS and floor is not None and bounds[0] < floor:
+            low = math.ceil(floor)
+            bounds[:2] = [low, max(bounds[1], 4 * low)]
+    return json.dumps(space)
+
+
+def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str], float | None]:
     bounds = queries.backtest_data_bounds(db, "recorded")
     start, end = default_range(bounds, int(clock.time() * 1000))
     left, right = st.columns(2)
@@ -64,7 +79,8 @@ def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str]]
     choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0, include=tuple(chosen))
     markets = market_picker("Markets (none: every market with ticks in the range)", choices, key=SW_MARKETS,
                             unit="ticks", chosen=chosen, placeholder="Every market with ticks in the range")
-    return from_ms, to_ms_, markets
+    in_play = markets or [str(c) for c in choices.loc[choices["events"] > 0, "condition_id"]]
+    return from_ms, to_ms_, markets, max(queries.market_min_sizes(db, in_play).values(), default=None)
 
 
 def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec | None, int, str]:
@@ -72,7 +88,8 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
     kinds = registry()
     kind = st.selectbox("Strategy kind", list(kinds), key=SW_KIND, format_func=lambda k: f"{kinds[k].title} ({k})")
     base, _ = _base(configured, kind)
-    space_raw = st.text_area("Search space (JSON)", value=SPACE_EXAMPLES.get(kind, "{}"), key=f"{SW_SPACE}_{kind}",
+    from_ms, to_ms_, markets, floor = _range_and_markets(db)
+    space_raw = st.text_area("Search space (JSON)", value=space_example(kind, floor), key=f"{SW_SPACE}_{kind}",
                              help='Per param: [low, high], [low, high, "int"], [low, high, "log"] or '
                                   '{"choices": [...]}')
     left, mid, right = st.columns(3)
@@ -87,7 +104,6 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
                             help="Seeds the sampler and the paper venue: one worker and the same seed repeat a sweep")
     split = right.slider("Training share", min_value=0.5, max_value=1.0, value=0.7, step=0.05, key=SW_SPLIT,
                          help="The rest of the range is held out; the best trials are re-run on it. 1.0: no hold-out")
-    from_ms, to_ms_, markets = _range_and_markets(db)
     name = st.text_input("Name (optional)", key=SW_NAME, placeholder="derived from the settings: the same "
                          "settings resume the same sweep")
     if from_ms is None or to_ms_ is None:
