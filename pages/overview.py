@@ -9,13 +9,16 @@ from storage.db import Database
 
 from pages.widgets.auth import require_login
 from pages.widgets import portfolio
-from pages.widgets.common import age, database, flash, health_header, remember_answer, time_column
+from pages.widgets.common import age, database, flash, health_header, remember_answer
+from pages.widgets.tables import Col, show_table
 from pages.widgets.controls import post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
 
 LIVE_REFRESH_S = 2
 PORTFOLIO_REFRESH_S = 15
-COMMANDS_TABLE = "commands_table"
+COMMAND_COLUMNS = {"kind": Col("command"), "status": Col("status"), "created_at": Col("posted", "time"),
+                   "latency_ms": Col("latency (ms)", "int"), "error": Col("error", "text"), "actor": Col("by"),
+                   "id": Col("id")}
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
@@ -70,15 +73,7 @@ def command_table(db: Database) -> None:
     if frame.empty:
         st.caption("No commands yet.")
         return
-    st.dataframe(
-        frame[["id", "kind", "status", "actor", "created_at", "latency_ms", "error"]],
-        hide_index=True,
-        key=COMMANDS_TABLE,
-        column_config={
-            "created_at": time_column("posted"),
-            "latency_ms": st.column_config.NumberColumn("latency (ms)", format="%d ms"),
-        },
-    )
+    show_table(frame, COMMAND_COLUMNS)
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)

@@ -4,7 +4,6 @@ metrics, charts and fills."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -16,12 +15,12 @@ from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import backtest_figures as figures
 from pages.widgets.backtest_format import annualization_note, metric_rows, refusal_rows
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
-from pages.widgets.common import prob_column, shares_column, time_column, usdc_column, utc
+from pages.widgets.common import utc
+from pages.widgets.tables import Col, rows_height, show_table
 
 PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"
 RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
-RUNS_TABLE, TRADES_TABLE = "bt_runs_table", "bt_trades_table"
 STOPPED = "stopped unexpectedly"
 SHOWN_STATUS: dict[Liveness, str] = {
     "alive": "running",
@@ -30,34 +29,33 @@ SHOWN_STATUS: dict[Liveness, str] = {
     "unknown": "running (no pid)",
 }
 METRIC_COLUMNS = 3
-RUN_COLUMNS: dict[str, Any] = {
-    "id": st.column_config.NumberColumn("run", format="#%d"),
-    "name": "name",
-    "shown_status": "status",
-    "kind": "kind",
-    "source": "data",
-    "market_count": "markets",
-    "from_at": time_column("from"),
-    "to_at": time_column("to"),
-    "seed": "seed",
-    "progress_pct": st.column_config.ProgressColumn("progress", format="%.0f %%", min_value=0, max_value=100),
-    "events": st.column_config.NumberColumn("events", format="localized"),
-    "return_pct": st.column_config.NumberColumn("return (%)", format="%+.2f"),
-    "trades": st.column_config.NumberColumn("fills", format="localized"),
-    "created_at": time_column("launched"),
-    "finished_at": time_column("finished"),
+RUN_COLUMNS = {
+    "name": Col("name", "name"),
+    "shown_status": Col("status"),
+    "progress_pct": Col("progress", "pct"),
+    "return_pct": Col("return", "pct"),
+    "trades": Col("fills", "int"),
+    "kind": Col("kind"),
+    "source": Col("data"),
+    "market_count": Col("markets", "int"),
+    "from_at": Col("from", "time"),
+    "to_at": Col("to", "time"),
+    "events": Col("events", "int"),
+    "seed": Col("seed"),
+    "id": Col("run"),
+    "created_at": Col("launched", "time"),
 }
-TRADE_COLUMNS: dict[str, Any] = {
-    "at": time_column("matched"),
-    "question": "market",
-    "outcome": "outcome",
-    "side": "side",
-    "price": prob_column("price"),
-    "size": shares_column("size"),
-    "value": usdc_column("value"),
-    "fee": usdc_column("fee"),
-    "liquidity": "liquidity",
-    "status": "status",
+TRADE_COLUMNS = {
+    "question": Col("market", "name"),
+    "side": Col("side"),
+    "outcome": Col("outcome"),
+    "price": Col("price", "prob"),
+    "size": Col("size", "shares"),
+    "value": Col("value", "usdc"),
+    "fee": Col("fee", "usdc"),
+    "at": Col("matched", "time"),
+    "liquidity": Col("liquidity"),
+    "status": Col("status"),
 }
 
 
@@ -117,7 +115,7 @@ def runs_table(db: Database, root: Path) -> pd.DataFrame:
         for i, s in zip(frame["id"], frame["status"], strict=True)
     ]
     frame["return_pct"] = frame["total_return"].astype("float64") * 100
-    st.dataframe(frame[list(RUN_COLUMNS)], hide_index=True, column_config=RUN_COLUMNS, key=RUNS_TABLE)
+    show_table(frame, RUN_COLUMNS, height=rows_height(len(frame)))
     return frame
 
 
@@ -190,9 +188,7 @@ def _charts(run: queries.BacktestRun) -> None:
         return
     shown = len(run.trades)
     st.caption(f"{shown:,} fills" + (" (the first 5,000 are kept)" if shown >= 5_000 else ""))
-    st.dataframe(
-        run.trades[list(TRADE_COLUMNS)], hide_index=True, column_config=TRADE_COLUMNS, key=TRADES_TABLE
-    )
+    show_table(run.trades, TRADE_COLUMNS, height=rows_height(shown))
 
 
 def run_detail(db: Database, run_id: int, root: Path) -> None:

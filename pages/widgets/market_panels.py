@@ -12,9 +12,10 @@ from storage.db import Database
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures, portfolio
-from pages.widgets.common import time_column, usdc_column, utc, utc_day_ms
+from pages.widgets.common import utc, utc_day_ms
 from pages.widgets.ticket import ticket_panel
-from pages.widgets.trade_tables import ORDER_COLUMNS
+from pages.widgets.tables import Col, rows_height, show_table
+from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
 M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"
@@ -22,15 +23,15 @@ M_OUTCOME, M_WINDOW = "mk_outcome", "mk_window"
 RESULTS = 200
 WINDOWS = {"1 h": 3_600_000, "6 h": 6 * 3_600_000, "24 h": 86_400_000, "7 days": 7 * 86_400_000, "all": None}
 MARKET_COLUMNS = {
-    "question": "question",
-    "volume": usdc_column("volume"),
-    "volume_24h": usdc_column("24 h volume"),
-    "liquidity": usdc_column("liquidity"),
-    "end_at": time_column("ends"),
-    "tags": st.column_config.ListColumn("tags"),
-    "tradable": st.column_config.CheckboxColumn("tradable"),
-    "neg_risk": st.column_config.CheckboxColumn("neg risk"),
-    "condition_id": "condition id",
+    "question": Col("question", "name"),
+    "volume_24h": Col("24 h volume", "usdc"),
+    "volume": Col("volume", "usdc"),
+    "liquidity": Col("liquidity", "usdc"),
+    "end_at": Col("ends", "time"),
+    "tradable": Col("tradable", "flag"),
+    "neg_risk": Col("neg risk", "flag"),
+    "tags": Col("tags", "list"),
+    "condition_id": Col("condition id", "name"),
 }
 
 
@@ -69,9 +70,7 @@ def results(db: Database, spec: queries.MarketFilter) -> str | None:
         st.info("No discovered market matches." if total == 0 else "No market on this page.")
         return None
     st.caption(f"{total:,} markets match · top {len(frame)} by volume")
-    st.dataframe(
-        frame[list(MARKET_COLUMNS)], hide_index=True, column_config=MARKET_COLUMNS, key="markets_table"
-    )
+    show_table(frame, MARKET_COLUMNS, height=rows_height(len(frame)))
     labels = dict(zip(frame["condition_id"], frame["question"], strict=True))
     return st.selectbox("Market", list(labels), format_func=lambda c: labels[c], key=M_PICK)
 
@@ -132,17 +131,16 @@ def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     if who.empty:
         st.caption("No strategy names it, and none has orders or a position in it.")
     else:
-        st.dataframe(who, hide_index=True, key="market_strategies")
+        show_table(who, {"name": Col("strategy"), "kind": Col("kind"), "enabled": Col("enabled", "flag"),
+                         "status": Col("status"), "via": Col("how", "text")})
     st.markdown(f"**Our {mode} position**")
-    portfolio.positions_table(db, mode, condition_id=cid, key="market_positions")
+    portfolio.positions_table(db, mode, condition_id=cid)
     st.markdown("**Our orders in it** (latest 50, every mode)")
     frame = queries.orders(db, queries.TradeFilter(condition_id=cid), limit=50)
     if frame.empty:
         st.caption("No orders in this market.")
     else:
-        st.dataframe(
-            frame[list(ORDER_COLUMNS)], hide_index=True, column_config=ORDER_COLUMNS, key="market_orders"
-        )
+        show_table(order_rows(frame), ORDER_COLUMNS, height=rows_height(len(frame)))
 
 
 def detail(db: Database, condition_id: str, mode: str) -> None:

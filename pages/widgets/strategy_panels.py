@@ -21,7 +21,8 @@ from storage import config, queries
 from storage.db import Database
 from storage.jsonsafe import read_stored
 
-from pages.widgets.common import ACTOR, time_column, usdc_column
+from pages.widgets.common import ACTOR
+from pages.widgets.tables import Col, rows_height, show_table
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.strategy_form import strategy_form
@@ -52,21 +53,21 @@ def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
     )
     merged["markets"] = merged["markets"].map(_markets_summary)
     columns = {
-        "name": "name",
-        "kind": "kind",
-        "enabled": st.column_config.CheckboxColumn("enabled"),
-        "status": st.column_config.TextColumn("status", pinned=True),
-        "last_error": "last error",
-        "markets": "markets",
-        "realized": usdc_column(f"realized ({mode})", pinned=True),
-        "fees": usdc_column("fees"),
-        "open_cost": usdc_column("open cost"),
-        "open_positions": "open positions",
-        "version": "version",
-        "updated_at": time_column("updated"),
-        "updated_by": "by",
+        "name": Col("name", "name"),
+        "kind": Col("kind"),
+        "enabled": Col("enabled", "flag"),
+        "status": Col("status"),
+        "realized": Col(f"realized ({mode})", "usdc"),
+        "fees": Col("fees", "usdc"),
+        "open_cost": Col("open cost", "usdc"),
+        "open_positions": Col("open positions", "int"),
+        "markets": Col("markets", "text"),
+        "last_error": Col("last error", "text"),
+        "version": Col("version"),
+        "updated_at": Col("updated", "time"),
+        "updated_by": Col("by"),
     }
-    st.dataframe(merged[list(columns)], hide_index=True, column_config=columns, key="strategies_table")
+    show_table(merged, columns, height=rows_height(len(merged)))
     return queries.strategy_rows(frame)
 
 

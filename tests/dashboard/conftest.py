@@ -94,8 +94,9 @@ def page(logged_in: Callable[[], AppTest]) -> Callable[[str], AppTest]:
 
 
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The one rendered table that has `column` (st.dataframe keys are not exposed to AppTest)."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    """The one rendered table (st.dataframe, or st.table as pages/widgets/tables.py draws them)
+    whose data has `column`: the values as read, before they are formatted for the page."""
+    found = [d.value for d in [*at.dataframe, *at.table] if column in d.value.columns]
     assert len(found) == 1, f"{len(found)} tables with a {column!r} column"
     return found[0]
 

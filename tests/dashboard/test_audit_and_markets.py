@@ -105,8 +105,10 @@ def test_log_tail_shows_the_last_lines_masking_secrets(
     no_log.write_text("\n".join(lines) + "\n")
     at = page("audit")
     table = table_with(at, "logger")
-    assert len(table) == 200 and table["msg"].iloc[-1] == "a plain text line"
-    assert table["msg"].iloc[0] == "line 302"
+    # Newest first: the page opens on the last line written, not on the oldest one kept.
+    assert len(table) == 200 and table["msg"].iloc[0] == "a plain text line"
+    assert table["msg"].iloc[-1] == "line 302"
+    assert any("newest first" in c.value for c in at.caption)
     assert "oops ***" in list(table["msg"]) and not table.to_csv().count(secret)
     at.selectbox(key="log_level").set_value("ERROR").run()
     errors = table_with(at, "logger")
@@ -129,7 +131,7 @@ def test_log_tail_masks_an_api_secret_shaped_value_it_was_not_told_about(
 
 def _markets(at: AppTest) -> list[str]:
     found = [
-        d.value for d in at.dataframe if "liquidity" in d.value.columns and "volume_24h" in d.value.columns
+        d.value for d in at.table if "liquidity" in d.value.columns and "volume_24h" in d.value.columns
     ]
     return list(found[0]["condition_id"]) if found else []
 

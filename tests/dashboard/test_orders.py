@@ -54,10 +54,13 @@ def test_order_filters(orders: AppTest) -> None:
 
 
 def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: AppTest) -> None:
-    working = ["PENDING_SUBMIT", "LIVE", "PARTIALLY_FILLED", "CANCEL_PENDING"]
+    # In words a paper desk reads right: a resting order is not "LIVE" trading.
+    working = ["SUBMITTING", "RESTING", "PARTLY FILLED", "CANCELING"]
     assert orders.multiselect(key="orders_status").options == [
         *working, "FILLED", "CANCELED", "REJECTED", "LOST"
     ]
+    orders.multiselect(key="orders_status").set_value(["LIVE"]).run()
+    assert set(table_with(orders, "tif")["status"]) == {"RESTING"}
     fills = ["MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]  # pending, then settled, then reversed
     assert orders.multiselect(key="fills_status").options == fills
 
