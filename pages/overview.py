@@ -10,15 +10,13 @@ from storage.db import Database
 from pages.widgets.auth import require_login
 from pages.widgets import portfolio
 from pages.widgets.common import age, database, flash, health_header, remember_answer
-from pages.widgets.tables import Col, show_table
-from pages.widgets.controls import post_and_wait
+from pages.widgets.controls import COMMAND_COLUMNS, post_and_wait
+from pages.widgets.tables import show_table
 from pages.widgets.dialogs import open_dialog, show_dialog
 
 LIVE_REFRESH_S = 2
 PORTFOLIO_REFRESH_S = 15
-COMMAND_COLUMNS = {"kind": Col("command"), "status": Col("status"), "created_at": Col("posted", "time"),
-                   "latency_ms": Col("latency (ms)", "int"), "error": Col("error", "text"), "actor": Col("by"),
-                   "id": Col("id")}
+
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()

@@ -35,12 +35,12 @@ AUDIT_COLUMNS = {
     "actor": Col("actor"),
     "action": Col("action"),
     "entity": Col("entity", "name"),
-    "before": Col("before", "text"),
-    "after": Col("after", "text"),
+    "before": Col("before", "long"),
+    "after": Col("after", "long"),
     "id": Col("id"),
 }
-LOG_COLUMNS = {"ts": Col("time (UTC)"), "level": Col("level"), "logger": Col("logger"), "msg": Col("message", "text"),
-               "detail": Col("detail", "text")}
+LOG_COLUMNS = {"ts": Col("time (UTC)"), "level": Col("level"), "logger": Col("logger"), "msg": Col("message", "long"),
+               "detail": Col("detail", "long")}
 
 
 def audit_trail(db: Database) -> None:

@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from pages.widgets.axes import nice_ticks, padded
+
 # uirevision keeps the operator's zoom across fragment refreshes.
 LAYOUT = dict(
     margin=dict(l=10, r=10, t=30, b=10),
@@ -60,8 +62,15 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
         row=2,
         col=1,
     )
-    fig.update_yaxes(title_text="USDC", tickformat=MONEY, row=1, col=1)
-    fig.update_yaxes(title_text="% from peak", tickformat=PERCENT, ticksuffix=" %", row=2, col=1)
+    # Explicit ticks: on a quiet curve plotly's own steps fall below the format's precision and
+    # repeat one label ("0.00 %" three times).
+    money_ticks = nice_ticks(float(curve[["equity", "peak"]].min().min()), float(curve[["equity", "peak"]].max().max()),
+                             min_places=2)
+    deepest = max(float(curve["drawdown_pct"].max()), 0.01)  # no drawdown yet: a 0.01 % scale
+    down_ticks = nice_ticks(-deepest, 0.0, 3)
+    fig.update_yaxes(title_text="USDC", tickvals=money_ticks[0], ticktext=money_ticks[1], row=1, col=1)
+    fig.update_yaxes(title_text="% from peak", tickvals=down_ticks[0], ticktext=[f"{t} %" for t in down_ticks[1]],
+                     range=[down_ticks[0][0], 0], row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
     fig.update_layout(title=title, height=420, **LAYOUT)
     return fig
@@ -124,10 +133,16 @@ def depth_figure(
     if not bids and not asks:
         return empty_figure(title, "No recorded book")
     fig = go.Figure()
-    for levels, name, color in ((bids, "bids", GREEN), (asks, "asks", RED)):
+    prices_all = [p for p, _ in (*bids, *asks)]
+    step = _level_step(prices_all)
+    for levels, name, color, outward in ((bids, "bids", GREEN, -1), (asks, "asks", RED, 1)):
         if levels:
             prices = [p for p, _ in levels]
             depth = pd.Series([s for _, s in levels]).cumsum()
+            # One more step past the outermost level, so its size is drawn as a step too
+            # (the line used to end on it, at the frame's edge).
+            prices.append(prices[-1] + outward * step)
+            depth = pd.concat([depth, depth.iloc[-1:]], ignore_index=True)
             fig.add_trace(
                 go.Scatter(
                     x=prices,
@@ -136,12 +151,23 @@ def depth_figure(
                     line_shape="hv",
                     fill="tozeroy",
                     line_color=color,
+                    hovertemplate="%{x:.3f}: %{y:,.0f} shares<extra>" + name + "</extra>",
                 )
             )
+    fig.update_xaxes(range=list(padded(prices_all, least=2 * step) or (0, 1)))
     fig.update_xaxes(title_text="price (probability)", tickformat=".3f")
     fig.update_yaxes(title_text="cumulative size (shares)", tickformat=",.0f")
     fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
+
+
+def _level_step(prices: Sequence[float]) -> float:
+    """The book's price step (the smallest gap between levels; a cent when there is one level)."""
+    gaps = sorted({round(abs(a - b), 6) for a, b in zip(sorted(prices), sorted(prices)[1:], strict=False)} - {0.0})
+    return gaps[0] if gaps else 0.01
+
+
+EXPOSURE_LABEL_CHARS = 36
 
 
 def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: float | None) -> go.Figure:
@@ -149,18 +175,33 @@ def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: floa
     if by.empty:
         return empty_figure(title, "No exposure")
     shown = by.head(15).iloc[::-1]
+    names = shown[label_column].astype(str)
     fig = go.Figure(
         go.Bar(
             x=shown["exposure"],
-            y=shown[label_column].astype(str).str.slice(0, 40),
+            y=_unique_cuts(list(names), EXPOSURE_LABEL_CHARS),  # cut with an ellipsis; the hover has it whole
             orientation="h",
             marker_color=BLUE,
-            hovertemplate="%{y}: %{x:,.2f} USDC<extra></extra>",
+            customdata=names.to_numpy(),
+            hovertemplate="%{customdata}: %{x:,.2f} USDC<extra></extra>",
         )
     )
     if limit is not None:
-        fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} USDC")
+        fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} USDC",
+                      annotation_position="top left")
     fig.update_xaxes(title_text="exposure (USDC)", tickformat=MONEY)
-    fig.update_yaxes(type="category")  # ids like "0xa2…" must not be read as numbers
+    fig.update_yaxes(type="category", automargin=True)  # ids like "0xa2…" must not be read as numbers
     fig.update_layout(title=title, height=120 + 28 * len(shown), **{**LAYOUT, "hovermode": "closest"})
     return fig
+
+
+def _unique_cuts(names: list[str], limit: int) -> list[str]:
+    """Each name within `limit` characters (… where cut), two names never cut to the same label
+    (a category axis would merge their bars)."""
+    out: list[str] = []
+    for name in names:
+        label = name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+        while label in out:
+            label += "\u200b"  # invisible, but a different category
+        out.append(label)
+    return out

@@ -35,6 +35,10 @@ MARKET_COLUMNS = {
 }
 
 
+WHO_COLUMNS = {"name": Col("strategy"), "kind": Col("kind"), "enabled": Col("enabled", "flag"),
+               "status": Col("status"), "via": Col("how", "long")}
+
+
 def search_filters(db: Database) -> queries.MarketFilter:
     cols = st.columns([3, 1, 1])
     text = cols[0].text_input("Search (question, slug or condition id)", key=M_TEXT)
@@ -131,8 +135,7 @@ def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     if who.empty:
         st.caption("No strategy names it, and none has orders or a position in it.")
     else:
-        show_table(who, {"name": Col("strategy"), "kind": Col("kind"), "enabled": Col("enabled", "flag"),
-                         "status": Col("status"), "via": Col("how", "text")})
+        show_table(who, WHO_COLUMNS)
     st.markdown(f"**Our {mode} position**")
     portfolio.positions_table(db, mode, condition_id=cid)
     st.markdown("**Our orders in it** (latest 50, every mode)")

@@ -92,7 +92,7 @@ ALERT_COLUMNS = {
     "created_at": Col("raised", "time"),
     "level": Col("level"),
     "code": Col("code"),
-    "message": Col("message", "text"),
+    "message": Col("message", "long"),
     "acked_at": Col("acknowledged", "time"),
     "acked_by": Col("by"),
     "source": Col("source"),
@@ -109,7 +109,7 @@ def alerts_table(db: Database, *, limit: int = 8, unacked_only: bool = False) ->
 
 
 USAGE_COLUMNS = {"title": Col("limit"), "label": Col("used / limit"), "pct": Col("of limit", "pct"),
-                 "detail": Col("what", "text")}
+                 "detail": Col("what", "long")}
 
 
 def usage_details(usage: queries.RiskUsage, limits: dict[str, Decimal]) -> None:

@@ -154,7 +154,7 @@ DECISION_COLUMNS = {
     "approved": Col("approved", "shares"),
     "question": Col("market", "name"),
     "strategy": Col("strategy"),
-    "detail": Col("detail", "text"),
+    "detail": Col("detail", "long"),
     "mode": Col("mode"),
 }
 

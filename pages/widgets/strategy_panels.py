@@ -41,6 +41,24 @@ def edit_prefix(name: str, version: int) -> str:
     return f"strategy_{name}_v{version}{reload_round(f'strategy_{name}')}"
 
 
+def instance_columns(mode: str) -> dict[str, Col]:
+    return {
+        "name": Col("name", "name"),
+        "kind": Col("kind"),
+        "enabled": Col("enabled", "flag"),
+        "status": Col("status"),
+        "realized": Col(f"realized ({mode})", "usdc"),
+        "fees": Col("fees", "usdc"),
+        "open_cost": Col("open cost", "usdc"),
+        "open_positions": Col("open positions", "int"),
+        "markets": Col("markets", "long"),
+        "last_error": Col("last error", "long"),
+        "version": Col("version"),
+        "updated_at": Col("updated", "time"),
+        "updated_by": Col("by"),
+    }
+
+
 def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
     """The table of instances; returns their rows by name (in table order) for the edit panel."""
     frame = queries.strategies(db)
@@ -52,21 +70,7 @@ def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
     merged["markets"] = merged["markets"].map(_markets_summary)
-    columns = {
-        "name": Col("name", "name"),
-        "kind": Col("kind"),
-        "enabled": Col("enabled", "flag"),
-        "status": Col("status"),
-        "realized": Col(f"realized ({mode})", "usdc"),
-        "fees": Col("fees", "usdc"),
-        "open_cost": Col("open cost", "usdc"),
-        "open_positions": Col("open positions", "int"),
-        "markets": Col("markets", "text"),
-        "last_error": Col("last error", "text"),
-        "version": Col("version"),
-        "updated_at": Col("updated", "time"),
-        "updated_by": Col("by"),
-    }
+    columns = instance_columns(mode)
     show_table(merged, columns, height=rows_height(len(merged)))
     return queries.strategy_rows(frame)
 

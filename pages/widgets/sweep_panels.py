@@ -220,7 +220,9 @@ def _trials(url: str, view: SweepView) -> None:
     cols = st.columns(2)
     for i, param in enumerate(view.params):
         with cols[i % 2]:
-            st.plotly_chart(figures.param_figure(view.trials, param, objective), key=f"sw_param_{param}",
+            bounds = (view.spec.get("space") or {}).get(param)
+            st.plotly_chart(figures.param_figure(view.trials, param, objective,
+                                                 bounds if isinstance(bounds, list) else None), key=f"sw_param_{param}",
                             width="stretch", config=CHART_CONFIG)
     st.plotly_chart(figures.importance_figure(_importance(url, view.name, view.done)), key="sw_importance",
                     width="stretch", config=CHART_CONFIG)

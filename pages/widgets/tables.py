@@ -6,7 +6,7 @@ widths its key columns (price, size, fee, PnL) sat past the right edge behind a 
 tables are HTML (st.table) styled through pandas' Styler: the page wraps them to its width, and
 a cut name shows its full text when the pointer rests on it. The data itself is left as it
 was read (AppTest and any code reading the element see the real values); only the shown text
-is formatted.
+is formatted, and the columns carry the headers the operator reads ("price (prob.)").
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any, Literal
 import pandas as pd
 import streamlit as st
 
-Kind = Literal["text", "name", "time", "prob", "shares", "usdc", "int", "pct", "money4", "flag", "list"]
+# text: a short word (one line); long: a message or payload (wraps, cut past TEXT_CHARS with the
+# full text on hover); name: a market question or the like (one line, cut past NAME_CHARS).
+Kind = Literal["text", "long", "name", "time", "prob", "shares", "usdc", "int", "pct", "money4", "flag", "list"]
 DASH = "—"
 NAME_CHARS = 44  # a market question this long still leaves the key columns room at 1366 px
 TEXT_CHARS = 90  # messages, reasons, payloads: cut (with the full text on hover) past this
@@ -49,6 +51,11 @@ class Col:
         return self.label + _UNITS.get(self.kind, "")
 
 
+def headers(columns: dict[str, Col]) -> dict[str, str]:
+    """Column name -> the header it is shown (and found) under."""
+    return {name: col.header for name, col in columns.items()}
+
+
 def cut(text: str, limit: int) -> str:
     """`text` within `limit` characters, ending in "…" when it was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -76,7 +83,7 @@ def _tooltips(shown: pd.DataFrame, columns: dict[str, Col]) -> pd.DataFrame:
     """The full text of every cut cell (empty elsewhere: no hover box)."""
     tips = pd.DataFrame("", index=shown.index, columns=list(columns))
     for name, col in columns.items():
-        if col.kind in ("name", "text"):
+        if col.kind in ("name", "text", "long"):
             limit = NAME_CHARS if col.kind == "name" else TEXT_CHARS
             full = shown[name].map(lambda v: "" if _missing(v) else str(v))
             tips[name] = full.where(full.str.len() > limit, "")
@@ -84,18 +91,27 @@ def _tooltips(shown: pd.DataFrame, columns: dict[str, Col]) -> pd.DataFrame:
 
 
 def styled(frame: pd.DataFrame, columns: dict[str, Col]) -> Any:
-    """The Styler that shows `frame`'s `columns` (in that order) the way these tables read."""
+    """The Styler that shows `frame`'s `columns` (in that order, under their headers) the way
+    these tables read. The values stay as read; only their shown text is formatted."""
     shown = frame[list(columns)].reset_index(drop=True)
-    styler = shown.style.format({name: _formatter(col) for name, col in columns.items()})
-    tips = _tooltips(shown, columns)
+    shown_as = headers(columns)
+    assert len(set(shown_as.values())) == len(shown_as), f"two columns share a header: {shown_as}"
+    tips = _tooltips(shown, columns).rename(columns=shown_as)
+    shown = shown.rename(columns=shown_as)
+    styler = shown.style.format({col.header: _formatter(col) for col in columns.values()})
     if (tips != "").to_numpy().any():
         styler = styler.set_tooltips(tips, props=_TOOLTIP)
-    numeric = [n for n, c in columns.items() if c.kind in _NUMBERS]
-    styler = styler.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
-    times = [n for n, c in columns.items() if c.kind == "time"]
-    styler = styler.set_properties(subset=times, **{"white-space": "nowrap"})
-    styler = styler.set_table_styles([{"selector": "td", "props": "position: relative;"}], overwrite=False)
-    return styler.relabel_index([c.header for c in columns.values()], axis=1).hide(axis="index")
+    # One line per cell except messages (they wrap): a row stays one line
+    # tall, and what does not fit the page scrolls inside the table, the key columns first.
+    # (Streamlit keeps pandas' "colN" class on each cell, not classes set on the Styler.)
+    numeric = [col.header for col in columns.values() if col.kind in _NUMBERS]
+    styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    rules = [{"selector": "td", "props": "position: relative;"}]
+    for i, col in enumerate(columns.values()):
+        rules.append({"selector": f"td.col{i} p",
+                      "props": "min-width: 12rem;" if col.kind == "long" else "white-space: nowrap;"})
+    styler = styler.set_table_styles(rules, overwrite=False)
+    return styler.hide(axis="index")
 
 
 def show_table(frame: pd.DataFrame, columns: dict[str, Col], *, height: int | None = None) -> None:

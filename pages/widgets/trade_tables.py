@@ -44,8 +44,8 @@ ORDER_COLUMNS = {
     "id": Col("id"),
     "mode": Col("mode"),
     "tif": Col("tif"),
-    "reason": Col("reason", "text"),
-    "error": Col("error", "text"),
+    "reason": Col("reason"),
+    "error": Col("error", "long"),
 }
 FILL_COLUMNS = {
     "question": Col("market", "name"),

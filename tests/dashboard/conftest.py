@@ -4,6 +4,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pandas as pd
@@ -93,10 +94,35 @@ def page(logged_in: Callable[[], AppTest]) -> Callable[[str], AppTest]:
     return open_page
 
 
+def _shown_tables() -> list[dict[str, Any]]:
+    """Every column set the pages draw as tables (pages/widgets/tables.py), to read a rendered
+    table back under its data's column names."""
+    from pages.widgets import backtest_results, controls, market_panels, portfolio, risk_panels, trade_tables
+    from pages.widgets.audit_panels import AUDIT_COLUMNS, LOG_COLUMNS
+    from pages.widgets.strategy_panels import instance_columns
+
+    return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, portfolio.POSITION_COLUMNS,
+            portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
+            market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
+            backtest_results.RUN_COLUMNS, backtest_results.TRADE_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
+            instance_columns("paper"), instance_columns("live")]
+
+
+def tables_of(at: AppTest) -> list[pd.DataFrame]:
+    """Every table on the page, as data: st.dataframe's as given, and the tables of
+    pages/widgets/tables.py named back from the headers shown to the data's column names (a
+    table whose headers match no known column set keeps its headers)."""
+    known = {tuple(c.header for c in columns.values()): list(columns) for columns in _shown_tables()}
+    frames = [d.value for d in at.dataframe]
+    for table in at.table:
+        names = known.get(tuple(table.value.columns))
+        frames.append(table.value.set_axis(names, axis=1) if names else table.value)
+    return frames
+
+
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The one rendered table (st.dataframe, or st.table as pages/widgets/tables.py draws them)
-    whose data has `column`: the values as read, before they are formatted for the page."""
-    found = [d.value for d in [*at.dataframe, *at.table] if column in d.value.columns]
+    """The one rendered table whose data has `column` (see tables_of)."""
+    found = [frame for frame in tables_of(at) if column in frame.columns]
     assert len(found) == 1, f"{len(found)} tables with a {column!r} column"
     return found[0]
 

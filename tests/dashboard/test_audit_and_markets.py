@@ -12,7 +12,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.seed import BTC, ELECTION, RAIN
 
 
@@ -130,9 +130,7 @@ def test_log_tail_masks_an_api_secret_shaped_value_it_was_not_told_about(
 
 
 def _markets(at: AppTest) -> list[str]:
-    found = [
-        d.value for d in at.table if "liquidity" in d.value.columns and "volume_24h" in d.value.columns
-    ]
+    found = [t for t in tables_of(at) if "liquidity" in t.columns and "volume_24h" in t.columns]
     return list(found[0]["condition_id"]) if found else []
 
 

@@ -15,7 +15,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from storage.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.seed import BTC
 
 
@@ -68,7 +68,7 @@ def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: Ap
 def test_date_range_in_utc(orders: AppTest) -> None:
     tomorrow = date.today() + timedelta(days=2)
     orders.date_input(key="tf_from").set_value(tomorrow).run()
-    assert not [d for d in orders.dataframe if "tif" in d.value.columns]
+    assert not [t for t in tables_of(orders) if "tif" in t.columns]
     assert any("0 orders match" in c.value for c in orders.caption)
     orders.date_input(key="tf_to").set_value(tomorrow - timedelta(days=5)).run()
     assert any("ends before it starts" in e.value for e in orders.error)
