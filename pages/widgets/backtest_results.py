@@ -120,10 +120,10 @@ def runs_table(db: Database, root: Path) -> pd.DataFrame:
 
 
 def run_labels(frame: pd.DataFrame) -> dict[int, str]:
-    status = frame["shown_status"] if "shown_status" in frame else frame["status"]
-    return {
-        int(i): f"#{i} {name} ({s})" for i, name, s in zip(frame["id"], frame["name"], status, strict=True)
-    }
+    """A run's label in the picker: its id and name, never its status. The browser keeps the label
+    it showed and sends it back, so a label that moved from "(starting)" to "(done)" no longer
+    matched and the picker stayed on the stale one; the status is in the table above."""
+    return {int(i): f"#{i} {name}" for i, name in zip(frame["id"], frame["name"], strict=True)}
 
 
 def pick_run(frame: pd.DataFrame) -> int | None:

@@ -26,7 +26,7 @@ from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import sweep_figures as figures
 from pages.widgets.backtest_form import default_range, to_ms
 from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
-from pages.widgets.common import ACTOR, utc
+from pages.widgets.common import ACTOR, plural, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.market_picker import market_picker
 from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
@@ -36,6 +36,8 @@ SW_TRIALS, SW_JOBS, SW_SEED, SW_SPLIT, SW_TOP = "sw_trials", "sw_jobs", "sw_seed
 SW_FROM, SW_TO, SW_MARKETS, SW_NAME, SW_LAUNCH = "sw_from", "sw_to", "sw_markets", "sw_name", "sw_launch"
 SW_PICK, SW_PICK_NEXT, SW_TRIAL, SW_TARGET = "sw_pick", "sw_pick_next", "sw_trial", "sw_target"
 SW_CONFIRM, SW_USE, SW_RESUME = "sw_confirm", "sw_use", "sw_resume"
+SW_STARTING = "sw_starting"  # sweeps this session launched whose study does not exist yet
+DAY_MS = 86_400_000
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
@@ -144,8 +146,9 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
     except OSError as exc:
         st.error(f"Could not start the sweep process: {exc}")
         return None
-    st.session_state["flash"] = (f"Sweep {spec.name!r} launched with {jobs} workers (pid {launched.pid}); "
+    st.session_state["flash"] = (f"Sweep {spec.name!r} launched with {plural(jobs, 'worker')} (pid {launched.pid}); "
                                  f"its log: `{launched.log_path}`.")
+    st.session_state.setdefault(SW_STARTING, {})[spec.name] = (launched.pid, str(launched.log_path))
     return spec.name
 
 
@@ -158,9 +161,13 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     if launched is not None:
         st.session_state[SW_PICK_NEXT] = launched
         st.rerun()
+    starting = _still_starting(set(studies["name"]))
+    if starting:
+        _starting_panel(url, starting)
     if studies.empty:
-        st.info("No sweeps yet: launch one above, or run `python -m engine sweep` (README: Sweeps).",
-                icon=":material/tune:")
+        if not starting:
+            st.info("No sweeps yet: launch one above, or run `python -m engine sweep` (README: Sweeps).",
+                    icon=":material/tune:")
         return
     if SW_PICK_NEXT in st.session_state:
         st.session_state[SW_PICK] = st.session_state.pop(SW_PICK_NEXT)
@@ -179,6 +186,48 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     _use_params(db, view, configured)
 
 
+def _still_starting(known: set[str]) -> dict[str, tuple[int, str]]:
+    """The sweeps this session launched that have no study yet (a sweep process takes a few
+    seconds to create it: until then the list would say there are no sweeps at all)."""
+    starting: dict[str, tuple[int, str]] = st.session_state.get(SW_STARTING, {})
+    for name in [n for n in starting if n in known]:
+        del starting[name]
+    return dict(starting)
+
+
+@st.fragment(run_every=REFRESH_S)
+def _starting_panel(url: str, starting: dict[str, tuple[int, str]]) -> None:
+    """Each launched sweep until its study appears (then the whole tab reruns to list it), or
+    its process ends without one (then its log says why)."""
+    if set(starting) & set(sweep_list(url)["name"]):
+        st.rerun(scope="app")
+    for name, (pid, log) in starting.items():
+        if sweep_alive(pid):
+            st.info(f"Sweep {name!r} is starting (pid {pid}): it is listed here as soon as its study exists. "
+                    f"Its log: `{log}`.", icon=":material/hourglass_top:")
+        else:
+            st.error(f"Sweep {name!r} ended before creating its study: its log says why, `{log}`.",
+                     icon=":material/error:")
+
+
+def short_data_note(spec: dict[str, Any]) -> str:
+    """A warning when the scores (per day) are scaled up from less than a day of training data:
+    a Sharpe of 23.7 "per day" from 11 minutes ranks the trials, it forecasts nothing ("" when a
+    day or more)."""
+    start, end = spec.get("from_ms"), spec.get("to_ms")
+    if not isinstance(start, (int, float)) or not isinstance(end, (int, float)) or end <= start:
+        return ""
+    share = spec.get("train_fraction")
+    training = (end - start) * (share if isinstance(share, (int, float)) and 0 < share < 1 else 1)
+    if training >= DAY_MS:
+        return ""
+    minutes = training / 60_000
+    span = f"{minutes:.0f} minutes" if minutes < 120 else f"{minutes / 60:.1f} hours"
+    return (f"Scores are per day, scaled up from {span} of training data: read them as a ranking of these "
+            "trials, not as what a day of trading would earn. Sweep over a day or more of data for figures "
+            "that mean something on their own.")
+
+
 def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     spec = view.spec
     split = spec.get("train_fraction")
@@ -187,6 +236,9 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     st.caption(f"`{spec.get('kind')}` · objective {spec.get('objective')} (per day) · {spec.get('sampler')} · "
                f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} markets · "
                f"seed {spec.get('seed')} · log `{sweep_log_path(root, view.name)}`")
+    note = short_data_note(spec)
+    if note:
+        st.warning(note, icon=":material/timer:")
     _progress(view.name, url)
     if not sweep_alive(view.pid) and view.done < view.wanted:
         st.warning(f"Sweep {view.name!r} is not running and has {view.done} of {view.wanted} trials: resume it to "

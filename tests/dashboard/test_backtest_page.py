@@ -162,7 +162,9 @@ def test_past_runs_with_metrics_and_charts(
         and str(logs / "backtest-4.log") in e.value
         for e in at.error
     )
-    # The newest run is shown first; pick the finished one.
+    # The newest run is shown first; pick the finished one. The labels hold no status, which
+    # changes while the browser keeps the label it showed (a run stayed "(starting)" when done).
+    assert at.selectbox(key="bt_run_pick").options == ["#4 died", "#3 busy", "#2 broken", "#1 first"]
     at.selectbox(key="bt_run_pick").set_value(1).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Start equity"] == "10,000.00 USDC" and metrics["End equity"] == "10,150.50 USDC"
