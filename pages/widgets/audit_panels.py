@@ -13,7 +13,8 @@ from storage.db import Database
 from storage.settings import secret_values
 
 from pages.widgets.common import ACTOR, plural, settings
-from pages.widgets.tables import Col, rows_height, show_table
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 from pages.widgets.diff import audit_diff, readable_payload
 from pages.widgets.logtail import engine_log_path, mask, parse, tail
 from pages.widgets.portfolio import ALERT_COLUMNS

@@ -12,8 +12,8 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets.figures import CHART_CONFIG
-from pages.widgets import backtest_figures as figures
-from pages.widgets.backtest_format import metric_rows
+from charts import backtest as figures
+from charts.backtest_format import metric_rows
 from pages.widgets.common import utc
 
 CMP_A, CMP_B, CMP_TABLE = "bt_compare_a", "bt_compare_b", "bt_compare_table"

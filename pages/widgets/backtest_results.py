@@ -12,11 +12,12 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets.figures import CHART_CONFIG
-from pages.widgets import backtest_figures as figures
-from pages.widgets.backtest_format import annualization_note, metric_rows, refusal_rows
+from charts import backtest as figures
+from charts.backtest_format import annualization_note, metric_rows, refusal_rows
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
 from pages.widgets.common import utc
-from pages.widgets.tables import Col, rows_height, show_table
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 
 PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"

@@ -21,7 +21,7 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets.common import ACTOR, Answer, remember_answer, settings
-from pages.widgets.tables import Col
+from charts.tables import Col
 
 # The Overview's latest commands.
 COMMAND_COLUMNS = {"kind": Col("command"), "status": Col("status"), "created_at": Col("posted", "time"),

@@ -1,5 +1,6 @@
-"""Pure plotly figure builders: DataFrames in, figures out. No streamlit here, so each builder
-is testable on its own and cheap to call from a fragment."""
+"""Pure plotly figure builders of the dashboard's own pages (Overview, Risk, Markets): DataFrames
+in, figures out. No streamlit here, so each builder is testable on its own and cheap to call
+from a fragment. The look they share with the saved reports is in charts/style.py."""
 
 from __future__ import annotations
 
@@ -7,73 +8,26 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from pages.widgets.axes import nice_ticks, padded
-
-# uirevision keeps the operator's zoom across fragment refreshes.
-LAYOUT = dict(
-    margin=dict(l=10, r=10, t=30, b=10),
-    uirevision="keep",
-    hovermode="x unified",
-    legend=dict(orientation="h", y=1.08),
+from charts.axes import padded
+from charts.style import (  # the shared look, used by every page's charts through this module too
+    AMBER as AMBER,
+    BLUE as BLUE,
+    CHART_CONFIG as CHART_CONFIG,
+    GREEN as GREEN,
+    GREY as GREY,
+    LAYOUT as LAYOUT,
+    MONEY as MONEY,
+    PERCENT as PERCENT,
+    RED as RED,
+    empty_figure as empty_figure,
+    equity_drawdown_figure as equity_drawdown_figure,
 )
-# The mode bar floats over a figure's top right, where titles and legends sit: hidden (zoom and
-# pan still work with the mouse; double-click resets).
-CHART_CONFIG = {"displayModeBar": False, "displaylogo": False}
-# Axis formats (d3): money with thousands separators and cents, never SI ("10.0015k", "−400μ").
-MONEY = ",.2f"
-PERCENT = ",.2f"
-GREEN, RED, AMBER, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e9e9e"
-
-
-def empty_figure(title: str, message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220, **LAYOUT)
-    return fig
 
 
 def equity_figure(curve: pd.DataFrame, mode: str) -> go.Figure:
     """Equity (USDC) above, drawdown from the running peak (%) below, times in UTC."""
     return equity_drawdown_figure(curve, f"Equity and drawdown ({mode})", "No portfolio snapshots yet")
-
-
-def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Figure:
-    """Equity and its running peak (USDC) above, drawdown from the peak (%) below; `curve` has
-    columns at, equity, peak, drawdown_pct."""
-    if curve.empty:
-        return empty_figure(title, empty)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
-    fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["equity"], name="equity (USDC)", line_color=BLUE,
-                   hovertemplate="%{y:,.2f} USDC<extra>equity</extra>"), row=1, col=1
-    )
-    fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["peak"], name="peak (USDC)", line=dict(color=GREY, dash="dot")),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=curve["at"], y=-curve["drawdown_pct"], name="drawdown (%)", fill="tozeroy", line_color=RED,
-            hovertemplate="%{y:,.2f} %<extra>drawdown</extra>",
-        ),
-        row=2,
-        col=1,
-    )
-    # Explicit ticks: on a quiet curve plotly's own steps fall below the format's precision and
-    # repeat one label ("0.00 %" three times).
-    money_ticks = nice_ticks(float(curve[["equity", "peak"]].min().min()), float(curve[["equity", "peak"]].max().max()),
-                             min_places=2)
-    deepest = max(float(curve["drawdown_pct"].max()), 0.01)  # no drawdown yet: a 0.01 % scale
-    down_ticks = nice_ticks(-deepest, 0.0, 3)
-    fig.update_yaxes(title_text="USDC", tickvals=money_ticks[0], ticktext=money_ticks[1], row=1, col=1)
-    fig.update_yaxes(title_text="% from peak", tickvals=down_ticks[0], ticktext=[f"{t} %" for t in down_ticks[1]],
-                     range=[down_ticks[0][0], 0], row=2, col=1)
-    fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
-    fig.update_layout(title=title, height=420, **LAYOUT)
-    return fig
 
 
 LABEL_INSIDE_PCT = 50  # a bar this long has room for its used / limit label inside
@@ -103,26 +57,6 @@ def usage_figure(usage: pd.DataFrame) -> go.Figure:
     fig.add_vline(x=100, line_dash="dash", line_color=RED)
     fig.update_xaxes(title_text="% of limit", range=[0, max(110.0, float(pct.max()) + 10)])
     fig.update_layout(title=title, height=80 + 34 * len(shown), **{**LAYOUT, "hovermode": "closest"})
-    return fig
-
-
-def price_figure(series: pd.DataFrame, title: str) -> go.Figure:
-    """The recorded mid (probability) over time (UTC)."""
-    if series.empty:
-        return empty_figure(title, "No recorded ticks in this window")
-    fig = go.Figure(
-        go.Scatter(
-            x=series["at"],
-            y=series["mid"],
-            mode="lines",
-            name="mid",
-            line_color=BLUE,
-            hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>mid %{y:.4f}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(title_text="mid (probability)", tickformat=".3f")
-    fig.update_xaxes(title_text="time (UTC)")
-    fig.update_layout(title=title, height=320, **LAYOUT)
     return fig
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from storage import queries
-from storage.db import Database
+from charts.tables import Col
+from charts.trades_on_price import trades_on_price_figure
+from storage import chart_queries, queries
+from storage.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures, portfolio
-from pages.widgets.common import utc, utc_day_ms
+from pages.widgets.common import plural, utc, utc_day_ms
 from pages.widgets.ticket import ticket_panel
-from pages.widgets.tables import Col, rows_height, show_table
+from pages.widgets.tables import rows_height, show_table
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
@@ -95,7 +98,7 @@ def _facts(market: dict[str, Any]) -> None:
     )
 
 
-def price_panel(db: Database, market: dict[str, Any]) -> None:
+def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     cols = st.columns([1, 3])
     outcome = cols[0].segmented_control("Outcome", ["YES", "NO"], default="YES", key=M_OUTCOME, required=True)
     window = cols[1].segmented_control(
@@ -110,11 +113,18 @@ def price_panel(db: Database, market: dict[str, Any]) -> None:
     span = WINDOWS.get(window or "24 h")
     since = bounds[0] if span is None else max(bounds[0], bounds[1] - span)
     series = queries.price_series(db, token, since, bounds[1])
+    until = max(bounds[1], now_ms())  # our orders may still rest after the last recorded tick
+    cid = market["condition_id"]
+    fills = chart_queries.token_fills(db, cid, token, mode, since, until)
+    orders = chart_queries.token_orders(db, cid, token, mode, since, until)
     with left:
         st.plotly_chart(
-            figures.price_figure(series, f"{outcome} mid (recorded ticks)"),
+            trades_on_price_figure(series, fills, orders, f"{outcome} mid with our {mode} trades",
+                                   until=pd.Timestamp(until, unit="ms", tz="UTC")),
             key="market_price",
             width="stretch", config=CHART_CONFIG)
+        st.caption(f"{plural(len(fills), 'fill')} and {plural(len(orders), 'resting order')} of ours on the "
+                   f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime.")
     with right:
         book = queries.latest_book(db, token, last_tick_at=bounds[1])
         if book is None:
@@ -152,7 +162,7 @@ def detail(db: Database, condition_id: str, mode: str) -> None:
         st.warning("That market is no longer in the database.")
         return
     _facts(market)
-    price_panel(db, market)
+    price_panel(db, market, mode)
     activity_panel(db, market, mode)
     st.divider()
     ticket_panel(db, condition_id, mode)

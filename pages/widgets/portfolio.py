@@ -12,7 +12,8 @@ from storage.db import Database, now_ms
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures
 from pages.widgets.common import money, pct, usdc, utc
-from pages.widgets.tables import Col, rows_height, show_table
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 from pages.widgets.usage import limit_values, usage_table
 
 EQUITY_CHART, USAGE_CHART = "equity_chart", "usage_chart"

@@ -17,7 +17,8 @@ from pages.widgets.common import ACTOR, utc
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
-from pages.widgets.tables import Col, rows_height, show_table
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 
 LIMITS_PREFIX = "limit_"
 RISK_REARM = "risk_rearm"

@@ -22,7 +22,8 @@ from storage.db import Database
 from storage.jsonsafe import read_stored
 
 from pages.widgets.common import ACTOR
-from pages.widgets.tables import Col, rows_height, show_table
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.strategy_form import strategy_form

@@ -23,7 +23,7 @@ from storage.db import Database
 from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
 
 from pages.widgets.figures import CHART_CONFIG
-from pages.widgets import sweep_figures as figures
+from charts import sweep as figures
 from pages.widgets.backtest_form import default_range, to_ms
 from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, plural, utc

@@ -18,7 +18,8 @@ from storage.db import Database
 
 from pages.widgets.common import utc_day_ms
 from pages.widgets.dialogs import open_dialog
-from pages.widgets.tables import STATUS_WORDS, Col, order_status_words, rows_height, show_table
+from charts.tables import STATUS_WORDS, Col, order_status_words
+from pages.widgets.tables import rows_height, show_table
 
 PAGE_SIZE = 100
 ALL = "(all)"

@@ -1,4 +1,4 @@
-"""How the read-only tables read (pages/widgets/tables.py): — for nothing (never "None"), a long
+"""How the read-only tables read (charts/tables.py): — for nothing (never "None"), a long
 name cut with its full text on hover, units in the headers, a resting order not called LIVE;
 and audit payloads without JSON escaped inside JSON."""
 
@@ -10,7 +10,7 @@ import pandas as pd
 
 from pages.widgets.common import plural
 from pages.widgets.diff import readable_payload
-from pages.widgets.tables import NAME_CHARS, Col, order_status_words, styled
+from charts.tables import NAME_CHARS, Col, order_status_words, styled
 
 LONG = "Will Erling Haaland break the Premier League goals record in the 22/23 season? (34 goals)"
 COLUMNS = {"question": Col("market", "name"), "price": Col("price", "prob"), "fee": Col("fee", "usdc"),

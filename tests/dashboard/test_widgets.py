@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import pytest
 
 from engine.contracts.limits import LIMITS
+from charts.trades_on_price import trades_on_price_figure
 from pages.widgets import figures
 from pages.widgets.common import utc_day_ms
 from pages.widgets.diff import audit_diff
@@ -91,7 +92,8 @@ def test_figures_build_with_and_without_data() -> None:
     assert bars.data[0].marker.color[-1] == figures.RED  # 150 % of the total-exposure limit
     depth = figures.depth_figure([(0.49, 10.0), (0.48, 5.0)], [(0.51, 3.0)], "depth")
     assert list(depth.data[0].y) == [10.0, 15.0, 15.0]  # the outermost level drawn one step past it
-    assert figures.price_figure(pd.DataFrame(columns=["at", "mid"]), "p").layout.annotations
+    empty = pd.DataFrame(columns=["at", "mid"])
+    assert trades_on_price_figure(empty, pd.DataFrame(), pd.DataFrame(), "p").layout.annotations
     assert figures.exposure_figure(pd.DataFrame({"event": ["e"], "exposure": [5.0]}), "event", "t", 3.0).data
 
 
