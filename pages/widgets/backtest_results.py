@@ -8,20 +8,22 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from charts import backtest as figures
+from charts.backtest_format import annualization_note, metric_rows, refusal_rows
+from charts.tables import Col
+from reports import backtest as report
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.figures import CHART_CONFIG
-from charts import backtest as figures
-from charts.backtest_format import annualization_note, metric_rows, refusal_rows
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
-from pages.widgets.common import utc
-from charts.tables import Col
+from pages.widgets.common import plural, utc
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
 
 PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"
 RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
+BT_PRICE_TOKEN = "bt_price_token"
 STOPPED = "stopped unexpectedly"
 SHOWN_STATUS: dict[Liveness, str] = {
     "alive": "running",
@@ -46,20 +48,6 @@ RUN_COLUMNS = {
     "id": Col("run"),
     "created_at": Col("launched", "time"),
 }
-TRADE_COLUMNS = {
-    "question": Col("market", "name"),
-    "side": Col("side"),
-    "outcome": Col("outcome"),
-    "price": Col("price", "prob"),
-    "size": Col("size", "shares"),
-    "value": Col("value", "usdc"),
-    "fee": Col("fee", "usdc"),
-    "at": Col("matched", "time"),
-    "liquidity": Col("liquidity"),
-    "status": Col("status"),
-}
-
-
 def run_states(frame: pd.DataFrame, root: Path) -> dict[int, Liveness]:
     """Liveness of each run of a `backtest_runs` frame still marked 'running' (from the frame's
     own pid and launch time: the progress panel has already read the running runs this run)."""
@@ -189,7 +177,39 @@ def _charts(run: queries.BacktestRun) -> None:
         return
     shown = len(run.trades)
     st.caption(f"{shown:,} fills" + (" (the first 5,000 are kept)" if shown >= 5_000 else ""))
-    show_table(run.trades, TRADE_COLUMNS, height=rows_height(shown))
+    show_table(run.trades, report.FILL_COLUMNS, height=rows_height(shown))
+
+
+def _prices(db: Database, run: queries.BacktestRun) -> None:
+    """One traded token's mid with the run's fills and resting orders on it (the report draws
+    each of the most traded ones)."""
+    tokens = report.traded_tokens(run)
+    if not tokens:
+        return
+    st.markdown("**Trades on the price**")
+    by_id = {t.token_id: t for t in tokens}
+    picked = st.selectbox("Market and outcome", list(by_id), key=BT_PRICE_TOKEN,
+                          format_func=lambda t: f"{by_id[t].label} · {plural(by_id[t].fills, 'fill')}")
+    st.plotly_chart(report.token_figure(db, run, by_id[picked or tokens[0].token_id]), key="bt_price",
+                    width="stretch", config=CHART_CONFIG)
+    if not run.orders.empty:
+        with st.expander(f"Orders ({len(run.orders):,})"):
+            show_table(report.shown_orders(run), report.ORDER_COLUMNS, height=rows_height(len(run.orders)))
+
+
+def _downloads(db: Database, run: queries.BacktestRun) -> None:
+    """The run to keep: its report (one HTML file, opens offline) and its fills and orders."""
+    stem = f"backtest-{run.id}"
+    cols = st.columns(3)
+    cols[0].download_button("Report (HTML)", data=lambda: report.backtest_report(db, run), file_name=f"{stem}.html",
+                            mime="text/html", key="bt_report_html", icon=":material/description:", width="stretch",
+                            help="Metrics, charts and tables of this run in one file that opens in any browser")
+    cols[1].download_button("Fills (CSV)", data=lambda: report.fills_csv(run), file_name=f"{stem}-fills.csv",
+                            mime="text/csv", key="bt_fills_csv", icon=":material/download:", width="stretch",
+                            disabled=run.trades.empty)
+    cols[2].download_button("Orders (CSV)", data=lambda: report.orders_csv(run), file_name=f"{stem}-orders.csv",
+                            mime="text/csv", key="bt_orders_csv", icon=":material/download:", width="stretch",
+                            disabled=run.orders.empty)
 
 
 def run_detail(db: Database, run_id: int, root: Path) -> None:
@@ -214,5 +234,7 @@ def run_detail(db: Database, run_id: int, root: Path) -> None:
                 icon=":material/hourglass_top:",
             )
         return
+    _downloads(db, run)
     _metrics(run)
     _charts(run)
+    _prices(db, run)

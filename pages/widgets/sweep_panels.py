@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import time as clock
 from dataclasses import replace
 from pathlib import Path
@@ -15,15 +16,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from charts import sweep as figures
 from engine.contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from engine.contracts.strategy_kinds import registry
+from reports import sweep as sweep_report
 from storage import queries
 from storage.config import ConfigError, StaleVersion
 from storage.db import Database
 from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
 
 from pages.widgets.figures import CHART_CONFIG
-from charts import sweep as figures
 from pages.widgets.backtest_form import default_range, to_ms
 from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, plural, utc
@@ -37,7 +39,6 @@ SW_FROM, SW_TO, SW_MARKETS, SW_NAME, SW_LAUNCH = "sw_from", "sw_to", "sw_markets
 SW_PICK, SW_PICK_NEXT, SW_TRIAL, SW_TARGET = "sw_pick", "sw_pick_next", "sw_trial", "sw_target"
 SW_CONFIRM, SW_USE, SW_RESUME = "sw_confirm", "sw_use", "sw_resume"
 SW_STARTING = "sw_starting"  # sweeps this session launched whose study does not exist yet
-DAY_MS = 86_400_000
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
@@ -210,24 +211,6 @@ def _starting_panel(url: str, starting: dict[str, tuple[int, str]]) -> None:
                      icon=":material/error:")
 
 
-def short_data_note(spec: dict[str, Any]) -> str:
-    """A warning when the scores (per day) are scaled up from less than a day of training data:
-    a Sharpe of 23.7 "per day" from 11 minutes ranks the trials, it forecasts nothing ("" when a
-    day or more)."""
-    start, end = spec.get("from_ms"), spec.get("to_ms")
-    if not isinstance(start, (int, float)) or not isinstance(end, (int, float)) or end <= start:
-        return ""
-    share = spec.get("train_fraction")
-    training = (end - start) * (share if isinstance(share, (int, float)) and 0 < share < 1 else 1)
-    if training >= DAY_MS:
-        return ""
-    minutes = training / 60_000
-    span = f"{minutes:.0f} minutes" if minutes < 120 else f"{minutes / 60:.1f} hours"
-    return (f"Scores are per day, scaled up from {span} of training data: read them as a ranking of these "
-            "trials, not as what a day of trading would earn. Sweep over a day or more of data for figures "
-            "that mean something on their own.")
-
-
 def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     spec = view.spec
     split = spec.get("train_fraction")
@@ -236,7 +219,7 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     st.caption(f"`{spec.get('kind')}` · objective {spec.get('objective')} (per day) · {spec.get('sampler')} · "
                f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} markets · "
                f"seed {spec.get('seed')} · log `{sweep_log_path(root, view.name)}`")
-    note = short_data_note(spec)
+    note = sweep_report.short_data_note(spec)
     if note:
         st.warning(note, icon=":material/timer:")
     _progress(view.name, url)
@@ -263,7 +246,7 @@ def _progress(name: str, url: str) -> None:
 
 def _trials(url: str, view: SweepView) -> None:
     objective = view.spec.get("objective", "")
-    st.dataframe(view.trials, hide_index=True, key="sw_trials_table",
+    st.dataframe(view.trials, hide_index=True, key="sw_trials_table", placeholder="—",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
                                 "why": "why undefined"})
@@ -281,7 +264,21 @@ def _trials(url: str, view: SweepView) -> None:
     if not view.held_out.empty:
         st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
                     "below its training score is overfitting")
-        st.dataframe(view.held_out, hide_index=True, key="sw_held_out")
+        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—")
+    _downloads(url, view)
+
+
+def _downloads(url: str, view: SweepView) -> None:
+    """The sweep to keep: its report (one HTML file) and its trials (CSV). A sweep keeps scores,
+    not fills or orders: a backtest of a trial's params has those."""
+    stem = f"sweep-{re.sub(r'[^A-Za-z0-9_.-]+', '-', view.name).strip('-') or 'sweep'}"
+    left, right = st.columns(2)
+    left.download_button("Report (HTML)", key="sw_report_html", icon=":material/description:", width="stretch",
+                         data=lambda: sweep_report.sweep_report(view, _importance(url, view.name, view.done)),
+                         file_name=f"{stem}.html", mime="text/html",
+                         help="Settings, trials, charts and held-out scores in one file that opens in any browser")
+    right.download_button("Trials (CSV)", key="sw_trials_csv", icon=":material/download:", width="stretch",
+                          data=lambda: sweep_report.trials_csv(view), file_name=f"{stem}-trials.csv", mime="text/csv")
 
 
 @st.cache_data(ttl=60, show_spinner=False)

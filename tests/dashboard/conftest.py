@@ -100,11 +100,12 @@ def _shown_tables() -> list[dict[str, Any]]:
     from pages.widgets import backtest_results, controls, market_panels, portfolio, risk_panels, trade_tables
     from pages.widgets.audit_panels import AUDIT_COLUMNS, LOG_COLUMNS
     from pages.widgets.strategy_panels import instance_columns
+    from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
 
     return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, portfolio.POSITION_COLUMNS,
             portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
-            backtest_results.RUN_COLUMNS, backtest_results.TRADE_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
+            backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
             instance_columns("paper"), instance_columns("live")]
 
 

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages.widgets.backtest_launch import pid_alive
 from storage.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import chart_traces, table_with
 from tests.dashboard.test_backtest_page import P, chart_titles
 from tests.helpers import ROOT, wait_until
 
@@ -97,7 +97,17 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert metrics["Start equity"] == f"{result['start_equity']:,.2f} USDC"
     assert metrics["Decisions"] == f"{result['decisions']:,} decisions" and result["decisions"] > 0
     assert metrics["Fills"] == f"{result['trades']:,} fills"
-    assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
+    titles = chart_titles(at)
+    assert titles[:3] == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
+    # The most traded token's mid with the run's trades on it, and the run's orders kept.
+    assert titles[3].endswith(": trades on the price") and len(titles) == 4
+    price = chart_traces(at.get("plotly_chart")[3])
+    markers = {"buys (size ∝ shares)", "sells (size ∝ shares)"} & set(price)
+    assert "mid" in price and {"resting buy orders", "resting sell orders"} & set(price)
+    assert bool(markers) == (result["trades"] > 0)  # fills drawn when the run filled
+    orders = table_with(at, "tif")
+    assert len(orders) > 0 and set(orders["tif"]) <= {"GTC", "GTD", "FOK", "FAK"}
+    assert [b.proto.label for b in at.get("download_button")] == ["Report (HTML)", "Fills (CSV)", "Orders (CSV)"]
     assert any(f"seed 3 · {done['events']:,} events" in c.value for c in at.caption)
     assert "backtest #1" in (tmp_path / "backtest-1.log").read_text()  # the CLI's progress, in its log
 
