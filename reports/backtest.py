@@ -19,6 +19,7 @@ from charts import backtest as figures
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
 from charts.tables import Col, order_status_words, styled
 from charts.trades_on_price import trades_on_price_figure
+from engine.contracts.backtest_runs import MAX_ORDERS as KEPT_ORDERS  # a run stores its first orders
 from storage import chart_queries
 from storage.backtest_queries import BacktestRun, backtest_run, market_questions
 from storage.db import Database
@@ -51,6 +52,7 @@ ORDER_COLUMNS = {
     "tif": Col("tif"),
 }
 MAX_PRICE_CHARTS = 8  # the most traded tokens get a chart of their own in the report
+REPORT_ROWS = 2_000  # rows of a table in the report (the CSV files have every one)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,9 @@ def _prices(db: Database, run: BacktestRun) -> Section:
         return section.text("The run placed no order.")
     section.text("Fills as markers sized by shares (buys ▲, sells ▼), resting orders as lines over their lifetime."
                  + (f" The {MAX_PRICE_CHARTS} most traded of {len(tokens)} tokens are drawn."
-                    if len(tokens) > MAX_PRICE_CHARTS else ""))
+                    if len(tokens) > MAX_PRICE_CHARTS else "")
+                 + (f" The run kept its first {KEPT_ORDERS:,} orders: later ones are not drawn."
+                    if len(run.orders) >= KEPT_ORDERS else ""))
     for token in tokens[:MAX_PRICE_CHARTS]:
         section.chart(token_figure(db, run, token))
     return section
@@ -164,13 +168,23 @@ def _tables(run: BacktestRun) -> list[Section]:
     if run.trades.empty:
         fills.text("No fills.")
     else:
-        fills.table(styled(run.trades, FILL_COLUMNS), f"{len(run.trades):,} fills, in match order")
+        fills.table(styled(run.trades.head(REPORT_ROWS), FILL_COLUMNS), rows_note(len(run.trades), "fills",
+                                                                                   "in match order", REPORT_ROWS))
     orders = Section("Orders")
     if run.orders.empty:
         orders.text("No orders stored for this run (runs made before orders were kept have none).")
     else:
-        orders.table(styled(shown_orders(run), ORDER_COLUMNS), f"{len(run.orders):,} orders, by placement")
+        orders.table(styled(shown_orders(run).head(REPORT_ROWS), ORDER_COLUMNS),
+                     rows_note(len(run.orders), "orders", "by placement", REPORT_ROWS))
     return [fills, orders]
+
+
+def rows_note(total: int, noun: str, order: str, shown: int) -> str:
+    """"92 fills, in match order" or "5,000 orders, by placement: the first 2,000 here, every one
+    in the CSV" (a run keeps at most 5,000 of each)."""
+    kept = f" (a run keeps the first {KEPT_ORDERS:,})" if total >= KEPT_ORDERS else ""
+    head = f"{total:,} {noun}, {order}{kept}"
+    return head if total <= shown else f"{head}: the first {shown:,} here, every one in the CSV"
 
 
 def backtest_report(db: Database, run: BacktestRun) -> str:

@@ -24,6 +24,7 @@ PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"
 RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
 BT_PRICE_TOKEN = "bt_price_token"
+PAGE_ROWS = 200  # rows of the fills and orders tables on the page (the CSV and the report have more)
 STOPPED = "stopped unexpectedly"
 SHOWN_STATUS: dict[Liveness, str] = {
     "alive": "running",
@@ -175,9 +176,8 @@ def _charts(run: queries.BacktestRun) -> None:
                 config=CHART_CONFIG)
     if run.trades.empty:
         return
-    shown = len(run.trades)
-    st.caption(f"{shown:,} fills" + (" (the first 5,000 are kept)" if shown >= 5_000 else ""))
-    show_table(run.trades, report.FILL_COLUMNS, height=rows_height(shown))
+    st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))
+    show_table(run.trades.head(PAGE_ROWS), report.FILL_COLUMNS, height=rows_height(len(run.trades)))
 
 
 def _prices(db: Database, run: queries.BacktestRun) -> None:
@@ -192,9 +192,13 @@ def _prices(db: Database, run: queries.BacktestRun) -> None:
                           format_func=lambda t: f"{by_id[t].label} · {plural(by_id[t].fills, 'fill')}")
     st.plotly_chart(report.token_figure(db, run, by_id[picked or tokens[0].token_id]), key="bt_price",
                     width="stretch", config=CHART_CONFIG)
+    if len(run.orders) >= report.KEPT_ORDERS:
+        st.caption(f"The run kept its first {report.KEPT_ORDERS:,} orders: later ones are not drawn.")
     if not run.orders.empty:
         with st.expander(f"Orders ({len(run.orders):,})"):
-            show_table(report.shown_orders(run), report.ORDER_COLUMNS, height=rows_height(len(run.orders)))
+            st.caption(report.rows_note(len(run.orders), "orders", "by placement", PAGE_ROWS))
+            show_table(report.shown_orders(run).head(PAGE_ROWS), report.ORDER_COLUMNS,
+                       height=rows_height(len(run.orders)))
 
 
 def _downloads(db: Database, run: queries.BacktestRun) -> None:
