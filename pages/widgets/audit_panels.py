@@ -75,7 +75,7 @@ def audit_trail(db: Database) -> None:
     )
     diff = audit_diff(rows[pick]["before"], rows[pick]["after"])
     if diff:
-        st.dataframe(pd.DataFrame(diff), hide_index=True, key="audit_diff")
+        st.dataframe(pd.DataFrame(diff), hide_index=True, key="audit_diff", placeholder="—")
     else:
         st.caption("No field changed.")
 

@@ -65,7 +65,7 @@ def compare_panel(db: Database) -> None:
         st.warning("One of these runs no longer exists.")
         return
     table = comparison_table(a, b)
-    st.dataframe(table, hide_index=True, key=CMP_TABLE, height=(len(table) + 1) * ROW_PX + 3)
+    st.dataframe(table, hide_index=True, key=CMP_TABLE, height=(len(table) + 1) * ROW_PX + 3, placeholder="—")
     st.plotly_chart(
         figures.compare_figure(
             [(f"#{a.id} {a.name}", a.curve, a.from_at), (f"#{b.id} {b.name}", b.curve, b.from_at)]

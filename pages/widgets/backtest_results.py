@@ -157,7 +157,7 @@ def _metrics(run: queries.BacktestRun) -> None:
     if rows:
         checked = refusals.get("checked", 0) if isinstance(refusals, dict) else 0
         with st.expander(f"Refused and trimmed quotes by reason ({checked:,} quote checks)"):
-            st.dataframe(pd.DataFrame(rows), hide_index=True, key="bt_refusals")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key="bt_refusals", placeholder="—")
 
 
 def _charts(run: queries.BacktestRun) -> None:
