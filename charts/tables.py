@@ -56,6 +56,11 @@ def headers(columns: dict[str, Col]) -> dict[str, str]:
     return {name: col.header for name, col in columns.items()}
 
 
+# What a trade table reads first, after the market's name: side, outcome, price, size.
+TRADE_HEAD = {"question": Col("market", "name"), "side": Col("side"), "outcome": Col("outcome"),
+              "price": Col("price", "prob"), "size": Col("size", "shares")}
+
+
 def cut(text: str, limit: int) -> str:
     """`text` within `limit` characters, ending in "…" when it was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from charts import backtest as figures
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
-from charts.tables import Col, order_status_words, styled
+from charts.tables import TRADE_HEAD, Col, order_status_words, styled
 from charts.trades_on_price import trades_on_price_figure
 from engine.contracts.backtest_runs import MAX_ORDERS as KEPT_ORDERS  # a run stores its first orders
 from storage import chart_queries
@@ -28,11 +28,7 @@ from storage.market_queries import price_series
 from reports.page import Section, render
 
 FILL_COLUMNS = {
-    "question": Col("market", "name"),
-    "side": Col("side"),
-    "outcome": Col("outcome"),
-    "price": Col("price", "prob"),
-    "size": Col("size", "shares"),
+    **TRADE_HEAD,
     "value": Col("value", "usdc"),
     "fee": Col("fee", "usdc"),
     "at": Col("matched", "time"),
@@ -40,11 +36,7 @@ FILL_COLUMNS = {
     "status": Col("status"),
 }
 ORDER_COLUMNS = {
-    "question": Col("market", "name"),
-    "side": Col("side"),
-    "outcome": Col("outcome"),
-    "price": Col("price", "prob"),
-    "size": Col("size", "shares"),
+    **TRADE_HEAD,
     "filled": Col("filled", "shares"),
     "status": Col("status"),
     "start": Col("placed", "time"),

@@ -18,7 +18,7 @@ from storage.db import Database
 
 from pages.widgets.common import utc_day_ms
 from pages.widgets.dialogs import open_dialog
-from charts.tables import STATUS_WORDS, Col, order_status_words
+from charts.tables import STATUS_WORDS, TRADE_HEAD, Col, order_status_words
 from pages.widgets.tables import rows_height, show_table
 
 PAGE_SIZE = 100
@@ -33,11 +33,7 @@ CANCEL_PICK, CANCEL_OPEN = "cancel_pick", "cancel_open"
 
 # The market's name (cut, full text on hover), then what a trader reads first, then the rest.
 ORDER_COLUMNS = {
-    "question": Col("market", "name"),
-    "side": Col("side"),
-    "outcome": Col("outcome"),
-    "price": Col("price", "prob"),
-    "size": Col("size", "shares"),
+    **TRADE_HEAD,
     "filled": Col("filled", "shares"),
     "status": Col("status"),
     "created_at": Col("created", "time"),
@@ -49,11 +45,7 @@ ORDER_COLUMNS = {
     "error": Col("error", "long"),
 }
 FILL_COLUMNS = {
-    "question": Col("market", "name"),
-    "side": Col("side"),
-    "outcome": Col("outcome"),
-    "price": Col("price", "prob"),
-    "size": Col("size", "shares"),
+    **TRADE_HEAD,
     "notional": Col("value", "usdc"),
     "fee": Col("fee", "usdc"),
     "status": Col("status"),
