@@ -10,11 +10,13 @@ from plotly.subplots import make_subplots
 from charts.axes import nice_ticks
 
 # uirevision keeps the operator's zoom across fragment refreshes.
+# The legend sits in the top margin, between the title and the plot, growing upwards when it
+# wraps onto a second line in a narrow column (it used to spill over the plot's top).
 LAYOUT = dict(
-    margin=dict(l=10, r=10, t=30, b=10),
+    margin=dict(l=10, r=10, t=64, b=10),
     uirevision="keep",
     hovermode="x unified",
-    legend=dict(orientation="h", y=1.08),
+    legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"),
 )
 # The mode bar floats over a figure's top right, where titles and legends sit: hidden (zoom and
 # pan still work with the mouse; double-click resets).
@@ -39,18 +41,19 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
         return empty_figure(title, empty)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
     fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["equity"], name="equity (USDC)", line_color=BLUE,
+        go.Scatter(x=curve["at"], y=curve["equity"], name="equity", line_color=BLUE,
                    hovertemplate="%{y:,.2f} USDC<extra>equity</extra>"), row=1, col=1
     )
     fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["peak"], name="peak (USDC)", line=dict(color=GREY, dash="dot")),
+        go.Scatter(x=curve["at"], y=curve["peak"], name="peak", line=dict(color=GREY, dash="dot"),
+                   hovertemplate="%{y:,.2f} USDC<extra>peak</extra>"),
         row=1,
         col=1,
     )
     fig.add_trace(
         go.Scatter(
-            x=curve["at"], y=-curve["drawdown_pct"], name="drawdown (%)", fill="tozeroy", line_color=RED,
-            hovertemplate="%{y:,.2f} %<extra>drawdown</extra>",
+            x=curve["at"], y=-curve["drawdown_pct"], name="drawdown", fill="tozeroy", line_color=RED,
+            hovertemplate="%{y:,.4~f} %<extra>drawdown</extra>",
         ),
         row=2,
         col=1,

@@ -37,7 +37,7 @@ def _fill_trace(rows: pd.DataFrame, side: str, largest: float) -> go.Scatter:
     custom = pd.DataFrame({"size": rows["size"].astype(float), "fee": rows["fee"].astype(float),
                            "strategy": rows["strategy"].astype(str), "liquidity": liquidity}).to_numpy(dtype=object)
     return go.Scatter(
-        x=rows["at"], y=rows["price"], mode="markers", name=f"{name} (size ∝ shares)",
+        x=rows["at"], y=rows["price"], mode="markers", name=f"{name} (size ∝ sh)",
         marker=dict(symbol=symbol, color=color, size=marker_sizes(rows["size"], largest), opacity=0.85,
                     line=dict(width=0.8, color="white")),
         customdata=custom,
@@ -62,7 +62,7 @@ def _order_trace(rows: pd.DataFrame, side: str, until: pd.Timestamp) -> go.Scatt
         ys += [float(order.price), float(order.price), None]
         custom += [facts, facts, [None] * len(facts)]
     return go.Scatter(
-        x=xs, y=ys, mode="lines", name=f"resting {side.lower()} orders", line=dict(color=color, width=4),
+        x=xs, y=ys, mode="lines", name=f"resting {side.lower()}s", line=dict(color=color, width=4),
         opacity=0.45, connectgaps=False, customdata=custom,
         hovertemplate=(f"<b>{side} order</b> %{{customdata[0]:,.2f}} sh @ %{{y:.4f}} · %{{customdata[1]}}"
                        "<br>from %{customdata[3]} %{customdata[4]}<br>strategy %{customdata[2]}<extra></extra>"),
@@ -97,5 +97,7 @@ def trades_on_price_figure(mid: pd.DataFrame, fills: pd.DataFrame, orders: pd.Da
     fig.update_yaxes(title_text="price (probability)", tickformat=".3f",
                      range=[max(0.0, span[0]), min(1.0, span[1])] if span else [0, 1])
     fig.update_xaxes(title_text="time (UTC)")
-    fig.update_layout(title=title, height=height, **{**LAYOUT, "hovermode": "closest"})
+    # Up to five legend entries: room for them to wrap onto a second line under the title.
+    fig.update_layout(title=title, height=height, **{**LAYOUT, "hovermode": "closest",
+                                                      "margin": {**LAYOUT["margin"], "t": 88}})
     return fig

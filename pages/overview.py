@@ -85,7 +85,7 @@ def live_panel() -> None:
 @st.fragment(run_every=PORTFOLIO_REFRESH_S)
 def portfolio_panel() -> None:
     mode = queries.engine_status(db).mode
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)  # the usage labels need half the width at 1366 px
     with left:
         portfolio.equity_chart(db, mode)
     with right:

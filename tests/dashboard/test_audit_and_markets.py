@@ -171,12 +171,12 @@ def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
     # Our paper trades on the price: the two fills as buy markers (hover: price, size, fee,
     # strategy), the resting orders as segments over their lifetime.
     traces = chart_traces(at.get("plotly_chart")[0])
-    buys = traces["buys (size ∝ shares)"]
+    buys = traces["buys (size ∝ sh)"]
     assert buys["y"] == [0.47, 0.47] and [c[:3] for c in buys["customdata"]] == [[10.0, 0.01, "mm-btc"]] * 2
     assert "fee" in buys["hovertemplate"] and "strategy" in buys["hovertemplate"]
-    segments = [y for y in traces["resting buy orders"]["y"] if y is not None]
+    segments = [y for y in traces["resting buys"]["y"] if y is not None]
     assert sorted(set(segments)) == [0.47, 0.48]  # resting now, and filled an hour ago; not the live one
-    assert traces["resting sell orders"]["y"][:2] == [0.52, 0.52]
+    assert traces["resting sells"]["y"][:2] == [0.52, 0.52]
     assert any(c.value.startswith("2 fills and ") and "resting orders of ours" in c.value for c in at.caption)
     assert any("Book snapshot at" in c.value and "+ 2 later changes" in c.value for c in at.caption)
     who = table_with(at, "via").set_index("name")

@@ -102,8 +102,8 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     # The most traded token's mid with the run's trades on it, and the run's orders kept.
     assert titles[3].endswith(": trades on the price") and len(titles) == 4
     price = chart_traces(at.get("plotly_chart")[3])
-    markers = {"buys (size ∝ shares)", "sells (size ∝ shares)"} & set(price)
-    assert "mid" in price and {"resting buy orders", "resting sell orders"} & set(price)
+    markers = {"buys (size ∝ sh)", "sells (size ∝ sh)"} & set(price)
+    assert "mid" in price and {"resting buys", "resting sells"} & set(price)
     assert bool(markers) == (result["trades"] > 0)  # fills drawn when the run filled
     orders = table_with(at, "tif")
     assert len(orders) > 0 and set(orders["tif"]) <= {"GTC", "GTD", "FOK", "FAK"}

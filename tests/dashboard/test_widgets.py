@@ -86,7 +86,7 @@ def test_figures_build_with_and_without_data() -> None:
         }
     )
     fig = figures.equity_figure(curve, "paper")
-    assert [t.name for t in fig.data] == ["equity (USDC)", "peak (USDC)", "drawdown (%)"]
+    assert [t.name for t in fig.data] == ["equity", "peak", "drawdown"]  # units on the axes and in the hover
     table = usage_table(_usage(total_exposure=1500.0), {s.name: s.default for s in LIMITS})
     bars = figures.usage_figure(table)
     assert bars.data[0].marker.color[-1] == figures.RED  # 150 % of the total-exposure limit

@@ -74,7 +74,7 @@ def test_the_report_holds_the_pages_figures_and_tables_in_one_file(db: Database)
     assert ">RESTING<" in page and ">FILLED<" in page and "2 orders, by placement" in page  # the orders table
     # The price chart: both fills as markers, both orders as segments over their lifetime.
     price = page[page.index(_charted("· YES: trades on the price")) - 20_000:]
-    assert '"name":"' + _charted("buys (size ∝ shares)") + '"' in price and '"name":"resting sell orders"' in price
+    assert '"name":"' + _charted("buys (size ∝ sh)") + '"' in price and '"name":"resting sells"' in price
 
 
 def test_fills_and_orders_download_as_csv(db: Database) -> None:
