@@ -152,6 +152,11 @@ class Page:
         await self.send("Page.enable")
         await self.send("Page.navigate", {"url": url})
 
+    async def reload(self) -> None:
+        """Reload through the protocol: `location.reload()` evaluated in the page can lose its own
+        answer to the navigation it starts ("Inspected target navigated or closed")."""
+        await self.send("Page.reload")
+
     async def type_text(self, text: str) -> None:
         await self.send("Input.insertText", {"text": text})
 

@@ -144,7 +144,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
     try:
         await page.viewport(WIDTH, HEIGHT)
         await _login(page, f"{url}/risk", lands_on="Risk")  # a link to a page, opened before logging in
-        await page.evaluate("location.reload()")  # a reload keeps the login (the session token)
+        await page.reload()  # a reload keeps the login (the session token)
         await _settled(page, "Risk")
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
