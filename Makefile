@@ -10,8 +10,7 @@ STAMP  := $(VENV)/.installed
 
 run: setup
 	$(BIN)/python -m engine init
-	@echo "Starting the desk: dashboard at http://127.0.0.1:8501 (log in with your password); logs in var/log/."
-	@echo "Ctrl-C stops everything it started."
+	@$(BIN)/python -m tools.run_banner
 	$(BIN)/supervisord -c supervisord.conf
 
 # The suite runs on every core (at most 4: its tests start engines, simulators and browsers

@@ -12,12 +12,12 @@ from pages.widgets.auth import (
     keep_session_in_address,
     login_page,
     logout_button,
-    no_password_page,
     remember_requested_page,
     requested_page,
     restore_session,
 )
 from pages.widgets.common import settings
+from pages.widgets.first_run import first_password_page
 from storage.jsonsafe import keep_recursion_limit_sane
 from storage.settings import Settings, SettingsError
 
@@ -58,7 +58,7 @@ def checked_settings() -> Settings:
 
 keep_recursion_limit_sane()  # a page may have imported the signing stack (storage/jsonsafe.py says why)
 if checked_settings().dashboard_password_hash is None:
-    page = st.navigation([st.Page(no_password_page, title="Set a password", url_path="setup")])
+    page = st.navigation([st.Page(first_password_page, title="Set a password", url_path="setup")])
 elif not is_authenticated() and not restore_session():
     remember_requested_page(set(BY_PATH))
     page = st.navigation([st.Page(login_page, title="Log in", url_path="login")])

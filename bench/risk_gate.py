@@ -1,12 +1,16 @@
 """Approvals per second through the risk gate, 100 markets x 2 sides a tick, with every
 approval consuming the tick's running budget (exposure limits and open orders), against the
 gate as it was before that accounting (checked intent by intent against the start-of-tick
-figures), loaded from git history and run in the same process on the same intents.
+figures), kept as it was in bench/baselines/ (a copy of engine/risk/gate.py at 02aca5d) and run in
+the same process on the same intents.
 
 Target: no more than 1.5x slower than the old gate, with limits that leave room for every quote
 (both gates approve all 200, so they do the same work); the default limits are measured too.
 
-    python bench/risk_gate.py [--rounds 300] [--baseline-commit 02aca5d]
+    python bench/risk_gate.py [--rounds 300] [--baseline-commit COMMIT]
+
+--baseline-commit reads another commit's gate from git instead (needs a git clone); the default
+baseline is the kept copy, so the benchmark and its tests run from a downloaded archive too.
 """
 
 from __future__ import annotations
@@ -33,17 +37,16 @@ MARKETS = 100
 SH = 1_000_000
 NOW = 1_800_000_000_000
 BEFORE = "02aca5d"  # the last commit before per-approval budgets (issue 12)
+# That commit's engine/risk/gate.py, verbatim (a .txt so no tool mistakes it for live code).
+BASELINE = ROOT / "bench" / "baselines" / f"risk_gate_{BEFORE}.py.txt"
 # Modules the old gate imports that have since moved: old name -> where it lives now.
 MOVED = {"engine.risk.limits": "engine.contracts.limits"}
 
 
-def old_gate(commit: str) -> types.ModuleType:
-    """engine/risk/gate.py as it was at `commit`, as a module of its own."""
-    try:
-        source = subprocess.run(["git", "show", f"{commit}:engine/risk/gate.py"], cwd=ROOT, check=True,
-                                capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
-        sys.exit(f"cannot read the old gate from git ({exc}); run from a git clone of the project")
+def old_gate(commit: str = BEFORE) -> types.ModuleType:
+    """engine/risk/gate.py as it was at `commit`, as a module of its own: the kept copy for the
+    default baseline, git history for any other commit."""
+    source = BASELINE.read_text() if commit == BEFORE else _from_git(commit)
     module = types.ModuleType("gate_before")
     sys.modules["gate_before"] = module  # its dataclasses look their module up by name
     shims = {old: importlib.import_module(new) for old, new in MOVED.items() if old not in sys.modules}
@@ -78,6 +81,14 @@ def context(*, room: bool) -> tuple[RiskContext, list[Intent]]:
     ctx = RiskContext(now_ms=NOW, trading_state=TradingState.ACTIVE, limits=limits, exposure=exposure,
                       open_orders=0, own_open_orders={}, positions={}, markets=views)
     return ctx, intents
+
+
+def _from_git(commit: str) -> str:
+    try:
+        return subprocess.run(["git", "show", f"{commit}:engine/risk/gate.py"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        sys.exit(f"cannot read the gate of {commit} from git ({exc}); run from a git clone of the project")
 
 
 def tick_new(ctx: RiskContext, intents: list[Intent]) -> int:

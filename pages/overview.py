@@ -10,13 +10,14 @@ from storage.db import Database
 from pages.widgets.auth import require_login
 from pages.widgets import portfolio
 from pages.widgets.redeem_panel import redeemable_panel
-from pages.widgets.common import age, database, flash, health_header, remember_answer, time_column
-from pages.widgets.controls import post_and_wait
+from pages.widgets.common import age, database, flash, health_header, remember_answer
+from pages.widgets.controls import COMMAND_COLUMNS, post_and_wait
+from pages.widgets.tables import show_table
 from pages.widgets.dialogs import open_dialog, show_dialog
 
 LIVE_REFRESH_S = 2
 PORTFOLIO_REFRESH_S = 15
-COMMANDS_TABLE = "commands_table"
+
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
@@ -71,15 +72,7 @@ def command_table(db: Database) -> None:
     if frame.empty:
         st.caption("No commands yet.")
         return
-    st.dataframe(
-        frame[["id", "kind", "status", "actor", "created_at", "latency_ms", "error"]],
-        hide_index=True,
-        key=COMMANDS_TABLE,
-        column_config={
-            "created_at": time_column("posted"),
-            "latency_ms": st.column_config.NumberColumn("latency (ms)", format="%d ms"),
-        },
-    )
+    show_table(frame, COMMAND_COLUMNS)
 
 
 @st.fragment(run_every=LIVE_REFRESH_S)
@@ -93,7 +86,7 @@ def live_panel() -> None:
 @st.fragment(run_every=PORTFOLIO_REFRESH_S)
 def portfolio_panel() -> None:
     mode = queries.engine_status(db).mode
-    left, right = st.columns([3, 2])
+    left, right = st.columns(2)  # the usage labels need half the width at 1366 px
     with left:
         portfolio.equity_chart(db, mode)
     with right:

@@ -4,8 +4,8 @@ markets have data to replay in a range.
 Same conventions as the other read modules: human units (USDC, shares, probabilities), UTC
 timestamps in frames, every list bounded. A run's results are written by the backtest
 process as JSON (engine/contracts/backtest_runs.py): `metrics` a flat object, `equity_curve` a list of
-[t_ms, equity_usdc, exposure_usdc] (at most 2,000 points), `trades` a list of fills in
-micro-units (at most 5,000); malformed JSON reads as "no results" rather than an error.
+[t_ms, equity_usdc, exposure_usdc] (at most 2,000 points), `trades` a list of fills and
+`orders` a list of orders in micro-units (at most 5,000 each); malformed JSON reads as "no results" rather than an error.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ CURVE_COLUMNS = ["at", "equity", "exposure", "peak", "drawdown_pct"]
 TRADE_COLUMNS = [
     "at",
     "condition_id",
+    "token_id",
     "question",
     "outcome",
     "side",
@@ -37,6 +38,9 @@ TRADE_COLUMNS = [
     "liquidity",
     "status",
 ]
+
+ORDER_COLUMNS = ["start", "end", "condition_id", "token_id", "question", "outcome", "side", "price", "size",
+                 "filled", "tif", "status"]
 
 
 # A run's trades and equity curve are written by the backtest itself and can be large; the
@@ -125,6 +129,7 @@ class BacktestRun:
     metrics: dict[str, Any] | None
     curve: pd.DataFrame = field(repr=False)
     trades: pd.DataFrame = field(repr=False)
+    orders: pd.DataFrame = field(repr=False)
 
 
 def curve_frame(points: Any) -> pd.DataFrame:
@@ -149,6 +154,7 @@ def trades_frame(fills: Any, questions: dict[str, str]) -> pd.DataFrame:
         columns=[
             "matched_at",
             "condition_id",
+            "token_id",
             "outcome",
             "side",
             "price",
@@ -165,6 +171,22 @@ def trades_frame(fills: Any, questions: dict[str, str]) -> pd.DataFrame:
     data["question"] = data["condition_id"].map(lambda cid: questions.get(cid, cid))
     data["at"] = pd.to_numeric(data["at"], errors="coerce")
     return to_utc(data, "at")[TRADE_COLUMNS]
+
+
+def orders_frame(orders: Any, questions: dict[str, str]) -> pd.DataFrame:
+    """Orders (micro-units, as the run stored them) -> start and end (UTC; end NaT when the run
+    ended with it still working, or for runs stored before orders had a close time), market,
+    outcome, side, price (probability), size and filled (shares), tif, status; by placement."""
+    rows = [o for o in orders if isinstance(o, dict)] if isinstance(orders, list) else []
+    data = pd.DataFrame(rows, columns=["created_at", "closed_at", "condition_id", "token_id", "outcome", "side",
+                                       "price", "size", "filled", "tif", "status"])
+    data = data.rename(columns={"created_at": "start", "closed_at": "end"})
+    for column in ("price", "size", "filled"):
+        data[column] = pd.to_numeric(data[column], errors="coerce").astype("float64") / MICRO
+    for column in ("start", "end"):
+        data[column] = pd.to_numeric(data[column], errors="coerce")
+    data["question"] = data["condition_id"].map(lambda cid: questions.get(cid, cid))
+    return to_utc(data, "start", "end")[ORDER_COLUMNS]
 
 
 def market_questions(db: Database, condition_ids: list[str]) -> dict[str, str]:
@@ -194,6 +216,7 @@ def backtest_run(db: Database, run_id: int) -> BacktestRun | None:
         - set(markets)
     )
     metrics = _json_or(row["metrics"], None)
+    questions = market_questions(db, [*markets, *traded])
     return BacktestRun(
         id=row["id"],
         name=row["name"],
@@ -213,7 +236,8 @@ def backtest_run(db: Database, run_id: int) -> BacktestRun | None:
         error=row["error"],
         metrics=metrics if isinstance(metrics, dict) else None,
         curve=curve_frame(_json_or(row["equity_curve"], [])),
-        trades=trades_frame(fills, market_questions(db, [*markets, *traded])),
+        trades=trades_frame(fills, questions),
+        orders=orders_frame(_json_or(row["orders"], []), questions),
     )
 
 

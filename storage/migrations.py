@@ -897,6 +897,13 @@ def _0019_positions_end_in_cash(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0020_backtest_orders")
+def _0020_backtest_orders(db: UtilsDatabase) -> None:
+    """A finished backtest keeps its orders beside its fills (JSON, at most 5,000): its results
+    and its report draw the resting orders on the price, each over its lifetime."""
+    db.execute("ALTER TABLE strategy_runs ADD COLUMN orders TEXT")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -447,6 +447,7 @@ class StrategyRun(SQLModel, table=True):
     trades: str | None = text_col(nullable=True, default=None)
     error: str | None = text_col(nullable=True, default=None)
     pid: int | None = int_col(nullable=True, default=None)
+    orders: str | None = text_col(nullable=True, default=None)
 
 
 class StrategySelection(SQLModel, table=True):

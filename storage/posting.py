@@ -66,8 +66,14 @@ def prepare(kind: str, payload: Payload, *, actor: str, key: str, ttl_s: int,
 
 
 def audit_after(kind: str, body: str) -> dict[str, Any]:
+    """What a command's audit row records: its payload as JSON in the row's JSON (stored as text
+    it read as escaped JSON inside JSON), or only the head of a long one (as text: a cut
+    document is no longer JSON)."""
     if len(body) <= AUDIT_PAYLOAD_CHARS:
-        return {"kind": kind, "payload": body}
+        try:
+            return {"kind": kind, "payload": json.loads(body)}
+        except ValueError:
+            return {"kind": kind, "payload": body}
     return {"kind": kind, "payload_head": body[:AUDIT_HEAD_CHARS], "payload_chars": len(body)}
 
 

@@ -8,7 +8,9 @@
   the engine's pure value modules (no database, network, files, processes, threads or clock);
 - everything of the engine the dashboard loads, followed transitively, is the contracts, the
   domain values and the (pure) strategies whose schemas the contracts offer;
-- no import cycles among the engine's modules.
+- no import cycles among the engine's modules;
+- `charts/` is pure presentation (pandas, plotly); `reports/` reads storage and draws charts, and
+  only the engine's command line uses it.
 """
 
 from __future__ import annotations
@@ -88,6 +90,25 @@ def test_storage_reaches_the_engine_through_the_contracts_only() -> None:
 
 def test_the_engine_never_imports_the_dashboard_or_the_simulator() -> None:
     assert _violations(("engine",), (), ("pages", "simulator", "app")) == []
+
+
+def test_charts_are_pure_presentation() -> None:
+    """charts/ draws and formats: pandas, plotly and the standard library, nothing of the
+    dashboard, the database or the engine (the dashboard and the reports both use it)."""
+    assert _violations(("charts",), (), ("streamlit", "storage", "engine", "pages", "reports", "simulator",
+                                        "sqlalchemy")) == []
+
+
+def test_reports_read_storage_and_draw_charts_only() -> None:
+    """reports/ (the saved HTML and CSV) is used by the dashboard and by the engine's command
+    line, so it stays below both: no dashboard, no streamlit, no engine machinery."""
+    assert _violations(("reports",), ("engine.contracts",), ("streamlit", "pages", "engine", "simulator", "app")) == []
+
+
+def test_only_the_command_line_of_the_engine_uses_the_reports() -> None:
+    users = [p.relative_to(ROOT).as_posix() for p in _sources("engine")
+             if any(_within(name, "reports") for name in _imports(p))]
+    assert users and all(u.startswith("engine/cli/") for u in users), users
 
 
 def _source_of(module: str) -> Path | None:

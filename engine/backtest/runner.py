@@ -233,11 +233,11 @@ def _result(core: TradingCore, curve: list, exposure: list, events: int, decisio
             markets: list[MarketInfo]) -> BacktestResult:
     with core.db.read() as conn:
         fills = [dict(r) for r in conn.execute(text(
-            """SELECT matched_at, condition_id, token_id, outcome, side, price, size, fee, liquidity, status, trade_id
-               FROM fills ORDER BY matched_at, trade_id""")).mappings()]
-        orders = [dict(r) for r in conn.execute(text(
-            """SELECT created_at, condition_id, token_id, outcome, side, price, size, filled, tif, status
-               FROM orders ORDER BY id""")).mappings()]
+            """SELECT matched_at, condition_id, token_id, outcome, side, price, size, fee, liquidity, status, trade_id,
+                      order_id FROM fills ORDER BY matched_at, trade_id""")).mappings()]
+        orders = [dict(r) for r in conn.execute(text(  # closed_at: when it ended (None: still working)
+            """SELECT id, created_at, closed_at, condition_id, token_id, outcome, side, price, size, filled, tif,
+                      status FROM orders ORDER BY id""")).mappings()]
     closes, fees, trades = _trade_figures(fills)
     summary = metric_fns.compute(curve, [e for _, e in exposure], closes, trades=trades, fees=fees / MICRO)
     return BacktestResult(summary, curve, exposure, fills, orders, events, decisions,

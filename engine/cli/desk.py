@@ -239,7 +239,8 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
         print("no alerts waiting for acknowledgement")
     else:
         shown = f" (newest {len(newest)})" if len(newest) < count else ""
-        print(f"{count} alerts not acknowledged{shown}; acknowledge with: python -m engine alerts --ack ID")
+        noun = "alert" if count == 1 else "alerts"
+        print(f"{count} {noun} not acknowledged{shown}; acknowledge with: python -m engine alerts --ack ID")
         print("\n".join(alert_line(a) for a in newest))
     return EXIT_OK
 

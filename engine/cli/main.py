@@ -80,8 +80,9 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
     except PasswordError as exc:
         raise CliError(f"{exc}; nothing changed") from None
     write_env_value(settings.env_file, ENV_KEY, hashed)
-    print(f"Saved the password hash to {settings.env_file} (mode 600). "
-          "Restart the dashboard to use it: supervisorctl -c supervisord.conf restart dashboard")
+    # The dashboard reads its settings on every page load: no restart is needed.
+    print(f"Saved the password hash to {settings.env_file} (mode 600). The dashboard uses it from its next "
+          "page load: log in with the new password (open sessions stay logged in until they log out).")
     return EXIT_OK
 
 
@@ -197,13 +198,23 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     if seed_demo(Database(settings.db_path), settings):
         print("Fresh database on the simulator: added a demo market-making strategy; the engine will start "
               "paper trading it (Strategies page to change or disable it).")
-    if load_settings().dashboard_password_hash is None and sys.stdin.isatty():
-        print("No dashboard password is set yet; choose one now (at least 8 characters).")
-        try:
-            cmd_set_password(load_settings(), args)
-        except CliError as exc:
-            print(f"{exc}. The dashboard will show how to set it later.", file=sys.stderr)
+    if load_settings().dashboard_password_hash is None:
+        _ask_for_a_password(args)
     return EXIT_OK
+
+
+def _ask_for_a_password(args: argparse.Namespace) -> None:
+    """In a terminal, ask now; without one (started in the background), say where to set it
+    instead of skipping the step silently."""
+    if not sys.stdin.isatty():
+        print("No dashboard password is set yet, and there is no terminal to ask for one: open the dashboard "
+              "(it offers to set it on its first page) or run `.venv/bin/python -m engine set-password`.")
+        return
+    print("No dashboard password is set yet; choose one now (at least 8 characters).")
+    try:
+        cmd_set_password(load_settings(), args)
+    except CliError as exc:
+        print(f"{exc}. The dashboard offers to set it on its first page.", file=sys.stderr)
 
 
 def _migrate_unless_running(settings: Settings) -> None:

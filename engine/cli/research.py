@@ -1,4 +1,4 @@
-"""`python -m engine backtest ...` and `python -m engine import-history ...`.
+"""`python -m engine backtest ... [--report FILE.html]` and `python -m engine import-history ...`.
 
 The parser is built on every call of `python -m engine`, so this module imports only the
 standard library at its top; the backtest runner and the history client (the whole trading
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.cli import args as cli_args
@@ -82,10 +84,22 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
         traceback.print_exc()
         raise ResearchError(f"backtest #{run_id} failed: {exc}") from None
     runs.finish(db, run_id, result)
+    report = _write_report(db, run_id, args.report) if args.report else None
     print(json.dumps({"run_id": run_id, "events": result.events, "decisions": result.decisions,
                       "orders": len(result.orders), "fills": len(result.fills), **result.metrics.as_dict(),
-                      "refusals": result.refusals}, indent=2, default=str))
+                      "refusals": result.refusals, **({"report": str(report)} if report else {})},
+                     indent=2, default=str))
     return 0
+
+
+def _write_report(db: Database, run_id: int, path: Path) -> Path:
+    from reports.backtest import ReportError, write_backtest_report
+
+    try:
+        return write_backtest_report(db, run_id, path)
+    except (ReportError, OSError) as exc:
+        raise ResearchError(f"backtest #{run_id} is done (the Backtest page shows it), but its report was not "
+                            f"written: {exc}") from None
 
 
 def _token_for(db: Database, market: str, outcome: str) -> list[str]:
@@ -132,6 +146,21 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_path(raw: str) -> Path:
+    """Checked before the run starts: an hour of replay must not end on a typo in the path."""
+    path = Path(raw).expanduser()
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise argparse.ArgumentTypeError(f"{raw!r}: a report is an HTML file (name it ….html)")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{raw!r} is a folder: give a file name, e.g. {path / 'backtest.html'}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {str(folder)!r} to write the report in")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write in {str(folder)!r}")
+    return path
+
+
 def _name(raw: str) -> str:
     if len(raw) > NAME_CHARS:
         raise argparse.ArgumentTypeError(f"a name of at most {NAME_CHARS} characters")
@@ -152,6 +181,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                           help="recorded ticks (default) or imported price history (coarser fills)")
     backtest.add_argument("--name", type=_name, help="a name for the run")
     backtest.add_argument("--run-id", type=cli_args.run_id, help="run a backtest the dashboard created")
+    backtest.add_argument("--report", type=_report_path, metavar="FILE.html",
+                          help="also write the run's report there (one HTML file, as the Backtest page downloads it)")
     backtest.set_defaults(func=cmd_backtest)
     history = sub.add_parser("import-history", help="download /prices-history for a market (resumable)")
     history.add_argument("--market", required=True, help="condition id or slug")

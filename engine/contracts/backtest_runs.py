@@ -18,6 +18,7 @@ from storage.db import Database, now_ms
 
 MAX_CURVE_POINTS = 2_000
 MAX_TRADES = 5_000
+MAX_ORDERS = 5_000
 
 
 class RunMetrics(Protocol):
@@ -34,6 +35,7 @@ class RunResult(Protocol):
     curve: list[tuple[int, float]]
     exposure: list[tuple[int, float]]
     fills: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
     events: int
     decisions: int
     markets: list[str]
@@ -100,13 +102,14 @@ def finish(db: Database, run_id: int, result: RunResult) -> None:
     with db.write() as conn:
         conn.execute(
             text("""UPDATE strategy_runs SET status = 'done', finished_at = :now, progress = 1000, events = :events,
-                        metrics = :metrics, equity_curve = :curve, trades = :trades, markets = :markets,
-                        error = NULL WHERE id = :id"""),
+                        metrics = :metrics, equity_curve = :curve, trades = :trades, orders = :orders,
+                        markets = :markets, error = NULL WHERE id = :id"""),
             {"now": now_ms(), "events": result.events, "id": run_id,
              "metrics": json.dumps({**result.metrics.as_dict(), "decisions": result.decisions,
                                     "refusals": result.refusals}),
              "curve": json.dumps([[t, round(e, 6), round(exposure.get(t, 0.0), 6)] for t, e in curve]),
-             "trades": json.dumps(result.fills[:MAX_TRADES]), "markets": json.dumps(result.markets)},
+             "trades": json.dumps(result.fills[:MAX_TRADES]), "orders": json.dumps(result.orders[:MAX_ORDERS]),
+             "markets": json.dumps(result.markets)},
         )
 
 

@@ -12,8 +12,10 @@ from storage import config, queries
 from storage.db import Database
 from storage.settings import secret_values
 
-from pages.widgets.common import ACTOR, settings, time_column
-from pages.widgets.diff import audit_diff
+from pages.widgets.common import ACTOR, plural, settings
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
+from pages.widgets.diff import audit_diff, readable_payload
 from pages.widgets.logtail import engine_log_path, mask, parse, tail
 from pages.widgets.portfolio import ALERT_COLUMNS
 
@@ -30,14 +32,16 @@ AL_UNACKED, AL_LEVEL, AL_PICK, AL_ACK, AL_ACK_ALL = (
 )
 LOG_LEVEL = "log_level"
 AUDIT_COLUMNS = {
-    "id": "id",
-    "at": time_column("at"),
-    "actor": "actor",
-    "action": "action",
-    "entity": "entity",
-    "before": "before",
-    "after": "after",
+    "at": Col("at", "time"),
+    "actor": Col("actor"),
+    "action": Col("action"),
+    "entity": Col("entity", "name"),
+    "before": Col("before", "long"),
+    "after": Col("after", "long"),
+    "id": Col("id"),
 }
+LOG_COLUMNS = {"ts": Col("time (UTC)"), "level": Col("level"), "logger": Col("logger"), "msg": Col("message", "long"),
+               "detail": Col("detail", "long")}
 
 
 def audit_trail(db: Database) -> None:
@@ -60,7 +64,8 @@ def audit_trail(db: Database) -> None:
     st.caption(f"{total:,} entries match · page {page} · newest first")
     if frame.empty:
         return
-    st.dataframe(frame[list(AUDIT_COLUMNS)], hide_index=True, column_config=AUDIT_COLUMNS, key="audit_table")
+    shown = frame.assign(before=frame["before"].map(readable_payload), after=frame["after"].map(readable_payload))
+    show_table(shown, AUDIT_COLUMNS, height=rows_height(len(frame)))
     rows = {int(r["id"]): r for r in frame.to_dict("records")}
     pick = st.selectbox(
         "Show what changed in entry",
@@ -70,7 +75,7 @@ def audit_trail(db: Database) -> None:
     )
     diff = audit_diff(rows[pick]["before"], rows[pick]["after"])
     if diff:
-        st.dataframe(pd.DataFrame(diff), hide_index=True, key="audit_diff")
+        st.dataframe(pd.DataFrame(diff), hide_index=True, key="audit_diff", placeholder="—")
     else:
         st.caption("No field changed.")
 
@@ -83,22 +88,25 @@ def alerts_panel(db: Database) -> None:
     if frame.empty:
         st.caption("No alerts match.")
         return
-    st.dataframe(frame[list(ALERT_COLUMNS)], hide_index=True, column_config=ALERT_COLUMNS, key="alerts_table")
+    show_table(frame, ALERT_COLUMNS, height=rows_height(len(frame)))
     open_ids = [int(i) for i in frame.loc[frame["acked_at"].isna(), "id"]]
     if not open_ids:
         return
     messages = dict(zip(frame["id"].astype(int), frame["message"], strict=True))
-    left, mid, right = st.columns([4, 1, 1], vertical_alignment="bottom")
+    left, right = st.columns([3, 2], vertical_alignment="bottom")
     pick = left.selectbox("Alert", open_ids, key=AL_PICK, format_func=lambda i: f"#{i} · {messages[i][:90]}")
-    if mid.button("Acknowledge", key=AL_ACK, icon=":material/done:"):
+    buttons = right.container(horizontal=True)
+    if buttons.button("Acknowledge", key=AL_ACK, icon=":material/done:", width="content"):
         _ack(db, [pick])
-    if right.button(f"Acknowledge all {len(open_ids)}", key=AL_ACK_ALL, icon=":material/done_all:"):
+    every = f"Acknowledge all {len(open_ids)}" if len(open_ids) > 1 else "Acknowledge all"
+    if buttons.button(every, key=AL_ACK_ALL, icon=":material/done_all:", width="content"):
         _ack(db, open_ids)
 
 
 def _ack(db: Database, ids: list[int]) -> None:
     done = [i for i in ids if config.ack_alert(db, i, actor=ACTOR)]
-    st.session_state["flash"] = f"Acknowledged {len(done)} alert(s)." if done else "Already acknowledged."
+    st.session_state["flash"] = (f"Acknowledged {plural(len(done), 'alert')}." if done
+                                 else "Already acknowledged.")
     st.rerun()
 
 
@@ -112,9 +120,11 @@ def log_tail() -> None:
     if not lines:
         st.caption(f"`{path}` is empty.")
         return
-    records = pd.DataFrame([parse(line) for line in mask(lines, secret_values(current))])
+    # Newest first: the page opens on what just happened, not on the oldest line it kept.
+    records = pd.DataFrame([parse(line) for line in reversed(mask(lines, secret_values(current)))])
     level = st.selectbox("Level", [ALL, "ERROR", "WARNING", "INFO", "DEBUG"], key=LOG_LEVEL)
     if level != ALL:
         records = records[records["level"] == level]
-    st.caption(f"Last {len(lines)} lines of `{path}` (newest last; times UTC).")
-    st.dataframe(records, hide_index=True, key="log_table", height=min(420, 40 + 35 * len(records)))
+    st.caption(f"Last {len(lines)} lines of `{path}`, newest first (times UTC).")
+    if not records.empty:
+        show_table(records, LOG_COLUMNS, height=rows_height(len(records)))

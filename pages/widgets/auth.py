@@ -167,23 +167,6 @@ def _alert_if_burst(answer: Admission) -> None:
                     before=None, after={"failures": failures, "window_s": WINDOW_S})
 
 
-def no_password_page() -> None:
-    st.title("Set a dashboard password first")
-    st.error("No dashboard password is configured, so the dashboard stays locked.")
-    st.markdown(
-        """
-The dashboard never runs open. Set a password once, from the project folder:
-
-```bash
-.venv/bin/python -m engine set-password
-```
-
-It asks for the password twice and writes its scrypt hash to `.env` as
-`DASHBOARD_PASSWORD_HASH` (the password itself is stored nowhere). Then reload this page.
-"""
-    )
-
-
 def logout_button() -> None:
     if st.sidebar.button("Log out", key="logout"):
         token = st.session_state.pop(TOKEN_KEY, None)

@@ -12,8 +12,8 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets.figures import CHART_CONFIG
-from pages.widgets import backtest_figures as figures
-from pages.widgets.backtest_format import metric_rows
+from charts import backtest as figures
+from charts.backtest_format import metric_rows
 from pages.widgets.common import utc
 
 CMP_A, CMP_B, CMP_TABLE = "bt_compare_a", "bt_compare_b", "bt_compare_table"
@@ -65,7 +65,7 @@ def compare_panel(db: Database) -> None:
         st.warning("One of these runs no longer exists.")
         return
     table = comparison_table(a, b)
-    st.dataframe(table, hide_index=True, key=CMP_TABLE, height=(len(table) + 1) * ROW_PX + 3)
+    st.dataframe(table, hide_index=True, key=CMP_TABLE, height=(len(table) + 1) * ROW_PX + 3, placeholder="—")
     st.plotly_chart(
         figures.compare_figure(
             [(f"#{a.id} {a.name}", a.curve, a.from_at), (f"#{b.id} {b.name}", b.curve, b.from_at)]

@@ -21,9 +21,10 @@ from engine.contracts.strategy_kinds import registry, validate_params
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.backtest_launch import below_minimum, launch, make_spec
+from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size_defaults
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
+from pages.widgets.market_picker import market_picker
 from pages.widgets.strategy_form import params_prefix
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
@@ -117,25 +118,19 @@ def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[queries.DataSour
 
 def _markets_input(
     db: Database, source: queries.DataSource, window: tuple[int | None, int | None], slots: ErrorSlots
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
+    """(the picked markets, every market with data in the range)."""
     start, end = window
     chosen = [c for c in st.session_state.get(BT_MARKETS, []) if isinstance(c, str)]
     if start is None or end is None:
         start = end = 0
     choices = queries.backtest_market_choices(db, source, start, end, include=tuple(chosen))
-    counts = dict(zip(choices["condition_id"], choices["events"], strict=True))
-    labels = dict(zip(choices["condition_id"], choices["question"], strict=True))
-    with_data = sum(1 for n in counts.values() if n)
+    with_data = int((choices["events"] > 0).sum())
     unit = UNITS[source]
-    picked = st.multiselect(
-        f"Markets ({with_data} with {unit} in the range)",
-        list(dict.fromkeys([*choices["condition_id"], *chosen])),
-        key=BT_MARKETS,
-        format_func=lambda cid: f"{labels.get(cid, cid)} · {counts.get(cid, 0):,} {unit}",
-        placeholder="Pick one or more markets",
-    )
+    picked = market_picker(f"Markets ({with_data} with {unit} in the range)", choices, key=BT_MARKETS,
+                           unit=unit, chosen=chosen)
     slots.add("markets", "Markets")
-    return picked
+    return picked, [str(c) for c in choices.loc[choices["events"] > 0, "condition_id"]]
 
 
 def _errors(
@@ -188,8 +183,11 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     kind, start_params, prefix = _kind_and_preset(configured)
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)
-    markets = _markets_input(db, source, (start, end), head)
+    markets, with_data = _markets_input(db, source, (start, end), head)
     min_sizes = queries.market_min_sizes(db, markets)
+    in_play = min_sizes or queries.market_min_sizes(db, with_data)
+    if not start_params:  # the kind's defaults; a configured strategy's own size is kept (and checked below)
+        start_params = size_defaults(registry()[kind].params_schema, max(in_play.values(), default=None))
     if min_sizes:
         low, high = min(min_sizes.values()), max(min_sizes.values())
         st.caption(f"Minimum order size of the picked markets: {low:g}" + (f"–{high:g}" if high != low else "")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 START_GRACE_MS = 30_000
 Liveness = Literal["alive", "starting", "dead", "unknown"]
 
-# Our own children, so their exit is reaped (a dead child stays a zombie, which kill(pid, 0)
-# would call alive) and no "still running" warning is raised when a Popen is dropped.
+# Our own children, to tell their liveness by their exit status (a dead child that is not
+# reaped stays a zombie, which kill(pid, 0) would call alive). Each is reaped the moment it
+# exits by a waiter thread of its own (keep_child), whether or not a page ever asks about it.
 _children: dict[int, subprocess.Popen[bytes]] = {}
 
 
@@ -123,14 +125,26 @@ def below_minimum(params: dict[str, Any], min_sizes: dict[str, float]) -> tuple[
     return float(size), [cid for cid, minimum in min_sizes.items() if size < minimum]
 
 
+def size_defaults(schema: Any, floor: float | None) -> dict[str, float]:
+    """The order-size params of a kind's schema whose default is below `floor` (the largest
+    minimum order size of the markets in play), raised to it: a new form must not start from a
+    size every one of those markets refuses."""
+    if floor is None:
+        return {}
+    return {spec.name: floor for spec in schema
+            if spec.name in ORDER_SIZE_PARAMS and isinstance(spec.default, (int, float)) and spec.default < floor}
+
+
 def pid_alive(pid: int) -> bool:
     """Whether `pid` is a live backtest process (not exited, not a zombie, not a recycled pid)."""
     return child_alive(pid, b"backtest")
 
 
 def keep_child(child: subprocess.Popen[bytes]) -> None:
-    """Remember a process this dashboard started, so its exit is reaped (see _children)."""
+    """Remember a process this dashboard started and reap it as soon as it exits: nothing else
+    waits for it (a finished run's page never asks), and an unreaped child stays <defunct>."""
     _children[child.pid] = child
+    threading.Thread(target=child.wait, name=f"reap-{child.pid}", daemon=True).start()
 
 
 def child_alive(pid: int, marker: bytes) -> bool:

@@ -4,24 +4,27 @@ metrics, charts and fills."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from charts import backtest as figures
+from charts.backtest_format import annualization_note, metric_rows, refusal_rows
+from charts.tables import Col
+from reports import backtest as report
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.figures import CHART_CONFIG
-from pages.widgets import backtest_figures as figures
-from pages.widgets.backtest_format import annualization_note, metric_rows, refusal_rows
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
-from pages.widgets.common import prob_column, shares_column, time_column, usdc_column, utc
+from pages.widgets.common import plural, utc
+from pages.widgets.figures import CHART_CONFIG
+from pages.widgets.tables import rows_height, show_table
 
 PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"
 RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
-RUNS_TABLE, TRADES_TABLE = "bt_runs_table", "bt_trades_table"
+BT_PRICE_TOKEN = "bt_price_token"
+PAGE_ROWS = 200  # rows of the fills and orders tables on the page (the CSV and the report have more)
 STOPPED = "stopped unexpectedly"
 SHOWN_STATUS: dict[Liveness, str] = {
     "alive": "running",
@@ -30,37 +33,22 @@ SHOWN_STATUS: dict[Liveness, str] = {
     "unknown": "running (no pid)",
 }
 METRIC_COLUMNS = 3
-RUN_COLUMNS: dict[str, Any] = {
-    "id": st.column_config.NumberColumn("run", format="#%d"),
-    "name": "name",
-    "shown_status": "status",
-    "kind": "kind",
-    "source": "data",
-    "market_count": "markets",
-    "from_at": time_column("from"),
-    "to_at": time_column("to"),
-    "seed": "seed",
-    "progress_pct": st.column_config.ProgressColumn("progress", format="%.0f %%", min_value=0, max_value=100),
-    "events": st.column_config.NumberColumn("events", format="localized"),
-    "return_pct": st.column_config.NumberColumn("return (%)", format="%+.2f"),
-    "trades": st.column_config.NumberColumn("fills", format="localized"),
-    "created_at": time_column("launched"),
-    "finished_at": time_column("finished"),
+RUN_COLUMNS = {
+    "name": Col("name", "name"),
+    "shown_status": Col("status"),
+    "progress_pct": Col("progress", "pct"),
+    "return_pct": Col("return", "pct"),
+    "trades": Col("fills", "int"),
+    "kind": Col("kind"),
+    "source": Col("data"),
+    "market_count": Col("markets", "int"),
+    "from_at": Col("from", "time"),
+    "to_at": Col("to", "time"),
+    "events": Col("events", "int"),
+    "seed": Col("seed"),
+    "id": Col("run"),
+    "created_at": Col("launched", "time"),
 }
-TRADE_COLUMNS: dict[str, Any] = {
-    "at": time_column("matched"),
-    "question": "market",
-    "outcome": "outcome",
-    "side": "side",
-    "price": prob_column("price"),
-    "size": shares_column("size"),
-    "value": usdc_column("value"),
-    "fee": usdc_column("fee"),
-    "liquidity": "liquidity",
-    "status": "status",
-}
-
-
 def run_states(frame: pd.DataFrame, root: Path) -> dict[int, Liveness]:
     """Liveness of each run of a `backtest_runs` frame still marked 'running' (from the frame's
     own pid and launch time: the progress panel has already read the running runs this run)."""
@@ -117,15 +105,15 @@ def runs_table(db: Database, root: Path) -> pd.DataFrame:
         for i, s in zip(frame["id"], frame["status"], strict=True)
     ]
     frame["return_pct"] = frame["total_return"].astype("float64") * 100
-    st.dataframe(frame[list(RUN_COLUMNS)], hide_index=True, column_config=RUN_COLUMNS, key=RUNS_TABLE)
+    show_table(frame, RUN_COLUMNS, height=rows_height(len(frame)))
     return frame
 
 
 def run_labels(frame: pd.DataFrame) -> dict[int, str]:
-    status = frame["shown_status"] if "shown_status" in frame else frame["status"]
-    return {
-        int(i): f"#{i} {name} ({s})" for i, name, s in zip(frame["id"], frame["name"], status, strict=True)
-    }
+    """A run's label in the picker: its id and name, never its status. The browser keeps the label
+    it showed and sends it back, so a label that moved from "(starting)" to "(done)" no longer
+    matched and the picker stayed on the stale one; the status is in the table above."""
+    return {int(i): f"#{i} {name}" for i, name in zip(frame["id"], frame["name"], strict=True)}
 
 
 def pick_run(frame: pd.DataFrame) -> int | None:
@@ -169,7 +157,7 @@ def _metrics(run: queries.BacktestRun) -> None:
     if rows:
         checked = refusals.get("checked", 0) if isinstance(refusals, dict) else 0
         with st.expander(f"Refused and trimmed quotes by reason ({checked:,} quote checks)"):
-            st.dataframe(pd.DataFrame(rows), hide_index=True, key="bt_refusals")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key="bt_refusals", placeholder="—")
 
 
 def _charts(run: queries.BacktestRun) -> None:
@@ -188,11 +176,44 @@ def _charts(run: queries.BacktestRun) -> None:
                 config=CHART_CONFIG)
     if run.trades.empty:
         return
-    shown = len(run.trades)
-    st.caption(f"{shown:,} fills" + (" (the first 5,000 are kept)" if shown >= 5_000 else ""))
-    st.dataframe(
-        run.trades[list(TRADE_COLUMNS)], hide_index=True, column_config=TRADE_COLUMNS, key=TRADES_TABLE
-    )
+    st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))
+    show_table(run.trades.head(PAGE_ROWS), report.FILL_COLUMNS, height=rows_height(len(run.trades)))
+
+
+def _prices(db: Database, run: queries.BacktestRun) -> None:
+    """One traded token's mid with the run's fills and resting orders on it (the report draws
+    each of the most traded ones)."""
+    tokens = report.traded_tokens(run)
+    if not tokens:
+        return
+    st.markdown("**Trades on the price**")
+    by_id = {t.token_id: t for t in tokens}
+    picked = st.selectbox("Market and outcome", list(by_id), key=BT_PRICE_TOKEN,
+                          format_func=lambda t: f"{by_id[t].label} · {plural(by_id[t].fills, 'fill')}")
+    st.plotly_chart(report.token_figure(db, run, by_id[picked or tokens[0].token_id]), key="bt_price",
+                    width="stretch", config=CHART_CONFIG)
+    if len(run.orders) >= report.KEPT_ORDERS:
+        st.caption(f"The run kept its first {report.KEPT_ORDERS:,} orders: later ones are not drawn.")
+    if not run.orders.empty:
+        with st.expander(f"Orders ({len(run.orders):,})"):
+            st.caption(report.rows_note(len(run.orders), "orders", "by placement", PAGE_ROWS))
+            show_table(report.shown_orders(run).head(PAGE_ROWS), report.ORDER_COLUMNS,
+                       height=rows_height(len(run.orders)))
+
+
+def _downloads(db: Database, run: queries.BacktestRun) -> None:
+    """The run to keep: its report (one HTML file, opens offline) and its fills and orders."""
+    stem = f"backtest-{run.id}"
+    cols = st.columns(3)
+    cols[0].download_button("Report (HTML)", data=lambda: report.backtest_report(db, run), file_name=f"{stem}.html",
+                            mime="text/html", key="bt_report_html", icon=":material/description:", width="stretch",
+                            help="Metrics, charts and tables of this run in one file that opens in any browser")
+    cols[1].download_button("Fills (CSV)", data=lambda: report.fills_csv(run), file_name=f"{stem}-fills.csv",
+                            mime="text/csv", key="bt_fills_csv", icon=":material/download:", width="stretch",
+                            disabled=run.trades.empty)
+    cols[2].download_button("Orders (CSV)", data=lambda: report.orders_csv(run), file_name=f"{stem}-orders.csv",
+                            mime="text/csv", key="bt_orders_csv", icon=":material/download:", width="stretch",
+                            disabled=run.orders.empty)
 
 
 def run_detail(db: Database, run_id: int, root: Path) -> None:
@@ -217,5 +238,7 @@ def run_detail(db: Database, run_id: int, root: Path) -> None:
                 icon=":material/hourglass_top:",
             )
         return
+    _downloads(db, run)
     _metrics(run)
     _charts(run)
+    _prices(db, run)

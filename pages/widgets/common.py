@@ -239,3 +239,8 @@ def flash(key: str = "flash") -> None:
     if message:
         st.success(message, icon=":material/check_circle:")
     show_answer()
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """"1 alert", "2 alerts", "1 worker": a count with its noun in the right number."""
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"

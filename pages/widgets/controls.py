@@ -21,7 +21,12 @@ from storage import queries
 from storage.db import Database
 
 from pages.widgets.common import ACTOR, Answer, remember_answer, settings
+from charts.tables import Col
 
+# The Overview's latest commands.
+COMMAND_COLUMNS = {"kind": Col("command"), "status": Col("status"), "created_at": Col("posted", "time"),
+                   "latency_ms": Col("latency (ms)", "int"), "error": Col("error", "long"), "actor": Col("by"),
+                   "id": Col("id")}
 DEBOUNCE_S = 2.0
 ANSWER_WAIT_S = 4.0  # a few seconds: the engine answers a command within a tick or two
 ANSWER_POLL_S = 0.05

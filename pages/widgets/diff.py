@@ -56,3 +56,29 @@ def audit_diff(before: str | None, after: str | None) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def _unnested(value: Any) -> Any:
+    """A document whose strings may themselves hold JSON (as some writers once stored a
+    setting's or a strategy's JSON text inside the audit's JSON), with those strings decoded."""
+    if isinstance(value, dict):
+        return {k: _unnested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unnested(v) for v in value]
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return _unnested(json.loads(value))
+        except ValueError:
+            return value
+    return value
+
+
+def readable_payload(raw: str | None) -> str | None:
+    """An audit row's before or after as one line a person reads: JSON without escaped JSON
+    inside it, keys as written (None stays None: nothing before a creation)."""
+    value = _load(raw)
+    if value is None:
+        return None
+    if isinstance(value, str):  # not readable as JSON: the reason and the start of the text
+        return value
+    return json.dumps(_unnested(value), ensure_ascii=False, default=str)

@@ -53,7 +53,8 @@ def fair_values_panel(db: Database) -> None:
     if frame.empty:
         st.caption("No fair values yet.")
     else:
-        st.dataframe(frame[list(COLUMNS)], hide_index=True, column_config=COLUMNS, key="fair_values_table")
+        st.dataframe(frame[list(COLUMNS)], hide_index=True, column_config=COLUMNS, key="fair_values_table",
+                     placeholder="—")
     choices = queries.market_choices(db)
     labels = dict(zip(choices["condition_id"], choices["label"], strict=True))
     if not labels:

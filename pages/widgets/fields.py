@@ -108,3 +108,20 @@ def render_specs(
 def field_key(prefix: str, name: str) -> str:
     """The widget key of a generated field (tests address fields through this)."""
     return f"{prefix}{name}"
+
+
+# -- starting a form afresh ------------------------------------------------------------------------
+# A widget keeps whatever was typed into it for as long as its key lives, even across a rerun
+# that passes a new `value=`. A form's Reload therefore moves its fields to new keys: a refused
+# entry ("abc") must not survive the reload that was meant to show the stored values again.
+
+
+def reload_round(scope: str) -> str:
+    """The key suffix of `scope`'s fields this time round ("" until its first reload)."""
+    n = int(st.session_state.get(f"{scope}__round", 0))
+    return f"_r{n}" if n else ""
+
+
+def start_afresh(scope: str) -> None:
+    """Give `scope`'s fields new keys on the next run, so they show their stored values."""
+    st.session_state[f"{scope}__round"] = int(st.session_state.get(f"{scope}__round", 0)) + 1

@@ -1,5 +1,6 @@
-"""Pure plotly figure builders: DataFrames in, figures out. No streamlit here, so each builder
-is testable on its own and cheap to call from a fragment."""
+"""Pure plotly figure builders of the dashboard's own pages (Overview, Risk, Markets): DataFrames
+in, figures out. No streamlit here, so each builder is testable on its own and cheap to call
+from a fragment. The look they share with the saved reports is in charts/style.py."""
 
 from __future__ import annotations
 
@@ -7,64 +8,26 @@ from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-# uirevision keeps the operator's zoom across fragment refreshes.
-LAYOUT = dict(
-    margin=dict(l=10, r=10, t=30, b=10),
-    uirevision="keep",
-    hovermode="x unified",
-    legend=dict(orientation="h", y=1.08),
+from charts.axes import padded
+from charts.style import (  # the shared look, used by every page's charts through this module too
+    AMBER as AMBER,
+    BLUE as BLUE,
+    CHART_CONFIG as CHART_CONFIG,
+    GREEN as GREEN,
+    GREY as GREY,
+    LAYOUT as LAYOUT,
+    MONEY as MONEY,
+    PERCENT as PERCENT,
+    RED as RED,
+    empty_figure as empty_figure,
+    equity_drawdown_figure as equity_drawdown_figure,
 )
-# The mode bar floats over a figure's top right, where titles and legends sit: hidden (zoom and
-# pan still work with the mouse; double-click resets).
-CHART_CONFIG = {"displayModeBar": False, "displaylogo": False}
-# Axis formats (d3): money with thousands separators and cents, never SI ("10.0015k", "−400μ").
-MONEY = ",.2f"
-PERCENT = ",.2f"
-GREEN, RED, AMBER, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e9e9e"
-
-
-def empty_figure(title: str, message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220, **LAYOUT)
-    return fig
 
 
 def equity_figure(curve: pd.DataFrame, mode: str) -> go.Figure:
     """Equity (USDC) above, drawdown from the running peak (%) below, times in UTC."""
     return equity_drawdown_figure(curve, f"Equity and drawdown ({mode})", "No portfolio snapshots yet")
-
-
-def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Figure:
-    """Equity and its running peak (USDC) above, drawdown from the peak (%) below; `curve` has
-    columns at, equity, peak, drawdown_pct."""
-    if curve.empty:
-        return empty_figure(title, empty)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
-    fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["equity"], name="equity (USDC)", line_color=BLUE,
-                   hovertemplate="%{y:,.2f} USDC<extra>equity</extra>"), row=1, col=1
-    )
-    fig.add_trace(
-        go.Scatter(x=curve["at"], y=curve["peak"], name="peak (USDC)", line=dict(color=GREY, dash="dot")),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=curve["at"], y=-curve["drawdown_pct"], name="drawdown (%)", fill="tozeroy", line_color=RED,
-            hovertemplate="%{y:,.2f} %<extra>drawdown</extra>",
-        ),
-        row=2,
-        col=1,
-    )
-    fig.update_yaxes(title_text="USDC", tickformat=MONEY, row=1, col=1)
-    fig.update_yaxes(title_text="% from peak", tickformat=PERCENT, ticksuffix=" %", row=2, col=1)
-    fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
-    fig.update_layout(title=title, height=420, **LAYOUT)
-    return fig
 
 
 LABEL_INSIDE_PCT = 50  # a bar this long has room for its used / limit label inside
@@ -97,26 +60,6 @@ def usage_figure(usage: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def price_figure(series: pd.DataFrame, title: str) -> go.Figure:
-    """The recorded mid (probability) over time (UTC)."""
-    if series.empty:
-        return empty_figure(title, "No recorded ticks in this window")
-    fig = go.Figure(
-        go.Scatter(
-            x=series["at"],
-            y=series["mid"],
-            mode="lines",
-            name="mid",
-            line_color=BLUE,
-            hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>mid %{y:.4f}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(title_text="mid (probability)", tickformat=".3f")
-    fig.update_xaxes(title_text="time (UTC)")
-    fig.update_layout(title=title, height=320, **LAYOUT)
-    return fig
-
-
 def depth_figure(
     bids: Sequence[tuple[float, float]], asks: Sequence[tuple[float, float]], title: str
 ) -> go.Figure:
@@ -124,10 +67,16 @@ def depth_figure(
     if not bids and not asks:
         return empty_figure(title, "No recorded book")
     fig = go.Figure()
-    for levels, name, color in ((bids, "bids", GREEN), (asks, "asks", RED)):
+    prices_all = [p for p, _ in (*bids, *asks)]
+    step = _level_step(prices_all)
+    for levels, name, color, outward in ((bids, "bids", GREEN, -1), (asks, "asks", RED, 1)):
         if levels:
             prices = [p for p, _ in levels]
             depth = pd.Series([s for _, s in levels]).cumsum()
+            # One more step past the outermost level, so its size is drawn as a step too
+            # (the line used to end on it, at the frame's edge).
+            prices.append(prices[-1] + outward * step)
+            depth = pd.concat([depth, depth.iloc[-1:]], ignore_index=True)
             fig.add_trace(
                 go.Scatter(
                     x=prices,
@@ -136,12 +85,23 @@ def depth_figure(
                     line_shape="hv",
                     fill="tozeroy",
                     line_color=color,
+                    hovertemplate="%{x:.3f}: %{y:,.0f} shares<extra>" + name + "</extra>",
                 )
             )
+    fig.update_xaxes(range=list(padded(prices_all, least=2 * step) or (0, 1)))
     fig.update_xaxes(title_text="price (probability)", tickformat=".3f")
     fig.update_yaxes(title_text="cumulative size (shares)", tickformat=",.0f")
     fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
+
+
+def _level_step(prices: Sequence[float]) -> float:
+    """The book's price step (the smallest gap between levels; a cent when there is one level)."""
+    gaps = sorted({round(abs(a - b), 6) for a, b in zip(sorted(prices), sorted(prices)[1:], strict=False)} - {0.0})
+    return gaps[0] if gaps else 0.01
+
+
+EXPOSURE_LABEL_CHARS = 36
 
 
 def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: float | None) -> go.Figure:
@@ -149,18 +109,33 @@ def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: floa
     if by.empty:
         return empty_figure(title, "No exposure")
     shown = by.head(15).iloc[::-1]
+    names = shown[label_column].astype(str)
     fig = go.Figure(
         go.Bar(
             x=shown["exposure"],
-            y=shown[label_column].astype(str).str.slice(0, 40),
+            y=_unique_cuts(list(names), EXPOSURE_LABEL_CHARS),  # cut with an ellipsis; the hover has it whole
             orientation="h",
             marker_color=BLUE,
-            hovertemplate="%{y}: %{x:,.2f} USDC<extra></extra>",
+            customdata=names.to_numpy(),
+            hovertemplate="%{customdata}: %{x:,.2f} USDC<extra></extra>",
         )
     )
     if limit is not None:
-        fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} USDC")
+        fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} USDC",
+                      annotation_position="top left")
     fig.update_xaxes(title_text="exposure (USDC)", tickformat=MONEY)
-    fig.update_yaxes(type="category")  # ids like "0xa2…" must not be read as numbers
+    fig.update_yaxes(type="category", automargin=True)  # ids like "0xa2…" must not be read as numbers
     fig.update_layout(title=title, height=120 + 28 * len(shown), **{**LAYOUT, "hovermode": "closest"})
     return fig
+
+
+def _unique_cuts(names: list[str], limit: int) -> list[str]:
+    """Each name within `limit` characters (… where cut), two names never cut to the same label
+    (a category axis would merge their bars)."""
+    out: list[str] = []
+    for name in names:
+        label = name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
+        while label in out:
+            label += "\u200b"  # invisible, but a different category
+        out.append(label)
+    return out

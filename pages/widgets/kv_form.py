@@ -19,7 +19,7 @@ from storage import config
 
 from pages.widgets.common import database
 from pages.widgets.controls import saved_then_reload
-from pages.widgets.fields import ErrorSlots
+from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 
 Parse = Callable[[str], tuple[Any, str]]  # raw text -> (value to store, "") or (None, error)
 
@@ -35,8 +35,9 @@ class Field:
 
 
 def widget_key(prefix: str, field_key: str, version: int | None) -> str:
-    """Carries the version, so fields restart from the stored value after a save or reload."""
-    return f"{prefix}{field_key}_v{version or 0}"
+    """Carries the version, so fields restart from the stored value after a save, and the
+    reload round, so a Reload also clears what was typed and refused (fields.start_afresh)."""
+    return f"{prefix}{field_key}_v{version or 0}{reload_round(prefix)}"
 
 
 def _baseline(state_key: str, fields: Sequence[Field]) -> dict[str, Field]:
@@ -65,6 +66,7 @@ def versioned_form(
         )
     if st.button("Reload", key=f"{prefix}reload", icon=":material/refresh:"):
         st.session_state.pop(state_key, None)
+        start_afresh(prefix)
         st.rerun()
     shown = [base.get(f.key, f) for f in fields]
     with st.form(f"{prefix}form"):

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
-from storage import queries
-from storage.db import Database
+from charts.tables import Col
+from charts.trades_on_price import trades_on_price_figure
+from storage import chart_queries, queries
+from storage.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures, portfolio
-from pages.widgets.common import time_column, usdc_column, utc, utc_day_ms
+from pages.widgets.common import plural, utc, utc_day_ms
 from pages.widgets.ticket import ticket_panel
-from pages.widgets.trade_tables import ORDER_COLUMNS
+from pages.widgets.tables import rows_height, show_table
+from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
 M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"
@@ -22,16 +26,20 @@ M_OUTCOME, M_WINDOW = "mk_outcome", "mk_window"
 RESULTS = 200
 WINDOWS = {"1 h": 3_600_000, "6 h": 6 * 3_600_000, "24 h": 86_400_000, "7 days": 7 * 86_400_000, "all": None}
 MARKET_COLUMNS = {
-    "question": "question",
-    "volume": usdc_column("volume"),
-    "volume_24h": usdc_column("24 h volume"),
-    "liquidity": usdc_column("liquidity"),
-    "end_at": time_column("ends"),
-    "tags": st.column_config.ListColumn("tags"),
-    "tradable": st.column_config.CheckboxColumn("tradable"),
-    "neg_risk": st.column_config.CheckboxColumn("neg risk"),
-    "condition_id": "condition id",
+    "question": Col("question", "name"),
+    "volume_24h": Col("24 h volume", "usdc"),
+    "volume": Col("volume", "usdc"),
+    "liquidity": Col("liquidity", "usdc"),
+    "end_at": Col("ends", "time"),
+    "tradable": Col("tradable", "flag"),
+    "neg_risk": Col("neg risk", "flag"),
+    "tags": Col("tags", "list"),
+    "condition_id": Col("condition id", "name"),
 }
+
+
+WHO_COLUMNS = {"name": Col("strategy"), "kind": Col("kind"), "enabled": Col("enabled", "flag"),
+               "status": Col("status"), "via": Col("how", "long")}
 
 
 def search_filters(db: Database) -> queries.MarketFilter:
@@ -69,9 +77,7 @@ def results(db: Database, spec: queries.MarketFilter) -> str | None:
         st.info("No discovered market matches." if total == 0 else "No market on this page.")
         return None
     st.caption(f"{total:,} markets match · top {len(frame)} by volume")
-    st.dataframe(
-        frame[list(MARKET_COLUMNS)], hide_index=True, column_config=MARKET_COLUMNS, key="markets_table"
-    )
+    show_table(frame, MARKET_COLUMNS, height=rows_height(len(frame)))
     labels = dict(zip(frame["condition_id"], frame["question"], strict=True))
     return st.selectbox("Market", list(labels), format_func=lambda c: labels[c], key=M_PICK)
 
@@ -92,7 +98,7 @@ def _facts(market: dict[str, Any]) -> None:
     )
 
 
-def price_panel(db: Database, market: dict[str, Any]) -> None:
+def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     cols = st.columns([1, 3])
     outcome = cols[0].segmented_control("Outcome", ["YES", "NO"], default="YES", key=M_OUTCOME, required=True)
     window = cols[1].segmented_control(
@@ -107,11 +113,18 @@ def price_panel(db: Database, market: dict[str, Any]) -> None:
     span = WINDOWS.get(window or "24 h")
     since = bounds[0] if span is None else max(bounds[0], bounds[1] - span)
     series = queries.price_series(db, token, since, bounds[1])
+    until = max(bounds[1], now_ms())  # our orders may still rest after the last recorded tick
+    cid = market["condition_id"]
+    fills = chart_queries.token_fills(db, cid, token, mode, since, until)
+    orders = chart_queries.token_orders(db, cid, token, mode, since, until)
     with left:
         st.plotly_chart(
-            figures.price_figure(series, f"{outcome} mid (recorded ticks)"),
+            trades_on_price_figure(series, fills, orders, f"{outcome} mid with our {mode} trades",
+                                   until=pd.Timestamp(until, unit="ms", tz="UTC")),
             key="market_price",
             width="stretch", config=CHART_CONFIG)
+        st.caption(f"{plural(len(fills), 'fill')} and {plural(len(orders), 'resting order')} of ours on the "
+                   f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime.")
     with right:
         book = queries.latest_book(db, token, last_tick_at=bounds[1])
         if book is None:
@@ -132,17 +145,15 @@ def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     if who.empty:
         st.caption("No strategy names it, and none has orders or a position in it.")
     else:
-        st.dataframe(who, hide_index=True, key="market_strategies")
+        show_table(who, WHO_COLUMNS)
     st.markdown(f"**Our {mode} position**")
-    portfolio.positions_table(db, mode, condition_id=cid, key="market_positions")
+    portfolio.positions_table(db, mode, condition_id=cid)
     st.markdown("**Our orders in it** (latest 50, every mode)")
     frame = queries.orders(db, queries.TradeFilter(condition_id=cid), limit=50)
     if frame.empty:
         st.caption("No orders in this market.")
     else:
-        st.dataframe(
-            frame[list(ORDER_COLUMNS)], hide_index=True, column_config=ORDER_COLUMNS, key="market_orders"
-        )
+        show_table(order_rows(frame), ORDER_COLUMNS, height=rows_height(len(frame)))
 
 
 def detail(db: Database, condition_id: str, mode: str) -> None:
@@ -151,7 +162,7 @@ def detail(db: Database, condition_id: str, mode: str) -> None:
         st.warning("That market is no longer in the database.")
         return
     _facts(market)
-    price_panel(db, market)
+    price_panel(db, market, mode)
     activity_panel(db, market, mode)
     st.divider()
     ticket_panel(db, condition_id, mode)

@@ -11,17 +11,9 @@ from storage.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures
-from pages.widgets.common import (
-    money,
-    pct,
-    pct_column,
-    prob_column,
-    shares_column,
-    time_column,
-    usdc,
-    usdc_column,
-    utc,
-)
+from pages.widgets.common import money, pct, usdc, utc
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 from pages.widgets.usage import limit_values, usage_table
 
 EQUITY_CHART, USAGE_CHART = "equity_chart", "usage_chart"
@@ -73,56 +65,55 @@ def usage_metrics(usage: queries.RiskUsage) -> None:
 
 
 POSITION_COLUMNS = {
-    "strategy": "strategy",
-    "question": "market",
-    "outcome": "outcome",
-    "size": shares_column("size"),
-    "pending": shares_column("pending"),
-    "avg_price": prob_column("avg price"),
-    "mark": prob_column("mark"),
-    "cost": usdc_column("cost"),
-    "value": usdc_column("value"),
-    "unrealized": usdc_column("unrealized", pinned=True),
-    "realized": usdc_column("realized"),
-    "fees": usdc_column("fees"),
-    "updated_at": time_column("updated"),
+    "question": Col("market", "name"),
+    "outcome": Col("outcome"),
+    "size": Col("size", "shares"),
+    "avg_price": Col("avg price", "prob"),
+    "mark": Col("mark", "prob"),
+    "value": Col("value", "usdc"),
+    "unrealized": Col("unrealized PnL", "usdc"),
+    "realized": Col("realized PnL", "usdc"),
+    "fees": Col("fees", "usdc"),
+    "strategy": Col("strategy"),
+    "cost": Col("cost", "usdc"),
+    "pending": Col("pending", "shares"),
+    "updated_at": Col("updated", "time"),
 }
 
 
-def positions_table(
-    db: Database, mode: str, *, condition_id: str | None = None, key: str = "positions"
-) -> None:
+def positions_table(db: Database, mode: str, *, condition_id: str | None = None) -> None:
     frame = queries.positions(db, mode, condition_id=condition_id)
     if frame.empty:
         st.caption(f"No open {mode} positions.")
         return
-    st.dataframe(frame[list(POSITION_COLUMNS)], hide_index=True, column_config=POSITION_COLUMNS, key=key)
+    show_table(frame, POSITION_COLUMNS, height=rows_height(len(frame)))
 
 
 ALERT_COLUMNS = {
-    "id": "id",
-    "created_at": time_column("raised"),
-    "level": "level",
-    "source": "source",
-    "code": "code",
-    "message": "message",
-    "acked_at": time_column("acknowledged"),
-    "acked_by": "by",
+    "created_at": Col("raised", "time"),
+    "level": Col("level"),
+    "code": Col("code"),
+    "message": Col("message", "long"),
+    "acked_at": Col("acknowledged", "time"),
+    "acked_by": Col("by"),
+    "source": Col("source"),
+    "id": Col("id"),
 }
 
 
-def alerts_table(db: Database, *, limit: int = 8, unacked_only: bool = False, key: str = "alerts") -> None:
+def alerts_table(db: Database, *, limit: int = 8, unacked_only: bool = False) -> None:
     frame = queries.alerts(db, limit=limit, unacked_only=unacked_only)
     if frame.empty:
         st.caption("No alerts.")
         return
-    st.dataframe(frame[list(ALERT_COLUMNS)], hide_index=True, column_config=ALERT_COLUMNS, key=key)
+    show_table(frame, ALERT_COLUMNS, height=rows_height(len(frame)))
 
 
-USAGE_COLUMNS = {"title": "limit", "label": "used / limit", "pct": pct_column("of limit"), "detail": "what"}
+USAGE_COLUMNS = {"title": Col("limit"), "label": Col("used / limit"), "pct": Col("of limit", "pct"),
+                 "detail": Col("what", "long")}
 
 
 def usage_details(usage: queries.RiskUsage, limits: dict[str, Decimal]) -> None:
     """Usage against each limit; `limits` as `usage.limit_values` gives them (read once by the caller)."""
     table = usage_table(usage, limits)
-    st.dataframe(table[list(USAGE_COLUMNS)], hide_index=True, column_config=USAGE_COLUMNS, key="usage_table")
+    show_table(table, USAGE_COLUMNS)

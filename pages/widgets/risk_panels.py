@@ -13,10 +13,12 @@ from storage.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures
-from pages.widgets.common import ACTOR, prob_column, shares_column, time_column, utc
+from pages.widgets.common import ACTOR, utc
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 
 LIMITS_PREFIX = "limit_"
 RISK_REARM = "risk_rearm"
@@ -144,17 +146,17 @@ def _invalid(spec: LimitSpec, raw: object) -> str:
 
 
 DECISION_COLUMNS = {
-    "at": time_column("at"),
-    "mode": "mode",
-    "strategy": "strategy",
-    "question": "market",
-    "side": "side",
-    "price": prob_column("price"),
-    "requested": shares_column("requested"),
-    "approved": shares_column("approved"),
-    "action": "action",
-    "reason": "reason",
-    "detail": "detail",
+    "at": Col("at", "time"),
+    "reason": Col("reason"),
+    "action": Col("action"),
+    "side": Col("side"),
+    "price": Col("price", "prob"),
+    "requested": Col("requested", "shares"),
+    "approved": Col("approved", "shares"),
+    "question": Col("market", "name"),
+    "strategy": Col("strategy"),
+    "detail": Col("detail", "long"),
+    "mode": Col("mode"),
 }
 
 
@@ -185,7 +187,5 @@ def decisions_log(db: Database, mode: str) -> None:
             "(or nothing was quoted)."
         )
         return
-    st.dataframe(
-        frame[list(DECISION_COLUMNS)], hide_index=True, column_config=DECISION_COLUMNS, key="decisions_table"
-    )
+    show_table(frame, DECISION_COLUMNS, height=rows_height(len(frame)))
     st.caption(f"{len(frame)} newest {mode} decisions shown (at most 300).")

@@ -21,9 +21,11 @@ from storage import config, queries
 from storage.db import Database
 from storage.jsonsafe import read_stored
 
-from pages.widgets.common import ACTOR, time_column, usdc_column
+from pages.widgets.common import ACTOR
+from charts.tables import Col
+from pages.widgets.tables import rows_height, show_table
 from pages.widgets.controls import saved_then_reload
-from pages.widgets.fields import ErrorSlots
+from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.strategy_form import strategy_form
 
 BASELINES = "strategy_baselines"
@@ -36,7 +38,26 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 def edit_prefix(name: str, version: int) -> str:
-    return f"strategy_{name}_v{version}"
+    """The edit form's widget prefix: a new version or a Reload starts its fields afresh."""
+    return f"strategy_{name}_v{version}{reload_round(f'strategy_{name}')}"
+
+
+def instance_columns(mode: str) -> dict[str, Col]:
+    return {
+        "name": Col("name", "name"),
+        "kind": Col("kind"),
+        "enabled": Col("enabled", "flag"),
+        "status": Col("status"),
+        "realized": Col(f"realized ({mode})", "usdc"),
+        "fees": Col("fees", "usdc"),
+        "open_cost": Col("open cost", "usdc"),
+        "open_positions": Col("open positions", "int"),
+        "markets": Col("markets", "long"),
+        "last_error": Col("last error", "long"),
+        "version": Col("version"),
+        "updated_at": Col("updated", "time"),
+        "updated_by": Col("by"),
+    }
 
 
 def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
@@ -50,22 +71,8 @@ def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
     merged["markets"] = merged["markets"].map(_markets_summary)
-    columns = {
-        "name": "name",
-        "kind": "kind",
-        "enabled": st.column_config.CheckboxColumn("enabled"),
-        "status": st.column_config.TextColumn("status", pinned=True),
-        "last_error": "last error",
-        "markets": "markets",
-        "realized": usdc_column(f"realized ({mode})", pinned=True),
-        "fees": usdc_column("fees"),
-        "open_cost": usdc_column("open cost"),
-        "open_positions": "open positions",
-        "version": "version",
-        "updated_at": time_column("updated"),
-        "updated_by": "by",
-    }
-    st.dataframe(merged[list(columns)], hide_index=True, column_config=columns, key="strategies_table")
+    columns = instance_columns(mode)
+    show_table(merged, columns, height=rows_height(len(merged)))
     return queries.strategy_rows(frame)
 
 
@@ -139,6 +146,7 @@ def edit_panel(db: Database, name: str, row: queries.StrategyRow | None) -> None
     left, right = st.columns(2)
     if left.button("Reload", key=RELOAD, icon=":material/refresh:"):
         _refresh_baseline(db, name)
+        start_afresh(f"strategy_{name}")
         st.rerun()
     label = "Disable" if base.enabled else "Enable"
     if right.button(label, key=TOGGLE, icon=":material/power_settings_new:"):

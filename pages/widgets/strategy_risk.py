@@ -23,7 +23,7 @@ from storage import config, strategy_queries
 from storage.db import Database
 
 from pages.widgets import figures
-from pages.widgets.backtest_format import metric_rows
+from charts.backtest_format import metric_rows
 from pages.widgets.common import ACTOR, TRADING_COLORS, usdc
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.risk_panels import limit_field

@@ -4,6 +4,9 @@ use a trial's params in a configured strategy (audited, with a reload)."""
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import time as clock
 from dataclasses import replace
 from pathlib import Path
@@ -12,19 +15,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from charts import sweep as figures
 from engine.contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from engine.contracts.sweep_workers import worker_budget
 from engine.contracts.strategy_kinds import registry
+from reports import sweep as sweep_report
 from storage import queries
 from storage.config import ConfigError, StaleVersion
 from storage.db import Database
 from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
 
 from pages.widgets.figures import CHART_CONFIG
-from pages.widgets import sweep_figures as figures
 from pages.widgets.backtest_form import default_range, to_ms
-from pages.widgets.common import ACTOR, utc
+from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
+from pages.widgets.common import ACTOR, plural, utc
 from pages.widgets.controls import saved_then_reload
+from pages.widgets.market_picker import market_picker
 from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
 
 SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
@@ -32,13 +38,14 @@ SW_TRIALS, SW_JOBS, SW_SEED, SW_SPLIT, SW_TOP = "sw_trials", "sw_jobs", "sw_seed
 SW_FROM, SW_TO, SW_MARKETS, SW_NAME, SW_LAUNCH = "sw_from", "sw_to", "sw_markets", "sw_name", "sw_launch"
 SW_PICK, SW_PICK_NEXT, SW_TRIAL, SW_TARGET = "sw_pick", "sw_pick_next", "sw_trial", "sw_target"
 SW_CONFIRM, SW_USE, SW_RESUME = "sw_confirm", "sw_use", "sw_resume"
+SW_STARTING = "sw_starting"  # sweeps this session launched whose study does not exist yet
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
-SPACE_EXAMPLES = {
-    "market_making": '{"half_spread": [0.005, 0.05], "size": [5, 50, "int"]}',
-    "complement_arb": '{"max_size": [5, 100, "int"]}',
-    "momentum": '{"position_size": [5, 50, "int"]}',
+SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
+    "market_making": {"half_spread": [0.005, 0.05], "size": [5, 50, "int"]},
+    "complement_arb": {"max_size": [5, 100, "int"]},
+    "momentum": {"position_size": [5, 50, "int"]},
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
                   "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown)")
@@ -52,19 +59,31 @@ def _base(configured: pd.DataFrame, kind: str) -> tuple[dict[str, Any], str]:
     return (dict(row.params) if row is not None else {}), base
 
 
-def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str]]:
+def space_example(kind: str, floor: float | None) -> str:
+    """The search space a new sweep starts from, its order-size range starting no lower than
+    `floor` (the largest minimum order size of the markets in play: below it every quote is
+    refused, and those trials would only measure the refusals)."""
+    space = {name: list(bounds) for name, bounds in SPACE_EXAMPLES.get(kind, {}).items()}
+    for name, bounds in space.items():
+        if name in ORDER_SIZE_PARAMS and floor is not None and bounds[0] < floor:
+            low = math.ceil(floor)
+            bounds[:2] = [low, max(bounds[1], 4 * low)]
+    return json.dumps(space)
+
+
+def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str], float | None]:
     bounds = queries.backtest_data_bounds(db, "recorded")
     start, end = default_range(bounds, int(clock.time() * 1000))
     left, right = st.columns(2)
     start_in = left.datetime_input("From (UTC)", value=start, key=SW_FROM, step=60, format="YYYY-MM-DD")
     end_in = right.datetime_input("To (UTC)", value=end, key=SW_TO, step=60, format="YYYY-MM-DD")
     from_ms, to_ms_ = to_ms(start_in), to_ms(end_in)
-    choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0)
-    labels = dict(zip(choices["condition_id"], choices["question"], strict=True))
-    counts = dict(zip(choices["condition_id"], choices["events"], strict=True))
-    markets = st.multiselect("Markets (none: every market with ticks in the range)", list(choices["condition_id"]),
-                             key=SW_MARKETS, format_func=lambda c: f"{labels.get(c, c)} · {counts.get(c, 0):,} ticks")
-    return from_ms, to_ms_, markets
+    chosen = [c for c in st.session_state.get(SW_MARKETS, []) if isinstance(c, str)]
+    choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0, include=tuple(chosen))
+    markets = market_picker("Markets (none: every market with ticks in the range)", choices, key=SW_MARKETS,
+                            unit="ticks", chosen=chosen, placeholder="Every market with ticks in the range")
+    in_play = markets or [str(c) for c in choices.loc[choices["events"] > 0, "condition_id"]]
+    return from_ms, to_ms_, markets, max(queries.market_min_sizes(db, in_play).values(), default=None)
 
 
 def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec | None, int, str]:
@@ -72,7 +91,8 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
     kinds = registry()
     kind = st.selectbox("Strategy kind", list(kinds), key=SW_KIND, format_func=lambda k: f"{kinds[k].title} ({k})")
     base, _ = _base(configured, kind)
-    space_raw = st.text_area("Search space (JSON)", value=SPACE_EXAMPLES.get(kind, "{}"), key=f"{SW_SPACE}_{kind}",
+    from_ms, to_ms_, markets, floor = _range_and_markets(db)
+    space_raw = st.text_area("Search space (JSON)", value=space_example(kind, floor), key=f"{SW_SPACE}_{kind}",
                              help='Per param: [low, high], [low, high, "int"], [low, high, "log"] or '
                                   '{"choices": [...]}')
     left, mid, right = st.columns(3)
@@ -88,7 +108,6 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
                             help="Seeds the sampler and the paper venue: one worker and the same seed repeat a sweep")
     split = right.slider("Training share", min_value=0.5, max_value=1.0, value=0.7, step=0.05, key=SW_SPLIT,
                          help="The rest of the range is held out; the best trials are re-run on it. 1.0: no hold-out")
-    from_ms, to_ms_, markets = _range_and_markets(db)
     name = st.text_input("Name (optional)", key=SW_NAME, placeholder="derived from the settings: the same "
                          "settings resume the same sweep")
     if from_ms is None or to_ms_ is None:
@@ -129,8 +148,9 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
     except OSError as exc:
         st.error(f"Could not start the sweep process: {exc}")
         return None
-    st.session_state["flash"] = (f"Sweep {spec.name!r} launched with {jobs} workers (pid {launched.pid}); "
+    st.session_state["flash"] = (f"Sweep {spec.name!r} launched with {plural(jobs, 'worker')} (pid {launched.pid}); "
                                  f"its log: `{launched.log_path}`.")
+    st.session_state.setdefault(SW_STARTING, {})[spec.name] = (launched.pid, str(launched.log_path))
     return spec.name
 
 
@@ -143,9 +163,13 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     if launched is not None:
         st.session_state[SW_PICK_NEXT] = launched
         st.rerun()
+    starting = _still_starting(set(studies["name"]))
+    if starting:
+        _starting_panel(url, starting)
     if studies.empty:
-        st.info("No sweeps yet: launch one above, or run `python -m engine sweep` (README: Sweeps).",
-                icon=":material/tune:")
+        if not starting:
+            st.info("No sweeps yet: launch one above, or run `python -m engine sweep` (README: Sweeps).",
+                    icon=":material/tune:")
         return
     if SW_PICK_NEXT in st.session_state:
         st.session_state[SW_PICK] = st.session_state.pop(SW_PICK_NEXT)
@@ -164,6 +188,30 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     _use_params(db, view, configured)
 
 
+def _still_starting(known: set[str]) -> dict[str, tuple[int, str]]:
+    """The sweeps this session launched that have no study yet (a sweep process takes a few
+    seconds to create it: until then the list would say there are no sweeps at all)."""
+    starting: dict[str, tuple[int, str]] = st.session_state.get(SW_STARTING, {})
+    for name in [n for n in starting if n in known]:
+        del starting[name]
+    return dict(starting)
+
+
+@st.fragment(run_every=REFRESH_S)
+def _starting_panel(url: str, starting: dict[str, tuple[int, str]]) -> None:
+    """Each launched sweep until its study appears (then the whole tab reruns to list it), or
+    its process ends without one (then its log says why)."""
+    if set(starting) & set(sweep_list(url)["name"]):
+        st.rerun(scope="app")
+    for name, (pid, log) in starting.items():
+        if sweep_alive(pid):
+            st.info(f"Sweep {name!r} is starting (pid {pid}): it is listed here as soon as its study exists. "
+                    f"Its log: `{log}`.", icon=":material/hourglass_top:")
+        else:
+            st.error(f"Sweep {name!r} ended before creating its study: its log says why, `{log}`.",
+                     icon=":material/error:")
+
+
 def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     spec = view.spec
     split = spec.get("train_fraction")
@@ -172,6 +220,9 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     st.caption(f"`{spec.get('kind')}` · objective {spec.get('objective')} (per day) · {spec.get('sampler')} · "
                f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} markets · "
                f"seed {spec.get('seed')} · log `{sweep_log_path(root, view.name)}`")
+    note = sweep_report.short_data_note(spec)
+    if note:
+        st.warning(note, icon=":material/timer:")
     _progress(view.name, url)
     if not sweep_alive(view.pid) and view.done < view.wanted:
         st.warning(f"Sweep {view.name!r} is not running and has {view.done} of {view.wanted} trials: resume it to "
@@ -196,7 +247,7 @@ def _progress(name: str, url: str) -> None:
 
 def _trials(url: str, view: SweepView) -> None:
     objective = view.spec.get("objective", "")
-    st.dataframe(view.trials, hide_index=True, key="sw_trials_table",
+    st.dataframe(view.trials, hide_index=True, key="sw_trials_table", placeholder="—",
                  column_config={"value": st.column_config.NumberColumn("score (training)", format="%.4g"),
                                 "test": st.column_config.NumberColumn("score (held out)", format="%.4g"),
                                 "why": "why undefined or skipped"})
@@ -205,14 +256,30 @@ def _trials(url: str, view: SweepView) -> None:
     cols = st.columns(2)
     for i, param in enumerate(view.params):
         with cols[i % 2]:
-            st.plotly_chart(figures.param_figure(view.trials, param, objective), key=f"sw_param_{param}",
+            bounds = (view.spec.get("space") or {}).get(param)
+            st.plotly_chart(figures.param_figure(view.trials, param, objective,
+                                                 bounds if isinstance(bounds, list) else None), key=f"sw_param_{param}",
                             width="stretch", config=CHART_CONFIG)
     st.plotly_chart(figures.importance_figure(_importance(url, view.name, view.done)), key="sw_importance",
                     width="stretch", config=CHART_CONFIG)
     if not view.held_out.empty:
         st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
                     "below its training score is overfitting")
-        st.dataframe(view.held_out, hide_index=True, key="sw_held_out")
+        st.dataframe(view.held_out, hide_index=True, key="sw_held_out", placeholder="—")
+    _downloads(url, view)
+
+
+def _downloads(url: str, view: SweepView) -> None:
+    """The sweep to keep: its report (one HTML file) and its trials (CSV). A sweep keeps scores,
+    not fills or orders: a backtest of a trial's params has those."""
+    stem = f"sweep-{re.sub(r'[^A-Za-z0-9_.-]+', '-', view.name).strip('-') or 'sweep'}"
+    left, right = st.columns(2)
+    left.download_button("Report (HTML)", key="sw_report_html", icon=":material/description:", width="stretch",
+                         data=lambda: sweep_report.sweep_report(view, _importance(url, view.name, view.done)),
+                         file_name=f"{stem}.html", mime="text/html",
+                         help="Settings, trials, charts and held-out scores in one file that opens in any browser")
+    right.download_button("Trials (CSV)", key="sw_trials_csv", icon=":material/download:", width="stretch",
+                          data=lambda: sweep_report.trials_csv(view), file_name=f"{stem}-trials.csv", mime="text/csv")
 
 
 @st.cache_data(ttl=60, show_spinner=False)

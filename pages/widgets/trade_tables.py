@@ -9,14 +9,17 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from engine.contracts.order_status import FILL_LIFECYCLE, RANK
 from storage import queries
 from storage.db import Database
 
-from pages.widgets.common import prob_column, shares_column, time_column, usdc_column, utc_day_ms
+from pages.widgets.common import utc_day_ms
 from pages.widgets.dialogs import open_dialog
+from charts.tables import STATUS_WORDS, TRADE_HEAD, Col, order_status_words
+from pages.widgets.tables import rows_height, show_table
 
 PAGE_SIZE = 100
 ALL = "(all)"
@@ -28,41 +31,36 @@ O_STATUS, O_OPEN, O_PAGE, O_CSV = "orders_status", "orders_open_only", "orders_p
 FILL_STATUS, FILL_PAGE, FILL_CSV = "fills_status", "fills_page", "fills_csv"
 CANCEL_PICK, CANCEL_OPEN = "cancel_pick", "cancel_open"
 
-# Pinned columns stay in view when a wide table scrolls sideways: what an order is and where it stands.
+# The market's name (cut, full text on hover), then what a trader reads first, then the rest.
 ORDER_COLUMNS = {
-    "id": st.column_config.NumberColumn("id", pinned=True),
-    "created_at": time_column("created"),
-    "mode": "mode",
-    "strategy": "strategy",
-    "question": "market",
-    "outcome": "outcome",
-    "side": "side",
-    "price": prob_column("price"),
-    "size": shares_column("size"),
-    "filled": shares_column("filled"),
-    "status": st.column_config.TextColumn("status", pinned=True),
-    "tif": "tif",
-    "reason": "reason",
-    "error": "error",
-    "updated_at": time_column("updated"),
+    **TRADE_HEAD,
+    "filled": Col("filled", "shares"),
+    "status": Col("status"),
+    "created_at": Col("created", "time"),
+    "strategy": Col("strategy"),
+    "id": Col("id"),
+    "mode": Col("mode"),
+    "tif": Col("tif"),
+    "reason": Col("reason"),
+    "error": Col("error", "long"),
 }
 FILL_COLUMNS = {
-    "id": "id",
-    "matched_at": time_column("matched"),
-    "mode": "mode",
-    "strategy": "strategy",
-    "question": "market",
-    "outcome": "outcome",
-    "side": "side",
-    "price": prob_column("price"),
-    "size": shares_column("size"),
-    "notional": usdc_column("notional"),
-    "fee": usdc_column("fee"),
-    "liquidity": "liquidity",
-    "status": "status",
-    "order_id": "order",
-    "updated_at": time_column("updated"),
+    **TRADE_HEAD,
+    "notional": Col("value", "usdc"),
+    "fee": Col("fee", "usdc"),
+    "status": Col("status"),
+    "matched_at": Col("matched", "time"),
+    "strategy": Col("strategy"),
+    "liquidity": Col("liquidity"),
+    "id": Col("id"),
+    "order_id": Col("order"),
+    "mode": Col("mode"),
 }
+
+
+def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Orders as the tables show them: the engine's statuses in words a paper desk reads right."""
+    return frame.assign(status=order_status_words(frame["status"]))
 
 
 def filters(db: Database, mode: str) -> queries.TradeFilter:
@@ -93,16 +91,17 @@ def _pager(total: int, key: str) -> int:
     return st.pagination(pages, key=key) if pages > 1 else 1
 
 
-def _paged_table(db: Database, spec: queries.TradeFilter, noun: str, keys: tuple[str, str, str],
+def _paged_table(db: Database, spec: queries.TradeFilter, noun: str, keys: tuple[str, str],
                  columns: dict, count, rows, csv) -> None:  # type: ignore[no-untyped-def, type-arg]
     """One page of a filtered table (newest first) and its CSV export: orders and fills alike."""
-    page_key, table_key, csv_key = keys
+    page_key, csv_key = keys
     total = count(db, spec)
     page = _pager(total, page_key)
     frame = rows(db, spec, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     st.caption(f"{total:,} {noun} match · page {page} · newest first")
     if not frame.empty:
-        st.dataframe(frame[list(columns)], hide_index=True, column_config=columns, key=table_key)
+        shown = order_rows(frame) if noun == "orders" else frame
+        show_table(shown, columns, height=rows_height(len(frame)))
     st.download_button(
         f"Export these {noun} (CSV)",
         data=lambda: csv(db, spec),
@@ -117,10 +116,11 @@ def _paged_table(db: Database, spec: queries.TradeFilter, noun: str, keys: tuple
 
 def orders_table(db: Database, base: queries.TradeFilter) -> None:
     cols = st.columns([3, 1])
-    statuses = cols[0].multiselect("Status", ORDER_STATUSES, key=O_STATUS)
+    statuses = cols[0].multiselect("Status", ORDER_STATUSES, key=O_STATUS,
+                                   format_func=lambda s: STATUS_WORDS.get(s, s))
     open_only = cols[1].toggle("Working orders only", key=O_OPEN)
     spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses), "open_only": open_only})
-    _paged_table(db, spec, "orders", (O_PAGE, "orders_table", O_CSV), ORDER_COLUMNS,
+    _paged_table(db, spec, "orders", (O_PAGE, O_CSV), ORDER_COLUMNS,
                  queries.count_orders, queries.orders, queries.orders_csv)
 
 
@@ -133,7 +133,7 @@ def fills_table(db: Database, base: queries.TradeFilter) -> None:
              "FAILED reverses",
     )
     spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses)})
-    _paged_table(db, spec, "fills", (FILL_PAGE, "fills_table", FILL_CSV), FILL_COLUMNS,
+    _paged_table(db, spec, "fills", (FILL_PAGE, FILL_CSV), FILL_COLUMNS,
                  queries.count_fills, queries.fills, queries.fills_csv)
 
 
@@ -141,7 +141,7 @@ def _summary(row: dict) -> str:  # type: ignore[type-arg]
     return (
         f"{row['strategy']} · {row['side']} {row['remaining']:,.2f} sh {row['outcome']} "
         f"@ {row['price']:.4f} · "
-        f"{row['question'] or row['condition_id']} · {row['status']}"
+        f"{row['question'] or row['condition_id']} · {STATUS_WORDS.get(row['status'], row['status'])}"
     )
 
 

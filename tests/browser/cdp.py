@@ -142,7 +142,7 @@ class Page:
         )
 
     async def viewport(self, width: int, height: int) -> None:
-        """A tall viewport, so one screenshot holds a whole page (Streamlit scrolls inside the app)."""
+        """The window's size in CSS pixels (Streamlit scrolls inside the app, not the document)."""
         await self.send(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
@@ -152,11 +152,17 @@ class Page:
         await self.send("Page.enable")
         await self.send("Page.navigate", {"url": url})
 
+    async def reload(self) -> None:
+        """Reload through the protocol: `location.reload()` evaluated in the page can lose its own
+        answer to the navigation it starts ("Inspected target navigated or closed")."""
+        await self.send("Page.reload")
+
     async def type_text(self, text: str) -> None:
         await self.send("Input.insertText", {"text": text})
 
-    async def screenshot(self, path: Path) -> None:
-        shot = await self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    async def screenshot(self, path: Path, *, full: bool = True) -> None:
+        """The page (`full`) or just what the window shows."""
+        shot = await self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full})
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(shot["data"]))
 

@@ -1,7 +1,9 @@
 """The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator,
-engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol,
-opens every page (no Streamlit exception, no metric cut off, a screenshot each), sees a used /
-limit label on every row of the usage chart, presses Kill, confirms, and sees
+engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol at
+a laptop's 1366 × 768 and opens every page (no Streamlit exception, no metric cut off, the key
+column headers of every table in view, a screenshot each); launches a backtest from the New
+backtest tab while the desk keeps recording, and sees it finish with its report to download;
+sees a used / limit label on every row of the usage chart, presses Kill, confirms, and sees
 KILLED both in the database and on the page; presses Start and sees the engine's refusal (the
 kill latch) with its reason; then re-arms from the Risk page's live panel.
 """
@@ -19,6 +21,8 @@ from storage import queries
 from storage.db import Database
 from storage.passwords import hash_password
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port, http_get
+from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
+from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
 
@@ -89,9 +93,11 @@ async def _settled(page: Page, title: str) -> None:
         await asyncio.sleep(0.25)
 
 
-async def _click(page: Page, selector: str, what: str) -> None:
-    await page.wait_for(f"!!document.querySelector({selector!r})", 30, what=what)
-    await page.evaluate(f"document.querySelector({selector!r}).click()")
+async def _click(page: Page, selector: str, what: str, *, js: bool = False) -> None:
+    """Click the element a CSS `selector` (or, with `js`, a JavaScript expression) finds."""
+    element = selector if js else f"document.querySelector({selector!r})"
+    await page.wait_for(f"!!({element})", 30, what=what)
+    await page.evaluate(f"({element}).click()")
 
 
 async def _login(page: Page, url: str, lands_on: str = "Overview") -> None:
@@ -114,19 +120,35 @@ async def _open(page: Page, link: str, title: str) -> None:
     await _settled(page, title)
 
 
+def _shot(title: str, suffix: str = "") -> Path:
+    return ARTIFACTS / f"{title.lower().replace(' & ', '-').replace(' ', '-')}{suffix}.png"
+
+
+async def _tour(page: Page, db: Database) -> None:
+    """Every page at 1366 × 768: no exception, no metric cut off, the key columns in view."""
+    for link, title in PAGES.items():
+        await _open(page, link, title)
+        assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
+        assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off"
+        if title == "Backtest":
+            await launch_backtest_while_recording(page, db, _settled)
+        await check_and_shoot(page, title, KEY_HEADERS.get(title, ()), _shot(title))
+        if title == "Orders & trades":
+            await _click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Fills')",
+                         "the Fills tab", js=True)
+            await check_and_shoot(page, "Fills", FILLS_HEADERS, _shot(title, "-fills"))
+
+
 async def _drive(ws_url: str, url: str, db: Database) -> None:
     page = await Page.open(ws_url)
     try:
-        await page.viewport(1440, 2400)
+        await page.viewport(WIDTH, HEIGHT)
         await _login(page, f"{url}/risk", lands_on="Risk")  # a link to a page, opened before logging in
-        await page.evaluate("location.reload()")  # a reload keeps the login (the session token)
+        await page.reload()  # a reload keeps the login (the session token)
         await _settled(page, "Risk")
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
-        for link, title in PAGES.items():
-            await _open(page, link, title)
-            assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
-            assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off"
-            await page.screenshot(ARTIFACTS / f"{title.lower().replace(' & ', '-').replace(' ', '-')}.png")
+        await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
+        await _tour(page, db)
         await _open(page, "Overview", "Overview")
         limits_shown = len(usage_rows(queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
@@ -158,7 +180,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await page.wait_for("document.body.innerText.includes('KILLED: no orders')", 20, what="the KILLED badge")
         assert not await page.evaluate("document.body.innerText.includes('trading ACTIVE')")
         assert await page.evaluate(EXCEPTIONS) == 0
-        await page.screenshot(ARTIFACTS / "overview-killed.png")
+        await page.screenshot(ARTIFACTS / "overview-killed.png", full=False)
         await _start_is_refused_under_the_latch(page, db)
         await _rearm_from_the_risk_page(page, db)
     finally:
@@ -177,7 +199,7 @@ async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
     assert "Start" not in green, green
     assert queries.engine_status(db).state == "KILLED"
     assert await page.evaluate(EXCEPTIONS) == 0
-    await page.screenshot(ARTIFACTS / "overview-start-refused.png")
+    await page.screenshot(ARTIFACTS / "overview-start-refused.png", full=False)
 
 
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
@@ -186,7 +208,7 @@ async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
     await _open(page, "Risk", "Risk")
     await _click(page, ".st-key-risk_rearm button", "the Risk page's Re-arm button")
     await page.wait_for(DIALOG, 15, what="the re-arm dialog", check=lambda t: "Re-arm after a kill?" in t)
-    await page.screenshot(ARTIFACTS / "risk-rearm-dialog.png")
+    await page.screenshot(ARTIFACTS / "risk-rearm-dialog.png", full=False)
     await _click(page, ".st-key-rearm_confirm button", "the re-arm confirmation")
     await asyncio.to_thread(
         wait_until, lambda: not queries.engine_status(db).kill_latched, 30, 0.2, "the kill latch cleared"

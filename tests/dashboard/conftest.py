@@ -4,6 +4,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from pathlib import Path
 
 import pandas as pd
@@ -93,11 +94,55 @@ def page(logged_in: Callable[[], AppTest]) -> Callable[[str], AppTest]:
     return open_page
 
 
+def _shown_tables() -> list[dict[str, Any]]:
+    """Every column set the pages draw as tables (charts/tables.py), to read a rendered
+    table back under its data's column names."""
+    from pages.widgets import backtest_results, controls, market_panels, portfolio, risk_panels, trade_tables
+    from pages.widgets.audit_panels import AUDIT_COLUMNS, LOG_COLUMNS
+    from pages.widgets.strategy_panels import instance_columns
+    from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
+
+    return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, portfolio.POSITION_COLUMNS,
+            portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
+            market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
+            backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
+            instance_columns("paper"), instance_columns("live")]
+
+
+def tables_of(at: AppTest) -> list[pd.DataFrame]:
+    """Every table on the page, as data: st.dataframe's as given, and the tables of
+    charts/tables.py named back from the headers shown to the data's column names (a
+    table whose headers match no known column set keeps its headers)."""
+    known = {tuple(c.header for c in columns.values()): list(columns) for columns in _shown_tables()}
+    frames = [d.value for d in at.dataframe]
+    for table in at.table:
+        names = known.get(tuple(table.value.columns))
+        frames.append(table.value.set_axis(names, axis=1) if names else table.value)
+    return frames
+
+
 def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The one rendered table that has `column` (st.dataframe keys are not exposed to AppTest)."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
+    """The one rendered table whose data has `column` (see tables_of)."""
+    found = [frame for frame in tables_of(at) if column in frame.columns]
     assert len(found) == 1, f"{len(found)} tables with a {column!r} column"
     return found[0]
+
+
+def chart_traces(chart: Any) -> dict[str, dict[str, Any]]:
+    """A rendered plotly chart's traces by name, their arrays decoded (plotly sends numeric
+    arrays as base64 typed arrays: {"dtype": "f8", "bdata": ...})."""
+    import base64
+    import json
+
+    import numpy as np
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+            return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+        return value
+
+    spec = json.loads(chart.proto.spec)
+    return {t.get("name", ""): {k: plain(v) for k, v in t.items()} for t in spec["data"]}
 
 
 def engine_up(db: Database, *, state: str = "RUNNING", mode: str = "paper") -> None:

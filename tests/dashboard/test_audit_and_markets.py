@@ -12,7 +12,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import chart_traces, table_with, tables_of
 from tests.dashboard.seed import BTC, ELECTION, RAIN
 
 
@@ -105,8 +105,10 @@ def test_log_tail_shows_the_last_lines_masking_secrets(
     no_log.write_text("\n".join(lines) + "\n")
     at = page("audit")
     table = table_with(at, "logger")
-    assert len(table) == 200 and table["msg"].iloc[-1] == "a plain text line"
-    assert table["msg"].iloc[0] == "line 302"
+    # Newest first: the page opens on the last line written, not on the oldest one kept.
+    assert len(table) == 200 and table["msg"].iloc[0] == "a plain text line"
+    assert table["msg"].iloc[-1] == "line 302"
+    assert any("newest first" in c.value for c in at.caption)
     assert "oops ***" in list(table["msg"]) and not table.to_csv().count(secret)
     at.selectbox(key="log_level").set_value("ERROR").run()
     errors = table_with(at, "logger")
@@ -128,9 +130,7 @@ def test_log_tail_masks_an_api_secret_shaped_value_it_was_not_told_about(
 
 
 def _markets(at: AppTest) -> list[str]:
-    found = [
-        d.value for d in at.dataframe if "liquidity" in d.value.columns and "volume_24h" in d.value.columns
-    ]
+    found = [t for t in tables_of(at) if "liquidity" in t.columns and "volume_24h" in t.columns]
     return list(found[0]["condition_id"]) if found else []
 
 
@@ -168,6 +168,16 @@ def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
     assert not at.exception
     assert "### Will Bitcoin reach $100k by June?" in [m.value for m in at.markdown]
     assert len(at.get("plotly_chart")) == 2  # price and depth
+    # Our paper trades on the price: the two fills as buy markers (hover: price, size, fee,
+    # strategy), the resting orders as segments over their lifetime.
+    traces = chart_traces(at.get("plotly_chart")[0])
+    buys = traces["buys (size ∝ sh)"]
+    assert buys["y"] == [0.47, 0.47] and [c[:3] for c in buys["customdata"]] == [[10.0, 0.01, "mm-btc"]] * 2
+    assert "fee" in buys["hovertemplate"] and "strategy" in buys["hovertemplate"]
+    segments = [y for y in traces["resting buys"]["y"] if y is not None]
+    assert sorted(set(segments)) == [0.47, 0.48]  # resting now, and filled an hour ago; not the live one
+    assert traces["resting sells"]["y"][:2] == [0.52, 0.52]
+    assert any(c.value.startswith("2 fills and ") and "resting orders of ours" in c.value for c in at.caption)
     assert any("Book snapshot at" in c.value and "+ 2 later changes" in c.value for c in at.caption)
     who = table_with(at, "via").set_index("name")
     assert who.loc["mm-btc", "via"] == "has orders here, holds a position here, names it in its market list"

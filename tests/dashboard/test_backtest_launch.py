@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages.widgets.backtest_launch import pid_alive
 from storage.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import chart_traces, table_with
 from tests.dashboard.test_backtest_page import P, chart_titles
 from tests.helpers import ROOT, wait_until
 
@@ -97,6 +97,45 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert metrics["Start equity"] == f"{result['start_equity']:,.2f} USDC"
     assert metrics["Decisions"] == f"{result['decisions']:,} decisions" and result["decisions"] > 0
     assert metrics["Fills"] == f"{result['trades']:,} fills"
-    assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
+    titles = chart_titles(at)
+    assert titles[:3] == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
+    # The most traded token's mid with the run's trades on it, and the run's orders kept.
+    assert titles[3].endswith(": trades on the price") and len(titles) == 4
+    price = chart_traces(at.get("plotly_chart")[3])
+    markers = {"buys (size ∝ sh)", "sells (size ∝ sh)"} & set(price)
+    assert "mid" in price and {"resting buys", "resting sells"} & set(price)
+    assert bool(markers) == (result["trades"] > 0)  # fills drawn when the run filled
+    orders = table_with(at, "tif")
+    assert len(orders) > 0 and set(orders["tif"]) <= {"GTC", "GTD", "FOK", "FAK"}
+    assert [b.proto.label for b in at.get("download_button")] == ["Report (HTML)", "Fills (CSV)", "Orders (CSV)"]
     assert any(f"seed 3 · {done['events']:,} events" in c.value for c in at.caption)
     assert "backtest #1" in (tmp_path / "backtest-1.log").read_text()  # the CLI's progress, in its log
+
+
+def _state(pid: int) -> str | None:
+    """The process state letter from /proc (Z: a zombie, nobody reaped it), None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc to see zombies")
+def test_a_finished_launch_leaves_no_zombie_behind(dash_env: Path, db: Database, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody asks about a run once it is done, so its exit must be reaped without being asked:
+    each launch used to leave a <defunct> child of the dashboard."""
+    from pages.widgets.backtest_launch import launch, make_spec
+
+    monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))  # its log goes beside it
+    markets, start, end = write_recording(dash_env, markets=1, events=300)
+    spec = make_spec(kind="market_making", params={"size": 20}, from_ms=start, to_ms=end,
+                     markets=tuple(markets), seed=0, source="recorded")
+    launched = launch(db, spec, "reaped", root=ROOT, actor="test")
+    try:
+        wait_until(lambda: (r := _run_row(db)) is not None and r["status"] != "running", timeout=FINISH_TIMEOUT_S,
+                   interval=0.2, what="the backtest to finish")
+        wait_until(lambda: _state(launched.pid) is None, timeout=15, interval=0.1,
+                   what=f"the finished backtest (pid {launched.pid}) reaped, not left a zombie")
+    finally:
+        _stop(launched.pid)

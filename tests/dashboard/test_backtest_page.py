@@ -162,7 +162,9 @@ def test_past_runs_with_metrics_and_charts(
         and str(logs / "backtest-4.log") in e.value
         for e in at.error
     )
-    # The newest run is shown first; pick the finished one.
+    # The newest run is shown first; pick the finished one. The labels hold no status, which
+    # changes while the browser keeps the label it showed (a run stayed "(starting)" when done).
+    assert at.selectbox(key="bt_run_pick").options == ["#4 died", "#3 busy", "#2 broken", "#1 first"]
     at.selectbox(key="bt_run_pick").set_value(1).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Start equity"] == "10,000.00 USDC" and metrics["End equity"] == "10,150.50 USDC"
@@ -170,7 +172,8 @@ def test_past_runs_with_metrics_and_charts(
     assert metrics["Sharpe (annualized)"] == "1.23" and metrics["Sortino (annualized)"] == "—"
     assert metrics["Calmar"] == "—" and metrics["Win rate"] == "60.00 %" and metrics["Fills"] == "4 fills"
     assert metrics["Fees"] == "0.12 USDC" and metrics["Max exposure"] == "240.50 USDC"
-    assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
+    assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills",
+                                "Will Bitcoin reach $100k by June? · YES: trades on the price"]
     fills = table_with(at, "liquidity")
     assert list(fills["side"]) == ["BUY", "SELL"] and fills["price"].iloc[1] == pytest.approx(0.5)
     assert fills["size"].iloc[0] == pytest.approx(20) and fills["fee"].iloc[1] == pytest.approx(0.12)

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from engine.backtest.runner import BacktestSpec
-from pages.widgets import backtest_figures, backtest_launch
-from pages.widgets.backtest_format import metric_rows
+from charts import backtest as backtest_figures
+from pages.widgets import backtest_launch
+from charts.backtest_format import metric_rows
 from storage import queries
 from storage.backtest_queries import curve_frame
 from storage.db import Database
@@ -147,7 +148,7 @@ def test_zombies_and_recycled_pids_are_not_alive() -> None:
 
 
 def test_figures_are_pure_and_normalize_for_comparison() -> None:
-    probe = "import sys, pages.widgets.backtest_figures; print('streamlit' in sys.modules)"
+    probe = "import sys, charts.backtest; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     a = curve_frame([[0, 100.0, 0.0], [60_000, 110.0, 5.0]])

@@ -1,7 +1,9 @@
-"""The password gate: no page is reachable before login; no hash means a locked dashboard."""
+"""The password gate: no page is reachable before login; no hash means a locked dashboard, whose
+first page offers to set the password."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from sqlalchemy import text
 from pages.widgets.auth import page_path
 from storage import dashboard_sessions
 from storage.db import Database, now_ms
+from storage.passwords import verify_password
 from tests.dashboard.conftest import _HASH as _HASH_TEXT
 from tests.dashboard.conftest import PASSWORD
 from tests.helpers import ROOT
@@ -22,15 +25,43 @@ def _app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=20)
 
 
-def test_no_hash_configured_shows_how_to_set_one(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_hash_configured_offers_to_set_one(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first run's page: the password can be chosen right there (the dashboard listens on
+    127.0.0.1 only); refusals say why and store nothing; a good one logs in, and only its hash
+    is kept (in .env), audited."""
     monkeypatch.delenv("DASHBOARD_PASSWORD_HASH")
+    env_file = Path(os.environ["TRADER_ENV_FILE"])
     at = _app().run()
     assert not at.exception
     assert at.title[0].value == "Set a dashboard password first"
-    assert any("python -m engine set-password" in m.value for m in at.markdown)
-    assert not at.text_input  # there is nothing to log into
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/overview.py")
+    at.text_input(key="first_password").input("a long enough secret")
+    at.text_input(key="first_password_repeat").input("a long enough secreT")
+    at.button(key="first_password_save").click().run()
+    assert [e.value for e in at.error][-1] == "The two passwords differ: nothing saved."
+    at.text_input(key="first_password").input("short")
+    at.text_input(key="first_password_repeat").input("short")
+    at.button(key="first_password_save").click().run()
+    assert "at least 8 characters" in at.error[-1].value and not env_file.exists()
+    at.text_input(key="first_password").input("a long enough secret")
+    at.text_input(key="first_password_repeat").input("a long enough secret")
+    at.button(key="first_password_save").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Overview" and at.session_state["authenticated"]
+    stored = env_file.read_text().strip().split("=", 1)[1]
+    assert verify_password("a long enough secret", stored) and "a long enough secret" not in env_file.read_text()
+    with Database(dash_env).read() as conn:
+        assert conn.execute(text("SELECT action, entity FROM audit_log")).all() == [
+            ("dashboard.password_set", "dashboard")]
+
+
+def test_no_hash_on_a_public_address_gives_the_shell_command(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DASHBOARD_PASSWORD_HASH")
+    monkeypatch.setattr("pages.widgets.first_run.listens_locally", lambda: False)
+    at = _app().run()
+    assert not at.exception and not at.text_input  # nothing to type a password into
+    assert any("python -m engine set-password" in m.value for m in at.markdown)
 
 
 def test_wrong_password_is_refused_after_a_delay(dash_env: Path) -> None:

@@ -15,7 +15,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from storage.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.seed import BTC
 
 
@@ -54,10 +54,13 @@ def test_order_filters(orders: AppTest) -> None:
 
 
 def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: AppTest) -> None:
-    working = ["PENDING_SUBMIT", "LIVE", "PARTIALLY_FILLED", "CANCEL_PENDING"]
+    # In words a paper desk reads right: a resting order is not "LIVE" trading.
+    working = ["SUBMITTING", "RESTING", "PARTLY FILLED", "CANCELING"]
     assert orders.multiselect(key="orders_status").options == [
         *working, "FILLED", "CANCELED", "REJECTED", "LOST"
     ]
+    orders.multiselect(key="orders_status").set_value(["LIVE"]).run()
+    assert set(table_with(orders, "tif")["status"]) == {"RESTING"}
     fills = ["MATCHED_NOT_BROADCASTED", "MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]  # pending, settled, reversed
     assert orders.multiselect(key="fills_status").options == fills
 
@@ -65,7 +68,7 @@ def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: Ap
 def test_date_range_in_utc(orders: AppTest) -> None:
     tomorrow = date.today() + timedelta(days=2)
     orders.date_input(key="tf_from").set_value(tomorrow).run()
-    assert not [d for d in orders.dataframe if "tif" in d.value.columns]
+    assert not [t for t in tables_of(orders) if "tif" in t.columns]
     assert any("0 orders match" in c.value for c in orders.caption)
     orders.date_input(key="tf_to").set_value(tomorrow - timedelta(days=5)).run()
     assert any("ends before it starts" in e.value for e in orders.error)

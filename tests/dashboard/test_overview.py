@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.commands import post_command
 from storage.db import Database, now_ms
-from tests.dashboard.conftest import answer_next, engine_up
+from tests.dashboard.conftest import answer_next, engine_up, table_with
 
 
 def _commands(db: Database) -> list[tuple]:  # type: ignore[type-arg]
@@ -30,7 +30,7 @@ def test_overview_shows_state_mode_and_heartbeat(db: Database, logged_in: Callab
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Lifecycle"] == "RUNNING" and metrics["Desired"] == "RUNNING" and metrics["Mode"] == "PAPER"
     assert not at.error  # fresh heartbeat: no stale warning
-    table = at.dataframe[0].value
+    table = table_with(at, "latency_ms")
     assert list(table["kind"]) == ["start"] and list(table["latency_ms"]) == [42]
 
 

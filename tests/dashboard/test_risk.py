@@ -113,7 +113,19 @@ def test_concurrent_limit_change_refuses_the_whole_save(risk: AppTest, db: Datab
         )
     ) == {"max_total_exposure": "1000", "max_open_orders": "70"}
     risk.button(key="limit_reload").click().run()
-    assert risk.text_input(key="limit_max_open_orders_v2").value == "70"
+    assert risk.text_input(key="limit_max_open_orders_v2_r1").value == "70"
+
+
+def test_reload_drops_a_refused_entry(risk: AppTest, db: Database) -> None:
+    """Typed, refused, reloaded: the field shows the stored value again, not what was refused."""
+    risk.text_input(key="limit_max_open_orders_v1").input("abc")
+    risk.button(key="limit_save").click().run()
+    assert "Nothing saved: fix the fields marked above." in [e.value for e in risk.error]
+    risk.button(key="limit_reload").click().run()
+    assert not risk.exception
+    field = next(t for t in risk.text_input if t.label.startswith("Max open orders"))
+    assert field.value == "60"
+    assert not [e.value for e in risk.error if "Nothing saved" in e.value]
 
 
 def test_limits_on_a_fresh_database_are_inserted(db: Database, page: Callable[[str], AppTest]) -> None:

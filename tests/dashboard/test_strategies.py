@@ -126,10 +126,19 @@ def test_concurrent_change_is_refused_then_reload_shows_it(strategies: AppTest, 
     assert _rows(db, "SELECT COUNT(*) FROM audit_log") == [(1,)]  # only the seed's row
     assert any("changed elsewhere" in w.value for w in at.warning)
     at.button(key="strategy_reload").click().run()
-    assert at.text_input(key="strategy_mm-btc_v2_p_size").value == "30"
-    at.text_input(key="strategy_mm-btc_v2_p_size").input("31")
-    at.button(key="strategy_mm-btc_v2_save").click().run()
+    assert at.text_input(key="strategy_mm-btc_v2_r1_p_size").value == "30"
+    at.text_input(key="strategy_mm-btc_v2_r1_p_size").input("31")
+    at.button(key="strategy_mm-btc_v2_r1_save").click().run()
     assert not _errors(at) and json.loads(_row(db, "mm-btc")["params"])["size"] == 31
+
+
+def test_reload_drops_a_refused_entry(strategies: AppTest, db: Database) -> None:
+    strategies.text_input(key=f"{MM}_p_size").input("abc")
+    strategies.button(key=f"{MM}_save").click().run()
+    assert "Nothing saved: fix the fields marked above." in _errors(strategies)
+    strategies.button(key="strategy_reload").click().run()
+    assert not strategies.exception
+    assert strategies.text_input(key=f"{MM}_r1_p_size").value == "10"
 
 
 def test_create_a_strategy(strategies: AppTest, db: Database) -> None:

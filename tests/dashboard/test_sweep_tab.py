@@ -75,6 +75,8 @@ def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params
     assert at.selectbox(key="sw_pick").value == "tab sweep"
     bars = [p.proto.text for p in at.get("progress")]
     assert any(b.startswith("Sweep tab sweep: 4/4 trials · finished · best") for b in bars), bars
+    # A minute or two of recording scaled to per-day scores: said plainly.
+    assert any(w.value.startswith("Scores are per day, scaled up from ") for w in at.warning)
     trials = table_with(at, "why")
     assert len(trials) == 4 and set(trials["state"]) == {"COMPLETE"}
     assert list(trials.columns)[:5] == ["number", "state", "value", "half_spread", "size"]
@@ -124,6 +126,11 @@ def test_a_sweep_launched_from_the_tab_runs_to_its_trial_count(
     at.button(key="sw_launch").click().run()
     assert not at.exception, at.exception
     assert _rows(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sweep.launch'") == [(1,)]
+    assert any(" launched with 1 worker (pid " in s.value for s in at.success)
+    # Right after the launch its study may not exist yet: the tab says the sweep is starting,
+    # never that there are no sweeps.
+    assert not any("No sweeps yet" in i.value for i in at.info)
+    assert any("Sweep 'from the tab' is starting" in i.value for i in at.info) or at.selectbox(key="sw_pick")
     url = sweeps_url(dash_env)
 
     def done() -> bool:

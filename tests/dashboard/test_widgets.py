@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import pytest
 
 from engine.contracts.limits import LIMITS
+from charts.trades_on_price import trades_on_price_figure
 from pages.widgets import figures
 from pages.widgets.common import utc_day_ms
 from pages.widgets.diff import audit_diff
@@ -85,13 +86,14 @@ def test_figures_build_with_and_without_data() -> None:
         }
     )
     fig = figures.equity_figure(curve, "paper")
-    assert [t.name for t in fig.data] == ["equity (USDC)", "peak (USDC)", "drawdown (%)"]
+    assert [t.name for t in fig.data] == ["equity", "peak", "drawdown"]  # units on the axes and in the hover
     table = usage_table(_usage(total_exposure=1500.0), {s.name: s.default for s in LIMITS})
     bars = figures.usage_figure(table)
     assert bars.data[0].marker.color[-1] == figures.RED  # 150 % of the total-exposure limit
     depth = figures.depth_figure([(0.49, 10.0), (0.48, 5.0)], [(0.51, 3.0)], "depth")
-    assert list(depth.data[0].y) == [10.0, 15.0]
-    assert figures.price_figure(pd.DataFrame(columns=["at", "mid"]), "p").layout.annotations
+    assert list(depth.data[0].y) == [10.0, 15.0, 15.0]  # the outermost level drawn one step past it
+    empty = pd.DataFrame(columns=["at", "mid"])
+    assert trades_on_price_figure(empty, pd.DataFrame(), pd.DataFrame(), "p").layout.annotations
     assert figures.exposure_figure(pd.DataFrame({"event": ["e"], "exposure": [5.0]}), "event", "t", 3.0).data
 
 
@@ -170,8 +172,8 @@ def test_money_and_percent_axes_never_use_si_suffixes() -> None:
     curve = pd.DataFrame({"at": pd.to_datetime([0, 60_000], unit="ms", utc=True), "equity": [10_000.0, 10_001.5],
                           "peak": [10_000.0, 10_001.5], "drawdown_pct": [0.0, 0.0004]})
     fig = figures.equity_figure(curve, "paper")
-    assert fig.layout.yaxis.tickformat == ",.2f" and fig.layout.yaxis2.tickformat == ",.2f"
-    assert fig.layout.yaxis2.ticksuffix == " %"
+    assert list(fig.layout.yaxis.ticktext) == ["10,000.00", "10,000.50", "10,001.00", "10,001.50"]
+    assert list(fig.layout.yaxis2.ticktext) == ["-0.010 %", "-0.005 %", "0.000 %"]
     exposure = figures.exposure_figure(pd.DataFrame({"label": ["a"], "exposure": [12.5]}), "label", "x", 20.0)
     assert exposure.layout.xaxis.tickformat == ",.2f"
     assert figures.CHART_CONFIG["displayModeBar"] is False  # no toolbar over titles and legends

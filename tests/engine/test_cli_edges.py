@@ -126,7 +126,9 @@ def test_the_audit_row_of_a_command_does_not_copy_a_long_payload(desk_env: dict[
     long_audit = json.loads(audits[f"command:{row.id}"])
     assert len(row.payload) > 600 and "r" * 500 not in audits[f"command:{row.id}"]
     assert long_audit["payload_chars"] == len(row.payload) and long_audit["kind"] == "place_order"
-    assert json.loads(audits[f"command:{short.id}"]) == {"kind": "kill", "payload": short.payload}
+    # The payload as JSON inside the row's JSON, not as escaped JSON text.
+    assert json.loads(audits[f"command:{short.id}"]) == {"kind": "kill", "payload": {"reason": "news"}}
+    assert "\\\"" not in audits[f"command:{short.id}"]
 
 
 def test_status_into_a_closed_pipe_ends_without_a_traceback(desk_env: dict[str, str]) -> None:

@@ -1,13 +1,14 @@
-"""bench/risk_gate.py's baseline: the gate as it was before per-approval budgets, read from git
-history, loads into today's tree (some of its imports have moved since) and approves the same
-quotes as today's gate when the limits leave room for all of them, so the benchmark compares
-equal work."""
+"""bench/risk_gate.py's baseline: the gate as it was before per-approval budgets, kept in
+bench/baselines/ (no git history needed: the suite also runs from a downloaded archive), loads
+into today's tree (some of its imports have moved since) and approves the same quotes as today's
+gate when the limits leave room for all of them, so the benchmark compares equal work."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,17 @@ risk_gate = importlib.import_module("risk_gate")
 
 
 @pytest.fixture(scope="module")
-def old_gate() -> types.ModuleType:
-    return risk_gate.old_gate(risk_gate.BEFORE)
+def old_gate() -> Iterator[types.ModuleType]:
+    # As outside a git clone: any git command fails, so the baseline must come from the kept copy.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_DIR", "/nonexistent/no-git-here")
+        patch.setenv("GIT_CEILING_DIRECTORIES", "/")
+        yield risk_gate.old_gate(risk_gate.BEFORE)
+
+
+def test_the_kept_baseline_is_that_commits_gate() -> None:
+    source = risk_gate.BASELINE.read_text()
+    assert "class RiskGate" in source and "from engine.risk.limits import Limits" in source
 
 
 def test_the_old_gate_loads_from_history_without_leaving_its_old_module_names(old_gate: types.ModuleType) -> None:

@@ -14,24 +14,19 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _usdc(value: Any) -> str:
-    number = _number(value)
-    return DASH if number is None else f"{number:,.2f} USDC"
+def _shown(pattern: str, scale: float = 1.0) -> Callable[[Any], str]:
+    """A formatter: the number (times `scale`) in `pattern`, or — when there is none."""
+    def fmt(value: Any) -> str:
+        number = _number(value)
+        return DASH if number is None else pattern.format(number * scale)
+
+    return fmt
 
 
-def _percent(value: Any) -> str:
-    number = _number(value)
-    return DASH if number is None else f"{number * 100:+.2f} %"
-
-
-def _share(value: Any) -> str:
-    number = _number(value)
-    return DASH if number is None else f"{number * 100:.2f} %"
-
-
-def _ratio(value: Any) -> str:
-    number = _number(value)
-    return DASH if number is None else f"{number:.2f}"
+_usdc = _shown("{:,.2f} USDC")
+_percent = _shown("{:+.2f} %", 100)
+_share = _shown("{:.2f} %", 100)
+_ratio = _shown("{:.2f}")
 
 
 def _count(unit: str) -> Callable[[Any], str]:

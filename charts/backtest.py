@@ -1,4 +1,4 @@
-"""Pure plotly builders for backtest results (no streamlit): equity with its drawdown, exposure
+"""Pure plotly builders for backtest results (no streamlit; the Backtest page and the saved report draw them): equity with its drawdown, exposure
 over time, fills over time, and two runs' equity on one normalized chart. Frames come from
 storage.backtest_queries (curve_frame, trades_frame); times are UTC."""
 
@@ -7,8 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from pages.widgets import figures
-from pages.widgets.figures import AMBER, BLUE, GREEN, GREY, LAYOUT, RED, empty_figure, equity_drawdown_figure
+from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, MONEY, PERCENT, RED, empty_figure, equity_drawdown_figure
 
 _UNITS = ((120_000, "s", 1_000), (2 * 3_600_000, "min", 60_000), (3 * 86_400_000, "h", 3_600_000))
 
@@ -32,7 +31,7 @@ def exposure_figure(curve: pd.DataFrame, title: str) -> go.Figure:
             line_shape="hv",
         )
     )
-    fig.update_yaxes(title_text="exposure (USDC)", rangemode="tozero", tickformat=figures.MONEY)
+    fig.update_yaxes(title_text="exposure (USDC)", rangemode="tozero", tickformat=MONEY)
     fig.update_xaxes(title_text="time (UTC)")
     fig.update_layout(title=title, height=280, **LAYOUT)
     return fig
@@ -108,6 +107,6 @@ def compare_figure(runs: list[tuple[str, pd.DataFrame, int]]) -> go.Figure:
         )
     fig.add_hline(y=0, line_dash="dot", line_color=GREY)
     fig.update_xaxes(title_text=f"time since the run's start ({unit})")
-    fig.update_yaxes(title_text="equity change from start (%)", tickformat=figures.PERCENT, ticksuffix=" %")
+    fig.update_yaxes(title_text="equity change from start (%)", tickformat=PERCENT, ticksuffix=" %")
     fig.update_layout(title=title, height=380, **{**LAYOUT, "hovermode": "closest"})
     return fig

@@ -3,10 +3,15 @@ the objective against each searched param, and Optuna's parameter importance."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from pages.widgets.figures import AMBER, BLUE, GREEN, GREY, LAYOUT, empty_figure
+from charts.axes import padded, whole_dtick
+from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, empty_figure
 
 OBJECTIVE_LABELS = {"sharpe": "Sharpe per day", "return": "return per day", "calmar": "return per day / max drawdown"}
 
@@ -27,18 +32,26 @@ def history_figure(trials: pd.DataFrame, objective: str) -> go.Figure:
         go.Scatter(x=done["number"], y=done["value"].cummax(), mode="lines", name="best so far",
                    line_color=GREEN, line_shape="hv"),
     ])
-    fig.update_xaxes(title_text="trial")
-    fig.update_yaxes(title_text=label)
+    numbers = [int(n) for n in done["number"]]
+    # Trials are whole numbers: a step of 1 or more, and room so the first and last are not cut.
+    fig.update_xaxes(title_text="trial", tick0=0, dtick=whole_dtick(max(numbers) - min(numbers) + 1),
+                     range=[min(numbers) - 0.5, max(numbers) + 0.5])
+    fig.update_yaxes(title_text=label, range=list(padded([*done["value"], *done["value"].cummax()]) or (0, 1)))
     fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
-def param_figure(trials: pd.DataFrame, param: str, objective: str) -> go.Figure:
-    """The score of each complete trial against one param's value (held-out scores beside them)."""
+def param_figure(trials: pd.DataFrame, param: str, objective: str, bounds: Sequence[Any] | None = None) -> go.Figure:
+    """The score of each complete trial against one param's value (held-out scores beside them),
+    over the searched range `bounds` ([low, high, scale?] from the spec; the data's own range
+    when the param is a choice), so a few trials are not squashed into a corner."""
     title = f"Objective vs {param}"
     done = _complete(trials)
     if done.empty:
         return empty_figure(title, "No complete trial yet")
+    numeric = pd.to_numeric(done[param], errors="coerce")
+    if numeric.notna().all():  # a numeric param: a numeric axis (an object column became categories)
+        done = done.assign(**{param: numeric})
     traces = [go.Scatter(x=done[param], y=done["value"], mode="markers", name="training",
                          marker=dict(color=BLUE, size=8), text=[f"trial {n}" for n in done["number"]])]
     tested = done[done["test"].notna()]
@@ -47,10 +60,25 @@ def param_figure(trials: pd.DataFrame, param: str, objective: str) -> go.Figure:
                                  marker=dict(color=AMBER, size=10, symbol="diamond"),
                                  text=[f"trial {n}" for n in tested["number"]]))
     fig = go.Figure(traces)
-    fig.update_xaxes(title_text=param)
-    fig.update_yaxes(title_text=OBJECTIVE_LABELS.get(objective, objective))
+    fig.update_xaxes(title_text=param, **_param_axis(done[param], bounds))
+    scores = [*done["value"], *tested["test"]]
+    fig.update_yaxes(title_text=OBJECTIVE_LABELS.get(objective, objective), range=list(padded(scores) or (0, 1)))
     fig.update_layout(title=title, height=280, **{**LAYOUT, "hovermode": "closest"})
     return fig
+
+
+def _param_axis(values: pd.Series, bounds: Sequence[Any] | None) -> dict[str, Any]:
+    """Axis settings for a param: its searched range (log scale if searched so), else its data."""
+    if not pd.api.types.is_numeric_dtype(values):
+        return {"type": "category"}
+    if bounds is not None and len(bounds) >= 2 and all(isinstance(b, (int, float)) for b in bounds[:2]):
+        low, high = float(bounds[0]), float(bounds[1])
+        if len(bounds) > 2 and bounds[2] == "log" and low > 0:
+            return {"type": "log", "range": [math.log10(low / 1.1), math.log10(high * 1.1)]}
+        span = padded([low, high, *values.dropna()], share=0.05)
+        return {"range": list(span)} if span else {}
+    span = padded(list(values.dropna()))
+    return {"range": list(span)} if span else {}
 
 
 def importance_figure(importance: dict[str, float]) -> go.Figure:

@@ -1,0 +1,123 @@
+"""Read-only tables that read at 1366 px (the dashboard's, through pages/widgets/tables.py, and
+the saved reports'): the key columns first and always in view, long names
+cut to a fixed length with the full text on hover, units in the headers, "—" for nothing.
+
+st.dataframe draws on a canvas: it cannot show a cell's full text on hover, and at laptop
+widths its key columns (price, size, fee, PnL) sat past the right edge behind a scroll. These
+tables are HTML (st.table) styled through pandas' Styler: the page wraps them to its width, and
+a cut name shows its full text when the pointer rests on it. The data itself is left as it
+was read (AppTest and any code reading the element see the real values); only the shown text
+is formatted, and the columns carry the headers the operator reads ("price (prob.)").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+# text: a short word (one line); long: a message or payload (wraps, cut past TEXT_CHARS with the
+# full text on hover); name: a market question or the like (one line, cut past NAME_CHARS).
+Kind = Literal["text", "long", "name", "time", "prob", "shares", "usdc", "int", "pct", "money4", "flag", "list"]
+DASH = "—"
+NAME_CHARS = 44  # a market question this long still leaves the key columns room at 1366 px
+TEXT_CHARS = 90  # messages, reasons, payloads: cut (with the full text on hover) past this
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+# Words for the engine's order statuses where its own word misleads: a resting paper order is
+# "LIVE" at the venue's level, which reads as live trading on a paper desk.
+STATUS_WORDS = {"LIVE": "RESTING", "PENDING_SUBMIT": "SUBMITTING", "PARTIALLY_FILLED": "PARTLY FILLED",
+                "CANCEL_PENDING": "CANCELING"}
+_UNITS = {"time": " (UTC)", "prob": " (prob.)", "shares": " (sh)", "usdc": " (USDC)", "pct": " (%)",
+          "money4": " (USDC)"}
+_NUMBERS = {"prob": "{:.4f}", "shares": "{:,.2f}", "usdc": "{:,.2f}", "int": "{:,.0f}", "pct": "{:,.2f}",
+            "money4": "{:,.4f}"}
+# The hover box lies over the cell itself, growing to the right and down: never clipped by the
+# table's sticky header or its bottom edge.
+_TOOLTIP = ("visibility: hidden; position: absolute; z-index: 4; left: 0; top: 0; width: max-content; "
+            "max-width: 560px; white-space: normal; background: #31333f; color: #fff; padding: 4px 8px; "
+            "border-radius: 4px; font-size: 0.85rem; pointer-events: none;")
+
+
+@dataclass(frozen=True)
+class Col:
+    """One shown column: its header (the unit is added from `kind`) and how its cells read."""
+
+    label: str
+    kind: Kind = "text"
+
+    @property
+    def header(self) -> str:
+        return self.label + _UNITS.get(self.kind, "")
+
+
+def headers(columns: dict[str, Col]) -> dict[str, str]:
+    """Column name -> the header it is shown (and found) under."""
+    return {name: col.header for name, col in columns.items()}
+
+
+# What a trade table reads first, after the market's name: side, outcome, price, size.
+TRADE_HEAD = {"question": Col("market", "name"), "side": Col("side"), "outcome": Col("outcome"),
+              "price": Col("price", "prob"), "size": Col("size", "shares")}
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, ending in "…" when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, (list, dict, tuple)) and bool(pd.isna(value)))
+
+
+def _formatter(col: Col) -> Any:
+    if col.kind in _NUMBERS:
+        pattern = _NUMBERS[col.kind]
+        return lambda v: DASH if _missing(v) else pattern.format(float(v))
+    if col.kind == "time":
+        return lambda v: DASH if _missing(v) else pd.Timestamp(v).strftime(TIME_FORMAT)
+    if col.kind == "flag":
+        return lambda v: DASH if _missing(v) else "yes" if bool(v) else "no"
+    if col.kind == "list":
+        return lambda v: DASH if _missing(v) or not v else cut(", ".join(map(str, v)), TEXT_CHARS)
+    limit = NAME_CHARS if col.kind == "name" else TEXT_CHARS
+    return lambda v: DASH if _missing(v) or str(v) == "" else cut(str(v), limit)
+
+
+def _tooltips(shown: pd.DataFrame, columns: dict[str, Col]) -> pd.DataFrame:
+    """The full text of every cut cell (empty elsewhere: no hover box)."""
+    tips = pd.DataFrame("", index=shown.index, columns=list(columns))
+    for name, col in columns.items():
+        if col.kind in ("name", "text", "long"):
+            limit = NAME_CHARS if col.kind == "name" else TEXT_CHARS
+            full = shown[name].map(lambda v: "" if _missing(v) else str(v))
+            tips[name] = full.where(full.str.len() > limit, "")
+    return tips
+
+
+def styled(frame: pd.DataFrame, columns: dict[str, Col]) -> Any:
+    """The Styler that shows `frame`'s `columns` (in that order, under their headers) the way
+    these tables read. The values stay as read; only their shown text is formatted."""
+    shown = frame[list(columns)].reset_index(drop=True)
+    shown_as = headers(columns)
+    assert len(set(shown_as.values())) == len(shown_as), f"two columns share a header: {shown_as}"
+    tips = _tooltips(shown, columns).rename(columns=shown_as)
+    shown = shown.rename(columns=shown_as)
+    styler = shown.style.format({col.header: _formatter(col) for col in columns.values()})
+    if (tips != "").to_numpy().any():
+        styler = styler.set_tooltips(tips, props=_TOOLTIP)
+    # One line per cell except messages (they wrap): a row stays one line
+    # tall, and what does not fit the page scrolls inside the table, the key columns first.
+    # (Streamlit keeps pandas' "colN" class on each cell, not classes set on the Styler.)
+    numeric = [col.header for col in columns.values() if col.kind in _NUMBERS]
+    styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    rules = [{"selector": "td", "props": "position: relative;"}]
+    for i, col in enumerate(columns.values()):
+        rules.append({"selector": f"td.col{i} p",
+                      "props": "min-width: 12rem;" if col.kind == "long" else "white-space: nowrap;"})
+    styler = styler.set_table_styles(rules, overwrite=False)
+    return styler.hide(axis="index")
+
+
+def order_status_words(status: pd.Series) -> pd.Series:
+    return status.map(lambda s: STATUS_WORDS.get(s, s) if isinstance(s, str) else s)

@@ -1,0 +1,69 @@
+"""What the browser test checks of a page's layout at a laptop's 1366 × 768: each table's key
+column headers lie wholly inside the window and inside the table's own (scrolling) frame, with
+nothing to scroll sideways to see them; and a screenshot of the view with the first of them.
+
+Only a browser can tell: where a column lands depends on the fonts, the widths the page gets
+and how the table wraps, none of which AppTest sees.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.browser.cdp import Page
+
+WIDTH, HEIGHT = 1366, 768
+
+# Page title -> the headers an operator must read without scrolling sideways. A header is looked
+# for in the tables drawn by pages/widgets/tables.py (HTML, so each header has a box to measure).
+KEY_HEADERS: dict[str, tuple[str, ...]] = {
+    "Overview": ("market", "size (sh)", "value (USDC)", "unrealized PnL (USDC)", "fees (USDC)"),
+    "Markets": ("question", "24 h volume (USDC)", "liquidity (USDC)", "ends (UTC)"),
+    "Orders & trades": ("market", "side", "price (prob.)", "size (sh)", "filled (sh)", "status"),
+    "Strategies": ("name", "status", "realized (paper) (USDC)"),
+    "Risk": ("limit", "used / limit", "of limit (%)", "reason", "requested (sh)"),
+    "Backtest": ("name", "status", "progress (%)", "return (%)", "fills"),
+    "Audit & alerts": ("at (UTC)", "action", "entity", "message"),
+}
+FILLS_HEADERS = ("price (prob.)", "size (sh)", "value (USDC)", "fee (USDC)")
+
+# For each header: scroll its first visible cell into the middle of the window, then measure it
+# against the window and against the table's frame (a table scrolls sideways inside its frame).
+_MEASURE = """((headers) => headers.map(text => {
+  const th = [...document.querySelectorAll('[data-testid="stTable"] th')]
+    .find(h => h.innerText.replace(/\\s+/g, ' ').trim() === text && h.getBoundingClientRect().width > 0);
+  if (!th) return {text, found: false};
+  th.scrollIntoView({block: 'center', inline: 'nearest'});
+  const r = th.getBoundingClientRect();
+  const frame = th.closest('[data-testid="stTable"]').getBoundingClientRect();
+  const inWindow = r.left >= 0 && r.right <= window.innerWidth && r.top >= 0 && r.bottom <= window.innerHeight;
+  const inFrame = r.left >= frame.left - 1 && r.right <= frame.right + 1;
+  return {text, found: true, inWindow, inFrame, left: Math.round(r.left), right: Math.round(r.right),
+          frameRight: Math.round(frame.right), width: window.innerWidth};
+}))"""
+# The document itself never scrolls sideways.
+PAGE_WIDE = "document.documentElement.scrollWidth > window.innerWidth + 1"
+
+
+async def misplaced_headers(page: Page, headers: tuple[str, ...]) -> list[str]:
+    """Each header not wholly in view (or missing), with where it was."""
+    found = await page.evaluate(f"{_MEASURE}({json.dumps(list(headers))})")
+    problems = []
+    for item in found:
+        if not item["found"]:
+            problems.append(f"{item['text']!r}: no such column header on the page")
+        elif not (item["inWindow"] and item["inFrame"]):
+            problems.append(f"{item['text']!r}: at x {item['left']}–{item['right']} (table frame ends at "
+                            f"{item['frameRight']}, window {item['width']} px)")
+    return problems
+
+
+async def check_and_shoot(page: Page, title: str, headers: tuple[str, ...], shot: Path) -> None:
+    """Assert the headers are in view (the last one measured stays scrolled into view), then
+    screenshot the window as the operator sees it."""
+    problems = await misplaced_headers(page, headers)
+    assert not await page.evaluate(PAGE_WIDE), f"{title}: the page scrolls sideways at {WIDTH} px"
+    await page.evaluate(f"{_MEASURE}({json.dumps(list(headers[:1]))})")  # the first key table in view
+    await page.screenshot(shot, full=False)
+    assert problems == [], f"{title} at {WIDTH} × {HEIGHT}: key columns out of view: {problems}"

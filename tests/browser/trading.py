@@ -1,0 +1,94 @@
+"""What the browser test does on the desk besides looking: trades by hand through the command
+queue (so the pages have a fill, a position and a refused quote to show), and launches a
+backtest from the New backtest tab while the engine keeps recording ticks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import text
+
+from storage.commands import post_command
+from storage.db import Database
+from tests.browser.cdp import Page
+from tests.helpers import wait_until
+
+Settled = Callable[[Page, str], Awaitable[None]]
+TABS = "[...document.querySelectorAll('[role=tab]')]"
+MARKET_OPTION = "[...document.querySelectorAll('[role=option]')].find(o => o.innerText !== 'Select all')"
+
+
+def _one(db: Database, sql: str) -> object:
+    with db.read() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+def _answer(db: Database, command_id: int) -> tuple[str, str | None]:
+    def finished() -> tuple[str, str | None] | None:
+        with db.read() as conn:
+            status, error = conn.execute(text("SELECT status, error FROM commands WHERE id = :i"),
+                                         {"i": command_id}).one()
+        return (status, error) if status in ("done", "failed") else None
+
+    return wait_until(finished, 30, 0.1, f"the engine's answer to command {command_id}")
+
+
+def trade_by_hand(db: Database) -> None:
+    """A marketable buy that fills (a fill and a position), then one whose slippage cap the risk
+    gate refuses (a line in the decisions log)."""
+    wait_until(lambda: _one(db, "SELECT state FROM engine_state") == "RUNNING", 60, 0.2, "the engine RUNNING")
+    market = wait_until(lambda: _one(db, """SELECT m.condition_id FROM markets m WHERE tradable = 1 AND closed = 0
+                                              AND accepting_orders = 1 AND EXISTS (SELECT 1 FROM ticks t
+                                              WHERE t.token_id = m.yes_token) ORDER BY volume DESC LIMIT 1"""),
+                        60, 0.5, "a tradable market with recorded prices")
+    order = {"condition_id": market, "outcome": "YES", "side": "BUY", "tif": "FAK", "size": "20"}
+    answers = []
+    for slippage in ("0.02", "0.01", "0"):  # within the gate's max slippage from the mid
+        answers.append(_answer(db, post_command(db, "place_order", {**order, "slippage": slippage}, actor="test").id))
+        if answers[-1][0] == "done" and _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"):
+            break
+    assert _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"), f"no manual fill: {answers}"
+    refused = _answer(db, post_command(db, "place_order", {**order, "slippage": "0.4"}, actor="test").id)
+    assert refused[0] == "failed" and "MAX_SLIPPAGE" in (refused[1] or ""), refused
+    wait_until(lambda: _one(db, "SELECT COUNT(*) FROM decisions WHERE reason = 'MAX_SLIPPAGE'"), 30, 0.2,
+               "the refusal in the decisions log")
+
+
+def _ticks(db: Database) -> int:
+    return int(_one(db, "SELECT COUNT(*) FROM ticks") or 0)
+
+
+async def launch_backtest_while_recording(page: Page, db: Database, settled: Settled) -> None:
+    """Pick a market in the New backtest tab, let the recorder add ticks (which changed the
+    picker's labels and lost the pick), launch, and see the run launched, finished and offered
+    as a report."""
+    start = await asyncio.to_thread(wait_until, lambda: _ticks(db), 60, 0.5, "recorded ticks")
+    await asyncio.to_thread(wait_until, lambda: _ticks(db) > start, 60, 0.5, "the recorder adding ticks")
+    await page.evaluate(f"{TABS}.find(t => t.innerText.includes('New backtest')).click()")
+    await page.wait_for("!!document.querySelector('.st-key-bt_markets input')", 20, what="the markets picker")
+    await page.evaluate("document.querySelector('.st-key-bt_markets input').click()")
+    await page.wait_for("document.querySelectorAll('[role=option]').length", 20, what="the markets offered")
+    market = await page.evaluate(f"(() => {{ const o = {MARKET_OPTION}; o.click(); return o.innerText; }})()")
+    await page.evaluate("document.body.click()")  # close the list
+    await page.wait_for(f"document.body.innerText.includes({json.dumps('In the range: ' + market + ' · ')})", 20,
+                        what="the picked market's tick count under the picker")
+    await settled(page, "Backtest")
+    picked = _ticks(db)
+    await asyncio.to_thread(wait_until, lambda: _ticks(db) > picked, 60, 0.5, "more ticks after the pick")
+    await page.evaluate("document.querySelector('.st-key-bt_launch button').click()")
+    launched = ("[...document.querySelectorAll('[data-testid=\"stAlert\"]')].map(a => a.innerText).join('\\n')")
+    text_ = await page.wait_for(launched, 30, what="the launch's answer",
+                                check=lambda t: "Backtest #1 launched" in t or "Nothing launched" in t)
+    assert "Backtest #1 launched" in text_, text_
+    await asyncio.to_thread(wait_until, lambda: _one(db, "SELECT status FROM strategy_runs WHERE id = 1") != "running",
+                            180, 0.5, "the backtest to finish")
+    assert _one(db, "SELECT status FROM strategy_runs WHERE id = 1") == "done", _one(
+        db, "SELECT error FROM strategy_runs WHERE id = 1")
+    assert _one(db, "SELECT question FROM markets WHERE condition_id = (SELECT json_extract(markets, '$[0]') "
+                    "FROM strategy_runs WHERE id = 1 AND json_array_length(markets) = 1)") == market
+    await page.evaluate(f"{TABS}.find(t => t.innerText.includes('Results')).click()")
+    await page.wait_for("!!document.querySelector('.st-key-bt_report_html button')", 60,
+                        what="the finished run's report to download")
+    await settled(page, "Backtest")

@@ -1,0 +1,49 @@
+"""A new backtest or sweep starts from an order size the markets accept: on markets whose
+minimum is 15 shares, the form's size reads 15 (not the kind's 10) and the sweep's example
+space searches sizes from 15 (not 5–50, where most trials would only be refused)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from engine.contracts.strategy_kinds import registry
+from pages.widgets.backtest_launch import size_defaults
+from pages.widgets.sweep_panels import space_example
+from storage.db import Database
+from tests.dashboard.test_backtest_page import P
+from tests.helpers import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _recording import write_recording  # noqa: E402
+
+
+def _minimum(path: Path, shares: int) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE markets SET min_size = ?", (shares * 1_000_000,))
+    conn.commit()
+    conn.close()
+
+
+def test_new_forms_start_at_the_markets_minimum(dash_env: Path, db: Database,
+                                                page: Callable[[str], AppTest]) -> None:
+    write_recording(dash_env, markets=2, events=300)
+    _minimum(dash_env, 15)
+    at = page("backtest")
+    assert not at.exception
+    assert at.text_input(key=f"{P}size").value == "15"
+    space = json.loads(at.text_area(key="sw_space_market_making").value)
+    assert space["size"][:2] == [15, 60] and space["half_spread"] == [0.005, 0.05]
+
+
+def test_a_size_above_the_minimum_is_left_alone() -> None:
+    schema = registry()["market_making"].params_schema
+    assert size_defaults(schema, 15.0) == {"size": 15.0}
+    assert size_defaults(schema, 5.0) == {} and size_defaults(schema, None) == {}
+    assert json.loads(space_example("momentum", 3.0))["position_size"] == [5, 50, "int"]
+    assert json.loads(space_example("complement_arb", 20.5))["max_size"] == [21, 100, "int"]

@@ -1,0 +1,123 @@
+"""A backtest to keep: its HTML report (one self-contained file with the page's metrics, charts
+and tables, the trades drawn on each traded market's price) and the CSV of its fills and orders,
+from the page and from `python -m engine backtest ... --report FILE.html`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from reports import backtest as report
+from reports.backtest import ReportError, finished_run, write_backtest_report
+from storage.db import Database
+from storage.migrations import migrate
+from tests.dashboard.seed import BTC, YES_BTC, seed
+from tests.dashboard.test_backtest_page import insert_run
+from tests.helpers import ROOT, isolated_env, run_cli
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _recording import write_recording  # noqa: E402
+
+M = 1_000_000
+
+
+def _charted(text_: str) -> str:
+    """`text_` as it appears inside a chart's JSON in the page (non-ASCII escaped)."""
+    return json.dumps(text_)[1:-1]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    path = tmp_path / "trader.db"
+    migrate(path)
+    seed(path)
+    return Database(path)
+
+
+def _orders(start: int) -> list[dict[str, object]]:
+    base = {"condition_id": BTC, "token_id": YES_BTC, "outcome": "YES", "tif": "GTC"}
+    return [
+        {**base, "id": 1, "created_at": start + 30_000, "closed_at": start + 60_000, "side": "BUY", "price": 480_000,
+         "size": 20 * M, "filled": 20 * M, "status": "FILLED"},
+        {**base, "id": 2, "created_at": start + 30_000, "closed_at": None, "side": "SELL", "price": 520_000,
+         "size": 20 * M, "filled": 0, "status": "LIVE"},
+    ]
+
+
+def _run(db: Database, now: int) -> int:
+    start = now - 3_600_000  # over the seed's recorded ticks of the BTC YES token
+    return insert_run(db, start=start, orders=json.dumps(_orders(start)))
+
+
+def test_the_report_holds_the_pages_figures_and_tables_in_one_file(db: Database) -> None:
+    with db.read() as conn:
+        now = int(conn.execute(text("SELECT MAX(at) FROM ticks")).scalar_one()) + 200_000
+    run = finished_run(db, _run(db, now))
+    page = report.backtest_report(db, run)
+    assert page.startswith("<!DOCTYPE html>")
+    # Self-contained: plotly.js inline, nothing fetched from anywhere.
+    assert "<script src" not in page and "<link" not in page and "Plotly.newPlot" in page
+    assert len(re.findall(r'<div id="chart-\d+" class="plotly-graph-div"', page)) == 4
+    for title in ("Equity and drawdown (run #1)", "Exposure", "Fills",
+                  "Will Bitcoin reach $100k by June? · YES: trades on the price"):
+        assert _charted(title) in page, title
+    assert "<h1>Backtest #1 mm run</h1>" in page
+    assert "Start equity" in page and "10,000.00 USDC" in page and "+1.50 %" in page
+    assert ">0.4800<" in page and ">0.5000<" in page  # the fills table
+    assert ">RESTING<" in page and ">FILLED<" in page and "2 orders, by placement" in page  # the orders table
+    # The price chart: both fills as markers, both orders as segments over their lifetime.
+    price = page[page.index(_charted("· YES: trades on the price")) - 20_000:]
+    assert '"name":"' + _charted("buys (size ∝ sh)") + '"' in price and '"name":"resting sells"' in price
+
+
+def test_fills_and_orders_download_as_csv(db: Database) -> None:
+    run = finished_run(db, insert_run(db, orders=json.dumps(_orders(1_800_000_000_000))))
+    fills = list(csv.DictReader(io.StringIO(report.fills_csv(run).decode())))
+    assert [(f["side"], f["price"], f["size"], f["fee"]) for f in fills] == [("BUY", "0.48", "20.0", "0.0"),
+                                                                           ("SELL", "0.5", "20.0", "0.12")]
+    assert fills[0]["at"] == "2027-01-15T08:01:00.000Z" and fills[0]["question"] == "Will Bitcoin reach $100k by June?"
+    orders = list(csv.DictReader(io.StringIO(report.orders_csv(run).decode())))
+    assert [(o["side"], o["status"], o["end"]) for o in orders] == [("BUY", "FILLED", "2027-01-15T08:01:00.000Z"),
+                                                                   ("SELL", "LIVE", "")]
+
+
+def test_only_a_finished_run_has_a_report(db: Database, tmp_path: Path) -> None:
+    running = insert_run(db, status="running")
+    target = tmp_path / "r.html"
+    with pytest.raises(ReportError, match="is running"):
+        write_backtest_report(db, running, target)
+    with pytest.raises(ReportError, match="no backtest run 99"):
+        write_backtest_report(db, 99, target)
+    assert not target.exists()
+    done = insert_run(db)
+    assert write_backtest_report(db, done, target) == target and target.read_text().startswith("<!DOCTYPE html>")
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_command_line_writes_the_same_report(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
+    markets, start, end = write_recording(Path(env["TRADER_DB"]), markets=1, events=600)
+    target = tmp_path / "out" / "bt.html"
+    args = ["backtest", "--strategy", "market_making", "--params", '{"size": 20, "max_spread": 0.5}',
+            "--from", str(start), "--to", str(end), "--report", str(target)]
+    missing = run_cli(args, env)
+    assert missing.returncode == 2 and "no folder" in missing.stderr and "out" in missing.stderr
+    not_html = run_cli([*args[:-1], str(tmp_path / "bt.txt")], env)
+    assert not_html.returncode == 2 and "an HTML file" in not_html.stderr
+    with Database(Path(env["TRADER_DB"])).read() as conn:  # refused before anything ran
+        assert conn.execute(text("SELECT COUNT(*) FROM strategy_runs")).scalar_one() == 0
+    target.parent.mkdir()
+    done = run_cli(args, env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["report"] == str(target)
+    page = target.read_text()
+    assert f"Backtest #{result['run_id']} market_making" in page and "Equity and drawdown" in page
+    assert _charted("Synthetic market 0? · ") in page and ": trades on the price" in page
