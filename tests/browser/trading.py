@@ -36,8 +36,9 @@ def _answer(db: Database, command_id: int) -> tuple[str, str | None]:
 
 
 def trade_by_hand(db: Database) -> None:
-    """A marketable buy that fills (a fill and a position), then one whose slippage cap the risk
-    gate refuses (a line in the decisions log)."""
+    """A marketable buy that fills (a fill and a position); one priced past the max slippage,
+    which the ticket refuses with the field named; and a resting one worth less than the
+    minimum order value, which the risk gate refuses (a line in the decisions log)."""
     wait_until(lambda: _one(db, "SELECT state FROM engine_state") == "RUNNING", 60, 0.2, "the engine RUNNING")
     market = wait_until(lambda: _one(db, """SELECT m.condition_id FROM markets m WHERE tradable = 1 AND closed = 0
                                               AND accepting_orders = 1 AND EXISTS (SELECT 1 FROM ticks t
@@ -50,9 +51,12 @@ def trade_by_hand(db: Database) -> None:
         if answers[-1][0] == "done" and _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"):
             break
     assert _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"), f"no manual fill: {answers}"
-    refused = _answer(db, post_command(db, "place_order", {**order, "slippage": "0.4"}, actor="test").id)
-    assert refused[0] == "failed" and "MAX_SLIPPAGE" in (refused[1] or ""), refused
-    wait_until(lambda: _one(db, "SELECT COUNT(*) FROM decisions WHERE reason = 'MAX_SLIPPAGE'"), 30, 0.2,
+    too_far = _answer(db, post_command(db, "place_order", {**order, "slippage": "0.4"}, actor="test").id)
+    assert too_far[0] == "failed" and "max slippage" in (too_far[1] or ""), too_far
+    small = {**order, "tif": "GTC", "price": "0.02", "post_only": True}  # 20 × 0.02 = 0.40 USDC, under 1
+    refused = _answer(db, post_command(db, "place_order", small, actor="test").id)
+    assert refused[0] == "failed" and "MIN_ORDER_VALUE" in (refused[1] or ""), refused
+    wait_until(lambda: _one(db, "SELECT COUNT(*) FROM decisions WHERE reason = 'MIN_ORDER_VALUE'"), 30, 0.2,
                "the refusal in the decisions log")
 
 
