@@ -18,7 +18,7 @@ from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
 from engine.contracts.order_status import OrderStatus, ended, from_venue
 from engine.execution.store import FillWrite, OrderRow
-from engine.process.failpoints import crash_point
+from engine.failpoints import crash_point
 from engine.venues.base import (
     OrderEvent,
     TradeEvent,
@@ -32,7 +32,7 @@ from storage.audit import raise_alert
 
 if TYPE_CHECKING:
     from engine.execution.state import ExecutionState
-    from engine.trading.catalog import MarketCatalog
+    from engine.feeds.catalog import MarketCatalog
 
 log = logging.getLogger("engine.executor.events")
 IMPORTED = "imported"

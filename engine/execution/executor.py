@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.contracts.expiry import expiry_problem
 from engine.domain import Intent, MarketInfo, Quote, Tif, fmt
 from engine.execution import store
@@ -31,7 +31,7 @@ from engine.execution.state import ExecutionState, as_working
 from engine.contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, ended, from_venue
 from engine.execution.store import OrderRow
 from engine.execution.venue_health import HealthChange, VenueHealth
-from engine.process.failpoints import crash_point
+from engine.failpoints import crash_point
 from engine.venues.base import (
     OrderRejected,
     OrderRequest,

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from engine.contracts import notify_choices
 from engine.contracts import runtime_settings as runtime_config
-from engine.process.control import CommandRejected
+from engine.contracts.command_refusal import CommandRejected
 from engine.contracts.redaction import RedactingFilter
 from engine.notify import digest, events, intake, policy, store
 from engine.notify.intake import QUEUE_MAX as QUEUE_MAX

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from engine.contracts.command_refusal import CommandRejected
 from engine.process import state_store
 from engine.execution import store
 from engine.process.lifecycle import Desired, State, check_transition
@@ -22,10 +23,6 @@ from storage.settings import Settings
 
 log = logging.getLogger("engine.process.control")
 HALT_CANCEL_BUDGET_S = 20.0
-
-
-class CommandRejected(Exception):
-    """The command cannot apply in the current state; the message says why, for the operator."""
 
 
 class Controller:

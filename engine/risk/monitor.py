@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, MarketView, Quote
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation

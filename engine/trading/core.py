@@ -21,7 +21,7 @@ from sqlalchemy import text
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.trading import arbs, core_state, operator_actions
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
 from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
@@ -47,7 +47,7 @@ from engine.contracts.limits import Limits
 from engine.contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.process.control import CommandRejected
+from engine.contracts.command_refusal import CommandRejected
 from engine.process.scheduler import Job
 from engine.trading.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, text
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import ONE, Book, Side, Tif, notional
 from engine.contracts.expiry import venue_expiry_problem
 from engine.contracts.venue_rules import taker_fee

@@ -15,7 +15,8 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from engine.process.control import CommandRejected, Controller
+from engine.contracts.command_refusal import CommandRejected
+from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database

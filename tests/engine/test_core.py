@@ -179,7 +179,7 @@ def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:
 
 
 def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.process.control import CommandRejected
+    from engine.contracts.command_refusal import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
@@ -218,7 +218,7 @@ def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> No
 
 
 def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.process.control import CommandRejected
+    from engine.contracts.command_refusal import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import enrich_fees, make_refresh_job, refresh_markets
 from engine.process.scheduler import Job, build_scheduler
 from simulator.testing import SimHandle, running_simulator
