@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, MarketView, Quote
+from engine.execution.bus import EventBus, PlacementRefused, VenueFault
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
@@ -151,6 +152,15 @@ class RiskMonitor:
             return Reason.STALE_DATA.value
         reason = self.gate.check_placement(self.ctx, strategy, market, spec, open_orders, now_ms=self.clock())
         return None if reason is None else reason.value
+
+    def listen(self, bus: EventBus) -> None:
+        """Log every placement the executor did not make (the decisions log: "why didn't it
+        trade?") and count every real venue fault toward the error-rate breaker."""
+        bus.subscribe(PlacementRefused, self._placement_refused)
+        bus.subscribe(VenueFault, lambda fault: self.venue_error(fault.message))
+
+    def _placement_refused(self, event: PlacementRefused) -> None:
+        self.placement_refused(event.strategy, event.market, event.spec, event.reason, event.detail)
 
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
                           detail: str = "refused at placement") -> None:

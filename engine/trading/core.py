@@ -24,12 +24,13 @@ from engine.trading import arbs, core_state, operator_actions
 from engine.feeds.catalog import MarketCatalog
 from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
-from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
+from engine.execution.executor import OPERATOR_BOOKS, Executor
+from engine.execution.lookups import ExecutorConfig
 from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import recover
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, cancel_stale, find_exits, hold_out, start_exits, take_exits
-from engine.execution.venue_health import HealthChange, VenuePhase
+from engine.execution.bus import EventBus
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import enrich_fees, make_refresh_job
 from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
@@ -72,14 +73,6 @@ ORDER_AGE_CHECK_S = 5
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
-VENUE_ALERTS = {
-    VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
-                             "the venue's matching engine is restarting: orders are held back and trading "
-                             "resumes by itself"),
-    VenuePhase.POST_ONLY: ("info", "VENUE_POST_ONLY", "the venue takes only post-only orders for now"),
-    VenuePhase.OPEN: ("info", "VENUE_OK", "the venue takes every order again"),
-}
-
 
 class TradingCore:
     def __init__(self, settings: Settings, db: Database, *, clock: Callable[[], int] = now_ms,
@@ -102,6 +95,14 @@ class TradingCore:
         self.config_problems: set[str] = set()
         self.mode = core_state.current_mode(db)
         self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
+        # What the executor tells (fills, refusals, faults, the venue's phase) goes out on one
+        # bus that outlives each executor built here (a mode switch, a reopened venue).
+        self.bus = EventBus()
+        self.risk.listen(self.bus)
+        self.watch = Watch(self._alert, self._thresholds())
+        self.watch.listen(self.bus, clock)
+        self.conditions = ConditionBoard(db)
+        self.conditions.listen(self.bus)
         self.executor = self._build_executor()
         self.exits = ExitBook()
         self.collections = Collections(self, self._build_settlement())
@@ -110,9 +111,7 @@ class TradingCore:
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
-        self.watch = Watch(self._alert, self._thresholds())
         self.balance_watch = BalanceWatch(self._alert)
-        self.conditions = ConditionBoard(db)
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
@@ -140,13 +139,8 @@ class TradingCore:
         counter = iter(range(1, 2**62))
         ids = (lambda: f"bt-{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
-                        placement_check=self.risk.check_placement,
-                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
-                                              reason_sink=self.risk.placement_refused,
-                                              error_sink=self.risk.venue_error,
-                                              health_sink=self._venue_health_changed,
-                                              refusal_sink=lambda: self.watch.refused(self.clock()),
-                                              fill_sink=lambda *fill: self.watch.filled(*fill)))
+                        placement_check=self.risk.check_placement, bus=self.bus,
+                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))
 
     def _build_settlement(self) -> SettlementVenue:
         """Where positions end in cash: the paper venue's own redemptions, or Polymarket's."""
@@ -587,18 +581,6 @@ class TradingCore:
         if self.mode == "live" and self._venue_live and self.replay is None:
             await self.balance_watch.check(self.executor, self.risk, now=self.clock(),
                                            tolerance_usdc=self.config["balance_drift_tolerance_usdc"])
-
-    def _venue_health_changed(self, change: HealthChange) -> None:
-        """Persist whether the venue takes orders (the dashboard's banner) and tell the operator
-        when a restart begins and ends: maintenance, never an error."""
-        with self.db.write() as conn:
-            conn.execute(text("""UPDATE engine_state SET venue_status = :s, venue_status_at = :at,
-                                     venue_status_detail = :d WHERE id = 1"""),
-                         {"s": change.phase.value, "at": change.at_ms, "d": change.detail[:500]})
-            alert = VENUE_ALERTS.get(change.phase)
-            if alert is not None:
-                raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=f"{alert[2]}: {change.detail}")
-        log.warning("venue status", extra={"venue_status": change.phase.value, "detail": change.detail})
 
     def _record_selection(self) -> None:
         """How many markets each strategy selects, for the Strategies page; a strategy whose

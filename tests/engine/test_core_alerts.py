@@ -92,7 +92,7 @@ async def _applied(core: TradingCore) -> None:
     core.executor.venue.advance()
     for _ in range(100):
         core.executor.drain()
-        if not core.executor._backlog:
+        if not core.executor.inbox.waiting:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the venue's reports were never applied")
