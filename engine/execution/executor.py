@@ -25,7 +25,7 @@ from engine.execution.cancels import Cancels, VenueSync
 from engine.execution.events import IMPORTED, EventApplier
 from engine.execution.inbox import EventInbox
 from engine.execution.lookups import ExecutorConfig, OrderLookups
-from engine.execution.placement import GroupFill, OrderGate, Place, Placed, Placement, PlacementCheck
+from engine.execution.placement import OrderGate, Place, Placed, Placement, PlacementCheck
 from engine.execution.planner import GROUP_INCOMPLETE, TAKE, Holdings, OrderSpec, Plan, Residual, WorkingOrder, plan
 from engine.execution.state import ExecutionState, as_working
 from engine.execution.store import OrderRow

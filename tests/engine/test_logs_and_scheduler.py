@@ -13,7 +13,8 @@ from pathlib import Path
 from apscheduler.triggers.date import DateTrigger
 
 from engine.process.logs import JsonFormatter, RedactingFilter, register_secrets
-from engine.process.scheduler import Job, build_scheduler
+from engine.process.scheduler import build_scheduler
+from engine.trading.jobs import Job
 from storage.settings import load_settings, secret_values
 
 KEY = "0x" + "ab" * 32

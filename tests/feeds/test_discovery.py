@@ -16,7 +16,8 @@ from sqlalchemy import text
 
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import enrich_fees, make_refresh_job, refresh_markets
-from engine.process.scheduler import Job, build_scheduler
+from engine.process.scheduler import build_scheduler
+from engine.trading.jobs import Job
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.migrations import migrate
