@@ -1,4 +1,6 @@
-"""`python -m engine ...`: the operator's command line.
+"""`python -m engine ...`: the operator's command line, and the engine's composition root: it
+sits above every engine package (the trading process, the Telegram bot, the CLI's commands) and
+each subcommand builds what it runs.
 
 Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage (bad arguments, or a
 command payload refused before anything was queued).
