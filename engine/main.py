@@ -37,7 +37,7 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import logging
 
-    from engine.process.logs import configure_logging
+    from engine.logs import configure_logging
     from engine.process.runtime import run
     from engine.process.wiring import build_trading
     from storage.jsonsafe import keep_recursion_limit_sane
@@ -55,7 +55,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.process.logs import configure_logging
+    from engine.logs import configure_logging
     from engine.telegram_bot.app import run as run_bot
     from storage.settings import secret_values
 

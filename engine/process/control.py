@@ -175,8 +175,9 @@ class Controller:
         return {"state": self.state.value}
 
     async def kill(self, actor: str, reason: str) -> dict[str, Any]:
-        """Block orders at once, latch durably, then cancel everything at the venue."""
-        self.trading.block_orders()
+        """Latch durably, then cancel everything at the venue. Orders are blocked where the kill
+        is claimed (engine/process/commands.py, before anything can yield) and by the executor's
+        kill itself, before its first call to the venue."""
         if self.state is not State.KILLED:
             with self.db.write() as conn:
                 raise_alert(conn, level="critical", source=actor, code="KILLED", message=f"kill: {reason}")

@@ -228,8 +228,9 @@ class TradingCore:
 
     async def kill(self) -> dict[str, Any]:
         """Cancel everything; after a kill-switch trip with `kill_flatten` on, also sell what is
-        held (the one order ever sent under the latch, asked for by the engine itself)."""
-        self.executor.block()
+        held (the one order ever sent under the latch, asked for by the engine itself). Orders
+        were blocked at the kill's claim; the executor's kill blocks them again for any caller
+        outside the command path, before its first call to the venue."""
         self.deciding = False
         await self.open_venue()
         result: dict[str, Any] = dict(await self.executor.kill())
@@ -239,12 +240,10 @@ class TradingCore:
         return result
 
     async def cancel_at_venue(self) -> None:
-        self.executor.block()
         if self.venue_live:
             await self.executor.venue.cancel_all()
 
     async def cancel_everything(self) -> dict[str, Any]:
-        self.executor.block()
         self.deciding = False
         await self.open_venue()
         try:
