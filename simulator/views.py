@@ -99,6 +99,17 @@ def _compact_rewards(market: Market) -> JSON | None:
             "enabled": True, "skip_min_order_age": True, "min_order_age_seconds": 0}
 
 
+def _gamma_rewards(market: Market) -> JSON:
+    """Gamma's reward fields: min size (shares), max spread (cents) and the daily rate."""
+    program = market.reward
+    if program is None:
+        return {"rewardsMinSize": 0, "rewardsMaxSpread": 0, "clobRewards": []}
+    return {"rewardsMinSize": _number(program.min_size), "rewardsMaxSpread": _number(program.max_spread * 100),
+            "clobRewards": [{"id": market.gamma_id, "conditionId": market.condition_id, "assetAddress": COLLATERAL,
+                             "rewardsAmount": 0, "rewardsDailyRate": _number(program.daily_pool),
+                             "startDate": "2026-04-28", "endDate": "2500-12-31"}]}
+
+
 def simplified_market(market: Market, book: Book) -> JSON:
     full = clob_market(market, book)
     keys = ("condition_id", "rewards", "tokens", "active", "closed", "archived", "accepting_orders")
@@ -178,4 +189,5 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "tags": [{"id": str(i + 1), "label": tag, "slug": tag.lower().replace(" ", "-")}
                  for i, tag in enumerate(market.tags[:5])],
         "version": "v1",
+        **_gamma_rewards(market),
     }
