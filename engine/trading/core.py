@@ -108,7 +108,7 @@ class TradingCore:
         self.executor = self._build_executor()
         self.exits = ExitBook()
         self.collections = Collections(self, self._build_settlement())
-        self.rewards = RewardTracker(db, clock)
+        self.rewards = RewardTracker(db, clock, sample_s=self.config["reward_sample_s"])
         self.deciding = False
         self._trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1

@@ -187,15 +187,21 @@ class RewardTracker:
         return len(orders)
 
     async def record_payouts(self, mode: str, venue: RewardsVenue | None) -> list[str]:
-        """Record what was paid for each ended day not yet recorded; returns those days."""
+        """Record what was paid for each ended day not yet recorded (live also today and yesterday,
+        as the venue reports them: its list may fill in late); returns the days recorded."""
         today = rq.day_of(self.clock())
+        days = rq.unpaid_days(self.db, mode, today)
+        if venue is not None:
+            days = sorted(set(days) | {today, rq.day_of(self.clock() - rq.DAY_MS)})
         done = []
-        for day in rq.unpaid_days(self.db, mode, today):
+        for day in days:
             estimates = rq.day_estimates(self.db, mode, day)
             if venue is None:
                 paid_by_market = _paper_payout(estimates)
             else:
                 paid_by_market = await venue.reward_earnings(day)
+                if not paid_by_market and (day == today or not estimates):
+                    continue  # nothing reported (yet): not recorded as paid nothing
             parts: dict[tuple[str, str], int] = {}
             for cid, paid in paid_by_market.items():
                 mine = {s: e for (c, s), e in estimates.items() if c == cid}
