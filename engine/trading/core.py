@@ -574,9 +574,12 @@ class TradingCore:
         if not self._venue_live or self.replay is not None:
             return
         live = self.mode == "live" and hasattr(self.executor.venue, "orders_scoring")
-        await reward_job(self.rewards, mode=self.mode, book_of=lambda token: self.books.book(token, REWARD_DEPTH),
-                         yes_token=lambda cid: (m.yes_token if (m := self.catalog.get(cid)) else None),
-                         fetch_page=self._reward_page, venue=self.executor.venue if live else None)  # type: ignore[arg-type]
+        venue = self.executor.venue if live else None
+        refreshed = await reward_job(self.rewards, mode=self.mode, book_of=lambda t: self.books.book(t, REWARD_DEPTH),
+                                     yes_token=lambda cid: (m.yes_token if (m := self.catalog.get(cid)) else None),
+                                     fetch_page=self._reward_page, venue=venue)  # type: ignore[arg-type]
+        if refreshed:
+            self.catalog.load(self.db)  # the strategies see each market's program
 
     async def _reward_page(self, cursor: str) -> Any:
         rest = RestClient(self.settings.clob_host)

@@ -223,11 +223,14 @@ def _paper_payout(estimates: Mapping[tuple[str, str], int]) -> dict[str, int]:
 
 async def reward_job(tracker: RewardTracker, *, mode: str, book_of: Callable[[str], Book | None],
                      yes_token: Callable[[str], str | None], fetch_page: Callable[[str], Any],
-                     venue: RewardsVenue | None) -> None:
-    """The core's periodic rewards work (module docstring, steps 1-5); `venue` only when live."""
+                     venue: RewardsVenue | None) -> bool:
+    """The core's periodic rewards work (module docstring, steps 1-5); `venue` only when live.
+    Returns whether the programs were read afresh (the catalog then reloads them)."""
+    refreshed = False
     if tracker.clock() - tracker.programs_at >= PROGRAMS_EVERY_MS:
         try:
             await tracker.refresh_programs(fetch_page)
+            refreshed = True
         except Exception as exc:  # the venue may be briefly down: score against the stored programs
             log.warning("reward programs not read", extra={"error": str(exc)})
     await asyncio.to_thread(tracker.sample, mode, book_of, yes_token)
@@ -237,3 +240,4 @@ async def reward_job(tracker: RewardTracker, *, mode: str, book_of: Callable[[st
         except Exception as exc:
             log.warning("order scoring not read from the venue", extra={"error": str(exc)})
     await tracker.record_payouts(mode, venue)
+    return refreshed
