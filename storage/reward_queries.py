@@ -64,7 +64,7 @@ def save_programs(db: Database, programs: Iterable[ProgramRow], now: int) -> int
 
 
 def programs(db: Database) -> dict[str, ProgramRow]:
-    with db.read() as conn:
+    with db.read_own() as conn:
         rows = conn.execute(text("SELECT condition_id, daily_pool, max_spread, min_size FROM reward_programs")).all()
     return {r[0]: ProgramRow(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows}
 
@@ -76,7 +76,7 @@ def resting_orders(db: Database, mode: str, condition_ids: Iterable[str]) -> lis
         return []
     marks = ", ".join(f":c{i}" for i in range(len(ids)))
     params: dict[str, Any] = {"m": mode, **{f"c{i}": cid for i, cid in enumerate(ids)}}
-    with db.read() as conn:
+    with db.read_own() as conn:
         rows = conn.execute(text(f"""SELECT id, venue_order_id, strategy, condition_id, token_id, outcome, side,
                                             price, size - filled AS remaining FROM orders
                                      WHERE mode = :m AND status = 'LIVE' AND size > filled
@@ -118,6 +118,22 @@ def _add_share(conn: Connection, mode: str, day: str, cid: str, strategy: str, s
                  {**key, "e": pool * total // (10**12 * samples_per_day)})
 
 
+def estimated_total(db: Database, mode: str) -> int:
+    """Every estimated reward of `mode` (a backtest's scratch ledger: the run's), micro-pUSD."""
+    with db.read_own() as conn:
+        return int(conn.execute(text("SELECT COALESCE(SUM(estimated), 0) FROM reward_days WHERE mode = :m"),
+                                {"m": mode}).scalar() or 0)
+
+
+def copy_programs(db: Database, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write program rows (a backtest's scratch database takes the main one's)."""
+    with db.write() as conn:
+        for row in rows:
+            conn.execute(text("""INSERT INTO reward_programs (condition_id, daily_pool, max_spread, min_size,
+                                 updated_at) VALUES (:condition_id, :daily_pool, :max_spread, :min_size, :updated_at)"""),
+                         dict(row))
+
+
 def record_venue_scoring(db: Database, mode: str, answers: Mapping[int, bool]) -> None:
     """The venue's own answer (live: are_orders_scoring) for each order id."""
     with db.write() as conn:
@@ -128,14 +144,14 @@ def record_venue_scoring(db: Database, mode: str, answers: Mapping[int, bool]) -
 
 def unpaid_days(db: Database, mode: str, before_day: str) -> list[str]:
     """Days before `before_day` with rewards estimated and nothing recorded as paid yet."""
-    with db.read() as conn:
+    with db.read_own() as conn:
         rows = conn.execute(text("""SELECT DISTINCT day FROM reward_days WHERE mode = :m AND day < :d
                                     AND paid IS NULL ORDER BY day"""), {"m": mode, "d": before_day}).all()
     return [r[0] for r in rows]
 
 
 def day_estimates(db: Database, mode: str, day: str) -> dict[tuple[str, str], int]:
-    with db.read() as conn:
+    with db.read_own() as conn:
         rows = conn.execute(text("""SELECT condition_id, strategy, estimated FROM reward_days
                                     WHERE mode = :m AND day = :d"""), {"m": mode, "d": day}).all()
     return {(r[0], r[1]): int(r[2]) for r in rows}

@@ -155,17 +155,24 @@ def rebate_share_ppm(market: MarketInfo) -> int:
     return CRYPTO_REBATE_PPM if any(tag.strip().lower() == "crypto" for tag in market.tags) else REBATE_PPM
 
 
-def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> list[VenueCredit]:
-    """Every maker rebate the paper venue has paid by `now_ms` (days that have ended), oldest first."""
+def rebates_earned(conn: Connection, catalog: MarketCatalog, after_ms: int, before_ms: int) -> dict[int, int]:
+    """UTC day -> the rebate earned by the paper venue's maker fills matched in [after_ms,
+    before_ms): the share times the taker's fee, in micro-pUSD * PPM (exact)."""
     rows = run(conn, """SELECT token_id, price, size, matched_at FROM paper_trades WHERE liquidity = 'MAKER'
-                        AND status != 'FAILED' AND matched_at < :today ORDER BY matched_at""",
-               {"today": now_ms - now_ms % DAY_MS}).fetchall()
-    earned: dict[int, int] = defaultdict(int)  # UTC day -> fees times the share, in micro-pUSD * PPM
+                        AND status != 'FAILED' AND matched_at >= :after AND matched_at < :before
+                        ORDER BY matched_at""", {"after": after_ms, "before": before_ms}).fetchall()
+    earned: dict[int, int] = defaultdict(int)
     for row in rows:
         market = catalog.by_token(row["token_id"])
         if market is not None and market.fee_rate_ppm > 0:
             fee = taker_fee(row["price"], row["size"], market.fee_rate_ppm, market.fee_exponent)
             earned[row["matched_at"] // DAY_MS] += fee * rebate_share_ppm(market)
+    return earned
+
+
+def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> list[VenueCredit]:
+    """Every maker rebate the paper venue has paid by `now_ms` (days that have ended), oldest first."""
+    earned = rebates_earned(conn, catalog, 0, now_ms - now_ms % DAY_MS)
     paid, owed = [], 0
     for day in sorted(earned):
         owed += earned[day]
