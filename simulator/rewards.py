@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable
 
 from eth_utils import keccak
@@ -29,6 +29,8 @@ from eth_utils import keccak
 from engine.contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, day_payouts, sample_shares,
                                             scores_now)
 
+from . import payouts
+from .payouts import utc_day
 from .accounts import Ledger
 from .activity import ActivityLog
 from .book import Book
@@ -51,10 +53,6 @@ class Program:
     daily_pool: int  # micro-pUSD per UTC day
     max_spread: int  # micro-pUSD of price from the adjusted midpoint (the wire says cents)
     min_size: int  # micro-shares
-
-
-def utc_day(ts_s: float) -> str:
-    return datetime.fromtimestamp(ts_s, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
 def quote_of(order: Order) -> Quote:
@@ -133,16 +131,12 @@ class Rewards:
                 for key in [k for k in self.earned if k[0] == day and k[2] == maker]:
                     del self.earned[key]  # forfeited: never paid, never listed as earnings
                 continue
-            self.ledger.account(REWARDS_TREASURY, internal=True).pusd -= amount
-            self.ledger.account(maker).pusd += amount
-            self.activity.record(maker, "REWARD", amount, 0, self.activity.tx_hash("reward"))
+            payouts.pay(self.ledger, self.activity, REWARDS_TREASURY, maker, amount, "REWARD", "reward")
             paid.append((maker, amount))
         return paid
 
     def next_payout_in(self, now: float) -> float:
-        if self.period_s == 86_400:
-            return 86_400 - now % 86_400
-        return self.period_s
+        return payouts.next_payout_in(self.period_s, now)
 
     # -- what the endpoints answer ---------------------------------------------------------
 

@@ -235,11 +235,7 @@ class Simulator:
             await asyncio.sleep(self.cfg.history_interval_s)
 
     async def _pay_rebates(self) -> None:
-        while True:
-            await asyncio.sleep(self.rebates.next_payout_in(time.time()))
-            paid = self.rebates.pay(closing_today=self.cfg.rebate_period_s != 86_400)
-            if paid:
-                log.info("maker rebates paid to %d wallet(s)", len(paid))
+        await self._pay_daily(self.rebates, self.cfg.rebate_period_s, "maker rebates")
 
     async def _sample_rewards(self) -> None:
         while True:
@@ -247,11 +243,15 @@ class Simulator:
             self.rewards.sample(time.time())
 
     async def _pay_rewards(self) -> None:
+        await self._pay_daily(self.rewards, self.cfg.reward_period_s, "liquidity rewards")
+
+    async def _pay_daily(self, program: Rebates | Rewards, period_s: float, what: str) -> None:
+        """Pay `program` on its schedule (a daily period closes only the days that ended)."""
         while True:
-            await asyncio.sleep(self.rewards.next_payout_in(time.time()))
-            paid = self.rewards.pay(closing_today=self.cfg.reward_period_s != 86_400)
+            await asyncio.sleep(program.next_payout_in(time.time()))
+            paid = program.pay(closing_today=period_s != 86_400)
             if paid:
-                log.info("liquidity rewards paid to %d wallet(s)", len(paid))
+                log.info("%s paid to %d wallet(s)", what, len(paid))
 
     async def _resolve_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
