@@ -68,10 +68,13 @@ def test_rewards_and_rebates_reconcile_with_the_venues_payments(tmp_path: Path, 
         assert Decimal(rewards[wallet.lower()]) == 20
         assert Decimal(rebates[wallet.lower()]) == (fee * Decimal("0.25")).quantize(Decimal("0.000001"),
                                                                                       "ROUND_FLOOR")
-        booked = wait_until(lambda: dict(_rows(engine, "SELECT kind, SUM(amount) FROM cash_ledger WHERE kind IN "
-                                                       "('reward', 'rebate') GROUP BY kind")) or None
-                            if len(_rows(engine, "SELECT 1 FROM cash_ledger WHERE kind IN ('reward', 'rebate')"))
-                            == 2 else None, 30, interval=0.2, what="the reward and the rebate booked")
+
+        def income() -> dict[str, int] | None:
+            rows = dict(_rows(engine, "SELECT kind, SUM(amount) FROM cash_ledger WHERE kind IN ('reward', 'rebate') "
+                                      "GROUP BY kind"))
+            return rows if len(rows) == 2 else None
+
+        booked = wait_until(income, 30, interval=0.2, what="the reward and the rebate booked")
         assert booked == {"reward": 20 * USDC, "rebate": int(Decimal(rebates[wallet.lower()]) * USDC)}
         wait_until(lambda: _rows(engine, "SELECT SUM(paid) FROM reward_days WHERE strategy = 'mm'")
                    == [(20 * USDC,)], 30, interval=0.2, what="the paid reward recorded against mm")
