@@ -646,3 +646,18 @@ class PaperSettlement(SQLModel, table=True):
     due_at: int = int_col()
     created_at: int = int_col()
     settled_at: int | None = int_col(nullable=True, default=None)
+
+
+class RecordingSession(SQLModel, table=True):
+    __tablename__ = "recording_sessions"
+    __table_args__ = (Index("ix_recording_sessions_span", "started_at", "stopped_at"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    name: str = text_col(unique=True)
+    notes: str = text_col(default="")
+    markets: str = text_col(default="[]")
+    started_at: int = int_col()
+    stopped_at: int | None = int_col(nullable=True, default=None)
+    origin: str = text_col(default="recorded")
+    created_by: str = text_col()
+    updated_at: int = int_col()
