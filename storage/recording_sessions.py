@@ -8,8 +8,8 @@ prunes a tick a session covers (`KEPT_BY_A_SESSION`), and deleting a session rem
 ticks no other session covers.
 
 An imported session (`origin = 'imported'`) is another desk's export (`export_session`): its
-ticks are inserted into `ticks` and its markets into `markets` (as untradable until this
-desk's own discovery sees them), so backtests and the simulator's replay read it like one
+ticks are inserted into `ticks` and its markets into `markets` (as the exporting desk had them, when
+this desk does not know them), so backtests and the simulator's replay read it like one
 recorded here.
 
 Every write is one IMMEDIATE transaction with its audit row, like every configuration write

@@ -39,12 +39,12 @@ FORMAT = "polymarket-desk-recording-session"
 VERSION = 1
 KINDS = ("book", "change", "trade", "decide")
 BATCH = 5000
-IMPORTED_NOTE = "imported with a recording session: not discovered by this desk"
 Progress = Callable[[int], None]
 
 
-def _open(path: Path, mode: str) -> IO[str]:
-    if path.suffix == ".gz":
+def _open(path: Path, mode: str, *, named: Path | None = None) -> IO[str]:
+    """`path` opened as text, gzip when `named` (the file's final name) ends in .gz."""
+    if (named or path).suffix == ".gz":
         return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
     return path.open(mode, encoding="utf-8")
 
@@ -68,8 +68,8 @@ def export_session(db: Database, name: str, path: Path, *, progress: Progress | 
                           "markets": markets},
               "markets": rows}
     written = 0
-    tmp = path.with_name(path.name + ".part")
-    with _open(tmp, "w") as out:
+    tmp = path.with_name(f".{path.name}.part")
+    with _open(tmp, "w", named=path) as out:
         out.write(json.dumps(header, separators=(",", ":")) + "\n")
         for batch in _ticks(db, tokens, start, end):
             out.writelines(json.dumps(list(r), separators=(",", ":")) + "\n" for r in batch)
@@ -201,12 +201,12 @@ def _refuse_mixing(conn: Connection, tokens: set[str], span: tuple[int, int]) ->
 
 
 def _insert_markets(conn: Connection, markets: list[dict[str, Any]]) -> None:
-    """Markets this desk does not know, as the exporter had them, but untradable here until the
-    engine's own discovery sees them (a market known here keeps this desk's row)."""
+    """Markets this desk does not know, as the exporter had them (a backtest trades them as the
+    exporting desk could); a market known here keeps this desk's row, and the engine's own
+    discovery updates an imported one when it lists the market."""
     columns = {r[1] for r in conn.execute(text("PRAGMA table_info(markets)"))}
     for market in markets:
         row = {k: v for k, v in market.items() if k in columns and (v is None or isinstance(v, (str, int, float)))}
-        row.update(tradable=0, untradable_reason=IMPORTED_NOTE)
         names = sorted(row)
         conn.execute(text(f"INSERT INTO markets ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
                           "ON CONFLICT (condition_id) DO NOTHING"), row)
