@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from . import market_config
 from .market_config import MarketConfig
 from .markets import MARKET_CHOICES, parse_market_choice
+from .replay import parse_speed
 
 DEFAULT_PORT = 7788
 DEFAULT_SEED = 42
@@ -125,6 +126,10 @@ class SimConfig:
     block_time_s: float = 2.0  # a plain (EOA) transaction is mined this long after it is sent
     rebate_period_s: float = 86_400.0  # maker rebates paid at 00:00 UTC (other: every N seconds)
     rebate_minimum: str = "1"  # pUSD a maker must have accrued to be paid (less waits)
+    # Replay (issue 24): a recorded session of the desk's database served as the market.
+    replay: str | None = None  # the session's name (None: the revived markets and their agents)
+    replay_db: str | None = None  # the desk's SQLite file holding it (default: TRADER_DB)
+    speed: float = 1.0  # 1 = the recorded pace, 10 = ten times faster, 0 = full speed
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -207,6 +212,9 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_BLOCK_TIME": ("block_time_s", float),
     "SIMULATOR_REBATE_PERIOD": ("rebate_period_s", float),
     "SIMULATOR_REBATE_MINIMUM": ("rebate_minimum", str),
+    "SIMULATOR_REPLAY": ("replay", str),
+    "SIMULATOR_REPLAY_DB": ("replay_db", str),
+    "SIMULATOR_SPEED": ("speed", parse_speed),
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
@@ -268,6 +276,11 @@ def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
 def _validate(cfg: SimConfig) -> None:
     """Refuse settings that cannot work, with the setting's name (usage error in the CLI)."""
     _validate_markets(cfg.markets)
+    if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \
+            not (cfg.speed == 0 or 0.01 <= cfg.speed <= 1000):
+        raise ValueError(f"speed must be from 0.01 to 1000, or 0 (full speed), not {cfg.speed!r}")
+    if cfg.replay is not None and not cfg.replay.strip():
+        raise ValueError("replay names a recording session (python -m engine session list)")
     if cfg.fee_rate is not None:
         object.__setattr__(cfg, "fee_rate", str(cfg.fee_rate))  # 0.05 and "0.05" alike
         try:
