@@ -256,3 +256,11 @@ def recorded_markets(db: Database, start: int, end: int) -> list[str]:
         return [r[0] for r in conn.execute(text("""SELECT condition_id FROM markets m WHERE EXISTS (
                 SELECT 1 FROM ticks t WHERE t.token_id IN (m.yes_token, m.no_token) AND t.at BETWEEN :a AND :b)
                 ORDER BY condition_id"""), {"a": start, "b": end})]
+
+
+def known_markets(db: Database, *, limit: int = 2000) -> list[tuple[str, str]]:
+    """(condition id, question) of the markets the engine knows, by question (a session's
+    market choices)."""
+    with db.read() as conn:
+        return [(r[0], r[1]) for r in conn.execute(text("SELECT condition_id, question FROM markets "
+                                                        "ORDER BY question LIMIT :n"), {"n": limit})]
