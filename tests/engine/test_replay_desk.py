@@ -11,15 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from storage import recording_sessions as rs
-from storage.db import Database
 from tests.helpers import ROOT, paper_desk, wait_until
 from tests.simulator.test_cli import _env, _read_port
-
-sys.path.insert(0, str(ROOT / "bench"))
-from _recording import write_recording  # noqa: E402
-
-START = 1_700_000_000_000
+from tests.simulator.test_replay import SESSION, recorded_session
 
 
 class _Port:
@@ -36,15 +30,9 @@ def _trades(path: Path, tokens: list[str]) -> list[tuple[str, int, int, str]]:
 
 def test_a_paper_engine_trades_a_replayed_session(tmp_path: Path) -> None:
     recording = tmp_path / "recording.db"
-    cids, start, end = write_recording(recording, markets=2, events=1200, start_ms=START)
-    db = Database(recording)
-    rs.start_session(db, name="replayed", markets=cids, actor="test", now=start)
-    rs.stop_session(db, name="replayed", actor="test", now=end)
-    with db.read() as conn:
-        tokens = rs.session_tokens(conn, cids)
-    db.dispose()
+    cids, tokens, _, _ = recorded_session(recording, events=1200)
     yes_tokens = tokens[::2]
-    sim = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--replay", "replayed", "--speed", "10",
+    sim = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--replay", SESSION, "--speed", "10",
                             "--maintenance-schedule", "off"], cwd=ROOT,
                            env=_env(SIMULATOR_REPLAY_DB=str(recording)), stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)

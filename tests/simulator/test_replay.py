@@ -28,13 +28,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 from _recording import write_recording  # noqa: E402
 
 START = 1_700_000_000_000
+SESSION = "recorded day"
 
 
-def _session(path: Path, *, events: int, markets: int = 2) -> tuple[list[str], list[str], int, int]:
+def recorded_session(path: Path, *, events: int, markets: int = 2) -> tuple[list[str], list[str], int, int]:
+    """A synthetic recording with one session (SESSION) over all of it: (condition ids, their
+    tokens YES then NO, start, end)."""
     cids, start, end = write_recording(path, markets=markets, events=events, start_ms=START)
     db = Database(path)
-    rs.start_session(db, name="recorded day", markets=cids, actor="test", now=start)
-    rs.stop_session(db, name="recorded day", actor="test", now=end)
+    rs.start_session(db, name=SESSION, markets=cids, actor="test", now=start)
+    rs.stop_session(db, name=SESSION, actor="test", now=end)
     with db.read() as conn:
         tokens = rs.session_tokens(conn, cids)
     db.dispose()
@@ -103,7 +106,7 @@ def _state(port: int) -> dict[str, Any]:
 
 
 def _replaying(db: Path, speed: str) -> subprocess.Popen:  # type: ignore[type-arg]
-    return subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--replay", "recorded day",
+    return subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--replay", SESSION,
                              "--speed", speed], cwd=ROOT, env=_env(TRADER_DB=str(db)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -120,7 +123,7 @@ def _wait_done(port: int, watcher: Watcher, timeout: float = 120) -> dict[str, A
 
 def test_replayed_books_and_prints_are_the_recorded_ones(tmp_path: Path) -> None:
     db = tmp_path / "trader.db"
-    cids, tokens, start, end = _session(db, events=600)
+    cids, tokens, start, end = recorded_session(db, events=600)
     proc = _replaying(db, "full")
     try:
         port = _read_port(proc)
@@ -151,7 +154,7 @@ def test_speed_paces_the_replay(tmp_path: Path) -> None:
     """At 10x a session lasts a tenth of its recorded span: never less (a lower bound only,
     which load cannot break)."""
     db = tmp_path / "trader.db"
-    _, tokens, start, end = _session(db, events=200, markets=1)
+    _, tokens, start, end = recorded_session(db, events=200, markets=1)
     proc = _replaying(db, "10")
     try:
         port = _read_port(proc)
@@ -174,7 +177,7 @@ def test_replay_settings_and_refusals(tmp_path: Path) -> None:
     cfg = SimConfig().with_updates(env_overrides(env))
     assert (cfg.replay, cfg.speed, cfg.replay_db) == ("recorded day", FULL, "/x.db")
     db = tmp_path / "trader.db"
-    _session(db, events=10, markets=1)
+    recorded_session(db, events=10, markets=1)
     done = subprocess.run([sys.executable, "-m", "simulator", "--replay", "nope", "--replay-db", str(db)],
                           cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "no recording session named 'nope'" in done.stderr
