@@ -53,6 +53,14 @@ def session_caption(session: rs.Session) -> str:
         f" — {session.notes}" if session.notes else "")
 
 
+@st.cache_data(ttl=30, show_spinner=False, max_entries=500)
+def _tick_count(_db: Database, path: str, session: rs.Session, minute: int) -> int:
+    """A session's tick count, counted at most every 30 s (a stopped session's never changes;
+    counting a week of ticks on every rerun of the page would make it slow). `minute`: an open
+    session's count moves on with the clock; `path` tells two databases apart."""
+    return rs.tick_count(_db, session)
+
+
 def _table(db: Database) -> list[rs.Session]:
     found = rs.sessions(db)
     if not found:
@@ -63,7 +71,7 @@ def _table(db: Database) -> list[rs.Session]:
     st.dataframe(pd.DataFrame([{
         "Name": s.name, "Status": "recording" if s.recording else "stopped", "From (UTC)": utc(s.started_at),
         "To (UTC)": utc(s.stopped_at) if s.stopped_at else "now", "Markets": len(s.markets) or "all",
-        "Ticks": rs.tick_count(db, s, now), "Origin": s.origin, "Notes": s.notes,
+        "Ticks": _tick_count(db, str(db.path), s, now // 60_000 if s.recording else 0), "Origin": s.origin, "Notes": s.notes,
     } for s in found]), hide_index=True, use_container_width=True)
     return found
 

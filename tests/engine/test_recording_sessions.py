@@ -163,3 +163,29 @@ def test_names_and_markets_are_validated(tmp_path: Path) -> None:
     with pytest.raises(rs.SessionError, match="at most 2000"):
         rs.start_session(db, name="ok", notes="n" * 2001, actor="t")
     assert rs.sessions(db) == []
+
+
+@pytest.mark.slow  # three short sweeps
+def test_a_sweep_runs_on_a_session_by_name(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
+    path = Path(env["TRADER_DB"])
+    cids, start, end = write_recording(path, markets=3, events=600, start_ms=START)
+    db = Database(path)
+    rs.start_session(db, name="first two", markets=cids[:2], actor="t", now=start)
+    rs.stop_session(db, name="first two", actor="t", now=end)
+    db.dispose()
+    space = json.dumps({"size": [10, 20, "int"]})
+    sweep = ["sweep", "--strategy", "market_making", "--space", space, "--trials", "2", "--jobs", "1",
+             "--session", "first two"]
+    done = _ok(sweep, env)
+    assert done["trials"] == 2
+    # The same study as the session's span and markets given by hand (a study's name is the
+    # digest of its settings, range and markets included): it finds the two trials done.
+    by_hand = _ok([*sweep[:-2], "--from", str(start), "--to", str(end), "--markets", ",".join(cids[:2])], env)
+    assert by_hand["name"] == done["name"] and by_hand["trials"] == 2
+    other = _ok([*sweep[:-2], "--from", str(start), "--to", str(end), "--markets", cids[0], "--trials", "1"], env)
+    assert other["name"] != done["name"]
+    mixed = run_cli([*sweep, "--from", "2030-01-01"], env)
+    assert mixed.returncode == 1 and "drop --from" in mixed.stderr
+    unknown = run_cli([*sweep[:-1], "nope"], env)
+    assert unknown.returncode == 1 and "no recording session named 'nope'" in unknown.stderr
