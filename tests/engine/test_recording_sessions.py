@@ -165,7 +165,6 @@ def test_names_and_markets_are_validated(tmp_path: Path) -> None:
     assert rs.sessions(db) == []
 
 
-@pytest.mark.slow  # three short sweeps
 def test_a_sweep_runs_on_a_session_by_name(tmp_path: Path) -> None:
     env = isolated_env(tmp_path)
     path = Path(env["TRADER_DB"])
