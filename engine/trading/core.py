@@ -37,6 +37,8 @@ from engine.feeds.reference import ReferenceFeed
 from engine.marketdata.recorder import Recorder
 from engine.trading.collections import Collections
 from engine.trading.resolution import settle_missed_resolutions
+from engine.trading.rewards import RewardTracker, reward_job
+from engine.feeds.rest import RestClient
 from engine.trading.ticks import apply_tick_change
 from engine.trading.balance_watch import BalanceWatch
 from engine.trading.venue_conditions import ConditionBoard, live_conditions
@@ -63,6 +65,8 @@ log = logging.getLogger("engine.trading.core")
 
 FAIR_VALUE_RELOAD_MS = 5_000
 STOP_DRAIN_S = 5.0
+REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
+
 
 class TradingCore:
     def __init__(self, settings: Settings, db: Database, *, clock: Callable[[], int] = now_ms,
@@ -96,6 +100,7 @@ class TradingCore:
         self.executor = self._build_executor()
         self.exits = ExitBook()
         self.collections = Collections(self, self._build_settlement())
+        self.rewards = RewardTracker(db, clock, sample_s=self.config["reward_sample_s"])
         self.deciding = False
         self.scheduled = CoreJobs(self)
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
@@ -518,6 +523,25 @@ class TradingCore:
         self._record_selection()
         self._withdraw_dropped(before)
         self._subscribe()
+
+    async def rewards_job(self) -> None:
+        """Liquidity rewards: scoring of the resting orders, estimates and payouts (trading/rewards.py)."""
+        if not self.venue_live or self.replay is not None:
+            return
+        live = self.mode == "live" and hasattr(self.executor.venue, "orders_scoring")
+        venue = self.executor.venue if live else None
+        refreshed = await reward_job(self.rewards, mode=self.mode, book_of=lambda t: self.books.book(t, REWARD_DEPTH),
+                                     yes_token=lambda cid: (m.yes_token if (m := self.catalog.get(cid)) else None),
+                                     fetch_page=self._reward_page, venue=venue)  # type: ignore[arg-type]
+        if refreshed:
+            self.catalog.load(self.db)  # the strategies see each market's program
+
+    async def _reward_page(self, cursor: str) -> Any:
+        rest = RestClient(self.settings.clob_host)
+        try:
+            return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
+        finally:
+            await rest.close()
 
     def _record_selection(self) -> None:
         """How many markets each strategy selects, for the Strategies page; a strategy whose

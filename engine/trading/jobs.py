@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from engine.domain import Book
     from engine.trading.balance_watch import BalanceWatch
     from engine.trading.collections import Collections
+    from engine.trading.rewards import RewardTracker
     from engine.trading.watch import Watch
 
 BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
@@ -53,10 +54,13 @@ class JobsHost(CoreParts, Protocol):
     watch: Watch
     balance_watch: BalanceWatch
     collections: Collections
+    rewards: RewardTracker
 
     def marks(self, token_id: str) -> Book | None: ...
 
     async def refresh_markets_job(self) -> None: ...
+
+    async def rewards_job(self) -> None: ...
 
 
 class CoreJobs:
@@ -78,6 +82,7 @@ class CoreJobs:
             Job("order_age", self.order_age, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
             Job("collateral", self.collateral, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
             Job("collections", self.collections, IntervalTrigger(seconds=config["redeem_check_s"])),
+            Job("liquidity_rewards", self.core.rewards_job, IntervalTrigger(seconds=self.core.rewards.sample_s)),
         ]
 
     def snapshot(self, kind: str = "scheduled") -> portfolio.Valuation:
