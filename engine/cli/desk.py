@@ -3,7 +3,7 @@
 They answer in a fraction of a second on a small VPS because they read and write SQLite with
 sqlite3 alone (storage/lite.py, storage/desk_status.py, storage/posting.py): no SQLAlchemy, no
 pandas, nothing of the trading core. Keep it so: heavy imports go inside the function that
-needs them (tests/engine/test_cli_fast.py checks `status` and `command` in a subprocess).
+needs them (tests/cli/test_cli_fast.py checks `status` and `command` in a subprocess).
 """
 
 from __future__ import annotations

@@ -233,7 +233,7 @@ def _migrate_unless_running(settings: Settings) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Each module's register() adds its subcommands. Those modules import only the standard
-    library and storage.lite-level code at their top (tests/engine/test_cli_fast.py)."""
+    library and storage.lite-level code at their top (tests/cli/test_cli_fast.py)."""
     from engine.cli import desk as cli_desk
     from engine.cli import research as cli_research
 

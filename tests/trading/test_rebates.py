@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from simulator.testing import SimHandle, running_simulator
-from tests.engine.test_redemption import ledger_cash, start, venue_cash
+from tests.trading.test_redemption import ledger_cash, start, venue_cash
 from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.test_supervised import _gone
-from tests.engine.test_telegram_bot import CHAT, TOKEN, _telegram_env
+from tests.process.test_supervised import _gone
+from tests.telegram_bot.test_telegram_bot import CHAT, TOKEN, _telegram_env
 from tests.helpers import isolated_env, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
 from tests.telegram_api import bot_api

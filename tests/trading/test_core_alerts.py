@@ -3,7 +3,7 @@ against the simulator): the market feed silent past the threshold and back, the 
 unreachable past it and back (live), collateral below its threshold and back, a burst of venue
 refusals, a large fill. Each goes through the core's own hooks (its per-tick watch, the
 collateral job, the venue-sync job, the executor's refusal and fill reports) into `alerts`;
-tests/engine/test_watch.py covers Watch's own rules."""
+tests/trading/test_watch.py covers Watch's own rules."""
 
 from __future__ import annotations
 

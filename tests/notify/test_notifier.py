@@ -230,3 +230,20 @@ def test_the_daily_summary_goes_out_once_at_its_time(db: Database) -> None:
     assert len(sender.sent) == 1 and sender.sent[0][0].startswith("Daily summary")
     assert "2 FEED_DOWN" in sender.sent[0][1]
     assert _rows(db, "SELECT summary_at, suppressed FROM notifier_state") == [(slot, "{}")]
+
+
+def test_a_repeat_is_held_back_within_the_repeat_window_and_sent_again_after_it(db: Database) -> None:
+    clock, sender = Clock(), RecordingSender()
+    _set(db, notify_dedup_minutes=10)
+    notifier = _notifier(db, clock)
+    _alert(db, "FEED_DOWN", "market feed down for 30 s", at=clock.now)
+    _drain(notifier, sender)
+    clock.now += 9 * 60_000  # within the 10 minutes: a duplicate
+    _alert(db, "FEED_DOWN", "market feed down for 30 s", at=clock.now)
+    _drain(notifier, sender)
+    assert len(sender.sent) == 1
+    clock.now += 60_000 + 1  # 10 minutes after the first went out, and a moment: news again
+    _alert(db, "FEED_DOWN", "market feed down for 30 s", at=clock.now)
+    _drain(notifier, sender)
+    assert [title.split(" ·")[0] for title, _, _ in sender.sent] == ["CRITICAL FEED_DOWN", "CRITICAL FEED_DOWN"]
+    assert "Held back since the last message: 1 alert (1 FEED_DOWN)" in sender.sent[1][1]

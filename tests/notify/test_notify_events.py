@@ -17,7 +17,7 @@ from engine.notify.notifier import Notifier
 from storage.db import Database
 from storage.settings import load_settings
 from tests.desk import Desk
-from tests.engine.test_notifier import RecordingSender
+from tests.notify.test_notifier import RecordingSender
 from tests.execution.fakes import SH, p
 
 TOKEN = "123456789:" + "A" * 35
