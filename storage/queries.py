@@ -147,7 +147,7 @@ from storage.trading_queries import (
 from storage.trading_queries import (
     count_audit as count_audit,
 )
-from storage.jsonsafe import preview, read_stored
+from engine.contracts.jsonsafe import preview, read_stored
 from storage.trading_queries import (
     count_fills as count_fills,
 )

@@ -43,7 +43,7 @@ from engine.venues.paper import PaperVenue
 from engine.venues.base import TradeStatus
 from storage.db import Database
 from storage.migrations import migrate
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 STRATEGY_NAME = "backtest"
 # Indexes only the dashboard's and the retention jobs' queries use: a scratch ledger is never

@@ -16,6 +16,9 @@ and how a value is checked, so the dashboard refuses what the engine would refus
 - `backtest_spec`, `backtest_runs`, `sweep_spec`: what a backtest or a sweep is asked to do and
   the run row both processes write;
 - `log_format`, `redaction`: the engine's log lines and how secrets are hidden in them.
+- `settings`: the desk's settings from the environment and `.env` (secrets stay there);
+  `passwords`: the dashboard password's scrypt hash and writing it to `.env`; `jsonsafe`: JSON
+  read with bounds on size and nesting (stored rows, files, command payloads).
 
 A layering test (tests/test_layering.py) fails if `pages/` imports any other engine module.
 """

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 from engine.contracts import notify_choices
 from engine.contracts.news import NewsConfigError, check_feeds
 from storage.db import now_ms
-from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class SettingSpec:
     help: str
     group: str = "engine"  # the Settings page shows each group in its own panel
     check: Callable[[Any], Any] | None = None  # normalises a value, or raises SettingError
-    # Bracket nesting allowed in the stored JSON; brackets inside a string count (storage/jsonsafe.py).
+    # Bracket nesting allowed in the stored JSON; brackets inside a string count (jsonsafe.py).
     max_depth: int = 2
 
 

@@ -40,7 +40,7 @@ from engine.notify.intake import Intake
 from engine.notify.policy import Rules
 from storage.audit import raise_alert
 from storage.db import Database, is_locked, now_ms
-from storage.settings import Settings, secret_values
+from engine.contracts.settings import Settings, secret_values
 
 log = logging.getLogger("engine.notify")
 T = TypeVar("T")

@@ -18,7 +18,7 @@ from engine.risk import breakers
 from engine.process.trading_seam import Trading
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 log = logging.getLogger("engine.process.control")
 HALT_CANCEL_BUDGET_S = 20.0

@@ -33,7 +33,7 @@ from storage import commands as queue
 from storage.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
 from storage.migrations import SchemaTooNew, migrate
 from storage.retention import prune_history
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 log = logging.getLogger("engine.process.runtime")
 HEARTBEAT_S = 0.5

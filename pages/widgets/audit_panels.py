@@ -10,7 +10,7 @@ import streamlit as st
 
 from storage import config, queries
 from storage.db import Database
-from storage.settings import secret_values
+from engine.contracts.settings import secret_values
 
 from pages.widgets.common import ACTOR, plural, settings
 from charts.tables import Col

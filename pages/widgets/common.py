@@ -13,7 +13,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from storage import queries
 from storage.db import Database
 from storage.migrations import is_migrated
-from storage.settings import Settings, load_settings
+from engine.contracts.settings import Settings, load_settings
 
 ACTOR = "dashboard"
 HEADER_REFRESH_S = 5

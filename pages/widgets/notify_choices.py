@@ -15,7 +15,7 @@ from engine.contracts import notify_choices
 from engine.contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
 from storage import config, queries
 from storage.db import Database
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload

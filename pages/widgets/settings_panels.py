@@ -12,7 +12,7 @@ import streamlit as st
 from engine.contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
 from storage import config, queries
 from storage.db import Database
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR, mode_badge, remember_answer
 from pages.widgets.controls import post_and_wait

@@ -19,7 +19,7 @@ import streamlit as st
 from engine.contracts.strategy_kinds import registry
 from storage import config, queries
 from storage.db import Database
-from storage.jsonsafe import read_stored
+from engine.contracts.jsonsafe import read_stored
 
 from pages.widgets.common import ACTOR
 from charts.tables import Col

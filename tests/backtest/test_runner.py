@@ -16,7 +16,7 @@ from engine.trading.core import TradingCore
 from engine.domain import MICRO, Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402

@@ -19,7 +19,7 @@ import pytest
 from pages.widgets.usage import usage_rows
 from storage import queries
 from storage.db import Database
-from storage.passwords import hash_password
+from engine.contracts.passwords import hash_password
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port, http_get
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand

@@ -22,7 +22,7 @@ from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from storage.queries import HEARTBEAT_STALE_S, engine_status
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 
 pytestmark = pytest.mark.slow

@@ -25,7 +25,7 @@ from engine.marketdata.recorder import Recorder, prune
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 from tests.helpers import isolated_env, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

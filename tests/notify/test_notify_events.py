@@ -15,7 +15,7 @@ from engine.domain import Intent, Quote, Side, Tif
 from engine.notify.intake import QUEUE_MAX
 from engine.notify.notifier import Notifier
 from storage.db import Database
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 from tests.desk import Desk
 from tests.notify.test_notifier import RecordingSender
 from tests.execution.fakes import SH, p

@@ -26,7 +26,7 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow

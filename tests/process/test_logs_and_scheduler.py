@@ -14,7 +14,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from engine.process.logs import JsonFormatter, RedactingFilter, register_secrets
 from engine.process.scheduler import Job, build_scheduler
-from storage.settings import load_settings, secret_values
+from engine.contracts.settings import load_settings, secret_values
 
 KEY = "0x" + "ab" * 32
 API_SECRET = base64.urlsafe_b64encode(bytes(range(200, 232))).decode()  # the shape of a real one

@@ -20,7 +20,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

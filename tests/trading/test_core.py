@@ -19,7 +19,7 @@ from engine.strategies.market_making import MarketMaking
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 # The package re-exports `registry()`, so reach the module itself.

@@ -22,7 +22,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 FEED_DOWN_S = 30

@@ -23,7 +23,7 @@ from engine.trading import core as core_module
 from engine.trading.core import TradingCore
 from engine.trading.views import market_views
 from storage.db import Database
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402

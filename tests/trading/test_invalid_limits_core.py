@@ -21,7 +21,7 @@ from simulator.testing import SimHandle, running_simulator
 from storage import config
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

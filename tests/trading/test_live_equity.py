@@ -28,7 +28,7 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 USDC = 1_000_000

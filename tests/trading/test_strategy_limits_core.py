@@ -21,7 +21,7 @@ from engine.domain import Intent, Quote, Side, Tif
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.02, "max_spread": 0.5}

@@ -23,7 +23,7 @@ from engine.domain import Level, Side
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 from tests.helpers import paper_desk, wait_until
 
 pytestmark = pytest.mark.slow
