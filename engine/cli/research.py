@@ -38,7 +38,7 @@ def _when(at_ms: int) -> str:
 
 
 def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.contracts import backtest_runs as runs
+    from storage import backtest_runs as runs
     from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
     from engine.cli.progress import ProgressBar
     from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded

@@ -30,9 +30,9 @@ from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.gate import Budget, RiskGate, TradingState
 from engine.contracts.limits import LIMITS, Limits, defaults
-from engine.contracts.limits import ensure_defaults as ensure_limit_defaults
+from storage.config_reads import ensure_limit_defaults
 from engine.contracts.runtime_settings import SETTINGS
-from engine.contracts.runtime_settings import ensure_defaults as ensure_setting_defaults
+from storage.config_reads import ensure_setting_defaults
 from engine.strategies.registry import registry
 from storage import config
 from storage.command_payloads import SCHEMAS
