@@ -33,7 +33,7 @@ NOT_YET_MOVED: dict[str, int] = {
     "engine/risk/strategy_risk.py": 2, "engine/telegram_bot/delivery.py": 2,
     "engine/telegram_bot/replies.py": 2, "engine/trading/strategy_host.py": 2, "engine/trading/views.py": 2,
     "engine/backtest/sweep_storage.py": 1, "engine/cli/desk.py": 1, "engine/cli/research.py": 1,
-    "engine/feeds/market_ws.py": 1, "engine/marketdata/recorder.py": 1, "engine/news/poller.py": 1,
+"engine/marketdata/recorder.py": 1, "engine/news/poller.py": 1,
     "engine/trading/arbs.py": 1, "engine/trading/catalog.py": 1, "engine/trading/core_state.py": 1,
     "engine/trading/selling.py": 1, "engine/trading/ticks.py": 1, "engine/trading/venue_conditions.py": 1,
 }
@@ -44,11 +44,19 @@ def _reads_as_sql(text: str) -> bool:
 
 
 def sql_statements(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, first line) of each SQL statement in `path`; see sql_literals."""
+    for line, text, _ in sql_literals(path):
+        yield line, text.strip().split("\n")[0][:60]
+
+
+def sql_literals(path: Path) -> Iterator[tuple[int, str, bool]]:
+    """(line, text, whether it is an f-string) of each string literal in `path` that reads as SQL."""
     tree = ast.parse(path.read_text(), filename=str(path))
     parts = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    docs = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}  # docstrings are prose
     for node in ast.walk(tree):
-        if id(node) in parts:
-            continue  # a piece of an f-string: the whole string is read below
+        if id(node) in parts or id(node) in docs:
+            continue  # a piece of an f-string (the whole string is read below), or a docstring
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
         elif isinstance(node, ast.JoinedStr):
@@ -56,7 +64,7 @@ def sql_statements(path: Path) -> Iterator[tuple[int, str]]:
         else:
             continue
         if _reads_as_sql(str(text)):
-            yield node.lineno, str(text).strip().split("\n")[0][:60]
+            yield node.lineno, str(text), isinstance(node, ast.JoinedStr)
 
 
 def _sql_outside_storage() -> dict[str, int]:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from engine.process import state_store
+from storage import engine_state as state_store
 from engine.execution import store
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.risk import breakers

@@ -21,7 +21,7 @@ from typing import IO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.process import state_store
+from storage import engine_state as state_store
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.news.poller import NewsPoller

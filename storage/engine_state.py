@@ -7,13 +7,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, text
 
 from storage import command_effects
 from storage.db import Database, now_ms
-from storage.models import EngineState
-
-TABLE = EngineState.__table__
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class Snapshot:
 
 
 def load(conn: Connection) -> Snapshot:
-    row = conn.execute(select(TABLE).where(TABLE.c.id == 1)).mappings().one()
+    row = conn.execute(text("SELECT * FROM engine_state WHERE id = 1")).mappings().one()
     return Snapshot(
         state=row["state"],
         desired_state=row["desired_state"],
@@ -50,7 +47,11 @@ NOTED = ("state", "desired_state", "mode", "kill_latched")  # what a command's e
 def save(conn: Connection, **values: Any) -> None:
     if "recent_crashes" in values:
         values["recent_crashes"] = json.dumps(values["recent_crashes"])
-    conn.execute(update(TABLE).where(TABLE.c.id == 1).values(updated_at=now_ms(), **values))
+    if not all(name.isidentifier() for name in values):  # column names from the engine's code, never input
+        raise ValueError(f"not column names: {sorted(values)}")
+    assignments = ", ".join(f"{name} = :{name}" for name in sorted(values))
+    conn.execute(text(f"UPDATE engine_state SET updated_at = :updated_at, {assignments} WHERE id = 1"),
+                 {"updated_at": now_ms(), **values})
     changed = {key: values[key] for key in NOTED if key in values}
     if changed:
         command_effects.note(conn, changed)  # the operator's command (if any) did this, in this transaction
@@ -58,7 +59,8 @@ def save(conn: Connection, **values: Any) -> None:
 
 def heartbeat(db: Database) -> None:
     with db.write() as conn:
-        conn.execute(update(TABLE).where(TABLE.c.id == 1).values(heartbeat_at=now_ms(), pid=os.getpid()))
+        conn.execute(text("UPDATE engine_state SET heartbeat_at = :at, pid = :pid WHERE id = 1"),
+                     {"at": now_ms(), "pid": os.getpid()})
 
 
 def record_boot(conn: Connection, *, window_ms: int) -> tuple[Snapshot, bool]:
