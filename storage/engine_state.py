@@ -82,3 +82,33 @@ def record_boot(conn: Connection, *, window_ms: int) -> tuple[Snapshot, bool]:
         recent_crashes=recent,
     )
     return load(conn), crashed
+
+
+# -- the risk breakers' memory on the same row (engine/risk/breakers.py decides; this stores) --------
+
+
+def risk_memory(conn: Connection) -> Any:
+    """(trading_state, its reason, peak_equity, day_start_equity, day_started_at)."""
+    return conn.execute(text("""SELECT trading_state, trading_state_reason, peak_equity, day_start_equity,
+                                       day_started_at FROM engine_state WHERE id = 1""")).one()
+
+
+def set_trading_state(conn: Connection, state: str, reason: str | None, now: int) -> None:
+    conn.execute(text("""UPDATE engine_state SET trading_state = :s, trading_state_reason = :r,
+                             trading_state_at = :now, updated_at = :now WHERE id = 1"""),
+                 {"s": state, "r": reason, "now": now})
+
+
+def set_peak_equity(conn: Connection, peak: int | None) -> None:
+    conn.execute(text("UPDATE engine_state SET peak_equity = :peak WHERE id = 1"), {"peak": peak})
+
+
+def set_day_start(conn: Connection, equity: int | None, at: int | None) -> None:
+    conn.execute(text("UPDATE engine_state SET day_start_equity = :day, day_started_at = :at WHERE id = 1"),
+                 {"day": equity, "at": at})
+
+
+def forget_equity_memory(conn: Connection) -> None:
+    """The peak and the day's reference start afresh (a mode switch)."""
+    conn.execute(text("UPDATE engine_state SET peak_equity = NULL, day_start_equity = NULL, day_started_at = NULL "
+                      "WHERE id = 1"))

@@ -25,7 +25,7 @@ _BODY = re.compile(r"\b(FROM|INTO|SET|WHERE|TABLE|VALUES|ROLLBACK|COMMIT)\b|^\s*
 NOT_YET_MOVED: dict[str, int] = {
     "engine/execution/store.py": 24, "engine/notify/store.py": 16, "engine/execution/claims.py": 15,
     "engine/backtest/runner.py": 12, "engine/venues/paper.py": 12, "engine/venues/paper_settlement.py": 10,
-    "engine/news/store.py": 7, "engine/risk/breakers.py": 7, "engine/backtest/replay.py": 6,
+    "engine/news/store.py": 7, "engine/backtest/replay.py": 6,
     "engine/notify/events.py": 5, "engine/cli/seed.py": 4, "engine/marketdata/history.py": 4,
     "engine/notify/digest.py": 4, "engine/risk/decisions_log.py": 4, "engine/trading/core.py": 3,
     "engine/trading/operator_actions.py": 3, "engine/execution/credits.py": 2,
