@@ -11,6 +11,8 @@ import streamlit as st
 
 from engine.contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
 from storage import config, queries
+from storage import desk_status
+from storage import portfolio_queries
 from storage.db import Database
 from engine.contracts.settings import Settings
 
@@ -71,8 +73,8 @@ def mode_panel(db: Database, current: Settings) -> None:
     _live_switch(db, current, status)
 
 
-def _live_switch(db: Database, current: Settings, status: queries.EngineStatus) -> None:
-    orders = {"paper": queries.open_order_count(db, "paper"), "live": queries.open_order_count(db, "live")}
+def _live_switch(db: Database, current: Settings, status: desk_status.EngineStatus) -> None:
+    orders = {"paper": portfolio_queries.open_order_count(db, "paper"), "live": portfolio_queries.open_order_count(db, "live")}
     st.markdown("**Going live needs all of:**")
     _check(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
     if current.keystore is None and current.private_key is not None:

@@ -21,7 +21,8 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from storage.queries import HEARTBEAT_STALE_S, engine_status
+from storage.desk_status import HEARTBEAT_STALE_S
+from storage.queries import engine_status
 from engine.contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from engine.contracts.limits import BY_NAME, LIMITS
 from pages.widgets.usage import usage_rows
-from storage.queries import RiskUsage
+from storage.portfolio_queries import RiskUsage
 from storage.db import Database
 from tests.dashboard.conftest import table_with
 
