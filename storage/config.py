@@ -36,8 +36,8 @@ from storage.audit import ack_alert as _ack_alert
 from storage.audit import write_audit
 from storage.commands import post_command
 from storage.db import Database, now_ms
-from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
-from storage.settings import load_settings
+from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
+from engine.contracts.settings import load_settings
 
 OPERATOR_SOURCE = "operator"
 CONFLICT = "changed elsewhere — reload"

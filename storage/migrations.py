@@ -1,8 +1,9 @@
 """Numbered migrations: the schema's single source of truth.
 
-Rules: an applied migration is never edited; a change is a new function at the end.
-`storage/models.py` mirrors the result, and tests/storage/test_migrations.py proves the
-two agree. Column conventions are in storage/db.py (micro-units, epoch milliseconds).
+Rules: an applied migration is never edited; a change is a new function at the end. Nothing
+mirrors the result by hand: tests/storage/test_migrations.py reads it back (`PRAGMA table_info`)
+against the conventions, and prepares every SQL statement of the code against it. Column
+conventions are in storage/db.py (micro-units, epoch milliseconds).
 Migrations run only at engine start-up, under the engine's single-instance lock.
 """
 

@@ -45,7 +45,7 @@ from engine.venues.base import TradeStatus
 from storage import reward_queries
 from storage.db import Database
 from storage.migrations import migrate
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 STRATEGY_NAME = "backtest"
 # Indexes only the dashboard's and the retention jobs' queries use: a scratch ledger is never
@@ -131,10 +131,8 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
                      {"n": STRATEGY_NAME, "k": spec.kind, "p": json.dumps(spec.params),
                       "m": json.dumps([r["condition_id"] for r in market_rows])})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
-    marks = ",".join("?" * len(market_rows))
-    programs = _main_rows(main_db, f"SELECT * FROM reward_programs WHERE condition_id IN ({marks})",
-                          tuple(r["condition_id"] for r in market_rows))
-    reward_queries.copy_programs(db, [dict(r) for r in programs])  # the run's markets pay what they paid
+    programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
+    reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     with db.write() as conn:
         for index in SCRATCH_UNUSED_INDEXES:
             conn.execute(text(f"DROP INDEX IF EXISTS {index}"))

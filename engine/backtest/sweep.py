@@ -130,7 +130,7 @@ def objective_value(metrics: Metrics, objective: str) -> tuple[float | None, str
 def backtest_params(spec: SweepSpec, params: dict[str, Any], window: tuple[int, int], main_db: Path,
                     work_dir: Path) -> Metrics:
     from engine.backtest.runner import BacktestSpec, run_sync
-    from storage.settings import load_settings
+    from engine.contracts.settings import load_settings
 
     run = BacktestSpec(spec.kind, {**spec.base_params, **params}, window[0], window[1], spec.markets, spec.seed,
                        spec.source)

@@ -25,11 +25,11 @@ from engine.contracts.sweep_workers import check_jobs, worker_budget
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, open_db
 from engine.cli.progress import ProgressBar
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 
 def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]
-    from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+    from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
     try:  # bounded in size and depth, as the backtest's --params: never a RecursionError
         value = loads_bounded(raw or "{}", max_bytes=CONFIG_BYTES, what=what)

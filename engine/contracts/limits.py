@@ -12,10 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from sqlalchemy import Connection, text
-
 from engine.domain import MICRO
-from storage.db import now_ms
 
 Unit = Literal["USDC", "shares", "count", "percent", "probability", "seconds", "per minute", "flag"]
 Action = Literal["resize", "deny", "state", "exit"]
@@ -158,27 +155,14 @@ def defaults() -> Limits:
     return Limits({spec.name: spec.default for spec in LIMITS})
 
 
-def ensure_defaults(conn: Connection) -> int:
-    """Insert a row for every limit that has none (never overwrites an operator's value)."""
-    now = now_ms()
-    inserted = 0
-    for spec in LIMITS:
-        inserted += conn.execute(
-            text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
-                    VALUES (:name, :value, 1, :now, 'defaults') ON CONFLICT (name) DO NOTHING"""),
-            {"name": spec.name, "value": str(spec.default), "now": now},
-        ).rowcount
-    return inserted
-
-
-def load_checked(conn: Connection,
-                 in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
-    """Current limits, what is wrong with the stored ones, and which of those had no valid value
-    to keep. A stored value that does not validate (written around the dashboard) never silently
-    widens a limit: the limit keeps its valid value in force before (`in_force`), or, with none
-    (a first start), holds its default only nominally while the caller halts trading until the
-    stored value is fixed. Each problem is returned for the caller to alert on."""
-    rows = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
+def checked(rows: Mapping[str, str],
+            in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
+    """The limits the stored `rows` (name -> value, as in `risk_limits`; storage/config_reads.py
+    reads them) give, what is wrong with them, and which of those had no valid value to keep. A
+    stored value that does not validate (written around the dashboard) never silently widens a
+    limit: the limit keeps its valid value in force before (`in_force`), or, with none (a first
+    start), holds its default only nominally while the caller halts trading until the stored
+    value is fixed. Each problem is returned for the caller to alert on."""
     values: dict[str, Decimal] = {}
     problems: list[str] = []
     unkept: set[str] = set()

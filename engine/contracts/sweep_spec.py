@@ -145,7 +145,7 @@ def parse_space(raw: str | dict[str, Any], kind: str) -> dict[str, Dimension]:
     """The space, checked against `kind`'s params schema (each end of each range must be a
     legal value of its param); SweepError says what is wrong."""
     if isinstance(raw, str):
-        from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+        from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
         try:
             raw = loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=SPACE_DEPTH, what="space")

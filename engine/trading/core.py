@@ -61,7 +61,7 @@ from engine.trading.views import candidates, load_fair_values, market_views, sna
 from engine.trading.watch import Thresholds, Watch
 from storage.audit import AlertLevel, raise_alert
 from storage.db import Database, is_locked, now_ms
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 log = logging.getLogger("engine.trading.core")
 
