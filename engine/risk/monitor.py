@@ -22,6 +22,7 @@ from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
 from engine.contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
+from engine.risk.volatility_guard import VolatilityGuard
 from storage.db import Database
 
 log = logging.getLogger("engine.risk")
@@ -57,6 +58,7 @@ class RiskMonitor:
         self.cooldowns: dict[tuple[str, str], int] = {}  # (strategy, market) -> no new risk until (ms)
         self.gate = RiskGate()
         self.errors = breakers.ErrorCounter()
+        self.volatility = VolatilityGuard(db)  # the volatility-spike breaker, fed each tick
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
         self.kill_requested = False
@@ -82,8 +84,9 @@ class RiskMonitor:
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
                  views: Mapping[str, MarketView]) -> None:
+        self.memory = self.volatility.tick(views, self.limits, self.memory, now)
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
-                                      self.cooldowns)
+                                      self.cooldowns, self.volatility.market_states)
 
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
