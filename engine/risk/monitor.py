@@ -18,6 +18,7 @@ from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
 from engine.risk import breakers
 from engine.risk import context as risk_context
+from engine.risk import self_trade
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
 from engine.contracts.limits import Limits
@@ -61,6 +62,7 @@ class RiskMonitor:
         self.volatility = VolatilityGuard(db)  # the volatility-spike breaker, fed each tick
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
+        self.state: ExecutionState | None = None  # the executor's live state, for the desk's own orders
         self.kill_requested = False
         self.limits_changed = False
 
@@ -84,6 +86,7 @@ class RiskMonitor:
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
                  views: Mapping[str, MarketView]) -> None:
+        self.state = state
         self.memory = self.volatility.tick(views, self.limits, self.memory, now)
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
                                       self.cooldowns, self.volatility.market_states)
@@ -93,6 +96,7 @@ class RiskMonitor:
         assert self.ctx is not None
         approved: dict[int, Intent] = {}
         decisions: list[Decision] = []
+        intents = self._no_self_trades(intents, decisions)
         budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders)
         groups: dict[str, list[int]] = {}
         for i, intent in enumerate(intents):  # each approval consumes the tick's budget: the next intent sees it
@@ -107,6 +111,26 @@ class RiskMonitor:
         self.decisions.write(decisions, now)
         self.decisions.regimes(intents, now)
         return [approved[i] for i in range(len(intents))]
+
+    def _no_self_trades(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:
+        """Quotes that would trade with the desk's own orders wait (engine/risk/self_trade.py); an
+        arbitrage missing a leg for that waits whole."""
+        orders = self_trade.resting(self.state.orders.values()) if self.state is not None else []
+        priorities = {name: lim.count("priority") for name, lim in self.strategies.limits.items()}
+        kept, refusals = self_trade.arbitrate(intents, orders, priorities)
+        decisions += [Decision(r.strategy, r.condition_id, r.quote.side, r.quote.price, r.quote.size, 0,
+                               Reason.SELF_TRADE, r.detail) for r in refusals]
+        broken = {r.quote.group for r in refusals if r.quote.group}
+        if not broken:
+            return kept
+        for k, intent in enumerate(kept):
+            legs = [q for q in intents[k].quotes if q.group in broken]
+            if legs:
+                decisions += [Decision(intent.strategy, intent.condition_id, q.side, q.price, q.size, 0,
+                                       Reason.GROUP_INCOMPLETE, "a leg would trade with the desk's own order")
+                              for q in legs if q in intent.quotes]
+                kept[k] = replace(intent, quotes=tuple(q for q in intent.quotes if q.group not in broken))
+        return kept
 
     def _check_group(self, group: str, intents: list[Intent], budget: Budget, approved: dict[int, Intent],
                      members: list[int], decisions: list[Decision]) -> Budget:
@@ -152,8 +176,20 @@ class RiskMonitor:
     def check_placement(self, strategy: str, market: MarketInfo, spec: OrderSpec, open_orders: int) -> str | None:
         if self.ctx is None:
             return Reason.STALE_DATA.value
-        reason = self.gate.check_placement(self.ctx, strategy, market, spec, open_orders, now_ms=self.clock())
+        reason = self._self_trade_at_placement(market, spec) if self.state is not None else None
+        if reason is None:  # (before the gate's check, which counts the order toward the order rate)
+            reason = self.gate.check_placement(self.ctx, strategy, market, spec, open_orders, now_ms=self.clock())
         return None if reason is None else reason.value
+
+    def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
+        """The last word: an order that would match any live order of the desk's never leaves."""
+        assert self.state is not None
+        live = [o for o in self.state.orders.values() if o.condition_id == market.condition_id]
+        if not live:
+            return None
+        side, price = self_trade.yes_side(spec.outcome, spec.side, spec.price)
+        found = self_trade.crossing(side, price, self_trade.resting(live))
+        return None if found is None else Reason.SELF_TRADE
 
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
                           detail: str = "refused at placement") -> None:
