@@ -50,6 +50,7 @@ class Reason(StrEnum):
     VENUE_POST_ONLY = "VENUE_POST_ONLY"
     VENUE_RATE_LIMITED = "VENUE_RATE_LIMITED"
     VENUE_REFUSED = "VENUE_REFUSED"
+    TAKE_HELD = "TAKE_HELD"  # after a refused take, the strategy's takes there wait for the book to change
     # Per strategy: its own breakers, its exits and its order group.
     STRATEGY_HALTED = "STRATEGY_HALTED"
     STRATEGY_REDUCING = "STRATEGY_REDUCING"

@@ -13,12 +13,14 @@ from dataclasses import dataclass, replace
 
 from engine.trading.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, MarketView, Quote
-from engine.execution.planner import OrderSpec, Residual
+from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
 from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk import self_trade
+from engine.risk.groups import drop_groups
+from engine.risk.take_backoff import TakeBackoff, book_signature, hold_takes
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
 from engine.contracts.limits import Limits
@@ -60,6 +62,7 @@ class RiskMonitor:
         self.gate = RiskGate()
         self.errors = breakers.ErrorCounter()
         self.volatility = VolatilityGuard(db)  # the volatility-spike breaker, fed each tick
+        self.takes = TakeBackoff()  # takes held back after the venue refused one, until the book changes
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
         self.state: ExecutionState | None = None  # the executor's live state, for the desk's own orders
@@ -97,6 +100,7 @@ class RiskMonitor:
         approved: dict[int, Intent] = {}
         decisions: list[Decision] = []
         intents = self._no_self_trades(intents, decisions)
+        intents = self._held_takes(intents, decisions, now)
         budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders)
         groups: dict[str, list[int]] = {}
         for i, intent in enumerate(intents):  # each approval consumes the tick's budget: the next intent sees it
@@ -120,16 +124,21 @@ class RiskMonitor:
         kept, refusals = self_trade.arbitrate(intents, orders, priorities)
         decisions += [Decision(r.strategy, r.condition_id, r.quote.side, r.quote.price, r.quote.size, 0,
                                Reason.SELF_TRADE, r.detail) for r in refusals]
-        broken = {r.quote.group for r in refusals if r.quote.group}
-        if not broken:
-            return kept
-        for k, intent in enumerate(kept):
-            legs = [q for q in intents[k].quotes if q.group in broken]
-            if legs:
-                decisions += [Decision(intent.strategy, intent.condition_id, q.side, q.price, q.size, 0,
-                                       Reason.GROUP_INCOMPLETE, "a leg would trade with the desk's own order")
-                              for q in legs if q in intent.quotes]
-                kept[k] = replace(intent, quotes=tuple(q for q in intent.quotes if q.group not in broken))
+        kept, dropped = drop_groups(intents, kept, {r.quote.group for r in refusals if r.quote.group})
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
+                               "a leg would trade with the desk's own order") for i, q in dropped]
+        return kept
+
+    def _held_takes(self, intents: list[Intent], decisions: list[Decision], now: int) -> list[Intent]:
+        """Takes held back after a refused one, until the market's book changes (take_backoff.py)."""
+        assert self.ctx is not None
+        kept, held = hold_takes(intents, self.takes, self.ctx.markets, now)
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.TAKE_HELD,
+                               "a take here was refused (nothing left to match): takes wait for the book to change")
+                      for i, q in held]
+        kept, dropped = drop_groups(intents, kept, {q.group for _, q in held if q.group})
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
+                               "a leg's take is held until its book changes") for i, q in dropped]
         return kept
 
     def _check_group(self, group: str, intents: list[Intent], budget: Budget, approved: dict[int, Intent],
@@ -193,6 +202,9 @@ class RiskMonitor:
 
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
                           detail: str = "refused at placement") -> None:
+        if reason == Reason.VENUE_REFUSED and spec.tif in TAKE and self.ctx is not None:
+            self.takes.refused(strategy, market.condition_id,
+                               book_signature(self.ctx.markets.get(market.condition_id)), self.clock())
         risk_context.log_refusal(self.decisions, strategy, market, spec, reason, self.clock(), detail)
 
     def residuals(self, residuals: Mapping[tuple[str, str], tuple[Residual, ...]], now: int) -> None:
