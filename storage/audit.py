@@ -29,10 +29,13 @@ def write_audit(
     )
 
 
-def raise_alert(conn: Connection, *, level: AlertLevel, source: str, code: str, message: str) -> None:
+def raise_alert(conn: Connection, *, level: AlertLevel, source: str, code: str, message: str,
+                subject: str | None = None) -> None:
+    """`subject` names what the alert is about when its message varies (a price, a count): the
+    notifier de-duplicates repeats by code and subject rather than by the whole message."""
     conn.execute(
         insert(Alert.__table__).values(
-            created_at=now_ms(), level=level, source=source, code=code, message=message
+            created_at=now_ms(), level=level, source=source, code=code, message=message, subject=subject
         )
     )
 

@@ -904,6 +904,13 @@ def _0020_backtest_orders(db: UtilsDatabase) -> None:
     db.execute("ALTER TABLE strategy_runs ADD COLUMN orders TEXT")
 
 
+@m(name="0021_alert_subject")
+def _0021_alert_subject(db: UtilsDatabase) -> None:
+    """What an alert is about (e.g. one strategy's exit of one token), beside its message: the
+    notifier de-duplicates repeats by it, since a message that carries a price differs each time."""
+    db.execute("ALTER TABLE alerts ADD COLUMN subject TEXT")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -123,6 +123,7 @@ class Alert(SQLModel, table=True):
     message: str = text_col()
     acked_at: int | None = int_col(nullable=True, default=None)
     acked_by: str | None = text_col(nullable=True, default=None)
+    subject: str | None = text_col(nullable=True, default=None)
 
 
 class AuditLog(SQLModel, table=True):
