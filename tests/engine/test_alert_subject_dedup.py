@@ -6,25 +6,11 @@ de-duplication window; an alert about another position, or with no subject, is j
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from engine.trading.exits import exit_subject
 from storage.audit import raise_alert
 from storage.db import Database
-from storage.migrations import migrate
 from tests.engine.test_notifier import Clock, RecordingSender, _alert, _drain, _notifier, _rows, _set
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    path = tmp_path / "n.db"
-    migrate(path)
-    database = Database(path)
-    yield database
-    database.dispose()
+from tests.engine.test_notifier import db  # noqa: F401  (the fixture: a migrated database)
 
 
 def _exit_alert(db: Database, strategy: str, token: str, mark: float, at: int) -> None:
