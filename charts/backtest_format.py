@@ -92,6 +92,10 @@ METRICS: tuple[MetricSpec, ...] = (
     ),
     MetricSpec("trades", "Fills", _count("fills"), "Fills in the run (buys and sells)"),
     MetricSpec("fees", "Fees", _usdc, "Taker fees paid (USDC)"),
+    MetricSpec("rewards", "Liquidity rewards", _usdc, "Liquidity rewards the resting orders earned, estimated with "
+               "the venue's scoring method every minute of the run (USDC, in the equity curve)"),
+    MetricSpec("rebates", "Maker rebates", _usdc, "The venue's share of the taker fees on the run's maker fills "
+               "(USDC, in the equity curve)"),
     MetricSpec("avg_exposure", "Avg exposure", _usdc, "Mean exposure (USDC) over the decisions"),
     MetricSpec("max_exposure", "Max exposure", _usdc, "Largest exposure (USDC) at a decision"),
     MetricSpec("decisions", "Decisions", _count("decisions"), "Times the strategy was asked to decide"),

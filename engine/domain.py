@@ -160,6 +160,11 @@ class MarketInfo:
     neg_risk_outcome_count: int | None = None
     # Whether fee_rate_ppm/fee_exponent were read from the CLOB (False: unknown, not "no fee").
     fees_known: bool = True
+    # Its liquidity-reward program as the venue lists it (0: none): the daily pool (micro-pUSD),
+    # the max spread from the adjusted midpoint (micro-pUSD of price) and the min size (micro-shares).
+    reward_daily_pool: int = 0
+    reward_max_spread: int = 0
+    reward_min_size: int = 0
 
     def token(self, outcome: Outcome) -> str:
         return self.yes_token if outcome is Outcome.YES else self.no_token

@@ -10,6 +10,7 @@ from storage import queries
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.fair_values import fair_values_panel
+from pages.widgets.rewards_panel import rewards_panel
 from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
 
@@ -34,6 +35,8 @@ else:
     st.subheader(f"{pick}: performance ({mode})")
     strategy_state_badge(db, mode, pick)
     performance_panel(db, mode, pick)
+    st.subheader(f"{pick}: liquidity rewards, rebates and fees ({mode})")
+    rewards_panel(db, mode, pick)
     st.subheader(f"{pick}: capital, loss limits and exits")
     strategy_limits_panel(db, pick)
 st.divider()

@@ -89,6 +89,16 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--rebate-period": ("rebate_period_s", float, "maker rebates: 86400 = daily at 00:00 UTC (default), "
                                                   "else every N seconds"),
     "--rebate-minimum": ("rebate_minimum", str, "pUSD a maker must have accrued to be paid (default 1)"),
+    "--reward-markets": ("reward_markets", str, "markets running a liquidity-reward program: default (even "
+                                                "indexes), none, all, or indexes / condition ids"),
+    "--reward-pool": ("reward_pool", str, "pUSD each program market pays per UTC day (default 20)"),
+    "--reward-max-spread": ("reward_max_spread", str, "cents from the adjusted midpoint an order may rest "
+                                                      "and still score (default 3)"),
+    "--reward-min-size": ("reward_min_size", str, "shares an order needs to score (default 20)"),
+    "--reward-sample": ("reward_sample_s", float, "seconds between scoring samples (default 60)"),
+    "--reward-period": ("reward_period_s", float, "rewards paid daily at 00:00 UTC (86400, default), else "
+                                                  "every N seconds"),
+    "--reward-minimum": ("reward_minimum", str, "pUSD a maker's day must reach to be paid (default 1)"),
 }
 
 

@@ -1,7 +1,7 @@
-"""What the venue paid a wallet outside trading: redemptions, merges, maker rebates.
+"""What the venue paid a wallet outside trading: redemptions, merges, maker rebates, liquidity rewards.
 
 Polymarket's Data API lists these as ``/activity`` items (``type`` REDEEM, MERGE,
-MAKER_REBATE, with ``usdcSize`` in pUSD and the ``transactionHash`` that paid it); the
+MAKER_REBATE, REWARD, with ``usdcSize`` in pUSD and the ``transactionHash`` that paid it); the
 desk books its cash from them. This is the simulator's record of them, served by
 ``data_api.py``.
 """
@@ -17,7 +17,7 @@ from eth_utils import keccak
 from .markets import Market
 from .units import fmt
 
-KINDS = ("REDEEM", "MERGE", "MAKER_REBATE")
+KINDS = ("REDEEM", "MERGE", "MAKER_REBATE", "REWARD")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ HTTP routes are thin JSON wrappers around them. Amounts are human decimal string
 from __future__ import annotations
 
 import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -73,6 +74,7 @@ class Admin:
             "latent": m.latent, "fee_rate": fmt(m.fee_rate), "fee_exponent": m.fee_exponent,
             "sports": m.seconds_delay > 0, "seconds_delay": m.seconds_delay,
             "resolution": m.uma_status or "open",
+            "rewarded": m.reward is not None,
         } for m in self.ex.markets.values()]
 
     def trade(self, trade_id: str) -> dict[str, Any]:
@@ -169,6 +171,15 @@ class Admin:
         who = operator or AUTO_REDEEM_OPERATOR
         self.sim.settlement.approve(address, who, bool(approved))
         return {"address": address.lower(), "operator": who, "approved": self.sim.settlement.is_approved(address, who)}
+
+    def pay_rewards(self) -> dict[str, Any]:
+        """Close every reward day now (today's included) and pay the makers whose day reaches the minimum."""
+        return {"paid": {maker: fmt(amount) for maker, amount in self.sim.rewards.pay(closing_today=True)}}
+
+    def sample_rewards(self) -> dict[str, Any]:
+        """Take one scoring sample of every program market now (the venue's once-a-minute sample)."""
+        self.sim.rewards.sample(time.time())
+        return {"sampled": len(self.sim.rewards.programs)}
 
     def pay_rebates(self) -> dict[str, Any]:
         """Close every rebate pool now (today's included) and pay the makers owed the minimum."""
@@ -321,6 +332,8 @@ _POSTS = {
     "/_sim/dispute": ("dispute", ("condition_id",)),
     "/_sim/approve": ("approve", ("address", "operator", "approved")),
     "/_sim/pay-rebates": ("pay_rebates", ()),
+    "/_sim/pay-rewards": ("pay_rewards", ()),
+    "/_sim/sample-rewards": ("sample_rewards", ()),
     "/_sim/fund": ("fund", ("address", "pusd", "token_id", "tokens", "pol")),
     "/_sim/link-funder": ("link_funder", ("signer", "funder", "signature_type")),
     "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size", "old_tick_size")),

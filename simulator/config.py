@@ -125,6 +125,14 @@ class SimConfig:
     block_time_s: float = 2.0  # a plain (EOA) transaction is mined this long after it is sent
     rebate_period_s: float = 86_400.0  # maker rebates paid at 00:00 UTC (other: every N seconds)
     rebate_minimum: str = "1"  # pUSD a maker must have accrued to be paid (less waits)
+    # Liquidity rewards (issue 23, rewards.py): which markets run a program, and its terms.
+    reward_markets: str = "default"  # default: markets at even indexes; none; all; indexes / ids
+    reward_pool: str = "20"  # pUSD per market per UTC day
+    reward_max_spread: str = "3"  # cents from the size-cutoff-adjusted midpoint
+    reward_min_size: str = "20"  # shares an order needs to score
+    reward_sample_s: float = 60.0  # the venue samples the books once a minute
+    reward_period_s: float = 86_400.0  # rewards paid at 00:00 UTC (other: every N seconds)
+    reward_minimum: str = "1"  # pUSD a maker's day must reach to be paid (less is not paid)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -207,6 +215,13 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_BLOCK_TIME": ("block_time_s", float),
     "SIMULATOR_REBATE_PERIOD": ("rebate_period_s", float),
     "SIMULATOR_REBATE_MINIMUM": ("rebate_minimum", str),
+    "SIMULATOR_REWARD_MARKETS": ("reward_markets", str),
+    "SIMULATOR_REWARD_POOL": ("reward_pool", str),
+    "SIMULATOR_REWARD_MAX_SPREAD": ("reward_max_spread", str),
+    "SIMULATOR_REWARD_MIN_SIZE": ("reward_min_size", str),
+    "SIMULATOR_REWARD_SAMPLE": ("reward_sample_s", float),
+    "SIMULATOR_REWARD_PERIOD": ("reward_period_s", float),
+    "SIMULATOR_REWARD_MINIMUM": ("reward_minimum", str),
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
@@ -303,12 +318,27 @@ def _validate(cfg: SimConfig) -> None:
             raise ValueError(f"{name} must be from 0 seconds to 10 years")
     if not 0 < cfg.rebate_period_s <= 86_400:
         raise ValueError("rebate_period_s must be more than 0 and at most 86400 (daily)")
-    object.__setattr__(cfg, "rebate_minimum", str(cfg.rebate_minimum))
-    try:
-        minimum = Decimal(cfg.rebate_minimum)
-    except InvalidOperation:
-        minimum = Decimal(-1)
-    if not (minimum.is_finite() and minimum >= 0 and minimum * 10**6 == (minimum * 10**6).to_integral_value()):
-        raise ValueError(f"rebate_minimum must be a pUSD amount >= 0 with at most 6 decimals, "
-                         f"not {cfg.rebate_minimum!r}")
+    for name in ("rebate_minimum", "reward_pool", "reward_min_size", "reward_minimum"):
+        _check_amount(cfg, name, 6)
+    _check_amount(cfg, "reward_max_spread", 4)
+    if not 0 < Decimal(cfg.reward_max_spread) < 50:
+        raise ValueError(f"reward_max_spread must be more than 0 and under 50 cents, not {cfg.reward_max_spread!r}")
+    if not 0 < cfg.reward_sample_s <= 3_600:
+        raise ValueError("reward_sample_s must be more than 0 and at most 3600 seconds")
+    if not 0 < cfg.reward_period_s <= 86_400:
+        raise ValueError("reward_period_s must be more than 0 and at most 86400 (daily)")
+    parse_market_choice(cfg.reward_markets, "reward_markets")
     parse_sports_markets(cfg.sports_markets)
+
+
+def _check_amount(cfg: "SimConfig", name: str, decimals: int) -> None:
+    """A decimal amount >= 0 with at most `decimals` places, kept as its string."""
+    object.__setattr__(cfg, name, str(getattr(cfg, name)))
+    try:
+        value = Decimal(getattr(cfg, name))
+    except InvalidOperation:
+        value = Decimal(-1)
+    scale = 10**decimals
+    if not (value.is_finite() and value >= 0 and value * scale == (value * scale).to_integral_value()):
+        raise ValueError(f"{name} must be an amount >= 0 with at most {decimals} decimals, "
+                         f"not {getattr(cfg, name)!r}")

@@ -116,7 +116,7 @@ def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
         raise OrderRejected(POST_ONLY_MODE_ERROR)
     result = sim.exchange.place(order)
     wire = item["order"]
-    if wire["maker"].lower() != wire["signer"].lower():
+    if wire["maker"].lower() != creds.address:  # a funder (proxy, Safe or deposit wallet) trades for the key
         sim.funders[(creds.address, int(wire["signatureType"]))] = wire["maker"].lower()
     return _response(result)
 
@@ -282,7 +282,7 @@ async def get_pre_migration_orders(request: web.Request) -> web.Response:
     return ok(page([], request.query.get("next_cursor"), request.app[SIM_KEY].cfg.page_size))
 
 
-def _balance_address(request: web.Request, creds: ApiCreds) -> str:
+def funded_address(request: web.Request, creds: ApiCreds) -> str:
     sig_type = query_int(request, "signature_type") or 0
     if sig_type not in (0, 1, 2, 3):
         raise HttpError(400, "Invalid signature_type")
@@ -296,7 +296,7 @@ def _balance_address(request: web.Request, creds: ApiCreds) -> str:
 async def get_balance_allowance(request: web.Request) -> web.Response:
     creds, _ = await _l2(request)
     sim = request.app[SIM_KEY]
-    acct = sim.ledger.account(_balance_address(request, creds))
+    acct = sim.ledger.account(funded_address(request, creds))
     asset_type = request.query.get("asset_type", "COLLATERAL").upper()
     if asset_type == "COLLATERAL":
         balance = acct.pusd
@@ -329,19 +329,6 @@ async def post_heartbeat(request: web.Request) -> web.Response:
         if request.transport is not None:
             request.transport.abort()
     return ok({"heartbeat_id": new_id})
-
-
-@routes.get("/order-scoring")
-async def order_scoring(request: web.Request) -> web.Response:
-    await _l2(request)
-    return ok({"scoring": False})
-
-
-@routes.post("/orders-scoring")
-async def orders_scoring(request: web.Request) -> web.Response:
-    _, body = await _l2(request)
-    ids = parse_json(body) or []
-    return ok({str(i): False for i in ids} if isinstance(ids, list) else {})
 
 
 @routes.get("/notifications")

@@ -84,6 +84,7 @@ class Market:
     base_tick: int = 0  # the tick it was listed with (0: tick); a refined market returns to it
     volume: int = 0  # micro-pUSD, all time
     trade_times: list[tuple[float, int]] = field(default_factory=list)  # for volume24hr
+    reward: Any = None  # its liquidity-reward program (rewards.Program), None when it runs none
 
     @property
     def tokens(self) -> tuple[Token, Token]:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
+from . import payouts
+from .payouts import utc_day
 from .accounts import Ledger
 from .activity import ActivityLog
 from .chain import COLLATERAL
@@ -39,10 +40,6 @@ PPM = 1_000_000
 def rebate_share_ppm(market: Market) -> int:
     """The published share of taker fees rebated to makers, by the market's category."""
     return CRYPTO_SHARE_PPM if any(tag.strip().lower() == "crypto" for tag in market.tags) else DEFAULT_SHARE_PPM
-
-
-def utc_day(ts_s: float) -> str:
-    return datetime.fromtimestamp(ts_s, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
 @dataclass
@@ -103,17 +100,12 @@ class Rebates:
             if amount < self.minimum or amount <= 0:
                 continue  # accrues until a later payout reaches the minimum
             del self.owed[maker]
-            self.ledger.account(FEE_COLLECTOR, internal=True).pusd -= amount
-            self.ledger.account(maker).pusd += amount
-            self.activity.record(maker, "MAKER_REBATE", amount, 0, self.activity.tx_hash("rebate"))
+            payouts.pay(self.ledger, self.activity, FEE_COLLECTOR, maker, amount, "MAKER_REBATE", "rebate")
             paid.append((maker, amount))
         return paid
 
     def next_payout_in(self, now: float) -> float:
-        """Seconds until the next scheduled payout: 00:00 UTC for a daily period."""
-        if self.period_s == 86_400:
-            return 86_400 - now % 86_400
-        return self.period_s
+        return payouts.next_payout_in(self.period_s, now)
 
     def current(self, day: str, maker: str) -> list[dict[str, Any]] | None:
         """``GET /rebates/current``: a maker's rebated fees of `day`, by market (null when none,

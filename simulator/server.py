@@ -15,7 +15,7 @@ from typing import Any, Callable
 from aiohttp import web
 
 from . import admin as admin_routes
-from . import data_api, gamma, http_market, http_news, http_trading, relayer, rpc
+from . import data_api, gamma, http_market, http_news, http_rewards, http_trading, relayer, rpc
 from .accounts import Ledger
 from .activity import ActivityLog
 from .admin import Admin
@@ -30,11 +30,12 @@ from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
 from .maintenance import CLOSED, Maintenance
-from .markets import build_markets, price_to_tick
+from .markets import build_markets, choose_markets, price_to_tick
 from .ratelimit import RateLimiter
 from .signer_limits import SignerLimits
 from .chain import AUTO_REDEEM_OPERATOR, Chain
 from .rebates import Rebates
+from .rewards import Program, Rewards, build_programs
 from .relayer import Relayer
 from .rpc import Rpc
 from .settlement import Settlement
@@ -87,6 +88,8 @@ class Simulator:
         self.rpc = Rpc(self, cfg.block_time_s)
         self.rebates = Rebates(self.ledger, self.activity, to_micro(cfg.rebate_minimum), cfg.rebate_period_s)
         self.trades.confirmed_listeners.append(self.rebates.on_confirmed)
+        self.rewards = Rewards(self._reward_programs(cfg), self.exchange.books, self.exchange.markets, self.ledger,
+                               self.activity, to_micro(cfg.reward_minimum), cfg.reward_period_s, cfg.reward_sample_s)
         self.history = PriceHistory()
         self._ids = random.Random(f"ids:{seed}")
         self.heartbeats = Heartbeats(cfg.heartbeat_timeout_s, self._heartbeat_expired, self._uuid,
@@ -106,6 +109,14 @@ class Simulator:
     def _schedule(self, delay: float, fn: Callable[[], None]) -> None:
         assert self.loop is not None
         self.loop.call_later(delay, fn)
+
+    def _reward_programs(self, cfg: SimConfig) -> list[Program]:
+        even = {m.condition_id for m in self.markets[::2]}
+        chosen = choose_markets(self.markets, cfg.reward_markets, "reward_markets", lambda m: m.condition_id in even)
+        programs = build_programs(chosen, cfg.reward_pool, cfg.reward_max_spread, cfg.reward_min_size)
+        for market, program in zip(chosen, programs):
+            market.reward = program
+        return programs
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
@@ -154,7 +165,8 @@ class Simulator:
                        self.maintenance.middleware()]
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
-        for module in (http_market, http_trading, gamma, admin_routes, http_news, relayer, rpc, data_api):
+        for module in (http_market, http_trading, http_rewards, gamma, admin_routes, http_news, relayer, rpc,
+                       data_api):
             app.add_routes(module.routes)
         for path in ("/ws/market", "/ws/market/"):
             app.router.add_get(path, self.hub.handle_market)
@@ -181,6 +193,8 @@ class Simulator:
         self._spawn(self._watch_maintenance())
         self._spawn(self._sample_history())
         self._spawn(self._pay_rebates())
+        self._spawn(self._sample_rewards())
+        self._spawn(self._pay_rewards())
         if self.cfg.agents:
             self._spawn(self.agents.run())
         if self.cfg.resolve_after_s is not None:
@@ -221,11 +235,23 @@ class Simulator:
             await asyncio.sleep(self.cfg.history_interval_s)
 
     async def _pay_rebates(self) -> None:
+        await self._pay_daily(self.rebates, self.cfg.rebate_period_s, "maker rebates")
+
+    async def _sample_rewards(self) -> None:
         while True:
-            await asyncio.sleep(self.rebates.next_payout_in(time.time()))
-            paid = self.rebates.pay(closing_today=self.cfg.rebate_period_s != 86_400)
+            await asyncio.sleep(self.rewards.sample_s)
+            self.rewards.sample(time.time())
+
+    async def _pay_rewards(self) -> None:
+        await self._pay_daily(self.rewards, self.cfg.reward_period_s, "liquidity rewards")
+
+    async def _pay_daily(self, program: Rebates | Rewards, period_s: float, what: str) -> None:
+        """Pay `program` on its schedule (a daily period closes only the days that ended)."""
+        while True:
+            await asyncio.sleep(program.next_payout_in(time.time()))
+            paid = program.pay(closing_today=period_s != 86_400)
             if paid:
-                log.info("maker rebates paid to %d wallet(s)", len(paid))
+                log.info("%s paid to %d wallet(s)", what, len(paid))
 
     async def _resolve_later(self, delay: float) -> None:
         await asyncio.sleep(delay)

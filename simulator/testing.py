@@ -87,6 +87,12 @@ class SimHandle:
     def approve(self, address: str, operator: str | None = None, approved: bool = True) -> dict[str, Any]:
         return self.call(self.sim.admin.approve, address, operator, approved)
 
+    def pay_rewards(self) -> dict[str, Any]:
+        return self.call(self.sim.admin.pay_rewards)
+
+    def sample_rewards(self) -> dict[str, Any]:
+        return self.call(self.sim.admin.sample_rewards)
+
     def pay_rebates(self) -> dict[str, Any]:
         return self.call(self.sim.admin.pay_rebates)
 

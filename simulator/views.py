@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from .book import Book
+from .chain import COLLATERAL
 from .markets import Market, Token, iso
 from .units import MICRO, ONE, as_float, fmt
 
@@ -69,7 +70,7 @@ def clob_market(market: Market, book: Book) -> JSON:
         "neg_risk_request_id": market.neg_risk_request_id,
         "icon": market.icon,
         "image": market.icon,
-        "rewards": {"rates": None, "min_size": 0, "max_spread": 0},
+        "rewards": _rewards(market),
         "is_50_50_outcome": False,
         "tokens": [
             {"token_id": t.token_id, "outcome": t.outcome,
@@ -78,6 +79,35 @@ def clob_market(market: Market, book: Book) -> JSON:
         ],
         "tags": list(market.tags),
     }
+
+
+def _rewards(market: Market) -> JSON:
+    """The CLOB market's ``rewards``: its daily rate, min size (shares) and max spread (cents)."""
+    program = market.reward
+    if program is None:
+        return {"rates": None, "min_size": 0, "max_spread": 0}
+    return {"rates": [{"asset_address": COLLATERAL, "rewards_daily_rate": _number(program.daily_pool)}],
+            "min_size": _number(program.min_size), "max_spread": _number(program.max_spread * 100)}
+
+
+def _compact_rewards(market: Market) -> JSON | None:
+    """``/clob-markets``' ``r`` (py-clob-client-v2's ClobRewards), None without a program."""
+    program = market.reward
+    if program is None:
+        return None
+    return {"min_size": _number(program.min_size), "max_spread": _number(program.max_spread * 100),
+            "enabled": True, "skip_min_order_age": True, "min_order_age_seconds": 0}
+
+
+def _gamma_rewards(market: Market) -> JSON:
+    """Gamma's reward fields: min size (shares), max spread (cents) and the daily rate."""
+    program = market.reward
+    if program is None:
+        return {"rewardsMinSize": 0, "rewardsMaxSpread": 0, "clobRewards": []}
+    return {"rewardsMinSize": _number(program.min_size), "rewardsMaxSpread": _number(program.max_spread * 100),
+            "clobRewards": [{"id": market.gamma_id, "conditionId": market.condition_id, "assetAddress": COLLATERAL,
+                             "rewardsAmount": 0, "rewardsDailyRate": _number(program.daily_pool),
+                             "startDate": "2026-04-28", "endDate": "2500-12-31"}]}
 
 
 def simplified_market(market: Market, book: Book) -> JSON:
@@ -90,7 +120,7 @@ def clob_market_info(market: Market) -> JSON:
     """``/clob-markets/{cid}``: compact keys the V2 client caches (t, mts, nr, fd)."""
     info: JSON = {
         "gst": None,
-        "r": None,
+        "r": _compact_rewards(market),
         "t": [{"t": t.token_id, "o": t.outcome} for t in market.tokens],
         "mos": _number(market.min_size),
         "mts": as_float(market.tick),
@@ -159,4 +189,5 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "tags": [{"id": str(i + 1), "label": tag, "slug": tag.lower().replace(" ", "-")}
                  for i, tag in enumerate(market.tags[:5])],
         "version": "v1",
+        **_gamma_rewards(market),
     }

@@ -18,14 +18,14 @@ if TYPE_CHECKING:  # sqlite3 alone at run time: `engine status` never imports SQ
 
 
 def money(conn: sqlite3.Connection, mode: str) -> dict[str, float]:
-    """Cash, redeemable and the venue's payments so far (redemptions, merges, rebates), in USDC."""
+    """Cash, redeemable and the venue's payments so far (redemptions, merges, rebates, rewards), in USDC."""
     cash = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM cash_ledger WHERE mode = ?", (mode,))
     fills = one(conn, """SELECT COALESCE(SUM(CASE WHEN side = 'BUY' THEN -(price * size / 1000000)
                                                    ELSE price * size / 1000000 END - fee), 0) AS n
                          FROM fills WHERE mode = ? AND status != 'FAILED'""", (mode,))
     owed = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM claims WHERE mode = ? AND status = 'open'", (mode,))
     paid = {r["kind"]: r["n"] for r in rows(conn, """SELECT kind, COALESCE(SUM(amount), 0) AS n FROM cash_ledger
-                                                      WHERE mode = ? AND kind IN ('redemption', 'merge', 'rebate')
+                                                      WHERE mode = ? AND kind IN ('redemption', 'merge', 'rebate', 'reward')
                                                       GROUP BY kind""", (mode,))}
     return {
         "cash_usdc": round(((cash["n"] if cash else 0) + (fills["n"] if fills else 0)) / MICRO, 6),
@@ -33,6 +33,7 @@ def money(conn: sqlite3.Connection, mode: str) -> dict[str, float]:
         "redeemed_usdc": round(paid.get("redemption", 0) / MICRO, 6),
         "merged_usdc": round(paid.get("merge", 0) / MICRO, 6),
         "rebates_usdc": round(paid.get("rebate", 0) / MICRO, 6),
+        "rewards_usdc": round(paid.get("reward", 0) / MICRO, 6),
     }
 
 

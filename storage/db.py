@@ -111,6 +111,13 @@ class Database:
             return Joined(self._batch[1])
         return self.writer.begin()
 
+    def read_own(self) -> AbstractContextManager[Connection]:
+        """A read that sees this thread's batch, uncommitted (a replay reading what it just wrote);
+        outside a batch, `read()`."""
+        if self._batch is not None and self._batch[0] == threading.get_ident():
+            return Joined(self._batch[1])
+        return self.read()
+
     @contextmanager
     def batch(self) -> Iterator[Connection]:
         """Every write of this thread until the block ends, in one transaction.

@@ -647,3 +647,48 @@ class PaperSettlement(SQLModel, table=True):
     due_at: int = int_col()
     created_at: int = int_col()
     settled_at: int | None = int_col(nullable=True, default=None)
+
+
+class RewardProgram(SQLModel, table=True):
+    """A market's liquidity-reward program as the venue lists it (micro-units)."""
+
+    __tablename__ = "reward_programs"
+
+    condition_id: str = text_col(primary_key=True)
+    daily_pool: int = int_col()
+    max_spread: int = int_col()
+    min_size: int = int_col()
+    updated_at: int = int_col()
+
+
+class RewardScore(SQLModel, table=True):
+    """One resting order's reward scoring: the desk's samples, and the venue's last answer (live)."""
+
+    __tablename__ = "reward_scores"
+    __table_args__ = (Index("ix_reward_scores_strategy", "mode", "strategy"),)
+
+    mode: str = text_col(primary_key=True)
+    order_id: int = int_col(primary_key=True)
+    strategy: str = text_col()
+    condition_id: str = text_col()
+    samples: int = int_col(default=0)
+    scoring_samples: int = int_col(default=0)
+    scoring: int = int_col(default=0)
+    venue_scoring: int | None = int_col(nullable=True, default=None)
+    checked_at: int = int_col()
+
+
+class RewardDay(SQLModel, table=True):
+    """Estimated and paid liquidity rewards of one strategy in one market on one UTC day."""
+
+    __tablename__ = "reward_days"
+
+    mode: str = text_col(primary_key=True)
+    day: str = text_col(primary_key=True)
+    condition_id: str = text_col(primary_key=True)
+    strategy: str = text_col(primary_key=True)
+    samples: int = int_col(default=0)
+    share: int = int_col(default=0)
+    estimated: int = int_col(default=0)
+    paid: int | None = int_col(nullable=True, default=None)
+    updated_at: int = int_col()

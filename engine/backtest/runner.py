@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from engine.contracts import metrics as metric_fns
+from engine.backtest.income import BacktestIncome
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,
@@ -41,6 +42,7 @@ from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
 from engine.venues.paper import PaperVenue
 from engine.venues.base import TradeStatus
+from storage import reward_queries
 from storage.db import Database
 from storage.migrations import migrate
 from storage.settings import Settings
@@ -129,6 +131,11 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
                      {"n": STRATEGY_NAME, "k": spec.kind, "p": json.dumps(spec.params),
                       "m": json.dumps([r["condition_id"] for r in market_rows])})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
+    marks = ",".join("?" * len(market_rows))
+    programs = _main_rows(main_db, f"SELECT * FROM reward_programs WHERE condition_id IN ({marks})",
+                          tuple(r["condition_id"] for r in market_rows))
+    reward_queries.copy_programs(db, [dict(r) for r in programs])  # the run's markets pay what they paid
+    with db.write() as conn:
         for index in SCRATCH_UNUSED_INDEXES:
             conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
     return db
@@ -165,12 +172,13 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed()))
     tally = RefusalTally()
     tally.attach(core)
+    income = BacktestIncome(core, spec.from_ms)
     try:
         try:
-            curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress)
+            curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress, income)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
-        result = _result(core, curve, exposure, events, decisions, markets)
+        result = _result(core, curve, exposure, events, decisions, markets, income.totals(clock.now))
         result.refusals = tally.summary()
         return result
     finally:
@@ -178,7 +186,8 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
 
 
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
-                  markets: list[MarketInfo], progress: Progress | None) -> tuple[list, list, int, int]:  # type: ignore[type-arg]
+                  markets: list[MarketInfo], progress: Progress | None,
+                  income: BacktestIncome) -> tuple[list, list, int, int]:  # type: ignore[type-arg]
     await core.start(operator=True)
     core.unblock_orders()
     batches, tokens, total, markers = _events(spec, main_db, markets)
@@ -200,17 +209,17 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
             if markers:  # decide at the recorded markers
                 i = apply.until_decision(batch, 0, clock)
                 while i < len(batch):
-                    decisions += await _decide(core, clock, batch[i][0], curve, exposure)
+                    decisions += await _decide(core, clock, batch[i][0], curve, exposure, income)
                     i = apply.until_decision(batch, i + 1, clock)
             else:  # no recorded decisions: decide on the interval
                 for event in batch:
                     at = event[0]
                     while at >= next_decide:
-                        decisions += await _decide(core, clock, next_decide, curve, exposure)
+                        decisions += await _decide(core, clock, next_decide, curve, exposure, income)
                         next_decide += interval
                     clock.now = at
                     if event[2] == DECIDE:
-                        decisions += await _decide(core, clock, at, curve, exposure)
+                        decisions += await _decide(core, clock, at, curve, exposure, income)
                     else:
                         apply(event)
         seen += len(batch)
@@ -221,16 +230,17 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     return curve, exposure, seen, decisions
 
 
-async def _decide(core: TradingCore, clock: SimClock, at: int, curve: list, exposure: list) -> int:  # type: ignore[type-arg]
+async def _decide(core: TradingCore, clock: SimClock, at: int, curve: list, exposure: list,  # type: ignore[type-arg]
+                  income: BacktestIncome) -> int:
     clock.now = at
     valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
-    curve.append((at, valuation.equity / MICRO))
+    curve.append((at, (valuation.equity + income.at(at)) / MICRO))  # rewards and rebates count
     exposure.append((at, valuation.exposure / MICRO))
     return 1
 
 
 def _result(core: TradingCore, curve: list, exposure: list, events: int, decisions: int,  # type: ignore[type-arg]
-            markets: list[MarketInfo]) -> BacktestResult:
+            markets: list[MarketInfo], income: tuple[float, float]) -> BacktestResult:
     with core.db.read() as conn:
         fills = [dict(r) for r in conn.execute(text(
             """SELECT matched_at, condition_id, token_id, outcome, side, price, size, fee, liquidity, status, trade_id,
@@ -239,7 +249,9 @@ def _result(core: TradingCore, curve: list, exposure: list, events: int, decisio
             """SELECT id, created_at, closed_at, condition_id, token_id, outcome, side, price, size, filled, tif,
                       status FROM orders ORDER BY id""")).mappings()]
     closes, fees, trades = _trade_figures(fills)
-    summary = metric_fns.compute(curve, [e for _, e in exposure], closes, trades=trades, fees=fees / MICRO)
+    rewards, rebates = income  # (USDC) every reward estimated and rebate accrued, to the run's last event
+    summary = metric_fns.compute(curve, [e for _, e in exposure], closes, trades=trades, fees=fees / MICRO,
+                                 rewards=rewards, rebates=rebates)
     return BacktestResult(summary, curve, exposure, fills, orders, events, decisions,
                           [m.condition_id for m in markets])
 

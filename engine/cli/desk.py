@@ -128,7 +128,8 @@ def _money_lines(money: dict[str, float], owed: list[dict[str, Any]]) -> list[st
     """Cash (paid by the venue) apart from what it still owes: a resolved position is not cash."""
     lines = [f"cash       {_money(money['cash_usdc'])} USDC; redeemable {_money(money['redeemable_usdc'])} USDC "
              f"(owed by the venue, not cash yet); paid so far: redemptions {_money(money['redeemed_usdc'])}, "
-             f"merges {_money(money['merged_usdc'])}, maker rebates {_money(money['rebates_usdc'])}"]
+             f"merges {_money(money['merged_usdc'])}, maker rebates {_money(money['rebates_usdc'])}, "
+             f"liquidity rewards {_money(money['rewards_usdc'])}"]
     for claim in owed:
         state = claim["last_tx"] or "not sent yet"
         if claim["last_error"] and state == "failed":

@@ -56,6 +56,10 @@ class Metrics:
     drawdown_peak_at: int | None = None
     drawdown_trough_at: int | None = None
     not_annualized: str = ""  # why Sharpe, Sortino and Calmar are None ("" when they are annualized)
+    # Backtests: liquidity rewards estimated and maker rebates accrued (USDC), already in the equity
+    # curve; None where they are not counted this way (a live strategy's own figures are on its page).
+    rewards: float | None = None
+    rebates: float | None = None
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
@@ -152,7 +156,8 @@ def _span_words(ms: int) -> str:
 
 
 def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], realized_by_close: Sequence[float],
-            trades: int, fees: float, steps: int = 500) -> Metrics:
+            trades: int, fees: float, steps: int = 500, rewards: float | None = None,
+            rebates: float | None = None) -> Metrics:
     """All metrics from (time ms, equity) samples, exposure samples and closing trades."""
     start_equity = curve[0][1] if curve else 0.0
     end_equity = curve[-1][1] if curve else 0.0
@@ -176,5 +181,5 @@ def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], reali
         avg_exposure=sum(exposure) / len(exposure) if exposure else 0.0, max_exposure=max(exposure, default=0.0),
         sharpe_per_period=sharpe(returns, 1), sortino_per_period=sortino(returns, 1), period_ms=step,
         span_ms=duration, return_over_drawdown=total / drawdown if drawdown else None,
-        drawdown_peak_at=peak_at, drawdown_trough_at=trough_at, not_annualized=why,
+        drawdown_peak_at=peak_at, drawdown_trough_at=trough_at, not_annualized=why, rewards=rewards, rebates=rebates,
     )

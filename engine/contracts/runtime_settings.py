@@ -131,6 +131,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("redeem_check_s", "Redemption check interval", int, 15, 5, 3600, "s",
                 "How often the engine reads what the venue paid (redemptions, merges, maker rebates), follows "
                 "its redeem and merge transactions and redeems what became final."),
+    SettingSpec("reward_sample_s", "Liquidity rewards sample interval", int, 60, 1, 3600, "s",
+                "How often the engine scores its resting orders in reward markets, as the venue samples the "
+                "books (once a minute), and reads the venue's own scoring and earnings (live). A restart applies it."),
     SettingSpec("auto_redeem_grace_s", "Wait for the auto-redeem operator", int, 600, 0, 86_400, "s",
                 "With the auto-redeem operator approved, how long after a resolution becomes final the engine "
                 "waits for the venue to redeem before it redeems itself."),

@@ -22,7 +22,8 @@ from engine.execution import store
 from engine.venues.settlement import SettlementTx, VenueCredit
 from storage.sql import run, scalar
 
-CASH_KIND = {"redeem": "redemption", "merge": "merge", "rebate": "rebate"}
+INCOME = ("rebate", "reward")  # paid to the wallet, owed by no claim: booked as cash, once by hash
+CASH_KIND = {"redeem": "redemption", "merge": "merge", "rebate": "rebate", "reward": "reward"}
 OPEN_TX_STATES = ("sending", "pending")
 
 
@@ -166,11 +167,11 @@ def book_credit(conn: Connection, mode: str, credit: VenueCredit, now: int) -> B
     """Book what the venue paid, once; a redemption or a merge pays its market's open claims
     (a merge first those of the transaction that paid)."""
     cash_kind = CASH_KIND[credit.kind]
-    ref = credit.tx_hash if credit.kind == "rebate" else f"{credit.tx_hash}:{credit.condition_id}"
+    ref = credit.tx_hash if credit.kind in INCOME else f"{credit.tx_hash}:{credit.condition_id}"
     note = _note(credit)
     if not store.add_cash_entry(conn, mode=mode, kind=cash_kind, amount=credit.amount, ref=ref, note=note, now=now):
         return Booking(False)
-    if credit.kind == "rebate" or credit.condition_id is None:
+    if credit.kind in INCOME or credit.condition_id is None:
         return Booking(True, credit.amount)
     claims = [c for c in open_claims(conn, mode, credit.condition_id) if c.kind == credit.kind]
     if credit.kind == "merge":
@@ -200,6 +201,7 @@ def _merge_claims_paid(conn: Connection, claims: list[ClaimRow], credit: VenueCr
 
 
 def _note(credit: VenueCredit) -> str:
-    what = {"redeem": "redemption paid", "merge": "complete sets merged", "rebate": "maker rebate paid"}[credit.kind]
+    what = {"redeem": "redemption paid", "merge": "complete sets merged", "rebate": "maker rebate paid",
+            "reward": "liquidity rewards paid"}[credit.kind]
     where = f" in {credit.condition_id[:14]}…" if credit.condition_id else ""
     return f"{what}{where}: {fmt(credit.amount)} pUSD (venue tx {credit.tx_hash[:14]}…)"

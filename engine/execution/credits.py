@@ -1,4 +1,4 @@
-"""Booking what the venue paid: redemptions, merges and maker rebates, as it reports them.
+"""Booking what the venue paid: redemptions, merges, maker rebates and liquidity rewards, as it reports them.
 
 Read from the venue (engine/venues/settlement.py) and booked once each (engine/execution/
 claims.py), in the executor's transaction, so cash is never more nor less than the venue
@@ -43,7 +43,7 @@ def window(ex: Executor) -> tuple[int, int] | None:
         start = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = 'initial'"),
                              {"m": ex.mode}).scalar()
         newest = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND kind IN "
-                                   "('redemption', 'merge', 'rebate')"), {"m": ex.mode}).scalar()
+                                   "('redemption', 'merge', 'rebate', 'reward')"), {"m": ex.mode}).scalar()
     if start is None:
         return None
     return int(start), int(start) if newest is None else max(int(start), int(newest) - OVERLAP_MS)
@@ -85,6 +85,10 @@ def _alert(conn: Connection, credit: VenueCredit, booking: claims.Booking) -> No
     if credit.kind == "rebate":
         raise_alert(conn, level="info", source="venue", code="MAKER_REBATE",
                     message=f"the venue paid a maker rebate of {fmt(credit.amount)} pUSD (booked as cash)")
+        return
+    if credit.kind == "reward":
+        raise_alert(conn, level="info", source="venue", code="LIQUIDITY_REWARD",
+                    message=f"the venue paid {fmt(credit.amount)} pUSD of liquidity rewards (booked as cash)")
         return
     what = "redemption" if credit.kind == "redeem" else "merge"
     if not booking.claims:

@@ -30,6 +30,15 @@ Per market, each call:
    `half_spread` and `size`, fast with `fast_half_spread` and `fast_size`, stale with
    `stale_half_spread` and `stale_size` (a size of 0 quotes nothing in that regime). The intent
    names its regime and why, and the decisions log notes each change.
+11. Liquidity rewards (`reward_qualify`): in a market with a reward program, the half-spread is
+   capped a tick inside the program's max spread (so a quote rounded outward stays inside it,
+   measured from the fair value) and each level is at least the program's min size. Markets
+   without a program are quoted as configured.
+12. Reward per unit of risk: a market's daily pool divided by the capital a two-sided quote of
+   the program's min size (or the strategy's size, if larger) ties up, size x 1 pUSD (a bid at p
+   and an ask at p hold p and 1 - p a share): pUSD a day per pUSD at risk, 0 without a program.
+   `min_reward_per_risk` stays out of markets below it; `reward_top_markets` N > 0 quotes only
+   the N markets of the strategy with the highest reward per risk (ties: condition id order).
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from engine.domain import (
     ONE,
     Book,
     Intent,
+    MarketInfo,
     MarketView,
     Quote,
     Side,
@@ -121,6 +131,15 @@ class MarketMaking(StrategyBase):
                   "stale.", minimum=0, maximum=0.5, step=0.001),
         ParamSpec("stale_size", ParamType.SHARES, 0, "Size of the first level while the reference is "
                   "stale (0: quote nothing).", minimum=0, maximum=1_000_000),
+        ParamSpec("reward_qualify", ParamType.BOOL, False, "In markets with a liquidity-reward program, quote "
+                  "inside its max spread (half-spread capped a tick inside it) and at least its min size, so "
+                  "the quotes score for the daily pool."),
+        ParamSpec("min_reward_per_risk", ParamType.DECIMAL, 0.0, "Stay out of markets whose reward program pays "
+                  "less than this a day per pUSD a min-size two-sided quote ties up (0: quote every market, "
+                  "with or without a program).", minimum=0, maximum=10, unit="pUSD/day per pUSD", step=0.001),
+        ParamSpec("reward_top_markets", ParamType.INT, 0, "Quote only this many of the strategy's markets: "
+                  "those paying the most reward per unit of risk (0: all of them).", minimum=0, maximum=1000,
+                  unit="markets"),
     )
 
     @classmethod
@@ -151,10 +170,44 @@ class MarketMaking(StrategyBase):
             FAST: RegimeParams(self.micros("fast_half_spread"), self.micros("fast_size")),
             STALE: RegimeParams(self.micros("stale_half_spread"), self.micros("stale_size")),
         }
+        self.reward_qualify: bool = self.params["reward_qualify"]
+        self.min_reward_per_risk = self.micros("min_reward_per_risk")  # micro-pUSD a day per pUSD
+        self.reward_top: int = self.params["reward_top_markets"]
+
+    def reward_per_risk(self, info: MarketInfo) -> int:
+        """pUSD a day per pUSD at risk, in micros (item 12); 0 without a program."""
+        if info.reward_daily_pool <= 0:
+            return 0
+        at_risk = max(info.reward_min_size, self.size, 1)  # micro-shares x 1 pUSD = micro-pUSD
+        return mul_div(info.reward_daily_pool, ONE, at_risk)
+
+    def out_by_reward(self, markets: Mapping[str, MarketView]) -> dict[str, str]:
+        """Markets left out by reward per risk, each with the reason."""
+        ratio = {cid: self.reward_per_risk(view.info) for cid, view in markets.items()}
+        out = {cid: f"reward per risk {fmt(r)} below {fmt(self.min_reward_per_risk)}" for cid, r in ratio.items()
+               if self.min_reward_per_risk and r < self.min_reward_per_risk}
+        if self.reward_top:
+            ranked = sorted((cid for cid in ratio if cid not in out), key=lambda cid: (-ratio[cid], cid))
+            out |= {cid: f"not among the {self.reward_top} markets paying the most reward per risk"
+                    for cid in ranked[self.reward_top:]}
+        return out
+
+    def qualified(self, info: MarketInfo, chosen: RegimeParams) -> RegimeParams:
+        """The regime's parameters brought inside the market's reward program (item 11)."""
+        if not self.reward_qualify or info.reward_max_spread <= 0 or chosen.size <= 0:
+            return chosen
+        half_spread = chosen.half_spread
+        if info.reward_max_spread > info.tick:
+            half_spread = min(half_spread, info.reward_max_spread - info.tick)
+        return RegimeParams(half_spread, max(chosen.size, info.reward_min_size))
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         intents = []
+        left_out = self.out_by_reward(snapshot.markets)
         for condition_id, view in snapshot.markets.items():
+            if condition_id in left_out:
+                intents.append(self.intent(condition_id, (), left_out[condition_id], keep_within=self.threshold))
+                continue
             if not self.regime_control:
                 quotes, reason = self.quotes_for(view, state, self.by_regime[CALM])
                 intents.append(self.intent(condition_id, quotes, reason, keep_within=self.threshold))
@@ -193,6 +246,7 @@ class MarketMaking(StrategyBase):
         if fair is None or not 0 <= fair <= ONE:
             return (), f"no {self.source} price"
         position = net_yes(state, info.condition_id)
+        chosen = self.qualified(info, chosen)
         bid, ask = self.targets(fair, position, info.tick, best_bid, best_ask, chosen.half_spread)
         return self.assemble(bid, ask, position, info.tick, chosen.size)
 

@@ -1,7 +1,8 @@
 """The engine's view of market metadata: condition id or token -> MarketInfo.
 
-Loaded from the `markets` table (written by the market refresh job); tests and backtests
-can also add markets directly.
+Loaded from the `markets` table (written by the market refresh job), with each market's
+liquidity-reward program from `reward_programs` (engine/trading/rewards.py); tests and
+backtests can also add markets directly.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import text
 
 from engine.domain import ONE, MarketInfo, Outcome
 from engine.feeds.discovery import market_info
+from storage import reward_queries
 from storage.db import Database
 
 
@@ -78,8 +80,12 @@ class MarketCatalog:
         with db.read() as conn:
             rows = conn.execute(text("SELECT * FROM markets")).mappings().all()
         groups = Counter(row["neg_risk_market_id"] for row in rows if row["neg_risk_market_id"])
+        rewards = reward_queries.programs(db)
         for row in rows:
             info = market_info(dict(row))
+            if (program := rewards.get(info.condition_id)) is not None:
+                info = replace(info, reward_daily_pool=program.daily_pool, reward_max_spread=program.max_spread,
+                               reward_min_size=program.min_size)
             if info.neg_risk_market_id:
                 info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id])
             self.add(info, Outcome(row["resolved_outcome"]) if row["resolved_outcome"] else None)

@@ -38,6 +38,8 @@ from engine.feeds.reference import ReferenceFeed
 from engine.marketdata.recorder import Recorder
 from engine.trading.collections import Collections
 from engine.trading.resolution import settle_missed_resolutions
+from engine.trading.rewards import RewardTracker, reward_job
+from engine.feeds.rest import RestClient
 from engine.trading.ticks import apply_tick_change
 from engine.trading.balance_watch import BalanceWatch
 from engine.trading.venue_conditions import ConditionBoard, live_conditions
@@ -71,6 +73,7 @@ BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_
 ORDER_AGE_CHECK_S = 5
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
+REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
 EARLY_WINDOW_MS = 10 * 60_000
 VENUE_ALERTS = {
     VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
@@ -105,6 +108,7 @@ class TradingCore:
         self.executor = self._build_executor()
         self.exits = ExitBook()
         self.collections = Collections(self, self._build_settlement())
+        self.rewards = RewardTracker(db, clock, sample_s=self.config["reward_sample_s"])
         self.deciding = False
         self._trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
@@ -332,6 +336,7 @@ class TradingCore:
             Job("order_age", self._order_age_job, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
             Job("collateral", self._collateral_job, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
             Job("collections", self._collections_job, IntervalTrigger(seconds=self.config["redeem_check_s"])),
+            Job("liquidity_rewards", self.rewards_job, IntervalTrigger(seconds=self.rewards.sample_s)),
         ]
 
     # -- venue and feeds ---------------------------------------------------------------
@@ -563,6 +568,25 @@ class TradingCore:
             return
         await self.collections.run(auto=bool(self.config["auto_redeem"]),
                                    grace_ms=self.config["auto_redeem_grace_s"] * 1000)
+
+    async def rewards_job(self) -> None:
+        """Liquidity rewards: scoring of the resting orders, estimates and payouts (trading/rewards.py)."""
+        if not self._venue_live or self.replay is not None:
+            return
+        live = self.mode == "live" and hasattr(self.executor.venue, "orders_scoring")
+        venue = self.executor.venue if live else None
+        refreshed = await reward_job(self.rewards, mode=self.mode, book_of=lambda t: self.books.book(t, REWARD_DEPTH),
+                                     yes_token=lambda cid: (m.yes_token if (m := self.catalog.get(cid)) else None),
+                                     fetch_page=self._reward_page, venue=venue)  # type: ignore[arg-type]
+        if refreshed:
+            self.catalog.load(self.db)  # the strategies see each market's program
+
+    async def _reward_page(self, cursor: str) -> Any:
+        rest = RestClient(self.settings.clob_host)
+        try:
+            return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
+        finally:
+            await rest.close()
 
     async def _order_age_job(self) -> None:
         """The stale-order clean-up: resting orders past their strategy's max order age."""

@@ -490,13 +490,14 @@ class PaperVenue:
         return [self._trade_from_row(dict(r)) for r in rows]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
-        """Its trades, plus what its redemptions, merges and maker rebates paid and less what
+        """Its trades, plus what its redemptions, merges, maker rebates and liquidity rewards paid, less what
         redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
             rows = conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
                                         WHERE status != 'FAILED'""")).all()
             cash = (self.config.starting_cash + settled.total_paid(conn)
-                    + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, self.clock())))
+                    + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, self.clock()))
+                    + sum(c.amount for c in settled.reward_credits(conn, self.clock())))
             tokens = {t: -settled.burned(conn, t) for t in token_ids}
         for token, side, price, size, fee in rows:
             buy = side == Side.BUY.value

@@ -13,11 +13,13 @@ It pays maker rebates as the venue's program does: the published share (20 % cry
 otherwise) of the fee a taker paid on each of its maker fills, summed by UTC day, paid at the
 day's end once at least 1 pUSD is owed (less waits for a later day). Unlike the venue it
 knows no other makers, so the pool is only what its own fills earned: the fills decide it,
-and a replay pays the same.
+and a replay pays the same. Liquidity rewards are paid at each day's end as the desk's rewards
+tracker estimated them with the venue's scoring method (`reward_credits`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -29,6 +31,7 @@ from engine.domain import MarketInfo, fmt
 from engine.trading.catalog import MarketCatalog
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit
+from storage import reward_queries
 from storage.db import Database, now_ms
 from storage.sql import run, scalar
 
@@ -79,7 +82,7 @@ class PaperSettlement:
             rows = run(conn, """SELECT kind, condition_id, paid, yes_burned + no_burned AS burned, tx_hash, settled_at
                                 FROM paper_settlements WHERE state = 'confirmed' AND settled_at >= :since
                                 ORDER BY settled_at""", {"since": since_ms}).fetchall()
-            rebates = rebate_credits(conn, self.catalog, self.clock())
+            rebates = rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
         settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"])
                    for r in rows if r["kind"] == "merge" or r["burned"]]
         return sorted(settled + [c for c in rebates if c.at_ms >= since_ms], key=lambda c: c.at_ms)
@@ -152,17 +155,24 @@ def rebate_share_ppm(market: MarketInfo) -> int:
     return CRYPTO_REBATE_PPM if any(tag.strip().lower() == "crypto" for tag in market.tags) else REBATE_PPM
 
 
-def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> list[VenueCredit]:
-    """Every maker rebate the paper venue has paid by `now_ms` (days that have ended), oldest first."""
+def rebates_earned(conn: Connection, catalog: MarketCatalog, after_ms: int, before_ms: int) -> dict[int, int]:
+    """UTC day -> the rebate earned by the paper venue's maker fills matched in [after_ms,
+    before_ms): the share times the taker's fee, in micro-pUSD * PPM (exact)."""
     rows = run(conn, """SELECT token_id, price, size, matched_at FROM paper_trades WHERE liquidity = 'MAKER'
-                        AND status != 'FAILED' AND matched_at < :today ORDER BY matched_at""",
-               {"today": now_ms - now_ms % DAY_MS}).fetchall()
-    earned: dict[int, int] = defaultdict(int)  # UTC day -> fees times the share, in micro-pUSD * PPM
+                        AND status != 'FAILED' AND matched_at >= :after AND matched_at < :before
+                        ORDER BY matched_at""", {"after": after_ms, "before": before_ms}).fetchall()
+    earned: dict[int, int] = defaultdict(int)
     for row in rows:
         market = catalog.by_token(row["token_id"])
         if market is not None and market.fee_rate_ppm > 0:
             fee = taker_fee(row["price"], row["size"], market.fee_rate_ppm, market.fee_exponent)
             earned[row["matched_at"] // DAY_MS] += fee * rebate_share_ppm(market)
+    return earned
+
+
+def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> list[VenueCredit]:
+    """Every maker rebate the paper venue has paid by `now_ms` (days that have ended), oldest first."""
+    earned = rebates_earned(conn, catalog, 0, now_ms - now_ms % DAY_MS)
     paid, owed = [], 0
     for day in sorted(earned):
         owed += earned[day]
@@ -171,6 +181,14 @@ def rebate_credits(conn: Connection, catalog: MarketCatalog, now_ms: int) -> lis
             owed -= amount * PPM
             paid.append(VenueCredit("rebate", amount, "0x" + f"{day:064x}", (day + 1) * DAY_MS))
     return paid
+
+
+def reward_credits(conn: Connection, now_ms: int) -> list[VenueCredit]:
+    """Every liquidity reward the paper venue has paid by `now_ms`: each ended day's paid amount
+    as the rewards tracker recorded it (engine/trading/rewards.py), paid at the day's end."""
+    return [VenueCredit("reward", amount, "0x" + hashlib.sha256(f"paper-reward:{day}".encode()).hexdigest(),
+                        reward_queries.day_end_ms(day))
+            for day, amount in reward_queries.paid_by_day(conn, "paper", now_ms)]
 
 
 def _promised(conn: Connection, token_id: str) -> int:

@@ -55,6 +55,7 @@ from engine.venues.polymarket_calls import ClobCaller, PlacementDropped
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure, build_client, ensure_creds
 from engine.venues.polymarket_fees import VenueFees
 from engine.venues.polymarket_heartbeats import HeartbeatChain
+from engine.venues import polymarket_rewards
 from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
 from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
 from engine.venues.polymarket_wire import (
@@ -395,6 +396,22 @@ class PolymarketVenue:
                 self._sink(event)
             except Exception:  # the executor's bug must not kill the user channel
                 log.exception("venue event sink failed")
+
+    # -- liquidity rewards -------------------------------------------------------------------
+
+    async def orders_scoring(self, venue_order_ids: Sequence[str]) -> dict[str, bool]:
+        """Whether the venue scores each order for liquidity rewards now."""
+        try:
+            return await polymarket_rewards.orders_scoring(self.calls, await self._client(), venue_order_ids)
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
+
+    async def reward_earnings(self, day: str) -> dict[str, int]:
+        """The wallet's liquidity rewards of a UTC day ('YYYY-MM-DD') by market, micro-pUSD."""
+        try:
+            return await polymarket_rewards.reward_earnings(self.calls, await self._client(), day)
+        except CallFailure as failure:
+            raise failure.to_venue_error() from None
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ venue paid from its Data API.
 - Whether the auto-redeem operator is approved is an `eth_call` of the conditional tokens'
   `isApprovedForAll(wallet, operator)`.
 - What the venue paid is the Data API's activity (DATA_API_HOST `/activity`): REDEEM, MERGE and
-  MAKER_REBATE items with their `usdcSize` and `transactionHash`.
+  MAKER_REBATE and REWARD (liquidity rewards) items with their `usdcSize` and `transactionHash`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import CreditKind, SettlementTx, TxState, VenueCredit
 from storage.settings import Settings
 
-ACTIVITY_KINDS: dict[str, CreditKind] = {"REDEEM": "redeem", "MERGE": "merge", "MAKER_REBATE": "rebate"}
+ACTIVITY_KINDS: dict[str, CreditKind] = {"REDEEM": "redeem", "MERGE": "merge", "MAKER_REBATE": "rebate",
+                                         "REWARD": "reward"}
 ACTIVITY_PAGE = 500
 ACTIVITY_PAGES = 20  # at most 10 000 items a read: a wallet's credits since the last read are far fewer
 RELAYER_STATES: dict[str, TxState] = {"STATE_CONFIRMED": "confirmed", "STATE_FAILED": "failed",
@@ -209,4 +210,4 @@ def _credit(item: Any) -> VenueCredit | None:
         return None
     kind = ACTIVITY_KINDS[str(item["type"])]
     condition = str(item.get("conditionId") or "") or None
-    return VenueCredit(kind, amount, tx_hash, at_ms, condition if kind != "rebate" else None, shares)
+    return VenueCredit(kind, amount, tx_hash, at_ms, condition if kind not in ("rebate", "reward") else None, shares)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-CreditKind = Literal["redeem", "merge", "rebate"]
+CreditKind = Literal["redeem", "merge", "rebate", "reward"]
 TxState = Literal["pending", "confirmed", "failed"]
 
 
@@ -26,7 +26,7 @@ class VenueCredit:
     amount: int  # micro-pUSD
     tx_hash: str
     at_ms: int
-    condition_id: str | None = None  # None for a rebate
+    condition_id: str | None = None  # None for a rebate or a liquidity reward
     shares: int = 0  # micro-shares burned (redeem, merge)
 
 
