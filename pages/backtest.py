@@ -20,6 +20,7 @@ from pages.widgets.backtest_results import (
     runs_table,
 )
 from pages.widgets.common import database, flash, live_header, settings
+from pages.widgets.session_panel import sessions_tab
 from pages.widgets.sweep_panels import sweep_tab
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -31,7 +32,7 @@ flash()
 progress_panel(db, root)
 
 configured = queries.strategies(db)  # once per run: both forms offer configured strategies' params
-results, new, compare, sweep = st.tabs(["Results", "New backtest", "Compare", "Sweep"])
+results, new, compare, sweep, sessions = st.tabs(["Results", "New backtest", "Compare", "Sweep", "Sessions"])
 with new:
     launched = new_backtest_panel(db, root, configured)
     if launched is not None:
@@ -49,3 +50,5 @@ with compare:
     compare_panel(db)
 with sweep:
     sweep_tab(db, root, configured)
+with sessions:
+    sessions_tab(db, root)

@@ -23,6 +23,7 @@ from dotenv import dotenv_values
 
 from . import market_config
 from .config import DEFAULT_PORT, DEFAULT_SEED, SimConfig, env_overrides
+from .replay import ReplayError, parse_speed
 from .server import Simulator
 
 log = logging.getLogger("simulator")
@@ -78,6 +79,11 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "of market indexes / condition ids"),
     "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
                                           "gold, platinum, diamond, elite"),
+    "--replay": ("replay", str, "serve this recorded session of the desk's database as the market (no agents; "
+                                "see README: Replaying a recorded session)"),
+    "--replay-db": ("replay_db", str, "the desk's SQLite file holding the session (default: TRADER_DB, "
+                                      "else var/trader.db)"),
+    "--speed": ("speed", lambda raw: _argument(parse_speed, raw), "replay pace: 1 (recorded, default), 10 (ten times faster) or full"),
     **market_config.FLAGS,  # the agents' market: news, informed and noise takers, the agent maker
     "--resolution-delay": ("resolution_delay_s", float, "seconds from a proposed resolution to final payouts "
                                                         "(UMA liveness; default 7200)"),
@@ -100,6 +106,14 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                   "every N seconds"),
     "--reward-minimum": ("reward_minimum", str, "pUSD a maker's day must reach to be paid (default 1)"),
 }
+
+
+def _argument(parse: Any, raw: str) -> Any:
+    """A parser's ValueError as argparse's own usage error, with its message."""
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -134,7 +148,10 @@ async def serve(sim: Simulator) -> None:
     urls = sim.urls()
     log.info("simulator ready: CLOB_HOST=%s WS_HOST=%s GAMMA_HOST=%s (seed %d, %d markets, agents %s)",
              urls["clob_host"], urls["ws_host"], urls["gamma_host"], cfg.seed, len(sim.markets),
-             "on" if cfg.agents else "off")
+             "on" if cfg.agents and sim.replay is None else "off")
+    if sim.replay is not None:
+        log.info("replaying session %r from %s at %s", cfg.replay, cfg.replay_db,
+                 "full speed" if cfg.speed == 0 else f"{cfg.speed:g}x")
     log.info("venue rules: fees %s; maintenance %s; EOA makers %s; sports delay %gs on %d market(s); "
              "rate limits %s", "r=" + cfg.fee_rate if cfg.fee_rate is not None else "default mix",
              cfg.maintenance_schedule, "allowed" if cfg.allow_eoa_makers else "refused", cfg.sports_delay_s,
@@ -152,6 +169,13 @@ def environment() -> Mapping[str, str]:
     return {**{k: v for k, v in from_file.items() if v is not None}, **os.environ}
 
 
+def replay_db_default(env: Mapping[str, str]) -> Path:
+    """The desk's database, found as the other programs find it: TRADER_DB (relative to the
+    project), else var/trader.db."""
+    path = Path(env.get("TRADER_DB") or "var/trader.db").expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["realism"]:  # the realism report: simulated time, no server
@@ -164,8 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         overrides = {**env_overrides(env), **parse_args(argv)}
+        if overrides.get("replay") and not overrides.get("replay_db"):
+            overrides["replay_db"] = str(replay_db_default(env))
         sim = Simulator(SimConfig().with_updates(overrides))
-    except ValueError as exc:
+    except (ValueError, ReplayError) as exc:
         print(f"simulator: {exc}", file=sys.stderr)
         return 2
     asyncio.run(serve(sim))

@@ -288,6 +288,7 @@ class Admin:
                 "maintenance_phase": self.sim.maintenance.phase(), "allow_eoa_makers": cfg.allow_eoa_makers,
                 "rate_limited": self.sim.rate_limiter.refused, "signer_rate_limited": self.sim.signer_limits.refused,
                 "signer_tier": cfg.signer_tier,
+                "replay": self.sim.replay.status() if self.sim.replay is not None else None,
                 **{k: getattr(cfg, k) for k in RUNTIME_SETTINGS}}
 
     def heartbeats(self) -> dict[str, dict[str, int | bool]]:

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from . import market_config
 from .market_config import MarketConfig
 from .markets import MARKET_CHOICES, parse_market_choice
+from .replay import parse_speed
 
 DEFAULT_PORT = 7788
 DEFAULT_SEED = 42
@@ -133,6 +134,10 @@ class SimConfig:
     reward_sample_s: float = 60.0  # the venue samples the books once a minute
     reward_period_s: float = 86_400.0  # rewards paid at 00:00 UTC (other: every N seconds)
     reward_minimum: str = "1"  # pUSD a maker's day must reach to be paid (less is not paid)
+    # Replay (issue 24): a recorded session of the desk's database served as the market.
+    replay: str | None = None  # the session's name (None: the revived markets and their agents)
+    replay_db: str | None = None  # the desk's SQLite file holding it (default: TRADER_DB)
+    speed: float = 1.0  # 1 = the recorded pace, 10 = ten times faster, 0 = full speed
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -222,6 +227,9 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_REWARD_SAMPLE": ("reward_sample_s", float),
     "SIMULATOR_REWARD_PERIOD": ("reward_period_s", float),
     "SIMULATOR_REWARD_MINIMUM": ("reward_minimum", str),
+    "SIMULATOR_REPLAY": ("replay", str),
+    "SIMULATOR_REPLAY_DB": ("replay_db", str),
+    "SIMULATOR_SPEED": ("speed", parse_speed),
 }
 # Boolean switches set by "1"/"true" (anything but "", "0", "false"): env var -> (setting, value).
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
@@ -283,6 +291,11 @@ def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
 def _validate(cfg: SimConfig) -> None:
     """Refuse settings that cannot work, with the setting's name (usage error in the CLI)."""
     _validate_markets(cfg.markets)
+    if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \
+            not (cfg.speed == 0 or 0.01 <= cfg.speed <= 1000):
+        raise ValueError(f"speed must be from 0.01 to 1000, or 0 (full speed), not {cfg.speed!r}")
+    if cfg.replay is not None and not cfg.replay.strip():
+        raise ValueError("replay names a recording session (python -m engine session list)")
     if cfg.fee_rate is not None:
         object.__setattr__(cfg, "fee_rate", str(cfg.fee_rate))  # 0.05 and "0.05" alike
         try:

@@ -272,6 +272,13 @@ class Exchange:
         for token in market.tokens:
             self.sink.market(market, book_message(market, token, self.books[market.condition_id], ts))
 
+    def republish(self, market: Market, levels: Iterable[tuple[str, int]]) -> None:
+        """Tell the market channel of levels changed outside matching (a replayed recording)."""
+        changes = _Changes()
+        for yes_side, price in levels:
+            changes.touch(market, yes_side, price)
+        self._publish_levels(changes, now_ms())
+
     # -- cancelling --------------------------------------------------------------
 
     def cancel(self, orders: Iterable[Order], status: str = CANCELED) -> list[str]:

@@ -10,12 +10,13 @@ import logging
 import random
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Callable
 
 from aiohttp import web
 
 from . import admin as admin_routes
-from . import data_api, gamma, http_market, http_news, http_rewards, http_trading, relayer, rpc
+from . import data_api, gamma, http_market, http_news, http_rewards, http_trading, relayer, replay, rpc
 from .accounts import Ledger
 from .activity import ActivityLog
 from .admin import Admin
@@ -32,6 +33,7 @@ from .httputil import SIM_KEY, error_middleware
 from .maintenance import CLOSED, Maintenance
 from .markets import build_markets, choose_markets, price_to_tick
 from .ratelimit import RateLimiter
+from .replay import load_recording
 from .signer_limits import SignerLimits
 from .chain import AUTO_REDEEM_OPERATOR, Chain
 from .rebates import Rebates
@@ -59,9 +61,13 @@ class Simulator:
         self.port = 0
         self.loop: asyncio.AbstractEventLoop | None = None
         seed = cfg.seed
-        self.markets = build_markets(cfg.markets, random.Random(f"markets:{seed}"), self.start_ts,
-                                     cfg.end_after_s)
-        assign_fees(self.markets, cfg.fee_rate, cfg.fee_exponent)
+        recording = load_recording(Path(cfg.replay_db or "var/trader.db"), cfg.replay) if cfg.replay else None
+        if recording is not None:  # the session's markets, with their recorded ticks, sizes and fees
+            self.markets = replay.build_markets(recording, self.start_ts)
+        else:
+            self.markets = build_markets(cfg.markets, random.Random(f"markets:{seed}"), self.start_ts,
+                                         cfg.end_after_s)
+            assign_fees(self.markets, cfg.fee_rate, cfg.fee_exponent)
         self.sports = assign_sports(self.markets, cfg.sports_markets, cfg.sports_delay_s)
         self.maintenance = Maintenance(cfg.maintenance_schedule, cfg.maintenance_seconds,
                                        cfg.maintenance_post_only_seconds, self.start_ts)
@@ -99,8 +105,10 @@ class Simulator:
         self.admin = Admin(self)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self.replay = None if recording is None else replay.Replayer(
+            self.exchange, Path(cfg.replay_db or ""), recording, cfg.speed, self.hub.watching)
         history_rng = random.Random(f"history:{seed}")
-        for market in self.markets:
+        for market in self.markets if recording is None else ():  # a replay has only its recording's past
             market.last_trade_price = price_to_tick(market.latent, market.tick)
             self.history.backfill(market, history_rng, int(self.start_ts), cfg.history_backfill_s)
 
@@ -179,7 +187,7 @@ class Simulator:
     async def start(self) -> int:
         """Bind, start background tasks; returns the port (useful with port 0)."""
         self.loop = asyncio.get_running_loop()
-        if self.cfg.prefill_books:
+        if self.cfg.prefill_books and self.replay is None:
             self.agents.prefill()
         self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -195,8 +203,10 @@ class Simulator:
         self._spawn(self._pay_rebates())
         self._spawn(self._sample_rewards())
         self._spawn(self._pay_rewards())
-        if self.cfg.agents:
+        if self.cfg.agents and self.replay is None:
             self._spawn(self.agents.run())
+        if self.replay is not None:
+            self._spawn(self.replay.run())
         if self.cfg.resolve_after_s is not None:
             self._spawn(self._resolve_later(self.cfg.resolve_after_s))
         return self.port

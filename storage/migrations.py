@@ -962,8 +962,32 @@ def _0021_liquidity_rewards(db: UtilsDatabase) -> None:
     )
 
 
-@m(name="0022_alert_subject")
-def _0022_alert_subject(db: UtilsDatabase) -> None:
+@m(name="0022_recording_sessions")
+def _0022_recording_sessions(db: UtilsDatabase) -> None:
+    """Named recording sessions: a time span of the `ticks` table with its markets and notes
+    (the ticks themselves stay where the recorder writes them). Imported sessions carry the
+    exporting desk's ticks, inserted into `ticks` on import."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE recording_sessions (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            notes TEXT NOT NULL DEFAULT '',
+            markets TEXT NOT NULL DEFAULT '[]',
+            started_at INTEGER NOT NULL,
+            stopped_at INTEGER,
+            origin TEXT NOT NULL DEFAULT 'recorded' CHECK (origin IN ('recorded', 'imported')),
+            created_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_recording_sessions_span ON recording_sessions (started_at, stopped_at)
+        """,
+    )
+
+
+@m(name="0023_alert_subject")
+def _0023_alert_subject(db: UtilsDatabase) -> None:
     """What an alert is about (e.g. one strategy's exit of one token), beside its message: the
     notifier de-duplicates repeats by it, since a message that carries a price differs each time."""
     db.execute("ALTER TABLE alerts ADD COLUMN subject TEXT")

@@ -692,3 +692,18 @@ class RewardDay(SQLModel, table=True):
     estimated: int = int_col(default=0)
     paid: int | None = int_col(nullable=True, default=None)
     updated_at: int = int_col()
+
+
+class RecordingSession(SQLModel, table=True):
+    __tablename__ = "recording_sessions"
+    __table_args__ = (Index("ix_recording_sessions_span", "started_at", "stopped_at"),)
+
+    id: int | None = int_col(primary_key=True, default=None)
+    name: str = text_col(unique=True)
+    notes: str = text_col(default="")
+    markets: str = text_col(default="[]")
+    started_at: int = int_col()
+    stopped_at: int | None = int_col(nullable=True, default=None)
+    origin: str = text_col(default="recorded")
+    created_by: str = text_col()
+    updated_at: int = int_col()

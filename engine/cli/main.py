@@ -262,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import sweep as cli_sweep  # noqa: E402  (sweeps: engine/backtest/sweep.py)
 
     cli_sweep.register(sub)
+    from engine.cli import sessions as cli_sessions  # noqa: E402  (recording sessions)
+
+    cli_sessions.register(sub)
     return parser
 
 

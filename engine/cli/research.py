@@ -44,6 +44,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
     db = open_db(settings)
+    if args.session is not None:
+        session_range(db, args)
     if args.run_id is not None:
         try:
             spec, run_id = runs.load_spec(db, args.run_id), args.run_id
@@ -92,6 +94,24 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def session_range(db: Database, args: argparse.Namespace) -> None:
+    """--session NAME: the session's span and markets stand for --from, --to and --markets."""
+    from storage.recording_sessions import SessionError, get_session, now_ms
+
+    given = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--markets", args.markets))
+             if value is not None]
+    if given:
+        raise ResearchError(f"--session sets the range and markets: drop {', '.join(given)}")
+    if getattr(args, "source", "recorded") != "recorded":
+        raise ResearchError("--session replays recorded ticks: drop --source history")
+    try:
+        session = get_session(db, args.session)
+    except SessionError as exc:
+        raise ResearchError(str(exc)) from None
+    args.start, args.end = session.span(now_ms())
+    args.markets = ",".join(session.markets) or None
+
+
 def _write_report(db: Database, run_id: int, path: Path) -> Path:
     from reports.backtest import ReportError, write_backtest_report
 
@@ -131,6 +151,11 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
     from engine.marketdata.history import HistoryError, import_history
     from engine.cli.progress import ProgressBar
 
+    if args.file is not None:
+        return import_session_file(settings, args)
+    if args.market is None or args.start is None or args.end is None:
+        raise ResearchError("--market, --from and --to are required (or --file, a recording session exported by "
+                            "another desk)")
     check_import_range(args.start, args.end)
     db = open_db(settings)
     reports = []
@@ -143,6 +168,28 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
             raise ResearchError(str(exc)) from None
         reports.append(report.__dict__)
     print(json.dumps(reports, indent=2))
+    return 0
+
+
+def import_session_file(settings: Settings, args: argparse.Namespace) -> int:
+    """--file: another desk's exported recording session, into this desk's recording."""
+    from engine.cli.errors import actor
+    from storage.recording_sessions import SessionError
+    from storage.session_files import import_session
+
+    given = [flag for flag, value in (("--market", args.market), ("--from", args.start), ("--to", args.end))
+             if value is not None]
+    if given:
+        raise ResearchError(f"--file imports a whole session: drop {', '.join(given)}")
+    db = open_db(settings)
+    try:
+        session, ticks = import_session(db, Path(args.file).expanduser(), actor=actor(), name=args.name,
+                                        progress=lambda n: print(f"imported {n:,} ticks…", flush=True))
+    except SessionError as exc:
+        raise ResearchError(str(exc)) from None
+    print(json.dumps({"session": session.name, "ticks": ticks, "markets": list(session.markets),
+                      "from": _when(session.started_at), "to": _when(session.stopped_at or session.started_at)},
+                     indent=2))
     return 0
 
 
@@ -175,6 +222,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                           help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")
     backtest.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")
     backtest.add_argument("--markets", help="comma-separated condition ids (default: all recorded in range)")
+    backtest.add_argument("--session", help="a recording session's name: its span and markets (instead of --from, "
+                                            "--to and --markets)")
     backtest.add_argument("--seed", type=cli_args.seed, default=0,
                           help=f"seed for the paper venue's random settlement failures (0 to {cli_args.MAX_SEED})")
     backtest.add_argument("--source", choices=("recorded", "history"), default="recorded",
@@ -184,12 +233,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     backtest.add_argument("--report", type=_report_path, metavar="FILE.html",
                           help="also write the run's report there (one HTML file, as the Backtest page downloads it)")
     backtest.set_defaults(func=cmd_backtest)
-    history = sub.add_parser("import-history", help="download /prices-history for a market (resumable)")
-    history.add_argument("--market", required=True, help="condition id or slug")
-    history.add_argument("--from", dest="start", required=True, type=cli_args.utc_time,
+    history = sub.add_parser("import-history", help="download /prices-history for a market (resumable), or import "
+                                                    "a recording session another desk exported (--file)")
+    history.add_argument("--market", help="condition id or slug")
+    history.add_argument("--from", dest="start", type=cli_args.utc_time,
                          help="start (ISO 8601 UTC, or epoch ms; 2020 or later)")
-    history.add_argument("--to", dest="end", required=True, type=cli_args.utc_time,
+    history.add_argument("--to", dest="end", type=cli_args.utc_time,
                          help=f"end (ISO 8601 UTC, or epoch ms; at most {MAX_IMPORT_DAYS} days after --from)")
     history.add_argument("--fidelity", type=cli_args.fidelity, default=1, help="minutes between points (1 to 1440)")
     history.add_argument("--outcome", default="yes", choices=("yes", "no", "both"), help="which token(s)")
+    history.add_argument("--file", help="a recording session exported by `python -m engine session export` "
+                                        "(.jsonl or .jsonl.gz)")
+    history.add_argument("--name", type=_name, help="with --file: import the session under this name")
     history.set_defaults(func=cmd_import_history)

@@ -77,7 +77,11 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     from engine.backtest.sweep import run_sweep
     from storage.sweep_queries import shown_url, sweeps_storage
 
-    open_db(settings)
+    db = open_db(settings)
+    if args.session is not None:
+        from engine.cli.research import session_range
+
+        session_range(db, args)
     spec = spec_from_args(args)
     jobs = _jobs(args.jobs, spec.trials)
     try:  # the data is there (and the markets known) before any worker starts
@@ -135,6 +139,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                           help="held-out share of the range instead, e.g. 0.3 (the same as --split 0.7)")
     sweep.add_argument("--top", type=int, default=3, help="best trials re-run on the held-out period (default 3)")
     sweep.add_argument("--markets", help="comma-separated condition ids (default: all with data in range)")
+    sweep.add_argument("--session", help="a recording session's name: its span and markets (instead of --from, "
+                                         "--to and --markets)")
     sweep.add_argument("--seed", type=int, default=0, help="seed of the sampler and the paper venue")
     sweep.add_argument("--source", choices=("recorded", "history"), default="recorded")
     sweep.add_argument("--name", help="the study's name (default: derived from the settings)")

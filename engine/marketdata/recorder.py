@@ -28,6 +28,7 @@ from engine.domain import Book
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketEvent, TradePrint
 from storage.db import immediate, raw_connection
+from storage.recording_sessions import KEPT_BY_A_SESSION
 
 log = logging.getLogger("engine.marketdata.recorder")
 FLUSH_S = 1.0
@@ -150,14 +151,16 @@ class Recorder:
 
 
 def prune(db_path: Path, *, before_ms: int, chunk: int = 20_000) -> int:
-    """Delete ticks older than `before_ms` in short transactions (the engine keeps writing)."""
+    """Delete ticks older than `before_ms` in short transactions (the engine keeps writing);
+    ticks a recording session covers are kept until the session is deleted."""
     conn = raw_connection(db_path)
     removed = 0
     try:
         while True:
             with immediate(conn):
                 count = conn.execute(
-                    "DELETE FROM ticks WHERE id IN (SELECT id FROM ticks WHERE at < ? ORDER BY at LIMIT ?)",
+                    f"""DELETE FROM ticks WHERE id IN (SELECT id FROM ticks WHERE at < ? AND NOT {KEPT_BY_A_SESSION}
+                        ORDER BY at LIMIT ?)""",
                     (before_ms, chunk)).rowcount
             removed += count
             if count < chunk:

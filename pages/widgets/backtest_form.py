@@ -25,11 +25,12 @@ from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
+from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.strategy_form import params_prefix
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
 BT_MARKETS, BT_SEED, BT_NAME, BT_LAUNCH, BT_FORM = "bt_markets", "bt_seed", "bt_name", "bt_launch", "bt_form"
-BT_BELOW_MIN_OK = "bt_below_min_ok"
+BT_BELOW_MIN_OK, BT_SESSION = "bt_below_min_ok", "bt_session"
 LAST_LAUNCH = "bt_last_launch"
 DEFAULTS = "the kind's defaults"
 RECORDED, HISTORY = "Recorded ticks", "Imported history"
@@ -93,6 +94,12 @@ def _kind_and_preset(configured: pd.DataFrame) -> tuple[str, dict[str, Any], str
 
 
 def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[queries.DataSource, int | None, int | None]:
+    session = session_picker(db, key=BT_SESSION, markets_key=BT_MARKETS)
+    if session is not None:  # its span, of recorded ticks
+        slots.add("range", "Range")
+        st.caption(session_caption(session))
+        start, end = session.span(int(clock.time() * 1000))
+        return "recorded", start, end
     label = st.segmented_control("Data", list(SOURCES), default=RECORDED, key=BT_SOURCE, required=True)
     source = SOURCES[label or RECORDED]
     st.caption(SOURCE_NOTES[source])

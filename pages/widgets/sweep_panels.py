@@ -31,11 +31,13 @@ from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, plural, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.market_picker import market_picker
+from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
 
 SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
 SW_TRIALS, SW_JOBS, SW_SEED, SW_SPLIT, SW_TOP = "sw_trials", "sw_jobs", "sw_seed", "sw_split", "sw_top"
 SW_FROM, SW_TO, SW_MARKETS, SW_NAME, SW_LAUNCH = "sw_from", "sw_to", "sw_markets", "sw_name", "sw_launch"
+SW_SESSION = "sw_session"
 SW_PICK, SW_PICK_NEXT, SW_TRIAL, SW_TARGET = "sw_pick", "sw_pick_next", "sw_trial", "sw_target"
 SW_CONFIRM, SW_USE, SW_RESUME = "sw_confirm", "sw_use", "sw_resume"
 SW_STARTING = "sw_starting"  # sweeps this session launched whose study does not exist yet
@@ -72,12 +74,17 @@ def space_example(kind: str, floor: float | None) -> str:
 
 
 def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str], float | None]:
-    bounds = queries.backtest_data_bounds(db, "recorded")
-    start, end = default_range(bounds, int(clock.time() * 1000))
-    left, right = st.columns(2)
-    start_in = left.datetime_input("From (UTC)", value=start, key=SW_FROM, step=60, format="YYYY-MM-DD")
-    end_in = right.datetime_input("To (UTC)", value=end, key=SW_TO, step=60, format="YYYY-MM-DD")
-    from_ms, to_ms_ = to_ms(start_in), to_ms(end_in)
+    session = session_picker(db, key=SW_SESSION, markets_key=SW_MARKETS)
+    if session is not None:  # its span; its markets are picked below (and may be changed)
+        st.caption(session_caption(session))
+        from_ms, to_ms_ = session.span(int(clock.time() * 1000))
+    else:
+        bounds = queries.backtest_data_bounds(db, "recorded")
+        start, end = default_range(bounds, int(clock.time() * 1000))
+        left, right = st.columns(2)
+        start_in = left.datetime_input("From (UTC)", value=start, key=SW_FROM, step=60, format="YYYY-MM-DD")
+        end_in = right.datetime_input("To (UTC)", value=end, key=SW_TO, step=60, format="YYYY-MM-DD")
+        from_ms, to_ms_ = to_ms(start_in), to_ms(end_in)
     chosen = [c for c in st.session_state.get(SW_MARKETS, []) if isinstance(c, str)]
     choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0, include=tuple(chosen))
     markets = market_picker("Markets (none: every market with ticks in the range)", choices, key=SW_MARKETS,
