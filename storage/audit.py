@@ -26,10 +26,14 @@ def write_audit(
                   "after": _json(after)})
 
 
-def raise_alert(conn: Connection, *, level: AlertLevel, source: str, code: str, message: str) -> None:
-    conn.execute(text("""INSERT INTO alerts (created_at, level, source, code, message)
-                         VALUES (:at, :level, :source, :code, :message)"""),
-                 {"at": now_ms(), "level": level, "source": source, "code": code, "message": message})
+def raise_alert(conn: Connection, *, level: AlertLevel, source: str, code: str, message: str,
+                subject: str | None = None) -> None:
+    """`subject` names what the alert is about when its message varies (a price, a count): the
+    notifier de-duplicates repeats by code and subject rather than by the whole message."""
+    conn.execute(text("""INSERT INTO alerts (created_at, level, source, code, message, subject)
+                         VALUES (:at, :level, :source, :code, :message, :subject)"""),
+                 {"at": now_ms(), "level": level, "source": source, "code": code, "message": message,
+                  "subject": subject})
 
 
 def ack_alert(conn: Connection, alert_id: int, *, actor: str) -> bool:

@@ -986,6 +986,14 @@ def _0022_recording_sessions(db: UtilsDatabase) -> None:
         """,
     )
 
+
+@m(name="0023_alert_subject")
+def _0023_alert_subject(db: UtilsDatabase) -> None:
+    """What an alert is about (e.g. one strategy's exit of one token), beside its message: the
+    notifier de-duplicates repeats by it, since a message that carries a price differs each time."""
+    db.execute("ALTER TABLE alerts ADD COLUMN subject TEXT")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -41,6 +41,10 @@ STRATEGY_LIMITS: tuple[LimitSpec, ...] = (
     LimitSpec("max_order_age", "Max order age", "seconds", _d("0"), _d("0"), _d("604800"), "deny",
               "Resting orders of this strategy older than this are cancelled (the strategy quotes afresh). "
               "0: off."),
+    LimitSpec("priority", "Priority", "count", _d("0"), _d("0"), _d("1000"), "deny",
+              "When two strategies want opposite sides of one market at prices that would trade with each "
+              "other, the higher priority's quote goes and the other's waits (SELF_TRADE); equal priorities: the "
+              "strategy whose name sorts first. No quote ever crosses an order the desk already rests."),
 )
 BY_NAME: Mapping[str, LimitSpec] = {spec.name: spec for spec in STRATEGY_LIMITS}
 DEFAULTS = Limits({spec.name: spec.default for spec in STRATEGY_LIMITS})

@@ -28,7 +28,7 @@ RISK_REARM = "risk_rearm"
 DEC_STRATEGY, DEC_MARKET, DEC_REASON, DEC_WINDOW = "dec_strategy", "dec_market", "dec_reason", "dec_window"
 ALL = "(all)"
 WINDOWS = {"last hour": 3_600_000, "last 24 h": 86_400_000, "last 7 days": 7 * 86_400_000, "everything": None}
-UNITS = {"percent": "%", "flag": "0 or 1"}
+UNITS = {"percent": "%", "flag": "0 or 1", "ratio": "× baseline"}
 ACTIONS = {
     "resize": "trims an order to fit",
     "deny": "refuses the order",

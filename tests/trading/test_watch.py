@@ -21,12 +21,12 @@ def _watch(**thresholds: object) -> tuple[Watch, list[tuple[str, str, str]]]:
 
 def test_feed_down_is_raised_once_after_the_threshold_and_cleared_once() -> None:
     watch, raised = _watch(feed_down_s=30)
-    watch.feed_ages([1_000, 40_000], 0)  # one book current: the feed is up
-    watch.feed_ages([31_000, None], 1_000)  # nothing current since t=1 s
-    watch.feed_ages([45_000, None], 20_000)
+    watch.feed_ages([0, 40_000], 0)  # one book current at t=0: the feed is up
+    watch.feed_ages([20_000, None], 20_000)  # nothing since t=0
+    watch.feed_ages([29_999, None], 29_999)
     assert raised == []
-    watch.feed_ages([70_000, None], 31_000)
-    watch.feed_ages([80_000, None], 40_000)
+    watch.feed_ages([31_000, None], 31_000)
+    watch.feed_ages([40_000, None], 40_000)
     assert [c for _, c, _ in raised] == ["FEED_DOWN"]
     watch.feed_ages([10, None], 41_000)
     watch.feed_ages([10, None], 42_000)
@@ -70,3 +70,27 @@ def test_refusals_in_a_burst_raise_once_a_minute(tmp_path: Path) -> None:
     assert [c for _, c, _ in raised] == ["REFUSAL_BURST", "LARGE_FILL"]  # 10 x 0.52 = 5.20 USDC
     desk.loop.close()
     desk.db.dispose()
+
+
+def test_feed_down_comes_at_the_threshold_counted_from_the_last_delivery() -> None:
+    """Issue 27: a 30 s threshold raised FEED_DOWN ~60 s after the feed's last message, since the
+    episode was counted from the first check that saw the book past the threshold. Checked every
+    5 s (the core's pass), the alert now comes on the first check past 30 s of silence."""
+    watch, raised = _watch(feed_down_s=30)
+    last_delivery = 1_000
+    times = []
+    for now in range(0, 70_000, 5_000):
+        watch.feed_ages([max(0, now - last_delivery)], now)
+        if raised and not times:
+            times.append(now)
+    assert [c for _, c, _ in raised] == ["FEED_DOWN"]
+    assert times == [35_000]  # the first check more than 30 s after t=1 s (it was 65 s)
+
+
+def test_a_feed_that_never_delivered_is_down_after_the_threshold_from_the_first_look() -> None:
+    watch, raised = _watch(feed_down_s=30)
+    watch.feed_ages([None], 100_000)
+    watch.feed_ages([None], 129_000)
+    assert raised == []
+    watch.feed_ages([None], 130_000)
+    assert [c for _, c, _ in raised] == ["FEED_DOWN"]
