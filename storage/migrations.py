@@ -904,6 +904,27 @@ def _0020_backtest_orders(db: UtilsDatabase) -> None:
     db.execute("ALTER TABLE strategy_runs ADD COLUMN orders TEXT")
 
 
+@m(name="0021_fill_markouts")
+def _0021_fill_markouts(db: UtilsDatabase) -> None:
+    """Each fill's markout at each horizon (1s, 10s, 60s, resolution), one row per horizon once
+    it is known (engine/analytics/markout_job.py): the later mid (micro-units; NULL when the desk
+    had none for the token) and the markout in micro-USDC, positive when the fill earned. A row
+    written is final; a missing row is a horizon still to compute, so a restart loses nothing."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE fill_markouts (
+            fill_id INTEGER NOT NULL REFERENCES fills (id),
+            horizon TEXT NOT NULL CHECK (horizon IN ('1s', '10s', '60s', 'resolution')),
+            mid INTEGER,
+            markout INTEGER,
+            computed_at INTEGER NOT NULL,
+            PRIMARY KEY (fill_id, horizon)
+        )
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

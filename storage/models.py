@@ -646,3 +646,13 @@ class PaperSettlement(SQLModel, table=True):
     due_at: int = int_col()
     created_at: int = int_col()
     settled_at: int | None = int_col(nullable=True, default=None)
+
+
+class FillMarkout(SQLModel, table=True):
+    __tablename__ = "fill_markouts"
+
+    fill_id: int = int_col(primary_key=True, foreign_key="fills.id")
+    horizon: str = text_col(primary_key=True)
+    mid: int | None = int_col(nullable=True, default=None)
+    markout: int | None = int_col(nullable=True, default=None)
+    computed_at: int = int_col()
