@@ -8,8 +8,10 @@ fill earned). A FAILED fill (a reversed settlement) has no markout anywhere.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -55,21 +57,35 @@ def pending_fills(conn: Connection, *, from_id: int, limit: int) -> list[Pending
             for r in rows]
 
 
+# The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_at). The
+# markout job and the backtest both read mids with this one statement.
+MID_AT = """SELECT mid FROM ticks WHERE token_id = :t AND at <= :at AND mid IS NOT NULL
+            ORDER BY at DESC, id DESC LIMIT 1"""
+HISTORY_PRICE_AT = "SELECT price FROM price_history WHERE token_id = :t AND at <= :at ORDER BY at DESC LIMIT 1"
+
+
 def mid_at(conn: Connection, token_id: str, at: int) -> int | None:
     """The last mid the desk recorded for `token_id` at or before `at` (None if none)."""
-    return conn.execute(text("""SELECT mid FROM ticks WHERE token_id = :t AND at <= :at AND mid IS NOT NULL
-                                ORDER BY at DESC, id DESC LIMIT 1"""), {"t": token_id, "at": at}).scalar()
+    return conn.execute(text(MID_AT), {"t": token_id, "at": at}).scalar()
 
 
-def mid_path(conn: Connection, token_id: str, from_at: int, to_at: int) -> list[tuple[int, int]]:
-    """The token's recorded mids from the last one at or before `from_at` through `to_at`, in
-    time order: a step function that `engine.analytics.markouts.mid_at` reads."""
-    first = conn.execute(text("""SELECT at FROM ticks WHERE token_id = :t AND at <= :a AND mid IS NOT NULL
-                                 ORDER BY at DESC, id DESC LIMIT 1"""), {"t": token_id, "a": from_at}).scalar()
-    rows = conn.execute(text("""SELECT at, mid FROM ticks WHERE token_id = :t AND at BETWEEN :a AND :b
-                                AND mid IS NOT NULL ORDER BY at, id"""),
-                        {"t": token_id, "a": from_at if first is None else first, "b": to_at}).all()
-    return [(r[0], r[1]) for r in rows]
+class RecordedPrices:
+    """Read-only lookups in a desk's database for a backtest that replays it: the recorded mid
+    (as `mid_at`), or an imported history price, at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def mid_at(self, token_id: str, at: int) -> int | None:
+        row = self.conn.execute(MID_AT, {"t": token_id, "at": at}).fetchone()
+        return None if row is None else row[0]
+
+    def history_price_at(self, token_id: str, at: int) -> int | None:
+        row = self.conn.execute(HISTORY_PRICE_AT, {"t": token_id, "at": at}).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def resolved_pending(conn: Connection, *, limit: int) -> list[dict[str, Any]]:

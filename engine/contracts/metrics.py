@@ -56,6 +56,17 @@ class Metrics:
     drawdown_peak_at: int | None = None
     drawdown_trough_at: int | None = None
     not_annualized: str = ""  # why Sharpe, Sortino and Calmar are None ("" when they are annualized)
+    # Markouts (engine/analytics/markouts.py): the fills' markouts summed in USDC and in bps of
+    # their notional at 1 s, 10 s, 60 s and at resolution; positive: the fills earned against the
+    # later mid; None where no fill has that horizon.
+    markout_1s_usdc: float | None = None
+    markout_1s_bps: float | None = None
+    markout_10s_usdc: float | None = None
+    markout_10s_bps: float | None = None
+    markout_60s_usdc: float | None = None
+    markout_60s_bps: float | None = None
+    markout_resolution_usdc: float | None = None
+    markout_resolution_bps: float | None = None
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
