@@ -118,9 +118,11 @@ def fill_markouts(db: Database, fill_id: int) -> dict[str, tuple[int | None, int
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def markout_table(db: Database, mode: str, strategies: Sequence[str] | None = None) -> pd.DataFrame:
-    """Per strategy and market: fills, notional (USDC), and at each horizon the markout summed
-    in USDC and in bps of the notional of the fills that have it (NaN where none has), plus
+def markout_table(db: Database, mode: str, strategies: Sequence[str] | None = None, *,
+                  by_market: bool = True) -> pd.DataFrame:
+    """Per strategy and market (per strategy alone when `by_market` is False: the market
+    columns read "—"): fills, notional (USDC), and at each horizon the markout summed in USDC
+    and in bps of the notional of the fills that have it (NaN where none has), plus
     `fills_<h>` (how many fills count there). Positive: the fills earned against the later mid;
     negative: adverse selection."""
     marks = ""
@@ -133,17 +135,19 @@ def markout_table(db: Database, mode: str, strategies: Sequence[str] | None = No
         f"""SUM(CASE WHEN m.horizon = '{h}' THEN m.markout END) AS mk_{h},
             SUM(CASE WHEN m.horizon = '{h}' AND m.markout IS NOT NULL THEN f.price * f.size / {MICRO} END) AS nt_{h},
             COUNT(CASE WHEN m.horizon = '{h}' AND m.markout IS NOT NULL THEN 1 END) AS n_{h}""" for h in HORIZONS)
+    group = "f.strategy, f.condition_id" if by_market else "f.strategy"
+    cid, question = ("f.condition_id", "COALESCE(mk.question, f.condition_id)") if by_market else ("'—'", "'—'")
     with db.read() as conn:
         rows = conn.execute(text(
-            f"""SELECT f.strategy, f.condition_id, COALESCE(mk.question, f.condition_id) AS market,
+            f"""SELECT f.strategy, {cid} AS condition_id, {question} AS market,
                        COUNT(DISTINCT f.id) AS fills, {per_horizon}
                 FROM fills f LEFT JOIN fill_markouts m ON m.fill_id = f.id
                 LEFT JOIN markets mk ON mk.condition_id = f.condition_id
                 WHERE f.mode = :m AND f.status != 'FAILED'{marks}
-                GROUP BY f.strategy, f.condition_id ORDER BY f.strategy, market"""), params).mappings().all()
+                GROUP BY {group} ORDER BY f.strategy, market"""), params).mappings().all()
         notional = {(r[0], r[1]): r[2] for r in conn.execute(text(
-            f"""SELECT strategy, condition_id, SUM(price * size / {MICRO}) FROM fills f
-                WHERE mode = :m AND status != 'FAILED'{marks} GROUP BY strategy, condition_id"""), params).all()}
+            f"""SELECT f.strategy, {cid}, SUM(price * size / {MICRO}) FROM fills f
+                WHERE mode = :m AND status != 'FAILED'{marks} GROUP BY {group}"""), params).all()}
     out = []
     for r in rows:
         row: dict[str, Any] = {"strategy": r["strategy"], "condition_id": r["condition_id"], "market": r["market"],
