@@ -49,15 +49,15 @@ async def until(condition: Callable[[], bool], what: str) -> None:
         await asyncio.sleep(0.02)
 
 
-def paper_core(tmp: Path, sim: SimHandle, clock: list[int], cid: str) -> TradingCore:
-    """A paper core with one strategy ("hand") on `cid` that never quotes (its max spread is
+def paper_core(tmp: Path, sim: SimHandle, clock: list[int], cids: list[str]) -> TradingCore:
+    """A paper core with one strategy ("hand") on `cids` that never quotes (its max spread is
     below the tick): the test places its orders by hand."""
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
     with db.write() as conn:
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by) VALUES ('hand', 'market_making', :p, :m, 1, :t, :t, 'test')"""),
-                     {"p": json.dumps({"size": 20, "max_spread": 0.001}), "m": json.dumps([cid]), "t": now_ms()})
+                     {"p": json.dumps({"size": 20, "max_spread": 0.001}), "m": json.dumps(cids), "t": now_ms()})
         conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                           "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
@@ -93,7 +93,7 @@ def test_a_paper_fill_gets_its_1s_and_10s_markouts_then_60s_after_a_restart(tmp_
     sim.step_agents(10)  # the agent maker's ladder centres on 0.5
     t0 = 1_800_000_000_000
     clock = [t0]
-    core = paper_core(tmp_path, sim, clock, cid)
+    core = paper_core(tmp_path, sim, clock, [cid])
     found: dict[str, object] = {}
 
     async def scenario() -> None:
