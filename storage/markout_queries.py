@@ -27,12 +27,26 @@ HORIZONS = (*FIXED_HORIZONS, "resolution")
 @dataclass(frozen=True)
 class PendingFill:
     id: int
+    mode: str
+    strategy: str
+    condition_id: str
     token_id: str
     side: str
     price: int
     size: int
     matched_at: int
     done: frozenset[str]  # horizons already written
+
+
+@dataclass(frozen=True)
+class Markout:
+    """One horizon of one fill, as written: the later mid and the markout (None: no mid)."""
+
+    fill: PendingFill
+    horizon: str
+    notional: int
+    mid: int | None
+    markout: int | None
 
 
 def recorded_until(conn: Connection) -> int | None:
@@ -46,15 +60,14 @@ def pending_fills(conn: Connection, *, from_id: int, limit: int) -> list[Pending
     By id, not match time: a fill booked late (a live fill reported after a restart) still has
     a higher id than everything the job has already finished."""
     rows = conn.execute(text(
-        """SELECT f.id, f.token_id, f.side, f.price, f.size, f.matched_at,
+        """SELECT f.id, f.mode, f.strategy, f.condition_id, f.token_id, f.side, f.price, f.size, f.matched_at,
                   (SELECT GROUP_CONCAT(m.horizon) FROM fill_markouts m WHERE m.fill_id = f.id) AS done
            FROM fills f
            WHERE f.id >= :from_id AND f.status != 'FAILED'
              AND (SELECT COUNT(*) FROM fill_markouts m WHERE m.fill_id = f.id AND m.horizon != 'resolution') < 3
            ORDER BY f.id LIMIT :limit"""),
         {"from_id": from_id, "limit": limit}).all()
-    return [PendingFill(r[0], r[1], r[2], r[3], r[4], r[5], frozenset((r[6] or "").split(",")) - {""})
-            for r in rows]
+    return [PendingFill(*r[:9], frozenset((r[9] or "").split(",")) - {""}) for r in rows]
 
 
 # The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_at). The
@@ -88,26 +101,34 @@ class RecordedPrices:
         self.conn.close()
 
 
-def resolved_pending(conn: Connection, *, limit: int) -> list[dict[str, Any]]:
-    """Fills in resolved markets without a resolution markout: id, side, price, size,
-    matched_at and whether the fill's outcome won."""
+def resolved_pending(conn: Connection, *, limit: int) -> list[tuple[PendingFill, bool]]:
+    """Fills in resolved markets without a resolution markout, each with whether its outcome won."""
     rows = conn.execute(text(
-        """SELECT f.id, f.side, f.price, f.size, f.matched_at, f.outcome = mk.resolved_outcome AS won
+        """SELECT f.id, f.mode, f.strategy, f.condition_id, f.token_id, f.side, f.price, f.size, f.matched_at,
+                  f.outcome = mk.resolved_outcome AS won
            FROM markets mk JOIN fills f ON f.condition_id = mk.condition_id AND f.mode IN ('paper', 'live')
            WHERE mk.resolved_outcome IS NOT NULL AND f.status != 'FAILED'
              AND NOT EXISTS (SELECT 1 FROM fill_markouts m WHERE m.fill_id = f.id AND m.horizon = 'resolution')
-           ORDER BY f.id LIMIT :limit"""), {"limit": limit}).mappings().all()
-    return [dict(r) for r in rows]
+           ORDER BY f.id LIMIT :limit"""), {"limit": limit}).all()
+    return [(PendingFill(*r[:9], frozenset()), bool(r[9])) for r in rows]
 
 
-def write_markouts(conn: Connection, rows: Iterable[tuple[int, str, int | None, int | None]], now: int) -> int:
-    """(fill id, horizon, later mid, markout) rows; a horizon already written is kept (final)."""
-    params = [{"f": f, "h": h, "mid": mid, "mk": mk, "now": now} for f, h, mid, mk in rows]
+def write_markouts(conn: Connection, rows: Iterable[Markout], now: int) -> int:
+    """Writes each horizon's row; one already written is kept (final)."""
+    params = [{"f": r.fill.id, "h": r.horizon, "mode": r.fill.mode, "s": r.fill.strategy, "c": r.fill.condition_id,
+               "n": r.notional, "mid": r.mid, "mk": r.markout, "now": now} for r in rows]
     if not params:
         return 0
-    conn.execute(text("""INSERT OR IGNORE INTO fill_markouts (fill_id, horizon, mid, markout, computed_at)
-                         VALUES (:f, :h, :mid, :mk, :now)"""), params)
+    conn.execute(text("""INSERT OR IGNORE INTO fill_markouts (fill_id, horizon, mode, strategy, condition_id, notional,
+                                                            mid, markout, computed_at)
+                         VALUES (:f, :h, :mode, :s, :c, :n, :mid, :mk, :now)"""), params)
     return len(params)
+
+
+def drop_failed(conn: Connection) -> int:
+    """A fill reversed (FAILED) after its markouts were written has none: its rows go."""
+    return conn.execute(text("""DELETE FROM fill_markouts WHERE fill_id IN
+                                (SELECT id FROM fills WHERE status = 'FAILED')""")).rowcount
 
 
 def fill_markouts(db: Database, fill_id: int) -> dict[str, tuple[int | None, int | None]]:
@@ -118,45 +139,41 @@ def fill_markouts(db: Database, fill_id: int) -> dict[str, tuple[int | None, int
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def markout_table(db: Database, mode: str, strategies: Sequence[str] | None = None, *,
-                  by_market: bool = True) -> pd.DataFrame:
-    """Per strategy and market (per strategy alone when `by_market` is False: the market
-    columns read "—"): fills, notional (USDC), and at each horizon the markout summed in USDC
-    and in bps of the notional of the fills that have it (NaN where none has), plus
-    `fills_<h>` (how many fills count there). Positive: the fills earned against the later mid;
-    negative: adverse selection."""
-    marks = ""
-    params: dict[str, Any] = {"m": mode}
-    if strategies is not None:
-        names = {f"s{i}": name for i, name in enumerate(strategies)}
-        marks = f" AND f.strategy IN ({', '.join(':' + k for k in names) or 'NULL'})"
-        params.update(names)
-    per_horizon = ", ".join(
-        f"""SUM(CASE WHEN m.horizon = '{h}' THEN m.markout END) AS mk_{h},
-            SUM(CASE WHEN m.horizon = '{h}' AND m.markout IS NOT NULL THEN f.price * f.size / {MICRO} END) AS nt_{h},
-            COUNT(CASE WHEN m.horizon = '{h}' AND m.markout IS NOT NULL THEN 1 END) AS n_{h}""" for h in HORIZONS)
-    group = "f.strategy, f.condition_id" if by_market else "f.strategy"
-    cid, question = ("f.condition_id", "COALESCE(mk.question, f.condition_id)") if by_market else ("'—'", "'—'")
+def markout_tables(db: Database, mode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per strategy, per strategy and market): at each horizon the markout summed in USDC
+    (`usdc_<h>`), in bps of the notional of the fills that have it (`bps_<h>`), and how many
+    fills count there (`fills_<h>`; NaN sums where none); `fills` and `notional` (USDC) are
+    those of the fills marked out at 1 s. The per-strategy table's market columns read "—".
+    Positive: the fills earned against the later mid; negative: adverse selection. Summed from
+    the covering index ix_fill_markouts_sums (no join over the fills)."""
     with db.read() as conn:
         rows = conn.execute(text(
-            f"""SELECT f.strategy, {cid} AS condition_id, {question} AS market,
-                       COUNT(DISTINCT f.id) AS fills, {per_horizon}
-                FROM fills f LEFT JOIN fill_markouts m ON m.fill_id = f.id
-                LEFT JOIN markets mk ON mk.condition_id = f.condition_id
-                WHERE f.mode = :m AND f.status != 'FAILED'{marks}
-                GROUP BY {group} ORDER BY f.strategy, market"""), params).mappings().all()
-        notional = {(r[0], r[1]): r[2] for r in conn.execute(text(
-            f"""SELECT f.strategy, {cid}, SUM(price * size / {MICRO}) FROM fills f
-                WHERE mode = :m AND status != 'FAILED'{marks} GROUP BY {group}"""), params).all()}
+            """SELECT strategy, condition_id, horizon, SUM(markout), SUM(notional), COUNT(*) FROM fill_markouts
+               WHERE mode = :m AND markout IS NOT NULL GROUP BY strategy, condition_id, horizon"""),
+            {"m": mode}).all()
+        markets = sorted({r[1] for r in rows})
+        names = dict(conn.execute(text("SELECT condition_id, question FROM markets WHERE condition_id IN "
+                                       f"({', '.join(f':c{i}' for i in range(len(markets)))})"),
+                                  {f"c{i}": c for i, c in enumerate(markets)}).all()) if markets else {}
+    return _table(rows, names, by_market=False), _table(rows, names, by_market=True)
+
+
+def _table(rows: Sequence[Any], names: dict[str, str], *, by_market: bool) -> pd.DataFrame:
+    sums: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+    for strategy, cid, horizon, total, notional, count in rows:
+        key = (strategy, cid if by_market else "—")
+        before = sums.setdefault(key, {}).get(horizon, (0, 0, 0))
+        sums[key][horizon] = (before[0] + total, before[1] + notional, before[2] + count)
     out = []
-    for r in rows:
-        row: dict[str, Any] = {"strategy": r["strategy"], "condition_id": r["condition_id"], "market": r["market"],
-                               "fills": r["fills"], "notional": notional.get((r["strategy"], r["condition_id"]), 0) / MICRO}
+    for (strategy, cid), by_horizon in sorted(sums.items()):
+        first = by_horizon.get("1s", (0, 0, 0))
+        row: dict[str, Any] = {"strategy": strategy, "condition_id": cid, "market": names.get(cid, cid),
+                               "fills": first[2], "notional": first[1] / MICRO}
         for h in HORIZONS:
-            counted = r[f"n_{h}"]
-            row[f"usdc_{h}"] = r[f"mk_{h}"] / MICRO if counted else float("nan")
-            row[f"bps_{h}"] = r[f"mk_{h}"] * 10_000 / r[f"nt_{h}"] if counted and r[f"nt_{h}"] else float("nan")
-            row[f"fills_{h}"] = counted
+            total, notional, count = by_horizon.get(h, (0, 0, 0))
+            row[f"usdc_{h}"] = total / MICRO if count else float("nan")
+            row[f"bps_{h}"] = total * 10_000 / notional if count and notional else float("nan")
+            row[f"fills_{h}"] = count
         out.append(row)
     columns = ["strategy", "condition_id", "market", "fills", "notional",
                *(f"{kind}_{h}" for h in HORIZONS for kind in ("usdc", "bps", "fills"))]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -223,6 +223,7 @@ class Fill(SQLModel, table=True):
         Index("ix_fills_market", "mode", "condition_id"),
         Index("ix_fills_matched", "matched_at"),
         Index("ix_fills_position", "mode", "strategy", "token_id", "matched_at", "trade_id"),
+        Index("ix_fills_failed", "id", sqlite_where=text("status = 'FAILED'")),
     )
 
     id: int | None = int_col(primary_key=True, default=None)
@@ -650,9 +651,15 @@ class PaperSettlement(SQLModel, table=True):
 
 class FillMarkout(SQLModel, table=True):
     __tablename__ = "fill_markouts"
+    __table_args__ = (Index("ix_fill_markouts_sums", "mode", "strategy", "condition_id", "horizon", "markout",
+                            "notional"),)
 
     fill_id: int = int_col(primary_key=True, foreign_key="fills.id")
     horizon: str = text_col(primary_key=True)
+    mode: str = text_col()
+    strategy: str = text_col()
+    condition_id: str = text_col()
+    notional: int = int_col()
     mid: int | None = int_col(nullable=True, default=None)
     markout: int | None = int_col(nullable=True, default=None)
     computed_at: int = int_col()

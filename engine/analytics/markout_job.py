@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 
-from engine.analytics.markouts import HORIZONS, RESOLUTION, FillPoint, markout, resolution_value
+from engine.analytics.markouts import HORIZONS, RESOLUTION, FillPoint, markout, notional, resolution_value
 from engine.domain import Side
 from storage import markout_queries as q
 from storage.db import Database
@@ -32,7 +32,10 @@ class MarkoutJob:
 
     def run(self, now: int) -> int:
         """One pass: fixed horizons, then resolutions; returns how many markouts it wrote."""
-        return self._fixed_horizons(now) + self._resolutions(now)
+        written = self._fixed_horizons(now) + self._resolutions(now)
+        with self.db.write() as conn:
+            q.drop_failed(conn)
+        return written
 
     def _fixed_horizons(self, now: int) -> int:
         with self.db.read() as conn:
@@ -40,10 +43,10 @@ class MarkoutJob:
             if until is None:
                 return 0
             pending = q.pending_fills(conn, from_id=self.from_id, limit=BATCH)
-            rows: list[tuple[int, str, int | None, int | None]] = []
+            rows: list[q.Markout] = []
             left: list[int] = []  # fills with a horizon still ahead of the history
             for fill in pending:
-                point = FillPoint(Side(fill.side), fill.price, fill.size, fill.matched_at)
+                point = _point(fill)
                 for name, after in HORIZONS:
                     if name in fill.done:
                         continue
@@ -51,7 +54,7 @@ class MarkoutJob:
                         left.append(fill.id)
                         break  # the later horizons are further ahead still
                     mid = q.mid_at(conn, fill.token_id, fill.matched_at + after)
-                    rows.append((fill.id, name, mid, None if mid is None else markout(point, mid)))
+                    rows.append(q.Markout(fill, name, notional(point), mid, None if mid is None else markout(point, mid)))
         if left:
             self.from_id = min(left)
         elif pending:
@@ -62,14 +65,18 @@ class MarkoutJob:
         with self.db.read() as conn:
             pending = q.resolved_pending(conn, limit=BATCH)
         rows = []
-        for fill in pending:
-            point = FillPoint(Side(fill["side"]), fill["price"], fill["size"], fill["matched_at"])
-            value = resolution_value(bool(fill["won"]))
-            rows.append((fill["id"], RESOLUTION, value, markout(point, value)))
+        for fill, won in pending:
+            point = _point(fill)
+            value = resolution_value(won)
+            rows.append(q.Markout(fill, RESOLUTION, notional(point), value, markout(point, value)))
         return self._write(rows, now)
 
-    def _write(self, rows: list[tuple[int, str, int | None, int | None]], now: int) -> int:
+    def _write(self, rows: list[q.Markout], now: int) -> int:
         if not rows:
             return 0
         with self.db.write() as conn:
             return q.write_markouts(conn, rows, now)
+
+
+def _point(fill: q.PendingFill) -> FillPoint:
+    return FillPoint(Side(fill.side), fill.price, fill.size, fill.matched_at)

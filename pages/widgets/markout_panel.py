@@ -11,7 +11,7 @@ from charts.style import CHART_CONFIG
 from charts.tables import Col
 from pages.widgets.tables import rows_height, show_table
 from storage.db import Database
-from storage.markout_queries import markout_table
+from storage.markout_queries import markout_tables
 
 COLUMNS = {
     "market": Col("market", "name"),
@@ -31,12 +31,11 @@ COLUMNS = {
 
 def markout_panel(db: Database, mode: str) -> None:
     st.subheader(f"Markouts ({mode})")
-    per_strategy = markout_table(db, mode, by_market=False)
+    per_strategy, per_market = markout_tables(db, mode)
     st.plotly_chart(markout_curve_figure(per_strategy, "What the mid did after each strategy's fills"),
                     key="markout_curve", width="stretch", config=CHART_CONFIG)
     st.caption("For a buy, the mid later − the fill price (a sell the other way), × size; bps of the fills' "
                "notional. Above 0 the fills earned the spread; below 0 they were adversely selected (picked "
                "off by better-informed flow). Fees are not included.")
-    per_market = markout_table(db, mode)
     if not per_market.empty:
         show_table(per_market, COLUMNS, height=rows_height(len(per_market)))

@@ -133,8 +133,11 @@ def test_a_paper_fill_gets_its_1s_and_10s_markouts_then_60s_after_a_restart(tmp_
     assert restarted.run(t0 + 61_000) == 1
     assert q.fill_markouts(core.db, fill_id)["60s"] == (mid_after, (mid_after - price) * 20)
     assert restarted.run(t0 + 62_000) == 0 and MarkoutJob(core.db).run(t0 + 62_000) == 0  # final: written once
-    table = q.markout_table(core.db, "paper")
-    row = table.iloc[0]
+    per_strategy, per_market = q.markout_tables(core.db, "paper")
+    assert per_strategy.drop(columns=["condition_id", "market"]).equals(
+        per_market.drop(columns=["condition_id", "market"]))  # one market: the same figures
+    row = per_market.iloc[0]
+    assert row["condition_id"] == cid
     assert (row["strategy"], row["fills"], row["fills_10s"]) == ("hand", 1, 1)
     assert row["usdc_10s"] == (mid_after - price) * 20 / SH
     assert row["bps_10s"] == pytest.approx((mid_after - price) * 20 * 10_000 / (price * 20))

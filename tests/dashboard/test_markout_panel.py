@@ -19,8 +19,10 @@ def _markouts(db: Database, rows: list[tuple[str, str, int, int]]) -> None:
     """(trade id, horizon, later mid, markout) for the seeded fills (BUY 10 at 0.47 each)."""
     with db.write() as conn:
         for trade, horizon, mid, value in rows:
-            conn.execute(text("""INSERT INTO fill_markouts (fill_id, horizon, mid, markout, computed_at)
-                                 SELECT id, :h, :mid, :v, 0 FROM fills WHERE trade_id = :t"""),
+            conn.execute(text("""INSERT INTO fill_markouts (fill_id, horizon, mode, strategy, condition_id, notional,
+                                                            mid, markout, computed_at)
+                                 SELECT id, :h, mode, strategy, condition_id, price * size / 1000000, :mid, :v, 0
+                                 FROM fills WHERE trade_id = :t"""),
                          {"t": trade, "h": horizon, "mid": mid, "v": value})
 
 
