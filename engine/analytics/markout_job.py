@@ -15,8 +15,17 @@ saw before it: the best it knows, and said so in the README.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from engine.analytics.markouts import HORIZONS, RESOLUTION, FillPoint, markout, notional, resolution_value
+from engine.analytics.markouts import (
+    HORIZONS,
+    RESOLUTION,
+    FillPoint,
+    horizon_markouts,
+    markout,
+    notional,
+    resolution_value,
+)
 from engine.domain import Side
 from storage import markout_queries as q
 from storage.db import Database
@@ -44,17 +53,13 @@ class MarkoutJob:
                 return 0
             pending = q.pending_fills(conn, from_id=self.from_id, limit=BATCH)
             rows: list[q.Markout] = []
-            left: list[int] = []  # fills with a horizon still ahead of the history
+            left: list[int] = []
             for fill in pending:
                 point = _point(fill)
-                for name, after in HORIZONS:
-                    if name in fill.done:
-                        continue
-                    if fill.matched_at + after > until:
-                        left.append(fill.id)
-                        break  # the later horizons are further ahead still
-                    mid = q.mid_at(conn, fill.token_id, fill.matched_at + after)
-                    rows.append(q.Markout(fill, name, notional(point), mid, None if mid is None else markout(point, mid)))
+                marks = horizon_markouts(point, partial(q.mid_at, conn, fill.token_id), until, fill.done)
+                rows += [q.Markout(fill, name, notional(point), mid, value) for name, (mid, value) in marks.items()]
+                if len(fill.done) + len(marks) < len(HORIZONS):
+                    left.append(fill.id)  # a horizon still ahead of the history
         if left:
             self.from_id = min(left)
         elif pending:

@@ -20,7 +20,7 @@ against them (a resting quote picked off by someone who knew more).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.domain import MICRO, ONE, Side
@@ -69,16 +69,21 @@ def mid_at(path: MidPath, at: int) -> int | None:
     return path[i - 1][1] if i else None
 
 
-def horizon_markouts(fill: FillPoint, path: MidPath, known_until: int) -> dict[str, int | None]:
-    """Markouts at each fixed horizon that `known_until` (the end of the mid history) has
-    reached; a horizon past it is left out (not yet known), one with no mid is None."""
-    found: dict[str, int | None] = {}
+def horizon_markouts(fill: FillPoint, mid_at_time: Callable[[int], int | None], known_until: int,
+                     done: Collection[str] = ()) -> dict[str, tuple[int | None, int | None]]:
+    """(later mid, markout) at each fixed horizon not in `done` that `known_until` (how far
+    the mid history is complete) has reached; a horizon past it is left out (not yet known),
+    one without a mid is (None, None). `mid_at_time(t)` reads the history: the markout job
+    reads the recorded ticks, a backtest the mids its replay saw, a test a scripted path."""
+    found: dict[str, tuple[int | None, int | None]] = {}
     for name, after in HORIZONS:
+        if name in done:
+            continue
         due = fill.at + after
         if due > known_until:
-            continue
-        mid = mid_at(path, due)
-        found[name] = None if mid is None else markout(fill, mid)
+            break  # the later horizons are further ahead still
+        mid = mid_at_time(due)
+        found[name] = (mid, None if mid is None else markout(fill, mid))
     return found
 
 
@@ -101,7 +106,8 @@ class MarkoutSummary:
 
 
 def summarize(rows: Iterable[tuple[FillPoint, dict[str, int | None]]]) -> MarkoutSummary:
-    """Sum fills' markouts per horizon; a horizon missing or None for a fill is not counted."""
+    """Sum fills' markouts (horizon -> markout) per horizon; a horizon missing or None for a
+    fill is not counted."""
     totals = dict.fromkeys(HORIZON_NAMES, 0)
     counted = dict.fromkeys(HORIZON_NAMES, 0)
     notional_counted = dict.fromkeys(HORIZON_NAMES, 0)

@@ -11,10 +11,19 @@ had resolved in the desk's database.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from engine.analytics.markouts import HORIZONS, RESOLUTION, FillPoint, MarkoutSummary, markout, resolution_value, summarize
+from engine.analytics.markouts import (
+    RESOLUTION,
+    FillPoint,
+    MarkoutSummary,
+    horizon_markouts,
+    markout,
+    resolution_value,
+    summarize,
+)
 from engine.backtest.replay import synthetic_levels
 from engine.domain import ONE, MarketInfo, Side
 from engine.venues.base import TradeStatus
@@ -53,11 +62,8 @@ def add_markouts(fills: list[dict[str, Any]], mids: ReplayedMids, *, until: int,
         if row["status"] == TradeStatus.FAILED.value:
             continue
         point = FillPoint(Side(row["side"]), row["price"], row["size"], row["matched_at"])
-        marks: dict[str, int | None] = {}
-        for name, after in HORIZONS:
-            if point.at + after <= until:
-                mid = mids.mid_at(row["token_id"], point.at + after)
-                marks[name] = None if mid is None else markout(point, mid)
+        marks = {name: value for name, (_, value) in
+                 horizon_markouts(point, partial(mids.mid_at, row["token_id"]), until).items()}
         winner = resolved.get(row["condition_id"])
         if winner is not None:
             marks[RESOLUTION] = markout(point, resolution_value(row["outcome"] == winner))
