@@ -58,6 +58,8 @@ class EngineStatus:
     venue_status: str = "ok"  # ok, maintenance, post_only, rate_limited (engine/execution/venue_health.py)
     venue_status_at: int | None = None
     venue_status_detail: str | None = None
+    # Every other venue condition active now, each {code, since, detail} (engine/trading/venue_conditions.py).
+    venue_conditions: tuple[dict[str, Any], ...] = ()
 
     @property
     def trading_label(self) -> str:
@@ -105,7 +107,17 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         venue_status=row["venue_status"],
         venue_status_at=row["venue_status_at"],
         venue_status_detail=row["venue_status_detail"],
+        venue_conditions=tuple(_conditions(row["venue_conditions"])),
     )
+
+
+def _conditions(raw: str | None) -> list[dict[str, Any]]:
+    """The stored list of venue conditions; anything unreadable in it reads as none."""
+    try:
+        conditions = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [c for c in conditions if isinstance(c, dict) and "code" in c] if isinstance(conditions, list) else []
 
 
 def venue_health(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -115,11 +127,7 @@ def venue_health(conn: sqlite3.Connection) -> dict[str, Any]:
     row = one(conn, "SELECT venue_status, venue_status_at, venue_status_detail, venue_conditions "
                     "FROM engine_state WHERE id = 1")
     assert row is not None
-    try:
-        conditions = json.loads(row["venue_conditions"] or "[]")
-    except ValueError:
-        conditions = []
-    conditions = [c for c in conditions if isinstance(c, dict) and "code" in c] if isinstance(conditions, list) else []
+    conditions = _conditions(row["venue_conditions"])
     return {"status": row["venue_status"], "since": row["venue_status_at"], "detail": row["venue_status_detail"],
             "conditions": conditions, "ok": row["venue_status"] == "ok" and not conditions}
 

@@ -3,8 +3,10 @@ orders, trades and user-channel events, into the Venue protocol's types.
 
 A trade is the taker's match against one or more makers; it names the taker's side, price
 and size at the top level and each maker in `maker_orders[]`. A fill is reported with OUR
-order's terms: the top-level fields when we were the taker (`trader_side` TAKER), the
-matching `maker_orders[]` entry (by API key or wallet address) for each of our makers.
+order's terms: when we were the taker (`trader_side` TAKER), one fill per maker leg at that
+leg's price (a trade against several makers is booked as fills `<trade id>/<maker order id>`,
+so the ledger's cash is the venue's to the micro-unit); for each of our makers, the matching
+`maker_orders[]` entry (by API key or wallet address).
 
 Fees: the trade's `fee_rate_bps` reads 0 even on fee-charging markets, so a taker fill's fee
 is computed from the market's fee schedule (`fd.r`, `fd.e` of /clob-markets, in the
@@ -160,15 +162,16 @@ def our_fills(raw: dict[str, Any], me: Identity, fees: FeeSchedule = no_fee_sche
     fills = []
     trader_side = str(raw.get("trader_side", "")).upper()
     if trader_side == "TAKER" or (not trader_side and me.owns(raw.get("owner"), None)):
-        size = micros(raw["size"])
-        legs = _taker_legs(raw.get("maker_orders") or (), taker_token)
-        price = _average_price(legs, fallback=micros(raw["price"]))
-        fee = _taker_fee(legs or [(price, size)], condition_id, fees)
-        fills.append(VenueTrade(
-            trade_id=trade_id, venue_order_id=str(raw["taker_order_id"]), condition_id=condition_id,
-            token_id=taker_token, side=taker_side, price=price, size=size, fee=fee or 0, status=status,
-            liquidity="TAKER", matched_ms=matched_ms, fee_known=fee is not None,
-        ))
+        legs = _taker_legs(raw.get("maker_orders") or (), taker_token) or [("", micros(raw["price"]),
+                                                                            micros(raw["size"]))]
+        for leg_id, price, size in legs:
+            fee = _taker_fee([(price, size)], condition_id, fees)
+            fills.append(VenueTrade(
+                trade_id=trade_id if len(legs) == 1 else f"{trade_id}/{leg_id}",
+                venue_order_id=str(raw["taker_order_id"]), condition_id=condition_id, token_id=taker_token,
+                side=taker_side, price=price, size=size, fee=fee or 0, status=status, liquidity="TAKER",
+                matched_ms=matched_ms, fee_known=fee is not None,
+            ))
     for leg in raw.get("maker_orders") or ():
         if not me.owns(leg.get("owner"), leg.get("maker_address")):
             continue
@@ -183,23 +186,20 @@ def our_fills(raw: dict[str, Any], me: Identity, fees: FeeSchedule = no_fee_sche
     return fills
 
 
-def _taker_legs(legs: Any, taker_token: str) -> list[tuple[int, int]]:
-    """(price in the taker's token, shares) of each maker leg. The trade's top-level price is
-    the taker's limit, not the execution price; a maker leg on the other token (a mint or
-    merge) traded at the complement of its own price."""
+def _taker_legs(legs: Any, taker_token: str) -> list[tuple[str, int, int]]:
+    """(maker order id, price in the taker's token, shares) of each maker leg. The trade's
+    top-level price is the taker's limit, not the execution price; a maker leg on the other
+    token (a mint or merge) traded at the complement of its own price. Our taker fill is booked
+    leg by leg because the venue settles it so: each leg's cash is rounded down on its own, and
+    one fill at the size-weighted average price would drift from the wallet by micro-units on
+    every fill that takes more than one level."""
     out = []
     for leg in legs:
         price = micros(leg["price"])
         if leg.get("asset_id") and str(leg["asset_id"]) != taker_token:
             price = ONE - price
-        out.append((price, micros(leg["matched_amount"])))
+        out.append((str(leg.get("order_id", len(out))), price, micros(leg["matched_amount"])))
     return out
-
-
-def _average_price(legs: list[tuple[int, int]], *, fallback: int) -> int:
-    """What the taker really paid per share: the makers' prices, size-weighted."""
-    shares = sum(amount for _, amount in legs)
-    return sum(price * amount for price, amount in legs) // shares if shares else fallback
 
 
 def _taker_fee(legs: list[tuple[int, int]], condition_id: str, fees: FeeSchedule) -> int | None:

@@ -183,13 +183,22 @@ VENUE_BANNERS = {
 
 
 def venue_banner(status: queries.EngineStatus) -> None:
-    """The venue's condition (not an engine failure) while it is not plainly open."""
+    """The venue's conditions (not engine failures) while it is not plainly open: its phase, and
+    every other condition the engine sees now (no answer, heartbeats refused, a rate-limit
+    warning, the wallet drifting from the ledger), each with the time it began."""
+    if status.heartbeat_stale:
+        return  # a stale engine's view of the venue is stale too; the heartbeat error says so
     text_ = VENUE_BANNERS.get(status.venue_status)
-    if text_ is None or status.heartbeat_stale:
-        return
-    since = ("" if status.venue_status_at is None else
-             f" (since {datetime.fromtimestamp(status.venue_status_at / 1000, tz=UTC):%H:%M:%S} UTC)")
-    st.warning(text_ + since, icon=":material/construction:")
+    if text_ is not None:
+        st.warning(text_ + _since(status.venue_status_at), icon=":material/construction:")
+    for condition in status.venue_conditions:
+        since = condition.get("since")
+        st.warning(f"Venue: {condition.get('detail') or condition['code']}"
+                   f"{_since(since if isinstance(since, int) else None)}", icon=":material/warning:")
+
+
+def _since(at_ms: int | None) -> str:
+    return "" if at_ms is None else f" (since {datetime.fromtimestamp(at_ms / 1000, tz=UTC):%H:%M:%S} UTC)"
 
 
 @st.fragment(run_every=HEADER_REFRESH_S)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from sqlalchemy import text
@@ -150,6 +151,23 @@ def test_venue_maintenance_shows_as_a_banner_not_an_error(db: Database, logged_i
     at = logged_in()
     assert any("Venue maintenance" in w.value and "resumes by itself" in w.value for w in at.warning)
     assert not any("maintenance" in e.value.lower() for e in at.error)
+
+
+def test_every_active_venue_condition_shows_in_the_header_while_the_phase_is_ok(
+        db: Database, logged_in: Callable[[], AppTest]) -> None:
+    engine_up(db)
+    since = now_ms() - 60_000
+    conditions = [{"code": "unreachable", "since": since, "detail": "no answer from the venue for over 30 s"},
+                  {"code": "balance_drift", "since": None, "detail": "the wallet's collateral differs by +1.25 USDC"}]
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET venue_status = 'ok', venue_conditions = :c"),
+                     {"c": json.dumps(conditions)})
+    warnings = [w.value for w in logged_in().warning]
+    assert any("no answer from the venue for over 30 s" in w and "since" in w for w in warnings), warnings
+    assert any("differs by +1.25 USDC" in w for w in warnings), warnings
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET venue_conditions = '[]'"))
+    assert not any(w.startswith("Venue") for w in (w.value for w in logged_in().warning))
 
 
 def test_redeemable_is_shown_apart_from_cash_and_redeem_needs_confirmation(

@@ -51,14 +51,15 @@ def fill(trade_id: str, order_id: str, side: Side, price: int, size: int, status
 
 def test_taker_fill_is_priced_at_what_the_makers_gave_not_the_limit() -> None:
     # Taker BUY YES with a 0.55 limit: 10 from a YES seller at 0.50, and 30 minted against a NO
-    # buyer at 0.48 (= YES at 0.52). Average paid: (10*0.50 + 30*0.52) / 40 = 0.515.
+    # buyer at 0.48 (= YES at 0.52): one fill per leg, at the leg's price in the YES token.
     raw = {"id": "t-avg", "status": "MATCHED", "match_time": "1725958681", "market": MARKET, "side": "BUY",
            "asset_id": YES, "price": "0.55", "size": "40", "trader_side": "TAKER", "owner": OUR_KEY,
            "taker_order_id": "0xtaker", "maker_orders": [
                {"order_id": "0xm1", "owner": "someone", "matched_amount": "10", "price": "0.50", "asset_id": YES},
                {"order_id": "0xm2", "owner": "someone", "matched_amount": "30", "price": "0.48", "asset_id": NO}]}
-    (ours,) = our_fills(raw, ME)
-    assert (ours.price, ours.size, ours.liquidity) == (515_000, 40_000_000, "TAKER")
+    legs = our_fills(raw, ME)
+    assert [(f.trade_id, f.price, f.size, f.liquidity) for f in legs] == [
+        ("t-avg/0xm1", 500_000, 10_000_000, "TAKER"), ("t-avg/0xm2", 520_000, 30_000_000, "TAKER")]
 
 
 def test_taker_fill_from_a_captured_payload() -> None:
@@ -136,10 +137,10 @@ def test_a_taker_matched_against_several_makers_pays_per_leg() -> None:
            "taker_order_id": "0xtaker", "fee_rate_bps": "0", "maker_orders": [
                {"order_id": "0xm1", "owner": "someone", "matched_amount": "10", "price": "0.50", "asset_id": YES},
                {"order_id": "0xm2", "owner": "someone", "matched_amount": "30", "price": "0.48", "asset_id": NO}]}
-    (ours,) = our_fills(raw, ME, {MARKET: (50_000, 1)}.get)
+    first, second = our_fills(raw, ME, {MARKET: (50_000, 1)}.get)
     # 10 at 0.50 and 30 minted at 0.52 (p(1 - p) is the same for a price and its complement).
-    assert ours.fee == taker_fee(500_000, 10_000_000, 50_000, 1) + taker_fee(520_000, 30_000_000, 50_000, 1)
-    assert ours.fee == 125_000 + 374_400
+    assert (first.fee, second.fee) == (taker_fee(500_000, 10_000_000, 50_000, 1),
+                                       taker_fee(520_000, 30_000_000, 50_000, 1)) == (125_000, 374_400)
 
 
 def test_order_events_and_both_status_styles() -> None:
