@@ -2,7 +2,8 @@
 complete its fills' markouts from the recorded mids, backtest the recording, and get the same
 markout for every fill and horizon that both have (the same mids, the same pure function).
 The replay stamps a fill with the recorded event's time, the live desk with its clock a few ms
-later: where the mid moved in between, the later mid differs, and the test says how often."""
+later: where the mid moved in between, the later mid differs (the test says how often), and the
+backtest's markout is still exactly the one of the recorded mid at its own fill's horizon."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pytest
 from sqlalchemy import text
 
 from engine.analytics.markout_job import MarkoutJob
-from engine.analytics.markouts import HORIZONS
+from engine.analytics.markouts import HORIZONS, FillPoint, markout
 from engine.backtest.runner import BacktestSpec, run_sync
+from engine.domain import Side
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.markout_queries import RecordedPrices
@@ -62,17 +64,19 @@ def test_a_backtest_of_a_recorded_session_reports_the_desks_markouts(tmp_path: P
     for fill, (key, marks) in zip(ours, sorted(desk, key=lambda d: d[0]), strict=True):
         assert (fill["token_id"], fill["side"], fill["price"], fill["size"]) == key[:4]
         assert abs(fill["matched_at"] - key[4]) < 1_000  # the replay's clock: the recorded event's time
+        point = FillPoint(Side(fill["side"]), fill["price"], fill["size"], fill["matched_at"])
         for horizon, after in HORIZONS:
             if fill[f"markout_{horizon}"] is None:  # past the replayed range
                 continue
+            replayed_mid = recorded.mid_at(key[0], fill["matched_at"] + after)
+            assert replayed_mid is not None and fill[f"markout_{horizon}"] == markout(point, replayed_mid)
             mid, value = marks[horizon]
-            if recorded.mid_at(key[0], fill["matched_at"] + after) != mid:
+            if replayed_mid != mid:
                 moved += 1  # the mid moved between the two fill times: a different later mid
                 continue
             assert fill[f"markout_{horizon}"] == value, (key, horizon)
             same += 1
     recorded.close()
-    print(f"markouts compared: {same} equal, {moved} on a mid that moved between the two fill times")
-    assert same >= 3 and same > 4 * moved, (same, moved)
+    assert same + moved >= 3 and same >= 1, (same, moved)
     assert result.metrics.markout_1s_usdc == sum(f["markout_1s"] or 0 for f in result.fills) / 1_000_000
     assert result.metrics.markout_1s_bps is not None
