@@ -12,6 +12,7 @@ same inputs, same results.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from sqlalchemy import text
 
 from engine.contracts import metrics as metric_fns
 from engine.backtest.income import BacktestIncome
+from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,
@@ -178,6 +180,7 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         result = _result(core, curve, exposure, events, decisions, markets, income.totals(clock.now))
         result.refusals = tally.summary()
+        _markouts(result, spec, main_db, market_rows, markets)
         return result
     finally:
         db.dispose()
@@ -252,6 +255,19 @@ def _result(core: TradingCore, curve: list, exposure: list, events: int, decisio
                                  rewards=rewards, rebates=rebates)
     return BacktestResult(summary, curve, exposure, fills, orders, events, decisions,
                           [m.condition_id for m in markets])
+
+
+def _markouts(result: BacktestResult, spec: BacktestSpec, main_db: Path, market_rows: list[dict],  # type: ignore[type-arg]
+              markets: list[MarketInfo]) -> None:
+    """Each fill's markouts (into its row) and the run's (into its metrics), from the mids the
+    replay saw, up to the end of the replayed range."""
+    mids = ReplayedMids(main_db, spec.source, markets)
+    try:
+        summary = add_markouts(result.fills, mids, until=spec.to_ms,
+                               resolved={r["condition_id"]: r.get("resolved_outcome") for r in market_rows})
+    finally:
+        mids.close()
+    result.metrics = dataclasses.replace(result.metrics, **metric_fields(summary))
 
 
 def _trade_figures(fills: list[dict]) -> tuple[list[float], int, int]:  # type: ignore[type-arg]

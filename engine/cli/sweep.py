@@ -127,7 +127,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sweep.add_argument("--jobs", type=int, help="worker processes (default: one per core, as many as memory allows; "
                                                 "more is refused)")
     sweep.add_argument("--objective", choices=OBJECTIVES, default="sharpe",
-                       help="what to maximize, per day: sharpe (default), return, calmar")
+                       help="what to maximize, per day: sharpe (default), return, calmar, markout (the fills' 60 s "
+                            "markout in USDC)")
     sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="tpe (default) or grid")
     sweep.add_argument("--from", dest="start", type=cli_args.utc_time, help="start (ISO 8601 UTC, or epoch ms)")
     sweep.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # imported where used: the CLI's parser imports this module for every command
     from engine.contracts.params import ParamType
 
-Objective = Literal["sharpe", "return", "calmar"]
+Objective = Literal["sharpe", "return", "calmar", "markout"]
 Sampler = Literal["tpe", "grid"]
-OBJECTIVES: tuple[str, ...] = ("sharpe", "return", "calmar")
+OBJECTIVES: tuple[str, ...] = ("sharpe", "return", "calmar", "markout")
 SAMPLERS: tuple[str, ...] = ("tpe", "grid")
 MAX_DIMENSIONS = 20
 MAX_TRIALS = 100_000

@@ -36,6 +36,7 @@ from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.marketdata.recorder import Recorder
+from engine.analytics.markout_job import MarkoutJob
 from engine.trading.collections import Collections
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.rewards import RewardTracker, reward_job
@@ -71,6 +72,7 @@ STOP_DRAIN_S = 5.0
 BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
 BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_check_s` has passed
 ORDER_AGE_CHECK_S = 5
+MARKOUT_S = 2  # the markout job's pass: a fill's 1 s markout is written within a few seconds
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
@@ -127,6 +129,7 @@ class TradingCore:
         self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config["record_depth"])
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
+        self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
 
     # -- construction ------------------------------------------------------------------
 
@@ -337,6 +340,7 @@ class TradingCore:
             Job("collateral", self._collateral_job, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
             Job("collections", self._collections_job, IntervalTrigger(seconds=self.config["redeem_check_s"])),
             Job("liquidity_rewards", self.rewards_job, IntervalTrigger(seconds=self.rewards.sample_s)),
+            Job("markouts", self._markout_job, IntervalTrigger(seconds=MARKOUT_S)),
         ]
 
     # -- venue and feeds ---------------------------------------------------------------
@@ -678,6 +682,9 @@ class TradingCore:
 
     def _retention_job(self) -> None:
         prune(self.db, now=self.clock(), retention_days=self.config["decisions_retention_days"])
+
+    async def _markout_job(self) -> None:
+        await asyncio.to_thread(self.markouts.run, self.clock())
 
     async def _ticks_retention_job(self) -> None:
         cutoff = self.clock() - self.config["record_retention_days"] * 86_400_000

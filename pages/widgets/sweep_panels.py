@@ -51,7 +51,8 @@ SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "momentum": {"position_size": [5, 50, "int"]},
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
-                  "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown)")
+                  "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown), "
+                  "markout (the fills' 60 s markout in USDC: what they earned against the mid a minute later)")
 
 
 def _base(configured: pd.DataFrame, kind: str) -> tuple[dict[str, Any], str]:
