@@ -18,8 +18,8 @@ from pages.widgets.auth import (
 )
 from pages.widgets.common import settings
 from pages.widgets.first_run import first_password_page
-from storage.jsonsafe import keep_recursion_limit_sane
-from storage.settings import Settings, SettingsError
+from engine.contracts.jsonsafe import keep_recursion_limit_sane
+from engine.contracts.settings import Settings, SettingsError
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
 
@@ -56,7 +56,7 @@ def checked_settings() -> Settings:
         st.stop()
 
 
-keep_recursion_limit_sane()  # a page may have imported the signing stack (storage/jsonsafe.py says why)
+keep_recursion_limit_sane()  # a page may have imported the signing stack (contracts/jsonsafe.py says why)
 if checked_settings().dashboard_password_hash is None:
     page = st.navigation([st.Page(first_password_page, title="Set a password", url_path="setup")])
 elif not is_authenticated() and not restore_session():

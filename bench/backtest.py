@@ -10,7 +10,8 @@ call alone) and on the replay's own CPU time (steadier on a shared machine), the
 and the time per progress chunk (1/200 of the run; median, p99) against a baseline timed
 the same way in this process: reading the same events back and applying them to a bare book
 cache. `--code DIR` runs the replays on another checkout's code (an A/B on one recording).
-Targets: >= 100 k events/s at the default cadence, >= 300 k with one decision, <= 250 MB.
+Targets: >= 100 k events/s at the default cadence, >= 300 k with one decision, <= 250 MB, with
+every fill's markouts computed (engine/backtest/markouts.py; the fills marked out are printed).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ CHILD = """
 import json, os, resource, sqlite3, sys, time
 from pathlib import Path
 from engine.backtest.runner import BacktestSpec, run_sync
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 db, work, params = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
 with sqlite3.connect(db) as conn:
@@ -76,7 +77,8 @@ sizes = [after - before for (before, _), (after, _) in zip(marks, marks[1:])]
 full = max(set(sizes), key=sizes.count) if sizes else 0
 chunks = [(b - a) * 1000 for (before, a), (after, b) in zip(marks, marks[1:]) if after - before == full]
 print(json.dumps({"events": result.events, "decisions": result.decisions, "orders": len(result.orders),
-                  "fills": len(result.fills), "replay_s": replay_s, "cpu_s": cpu_s, "chunk": full, "chunks_ms": chunks,
+                  "fills": len(result.fills), "marked_out": sum(1 for f in result.fills if f.get("markout_1s") is not None),
+                  "replay_s": replay_s, "cpu_s": cpu_s, "chunk": full, "chunks_ms": chunks,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -148,7 +150,8 @@ def main() -> None:
            baseline_name="read + apply to a book cache")
     for label, run, target in (("default cadence", default, TARGET_DEFAULT), ("one decision", one, TARGET_ONE)):
         print(f"    {label}: {run['events']:,} events, {run['decisions']:,} decisions, {run['orders']:,} orders, "
-              f"{run['fills']:,} fills | {run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "
+              f"{run['fills']:,} fills ({run.get('marked_out', 0):,} marked out) | "
+              f"{run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "
               f"{run['events'] / run['replay_s']:,.0f} replay ({run['replay_s']:.1f} s; "
               f"{run['events'] / run['cpu_s']:,.0f} on its CPU time) | target {target:,} | "
               f"peak RSS {run['rss_mb']:,.0f} MB (target <= {TARGET_RSS_MB})")

@@ -26,7 +26,7 @@ from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, running_simulator
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
 
 ORDERS = 200

@@ -37,7 +37,7 @@ from eth_account import Account
 from engine.domain import Side
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 
 def start_simulator() -> tuple[subprocess.Popen[str], int]:

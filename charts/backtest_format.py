@@ -45,6 +45,16 @@ class MetricSpec:
     help: str
 
 
+def _markout(value: Any) -> str:
+    """(USDC, bps) as "+1.23 USDC (+45 bps)", or — when no fill has that horizon."""
+    usdc, in_bps = value if isinstance(value, tuple) else (None, None)
+    number = _number(usdc)
+    if number is None:
+        return DASH
+    points = _number(in_bps)
+    return f"{number:+,.2f} USDC" + ("" if points is None else f" ({points:+,.0f} bps)")
+
+
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("start_equity", "Start equity", _usdc, "Equity (USDC) at the first decision"),
     MetricSpec("end_equity", "End equity", _usdc, "Equity (USDC) at the last decision"),
@@ -99,13 +109,25 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("avg_exposure", "Avg exposure", _usdc, "Mean exposure (USDC) over the decisions"),
     MetricSpec("max_exposure", "Max exposure", _usdc, "Largest exposure (USDC) at a decision"),
     MetricSpec("decisions", "Decisions", _count("decisions"), "Times the strategy was asked to decide"),
+    *(MetricSpec(f"markout_{h}", f"Markout {label}", _markout, f"The fills' markout {when}: for a buy, "
+                 "the later mid − the fill price (a sell the other way) × size, summed; in bps of the fills' notional. "
+                 "Positive: the fills earned; negative: adverse selection (fees not included)")
+      for h, label, when in (("1s", "1 s", "1 s after each fill"), ("10s", "10 s", "10 s after each fill"),
+                             ("60s", "60 s", "60 s after each fill"),
+                             ("resolution", "at resolution", "against what the token paid at resolution"))),
 )
+
+
+def _value(found: Mapping[str, Any], key: str) -> Any:
+    if key.startswith("markout_"):  # both figures of a horizon on one row
+        return found.get(f"{key}_usdc"), found.get(f"{key}_bps")
+    return found.get(key)
 
 
 def metric_rows(metrics: Mapping[str, Any] | None) -> list[tuple[MetricSpec, str]]:
     """Every metric with its formatted value (all "—" when the run has no metrics)."""
     found = metrics or {}
-    return [(spec, spec.fmt(found.get(spec.key))) for spec in METRICS]
+    return [(spec, spec.fmt(_value(found, spec.key))) for spec in METRICS]
 
 
 def _period(ms: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage import queries
+from storage import trading_queries
 
 from pages.widgets.auth import require_login
 from pages.widgets.backtest_compare import compare_panel
@@ -31,7 +31,7 @@ st.title("Backtest")
 flash()
 progress_panel(db, root)
 
-configured = queries.strategies(db)  # once per run: both forms offer configured strategies' params
+configured = trading_queries.strategies(db)  # once per run: both forms offer configured strategies' params
 results, new, compare, sweep, sessions = st.tabs(["Results", "New backtest", "Compare", "Sweep", "Sessions"])
 with new:
     launched = new_backtest_panel(db, root, configured)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from storage import queries
+from storage import desk_status
 from storage.db import Database
 
 from pages.widgets.auth import require_login
@@ -46,7 +47,7 @@ def controls(db: Database) -> None:
     show_dialog(db, "kill", "rearm", "redeem")
 
 
-def state_metrics(status: queries.EngineStatus) -> None:
+def state_metrics(status: desk_status.EngineStatus) -> None:
     cols = st.columns(5)
     cols[0].metric("Lifecycle", status.state)
     cols[1].metric("Desired", status.desired_state, help="What the engine returns to after a restart")

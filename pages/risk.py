@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from storage import queries
+from storage import portfolio_queries
 
 from pages.widgets.auth import require_login
 from pages.widgets import portfolio
@@ -26,7 +27,7 @@ def live_usage() -> None:
     st.subheader("Trading state")
     state_panel(db, status)
     st.subheader("Usage now")
-    usage = queries.risk_usage(db, status.mode)
+    usage = portfolio_queries.risk_usage(db, status.mode)
     # Read here, not passed in: a fragment rerun reuses its arguments, so limits changed
     # elsewhere would never show. The limits form below reads its own (with versions).
     limits = limit_values(queries.risk_limit_rows(db))

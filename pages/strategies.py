@@ -10,6 +10,7 @@ from storage import queries
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.fair_values import fair_values_panel
+from pages.widgets.markout_panel import markout_panel
 from pages.widgets.rewards_panel import rewards_panel
 from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
@@ -23,6 +24,8 @@ flash()
 mode = queries.engine_status(db).mode
 rows = instances_table(db, mode)
 names = list(rows)
+if names:
+    markout_panel(db, mode)
 if PICK_NEXT in st.session_state:
     st.session_state[PICK] = st.session_state.pop(PICK_NEXT)
 st.divider()

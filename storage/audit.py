@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, text
 
 from storage.db import now_ms
-from storage.models import Alert, AuditLog
 
 AlertLevel = Literal["info", "warning", "critical"]
 
@@ -21,30 +20,27 @@ def _json(value: Any) -> str | None:
 def write_audit(
     conn: Connection, *, actor: str, action: str, entity: str, before: Any, after: Any
 ) -> None:
-    conn.execute(
-        insert(AuditLog.__table__).values(
-            at=now_ms(), actor=actor, action=action, entity=entity,
-            before=_json(before), after=_json(after),
-        )
-    )
+    conn.execute(text("""INSERT INTO audit_log (at, actor, action, entity, before, after)
+                         VALUES (:at, :actor, :action, :entity, :before, :after)"""),
+                 {"at": now_ms(), "actor": actor, "action": action, "entity": entity, "before": _json(before),
+                  "after": _json(after)})
 
 
-def raise_alert(conn: Connection, *, level: AlertLevel, source: str, code: str, message: str) -> None:
-    conn.execute(
-        insert(Alert.__table__).values(
-            created_at=now_ms(), level=level, source=source, code=code, message=message
-        )
-    )
+def raise_alert(conn: Connection, *, level: AlertLevel, source: str, code: str, message: str,
+                subject: str | None = None) -> None:
+    """`subject` names what the alert is about when its message varies (a price, a count): the
+    notifier de-duplicates repeats by code and subject rather than by the whole message."""
+    conn.execute(text("""INSERT INTO alerts (created_at, level, source, code, message, subject)
+                         VALUES (:at, :level, :source, :code, :message, :subject)"""),
+                 {"at": now_ms(), "level": level, "source": source, "code": code, "message": message,
+                  "subject": subject})
 
 
 def ack_alert(conn: Connection, alert_id: int, *, actor: str) -> bool:
     """Acknowledge one alert (audited); False if it was already acknowledged or is unknown."""
-    table = Alert.__table__
-    changed = conn.execute(
-        update(table)
-        .where(table.c.id == alert_id, table.c.acked_at.is_(None))
-        .values(acked_at=now_ms(), acked_by=actor)
-    ).rowcount
+    changed = conn.execute(text("""UPDATE alerts SET acked_at = :at, acked_by = :actor
+                                   WHERE id = :id AND acked_at IS NULL"""),
+                           {"at": now_ms(), "actor": actor, "id": alert_id}).rowcount
     if changed:
         write_audit(conn, actor=actor, action="alert.ack", entity=f"alert:{alert_id}",
                     before={"acked": False}, after={"acked": True})

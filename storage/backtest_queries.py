@@ -3,7 +3,7 @@ markets have data to replay in a range.
 
 Same conventions as the other read modules: human units (USDC, shares, probabilities), UTC
 timestamps in frames, every list bounded. A run's results are written by the backtest
-process as JSON (engine/contracts/backtest_runs.py): `metrics` a flat object, `equity_curve` a list of
+process as JSON (storage/backtest_runs.py): `metrics` a flat object, `equity_curve` a list of
 [t_ms, equity_usdc, exposure_usdc] (at most 2,000 points), `trades` a list of fills and
 `orders` a list of orders in micro-units (at most 5,000 each); malformed JSON reads as "no results" rather than an error.
 """
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from storage.db import Database
 from storage.frames import MICRO, to_utc
 from storage.frames import frame as _frame
-from storage.jsonsafe import read_stored
+from engine.contracts.jsonsafe import read_stored
 from storage.sql import in_list
 
 DataSource = Literal["recorded", "history"]

@@ -14,18 +14,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, text
 
 from storage import posting
 from storage.db import Database, DatabaseBusy, is_locked, now_ms
-from storage.models import Command
 from storage.posting import NEVER_EXPIRES as NEVER_EXPIRES
 from storage.posting import PRIORITY as PRIORITY
 
 # Priorities and expiry rules live with the one insert (storage/posting.py).
 TERMINAL = frozenset({"done", "failed", "expired"})
-TABLE = Command.__table__
-COLUMNS = TABLE.c
+_KINDS = bindparam("kinds", expanding=True)  # `kind IN :kinds`, one parameter per kind
 
 
 @dataclass(frozen=True)
@@ -99,63 +97,62 @@ def claim_next(conn: Connection, now: int, kinds: tuple[str, ...] | None = None)
     (of `kinds`, when given). Runs inside the caller's write transaction so expiry and
     claim are one unit.
     """
-    conn.execute(
-        update(TABLE)
-        .where(COLUMNS.status == "pending", COLUMNS.expires_at.is_not(None), COLUMNS.expires_at < now)
-        .values(status="expired", finished_at=now, error="expired before the engine picked it up")
-    )
-    candidates = select(COLUMNS.id).where(COLUMNS.status == "pending")
+    conn.execute(text("""UPDATE commands SET status = 'expired', finished_at = :now,
+                             error = 'expired before the engine picked it up'
+                         WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at < :now"""),
+                 {"now": now})
+    of_kinds = "" if kinds is None else "AND kind IN :kinds"
+    claim = text(f"""UPDATE commands SET status = 'claimed', claimed_at = :now
+                     WHERE status = 'pending' AND id = (
+                         SELECT id FROM commands WHERE status = 'pending' {of_kinds}
+                         ORDER BY priority DESC, id LIMIT 1)
+                     RETURNING *""")
+    params: dict[str, Any] = {"now": now}
     if kinds is not None:
-        candidates = candidates.where(COLUMNS.kind.in_(kinds))
-    next_id = (
-        candidates.order_by(COLUMNS.priority.desc(), COLUMNS.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    claimed = conn.execute(
-        update(TABLE)
-        .where(COLUMNS.id == next_id, COLUMNS.status == "pending")
-        .values(status="claimed", claimed_at=now)
-        .returning(*COLUMNS)
-    ).mappings().first()
+        claim, params["kinds"] = claim.bindparams(_KINDS), list(kinds)
+    claimed = conn.execute(claim, params).mappings().first()
     return None if claimed is None else _row(claimed)
 
 
 def finish(conn: Connection, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
     """Acknowledge a claimed command with its result (done) or a readable error (failed)."""
-    values: dict[str, Any] = {"status": "done" if ok else "failed", "finished_at": now_ms(), "error": error}
-    if result is not None or ok:  # a failed command keeps what it had done (command_effects.note)
-        values["result"] = None if result is None else json.dumps(result, sort_keys=True, default=str)
-    conn.execute(update(TABLE).where(COLUMNS.id == command_id, COLUMNS.status == "claimed").values(**values))
+    values: dict[str, Any] = {"id": command_id, "status": "done" if ok else "failed", "now": now_ms(),
+                              "error": error}
+    keeps = not (result is not None or ok)  # a failed command keeps what it had done (command_effects.note)
+    values["result"] = None if result is None else json.dumps(result, sort_keys=True, default=str)
+    conn.execute(text(f"""UPDATE commands SET status = :status, finished_at = :now, error = :error,
+                              result = {"result" if keeps else ":result"}
+                          WHERE id = :id AND status = 'claimed'"""), values)
 
 
 def expire_stale_claims(conn: Connection, now: int) -> list[CommandRow]:
     """At start-up: commands a dead process claimed are expired, never replayed."""
-    rows = conn.execute(
-        update(TABLE)
-        .where(COLUMNS.status == "claimed")
-        .values(status="expired", finished_at=now, error="claimed by an engine that stopped before finishing it; not replayed")
-        .returning(*COLUMNS)
-    ).mappings().all()
+    rows = conn.execute(text("""UPDATE commands SET status = 'expired', finished_at = :now,
+                                    error = :why
+                                WHERE status = 'claimed' RETURNING *"""),
+                        {"now": now, "why": "claimed by an engine that stopped before finishing it; not replayed"}
+                        ).mappings().all()
     return [_row(r) for r in rows]
 
 
 def has_pending(conn: Connection, kinds: tuple[str, ...] | None = None) -> bool:
     """A cheap indexed probe, so the engine can poll often without taking the write lock."""
-    probe = select(COLUMNS.id).where(COLUMNS.status == "pending")
-    if kinds is not None:
-        probe = probe.where(COLUMNS.kind.in_(kinds))
-    return conn.execute(probe.limit(1)).first() is not None
+    if kinds is None:
+        return conn.execute(text("SELECT 1 FROM commands WHERE status = 'pending' LIMIT 1")).first() \
+            is not None
+    probe = text("SELECT 1 FROM commands WHERE status = 'pending' AND kind IN :kinds LIMIT 1")
+    probe = probe.bindparams(_KINDS)
+    return conn.execute(probe, {"kinds": list(kinds)}).first() is not None
 
 
 def pending_id(conn: Connection, kind: str) -> int | None:
     """The oldest pending command of this kind, if any (a read: works while another process
     holds the write lock)."""
-    found = conn.execute(select(COLUMNS.id).where(COLUMNS.status == "pending", COLUMNS.kind == kind)
-                         .order_by(COLUMNS.id).limit(1)).scalar()
+    found = conn.execute(text("""SELECT id FROM commands WHERE status = 'pending' AND kind = :kind
+                                 ORDER BY id LIMIT 1"""), {"kind": kind}).scalar()
     return None if found is None else int(found)
 
 
 def get_command(conn: Connection, command_id: int) -> CommandRow | None:
-    found = conn.execute(select(TABLE).where(COLUMNS.id == command_id)).mappings().first()
+    found = conn.execute(text("SELECT * FROM commands WHERE id = :id"), {"id": command_id}).mappings().first()
     return None if found is None else _row(found)

@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from engine.contracts.limits import BY_NAME as LIMITS_BY_NAME
-from engine.contracts.limits import LimitError
+from engine.contracts.limits import CROSS_RULES, LimitError, cross_problems
 from engine.contracts.limits import parse_value as parse_limit
 from engine.contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
 from engine.contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
@@ -36,8 +37,8 @@ from storage.audit import ack_alert as _ack_alert
 from storage.audit import write_audit
 from storage.commands import post_command
 from storage.db import Database, now_ms
-from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
-from storage.settings import load_settings
+from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
+from engine.contracts.settings import load_settings
 
 OPERATOR_SOURCE = "operator"
 CONFLICT = "changed elsewhere — reload"
@@ -304,10 +305,27 @@ def _checked_limits(changes: dict[str, Change], catalogue: Mapping[str, Any], *,
     return checked
 
 
+def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
+    """Limits that only make sense together (engine/contracts/limits.py, `cross_problems`), with
+    the stored values for those not changed; only rules this save touches are reported, so a
+    save of an unrelated limit is not refused for an older problem (the Risk page shows those)."""
+    with db.read() as conn:
+        stored = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
+    values: dict[str, Decimal] = {}
+    for name, spec in LIMITS_BY_NAME.items():
+        raw = checked[name].value if name in checked else stored.get(name, spec.default)
+        try:
+            values[name] = parse_limit(spec, raw)
+        except LimitError:
+            continue  # a stored value that does not validate is reported on its own
+    return {name: why for name, why in cross_problems(values).items() if CROSS_RULES[name] & checked.keys()}
+
+
 def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
     """Values are decimal strings in each limit's human unit (engine/contracts/limits.py), checked
     against the catalogue and stored in canonical form."""
     checked = _checked_limits(changes, LIMITS_BY_NAME, what="risk limits", kind="risk limit")
+    _refuse("risk limits", _cross_checked(db, checked))
     return _save_versioned(
         db, table="risk_limits", key_column="name", changes=checked, actor=actor, action="risk_limit.update"
     )

@@ -16,6 +16,7 @@ import secrets
 
 from sqlalchemy import text
 
+from storage.audit import write_audit
 from storage.db import Database, now_ms
 
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}\.[0-9]{1,16}\.[0-9a-f]{64}$")
@@ -56,14 +57,31 @@ def session_of(db: Database, token: str, password_hash: str, *, max_hours: int, 
     return None if revoked else session_id
 
 
-def revoke(db: Database, token: str) -> None:
-    """Log a session out: its token is refused from now on, whatever its expiry."""
-    if not TOKEN_SHAPE.match(token or ""):
-        return
-    session_id, expiry, _ = token.split(".")
+def session_label(token: str | None) -> str | None:
+    """What the audit log names a session by: a short digest of its id, so the log ties a login
+    to its logout without holding anything that could be replayed (not the token, not its id)."""
+    if not token or not TOKEN_SHAPE.match(token):
+        return None
+    return hashlib.sha256(token.split(".")[0].encode()).hexdigest()[:12]
+
+
+def audit_login(db: Database, token: str | None, *, actor: str) -> None:
+    """A successful dashboard login, audited (the session's label, never the password or token)."""
+    with db.write() as conn:
+        write_audit(conn, actor=actor, action="dashboard.login", entity="dashboard", before=None,
+                    after={"session": session_label(token)})
+
+
+def revoke(db: Database, token: str | None, *, actor: str) -> None:
+    """Log a session out (audited): its token is refused from now on, whatever its expiry. A
+    session without a token (DASHBOARD_SESSION_HOURS=0) is audited all the same."""
     now = now_ms()
     with db.write() as conn:
-        conn.execute(text("DELETE FROM dashboard_sessions_revoked WHERE expires_at <= :now"), {"now": now})
-        conn.execute(text("""INSERT INTO dashboard_sessions_revoked (session_id, expires_at, revoked_at)
-                             VALUES (:id, :exp, :now) ON CONFLICT (session_id) DO NOTHING"""),
-                     {"id": session_id, "exp": int(expiry), "now": now})
+        if token and TOKEN_SHAPE.match(token):
+            session_id, expiry, _ = token.split(".")
+            conn.execute(text("DELETE FROM dashboard_sessions_revoked WHERE expires_at <= :now"), {"now": now})
+            conn.execute(text("""INSERT INTO dashboard_sessions_revoked (session_id, expires_at, revoked_at)
+                                 VALUES (:id, :exp, :now) ON CONFLICT (session_id) DO NOTHING"""),
+                         {"id": session_id, "exp": int(expiry), "now": now})
+        write_audit(conn, actor=actor, action="dashboard.logout", entity="dashboard",
+                    before={"session": session_label(token)}, after=None)

@@ -17,7 +17,7 @@ from storage.db import Database
 from storage.frames import MICRO, to_human, to_utc, where
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
-from storage.jsonsafe import FEED_BYTES, read_stored
+from engine.contracts.jsonsafe import FEED_BYTES, read_stored
 from storage.sql import in_list
 
 # -- markets --------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Numbered migrations: the schema's single source of truth.
 
-Rules: an applied migration is never edited; a change is a new function at the end.
-`storage/models.py` mirrors the result, and tests/storage/test_migrations.py proves the
-two agree. Column conventions are in storage/db.py (micro-units, epoch milliseconds).
+Rules: an applied migration is never edited; a change is a new function at the end. Nothing
+mirrors the result by hand: tests/storage/test_migrations.py reads it back (`PRAGMA table_info`)
+against the conventions, and prepares every SQL statement of the code against it. Column
+conventions are in storage/db.py (micro-units, epoch milliseconds).
 Migrations run only at engine start-up, under the engine's single-instance lock.
 """
 
@@ -984,6 +985,44 @@ def _0022_recording_sessions(db: UtilsDatabase) -> None:
         CREATE INDEX ix_recording_sessions_span ON recording_sessions (started_at, stopped_at)
         """,
     )
+
+
+@m(name="0023_alert_subject")
+def _0023_alert_subject(db: UtilsDatabase) -> None:
+    """What an alert is about (e.g. one strategy's exit of one token), beside its message: the
+    notifier de-duplicates repeats by it, since a message that carries a price differs each time."""
+    db.execute("ALTER TABLE alerts ADD COLUMN subject TEXT")
+
+
+@m(name="0024_fill_markouts")
+def _0024_fill_markouts(db: UtilsDatabase) -> None:
+    """Each fill's markout at each horizon (1s, 10s, 60s, resolution), one row per horizon once
+    it is known (engine/analytics/markout_job.py): the later mid (micro-units; NULL when the desk
+    had none for the token) and the markout in micro-USDC, positive when the fill earned. A row
+    written is final; a missing row is a horizon still to compute, so a restart loses nothing.
+    The fill's mode, strategy, market and notional are copied in, so the Strategies page sums a
+    covering index instead of joining every fill; a fill that turns FAILED loses its rows (the
+    partial index finds those fills without scanning the others)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE fill_markouts (
+            fill_id INTEGER NOT NULL REFERENCES fills (id),
+            horizon TEXT NOT NULL CHECK (horizon IN ('1s', '10s', '60s', 'resolution')),
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            notional INTEGER NOT NULL,
+            mid INTEGER,
+            markout INTEGER,
+            computed_at INTEGER NOT NULL,
+            PRIMARY KEY (fill_id, horizon)
+        );
+        CREATE INDEX ix_fill_markouts_sums ON fill_markouts (mode, strategy, condition_id, horizon, markout, notional);
+        CREATE INDEX ix_fills_failed ON fills (id) WHERE status = 'FAILED'
+        """,
+    )
+
 
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]

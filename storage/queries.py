@@ -1,4 +1,5 @@
-"""Read functions for the dashboard and the CLI (pages never write SQL themselves).
+"""The desk's own reads for the dashboard and the CLI: engine status, commands, alerts, limits and
+settings (pages never write SQL themselves; the other reads live in *_queries.py, by subject).
 
 Each function takes a `Database` (read through its query_only connection) and returns plain
 values or DataFrames with human units already applied: money in USDC, sizes in shares,
@@ -14,173 +15,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from storage.backtest_queries import (
-    DataSource as DataSource,
-)
-from storage.backtest_queries import (
-    BacktestRun as BacktestRun,
-)
-from storage.backtest_queries import (
-    RunProgress as RunProgress,
-)
-from storage.backtest_queries import (
-    backtest_data_bounds as backtest_data_bounds,
-)
-from storage.backtest_queries import (
-    backtest_event_counts as backtest_event_counts,
-)
-from storage.backtest_queries import (
-    backtest_market_choices as backtest_market_choices,
-)
-from storage.backtest_queries import (
-    backtest_run as backtest_run,
-)
-from storage.backtest_queries import (
-    backtest_runs as backtest_runs,
-)
-from storage.backtest_queries import (
-    market_min_sizes as market_min_sizes,
-)
-from storage.backtest_queries import (
-    market_questions as market_questions,
-)
-from storage.backtest_queries import (
-    running_backtests as running_backtests,
-)
+from engine.contracts.jsonsafe import preview, read_stored
 from storage import desk_status
 from storage.db import Database
-from storage.desk_status import HEARTBEAT_STALE_S as HEARTBEAT_STALE_S
-from storage.desk_status import EngineStatus as EngineStatus
-from storage.frames import to_utc
+from storage.desk_status import EngineStatus
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
-from storage.market_queries import (
-    BookView as BookView,
-)
-from storage.market_queries import (
-    MarketFilter as MarketFilter,
-)
-from storage.market_queries import (
-    count_markets as count_markets,
-)
-from storage.market_queries import (
-    latest_book as latest_book,
-)
-from storage.market_queries import (
-    market as market,
-)
-from storage.market_queries import (
-    market_choices as market_choices,
-)
-from storage.market_queries import (
-    market_strategies as market_strategies,
-)
-from storage.market_queries import (
-    market_tags as market_tags,
-)
-from storage.market_queries import (
-    price_series as price_series,
-)
-from storage.market_queries import (
-    search_markets as search_markets,
-)
-from storage.market_queries import (
-    tick_bounds as tick_bounds,
-)
-
-from storage.notify_queries import (
-    alert_codes_seen as alert_codes_seen,
-)
-from storage.notify_queries import (
-    notification_health as notification_health,
-)
-from storage.notify_queries import (
-    notifications as notifications,
-)
-
-# The rest of the read API lives in smaller modules; pages import all of it from here.
-from storage.portfolio_queries import (
-    PnlToday as PnlToday,
-)
-from storage.portfolio_queries import (
-    RiskUsage as RiskUsage,
-)
-from storage.portfolio_queries import (
-    decision_facets as decision_facets,
-)
-from storage.portfolio_queries import (
-    decisions as decisions,
-)
-from storage.portfolio_queries import (
-    equity_curve as equity_curve,
-)
-from storage.portfolio_queries import (
-    open_order_count as open_order_count,
-)
-from storage.portfolio_queries import (
-    pnl_today as pnl_today,
-)
-from storage.portfolio_queries import (
-    positions as positions,
-)
-from storage.portfolio_queries import (
-    risk_usage as risk_usage,
-)
-from storage.portfolio_queries import (
-    strategy_pnl as strategy_pnl,
-)
-from storage.trading_queries import (
-    CSV_MAX_ROWS as CSV_MAX_ROWS,
-)
-from storage.trading_queries import (
-    StrategyRow as StrategyRow,
-)
-from storage.trading_queries import (
-    TradeFilter as TradeFilter,
-)
-from storage.trading_queries import (
-    audit_actions as audit_actions,
-)
-from storage.trading_queries import (
-    audit_log as audit_log,
-)
-from storage.trading_queries import (
-    count_audit as count_audit,
-)
-from storage.jsonsafe import preview, read_stored
-from storage.trading_queries import (
-    count_fills as count_fills,
-)
-from storage.trading_queries import (
-    count_orders as count_orders,
-)
-from storage.trading_queries import (
-    fair_values as fair_values,
-)
-from storage.trading_queries import (
-    fills as fills,
-)
-from storage.trading_queries import (
-    fills_csv as fills_csv,
-)
-from storage.trading_queries import (
-    orders as orders,
-)
-from storage.trading_queries import (
-    orders_csv as orders_csv,
-)
-from storage.trading_queries import (
-    strategies as strategies,
-)
-from storage.trading_queries import (
-    strategy_row as strategy_row,
-)
-from storage.trading_queries import (
-    strategy_rows as strategy_rows,
-)
-from storage.trading_queries import (
-    trade_strategies as trade_strategies,
-)
+from storage.frames import to_utc
 
 
 def _raw(conn: Any) -> Any:

@@ -8,9 +8,11 @@ the market's samples in parts of 10^12 (engine/contracts/reward_scoring.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -123,6 +125,19 @@ def estimated_total(db: Database, mode: str) -> int:
     with db.read_own() as conn:
         return int(conn.execute(text("SELECT COALESCE(SUM(estimated), 0) FROM reward_days WHERE mode = :m"),
                                 {"m": mode}).scalar() or 0)
+
+
+def programs_in_file(path: Path, condition_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The reward programs of these markets in another desk's database file, read-only (a
+    backtest copies its main database's into its scratch one)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        marks = ",".join("?" * len(condition_ids))
+        rows = conn.execute(f"SELECT * FROM reward_programs WHERE condition_id IN ({marks})", tuple(condition_ids))
+        return [dict(r) for r in rows.fetchall()]
+    finally:
+        conn.close()
 
 
 def copy_programs(db: Database, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from storage import queries
+from storage import desk_status
 from storage.commands import CommandRow, get_command, post_command
 from storage.db import Database
 
@@ -108,7 +109,7 @@ class EngineProcess:
     def run(self, kind: str, payload: str | dict[str, Any] | None = None, timeout: float = 10.0) -> CommandRow:
         return self.wait_command(self.post(kind, payload).id, timeout)
 
-    def status(self) -> queries.EngineStatus:
+    def status(self) -> desk_status.EngineStatus:
         return queries.engine_status(self.db())
 
     def terminate(self, timeout: float = 20.0) -> int:

@@ -230,6 +230,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 # packages on floors below its own. A top-level module (engine/domain.py) counts as a package.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("engine.domain", "engine.failpoints"),
+    ("engine.analytics",),
     ("engine.contracts",),
     ("engine.strategies", "engine.logs", "engine.feeds", "engine.notify"),
     ("engine.marketdata", "engine.venues"),

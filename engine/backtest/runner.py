@@ -12,6 +12,7 @@ same inputs, same results.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from sqlalchemy import text
 
 from engine.contracts import metrics as metric_fns
 from engine.backtest.income import BacktestIncome
+from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,
@@ -45,7 +47,7 @@ from engine.venues.base import TradeStatus
 from storage import reward_queries
 from storage.db import Database
 from storage.migrations import migrate
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 STRATEGY_NAME = "backtest"
 # Indexes only the dashboard's and the retention jobs' queries use: a scratch ledger is never
@@ -131,10 +133,8 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
                      {"n": STRATEGY_NAME, "k": spec.kind, "p": json.dumps(spec.params),
                       "m": json.dumps([r["condition_id"] for r in market_rows])})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
-    marks = ",".join("?" * len(market_rows))
-    programs = _main_rows(main_db, f"SELECT * FROM reward_programs WHERE condition_id IN ({marks})",
-                          tuple(r["condition_id"] for r in market_rows))
-    reward_queries.copy_programs(db, [dict(r) for r in programs])  # the run's markets pay what they paid
+    programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
+    reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     with db.write() as conn:
         for index in SCRATCH_UNUSED_INDEXES:
             conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
@@ -180,6 +180,7 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         result = _result(core, curve, exposure, events, decisions, markets, income.totals(clock.now))
         result.refusals = tally.summary()
+        _markouts(result, spec, main_db, market_rows, markets)
         return result
     finally:
         db.dispose()
@@ -254,6 +255,19 @@ def _result(core: TradingCore, curve: list, exposure: list, events: int, decisio
                                  rewards=rewards, rebates=rebates)
     return BacktestResult(summary, curve, exposure, fills, orders, events, decisions,
                           [m.condition_id for m in markets])
+
+
+def _markouts(result: BacktestResult, spec: BacktestSpec, main_db: Path, market_rows: list[dict],  # type: ignore[type-arg]
+              markets: list[MarketInfo]) -> None:
+    """Each fill's markouts (into its row) and the run's (into its metrics), from the mids the
+    replay saw, up to the end of the replayed range."""
+    mids = ReplayedMids(main_db, spec.source, markets)
+    try:
+        summary = add_markouts(result.fills, mids, until=spec.to_ms,
+                               resolved={r["condition_id"]: r.get("resolved_outcome") for r in market_rows})
+    finally:
+        mids.close()
+    result.metrics = dataclasses.replace(result.metrics, **metric_fields(summary))
 
 
 def _trade_figures(fills: list[dict]) -> tuple[list[float], int, int]:  # type: ignore[type-arg]

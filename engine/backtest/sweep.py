@@ -112,12 +112,18 @@ DAY_MS = 86_400_000
 def objective_value(metrics: Metrics, objective: str) -> tuple[float | None, str]:
     """(the score, "") or (None, why it is undefined). Scores are rates per day, so that the
     training and the held-out periods, of different lengths, compare: return per day; Sharpe
-    of the grid's period scaled to a day; return per day over max drawdown (Calmar's shape)."""
+    of the grid's period scaled to a day; return per day over max drawdown (Calmar's shape); the
+    fills' 60 s markout per day (USDC: what the fills earned, or paid, against the mid a minute
+    later: a strategy that trades a lot and earns the spread scores high, one picked off low)."""
     days = metrics.span_ms / DAY_MS
     if days <= 0:
         return None, "the run has no span (fewer than two decisions)"
     if objective == "return":
         return metrics.total_return / days, ""
+    if objective == "markout":
+        if metrics.markout_60s_usdc is None:
+            return None, "markout undefined: no fill with a 60 s markout (no trading?)"
+        return metrics.markout_60s_usdc / days, ""
     if objective == "sharpe":
         if metrics.sharpe_per_period is None:
             return None, "Sharpe undefined: returns never varied (no trading?)"
@@ -130,7 +136,7 @@ def objective_value(metrics: Metrics, objective: str) -> tuple[float | None, str
 def backtest_params(spec: SweepSpec, params: dict[str, Any], window: tuple[int, int], main_db: Path,
                     work_dir: Path) -> Metrics:
     from engine.backtest.runner import BacktestSpec, run_sync
-    from storage.settings import load_settings
+    from engine.contracts.settings import load_settings
 
     run = BacktestSpec(spec.kind, {**spec.base_params, **params}, window[0], window[1], spec.markets, spec.seed,
                        spec.source)

@@ -3,7 +3,7 @@
 They answer in a fraction of a second on a small VPS because they read and write SQLite with
 sqlite3 alone (storage/lite.py, storage/desk_status.py, storage/posting.py): no SQLAlchemy, no
 pandas, nothing of the trading core. Keep it so: heavy imports go inside the function that
-needs them (tests/engine/test_cli_fast.py checks `status` and `command` in a subprocess).
+needs them (tests/cli/test_cli_fast.py checks `status` and `command` in a subprocess).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
 from storage import answers, desk_status, posting
 from storage.lite import now_ms, read_connection, snapshot
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 ENGINE_DOWN_GRACE_S = 5.0
 POLL_S = 0.02
@@ -283,7 +283,7 @@ def cmd_tail(settings: Settings, args: argparse.Namespace) -> int:
     """The engine's JSON log as readable lines, secrets masked; follows until Ctrl-C."""
     from engine.contracts import log_format as log_files
     from engine.contracts.redaction import RedactingFilter
-    from storage.settings import secret_values
+    from engine.contracts.settings import secret_values
 
     path = log_files.engine_log_path(settings.root)
     redactor = RedactingFilter(secret_values(settings))

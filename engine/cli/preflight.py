@@ -23,7 +23,7 @@ from engine.domain import MarketInfo, Side, Tif, fmt, notional
 from engine.venues.base import OrderRequest, VenueError
 from engine.venues.polymarket import PolymarketVenue
 from storage.db import Database
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 # (fragment of the venue's message, what to do about it), most specific first.
 FIXES: tuple[tuple[str, str], ...] = (

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from storage.audit import write_audit
 from storage.db import Database, now_ms
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 DEMO_NAME = "demo-market-making"
 DEMO_PARAMS = {"size": 20, "half_spread": 0.02, "max_inventory": 100, "refresh_threshold": 0.015}

@@ -25,11 +25,11 @@ from engine.contracts.sweep_workers import check_jobs, worker_budget
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, open_db
 from engine.cli.progress import ProgressBar
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 
 def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]
-    from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+    from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
     try:  # bounded in size and depth, as the backtest's --params: never a RecursionError
         value = loads_bounded(raw or "{}", max_bytes=CONFIG_BYTES, what=what)
@@ -127,7 +127,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sweep.add_argument("--jobs", type=int, help="worker processes (default: one per core, as many as memory allows; "
                                                 "more is refused)")
     sweep.add_argument("--objective", choices=OBJECTIVES, default="sharpe",
-                       help="what to maximize, per day: sharpe (default), return, calmar")
+                       help="what to maximize, per day: sharpe (default), return, calmar, markout (the fills' 60 s "
+                            "markout in USDC)")
     sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="tpe (default) or grid")
     sweep.add_argument("--from", dest="start", type=cli_args.utc_time, help="start (ISO 8601 UTC, or epoch ms)")
     sweep.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")

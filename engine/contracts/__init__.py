@@ -13,9 +13,12 @@ and how a value is checked, so the dashboard refuses what the engine would refus
   bounds, and the manual order ticket (parsed and previewed the same way by the page and by the
   engine);
 - `metrics`: performance metrics of an equity curve (backtests, and each strategy live);
-- `backtest_spec`, `backtest_runs`, `sweep_spec`: what a backtest or a sweep is asked to do and
-  the run row both processes write;
+- `backtest_spec`, `sweep_spec`: what a backtest or a sweep is asked to do (the run row both
+  processes write is storage/backtest_runs.py's);
 - `log_format`, `redaction`: the engine's log lines and how secrets are hidden in them.
+- `settings`: the desk's settings from the environment and `.env` (secrets stay there);
+  `passwords`: the dashboard password's scrypt hash and writing it to `.env`; `jsonsafe`: JSON
+  read with bounds on size and nesting (stored rows, files, command payloads).
 
 A layering test (tests/test_layering.py) fails if `pages/` imports any other engine module.
 """

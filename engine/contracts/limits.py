@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from sqlalchemy import Connection, text
-
 from engine.domain import MICRO
-from storage.db import now_ms
 
-Unit = Literal["USDC", "shares", "count", "percent", "probability", "seconds", "per minute", "flag"]
+Unit = Literal["USDC", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio"]
 Action = Literal["resize", "deny", "state", "exit"]
 
 
@@ -69,12 +66,55 @@ LIMITS: tuple[LimitSpec, ...] = (
               "No new orders in a market whose book is older than this."),
     LimitSpec("error_rate_breaker", "Error-rate breaker", "count", _d("10"), _d("0"), _d("10000"), "state",
               "Venue errors and rejections in 5 minutes that halt trading (HALTED, alert)."),
+    # The volatility-spike breaker (engine/risk/volatility.py), per market and desk-wide.
+    LimitSpec("volatility_window", "Volatility window", "seconds", _d("60"), _d("1"), _d("3600"), "state",
+              "Realised volatility of each market's mid is measured over this window."),
+    LimitSpec("volatility_baseline", "Volatility baseline", "seconds", _d("1800"), _d("2"), _d("86400"), "state",
+              "…against its own volatility over this longer history before the window (at least twice the "
+              "window; a market is judged once watched for two windows)."),
+    LimitSpec("volatility_reduce", "Volatility: reduce at", "ratio", _d("3"), _d("0"), _d("1000"), "state",
+              "Window volatility this many times its baseline: no new risk in that market (REDUCING), and the "
+              "whole desk REDUCING when the desk's pooled volatility gets there. 0: the breaker is off."),
+    LimitSpec("volatility_halt", "Volatility: halt at", "ratio", _d("6"), _d("0"), _d("1000"), "state",
+              "This many times its baseline: no new orders in that market (HALTED), or on the desk. 0: never halts."),
+    LimitSpec("volatility_clear", "Volatility: clear at", "ratio", _d("1.5"), _d("0"), _d("1000"), "state",
+              "A REDUCING state ends by itself once the ratio is back at or below this (a HALTED one steps down "
+              "to REDUCING below the reduce ratio): below the reduce ratio, so it does not flap."),
+    LimitSpec("volatility_floor", "Volatility baseline floor", "probability", _d("0.01"), _d("0"), _d("1"), "state",
+              "The baseline is never taken below this move per window, so a market still for an hour does not "
+              "trip on its first tick."),
 )
 BY_NAME: Mapping[str, LimitSpec] = {spec.name: spec for spec in LIMITS}
 
 
 class LimitError(ValueError):
     pass
+
+
+# Each cross-limit rule: the limit its message is keyed by, and every limit it reads.
+CROSS_RULES: Mapping[str, frozenset[str]] = {
+    "volatility_baseline": frozenset({"volatility_window", "volatility_baseline"}),
+    "volatility_halt": frozenset({"volatility_reduce", "volatility_halt"}),
+    "volatility_clear": frozenset({"volatility_reduce", "volatility_clear"}),
+}
+
+
+def cross_problems(values: Mapping[str, Decimal]) -> dict[str, str]:
+    """What no single limit's bounds can say: limits that only make sense together. Keyed by the
+    limit to fix; empty when consistent (a missing value is not checked here)."""
+    problems: dict[str, str] = {}
+    window, baseline = values.get("volatility_window"), values.get("volatility_baseline")
+    if window is not None and baseline is not None and baseline < 2 * window:
+        problems["volatility_baseline"] = (f"{BY_NAME['volatility_baseline'].title}: must be at least twice the "
+                                           f"volatility window ({2 * window} seconds)")
+    reduce, halt, clear = (values.get(f"volatility_{k}") for k in ("reduce", "halt", "clear"))
+    if reduce is not None and halt is not None and reduce > 0 and 0 < halt < reduce:
+        problems["volatility_halt"] = (f"{BY_NAME['volatility_halt'].title}: must be at least the reduce ratio "
+                                       f"({reduce}), or 0 (never halts)")
+    if reduce is not None and clear is not None and reduce > 0 and clear >= reduce:
+        problems["volatility_clear"] = (f"{BY_NAME['volatility_clear'].title}: must be below the reduce ratio "
+                                        f"({reduce}), or the state would never clear")
+    return problems
 
 
 # The smallest non-zero value of each unit the engine can tell from 0 (it computes in micro-units,
@@ -158,27 +198,14 @@ def defaults() -> Limits:
     return Limits({spec.name: spec.default for spec in LIMITS})
 
 
-def ensure_defaults(conn: Connection) -> int:
-    """Insert a row for every limit that has none (never overwrites an operator's value)."""
-    now = now_ms()
-    inserted = 0
-    for spec in LIMITS:
-        inserted += conn.execute(
-            text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
-                    VALUES (:name, :value, 1, :now, 'defaults') ON CONFLICT (name) DO NOTHING"""),
-            {"name": spec.name, "value": str(spec.default), "now": now},
-        ).rowcount
-    return inserted
-
-
-def load_checked(conn: Connection,
-                 in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
-    """Current limits, what is wrong with the stored ones, and which of those had no valid value
-    to keep. A stored value that does not validate (written around the dashboard) never silently
-    widens a limit: the limit keeps its valid value in force before (`in_force`), or, with none
-    (a first start), holds its default only nominally while the caller halts trading until the
-    stored value is fixed. Each problem is returned for the caller to alert on."""
-    rows = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
+def checked(rows: Mapping[str, str],
+            in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
+    """The limits the stored `rows` (name -> value, as in `risk_limits`; storage/config_reads.py
+    reads them) give, what is wrong with them, and which of those had no valid value to keep. A
+    stored value that does not validate (written around the dashboard) never silently widens a
+    limit: the limit keeps its valid value in force before (`in_force`), or, with none (a first
+    start), holds its default only nominally while the caller halts trading until the stored
+    value is fixed. Each problem is returned for the caller to alert on."""
     values: dict[str, Decimal] = {}
     problems: list[str] = []
     unkept: set[str] = set()

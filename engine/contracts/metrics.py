@@ -60,6 +60,17 @@ class Metrics:
     # curve; None where they are not counted this way (a live strategy's own figures are on its page).
     rewards: float | None = None
     rebates: float | None = None
+    # Markouts (engine/analytics/markouts.py): the fills' markouts summed in USDC and in bps of
+    # their notional at 1 s, 10 s, 60 s and at resolution; positive: the fills earned against the
+    # later mid; None where no fill has that horizon.
+    markout_1s_usdc: float | None = None
+    markout_1s_bps: float | None = None
+    markout_10s_usdc: float | None = None
+    markout_10s_bps: float | None = None
+    markout_60s_usdc: float | None = None
+    markout_60s_bps: float | None = None
+    markout_resolution_usdc: float | None = None
+    markout_resolution_bps: float | None = None
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)

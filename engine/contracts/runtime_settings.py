@@ -7,19 +7,15 @@ get their defaults when the engine starts.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, text
-
 from engine.contracts import notify_choices
 from engine.contracts.news import NewsConfigError, check_feeds
-from storage.db import now_ms
-from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 
 @dataclass(frozen=True)
@@ -34,7 +30,7 @@ class SettingSpec:
     help: str
     group: str = "engine"  # the Settings page shows each group in its own panel
     check: Callable[[Any], Any] | None = None  # normalises a value, or raises SettingError
-    # Bracket nesting allowed in the stored JSON; brackets inside a string count (storage/jsonsafe.py).
+    # Bracket nesting allowed in the stored JSON; brackets inside a string count (jsonsafe.py).
     max_depth: int = 2
 
 
@@ -223,23 +219,11 @@ class RuntimeConfig:
         return self.values[key]
 
 
-def ensure_defaults(conn: Connection) -> None:
-    now = now_ms()
-    for spec in SETTINGS:
-        conn.execute(text("""INSERT INTO settings (key, value, version, updated_at, updated_by)
-                             VALUES (:k, :v, 1, :now, 'defaults') ON CONFLICT (key) DO NOTHING"""),
-                     {"k": spec.key, "v": json.dumps(spec.default), "now": now})
-
-
-def load(conn: Connection) -> RuntimeConfig:
-    return load_with_problems(conn)[0]
-
-
-def load_with_problems(conn: Connection, fallback: RuntimeConfig | None = None) -> tuple[RuntimeConfig, list[str]]:
-    """Current settings, and what is wrong with the stored ones: an invalid stored value keeps
-    the value in force before (`fallback`) or else the default, and is reported, never
-    silently replaced."""
-    rows = dict(conn.execute(text("SELECT key, value FROM settings")).all())
+def checked(rows: Mapping[str, str],
+            fallback: RuntimeConfig | None = None) -> tuple[RuntimeConfig, list[str]]:
+    """The settings the stored `rows` (key -> JSON, as in `settings`) give, and what is wrong
+    with them: an invalid stored value keeps the value in force before (`fallback`) or else the
+    default, and is reported, never silently replaced (storage/config_reads.py reads the rows)."""
     values: dict[str, Any] = {}
     problems: list[str] = []
     for spec in SETTINGS:

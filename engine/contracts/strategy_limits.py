@@ -5,10 +5,8 @@ on the Strategies page, audited); a missing row means the default below, mostly 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-
-from sqlalchemy import Connection, text
 
 from engine.contracts.limits import LimitError, Limits, LimitSpec, parse_value
 
@@ -43,20 +41,24 @@ STRATEGY_LIMITS: tuple[LimitSpec, ...] = (
     LimitSpec("max_order_age", "Max order age", "seconds", _d("0"), _d("0"), _d("604800"), "deny",
               "Resting orders of this strategy older than this are cancelled (the strategy quotes afresh). "
               "0: off."),
+    LimitSpec("priority", "Priority", "count", _d("0"), _d("0"), _d("1000"), "deny",
+              "When two strategies want opposite sides of one market at prices that would trade with each "
+              "other, the higher priority's quote goes and the other's waits (SELF_TRADE); equal priorities: the "
+              "strategy whose name sorts first. No quote ever crosses an order the desk already rests."),
 )
 BY_NAME: Mapping[str, LimitSpec] = {spec.name: spec for spec in STRATEGY_LIMITS}
 DEFAULTS = Limits({spec.name: spec.default for spec in STRATEGY_LIMITS})
 
 
-def load(conn: Connection) -> tuple[dict[str, Limits], list[str], dict[str, str]]:
-    """Every strategy's limits (defaults filled in), what does not validate, and the strategies
-    with a value that does not validate (name -> why). Such a strategy must not trade: its
+def checked(rows: Iterable[tuple[str, str, str]]) -> tuple[dict[str, Limits], list[str], dict[str, str]]:
+    """From the stored (strategy, name, value) rows: every strategy's limits (defaults filled
+    in), what does not validate, and the strategies with a value that does not validate (name -> why). Such a strategy must not trade: its
     limit would fall back to a default that is off for all but the cooldown, widening what the
     operator set (the trading core disables it). An unknown limit name is reported and ignored."""
     values: dict[str, dict[str, Decimal]] = {}
     problems: list[str] = []
     invalid: dict[str, str] = {}
-    for strategy, name, raw in conn.execute(text("SELECT strategy, name, value FROM strategy_limits")).all():
+    for strategy, name, raw in rows:
         spec = BY_NAME.get(name)
         if spec is None:
             problems.append(f"strategy {strategy}: unknown limit {name!r} ignored")

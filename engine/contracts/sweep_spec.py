@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # imported where used: the CLI's parser imports this module for every command
     from engine.contracts.params import ParamType
 
-Objective = Literal["sharpe", "return", "calmar"]
+Objective = Literal["sharpe", "return", "calmar", "markout"]
 Sampler = Literal["tpe", "grid"]
-OBJECTIVES: tuple[str, ...] = ("sharpe", "return", "calmar")
+OBJECTIVES: tuple[str, ...] = ("sharpe", "return", "calmar", "markout")
 SAMPLERS: tuple[str, ...] = ("tpe", "grid")
 MAX_DIMENSIONS = 20
 MAX_TRIALS = 100_000
@@ -145,7 +145,7 @@ def parse_space(raw: str | dict[str, Any], kind: str) -> dict[str, Dimension]:
     """The space, checked against `kind`'s params schema (each end of each range must be a
     legal value of its param); SweepError says what is wrong."""
     if isinstance(raw, str):
-        from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+        from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
         try:
             raw = loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=SPACE_DEPTH, what="space")

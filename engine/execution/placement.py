@@ -155,6 +155,7 @@ class Placement:
                 strategy=strategy, condition_id=market.condition_id, token_id=spec.token_id, outcome=spec.outcome,
                 side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
                 payload=p.record, reason=reason or None, now=now, submitted_at=now,
+                expires_at=spec.expires_at_s * 1000 if spec.tif is Tif.GTD and spec.expires_at_s else None,
             ) for p, (strategy, market, spec, reason) in zip(prepared, batch, strict=True)]
             command_effects.note(conn, {"orders": [row.id for row in rows]})  # an operator's command, if any
         for row in rows:

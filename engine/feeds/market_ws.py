@@ -25,7 +25,7 @@ from engine.feeds.parse import BookSnapshot, PriceChanges, market_frame, reporte
 from engine.feeds.rest import RestClient, fetch_books
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.db import now_ms
-from storage.jsonsafe import JsonRefused
+from engine.contracts.jsonsafe import JsonRefused
 
 log = logging.getLogger("engine.feeds.market")
 MAX_ASSETS_PER_CONNECTION = 500

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from engine.domain import MICRO, Side, to_micros
 from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
-from storage.jsonsafe import FEED_BYTES, loads_bounded
+from engine.contracts.jsonsafe import FEED_BYTES, loads_bounded
 
 _SCALE = (MICRO, 100_000, 10_000, 1_000, 100, 10, 1)
 BID, ASK = True, False  # `is_bid` flags in LevelChange tuples

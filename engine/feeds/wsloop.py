@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from engine.feeds.pacing import Backoff
-from storage.jsonsafe import FEED_BYTES
+from engine.contracts.jsonsafe import FEED_BYTES
 
 log = logging.getLogger("engine.feeds.ws")
 

@@ -28,7 +28,7 @@ from engine.news.fetch import FetchError, fetch, new_client
 from engine.feeds.catalog import MarketCatalog
 from engine.trading.views import candidates
 from storage.db import Database, is_locked, now_ms
-from storage.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.news")
 TICK_S = 1.0

@@ -61,7 +61,7 @@ def take_alerts(intake: Intake, conn: Connection, now: int, rules: Rules, choice
     for alert in store.new_alerts(conn, cursor, batch):
         if intake.apprise_full(conn, chosen):
             break
-        key = policy.dedup_key(alert.code, alert.message)
+        key = policy.dedup_key(alert.code, alert.message, alert.subject)
         repeated = store.repeated(conn, key, now - rules.dedup_ms)
 
         def verdict(sent: int, alert: policy.AlertRow = alert, repeated: bool = repeated) -> Verdict:

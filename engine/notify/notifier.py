@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.contracts import notify_choices
-from engine.contracts import runtime_settings as runtime_config
 from engine.contracts.command_refusal import CommandRejected
+from storage import config_reads
 from engine.contracts.redaction import RedactingFilter
 from engine.notify import digest, events, intake, policy, store
 from engine.notify.intake import QUEUE_MAX as QUEUE_MAX
@@ -40,7 +40,7 @@ from engine.notify.intake import Intake
 from engine.notify.policy import Rules
 from storage.audit import raise_alert
 from storage.db import Database, is_locked, now_ms
-from storage.settings import Settings, secret_values
+from engine.contracts.settings import Settings, secret_values
 
 log = logging.getLogger("engine.notify")
 T = TypeVar("T")
@@ -140,7 +140,7 @@ class Notifier:
 
         def queue_summary() -> bool:
             with self.db.write() as conn:
-                config = runtime_config.load(conn).values
+                config = config_reads.load_runtime_config(conn).values
                 rules = Rules.from_config(config)
                 choices = notify_choices.parse(str(config["notify_choices"]))
                 state = store.load_state(conn)
@@ -249,7 +249,7 @@ class Notifier:
         with self.db.write() as conn:
             state = store.load_state(conn)
             before = getattr(state, field)
-            config = runtime_config.load(conn).values
+            config = config_reads.load_runtime_config(conn).values
             self.intake.held = dict(state.held)
             cursor = take(self.intake, conn, now, Rules.from_config(config),
                           notify_choices.parse(str(config["notify_choices"])), before, BATCH)
@@ -263,7 +263,7 @@ class Notifier:
             if not any(digest.held(conn, channel) for channel in self.channels):
                 return
         with self.db.write() as conn:
-            config = runtime_config.load(conn).values
+            config = config_reads.load_runtime_config(conn).values
             wait_ms = int(config["notify_digest_minutes"]) * 60_000
             intake.flush_digests(self.intake, conn, now, Rules.from_config(config), wait_ms)
 

@@ -65,10 +65,12 @@ class AlertRow:
     source: str
     code: str
     message: str
+    subject: str | None = None  # what it is about, when its message varies (storage/audit.py)
 
 
-def dedup_key(code: str, message: str) -> str:
-    return f"{code}|{message}"[:500]
+def dedup_key(code: str, message: str, subject: str | None = None) -> str:
+    """Repeats are the same code about the same subject (or, without one, the same message)."""
+    return f"{code}|@{subject}"[:500] if subject else f"{code}|{message}"[:500]
 
 
 def judge(alert: AlertRow, rules: Rules, *, now: int, repeated: bool, sent_last_hour: int) -> Verdict:

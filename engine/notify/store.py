@@ -69,7 +69,7 @@ def newest_alert_id(conn: Connection) -> int:
 
 
 def new_alerts(conn: Connection, cursor: int, limit: int) -> list[AlertRow]:
-    rows = conn.execute(text("""SELECT id, created_at, level, source, code, message FROM alerts
+    rows = conn.execute(text("""SELECT id, created_at, level, source, code, message, subject FROM alerts
                                 WHERE id > :cursor ORDER BY id LIMIT :limit"""), {"cursor": cursor, "limit": limit})
     return [AlertRow(*row) for row in rows]
 

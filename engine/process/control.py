@@ -12,14 +12,14 @@ import logging
 from typing import Any
 
 from engine.contracts.command_refusal import CommandRejected
-from engine.process import state_store
+from storage import engine_state as state_store
 from engine.execution import store
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.risk import breakers
 from engine.process.trading_seam import Trading
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 log = logging.getLogger("engine.process.control")
 HALT_CANCEL_BUDGET_S = 20.0

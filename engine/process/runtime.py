@@ -21,7 +21,7 @@ from typing import IO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.process import state_store
+from storage import engine_state as state_store
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.news.poller import NewsPoller
@@ -34,7 +34,7 @@ from storage import commands as queue
 from storage.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
 from storage.migrations import SchemaTooNew, migrate
 from storage.retention import prune_history
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 log = logging.getLogger("engine.process.runtime")
 HEARTBEAT_S = 0.5

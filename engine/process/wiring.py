@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.trading.core import TradingCore
 from engine.process.trading_seam import Trading
 from storage.db import Database
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 
 def build_trading(settings: Settings, db: Database) -> Trading:

@@ -20,10 +20,11 @@ from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from engine.risk.gate import TradingState
 from engine.contracts.limits import Limits
+from storage import engine_state
 from storage.audit import raise_alert
 from storage.db import utc_day_start
 
@@ -53,15 +54,12 @@ class RiskMemory:
 
 
 def load_memory(conn: Connection) -> RiskMemory:
-    row = conn.execute(text("""SELECT trading_state, trading_state_reason, peak_equity, day_start_equity,
-                                      day_started_at FROM engine_state WHERE id = 1""")).one()
+    row = engine_state.risk_memory(conn)
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
 def set_trading_state(conn: Connection, state: TradingState, reason: str | None, now: int) -> None:
-    conn.execute(text("""UPDATE engine_state SET trading_state = :s, trading_state_reason = :r,
-                             trading_state_at = :now, updated_at = :now WHERE id = 1"""),
-                 {"s": state.value, "r": reason, "now": now})
+    engine_state.set_trading_state(conn, state.value, reason, now)
 
 
 def escalate(conn: Connection, current: RiskMemory, target: TradingState, reason: str, message: str,
@@ -137,10 +135,9 @@ def save_equity_memory(conn: Connection, before: RiskMemory, after: RiskMemory) 
     """Write only what moved (a new peak, or a new day): an operator's reset of the peak
     (re-arm, mode switch) is never overwritten by a day change seen from older memory."""
     if after.peak_equity != before.peak_equity:
-        conn.execute(text("UPDATE engine_state SET peak_equity = :peak WHERE id = 1"), {"peak": after.peak_equity})
+        engine_state.set_peak_equity(conn, after.peak_equity)
     if (after.day_start_equity, after.day_started_at) != (before.day_start_equity, before.day_started_at):
-        conn.execute(text("UPDATE engine_state SET day_start_equity = :day, day_started_at = :at WHERE id = 1"),
-                     {"day": after.day_start_equity, "at": after.day_started_at})
+        engine_state.set_day_start(conn, after.day_start_equity, after.day_started_at)
 
 
 def shift_equity(memory: RiskMemory, amount: int) -> RiskMemory:
@@ -165,8 +162,7 @@ def reset_for_new_mode(conn: Connection, now: int) -> tuple[dict[str, Any], dict
     a REDUCING state those measured, since they were the other mode's equity. Returns the
     (before, after) for the audit row."""
     before = load_memory(conn)
-    conn.execute(text("""UPDATE engine_state SET peak_equity = NULL, day_start_equity = NULL,
-                             day_started_at = NULL WHERE id = 1"""))
+    engine_state.forget_equity_memory(conn)
     if before.trading_state is TradingState.REDUCING and before.reason in EQUITY_REASONS:
         set_trading_state(conn, TradingState.ACTIVE, None, now)
     return _equity_fields(before), _equity_fields(load_memory(conn))
@@ -185,7 +181,7 @@ def clear_kill_switch(conn: Connection, kill_reason: str | None, now: int) -> tu
     before = load_memory(conn)
     if not tripped_kill_switch(before, kill_reason):
         return {}, {}
-    conn.execute(text("UPDATE engine_state SET peak_equity = NULL WHERE id = 1"))
+    engine_state.set_peak_equity(conn, None)
     if before.trading_state is TradingState.HALTED and before.reason == KILL_SWITCH:
         set_trading_state(conn, TradingState.ACTIVE, None, now)
     return _equity_fields(before), _equity_fields(load_memory(conn))
@@ -193,8 +189,7 @@ def clear_kill_switch(conn: Connection, kill_reason: str | None, now: int) -> tu
 
 def daily_reset(conn: Connection, memory: RiskMemory, equity: int, now: int) -> RiskMemory:
     """00:00 UTC: a new day's reference equity; a daily-loss REDUCING state ends."""
-    conn.execute(text("UPDATE engine_state SET day_start_equity = :e, day_started_at = :at WHERE id = 1"),
-                 {"e": equity, "at": utc_day_start(now)})
+    engine_state.set_day_start(conn, equity, utc_day_start(now))
     state, reason = memory.trading_state, memory.reason
     if state is TradingState.REDUCING and reason == DAILY_LOSS:
         set_trading_state(conn, TradingState.ACTIVE, None, now)

@@ -13,7 +13,7 @@ from engine.execution.planner import OrderSpec, Residual
 from engine.execution.state import ExecutionState
 from engine.risk.breakers import KILL_SWITCH_PREFIX, RiskMemory
 from engine.risk.decisions_log import DecisionsLog
-from engine.risk.gate import Decision, Reason, RiskContext
+from engine.risk.gate import Decision, Reason, RiskContext, TradingState
 from engine.contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
 from storage.commands import post_command
@@ -25,7 +25,8 @@ REASONS = {reason.value: reason for reason in Reason}
 
 def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mapping[str, MarketView],
           limits: Limits, memory: RiskMemory, strategies: StrategyRisk | None = None,
-          cooldowns: Mapping[tuple[str, str], int] | None = None) -> RiskContext:
+          cooldowns: Mapping[tuple[str, str], int] | None = None,
+          market_states: Mapping[str, TradingState] | None = None) -> RiskContext:
     positions: dict[tuple[str, str], PositionView] = {}
     for (strategy, _token), (cid, _outcome) in state.position_market.items():
         info = catalog.get(cid) if (strategy, cid) not in positions else None  # one view per market, not per token
@@ -40,6 +41,7 @@ def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mappin
         own_open_orders=dict(own), positions=positions, markets=views,
         strategy_states=strategies.states() if strategies else {}, strategy_caps=caps,
         cooldowns={key: until for key, until in (cooldowns or {}).items() if until > now},
+        market_states=dict(market_states or {}),
     )
 
 

@@ -51,6 +51,7 @@ class Reason(StrEnum):
     VENUE_POST_ONLY = "VENUE_POST_ONLY"
     VENUE_RATE_LIMITED = "VENUE_RATE_LIMITED"
     VENUE_REFUSED = "VENUE_REFUSED"
+    TAKE_HELD = "TAKE_HELD"  # after a refused take, the strategy's takes there wait for the book to change
     # Per strategy: its own breakers, its exits and its order group.
     STRATEGY_HALTED = "STRATEGY_HALTED"
     STRATEGY_REDUCING = "STRATEGY_REDUCING"
@@ -59,6 +60,11 @@ class Reason(StrEnum):
     TAKE_PROFIT = "TAKE_PROFIT"
     ORDER_AGE = "ORDER_AGE"
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
+    # The volatility-spike breaker, per market (engine/risk/volatility.py).
+    VOLATILITY_REDUCING = "VOLATILITY_REDUCING"
+    VOLATILITY_HALTED = "VOLATILITY_HALTED"
+    # A quote that would trade against the desk's own resting order (engine/risk/self_trade.py).
+    SELF_TRADE = "SELF_TRADE"
     # Notes, not refusals: the market regime a strategy quotes in changed (engine/strategies/regimes.py).
     REGIME_CALM = "REGIME_CALM"
     REGIME_FAST = "REGIME_FAST"
@@ -94,6 +100,7 @@ class RiskContext:
     strategy_states: Mapping[str, TradingState] = field(default_factory=dict)  # only the non-ACTIVE ones
     strategy_caps: Mapping[str, int] = field(default_factory=dict)  # allocations (micro-USDC), where set
     cooldowns: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (strategy, market) -> until ms
+    market_states: Mapping[str, TradingState] = field(default_factory=dict)  # volatility, only non-ACTIVE markets
 
     def reducing_reason(self, strategy: str, condition_id: str) -> Reason | None:
         """Why only risk-reducing orders are allowed for this strategy in this market, if so."""
@@ -103,6 +110,8 @@ class RiskContext:
             return Reason.STRATEGY_REDUCING
         if self.cooldowns.get((strategy, condition_id), 0) > self.now_ms:
             return Reason.EXIT_COOLDOWN
+        if self.market_states.get(condition_id) is TradingState.REDUCING:
+            return Reason.VOLATILITY_REDUCING
         return None
 
 
@@ -239,6 +248,8 @@ class RiskGate:
             return Reason.TRADING_HALTED
         if ctx.strategy_states.get(strategy) is TradingState.HALTED:
             return Reason.STRATEGY_HALTED
+        if ctx.market_states.get(view.info.condition_id) is TradingState.HALTED:
+            return Reason.VOLATILITY_HALTED
         age = view.data_age_ms(ctx.now_ms)
         if age is None or age > ctx.limits.ms("max_data_age"):
             return Reason.STALE_DATA
@@ -325,6 +336,8 @@ class RiskGate:
             return Reason.TRADING_HALTED
         if ctx.strategy_states.get(strategy) is TradingState.HALTED:
             return Reason.STRATEGY_HALTED
+        if ctx.market_states.get(market.condition_id) is TradingState.HALTED:
+            return Reason.VOLATILITY_HALTED
         if open_orders is not None and open_orders >= ctx.limits.count("max_open_orders"):
             return Reason.MAX_OPEN_ORDERS
         view = ctx.markets.get(market.condition_id)

@@ -14,15 +14,19 @@ from dataclasses import dataclass, replace
 from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, MarketView, Quote
 from engine.execution.bus import EventBus, PlacementRefused, VenueFault
-from engine.execution.planner import OrderSpec, Residual
+from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
 from engine.risk import breakers
 from engine.risk import context as risk_context
+from engine.risk import self_trade
+from engine.risk.groups import drop_groups
+from engine.risk.take_backoff import TakeBackoff, book_signature, hold_takes
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
 from engine.contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
+from engine.risk.volatility_guard import VolatilityGuard
 from storage.db import Database
 
 log = logging.getLogger("engine.risk")
@@ -58,8 +62,11 @@ class RiskMonitor:
         self.cooldowns: dict[tuple[str, str], int] = {}  # (strategy, market) -> no new risk until (ms)
         self.gate = RiskGate()
         self.errors = breakers.ErrorCounter()
+        self.volatility = VolatilityGuard(db)  # the volatility-spike breaker, fed each tick
+        self.takes = TakeBackoff()  # takes held back after the venue refused one, until the book changes
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
+        self.state: ExecutionState | None = None  # the executor's live state, for the desk's own orders
         self.kill_requested = False
         self.limits_changed = False
 
@@ -83,14 +90,18 @@ class RiskMonitor:
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
                  views: Mapping[str, MarketView]) -> None:
+        self.state = state
+        self.memory = self.volatility.tick(views, self.limits, self.memory, now)
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
-                                      self.cooldowns)
+                                      self.cooldowns, self.volatility.market_states)
 
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
         assert self.ctx is not None
         approved: dict[int, Intent] = {}
         decisions: list[Decision] = []
+        intents = self._no_self_trades(intents, decisions)
+        intents = self._held_takes(intents, decisions, now)
         budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders)
         groups: dict[str, list[int]] = {}
         for i, intent in enumerate(intents):  # each approval consumes the tick's budget: the next intent sees it
@@ -105,6 +116,31 @@ class RiskMonitor:
         self.decisions.write(decisions, now)
         self.decisions.regimes(intents, now)
         return [approved[i] for i in range(len(intents))]
+
+    def _no_self_trades(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:
+        """Quotes that would trade with the desk's own orders wait (engine/risk/self_trade.py); an
+        arbitrage missing a leg for that waits whole."""
+        orders = self_trade.resting(self.state.orders.values()) if self.state is not None else []
+        priorities = {name: lim.count("priority") for name, lim in self.strategies.limits.items()}
+        kept, refusals = self_trade.arbitrate(intents, orders, priorities)
+        decisions += [Decision(r.strategy, r.condition_id, r.quote.side, r.quote.price, r.quote.size, 0,
+                               Reason.SELF_TRADE, r.detail) for r in refusals]
+        kept, dropped = drop_groups(intents, kept, {r.quote.group for r in refusals if r.quote.group})
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
+                               "a leg would trade with the desk's own order") for i, q in dropped]
+        return kept
+
+    def _held_takes(self, intents: list[Intent], decisions: list[Decision], now: int) -> list[Intent]:
+        """Takes held back after a refused one, until the market's book changes (take_backoff.py)."""
+        assert self.ctx is not None
+        kept, held = hold_takes(intents, self.takes, self.ctx.markets, now)
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.TAKE_HELD,
+                               "a take here was refused (nothing left to match): takes wait for the book to change")
+                      for i, q in held]
+        kept, dropped = drop_groups(intents, kept, {q.group for _, q in held if q.group})
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
+                               "a leg's take is held until its book changes") for i, q in dropped]
+        return kept
 
     def _check_group(self, group: str, intents: list[Intent], budget: Budget, approved: dict[int, Intent],
                      members: list[int], decisions: list[Decision]) -> Budget:
@@ -150,7 +186,9 @@ class RiskMonitor:
     def check_placement(self, strategy: str, market: MarketInfo, spec: OrderSpec, open_orders: int) -> str | None:
         if self.ctx is None:
             return Reason.STALE_DATA.value
-        reason = self.gate.check_placement(self.ctx, strategy, market, spec, open_orders, now_ms=self.clock())
+        reason = self._self_trade_at_placement(market, spec) if self.state is not None else None
+        if reason is None:  # (before the gate's check, which counts the order toward the order rate)
+            reason = self.gate.check_placement(self.ctx, strategy, market, spec, open_orders, now_ms=self.clock())
         return None if reason is None else reason.value
 
     def listen(self, bus: EventBus) -> None:
@@ -162,8 +200,21 @@ class RiskMonitor:
     def _placement_refused(self, event: PlacementRefused) -> None:
         self.placement_refused(event.strategy, event.market, event.spec, event.reason, event.detail)
 
+    def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
+        """The last word: an order that would match any live order of the desk's never leaves."""
+        assert self.state is not None
+        live = [o for o in self.state.orders.values() if o.condition_id == market.condition_id]
+        if not live:
+            return None
+        side, price = self_trade.yes_side(spec.outcome, spec.side, spec.price)
+        found = self_trade.crossing(side, price, self_trade.resting(live))
+        return None if found is None else Reason.SELF_TRADE
+
     def placement_refused(self, strategy: str, market: MarketInfo, spec: OrderSpec, reason: str,
                           detail: str = "refused at placement") -> None:
+        if reason == Reason.VENUE_REFUSED and spec.tif in TAKE and self.ctx is not None:
+            self.takes.refused(strategy, market.condition_id,
+                               book_signature(self.ctx.markets.get(market.condition_id)), self.clock())
         risk_context.log_refusal(self.decisions, strategy, market, spec, reason, self.clock(), detail)
 
     def residuals(self, residuals: Mapping[tuple[str, str], tuple[Residual, ...]], now: int) -> None:

@@ -45,7 +45,7 @@ from engine.telegram_bot.guard import Confirmations, RateLimit, Strangers
 from storage import posting
 from storage.audit import ack_alert, raise_alert, write_audit
 from storage.db import Database
-from storage.settings import Settings, TelegramSettings, secret_values
+from engine.contracts.settings import Settings, TelegramSettings, secret_values
 
 log = logging.getLogger("engine.telegram_bot")
 TEXT_CHARS = 3_900  # Telegram takes 4096 characters a message

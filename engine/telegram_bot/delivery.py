@@ -22,7 +22,7 @@ from telegram.error import TelegramError
 from engine.notify import policy, store
 from storage.audit import raise_alert
 from storage.db import Database, now_ms
-from storage.settings import Settings, TelegramSettings
+from engine.contracts.settings import Settings, TelegramSettings
 
 log = logging.getLogger("engine.telegram_bot.delivery")
 CHANNEL = "telegram"

@@ -35,6 +35,7 @@ from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.marketdata.recorder import Recorder
+from engine.analytics.markout_job import MarkoutJob
 from engine.trading.collections import Collections
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.rewards import RewardTracker, reward_job
@@ -58,7 +59,7 @@ from engine.trading.views import candidates, load_fair_values, market_views, sna
 from engine.trading.watch import Thresholds, Watch
 from storage.audit import AlertLevel, raise_alert
 from storage.db import Database, is_locked, now_ms
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 log = logging.getLogger("engine.trading.core")
 
@@ -118,6 +119,7 @@ class TradingCore:
         self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config["record_depth"])
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
+        self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
 
     # -- construction ------------------------------------------------------------------
 

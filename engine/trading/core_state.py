@@ -13,6 +13,7 @@ from engine.execution import store
 from engine.contracts import limits, strategy_limits
 from engine.risk import breakers
 from engine.risk.gate import TradingState
+from storage import config_reads
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
 
@@ -48,9 +49,9 @@ def load_all(db: Database, current: Loaded | None = None) -> Loaded:
     in_force = {} if current is None else {name: value for name, value in current.limits.values.items()
                                            if name not in current.unkept_limits}
     with db.read() as conn:
-        lims, limit_problems, unkept = limits.load_checked(conn, in_force)
-        config, setting_problems = runtime_config.load_with_problems(conn, current.config if current else None)
-        per_strategy, strategy_problems, invalid = strategy_limits.load(conn)
+        lims, limit_problems, unkept = config_reads.load_limits(conn, in_force)
+        config, setting_problems = config_reads.load_settings(conn, current.config if current else None)
+        per_strategy, strategy_problems, invalid = config_reads.load_strategy_limits(conn)
         return Loaded(lims, config, breakers.load_memory(conn),
                       tuple(limit_problems + setting_problems + strategy_problems), per_strategy, unkept, invalid)
 
@@ -69,9 +70,9 @@ def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) 
 def prepare(db: Database, mode: str, *, operator_start: bool) -> None:
     now = now_ms()
     with db.write() as conn:
-        limits.ensure_defaults(conn)
-        runtime_config.ensure_defaults(conn)
-        config = runtime_config.load(conn)
+        config_reads.ensure_limit_defaults(conn)
+        config_reads.ensure_setting_defaults(conn)
+        config = config_reads.load_runtime_config(conn)
         if mode == "paper":
             store.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial",
                                  amount=int(config["paper_starting_cash"] * MICRO), note="paper starting cash", now=now)

@@ -183,10 +183,17 @@ def _record(core: CoreParts, exit_: Exit, state: ExitState, sold: Sold) -> None:
                         before={"market": exit_.condition_id, "token": exit_.token_id, "shares": exit_.shares},
                         after={"why": exit_.detail, "sold": sold.sold, "limit": sold.limit,
                                "order_id": sold.order_id, "not_sold": sold.why_not})
-        raise_alert(conn, level="warning", source="risk", code=exit_.reason.value, message=message)
+        raise_alert(conn, level="warning", source="risk", code=exit_.reason.value, message=message,
+                    subject=exit_subject(exit_.key))
     log.warning("exit taken" if first else "exit could not sell", extra={
         "strategy": exit_.strategy, "reason": exit_.reason.value, "detail": exit_.detail, "sold": sold.sold,
         "not_sold": sold.why_not})
+
+
+def exit_subject(key: Key) -> str:
+    """What an exit's alerts are about: one strategy's position in one token (its message
+    carries the mark, which moves between repeats)."""
+    return f"exit:{key[0]}:{key[1]}"
 
 
 def _cleared(core: CoreParts, key: Key, state: ExitState) -> None:
@@ -197,7 +204,7 @@ def _cleared(core: CoreParts, key: Key, state: ExitState) -> None:
     held = core.executor.state.totals(strategy, token).size
     how = "the position is sold" if held <= 0 else f"{fmt(held)} shares are held but no longer past the threshold"
     with core.db.write() as conn:
-        raise_alert(conn, level="info", source="risk", code="EXIT_CLEARED",
+        raise_alert(conn, level="info", source="risk", code="EXIT_CLEARED", subject=exit_subject(key),
                     message=f"strategy '{strategy}' {state.reason.replace('_', ' ').lower()} in market "
                             f"{state.condition_id} cleared after {state.attempts} attempts: {how}")
 

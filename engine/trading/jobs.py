@@ -22,6 +22,7 @@ from engine.trading.exits import cancel_stale
 from engine.trading.parts import CoreParts
 
 if TYPE_CHECKING:
+    from engine.analytics.markout_job import MarkoutJob
     from engine.domain import Book
     from engine.trading.balance_watch import BalanceWatch
     from engine.trading.collections import Collections
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
 BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_check_s` has passed
 ORDER_AGE_CHECK_S = 5
+MARKOUT_S = 2  # the markout job's pass: a fill's 1 s markout is written within a few seconds
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
@@ -55,6 +57,7 @@ class JobsHost(CoreParts, Protocol):
     balance_watch: BalanceWatch
     collections: Collections
     rewards: RewardTracker
+    markouts: MarkoutJob
 
     def marks(self, token_id: str) -> Book | None: ...
 
@@ -83,7 +86,12 @@ class CoreJobs:
             Job("collateral", self.collateral, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
             Job("collections", self.collections, IntervalTrigger(seconds=config["redeem_check_s"])),
             Job("liquidity_rewards", self.core.rewards_job, IntervalTrigger(seconds=self.core.rewards.sample_s)),
+            Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
         ]
+
+    async def markouts(self) -> None:
+        """Each fill's markouts, written once their horizons have passed (engine/analytics/markout_job.py)."""
+        await asyncio.to_thread(self.core.markouts.run, self.core.clock())
 
     def snapshot(self, kind: str = "scheduled") -> portfolio.Valuation:
         core = self.core

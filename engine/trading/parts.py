@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from engine.trading.exit_book import ExitBook
     from engine.trading.strategy_host import StrategyHost
     from storage.db import Database
-    from storage.settings import Settings
+    from engine.contracts.settings import Settings
 
 
 class Feed(Protocol):

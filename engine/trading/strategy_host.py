@@ -23,7 +23,7 @@ from engine.strategies.registry import build_strategy
 from engine.contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
-from storage.jsonsafe import CONFIG_BYTES, loads_bounded
+from engine.contracts.jsonsafe import CONFIG_BYTES, loads_bounded
 
 log = logging.getLogger("engine.strategies")
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import text
 
 from engine.execution.bus import EventBus, VenueHealthChanged, VenuePhase
+from storage import engine_state
 from storage.audit import raise_alert
 from storage.db import Database
 
@@ -66,9 +67,7 @@ class ConditionBoard:
         """Persist whether the venue takes orders (the dashboard's banner) and tell the operator
         when a restart begins and ends: maintenance, never an error."""
         with self.db.write() as conn:
-            conn.execute(text("""UPDATE engine_state SET venue_status = :s, venue_status_at = :at,
-                                     venue_status_detail = :d WHERE id = 1"""),
-                         {"s": change.phase.value, "at": change.at_ms, "d": change.detail[:500]})
+            engine_state.set_venue_status(conn, change.phase.value, change.at_ms, change.detail)
             alert = VENUE_ALERTS.get(change.phase)
             if alert is not None:
                 raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=f"{alert[2]}: {change.detail}")

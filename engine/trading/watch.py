@@ -73,9 +73,13 @@ class Watch:
         ages = list(ages_ms)
         freshest = min((a for a in ages if a is not None), default=None)
         down = bool(ages) and (freshest is None or freshest > self.thresholds.feed_down_s * 1000)
+        # The outage began when the freshest book last heard from the feed, not when this check
+        # first saw it past the threshold: counted from then, the alert came a whole threshold
+        # late (60 s for 30 s). A feed that never delivered is down from the first look.
+        began = None if freshest is None else now - freshest
         self.feed.update(down, now, ("warning", f"the market feed has delivered nothing for over "
                                                 f"{self.thresholds.feed_down_s} s: no new orders on stale data"),
-                         ("info", "the market feed is delivering again"), self.emit)
+                         ("info", "the market feed is delivering again"), self.emit, since=began)
 
     def venue_unreachable(self, since_ms: int | None, now: int) -> None:
         self.venue.update(since_ms is not None, now,

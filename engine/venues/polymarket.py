@@ -69,12 +69,12 @@ from engine.venues.polymarket_wire import (
     venue_order,
 )
 from storage.db import now_ms
-from storage.jsonsafe import keep_recursion_limit_sane
-from storage.settings import Settings
+from engine.contracts.jsonsafe import keep_recursion_limit_sane
+from engine.contracts.settings import Settings
 
 # The client's signing stack (py_ecc) raised the recursion limit to 100 000 as it was imported;
 # this module may be imported late (a live executor is built after start-up's guard ran), so it
-# puts the limit back itself (storage/jsonsafe.py says why that matters).
+# puts the limit back itself (engine/contracts/jsonsafe.py says why that matters).
 keep_recursion_limit_sane()
 
 log = logging.getLogger("engine.venues.polymarket")

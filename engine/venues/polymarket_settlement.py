@@ -26,7 +26,7 @@ from engine.domain import BadNumber, to_micros
 from engine.venues import onchain
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import CreditKind, SettlementTx, TxState, VenueCredit
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 ACTIVITY_KINDS: dict[str, CreditKind] = {"REDEEM": "redeem", "MERGE": "merge", "MAKER_REBATE": "rebate",
                                          "REWARD": "reward"}

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from storage import config, queries
+from storage import trading_queries
 from storage.db import Database
-from storage.settings import secret_values
+from engine.contracts.settings import secret_values
 
 from pages.widgets.common import ACTOR, plural, settings
 from charts.tables import Col
@@ -46,15 +47,15 @@ LOG_COLUMNS = {"ts": Col("time (UTC)"), "level": Col("level"), "logger": Col("lo
 
 def audit_trail(db: Database) -> None:
     cols = st.columns([1, 2])
-    action = cols[0].selectbox("Action", [ALL, *queries.audit_actions(db)], key=A_ACTION)
+    action = cols[0].selectbox("Action", [ALL, *trading_queries.audit_actions(db)], key=A_ACTION)
     entity = cols[1].text_input(
         "Entity contains", key=A_ENTITY, placeholder="strategy:mm-btc, risk_limits, alert:"
     )
     chosen = None if action == ALL else action
-    total = queries.count_audit(db, action=chosen, entity=entity.strip() or None)
+    total = trading_queries.count_audit(db, action=chosen, entity=entity.strip() or None)
     pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
     page = st.pagination(pages, key=A_PAGE) if pages > 1 else 1
-    frame = queries.audit_log(
+    frame = trading_queries.audit_log(
         db,
         action=chosen,
         entity=entity.strip() or None,

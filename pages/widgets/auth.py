@@ -22,9 +22,9 @@ from storage import dashboard_sessions
 from storage.audit import raise_alert, write_audit
 from storage.db import Database
 from storage.migrations import is_migrated
-from storage.passwords import verify_password
+from engine.contracts.passwords import verify_password
 
-from pages.widgets.common import _database, settings
+from pages.widgets.common import ACTOR, _database, settings
 from storage.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 
 AUTH_KEY = "authenticated"
@@ -147,10 +147,14 @@ def login_page() -> None:
 def _start_session(hashed: str) -> None:
     st.session_state[AUTH_KEY] = True
     hours = settings().dashboard_session_hours
+    token = None
     if hours > 0:
         token = dashboard_sessions.issue(hashed, hours)
         st.session_state[TOKEN_KEY] = token
         st.query_params[TOKEN_PARAM] = token
+    db = _db()
+    if db is not None:  # before the first migration there is no audit log to write to
+        dashboard_sessions.audit_login(db, token, actor=ACTOR)
 
 
 def _alert_if_burst(answer: Admission) -> None:
@@ -171,8 +175,8 @@ def logout_button() -> None:
     if st.sidebar.button("Log out", key="logout"):
         token = st.session_state.pop(TOKEN_KEY, None)
         db = _db()
-        if token and db is not None:
-            dashboard_sessions.revoke(db, token)
+        if db is not None:
+            dashboard_sessions.revoke(db, token, actor=ACTOR)
         st.session_state.pop(AUTH_KEY, None)
         st.query_params.clear()
         st.rerun()

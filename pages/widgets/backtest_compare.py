@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from storage import queries
+from storage import backtest_queries
 from storage.db import Database
 
 from pages.widgets.figures import CHART_CONFIG
@@ -20,7 +20,7 @@ CMP_A, CMP_B, CMP_TABLE = "bt_compare_a", "bt_compare_b", "bt_compare_table"
 ROW_PX = 35  # st.dataframe's row height: the table is sized to show every row without scrolling
 
 
-def _setup(run: queries.BacktestRun) -> dict[str, str]:
+def _setup(run: backtest_queries.BacktestRun) -> dict[str, str]:
     return {
         "strategy kind": run.kind,
         "data": run.source,
@@ -35,7 +35,7 @@ def _param_text(value: object) -> str:
     return "—" if value is None else value if isinstance(value, str) else json.dumps(value)
 
 
-def comparison_table(a: queries.BacktestRun, b: queries.BacktestRun) -> pd.DataFrame:
+def comparison_table(a: backtest_queries.BacktestRun, b: backtest_queries.BacktestRun) -> pd.DataFrame:
     """One row per setup field, param (the union of both) and metric; a column per run."""
     rows: list[tuple[str, str, str]] = []
     setup_a, setup_b = _setup(a), _setup(b)
@@ -48,7 +48,7 @@ def comparison_table(a: queries.BacktestRun, b: queries.BacktestRun) -> pd.DataF
 
 
 def compare_panel(db: Database) -> None:
-    done = queries.backtest_runs(db, status="done")
+    done = backtest_queries.backtest_runs(db, status="done")
     if len(done) < 2:
         st.info(f"Comparing needs two finished backtests ({len(done)} so far).", icon=":material/compare:")
         return
@@ -60,7 +60,7 @@ def compare_panel(db: Database) -> None:
     if first == second:
         st.warning("Pick two different runs.")
         return
-    a, b = queries.backtest_run(db, first), queries.backtest_run(db, second)
+    a, b = backtest_queries.backtest_run(db, first), backtest_queries.backtest_run(db, second)
     if a is None or b is None:
         st.warning("One of these runs no longer exists.")
         return

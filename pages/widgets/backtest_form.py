@@ -18,7 +18,8 @@ import pandas as pd
 import streamlit as st
 
 from engine.contracts.strategy_kinds import registry, validate_params
-from storage import queries
+from storage import backtest_queries
+from storage import trading_queries
 from storage.db import Database
 
 from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size_defaults
@@ -34,7 +35,7 @@ BT_BELOW_MIN_OK, BT_SESSION = "bt_below_min_ok", "bt_session"
 LAST_LAUNCH = "bt_last_launch"
 DEFAULTS = "the kind's defaults"
 RECORDED, HISTORY = "Recorded ticks", "Imported history"
-SOURCES: dict[str, queries.DataSource] = {RECORDED: "recorded", HISTORY: "history"}
+SOURCES: dict[str, backtest_queries.DataSource] = {RECORDED: "recorded", HISTORY: "history"}
 UNITS = {"recorded": "ticks", "history": "history points"}
 SOURCE_NOTES = {
     "recorded": "Replays the recorded books, changes and trades in order, deciding where the live engine "
@@ -88,12 +89,12 @@ def _kind_and_preset(configured: pd.DataFrame) -> tuple[str, dict[str, Any], str
         help="Start from a configured strategy's params (edit them below; it is not changed)",
     )
     st.caption(kinds[kind].description)
-    row = queries.strategy_rows(configured).get(preset) if preset != DEFAULTS else None
+    row = trading_queries.strategy_rows(configured).get(preset) if preset != DEFAULTS else None
     params = row.params if row is not None and isinstance(row.params, dict) else {}
     return kind, params, form_prefix(kind, preset)
 
 
-def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[queries.DataSource, int | None, int | None]:
+def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[backtest_queries.DataSource, int | None, int | None]:
     session = session_picker(db, key=BT_SESSION, markets_key=BT_MARKETS)
     if session is not None:  # its span, of recorded ticks
         slots.add("range", "Range")
@@ -103,7 +104,7 @@ def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[queries.DataSour
     label = st.segmented_control("Data", list(SOURCES), default=RECORDED, key=BT_SOURCE, required=True)
     source = SOURCES[label or RECORDED]
     st.caption(SOURCE_NOTES[source])
-    bounds = queries.backtest_data_bounds(db, source)
+    bounds = backtest_queries.backtest_data_bounds(db, source)
     start, end = default_range(bounds, int(clock.time() * 1000))
     left, right = st.columns(2)
     start_in = left.datetime_input("From (UTC)", value=start, key=BT_FROM, step=60, format="YYYY-MM-DD")
@@ -124,14 +125,14 @@ def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[queries.DataSour
 
 
 def _markets_input(
-    db: Database, source: queries.DataSource, window: tuple[int | None, int | None], slots: ErrorSlots
+    db: Database, source: backtest_queries.DataSource, window: tuple[int | None, int | None], slots: ErrorSlots
 ) -> tuple[list[str], list[str]]:
     """(the picked markets, every market with data in the range)."""
     start, end = window
     chosen = [c for c in st.session_state.get(BT_MARKETS, []) if isinstance(c, str)]
     if start is None or end is None:
         start = end = 0
-    choices = queries.backtest_market_choices(db, source, start, end, include=tuple(chosen))
+    choices = backtest_queries.backtest_market_choices(db, source, start, end, include=tuple(chosen))
     with_data = int((choices["events"] > 0).sum())
     unit = UNITS[source]
     picked = market_picker(f"Markets ({with_data} with {unit} in the range)", choices, key=BT_MARKETS,
@@ -143,7 +144,7 @@ def _markets_input(
 def _errors(
     kind: str,
     raw: dict[str, Any],
-    source: queries.DataSource,
+    source: backtest_queries.DataSource,
     start: int | None,
     end: int | None,
     markets: list[str],
@@ -165,11 +166,11 @@ def _errors(
     return clean, param_errors, other
 
 
-def _without_data(db: Database, source: queries.DataSource, start: int, end: int, markets: list[str]) -> str:
+def _without_data(db: Database, source: backtest_queries.DataSource, start: int, end: int, markets: list[str]) -> str:
     """The picked markets with no events in the range, by question ("" when all have data)."""
-    counts = queries.backtest_event_counts(db, source, start, end, markets)
+    counts = backtest_queries.backtest_event_counts(db, source, start, end, markets)
     empty = [cid for cid in markets if not counts.get(cid)]
-    names = queries.market_questions(db, empty)
+    names = backtest_queries.market_questions(db, empty)
     return "; ".join(names.get(cid, cid) for cid in empty)
 
 
@@ -186,13 +187,13 @@ def _double_click(spec: object) -> bool:
 
 def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> int | None:
     """Render the form; on a valid submit launch the run and return its id (None otherwise).
-    `configured`: the strategies list (queries.strategies), read once per page run."""
+    `configured`: the strategies list (trading_queries.strategies), read once per page run."""
     kind, start_params, prefix = _kind_and_preset(configured)
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)
     markets, with_data = _markets_input(db, source, (start, end), head)
-    min_sizes = queries.market_min_sizes(db, markets)
-    in_play = min_sizes or queries.market_min_sizes(db, with_data)
+    min_sizes = backtest_queries.market_min_sizes(db, markets)
+    in_play = min_sizes or backtest_queries.market_min_sizes(db, with_data)
     if not start_params:  # the kind's defaults; a configured strategy's own size is kept (and checked below)
         start_params = size_defaults(registry()[kind].params_schema, max(in_play.values(), default=None))
     if min_sizes:
@@ -232,7 +233,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
         return None
     size, below = below_minimum(clean, min_sizes)
     if below and not below_ok:
-        questions = queries.market_questions(db, below)
+        questions = backtest_queries.market_questions(db, below)
         listed = "; ".join(f"{questions.get(cid, cid)} ({min_sizes[cid]:g} shares)" for cid in below)
         summary.warning(
             f"Nothing launched: the order size ({size:g} shares) is below the minimum of {listed}. Every such "

@@ -12,7 +12,7 @@ from charts import backtest as figures
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
 from charts.tables import Col
 from reports import backtest as report
-from storage import queries
+from storage import backtest_queries
 from storage.db import Database
 
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
@@ -75,7 +75,7 @@ def _stopped_message(run_id: int, pid: int | None, root: Path) -> str:
 def progress_panel(db: Database, root: Path) -> None:
     """A bar per running run. When the set of running runs changes (one finished, or one was
     launched elsewhere), the whole page reruns so the list and the results catch up."""
-    runs = queries.running_backtests(db)
+    runs = backtest_queries.running_backtests(db)
     ids = {run.id for run in runs}
     seen = st.session_state.get(RUNNING_SEEN)
     st.session_state[RUNNING_SEEN] = ids
@@ -95,7 +95,7 @@ def progress_panel(db: Database, root: Path) -> None:
 
 def runs_table(db: Database, root: Path) -> pd.DataFrame:
     """Past runs, newest first (the frame is returned for the run picker)."""
-    frame = queries.backtest_runs(db)
+    frame = backtest_queries.backtest_runs(db)
     if frame.empty:
         st.info("No backtests yet: launch one under **New backtest**.", icon=":material/history:")
         return frame
@@ -129,7 +129,7 @@ def pick_run(frame: pd.DataFrame) -> int | None:
     return st.selectbox("Show run", ids, key=RUN_PICK, format_func=lambda i: labels.get(i, f"#{i}"))
 
 
-def _header(run: queries.BacktestRun, questions: dict[str, str]) -> None:
+def _header(run: backtest_queries.BacktestRun, questions: dict[str, str]) -> None:
     st.markdown(f"### #{run.id} {run.name}")
     markets = "; ".join(questions.get(cid, cid) for cid in run.markets) or "every market with data"
     finished = f" · finished {utc(run.finished_at)}" if run.finished_at else ""
@@ -141,7 +141,7 @@ def _header(run: queries.BacktestRun, questions: dict[str, str]) -> None:
         st.json(run.params)
 
 
-def _metrics(run: queries.BacktestRun) -> None:
+def _metrics(run: backtest_queries.BacktestRun) -> None:
     refusals = (run.metrics or {}).get("refusals")
     note = refusals.get("note") if isinstance(refusals, dict) else ""
     if note:
@@ -160,7 +160,7 @@ def _metrics(run: queries.BacktestRun) -> None:
             st.dataframe(pd.DataFrame(rows), hide_index=True, key="bt_refusals", placeholder="—")
 
 
-def _charts(run: queries.BacktestRun) -> None:
+def _charts(run: backtest_queries.BacktestRun) -> None:
     st.plotly_chart(
         figures.equity_figure(run.curve, f"Equity and drawdown (run #{run.id})"),
         key="bt_equity",
@@ -180,7 +180,7 @@ def _charts(run: queries.BacktestRun) -> None:
     show_table(run.trades.head(PAGE_ROWS), report.FILL_COLUMNS, height=rows_height(len(run.trades)))
 
 
-def _prices(db: Database, run: queries.BacktestRun) -> None:
+def _prices(db: Database, run: backtest_queries.BacktestRun) -> None:
     """One traded token's mid with the run's fills and resting orders on it (the report draws
     each of the most traded ones)."""
     tokens = report.traded_tokens(run)
@@ -201,7 +201,7 @@ def _prices(db: Database, run: queries.BacktestRun) -> None:
                        height=rows_height(len(run.orders)))
 
 
-def _downloads(db: Database, run: queries.BacktestRun) -> None:
+def _downloads(db: Database, run: backtest_queries.BacktestRun) -> None:
     """The run to keep: its report (one HTML file, opens offline) and its fills and orders."""
     stem = f"backtest-{run.id}"
     cols = st.columns(3)
@@ -217,11 +217,11 @@ def _downloads(db: Database, run: queries.BacktestRun) -> None:
 
 
 def run_detail(db: Database, run_id: int, root: Path) -> None:
-    run = queries.backtest_run(db, run_id)
+    run = backtest_queries.backtest_run(db, run_id)
     if run is None:
         st.warning(f"Backtest #{run_id} no longer exists.")
         return
-    _header(run, queries.market_questions(db, run.markets))
+    _header(run, backtest_queries.market_questions(db, run.markets))
     if run.status == "failed":
         log = log_path(root, run.id)
         where = f" Its log: `{log}`." if log.exists() else ""

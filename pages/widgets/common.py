@@ -11,9 +11,10 @@ import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from storage import queries
+from storage import desk_status
 from storage.db import Database
 from storage.migrations import is_migrated
-from storage.settings import Settings, load_settings
+from engine.contracts.settings import Settings, load_settings
 
 ACTOR = "dashboard"
 HEADER_REFRESH_S = 5
@@ -135,7 +136,7 @@ STATE_COLORS = {
 TRADING_COLORS = {"ACTIVE": "green", "REDUCING": "orange", "HALTED": "red"}
 
 
-def health_header(db: Database) -> queries.EngineStatus:
+def health_header(db: Database) -> desk_status.EngineStatus:
     """Mode badge, lifecycle and trading state, heartbeat age, kill latch: on every page."""
     status = queries.engine_status(db)
     cols = st.columns([1, 1, 1, 3])
@@ -182,7 +183,7 @@ VENUE_BANNERS = {
 }
 
 
-def venue_banner(status: queries.EngineStatus) -> None:
+def venue_banner(status: desk_status.EngineStatus) -> None:
     """The venue's conditions (not engine failures) while it is not plainly open: its phase, and
     every other condition the engine sees now (no answer, heartbeats refused, a rate-limit
     warning, the wallet drifting from the ledger), each with the time it began."""

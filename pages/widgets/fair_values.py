@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import streamlit as st
 
-from storage import config, queries
+from storage import config, market_queries, trading_queries
 from storage.db import Database
 
 from pages.widgets.common import ACTOR, prob_column, time_column
@@ -49,13 +49,13 @@ def parse_probability(raw: str) -> tuple[int | None, str]:
 def fair_values_panel(db: Database) -> None:
     st.subheader("Fair values for value betting")
     st.caption("The operator's fair probability per market (source `operator`) overrides external signals.")
-    frame = queries.fair_values(db)
+    frame = trading_queries.fair_values(db)
     if frame.empty:
         st.caption("No fair values yet.")
     else:
         st.dataframe(frame[list(COLUMNS)], hide_index=True, column_config=COLUMNS, key="fair_values_table",
                      placeholder="—")
-    choices = queries.market_choices(db)
+    choices = market_queries.market_choices(db)
     labels = dict(zip(choices["condition_id"], choices["label"], strict=True))
     if not labels:
         st.caption("No markets discovered yet: the engine's market refresh fills them.")

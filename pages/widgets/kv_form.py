@@ -119,6 +119,11 @@ def _submit(
     except config.StaleVersion as exc:
         summary.error(f"Nothing saved: {exc}.", icon=":material/sync_problem:")
         return
+    except config.ConfigError as exc:  # refused as a whole, e.g. fields that only make sense together
+        marked = {key: why for key, why in exc.fields.items() if key in raw}
+        slots.show(marked)
+        summary.error("Nothing saved: fix the fields marked above." if marked else f"Nothing saved: {exc}.")
+        return
     st.session_state.pop(state_key, None)
     saved_then_reload(database(), saved.reload_command_id, flash=f"Saved {what}: {', '.join(changes)}.",
                       label=f"The engine's reload of the {what}", waiting="Waiting for the engine to apply them…")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from charts.tables import Col
 from charts.trades_on_price import trades_on_price_figure
-from storage import chart_queries, queries
+from storage import chart_queries, market_queries, trading_queries
 from storage.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
@@ -42,7 +42,7 @@ WHO_COLUMNS = {"name": Col("strategy"), "kind": Col("kind"), "enabled": Col("ena
                "status": Col("status"), "via": Col("how", "long")}
 
 
-def search_filters(db: Database) -> queries.MarketFilter:
+def search_filters(db: Database) -> market_queries.MarketFilter:
     cols = st.columns([3, 1, 1])
     text = cols[0].text_input("Search (question, slug or condition id)", key=M_TEXT)
     min_volume = cols[1].number_input(
@@ -52,13 +52,13 @@ def search_filters(db: Database) -> queries.MarketFilter:
         "Min liquidity (USDC)", min_value=0.0, value=0.0, step=100.0, key=M_MIN_LIQ
     )
     cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-    tags = cols[0].multiselect("Tags (any of)", queries.market_tags(db), key=M_TAGS)
+    tags = cols[0].multiselect("Tags (any of)", market_queries.market_tags(db), key=M_TAGS)
     end_from = cols[1].date_input("Ends from (UTC)", value=None, key=M_END_FROM)
     end_to = cols[2].date_input("Ends by (UTC)", value=None, key=M_END_TO)
     tradable = cols[3].toggle("Tradable only", value=False, key=M_TRADABLE)
     if end_from and end_to and end_from > end_to:
         st.error("'Ends from' is after 'Ends by': no market can match.")
-    return queries.MarketFilter(
+    return market_queries.MarketFilter(
         text=text.strip(),
         min_volume=float(min_volume or 0),
         min_liquidity=float(min_liquidity or 0),
@@ -69,10 +69,10 @@ def search_filters(db: Database) -> queries.MarketFilter:
     )
 
 
-def results(db: Database, spec: queries.MarketFilter) -> str | None:
+def results(db: Database, spec: market_queries.MarketFilter) -> str | None:
     """The matching markets; returns the condition id the operator picked (or None)."""
-    frame = queries.search_markets(db, spec, limit=RESULTS)
-    total = queries.count_markets(db, spec)
+    frame = market_queries.search_markets(db, spec, limit=RESULTS)
+    total = market_queries.count_markets(db, spec)
     if frame.empty:
         st.info("No discovered market matches." if total == 0 else "No market on this page.")
         return None
@@ -105,14 +105,14 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
         "Window (to the last tick)", list(WINDOWS), default="24 h", key=M_WINDOW, required=True
     )
     token = market["no_token"] if outcome == "NO" else market["yes_token"]
-    bounds = queries.tick_bounds(db, token)
+    bounds = market_queries.tick_bounds(db, token)
     left, right = st.columns([3, 2])
     if bounds is None:
         left.info(f"No ticks recorded for the {outcome or 'YES'} token yet.")
         return
     span = WINDOWS.get(window or "24 h")
     since = bounds[0] if span is None else max(bounds[0], bounds[1] - span)
-    series = queries.price_series(db, token, since, bounds[1])
+    series = market_queries.price_series(db, token, since, bounds[1])
     until = max(bounds[1], now_ms())  # our orders may still rest after the last recorded tick
     cid = market["condition_id"]
     fills = chart_queries.token_fills(db, cid, token, mode, since, until)
@@ -126,7 +126,7 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
         st.caption(f"{plural(len(fills), 'fill')} and {plural(len(orders), 'resting order')} of ours on the "
                    f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime.")
     with right:
-        book = queries.latest_book(db, token, last_tick_at=bounds[1])
+        book = market_queries.latest_book(db, token, last_tick_at=bounds[1])
         if book is None:
             st.info("No book snapshot recorded yet.")
             return
@@ -141,7 +141,7 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
 def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     cid = market["condition_id"]
     st.markdown("**Strategies trading it**")
-    who = queries.market_strategies(db, cid)
+    who = market_queries.market_strategies(db, cid)
     if who.empty:
         st.caption("No strategy names it, and none has orders or a position in it.")
     else:
@@ -149,7 +149,7 @@ def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     st.markdown(f"**Our {mode} position**")
     portfolio.positions_table(db, mode, condition_id=cid)
     st.markdown("**Our orders in it** (latest 50, every mode)")
-    frame = queries.orders(db, queries.TradeFilter(condition_id=cid), limit=50)
+    frame = trading_queries.orders(db, trading_queries.TradeFilter(condition_id=cid), limit=50)
     if frame.empty:
         st.caption("No orders in this market.")
     else:
@@ -157,7 +157,7 @@ def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
 
 
 def detail(db: Database, condition_id: str, mode: str) -> None:
-    market = queries.market(db, condition_id)
+    market = market_queries.market(db, condition_id)
     if market is None:
         st.warning("That market is no longer in the database.")
         return

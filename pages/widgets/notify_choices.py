@@ -14,8 +14,9 @@ import streamlit as st
 from engine.contracts import notify_choices
 from engine.contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
 from storage import config, queries
+from storage import trading_queries
 from storage.db import Database
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload
@@ -54,7 +55,7 @@ def notify_choices_form(db: Database, current: Settings) -> None:
         st.error(f"The stored choices cannot be read ({exc}); the engine uses the defaults until they are saved "
                  "again.", icon=":material/error:")
         choices = notify_choices.parse(notify_choices.DEFAULT_JSON)
-    names = sorted(set(queries.strategies(db)["name"]) | {n for n in choices.rules if n != ALL})
+    names = sorted(set(trading_queries.strategies(db)["name"]) | {n for n in choices.rules if n != ALL})
     state = _channel_state(current)
     st.caption("Which events reach you, and where. A strategy's choices add to those of all strategies. What the "
                "hourly rate cap holds back goes out as one digest per channel, never dropped.")

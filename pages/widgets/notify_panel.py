@@ -11,8 +11,9 @@ import streamlit as st
 
 from engine.contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
 from storage import config, queries
+from storage import notify_queries
 from storage.db import Database
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import post, wait_for_answer
@@ -33,7 +34,7 @@ def notifications_panel(db: Database, current: Settings) -> None:
     notify_choices_form(db, current)
     st.markdown("**Which alerts, how often**")
     _rules_form(db)
-    seen = queries.alert_codes_seen(db)
+    seen = notify_queries.alert_codes_seen(db)
     if seen:
         st.caption(f"Alert codes seen in the last 30 days: {', '.join(seen)}.")
 
@@ -81,7 +82,7 @@ def _ago(at_ms: int) -> str:
 
 
 def _status(db: Database) -> None:
-    health = queries.notification_health(db)
+    health = notify_queries.notification_health(db)
     last = health["last"]
     if last is None:
         st.caption("Nothing sent yet.")
@@ -96,7 +97,7 @@ def _status(db: Database) -> None:
                        for c, n in sorted(health["digest"].items())) or "none"
     st.caption(f"{health['queued']} waiting, {health['failed_24h']} failed in the last 24 h, {held} alerts held "
                f"back as repeats since the last message; over the hourly cap, waiting for the digest: {digest}.")
-    recent = queries.notifications(db)
+    recent = notify_queries.notifications(db)
     if not recent.empty:
         st.dataframe(recent, hide_index=True, key="notifications_table",
                      column_config={"created_at": st.column_config.DatetimeColumn("queued", format="YYYY-MM-DD HH:mm:ss"),

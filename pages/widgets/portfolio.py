@@ -7,6 +7,7 @@ from decimal import Decimal
 import streamlit as st
 
 from storage import queries
+from storage import portfolio_queries
 from storage.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
@@ -21,7 +22,7 @@ EQUITY_WINDOW_MS = 30 * 86_400_000
 
 
 def pnl_today_metrics(db: Database, mode: str) -> None:
-    pnl = queries.pnl_today(db, mode)
+    pnl = portfolio_queries.pnl_today(db, mode)
     cols = st.columns(4)
     if pnl is None:
         cols[0].metric("Today's PnL (USDC)", "—", help="No portfolio snapshots yet in this mode")
@@ -40,19 +41,19 @@ def pnl_today_metrics(db: Database, mode: str) -> None:
 
 def equity_chart(db: Database, mode: str) -> None:
     # A bounded window keeps the SQL aggregation cheap however long the desk has run.
-    curve = queries.equity_curve(db, mode, since_ms=now_ms() - EQUITY_WINDOW_MS)
+    curve = portfolio_queries.equity_curve(db, mode, since_ms=now_ms() - EQUITY_WINDOW_MS)
     st.plotly_chart(figures.equity_figure(curve, f"{mode}, last 30 days"), key=EQUITY_CHART, width="stretch",
         config=CHART_CONFIG)
 
 
-def usage_chart(db: Database, mode: str) -> queries.RiskUsage:
-    usage = queries.risk_usage(db, mode)
+def usage_chart(db: Database, mode: str) -> portfolio_queries.RiskUsage:
+    usage = portfolio_queries.risk_usage(db, mode)
     table = usage_table(usage, limit_values(queries.risk_limit_rows(db)))
     st.plotly_chart(figures.usage_figure(table), key=USAGE_CHART, width="stretch", config=CHART_CONFIG)
     return usage
 
 
-def usage_metrics(usage: queries.RiskUsage) -> None:
+def usage_metrics(usage: portfolio_queries.RiskUsage) -> None:
     cols = st.columns(4)
     cols[0].metric("Total exposure (USDC)", usdc(usage.total_exposure))
     cols[1].metric("Open orders", f"{usage.open_orders:,}")
@@ -82,7 +83,7 @@ POSITION_COLUMNS = {
 
 
 def positions_table(db: Database, mode: str, *, condition_id: str | None = None) -> None:
-    frame = queries.positions(db, mode, condition_id=condition_id)
+    frame = portfolio_queries.positions(db, mode, condition_id=condition_id)
     if frame.empty:
         st.caption(f"No open {mode} positions.")
         return
@@ -113,7 +114,7 @@ USAGE_COLUMNS = {"title": Col("limit"), "label": Col("used / limit"), "pct": Col
                  "detail": Col("what", "long")}
 
 
-def usage_details(usage: queries.RiskUsage, limits: dict[str, Decimal]) -> None:
+def usage_details(usage: portfolio_queries.RiskUsage, limits: dict[str, Decimal]) -> None:
     """Usage against each limit; `limits` as `usage.limit_values` gives them (read once by the caller)."""
     table = usage_table(usage, limits)
     show_table(table, USAGE_COLUMNS)

@@ -9,6 +9,9 @@ import streamlit as st
 
 from engine.contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
 from storage import config, queries
+from storage import desk_status
+from storage import market_queries
+from storage import portfolio_queries
 from storage.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
@@ -25,7 +28,7 @@ RISK_REARM = "risk_rearm"
 DEC_STRATEGY, DEC_MARKET, DEC_REASON, DEC_WINDOW = "dec_strategy", "dec_market", "dec_reason", "dec_window"
 ALL = "(all)"
 WINDOWS = {"last hour": 3_600_000, "last 24 h": 86_400_000, "last 7 days": 7 * 86_400_000, "everything": None}
-UNITS = {"percent": "%", "flag": "0 or 1"}
+UNITS = {"percent": "%", "flag": "0 or 1", "ratio": "× baseline"}
 ACTIONS = {
     "resize": "trims an order to fit",
     "deny": "refuses the order",
@@ -34,7 +37,7 @@ ACTIONS = {
 }
 
 
-def state_panel(db: Database, status: queries.EngineStatus) -> None:
+def state_panel(db: Database, status: desk_status.EngineStatus) -> None:
     cols = st.columns(3)
     cols[0].metric(
         "Trading state",
@@ -71,7 +74,7 @@ BREAKDOWNS = {
 BREAKDOWN = "risk_breakdown"
 
 
-def exposure_chart(usage: queries.RiskUsage, limits: dict[str, Decimal]) -> None:
+def exposure_chart(usage: portfolio_queries.RiskUsage, limits: dict[str, Decimal]) -> None:
     by = st.segmented_control("Exposure by", list(BREAKDOWNS), default="market", key=BREAKDOWN, required=True)
     attr, label, limit = BREAKDOWNS[by or "market"]
     fig = figures.exposure_figure(
@@ -162,8 +165,8 @@ DECISION_COLUMNS = {
 
 def decisions_log(db: Database, mode: str) -> None:
     """The gate's decisions in the engine's current mode only: paper and live never mix."""
-    facets = queries.decision_facets(db, mode)
-    markets = queries.market_choices(db)
+    facets = portfolio_queries.decision_facets(db, mode)
+    markets = market_queries.market_choices(db)
     labels = dict(zip(markets["condition_id"], markets["label"], strict=True))
     cols = st.columns(4)
     strategy = cols[0].selectbox("Strategy", [ALL, *facets["strategies"]], key=DEC_STRATEGY)
@@ -173,7 +176,7 @@ def decisions_log(db: Database, mode: str) -> None:
     reason = cols[2].selectbox("Reason", [ALL, *facets["reasons"]], key=DEC_REASON)
     window = cols[3].selectbox("Time", list(WINDOWS), index=1, key=DEC_WINDOW)
     span = WINDOWS[window]
-    frame = queries.decisions(
+    frame = portfolio_queries.decisions(
         db,
         mode=mode,
         strategy=None if strategy == ALL else strategy,

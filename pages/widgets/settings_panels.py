@@ -11,8 +11,10 @@ import streamlit as st
 
 from engine.contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
 from storage import config, queries
+from storage import desk_status
+from storage import portfolio_queries
 from storage.db import Database
-from storage.settings import Settings
+from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR, mode_badge, remember_answer
 from pages.widgets.controls import post_and_wait
@@ -71,8 +73,8 @@ def mode_panel(db: Database, current: Settings) -> None:
     _live_switch(db, current, status)
 
 
-def _live_switch(db: Database, current: Settings, status: queries.EngineStatus) -> None:
-    orders = {"paper": queries.open_order_count(db, "paper"), "live": queries.open_order_count(db, "live")}
+def _live_switch(db: Database, current: Settings, status: desk_status.EngineStatus) -> None:
+    orders = {"paper": portfolio_queries.open_order_count(db, "paper"), "live": portfolio_queries.open_order_count(db, "live")}
     st.markdown("**Going live needs all of:**")
     _check(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
     if current.keystore is None and current.private_key is not None:

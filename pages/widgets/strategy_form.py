@@ -14,7 +14,7 @@ import streamlit as st
 from engine.contracts.params import check_value
 from engine.contracts.strategy_kinds import registry, validate_params
 from engine.contracts.market_filter import FILTER_FIELDS, validate_market_spec
-from storage import queries
+from storage import market_queries
 from storage.db import Database
 
 from pages.widgets.fields import ErrorSlots, render_specs
@@ -52,7 +52,7 @@ class Submitted:
 
 def _explicit_input(db: Database, spec: Any, prefix: str) -> list[str]:
     chosen = [cid for cid in spec if isinstance(cid, str)] if isinstance(spec, list) else []
-    choices = queries.market_choices(db, include=tuple(chosen))
+    choices = market_queries.market_choices(db, include=tuple(chosen))
     labels = dict(zip(choices["condition_id"], choices["label"], strict=True))
     options = list(dict.fromkeys([*chosen, *choices["condition_id"]]))
     # Only the top open markets are listed; any other condition id can be typed in.
@@ -75,7 +75,7 @@ def _filter_input(db: Database, spec: Any, prefix: str, slots: ErrorSlots) -> di
         "Question contains (every word)", value=str(current.get("text", "")), key=f"{base}text"
     )
     slots.add("text", "Question contains")
-    known_tags = queries.market_tags(db)
+    known_tags = market_queries.market_tags(db)
     tags = [t for t in current.get("tags", []) if isinstance(t, str)]
     chosen_tags = st.multiselect(
         "Any of these tags", list(dict.fromkeys([*tags, *known_tags])), default=tags, key=f"{base}tags"

@@ -17,9 +17,9 @@ from typing import Any
 import streamlit as st
 
 from engine.contracts.strategy_kinds import registry
-from storage import config, queries
+from storage import config, portfolio_queries, trading_queries
 from storage.db import Database
-from storage.jsonsafe import read_stored
+from engine.contracts.jsonsafe import read_stored
 
 from pages.widgets.common import ACTOR
 from charts.tables import Col
@@ -60,20 +60,20 @@ def instance_columns(mode: str) -> dict[str, Col]:
     }
 
 
-def instances_table(db: Database, mode: str) -> dict[str, queries.StrategyRow]:
+def instances_table(db: Database, mode: str) -> dict[str, trading_queries.StrategyRow]:
     """The table of instances; returns their rows by name (in table order) for the edit panel."""
-    frame = queries.strategies(db)
+    frame = trading_queries.strategies(db)
     if frame.empty:
         st.caption("No strategies yet: create one below.")
         return {}
-    pnl = queries.strategy_pnl(db, mode).rename(columns={"strategy": "name"})
+    pnl = portfolio_queries.strategy_pnl(db, mode).rename(columns={"strategy": "name"})
     merged = frame.merge(pnl, on="name", how="left").fillna(
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
     merged["markets"] = merged["markets"].map(_markets_summary)
     columns = instance_columns(mode)
     show_table(merged, columns, height=rows_height(len(merged)))
-    return queries.strategy_rows(frame)
+    return trading_queries.strategy_rows(frame)
 
 
 def _markets_summary(raw: str) -> str:
@@ -87,13 +87,13 @@ def _markets_summary(raw: str) -> str:
     return "invalid"
 
 
-def _baseline(db: Database, name: str, row: queries.StrategyRow) -> queries.StrategyRow:
-    baselines: dict[str, queries.StrategyRow] = st.session_state.setdefault(BASELINES, {})
+def _baseline(db: Database, name: str, row: trading_queries.StrategyRow) -> trading_queries.StrategyRow:
+    baselines: dict[str, trading_queries.StrategyRow] = st.session_state.setdefault(BASELINES, {})
     return baselines.setdefault(name, row)
 
 
 def _refresh_baseline(db: Database, name: str) -> None:
-    row = queries.strategy_row(db, name)
+    row = trading_queries.strategy_row(db, name)
     baselines = st.session_state.setdefault(BASELINES, {})
     if row is None:
         baselines.pop(name, None)
@@ -101,7 +101,7 @@ def _refresh_baseline(db: Database, name: str) -> None:
         baselines[name] = row
 
 
-def _status_line(row: queries.StrategyRow) -> None:
+def _status_line(row: trading_queries.StrategyRow) -> None:
     state = "enabled" if row.enabled else "disabled"
     st.markdown(
         f"**{row.name}** · `{row.kind}` · {state} · status **{row.status}** · version {row.version} · "
@@ -129,7 +129,7 @@ def _status_line(row: queries.StrategyRow) -> None:
         st.caption(f"Selects {row.selected} market{'s' if row.selected != 1 else ''} now.")
 
 
-def edit_panel(db: Database, name: str, row: queries.StrategyRow | None) -> None:
+def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None) -> None:
     """`row` is the strategy as this run read it (for the status and the "changed elsewhere"
     check); a save still sends the baseline's version, and the write checks it."""
     if row is None:

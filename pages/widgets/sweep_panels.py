@@ -20,7 +20,8 @@ from engine.contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check
 from engine.contracts.sweep_workers import worker_budget
 from engine.contracts.strategy_kinds import registry
 from reports import sweep as sweep_report
-from storage import queries
+from storage import backtest_queries
+from storage import trading_queries
 from storage.config import ConfigError, StaleVersion
 from storage.db import Database
 from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
@@ -50,14 +51,15 @@ SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
     "momentum": {"position_size": [5, 50, "int"]},
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
-                  "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown)")
+                  "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown), "
+                  "markout (the fills' 60 s markout in USDC: what they earned against the mid a minute later)")
 
 
 def _base(configured: pd.DataFrame, kind: str) -> tuple[dict[str, Any], str]:
     names = list(configured.loc[configured["kind"] == kind, "name"]) if not configured.empty else []
     base = st.selectbox("Fixed params from", [DEFAULTS, *names], key=SW_BASE,
                         help="Params not searched keep these values (a configured strategy's, or the defaults)")
-    row = queries.strategy_rows(configured).get(base) if base != DEFAULTS else None
+    row = trading_queries.strategy_rows(configured).get(base) if base != DEFAULTS else None
     return (dict(row.params) if row is not None else {}), base
 
 
@@ -79,18 +81,18 @@ def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str],
         st.caption(session_caption(session))
         from_ms, to_ms_ = session.span(int(clock.time() * 1000))
     else:
-        bounds = queries.backtest_data_bounds(db, "recorded")
+        bounds = backtest_queries.backtest_data_bounds(db, "recorded")
         start, end = default_range(bounds, int(clock.time() * 1000))
         left, right = st.columns(2)
         start_in = left.datetime_input("From (UTC)", value=start, key=SW_FROM, step=60, format="YYYY-MM-DD")
         end_in = right.datetime_input("To (UTC)", value=end, key=SW_TO, step=60, format="YYYY-MM-DD")
         from_ms, to_ms_ = to_ms(start_in), to_ms(end_in)
     chosen = [c for c in st.session_state.get(SW_MARKETS, []) if isinstance(c, str)]
-    choices = queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0, include=tuple(chosen))
+    choices = backtest_queries.backtest_market_choices(db, "recorded", from_ms or 0, to_ms_ or 0, include=tuple(chosen))
     markets = market_picker("Markets (none: every market with ticks in the range)", choices, key=SW_MARKETS,
                             unit="ticks", chosen=chosen, placeholder="Every market with ticks in the range")
     in_play = markets or [str(c) for c in choices.loc[choices["events"] > 0, "condition_id"]]
-    return from_ms, to_ms_, markets, max(queries.market_min_sizes(db, in_play).values(), default=None)
+    return from_ms, to_ms_, markets, max(backtest_queries.market_min_sizes(db, in_play).values(), default=None)
 
 
 def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec | None, int, str]:
@@ -128,12 +130,12 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
         check_spec(spec)
     except SweepError as exc:
         return None, 0, str(exc).capitalize()
-    counts = queries.backtest_event_counts(db, "recorded", *spec.train_range, list(spec.markets)) if spec.markets \
+    counts = backtest_queries.backtest_event_counts(db, "recorded", *spec.train_range, list(spec.markets)) if spec.markets \
         else None
     if counts is not None and not all(counts.get(c) for c in spec.markets):
         return None, 0, f"Markets: some picked markets have no ticks between {utc(spec.train_range[0])} and " \
                         f"{utc(spec.train_range[1])}"
-    if counts is None and queries.backtest_market_choices(db, "recorded", *spec.train_range, limit=1).empty:
+    if counts is None and backtest_queries.backtest_market_choices(db, "recorded", *spec.train_range, limit=1).empty:
         return None, 0, f"Range: no recorded ticks between {utc(spec.train_range[0])} and {utc(spec.train_range[1])}"
     return spec, int(jobs), ""
 
@@ -162,7 +164,7 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
 
 
 def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
-    """`configured`: the strategies list (queries.strategies), read once per page run."""
+    """`configured`: the strategies list (trading_queries.strategies), read once per page run."""
     url = sweeps_storage(root, db.path)
     studies = sweep_list(url)
     with st.expander("New sweep", expanded=studies.empty, icon=":material/add:"):
@@ -305,7 +307,7 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
     numbers = [int(n) for n in ranked["number"]]
     scores = dict(zip(numbers, ranked["value"], strict=True))
     trial = st.selectbox("Trial", numbers, key=SW_TRIAL, format_func=lambda n: f"trial {n} · score {scores[n]:.4g}")
-    rows = queries.strategy_rows(configured)
+    rows = trading_queries.strategy_rows(configured)
     targets = [n for n, row in rows.items() if row.kind == kind]
     if not targets:
         st.info(f"No configured `{kind}` strategy to use them in: create one on the Strategies page first.")

@@ -100,7 +100,7 @@ def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
         return False
     market = market_for_ticket(facts)
     token = market.yes_token if payload["outcome"] == "YES" else market.no_token
-    recorded = queries.latest_book(db, token)
+    recorded = market_queries.latest_book(db, token)
     book = None if recorded is None else book_for_ticket(token, recorded.bids, recorded.asks, recorded.at)
     try:
         ticket = parse_ticket(payload, now_s=int(time.time()))

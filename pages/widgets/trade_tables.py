@@ -13,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from engine.contracts.order_status import FILL_LIFECYCLE, RANK
-from storage import queries
+from storage import market_queries
+from storage import trading_queries
 from storage.db import Database
 
 from pages.widgets.common import utc_day_ms
@@ -63,21 +64,21 @@ def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(status=order_status_words(frame["status"]))
 
 
-def filters(db: Database, mode: str) -> queries.TradeFilter:
+def filters(db: Database, mode: str) -> trading_queries.TradeFilter:
     """Mode, strategy, market and a UTC date range, shared by both tables."""
-    markets = queries.market_choices(db)
+    markets = market_queries.market_choices(db)
     labels = dict(zip(markets["condition_id"], markets["label"], strict=True))
     cols = st.columns(5)
     modes = [mode, "live" if mode == "paper" else "paper", ALL]
     chosen_mode = cols[0].selectbox("Mode", modes, key=F_MODE)
-    strategy = cols[1].selectbox("Strategy", [ALL, *queries.trade_strategies(db)], key=F_STRATEGY)
+    strategy = cols[1].selectbox("Strategy", [ALL, *trading_queries.trade_strategies(db)], key=F_STRATEGY)
     market = cols[2].selectbox("Market", [ALL, *labels], key=F_MARKET, format_func=lambda c: labels.get(c, c))
     since = cols[3].date_input("From (UTC date)", value=None, key=F_FROM)
     until = cols[4].date_input("To (UTC date, inclusive)", value=None, key=F_TO)
     if since and until and since > until:
         st.error("The range ends before it starts: showing nothing until it is fixed.")
         until = since - timedelta(days=1)
-    return queries.TradeFilter(
+    return trading_queries.TradeFilter(
         mode=None if chosen_mode == ALL else chosen_mode,
         strategy=None if strategy == ALL else strategy,
         condition_id=None if market == ALL else market,
@@ -91,7 +92,7 @@ def _pager(total: int, key: str) -> int:
     return st.pagination(pages, key=key) if pages > 1 else 1
 
 
-def _paged_table(db: Database, spec: queries.TradeFilter, noun: str, keys: tuple[str, str],
+def _paged_table(db: Database, spec: trading_queries.TradeFilter, noun: str, keys: tuple[str, str],
                  columns: dict, count, rows, csv) -> None:  # type: ignore[no-untyped-def, type-arg]
     """One page of a filtered table (newest first) and its CSV export: orders and fills alike."""
     page_key, csv_key = keys
@@ -110,21 +111,21 @@ def _paged_table(db: Database, spec: queries.TradeFilter, noun: str, keys: tuple
         key=csv_key,
         icon=":material/download:",
         disabled=total == 0,
-        help=f"At most {queries.CSV_MAX_ROWS:,} rows, times in UTC",
+        help=f"At most {trading_queries.CSV_MAX_ROWS:,} rows, times in UTC",
     )
 
 
-def orders_table(db: Database, base: queries.TradeFilter) -> None:
+def orders_table(db: Database, base: trading_queries.TradeFilter) -> None:
     cols = st.columns([3, 1])
     statuses = cols[0].multiselect("Status", ORDER_STATUSES, key=O_STATUS,
                                    format_func=lambda s: STATUS_WORDS.get(s, s))
     open_only = cols[1].toggle("Working orders only", key=O_OPEN)
-    spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses), "open_only": open_only})
+    spec = trading_queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses), "open_only": open_only})
     _paged_table(db, spec, "orders", (O_PAGE, O_CSV), ORDER_COLUMNS,
-                 queries.count_orders, queries.orders, queries.orders_csv)
+                 trading_queries.count_orders, trading_queries.orders, trading_queries.orders_csv)
 
 
-def fills_table(db: Database, base: queries.TradeFilter) -> None:
+def fills_table(db: Database, base: trading_queries.TradeFilter) -> None:
     statuses = st.multiselect(
         "Fill status",
         FILL_STATUSES,
@@ -132,9 +133,9 @@ def fills_table(db: Database, base: queries.TradeFilter) -> None:
         help="MATCHED_NOT_BROADCASTED, MATCHED and RETRYING are pending; MINED and CONFIRMED are settled; "
              "FAILED reverses",
     )
-    spec = queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses)})
+    spec = trading_queries.TradeFilter(**{**base.__dict__, "statuses": tuple(statuses)})
     _paged_table(db, spec, "fills", (FILL_PAGE, FILL_CSV), FILL_COLUMNS,
-                 queries.count_fills, queries.fills, queries.fills_csv)
+                 trading_queries.count_fills, trading_queries.fills, trading_queries.fills_csv)
 
 
 def _summary(row: dict) -> str:  # type: ignore[type-arg]
@@ -146,7 +147,7 @@ def _summary(row: dict) -> str:  # type: ignore[type-arg]
 
 
 def cancel_picker(db: Database, mode: str) -> None:
-    working = queries.orders(db, queries.TradeFilter(mode=mode, open_only=True), limit=200)
+    working = trading_queries.orders(db, trading_queries.TradeFilter(mode=mode, open_only=True), limit=200)
     if working.empty:
         st.caption(f"No working {mode} orders.")
         return

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 
 from engine.contracts.limits import BY_NAME, LIMITS, LimitError, parse_value
-from storage.queries import RiskUsage
+from storage.portfolio_queries import RiskUsage
 
 
 def limit_values(rows: pd.DataFrame) -> dict[str, Decimal]:

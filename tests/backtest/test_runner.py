@@ -16,7 +16,7 @@ from engine.trading.core import TradingCore
 from engine.domain import MICRO, Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -123,7 +123,7 @@ def test_a_size_below_the_markets_minimum_is_explained_with_counts_by_reason(tmp
 
 
 def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the_drawdown(tmp_path: Path) -> None:
-    from engine.contracts import backtest_runs as store
+    from storage import backtest_runs as store
     from engine.contracts.metrics import max_drawdown
     from storage.db import Database
 

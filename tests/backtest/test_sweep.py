@@ -20,7 +20,7 @@ from engine.backtest.runner import BacktestSpec, run_sync
 from engine.backtest.sweep import counted, objective_value, open_study, ranked_trials, run_sweep, sweeps_url
 from engine.backtest.sweep_storage import GRACE_S
 from engine.contracts.sweep_spec import SweepError, SweepSpec, parse_space
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 from tests.helpers import run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -294,3 +294,36 @@ def test_a_storage_url_with_a_password_never_goes_on_the_command_line(
     url = sweeps_storage(ROOT, path)
     assert url == "postgresql://sweeper:hunter2@db.internal/sweeps"
     assert shown_url(url) == "postgresql://sweeper:***@db.internal/sweeps"
+
+
+def test_a_dead_workers_trial_is_failed_and_tried_again_once(tmp_path: Path) -> None:
+    """A worker that dies mid-trial stops its heartbeat: once the heartbeat is GRACE_S old the
+    trial is failed and queued again with the same params, and a retry that dies too is not
+    queued again (a trial that kills its worker must not hold the sweep for ever). The
+    heartbeat is aged in the study file rather than waited for."""
+    import optuna
+
+    from engine.backtest.sweep import suggest
+
+    url = f"sqlite:///{tmp_path / 'dead.db'}"
+    spec = SweepSpec("dead", "market_making", parse_space(SPACE, "market_making"), 0, 1, BASE, ("c1",), trials=3,
+                     objective="return", seed=5)
+    study = open_study(spec, url)
+
+    def start_and_die() -> optuna.trial.Trial:
+        with pytest.warns(UserWarning, match="Heartbeat"):  # Optuna's: a trial asked for outside optimize
+            trial = study.ask()
+        suggest(trial, spec.space)
+        study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
+        with sqlite3.connect(tmp_path / "dead.db") as conn:  # its worker is gone: the heartbeat ages
+            conn.execute("UPDATE trial_heartbeats SET heartbeat = '2000-01-01 00:00:00.000000'")
+        optuna.storages.fail_stale_trials(study)
+        return trial
+
+    first = start_and_die()
+    trials = study.get_trials(deepcopy=False)
+    assert [t.state.name for t in trials] == ["FAIL", "WAITING"]
+    assert trials[1].params == trials[0].params and trials[0].params  # the same point, tried again
+    retry = start_and_die()
+    assert retry.number == 1 and retry.params == first.params
+    assert [t.state.name for t in study.get_trials(deepcopy=False)] == ["FAIL", "FAIL"]  # once, not for ever

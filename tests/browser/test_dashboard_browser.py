@@ -18,8 +18,9 @@ import pytest
 
 from pages.widgets.usage import usage_rows
 from storage import queries
+from storage import portfolio_queries
 from storage.db import Database
-from storage.passwords import hash_password
+from engine.contracts.passwords import hash_password
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port, http_get
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
@@ -150,7 +151,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
         await _tour(page, db)
         await _open(page, "Overview", "Overview")
-        limits_shown = len(usage_rows(queries.risk_usage(db, "paper")))
+        limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
                             check=lambda n: n == limits_shown)
         if queries.engine_status(db).state != "RUNNING":

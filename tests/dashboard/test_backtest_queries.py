@@ -16,7 +16,7 @@ from engine.backtest.runner import BacktestSpec
 from charts import backtest as backtest_figures
 from pages.widgets import backtest_launch
 from charts.backtest_format import metric_rows
-from storage import queries
+from storage import backtest_queries
 from storage.backtest_queries import curve_frame
 from storage.db import Database
 from tests.dashboard.seed import BTC, ELECTION, YES_BTC
@@ -34,53 +34,53 @@ def _count(db: Database, sql: str) -> int:
 def test_runs_list_and_one_run_in_human_units(seeded: int, db: Database) -> None:
     insert_run(db, name="a")
     insert_run(db, status="running", name="b", pid=123)
-    runs = queries.backtest_runs(db)
+    runs = backtest_queries.backtest_runs(db)
     assert list(runs["id"]) == [2, 1] and list(runs["status"]) == ["running", "done"]
     assert runs["total_return"].iloc[1] == pytest.approx(0.01505) and runs["progress_pct"].iloc[0] == 42.0
     assert str(runs["from_at"].dt.tz) == "UTC"
-    assert list(queries.backtest_runs(db, status="done")["id"]) == [1]
-    assert queries.running_backtests(db) == [queries.RunProgress(2, "b", 420, 2_100, 123, 1_800_000_000_000)]
-    run = queries.backtest_run(db, 1)
+    assert list(backtest_queries.backtest_runs(db, status="done")["id"]) == [1]
+    assert backtest_queries.running_backtests(db) == [backtest_queries.RunProgress(2, "b", 420, 2_100, 123, 1_800_000_000_000)]
+    run = backtest_queries.backtest_run(db, 1)
     assert run is not None and run.metrics == METRICS and run.markets == [BTC]
     assert run.curve["equity"].tolist() == [10_000, 10_050, 9_980, 10_150]
     assert run.curve["peak"].tolist() == [10_000, 10_050, 10_050, 10_150]
     assert run.curve["drawdown_pct"].iloc[2] == pytest.approx(70 / 10_050 * 100)
     assert run.trades["value"].tolist() == pytest.approx([9.6, 10.0])
-    assert queries.backtest_run(db, 99) is None
+    assert backtest_queries.backtest_run(db, 99) is None
 
 
 def test_malformed_results_read_as_none(db: Database) -> None:
     insert_run(db, metrics="{oops", equity_curve="[[1, 2]]", trades="nope", markets="not json")
-    run = queries.backtest_run(db, 1)
+    run = backtest_queries.backtest_run(db, 1)
     assert (
         run is not None and run.metrics is None and run.curve.empty and run.trades.empty and run.markets == []
     )
-    assert queries.backtest_runs(db)["total_return"].isna().all()
-    assert [value for _, value in metric_rows(run.metrics)] == ["—"] * 18
+    assert backtest_queries.backtest_runs(db)["total_return"].isna().all()
+    assert [value for _, value in metric_rows(run.metrics)] == ["—"] * 22  # 16, rewards and rebates, 4 markout horizons
 
 
 def test_markets_with_data_and_their_event_counts(seeded: int, db: Database) -> None:
     now = seeded
-    choices = queries.backtest_market_choices(db, "recorded", now - 4_000_000, now)
+    choices = backtest_queries.backtest_market_choices(db, "recorded", now - 4_000_000, now)
     assert choices.to_dict("records") == [
         {"condition_id": BTC, "question": "Will Bitcoin reach $100k by June?", "events": 63}
     ]
-    later = queries.backtest_market_choices(db, "recorded", now - 250_000, now, include=(ELECTION,))
+    later = backtest_queries.backtest_market_choices(db, "recorded", now - 250_000, now, include=(ELECTION,))
     assert dict(zip(later["condition_id"], later["events"], strict=True)) == {BTC: 1, ELECTION: 0}
-    assert queries.backtest_event_counts(db, "recorded", now - 4_000_000, now, [BTC, ELECTION, "0xnope"]) == {
+    assert backtest_queries.backtest_event_counts(db, "recorded", now - 4_000_000, now, [BTC, ELECTION, "0xnope"]) == {
         BTC: 63,
         ELECTION: 0,
     }
-    assert queries.backtest_data_bounds(db, "recorded") == (now - 3_600_000, now - 200_000)
-    assert queries.backtest_data_bounds(db, "history") is None
+    assert backtest_queries.backtest_data_bounds(db, "recorded") == (now - 3_600_000, now - 200_000)
+    assert backtest_queries.backtest_data_bounds(db, "history") is None
     with db.write() as conn:
         conn.execute(
             text("INSERT INTO price_history (token_id, at, price) VALUES (:t, :a, 500000)"),
             [{"t": YES_BTC, "a": now - i * 60_000} for i in range(5)],
         )
-    history = queries.backtest_market_choices(db, "history", now - 150_000, now)
+    history = backtest_queries.backtest_market_choices(db, "history", now - 150_000, now)
     assert history[["condition_id", "events"]].values.tolist() == [[BTC, 3]]
-    assert queries.backtest_data_bounds(db, "history") == (now - 240_000, now)
+    assert backtest_queries.backtest_data_bounds(db, "history") == (now - 240_000, now)
 
 
 def test_run_row_and_audit_commit_together(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

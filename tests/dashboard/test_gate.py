@@ -15,7 +15,7 @@ from sqlalchemy import text
 from pages.widgets.auth import page_path
 from storage import dashboard_sessions
 from storage.db import Database, now_ms
-from storage.passwords import verify_password
+from engine.contracts.passwords import verify_password
 from tests.dashboard.conftest import _HASH as _HASH_TEXT
 from tests.dashboard.conftest import PASSWORD
 from tests.helpers import ROOT
@@ -52,8 +52,8 @@ def test_no_hash_configured_offers_to_set_one(dash_env: Path, monkeypatch: pytes
     stored = env_file.read_text().strip().split("=", 1)[1]
     assert verify_password("a long enough secret", stored) and "a long enough secret" not in env_file.read_text()
     with Database(dash_env).read() as conn:
-        assert conn.execute(text("SELECT action, entity FROM audit_log")).all() == [
-            ("dashboard.password_set", "dashboard")]
+        assert conn.execute(text("SELECT action, entity FROM audit_log ORDER BY id")).all() == [
+            ("dashboard.password_set", "dashboard"), ("dashboard.login", "dashboard")]
 
 
 def test_no_hash_on_a_public_address_gives_the_shell_command(dash_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -145,7 +145,7 @@ def test_a_logged_out_token_is_refused(dash_env: Path) -> None:
     at = _log_in(_app().run())
     token = str(at.query_params["s"][0] if isinstance(at.query_params["s"], list) else at.query_params["s"])
     db = Database(dash_env)
-    dashboard_sessions.revoke(db, token)  # what Log out does with the session's token
+    dashboard_sessions.revoke(db, token, actor="dashboard")  # what Log out does with the session's token
     assert _with_token(token).title[0].value == "Polymarket desk"
     other = _log_in(_app().run())  # another login is a new session, unaffected
     fresh = str(other.query_params["s"][0] if isinstance(other.query_params["s"], list) else other.query_params["s"])

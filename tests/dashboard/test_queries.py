@@ -8,6 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from storage import config, queries
+from storage import market_queries
+from storage import portfolio_queries
+from storage import trading_queries
 from storage.db import Database, now_ms
 from storage.frames import utc_day_start
 from tests.dashboard.seed import BTC, ELECTION, YES_BTC
@@ -39,12 +42,12 @@ def test_equity_curve_is_downsampled_in_sql_and_keeps_the_peak(db: Database) -> 
                              VALUES ('paper', :at, 0, 0, 0, :eq, 0, 0, 0, 0)"""),
             rows,
         )
-    curve = queries.equity_curve(db, "paper", max_points=200)
+    curve = portfolio_queries.equity_curve(db, "paper", max_points=200)
     assert 100 < len(curve) <= 201
     assert curve["peak"].max() == 10_500.0  # a one-sample spike inside a bucket still sets the peak
     assert curve["drawdown_pct"].iloc[-1] == pytest.approx((10_500 - curve["equity"].iloc[-1]) / 10_500 * 100)
     assert str(curve["at"].dt.tz) == "UTC"
-    assert queries.equity_curve(db, "live").empty
+    assert portfolio_queries.equity_curve(db, "live").empty
 
 
 def test_pnl_today_uses_the_engines_reference_when_it_is_today(seeded: int, db: Database) -> None:
@@ -53,14 +56,14 @@ def test_pnl_today_uses_the_engines_reference_when_it_is_today(seeded: int, db: 
             text("UPDATE engine_state SET day_start_equity = 10000000000, day_started_at = :d"),
             {"d": utc_day_start(now_ms())},
         )
-    pnl = queries.pnl_today(db, "paper")
+    pnl = portfolio_queries.pnl_today(db, "paper")
     assert (
         pnl is not None
         and pnl.equity == 10_100
         and pnl.total == 100
         and pnl.unrealized == pytest.approx(-0.4)
     )
-    assert queries.pnl_today(db, "live") is None
+    assert portfolio_queries.pnl_today(db, "live") is None
 
 
 def test_risk_usage_groups_by_market_strategy_and_event(seeded: int, db: Database) -> None:
@@ -73,7 +76,7 @@ def test_risk_usage_groups_by_market_strategy_and_event(seeded: int, db: Databas
                                      4000000, 'GTC', 'PARTIALLY_FILLED', 20, 0, 0)"""),
             {"c": ELECTION},
         )
-    usage = queries.risk_usage(db, "paper")
+    usage = portfolio_queries.risk_usage(db, "paper")
     assert usage.total_exposure == pytest.approx(9.4 + 4.8 + 3.6)
     by_market = dict(zip(usage.by_market["condition_id"], usage.by_market["exposure"], strict=True))
     assert by_market == {BTC: pytest.approx(14.2), ELECTION: pytest.approx(3.6)}
@@ -90,20 +93,20 @@ def test_price_series_is_downsampled_by_index_seeks(db: Database) -> None:
         conn.execute(
             text("INSERT INTO ticks (at, token_id, kind, price) VALUES (5000000000, 'tok', 'trade', 1)")
         )
-    lo, hi = queries.tick_bounds(db, "tok")  # type: ignore[misc]
+    lo, hi = market_queries.tick_bounds(db, "tok")  # type: ignore[misc]
     assert (lo, hi) == (1_000_000, 5_000_000_000)
-    series = queries.price_series(db, "tok", 1_000_000, 1_000_000 + 19_999_000, points=100)
+    series = market_queries.price_series(db, "tok", 1_000_000, 1_000_000 + 19_999_000, points=100)
     assert 90 <= len(series) <= 101
     assert series["mid"].iloc[-1] == pytest.approx(0.419999)  # each bucket's last mid
-    assert queries.price_series(db, "nothing", 0, 10).empty
+    assert market_queries.price_series(db, "nothing", 0, 10).empty
 
 
 def test_latest_book_replays_later_changes(seeded: int, db: Database) -> None:
-    book = queries.latest_book(db, YES_BTC)
+    book = market_queries.latest_book(db, YES_BTC)
     assert book is not None and book.complete and book.changes_applied == 2
     assert book.bids == [(0.495, 40.0), (0.49, 100.0), (0.48, 250.0)]
     assert book.asks == [(0.52, 300.0)]  # 0.51 was removed by a size-0 change
-    assert queries.latest_book(db, "tok-unknown") is None
+    assert market_queries.latest_book(db, "tok-unknown") is None
 
 
 def test_strategy_rows_from_the_list_equal_the_single_row_reads(seeded: int, db: Database) -> None:
@@ -113,19 +116,19 @@ def test_strategy_rows_from_the_list_equal_the_single_row_reads(seeded: int, db:
                         updated_at, updated_by) VALUES ('odd', 'market_making', 'not json', '[1', 1, 4,
                         1, 1800000000123, 'x')""")
         )
-    rows = queries.strategy_rows(queries.strategies(db))
+    rows = trading_queries.strategy_rows(trading_queries.strategies(db))
     assert list(rows) == ["mm-btc", "odd", "vb-election"]
     for name, row in rows.items():
-        assert row == queries.strategy_row(db, name)
+        assert row == trading_queries.strategy_row(db, name)
         assert type(row.version) is int and type(row.updated_at) is int
     assert rows["odd"].updated_at == 1_800_000_000_123 and rows["odd"].markets == "[1"
     assert rows["vb-election"].last_error == "ZeroDivisionError: division by zero"
 
 
 def test_latest_book_given_the_last_tick_time_reads_the_same_book(seeded: int, db: Database) -> None:
-    bounds = queries.tick_bounds(db, YES_BTC)
+    bounds = market_queries.tick_bounds(db, YES_BTC)
     assert bounds is not None
-    assert queries.latest_book(db, YES_BTC, last_tick_at=bounds[1]) == queries.latest_book(db, YES_BTC)
+    assert market_queries.latest_book(db, YES_BTC, last_tick_at=bounds[1]) == market_queries.latest_book(db, YES_BTC)
 
 
 def test_latest_book_accepts_venue_decimal_strings(db: Database) -> None:
@@ -134,20 +137,20 @@ def test_latest_book_accepts_venue_decimal_strings(db: Database) -> None:
         conn.execute(
             text("INSERT INTO ticks (at, token_id, kind, data) VALUES (1, 't', 'book', :d)"), {"d": data}
         )
-    book = queries.latest_book(db, "t")
+    book = market_queries.latest_book(db, "t")
     assert book is not None and book.bids == [(0.45, 12.5)] and book.asks == [(0.55, 3.0)]
 
 
 def test_market_search_escapes_like_wildcards(seeded: int, db: Database) -> None:
-    assert queries.count_markets(db, queries.MarketFilter(text="%")) == 0
-    assert queries.count_markets(db, queries.MarketFilter(text=BTC)) == 1  # a condition id matches exactly
+    assert market_queries.count_markets(db, market_queries.MarketFilter(text="%")) == 0
+    assert market_queries.count_markets(db, market_queries.MarketFilter(text=BTC)) == 1  # a condition id matches exactly
 
 
 def test_trade_filter_combines_clauses(seeded: int, db: Database) -> None:
-    spec = queries.TradeFilter(mode="paper", strategy="mm-btc", statuses=("LIVE", "FILLED"), open_only=True)
-    assert sorted(queries.orders(db, spec)["id"]) == [1, 2]
-    assert queries.count_orders(db, spec) == 2
-    assert queries.count_fills(db, queries.TradeFilter(statuses=("FAILED",))) == 0
+    spec = trading_queries.TradeFilter(mode="paper", strategy="mm-btc", statuses=("LIVE", "FILLED"), open_only=True)
+    assert sorted(trading_queries.orders(db, spec)["id"]) == [1, 2]
+    assert trading_queries.count_orders(db, spec) == 2
+    assert trading_queries.count_fills(db, trading_queries.TradeFilter(statuses=("FAILED",))) == 0
 
 
 # -- storage.config ---------------------------------------------------------------------------------
@@ -225,6 +228,6 @@ def test_latest_book_reads_single_level_change_rows_too(db: Database) -> None:
             text("INSERT INTO ticks (at, token_id, kind, data) VALUES (4, 't', 'change', :d)"),
             {"d": json.dumps([[1, 400_000, 0], [0, 650_000, 2_000_000]])},
         )
-    view = queries.latest_book(db, "t")
+    view = market_queries.latest_book(db, "t")
     assert view is not None and view.changes_applied == 3
     assert view.bids == [(0.41, 1.0)] and view.asks == [(0.65, 2.0)]

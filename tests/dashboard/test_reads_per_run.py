@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage import market_queries, queries
+from storage import backtest_queries, desk_status, market_queries, portfolio_queries, queries, trading_queries
 from storage.db import Database
 from tests.dashboard.seed import BTC
 from tests.dashboard.test_backtest_page import insert_run
@@ -19,20 +19,22 @@ from tests.dashboard.test_backtest_page import insert_run
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Counter[str]]:
-    """Count calls of the named storage.queries functions (pages call them as queries.<name>)."""
+    """Count calls of the named storage read functions, wherever they are called from (pages call
+    them as <module>.<name>; market_queries also calls its own)."""
     counts: Counter[str] = Counter()
+    modules = (queries, market_queries, trading_queries, backtest_queries, portfolio_queries, desk_status)
 
     def count(*names: str) -> Counter[str]:
         for name in names:
-            real = getattr(queries, name)
+            holders = [m for m in modules if hasattr(m, name)]
+            real = getattr(holders[0], name)
 
             def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
                 counts[_name] += 1
                 return _real(*args, **kwargs)
 
-            monkeypatch.setattr(queries, name, counted)
-            if hasattr(market_queries, name):  # called inside market_queries too
-                monkeypatch.setattr(market_queries, name, counted)
+            for module in holders:
+                monkeypatch.setattr(module, name, counted)
         return counts
 
     return count

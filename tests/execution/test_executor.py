@@ -431,3 +431,20 @@ def test_a_gtd_out_of_bounds_is_refused_before_its_row_exists(desk: Desk) -> Non
     assert "365 days" in refused[0][1] and "180 s" in refused[1][1] and "milliseconds" in refused[2][1]
     step(desk, Intent("s", "c1", (replace(quote(Side.BUY, 0.45, 10, Tif.GTD), expires_at_s=now_s + 600),)))
     assert [o[-1] for o in orders(desk)] == ["LIVE"]
+
+
+def test_each_approval_in_one_placement_pass_counts_for_the_next(desk: Desk) -> None:
+    """The placement check sees the orders open now plus those approved earlier in the same
+    pass: with room for two more orders, a pass of four new quotes places two, not four."""
+    seen: list[int] = []
+
+    def room_for_two(strategy: str, market: object, spec: object, open_now: int) -> str | None:
+        seen.append(open_now)
+        return "MAX_OPEN_ORDERS" if open_now >= 2 else None
+
+    desk.executor.placement_check = room_for_two
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    step(desk, Intent("s", "c1", (quote(Side.BUY, 0.45, 10), quote(Side.BUY, 0.44, 10),
+                                  quote(Side.BUY, 0.43, 10), quote(Side.BUY, 0.42, 10))))
+    assert [o[-1] for o in orders(desk)] == ["LIVE", "LIVE"]
+    assert seen == [0, 1, 2, 2]  # a refused quote takes no slot

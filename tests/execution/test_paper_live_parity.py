@@ -29,7 +29,7 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import running_simulator
 from storage.db import Database
 from storage.migrations import migrate
-from storage.settings import load_settings
+from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 SH = 1_000_000

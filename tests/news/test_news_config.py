@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.contracts.news import MAX_FEEDS, NewsConfigError, check_feeds
-from engine.contracts.runtime_settings import load_with_problems
+from storage.config_reads import load_settings as load_with_problems
 from storage import config
 from storage.db import Database
 from storage.migrations import migrate

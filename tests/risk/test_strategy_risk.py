@@ -124,6 +124,23 @@ def test_exits_trigger_on_the_marks_move_or_on_pnl() -> None:
     assert find_exits(manual, lambda t: _book(0.10), {"manual": limits(stop_loss_move="0.1")}) == []
 
 
+def test_a_stop_loss_sells_settled_shares_never_pending_ones() -> None:
+    """A position half settled, half still pending (matched, not mined) past its stop loss: the
+    exit counts all it holds but offers to sell only the settled half; nothing settled, nothing
+    to sell; a pending sell's shares are promised already."""
+    stop = {"s": limits(stop_loss_move="0.10")}
+    state = _state(0.50)
+    state.positions[("s", "Y")] = PositionTotals(10 * SH, 10 * SH, 10 * SH)
+    (hit,) = find_exits(state, lambda t: _book(0.40), stop)
+    assert (hit.shares, hit.held) == (10 * SH, 20 * SH)
+    state.positions[("s", "Y")] = PositionTotals(0, 20 * SH, 10 * SH)
+    (waiting,) = find_exits(state, lambda t: _book(0.40), stop)
+    assert (waiting.shares, waiting.held) == (0, 20 * SH)
+    state.positions[("s", "Y")] = PositionTotals(20 * SH, -5 * SH, 7_500_000)
+    (promised,) = find_exits(state, lambda t: _book(0.30), stop)
+    assert (promised.shares, promised.held) == (15 * SH, 15 * SH)
+
+
 def test_orders_past_their_strategys_max_age_are_found() -> None:
     state = ExecutionState("paper")
     for i, (strategy, age_s) in enumerate([("s", 100), ("s", 10), ("t", 1000)]):

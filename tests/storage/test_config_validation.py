@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 
 from engine.trading import core_state
-from engine.contracts.limits import ensure_defaults
-from engine.contracts.runtime_settings import ensure_defaults as ensure_setting_defaults
+from storage.config_reads import ensure_limit_defaults as ensure_defaults
+from storage.config_reads import ensure_setting_defaults
 from storage import config
 from storage.config import Change, ConfigError
 from storage.db import Database
@@ -99,7 +99,7 @@ def test_an_invalid_stored_value_keeps_the_value_in_force_and_is_reported(db: Da
 
 
 def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> None:
-    from engine.contracts import strategy_limits
+    from storage.config_reads import load_strategy_limits
 
     config.create_strategy(db, name="mm", kind="market_making", params={}, markets=[], enabled=False, actor="t")
     with pytest.raises(ConfigError) as refused:
@@ -111,7 +111,7 @@ def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> No
     config.save_strategy_limits(db, "mm", {"allocation": Change("250", None), "stop_loss_move": Change("0.1", None)},
                                 actor="t")
     with db.read() as conn:
-        loaded, problems, invalid = strategy_limits.load(conn)
+        loaded, problems, invalid = load_strategy_limits(conn)
     assert problems == [] and invalid == {} and loaded["mm"].usdc("allocation") == 250_000_000
     assert loaded["mm"].probability("stop_loss_move") == 100_000
     assert rows(db, "SELECT entity FROM audit_log WHERE action = 'strategy_limit.update' ORDER BY entity") == [
@@ -129,7 +129,7 @@ def test_a_value_that_would_silently_mean_off_is_refused_with_the_smallest_named
     """The engine computes in micro-units and milliseconds: 1e-7 of a probability was a stop loss
     of 0 (never fires), 1e-30 USDC an allocation of 0 (the whole wallet). Exactly 0 is off;
     anything between is refused, naming the smallest value that means something."""
-    from engine.contracts import strategy_limits
+    from storage.config_reads import load_strategy_limits
 
     config.create_strategy(db, name="mm", kind="market_making", params={}, markets=[], enabled=False, actor="t")
     with pytest.raises(ConfigError) as refused:
@@ -138,7 +138,7 @@ def test_a_value_that_would_silently_mean_off_is_refused_with_the_smallest_named
     assert "0 is exactly off" in str(refused.value.fields[name])
     config.save_strategy_limits(db, "mm", {name: Change(smallest.split()[0], None)}, actor="t")
     with db.read() as conn:
-        loaded, problems, _ = strategy_limits.load(conn)
+        loaded, problems, _ = load_strategy_limits(conn)
     assert problems == []
     converted = loaded["mm"].ms(name) if name == "max_order_age" else loaded["mm"].usdc(name)
     assert converted == 1  # the smallest is one unit, never 0

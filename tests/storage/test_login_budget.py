@@ -77,3 +77,23 @@ def test_a_burst_of_failures_alerts_once_per_window() -> None:
             state, answer = failed(state, NOW + i)
         alerts += answer.alert
     assert alerts == 1
+
+
+def test_failures_older_than_the_window_are_forgotten() -> None:
+    """Misses count over WINDOW_S only: BURST - 1 failures, then as many again once the window has
+    passed, never make a burst; the same failures inside one window do."""
+    from storage.login_budget import WINDOW_S
+
+    def fail_times(times: list[float]) -> tuple[int, int]:
+        state, alerts, answer = BudgetState(), 0, None
+        for now in times:
+            state, answer = failed(state, now)
+            alerts += answer.alert
+        assert answer is not None
+        return alerts, answer.misses
+
+    first = [NOW + i for i in range(BURST - 1)]
+    later = [NOW + WINDOW_S + BURST + i for i in range(BURST - 1)]
+    assert fail_times(first + later) == (0, BURST - 1)  # the old ones no longer count
+    inside = [NOW + (WINDOW_S - BURST) + i for i in range(BURST - 1)]
+    assert fail_times(first + inside) == (1, 2 * BURST - 2)  # within one window they do

@@ -1,15 +1,17 @@
-"""The migrations are the schema; the SQLModel classes must mirror them exactly."""
+"""The migrations are the schema, its one definition: read back with `PRAGMA table_info`, every
+table keeps the storage conventions (a primary key; INTEGER or TEXT only, so money is integer
+micro-units and every `*_at` is INTEGER milliseconds), and every SQL statement in the code is
+prepared against the migrated schema, so a table or column the code names and the migrations
+lack fails here rather than at run time."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import UniqueConstraint, create_engine, inspect
-from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables)
 from storage.migrations import (
     SchemaTooNew,
     applied_names,
@@ -17,61 +19,61 @@ from storage.migrations import (
     known_names,
     migrate,
 )
+from tests.test_layering import _sources
+from tests.test_storage_boundary import sql_literals
+
+MONEY = re.compile(r"^(price|size|filled|fee|fees|amount|cost|cash|equity|realized|unrealized)$"
+                   r"|_(price|size|fee|equity|cost|cash)$")
+NOT_PREPARED = re.compile(r"^\s*(CREATE|DROP|ALTER|PRAGMA|BEGIN|VACUUM)\b", re.I)  # schema, session
 
 
-def _reflect(path: Path) -> dict[str, dict]:
-    insp = inspect(create_engine(f"sqlite:///{path}"))
-    out: dict[str, dict] = {}
-    for table in insp.get_table_names():
-        if table.startswith("_sqlite"):
-            continue
-        pk = set(insp.get_pk_constraint(table)["constrained_columns"])
-        out[table] = {
-            "columns": {
-                c["name"]: (str(c["type"]), bool(c["nullable"]) and c["name"] not in pk)
-                for c in insp.get_columns(table)
-            },
-            "pk": pk,
-            "indexes": {
-                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
-                for i in insp.get_indexes(table)
-            },
-            "unique": {tuple(u["column_names"]) for u in insp.get_unique_constraints(table)},
-        }
-    return out
+def _tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+             if not r[0].startswith(("sqlite_", "_"))]
+    return {name: conn.execute(f"PRAGMA table_info({name})").fetchall() for name in names}
 
 
-def _models() -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    for table in SQLModel.metadata.sorted_tables:
-        pk = {c.name for c in table.primary_key.columns}
-        unique = {
-            tuple(c.name for c in con.columns)
-            for con in table.constraints
-            if isinstance(con, UniqueConstraint)
-        } | {(c.name,) for c in table.columns if c.unique}
-        out[table.name] = {
-            "columns": {
-                c.name: (str(c.type.compile()), bool(c.nullable) and c.name not in pk)
-                for c in table.columns
-            },
-            "pk": pk,
-            "indexes": {
-                (i.name, tuple(c.name for c in i.columns), bool(i.unique)) for i in table.indexes
-            },
-            "unique": unique,
-        }
-    return out
+def test_every_table_keeps_the_storage_conventions(tmp_path: Path) -> None:
+    assert migrate(tmp_path / "t.db") == known_names()
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        tables = _tables(conn)
+    assert {"orders", "fills", "commands", "engine_state", "alerts"} <= set(tables)
+    assert [t for t, cols in tables.items() if not any(c[5] for c in cols)] == []  # each has a primary key
+    assert sorted({c[2] for cols in tables.values() for c in cols}) == ["INTEGER", "TEXT"]
+    times = [(t, c[1], c[2]) for t, cols in tables.items() for c in cols if c[1].endswith("_at")]
+    assert times and [x for x in times if x[2] != "INTEGER"] == []
+    money = [(t, c[1], c[2]) for t, cols in tables.items() for c in cols if MONEY.search(c[1])]
+    assert len(money) > 20 and [x for x in money if x[2] != "INTEGER"] == []
 
 
-def test_empty_to_head_matches_models(tmp_path: Path) -> None:
-    db = tmp_path / "t.db"
-    applied = migrate(db)
-    assert applied == known_names()
-    reflected, models = _reflect(db), _models()
-    assert set(reflected) == set(models)
-    for table in models:
-        assert reflected[table] == models[table], table
+def _bindings(sql: str) -> dict[str, None] | tuple[None, ...]:
+    names = re.findall(r"(?<!:):(\w+)", sql)
+    return dict.fromkeys(names) if names else (None,) * sql.count("?")
+
+
+def test_every_sql_statement_names_the_migrated_schema(tmp_path: Path) -> None:
+    """Each plain SQL literal of storage/ and the engine (f-strings and `IN :list` expansions
+    aside) is prepared with EXPLAIN against a database migrated to head."""
+    migrate(tmp_path / "t.db")
+    prepared, wrong = 0, []
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        for path in _sources("storage", "engine"):
+            for line, sql, formatted in sql_literals(path):
+                if formatted or NOT_PREPARED.match(sql) or re.search(r"\bIN :\w", sql):
+                    continue
+                try:
+                    conn.execute("EXPLAIN " + sql, _bindings(sql))
+                    prepared += 1
+                except sqlite3.Error as exc:
+                    wrong.append(f"{path.name}:{line}: {exc}")
+    assert prepared > 200 and wrong == []
+
+
+def test_the_statement_check_sees_a_missing_column(tmp_path: Path) -> None:
+    migrate(tmp_path / "t.db")
+    with sqlite3.connect(tmp_path / "t.db") as conn, \
+            pytest.raises(sqlite3.OperationalError, match="no such column"):
+        conn.execute("EXPLAIN SELECT no_such_column FROM orders WHERE id = :id", _bindings("... :id"))
 
 
 def test_migrate_is_idempotent_and_uses_wal(tmp_path: Path) -> None:

@@ -17,12 +17,12 @@ from engine.feeds.wsloop import SocketOptions
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from simulator.testing import SimHandle, running_simulator
-from storage.settings import Settings, load_settings
+from engine.contracts.settings import Settings, load_settings
 
 T = TypeVar("T")
 QUIET = dict(agents=False, prefill_books=False, mined_delay_s=0.1, confirmed_delay_s=0.1, ws_idle_timeout_s=5.0,
              # Lenient on purpose: these wallets are type 0 (EOA, set explicitly in settings_for), which
-             # the venue refuses as makers for new accounts; tests/engine/test_preflight.py covers that.
+             # the venue refuses as makers for new accounts; tests/cli/test_preflight.py covers that.
              allow_eoa_makers=True)
 FAST = VenueConfig(
     request_timeout_s=2.0,

@@ -1,0 +1,180 @@
+"""The volatility-spike breaker, pure: realised volatility of each market's mid over a short
+window against its own longer baseline, per market and pooled over the desk.
+
+Realised volatility over a span is the square root of the sum of the squared changes of the mid
+in it (probability units, micro). The baseline is the same measured over the history before the
+window (up to `baseline_ms` back), scaled to the window's length, and never taken below `floor`:
+a market that has been still for half an hour would otherwise trip on its first tick. The
+ratio short / baseline moves a state with hysteresis:
+
+    ACTIVE   -> REDUCING  at ratio >= reduce         (no new risk in that market)
+    any      -> HALTED    at ratio >= halt           (no new orders there)
+    HALTED   -> REDUCING  once ratio < reduce        (one threshold lower than it tripped)
+    REDUCING -> ACTIVE    once ratio <= clear        (clear < reduce)
+
+A market is judged only once it has been watched for two windows (a baseline to compare with);
+until then, and while it has no mid, its state stays as it was. The desk's ratio pools every
+judged market: sqrt(sum of short^2 / sum of baseline^2), so one wild market does not halt the
+desk (its own state does that) but many at once do. The caller passes the time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from engine.contracts.limits import Limits
+from engine.risk.gate import TradingState
+
+MAX_CHANGES = 20_000  # per market: a bound on memory whatever the feed's rate
+DESK = ""  # the desk-wide scope's name in a Change
+
+
+@dataclass(frozen=True)
+class Settings:
+    window_ms: int
+    baseline_ms: int
+    reduce: float  # 0: the breaker is off
+    halt: float  # 0: never halts
+    clear: float
+    floor: int  # micro-probability per window
+
+    @classmethod
+    def of(cls, limits: Limits) -> Settings:
+        v = limits.values
+        return cls(limits.ms("volatility_window"), limits.ms("volatility_baseline"), float(v["volatility_reduce"]),
+                   float(v["volatility_halt"]), float(v["volatility_clear"]), limits.probability("volatility_floor"))
+
+    @property
+    def enabled(self) -> bool:
+        return self.reduce > 0 and self.window_ms > 0
+
+
+@dataclass(frozen=True)
+class Reading:
+    short: float  # realised volatility over the window (micro-probability)
+    baseline: float  # the baseline scaled to one window, at least the floor
+
+    @property
+    def ratio(self) -> float:
+        return self.short / self.baseline if self.baseline > 0 else math.inf
+
+
+@dataclass(frozen=True)
+class Change:
+    scope: str  # a condition id, or DESK
+    before: TradingState
+    after: TradingState
+    reading: Reading
+
+
+def next_state(current: TradingState, ratio: float, s: Settings) -> TradingState:
+    """The state after one reading, with hysteresis (see the module's table)."""
+    if s.halt > 0 and ratio >= s.halt:
+        return TradingState.HALTED
+    if current is TradingState.HALTED:
+        if ratio >= s.reduce:
+            return TradingState.HALTED
+        return TradingState.ACTIVE if ratio <= s.clear else TradingState.REDUCING
+    if ratio >= s.reduce:
+        return TradingState.REDUCING
+    if current is TradingState.REDUCING and ratio > s.clear:
+        return TradingState.REDUCING
+    return TradingState.ACTIVE
+
+
+class MidSeries:
+    """One market's mid changes: (time ms, squared change), oldest first."""
+
+    def __init__(self, now: int):
+        self.first_ms = self.seen_ms = now
+        self.last_mid: int | None = None
+        self.changes: deque[tuple[int, int]] = deque(maxlen=MAX_CHANGES)
+
+    def observe(self, mid: int, now: int) -> None:
+        self.seen_ms = now
+        if self.last_mid is not None and mid != self.last_mid:
+            self.changes.append((now, (mid - self.last_mid) ** 2))
+        self.last_mid = mid
+
+    def prune(self, now: int, keep_ms: int) -> None:
+        while self.changes and self.changes[0][0] <= now - keep_ms:
+            self.changes.popleft()
+
+    def reading(self, now: int, s: Settings) -> Reading | None:
+        """None until watched for two windows (no baseline to compare with yet)."""
+        history = min(s.baseline_ms, now - self.first_ms)
+        if history < 2 * s.window_ms:
+            return None
+        short_sq = base_sq = 0
+        window_start, base_start = now - s.window_ms, now - history
+        for at, sq in self.changes:
+            if at > window_start:
+                short_sq += sq
+            elif at > base_start:
+                base_sq += sq
+        base = math.sqrt(base_sq * s.window_ms / (history - s.window_ms))
+        return Reading(math.sqrt(short_sq), max(base, float(s.floor)))
+
+
+def pooled(readings: Iterable[Reading]) -> Reading | None:
+    """The desk's reading: the root of summed squares, short over baseline."""
+    found = list(readings)
+    if not found:
+        return None
+    return Reading(math.sqrt(sum(r.short ** 2 for r in found)), math.sqrt(sum(r.baseline ** 2 for r in found)))
+
+
+class VolatilityBreaker:
+    """Per-market states and the desk's, from the mids the engine's books already give."""
+
+    def __init__(self) -> None:
+        self.series: dict[str, MidSeries] = {}
+        self.states: dict[str, TradingState] = {}  # only the markets not ACTIVE
+        self.readings: dict[str, Reading] = {}  # the latest reading per judged market
+        self.desk_reading: Reading | None = None
+
+    def observe(self, mids: Mapping[str, int | None], now: int) -> None:
+        for cid, mid in mids.items():
+            if mid is None:
+                continue
+            series = self.series.get(cid)
+            if series is None:
+                series = self.series[cid] = MidSeries(now)
+            series.observe(mid, now)
+
+    def evaluate(self, s: Settings, now: int, desk_now: TradingState) -> tuple[list[Change], TradingState]:
+        """Each market's new state (the changes, to alert on) and the desk's target given its
+        current volatility state `desk_now` (ACTIVE unless the desk is in a volatility state)."""
+        if not s.enabled:
+            changes = [Change(cid, state, TradingState.ACTIVE, self.readings.get(cid, Reading(0.0, 0.0)))
+                       for cid, state in sorted(self.states.items())]
+            self.states.clear()
+            return changes, TradingState.ACTIVE
+        changes = []
+        self.readings = {}
+        keep_ms = max(s.baseline_ms, 2 * s.window_ms)
+        for cid, series in list(self.series.items()):
+            if now - series.seen_ms > keep_ms:  # no longer watched: it leaves, with its state
+                del self.series[cid]
+                if self.states.pop(cid, None) is not None:
+                    changes.append(Change(cid, TradingState.REDUCING, TradingState.ACTIVE, Reading(0.0, 0.0)))
+                continue
+            series.prune(now, keep_ms)
+            reading = series.reading(now, s)
+            if reading is None:
+                continue
+            self.readings[cid] = reading
+            before = self.states.get(cid, TradingState.ACTIVE)
+            after = next_state(before, reading.ratio, s)
+            if after is not before:
+                changes.append(Change(cid, before, after, reading))
+            if after is TradingState.ACTIVE:
+                self.states.pop(cid, None)
+            else:
+                self.states[cid] = after
+        self.desk_reading = pooled(self.readings.values())
+        desk = desk_now if self.desk_reading is None else next_state(desk_now, self.desk_reading.ratio, s)
+        return changes, desk

@@ -1,0 +1,83 @@
+"""The volatility breaker's side effects: feed it the mids of the books the engine keeps, alert
+on each market's state change, and move the desk's persisted trading state (reason VOLATILITY)
+up and, by itself, back down. The logic is engine/risk/volatility.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy import Connection
+
+from engine.contracts.limits import Limits
+from engine.domain import MarketView
+from engine.risk import breakers
+from engine.risk.gate import TradingState
+from engine.risk.volatility import Change, Reading, Settings, VolatilityBreaker
+from storage.audit import raise_alert
+from storage.db import Database
+
+log = logging.getLogger("engine.risk.volatility")
+VOLATILITY = "VOLATILITY"  # the desk's trading-state reason and alert code
+MARKET_CODE = "VOLATILITY_MARKET"  # a market's alert code (…_CLEARED when it ends)
+LEVELS = {TradingState.HALTED: "critical", TradingState.REDUCING: "warning", TradingState.ACTIVE: "info"}
+
+
+def describe(reading: Reading) -> str:
+    return (f"realised volatility {reading.short / 1e6:.4f} over the window is {reading.ratio:.1f}x its baseline "
+            f"{reading.baseline / 1e6:.4f}")
+
+
+def market_alert(conn: Connection, change: Change) -> None:
+    code = MARKET_CODE if change.after is not TradingState.ACTIVE else f"{MARKET_CODE}_CLEARED"
+    what = {TradingState.HALTED: "no new orders in it", TradingState.REDUCING: "no new risk in it",
+            TradingState.ACTIVE: "trading in it resumes"}[change.after]
+    raise_alert(conn, level=LEVELS[change.after], source="risk", code=code,
+                message=f"market {change.scope} volatility {change.after.value}: {describe(change.reading)}; {what}")
+
+
+class VolatilityGuard:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.breaker = VolatilityBreaker()
+
+    @property
+    def market_states(self) -> Mapping[str, TradingState]:
+        return self.breaker.states
+
+    def tick(self, views: Mapping[str, MarketView], limits: Limits, memory: breakers.RiskMemory,
+             now: int) -> breakers.RiskMemory:
+        """One pass: observe, judge, alert; returns the desk's risk memory (changed when the desk's
+        volatility state moved)."""
+        self.breaker.observe({cid: v.yes.mid if v.yes is not None else None for cid, v in views.items()}, now)
+        ours = memory.reason == VOLATILITY
+        desk_now = memory.trading_state if ours else TradingState.ACTIVE
+        changes, desk = self.breaker.evaluate(Settings.of(limits), now, desk_now)
+        if not changes and desk is desk_now:
+            return memory
+        with self.db.write() as conn:
+            for change in changes:
+                market_alert(conn, change)
+            memory = self._desk(conn, memory, desk_now, desk, now)
+        for change in changes:
+            log.warning("market volatility state", extra={"market": change.scope, "state": change.after.value,
+                                                          "ratio": round(change.reading.ratio, 2)})
+        return memory
+
+    def _desk(self, conn: Connection, memory: breakers.RiskMemory, before: TradingState, after: TradingState,
+              now: int) -> breakers.RiskMemory:
+        reading = self.breaker.desk_reading
+        why = f"the desk's {describe(reading)}" if reading is not None else "the volatility breaker is off"
+        if breakers.SEVERITY[after] > breakers.SEVERITY[memory.trading_state]:
+            breakers.escalate(conn, memory, after, VOLATILITY, why, now)
+        elif memory.reason == VOLATILITY and after is not before:
+            if after is TradingState.ACTIVE:
+                breakers.relax(conn, VOLATILITY, f"{why}: back within its limit", now)
+            else:  # HALTED steps down to REDUCING
+                breakers.set_trading_state(conn, after, VOLATILITY, now)
+                raise_alert(conn, level="warning", source="risk", code=VOLATILITY,
+                            message=f"trading state {after.value}: {why}")
+        else:
+            return memory
+        log.warning("desk volatility state", extra={"state": after.value})
+        return breakers.load_memory(conn)

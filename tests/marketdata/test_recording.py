@@ -1,0 +1,223 @@
+"""The recorder (batches off the hot path, replayable rows, retention), history import against
+the simulator (windows, resume), the history-source backtest and the backtest CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from py_clob_client_v2.client import ClobClient
+
+from engine.marketdata import recorder as recorder_module
+from engine.backtest.replay import apply, recorded_events
+from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
+from engine.domain import Side
+from engine.feeds.books import BookCache
+from engine.feeds.discovery import refresh_markets
+from engine.feeds.events import TradePrint
+from engine.marketdata.history import import_history
+from engine.marketdata.recorder import Recorder, prune
+from simulator.testing import SimHandle, running_simulator
+from storage.db import Database
+from storage.migrations import migrate
+from engine.contracts.settings import load_settings
+from tests.helpers import isolated_env, run_cli
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _recording import write_recording  # noqa: E402
+
+SH = 1_000_000
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_recorder_buffers_then_writes_replayable_rows(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    migrate(path)
+    books = BookCache()
+    recorder = Recorder(path, books, depth=5)
+    books.add_listener(recorder.on_market_event)
+    books.apply_snapshot("T", [(480_000, 10 * SH), (470_000, 5 * SH)], [(520_000, 7 * SH)], 1_000)
+    books.apply_changes([("T", True, 490_000, 3 * SH)], 1_010)  # one level: a single-level change
+    books.apply_changes([("T", True, 480_000, 0), ("T", False, 510_000, 2 * SH)], 1_020)  # two levels
+    books.record_trade(TradePrint("T", 510_000, 2 * SH, Side.BUY, 1_030))
+    recorder.mark_decision(1_040)
+    assert _rows(path, "SELECT COUNT(*) FROM ticks") == [(0,)]  # nothing written on the hot path
+    asyncio.run(recorder.flush())
+    kinds = _rows(path, "SELECT kind, side, price, size, mid FROM ticks ORDER BY id")
+    assert [k[0] for k in kinds] == ["book", "change", "change", "trade", "decide"]
+    assert kinds[1][1:4] == ("BUY", 490_000, 3 * SH) and kinds[3][1:4] == ("BUY", 510_000, 2 * SH)
+    # Replaying the rows rebuilds the same book.
+    replayed = BookCache()
+    for event in recorded_events(path, ["T"], 0, 10_000):
+        if event[2] != "decide":
+            apply(replayed, event)
+    original, copy = books.book("T", 5), replayed.book("T", 5)
+    assert original is not None and copy is not None
+    assert (original.bids, original.asks) == (copy.bids, copy.asks)
+
+
+def test_recorder_keeps_rows_when_a_write_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "r.db"
+    migrate(path)
+    books = BookCache()
+    recorder = Recorder(path, books)
+    recorder.mark_decision(1)
+
+    def broken(rows):  # type: ignore[no-untyped-def]
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(recorder, "_write", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        asyncio.run(recorder.flush())
+    assert len(recorder.buffer) == 1
+    monkeypatch.undo()
+    asyncio.run(recorder.flush())
+    assert _rows(path, "SELECT kind FROM ticks") == [("decide",)]
+
+
+def test_recorder_writes_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "r.db"
+    migrate(path)
+    statements: list[str] = []
+    real_connection = recorder_module.raw_connection
+
+    def traced_connection(*args, **kwargs):  # type: ignore[no-untyped-def]
+        conn = real_connection(*args, **kwargs)
+        conn.set_trace_callback(statements.append)  # every statement the recorder's connection runs
+        return conn
+
+    monkeypatch.setattr(recorder_module, "raw_connection", traced_connection)
+    recorder = Recorder(path, BookCache())
+    for at in range(2_500):
+        recorder.mark_decision(at)
+    assert asyncio.run(recorder.flush()) == 2_500
+    assert _rows(path, "SELECT COUNT(*), MIN(at), MAX(at) FROM ticks") == [(2_500, 0, 2_499)]
+    # One transaction for the whole buffer, written in multi-row INSERTs (sqlite-utils sizes
+    # them to SQLite's variable limit): not a commit, nor an autocommitted INSERT, per row.
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    commits = [s for s in statements if s.strip().upper() == "COMMIT"]
+    assert len(commits) == 1
+    assert 0 < len(inserts) <= 2_500 // 50
+
+
+def test_retention_removes_only_old_ticks(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    migrate(path)
+    with sqlite3.connect(path) as conn:
+        conn.executemany("INSERT INTO ticks (at, token_id, kind) VALUES (?, 'T', 'decide')", [(i,) for i in range(50)])
+    assert prune(path, before_ms=30, chunk=7) == 30
+    assert _rows(path, "SELECT MIN(at), COUNT(*) FROM ticks") == [(30, 20)]
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=4, agents=False) as handle:
+        yield handle
+
+
+def test_import_history_in_windows_and_resumable(tmp_path: Path, sim: SimHandle,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.db"
+    migrate(path)
+    db = Database(path)
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port)})
+    asyncio.run(refresh_markets(db, settings.gamma_host))
+    token = _rows(path, "SELECT yes_token FROM markets LIMIT 1")[0][0]
+    end = _rows(path, "SELECT first_seen_at FROM markets LIMIT 1")[0][0]
+    start = end - 20 * 3_600_000  # 20 hours of the simulator's backfill: one window
+    calls = []
+    import engine.marketdata.history as history
+
+    real_fetch = history._fetch
+
+    def failing_second(client, token_id, a, b, fidelity):  # type: ignore[no-untyped-def]
+        calls.append((a, b))
+        if len(calls) == 2:
+            raise ConnectionError("network dropped")
+        return real_fetch(client, token_id, a, b, fidelity)
+
+    monkeypatch.setattr(history, "WINDOW_MS", 6 * 3_600_000)  # four windows
+    monkeypatch.setattr(history, "_fetch", failing_second)
+    with pytest.raises(ConnectionError):
+        asyncio.run(import_history(db, settings.clob_host, 137, token, start, end, fidelity=60))
+    first_points = _rows(path, "SELECT COUNT(*) FROM price_history")[0][0]
+    assert first_points > 0 and _rows(path, "SELECT done_until FROM import_progress")[0][0] == start + 6 * 3_600_000
+    report = asyncio.run(import_history(db, settings.clob_host, 137, token, start, end, fidelity=60))
+    assert report.resumed_from == start + 6 * 3_600_000 and report.windows == 3 and report.done_until == end
+    assert calls[2][0] == start + 6 * 3_600_000  # it resumed where it stopped, not from the start
+    total = _rows(path, "SELECT COUNT(*) FROM price_history")[0][0]
+    assert total > first_points
+    assert report.points == total - first_points
+    again = asyncio.run(import_history(db, settings.clob_host, 137, token, start, end, fidelity=60))
+    assert (again.windows, again.points) == (0, 0)  # finished: nothing fetched again
+
+    result = run_sync(BacktestSpec("market_making", {"size": 20, "max_spread": 0.5}, start, end, source="history"),
+                      path, settings, work_dir=tmp_path / "bt")
+    assert result.decisions == total and result.events == 5 * total
+    assert result.metrics.start_equity > 0
+
+
+def test_import_history_counts_a_shared_window_boundary_once(tmp_path: Path, sim: SimHandle,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "h.db"
+    migrate(path)
+    db = Database(path)
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port)})
+    asyncio.run(refresh_markets(db, settings.gamma_host))
+    token = _rows(path, "SELECT yes_token FROM markets LIMIT 1")[0][0]
+    import engine.marketdata.history as history
+
+    # The simulator's backfill has a point every minute; start on one, and 10-minute windows
+    # then end on one too, which /prices-history returns in both neighbouring windows.
+    now = _rows(path, "SELECT first_seen_at FROM markets LIMIT 1")[0][0]
+    sampled = history._fetch(ClobClient(settings.clob_host, 137), token, now - 3 * 3_600_000, now - 3_600_000, 1)
+    start = sampled[0][0]
+    end = start + 30 * 60_000
+    monkeypatch.setattr(history, "WINDOW_MS", 10 * 60_000)
+    report = asyncio.run(import_history(db, settings.clob_host, 137, token, start, end, fidelity=1))
+    stored = _rows(path, "SELECT COUNT(*) FROM price_history")[0][0]
+    assert (report.windows, stored) == (3, 31)  # a point a minute, both ends included
+    assert report.points == stored
+    assert _rows(path, "SELECT points FROM import_progress") == [(stored,)]
+
+
+def test_backtest_cli_records_a_run(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
+    path = Path(env["TRADER_DB"])
+    markets, start, end = write_recording(path, markets=2, events=3_000)
+    ok = run_cli(["backtest", "--strategy", "market_making", "--params", json.dumps({"size": 20, "max_spread": 0.5}),
+                  "--from", str(start), "--to", str(end), "--seed", "3"], env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    summary = json.loads(ok.stdout)
+    status, metrics, curve = _rows(path, "SELECT status, metrics, equity_curve FROM strategy_runs")[0]
+    assert status == "done" and json.loads(metrics)["trades"] == summary["trades"]
+    assert len(json.loads(curve)) > 10 and summary["decisions"] > 0
+    assert "backtest #1" in ok.stderr  # the progress bar
+    bad = run_cli(["backtest", "--strategy", "market_making", "--params", '{"size": -5}', "--from", str(start),
+                   "--to", str(end)], env)
+    assert bad.returncode == 1 and "size" in bad.stderr
+    unknown = run_cli(["backtest", "--strategy", "nope", "--from", str(start), "--to", str(end)], env)
+    assert unknown.returncode == 1 and "unknown strategy kind" in unknown.stderr
+    empty = run_cli(["backtest", "--strategy", "market_making", "--from", "2021-01-01", "--to", "2021-01-02"], env)
+    assert empty.returncode == 1 and "no recorded data" in empty.stderr
+    assert _rows(path, "SELECT status FROM strategy_runs ORDER BY id") == [
+        ("done",), ("failed",), ("failed",), ("failed",)]
+
+
+def test_backtest_rejects_bad_ranges(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    markets, start, end = write_recording(path, markets=1, events=100)
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none")})
+    with pytest.raises(BacktestError, match="after its start"):
+        run_sync(BacktestSpec("market_making", {}, end, start), path, settings, work_dir=tmp_path / "w")
+    with pytest.raises(BacktestError, match="unknown markets"):
+        run_sync(BacktestSpec("market_making", {}, start, end, ("0xnope",)), path, settings, work_dir=tmp_path / "w")

@@ -1,0 +1,349 @@
+"""The trading core in-process against the simulator (paper): a strategy that raises is
+disabled with an alert and an audit row while the others go on; the kill-switch drawdown
+posts a kill; decisions explain what did not trade."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from engine.trading.core import TradingCore
+from engine.strategies.market_making import MarketMaking
+from simulator.testing import SimHandle, running_simulator
+from storage.db import Database, now_ms
+from storage.migrations import migrate
+from engine.contracts.settings import load_settings
+
+pytestmark = pytest.mark.slow
+# The package re-exports `registry()`, so reach the module itself.
+strategy_registry = importlib.import_module("engine.strategies.registry")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    # Resolutions are final at once here (no UMA liveness): the missed-resolution test needs one.
+    with running_simulator(seed=9, agents=False, resolution_delay_s=0) as handle:
+        yield handle
+
+
+class Exploding(MarketMaking):
+    kind = "exploding"
+    title = "Raises on every decision"
+
+    def decide(self, snapshot, state, now_ms):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("bug in strategy code")
+
+
+def _core(tmp: Path, sim: SimHandle, strategies: list[tuple[str, str, dict]]) -> TradingCore:  # type: ignore[type-arg]
+    migrate(tmp / "t.db")
+    db = Database(tmp / "t.db")
+    with db.write() as conn:
+        for name, kind, params in strategies:
+            conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                     updated_by) VALUES (:n, :k, :p, :m, 1, :t, :t, 'test')"""),
+                         {"n": name, "k": kind, "p": json.dumps(params), "m": json.dumps({"filter": {"max_markets": 3}}),
+                          "t": now_ms()})
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(tmp / "t.db")})
+    return TradingCore(settings, db)
+
+
+async def _started(core: TradingCore) -> None:
+    await core.start(operator=True)
+    core.unblock_orders()
+    await core._stop_loop()  # drive ticks by hand
+    for _ in range(100):
+        if all(core.books.book(core.catalog.get(c).yes_token) for c in core.host.markets()):
+            return
+        await asyncio.sleep(0.05)
+
+
+def test_a_raising_strategy_is_isolated(tmp_path: Path, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(strategy_registry, "_KINDS", (*strategy_registry._KINDS, Exploding))
+    core = _core(tmp_path, sim, [("good", "market_making", {"size": 20, "max_spread": 0.5}), ("bad", "exploding", {})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        await core.tick()
+        assert set(core.host.hosted) == {"good"}
+        assert {o.strategy for o in core.executor.state.orders.values()} == {"good"}
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        row = conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = 'bad'")).one()
+        alerts = conn.execute(text("SELECT code FROM alerts")).scalars().all()
+        audit = conn.execute(text("SELECT actor, action FROM audit_log")).all()
+    assert (row[0], row[1]) == (0, "error") and "ZeroDivisionError" in row[2]
+    assert "STRATEGY_ERROR" in alerts and ("engine", "strategy.disable") in [tuple(a) for a in audit]
+
+
+def test_kill_switch_drawdown_posts_a_kill(tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, [])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()  # records the peak: 10,000 USDC of paper cash
+        core.executor.state.cash -= 2_500_000_000  # a 25% fall from the peak (default switch: 20%)
+        await core.tick()
+        assert core.executor.blocked
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        kills = conn.execute(text("SELECT kind, actor, payload FROM commands")).all()
+        state = conn.execute(text("SELECT trading_state, trading_state_reason FROM engine_state")).one()
+    assert [(k, a) for k, a, _ in kills] == [("kill", "risk")] and "drawdown" in kills[0][2]
+    assert tuple(state) == ("HALTED", "KILL_SWITCH_DRAWDOWN")
+
+
+def test_residuals_and_refusals_land_in_the_decisions_log(tmp_path: Path, sim: SimHandle) -> None:
+    # 4 shares: worth more than the 1 USDC minimum order value wherever the price is above 0.25,
+    # so the gate passes them, but below every simulator market's minimum size (5 or 15 shares):
+    # the planner cannot place them and says so as a residual.
+    core = _core(tmp_path, sim, [("tiny", "market_making", {"size": 4, "max_spread": 0.5})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        assert not core.executor.state.orders  # nothing legal to place
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        rows = conn.execute(text("SELECT reason, requested, approved, detail FROM decisions "
+                                 "WHERE strategy = 'tiny'")).all()
+    residuals = [r for r in rows if r.reason == "BELOW_MIN_SIZE"]
+    assert residuals and all((r.requested, r.approved) == (4_000_000, 0) for r in residuals)
+    assert all(r.detail == "below the market's minimum size" for r in residuals)
+
+
+def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim: SimHandle) -> None:
+    from engine.domain import Intent, Quote, Side, Tif
+
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+    cid = None
+
+    async def buy_then_stop() -> None:
+        nonlocal cid
+        await _started(core)
+        await core.tick()  # the risk context now covers the strategy's markets
+        cid = sorted(core.host.markets())[0]
+        info = core.catalog.get(cid)
+        ask = core.books.book(info.yes_token).best_ask
+        core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask.price, 20_000_000, Tif.FAK),))])
+        await core.executor.reconcile()
+        core.executor.drain()
+        await core.stop()
+
+    asyncio.run(buy_then_stop())
+    with core.db.read() as conn:
+        held = conn.execute(text("SELECT SUM(settled + pending) FROM positions WHERE strategy = 'hand' "
+                                 "AND condition_id = :c AND outcome = 'YES'"), {"c": cid}).scalar()
+    assert held == 20_000_000
+    assert cid is not None
+    sim.resolve(cid, "YES")  # while the engine is down: no market-channel event reaches it
+    again = TradingCore(core.settings, core.db)
+
+    async def restart() -> None:
+        await again.start(operator=True)
+        await again.stop()
+
+    asyncio.run(restart())
+    with core.db.read() as conn:
+        position = conn.execute(text("SELECT settled + pending FROM positions WHERE condition_id = :c "
+                                     "AND outcome = 'YES'"), {"c": cid}).scalar()
+        resolved = conn.execute(text("SELECT resolved_outcome FROM markets WHERE condition_id = :c"), {"c": cid}).scalar()
+        owed = conn.execute(text("SELECT SUM(amount) FROM claims WHERE status = 'open'")).scalar()
+        as_cash = conn.execute(text("SELECT COUNT(*) FROM cash_ledger WHERE kind IN ('settlement', 'redemption')")).scalar()
+    assert position == 0 and resolved == "YES" and owed >= 20_000_000
+    assert as_cash == 0  # owed by the venue (redeemable), not cash until it pays
+
+
+def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:
+    """A held YES position for strategy 'hand' (the first of its markets), via a take."""
+    from engine.domain import Intent, Quote, Side, Tif
+
+    cid = sorted(core.host.markets())[0]
+    ask = core.books.book(core.catalog.get(cid).yes_token).best_ask
+    core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask.price, size, Tif.FAK),))])
+    return cid
+
+
+def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> None:
+    from engine.contracts.command_refusal import CommandRejected
+
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.reload_config()  # paper fills settle at the next tick (paper_mined_after_ms 0)
+        await core.tick()  # resting quotes
+        working = next(iter(core.executor.state.orders.values()))
+        with pytest.raises(CommandRejected, match="order_id"):
+            await core.handle("cancel_order", {"oops": 1})
+        assert (await core.handle("cancel_order", {"order_id": working.id}))["cancelled"]
+        assert working.id not in core.executor.state.orders
+        cid = _buy_some(core)
+        await core.executor.reconcile()
+        core.executor.drain()
+        with pytest.raises(CommandRejected, match="pause or stop"):
+            await core.handle("flatten", {"condition_id": cid})
+        await core.pause()
+        core.executor.venue.advance()  # the paper fill settles (mined_after 0 here): sellable
+        core.executor.drain()
+        result = await core.handle("flatten", {"condition_id": cid})
+        assert result["orders"] == 1, result
+        core.executor.venue.advance()
+        core.executor.drain()
+        yes = core.executor.state.totals("hand", core.catalog.get(cid).yes_token)
+        assert yes.settled + yes.pending < 20_000_000  # sold into the bids down to the slippage floor
+        await core.stop()
+
+    with core.db.write() as conn:
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        sells = conn.execute(text("SELECT reason, tif FROM orders WHERE side = 'SELL' AND strategy = 'hand'")).all()
+    assert [tuple(s) for s in sells] == [("flatten", "FAK")]
+
+
+def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path: Path, sim: SimHandle) -> None:
+    from engine.contracts.command_refusal import CommandRejected
+
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.reload_config()
+        await core.tick()
+        _buy_some(core)
+        await core.executor.reconcile()
+        core.executor.venue.advance()
+        core.executor.drain()
+        await core.kill()
+        with core.db.write() as conn:
+            conn.execute(text("UPDATE engine_state SET kill_latched = 1"))
+        with pytest.raises(CommandRejected, match="kill latch"):
+            await core.handle("flatten", {})
+        from engine.trading.operator_actions import flatten
+
+        assert (await flatten(core, {}, after_kill=True))["orders"] >= 1  # the engine's own exception
+        await core.stop()
+
+    with core.db.write() as conn:
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
+    asyncio.run(scenario())
+
+
+def test_a_strategy_that_selects_nothing_or_is_malformed_says_so(tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, [("good", "market_making", {"size": 20, "max_spread": 0.5})])
+    with core.db.write() as conn:  # written around the dashboard's checks
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('empty', 'market_making', '{}', :m, 1, 0, 0, 't'),
+                                                    ('broken', 'market_making', '{}', :b, 1, 0, 0, 't')"""),
+                     {"m": json.dumps({"filter": {"text": "no market has this in its question"}}),
+                      "b": json.dumps({"filter": {"max_markets": "many", "nonsense": 1}})})
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.tick()
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        selection = dict(conn.execute(text("SELECT name, selected FROM strategy_selection")).all())
+        broken = conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = 'broken'")).one()
+        alerts = conn.execute(text("SELECT code, message FROM alerts ORDER BY id")).all()
+    assert selection == {"good": 3, "empty": 0}
+    assert ("STRATEGY_NO_MARKETS", "strategy 'empty' selects no market: it quotes nothing until its market list "
+            "or filter selects one (Strategies page)") in [tuple(a) for a in alerts]
+    assert broken[0] == 0 and broken[1] == "error" and "filter.max_markets" in broken[2]
+    assert "STRATEGY_ERROR" in {a[0] for a in alerts}
+
+
+def test_a_strategy_whose_stored_limit_is_invalid_is_disabled_not_run_on_a_wider_default(
+        tmp_path: Path, sim: SimHandle) -> None:
+    """A per-strategy limit that does not validate would fall back to its default, off for the
+    loss limits and exits: the strategy is disabled with the reason instead (at start, and when
+    a value goes bad while it trades, its orders withdrawn), and the others trade on."""
+    params = {"size": 20, "max_spread": 0.9}
+    core = _core(tmp_path, sim, [("tight", "market_making", params), ("other", "market_making", params)])
+    now = now_ms()
+
+    def garbage(strategy: str, name: str) -> None:  # written around the dashboard's checks
+        with core.db.write() as conn:
+            conn.execute(text("""INSERT INTO strategy_limits (strategy, name, value, version, updated_at, updated_by)
+                                 VALUES (:s, :n, 'abc', 1, :t, 'script')"""), {"s": strategy, "n": name, "t": now})
+
+    garbage("tight", "max_daily_loss")
+
+    def strategy(name: str) -> tuple[Any, ...]:
+        with core.db.read() as conn:
+            return tuple(conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = :n"),
+                                      {"n": name}).one())
+
+    def working(name: str) -> int:
+        return sum(1 for o in core.executor.state.orders.values() if o.strategy == name)
+
+    async def scenario() -> None:
+        await _started(core)
+        try:
+            assert set(core.host.hosted) == {"other"}
+            enabled, status, error = strategy("tight")
+            assert (enabled, status) == (0, "error") and "max_daily_loss" in error and "'abc'" in error
+            for _ in range(3):
+                await core.tick()
+            assert working("other") > 0 and working("tight") == 0
+            garbage("other", "stop_loss_pnl")  # gone bad while it trades
+            await core.reload_config()
+            assert core.host.hosted == {} and strategy("other")[:2] == (0, "error")
+            for _ in range(3):
+                await core.tick()
+            assert working("other") == 0  # withdrawn, not left resting under a limit it no longer has
+        finally:
+            await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        codes = [r[0] for r in conn.execute(text("SELECT code FROM alerts ORDER BY id")).all()]
+    assert codes.count("CONFIG_INVALID") == 2 and codes.count("STRATEGY_ERROR") == 2
+
+
+def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path: Path) -> None:
+    """The Overview's equity curve starts as a curve: early snapshots for EARLY_WINDOW_MS, then
+    only the configured interval."""
+    from engine.trading import jobs as jobs_module
+
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    clock = [1_800_000_000_000]
+    core = TradingCore(load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(tmp_path / "t.db")}),
+                       db, clock=lambda: clock[0])
+    assert "early_snapshots" in {job.id for job in core.jobs()}
+
+    def snapshots() -> int:
+        with db.read() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM portfolio_snapshots")).scalar_one())
+
+    core.scheduled.early_snapshot()
+    assert snapshots() == 0  # not trading yet
+    core.trading_since, core.deciding = clock[0], True
+    for _ in range(3):
+        clock[0] += jobs_module.EARLY_SNAPSHOT_S * 1000
+        core.scheduled.early_snapshot()
+    assert snapshots() == 3
+    clock[0] = core.trading_since + jobs_module.EARLY_WINDOW_MS + 1
+    core.scheduled.early_snapshot()
+    assert snapshots() == 3  # past the early window: the regular interval only
+    db.dispose()
