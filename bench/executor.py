@@ -16,7 +16,7 @@ from pathlib import Path
 
 from _common import report
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, Outcome, Quote, Side, Tif
 from engine.execution import store
 from engine.execution.executor import Executor

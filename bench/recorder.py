@@ -18,7 +18,7 @@ from pathlib import Path
 
 from _common import report
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, Quote, Side
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache

@@ -30,7 +30,8 @@ from _common import ROOT, report
 
 from engine.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side, Tif
 from engine.risk import gate as current
-from engine.risk.gate import Exposure, RiskContext, TradingState
+from engine.execution.exposure import Exposure
+from engine.risk.gate import RiskContext, TradingState
 from engine.contracts.limits import defaults
 
 MARKETS = 100

@@ -1,5 +1,5 @@
 import sys
 
-from engine.cli.main import main
+from engine.main import main
 
 sys.exit(main())

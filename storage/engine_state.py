@@ -112,3 +112,9 @@ def forget_equity_memory(conn: Connection) -> None:
     """The peak and the day's reference start afresh (a mode switch)."""
     conn.execute(text("UPDATE engine_state SET peak_equity = NULL, day_start_equity = NULL, day_started_at = NULL "
                       "WHERE id = 1"))
+
+
+def set_venue_status(conn: Connection, phase: str, at_ms: int, detail: str) -> None:
+    """Whether the venue takes orders (the dashboard's banner), with when and why."""
+    conn.execute(text("""UPDATE engine_state SET venue_status = :s, venue_status_at = :at,
+                             venue_status_detail = :d WHERE id = 1"""), {"s": phase, "at": at_ms, "d": detail[:500]})

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.execution.executor import Executor
 from engine.venues.paper import PaperConfig, PaperVenue
 from storage.db import Database

@@ -9,6 +9,8 @@
 - everything of the engine the dashboard loads, followed transitively, is the contracts, the
   domain values and the (pure) strategies whose schemas the contracts offer;
 - no import cycles among the engine's modules;
+- the engine's packages form a DAG on documented floors (FLOORS below, and docs/ARCHITECTURE.md):
+  each imports only packages on lower floors, so no two import each other;
 - `charts/` is pure presentation (pandas, plotly); `reports/` reads storage and draws charts, and
   only the engine's command line uses it.
 """
@@ -224,6 +226,81 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return groups
 
 
+# The engine's floors, bottom up (docs/ARCHITECTURE.md, "Layout"): a package imports only
+# packages on floors below its own. A top-level module (engine/domain.py) counts as a package.
+FLOORS: tuple[tuple[str, ...], ...] = (
+    ("engine.domain", "engine.failpoints"),
+    ("engine.analytics",),
+    ("engine.contracts",),
+    ("engine.strategies", "engine.logs", "engine.feeds", "engine.notify"),
+    ("engine.marketdata", "engine.venues"),
+    ("engine.execution",),
+    ("engine.risk",),
+    ("engine.trading",),
+    ("engine.news", "engine.backtest"),
+    ("engine.process", "engine.cli"),
+    ("engine.telegram_bot",),
+    ("engine.main",),  # the composition root
+    ("engine.__main__",),
+)
+# The one exception, documented: the contracts offer each strategy kind's parameter schema from
+# the (pure) strategy itself, and the strategies use the contracts' parameter types. Only these
+# modules may cross between the two.
+SHARED_SCHEMAS = {("engine.contracts.strategy_kinds", "engine.strategies.registry"),
+                  ("engine.contracts.sweep_spec", "engine.strategies.registry")}
+
+
+def _package(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def _package_imports() -> set[tuple[str, str, str, str]]:
+    """(package, package it imports, module, module it imports) for every import between two
+    engine packages."""
+    modules = _engine_modules()
+    found = set()
+    for name, path in modules.items():
+        if name == "engine":
+            continue
+        for target in _imports(path):
+            if target in modules and target != "engine" and _package(target) != _package(name):
+                found.add((_package(name), _package(target), name, target))
+    return found
+
+
+def _runs_up(imports: set[tuple[str, str, str, str]], floors: tuple[tuple[str, ...], ...]) -> list[str]:
+    floor = {package: i for i, names in enumerate(floors) for package in names}
+    return sorted(f"{module} imports {target}" for source, dest, module, target in imports
+                  if floor[dest] >= floor[source] and (module, target) not in SHARED_SCHEMAS)
+
+
+def _mutual(imports: set[tuple[str, str, str, str]]) -> list[tuple[str, str]]:
+    pairs = {(source, dest) for source, dest, module, target in imports if (module, target) not in SHARED_SCHEMAS}
+    return sorted((a, b) for a, b in pairs if a < b and (b, a) in pairs)
+
+
+def test_every_engine_package_stands_on_a_floor() -> None:
+    packages = {_package(name) for name in _engine_modules() if name != "engine"}
+    placed = [p for names in FLOORS for p in names]
+    assert len(placed) == len(set(placed)) and sorted(packages) == sorted(placed)
+
+
+def test_no_import_runs_up_a_floor_and_no_two_engine_packages_import_each_other() -> None:
+    imports = _package_imports()
+    assert ("engine.trading", "engine.execution") in {(s, d) for s, d, _, _ in imports}  # the walk saw imports
+    assert _runs_up(imports, FLOORS) == []
+    assert _mutual(imports) == []
+
+
+def test_the_floor_check_sees_an_import_running_up() -> None:
+    floors = (("engine.a",), ("engine.b",))
+    up = {("engine.a", "engine.b", "engine.a.x", "engine.b.y")}
+    assert _runs_up(up, floors) == ["engine.a.x imports engine.b.y"]
+    assert _runs_up({("engine.b", "engine.a", "engine.b.y", "engine.a.x")}, floors) == []
+    both = up | {("engine.b", "engine.a", "engine.b.y", "engine.a.x")}
+    assert _mutual(both) == [("engine.a", "engine.b")]
+
+
 def test_the_engine_has_no_import_cycles() -> None:
     assert _cycles(_graph()) == []
 
@@ -238,7 +315,7 @@ def test_the_cycle_check_sees_a_cycle() -> None:
 # commands and sends text. It may use storage, the contracts, the CLI's status text, the log
 # set-up and the notifier's queue functions; nothing that trades.
 BOT_ALLOWED = ("engine.telegram_bot", "engine.contracts", "engine.domain", "engine.strategies", "engine.cli.desk",
-               "engine.cli.args", "engine.cli.errors", "engine.process.logs", "engine.notify.store",
+               "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.store",
                "engine.notify.policy")
 
 

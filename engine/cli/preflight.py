@@ -18,7 +18,7 @@ from typing import Any
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
 from engine.cli.preflight_redeem import check_auto_redeem
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import MarketInfo, Side, Tif, fmt, notional
 from engine.venues.base import OrderRequest, VenueError
 from engine.venues.polymarket import PolymarketVenue

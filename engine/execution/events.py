@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Protocol
-
-from sqlalchemy import Connection
 
 from engine.domain import ONE, Outcome, Tif, fmt
 from engine.execution import claims, store
+from engine.execution.bus import FillApplied
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
 from engine.contracts.order_status import OrderStatus, ended, from_venue
+from engine.execution.state import ExecutionState
 from engine.execution.store import FillWrite, OrderRow
-from engine.process.failpoints import crash_point
+from engine.execution.transactions import OrderTracker, Transactions
+from engine.feeds.catalog import MarketCatalog
+from engine.failpoints import crash_point
 from engine.venues.base import (
     OrderEvent,
     TradeEvent,
@@ -30,46 +30,26 @@ from engine.venues.base import (
 )
 from storage.audit import raise_alert
 
-if TYPE_CHECKING:
-    from engine.execution.state import ExecutionState
-    from engine.trading.catalog import MarketCatalog
 
 log = logging.getLogger("engine.executor.events")
 IMPORTED = "imported"
 
 
-class FillSinks(Protocol):
-    # Told of every new fill: strategy, price, size, side (the risk monitor's large-fill alert).
-    fill_sink: Callable[[str, int, int, str], None] | None
-
-
-class ExecutionHost(Protocol):
-    """What applying reports needs of the executor that owns the applier
-    (engine/execution/executor.py): its state, tables, markets and clock."""
-
-    state: ExecutionState
-    catalog: MarketCatalog
-    mode: str
-    config: FillSinks
-
-    def clock(self) -> int: ...
-
-    def tx(self) -> AbstractContextManager[Connection]: ...
-
-    def request_lookup(self, venue_order_id: str) -> None: ...
-
-    def after_commit(self, report: Callable[[], None]) -> None: ...
-
-
 class EventApplier:
-    def __init__(self, executor: ExecutionHost):
-        self.ex = executor
+    def __init__(self, state: ExecutionState, catalog: MarketCatalog, transactions: Transactions,
+                 tracker: OrderTracker, *, mode: str, clock: Callable[[], int],
+                 request_lookup: Callable[[str], None]):
+        """`request_lookup` asks the venue about an order known only from a trade (its answer
+        comes back through `order_report`)."""
+        self.state = state
+        self.catalog = catalog
+        self.transactions = transactions
+        self.tracker = tracker
+        self.mode = mode
+        self.clock = clock
+        self.request_lookup = request_lookup
         # Trades for orders we have no row for yet, waiting for the order's own report.
         self.orphans: dict[str, list[VenueTrade]] = {}
-
-    @property
-    def state(self) -> ExecutionState:
-        return self.ex.state
 
     def apply(self, event: VenueEvent) -> None:
         if isinstance(event, OrderEvent):
@@ -86,35 +66,35 @@ class EventApplier:
         closed = self.state.closed.get(venue_order_id)
         if closed is not None:
             return closed
-        with self.ex.tx() as conn:  # inside an open transaction, its own uncommitted rows count
-            return store.order_by_venue_id(conn, self.ex.mode, venue_order_id)
+        with self.transactions.tx() as conn:  # inside an open transaction, its own uncommitted rows count
+            return store.order_by_venue_id(conn, self.mode, venue_order_id)
 
     def order_report(self, report: VenueOrder) -> OrderRow:
         row = self._find(report.venue_order_id) or self.import_order(report)
         orphans = self.orphans.pop(report.venue_order_id, [])
         filled = max(row.filled, report.filled)
         status = from_venue(report.status, size=row.size, filled=filled, take=row.tif in TAKE)
-        now = self.ex.clock()
-        with self.ex.tx() as conn:
+        now = self.clock()
+        with self.transactions.tx() as conn:
             row = store.advance_row(conn, row.id, status, now, filled=report.filled, acked=True, stored=row)
-        self.state.track(row)
+        self.tracker.track(row)
         for trade in orphans:
             self.trade_report(trade)
         return row
 
     def cancel_acknowledged(self, venue_order_ids: Iterable[str]) -> None:
         """The venue confirmed these cancels: now, and only now, their reservations go."""
-        now = self.ex.clock()
+        now = self.clock()
         rows = [r for r in (self._find(v) for v in venue_order_ids) if r is not None]
         if not rows:
             return
-        with self.ex.tx() as conn:
+        with self.transactions.tx() as conn:
             refreshed = [store.advance_row(conn, row.id, ended(size=row.size, filled=row.filled,
                                                                take=row.tif in TAKE), now, acked=True,
                                               stored=row)
                          for row in rows]
         for row in refreshed:
-            self.state.track(row)
+            self.tracker.track(row)
 
     def import_orphans_as_is(self, venue_order_id: str) -> None:
         """The venue does not know the order of these trades: keep the fills anyway, flagged."""
@@ -130,13 +110,13 @@ class EventApplier:
 
     def import_order(self, report: VenueOrder) -> OrderRow:
         """An order the venue has and we never recorded: import it, flag it, alert."""
-        market = self.ex.catalog.by_token(report.token_id)
+        market = self.catalog.by_token(report.token_id)
         outcome = market.outcome_of(report.token_id) if market else Outcome.YES
-        now = self.ex.clock()
-        with self.ex.tx() as conn:
+        now = self.clock()
+        with self.transactions.tx() as conn:
             row = store.insert_order(
                 conn, client_id=f"imported:{report.venue_order_id}", venue_order_id=report.venue_order_id,
-                mode=self.ex.mode, strategy=IMPORTED, condition_id=report.condition_id, token_id=report.token_id,
+                mode=self.mode, strategy=IMPORTED, condition_id=report.condition_id, token_id=report.token_id,
                 outcome=outcome, side=report.side, price=report.price, size=report.size, tif=Tif.GTC,
                 post_only=False, payload=None, reason="found at the venue, unknown locally", now=now,
                 status=OrderStatus.LIVE, flags=IMPORTED,
@@ -144,7 +124,7 @@ class EventApplier:
             raise_alert(conn, level="warning", source="executor", code="ORDER_IMPORTED",
                         message=f"order {report.venue_order_id} found at the venue but not locally: imported "
                                 "and flagged (strategy 'imported'); cancel it from Orders if unwanted")
-        self.state.track(row)
+        self.tracker.track(row)
         return row
 
     # -- fills -------------------------------------------------------------------------
@@ -154,13 +134,13 @@ class EventApplier:
         if row is None:
             # Its size and status come with the order's own report: hold the trade until then.
             self.orphans.setdefault(trade.venue_order_id, []).append(trade)
-            self.ex.request_lookup(trade.venue_order_id)
+            self.request_lookup(trade.venue_order_id)
             return
         crash_point("after_fill_received")
-        now = self.ex.clock()
+        now = self.clock()
         fill = FillWrite(trade.trade_id, row, trade.price, trade.size, trade.fee, trade.liquidity,
                          trade.status, trade.matched_ms)
-        with self.ex.tx() as conn:
+        with self.transactions.tx() as conn:
             changed, previous, fill = store.upsert_fill(conn, fill, now)
             if not changed:
                 return
@@ -168,7 +148,7 @@ class EventApplier:
             status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
             refreshed = store.advance_row(conn, row.id, status, now, filled=total, stored=row)
             totals = store.position_after_fill(conn, fill, previous,
-                                               payout=self.ex.catalog.payout(row.condition_id, row.outcome), now=now)
+                                               payout=self.catalog.payout(row.condition_id, row.outcome), now=now)
             if previous is None and not trade.fee_known:
                 raise_alert(conn, level="critical", source="executor", code="FEE_UNKNOWN",
                             message=f"trade {trade.trade_id} (order {row.client_id}, {row.side.value} "
@@ -180,13 +160,13 @@ class EventApplier:
                 raise_alert(conn, level="critical", source="executor", code="FILL_FAILED",
                             message=f"trade {trade.trade_id} FAILED on chain after matching: the fill of "
                                     f"order {row.client_id} was reversed (position and cash restored)")
-        self.state.track(refreshed)
+        self.tracker.track(refreshed)
         self.state.set_position(row.strategy, row.token_id, row.condition_id, row.outcome, totals)
         self.state.cash += _cash_delta(fill, previous)
-        sink = self.ex.config.fill_sink
-        if previous is None and trade.status is not TradeStatus.FAILED and sink is not None:
-            what = f"{row.side.value} {row.outcome.value} in {row.condition_id[:12]}…"
-            self.ex.after_commit(lambda: sink(row.strategy, fill.price, fill.size, what))
+        if previous is None and trade.status is not TradeStatus.FAILED:
+            self.transactions.announce(FillApplied(
+                row.id, fill.trade_id, row.strategy, row.condition_id, row.token_id, row.outcome, row.side,
+                fill.price, fill.size, fill.fee, fill.liquidity, fill.status, fill.matched_at, now))
 
     # -- resolution --------------------------------------------------------------------
 
@@ -194,22 +174,22 @@ class EventApplier:
         """A market resolved (final): positions close at 1/0 (PnL realized) and each winning one
         becomes a redeem claim on the venue, redeemable until the venue pays it (engine/execution/
         claims.py): nothing is cash yet. Returns what became redeemable."""
-        self.ex.catalog.mark_resolved(condition_id, winner)
-        now = self.ex.clock()
+        self.catalog.mark_resolved(condition_id, winner)
+        now = self.clock()
         owed = 0
         keys = [k for k, (cid, _) in self.state.position_market.items() if cid == condition_id]
         settled: list[tuple[str, str, Outcome, PositionTotals]] = []
-        with self.ex.tx() as conn:
+        with self.transactions.tx() as conn:
             for strategy, token in keys:
                 _, outcome = self.state.position_market[(strategy, token)]
                 held = self.state.totals(strategy, token).size
                 payout = ONE if outcome is winner else 0
                 amount = held * payout // ONE
-                if amount > 0 and claims.add_claim(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
+                if amount > 0 and claims.add_claim(conn, mode=self.mode, kind="redeem", condition_id=condition_id,
                                                    strategy=strategy, token_id=token, amount=amount,
                                                    ref=f"{condition_id}:{strategy}:{token}", now=now):
                     owed += amount
-                totals = store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
+                totals = store.recompute_position(conn, mode=self.mode, strategy=strategy, token_id=token,
                                                   condition_id=condition_id, outcome=outcome, payout=payout, now=now)
                 settled.append((strategy, token, outcome, totals))
         for strategy, token, outcome, totals in settled:  # the mirror changes only after every write succeeded

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Book, Side, notional
 from engine.execution.state import ExecutionState
-from engine.risk.gate import Exposure, event_key
+from engine.execution.exposure import Exposure, event_key
 
 BookLookup = Callable[[str], Book | None]
 MARK_DEPTH = 20  # the depth views freeze too, so a tick reuses one frozen book per token

@@ -13,22 +13,14 @@ word: a 425 starts maintenance, a post-only refusal the post-only phase; an answ
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
+from engine.execution.bus import EventBus, VenueHealthChanged, VenuePhase
 from engine.execution.planner import OrderSpec
 from engine.venues.base import VenueBusy
 
 POST_ONLY_MS = 120_000  # the venue's documented post-only phase after a restart
 PROBE_MS = 5_000  # how often to ask a restarting venue whether it is back
 RATE_LIMIT_MS = 1_000  # a 429 without Retry-After
-
-
-class VenuePhase(StrEnum):
-    OPEN = "ok"
-    MAINTENANCE = "maintenance"
-    POST_ONLY = "post_only"
-    RATE_LIMITED = "rate_limited"
 
 
 # Reason codes for placements held back (the risk gate's decisions log shows them).
@@ -39,17 +31,10 @@ HELD_BACK = {
 }
 
 
-@dataclass(frozen=True)
-class HealthChange:
-    phase: VenuePhase
-    detail: str
-    at_ms: int
-
-
 class VenueHealth:
-    def __init__(self, clock: Callable[[], int], on_change: Callable[[HealthChange], None] | None = None):
+    def __init__(self, clock: Callable[[], int], bus: EventBus):
         self.clock = clock
-        self.on_change = on_change
+        self.bus = bus  # told of each change of phase (VenueHealthChanged)
         self.phase = VenuePhase.OPEN
         self.until_ms = 0  # POST_ONLY and RATE_LIMITED end then
         self.next_probe_ms = 0
@@ -112,5 +97,4 @@ class VenueHealth:
         if phase is self.phase:
             return
         self.phase = phase
-        if self.on_change is not None:
-            self.on_change(HealthChange(phase, detail, now))
+        self.bus.publish(VenueHealthChanged(phase, detail, now))

@@ -1,5 +1,5 @@
 """Market discovery: Gamma `/markets` into the `markets` table, and MarketInfo out of a row
-(engine.trading.catalog.MarketCatalog loads them).
+(engine.feeds.catalog.MarketCatalog loads them).
 
 Pages are fetched with limit/offset and each page is upserted in one short write
 transaction (run in a thread, never across an await). Every market is stored, tradable

@@ -25,7 +25,7 @@ from engine.contracts.market_filter import select_markets
 from engine.news import store
 from engine.news.entries import Entry, Matching, ParseError, parse
 from engine.news.fetch import FetchError, fetch, new_client
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.trading.views import candidates
 from storage.db import Database, is_locked, now_ms
 from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded

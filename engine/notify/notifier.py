@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.contracts import notify_choices
+from engine.contracts.command_refusal import CommandRejected
 from storage import config_reads
-from engine.process.control import CommandRejected
 from engine.contracts.redaction import RedactingFilter
 from engine.notify import digest, events, intake, policy, store
 from engine.notify.intake import QUEUE_MAX as QUEUE_MAX

@@ -3,7 +3,8 @@
 `runtime` runs the process (event loop, heartbeat, signals); `lifecycle` holds the engine's
 states and their legal moves; `control` applies start/pause/stop/kill to the trading core;
 `commands` claims the operator's commands from SQLite and answers them (the engine's row is
-storage/engine_state.py's); `scheduler` runs periodic jobs; `logs` configures redacted JSON
-logging; `failpoints` lets tests crash the process at named points; `trading_seam` is the
-narrow protocol the process drives the trading machinery through, and `wiring` builds it.
+storage/engine_state.py's); `scheduler` runs periodic jobs; `trading_seam` is the narrow protocol
+the process drives the trading machinery through, and `wiring` builds it. (The redacted JSON
+logging is engine/logs.py and the test crash points engine/failpoints.py: both are used below
+this package.)
 """

@@ -12,7 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from engine.process.control import CommandRejected, Controller
+from engine.contracts.command_refusal import CommandRejected
+from engine.process.control import Controller
 from storage import command_effects
 from storage import command_payloads as payloads
 from storage import commands as queue

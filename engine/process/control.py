@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from engine.contracts.command_refusal import CommandRejected
 from storage import engine_state as state_store
 from engine.execution import store
 from engine.process.lifecycle import Desired, State, check_transition
@@ -22,10 +23,6 @@ from engine.contracts.settings import Settings
 
 log = logging.getLogger("engine.process.control")
 HALT_CANCEL_BUDGET_S = 20.0
-
-
-class CommandRejected(Exception):
-    """The command cannot apply in the current state; the message says why, for the operator."""
 
 
 class Controller:
@@ -178,8 +175,9 @@ class Controller:
         return {"state": self.state.value}
 
     async def kill(self, actor: str, reason: str) -> dict[str, Any]:
-        """Block orders at once, latch durably, then cancel everything at the venue."""
-        self.trading.block_orders()
+        """Latch durably, then cancel everything at the venue. Orders are blocked where the kill
+        is claimed (engine/process/commands.py, before anything can yield) and by the executor's
+        kill itself, before its first call to the venue."""
         if self.state is not State.KILLED:
             with self.db.write() as conn:
                 raise_alert(conn, level="critical", source=actor, code="KILLED", message=f"kill: {reason}")

@@ -26,7 +26,8 @@ from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.news.poller import NewsPoller
 from engine.notify.notifier import Notifier
-from engine.process.scheduler import Job, build_scheduler
+from engine.process.scheduler import build_scheduler
+from engine.trading.jobs import Job
 from engine.process.trading_seam import Trading
 from storage import command_effects
 from storage import commands as queue

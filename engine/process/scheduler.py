@@ -8,10 +8,7 @@ coalescing, one instance at a time, and a grace period suited to a busy event lo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -20,17 +17,10 @@ from apscheduler.events import (
     JobExecutionEvent,
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
+
+from engine.trading.jobs import Job
 
 log = logging.getLogger("engine.process.scheduler")
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    func: Callable[..., Any]
-    trigger: BaseTrigger
-    misfire_grace_s: int = 15
 
 
 def _listener(event: JobExecutionEvent) -> None:

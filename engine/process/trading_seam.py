@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from engine.process.scheduler import Job
+from engine.trading.jobs import Job
 
 
 class Trading(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import MarketInfo, MarketView, Outcome, PositionView, Side, complement
 from engine.execution import portfolio
 from engine.execution.planner import OrderSpec, Residual

@@ -16,6 +16,7 @@ from enum import StrEnum
 from operator import itemgetter
 
 from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
+from engine.execution.exposure import Exposure, event_key
 from engine.execution.planner import TAKE, OrderSpec, round_size
 from engine.contracts.limits import Limits
 
@@ -87,21 +88,6 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class Exposure:
-    """Cost of holdings plus open BUY orders, in micro-USDC, broken down for the limits.
-
-    `own_orders[(strategy, market)]` is the open-BUY part of a strategy's market: an intent
-    replaces those orders, so it is not counted against the intent that replaces them.
-    """
-
-    total: int = 0
-    by_market: Mapping[str, int] = field(default_factory=dict)
-    by_strategy: Mapping[str, int] = field(default_factory=dict)
-    by_event: Mapping[str, int] = field(default_factory=dict)
-    own_orders: Mapping[tuple[str, str], int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class RiskContext:
     now_ms: int
     trading_state: TradingState
@@ -127,10 +113,6 @@ class RiskContext:
         if self.market_states.get(condition_id) is TradingState.REDUCING:
             return Reason.VOLATILITY_REDUCING
         return None
-
-
-def event_key(market: MarketInfo) -> str:
-    return market.neg_risk_market_id or market.condition_id
 
 
 def reducible_quantity(position: PositionView) -> dict[Side, int]:

@@ -11,8 +11,9 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, MarketInfo, MarketView, Quote
+from engine.execution.bus import EventBus, PlacementRefused, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
@@ -189,6 +190,15 @@ class RiskMonitor:
         if reason is None:  # (before the gate's check, which counts the order toward the order rate)
             reason = self.gate.check_placement(self.ctx, strategy, market, spec, open_orders, now_ms=self.clock())
         return None if reason is None else reason.value
+
+    def listen(self, bus: EventBus) -> None:
+        """Log every placement the executor did not make (the decisions log: "why didn't it
+        trade?") and count every real venue fault toward the error-rate breaker."""
+        bus.subscribe(PlacementRefused, self._placement_refused)
+        bus.subscribe(VenueFault, lambda fault: self.venue_error(fault.message))
+
+    def _placement_refused(self, event: PlacementRefused) -> None:
+        self.placement_refused(event.strategy, event.market, event.spec, event.reason, event.detail)
 
     def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
         """The last word: an order that would match any live order of the desk's never leaves."""

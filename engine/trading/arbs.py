@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 
 from engine.domain import Side, Tif, fmt
-from engine.execution.executor import GroupFill
+from engine.execution.placement import GroupFill
 from engine.execution.planner import OrderSpec, round_price, take_size
 from storage.audit import raise_alert, write_audit
 

@@ -20,7 +20,7 @@ from engine.domain import BadNumber, Side, fmt, to_micros
 from engine.execution import claims, store
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
-from engine.process.control import CommandRejected
+from engine.contracts.command_refusal import CommandRejected
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, SettlementVenue
 from storage.audit import raise_alert

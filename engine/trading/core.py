@@ -16,20 +16,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
-from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.trading import arbs, core_state, operator_actions
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Book, Intent, MarketView
 from engine.execution import portfolio
-from engine.execution.executor import OPERATOR_BOOKS, Executor, ExecutorConfig
+from engine.execution.executor import OPERATOR_BOOKS, Executor
+from engine.execution.lookups import ExecutorConfig
 from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import recover
 from engine.trading.exit_book import ExitBook
-from engine.trading.exits import Exit, cancel_stale, find_exits, hold_out, start_exits, take_exits
-from engine.execution.venue_health import HealthChange, VenuePhase
+from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.execution.bus import EventBus
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import enrich_fees, make_refresh_job
 from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
@@ -44,14 +43,12 @@ from engine.feeds.rest import RestClient
 from engine.trading.ticks import apply_tick_change
 from engine.trading.balance_watch import BalanceWatch
 from engine.trading.venue_conditions import ConditionBoard, live_conditions
-from engine.marketdata.recorder import prune as prune_ticks
-from engine.risk.decisions_log import prune
 from engine.contracts.limits import Limits
 from engine.contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.process.control import CommandRejected
-from engine.process.scheduler import Job
+from engine.contracts.command_refusal import CommandRejected
+from engine.trading.jobs import CoreJobs, Job
 from engine.trading.strategy_host import Failure, StrategyHost
 from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
@@ -69,21 +66,7 @@ log = logging.getLogger("engine.trading.core")
 
 FAIR_VALUE_RELOAD_MS = 5_000
 STOP_DRAIN_S = 5.0
-BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
-BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_check_s` has passed
-ORDER_AGE_CHECK_S = 5
-MARKOUT_S = 2  # the markout job's pass: a fill's 1 s markout is written within a few seconds
-COLLATERAL_CHECK_S = 60
-EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
-EARLY_WINDOW_MS = 10 * 60_000
-VENUE_ALERTS = {
-    VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
-                             "the venue's matching engine is restarting: orders are held back and trading "
-                             "resumes by itself"),
-    VenuePhase.POST_ONLY: ("info", "VENUE_POST_ONLY", "the venue takes only post-only orders for now"),
-    VenuePhase.OPEN: ("info", "VENUE_OK", "the venue takes every order again"),
-}
 
 
 class TradingCore:
@@ -107,22 +90,29 @@ class TradingCore:
         self.config_problems: set[str] = set()
         self.mode = core_state.current_mode(db)
         self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
+        # What the executor tells (fills, refusals, faults, the venue's phase) goes out on one
+        # bus that outlives each executor built here (a mode switch, a reopened venue).
+        self.bus = EventBus()
+        self.risk.listen(self.bus)
+        self.watch = Watch(self._alert, self._thresholds())
+        self.watch.listen(self.bus, clock)
+        self.conditions = ConditionBoard(db)
+        self.conditions.listen(self.bus)
         self.executor = self._build_executor()
         self.exits = ExitBook()
         self.collections = Collections(self, self._build_settlement())
         self.rewards = RewardTracker(db, clock, sample_s=self.config["reward_sample_s"])
         self.deciding = False
-        self._trading_since: int | None = None  # when trading last started (the early snapshots' clock)
+        self.scheduled = CoreJobs(self)
+        self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self._selection: dict[str, int] = {}  # markets each strategy selects, as last recorded
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
-        self.watch = Watch(self._alert, self._thresholds())
         self.balance_watch = BalanceWatch(self._alert)
-        self.conditions = ConditionBoard(db)
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
-        self._venue_live = False
+        self.venue_live = False
         self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
                                                 traded=self.relevant_markets)
         self.books.add_listener(self._on_market_event)
@@ -147,13 +137,8 @@ class TradingCore:
         counter = iter(range(1, 2**62))
         ids = (lambda: f"bt-{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
-                        placement_check=self.risk.check_placement,
-                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000,
-                                              reason_sink=self.risk.placement_refused,
-                                              error_sink=self.risk.venue_error,
-                                              health_sink=self._venue_health_changed,
-                                              refusal_sink=lambda: self.watch.refused(self.clock()),
-                                              fill_sink=lambda *fill: self.watch.filled(*fill)))
+                        placement_check=self.risk.check_placement, bus=self.bus,
+                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))
 
     def _build_settlement(self) -> SettlementVenue:
         """Where positions end in cash: the paper venue's own redemptions, or Polymarket's."""
@@ -210,8 +195,8 @@ class TradingCore:
         self._subscribe()
         await self.feed.start()
         if self.replay is None:
-            self._trading_since = self.clock()
-            self._snapshot_job("scheduled")  # the equity curve starts when trading does
+            self.trading_since = self.clock()
+            self.scheduled.snapshot("scheduled")  # the equity curve starts when trading does
             await self._start_reference()
             if self.recorder is not None:
                 await self.recorder.start()
@@ -250,8 +235,9 @@ class TradingCore:
 
     async def kill(self) -> dict[str, Any]:
         """Cancel everything; after a kill-switch trip with `kill_flatten` on, also sell what is
-        held (the one order ever sent under the latch, asked for by the engine itself)."""
-        self.executor.block()
+        held (the one order ever sent under the latch, asked for by the engine itself). Orders
+        were blocked at the kill's claim; the executor's kill blocks them again for any caller
+        outside the command path, before its first call to the venue."""
         self.deciding = False
         await self.open_venue()
         result: dict[str, Any] = dict(await self.executor.kill())
@@ -261,12 +247,10 @@ class TradingCore:
         return result
 
     async def cancel_at_venue(self) -> None:
-        self.executor.block()
-        if self._venue_live:
+        if self.venue_live:
             await self.executor.venue.cancel_all()
 
     async def cancel_everything(self) -> dict[str, Any]:
-        self.executor.block()
         self.deciding = False
         await self.open_venue()
         try:
@@ -287,7 +271,7 @@ class TradingCore:
             breakers.relax(conn, reason, "cleared by the operator's Start", self.clock())
             self.risk.memory = breakers.load_memory(conn)
         self.risk.errors = breakers.ErrorCounter()
-        if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self._venue_live:
+        if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self.venue_live:
             await self.balance_watch.resync(self.executor, self.risk, self.clock())
         return reason
 
@@ -317,7 +301,7 @@ class TradingCore:
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         if kind in ("redeem", "merge"):
-            if not self._venue_live:
+            if not self.venue_live:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
@@ -327,39 +311,25 @@ class TradingCore:
         await self.stop()
 
     def jobs(self) -> list[Job]:
-        return [
-            Job("market_refresh", self._refresh_job, IntervalTrigger(minutes=self.config["market_refresh_minutes"])),
-            Job("portfolio_snapshot", self._snapshot_job, IntervalTrigger(seconds=self.config["snapshot_interval_s"])),
-            Job("early_snapshots", self._early_snapshot_job, IntervalTrigger(seconds=EARLY_SNAPSHOT_S)),
-            Job("daily_reset", self._daily_job, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
-            Job("decisions_retention", self._retention_job, IntervalTrigger(hours=1)),
-            Job("ticks_retention", self._ticks_retention_job, IntervalTrigger(hours=6)),
-            Job("venue_sync", self._venue_sync_job, IntervalTrigger(seconds=self.config["venue_sync_s"])),
-            Job("balance_check", self._balance_job, IntervalTrigger(seconds=BALANCE_POLL_S)),
-            Job("order_age", self._order_age_job, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
-            Job("collateral", self._collateral_job, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
-            Job("collections", self._collections_job, IntervalTrigger(seconds=self.config["redeem_check_s"])),
-            Job("liquidity_rewards", self.rewards_job, IntervalTrigger(seconds=self.rewards.sample_s)),
-            Job("markouts", self._markout_job, IntervalTrigger(seconds=MARKOUT_S)),
-        ]
+        return self.scheduled.all()
 
     # -- venue and feeds ---------------------------------------------------------------
 
     async def open_venue(self) -> None:
-        if self._venue_live:
+        if self.venue_live:
             return
         if self.executor.venue_closed:
             self.executor = self._build_executor()
         self.catalog.load(self.db)
         self.conditions.clear()
         await self.executor.start()
-        self._venue_live = True
+        self.venue_live = True
 
     async def _close_venue(self) -> None:
-        if self._venue_live:
+        if self.venue_live:
             await self.executor.close()
             await self.settlement.close()
-            self._venue_live = False
+            self.venue_live = False
             self.conditions.clear()
 
     async def _discover(self) -> None:
@@ -413,12 +383,12 @@ class TradingCore:
             self.reference = ReferenceFeed(url)
             await self.reference.start()
 
-    def _marks(self, token_id: str) -> Book | None:
+    def marks(self, token_id: str) -> Book | None:
         return self.books.book(token_id, portfolio.MARK_DEPTH)
 
     def _on_market_event(self, event: MarketEvent) -> None:
         venue = self.executor.venue
-        if isinstance(venue, PaperVenue) and self._venue_live:
+        if isinstance(venue, PaperVenue) and self.venue_live:
             venue.on_market_event(event)
         if isinstance(event, MarketResolved) and event.winning_token:
             operator_actions.settle_resolution(self, event.condition_id, event.winning_token)
@@ -464,8 +434,8 @@ class TradingCore:
         self.risk.residuals(report.residuals, now)
         await self._settle_arbitrage()
         self._watch(now)
-        valuation = portfolio.value(self.executor.state, self._marks)
-        kill = self.risk.after_tick(now, valuation, portfolio.by_strategy(self.executor.state, self._marks))
+        valuation = portfolio.value(self.executor.state, self.marks)
+        kill = self.risk.after_tick(now, valuation, portfolio.by_strategy(self.executor.state, self.marks))
         if kill is not None:
             self.executor.block()
             self.flatten_after_kill = self.risk.request_kill(kill, now)
@@ -474,7 +444,7 @@ class TradingCore:
         return valuation
 
     def _exits(self) -> list[Exit]:
-        return find_exits(self.executor.state, self._marks, self.risk.strategies.limits)
+        return find_exits(self.executor.state, self.marks, self.risk.strategies.limits)
 
     def _thresholds(self) -> Thresholds:
         c = self.config
@@ -500,16 +470,6 @@ class TradingCore:
                 signer=getattr(getattr(venue, "calls", None), "signer", None),
                 drift=watch.alerted_drift, drift_since=watch.drift_since_ms, now=now))
 
-    async def _collateral_job(self) -> None:
-        """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
-        if not self._venue_live or self.replay is not None:
-            return
-        if self.mode == "live":
-            collateral = (await self.executor.venue.balances([])).collateral
-        else:
-            collateral = self.executor.state.cash
-        self.watch.collateral_now(collateral, self.clock())
-
     async def _settle_arbitrage(self) -> None:
         """Unevenly filled arbitrage groups: completed or unwound as their strategy asks."""
         while self.executor.partials:
@@ -526,7 +486,7 @@ class TradingCore:
         for name, hosted in list(self.host.hosted.items()):
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
             if allocation > 0 and books is None:  # deciding changes no order or position: same books
-                books = portfolio.by_strategy(self.executor.state, self._marks)
+                books = portfolio.by_strategy(self.executor.state, self.marks)
             state = strategy_state(name, hosted.markets, self.catalog, self.executor.state, allocation,
                                    books.get(name) if books is not None else None)
             result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
@@ -555,7 +515,8 @@ class TradingCore:
         except Exception as exc:  # best effort: the next refresh tries again
             log.warning("could not check held markets for resolution", extra={"error": str(exc)})
 
-    async def _refresh_job(self) -> None:
+    async def refresh_markets_job(self) -> None:
+        """The market refresh: resolutions missed, new markets, each strategy's selection afresh."""
         await self._settle_missed()
         await self.refresh_markets()
         self.catalog.load(self.db)
@@ -565,17 +526,9 @@ class TradingCore:
         self._withdraw_dropped(before)
         self._subscribe()
 
-    async def _collections_job(self) -> None:
-        """What the venue paid, booked; redeem and merge transactions followed; final markets
-        redeemed (engine/trading/collections.py)."""
-        if not self._venue_live or self.replay is not None:
-            return
-        await self.collections.run(auto=bool(self.config["auto_redeem"]),
-                                   grace_ms=self.config["auto_redeem_grace_s"] * 1000)
-
     async def rewards_job(self) -> None:
         """Liquidity rewards: scoring of the resting orders, estimates and payouts (trading/rewards.py)."""
-        if not self._venue_live or self.replay is not None:
+        if not self.venue_live or self.replay is not None:
             return
         live = self.mode == "live" and hasattr(self.executor.venue, "orders_scoring")
         venue = self.executor.venue if live else None
@@ -591,42 +544,6 @@ class TradingCore:
             return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
         finally:
             await rest.close()
-
-    async def _order_age_job(self) -> None:
-        """The stale-order clean-up: resting orders past their strategy's max order age."""
-        if self.deciding and self._venue_live:
-            await cancel_stale(self)
-
-    async def _venue_sync_job(self) -> None:
-        """Live: close orders the venue no longer has, import the ones it has that we do not."""
-        if self.mode == "live" and self._venue_live and self.replay is None:
-            await self.executor.sync_with_venue()
-
-    async def _balance_job(self) -> None:
-        """Live: the wallet against the ledger every `balance_check_s` while trading (every
-        BALANCE_RECHECK_S while halted for balances, so the halt ends once they agree again);
-        engine/trading/balance_watch.py says what a difference does."""
-        every = BALANCE_RECHECK_S if self.risk.halted_for_balances else self.config["balance_check_s"]
-        if self.balance_watch.due(self.clock(), every):
-            await self.check_balances()
-
-    async def check_balances(self) -> None:
-        """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
-        if self.mode == "live" and self._venue_live and self.replay is None:
-            await self.balance_watch.check(self.executor, self.risk, now=self.clock(),
-                                           tolerance_usdc=self.config["balance_drift_tolerance_usdc"])
-
-    def _venue_health_changed(self, change: HealthChange) -> None:
-        """Persist whether the venue takes orders (the dashboard's banner) and tell the operator
-        when a restart begins and ends: maintenance, never an error."""
-        with self.db.write() as conn:
-            conn.execute(text("""UPDATE engine_state SET venue_status = :s, venue_status_at = :at,
-                                     venue_status_detail = :d WHERE id = 1"""),
-                         {"s": change.phase.value, "at": change.at_ms, "d": change.detail[:500]})
-            alert = VENUE_ALERTS.get(change.phase)
-            if alert is not None:
-                raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=f"{alert[2]}: {change.detail}")
-        log.warning("venue status", extra={"venue_status": change.phase.value, "detail": change.detail})
 
     def _record_selection(self) -> None:
         """How many markets each strategy selects, for the Strategies page; a strategy whose
@@ -662,38 +579,10 @@ class TradingCore:
             for cid in markets - keep:
                 self.executor.latest[(name, cid)] = Intent(name, cid, ())
 
-    def _early_snapshot_job(self) -> None:
-        """Snapshots every EARLY_SNAPSHOT_S for the first minutes of trading, so the equity curve
-        of a fresh start is a curve, not a line between two points a minute apart."""
-        since = self._trading_since
-        if since is not None and self.deciding and self.clock() - since <= EARLY_WINDOW_MS:
-            self._snapshot_job("scheduled")
-
-    def _snapshot_job(self, kind: str = "scheduled") -> portfolio.Valuation:
-        valuation = portfolio.value(self.executor.state, self._marks)
-        books = portfolio.by_strategy(self.executor.state, self._marks)
-        with self.db.write() as conn:
-            portfolio.write_snapshot(conn, self.mode, valuation, self.clock(), kind)
-            portfolio.write_strategy_snapshots(conn, self.mode, books, self.clock())
-        return valuation
-
-    def _daily_job(self) -> None:
-        self.risk.daily_reset(self._snapshot_job("daily").equity)
-
-    def _retention_job(self) -> None:
-        prune(self.db, now=self.clock(), retention_days=self.config["decisions_retention_days"])
-
-    async def _markout_job(self) -> None:
-        await asyncio.to_thread(self.markouts.run, self.clock())
-
-    async def _ticks_retention_job(self) -> None:
-        cutoff = self.clock() - self.config["record_retention_days"] * 86_400_000
-        await asyncio.to_thread(prune_ticks, self.db.path, before_ms=cutoff)
-
     async def _drain_orders(self) -> None:
         """Cancel strategy orders and wait (bounded) for the venue's ACKs."""
         deadline = asyncio.get_running_loop().time() + STOP_DRAIN_S
-        while self._venue_live and asyncio.get_running_loop().time() < deadline:
+        while self.venue_live and asyncio.get_running_loop().time() < deadline:
             await self.executor.reconcile()
             self.executor.drain()
             if all(o.strategy in OPERATOR_BOOKS for o in self.executor.state.orders.values()):

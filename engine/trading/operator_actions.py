@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from engine.process.control import CommandRejected
+from engine.contracts.command_refusal import CommandRejected
 from engine.domain import Intent, MarketInfo, MarketView, Outcome, fmt
 from engine.execution.planner import OrderSpec, route
 from engine.trading import selling

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from engine.execution.executor import Executor
     from engine.feeds.books import BookCache
     from engine.risk.monitor import RiskMonitor
-    from engine.trading.catalog import MarketCatalog
+    from engine.feeds.catalog import MarketCatalog
     from engine.trading.exit_book import ExitBook
     from engine.trading.strategy_host import StrategyHost
     from storage.db import Database

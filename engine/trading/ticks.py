@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from engine.domain import MarketInfo, fmt
 from engine.feeds.events import TickSizeChanged
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from storage.db import Database
 
 log = logging.getLogger("engine.trading.ticks")

@@ -12,13 +12,26 @@ and emptied when the venue connection closes.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import text
 
+from engine.execution.bus import EventBus, VenueHealthChanged, VenuePhase
+from storage import engine_state
+from storage.audit import raise_alert
 from storage.db import Database
 
+log = logging.getLogger("engine.trading.core")
+
+VENUE_ALERTS = {
+    VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
+                             "the venue's matching engine is restarting: orders are held back and trading "
+                             "resumes by itself"),
+    VenuePhase.POST_ONLY: ("info", "VENUE_POST_ONLY", "the venue takes only post-only orders for now"),
+    VenuePhase.OPEN: ("info", "VENUE_OK", "the venue takes every order again"),
+}
 UNREACHABLE, HEARTBEATS, RATE_LIMIT_WARNING, BALANCE_DRIFT = (
     "unreachable", "heartbeats_failing", "rate_limit_warning", "balance_drift")
 
@@ -46,6 +59,19 @@ class ConditionBoard:
 
     def clear(self) -> None:
         self.publish([])
+
+    def listen(self, bus: EventBus) -> None:
+        bus.subscribe(VenueHealthChanged, self.venue_phase_changed)
+
+    def venue_phase_changed(self, change: VenueHealthChanged) -> None:
+        """Persist whether the venue takes orders (the dashboard's banner) and tell the operator
+        when a restart begins and ends: maintenance, never an error."""
+        with self.db.write() as conn:
+            engine_state.set_venue_status(conn, change.phase.value, change.at_ms, change.detail)
+            alert = VENUE_ALERTS.get(change.phase)
+            if alert is not None:
+                raise_alert(conn, level=alert[0], source="venue", code=alert[1], message=f"{alert[2]}: {change.detail}")
+        log.warning("venue status", extra={"venue_status": change.phase.value, "detail": change.detail})
 
 
 def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartbeats: Any, signer: Any,

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy import text
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState

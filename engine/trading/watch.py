@@ -4,7 +4,8 @@ unreachable for that long (and back), order refusals in a burst, the wallet's co
 below a threshold (and back), and a fill larger than a threshold. (The crash-loop halt, the
 venue's maintenance and a strategy that selects no market raise their own.)
 
-`Watch` is fed by the trading core once per tick and by the executor's reports; it only
+`Watch` is fed by the trading core once per tick and subscribes to the executor's events
+(a fill, a refusal by the venue: `listen`); it only
 decides what to raise; its thresholds come from the Settings page (engine/contracts/runtime_settings.py).
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from engine.domain import notional
+from engine.execution.bus import EventBus, FillApplied, PlacementRefused
 from storage.audit import AlertLevel
 
 Raise = Callable[[AlertLevel, str, str], None]  # (level, code, message)
@@ -84,6 +86,15 @@ class Watch:
                           ("critical", f"the venue has not answered for over {self.thresholds.feed_down_s} s "
                                        "(timeouts, network or server errors)"),
                           ("info", "the venue answers again"), self.emit, since_ms)
+
+    def listen(self, bus: EventBus, clock: Callable[[], int]) -> None:
+        """Hear of each new fill (the large-fill alert) and each order the venue refused (bursts)."""
+        bus.subscribe(FillApplied, self._fill_applied)
+        bus.subscribe(PlacementRefused, lambda event: self.refused(clock()) if event.by_venue else None)
+
+    def _fill_applied(self, fill: FillApplied) -> None:
+        self.filled(fill.strategy, fill.price, fill.size,
+                    f"{fill.side.value} {fill.outcome.value} in {fill.condition_id[:12]}…")
 
     def refused(self, now: int) -> None:
         """One order the venue refused; a burst within a minute raises one alert a minute."""

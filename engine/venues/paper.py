@@ -10,19 +10,18 @@ mode loses nothing and the executor recovers against it exactly as it does again
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Connection, text
 
-from engine.trading.catalog import MarketCatalog
-from engine.domain import ONE, Book, Side, Tif, notional
-from engine.contracts.expiry import venue_expiry_problem
+from engine.feeds.catalog import MarketCatalog
+from engine.domain import Book, Side, Tif, notional
 from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
+from engine.venues import paper_rules as rules
 from engine.venues import paper_settlement as settled
 from engine.venues.base import (
     Balances,
@@ -149,7 +148,8 @@ class PaperVenue:
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
         with self.db.write() as conn:
             result, events = self._place(conn, prepared)
-        self._emit(events)
+        for event in events:
+            self.sink(event)
         return result
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
@@ -164,19 +164,21 @@ class PaperVenue:
                     result, emitted = PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)), []
                 results.append(result)
                 events += emitted
-        self._emit(events)
-        return results
-
-    def _emit(self, events: list[VenueEvent]) -> None:
         for event in events:
             self.sink(event)
+        return results
 
     def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
         req, venue_id = prepared.request, prepared.venue_order_id
-        self._validate(req)
+        refused = rules.refusal(req, self.catalog.by_token(req.token_id), self.clock() // 1000,
+                                balance=self.token_balance.get(req.token_id, 0),
+                                reserved=sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL))
+        if refused is not None:
+            raise OrderRejected(refused)
         if scalar(conn, "SELECT 1 FROM paper_orders WHERE venue_order_id = :v", {"v": venue_id}):
             raise OrderRejected("order is invalid. Duplicated.")
-        book = self.books.book(req.token_id, depth=100) if self._crosses(req.token_id, req.side, req.price) else None
+        book = (self.books.book(req.token_id, depth=100)
+                if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
         if req.post_only and reachable > 0:
             raise OrderRejected(POST_ONLY_CROSSES)
@@ -202,39 +204,6 @@ class PaperVenue:
         status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
-
-    def _crosses(self, token_id: str, side: Side, price: int) -> bool:
-        """Whether the other side's best price reaches `price`: only then can an order take
-        anything (the deep copy of the book a walk needs is made only then)."""
-        best_bid, best_ask = self.books.best_prices(token_id)
-        if side is Side.BUY:
-            return best_ask is not None and best_ask <= price
-        return best_bid is not None and best_bid >= price
-
-    def _validate(self, req: OrderRequest) -> None:
-        """The venue's own legality checks, with its messages."""
-        market = self.catalog.by_token(req.token_id)
-        tick = market.tick if market else req.tick
-        if req.price % tick or not tick <= req.price <= ONE - tick:
-            raise OrderRejected("order is invalid. Price breaks minimum tick size rules")
-        if market is not None and req.size < market.min_size:
-            raise OrderRejected("order is invalid. Size lower than the minimum")
-        if market is not None and (market.closed or not market.accepting_orders):
-            raise OrderRejected("market is not accepting orders")
-        if req.tif is Tif.GTD and (problem := venue_expiry_problem(req.expires_at_s, self.clock() // 1000)):
-            raise OrderRejected(problem)
-        if req.side is Side.SELL:
-            self._check_shares(req)
-
-    def _check_shares(self, req: OrderRequest) -> None:
-        """The venue's balance rule for a SELL: the wallet's shares of the token, less what its
-        resting SELLs on that token already reserve, must cover it. A strategy's own resting ask
-        therefore blocks a second SELL of the same shares until it is cancelled, as live."""
-        balance = self.token_balance.get(req.token_id, 0)
-        reserved = sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL)
-        if balance - reserved < req.size:
-            raise OrderRejected("not enough balance / allowance: the balance is not enough -> "
-                                f"balance: {balance}, sum of active orders: {reserved}, order amount: {req.size}")
 
     # -- fills -------------------------------------------------------------------------
 
@@ -427,7 +396,8 @@ class PaperVenue:
 
     def _settle(self, conn: Connection, row: dict, now: int) -> VenueTrade | None:  # type: ignore[type-arg]
         if row["status"] == "MATCHED":
-            status = TradeStatus.FAILED if self._fails(row["trade_id"]) else TradeStatus.MINED
+            status = (TradeStatus.FAILED if rules.settlement_fails(self.config.seed, self.config.fail_rate, row["trade_id"])
+                      else TradeStatus.MINED)
             settle = row["matched_at"] + self.config.confirmed_after_ms
         elif now >= row["matched_at"] + self.config.confirmed_after_ms:
             status, settle = TradeStatus.CONFIRMED, row["settle_at"]
@@ -437,18 +407,7 @@ class PaperVenue:
             {"s": status.value, "settle": settle, "now": now, "t": row["trade_id"]})
         if status is TradeStatus.FAILED:  # a ghost fill: the shares move back
             self._move_shares(row["token_id"], Side(row["side"]).opposite, row["size"])
-        return self._trade_from_row({**row, "status": status.value})
-
-    def _fails(self, trade_id: str) -> bool:
-        """Whether a trade's settlement fails: seeded per trade, so replays agree."""
-        rate = self.config.fail_rate
-        return rate > 0 and random.Random(f"{self.config.seed}:{trade_id}").random() < rate
-
-    def _trade_from_row(self, row: dict) -> VenueTrade:  # type: ignore[type-arg]
-        market = self.catalog.by_token(row["token_id"])
-        return VenueTrade(row["trade_id"], row["venue_order_id"], market.condition_id if market else "",
-                          row["token_id"], Side(row["side"]), row["price"], row["size"], row["fee"],
-                          TradeStatus(row["status"]), row["liquidity"], row["matched_at"])
+        return rules.trade_from_row({**row, "status": status.value}, self.catalog.by_token(row["token_id"]))
 
     # -- cancelling and queries --------------------------------------------------------
 
@@ -487,7 +446,7 @@ class PaperVenue:
         with self.db.read() as conn:
             rows = run(conn, "SELECT * FROM paper_trades WHERE matched_at >= :after ORDER BY matched_at",
                        {"after": after_ms or 0}).fetchall()
-        return [self._trade_from_row(dict(r)) for r in rows]
+        return [rules.trade_from_row(r, self.catalog.by_token(r["token_id"])) for r in rows]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
         """Its trades, plus what its redemptions, merges, maker rebates and liquidity rewards paid, less what

@@ -28,7 +28,7 @@ from sqlalchemy import Connection
 
 from engine.contracts.venue_rules import taker_fee
 from engine.domain import MarketInfo, fmt
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit
 from storage import reward_queries

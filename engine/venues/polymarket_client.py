@@ -25,7 +25,7 @@ import httpx
 from py_clob_client_v2 import ApiCreds, ClobClient
 from py_clob_client_v2.exceptions import PolyApiException, PolyException
 
-from engine.process.logs import register_secrets
+from engine.logs import register_secrets
 from engine.venues.base import OrderRejected, VenueBusy, VenueError, VenueUnavailable
 from engine.contracts.settings import Settings
 

@@ -82,7 +82,7 @@ def test_the_split_holds_out_the_end_of_the_range() -> None:
 
 def test_train_and_test_shares_name_the_same_split_and_exclude_each_other() -> None:
     from engine.cli.errors import CliError
-    from engine.cli.main import build_parser
+    from engine.main import build_parser
     from engine.cli.sweep import spec_from_args
 
     start = 1_760_000_000_000

@@ -19,7 +19,7 @@ from tests.helpers import ROOT, isolated_env
 # Run the CLI's main() in-process of a fresh interpreter, then report sys.modules on stderr.
 DRIVER = (
     "import json, sys\n"
-    "from engine.cli.main import main\n"
+    "from engine.main import main\n"
     "code = main(sys.argv[1:])\n"
     "sys.stdout.flush()\n"
     "print('MODULES=' + json.dumps(sorted(sys.modules)), file=sys.stderr)\n"

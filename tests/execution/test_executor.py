@@ -418,11 +418,10 @@ def test_a_gtd_out_of_bounds_is_refused_before_its_row_exists(desk: Desk) -> Non
     """2**63 seconds overflowed SQLite in the paper venue after the order's row was written: an
     internal error and an orphan PENDING_SUBMIT later marked LOST. Now the executor refuses it
     first, with its reason, whatever placed it (a strategy, a ticket)."""
-    from engine.execution.executor import ExecutorConfig
+    from engine.execution.bus import PlacementRefused
 
     refused: list[tuple[str, str]] = []
-    desk.executor.config = ExecutorConfig(reason_sink=lambda s, m, spec, reason, detail: refused.append((reason,
-                                                                                                         detail)))
+    desk.executor.bus.subscribe(PlacementRefused, lambda event: refused.append((event.reason, event.detail)))
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
     now_s = desk.clock() // 1000
     for expires in (2**63, now_s + 150, (now_s + 3_600) * 1000):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, Quote, Side, Tif
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from engine.domain import Intent, Quote, Side, Tif
-from engine.execution.executor import ExecutorConfig
-from engine.execution.executor import UNLISTED_GRACE_MS
-from engine.execution.venue_health import POST_ONLY_MS, HealthChange, VenuePhase
+from engine.execution.bus import EventBus, PlacementRefused, VenueFault, VenueHealthChanged
+from engine.execution.cancels import UNLISTED_GRACE_MS
+from engine.execution.bus import VenuePhase
+from engine.execution.venue_health import POST_ONLY_MS
 from engine.venues.base import (
     CancelResult,
     OrderRejected,
@@ -86,12 +87,10 @@ class Sinks:
         self.reasons: list[tuple[str, str, str]] = []  # (strategy, reason, detail)
         self.phases: list[VenuePhase] = []
 
-    def config(self) -> ExecutorConfig:
-        return ExecutorConfig(error_sink=self.errors.append, health_sink=self._phase,
-                              reason_sink=lambda s, m, spec, reason, detail: self.reasons.append((s, reason, detail)))
-
-    def _phase(self, change: HealthChange) -> None:
-        self.phases.append(change.phase)
+    def listen(self, bus: EventBus) -> None:
+        bus.subscribe(VenueFault, lambda fault: self.errors.append(fault.message))
+        bus.subscribe(VenueHealthChanged, lambda change: self.phases.append(change.phase))
+        bus.subscribe(PlacementRefused, lambda e: self.reasons.append((e.strategy, e.reason, e.detail)))
 
     def codes(self) -> set[str]:
         return {reason for _, reason, _ in self.reasons}
@@ -103,8 +102,7 @@ def restart(tmp_path: Path) -> tuple[Desk, RestartingVenue, Sinks]:
     sinks = Sinks()
     venue = RestartingVenue(desk.db, desk.books, desk.catalog, clock=desk.clock)
     desk.executor.venue = venue
-    desk.executor.config = sinks.config()
-    desk.executor.health.on_change = sinks.config().health_sink
+    sinks.listen(desk.executor.bus)
     desk.run(venue.start(desk.executor.events.put_nowait))
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
     desk.books.set("N1", bids=[(0.48, 100)], asks=[(0.52, 100)])

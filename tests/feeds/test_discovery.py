@@ -14,9 +14,10 @@ from aiohttp import web
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import enrich_fees, make_refresh_job, refresh_markets
-from engine.process.scheduler import Job, build_scheduler
+from engine.process.scheduler import build_scheduler
+from engine.trading.jobs import Job
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.migrations import migrate

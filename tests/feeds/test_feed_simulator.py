@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import ONE
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets

@@ -80,7 +80,7 @@ def _venue_view(engine: EngineProcess, mode: str) -> tuple[set[str], list]:  # t
             venue = PolymarketVenue(load_settings(engine.env))
             await venue.connect()
         else:
-            from engine.trading.catalog import MarketCatalog
+            from engine.feeds.catalog import MarketCatalog
             from engine.feeds.books import BookCache
 
             venue = PaperVenue(Database(engine.db_path), BookCache(), MarketCatalog())

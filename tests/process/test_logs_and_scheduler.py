@@ -12,9 +12,10 @@ from pathlib import Path
 
 from apscheduler.triggers.date import DateTrigger
 
-from engine.process.logs import JsonFormatter, RedactingFilter, register_secrets
-from engine.process.scheduler import Job, build_scheduler
 from engine.contracts.settings import load_settings, secret_values
+from engine.logs import JsonFormatter, RedactingFilter, register_secrets
+from engine.process.scheduler import build_scheduler
+from engine.trading.jobs import Job
 
 KEY = "0x" + "ab" * 32
 API_SECRET = base64.urlsafe_b64encode(bytes(range(200, 232))).decode()  # the shape of a real one
@@ -67,7 +68,7 @@ def test_order_ids_survive_redaction() -> None:
 
 def test_register_secrets_adds_values_at_runtime() -> None:
     register_secrets("derived-passphrase-value")
-    from engine.process.logs import _redactor
+    from engine.logs import _redactor
 
     assert _redactor.redact("x derived-passphrase-value y") == "x *** y"
 

@@ -9,7 +9,8 @@ import pytest
 
 from engine.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
 from engine.execution.planner import OrderSpec
-from engine.risk.gate import Exposure, Reason, RiskContext, RiskGate, TradingState
+from engine.execution.exposure import Exposure
+from engine.risk.gate import Reason, RiskContext, RiskGate, TradingState
 from engine.contracts.limits import BY_NAME, LimitError, Limits, defaults, parse_value
 
 SH = 1_000_000

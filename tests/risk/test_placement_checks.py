@@ -13,7 +13,7 @@ from engine.execution.planner import OrderSpec
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.risk.gate import TradingState
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from tests.risk.test_breakers import SH, T0, monitor_on
 from tests.risk.test_volatility_monitor import MARKETS, _views
 

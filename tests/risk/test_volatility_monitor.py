@@ -15,7 +15,7 @@ from engine.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Si
 from engine.execution.state import ExecutionState
 from engine.risk.breakers import load_memory
 from engine.risk.gate import TradingState
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from storage import config
 from storage.config_reads import ensure_limit_defaults
 from storage.db import Database

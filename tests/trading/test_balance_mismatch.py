@@ -15,7 +15,8 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from engine.process.control import CommandRejected, Controller
+from engine.contracts.command_refusal import CommandRejected
+from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
@@ -94,10 +95,10 @@ def test_a_mismatch_halt_ends_when_a_later_check_agrees(tmp_path: Path, sim: Sim
         assert _one(db, "SELECT trading_state, trading_state_reason FROM engine_state") == ("HALTED",
                                                                                             "BALANCE_MISMATCH")
         assert "balance_check" in {job.id for job in core.jobs()}
-        await core.check_balances()  # still short at the venue: still halted
+        await core.scheduled.check_balances()  # still short at the venue: still halted
         assert _one(db, "SELECT trading_state FROM engine_state") == ("HALTED",)
         sim.fund(address, token_id=token, tokens=str(lot))  # settlement caught up
-        await core.check_balances()
+        await core.scheduled.check_balances()
         assert _one(db, "SELECT trading_state, trading_state_reason FROM engine_state") == ("ACTIVE", None)
         assert not core.risk.halted_for_balances
         await controller.stop("operator")

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from engine.domain import Intent, Outcome, Side, Tif
-from engine.process.control import CommandRejected
+from engine.contracts.command_refusal import CommandRejected
 from engine.trading.collections import RETRY_MS, Collections
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit

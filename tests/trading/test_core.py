@@ -179,7 +179,7 @@ def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:
 
 
 def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.process.control import CommandRejected
+    from engine.contracts.command_refusal import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
@@ -218,7 +218,7 @@ def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> No
 
 
 def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.process.control import CommandRejected
+    from engine.contracts.command_refusal import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
@@ -323,7 +323,7 @@ def test_a_strategy_whose_stored_limit_is_invalid_is_disabled_not_run_on_a_wider
 def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path: Path) -> None:
     """The Overview's equity curve starts as a curve: early snapshots for EARLY_WINDOW_MS, then
     only the configured interval."""
-    from engine.trading import core as core_module
+    from engine.trading import jobs as jobs_module
 
     migrate(tmp_path / "t.db")
     db = Database(tmp_path / "t.db")
@@ -336,14 +336,14 @@ def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path
         with db.read() as conn:
             return int(conn.execute(text("SELECT COUNT(*) FROM portfolio_snapshots")).scalar_one())
 
-    core._early_snapshot_job()
+    core.scheduled.early_snapshot()
     assert snapshots() == 0  # not trading yet
-    core._trading_since, core.deciding = clock[0], True
+    core.trading_since, core.deciding = clock[0], True
     for _ in range(3):
-        clock[0] += core_module.EARLY_SNAPSHOT_S * 1000
-        core._early_snapshot_job()
+        clock[0] += jobs_module.EARLY_SNAPSHOT_S * 1000
+        core.scheduled.early_snapshot()
     assert snapshots() == 3
-    clock[0] = core._trading_since + core_module.EARLY_WINDOW_MS + 1
-    core._early_snapshot_job()
+    clock[0] = core.trading_since + jobs_module.EARLY_WINDOW_MS + 1
+    core.scheduled.early_snapshot()
     assert snapshots() == 3  # past the early window: the regular interval only
     db.dispose()

@@ -92,7 +92,7 @@ async def _applied(core: TradingCore) -> None:
     core.executor.venue.advance()
     for _ in range(100):
         core.executor.drain()
-        if not core.executor._backlog:
+        if not core.executor.inbox.waiting:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the venue's reports were never applied")
@@ -140,7 +140,7 @@ def test_an_unreachable_venue_is_reported_after_the_threshold_and_again_when_it_
         assert core.mode == "live"
         sim.set_faults(error_rate=1.0, error_codes="500,502", error_scope="all")
         try:
-            await core._venue_sync_job()  # the venue's order list: no answer after the adapter's retries
+            await core.scheduled.venue_sync()  # the venue's order list: no answer after the adapter's retries
             await core.tick()
             assert _alerts(core) == []
             clock.offset += (FEED_DOWN_S + 1) * 1000
@@ -148,7 +148,7 @@ def test_an_unreachable_venue_is_reported_after_the_threshold_and_again_when_it_
             assert _alerts(core) == [("critical", "VENUE_UNREACHABLE")]
         finally:
             sim.clear_faults()
-        await core._venue_sync_job()  # it answers again
+        await core.scheduled.venue_sync()  # it answers again
         await core.tick()
         await core.stop()
 
@@ -166,13 +166,13 @@ def test_low_collateral_a_burst_of_refusals_and_a_large_fill(tmp_path: Path, sim
     async def scenario() -> None:
         await _started(core)
         assert "collateral" in {job.id for job in core.jobs()}  # the scheduler runs it every minute
-        await core._collateral_job()  # 10,000 USDC of paper cash: above the threshold
+        await core.scheduled.collateral()  # 10,000 USDC of paper cash: above the threshold
         assert _alerts(core) == []
         core.executor.state.cash -= 20 * USDC
-        await core._collateral_job()
-        await core._collateral_job()
+        await core.scheduled.collateral()
+        await core.scheduled.collateral()
         core.executor.state.cash += 20 * USDC
-        await core._collateral_job()
+        await core.scheduled.collateral()
         assert _alerts(core) == [("warning", "LOW_COLLATERAL"), ("info", "LOW_COLLATERAL_CLEARED")]
 
         ask = core.books.book(market["yes_token_id"]).best_ask.price

@@ -16,7 +16,7 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from engine.domain import Intent, Quote, Side, Tif

@@ -259,7 +259,7 @@ def test_orders_past_their_max_age_are_cancelled_and_quoted_afresh(tmp_path: Pat
         first = set(core.executor.state.orders)
         assert first
         time.sleep(1.2)
-        await core._order_age_job()
+        await core.scheduled.order_age()
         core.executor.drain()
         assert not first & set(core.executor.state.orders)
         await core.tick()

@@ -53,8 +53,7 @@ def test_venue_unreachable_collateral_and_large_fills() -> None:
 def test_refusals_in_a_burst_raise_once_a_minute(tmp_path: Path) -> None:
     watch, raised = _watch(refusal_burst=3)
     desk = make_desk(tmp_path / "d.db")
-    desk.executor.config.refusal_sink = lambda: watch.refused(desk.clock())
-    desk.executor.config.fill_sink = lambda *fill: watch.filled(*fill)
+    watch.listen(desk.executor.bus, desk.clock)
     watch.configure(Thresholds(refusal_burst=3, large_fill_usdc=4.0))
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
     crossing = Intent("mm", "c1", (Quote(Side.BUY, p(0.52), 10 * SH, Tif.GTC, True),))  # post-only would cross

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.trading.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog
 from engine.domain import Intent, Quote, Side, Tif
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketResolved, TradePrint

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from engine.domain import Side, Tif
-from engine.process.logs import _redactor
+from engine.logs import _redactor
 from engine.venues.base import (
     OrderRejected,
     TradeStatus,

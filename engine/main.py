@@ -1,4 +1,6 @@
-"""`python -m engine ...`: the operator's command line.
+"""`python -m engine ...`: the operator's command line, and the engine's composition root: it
+sits above every engine package (the trading process, the Telegram bot, the CLI's commands) and
+each subcommand builds what it runs.
 
 Exit codes: 0 success, 1 the command failed (message on stderr), 2 usage (bad arguments, or a
 command payload refused before anything was queued).
@@ -35,7 +37,7 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import logging
 
-    from engine.process.logs import configure_logging
+    from engine.logs import configure_logging
     from engine.process.runtime import run
     from engine.process.wiring import build_trading
     from engine.contracts.jsonsafe import keep_recursion_limit_sane
@@ -53,7 +55,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.process.logs import configure_logging
+    from engine.logs import configure_logging
     from engine.telegram_bot.app import run as run_bot
     from engine.contracts.settings import secret_values
 

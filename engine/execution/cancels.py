@@ -1,0 +1,180 @@
+"""Cancelling at the venue, and holding our orders to the venue's list of open ones.
+
+A cancel marks the order CANCEL_PENDING (its reservation stays), asks the venue, and
+releases only on the venue's acknowledgement; one never acknowledged is sent again. The
+kill's cancel-all never fails: when the venue cannot take it now, every order is cancelled
+one by one on each pass until it can. The venue sync (every few seconds in live) closes
+orders the venue no longer has, on its answer, and imports the ones it has that we do not.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from engine.contracts.order_status import OrderStatus
+from engine.domain import fmt
+from engine.execution import store
+from engine.execution.bus import EventBus, VenueFault
+from engine.execution.events import EventApplier
+from engine.execution.lookups import OrderLookups
+from engine.execution.state import ExecutionState
+from engine.execution.store import OrderRow
+from engine.execution.transactions import OrderTracker, Transactions
+from engine.execution.venue_health import VenueHealth
+from engine.venues.base import Venue, VenueBusy, VenueError, VenueUnavailable
+from storage import command_effects
+from storage.audit import raise_alert
+
+log = logging.getLogger("engine.executor")
+
+CANCEL_RETRY_MS = 5_000
+GONE_GRACE_MS = 5_000  # an order placed this recently may not be in the venue's listing yet
+UNLISTED_GRACE_MS = 15_000  # left out of the listing this long while its lookup says open: cancelled
+
+
+class Cancels:
+    def __init__(self, venue: Venue, state: ExecutionState, health: VenueHealth, transactions: Transactions,
+                 tracker: OrderTracker, applier: EventApplier, lookups: OrderLookups, bus: EventBus,
+                 clock: Callable[[], int]):
+        self.venue = venue
+        self.state = state
+        self.health = health
+        self.transactions = transactions
+        self.tracker = tracker
+        self.applier = applier
+        self.lookups = lookups
+        self.bus = bus
+        self.clock = clock
+        self._sent: dict[int, int] = {}
+
+    def stale(self) -> list[OrderRow]:
+        """Cancels sent but never acknowledged are sent again after a while."""
+        now = self.clock()
+        return [o for o in self.state.orders.values() if o.status is OrderStatus.CANCEL_PENDING
+                and now - self._sent.get(o.id, 0) > CANCEL_RETRY_MS]
+
+    async def cancel(self, orders: Sequence[OrderRow], *, gone_if_refused: str | None = None) -> int:
+        """Mark CANCEL_PENDING (reservations stay), ask the venue, release only on its ACK. An
+        order the venue will not cancel is looked up and closed if it has no such order; with
+        `gone_if_refused` (a lookup already said open and was not believed) it is closed at once."""
+        targets = [o for o in orders if o.venue_order_id]
+        if not targets:
+            return 0
+        now = self.clock()
+        with self.transactions.tx() as conn:
+            refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
+                                           stored=self.state.orders.get(order.id)) for order in targets]
+            command_effects.note(conn, {"cancelling": [order.id for order in targets]})
+        for row in refreshed:
+            self.tracker.track(row)
+            self._sent[row.id] = now
+        try:
+            result = await self.venue.cancel([o.venue_order_id for o in targets if o.venue_order_id])
+        except VenueBusy as exc:  # restarting or rate-limited: the orders still rest; sent again later
+            self.health.busy(exc)
+            log.info("cancel deferred: the venue is busy", extra={"error": str(exc), "orders": len(targets)})
+            return 0
+        except VenueError as exc:
+            self.bus.publish(VenueFault(str(exc)))
+            if isinstance(exc, VenueUnavailable):
+                self.health.failed()
+            log.warning("cancel failed; will retry", extra={"error": str(exc), "orders": len(targets)})
+            return 0
+        self.health.answered()
+        self.applier.cancel_acknowledged(result.canceled)
+        for venue_id in result.not_canceled:
+            if gone_if_refused is None:
+                await self.lookups.settle_by_lookup(venue_id, "the venue could not cancel it and has no such order")
+            elif (order_id := self.state.by_venue.get(venue_id)) is not None:
+                reason = result.not_canceled[venue_id]
+                self.lookups.close_gone(self.state.orders[order_id], f"{gone_if_refused}; the venue had nothing "
+                                                                     f"to cancel ({reason})")
+        return len(result.canceled)
+
+    async def cancel_all(self, drain: Callable[[], int]) -> dict[str, object]:
+        """Everything at the venue on its priority lane (the kill's cancel; the caller blocked
+        placements first). `drain` applies the reports the cancel-all brought."""
+        try:
+            result = await self.venue.cancel_all()
+        except VenueError as exc:
+            if isinstance(exc, VenueBusy):
+                self.health.busy(exc)
+            log.error("kill: the venue refused the cancel-all; cancelling order by order until it answers",
+                      extra={"error": str(exc)})
+            await self.cancel([o for o in self.state.orders.values() if o.status is not OrderStatus.CANCEL_PENDING])
+            return {"cancelled": 0, "still_open": len(self.state.orders), "venue_error": str(exc)}
+        self.applier.cancel_acknowledged(result.canceled)
+        drain()
+        for order in list(self.state.orders.values()):
+            if order.venue_order_id:
+                await self.lookups.settle_by_lookup(order.venue_order_id,
+                                                    "the venue has no such order after a cancel-all")
+        return {"cancelled": len(result.canceled), "still_open": len(self.state.orders)}
+
+
+class VenueSync:
+    """The venue's open orders against ours."""
+
+    def __init__(self, venue: Venue, state: ExecutionState, health: VenueHealth, transactions: Transactions,
+                 applier: EventApplier, lookups: OrderLookups, cancels: Cancels, clock: Callable[[], int]):
+        self.venue = venue
+        self.state = state
+        self.health = health
+        self.transactions = transactions
+        self.applier = applier
+        self.lookups = lookups
+        self.cancels = cancels
+        self.clock = clock
+        self._unlisted: dict[int, int] = {}  # order id -> when the listing first left it out (lookup: open)
+
+    async def run(self) -> int:
+        """Orders it no longer has are looked up and closed on its answer, orders it has that we
+        do not know are imported, and a cancel it never acknowledged is settled. Returns how
+        many of our orders it closed or moved."""
+        try:
+            listed = await self.venue.open_orders()
+        except VenueBusy as exc:
+            self.health.busy(exc)
+            return 0
+        except VenueError as exc:
+            if isinstance(exc, VenueUnavailable):  # no answer: counts toward VENUE_UNREACHABLE
+                self.health.failed()
+            log.warning("venue order sync failed", extra={"error": str(exc)})
+            return 0
+        self.health.answered()
+        listed_ids = {o.venue_order_id for o in listed}
+        for order in listed:
+            if order.venue_order_id not in self.state.by_venue:
+                self.applier.order_report(order)
+        now, moved = self.clock(), 0
+        for order_id in [i for i in self._unlisted if i not in self.state.orders or
+                         self.state.orders[i].venue_order_id in listed_ids]:
+            del self._unlisted[order_id]  # closed, or listed again: the views agree
+        for row in list(self.state.orders.values()):
+            placed_at = row.submitted_at or row.created_at
+            if (not row.venue_order_id or row.venue_order_id in listed_ids
+                    or row.status is OrderStatus.PENDING_SUBMIT or now - placed_at < GONE_GRACE_MS):
+                continue
+            if await self.lookups.settle_by_lookup(row.venue_order_id, "the venue no longer has this order"):
+                moved += 1
+            elif row.id in self.state.orders and await self._unlisted_too_long(self.state.orders[row.id], now):
+                moved += 1
+        return moved
+
+    async def _unlisted_too_long(self, order: OrderRow, now: int) -> bool:
+        """The venue's listing leaves this order out while its lookup still says it is open: the
+        two views disagree. Past UNLISTED_GRACE_MS the order is cancelled to be sure, and closed
+        on the cancel's answer (one it has nothing to cancel for is not working there)."""
+        first = self._unlisted.setdefault(order.id, now)
+        if now - first < UNLISTED_GRACE_MS or order.status is OrderStatus.CANCEL_PENDING:
+            return False
+        del self._unlisted[order.id]
+        why = (f"missing from the venue's open orders for {(now - first) // 1000} s while its lookup still said "
+               "open: cancelled to be sure")
+        with self.transactions.tx() as conn:
+            raise_alert(conn, level="warning", source="executor", code="ORDER_UNLISTED",
+                        message=f"order {order.client_id} ({order.side.value} {fmt(order.size)} at {fmt(order.price)}) "
+                                f"{why}; a strategy quotes afresh, a manual order must be placed again")
+        await self.cancels.cancel([order], gone_if_refused=why)
+        return True
