@@ -308,7 +308,8 @@ def _checked_limits(changes: dict[str, Change], catalogue: Mapping[str, Any], *,
 def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
     """Limits that only make sense together (engine/contracts/limits.py, `cross_problems`), with
     the stored values for those not changed; only rules this save touches are reported, so a
-    save of an unrelated limit is not refused for an older problem (the Risk page shows those)."""
+    save of an unrelated limit is not refused for an older problem (the Risk page shows those).
+    Keyed by the changed limits each problem involves."""
     with db.read() as conn:
         stored = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
     values: dict[str, Decimal] = {}
@@ -318,7 +319,13 @@ def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
             values[name] = parse_limit(spec, raw)
         except LimitError:
             continue  # a stored value that does not validate is reported on its own
-    return {name: why for name, why in cross_problems(values).items() if CROSS_RULES[name] & checked.keys()}
+    # Each problem is shown on the limits this save changed (what the operator just typed), and
+    # only for rules this save touches.
+    problems: dict[str, str] = {}
+    for name, why in cross_problems(values).items():
+        for changed in sorted(CROSS_RULES[name] & checked.keys()):
+            problems.setdefault(changed, why)
+    return problems
 
 
 def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:

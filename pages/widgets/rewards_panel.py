@@ -20,7 +20,7 @@ def rewards_panel(db: Database, mode: str, name: str) -> None:
     rebates = reward_queries.strategy_rebates(db, mode, name)
     estimated, paid = float(days["estimated"].sum()), float(days["paid"].fillna(0).sum())
     cols = st.columns(5)
-    cols[0].metric("Rewards estimated (pUSD)", usdc(estimated),
+    cols[0].metric("Est. rewards (pUSD)", usdc(estimated),
                    help="The desk's share of each program's daily pool, scored every sample with the venue's "
                         "published method against the visible book")
     cols[1].metric("Rewards paid (pUSD)", usdc(paid), help="What the venue paid for the days that ended")

@@ -38,7 +38,7 @@ def test_the_rewards_section_shows_estimated_and_paid_rewards_scoring_and_rebate
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
     assert not at.exception
     assert any("liquidity rewards, rebates and fees" in h.value for h in at.subheader)
-    assert _metric(at, "Rewards estimated (pUSD)") == "5.75"
+    assert _metric(at, "Est. rewards (pUSD)") == "5.75"
     assert _metric(at, "Rewards paid (pUSD)") == "4.00"
     assert _metric(at, "Orders scoring") == "1 of 2"
     # The rebate is the desk's; the seeded desk's maker fills are all mm-btc's, so all of it is its share.
