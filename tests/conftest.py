@@ -9,6 +9,12 @@ from tests.desk import Desk, make_desk
 from tests.helpers import EngineProcess, isolated_env
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that take minutes by design (the 3-minute heartbeat session) go first: a parallel
+    run starts them at once instead of finding them last, with every other worker idle."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return isolated_env(tmp_path)

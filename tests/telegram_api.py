@@ -108,6 +108,7 @@ class BotApi:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._arrived: asyncio.Event | None = None
+        self._polls_ended = False  # set while a bot is being stopped: long polls answer at once
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -141,6 +142,13 @@ class BotApi:
 
         asyncio.run_coroutine_threadsafe(down(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
+
+    def end_polls(self) -> None:
+        """Answer every long poll now and from now on (a bot being stopped would otherwise wait out
+        its poll's timeout, 10 s, before it exits: the tests stop many bots)."""
+        self._polls_ended = True
+        assert self._arrived is not None
+        self.loop.call_soon_threadsafe(self._arrived.set)
 
     @property
     def base_url(self) -> str:
@@ -235,7 +243,7 @@ class BotApi:
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]  # confirmed ones are gone
                 ready = list(self.updates)
                 self._arrived.clear()
-            if ready or time.monotonic() >= deadline:
+            if ready or self._polls_ended or time.monotonic() >= deadline:
                 return ready
             try:
                 await asyncio.wait_for(self._arrived.wait(), max(0.01, deadline - time.monotonic()))

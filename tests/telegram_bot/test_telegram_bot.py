@@ -51,9 +51,11 @@ class BotProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def stop(self) -> None:
+    def stop(self, api: BotApi | None = None) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
+            if api is not None:
+                api.end_polls()
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
@@ -80,7 +82,7 @@ def bot_and_engine(tmp_path: Path, api: BotApi) -> Iterator[tuple[BotProcess, En
     try:
         yield bot.start(api), engine
     finally:
-        bot.stop()
+        bot.stop(api)
         engine.cleanup()
     assert api.refused == []  # the bot never sent anything Telegram would refuse
 
@@ -179,7 +181,7 @@ def test_commands_over_the_rate_limit_are_refused_and_said_so_once(tmp_path: Pat
         assert [("Slow down" in m.current, "/kill [reason]" in m.current) for m in api.messages(CHAT)] == [
             (False, True)] * 3 + [(True, False)]
     finally:
-        bot.stop()
+        bot.stop(api)
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +224,7 @@ def test_kill_with_confirmation_latches_a_live_engine_and_empties_the_venue(
         assert TOKEN not in bot.log() and TOKEN not in engine.log()
         assert api.refused == []
     finally:
-        bot.stop()
+        bot.stop(api)
         engine.cleanup()
 
 

@@ -78,6 +78,7 @@ def lossy() -> Iterator[SimulatorProcess]:
         sim.close()
 
 
+@pytest.mark.runs_long
 def test_three_minutes_of_lost_heartbeat_answers_cancel_nothing(tmp_path: Path, lossy: SimulatorProcess) -> None:
     engine, funder = live_desk(tmp_path, lossy, mm=({"size": 20, "half_spread": 0.03, "max_spread": 0.9},
                                                     {"filter": {"max_markets": 1}}))
