@@ -1,17 +1,20 @@
-"""Backtest replay speed: >= 1 M recorded market events through the market-making strategy,
-the risk gate, the executor and the paper fill model (the same code as live).
+"""Backtest replay speed and memory: recorded market events through the market-making
+strategy, the risk gate, the executor and the paper fill model (the same code as live).
 
-Two replays of the same recording, each in a fresh process (so its peak memory is its own):
+Two replays of each recording, each in a fresh process (so its peak memory is its own):
 - at the default cadence, a recorded decision every 100 market events (a busy desk);
 - with one decision in the whole replay (the cost of the events alone: the book and the
   paper fill model listening to it).
-Printed: events/s wall (the whole process: start-up, imports, replay), replay (the backtest
-call alone) and on the replay's own CPU time (steadier on a shared machine), the cost per decision ((default - one) / extra decisions), peak RSS,
-and the time per progress chunk (1/200 of the run; median, p99) against a baseline timed
-the same way in this process: reading the same events back and applying them to a bare book
-cache. `--code DIR` runs the replays on another checkout's code (an A/B on one recording).
-Targets: >= 100 k events/s at the default cadence, >= 300 k with one decision, <= 250 MB, with
-every fill's markouts computed (engine/backtest/markouts.py; the fills marked out are printed).
+Printed for each: events/s wall (the whole process: start-up, imports, replay), replay (the
+backtest call alone) and on the replay's own CPU time (steadier on a shared machine), the
+cost per decision ((default - one) / extra decisions), peak RSS, and for the first size the
+time per progress chunk (1/200 of the run; median, p99) against a baseline timed the same
+way in this process: reading the same events back and applying them to a bare book cache.
+`--large` adds recordings of 4 M and 20 M market events (peak RSS must not grow with the
+length; the 20 M recording takes several GB of temporary disk and a few minutes to write).
+`--code DIR` runs the replays on another checkout's code (an A/B on one recording).
+Targets: >= 300 k events/s at the default cadence, >= 1 M with one decision, <= 250 MB peak
+RSS at every size, with every fill's markouts computed (engine/backtest/markouts.py).
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from pathlib import Path
 from _common import ROOT, report
 from _recording import write_recording
 
-from engine.backtest.replay import apply, count_recorded, recorded_events
+from engine.backtest.replay import apply
+from storage.backtest_recording import recorded_events
 from engine.feeds.books import BookCache
 
 PARAMS = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
-TARGET_DEFAULT, TARGET_ONE, TARGET_RSS_MB = 100_000, 300_000, 250
+TARGET_DEFAULT, TARGET_ONE, TARGET_RSS_MB = 300_000, 1_000_000, 250
+LARGE_SIZES = (4_000_000, 20_000_000)
 
 
 def baseline_chunks(path: Path, tokens: list[str], start: int, end: int, chunk: int) -> list[float]:
@@ -76,8 +81,11 @@ replay_s, cpu_s = time.perf_counter() - began, time.process_time() - cpu
 sizes = [after - before for (before, _), (after, _) in zip(marks, marks[1:])]
 full = max(set(sizes), key=sizes.count) if sizes else 0
 chunks = [(b - a) * 1000 for (before, a), (after, b) in zip(marks, marks[1:]) if after - before == full]
-print(json.dumps({"events": result.events, "decisions": result.decisions, "orders": len(result.orders),
-                  "fills": len(result.fills), "marked_out": sum(1 for f in result.fills if f.get("markout_1s") is not None),
+print(json.dumps({"events": result.events, "decisions": result.decisions,
+                  "orders": getattr(result, "order_count", len(result.orders)),
+                  "fills": getattr(result, "fill_count", len(result.fills)),
+                  "marked_out": sum(1 for f in result.fills if f.get("markout_1s") is not None),
+                  "kept": len(result.fills),
                   "replay_s": replay_s, "cpu_s": cpu_s, "chunk": full, "chunks_ms": chunks,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -115,51 +123,68 @@ def child_failure(code: Path, returncode: int, stderr: str) -> str:
     return message
 
 
-def one_decision_copy(path: Path, into: Path) -> None:
-    """The same recording with only its first decision marker."""
-    with sqlite3.connect(path) as source, sqlite3.connect(into) as target:
-        source.backup(target)
-        target.execute("DELETE FROM ticks WHERE kind = 'decide' AND id > (SELECT MIN(id) FROM ticks WHERE kind = 'decide')")
+def keep_one_decision(path: Path) -> None:
+    """Strip the recording of every decision marker but its first (in place: a copy of a large
+    recording would double its disk)."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM ticks WHERE kind = 'decide' AND id > (SELECT MIN(id) FROM ticks WHERE kind = 'decide')")
+
+
+def run_line(label: str, run: dict, target: int) -> str:  # type: ignore[type-arg]
+    marked = (f"{run.get('marked_out', 0):,} marked out" if run.get("kept", run["fills"]) >= run["fills"] else
+              f"every one marked out into the metrics; {run['marked_out']:,} of the {run['kept']:,} kept rows carry a 1 s markout")
+    return (f"    {label}: {run['events']:,} events, {run['decisions']:,} decisions, {run['orders']:,} orders, "
+            f"{run['fills']:,} fills ({marked}) | "
+            f"{run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "
+            f"{run['events'] / run['replay_s']:,.0f} replay ({run['replay_s']:.1f} s; "
+            f"{run['events'] / run['cpu_s']:,.0f} on its CPU time) | target {target:,} | "
+            f"peak RSS {run['rss_mb']:,.0f} MB (target <= {TARGET_RSS_MB})")
+
+
+def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool) -> None:
+    path = tmp / f"recorded-{events}.db"
+    began = time.perf_counter()
+    write_recording(path, markets=args.markets, events=events, events_per_decision=args.events_per_decision)
+    print(f"{events:,} market events: recording written in {time.perf_counter() - began:.1f} s; "
+          f"replaying with the code in {args.code}", flush=True)
+    default = replay_in_child(path, tmp / "work", args.code)
+    if chunks:
+        with sqlite3.connect(path) as conn:
+            tokens = [t for row in conn.execute("SELECT yes_token, no_token FROM markets") for t in row]
+            start, end = conn.execute("SELECT MIN(at), MAX(at) FROM ticks").fetchone()
+        base = baseline_chunks(path, tokens, start, end, default["chunk"])
+        report(f"backtest, per chunk of {default['chunk']:,} events", default["chunks_ms"], base,
+               target=f"p50 <= {default['chunk'] * 1000 / TARGET_DEFAULT:.1f} ms ({TARGET_DEFAULT:,} events/s)",
+               baseline_name="read + apply to a book cache")
+    keep_one_decision(path)
+    one = replay_in_child(path, tmp / "work-one", args.code)
+    for file in tmp.glob(f"{path.name}*"):
+        file.unlink()
+    for label, run, target in (("default cadence", default, TARGET_DEFAULT), ("one decision", one, TARGET_ONE)):
+        print(run_line(label, run, target))
+    extra = default["decisions"] - one["decisions"]
+    if extra > 0:
+        print(f"    per decision: {(default['replay_s'] - one['replay_s']) * 1000 / extra:.2f} ms "
+              f"({(default['cpu_s'] - one['cpu_s']) * 1000 / extra:.2f} ms CPU): (default - one decision) replay "
+              f"time / {extra:,} extra decisions", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--large", action="store_true",
+                        help=f"also replay recordings of {' and '.join(f'{n:,}' for n in LARGE_SIZES)} market events "
+                             "(peak RSS at each; several GB of temporary disk)")
     parser.add_argument("--markets", type=int, default=5)
     parser.add_argument("--events-per-decision", type=int, default=100,
                         help="market events between two recorded decisions (the engine decides every 500 ms: "
                              "100 is a busy desk at ~200 events/s)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code replays (default: this one)")
     args = parser.parse_args()
+    sizes = [args.events, *(n for n in LARGE_SIZES if args.large and n != args.events)]
     with tempfile.TemporaryDirectory() as tmp:
-        path, single = Path(tmp) / "recorded.db", Path(tmp) / "one-decision.db"
-        began = time.perf_counter()
-        write_recording(path, markets=args.markets, events=args.events, events_per_decision=args.events_per_decision)
-        one_decision_copy(path, single)
-        print(f"wrote a recording of {args.events:,} market events in {time.perf_counter() - began:.1f} s; "
-              f"replaying with the code in {args.code}")
-        with sqlite3.connect(path) as conn:
-            tokens = [t for row in conn.execute("SELECT yes_token, no_token FROM markets") for t in row]
-            start, end = conn.execute("SELECT MIN(at), MAX(at) FROM ticks").fetchone()
-        default = replay_in_child(path, Path(tmp) / "work", args.code)
-        one = replay_in_child(single, Path(tmp) / "work-one", args.code)
-        recorded, decides = count_recorded(path, tokens, start, end)
-        base = baseline_chunks(path, tokens, start, end, default["chunk"])
-    report(f"backtest, per chunk of {default['chunk']:,} events", default["chunks_ms"], base,
-           target=f"p50 <= {default['chunk'] * 1000 / TARGET_DEFAULT:.1f} ms ({TARGET_DEFAULT:,} events/s)",
-           baseline_name="read + apply to a book cache")
-    for label, run, target in (("default cadence", default, TARGET_DEFAULT), ("one decision", one, TARGET_ONE)):
-        print(f"    {label}: {run['events']:,} events, {run['decisions']:,} decisions, {run['orders']:,} orders, "
-              f"{run['fills']:,} fills ({run.get('marked_out', 0):,} marked out) | "
-              f"{run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "
-              f"{run['events'] / run['replay_s']:,.0f} replay ({run['replay_s']:.1f} s; "
-              f"{run['events'] / run['cpu_s']:,.0f} on its CPU time) | target {target:,} | "
-              f"peak RSS {run['rss_mb']:,.0f} MB (target <= {TARGET_RSS_MB})")
-    extra = default["decisions"] - one["decisions"]
-    if extra > 0:
-        print(f"    per decision: {(default['replay_s'] - one['replay_s']) * 1000 / extra:.2f} ms "
-              f"({(default['cpu_s'] - one['cpu_s']) * 1000 / extra:.2f} ms CPU): (default - one decision) replay "
-              f"time / {extra:,} extra decisions")
+        for n, events in enumerate(sizes):
+            bench_size(Path(tmp), events, args, chunks=n == 0)
 
 
 if __name__ == "__main__":

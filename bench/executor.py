@@ -9,10 +9,12 @@ Target: >= 5 k intents/s.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from _common import report
 
@@ -33,7 +35,8 @@ def build(path: Path) -> tuple[Executor, list[MarketInfo]]:
     migrate(path)
     db = Database(path)
     markets = [MarketInfo(f"c{i}", "?", f"y{i}", f"n{i}", tick=10_000, min_size=5 * SH) for i in range(MARKETS)]
-    ex = Executor(db, venue=None, catalog=MarketCatalog(markets), mode="paper")  # type: ignore[arg-type]
+    planning_only = SimpleNamespace(events=asyncio.Queue())  # the venue is never called: planning is measured
+    ex = Executor(db, venue=planning_only, catalog=MarketCatalog(markets), mode="paper")  # type: ignore[arg-type]
     with db.write() as conn:  # one working bid (YES) and one working ask (as a NO bid) per market
         for i, m in enumerate(markets):
             for token, outcome, price in ((m.yes_token, Outcome.YES, 480_000), (m.no_token, Outcome.NO, 480_000)):

@@ -74,7 +74,7 @@ async def run(port: int, n: int, heartbeat_s: float, per_round: int, burst: int)
                                   "TRADER_ENV_FILE": "/nonexistent/bench.env"}, root=Path("/nonexistent"))
     venue = PolymarketVenue(settings, VenueConfig(heartbeat_s=heartbeat_s))
     try:
-        await venue.start(lambda event: None)  # user channel and heartbeats, as the engine runs them
+        await venue.start()  # user channel and heartbeats, as the engine runs them
         condition_id, token, tick = await market(venue)
 
         def request(i: int) -> OrderRequest:

@@ -58,7 +58,7 @@ async def measure(path: Path, record: bool) -> tuple[list[float], int]:
         await recorder.start()
     executor = Executor(db, venue, catalog, mode="paper")
     await executor.start()
-    executor.unblock()
+    executor.gate.unblock()
     stop = asyncio.Event()
     streamer = asyncio.create_task(stream(books, ["y", "n"], stop))
     samples = []

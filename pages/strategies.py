@@ -38,7 +38,7 @@ else:
     st.subheader(f"{pick}: performance ({mode})")
     strategy_state_badge(db, mode, pick)
     performance_panel(db, mode, pick)
-    st.subheader(f"{pick}: liquidity rewards, rebates and fees ({mode})")
+    st.subheader(f"{pick}: spread capture, liquidity rewards, rebates and fees ({mode})")
     rewards_panel(db, mode, pick)
     st.subheader(f"{pick}: capital, loss limits and exits")
     strategy_limits_panel(db, pick)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,8 +33,8 @@ class RunResult(Protocol):
     """What a finished run stores (engine/backtest/runner.py's BacktestResult has it)."""
 
     metrics: RunMetrics
-    curve: list[tuple[int, float]]
-    exposure: list[tuple[int, float]]
+    curve: Sequence[tuple[int, float]]
+    exposure: Sequence[tuple[int, float]]
     fills: list[dict[str, Any]]
     orders: list[dict[str, Any]]
     events: int
@@ -82,7 +83,8 @@ def set_progress(db: Database, run_id: int, done: int, total: int) -> None:
                      {"p": permille, "e": done, "id": run_id})
 
 
-def _thin(points: list[tuple[int, float]], limit: int, keep: tuple[int | None, ...] = ()) -> list[tuple[int, float]]:
+def _thin(points: Sequence[tuple[int, float]], limit: int,
+          keep: tuple[int | None, ...] = ()) -> Sequence[tuple[int, float]]:
     """At most about `limit` points, evenly spaced, always with the last one and the points at
     the times in `keep` (the max drawdown's peak and trough: a chart of the stored curve then
     shows the drawdown the metrics report)."""

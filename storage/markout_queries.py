@@ -70,10 +70,15 @@ def pending_fills(conn: Connection, *, from_id: int, limit: int) -> list[Pending
     return [PendingFill(*r[:9], frozenset((r[9] or "").split(",")) - {""}) for r in rows]
 
 
-# The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_at). The
-# markout job and the backtest both read mids with this one statement.
-MID_AT = """SELECT mid FROM ticks WHERE token_id = :t AND at <= :at AND mid IS NOT NULL
+def _mid_at_sql(token: str, at: str) -> str:
+    """The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_at), with
+    the token and time as parameters or as a correlated subquery's columns (spread capture)."""
+    return f"""SELECT mid FROM ticks WHERE token_id = {token} AND at <= {at} AND mid IS NOT NULL
             ORDER BY at DESC, id DESC LIMIT 1"""
+
+
+# The markout job, the backtest and spread capture all read mids with this one statement.
+MID_AT = _mid_at_sql(":t", ":at")
 HISTORY_PRICE_AT = "SELECT price FROM price_history WHERE token_id = :t AND at <= :at ORDER BY at DESC LIMIT 1"
 
 
@@ -178,3 +183,28 @@ def _table(rows: Sequence[Any], names: dict[str, str], *, by_market: bool) -> pd
     columns = ["strategy", "condition_id", "market", "fills", "notional",
                *(f"{kind}_{h}" for h in HORIZONS for kind in ("usdc", "bps", "fills"))]
     return pd.DataFrame(out, columns=columns)
+
+
+def spread_capture(db: Database, mode: str, strategy: str | None = None) -> pd.DataFrame:
+    """Per strategy and market (one strategy's, or every one's): each fill's edge against the
+    mid at its match time (the markout at 0 s: BUY (mid - price) x size, SELL the other way,
+    rounded toward zero per fill like a markout), summed in pUSD over the fills that have a
+    recorded mid (`usdc`, NaN when none; `bps` of their notional); `measured` counts those,
+    `unmeasured` the fills with no mid at or before their time (never counted as zero)."""
+    edge = f"({_mid_at_sql('f.token_id', 'f.matched_at')})"
+    with db.read() as conn:
+        rows = conn.execute(text(
+            f"""SELECT strategy, condition_id, COUNT(mid), COUNT(*) - COUNT(mid),
+                       SUM(CASE WHEN side = 'BUY' THEN (mid - price) * size / {MICRO}
+                                ELSE (price - mid) * size / {MICRO} END),
+                       SUM(CASE WHEN mid IS NOT NULL THEN price * size / {MICRO} END)
+                FROM (SELECT f.strategy, f.condition_id, f.side, f.price, f.size, {edge} AS mid FROM fills f
+                      WHERE f.mode = :m AND f.status != 'FAILED' AND (:s IS NULL OR f.strategy = :s))
+                GROUP BY strategy, condition_id ORDER BY strategy, condition_id"""),
+            {"m": mode, "s": strategy}).all()
+        names = dict(conn.execute(text("SELECT condition_id, question FROM markets")).all()) if rows else {}
+    out = [{"strategy": s, "condition_id": c, "market": names.get(c, c), "measured": n, "unmeasured": u,
+            "usdc": total / MICRO if n else float("nan"),
+            "bps": total * 10_000 / notional if n and notional else float("nan")}
+           for s, c, n, u, total, notional in rows]
+    return pd.DataFrame(out, columns=["strategy", "condition_id", "market", "measured", "unmeasured", "usdc", "bps"])

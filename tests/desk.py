@@ -50,7 +50,7 @@ def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: in
                         new_client_id=lambda: f"cid-{next(counter)}")
     loop = asyncio.new_event_loop()
     desk = Desk(db, clock, books, catalog, venue, executor, loop)
-    desk.run(venue.start(executor.events.put_nowait))
+    desk.run(venue.start())
     executor.load()
-    executor.unblock()
+    executor.gate.unblock()
     return desk

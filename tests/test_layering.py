@@ -6,8 +6,8 @@
 - `engine/` never imports `pages/` or `simulator/`;
 - strategies, and every engine module they pull in, import only the pure standard library and
   the engine's pure value modules (no database, network, files, processes, threads or clock);
-- everything of the engine the dashboard loads, followed transitively, is the contracts, the
-  domain values and the (pure) strategies whose schemas the contracts offer;
+- everything of the engine the dashboard loads, followed transitively, is the contracts and the
+  domain values (each strategy kind's schema is a contract; the strategies import it);
 - no import cycles among the engine's modules;
 - the engine's packages form a DAG on documented floors (FLOORS below, and docs/ARCHITECTURE.md):
   each imports only packages on lower floors, so no two import each other;
@@ -28,7 +28,8 @@ from tests.helpers import ROOT
 # An allow-list, so a new kind of I/O cannot slip past a list of forbidden names.
 PURE_STDLIB = ("__future__", "abc", "bisect", "collections", "dataclasses", "decimal", "enum", "fractions",
                "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing")
-PURE_ENGINE = ("engine.strategies", "engine.domain", "engine.contracts.params", "engine.contracts.market_filter")
+PURE_ENGINE = ("engine.strategies", "engine.domain", "engine.contracts.params", "engine.contracts.market_filter",
+               "engine.contracts.strategy_kinds", "engine.contracts.strategy_schemas")
 IMPURE_CALLS = ("open", "exec", "eval", "compile", "__import__", "input", "breakpoint")
 
 
@@ -158,8 +159,8 @@ def test_the_purity_check_catches_io(tmp_path: Path) -> None:
 
 
 def test_the_dashboard_loads_no_engine_machinery_even_indirectly() -> None:
-    """The contracts offer each strategy kind's schema from the strategy itself, so the dashboard
-    loads the pure strategies; nothing else of the engine may come in behind them."""
+    """The dashboard offers each strategy kind from its schema in the contracts: no strategy (no
+    decision code), and nothing else of the engine, comes in behind them."""
     todo = [src for path in _sources("app.py", "pages") for name in _imports(path)
             if name.startswith("engine.") and (src := _source_of(name)) is not None]
     seen: set[Path] = set()
@@ -170,15 +171,14 @@ def test_the_dashboard_loads_no_engine_machinery_even_indirectly() -> None:
             todo += [src for name in _imports(path) if name.startswith("engine.")
                      and (src := _source_of(name)) is not None]
     loaded = {_module_name(p) for p in seen}
-    allowed = ("engine.contracts", "engine.domain", "engine.strategies")
+    allowed = ("engine.contracts", "engine.domain")
     assert loaded and sorted(m for m in loaded if m != "engine" and not any(_within(m, a) for a in allowed)) == []
 
 
 def test_the_contracts_import_no_engine_machinery() -> None:
     machinery = ("engine.execution", "engine.venues", "engine.feeds", "engine.trading", "engine.process",
                  "engine.notify", "engine.marketdata", "engine.cli", "engine.backtest", "engine.risk", "pages",
-                 "simulator")
-    # strategy_kinds offers the strategies' own schemas: pure decision code, checked above.
+                 "simulator", "engine.strategies")
     assert _violations(("engine/contracts",), (), machinery) == []
 
 
@@ -243,11 +243,6 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("engine.main",),  # the composition root
     ("engine.__main__",),
 )
-# The one exception, documented: the contracts offer each strategy kind's parameter schema from
-# the (pure) strategy itself, and the strategies use the contracts' parameter types. Only these
-# modules may cross between the two.
-SHARED_SCHEMAS = {("engine.contracts.strategy_kinds", "engine.strategies.registry"),
-                  ("engine.contracts.sweep_spec", "engine.strategies.registry")}
 
 
 def _package(module: str) -> str:
@@ -271,11 +266,11 @@ def _package_imports() -> set[tuple[str, str, str, str]]:
 def _runs_up(imports: set[tuple[str, str, str, str]], floors: tuple[tuple[str, ...], ...]) -> list[str]:
     floor = {package: i for i, names in enumerate(floors) for package in names}
     return sorted(f"{module} imports {target}" for source, dest, module, target in imports
-                  if floor[dest] >= floor[source] and (module, target) not in SHARED_SCHEMAS)
+                  if floor[dest] >= floor[source])
 
 
 def _mutual(imports: set[tuple[str, str, str, str]]) -> list[tuple[str, str]]:
-    pairs = {(source, dest) for source, dest, module, target in imports if (module, target) not in SHARED_SCHEMAS}
+    pairs = {(source, dest) for source, dest, _, _ in imports}
     return sorted((a, b) for a, b in pairs if a < b and (b, a) in pairs)
 
 
@@ -313,10 +308,9 @@ def test_the_cycle_check_sees_a_cycle() -> None:
 
 # The Telegram bot is its own process with a phone on the other end: it reads SQLite, posts
 # commands and sends text. It may use storage, the contracts, the CLI's status text, the log
-# set-up and the notifier's queue functions; nothing that trades.
+# set-up and the notifier's policy (the queue itself is storage's); nothing that trades.
 BOT_ALLOWED = ("engine.telegram_bot", "engine.contracts", "engine.domain", "engine.strategies", "engine.cli.desk",
-               "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.store",
-               "engine.notify.policy")
+               "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.policy")
 
 
 def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:

@@ -23,19 +23,6 @@ _BODY = re.compile(r"\b(FROM|INTO|SET|WHERE|TABLE|VALUES|ROLLBACK|COMMIT)\b|^\s*
 
 # The engine's own stores not moved into storage/ yet (file: SQL statements in it).
 NOT_YET_MOVED: dict[str, int] = {
-    "engine/execution/store.py": 24, "engine/notify/store.py": 16, "engine/execution/claims.py": 15,
-    "engine/backtest/runner.py": 12, "engine/venues/paper.py": 12, "engine/venues/paper_settlement.py": 10,
-    "engine/news/store.py": 7, "engine/backtest/replay.py": 6,
-    "engine/notify/events.py": 5, "engine/cli/seed.py": 4, "engine/marketdata/history.py": 4,
-    "engine/notify/digest.py": 4, "engine/risk/decisions_log.py": 4, "engine/trading/core.py": 2,
-    "engine/trading/operator_actions.py": 3, "engine/execution/credits.py": 2,
-    "engine/execution/portfolio.py": 2, "engine/execution/recovery.py": 2, "engine/feeds/discovery.py": 2,
-    "engine/risk/strategy_risk.py": 2, "engine/telegram_bot/delivery.py": 2,
-    "engine/telegram_bot/replies.py": 2, "engine/trading/strategy_host.py": 2, "engine/trading/views.py": 2,
-    "engine/backtest/sweep_storage.py": 1, "engine/cli/desk.py": 1, "engine/cli/research.py": 1,
-"engine/marketdata/recorder.py": 1, "engine/news/poller.py": 1,
-    "engine/trading/arbs.py": 1, "engine/feeds/catalog.py": 1, "engine/trading/core_state.py": 1,
-    "engine/trading/selling.py": 1, "engine/trading/ticks.py": 1, "engine/trading/venue_conditions.py": 1,
 }
 
 

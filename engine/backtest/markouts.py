@@ -11,6 +11,7 @@ had resolved in the desk's database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -53,11 +54,16 @@ class ReplayedMids:
         self.prices.close()
 
 
-def add_markouts(fills: list[dict[str, Any]], mids: ReplayedMids, *, until: int,
+def add_markouts(fills: Iterable[dict[str, Any]], mids: ReplayedMids, *, until: int,
                  resolved: dict[str, str | None]) -> MarkoutSummary:
     """Writes `markout_<horizon>` (micro-USDC, None when unknown) into each fill row and returns
-    the run's summary; FAILED fills (reversed) get none and are not counted."""
-    counted = []
+    the run's summary; FAILED fills (reversed) get none and are not counted. The fills are
+    read once, as they come (a long run's are never all held)."""
+    return summarize(_marked(fills, mids, until, resolved))
+
+
+def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int,
+            resolved: dict[str, str | None]) -> Iterator[tuple[FillPoint, dict[str, int | None]]]:
     for row in fills:
         if row["status"] == TradeStatus.FAILED.value:
             continue
@@ -69,8 +75,7 @@ def add_markouts(fills: list[dict[str, Any]], mids: ReplayedMids, *, until: int,
             marks[RESOLUTION] = markout(point, resolution_value(row["outcome"] == winner))
         for name in METRIC_HORIZONS:
             row[f"markout_{name}"] = marks.get(name)
-        counted.append((point, marks))
-    return summarize(counted)
+        yield point, marks
 
 
 def metric_fields(summary: MarkoutSummary) -> dict[str, float | None]:

@@ -8,19 +8,32 @@ engine's decision markers, exactly as the recorder wrote them) and `history` (im
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from itertools import islice
 from pathlib import Path
 
+from engine.backtest.read_ahead import read_ahead
+from storage.backtest_recording import (
+    BOOK,
+    CHANGE,
+    DECIDE,
+    TRADE,
+    Event,
+    ReplayRows,
+    Row,
+    has_decision_markers,
+    history_points,
+    id_span,
+    open_recording,
+    recorded_events,  # noqa: F401  (the recording as the recorder wrote it: tests read it from here)
+)
 from engine.domain import Level, MarketInfo, Side, complement
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, TradePrint
 
 SYNTHETIC_SIZE = 1_000 * 1_000_000  # shares quoted on each side of a synthetic history book
-Event = tuple[int, str, str, str | None, int | None, int | None, str | None]  # at, token, kind, side, price, size, data
 
 
 class ReplayFeed:
@@ -54,45 +67,71 @@ class Replay:
         return self.replay_feed
 
 
-# A replay's rows: (at, token index, kind code, 1 if BUY / 0 if SELL / None, price, size, data).
-# Small integers instead of text: sqlite3 builds a new str for every text value it returns,
-# and for most rows that was the larger part of reading them.
-Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
 
 
 class Clock(Protocol):
     now: int
 
-BOOK, CHANGE, TRADE, DECIDE = 0, 1, 2, 3
 KINDS = {"book": BOOK, "change": CHANGE, "trade": TRADE, "decide": DECIDE}
+
+
+MAX_BATCH_IDS = 20_000  # a batch's rows are held at once (and two more read ahead): bounded, however long the recording
+
+
+class RecordedRows:
+    """Ticks of `tokens` (and every decision marker) in [from, to], in recording order, as
+    rows (token i = tokens[i]), read a window of ids at a time: the scan walks the id range
+    the time range spans (storage order, no sort); the time filter still decides. Nothing is
+    counted up front: `fraction` says how much of the id range has been read."""
+
+    def __init__(self, db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> None:
+        self.db_path, self.tokens, self.from_ms, self.to_ms = db_path, list(tokens), from_ms, to_ms
+        conn = open_recording(db_path)
+        try:
+            self.low, self.high = id_span(conn, from_ms, to_ms)
+            self.markers = has_decision_markers(conn, from_ms, to_ms)
+        finally:
+            conn.close()
+        self.read_to = self.low  # the first id not yet read
+
+    @property
+    def span(self) -> int:
+        return 0 if self.low is None or self.high is None else self.high - self.low + 1
+
+    @property
+    def fraction(self) -> float:
+        if self.read_to is None or self.span == 0:
+            return 1.0
+        return min(1.0, (self.read_to - self.low) / self.span)  # type: ignore[operator]
+
+    def batches(self, ids: int) -> Iterator[list[Row]]:
+        """The rows, `ids` ids of the table (at most MAX_BATCH_IDS) at a time, read ahead on
+        a thread while the caller replays the batch before (engine/backtest/read_ahead.py)."""
+        if self.low is None or self.high is None:
+            return
+        for rows, read_to in read_ahead(lambda: self._windows(max(1, min(ids, MAX_BATCH_IDS)))):
+            self.read_to = read_to
+            yield rows
+
+    def _windows(self, step: int) -> Iterator[tuple[list[Row], int]]:
+        """(the rows of each window of `step` ids, the first id after it)."""
+        assert self.low is not None and self.high is not None
+        rows = ReplayRows(self.tokens)
+        conn = open_recording(self.db_path)
+        try:
+            for first in range(self.low, self.high + 1, step):
+                last = min(first + step - 1, self.high)
+                yield rows.window(conn, first, last, self.from_ms, self.to_ms), last + 1
+        finally:
+            conn.close()
 
 
 def recorded_batches(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int,
                      size: int) -> Iterator[list[Row]]:
-    """Ticks of `tokens` (and every decision marker) in [from, to], in recording order, as
-    rows (token i = tokens[i]), `size` at a time. The scan walks the id range the time range
-    spans (one pass in storage order, no sort); the time filter still decides."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        low, high = conn.execute("SELECT MIN(id), MAX(id) FROM ticks WHERE at BETWEEN ? AND ?",
-                                 (from_ms, to_ms)).fetchone()
-        if low is None:
-            return
-        marks = ",".join("?" * len(tokens)) or "NULL"
-        token_index = " ".join(f"WHEN ? THEN {i}" for i in range(len(tokens)))
-        cursor = conn.execute(
-            f"""SELECT at, CASE token_id {token_index} ELSE NULL END,
-                       CASE kind WHEN 'change' THEN {CHANGE} WHEN 'book' THEN {BOOK} WHEN 'trade' THEN {TRADE}
-                            ELSE {DECIDE} END,
-                       side = 'BUY', price, size, data FROM ticks
-                WHERE id BETWEEN ? AND ? AND +at BETWEEN ? AND ? AND (+token_id IN ({marks}) OR kind = 'decide')
-                ORDER BY id""",
-            (*tokens, low, high, from_ms, to_ms, *tokens),
-        )
-        while batch := cursor.fetchmany(size):
+    """RecordedRows' rows, `size` ids of the table at a time (empty windows left out)."""
+    for batch in RecordedRows(db_path, tokens, from_ms, to_ms).batches(size):
+        if batch:
             yield batch
-    finally:
-        conn.close()
 
 
 def as_rows(events: Iterator[Event], tokens: Sequence[str], size: int) -> Iterator[list[Row]]:
@@ -101,36 +140,6 @@ def as_rows(events: Iterator[Event], tokens: Sequence[str], size: int) -> Iterat
     while batch := list(islice(events, size)):
         yield [(at, index.get(token), KINDS[kind], None if side is None else int(side == "BUY"), price, amount, data)
                for at, token, kind, side, price, amount, data in batch]
-
-
-def recorded_events(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> Iterator[Event]:
-    """Ticks of `tokens` (and every decision marker) in [from, to], in recording order."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        marks = ",".join("?" * len(tokens)) or "NULL"
-        cursor = conn.execute(
-            f"""SELECT at, token_id, kind, side, price, size, data FROM ticks
-                WHERE at BETWEEN ? AND ? AND (token_id IN ({marks}) OR kind = 'decide') ORDER BY id""",
-            (from_ms, to_ms, *tokens),
-        )
-        while batch := cursor.fetchmany(10_000):
-            yield from batch
-    finally:
-        conn.close()
-
-
-def count_recorded(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> tuple[int, int]:
-    """(events, decision markers) a replay of this range would see."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        marks = ",".join("?" * len(tokens)) or "NULL"
-        events = conn.execute(f"SELECT COUNT(*) FROM ticks WHERE at BETWEEN ? AND ? AND token_id IN ({marks})",
-                              (from_ms, to_ms, *tokens)).fetchone()[0]
-        decides = conn.execute("SELECT COUNT(*) FROM ticks WHERE at BETWEEN ? AND ? AND kind = 'decide'",
-                               (from_ms, to_ms)).fetchone()[0]
-        return int(events), int(decides)
-    finally:
-        conn.close()
 
 
 def apply(books: BookCache, event: Event) -> None:
@@ -183,20 +192,30 @@ class RowApplier:
         (`clock.now`, which the paper venue reads); returns that marker's index (or the end).
         The runner's loop for recordings with markers: one call per run of market events,
         and the single-level change (most rows) inline, not a call per row."""
-        tokens, books, rests_on = self.tokens, self.books, self.rests_on
+        tokens, by_token, rests_on = self.tokens, self.books.token_books(), self.rests_on
         level_changed = self.level_changed
         for i in range(start, len(rows)):
             row = rows[i]
             at, index, kind, buy, price, size, data = row
             if kind == DECIDE:
                 return i
-            clock.now = at
             if kind == CHANGE and data is None and level_changed is not None and index is not None:
+                # BookCache.apply_level, inline (most rows): the book, then its listener if it
+                # changed on a token where an order rests. The clock is set only for a call
+                # that may read it.
                 token = tokens[index]
-                if books.apply_level(token, buy == 1, price, size, at) and rests_on(token):  # type: ignore[arg-type]
-                    level_changed(token, buy == 1, price)  # type: ignore[arg-type]
+                book = by_token.get(token)
+                if book is not None and book.set_level(buy == 1, price, size, None):  # type: ignore[arg-type]
+                    if book.updated_ms < at:
+                        book.updated_ms = at
+                    if rests_on(token):
+                        clock.now = at
+                        level_changed(token, buy == 1, price)  # type: ignore[arg-type]
             else:
+                clock.now = at
                 self(row)
+        if len(rows) > start:
+            clock.now = rows[-1][0]
         return len(rows)
 
     def __call__(self, row: Row) -> None:
@@ -249,20 +268,14 @@ def history_events(db_path: Path, markets: Sequence[MarketInfo], from_ms: int, t
     """History points as events: for each point a synthetic YES book (and its NO mirror), trade
     prints at the price, and a decision after each point (once per history point)."""
     by_token = {m.yes_token: m for m in markets}
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        marks = ",".join("?" * len(by_token)) or "NULL"
-        rows = conn.execute(f"""SELECT at, token_id, price FROM price_history WHERE token_id IN ({marks})
-                                AND at BETWEEN ? AND ? ORDER BY at, token_id""", (*by_token, from_ms, to_ms))
-        for at, token, price in rows:
-            market = by_token[token]
-            bid, ask = synthetic_levels(price, market.tick)
-            yield (at, token, "book", None, None, None, json.dumps({"b": [[bid.price, bid.size]], "a": [[ask.price, ask.size]]}))
-            yield (at, market.no_token, "book", None, None, None, json.dumps(
-                {"b": [[complement(ask.price), ask.size]], "a": [[complement(bid.price), bid.size]]}))
-            # Prints both ways at the price: resting orders it moved through can fill either side.
-            yield (at, token, "trade", Side.BUY.value, price, SYNTHETIC_SIZE, None)
-            yield (at, token, "trade", Side.SELL.value, price, SYNTHETIC_SIZE, None)
-            yield (at, "", "decide", None, None, None, None)
-    finally:
-        conn.close()
+    for at, token, price in history_points(db_path, list(by_token), from_ms, to_ms):
+        market = by_token[token]
+        bid, ask = synthetic_levels(price, market.tick)
+        yield (at, token, "book", None, None, None, json.dumps({"b": [[bid.price, bid.size]], "a": [[ask.price, ask.size]]}))
+        yield (at, market.no_token, "book", None, None, None, json.dumps(
+            {"b": [[complement(ask.price), ask.size]], "a": [[complement(bid.price), bid.size]]}))
+        # Prints both ways at the price: resting orders it moved through can fill either side.
+        yield (at, token, "trade", Side.BUY.value, price, SYNTHETIC_SIZE, None)
+        yield (at, token, "trade", Side.SELL.value, price, SYNTHETIC_SIZE, None)
+        yield (at, "", "decide", None, None, None, None)
+

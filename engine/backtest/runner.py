@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import text
 
 from engine.contracts import metrics as metric_fns
 from engine.backtest.income import BacktestIncome
+from engine.analytics.markouts import MarkoutSummary
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
+from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,
@@ -31,19 +30,18 @@ from engine.backtest.replay import (
     ReplayFeed,
     Row,
     RowApplier,
+    RecordedRows,
     as_rows,
-    count_recorded,
     history_events,
-    recorded_batches,
 )
 from engine.trading.core import TradingCore
 from engine.contracts.backtest_spec import BacktestSpec
-from engine.domain import MICRO, MarketInfo, Side
-from engine.execution.ledger import FillFact, apply_fill
+from engine.domain import MICRO, MarketInfo
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
 from engine.venues.paper import PaperVenue
-from engine.venues.base import TradeStatus
+from storage import backtest_recording as recording
+from storage import backtest_scratch as scratch
 from storage import reward_queries
 from storage.db import Database
 from storage.migrations import migrate
@@ -66,14 +64,16 @@ class BacktestError(ValueError):
 @dataclass
 class BacktestResult:
     metrics: metric_fns.Metrics
-    curve: list[tuple[int, float]]
-    exposure: list[tuple[int, float]]
-    fills: list[dict]  # type: ignore[type-arg]
-    orders: list[dict]  # type: ignore[type-arg]
+    curve: Samples  # (time ms, equity USDC) at each decision
+    exposure: Samples  # (time ms, exposure USDC) at the same times
+    fills: list[dict]  # type: ignore[type-arg]  # the first KEPT_ROWS, in match order, with their markouts
+    orders: list[dict]  # type: ignore[type-arg]  # the first KEPT_ROWS, by id
     events: int = 0
     decisions: int = 0
     markets: list[str] = field(default_factory=list)
     refusals: dict = field(default_factory=dict)  # type: ignore[type-arg]  # RefusalTally.summary()
+    fill_count: int = 0  # every fill and order of the run (the rows above stop at KEPT_ROWS)
+    order_count: int = 0
 
 
 class SimClock:
@@ -84,30 +84,18 @@ class SimClock:
         return self.now
 
 
-def _main_rows(main_db: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:  # type: ignore[type-arg]
-    conn = sqlite3.connect(f"file:{main_db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:  # type: ignore[type-arg]
     """Market rows to trade: the ones named, or every market with data in the range."""
     if spec.markets:
-        marks = ",".join("?" * len(spec.markets))
-        rows = _main_rows(main_db, f"SELECT * FROM markets WHERE condition_id IN ({marks})", spec.markets)
+        rows = recording.markets_named(main_db, spec.markets)
         missing = set(spec.markets) - {r["condition_id"] for r in rows}
         if missing:
-            raise BacktestError(f"unknown markets (not discovered): {', '.join(sorted(missing))}")
-        return [dict(r) for r in rows]
-    table, column = ("ticks", "token_id") if spec.source == "recorded" else ("price_history", "token_id")
-    rows = _main_rows(main_db, f"""SELECT * FROM markets WHERE yes_token IN (SELECT DISTINCT {column} FROM {table}
-                                   WHERE at BETWEEN ? AND ?) ORDER BY condition_id""", (spec.from_ms, spec.to_ms))
+            raise BacktestError(f"unknown markets (not discovered): {', '.join(sorted(missing))}")  # type: ignore[arg-type]
+        return rows
+    rows = recording.markets_with_data(main_db, spec.source, spec.from_ms, spec.to_ms)
     if not rows:
         raise BacktestError(f"no {spec.source} data between the given times")
-    return [dict(r) for r in rows]
+    return rows
 
 
 def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: list[dict]) -> Database:  # type: ignore[type-arg]
@@ -116,46 +104,33 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
         leftover.unlink()
     migrate(path)
     db = Database(path)
-    limits = _main_rows(main_db, "SELECT name, value, version, updated_at, updated_by FROM risk_limits")
-    config = _main_rows(main_db, "SELECT key, value, version, updated_at, updated_by FROM settings")
-    with db.write() as conn:
-        columns = list(market_rows[0])
-        conn.execute(text(f"INSERT INTO markets ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
-                     market_rows)
-        for row in limits:
-            conn.execute(text("INSERT INTO risk_limits VALUES (:n, :v, :ver, :at, :by)"),
-                         dict(zip(("n", "v", "ver", "at", "by"), tuple(row), strict=True)))
-        for row in config:
-            conn.execute(text("INSERT INTO settings VALUES (:k, :v, :ver, :at, :by)"),
-                         dict(zip(("k", "v", "ver", "at", "by"), tuple(row), strict=True)))
-        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES (:n, :k, :p, :m, 1, 0, 0, 'backtest')"""),
-                     {"n": STRATEGY_NAME, "k": spec.kind, "p": json.dumps(spec.params),
-                      "m": json.dumps([r["condition_id"] for r in market_rows])})
-        conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
+    limits, config = recording.desk_limits_and_settings(main_db)
+    scratch.seed_scratch(db, markets=market_rows, limits=limits, settings=config, strategy=STRATEGY_NAME,
+                         kind=spec.kind, params=spec.params)
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
-    with db.write() as conn:
-        for index in SCRATCH_UNUSED_INDEXES:
-            conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
+    scratch.drop_indexes(db, SCRATCH_UNUSED_INDEXES)
     return db
 
 
 def _events(spec: BacktestSpec, main_db: Path,
-            markets: list[MarketInfo]) -> tuple[Iterator[list[Row]], list[str], int, int]:
-    """(the replay's rows in batches of about 1/200 of the run, each a progress step; the
-    tokens the rows index; how many events; how many recorded decision markers)."""
+            markets: list[MarketInfo]) -> tuple[Iterator[list[Row]], list[str], Callable[[int], int], bool]:
+    """(the replay's rows in batches of about 1/200 of the run (at most MAX_BATCH_IDS ids of
+    `ticks` on a long one), each a progress step; the tokens the rows index; the run's events
+    in total, as known after so many were seen;
+    whether the range holds recorded decision markers)."""
     tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
     if spec.source == "history":
-        total = _main_rows(main_db, f"""SELECT COUNT(*) FROM price_history WHERE at BETWEEN ? AND ? AND token_id IN
-                                       ({','.join('?' * len(markets))})""",
-                           (spec.from_ms, spec.to_ms, *[m.yes_token for m in markets]))[0][0]
+        total = recording.history_point_count(main_db, [m.yes_token for m in markets], spec.from_ms, spec.to_ms)
         step = max(1, total * 5 // 200)
         return (as_rows(history_events(main_db, markets, spec.from_ms, spec.to_ms), tokens, step), tokens,
-                total * 5, total)
-    events, decides = count_recorded(main_db, tokens, spec.from_ms, spec.to_ms)
-    step = max(1, (events + decides) // 200)
-    return recorded_batches(main_db, tokens, spec.from_ms, spec.to_ms, step), tokens, events + decides, decides
+                lambda seen: total * 5, total > 0)
+    recorded = RecordedRows(main_db, tokens, spec.from_ms, spec.to_ms)
+
+    def total(seen: int) -> int:  # not counted up front (a second pass over the range): projected
+        return max(seen, round(seen / recorded.fraction)) if recorded.fraction > 0 else seen
+
+    return recorded.batches(max(1, recorded.span // 200)), tokens, total, recorded.markers
 
 
 async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,
@@ -178,9 +153,13 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
             curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress, income)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
-        result = _result(core, curve, exposure, events, decisions, markets, income.totals(clock.now))
+        mids = ReplayedMids(main_db, spec.source, markets)
+        try:
+            result = _result(core, curve, exposure, events, decisions, markets, income.totals(clock.now),
+                             _fill_marker(spec, mids, market_rows))
+        finally:
+            mids.close()
         result.refusals = tally.summary()
-        _markouts(result, spec, main_db, market_rows, markets)
         return result
     finally:
         db.dispose()
@@ -188,20 +167,21 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
 
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
                   markets: list[MarketInfo], progress: Progress | None,
-                  income: BacktestIncome) -> tuple[list, list, int, int]:  # type: ignore[type-arg]
+                  income: BacktestIncome) -> tuple[Samples, Samples, int, int]:
     await core.start(operator=True)
-    core.unblock_orders()
-    batches, tokens, total, markers = _events(spec, main_db, markets)
+    core.gate.unblock()
+    batches, tokens, total_after, markers = _events(spec, main_db, markets)
     venue = core.executor.venue
     if isinstance(venue, PaperVenue):  # the core's only work for a book change or a print (TradingCore._on_market_event)
-        apply = RowApplier(core.books, tokens, venue.rests_on, lambda token, at: venue.on_book_changed(token),
+        # `by_token.get` answers as `rests_on` does (an empty or missing entry: no order rests) without a
+        # Python call per row.
+        apply = RowApplier(core.books, tokens, venue.by_token.get, lambda token, at: venue.on_book_changed(token),
                            venue.on_level_changed, venue.on_market_event)
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
     interval = core.config["tick_interval_ms"]
     next_decide = spec.from_ms + interval
-    curve: list[tuple[int, float]] = []
-    exposure: list[tuple[int, float]] = []
+    curve, exposure = Samples(), Samples()
     seen = decisions = 0
     for batch in batches:
         # The scratch ledger commits once per batch instead of once per write: a replay has
@@ -225,69 +205,60 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
                         apply(event)
         seen += len(batch)
         if progress is not None:
-            progress(seen, total)
+            progress(seen, total_after(seen))
     if progress is not None:
-        progress(total, total)
+        progress(seen, seen)
     return curve, exposure, seen, decisions
 
 
-async def _decide(core: TradingCore, clock: SimClock, at: int, curve: list, exposure: list,  # type: ignore[type-arg]
+async def _decide(core: TradingCore, clock: SimClock, at: int, curve: Samples, exposure: Samples,
                   income: BacktestIncome) -> int:
     clock.now = at
     valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
-    curve.append((at, (valuation.equity + income.at(at)) / MICRO))  # rewards and rebates count
-    exposure.append((at, valuation.exposure / MICRO))
+    curve.add(at, (valuation.equity + income.at(at)) / MICRO)  # rewards and rebates count
+    exposure.add(at, valuation.exposure / MICRO)
     return 1
 
 
-def _result(core: TradingCore, curve: list, exposure: list, events: int, decisions: int,  # type: ignore[type-arg]
-            markets: list[MarketInfo], income: tuple[float, float]) -> BacktestResult:
+FillMarker = Callable[[Iterable[dict]], MarkoutSummary]  # type: ignore[type-arg]
+
+
+def _result(core: TradingCore, curve: Samples, exposure: Samples, events: int, decisions: int,
+            markets: list[MarketInfo], income: tuple[float, float], mark: FillMarker) -> BacktestResult:
+    """The run's figures from its scratch ledger, read as a stream: every fill is stepped
+    through the trade figures and marked out, the first KEPT_ROWS fills and orders are kept."""
+    figures, fills, orders = TradeFigures(), [], []  # type: ignore[var-annotated]
     with core.db.read() as conn:
-        fills = [dict(r) for r in conn.execute(text(
-            """SELECT matched_at, condition_id, token_id, outcome, side, price, size, fee, liquidity, status, trade_id,
-                      order_id FROM fills ORDER BY matched_at, trade_id""")).mappings()]
-        orders = [dict(r) for r in conn.execute(text(  # closed_at: when it ended (None: still working)
-            """SELECT id, created_at, closed_at, condition_id, token_id, outcome, side, price, size, filled, tif,
-                      status FROM orders ORDER BY id""")).mappings()]
-    closes, fees, trades = _trade_figures(fills)
+        marked = mark(_stepped(kept_rows(scratch.fill_rows(conn), fills, KEPT_ROWS), figures))
+        orders = scratch.first_orders(conn, KEPT_ROWS)
+        fill_count, order_count = scratch.ledger_counts(conn)
     rewards, rebates = income  # (USDC) every reward estimated and rebate accrued, to the run's last event
-    summary = metric_fns.compute(curve, [e for _, e in exposure], closes, trades=trades, fees=fees / MICRO,
-                                 rewards=rewards, rebates=rebates)
+    summary = metric_fns.compute(curve, exposure.values, figures.closes, trades=figures.trades,
+                                 fees=figures.fees / MICRO, rewards=rewards, rebates=rebates)
+    summary = dataclasses.replace(summary, **metric_fields(marked))
     return BacktestResult(summary, curve, exposure, fills, orders, events, decisions,
-                          [m.condition_id for m in markets])
+                          [m.condition_id for m in markets], fill_count=fill_count, order_count=order_count)
 
 
-def _markouts(result: BacktestResult, spec: BacktestSpec, main_db: Path, market_rows: list[dict],  # type: ignore[type-arg]
-              markets: list[MarketInfo]) -> None:
-    """Each fill's markouts (into its row) and the run's (into its metrics), from the mids the
+def _stepped(rows: Iterable[dict], figures: TradeFigures) -> Iterator[dict]:  # type: ignore[type-arg]
+    for row in rows:
+        figures.step(row)
+        yield row
+
+
+def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict]) -> FillMarker:  # type: ignore[type-arg]
+    """Each fill's markouts (into its row) and the run's (the summary), from the mids the
     replay saw, up to the end of the replayed range."""
-    mids = ReplayedMids(main_db, spec.source, markets)
-    try:
-        summary = add_markouts(result.fills, mids, until=spec.to_ms,
-                               resolved={r["condition_id"]: r.get("resolved_outcome") for r in market_rows})
-    finally:
-        mids.close()
-    result.metrics = dataclasses.replace(result.metrics, **metric_fields(summary))
+    resolved = {r["condition_id"]: r.get("resolved_outcome") for r in market_rows}
+    return lambda fills: add_markouts(fills, mids, until=spec.to_ms, resolved=resolved)
 
 
-def _trade_figures(fills: list[dict]) -> tuple[list[float], int, int]:  # type: ignore[type-arg]
-    """From fill rows in match order: the realized PnL (USDC) of each fill that closed shares,
-    the fees paid (micro-USDC) and the number of trades. Stepped through the ledger's own
-    average-cost rule, per token, so a ghost (FAILED) fill counts nowhere, as in the ledger."""
-    held: dict[str, tuple[int, int]] = {}  # token -> (shares, cost)
-    closes: list[float] = []
-    fees = trades = 0
+def _trade_figures(fills: Iterable[dict]) -> tuple[list[float], int, int]:  # type: ignore[type-arg]
+    """(closing PnL per closing fill in USDC, fees in micro-USDC, trades) of fill rows in match order."""
+    figures = TradeFigures()
     for row in fills:
-        fill = FillFact(Side(row["side"]), row["price"], row["size"], row["fee"], TradeStatus(row["status"]))
-        if fill.status is TradeStatus.FAILED:
-            continue
-        shares, cost = held.get(row["token_id"], (0, 0))
-        step = apply_fill(shares, cost, fill)
-        held[row["token_id"]] = (shares + step.shares, step.cost)
-        if step.realized is not None:
-            closes.append(step.realized / MICRO)
-        fees, trades = fees + step.fee, trades + 1
-    return closes, fees, trades
+        figures.step(row)
+    return figures.closes, figures.fees, figures.trades
 
 
 def run_sync(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,

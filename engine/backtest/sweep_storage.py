@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from storage.sweep_files import use_wal
 
 if TYPE_CHECKING:
     import optuna
@@ -69,16 +70,9 @@ def rdb_storage(url: str) -> optuna.storages.RDBStorage:
     kwargs: dict[str, Any] = {}
     path = sqlite_path(url)
     if path is not None:
-        _wal(path)
+        use_wal(path)
         kwargs = {"connect_args": {"timeout": 60}}
     return optuna.storages.RDBStorage(
         url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
         heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1))
 
-
-def _wal(path: Path) -> None:
-    """WAL for a study file (it stays set in the file): with the default rollback journal every
-    reader (each worker's sampler reads all trials) blocks the other workers' writes, and
-    SQLite's busy waits then cost the second worker much of its core."""
-    with contextlib.closing(sqlite3.connect(path, timeout=60)) as conn:
-        conn.execute("PRAGMA journal_mode=WAL")

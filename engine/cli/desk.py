@@ -20,7 +20,7 @@ from typing import Any
 
 from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
-from storage import answers, desk_status, posting
+from storage import answers, desk_lookups, desk_status, posting
 from storage.lite import now_ms, read_connection, snapshot
 from engine.contracts.settings import Settings
 
@@ -253,7 +253,7 @@ def _ack(settings: Settings, wanted: list[str]) -> int:
 
     with reader(settings) as conn:
         if wanted == ["all"]:
-            ids = [int(r["id"]) for r in desk_status.rows(conn, "SELECT id FROM alerts WHERE acked_at IS NULL")]
+            ids = desk_lookups.unacked_alert_ids(conn)
         else:
             ids = [_alert_id(raw) for raw in wanted]
     db = Database(settings.db_path)

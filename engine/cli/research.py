@@ -88,7 +88,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     runs.finish(db, run_id, result)
     report = _write_report(db, run_id, args.report) if args.report else None
     print(json.dumps({"run_id": run_id, "events": result.events, "decisions": result.decisions,
-                      "orders": len(result.orders), "fills": len(result.fills), **result.metrics.as_dict(),
+                      "orders": result.order_count, "fills": result.fill_count, **result.metrics.as_dict(),
                       "refusals": result.refusals, **({"report": str(report)} if report else {})},
                      indent=2, default=str))
     return 0
@@ -123,11 +123,9 @@ def _write_report(db: Database, run_id: int, path: Path) -> Path:
 
 
 def _token_for(db: Database, market: str, outcome: str) -> list[str]:
-    from sqlalchemy import text
+    from storage.history_store import market_tokens
 
-    with db.read() as conn:
-        row = conn.execute(text("SELECT yes_token, no_token FROM markets WHERE condition_id = :m OR slug = :m"),
-                           {"m": market}).first()
+    row = market_tokens(db, market)
     if row is None:
         raise ResearchError(f"unknown market {market!r}: the engine discovers markets at start-up; "
                             "use a condition id or slug from the Markets page")

@@ -6,8 +6,9 @@ and how a value is checked, so the dashboard refuses what the engine would refus
 - `limits`, `strategy_limits`: the global and per-strategy risk limits (names, units, bounds,
   parsing) and reading them back;
 - `runtime_settings`: the engine settings edited from the dashboard, with their checks;
-- `params`, `market_filter`, `strategy_kinds`: strategy parameter schemas, the market filter,
-  and the strategy kinds with their parameter validation;
+- `params`, `market_filter`, `strategy_kinds`, `strategy_schemas/`: strategy parameter schemas,
+  the market filter, and the strategy kinds (one schema module per kind, with its cross-field
+  checks) with their parameter validation; the strategies import these, never the reverse;
 - `order_status`: order and fill statuses and their ranks;
 - `venue_rules`, `expiry`, `ticket`: the venue's price grid, lots and taker fee, a GTD expiry's
   bounds, and the manual order ticket (parsed and previewed the same way by the page and by the

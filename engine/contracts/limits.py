@@ -160,12 +160,6 @@ class Limits:
     _counts: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
     _ms: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def usdc(self, name: str) -> int:
-        return self._micro(name)
-
-    def shares(self, name: str) -> int:
-        return self._micro(name)
-
     def count(self, name: str) -> int:
         found = self._counts.get(name)
         if found is None:
@@ -174,9 +168,6 @@ class Limits:
 
     def fraction(self, name: str) -> Decimal:
         return self.values[name] / 100
-
-    def probability(self, name: str) -> int:
-        return self._micro(name)
 
     def ms(self, name: str) -> int:
         found = self._ms.get(name)
@@ -189,6 +180,10 @@ class Limits:
         if found is None:
             found = self._micros[name] = int(self.values[name] * MICRO)
         return found
+
+    # USDC, shares and probabilities are all micro-units: one method under each unit's name
+    # (the gate asks some fifty times a decision; a forwarding call doubled each one's cost).
+    usdc = shares = probability = _micro
 
     def flag(self, name: str) -> bool:
         return self.values[name] != 0

@@ -1,7 +1,8 @@
 """Parameter schemas: what a strategy may be configured with, and their validation.
 
-A strategy class declares `params_schema`, a tuple of `ParamSpec`. The dashboard renders it as a
-form and validates with `validate_schema`; the engine validates again when it builds the strategy.
+Each strategy kind's `StrategyKind` (engine/contracts/strategy_schemas/) holds its `params_schema`,
+a tuple of `ParamSpec`, and its cross-field checks. The dashboard renders the schema as a form and
+validates with `StrategyKind.validate`; the engine validates the same way when it builds the strategy.
 Params are stored as JSON in human units ("spread": 0.02 is a probability, "size": 10 is shares)
 and each strategy converts them to integer micro-units itself.
 
@@ -12,7 +13,7 @@ numbers coerced to JSON-friendly int/float) and a dict of per-field, human-reada
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from enum import StrEnum
@@ -198,3 +199,27 @@ def _in_bounds(spec: ParamSpec, number: Decimal, value: Any) -> tuple[Any, str]:
     if high is not None and number > Decimal(repr(high)):
         return None, f"must be at most {high}{unit}"
     return value, ""
+
+
+def no_cross_checks(params: Params) -> Errors:
+    """A kind whose fields are independent: nothing to check between them."""
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyKind:
+    """One strategy kind as both processes see it: its name, what it does, the params it takes
+    and the checks between them (e.g. fast period < slow period), run after the field checks."""
+
+    kind: str
+    title: str
+    description: str
+    params_schema: tuple[ParamSpec, ...]
+    check: Callable[[Params], Errors] = no_cross_checks
+
+    def validate(self, raw: object) -> tuple[Params, Errors]:
+        """Field checks from the schema, then the cross-field checks; never raises."""
+        params, errors = validate_schema(self.params_schema, raw)
+        if not errors:
+            errors.update(self.check(params))
+        return params, errors

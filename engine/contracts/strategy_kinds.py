@@ -1,10 +1,31 @@
-"""The strategy kinds the desk offers, as the dashboard may use them: each kind's title,
-description and parameter schema (`registry()`), and `validate_params`, the same check the
-engine runs before it builds a strategy. Strategies are pure decision code (no I/O), so
-offering them here pulls nothing of the trading machinery into the dashboard."""
+"""The strategy kinds the desk offers, as the dashboard, the CLI, sweeps and the engine use
+them: each kind's title, description and parameter schema (`registry()`), and
+`validate_params`, the check every one of them runs before saving or building a strategy.
+The schemas are pure values (engine/contracts/strategy_schemas/); the strategies import them,
+never the other way round, so offering them pulls no decision code into the dashboard."""
 
 from __future__ import annotations
 
-from engine.strategies.registry import registry, validate_params
+from engine.contracts.params import Errors, Params, StrategyKind
+from engine.contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
+from engine.contracts.strategy_schemas.market_making import MARKET_MAKING
+from engine.contracts.strategy_schemas.momentum import MOMENTUM
+from engine.contracts.strategy_schemas.value_betting import VALUE_BETTING
 
-__all__ = ["registry", "validate_params"]
+KINDS: tuple[StrategyKind, ...] = (MARKET_MAKING, COMPLEMENT_ARB, VALUE_BETTING, MOMENTUM)
+
+
+def registry() -> dict[str, StrategyKind]:
+    """Strategy kind -> its schema (kind, title, description, params_schema, validate)."""
+    return {schema.kind: schema for schema in KINDS}
+
+
+def validate_params(kind: str, raw: object) -> tuple[Params, Errors]:
+    """Normalised params (defaults filled in) and per-field errors; never raises.
+
+    An unknown kind is reported under the key "kind"; a non-object under "params".
+    """
+    schema = registry().get(kind)
+    if schema is None:
+        return {}, {"kind": f"unknown strategy kind {kind!r} (known: {', '.join(sorted(registry()))})"}
+    return schema.validate(raw)

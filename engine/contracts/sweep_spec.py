@@ -155,12 +155,12 @@ def parse_space(raw: str | dict[str, Any], kind: str) -> dict[str, Dimension]:
         raise SweepError('space: a JSON object of params, e.g. {"half_spread": [0.01, 0.05], "size": [10, 50, "int"]}')
     if len(raw) > MAX_DIMENSIONS:
         raise SweepError(f"space: at most {MAX_DIMENSIONS} params")
-    from engine.strategies.registry import registry, validate_params
+    from engine.contracts.strategy_kinds import registry, validate_params
 
-    cls = registry().get(kind)
-    if cls is None:
+    strategy_kind = registry().get(kind)
+    if strategy_kind is None:
         raise SweepError(f"strategy: unknown kind {kind!r} (known: {', '.join(sorted(registry()))})")
-    schema = {spec.name: spec for spec in cls.params_schema}
+    schema = {spec.name: spec for spec in strategy_kind.params_schema}
     space = {}
     for name, entry in raw.items():
         spec = schema.get(name)
@@ -216,7 +216,7 @@ def distinct_sets(spec: SweepSpec) -> int:
 
 def check_spec(spec: SweepSpec) -> None:
     """Everything but the data: SweepError says what is wrong."""
-    from engine.strategies.registry import validate_params
+    from engine.contracts.strategy_kinds import validate_params
 
     if not NAME_PATTERN.match(spec.name):
         raise SweepError("name: 1-80 letters, digits, spaces or _ . : - (starting with a letter or digit)")

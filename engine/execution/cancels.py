@@ -66,6 +66,8 @@ class Cancels:
             refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
                                            stored=self.state.orders.get(order.id)) for order in targets]
             command_effects.note(conn, {"cancelling": [order.id for order in targets]})
+        if len(self._sent) > 2 * len(self.state.orders) + 1_000:  # closed orders' stamps: never read again
+            self._sent = {i: at for i, at in self._sent.items() if i in self.state.orders}
         for row in refreshed:
             self.tracker.track(row)
             self._sent[row.id] = now

@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from typing import TYPE_CHECKING
 
 from engine.domain import fmt
 from engine.execution import claims
 from engine.venues.settlement import SettlementVenue, VenueCredit
+from storage import execution_ledger
 from storage.audit import raise_alert
 
 if TYPE_CHECKING:
@@ -40,13 +41,11 @@ def window(ex: Executor) -> tuple[int, int] | None:
     """(when the desk's cash in this mode began, where to read from: a day before the newest
     credit booked, never before that beginning); None: no cash yet, so nothing to book."""
     with ex.db.read() as conn:
-        start = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = 'initial'"),
-                             {"m": ex.mode}).scalar()
-        newest = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND kind IN "
-                                   "('redemption', 'merge', 'rebate', 'reward')"), {"m": ex.mode}).scalar()
+        start = execution_ledger.initial_deposit_at(conn, ex.mode)
+        newest = execution_ledger.newest_credit_at(conn, ex.mode)
     if start is None:
         return None
-    return int(start), int(start) if newest is None else max(int(start), int(newest) - OVERLAP_MS)
+    return start, start if newest is None else max(start, newest - OVERLAP_MS)
 
 
 async def book_venue_credits(ex: Executor, venue: SettlementVenue) -> list[Booked]:

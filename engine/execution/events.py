@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 from engine.domain import ONE, Outcome, Tif, fmt
-from engine.execution import claims, store
+from engine.execution import store
 from engine.execution.bus import FillApplied
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
@@ -28,6 +28,7 @@ from engine.venues.base import (
     VenueOrderStatus,
     VenueTrade,
 )
+from storage import claims_store, execution_ledger
 from storage.audit import raise_alert
 
 
@@ -144,7 +145,7 @@ class EventApplier:
             changed, previous, fill = store.upsert_fill(conn, fill, now)
             if not changed:
                 return
-            total = store.order_fill_total(conn, row.id)
+            total = execution_ledger.order_fill_total(conn, row.id)
             status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
             refreshed = store.advance_row(conn, row.id, status, now, filled=total, stored=row)
             totals = store.position_after_fill(conn, fill, previous,
@@ -185,9 +186,10 @@ class EventApplier:
                 held = self.state.totals(strategy, token).size
                 payout = ONE if outcome is winner else 0
                 amount = held * payout // ONE
-                if amount > 0 and claims.add_claim(conn, mode=self.mode, kind="redeem", condition_id=condition_id,
-                                                   strategy=strategy, token_id=token, amount=amount,
-                                                   ref=f"{condition_id}:{strategy}:{token}", now=now):
+                if amount > 0 and claims_store.add_claim(conn, mode=self.mode, kind="redeem",
+                                                         condition_id=condition_id, strategy=strategy,
+                                                         token_id=token, amount=amount,
+                                                         ref=f"{condition_id}:{strategy}:{token}", now=now):
                     owed += amount
                 totals = store.recompute_position(conn, mode=self.mode, strategy=strategy, token_id=token,
                                                   condition_id=condition_id, outcome=outcome, payout=payout, now=now)

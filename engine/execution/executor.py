@@ -51,7 +51,9 @@ class Executor:
     def __init__(self, db: Database, venue: Venue, catalog: MarketCatalog, *, mode: str,
                  clock: Callable[[], int] = now_ms, new_client_id: Callable[[], str] | None = None,
                  placement_check: PlacementCheck | None = None, config: ExecutorConfig | None = None,
-                 bus: EventBus | None = None):
+                 bus: EventBus | None = None, gate: OrderGate | None = None):
+        """`gate`: the desk's one order gate (placement.py), shared by every executor built for
+        it; a standalone executor makes its own, closed."""
         self.db = db
         self._venue = venue
         self.catalog = catalog
@@ -61,12 +63,12 @@ class Executor:
         self.bus = bus or EventBus()
         self.state = ExecutionState(mode)
         self.health = VenueHealth(clock, self.bus)
-        self.gate = OrderGate()
+        self.gate = gate or OrderGate()
         self.transactions = Transactions(db, self.bus)
         tracker = OrderTracker(self.state, self.transactions, clock)
         self.applier = EventApplier(self.state, catalog, self.transactions, tracker, mode=mode, clock=clock,
                                     request_lookup=lambda venue_order_id: self.lookups.request(venue_order_id))
-        self.inbox = EventInbox(self.transactions, self.applier, self.load)
+        self.inbox = EventInbox(self.transactions, self.applier, self.load, venue.events)
         self.events = self.inbox.events
         self.lookups = OrderLookups(venue, self.state, self.health, self.transactions, tracker, self.applier,
                                     clock, self.config)
@@ -91,6 +93,7 @@ class Executor:
     def venue(self, venue: Venue) -> None:
         """Talk to another venue from now on (every seam that calls it)."""
         self._venue = venue
+        self.inbox.events = self.events = venue.events
         for seam in (self.lookups, self.cancels, self.venue_sync, self.placement):
             seam.venue = venue
 
@@ -109,9 +112,10 @@ class Executor:
             self.state.load(conn)
 
     async def start(self) -> None:
-        """Load state, connect the venue (its events start flowing) and apply them continuously."""
+        """Load state, connect the venue (its reports start arriving on its queue, which the
+        inbox drains) and apply them continuously."""
         self.load()
-        await self.venue.start(self.events.put_nowait)
+        await self.venue.start()
         self.inbox.start()
 
     async def close(self) -> None:
@@ -129,15 +133,8 @@ class Executor:
 
     @property
     def blocked(self) -> bool:
+        """Whether the order gate is closed (it is opened and closed by its owners, not here)."""
         return self.gate.blocked
-
-    def block(self) -> None:
-        """No placement is sent after this returns (checked right before every send): the one
-        place orders are blocked."""
-        self.gate.blocked = True
-
-    def unblock(self) -> None:
-        self.gate.blocked = False
 
     def drain(self) -> int:
         """Apply every queued venue event now, in one transaction; returns how many applied
@@ -245,10 +242,10 @@ class Executor:
         return await self.cancels.cancel(orders, gone_if_refused=gone_if_refused)
 
     async def kill(self) -> dict[str, object]:
-        """Block placements, then cancel everything at the venue on its priority lane. Never
-        fails: if the venue cannot take the cancel now (a restart), the orders stay
-        CANCEL_PENDING and every pass sends their cancels again until it can."""
-        self.block()
+        """Cancel everything at the venue on its priority lane; the caller has closed the order
+        gate first (the kill's claim, a kill-switch trip, a halt). Never fails: if the venue
+        cannot take the cancel now (a restart), the orders stay CANCEL_PENDING and every pass
+        sends their cancels again until it can."""
         self.withdraw()
         return await self.cancels.cancel_all(self.drain)
 

@@ -24,12 +24,14 @@ LOCKED_RETRY_S = 0.1  # how soon waiting venue events try the database again
 
 
 class EventInbox:
-    def __init__(self, transactions: Transactions, applier: EventApplier, reload: Callable[[], None]):
-        """The applier writes each report; `reload` rebuilds the mirror after a rollback."""
+    def __init__(self, transactions: Transactions, applier: EventApplier, reload: Callable[[], None],
+                 events: asyncio.Queue[VenueEvent]):
+        """The applier writes each report; `reload` rebuilds the mirror after a rollback;
+        `events` is the venue's own queue of reports, which this drains (the venue only puts)."""
         self.transactions = transactions
         self.applier = applier
         self.reload = reload
-        self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
+        self.events = events
         self._backlog: deque[VenueEvent] = deque()  # taken from the queue, not yet written
         self._task: asyncio.Task[None] | None = None
 

@@ -21,6 +21,7 @@ from engine.execution.store import OrderRow
 from engine.execution.transactions import OrderTracker, Transactions
 from engine.execution.venue_health import VenueHealth
 from engine.venues.base import Venue, VenueBusy, VenueError, VenueOrder
+from storage import execution_ledger
 from storage.audit import raise_alert
 
 log = logging.getLogger("engine.executor")
@@ -100,7 +101,7 @@ class OrderLookups:
         now = self.clock()
         status = ended(size=order.size, filled=order.filled, take=order.tif in TAKE)
         with self.transactions.tx() as conn:
-            if store.advance(conn, order.id, status, now, error=why):
+            if execution_ledger.advance(conn, order.id, status, now, error=why):
                 raise_alert(conn, level="warning", source="executor", code="ORDER_GONE",
                             message=f"order {order.client_id} ({order.side.value} {fmt(order.size)} at "
                                     f"{fmt(order.price)}) closed as {status.value}: {why}")
@@ -132,8 +133,8 @@ class OrderLookups:
         """LOST, with a flag and an alert, unless it has meanwhile reached a final state."""
         now = self.clock()
         with self.transactions.tx() as conn:
-            if store.advance(conn, order.id, OrderStatus.LOST, now, error=why):
-                store.add_flag(conn, order.id, "lost", now)
+            if execution_ledger.advance(conn, order.id, OrderStatus.LOST, now, error=why):
+                execution_ledger.add_flag(conn, order.id, "lost", now)
                 raise_alert(conn, level="warning", source="executor", code="ORDER_LOST",
                             message=f"order {order.client_id} marked LOST: {why}; it was not resubmitted")
             row = store.order_by_id(conn, order.id)

@@ -34,7 +34,7 @@ from engine.venues.base import (
     VenueOrderStatus,
 )
 from engine.venues.refusals import Refusal, classify
-from storage import command_effects
+from storage import command_effects, execution_ledger
 
 log = logging.getLogger("engine.executor")
 
@@ -48,10 +48,20 @@ Place = tuple[str, MarketInfo, OrderSpec, str]  # (strategy, market, order, reas
 
 
 class OrderGate:
-    """The one switch a kill or a stop throws: while closed, nothing is sent."""
+    """The one switch a kill or a stop throws: while closed, nothing is sent (every placement
+    reads it right before it sends). One per desk: the composition root builds it and hands it
+    to the command path, the lifecycle and every executor the trading core builds, so it
+    outlives a reopened venue or a mode switch. Closed until trading starts."""
 
     def __init__(self) -> None:
         self.blocked = True
+
+    def block(self) -> None:
+        """No placement is sent after this returns (synchronous: nothing can yield first)."""
+        self.blocked = True
+
+    def unblock(self) -> None:
+        self.blocked = False
 
 
 @dataclass
@@ -246,7 +256,7 @@ class Placement:
         now = self.clock()
         with self.transactions.tx() as conn:
             for row in rows:
-                store.advance(conn, row.id, OrderStatus.CANCELED, now, error=why)
+                execution_ledger.advance(conn, row.id, OrderStatus.CANCELED, now, error=why)
         for row in rows:
             self.tracker.unsent(row, OrderStatus.CANCELED)
 

@@ -1,5 +1,5 @@
 """Valuing the book of positions: equity (mark to mid), liquidation value (at the best bid),
-exposure for the risk limits, and portfolio snapshots.
+exposure for the risk limits; the snapshots of them are written by storage/portfolio_snapshots.py.
 
 A position whose market has no two-sided book is marked at its cost (no unrealized PnL):
 a price is never invented, and the liquidation value counts only bids that exist.
@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
-from sqlalchemy import Connection, text
 
 from engine.feeds.catalog import MarketCatalog
 from engine.domain import Book, Side, notional
@@ -39,21 +37,7 @@ class Valuation:
 
 
 def value(state: ExecutionState, books: BookLookup) -> Valuation:
-    positions_value = liquidation = realized = unrealized = fees = 0
-    for (_, token), totals in state.positions.items():
-        realized += totals.realized
-        fees += totals.fees
-        if totals.size == 0:
-            continue
-        book = books(token)
-        mid = book.mid if book is not None else None
-        worth = notional(mid, totals.size) if mid is not None else totals.cost
-        positions_value += worth
-        unrealized += worth - totals.cost
-        liquidation += sell_into_bids(book, totals.size)
-    at_risk = sum(amount for _, _, amount, _ in _at_risk(state))
-    return Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees, at_risk,
-                     state.redeemable)
+    return valued(state, books)[0]
 
 
 @dataclass(frozen=True)
@@ -73,18 +57,35 @@ class StrategyBook:
 def by_strategy(state: ExecutionState, books: BookLookup) -> dict[str, StrategyBook]:
     """Per strategy: realized, unrealized at the mid (cost where there is no mid), fees, and
     exposure (cost held + open BUYs), from the mirror: no I/O."""
+    return valued(state, books)[1]
+
+
+def valued(state: ExecutionState, books: BookLookup) -> tuple[Valuation, dict[str, StrategyBook]]:
+    """`value` and `by_strategy` in one pass over the positions and the orders at risk (every
+    decision needs both: the breakers judge the whole and each strategy's share)."""
+    positions_value = liquidation = realized = unrealized = fees = at_risk = 0
     parts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for (strategy, token), totals in state.positions.items():
         part = parts[strategy]
+        realized += totals.realized
+        fees += totals.fees
         part[0] += totals.realized
         part[2] += totals.fees
-        if totals.size:
-            book = books(token)
-            mid = book.mid if book is not None else None
-            part[1] += (notional(mid, totals.size) if mid is not None else totals.cost) - totals.cost
+        if totals.size == 0:
+            continue
+        book = books(token)
+        mid = book.mid if book is not None else None
+        worth = notional(mid, totals.size) if mid is not None else totals.cost
+        positions_value += worth
+        unrealized += worth - totals.cost
+        part[1] += worth - totals.cost
+        liquidation += sell_into_bids(book, totals.size)
     for strategy, _, amount, _ in _at_risk(state):
+        at_risk += amount
         parts[strategy][3] += amount
-    return {strategy: StrategyBook(*values) for strategy, values in parts.items()}
+    valuation = Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees, at_risk,
+                          state.redeemable)
+    return valuation, {strategy: StrategyBook(*values) for strategy, values in parts.items()}
 
 
 def sell_into_bids(book: Book | None, size: int) -> int:
@@ -125,24 +126,3 @@ def _at_risk(state: ExecutionState) -> Iterator[tuple[str, str, int, bool]]:
     for order in state.orders.values():
         if order.side is Side.BUY:
             yield order.strategy, order.condition_id, notional(order.price, order.remaining), True
-
-
-def write_strategy_snapshots(conn: Connection, mode: str, books: dict[str, StrategyBook], now: int) -> None:
-    if books:
-        conn.execute(text("""INSERT INTO strategy_snapshots (mode, strategy, at, realized, unrealized, fees, exposure)
-                             VALUES (:mode, :strategy, :at, :realized, :unrealized, :fees, :exposure)"""),
-                     [{"mode": mode, "strategy": name, "at": now, "realized": b.realized, "unrealized": b.unrealized,
-                       "fees": b.fees, "exposure": b.exposure} for name, b in books.items()])
-
-
-def write_snapshot(conn: Connection, mode: str, valuation: Valuation, now: int, kind: str = "scheduled") -> None:
-    conn.execute(
-        text("""INSERT INTO portfolio_snapshots (mode, at, kind, cash, positions_value, liquidation_value, equity,
-                    realized, unrealized, fees, exposure, redeemable)
-                VALUES (:mode, :at, :kind, :cash, :pv, :lv, :eq, :realized, :unrealized, :fees, :exposure,
-                    :redeemable)"""),
-        {"mode": mode, "at": now, "kind": kind, "cash": valuation.cash, "pv": valuation.positions_value,
-         "lv": valuation.liquidation_value, "eq": valuation.equity, "realized": valuation.realized,
-         "unrealized": valuation.unrealized, "fees": valuation.fees, "exposure": valuation.exposure,
-         "redeemable": valuation.redeemable},
-    )

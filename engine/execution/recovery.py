@@ -26,14 +26,13 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
-
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
 from engine.contracts.order_status import OrderStatus
 from engine.venues.base import Balances, VenueError
 from engine.venues.settlement import SettlementVenue
+from storage import execution_ledger
 from storage.audit import raise_alert
 
 log = logging.getLogger("engine.recovery")
@@ -100,10 +99,10 @@ async def _check_local_orders(ex: Executor, report: RecoveryReport) -> list[stor
 
 async def _replay_trades(ex: Executor, report: RecoveryReport) -> None:
     with ex.db.read() as conn:
-        last_fill = conn.execute(text("SELECT MAX(matched_at) FROM fills WHERE mode = :m"), {"m": ex.mode}).scalar()
+        last_fill = execution_ledger.last_fill_at(conn, ex.mode)
     starts = [o.created_at for o in ex.state.orders.values()]
     if last_fill is not None:
-        starts.append(int(last_fill))
+        starts.append(last_fill)
     after = (min(starts) if starts else ex.clock()) - TRADE_LOOKBACK_MS
     for trade in await ex.venue.trades(after_ms=after):
         ex.applier.trade_report(trade)
@@ -194,17 +193,18 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
     target = wallet_cash(ex, balances)
     now = ex.clock()
     with ex.tx() as conn:
-        pending = store.pending_fill_count(conn, ex.mode)
+        pending = execution_ledger.pending_fill_count(conn, ex.mode)
         if pending:
             log.info("live cash not synced with the venue: fills are still pending on-chain",
                      extra={"pending_fills": pending})
             return 0
         flow = target - store.cash(conn, ex.mode)
-        if store.add_cash_entry(conn, mode=ex.mode, kind="deposit", ref="initial", amount=flow, now=now,
-                                note="the wallet's collateral when live trading first started"):
+        if execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="deposit", ref="initial", amount=flow, now=now,
+                                           note="the wallet's collateral when live trading first started"):
             message = f"live cash starts at the wallet's collateral: {target / 1e6:.2f} USDC"
-        elif flow and store.add_cash_entry(conn, mode=ex.mode, kind="adjustment", ref=f"balance-sync-{now}",
-                                           amount=flow, now=now, note="wallet collateral differed at start-up"):
+        elif flow and execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="adjustment",
+                                                      ref=f"balance-sync-{now}", amount=flow, now=now,
+                                                      note="wallet collateral differed at start-up"):
             message = (f"the wallet's collateral differs from the ledger by {flow / 1e6:+.2f} USDC (a deposit or "
                        f"withdrawal since the last run): live cash adjusted to {target / 1e6:.2f} USDC")
         else:
@@ -226,8 +226,7 @@ def _unredeemed_winnings(ex: Executor, balances: Balances) -> int:
     booked as cash at resolution ('settlement' entries): that cash arrives only when they are
     redeemed. Resolutions since are redeemable claims, never cash, so they are not counted."""
     with ex.db.read() as conn:
-        legacy = set(conn.execute(text("""SELECT DISTINCT substr(ref, 1, instr(ref, ':') - 1) FROM cash_ledger
-                                          WHERE mode = :m AND kind = 'settlement'"""), {"m": ex.mode}).scalars())
+        legacy = execution_ledger.legacy_settlement_markets(conn, ex.mode)
     markets = {token: market for (_, token), market in ex.state.position_market.items()}
     return sum(balances.tokens.get(token, 0) for token, (condition_id, outcome) in markets.items()
                if condition_id in legacy and ex.catalog.resolution(condition_id) is outcome)

@@ -12,10 +12,11 @@ from collections import defaultdict
 from sqlalchemy import Connection
 
 from engine.domain import MarketInfo, Outcome, PositionView, Side, notional
-from engine.execution import claims, store
+from engine.execution import store
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
 from engine.execution.store import OrderRow
+from storage import claims_store
 
 
 NO_POSITION = PositionTotals()  # frozen: one shared instance for every token not held
@@ -52,7 +53,7 @@ class ExecutionState:
         self.positions = {(p.strategy, p.token_id): p.totals for p in rows}
         self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome) for p in rows}
         self.cash = store.cash(conn, self.mode)
-        self.redeemable = claims.redeemable(conn, self.mode)
+        self.redeemable = claims_store.redeemable(conn, self.mode)
 
     # -- orders ------------------------------------------------------------------------
 

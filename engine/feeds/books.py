@@ -184,6 +184,12 @@ class BookCache:
             book.updated_ms = at_ms
         return True
 
+    def token_books(self) -> dict[str, _TokenBook]:
+        """The books by token, live (not copies): for a replay's inner loop, which applies a
+        run of level changes through `_TokenBook.set_level` as `apply_level` does, without a
+        call of its own per change (engine/backtest/replay.py)."""
+        return self._books
+
     def confirm(self, token_ids: Iterable[str], at_ms: int) -> None:
         """The feed knows these books are current as of `at_ms` (healthy connection)."""
         books = self._books

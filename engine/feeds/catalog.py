@@ -11,11 +11,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 
-from sqlalchemy import text
-
 from engine.domain import ONE, MarketInfo, Outcome
 from engine.feeds.discovery import market_info
-from storage import reward_queries
+from storage import catalog_store, reward_queries
 from storage.db import Database
 
 
@@ -77,12 +75,11 @@ class MarketCatalog:
 
     def load(self, db: Database) -> int:
         """(Re)load every market from the table; returns how many."""
-        with db.read() as conn:
-            rows = conn.execute(text("SELECT * FROM markets")).mappings().all()
+        rows = catalog_store.all_markets(db)
         groups = Counter(row["neg_risk_market_id"] for row in rows if row["neg_risk_market_id"])
         rewards = reward_queries.programs(db)
         for row in rows:
-            info = market_info(dict(row))
+            info = market_info(row)
             if (program := rewards.get(info.condition_id)) is not None:
                 info = replace(info, reward_daily_pool=program.daily_pool, reward_max_spread=program.max_spread,
                                reward_min_size=program.min_size)

@@ -2,9 +2,9 @@
 (engine.feeds.catalog.MarketCatalog loads them).
 
 Pages are fetched with limit/offset and each page is upserted in one short write
-transaction (run in a thread, never across an await). Every market is stored, tradable
-or not; an untradable one carries its reason (e.g. a Gamma `version` other than "v1",
-which this adapter cannot sign for). A market without a `version` predates protocol V2
+transaction (storage/catalog_store.py; run in a thread, never across an await). Every market
+is stored, tradable or not; an untradable one carries its reason (e.g. a Gamma `version` other
+than "v1", which this adapter cannot sign for). A market without a `version` predates protocol V2
 and is treated as "v1". Fee parameters come from the CLOB's `/clob-markets/{cid}` for
 the markets being traded (`enrich_fees`).
 """
@@ -19,41 +19,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
-
 from engine.domain import MarketInfo
 from engine.feeds.parse_markets import GammaMarket, clob_market_fees, gamma_market
 from engine.feeds.rest import RestClient
+from storage import catalog_store
 from storage.db import Database, now_ms
 
 log = logging.getLogger("engine.feeds.discovery")
 PAGE_SIZE = 100
 MAX_PAGES = 500  # 50k markets: a guard against a server that never ends the list
-
-_UPSERT = text("""
-INSERT INTO markets (condition_id, gamma_id, question, slug, yes_token, no_token, outcomes, tick, min_size,
-    neg_risk, neg_risk_market_id, end_at, active, closed, accepting_orders, volume, volume_24h, liquidity,
-    tags, gamma_version, tradable, untradable_reason, first_seen_at, updated_at)
-VALUES (:condition_id, :gamma_id, :question, :slug, :yes_token, :no_token, :outcomes, :tick, :min_size,
-    :neg_risk, :neg_risk_market_id, :end_at, :active, :closed, :accepting_orders, :volume, :volume_24h,
-    :liquidity, :tags, :gamma_version, :tradable, :untradable_reason, :now, :now)
-ON CONFLICT (condition_id) DO UPDATE SET
-    gamma_id = excluded.gamma_id, question = excluded.question, slug = excluded.slug,
-    yes_token = excluded.yes_token, no_token = excluded.no_token, outcomes = excluded.outcomes,
-    tick = excluded.tick, min_size = excluded.min_size, neg_risk = excluded.neg_risk,
-    neg_risk_market_id = excluded.neg_risk_market_id, end_at = excluded.end_at, active = excluded.active,
-    closed = excluded.closed, accepting_orders = excluded.accepting_orders, volume = excluded.volume,
-    volume_24h = excluded.volume_24h, liquidity = excluded.liquidity, tags = excluded.tags,
-    gamma_version = excluded.gamma_version, tradable = excluded.tradable,
-    untradable_reason = excluded.untradable_reason, updated_at = excluded.updated_at
-""")
-
-_SET_FEES = text("""
-UPDATE markets SET fee_rate_ppm = :fee_rate_ppm, fee_exponent = :fee_exponent,
-    tick = COALESCE(:tick, tick), min_size = COALESCE(:min_size, min_size), neg_risk = :neg_risk,
-    fees_at = :now, updated_at = :now
-WHERE condition_id = :condition_id
-""")
 
 
 @dataclass(frozen=True)
@@ -82,12 +56,6 @@ def market_row(market: GammaMarket, now: int) -> dict[str, Any]:
     }
 
 
-def _upsert_page(db: Database, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        with db.write() as conn:
-            conn.execute(_UPSERT, rows)
-
-
 async def refresh_markets(db: Database, gamma_host: str, *, page_size: int = PAGE_SIZE,
                           max_pages: int = MAX_PAGES, filters: dict[str, Any] | None = None,
                           rest: RestClient | None = None) -> RefreshReport:
@@ -108,7 +76,7 @@ async def refresh_markets(db: Database, gamma_host: str, *, page_size: int = PAG
             markets = [m for m in parsed if m is not None and len(m.token_ids) >= 2]
             skipped += len(items) - len(markets)
             now = now_ms()
-            await asyncio.to_thread(_upsert_page, db, [market_row(m, now) for m in markets])
+            await asyncio.to_thread(catalog_store.upsert_markets, db, [market_row(m, now) for m in markets])
             upserted += len(markets)
             tradable += sum(1 for m in markets if m.untradable_reason is None)
             if len(items) < page_size:
@@ -142,13 +110,8 @@ async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str]
         if rest is None:
             await client.close()
     if updates:
-        await asyncio.to_thread(_set_fees, db, updates)
+        await asyncio.to_thread(catalog_store.set_market_fees, db, updates)
     return len(updates)
-
-
-def _set_fees(db: Database, updates: list[dict[str, Any]]) -> None:
-    with db.write() as conn:
-        conn.execute(_SET_FEES, updates)
 
 
 def market_info(row: dict[str, Any]) -> MarketInfo:

@@ -3,9 +3,10 @@ the trades, plus a marker at each moment the engine decided, into the `ticks` ta
 
 Off the hot path: the feed listener only diffs the new top of book against the last
 recorded one and appends a tuple to a buffer; a background task writes the buffer in
-batches (sqlite-utils insert_all, one BEGIN IMMEDIATE per batch) from a worker thread with
-its own connection. Rows keep the order in which the engine saw the events, which is what
-lets a backtest replay them exactly (engine/backtest/).
+batches (storage/tick_store.py: sqlite-utils insert_all, one BEGIN IMMEDIATE per batch) from a
+worker thread with its own connection. Rows keep the order in which the engine saw the events,
+which is what lets a backtest replay them exactly (engine/backtest/). Retention's pruning is
+storage/tick_store.py's too (prune_ticks).
 
 Row shapes: `book` data = {"b": [[price, size], ...], "a": [...]} best first; `change`: the
 changes of one book update, a single level in side/price/size (BUY = bid side, size 0
@@ -22,20 +23,18 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlite_utils import Database as UtilsDatabase
-
 from engine.domain import Book
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketEvent, TradePrint
-from storage.db import immediate, raw_connection
-from storage.recording_sessions import KEPT_BY_A_SESSION
+from storage.db import raw_connection
+from storage.tick_store import append_ticks
 
 log = logging.getLogger("engine.marketdata.recorder")
 FLUSH_S = 1.0
 BATCH = 1000
 RESNAPSHOT_MS = 60_000  # a full snapshot now and then bounds what a reader must replay
+# at, token_id, kind, side, price, size, mid, data (storage/tick_store.py: TICK_COLUMNS)
 Row = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
-COLUMNS = ("at", "token_id", "kind", "side", "price", "size", "mid", "data")
 
 
 def book_json(book: Book) -> str:
@@ -138,32 +137,10 @@ class Recorder:
     def _write(self, rows: list[Row]) -> None:
         if self._conn is None:
             self._conn = raw_connection(self.db_path, synchronous="NORMAL")
-        table = UtilsDatabase(self._conn)["ticks"]
-        # A manual IMMEDIATE transaction: sqlite-utils' own would read the schema inside a
-        # deferred one and fail under the engine's concurrent writes (engineering.md §2).
-        with immediate(self._conn):
-            table.insert_all((dict(zip(COLUMNS, row, strict=True)) for row in rows), batch_size=BATCH)  # type: ignore[union-attr]
+        append_ticks(self._conn, rows, batch_size=BATCH)
 
     def _close_conn(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-
-def prune(db_path: Path, *, before_ms: int, chunk: int = 20_000) -> int:
-    """Delete ticks older than `before_ms` in short transactions (the engine keeps writing);
-    ticks a recording session covers are kept until the session is deleted."""
-    conn = raw_connection(db_path)
-    removed = 0
-    try:
-        while True:
-            with immediate(conn):
-                count = conn.execute(
-                    f"""DELETE FROM ticks WHERE id IN (SELECT id FROM ticks WHERE at < ? AND NOT {KEPT_BY_A_SESSION}
-                        ORDER BY at LIMIT ?)""",
-                    (before_ms, chunk)).rowcount
-            removed += count
-            if count < chunk:
-                return removed
-    finally:
-        conn.close()

@@ -5,7 +5,7 @@ About once a second it reads the `news_feeds` setting (only when its version cha
 Settings page saves it through the one configuration writer, which validated it), and polls
 every enabled feed whose `poll_s` has passed: fetch (bounded), parse, keep the entries it has not
 acted on, match them to the feed's rules, and write the signals, the entries and the feed's
-status in one transaction (engine/news/store.py). A feed that fails is retried at its next poll;
+status in one transaction (storage/news_store.py). A feed that fails is retried at its next poll;
 the first failure after a success raises a NEWS_FEED_FAILED warning, the recovery NEWS_FEED_OK.
 """
 
@@ -17,16 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import text
 
 from engine.contracts.news import NewsFeed, NewsRule, parse_feeds
 from engine.contracts.runtime_settings import BY_KEY, SettingError, parse_setting
 from engine.contracts.market_filter import select_markets
-from engine.news import store
 from engine.news.entries import Entry, Matching, ParseError, parse
 from engine.news.fetch import FetchError, fetch, new_client
 from engine.feeds.catalog import MarketCatalog
 from engine.trading.views import candidates
+from storage import news_store
+from storage.audit import AlertLevel, raise_alert
 from storage.db import Database, is_locked, now_ms
 from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
@@ -113,7 +113,7 @@ class NewsPoller:
                         state.due_ms = now + int(self.tick_s * 1000)
                     raise
         if now - self._pruned_at >= PRUNE_EVERY_MS:
-            store.prune(self.db, now)
+            news_store.prune(self.db, now)
             self._pruned_at = now
         return results
 
@@ -121,8 +121,7 @@ class NewsPoller:
         """The feeds as configured, re-read when the setting changed. A stored value that does not
         validate (written around the dashboard) keeps the feeds in force before; the engine's
         configuration check raises CONFIG_INVALID for it."""
-        with self.db.read() as conn:
-            row = conn.execute(text("SELECT value, version FROM settings WHERE key = 'news_feeds'")).first()
+        row = news_store.feeds_setting(self.db)
         if row is None or row[1] == self._version:
             return
         self._version = row[1]
@@ -134,7 +133,7 @@ class NewsPoller:
             return
         names = {feed.name for feed in self.feeds}
         self._state = {name: state for name, state in self._state.items() if name in names}
-        store.forget_feeds(self.db, names)
+        news_store.forget_feeds(self.db, names)
         log.info("news feeds configured", extra={"feeds": sorted(names)})
 
     def poll(self, feed: NewsFeed, state: FeedState | None = None) -> PollResult:
@@ -147,43 +146,49 @@ class NewsPoller:
             return self._failed(feed, state, now, str(exc))
         state.etag, state.modified = (fetched.etag, fetched.modified) if fetched.body is not None else (
             state.etag, state.modified)
-        fresh = store.unseen(self.db, feed.name, entries)
+        known = news_store.seen_keys(self.db, feed.name, [e.key for e in entries])
+        fresh = [e for e in entries if e.key not in known]
         matching = Matching(feed.rules)
-        signals: list[store.NewSignal] = []
-        seen: list[store.Seen] = []
+        signals: list[news_store.NewSignal] = []
+        seen: list[news_store.SeenEntry] = []
         markets = _Markets(self.db, now)
         for entry in fresh:
             written = [s for rule in matching.rules_for(entry) for s in self._signals(rule, entry, markets, now)]
             signals += written
-            seen.append(store.Seen(entry, len(written)))
+            seen.append(news_store.SeenEntry(entry.key, entry.title, entry.link, entry.published_ms, len(written)))
         problem = "; ".join(matching.problems)[:500] or None
-        store.record_poll(self.db, feed=feed.name, url=feed.url, now=now, entries=len(entries), seen=seen,
-                          signals=signals, error=problem)
+        news_store.record_poll(self.db, feed=feed.name, url=feed.url, now=now, entries=len(entries), seen=seen,
+                               signals=signals, error=problem)
         if state.failing:
             state.failing = False
-            store.alert(self.db, "info", "NEWS_FEED_OK", f"news feed '{feed.name}' answers again")
+            self._alert("info", "NEWS_FEED_OK", f"news feed '{feed.name}' answers again")
         for signal in signals:
             log.info("news signal", extra={"feed": feed.name, "signal": signal.source, "market": signal.condition_id,
                                            "value": signal.value, "headline": signal.detail[:120]})
         return PollResult(feed.name, len(entries), len(fresh), len(signals), None, tuple(matching.problems))
 
-    def _signals(self, rule: NewsRule, entry: Entry, markets: _Markets, now: int) -> list[store.NewSignal]:
+    def _signals(self, rule: NewsRule, entry: Entry, markets: _Markets, now: int) -> list[news_store.NewSignal]:
         start = min(entry.published_ms, now) if entry.published_ms is not None else now
         expires = start + rule.ttl_s * 1000
         if expires <= now:  # older news than the rule cares for: history, not a signal
             return []
-        return [store.NewSignal(cid, rule.source, rule.value, expires, entry.title)
+        return [news_store.NewSignal(cid, rule.source, rule.value, expires, entry.title)
                 for cid in markets.selected(rule)]
 
     def _failed(self, feed: NewsFeed, state: FeedState, now: int, error: str) -> PollResult:
-        store.record_poll(self.db, feed=feed.name, url=feed.url, now=now, entries=0, seen=(), signals=(), error=error)
+        news_store.record_poll(self.db, feed=feed.name, url=feed.url, now=now, entries=0, seen=(), signals=(),
+                               error=error)
         if not state.failing:
             state.failing = True
-            store.alert(self.db, "warning", "NEWS_FEED_FAILED",
+            self._alert("warning", "NEWS_FEED_FAILED",
                         f"news feed '{feed.name}' could not be read: {error[:200]} (tried again every "
                         f"{feed.poll_s} s)")
         log.warning("news feed failed", extra={"feed": feed.name, "error": error})
         return PollResult(feed.name, error=error)
+
+    def _alert(self, level: AlertLevel, code: str, message: str) -> None:
+        with self.db.write() as conn:
+            raise_alert(conn, level=level, source="engine", code=code, message=message)
 
     def _http(self) -> httpx.Client:
         if self._client is None:

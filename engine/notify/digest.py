@@ -1,6 +1,7 @@
 """What the hourly cap holds back is not dropped: it is counted per channel, event and strategy
-in `notify_digest` (with the latest one's line), and goes out as one digest message per channel
-once the first of it has waited the digest delay: "12 more fills in the last 15 min: …".
+in `notify_digest` (with the latest one's line; storage/notify_store.py keeps the table), and goes
+out as one digest message per channel once the first of it has waited the digest delay:
+"12 more fills in the last 15 min: …".
 
 A digest is not itself counted against the cap (one per channel per delay at most), so a
 burst of fills can never end in silence.
@@ -9,55 +10,22 @@ burst of fills can never end in silence.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
+
+from storage import notify_store
+from storage.notify_store import Held
 
 PLURAL = {"alert": "alerts", "fill": "fills", "entry": "entries", "exit": "exits", "refused": "refused orders",
           "venue_cancel": "orders cancelled by the venue"}
 ORDER = ("alert", "refused", "venue_cancel", "exit", "entry", "fill")
-LINE_CHARS = 200
 ALL_STRATEGIES = "*"
-
-
-@dataclass(frozen=True)
-class Held:
-    event: str
-    strategy: str
-    count: int
-    first_at: int
-    last_at: int
-    latest: str
-
-
-def hold(conn: Connection, *, channel: str, event: str, strategy: str, line: str, now: int) -> None:
-    conn.execute(text("""INSERT INTO notify_digest (channel, event, strategy, count, first_at, last_at, latest)
-                         VALUES (:c, :e, :s, 1, :now, :now, :line)
-                         ON CONFLICT (channel, event, strategy) DO UPDATE SET count = count + 1,
-                             last_at = excluded.last_at, latest = excluded.latest"""),
-                 {"c": channel, "e": event, "s": strategy, "now": now, "line": line[:LINE_CHARS]})
-
-
-def held(conn: Connection, channel: str) -> list[Held]:
-    rows = conn.execute(text("""SELECT event, strategy, count, first_at, last_at, latest FROM notify_digest
-                                WHERE channel = :c"""), {"c": channel}).all()
-    return [Held(*row) for row in rows]
 
 
 def due(conn: Connection, channel: str, now: int, wait_ms: int) -> list[Held]:
     """Everything held for `channel`, once the first of it has waited `wait_ms`; else nothing."""
-    rows = held(conn, channel)
+    rows = notify_store.held(conn, channel)
     return rows if rows and min(r.first_at for r in rows) <= now - wait_ms else []
-
-
-def clear(conn: Connection, channel: str) -> None:
-    conn.execute(text("DELETE FROM notify_digest WHERE channel = :c"), {"c": channel})
-
-
-def held_counts(conn: Connection) -> dict[str, int]:
-    """channel -> how many messages wait in its digest (the Settings page shows it)."""
-    return {str(c): int(n) for c, n in conn.execute(text("SELECT channel, SUM(count) FROM notify_digest "
-                                                         "GROUP BY channel")).all()}
 
 
 def _minutes(ms: int) -> str:

@@ -1,6 +1,7 @@
 """Trade events for notifications: what `notify_events` says happened (a fill, an order the venue
 refused, a resting order the venue cancelled; written by triggers in the executor's own
-transaction, see storage/migrations.py 0014), read in our terms and worded for a phone.
+transaction, see storage/migrations.py 0014; storage/notify_sources.py reads them), in our terms
+and worded for a phone.
 
 A fill is also an entry when it opens a position (a BUY from no shares) and an exit when it
 closes one (a SELL down to no shares), counted from the strategy's own fills in that token
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from engine.domain import fmt
+from storage import notify_sources
 
 QUESTION_CHARS = 120
 LABELS = {"fill": "FILL", "entry": "ENTRY", "exit": "EXIT", "refused": "ORDER REFUSED",
@@ -43,15 +45,10 @@ class TradeFact:
         return "warning" if self.event in ("refused", "venue_cancel") else "info"
 
 
-def newest_id(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM notify_events")).scalar_one())
-
-
 def new_facts(conn: Connection, cursor: int, limit: int, host: str) -> tuple[list[TradeFact], int]:
     """Facts after `cursor` (at most `limit` events read) and the cursor past them; an event whose
     fill or order is gone (pruned) is passed over."""
-    rows = conn.execute(text("SELECT id, at, kind, ref FROM notify_events WHERE id > :c ORDER BY id LIMIT :n"),
-                        {"c": cursor, "n": limit}).all()
+    rows = notify_sources.events_after(conn, cursor, limit)
     facts = []
     for row in rows:
         fact = _fill(conn, row, host) if row.kind == "fill" else _order(conn, row, host)
@@ -70,17 +67,11 @@ def _utc(at_ms: int) -> str:
 
 
 def _fill(conn: Connection, event: Any, host: str) -> TradeFact | None:
-    row = conn.execute(text("""SELECT f.id, f.mode, f.strategy, f.token_id, f.condition_id, f.outcome, f.side,
-                                      f.price, f.size, f.fee, f.liquidity, f.matched_at, o.client_id, m.question
-                               FROM fills f JOIN orders o ON o.id = f.order_id
-                               LEFT JOIN markets m ON m.condition_id = f.condition_id WHERE f.id = :id"""),
-                       {"id": event.ref}).first()
+    row = notify_sources.fill_with_market(conn, event.ref)
     if row is None:
         return None
-    before = int(conn.execute(text("""SELECT COALESCE(SUM(CASE side WHEN 'BUY' THEN size ELSE -size END), 0)
-                                      FROM fills WHERE mode = :m AND strategy = :s AND token_id = :t AND id < :id
-                                      AND status != 'FAILED'"""),
-                              {"m": row.mode, "s": row.strategy, "t": row.token_id, "id": row.id}).scalar_one())
+    before = notify_sources.shares_before_fill(conn, mode=row.mode, strategy=row.strategy, token_id=row.token_id,
+                                               fill_id=row.id)
     events: tuple[str, ...] = ("fill",)
     if row.side == "BUY" and before <= 0:
         events = ("fill", "entry")
@@ -97,10 +88,7 @@ def _fill(conn: Connection, event: Any, host: str) -> TradeFact | None:
 
 
 def _order(conn: Connection, event: Any, host: str) -> TradeFact | None:
-    row = conn.execute(text("""SELECT o.mode, o.strategy, o.condition_id, o.outcome, o.side, o.price, o.size,
-                                      o.filled, o.tif, o.error, o.client_id, m.question
-                               FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id
-                               WHERE o.id = :id"""), {"id": event.ref}).first()
+    row = notify_sources.order_with_market(conn, event.ref)
     if row is None:
         return None
     trade = f"{row.side} {row.outcome} {fmt(row.size)} @ {fmt(row.price)} {row.tif}"

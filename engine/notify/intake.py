@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from engine.contracts.notify_choices import Choices
-from engine.notify import digest, events, policy, store
+from engine.notify import digest, events, policy
 from engine.notify.policy import Rules, Verdict
+from storage import notify_sources, notify_store
 
 QUEUE_MAX = 50  # messages waiting per channel before the notifier stops reading (apprise) or digests (telegram)
 APPRISE = "apprise"
@@ -34,7 +35,7 @@ class Intake:
     held: dict[str, int] = field(default_factory=dict)  # repeats and stale alerts, noted in the next message
 
     def apprise_full(self, conn: Connection, chosen: frozenset[str]) -> bool:
-        return APPRISE in chosen & self.channels and store.queued_count(conn, APPRISE) >= QUEUE_MAX
+        return APPRISE in chosen & self.channels and notify_store.queued_count(conn, APPRISE) >= QUEUE_MAX
 
     def route(self, conn: Connection, now: int, rules: Rules, chosen: frozenset[str], *, event: str, strategy: str,
               verdict: Callable[[int], Verdict], message: tuple[str, str], level: str, kind: str, line: str,
@@ -44,12 +45,13 @@ class Intake:
         queued = 0
         title, body = (self.redact(part) for part in message)
         for channel in sorted(chosen & self.channels):
-            over = verdict(store.sent_since(conn, now - policy.HOUR_MS, channel)) is Verdict.RATE_CAPPED
-            if over or (channel != APPRISE and store.queued_count(conn, channel) >= QUEUE_MAX):
-                digest.hold(conn, channel=channel, event=event, strategy=strategy, line=self.redact(line), now=now)
+            over = verdict(notify_store.sent_since(conn, now - policy.HOUR_MS, channel)) is Verdict.RATE_CAPPED
+            if over or (channel != APPRISE and notify_store.queued_count(conn, channel) >= QUEUE_MAX):
+                notify_store.hold(conn, channel=channel, event=event, strategy=strategy, line=self.redact(line),
+                                  now=now)
                 continue
-            store.enqueue(conn, now, kind=kind, level=level, title=title, body=body, alert_id=alert_id,
-                          dedup_key=dedup_key, channel=channel)
+            notify_store.enqueue(conn, now, kind=kind, level=level, title=title, body=body, alert_id=alert_id,
+                                 dedup_key=dedup_key, channel=channel)
             queued += 1
         return queued
 
@@ -58,11 +60,11 @@ def take_alerts(intake: Intake, conn: Connection, now: int, rules: Rules, choice
                 batch: int) -> int:
     """Judge new alerts and queue them; returns the new cursor (alerts past it wait unread)."""
     chosen = choices.channels("alert")
-    for alert in store.new_alerts(conn, cursor, batch):
+    for alert in (policy.AlertRow(*row) for row in notify_sources.alerts_after(conn, cursor, batch)):
         if intake.apprise_full(conn, chosen):
             break
         key = policy.dedup_key(alert.code, alert.message, alert.subject)
-        repeated = store.repeated(conn, key, now - rules.dedup_ms)
+        repeated = notify_store.repeated(conn, key, now - rules.dedup_ms)
 
         def verdict(sent: int, alert: policy.AlertRow = alert, repeated: bool = repeated) -> Verdict:
             return policy.judge(alert, rules, now=now, repeated=repeated, sent_last_hour=sent)
@@ -108,8 +110,8 @@ def flush_digests(intake: Intake, conn: Connection, now: int, rules: Rules, wait
         if not rows:
             continue
         title, body = digest.message(rows, intake.host, rules.max_per_hour, now)
-        store.enqueue(conn, now, kind="digest", level="info", title=intake.redact(title), body=intake.redact(body),
-                      channel=channel)
-        digest.clear(conn, channel)
+        notify_store.enqueue(conn, now, kind="digest", level="info", title=intake.redact(title),
+                             body=intake.redact(body), channel=channel)
+        notify_store.clear_digest(conn, channel)
         sent += 1
     return sent

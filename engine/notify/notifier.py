@@ -32,9 +32,9 @@ from typing import Any, TypeVar
 
 from engine.contracts import notify_choices
 from engine.contracts.command_refusal import CommandRejected
-from storage import config_reads
+from storage import config_reads, notify_sources, notify_store
 from engine.contracts.redaction import RedactingFilter
-from engine.notify import digest, events, intake, policy, store
+from engine.notify import intake, policy
 from engine.notify.intake import QUEUE_MAX as QUEUE_MAX
 from engine.notify.intake import Intake
 from engine.notify.policy import Rules
@@ -143,18 +143,18 @@ class Notifier:
                 config = config_reads.load_runtime_config(conn).values
                 rules = Rules.from_config(config)
                 choices = notify_choices.parse(str(config["notify_choices"]))
-                state = store.load_state(conn)
+                state = notify_store.load_state(conn)
                 slot = policy.summary_due(now, rules.summary_at, state.summary_at)
                 if slot is None:
                     return False
-                data = store.summary_data(conn, self.db.path, now)
+                data = notify_sources.summary_data(conn, self.db.path, now)
                 for channel in sorted(choices.any_channel("summary") & self.channels):
                     everyone = channel in choices.channels("summary")
                     lines = [s for s in data["strategies"] if everyone or choices.covers("summary", channel, s["strategy"])]
                     title, body = policy.summary_message(data, self.host, state.held, lines)
-                    store.enqueue(conn, now, kind="summary", level="info", title=title,
+                    notify_store.enqueue(conn, now, kind="summary", level="info", title=title,
                                   body=self._redactor.redact(body), channel=channel)
-                store.save_state(conn, now, summary_at=slot, held={})
+                notify_store.save_state(conn, now, summary_at=slot, held={})
                 return True
 
         if self._patiently(queue_summary):
@@ -167,7 +167,7 @@ class Notifier:
         sender = self._sender() if self.urls else None
         if self.urls and sender is None:
             return
-        self._patiently(lambda: self._write(store.forget_partial_targets))
+        self._patiently(lambda: self._write(notify_store.forget_partial_targets))
         log.info("notifier started", extra={"destinations": ", ".join(self.destinations),
                                             "channels": ", ".join(sorted(self.channels))})
         while not self._stop.is_set():
@@ -215,8 +215,8 @@ class Notifier:
             error = None if outcome.ok else outcome.error()
 
             def record(conn: Any) -> int:
-                row = store.enqueue(conn, now, kind="test", level="info", title=title, body=body)
-                store.record_attempt(conn, row, self.clock(), status="sent" if outcome.ok else "failed",
+                row = notify_store.enqueue(conn, now, kind="test", level="info", title=title, body=body)
+                notify_store.record_attempt(conn, row, self.clock(), status="sent" if outcome.ok else "failed",
                                      attempts=1, error=error)
                 return row
 
@@ -234,11 +234,11 @@ class Notifier:
 
     def _take_alerts(self) -> None:
         """New alerts -> queued messages (or held back, counted), cursor moved, in one transaction."""
-        self._cursor = self._take(self._cursor, store.newest_alert_id, "cursor", intake.take_alerts)
+        self._cursor = self._take(self._cursor, notify_sources.newest_alert_id, "cursor", intake.take_alerts)
 
     def _take_events(self) -> None:
         """New trade events (fills, refusals, the venue's cancels) -> queued messages, cursor moved."""
-        self._event_cursor = self._take(self._event_cursor, events.newest_id, "event_cursor", intake.take_events)
+        self._event_cursor = self._take(self._event_cursor, notify_sources.newest_event_id, "event_cursor", intake.take_events)
 
     def _take(self, known: int | None, newest: Callable[[Any], int], field: str, take: Callable[..., int]) -> int | None:
         if known is not None:
@@ -247,20 +247,20 @@ class Notifier:
                     return known  # the common case: nothing new, and no write lock taken
         now = self.clock()
         with self.db.write() as conn:
-            state = store.load_state(conn)
+            state = notify_store.load_state(conn)
             before = getattr(state, field)
             config = config_reads.load_runtime_config(conn).values
             self.intake.held = dict(state.held)
             cursor = take(self.intake, conn, now, Rules.from_config(config),
                           notify_choices.parse(str(config["notify_choices"])), before, BATCH)
             if cursor != before:
-                store.save_state(conn, now, held=self.intake.held, **{field: cursor})
+                notify_store.save_state(conn, now, held=self.intake.held, **{field: cursor})
         return cursor
 
     def _flush_digests(self) -> None:
         now = self.clock()
         with self.db.read() as conn:
-            if not any(digest.held(conn, channel) for channel in self.channels):
+            if not any(notify_store.held(conn, channel) for channel in self.channels):
                 return
         with self.db.write() as conn:
             config = config_reads.load_runtime_config(conn).values
@@ -270,7 +270,7 @@ class Notifier:
     def _deliver_next(self, sender: Any) -> bool:
         now = self.clock()
         with self.db.read() as conn:
-            message = store.next_due(conn, now, "apprise")
+            message = notify_store.next_due(conn, now, "apprise")
         if message is None:
             return False
         outcome = sender.send(message.title, message.body, message.level, message.targets, ATTEMPT_TIMEOUT_S)
@@ -286,7 +286,7 @@ class Notifier:
                       "targets": sorted(outcome.failed)}
 
         def record(conn: Any) -> None:
-            store.record_attempt(conn, message.id, done, attempts=attempts, **fields)
+            notify_store.record_attempt(conn, message.id, done, attempts=attempts, **fields)
             if fields["status"] == "failed" and not self._failing:
                 raise_alert(conn, level="warning", source="notifier", code="NOTIFY_FAILED",
                             message=f"a {message.kind} notification ({message.title}) was not delivered after "
@@ -305,7 +305,7 @@ class Notifier:
     def _prune(self) -> None:
         if time.monotonic() - self._pruned_at >= PRUNE_EVERY_S:
             self._pruned_at = time.monotonic()
-            self._write(lambda conn: store.prune(conn, self.clock()))
+            self._write(lambda conn: notify_store.prune(conn, self.clock()))
 
     # -- helpers ---------------------------------------------------------------------------------------
 

@@ -147,8 +147,8 @@ STRATEGY_LINES = 15
 
 def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int],
                     strategies: Sequence[Mapping[str, Any]] = ()) -> tuple[str, str]:
-    """The daily summary: `data` as storage reads it (engine/notify/store.py: summary_data), with a
-    line for each of `strategies` (those the operator chose to hear of in it)."""
+    """The daily summary: `data` as storage reads it (storage/notify_sources.py: summary_data),
+    with a line for each of `strategies` (those the operator chose to hear of in it)."""
     title = f"Daily summary · desk on {host} ({data['mode']})"
     state = f"{data['state']}, trading {data['trading_state']}" + (", KILL LATCHED" if data["kill_latched"] else "")
     levels = data["alerts_by_level"]

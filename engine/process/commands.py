@@ -13,7 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from engine.contracts.command_refusal import CommandRejected
+from engine.execution.placement import OrderGate
 from engine.process.control import Controller
+from engine.process.trading_seam import Trading
 from storage import command_effects
 from storage import command_payloads as payloads
 from storage import commands as queue
@@ -57,10 +59,15 @@ Service = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 
 class CommandProcessor:
-    def __init__(self, db: Database, controller: Controller, *, poll_s: float = 0.01,
-                 services: Mapping[str, Service] | None = None):
+    def __init__(self, db: Database, controller: Controller, trading: Trading, gate: OrderGate, *,
+                 poll_s: float = 0.01, services: Mapping[str, Service] | None = None):
+        """The controller applies lifecycle commands, `trading` the order commands (and the
+        cancel ahead of a kill the database lock holds up); `gate`: the desk's one order gate,
+        which a kill (and a stop) closes here, at the claim."""
         self.db = db
         self.controller = controller
+        self.trading = trading
+        self.gate = gate
         self.poll_s = poll_s
         self.services = dict(services or {})
         self._current: asyncio.Task[None] | None = None
@@ -105,8 +112,9 @@ class CommandProcessor:
                                                   "error": str(exc)})
             return
         if command.kind in BLOCKING_KINDS:
-            # Before anything can yield to the event loop: no order leaves after this claim.
-            self.controller.trading.block_orders()
+            # Before anything can yield to the event loop: no order leaves after this claim. The
+            # one place a kill blocks orders; nothing after it on the kill's path blocks again.
+            self.gate.block()
         if busy:
             await self._interrupt_current()
         self._current_id = command.id
@@ -129,9 +137,9 @@ class CommandProcessor:
         self._prekilled = kill_id
         log.warning("a kill is waiting for the database lock: orders blocked and cancelled at the venue now",
                     extra={"command_id": kill_id})
-        self.controller.trading.block_orders()
+        self.gate.block()
         try:
-            await asyncio.wait_for(self.controller.trading.cancel_at_venue(), PREKILL_BUDGET_S)
+            await asyncio.wait_for(self.trading.cancel_at_venue(), PREKILL_BUDGET_S)
         except Exception:
             log.exception("cancelling at the venue ahead of the kill failed; the kill will try again")
 
@@ -170,7 +178,7 @@ class CommandProcessor:
         if handler is not None:
             return await handler(self.controller, payload, command.actor)
         if command.kind in ORDER_KINDS:
-            return await self.controller.trading.handle(command.kind, payload)
+            return await self.trading.handle(command.kind, payload)
         if command.kind in self.services:
             return await self.services[command.kind](payload, command.actor)
         known = ", ".join(sorted(KNOWN_KINDS))

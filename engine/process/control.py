@@ -13,7 +13,8 @@ from typing import Any
 
 from engine.contracts.command_refusal import CommandRejected
 from storage import engine_state as state_store
-from engine.execution import store
+from engine.execution.placement import OrderGate
+from storage import execution_ledger
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.risk import breakers
 from engine.process.trading_seam import Trading
@@ -26,10 +27,13 @@ HALT_CANCEL_BUDGET_S = 20.0
 
 
 class Controller:
-    def __init__(self, settings: Settings, db: Database, trading: Trading):
+    def __init__(self, settings: Settings, db: Database, trading: Trading, gate: OrderGate):
+        """`gate`: the desk's one order gate, opened when trading starts and closed by every
+        way out of it (the kill closes it where it is claimed: engine/process/commands.py)."""
         self.settings = settings
         self.db = db
         self.trading = trading
+        self.gate = gate
         self.state = State.IDLE
         self.mode = "paper"
 
@@ -53,9 +57,9 @@ class Controller:
             if target is State.PAUSED:
                 await self.trading.pause()
             else:
-                self.trading.unblock_orders()
+                self.gate.unblock()
         except Exception as exc:  # the trading core failed; the engine stays up, halted
-            self.trading.block_orders()
+            self.gate.block()
             await self.fail(f"start failed: {exc}")
             raise CommandRejected(f"start failed: {exc}") from exc
         self._go(target)
@@ -98,7 +102,7 @@ class Controller:
             f"crash loop: {crashes} unclean restarts within {minutes} min; the engine came up "
             "halted. Read var/log/engine.log, fix the cause, then press Start."
         )
-        self.trading.block_orders()
+        self.gate.block()
         with self.db.write() as conn:
             raise_alert(conn, level="critical", source="engine", code="CRASH_LOOP", message=message)
         self._go(State.STOPPED, desired_state=Desired.STOPPED.value, last_error=message)
@@ -144,7 +148,7 @@ class Controller:
         return {"state": self.state.value, "note": note}
 
     async def stop(self, actor: str) -> dict[str, Any]:
-        self.trading.block_orders()
+        self.gate.block()
         if self.state is State.IDLE:
             self._go(State.STOPPED, desired_state=Desired.STOPPED.value)
             return {"state": self.state.value}
@@ -175,9 +179,9 @@ class Controller:
         return {"state": self.state.value}
 
     async def kill(self, actor: str, reason: str) -> dict[str, Any]:
-        """Latch durably, then cancel everything at the venue. Orders are blocked where the kill
-        is claimed (engine/process/commands.py, before anything can yield) and by the executor's
-        kill itself, before its first call to the venue."""
+        """Latch durably, then cancel everything at the venue. The order gate was closed where
+        the kill was claimed (engine/process/commands.py, before anything could yield): the one
+        place a kill blocks orders."""
         if self.state is not State.KILLED:
             with self.db.write() as conn:
                 raise_alert(conn, level="critical", source=actor, code="KILLED", message=f"kill: {reason}")
@@ -188,7 +192,7 @@ class Controller:
 
     def latch_from_interrupted_kill(self) -> None:
         """A kill was claimed by a process that died: honour it rather than replay or drop it."""
-        self.trading.block_orders()
+        self.gate.block()
         with self.db.write() as conn:
             raise_alert(conn, level="critical", source="engine", code="KILL_INTERRUPTED",
                         message="a kill was interrupted by a crash; the kill latch is set")
@@ -238,7 +242,7 @@ class Controller:
         if self.state not in (State.IDLE, State.STOPPED):
             raise CommandRejected(f"stop the engine before going live (it is {self.state.value})")
         with self.db.read() as conn:
-            still_open = store.count_open(conn)
+            still_open = execution_ledger.count_open(conn)
         if still_open:
             raise CommandRejected(f"{still_open} orders are still open: cancel them (Orders page) before going live")
 
@@ -248,7 +252,7 @@ class Controller:
     async def shutdown(self) -> None:
         """SIGTERM: cancel strategy orders best-effort and stop; the desired state is kept,
         so the next process resumes what the operator asked for."""
-        self.trading.block_orders()
+        self.gate.block()
         if self.state in (State.STARTING, State.RUNNING, State.PAUSED, State.ERROR):
             self._go(State.STOPPING)
         await self.trading.close()

@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from storage import engine_state as state_store
+from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.news.poller import NewsPoller
@@ -70,7 +71,7 @@ def single_instance(lock_path: Path) -> Iterator[IO[str]]:
         handle.close()
 
 
-TradingFactory = Callable[[Settings, Database], Trading]
+TradingFactory = Callable[[Settings, Database, OrderGate], Trading]
 
 
 def run(settings: Settings, trading_factory: TradingFactory) -> int:
@@ -81,8 +82,9 @@ def run(settings: Settings, trading_factory: TradingFactory) -> int:
             if applied:
                 log.info("migrated", extra={"applied": applied, "db": str(settings.db_path)})
             db = Database(settings.db_path, writer_sync="FULL", busy_timeout_ms=ENGINE_BUSY_TIMEOUT_MS)
-            trading = trading_factory(settings, db)
-            return asyncio.run(Runtime(settings, db, trading).serve())
+            gate = OrderGate()  # the desk's one order gate: the command path, the lifecycle and the executor share it
+            trading = trading_factory(settings, db, gate)
+            return asyncio.run(Runtime(settings, db, trading, gate).serve())
     except (AlreadyRunning, SchemaTooNew) as exc:
         log.error(str(exc))
         print(f"engine: {exc}", file=sys.stderr)
@@ -90,13 +92,15 @@ def run(settings: Settings, trading_factory: TradingFactory) -> int:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, db: Database, trading: Trading):
+    def __init__(self, settings: Settings, db: Database, trading: Trading, gate: OrderGate):
         self.settings = settings
         self.db = db
-        self.controller = Controller(settings, db, trading)
+        self.controller = Controller(settings, db, trading, gate)
         self.notifier = Notifier(settings, db)
         self.news = NewsPoller(db)  # its own thread: feeds never touch the loop
-        self.processor = CommandProcessor(db, self.controller, services={"notify_test": self.notifier.test})
+        self.trading = trading
+        self.processor = CommandProcessor(db, self.controller, trading, gate,
+                                          services={"notify_test": self.notifier.test})
         self.stopping = asyncio.Event()
 
     def request_stop(self, signame: str) -> None:
@@ -172,4 +176,4 @@ class Runtime:
         own = [Job("retention", lambda: prune_history(self.db), IntervalTrigger(hours=1)),
                # A plain function: APScheduler runs it on its thread pool, off the loop.
                Job("daily_summary", self.notifier.check_summary, IntervalTrigger(seconds=SUMMARY_CHECK_S))]
-        return own + self.controller.trading.jobs()
+        return own + self.trading.jobs()

@@ -3,7 +3,9 @@
 The runtime decides *when* (start, pause, stop, kill); a `Trading` implementation decides
 *how* (recover and reconcile, connect feeds, run strategies, cancel orders). Keeping the
 seam narrow lets the lifecycle be tested without a venue and the trading core without a
-process.
+process. Whether orders may be sent at all is not the seam's: it is the desk's one order gate
+(engine/execution/placement.py, `OrderGate`), which the composition root hands to the command
+path, the lifecycle and the trading core alike.
 """
 
 from __future__ import annotations
@@ -30,12 +32,6 @@ class Trading(Protocol):
 
     async def stop(self) -> None:
         """Cancel strategy orders and release venue connections."""
-
-    def block_orders(self) -> None:
-        """Synchronously forbid every new order from now on (first step of kill and stop)."""
-
-    def unblock_orders(self) -> None:
-        """Allow orders again (start/resume after a stop, never while the latch is set)."""
 
     async def kill(self) -> dict[str, Any]:
         """Cancel every order at the venue on the priority lane; return what was cancelled."""

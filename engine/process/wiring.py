@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from engine.execution.placement import OrderGate
 from engine.trading.core import TradingCore
 from engine.process.trading_seam import Trading
 from storage.db import Database
 from engine.contracts.settings import Settings
 
 
-def build_trading(settings: Settings, db: Database) -> Trading:
-    return TradingCore(settings, db)
+def build_trading(settings: Settings, db: Database, gate: OrderGate) -> Trading:
+    return TradingCore(settings, db, gate=gate)

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import text
-
 from engine.domain import Intent
 from engine.risk.gate import Decision, Reason
+from storage import risk_store
 from storage.db import Database
-from storage.sql import run_many
 
 REPEAT_MS = 60_000
 MAX_ROWS = 200_000
@@ -44,22 +42,19 @@ class DecisionsLog:
         if not changed:
             return 0
         with self.db.write() as conn:
-            run_many(conn, """INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
-                                  action, reason, detail) VALUES (?, ?, ?, ?, '', 0, 0, 0, 'note', ?, ?)""",
-                     [(now, self.mode, i.strategy, i.condition_id, Reason(f"REGIME_{i.regime.upper()}").value,
-                       i.reason[:500]) for i in changed])
+            risk_store.add_notes(conn, [(now, self.mode, i.strategy, i.condition_id,
+                                         Reason(f"REGIME_{i.regime.upper()}").value, i.reason[:500])
+                                        for i in changed])
         return len(changed)
 
     def write(self, decisions: Iterable[Decision], now: int) -> int:
         fresh = [d for d in decisions if self._is_news(d, now)]
         if not fresh:
             return 0
-        with self.db.write() as conn:  # straight to sqlite3: written every few ticks, SQLAlchemy cost more
-            run_many(conn, """INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
-                                  action, reason, detail)
-                              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                     [(now, self.mode, d.strategy, d.condition_id, d.side.value, d.price, d.requested, d.approved,
-                       d.action, d.reason.value, d.detail or None) for d in fresh])
+        with self.db.write() as conn:
+            risk_store.add_decisions(conn, [(now, self.mode, d.strategy, d.condition_id, d.side.value, d.price,
+                                             d.requested, d.approved, d.action, d.reason.value, d.detail or None)
+                                            for d in fresh])
         return len(fresh)
 
     def _is_news(self, decision: Decision, now: int) -> bool:
@@ -72,9 +67,6 @@ class DecisionsLog:
 
 
 def prune(db: Database, *, now: int, retention_days: int) -> int:
+    """Decisions older than the retention, then beyond MAX_ROWS, go; returns how many."""
     with db.write() as conn:
-        removed = conn.execute(text("DELETE FROM decisions WHERE at < :cut"),
-                               {"cut": now - retention_days * 86_400_000}).rowcount
-        removed += conn.execute(text("""DELETE FROM decisions WHERE id <= (SELECT MAX(id) FROM decisions) - :keep"""),
-                                {"keep": MAX_ROWS}).rowcount
-    return removed
+        return risk_store.prune_decisions(conn, before=now - retention_days * 86_400_000, keep=MAX_ROWS)

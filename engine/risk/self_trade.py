@@ -83,6 +83,8 @@ def arbitrate(intents: list[Intent], resting: Iterable[Resting],
     by_market: dict[str, list[Resting]] = {}
     for order in resting:
         by_market.setdefault(order.condition_id, []).append(order)
+    if _one_strategy(intents, by_market):  # a backtest's desk, every decision: nothing can cross another's
+        return list(intents), []
     claims: dict[str, list[Resting]] = {}
     order = sorted(range(len(intents)), key=lambda i: (-priorities.get(intents[i].strategy, 0), intents[i].strategy))
     out: list[Intent] = list(intents)
@@ -110,3 +112,10 @@ def arbitrate(intents: list[Intent], resting: Iterable[Resting],
         if len(kept) != len(intent.quotes):
             out[i] = replace(intent, quotes=tuple(kept))
     return out, refusals
+
+
+def _one_strategy(intents: list[Intent], by_market: Mapping[str, list[Resting]]) -> bool:
+    """Whether every intent and every resting order is one strategy's: a quote is held back
+    only by another strategy's claim or order, so then none is."""
+    strategies = {intent.strategy for intent in intents}
+    return len(strategies) <= 1 and all(o.strategy in strategies for orders in by_market.values() for o in orders)

@@ -11,13 +11,14 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from engine.execution.portfolio import StrategyBook
 from engine.risk.breakers import SEVERITY
 from engine.risk.gate import TradingState
 from engine.contracts.limits import Limits
 from engine.contracts.strategy_limits import DEFAULTS
+from storage import risk_store
 from storage.audit import raise_alert
 from storage.db import Database, utc_day_start
 
@@ -61,9 +62,8 @@ class StrategyRisk:
 
     def load(self, conn: Connection, mode: str) -> None:
         self.mode = mode
-        rows = conn.execute(text("""SELECT strategy, trading_state, reason, peak_equity, day_start_pnl, day_started_at
-                                    FROM strategy_risk WHERE mode = :m"""), {"m": mode}).all()
-        self.memory = {r[0]: Memory(TradingState(r[1]), r[2], r[3], r[4], r[5]) for r in rows}
+        self.memory = {name: Memory(TradingState(state), reason, peak, day, day_at)
+                       for name, state, reason, peak, day, day_at in risk_store.strategy_risk_rows(conn, mode)}
 
     def set_limits(self, limits: Mapping[str, Limits]) -> None:
         self._raised |= {name for name in set(limits) | set(self.limits) if limits.get(name) != self.limits.get(name)}
@@ -102,18 +102,10 @@ class StrategyRisk:
     def _write(self, changes: list[tuple[str, Memory, Memory, str]], now: int) -> None:
         with self.db.write() as conn:
             for name, before, after, message in changes:
-                conn.execute(text("""INSERT INTO strategy_risk (mode, strategy, trading_state, reason, state_at,
-                                         peak_equity, day_start_pnl, day_started_at, updated_at)
-                                     VALUES (:mode, :s, :state, :reason, :now, :peak, :day, :day_at, :now)
-                                     ON CONFLICT (mode, strategy) DO UPDATE SET trading_state = excluded.trading_state,
-                                         reason = excluded.reason, state_at = CASE WHEN excluded.trading_state
-                                         != strategy_risk.trading_state THEN excluded.state_at ELSE
-                                         strategy_risk.state_at END, peak_equity = excluded.peak_equity,
-                                         day_start_pnl = excluded.day_start_pnl,
-                                         day_started_at = excluded.day_started_at, updated_at = excluded.updated_at"""),
-                             {"mode": self.mode, "s": name, "state": after.state.value, "reason": after.reason,
-                              "now": now, "peak": after.peak_equity, "day": after.day_start_pnl,
-                              "day_at": after.day_started_at})
+                risk_store.save_strategy_risk(conn, mode=self.mode, strategy=name, trading_state=after.state.value,
+                                              reason=after.reason, peak_equity=after.peak_equity,
+                                              day_start_pnl=after.day_start_pnl,
+                                              day_started_at=after.day_started_at, now=now)
                 if after.state is not before.state:
                     _alert(conn, name, before, after, message)
         for name, _, after, _ in changes:

@@ -21,7 +21,6 @@ desk (its own state does that) but many at once do. The caller passes the time.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -86,37 +85,93 @@ def next_state(current: TradingState, ratio: float, s: Settings) -> TradingState
 
 
 class MidSeries:
-    """One market's mid changes: (time ms, squared change), oldest first."""
+    """One market's mid changes: (time ms, squared change), oldest first.
+
+    A reading sums the squares in two spans that only move forward in time, so the sums are
+    kept as they go (each change enters the window's sum, moves to the baseline's, then
+    leaves) instead of walking every change of the last half hour on each engine pass. They
+    are rebuilt from the changes when the spans' lengths change or the clock steps back, and
+    taken afresh while a change recorded out of time order (a clock stepped back) remains."""
 
     def __init__(self, now: int):
         self.first_ms = self.seen_ms = now
         self.last_mid: int | None = None
-        self.changes: deque[tuple[int, int]] = deque(maxlen=MAX_CHANGES)
+        self._items: list[tuple[int, int]] = []
+        self._head = 0  # items before it are gone (pruned, or beyond MAX_CHANGES)
+        # items[base_from:short_from] are in the baseline's span, items[short_from:] in the window.
+        self._base_from = self._short_from = 0
+        self._base_sq = self._short_sq = 0
+        self._spans: tuple[int, int, int] | None = None  # (window, baseline, now) of the last reading
+        self._unordered = -1  # index of the last change older than the one before it
+
+    @property
+    def changes(self) -> list[tuple[int, int]]:
+        return self._items[self._head:]
 
     def observe(self, mid: int, now: int) -> None:
         self.seen_ms = now
         if self.last_mid is not None and mid != self.last_mid:
-            self.changes.append((now, (mid - self.last_mid) ** 2))
+            sq = (mid - self.last_mid) ** 2
+            if self._items and now < self._items[-1][0]:
+                self._unordered = len(self._items)
+            self._items.append((now, sq))
+            self._short_sq += sq
+            if len(self._items) - self._head > MAX_CHANGES:
+                self._drop_oldest()
         self.last_mid = mid
 
     def prune(self, now: int, keep_ms: int) -> None:
-        while self.changes and self.changes[0][0] <= now - keep_ms:
-            self.changes.popleft()
+        items = self._items
+        while self._head < len(items) and items[self._head][0] <= now - keep_ms:
+            self._drop_oldest()
+        if self._head > 1_024 and self._head * 2 > len(items):
+            del items[:self._head]
+            self._base_from -= self._head
+            self._short_from -= self._head
+            self._unordered -= self._head
+            self._head = 0
+
+    def _drop_oldest(self) -> None:
+        head = self._head
+        sq = self._items[head][1]
+        if head >= self._short_from:
+            self._short_sq -= sq
+            self._base_from = self._short_from = head + 1
+        elif head >= self._base_from:
+            self._base_sq -= sq
+            self._base_from = head + 1
+        self._head = head + 1
 
     def reading(self, now: int, s: Settings) -> Reading | None:
         """None until watched for two windows (no baseline to compare with yet)."""
         history = min(s.baseline_ms, now - self.first_ms)
         if history < 2 * s.window_ms:
             return None
-        short_sq = base_sq = 0
-        window_start, base_start = now - s.window_ms, now - history
-        for at, sq in self.changes:
-            if at > window_start:
-                short_sq += sq
-            elif at > base_start:
-                base_sq += sq
+        short_sq, base_sq = self._sums(now - s.window_ms, now - history, s)
         base = math.sqrt(base_sq * s.window_ms / (history - s.window_ms))
         return Reading(math.sqrt(short_sq), max(base, float(s.floor)))
+
+    def _sums(self, window_start: int, base_start: int, s: Settings) -> tuple[int, int]:
+        """(squares after window_start, squares in (base_start, window_start])."""
+        if self._unordered >= self._head:  # not in time order: the spans are not runs of the list
+            self._spans = None
+            return (sum(sq for at, sq in self.changes if at > window_start),
+                    sum(sq for at, sq in self.changes if base_start < at <= window_start))
+        last = self._spans
+        if last is None or last[:2] != (s.window_ms, s.baseline_ms) or window_start + s.window_ms < last[2]:
+            self._base_from = self._short_from = self._head
+            self._base_sq, self._short_sq = 0, sum(sq for _, sq in self.changes)
+        self._spans = (s.window_ms, s.baseline_ms, window_start + s.window_ms)
+        items, end = self._items, len(self._items)
+        while self._short_from < end and items[self._short_from][0] <= window_start:
+            sq = items[self._short_from][1]
+            self._short_sq -= sq
+            self._base_sq += sq
+            self._short_from += 1
+        while self._base_from < self._short_from and items[self._base_from][0] <= base_start:
+            self._base_sq -= items[self._base_from][1]
+            self._base_from += 1
+        return self._short_sq, self._base_sq
 
 
 def pooled(readings: Iterable[Reading]) -> Reading | None:

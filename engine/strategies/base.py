@@ -39,7 +39,7 @@ from engine.domain import (
     complement,
     to_micros,
 )
-from engine.contracts.params import Errors, ParamSpec, Params, ParamsError, validate_schema
+from engine.contracts.params import Errors, ParamSpec, Params, ParamsError, StrategyKind
 
 
 @runtime_checkable
@@ -52,17 +52,26 @@ class Strategy(Protocol):
 
 
 class StrategyBase(ABC):
-    """A configurable strategy kind: class-level metadata plus validated params.
+    """A configurable strategy kind: its schema (from the contracts) plus validated params.
 
-    Subclasses set `kind`, `title`, `description` and `params_schema`, may add cross-field
-    checks in `check_params`, convert their human-unit params to micro-units in `__init__`, and
-    implement `decide`.
+    Subclasses set `schema`, the kind's `StrategyKind` in engine/contracts/strategy_schemas/
+    (title, description, params and their cross-field checks, shared with the dashboard), which
+    also gives them `kind`, `title`, `description` and `params_schema`; they convert their
+    human-unit params to micro-units in `__init__` and implement `decide`.
     """
 
+    schema: ClassVar[StrategyKind]
     kind: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
     params_schema: ClassVar[tuple[ParamSpec, ...]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        schema = cls.__dict__.get("schema")
+        if schema is not None:
+            cls.kind, cls.title, cls.description = schema.kind, schema.title, schema.description
+            cls.params_schema = schema.params_schema
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         validated, errors = self.validate(params or {})
@@ -73,16 +82,8 @@ class StrategyBase(ABC):
 
     @classmethod
     def validate(cls, raw: object) -> tuple[Params, Errors]:
-        """Field checks from the schema, then the class's cross-field checks."""
-        params, errors = validate_schema(cls.params_schema, raw)
-        if not errors:
-            errors.update(cls.check_params(params))
-        return params, errors
-
-    @classmethod
-    def check_params(cls, params: Params) -> Errors:
-        """Constraints between fields (e.g. fast period < slow period); none by default."""
-        return {}
+        """The schema's field checks, then its cross-field checks (as the dashboard runs them)."""
+        return cls.schema.validate(raw)
 
     def micros(self, field_name: str) -> int:
         """A validated human-unit param (probability, USDC, shares) in micro-units."""

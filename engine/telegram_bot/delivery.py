@@ -5,7 +5,7 @@ failed with a NOTIFY_FAILED alert (one per run of failures, like the apprise cha
 
 A message queued more than an hour before the bot read it (the bot was stopped) is not sent on
 its own: it is marked failed, and one line says how many were skipped. The queue functions are
-the notifier's own (engine/notify/store.py), so both channels keep one table the same way.
+the notifier's own (storage/notify_store.py), so both channels keep one table the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from engine.notify import policy, store
+from engine.notify import policy
+from storage import notify_store
 from storage.audit import raise_alert
 from storage.db import Database, now_ms
 from engine.contracts.settings import Settings, TelegramSettings
@@ -28,6 +29,7 @@ log = logging.getLogger("engine.telegram_bot.delivery")
 CHANNEL = "telegram"
 SEND_TIMEOUT_S = 15.0
 ERROR_CHARS = 300
+STALE_ERROR = "older than an hour when the bot read it"
 
 
 class Delivery:
@@ -57,18 +59,16 @@ class Delivery:
         await asyncio.to_thread(self._record, message, failed)
         return True
 
-    def _next(self, now: int) -> tuple[store.Queued | None, int]:
+    def _next(self, now: int) -> tuple[notify_store.Queued | None, int]:
         """The next due message (a read: no write lock is taken while there is nothing to send),
         after marking what waited too long."""
-        old = "WHERE channel = ? AND status = 'queued' AND created_at < ?"
+        before = now - policy.STALE_MS
         with self.database().read() as conn:
-            if conn.exec_driver_sql(f"SELECT 1 FROM notifications {old} LIMIT 1",
-                                    (CHANNEL, now - policy.STALE_MS)).first() is None:
-                return store.next_due(conn, now, CHANNEL), 0
+            if not notify_store.any_queued_before(conn, CHANNEL, before):
+                return notify_store.next_due(conn, now, CHANNEL), 0
         with self.database().write() as conn:
-            stale = conn.exec_driver_sql(f"UPDATE notifications SET status = 'failed', error = 'older than an "
-                                         f"hour when the bot read it' {old}", (CHANNEL, now - policy.STALE_MS)).rowcount
-            return store.next_due(conn, now, CHANNEL), int(stale or 0)
+            stale = notify_store.fail_queued_before(conn, CHANNEL, before, STALE_ERROR)
+            return notify_store.next_due(conn, now, CHANNEL), stale
 
     async def _send_all(self, bot: Any, chats: list[int], title: str, body: str) -> dict[int, str]:
         text = self.redact(f"<b>{html.escape(title)}</b>\n{html.escape(body)}" if title else html.escape(body))
@@ -81,7 +81,7 @@ class Delivery:
                 failed[chat] = self.redact(f"{type(exc).__name__}: {exc}")[:ERROR_CHARS]
         return failed
 
-    def _record(self, message: store.Queued, failed: dict[int, str]) -> None:
+    def _record(self, message: notify_store.Queued, failed: dict[int, str]) -> None:
         attempts = message.attempts + 1
         done = self.clock()
         error = "; ".join(f"chat {chat}: {why}" for chat, why in sorted(failed.items())) or None
@@ -94,7 +94,7 @@ class Delivery:
                       "next_at": done + int(policy.backoff_s(attempts) * 1000),
                       "targets": [self.chats.index(c) for c in failed]}
         with self.database().write() as conn:
-            store.record_attempt(conn, message.id, done, attempts=attempts, **fields)
+            notify_store.record_attempt(conn, message.id, done, attempts=attempts, **fields)
             if fields["status"] == "failed" and not self._failing:
                 raise_alert(conn, level="warning", source="telegram", code="NOTIFY_FAILED",
                             message=f"a {message.kind} notification ({message.title}) was not delivered by the "

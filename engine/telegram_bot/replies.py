@@ -2,8 +2,9 @@
 worker thread). Plain text; app.py escapes it and wraps tables in <pre>.
 
 `/status` is exactly `python -m engine status` (engine/cli/desk.py: status_lines over
-storage/desk_status.py); the lists come from storage/desk_lists.py; a command's outcome is the
-engine's own answer (storage/answers.py), worded as done, refused with the reason, or queued.
+storage/desk_status.py); the lists come from storage/desk_lists.py and desk_lookups.py; a
+command's outcome is the engine's own answer (storage/answers.py), worded as done, refused with
+the reason, or queued.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine.cli.desk import alert_line, status_lines
-from storage import answers, desk_lists, desk_status
+from storage import answers, desk_lists, desk_lookups, desk_status
 from storage.answers import Outcome
 from storage.lite import now_ms, read_connection, snapshot, utc_day_start
 from engine.contracts.settings import Settings
@@ -129,13 +130,12 @@ def alerts(settings: Settings) -> tuple[str, list[dict[str, Any]]]:
 
 def strategy_version(settings: Settings, name: str) -> tuple[int, bool] | None:
     with reading(settings) as conn:
-        row = desk_status.one(conn, "SELECT version, enabled FROM strategies WHERE name = ?", (name,))
-        return None if row is None else (int(row["version"]), bool(row["enabled"]))
+        return desk_lookups.strategy_version(conn, name)
 
 
 def strategy_names(settings: Settings) -> list[str]:
     with reading(settings) as conn:
-        return [r["name"] for r in desk_status.rows(conn, "SELECT name FROM strategies ORDER BY name LIMIT 30")]
+        return desk_lookups.strategy_names(conn)
 
 
 def held_markets(settings: Settings, wanted: str) -> list[dict[str, Any]]:

@@ -12,20 +12,19 @@ may still fill them unevenly (a leg's liquidity went first). Such a group is rep
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
 from engine.domain import Side, Tif, fmt
 from engine.execution.placement import GroupFill
 from engine.execution.planner import OrderSpec, round_price, take_size
+from storage import trading_reads
 from storage.audit import raise_alert, write_audit
 
 if TYPE_CHECKING:
-    from engine.trading.parts import CoreParts
+    from engine.contracts.limits import Limits
+    from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.arbs")
 
@@ -46,11 +45,11 @@ class Settlements:
     pending: list[Unwind] = field(default_factory=list)
 
 
-async def settle(core: CoreParts, fill: GroupFill, book: Settlements) -> None:
+async def settle(link: VenueLink, fill: GroupFill, book: Settlements) -> None:
     """React to an unevenly filled group (from the executor, once answered)."""
     fills = ", ".join(f"{fmt(f)} of {fmt(s.size)}" for _, s, f in fill.legs)
     policy = fill.on_partial or "unwind"
-    with core.db.write() as conn:
+    with link.db.write() as conn:
         raise_alert(conn, level="warning", source="executor", code="ARB_PARTIAL",
                     message=f"strategy '{fill.strategy}' arbitrage {fill.group} filled unevenly ({fills}): {policy}")
         write_audit(conn, actor="engine", action="arb.partial", entity=f"strategy:{fill.strategy}",
@@ -64,9 +63,10 @@ async def settle(core: CoreParts, fill: GroupFill, book: Settlements) -> None:
         specs = [(fill.strategy, m, OrderSpec(s.token_id, s.outcome, Side.BUY, s.price,
                                               take_size(s.price, short, Side.BUY), Tif.FAK), "complete arbitrage")
                  for m, s, short in missing if take_size(s.price, short, Side.BUY) >= m.min_size]
-        placed = await core.executor.place_now(specs)
-        core.executor.drain()
-        bought = _filled_by_token(core, placed.order_ids)
+        placed = await link.executor.place_now(specs)
+        link.executor.drain()
+        with link.db.read() as conn:
+            bought = trading_reads.filled_by_token(conn, placed.order_ids)
         legs = [(m, s, f + bought.get(s.token_id, 0)) for m, s, f in fill.legs]
         bottom = min(f for _, _, f in legs)
     else:
@@ -75,34 +75,22 @@ async def settle(core: CoreParts, fill: GroupFill, book: Settlements) -> None:
                      for m, s, f in legs if f > bottom]
 
 
-def _filled_by_token(core: CoreParts, order_ids: list[int]) -> dict[str, int]:
-    if not order_ids:
-        return {}
-    with core.db.read() as conn:
-        rows = conn.execute(text("SELECT token_id, filled FROM orders WHERE id IN (SELECT value FROM json_each(:ids))"),
-                            {"ids": json.dumps(order_ids)}).all()
-    out: dict[str, int] = {}
-    for token, filled in rows:
-        out[token] = out.get(token, 0) + int(filled)
-    return out
-
-
-async def unwind_settled(core: CoreParts, book: Settlements) -> None:
+async def unwind_settled(link: VenueLink, limits: Limits, book: Settlements) -> None:
     """Sell the excess of unevenly filled groups whose shares have settled (every tick)."""
     waiting: list[Unwind] = []
     for unwind in book.pending:
-        market = core.catalog.get(unwind.condition_id)
-        books = core.books.book(unwind.token_id)
-        sellable = core.executor.state.totals(unwind.strategy, unwind.token_id).sellable
+        market = link.catalog.get(unwind.condition_id)
+        books = link.books.book(unwind.token_id)
+        sellable = link.executor.state.totals(unwind.strategy, unwind.token_id).sellable
         if market is None or books is None or books.mid is None or sellable < unwind.shares:
             waiting.append(unwind)  # not settled yet, or no price: never invented
             continue
-        floor = max(market.tick, round_price(books.mid - core.limits.probability("max_slippage"), Side.SELL,
+        floor = max(market.tick, round_price(books.mid - limits.probability("max_slippage"), Side.SELL,
                                              market.tick))
         size = take_size(floor, unwind.shares, Side.SELL)
         if size >= market.min_size:
             spec = OrderSpec(unwind.token_id, market.outcome_of(unwind.token_id), Side.SELL, floor, size, Tif.FAK)
-            await core.executor.place_now([(unwind.strategy, market, spec, "unwind arbitrage")])
+            await link.executor.place_now([(unwind.strategy, market, spec, "unwind arbitrage")])
             log.warning("arbitrage leg unwound", extra={"group": unwind.group, "token": unwind.token_id,
                                                         "size": size, "limit": floor})
     book.pending = waiting

@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.execution import store
 from engine.execution.executor import Executor
 from engine.execution.recovery import balance_mismatches, held_tokens, sync_live_balances, wallet_cash
 from engine.risk.monitor import RiskMonitor
+from storage import execution_ledger
 from storage.audit import AlertLevel
 
 Raise = Callable[[AlertLevel, str, str], None]
@@ -117,4 +117,5 @@ class BalanceWatch:
 def _ledger_marks(ex: Executor) -> tuple[int, int, int]:
     """(fills recorded, fills still settling, ledger cash): if any moves, a reading is void."""
     with ex.db.read() as conn:
-        return store.fill_count(conn, ex.mode), store.pending_fill_count(conn, ex.mode), ex.state.cash
+        return (execution_ledger.fill_count(conn, ex.mode), execution_ledger.pending_fill_count(conn, ex.mode),
+                ex.state.cash)

@@ -23,11 +23,12 @@ from engine.execution.ledger import merge_yes_price
 from engine.contracts.command_refusal import CommandRejected
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, SettlementVenue
+from storage import claims_store
 from storage.audit import raise_alert
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor
-    from engine.trading.parts import CoreParts
+    from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.collections")
 APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
@@ -37,15 +38,25 @@ UNPAID_MS = 30 * 60_000  # a redemption mined this long ago with no payment repo
 
 
 class Collections:
-    def __init__(self, core: CoreParts, venue: SettlementVenue):
-        self.core = core
-        self.venue = venue
+    def __init__(self, link: VenueLink):
+        """The settlement venue is the link's (the paper venue's redemptions, or Polymarket's)."""
+        self.link = link
+        self.clock = link.clock
+        self.catalog = link.catalog
+        self.switched_venue()
+
+    def switched_venue(self) -> None:
+        """A mode switch: what was learnt of the other venue is forgotten."""
         self._approved: tuple[bool, int] | None = None  # (approved, when it was read)
         self._unpaid_alerted: set[int] = set()  # redeem transactions alerted as mined but unpaid
 
     @property
+    def venue(self) -> SettlementVenue:
+        return self.link.settlement
+
+    @property
     def ex(self) -> Executor:
-        return self.core.executor
+        return self.link.executor
 
     # -- the job ------------------------------------------------------------------------------
 
@@ -64,9 +75,9 @@ class Collections:
 
     async def follow(self) -> None:
         """Bring every transaction in flight up to date with the venue."""
-        now = self.core.clock()
+        now = self.clock()
         with self.ex.db.read() as conn:
-            flying = claims.open_txs(conn, self.ex.mode)
+            flying = claims_store.open_txs(conn, self.ex.mode)
         for tx in flying:
             if tx.ref is None:
                 if now - tx.created_at > UNSENT_MS:
@@ -86,7 +97,7 @@ class Collections:
 
     def _failed(self, tx_id: int, kind: str, condition_id: str | None, error: str) -> None:
         with self.ex.tx() as conn:
-            claims.tx_failed(conn, tx_id, error, self.core.clock())
+            claims_store.tx_failed(conn, tx_id, error, self.clock())
             what = {"redeem": "redemption", "merge": "merge", "approve": "approval"}.get(kind, kind)
             retry = " (tried again in a few minutes)" if kind == "redeem" else ""
             raise_alert(conn, level="warning", source="venue", code=f"{kind.upper()}_FAILED",
@@ -100,7 +111,7 @@ class Collections:
                          now_please: bool = False) -> list[dict[str, Any]]:
         """Redeem the markets (or `condition_id`) whose claims are open and final; `now_please`
         (the operator) skips the wait for the auto-redeem operator and the retry delay."""
-        now = self.core.clock()
+        now = self.clock()
         owed = self._owed(condition_id)
         if not owed:
             return []
@@ -108,8 +119,8 @@ class Collections:
         sent = []
         for cid, since in sorted(owed.items()):
             with self.ex.db.read() as conn:
-                last = claims.last_attempt(conn, self.ex.mode, "redeem", cid)
-            if last is not None and last.state in claims.OPEN_TX_STATES:
+                last = claims_store.last_attempt(conn, self.ex.mode, "redeem", cid)
+            if last is not None and last.state in claims_store.OPEN_TX_STATES:
                 continue  # in flight
             if last is not None and last.created_at > since and last.state == "confirmed" and not now_please:
                 if now - last.created_at > UNPAID_MS:
@@ -122,7 +133,7 @@ class Collections:
             sent.append(await self._send_redeem(cid))
         return sent
 
-    def _unpaid(self, tx: claims.TxRow) -> None:
+    def _unpaid(self, tx: claims_store.TxRow) -> None:
         """A redemption the venue mined whose payment it has not reported: said once."""
         if tx.id in self._unpaid_alerted:
             return
@@ -136,20 +147,21 @@ class Collections:
     def _owed(self, condition_id: str | None) -> dict[str, int]:
         """Markets with open redeem claims, final here, and since when they are owed."""
         with self.ex.db.read() as conn:
-            rows = claims.open_claims(conn, self.ex.mode, condition_id)
+            rows = claims_store.open_claims(conn, self.ex.mode, condition_id)
         owed: dict[str, int] = {}
         for claim in rows:
-            if claim.kind == "redeem" and self.core.catalog.resolution(claim.condition_id) is not None:
+            if claim.kind == "redeem" and self.catalog.resolution(claim.condition_id) is not None:
                 owed[claim.condition_id] = min(owed.get(claim.condition_id, claim.created_at), claim.created_at)
         return owed
 
     async def _send_redeem(self, condition_id: str) -> dict[str, Any]:
-        market = self.core.catalog.get(condition_id)
+        market = self.catalog.get(condition_id)
         neg_risk = market.neg_risk if market is not None else False
         with self.ex.tx() as conn:
-            amount = sum(c.amount for c in claims.open_claims(conn, self.ex.mode, condition_id) if c.kind == "redeem")
-            tx_id = claims.new_tx(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id, amount=amount,
-                                  actor="engine", now=self.core.clock())
+            amount = sum(c.amount for c in claims_store.open_claims(conn, self.ex.mode, condition_id)
+                         if c.kind == "redeem")
+            tx_id = claims_store.new_tx(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
+                                        amount=amount, actor="engine", now=self.clock())
         try:
             sent = await self.venue.redeem(condition_id, neg_risk)
         except VenueError as exc:
@@ -160,7 +172,7 @@ class Collections:
         return {"condition_id": condition_id, "owed": fmt(amount), "sent": True, "tx": sent.ref, "via": sent.via}
 
     async def _auto_redeem_approved(self) -> bool:
-        now = self.core.clock()
+        now = self.clock()
         if self._approved is None or now - self._approved[1] > APPROVAL_RECHECK_MS:
             try:
                 self._approved = (await self.venue.auto_redeem_approved(), now)
@@ -171,7 +183,7 @@ class Collections:
 
     def _moved(self, tx_id: int, sent: SettlementTx) -> None:
         with self.ex.tx() as conn:
-            claims.tx_moved(conn, tx_id, sent, self.core.clock())
+            claims.tx_moved(conn, tx_id, sent, self.clock())
 
     # -- operator commands -------------------------------------------------------------------
 
@@ -191,17 +203,17 @@ class Collections:
     async def merge(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Merge complete YES+NO sets of a market back into pUSD (all a strategy's, or `shares`)."""
         cid = str(payload["condition_id"])
-        market = self.core.catalog.get(cid)
+        market = self.catalog.get(cid)
         if market is None:
             raise CommandRejected(f"unknown market {cid!r}")
-        if self.core.catalog.resolution(cid) is not None:
+        if self.catalog.resolution(cid) is not None:
             raise CommandRejected("this market has resolved: redeem it instead of merging")
         legs = self._merge_legs(market, payload.get("strategy"), _shares(payload.get("shares")))
         amount = sum(leg.sets for leg in legs)
-        now = self.core.clock()
+        now = self.clock()
         with self.ex.tx() as conn:
-            tx_id = claims.new_tx(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
-                                  actor="operator", now=now)
+            tx_id = claims_store.new_tx(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
+                                        actor="operator", now=now)
             claims.record_merge(conn, mode=self.ex.mode, tx_id=tx_id, condition_id=cid, yes_token=market.yes_token,
                                 no_token=market.no_token, legs=legs, now=now)
         self._reload_positions()
@@ -243,12 +255,12 @@ class Collections:
 
     def _reload_positions(self) -> None:
         """Positions refolded after a merge was recorded or failed (its sets left or came back)."""
-        now = self.core.clock()
+        now = self.clock()
         with self.ex.tx() as conn:
             for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, self.ex.mode):
                 store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
                                          condition_id=condition_id, outcome=outcome,
-                                         payout=self.core.catalog.payout(condition_id, outcome), now=now)
+                                         payout=self.catalog.payout(condition_id, outcome), now=now)
             self.ex.state.load_positions(conn)
 
 

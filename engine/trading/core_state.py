@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
-
 from engine.contracts import runtime_settings as runtime_config
 from engine.domain import MICRO
-from engine.execution import store
 from engine.contracts import limits, strategy_limits
 from engine.risk import breakers
 from engine.risk.gate import TradingState
-from storage import config_reads
+from storage import config_reads, execution_ledger
 from storage.audit import raise_alert, write_audit
+from storage import trading_reads
 from storage.db import Database, now_ms
 
 # Halts an operator's Start clears (after looking into them). Other states end their own
@@ -25,7 +23,7 @@ CLEARED_BY_START = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH})
 
 def current_mode(db: Database) -> str:
     with db.read() as conn:
-        return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
+        return trading_reads.engine_mode(conn)
 
 
 @dataclass(frozen=True)
@@ -74,8 +72,9 @@ def prepare(db: Database, mode: str, *, operator_start: bool) -> None:
         config_reads.ensure_setting_defaults(conn)
         config = config_reads.load_runtime_config(conn)
         if mode == "paper":
-            store.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial",
-                                 amount=int(config["paper_starting_cash"] * MICRO), note="paper starting cash", now=now)
+            execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial",
+                                            amount=int(config["paper_starting_cash"] * MICRO),
+                                            note="paper starting cash", now=now)
         memory = breakers.load_memory(conn)
         if operator_start and memory.trading_state is TradingState.HALTED and memory.reason in CLEARED_BY_START:
             breakers.set_trading_state(conn, TradingState.ACTIVE, None, now)

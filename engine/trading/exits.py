@@ -31,7 +31,9 @@ from engine.trading.selling import Holding, Sold
 from storage.audit import raise_alert, write_audit
 
 if TYPE_CHECKING:
-    from engine.trading.parts import CoreParts
+    from engine.risk.monitor import RiskMonitor
+    from engine.trading.exit_book import ExitBook
+    from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.exits")
 NO_EXITS = frozenset({"manual", "imported"})  # the operator's books: no strategy's exits apply
@@ -59,12 +61,19 @@ def find_exits(state: ExecutionState, marks: Callable[[str], Book | None],
     shares have settled yet (an exit under way goes on while some still settle)."""
     exits = []
     armed: dict[str, bool] = {}
-    for (strategy, token), totals in sorted(state.positions.items()):
+    # The positions an exit could apply to, then those in key order (sorting only them: most
+    # strategies set no exit, and this runs twice per decision).
+    candidates = []
+    for key, totals in state.positions.items():
+        strategy = key[0]
         if strategy in NO_EXITS or totals.size <= 0:
             continue
+        if armed.get(strategy) is None:
+            armed[strategy] = _armed(limits.get(strategy, DEFAULTS))
+        if armed[strategy]:
+            candidates.append((key, totals))
+    for (strategy, token), totals in sorted(candidates):
         lim = limits.get(strategy, DEFAULTS)
-        if not armed.setdefault(strategy, _armed(lim)):
-            continue  # most strategies set no exit: their positions cost nothing to look at
         book = marks(token)
         mid = book.mid if book is not None else None
         if mid is None:
@@ -107,46 +116,47 @@ def hold_out(intents: list[Intent], held: set[tuple[str, str]]) -> list[Intent]:
             for i in intents]
 
 
-def start_exits(core: CoreParts, exits: list[Exit]) -> None:
+def start_exits(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
     """Exits found this pass begin (before the strategies decide, so one whose position must
     be sold is kept out of that market at once): each new one starts the strategy's cooldown
     there. One with nothing settled to sell yet waits until something is."""
-    now = core.clock()
+    now = link.clock()
     for exit_ in exits:
-        if exit_.key in core.exits.active or exit_.shares <= 0 or core.catalog.get(exit_.condition_id) is None:
+        if exit_.key in book.active or exit_.shares <= 0 or link.catalog.get(exit_.condition_id) is None:
             continue
-        core.exits.begin(exit_.key, exit_.condition_id, exit_.reason.value, exit_.detail, now)
-        cooldown = core.risk.strategies.limits.get(exit_.strategy, DEFAULTS).ms("exit_cooldown")
-        core.risk.cooldowns[(exit_.strategy, exit_.condition_id)] = now + cooldown
+        book.begin(exit_.key, exit_.condition_id, exit_.reason.value, exit_.detail, now)
+        cooldown = risk.strategies.limits.get(exit_.strategy, DEFAULTS).ms("exit_cooldown")
+        risk.cooldowns[(exit_.strategy, exit_.condition_id)] = now + cooldown
 
 
-async def take_exits(core: CoreParts, exits: list[Exit]) -> None:
+async def take_exits(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
     """One pass: take each exit that is due, and end those no longer needed."""
-    start_exits(core, exits)
+    start_exits(link, risk, book, exits)
     for exit_ in exits:
-        await take_exit(core, exit_)
+        await take_exit(link, risk, book, exit_)
     # A position still held whose book has no mid cannot be judged: its exit waits, it does not end.
-    unpriced = {key for key in core.exits.active if core.executor.state.totals(*key).size > 0
-                and ((book := core.books.book(key[1])) is None or book.mid is None)}
-    for key, state in core.exits.finish({e.key for e in exits} | unpriced):
-        _cleared(core, key, state)
+    held = link.executor.state
+    unpriced = {key for key in book.active if held.totals(*key).size > 0
+                and ((prices := link.books.book(key[1])) is None or prices.mid is None)}
+    for key, state in book.finish({e.key for e in exits} | unpriced):
+        _cleared(link, key, state)
 
 
-async def take_exit(core: CoreParts, exit_: Exit) -> int:
+async def take_exit(link: VenueLink, risk: RiskMonitor, book: ExitBook, exit_: Exit) -> int:
     """Withdraw the strategy's orders in the market, then sell what it holds settled
     (selling.py); record it. Returns how many orders the venue took."""
-    market = core.catalog.get(exit_.condition_id)
-    state = core.exits.active.get(exit_.key)
-    now = core.clock()
-    if market is None or state is None or not state.due(now) or _selling_already(core.executor.state, exit_):
+    market = link.catalog.get(exit_.condition_id)
+    state = book.active.get(exit_.key)
+    now = link.clock()
+    if market is None or state is None or not state.due(now) or _selling_already(link.executor.state, exit_):
         return 0
-    if await selling.withdraw(core, {(exit_.strategy, exit_.condition_id)}):
-        core.exits.wait_for_cancels(state, now)  # sold once the venue has let go of the shares
+    if await selling.withdraw(link.executor, {(exit_.strategy, exit_.condition_id)}):
+        book.wait_for_cancels(state, now)  # sold once the venue has let go of the shares
         return 0
     holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares)
-    (sold,) = await selling.sell(core, [holding], exit_.reason.value.lower())
-    core.exits.tried(state, now, sold.sold, sold.why_not)
-    _record(core, exit_, state, sold)
+    (sold,) = await selling.sell(link, risk.limits, [holding], exit_.reason.value.lower())
+    book.tried(state, now, sold.sold, sold.why_not)
+    _record(link, risk, exit_, state, sold)
     return 1 if sold.order_id is not None else 0
 
 
@@ -155,18 +165,18 @@ def _selling_already(state: ExecutionState, exit_: Exit) -> bool:
                and o.tif in (Tif.FAK, Tif.FOK) for o in state.orders.values())
 
 
-def _record(core: CoreParts, exit_: Exit, state: ExitState, sold: Sold) -> None:
+def _record(link: VenueLink, risk: RiskMonitor, exit_: Exit, state: ExitState, sold: Sold) -> None:
     """Every attempt is a decision; the first is also audited and alerted, and an exit that could
     not sell alerts once (then only when it clears): a retry every few seconds is not news."""
     outcome = (f"FAK SELL at {fmt(sold.limit)} or better sold {fmt(sold.sold)}" if sold.order_id is not None
                else "nothing sent")
     if sold.why_not:
         outcome += f"; not sold: {sold.why_not}"
-    market = core.catalog.get(exit_.condition_id)
+    market = link.catalog.get(exit_.condition_id)
     limit = sold.limit if sold.limit is not None else exit_.mid
     side, price = yes_space(market.outcome_of(exit_.token_id), Side.SELL, limit) if market else (Side.SELL, limit)
-    core.risk.decisions.write([Decision(exit_.strategy, exit_.condition_id, side, price, exit_.held or exit_.shares,
-                                        sold.sold, exit_.reason, f"{exit_.detail}; {outcome}")], core.clock())
+    risk.decisions.write([Decision(exit_.strategy, exit_.condition_id, side, price, exit_.held or exit_.shares,
+                                   sold.sold, exit_.reason, f"{exit_.detail}; {outcome}")], link.clock())
     first, warn = state.attempts == 1, bool(sold.why_not) and not state.warned
     if not (first or warn):
         return
@@ -174,9 +184,9 @@ def _record(core: CoreParts, exit_: Exit, state: ExitState, sold: Sold) -> None:
     message = f"strategy '{exit_.strategy}' {what}: {exit_.detail}; {outcome}"
     if warn:
         state.warned = True
-        message += (f". It is tried again with a growing back-off (next in {(state.next_ms - core.clock()) // 1000} s) "
+        message += (f". It is tried again with a growing back-off (next in {(state.next_ms - link.clock()) // 1000} s) "
                     "and the strategy stays out of this market meanwhile; you are told when it clears")
-    with core.db.write() as conn:
+    with link.db.write() as conn:
         if first:
             write_audit(conn, actor="engine", action=f"exit.{exit_.reason.value.lower()}",
                         entity=f"strategy:{exit_.strategy}",
@@ -196,14 +206,14 @@ def exit_subject(key: Key) -> str:
     return f"exit:{key[0]}:{key[1]}"
 
 
-def _cleared(core: CoreParts, key: Key, state: ExitState) -> None:
+def _cleared(link: VenueLink, key: Key, state: ExitState) -> None:
     """An exit that had warned it could not sell is over: say so (once)."""
     if not state.warned:
         return
     strategy, token = key
-    held = core.executor.state.totals(strategy, token).size
+    held = link.executor.state.totals(strategy, token).size
     how = "the position is sold" if held <= 0 else f"{fmt(held)} shares are held but no longer past the threshold"
-    with core.db.write() as conn:
+    with link.db.write() as conn:
         raise_alert(conn, level="info", source="risk", code="EXIT_CLEARED", subject=exit_subject(key),
                     message=f"strategy '{strategy}' {state.reason.replace('_', ' ').lower()} in market "
                             f"{state.condition_id} cleared after {state.attempts} attempts: {how}")
@@ -219,21 +229,22 @@ def stale_orders(state: ExecutionState, limits: Mapping[str, Limits], now: int) 
     return out
 
 
-async def cancel_stale(core: CoreParts) -> int:
+async def cancel_stale(link: VenueLink, risk: RiskMonitor) -> int:
     """The stale-order clean-up: cancel what is past its strategy's max order age, as decisions
     (ORDER_AGE) with an audit row; the strategy quotes afresh on its next pass."""
-    now = core.clock()
-    stale = stale_orders(core.executor.state, core.risk.strategies.limits, now)
+    now = link.clock()
+    state = link.executor.state
+    stale = stale_orders(state, risk.strategies.limits, now)
     if not stale:
         return 0
-    orders = [core.executor.state.orders[i] for _, i in stale if i in core.executor.state.orders]
+    orders = [state.orders[i] for _, i in stale if i in state.orders]
     decisions = []
     for order in orders:
         side, price = yes_space(order.outcome, order.side, order.price)
         decisions.append(Decision(order.strategy, order.condition_id, side, price, order.size, 0,
                                   Reason.ORDER_AGE, f"resting {(now - order.created_at) // 1000} s"))
-    core.risk.decisions.write(decisions, now)
-    with core.db.write() as conn:
+    risk.decisions.write(decisions, now)
+    with link.db.write() as conn:
         write_audit(conn, actor="engine", action="exit.order_age", entity="orders",
                     before={"orders": [o.id for o in orders]}, after={"cancelled": True})
-    return await core.executor.cancel_orders(orders)
+    return await link.executor.cancel_orders(orders)

@@ -7,28 +7,33 @@ against the ledger, stale orders, collateral, and what the venue owes. The proce
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.execution import portfolio
-from engine.marketdata.recorder import prune as prune_ticks
 from engine.risk.decisions_log import prune
 from engine.trading.exits import cancel_stale
-from engine.trading.parts import CoreParts
+from engine.trading.resolution import settle_missed_resolutions
+from engine.trading.rewards import reward_job
+from storage import portfolio_snapshots
+from storage.tick_store import prune_ticks
 
 if TYPE_CHECKING:
     from engine.analytics.markout_job import MarkoutJob
-    from engine.domain import Book
-    from engine.trading.balance_watch import BalanceWatch
+    from engine.risk.monitor import RiskMonitor
     from engine.trading.collections import Collections
+    from engine.trading.lookout import Lookout
     from engine.trading.rewards import RewardTracker
-    from engine.trading.watch import Watch
+    from engine.trading.selection import Selection
+    from engine.trading.venue_link import VenueLink
 
+log = logging.getLogger("engine.trading.jobs")
 BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
 BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_check_s` has passed
 ORDER_AGE_CHECK_S = 5
@@ -36,6 +41,7 @@ MARKOUT_S = 2  # the markout job's pass: a fill's 1 s markout is written within 
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
+REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
 
 
 @dataclass(frozen=True)
@@ -46,35 +52,35 @@ class Job:
     misfire_grace_s: int = 15
 
 
-class JobsHost(CoreParts, Protocol):
-    """What the jobs read of the trading core (engine/trading/core.py)."""
-
-    mode: str
-    config: dict[str, Any]
-    venue_live: bool  # the venue is connected
-    trading_since: int | None  # when trading last started (the early snapshots' clock)
-    watch: Watch
-    balance_watch: BalanceWatch
-    collections: Collections
-    rewards: RewardTracker
-    markouts: MarkoutJob
-
-    def marks(self, token_id: str) -> Book | None: ...
-
-    async def refresh_markets_job(self) -> None: ...
-
-    async def rewards_job(self) -> None: ...
-
-
 class CoreJobs:
-    def __init__(self, core: JobsHost):
-        self.core = core
+    def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
+                 collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
+                 config: Callable[[], dict[str, Any]], deciding: Callable[[], bool],
+                 trading_since: Callable[[], int | None]):
+        """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
+        the watch, each strategy's markets, collections, rewards, markouts; and what they read of
+        the core: the runtime settings in force, whether it decides, since when it trades."""
+        self.link = link
+        self.risk = risk
+        self.lookout = lookout
+        self.selection = selection
+        self.collector = collections
+        self.rewards = rewards
+        self.markout_job = markouts
+        self.config = config
+        self.deciding = deciding
+        self.trading_since = trading_since
+
+    @property
+    def _live_venue(self) -> bool:
+        """Trading live against a connected venue (not a replay)."""
+        link = self.link
+        return link.mode == "live" and link.live and link.replay is None
 
     def all(self) -> list[Job]:
-        config = self.core.config
+        config = self.config()
         return [
-            Job("market_refresh", self.core.refresh_markets_job,
-                IntervalTrigger(minutes=config["market_refresh_minutes"])),
+            Job("market_refresh", self.market_refresh, IntervalTrigger(minutes=config["market_refresh_minutes"])),
             Job("portfolio_snapshot", self.snapshot, IntervalTrigger(seconds=config["snapshot_interval_s"])),
             Job("early_snapshots", self.early_snapshot, IntervalTrigger(seconds=EARLY_SNAPSHOT_S)),
             Job("daily_reset", self.daily, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
@@ -85,81 +91,110 @@ class CoreJobs:
             Job("order_age", self.order_age, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
             Job("collateral", self.collateral, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
             Job("collections", self.collections, IntervalTrigger(seconds=config["redeem_check_s"])),
-            Job("liquidity_rewards", self.core.rewards_job, IntervalTrigger(seconds=self.core.rewards.sample_s)),
+            Job("liquidity_rewards", self.liquidity_rewards, IntervalTrigger(seconds=self.rewards.sample_s)),
             Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
         ]
 
+    async def settle_missed(self) -> None:
+        """Held markets that resolved while nobody listened, settled (engine/trading/resolution.py)."""
+        if self.link.replay is not None:
+            return
+        try:
+            await settle_missed_resolutions(self.link)
+        except Exception as exc:  # best effort: the next refresh tries again
+            log.warning("could not check held markets for resolution", extra={"error": str(exc)})
+
+    async def market_refresh(self) -> None:
+        """The market refresh: resolutions missed, new markets, each strategy's selection afresh."""
+        link = self.link
+        await self.settle_missed()
+        await link.refresh_markets()
+        link.catalog.load(link.db)
+        self.selection.reselect(link.executor)
+        link.subscribe()
+
+    async def liquidity_rewards(self) -> None:
+        """Liquidity rewards: scoring of the resting orders, estimates and payouts (trading/rewards.py)."""
+        link = self.link
+        if not link.live or link.replay is not None:
+            return
+        venue = link.executor.venue if link.mode == "live" and hasattr(link.executor.venue, "orders_scoring") else None
+        catalog = link.catalog
+        refreshed = await reward_job(self.rewards, mode=link.mode, book_of=lambda t: link.books.book(t, REWARD_DEPTH),
+                                     yes_token=lambda cid: (m.yes_token if (m := catalog.get(cid)) else None),
+                                     fetch_page=link.reward_page, venue=venue)  # type: ignore[arg-type]
+        if refreshed:
+            catalog.load(link.db)  # the strategies see each market's program
+
     async def markouts(self) -> None:
         """Each fill's markouts, written once their horizons have passed (engine/analytics/markout_job.py)."""
-        await asyncio.to_thread(self.core.markouts.run, self.core.clock())
+        await asyncio.to_thread(self.markout_job.run, self.link.clock())
 
     def snapshot(self, kind: str = "scheduled") -> portfolio.Valuation:
-        core = self.core
-        valuation = portfolio.value(core.executor.state, core.marks)
-        books = portfolio.by_strategy(core.executor.state, core.marks)
-        with core.db.write() as conn:
-            portfolio.write_snapshot(conn, core.mode, valuation, core.clock(), kind)
-            portfolio.write_strategy_snapshots(conn, core.mode, books, core.clock())
+        link = self.link
+        state, now = link.executor.state, link.clock()
+        valuation, books = portfolio.valued(state, link.marks)
+        with link.db.write() as conn:
+            portfolio_snapshots.write_snapshot(conn, link.mode, valuation, now, kind)
+            portfolio_snapshots.write_strategy_snapshots(conn, link.mode, books, now)
         return valuation
 
     def early_snapshot(self) -> None:
         """Snapshots every EARLY_SNAPSHOT_S for the first minutes of trading, so the equity curve
         of a fresh start is a curve, not a line between two points a minute apart."""
-        since = self.core.trading_since
-        if since is not None and self.core.deciding and self.core.clock() - since <= EARLY_WINDOW_MS:
+        since = self.trading_since()
+        if since is not None and self.deciding() and self.link.clock() - since <= EARLY_WINDOW_MS:
             self.snapshot("scheduled")
 
     def daily(self) -> None:
-        self.core.risk.daily_reset(self.snapshot("daily").equity)
+        self.risk.daily_reset(self.snapshot("daily").equity)
 
     def decisions_retention(self) -> None:
-        prune(self.core.db, now=self.core.clock(), retention_days=self.core.config["decisions_retention_days"])
+        prune(self.link.db, now=self.link.clock(), retention_days=self.config()["decisions_retention_days"])
 
     async def ticks_retention(self) -> None:
-        cutoff = self.core.clock() - self.core.config["record_retention_days"] * 86_400_000
-        await asyncio.to_thread(prune_ticks, self.core.db.path, before_ms=cutoff)
+        cutoff = self.link.clock() - self.config()["record_retention_days"] * 86_400_000
+        await asyncio.to_thread(prune_ticks, self.link.db.path, before_ms=cutoff)
 
     async def venue_sync(self) -> None:
         """Live: close orders the venue no longer has, import the ones it has that we do not."""
-        if self.core.mode == "live" and self.core.venue_live and self.core.replay is None:
-            await self.core.executor.sync_with_venue()
+        if self._live_venue:
+            await self.link.executor.sync_with_venue()
 
     async def balance(self) -> None:
         """Live: the wallet against the ledger every `balance_check_s` while trading (every
         BALANCE_RECHECK_S while halted for balances, so the halt ends once they agree again);
         engine/trading/balance_watch.py says what a difference does."""
-        every = BALANCE_RECHECK_S if self.core.risk.halted_for_balances else self.core.config["balance_check_s"]
-        if self.core.balance_watch.due(self.core.clock(), every):
+        every = BALANCE_RECHECK_S if self.risk.halted_for_balances else self.config()["balance_check_s"]
+        if self.lookout.balance_watch.due(self.link.clock(), every):
             await self.check_balances()
 
     async def check_balances(self) -> None:
         """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
-        core = self.core
-        if core.mode == "live" and core.venue_live and core.replay is None:
-            await core.balance_watch.check(core.executor, core.risk, now=core.clock(),
-                                           tolerance_usdc=core.config["balance_drift_tolerance_usdc"])
+        if self._live_venue:
+            await self.lookout.balance_watch.check(self.link.executor, self.risk, now=self.link.clock(),
+                                                   tolerance_usdc=self.config()["balance_drift_tolerance_usdc"])
 
     async def order_age(self) -> None:
         """The stale-order clean-up: resting orders past their strategy's max order age."""
-        if self.core.deciding and self.core.venue_live:
-            await cancel_stale(self.core)
+        if self.deciding() and self.link.live:
+            await cancel_stale(self.link, self.risk)
 
     async def collateral(self) -> None:
         """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
-        core = self.core
-        if not core.venue_live or core.replay is not None:
+        link = self.link
+        if not link.live or link.replay is not None:
             return
-        if core.mode == "live":
-            collateral = (await core.executor.venue.balances([])).collateral
+        if link.mode == "live":
+            collateral = (await link.executor.venue.balances([])).collateral
         else:
-            collateral = core.executor.state.cash
-        core.watch.collateral_now(collateral, core.clock())
+            collateral = link.executor.state.cash
+        self.lookout.watch.collateral_now(collateral, link.clock())
 
     async def collections(self) -> None:
         """What the venue paid, booked; redeem and merge transactions followed; final markets
         redeemed (engine/trading/collections.py)."""
-        core = self.core
-        if not core.venue_live or core.replay is not None:
+        if not self.link.live or self.link.replay is not None:
             return
-        await core.collections.run(auto=bool(core.config["auto_redeem"]),
-                                   grace_ms=core.config["auto_redeem_grace_s"] * 1000)
+        config = self.config()
+        await self.collector.run(auto=bool(config["auto_redeem"]), grace_ms=config["auto_redeem_grace_s"] * 1000)

@@ -12,10 +12,7 @@ kill-switch kill (`kill_flatten`).
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import text
 
 from engine.contracts.command_refusal import CommandRejected
 from engine.domain import Intent, MarketInfo, MarketView, Outcome, fmt
@@ -25,82 +22,92 @@ from engine.trading.selling import Holding
 from engine.contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
 from engine.contracts.order_status import OrderStatus
 from engine.trading.views import market_views
+from storage import trading_reads, trading_writes
 from storage.audit import write_audit
 
 if TYPE_CHECKING:
-    from engine.trading.parts import CoreParts
+    from engine.contracts.limits import Limits
+    from engine.risk.monitor import RiskMonitor
+    from engine.trading.strategy_host import StrategyHost
+    from engine.trading.venue_link import VenueLink
+    from storage.db import Database
 
 BOOK_WAIT_S = 5.0
 
 
-async def handle(core: CoreParts, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+async def handle(link: VenueLink, risk: RiskMonitor, host: StrategyHost, kind: str, payload: dict[str, Any], *,
+                 deciding: bool) -> dict[str, Any]:
+    """`deciding`: the strategies are trading now (a flatten is refused then)."""
     if kind == "cancel_order":
-        return await cancel_order(core, payload)
+        return await cancel_order(link, host, payload)
     if kind == "flatten":
-        return await flatten(core, payload)
+        return await flatten(link, risk, payload, deciding=deciding)
     if kind == "place_order":
-        return await place_order(core, payload)
+        return await place_order(link, risk, payload)
     raise CommandRejected(f"unknown order command {kind!r}")
 
 
-async def place_order(core: CoreParts, payload: dict[str, Any]) -> dict[str, Any]:
+async def place_order(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any]) -> dict[str, Any]:
     """The manual ticket: previewed against the engine's own book, checked by the risk gate as
     a quote of the `manual` book (refused, never silently trimmed), routed by the planner and
     placed; audited with its outcome. Its orders are the operator's: strategies never cancel
     them (cancel them from the Orders page)."""
-    if core.executor.blocked:
+    if link.executor.blocked:
         raise CommandRejected("the engine is not trading (stopped or killed): start it first")
     try:
-        ticket = parse_ticket(payload, now_s=core.clock() // 1000)
+        ticket = parse_ticket(payload, now_s=link.clock() // 1000)
     except TicketError as exc:
         raise CommandRejected(str(exc)) from None
-    market = core.catalog.get(ticket.condition_id)
+    catalog = link.catalog
+    market = catalog.get(ticket.condition_id)
     if market is None or not market.tradable or not market.accepting_orders or market.closed:
         raise CommandRejected(f"market {ticket.condition_id!r} is not open for orders (unknown, closed or paused)")
-    await core.open_venue()
-    if core.catalog.fees_unknown([market.condition_id]):  # a market no strategy trades: read its fee first
-        await core.ensure_fees([market.condition_id])
-        market = core.catalog.get(ticket.condition_id) or market
-        if core.catalog.fees_unknown([market.condition_id]) and core.replay is None:
+    await link.open()
+    if catalog.fees_unknown([market.condition_id]):  # a market no strategy trades: read its fee first
+        await link.ensure_fees([market.condition_id])
+        market = catalog.get(ticket.condition_id) or market
+        if catalog.fees_unknown([market.condition_id]) and link.replay is None:
             raise CommandRejected("the market's fee schedule could not be read from the venue: try again shortly")
-    view = await _fresh_view(core, market)
+    view = await _fresh_view(link, risk.limits, market)
     token = market.token(ticket.outcome)
-    held = core.executor.state.totals(MANUAL, token).sellable
+    executor = link.executor
+    held = executor.state.totals(MANUAL, token).sellable
     try:
         placed = preview(ticket, market, view.yes if ticket.outcome is Outcome.YES else view.no, held,
-                         core.limits.probability("max_slippage"))
+                         risk.limits.probability("max_slippage"))
     except TicketError as exc:
         raise CommandRejected(str(exc)) from None
-    approved = core.risk.check_manual(Intent(MANUAL, market.condition_id, (as_quote(ticket, placed),)), view,
-                                      core.clock())
+    approved = risk.check_manual(Intent(MANUAL, market.condition_id, (as_quote(ticket, placed),)), view,
+                                 link.clock())
     if approved.reason:
         raise CommandRejected(f"the risk gate refuses it: {approved.reason}")
-    specs, residuals = route(approved.quotes, market, core.executor.state.holdings(MANUAL, market))
+    specs, residuals = route(approved.quotes, market, executor.state.holdings(MANUAL, market))
     problems = [r.reason for r in residuals if r.code is not None]
     if problems or not specs:
         raise CommandRejected(f"cannot be placed legally: {'; '.join(problems) or 'nothing to place'}")
-    result = await core.executor.place_now([(MANUAL, market, spec, payload.get("reason") or "manual ticket")
-                                            for spec in specs])
-    core.executor.drain()
-    orders = _rows(core, result.order_ids)
-    _audit_ticket(core, payload, placed, orders, result.refused)
+    result = await executor.place_now([(MANUAL, market, spec, payload.get("reason") or "manual ticket")
+                                       for spec in specs])
+    executor.drain()
+    with link.db.read() as conn:
+        orders = trading_reads.ticket_orders(conn, result.order_ids)
+    _audit_ticket(link.db, payload, placed, orders, result.refused)
     if result.refused or all(o["status"] == "REJECTED" for o in orders):
         why = [reason for _, reason in result.refused] + [o["error"] for o in orders if o["error"]]
         raise CommandRejected(f"not placed: {'; '.join(why) or 'refused'}")
     return {"orders": orders, "price": fmt(placed.price), "size": fmt(placed.size), "fee": fmt(placed.fee)}
 
 
-async def _fresh_view(core: CoreParts, market: MarketInfo) -> MarketView:
+async def _fresh_view(link: VenueLink, limits: Limits, market: MarketInfo) -> MarketView:
     """The market as the gate must see it: both books, fresh. A market no strategy trades is
     subscribed first (bounded wait): a ticket is never checked against no data."""
     tokens = {market.yes_token, market.no_token}
-    if tokens - core.feed.subscribed():
-        core.feed.subscribe(tokens - core.feed.subscribed())
+    if tokens - link.feed.subscribed():
+        link.feed.subscribe(tokens - link.feed.subscribed())
     deadline = asyncio.get_running_loop().time() + BOOK_WAIT_S
-    max_age = core.limits.ms("max_data_age")
+    max_age = limits.ms("max_data_age")
     while True:
-        view = market_views([market.condition_id], core.catalog, core.books, {}, None)[market.condition_id]
-        age = view.data_age_ms(core.clock())
+        view = market_views([market.condition_id], link.catalog, link.books, {}, None)[market.condition_id]
+        age = view.data_age_ms(link.clock())
         if age is not None and age <= max_age:
             return view
         if asyncio.get_running_loop().time() > deadline:
@@ -108,19 +115,9 @@ async def _fresh_view(core: CoreParts, market: MarketInfo) -> MarketView:
         await asyncio.sleep(0.05)
 
 
-def _rows(core: CoreParts, order_ids: list[int]) -> list[dict[str, Any]]:
-    if not order_ids:
-        return []
-    with core.db.read() as conn:
-        rows = conn.execute(text("""SELECT id, client_id, token_id, side, price, size, filled, tif, status, error
-                                    FROM orders WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id"""),
-                            {"ids": json.dumps(order_ids)}).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def _audit_ticket(core: CoreParts, payload: dict[str, Any], placed: Preview, orders: list[dict[str, Any]],
+def _audit_ticket(db: Database, payload: dict[str, Any], placed: Preview, orders: list[dict[str, Any]],
                   refused: list[tuple[OrderSpec, str]]) -> None:
-    with core.db.write() as conn:
+    with db.write() as conn:
         write_audit(conn, actor="engine", action="order.manual", entity=f"market:{payload.get('condition_id')}",
                     before={"ticket": payload},
                     after={"price": placed.price, "size": placed.size, "fee": placed.fee,
@@ -128,12 +125,13 @@ def _audit_ticket(core: CoreParts, payload: dict[str, Any], placed: Preview, ord
                            "refused": [reason for _, reason in refused]})
 
 
-async def cancel_order(core: CoreParts, payload: dict[str, Any]) -> dict[str, Any]:
+async def cancel_order(link: VenueLink, host: StrategyHost, payload: dict[str, Any]) -> dict[str, Any]:
     order_id, client_id = payload.get("order_id"), payload.get("client_id")
     if not isinstance(order_id, int) and not isinstance(client_id, str):
         raise CommandRejected('cancel_order needs {"order_id": <number>} or {"client_id": "<id>"}')
-    await core.open_venue()
-    state = core.executor.state
+    await link.open()
+    executor = link.executor
+    state = executor.state
     match = [o for o in state.orders.values() if o.id == order_id or o.client_id == client_id]
     if not match:
         raise CommandRejected(f"no open order {order_id if order_id is not None else client_id!r} "
@@ -141,20 +139,21 @@ async def cancel_order(core: CoreParts, payload: dict[str, Any]) -> dict[str, An
     order = match[0]
     if order.status is OrderStatus.PENDING_SUBMIT:
         raise CommandRejected("the order is still being submitted; try again in a moment")
-    if order.strategy in core.host.hosted:
-        core.executor.latest.pop((order.strategy, order.condition_id), None)
-    cancelled = await core.executor.cancel_orders([order])
-    core.executor.drain()
+    if order.strategy in host.hosted:
+        executor.latest.pop((order.strategy, order.condition_id), None)
+    cancelled = await executor.cancel_orders([order])
+    executor.drain()
     return {"order_id": order.id, "cancelled": bool(cancelled)}
 
 
-def _scope(core: CoreParts, payload: dict[str, Any]) -> list[Holding]:
+def _scope(link: VenueLink, payload: dict[str, Any]) -> list[Holding]:
     """Every position in scope that holds shares, settled or still settling."""
     want_market, want_strategy = payload.get("condition_id"), payload.get("strategy")
     out = []
-    for (strategy, token), totals in sorted(core.executor.state.positions.items()):
-        cid, _ = core.executor.state.position_market[(strategy, token)]
-        market = core.catalog.get(cid)
+    state = link.executor.state
+    for (strategy, token), totals in sorted(state.positions.items()):
+        cid, _ = state.position_market[(strategy, token)]
+        market = link.catalog.get(cid)
         if market is None or totals.size <= 0:
             continue
         if want_market not in (None, cid) or want_strategy not in (None, strategy):
@@ -163,23 +162,24 @@ def _scope(core: CoreParts, payload: dict[str, Any]) -> list[Holding]:
     return out
 
 
-async def flatten(core: CoreParts, payload: dict[str, Any], *, after_kill: bool = False) -> dict[str, Any]:
+async def flatten(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any], *, deciding: bool,
+                  after_kill: bool = False) -> dict[str, Any]:
     """Sell everything held in scope (selling.py: withdraw the strategies' orders there, then a
     fill-and-kill at the slippage floor) and say, per token, what sold and why anything did not.
-    `after_kill` only from the engine's own kill-switch path (CoreParts.kill), never from a
+    `after_kill` only from the engine's own kill-switch path (TradingCore.kill), never from a
     payload: an operator's flatten under the latch is refused."""
-    if core.deciding and not after_kill:
+    if deciding and not after_kill:
         raise CommandRejected("pause or stop the engine first, so strategies do not buy back what flatten sells")
-    if _latched(core) and not after_kill:
+    if _latched(link.db) and not after_kill:
         raise CommandRejected("the kill latch is set: re-arm first (a kill-switch kill flattens by itself "
                               "when kill_flatten is 1)")
-    await core.open_venue()
-    holdings = _scope(core, payload)
+    await link.open()
+    holdings = _scope(link, payload)
     if not holdings:
         return {"orders": 0, "sold": [], "skipped": [], "note": "nothing held in scope"}
     keys = {(h.strategy, h.market.condition_id) for h in holdings}
-    withdrawn = await selling.withdraw_and_wait(core, keys)
-    sold = await selling.sell(core, holdings, "flatten", override_block=after_kill)
+    withdrawn = await selling.withdraw_and_wait(link.executor, keys)
+    sold = await selling.sell(link, risk.limits, holdings, "flatten", override_block=after_kill)
     skipped = [{"strategy": s.strategy, "token": s.token, "why": s.why_not} for s in sold if s.why_not]
     if not withdrawn:
         skipped.append({"why": "some of the strategies' orders there were not yet cancelled at the venue, so their "
@@ -188,18 +188,17 @@ async def flatten(core: CoreParts, payload: dict[str, Any], *, after_kill: bool 
             "skipped": skipped}
 
 
-def _latched(core: CoreParts) -> bool:
-    with core.db.read() as conn:
-        return bool(conn.execute(text("SELECT kill_latched FROM engine_state WHERE id = 1")).scalar_one())
+def _latched(db: Database) -> bool:
+    with db.read() as conn:
+        return trading_reads.kill_latched(conn)
 
 
-def settle_resolution(core: CoreParts, condition_id: str, winning_token: str) -> None:
+def settle_resolution(link: VenueLink, condition_id: str, winning_token: str) -> None:
     """A market resolved: record it and settle every position in it at 1/0."""
-    market = core.catalog.get(condition_id)
+    market = link.catalog.get(condition_id)
     if market is None:
         return
     winner = market.outcome_of(winning_token)
-    with core.db.write() as conn:
-        conn.execute(text("UPDATE markets SET resolved_outcome = :w, closed = 1, accepting_orders = 0 "
-                          "WHERE condition_id = :c"), {"w": winner.value, "c": condition_id})
-    core.executor.applier.settle_market(condition_id, winner)
+    with link.db.write() as conn:
+        trading_writes.resolve_market(conn, condition_id, winner.value)
+    link.executor.applier.settle_market(condition_id, winner)

@@ -16,7 +16,7 @@ from engine.feeds.rest import RestClient
 from engine.trading.operator_actions import settle_resolution
 
 if TYPE_CHECKING:
-    from engine.trading.parts import CoreParts
+    from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.resolution")
 
@@ -35,13 +35,14 @@ def winning_token(raw: dict) -> str | None:  # type: ignore[type-arg]
     return str(winners[0]) if len(winners) == 1 else None
 
 
-async def settle_missed_resolutions(core: CoreParts) -> int:
-    held = {cid for (strategy, token), totals in core.executor.state.positions.items() if totals.size > 0
-            for cid in [core.executor.state.position_market[(strategy, token)][0]]}
-    pending = sorted(cid for cid in held if core.catalog.resolution(cid) is None)
+async def settle_missed_resolutions(link: VenueLink) -> int:
+    state = link.executor.state
+    held = {cid for (strategy, token), totals in state.positions.items() if totals.size > 0
+            for cid in [state.position_market[(strategy, token)][0]]}
+    pending = sorted(cid for cid in held if link.catalog.resolution(cid) is None)
     if not pending:
         return 0
-    rest = RestClient(core.settings.gamma_host)
+    rest = RestClient(link.settings.gamma_host)
     settled = 0
     try:
         for cid in pending:
@@ -49,7 +50,7 @@ async def settle_missed_resolutions(core: CoreParts) -> int:
             for raw in raws if isinstance(raws, list) else []:
                 token = winning_token(raw)
                 if token is not None and raw.get("conditionId") == cid:
-                    settle_resolution(core, cid, token)
+                    settle_resolution(link, cid, token)
                     settled += 1
                     log.info("settled a resolution the feed missed", extra={"condition_id": cid})
     finally:

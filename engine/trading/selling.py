@@ -15,19 +15,19 @@ profit) both take, in paper as in live.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import text
 
 from engine.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
 from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.contracts.order_status import OrderStatus
+from storage import trading_reads
 
 if TYPE_CHECKING:
+    from engine.contracts.limits import Limits
+    from engine.execution.executor import Executor
     from engine.execution.store import OrderRow
-    from engine.trading.parts import CoreParts
+    from engine.trading.venue_link import VenueLink
 
 CANCEL_WAIT_S = 5.0
 
@@ -72,51 +72,54 @@ def sell_floor(market: MarketInfo, mid: int, max_slippage: int) -> int:
     return min(max(market.tick, round_price(mid - max_slippage, Side.SELL, market.tick)), ONE - market.tick)
 
 
-def working(core: CoreParts, keys: set[tuple[str, str]]) -> list[OrderRow]:
+def working(executor: Executor, keys: set[tuple[str, str]]) -> list[OrderRow]:
     """The orders of these (strategy, market) keys still open at the venue (cancels not yet
     acknowledged included)."""
-    return [o for o in core.executor.state.orders.values() if (o.strategy, o.condition_id) in keys]
+    return [o for o in executor.state.orders.values() if (o.strategy, o.condition_id) in keys]
 
 
-async def withdraw(core: CoreParts, keys: set[tuple[str, str]]) -> list[OrderRow]:
+async def withdraw(executor: Executor, keys: set[tuple[str, str]]) -> list[OrderRow]:
     """One round: empty these keys' intents, send cancels for their working orders, apply the
     venue's answers; returns what still works (a cancel the venue has not acknowledged)."""
     for strategy, condition_id in keys:
-        core.executor.latest[(strategy, condition_id)] = Intent(strategy, condition_id, ())
-    open_now = working(core, keys)
+        executor.latest[(strategy, condition_id)] = Intent(strategy, condition_id, ())
+    open_now = working(executor, keys)
     if open_now:
-        await core.executor.cancel_orders([o for o in open_now if o.status is not OrderStatus.CANCEL_PENDING])
-        core.executor.drain()
-    return working(core, keys)
+        await executor.cancel_orders([o for o in open_now if o.status is not OrderStatus.CANCEL_PENDING])
+        executor.drain()
+    return working(executor, keys)
 
 
-async def withdraw_and_wait(core: CoreParts, keys: set[tuple[str, str]], timeout_s: float = CANCEL_WAIT_S) -> bool:
+async def withdraw_and_wait(executor: Executor, keys: set[tuple[str, str]], timeout_s: float = CANCEL_WAIT_S) -> bool:
     """Withdraw until nothing of these keys works at the venue (bounded); True when done."""
     deadline = asyncio.get_running_loop().time() + timeout_s
-    while await withdraw(core, keys):
+    while await withdraw(executor, keys):
         if asyncio.get_running_loop().time() > deadline:
             return False
         await asyncio.sleep(0.05)
     return True
 
 
-async def sell(core: CoreParts, holdings: list[Holding], reason: str, *, override_block: bool = False) -> list[Sold]:
+async def sell(link: VenueLink, limits: Limits, holdings: list[Holding], reason: str, *,
+               override_block: bool = False) -> list[Sold]:
     """Sell each holding with a fill-and-kill at the slippage floor (its strategy's orders must
     already be withdrawn); one answer per holding, saying why anything was not sold."""
     answers: dict[tuple[str, str], Sold] = {}
     places = []
     for holding in holdings:
-        spec, why = _sale(core, holding)
+        spec, why = _sale(link, limits, holding)
         if spec is None:
             answers[(holding.strategy, holding.token)] = Sold(holding.strategy, holding.token, holding.held,
                                                               why_not=why)
         else:
             places.append((holding.strategy, holding.market, spec, reason))
     if places:
-        placed = await core.executor.place_now(places, override_block=override_block)
-        core.executor.drain()
+        placed = await link.executor.place_now(places, override_block=override_block)
+        link.executor.drain()
         held_back = {id(spec): why for spec, why in placed.refused}
-        rows = {(r["strategy"], r["token_id"]): r for r in _rows(core, placed.order_ids)}
+        with link.db.read() as conn:
+            sent = trading_reads.sale_orders(conn, placed.order_ids)
+        rows = {(r["strategy"], r["token_id"]): r for r in sent}
         for strategy, _, spec, _ in places:
             holding = next(h for h in holdings if (h.strategy, h.token) == (strategy, spec.token_id))
             answers[(strategy, spec.token_id)] = _answer(holding, spec, rows.get((strategy, spec.token_id)),
@@ -124,14 +127,14 @@ async def sell(core: CoreParts, holdings: list[Holding], reason: str, *, overrid
     return [answers[(h.strategy, h.token)] for h in holdings]
 
 
-def _sale(core: CoreParts, holding: Holding) -> tuple[OrderSpec | None, str]:
+def _sale(link: VenueLink, limits: Limits, holding: Holding) -> tuple[OrderSpec | None, str]:
     """The fill-and-kill that sells this holding, or why there is none to send."""
     if holding.sellable <= 0:
         return None, f"{fmt(holding.held)} shares are still settling (matched, not yet mined): sell them once settled"
-    book = core.books.book(holding.token)
-    if book is None or book.mid is None or book.age_ms(core.clock()) > core.limits.ms("max_data_age"):
+    book = link.books.book(holding.token)
+    if book is None or book.mid is None or book.age_ms(link.clock()) > limits.ms("max_data_age"):
         return None, "no fresh two-sided book, so no acceptable price"
-    floor = sell_floor(holding.market, book.mid, core.limits.probability("max_slippage"))
+    floor = sell_floor(holding.market, book.mid, limits.probability("max_slippage"))
     size = take_size(floor, holding.sellable, Side.SELL)
     if size < holding.market.min_size:
         return None, (f"{fmt(holding.sellable)} shares is below the market's minimum order of "
@@ -160,12 +163,3 @@ def _answer(holding: Holding, spec: OrderSpec, row: dict[str, Any] | None, held_
     return Sold(holding.strategy, holding.token, holding.held, sold, int(row["id"]), spec.price,
                 "; ".join(reasons) or None)
 
-
-def _rows(core: CoreParts, order_ids: list[int]) -> list[dict[str, Any]]:
-    if not order_ids:
-        return []
-    with core.db.read() as conn:
-        rows = conn.execute(text("""SELECT id, strategy, token_id, status, filled, error FROM orders
-                                    WHERE id IN (SELECT value FROM json_each(:ids))"""),
-                            {"ids": json.dumps(order_ids)}).mappings().all()
-    return [dict(r) for r in rows]

@@ -14,14 +14,13 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
-
 from engine.domain import Intent, Snapshot, StrategyState
 from engine.strategies.base import StrategyBase
 from engine.contracts.params import ParamsError
 from engine.strategies.registry import build_strategy
 from engine.contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
 from storage.audit import raise_alert, write_audit
+from storage import trading_reads, trading_writes
 from storage.db import Database, now_ms
 from engine.contracts.jsonsafe import CONFIG_BYTES, loads_bounded
 
@@ -53,8 +52,7 @@ class StrategyHost:
     def reload(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
         """Re-read the table; rebuild changed instances, drop disabled ones; return versions."""
         with self.db.read() as conn:
-            rows = conn.execute(text("""SELECT name, kind, params, markets, version FROM strategies
-                                        WHERE enabled = 1 AND status = 'ok' ORDER BY name""")).mappings().all()
+            rows = trading_reads.enabled_strategies(conn)
         wanted: dict[str, Hosted] = {}
         for row in rows:
             current = self.hosted.get(row["name"])
@@ -108,13 +106,7 @@ class StrategyHost:
         """Turn a failing strategy off, with an audit row and an alert; it stays off until edited."""
         now = self.clock()
         with self.db.write() as conn:
-            changed = conn.execute(
-                text("""UPDATE strategies SET enabled = 0, status = 'error', last_error = :e, error_at = :now,
-                            version = version + 1, updated_at = :now, updated_by = 'engine'
-                        WHERE name = :name AND enabled = 1"""),
-                {"e": error[:2000], "now": now, "name": name},
-            ).rowcount
-            if changed:
+            if trading_writes.disable_strategy(conn, name, error[:2000], now):
                 write_audit(conn, actor="engine", action="strategy.disable", entity=f"strategy:{name}",
                             before={"enabled": True}, after={"enabled": False, "error": error[:500]})
                 raise_alert(conn, level="critical", source="engine", code="STRATEGY_ERROR",

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
-
 from engine.domain import MarketInfo, fmt
 from engine.feeds.events import TickSizeChanged
 from engine.feeds.catalog import MarketCatalog
+from storage import trading_writes
 from storage.db import Database
 
 log = logging.getLogger("engine.trading.ticks")
@@ -34,8 +33,7 @@ def apply_tick_change(catalog: MarketCatalog, db: Database, event: TickSizeChang
     if market is None:
         return None
     with db.write() as conn:
-        conn.execute(text("UPDATE markets SET tick = :tick, updated_at = :now WHERE condition_id = :cid"),
-                     {"tick": event.new_tick, "now": now, "cid": market.condition_id})
+        trading_writes.set_market_tick(conn, market.condition_id, event.new_tick, now)
     old = "unknown" if event.old_tick is None else fmt(event.old_tick)
     log.info("market tick changed: planning with the new tick", extra={
         "condition_id": market.condition_id, "old_tick": old, "new_tick": fmt(event.new_tick)})

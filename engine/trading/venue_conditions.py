@@ -11,15 +11,12 @@ and emptied when the venue connection closes.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import text
-
 from engine.execution.bus import EventBus, VenueHealthChanged, VenuePhase
-from storage import engine_state
+from storage import engine_state, trading_writes
 from storage.audit import raise_alert
 from storage.db import Database
 
@@ -53,8 +50,7 @@ class ConditionBoard:
         if current == self.published:
             return
         with self.db.write() as conn:
-            conn.execute(text("UPDATE engine_state SET venue_conditions = :c WHERE id = 1"),
-                         {"c": json.dumps([asdict(c) for c in current])})
+            trading_writes.set_venue_conditions(conn, [asdict(c) for c in current])
         self.published = current
 
     def clear(self) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from sqlalchemy import text
-
 from engine.feeds.catalog import MarketCatalog
 from engine.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.contracts.market_filter import MarketCandidate
+from storage import trading_reads
 from storage.db import Database
 
 OPERATOR_SOURCE = "operator"
@@ -81,16 +80,12 @@ def load_fair_values(db: Database, now: int) -> dict[str, int]:
     """Operator values win over external ones; among external sources the newest wins. A signal
     past its `expires_at` (a news signal's time-to-live) is no longer a fair value."""
     with db.read() as conn:
-        rows = conn.execute(text("""SELECT condition_id, source, fair_value FROM signals
-                                    WHERE expires_at IS NULL OR expires_at > :now
-                                    ORDER BY (source = :op), updated_at"""),
-                            {"op": OPERATOR_SOURCE, "now": now}).all()
-    return {cid: value for cid, _, value in rows}
+        return trading_reads.fair_values(conn, now=now, operator_source=OPERATOR_SOURCE)
 
 
 def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
     with db.read() as conn:
-        rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()
+        rows = trading_reads.market_activity(conn)
     out = []
     for cid, volume, liquidity, volume_24h in rows:
         info = catalog.get(cid)

@@ -11,6 +11,7 @@ before any network call: `prepare` (sign; no network) then `submit`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -160,9 +161,13 @@ EventSink = Callable[[VenueEvent], None]
 
 class Venue(Protocol):
     mode: VenueMode
+    # The venue's reports (order updates, trades), in the order it sent them, from `start` on.
+    # The venue owns the queue and only puts; whoever consumes them (the executor's inbox)
+    # drains it: nothing is handed down to the venue to call back.
+    events: asyncio.Queue[VenueEvent]
 
-    async def start(self, sink: EventSink) -> None:
-        """Connect and begin delivering order and trade events to `sink`."""
+    async def start(self) -> None:
+        """Connect and begin delivering order and trade events onto `events`."""
 
     async def prepare(self, request: OrderRequest) -> PreparedOrder:
         """Build (and sign) the order without any network call."""

@@ -9,12 +9,13 @@ mode loses nothing and the executor recovers against it exactly as it does again
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from engine.feeds.catalog import MarketCatalog
 from engine.domain import Book, Side, Tif, notional
@@ -39,8 +40,8 @@ from engine.venues.base import (
     VenueOrderStatus,
     VenueTrade,
 )
+from storage import paper_book as book_store
 from storage.db import Database, is_locked, now_ms
-from storage.sql import run, scalar
 
 FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
 GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
@@ -115,18 +116,17 @@ class PaperVenue:
         # Shares of each token the paper wallet holds, moved at match time like the venue's
         # balance (a FAILED trade moves them back): what a SELL is checked against.
         self.token_balance: dict[str, int] = {}
-        self.sink: EventSink = lambda event: None
+        self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
+        self.sink: EventSink = lambda event: None  # nowhere until started
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    async def start(self, sink: EventSink) -> None:
-        self.sink = sink
+    async def start(self) -> None:
+        self.sink = self.events.put_nowait
         with self.db.read() as conn:
-            rows = run(conn, "SELECT * FROM paper_orders WHERE status = 'LIVE'").fetchall()
+            rows = book_store.live_orders(conn)
             self.next_settle_at = _next_settlement(conn)
-            self.token_balance = {token: int(held) for token, held in run(
-                conn, """SELECT token_id, SUM(CASE side WHEN 'BUY' THEN size ELSE -size END) FROM paper_trades
-                         WHERE status != 'FAILED' GROUP BY token_id""").fetchall()}
+            self.token_balance = {token: int(held) for token, held in book_store.held_by_token(conn)}
         self.resting, self.by_token = {}, {}
         for r in rows:
             self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
@@ -175,7 +175,7 @@ class PaperVenue:
                                 reserved=sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL))
         if refused is not None:
             raise OrderRejected(refused)
-        if scalar(conn, "SELECT 1 FROM paper_orders WHERE venue_order_id = :v", {"v": venue_id}):
+        if book_store.order_exists(conn, venue_id):
             raise OrderRejected("order is invalid. Duplicated.")
         book = (self.books.book(req.token_id, depth=100)
                 if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
@@ -214,17 +214,14 @@ class PaperVenue:
             fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
         order.filled += size
         self._move_shares(order.token_id, order.side, size)
-        seq = scalar(conn, "SELECT COUNT(*) FROM paper_trades WHERE venue_order_id = :v", {"v": order.venue_order_id})
+        seq = book_store.trade_count(conn, order.venue_order_id)
         now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
                            order.token_id, order.side, price, size, fee, TradeStatus.MATCHED, liquidity, now)  # type: ignore[arg-type]
-        run(
-            conn, """INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee, liquidity,
-                        status, matched_at, settle_at, updated_at)
-                    VALUES (:t, :v, :token, :side, :price, :size, :fee, :liq, 'MATCHED', :now, :settle, :now)""",
-            {"t": trade.trade_id, "v": order.venue_order_id, "token": order.token_id, "side": order.side.value,
-             "price": price, "size": size, "fee": fee, "liq": liquidity, "now": now,
-             "settle": now + self.config.mined_after_ms},
+        book_store.insert_trade(
+            conn, trade_id=trade.trade_id, venue_order_id=order.venue_order_id, token_id=order.token_id,
+            side=order.side.value, price=price, size=size, fee=fee, liquidity=liquidity, now=now,
+            settle_at=now + self.config.mined_after_ms,
         )
         due = now + self.config.mined_after_ms
         self.next_settle_at = due if self.next_settle_at is None else min(self.next_settle_at, due)
@@ -237,17 +234,11 @@ class PaperVenue:
         self.token_balance[token_id] = self.token_balance.get(token_id, 0) + (size if side is Side.BUY else -size)
 
     def _save_order(self, conn: Connection, order: _Resting) -> None:
-        run(
-            conn, """INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size, filled,
-                        queue_ahead, tif, status, created_at, updated_at, expires_at)
-                    VALUES (:v, :token, :cid, :side, :price, :size, :filled, :queue, :tif, :status, :created, :now,
-                        :expires)
-                    ON CONFLICT (venue_order_id) DO UPDATE SET filled = excluded.filled,
-                        queue_ahead = excluded.queue_ahead, status = excluded.status, updated_at = excluded.updated_at""",
-            {"v": order.venue_order_id, "token": order.token_id, "cid": order.condition_id, "side": order.side.value,
-             "price": order.price, "size": order.size, "filled": order.filled, "queue": order.queue_ahead,
-             "tif": order.tif, "status": order.status, "created": order.created_ms, "now": self.clock(),
-             "expires": order.expires_ms},
+        book_store.save_order(
+            conn, venue_order_id=order.venue_order_id, token_id=order.token_id,
+            condition_id=order.condition_id, side=order.side.value, price=order.price, size=order.size,
+            filled=order.filled, queue_ahead=order.queue_ahead, tif=order.tif, status=order.status,
+            created_at=order.created_ms, now=self.clock(), expires_at=order.expires_ms,
         )
 
     # -- the market moves --------------------------------------------------------------
@@ -344,6 +335,9 @@ class PaperVenue:
         order = self.resting.pop(venue_order_id, None)
         if order is not None:
             self.by_token.get(order.token_id, {}).pop(venue_order_id, None)
+        # Its row was written as it left (its last queue position with it): nothing to save,
+        # and a backtest, which saves queues only at the end, must not collect every id.
+        self.dirty.discard(venue_order_id)
 
     def save_queues(self) -> None:
         """Persist queue positions that moved without a fill (batched once per tick: book
@@ -385,8 +379,7 @@ class PaperVenue:
         if self.next_settle_at is None or now < self.next_settle_at:
             return 0
         with self.db.write() as conn:
-            rows = run(conn, """SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
-                                AND settle_at <= :now""", {"now": now}).fetchall()
+            rows = book_store.due_trades(conn, now)
             moved = [self._settle(conn, dict(r), now) for r in rows]
             self.next_settle_at = _next_settlement(conn)
         for trade in moved:
@@ -403,8 +396,7 @@ class PaperVenue:
             status, settle = TradeStatus.CONFIRMED, row["settle_at"]
         else:
             return None
-        run(conn, "UPDATE paper_trades SET status = :s, settle_at = :settle, updated_at = :now WHERE trade_id = :t",
-            {"s": status.value, "settle": settle, "now": now, "t": row["trade_id"]})
+        book_store.set_trade_status(conn, row["trade_id"], status.value, settle, now)
         if status is TradeStatus.FAILED:  # a ghost fill: the shares move back
             self._move_shares(row["token_id"], Side(row["side"]).opposite, row["size"])
         return rules.trade_from_row({**row, "status": status.value}, self.catalog.by_token(row["token_id"]))
@@ -433,7 +425,7 @@ class PaperVenue:
 
     async def get_order(self, venue_order_id: str) -> VenueOrder | None:
         with self.db.read() as conn:
-            row = run(conn, "SELECT * FROM paper_orders WHERE venue_order_id = :v", {"v": venue_order_id}).fetchone()
+            row = book_store.order_row(conn, venue_order_id)
         if row is None:
             return None
         return VenueOrder(row["venue_order_id"], row["condition_id"], row["token_id"], Side(row["side"]),
@@ -444,16 +436,14 @@ class PaperVenue:
 
     async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]:
         with self.db.read() as conn:
-            rows = run(conn, "SELECT * FROM paper_trades WHERE matched_at >= :after ORDER BY matched_at",
-                       {"after": after_ms or 0}).fetchall()
+            rows = book_store.trades_since(conn, after_ms or 0)
         return [rules.trade_from_row(r, self.catalog.by_token(r["token_id"])) for r in rows]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
         """Its trades, plus what its redemptions, merges, maker rebates and liquidity rewards paid, less what
         redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
-            rows = conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
-                                        WHERE status != 'FAILED'""")).all()
+            rows = book_store.trade_amounts(conn)
             cash = (self.config.starting_cash + settled.total_paid(conn)
                     + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, self.clock()))
                     + sum(c.amount for c in settled.reward_credits(conn, self.clock())))
@@ -467,7 +457,7 @@ class PaperVenue:
 
 
 def _next_settlement(conn: Connection) -> int | None:
-    return scalar(conn, "SELECT MIN(settle_at) FROM paper_trades WHERE status IN ('MATCHED', 'MINED')")
+    return book_store.next_settlement(conn)
 
 
 async def cancel_all_resting(db: Database) -> CancelResult:
@@ -475,5 +465,5 @@ async def cancel_all_resting(db: Database) -> CancelResult:
     from engine.feeds.books import BookCache
 
     venue = PaperVenue(db, BookCache(), MarketCatalog())
-    await venue.start(lambda event: None)
+    await venue.start()
     return await venue.cancel_all()

@@ -31,9 +31,10 @@ from engine.domain import MarketInfo, fmt
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit
+from storage import paper_book as book_store
+from storage import paper_settlement_store as store
 from storage import reward_queries
 from storage.db import Database, now_ms
-from storage.sql import run, scalar
 
 NOT_FINAL = "result for condition not received yet"
 DAY_MS = 86_400_000
@@ -71,7 +72,7 @@ class PaperSettlement:
     async def transaction(self, ref: str) -> SettlementTx:
         self.advance()
         with self.db.read() as conn:
-            row = run(conn, "SELECT state, error, tx_hash FROM paper_settlements WHERE ref = :r", {"r": ref}).fetchone()
+            row = store.request_state(conn, ref)
         if row is None:
             raise VenueError(f"no paper settlement {ref}")
         return SettlementTx(ref, row["state"], row["tx_hash"], row["error"], via="paper")
@@ -79,9 +80,7 @@ class PaperSettlement:
     async def credits(self, since_ms: int) -> list[VenueCredit]:
         self.advance()
         with self.db.read() as conn:
-            rows = run(conn, """SELECT kind, condition_id, paid, yes_burned + no_burned AS burned, tx_hash, settled_at
-                                FROM paper_settlements WHERE state = 'confirmed' AND settled_at >= :since
-                                ORDER BY settled_at""", {"since": since_ms}).fetchall()
+            rows = store.confirmed_since(conn, since_ms)
             rebates = rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
         settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"])
                    for r in rows if r["kind"] == "merge" or r["burned"]]
@@ -95,20 +94,16 @@ class PaperSettlement:
         tx_hash = "0x" + uuid.uuid4().hex * 2
         now = self.clock()
         with self.db.write() as conn:
-            run(conn, """INSERT INTO paper_settlements (ref, kind, condition_id, yes_token, no_token, requested, state,
-                             tx_hash, due_at, created_at) VALUES (:ref, :kind, :cid, :yes, :no, :amount, 'pending',
-                             :hash, :due, :now)""",
-                {"ref": ref, "kind": kind, "cid": condition_id, "yes": market.yes_token, "no": market.no_token,
-                 "amount": amount, "hash": tx_hash, "due": now + self.delay_ms, "now": now})
+            store.insert_request(conn, ref=ref, kind=kind, condition_id=condition_id,
+                                 yes_token=market.yes_token, no_token=market.no_token, requested=amount,
+                                 tx_hash=tx_hash, due_at=now + self.delay_ms, now=now)
         return SettlementTx(ref, "pending", tx_hash, via="paper")
 
     def advance(self) -> int:
         """Carry out the requests that are due; returns how many."""
         now = self.clock()
         with self.db.write() as conn:
-            due = run(conn, """SELECT ref, kind, condition_id, requested FROM paper_settlements
-                               WHERE state = 'pending' AND due_at <= :now ORDER BY due_at, ref""",
-                      {"now": now}).fetchall()
+            due = store.due_requests(conn, now)
             for row in due:
                 self._carry_out(conn, row["ref"], row["kind"], row["condition_id"], row["requested"], now)
         return len(due)
@@ -134,21 +129,18 @@ class PaperSettlement:
 
 def holding(conn: Connection, token_id: str) -> int:
     """What the paper venue holds of a token: its trades, less what redemptions and merges burned."""
-    traded = scalar(conn, """SELECT COALESCE(SUM(CASE WHEN side = 'BUY' THEN size ELSE -size END), 0) FROM paper_trades
-                             WHERE token_id = :t AND status != 'FAILED'""", {"t": token_id})
+    traded = book_store.traded(conn, token_id)
     return int(traded) - burned(conn, token_id)
 
 
 def burned(conn: Connection, token_id: str) -> int:
     """Shares of a token that paper redemptions and merges took (the venue no longer holds them)."""
-    return int(scalar(conn, """SELECT COALESCE(SUM(CASE WHEN yes_token = :t THEN yes_burned ELSE no_burned END), 0)
-                               FROM paper_settlements WHERE state = 'confirmed' AND :t IN (yes_token, no_token)""",
-                      {"t": token_id}))
+    return store.burned(conn, token_id)
 
 
 def total_paid(conn: Connection) -> int:
     """Everything paper redemptions and merges paid in."""
-    return int(scalar(conn, "SELECT COALESCE(SUM(paid), 0) FROM paper_settlements WHERE state = 'confirmed'"))
+    return store.total_paid(conn)
 
 
 def rebate_share_ppm(market: MarketInfo) -> int:
@@ -158,9 +150,7 @@ def rebate_share_ppm(market: MarketInfo) -> int:
 def rebates_earned(conn: Connection, catalog: MarketCatalog, after_ms: int, before_ms: int) -> dict[int, int]:
     """UTC day -> the rebate earned by the paper venue's maker fills matched in [after_ms,
     before_ms): the share times the taker's fee, in micro-pUSD * PPM (exact)."""
-    rows = run(conn, """SELECT token_id, price, size, matched_at FROM paper_trades WHERE liquidity = 'MAKER'
-                        AND status != 'FAILED' AND matched_at >= :after AND matched_at < :before
-                        ORDER BY matched_at""", {"after": after_ms, "before": before_ms}).fetchall()
+    rows = book_store.maker_fills(conn, after_ms, before_ms)
     earned: dict[int, int] = defaultdict(int)
     for row in rows:
         market = catalog.by_token(row["token_id"])
@@ -192,13 +182,11 @@ def reward_credits(conn: Connection, now_ms: int) -> list[VenueCredit]:
 
 
 def _promised(conn: Connection, token_id: str) -> int:
-    return int(scalar(conn, """SELECT COALESCE(SUM(size - filled), 0) FROM paper_orders WHERE token_id = :t
-                               AND side = 'SELL' AND status = 'LIVE'""", {"t": token_id}))
+    return book_store.promised_sells(conn, token_id)
 
 
 def _finish(conn: Connection, ref: str, now: int, *, paid: int = 0, yes: int = 0, no: int = 0,
             error: str | None = None) -> None:
-    run(conn, """UPDATE paper_settlements SET state = :state, error = :error, paid = :paid, yes_burned = :yes,
-                     no_burned = :no, settled_at = :now WHERE ref = :ref""",
-        {"state": "failed" if error else "confirmed", "error": None if error is None else f"execution reverted: {error}",
-         "paid": paid, "yes": yes, "no": no, "now": now, "ref": ref})
+    store.finish(conn, ref, now, state="failed" if error else "confirmed",
+                 error=None if error is None else f"execution reverted: {error}", paid=paid,
+                 yes_burned=yes, no_burned=no)

@@ -13,7 +13,7 @@
   yet sent. An answer counts as a placement only with `success`, an empty `errorMsg` and an
   `orderID` (the venue refuses inside a 200 too).
 - Heartbeats (the dead-man switch) run on the event loop as a `HeartbeatChain`.
-- `start(sink)` streams the user channel as OrderEvent/TradeEvent and, after every
+- `start()` streams the user channel as OrderEvent/TradeEvent and, after every
   (re)connect, reconciles over REST (open orders, orders we knew open, trades since the
   last seen, and trades still settling) so no fill or status change is lost.
 """
@@ -122,7 +122,8 @@ class PolymarketVenue:
         self._api_key = ""
         self._auth: dict[str, str] = {}
         self._signed_at: dict[str, int] = {}
-        self._sink: EventSink | None = None
+        self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
+        self._sink: EventSink | None = None  # nowhere until started
         self._user: UserFeed | None = None
         self._catch_up: asyncio.Task[None] | None = None
         self._heartbeats: asyncio.Task[None] | None = None
@@ -153,9 +154,9 @@ class PolymarketVenue:
                                                           client.get_address()])
             self.client = client
 
-    async def start(self, sink: EventSink) -> None:
+    async def start(self) -> None:
         await self.connect()
-        self._sink = sink
+        self._sink = self.events.put_nowait
         if self._user is None:
             self._user = UserFeed(self.settings.ws_host, self._auth, self._on_user_message,
                                   self._on_user_connected, markets=self.config.user_markets,

@@ -1,15 +1,20 @@
-"""Strategies page, one strategy's liquidity rewards and maker rebates, beside its fees: how its
-resting orders score for the venue's reward programs, the rewards estimated and paid per day
-and market (storage/reward_queries.py, written by engine/trading/rewards.py)."""
+"""Strategies page, one strategy's liquidity rewards and maker rebates, beside its spread capture,
+fees and 60 s markout: how its resting orders score for the venue's reward programs, the rewards
+estimated and paid per day and market (storage/reward_queries.py, written by
+engine/trading/rewards.py), and whether its fills earn the spread or pay it
+(storage/markout_queries.py)."""
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from pages.widgets import figures
 from pages.widgets.common import usdc
-from storage import reward_queries, strategy_queries
+from storage import markout_queries, reward_queries, strategy_queries
 from storage.db import Database
 
 
@@ -33,6 +38,7 @@ def rewards_panel(db: Database, mode: str, name: str) -> None:
                          if samples else "No resting order sampled in a reward market yet")
                    + (f"; the venue says {int(scoring['venue_scoring'])} of {int(scoring['venue_checked'])} score"
                       if scoring.get("venue_checked") else ""))
+    _spread_row(db, mode, name)
     if days.empty:
         st.caption("No reward-market orders yet: rewards are paid on resting orders inside a program's max "
                    "spread and at least its min size (the market maker's reward_qualify does that).")
@@ -42,6 +48,34 @@ def rewards_panel(db: Database, mode: str, name: str) -> None:
     st.dataframe(days.drop(columns=["condition_id"]), hide_index=True, key=f"strategy_reward_days_{name}",
                  column_config={"estimated": st.column_config.NumberColumn("estimated (pUSD)", format="%.6f"),
                                 "paid": st.column_config.NumberColumn("paid (pUSD)", format="%.6f")})
+
+
+def _spread_row(db: Database, mode: str, name: str) -> None:
+    """Spread capture (the edge at the fill) and the 60 s markout (what the mid did next), so the
+    rewards above read against what the strategy's fills earned or paid."""
+    spread = markout_queries.spread_capture(db, mode, name)
+    measured, unmeasured = int(spread["measured"].sum()), int(spread["unmeasured"].sum())
+    captured = float(spread["usdc"].sum()) if measured else None  # NaN markets (none measured) add nothing
+    per_strategy, _ = markout_queries.markout_tables(db, mode)
+    mine = per_strategy[per_strategy["strategy"] == name]
+    markout_60s = None if mine.empty or math.isnan(mine.iloc[0]["usdc_60s"]) else float(mine.iloc[0]["usdc_60s"])
+    cols = st.columns(3)
+    cols[0].metric("Spread capture (pUSD)", usdc(captured, signed=True),
+                   help="Each fill's edge against the recorded mid at its match time: a buy (mid − price) × size, "
+                        "a sell the other way. Above 0 the strategy earns the spread; below 0 it pays it")
+    cols[1].metric("Fills measured", f"{measured} of {measured + unmeasured}",
+                   help="A fill with no recorded mid at or before its time is not measured (not counted as 0)")
+    cols[2].metric("60 s markout (pUSD)", usdc(markout_60s, signed=True),
+                   help="What the mid did in the 60 s after the fills (the Markouts section above)")
+    if len(spread) > 1:
+        _spread_table(spread, name)
+
+
+def _spread_table(spread: pd.DataFrame, name: str) -> None:
+    st.dataframe(spread[["market", "measured", "unmeasured", "usdc", "bps"]], hide_index=True,
+                 key=f"strategy_spread_{name}",
+                 column_config={"usdc": st.column_config.NumberColumn("spread capture (pUSD)", format="%.2f"),
+                                "bps": st.column_config.NumberColumn("spread capture (bps)", format="%.0f")})
 
 
 def _by_day(days, title: str) -> go.Figure:  # type: ignore[no-untyped-def]

@@ -67,7 +67,7 @@ def paper_core(tmp: Path, sim: SimHandle, clock: list[int], cids: list[str]) -> 
 
 async def started(core: TradingCore, token: str) -> None:
     await core.start(operator=True)
-    core.unblock_orders()
+    core.gate.unblock()
     await core._stop_loop()  # the test drives the core by hand
     await until(lambda: core.books.book(token) is not None, "the first book")
     await core.tick()  # the risk context covers the strategy's market

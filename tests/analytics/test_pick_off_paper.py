@@ -145,7 +145,7 @@ def _desk_fills(core: TradingCore) -> list[dict[str, Any]]:
 
 async def started(core: TradingCore, *tokens: str) -> None:
     await core.start(operator=True)
-    core.unblock_orders()
+    core.gate.unblock()
     await core._stop_loop()
     await until(lambda: all(core.books.book(t) is not None for t in tokens), "the first books")
     await core.tick()

@@ -70,6 +70,8 @@ def test_a_backtest_of_a_recorded_session_reports_the_desks_markouts(tmp_path: P
                 continue
             replayed_mid = recorded.mid_at(key[0], fill["matched_at"] + after)
             assert replayed_mid is not None and fill[f"markout_{horizon}"] == markout(point, replayed_mid)
+            if horizon not in marks:  # the desk's job has not marked it (on a loaded machine, the last
+                continue  # fill's horizon can end past what the job saw): only horizons both have compare
             mid, value = marks[horizon]
             if replayed_mid != mid:
                 moved += 1  # the mid moved between the two fill times: a different later mid

@@ -7,7 +7,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches, recorded_events
+from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches
+from storage.backtest_recording import recorded_events
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketEvent, TradePrint
 

@@ -19,6 +19,7 @@ from engine.venues.base import VenueError
 from engine.venues.paper import PaperConfig
 from engine.venues.paper_settlement import PaperSettlement
 from engine.venues.settlement import SettlementTx, VenueCredit
+from storage import claims_store
 from storage.db import now_ms
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
@@ -28,9 +29,10 @@ from tests.execution.test_executor import quote, step
 def _deposit(desk: Desk, amount: int = 1_000 * SH) -> None:
     """The desk's starting cash: credits before it are part of it."""
     with desk.executor.tx() as conn:
-        from engine.execution import store
+        from storage import execution_ledger
 
-        store.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial", amount=amount, note=None, now=0)
+        execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial", amount=amount, note=None,
+                                        now=0)
     desk.executor.state.cash += amount
 
 
@@ -109,7 +111,7 @@ def test_merged_sets_leave_the_positions_until_paid_and_return_if_the_merge_fail
 
     def merge(ref: str) -> int:
         with desk.executor.tx() as conn:
-            tx = claims.new_tx(conn, mode="paper", kind="merge", condition_id="c1", amount=4 * SH, actor="t",
+            tx = claims_store.new_tx(conn, mode="paper", kind="merge", condition_id="c1", amount=4 * SH, actor="t",
                                now=now_ms())
             claims.record_merge(conn, mode="paper", tx_id=tx, condition_id="c1", yes_token="Y1", no_token="N1",
                                 legs=[claims.MergeLeg("arb", 4 * SH, price)], now=now_ms())
@@ -121,7 +123,7 @@ def test_merged_sets_leave_the_positions_until_paid_and_return_if_the_merge_fail
     assert desk.executor.state.totals("arb", "Y1").size == 6 * SH
     assert desk.executor.state.redeemable == 4 * SH
     with desk.executor.tx() as conn:
-        claims.tx_failed(conn, failed, "execution reverted", now_ms())
+        claims_store.tx_failed(conn, failed, "execution reverted", now_ms())
     _refold(desk)
     assert desk.executor.state.totals("arb", "Y1") == yes and desk.executor.state.redeemable == 0
 

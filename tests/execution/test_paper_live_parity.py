@@ -105,7 +105,7 @@ async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
 
         ex = Executor(db, venue, catalog, mode="live" if mode == "live" else "paper")
         await ex.start()
-        ex.unblock()
+        ex.gate.unblock()
 
         def touch() -> tuple[int, int]:
             book = books.book(market.yes_token)

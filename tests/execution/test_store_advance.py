@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from engine.domain import Outcome, Side, Tif
 from engine.execution import store
+from storage import execution_ledger
 from engine.contracts.order_status import OrderStatus
 from storage.db import Database
 from storage.migrations import migrate
@@ -41,7 +42,7 @@ def test_advance_row_equals_advance_then_read_back(tmp_path: Path) -> None:
     with db.write() as conn:
         for n, (start, move, filled, error, acked) in enumerate(cases):
             old, new = _order(conn, 2 * n, start), _order(conn, 2 * n + 1, start)
-            store.advance(conn, old, move, 100 + n, filled=filled, error=error, acked=acked)
+            execution_ledger.advance(conn, old, move, 100 + n, filled=filled, error=error, acked=acked)
             expected = store.order_by_id(conn, old)
             got = store.advance_row(conn, new, move, 100 + n, filled=filled, error=error, acked=acked)
             assert replace(got, id=old, client_id=f"c{2 * n}", venue_order_id=f"v{2 * n}") == expected

@@ -103,7 +103,7 @@ def restart(tmp_path: Path) -> tuple[Desk, RestartingVenue, Sinks]:
     venue = RestartingVenue(desk.db, desk.books, desk.catalog, clock=desk.clock)
     desk.executor.venue = venue
     sinks.listen(desk.executor.bus)
-    desk.run(venue.start(desk.executor.events.put_nowait))
+    desk.run(venue.start())
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
     desk.books.set("N1", bids=[(0.48, 100)], asks=[(0.52, 100)])
     return desk, venue, sinks

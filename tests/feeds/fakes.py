@@ -33,6 +33,7 @@ class FakeVenue:
         self.books_delay_s = 0.0  # `/books` answers this late (the request is logged at once)
         self.books_failing: set[str] = set()  # `/books` refuses (HTTP 400) requests naming these
         self.connections = 0
+        self.connected_at: list[float] = []  # the loop's clock at each connection (reconnect pacing)
         self.book_requests: list[list[str]] = []
         self.received: list[str] = []
         self.sockets: list[web.WebSocketResponse] = []
@@ -96,6 +97,7 @@ class FakeVenue:
         ws = web.WebSocketResponse(autoping=self.mode != "silent")
         await ws.prepare(request)
         self.connections += 1
+        self.connected_at.append(asyncio.get_running_loop().time())
         if self.mode == "close":
             await ws.close()
             return ws

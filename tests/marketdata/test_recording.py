@@ -21,10 +21,11 @@ from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.events import TradePrint
 from engine.marketdata.history import import_history
-from engine.marketdata.recorder import Recorder, prune
+from engine.marketdata.recorder import Recorder
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.migrations import migrate
+from storage.tick_store import prune_ticks
 from engine.contracts.settings import load_settings
 from tests.helpers import isolated_env, run_cli
 
@@ -114,7 +115,7 @@ def test_retention_removes_only_old_ticks(tmp_path: Path) -> None:
     migrate(path)
     with sqlite3.connect(path) as conn:
         conn.executemany("INSERT INTO ticks (at, token_id, kind) VALUES (?, 'T', 'decide')", [(i,) for i in range(50)])
-    assert prune(path, before_ms=30, chunk=7) == 30
+    assert prune_ticks(path, before_ms=30, chunk=7) == 30
     assert _rows(path, "SELECT MIN(at), COUNT(*) FROM ticks") == [(30, 20)]
 
 

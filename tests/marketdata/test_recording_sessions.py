@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.marketdata.recorder import prune
+from storage.tick_store import prune_ticks
 from storage import recording_sessions as rs
 from storage.db import Database
 from storage.migrations import migrate
@@ -132,7 +132,7 @@ def test_delete_and_retention_keep_what_another_session_covers(tmp_path: Path) -
     rs.stop_session(db, name="late first", actor="t", now=end)
     total = _rows(path, "SELECT COUNT(*) FROM ticks")[0][0]
     # Retention far in the future: everything a session covers stays, the rest goes.
-    removed = prune(path, before_ms=end + 1)
+    removed = prune_ticks(path, before_ms=end + 1)
     yes1, no1 = _tokens(path, cids[1])
     uncovered = _rows(path, "SELECT COUNT(*) FROM ticks WHERE at > ? AND token_id IN (?, ?)", (mid, yes1, no1))
     assert removed > 0 and uncovered == [(0,)]

@@ -84,7 +84,7 @@ def _venue_view(engine: EngineProcess, mode: str) -> tuple[set[str], list]:  # t
             from engine.feeds.books import BookCache
 
             venue = PaperVenue(Database(engine.db_path), BookCache(), MarketCatalog())
-            await venue.start(lambda e: None)
+            await venue.start()
         try:
             return {o.venue_order_id for o in await venue.open_orders()}, await venue.trades(after_ms=0)
         finally:

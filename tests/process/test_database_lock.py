@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
 from simulator.testing import SimHandle, running_simulator
 from storage.commands import post_command
@@ -70,9 +71,9 @@ def test_a_held_write_lock_freezes_nothing_and_loses_nothing(tmp_path: Path, sim
     try:
         engine.start()
         wait_until(lambda: sim.open_order_count(funder) >= 2, 40, what="quotes resting at the venue")
-        time.sleep(1.0)
-        venue_id, token, price = _one(engine.db_path, """SELECT venue_order_id, token_id, price FROM orders
-                                                         WHERE status = 'LIVE' AND side = 'BUY' LIMIT 1""")
+        venue_id, token, price = wait_until(lambda: _one(engine.db_path, """
+            SELECT venue_order_id, token_id, price FROM orders WHERE status = 'LIVE' AND side = 'BUY' LIMIT 1"""),
+            20, what="a resting bid recorded LIVE")
         ages: list[float] = []
         kill: dict[str, Any] = {}
         with HeldLock(engine.db_path):
@@ -108,21 +109,30 @@ def test_a_held_write_lock_freezes_nothing_and_loses_nothing(tmp_path: Path, sim
 
 
 class RecordingTrading:
-    """The Trading seam's two kill-path calls, recorded (the processor is the real one)."""
+    """The Trading seam's kill-path call, recorded (the processor is the real one)."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
-
-    def block_orders(self) -> None:
-        self.calls.append("block")
 
     async def cancel_at_venue(self) -> None:
         self.calls.append("cancel_at_venue")
 
 
+class RecordingGate(OrderGate):
+    """The real order gate, its closing recorded in the same list."""
+
+    def __init__(self, calls: list[str]) -> None:
+        super().__init__()
+        self.blocked = False
+        self.calls = calls
+
+    def block(self) -> None:
+        self.calls.append("block")
+        super().block()
+
+
 class RecordingController:
     def __init__(self) -> None:
-        self.trading = RecordingTrading()
         self.killed: list[str] = []
 
     async def kill(self, actor: str, reason: str) -> dict[str, Any]:
@@ -133,15 +143,16 @@ class RecordingController:
 def test_a_pending_kill_acts_at_the_venue_while_the_lock_is_held(tmp_path: Path) -> None:
     migrate(tmp_path / "k.db")
     db = Database(tmp_path / "k.db", busy_timeout_ms=50)
-    controller = RecordingController()
-    processor = CommandProcessor(db, controller)  # type: ignore[arg-type]
+    controller, trading = RecordingController(), RecordingTrading()
+    gate = RecordingGate(trading.calls)
+    processor = CommandProcessor(db, controller, trading, gate)  # type: ignore[arg-type]
     row = post_command(db, "kill", {"reason": "news"}, actor="test")
 
     async def scenario() -> None:
         with HeldLock(tmp_path / "k.db"):
             await processor._step()  # cannot claim: acts anyway
             await processor._step()  # ...once
-            assert controller.trading.calls == ["block", "cancel_at_venue"]
+            assert trading.calls == ["block", "cancel_at_venue"] and gate.blocked
             assert controller.killed == []
         await processor._step()  # the lock is gone: claimed, applied, acknowledged
         assert controller.killed == ["news"]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from storage import posting
 from storage.command_payloads import PayloadError
+from storage.db import now_ms
 from storage.migrations import migrate
 from tests.helpers import ROOT, EngineProcess, post_raw, run_cli
 
@@ -88,10 +90,12 @@ def test_kill_queued_behind_starts_is_applied_first(engine: EngineProcess) -> No
 
 def test_expired_command_is_not_applied(engine: EngineProcess) -> None:
     migrate(engine.db_path)
-    row = engine.post("start", ttl_s=1)
-    time.sleep(1.2)
+    # Posted 2 s ago with a 1 s time to live: the posting path's own clock, set back by hand.
+    row = posting.prepare("start", None, actor="test", key="late-start", ttl_s=1, now=now_ms() - 2_000)
+    with sqlite3.connect(engine.db_path, timeout=10) as conn:
+        command_id = posting.insert(conn, row)["id"]
     engine.start()
-    done = engine.wait_command(row.id)
+    done = engine.wait_command(command_id)
     assert done.status == "expired" and done.claimed_at is None
     assert engine.status().state == "IDLE"
 

@@ -17,6 +17,7 @@ from eth_account import Account
 from simulator.testing import SimHandle, running_simulator
 from storage.db import now_ms
 from storage.migrations import migrate
+from tests.clocks import wait_for_beats
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
@@ -55,7 +56,7 @@ def test_kill_blocks_at_the_claim_cancels_everything_and_latches(tmp_path: Path,
     try:
         engine.start()
         wait_until(lambda: sim.open_order_count(address) >= 10, 30, what="orders resting at the venue")
-        time.sleep(1.0)  # quotes are being replaced continuously as the agents move the markets
+        wait_for_beats(engine.db_path, 2)  # quotes are being replaced continuously as the agents move the markets
         kill = engine.run("kill", {"reason": "test"}, timeout=20)
         assert kill.status == "done", kill.error
         assert sim.open_order_count(address) == 0
@@ -69,14 +70,14 @@ def test_kill_blocks_at_the_claim_cancels_everything_and_latches(tmp_path: Path,
                                 (kill.claimed_at,)).fetchone()[0]
         assert late == 0  # nothing was sent after the kill was claimed
         placed = _count(engine.db_path, "SELECT COUNT(*) FROM orders")
-        time.sleep(1.5)
+        wait_for_beats(engine.db_path, 3)  # the killed engine's loop keeps turning, and places nothing
         assert _count(engine.db_path, "SELECT COUNT(*) FROM orders") == placed and sim.open_order_count(address) == 0
         # The latch survives a restart, and start is refused until an audited re-arm.
         engine.crash()
         engine.start()
         assert engine.status().state == "KILLED"
         assert "kill latch" in (engine.run("start").error or "")
-        time.sleep(1.0)
+        wait_for_beats(engine.db_path, 2)
         assert sim.open_order_count(address) == 0
     finally:
         engine.cleanup()

@@ -100,3 +100,13 @@ def test_quotes_that_do_not_cross_pass_untouched() -> None:
     intents = [_intent("a", (BUY, 0.45), (SELL, 0.55)), _intent("b", (BUY, 0.44), (SELL, 0.56))]
     kept, refused = arbitrate(intents, [rest(Outcome.NO, BUY, 0.40, "c")], {})  # a YES ask at 0.60
     assert kept == intents and refused == []
+
+
+def test_one_strategy_alone_is_never_held_back_by_its_own_quotes_or_orders() -> None:
+    """A backtest's desk (one strategy): its quotes crossing each other and its own resting
+    orders all pass; another strategy's order anywhere still gets the full arbitration."""
+    intents = [_intent("mm", (BUY, 0.55), (SELL, 0.50)), _intent("mm", (SELL, 0.40))]
+    kept, refused = arbitrate(intents, [rest(Outcome.YES, SELL, 0.52, "mm"), rest(Outcome.NO, BUY, 0.30, "mm")], {})
+    assert kept == intents and kept is not intents and refused == []
+    kept, refused = arbitrate(intents, [rest(Outcome.YES, BUY, 0.45, "value")], {})
+    assert [len(i.quotes) for i in kept] == [2, 0] and [r.quote.price for r in refused] == [c(0.40)]

@@ -128,8 +128,8 @@ def test_heartbeat_timers_stand_still_during_the_restart_and_restart_in_full(sim
         OrderArgs(token_id=m["yes_token_id"], price=0.2, size=15, side="BUY")))["orderID"]
     hb = client.post_heartbeat()["heartbeat_id"]  # the suite's timeout is 1 s
     sim.start_maintenance(seconds=1.5, post_only_seconds=0.5)
-    time.sleep(1.7)  # past the 425 phase: 1.7 s without a heartbeat, yet only 0.2 s of it counted
-    assert sim.maintenance()["phase"] == POST_ONLY
+    # Polled past the 425 phase: over 1.5 s without a heartbeat, yet none of it counted.
+    wait_for(lambda: sim.maintenance()["phase"] == POST_ONLY, timeout=5)
     assert client.get_order(oid)["status"] == "LIVE"
     wait_for(lambda: sim.open_order_count(wallet) == 0, timeout=2.0)  # then a full 1 s timeout runs out
     assert client.get_order(oid)["status"] == "CANCELED"
@@ -144,7 +144,7 @@ def test_a_heartbeat_kept_after_the_restart_keeps_the_orders(sim):
     client.post_order(client.create_order(OrderArgs(token_id=m["yes_token_id"], price=0.2, size=15, side="BUY")))
     hb = client.post_heartbeat()["heartbeat_id"]
     sim.start_maintenance(seconds=1.2, post_only_seconds=0)
-    time.sleep(1.3)
+    wait_for(lambda: sim.maintenance()["phase"] == OPEN, timeout=5)  # 1.2 s without a beat, none counted
     assert client.post_heartbeat(hb)["heartbeat_id"] not in ("", hb)  # the same chain, still alive
     assert sim.open_order_count(wallet) == 1
 
@@ -164,12 +164,18 @@ def test_control_api_shows_and_ends_windows(sim):
 
 
 def test_agents_do_not_trade_while_the_engine_restarts():
-    with running_simulator(seed=42, agents=True, agent_interval_s=0.02, maintenance_schedule="off") as sim:
-        wait_for(lambda: sim.state()["pending_trades"] > 0 or _volume(sim) > 0, timeout=10)
-        sim.start_maintenance(seconds=30, post_only_seconds=0)
-        time.sleep(0.1)
+    """The agents stepped by hand (their own clock), not left running for a while."""
+    with running_simulator(seed=42, agents=False, prefill_books=True, maintenance_schedule="off") as sim:
+        def steps(count: int) -> None:
+            for _ in range(count):
+                sim.call(sim.sim.agents.step)
+
         volume = _volume(sim)
-        time.sleep(1.0)  # ~50 agent steps
+        steps(50)  # open: they trade
+        assert _volume(sim) > volume
+        sim.start_maintenance(seconds=30, post_only_seconds=0)
+        volume = _volume(sim)
+        steps(200)
         assert _volume(sim) == volume
 
 

@@ -3,7 +3,6 @@ seconds later as the book is then, or ends ``UNMATCHED``; REST and the user chan
 
 from __future__ import annotations
 
-import time
 from typing import Any, Iterator
 
 import httpx
@@ -158,7 +157,13 @@ def test_a_delayed_order_can_be_cancelled_before_it_matches(sim, game):
         assert client.cancel_order(OrderPayload(orderID=resp["orderID"]))["canceled"] == [resp["orderID"]]
         placed, cancelled = _order_events(ws, resp["orderID"], 2)
     assert (placed["status"], cancelled["type"], cancelled["status"]) == ("DELAYED", "CANCELLATION", "CANCELED")
-    time.sleep(DELAY + 0.3)
+    # A witness delayed after it (a FOK the book cannot fill, so it trades nothing) is released
+    # later: once the witness has ended, the cancelled order's turn has come and gone.
+    other, _ = deposit_client(sim)
+    witness = other.post_order(other.create_market_order(
+        MarketOrderArgs(token_id=yes, amount=20, side="BUY", price=0.5)), OrderType.FOK)
+    assert witness["status"] == "delayed"
+    wait_for(lambda: other.get_order(witness["orderID"])["status"] == "UNMATCHED", timeout=5)
     assert client.get_order(resp["orderID"])["status"] == "CANCELED"
     assert client.get_trades() == []
     assert client.get_order_book(yes)["asks"] == [{"price": "0.5", "size": "20"}]

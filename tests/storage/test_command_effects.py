@@ -5,8 +5,6 @@ double the position); a command that did nothing before the crash is expired, ne
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -14,15 +12,6 @@ from sqlalchemy import text
 from storage import command_effects
 from storage.commands import claim_next, expire_stale_claims, finish, get_command, post_command
 from storage.db import Database, now_ms
-from storage.migrations import migrate
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    migrate(tmp_path / "c.db")
-    database = Database(tmp_path / "c.db")
-    yield database
-    database.dispose()
 
 
 def _claimed(db: Database, kind: str, payload: dict) -> int:  # type: ignore[type-arg]

@@ -64,7 +64,7 @@ def test_a_mismatch_halt_ends_when_a_later_check_agrees(tmp_path: Path, sim: Sim
                               "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": key,
                               "POLY_SIGNATURE_TYPE": "0"})
     core = TradingCore(settings, db)
-    controller = Controller(settings, db, core)
+    controller = Controller(settings, db, core, core.gate)
     market = sim.market(neg_risk=False, index=5)
     sim.clear_book(market["condition_id"])
     lot = int(float(market["min_size"]))

@@ -67,7 +67,7 @@ def test_a_start_while_running_clears_an_error_rate_halt_for_good(tmp_path: Path
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
                                   "TRADER_DB": str(tmp_path / "t.db")})
         core = TradingCore(settings, db)
-        controller = Controller(settings, db, core)
+        controller = Controller(settings, db, core, core.gate)
 
         async def scenario() -> tuple[str, str]:
             await controller.boot()

@@ -57,7 +57,7 @@ def _core(tmp: Path, sim: SimHandle, strategies: list[tuple[str, str, dict]]) ->
 
 async def _started(core: TradingCore) -> None:
     await core.start(operator=True)
-    core.unblock_orders()
+    core.gate.unblock()
     await core._stop_loop()  # drive ticks by hand
     for _ in range(100):
         if all(core.books.book(core.catalog.get(c).yes_token) for c in core.host.markets()):
@@ -237,7 +237,7 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
             await core.handle("flatten", {})
         from engine.trading.operator_actions import flatten
 
-        assert (await flatten(core, {}, after_kill=True))["orders"] >= 1  # the engine's own exception
+        assert (await flatten(core.link, core.risk, {}, deciding=False, after_kill=True))["orders"] >= 1  # the engine's own exception
         await core.stop()
 
     with core.db.write() as conn:

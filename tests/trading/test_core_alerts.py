@@ -70,7 +70,7 @@ def _core(tmp: Path, sim: SimHandle, clock: Clock, *, markets: list[str], mode: 
 
 async def _started(core: TradingCore) -> None:
     await core.start(operator=True)
-    core.unblock_orders()
+    core.gate.unblock()
     await core._stop_loop()  # ticked by hand
     if core.feed.subscribed():
         await _books_fresh(core, core.clock() - 60_000)

@@ -51,7 +51,7 @@ def _seen(core: TradingCore) -> dict[str, StrategyState]:
             seen[name] = state
             return []
         hosted.instance.decide = decide  # type: ignore[method-assign]
-    views = market_views(core.relevant_markets(), core.catalog, core.books, {}, None)
+    views = market_views(core.link.relevant_markets(), core.catalog, core.books, {}, None)
     core._decide(core.clock(), views)
     return seen
 

@@ -80,7 +80,7 @@ def test_an_invalid_stored_limit_with_nothing_to_keep_halts_until_fixed(tmp_path
     async def first_start() -> None:
         core = TradingCore(settings, db)
         await core.start(operator=True)
-        core.unblock_orders()
+        core.gate.unblock()
         await core._stop_loop()  # drive ticks by hand
         try:
             assert _state(db) == ("HALTED", "CONFIG_INVALID")

@@ -21,6 +21,7 @@ from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from engine.domain import Intent, Quote, Side, Tif
 from engine.execution import store
+from storage import execution_ledger
 from engine.execution.executor import Executor
 from engine.execution.recovery import recover
 from engine.feeds.discovery import refresh_markets
@@ -49,7 +50,7 @@ def _desk(tmp: Path, sim: SimHandle) -> tuple[Controller, TradingCore, str]:
                               "TRADER_DB": str(tmp / "t.db"), "POLY_PRIVATE_KEY": key,
                               "POLY_SIGNATURE_TYPE": "0"})
     core = TradingCore(settings, db)
-    return Controller(settings, db, core), core, Account.from_key(key).address
+    return Controller(settings, db, core, core.gate), core, Account.from_key(key).address
 
 
 async def _start(controller: Controller, core: TradingCore) -> None:
@@ -75,8 +76,8 @@ def _ledger_cash(db: Database, mode: str) -> int:
 def _lose(core: TradingCore, amount: int) -> None:
     """A loss the ledger keeps across a restart (a restart reloads cash from it)."""
     with core.db.write() as conn:
-        store.add_cash_entry(conn, mode=core.mode, kind="adjustment", ref=f"test-loss-{now_ms()}", amount=-amount,
-                             note="test loss", now=now_ms())
+        execution_ledger.add_cash_entry(conn, mode=core.mode, kind="adjustment", ref=f"test-loss-{now_ms()}",
+                                        amount=-amount, note="test loss", now=now_ms())
     core.executor.state.cash -= amount
 
 
@@ -197,7 +198,7 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
         sim.place_liquidity(market.yes_token, "SELL", "0.5", "100")
         trader = Executor(db, PolymarketVenue(settings), catalog, mode="live")
         await trader.start()
-        trader.unblock()
+        trader.gate.unblock()
         try:
             trader.set_intents([Intent("s", market.condition_id, (Quote(Side.BUY, 500_000, 20 * USDC, Tif.FAK),))])
             await trader.reconcile()
@@ -287,7 +288,7 @@ def test_winning_shares_not_yet_redeemed_are_redeemable_not_live_cash(tmp_path: 
                                   "TRADER_DB": str(tmp_path / "t.db"), "POLY_PRIVATE_KEY": key,
                                   "POLY_SIGNATURE_TYPE": "0"})
         core = TradingCore(settings, db)
-        controller, address = Controller(settings, db, core), Account.from_key(key).address
+        controller, address = Controller(settings, db, core, core.gate), Account.from_key(key).address
         asyncio.run(scenario(sim))
     with db.read() as conn:
         kinds = conn.execute(text("SELECT kind FROM cash_ledger WHERE mode = 'live' ORDER BY id")).scalars().all()

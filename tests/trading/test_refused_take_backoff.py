@@ -69,7 +69,7 @@ def test_an_arbitrage_that_used_the_visible_liquidity_waits_for_the_book_to_chan
 
     async def scenario() -> None:
         await core.start(operator=True)
-        core.unblock_orders()
+        core.gate.unblock()
         await core._stop_loop()
         for _ in range(200):
             if all(core.books.book(t) and core.books.book(t).best_ask for t in yes):

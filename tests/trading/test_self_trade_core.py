@@ -74,7 +74,7 @@ def test_two_strategies_never_cross_and_priority_decides(tmp_path: Path, sim: Si
 
     async def scenario() -> dict[str, object]:
         await core.start(operator=True)
-        core.unblock_orders()
+        core.gate.unblock()
         await core._stop_loop()  # ticks by hand
         for _ in range(100):
             if core.books.book(core.catalog.get(cid).yes_token) is not None:

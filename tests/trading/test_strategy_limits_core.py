@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from engine.domain import Intent, Quote, Side, Tif
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
+from tests.clocks import ShiftedClock
 from engine.contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
@@ -60,7 +60,7 @@ def _core(tmp: Path, sim: SimHandle, strategies: dict[str, tuple[list[str], dict
 
 async def _started(core: TradingCore) -> None:
     await core.start(operator=True)
-    core.unblock_orders()
+    core.gate.unblock()
     await core._stop_loop()  # ticked by hand
     await _books(core, lambda: True)
     await core.tick()  # the risk gate's first picture of the market
@@ -251,14 +251,17 @@ def test_one_strategys_daily_loss_leaves_the_other_trading(tmp_path: Path, sim: 
 def test_orders_past_their_max_age_are_cancelled_and_quoted_afresh(tmp_path: Path, sim: SimHandle) -> None:
     market = sim.market(neg_risk=False, index=5)
     _scripted_book(sim, market, "0.48", "0.52")
-    core = _core(tmp_path, sim, {"mm": ([market["condition_id"]], {"max_order_age": "1"})})
+    clock = ShiftedClock()  # the orders age on the core's clock, moved past the max age by hand
+    core = _core(tmp_path, sim, {"mm": ([market["condition_id"]], {"max_order_age": "1"})}, clock=clock)
 
     async def scenario() -> None:
         await _started(core)
         await core.tick()
         first = set(core.executor.state.orders)
         assert first
-        time.sleep(1.2)
+        await core.scheduled.order_age()
+        assert set(core.executor.state.orders) == first  # younger than the max age: kept
+        clock.advance(1.2)
         await core.scheduled.order_age()
         core.executor.drain()
         assert not first & set(core.executor.state.orders)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from simulator.testing import SimHandle, running_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
+from tests.clocks import wait_for_beats
 from tests.helpers import paper_desk, wait_until
 
 pytestmark = pytest.mark.slow
@@ -70,7 +70,7 @@ async def _started_with_a_short_leg(core: TradingCore, members: list[dict[str, A
     leg's 30 on offer at 0.20 are taken behind the strategy's back (as a faster trader would on
     the venue; the paper venue fills against the book it sees): that leg fills 10, the others 30."""
     await core.start(operator=True)
-    core.unblock_orders()
+    core.gate.unblock()
     await core._stop_loop()
     yes = [m["yes_token_id"] for m in members]
     for _ in range(200):
@@ -109,7 +109,7 @@ def test_a_neg_risk_set_with_a_refused_leg_places_nothing_then_buys_whole(tmp_pa
 
     async def scenario() -> None:
         await core.start(operator=True)
-        core.unblock_orders()
+        core.gate.unblock()
         await core._stop_loop()
         yes = [m["yes_token_id"] for m in members]
         await _ticks(core, lambda: all(core.books.book(t) and core.books.book(t).best_ask for t in yes))
@@ -211,13 +211,14 @@ def test_in_a_real_engine_a_set_with_a_refused_leg_places_nothing_then_buys_whol
         engine.start()
         wait_until(lambda: {"NO_MID", "GROUP_INCOMPLETE"} <= {r for (r,) in rows("SELECT reason FROM decisions")},
                    20, 0.1, "the set refused as a whole")
-        time.sleep(1.0)  # a couple more decisions on the same books
+        wait_for_beats(db, 3)  # a couple more decisions on the same books
         assert rows("SELECT COUNT(*) FROM orders") == [(0,)], "a partial set was placed"
         sim.place_liquidity(members[-1]["yes_token_id"], "BUY", "0.10", "60")
         bought = lambda: dict(rows("SELECT condition_id, SUM(size) FROM fills WHERE side = 'BUY' "  # noqa: E731
                                    "GROUP BY condition_id"))
-        wait_until(lambda: len(bought()) == len(members), 20, 0.1, "every leg bought")
-        time.sleep(0.5)  # fills of the same group land together; let any straggler apply
+        # Fills of the same group land together: polled until every leg has the same size.
+        wait_until(lambda: len(bought()) == len(members) and len(set(bought().values())) == 1, 20, 0.1,
+                   "every leg bought, in equal sizes")
     finally:
         engine.cleanup()
     assert set(bought()) == {m["condition_id"] for m in members} and len(set(bought().values())) == 1

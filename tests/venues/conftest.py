@@ -87,3 +87,19 @@ async def eventually(predicate: Any, timeout: float = 5.0, interval: float = 0.0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+_COLLECTORS: set[asyncio.Task[None]] = set()  # held here: a task only weakly referenced may vanish
+
+
+def collect(venue: Any, events: list[Any]) -> None:
+    """Append what the venue puts on its queue of reports to `events` as it arrives (the test
+    stands where the executor's inbox would drain it); ends with the test's event loop."""
+
+    async def drain() -> None:
+        while True:
+            events.append(await venue.events.get())
+
+    task = asyncio.get_running_loop().create_task(drain())
+    _COLLECTORS.add(task)
+    task.add_done_callback(_COLLECTORS.discard)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from simulator.testing import SimHandle, running_simulator
+from tests.clocks import wait_for_beats
 from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
@@ -85,7 +86,7 @@ def test_a_crash_loop_halt_cancels_every_live_order_before_it_idles(tmp_path: Pa
         with sqlite3.connect(engine.db_path) as conn:
             codes = {r[0] for r in conn.execute("SELECT code FROM alerts")}
         assert "CRASH_LOOP" in codes and "HALT_CANCEL_FAILED" not in codes
-        time.sleep(2)  # idle: it places nothing after the halt
+        wait_for_beats(engine.db_path, 4)  # idle: its loop turns, and it places nothing after the halt
         assert sim.open_order_count(funder) == 0
     finally:
         engine.cleanup()

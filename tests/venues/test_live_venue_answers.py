@@ -69,6 +69,8 @@ def test_trades_in_every_rest_status_reconcile_without_an_error_line(tmp_path: P
                 placed = engine.run("place_order", ticket, timeout=30)
                 assert placed.status == "done", placed.error
             venue.set_faults(ws_drop_every_s=1.0)  # while they settle: reconnect, reconcile, again
+            # A placement's answer can come before its fill's report is applied: poll for the rows.
+            wait_until(lambda: len(_rows(engine, "SELECT trade_id FROM fills")) >= 8, 30, what="8 fills booked")
             trade_ids = [r[0] for r in _rows(engine, "SELECT trade_id FROM fills")]
             assert len(trade_ids) == 8
             engine.terminate()  # restart while they settle: recovery reads them over REST

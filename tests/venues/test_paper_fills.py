@@ -245,7 +245,7 @@ def cache_desk(tmp_path: Path) -> Iterator[CacheDesk]:
     clock, books, loop = Clock(), BookCache(), asyncio.new_event_loop()
     venue = PaperVenue(db, books, MarketCatalog([market()]), clock=clock)
     books.add_listener(venue.on_market_event)
-    loop.run_until_complete(venue.start(lambda event: None))
+    loop.run_until_complete(venue.start())
     books.apply_snapshot("Y1", [(p(0.50), 100 * SH)], [(p(0.52), 50 * SH)], clock())
     try:
         yield CacheDesk(books, venue, clock, loop)
@@ -312,7 +312,7 @@ def _twin(tmp_path: Path, name: str, clock: Clock) -> tuple[BookCache, PaperVenu
     books, loop = BookCache(), asyncio.new_event_loop()
     venue = PaperVenue(Database(tmp_path / f"{name}.db", writer_sync="NORMAL"), books, MarketCatalog([market()]),
                        clock=clock)
-    loop.run_until_complete(venue.start(lambda event: None))
+    loop.run_until_complete(venue.start())
     venue.token_balance["Y1"] = 10**15  # the random SELLs below sell shares the wallet is given here
     return books, venue, loop
 
@@ -406,7 +406,7 @@ def test_the_wallet_balance_survives_a_restart_and_a_ghost_fill_gives_the_shares
         assert desk.venue.token_balance["Y1"] == 20 * SH
         restarted = PaperVenue(desk.db, desk.books, desk.catalog, clock=desk.clock,
                                config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0))
-        desk.run(restarted.start(lambda event: None))
+        desk.run(restarted.start())
         assert restarted.token_balance["Y1"] == 20 * SH  # read back from its trades
         restarted.advance()  # the trade settles FAILED: a ghost fill
         assert restarted.token_balance["Y1"] == 0
@@ -429,3 +429,22 @@ def test_a_gtd_closer_than_the_venues_minimum_lead_is_refused(desk: Desk) -> Non
     forever = replace(request(desk, Side.BUY, 0.45, 10, Tif.GTD), expires_at_s=2**63)  # the venue sets no maximum
     desk.run(desk.venue.submit(desk.run(desk.venue.prepare(forever))))
     assert desk.rows("SELECT expires_at FROM paper_orders") == [(2**63 - 1,)]  # stored, never an overflow
+
+
+def test_an_order_that_leaves_the_book_leaves_the_queue_marks_to_save(desk: Desk) -> None:
+    """A backtest saves moved queue positions only when the venue closes: an order gone from
+    the book (its row written as it left) must not stay marked, or the marks grow with the run."""
+    desk.books.set("Y1", bids=[(0.50, 100)], asks=[(0.52, 50)])
+    place(desk, Side.BUY, 0.50, 20)
+    place(desk, Side.BUY, 0.50, 5)
+    first, second = desk.venue.resting.values()
+    desk.books.set("Y1", bids=[(0.50, 60)], asks=[(0.52, 50)])
+    desk.venue.on_market_event(BookChanged("Y1", desk.clock()))
+    assert desk.venue.dirty == {first.venue_order_id, second.venue_order_id}  # both queues moved
+    desk.run(desk.venue.cancel([first.venue_order_id]))
+    desk.books.set("Y1", bids=[(0.50, 60)], asks=[(0.49, 50)])  # the book crosses the other: it fills
+    desk.venue.on_market_event(BookChanged("Y1", desk.clock()))
+    assert desk.venue.resting == {} and desk.venue.dirty == set()
+    # Each row was written with its last queue position as the order left.
+    assert sorted(desk.rows("SELECT queue_ahead, status FROM paper_orders")) == [(60 * SH, "CANCELED"),
+                                                                               (60 * SH, "MATCHED")]

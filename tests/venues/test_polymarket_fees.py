@@ -14,7 +14,7 @@ from engine.domain import Side, Tif
 from engine.venues.base import TradeEvent, VenueEvent
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, running_simulator
-from tests.venues.conftest import QUIET, eventually, fresh_market, order, run, venue_for
+from tests.venues.conftest import QUIET, collect, eventually, fresh_market, order, run, venue_for
 
 SHARE = 1_000_000
 
@@ -35,7 +35,8 @@ async def _take(sim: SimHandle, venue: PolymarketVenue, events: list[VenueEvent]
     """A FOK BUY of 10 shares at 0.50 against a resting ask: a taker fill, fee r·p(1−p) a share."""
     market = fresh_market(sim, index=1)
     sim.place_liquidity(market["yes_token_id"], "SELL", "0.50", "10")
-    await venue.start(events.append)
+    await venue.start()
+    collect(venue, events)
     await eventually(lambda: venue._user is not None and venue._user.stats.connected)
     buy = await venue.prepare(order(market, Side.BUY, 500_000, 10 * SHARE, Tif.FOK))
     await venue.submit(buy)

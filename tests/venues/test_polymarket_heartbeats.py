@@ -35,7 +35,7 @@ def test_lost_heartbeat_answers_are_recovered_from_the_venues_400_and_nothing_is
         venue = venue_for(sim, BEAT)
 
         async def scenario() -> None:
-            await venue.start(lambda event: None)
+            await venue.start()
             try:
                 order_id = await _rest_one(venue, market)
                 stats = lambda: _beats(sim, venue._api_key)  # noqa: E731
@@ -61,12 +61,12 @@ def test_a_restarted_process_joins_the_chain_that_still_lives() -> None:
         first = venue_for(sim, BEAT, key=key)
 
         async def scenario() -> None:
-            await first.start(lambda event: None)
+            await first.start()
             order_id = await _rest_one(first, market)
             await eventually(lambda: _beats(sim, first._api_key)["accepted"] >= 2)
             await first.close()
             second = venue_for(sim, BEAT, key=key)
-            await second.start(lambda event: None)
+            await second.start()
             try:
                 assert second.heartbeats is not None
                 await eventually(lambda: second.heartbeats.stats.accepted >= 6, timeout=15)
@@ -87,7 +87,7 @@ def test_a_lapsed_chain_is_restarted_once_the_venue_says_it_is_gone() -> None:
         venue = venue_for(sim, dataclasses.replace(FAST, heartbeat_s=0.2))
 
         async def scenario() -> None:
-            await venue.start(lambda event: None)
+            await venue.start()
             try:
                 chain = venue.heartbeats
                 assert chain is not None

@@ -13,7 +13,7 @@ from engine.domain import Side, Tif
 from engine.venues.base import OrderEvent, TradeEvent, TradeStatus, VenueEvent, VenueOrderStatus
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle
-from tests.venues.conftest import eventually, fresh_market, order, run, venue_for
+from tests.venues.conftest import collect, eventually, fresh_market, order, run, venue_for
 
 SETTLED = (TradeStatus.CONFIRMED, TradeStatus.FAILED)
 
@@ -28,12 +28,19 @@ def fills(events: list[VenueEvent]) -> list[Any]:
     return [e.trade for e in events if isinstance(e, TradeEvent)]
 
 
+def _trade_statuses(sim: SimHandle, venue: PolymarketVenue) -> list[str]:
+    """The simulator's own ledger: the status of each of the venue's trades."""
+    api_key = venue._auth["apiKey"]
+    return sim.call(lambda: [t.status for t in sim.sim.trades.for_owner(api_key)])
+
+
 def statuses_of(events: list[VenueEvent], order_id: str) -> list[TradeStatus]:
     return [t.status for t in fills(events) if t.venue_order_id == order_id]
 
 
 async def started(venue: PolymarketVenue, events: list[VenueEvent]) -> PolymarketVenue:
-    await venue.start(events.append)
+    await venue.start()
+    collect(venue, events)
     await eventually(lambda: venue._user is not None and venue._user.stats.connected)
     return venue
 
@@ -96,7 +103,7 @@ def test_reconcile_recovers_what_happened_while_disconnected(sim: SimHandle) -> 
             filled = await venue.prepare(order(market, Side.BUY, 310_000, 5_000_000))
             await venue.submit(filled)
             sim.place_liquidity(market["yes_token_id"], "SELL", "0.31", "5")
-            await asyncio.sleep(0.4)  # matched, mined and confirmed while "away"
+            await eventually(lambda: _trade_statuses(sim, venue) == ["CONFIRMED"], 10)  # all while "away"
             await venue._on_user_connected()
             orders = {e.order.venue_order_id: e.order.status for e in events if isinstance(e, OrderEvent)}
             assert orders == {resting.venue_order_id: VenueOrderStatus.LIVE,
@@ -125,8 +132,8 @@ def test_dropped_duplicated_and_reordered_frames_lose_no_fill(sim: SimHandle, fa
             for i in range(6):
                 sim.place_liquidity(yes, "SELL", f"{0.35 - i * 0.01:.2f}", "5")
                 await asyncio.sleep(0.15)
-            await asyncio.sleep(0.5)
             api_key = venue._auth["apiKey"]
+            await eventually(lambda: len(_trade_statuses(sim, venue)) == 6, 10)
             truth = set(sim.call(lambda: [(t.id, leg.order.id) for t in sim.sim.trades.for_owner(api_key)
                                           for leg in t.makers if leg.order.owner == api_key]))
             assert len(truth) == 6 and {oid for _, oid in truth} == set(bids)  # the simulator's own ledger

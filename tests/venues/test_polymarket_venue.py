@@ -273,8 +273,17 @@ def test_trade_statuses_reach_the_fills(sim: SimHandle) -> None:
         venue = venue_for(sim)
         try:
             placed = await venue.submit(await venue.prepare(order(market, Side.BUY, 500_000, 5_000_000, Tif.FOK)))
-            await asyncio.sleep(0.5)
-            return [f.status for f in await venue.trades() if f.venue_order_id == placed.venue_order_id]
+
+            async def statuses() -> list[TradeStatus]:
+                return [f.status for f in await venue.trades() if f.venue_order_id == placed.venue_order_id]
+
+            final = (TradeStatus.CONFIRMED, TradeStatus.FAILED)  # polled until the chain has had its say
+            deadline = asyncio.get_running_loop().time() + 10
+            found = await statuses()
+            while not (found and all(s in final for s in found)) and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.05)
+                found = await statuses()
+            return found
         finally:
             await venue.close()
 

@@ -1,8 +1,10 @@
-"""The notifier's reads and writes: its cursor over `alerts`, the `notifications` queue with each
-message's delivery status, what it held back, and the figures of the daily summary.
+"""The notifier's own tables: its state (cursors over `alerts` and `notify_events`, what it held
+back, when the last summary went out), the `notifications` queue with each message's delivery
+status per channel, and `notify_digest`, what a channel's hourly cap held back.
 
-Each function runs inside the caller's transaction (SQLAlchemy connection); storage/desk_status.py
-supplies the figures the CLI's `status` shows, so the summary and `status` agree.
+Both the engine's notifier (channel `apprise`) and the Telegram bot (channel `telegram`) keep the
+queue through these functions, so the two channels keep one table the same way. Each function
+runs inside the caller's transaction (a connection from Database.read() or write()).
 """
 
 from __future__ import annotations
@@ -10,16 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, text
 
-from engine.notify.policy import DAY_MS, AlertRow
-from storage import desk_status
-
+DAY_MS = 86_400_000
 MAX_BODY_CHARS = 4_000  # a message is a phone notification, not a report
 RETENTION_MS = 30 * DAY_MS
+DIGEST_LINE_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,18 @@ class Queued:
     body: str
     attempts: int
     targets: list[int] | None  # None: every destination
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a channel's digest holds of one event for one strategy."""
+
+    event: str
+    strategy: str
+    count: int
+    first_at: int
+    last_at: int
+    latest: str
 
 
 def load_state(conn: Connection) -> State:
@@ -64,22 +75,13 @@ def save_state(conn: Connection, now: int, *, cursor: int | None = None, summary
     conn.execute(text(f"UPDATE notifier_state SET {', '.join(sets)} WHERE id = 1"), params)
 
 
-def newest_alert_id(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM alerts")).scalar_one())
-
-
-def new_alerts(conn: Connection, cursor: int, limit: int) -> list[AlertRow]:
-    rows = conn.execute(text("""SELECT id, created_at, level, source, code, message, subject FROM alerts
-                                WHERE id > :cursor ORDER BY id LIMIT :limit"""), {"cursor": cursor, "limit": limit})
-    return [AlertRow(*row) for row in rows]
-
-
 def queued_count(conn: Connection, channel: str = "apprise") -> int:
     return int(conn.execute(text("SELECT COUNT(*) FROM notifications WHERE status = 'queued' AND channel = :c"),
                             {"c": channel}).scalar_one())
 
 
 def repeated(conn: Connection, key: str, since: int) -> bool:
+    """Whether an alert message with this dedup key was queued since `since`."""
     return conn.execute(text("""SELECT 1 FROM notifications WHERE kind = 'alert' AND created_at >= :since
                                 AND dedup_key = :key LIMIT 1"""), {"since": since, "key": key}).first() is not None
 
@@ -122,6 +124,20 @@ def record_attempt(conn: Connection, notification_id: int, now: int, *, status: 
                   "targets": ",".join(map(str, targets or [])), "error": error, "id": notification_id})
 
 
+def any_queued_before(conn: Connection, channel: str, before: int) -> bool:
+    """Whether a message for `channel` still waits that was queued before `before`."""
+    return conn.execute(text("""SELECT 1 FROM notifications WHERE channel = :c AND status = 'queued'
+                                AND created_at < :before LIMIT 1"""), {"c": channel, "before": before}).first() \
+        is not None
+
+
+def fail_queued_before(conn: Connection, channel: str, before: int, error: str) -> int:
+    """Mark what waits for `channel` since before `before` failed with `error`; returns how many."""
+    return int(conn.execute(text("""UPDATE notifications SET status = 'failed', error = :error
+                                    WHERE channel = :c AND status = 'queued' AND created_at < :before"""),
+                            {"c": channel, "before": before, "error": error}).rowcount or 0)
+
+
 def forget_partial_targets(conn: Connection) -> None:
     """At start-up: which destinations a half-delivered message still lacked was counted against
     the previous NOTIFY_URLS; the next attempt goes to every destination again."""
@@ -134,39 +150,20 @@ def prune(conn: Connection, now: int) -> int:
                             {"cut": now - RETENTION_MS}).rowcount)
 
 
-def summary_data(conn: Connection, db_path: Path, now: int) -> dict[str, Any]:
-    """The last 24 hours in the current mode: equity and its change, fills, fees, alerts."""
-    raw = conn.connection.driver_connection  # storage.desk_status reads with sqlite3
-    status = desk_status.engine_status(raw, db_path, now=now)  # type: ignore[arg-type]
-    mode, since = status.mode, now - DAY_MS
-    snap = "SELECT equity, realized, fees FROM portfolio_snapshots WHERE mode = :m"
-    latest = conn.execute(text(f"{snap} ORDER BY at DESC LIMIT 1"), {"m": mode}).first()
-    base = (conn.execute(text(f"{snap} AND at <= :since ORDER BY at DESC LIMIT 1"), {"m": mode, "since": since}).first()
-            or conn.execute(text(f"{snap} AND at > :since ORDER BY at LIMIT 1"), {"m": mode, "since": since}).first())
-    fills = conn.execute(text("""SELECT COUNT(*), COALESCE(SUM(price * size / 1000000), 0), COALESCE(SUM(fee), 0)
-                                 FROM fills WHERE mode = :m AND matched_at >= :since AND status != 'FAILED'"""),
-                         {"m": mode, "since": since}).one()
-    by_level = dict(conn.execute(text("SELECT level, COUNT(*) FROM alerts WHERE created_at >= :since GROUP BY level"),
-                                 {"since": since}).all())
-    codes = conn.execute(text("""SELECT code, COUNT(*) AS n FROM alerts WHERE created_at >= :since
-                                 GROUP BY code ORDER BY n DESC, code LIMIT 5"""), {"since": since}).all()
-    strategies = desk_status.per_strategy(raw, mode)  # type: ignore[arg-type]
-    unacked, _ = desk_status.unacked_alerts(raw, limit=0)  # type: ignore[arg-type]
-    micro = desk_status.MICRO
+def hold(conn: Connection, *, channel: str, event: str, strategy: str, line: str, now: int) -> None:
+    """Count one more held-back message in `channel`'s digest, keeping the latest one's line."""
+    conn.execute(text("""INSERT INTO notify_digest (channel, event, strategy, count, first_at, last_at, latest)
+                         VALUES (:c, :e, :s, 1, :now, :now, :line)
+                         ON CONFLICT (channel, event, strategy) DO UPDATE SET count = count + 1,
+                             last_at = excluded.last_at, latest = excluded.latest"""),
+                 {"c": channel, "e": event, "s": strategy, "now": now, "line": line[:DIGEST_LINE_CHARS]})
 
-    def change(column: int) -> float | None:
-        return None if latest is None or base is None else (latest[column] - base[column]) / micro
 
-    return {
-        "mode": mode, "state": status.state, "trading_state": status.trading_state,
-        "kill_latched": status.kill_latched,
-        "equity": None if latest is None else latest[0] / micro,
-        "pnl_24h": change(0), "realized_24h": change(1), "fees_24h": change(2),
-        "fills": int(fills[0]), "fill_volume": fills[1] / micro, "fill_fees": fills[2] / micro,
-        "open_orders": sum(s["open_orders"] for s in strategies),
-        "positions": sum(s["positions"] for s in strategies),
-        "alerts_by_level": {str(k): int(v) for k, v in by_level.items()},
-        "alert_codes": [(str(code), int(n)) for code, n in codes],
-        "unacked_alerts": unacked,
-        "strategies": strategies,
-    }
+def held(conn: Connection, channel: str) -> list[Held]:
+    rows = conn.execute(text("""SELECT event, strategy, count, first_at, last_at, latest FROM notify_digest
+                                WHERE channel = :c"""), {"c": channel}).all()
+    return [Held(*row) for row in rows]
+
+
+def clear_digest(conn: Connection, channel: str) -> None:
+    conn.execute(text("DELETE FROM notify_digest WHERE channel = :c"), {"c": channel})

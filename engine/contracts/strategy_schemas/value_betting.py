@@ -1,0 +1,29 @@
+"""The value_betting kind as the dashboard, the CLI and the engine all check it: title, description,
+parameter schema and cross-field checks. Its decisions are engine/strategies/value_betting.py's."""
+
+from __future__ import annotations
+
+from engine.contracts.params import ParamSpec, ParamType, StrategyKind
+
+VALUE_BETTING = StrategyKind(
+    kind="value_betting",
+    title="Value betting",
+    description=(
+        "Buys YES below, or NO above, an operator-supplied fair probability by at least an "
+        "edge, sized by fractional Kelly on the strategy's cash and capped per position and "
+        "per order; takes at the touch or rests limit orders."
+    ),
+    params_schema=(
+        ParamSpec("edge", ParamType.PROBABILITY, 0.03, "Required distance between the fair value "
+                  "and the price paid (after taker fees).", minimum=0, maximum=0.5, step=0.005),
+        ParamSpec("kelly_fraction", ParamType.DECIMAL, 0.25, "Share of the full Kelly stake to "
+                  "bet (0.25 = quarter Kelly).", minimum=0, maximum=1, unit="× Kelly", step=0.05),
+        ParamSpec("max_position", ParamType.USDC, 100, "Most USDC in one market's position.",
+                  minimum=0, maximum=10_000_000),
+        ParamSpec("max_order", ParamType.SHARES, 50, "Most shares in one order.", minimum=1,
+                  maximum=1_000_000),
+        ParamSpec("order_style", ParamType.CHOICE, "take", "'take': FAK at the best price when "
+                  "the edge is there; 'limit': rest GTC orders at fair ± edge.",
+                  choices=("take", "limit")),
+    ),
+)

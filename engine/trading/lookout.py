@@ -1,0 +1,53 @@
+"""The watch wired to the desk: alerts written as the engine's, thresholds from the runtime
+settings, the executor's events heard on its bus, and the feed's and the venue's health looked
+at once a tick (the alerts a trader away from the screen needs; engine/trading/watch.py decides
+what to raise). It also holds the live wallet's balance watch and the venue conditions board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.execution.bus import EventBus
+from engine.trading.balance_watch import BalanceWatch
+from engine.trading.venue_conditions import ConditionBoard, live_conditions
+from engine.trading.venue_link import VenueLink
+from engine.trading.watch import Thresholds, Watch
+from storage.audit import AlertLevel, raise_alert
+from storage.db import Database
+
+
+def thresholds(config: dict[str, Any]) -> Thresholds:
+    return Thresholds(config["alert_feed_down_s"], config["alert_refusal_burst"], config["alert_low_collateral_usdc"],
+                      config["alert_large_fill_usdc"])
+
+
+class Lookout:
+    def __init__(self, db: Database, bus: EventBus, clock: Callable[[], int], config: dict[str, Any]):
+        self.db = db
+        self.watch = Watch(self.alert, thresholds(config))
+        self.watch.listen(bus, clock)
+        self.conditions = ConditionBoard(db)
+        self.conditions.listen(bus)
+        self.balance_watch = BalanceWatch(self.alert)
+
+    def configure(self, config: dict[str, Any]) -> None:
+        self.watch.configure(thresholds(config))
+
+    def alert(self, level: AlertLevel, code: str, message: str) -> None:
+        with self.db.write() as conn:
+            raise_alert(conn, level=level, source="engine", code=code, message=message)
+
+    def look(self, link: VenueLink, now: int, *, feed_down_s: int) -> None:
+        """The feed's and the venue's health, once a tick (not in a replay: the caller's call)."""
+        self.watch.feed_ages([None if (at := link.books.updated_ms(t)) is None else now - at
+                              for t in link.feed.subscribed()], now)
+        if link.mode != "live":
+            return
+        health, venue, balances = link.executor.health, link.executor.venue, self.balance_watch
+        self.watch.venue_unreachable(health.unreachable_since, now)
+        self.conditions.publish(live_conditions(
+            unreachable_since=health.unreachable_since, alert_after_s=feed_down_s,
+            heartbeats=getattr(venue, "heartbeats", None), signer=getattr(getattr(venue, "calls", None), "signer", None),
+            drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now))

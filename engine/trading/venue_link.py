@@ -1,0 +1,220 @@
+"""The venue and the market feeds the trading core trades through: the executor built for the
+mode (the paper venue or Polymarket's), the settlement venue, opening and closing them, market
+discovery, fee schedules, the feed's subscriptions, the reference price and the marks.
+
+The core owns the decisions; this owns the connections. An executor is rebuilt here when the
+venue it talked to was closed (a stop, then a start) or the mode changes; it is built with the
+one order gate of the desk (engine/execution/placement.py), so "orders are blocked" survives
+every rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from engine.contracts.settings import Settings
+from engine.domain import Book
+from engine.execution import portfolio
+from engine.execution.bus import EventBus
+from engine.execution.executor import Executor
+from engine.execution.lookups import ExecutorConfig
+from engine.execution.placement import OrderGate
+from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
+from engine.feeds.discovery import enrich_fees, make_refresh_job
+from engine.feeds.events import MarketEvent
+from engine.feeds.market_ws import MarketFeed
+from engine.feeds.reference import ReferenceFeed
+from engine.feeds.rest import RestClient
+from engine.risk.monitor import RiskMonitor
+from engine.trading.parts import Feed, ReplaySource
+from engine.trading.venue_conditions import ConditionBoard
+from engine.venues.base import Venue
+from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.paper_settlement import PaperSettlement
+from engine.venues.settlement import SettlementVenue
+from storage.db import Database
+
+log = logging.getLogger("engine.trading.venue_link")
+
+
+class VenueLink:
+    def __init__(self, settings: Settings, db: Database, *, mode: str, clock: Callable[[], int],
+                 replay: ReplaySource | None, config: Callable[[], dict[str, Any]], risk: RiskMonitor,
+                 bus: EventBus, gate: OrderGate, conditions: ConditionBoard,
+                 strategy_markets: Callable[[], set[str]]):
+        """`config` reads the runtime settings in force; `strategy_markets` the markets the
+        strategies select (the feed follows them, with what is held or worked)."""
+        self.settings = settings
+        self.db = db
+        self.mode = mode
+        self.clock = clock
+        self.replay = replay
+        self._config = config
+        self._risk = risk
+        self._bus = bus
+        self.gate = gate
+        self._conditions = conditions
+        self._strategy_markets = strategy_markets
+        self.books = BookCache()
+        self.catalog = MarketCatalog()
+        # The feed stamps books with the core's clock: staleness is measured on one clock.
+        self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
+                                                                               self.books, clock_ms=clock)
+        self.reference: ReferenceFeed | None = None
+        self.executor = self.build_executor()
+        self.settlement = self.build_settlement()
+        self.live = False  # the venue is connected
+        self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
+                                                traded=self.relevant_markets)
+
+    # -- building ----------------------------------------------------------------------
+
+    def build_executor(self) -> Executor:
+        venue: Venue
+        if self.mode == "paper":
+            venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config())
+        else:
+            # Imported here: the live venue's client (signing, web3) takes a second to import,
+            # which a paper desk or a backtest never needs.
+            from engine.venues.polymarket import PolymarketVenue, VenueConfig
+
+            venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self._config()["venue_heartbeat_s"]),
+                                    fees=self.catalog.fee_schedule)
+        counter = iter(range(1, 2**62))
+        ids = (lambda: f"bt-{next(counter)}") if self.replay else None
+        return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
+                        placement_check=self._risk.check_placement, bus=self._bus, gate=self.gate,
+                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))
+
+    def build_settlement(self) -> SettlementVenue:
+        """Where positions end in cash: the paper venue's own redemptions, or Polymarket's."""
+        if self.mode == "paper":
+            return PaperSettlement(self.db, self.catalog, clock=self.clock,
+                                   delay_ms=self._config()["paper_mined_after_ms"])
+        from engine.venues.polymarket_settlement import PolymarketSettlement
+
+        return PolymarketSettlement(self.settings)
+
+    def paper_config(self) -> PaperConfig:
+        config = self._config()
+        mined = config["paper_mined_after_ms"]
+        seed = self.replay.seed if self.replay else self.settings.simulator_seed
+        return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
+                           fail_rate=config["paper_fail_rate"], seed=seed,
+                           save_queues_each_tick=self.replay is None)
+
+    async def set_mode(self, mode: str) -> None:
+        """Only while stopped: the venue closed, a new executor and settlement venue for `mode`."""
+        await self.close()
+        self.mode = mode
+        self.executor = self.build_executor()
+        await self.settlement.close()
+        self.settlement = self.build_settlement()
+
+    # -- the venue ---------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect the venue (and start its reconciliation) if it is not connected yet."""
+        if self.live:
+            return
+        if self.executor.venue_closed:
+            self.executor = self.build_executor()
+        self.catalog.load(self.db)
+        self._conditions.clear()
+        await self.executor.start()
+        self.live = True
+
+    async def close(self) -> None:
+        if self.live:
+            await self.executor.close()
+            await self.settlement.close()
+            self.live = False
+            self._conditions.clear()
+
+    async def cancel_at_venue(self) -> None:
+        """Everything at the venue cancelled, nothing written (see Trading.cancel_at_venue)."""
+        if self.live:
+            await self.executor.venue.cancel_all()
+
+    def forward(self, event: MarketEvent) -> None:
+        """The paper venue matches its resting orders against the market's own moves."""
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue) and self.live:
+            venue.on_market_event(event)
+
+    def reconfigure_paper(self) -> None:
+        if isinstance(self.executor.venue, PaperVenue):
+            self.executor.venue.config = self.paper_config()
+
+    # -- markets and feeds -------------------------------------------------------------
+
+    async def discover(self) -> None:
+        """New markets from the venue (not in a replay), then the catalog read afresh."""
+        if self.replay is None:
+            try:
+                await self.refresh_markets()
+            except Exception as exc:  # the venue may be briefly down: trade what the table knows
+                log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
+        self.catalog.load(self.db)
+
+    async def ensure_fees(self, condition_ids: list[str] | None = None) -> None:
+        """Read the fee schedule of every market we trade, hold or work (or of `condition_ids`:
+        a manual ticket's market) whose schedule is not known yet, so neither a preview nor a
+        fill ever books an unknown fee as 0."""
+        unknown = self.catalog.fees_unknown(self.relevant_markets() if condition_ids is None else condition_ids)
+        if not unknown or self.replay is not None:
+            return
+        try:
+            await enrich_fees(self.db, self.settings.clob_host, unknown)
+        except Exception as exc:  # the next market refresh tries again
+            log.warning("fee schedules could not be read", extra={"markets": len(unknown), "error": str(exc)})
+        self.catalog.load(self.db)
+
+    def relevant_markets(self) -> list[str]:
+        """Strategies' markets plus any held or worked, sorted: every pass sees them in the
+        same order, so a backtest replays the same decisions."""
+        held = {cid for (cid, _) in self.executor.state.position_market.values()}
+        working = {o.condition_id for o in self.executor.state.orders.values()}
+        return sorted(self._strategy_markets() | held | working)
+
+    def subscribe(self) -> None:
+        """The feed follows exactly the tokens of the relevant markets."""
+        tokens = set()
+        for cid in self.relevant_markets():
+            info = self.catalog.get(cid)
+            if info is not None:
+                tokens |= {info.yes_token, info.no_token}
+        current = self.feed.subscribed()
+        if tokens - current:
+            self.feed.subscribe(tokens - current)
+        if current - tokens:
+            self.feed.unsubscribe(current - tokens)
+
+    async def start_reference(self) -> None:
+        """The reference price feed of the settings (restarted when its address changed)."""
+        url = self._config()["reference_feed_url"]
+        if self.reference is not None and self.reference.url != url:
+            await self.reference.close()
+            self.reference = None
+        if url and self.reference is None:
+            self.reference = ReferenceFeed(url)
+            await self.reference.start()
+
+    async def close_feeds(self) -> None:
+        await self.feed.close()
+        if self.reference is not None:
+            await self.reference.close()
+
+    def marks(self, token_id: str) -> Book | None:
+        return self.books.book(token_id, portfolio.MARK_DEPTH)
+
+    async def reward_page(self, cursor: str) -> Any:
+        """One page of the venue's current liquidity-reward programs."""
+        rest = RestClient(self.settings.clob_host)
+        try:
+            return await rest.get_json("/rewards/markets/current", {"next_cursor": cursor})
+        finally:
+            await rest.close()

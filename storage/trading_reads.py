@@ -1,0 +1,75 @@
+"""The trading core's reads (engine/trading/): the engine row's mode and kill latch, the
+strategies to host, fair values, the markets strategies choose from, and the rows of orders
+the core has just placed. Each takes the open connection it is given (`Database.read()` or a
+write transaction the caller holds). Prices and sizes are micro-units, times epoch ms.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+
+def engine_mode(conn: Connection) -> str:
+    """'paper' or 'live', as the engine row says."""
+    return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
+
+
+def kill_latched(conn: Connection) -> bool:
+    return bool(conn.execute(text("SELECT kill_latched FROM engine_state WHERE id = 1")).scalar_one())
+
+
+def enabled_strategies(conn: Connection) -> list[dict[str, Any]]:
+    """The strategies to host (enabled, not in error), by name: name, kind, params, markets, version."""
+    rows = conn.execute(text("""SELECT name, kind, params, markets, version FROM strategies
+                                WHERE enabled = 1 AND status = 'ok' ORDER BY name""")).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def fair_values(conn: Connection, *, now: int, operator_source: str) -> dict[str, int]:
+    """Each market's fair value: the operator's wins over external ones, and among external
+    sources the newest; a signal past its `expires_at` is not one."""
+    rows = conn.execute(text("""SELECT condition_id, source, fair_value FROM signals
+                                WHERE expires_at IS NULL OR expires_at > :now
+                                ORDER BY (source = :op), updated_at"""),
+                        {"op": operator_source, "now": now}).all()
+    return {cid: value for cid, _, value in rows}
+
+
+def market_activity(conn: Connection) -> list[tuple[str, float | None, float | None, float | None]]:
+    """(condition id, volume, liquidity, 24 h volume) of every stored market."""
+    rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def ticket_orders(conn: Connection, order_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The rows of a manual ticket's orders as its answer shows them, by id."""
+    if not order_ids:
+        return []
+    rows = conn.execute(text("""SELECT id, client_id, token_id, side, price, size, filled, tif, status, error
+                                FROM orders WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id"""),
+                        {"ids": json.dumps(list(order_ids))}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def sale_orders(conn: Connection, order_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """What a sale's orders did: id, strategy, token, status, filled, error."""
+    if not order_ids:
+        return []
+    rows = conn.execute(text("""SELECT id, strategy, token_id, status, filled, error FROM orders
+                                WHERE id IN (SELECT value FROM json_each(:ids))"""),
+                        {"ids": json.dumps(list(order_ids))}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def filled_by_token(conn: Connection, order_ids: Sequence[int]) -> dict[str, int]:
+    """Shares these orders filled, summed per token."""
+    if not order_ids:
+        return {}
+    rows = conn.execute(text("""SELECT token_id, SUM(filled) FROM orders
+                                WHERE id IN (SELECT value FROM json_each(:ids)) GROUP BY token_id"""),
+                        {"ids": json.dumps(list(order_ids))}).all()
+    return {token: int(filled) for token, filled in rows}
