@@ -51,12 +51,11 @@ class BalanceWatch:
     def due(self, now: int, every_s: float) -> bool:
         return now - self.checked_at >= every_s * 1000
 
-    async def check(self, ex: Executor, risk: RiskMonitor, *, tolerance_usdc: float, now: int) -> None:
-        """Compare now; a confirmed verdict moves the trading state (a halt, or the end of one)."""
+    async def verdict(self, ex: Executor, *, tolerance_usdc: float, now: int) -> list[str] | None:
+        """Compare now: the problems that halt trading (empty: none), or None when not confirmed.
+        The caller hands a verdict to the risk monitor, which moves the trading state."""
         self.checked_at = now
-        problems = self.judge(await self.read(ex), round(tolerance_usdc * 1_000_000), now)
-        if problems is not None:
-            risk.balances_checked(problems)
+        return self.judge(await self.read(ex), round(tolerance_usdc * 1_000_000), now)
 
     async def resync(self, ex: Executor, risk: RiskMonitor, now: int) -> None:
         """A Start: check at once and book the cash difference (the operator has looked)."""

@@ -172,8 +172,10 @@ class CoreJobs:
     async def check_balances(self) -> None:
         """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
         if self._live_venue:
-            await self.lookout.balance_watch.check(self.link.executor, self.risk, now=self.link.clock(),
-                                                   tolerance_usdc=self.config()["balance_drift_tolerance_usdc"])
+            config = self.config()
+            await self.lookout.check_balances(self.link, self.risk, now=self.link.clock(),
+                                              tolerance_usdc=config["balance_drift_tolerance_usdc"],
+                                              feed_down_s=config["alert_feed_down_s"])
 
     async def order_age(self) -> None:
         """The stale-order clean-up: resting orders past their strategy's max order age."""

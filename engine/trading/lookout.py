@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.execution.bus import EventBus
+from engine.risk.monitor import RiskMonitor
 from engine.trading.balance_watch import BalanceWatch
 from engine.trading.venue_conditions import ConditionBoard, live_conditions
 from engine.trading.venue_link import VenueLink
@@ -45,8 +46,20 @@ class Lookout:
                               for t in link.feed.subscribed()], now)
         if link.mode != "live":
             return
+        self.watch.venue_unreachable(link.executor.health.unreachable_since, now)
+        self.publish_conditions(link, now, feed_down_s=feed_down_s)
+
+    async def check_balances(self, link: VenueLink, risk: RiskMonitor, *, tolerance_usdc: float, now: int,
+                             feed_down_s: int) -> None:
+        """Live: the wallet against the ledger now. A confirmed drift is on the conditions board
+        before the risk monitor halts for it, so whoever reads the halt also reads its cause."""
+        problems = await self.balance_watch.verdict(link.executor, tolerance_usdc=tolerance_usdc, now=now)
+        self.publish_conditions(link, now, feed_down_s=feed_down_s)
+        if problems is not None:
+            risk.balances_checked(problems)
+
+    def publish_conditions(self, link: VenueLink, now: int, *, feed_down_s: int) -> None:
         health, venue, balances = link.executor.health, link.executor.venue, self.balance_watch
-        self.watch.venue_unreachable(health.unreachable_since, now)
         self.conditions.publish(live_conditions(
             unreachable_since=health.unreachable_since, alert_after_s=feed_down_s,
             heartbeats=getattr(venue, "heartbeats", None), signer=getattr(getattr(venue, "calls", None), "signer", None),

@@ -1,0 +1,63 @@
+"""The lookout's balance check: a confirmed drift is on the venue conditions board before the
+risk monitor halts for it, so `engine status` never shows the halt without its cause."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from engine.contracts.runtime_settings import checked
+from engine.execution.bus import EventBus
+from engine.trading.balance_watch import Reading
+from engine.trading.lookout import Lookout
+from storage.db import Database
+from storage.desk_status import venue_health
+from storage.migrations import migrate
+
+TOLERANCE_USDC = 5.0
+
+
+class HaltRecorder:
+    """Stands in for the risk monitor: notes what the board held when each verdict arrived."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        self.seen: list[tuple[list[str], list[str]]] = []
+
+    def balances_checked(self, problems: list[str]) -> None:
+        with sqlite3.connect(self.db_path) as conn:
+            conn.row_factory = sqlite3.Row
+            codes = [c["code"] for c in venue_health(conn)["conditions"]]
+        self.seen.append((problems, codes))
+
+
+def _live_link(db: Database) -> Any:
+    executor = SimpleNamespace(health=SimpleNamespace(unreachable_since=None), venue=object(), db=db)
+    return SimpleNamespace(mode="live", executor=executor)
+
+
+def test_a_drift_past_the_tolerance_is_a_condition_before_it_is_a_halt(tmp_path: Path) -> None:
+    migrate(tmp_path / "desk.db")
+    db = Database(tmp_path / "desk.db")
+    try:
+        lookout = Lookout(db, EventBus(), clock=lambda: 0, config=checked({})[0].values)
+        readings = iter([Reading(20_000_000, (), fills=4), Reading(20_000_000, (), fills=4)])
+
+        async def read(_: Any) -> Reading:  # the wallet reads 20 USDC more than the ledger, twice
+            return next(readings)
+
+        lookout.balance_watch.read = read  # type: ignore[method-assign]
+        risk = HaltRecorder(tmp_path / "desk.db")
+        link = _live_link(db)
+        for now in (1_000, 11_000):
+            asyncio.run(lookout.check_balances(link, risk, tolerance_usdc=TOLERANCE_USDC, now=now,  # type: ignore[arg-type]
+                                               feed_down_s=30))
+        assert len(risk.seen) == 1  # the first sight of a difference is not a verdict
+        problems, board = risk.seen[0]
+        assert len(problems) == 1 and "+20.00 USDC" in problems[0]
+        assert board == ["balance_drift"]
+    finally:
+        db.dispose()
