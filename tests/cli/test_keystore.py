@@ -177,6 +177,11 @@ def _database_bytes(db_path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*") if p.is_file())
 
 
+def _live_orders(db_path: Path) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM orders WHERE mode = 'live' AND status = 'LIVE'").fetchone()[0])
+
+
 @pytest.mark.slow
 def test_the_engine_started_without_a_terminal_unlocks_with_the_password_file_and_trades_live(
         tmp_path: Path, sim: SimHandle) -> None:
@@ -187,8 +192,8 @@ def test_the_engine_started_without_a_terminal_unlocks_with_the_password_file_an
         engine.wait_alive(60)
         # Orders signed with the keystore's key, accepted by the venue for the deposit wallet.
         wait_until(lambda: sim.open_order_count(funder) > 0, 30, 0.1, what="live quotes at the venue")
-        with sqlite3.connect(engine.db_path) as conn:
-            assert conn.execute("SELECT COUNT(*) FROM orders WHERE mode = 'live' AND status = 'LIVE'").fetchone()[0]
+        # The venue holds an order before its answer reaches the engine, which then records it LIVE.
+        wait_until(lambda: _live_orders(engine.db_path) > 0, 30, 0.1, what="the venue's answer recorded")
         assert engine.proc is not None
         exposed = _process_text(engine.proc.pid)
         engine.terminate()
