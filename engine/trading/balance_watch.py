@@ -57,13 +57,14 @@ class BalanceWatch:
         self.checked_at = now
         return self.judge(await self.read(ex), round(tolerance_usdc * 1_000_000), now)
 
-    async def resync(self, ex: Executor, risk: RiskMonitor, now: int) -> None:
-        """A Start: check at once and book the cash difference (the operator has looked)."""
+    async def resync(self, ex: Executor, risk: RiskMonitor, now: int) -> list[str]:
+        """A Start: check at once and book the cash difference (the operator has looked).
+        Returns the token mismatches, the verdict the caller hands to the risk monitor."""
         mismatches, flow = await sync_live_balances(ex)
         if flow:
             risk.cash_flow(flow)
         self.started(now)
-        risk.balances_checked(mismatches)
+        return mismatches
 
     def started(self, now: int) -> None:
         """Trading (re)started with a fresh comparison: nothing outstanding."""

@@ -213,7 +213,8 @@ class TradingCore:
             self.risk.memory = breakers.load_memory(conn)
         self.risk.errors = breakers.ErrorCounter()
         if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self.link.live:
-            await self.lookout.balance_watch.resync(self.executor, self.risk, self.clock())
+            await self.lookout.resync_balances(self.link, self.risk, now=self.clock(),
+                                               feed_down_s=self.config["alert_feed_down_s"])
         return reason
 
     async def reload_config(self) -> dict[str, Any]:

@@ -58,6 +58,13 @@ class Lookout:
         if problems is not None:
             risk.balances_checked(problems)
 
+    async def resync_balances(self, link: VenueLink, risk: RiskMonitor, *, now: int, feed_down_s: int) -> None:
+        """An operator's Start ending a balance halt: the difference booked, the drift off the
+        board, then trading resumes (or halts again on a token mismatch)."""
+        mismatches = await self.balance_watch.resync(link.executor, risk, now)
+        self.publish_conditions(link, now, feed_down_s=feed_down_s)
+        risk.balances_checked(mismatches)
+
     def publish_conditions(self, link: VenueLink, now: int, *, feed_down_s: int) -> None:
         health, venue, balances = link.executor.health, link.executor.venue, self.balance_watch
         self.conditions.publish(live_conditions(

@@ -1,5 +1,6 @@
 """The lookout's balance check: a confirmed drift is on the venue conditions board before the
-risk monitor halts for it, so `engine status` never shows the halt without its cause."""
+risk monitor halts for it, so `engine status` never shows the halt without its cause; and a
+Start that books the drift takes it off the board before trading resumes."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from engine.contracts.runtime_settings import checked
 from engine.execution.bus import EventBus
+from engine.trading import balance_watch
 from engine.trading.balance_watch import Reading
 from engine.trading.lookout import Lookout
 from storage.db import Database
@@ -39,25 +43,52 @@ def _live_link(db: Database) -> Any:
     return SimpleNamespace(mode="live", executor=executor)
 
 
+def _confirm_drift(lookout: Lookout, link: Any, risk: HaltRecorder) -> None:
+    """The wallet reads 20 USDC more than the ledger on two checks in a row: a halt."""
+    readings = iter([Reading(20_000_000, (), fills=4), Reading(20_000_000, (), fills=4)])
+
+    async def read(_: Any) -> Reading:
+        return next(readings)
+
+    lookout.balance_watch.read = read  # type: ignore[method-assign]
+    for now in (1_000, 11_000):
+        asyncio.run(lookout.check_balances(link, risk, tolerance_usdc=TOLERANCE_USDC, now=now,  # type: ignore[arg-type]
+                                           feed_down_s=30))
+
+
 def test_a_drift_past_the_tolerance_is_a_condition_before_it_is_a_halt(tmp_path: Path) -> None:
     migrate(tmp_path / "desk.db")
     db = Database(tmp_path / "desk.db")
     try:
         lookout = Lookout(db, EventBus(), clock=lambda: 0, config=checked({})[0].values)
-        readings = iter([Reading(20_000_000, (), fills=4), Reading(20_000_000, (), fills=4)])
-
-        async def read(_: Any) -> Reading:  # the wallet reads 20 USDC more than the ledger, twice
-            return next(readings)
-
-        lookout.balance_watch.read = read  # type: ignore[method-assign]
         risk = HaltRecorder(tmp_path / "desk.db")
-        link = _live_link(db)
-        for now in (1_000, 11_000):
-            asyncio.run(lookout.check_balances(link, risk, tolerance_usdc=TOLERANCE_USDC, now=now,  # type: ignore[arg-type]
-                                               feed_down_s=30))
+        _confirm_drift(lookout, _live_link(db), risk)
         assert len(risk.seen) == 1  # the first sight of a difference is not a verdict
         problems, board = risk.seen[0]
         assert len(problems) == 1 and "+20.00 USDC" in problems[0]
         assert board == ["balance_drift"]
+    finally:
+        db.dispose()
+
+
+def test_a_start_that_books_the_drift_clears_the_board_before_trading_resumes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    migrate(tmp_path / "desk.db")
+    db = Database(tmp_path / "desk.db")
+    try:
+        lookout = Lookout(db, EventBus(), clock=lambda: 0, config=checked({})[0].values)
+        risk = HaltRecorder(tmp_path / "desk.db")
+        link = _live_link(db)
+        _confirm_drift(lookout, link, risk)
+        booked: list[int] = []
+        risk.cash_flow = booked.append  # type: ignore[attr-defined]
+
+        async def sync(_: Any) -> tuple[list[str], int]:  # the wallet read again: 20 USDC to book, no mismatch
+            return [], 20_000_000
+
+        monkeypatch.setattr(balance_watch, "sync_live_balances", sync)
+        asyncio.run(lookout.resync_balances(link, risk, now=20_000, feed_down_s=30))  # type: ignore[arg-type]
+        assert booked == [20_000_000]
+        assert risk.seen[-1] == ([], [])  # trading resumes with nothing left on the board
     finally:
         db.dispose()
