@@ -14,6 +14,7 @@ from engine.backtest import runner
 from engine.backtest.results import Samples, kept_rows
 from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
 from engine.contracts.settings import load_settings
+from storage.backtest_recording import ReplayRows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -62,8 +63,18 @@ def test_a_long_run_keeps_the_first_rows_and_counts_them_all(tmp_path: Path, mon
     assert capped.metrics.trades > 5
 
 
-def test_progress_is_projected_without_counting_and_ends_at_the_events_replayed(tmp_path: Path) -> None:
+def test_progress_is_projected_without_counting_and_ends_at_the_events_replayed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, int]] = []
+    stepped: list[int] = []  # the rows of each window of the recording read
+    window = ReplayRows.window
+
+    def counted(self: ReplayRows, *args: object) -> list:  # type: ignore[type-arg]
+        rows = window(self, *args)  # type: ignore[arg-type]
+        stepped.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(ReplayRows, "window", counted)
     path = tmp_path / "recorded.db"
     markets, start, end = write_recording(path, markets=2, events=6_000, events_per_decision=20)
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(path)})
@@ -74,3 +85,5 @@ def test_progress_is_projected_without_counting_and_ends_at_the_events_replayed(
     assert all(done <= total for done, total in seen)
     # A recording of evenly spread events: the projection is close from the first step on.
     assert all(abs(total - result.events) <= result.events * 0.05 for _, total in seen)
+    # Projected, not counted: the recording's rows are stepped through once, by the replay itself.
+    assert sum(stepped) == result.events

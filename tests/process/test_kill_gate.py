@@ -45,6 +45,16 @@ class KillSeenTrading:
         return {"cancelled": 0}
 
 
+class KillSeenController(Controller):
+    """The real controller, noting whether the gate was closed when its kill began."""
+
+    closed_at_entry: bool | None = None
+
+    async def kill(self, actor: str, reason: str) -> dict[str, Any]:
+        self.closed_at_entry = self.gate.blocked
+        return await super().kill(actor, reason)
+
+
 def _one(path: Path, sql: str) -> Any:
     with sqlite3.connect(path) as conn:
         return conn.execute(sql).fetchone()
@@ -57,13 +67,14 @@ def test_a_kill_closes_the_order_gate_once_at_its_claim(tmp_path: Path) -> None:
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(path)})
     gate = CountingGate()
     trading = KillSeenTrading(gate)
-    controller = Controller(settings, db, trading, gate)  # type: ignore[arg-type]
+    controller = KillSeenController(settings, db, trading, gate)  # type: ignore[arg-type]
     processor = CommandProcessor(db, controller, trading, gate)  # type: ignore[arg-type]
     row = post_command(db, "kill", {"reason": "news"}, actor="test")
 
     asyncio.run(processor._step())
 
-    assert trading.closed_at_kill is True  # closed before the trading core was asked to kill
+    assert controller.closed_at_entry is True  # closed at the claim, before the controller acted
+    assert trading.closed_at_kill is True  # ...so before the trading core was asked to kill
     assert gate.closings == 1  # ...and only there
     assert _one(path, f"SELECT status FROM commands WHERE id = {row.id}") == ("done",)
     assert _one(path, "SELECT state, kill_latched FROM engine_state") == ("KILLED", 1)
