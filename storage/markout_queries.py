@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from storage.db import Database
+from storage.sql import in_list
 
 MICRO = 1_000_000
 FIXED_HORIZONS = ("1s", "10s", "60s")
@@ -156,11 +157,18 @@ def markout_tables(db: Database, mode: str) -> tuple[pd.DataFrame, pd.DataFrame]
             """SELECT strategy, condition_id, horizon, SUM(markout), SUM(notional), COUNT(*) FROM fill_markouts
                WHERE mode = :m AND markout IS NOT NULL GROUP BY strategy, condition_id, horizon"""),
             {"m": mode}).all()
-        markets = sorted({r[1] for r in rows})
-        names = dict(conn.execute(text("SELECT condition_id, question FROM markets WHERE condition_id IN "
-                                       f"({', '.join(f':c{i}' for i in range(len(markets)))})"),
-                                  {f"c{i}": c for i, c in enumerate(markets)}).all()) if markets else {}
+        names = _questions(conn, {r[1] for r in rows})
     return _table(rows, names, by_market=False), _table(rows, names, by_market=True)
+
+
+def _questions(conn: Connection, condition_ids: Iterable[str]) -> dict[str, str]:
+    """The question of each of these markets (only these: the table may hold tens of thousands)."""
+    markets = sorted(condition_ids)
+    if not markets:
+        return {}
+    names, params = in_list("c", markets)
+    return dict(conn.execute(text(f"SELECT condition_id, question FROM markets WHERE condition_id IN {names}"),
+                             params).all())
 
 
 def _table(rows: Sequence[Any], names: dict[str, str], *, by_market: bool) -> pd.DataFrame:
@@ -202,7 +210,7 @@ def spread_capture(db: Database, mode: str, strategy: str | None = None) -> pd.D
                       WHERE f.mode = :m AND f.status != 'FAILED' AND (:s IS NULL OR f.strategy = :s))
                 GROUP BY strategy, condition_id ORDER BY strategy, condition_id"""),
             {"m": mode, "s": strategy}).all()
-        names = dict(conn.execute(text("SELECT condition_id, question FROM markets")).all()) if rows else {}
+        names = _questions(conn, {r[1] for r in rows})
     out = [{"strategy": s, "condition_id": c, "market": names.get(c, c), "measured": n, "unmeasured": u,
             "usdc": total / MICRO if n else float("nan"),
             "bps": total * 10_000 / notional if n and notional else float("nan")}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import text
 
-from storage import desk_status
+from storage import desk_status, execution_ledger
 from storage.db import Database, now_ms
 from storage.desk_status import PnlToday as PnlToday
 from storage.frames import MICRO, OPEN_RANK, to_human, to_utc
@@ -21,10 +21,8 @@ from storage.frames import scalar as _scalar
 
 def open_order_count(db: Database, mode: str | None = None) -> int:
     """Working orders (status_rank < 100), of one mode or of both."""
-    sql = "SELECT COUNT(*) FROM orders WHERE status_rank < :open"
-    if mode is not None:
-        sql += " AND mode = :mode"
-    return int(_scalar(db, sql, {"open": OPEN_RANK, "mode": mode}))
+    with db.read() as conn:
+        return execution_ledger.count_open(conn, mode)
 
 
 # -- portfolio: equity, today's PnL, positions ----------------------------------------------------
