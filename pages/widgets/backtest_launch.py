@@ -152,7 +152,9 @@ def child_alive(pid: int, marker: bytes) -> bool:
     own children by their exit status (reaped on the way), other processes by process_alive."""
     child = _children.get(pid)
     if child is not None:
-        if child.poll() is None:
+        # poll() answers None while the reaper thread is inside wait() (it holds the waitpid
+        # lock), also just after it reaped the child: the process table has the last word.
+        if child.poll() is None and process_alive(pid, marker):
             return True
         del _children[pid]
         return False

@@ -4,6 +4,7 @@ process has finished."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -35,7 +36,8 @@ def _run_row(db: Database) -> dict | None:  # type: ignore[type-arg]
 
 def _stop(pid: int | None) -> None:
     if pid is not None and pid_alive(pid):
-        os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may end between the look and the kill
+            os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not pid_alive(pid), timeout=5, what="the backtest process to exit")
 
 
