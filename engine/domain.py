@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
+from typing import NamedTuple
 
 MICRO = 1_000_000
 ONE = MICRO  # what a winning token pays, in micro-USDC
@@ -87,8 +88,11 @@ def complement(price: int) -> int:
     return ONE - price
 
 
-@dataclass(frozen=True, slots=True)
-class Level:
+class Level(NamedTuple):
+    """One price level of a book: a plain immutable pair, because a replay builds millions
+    (every changed level of every book, each decision): a tuple is built several times faster
+    than a frozen dataclass (engine/feeds/books.py builds them with `tuple.__new__`)."""
+
     price: int
     size: int
 

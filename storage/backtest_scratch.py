@@ -40,6 +40,12 @@ def drop_indexes(db: Database, names: Sequence[str]) -> None:
             conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
 
 
+def drop_triggers(db: Database, names: Sequence[str]) -> None:
+    with db.write() as conn:
+        for name in names:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+
+
 def fill_rows(conn: Connection) -> Iterator[dict[str, Any]]:
     """Every fill, in match order, one at a time."""
     for row in conn.execute(text(

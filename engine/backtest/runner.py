@@ -54,6 +54,9 @@ STRATEGY_NAME = "backtest"
 SCRATCH_UNUSED_INDEXES = ("ix_orders_open", "ix_orders_market", "ix_orders_strategy", "ix_orders_created",
                           "ix_fills_market", "ix_fills_matched", "ix_decisions_at", "ix_decisions_reason",
                           "ix_paper_orders_status")
+# The notifier's triggers (each fill, refusal and venue cancel queued in `notify_events`): a
+# backtest has no notifier, and every order status write would otherwise evaluate them.
+SCRATCH_UNUSED_TRIGGERS = ("notify_refused_insert", "notify_refused", "notify_venue_cancel", "notify_fill")
 Progress = Callable[[int, int], None]
 
 
@@ -110,6 +113,7 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     scratch.drop_indexes(db, SCRATCH_UNUSED_INDEXES)
+    scratch.drop_triggers(db, SCRATCH_UNUSED_TRIGGERS)
     return db
 
 

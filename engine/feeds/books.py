@@ -117,13 +117,16 @@ class _TokenBook:
         return book
 
 
+_new_level = tuple.__new__  # Level(price, size) without the Python-level __new__ NamedTuple adds
+
+
 def _levels(cache: dict[int, Level], sizes: dict[int, int], prices: list[int]) -> tuple[Level, ...]:
     out = []
     for price in prices:
         size = sizes[price]
         level = cache.get(price)
-        if level is None or level.size != size:
-            level = cache[price] = Level(price, size)
+        if level is None or level[1] != size:
+            level = cache[price] = _new_level(Level, (price, size))
         out.append(level)
     return tuple(out)
 
