@@ -13,9 +13,10 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
+
+DAY_MS = 86_400_000
 
 BUSY_TIMEOUT_MS = 5000
 Synchronous = Literal["FULL", "NORMAL"]
@@ -39,8 +40,7 @@ def now_ms() -> int:
 def utc_day_start(at_ms: int) -> int:
     """00:00 UTC of the day `at_ms` falls in, in epoch ms. The engine's daily-loss reference
     and the dashboard's "today" both use this one definition, so they cannot drift apart."""
-    day = datetime.fromtimestamp(at_ms / 1000, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return int(day.timestamp() * 1000)
+    return at_ms - at_ms % DAY_MS  # Unix time has no leap seconds: every UTC day is DAY_MS long
 
 
 def heartbeat_path(db_path: Path) -> Path:
