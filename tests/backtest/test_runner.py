@@ -11,12 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from engine.backtest.runner import BacktestResult, BacktestSpec, _trade_figures, run_sync
+from engine.backtest.runner import (
+    SCRATCH_UNUSED_INDEXES,
+    SCRATCH_UNUSED_TRIGGERS,
+    BacktestResult,
+    BacktestSpec,
+    _trade_figures,
+    run_sync,
+)
 from engine.trading.core import TradingCore
 from engine.domain import MICRO, Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
 from engine.contracts.settings import load_settings
+from storage.migrations import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -53,6 +61,24 @@ def test_ghost_fills_are_no_trades_and_closing_pnl_matches_the_ledger(tmp_path: 
         realized = conn.execute("SELECT COALESCE(SUM(realized), 0) FROM positions").fetchone()[0]
     assert any(f["side"] == Side.SELL.value for f in real), "no sell closed anything"
     assert round(sum(closes) * MICRO) == realized
+
+
+def test_the_scratch_ledger_drops_the_indexes_and_triggers_only_the_live_desk_reads(tmp_path: Path) -> None:
+    """Each name exists in the desk's schema (DROP ... IF EXISTS would leave a renamed one in place,
+    silently costing every order write), and none is left in a backtest's scratch ledger, whose
+    fills, refusals and cancels queue no notification."""
+    desk = tmp_path / "desk.db"
+    migrate(desk)
+    with sqlite3.connect(desk) as conn:
+        schema = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')")}
+    dropped = set(SCRATCH_UNUSED_INDEXES) | set(SCRATCH_UNUSED_TRIGGERS)
+    assert dropped <= schema, f"not in the schema: {sorted(dropped - schema)}"
+    result, scratch = _ghostly_backtest(tmp_path / "run")
+    with sqlite3.connect(scratch) as conn:
+        left = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger')")}
+        queued = conn.execute("SELECT COUNT(*) FROM notify_events").fetchone()[0]
+    assert result.fills and not left & dropped
+    assert queued == 0
 
 
 def _fill(side: Side, price: int, size: int, status: TradeStatus = TradeStatus.CONFIRMED, fee: int = 0) -> FillFact:
