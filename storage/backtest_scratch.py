@@ -34,16 +34,12 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
 
 
-def drop_indexes(db: Database, names: Sequence[str]) -> None:
+def drop_unused(db: Database, *, indexes: Sequence[str], triggers: Sequence[str]) -> None:
+    """Drop the live desk's indexes and triggers a scratch ledger never needs, in one transaction."""
     with db.write() as conn:
-        for name in names:
-            conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
-
-
-def drop_triggers(db: Database, names: Sequence[str]) -> None:
-    with db.write() as conn:
-        for name in names:
-            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
+        for kind, names in (("INDEX", indexes), ("TRIGGER", triggers)):
+            for name in names:
+                conn.execute(text(f"DROP {kind} IF EXISTS {name}"))
 
 
 def fill_rows(conn: Connection) -> Iterator[dict[str, Any]]:

@@ -112,8 +112,7 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
                          kind=spec.kind, params=spec.params)
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
-    scratch.drop_indexes(db, SCRATCH_UNUSED_INDEXES)
-    scratch.drop_triggers(db, SCRATCH_UNUSED_TRIGGERS)
+    scratch.drop_unused(db, indexes=SCRATCH_UNUSED_INDEXES, triggers=SCRATCH_UNUSED_TRIGGERS)
     return db
 
 

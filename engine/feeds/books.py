@@ -125,7 +125,7 @@ def _levels(cache: dict[int, Level], sizes: dict[int, int], prices: list[int]) -
     for price in prices:
         size = sizes[price]
         level = cache.get(price)
-        if level is None or level[1] != size:
+        if level is None or level.size != size:
             level = cache[price] = _new_level(Level, (price, size))
         out.append(level)
     return tuple(out)
