@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from engine.feeds.catalog import MarketCatalog
 from engine.domain import Book, Side, Tif, notional
+from engine.contracts.order_status import covered
 from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
@@ -39,6 +40,7 @@ from engine.venues.base import (
     VenueEvent,
     VenueOrderStatus,
     VenueTrade,
+    venue_status,
 )
 from storage import paper_book as book_store
 from storage.db import Database, is_locked, now_ms
@@ -48,6 +50,7 @@ GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before
 FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
                 "is found.")
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+EXPIRED = "CANCELED_EXPIRED_ORDER"  # the venue's status for a GTD it took off the book
 SQLITE_MAX_INT = 2**63 - 1
 
 
@@ -94,8 +97,9 @@ class _Resting:
         return self.size - self.filled
 
     def report(self) -> VenueOrder:
+        status, reason = venue_status(self.status)
         return VenueOrder(self.venue_order_id, self.condition_id, self.token_id, self.side, self.price,
-                          self.size, self.filled, VenueOrderStatus(self.status), self.created_ms)
+                          self.size, self.filled, status, self.created_ms, reason)
 
 
 class PaperVenue:
@@ -196,12 +200,12 @@ class PaperVenue:
                          queue, req.tif.value, "LIVE", self.clock(), expires)
         self._save_order(conn, order)
         trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
-        if req.tif not in (Tif.GTC, Tif.GTD) or order.remaining <= 0:
-            order.status = "MATCHED" if order.remaining <= 0 else "CANCELED"
+        if req.tif not in (Tif.GTC, Tif.GTD) or order.status != "LIVE":
+            order.status = "MATCHED" if covered(size=order.size, filled=order.filled) else "CANCELED"
             self._save_order(conn, order)
         if order.status == "LIVE":
             self._rest(order)
-        status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
+        status = VenueOrderStatus.MATCHED if executions else venue_status(order.status)[0]
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
 
@@ -225,7 +229,7 @@ class PaperVenue:
         )
         due = now + self.config.mined_after_ms
         self.next_settle_at = due if self.next_settle_at is None else min(self.next_settle_at, due)
-        if order.remaining <= 0:
+        if covered(size=order.size, filled=order.filled):  # what rounding leaves is not kept, as at the venue
             order.status = "MATCHED"
         self._save_order(conn, order)
         return trade
@@ -375,7 +379,7 @@ class PaperVenue:
             self.save_queues()
         now = self.clock()
         if any(o.expires_ms is not None and o.expires_ms <= now for o in self.resting.values()):
-            self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, "CANCELED")
+            self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, EXPIRED)
         if self.next_settle_at is None or now < self.next_settle_at:
             return 0
         with self.db.write() as conn:
@@ -428,8 +432,9 @@ class PaperVenue:
             row = book_store.order_row(conn, venue_order_id)
         if row is None:
             return None
+        status, reason = venue_status(row["status"])
         return VenueOrder(row["venue_order_id"], row["condition_id"], row["token_id"], Side(row["side"]),
-                          row["price"], row["size"], row["filled"], VenueOrderStatus(row["status"]), row["created_at"])
+                          row["price"], row["size"], row["filled"], status, row["created_at"], reason)
 
     async def open_orders(self) -> list[VenueOrder]:
         return [o.report() for o in self.resting.values()]

@@ -304,7 +304,8 @@ def test_a_gtd_order_leaves_the_book_a_minute_before_its_expiry(desk: Desk) -> N
     desk.clock.advance(1)
     desk.venue.advance()
     assert [o.tif for o in desk.venue.resting.values()] == ["GTC"]
-    assert desk.rows("SELECT tif, status FROM paper_orders ORDER BY price DESC") == [("GTD", "CANCELED"), ("GTC", "LIVE")]
+    assert desk.rows("SELECT tif, status FROM paper_orders ORDER BY price DESC") == [("GTD", "CANCELED_EXPIRED_ORDER"),
+                                                                                     ("GTC", "LIVE")]
 
 
 def _twin(tmp_path: Path, name: str, clock: Clock) -> tuple[BookCache, PaperVenue, asyncio.AbstractEventLoop]:
