@@ -18,12 +18,13 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Book, Side, Tif, notional
+from engine.domain import MICRO, Book, MarketInfo, Side, Tif, notional
 from engine.contracts.order_status import covered
 from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
+from engine.venues.paper_rules import Wallet
 from engine.venues import paper_settlement as settled
 from engine.venues.base import (
     Balances,
@@ -45,11 +46,7 @@ from engine.venues.base import (
 from storage import paper_book as book_store
 from storage.db import Database, is_locked, now_ms
 
-FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
 GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
-FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
-                "is found.")
-POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
 EXPIRED = "CANCELED_EXPIRED_ORDER"  # the venue's status for a GTD it took off the book
 SQLITE_MAX_INT = 2**63 - 1
 
@@ -120,6 +117,12 @@ class PaperVenue:
         # Shares of each token the paper wallet holds, moved at match time like the venue's
         # balance (a FAILED trade moves them back): what a SELL is checked against.
         self.token_balance: dict[str, int] = {}
+        # Its cash, as the venue's balance check sees it: the trades' flows (moved at match time,
+        # like the shares) kept here, and what settlement paid (redemptions, merges, rebates,
+        # rewards), read from its file; that only grows, so a stale figure only errs toward a refusal
+        # and is read afresh before one.
+        self.trade_cash = self.config.starting_cash
+        self.credited = 0
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self.sink: EventSink = lambda event: None  # nowhere until started
 
@@ -131,6 +134,9 @@ class PaperVenue:
             rows = book_store.live_orders(conn)
             self.next_settle_at = _next_settlement(conn)
             self.token_balance = {token: int(held) for token, held in book_store.held_by_token(conn)}
+            self.trade_cash = self.config.starting_cash + sum(
+                _cash_flow(Side(side), price, size, fee) for _, side, price, size, fee in book_store.trade_amounts(conn))
+            self.credited = self._credits(conn)
         self.resting, self.by_token = {}, {}
         for r in rows:
             self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
@@ -174,9 +180,9 @@ class PaperVenue:
 
     def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
         req, venue_id = prepared.request, prepared.venue_order_id
-        refused = rules.refusal(req, self.catalog.by_token(req.token_id), self.clock() // 1000,
-                                balance=self.token_balance.get(req.token_id, 0),
-                                reserved=sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL))
+        market = self.catalog.by_token(req.token_id)
+        wallet = self._wallet(conn, req)
+        refused = rules.refusal(req, market, self.clock() // 1000, wallet)
         if refused is not None:
             raise OrderRejected(refused)
         if book_store.order_exists(conn, venue_id):
@@ -184,12 +190,9 @@ class PaperVenue:
         book = (self.books.book(req.token_id, depth=100)
                 if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
-        if req.post_only and reachable > 0:
-            raise OrderRejected(POST_ONLY_CROSSES)
-        if req.tif is Tif.FOK and reachable < req.size:
-            raise OrderRejected(FOK_NOT_FILLED)
-        if req.tif is Tif.FAK and reachable <= 0:
-            raise OrderRejected(FAK_NO_MATCH)
+        refused = rules.book_refusal(req, reachable, self._fee(book, req, market), wallet)
+        if refused is not None:
+            raise OrderRejected(refused)
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
         # Everything visible at our price is ahead of us, however deep the level (a depth-limited
         # book would put an order beyond its depth at the front of its queue).
@@ -218,6 +221,7 @@ class PaperVenue:
             fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
         order.filled += size
         self._move_shares(order.token_id, order.side, size)
+        self.trade_cash += _cash_flow(order.side, price, size, fee)
         seq = book_store.trade_count(conn, order.venue_order_id)
         now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
@@ -401,8 +405,9 @@ class PaperVenue:
         else:
             return None
         book_store.set_trade_status(conn, row["trade_id"], status.value, settle, now)
-        if status is TradeStatus.FAILED:  # a ghost fill: the shares move back
+        if status is TradeStatus.FAILED:  # a ghost fill: the shares and the cash move back
             self._move_shares(row["token_id"], Side(row["side"]).opposite, row["size"])
+            self.trade_cash -= _cash_flow(Side(row["side"]), row["price"], row["size"], row["fee"])
         return rules.trade_from_row({**row, "status": status.value}, self.catalog.by_token(row["token_id"]))
 
     # -- cancelling and queries --------------------------------------------------------
@@ -449,16 +454,47 @@ class PaperVenue:
         redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
             rows = book_store.trade_amounts(conn)
-            cash = (self.config.starting_cash + settled.total_paid(conn)
-                    + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, self.clock()))
-                    + sum(c.amount for c in settled.reward_credits(conn, self.clock())))
+            cash = self.config.starting_cash + self._credits(conn)
             tokens = {t: -settled.burned(conn, t) for t in token_ids}
         for token, side, price, size, fee in rows:
-            buy = side == Side.BUY.value
-            cash += (-notional(price, size) if buy else notional(price, size)) - fee
+            cash += _cash_flow(Side(side), price, size, fee)
             if token in tokens:
-                tokens[token] += size if buy else -size
+                tokens[token] += size if side == Side.BUY.value else -size
         return Balances(cash, tokens)
+
+    # -- what the wallet can put behind an order ---------------------------------------
+
+    def _wallet(self, conn: Connection, req: OrderRequest) -> Wallet:
+        """The shares (a SELL) or the cash (a BUY) the order draws on, and what its resting
+        orders already hold of them; the cash with settlement's payments read afresh when the
+        figure kept would refuse the order."""
+        if req.side is Side.SELL:
+            return Wallet(shares=self.token_balance.get(req.token_id, 0),
+                          shares_held=sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL))
+        held = sum(-(-o.remaining * o.price // MICRO) for o in self.resting.values() if o.side is Side.BUY)
+        if self.trade_cash + self.credited - held < rules.buy_cost(req):
+            self.credited = self._credits(conn)
+        return Wallet(cash=self.trade_cash + self.credited, cash_held=held)
+
+    def _credits(self, conn: Connection) -> int:
+        """What settlement has paid the paper wallet so far (redemptions, merges, rebates, rewards)."""
+        now = self.clock()
+        return (settled.total_paid(conn) + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, now))
+                + sum(c.amount for c in settled.reward_credits(conn, now)))
+
+    def _fee(self, book: Book | None, req: OrderRequest, market: MarketInfo | None) -> int:
+        """The taker fee a BUY would pay on what it takes from `book` now (its cash must cover it)."""
+        if book is None or market is None or req.side is Side.SELL or req.post_only:
+            return 0
+        preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
+        return sum(taker_fee(e.price, e.size, market.fee_rate_ppm, market.fee_exponent) for e in preview)
+
+
+def _cash_flow(side: Side, price: int, size: int, fee: int) -> int:
+    """What one fill moves in the wallet's cash: a BUY pays its notional and fee, a SELL receives
+    its notional less the fee."""
+    value = notional(price, size)
+    return (-value if side is Side.BUY else value) - fee
 
 
 def _next_settlement(conn: Connection) -> int | None:

@@ -15,7 +15,8 @@ from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues.base import OrderRejected, OrderRequest
-from engine.venues.paper import FOK_NOT_FILLED, POST_ONLY_CROSSES, PaperConfig, PaperVenue
+from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.paper_rules import FOK_NOT_FILLED, POST_ONLY_CROSSES
 from storage.db import Database
 from storage.migrations import migrate
 from tests.desk import Desk, make_desk
@@ -449,3 +450,25 @@ def test_an_order_that_leaves_the_book_leaves_the_queue_marks_to_save(desk: Desk
     # Each row was written with its last queue position as the order left.
     assert sorted(desk.rows("SELECT queue_ahead, status FROM paper_orders")) == [(60 * SH, "CANCELED"),
                                                                                (60 * SH, "MATCHED")]
+
+
+def test_the_cash_a_buy_is_checked_against_is_the_wallets_through_fills_failures_and_a_restart(
+        tmp_path: Path) -> None:
+    """The venue checks a BUY against the wallet's cash less what resting BUYs hold; the paper venue
+    keeps that cash as fills move it (a ghost fill moves it back) and reads it afresh at start."""
+    desk = make_desk(tmp_path / "cash.db")
+    desk.venue.config = PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0)  # every trade FAILS
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    place(desk, Side.BUY, 0.52, 10, Tif.FAK)
+    wallet = desk.venue
+    assert wallet.trade_cash + wallet.credited == desk.run(wallet.balances([])).collateral < wallet.config.starting_cash
+    wallet.advance()  # the trade fails on chain: shares and cash move back
+    assert wallet.trade_cash == desk.run(wallet.balances([])).collateral == wallet.config.starting_cash
+    place(desk, Side.BUY, 0.40, 10)  # rests, holding 4 USDC
+    wallet.config = PaperConfig(starting_cash=wallet.config.starting_cash)
+    place(desk, Side.BUY, 0.52, 10, Tif.FAK)
+    restarted = make_desk(tmp_path / "cash.db")
+    assert restarted.venue.trade_cash == desk.run(wallet.balances([])).collateral == wallet.trade_cash
+    short = wallet.trade_cash - 4 * SH  # what the resting bid leaves free
+    with pytest.raises(OrderRejected, match="not enough balance"):
+        place(desk, Side.BUY, 0.50, short * 2 // SH + 2)  # a resting bid worth more than that
