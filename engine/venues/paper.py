@@ -18,13 +18,13 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import MICRO, Book, MarketInfo, Side, Tif, notional
+from engine.domain import Book, MarketInfo, Side, Tif
 from engine.contracts.order_status import covered
 from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
-from engine.venues.paper_rules import Wallet
+from engine.venues.paper_wallet import PaperWallet, cash_flow
 from engine.venues import paper_settlement as settled
 from engine.venues.base import (
     Balances,
@@ -114,15 +114,8 @@ class PaperVenue:
         self.by_token: dict[str, dict[str, _Resting]] = {}  # the same orders, by token (hot path)
         self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
         self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
-        # Shares of each token the paper wallet holds, moved at match time like the venue's
-        # balance (a FAILED trade moves them back): what a SELL is checked against.
-        self.token_balance: dict[str, int] = {}
-        # Its cash, as the venue's balance check sees it: the trades' flows (moved at match time,
-        # like the shares) kept here, and what settlement paid (redemptions, merges, rebates,
-        # rewards), read from its file; that only grows, so a stale figure only errs toward a refusal
-        # and is read afresh before one.
-        self.trade_cash = self.config.starting_cash
-        self.credited = 0
+        # The shares and cash a SELL's and a BUY's balance checks see (engine/venues/paper_wallet.py).
+        self.wallet = PaperWallet(self.config.starting_cash, catalog, clock)
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self.sink: EventSink = lambda event: None  # nowhere until started
 
@@ -133,10 +126,7 @@ class PaperVenue:
         with self.db.read() as conn:
             rows = book_store.live_orders(conn)
             self.next_settle_at = _next_settlement(conn)
-            self.token_balance = {token: int(held) for token, held in book_store.held_by_token(conn)}
-            self.trade_cash = self.config.starting_cash + sum(
-                _cash_flow(Side(side), price, size, fee) for _, side, price, size, fee in book_store.trade_amounts(conn))
-            self.credited = self._credits(conn)
+            self.wallet.load(conn)
         self.resting, self.by_token = {}, {}
         for r in rows:
             self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
@@ -181,7 +171,8 @@ class PaperVenue:
     def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
         req, venue_id = prepared.request, prepared.venue_order_id
         market = self.catalog.by_token(req.token_id)
-        wallet = self._wallet(conn, req)
+        wallet = self.wallet.for_order(conn, req, self._resting_on(req.token_id) if req.side is Side.SELL
+                                       else self.resting.values())
         refused = rules.refusal(req, market, self.clock() // 1000, wallet)
         if refused is not None:
             raise OrderRejected(refused)
@@ -220,8 +211,7 @@ class PaperVenue:
         if liquidity == "TAKER" and market is not None:
             fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
         order.filled += size
-        self._move_shares(order.token_id, order.side, size)
-        self.trade_cash += _cash_flow(order.side, price, size, fee)
+        self.wallet.traded(order.token_id, order.side, price, size, fee)
         seq = book_store.trade_count(conn, order.venue_order_id)
         now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
@@ -237,9 +227,6 @@ class PaperVenue:
             order.status = "MATCHED"
         self._save_order(conn, order)
         return trade
-
-    def _move_shares(self, token_id: str, side: Side, size: int) -> None:
-        self.token_balance[token_id] = self.token_balance.get(token_id, 0) + (size if side is Side.BUY else -size)
 
     def _save_order(self, conn: Connection, order: _Resting) -> None:
         book_store.save_order(
@@ -406,8 +393,7 @@ class PaperVenue:
             return None
         book_store.set_trade_status(conn, row["trade_id"], status.value, settle, now)
         if status is TradeStatus.FAILED:  # a ghost fill: the shares and the cash move back
-            self._move_shares(row["token_id"], Side(row["side"]).opposite, row["size"])
-            self.trade_cash -= _cash_flow(Side(row["side"]), row["price"], row["size"], row["fee"])
+            self.wallet.traded(row["token_id"], Side(row["side"]), row["price"], row["size"], row["fee"], undone=True)
         return rules.trade_from_row({**row, "status": status.value}, self.catalog.by_token(row["token_id"]))
 
     # -- cancelling and queries --------------------------------------------------------
@@ -454,33 +440,15 @@ class PaperVenue:
         redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
             rows = book_store.trade_amounts(conn)
-            cash = self.config.starting_cash + self._credits(conn)
+            cash = self.config.starting_cash + self.wallet.credits(conn)
             tokens = {t: -settled.burned(conn, t) for t in token_ids}
         for token, side, price, size, fee in rows:
-            cash += _cash_flow(Side(side), price, size, fee)
+            cash += cash_flow(Side(side), price, size, fee)
             if token in tokens:
                 tokens[token] += size if side == Side.BUY.value else -size
         return Balances(cash, tokens)
 
-    # -- what the wallet can put behind an order ---------------------------------------
-
-    def _wallet(self, conn: Connection, req: OrderRequest) -> Wallet:
-        """The shares (a SELL) or the cash (a BUY) the order draws on, and what its resting
-        orders already hold of them; the cash with settlement's payments read afresh when the
-        figure kept would refuse the order."""
-        if req.side is Side.SELL:
-            return Wallet(shares=self.token_balance.get(req.token_id, 0),
-                          shares_held=sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL))
-        held = sum(-(-o.remaining * o.price // MICRO) for o in self.resting.values() if o.side is Side.BUY)
-        if self.trade_cash + self.credited - held < rules.buy_cost(req):
-            self.credited = self._credits(conn)
-        return Wallet(cash=self.trade_cash + self.credited, cash_held=held)
-
-    def _credits(self, conn: Connection) -> int:
-        """What settlement has paid the paper wallet so far (redemptions, merges, rebates, rewards)."""
-        now = self.clock()
-        return (settled.total_paid(conn) + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, now))
-                + sum(c.amount for c in settled.reward_credits(conn, now)))
+    # -- what a BUY would pay --------------------------------------------------------------
 
     def _fee(self, book: Book | None, req: OrderRequest, market: MarketInfo | None) -> int:
         """The taker fee a BUY would pay on what it takes from `book` now (its cash must cover it)."""
@@ -488,13 +456,6 @@ class PaperVenue:
             return 0
         preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
         return sum(taker_fee(e.price, e.size, market.fee_rate_ppm, market.fee_exponent) for e in preview)
-
-
-def _cash_flow(side: Side, price: int, size: int, fee: int) -> int:
-    """What one fill moves in the wallet's cash: a BUY pays its notional and fee, a SELL receives
-    its notional less the fee."""
-    value = notional(price, size)
-    return (-value if side is Side.BUY else value) - fee
 
 
 def _next_settlement(conn: Connection) -> int | None:

@@ -168,7 +168,7 @@ def test_books_age_while_disconnected_and_are_not_vouched_for_until_resynced() -
         await feed.start()
         try:
             await eventually(lambda: cache.book("A") is not None and cache.book("B") is not None)
-            await eventually(lambda: all(cache.updated_ms(t) >= now_ms() - 300 for t in "AB"))  # PONGs keep them fresh
+            await eventually(lambda: all(cache.updated_ms(t) >= now_ms() - 300 for t in "AB"))  # just resynced
             venue.mode = "close"
             venue.books_failing = {"B"}  # from now on B's resync fails
             await venue.kick()
