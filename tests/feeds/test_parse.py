@@ -173,3 +173,12 @@ def test_micros_refuses_what_to_micros_refuses(text: str) -> None:
 def test_top_price_treats_venue_empty_markers_as_absent() -> None:
     assert parse.top_price("0") is None and parse.top_price("1") is None and parse.top_price(None) is None
     assert parse.top_price("0.52") == 520_000
+
+
+def test_a_message_that_cannot_be_read_costs_nothing_else_of_its_frame() -> None:
+    book = load("ws/book.json")
+    broken = {"event_type": "price_change", "market": "m", "price_changes": [{"asset_id": "A", "side": "BUY"}]}
+    trade = {"event_type": "last_trade_price", "asset_id": "A", "price": "zero point five", "side": "BUY"}
+    frame = json.dumps([broken, book, trade])
+    [parsed] = parse.market_frame(frame, 0)  # the unreadable two are logged and left out
+    assert parsed == parse.book_snapshot(book)
