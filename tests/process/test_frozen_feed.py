@@ -17,7 +17,7 @@ import pytest
 
 from simulator.testing import SimHandle, running_simulator
 from storage.db import now_ms
-from tests.helpers import EngineProcess, paper_desk, wait_until
+from tests.helpers import EngineProcess, paper_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.02, "max_spread": 0.5, "max_inventory": 20}
@@ -60,9 +60,7 @@ class BookMover:
 def test_a_frozen_market_channel_is_noticed_alerted_reconnected_and_cleared(tmp_path: Path, sim: SimHandle) -> None:
     market = next(m for m in sim.markets() if not m["sports"] and not m["neg_risk"])
     cid, yes = market["condition_id"], market["yes_token_id"]
-    sim.clear_book(cid)
-    sim.place_liquidity(yes, "BUY", "0.45", "100")
-    sim.place_liquidity(yes, "SELL", "0.55", "100")
+    set_book(sim, market, ("BUY", "0.45", "100"), ("SELL", "0.55", "100"))
     engine = paper_desk(tmp_path, sim, [("mm", "market_making", MM, [cid])], limits={"max_data_age": "3"})
     try:
         engine.start()
@@ -84,9 +82,7 @@ def test_a_frozen_market_channel_is_noticed_alerted_reconnected_and_cleared(tmp_
                        FREEZE_S + 30, 0.2, "the channel speaking again")
         # Fresh data again: the market moves to a 0.60 mid and the market maker follows it.
         moved_at = now_ms()
-        sim.clear_book(cid)
-        sim.place_liquidity(yes, "BUY", "0.55", "100")
-        sim.place_liquidity(yes, "SELL", "0.65", "100")
+        set_book(sim, market, ("BUY", "0.55", "100"), ("SELL", "0.65", "100"))
         wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND status = 'LIVE' "
                                          "AND created_at > ? AND price IN (580000, 380000)", moved_at),
                    30, 0.2, "quotes on fresh data")

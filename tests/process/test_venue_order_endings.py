@@ -18,7 +18,7 @@ from py_clob_client_v2 import ClobClient, MarketOrderArgs, OrderType
 
 from engine.execution.cancels import UNLISTED_GRACE_MS
 from simulator.testing import SimHandle, running_simulator
-from tests.helpers import EngineProcess, live_desk, wait_until
+from tests.helpers import EngineProcess, live_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
 SETTINGS = {"venue_sync_s": 1, "venue_heartbeat_s": 2}
@@ -47,12 +47,6 @@ def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, args).fetchall()
 
 
-def _book(sim: SimHandle, market: dict[str, Any], *levels: tuple[str, str, str]) -> None:
-    sim.clear_book(market["condition_id"])
-    for side, price, size in levels:
-        sim.place_liquidity(market["yes_token_id"], side, price, size)
-
-
 def _ticket(engine: EngineProcess, market: dict[str, Any], price: float, size: int, tif: str) -> int:
     placed = engine.run("place_order", {"condition_id": market["condition_id"], "outcome": "YES", "side": "BUY",
                                         "size": size, "price": price, "tif": tif, "post_only": False}, timeout=30)
@@ -67,9 +61,9 @@ def _alerts(engine: EngineProcess) -> list[str]:
 def test_a_fok_the_venue_kills_after_the_delay_ends_cancelled_with_its_reason(engine: EngineProcess,
                                                                                sim: SimHandle) -> None:
     game = next(m for m in sim.markets() if m["sports"])
-    _book(sim, game, ("BUY", "0.49", "50"), ("SELL", "0.5", "20"))
+    set_book(sim, game, ("BUY", "0.49", "50"), ("SELL", "0.5", "20"))
     order_id = _ticket(engine, game, 0.5, 20, "FOK")  # answered "delayed": its fate comes later
-    _book(sim, game, ("BUY", "0.49", "50"), ("SELL", "0.5", "19"))  # one share short when its turn comes
+    set_book(sim, game, ("BUY", "0.49", "50"), ("SELL", "0.5", "19"))  # one share short when its turn comes
     wait_until(lambda: _rows(engine, "SELECT status FROM orders WHERE id = ?", order_id) == [("CANCELED",)],
                30, 0.1, "the killed FOK")
     [(filled, error)] = _rows(engine, "SELECT filled, error FROM orders WHERE id = ?", order_id)
@@ -89,7 +83,7 @@ def _taker(sim: SimHandle) -> ClobClient:
 def test_an_order_ended_matched_with_rounding_dust_is_filled_without_a_warning(engine: EngineProcess,
                                                                                sim: SimHandle) -> None:
     market = next(m for m in sim.markets() if not m["sports"] and not m["neg_risk"])
-    _book(sim, market, ("BUY", "0.2", "100"), ("SELL", "0.8", "100"))
+    set_book(sim, market, ("BUY", "0.2", "100"), ("SELL", "0.8", "100"))
     order_id = _ticket(engine, market, 0.3, 10, "GTC")
     wait_until(lambda: _rows(engine, "SELECT status FROM orders WHERE id = ?", order_id) == [("LIVE",)], 30, 0.1)
     taker = _taker(sim)
