@@ -123,9 +123,10 @@ def venue_order(raw: dict[str, Any]) -> VenueOrder:
     CANCELED, is kept as the reason."""
     created = raw.get("created_at")
     order_id = str(raw["id"])
-    status, reason = order_status(raw["status"], order_id)
-    if raw.get("type") == CANCELLATION and status is not VenueOrderStatus.CANCELED:
-        status, reason = VenueOrderStatus.CANCELED, str(raw["status"])[:200]
+    if raw.get("type") == CANCELLATION:
+        status, reason = _cancellation(str(raw["status"]))
+    else:
+        status, reason = order_status(raw["status"], order_id)
     return VenueOrder(
         venue_order_id=order_id,
         condition_id=str(raw.get("market", "")),
@@ -149,6 +150,15 @@ def order_status(raw: Any, order_id: str) -> tuple[VenueOrderStatus, str | None]
     except ValueError:
         _say_unknown("order", raw, order_id)
         return VenueOrderStatus.UNKNOWN, None
+
+
+def _cancellation(text: str) -> tuple[VenueOrderStatus, str | None]:
+    """A CANCELLATION message's status: CANCELED with the venue's reason, whatever word it used."""
+    try:
+        status, reason = venue_status(text)
+    except ValueError:
+        status, reason = VenueOrderStatus.UNKNOWN, None
+    return VenueOrderStatus.CANCELED, reason if status is VenueOrderStatus.CANCELED else text[:200]
 
 
 def _say_unknown(kind: str, raw: Any, ref: str) -> None:

@@ -71,8 +71,6 @@ def test_an_unknown_status_is_said_once_and_leaves_the_order_working(caplog: pyt
     assert from_venue(first.status, size=first.size, filled=first.filled) is OrderStatus.PARTIALLY_FILLED
     said = [r for r in caplog.records if "unknown order status" in r.getMessage()]
     assert len(said) == 1 and said[0].status == "PAUSED_BY_VENUE"  # type: ignore[attr-defined]
-    with pytest.raises(ValueError):
-        venue_status("UNKNOWN")  # our own word for it is never read off the wire
     answer = place_result({"success": True, "errorMsg": "", "orderID": "0xa", "status": "queued_somewhere"}, "0xa")
     assert answer.status is VenueOrderStatus.UNKNOWN  # an accepted order, not a crash
 
@@ -97,3 +95,10 @@ def test_a_message_that_cannot_be_read_costs_nothing_else_of_its_frame(caplog: p
         ("0x1", VenueOrderStatus.CANCELED), ("0x0e", VenueOrderStatus.CANCELED),
         (captured("matched")["id"], VenueOrderStatus.UNKNOWN)]
     assert any("could not be read" in r.getMessage() for r in caplog.records)
+
+
+def test_a_cancellation_message_ends_the_order_whatever_word_it_uses() -> None:
+    for word, reason in (("CANCELED", None), ("CANCELED_EXPIRED_ORDER", "EXPIRED_ORDER"), ("INVALID", "INVALID"),
+                         ("REMOVED_BY_VENUE", "REMOVED_BY_VENUE")):
+        order = venue_order(dict(captured("cancellation"), status=word))  # type CANCELLATION
+        assert (order.status, order.reason) == (VenueOrderStatus.CANCELED, reason), word
