@@ -61,6 +61,7 @@ class SpotCheck:
         self.config = config or SpotCheckConfig()
         self.checks = 0
         self.frozen = 0  # channels found frozen (and reconnected)
+        self.failing = False  # the last check's REST read failed (said once a streak)
 
     async def run(self, channels: Callable[[], Iterable[Channel]]) -> None:
         """Check every quiet connection, every `every_s`, until cancelled."""
@@ -70,8 +71,10 @@ class SpotCheck:
                 try:
                     await self.check(channel)
                 except Exception as exc:  # a failed check says nothing either way: try again next time
-                    log.warning("market channel spot check failed",
-                                extra={"connection": channel.name, "error": f"{type(exc).__name__}: {exc}"})
+                    (log.info if self.failing else log.warning)(
+                        "market channel spot check failed", extra={"connection": channel.name,
+                                                                   "error": f"{type(exc).__name__}: {exc}"})
+                    self.failing = True
 
     async def check(self, channel: Channel) -> None:
         sent = self.clock_ms()
@@ -85,6 +88,7 @@ class SpotCheck:
             return
         snapshots = await fetch_books(self.rest, tokens)
         self.checks += 1
+        self.failing = False
         if channel.data_at >= sent:
             return  # the channel spoke while we asked: it lives, and the answer may be older than its news
         same = {s.token_id: self.books.same_as(s.token_id, s.bids, s.asks) for s in snapshots}
