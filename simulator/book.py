@@ -55,11 +55,13 @@ class Book:
             del levels[order.yes_price]
 
     def reduce(self, order: Order, size: int) -> None:
-        """Account for a fill of a resting order (call after ``order.matched`` grew)."""
+        """Account for a fill of a resting order (call after ``order.matched`` grew); one used up
+        leaves the book, with whatever rounding dust it had left."""
         levels = self.side(order.yes_side)
         level = levels[order.yes_price]
         level.total -= size
-        if order.remaining <= 0:
+        if order.used_up:
+            level.total -= order.remaining
             del level.orders[order.id]
             if not level.orders:
                 del levels[order.yes_price]

@@ -43,6 +43,9 @@ class FaultConfig:
     retry_after_s: float = 1.0  # Retry-After (whole seconds, rounded up) on an injected 429
     heartbeat_drop_rate: float = 0.0  # a heartbeat is processed, then its answer is lost
     refuse_in_body_rate: float = 0.0  # POST /order(s): refused inside a 200 (success true, errorMsg, no orderID)
+    # The market channel freezes for this many seconds from when it is set: connections stay open and
+    # PINGs are answered, but no data is sent (snapshots on subscribe included) while the books move.
+    market_feed_freeze_s: float = 0.0
 
     def with_updates(self, updates: Mapping[str, Any]) -> "FaultConfig":
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""

@@ -22,7 +22,8 @@ from .events import EventSink, book_message, last_trade_message, now_ms, price_c
 from .fees import market_fee
 from .markets import Market, Token
 from .matching import Fill, best_crosses, match, own_price
-from .orders import BID, BUY, CANCELED, DELAYED, LIVE, MATCHED, SELL, UNMATCHED, Order, order_event
+from .orders import (BID, BUY, CANCELED, CANCELED_EXPIRED, CANCELED_NO_BALANCE, DELAYED, LIVE, MATCHED, SELL,
+                     UNMATCHED, Order, canceled_because, order_event)
 from .rules import OrderRejected
 from .trades import MakerLeg, Schedule, Trade, TradeLog
 from .units import ONE, notional
@@ -120,7 +121,7 @@ class Exchange:
         for fill in fills:
             changes.touch(order.market, fill.maker.yes_side, fill.yes_price)
         trade = self._settle(order, fills) if fills else None
-        if order.order_type in ("GTC", "GTD") and order.remaining > 0:
+        if order.order_type in ("GTC", "GTD") and not order.used_up:
             self._rest(order, book)
             changes.touch(order.market, order.yes_side, order.yes_price)
         else:
@@ -159,30 +160,41 @@ class Exchange:
         if self.schedule is None:
             raise RuntimeError("a delayed market needs an exchange with a scheduler")
         order.status = DELAYED
-        order.delayed = True
         self.open_by_owner.setdefault(order.owner, {})[order.id] = order
         self.sink.user(order.owner, order.market, order_event(order, "PLACEMENT", now_ms()))
         self.schedule(delay, lambda: self.release(order))
         return PlaceResult(order, None, 0, 0, delayed=True)
 
     def release(self, order: Order) -> None:
-        """A delayed order's turn: matched as the book is now, or ``UNMATCHED`` when a FOK
-        cannot fill in full, a FAK not at all, or the account can no longer carry it."""
+        """A delayed order's turn: matched as the book is now, or ended unmatched: a FOK that
+        cannot fill in full is killed (``CANCELED_<the FOK refusal>``, as the venue sends it), a
+        FAK that finds nothing ends ``UNMATCHED``, and one the account can no longer carry is
+        cancelled ``CANCELED_NOT_ENOUGH_BALANCE``."""
         if order.status != DELAYED:
             return  # cancelled (or its market resolved) while it waited
         book = self.books[order.market.condition_id]
-        failure = rules.fill_rule_failure(order, book)
-        if failure is None and not order.internal:
-            failure = rules.shortfall(self.ledger, order, book, held=order.reserved)
-        if failure is not None:
-            order.status = UNMATCHED
+        ending = self._unmatched_status(order, book)
+        if ending is not None:
+            order.status = ending
             self.ledger.refresh_reservation(order, False)
             self._forget(order)
-            self.sink.user(order.owner, order.market, order_event(order, "UPDATE", now_ms()))
+            kind = "UPDATE" if ending == UNMATCHED else "CANCELLATION"
+            self.sink.user(order.owner, order.market, order_event(order, kind, now_ms()))
             return
         order.status = LIVE
         trade, changes = self._execute(order, book)
         self._publish_placement(order, trade, changes, "UPDATE")
+
+    def _unmatched_status(self, order: Order, book: Book) -> str | None:
+        """How a delayed order ends without matching (None: it matches now)."""
+        failure = rules.fill_rule_failure(order, book)
+        if failure == rules.FOK_ERROR:
+            return canceled_because(failure)
+        if failure is not None:
+            return UNMATCHED
+        if not order.internal and rules.shortfall(self.ledger, order, book, held=order.reserved) is not None:
+            return CANCELED_NO_BALANCE
+        return None
 
     def _rest(self, order: Order, book: Book) -> None:
         book.add(order)
@@ -220,7 +232,7 @@ class Exchange:
         for leg in legs:
             maker = leg.order
             maker.trade_ids.append(trade.id)
-            done = maker.remaining <= 0
+            done = maker.used_up  # rounding dust is not kept: MATCHED with size_matched just under its size
             if done:
                 maker.status = MATCHED
                 self._forget(maker)
@@ -318,7 +330,7 @@ class Exchange:
     def expire_due(self, now: float, buffer_s: float) -> list[str]:
         """GTD orders leave the book ``buffer_s`` before their expiration, like the venue."""
         due = [o for o in self.expiring.values() if o.expiration - buffer_s <= now]
-        return self.cancel(due)
+        return self.cancel(due, CANCELED_EXPIRED)
 
     # -- market lifecycle --------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Runtime fault injection: HTTP latency, error statuses, slow (timed-out) order
-responses, and the knobs the WebSocket hub reads for drops, dups and reorders.
+responses, and the knobs the WebSocket hub reads for drops, dups, reorders and a frozen
+market channel.
 
 Faults are drawn from their own seeded RNG so a faulty run is reproducible.
 """
@@ -10,6 +11,7 @@ import asyncio
 import json
 import math
 import random
+import time
 from typing import Any, Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -40,22 +42,32 @@ class Faults:
     def __init__(self, config: FaultConfig, seed: int) -> None:
         self.config = config
         self.rng = random.Random(f"faults:{seed}")
-        counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body")
+        counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body", "ws_frozen")
         self.stats: dict[str, int] = dict.fromkeys(counters, 0)
+        # time.monotonic() the market channel is frozen until (FaultConfig.market_feed_freeze_s, from now)
+        self.market_frozen_until = time.monotonic() + config.market_feed_freeze_s
 
     def update(self, changes: Mapping[str, Any]) -> FaultConfig:
         self.config = self.config.with_updates(changes)
+        if "market_feed_freeze_s" in changes:  # a window from now (0 ends one)
+            self.market_frozen_until = time.monotonic() + self.config.market_feed_freeze_s
         return self.config
 
     def clear(self) -> FaultConfig:
         self.config = FaultConfig()
+        self.market_frozen_until = 0.0
         return self.config
+
+    def market_frozen(self) -> bool:
+        """Whether the market channel is frozen now (open, answering PINGs, sending no data)."""
+        return time.monotonic() < self.market_frozen_until
 
     def roll(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.config.as_dict(), "stats": dict(self.stats)}
+        left = max(0.0, self.market_frozen_until - time.monotonic())
+        return {**self.config.as_dict(), "market_feed_frozen_for_s": round(left, 3), "stats": dict(self.stats)}
 
     def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
         @web.middleware

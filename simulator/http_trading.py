@@ -245,10 +245,10 @@ async def get_orders(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     creds, _ = await _l2(request)
     order = request.app[SIM_KEY].exchange.orders.get(request.match_info["order_id"])
-    # Like the venue, only orders that rested on the book (or waited out a sports delay)
-    # are known here; a taker done on arrival (filled, or a FAK's rest killed) is visible
-    # through /data/trades instead.
-    if order is None or order.owner != creds.api_key or not order.known:
+    # Like the venue, only orders still working (resting, or waiting out a sports delay) are
+    # known here: one filled or cancelled is forgotten (its trades stay in /data/trades), and a
+    # taker done on arrival was never known.
+    if order is None or order.owner != creds.api_key or not order.is_open:
         return ok(None)
     return ok(open_order_json(order))
 

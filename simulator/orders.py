@@ -11,8 +11,20 @@ from .units import ONE, fmt
 BUY, SELL = "BUY", "SELL"
 LIVE, MATCHED, CANCELED = "LIVE", "MATCHED", "CANCELED"
 DELAYED, UNMATCHED = "DELAYED", "UNMATCHED"  # sports markets: matching deferred, then not matched
+# The venue ends an order it cancels itself with CANCELED_<reason> (a code, or the refusal's own text).
 CANCELED_MARKET_RESOLVED = "CANCELED_MARKET_RESOLVED"
+CANCELED_EXPIRED = "CANCELED_EXPIRED_ORDER"  # a GTD taken off the book at its expiry
+CANCELED_NO_BALANCE = "CANCELED_NOT_ENOUGH_BALANCE"  # a delayed order the account can no longer carry
 BID, ASK = "bid", "ask"  # sides of the canonical (YES-space) book
+# Limit sizes carry 2 decimals; budget-sized market BUYs match in micro-shares, so a maker can be
+# left with less than 0.01 share: rounding dust, which the venue does not keep (the order ends
+# MATCHED with size_matched just under its size).
+DUST_BELOW = 10_000
+
+
+def canceled_because(reason: str) -> str:
+    """The status of an order the venue cancelled for ``reason``."""
+    return f"CANCELED_{reason}"
 
 
 @dataclass(eq=False, slots=True)
@@ -36,8 +48,7 @@ class Order:
     spent: int = 0  # pUSD paid (BUY) or received (SELL)
     status: str = LIVE
     trade_ids: list[str] = field(default_factory=list)
-    rested: bool = False  # ever placed on the book (GET /data/order knows these ...)
-    delayed: bool = False  # ... and those once held for a sports market's matching delay
+    rested: bool = False  # ever placed on the book
     reserved: int = 0  # pUSD (BUY) or token micro-shares (SELL) currently held back
     seq: int = 0  # arrival sequence, for time priority
     internal: bool = False  # simulator-owned participant: no balance checks
@@ -55,14 +66,14 @@ class Order:
         return self.size - self.matched
 
     @property
+    def used_up(self) -> bool:
+        """Nothing left to trade but rounding dust (see ``DUST_BELOW``)."""
+        return self.remaining < DUST_BELOW
+
+    @property
     def is_open(self) -> bool:
         """Resting on the book, or waiting out a matching delay: cancellable, reserving funds."""
         return (self.status == LIVE and self.rested) or self.status == DELAYED
-
-    @property
-    def known(self) -> bool:
-        """Whether ``GET /data/order/{id}`` answers for it (never for a taker done on arrival)."""
-        return self.rested or self.delayed
 
 
 def open_order_json(order: Order) -> dict[str, Any]:

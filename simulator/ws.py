@@ -3,8 +3,9 @@ exchange events to them.
 
 Each connection has its own bounded queue and writer task, so a slow client never
 stalls the matching engine; fault injection (drops, duplicates, reordering)
-happens in the writer. Clients must send something (e.g. the text ``PING``,
-answered with ``PONG``) at least every ``ws_idle_timeout_s`` or they are dropped.
+happens in the writer, a frozen market channel included (PONGs still go out, data does
+not). Clients must send something (e.g. the text ``PING``, answered with ``PONG``) at least
+every ``ws_idle_timeout_s`` or they are dropped.
 """
 
 from __future__ import annotations
@@ -235,6 +236,9 @@ class Hub:
                     continue
                 if not faultable:
                     await conn.ws.send_str(text)
+                    continue
+                if conn.channel == "market" and self.faults.market_frozen():
+                    self.faults.stats["ws_frozen"] += 1  # never sent: the venue's frozen channel says nothing
                     continue
                 held = await self._send_with_faults(conn, text, held)
                 if self._drop_due(conn):

@@ -139,6 +139,13 @@ class EngineProcess:
             self._db.dispose()
 
 
+def set_book(sim: Any, market: dict[str, Any], *levels: tuple[str, str, str]) -> None:
+    """The simulator market's YES book, exactly these (side, price, size) levels of the liquidity account."""
+    sim.clear_book(market["condition_id"])
+    for side, price, size in levels:
+        sim.place_liquidity(market["yes_token_id"], side, price, size)
+
+
 def run_cli(args: list[str], env: dict[str, str], input_text: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "engine", *args], cwd=ROOT, env=env, input=input_text,

@@ -56,6 +56,9 @@ class ReplayFeed:
     def subscribed(self) -> set[str]:
         return set(self.tokens)
 
+    def frozen_since(self) -> int | None:
+        return None  # a recording cannot freeze
+
 
 @dataclass
 class Replay:

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from engine.contracts.venue_rules import LOT
+
 
 class VenueOrderStatus(StrEnum):
-    """Order statuses as the venue reports them, normalised (no ORDER_STATUS_ prefix)."""
+    """Order statuses as the venue reports them, normalised (no ORDER_STATUS_ prefix). Every
+    `CANCELED_<reason>` the venue sends (`CANCELED_MARKET_RESOLVED`, `CANCELED_EXPIRED_ORDER`,
+    a killed FOK's "CANCELED_order couldn't be fully filled...") is CANCELED with its reason
+    beside it (`VenueOrder.reason`); UNKNOWN is a status the venue has not sent before, read as
+    "still working" until the venue says more."""
 
     LIVE = "LIVE"
     MATCHED = "MATCHED"
     DELAYED = "DELAYED"
     UNMATCHED = "UNMATCHED"
     CANCELED = "CANCELED"
-    CANCELED_MARKET_RESOLVED = "CANCELED_MARKET_RESOLVED"
     INVALID = "INVALID"
+    UNKNOWN = "UNKNOWN"
 
 
 class TradeStatus(StrEnum):
@@ -66,33 +72,41 @@ RANK: dict[OrderStatus, int] = {
 TERMINAL_RANK = 100
 
 
-ENDED = (VenueOrderStatus.CANCELED, VenueOrderStatus.CANCELED_MARKET_RESOLVED, VenueOrderStatus.UNMATCHED)
+ENDED = (VenueOrderStatus.CANCELED, VenueOrderStatus.UNMATCHED)
+
+
+def covered(*, size: int, filled: int) -> bool:
+    """Whether fills cover an order: all of it, or all but rounding dust. Sizes travel in lots of
+    0.01 share, so a remainder under one lot is no unfilled part anyone asked for: it is what the
+    venue's rounding of budget-sized market orders left (it ends such an order MATCHED)."""
+    return size - filled < LOT
 
 
 def ended(*, size: int, filled: int, take: bool) -> OrderStatus:
     """What an order that no longer works at the venue ends as. A fill-and-kill or fill-or-kill
     (`take`) is FILLED once anything traded (its `filled` says how much; the venue cancelled the
-    rest) and CANCELED when nothing did; a resting order is FILLED only when its fills cover it.
-    So FILLED never promises filled == size: read `filled`."""
+    rest) and CANCELED when nothing did; a resting order is FILLED only when its fills cover it
+    (dust aside: `covered`). So FILLED never promises filled == size: read `filled`."""
     if take:
         return OrderStatus.FILLED if filled > 0 else OrderStatus.CANCELED
-    return OrderStatus.FILLED if filled >= size else OrderStatus.CANCELED
+    return OrderStatus.FILLED if covered(size=size, filled=filled) else OrderStatus.CANCELED
 
 
 def from_venue(status: VenueOrderStatus, *, size: int, filled: int, take: bool = False) -> OrderStatus:
     """Map a venue report (plus how much has filled) to our status.
 
     A fill-and-kill or fill-or-kill (`take`) never rests: once the venue has matched it, it is
-    done (see `ended`). A delayed order that could not match ends UNMATCHED."""
+    done (see `ended`). A delayed order that could not match ends UNMATCHED. A MATCHED order
+    with only rounding dust left is FILLED: the venue is done with it and forgets it."""
     if status in ENDED or (take and status is VenueOrderStatus.MATCHED):
         return ended(size=size, filled=filled, take=take)
     if status is VenueOrderStatus.INVALID:
         return OrderStatus.REJECTED
-    if filled >= size:
+    if covered(size=size, filled=filled):
         return OrderStatus.FILLED
     if filled > 0:
         return OrderStatus.PARTIALLY_FILLED
-    return OrderStatus.LIVE  # LIVE, DELAYED and a MATCHED report without size
+    return OrderStatus.LIVE  # LIVE, DELAYED, UNKNOWN and a MATCHED report without size
 
 
 # A fill's status moves only up these ranks. RETRYING ranks above MINED: a mined settlement the

@@ -13,7 +13,7 @@ from engine.execution import store
 from engine.execution.bus import FillApplied
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
-from engine.contracts.order_status import OrderStatus, ended, from_venue
+from engine.contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, covered, ended, from_venue
 from engine.execution.state import ExecutionState
 from engine.execution.store import FillWrite, OrderRow
 from engine.execution.transactions import OrderTracker, Transactions
@@ -75,9 +75,12 @@ class EventApplier:
         orphans = self.orphans.pop(report.venue_order_id, [])
         filled = max(row.filled, report.filled)
         status = from_venue(report.status, size=row.size, filled=filled, take=row.tif in TAKE)
+        # Why the venue ended it, kept on the order (the Orders page's error column).
+        why = f"ended by the venue: {report.reason}" if report.reason and RANK[status] >= TERMINAL_RANK else None
         now = self.clock()
         with self.transactions.tx() as conn:
-            row = store.advance_row(conn, row.id, status, now, filled=report.filled, acked=True, stored=row)
+            row = store.advance_row(conn, row.id, status, now, filled=report.filled, error=why, acked=True,
+                                    stored=row)
         self.tracker.track(row)
         for trade in orphans:
             self.trade_report(trade)
@@ -146,7 +149,7 @@ class EventApplier:
             if not changed:
                 return
             total = execution_ledger.order_fill_total(conn, row.id)
-            status = OrderStatus.FILLED if total >= row.size else OrderStatus.PARTIALLY_FILLED
+            status = OrderStatus.FILLED if covered(size=row.size, filled=total) else OrderStatus.PARTIALLY_FILLED
             refreshed = store.advance_row(conn, row.id, status, now, filled=total, stored=row)
             totals = store.position_after_fill(conn, fill, previous,
                                                payout=self.catalog.payout(row.condition_id, row.outcome), now=now)

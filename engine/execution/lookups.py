@@ -95,13 +95,16 @@ class OrderLookups:
         return before is not None and (current is None or current.status is not before.status)
 
     def close_gone(self, order: OrderRow, why: str) -> None:
-        """The venue answered it has no such order: it is not working there. It ends as
-        `order_status.ended` says (FILLED if its fills cover it, or for a take if anything
-        traded; else CANCELED); its reservation goes (nothing rests to honour it)."""
+        """The venue answered it has no such order: it is not working there (the venue forgets
+        finished orders). It ends as `order_status.ended` says (FILLED if its fills cover it, or
+        for a take if anything traded; else CANCELED); its reservation goes (nothing rests to
+        honour it). Only an end nobody knew of is alerted: not a fill its fills already show, nor
+        the cancel we had asked for."""
         now = self.clock()
         status = ended(size=order.size, filled=order.filled, take=order.tif in TAKE)
+        expected = status is OrderStatus.FILLED or order.status is OrderStatus.CANCEL_PENDING
         with self.transactions.tx() as conn:
-            if execution_ledger.advance(conn, order.id, status, now, error=why):
+            if execution_ledger.advance(conn, order.id, status, now, error=why) and not expected:
                 raise_alert(conn, level="warning", source="executor", code="ORDER_GONE",
                             message=f"order {order.client_id} ({order.side.value} {fmt(order.size)} at "
                                     f"{fmt(order.price)}) closed as {status.value}: {why}")

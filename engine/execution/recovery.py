@@ -45,6 +45,7 @@ class RecoveryReport:
     checked: int = 0
     updated: int = 0
     lost: int = 0
+    gone: int = 0  # acknowledged orders the venue no longer has: closed (it forgets finished orders)
     imported: int = 0
     trades_seen: int = 0
     mismatches: list[str] = field(default_factory=list)
@@ -91,9 +92,9 @@ async def _check_local_orders(ex: Executor, report: RecoveryReport) -> list[stor
             report.updated += 1
         elif order.status is OrderStatus.PENDING_SUBMIT:
             unknown_pending.append(order)
-        else:
-            ex.mark_lost(order, "the venue has no record of this acknowledged order")
-            report.lost += 1
+        else:  # acknowledged, so it reached the venue: it ended while we were away (finished orders are forgotten)
+            ex.close_gone(order, "the venue no longer has it: it ended while the engine was away")
+            report.gone += 1
     return unknown_pending
 
 

@@ -250,6 +250,14 @@ class BookCache:
         book = self._books.get(token_id)
         return None if book is None else book.ts
 
+    def same_as(self, token_id: str, bids: Iterable[Sequence[int]], asks: Iterable[Sequence[int]]) -> bool | None:
+        """Whether this book holds exactly these levels ((price, size) pairs, in any order);
+        None when there is no book."""
+        book = self._books.get(token_id)
+        if book is None:
+            return None
+        return book.bids == {p: s for p, s in bids if s > 0} and book.asks == {p: s for p, s in asks if s > 0}
+
     def updated_ms(self, token_id: str) -> int | None:
         book = self._books.get(token_id)
         return None if book is None else book.updated_ms

@@ -6,6 +6,12 @@ nothing missed while away survives; tokens the venue no longer has a book for ar
 dropped. Frames carry both `price_change` formats, `book` snapshots, `last_trade_price`,
 `tick_size_change` and `market_resolved`; everything is applied in venue-timestamp order
 by the cache, so duplicated and reordered frames leave the books intact.
+
+A book is fresh only through the venue's book data (on its connection) or a REST read that
+finds it unchanged, never through a PONG: the venue's socket can answer pings for hours with
+no data. A quiet connection's books are spot-checked over REST (engine/feeds/spot_check.py),
+which tells a quiet market from a frozen channel, reconnects a frozen one and marks it frozen
+until book data flows again.
 """
 
 from __future__ import annotations
@@ -23,13 +29,14 @@ from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.pacing import Backoff
 from engine.feeds.parse import BookSnapshot, PriceChanges, market_frame, reported_tops, top_price
 from engine.feeds.rest import RestClient, fetch_books
+from engine.feeds.spot_check import SpotCheck, SpotCheckConfig
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.db import now_ms
 from engine.contracts.jsonsafe import JsonRefused
 
 log = logging.getLogger("engine.feeds.market")
 MAX_ASSETS_PER_CONNECTION = 500
-CONFIRM_EVERY_MS = 500  # data on a healthy connection vouches for all its books
+CONFIRM_EVERY_MS = 500  # book data on a connection vouches for all its books (a PONG vouches for none)
 RESYNC_COOLDOWN_MS = 2_000  # per token, between audit-triggered resyncs
 MAX_CATCH_UP_PASSES = 5  # on connect: rounds of (un)subscribes that arrived during the previous round
 MAX_REPORTED = 50_000  # markets remembered between two audits
@@ -45,9 +52,21 @@ class _Shard:
         self.sent: set[str] = set()  # what this connection has subscribed
         self.fresh: set[str] = set()  # tokens with a snapshot since this connection opened
         self.confirmed_at = 0
+        self.audited_at = 0
+        self.data_at = 0  # when the venue last sent book data here, or this connection opened
+        self.suspect_since: int | None = None  # see engine/feeds/spot_check.py
+        self.frozen_since: int | None = None
         self.socket = ReconnectingSocket(feed.url, self, feed.options, feed.backoff_factory())
 
+    @property
+    def connected(self) -> bool:
+        return self.socket.ws is not None
+
+    async def reconnect(self, why: str) -> None:
+        await self.socket.reconnect(why)
+
     async def on_open(self, ws: ClientConnection) -> None:
+        self.data_at = self.feed.clock_ms()  # quiet, or frozen, from here until it says something
         self.sent = set(self.assets)
         await ws.send(json.dumps({"type": "market", "assets_ids": sorted(self.sent),
                                   "custom_feature_enabled": self.feed.custom_features}))
@@ -67,19 +86,31 @@ class _Shard:
 
     def on_text(self, text: str) -> None:
         at = self.feed.clock_ms()
-        if text != "PONG":
-            self.feed.handle_frame(text, at, self.fresh)
+        # A PONG says the socket lives (its watchdog counted the frame), not that the books do.
+        if text != "PONG" and self.feed.handle_frame(text, at, self.fresh):
+            self._delivered(at)
+        if at - self.audited_at >= CONFIRM_EVERY_MS:
+            self.audited_at = at
+            self.feed.audit(at)
+
+    def _delivered(self, at: int) -> None:
+        """Book data arrived: the connection is current, and so is every book it resynced."""
+        self.data_at = at
+        if self.frozen_since is not None:
+            log.warning("market channel delivers book data again", extra={"connection": self.name,
+                                                                          "frozen_ms": at - self.frozen_since})
+            self.frozen_since = None
         if at - self.confirmed_at >= CONFIRM_EVERY_MS:
             # Only books resynced on this connection: one left over from before a
             # reconnect must age, not be vouched for.
             self.confirmed_at = at
             self.feed.books.confirm(self.fresh, at)
-            self.feed.audit(at)
 
     def on_closed(self) -> None:
         self.sent = set()
         self.fresh = set()
         self.confirmed_at = 0
+        self.suspect_since = None  # a frozen channel stays frozen until it sends data again
 
     async def sync(self) -> None:
         """Bring the live subscription in line with `assets` (dynamic (un)subscribe)."""
@@ -105,7 +136,8 @@ class MarketFeed:
     def __init__(self, ws_host: str, clob_host: str, books: BookCache, *,
                  max_assets: int = MAX_ASSETS_PER_CONNECTION, options: SocketOptions | None = None,
                  backoff_factory: Callable[[], Backoff] = Backoff, rest: RestClient | None = None,
-                 clock_ms: Callable[[], int] = now_ms, custom_features: bool = True):
+                 clock_ms: Callable[[], int] = now_ms, custom_features: bool = True,
+                 spot_check: SpotCheckConfig | None = None):
         self.url = ws_host.rstrip("/") + "/market"
         self.books = books
         self.max_assets = max_assets
@@ -114,6 +146,7 @@ class MarketFeed:
         self.rest = rest or RestClient(clob_host)
         self.clock_ms = clock_ms
         self.custom_features = custom_features
+        self.spot = SpotCheck(books, self.rest, clock_ms, spot_check)
         self.ticks: dict[str, int] = {}
         self.resyncs = 0
         self.audit_failures = 0
@@ -127,6 +160,8 @@ class MarketFeed:
     # -- control -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        if not self._started:
+            self._spawn(self.spot.run(lambda: self._shards))
         self._started = True
         for shard in self._shards:
             self._launch(shard)
@@ -171,17 +206,24 @@ class MarketFeed:
     def stats(self) -> list[SocketStats]:
         return [shard.socket.stats for shard in self._shards]
 
+    def frozen_since(self) -> int | None:
+        """Since when a connection has sent no book data while the venue's books moved (the
+        earliest, if several); None while every connection delivers or is merely quiet."""
+        return min((s.frozen_since for s in self._shards if s.frozen_since is not None), default=None)
+
     # -- data ----------------------------------------------------------------------------
 
-    def handle_frame(self, text: str, at_ms: int, fresh: set[str] | None = None) -> None:
+    def handle_frame(self, text: str, at_ms: int, fresh: set[str] | None = None) -> bool:
         """Apply one market-channel frame to the books (the hot path); tokens that got a
-        snapshot are added to `fresh`."""
+        snapshot are added to `fresh`. True when it carried book data (a book, price change,
+        tick change or trade print: what makes books fresh)."""
         books = self.books
         try:
             messages = market_frame(text, at_ms)
         except JsonRefused as exc:  # never from the venue: dropped, and said so
             log.warning("market frame dropped", extra={"error": str(exc), "frame": text[:200]})
-            return
+            return False
+        data = False
         for msg in messages:
             kind = type(msg)
             if kind is PriceChanges:
@@ -200,6 +242,9 @@ class MarketFeed:
                 books.publish(msg)
             elif kind is MarketResolved:
                 books.publish(msg)
+                continue
+            data = True
+        return data
 
     async def resync(self, token_ids: Iterable[str]) -> set[str]:
         """Replace books from REST (newer WS data wins on timestamps); drop unknown tokens.

@@ -13,6 +13,7 @@ levels in wire order and leave ordering to the book cache.
 
 from __future__ import annotations
 
+import logging
 from operator import itemgetter
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -21,6 +22,7 @@ from engine.domain import MICRO, Side, to_micros
 from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
 from engine.contracts.jsonsafe import FEED_BYTES, loads_bounded
 
+log = logging.getLogger("engine.feeds.parse")
 _SCALE = (MICRO, 100_000, 10_000, 1_000, 100, 10, 1)
 BID, ASK = True, False  # `is_bid` flags in LevelChange tuples
 
@@ -219,16 +221,23 @@ def market_message(msg: dict[str, Any], at_ms: int) -> MarketMessage | None:
 
 def market_frame(text: str, at_ms: int) -> list[MarketMessage]:
     """A market-channel text frame (a JSON object or an array of them); JsonRefused if it is
-    not JSON or is bigger or deeper than any frame the venue sends."""
+    not JSON or is bigger or deeper than any frame the venue sends. A message that cannot be
+    read (a field missing, a price that is no number) is logged and left out; the frame's
+    other messages still apply."""
     data = loads_bounded(text, max_bytes=FEED_BYTES, what="a market frame")
     out: list[MarketMessage] = []
     for item in data if type(data) is list else (data,):
         if type(item) is not dict:
             continue
-        if item.get("event_type") == "price_change":  # most frames: skip the dispatcher
-            out.append(price_changes(item))
+        try:
+            if item.get("event_type") == "price_change":  # most frames: skip the dispatcher
+                out.append(price_changes(item))
+                continue
+            parsed = market_message(item, at_ms)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            log.warning("market message could not be read: skipped, the rest of its frame applied",
+                        extra={"error": f"{type(exc).__name__}: {exc}", "payload": str(item)[:200]})
             continue
-        parsed = market_message(item, at_ms)
         if parsed is not None:
             out.append(parsed)
     return out

@@ -59,7 +59,16 @@ class UserFeed:
             return
         for item in data if isinstance(data, list) else (data,):
             if isinstance(item, dict):
-                self._on_message(item)
+                self._deliver(item)
+
+    def _deliver(self, item: dict[str, Any]) -> None:
+        """One message of a frame: one the desk cannot read is logged and skipped, and the other
+        messages of its frame are still applied (a frame may carry several orders' news)."""
+        try:
+            self._on_message(item)
+        except Exception as exc:
+            log.exception("user-channel message could not be read: skipped, the rest of its frame applied",
+                          extra={"error": f"{type(exc).__name__}: {exc}", "payload": str(item)[:300]})
 
     def on_closed(self) -> None:
         log.info("user channel disconnected")

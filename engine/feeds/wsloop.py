@@ -6,8 +6,10 @@
   subscribes and resyncs from REST, since whatever was sent while we were away is lost.
 - An application `PING` every `ping_interval_s` (the venue drops silent clients and
   answers `PONG`), on top of the protocol keepalive.
-- A data watchdog: a connection with no frame at all for `silence_s` is closed and
-  reopened. Protocol pings do not catch a server that is connected but silent.
+- A silence watchdog: a connection with no frame at all for `silence_s` is closed and
+  reopened. Protocol pings do not catch a server that is connected but silent. Any frame
+  counts here, a PONG included: this is the socket's liveness, not the data's (a session
+  that needs data judges that itself: the market channel's spot checks, spot_check.py).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class SocketStats:
     connects: int = 0
     disconnects: int = 0
     silent_closes: int = 0
+    reconnects_asked: int = 0  # closed because the session asked (e.g. a frozen market channel)
     frames: int = 0
     last_error: str | None = None
     connected: bool = False
@@ -114,6 +117,13 @@ class ReconnectingSocket:
         ws = self.ws
         if ws is not None:
             await ws.close()
+
+    async def reconnect(self, why: str) -> None:
+        """Close the live connection so it is opened again (subscribed and resynced afresh)."""
+        ws = self.ws
+        if ws is not None:
+            self.stats.reconnects_asked += 1
+            await ws.close(code=4000, reason=why[:120])
 
     async def send(self, text: str) -> bool:
         """Send on the live connection; False when there is none (on_open will catch up)."""

@@ -44,6 +44,7 @@ class Lookout:
         """The feed's and the venue's health, once a tick (not in a replay: the caller's call)."""
         self.watch.feed_ages([None if (at := link.books.updated_ms(t)) is None else now - at
                               for t in link.feed.subscribed()], now)
+        self.watch.feed_frozen(link.feed.frozen_since(), now)
         if link.mode != "live":
             return
         self.watch.venue_unreachable(link.executor.health.unreachable_since, now)

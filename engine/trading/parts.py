@@ -22,6 +22,9 @@ class Feed(Protocol):
 
     def subscribed(self) -> set[str]: ...
 
+    def frozen_since(self) -> int | None:
+        """Since when the source has sent no book data while the venue's books moved (None: it delivers)."""
+
 
 class ReplaySource(Protocol):
     seed: int

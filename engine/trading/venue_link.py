@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.contracts.settings import Settings
-from engine.domain import Book
+from engine.domain import MICRO, Book
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -104,6 +104,7 @@ class VenueLink:
         seed = self.replay.seed if self.replay else self.settings.simulator_seed
         return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
                            fail_rate=config["paper_fail_rate"], seed=seed,
+                           starting_cash=int(config["paper_starting_cash"] * MICRO),  # the ledger's too
                            save_queues_each_tick=self.replay is None)
 
     async def set_mode(self, mode: str) -> None:

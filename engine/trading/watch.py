@@ -1,5 +1,6 @@
 """The alerts a trader away from the screen needs, each once per episode, with a code, a level
-and a plain message: the market feed down for longer than a setting (and back), the venue
+and a plain message: the market feed down for longer than a setting (and back), the market
+channel frozen (pings answered, no book data while the venue's books moved; and back), the venue
 unreachable for that long (and back), order refusals in a burst, the wallet's collateral
 below a threshold (and back), and a fill larger than a threshold. (The crash-loop halt, the
 venue's maintenance and a strategy that selects no market raise their own.)
@@ -59,6 +60,7 @@ class Watch:
         self.emit = emit
         self.thresholds = thresholds or Thresholds()
         self.feed = Episode("FEED_DOWN")
+        self.frozen = Episode("FEED_FROZEN")
         self.venue = Episode("VENUE_UNREACHABLE")
         self.collateral = Episode("LOW_COLLATERAL")
         self.refusals: deque[int] = deque()
@@ -80,6 +82,17 @@ class Watch:
         self.feed.update(down, now, ("warning", f"the market feed has delivered nothing for over "
                                                 f"{self.thresholds.feed_down_s} s: no new orders on stale data"),
                          ("info", "the market feed is delivering again"), self.emit, since=began)
+
+    def feed_frozen(self, since_ms: int | None, now: int) -> None:
+        """The market channel answers its pings but has sent no book data while the venue's books
+        moved (engine/feeds/spot_check.py): once, at once, and once more when data flows again."""
+        silent_s = 0 if since_ms is None else max(0, now - since_ms) // 1000
+        self.frozen.update(since_ms is not None, now,
+                           ("warning", f"the market channel answers its pings but has sent no book data for "
+                                       f"{silent_s} s while the venue's books moved (a REST check found them "
+                                       "changed): reconnecting and resyncing; its books age meanwhile, so no new "
+                                       "orders on them"),
+                           ("info", "the market channel delivers book data again"), self.emit, since_ms)
 
     def venue_unreachable(self, since_ms: int | None, now: int) -> None:
         self.venue.update(since_ms is not None, now,

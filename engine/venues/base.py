@@ -22,12 +22,19 @@ from engine.domain import Side, Tif
 VenueMode = Literal["paper", "live"]
 
 
-def normalize_order_status(raw: str) -> VenueOrderStatus:
-    """Accept both `LIVE` and `ORDER_STATUS_LIVE` styles, any case."""
-    value = raw.strip().upper().removeprefix("ORDER_STATUS_")
-    if value == "CANCELLED":
-        value = "CANCELED"
-    return VenueOrderStatus(value)
+def venue_status(raw: str) -> tuple[VenueOrderStatus, str | None]:
+    """An order status as the venue writes it (`LIVE` or `ORDER_STATUS_LIVE`, any case) and the
+    reason it gives: any `CANCELED_<reason>` is a cancellation with that reason, in the venue's
+    own words ("NOT_ENOUGH_BALANCE", "order couldn't be fully filled. ..."). ValueError for a
+    status the venue has not sent before (the wire parser says so once and keeps the order working)."""
+    text = raw.strip()
+    if text.upper().startswith("ORDER_STATUS_"):
+        text = text[len("ORDER_STATUS_"):]
+    upper = text.upper()
+    for spelling in ("CANCELED_", "CANCELLED_"):
+        if upper.startswith(spelling) and len(text) > len(spelling):
+            return VenueOrderStatus.CANCELED, text[len(spelling):]
+    return VenueOrderStatus("CANCELED" if upper == "CANCELLED" else upper), None
 
 
 def normalize_trade_status(raw: str) -> TradeStatus:
@@ -117,6 +124,7 @@ class VenueOrder:
     filled: int
     status: VenueOrderStatus
     created_ms: int = 0
+    reason: str | None = None  # why the venue ended it, as it said (the <reason> of CANCELED_<reason>)
 
 
 @dataclass(frozen=True, slots=True)

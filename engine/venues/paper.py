@@ -18,11 +18,13 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Book, Side, Tif, notional
+from engine.domain import Book, MarketInfo, Side, Tif
+from engine.contracts.order_status import covered
 from engine.contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
+from engine.venues.paper_wallet import PaperWallet, cash_flow
 from engine.venues import paper_settlement as settled
 from engine.venues.base import (
     Balances,
@@ -39,15 +41,13 @@ from engine.venues.base import (
     VenueEvent,
     VenueOrderStatus,
     VenueTrade,
+    venue_status,
 )
 from storage import paper_book as book_store
 from storage.db import Database, is_locked, now_ms
 
-FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
 GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
-FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
-                "is found.")
-POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+EXPIRED = "CANCELED_EXPIRED_ORDER"  # the venue's status for a GTD it took off the book
 SQLITE_MAX_INT = 2**63 - 1
 
 
@@ -94,8 +94,9 @@ class _Resting:
         return self.size - self.filled
 
     def report(self) -> VenueOrder:
+        status, reason = venue_status(self.status)
         return VenueOrder(self.venue_order_id, self.condition_id, self.token_id, self.side, self.price,
-                          self.size, self.filled, VenueOrderStatus(self.status), self.created_ms)
+                          self.size, self.filled, status, self.created_ms, reason)
 
 
 class PaperVenue:
@@ -113,9 +114,8 @@ class PaperVenue:
         self.by_token: dict[str, dict[str, _Resting]] = {}  # the same orders, by token (hot path)
         self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
         self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
-        # Shares of each token the paper wallet holds, moved at match time like the venue's
-        # balance (a FAILED trade moves them back): what a SELL is checked against.
-        self.token_balance: dict[str, int] = {}
+        # The shares and cash a SELL's and a BUY's balance checks see (engine/venues/paper_wallet.py).
+        self.wallet = PaperWallet(self.config.starting_cash, catalog, clock)
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self.sink: EventSink = lambda event: None  # nowhere until started
 
@@ -126,7 +126,7 @@ class PaperVenue:
         with self.db.read() as conn:
             rows = book_store.live_orders(conn)
             self.next_settle_at = _next_settlement(conn)
-            self.token_balance = {token: int(held) for token, held in book_store.held_by_token(conn)}
+            self.wallet.load(conn)
         self.resting, self.by_token = {}, {}
         for r in rows:
             self._rest(_Resting(r["venue_order_id"], r["condition_id"], r["token_id"], Side(r["side"]), r["price"],
@@ -170,9 +170,10 @@ class PaperVenue:
 
     def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
         req, venue_id = prepared.request, prepared.venue_order_id
-        refused = rules.refusal(req, self.catalog.by_token(req.token_id), self.clock() // 1000,
-                                balance=self.token_balance.get(req.token_id, 0),
-                                reserved=sum(o.remaining for o in self._resting_on(req.token_id) if o.side is Side.SELL))
+        market = self.catalog.by_token(req.token_id)
+        wallet = self.wallet.for_order(conn, req, self._resting_on(req.token_id) if req.side is Side.SELL
+                                       else self.resting.values())
+        refused = rules.refusal(req, market, self.clock() // 1000, wallet)
         if refused is not None:
             raise OrderRejected(refused)
         if book_store.order_exists(conn, venue_id):
@@ -180,12 +181,9 @@ class PaperVenue:
         book = (self.books.book(req.token_id, depth=100)
                 if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
-        if req.post_only and reachable > 0:
-            raise OrderRejected(POST_ONLY_CROSSES)
-        if req.tif is Tif.FOK and reachable < req.size:
-            raise OrderRejected(FOK_NOT_FILLED)
-        if req.tif is Tif.FAK and reachable <= 0:
-            raise OrderRejected(FAK_NO_MATCH)
+        refused = rules.book_refusal(req, reachable, self._fee(book, req, market), wallet)
+        if refused is not None:
+            raise OrderRejected(refused)
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
         # Everything visible at our price is ahead of us, however deep the level (a depth-limited
         # book would put an order beyond its depth at the front of its queue).
@@ -196,12 +194,12 @@ class PaperVenue:
                          queue, req.tif.value, "LIVE", self.clock(), expires)
         self._save_order(conn, order)
         trades = [self._fill(conn, order, e.price, e.size, "TAKER") for e in executions]
-        if req.tif not in (Tif.GTC, Tif.GTD) or order.remaining <= 0:
-            order.status = "MATCHED" if order.remaining <= 0 else "CANCELED"
+        if req.tif not in (Tif.GTC, Tif.GTD) or order.status != "LIVE":
+            order.status = "MATCHED" if covered(size=order.size, filled=order.filled) else "CANCELED"
             self._save_order(conn, order)
         if order.status == "LIVE":
             self._rest(order)
-        status = VenueOrderStatus.MATCHED if executions else VenueOrderStatus(order.status)
+        status = VenueOrderStatus.MATCHED if executions else venue_status(order.status)[0]
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
 
@@ -213,7 +211,7 @@ class PaperVenue:
         if liquidity == "TAKER" and market is not None:
             fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
         order.filled += size
-        self._move_shares(order.token_id, order.side, size)
+        self.wallet.traded(order.token_id, order.side, price, size, fee)
         seq = book_store.trade_count(conn, order.venue_order_id)
         now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
@@ -225,13 +223,10 @@ class PaperVenue:
         )
         due = now + self.config.mined_after_ms
         self.next_settle_at = due if self.next_settle_at is None else min(self.next_settle_at, due)
-        if order.remaining <= 0:
+        if covered(size=order.size, filled=order.filled):  # what rounding leaves is not kept, as at the venue
             order.status = "MATCHED"
         self._save_order(conn, order)
         return trade
-
-    def _move_shares(self, token_id: str, side: Side, size: int) -> None:
-        self.token_balance[token_id] = self.token_balance.get(token_id, 0) + (size if side is Side.BUY else -size)
 
     def _save_order(self, conn: Connection, order: _Resting) -> None:
         book_store.save_order(
@@ -375,7 +370,7 @@ class PaperVenue:
             self.save_queues()
         now = self.clock()
         if any(o.expires_ms is not None and o.expires_ms <= now for o in self.resting.values()):
-            self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, "CANCELED")
+            self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, EXPIRED)
         if self.next_settle_at is None or now < self.next_settle_at:
             return 0
         with self.db.write() as conn:
@@ -397,8 +392,8 @@ class PaperVenue:
         else:
             return None
         book_store.set_trade_status(conn, row["trade_id"], status.value, settle, now)
-        if status is TradeStatus.FAILED:  # a ghost fill: the shares move back
-            self._move_shares(row["token_id"], Side(row["side"]).opposite, row["size"])
+        if status is TradeStatus.FAILED:  # a ghost fill: the shares and the cash move back
+            self.wallet.traded(row["token_id"], Side(row["side"]), row["price"], row["size"], row["fee"], undone=True)
         return rules.trade_from_row({**row, "status": status.value}, self.catalog.by_token(row["token_id"]))
 
     # -- cancelling and queries --------------------------------------------------------
@@ -428,8 +423,9 @@ class PaperVenue:
             row = book_store.order_row(conn, venue_order_id)
         if row is None:
             return None
+        status, reason = venue_status(row["status"])
         return VenueOrder(row["venue_order_id"], row["condition_id"], row["token_id"], Side(row["side"]),
-                          row["price"], row["size"], row["filled"], VenueOrderStatus(row["status"]), row["created_at"])
+                          row["price"], row["size"], row["filled"], status, row["created_at"], reason)
 
     async def open_orders(self) -> list[VenueOrder]:
         return [o.report() for o in self.resting.values()]
@@ -444,16 +440,22 @@ class PaperVenue:
         redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
             rows = book_store.trade_amounts(conn)
-            cash = (self.config.starting_cash + settled.total_paid(conn)
-                    + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, self.clock()))
-                    + sum(c.amount for c in settled.reward_credits(conn, self.clock())))
+            cash = self.config.starting_cash + self.wallet.credits(conn)
             tokens = {t: -settled.burned(conn, t) for t in token_ids}
         for token, side, price, size, fee in rows:
-            buy = side == Side.BUY.value
-            cash += (-notional(price, size) if buy else notional(price, size)) - fee
+            cash += cash_flow(Side(side), price, size, fee)
             if token in tokens:
-                tokens[token] += size if buy else -size
+                tokens[token] += size if side == Side.BUY.value else -size
         return Balances(cash, tokens)
+
+    # -- what a BUY would pay --------------------------------------------------------------
+
+    def _fee(self, book: Book | None, req: OrderRequest, market: MarketInfo | None) -> int:
+        """The taker fee a BUY would pay on what it takes from `book` now (its cash must cover it)."""
+        if book is None or market is None or req.side is Side.SELL or req.post_only:
+            return 0
+        preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
+        return sum(taker_fee(e.price, e.size, market.fee_rate_ppm, market.fee_exponent) for e in preview)
 
 
 def _next_settlement(conn: Connection) -> int | None:

@@ -1,36 +1,97 @@
-"""What the paper venue refuses, as the venue refuses it (with its messages), and how a stored
-paper trade reads back: pure rules, apart from the paper venue's state (engine/venues/paper.py)."""
+"""What the paper venue refuses, as the venue refuses it (with its messages, in its order), and how
+a stored paper trade reads back: pure rules, apart from the paper venue's state
+(engine/venues/paper.py). tests/venues/test_paper_refusal_parity.py holds each rule to the
+venue's (the simulator's) refusal of the same order."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.contracts.expiry import venue_expiry_problem
-from engine.domain import ONE, MarketInfo, Side, Tif
+from engine.contracts.venue_rules import LOT, TAKE
+from engine.domain import MICRO, ONE, MarketInfo, Side, Tif, fmt
 from engine.venues.base import OrderRequest, TradeStatus, VenueTrade
 
+INVALID_PAYLOAD = "Invalid order payload"  # the venue's answer for a token it has no market for
+NOT_READY = "the market is not yet ready to process new orders"
+POST_ONLY_TAKE = "invalid post-only order: only GTC and GTD order types are allowed"
+POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
+FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
+                "is found.")
+CENT = 10_000  # a fill-and-kill BUY spends whole cents (the signed maker amount has 2 decimals)
 
-def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, *, balance: int,
-            reserved: int) -> str | None:
-    """The venue's own legality checks: the message it refuses `req` with, or None. `balance`
-    is the wallet's shares of the token, `reserved` what its resting SELLs on it already hold."""
-    tick = market.tick if market else req.tick
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    """What the paper wallet can put behind one order: the token's shares and the cash, each with
+    what its resting orders already hold (resting SELLs the shares, resting BUYs the cash)."""
+
+    shares: int = 0
+    shares_held: int = 0
+    cash: int = 0
+    cash_held: int = 0
+
+
+def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, wallet: Wallet) -> str | None:
+    """The venue's checks of the order's own terms: the message it refuses `req` with, or None."""
+    if market is None:
+        return INVALID_PAYLOAD
+    tick = market.tick
     if req.price % tick or not tick <= req.price <= ONE - tick:
-        return "order is invalid. Price breaks minimum tick size rules"
-    if market is not None and req.size < market.min_size:
-        return "order is invalid. Size lower than the minimum"
-    if market is not None and (market.closed or not market.accepting_orders):
-        return "market is not accepting orders"
+        return f"order is invalid. Price ({fmt(req.price)}) breaks minimum tick size rule: {fmt(tick)}"
+    if req.size <= 0 or req.size % LOT:
+        return (f"invalid amounts, the size ({fmt(req.size)}) supports a max accuracy of 2 decimals "
+                "(a positive multiple of 0.01 shares)")
+    if req.post_only and req.tif in TAKE:
+        return POST_ONLY_TAKE
+    if req.tif not in TAKE and req.size < market.min_size:  # fill-and-kill orders have no minimum size
+        return f"order is invalid. Size ({fmt(req.size)}) lower than the minimum: {fmt(market.min_size)}"
     if req.tif is Tif.GTD and (problem := venue_expiry_problem(req.expires_at_s, now_s)):
         return problem
-    if req.side is Side.SELL and balance - reserved < req.size:
+    if market.closed or not market.accepting_orders:
+        return NOT_READY
+    if req.side is Side.SELL and wallet.shares - wallet.shares_held < req.size:
         # The venue's balance rule for a SELL: a strategy's own resting ask therefore blocks a
         # second SELL of the same shares until it is cancelled, as live.
-        return ("not enough balance / allowance: the balance is not enough -> "
-                f"balance: {balance}, sum of active orders: {reserved}, order amount: {req.size}")
+        return _short(wallet.shares, wallet.shares_held, req.size)
     return None
+
+
+def book_refusal(req: OrderRequest, reachable: int, fee: int, wallet: Wallet) -> str | None:
+    """The venue's checks against the book as it is: a BUY's cash with the fee of what it would
+    take, a post-only that would take, a FOK that cannot fill, a FAK that finds nothing, a
+    marketable BUY worth under $1. `reachable`: the shares the book offers at the order's price."""
+    if req.side is Side.BUY and wallet.cash - wallet.cash_held < buy_cost(req) + fee:
+        return _short(wallet.cash, wallet.cash_held, buy_cost(req) + fee)
+    if req.post_only and reachable > 0:
+        return POST_ONLY_CROSSES
+    if req.tif is Tif.FOK and reachable < req.size:
+        return FOK_NOT_FILLED
+    if req.tif is Tif.FAK and reachable <= 0:
+        return FAK_NO_MATCH
+    marketable = reachable > 0 or req.tif in TAKE
+    if req.side is Side.BUY and marketable and buy_cost(req) < MICRO:
+        return f"invalid amount for a marketable BUY order (${fmt(buy_cost(req))}), min size: $1"
+    return None
+
+
+def buy_cost(req: OrderRequest) -> int:
+    """What a BUY puts up: its notional (rounded up, as the venue holds it), or for a
+    fill-and-kill the whole cents it was signed to spend."""
+    exact = req.size * req.price
+    if req.tif in TAKE:
+        cash = exact // MICRO
+        return cash - cash % CENT
+    return -(-exact // MICRO)
+
+
+def _short(balance: int, held: int, need: int) -> str:
+    return ("not enough balance / allowance: the balance is not enough -> "
+            f"balance: {balance}, sum of active orders: {held}, order amount: {need}")
 
 
 def crosses(best_bid: int | None, best_ask: int | None, side: Side, price: int) -> bool:

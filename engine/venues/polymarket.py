@@ -80,7 +80,7 @@ keep_recursion_limit_sane()
 log = logging.getLogger("engine.venues.polymarket")
 MAX_BATCH = 15
 MAX_CANCEL_IDS = 3000
-OPEN = (VenueOrderStatus.LIVE, VenueOrderStatus.DELAYED, VenueOrderStatus.UNMATCHED)
+OPEN = (VenueOrderStatus.LIVE, VenueOrderStatus.DELAYED, VenueOrderStatus.UNMATCHED, VenueOrderStatus.UNKNOWN)
 
 __all__ = ["PlacementDropped", "PolymarketVenue", "VenueConfig", "cancel_everything"]
 

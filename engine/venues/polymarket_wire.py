@@ -33,13 +33,17 @@ from engine.venues.base import (
     VenueOrder,
     VenueOrderStatus,
     VenueTrade,
-    normalize_order_status,
     normalize_trade_status,
+    venue_status,
 )
 
 log = logging.getLogger("engine.venues.polymarket")
 
-_UNKNOWN_STATUSES: set[str] = set()  # trade statuses already reported as unknown (bounded by the venue's vocabulary)
+_UNKNOWN_STATUSES: set[str] = set()  # statuses already reported as unknown (bounded: at most MAX_UNKNOWN_SAID)
+MAX_UNKNOWN_SAID = 1_000
+CANCELLATION = "CANCELLATION"  # an order message's `type` when the venue ended the order
+# An order message's `type`s: some captured payloads carry no `event_type`, only these.
+ORDER_MESSAGES = frozenset({"PLACEMENT", "UPDATE", CANCELLATION})
 # condition id -> (fee rate in ppm, fee exponent), or None when the market is unknown.
 FeeSchedule = Callable[[str], tuple[int, int] | None]
 
@@ -82,7 +86,7 @@ def place_result(raw: Any, expected_id: str, side: Side | None = None) -> PlaceR
         # Our digest is the order's identity everywhere; a mismatch is a signing bug.
         log.error("venue order id differs from the signed digest",
                   extra={"expected": expected_id, "venue": order_id})
-    status = normalize_order_status(str(raw.get("status") or "LIVE"))
+    status, _ = order_status(raw.get("status") or "LIVE", order_id)
     return PlaceResult(venue_order_id=order_id, status=status, trade_ids=tuple(raw.get("tradeIDs") or ()),
                        filled=_matched_shares(raw, side, status))
 
@@ -114,19 +118,57 @@ def merge_cancels(*results: CancelResult) -> CancelResult:
 
 
 def venue_order(raw: dict[str, Any]) -> VenueOrder:
-    """A REST OpenOrder or a user-channel `order` event."""
+    """A REST OpenOrder or a user-channel `order` event. A CANCELLATION message ends the order
+    whatever its status says (the venue cancels with INVALID too): its status, when not plain
+    CANCELED, is kept as the reason."""
     created = raw.get("created_at")
+    order_id = str(raw["id"])
+    if raw.get("type") == CANCELLATION:
+        status, reason = _cancellation(str(raw["status"]))
+    else:
+        status, reason = order_status(raw["status"], order_id)
     return VenueOrder(
-        venue_order_id=str(raw["id"]),
+        venue_order_id=order_id,
         condition_id=str(raw.get("market", "")),
         token_id=str(raw.get("asset_id", "")),
         side=Side(str(raw["side"]).upper()),
         price=micros(raw["price"]),
         size=micros(raw.get("original_size") or "0"),
         filled=micros(raw.get("size_matched") or "0"),
-        status=normalize_order_status(str(raw["status"])),
+        status=status,
         created_ms=millis(created) if created not in (None, "") else 0,
+        reason=reason,
     )
+
+
+def order_status(raw: Any, order_id: str) -> tuple[VenueOrderStatus, str | None]:
+    """An order's status and reason (see `venue_status`). A status the venue adds later is taken
+    as UNKNOWN, which leaves the order working as it was (the cautious reading: nothing is
+    released or closed on a word we do not know), said once in the log, never a crash."""
+    try:
+        return venue_status(str(raw))
+    except ValueError:
+        _say_unknown("order", raw, order_id)
+        return VenueOrderStatus.UNKNOWN, None
+
+
+def _cancellation(text: str) -> tuple[VenueOrderStatus, str | None]:
+    """A CANCELLATION message's status: CANCELED with the venue's reason, whatever word it used."""
+    try:
+        status, reason = venue_status(text)
+    except ValueError:
+        status, reason = VenueOrderStatus.UNKNOWN, None
+    return VenueOrderStatus.CANCELED, reason if status is VenueOrderStatus.CANCELED else text[:200]
+
+
+def _say_unknown(kind: str, raw: Any, ref: str) -> None:
+    """Log a status the desk does not know, once per status (bounded)."""
+    text = str(raw)[:60]
+    if f"{kind}:{text}" in _UNKNOWN_STATUSES or len(_UNKNOWN_STATUSES) >= MAX_UNKNOWN_SAID:
+        return
+    _UNKNOWN_STATUSES.add(f"{kind}:{text}")
+    treated = "the order is kept working as it was" if kind == "order" else "the fill is treated as pending"
+    log.warning("unknown %s status from the venue: %s", kind, treated, extra={"status": text, "ref": ref})
 
 
 def _maker_side(leg: dict[str, Any], taker_side: Side, taker_token: str) -> Side:
@@ -145,10 +187,7 @@ def trade_status(raw: Any, trade_id: str) -> TradeStatus:
     try:
         return normalize_trade_status(str(raw))
     except ValueError:
-        if str(raw) not in _UNKNOWN_STATUSES:
-            _UNKNOWN_STATUSES.add(str(raw)[:60])
-            log.warning("unknown trade status: treated as pending", extra={"status": str(raw)[:60],
-                                                                           "trade_id": trade_id})
+        _say_unknown("trade", raw, trade_id)
         return TradeStatus.MATCHED
 
 
@@ -216,7 +255,7 @@ def user_events(raw: dict[str, Any], me: Identity,
                 fees: FeeSchedule = no_fee_schedule) -> list[OrderEvent | TradeEvent]:
     """A user-channel message as protocol events (other kinds yield nothing)."""
     kind = raw.get("event_type")
-    if kind == "order":
+    if kind == "order" or (kind is None and raw.get("type") in ORDER_MESSAGES):
         return [OrderEvent(venue_order(raw))]
     if kind == "trade":
         return [TradeEvent(fill) for fill in our_fills(raw, me, fees)]

@@ -9,15 +9,18 @@ import pytest
 
 from engine.contracts.order_status import OrderStatus, VenueOrderStatus, ended, from_venue
 
-SIZE = 40
+SH = 1_000_000
+SIZE = 40 * SH
 
 
 @pytest.mark.parametrize(("take", "filled", "status"), [
-    (True, 40, OrderStatus.FILLED),
-    (True, 10, OrderStatus.FILLED),  # a partly filled FAK: the venue cancelled the rest
+    (True, 40 * SH, OrderStatus.FILLED),
+    (True, 10 * SH, OrderStatus.FILLED),  # a partly filled FAK: the venue cancelled the rest
     (True, 0, OrderStatus.CANCELED),
-    (False, 40, OrderStatus.FILLED),
-    (False, 10, OrderStatus.CANCELED),  # a resting order cancelled part-way keeps what it filled
+    (False, 40 * SH, OrderStatus.FILLED),
+    (False, 40 * SH - 9_999, OrderStatus.FILLED),  # all but rounding dust (under a 0.01-share lot)
+    (False, 40 * SH - 10_000, OrderStatus.CANCELED),  # a whole lot left: a part nobody filled
+    (False, 10 * SH, OrderStatus.CANCELED),  # a resting order cancelled part-way keeps what it filled
     (False, 0, OrderStatus.CANCELED),
 ])
 def test_how_an_order_ends(take: bool, filled: int, status: OrderStatus) -> None:
@@ -27,6 +30,19 @@ def test_how_an_order_ends(take: bool, filled: int, status: OrderStatus) -> None
 
 
 def test_a_take_is_done_with_its_match_and_a_resting_order_is_not() -> None:
-    assert from_venue(VenueOrderStatus.MATCHED, size=SIZE, filled=10, take=True) is OrderStatus.FILLED
-    assert from_venue(VenueOrderStatus.MATCHED, size=SIZE, filled=10, take=False) is OrderStatus.PARTIALLY_FILLED
+    assert from_venue(VenueOrderStatus.MATCHED, size=SIZE, filled=10 * SH, take=True) is OrderStatus.FILLED
+    assert from_venue(VenueOrderStatus.MATCHED, size=SIZE, filled=10 * SH, take=False) is OrderStatus.PARTIALLY_FILLED
     assert from_venue(VenueOrderStatus.INVALID, size=SIZE, filled=0, take=True) is OrderStatus.REJECTED
+
+
+def test_a_matched_order_with_rounding_dust_left_is_filled() -> None:
+    """The venue ends an order MATCHED with a rounding remainder (size matched just under the
+    original) and then forgets it: it is done, not a partly filled order still working."""
+    for status in (VenueOrderStatus.MATCHED, VenueOrderStatus.LIVE):
+        assert from_venue(status, size=SIZE, filled=SIZE - 1, take=False) is OrderStatus.FILLED
+        assert from_venue(status, size=SIZE, filled=SIZE - 10_000, take=False) is OrderStatus.PARTIALLY_FILLED
+
+
+def test_a_status_the_venue_has_not_sent_before_leaves_the_order_working() -> None:
+    assert from_venue(VenueOrderStatus.UNKNOWN, size=SIZE, filled=0) is OrderStatus.LIVE
+    assert from_venue(VenueOrderStatus.UNKNOWN, size=SIZE, filled=10 * SH) is OrderStatus.PARTIALLY_FILLED

@@ -405,7 +405,7 @@ def test_a_pass_plans_again_only_what_changed(desk: Desk) -> None:
         assert len(planned) == 4
         desk.executor.state.set_position("mm", "N1", "c1", Outcome.NO,
                                          store.PositionTotals(settled=5 * SH, cost=2 * SH))
-        desk.venue.token_balance["N1"] = 5 * SH  # the paper wallet holds them too (it checks a SELL's shares)
+        desk.venue.wallet.shares["N1"] = 5 * SH  # the paper wallet holds them too (it checks a SELL's shares)
         step(desk, moved)  # holdings changed: planned
         assert len(planned) == 5
     finally:

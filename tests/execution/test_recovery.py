@@ -37,6 +37,25 @@ def test_unsent_intent_becomes_lost_not_resubmitted(tmp_path: Path) -> None:
     assert second.rows("SELECT code FROM alerts") == [("ORDER_LOST",)]
 
 
+def test_an_acknowledged_order_the_venue_forgot_while_down_is_closed_not_lost(tmp_path: Path) -> None:
+    """It reached the venue, and the venue forgets finished orders: it ended while the engine was
+    away (a missed cancellation), so it is closed as its fills say, with a warning (nobody knew how
+    it ended), never marked LOST (which says it never reached the venue)."""
+    first = make_desk(tmp_path / "d.db")
+    first.books.set("Y1", bids=[(0.40, 100)], asks=[(0.60, 100)])
+    first.executor.set_intents([Intent("s", "c1", (Quote(Side.BUY, p(0.45), 10 * SH),))])
+    first.run(first.executor.reconcile())
+    first.settle()
+    assert first.rows("SELECT status FROM orders") == [("LIVE",)]
+    with first.db.write() as conn:  # the venue ended it and forgot it while the engine was down
+        conn.exec_driver_sql("DELETE FROM paper_orders")
+    second = restart(tmp_path / "d.db")
+    report = second.run(recover(second.executor))
+    assert (report.gone, report.lost) == (1, 0)
+    assert second.rows("SELECT status, flags FROM orders") == [("CANCELED", "")]
+    assert second.rows("SELECT code FROM alerts") == [("ORDER_GONE",)]
+
+
 def test_sent_but_unacknowledged_order_is_adopted(tmp_path: Path) -> None:
     first = make_desk(tmp_path / "d.db")
     first.books.set("Y1", bids=[(0.40, 100)], asks=[(0.60, 100)])

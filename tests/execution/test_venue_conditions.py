@@ -263,6 +263,62 @@ def test_orders_the_venue_no_longer_has_are_closed_on_its_answer(
     assert desk.rows("SELECT code FROM alerts") == [("ORDER_GONE",)]
 
 
+def test_the_venues_reason_for_ending_an_order_is_kept_and_an_unknown_status_changes_nothing(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    from dataclasses import replace
+
+    from engine.venues.base import VenueOrderStatus
+
+    desk, venue, _ = restart
+    step(desk, MAKER)
+    [resting] = venue.resting.values()
+    desk.executor.applier.order_report(replace(resting.report(), status=VenueOrderStatus.UNKNOWN))
+    assert statuses(desk) == [("mm", "LIVE")]  # a word the desk does not know leaves it working
+    venue._cancel_where(lambda order: True, "CANCELED_NOT_ENOUGH_BALANCE")  # the venue ends it itself
+    desk.settle()
+    assert desk.rows("SELECT status, error FROM orders") == [("CANCELED", "ended by the venue: NOT_ENOUGH_BALANCE")]
+    assert not desk.executor.state.orders and desk.rows("SELECT code FROM alerts") == []
+
+
+def _forgotten(desk: Desk, venue: RestartingVenue) -> str:
+    """The maker's order, gone from the venue without a word, which then forgets it (as the venue
+    forgets finished orders)."""
+    (venue_id,) = list(venue.resting)
+    venue._unrest(venue_id)
+    with desk.db.write() as conn:
+        conn.exec_driver_sql("DELETE FROM paper_orders")
+    return venue_id
+
+
+def test_a_forgotten_order_whose_end_is_known_closes_without_a_warning(
+        restart: tuple[Desk, RestartingVenue, Sinks]) -> None:
+    """Its fills cover it (all but rounding dust): FILLED, quietly. Its cancel was ours: CANCELED,
+    quietly. Only an end nobody knew of warns (above: ORDER_GONE)."""
+    desk, venue, _ = restart
+    step(desk, MAKER)
+    [order] = desk.executor.state.orders.values()
+    with desk.db.write() as conn:  # its fills, all but 0.000001 share, arrived before it was forgotten
+        conn.exec_driver_sql("UPDATE orders SET filled = ? WHERE id = ?", (10 * SH - 1, order.id))
+    desk.executor.state.orders[order.id] = desk.run(_row(desk, order.id))
+    _forgotten(desk, venue)
+    desk.clock.advance(6_000)
+    desk.run(desk.executor.sync_with_venue())
+    assert statuses(desk) == [("mm", "FILLED")]
+    step(desk, Intent("mm", "c1", ()), PLAIN)
+    _forgotten(desk, venue)
+    desk.clock.advance(6_000)
+    step(desk, Intent("plain", "c1", ()))  # the strategy withdraws its quote: a cancel the venue has nothing to act on
+    assert statuses(desk)[-1] == ("plain", "CANCELED") and not desk.executor.state.orders
+    assert desk.rows("SELECT code FROM alerts") == []
+
+
+async def _row(desk: Desk, order_id: int):  # type: ignore[no-untyped-def]
+    from engine.execution import store
+
+    with desk.db.read() as conn:
+        return store.order_by_id(conn, order_id)
+
+
 @pytest.mark.parametrize("still_working", [False, True])
 def test_an_order_left_out_of_the_listing_while_its_lookup_says_live_is_cancelled_to_be_sure(
         restart: tuple[Desk, RestartingVenue, Sinks], still_working: bool) -> None:

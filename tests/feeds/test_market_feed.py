@@ -43,11 +43,11 @@ def make_feed(venue: FakeVenue, cache: BookCache, options: SocketOptions = FAST,
 
 
 @asynccontextmanager
-async def _feed_with_book_a(venue: FakeVenue) -> AsyncIterator[tuple[MarketFeed, BookCache]]:
-    """A started feed on token A, whose book (10 bid at 0.48) is in; closed afterwards."""
+async def feed_with_book_a(venue: FakeVenue, **kw: Any) -> AsyncIterator[tuple[MarketFeed, BookCache]]:
+    """A started feed on token A (`kw` for the feed), whose book (10 bid at 0.48) is in; closed afterwards."""
     venue.books = {"A": summary("A", [("0.48", "10")], [])}
     cache = BookCache()
-    feed = make_feed(venue, cache)
+    feed = make_feed(venue, cache, **kw)
     feed.subscribe(["A"])
     await feed.start()
     try:
@@ -168,7 +168,7 @@ def test_books_age_while_disconnected_and_are_not_vouched_for_until_resynced() -
         await feed.start()
         try:
             await eventually(lambda: cache.book("A") is not None and cache.book("B") is not None)
-            await eventually(lambda: all(cache.updated_ms(t) >= now_ms() - 300 for t in "AB"))  # PONGs keep them fresh
+            await eventually(lambda: all(cache.updated_ms(t) >= now_ms() - 300 for t in "AB"))  # just resynced
             venue.mode = "close"
             venue.books_failing = {"B"}  # from now on B's resync fails
             await venue.kick()
@@ -289,7 +289,7 @@ def test_a_book_that_disagrees_with_the_venues_best_prices_is_resynced() -> None
 
 def test_malformed_frames_do_not_drop_the_connection() -> None:
     async def scenario(venue: FakeVenue) -> None:
-        async with _feed_with_book_a(venue) as (feed, cache):
+        async with feed_with_book_a(venue) as (feed, cache):
             await venue.push("{not json")
             await venue.push(json.dumps({"event_type": "price_change", "market": "m", "price_changes": [{}]}))
             await venue.push({"event_type": "price_change", "market": "0xcond", "timestamp": str(now_ms() + 9_000),
@@ -349,7 +349,7 @@ def test_a_frame_over_the_feed_bound_is_never_read_and_the_feed_reconnects() -> 
     """Market frames are bounded at FEED_BYTES (what the README documents): a bigger one closes
     the connection (1009) before it is read whole, and the feed comes back with a resync."""
     async def scenario(venue: FakeVenue) -> None:
-        async with _feed_with_book_a(venue) as (feed, cache):
+        async with feed_with_book_a(venue) as (feed, cache):
             big = json.dumps(_change("0.41", "3", pad=""))
             await venue.push(json.dumps(_change("0.41", "3", pad="x" * (FEED_BYTES - len(big) + 1))))
             await eventually(lambda: feed.stats()[0].connects >= 2, timeout=10)
@@ -364,7 +364,7 @@ def test_a_frame_over_the_feed_bound_is_never_read_and_the_feed_reconnects() -> 
 
 def test_a_frame_nested_past_the_depth_bound_is_dropped_and_the_connection_kept() -> None:
     async def scenario(venue: FakeVenue) -> None:
-        async with _feed_with_book_a(venue) as (feed, cache):
+        async with feed_with_book_a(venue) as (feed, cache):
             deep = json.dumps(_change("0.41", "3")).replace('"size": "3"', '"size": "3", "x": ' + "[" * 40 + "]" * 40)
             await venue.push(deep)
             await venue.push(_change("0.44", "2"))

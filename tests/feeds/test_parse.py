@@ -39,6 +39,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "ws/user_trade2.json": lambda m: wire.our_fills(m, ME),
     "ws/user_trade3.json": lambda m: wire.our_fills(m, ME),
     "ws/user_trade4.json": lambda m: wire.our_fills(m, ME),
+    "captured/ws_user_order_cancellation.json": wire.venue_order,
+    "captured/ws_user_order_fok_killed.json": wire.venue_order,
+    "captured/ws_user_order_matched.json": wire.venue_order,
+    "captured/ws_user_order_venue_cancel.json": wire.venue_order,
     "http/book.json": parse.book_snapshot,
     "http/markets_list.json": lambda items: [gamma_market(m) for m in items],
     "http/market_slug.json": gamma_market,
@@ -169,3 +173,12 @@ def test_micros_refuses_what_to_micros_refuses(text: str) -> None:
 def test_top_price_treats_venue_empty_markers_as_absent() -> None:
     assert parse.top_price("0") is None and parse.top_price("1") is None and parse.top_price(None) is None
     assert parse.top_price("0.52") == 520_000
+
+
+def test_a_message_that_cannot_be_read_costs_nothing_else_of_its_frame() -> None:
+    book = load("ws/book.json")
+    broken = {"event_type": "price_change", "market": "m", "price_changes": [{"asset_id": "A", "side": "BUY"}]}
+    trade = {"event_type": "last_trade_price", "asset_id": "A", "price": "zero point five", "side": "BUY"}
+    frame = json.dumps([broken, book, trade])
+    [parsed] = parse.market_frame(frame, 0)  # the unreadable two are logged and left out
+    assert parsed == parse.book_snapshot(book)

@@ -16,7 +16,7 @@ from websockets.sync.client import connect
 
 from simulator.testing import running_simulator
 
-from .conftest import FAST, recv_json
+from .conftest import FAST, recv_json, wait_for
 
 
 @pytest.fixture(autouse=True)
@@ -143,6 +143,28 @@ def test_ws_reorder(sim, client, market):
         client.post_order(_order(client, yes, 0.32))
         prices = [recv_json(ws)["price_changes"][0]["price"] for _ in range(2)]
     assert prices == ["0.32", "0.31"]
+
+
+def test_a_frozen_market_channel_answers_pings_and_sends_no_data_while_the_book_moves(sim, client, market):
+    """The venue's market socket can stay open and answer PING with PONG while it sends no book
+    data; its REST book keeps moving. The freeze is a window from when it is set."""
+    yes = market["yes_token_id"]
+    with connect(sim.ws_host + "market", open_timeout=5) as ws:
+        _subscribe(ws, [yes])
+        recv_json(ws)  # the book
+        frozen = httpx.post(sim.clob_host + "/_sim/faults", json={"market_feed_freeze_s": 1.5}).json()
+        assert frozen["market_feed_freeze_s"] == 1.5 and frozen["market_feed_frozen_for_s"] > 1
+        client.post_order(_order(client, yes, 0.31))  # the book moves...
+        ws.send("PING")
+        assert ws.recv(timeout=3) == "PONG"  # ...the socket answers, and says nothing of the book
+        assert client.get_order_book(yes)["bids"][-1]["price"] == "0.31"  # REST keeps the true book
+        _subscribe(ws, [yes])  # not even the snapshot a subscription sends
+        wait_for(lambda: httpx.get(sim.clob_host + "/_sim/faults").json()["market_feed_frozen_for_s"] == 0, 5)
+        ws.send("PING")
+        assert ws.recv(timeout=3) == "PONG"
+        client.post_order(_order(client, yes, 0.32))
+        assert recv_json(ws)["price_changes"][0]["price"] == "0.32"  # data flows again
+    assert httpx.get(sim.clob_host + "/_sim/faults").json()["stats"]["ws_frozen"] >= 2  # what was not sent never is
 
 
 def test_faults_over_admin_http(sim, client):

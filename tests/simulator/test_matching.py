@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from py_clob_client_v2 import OrderArgs, TradeParams
+from py_clob_client_v2 import MarketOrderArgs, OrderArgs, OrderType, TradeParams
 from websockets.sync.client import connect
 
 from simulator.testing import running_simulator
@@ -38,7 +38,7 @@ def test_price_time_priority(sim, market):
     assert resp["makingAmount"] == "12.9" and resp["takingAmount"] == "25"
     left = b.get_order(second)
     assert (left["status"], left["size_matched"]) == ("LIVE", "5")
-    assert a.get_order(first)["status"] == "MATCHED"
+    assert a.get_order(first) is None  # filled, then forgotten as the venue forgets finished orders
     assert taker.get_order_book(yes)["asks"] == [{"price": "0.52", "size": "5"}]
 
 
@@ -85,6 +85,28 @@ def test_partial_fill_keeps_the_rest_resting(sim, market):
     assert maker.get_order_book(yes)["bids"] == [{"price": "0.4", "size": "70"}]
     bal = sim.balances(maker.get_address())
     assert (bal["pusd"], bal["reserved_pusd"], bal["tokens"]) == ("9988", "28", {yes: "30"})
+
+
+def test_rounding_dust_ends_the_maker_matched_and_is_not_kept(sim, market):
+    """Budget-sized market BUYs match in micro-shares: two of them leave a 10-share ask with
+    0.000001 share, which no order can take in lots of 0.01. The venue ends such an order MATCHED
+    with size_matched just under its size, releases the rest and forgets it."""
+    yes = market["yes_token_id"]
+    maker, taker = new_client(sim), new_client(sim)
+    sim.fund(maker.get_address(), token_id=yes, tokens="10")
+    oid = _order(maker, yes, "SELL", 0.3, 10)["orderID"]
+    with connect(sim.ws_host + "user", open_timeout=5) as ws:
+        subscribe_user(ws, maker)
+        for budget in (1.99, 1.01):  # 6.633333 then 3.366666 shares at 0.30
+            taker.post_order(taker.create_market_order(
+                MarketOrderArgs(token_id=yes, amount=budget, side="BUY", price=0.3)), OrderType.FOK)
+        ended = recv_until(ws, lambda m: m.get("event_type") == "order" and m["status"] != "LIVE")
+    assert (ended["id"], ended["type"], ended["status"]) == (oid, "UPDATE", "MATCHED")
+    assert (ended["original_size"], ended["size_matched"]) == ("10", "9.999999")
+    assert maker.get_order(oid) is None and maker.get_open_orders() == []
+    assert maker.get_order_book(yes)["asks"] == []  # the dust left with the order
+    bal = sim.balances(maker.get_address())
+    assert (bal["tokens"], bal["reserved_tokens"]) == ({yes: "0.000001"}, {})
 
 
 def _seller_and_buyer(sim, yes: str):

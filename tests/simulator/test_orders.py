@@ -10,10 +10,11 @@ import pytest
 from py_clob_client_v2 import (AssetType, BalanceAllowanceParams, CreateOrderOptions, MarketOrderArgs,
                                OrderArgs, OrderType, PostOrdersV2Args)
 from py_clob_client_v2.exceptions import PolyApiException
+from websockets.sync.client import connect
 
 from simulator.testing import running_simulator
 
-from .conftest import FAST, new_client, wait_for
+from .conftest import FAST, new_client, recv_until, subscribe_user
 
 
 def _rejected(call) -> tuple[int, str]:
@@ -43,7 +44,11 @@ def test_gtd_rests_then_expires():
         resp = client.post_order(order, OrderType.GTD)
         assert resp["status"] == "live"
         assert client.get_order(resp["orderID"])["expiration"] == order.expiration
-        wait_for(lambda: client.get_order(resp["orderID"])["status"] == "CANCELED", timeout=4)
+        with connect(sim.ws_host + "user", open_timeout=5) as ws:
+            subscribe_user(ws, client)
+            ended = recv_until(ws, lambda m: m.get("event_type") == "order" and m["id"] == resp["orderID"], 4)
+        assert (ended["type"], ended["status"]) == ("CANCELLATION", "CANCELED_EXPIRED_ORDER")  # the venue's words
+        assert client.get_order(resp["orderID"]) is None  # and forgotten, as the venue forgets finished orders
         assert client.get_open_orders() == []
 
 

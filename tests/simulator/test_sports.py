@@ -1,8 +1,12 @@
 """Sports markets: a marketable placement is answered ``delayed`` with no fills, matched a few
-seconds later as the book is then, or ends ``UNMATCHED``; REST and the user channel say so."""
+seconds later as the book is then, or ended unmatched with the venue's own status (a killed FOK's
+``CANCELED_<its refusal>``, a FAK's ``UNMATCHED``, ``CANCELED_NOT_ENOUGH_BALANCE``); REST and the
+user channel say so, and REST forgets the order once it has ended, as the venue does."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -16,6 +20,7 @@ from simulator.testing import SimHandle, running_simulator
 from .conftest import FAST, deposit_client, recv_until, subscribe_user, wait_for
 
 DELAY = 0.6
+CAPTURED = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "captured"
 WIMBLEDON = "2022 Wimbledon Championships: Who will win Djokovic vs. Sinner?"
 
 
@@ -70,7 +75,7 @@ def test_a_marketable_order_is_delayed_then_matched(sim, game):
         trade = recv_until(ws, lambda x: x.get("event_type") == "trade" and x["taker_order_id"] == oid)
     assert (trade["status"], trade["size"]) == ("MATCHED", "20")
     assert (updated["type"], updated["status"], updated["size_matched"]) == ("UPDATE", "MATCHED", "20")
-    assert client.get_order(oid)["status"] == "MATCHED"
+    assert client.get_order(oid) is None  # filled, then forgotten
     assert client.get_open_orders() == []
     bal = sim.balances(wallet)
     assert (bal["pusd"], bal["reserved_pusd"], bal["tokens"]) == ("9990", "0", {yes: "20"})
@@ -91,7 +96,7 @@ def test_matched_as_the_book_is_when_the_delay_ends(sim, game):
     assert sim.balances(wallet)["pusd"] == "9993.25"  # 15 × 0.45
 
 
-def test_a_delayed_fok_that_cannot_fill_ends_unmatched(sim, game):
+def test_a_delayed_fok_that_cannot_fill_is_killed_as_the_venue_says(sim, game):
     yes = game["yes_token_id"]
     sim.place_liquidity(yes, "SELL", "0.5", "20")
     client, wallet = deposit_client(sim)
@@ -103,9 +108,10 @@ def test_a_delayed_fok_that_cannot_fill_ends_unmatched(sim, game):
         sim.clear_book(game["condition_id"])
         sim.place_liquidity(yes, "SELL", "0.5", "19")  # one share short of the whole order
         placed, ended = _order_events(ws, resp["orderID"], 2)
-    assert (placed["status"], ended["type"], ended["status"], ended["size_matched"]) == (
-        "DELAYED", "UPDATE", "UNMATCHED", "0")
-    assert client.get_order(resp["orderID"])["status"] == "UNMATCHED"
+    killed = json.loads((CAPTURED / "ws_user_order_fok_killed.json").read_text())  # as the venue sent it
+    assert (placed["status"], ended["type"], ended["status"], ended["size_matched"], ended["order_type"]) == (
+        "DELAYED", killed["type"], killed["status"], "0", killed["order_type"])
+    assert client.get_order(resp["orderID"]) is None
     assert client.get_open_orders() == [] and client.get_trades() == []
     bal = sim.balances(wallet)
     assert (bal["pusd"], bal["reserved_pusd"]) == ("10000", "0")
@@ -120,14 +126,14 @@ def test_a_delayed_fak_fills_what_is_there_then_or_ends_unmatched(sim, game):
     assert nothing["status"] == "delayed"  # not refused at once: its fate is decided later
     partial = client.post_order(client.create_market_order(
         MarketOrderArgs(token_id=yes, amount=10, side="BUY", price=0.5)), OrderType.FAK)
-    sim.place_liquidity(yes, "SELL", "0.5", "16")  # arrives during the delay
-    wait_for(lambda: client.get_order(partial["orderID"])["status"] != "DELAYED", timeout=3)
-    statuses = {oid: client.get_order(oid) for oid in (nothing["orderID"], partial["orderID"])}
+    with connect(sim.ws_host + "user", open_timeout=5) as ws:
+        subscribe_user(ws, client)
+        sim.place_liquidity(yes, "SELL", "0.5", "16")  # arrives during the delay
+        first, second = (_order_events(ws, oid, 1)[0] for oid in (nothing["orderID"], partial["orderID"]))
     # Both see the same book when their turn comes: the first takes the 16, the second finds nothing.
-    first, second = statuses[nothing["orderID"]], statuses[partial["orderID"]]
     assert (first["status"], first["size_matched"]) == ("MATCHED", "16")
     assert (second["status"], second["size_matched"]) == ("UNMATCHED", "0")
-    assert client.get_open_orders() == []
+    assert client.get_open_orders() == [] and client.get_order(partial["orderID"]) is None
     assert sim.balances(wallet)["pusd"] == "9992" and sim.balances(wallet)["reserved_pusd"] == "0"
 
 
@@ -163,12 +169,29 @@ def test_a_delayed_order_can_be_cancelled_before_it_matches(sim, game):
     witness = other.post_order(other.create_market_order(
         MarketOrderArgs(token_id=yes, amount=20, side="BUY", price=0.5)), OrderType.FOK)
     assert witness["status"] == "delayed"
-    wait_for(lambda: other.get_order(witness["orderID"])["status"] == "UNMATCHED", timeout=5)
-    assert client.get_order(resp["orderID"])["status"] == "CANCELED"
+    wait_for(lambda: other.get_order(witness["orderID"]) is None, timeout=5)  # killed, and forgotten
+    assert client.get_order(resp["orderID"]) is None
     assert client.get_trades() == []
     assert client.get_order_book(yes)["asks"] == [{"price": "0.5", "size": "20"}]
     bal = sim.balances(wallet)
     assert (bal["pusd"], bal["reserved_pusd"]) == ("10000", "0")
+
+
+def test_a_delayed_order_the_account_can_no_longer_carry_is_cancelled_for_its_balance(sim, game):
+    yes = game["yes_token_id"]
+    sim.place_liquidity(yes, "SELL", "0.5", "20")
+    client, wallet = deposit_client(sim)
+    with connect(sim.ws_host + "user", open_timeout=5) as ws:
+        subscribe_user(ws, client)
+        resp = client.post_order(client.create_order(OrderArgs(token_id=yes, price=0.5, size=20, side="BUY")))
+        assert resp["status"] == "delayed"
+        sim.fund(wallet, pusd="-9995")  # the wallet's pUSD leaves it while the order waits
+        placed, ended = _order_events(ws, resp["orderID"], 2)
+    assert (placed["status"], ended["type"], ended["status"], ended["size_matched"]) == (
+        "DELAYED", "CANCELLATION", "CANCELED_NOT_ENOUGH_BALANCE", "0")
+    assert client.get_order(resp["orderID"]) is None and client.get_trades() == []
+    assert sim.balances(wallet)["reserved_pusd"] == "0"
+    assert client.get_order_book(yes)["asks"] == [{"price": "0.5", "size": "20"}]
 
 
 def test_internal_liquidity_is_not_delayed(sim, game):

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from simulator.testing import SimHandle, running_simulator
-from tests.helpers import EngineProcess, live_desk, wait_until
+from tests.helpers import EngineProcess, live_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
 SH = 1_000_000
@@ -83,13 +83,6 @@ def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, args).fetchall()
 
 
-def _book(sim: SimHandle, market: dict[str, Any], *levels: tuple[str, str, str]) -> None:
-    """The market's YES book, exactly these (side, price, size) levels of the liquidity account."""
-    sim.clear_book(market["condition_id"])
-    for side, price, size in levels:
-        sim.place_liquidity(market["yes_token_id"], side, price, size)
-
-
 def _held(engine: EngineProcess, strategy: str, token: str, column: str = "settled + pending") -> int:
     found = _rows(engine, f"SELECT {column} FROM positions WHERE strategy = ? AND token_id = ?", strategy, token)
     return int(found[0][0]) if found else 0
@@ -110,13 +103,13 @@ def _exit(tmp: Path, mode: str) -> dict[str, Any]:
     with _desk(tmp, mode, seed=61, mm=(MM, [cid]), strategy_limits={"stop_loss_move": "0.05"}) as (sim, engine):
         # The market maker quotes 0.48 / 0.52 outside a 0.49 / 0.51 book: the mid is the book's
         # in paper and live alike (live, its own quotes are in the venue's book).
-        _book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
+        set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
         _boot(engine)
         wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND side = 'BUY' "
                                          "AND status = 'LIVE'"), 30, 0.1, "the market maker's bid")
         sim.place_liquidity(yes, "SELL", "0.48", "520")  # through the 0.49 bid, then into its 0.48 bid
         wait_until(lambda: _held(engine, "mm", yes, "settled") == 20 * SH, 30, 0.1, "20 settled shares")
-        _book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))  # the same book in both again
+        set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))  # the same book in both again
         wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND side = 'SELL' "
                                          "AND tif = 'GTC' AND status = 'LIVE'"), 30, 0.1, "its ask on the 20")
         # The 0.49 bid is taken: mid 0.37, 0.11 under the entry, and the only bid (0.30) is below the
@@ -181,9 +174,9 @@ def _refusal(engine: EngineProcess, payload: dict[str, Any], expected: str) -> t
 def _tickets(tmp: Path, mode: str) -> dict[str, Any]:
     with _desk(tmp, mode, seed=62) as (sim, engine):
         cheap, flat = sim.market(neg_risk=False, index=3), sim.market(neg_risk=False, index=4)
-        _book(sim, cheap, ("BUY", "0.49", "500"), ("SELL", "0.51", "100"), ("SELL", "0.70", "100"),
+        set_book(sim, cheap, ("BUY", "0.49", "500"), ("SELL", "0.51", "100"), ("SELL", "0.70", "100"),
               ("SELL", "0.95", "100"))
-        _book(sim, flat, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
+        set_book(sim, flat, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
         _boot(engine)
         out: dict[str, Any] = {}
         # A GTC BUY at 0.99 against asks from 0.51, the mid at 0.50: it would walk the book (live,
@@ -234,7 +227,7 @@ def _tickets(tmp: Path, mode: str) -> dict[str, Any]:
         for levels in ((("SELL", "0.60", "100"),),
                        (("BUY", "0.45", "100"), ("SELL", "0.60", "100")),
                        (("BUY", "0.50", "100"), ("SELL", "0.60", "100"))):
-            _book(sim, flat, *levels)
+            set_book(sim, flat, *levels)
             mid = (float(levels[0][1]) + float(levels[-1][1])) / 2 if len(levels) > 1 else None
             wait_until(lambda: _recorded_mid(engine, flat_yes, mid), 20, 0.1, "the book seen")
             answer = engine.run("flatten", {"condition_id": flat["condition_id"]}, timeout=20)
@@ -276,7 +269,7 @@ def test_tickets_expiries_a_stray_425_and_flatten_answer_the_same_in_paper_and_l
 def _crash(tmp: Path, mode: str) -> dict[str, Any]:
     with _desk(tmp, mode, seed=63, env={"TRADER_CRASH_AT": "after_submit"}) as (sim, engine):
         market = sim.market(neg_risk=False, index=4)
-        _book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
+        set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
         _boot(engine)
         # At the ask exactly: a venue's market BUY buys more shares when it pays less than its limit.
         command = engine.post("place_order", _ticket(market, size=15, price=0.51, tif="FAK"))

@@ -35,6 +35,18 @@ def test_feed_down_is_raised_once_after_the_threshold_and_cleared_once() -> None
     assert len(raised) == 2
 
 
+def test_a_frozen_market_channel_is_raised_at_once_said_once_and_cleared_once() -> None:
+    watch, raised = _watch(feed_down_s=30)
+    watch.feed_frozen(None, 0)
+    watch.feed_frozen(1_000, 7_000)  # found frozen: silent since t=1 s
+    watch.feed_frozen(1_000, 9_000)  # still (reconnected, resynced, still silent)
+    assert [(lv, c) for lv, c, _ in raised] == [("warning", "FEED_FROZEN")]
+    assert "no book data for 6 s" in raised[0][2]
+    watch.feed_frozen(None, 12_000)  # data flows again
+    watch.feed_frozen(None, 13_000)
+    assert [c for _, c, _ in raised] == ["FEED_FROZEN", "FEED_FROZEN_CLEARED"]
+
+
 def test_venue_unreachable_collateral_and_large_fills() -> None:
     watch, raised = _watch(feed_down_s=10, low_collateral_usdc=100.0, large_fill_usdc=50.0)
     watch.venue_unreachable(0, 5_000)

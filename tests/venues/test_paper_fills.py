@@ -15,7 +15,8 @@ from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues.base import OrderRejected, OrderRequest
-from engine.venues.paper import FOK_NOT_FILLED, POST_ONLY_CROSSES, PaperConfig, PaperVenue
+from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.paper_rules import FOK_NOT_FILLED, POST_ONLY_CROSSES
 from storage.db import Database
 from storage.migrations import migrate
 from tests.desk import Desk, make_desk
@@ -304,7 +305,8 @@ def test_a_gtd_order_leaves_the_book_a_minute_before_its_expiry(desk: Desk) -> N
     desk.clock.advance(1)
     desk.venue.advance()
     assert [o.tif for o in desk.venue.resting.values()] == ["GTC"]
-    assert desk.rows("SELECT tif, status FROM paper_orders ORDER BY price DESC") == [("GTD", "CANCELED"), ("GTC", "LIVE")]
+    assert desk.rows("SELECT tif, status FROM paper_orders ORDER BY price DESC") == [("GTD", "CANCELED_EXPIRED_ORDER"),
+                                                                                     ("GTC", "LIVE")]
 
 
 def _twin(tmp_path: Path, name: str, clock: Clock) -> tuple[BookCache, PaperVenue, asyncio.AbstractEventLoop]:
@@ -313,7 +315,7 @@ def _twin(tmp_path: Path, name: str, clock: Clock) -> tuple[BookCache, PaperVenu
     venue = PaperVenue(Database(tmp_path / f"{name}.db", writer_sync="NORMAL"), books, MarketCatalog([market()]),
                        clock=clock)
     loop.run_until_complete(venue.start())
-    venue.token_balance["Y1"] = 10**15  # the random SELLs below sell shares the wallet is given here
+    venue.wallet.shares["Y1"] = 10**15  # the random SELLs below sell shares the wallet is given here
     return books, venue, loop
 
 
@@ -395,7 +397,7 @@ def test_a_sell_needs_the_shares_its_resting_asks_do_not_already_reserve(desk: D
     ask = next(iter(desk.venue.resting))
     desk.run(desk.venue.cancel([ask]))
     assert place(desk, Side.SELL, 0.45, 20, Tif.FAK).filled == 20 * SH
-    assert desk.venue.token_balance["Y1"] == 0
+    assert desk.venue.wallet.shares["Y1"] == 0
 
 
 def test_the_wallet_balance_survives_a_restart_and_a_ghost_fill_gives_the_shares_back(tmp_path: Path) -> None:
@@ -403,13 +405,13 @@ def test_the_wallet_balance_survives_a_restart_and_a_ghost_fill_gives_the_shares
     try:
         desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
         place(desk, Side.BUY, 0.52, 20, Tif.FAK)
-        assert desk.venue.token_balance["Y1"] == 20 * SH
+        assert desk.venue.wallet.shares["Y1"] == 20 * SH
         restarted = PaperVenue(desk.db, desk.books, desk.catalog, clock=desk.clock,
                                config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0))
         desk.run(restarted.start())
-        assert restarted.token_balance["Y1"] == 20 * SH  # read back from its trades
+        assert restarted.wallet.shares["Y1"] == 20 * SH  # read back from its trades
         restarted.advance()  # the trade settles FAILED: a ghost fill
-        assert restarted.token_balance["Y1"] == 0
+        assert restarted.wallet.shares["Y1"] == 0
         with pytest.raises(OrderRejected, match="not enough balance"):
             desk.run(restarted.submit(desk.run(restarted.prepare(request(desk, Side.SELL, 0.45, 20, Tif.FAK)))))
     finally:
@@ -448,3 +450,25 @@ def test_an_order_that_leaves_the_book_leaves_the_queue_marks_to_save(desk: Desk
     # Each row was written with its last queue position as the order left.
     assert sorted(desk.rows("SELECT queue_ahead, status FROM paper_orders")) == [(60 * SH, "CANCELED"),
                                                                                (60 * SH, "MATCHED")]
+
+
+def test_the_cash_a_buy_is_checked_against_is_the_wallets_through_fills_failures_and_a_restart(
+        tmp_path: Path) -> None:
+    """The venue checks a BUY against the wallet's cash less what resting BUYs hold; the paper venue
+    keeps that cash as fills move it (a ghost fill moves it back) and reads it afresh at start."""
+    desk = make_desk(tmp_path / "cash.db")
+    desk.venue.config = PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0)  # every trade FAILS
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    place(desk, Side.BUY, 0.52, 10, Tif.FAK)
+    venue, wallet = desk.venue, desk.venue.wallet
+    assert wallet.trade_cash + wallet.credited == desk.run(venue.balances([])).collateral < wallet.starting_cash
+    venue.advance()  # the trade fails on chain: shares and cash move back
+    assert wallet.trade_cash == desk.run(venue.balances([])).collateral == wallet.starting_cash
+    place(desk, Side.BUY, 0.40, 10)  # rests, holding 4 USDC
+    venue.config = PaperConfig()
+    place(desk, Side.BUY, 0.52, 10, Tif.FAK)
+    restarted = make_desk(tmp_path / "cash.db")
+    assert restarted.venue.wallet.trade_cash == desk.run(venue.balances([])).collateral == wallet.trade_cash
+    short = wallet.trade_cash - 4 * SH  # what the resting bid leaves free
+    with pytest.raises(OrderRejected, match="not enough balance"):
+        place(desk, Side.BUY, 0.50, short * 2 // SH + 2)  # a resting bid worth more than that

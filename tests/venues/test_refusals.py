@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.venues.paper import FAK_NO_MATCH, FOK_NOT_FILLED, POST_ONLY_CROSSES
+from engine.venues.paper_rules import FAK_NO_MATCH, FOK_NOT_FILLED, POST_ONLY_CROSSES
 from engine.venues.refusals import Refusal, classify
 
 
