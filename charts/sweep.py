@@ -38,7 +38,8 @@ def history_figure(trials: pd.DataFrame, objective: str) -> go.Figure:
     # Trials are whole numbers: a step of 1 or more, and room so the first and last are not cut.
     fig.update_xaxes(title_text="trial", tick0=0, dtick=whole_dtick(max(numbers) - min(numbers) + 1),
                      range=[min(numbers) - 0.5, max(numbers) + 0.5])
-    fig.update_yaxes(title_text=text.plotly(label), range=list(padded([*done["value"], *done["value"].cummax()]) or (0, 1)))
+    fig.update_yaxes(title_text=text.plotly(label),
+                     range=list(padded([*done["value"], *done["value"].cummax()]) or (0, 1)))
     fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
@@ -64,7 +65,8 @@ def param_figure(trials: pd.DataFrame, param: str, objective: str, bounds: Seque
     fig = go.Figure(traces)
     fig.update_xaxes(title_text=text.plotly(param), **_param_axis(done[param], bounds))
     scores = [*done["value"], *tested["test"]]
-    fig.update_yaxes(title_text=text.plotly(OBJECTIVE_LABELS.get(objective, objective)), range=list(padded(scores) or (0, 1)))
+    fig.update_yaxes(title_text=text.plotly(OBJECTIVE_LABELS.get(objective, objective)),
+                     range=list(padded(scores) or (0, 1)))
     fig.update_layout(title=text.plotly(title), height=280, **{**LAYOUT, "hovermode": "closest"})
     return fig
 

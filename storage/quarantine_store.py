@@ -37,9 +37,15 @@ ALERT_NAMES = 5  # markets named in one alert (the rest counted)
 
 def set_aside_markets(conn: Connection, found: Sequence[tuple[Mapping[str, Any], str]], now: int) -> None:
     """Move each (row, why) out of `markets` into the quarantine, audited, with one critical
-    alert naming them (not one per row: a thousand bad rows are one event)."""
+    alert naming those not set aside for that reason already (one alert for a thousand bad
+    rows, and none again when a refresh writes the same bad row back)."""
+    fresh = []
     for row, problem in found:
         cid = row.get("condition_id")
+        known = conn.execute(text("SELECT problem FROM quarantine WHERE kind = 'market' AND subject = :s"),
+                             {"s": f"market {cid}"}).scalar()
+        if known != problem:
+            fresh.append((row, problem))
         conn.execute(text("DELETE FROM markets WHERE condition_id = :c"), {"c": cid})
         conn.execute(text("""INSERT INTO quarantine (kind, subject, problem, repair, row, at)
                              VALUES ('market', :s, :p, :r, :row, :at)
@@ -49,11 +55,11 @@ def set_aside_markets(conn: Connection, found: Sequence[tuple[Mapping[str, Any],
                       "row": json.dumps(dict(row), default=str), "at": now})
         write_audit(conn, actor="engine", action="market.set_aside", entity=f"market:{cid}",
                     before={"condition_id": cid, "problem": problem}, after=None)
-    if found:
-        named = "; ".join(f"{row.get('condition_id')} ({problem})" for row, problem in found[:ALERT_NAMES])
-        more = f" and {len(found) - ALERT_NAMES} more" if len(found) > ALERT_NAMES else ""
+    if fresh:
+        named = "; ".join(f"{row.get('condition_id')} ({problem})" for row, problem in fresh[:ALERT_NAMES])
+        more = f" and {len(fresh) - ALERT_NAMES} more" if len(fresh) > ALERT_NAMES else ""
         raise_alert(conn, level="critical", source="engine", code="MARKET_SET_ASIDE",
-                    message=f"market rows that cannot be read were set aside, the engine runs without them: "
+                    message=f"market rows the engine cannot use were set aside, it runs without them: "
                             f"{named}{more}. `python -m engine status` says how to repair them")
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from engine.contracts.jsonsafe import JsonRefused, loads_bounded
 from engine.contracts.market_rows import import_problem
 from engine.contracts.venue_rules import TICKS
-from storage.recording_sessions import SessionError
+from storage.recording_sessions import MAX_MARKETS, SessionError
 
 KINDS = ("book", "change", "trade", "decide")
 DATA_BYTES = 64 * 1024  # a tick's data: a book of depth 10 is about 400 bytes
@@ -140,8 +140,8 @@ _SHAPES = {"book": _book, "change": _change, "trade": _trade, "decide": _decide}
 
 def header_markets(raw: Any) -> list[dict[str, Any]]:
     """The header's markets, each checked, none twice and no token in two of them."""
-    if not isinstance(raw, list):
-        raise SessionError("the header's markets are not a list")
+    if not isinstance(raw, list) or len(raw) > MAX_MARKETS:
+        raise SessionError(f"the header's markets are not a list of at most {MAX_MARKETS}")
     markets = [checked_market(m, i) for i, m in enumerate(raw)]
     owners: dict[str, str] = {}  # condition id or token -> the market that names it
     for market in markets:

@@ -12,7 +12,7 @@ trusts nothing in the file (storage/session_checks.py checks its header's market
 and each tick line, all bounded). It refuses to mix (this desk already has ticks of those
 markets inside the span), to replace or shadow a market this desk knows (a token it knows
 under another market), and drops exact repeats of a line. A market this desk does not know is
-stored marked `imported`: replayed by backtests, never selected by the live desk.
+stored marked `imported`: replayed by backtests, never loaded by the live desk.
 """
 
 from __future__ import annotations
@@ -150,8 +150,8 @@ def import_session(db: Database, path: Path, *, actor: str, name: str | None = N
     except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         raise SessionError(f"{path}: cannot be read ({exc}); nothing was imported") from None
     except SQLAlchemyError as exc:  # checked first, so only an unforeseen conflict lands here
-        raise SessionError(f"{path}: the database refused the import ({exc.orig or exc}); nothing was imported"
-                           ) from None
+        reason = getattr(exc, "orig", None) or exc
+        raise SessionError(f"{path}: the database refused the import ({reason}); nothing was imported") from None
 
 
 def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str | None,

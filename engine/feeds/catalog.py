@@ -45,7 +45,8 @@ def usable_rows(rows: Sequence[Row]) -> tuple[list[Row], list[tuple[Row, str]]]:
                     for token in (row["yes_token"], row["no_token"])}
     kept = []
     for row in usable:
-        owners = {venue_tokens.get(token) for token in (row["yes_token"], row["no_token"])} - {None, row["condition_id"]}
+        owners = {venue_tokens.get(token) for token in (row["yes_token"], row["no_token"])}
+        owners -= {None, row["condition_id"]}
         if row.get("origin") == "imported" and owners:
             refused.append((row, f"imported, it claims a token of the venue's market {min(owners)}"))
         else:

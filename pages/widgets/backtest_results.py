@@ -90,7 +90,8 @@ def progress_panel(db: Database, root: Path) -> None:
         note = {"starting": " · starting", "unknown": " · started outside the dashboard"}.get(state, "")
         st.progress(
             min(1.0, run.progress / 1000),
-            text=f"Backtest #{run.id} {text.markdown(run.name)}: {run.progress / 10:.1f} % · {run.events:,} events{note}",
+            text=f"Backtest #{run.id} {text.markdown(run.name)}: {run.progress / 10:.1f} % · "
+                 f"{run.events:,} events{note}",
         )
 
 
@@ -135,7 +136,8 @@ def _header(run: backtest_queries.BacktestRun, questions: dict[str, str]) -> Non
     markets = text.markdown("; ".join(questions.get(cid, cid) for cid in run.markets) or "every market with data")
     finished = f" · finished {utc(run.finished_at)}" if run.finished_at else ""
     st.caption(
-        f"{text.markdown(run.kind)} · {run.source} data · {utc(run.from_at)} → {utc(run.to_at)} · seed {run.seed} · "
+        f"{text.markdown(run.kind)} · {run.source} data · {utc(run.from_at)} → {utc(run.to_at)} · "
+        f"seed {run.seed} · "
         f"{run.events:,} events · launched {utc(run.created_at)}{finished} · markets: {markets}"
     )
     with st.expander("Parameters"):

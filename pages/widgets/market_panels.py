@@ -95,7 +95,8 @@ def _facts(market: dict[str, Any]) -> None:
     neg = " · neg-risk event" if market["neg_risk"] else ""
     st.caption(
         f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
-        f"min size {market['min_size']:g} shares · {flags}{neg} · tags: {text.markdown(', '.join(market['tags']) or '—')}"
+        f"min size {market['min_size']:g} shares · {flags}{neg} · "
+        f"tags: {text.markdown(', '.join(market['tags']) or '—')}"
     )
 
 

@@ -24,7 +24,8 @@ def news_feeds_panel(db: Database) -> None:
     row = queries.engine_settings(db).get("news_feeds")
     stored = row["value"] if row else []
     if row and row.get("problem"):
-        st.error(f"The stored news feeds cannot be read ({text.markdown(row['problem'])}); the engine keeps the feeds in force "
+        st.error(f"The stored news feeds cannot be read ({text.markdown(row['problem'])}); "
+                 "the engine keeps the feeds in force "
                  "before. Save a corrected list below.", icon=":material/error:")
     st.caption("RSS or Atom feeds, polled by the engine off its trading loop. An entry whose title or summary "
                "contains one of a rule's keywords (any case), or matches its pattern (a regular expression), "

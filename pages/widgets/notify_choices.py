@@ -53,7 +53,8 @@ def notify_choices_form(db: Database, current: Settings) -> None:
     try:
         choices = notify_choices.parse(raw)
     except notify_choices.ChoicesError as exc:
-        st.error(f"The stored choices cannot be read ({text.markdown(exc)}); the engine uses the defaults until they are saved "
+        st.error(f"The stored choices cannot be read ({text.markdown(exc)}); "
+                 "the engine uses the defaults until they are saved "
                  "again.", icon=":material/error:")
         choices = notify_choices.parse(notify_choices.DEFAULT_JSON)
     names = sorted(set(trading_queries.strategies(db)["name"]) | {n for n in choices.rules if n != ALL})

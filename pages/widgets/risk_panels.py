@@ -49,10 +49,12 @@ def state_panel(db: Database, status: desk_status.EngineStatus) -> None:
     cols[1].metric("Since", utc(status.trading_state_at) if status.trading_state_at else "—")
     cols[2].metric("Kill latch", "SET" if status.kill_latched else "not set")
     if status.trading_state != "ACTIVE":
-        st.warning(f"Reason: {text.markdown(status.trading_state_reason or 'none recorded')}", icon=":material/warning:")
+        st.warning(f"Reason: {text.markdown(status.trading_state_reason or 'none recorded')}",
+                   icon=":material/warning:")
     if status.kill_latched:
         st.error(
-            f"Kill latch set: {text.markdown(status.kill_reason or 'no reason given')}. Re-arm clears it; the engine then "
+            f"Kill latch set: {text.markdown(status.kill_reason or 'no reason given')}. "
+            "Re-arm clears it; the engine then "
             "stays STOPPED until you press Start.",
             icon=":material/block:",
         )

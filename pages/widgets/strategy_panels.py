@@ -105,18 +105,21 @@ def _refresh_baseline(db: Database, name: str) -> None:
 def _status_line(row: trading_queries.StrategyRow) -> None:
     state = "enabled" if row.enabled else "disabled"
     st.markdown(
-        f"**{text.markdown(row.name)}** · {text.markdown(row.kind)} · {state} · status **{text.markdown(row.status)}** · "
+        f"**{text.markdown(row.name)}** · {text.markdown(row.kind)} · {state} · "
+        f"status **{text.markdown(row.status)}** · "
         f"version {row.version} · last changed by {text.markdown(row.updated_by)}"
     )
     if row.problems:
         st.error(
-            "This strategy's configuration cannot be read: " + text.markdown("; ".join(row.problems)) + ". The form below "
+            "This strategy's configuration cannot be read: " + text.markdown("; ".join(row.problems))
+            + ". The form below "
             "starts from the kind's defaults where it cannot; saving replaces the stored value.",
             icon=":material/error:",
         )
     if row.status == "error":
         st.error(
-            f"The engine disabled this strategy: {text.markdown(row.last_error or 'no message')}. Fix its configuration "
+            f"The engine disabled this strategy: {text.markdown(row.last_error or 'no message')}. "
+            "Fix its configuration "
             "and enable it again.",
             icon=":material/error:",
         )

@@ -36,7 +36,8 @@ def strategy_state_badge(db: Database, mode: str, name: str) -> None:
     st.badge(f"{text.markdown(name)}: {label}", color=TRADING_COLORS.get(label, "gray"),  # type: ignore[arg-type]
              help=text.markdown(state["reason"] or "none of its own limits is binding"))
     if label != "ACTIVE":
-        st.warning(f"{text.markdown(name)} is {label} by its own limits: {text.markdown(state['reason'] or 'no reason recorded')}. "
+        reason = text.markdown(state["reason"] or "no reason recorded")
+        st.warning(f"{text.markdown(name)} is {label} by its own limits: {reason}. "
                    "Other strategies keep trading.", icon=":material/warning:")
 
 

@@ -158,7 +158,8 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
     except OSError as exc:
         st.error(f"Could not start the sweep process: {text.markdown(exc)}")
         return None
-    st.session_state["flash"] = (f"Sweep '{text.markdown(spec.name)}' launched with {plural(jobs, 'worker')} (pid {launched.pid}); "
+    st.session_state["flash"] = (f"Sweep '{text.markdown(spec.name)}' launched with {plural(jobs, 'worker')} "
+                                 f"(pid {launched.pid}); "
                                  f"its log: `{launched.log_path}`.")
     st.session_state.setdefault(SW_STARTING, {})[spec.name] = (launched.pid, str(launched.log_path))
     return spec.name
@@ -215,7 +216,8 @@ def _starting_panel(url: str, starting: dict[str, tuple[int, str]]) -> None:
         st.rerun(scope="app")
     for name, (pid, log) in starting.items():
         if sweep_alive(pid):
-            st.info(f"Sweep '{text.markdown(name)}' is starting (pid {pid}): it is listed here as soon as its study exists. "
+            st.info(f"Sweep '{text.markdown(name)}' is starting (pid {pid}): it is listed here as soon as its "
+                    "study exists. "
                     f"Its log: `{log}`.", icon=":material/hourglass_top:")
         else:
             st.error(f"Sweep '{text.markdown(name)}' ended before creating its study: its log says why, `{log}`.",
@@ -237,7 +239,8 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
         st.warning(note, icon=":material/timer:")
     _progress(view.name, url)
     if not sweep_alive(view.pid) and view.done < view.wanted:
-        st.warning(f"Sweep '{text.markdown(view.name)}' is not running and has {view.done} of {view.wanted} trials: resume it to "
+        st.warning(f"Sweep '{text.markdown(view.name)}' is not running and has {view.done} of {view.wanted} "
+                   "trials: resume it to "
                    "finish (trials already done are kept).", icon=":material/pause_circle:")
         if st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
             _launch(db, root, SweepSpec.from_dict(spec), worker_budget().most)
@@ -313,7 +316,8 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
     rows = trading_queries.strategy_rows(configured)
     targets = [n for n, row in rows.items() if row.kind == kind]
     if not targets:
-        st.info(f"No configured {text.markdown(kind)} strategy to use them in: create one on the Strategies page first.")
+        st.info(f"No configured {text.markdown(kind)} strategy to use them in: create one on the Strategies "
+                "page first.")
         return
     target = st.selectbox("Into strategy", targets, key=SW_TARGET)
     row = rows[target]
@@ -323,7 +327,8 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
         return
     st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b)} for k, (a, b) in changes.items()]),
                  hide_index=True, key="sw_changes")
-    confirmed = st.checkbox(f"Change strategy '{text.markdown(target)}' (the engine reloads it; audited)", key=SW_CONFIRM)
+    confirmed = st.checkbox(f"Change strategy '{text.markdown(target)}' (the engine reloads it; audited)",
+                            key=SW_CONFIRM)
     if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):
         try:
             saved = use_params(db, strategy=target, version=row.version, kind=kind, current=row.params,
@@ -335,5 +340,6 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
             st.error(f"Nothing saved: {text.markdown(exc)}")
             return
         saved_then_reload(db, saved.reload_command_id,
-                          flash=f"Strategy '{text.markdown(target)}' now has the params of trial {trial} (version {saved.version}).",
+                          flash=f"Strategy '{text.markdown(target)}' now has the params of trial {trial} "
+                                f"(version {saved.version}).",
                           label="The engine's reload of the configuration")

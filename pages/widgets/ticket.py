@@ -107,7 +107,8 @@ def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
         ticket = parse_ticket(payload, now_s=int(time.time()))
         if book is None and ticket.marketable:
             # Nothing to price it from here: the trader would confirm an order whose price they never saw.
-            st.error(f"No recorded book for {text.markdown(payload['outcome'])} of this market yet, so a marketable order cannot "
+            st.error(f"No recorded book for {text.markdown(payload['outcome'])} of this market yet, so a "
+                     "marketable order cannot "
                      "be priced or previewed here. Give a limit price instead (it never trades worse than its "
                      "limit), or wait until the engine has recorded this market's book.", icon=":material/block:")
             return False

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.browser.cdp import Page
+from tests.browser.cdp import Page, http_get
 
 PASSWORD = "browser test password"
 EXCEPTIONS = "document.querySelectorAll('[data-testid=\"stException\"]').length"
 RUNNING = "document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length"
 TITLE = "(document.querySelector('h1') || {}).innerText || ''"
+
+
+def healthy(url: str) -> bool:
+    """The dashboard at `url` answers its health check."""
+    try:
+        return http_get(f"{url}/_stcore/health") == "ok"
+    except OSError:
+        return False
 
 
 async def settled(page: Page, title: str) -> None:

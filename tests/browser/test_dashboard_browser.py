@@ -21,9 +21,9 @@ from storage import queries
 from storage import portfolio_queries
 from storage.db import Database
 from engine.contracts.passwords import hash_password
-from tests.browser.cdp import Chromium, Page, chromium_path, free_port, http_get
+from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
-from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, login, open_page, settled
+from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
@@ -186,7 +186,7 @@ def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
             except AssertionError:
                 raise AssertionError(f"{program} did not reach RUNNING:\n{_log(tmp_path, program)}") from None
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _health(url), 60, 0.25, "the dashboard's /_stcore/health")
+        wait_until(lambda: healthy(url), 60, 0.25, "the dashboard's /_stcore/health")
         db = Database(Path(env["TRADER_DB"]))
         wait_until(
             lambda: db.exists() and not queries.engine_status(db).heartbeat_stale,
@@ -206,13 +206,6 @@ def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
         if chromium is not None:
             chromium.close()
         sup.shutdown()
-
-
-def _health(url: str) -> bool:
-    try:
-        return http_get(f"{url}/_stcore/health") == "ok"
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":  # pragma: no cover - handy when iterating on the browser flow

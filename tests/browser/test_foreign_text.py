@@ -12,7 +12,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,9 +22,9 @@ from engine.contracts.passwords import hash_password
 from reports.backtest import write_backtest_report
 from storage.db import Database
 from storage.migrations import migrate
-from tests.browser.cdp import Chromium, Page, chromium_path, free_port, http_get
+from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.hostile import FOREIGN, Canary, foreign_rules, make_hostile, payload
-from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, login, open_page
+from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page
 from tests.dashboard.seed import BTC, seed
 from tests.dashboard.test_backtest_page import METRICS, insert_run
 from tests.helpers import ROOT, isolated_env, wait_until
@@ -64,42 +64,44 @@ async def _nothing_foreign(page: Page, canary: Canary, where: str) -> None:
     assert canary.hits == [], f"{where}: requests to another host {canary.hits[:5]}"
 
 
-async def _open_report(path: Path, canary: Canary, charts: int) -> Page:
-    chromium = Chromium(path.parent / "chromium-profile", path.parent / "chromium.log")
-    page = await Page.open(chromium.page_ws_url())
-    page.chromium = chromium  # type: ignore[attr-defined]
-    await page.navigate(path.as_uri())
-    await page.wait_for(CHARTS, 40, what="the report's charts drawn by its own scripts", check=lambda n: n == charts)
-    return page
+def _report_in_chromium(path: Path, check: Callable[[Page], Awaitable[None]]) -> None:
+    """Open the report file in Chromium, wait until its own scripts drew every chart, then `check`."""
+    charts = path.read_text().count('class="plotly-graph-div"')
+    chromium = Chromium(path.parent / f"{path.stem}-profile", path.parent / f"{path.stem}-chromium.log")
 
+    async def drive() -> None:
+        page = await Page.open(chromium.page_ws_url())
+        try:
+            await page.navigate(path.as_uri())
+            await page.wait_for(CHARTS, 40, what="the report's charts, drawn by its own scripts",
+                                check=lambda n: n == charts)
+            await check(page)
+        finally:
+            await page.close()
 
-def _charts_in(html: str) -> int:
-    return html.count('class="plotly-graph-div"')
+    try:
+        asyncio.run(drive())
+    finally:
+        chromium.close()
 
 
 def test_the_report_shows_hostile_text_as_text_and_runs_nothing_of_it(tmp_path: Path) -> None:
     with Canary.running() as canary:
         db_path, run = _hostile_desk(tmp_path, canary.url)
         report = write_backtest_report(Database(db_path), run, tmp_path / "report.html")
-        html = report.read_text()
 
-        async def check() -> None:
-            page = await _open_report(report, canary, _charts_in(html))
-            try:
-                await _nothing_foreign(page, canary, "the report")
-                shown = await page.evaluate("document.body.innerText")
-                for n in (2, RUN_NAME, RUN_NAME + 1):  # a question, the run's name, a refusal note: as written
-                    assert payload(n, canary.url) in shown, n
-            finally:
-                await page.close()
-                page.chromium.close()  # type: ignore[attr-defined]
+        async def check(page: Page) -> None:
+            await _nothing_foreign(page, canary, "the report")
+            shown = await page.evaluate("document.body.innerText")
+            for n in (2, RUN_NAME, RUN_NAME + 1):  # a question, the run's name, a refusal note: as written
+                assert payload(n, canary.url) in shown, n
 
-        asyncio.run(check())
+        _report_in_chromium(report, check)
 
 
 def test_the_reports_policy_runs_only_its_own_scripts(tmp_path: Path) -> None:
     """An escape missed somewhere: a script and an event handler slipped into the page's HTML do
-    not run, while the report's own scripts (plotly.js, each chart) do."""
+    not run, and nothing is fetched, while the report's own scripts (plotly.js, each chart) do run."""
     with Canary.running() as canary:
         db_path, run = _hostile_desk(tmp_path, canary.url)
         page_html = write_backtest_report(Database(db_path), run, tmp_path / "clean.html").read_text()
@@ -108,17 +110,12 @@ def test_the_reports_policy_runs_only_its_own_scripts(tmp_path: Path) -> None:
         tampered = tmp_path / "tampered.html"
         tampered.write_text(page_html.replace("<main>", "<main>" + slipped, 1))
 
-        async def check() -> None:
-            page = await _open_report(tampered, canary, _charts_in(page_html))
-            try:
-                await page.wait_for(IMAGES_DONE, 30, what="every image loaded or refused")
-                assert page.dialogs == []
-                assert canary.hits == []
-            finally:
-                await page.close()
-                page.chromium.close()  # type: ignore[attr-defined]
+        async def check(page: Page) -> None:
+            await page.wait_for(IMAGES_DONE, 30, what="every image loaded or refused")
+            assert page.dialogs == []
+            assert canary.hits == []
 
-        asyncio.run(check())
+        _report_in_chromium(tampered, check)
 
 
 @contextmanager
@@ -133,19 +130,12 @@ def _dashboard(tmp: Path, db_path: Path) -> Iterator[str]:
         stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _healthy(url), 60, 0.25, "the dashboard's /_stcore/health")
+        wait_until(lambda: healthy(url), 60, 0.25, "the dashboard's /_stcore/health")
         yield url
     finally:
         proc.kill()
         proc.wait(10)
         log.close()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return http_get(f"{url}/_stcore/health") == "ok"
-    except OSError:
-        return False
 
 
 async def _tour(page: Page, url: str, canary: Canary) -> None:

@@ -141,7 +141,8 @@ def test_a_limit_priced_through_the_book_past_the_max_slippage_is_refused_in_the
     at.number_input(key="t_size").set_value(10.0)
     at.number_input(key="t_price").set_value(0.99)  # the mid is 0.5075: 0.4825 away
     at.button(key="t_preview").click().run()
-    assert any("Fix the ticket: price" in as_read(e.value) and "max slippage of 0.05" in as_read(e.value) for e in at.error)
+    assert any("Fix the ticket: price" in as_read(e.value) and "max slippage of 0.05" in as_read(e.value)
+               for e in at.error)
     assert at.button(key="t_confirm").disabled
     at.number_input(key="t_price").set_value(0.55)  # 0.0425 from the mid: within the cap
     at.button(key="t_preview").click().run()
