@@ -11,7 +11,6 @@ none of them refused."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,11 +33,6 @@ UNKNOWN = ("0x" + "ab" * 32, "1" * 40, "2" * 40)  # a market the simulator does 
 def sim() -> Iterator[SimHandle]:
     with running_simulator(seed=31, agents=True, agent_interval_s=0.1) as handle:
         yield handle
-
-
-def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(engine.db_path, timeout=10) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 def _market(cid: str, yes: str, no: str, **changes: Any) -> dict[str, Any]:
@@ -97,11 +91,11 @@ def _hostile(tmp: Path, traded: tuple[str, str, str]) -> dict[str, tuple[Path, s
 
 
 def _desk_state(engine: EngineProcess) -> tuple[Any, ...]:
-    return tuple(_rows(engine, f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("markets", "ticks", "recording_sessions"))
+    return tuple(engine.rows(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("markets", "ticks", "recording_sessions"))
 
 
 def _quoted(engine: EngineProcess, since_id: int) -> set[str]:
-    return {cid for (cid,) in _rows(engine, "SELECT DISTINCT condition_id FROM orders WHERE id > ?", since_id)}
+    return {cid for (cid,) in engine.rows("SELECT DISTINCT condition_id FROM orders WHERE id > ?", since_id)}
 
 
 def test_hostile_session_files_are_refused_and_the_engine_trades_as_before(tmp_path: Path, sim: SimHandle) -> None:
@@ -112,7 +106,7 @@ def test_hostile_session_files_are_refused_and_the_engine_trades_as_before(tmp_p
         wait_until(lambda: len(_quoted(engine, 0)) == 2, 120, 0.2, "quotes on the two most liquid markets")
         before = _quoted(engine, 0)
         assert engine.terminate() == 0
-        traded = _rows(engine, "SELECT condition_id, yes_token, no_token FROM markets WHERE condition_id = ?",
+        traded = engine.rows("SELECT condition_id, yes_token, no_token FROM markets WHERE condition_id = ?",
                        sorted(before)[0])[0]
         state = _desk_state(engine)
         for name, (path, reason) in _hostile(tmp_path, traded).items():
@@ -121,15 +115,15 @@ def test_hostile_session_files_are_refused_and_the_engine_trades_as_before(tmp_p
             assert "Traceback" not in done.stderr, name
             assert _desk_state(engine) == state, name
         _imports_apart(tmp_path, engine)
-        last = _rows(engine, "SELECT COALESCE(MAX(id), 0) FROM orders")[0][0]
+        last = engine.rows("SELECT COALESCE(MAX(id), 0) FROM orders")[0][0]
         engine.start()
         wait_until(lambda: len(_quoted(engine, last)) >= len(before), 120, 0.2, "quotes after the restart")
         assert _quoted(engine, last) == before  # the same markets as before
         assert engine.status().state == "RUNNING"
-        selected = dict(_rows(engine, "SELECT name, selected FROM strategy_selection"))
+        selected = dict(engine.rows("SELECT name, selected FROM strategy_selection"))
         assert selected == {"demo": 2, "rain": 0}  # an imported market is never a live candidate
-        assert _rows(engine, "SELECT COUNT(*) FROM alerts WHERE code = 'ENGINE_ERROR'") == [(0,)]
-        refused = _rows(engine, "SELECT COUNT(*) FROM orders WHERE id > ? AND status = 'REJECTED'", last)
+        assert engine.rows("SELECT COUNT(*) FROM alerts WHERE code = 'ENGINE_ERROR'") == [(0,)]
+        refused = engine.rows("SELECT COUNT(*) FROM orders WHERE id > ? AND status = 'REJECTED'", last)
         assert refused == [(0,)]
     finally:
         engine.cleanup()
@@ -143,7 +137,7 @@ def _imports_apart(tmp: Path, engine: EngineProcess) -> None:
     done = run_cli(["import-history", "--file", str(_write(tmp / "rich.jsonl", [rich], lines, name="rich"))],
                    engine.env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert _rows(engine, "SELECT origin, liquidity, volume FROM markets WHERE condition_id = ?", UNKNOWN[0]) == [
+    assert engine.rows("SELECT origin, liquidity, volume FROM markets WHERE condition_id = ?", UNKNOWN[0]) == [
         ("imported", 0, 0)]
     other = _market("0x" + "ef" * 32, "5" * 40, "6" * 40)
     twice = [line for line in _lines(other) for _ in range(2)]
@@ -152,5 +146,5 @@ def _imports_apart(tmp: Path, engine: EngineProcess) -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout[done.stdout.index("{"):])["ticks"] == len(_lines(other))
     tokens = (other["yes_token"], other["no_token"], "")
-    assert _rows(engine, "SELECT COUNT(*) FROM ticks WHERE at >= ? AND at <= ? AND token_id IN (?, ?, ?)",
+    assert engine.rows("SELECT COUNT(*) FROM ticks WHERE at >= ? AND at <= ? AND token_id IN (?, ?, ?)",
                  T0, T0 + 60_000, *tokens) == [(len(_lines(other)) + 1,)]  # the rich file's marker too

@@ -31,13 +31,8 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(engine.db_path, timeout=10) as conn:
-        return conn.execute(sql, args).fetchall()
-
-
 def _quoted(engine: EngineProcess, since_id: int) -> set[str]:
-    return {cid for (cid,) in _rows(engine, "SELECT DISTINCT condition_id FROM orders WHERE id > ? AND "
+    return {cid for (cid,) in engine.rows("SELECT DISTINCT condition_id FROM orders WHERE id > ? AND "
                                             "strategy = 'demo'", since_id)}
 
 
@@ -66,12 +61,12 @@ def test_unreadable_rows_are_set_aside_and_the_engine_trades(tmp_path: Path, sim
         before = _quoted(engine, 0)
         assert engine.terminate() == 0
         _corrupt(engine, sorted(before)[0])
-        last = _rows(engine, "SELECT COALESCE(MAX(id), 0) FROM orders")[0][0]
+        last = engine.rows("SELECT COALESCE(MAX(id), 0) FROM orders")[0][0]
         engine.start()
         wait_until(lambda: len(_quoted(engine, last)) >= len(before), 120, 0.2, "quotes after the restart")
         assert _quoted(engine, last) == before  # the same markets as before
         assert engine.status().state == "RUNNING"
-        assert _rows(engine, "SELECT COUNT(*) FROM orders WHERE id > ? AND status = 'REJECTED'", last) == [(0,)]
+        assert engine.rows("SELECT COUNT(*) FROM orders WHERE id > ? AND status = 'REJECTED'", last) == [(0,)]
         _says_what_was_set_aside(engine)
         _a_repaired_setting_leaves_the_list(engine)
     finally:
@@ -79,11 +74,11 @@ def test_unreadable_rows_are_set_aside_and_the_engine_trades(tmp_path: Path, sim
 
 
 def _says_what_was_set_aside(engine: EngineProcess) -> None:
-    assert _rows(engine, "SELECT COUNT(*) FROM markets WHERE condition_id IN (?, ?, ?)", BAD_TAGS, BAD_TICK,
+    assert engine.rows("SELECT COUNT(*) FROM markets WHERE condition_id IN (?, ?, ?)", BAD_TAGS, BAD_TICK,
                  SHADOW) == [(0,)]
-    kept = dict(_rows(engine, "SELECT subject, row FROM quarantine WHERE kind = 'market'"))
+    kept = dict(engine.rows("SELECT subject, row FROM quarantine WHERE kind = 'market'"))
     assert json.loads(kept[f"market {BAD_TAGS}"])["tags"] == "not json"  # kept as it was, to repair
-    alerts = " ".join(m for (m,) in _rows(engine, "SELECT message FROM alerts WHERE level = 'critical'"))
+    alerts = " ".join(m for (m,) in engine.rows("SELECT message FROM alerts WHERE level = 'critical'"))
     for named in (BAD_TAGS, BAD_TICK, SHADOW, f"setting {SETTING}", "strategy 'broken'"):
         assert named in alerts, named
     shown = run_cli(["status"], engine.env)
@@ -105,5 +100,5 @@ def _a_repaired_setting_leaves_the_list(engine: EngineProcess) -> None:
     with sqlite3.connect(engine.db_path) as conn:
         conn.execute("UPDATE settings SET value = '30' WHERE key = ?", (SETTING,))
     assert engine.run("reload_config", timeout=30).status == "done"
-    subjects = {s for (s,) in _rows(engine, "SELECT subject FROM quarantine")}
+    subjects = {s for (s,) in engine.rows("SELECT subject FROM quarantine")}
     assert f"setting {SETTING}" not in subjects and f"market {BAD_TAGS}" in subjects
