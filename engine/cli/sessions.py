@@ -166,7 +166,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=cmd_list)
     export = verbs.add_parser("export", help="write a session to a file another desk imports "
-                                             "(python -m engine import-history --file FILE)")
+                                             "(python -m engine session import FILE)")
     export.add_argument("name")
     export.add_argument("file", help="FILE.jsonl, or FILE.jsonl.gz compressed")
     export.add_argument("--force", action="store_true", help="replace the file if it exists")

@@ -133,7 +133,7 @@ def _actions(db: Database, session: rs.Session, root: Path) -> None:
 
 def _export(db: Database, session: rs.Session, root: Path) -> None:
     if not st.button("Export to a file", key=SS_EXPORT, icon=":material/download:",
-                     help="A file another desk imports with `python -m engine import-history --file FILE`"):
+                     help="A file another desk imports with `python -m engine session import FILE`"):
         return
     folder = db.path.parent / "exports"
     folder.mkdir(parents=True, exist_ok=True)
