@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts import text
 from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, MONEY, PERCENT, RED, empty_figure, equity_drawdown_figure
 
 _UNITS = ((120_000, "s", 1_000), (2 * 3_600_000, "min", 60_000), (3 * 86_400_000, "h", 3_600_000))
@@ -33,7 +34,7 @@ def exposure_figure(curve: pd.DataFrame, title: str) -> go.Figure:
     )
     fig.update_yaxes(title_text="exposure (USDC)", rangemode="tozero", tickformat=MONEY)
     fig.update_xaxes(title_text="time (UTC)")
-    fig.update_layout(title=title, height=280, **LAYOUT)
+    fig.update_layout(title=text.plotly(title), height=280, **LAYOUT)
     return fig
 
 
@@ -57,7 +58,7 @@ def trades_figure(
                 mode="markers",
                 name=f"{side.lower()}s",
                 marker=dict(symbol=symbol, color=color, size=9, line=dict(width=0.5, color="white")),
-                customdata=rows[["outcome", "size", "question"]].astype(str).to_numpy(),
+                customdata=rows[["outcome", "size", "question"]].astype(str).map(text.plotly).to_numpy(),
                 hovertemplate=(
                     f"{side} %{{customdata[0]}} %{{customdata[1]}} sh @ %{{y:.4f}}"
                     "<br>%{customdata[2]}<extra></extra>"
@@ -66,7 +67,7 @@ def trades_figure(
         )
     fig.update_yaxes(title_text="fill price (probability)", tickformat=".3f")
     fig.update_xaxes(title_text="time (UTC)", range=list(x_range) if x_range else None)
-    fig.update_layout(title=title, height=320, **{**LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=text.plotly(title), height=320, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
@@ -100,9 +101,9 @@ def compare_figure(runs: list[tuple[str, pd.DataFrame, int]]) -> go.Figure:
             go.Scatter(
                 x=ms / per,
                 y=change,
-                name=label,
+                name=text.plotly(label),  # a run's name: the operator's text
                 line_color=color,
-                hovertemplate=f"%{{x:.2f}} {unit}: %{{y:+.3f}} %<extra>{label}</extra>",
+                hovertemplate=f"%{{x:.2f}} {unit}: %{{y:+.3f}} %<extra>%{{fullData.name}}</extra>",
             )
         )
     fig.add_hline(y=0, line_dash="dot", line_color=GREY)

@@ -10,6 +10,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts import text
 from charts.style import GREY, LAYOUT, empty_figure
 
 HORIZON_LABELS = {"1s": "1 s", "10s": "10 s", "60s": "60 s", "resolution": "resolution"}
@@ -29,11 +30,11 @@ def markout_curve_figure(per_strategy: pd.DataFrame, title: str) -> go.Figure:
         points = [_number(row[f"bps_{h}"]) for h in HORIZON_LABELS]
         hover = [f"{_number(row[f'usdc_{h}']) or 0:+,.2f} USDC over {int(row[f'fills_{h}'])} fills"
                  for h in HORIZON_LABELS]
-        fig.add_trace(go.Scatter(x=labels, y=points, name=str(row["strategy"]), mode="lines+markers",
+        fig.add_trace(go.Scatter(x=labels, y=points, name=text.plotly(row["strategy"]), mode="lines+markers",
                                  customdata=hover, hovertemplate="%{y:+,.0f} bps (%{customdata})<extra>%{fullData.name}</extra>",
                                  connectgaps=False))
     fig.add_hline(y=0, line_color=GREY, line_dash="dot")
     fig.update_yaxes(title_text="markout (bps of notional)", tickformat="+,.0f", zeroline=False)
     fig.update_xaxes(title_text="after the fill", type="category", categoryorder="array", categoryarray=labels)
-    fig.update_layout(title=title, height=320, **LAYOUT)
+    fig.update_layout(title=text.plotly(title), height=320, **LAYOUT)
     return fig

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from charts import text
 from charts.axes import nice_ticks
 
 # uirevision keeps the operator's zoom across fragment refreshes.
@@ -29,8 +30,8 @@ GREEN, RED, AMBER, BLUE, GREY = "#2e7d32", "#c62828", "#ef6c00", "#1565c0", "#9e
 
 def empty_figure(title: str, message: str) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(title=title, xaxis_visible=False, yaxis_visible=False, height=220, **LAYOUT)
+    fig.add_annotation(text=text.plotly(message), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_layout(title=text.plotly(title), xaxis_visible=False, yaxis_visible=False, height=220, **LAYOUT)
     return fig
 
 
@@ -68,5 +69,5 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
     fig.update_yaxes(title_text="% from peak", tickvals=down_ticks[0], ticktext=[f"{t} %" for t in down_ticks[1]],
                      range=[down_ticks[0][0], 0], row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
-    fig.update_layout(title=title, height=420, **LAYOUT)
+    fig.update_layout(title=text.plotly(title), height=420, **LAYOUT)
     return fig

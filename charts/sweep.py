@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts.axes import padded, whole_dtick
+from charts import text
 from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, empty_figure
 
 OBJECTIVE_LABELS = {"sharpe": "Sharpe per day", "return": "return per day", "calmar": "return per day / max drawdown",
@@ -37,7 +38,8 @@ def history_figure(trials: pd.DataFrame, objective: str) -> go.Figure:
     # Trials are whole numbers: a step of 1 or more, and room so the first and last are not cut.
     fig.update_xaxes(title_text="trial", tick0=0, dtick=whole_dtick(max(numbers) - min(numbers) + 1),
                      range=[min(numbers) - 0.5, max(numbers) + 0.5])
-    fig.update_yaxes(title_text=label, range=list(padded([*done["value"], *done["value"].cummax()]) or (0, 1)))
+    fig.update_yaxes(title_text=text.plotly(label),
+                     range=list(padded([*done["value"], *done["value"].cummax()]) or (0, 1)))
     fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
@@ -61,10 +63,11 @@ def param_figure(trials: pd.DataFrame, param: str, objective: str, bounds: Seque
                                  marker=dict(color=AMBER, size=10, symbol="diamond"),
                                  text=[f"trial {n}" for n in tested["number"]]))
     fig = go.Figure(traces)
-    fig.update_xaxes(title_text=param, **_param_axis(done[param], bounds))
+    fig.update_xaxes(title_text=text.plotly(param), **_param_axis(done[param], bounds))
     scores = [*done["value"], *tested["test"]]
-    fig.update_yaxes(title_text=OBJECTIVE_LABELS.get(objective, objective), range=list(padded(scores) or (0, 1)))
-    fig.update_layout(title=title, height=280, **{**LAYOUT, "hovermode": "closest"})
+    fig.update_yaxes(title_text=text.plotly(OBJECTIVE_LABELS.get(objective, objective)),
+                     range=list(padded(scores) or (0, 1)))
+    fig.update_layout(title=text.plotly(title), height=280, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
@@ -88,7 +91,7 @@ def importance_figure(importance: dict[str, float]) -> go.Figure:
     if not importance:
         return empty_figure(title, "Needs at least two complete trials with different scores")
     ordered = sorted(importance.items(), key=lambda kv: kv[1])
-    fig = go.Figure(go.Bar(x=[v for _, v in ordered], y=[k for k, _ in ordered], orientation="h",
+    fig = go.Figure(go.Bar(x=[v for _, v in ordered], y=[text.plotly(k) for k, _ in ordered], orientation="h",
                            marker_color=GREY, text=[f"{v:.0%}" for _, v in ordered], textposition="auto"))
     fig.update_xaxes(title_text="importance", tickformat=".0%", range=[0, 1])
     fig.update_layout(title=title, height=80 + 40 * len(ordered), **{**LAYOUT, "hovermode": "closest"})

@@ -12,14 +12,22 @@ is formatted, and the columns carry the headers the operator reads ("price (prob
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
+from charts import text
+
 # text: a short word (one line); long: a message or payload (wraps, cut past TEXT_CHARS with the
 # full text on hover); name: a market question or the like (one line, cut past NAME_CHARS).
 Kind = Literal["text", "long", "name", "time", "prob", "shares", "usdc", "int", "pct", "money4", "flag", "list"]
+# Where the table is drawn, and so how its text is made literal (charts/text.py): Streamlit's
+# st.table draws each cell as Markdown; a saved report is HTML.
+Markup = Literal["markdown", "html"]
+_LITERAL: dict[Markup, Callable[[str], str]] = {"markdown": text.markdown, "html": html.escape}
 DASH = "—"
 NAME_CHARS = 44  # a market question this long still leaves the key columns room at 1366 px
 TEXT_CHARS = 90  # messages, reasons, payloads: cut (with the full text on hover) past this
@@ -61,16 +69,17 @@ TRADE_HEAD = {"question": Col("market", "name"), "side": Col("side"), "outcome":
               "price": Col("price", "prob"), "size": Col("size", "shares")}
 
 
-def cut(text: str, limit: int) -> str:
-    """`text` within `limit` characters, ending in "…" when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def cut(words: str, limit: int) -> str:
+    """`words` within `limit` characters, ending in "…" when it was cut."""
+    return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
 
 
 def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, (list, dict, tuple)) and bool(pd.isna(value)))
 
 
-def _formatter(col: Col) -> Any:
+def _formatter(col: Col, literal: Callable[[str], str]) -> Any:
+    """How a cell of `col` reads; words (names, messages, lists) made literal for the markup."""
     if col.kind in _NUMBERS:
         pattern = _NUMBERS[col.kind]
         return lambda v: DASH if _missing(v) else pattern.format(float(v))
@@ -79,31 +88,35 @@ def _formatter(col: Col) -> Any:
     if col.kind == "flag":
         return lambda v: DASH if _missing(v) else "yes" if bool(v) else "no"
     if col.kind == "list":
-        return lambda v: DASH if _missing(v) or not v else cut(", ".join(map(str, v)), TEXT_CHARS)
+        return lambda v: DASH if _missing(v) or not v else literal(cut(", ".join(map(str, v)), TEXT_CHARS))
     limit = NAME_CHARS if col.kind == "name" else TEXT_CHARS
-    return lambda v: DASH if _missing(v) or str(v) == "" else cut(str(v), limit)
+    return lambda v: DASH if _missing(v) or str(v) == "" else literal(cut(str(v), limit))
 
 
 def _tooltips(shown: pd.DataFrame, columns: dict[str, Col]) -> pd.DataFrame:
-    """The full text of every cut cell (empty elsewhere: no hover box)."""
+    """The full text of every cut cell, as a CSS string (the hover box is a `content: "…"`
+    rule: charts/text.py), and empty elsewhere (no hover box)."""
     tips = pd.DataFrame("", index=shown.index, columns=list(columns))
     for name, col in columns.items():
         if col.kind in ("name", "text", "long"):
             limit = NAME_CHARS if col.kind == "name" else TEXT_CHARS
             full = shown[name].map(lambda v: "" if _missing(v) else str(v))
-            tips[name] = full.where(full.str.len() > limit, "")
+            tips[name] = full.where(full.str.len() > limit, "").map(text.css_string)
     return tips
 
 
-def styled(frame: pd.DataFrame, columns: dict[str, Col]) -> Any:
+def styled(frame: pd.DataFrame, columns: dict[str, Col], *, markup: Markup) -> Any:
     """The Styler that shows `frame`'s `columns` (in that order, under their headers) the way
-    these tables read. The values stay as read; only their shown text is formatted."""
+    these tables read, its text literal in `markup` (where it is drawn). The values stay as
+    read; only their shown text is formatted."""
     shown = frame[list(columns)].reset_index(drop=True)
     shown_as = headers(columns)
     assert len(set(shown_as.values())) == len(shown_as), f"two columns share a header: {shown_as}"
     tips = _tooltips(shown, columns).rename(columns=shown_as)
     shown = shown.rename(columns=shown_as)
-    styler = shown.style.format({col.header: _formatter(col) for col in columns.values()})
+    literal = _LITERAL[markup]
+    styler = shown.style.format({col.header: _formatter(col, literal) for col in columns.values()})
+    styler = styler.format_index(literal, axis=1)
     if (tips != "").to_numpy().any():
         styler = styler.set_tooltips(tips, props=_TOOLTIP)
     # One line per cell except messages (they wrap): a row stays one line

@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts.axes import padded
+from charts import text
 from charts.style import BLUE, GREEN, LAYOUT, RED, empty_figure
 
 MARKER_PX = (7.0, 24.0)  # the smallest and the largest fill's marker
@@ -35,7 +36,8 @@ def _fill_trace(rows: pd.DataFrame, side: str, largest: float) -> go.Scatter:
     symbol, color, name = SIDES[side]
     liquidity = rows["liquidity"].astype(str).str.lower() if "liquidity" in rows else pd.Series("", index=rows.index)
     custom = pd.DataFrame({"size": rows["size"].astype(float), "fee": rows["fee"].astype(float),
-                           "strategy": rows["strategy"].astype(str), "liquidity": liquidity}).to_numpy(dtype=object)
+                           "strategy": rows["strategy"].astype(str).map(text.plotly),
+                           "liquidity": liquidity}).to_numpy(dtype=object)
     return go.Scatter(
         x=rows["at"], y=rows["price"], mode="markers", name=f"{name} (size ∝ sh)",
         marker=dict(symbol=symbol, color=color, size=marker_sizes(rows["size"], largest), opacity=0.85,
@@ -56,7 +58,7 @@ def _order_trace(rows: pd.DataFrame, side: str, until: pd.Timestamp) -> go.Scatt
     custom: list[list[object]] = []
     for order in rows.itertuples(index=False):
         end = until if pd.isna(order.end) else order.end
-        facts = [float(order.size), str(order.status), str(order.strategy), order.start.strftime("%H:%M:%S"),
+        facts = [float(order.size), str(order.status), text.plotly(order.strategy), order.start.strftime("%H:%M:%S"),
                  "still resting" if pd.isna(order.end) else f"until {end:%H:%M:%S}"]
         xs += [order.start, end, None]
         ys += [float(order.price), float(order.price), None]
@@ -98,6 +100,6 @@ def trades_on_price_figure(mid: pd.DataFrame, fills: pd.DataFrame, orders: pd.Da
                      range=[max(0.0, span[0]), min(1.0, span[1])] if span else [0, 1])
     fig.update_xaxes(title_text="time (UTC)")
     # Up to five legend entries: room for them to wrap onto a second line under the title.
-    fig.update_layout(title=title, height=height, **{**LAYOUT, "hovermode": "closest",
+    fig.update_layout(title=text.plotly(title), height=height, **{**LAYOUT, "hovermode": "closest",
                                                       "margin": {**LAYOUT["margin"], "t": 88}})
     return fig

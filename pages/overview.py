@@ -15,6 +15,7 @@ from pages.widgets.common import age, database, flash, health_header, remember_a
 from pages.widgets.controls import COMMAND_COLUMNS, post_and_wait
 from pages.widgets.tables import show_table
 from pages.widgets.dialogs import open_dialog, show_dialog
+from charts import text
 
 LIVE_REFRESH_S = 2
 PORTFOLIO_REFRESH_S = 15
@@ -54,17 +55,17 @@ def state_metrics(status: desk_status.EngineStatus) -> None:
     cols[2].metric("Mode", status.mode.upper())
     cols[3].metric(
         "Trading state", "KILLED" if status.kill_latched else status.trading_state,
-        help=(f"kill latch set: {status.kill_reason}; re-arm to trade again" if status.kill_latched
-              else status.trading_state_reason or "no limit is binding"),
+        help=(f"kill latch set: {text.markdown(status.kill_reason)}; re-arm to trade again" if status.kill_latched
+              else text.markdown(status.trading_state_reason or "no limit is binding")),
     )
     cols[4].metric("Heartbeat age", age(status.heartbeat_age_s))
     if status.trading_state != "ACTIVE" and not status.kill_latched:
         st.warning(
-            f"Trading {status.trading_state}: {status.trading_state_reason or 'no reason recorded'}",
+            f"Trading {status.trading_state}: {text.markdown(status.trading_state_reason or 'no reason recorded')}",
             icon=":material/warning:",
         )
     if status.last_error:
-        st.warning(f"Last error: {status.last_error}", icon=":material/error:")
+        st.warning(f"Last error: {text.markdown(status.last_error)}", icon=":material/error:")
 
 
 def command_table(db: Database) -> None:

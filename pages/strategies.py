@@ -14,6 +14,7 @@ from pages.widgets.markout_panel import markout_panel
 from pages.widgets.rewards_panel import rewards_panel
 from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
+from charts import text
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
@@ -35,12 +36,12 @@ if pick == NEW:
 else:
     edit_panel(db, pick, rows.get(pick))
     st.divider()
-    st.subheader(f"{pick}: performance ({mode})")
+    st.subheader(f"{text.markdown(pick)}: performance ({mode})")
     strategy_state_badge(db, mode, pick)
     performance_panel(db, mode, pick)
-    st.subheader(f"{pick}: spread capture, liquidity rewards, rebates and fees ({mode})")
+    st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({mode})")
     rewards_panel(db, mode, pick)
-    st.subheader(f"{pick}: capital, loss limits and exits")
+    st.subheader(f"{text.markdown(pick)}: capital, loss limits and exits")
     strategy_limits_panel(db, pick)
 st.divider()
 fair_values_panel(db)

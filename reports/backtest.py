@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from charts import backtest as figures
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
-from charts.tables import TRADE_HEAD, Col, order_status_words, styled
+from charts.tables import TRADE_HEAD, Col, order_status_words
 from charts.trades_on_price import trades_on_price_figure
 from storage.backtest_runs import MAX_ORDERS as KEPT_ORDERS  # a run stores its first orders
 from storage import chart_queries
@@ -127,7 +127,7 @@ def _summary(run: BacktestRun) -> Section:
     rows = refusal_rows(run.metrics)
     if rows:
         counts = {"reason": Col("reason"), "action": Col("action"), "count": Col("quote checks", "int")}
-        section.table(styled(pd.DataFrame(rows), counts), "Refused and trimmed quotes by reason")
+        section.table(pd.DataFrame(rows), counts, "Refused and trimmed quotes by reason")
     return section
 
 
@@ -160,13 +160,13 @@ def _tables(run: BacktestRun) -> list[Section]:
     if run.trades.empty:
         fills.text("No fills.")
     else:
-        fills.table(styled(run.trades.head(REPORT_ROWS), FILL_COLUMNS), rows_note(len(run.trades), "fills",
-                                                                                   "in match order", REPORT_ROWS))
+        fills.table(run.trades.head(REPORT_ROWS), FILL_COLUMNS,
+                    rows_note(len(run.trades), "fills", "in match order", REPORT_ROWS))
     orders = Section("Orders")
     if run.orders.empty:
         orders.text("No orders stored for this run (runs made before orders were kept have none).")
     else:
-        orders.table(styled(shown_orders(run).head(REPORT_ROWS), ORDER_COLUMNS),
+        orders.table(shown_orders(run).head(REPORT_ROWS), ORDER_COLUMNS,
                      rows_note(len(run.orders), "orders", "by placement", REPORT_ROWS))
     return [fills, orders]
 

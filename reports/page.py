@@ -4,18 +4,31 @@ of charts/tables.py (hover text for cut names included).
 
 A report is a title, a line of facts and sections; a section holds blocks, each a paragraph,
 a grid of metrics, a chart or a table.
+
+The page is a file a trader opens from disk and shares, and much of its text came from outside
+(market questions from the venue or an imported session, run names, notes): every such text is
+escaped where it is written (charts/text.py), and the page carries a Content-Security-Policy
+that runs only the scripts written here (each inline script allowed by its SHA-256: plotly.js
+and each chart's call) and loads nothing from anywhere, so a text that slipped through
+escaping still could not run or fetch anything.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
+
+from charts.tables import Col, styled
 
 # Charts draw at the page's width; their own height is kept.
 CHART_CONFIG = {"displaylogo": False, "responsive": True}
@@ -65,9 +78,10 @@ class Section:
         self.blocks.append(Block("chart", figure))
         return self
 
-    def table(self, styler: Any, note: str = "") -> Section:
-        """A pandas Styler (charts.tables.styled), and a line above it."""
-        self.blocks.append(Block("table", (styler, note)))
+    def table(self, frame: pd.DataFrame, columns: dict[str, Col], note: str = "") -> Section:
+        """`frame`'s `columns` as charts/tables.py draws them (its text escaped for HTML), and a
+        line above it."""
+        self.blocks.append(Block("table", (frame, columns, note)))
         return self
 
 
@@ -85,26 +99,46 @@ def _block(block: Block, n: int) -> str:
         # A fixed element id per chart keeps the same report byte for byte the same.
         return pio.to_html(block.content, full_html=False, include_plotlyjs=False, config=CHART_CONFIG,
                            div_id=f"chart-{n}")
-    styler, note = block.content
+    frame, columns, note = block.content
     line = f'<p class="note">{html.escape(note)}</p>' if note else ""
-    return f'{line}<div class="table-wrap">{styler.to_html()}</div>'
+    return f'{line}<div class="table-wrap">{styled(frame, columns, markup="html").to_html()}</div>'
 
 
 def render(title: str, facts: str, sections: list[Section], *, made_at: datetime | None = None) -> str:
     """The whole page as one string."""
     made = (made_at or datetime.now(tz=UTC)).strftime("%Y-%m-%d %H:%M:%S UTC")
-    parts, n = [], 0
+    plotly_js = get_plotlyjs()
+    ours, parts, n = [plotly_js], [], 0
     for section in sections:
         parts.append(f"<section><h2>{html.escape(section.heading)}</h2>")
         for block in section.blocks:
             n += 1
-            parts.append(_block(block, n))
+            part = _block(block, n)
+            if block.kind == "chart":  # plotly's own markup: its scripts are the page's
+                ours += _SCRIPT.findall(part)
+            parts.append(part)
         parts.append("</section>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{policy(ours)}\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head><body><main>"
+        f"<style>{STYLE}</style><script>{plotly_js}</script></head><body><main>"
         f"<h1>{html.escape(title)}</h1><p class=\"facts\">{html.escape(facts)}</p>{''.join(parts)}"
         f"<footer>Made {made} by the Polymarket desk. Times are UTC; prices are probabilities; money in USDC."
         "</footer></main></body></html>\n"
     )
+
+
+# A script element of plotly's chart markup (its data is JSON with "<" escaped: it holds no other).
+_SCRIPT = re.compile(r"<script(?:\s[^>]*)?>(.*?)</script>", re.DOTALL)
+
+
+def policy(scripts: list[str]) -> str:
+    """The page's Content-Security-Policy: the scripts written here (plotly.js and each chart's
+    call), each allowed by its SHA-256, and no other; nothing fetched, framed, posted or
+    plugged in. Inline styles stay allowed: plotly.js styles what it draws, and a style can load
+    nothing here (no source is allowed for images, fonts or anything else but data:)."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()}'"
+                      for body in dict.fromkeys(scripts))
+    return (f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; img-src data: blob:; "
+            "font-src data:; base-uri 'none'; form-action 'none'")

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from charts import sweep as figures
-from charts.tables import Col, styled
+from charts.tables import Col
 from storage.sweep_queries import SweepView
 
 from reports.page import Section, render
@@ -97,12 +97,12 @@ def sweep_report(view: SweepView, importance: dict[str, float]) -> str:
     if view.trials.empty:
         trials.text("No trial yet.")
     else:
-        trials.table(styled(view.trials, trial_columns(view)), f"{len(view.trials):,} trials")
+        trials.table(view.trials, trial_columns(view), f"{len(view.trials):,} trials")
     sections = [summary, charts, trials]
     if not view.held_out.empty:
         held = Section("Held-out period")
         held.text("The best trials re-run on data they were not chosen on: a score far below its training score "
                   "is overfitting.")
-        held.table(styled(view.held_out, held_out_columns(view)))
+        held.table(view.held_out, held_out_columns(view))
         sections.append(held)
     return render(f"Sweep {view.name}", facts(view), sections)

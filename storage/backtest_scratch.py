@@ -16,11 +16,13 @@ from storage.db import Database
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
                  settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any]) -> None:
     """The run's markets, the desk's limits and settings, its one strategy (enabled, on those
-    markets), and paper mode, in one transaction."""
+    markets), and paper mode, in one transaction. The run's markets are its venue's, whether
+    the desk discovered them or a session file brought them."""
     with db.write() as conn:
-        columns = list(markets[0])
+        rows = [{**row, "origin": "venue"} for row in markets]
+        columns = list(rows[0])
         conn.execute(text(f"INSERT INTO markets ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
-                     list(markets))
+                     rows)
         for row in limits:
             conn.execute(text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
                                  VALUES (:name, :value, :version, :updated_at, :updated_by)"""), row)

@@ -3,7 +3,8 @@ CLOB's fee parameters (and current tick, min size, neg-risk) set on the markets 
 and every row read back for the market catalogue (engine/feeds/catalog.py).
 
 Rows are dicts of named parameters (engine/feeds/discovery.py: market_row builds them from a
-parsed Gamma market); each call is one short write transaction.
+parsed Gamma market); each call is one short write transaction. A market the venue lists is
+the venue's (`origin = 'venue'`), even if an imported session file brought it first.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ ON CONFLICT (condition_id) DO UPDATE SET
     closed = excluded.closed, accepting_orders = excluded.accepting_orders, volume = excluded.volume,
     volume_24h = excluded.volume_24h, liquidity = excluded.liquidity, tags = excluded.tags,
     gamma_version = excluded.gamma_version, tradable = excluded.tradable,
-    untradable_reason = excluded.untradable_reason, updated_at = excluded.updated_at
+    untradable_reason = excluded.untradable_reason, updated_at = excluded.updated_at,
+    origin = 'venue'
 """)
 
 _SET_FEES = text("""

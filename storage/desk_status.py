@@ -245,6 +245,23 @@ def unacked_alerts(conn: sqlite3.Connection, *, limit: int = 50) -> tuple[int, l
     return (0 if count is None else int(count["n"])), [dict(r) for r in newest]
 
 
+STRATEGY_REPAIR = "fix its configuration on the Strategies page (it says what is wrong), then enable it again"
+
+
+def set_aside(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """What the engine runs without because it could not read it, each with how to repair it:
+    the quarantine's entries (storage/quarantine_store.py) and the strategies it disabled for a
+    configuration it could not read."""
+    found = [dict(r) for r in rows(conn, "SELECT kind, subject, problem, repair, at FROM quarantine ORDER BY at, id")]
+    subjects = {f["subject"] for f in found}
+    for r in rows(conn, """SELECT name, last_error, updated_at FROM strategies WHERE status = 'error' AND enabled = 0
+                           AND last_error LIKE 'invalid configuration%' ORDER BY name"""):
+        if f"strategy {r['name']}" not in subjects:
+            found.append({"kind": "configuration", "subject": f"strategy {r['name']}", "problem": r["last_error"],
+                          "repair": STRATEGY_REPAIR, "at": r["updated_at"]})
+    return found
+
+
 def last_delivery(conn: sqlite3.Connection) -> dict[str, Any] | None:
     """The newest notification that was attempted: when, what, and whether it arrived."""
     row = one(conn, """SELECT id, kind, title, status, attempts, last_attempt_at, error FROM notifications
@@ -285,6 +302,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "pid": status.pid,
         "crash_count": status.crash_count,
         "last_error": status.last_error,
+        "set_aside": set_aside(conn),
         "venue": venue_health(conn),
         "equity_usdc": None if pnl is None else round(pnl.equity, 2),
         "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),

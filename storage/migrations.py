@@ -1024,6 +1024,31 @@ def _0024_fill_markouts(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0029_market_origin_and_quarantine")
+def _0029_market_origin_and_quarantine(db: UtilsDatabase) -> None:
+    """Where a market's row came from: 'venue' (the desk's discovery) or 'imported' (a session
+    file's, for a market this desk's venue does not list: never in the live desk's catalog,
+    engine/feeds/catalog.py); and what the engine set aside because it could not be read (a
+    market row moved out of the catalog with its content; a configuration row it runs without),
+    each with the repair (storage/quarantine_store.py; `python -m engine status` lists them)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN origin TEXT NOT NULL DEFAULT 'venue' CHECK (origin IN ('venue', 'imported'));
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('market', 'configuration')),
+            subject TEXT NOT NULL,
+            problem TEXT NOT NULL,
+            repair TEXT NOT NULL,
+            row TEXT,
+            at INTEGER NOT NULL,
+            UNIQUE (kind, subject)
+        )
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

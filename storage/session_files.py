@@ -7,19 +7,27 @@ as the `markets` table holds them), each further line one tick as the recorder w
 ms UTC). Decision markers (token '') come along: a backtest decides where the recording desk
 decided.
 
-Import is all or nothing (one transaction), validates every line, and refuses to mix: if this
-desk already has ticks of those markets inside the span, nothing is imported.
+Import is all or nothing (one transaction, every refusal a SessionError that says why) and
+trusts nothing in the file (storage/session_checks.py checks its header's markets field by field
+and each tick line, all bounded). It refuses to mix (this desk already has ticks of those
+markets inside the span), to replace or shadow a market this desk knows (a token it knows
+under another market), and drops exact repeats of a line. A market this desk does not know is
+stored marked `imported`: replayed by backtests, never loaded by the live desk.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine.contracts.jsonsafe import JsonRefused, loads_bounded
 
 from storage.audit import write_audit
 from storage.db import Database, now_ms
@@ -34,11 +42,12 @@ from storage.recording_sessions import (
     recorded_markets,
     session_tokens,
 )
+from storage.session_checks import LINE_BYTES, checked_tick, header_markets
 
 FORMAT = "polymarket-desk-recording-session"
 VERSION = 1
-KINDS = ("book", "change", "trade", "decide")
 BATCH = 5000
+HEADER_BYTES = 16 * 2**20  # a header names at most 500 markets, each a few kB
 Progress = Callable[[int], None]
 
 
@@ -100,86 +109,80 @@ def _ticks(db: Database, tokens: list[str], start: int, end: int) -> Iterator[li
 # -- import -----------------------------------------------------------------------------------
 
 
+def _line(lines: IO[str], number: int, most: int) -> str:
+    """Line `number` (1-based) read with a bound: a file of one endless line is refused, never
+    read whole into memory."""
+    raw = lines.readline(most + 1)
+    if len(raw) > most:
+        raise SessionError(f"line {number} is longer than {most:,} characters: not a line this desk writes")
+    return raw
+
+
 def _header(line: str, path: Path) -> dict[str, Any]:
     try:
-        header = json.loads(line)
-    except json.JSONDecodeError:
+        header = loads_bounded(line, max_bytes=HEADER_BYTES, max_depth=6, what="the header")
+    except JsonRefused:
         header = None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise SessionError(f"{path} is not an exported recording session (`python -m engine session export` "
                            "writes one)")
     if header.get("version") != VERSION:
-        raise SessionError(f"{path} is a session file of version {header.get('version')!r}; this desk reads "
-                           f"version {VERSION}")
-    session, markets = header.get("session"), header.get("markets")
-    if not isinstance(session, dict) or not isinstance(markets, list) or not all(isinstance(m, dict) for m in markets):
-        raise SessionError(f"{path}: the header's session or markets are malformed")
+        raise SessionError(f"{path} is a session file of version {str(header.get('version'))[:20]!r}; this desk "
+                           f"reads version {VERSION}")
+    session = header.get("session")
+    if not isinstance(session, dict):
+        raise SessionError(f"{path}: the header's session is malformed")
     start, end = session.get("started_at"), session.get("stopped_at")
-    if not isinstance(start, int) or not isinstance(end, int) or end < start:
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start <= end:
         raise SessionError(f"{path}: the session's span is malformed")
-    for market in markets:
-        if not all(isinstance(market.get(k), str) and market.get(k) for k in ("condition_id", "yes_token",
-                                                                              "no_token", "question")):
-            raise SessionError(f"{path}: a market in the header lacks its condition id, tokens or question")
     return header
-
-
-def _tick(raw: str, number: int, tokens: set[str], span: tuple[int, int]) -> dict[str, Any]:
-    try:
-        at, token, kind, side, price, size, mid, data = json.loads(raw)
-    except (json.JSONDecodeError, ValueError, TypeError):
-        raise SessionError(f"line {number}: not a tick ([at, token_id, kind, side, price, size, mid, data])") from None
-    ints_ok = all(v is None or (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**53)
-                  for v in (price, size, mid))
-    problems = [
-        not isinstance(at, int) or not span[0] <= at <= span[1],
-        kind not in KINDS,
-        (token not in tokens) if kind != "decide" else token != "",
-        side not in (None, "BUY", "SELL"),
-        not ints_ok,
-        data is not None and not isinstance(data, str),
-    ]
-    if any(problems):
-        raise SessionError(f"line {number}: a tick outside the session's span or markets, or malformed")
-    return {"at": at, "token_id": token, "kind": kind, "side": side, "price": price, "size": size, "mid": mid,
-            "data": data}
 
 
 def import_session(db: Database, path: Path, *, actor: str, name: str | None = None,
                    progress: Progress | None = None) -> tuple[Session, int]:
-    """Import an exported session; returns it and the ticks imported."""
+    """Import an exported session; returns it and the ticks imported. All or nothing: any
+    refusal (a SessionError saying why) leaves the desk as it was."""
     if not path.is_file():
         raise SessionError(f"no file {str(path)!r}")
     try:
         with _open(path, "r") as lines:
             return _import(db, lines, path, actor=actor, name=name, progress=progress)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise SessionError(f"{path}: cannot be read ({exc})") from None
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        raise SessionError(f"{path}: cannot be read ({exc}); nothing was imported") from None
+    except SQLAlchemyError as exc:  # checked first, so only an unforeseen conflict lands here
+        reason = getattr(exc, "orig", None) or exc
+        raise SessionError(f"{path}: the database refused the import ({reason}); nothing was imported") from None
 
 
 def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str | None,
             progress: Progress | None) -> tuple[Session, int]:
-    header = _header(lines.readline(), path)
-    meta, markets = header["session"], header["markets"]
+    header = _header(_line(lines, 1, HEADER_BYTES), path)
+    meta = header["session"]
     session_name = check_name(name if name is not None else meta.get("name"))
     notes = check_notes(meta.get("notes") or "")
     span = (meta["started_at"], meta["stopped_at"])
+    markets = header_markets(header.get("markets"))
     tokens = {t for m in markets for t in (m["yes_token"], m["no_token"])}
-    imported = 0
+    inserted = 0
     with db.write() as conn:
         _taken(conn, session_name)
+        unknown = _unknown_markets(conn, markets)
         _refuse_mixing(conn, tokens, span)
-        _insert_markets(conn, markets)
+        _insert_markets(conn, unknown)
+        first = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM ticks")).scalar_one()
         batch: list[dict[str, Any]] = []
-        for number, raw in enumerate(lines, start=2):
+        number = 1
+        while raw := _line(lines, number + 1, LINE_BYTES):
+            number += 1
             if raw.strip():
-                batch.append(_tick(raw, number, tokens, span))
+                batch.append(checked_tick(raw, number, tokens, span))
             if len(batch) >= BATCH:
-                imported += _insert_ticks(conn, batch)
+                inserted += _insert_ticks(conn, batch)
                 batch = []
                 if progress is not None:
-                    progress(imported)
-        imported += _insert_ticks(conn, batch)
+                    progress(inserted)
+        inserted += _insert_ticks(conn, batch)
+        imported = inserted - _drop_repeats(conn, first)
         conn.execute(text("""INSERT INTO recording_sessions (name, notes, markets, started_at, stopped_at, origin,
                                                              created_by, updated_at)
                              VALUES (:n, :notes, :m, :a, :b, 'imported', :by, :now)"""),
@@ -187,7 +190,8 @@ def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str |
                       "a": span[0], "b": span[1], "by": actor, "now": now_ms()})
         session = _find(conn, session_name)
         write_audit(conn, actor=actor, action="session.import", entity=f"session:{session_name}", before=None,
-                    after={**session.as_dict(), "file": path.name, "ticks": imported})
+                    after={**session.as_dict(), "file": path.name, "ticks": imported,
+                           "markets_added": sorted(m["condition_id"] for m in unknown)})
     return session, imported
 
 
@@ -200,16 +204,43 @@ def _refuse_mixing(conn: Connection, tokens: set[str], span: tuple[int, int]) ->
                            "importing would mix two recordings of the same market, so nothing was imported")
 
 
-def _insert_markets(conn: Connection, markets: list[dict[str, Any]]) -> None:
-    """Markets this desk does not know, as the exporter had them (a backtest trades them as the
-    exporting desk could); a market known here keeps this desk's row, and the engine's own
-    discovery updates an imported one when it lists the market."""
-    columns = {r[1] for r in conn.execute(text("PRAGMA table_info(markets)"))}
+def _unknown_markets(conn: Connection, markets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The file's markets this desk does not know. A market it knows keeps this desk's row (the
+    file's must name the same tokens); a token this desk knows under another market refuses
+    the file: a session file never replaces or shadows a market the desk lists."""
+    wanted = json.dumps(sorted({k for m in markets for k in (m["condition_id"], m["yes_token"], m["no_token"])}))
+    known = conn.execute(text("""SELECT condition_id, yes_token, no_token FROM markets
+                                 WHERE condition_id IN (SELECT value FROM json_each(:w))
+                                    OR yes_token IN (SELECT value FROM json_each(:w))
+                                    OR no_token IN (SELECT value FROM json_each(:w))"""), {"w": wanted}).all()
+    by_id = {cid: (yes, no) for cid, yes, no in known}
+    by_token = {token: cid for cid, yes, no in known for token in (yes, no)}
+    unknown = []
     for market in markets:
-        row = {k: v for k, v in market.items() if k in columns and (v is None or isinstance(v, (str, int, float)))}
+        cid, own = market["condition_id"], (market["yes_token"], market["no_token"])
+        if cid in by_id and by_id[cid] != own:
+            raise SessionError(f"market {cid}: this desk knows it with other tokens; nothing was imported")
+        taken = next((by_token[t] for t in own if by_token.get(t, cid) != cid), None)
+        if taken is not None:
+            raise SessionError(f"market {cid}: its tokens are those of market {taken} on this desk (a session file "
+                               "never replaces or shadows a market the desk knows); nothing was imported")
+        if cid not in by_id:
+            unknown.append(market)
+    return unknown
+
+
+def _insert_markets(conn: Connection, markets: list[dict[str, Any]]) -> None:
+    """Markets this desk does not know, as the file has them, marked imported: a backtest
+    replays them as the exporting desk traded them, but the live desk never loads one
+    (engine/feeds/catalog.py), and the activity figures a file claims are not taken (0). The
+    venue's own discovery replaces such a row if it ever lists the market."""
+    now = now_ms()
+    for market in markets:
+        row = {**market, "volume": 0, "volume_24h": 0, "liquidity": 0, "origin": "imported",
+               "first_seen_at": now, "updated_at": now}
         names = sorted(row)
-        conn.execute(text(f"INSERT INTO markets ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)}) "
-                          "ON CONFLICT (condition_id) DO NOTHING"), row)
+        conn.execute(text(f"INSERT INTO markets ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})"),
+                     row)
 
 
 def _insert_ticks(conn: Connection, batch: list[dict[str, Any]]) -> int:
@@ -217,3 +248,13 @@ def _insert_ticks(conn: Connection, batch: list[dict[str, Any]]) -> int:
         conn.execute(text("""INSERT INTO ticks (at, token_id, kind, side, price, size, mid, data)
                              VALUES (:at, :token_id, :kind, :side, :price, :size, :mid, :data)"""), batch)
     return len(batch)
+
+
+def _drop_repeats(conn: Connection, first: int) -> int:
+    """Remove the ticks just inserted (id above `first`) that repeat an earlier one exactly
+    (every column but the id), keeping the first; returns how many went. A file with every
+    line twice imports once (two identical trade prints in one millisecond import as one)."""
+    return int(conn.execute(text("""DELETE FROM ticks WHERE id > :f AND id NOT IN (
+                                        SELECT MIN(id) FROM ticks WHERE id > :f
+                                        GROUP BY at, token_id, kind, side, price, size, mid, data)"""),
+                            {"f": first}).rowcount)

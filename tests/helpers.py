@@ -109,6 +109,13 @@ class EngineProcess:
     def run(self, kind: str, payload: str | dict[str, Any] | None = None, timeout: float = 10.0) -> CommandRow:
         return self.wait_command(self.post(kind, payload).id, timeout)
 
+    def rows(self, sql: str, *args: object) -> list[tuple[Any, ...]]:
+        """`sql`'s rows, read with sqlite3 alone (as another process reads the desk's file)."""
+        import sqlite3
+
+        with sqlite3.connect(self.db_path, timeout=10) as conn:
+            return conn.execute(sql, args).fetchall()
+
     def status(self) -> desk_status.EngineStatus:
         return queries.engine_status(self.db())
 

@@ -94,6 +94,7 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     ]
     if report["last_error"]:
         lines.append(f"last error {report['last_error']}")
+    lines += _set_aside_lines(report["set_aside"])
     lines += _venue_lines(report["venue"])
     pnl = report["pnl_today"]
     if pnl is None:
@@ -154,6 +155,16 @@ def _strategy_table(strategies: list[dict[str, Any]]) -> list[str]:
                     f"{_money(s['exposure_usdc']):>10}  {_money(s['realized_usdc'], sign=True):>10}  "
                     f"{_money(s['fees_usdc']):>8}")
     return ["strategies (exposure, realized and fees in USDC)", *rows]
+
+
+def _set_aside_lines(found: list[dict[str, Any]]) -> list[str]:
+    """What the engine quarantined (it runs without it), and how to repair each."""
+    if not found:
+        return []
+    lines = [f"set aside  {len(found)} row{'s' if len(found) != 1 else ''} the engine could not read and runs without:"]
+    for entry in found:
+        lines += [f"  {entry['subject']}: {' '.join(str(entry['problem']).split())}", f"    repair: {entry['repair']}"]
+    return lines
 
 
 def _alert_lines(count: int, newest: list[dict[str, Any]]) -> list[str]:

@@ -170,24 +170,15 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def import_session_file(settings: Settings, args: argparse.Namespace) -> int:
-    """--file: another desk's exported recording session, into this desk's recording."""
-    from engine.cli.errors import actor
-    from storage.recording_sessions import SessionError
-    from storage.session_files import import_session
+    """--file: another desk's exported recording session, into this desk's recording (as
+    `python -m engine session import FILE`)."""
+    from engine.cli.sessions import import_file
 
     given = [flag for flag, value in (("--market", args.market), ("--from", args.start), ("--to", args.end))
              if value is not None]
     if given:
         raise ResearchError(f"--file imports a whole session: drop {', '.join(given)}")
-    db = open_db(settings)
-    try:
-        session, ticks = import_session(db, Path(args.file).expanduser(), actor=actor(), name=args.name,
-                                        progress=lambda n: print(f"imported {n:,} ticks…", flush=True))
-    except SessionError as exc:
-        raise ResearchError(str(exc)) from None
-    print(json.dumps({"session": session.name, "ticks": ticks, "markets": list(session.markets),
-                      "from": _when(session.started_at), "to": _when(session.stopped_at or session.started_at)},
-                     indent=2))
+    print(json.dumps(import_file(settings, args.file, args.name), indent=2))
     return 0
 
 

@@ -1,6 +1,6 @@
-"""`python -m engine session start|stop|rename|note|list|export|delete`: named recording
-sessions (storage/recording_sessions.py). Importing another desk's export is
-`python -m engine import-history --file FILE` (engine/cli/research.py).
+"""`python -m engine session start|stop|rename|note|list|export|import|delete`: named recording
+sessions (storage/recording_sessions.py) and their files (storage/session_files.py). Importing
+another desk's export is also `python -m engine import-history --file FILE` (engine/cli/research.py).
 
 Only the standard library at the top: the parser is built on every `python -m engine`.
 """
@@ -115,6 +115,22 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def import_file(settings: Settings, file: str, name: str | None) -> dict[str, Any]:
+    """Import a session file (checked, all or nothing: storage/session_files.py); what was
+    imported, or a CliError saying why nothing was."""
+    from storage.session_files import import_session
+
+    session, ticks = _run(settings, lambda db: import_session(
+        db, Path(file).expanduser(), actor=actor(), name=name,
+        progress=lambda n: print(f"imported {n:,} ticks…", flush=True)))
+    return _shown(session, ticks)
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    print(json.dumps(import_file(settings, args.file, args.name), indent=2))
+    return 0
+
+
 def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
     from storage import recording_sessions as rs
 
@@ -128,7 +144,7 @@ def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     session = sub.add_parser("session", help="named recording sessions: start, stop, rename, note, list, export, "
-                                             "delete")
+                                             "import, delete")
     verbs = session.add_subparsers(dest="verb", required=True)
     start = verbs.add_parser("start", help="start a session now (the engine records the markets it watches)")
     start.add_argument("name")
@@ -150,11 +166,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listing.add_argument("--json", action="store_true", help="machine-readable output")
     listing.set_defaults(func=cmd_list)
     export = verbs.add_parser("export", help="write a session to a file another desk imports "
-                                             "(python -m engine import-history --file FILE)")
+                                             "(python -m engine session import FILE)")
     export.add_argument("name")
     export.add_argument("file", help="FILE.jsonl, or FILE.jsonl.gz compressed")
     export.add_argument("--force", action="store_true", help="replace the file if it exists")
     export.set_defaults(func=cmd_export)
+    imported = verbs.add_parser("import", help="import a session another desk exported (checked line by line; "
+                                               "all or nothing)")
+    imported.add_argument("file", help="FILE.jsonl or FILE.jsonl.gz, as `session export` writes it")
+    imported.add_argument("--name", help="import it under this name (default: the name in the file)")
+    imported.set_defaults(func=cmd_import)
     delete = verbs.add_parser("delete", help="remove a stopped session and the ticks no other session covers")
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="confirm: the ticks are removed for good")

@@ -3,25 +3,64 @@
 Loaded from the `markets` table (written by the market refresh job), with each market's
 liquidity-reward program from `reward_programs` (engine/trading/rewards.py); tests and
 backtests can also add markets directly.
+
+A row that cannot be read (engine/contracts/market_rows.py), or an imported one claiming a
+token of a market the venue lists, is never loaded: whoever built the catalog with `set_aside`
+is told (the trading core moves it into the quarantine with an alert, storage/quarantine_store.py),
+and the rest loads, so one bad row never fails a start. A market only an imported session file
+knows (`origin = 'imported'`) is not loaded either: it lives apart from the live desk, which
+never selects, quotes, tests or values it; a backtest replays it as its own venue's
+(storage/backtest_scratch.py).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
+from engine.contracts.market_rows import unreadable
 from engine.domain import ONE, MarketInfo, Outcome
 from engine.feeds.discovery import market_info
 from storage import catalog_store, reward_queries
 from storage.db import Database
 
+Row = Mapping[str, Any]
+SetAside = Callable[[list[tuple[Row, str]]], None]
+
+
+def usable_rows(rows: Sequence[Row]) -> tuple[list[Row], list[tuple[Row, str]]]:
+    """The rows the engine can load, and the others with why: unreadable, or imported and
+    claiming a token of a market the venue lists (a session file never shadows the venue)."""
+    usable: list[Row] = []
+    refused: list[tuple[Row, str]] = []
+    for row in rows:
+        problem = unreadable(row)
+        if problem is None:
+            usable.append(row)
+        else:
+            refused.append((row, problem))
+    venue_tokens = {token: row["condition_id"] for row in usable if row.get("origin") != "imported"
+                    for token in (row["yes_token"], row["no_token"])}
+    kept = []
+    for row in usable:
+        owners = {venue_tokens.get(token) for token in (row["yes_token"], row["no_token"])}
+        owners -= {None, row["condition_id"]}
+        if row.get("origin") == "imported" and owners:
+            refused.append((row, f"imported, it claims a token of the venue's market {min(owners)}"))
+        else:
+            kept.append(row)
+    return kept, refused
+
 
 class MarketCatalog:
-    def __init__(self, markets: Iterable[MarketInfo] = ()):
+    def __init__(self, markets: Iterable[MarketInfo] = (), *, set_aside: SetAside | None = None):
+        """`set_aside`: told of the rows a load could not use (see the module's docstring)."""
         self._by_id: dict[str, MarketInfo] = {}
         self._by_token: dict[str, MarketInfo] = {}
         self._resolved: dict[str, Outcome] = {}
+        self._set_aside = set_aside
         for market in markets:
             self.add(market)
 
@@ -74,8 +113,11 @@ class MarketCatalog:
         self._resolved[condition_id] = winner
 
     def load(self, db: Database) -> int:
-        """(Re)load every market from the table; returns how many."""
-        rows = catalog_store.all_markets(db)
+        """(Re)load every usable market of the venue the table holds; returns how many."""
+        usable, refused = usable_rows(catalog_store.all_markets(db))
+        if refused and self._set_aside is not None:
+            self._set_aside(refused)
+        rows = [row for row in usable if row.get("origin") != "imported"]
         groups = Counter(row["neg_risk_market_id"] for row in rows if row["neg_risk_market_id"])
         rewards = reward_queries.programs(db)
         for row in rows:
@@ -87,4 +129,3 @@ class MarketCatalog:
                 info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id])
             self.add(info, Outcome(row["resolved_outcome"]) if row["resolved_outcome"] else None)
         return len(rows)
-

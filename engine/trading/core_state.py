@@ -10,7 +10,7 @@ from engine.domain import MICRO
 from engine.contracts import limits, strategy_limits
 from engine.risk import breakers
 from engine.risk.gate import TradingState
-from storage import config_reads, execution_ledger
+from storage import config_reads, execution_ledger, quarantine_store
 from storage.audit import raise_alert, write_audit
 from storage import trading_reads
 from storage.db import Database, now_ms
@@ -55,13 +55,14 @@ def load_all(db: Database, current: Loaded | None = None) -> Loaded:
 
 
 def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) -> set[str]:
-    """A critical alert for each invalid stored value not reported yet; returns the problems
-    now outstanding (a fixed one can be reported again if it comes back)."""
-    fresh = [p for p in problems if p not in already]
-    if fresh:
-        with db.write() as conn:
-            for problem in fresh:
-                raise_alert(conn, level="critical", source="engine", code="CONFIG_INVALID", message=problem)
+    """A critical alert for each invalid stored value not reported yet, and the quarantine's
+    configuration entries made exactly these (storage/quarantine_store.py: `status` lists
+    them); returns the problems now outstanding (a fixed one can be reported again if it
+    comes back)."""
+    with db.write() as conn:
+        quarantine_store.configuration_now(conn, problems, now_ms())
+        for problem in (p for p in problems if p not in already):
+            raise_alert(conn, level="critical", source="engine", code="CONFIG_INVALID", message=problem)
     return set(problems)
 
 

@@ -108,8 +108,7 @@ class CoreJobs:
         """The market refresh: resolutions missed, new markets, each strategy's selection afresh."""
         link = self.link
         await self.settle_missed()
-        await link.refresh_markets()
-        link.catalog.load(link.db)
+        await link.discover()
         self.selection.reselect(link.executor)
         link.subscribe()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from engine.contracts.venue_rules import TICKS
 from engine.domain import MarketInfo, fmt
 from engine.feeds.events import TickSizeChanged
 from engine.feeds.catalog import MarketCatalog
@@ -19,13 +20,12 @@ from storage import trading_writes
 from storage.db import Database
 
 log = logging.getLogger("engine.trading.ticks")
-VENUE_TICKS = frozenset({100_000, 10_000, 5_000, 2_500, 1_000, 100})  # 0.1 ... 0.0001
 
 
 def apply_tick_change(catalog: MarketCatalog, db: Database, event: TickSizeChanged,
                       now: int) -> MarketInfo | None:
     """Take the new tick; returns the market when its tick changed."""
-    if event.new_tick not in VENUE_TICKS:
+    if event.new_tick not in TICKS:
         log.warning("tick size change to an unknown tick ignored", extra={"token_id": event.token_id,
                                                                           "tick": event.new_tick})
         return None

@@ -22,7 +22,7 @@ from engine.execution.executor import Executor
 from engine.execution.lookups import ExecutorConfig
 from engine.execution.placement import OrderGate
 from engine.feeds.books import BookCache
-from engine.feeds.catalog import MarketCatalog
+from engine.feeds.catalog import MarketCatalog, Row
 from engine.feeds.discovery import enrich_fees, make_refresh_job
 from engine.feeds.events import MarketEvent
 from engine.feeds.market_ws import MarketFeed
@@ -35,6 +35,7 @@ from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
 from engine.venues.settlement import SettlementVenue
+from storage import quarantine_store
 from storage.db import Database
 
 log = logging.getLogger("engine.trading.venue_link")
@@ -59,7 +60,7 @@ class VenueLink:
         self._conditions = conditions
         self._strategy_markets = strategy_markets
         self.books = BookCache()
-        self.catalog = MarketCatalog()
+        self.catalog = MarketCatalog(set_aside=self._set_aside)
         # The feed stamps books with the core's clock: staleness is measured on one clock.
         self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
                                                                                self.books, clock_ms=clock)
@@ -153,13 +154,23 @@ class VenueLink:
     # -- markets and feeds -------------------------------------------------------------
 
     async def discover(self) -> None:
-        """New markets from the venue (not in a replay), then the catalog read afresh."""
+        """New markets from the venue (not in a replay), then the catalog read afresh; a set-aside
+        market the venue wrote a good row for again leaves the quarantine."""
         if self.replay is None:
             try:
                 await self.refresh_markets()
             except Exception as exc:  # the venue may be briefly down: trade what the table knows
                 log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
         self.catalog.load(self.db)
+        with self.db.write() as conn:
+            quarantine_store.markets_back(conn)
+
+    def _set_aside(self, rows: list[tuple[Row, str]]) -> None:
+        """Rows the catalog could not load leave the catalog for the quarantine, alerted: the
+        engine runs without them rather than failing (storage/quarantine_store.py)."""
+        log.error("market rows set aside", extra={"markets": [str(r.get("condition_id")) for r, _ in rows]})
+        with self.db.write() as conn:
+            quarantine_store.set_aside_markets(conn, rows, self.clock())
 
     async def ensure_fees(self, condition_ids: list[str] | None = None) -> None:
         """Read the fee schedule of every market we trade, hold or work (or of `condition_ids`:

@@ -29,10 +29,10 @@ from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ORDER_TYPE_H
 from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2, order_to_json_v2
 from py_clob_client_v2.order_builder.builder import OrderBuilder
 
+from engine.contracts.venue_rules import TICKS
 from engine.domain import MICRO, ONE, Side, Tif, fmt
 from engine.venues.base import OrderRequest, OrderRejected, PreparedOrder
 
-TICKS = frozenset({100_000, 10_000, 5_000, 2_500, 1_000, 100})  # 0.1 ... 0.0001
 SHARE_STEP = 10_000  # shares carry 2 decimals
 CENT = 10_000  # market-order cash: 2 decimals
 MARKET_TAKER_STEP = 100  # market-order taker amount: 4 decimals

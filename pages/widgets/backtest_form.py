@@ -28,6 +28,7 @@ from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.strategy_form import params_prefix
+from charts import text
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
 BT_MARKETS, BT_SEED, BT_NAME, BT_LAUNCH, BT_FORM = "bt_markets", "bt_seed", "bt_name", "bt_launch", "bt_form"
@@ -228,13 +229,13 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     orphans = head.show(other) + fields.show(param_errors)
     if param_errors or other:
         summary.error(
-            "Nothing launched: fix the fields marked above." + "".join(f"\n\n- {o}" for o in orphans)
+            "Nothing launched: fix the fields marked above." + "".join(f"\n\n- {text.markdown(o)}" for o in orphans)
         )
         return None
     size, below = below_minimum(clean, min_sizes)
     if below and not below_ok:
         questions = backtest_queries.market_questions(db, below)
-        listed = "; ".join(f"{questions.get(cid, cid)} ({min_sizes[cid]:g} shares)" for cid in below)
+        listed = "; ".join(f"{text.markdown(questions.get(cid, cid))} ({min_sizes[cid]:g} shares)" for cid in below)
         summary.warning(
             f"Nothing launched: the order size ({size:g} shares) is below the minimum of {listed}. Every such "
             "quote is refused (BELOW_MIN_SIZE), so the backtest would barely trade. Raise the size, drop "
@@ -256,7 +257,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     try:
         launched = launch(db, spec, name.strip() or default_name(kind, start, end), root=root, actor=ACTOR)
     except OSError as exc:
-        summary.error(f"Could not start the backtest process: {exc}. The run is marked failed.")
+        summary.error(f"Could not start the backtest process: {text.markdown(exc)}. The run is marked failed.")
         return None
     st.session_state["flash"] = (
         f"Backtest #{launched.run_id} launched (pid {launched.pid}); its log: `{launched.log_path}`."

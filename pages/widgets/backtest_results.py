@@ -19,6 +19,7 @@ from pages.widgets.backtest_launch import Liveness, liveness, log_path
 from pages.widgets.common import plural, utc
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
+from charts import text
 
 PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"
@@ -89,7 +90,8 @@ def progress_panel(db: Database, root: Path) -> None:
         note = {"starting": " · starting", "unknown": " · started outside the dashboard"}.get(state, "")
         st.progress(
             min(1.0, run.progress / 1000),
-            text=f"Backtest #{run.id} {run.name}: {run.progress / 10:.1f} % · {run.events:,} events{note}",
+            text=f"Backtest #{run.id} {text.markdown(run.name)}: {run.progress / 10:.1f} % · "
+                 f"{run.events:,} events{note}",
         )
 
 
@@ -130,11 +132,12 @@ def pick_run(frame: pd.DataFrame) -> int | None:
 
 
 def _header(run: backtest_queries.BacktestRun, questions: dict[str, str]) -> None:
-    st.markdown(f"### #{run.id} {run.name}")
-    markets = "; ".join(questions.get(cid, cid) for cid in run.markets) or "every market with data"
+    st.markdown(f"### #{run.id} {text.markdown(run.name)}")
+    markets = text.markdown("; ".join(questions.get(cid, cid) for cid in run.markets) or "every market with data")
     finished = f" · finished {utc(run.finished_at)}" if run.finished_at else ""
     st.caption(
-        f"`{run.kind}` · {run.source} data · {utc(run.from_at)} → {utc(run.to_at)} · seed {run.seed} · "
+        f"{text.markdown(run.kind)} · {run.source} data · {utc(run.from_at)} → {utc(run.to_at)} · "
+        f"seed {run.seed} · "
         f"{run.events:,} events · launched {utc(run.created_at)}{finished} · markets: {markets}"
     )
     with st.expander("Parameters"):
@@ -145,7 +148,7 @@ def _metrics(run: backtest_queries.BacktestRun) -> None:
     refusals = (run.metrics or {}).get("refusals")
     note = refusals.get("note") if isinstance(refusals, dict) else ""
     if note:
-        st.warning(f"{note}. Check the size against the markets' minimum and the risk limits.",
+        st.warning(f"{text.markdown(note)}. Check the size against the markets' minimum and the risk limits.",
                    icon=":material/block:")
     annual = annualization_note(run.metrics)
     if annual:
@@ -225,7 +228,7 @@ def run_detail(db: Database, run_id: int, root: Path) -> None:
     if run.status == "failed":
         log = log_path(root, run.id)
         where = f" Its log: `{log}`." if log.exists() else ""
-        st.error(f"This backtest failed: {run.error or 'no message'}.{where}", icon=":material/error:")
+        st.error(f"This backtest failed: {text.markdown(run.error or 'no message')}.{where}", icon=":material/error:")
         return
     if run.status == "running":
         state = liveness(run.pid, run.created_at, log_path(root, run.id))

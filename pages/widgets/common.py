@@ -15,6 +15,7 @@ from storage import desk_status
 from storage.db import Database
 from storage.migrations import is_migrated
 from engine.contracts.settings import Settings, load_settings
+from charts import text
 
 ACTOR = "dashboard"
 HEADER_REFRESH_S = 5
@@ -149,7 +150,8 @@ def health_header(db: Database) -> desk_status.EngineStatus:
             status.trading_label,
             color=("red" if status.kill_latched  # type: ignore[arg-type]
                    else TRADING_COLORS.get(status.trading_state, "gray")),
-            help=(status.kill_reason if status.kill_latched else status.trading_state_reason) or "no limit is binding",
+            help=text.markdown((status.kill_reason if status.kill_latched else status.trading_state_reason)
+                               or "no limit is binding"),
         )
     with cols[3]:
         if status.heartbeat_stale:
@@ -166,7 +168,7 @@ def health_header(db: Database) -> desk_status.EngineStatus:
             st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}")
     if status.kill_latched:
         st.error(
-            f"KILL LATCH SET: {status.kill_reason or 'no reason given'}. No orders can be placed "
+            f"KILL LATCH SET: {text.markdown(status.kill_reason or 'no reason given')}. No orders can be placed "
             "until you re-arm (Overview or Risk page).",
             icon=":material/block:",
         )
@@ -194,7 +196,7 @@ def venue_banner(status: desk_status.EngineStatus) -> None:
         st.warning(text_ + _since(status.venue_status_at), icon=":material/construction:")
     for condition in status.venue_conditions:
         since = condition.get("since")
-        st.warning(f"Venue: {condition.get('detail') or condition['code']}"
+        st.warning(f"Venue: {text.markdown(condition.get('detail') or condition['code'])}"
                    f"{_since(since if isinstance(since, int) else None)}", icon=":material/warning:")
 
 

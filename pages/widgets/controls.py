@@ -22,6 +22,7 @@ from storage.db import Database
 
 from pages.widgets.common import ACTOR, Answer, remember_answer, settings
 from charts.tables import Col
+from charts import text
 
 # The Overview's latest commands.
 COMMAND_COLUMNS = {"kind": Col("command"), "status": Col("status"), "created_at": Col("posted", "time"),
@@ -79,7 +80,7 @@ def wait_for_answer(db: Database, command_id: int, kind: str, *, label: str | No
     if found is not None and found["status"] == "done":
         return Answer(command_id, kind, "done", f"{what}: done (command #{command_id}).", found.get("result"))
     if found is not None and found["status"] in ("failed", "expired"):
-        reason = found.get("error") or found["status"]
+        reason = text.markdown(found.get("error") or found["status"])  # the engine's words, venue text in them
         return Answer(command_id, kind, "failed", f"{what}: {found['status']} (command #{command_id}): {reason}")
     return Answer(command_id, kind, "queued",
                   f"{what}: queued (command #{command_id}); the engine has not answered yet. It runs when the "

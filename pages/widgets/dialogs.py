@@ -16,6 +16,7 @@ from storage.db import Database
 
 from pages.widgets.common import Answer, remember_answer
 from pages.widgets.controls import post_and_wait
+from charts import text
 
 DIALOG = "open_dialog"
 CONTEXT = "open_dialog_context"
@@ -73,7 +74,7 @@ def confirm_rearm(db: Database) -> None:
 @st.dialog("Cancel this order?", on_dismiss=close_dialog)
 def confirm_cancel(db: Database) -> None:
     order = st.session_state.get(CONTEXT, {})
-    st.write(f"Order **#{order.get('id')}**: {order.get('summary', '')}")
+    st.write(f"Order **#{order.get('id')}**: {text.markdown(order.get('summary', ''))}")
     st.caption("The engine cancels it at the venue; its reserved size is released when the venue confirms.")
     left, right = st.columns(2)
     if left.button("Cancel the order", type="primary", key=CANCEL_CONFIRM, icon=":material/cancel:"):

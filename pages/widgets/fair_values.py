@@ -16,6 +16,7 @@ from storage.db import Database
 
 from pages.widgets.common import ACTOR, prob_column, time_column
 from pages.widgets.controls import saved_then_reload
+from charts import text
 
 RELOADING_FAIR_VALUES = "Waiting for the engine to reload the fair values…"
 
@@ -72,7 +73,7 @@ def fair_values_panel(db: Database) -> None:
         else:
             saved = config.set_fair_value(db, condition_id=market, fair_value=micros, actor=ACTOR)
             saved_then_reload(db, saved.reload_command_id,
-                              flash=f"Fair value {micros / 1e6:.6g} set for {labels[market]}.",
+                              flash=f"Fair value {micros / 1e6:.6g} set for {text.markdown(labels[market])}.",
                               label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES)
     _clear_form(db, frame, labels)
 
@@ -90,7 +91,7 @@ def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> No
         reload_id = config.clear_fair_value(db, condition_id=target, actor=ACTOR)
         market = labels.get(target, target)
         if reload_id is None:  # cleared elsewhere since this page was drawn
-            st.session_state["flash"] = f"There was no operator fair value left to clear for {market}."
+            st.session_state["flash"] = f"There was no operator fair value left to clear for {text.markdown(market)}."
             st.rerun()
-        saved_then_reload(db, reload_id, flash=f"Operator fair value cleared for {market}.",
+        saved_then_reload(db, reload_id, flash=f"Operator fair value cleared for {text.markdown(market)}.",
                           label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES)

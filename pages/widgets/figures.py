@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
+from charts import text
 from charts.axes import padded
 from charts.style import (  # the shared look, used by every page's charts through this module too
     AMBER as AMBER,
@@ -91,7 +92,7 @@ def depth_figure(
     fig.update_xaxes(range=list(padded(prices_all, least=2 * step) or (0, 1)))
     fig.update_xaxes(title_text="price (probability)", tickformat=".3f")
     fig.update_yaxes(title_text="cumulative size (shares)", tickformat=",.0f")
-    fig.update_layout(title=title, height=300, **{**LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=text.plotly(title), height=300, **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 
@@ -109,14 +110,15 @@ def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: floa
     if by.empty:
         return empty_figure(title, "No exposure")
     shown = by.head(15).iloc[::-1]
-    names = shown[label_column].astype(str)
+    names = shown[label_column].astype(str)  # market questions, strategy names: outside text
     fig = go.Figure(
         go.Bar(
             x=shown["exposure"],
-            y=_unique_cuts(list(names), EXPOSURE_LABEL_CHARS),  # cut with an ellipsis; the hover has it whole
+            # Cut with an ellipsis (the hover has it whole), then made literal (charts/text.py).
+            y=[text.plotly(label) for label in _unique_cuts(list(names), EXPOSURE_LABEL_CHARS)],
             orientation="h",
             marker_color=BLUE,
-            customdata=names.to_numpy(),
+            customdata=names.map(text.plotly).to_numpy(),
             hovertemplate="%{customdata}: %{x:,.2f} USDC<extra></extra>",
         )
     )
@@ -125,7 +127,7 @@ def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: floa
                       annotation_position="top left")
     fig.update_xaxes(title_text="exposure (USDC)", tickformat=MONEY)
     fig.update_yaxes(type="category", automargin=True)  # ids like "0xa2…" must not be read as numbers
-    fig.update_layout(title=title, height=120 + 28 * len(shown), **{**LAYOUT, "hovermode": "closest"})
+    fig.update_layout(title=text.plotly(title), height=120 + 28 * len(shown), **{**LAYOUT, "hovermode": "closest"})
     return fig
 
 

@@ -19,6 +19,7 @@ from pages.widgets.common import plural, utc, utc_day_ms
 from pages.widgets.ticket import ticket_panel
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
+from charts import text
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
 M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"
@@ -44,7 +45,7 @@ WHO_COLUMNS = {"name": Col("strategy"), "kind": Col("kind"), "enabled": Col("ena
 
 def search_filters(db: Database) -> market_queries.MarketFilter:
     cols = st.columns([3, 1, 1])
-    text = cols[0].text_input("Search (question, slug or condition id)", key=M_TEXT)
+    query = cols[0].text_input("Search (question, slug or condition id)", key=M_TEXT)
     min_volume = cols[1].number_input(
         "Min volume (USDC)", min_value=0.0, value=0.0, step=1000.0, key=M_MIN_VOL
     )
@@ -59,7 +60,7 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
     if end_from and end_to and end_from > end_to:
         st.error("'Ends from' is after 'Ends by': no market can match.")
     return market_queries.MarketFilter(
-        text=text.strip(),
+        text=query.strip(),
         min_volume=float(min_volume or 0),
         min_liquidity=float(min_liquidity or 0),
         tags=tuple(tags),
@@ -83,18 +84,19 @@ def results(db: Database, spec: market_queries.MarketFilter) -> str | None:
 
 
 def _facts(market: dict[str, Any]) -> None:
-    st.markdown(f"### {market['question']}")
+    st.markdown(f"### {text.markdown(market['question'])}")
     end = market["end_at"]
     ends = "no end date" if end is None or str(end) == "NaT" else f"ends {end:%Y-%m-%d %H:%M} UTC"
     flags = (
         "tradable"
         if market["tradable"] and not market["closed"]
-        else f"not tradable ({market['untradable_reason'] or 'closed'})"
+        else f"not tradable ({text.markdown(market['untradable_reason'] or 'closed')})"
     )
     neg = " · neg-risk event" if market["neg_risk"] else ""
     st.caption(
-        f"`{market['condition_id']}` · {ends} · tick {market['tick']:g} · "
-        f"min size {market['min_size']:g} shares · {flags}{neg} · tags: {', '.join(market['tags']) or '—'}"
+        f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
+        f"min size {market['min_size']:g} shares · {flags}{neg} · "
+        f"tags: {text.markdown(', '.join(market['tags']) or '—')}"
     )
 
 

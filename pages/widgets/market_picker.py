@@ -14,6 +14,7 @@ from collections import Counter
 
 import pandas as pd
 import streamlit as st
+from charts import text
 
 SHORT_ID = 12  # characters of a condition id that tell two same-named markets apart
 
@@ -39,6 +40,6 @@ def market_picker(label: str, choices: pd.DataFrame, *, key: str, unit: str, cho
     picked: list[str] = st.multiselect(label, options, key=key, format_func=lambda c: labels.get(c, c),
                                        placeholder=placeholder, help=help)
     if picked:
-        st.caption("In the range: " + "; ".join(f"{labels.get(c, c)} · {counts.get(c, 0):,} {unit}"
+        st.caption("In the range: " + "; ".join(f"{text.markdown(labels.get(c, c))} · {counts.get(c, 0):,} {unit}"
                                                  for c in picked))
     return picked

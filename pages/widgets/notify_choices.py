@@ -20,6 +20,7 @@ from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload
+from charts import text
 
 ALL_LABEL = "All strategies"
 KEY = "notify_choices"
@@ -52,7 +53,8 @@ def notify_choices_form(db: Database, current: Settings) -> None:
     try:
         choices = notify_choices.parse(raw)
     except notify_choices.ChoicesError as exc:
-        st.error(f"The stored choices cannot be read ({exc}); the engine uses the defaults until they are saved "
+        st.error(f"The stored choices cannot be read ({text.markdown(exc)}); "
+                 "the engine uses the defaults until they are saved "
                  "again.", icon=":material/error:")
         choices = notify_choices.parse(notify_choices.DEFAULT_JSON)
     names = sorted(set(trading_queries.strategies(db)["name"]) | {n for n in choices.rules if n != ALL})
@@ -85,14 +87,14 @@ def notify_choices_form(db: Database, current: Settings) -> None:
 
 
 def _save(db: Database, wanted: dict[str, dict[str, list[str]]], version: int | None) -> None:
-    text = notify_choices.from_mapping(wanted).to_json()
+    stored = notify_choices.from_mapping(wanted).to_json()
     try:
-        saved = config.save_settings(db, {"notify_choices": (text, version)}, actor=ACTOR)
+        saved = config.save_settings(db, {"notify_choices": (stored, version)}, actor=ACTOR)
     except config.StaleVersion as exc:
-        st.error(f"Nothing saved: {exc}.", icon=":material/sync_problem:")
+        st.error(f"Nothing saved: {text.markdown(exc)}.", icon=":material/sync_problem:")
         return
     except config.ConfigError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(text.markdown(exc), icon=":material/error:")
         return
     saved_then_reload(db, saved.reload_command_id, flash="Saved the notification choices.",
                       label="The engine's reload of the notification choices")

@@ -20,6 +20,7 @@ from pages.widgets.controls import post, wait_for_answer
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
 from pages.widgets.notify_choices import notify_choices_form
+from charts import text
 
 NOTIFY_PREFIX = "notify_"
 TEST_BUTTON = "notify_test"
@@ -36,7 +37,7 @@ def notifications_panel(db: Database, current: Settings) -> None:
     _rules_form(db)
     seen = notify_queries.alert_codes_seen(db)
     if seen:
-        st.caption(f"Alert codes seen in the last 30 days: {', '.join(seen)}.")
+        st.caption(f"Alert codes seen in the last 30 days: {text.markdown(', '.join(seen))}.")
 
 
 def destinations_text(schemes: list[str]) -> str:
@@ -87,10 +88,11 @@ def _status(db: Database) -> None:
     if last is None:
         st.caption("Nothing sent yet.")
     elif last["status"] == "failed" or (last["status"] == "queued" and last["error"]):
-        st.error(f"Last attempt {_ago(last['last_attempt_at'])} ({last['kind']}) failed: {last['error']}",
+        st.error(f"Last attempt {_ago(last['last_attempt_at'])} ({text.markdown(last['kind'])}) failed: "
+                 f"{text.markdown(last['error'])}",
                  icon=":material/error:")
     else:
-        st.success(f"Last delivery {_ago(last['last_attempt_at'])}: {last['kind']} sent.",
+        st.success(f"Last delivery {_ago(last['last_attempt_at'])}: {text.markdown(last['kind'])} sent.",
                    icon=":material/check_circle:")
     held = sum(health["held_back"].values())
     digest = ", ".join(f"{n} for {'the Telegram bot' if c == 'telegram' else 'NOTIFY_URLS'}"

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from charts import text
 from pages.widgets import figures
 from pages.widgets.common import usdc
 from storage import markout_queries, reward_queries, strategy_queries
@@ -82,5 +83,5 @@ def _by_day(days, title: str) -> go.Figure:  # type: ignore[no-untyped-def]
     per_day = days.groupby("day", as_index=False)[["estimated", "paid"]].sum(min_count=1)
     figure = go.Figure([go.Bar(x=per_day["day"], y=per_day["estimated"], name="estimated"),
                         go.Bar(x=per_day["day"], y=per_day["paid"], name="paid")])
-    figure.update_layout(title=title, barmode="group", yaxis_title="pUSD", xaxis_title="UTC day")
+    figure.update_layout(title=text.plotly(title), barmode="group", yaxis_title="pUSD", xaxis_title="UTC day")
     return figure

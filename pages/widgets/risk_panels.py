@@ -22,6 +22,7 @@ from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse, versioned_form
 from charts.tables import Col
 from pages.widgets.tables import rows_height, show_table
+from charts import text
 
 LIMITS_PREFIX = "limit_"
 RISK_REARM = "risk_rearm"
@@ -48,10 +49,12 @@ def state_panel(db: Database, status: desk_status.EngineStatus) -> None:
     cols[1].metric("Since", utc(status.trading_state_at) if status.trading_state_at else "—")
     cols[2].metric("Kill latch", "SET" if status.kill_latched else "not set")
     if status.trading_state != "ACTIVE":
-        st.warning(f"Reason: {status.trading_state_reason or 'none recorded'}", icon=":material/warning:")
+        st.warning(f"Reason: {text.markdown(status.trading_state_reason or 'none recorded')}",
+                   icon=":material/warning:")
     if status.kill_latched:
         st.error(
-            f"Kill latch set: {status.kill_reason or 'no reason given'}. Re-arm clears it; the engine then "
+            f"Kill latch set: {text.markdown(status.kill_reason or 'no reason given')}. "
+            "Re-arm clears it; the engine then "
             "stays STOPPED until you press Start.",
             icon=":material/block:",
         )
@@ -105,7 +108,7 @@ def _stored_text(spec: LimitSpec, stored: dict[str, Any] | None) -> str:
 
 def limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
     unit = UNITS.get(spec.unit, spec.unit)
-    text = _stored_text(spec, stored)
+    shown = _stored_text(spec, stored)
     help_text = (
         f"{spec.help} Allowed {number_text(spec.minimum)} … {number_text(spec.maximum)} {unit}; "
         f"default {number_text(spec.default)}. When hit it {ACTIONS[spec.action]}."
@@ -114,7 +117,7 @@ def limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
         spec.name,
         f"{spec.title} ({unit})",
         help_text,
-        text,
+        shown,
         stored["version"] if stored else None,
         _limit_parser(spec),
     )

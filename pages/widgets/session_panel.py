@@ -20,6 +20,7 @@ from storage.db import Database, now_ms
 from storage.session_files import export_session
 
 from pages.widgets.common import ACTOR, utc
+from charts import text
 
 NO_SESSION = "— none: pick a range —"
 SS_NAME, SS_MARKETS, SS_NOTES, SS_START = "ss_name", "ss_markets", "ss_notes", "ss_start"
@@ -49,8 +50,8 @@ def session_picker(db: Database, *, key: str, markets_key: str) -> rs.Session | 
 def session_caption(session: rs.Session) -> str:
     end = "now (still recording)" if session.recording else utc(session.stopped_at)
     markets = f"{len(session.markets)} markets" if session.markets else "every market recorded"
-    return f"Session **{session.name}**: {utc(session.started_at)} → {end}, {markets}" + (
-        f" — {session.notes}" if session.notes else "")
+    return f"Session **{text.markdown(session.name)}**: {utc(session.started_at)} → {end}, {markets}" + (
+        f" — {text.markdown(session.notes)}" if session.notes else "")
 
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=500)
@@ -90,9 +91,9 @@ def _start_form(db: Database, markets: pd.DataFrame) -> None:
     try:
         session = rs.start_session(db, name=name, markets=chosen, notes=notes, actor=ACTOR)
     except rs.SessionError as exc:
-        st.error(f"Not started: {exc}")
+        st.error(f"Not started: {text.markdown(exc)}")
         return
-    st.session_state["flash"] = f"Session {session.name!r} is recording since {utc(session.started_at)}."
+    st.session_state["flash"] = f"Session '{text.markdown(session.name)}' is recording since {utc(session.started_at)}."
     st.rerun()
 
 
@@ -106,13 +107,13 @@ def _manage(db: Database, found: list[rs.Session], root: Path) -> None:
     try:
         _actions(db, session, root)
     except rs.SessionError as exc:
-        st.error(str(exc))
+        st.error(text.markdown(exc))
 
 
 def _actions(db: Database, session: rs.Session, root: Path) -> None:
     if session.recording and st.button("Stop recording session", key=SS_STOP, icon=":material/stop:"):
         rs.stop_session(db, name=session.name, actor=ACTOR)
-        st.session_state["flash"] = f"Session {session.name!r} stopped."
+        st.session_state["flash"] = f"Session '{text.markdown(session.name)}' stopped."
         st.rerun()
     left, right = st.columns(2)
     new_name = left.text_input("Rename to", key=SS_RENAME, max_chars=rs.NAME_CHARS)
@@ -124,7 +125,7 @@ def _actions(db: Database, session: rs.Session, root: Path) -> None:
                             max_chars=rs.NOTES_CHARS)
     if right.button("Save notes", key=SS_SAVE_NOTES):
         rs.annotate_session(db, name=session.name, notes=notes, actor=ACTOR)
-        st.session_state["flash"] = f"Notes of {session.name!r} saved."
+        st.session_state["flash"] = f"Notes of '{text.markdown(session.name)}' saved."
         st.rerun()
     _export(db, session, root)
     _delete(db, session)
@@ -132,12 +133,12 @@ def _actions(db: Database, session: rs.Session, root: Path) -> None:
 
 def _export(db: Database, session: rs.Session, root: Path) -> None:
     if not st.button("Export to a file", key=SS_EXPORT, icon=":material/download:",
-                     help="A file another desk imports with `python -m engine import-history --file FILE`"):
+                     help="A file another desk imports with `python -m engine session import FILE`"):
         return
     folder = db.path.parent / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (re.sub(r"[^\w.-]+", "-", session.name).strip("-") + ".jsonl.gz")
-    with st.spinner(f"Exporting {session.name!r}…"):
+    with st.spinner(f"Exporting '{text.markdown(session.name)}'…"):
         ticks = export_session(db, session.name, path)
     st.success(f"Exported {ticks:,} ticks to `{path}`.")
     if path.stat().st_size <= EXPORT_DOWNLOAD_MB * 2**20:
@@ -148,12 +149,12 @@ def _export(db: Database, session: rs.Session, root: Path) -> None:
 def _delete(db: Database, session: rs.Session) -> None:
     if session.recording:
         return
-    ok = st.checkbox(f"Delete {session.name!r} and its ticks that no other session covers (for good)",
+    ok = st.checkbox(f"Delete '{text.markdown(session.name)}' and its ticks that no other session covers (for good)",
                      key=SS_DELETE_OK)
     if st.button("Delete session", key=SS_DELETE, type="secondary", icon=":material/delete:", disabled=not ok):
         removed = rs.delete_session(db, name=session.name, actor=ACTOR)
         st.session_state.pop(SS_PICK, None)
-        st.session_state["flash"] = f"Session {session.name!r} deleted ({removed:,} ticks removed)."
+        st.session_state["flash"] = f"Session '{text.markdown(session.name)}' deleted ({removed:,} ticks removed)."
         st.rerun()
 
 

@@ -10,6 +10,7 @@ from storage import news_queries
 from storage.db import Database, now_ms
 
 from pages.widgets.common import prob_column, time_column
+from charts import text
 
 SIGNAL_COLUMNS = {
     "question": "market",
@@ -54,7 +55,8 @@ def signals_view(db: Database) -> None:
         return
     failing = feeds[feeds["error"].notna()]
     for _, feed in failing.iterrows():
-        st.warning(f"News feed **{feed['name']}**: {feed['error']}", icon=":material/rss_feed:")
+        st.warning(f"News feed **{text.markdown(feed['name'])}**: {text.markdown(feed['error'])}",
+                   icon=":material/rss_feed:")
     st.dataframe(feeds[list(FEED_COLUMNS)], hide_index=True, column_config=FEED_COLUMNS, key="news_feeds_table")
     headlines = news_queries.headlines(db)
     if not headlines.empty:

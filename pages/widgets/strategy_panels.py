@@ -27,6 +27,7 @@ from pages.widgets.tables import rows_height, show_table
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.strategy_form import strategy_form
+from charts import text
 
 BASELINES = "strategy_baselines"
 PICK, PICK_NEXT = "strategy_pick", "strategy_pick_next"
@@ -104,18 +105,21 @@ def _refresh_baseline(db: Database, name: str) -> None:
 def _status_line(row: trading_queries.StrategyRow) -> None:
     state = "enabled" if row.enabled else "disabled"
     st.markdown(
-        f"**{row.name}** · `{row.kind}` · {state} · status **{row.status}** · version {row.version} · "
-        f"last changed by {row.updated_by}"
+        f"**{text.markdown(row.name)}** · {text.markdown(row.kind)} · {state} · "
+        f"status **{text.markdown(row.status)}** · "
+        f"version {row.version} · last changed by {text.markdown(row.updated_by)}"
     )
     if row.problems:
         st.error(
-            "This strategy's configuration cannot be read: " + "; ".join(row.problems) + ". The form below "
+            "This strategy's configuration cannot be read: " + text.markdown("; ".join(row.problems))
+            + ". The form below "
             "starts from the kind's defaults where it cannot; saving replaces the stored value.",
             icon=":material/error:",
         )
     if row.status == "error":
         st.error(
-            f"The engine disabled this strategy: {row.last_error or 'no message'}. Fix its configuration "
+            f"The engine disabled this strategy: {text.markdown(row.last_error or 'no message')}. "
+            "Fix its configuration "
             "and enable it again.",
             icon=":material/error:",
         )
@@ -133,7 +137,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
     """`row` is the strategy as this run read it (for the status and the "changed elsewhere"
     check); a save still sends the baseline's version, and the write checks it."""
     if row is None:
-        st.warning(f"Strategy {name!r} no longer exists.")
+        st.warning(f"Strategy '{text.markdown(name)}' no longer exists.")
         return
     base = _baseline(db, name, row)
     _status_line(row)
@@ -156,10 +160,10 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             lambda: config.set_strategy_enabled(
                 db, name=name, version=base.version, enabled=not base.enabled, actor=ACTOR
             ),
-            f"{name} {label.lower()}d",
+            f"{text.markdown(name)} {label.lower()}d",
         )
     if base.kind not in registry():
-        st.error(f"Unknown strategy kind {base.kind!r}: this build cannot edit it.")
+        st.error(f"Unknown strategy kind '{text.markdown(base.kind)}': this build cannot edit it.")
         return
     result = strategy_form(
         db,
@@ -176,7 +180,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             lambda: config.save_strategy(
                 db, name=name, version=base.version, params=result.params, markets=result.markets, actor=ACTOR
             ),
-            f"{name} saved",
+            f"{text.markdown(name)} saved",
         )
 
 
@@ -184,10 +188,10 @@ def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str)
     try:
         saved = write()
     except config.StaleVersion as exc:
-        st.error(f"Not saved: {exc}.", icon=":material/sync_problem:")
+        st.error(f"Not saved: {text.markdown(exc)}.", icon=":material/sync_problem:")
         return
     except config.ConfigError as exc:
-        st.error(f"Not saved: {exc}.")
+        st.error(f"Not saved: {text.markdown(exc)}.")
         return
     _refresh_baseline(db, name)
     saved_then_reload(db, saved.reload_command_id, flash=f"{what} (version {saved.version}).",
@@ -243,8 +247,8 @@ def create_panel(db: Database, existing: list[str]) -> None:
             actor=ACTOR,
         )
     except config.ConfigError as exc:
-        st.error(f"Not created: {exc}.")
+        st.error(f"Not created: {text.markdown(exc)}.")
         return
     st.session_state[PICK_NEXT] = name  # applied before the picker renders on the next run
-    saved_then_reload(db, saved.reload_command_id, flash=f"Strategy {name} created.",
+    saved_then_reload(db, saved.reload_command_id, flash=f"Strategy {text.markdown(name)} created.",
                       label="The engine's reload of the configuration")

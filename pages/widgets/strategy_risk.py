@@ -22,6 +22,7 @@ from engine.contracts.strategy_limits import STRATEGY_LIMITS
 from storage import config, strategy_queries
 from storage.db import Database
 
+from charts import text
 from pages.widgets import figures
 from charts.backtest_format import metric_rows
 from pages.widgets.common import ACTOR, TRADING_COLORS, usdc
@@ -32,10 +33,11 @@ from pages.widgets.risk_panels import limit_field
 def strategy_state_badge(db: Database, mode: str, name: str) -> None:
     state = strategy_queries.trading_state(db, mode, name)
     label = state["trading_state"]
-    st.badge(f"{name}: {label}", color=TRADING_COLORS.get(label, "gray"),  # type: ignore[arg-type]
-             help=state["reason"] or "none of its own limits is binding")
+    st.badge(f"{text.markdown(name)}: {label}", color=TRADING_COLORS.get(label, "gray"),  # type: ignore[arg-type]
+             help=text.markdown(state["reason"] or "none of its own limits is binding"))
     if label != "ACTIVE":
-        st.warning(f"{name} is {label} by its own limits: {state['reason'] or 'no reason recorded'}. "
+        reason = text.markdown(state["reason"] or "no reason recorded")
+        st.warning(f"{text.markdown(name)} is {label} by its own limits: {reason}. "
                    "Other strategies keep trading.", icon=":material/warning:")
 
 
@@ -48,7 +50,7 @@ def strategy_limits_panel(db: Database, name: str) -> None:
         return config.save_strategy_limits(
             db, name, {k: config.Change(v, ver) for k, (v, ver) in changes.items()}, actor=ACTOR)
 
-    versioned_form(prefix=f"sl_{name}_", fields=fields, save=save, what=f"limits of {name}", columns=3)
+    versioned_form(prefix=f"sl_{name}_", fields=fields, save=save, what=f"limits of {text.markdown(name)}", columns=3)
 
 
 def performance_panel(db: Database, mode: str, name: str) -> None:
@@ -101,5 +103,5 @@ def pnl_figure(curve: pd.DataFrame, title: str) -> go.Figure:
                                  hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>%{y:,.2f} USDC<extra></extra>"))
     fig.update_yaxes(title_text="USDC", tickformat=figures.MONEY)
     fig.update_xaxes(title_text="time (UTC)")
-    fig.update_layout(title=title, height=320, **figures.LAYOUT)
+    fig.update_layout(title=text.plotly(title), height=320, **figures.LAYOUT)
     return fig

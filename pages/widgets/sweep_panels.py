@@ -34,6 +34,7 @@ from pages.widgets.controls import saved_then_reload
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
+from charts import text
 
 SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
 SW_TRIALS, SW_JOBS, SW_SEED, SW_SPLIT, SW_TOP = "sw_trials", "sw_jobs", "sw_seed", "sw_split", "sw_top"
@@ -146,7 +147,7 @@ def new_sweep_panel(db: Database, root: Path, configured: pd.DataFrame) -> str |
     if not st.button("Launch sweep", type="primary", key=SW_LAUNCH, icon=":material/tune:"):
         return None
     if spec is None:
-        st.error(f"Nothing launched: {problem}")
+        st.error(f"Nothing launched: {text.markdown(problem)}")
         return None
     return _launch(db, root, spec, jobs)
 
@@ -155,9 +156,10 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
     try:
         launched = launch_sweep(db, spec, jobs, root=root, actor=ACTOR)
     except OSError as exc:
-        st.error(f"Could not start the sweep process: {exc}")
+        st.error(f"Could not start the sweep process: {text.markdown(exc)}")
         return None
-    st.session_state["flash"] = (f"Sweep {spec.name!r} launched with {plural(jobs, 'worker')} (pid {launched.pid}); "
+    st.session_state["flash"] = (f"Sweep '{text.markdown(spec.name)}' launched with {plural(jobs, 'worker')} "
+                                 f"(pid {launched.pid}); "
                                  f"its log: `{launched.log_path}`.")
     st.session_state.setdefault(SW_STARTING, {})[spec.name] = (launched.pid, str(launched.log_path))
     return spec.name
@@ -190,7 +192,7 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
                         format_func=lambda n: f"{n} · {by_name.loc[n, 'done']}/{by_name.loc[n, 'trials']} trials")
     view = sweep_view(url, name)
     if view is None:
-        st.warning(f"Sweep {name!r} no longer exists.")
+        st.warning(f"Sweep '{text.markdown(name)}' no longer exists.")
         return
     _status(db, root, url, view)
     _trials(url, view)
@@ -214,10 +216,11 @@ def _starting_panel(url: str, starting: dict[str, tuple[int, str]]) -> None:
         st.rerun(scope="app")
     for name, (pid, log) in starting.items():
         if sweep_alive(pid):
-            st.info(f"Sweep {name!r} is starting (pid {pid}): it is listed here as soon as its study exists. "
+            st.info(f"Sweep '{text.markdown(name)}' is starting (pid {pid}): it is listed here as soon as its "
+                    "study exists. "
                     f"Its log: `{log}`.", icon=":material/hourglass_top:")
         else:
-            st.error(f"Sweep {name!r} ended before creating its study: its log says why, `{log}`.",
+            st.error(f"Sweep '{text.markdown(name)}' ended before creating its study: its log says why, `{log}`.",
                      icon=":material/error:")
 
 
@@ -226,15 +229,18 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     split = spec.get("train_fraction")
     held = f" · last {1 - split:.0%} held out" if split else " · no hold-out"
     markets = len(spec.get("markets") or []) or "every"
-    st.caption(f"`{spec.get('kind')}` · objective {spec.get('objective')} (per day) · {spec.get('sampler')} · "
+    # A study's spec may come from another machine's sweep (a shared PostgreSQL study): its words are outside text.
+    st.caption(f"{text.markdown(spec.get('kind'))} · objective {text.markdown(spec.get('objective'))} (per day) · "
+               f"{text.markdown(spec.get('sampler'))} · "
                f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} markets · "
-               f"seed {spec.get('seed')} · log `{sweep_log_path(root, view.name)}`")
+               f"seed {text.markdown(spec.get('seed'))} · log `{sweep_log_path(root, view.name)}`")
     note = sweep_report.short_data_note(spec)
     if note:
         st.warning(note, icon=":material/timer:")
     _progress(view.name, url)
     if not sweep_alive(view.pid) and view.done < view.wanted:
-        st.warning(f"Sweep {view.name!r} is not running and has {view.done} of {view.wanted} trials: resume it to "
+        st.warning(f"Sweep '{text.markdown(view.name)}' is not running and has {view.done} of {view.wanted} "
+                   "trials: resume it to "
                    "finish (trials already done are kept).", icon=":material/pause_circle:")
         if st.button("Resume sweep", key=SW_RESUME, icon=":material/play_arrow:"):
             _launch(db, root, SweepSpec.from_dict(spec), worker_budget().most)
@@ -310,27 +316,30 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
     rows = trading_queries.strategy_rows(configured)
     targets = [n for n, row in rows.items() if row.kind == kind]
     if not targets:
-        st.info(f"No configured `{kind}` strategy to use them in: create one on the Strategies page first.")
+        st.info(f"No configured {text.markdown(kind)} strategy to use them in: create one on the Strategies "
+                "page first.")
         return
     target = st.selectbox("Into strategy", targets, key=SW_TARGET)
     row = rows[target]
     _, changes = merged_params(row.params, view.complete_params[trial])
     if not changes:
-        st.caption(f"Strategy {target!r} already has these params.")
+        st.caption(f"Strategy '{text.markdown(target)}' already has these params.")
         return
     st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b)} for k, (a, b) in changes.items()]),
                  hide_index=True, key="sw_changes")
-    confirmed = st.checkbox(f"Change strategy {target!r} (the engine reloads it; audited)", key=SW_CONFIRM)
+    confirmed = st.checkbox(f"Change strategy '{text.markdown(target)}' (the engine reloads it; audited)",
+                            key=SW_CONFIRM)
     if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):
         try:
             saved = use_params(db, strategy=target, version=row.version, kind=kind, current=row.params,
                                markets=row.markets, trial=view.complete_params[trial], actor=ACTOR)
         except StaleVersion:
-            st.error(f"Strategy {target!r} changed meanwhile: nothing saved. Look again and retry.")
+            st.error(f"Strategy '{text.markdown(target)}' changed meanwhile: nothing saved. Look again and retry.")
             return
         except ConfigError as exc:
-            st.error(f"Nothing saved: {exc}")
+            st.error(f"Nothing saved: {text.markdown(exc)}")
             return
         saved_then_reload(db, saved.reload_command_id,
-                          flash=f"Strategy {target!r} now has the params of trial {trial} (version {saved.version}).",
+                          flash=f"Strategy '{text.markdown(target)}' now has the params of trial {trial} "
+                                f"(version {saved.version}).",
                           label="The engine's reload of the configuration")

@@ -29,6 +29,7 @@ from storage.db import Database
 
 from pages.widgets.common import money, render_answer
 from pages.widgets.controls import post_and_wait
+from charts import text
 
 TICKET_PREVIEWED = "ticket_previewed"  # the payload whose preview is on screen
 T_OUTCOME, T_SIDE, T_HOW, T_UNIT, T_SIZE = "t_outcome", "t_side", "t_how", "t_unit", "t_size"
@@ -106,13 +107,14 @@ def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
         ticket = parse_ticket(payload, now_s=int(time.time()))
         if book is None and ticket.marketable:
             # Nothing to price it from here: the trader would confirm an order whose price they never saw.
-            st.error(f"No recorded book for {payload['outcome']} of this market yet, so a marketable order cannot "
+            st.error(f"No recorded book for {text.markdown(payload['outcome'])} of this market yet, so a "
+                     "marketable order cannot "
                      "be priced or previewed here. Give a limit price instead (it never trades worse than its "
                      "limit), or wait until the engine has recorded this market's book.", icon=":material/block:")
             return False
         shown = preview(ticket, market, book, facts["held"].get(token, 0), facts["max_slippage"])
     except TicketError as exc:
-        st.error(f"Fix the ticket: {exc}", icon=":material/edit:")
+        st.error(f"Fix the ticket: {text.markdown(exc)}", icon=":material/edit:")
         return False
     _preview_metrics(payload, shown, book_known=book is not None)
     if book is None:
@@ -123,7 +125,7 @@ def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
         st.caption(("Trades on arrival (takes liquidity). " if shown.crosses else "Rests on the book. ")
                    + "From the recorded book; the engine checks again against its own book and the risk limits.")
     for note in shown.notes:
-        st.warning(note, icon=":material/info:")
+        st.warning(text.markdown(note), icon=":material/info:")
     return True
 
 
@@ -140,4 +142,4 @@ def _preview_metrics(payload: dict[str, Any], shown: Preview, *, book_known: boo
     else:
         cols[3].metric("Taker fee (at most)", f"{shown.max_fee / 1e6:,.5f} USDC",
                        help="if all of it trades on arrival; 0 for what rests (makers pay no fee)")
-    cols[4].metric(f"Manual {payload['outcome']} after", f"{shown.resulting_shares / 1e6:,.2f}")
+    cols[4].metric(f"Manual {text.markdown(payload['outcome'])} after", f"{shown.resulting_shares / 1e6:,.2f}")

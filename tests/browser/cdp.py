@@ -1,6 +1,7 @@
 """A tiny Chrome DevTools Protocol client over `websockets`, and headless Chromium to drive.
 
-Just enough for the dashboard test: navigate, evaluate JavaScript, type text, take screenshots.
+Just enough for the browser tests: navigate, evaluate JavaScript, type text, take screenshots, and
+count the dialogs (alert, confirm, prompt) a page opened.
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ class Page:
     def __init__(self, ws: ClientConnection):
         self.ws = ws
         self.ids = itertools.count(1)
+        # Every alert/confirm/prompt the page opened (answered at once, so the page never hangs on
+        # one): a script that ran where none should have.
+        self.dialogs: list[str] = []
 
     @classmethod
     async def open(cls, url: str) -> Page:
@@ -113,7 +117,11 @@ class Page:
         async with asyncio.timeout(timeout):
             while True:
                 message = json.loads(await self.ws.recv())
-                if message.get("id") == call_id:  # events in between are not needed here
+                if message.get("method") == "Page.javascriptDialogOpening":
+                    self.dialogs.append(str(message["params"].get("message", "")))
+                    await self.ws.send(json.dumps({"id": next(self.ids), "method": "Page.handleJavaScriptDialog",
+                                                   "params": {"accept": True}}))
+                if message.get("id") == call_id:  # other events in between are not needed here
                     if "error" in message:
                         raise AssertionError(f"{method} failed: {message['error']}")
                     return dict(message.get("result", {}))

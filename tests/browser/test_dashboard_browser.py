@@ -21,8 +21,9 @@ from storage import queries
 from storage import portfolio_queries
 from storage.db import Database
 from engine.contracts.passwords import hash_password
-from tests.browser.cdp import Chromium, Page, chromium_path, free_port, http_get
+from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
+from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
@@ -35,7 +36,6 @@ pytestmark = [
     ),
 ]
 
-PASSWORD = "browser test password"
 ARTIFACTS = ROOT / "test-artifacts"
 PAGES = {
     "Overview": "Overview",
@@ -47,9 +47,6 @@ PAGES = {
     "Backtest": "Backtest",
     "Audit & alerts": "Audit & alerts",
 }  # sidebar link text -> page title
-EXCEPTIONS = "document.querySelectorAll('[data-testid=\"stException\"]').length"
-RUNNING = "document.querySelectorAll('[data-testid=\"stStatusWidget\"]').length"
-TITLE = "(document.querySelector('h1') || {}).innerText || ''"
 DIALOG = "(document.querySelector('[data-testid=\"stDialog\"]') || {}).innerText || ''"
 # The used / limit labels plotly drew on the Overview's usage chart (it drops one that does not fit).
 USAGE_LABELS = """[...document.querySelectorAll('.js-plotly-plot')]
@@ -83,44 +80,6 @@ def _log(tmp: Path, name: str) -> str:
     return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
 
 
-async def _settled(page: Page, title: str) -> None:
-    """The page's title is shown and no script run is in progress for a moment."""
-    await page.wait_for(TITLE, 40, what=f"title {title!r}", check=lambda t: t == title)
-    quiet = 0
-    for _ in range(80):
-        quiet = quiet + 1 if await page.evaluate(RUNNING) == 0 else 0
-        if quiet >= 6:
-            return
-        await asyncio.sleep(0.25)
-
-
-async def _click(page: Page, selector: str, what: str, *, js: bool = False) -> None:
-    """Click the element a CSS `selector` (or, with `js`, a JavaScript expression) finds."""
-    element = selector if js else f"document.querySelector({selector!r})"
-    await page.wait_for(f"!!({element})", 30, what=what)
-    await page.evaluate(f"({element}).click()")
-
-
-async def _login(page: Page, url: str, lands_on: str = "Overview") -> None:
-    await page.navigate(url)
-    await page.wait_for("!!document.querySelector('.st-key-password input')", 60, what="the login form")
-    await page.evaluate("document.querySelector('.st-key-password input').focus()")
-    await page.type_text(PASSWORD)
-    await page.evaluate(
-        "[...document.querySelectorAll('[data-testid=\"stForm\"] button')]"
-        ".find(b => b.innerText.includes('Log in')).click()"
-    )
-    await _settled(page, lands_on)
-
-
-async def _open(page: Page, link: str, title: str) -> None:
-    await page.evaluate(
-        f"[...document.querySelectorAll('[data-testid=\"stSidebarNav\"] a')]"
-        f".find(a => a.innerText.includes({link!r})).click()"
-    )
-    await _settled(page, title)
-
-
 def _shot(title: str, suffix: str = "") -> Path:
     return ARTIFACTS / f"{title.lower().replace(' & ', '-').replace(' ', '-')}{suffix}.png"
 
@@ -128,14 +87,14 @@ def _shot(title: str, suffix: str = "") -> Path:
 async def _tour(page: Page, db: Database) -> None:
     """Every page at 1366 × 768: no exception, no metric cut off, the key columns in view."""
     for link, title in PAGES.items():
-        await _open(page, link, title)
+        await open_page(page, link, title)
         assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
         assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off"
         if title == "Backtest":
-            await launch_backtest_while_recording(page, db, _settled)
+            await launch_backtest_while_recording(page, db, settled)
         await check_and_shoot(page, title, KEY_HEADERS.get(title, ()), _shot(title))
         if title == "Orders & trades":
-            await _click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Fills')",
+            await click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Fills')",
                          "the Fills tab", js=True)
             await check_and_shoot(page, "Fills", FILLS_HEADERS, _shot(title, "-fills"))
 
@@ -144,18 +103,18 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
     page = await Page.open(ws_url)
     try:
         await page.viewport(WIDTH, HEIGHT)
-        await _login(page, f"{url}/risk", lands_on="Risk")  # a link to a page, opened before logging in
+        await login(page, f"{url}/risk", lands_on="Risk")  # a link to a page, opened before logging in
         await page.reload()  # a reload keeps the login (the session token)
-        await _settled(page, "Risk")
+        await settled(page, "Risk")
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
         await _tour(page, db)
-        await _open(page, "Overview", "Overview")
+        await open_page(page, "Overview", "Overview")
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
                             check=lambda n: n == limits_shown)
         if queries.engine_status(db).state != "RUNNING":
-            await _click(page, ".st-key-btn_start button", "the Start button")
+            await click(page, ".st-key-btn_start button", "the Start button")
             await asyncio.to_thread(
                 wait_until,
                 lambda: queries.engine_status(db).state == "RUNNING",
@@ -163,8 +122,8 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
                 0.2,
                 "the engine RUNNING after Start",
             )
-        await _click(page, ".st-key-btn_kill button", "the Kill button")
-        await _click(page, ".st-key-kill_confirm button", "the Kill confirmation")
+        await click(page, ".st-key-btn_kill button", "the Kill button")
+        await click(page, ".st-key-kill_confirm button", "the Kill confirmation")
         await asyncio.to_thread(
             wait_until, lambda: queries.engine_status(db).state == "KILLED", 30, 0.2, "engine_state KILLED"
         )
@@ -191,7 +150,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
 async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
     """Start while the kill latch is set: the engine refuses it, and the page says so with the
     engine's reason (never a green "posted")."""
-    await _click(page, ".st-key-btn_start button", "the Start button")
+    await click(page, ".st-key-btn_start button", "the Start button")
     refusal = ("[...document.querySelectorAll('[data-testid=\"stAlertContentError\"]')]"
                ".some(e => e.innerText.includes('Start: failed') && e.innerText.includes('re-arm before starting'))")
     await page.wait_for(refusal, 20, what="the engine's refusal of Start")
@@ -206,11 +165,11 @@ async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:
     """The Risk page's Re-arm button sits in an auto-refreshing fragment: in a browser (unlike
     AppTest, which always reruns the whole script) its click must still open the dialog."""
-    await _open(page, "Risk", "Risk")
-    await _click(page, ".st-key-risk_rearm button", "the Risk page's Re-arm button")
+    await open_page(page, "Risk", "Risk")
+    await click(page, ".st-key-risk_rearm button", "the Risk page's Re-arm button")
     await page.wait_for(DIALOG, 15, what="the re-arm dialog", check=lambda t: "Re-arm after a kill?" in t)
     await page.screenshot(ARTIFACTS / "risk-rearm-dialog.png", full=False)
-    await _click(page, ".st-key-rearm_confirm button", "the re-arm confirmation")
+    await click(page, ".st-key-rearm_confirm button", "the re-arm confirmation")
     await asyncio.to_thread(
         wait_until, lambda: not queries.engine_status(db).kill_latched, 30, 0.2, "the kill latch cleared"
     )
@@ -227,7 +186,7 @@ def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
             except AssertionError:
                 raise AssertionError(f"{program} did not reach RUNNING:\n{_log(tmp_path, program)}") from None
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _health(url), 60, 0.25, "the dashboard's /_stcore/health")
+        wait_until(lambda: healthy(url), 60, 0.25, "the dashboard's /_stcore/health")
         db = Database(Path(env["TRADER_DB"]))
         wait_until(
             lambda: db.exists() and not queries.engine_status(db).heartbeat_stale,
@@ -247,13 +206,6 @@ def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
         if chromium is not None:
             chromium.close()
         sup.shutdown()
-
-
-def _health(url: str) -> bool:
-    try:
-        return http_get(f"{url}/_stcore/health") == "ok"
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":  # pragma: no cover - handy when iterating on the browser flow

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from storage.db import Database
 from tests.dashboard.conftest import chart_traces, table_with, tables_of
 from tests.dashboard.seed import BTC, ELECTION, RAIN
+from tests.dashboard.reading import as_read
 
 
 def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
@@ -166,7 +167,7 @@ def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
     at = page("markets")
     at.selectbox(key="mk_pick").set_value(BTC).run()
     assert not at.exception
-    assert "### Will Bitcoin reach $100k by June?" in [m.value for m in at.markdown]
+    assert "### Will Bitcoin reach $100k by June?" in [as_read(m.value) for m in at.markdown]
     assert len(at.get("plotly_chart")) == 2  # price and depth
     # Our paper trades on the price: the two fills as buy markers (hover: price, size, fee,
     # strategy), the resting orders as segments over their lifetime.

@@ -19,6 +19,7 @@ from pages.widgets.backtest_launch import below_minimum
 from storage.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.seed import BTC, ELECTION
+from tests.dashboard.reading import as_read
 
 P = "bt_market_making_defaults_p_"  # the params fields' key prefix for the default kind and preset
 DEAD_PID = 2**30  # above any pid_max: never a live process
@@ -284,7 +285,7 @@ def test_a_size_below_the_markets_minimum_is_warned_before_launch(
     at.text_input(key=f"{P}size").input("2")
     at.button(key="bt_launch").click().run()
     assert not at.exception
-    warned = [w.value for w in at.warning]
+    warned = [as_read(w.value) for w in at.warning]
     assert any("the order size (2 shares) is below the minimum of Will Bitcoin reach $100k by June? (5 shares)"
                in w for w in warned), warned
     assert _rows(db, "SELECT COUNT(*) FROM strategy_runs") == [(0,)]
@@ -311,6 +312,6 @@ def test_a_short_run_explains_its_missing_ratios_and_its_refusals(
     assert shown["Return / max drawdown"] == "1.20"
     assert any("not annualized: the run spans 3.0 hours" in c.value and "1-minute periods" in c.value
                for c in at.caption)
-    assert any(w.value.startswith("Most quotes were refused: 900 of 1,000") for w in at.warning)
+    assert any(as_read(w.value).startswith("Most quotes were refused: 900 of 1,000") for w in at.warning)
     counts = table_with(at, "reason")
     assert counts.values.tolist() == [["BELOW_MIN_SIZE", "refused", 900], ["MAX_ORDER_SIZE", "trimmed", 12]]

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from engine.contracts.runtime_settings import SETTINGS
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up
+from tests.dashboard.reading import as_read
 
 TOKEN = "123456789:SECRETbotTOKEN"
 URLS = f"json://127.0.0.1:9/hook, tgram://{TOKEN}/55555555"
@@ -117,7 +118,7 @@ def test_delivery_status_shows_the_last_failure_and_the_table(with_urls: None, d
                                      last_attempt_at, error) VALUES (:at, 'alert', 'critical', 'CRITICAL KILLED',
                                      'kill: news', :s, 4, :at, :e)"""), {"at": at_ms, "s": status, "e": error})
     at = page("settings")
-    assert any("failed: JSON json://127.0.0.1:9/hook: failure" in e.value for e in at.error)
+    assert any("failed: JSON json://127.0.0.1:9/hook: failure" in as_read(e.value) for e in at.error)
     table = [d.value for d in at.dataframe if "attempts" in d.value.columns]
     assert len(table) == 1 and list(table[0]["status"]) == ["failed", "sent"]
 

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from storage.commands import post_command
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up, table_with
+from tests.dashboard.reading import as_read
 
 
 def _commands(db: Database) -> list[tuple]:  # type: ignore[type-arg]
@@ -99,7 +100,7 @@ def test_a_start_the_engine_refuses_shows_the_refusal_not_a_green_posted(
     at = logged_in()
     at.button(key="btn_start").click().run()
     engine.join(5)
-    assert any("Start: failed" in e.value and "re-arm before starting" in e.value for e in at.error)
+    assert any("Start: failed" in e.value and "re-arm before starting" in as_read(e.value) for e in at.error)
     assert not [s.value for s in at.success if "Start" in s.value]
 
 
@@ -162,7 +163,7 @@ def test_every_active_venue_condition_shows_in_the_header_while_the_phase_is_ok(
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET venue_status = 'ok', venue_conditions = :c"),
                      {"c": json.dumps(conditions)})
-    warnings = [w.value for w in logged_in().warning]
+    warnings = [as_read(w.value) for w in logged_in().warning]
     assert any("no answer from the venue for over 30 s" in w and "since" in w for w in warnings), warnings
     assert any("differs by +1.25 USDC" in w for w in warnings), warnings
     with db.write() as conn:

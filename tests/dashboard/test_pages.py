@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.db import Database
 from tests.dashboard.conftest import table_with
+from tests.dashboard.reading import as_read
 
 PAGES = ("overview", "markets", "orders", "strategies", "risk", "settings", "backtest", "audit")
 TITLES = {
@@ -67,7 +68,7 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
     assert metrics["Trading state"] == "REDUCING"
     assert metrics["Equity (USDC)"] == "10,100.00"
     assert metrics["Unrealized now (USDC)"] == "-0.40"
-    assert any("DAILY_LOSS" in w.value for w in at.warning)
+    assert any("DAILY_LOSS" in as_read(w.value) for w in at.warning)
     positions = table_with(at, "avg_price")
     assert list(positions["strategy"]) == ["mm-btc"] and positions["size"].iloc[0] == pytest.approx(20.0)
     assert positions["cost"].iloc[0] == pytest.approx(9.4) and positions["mark"].iloc[0] == pytest.approx(

@@ -17,6 +17,7 @@ from pages.widgets.usage import usage_rows
 from storage.portfolio_queries import RiskUsage
 from storage.db import Database
 from tests.dashboard.conftest import table_with
+from tests.dashboard.reading import as_read
 
 
 def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
@@ -40,7 +41,7 @@ def test_usage_against_each_limit(risk: AppTest) -> None:
     assert usage.loc["Max total exposure", "label"] == "14.20 USDC / 1,000.00 USDC"
     assert usage.loc["Max open orders", "label"] == "2 count / 60 count"
     assert usage.loc["Max drawdown from peak", "pct"] == pytest.approx(28.846, rel=1e-3)
-    assert any("DAILY_LOSS" in w.value for w in risk.warning)
+    assert any("DAILY_LOSS" in as_read(w.value) for w in risk.warning)
 
 
 def test_every_limit_row_and_field_is_labelled(risk: AppTest) -> None:

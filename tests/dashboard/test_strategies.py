@@ -15,6 +15,7 @@ from engine.strategies.registry import registry
 from storage.db import Database
 from tests.dashboard.conftest import answer_next, engine_up
 from tests.dashboard.seed import BTC, ELECTION
+from tests.dashboard.reading import as_read
 
 MM = "strategy_mm-btc_v1"
 
@@ -70,7 +71,7 @@ def test_valid_save_is_audited_and_applied_live(strategies: AppTest, db: Databas
     assert json.loads(before)["params"] == {"half_spread": 0.02, "size": 10}
     assert json.loads(after)["params"] == params and json.loads(after)["version"] == 2
     assert _rows(db, "SELECT kind FROM commands") == [("reload_config",)]
-    assert any("mm-btc saved (version 2)" in s.value for s in at.success)
+    assert any("mm-btc saved (version 2)" in as_read(s.value) for s in at.success)
     assert (
         at.text_input(key="strategy_mm-btc_v2_p_size").value == "12"
     )  # the form restarts from the saved row

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.db import Database, now_ms
 from tests.dashboard.seed import BTC, YES_BTC
+from tests.dashboard.reading import as_read
 
 M = 1_000_000
 PREFIX = "sl_mm-btc_"
@@ -48,7 +49,7 @@ def test_an_allocation_is_validated_saved_versioned_and_audited(mm: AppTest, db:
         audit = conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'strategy_limit.update'")).scalar()
         reloads = conn.execute(text("SELECT COUNT(*) FROM commands WHERE kind = 'reload_config'")).scalar()
     assert audit == 2 and reloads == 1
-    assert any("Saved limits of mm-btc" in s.value for s in mm.success)
+    assert any("Saved limits of mm-btc" in as_read(s.value) for s in mm.success)
 
 
 def test_a_strategy_halted_by_its_own_limit_says_so(seeded: int, db: Database,
@@ -59,8 +60,8 @@ def test_a_strategy_halted_by_its_own_limit_says_so(seeded: int, db: Database,
                      {"n": now_ms()})
     at = page("strategies")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
-    assert any("mm-btc is HALTED" in w.value and "STRATEGY_DRAWDOWN" in w.value and "Other strategies keep trading"
-               in w.value for w in at.warning)
+    assert any("mm-btc is HALTED" in as_read(w.value) and "STRATEGY_DRAWDOWN" in as_read(w.value)
+               and "Other strategies keep trading" in w.value for w in at.warning)
 
 
 def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:

@@ -22,6 +22,7 @@ from storage.sweep_queries import sweep_view, sweeps_url
 from tests.dashboard.conftest import answer_next, engine_up, table_with
 from tests.dashboard.test_backtest_page import chart_titles
 from tests.helpers import ROOT, wait_until
+from tests.dashboard.reading import as_read
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -57,7 +58,7 @@ def test_no_sweeps_and_an_invalid_launch_is_refused(
     at.text_area(key="sw_space_market_making").input('{"half_spread": [0.05, 0.01]}')
     at.button(key="sw_launch").click().run()
     assert not at.exception
-    assert any(e.value.startswith("Nothing launched: Space: half_spread: low (0.05) must be below high")
+    assert any(as_read(e.value).startswith("Nothing launched: Space: half_spread: low (0.05) must be below high")
                for e in at.error), [e.value for e in at.error]
     assert _rows(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sweep.launch'") == [(0,)]
     assert not Path(sweeps_url(dash_env).split("///")[1]).exists()  # the tab never creates the sweeps file

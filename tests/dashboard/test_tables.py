@@ -11,6 +11,7 @@ import pandas as pd
 from pages.widgets.common import plural
 from pages.widgets.diff import readable_payload
 from charts.tables import NAME_CHARS, Col, order_status_words, styled
+from charts.text import css_string
 
 LONG = "Will Erling Haaland break the Premier League goals record in the 22/23 season? (34 goals)"
 COLUMNS = {"question": Col("market", "name"), "price": Col("price", "prob"), "fee": Col("fee", "usdc"),
@@ -24,16 +25,16 @@ def _frame() -> pd.DataFrame:
 
 
 def test_nothing_reads_as_a_dash_never_none() -> None:
-    html = styled(_frame(), COLUMNS).to_html()
+    html = styled(_frame(), COLUMNS, markup="html").to_html()
     assert "None" not in html and "NaT" not in html and "nan" not in html
     assert html.count(">—<") == 4  # price, error, acknowledged and by of the first row
 
 
 def test_a_long_name_is_cut_and_whole_on_hover() -> None:
-    styler = styled(_frame(), COLUMNS)
+    styler = styled(_frame(), COLUMNS, markup="html")
     html = styler.to_html()
     cut = LONG[: NAME_CHARS - 1].rstrip() + "…"
-    assert f">{cut}<" in html and f'content: "{LONG}"' in html  # the hover box holds it whole
+    assert f">{cut}<" in html and f'content: "{css_string(LONG)}"' in html  # the hover box holds it whole
     assert 'content: "Short?"' not in html  # nothing to reveal on a name that fits
     assert list(styler.data.columns) == ["market", "price (prob.)", "fee (USDC)", "error", "acknowledged (UTC)", "by"]
     assert ">0.5000<" in html and ">1,234.50<" in html and ">2026-11-23 10:00:00<" in html

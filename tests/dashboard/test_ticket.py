@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up
 from tests.dashboard.seed import BTC, ELECTION
+from tests.dashboard.reading import as_read
 
 
 def _place_orders(db: Database) -> list[dict]:  # type: ignore[type-arg]
@@ -98,7 +99,7 @@ def test_a_refused_order_shows_the_engine_reason(seeded: int, db: Database,
     engine = answer_next(db, "place_order", ok=False, error="the risk gate refuses it: MAX_ORDER_SIZE")
     at.button(key="t_confirm").click().run()
     engine.join(5)
-    assert any("Manual order: failed" in e.value and "MAX_ORDER_SIZE" in e.value for e in at.error)
+    assert any("Manual order: failed" in e.value and "MAX_ORDER_SIZE" in as_read(e.value) for e in at.error)
     assert not any("Manual order" in s.value for s in at.success)
 
 
@@ -140,12 +141,13 @@ def test_a_limit_priced_through_the_book_past_the_max_slippage_is_refused_in_the
     at.number_input(key="t_size").set_value(10.0)
     at.number_input(key="t_price").set_value(0.99)  # the mid is 0.5075: 0.4825 away
     at.button(key="t_preview").click().run()
-    assert any("Fix the ticket: price" in e.value and "max slippage of 0.05" in e.value for e in at.error)
+    assert any("Fix the ticket: price" in as_read(e.value) and "max slippage of 0.05" in as_read(e.value)
+               for e in at.error)
     assert at.button(key="t_confirm").disabled
     at.number_input(key="t_price").set_value(0.55)  # 0.0425 from the mid: within the cap
     at.button(key="t_preview").click().run()
     assert not at.error and _metrics(at)["Price"] == "0.550"
     at.number_input(key="t_price").set_value(0.455)
     at.button(key="t_preview").click().run()
-    assert any("not on this market's 0.01 tick grid: use 0.45 or 0.46" in e.value for e in at.error)
+    assert any("not on this market's 0.01 tick grid: use 0.45 or 0.46" in as_read(e.value) for e in at.error)
     assert _place_orders(db) == []

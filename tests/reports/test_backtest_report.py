@@ -4,7 +4,10 @@ from the page and from `python -m engine backtest ... --report FILE.html`."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
+import html
 import io
 import json
 import re
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from charts.text import css_string
 from reports import backtest as report
 from reports.backtest import ReportError, finished_run, write_backtest_report
 from storage.db import Database
@@ -121,3 +125,30 @@ def test_the_command_line_writes_the_same_report(tmp_path: Path) -> None:
     page = target.read_text()
     assert f"Backtest #{result['run_id']} market_making" in page and "Equity and drawdown" in page
     assert _charted("Synthetic market 0? · ") in page and ": trades on the price" in page
+
+
+HOSTILE = '<img src=x onerror="alert(1)"></style><script>alert(2)</script>"} * { background: url(//x.example) }'
+
+
+def test_outside_text_is_escaped_and_only_the_reports_own_scripts_may_run(db: Database) -> None:
+    """Without a browser (tests/browser/test_foreign_text.py opens the page in Chromium): a market
+    question and a run name of hostile text appear only escaped, and the page's policy allows
+    exactly its own inline scripts, by hash, and loads nothing."""
+    with db.write() as conn:
+        conn.execute(text("UPDATE markets SET question = :q"), {"q": HOSTILE})
+        now = int(conn.execute(text("SELECT MAX(at) FROM ticks")).scalar_one()) + 200_000
+    run = finished_run(db, insert_run(db, name=HOSTILE, start=now - 3_600_000,
+                                      orders=json.dumps(_orders(now - 3_600_000))))
+    page = report.backtest_report(db, run)
+    assert HOSTILE not in page and "<img" not in page and "<script>alert(" not in page
+    styles = "".join(re.findall(r"<style[^>]*>(.*?)</style>", page, re.DOTALL))
+    # A cut cell's hover text is a CSS string its quote cannot end, nor its "</style>" the element.
+    assert f'content: "{css_string(HOSTILE)}"' in styles and '"} * {' not in styles and "</style" not in styles
+    assert html.escape(HOSTILE) in page  # the title, the facts and the tables, as text
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    assert policy is not None and "unsafe-inline" not in policy.group(1).split("style-src")[0]
+    allowed = set(re.findall(r"'sha256-([^']+)'", policy.group(1)))
+    scripts = re.findall(r"<script(?:\s[^>]*)?>(.*?)</script>", page, re.DOTALL)
+    assert len(scripts) == 1 + 4  # plotly.js and the four charts' calls
+    assert {base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts} == allowed
+    assert "default-src 'none'" in policy.group(1) and "img-src data: blob:" in policy.group(1)
