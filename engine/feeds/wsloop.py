@@ -10,6 +10,8 @@
   reopened. Protocol pings do not catch a server that is connected but silent. Any frame
   counts here, a PONG included: this is the socket's liveness, not the data's (a session
   that needs data judges that itself: the market channel's spot checks, spot_check.py).
+- A handshake redirect is followed only on the configured origin (origin.py): a source that
+  answers 302 to another host, port or a private address is refused with the reason.
 """
 
 from __future__ import annotations
@@ -20,15 +22,34 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI, SecurityError
 
+from engine.feeds.origin import OriginRefused, check_redirect
 from engine.feeds.pacing import Backoff
 from engine.contracts.jsonsafe import FEED_BYTES
 
 log = logging.getLogger("engine.feeds.ws")
+
+
+class guarded_connect(connect):  # noqa: N801 (used like websockets' own `connect`)
+    """websockets' connect, following a redirect only where the configured URL's origin allows."""
+
+    def __init__(self, uri: str, **kwargs: Any) -> None:
+        super().__init__(uri, **kwargs)
+        self.configured_url = uri
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        target = super().process_redirect(exc)
+        if isinstance(target, Exception):
+            return target
+        try:
+            check_redirect(self.configured_url, target)
+        except OriginRefused as refused:
+            return SecurityError(f"refused: {refused}")
+        return target
 
 
 class SocketSession(Protocol):
@@ -141,7 +162,7 @@ class ReconnectingSocket:
         opts = self.options
         opened = None
         try:
-            async with connect(self.url, open_timeout=opts.open_timeout_s, close_timeout=opts.close_timeout_s,
+            async with guarded_connect(self.url, open_timeout=opts.open_timeout_s, close_timeout=opts.close_timeout_s,
                                ping_interval=opts.protocol_ping_s, max_size=opts.max_size) as ws:
                 opened = self.clock()
                 self._last_rx = opened

@@ -63,3 +63,52 @@ def test_recent_prices_are_kept_per_market_bounded_and_a_repeat_only_moves_its_t
         feed.on_text(json.dumps({"condition_id": "0xa", "price": f"0.{100 + n % 2}"}))
     points = feed.history("0xa")
     assert len(points) == HISTORY and points[-1][0] == feed.reference("0xa")[1]
+
+
+def test_a_reference_source_that_redirects_to_another_port_is_refused_and_one_within_its_origin_is_followed() -> None:
+    """The reference feed's handshake may answer 302: to the same host and port it is followed, to
+    another local port (an internal service) it is refused with the reason and nothing is read there."""
+    from websockets.datastructures import Headers
+    from websockets.http11 import Response
+
+    async def scenario() -> None:
+        internal_hits: list[str] = []
+
+        async def internal(ws: ServerConnection) -> None:
+            internal_hits.append(ws.request.path)
+            await ws.send(json.dumps({"condition_id": "0xa", "price": "0.99"}))
+            await ws.wait_closed()
+
+        async def source(ws: ServerConnection) -> None:
+            await ws.send(json.dumps({"condition_id": "0xa", "price": "0.4"}))
+            await ws.wait_closed()
+
+        def redirect_to(where: dict[str, str]):
+            def process_request(_: ServerConnection, request: object) -> Response | None:
+                target = where.get(getattr(request, "path", ""))
+                if target is None:
+                    return None
+                return Response(302, "Found", Headers([("Location", target), ("Content-Length", "0")]))
+            return process_request
+
+        routes: dict[str, str] = {}
+        async with serve(internal, "127.0.0.1", 0) as inner, \
+                serve(source, "127.0.0.1", 0, process_request=redirect_to(routes)) as outer:
+            inner_port = inner.sockets[0].getsockname()[1]
+            port = outer.sockets[0].getsockname()[1]
+            routes["/away"] = f"ws://127.0.0.1:{inner_port}/admin"
+            routes["/moved"] = "/prices"
+            away = ReferenceFeed(f"ws://127.0.0.1:{port}/away", backoff=Backoff(initial_s=0.05, floor_s=0.05))
+            moved = ReferenceFeed(f"ws://127.0.0.1:{port}/moved", backoff=Backoff(initial_s=0.05, floor_s=0.05))
+            await away.start()
+            await moved.start()
+            try:
+                await eventually(lambda: "refused: redirected to another port" in (away.stats.last_error or ""))
+                await eventually(lambda: moved.reference("0xa") is not None)
+                assert moved.reference("0xa")[0] == 400_000
+                assert away.reference("0xa") is None and internal_hits == [] and away.stats.connects == 0
+            finally:
+                await away.close()
+                await moved.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))

@@ -19,6 +19,7 @@ class Served:
     content_type: str = "application/rss+xml"
     etag: str | None = None
     drip_s: float = 0.0  # seconds between bytes: a server that never quite finishes
+    location: str | None = None  # a redirect (with a 3xx status) to here
 
 
 @dataclass
@@ -50,6 +51,8 @@ def feed_server() -> Iterator[FeedServer]:
             self.send_header("Content-Type", page.content_type)
             if page.etag:
                 self.send_header("ETag", page.etag)
+            if page.location:
+                self.send_header("Location", page.location)
             if not page.drip_s:
                 self.send_header("Content-Length", str(len(page.body)))
             self.end_headers()

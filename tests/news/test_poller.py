@@ -190,3 +190,46 @@ def test_a_disabled_feed_is_not_polled_and_a_removed_feed_loses_its_status(serve
     configure(db, [])
     poller.run_once()
     assert feed_status(db) == {}
+
+
+def test_a_redirect_is_followed_on_the_feeds_own_origin_and_refused_to_another_port_or_a_private_address(
+        server: FeedServer, db: Database) -> None:
+    """A feed that redirects to another local port (a service never meant to be public) is refused
+    with the reason and nothing of what that service answers is stored; a redirect within the
+    configured origin is followed as feeds move."""
+    with feed_server() as internal:
+        internal.pages["/admin"] = Served(rss(("rate cut: internal secret", "private", NOW_S - 60)))
+        server.pages["/moved"] = Served(status=301, location="/rss")
+        server.pages["/rss"] = Served(rss(("Fed signals a rate cut", "", NOW_S - 60)))
+        server.pages["/away"] = Served(status=302, location=internal.url("/admin"))
+        clock = Clock()
+
+        configure(db, [wire(server.url("/away"))])
+        [refused] = NewsPoller(db, clock=clock).run_once()
+        assert refused.error is not None and "refused: redirected to another port" in refused.error
+        assert internal.hits == {} and signals(db) == []
+        assert "redirected to another port" in feed_status(db)["error"]
+
+        configure(db, [wire(server.url("/moved"))])
+        [followed] = NewsPoller(db, clock=clock).run_once()
+        assert followed.error is None and followed.signals == 1 and server.hits["/rss"] == 1
+
+
+def test_a_redirect_to_an_address_in_our_own_network_is_refused_even_on_the_same_host_name() -> None:
+    """A public feed whose host name, at redirect time, resolves into the loopback, a private network or the
+    cloud's link-local metadata address (DNS rebinding) is refused: only the configured host's own
+    addresses are trusted."""
+    from engine.feeds.origin import OriginRefused, check_redirect
+
+    public = {"news.example": ["93.184.216.34"]}
+    check_redirect("https://news.example/rss", "https://news.example/feed", resolver=lambda h: public[h])
+    for address in ("127.0.0.1", "10.0.0.7", "169.254.169.254", "::1"):
+        answers = iter([["93.184.216.34"], [address]])
+        with pytest.raises(OriginRefused, match=f"resolves to the private, loopback or link-local address {address}"):
+            check_redirect("https://news.example/rss", "https://news.example/feed", resolver=lambda h: next(answers))
+    with pytest.raises(OriginRefused, match="another host"):
+        check_redirect("https://news.example/rss", "https://127.0.0.1/rss", resolver=lambda h: [])
+    with pytest.raises(OriginRefused, match="another scheme"):
+        check_redirect("https://news.example/rss", "http://news.example:443/rss", resolver=lambda h: [])
+    # configured on the loopback (a feed the operator runs locally): redirects stay on it
+    check_redirect("http://127.0.0.1:8080/rss", "http://127.0.0.1:8080/feed")
