@@ -51,7 +51,26 @@ def unlock(settings: Settings, *, stdin: TextIO | None = None) -> Settings:
         return settings
     document = read_keystore(settings.keystore)
     passphrase = passphrase_for(settings, stdin or sys.stdin)
-    return dataclasses.replace(settings, private_key=Secret(decrypt(document, passphrase, settings.keystore)))
+    key = decrypt(document, passphrase, settings.keystore)
+    check_address(document, key, settings.keystore)
+    return dataclasses.replace(settings, private_key=Secret(key))
+
+
+def check_address(document: dict[str, Any], key: str, path: Path) -> None:
+    """A keystore names the account its key belongs to (`address`); one that names another account
+    was edited or mixed up with another file, and trading with it would sign for an account the
+    operator did not mean. Refused as such, naming both addresses (never the key)."""
+    from eth_account import Account
+
+    named = document.get("address")
+    if named is None:
+        return  # the field is optional in the format; the key alone says whose it is
+    actual = Account.from_key(key).address
+    if not isinstance(named, str) or named.lower().removeprefix("0x") != actual.lower().removeprefix("0x"):
+        shown = named if isinstance(named, str) else type(named).__name__
+        raise KeystoreError(f"the keystore {path} names the account {str(shown)[:60]!r} but its key belongs to "
+                            f"{actual}: this file was edited or belongs to another wallet. Re-create it with "
+                            "`python -m engine keystore import` from the right key")
 
 
 def plain_key_in_use(settings: Settings) -> bool:

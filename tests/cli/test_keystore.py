@@ -102,6 +102,45 @@ def test_unlock_decrypts_with_the_password_file_and_says_when_the_passphrase_is_
         unlock(load_settings(env))
 
 
+def test_a_keystore_naming_another_account_is_refused_as_such(tmp_path: Path) -> None:
+    key = "0x" + secrets.token_hex(32)
+    other = Account.create().address
+    wallet = _keystore(tmp_path, key)
+    document = json.loads(wallet.read_text())
+    document["address"] = other[2:].lower()  # the format's spelling: hex without 0x
+    _private(wallet, json.dumps(document))
+    env = {"TRADER_ENV_FILE": str(_env_file(tmp_path, "")), "POLY_KEYSTORE": str(wallet),
+           "POLY_KEYSTORE_PASSWORD_FILE": str(_private(tmp_path / "pass", PASSPHRASE))}
+    with pytest.raises(KeystoreError) as refused:
+        unlock(load_settings(env))
+    message = str(refused.value)
+    assert other[2:].lower() in message and Account.from_key(key).address in message
+    assert "belongs to another wallet" in message and key[2:] not in message
+    document["address"] = Account.from_key(key).address.upper()[2:]  # the same account in other case: fine
+    _private(wallet, json.dumps(document))
+    assert unlock(load_settings(env)).private_key.reveal() == key
+
+
+@pytest.mark.slow
+def test_the_engine_refuses_to_start_on_a_keystore_naming_another_account(tmp_path: Path, sim: SimHandle) -> None:
+    engine, key, _ = _live_keystore_desk(tmp_path, sim,
+                                         POLY_KEYSTORE_PASSWORD_FILE=str(_private(tmp_path / "pass", PASSPHRASE)))
+    wallet = Path(engine.env["POLY_KEYSTORE"])
+    document = json.loads(wallet.read_text())
+    document["address"] = Account.create().address[2:].lower()
+    _private(wallet, json.dumps(document))
+    try:
+        engine.start(wait=False)
+        assert engine.proc is not None and engine.proc.wait(60) == 1
+    finally:
+        engine.cleanup()
+    log = engine.log()
+    assert "names the account" in log and Account.from_key(key).address in log and "Traceback" not in log
+    assert key[2:] not in log
+    with sqlite3.connect(engine.db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
+
+
 # -- keystore import ----------------------------------------------------------------------
 
 
