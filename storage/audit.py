@@ -26,14 +26,32 @@ def write_audit(
                   "after": _json(after)})
 
 
+# One cause may raise at most BURST alerts within WINDOW_MS (an outage, a flood of strangers, a
+# feed failing on every poll); past that, the newest of them counts the rest. A trader reads one
+# alert and a count, and the notifier (which sends new rows) is not flooded either.
+BURST = 10
+WINDOW_MS = 60_000
+
+
 def raise_alert(conn: Connection, *, level: AlertLevel, source: str, code: str, message: str,
-                subject: str | None = None) -> None:
+                subject: str | None = None) -> bool:
     """`subject` names what the alert is about when its message varies (a price, a count): the
-    notifier de-duplicates repeats by code and subject rather than by the whole message."""
+    notifier de-duplicates repeats by code and subject rather than by the whole message, and the
+    burst limit counts alerts by code and subject. True when a new alert row was written; False
+    when the burst limit folded this one into the newest alert of its cause."""
+    at = now_ms()
+    recent = conn.execute(text("""SELECT COUNT(*), MAX(id) FROM alerts WHERE code = :code
+                                  AND COALESCE(subject, '') = :subject AND created_at > :since"""),
+                          {"code": code, "subject": subject or "", "since": at - WINDOW_MS}).one()
+    if recent[0] >= BURST:
+        conn.execute(text("UPDATE alerts SET repeats = repeats + 1, last_at = :at WHERE id = :id"),
+                     {"at": at, "id": recent[1]})
+        return False
     conn.execute(text("""INSERT INTO alerts (created_at, level, source, code, message, subject)
                          VALUES (:at, :level, :source, :code, :message, :subject)"""),
-                 {"at": now_ms(), "level": level, "source": source, "code": code, "message": message,
+                 {"at": at, "level": level, "source": source, "code": code, "message": message,
                   "subject": subject})
+    return True
 
 
 def ack_alert(conn: Connection, alert_id: int, *, actor: str) -> bool:

@@ -237,11 +237,17 @@ def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
 # -- alerts and notifications ---------------------------------------------------------------------
 
 
+# What a page or `status` shows of an alert's message: with the count of those the burst limit
+# folded into it (storage/audit.py, raise_alert), when any.
+SHOWN_MESSAGE = ("message || CASE WHEN repeats > 0 THEN ' (and ' || repeats || ' more like it, the last at ' "
+                 "|| strftime('%H:%M:%S', last_at / 1000, 'unixepoch') || ' UTC)' ELSE '' END")
+
+
 def unacked_alerts(conn: sqlite3.Connection, *, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
     """How many alerts are not acknowledged, and the newest `limit` of them."""
     count = one(conn, "SELECT COUNT(*) AS n FROM alerts WHERE acked_at IS NULL")
-    newest = rows(conn, """SELECT id, created_at, level, source, code, message FROM alerts
-                           WHERE acked_at IS NULL ORDER BY id DESC LIMIT ?""", (limit,))
+    newest = rows(conn, f"""SELECT id, created_at, level, source, code, {SHOWN_MESSAGE} AS message FROM alerts
+                            WHERE acked_at IS NULL ORDER BY id DESC LIMIT ?""", (limit,))
     return (0 if count is None else int(count["n"])), [dict(r) for r in newest]
 
 

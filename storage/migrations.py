@@ -1049,6 +1049,21 @@ def _0029_market_origin_and_quarantine(db: UtilsDatabase) -> None:
     )
 
 
+
+@m(name="0035_alert_repeats")
+def _0035_alert_repeats(db: UtilsDatabase) -> None:
+    """Alerts from one cause are folded, never a flood (storage/audit.py, raise_alert): past a burst
+    of one code (and subject) within a window, the newest such alert counts the rest (`repeats`,
+    the last one's time in `last_at`) instead of a row each."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE alerts ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN last_at INTEGER;
+        CREATE INDEX ix_alerts_code_created ON alerts (code, created_at);
+        """,
+    )
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from engine.contracts.jsonsafe import preview, read_stored
 from storage import desk_status
 from storage.db import Database
-from storage.desk_status import EngineStatus
+from storage.desk_status import SHOWN_MESSAGE, EngineStatus
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
 from storage.frames import to_utc
@@ -63,7 +63,7 @@ def alerts(
         where.append("level = :level")
     frame = _frame(
         db,
-        f"SELECT id, created_at, level, source, code, message, acked_at, acked_by "
+        f"SELECT id, created_at, level, source, code, {SHOWN_MESSAGE} AS message, acked_at, acked_by "
         f"FROM alerts WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit",
         {"limit": limit, "level": level},
     )

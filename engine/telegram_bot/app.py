@@ -114,14 +114,19 @@ class DeskBot:
                    f"TELEGRAM_ALLOWED_CHATS" + (f" ({attempts} attempts since the last alert)" if attempts > 1 else "")
                    + ". If it is yours, add the chat id to .env and restart the bot.")
 
-        def record() -> None:
+        def record() -> bool:
+            # Many strangers at once are one cause: past the alerts' burst limit they are counted on
+            # the newest alert, and neither an alert nor an audit row is written for each.
             with self.database().write() as conn:
-                raise_alert(conn, level="warning", source="telegram", code="TELEGRAM_STRANGER", message=message)
-                write_audit(conn, actor=f"telegram:{chat_id}", action="telegram.refused", entity="telegram_bot",
-                            before=None, after={"chat_id": chat_id, "attempts": attempts})
+                raised = raise_alert(conn, level="warning", source="telegram", code="TELEGRAM_STRANGER",
+                                     message=message)
+                if raised:
+                    write_audit(conn, actor=f"telegram:{chat_id}", action="telegram.refused", entity="telegram_bot",
+                                before=None, after={"chat_id": chat_id, "attempts": attempts})
+            return raised
 
-        await asyncio.to_thread(record)
-        log.warning("message from a chat not allowed", extra={"chat_id": chat_id, "attempts": attempts})
+        if await asyncio.to_thread(record):
+            log.warning("message from a chat not allowed", extra={"chat_id": chat_id, "attempts": attempts})
 
     # -- commands ----------------------------------------------------------------------------
 

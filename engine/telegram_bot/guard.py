@@ -20,6 +20,7 @@ from typing import Any
 
 WINDOW_S = 60.0
 ALERT_EVERY_S = 600.0
+MAX_STRANGERS = 10_000  # chats remembered for the per-chat alert window; memory stays bounded
 
 
 class RateLimit:
@@ -96,8 +97,18 @@ class Strangers:
         """Attempts to report now (this one and the unreported ones before it), or None: an alert
         for this chat went out less than ALERT_EVERY_S ago."""
         now = self.clock()
+        if chat_id not in self._last and len(self._last) >= MAX_STRANGERS:
+            self._forget_quiet(now)
         self._since[chat_id] = self._since.get(chat_id, 0) + 1
         if now - self._last.get(chat_id, float("-inf")) < ALERT_EVERY_S:
             return None
         self._last[chat_id] = now
         return self._since.pop(chat_id)
+
+    def _forget_quiet(self, now: float) -> None:
+        """Bounded memory however many strangers write: chats whose last alert is a window old
+        (or, failing that, the oldest) are forgotten."""
+        quiet = [c for c, at in self._last.items() if now - at >= ALERT_EVERY_S]
+        for chat in quiet or sorted(self._last, key=self._last.__getitem__)[: len(self._last) // 2]:
+            self._last.pop(chat, None)
+            self._since.pop(chat, None)

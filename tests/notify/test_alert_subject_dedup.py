@@ -7,6 +7,9 @@ de-duplication window; an alert about another position, or with no subject, is j
 from __future__ import annotations
 
 from engine.trading.exits import exit_subject
+import pytest
+
+from storage import audit
 from storage.audit import raise_alert
 from storage.db import Database
 from tests.notify.test_notifier import Clock, RecordingSender, _alert, _drain, _notifier, _rows, _set
@@ -22,12 +25,13 @@ def _exit_alert(db: Database, strategy: str, token: str, mark: float, at: int) -
         conn.exec_driver_sql("UPDATE alerts SET created_at = ? WHERE id = (SELECT MAX(id) FROM alerts)", (at,))
 
 
-def test_the_same_exit_alert_with_a_moving_price_is_sent_once(db: Database) -> None:
+def test_the_same_exit_alert_with_a_moving_price_is_sent_once(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     clock, sender = Clock(), RecordingSender()
+    monkeypatch.setattr(audit, "now_ms", clock)  # the alerts' own burst limit reads the same clock
     _set(db, notify_dedup_minutes=10, notify_max_per_hour=100)
     notifier = _notifier(db, clock)
-    for i in range(12):  # a minute of repeats, each at another mark
-        clock.now += 5_000
+    for i in range(12):  # a minute and a half of repeats, each at another mark (under the alerts' burst limit)
+        clock.now += 7_000
         _exit_alert(db, "mm", "Y1", 0.60 + i / 100, clock.now)
         _drain(notifier, sender)
     _exit_alert(db, "mm", "Y2", 0.61, clock.now)  # another position: its own news

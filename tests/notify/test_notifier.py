@@ -61,9 +61,11 @@ def _notifier(db: Database, clock: Clock, urls: str = "json://127.0.0.1:9/hook")
     return Notifier(settings, db, clock=clock)
 
 
-def _alert(db: Database, code: str, message: str, level: str = "critical", at: int | None = None) -> None:
+def _alert(db: Database, code: str, message: str, level: str = "critical", at: int | None = None,
+           subject: str | None = None) -> None:
     with db.write() as conn:
-        raise_alert(conn, level=level, source="test", code=code, message=message)  # type: ignore[arg-type]
+        raise_alert(conn, level=level, source="test", code=code, message=message,  # type: ignore[arg-type]
+                    subject=subject)
         if at is not None:
             conn.execute(text("UPDATE alerts SET created_at = :at WHERE id = (SELECT MAX(id) FROM alerts)"), {"at": at})
 
@@ -187,8 +189,8 @@ def test_the_queue_is_bounded_and_waiting_alerts_stay_in_the_alerts_table(db: Da
     clock = Clock()
     _set(db, notify_max_per_hour=1000)
     notifier = _notifier(db, clock)
-    for i in range(QUEUE_MAX + 20):
-        _alert(db, "ORDER_REFUSED", f"refusal {i}", at=clock.now)
+    for i in range(QUEUE_MAX + 20):  # each about its own order: the alerts' burst limit does not fold them
+        _alert(db, "ORDER_REFUSED", f"refusal {i}", at=clock.now, subject=f"order {i}")
     notifier._take_alerts()
     assert _rows(db, "SELECT COUNT(*) FROM notifications") == [(QUEUE_MAX,)]
     assert _rows(db, "SELECT alert_cursor FROM notifier_state") == [(QUEUE_MAX,)]  # the rest wait, unread

@@ -100,6 +100,27 @@ def _last_id(api: BotApi) -> int:
     return max((m.message_id for m in api.sent), default=0)
 
 
+def test_a_flood_of_strangers_is_one_burst_of_alerts_and_audit_rows_with_a_count(
+        tmp_path: Path, api: BotApi, bot_and_engine: tuple[BotProcess, EngineProcess]) -> None:
+    """Each stranger passes the per-chat alert window once, so 400 strangers at once used to write
+    400 alerts and 400 audit rows: the alerts' burst limit folds them into one count, and the bot
+    audits only the alerts it raised."""
+    from storage.audit import BURST
+
+    _, engine = bot_and_engine
+    strangers = 400
+    for n in range(strangers):
+        api.send(100_000 + n, "/kill", username=f"bot{n}")
+    api.send(CHAT, "/help")  # handled in order: once answered, every stranger's message was
+    _reply(api, "/kill [reason]", 0, "the help")
+    [(rows, folded)] = _rows(engine.db_path, "SELECT COUNT(*), COALESCE(SUM(repeats), 0) FROM alerts "
+                                             "WHERE code = 'TELEGRAM_STRANGER'")
+    assert rows == BURST and rows + folded == strangers  # one alert per stranger counted, a few rows written
+    assert _rows(engine.db_path, "SELECT COUNT(*) FROM audit_log WHERE action = 'telegram.refused'") == [(BURST,)]
+    printed = run_cli(["status", "--alerts", "3"], engine.env).stdout
+    assert f"(and {strangers - BURST} more like it" in printed
+
+
 def test_status_for_an_allowed_chat_nothing_for_a_stranger_and_never_the_token(
         tmp_path: Path, api: BotApi, bot_and_engine: tuple[BotProcess, EngineProcess]) -> None:
     bot, engine = bot_and_engine
