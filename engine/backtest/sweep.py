@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -298,16 +299,42 @@ def run_sweep(spec: SweepSpec, url: str, main_db: Path, *, jobs: int, work_root:
     """Run (or resume) the sweep with `jobs` worker processes; then the held-out re-runs."""
     study = open_study(spec, url)
     study.set_user_attr("pid", os.getpid())  # the dashboard tells a running sweep by it
+    work = own_work_dir(work_root)
     try:
-        work_root.mkdir(parents=True, exist_ok=True)
         if counted(study) < spec.trials:
-            _run_workers(study, spec, url, main_db, jobs, work_root, progress)
+            _run_workers(study, spec, url, main_db, jobs, work, progress)
         if progress is not None:
             progress(min(counted(study), spec.trials), spec.trials)
-        held = held_out(study, spec, main_db, work_root / "test")
+        held = held_out(study, spec, main_db, work / "test")
     finally:
         study.set_user_attr("pid", None)
     return SweepReport(spec.name, counted(study), best_trial(study), held, url)
+
+
+def own_work_dir(work_root: Path) -> Path:
+    """This sweep process's scratch folder under the study's. Two sweeps of one study on one machine
+    share `work_root`; each worker's backtest database lives in its folder and is replaced at every
+    trial, so a shared folder let one sweep's worker delete (or half-read) the other's. The folder
+    stays after the sweep (its workers' logs); the next sweep of the study removes those whose
+    process has ended."""
+    work_root.mkdir(parents=True, exist_ok=True)
+    for folder in work_root.glob("process-*"):
+        pid = folder.name.removeprefix("process-")
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    work = work_root / f"process-{os.getpid()}"
+    work.mkdir(exist_ok=True)
+    return work
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: not ours to judge
+    return True
 
 
 def _run_workers(study: optuna.Study, spec: SweepSpec, url: str, main_db: Path, jobs: int, work_root: Path,

@@ -274,8 +274,8 @@ def test_no_more_workers_start_than_trials_are_left(
     url = f"sqlite:///{tmp_path / 'one.db'}"
     report = run_sweep(_spec(recording, trials=1), url, path, jobs=2, work_root=tmp_path / "w")
     assert report.trials == 1 and counted(open_study(_spec(recording, trials=1), url)) == 1
-    assert sorted(p.name for p in (tmp_path / "w").iterdir() if p.name.startswith("worker")) == \
-        ["worker-0", "worker-0.log"]
+    own = tmp_path / "w" / f"process-{os.getpid()}"  # this sweep's folder: another's never shares it
+    assert sorted(p.name for p in own.iterdir() if p.name.startswith("worker")) == ["worker-0", "worker-0.log"]
 
 
 def test_a_storage_url_with_a_password_never_goes_on_the_command_line(
@@ -327,3 +327,24 @@ def test_a_dead_workers_trial_is_failed_and_tried_again_once(tmp_path: Path) -> 
     retry = start_and_die()
     assert retry.number == 1 and retry.params == first.params
     assert [t.state.name for t in study.get_trials(deepcopy=False)] == ["FAIL", "FAIL"]  # once, not for ever
+
+
+def test_each_sweep_process_works_in_its_own_folder_and_a_dead_ones_is_removed(tmp_path: Path) -> None:
+    """Two sweeps of one study on one machine share the study's work folder: each worker's backtest
+    database is replaced at every trial, so they must not share a worker folder (one would delete the
+    other's database mid-trial). A folder left by a process that has ended is removed by the next."""
+    from engine.backtest.sweep import own_work_dir
+
+    root = tmp_path / "study"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(timeout=30)
+    (root / f"process-{dead.pid}" / "worker-0").mkdir(parents=True)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (root / f"process-{alive.pid}" / "worker-0").mkdir(parents=True)
+        own = own_work_dir(root)
+        assert own == root / f"process-{os.getpid()}" and own.is_dir()
+        assert sorted(p.name for p in root.iterdir()) == sorted([own.name, f"process-{alive.pid}"])
+    finally:
+        alive.kill()
+        alive.wait(timeout=30)

@@ -117,3 +117,40 @@ def test_two_machines_started_together_on_a_postgresql_study(recording: Recordin
         assert postgres.password not in run.stdout + run.stderr
     view = sweep_view(url, NAME)  # the dashboard's Sweep tab reads the same server
     assert view is not None and view.done == TRIALS and view.best is not None
+
+
+def test_a_sweep_survives_the_death_of_another_on_its_study(recording: Recording, tmp_path: Path) -> None:
+    """Two sweeps on one machine share one SQLite study (and so the study's work folder beside the
+    database); one is SIGKILLed (its whole process group) while it runs a trial. The survivor
+    finishes the trials asked for and exits 0; the dead one's trial is failed after the heartbeat's
+    grace, never left RUNNING."""
+    import signal
+    import time
+
+    url = f"sqlite:///{tmp_path / 'shared-sweeps.db'}"
+    machine = _machine(recording, tmp_path / "machine", "")
+    procs = [subprocess.Popen(_sweep_args(recording, ["--storage", url]), cwd=ROOT, env=machine,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+             for _ in range(2)]
+    victim, survivor = procs
+    try:
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # kill it mid-sweep: once the study has begun to fill
+            try:
+                states = [t.state for t in optuna.load_study(study_name=NAME, storage=url).get_trials(deepcopy=False)]
+            except (KeyError, Exception):  # noqa: BLE001 (the study does not exist yet)
+                states = []
+            if states.count(optuna.trial.TrialState.COMPLETE) >= 2 and optuna.trial.TrialState.RUNNING in states:
+                break
+            time.sleep(0.05)
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+        out, err = survivor.communicate(timeout=300)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 9)
+                proc.wait(timeout=30)
+    assert survivor.returncode == 0, err[-3000:]
+    _check_study(url, [subprocess.CompletedProcess(survivor.args, 0, out, err)])
