@@ -65,6 +65,8 @@ class Reason(StrEnum):
     VOLATILITY_HALTED = "VOLATILITY_HALTED"
     # A quote that would trade against the desk's own resting order (engine/risk/self_trade.py).
     SELF_TRADE = "SELF_TRADE"
+    # Another strategy's order withdrawn (and kept out) so an exit or flatten can sell through it.
+    EXIT_FIRST = "EXIT_FIRST"
     # Notes, not refusals: the market regime a strategy quotes in changed (engine/strategies/regimes.py).
     REGIME_CALM = "REGIME_CALM"
     REGIME_FAST = "REGIME_FAST"

@@ -4,14 +4,15 @@ it was tried, when to try again and whether the operator was told it could not s
 An exit that cannot act (no bids within the slippage cap, the venue holding orders back, a
 position below the market's minimum) is a flapping condition: it is tried again with a growing
 back-off, alerts once, and says when it clears. While an exit lasts, its strategy is kept out of
-that market, so it does not re-place the ask that reserves the shares the exit must sell.
+that market, so it does not re-place the ask that reserves the shares the exit must sell; so is
+any other strategy whose order the sale would have traded with (withdrawn for the exit).
 Pure state: the caller passes the time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 BACKOFF_START_MS = 5_000  # the first retry of an exit that could not sell it all
 BACKOFF_MAX_MS = 60_000  # a stop loss is never left untried for longer than this
@@ -31,6 +32,9 @@ class ExitState:
     sold: int = 0  # shares sold by its attempts so far
     why_not: str | None = None  # why its last attempt did not sell everything
     warned: bool = False  # the operator was told it could not sell
+    # Other strategies' (strategy, market) whose orders the sale would have traded with: withdrawn
+    # for it and kept out of that market while it lasts, so they do not re-place them.
+    others: set[tuple[str, str]] = field(default_factory=set)
 
     def due(self, now: int) -> bool:
         return now >= self.next_ms
@@ -62,7 +66,11 @@ class ExitBook:
     def held_markets(self, still_held: Callable[[Key], bool]) -> set[tuple[str, str]]:
         """(strategy, market) pairs whose strategy is kept out while its exit sells: those whose
         position is still held (one sold out frees its market at once, ahead of `finish`)."""
-        return {(key[0], state.condition_id) for key, state in self.active.items() if still_held(key)}
+        held = set()
+        for key, state in self.active.items():
+            if still_held(key):
+                held |= {(key[0], state.condition_id)} | state.others
+        return held
 
     def finish(self, still_past: set[Key]) -> list[tuple[Key, ExitState]]:
         """Exits whose position is no longer held or no longer past its threshold: they end."""

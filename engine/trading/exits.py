@@ -5,7 +5,8 @@ order-age limit that cancels resting orders left too long.
 Finding an exit is pure (`find_exits`). Taking one (`take_exit`) goes the way flatten does, in
 paper as in live (selling.py): the strategy is kept out of that market while the exit lasts, its
 orders there are withdrawn and their cancels acknowledged first (a resting ask reserves the
-shares at the venue), then what it holds settled is sold with a fill-and-kill at the mid less
+shares at the venue), and so are other strategies' orders the sale would trade with (exits come
+first: EXIT_FIRST in the decisions log), then what it holds settled is sold with a fill-and-kill at the mid less
 the max-slippage limit. The first attempt writes the decision, an audit row and an alert and
 starts the strategy's cooldown there; an exit that cannot sell it all is tried again with a
 growing back-off (exit_book.py), alerts once that it could not, and once more when it clears.
@@ -31,6 +32,7 @@ from engine.trading.selling import Holding, Sold
 from storage.audit import raise_alert, write_audit
 
 if TYPE_CHECKING:
+    from engine.execution.store import OrderRow
     from engine.risk.monitor import RiskMonitor
     from engine.trading.exit_book import ExitBook
     from engine.trading.venue_link import VenueLink
@@ -150,14 +152,37 @@ async def take_exit(link: VenueLink, risk: RiskMonitor, book: ExitBook, exit_: E
     now = link.clock()
     if market is None or state is None or not state.due(now) or _selling_already(link.executor.state, exit_):
         return 0
-    if await selling.withdraw(link.executor, {(exit_.strategy, exit_.condition_id)}):
-        book.wait_for_cancels(state, now)  # sold once the venue has let go of the shares
-        return 0
     holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares)
+    in_the_way = selling.in_the_way(link, risk.limits, [holding])
+    _make_way(risk, exit_, state, in_the_way, now)
+    if await selling.withdraw(link.executor, {(exit_.strategy, exit_.condition_id)} | state.others):
+        book.wait_for_cancels(state, now)  # sold once the venue has let go of the shares (and the bids)
+        return 0
     (sold,) = await selling.sell(link, risk.limits, [holding], exit_.reason.value.lower())
     book.tried(state, now, sold.sold, sold.why_not)
     _record(link, risk, exit_, state, sold)
     return 1 if sold.order_id is not None else 0
+
+
+def _make_way(risk: RiskMonitor, exit_: Exit, state: ExitState, in_the_way: Mapping[tuple[str, str], list[OrderRow]],
+              now: int) -> None:
+    """Other strategies' orders the exit's sale would trade with are withdrawn first and their
+    strategies kept out of the market while the exit lasts; each such order is a decision
+    (EXIT_FIRST) that names the exit, once."""
+    new = {key: orders for key, orders in in_the_way.items() if key not in state.others}
+    if not new:
+        return
+    state.others |= set(new)
+    what = exit_.reason.value.replace("_", " ").lower()
+    decisions = []
+    for (strategy, condition_id), orders in sorted(new.items()):
+        for order in orders:
+            side, price = yes_space(order.outcome, order.side, order.price)
+            decisions.append(Decision(strategy, condition_id, side, price, order.size, 0, Reason.EXIT_FIRST,
+                                      f"withdrawn so that strategy '{exit_.strategy}' {what} can sell: the sale "
+                                      "would have traded with this order; it stays out of this market until the "
+                                      "exit is done"))
+    risk.decisions.write(decisions, now)
 
 
 def _selling_already(state: ExecutionState, exit_: Exit) -> bool:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from engine.contracts.command_refusal import CommandRejected
 from engine.domain import Intent, MarketInfo, MarketView, Outcome, fmt
 from engine.execution.planner import OrderSpec, route
+from engine.risk.context import yes_space
+from engine.risk.gate import Decision, Reason
 from engine.trading import selling
 from engine.trading.selling import Holding
 from engine.contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
@@ -27,6 +29,7 @@ from storage.audit import write_audit
 
 if TYPE_CHECKING:
     from engine.contracts.limits import Limits
+    from engine.execution.store import OrderRow
     from engine.risk.monitor import RiskMonitor
     from engine.trading.strategy_host import StrategyHost
     from engine.trading.venue_link import VenueLink
@@ -178,7 +181,9 @@ async def flatten(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any], *
     if not holdings:
         return {"orders": 0, "sold": [], "skipped": [], "note": "nothing held in scope"}
     keys = {(h.strategy, h.market.condition_id) for h in holdings}
-    withdrawn = await selling.withdraw_and_wait(link.executor, keys)
+    in_the_way = selling.in_the_way(link, risk.limits, holdings)
+    _log_made_way(link, risk, in_the_way)
+    withdrawn = await selling.withdraw_and_wait(link.executor, keys | set(in_the_way))
     sold = await selling.sell(link, risk.limits, holdings, "flatten", override_block=after_kill)
     skipped = [{"strategy": s.strategy, "token": s.token, "why": s.why_not} for s in sold if s.why_not]
     if not withdrawn:
@@ -186,6 +191,20 @@ async def flatten(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any], *
                                "shares stayed reserved: flatten again in a moment"})
     return {"orders": sum(1 for s in sold if s.order_id is not None), "sold": [s.as_dict() for s in sold],
             "skipped": skipped}
+
+
+def _log_made_way(link: VenueLink, risk: RiskMonitor, in_the_way: dict[tuple[str, str], list[OrderRow]]) -> None:
+    """Other strategies' orders flatten's sales would trade with are withdrawn first: a decision
+    each (EXIT_FIRST), so the decisions log says why they went."""
+    decisions = []
+    for (strategy, condition_id), orders in sorted(in_the_way.items()):
+        for order in orders:
+            side, price = yes_space(order.outcome, order.side, order.price)
+            decisions.append(Decision(strategy, condition_id, side, price, order.size, 0, Reason.EXIT_FIRST,
+                                      "withdrawn so that flatten can sell: the sale would have traded with this "
+                                      "order"))
+    if decisions:
+        risk.decisions.write(decisions, link.clock())
 
 
 def _latched(db: Database) -> bool:

@@ -4,7 +4,9 @@ profit) both take, in paper as in live.
 1. **Withdraw first.** The owning strategy's orders in that market are cancelled, and the sale
    waits until the venue has acknowledged them: a resting ask reserves its shares at the venue
    (`not enough balance / allowance ... sum of active orders`), so selling over it is refused.
-   The paper venue keeps the same rule, so paper shows what live does.
+   The paper venue keeps the same rule, so paper shows what live does. So are other strategies'
+   orders the sale would trade with (`in_the_way`): the desk never trades with itself, and an
+   exit must not wait behind a quote (the operator's own orders stay; they hold it back).
 2. **Then sell** what is held settled with a fill-and-kill at the mid less the max-slippage
    limit: it takes the bids down to that floor and no further.
 3. **Say what happened, per token**: shares sold, and why anything was not (no fresh book, below
@@ -22,6 +24,8 @@ from engine.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
 from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.contracts.order_status import OrderStatus
 from storage import trading_reads
+
+from engine.risk import self_trade
 
 if TYPE_CHECKING:
     from engine.contracts.limits import Limits
@@ -70,6 +74,30 @@ class Sold:
 def sell_floor(market: MarketInfo, mid: int, max_slippage: int) -> int:
     """The lowest price a sale accepts: the mid less the max-slippage limit, on the grid."""
     return min(max(market.tick, round_price(mid - max_slippage, Side.SELL, market.tick)), ONE - market.tick)
+
+
+OPERATOR_BOOKS = frozenset({"manual", "imported"})  # the operator's orders: never withdrawn for an exit
+
+
+def in_the_way(link: VenueLink, limits: Limits, holdings: list[Holding]) -> dict[tuple[str, str], list[OrderRow]]:
+    """Other strategies' working orders that these holdings' sales would trade with, by (strategy,
+    market): they are withdrawn before the sale, which would otherwise be refused as a self-trade
+    and wait behind them."""
+    found: dict[tuple[str, str], list[OrderRow]] = {}
+    sellers = {(h.strategy, h.market.condition_id) for h in holdings}
+    for holding in holdings:
+        spec, _ = _sale(link, limits, holding)
+        if spec is None:
+            continue
+        side, price = self_trade.yes_side(spec.outcome, spec.side, spec.price)
+        for order in link.executor.state.orders.values():
+            key = (order.strategy, order.condition_id)
+            if (order.condition_id != holding.market.condition_id or key in sellers
+                    or order.strategy in OPERATOR_BOOKS):
+                continue
+            if self_trade.crosses(side, price, self_trade.resting([order])[0]):
+                found.setdefault(key, []).append(order)
+    return found
 
 
 def working(executor: Executor, keys: set[tuple[str, str]]) -> list[OrderRow]:
