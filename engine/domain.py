@@ -162,6 +162,9 @@ class MarketInfo:
     tags: tuple[str, ...] = ()
     # Outcomes in this market's neg-risk event as far as discovery knows (None: unknown).
     neg_risk_outcome_count: int | None = None
+    # Whether its neg-risk event's markets are a complete set (engine/contracts/neg_risk_sets.py): ""
+    # when they are, else why not; None when nobody judged it (a set is then never traded).
+    neg_risk_set_refusal: str | None = None
     # Whether fee_rate_ppm/fee_exponent were read from the CLOB (False: unknown, not "no fee").
     fees_known: bool = True
     # Its liquidity-reward program as the venue lists it (0: none): the daily pool (micro-pUSD),

@@ -1,11 +1,22 @@
-"""Gamma API stand-in under ``/gamma``: ``/markets`` (+ by id / slug) and ``/events``.
+"""Gamma API stand-in under ``/gamma``: ``/markets`` (+ by id / slug), ``/markets/keyset`` and
+``/events`` (+ by id).
 
-Gamma returns bare JSON arrays, encodes ``outcomes``/``outcomePrices``/
-``clobTokenIds`` as JSON strings, and filters ``closed=false`` unless told otherwise.
+Gamma returns bare JSON arrays (the keyset listing an object with ``markets`` and
+``next_cursor``), encodes ``outcomes``/``outcomePrices``/``clobTokenIds`` as JSON strings, and
+filters ``closed=false`` unless told otherwise. As the venue does: the offset-paged ``/markets``
+answers 422 past offset 2000 (use the keyset listing); ``/markets/keyset`` pages by
+``after_cursor``, at most 100 a page, refuses ``offset`` and leaves ``next_cursor`` out on the
+last page; market items carry ``tags`` only when ``include_tag=true`` is asked, and name their
+event (``events``). The second neg-risk group, when served, is an *augmented* event: its last
+market is the "Other" one (``negRiskOther``) and the event lists a placeholder to be named later
+(no tokens, not accepting orders).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from typing import Any, Callable
 
 from aiohttp import web
@@ -16,6 +27,10 @@ from .views import gamma_market
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
+MAX_OFFSET = 2000  # the deprecated offset listing's limit at the venue
+KEYSET_MAX_LIMIT = 100
+KEYSET_DEFAULT_LIMIT = 20
+AUGMENTED = frozenset({"fed-feb-2023"})  # neg-risk groups served as augmented events
 SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "volume": lambda m: m["volumeNum"], "volumeNum": lambda m: m["volumeNum"],
     "liquidity": lambda m: m["liquidityNum"], "liquidityNum": lambda m: m["liquidityNum"],
@@ -44,7 +59,40 @@ def _multi(request: web.Request, name: str) -> set[str]:
 
 def _gamma_all(request: web.Request) -> list[tuple[Market, dict[str, Any]]]:
     sim = request.app[SIM_KEY]
-    return [(m, gamma_market(m, sim.exchange.books[m.condition_id])) for m in sim.exchange.markets.values()]
+    markets = list(sim.exchange.markets.values())
+    others = _other_markets(markets)
+    with_tags = _flag(request, "include_tag") is True
+    out = []
+    for m in markets:
+        row = gamma_market(m, sim.exchange.books[m.condition_id])
+        if not with_tags:
+            row.pop("tags", None)  # the venue's items carry tags only when asked
+        augmented = m.group in AUGMENTED
+        row["events"] = [{"id": event_id(m), "negRiskAugmented": augmented}]
+        row["negRiskOther"] = m.condition_id in others
+        out.append((m, row))
+    return out
+
+
+def event_id(market: Market) -> str:
+    """The Gamma event id of a market: one per neg-risk group, one per standalone market."""
+    if market.group:
+        return str(900_000 + sum(market.group.encode()) % 100_000)
+    return "9" + market.gamma_id
+
+
+def _other_markets(markets: list[Market]) -> set[str]:
+    """The "Other" market of each augmented group: its last one."""
+    last: dict[str, str] = {}
+    for m in markets:
+        if m.group in AUGMENTED:
+            last[m.group] = m.condition_id
+    return set(last.values())
+
+
+def _validation_error(message: str) -> web.Response:
+    return web.Response(status=422, text=json.dumps({"type": "validation error", "error": message}),
+                        content_type="application/json")
 
 
 def _keep(request: web.Request, market: Market) -> bool:
@@ -71,6 +119,8 @@ def _window(request: web.Request, items: list[Any]) -> list[Any]:
 
 @routes.get("/gamma/markets")
 async def list_markets(request: web.Request) -> web.Response:
+    if (query_int(request, "offset") or 0) > MAX_OFFSET:
+        return _validation_error("offset too large, use /markets/keyset for deeper pagination")
     rows = [g for m, g in _gamma_all(request) if _keep(request, m)]
     order = request.query.get("order")
     if order:
@@ -79,6 +129,39 @@ async def list_markets(request: web.Request) -> web.Response:
             raise HttpError(400, f"invalid order: {order}")
         rows.sort(key=key, reverse=_flag(request, "ascending") is not True)
     return ok(_window(request, rows))
+
+
+@routes.get("/gamma/markets/keyset")
+async def keyset_markets(request: web.Request) -> web.Response:
+    """The venue's listing past any size: pages by an opaque ``after_cursor``."""
+    if "offset" in request.query:
+        return _validation_error("offset is not supported by keyset pagination, use after_cursor")
+    limit = query_int(request, "limit")
+    limit = KEYSET_DEFAULT_LIMIT if limit is None else limit
+    if not 1 <= limit <= KEYSET_MAX_LIMIT:
+        return _validation_error(f"limit must be between 1 and {KEYSET_MAX_LIMIT}")
+    start = _cursor_position(request.query.get("after_cursor"))
+    if start is None:
+        return _validation_error("invalid after_cursor")
+    rows = [g for m, g in _gamma_all(request) if _keep(request, m)]
+    rows.sort(key=lambda g: int(g["id"]))
+    page = [g for g in rows if int(g["id"]) > start][:limit]
+    body: dict[str, Any] = {"markets": page}
+    if page and int(page[-1]["id"]) < int(rows[-1]["id"]):
+        body["next_cursor"] = base64.urlsafe_b64encode(f"id:{page[-1]['id']}".encode()).decode()
+    return ok(body)
+
+
+def _cursor_position(raw: str | None) -> int | None:
+    """The last id of the previous page (-1 before the first), or None for a cursor we never gave."""
+    if not raw:
+        return -1
+    try:
+        text = base64.urlsafe_b64decode(raw.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kind, _, value = text.partition(":")
+    return int(value) if kind == "id" and value.isdigit() else None
 
 
 @routes.get("/gamma/markets/slug/{slug}")
@@ -108,8 +191,12 @@ def _events(request: web.Request) -> list[dict[str, Any]]:
 def _event(key: str, members: list[tuple[Market, dict[str, Any]]]) -> dict[str, Any]:
     first = members[0][0]
     grouped = bool(first.group)
+    augmented = first.group in AUGMENTED
+    rows = [row for _, row in members]
+    if augmented:
+        rows.append(_placeholder(first))
     return {
-        "id": str(900_000 + int(first.gamma_id) % 100_000) if grouped else "9" + first.gamma_id,
+        "id": event_id(first),
         "slug": first.group if grouped else first.slug,
         "title": GROUP_TITLES.get(first.group, first.group) if grouped else first.question,
         "description": first.description,
@@ -118,10 +205,20 @@ def _event(key: str, members: list[tuple[Market, dict[str, Any]]]) -> dict[str, 
         "archived": False,
         "negRisk": first.neg_risk,
         "negRiskMarketID": first.neg_risk_market_id,
+        "negRiskAugmented": augmented,
         "startDate": iso(first.start_ts),
         "endDate": first.end_date_iso,
-        "markets": [row for _, row in members],
+        "markets": rows,
     }
+
+
+def _placeholder(first: Market) -> dict[str, Any]:
+    """An augmented event's outcome to be named later: listed, with no tokens, not accepting orders."""
+    cid = "0x" + hashlib.sha256(f"placeholder:{first.group}".encode()).hexdigest()
+    return {"id": "8" + first.gamma_id, "question": f"{GROUP_TITLES.get(first.group, first.group)}: outcome to be "
+            "named later", "conditionId": cid, "clobTokenIds": "[]", "outcomes": "[]", "active": True,
+            "closed": False, "acceptingOrders": False, "enableOrderBook": False, "negRisk": True,
+            "negRiskMarketID": first.neg_risk_market_id, "negRiskOther": False}
 
 
 @routes.get("/gamma/events")

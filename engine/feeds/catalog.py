@@ -23,6 +23,7 @@ from typing import Any
 from engine.contracts.market_rows import unreadable
 from engine.domain import ONE, MarketInfo, Outcome
 from engine.feeds.discovery import market_info
+from engine.contracts.neg_risk_sets import why_incomplete
 from storage import catalog_store, reward_queries
 from storage.db import Database
 
@@ -119,6 +120,8 @@ class MarketCatalog:
             self._set_aside(refused)
         rows = [row for row in usable if row.get("origin") != "imported"]
         groups = Counter(row["neg_risk_market_id"] for row in rows if row["neg_risk_market_id"])
+        events = catalog_store.events(db)
+        tradable = {row["condition_id"] for row in rows if row["tradable"] and not row["closed"]}
         rewards = reward_queries.programs(db)
         for row in rows:
             info = market_info(row)
@@ -126,6 +129,7 @@ class MarketCatalog:
                 info = replace(info, reward_daily_pool=program.daily_pool, reward_max_spread=program.max_spread,
                                reward_min_size=program.min_size)
             if info.neg_risk_market_id:
-                info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id])
+                info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id],
+                               neg_risk_set_refusal=why_incomplete(events.get(row.get("event_id") or ""), tradable))
             self.add(info, Outcome(row["resolved_outcome"]) if row["resolved_outcome"] else None)
         return len(rows)

@@ -1,8 +1,13 @@
-"""Market discovery: Gamma `/markets` into the `markets` table, and MarketInfo out of a row
-(engine.feeds.catalog.MarketCatalog loads them).
+"""Market discovery: Gamma `/markets/keyset` into the `markets` table, the neg-risk markets'
+events from `/events/{id}`, and MarketInfo out of a row (engine.feeds.catalog.MarketCatalog
+loads them).
 
-Pages are fetched with limit/offset and each page is upserted in one short write
-transaction (storage/catalog_store.py; run in a thread, never across an await). Every market
+Gamma's offset-paged `/markets` is deprecated and answers 422 past offset ~2000, so the listing
+pages `/markets/keyset` by `after_cursor` (at most 100 a page, `next_cursor` absent on the last
+one), with `include_tag=true` (items carry no tags otherwise). Each page is upserted in one
+short write transaction (storage/catalog_store.py; run in a thread, never across an await).
+Only a complete listing closes the stored markets it no longer has; a page that fails or is
+malformed raises DiscoveryError and the stored catalog stays as it was. Every market
 is stored, tradable or not; an untradable one carries its reason (e.g. a Gamma `version` other
 than "v1", which this adapter cannot sign for). A market without a `version` predates protocol V2
 and is treated as "v1". Fee parameters come from the CLOB's `/clob-markets/{cid}` for
@@ -20,14 +25,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.domain import MarketInfo
-from engine.feeds.parse_markets import GammaMarket, clob_market_fees, gamma_market
+from engine.feeds.parse_markets import EventRefused, GammaMarket, clob_market_fees, gamma_event, gamma_market
 from engine.feeds.rest import RestClient
 from storage import catalog_store
 from storage.db import Database, now_ms
 
 log = logging.getLogger("engine.feeds.discovery")
-PAGE_SIZE = 100
+PAGE_SIZE = 100  # the venue's most per keyset page
 MAX_PAGES = 500  # 50k markets: a guard against a server that never ends the list
+
+
+class DiscoveryError(Exception):
+    """The venue's listing could not be read whole; the message says which page and why."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,8 @@ class RefreshReport:
     untradable: int
     skipped: int  # items without a condition id or token ids
     duration_ms: int
+    closed: int = 0  # stored markets the complete listing no longer has, now closed
+    events: int = 0  # neg-risk events read from /events
 
 
 def market_row(market: GammaMarket, now: int) -> dict[str, Any]:
@@ -52,42 +63,94 @@ def market_row(market: GammaMarket, now: int) -> dict[str, Any]:
         "accepting_orders": int(market.accepting_orders), "volume": market.volume,
         "volume_24h": market.volume_24h, "liquidity": market.liquidity, "tags": json.dumps(list(market.tags)),
         "gamma_version": market.version, "tradable": int(reason is None), "untradable_reason": reason,
-        "now": now,
+        "event_id": market.event_id, "now": now,
     }
 
 
 async def refresh_markets(db: Database, gamma_host: str, *, page_size: int = PAGE_SIZE,
                           max_pages: int = MAX_PAGES, filters: dict[str, Any] | None = None,
                           rest: RestClient | None = None) -> RefreshReport:
-    """Read every active, open market from Gamma and upsert it, one transaction per page."""
+    """Read every active, open market from Gamma's keyset listing and upsert it, one transaction
+    per page; then the neg-risk markets' events; then, the listing being complete, close what it
+    no longer has. Raises DiscoveryError on a page that fails or is not a keyset page."""
     started = time.monotonic()
     client = rest or RestClient(gamma_host)
-    query = {"active": "true", "closed": "false", **(filters or {})}
-    pages = seen = upserted = tradable = skipped = 0
+    query = {"active": "true", "closed": "false", "include_tag": "true", **(filters or {})}
+    pages = seen = upserted = tradable = skipped = closed = 0
+    listed: set[str] = set()
+    event_ids: set[str] = set()
+    cursor: str | None = None
     try:
         for page in range(max_pages):
-            params = {**query, "limit": page_size, "offset": page * page_size}
-            items = await client.get_json("/markets", params, family="gamma")
-            if not isinstance(items, list) or not items:
-                break
+            params = {**query, "limit": min(page_size, PAGE_SIZE), **({"after_cursor": cursor} if cursor else {})}
+            items, cursor = _keyset_page(await _get(client, "/markets/keyset", params, page + 1), page + 1)
             pages += 1
             seen += len(items)
-            parsed = [gamma_market(item) for item in items if isinstance(item, dict)]
+            parsed = [_parsed(item) for item in items]
             markets = [m for m in parsed if m is not None and len(m.token_ids) >= 2]
             skipped += len(items) - len(markets)
             now = now_ms()
             await asyncio.to_thread(catalog_store.upsert_markets, db, [market_row(m, now) for m in markets])
             upserted += len(markets)
             tradable += sum(1 for m in markets if m.untradable_reason is None)
-            if len(items) < page_size:
+            listed.update(m.condition_id for m in markets)
+            event_ids.update(m.event_id for m in markets if m.neg_risk and m.event_id)
+            if not cursor:
                 break
+        else:
+            raise DiscoveryError(f"the listing did not end within {max_pages} pages: nothing was closed")
+        events = await _read_events(client, db, sorted(event_ids))
+        if not filters:  # only the whole listing says what is no longer open
+            closed = len(await asyncio.to_thread(catalog_store.close_unlisted, db, listed, now_ms()))
     finally:
         if rest is None:
             await client.close()
     report = RefreshReport(pages, seen, upserted, tradable, upserted - tradable, skipped,
-                           int((time.monotonic() - started) * 1000))
+                           int((time.monotonic() - started) * 1000), closed, events)
     log.info("markets refreshed", extra={"report": report.__dict__})
     return report
+
+
+async def _get(client: RestClient, path: str, params: dict[str, Any] | None, page: int) -> Any:
+    try:
+        return await client.get_json(path, params, family="gamma")
+    except Exception as exc:  # the page's own words: a 422, a 5xx after retries, a timeout
+        raise DiscoveryError(f"page {page} of Gamma {path} failed: {str(exc)[:300]}") from None
+
+
+def _keyset_page(body: Any, page: int) -> tuple[list[dict[str, Any]], str | None]:
+    """The items and the next cursor of one keyset page (None on the last)."""
+    if not isinstance(body, dict) or not isinstance(body.get("markets"), list):
+        raise DiscoveryError(f"page {page} of Gamma /markets/keyset is not a keyset page "
+                             "(an object with a 'markets' list): nothing more was read")
+    cursor = body.get("next_cursor")
+    if cursor is not None and not isinstance(cursor, str):
+        raise DiscoveryError(f"page {page} of Gamma /markets/keyset has a next_cursor that is not text")
+    return [item for item in body["markets"] if isinstance(item, dict)], (cursor or None)
+
+
+def _parsed(item: dict[str, Any]) -> GammaMarket | None:
+    try:
+        return gamma_market(item)
+    except (ValueError, TypeError, KeyError):  # one unreadable item is skipped (counted), not the page
+        return None
+
+
+async def _read_events(client: RestClient, db: Database, event_ids: list[str]) -> int:
+    """Each neg-risk market's event from `/events/{id}`: its whole outcome set and whether it is
+    augmented. An event that cannot be read is logged and left as stored (its sets stay untraded
+    until it reads)."""
+    read = 0
+    for event_id in event_ids:
+        try:
+            event = gamma_event(await _get(client, f"/events/{event_id}", None, 1))
+        except (DiscoveryError, EventRefused) as exc:
+            log.warning("event not read", extra={"event_id": event_id, "error": str(exc)})
+            continue
+        await asyncio.to_thread(catalog_store.store_event, db, event.event_id, event.title, event.neg_risk_market_id,
+                                event.augmented, event.members, now_ms())
+        read += 1
+    return read
 
 
 async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str], *,

@@ -39,6 +39,7 @@ class GammaMarket:
     liquidity: int
     tags: tuple[str, ...]
     version: str | None
+    event_id: str | None = None  # the Gamma event the market belongs to (its first `events` entry)
 
     @property
     def untradable_reason(self) -> str | None:
@@ -133,7 +134,63 @@ def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
         liquidity=_money(raw, "liquidity", "liquidityNum"),
         tags=_tags(raw.get("tags")),
         version=str(raw["version"]) if raw.get("version") not in (None, "") else None,
+        event_id=_event_id(raw.get("events")),
     )
+
+
+def _event_id(events: Any) -> str | None:
+    if isinstance(events, list) and events and isinstance(events[0], dict) and events[0].get("id") not in (None, ""):
+        return str(events[0]["id"])[:100]
+    return None
+
+
+EventRole = str  # "named", "placeholder" or "other"
+
+
+@dataclass(frozen=True, slots=True)
+class GammaEvent:
+    """A Gamma event as the desk judges a neg-risk set by it: its whole outcome set (every market
+    the venue lists under it, each named, a placeholder to be named later, or the "Other" market)
+    and whether it is augmented (its outcome set is open: never a complete set)."""
+
+    event_id: str
+    title: str
+    neg_risk_market_id: str | None
+    augmented: bool
+    members: tuple[tuple[str, EventRole, str], ...]  # (condition id, role, question)
+
+
+class EventRefused(ValueError):
+    """A Gamma event the desk cannot read; the message says what is wrong."""
+
+
+def gamma_event(raw: Any) -> GammaEvent:
+    """A Gamma `/events/{id}` answer. Unknown fields are ignored; one without an id or a markets
+    list, or whose markets lack condition ids, is refused (and changes nothing)."""
+    if not isinstance(raw, dict) or raw.get("id") in (None, "") or not isinstance(raw.get("markets"), list):
+        raise EventRefused("not a Gamma event (an object with an id and a markets list)")
+    members = []
+    for market in raw["markets"]:
+        if not isinstance(market, dict) or not (market.get("conditionId") or market.get("condition_id")):
+            raise EventRefused(f"event {str(raw['id'])[:40]}: a market without a condition id")
+        members.append((str(market.get("conditionId") or market.get("condition_id")), _role(market),
+                        str(market.get("question") or "")[:500]))
+    return GammaEvent(str(raw["id"])[:100], str(raw.get("title") or "")[:500], raw.get("negRiskMarketID") or None,
+                      bool(raw.get("negRiskAugmented", False)), tuple(members))
+
+
+def _role(market: dict[str, Any]) -> EventRole:
+    """The venue flags the "Other" market (`negRiskOther`); a placeholder (an outcome to be named
+    later) is listed without an order book or tokens, or not yet accepting orders."""
+    if market.get("negRiskOther"):
+        return "other"
+    try:
+        tokens = json_list(market.get("clobTokenIds"))
+    except ValueError:
+        tokens = []
+    if not market.get("enableOrderBook", True) or not tokens or not market.get("acceptingOrders", True):
+        return "placeholder"
+    return "named"
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,8 @@ class Reason(StrEnum):
     TAKE_PROFIT = "TAKE_PROFIT"
     ORDER_AGE = "ORDER_AGE"
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
+    # A neg-risk set that is not an event's whole outcome set (engine/contracts/neg_risk_sets.py).
+    NEG_RISK_INCOMPLETE = "NEG_RISK_INCOMPLETE"
     # The volatility-spike breaker, per market (engine/risk/volatility.py).
     VOLATILITY_REDUCING = "VOLATILITY_REDUCING"
     VOLATILITY_HALTED = "VOLATILITY_HALTED"

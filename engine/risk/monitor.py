@@ -147,6 +147,12 @@ class RiskMonitor:
         """An arbitrage's legs are approved whole, at one common size, or not at all: checked on
         a copy of the budget, kept only when every leg passes."""
         assert self.ctx is not None
+        if why := self._not_a_set(intents):
+            decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.NEG_RISK_INCOMPLETE,
+                                   f"group {group}: {why}") for i in intents for q in i.quotes]
+            for k, i in zip(members, intents, strict=True):
+                approved[k] = replace(i, quotes=())
+            return budget
         trial = budget.copy()
         checked = [self.gate.check_intent(intent, self.ctx, trial) for intent in intents]
         whole = whole_group(intents, [c for c, _ in checked], self.limits)
@@ -159,6 +165,23 @@ class RiskMonitor:
                                f"group {group}: a leg was refused or could not be sized, so no leg is placed")
                       for i in intents for q in i.quotes]
         return budget
+
+    def _not_a_set(self, intents: list[Intent]) -> str:
+        """Why a group spanning several markets of one neg-risk event is not a complete set ("" when
+        it is, or when the group is one market's YES and NO): buying one YES of each outcome pays 1
+        only if they are all the event's outcomes."""
+        assert self.ctx is not None
+        markets = {i.condition_id for i in intents}
+        if len(markets) < 2:
+            return ""
+        for cid in sorted(markets):
+            view = self.ctx.markets.get(cid)
+            refusal = view.info.neg_risk_set_refusal if view is not None and view.info.neg_risk else "not neg-risk"
+            if refusal is None:
+                return "its event's outcome set was never judged, so it is not known to be complete"
+            if refusal:
+                return refusal
+        return ""
 
     def check_manual(self, intent: Intent, view: MarketView, now: int) -> ManualVerdict:
         """An operator's ticket through the gate, outside the tick, against `view` (which the

@@ -36,6 +36,7 @@ from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
 from engine.venues.settlement import SettlementVenue
 from storage import quarantine_store
+from storage.audit import raise_alert
 from storage.db import Database
 
 log = logging.getLogger("engine.trading.venue_link")
@@ -68,6 +69,7 @@ class VenueLink:
         self.executor = self.build_executor()
         self.settlement = self.build_settlement()
         self.live = False  # the venue is connected
+        self.discovery_failing = False  # the last market refresh failed (alerted once)
         self.refresh_markets = make_refresh_job(db, settings.gamma_host, settings.clob_host,
                                                 traded=self.relevant_markets)
 
@@ -161,9 +163,30 @@ class VenueLink:
                 await self.refresh_markets()
             except Exception as exc:  # the venue may be briefly down: trade what the table knows
                 log.warning("market discovery failed; using stored markets", extra={"error": str(exc)})
+                self._discovery_failed(str(exc))
+            else:
+                self._discovery_ok()
         self.catalog.load(self.db)
         with self.db.write() as conn:
             quarantine_store.markets_back(conn)
+
+    def _discovery_failed(self, error: str) -> None:
+        """The first failed refresh of a run of them alerts; the stored catalog stays in force."""
+        if self.discovery_failing:
+            return
+        self.discovery_failing = True
+        with self.db.write() as conn:
+            raise_alert(conn, level="warning", source="engine", code="MARKETS_REFRESH_FAILED",
+                        message=f"the market refresh failed ({error[:300]}); the desk trades the markets it "
+                                "already knows until a refresh reads the venue's listing whole again")
+
+    def _discovery_ok(self) -> None:
+        if not self.discovery_failing:
+            return
+        self.discovery_failing = False
+        with self.db.write() as conn:
+            raise_alert(conn, level="info", source="engine", code="MARKETS_REFRESH_OK",
+                        message="the market refresh reads the venue's listing again")
 
     def _set_aside(self, rows: list[tuple[Row, str]]) -> None:
         """Rows the catalog could not load leave the catalog for the quarantine, alerted: the

@@ -16,6 +16,7 @@ from storage.db import Database, now_ms
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures, portfolio
 from pages.widgets.common import plural, utc, utc_day_ms
+from pages.widgets.event_panel import event_panel
 from pages.widgets.ticket import ticket_panel
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
@@ -164,6 +165,7 @@ def detail(db: Database, condition_id: str, mode: str) -> None:
         st.warning("That market is no longer in the database.")
         return
     _facts(market)
+    event_panel(db, market)
     price_panel(db, market, mode)
     activity_panel(db, market, mode)
     st.divider()

@@ -187,3 +187,43 @@ def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
     assert list(table_with(at, "avg_price")["strategy"]) == ["mm-btc"]
     at.segmented_control(key="mk_outcome").set_value("NO").run()
     assert any("No ticks recorded for the NO token yet." in i.value for i in at.info)
+
+
+def _event(db: Database, augmented: bool) -> None:
+    """The election's Gamma event as discovery stores it: itself, a sibling the desk does not list,
+    and, augmented, an Other market and a placeholder."""
+    members = [(ELECTION, "named", "Will the incumbent win the election?"),
+               ("0xchallenger", "named", "Will the challenger win the election?")]
+    if augmented:
+        members += [("0xother", "other", "Will anyone else win the election?"),
+                    ("0xlater", "placeholder", "Election: outcome to be named later")]
+    with db.write() as conn:
+        conn.execute(text("UPDATE markets SET event_id = 'ev1' WHERE condition_id = :c"), {"c": ELECTION})
+        conn.execute(text("INSERT INTO market_events (id, title, neg_risk_market_id, augmented, updated_at) "
+                          "VALUES ('ev1', 'Election winner', NULL, :a, 0)"), {"a": int(augmented)})
+        conn.execute(text("INSERT INTO event_members (event_id, condition_id, role, question) VALUES ('ev1', :c, :r, :q)"),
+                     [{"c": c, "r": r, "q": q} for c, r, q in members])
+
+
+def test_the_event_view_shows_what_a_set_buying_strategy_sees(seeded: int, db: Database,
+                                                               page: Callable[[str], AppTest]) -> None:
+    at = page("markets")
+    at.selectbox(key="mk_pick").set_value(ELECTION).run()
+    assert any("Its event was not read from Gamma /events yet" in c.value for c in at.caption)
+    _event(db, augmented=True)
+    at.run()
+    assert not at.exception
+    assert any("Election winner: 4 markets (2 named, 1 placeholder, 1 Other)" in c.value for c in at.caption)
+    assert any("Not bought as a set" in as_read(w.value) and "is augmented" in as_read(w.value) for w in at.warning)
+    roles = table_with(at, "role")
+    assert list(roles["role"]) == ["named", "named", "other", "placeholder"]
+    assert list(roles["tradable here"]) == [True, False, False, False]
+
+
+def test_the_event_view_says_when_the_desk_lacks_a_sibling(seeded: int, db: Database,
+                                                           page: Callable[[str], AppTest]) -> None:
+    _event(db, augmented=False)
+    at = page("markets")
+    at.selectbox(key="mk_pick").set_value(ELECTION).run()
+    assert any("Not bought as a set: the desk has 1 of event 'Election winner''s 2 markets" in as_read(w.value)
+               for w in at.warning)

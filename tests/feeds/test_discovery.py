@@ -79,7 +79,8 @@ def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHand
 
 
 class StubGamma:
-    """Serves fixed Gamma items with limit/offset and `/clob-markets/{cid}`."""
+    """Serves fixed Gamma items through the keyset listing (an opaque `after_cursor`) and
+    `/clob-markets/{cid}`."""
 
     def __init__(self, items: list[dict[str, Any]], fees: dict[str, Any] | None = None) -> None:
         self.items = items
@@ -88,7 +89,7 @@ class StubGamma:
 
     async def __aenter__(self) -> str:
         app = web.Application()
-        app.router.add_get("/markets", self._markets)
+        app.router.add_get("/markets/keyset", self._markets)
         app.router.add_get("/clob-markets/{cid}", self._fees)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
@@ -101,8 +102,11 @@ class StubGamma:
 
     async def _markets(self, request: web.Request) -> web.Response:
         self.queries.append(dict(request.query))
-        offset, limit = int(request.query["offset"]), int(request.query["limit"])
-        return web.json_response(self.items[offset:offset + limit])
+        offset, limit = int(request.query.get("after_cursor", "c0")[1:]), int(request.query["limit"])
+        body: dict[str, Any] = {"markets": self.items[offset:offset + limit]}
+        if offset + limit < len(self.items):
+            body["next_cursor"] = f"c{offset + limit}"
+        return web.json_response(body)
 
     async def _fees(self, request: web.Request) -> web.Response:
         cid = request.match_info["cid"]
@@ -133,8 +137,9 @@ def test_refresh_from_gamma_shapes_tradable_rule_and_money(db: Database) -> None
 
     report = asyncio.run(scenario())
     assert (report.pages, report.seen, report.upserted, report.skipped) == (4, 7, 6, 1)
-    assert [q["offset"] for q in stub.queries] == ["0", "2", "4", "6"]
-    assert {(q["active"], q["closed"], q["limit"]) for q in stub.queries} == {("true", "false", "2")}
+    assert [q.get("after_cursor") for q in stub.queries] == [None, "c2", "c4", "c6"]
+    assert {(q["active"], q["closed"], q["limit"], q["include_tag"]) for q in stub.queries} == {
+        ("true", "false", "2", "true")}
     by_id = {r["condition_id"]: r for r in rows(db)}
     slug = by_id["0x270d5aa3b23be0d4e713361d603b187dd1919c71c74226ad867699f33972c5f2"]
     assert (slug["volume"], slug["liquidity"], slug["volume_24h"]) == (101_887_832_649, 9_384_934_400, 12_500_000)

@@ -73,8 +73,10 @@ def captured(sim) -> dict[str, Any]:
     got["rest_trade"] = maker.get_trades(TradeParams(id=got["trade"]["id"]))[0]
     got["rest_book"] = maker.get_order_book(yes)
     got["clob_market"] = maker.get_market(m["condition_id"])
-    gamma = httpx.get(sim.gamma_host + "/markets", params={"condition_ids": m["condition_id"]})
+    gamma = httpx.get(sim.gamma_host + "/markets", params={"condition_ids": m["condition_id"], "include_tag": "true"})
     got["gamma"] = gamma.json()[0]
+    untagged = httpx.get(sim.gamma_host + "/markets", params={"condition_ids": m["condition_id"]}).json()[0]
+    got["gamma_untagged"] = untagged
     return got
 
 
@@ -145,3 +147,4 @@ def test_gamma_market_keys_and_encoding(captured):
               "negRiskMarketID", "orderPriceMinTickSize", "orderMinSize", "volume", "volumeNum", "liquidity",
               "liquidityNum", "volume24hr", "bestBid", "bestAsk", "lastTradePrice", "feesEnabled", "tags"}
     assert wanted <= set(row)
+    assert "tags" not in captured["gamma_untagged"]  # as the venue: tags only when include_tag=true is asked
