@@ -165,6 +165,10 @@ class MarketInfo:
     # Whether its neg-risk event's markets are a complete set (engine/contracts/neg_risk_sets.py): ""
     # when they are, else why not; None when nobody judged it (a set is then never traded).
     neg_risk_set_refusal: str | None = None
+    # A sports market's game start (epoch ms; None: none known) and whether the venue clears its
+    # book then: the desk withdraws its quotes a little before (engine/trading/game_start.py).
+    game_start_ms: int | None = None
+    clear_book_on_start: bool = False
     # Whether fee_rate_ppm/fee_exponent were read from the CLOB (False: unknown, not "no fee").
     fees_known: bool = True
     # Its liquidity-reward program as the venue lists it (0: none): the daily pool (micro-pUSD),

@@ -142,6 +142,20 @@ class Admin:
         canceled = self.ex.cancel(list(self.ex.books[market.condition_id].orders()))
         return {"canceled": len(canceled)}
 
+    def set_game_start(self, condition_id: str, in_s: float, clear_book: bool = True) -> dict[str, Any]:
+        """A game's start ``in_s`` seconds from now (Gamma gameStartTime); with ``clear_book`` the
+        book is cleared at that moment (clearBookOnStart)."""
+        market = self._market(condition_id)
+        try:
+            delay = float(in_s)
+        except (TypeError, ValueError):
+            raise AdminError("in_s must be a number of seconds") from None
+        market.game_start_ts = time.time() + delay
+        market.clear_book_on_start = bool(clear_book)
+        market.book_cleared = False
+        return {"condition_id": market.condition_id, "game_start_ts": market.game_start_ts,
+                "clear_book_on_start": market.clear_book_on_start}
+
     # -- resolution ----------------------------------------------------------------------
 
     def resolve(self, condition_id: str, outcome: str = "YES") -> dict[str, Any]:
@@ -339,6 +353,7 @@ _POSTS = {
     "/_sim/link-funder": ("link_funder", ("signer", "funder", "signature_type")),
     "/_sim/tick-size": ("set_tick_size", ("ref", "tick_size", "old_tick_size")),
     "/_sim/clear-book": ("clear_book", ("condition_id",)),
+    "/_sim/game-start": ("set_game_start", ("condition_id", "in_s", "clear_book")),
     "/_sim/maintenance": ("start_maintenance", ("seconds", "post_only_seconds")),
 }
 

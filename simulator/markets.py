@@ -74,6 +74,9 @@ class Market:
     fee_exponent: int = 1  # taker fee exponent e
     seconds_delay: float = 0.0  # sports: marketable orders are matched this much later (sports.py)
     seed_delay_s: float = 0.0  # the seed data's own seconds_delay (real game markets had 3)
+    game_start_ts: float | None = None  # sports: the game's start (Gamma gameStartTime); None: none
+    clear_book_on_start: bool = False  # sports: every resting order is removed at the game's start
+    book_cleared: bool = False  # the start's clearing has happened
     closed: bool = False
     accepting_orders: bool = True
     winner: str | None = None  # winning token id once resolved (final: payouts reported)

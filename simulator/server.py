@@ -31,7 +31,7 @@ from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
 from .maintenance import CLOSED, Maintenance
-from .markets import build_markets, choose_markets, price_to_tick
+from .markets import Market, build_markets, choose_markets, price_to_tick
 from .ratelimit import RateLimiter
 from .replay import load_recording
 from .signer_limits import SignerLimits
@@ -41,7 +41,7 @@ from .rewards import Program, Rewards, build_programs
 from .relayer import Relayer
 from .rpc import Rpc
 from .settlement import Settlement
-from .sports import assign_sports
+from .sports import assign_sports, clear_started
 from .trades import TradeLog
 from .units import to_micro
 from .views import quote
@@ -211,6 +211,10 @@ class Simulator:
             self._spawn(self._resolve_later(self.cfg.resolve_after_s))
         return self.port
 
+    def _clear_book(self, market: Market) -> int:
+        """A game started: every resting order of its market is cancelled (clearBookOnStart)."""
+        return len(self.exchange.cancel(list(self.exchange.books[market.condition_id].orders())))
+
     def _spawn(self, coro: Any) -> None:
         self._tasks.append(asyncio.create_task(coro))
 
@@ -229,6 +233,7 @@ class Simulator:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             self.exchange.expire_due(time.time(), self.cfg.gtd_buffer_s)
+            clear_started(self.markets, time.time(), self._clear_book)
 
     async def _watch_maintenance(self) -> None:
         while True:

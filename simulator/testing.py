@@ -139,6 +139,9 @@ class SimHandle:
     def clear_book(self, condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.clear_book, condition_id)
 
+    def set_game_start(self, condition_id: str, in_s: float, clear_book: bool = True) -> dict[str, Any]:
+        return self.call(self.sim.admin.set_game_start, condition_id, in_s, clear_book)
+
     def state(self) -> dict[str, Any]:
         return self.call(self.sim.admin.state)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 from .book import Book
@@ -145,6 +146,14 @@ def _volume_24h(market: Market) -> int:
     return sum(v for ts, v in market.trade_times if ts >= cutoff)
 
 
+def _game_start(market: Market) -> JSON:
+    """A sports market's start as Gamma writes it ("2026-04-05 15:10:00+00") and clearBookOnStart."""
+    if market.game_start_ts is None:
+        return {}
+    start = datetime.fromtimestamp(market.game_start_ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00")
+    return {"gameStartTime": start, "clearBookOnStart": market.clear_book_on_start}
+
+
 def gamma_market(market: Market, book: Book) -> JSON:
     bid, ask, _, spread = quote(book, market.yes)
     prices = [fmt(token_price(market, book, t)) for t in market.tokens]
@@ -189,5 +198,6 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "tags": [{"id": str(i + 1), "label": tag, "slug": tag.lower().replace(" ", "-")}
                  for i, tag in enumerate(market.tags[:5])],
         "version": "v1",
+        **_game_start(market),
         **_gamma_rewards(market),
     }

@@ -1092,6 +1092,19 @@ def _0035_alert_repeats(db: UtilsDatabase) -> None:
         """,
     )
 
+
+@m(name="0036_game_start")
+def _0036_game_start(db: UtilsDatabase) -> None:
+    """A sports market's game start (Gamma `gameStartTime`) and whether the venue clears its book
+    then (`clearBookOnStart`): the desk withdraws its quotes a little before (trading/game_start.py)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN game_start_at INTEGER;
+        ALTER TABLE markets ADD COLUMN clear_book_on_start INTEGER NOT NULL DEFAULT 0;
+        """,
+    )
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

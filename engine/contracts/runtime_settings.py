@@ -103,6 +103,9 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "How often equity, PnL and exposure are recorded for the charts."),
     SettingSpec("market_refresh_minutes", "Market refresh interval", int, 5, 1, 1440, "min",
                 "How often discovered markets are refreshed from Gamma."),
+    SettingSpec("game_start_withdraw_s", "Withdraw before a game starts", int, 30, 0, 3600, "s",
+                "Sports markets whose book the venue clears at the game's start (clearBookOnStart): the desk "
+                "withdraws its quotes this many seconds before the start and quotes again once it has started."),
     SettingSpec("paper_mined_after_ms", "Paper settlement delay", int, 2_000, 0, 600_000, "ms",
                 "A paper fill moves from MATCHED (pending) to MINED (settled) after this long."),
     SettingSpec("paper_fail_rate", "Paper ghost-fill rate", float, 0.0, 0.0, 1.0, "fraction",

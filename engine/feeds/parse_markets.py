@@ -40,6 +40,8 @@ class GammaMarket:
     tags: tuple[str, ...]
     version: str | None
     event_id: str | None = None  # the Gamma event the market belongs to (its first `events` entry)
+    game_start_ms: int | None = None  # a sports market's game start (`gameStartTime`), when readable
+    clear_book_on_start: bool = False  # the venue removes its resting orders at the game's start
 
     @property
     def untradable_reason(self) -> str | None:
@@ -135,6 +137,8 @@ def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
         tags=_tags(raw.get("tags")),
         version=str(raw["version"]) if raw.get("version") not in (None, "") else None,
         event_id=_event_id(raw.get("events")),
+        game_start_ms=iso_ms(raw.get("gameStartTime")),
+        clear_book_on_start=raw.get("clearBookOnStart") is True,
     )
 
 

@@ -62,6 +62,8 @@ class Reason(StrEnum):
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
     # A neg-risk set that is not an event's whole outcome set (engine/contracts/neg_risk_sets.py).
     NEG_RISK_INCOMPLETE = "NEG_RISK_INCOMPLETE"
+    # Quotes withdrawn before a game's start where the venue clears the book (trading/game_start.py).
+    GAME_STARTING = "GAME_STARTING"
     # The volatility-spike breaker, per market (engine/risk/volatility.py).
     VOLATILITY_REDUCING = "VOLATILITY_REDUCING"
     VOLATILITY_HALTED = "VOLATILITY_HALTED"

@@ -24,6 +24,7 @@ from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import recover
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.game_start import hold_for_game_start
 from engine.execution.bus import EventBus
 from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.marketdata.recorder import Recorder
@@ -291,6 +292,9 @@ class TradingCore:
             start_exits(self.link, self.risk, self.exits, self._exits())
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
             intents = hold_out(self._decide(now, views), held)
+            lead_ms = self.config["game_start_withdraw_s"] * 1000
+            intents, kickoff = hold_for_game_start(intents, self.catalog, now, lead_ms)
+            self.risk.decisions.write(kickoff, now)
             self.executor.set_intents(self.risk.check(intents, now))
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)

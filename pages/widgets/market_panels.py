@@ -94,11 +94,21 @@ def _facts(market: dict[str, Any]) -> None:
         else f"not tradable ({text.markdown(market['untradable_reason'] or 'closed')})"
     )
     neg = " · neg-risk event" if market["neg_risk"] else ""
+    neg += _game(market)
     st.caption(
         f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
         f"min size {market['min_size']:g} shares · {flags}{neg} · "
         f"tags: {text.markdown(', '.join(market['tags']) or '—')}"
     )
+
+
+def _game(market: dict[str, Any]) -> str:
+    """A sports market's start, and whether the venue clears its book then (the desk withdraws first)."""
+    start = market.get("game_start_at")
+    if start is None or pd.isna(start):
+        return ""
+    clears = " (the venue clears its book then: the desk withdraws first)" if market.get("clear_book_on_start") else ""
+    return f" · game starts {utc(int(start))}{clears}"
 
 
 def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from engine.domain import BadNumber, Side, to_micros
 from engine.feeds import parse
 from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
-from engine.feeds.parse_markets import clob_market_fees, gamma_market
+from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
 from engine.venues import polymarket_wire as wire
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
@@ -46,11 +46,13 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "http/book.json": parse.book_snapshot,
     "http/markets_list.json": lambda items: [gamma_market(m) for m in items],
     "http/market_slug.json": gamma_market,
+    "http/event.json": gamma_event,
+    "captured/gamma_market_sports_market_money_line.json": gamma_market,
 }
-# Captured payloads the engine never reads: it lists markets from Gamma `/markets` and takes
-# fees from `/clob-markets/{cid}`; http/market.json is the shape the simulator's CLOB copies.
-NOT_READ = {"http/market.json", "http/markets.json", "http/event.json", "http/events_list.json",
-            "http/trades.json"}
+# Captured payloads the engine never reads: it lists markets from Gamma `/markets/keyset`, reads
+# one event at a time (`/events/{id}`) and takes fees from `/clob-markets/{cid}`; http/market.json
+# is the shape the simulator's CLOB copies.
+NOT_READ = {"http/market.json", "http/markets.json", "http/events_list.json", "http/trades.json"}
 
 
 def test_every_captured_payload_has_a_parser_and_parses() -> None:

@@ -1,0 +1,44 @@
+"""Sports markets at their game's start: the venue removes every resting order of a market whose
+Gamma item says `clearBookOnStart` when the game starts (`gameStartTime`). A quote left there
+vanishes at kick-off, and one placed just before it lives seconds. So from `lead_ms` before the
+start until GRACE_MS after it (the venue has cleared the book by then) the desk's intents there
+are empty: its orders are withdrawn, none is placed, and the decisions log says why
+(GAME_STARTING). A market without a known start, or whose book is not cleared, is quoted as usual.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from engine.domain import Intent, MarketInfo
+from engine.feeds.catalog import MarketCatalog
+from engine.risk.gate import Decision, Reason
+
+GRACE_MS = 5_000
+
+
+def starting(market: MarketInfo, now_ms: int, lead_ms: int) -> bool:
+    start = market.game_start_ms
+    return (market.clear_book_on_start and start is not None and lead_ms > 0
+            and start - lead_ms <= now_ms < start + GRACE_MS)
+
+
+def hold_for_game_start(intents: list[Intent], catalog: MarketCatalog, now_ms: int,
+                        lead_ms: int) -> tuple[list[Intent], list[Decision]]:
+    """The intents with those in a market about to clear its book emptied, and a decision for each
+    quote withdrawn."""
+    out: list[Intent] = []
+    decisions: list[Decision] = []
+    for intent in intents:
+        market = catalog.get(intent.condition_id)
+        if not intent.quotes or market is None or not starting(market, now_ms, lead_ms):
+            out.append(intent)
+            continue
+        assert market.game_start_ms is not None
+        at = datetime.fromtimestamp(market.game_start_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        detail = (f"the game starts at {at} and the venue clears this market's book then: quotes withdrawn "
+                  f"{lead_ms // 1000} s before, placed again once it has started")
+        decisions += [Decision(intent.strategy, intent.condition_id, q.side, q.price, q.size, 0, Reason.GAME_STARTING,
+                               detail) for q in intent.quotes]
+        out.append(Intent(intent.strategy, intent.condition_id, ()))
+    return out, decisions
