@@ -19,7 +19,7 @@ from .chain import AUTO_REDEEM_OPERATOR, POL_WEI
 from .httputil import SIM_KEY, HttpError, ok, parse_json
 from .markets import Market, Token
 from .orders import BUY, SELL, Order
-from .settlement import Revert
+from .settlement import Revert, checked_payouts, payouts_of
 from .units import AmountError, fmt, to_micro
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Admin:
             "yes_token_id": m.yes.token_id, "no_token_id": m.no.token_id,
             "tick_size": fmt(m.tick), "min_size": fmt(m.min_size), "neg_risk": m.neg_risk,
             "neg_risk_market_id": m.neg_risk_market_id, "closed": m.closed, "winner": m.winner,
+            "payouts": [fmt(p) for p in m.payouts] if m.payouts else None,
             "latent": m.latent, "fee_rate": fmt(m.fee_rate), "fee_exponent": m.fee_exponent,
             "sports": m.seconds_delay > 0, "seconds_delay": m.seconds_delay,
             "resolution": m.uma_status or "open",
@@ -158,12 +159,14 @@ class Admin:
 
     # -- resolution ----------------------------------------------------------------------
 
-    def resolve(self, condition_id: str, outcome: str = "YES") -> dict[str, Any]:
-        """Propose a resolution (``outcome``: YES/NO, an outcome name or a token id): trading
-        stops now, payouts are reported ``resolution_delay_s`` later and paid only on redeem."""
+    def resolve(self, condition_id: str, outcome: str = "YES", payouts: Any = None) -> dict[str, Any]:
+        """Propose a resolution: ``outcome`` (YES/NO, an outcome name or a token id) wins all, or
+        ``payouts`` ([YES, NO] shares of 1, e.g. [0.5, 0.5] for a canceled game) is the vector.
+        Trading stops now; payouts are reported ``resolution_delay_s`` later, paid only on redeem."""
         market = self._market(condition_id)
+        vector = payouts_of(_winner(market, str(outcome))) if payouts is None else _payouts(payouts)
         try:
-            self.sim.settlement.propose(market, _winner(market, str(outcome)))
+            self.sim.settlement.propose(market, vector)
         except Revert as exc:
             raise AdminError(str(exc)) from None
         return self.sim.settlement.status(market)
@@ -323,6 +326,19 @@ def _percentile_ms(sorted_s: list[float], q: float) -> float:
     return round(sorted_s[min(len(sorted_s) - 1, int(q * len(sorted_s)))] * 1000, 3)
 
 
+def _payouts(values: Any) -> tuple[int, int]:
+    if not isinstance(values, list) or len(values) != 2:
+        raise AdminError("payouts must be a list of two numbers, YES first (e.g. [0.5, 0.5])")
+    try:
+        yes, no = (to_micro(v) for v in values)
+    except (AmountError, ArithmeticError, ValueError) as exc:
+        raise AdminError(f"payouts: {exc}") from None
+    try:
+        return checked_payouts((yes, no))
+    except Revert as exc:
+        raise AdminError(str(exc)) from None
+
+
 def _winner(market: Market, outcome: str) -> Token:
     key = outcome.strip()
     if key.upper() in ("YES", "1", "TRUE"):
@@ -342,7 +358,7 @@ _POSTS = {
     "/_sim/liquidity": ("place_liquidity", ("token_id", "side", "price", "size")),
     "/_sim/latent": ("set_latent", ("condition_id", "p")),
     "/_sim/trade": ("print_trade", ("token_id", "price", "size", "side")),
-    "/_sim/resolve": ("resolve", ("condition_id", "outcome")),
+    "/_sim/resolve": ("resolve", ("condition_id", "outcome", "payouts")),
     "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
     "/_sim/dispute": ("dispute", ("condition_id",)),
     "/_sim/approve": ("approve", ("address", "operator", "approved")),

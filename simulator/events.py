@@ -142,15 +142,18 @@ def tick_size_message(market: Market, token: Token, old: int, new: int, ts_ms: i
 
 
 def market_resolved_message(market: Market, ts_ms: int) -> JSON:
-    """Only sent to subscribers with ``custom_feature_enabled`` (as on the venue)."""
-    winner = market.yes if market.winner == market.yes.token_id else market.no
+    """Only sent to subscribers with ``custom_feature_enabled`` (as on the venue). A split
+    resolution (0.5/0.5) has no winning asset: both are sent empty, so a client must read the
+    payouts from Gamma or the CLOB market (how the venue words it is not captured; this is
+    the stricter reading)."""
+    winner = next((t for t in market.tokens if t.token_id == market.winner), None)
     return {
         "event_type": "market_resolved",
         "id": market.gamma_id,
         "market": market.condition_id,
         "assets_ids": [t.token_id for t in market.tokens],
-        "winning_asset_id": winner.token_id,
-        "winning_outcome": winner.outcome,
+        "winning_asset_id": winner.token_id if winner else "",
+        "winning_outcome": winner.outcome if winner else "",
         "timestamp": str(ts_ms),
         "tags": market.tags[:3],
     }

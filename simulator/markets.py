@@ -79,8 +79,9 @@ class Market:
     book_cleared: bool = False  # the start's clearing has happened
     closed: bool = False
     accepting_orders: bool = True
-    winner: str | None = None  # winning token id once resolved (final: payouts reported)
-    proposed: str | None = None  # the outcome proposed for resolution (settlement.py), final or not
+    winner: str | None = None  # the token paying 1 once resolved (final), None in a split (0.5/0.5)
+    payouts: tuple[int, int] | None = None  # micro-pUSD a YES, a NO share pays, once final
+    proposed: tuple[int, int] | None = None  # the payouts proposed for resolution (settlement.py), final or not
     uma_status: str = ""  # "", proposed, disputed, resolved (Gamma's umaResolutionStatus)
     last_trade_price: int | None = None  # YES space
     last_trade_side: str = "BUY"  # taker side in YES space

@@ -10,9 +10,10 @@ operator, when the holder approved it. So here:
   cancelled ``CANCELED_MARKET_RESOLVED``, pending trades confirm) and shows the proposal
   (Gamma ``umaResolutionStatus: "proposed"``), but pays nothing;
 - ``finalize`` runs ``resolution_delay_s`` later (``dispute`` pushes it out by
-  ``dispute_delay_s``): the winner is reported (CLOB ``winner``, Gamma ``resolved``, the
-  ``market_resolved`` event), still paying nothing;
-- ``redeem`` pays a wallet 1 pUSD per winning token and burns both outcomes, once final;
+  ``dispute_delay_s``): the payouts are reported (CLOB ``winner`` and ``is_50_50_outcome``,
+  Gamma ``resolved`` and its prices, the ``market_resolved`` event), still paying nothing;
+- ``redeem`` pays a wallet each outcome's payout per token held (1/0, or 0.5/0.5 for a
+  canceled game) and burns both outcomes, once final;
   ``auto_redeem_delay_s`` after finality the operator redeems every wallet that approved it;
 - ``merge`` burns ``amount`` of each outcome of a market and pays ``amount`` pUSD, any time.
 
@@ -45,10 +46,25 @@ class Revert(Exception):
     """A contract call that fails: the message is the revert reason."""
 
 
+Payouts = tuple[int, int]  # micro-pUSD one YES, one NO share pays
+
+
+def payouts_of(winner: Token) -> Payouts:
+    return (ONE, 0) if winner.is_yes else (0, ONE)
+
+
+def checked_payouts(values: Payouts) -> Payouts:
+    """A payout vector the condition can report: two non-negative shares of 1."""
+    yes, no = values
+    if yes < 0 or no < 0 or yes + no != ONE:
+        raise Revert(f"payouts {fmt(yes)}/{fmt(no)} do not sum to 1")
+    return values
+
+
 @dataclass
 class Resolution:
     market: Market
-    winner: Token
+    payouts: Payouts
     proposed_at: float
     final_at: float
     status: str = PROPOSED
@@ -72,15 +88,16 @@ class Settlement:
 
     # -- resolution ----------------------------------------------------------------------------
 
-    def propose(self, market: Market, winner: Token) -> Resolution:
+    def propose(self, market: Market, payouts: Payouts) -> Resolution:
         """Trading stops now; the payouts are reported `resolution_delay_s` later."""
+        checked_payouts(payouts)
         if market.condition_id in self.resolutions or market.closed:
             raise Revert(f"market {market.condition_id} is already resolving or resolved")
         self._halt(market)
         now = time.time()
-        resolution = Resolution(market, winner, now, now + self.resolution_delay_s)
+        resolution = Resolution(market, payouts, now, now + self.resolution_delay_s)
         self.resolutions[market.condition_id] = resolution
-        market.proposed = winner.token_id
+        market.proposed = payouts
         market.uma_status = PROPOSED
         self._arm(resolution)
         return resolution
@@ -124,11 +141,12 @@ class Settlement:
         if resolution.status == RESOLVED:
             return
         resolution.status = RESOLVED
-        market.winner = resolution.winner.token_id
+        yes, no = market.payouts = resolution.payouts
+        market.winner = market.yes.token_id if yes == ONE else market.no.token_id if no == ONE else None
         market.uma_status = RESOLVED
-        market.last_trade_price = ONE if resolution.winner.is_yes else 0
+        market.last_trade_price = yes
         self.ex.sink.market(market, market_resolved_message(market, now_ms()))
-        log.info("market %s resolved %s", market.condition_id, resolution.winner.outcome)
+        log.info("market %s resolved %s/%s", market.condition_id, fmt(yes), fmt(no))
         if self.schedule is not None:
             self.schedule(self.auto_redeem_delay_s, lambda: self.auto_redeem(market))
         else:
@@ -158,15 +176,18 @@ class Settlement:
         return paid
 
     def redeem(self, wallet: str, market: Market, tx_hash: str) -> int:
-        """1 pUSD per winning token, 0 per losing one, both burned; returns what was paid
-        (recorded under `tx_hash`, the transaction that redeemed)."""
+        """Each token held paid at its outcome's payout (1 per winning token, 0 per losing one,
+        0.5 each in a 50/50), both burned; returns what was paid (recorded under `tx_hash`, the
+        transaction that redeemed)."""
         if not self.is_final(market):
             raise Revert(NOT_FINAL)
         acct = self.ledger.account(wallet)
         held = {t.token_id: acct.tokens.pop(t.token_id, 0) for t in market.tokens}
         for token_id in held:
             acct.reserved_tokens.pop(token_id, None)
-        payout = max(0, held[market.winner or ""])  # a reversed ghost fill can leave a negative balance
+        pays = dict(zip((t.token_id for t in market.tokens), market.payouts or (0, 0), strict=True))
+        # a reversed ghost fill can leave a negative balance: it pays nothing
+        payout = sum(max(0, held[token]) * pays[token] for token in held) // ONE
         burned = sum(max(0, v) for v in held.values())
         if payout:
             acct.pusd += payout
@@ -193,5 +214,7 @@ class Settlement:
         found = self.resolutions.get(market.condition_id)
         if found is None:
             return {"condition_id": market.condition_id, "status": "open"}
-        return {"condition_id": market.condition_id, "status": found.status, "winner": found.winner.token_id,
-                "proposed_at": found.proposed_at, "final_at": found.final_at}
+        yes, no = found.payouts
+        winner = market.yes.token_id if yes == ONE else market.no.token_id if no == ONE else None
+        return {"condition_id": market.condition_id, "status": found.status, "winner": winner,
+                "payouts": [fmt(yes), fmt(no)], "proposed_at": found.proposed_at, "final_at": found.final_at}

@@ -28,12 +28,18 @@ def quote(book: Book, token: Token) -> tuple[int, int, int, int]:
 
 
 def token_price(market: Market, book: Book, token: Token) -> int:
-    """Displayed outcome price: the mid while live, 1/0 once a resolution is proposed (final
-    or not: only ``umaResolutionStatus`` and the CLOB's ``winner`` say it is final)."""
-    decided = market.winner or market.proposed
+    """Displayed outcome price: the mid while live, the payout once a resolution is proposed
+    (1/0, or 0.5/0.5; final or not: only ``umaResolutionStatus`` and the CLOB's ``winner`` say
+    it is final)."""
+    decided = market.payouts or market.proposed
     if decided is not None:
-        return ONE if decided == token.token_id else 0
+        return decided[0] if token.is_yes else decided[1]
     return quote(book, token)[2]
+
+
+def is_50_50(market: Market) -> bool:
+    """The CLOB's ``is_50_50_outcome``: the market resolves (or resolved) paying half to each."""
+    return (market.payouts or market.proposed) == (ONE // 2, ONE // 2)
 
 
 def _number(micro: int) -> int | float:
@@ -72,7 +78,7 @@ def clob_market(market: Market, book: Book) -> JSON:
         "icon": market.icon,
         "image": market.icon,
         "rewards": _rewards(market),
-        "is_50_50_outcome": False,
+        "is_50_50_outcome": is_50_50(market),
         "tokens": [
             {"token_id": t.token_id, "outcome": t.outcome,
              "price": as_float(token_price(market, book, t)), "winner": market.winner == t.token_id}

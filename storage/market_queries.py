@@ -70,7 +70,7 @@ class MarketFilter:
 
 _MARKET_COLUMNS = """condition_id, question, slug, yes_token, no_token, volume, volume_24h, liquidity, end_at,
     tags, tradable, closed, accepting_orders, neg_risk, neg_risk_market_id, tick, min_size, untradable_reason,
-    resolved_outcome, updated_at, game_start_at, clear_book_on_start"""
+    resolved_outcome, payout_yes, payout_no, updated_at, game_start_at, clear_book_on_start"""
 
 
 def _market_units(data: pd.DataFrame) -> pd.DataFrame:

@@ -107,16 +107,17 @@ class RecordedPrices:
         self.conn.close()
 
 
-def resolved_pending(conn: Connection, *, limit: int) -> list[tuple[PendingFill, bool]]:
-    """Fills in resolved markets without a resolution markout, each with whether its outcome won."""
+def resolved_pending(conn: Connection, *, limit: int) -> list[tuple[PendingFill, int]]:
+    """Fills in resolved markets without a resolution markout, each with what a share of its
+    outcome paid (micro-USDC: 1 or 0, 0.5 in a 50/50)."""
     rows = conn.execute(text(
         """SELECT f.id, f.mode, f.strategy, f.condition_id, f.token_id, f.side, f.price, f.size, f.matched_at,
-                  f.outcome = mk.resolved_outcome AS won
+                  CASE f.outcome WHEN 'YES' THEN mk.payout_yes ELSE mk.payout_no END AS paid
            FROM markets mk JOIN fills f ON f.condition_id = mk.condition_id AND f.mode IN ('paper', 'live')
-           WHERE mk.resolved_outcome IS NOT NULL AND f.status != 'FAILED'
+           WHERE mk.payout_yes IS NOT NULL AND mk.payout_no IS NOT NULL AND f.status != 'FAILED'
              AND NOT EXISTS (SELECT 1 FROM fill_markouts m WHERE m.fill_id = f.id AND m.horizon = 'resolution')
            ORDER BY f.id LIMIT :limit"""), {"limit": limit}).all()
-    return [(PendingFill(*r[:9], frozenset()), bool(r[9])) for r in rows]
+    return [(PendingFill(*r[:9], frozenset()), int(r[9])) for r in rows]
 
 
 def write_markouts(conn: Connection, rows: Iterable[Markout], now: int) -> int:

@@ -1105,6 +1105,23 @@ def _0036_game_start(db: UtilsDatabase) -> None:
         """,
     )
 
+@m(name="0040_market_payouts")
+def _0040_market_payouts(db: UtilsDatabase) -> None:
+    """A resolution is a payout per outcome (micro-USDC a share), not only a winner: a canceled
+    game pays 0.5/0.5 (engine/contracts/payouts.py). `resolved_outcome` keeps the winner of a
+    1/0 resolution and stays empty for a split; existing resolutions are 1/0."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN payout_yes INTEGER;
+        ALTER TABLE markets ADD COLUMN payout_no INTEGER;
+        UPDATE markets SET payout_yes = CASE resolved_outcome WHEN 'YES' THEN 1000000 ELSE 0 END,
+                           payout_no = CASE resolved_outcome WHEN 'NO' THEN 1000000 ELSE 0 END
+         WHERE resolved_outcome IS NOT NULL;
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

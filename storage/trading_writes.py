@@ -39,10 +39,13 @@ def disable_strategy(conn: Connection, name: str, error: str, now: int) -> bool:
     return bool(changed)
 
 
-def resolve_market(conn: Connection, condition_id: str, winning_outcome: str) -> None:
-    """The market resolved: its winner recorded, closed and no longer taking orders."""
-    conn.execute(text("UPDATE markets SET resolved_outcome = :w, closed = 1, accepting_orders = 0 "
-                      "WHERE condition_id = :c"), {"w": winning_outcome, "c": condition_id})
+def resolve_market(conn: Connection, condition_id: str, payout_yes: int, payout_no: int,
+                   winner: str | None) -> None:
+    """The market resolved: its payouts (and its winner, when one outcome takes all) recorded,
+    closed and no longer taking orders."""
+    conn.execute(text("UPDATE markets SET resolved_outcome = :w, payout_yes = :py, payout_no = :pn, closed = 1, "
+                      "accepting_orders = 0 WHERE condition_id = :c"),
+                 {"w": winner, "py": payout_yes, "pn": payout_no, "c": condition_id})
 
 
 def set_market_tick(conn: Connection, condition_id: str, tick: int, now: int) -> None:

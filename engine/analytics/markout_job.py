@@ -70,9 +70,9 @@ class MarkoutJob:
         with self.db.read() as conn:
             pending = q.resolved_pending(conn, limit=BATCH)
         rows = []
-        for fill, won in pending:
+        for fill, paid in pending:
             point = _point(fill)
-            value = resolution_value(won)
+            value = resolution_value(paid)
             rows.append(q.Markout(fill, RESOLUTION, notional(point), value, markout(point, value)))
         return self._write(rows, now)
 

@@ -48,9 +48,11 @@ def markout(fill: FillPoint, later_mid: int) -> int:
     return move * fill.size // MICRO if move >= 0 else -(-move * fill.size // MICRO)
 
 
-def resolution_value(token_won: bool) -> int:
-    """The token's value at resolution, as a mid: what it pays."""
-    return ONE if token_won else 0
+def resolution_value(payout: int) -> int:
+    """The token's value at resolution, as a mid: what it pays (1 or 0, 0.5 in a 50/50)."""
+    if not 0 <= payout <= ONE:
+        raise ValueError(f"a share pays between 0 and 1, not {payout} micro-USDC")
+    return payout
 
 
 def notional(fill: FillPoint) -> int:

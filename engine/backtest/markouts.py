@@ -26,7 +26,8 @@ from engine.analytics.markouts import (
     summarize,
 )
 from engine.backtest.replay import synthetic_levels
-from engine.domain import ONE, MarketInfo, Side
+from engine.contracts.payouts import Payouts
+from engine.domain import ONE, MarketInfo, Outcome, Side
 from engine.venues.base import TradeStatus
 from storage.markout_queries import RecordedPrices
 
@@ -55,7 +56,7 @@ class ReplayedMids:
 
 
 def add_markouts(fills: Iterable[dict[str, Any]], mids: ReplayedMids, *, until: int,
-                 resolved: dict[str, str | None]) -> MarkoutSummary:
+                 resolved: dict[str, Payouts | None]) -> MarkoutSummary:
     """Writes `markout_<horizon>` (micro-USDC, None when unknown) into each fill row and returns
     the run's summary; FAILED fills (reversed) get none and are not counted. The fills are
     read once, as they come (a long run's are never all held)."""
@@ -63,16 +64,16 @@ def add_markouts(fills: Iterable[dict[str, Any]], mids: ReplayedMids, *, until: 
 
 
 def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int,
-            resolved: dict[str, str | None]) -> Iterator[tuple[FillPoint, dict[str, int | None]]]:
+            resolved: dict[str, Payouts | None]) -> Iterator[tuple[FillPoint, dict[str, int | None]]]:
     for row in fills:
         if row["status"] == TradeStatus.FAILED.value:
             continue
         point = FillPoint(Side(row["side"]), row["price"], row["size"], row["matched_at"])
         marks = {name: value for name, (_, value) in
                  horizon_markouts(point, partial(mids.mid_at, row["token_id"]), until).items()}
-        winner = resolved.get(row["condition_id"])
-        if winner is not None:
-            marks[RESOLUTION] = markout(point, resolution_value(row["outcome"] == winner))
+        payouts = resolved.get(row["condition_id"])
+        if payouts is not None:
+            marks[RESOLUTION] = markout(point, resolution_value(payouts.of(Outcome(row["outcome"]))))
         for name in METRIC_HORIZONS:
             row[f"markout_{name}"] = marks.get(name)
         yield point, marks

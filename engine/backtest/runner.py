@@ -36,6 +36,7 @@ from engine.backtest.replay import (
 )
 from engine.trading.core import TradingCore
 from engine.contracts.backtest_spec import BacktestSpec
+from engine.contracts.payouts import stored as stored_payouts
 from engine.domain import MICRO, MarketInfo
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
@@ -252,7 +253,7 @@ def _stepped(rows: Iterable[dict], figures: TradeFigures) -> Iterator[dict]:  # 
 def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict]) -> FillMarker:  # type: ignore[type-arg]
     """Each fill's markouts (into its row) and the run's (the summary), from the mids the
     replay saw, up to the end of the replayed range."""
-    resolved = {r["condition_id"]: r.get("resolved_outcome") for r in market_rows}
+    resolved = {r["condition_id"]: stored_payouts(r) for r in market_rows}
     return lambda fills: add_markouts(fills, mids, until=spec.to_ms, resolved=resolved)
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.contracts.jsonsafe import JsonRefused, loads_bounded
+from engine.contracts.payouts import stored_problem
 from engine.contracts.venue_rules import TICKS
 
 REQUIRED = ("condition_id", "question", "yes_token", "no_token", "tick", "min_size")
@@ -79,6 +80,7 @@ def _checks(row: Mapping[str, Any]) -> list[tuple[str, Callable[[], str | None]]
         ("fee_exponent", lambda: None if row.get("fee_exponent") is None or
          (_whole(row["fee_exponent"]) and 0 <= row["fee_exponent"] <= 10) else "is not a small whole number"),
     ]
+    checks.append(("payouts", lambda: stored_problem(row)))
     checks += [(f, lambda f=f: None if row.get(f) is None or row[f] in (0, 1) else "is not 0 or 1") for f in FLAGS]
     checks += [(f, lambda f=f: None if row.get(f) is None or (_whole(row[f]) and 0 <= row[f] <= MOST_MONEY) else
                 "is not a whole amount") for f in AMOUNTS]

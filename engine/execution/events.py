@@ -13,6 +13,7 @@ from engine.execution import store
 from engine.execution.bus import FillApplied
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
+from engine.contracts.payouts import Payouts
 from engine.contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, covered, ended, from_venue
 from engine.execution.state import ExecutionState
 from engine.execution.store import FillWrite, OrderRow
@@ -174,11 +175,12 @@ class EventApplier:
 
     # -- resolution --------------------------------------------------------------------
 
-    def settle_market(self, condition_id: str, winner: Outcome) -> int:
-        """A market resolved (final): positions close at 1/0 (PnL realized) and each winning one
-        becomes a redeem claim on the venue, redeemable until the venue pays it (engine/execution/
-        claims.py): nothing is cash yet. Returns what became redeemable."""
-        self.catalog.mark_resolved(condition_id, winner)
+    def settle_market(self, condition_id: str, payouts: Payouts) -> int:
+        """A market resolved (final): positions close at its payouts (PnL realized: 1/0, or 0.5/0.5
+        for a canceled game) and each that pays becomes a redeem claim on the venue, redeemable
+        until the venue pays it (engine/execution/claims.py): nothing is cash yet. Returns what
+        became redeemable."""
+        self.catalog.mark_resolved(condition_id, payouts)
         now = self.clock()
         owed = 0
         keys = [k for k, (cid, _) in self.state.position_market.items() if cid == condition_id]
@@ -187,7 +189,7 @@ class EventApplier:
             for strategy, token in keys:
                 _, outcome = self.state.position_market[(strategy, token)]
                 held = self.state.totals(strategy, token).size
-                payout = ONE if outcome is winner else 0
+                payout = payouts.of(outcome)
                 amount = held * payout // ONE
                 if amount > 0 and claims_store.add_claim(conn, mode=self.mode, kind="redeem",
                                                          condition_id=condition_id, strategy=strategy,

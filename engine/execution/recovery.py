@@ -229,5 +229,5 @@ def _unredeemed_winnings(ex: Executor, balances: Balances) -> int:
     with ex.db.read() as conn:
         legacy = execution_ledger.legacy_settlement_markets(conn, ex.mode)
     markets = {token: market for (_, token), market in ex.state.position_market.items()}
-    return sum(balances.tokens.get(token, 0) for token, (condition_id, outcome) in markets.items()
-               if condition_id in legacy and ex.catalog.resolution(condition_id) is outcome)
+    return sum(balances.tokens.get(token, 0) * (ex.catalog.payout(condition_id, outcome) or 0) // ONE
+               for token, (condition_id, outcome) in markets.items() if condition_id in legacy)

@@ -21,7 +21,8 @@ from dataclasses import replace
 from typing import Any
 
 from engine.contracts.market_rows import unreadable
-from engine.domain import ONE, MarketInfo, Outcome
+from engine.contracts.payouts import Payouts, stored as stored_payouts
+from engine.domain import MarketInfo, Outcome
 from engine.feeds.discovery import market_info
 from engine.contracts.neg_risk_sets import why_incomplete
 from storage import catalog_store, reward_queries
@@ -60,12 +61,12 @@ class MarketCatalog:
         """`set_aside`: told of the rows a load could not use (see the module's docstring)."""
         self._by_id: dict[str, MarketInfo] = {}
         self._by_token: dict[str, MarketInfo] = {}
-        self._resolved: dict[str, Outcome] = {}
+        self._resolved: dict[str, Payouts] = {}
         self._set_aside = set_aside
         for market in markets:
             self.add(market)
 
-    def add(self, market: MarketInfo, resolved: Outcome | None = None) -> None:
+    def add(self, market: MarketInfo, resolved: Payouts | None = None) -> None:
         self._by_id[market.condition_id] = market
         self._by_token[market.yes_token] = market
         self._by_token[market.no_token] = market
@@ -91,13 +92,14 @@ class MarketCatalog:
     def fees_unknown(self, condition_ids: Iterable[str]) -> list[str]:
         return [cid for cid in condition_ids if cid in self._by_id and not self._by_id[cid].fees_known]
 
-    def resolution(self, condition_id: str) -> Outcome | None:
+    def resolution(self, condition_id: str) -> Payouts | None:
+        """The market's payout vector once it resolved; None before."""
         return self._resolved.get(condition_id)
 
     def payout(self, condition_id: str, outcome: Outcome) -> int | None:
         """What one share of `outcome` pays (micro-USDC) once the market resolved; None before."""
-        winner = self._resolved.get(condition_id)
-        return None if winner is None else (ONE if winner is outcome else 0)
+        payouts = self._resolved.get(condition_id)
+        return None if payouts is None else payouts.of(outcome)
 
     def set_tick(self, token_id: str, tick: int) -> MarketInfo | None:
         """The market of `token_id` trades on `tick` from now on; returns the market when its tick
@@ -110,8 +112,8 @@ class MarketCatalog:
         self.add(changed)
         return changed
 
-    def mark_resolved(self, condition_id: str, winner: Outcome) -> None:
-        self._resolved[condition_id] = winner
+    def mark_resolved(self, condition_id: str, payouts: Payouts) -> None:
+        self._resolved[condition_id] = payouts
 
     def load(self, db: Database) -> int:
         """(Re)load every usable market of the venue the table holds; returns how many."""
@@ -131,5 +133,5 @@ class MarketCatalog:
             if info.neg_risk_market_id:
                 info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id],
                                neg_risk_set_refusal=why_incomplete(events.get(row.get("event_id") or ""), tradable))
-            self.add(info, Outcome(row["resolved_outcome"]) if row["resolved_outcome"] else None)
+            self.add(info, stored_payouts(row))
         return len(rows)

@@ -96,6 +96,7 @@ class TradingCore:
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
         self._loop: asyncio.Task[None] | None = None
+        self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
         self.books.add_listener(self._on_market_event)
         self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config["record_depth"])
         if self.recorder is not None:
@@ -253,9 +254,16 @@ class TradingCore:
     def _on_market_event(self, event: MarketEvent) -> None:
         self.link.forward(event)
         if isinstance(event, MarketResolved) and event.winning_token:
-            operator_actions.settle_resolution(self.link, event.condition_id, event.winning_token)
+            operator_actions.settle_won(self.link, event.condition_id, event.winning_token)
+        elif isinstance(event, MarketResolved):
+            self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
         elif isinstance(event, TickSizeChanged):
             apply_tick_change(self.catalog, self.db, event, self.clock())
+
+    def _check_resolutions_soon(self) -> None:
+        if self._resolution_check is None or self._resolution_check.done():
+            self._resolution_check = asyncio.get_running_loop().create_task(
+                self.scheduled.settle_missed(), name="resolution-check")
 
     # -- the tick ----------------------------------------------------------------------
 

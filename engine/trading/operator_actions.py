@@ -15,6 +15,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from engine.contracts.command_refusal import CommandRejected
+from engine.contracts.payouts import Payouts
 from engine.domain import Intent, MarketInfo, MarketView, Outcome, fmt
 from engine.execution.planner import OrderSpec, route
 from engine.risk.context import yes_space
@@ -212,12 +213,19 @@ def _latched(db: Database) -> bool:
         return trading_reads.kill_latched(conn)
 
 
-def settle_resolution(link: VenueLink, condition_id: str, winning_token: str) -> None:
-    """A market resolved: record it and settle every position in it at 1/0."""
-    market = link.catalog.get(condition_id)
-    if market is None:
+def settle_resolution(link: VenueLink, condition_id: str, payouts: Payouts) -> None:
+    """A market resolved: record its payouts and settle every position in it at them."""
+    if link.catalog.get(condition_id) is None:
         return
-    winner = market.outcome_of(winning_token)
+    winner = payouts.winner
     with link.db.write() as conn:
-        trading_writes.resolve_market(conn, condition_id, winner.value)
-    link.executor.applier.settle_market(condition_id, winner)
+        trading_writes.resolve_market(conn, condition_id, payouts.yes, payouts.no,
+                                      winner.value if winner is not None else None)
+    link.executor.applier.settle_market(condition_id, payouts)
+
+
+def settle_won(link: VenueLink, condition_id: str, winning_token: str) -> None:
+    """The market channel named a winning token: settle at 1/0 for it."""
+    market = link.catalog.get(condition_id)
+    if market is not None:
+        settle_resolution(link, condition_id, Payouts.won_by(market.outcome_of(winning_token)))

@@ -1,19 +1,22 @@
 """Settling held positions in markets that resolved while nobody was listening.
 
 The market channel announces resolutions as they happen; this catches the ones missed
-(the engine was down, the event was dropped): for each held market not yet settled, ask
-Gamma for it including closed markets, and settle at 1/0 when one outcome's price is 1.
+(the engine was down, the event was dropped, or it named no single winner as a 50/50 does):
+for each held market not yet settled, ask Gamma for it including closed markets, and settle
+at the payout vector its final prices report (engine/contracts/payouts.py).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from engine.contracts.payouts import PayoutError, Payouts
 from engine.domain import ONE, to_micros
 from engine.feeds.parse_markets import json_list
 from engine.feeds.rest import RestClient
 from engine.trading.operator_actions import settle_resolution
+from storage.audit import raise_alert
 
 if TYPE_CHECKING:
     from engine.trading.venue_link import VenueLink
@@ -21,18 +24,28 @@ if TYPE_CHECKING:
 log = logging.getLogger("engine.trading.resolution")
 
 
-def winning_token(raw: dict) -> str | None:  # type: ignore[type-arg]
-    """The token whose final price is 1 in a closed Gamma market, or None while undecided. A
-    proposed (or disputed) outcome is not final: UMA's liveness has not passed and nothing is
-    redeemable yet, whatever the prices show."""
+def venue_payouts(raw: dict[str, Any]) -> Payouts | None:
+    """The payouts a closed Gamma market reports, or None while undecided. A proposed (or
+    disputed) outcome is not final: UMA's liveness has not passed and nothing is redeemable yet,
+    whatever the prices show. One price of exactly 1 is a winner (older markets carry no
+    resolution status); a split (0.5/0.5) counts only with the status `resolved`, for a closed
+    market that never resolved shows its last trading prices there. Raises PayoutError for a
+    resolved market whose vector is not one (the caller alerts, and settles nothing)."""
     if not raw.get("closed"):
         return None
     status = str(raw.get("umaResolutionStatus") or "").strip().lower()
     if status and status != "resolved":
         return None
-    tokens, prices = json_list(raw.get("clobTokenIds")), json_list(raw.get("outcomePrices"))
-    winners = [t for t, p in zip(tokens, prices, strict=False) if to_micros(str(p)) == ONE]
-    return str(winners[0]) if len(winners) == 1 else None
+    prices = json_list(raw.get("outcomePrices"))
+    try:
+        micros = [to_micros(str(p)) for p in prices]
+    except ValueError:
+        micros = []
+    if len(micros) == 2 and sorted(micros) == [0, ONE]:
+        return Payouts(micros[0], micros[1])
+    if status != "resolved":
+        return None
+    return Payouts.of_values(prices)
 
 
 async def settle_missed_resolutions(link: VenueLink) -> int:
@@ -48,11 +61,25 @@ async def settle_missed_resolutions(link: VenueLink) -> int:
         for cid in pending:
             raws = await rest.get_json("/markets", {"condition_ids": cid, "closed": "true"})
             for raw in raws if isinstance(raws, list) else []:
-                token = winning_token(raw)
-                if token is not None and raw.get("conditionId") == cid:
-                    settle_resolution(link, cid, token)
+                if isinstance(raw, dict) and raw.get("conditionId") == cid and _settle(link, cid, raw):
                     settled += 1
-                    log.info("settled a resolution the feed missed", extra={"condition_id": cid})
     finally:
         await rest.close()
     return settled
+
+
+def _settle(link: VenueLink, condition_id: str, raw: dict[str, Any]) -> bool:
+    try:
+        payouts = venue_payouts(raw)
+    except PayoutError as exc:
+        with link.db.write() as conn:
+            raise_alert(conn, level="critical", source="engine", code="PAYOUT_REFUSED", subject=condition_id,
+                        message=f"market {condition_id[:12]}… resolved with payouts the desk cannot settle at "
+                                f"({exc}; outcomePrices {raw.get('outcomePrices')!r:.80}): its positions stay "
+                                "open until the venue reports a vector that sums to 1")
+        return False
+    if payouts is None:
+        return False
+    settle_resolution(link, condition_id, payouts)
+    log.info("settled a resolution the feed missed", extra={"condition_id": condition_id, "payouts": payouts.label})
+    return True

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection
 
 from engine.contracts.venue_rules import taker_fee
-from engine.domain import MarketInfo, fmt
+from engine.domain import ONE, MarketInfo, fmt
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit
@@ -114,10 +114,10 @@ class PaperSettlement:
             return _finish(conn, ref, now, error="condition not prepared")
         yes, no = (holding(conn, market.yes_token), holding(conn, market.no_token))
         if kind == "redeem":
-            winner = self.catalog.resolution(condition_id)
-            if winner is None:
+            payouts = self.catalog.resolution(condition_id)
+            if payouts is None:
                 return _finish(conn, ref, now, error=NOT_FINAL)
-            paid = max(0, yes if market.token(winner) == market.yes_token else no)
+            paid = (max(0, yes) * payouts.yes + max(0, no) * payouts.no) // ONE  # 1/0, or 0.5/0.5 for a split
             return _finish(conn, ref, now, paid=paid, yes=max(0, yes), no=max(0, no))
         free_yes = yes - _promised(conn, market.yes_token)
         free_no = no - _promised(conn, market.no_token)

@@ -21,6 +21,8 @@ from pages.widgets.ticket import ticket_panel
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
 from charts import text
+from engine.contracts.payouts import PayoutError, Payouts
+from engine.domain import fmt
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
 M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"
@@ -94,7 +96,7 @@ def _facts(market: dict[str, Any]) -> None:
         else f"not tradable ({text.markdown(market['untradable_reason'] or 'closed')})"
     )
     neg = " · neg-risk event" if market["neg_risk"] else ""
-    neg += _game(market)
+    neg += _game(market) + _resolution(market)
     st.caption(
         f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
         f"min size {market['min_size']:g} shares · {flags}{neg} · "
@@ -109,6 +111,20 @@ def _game(market: dict[str, Any]) -> str:
         return ""
     clears = " (the venue clears its book then: the desk withdraws first)" if market.get("clear_book_on_start") else ""
     return f" · game starts {utc(int(start))}{clears}"
+
+
+def _resolution(market: dict[str, Any]) -> str:
+    """What the market paid once resolved: a winner, or each outcome's share (a 50/50)."""
+    yes, no = market.get("payout_yes"), market.get("payout_no")
+    if yes is None or no is None or pd.isna(yes) or pd.isna(no):
+        return ""
+    try:
+        payouts = Payouts(int(yes), int(no))
+    except PayoutError as exc:
+        return f" · resolution unreadable ({exc})"
+    if payouts.winner is not None:
+        return f" · resolved {payouts.winner.value}"
+    return f" · resolved {payouts.label}: a YES share pays {fmt(payouts.yes)}, a NO {fmt(payouts.no)}"
 
 
 def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:

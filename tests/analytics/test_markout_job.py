@@ -51,7 +51,7 @@ def test_horizons_resolution_and_reversed_fills(tmp_path: Path) -> None:
     assert q.fill_markouts(db, 2) == {}  # FAILED: reversed, no markout
     assert q.fill_markouts(db, 3) == {"1s": (600_000, SH)}
     assert MarkoutJob(db).run(T0 + 70_000) == 0  # a restart: nothing is computed twice
-    _sql(path, "UPDATE markets SET resolved_outcome = 'NO', closed = 1")
+    _sql(path, "UPDATE markets SET resolved_outcome = 'NO', payout_yes = 0, payout_no = 1000000, closed = 1")
     assert job.run(T0 + 80_000) == 2
     assert q.fill_markouts(db, 1)["resolution"] == (0, -5 * SH)  # bought at 0.50, the token paid 0
     _sql(path, "UPDATE fills SET status = 'FAILED' WHERE id = 1")

@@ -11,7 +11,7 @@ from engine.analytics.markouts import (
     resolution_value,
     summarize,
 )
-from engine.domain import Side
+from engine.domain import ONE, Side
 
 SH = 1_000_000  # one share in micro-shares
 T0 = 1_800_000_000_000
@@ -59,10 +59,10 @@ def test_the_mid_at_a_time_is_the_last_one_at_or_before_it() -> None:
 
 def test_at_resolution_the_later_mid_is_what_the_token_pays() -> None:
     buy = FillPoint(Side.BUY, 300_000, 10 * SH, T0)
-    assert markout(buy, resolution_value(True)) == 7_000_000
-    assert markout(buy, resolution_value(False)) == -3_000_000
+    assert markout(buy, resolution_value(ONE)) == 7_000_000
+    assert markout(buy, resolution_value(0)) == -3_000_000
     sell = FillPoint(Side.SELL, 300_000, 10 * SH, T0)
-    assert markout(sell, resolution_value(False)) == 3_000_000
+    assert markout(sell, resolution_value(0)) == 3_000_000
 
 
 def test_fractional_micro_usdc_round_toward_zero_both_ways() -> None:

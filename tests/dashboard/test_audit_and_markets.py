@@ -227,3 +227,13 @@ def test_the_event_view_says_when_the_desk_lacks_a_sibling(seeded: int, db: Data
     at.selectbox(key="mk_pick").set_value(ELECTION).run()
     assert any("Not bought as a set: the desk has 1 of event 'Election winner''s 2 markets" in as_read(w.value)
                for w in at.warning)
+
+
+def test_a_market_shows_what_its_resolution_paid(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE markets SET closed = 1, payout_yes = 500000, payout_no = 500000 "
+                          "WHERE condition_id = :c"), {"c": BTC})
+    at = page("markets")
+    at.selectbox(key="mk_pick").set_value(BTC).run()
+    assert not at.exception
+    assert any("resolved 0.5/0.5: a YES share pays 0.5, a NO 0.5" in c.value for c in at.caption)

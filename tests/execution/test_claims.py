@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.contracts.payouts import Payouts
 from engine.domain import Intent, Outcome, Side, Tif
 from engine.execution import claims
 from engine.execution.credits import book_venue_credits
@@ -49,7 +50,7 @@ class ScriptedVenue:
 def _owed_and_resolved(desk: Desk) -> None:
     desk.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
     step(desk, Intent("a", "c1", (quote(Side.BUY, 0.40, 10, Tif.FAK),)))
-    desk.executor.applier.settle_market("c1", Outcome.YES)
+    desk.executor.applier.settle_market("c1", Payouts.won_by(Outcome.YES))
 
 
 def test_equity_is_unchanged_by_a_resolution_and_cash_only_moves_when_the_venue_pays(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_equity_is_unchanged_by_a_resolution_and_cash_only_moves_when_the_venue_
     desk.books.set("Y1", bids=[(0.40, 100)], asks=[(0.40, 100)])
     step(desk, Intent("a", "c1", (quote(Side.BUY, 0.40, 10, Tif.FAK),)))
     before = value(desk.executor.state, lambda token: desk.books.book(token))
-    desk.executor.applier.settle_market("c1", Outcome.YES)
+    desk.executor.applier.settle_market("c1", Payouts.won_by(Outcome.YES))
     after = value(desk.executor.state, lambda token: None)
     assert (after.cash, after.positions_value, after.redeemable) == (before.cash, 0, 10 * SH)
     assert after.equity == before.equity + 6 * SH  # marked at 0.40, now worth 1.00 a share
@@ -174,7 +175,7 @@ def test_the_paper_venue_redeems_and_merges_what_it_holds(tmp_path: Path) -> Non
         desk.clock.advance(1000)
         assert (await paper.transaction(too_many.ref)).state == "failed"
         assert (await paper.transaction(merged.ref)).state == "confirmed"
-        desk.catalog.mark_resolved("c1", Outcome.YES)
+        desk.catalog.mark_resolved("c1", Payouts.won_by(Outcome.YES))
         redeemed = await paper.redeem("c1", False)
         desk.clock.advance(1000)
         assert (await paper.transaction(redeemed.ref)).state == "confirmed"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from engine.contracts.payouts import Payouts
 from engine.domain import Intent, Outcome, Quote, Side, Tif
 from engine.execution import store
 from engine.execution.state import ExecutionState
@@ -93,7 +94,7 @@ def test_resolution_settles_positions_at_one_or_zero_as_redeemable_not_cash(desk
     step(desk, Intent("a", "c1", (quote(Side.BUY, 0.40, 10, Tif.FAK),)))
     step(desk, Intent("b", "c1", (quote(Side.SELL, 0.40, 20, Tif.FAK),)))  # buys 20 NO at 0.60
     cash_before = desk.executor.state.cash
-    owed = desk.executor.applier.settle_market("c1", Outcome.YES)
+    owed = desk.executor.applier.settle_market("c1", Payouts.won_by(Outcome.YES))
     assert owed == 10 * SH  # 10 YES are owed 1 each by the venue; 20 NO pay nothing
     assert desk.executor.state.cash == cash_before  # nothing is cash until the venue pays
     assert desk.executor.state.redeemable == 10 * SH
@@ -103,7 +104,7 @@ def test_resolution_settles_positions_at_one_or_zero_as_redeemable_not_cash(desk
     assert desk.rows("SELECT kind, strategy, token_id, amount, status FROM claims") == [
         ("redeem", "a", "Y1", 10 * SH, "open")]
     # Settling twice owes nothing more.
-    assert desk.executor.applier.settle_market("c1", Outcome.YES) == 0
+    assert desk.executor.applier.settle_market("c1", Payouts.won_by(Outcome.YES)) == 0
     assert desk.executor.state.redeemable == 10 * SH
 
 

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from engine.contracts.payouts import Payouts
 from engine.domain import Intent, Outcome, Side, Tif
 from engine.contracts.command_refusal import CommandRejected
 from engine.trading.collections import RETRY_MS, Collections
@@ -51,8 +52,8 @@ def _owed(tmp: Path) -> tuple[Desk, Collections, ScriptedVenue]:
     desk = make_desk(tmp / "c.db")
     desk.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
     step(desk, Intent("a", "c1", (quote(Side.BUY, 0.40, 10, Tif.FAK),)))
-    desk.catalog.mark_resolved("c1", Outcome.YES)
-    desk.executor.applier.settle_market("c1", Outcome.YES)
+    desk.catalog.mark_resolved("c1", Payouts.won_by(Outcome.YES))
+    desk.executor.applier.settle_market("c1", Payouts.won_by(Outcome.YES))
     venue = ScriptedVenue()
     link = SimpleNamespace(executor=desk.executor, catalog=desk.catalog, clock=desk.clock, settlement=venue)
     return desk, Collections(link), venue  # type: ignore[arg-type]
