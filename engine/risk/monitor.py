@@ -174,9 +174,13 @@ class RiskMonitor:
         markets = {i.condition_id for i in intents}
         if len(markets) < 2:
             return ""
-        for cid in sorted(markets):
-            view = self.ctx.markets.get(cid)
-            refusal = view.info.neg_risk_set_refusal if view is not None and view.info.neg_risk else "not neg-risk"
+        views = [self.ctx.markets.get(cid) for cid in sorted(markets)]
+        if any(v is None or not v.info.neg_risk for v in views):
+            return "a leg is not a market of a neg-risk event, so the legs are not one event's outcomes"
+        if len({v.info.neg_risk_market_id for v in views if v is not None}) > 1:
+            return "the legs belong to different neg-risk events"
+        for view in views:
+            refusal = view.info.neg_risk_set_refusal if view is not None else None
             if refusal is None:
                 return "its event's outcome set was never judged, so it is not known to be complete"
             if refusal:

@@ -6,8 +6,8 @@ Finding an exit is pure (`find_exits`). Taking one (`take_exit`) goes the way fl
 paper as in live (selling.py): the strategy is kept out of that market while the exit lasts, its
 orders there are withdrawn and their cancels acknowledged first (a resting ask reserves the
 shares at the venue), and so are other strategies' orders the sale would trade with (exits come
-first: EXIT_FIRST in the decisions log), then what it holds settled is sold with a fill-and-kill at the mid less
-the max-slippage limit. The first attempt writes the decision, an audit row and an alert and
+first: EXIT_FIRST in the decisions log), then what it holds settled is sold with a fill-and-kill
+at the mid less the max-slippage limit. The first attempt writes the decision, an audit row and an alert and
 starts the strategy's cooldown there; an exit that cannot sell it all is tried again with a
 growing back-off (exit_book.py), alerts once that it could not, and once more when it clears.
 """
@@ -28,6 +28,7 @@ from engine.contracts.limits import Limits
 from engine.contracts.strategy_limits import DEFAULTS
 from engine.trading import selling
 from engine.trading.exit_book import ExitState, Key
+from engine.execution.executor import OPERATOR_BOOKS
 from engine.trading.selling import Holding, Sold
 from storage.audit import raise_alert, write_audit
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.exits")
-NO_EXITS = frozenset({"manual", "imported"})  # the operator's books: no strategy's exits apply
+NO_EXITS = OPERATOR_BOOKS  # the operator's books: no strategy's exits apply
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,8 @@ async def take_exit(link: VenueLink, risk: RiskMonitor, book: ExitBook, exit_: E
     return 1 if sold.order_id is not None else 0
 
 
-def _make_way(risk: RiskMonitor, exit_: Exit, state: ExitState, in_the_way: Mapping[tuple[str, str], list[OrderRow]],
-              now: int) -> None:
+def _make_way(risk: RiskMonitor, exit_: Exit, state: ExitState,
+              in_the_way: Mapping[tuple[str, str], list[OrderRow]], now: int) -> None:
     """Other strategies' orders the exit's sale would trade with are withdrawn first and their
     strategies kept out of the market while the exit lasts; each such order is a decision
     (EXIT_FIRST) that names the exit, once."""
@@ -174,14 +175,13 @@ def _make_way(risk: RiskMonitor, exit_: Exit, state: ExitState, in_the_way: Mapp
         return
     state.others |= set(new)
     what = exit_.reason.value.replace("_", " ").lower()
+    why = (f"withdrawn so that strategy '{exit_.strategy}' {what} can sell: the sale would have traded "
+           "with this order; it stays out of this market until the exit is done")
     decisions = []
     for (strategy, condition_id), orders in sorted(new.items()):
         for order in orders:
             side, price = yes_space(order.outcome, order.side, order.price)
-            decisions.append(Decision(strategy, condition_id, side, price, order.size, 0, Reason.EXIT_FIRST,
-                                      f"withdrawn so that strategy '{exit_.strategy}' {what} can sell: the sale "
-                                      "would have traded with this order; it stays out of this market until the "
-                                      "exit is done"))
+            decisions.append(Decision(strategy, condition_id, side, price, order.size, 0, Reason.EXIT_FIRST, why))
     risk.decisions.write(decisions, now)
 
 

@@ -20,12 +20,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
-from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.contracts.order_status import OrderStatus
-from storage import trading_reads
-
+from engine.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
+from engine.execution.executor import OPERATOR_BOOKS
+from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.risk import self_trade
+from storage import trading_reads
 
 if TYPE_CHECKING:
     from engine.contracts.limits import Limits
@@ -76,7 +76,6 @@ def sell_floor(market: MarketInfo, mid: int, max_slippage: int) -> int:
     return min(max(market.tick, round_price(mid - max_slippage, Side.SELL, market.tick)), ONE - market.tick)
 
 
-OPERATOR_BOOKS = frozenset({"manual", "imported"})  # the operator's orders: never withdrawn for an exit
 
 
 def in_the_way(link: VenueLink, limits: Limits, holdings: list[Holding]) -> dict[tuple[str, str], list[OrderRow]]:
