@@ -62,7 +62,8 @@ class Agents:
         self.seed = seed
         self.interval_s = interval_s
         self.cfg = cfg or MarketConfig()
-        markets = list(exchange.markets.values())
+        markets = [m for m in exchange.markets.values() if not m.quiet]  # a generated quiet one: nobody trades
+        self.traded = markets
         if start_ts is None:
             start_ts = max((m.start_ts for m in markets), default=time.time())
         self.now = start_ts
@@ -179,7 +180,7 @@ class Agents:
     # -- the clock -------------------------------------------------------------------------
 
     def prefill(self) -> None:
-        for market in self.exchange.markets.values():
+        for market in self.traded:
             if not market.closed:
                 self.maker.prefill(market, self.fair[market.condition_id], self._depth(market))
 
@@ -193,7 +194,7 @@ class Agents:
         phase = self.phase()
         if phase == CLOSED:
             return  # the matching engine is restarting: nobody trades
-        for market in self.exchange.markets.values():
+        for market in self.traded:
             if market.closed:
                 continue
             if phase == OPEN and not self.calm:

@@ -261,14 +261,13 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 
 def _validate_markets(count: Any) -> None:
-    from .markets import DATA_FILE, servable_markets
+    from .markets import MOST_MARKETS
 
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"markets must be a whole number of at least 1, not {count!r}")
-    most = servable_markets()
-    if count > most:
-        raise ValueError(f"markets: {count} asked, but the simulator serves at most {most} (the real markets "
-                         f"in {DATA_FILE.parent.name}/{DATA_FILE.name}, revived; it does not make markets up)")
+    if count > MOST_MARKETS:
+        raise ValueError(f"markets: {count} asked, but the simulator serves at most {MOST_MARKETS:,} (the real "
+                         "markets of its seed file revived, then generated quiet ones)")
 
 
 def parse_maintenance_schedule(raw: str) -> tuple[str, float]:

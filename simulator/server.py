@@ -109,6 +109,8 @@ class Simulator:
             self.exchange, Path(cfg.replay_db or ""), recording, cfg.speed, self.hub.watching)
         history_rng = random.Random(f"history:{seed}")
         for market in self.markets if recording is None else ():  # a replay has only its recording's past
+            if market.quiet:
+                continue  # generated, never traded: no past either
             market.last_trade_price = price_to_tick(market.latent, market.tick)
             self.history.backfill(market, history_rng, int(self.start_ts), cfg.history_backfill_s)
 
@@ -119,7 +121,7 @@ class Simulator:
         self.loop.call_later(delay, fn)
 
     def _reward_programs(self, cfg: SimConfig) -> list[Program]:
-        even = {m.condition_id for m in self.markets[::2]}
+        even = {m.condition_id for m in self.markets[::2] if not m.quiet}
         chosen = choose_markets(self.markets, cfg.reward_markets, "reward_markets", lambda m: m.condition_id in even)
         programs = build_programs(chosen, cfg.reward_pool, cfg.reward_max_spread, cfg.reward_min_size)
         for market, program in zip(chosen, programs):

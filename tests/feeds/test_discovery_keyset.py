@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import DiscoveryError, refresh_markets
+from simulator.markets import servable_markets
 from simulator.testing import SimHandle, running_simulator
 from storage.db import Database
 from storage.migrations import migrate
@@ -157,3 +158,17 @@ def test_a_malformed_page_raises_and_closes_nothing(db: Database) -> None:
     asyncio.run(scenario())
     assert _rows(db, "SELECT COUNT(*) FROM markets WHERE closed = 1") == [(0,)]  # a partial listing closes nothing
     assert _rows(db, "SELECT COUNT(*) FROM markets") == [(450,)]
+
+
+@pytest.mark.slow
+def test_the_simulator_serves_five_thousand_markets_and_discovery_finds_them_all(db: Database) -> None:
+    """At the venue's scale: 5,000 markets, past the offset listing's cap; the generated ones beyond
+    the seed data are quiet but listed like any other."""
+    with running_simulator(seed=35, agents=False, markets=5_000) as big:
+        deep = httpx.get(big.gamma_host + "/markets", params={"offset": 2100, "limit": 100})
+        assert deep.status_code == 422
+        report = asyncio.run(refresh_markets(db, big.gamma_host))
+    assert (report.pages, report.upserted) == (50, 5_000)
+    assert _rows(db, "SELECT COUNT(DISTINCT condition_id) FROM markets") == [(5_000,)]
+    assert _rows(db, "SELECT COUNT(*) FROM markets WHERE tags = '[\"simulated\"]' AND tradable = 1") == [
+        (5_000 - servable_markets(),)]

@@ -109,17 +109,30 @@ def test_a_bad_strictness_setting_is_a_usage_error_naming_it():
         assert word in done.stderr and "Traceback" not in done.stderr
 
 
-def test_more_markets_than_it_can_serve_is_refused_not_capped():
+def test_thousands_of_markets_are_served_the_extra_ones_generated_and_quiet():
     from simulator.config import SimConfig
     from simulator.markets import servable_markets
     from simulator.server import Simulator
 
-    most = servable_markets()
-    assert len(Simulator(SimConfig(markets=most, agents=False)).markets) == most  # all it has, each one served
-    for args, env in ((["--markets", str(most + 1)], {}), ([], {"SIMULATOR_MARKETS": "200"}), (["--markets", "0"], {})):
+    real = servable_markets()
+    markets = Simulator(SimConfig(markets=5_000, agents=False)).markets
+    assert len(markets) == len({m.condition_id for m in markets}) == 5_000
+    assert [m.quiet for m in markets] == [False] * real + [True] * (5_000 - real)
+    generated = markets[real]
+    assert generated.tags == ["simulated"] and generated.tick == 10_000 and generated.min_size == 5_000_000
+    assert generated.reward is None and generated.last_trade_price is None  # no program, no history
+    again = Simulator(SimConfig(markets=real + 1, agents=False)).markets[real]
+    assert (again.condition_id, again.yes.token_id) == (generated.condition_id, generated.yes.token_id)
+
+
+def test_more_markets_than_it_can_serve_is_refused_not_capped():
+    from simulator.markets import MOST_MARKETS
+
+    for args, env in ((["--markets", str(MOST_MARKETS + 1)], {}), ([], {"SIMULATOR_MARKETS": "30000"}),
+                      (["--markets", "0"], {})):
         done = subprocess.run([sys.executable, "-m", "simulator", "--port", "0", *args], cwd=ROOT, env=_env(**env),
                               capture_output=True, text=True, timeout=20)
         assert done.returncode == 2, (args, env, done.stderr)
         assert "markets" in done.stderr and "Traceback" not in done.stderr
         if args != ["--markets", "0"]:
-            assert f"serves at most {most}" in done.stderr
+            assert f"serves at most {MOST_MARKETS:,}" in done.stderr
