@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLAGS: dict[str, tuple[str, Any, str]] = {
     "--port": ("port", int, f"TCP port on 127.0.0.1 (default {DEFAULT_PORT}; 0 = any free port)"),
     "--seed": ("seed", int, f"seed for markets, agents and ids (default {DEFAULT_SEED})"),
-    "--markets": ("markets", int, "number of live markets (default 10)"),
+    "--markets": ("markets", int, "number of live markets (default 14)"),
     "--starting-balance": ("starting_balance", str, "pUSD credited to a new account (default 10000)"),
     "--resolve-after": ("resolve_after_s", float,
                         "resolve every market after N seconds (default: never; end dates in 30 days)"),

@@ -87,7 +87,7 @@ class SimConfig:
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     seed: int = DEFAULT_SEED
-    markets: int = 10  # live markets revived from data/markets.json
+    markets: int = 14  # live markets: both neg-risk groups, the second an augmented event (gamma.py)
     starting_balance: str = "10000"  # pUSD credited to any new account
     resolve_after_s: float | None = None  # None: markets end DEFAULT_END_AFTER_S after start
     mined_delay_s: float = 1.0

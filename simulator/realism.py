@@ -289,7 +289,7 @@ def parse(argv: Sequence[str] | None, environ: dict[str, str] | None = None) -> 
     parser.add_argument("--minutes", type=float, default=60.0,
                         help="simulated minutes per phase (default 60; takes seconds)")
     parser.add_argument("--seed", type=int, default=None, help="seed (default 42)")
-    parser.add_argument("--markets", type=int, default=None, help="number of markets (default 10)")
+    parser.add_argument("--markets", type=int, default=None, help="number of markets (default 14)")
     for flag, (dest, kind, help_text) in MARKET_FLAGS.items():
         parser.add_argument(flag, dest=dest, type=kind, default=None, help=help_text)
     args = vars(parser.parse_args(argv))

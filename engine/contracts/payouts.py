@@ -61,6 +61,10 @@ class Payouts:
         winner = self.winner
         return winner.value if winner is not None else f"{fmt(self.yes)}/{fmt(self.no)}"
 
+    @property
+    def per_share(self) -> str:
+        return f"a YES share pays {fmt(self.yes)}, a NO {fmt(self.no)}"
+
 
 def stored(row: Mapping[str, Any]) -> Payouts | None:
     """A `markets` row's payout vector (columns payout_yes, payout_no), or its older

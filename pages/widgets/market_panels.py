@@ -22,7 +22,6 @@ from pages.widgets.tables import rows_height, show_table
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
 from charts import text
 from engine.contracts.payouts import PayoutError, Payouts
-from engine.domain import fmt
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
 M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"
@@ -124,7 +123,7 @@ def _resolution(market: dict[str, Any]) -> str:
         return f" · resolution unreadable ({exc})"
     if payouts.winner is not None:
         return f" · resolved {payouts.winner.value}"
-    return f" · resolved {payouts.label}: a YES share pays {fmt(payouts.yes)}, a NO {fmt(payouts.no)}"
+    return f" · resolved {payouts.label}: {payouts.per_share}"
 
 
 def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:

@@ -55,9 +55,9 @@ def rows(db: Database) -> list[dict[str, Any]]:
 def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHandle) -> None:
     report = asyncio.run(refresh_markets(db, sim.gamma_host, page_size=3))
     markets = sim.markets()
-    assert (report.pages, report.seen, report.upserted, report.tradable, report.skipped) == (4, 10, 10, 10, 0)
+    assert (report.pages, report.seen, report.upserted, report.tradable, report.skipped) == (5, 14, 14, 14, 0)
     stored = rows(db)
-    assert len(stored) == len(markets) == 10
+    assert len(stored) == len(markets) == 14
     by_id = {m["condition_id"]: m for m in markets}
     for row in stored:
         source = by_id[row["condition_id"]]
@@ -66,12 +66,12 @@ def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHand
         assert row["neg_risk"] == int(source["neg_risk"]) and row["tradable"] == 1
     first_seen = {r["condition_id"]: r["first_seen_at"] for r in stored}
     again = asyncio.run(refresh_markets(db, sim.gamma_host, page_size=100))
-    assert again.pages == 1 and len(rows(db)) == 10
+    assert again.pages == 1 and len(rows(db)) == 14
     assert {r["condition_id"]: r["first_seen_at"] for r in rows(db)} == first_seen
     catalog = catalog_of(db)
     some = markets[0]
     info = catalog.get(some["condition_id"])
-    assert info is not None and len(catalog.all()) == 10
+    assert info is not None and len(catalog.all()) == 14
     assert (info.yes_token, info.no_token, info.neg_risk) == (some["yes_token_id"], some["no_token_id"],
                                                                some["neg_risk"])
     assert info.end_ms is not None and info.tradable and not info.closed
@@ -181,9 +181,9 @@ def test_the_refresh_job_runs_under_the_engine_scheduler(db: Database, sim: SimH
         try:
             assert scheduler.get_job("market_refresh") is not None
             report = await job()
-            assert report.upserted == 10
+            assert report.upserted == 14
         finally:
             scheduler.shutdown(wait=False)
 
     asyncio.run(scenario())
-    assert len(rows(db)) == 10
+    assert len(rows(db)) == 14

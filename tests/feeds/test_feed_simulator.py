@@ -71,7 +71,7 @@ async def discover_and_stream(sim: SimHandle, tmp_path: Path,
         markets = [m for m in catalog.all() if m.tradable and not m.closed]
     finally:
         db.dispose()
-    assert report.tradable == len(markets) == 10
+    assert report.tradable == len(markets) == 14
     tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
     cache, events = BookCache(), []
     cache.add_listener(events.append)

@@ -15,6 +15,7 @@ from engine.domain import BadNumber, Side, to_micros
 from engine.feeds import parse
 from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
+from engine.trading.resolution import venue_payouts
 from engine.venues import polymarket_wire as wire
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
@@ -48,6 +49,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "http/market_slug.json": gamma_market,
     "http/event.json": gamma_event,
     "captured/gamma_market_sports_market_money_line.json": gamma_market,
+    "captured/gamma_market_closed_binary_accepting_false.json": venue_payouts,
+    "captured/gamma_market_closed_nonbinary_legacy.json": gamma_market,
 }
 # Captured payloads the engine never reads: it lists markets from Gamma `/markets/keyset`, reads
 # one event at a time (`/events/{id}`) and takes fees from `/clob-markets/{cid}`; http/market.json

@@ -19,7 +19,7 @@ def _post(sim, path: str, **body) -> httpx.Response:
 
 def test_markets_state_and_config(sim):
     markets = httpx.get(sim.clob_host + "/_sim/markets").json()
-    assert len(markets) == 10 and {"condition_id", "yes_token_id", "no_token_id", "tick_size", "min_size",
+    assert len(markets) == 14 and {"condition_id", "yes_token_id", "no_token_id", "tick_size", "min_size",
                                    "neg_risk", "neg_risk_market_id"} <= set(markets[0])
     assert sum(m["neg_risk"] for m in markets) >= 3
     assert _post(sim, "config", fail_rate=0.0, mined_delay_s=0.2).json()["mined_delay_s"] == 0.2

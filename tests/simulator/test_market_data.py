@@ -115,4 +115,4 @@ def test_unknown_token_is_404(client):
 def test_clob_markets_listing_pages_to_end(client):
     first = client.get_markets()
     assert first["next_cursor"] == "LTE="
-    assert first["count"] == len(first["data"]) == 10
+    assert first["count"] == len(first["data"]) == 14

@@ -17,7 +17,8 @@ from .conftest import deposit_client, wait_for
 STEP_S = 0.5  # the agents' clock advances this much per step (agent_interval_s)
 # No agent loop: the test steps the agents itself, so the order of events is exact. Default
 # market otherwise (fees, rate limits, the strict maker rules); no maintenance window mid-test.
-SETTINGS = dict(agents=False, prefill_books=True, agent_interval_s=STEP_S, maintenance_schedule="off")
+SETTINGS = dict(agents=False, prefill_books=True, agent_interval_s=STEP_S, maintenance_schedule="off",
+                markets=10)  # the scenario measured: its markets and their seeded draws
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,8 @@ def test_scheduled_resolution_follows_the_path(seed):
         for m in markets:
             if not m["neg_risk"]:
                 assert m["winner"] == (m["yes_token_id"] if m["latent"] > 0.5 else m["no_token_id"]), m
-        group = [m for m in markets if m["neg_risk"]]
-        favourite = max(group, key=lambda m: m["latent"])
-        winners = [m["condition_id"] for m in group if m["winner"] == m["yes_token_id"]]
-        assert winners == [favourite["condition_id"]]
+        for nr_id in {m["neg_risk_market_id"] for m in markets if m["neg_risk"]}:
+            group = [m for m in markets if m["neg_risk_market_id"] == nr_id]
+            favourite = max(group, key=lambda m: m["latent"])
+            winners = [m["condition_id"] for m in group if m["winner"] == m["yes_token_id"]]
+            assert winners == [favourite["condition_id"]]

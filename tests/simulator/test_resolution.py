@@ -106,12 +106,12 @@ def test_a_dispute_moves_finality_out():
 
 
 def test_neg_risk_group_resolves_together(rsim):
-    group = [m for m in rsim.markets() if m["neg_risk"]]
-    nr_id = group[0]["neg_risk_market_id"]
-    assert len(group) >= 3 and all(m["neg_risk_market_id"] == nr_id for m in group)
+    nr_id = next(m for m in rsim.markets() if m["neg_risk"])["neg_risk_market_id"]
+    group = [m for m in rsim.markets() if m["neg_risk_market_id"] == nr_id]
+    assert len(group) >= 3
     rsim.resolve_group(nr_id, group[1]["condition_id"])
-    wait_for(lambda: all(m["winner"] for m in rsim.markets() if m["neg_risk"]), timeout=5)
-    winners = {m["condition_id"]: m["winner"] for m in rsim.markets() if m["neg_risk"]}
+    wait_for(lambda: all(m["winner"] for m in rsim.markets() if m["neg_risk_market_id"] == nr_id), timeout=5)
+    winners = {m["condition_id"]: m["winner"] for m in rsim.markets() if m["neg_risk_market_id"] == nr_id}
     assert winners[group[1]["condition_id"]] == group[1]["yes_token_id"]
     losers = [m for m in group if m["condition_id"] != group[1]["condition_id"]]
     assert all(winners[m["condition_id"]] == m["no_token_id"] for m in losers)
@@ -122,8 +122,9 @@ def test_scheduled_resolution_is_proposed_then_final():
         wait_for(lambda: all(m["closed"] for m in sim.markets()), timeout=5)
         wait_for(lambda: all(m["resolution"] == "resolved" for m in sim.markets()), timeout=5)
         assert all(m["winner"] in (m["yes_token_id"], m["no_token_id"]) for m in sim.markets())
-        group = [m for m in sim.markets() if m["neg_risk"]]
-        assert sum(m["winner"] == m["yes_token_id"] for m in group) == 1  # exactly one outcome wins
+        groups = {m["neg_risk_market_id"] for m in sim.markets() if m["neg_risk"]}
+        for nr_id in groups:  # exactly one outcome of each group wins
+            assert sum(m["winner"] == m["yes_token_id"] for m in sim.markets() if m["neg_risk_market_id"] == nr_id) == 1
 
 
 def test_the_default_liveness_is_two_hours():

@@ -203,7 +203,7 @@ def test_internal_liquidity_is_not_delayed(sim, game):
 @pytest.mark.parametrize("settings,sports", [
     ({"sports_delay_s": 0}, 0),
     ({"sports_markets": "none"}, 0),
-    ({"sports_markets": "all"}, 10),
+    ({"sports_markets": "all"}, 14),
     ({"sports_markets": "0,4"}, 2),
 ])
 def test_which_markets_are_sports_and_no_delay(settings, sports):

@@ -25,7 +25,7 @@ SLACK_PER_MIN = 5  # a couple of re-quotes either way in a short window is noise
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=31, agents=True, agent_interval_s=0.1) as handle:
+    with running_simulator(seed=31, agents=True, agent_interval_s=0.1, markets=10) as handle:  # its measured scenario
         yield handle
 
 
