@@ -99,7 +99,8 @@ def restatus(totals: PositionTotals, fill: FillFact, previous: TradeStatus) -> P
 
 
 def fold(fills: Iterable[FillFact], payout: int | None = None) -> PositionTotals:
-    """Fold fills (in match order) into a position; `payout` (ONE or 0) closes it at resolution."""
+    """Fold fills (in match order) into a position; `payout` (what a share paid: 1, 0, or 0.5 in a
+    50/50) closes it at resolution."""
     totals = PositionTotals()
     for fill in fills:
         totals = add_fill(totals, fill)
