@@ -25,7 +25,7 @@ from engine.execution.recovery import recover
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
 from engine.trading.game_start import hold_for_game_start
-from engine.execution.bus import EventBus
+from engine.execution.bus import EventBus, FillApplied
 from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.marketdata.recorder import Recorder
 from engine.analytics.markout_job import MarkoutJob
@@ -105,6 +105,7 @@ class TradingCore:
         self.scheduled = CoreJobs(self.link, self.risk, self.lookout, self.selection, self.collections,
                                   self.rewards, self.markouts, config=lambda: self.config,
                                   deciding=lambda: self.deciding, trading_since=lambda: self.trading_since)
+        self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
 
     @property
     def executor(self) -> Executor:

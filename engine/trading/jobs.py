@@ -41,6 +41,7 @@ MARKOUT_S = 2  # the markout job's pass: a fill's 1 s markout is written within 
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
+FILL_SNAPSHOT_S = 2  # after a fill, equity and today's PnL are snapshotted within this
 REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
 
 
@@ -70,6 +71,7 @@ class CoreJobs:
         self.config = config
         self.deciding = deciding
         self.trading_since = trading_since
+        self.filled = False  # a fill since the last fill snapshot (note_fill)
 
     @property
     def _live_venue(self) -> bool:
@@ -83,6 +85,7 @@ class CoreJobs:
             Job("market_refresh", self.market_refresh, IntervalTrigger(minutes=config["market_refresh_minutes"])),
             Job("portfolio_snapshot", self.snapshot, IntervalTrigger(seconds=config["snapshot_interval_s"])),
             Job("early_snapshots", self.early_snapshot, IntervalTrigger(seconds=EARLY_SNAPSHOT_S)),
+            Job("fill_snapshots", self.fill_snapshot, IntervalTrigger(seconds=FILL_SNAPSHOT_S)),
             Job("daily_reset", self.daily, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
             Job("decisions_retention", self.decisions_retention, IntervalTrigger(hours=1)),
             Job("ticks_retention", self.ticks_retention, IntervalTrigger(hours=6)),
@@ -143,6 +146,16 @@ class CoreJobs:
         of a fresh start is a curve, not a line between two points a minute apart."""
         since = self.trading_since()
         if since is not None and self.deciding() and self.link.clock() - since <= EARLY_WINDOW_MS:
+            self.snapshot("scheduled")
+
+    def note_fill(self) -> None:
+        self.filled = True
+
+    def fill_snapshot(self) -> None:
+        """A snapshot soon after a fill, so the Overview's equity and today's PnL move with it
+        rather than at the next minute's snapshot (the Orders page shows the fill at once)."""
+        if self.filled and self.link.replay is None:
+            self.filled = False
             self.snapshot("scheduled")
 
     def daily(self) -> None:

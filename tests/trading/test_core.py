@@ -347,3 +347,47 @@ def test_the_first_minutes_of_trading_are_snapshotted_every_few_seconds(tmp_path
     core.scheduled.early_snapshot()
     assert snapshots() == 3  # past the early window: the regular interval only
     db.dispose()
+
+
+def test_a_fill_is_snapshotted_within_seconds_so_todays_pnl_moves_with_it(tmp_path: Path, sim: SimHandle) -> None:
+    """The Overview reads equity and today's PnL from the newest snapshot: a fill brings one at the
+    next fill-snapshot pass, not at the minute's scheduled one; no fill, no extra snapshot."""
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+
+    def snapshot_count() -> int:
+        with core.db.read() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM portfolio_snapshots")).scalar_one())
+
+    def fill_count() -> int:
+        with core.db.read() as conn:
+            return int(conn.execute(text("SELECT COUNT(*) FROM fills")).scalar_one())
+
+    async def scenario() -> tuple[int, int, int]:
+        await _started(core)
+        try:
+            await core.reload_config()  # paper fills settle at the next tick (paper_mined_after_ms 0)
+            await core.tick()  # resting quotes
+            core.scheduled.fill_snapshot()
+            core.scheduled.filled = False  # a start's own fills, if any, are not this test's
+            quiet = snapshot_count()
+            _buy_some(core)
+            await core.executor.reconcile()
+            for _ in range(100):
+                core.executor.drain()
+                if fill_count():
+                    break
+                await asyncio.sleep(0.05)
+            assert fill_count(), "the take did not fill"
+            assert core.scheduled.filled  # heard of it through the executor's bus
+            core.scheduled.fill_snapshot()
+            after_fill = snapshot_count()
+            core.scheduled.fill_snapshot()
+            return quiet, after_fill, snapshot_count()
+        finally:
+            await core.stop()
+
+    before = snapshot_count()
+    quiet, after_fill, again = asyncio.run(scenario())
+    assert "fill_snapshots" in {job.id for job in core.jobs()}
+    assert after_fill == quiet + 1 and again == after_fill  # one snapshot for the fill, none without one
+    assert quiet >= before
