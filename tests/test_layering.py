@@ -12,7 +12,9 @@
 - the engine's packages form a DAG on documented floors (FLOORS below, and docs/ARCHITECTURE.md):
   each imports only packages on lower floors, so no two import each other;
 - `charts/` is pure presentation (pandas, plotly); `reports/` reads storage and draws charts, and
-  only the engine's command line uses it.
+  only the engine's command line uses it;
+- the trading ledger's writing SQL is called from `engine/execution/` and the two writers
+  docs/ARCHITECTURE.md names (invariant 1), nowhere else.
 """
 
 from __future__ import annotations
@@ -327,3 +329,49 @@ def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:
     outside = sorted(m for m in loaded if m not in ("engine", "engine.cli", "engine.process", "engine.notify")
                      and not any(_within(m, a) for a in BOT_ALLOWED))
     assert outside == []
+
+
+# -- invariant 1: who writes the trading ledger ---------------------------------------------------
+
+LEDGER_MODULES = ("storage/execution_ledger.py", "storage/claims_store.py")
+# Writers outside the executor, each named in docs/ARCHITECTURE.md (invariant 1): a new one fails here.
+LEDGER_WRITERS_OUTSIDE = {
+    "engine/trading/core_state.py": {"add_cash_entry"},  # the paper desk's opening deposit
+    "engine/trading/collections.py": {"new_tx", "tx_failed"},  # a redeem or merge sent, or failed
+}
+_WRITES = ("INSERT ", "UPDATE ", "DELETE ", "REPLACE ")
+
+
+def _ledger_writers(path: Path) -> set[str]:
+    """The module's functions that write: their body, or a module constant they name, holds SQL that writes."""
+    tree = ast.parse(path.read_text())
+    constants = {node.targets[0].id: ast.unparse(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    writers = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            text = ast.unparse(node) + " ".join(constants[n.id] for n in ast.walk(node)
+                                                 if isinstance(n, ast.Name) and n.id in constants)
+            if any(word in text.upper() for word in _WRITES):
+                writers.add(node.name)
+    return writers
+
+
+def test_only_the_executor_writes_the_trading_ledger() -> None:
+    writers = {Path(m).stem: _ledger_writers(ROOT / m) for m in LEDGER_MODULES}
+    assert writers["execution_ledger"] and writers["claims_store"]  # the scan finds what it guards
+    found: dict[str, set[str]] = {}
+    for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), *(ROOT / "storage").rglob("*.py")]:
+        rel = str(path.relative_to(ROOT))
+        if rel.startswith("engine/execution/") or rel in LEDGER_MODULES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and node.value.id in writers and node.attr in writers[node.value.id]:
+                found.setdefault(rel, set()).add(node.attr)
+            if isinstance(node, ast.ImportFrom) and node.module in (f"storage.{m}" for m in writers):
+                names = {a.name for a in node.names} & writers[node.module.split(".")[-1]]
+                if names:
+                    found.setdefault(rel, set()).update(names)
+    unexpected = {rel: names - LEDGER_WRITERS_OUTSIDE.get(rel, set()) for rel, names in found.items()}
+    assert {rel: names for rel, names in unexpected.items() if names} == {}
