@@ -9,7 +9,8 @@ import streamlit as st
 from storage import queries
 
 from pages.widgets.auth import require_login
-from pages.widgets.common import database, live_header
+from pages.widgets.common import database, flash, live_header
+from pages.widgets.dialogs import show_dialog
 from pages.widgets.market_panels import detail, results, search_filters
 from pages.widgets.signals_view import signals_view
 
@@ -17,12 +18,14 @@ require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
 live_header(db)
 st.title("Markets")
+flash()
 
 spec = search_filters(db)
 picked = results(db, spec)
 if picked is not None:
     st.divider()
     detail(db, picked, queries.engine_status(db).mode)
+show_dialog(db, "exit")
 
 st.divider()
 signals_view(db)

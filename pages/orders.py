@@ -10,6 +10,7 @@ from storage import queries
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
+from pages.widgets.portfolio import positions_table
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -21,7 +22,9 @@ flash()
 mode = queries.engine_status(db).mode
 st.subheader("Cancel a working order")
 cancel_picker(db, mode)
-show_dialog(db, "cancel_order")
+st.subheader("Exit a position")
+positions_table(db, mode, key="orders")
+show_dialog(db, "cancel_order", "exit")
 st.subheader("Filters")
 base = filters(db, mode)
 orders_tab, fills_tab = st.tabs(["Orders", "Fills"])

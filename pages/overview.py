@@ -45,7 +45,7 @@ def controls(db: Database) -> None:
         open_dialog("kill")
     if cols[5].button("Re-arm", key="btn_rearm", icon=":material/lock_open:", width="stretch"):
         open_dialog("rearm")
-    show_dialog(db, "kill", "rearm", "redeem")
+    show_dialog(db, "kill", "rearm", "redeem", "exit")
 
 
 def state_metrics(status: desk_status.EngineStatus) -> None:

@@ -9,6 +9,8 @@ from storage import queries
 
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
+from pages.widgets.dialogs import show_dialog
+from pages.widgets.exit_panel import flatten_strategy_control
 from pages.widgets.fair_values import fair_values_panel
 from pages.widgets.markout_panel import markout_panel
 from pages.widgets.rewards_panel import rewards_panel
@@ -38,6 +40,7 @@ else:
     st.divider()
     st.subheader(f"{text.markdown(pick)}: performance ({mode})")
     strategy_state_badge(db, mode, pick)
+    flatten_strategy_control(db, mode, pick)
     performance_panel(db, mode, pick)
     st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({mode})")
     rewards_panel(db, mode, pick)
@@ -45,3 +48,4 @@ else:
     strategy_limits_panel(db, pick)
 st.divider()
 fair_values_panel(db)
+show_dialog(db, "exit")

@@ -43,6 +43,10 @@ SCHEMAS: Mapping[str, Mapping[str, Field]] = {
     "set_mode": {"mode": Field(str, required=True, choices=("paper", "live"))},
     "cancel_order": {"order_id": Field(int), "client_id": Field(str)},
     "flatten": {"condition_id": Field(str), "strategy": Field(str)},
+    # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one
+    # market, or everything the strategy holds ("flatten strategy").
+    "exit": {"strategy": Field(str, required=True), "condition_id": Field(str, max_chars=100),
+             "outcome": Field(str, choices=("YES", "NO")), "reason": REASON},
     # Collect what the venue owes for resolved positions (all final markets, or one) now.
     "redeem": {"condition_id": Field(str, max_chars=100), "reason": REASON},
     # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).

@@ -38,7 +38,7 @@ LIFECYCLE: dict[str, Handler] = {
     "reload_config": lambda c, p, a: c.reload_config(a),
     "set_mode": lambda c, p, a: c.set_mode(a, p["mode"]),
 }
-ORDER_KINDS = frozenset({"cancel_order", "flatten", "place_order", "redeem", "merge"})
+ORDER_KINDS = frozenset({"cancel_order", "flatten", "exit", "place_order", "redeem", "merge"})
 BLOCKING_KINDS = frozenset({"kill", "stop"})
 KNOWN_KINDS = frozenset(LIFECYCLE) | ORDER_KINDS
 

@@ -58,6 +58,7 @@ class Reason(StrEnum):
     EXIT_COOLDOWN = "EXIT_COOLDOWN"
     STOP_LOSS = "STOP_LOSS"
     TAKE_PROFIT = "TAKE_PROFIT"
+    OPERATOR_EXIT = "OPERATOR_EXIT"  # the operator asked to sell a position (trading/operator_exits.py)
     ORDER_AGE = "ORDER_AGE"
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
     # A neg-risk set that is not an event's whole outcome set (engine/contracts/neg_risk_sets.py).

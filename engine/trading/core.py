@@ -24,6 +24,7 @@ from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import recover
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.game_start import hold_for_game_start
 from engine.execution.bus import EventBus, FillApplied
 from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
@@ -87,6 +88,7 @@ class TradingCore:
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.exits = ExitBook()
+        self.operator_exits = OperatorExits()  # positions the operator asked to sell (trading/operator_exits.py)
         self.collections = Collections(self.link)
         self.rewards = RewardTracker(db, clock, sample_s=self.config["reward_sample_s"])
         self.deciding = False
@@ -244,6 +246,8 @@ class TradingCore:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
+        if kind == "exit":
+            return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)
         return await operator_actions.handle(self.link, self.risk, self.host, kind, payload, deciding=self.deciding)
 
     async def close(self) -> None:
@@ -320,7 +324,10 @@ class TradingCore:
         return valuation
 
     def _exits(self) -> list[Exit]:
-        return find_exits(self.executor.state, self.link.marks, self.risk.strategies.limits)
+        found = find_exits(self.executor.state, self.link.marks, self.risk.strategies.limits)
+        asked = self.operator_exits.current(self.link)
+        keys = {e.key for e in asked}
+        return asked + [e for e in found if e.key not in keys]
 
     async def _settle_arbitrage(self) -> None:
         """Unevenly filled arbitrage groups: completed or unwound as their strategy asks."""

@@ -47,7 +47,7 @@ class Exit:
     strategy: str
     condition_id: str
     token_id: str
-    reason: Reason  # STOP_LOSS or TAKE_PROFIT
+    reason: Reason  # STOP_LOSS, TAKE_PROFIT or OPERATOR_EXIT
     detail: str
     shares: int  # settled, sellable shares to sell
     mid: int
@@ -145,24 +145,28 @@ async def take_exits(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: 
         _cleared(link, key, state)
 
 
-async def take_exit(link: VenueLink, risk: RiskMonitor, book: ExitBook, exit_: Exit) -> int:
+async def take_exit(link: VenueLink, risk: RiskMonitor, book: ExitBook, exit_: Exit) -> Sold | str:
     """Withdraw the strategy's orders in the market, then sell what it holds settled
-    (selling.py); record it. Returns how many orders the venue took."""
+    (selling.py); record it. Returns the sale, or why nothing was tried this time."""
     market = link.catalog.get(exit_.condition_id)
     state = book.active.get(exit_.key)
     now = link.clock()
-    if market is None or state is None or not state.due(now) or _selling_already(link.executor.state, exit_):
-        return 0
+    if market is None or state is None:
+        return "the market is not in the desk's catalog"
+    if not state.due(now):
+        return "an attempt is already under way; the next is due shortly"
+    if _selling_already(link.executor.state, exit_):
+        return "a sale of this position is already at the venue"
     holding = Holding(exit_.strategy, exit_.token_id, market, exit_.held or exit_.shares, exit_.shares)
     in_the_way = selling.in_the_way(link, risk.limits, [holding])
     _make_way(risk, exit_, state, in_the_way, now)
     if await selling.withdraw(link.executor, {(exit_.strategy, exit_.condition_id)} | state.others):
         book.wait_for_cancels(state, now)  # sold once the venue has let go of the shares (and the bids)
-        return 0
+        return "its resting orders there are being withdrawn first; it sells once the venue confirms"
     (sold,) = await selling.sell(link, risk.limits, [holding], exit_.reason.value.lower())
     book.tried(state, now, sold.sold, sold.why_not)
     _record(link, risk, exit_, state, sold)
-    return 1 if sold.order_id is not None else 0
+    return sold
 
 
 def _make_way(risk: RiskMonitor, exit_: Exit, state: ExitState,

@@ -150,7 +150,7 @@ async def cancel_order(link: VenueLink, host: StrategyHost, payload: dict[str, A
     return {"order_id": order.id, "cancelled": bool(cancelled)}
 
 
-def _scope(link: VenueLink, payload: dict[str, Any]) -> list[Holding]:
+def holdings_in_scope(link: VenueLink, payload: dict[str, Any]) -> list[Holding]:
     """Every position in scope that holds shares, settled or still settling."""
     want_market, want_strategy = payload.get("condition_id"), payload.get("strategy")
     out = []
@@ -174,11 +174,11 @@ async def flatten(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any], *
     payload: an operator's flatten under the latch is refused."""
     if deciding and not after_kill:
         raise CommandRejected("pause or stop the engine first, so strategies do not buy back what flatten sells")
-    if _latched(link.db) and not after_kill:
+    if kill_latched(link.db) and not after_kill:
         raise CommandRejected("the kill latch is set: re-arm first (a kill-switch kill flattens by itself "
                               "when kill_flatten is 1)")
     await link.open()
-    holdings = _scope(link, payload)
+    holdings = holdings_in_scope(link, payload)
     if not holdings:
         return {"orders": 0, "sold": [], "skipped": [], "note": "nothing held in scope"}
     keys = {(h.strategy, h.market.condition_id) for h in holdings}
@@ -208,7 +208,7 @@ def _log_made_way(link: VenueLink, risk: RiskMonitor, in_the_way: dict[tuple[str
         risk.decisions.write(decisions, link.clock())
 
 
-def _latched(db: Database) -> bool:
+def kill_latched(db: Database) -> bool:
     with db.read() as conn:
         return trading_reads.kill_latched(conn)
 

@@ -1,5 +1,5 @@
 """Confirmation dialogs for the commands that need a second thought: kill, re-arm, cancel order,
-redeem.
+redeem, exit a position (or flatten a strategy).
 
 The open dialog is remembered in session state (not only in the click that opened it), so a
 rerun triggered inside the dialog still finds it and its buttons. Pages call `show_dialog`
@@ -8,6 +8,8 @@ once per run, outside any auto-refreshing fragment, so a refresh never re-opens 
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -24,6 +26,7 @@ KILL_REASON, KILL_CONFIRM, KILL_CANCEL = "kill_reason", "kill_confirm", "kill_ca
 REARM_CONFIRM = "rearm_confirm"
 CANCEL_CONFIRM, CANCEL_BACK = "cancel_order_confirm", "cancel_order_back"
 REDEEM_CONFIRM, REDEEM_BACK = "redeem_confirm", "redeem_back"
+EXIT_CONFIRM, EXIT_BACK = "exit_confirm", "exit_back"
 
 
 def open_dialog(name: str, **context: Any) -> None:
@@ -104,7 +107,50 @@ def confirm_redeem(db: Database) -> None:
         st.rerun()
 
 
-_DIALOGS = {"kill": confirm_kill, "rearm": confirm_rearm, "cancel_order": confirm_cancel, "redeem": confirm_redeem}
+@st.dialog("Sell now?", on_dismiss=close_dialog)
+def confirm_exit(db: Database) -> None:
+    asked = st.session_state.get(CONTEXT, {})
+    st.markdown(f"**{text.markdown(asked.get('title', 'Exit'))}** ({asked.get('mode', '')})")
+    for line in asked.get("lines", []):
+        mark = "no price now: it is sold once its book has one" if line["mark"] is None else (
+            f"mark {line['mark']:.3f}; sold at no less than **{line['floor']:.3f}** (mark less the max-slippage "
+            f"limit), so at worst {line['worst']:,.2f} USDC before the taker fee")
+        st.markdown(f"- {text.markdown(line['question'])} · **{line['outcome']}** · {line['shares']:g} shares: "
+                    f"{mark}")
+    st.caption("The engine withdraws the strategy's orders in that market first (and any other strategy's order "
+               "the sale would trade with), keeps it out of the market while the exit lasts, then sells with a "
+               "fill-and-kill; what does not sell is tried again until nothing is held. The desk keeps trading "
+               "its other markets. The command, its answer and your name go to the audit log.")
+    left, right = st.columns(2)
+    if left.button("Sell now", type="primary", key=EXIT_CONFIRM, icon=":material/logout:"):
+        with st.spinner("Selling: waiting for the engine…"):
+            answer = post_and_wait(db, "exit", asked.get("payload", {}), label=asked.get("title", "Exit"))
+        _done(with_sales(answer))
+    if right.button("Keep it", key=EXIT_BACK):
+        close_dialog()
+        st.rerun()
+
+
+def with_sales(answer: Answer) -> Answer:
+    """The engine's answer to an exit, saying per position what sold and why anything did not."""
+    try:
+        result = json.loads(answer.result or "")
+    except ValueError:
+        result = None
+    if answer.state != "done" or not isinstance(result, dict):
+        return answer
+    parts = []
+    for line in result.get("positions", []):
+        said = f"{text.markdown(str(line.get('question', '')))[:60]} {line.get('outcome')}: sold {line.get('sold')}"
+        said += f" of {line.get('held')}"
+        if line.get("not_sold"):
+            said += f" (not sold: {text.markdown(str(line['not_sold']))})"
+        parts.append(said)
+    return replace(answer, message=f"{answer.message} " + "; ".join(parts))
+
+
+_DIALOGS = {"kill": confirm_kill, "rearm": confirm_rearm, "cancel_order": confirm_cancel, "redeem": confirm_redeem,
+            "exit": confirm_exit}
 
 
 def show_dialog(db: Database, *names: str) -> None:

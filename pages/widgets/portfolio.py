@@ -16,6 +16,7 @@ from pages.widgets.common import money, pct, usdc, utc
 from charts.tables import Col
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.usage import limit_values, usage_table
+from pages.widgets.exit_panel import exit_control
 
 EQUITY_CHART, USAGE_CHART = "equity_chart", "usage_chart"
 EQUITY_WINDOW_MS = 30 * 86_400_000
@@ -82,12 +83,14 @@ POSITION_COLUMNS = {
 }
 
 
-def positions_table(db: Database, mode: str, *, condition_id: str | None = None) -> None:
+def positions_table(db: Database, mode: str, *, condition_id: str | None = None, key: str = "all") -> None:
+    """The open positions, and an Exit for any of them (pages/widgets/exit_panel.py)."""
     frame = portfolio_queries.positions(db, mode, condition_id=condition_id)
     if frame.empty:
         st.caption(f"No open {mode} positions.")
         return
     show_table(frame, POSITION_COLUMNS, height=rows_height(len(frame)))
+    exit_control(db, mode, frame, key=key)
 
 
 ALERT_COLUMNS = {

@@ -4,6 +4,7 @@ settlement status, CSV export."""
 from __future__ import annotations
 
 import csv
+import json
 import io
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -175,3 +176,44 @@ def test_a_dialog_left_open_is_not_shown_on_another_page(orders: AppTest, db: Da
     orders.switch_page("pages/orders.py").run()
     assert not [b for b in orders.button if b.key == "cancel_order_confirm"]
     assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]
+
+
+def test_a_position_is_exited_from_the_orders_page_after_a_preview(orders: AppTest, db: Database) -> None:
+    assert orders.selectbox(key="exit_pick_orders").options  # the seeded desk holds a position
+    orders.button(key="exit_open_orders").click().run()
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]  # nothing before the confirmation
+    preview = " ".join(m.value for m in orders.markdown)
+    assert "sold at no less than" in preview and "mark less the max-slippage limit" in preview
+    orders.button(key="exit_back").click().run()
+    assert _rows(db, "SELECT COUNT(*) FROM commands") == [(0,)]
+    orders.button(key="exit_open_orders").click().run()
+    orders.button(key="exit_confirm").click().run()
+    [(kind, payload)] = _rows(db, "SELECT kind, payload FROM commands")
+    assert kind == "exit" and json.loads(payload) == {"strategy": "mm-btc", "condition_id": BTC, "outcome": "YES",
+                                                      "reason": "Exit button on the dashboard"}
+
+
+def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("strategies")
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    at.button(key="flatten_open_mm-btc").click().run()
+    assert "**Flatten strategy mm\\-btc**" in " ".join(m.value for m in at.markdown)  # escaped markdown
+    at.button(key="exit_confirm").click().run()
+    [(kind, payload)] = _rows(db, "SELECT kind, payload FROM commands")
+    assert kind == "exit" and json.loads(payload) == {"strategy": "mm-btc",
+                                                      "reason": "Flatten strategy on the dashboard"}
+
+
+def test_the_exit_answer_says_what_sold_and_why_anything_did_not(orders: AppTest, db: Database) -> None:
+    from tests.dashboard.conftest import answer_next, engine_up
+
+    engine_up(db)
+    result = {"positions": [{"strategy": "mm-btc", "question": "Will Bitcoin reach $100k by June?", "outcome": "YES",
+                             "held": "20", "sold": "12", "not_sold": "8 shares found no bid above the floor 0.45"}],
+              "sold": "12"}
+    answering = answer_next(db, "exit", ok=True, result=json.dumps(result))
+    orders.button(key="exit_open_orders").click().run()
+    orders.button(key="exit_confirm").click().run()
+    answering.join(10)
+    said = " ".join(s.value for s in orders.success)
+    assert "sold 12 of 20" in said and "not sold: 8 shares found no bid above the floor 0\\.45" in said

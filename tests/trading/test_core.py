@@ -391,3 +391,53 @@ def test_a_fill_is_snapshotted_within_seconds_so_todays_pnl_moves_with_it(tmp_pa
     assert "fill_snapshots" in {job.id for job in core.jobs()}
     assert after_fill == quiet + 1 and again == after_fill  # one snapshot for the fill, none without one
     assert quiet >= before
+
+
+def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim: SimHandle) -> None:
+    """`exit` sells a strategy's position through the exit path without pausing the desk: its
+    quotes there are withdrawn first, the strategy stays out of the market, the sale is a
+    fill-and-kill at the slippage floor; the answer says what sold; decisions, audit and alert."""
+    from engine.contracts.command_refusal import CommandRejected
+
+    core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
+
+    async def scenario() -> tuple[dict, int]:  # type: ignore[type-arg]
+        await _started(core)
+        await core.reload_config()
+        await core.tick()
+        cid = _buy_some(core)
+        await core.executor.reconcile()
+        core.executor.venue.advance()  # the paper fill settles (mined_after 0 here): sellable
+        core.executor.drain()
+        token = core.catalog.get(cid).yes_token
+        assert core.executor.state.totals("hand", token).size >= 20_000_000
+        with pytest.raises(CommandRejected, match="holds nothing"):
+            await core.handle("exit", {"strategy": "nobody"})
+        answer = await core.handle("exit", {"strategy": "hand", "condition_id": cid, "outcome": "YES",
+                                            "reason": "taking profit by hand"})
+        for _ in range(20):  # a first attempt that had to withdraw quotes sells on a later pass
+            if core.executor.state.totals("hand", token).size <= 0:
+                break
+            await core.tick()
+            core.executor.venue.advance()
+            core.executor.drain()
+        left = core.executor.state.totals("hand", token).size
+        await core.stop()
+        return answer, left
+
+    with core.db.write() as conn:
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 't')"))
+    answer, left = asyncio.run(scenario())
+    [position] = answer["positions"]
+    assert position["strategy"] == "hand" and position["outcome"] == "YES" and position["question"]
+    assert left < 20_000_000  # sold into the bids down to the slippage floor
+    with core.db.read() as conn:
+        sells = [tuple(r) for r in conn.execute(text(
+            "SELECT reason, tif FROM orders WHERE side = 'SELL' AND strategy = 'hand'")).all()]
+        decisions = conn.execute(text("SELECT detail FROM decisions WHERE reason = 'OPERATOR_EXIT'")).scalars().all()
+        audits = conn.execute(text("SELECT action FROM audit_log WHERE action = 'exit.operator_exit'")).scalars().all()
+        alerts = conn.execute(text("SELECT message FROM alerts WHERE code = 'OPERATOR_EXIT'")).scalars().all()
+    assert sells and all(s == ("operator_exit", "FAK") for s in sells)
+    assert decisions and "the operator's exit: taking profit by hand" in decisions[0]
+    assert audits == ["exit.operator_exit"] and len(alerts) == 1

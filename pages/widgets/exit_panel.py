@@ -1,0 +1,76 @@
+"""Exits from wherever a position is shown: "Exit" for one position (Overview, Markets, Orders)
+and "Flatten strategy" for all of one strategy's (Strategies). Each opens a confirmation with
+its preview (shares, the mark, the lowest price the sale accepts, worst-case proceeds) and posts
+the engine's `exit` command, which sells through the exit path while the desk trades
+(engine/trading/operator_exits.py); the answer says what sold and why anything did not.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from storage import portfolio_queries, queries
+from storage.db import Database
+
+from pages.widgets.dialogs import open_dialog
+from pages.widgets.usage import limit_values
+from charts import text
+
+EXIT_PICK, EXIT_OPEN, FLATTEN_OPEN = "exit_pick", "exit_open", "flatten_open"
+
+
+def preview_lines(frame: pd.DataFrame, max_slippage: Decimal) -> list[dict[str, Any]]:
+    """What selling each position would do: shares, mark, the slippage floor and the worst case."""
+    lines = []
+    for row in frame.itertuples():
+        mark = None if pd.isna(row.mark) else float(row.mark)
+        floor = None if mark is None else max(0.0, mark - float(max_slippage))
+        lines.append({"strategy": row.strategy, "condition_id": row.condition_id,
+                      "question": row.question or row.condition_id, "outcome": row.outcome,
+                      "shares": float(row.size), "mark": mark, "floor": floor,
+                      "worst": None if floor is None else floor * float(row.size)})
+    return lines
+
+
+def _slippage(db: Database) -> Decimal:
+    return limit_values(queries.risk_limit_rows(db))["max_slippage"]
+
+
+def _label(line: dict[str, Any]) -> str:
+    return f"{line['strategy']} · {line['question'][:70]} · {line['outcome']} · {line['shares']:g} shares"
+
+
+def exit_control(db: Database, mode: str, frame: pd.DataFrame, *, key: str) -> None:
+    """Below a positions table: pick one of its positions and exit it (confirmed)."""
+    lines = preview_lines(frame, _slippage(db))
+    if not lines:
+        return
+    labels = [_label(line) for line in lines]
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    picked = left.selectbox("Position to exit", range(len(lines)), format_func=lambda i: labels[i],
+                            key=f"{EXIT_PICK}_{key}")
+    if right.button("Exit…", key=f"{EXIT_OPEN}_{key}", icon=":material/logout:",
+                    help="Sell this position now through the exit path (confirmed first)"):
+        line = lines[picked or 0]
+        open_dialog("exit", mode=mode, lines=[line], payload={
+            "strategy": line["strategy"], "condition_id": line["condition_id"], "outcome": line["outcome"],
+            "reason": "Exit button on the dashboard"}, title=f"Exit {line['strategy']}'s {line['outcome']}")
+        st.rerun(scope="app")
+
+
+def flatten_strategy_control(db: Database, mode: str, strategy: str) -> None:
+    """On a strategy's page: sell everything it holds (confirmed)."""
+    frame = portfolio_queries.positions(db, mode, strategy=strategy)
+    if frame.empty:
+        st.caption(f"{text.markdown(strategy)} holds nothing in {mode}: nothing to flatten.")
+        return
+    if st.button(f"Flatten {strategy}…", key=f"{FLATTEN_OPEN}_{strategy}", icon=":material/logout:",
+                 help="Sell every position this strategy holds, through the exit path (confirmed first)"):
+        open_dialog("exit", mode=mode, lines=preview_lines(frame, _slippage(db)), payload={
+            "strategy": strategy, "reason": "Flatten strategy on the dashboard"},
+            title=f"Flatten strategy {strategy}")
+        st.rerun(scope="app")
