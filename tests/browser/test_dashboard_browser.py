@@ -109,6 +109,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
         await _tour(page, db)
+        await _exit_a_position_from_the_orders_page(page, db)
         await open_page(page, "Overview", "Overview")
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
@@ -145,6 +146,24 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await _rearm_from_the_risk_page(page, db)
     finally:
         await page.close()
+
+
+async def _exit_a_position_from_the_orders_page(page: Page, db: Database) -> None:
+    """Exit…, the preview in its dialog, Sell now: the engine sells while it trades and the page
+    says what sold."""
+    await open_page(page, "Orders & trades", "Orders & trades")
+    await click(page, ".st-key-exit_open_orders button", "the Exit button")
+    await page.wait_for(DIALOG, 15, what="the exit dialog",
+                        check=lambda t: "Sell now?" in t and "sold at no less than" in t)
+    await page.screenshot(ARTIFACTS / "orders-exit-dialog.png", full=False)
+    await click(page, ".st-key-exit_confirm button", "the exit confirmation")
+    sold = ("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
+            ".some(e => e.innerText.includes(': done') && e.innerText.includes('sold '))")
+    await page.wait_for(sold, 30, what="the engine's answer to the exit, saying what sold")
+    with db.read() as conn:
+        kinds = [row[0] for row in conn.exec_driver_sql("SELECT kind FROM commands WHERE kind = 'exit'")]
+    assert kinds == ["exit"]
+    assert await page.evaluate(EXCEPTIONS) == 0
 
 
 async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
