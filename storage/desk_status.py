@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.lite import file_heartbeat_ms, now_ms, utc_day_start
+from storage.market_names import name_markets, sqlite_lookup
 
 HEARTBEAT_STALE_S = 5.0
 MICRO = 1_000_000
@@ -246,9 +247,12 @@ SHOWN_MESSAGE = ("message || CASE WHEN repeats > 0 THEN ' (and ' || repeats || '
 def unacked_alerts(conn: sqlite3.Connection, *, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
     """How many alerts are not acknowledged, and the newest `limit` of them."""
     count = one(conn, "SELECT COUNT(*) AS n FROM alerts WHERE acked_at IS NULL")
-    newest = rows(conn, f"""SELECT id, created_at, level, source, code, {SHOWN_MESSAGE} AS message FROM alerts
-                            WHERE acked_at IS NULL ORDER BY id DESC LIMIT ?""", (limit,))
-    return (0 if count is None else int(count["n"])), [dict(r) for r in newest]
+    newest = [dict(r) for r in rows(conn, f"""SELECT id, created_at, level, source, code, {SHOWN_MESSAGE} AS message
+                                              FROM alerts WHERE acked_at IS NULL ORDER BY id DESC LIMIT ?""",
+                                    (limit,))]
+    for alert, message in zip(newest, name_markets([a["message"] for a in newest], sqlite_lookup(conn)), strict=True):
+        alert["message"] = message
+    return (0 if count is None else int(count["n"])), newest
 
 
 STRATEGY_REPAIR = "fix its configuration on the Strategies page (it says what is wrong), then enable it again"

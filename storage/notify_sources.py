@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from storage import desk_status
+from storage.market_names import name_markets, sqlite_lookup
 
 DAY_MS = 86_400_000
 
@@ -25,9 +26,12 @@ def newest_alert_id(conn: Connection) -> int:
 
 def alerts_after(conn: Connection, cursor: int, limit: int) -> list[tuple[Any, ...]]:
     """(id, created_at, level, source, code, message, subject) of the alerts after `cursor`, oldest first."""
-    rows = conn.execute(text("""SELECT id, created_at, level, source, code, message, subject FROM alerts
-                                WHERE id > :cursor ORDER BY id LIMIT :limit"""), {"cursor": cursor, "limit": limit})
-    return [tuple(row) for row in rows]
+    rows = [tuple(row) for row in conn.execute(text("""SELECT id, created_at, level, source, code, message, subject
+                                                      FROM alerts WHERE id > :cursor ORDER BY id LIMIT :limit"""),
+                                               {"cursor": cursor, "limit": limit})]
+    # A person reads these: markets by their question (storage/market_names.py).
+    named = name_markets([r[5] for r in rows], sqlite_lookup(conn.connection.driver_connection))  # type: ignore[arg-type]
+    return [(*r[:5], message, r[6]) for r, message in zip(rows, named, strict=True)]
 
 
 def newest_event_id(conn: Connection) -> int:

@@ -19,6 +19,7 @@ from engine.contracts.jsonsafe import preview, read_stored
 from storage import desk_status
 from storage.db import Database
 from storage.desk_status import SHOWN_MESSAGE, EngineStatus
+from storage.market_names import name_markets, sqlite_lookup
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
 from storage.frames import to_utc
@@ -67,6 +68,9 @@ def alerts(
         f"FROM alerts WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit",
         {"limit": limit, "level": level},
     )
+    if not frame.empty:
+        with db.read() as conn:
+            frame["message"] = name_markets(frame["message"], sqlite_lookup(_raw(conn)))
     return to_utc(frame, "created_at", "acked_at")
 
 
