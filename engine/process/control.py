@@ -165,9 +165,10 @@ class Controller:
             return {"state": self.state.value, "note": "already paused"}
         if self.state is not State.RUNNING:
             raise CommandRejected(f"cannot pause while {self.state.value}: only a RUNNING engine pauses")
-        await self.trading.pause()
+        withdrawn = await self.trading.pause()
         self._go(State.PAUSED, desired_state=Desired.PAUSED.value)
-        return {"state": self.state.value}
+        return {"state": self.state.value, "withdrawn": withdrawn,
+                "note": "the strategies stopped and their orders were withdrawn; manual orders stay working"}
 
     async def resume(self, actor: str) -> dict[str, Any]:
         if self.state is State.RUNNING:

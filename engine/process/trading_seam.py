@@ -24,7 +24,7 @@ class Trading(Protocol):
         """An operator's Start while running: end a halt a Start ends (error rate, balance
         mismatch), checking the balances again at once; return the reason cleared, or None."""
 
-    async def pause(self) -> None:
+    async def pause(self) -> int:
         """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""
 
     async def resume(self) -> None:

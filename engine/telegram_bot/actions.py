@@ -24,7 +24,7 @@ COMMANDS: dict[str, Spec] = {
     "positions": Spec("/positions", "open positions: shares, cost, realized, and the /flatten line for each"),
     "orders": Spec("/orders", "open orders"),
     "alerts": Spec("/alerts", "alerts not acknowledged yet, each with an Acknowledge button"),
-    "pause": Spec("/pause", "pause trading: strategies stop quoting, nothing is cancelled", "pause"),
+    "pause": Spec("/pause", "pause trading: strategies stop and their orders are withdrawn (yours stay)", "pause"),
     "resume": Spec("/resume", "resume a paused engine", "resume"),
     "start": Spec("/start", "start trading (confirm)", "start",
                   "Start the engine? Its enabled strategies begin trading in the current mode."),

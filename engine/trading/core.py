@@ -161,10 +161,14 @@ class TradingCore:
                 self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         self.deciding = True
 
-    async def pause(self) -> None:
+    async def pause(self) -> int:
+        """Strategies stop deciding and their orders are withdrawn (the operator's stay); returns
+        how many of theirs were working."""
         self.deciding = False
+        working = sum(1 for o in self.executor.state.orders.values() if o.strategy not in OPERATOR_BOOKS)
         self.executor.withdraw()
         await self.executor.reconcile()
+        return working
 
     async def resume(self) -> None:
         self.deciding = True

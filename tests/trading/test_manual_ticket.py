@@ -73,7 +73,10 @@ def test_a_ticket_is_checked_placed_audited_kept_over_a_pause_and_cancelled(engi
     selling = engine.run("place_order", {**ticket, "side": "SELL"}, timeout=20)
     assert selling.status == "failed" and "holds 0 settled shares" in selling.error
 
-    assert engine.run("pause").status == "done"
+    paused = engine.run("pause")
+    assert paused.status == "done"
+    answer = json.loads(paused.result)  # what pause did, in words: the strategies' orders only
+    assert answer["withdrawn"] == 0 and "manual orders stay working" in answer["note"]
     assert _rows(engine, "SELECT status FROM orders WHERE id = ?", order["id"]) == [("LIVE",)]
     cancel = engine.run("cancel_order", {"order_id": order["id"]}, timeout=20)
     assert cancel.status == "done", cancel.error
