@@ -74,6 +74,15 @@ def sweep_alive(pid: int | None) -> bool:
     return pid is not None and child_alive(pid, b"sweep")
 
 
+def ran_with(kind: str, base: dict[str, Any], trial: dict[str, Any]) -> dict[str, Any]:
+    """Every parameter a trial's backtest ran with: the sweep's fixed ones, the trial's searched
+    ones on top, the kind's defaults for the rest (as the backtest read them)."""
+    from engine.contracts.strategy_kinds import validate_params
+
+    clean, errors = validate_params(kind, {**base, **trial})
+    return clean if not errors else {**base, **trial}
+
+
 def merged_params(current: dict[str, Any], trial: dict[str, Any]) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]]]:
     """(the strategy's params with the trial's on top, what changes: name -> (before, after))."""
     merged = {**current, **trial}

@@ -33,7 +33,8 @@ from pages.widgets.common import ACTOR, plural, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
-from pages.widgets.sweep_launch import launch_sweep, merged_params, sweep_alive, sweep_log_path, use_params
+from pages.widgets.sweep_launch import (launch_sweep, merged_params, ran_with, sweep_alive, sweep_log_path,
+                                        use_params)
 from charts import text
 
 SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
@@ -321,18 +322,26 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
         return
     target = st.selectbox("Into strategy", targets, key=SW_TARGET)
     row = rows[target]
-    _, changes = merged_params(row.params, view.complete_params[trial])
+    searched = view.complete_params[trial]
+    # The whole set the trial was backtested with, not only what was searched: a strategy whose
+    # other params differ would otherwise run something no trial measured.
+    whole = ran_with(kind, view.spec.get("base_params") or {}, searched)
+    current = ran_with(kind, row.params, {})
+    _, changes = merged_params(current, whole)
     if not changes:
-        st.caption(f"Strategy '{text.markdown(target)}' already has these params.")
+        st.caption(f"Strategy '{text.markdown(target)}' already has every param this trial ran with.")
         return
-    st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b)} for k, (a, b) in changes.items()]),
-                 hide_index=True, key="sw_changes")
+    st.caption("Every parameter the trial's backtest ran with is written: the searched ones and the sweep's fixed "
+               "ones (with the strategy kind's defaults for the rest). These change:")
+    st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b),
+                                "searched": "yes" if k in searched else "no (the sweep's fixed value)"}
+                               for k, (a, b) in changes.items()]), hide_index=True, key="sw_changes")
     confirmed = st.checkbox(f"Change strategy '{text.markdown(target)}' (the engine reloads it; audited)",
                             key=SW_CONFIRM)
     if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):
         try:
             saved = use_params(db, strategy=target, version=row.version, kind=kind, current=row.params,
-                               markets=row.markets, trial=view.complete_params[trial], actor=ACTOR)
+                               markets=row.markets, trial=whole, actor=ACTOR)
         except StaleVersion:
             st.error(f"Strategy '{text.markdown(target)}' changed meanwhile: nothing saved. Look again and retry.")
             return
@@ -341,5 +350,6 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
             return
         saved_then_reload(db, saved.reload_command_id,
                           flash=f"Strategy '{text.markdown(target)}' now has the params of trial {trial} "
-                                f"(version {saved.version}).",
+                                f"(version {saved.version}): changed "
+                                + ", ".join(f"{text.markdown(k)} {a} → {b}" for k, (a, b) in changes.items()) + ".",
                           label="The engine's reload of the configuration")

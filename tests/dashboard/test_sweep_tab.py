@@ -89,6 +89,9 @@ def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params
     # Use the best trial's params in the configured strategy: confirmed, audited, reloaded.
     assert at.selectbox(key="sw_trial").value == view.best["number"]
     assert at.button(key="sw_use").disabled
+    changes = table_with(at, "searched").set_index("param")
+    assert changes.loc["max_spread", "searched"] == "no (the sweep's fixed value)"
+    assert changes.loc["size", "searched"] == "yes"
     at.checkbox(key="sw_confirm").check().run()
     engine_up(db)
     with db.write() as conn:  # the engine took the reload that creating the strategy asked for
@@ -105,6 +108,8 @@ def test_a_finished_sweep_shows_trials_charts_and_held_out_scores_and_its_params
     stored = json.loads(_rows(db, "SELECT params FROM strategies WHERE name = 'mm live'")[0][0])
     assert stored["half_spread"] == view.best["params"]["half_spread"]
     assert stored["size"] == view.best["params"]["size"]
+    # The whole set the trial ran with, the sweep's fixed params included (and said so beforehand).
+    assert (stored["max_spread"], stored["refresh_threshold"]) == (0.5, 0.0)
     audit = _rows(db, "SELECT actor, before, after FROM audit_log WHERE action = 'strategy.update'")
     assert len(audit) == 1 and audit[0][0] == "dashboard"
     assert json.loads(audit[0][1])["params"]["size"] == 10
