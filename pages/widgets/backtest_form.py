@@ -159,7 +159,7 @@ def _errors(
     elif start >= end:
         other["range"] = f"the start ({utc(start)}) must be before the end ({utc(end)})"
     if not markets:
-        other["markets"] = "pick at least one market"
+        other["markets"] = f"no market has {UNITS[source]} in the range: pick another range or source"
     elif start is not None and end is not None and start < end:
         empty = _without_data(db, source, start, end, markets)
         if empty:
@@ -192,7 +192,12 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     kind, start_params, prefix = _kind_and_preset(configured)
     head = ErrorSlots()
     source, start, end = _source_and_range(db, head)
-    markets, with_data = _markets_input(db, source, (start, end), head)
+    picked, with_data = _markets_input(db, source, (start, end), head)
+    # None picked: every market with data in the range, as the Sweep tab and the CLI do (and a
+    # session over every market recorded picks none).
+    markets = picked or with_data
+    if not picked and with_data:
+        st.caption(f"No market picked: all {len(with_data)} with {UNITS[source]} in the range are backtested.")
     min_sizes = backtest_queries.market_min_sizes(db, markets)
     in_play = min_sizes or backtest_queries.market_min_sizes(db, with_data)
     if not start_params:  # the kind's defaults; a configured strategy's own size is kept (and checked below)

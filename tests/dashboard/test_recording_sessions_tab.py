@@ -96,3 +96,27 @@ def test_a_backtest_launches_on_a_session(
         assert (row["from_at"], row["to_at"], json.loads(row["markets"])) == (start + 100, end - 100, markets[1:])
     finally:
         _stop((_run_row(db) or {}).get("pid"))
+
+
+def test_a_session_over_every_market_backtests_every_market_it_recorded(
+    dash_env: Path, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    page: Callable[[str], AppTest],
+) -> None:
+    """A session started over "all markets" names none: the New backtest tab backtests every market
+    with ticks in its span, as the Sweep tab and the CLI do (it once refused to launch)."""
+    monkeypatch.setenv("ENGINE_LOG_FILE", str(tmp_path / "engine.log"))
+    markets, start, end = write_recording(dash_env, markets=3, events=300)
+    rs.start_session(db, name="everything", markets=[], actor="t", now=start + 100)
+    rs.stop_session(db, name="everything", actor="t", now=end - 100)
+    at = page("backtest")
+    at.selectbox(key="bt_session").select("everything").run()
+    assert at.multiselect(key="bt_markets").value == []
+    assert any("No market picked: all 3 with ticks in the range are backtested" in c.value for c in at.caption)
+    at.text_input(key=f"{P}size").input("20")
+    at.button(key="bt_launch").click().run()
+    try:
+        assert not at.exception
+        row = _run_row(db)
+        assert row is not None and sorted(json.loads(row["markets"])) == sorted(markets)
+    finally:
+        _stop((_run_row(db) or {}).get("pid"))
