@@ -27,11 +27,12 @@ from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.news.poller import NewsPoller
 from engine.notify.notifier import Notifier
-from engine.process.scheduler import build_scheduler
+from engine.process.scheduler import LOCKED_RUNS_ALERT, build_scheduler
 from engine.trading.jobs import Job
 from engine.process.trading_seam import Trading
 from storage import command_effects
 from storage import commands as queue
+from storage.audit import raise_alert
 from storage.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
 from storage.migrations import SchemaTooNew, migrate
 from storage.retention import prune_history
@@ -107,6 +108,22 @@ class Runtime:
         log.info("shutdown requested", extra={"signal": signame})
         self.stopping.set()
 
+    def _job_stuck(self, job_id: str, stuck: bool) -> None:
+        """A scheduled job kept finding the database locked (engine/process/scheduler.py), or
+        writes again: one alert each way, with what to do."""
+        message = (f"the scheduled job {job_id} found the database locked by another process on each of its last "
+                   f"{LOCKED_RUNS_ALERT} runs and did nothing: close whatever holds it (an sqlite3 shell, a "
+                   "backup, a long query); the job runs again by itself" if stuck else
+                   f"the scheduled job {job_id} writes to the database again")
+        try:
+            with self.db.write() as conn:
+                raise_alert(conn, level="warning" if stuck else "info", source="engine",
+                            code="JOB_LOCKED" if stuck else "JOB_LOCKED_CLEARED", message=message, subject=job_id)
+        except Exception as exc:  # still locked: the log says it
+            if not is_locked(exc):
+                raise
+            log.warning(message, extra={"job": job_id})
+
     async def serve(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -116,7 +133,7 @@ class Runtime:
         self.notifier.start()  # before boot: a crash-loop halt at boot is news too
         self.news.start()
         await self.controller.boot()
-        scheduler = build_scheduler(self.jobs())
+        scheduler = build_scheduler(self.jobs(), on_stuck=self._job_stuck)
         scheduler.start()
         processor = asyncio.create_task(self.processor.run(self.stopping))
         await self.stopping.wait()

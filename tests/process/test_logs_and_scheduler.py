@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from apscheduler.triggers.date import DateTrigger
 
 from engine.contracts.settings import load_settings, secret_values
@@ -103,3 +104,44 @@ def test_scheduler_jobs_have_safe_defaults() -> None:
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 15)
 
     asyncio.run(scenario())
+
+
+def test_a_locked_database_is_retried_quietly_and_told_only_when_it_persists(caplog) -> None:  # type: ignore[no-untyped-def]
+    """"database is locked" is no error the operator can act on: retried within the run, then left
+    to the next run, no traceback; a job locked out run after run is told once, and once when it
+    writes again. Any other error still fails the run as before."""
+    import sqlite3
+
+    from engine.process import scheduler as sched
+
+    told: list[tuple[str, bool]] = []
+    watch = sched.LockWatch(lambda job, stuck: told.append((job, stuck)))
+    attempts = {"n": 0}
+    locked = {"on": True}
+
+    def markouts() -> str:
+        attempts["n"] += 1
+        if locked["on"]:
+            raise sqlite3.OperationalError("database is locked")
+        return "written"
+
+    run = sched.lock_tolerant(Job("markouts", markouts, DateTrigger(datetime.now(UTC))), watch)
+    sched.LOCK_PAUSE_S, pause = 0.0, sched.LOCK_PAUSE_S
+    try:
+        with caplog.at_level(logging.INFO, logger="engine.process.scheduler"):
+            for _ in range(sched.LOCKED_RUNS_ALERT):
+                assert run() is None
+            locked["on"] = False
+            assert run() == "written"
+            assert run() == "written"
+    finally:
+        sched.LOCK_PAUSE_S = pause
+    assert attempts["n"] == sched.LOCKED_RUNS_ALERT * sched.LOCK_RETRIES + 2  # retried within each locked run
+    assert told == [("markouts", True), ("markouts", False)]  # once each way
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+    def broken() -> None:
+        raise sqlite3.OperationalError("no such table: fills")
+
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        sched.lock_tolerant(Job("broken", broken, DateTrigger(datetime.now(UTC))), watch)()
