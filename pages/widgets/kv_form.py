@@ -32,6 +32,31 @@ class Field:
     text: str  # the current value as the operator would type it
     version: int | None  # None: no row yet (the engine writes defaults when it starts)
     parse: Parse
+    # How it is edited: typed text; an on/off toggle (text "1"/"0"); or a pick of `choices`
+    # (text: the picked ones, comma-separated, in the choices' order). The parse is the same.
+    widget: str = "text"
+    choices: tuple[str, ...] = ()
+
+
+def on_off(text: str) -> bool:
+    return text.strip() not in ("", "0", "0.0", "false", "False")
+
+
+def _input(field: Field, key: str) -> str:
+    """The field's widget; returns its value as the text the parse reads."""
+    if field.widget == "toggle":
+        return "1" if st.toggle(field.label, value=on_off(field.text), help=field.help, key=key) else "0"
+    if field.widget == "multi":
+        current = [c for c in (part.strip() for part in field.text.split(",")) if c in field.choices]
+        picked = st.multiselect(field.label, list(field.choices), default=current, help=field.help, key=key)
+        return ",".join(c for c in field.choices if c in picked)
+    return st.text_input(field.label, value=field.text, help=field.help, key=key)
+
+
+def _picked_text(field: Field) -> str:
+    """A choice field's stored text as its widget writes it (so an unchanged pick is no change)."""
+    stored = {part.strip() for part in field.text.split(",")}
+    return ",".join(c for c in field.choices if c in stored)
 
 
 def widget_key(prefix: str, field_key: str, version: int | None) -> str:
@@ -74,12 +99,7 @@ def versioned_form(
         cols = st.columns(columns)
         for i, field in enumerate(shown):
             with cols[i % columns]:
-                raw[field.key] = st.text_input(
-                    field.label,
-                    value=field.text,
-                    help=field.help,
-                    key=widget_key(prefix, field.key, field.version),
-                )
+                raw[field.key] = _input(field, widget_key(prefix, field.key, field.version))
                 slots.add(field.key)
         summary = st.empty()
         submitted = st.form_submit_button(f"Save {what}", type="primary", key=f"{prefix}save")
@@ -100,7 +120,8 @@ def _submit(
     errors: dict[str, str] = {}
     for field in shown:
         text = raw[field.key].strip()
-        if text == field.text:
+        if text == field.text or (field.widget == "toggle" and on_off(text) == on_off(field.text)) or (
+                field.widget == "multi" and text == _picked_text(field)):
             continue
         value, error = field.parse(text)
         if error:

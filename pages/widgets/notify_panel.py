@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
+from engine.contracts.runtime_settings import SETTINGS
 from storage import config, queries
 from storage import notify_queries
 from storage.db import Database
@@ -17,8 +17,8 @@ from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import post, wait_for_answer
-from pages.widgets.fields import number_text
-from pages.widgets.kv_form import Field, Parse, versioned_form
+from pages.widgets.kv_form import versioned_form
+from pages.widgets.setting_fields import setting_field
 from pages.widgets.notify_choices import notify_choices_form
 from charts import text
 
@@ -107,27 +107,12 @@ def _status(db: Database) -> None:
                                                                                        format="YYYY-MM-DD HH:mm:ss")})
 
 
-def _parser(spec: SettingSpec) -> Parse:
-    def parse(raw: str) -> tuple[Any, str]:
-        try:
-            return parse_setting(spec, raw), ""
-        except SettingError as exc:
-            return None, str(exc)
-
-    return parse
-
 
 def _rules_form(db: Database) -> None:
     stored = queries.engine_settings(db)
     fields = []
     for spec in (s for s in SETTINGS if s.group == "notify"):
-        row = stored.get(spec.key)
-        value = row["value"] if row else spec.default
-        bounds = "" if spec.minimum is None else f" Allowed {spec.minimum:g} … {spec.maximum:g} {spec.unit}."
-        fields.append(Field(spec.key, f"{spec.title} ({spec.unit})",
-                            f"{spec.help}{bounds} Default {number_text(spec.default) or '(empty)'}.",
-                            value if isinstance(value, str) else number_text(value),
-                            row["version"] if row else None, _parser(spec)))
+        fields.append(setting_field(spec, stored.get(spec.key)))
 
     def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
         return config.save_settings(db, changes, actor=ACTOR)

@@ -113,13 +113,15 @@ def limit_field(spec: LimitSpec, stored: dict[str, Any] | None) -> Field:
         f"{spec.help} Allowed {number_text(spec.minimum)} … {number_text(spec.maximum)} {unit}; "
         f"default {number_text(spec.default)}. When hit it {ACTIONS[spec.action]}."
     )
+    flag = spec.unit == "flag"  # on/off: a toggle, not 0/1 typed
     return Field(
         spec.name,
-        f"{spec.title} ({unit})",
+        spec.title if flag else f"{spec.title} ({unit})",
         help_text,
         shown,
         stored["version"] if stored else None,
         _limit_parser(spec),
+        "toggle" if flag else "text",
     )
 
 

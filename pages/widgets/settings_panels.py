@@ -18,8 +18,8 @@ from engine.contracts.settings import Settings
 
 from pages.widgets.common import ACTOR, mode_badge, remember_answer
 from pages.widgets.controls import post_and_wait
-from pages.widgets.fields import number_text
-from pages.widgets.kv_form import Field, Parse, versioned_form
+from pages.widgets.kv_form import versioned_form
+from pages.widgets.setting_fields import setting_field
 
 LIVE_WORD = "LIVE"
 LIVE_CONFIRM, GO_LIVE, GO_PAPER = "live_confirm", "go_live", "go_paper"
@@ -126,16 +126,6 @@ def password_panel(current: Settings) -> None:
     st.caption("It asks twice and stores only the scrypt hash. Log out and back in with the new password.")
 
 
-def _parser(spec: SettingSpec) -> Parse:
-    def parse(raw: str) -> tuple[Any, str]:
-        try:
-            value = parse_setting(spec, raw)
-        except SettingError as exc:
-            return None, str(exc)
-        return value, ""
-
-    return parse
-
 
 def stored_problem(spec: SettingSpec, row: dict[str, Any] | None) -> str:
     """Why a stored setting is not in force ("" when it is): unreadable, or out of its bounds."""
@@ -166,19 +156,7 @@ def engine_settings_form(db: Database) -> None:
     invalid_stored_settings(stored, specs)
     fields = []
     for spec in specs:
-        row = stored.get(spec.key)
-        value = row["value"] if row else spec.default
-        bounds = "" if spec.minimum is None else f" Allowed {spec.minimum:g} … {spec.maximum:g} {spec.unit}."
-        fields.append(
-            Field(
-                spec.key,
-                f"{spec.title} ({spec.unit})",
-                f"{spec.help}{bounds} Default {number_text(spec.default) or '(empty)'}.",
-                value if isinstance(value, str) else number_text(value),
-                row["version"] if row else None,
-                _parser(spec),
-            )
-        )
+        fields.append(setting_field(spec, stored.get(spec.key)))
 
     def save(changes: dict[str, tuple[Any, int | None]]) -> config.Saved:
         return config.save_settings(db, changes, actor=ACTOR)

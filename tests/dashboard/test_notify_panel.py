@@ -58,7 +58,9 @@ def test_without_destinations_the_page_says_how_to_add_them(db: Database, page: 
 def test_rules_are_validated_saved_and_audited(with_urls: None, db: Database,
                                                page: Callable[[str], AppTest]) -> None:
     at = page("settings")
-    at.text_input(key="notify_notify_levels_v0").input("Critical")
+    levels = at.multiselect(key="notify_notify_levels_v0")  # a pick of the levels, not comma text
+    assert levels.options == ["info", "warning", "critical"] and levels.value == ["warning", "critical"]
+    levels.set_value(["critical"])
     at.text_input(key="notify_notify_muted_codes_v0").input("daily_reset, cash_sync")
     at.text_input(key="notify_notify_summary_utc_v0").input("6:30")
     at.button(key="notify_save").click().run()
@@ -71,11 +73,11 @@ def test_rules_are_validated_saved_and_audited(with_urls: None, db: Database,
     assert audited == 3
 
     at = page("settings")
-    at.text_input(key="notify_notify_levels_v1").input("loud")
+    at.multiselect(key="notify_notify_levels_v1").set_value(["info"])
     at.text_input(key="notify_notify_max_per_hour_v0").input("0")
     at.button(key="notify_save").click().run()
     errors = " ".join(e.value for e in at.error)
-    assert "loud is not a level" in errors and "between 1 and 1000" in errors
+    assert "between 1 and 1000" in errors  # all or nothing: the valid pick is not saved either
     with db.read() as conn:
         assert conn.execute(text("SELECT value FROM settings WHERE key = 'notify_levels'")).scalar_one() == '"critical"'
 
@@ -124,7 +126,7 @@ def test_delivery_status_shows_the_last_failure_and_the_table(with_urls: None, d
 
 
 NOTIFY_SPECS = [spec for spec in SETTINGS if spec.group == "notify"]
-BAD = {"notify_levels": ["loud", "warning;critical"], "notify_muted_codes": ["KILL ME", "x" * 70],
+BAD = {"notify_muted_codes": ["KILL ME", "x" * 70],
        "notify_dedup_minutes": ["abc", "1441", "nan", "-1"], "notify_max_per_hour": ["0", "1e9", "5.5"],
        "notify_summary_utc": ["25:00", "7pm", "07:60"], "notify_digest_minutes": ["0", "61", "abc"]}
 
@@ -142,7 +144,8 @@ def test_each_invalid_rule_is_refused_with_its_field_named(db: Database, page: C
 
 
 def test_every_notification_setting_has_a_case() -> None:
-    assert {spec.key for spec in NOTIFY_SPECS} == set(BAD)
+    picked = {"notify_levels"}  # chosen from the levels: nothing else can be given
+    assert {spec.key for spec in NOTIFY_SPECS} == set(BAD) | picked
 
 
 def test_notification_choices_are_saved_per_event_channel_and_strategy_and_audited(
@@ -167,3 +170,16 @@ def test_notification_choices_are_saved_per_event_channel_and_strategy_and_audit
                                   "mm-btc": {"fill": ["telegram"]}}
     assert [a for _, a in audit] == ["setting.update"]
     assert "not configured (TELEGRAM_BOT_TOKEN)" in _everything_shown(at)
+
+
+def test_on_off_settings_and_limits_are_toggles(db: Database, page: Callable[[str], AppTest]) -> None:
+    at = page("settings")
+    redeem = at.toggle(key="setting_auto_redeem_v0")
+    assert redeem.value is True  # default 1
+    redeem.set_value(False)
+    at.button(key="setting_save").click().run()
+    assert not at.exception
+    with db.read() as conn:
+        assert conn.execute(text("SELECT value FROM settings WHERE key = 'auto_redeem'")).scalar_one() == "0"
+    risk = page("risk")
+    assert risk.toggle(key="limit_kill_flatten_v0").value is False

@@ -50,7 +50,11 @@ def test_every_limit_row_and_field_is_labelled(risk: AppTest) -> None:
     assert list(usage["title"]) == [BY_NAME[name].title for name in covered]
     assert usage["label"].str.contains(" / ").all() and usage["detail"].str.len().gt(0).all()
     labels = {t.key: t.label for t in risk.text_input}
-    for spec in LIMITS:  # the form: every limit, titled with its unit
+    toggles = {t.key: t.label for t in risk.toggle}
+    for spec in LIMITS:  # the form: every limit, titled with its unit; an on/off one is a toggle
+        if spec.unit == "flag":
+            assert toggles[f"limit_{spec.name}_v1"] == spec.title
+            continue
         label = labels[f"limit_{spec.name}_v1"]
         assert label.startswith(spec.title + " (") and label.endswith(")"), label
 
@@ -81,9 +85,11 @@ def test_valid_limit_save_is_audited_and_applied(risk: AppTest, db: Database) ->
 def _bad() -> list[tuple[str, str]]:
     cases = []
     for spec in LIMITS:
+        if spec.unit == "flag":
+            continue  # a toggle: it cannot be given anything but on or off
         cases.append((spec.name, "many"))
         cases.append((spec.name, str(spec.maximum + 1)))
-        if spec.unit in ("count", "flag", "per minute"):
+        if spec.unit in ("count", "per minute"):
             cases.append((spec.name, "0.5"))
     return cases
 

@@ -187,6 +187,8 @@ def _bad_settings() -> list[tuple[str, str]]:
         if spec.kind is str:
             cases.append((spec.key, "http://not-a-websocket"))
             continue
+        if spec.unit == "0/1":
+            continue  # a toggle: it cannot be given anything but on or off
         cases += [(spec.key, "abc"), (spec.key, str(spec.maximum * 10 + 1)), (spec.key, "nan")]
         if spec.kind is int:
             cases.append((spec.key, "5.5"))
