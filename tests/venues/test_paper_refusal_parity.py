@@ -30,7 +30,7 @@ from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import OrderRejected, OrderRequest
 from engine.venues.paper import PaperVenue
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
 from tests.venues.conftest import FAST, settings_for
@@ -105,7 +105,7 @@ def micros(text: str) -> int:
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # Strict: no leniency asked for (a deposit wallet, as the venue wants of new accounts).
-    with running_simulator(seed=97, agents=False, prefill_books=False, maintenance_schedule="off") as handle:
+    with approved_simulator(seed=97, agents=False, prefill_books=False, maintenance_schedule="off") as handle:
         yield handle
 
 
