@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .chain import COLLATERAL_ADAPTER, NEG_RISK_COLLATERAL_ADAPTER
 from .orders import Order
 from .signing import EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
 
@@ -24,7 +25,10 @@ if TYPE_CHECKING:
     from .settlement import Settlement
 
 MAX_UINT = 2**256 - 1
-TRADING_SPENDERS = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER)
+# What the venue's own setup approves for trading (an order checks only its exchange and adapter;
+# merges and redeems go through the collateral adapters).
+TRADING_SPENDERS = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER, COLLATERAL_ADAPTER,
+                    NEG_RISK_COLLATERAL_ADAPTER)
 ALLOWANCE_REFUSAL = "not enough balance / allowance: the allowance is not enough -> "
 
 
