@@ -103,7 +103,9 @@ def test_balances_and_reservations(sim, client, market):
     assert bal["balance"] == "10000000000"
     assert set(bal["allowances"]) == {"0xE111180000d2663C0091e4f400237545B87B996B",
                                       "0xe2222d279d744050d28e00520010520000310F59",
-                                      "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296"}
+                                      "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296",
+                                      "0xAdA100Db00Ca00073811820692005400218FcE1f",  # the collateral adapters
+                                      "0xadA2005600Dec949baf300f4C6120000bDB6eAab"}  # (pre-approved wallets)
     _bid(client, yes, 0.5, 19000)  # reserves 9500 pUSD
     assert client.get_balance_allowance(collateral)["balance"] == "10000000000"  # total, as on-chain
     with pytest.raises(PolyApiException) as exc:

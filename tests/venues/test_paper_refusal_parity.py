@@ -195,6 +195,7 @@ SIMULATOR_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("exchange.py", "reason"): ("fok", "fak", "min_marketable"),  # rules.fill_rule_failure, below_min_marketable
     ("http_trading.py", "IN_BODY_FAULT, in_body=True"): (NOT_A_DESK_ORDER,),  # an injected fault
     ("http_trading.py", "POST_ONLY_MODE_ERROR"): (NOT_A_DESK_ORDER,),  # the weekly restart's phase
+    ("http_trading.py", "unapproved"): (NOT_A_DESK_ORDER,),  # the wallet's approvals (preflight --approve)
     ("validation.py", "INVALID_PAYLOAD"): ("payload",),  # an unknown token; the others: a malformed payload
     ("validation.py", '"the order owner has to be the owner of the API KEY"'): (NOT_A_DESK_ORDER,),
     ("validation.py", "EOA_MAKER_ERROR"): (NOT_A_DESK_ORDER,),  # the wallet's set-up (preflight)
