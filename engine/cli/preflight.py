@@ -19,7 +19,7 @@ from typing import Any
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
 from engine.cli.preflight_approvals import Confirm, check_approvals
-from engine.cli.preflight_orders import parse_amount, test_orders
+from engine.cli.preflight_orders import parse_amount, read_balance_allowance, test_orders
 from engine.cli.preflight_redeem import check_auto_redeem
 from engine.cli.preflight_wallet import API_KEY_FIX, UNDEPLOYED_FIX, check_api_key, check_wallet
 from engine.domain import fmt
@@ -132,15 +132,13 @@ async def _step(report: PreflightReport, name: str, call: Any) -> bool:
     except VenueError as exc:
         report.add(name, False, f"the venue refused: {exc}", fix_for(str(exc)))
         return False
-    report.add(name, True, "API credentials derived (held in memory only)")
+    report.add(name, True, "API credentials ready (configured, or derived from the key; held in memory only)")
     return True
 
 
 async def _collateral(report: PreflightReport, venue: PolymarketVenue) -> int | None:
-    client = await venue._client()
     try:
-        raw = await venue.calls.call("balance", client.get_balance_allowance,
-                                     BalanceAllowanceParams(asset_type=AssetType.COLLATERAL))
+        raw = await read_balance_allowance(venue, BalanceAllowanceParams(asset_type=AssetType.COLLATERAL))
     except Exception as exc:  # CallFailure or a malformed answer: say it in words
         report.add("balance", False, f"could not read the collateral balance: {exc}", fix_for(str(exc)))
         return None
@@ -160,6 +158,8 @@ def describe(report: PreflightReport) -> str:
     for check in report.checks:
         mark = "WARN" if check.get("warning") else "ok " if check["ok"] else "FAIL"
         lines.append(f"[{mark}] {check['check']}: {check['detail']}")
+        for row in check.get("approvals", ()):  # every approval trading needs, set or not
+            lines.append(f"       {'set    ' if row['set'] else 'MISSING'} {row['approval']} ({row['spender']})")
         if (not check["ok"] or check.get("warning")) and check.get("fix"):
             lines.append(f"       fix: {check['fix']}")
     lines.append("ready to go live" if report.ok else "not ready to go live: fix the FAIL lines above")

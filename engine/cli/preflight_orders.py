@@ -69,10 +69,9 @@ async def sell_check(report: PreflightReport, venue: PolymarketVenue, market: Ma
     """Can this wallet sell the market's shares? The venue's view of the conditional-token approval."""
     name = check_name(market, "sell check")
     exchange = approvals.NEG_RISK_EXCHANGE_V2 if market.neg_risk else approvals.EXCHANGE_V2
-    client = await venue._client()
     try:
-        raw = await venue.calls.call("balance", client.get_balance_allowance, BalanceAllowanceParams(
-            asset_type=AssetType.CONDITIONAL, token_id=market.yes_token))
+        raw = await read_balance_allowance(venue, BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL,
+                                                                         token_id=market.yes_token))
     except Exception as exc:  # CallFailure or a malformed answer: say it in words
         report.add(name, False, f"could not read the share allowance: {exc}", fix_for(str(exc)))
         return
@@ -87,6 +86,17 @@ async def sell_check(report: PreflightReport, venue: PolymarketVenue, market: Ma
         await _place_and_cancel(report, venue, market, Side.SELL, ONE - market.tick, 0, fix_for)
         return
     report.add(name, True, f"the conditional tokens are approved for {exchange}; no shares held to test a sale")
+
+
+async def read_balance_allowance(venue: PolymarketVenue, params: BalanceAllowanceParams) -> Any:
+    """``/balance-allowance`` after ``/balance-allowance/update``: the venue caches balances and
+    allowances, which read 0 after a deposit or an approval until it is asked to look again."""
+    client = await venue._client()
+    try:
+        await venue.calls.call("balance", client.update_balance_allowance, params, retry=False)
+    except Exception:  # the read below says what matters; a failed refresh only makes it older
+        pass
+    return await venue.calls.call("balance", client.get_balance_allowance, params)
 
 
 def parse_amount(raw: Any) -> int:

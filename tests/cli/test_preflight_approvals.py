@@ -71,6 +71,8 @@ def test_each_missing_approval_is_named_then_set_through_the_relayer(tmp_path: P
 
     unconfirmed = run_cli(["preflight", "--approve"], env)  # no terminal to confirm at, no --yes
     assert unconfirmed.returncode == 1 and "not sent" in unconfirmed.stdout
+    assert "MISSING conditional tokens -> Neg Risk CTF Exchange (0xe2222d279d744050d28e00520010520000310F59)" \
+        in unconfirmed.stdout  # the table, one line an approval
     assert _allowance(sim, funder, EXCHANGE_V2) == 0
 
     db = Database(Path(env["TRADER_DB"]))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine.contracts.limits import BY_NAME
-from simulator.testing import SimHandle, approved_simulator
+from simulator.testing import SimHandle, running_simulator
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=42, agents=True, agent_interval_s=0.2) as handle:
+    # Strict (no wallet approved anything): paper trading sends no orders to the venue and needs none.
+    with running_simulator(seed=42, agents=True, agent_interval_s=0.2) as handle:
         yield handle
 
 
