@@ -176,8 +176,9 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrations import is_migrated
 
     db = Database(settings.db_path) if is_migrated(settings.db_path) else None
-    report = asyncio.run(run_preflight(settings, db, plain_key=plain, approve_auto_redeem=args.approve_auto_redeem,
-                                       approve=args.approve, confirm=_approvals_confirmed(args.yes)))
+    report = asyncio.run(run_preflight(settings, db, plain_key=plain,
+                                       approve_auto_redeem=args.approve_auto_redeem, approve=args.approve,
+                                       confirm=_approvals_confirmed(args.yes)))
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -187,11 +188,14 @@ def _approvals_confirmed(yes: bool) -> Callable[[list[str]], bool]:
     def confirm(approvals: list[str]) -> bool:
         if yes:
             return True
-        print("preflight --approve would send these approvals from the wallet:\n  " + "\n  ".join(approvals))
+        # On stderr: stdout carries the report (JSON with --json).
+        print("preflight --approve would send these approvals from the wallet:\n  " + "\n  ".join(approvals),
+              file=sys.stderr)
         if not sys.stdin.isatty():
-            print("not sent: no terminal to confirm at (pass --yes to send them)")
+            print("not sent: no terminal to confirm at (pass --yes to send them)", file=sys.stderr)
             return False
-        return input("send them? [y/N] ").strip().lower() in ("y", "yes")
+        print("send them? [y/N] ", end="", file=sys.stderr, flush=True)
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
     return confirm
 
 

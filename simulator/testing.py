@@ -207,7 +207,8 @@ def running_simulator(seed: int = 1, agents: bool = False, port: int = 0,
 
 
 @contextmanager
-def approved_simulator(seed: int = 1, agents: bool = False, port: int = 0, **config: Any) -> Iterator[SimHandle]:
+def approved_simulator(seed: int = 1, agents: bool = False, port: int = 0,
+                       **config: Any) -> Iterator[SimHandle]:
     """A simulator whose wallets all read as approved for trading (``pre_approved_wallets``): for tests
     whose subject is not approvals. The venue, and the default simulator, refuse a wallet's orders until
     it approved pUSD and the conditional tokens (``python -m engine preflight --approve``)."""

@@ -48,7 +48,8 @@ FIXES: tuple[tuple[str, str], ...] = (
     ("not enough balance",
      "fund POLY_FUNDER (or the wallet itself for type 0) with pUSD, cancel stale orders, and make the "
      "approvals: python -m engine preflight --approve"),
-    ("allowance", "approve pUSD and the conditional tokens for the exchanges: python -m engine preflight --approve"),
+    ("allowance",
+     "approve pUSD and the conditional tokens for the exchanges: python -m engine preflight --approve"),
     ("invalid l1 request headers", "deriving credentials failed: fix the system clock (NTP) and check the wallet key "
                                    "(POLY_KEYSTORE or POLY_PRIVATE_KEY)"),
     ("unauthorized", "the venue refused the credentials: clear POLY_API_* to re-derive them, and check the clock"),
@@ -79,7 +80,8 @@ class PreflightReport:
         return all(check["ok"] for check in self.checks)
 
     def add(self, name: str, ok: bool, detail: str, fix: str | None = None, **extra: Any) -> None:
-        self.checks.append({"check": name, "ok": ok, "detail": detail, **({"fix": fix} if fix else {}), **extra})
+        self.checks.append({"check": name, "ok": ok, "detail": detail, **({"fix": fix} if fix else {}),
+                            **extra})
 
     def warn(self, name: str, detail: str, fix: str) -> None:
         """A check that passes but should be fixed before long (it does not stop going live)."""
@@ -159,7 +161,8 @@ def describe(report: PreflightReport) -> str:
         mark = "WARN" if check.get("warning") else "ok " if check["ok"] else "FAIL"
         lines.append(f"[{mark}] {check['check']}: {check['detail']}")
         for row in check.get("approvals", ()):  # every approval trading needs, set or not
-            lines.append(f"       {'set    ' if row['set'] else 'MISSING'} {row['approval']} ({row['spender']})")
+            state = "set    " if row["set"] else "MISSING"
+            lines.append(f"       {state} {row['approval']} ({row['spender']})")
         if (not check["ok"] or check.get("warning")) and check.get("fix"):
             lines.append(f"       fix: {check['fix']}")
     lines.append("ready to go live" if report.ok else "not ready to go live: fix the FAIL lines above")

@@ -44,9 +44,15 @@ async def check_approvals(report: PreflightReport, settings: Settings, db: Datab
     try:
         states = await read_all(venue)
         missing = [a for a, ok in states.items() if not ok]
+        if missing and approve and db is None:
+            report.add(CHECK, False, f"not sent: there is no desk database to audit them in; missing "
+                                     f"{_names(missing)}",
+                       "start the desk once (make run), then run this again", approvals=_rows(states))
+            return
         if missing and approve:
             if not confirm([f"{a.label} ({a.spender.address})" for a in missing]):
-                report.add(CHECK, False, f"not confirmed: nothing sent; missing {_names(missing)}", APPROVE_FIX)
+                report.add(CHECK, False, f"not confirmed: nothing sent; missing {_names(missing)}",
+                           APPROVE_FIX, approvals=_rows(states))
                 return
             if not await _send_all(report, venue, missing, db):
                 return
@@ -54,8 +60,8 @@ async def check_approvals(report: PreflightReport, settings: Settings, db: Datab
         _report(report, venue.wallet, states)
     except VenueError as exc:
         report.add(CHECK, False, f"could not read or set the trading approvals: {exc}",
-                   "check POLYGON_RPC_URL (and RELAYER_API_KEY for a proxy, Safe or deposit wallet, or POL for "
-                   "gas in a plain wallet)")
+                   "check POLYGON_RPC_URL (and RELAYER_API_KEY for a proxy, Safe or deposit wallet, or POL "
+                   "for gas in a plain wallet)")
     finally:
         await venue.close()
     unverified = [s.name for s in table.SPENDERS if s.address is None]
@@ -73,14 +79,18 @@ async def read_all(venue: PolymarketSettlement) -> dict[table.Approval, bool]:
 
 
 def _report(report: PreflightReport, wallet: str, states: dict[table.Approval, bool]) -> None:
-    rows = [{"approval": a.label, "spender": a.spender.address, "set": ok} for a, ok in states.items()]
+    rows = _rows(states)
     missing = [a for a, ok in states.items() if not ok]
     if missing:
         report.add(CHECK, False, f"{len(missing)} of {len(states)} missing for {wallet}: {_names(missing)}",
                    APPROVE_FIX, approvals=rows)
     else:
-        report.add(CHECK, True, f"all {len(states)} set for {wallet} (pUSD and the conditional tokens, for both "
-                                "exchanges and the adapters)", approvals=rows)
+        report.add(CHECK, True, f"all {len(states)} set for {wallet} (pUSD and the conditional tokens, for "
+                                "both exchanges and the adapters)", approvals=rows)
+
+
+def _rows(states: dict[table.Approval, bool]) -> list[dict[str, Any]]:
+    return [{"approval": a.label, "spender": a.spender.address, "set": ok} for a, ok in states.items()]
 
 
 def _names(missing: list[table.Approval]) -> str:
@@ -88,18 +98,18 @@ def _names(missing: list[table.Approval]) -> str:
 
 
 async def _send_all(report: PreflightReport, venue: PolymarketSettlement, missing: list[table.Approval],
-                    db: Database | None) -> bool:
+                    db: Database) -> bool:
     """One at a time (a relayer takes one transaction per wallet nonce); False when one failed (reported)."""
     for approval in missing:
         sent = await venue.send(table.set_call(approval))
-        if db is not None:
-            with db.write() as conn:
-                write_audit(conn, actor="cli", action="approve_trading", entity=venue.wallet,
-                            before={"approval": approval.label, "set": False},
-                            after={"spender": approval.spender.address, "tx": sent.ref, "via": sent.via})
+        with db.write() as conn:
+            write_audit(conn, actor="cli", action="approve_trading", entity=venue.wallet,
+                        before={"approval": approval.label, "set": False},
+                        after={"spender": approval.spender.address, "tx": sent.ref, "via": sent.via})
         state = await _mined(venue, sent)
         if state.state != "confirmed":
-            report.add(CHECK, False, f"{approval.label}: sent ({sent.ref}) but {state.state}: {state.error or ''}",
+            report.add(CHECK, False,
+                       f"{approval.label}: sent ({sent.ref}) but {state.state}: {state.error or ''}",
                        "run python -m engine preflight again in a minute (it reads the approvals again)")
             return False
     return True

@@ -65,7 +65,8 @@ async def test_orders(report: PreflightReport, venue: PolymarketVenue, db: Datab
         await sell_check(report, venue, market, fix_for)
 
 
-async def sell_check(report: PreflightReport, venue: PolymarketVenue, market: MarketInfo, fix_for: FixFor) -> None:
+async def sell_check(report: PreflightReport, venue: PolymarketVenue, market: MarketInfo,
+                     fix_for: FixFor) -> None:
     """Can this wallet sell the market's shares? The venue's view of the conditional-token approval."""
     name = check_name(market, "sell check")
     exchange = approvals.NEG_RISK_EXCHANGE_V2 if market.neg_risk else approvals.EXCHANGE_V2
@@ -85,7 +86,8 @@ async def sell_check(report: PreflightReport, venue: PolymarketVenue, market: Ma
     if held >= market.min_size:
         await _place_and_cancel(report, venue, market, Side.SELL, ONE - market.tick, 0, fix_for)
         return
-    report.add(name, True, f"the conditional tokens are approved for {exchange}; no shares held to test a sale")
+    report.add(name, True, f"the conditional tokens are approved for {exchange}; no shares held to test a "
+                           "sale")
 
 
 async def read_balance_allowance(venue: PolymarketVenue, params: BalanceAllowanceParams) -> Any:

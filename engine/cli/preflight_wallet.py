@@ -34,8 +34,8 @@ KINDS = {0: "plain wallet", 1: "proxy wallet", 2: "Safe", 3: "deposit wallet"}
 MINIMAL_PROXY = "363d3d373d3d3d363d73"  # EIP-1167's fixed runtime prefix
 GET_OWNERS = keccak(text="getOwners()")[:4]
 API_KEY_MISMATCH = "the order signer address has to be the address of the API KEY"
-API_KEY_FIX = ("clear POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE in .env: the desk then derives the "
-               "credentials of the key that signs the orders")
+API_KEY_FIX = ("clear POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE in .env: the desk then derives "
+               "the credentials of the key that signs the orders")
 UNDEPLOYED_FIX = ("deposit once through polymarket.com (that deploys the deposit wallet), or copy the wallet "
                   "address polymarket.com shows into POLY_FUNDER")
 
@@ -55,8 +55,8 @@ async def _diagnose(report: PreflightReport, settings: Settings, chain: Polymark
     if wanted == 0:
         funder = settings.funder
         if funder and funder.lower() != signer.lower():
-            report.add(CHECK, False, f"POLY_FUNDER {funder} is not the signing key's address {signer}: a plain "
-                                     "wallet (type 0) trades from its own address",
+            report.add(CHECK, False, f"POLY_FUNDER {funder} is not the signing key's address {signer}: a "
+                                     "plain wallet (type 0) trades from its own address",
                        await _kind_fix(chain, funder) or "remove POLY_FUNDER from .env")
             return
         report.add(CHECK, True, f"a plain wallet: {signer} signs and holds the funds", kind="plain wallet")
@@ -64,22 +64,25 @@ async def _diagnose(report: PreflightReport, settings: Settings, chain: Polymark
     funder = settings.funder or ""
     if funder.lower() == signer.lower():
         report.add(CHECK, False, f"POLY_FUNDER is the signing key's own address ({signer}), not a "
-                                 f"{KINDS[wanted]}", "set POLY_FUNDER to the wallet address polymarket.com shows")
+                                 f"{KINDS[wanted]}",
+                   "set POLY_FUNDER to the wallet address polymarket.com shows")
         return
     found = await kind_at(chain, funder)
     if found is None:
-        fix = UNDEPLOYED_FIX if wanted == 3 else "copy the wallet address polymarket.com shows into POLY_FUNDER"
+        fix = UNDEPLOYED_FIX if wanted == 3 else \
+            "copy the wallet address polymarket.com shows into POLY_FUNDER"
         report.add(CHECK, False, f"nothing is deployed at POLY_FUNDER {funder}: it is not a {KINDS[wanted]} "
                                  "(yet)", fix, kind=None)
         return
     if found != wanted:
-        report.add(CHECK, False, f"POLY_FUNDER {funder} is a {KINDS[found]}, but POLY_SIGNATURE_TYPE={wanted} says "
-                                 f"{KINDS[wanted]}", f"set POLY_SIGNATURE_TYPE={found} in .env", kind=KINDS[found])
+        report.add(CHECK, False, f"POLY_FUNDER {funder} is a {KINDS[found]}, but POLY_SIGNATURE_TYPE={wanted} "
+                                 f"says {KINDS[wanted]}", f"set POLY_SIGNATURE_TYPE={found} in .env",
+                   kind=KINDS[found])
         return
     if found == 2 and signer.lower() not in {o.lower() for o in await _safe_owners(chain, funder)}:
         report.add(CHECK, False, f"the signing key {signer} is not an owner of the Safe {funder}",
-                   "use the key that owns this Safe (POLY_KEYSTORE or POLY_PRIVATE_KEY), or the Safe polymarket.com "
-                   "shows for this key", kind=KINDS[found])
+                   "use the key that owns this Safe (POLY_KEYSTORE or POLY_PRIVATE_KEY), or the Safe "
+                   "polymarket.com shows for this key", kind=KINDS[found])
         return
     report.add(CHECK, True, f"a {KINDS[found]} at {funder}, signed for by {signer}", kind=KINDS[found])
 
@@ -106,7 +109,9 @@ async def _safe_owners(chain: PolymarketSettlement, safe: str) -> list[str]:
 
 async def _kind_fix(chain: PolymarketSettlement, address: str) -> str | None:
     found = await kind_at(chain, address)
-    return None if found is None else f"POLY_FUNDER is a {KINDS[found]}: set POLY_SIGNATURE_TYPE={found} in .env"
+    if found is None:
+        return None
+    return f"POLY_FUNDER is a {KINDS[found]}: set POLY_SIGNATURE_TYPE={found} in .env"
 
 
 async def check_api_key(report: PreflightReport, settings: Settings, venue: PolymarketVenue) -> None:

@@ -57,7 +57,8 @@ def test_a_deposit_wallet_passes_once_approved_and_leaves_no_order(tmp_path: Pat
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     checks = _checks(result.stdout)
-    assert report["ok"] and checks["test order (standard)"]["ok"] and checks["test order (neg-risk)"]["ok"], report
+    assert report["ok"], report
+    assert checks["test order (standard)"]["ok"] and checks["test order (neg-risk)"]["ok"]
     assert "placed and cancelled" in checks["test order (neg-risk)"]["detail"]
     assert sim.open_order_count(funder) == 0  # the test orders did not stay behind
     # Not approved for the venue's auto-redeem, but the desk can redeem through the relayer itself.

@@ -70,9 +70,10 @@ def test_each_missing_approval_is_named_then_set_through_the_relayer(tmp_path: P
     assert "a SELL would be refused" in checks["sell check (standard)"]["detail"]
 
     unconfirmed = run_cli(["preflight", "--approve"], env)  # no terminal to confirm at, no --yes
-    assert unconfirmed.returncode == 1 and "not sent" in unconfirmed.stdout
-    assert "MISSING conditional tokens -> Neg Risk CTF Exchange (0xe2222d279d744050d28e00520010520000310F59)" \
-        in unconfirmed.stdout  # the table, one line an approval
+    assert unconfirmed.returncode == 1 and "not sent: no terminal" in unconfirmed.stderr
+    assert "not confirmed: nothing sent" in unconfirmed.stdout
+    table_line = "MISSING conditional tokens -> Neg Risk CTF Exchange (0xe2222d279d744050d28e00520010520000310F59)"
+    assert table_line in unconfirmed.stdout  # the table, one line an approval
     assert _allowance(sim, funder, EXCHANGE_V2) == 0
 
     db = Database(Path(env["TRADER_DB"]))
@@ -87,7 +88,8 @@ def test_each_missing_approval_is_named_then_set_through_the_relayer(tmp_path: P
     assert checks["test order (neg-risk)"]["ok"] and checks["sell check (neg-risk)"]["ok"]
     assert _allowance(sim, funder, NEG_RISK_ADAPTER) == 2**256 - 1
     with sqlite3.connect(env["TRADER_DB"]) as conn:
-        audited = conn.execute("SELECT entity, after FROM audit_log WHERE action = 'approve_trading'").fetchall()
+        audited = conn.execute("SELECT entity, after FROM audit_log "
+                               "WHERE action = 'approve_trading'").fetchall()
     assert len(audited) == 10 and {row[0] for row in audited} == {funder}
     assert all(json.loads(row[1])["via"] == "relayer" for row in audited)
 

@@ -29,7 +29,8 @@ def sim() -> Iterator[SimHandle]:
 def _wallet_checks(tmp: Path, sim: SimHandle, key: str, signature_type: int, funder: str | None = None,
                    **extra: str) -> dict[str, dict[str, Any]]:
     env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key,
-                       POLY_SIGNATURE_TYPE=str(signature_type), **({"POLY_FUNDER": funder} if funder else {}), **extra)
+                       POLY_SIGNATURE_TYPE=str(signature_type),
+                       **({"POLY_FUNDER": funder} if funder else {}), **extra)
     migrate(Path(env["TRADER_DB"]))
     result = run_cli(["preflight", "--json"], env)
     assert key[2:] not in result.stdout + result.stderr
@@ -48,7 +49,8 @@ def test_a_plain_wallet_is_told_from_the_chain(tmp_path: Path, sim: SimHandle) -
 
 
 @pytest.mark.parametrize("kind, name", [(1, "proxy wallet"), (2, "Safe"), (3, "deposit wallet")])
-def test_each_contract_wallet_is_told_from_its_code(tmp_path: Path, sim: SimHandle, kind: int, name: str) -> None:
+def test_each_contract_wallet_is_told_from_its_code(tmp_path: Path, sim: SimHandle, kind: int,
+                                                    name: str) -> None:
     key, signer = _key()
     funder = Account.create().address
     sim.link_funder(signer, funder, kind)
@@ -93,8 +95,8 @@ def test_api_credentials_of_another_key_are_the_signer_mismatch(tmp_path: Path, 
     sim.link_funder(signer, funder, 3)
     other = sim.call(sim.sim.auth.compute, Account.create().address.lower(), 0)
     sim.call(sim.sim.auth._register, other)  # created at the venue, by another key
-    checks = _wallet_checks(tmp_path, sim, key, 3, funder, POLY_API_KEY=other.api_key, POLY_API_SECRET=other.secret,
-                            POLY_API_PASSPHRASE=other.passphrase)
+    checks = _wallet_checks(tmp_path, sim, key, 3, funder, POLY_API_KEY=other.api_key,
+                            POLY_API_SECRET=other.secret, POLY_API_PASSPHRASE=other.passphrase)
     assert checks["wallet"]["ok"]
     api = checks["api key"]
     assert not api["ok"] and "the order signer address has to be the address of the API KEY" in api["detail"]

@@ -50,6 +50,10 @@ def _run(sim: SimHandle, wallet: str, to: str, signature: str, types: list[str],
     sim.call(sim.sim.chain.execute, wallet, to, data, "0x" + "ab" * 32)
 
 
+def _approve_pusd(sim: SimHandle, wallet: str, spender: str) -> None:
+    _run(sim, wallet, COLLATERAL, "approve(address,uint256)", ["address", "uint256"], [spender, 2**256 - 1])
+
+
 def test_a_new_wallet_can_neither_buy_nor_sell_until_it_approves(sim: SimHandle) -> None:
     client = new_client(sim)
     wallet = client.get_address()
@@ -59,7 +63,7 @@ def test_a_new_wallet_can_neither_buy_nor_sell_until_it_approves(sim: SimHandle)
     assert _refusal(lambda: _buy(client, yes)).startswith("not enough balance / allowance")
     assert _refusal(lambda: _sell(client, yes)).startswith("not enough balance / allowance")
 
-    _run(sim, wallet, COLLATERAL, "approve(address,uint256)", ["address", "uint256"], [EXCHANGE_V2, 2**256 - 1])
+    _approve_pusd(sim, wallet, EXCHANGE_V2)
     assert _buy(client, yes)["success"]
     sell_refusal = _refusal(lambda: _sell(client, yes))  # pUSD approved, the shares not yet
     assert sell_refusal.startswith("not enough balance / allowance") and "setApprovalForAll" in sell_refusal
@@ -72,10 +76,9 @@ def test_a_neg_risk_market_needs_its_own_exchange_and_the_adapter(sim: SimHandle
     client = new_client(sim)
     wallet = client.get_address()
     yes = sim.market(neg_risk=True)["yes_token_id"]
-    _run(sim, wallet, COLLATERAL, "approve(address,uint256)", ["address", "uint256"], [EXCHANGE_V2, 2**256 - 1])
+    _approve_pusd(sim, wallet, EXCHANGE_V2)
     assert NEG_RISK_EXCHANGE_V2 in _refusal(lambda: _buy(client, yes))  # the standard exchange is not enough
-    _run(sim, wallet, COLLATERAL, "approve(address,uint256)", ["address", "uint256"],
-         [NEG_RISK_EXCHANGE_V2, 2**256 - 1])
+    _approve_pusd(sim, wallet, NEG_RISK_EXCHANGE_V2)
     assert NEG_RISK_ADAPTER in _refusal(lambda: _buy(client, yes))
     sim.approve_trading(wallet)
     assert _buy(client, yes)["success"]
@@ -93,7 +96,8 @@ def test_balance_allowance_reports_what_was_approved_like_the_venue(sim: SimHand
     sim.approve_trading(wallet)
     after = client.get_balance_allowance(collateral)
     assert after["allowances"][EXCHANGE_V2] == str(2**256 - 1) and after["balance"] == before["balance"]
-    shares = client.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=yes))
+    shares = client.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL,
+                                                                 token_id=yes))
     assert NEG_RISK_EXCHANGE_V2 in shares["allowances"]
 
 
@@ -102,4 +106,5 @@ def test_leniency_is_asked_for_by_name() -> None:
         client = new_client(lenient)
         yes = lenient.market(neg_risk=True)["yes_token_id"]
         assert _buy(client, yes)["success"]
-        assert "allowances" in client.get_balance_allowance(BalanceAllowanceParams(asset_type=AssetType.COLLATERAL))
+        collateral = BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)
+        assert "allowances" in client.get_balance_allowance(collateral)
