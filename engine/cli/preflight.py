@@ -19,12 +19,13 @@ from typing import Any
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
 from engine.cli.preflight_approvals import Confirm, check_approvals
-from engine.cli.preflight_orders import parse_amount, read_balance_allowance, test_orders
+from engine.cli.preflight_orders import read_balance_allowance, test_orders
 from engine.cli.preflight_redeem import check_auto_redeem
 from engine.cli.preflight_wallet import API_KEY_FIX, UNDEPLOYED_FIX, check_api_key, check_wallet
 from engine.domain import fmt
 from engine.venues.base import VenueError
 from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket_wire import balance_micros
 from storage.db import Database
 from engine.contracts.settings import Settings
 
@@ -144,7 +145,7 @@ async def _collateral(report: PreflightReport, venue: PolymarketVenue) -> int | 
     except Exception as exc:  # CallFailure or a malformed answer: say it in words
         report.add("balance", False, f"could not read the collateral balance: {exc}", fix_for(str(exc)))
         return None
-    balance = parse_amount(raw.get("balance")) if isinstance(raw, dict) else 0
+    balance = balance_micros(raw.get("balance")) if isinstance(raw, dict) else 0
     if balance <= 0:
         report.add("balance", False, "the collateral balance is 0 pUSD",
                    "fund the wallet; if polymarket.com shows funds, POLY_SIGNATURE_TYPE or POLY_FUNDER is wrong "

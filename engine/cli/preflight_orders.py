@@ -19,6 +19,7 @@ from engine.feeds.catalog import MarketCatalog
 from engine.venues import approvals
 from engine.venues.base import OrderRequest, VenueError
 from engine.venues.polymarket import PolymarketVenue
+from engine.venues.polymarket_wire import balance_micros
 from storage.db import Database
 
 
@@ -82,7 +83,7 @@ async def sell_check(report: PreflightReport, venue: PolymarketVenue, market: Ma
                                 f"{exchange} (not enough balance / allowance)",
                    "python -m engine preflight --approve")
         return
-    held = parse_amount((raw or {}).get("balance"))
+    held = balance_micros((raw or {}).get("balance"))
     if held >= market.min_size:
         await _place_and_cancel(report, venue, market, Side.SELL, ONE - market.tick, 0, fix_for)
         return
@@ -99,15 +100,6 @@ async def read_balance_allowance(venue: PolymarketVenue, params: BalanceAllowanc
     except Exception:  # the read below says what matters; a failed refresh only makes it older
         pass
     return await venue.calls.call("balance", client.get_balance_allowance, params)
-
-
-def parse_amount(raw: Any) -> int:
-    """A balance as the venue sends it: micro-units ("1000000000"), or a decimal ("250.500000")."""
-    text = str(raw or "0").strip()
-    if "." in text:
-        whole, _, frac = text.partition(".")
-        return int(whole or "0") * ONE + int((frac + "000000")[:6])
-    return int(text)
 
 
 async def _place_and_cancel(report: PreflightReport, venue: PolymarketVenue, market: MarketInfo, side: Side,

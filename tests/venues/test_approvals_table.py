@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from eth_abi import decode as abi_decode
 
-from engine.cli.preflight_orders import parse_amount
 from engine.venues import approvals, onchain
+from engine.venues.polymarket_wire import balance_micros
 
 CAPTURED = Path("/work/shared/fixtures/polymarket/captured")
 
@@ -44,5 +44,5 @@ def test_the_calls_read_and_set_what_they_name() -> None:
 def test_balances_parse_in_both_captured_shapes() -> None:
     with_allowance = json.loads((CAPTURED / "http_balance_allowance_collateral.json").read_text())
     without = json.loads((CAPTURED / "http_balance_allowance_no_allowance.json").read_text())
-    assert parse_amount(with_allowance["balance"]) == 1_000_000_000  # micro-units
-    assert parse_amount(without["balance"]) == 250_500_000  # a decimal string
+    assert balance_micros(with_allowance["balance"]) == 1_000_000_000  # micro-units
+    assert balance_micros(without["balance"]) == 250_500_000  # a decimal string
