@@ -24,7 +24,7 @@ from eth_account import Account
 from engine.domain import Side, Tif
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
@@ -81,7 +81,7 @@ def main() -> None:
     address = Account.from_key(key).address
     # allow_eoa_makers: the bench wallet is a plain type-0 key, which the venue refuses as a maker.
     with tempfile.TemporaryDirectory() as tmp, \
-            running_simulator(seed=7, agents=False, allow_eoa_makers=True) as sim:
+            approved_simulator(seed=7, agents=False, allow_eoa_makers=True) as sim:
         env = isolated_env(Path(tmp), SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="0",
                            LOG_LEVEL="WARNING",
                            ORDER_LOST_GRACE_SECONDS="1")

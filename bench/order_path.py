@@ -45,7 +45,7 @@ def start_simulator() -> tuple[subprocess.Popen[str], int]:
            "SIMULATOR_LOG_LEVEL": "WARNING"}
     # --allow-eoa-makers: the bench wallet is a plain type-0 key, which the venue refuses as a maker.
     proc = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--no-agents", "--no-prefill",
-                             "--allow-eoa-makers"],
+                             "--allow-eoa-makers", "--pre-approved-wallets"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     deadline = time.monotonic() + 30

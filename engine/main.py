@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from engine.cli import keystore
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, open_db
@@ -176,9 +176,27 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     from storage.migrations import is_migrated
 
     db = Database(settings.db_path) if is_migrated(settings.db_path) else None
-    report = asyncio.run(run_preflight(settings, db, plain_key=plain, approve_auto_redeem=args.approve_auto_redeem))
+    report = asyncio.run(run_preflight(settings, db, plain_key=plain,
+                                       approve_auto_redeem=args.approve_auto_redeem, approve=args.approve,
+                                       confirm=_approvals_confirmed(args.yes)))
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _approvals_confirmed(yes: bool) -> Callable[[list[str]], bool]:
+    """`preflight --approve` sends transactions from the wallet: asked at a terminal, else only with --yes."""
+    def confirm(approvals: list[str]) -> bool:
+        if yes:
+            return True
+        # On stderr: stdout carries the report (JSON with --json).
+        print("preflight --approve would send these approvals from the wallet:\n  " + "\n  ".join(approvals),
+              file=sys.stderr)
+        if not sys.stdin.isatty():
+            print("not sent: no terminal to confirm at (pass --yes to send them)", file=sys.stderr)
+            return False
+        print("send them? [y/N] ", end="", file=sys.stderr, flush=True)
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+    return confirm
 
 
 # -- init ------------------------------------------------------------------------------
@@ -258,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--approve-auto-redeem", action="store_true",
                            help="approve Polymarket's auto-redeem operator for this wallet (audited), so resolved "
                                 "positions are paid into pUSD without a redeem from the desk")
+    preflight.add_argument("--approve", action="store_true",
+                           help="send the missing trading approvals (pUSD and the conditional tokens, for both "
+                                "exchanges and the adapters) from the wallet, after a confirmation (audited)")
+    preflight.add_argument("--yes", action="store_true", help="with --approve: send without asking")
     preflight.set_defaults(func=cmd_preflight)
     keystore.register(sub)
     cli_research.register(sub)

@@ -126,6 +126,10 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
                         help="start with empty books")
     parser.add_argument("--allow-eoa-makers", dest="allow_eoa_makers", action="store_true", default=None,
                         help="accept signature type 0 (EOA) makers, which the venue refuses for new accounts")
+    parser.add_argument("--pre-approved-wallets", dest="pre_approved_wallets", action="store_true",
+                        default=None,
+                        help="treat every wallet as having made the trading approvals (the venue refuses "
+                             "orders until pUSD and the conditional tokens are approved)")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
                         help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
                              "that hammer)")
@@ -152,10 +156,11 @@ async def serve(sim: Simulator) -> None:
     if sim.replay is not None:
         log.info("replaying session %r from %s at %s", cfg.replay, cfg.replay_db,
                  "full speed" if cfg.speed == 0 else f"{cfg.speed:g}x")
-    log.info("venue rules: fees %s; maintenance %s; EOA makers %s; sports delay %gs on %d market(s); "
-             "rate limits %s", "r=" + cfg.fee_rate if cfg.fee_rate is not None else "default mix",
-             cfg.maintenance_schedule, "allowed" if cfg.allow_eoa_makers else "refused", cfg.sports_delay_s,
-             len(sim.sports), f"on (signer tier {cfg.signer_tier})" if cfg.rate_limits else "off")
+    log.info("venue rules: fees %s; maintenance %s; EOA makers %s; approvals %s; sports delay %gs on %d "
+             "market(s); rate limits %s", "r=" + cfg.fee_rate if cfg.fee_rate is not None else "default mix",
+             cfg.maintenance_schedule, "allowed" if cfg.allow_eoa_makers else "refused",
+             "assumed (--pre-approved-wallets)" if cfg.pre_approved_wallets else "required",
+             cfg.sports_delay_s, len(sim.sports), f"on (signer tier {cfg.signer_tier})" if cfg.rate_limits else "off")
     print(f"SIMULATOR_PORT={port}", flush=True)
     await stop.wait()
     log.info("shutting down")

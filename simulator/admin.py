@@ -15,6 +15,7 @@ from aiohttp import web
 from eth_utils import keccak
 
 from .agents import agent_address
+from .approvals import MAX_UINT, TRADING_SPENDERS
 from .chain import AUTO_REDEEM_OPERATOR, POL_WEI
 from .httputil import SIM_KEY, HttpError, ok, parse_json
 from .markets import Market, Token
@@ -188,6 +189,14 @@ class Admin:
         who = operator or AUTO_REDEEM_OPERATOR
         self.sim.settlement.approve(address, who, bool(approved))
         return {"address": address.lower(), "operator": who, "approved": self.sim.settlement.is_approved(address, who)}
+
+    def approve_trading(self, address: str) -> dict[str, Any]:
+        """Make every trading approval for a wallet, as if it had sent them (tests whose subject is not
+        approvals; ``preflight --approve`` sends them for real)."""
+        for spender in TRADING_SPENDERS:
+            self.sim.approvals.approve_pusd(address, spender, MAX_UINT)
+            self.sim.settlement.approve(address, spender, True)
+        return {"address": address.lower(), "approved": list(TRADING_SPENDERS)}
 
     def pay_rewards(self) -> dict[str, Any]:
         """Close every reward day now (today's included) and pay the makers whose day reaches the minimum."""

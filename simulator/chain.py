@@ -6,11 +6,14 @@ Polymarket's SDK (``polymarket-client``) builds these and sends them through the
 - ``redeemPositions(pUSD, 0x0, conditionId, [1, 2])`` to the collateral adapter (the
   neg-risk collateral adapter for a neg-risk market);
 - ``mergePositions(pUSD, 0x0, conditionId, [1, 2], amount)`` to the same adapter;
-- ``setApprovalForAll(operator, bool)`` to the conditional tokens (the auto-redeem operator).
+- ``setApprovalForAll(operator, bool)`` to the conditional tokens (the exchanges, the neg-risk
+  adapter, the auto-redeem operator);
+- ``approve(spender, amount)`` to pUSD (the trading approvals, simulator/approvals.py).
 
 Reads go through ``eth_call``: ``isApprovedForAll`` and ``balanceOf`` on the conditional
-tokens, ``balanceOf`` on pUSD. Anything else reverts: the simulator models what the desk
-calls, not the chain.
+tokens, ``balanceOf`` and ``allowance`` on pUSD; ``eth_getCode`` tells a contract wallet from a
+plain one (``code_at``). Anything else reverts: the simulator models what the desk calls, not
+the chain.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from .settlement import Revert
 from .units import fmt
 
 if TYPE_CHECKING:
+    from .approvals import Approvals
     from .exchange import Exchange
     from .settlement import Settlement
 
@@ -39,6 +43,16 @@ GAS_PRICE_WEI = 30 * 10**9  # what eth_gasPrice answers
 POL_WEI = 10**18
 
 
+# Stand-in runtime code per wallet kind: a proxy wallet is an EIP-1167 minimal-proxy clone
+# (its fixed prefix, then an implementation the simulator leaves zero); a Safe and a deposit
+# wallet are contracts the desk tells apart by calls (``getOwners()`` answers only for a Safe).
+WALLET_CODE = {
+    1: "0x363d3d373d3d3d363d73" + "00" * 20 + "5af43d82803e903d91602b57fd5bf3",
+    2: "0x608060405273ffffffffffffffffffffffffffffffffffffffff600054167f5afe",
+    3: "0x60806040526004361061de9051",
+}
+
+
 def selector(signature: str) -> bytes:
     return keccak(text=signature)[:4]
 
@@ -49,6 +63,9 @@ SET_APPROVAL = selector("setApprovalForAll(address,bool)")
 IS_APPROVED = selector("isApprovedForAll(address,address)")
 BALANCE_OF_1155 = selector("balanceOf(address,uint256)")
 BALANCE_OF_20 = selector("balanceOf(address)")
+APPROVE_20 = selector("approve(address,uint256)")
+ALLOWANCE_20 = selector("allowance(address,address)")
+GET_OWNERS = selector("getOwners()")  # a Safe's owners (Gnosis Safe ABI)
 BINARY_INDEX_SETS = [1, 2]
 
 
@@ -63,6 +80,8 @@ class Chain:
 
     exchange: Exchange
     settlement: Settlement
+    approvals: Approvals
+    funders: dict[tuple[str, int], str]  # (signer, signature type) -> the wallet it trades for
     pol: dict[str, int] = field(default_factory=dict)  # wei, by lower-case address
     nonces: dict[str, int] = field(default_factory=dict)  # EOA transaction counts
 
@@ -73,6 +92,10 @@ class Chain:
             operator, approved = self._decode(["address", "bool"], args)
             self.settlement.approve(wallet, operator, approved)
             return f"setApprovalForAll({operator}, {approved})"
+        if head == APPROVE_20 and _same(to, COLLATERAL):
+            spender, amount = self._decode(["address", "uint256"], args)
+            self.approvals.approve_pusd(wallet, spender, amount)
+            return f"approve({spender}, {amount})"
         if head == REDEEM:
             collateral, parent, condition, index_sets = self._decode(["address", "bytes32", "bytes32", "uint256[]"],
                                                                      args)
@@ -90,14 +113,35 @@ class Chain:
         head, args = data[:4], data[4:]
         if head == IS_APPROVED and _same(to, CONDITIONAL_TOKENS):
             owner, operator = self._decode(["address", "address"], args)
-            return abi_encode(["bool"], [self.settlement.is_approved(owner, operator)])
+            return abi_encode(["bool"], [self.approvals.shares_approved(owner, operator)])
         if head == BALANCE_OF_1155 and _same(to, CONDITIONAL_TOKENS):
             owner, token_id = self._decode(["address", "uint256"], args)
             return abi_encode(["uint256"], [max(0, self.exchange.ledger.account(owner).token(str(token_id)))])
         if head == BALANCE_OF_20 and _same(to, COLLATERAL):
             (owner,) = self._decode(["address"], args)
             return abi_encode(["uint256"], [max(0, self.exchange.ledger.account(owner).pusd)])
+        if head == ALLOWANCE_20 and _same(to, COLLATERAL):
+            owner, spender = self._decode(["address", "address"], args)
+            return abi_encode(["uint256"], [self.approvals.pusd_allowance(owner, spender)])
+        if head == GET_OWNERS and self.wallet_type(to) == 2:
+            owners = [signer for (signer, kind), wallet in self.funders.items() if kind == 2 and _same(wallet, to)]
+            return abi_encode(["address[]"], [owners])
         raise Revert(f"the simulator does not model call {head.hex()} to {to}")
+
+    def wallet_type(self, address: str) -> int | None:
+        """The signature type of the contract wallet deployed at ``address`` (None: no contract).
+
+        A wallet is deployed once the simulator has seen it trade or been told of it
+        (``/_sim/link-funder``); a deposit wallet nobody has used yet has no code, as on chain."""
+        for (_, sig_type), wallet in self.funders.items():
+            if _same(wallet, address):
+                return sig_type
+        return None
+
+    def code_at(self, address: str) -> str:
+        """``eth_getCode``: a stand-in runtime per wallet kind (only its presence and kind matter)."""
+        kind = self.wallet_type(address)
+        return "0x" if kind is None else WALLET_CODE[kind]
 
     def _market(self, to: str, collateral: str, parent: bytes, condition: bytes, index_sets: list[int]):  # type: ignore[no-untyped-def]
         if not _same(collateral, COLLATERAL) or parent != b"\x00" * 32 or index_sets != BINARY_INDEX_SETS:

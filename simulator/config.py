@@ -116,6 +116,7 @@ class SimConfig:
     maintenance_seconds: float = 90.0  # HTTP 425 phase of a scheduled window
     maintenance_post_only_seconds: float = 120.0  # post-only phase after it
     allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
+    pre_approved_wallets: bool = False  # every wallet reads as approved for trading (venue: none until it approves)
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
     rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
@@ -238,6 +239,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
 ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_NO_AGENTS": ("agents", False),
     "SIMULATOR_ALLOW_EOA_MAKERS": ("allow_eoa_makers", True),
+    "SIMULATOR_PRE_APPROVED_WALLETS": ("pre_approved_wallets", True),
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
     "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
 }

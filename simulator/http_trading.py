@@ -17,12 +17,10 @@ from .heartbeats import InvalidHeartbeat
 from .maintenance import POST_ONLY, POST_ONLY_MODE_ERROR
 from .orders import open_order_json
 from .signer_limits import CANCEL, ORDER, Verdict, refused
-from .signing import EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
 from .trades import Trade, trade_json
 from .units import fmt
 from .validation import parse_order
 
-MAX_UINT = str(2**256 - 1)
 ORDER_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 CANCEL_LIMIT = 3000
 routes = web.RouteTableDef()
@@ -114,6 +112,9 @@ def _place(request: web.Request, creds: ApiCreds, item: Any) -> dict[str, Any]:
                         sim.cfg.gtd_min_lead_s)
     if not order.post_only and sim.maintenance.phase() == POST_ONLY:
         raise OrderRejected(POST_ONLY_MODE_ERROR)
+    unapproved = sim.approvals.refusal(order, sim.ledger.requirement(order))
+    if unapproved is not None:
+        raise OrderRejected(unapproved)
     result = sim.exchange.place(order)
     wire = item["order"]
     if wire["maker"].lower() != creds.address:  # a funder (proxy, Safe or deposit wallet) trades for the key
@@ -307,8 +308,9 @@ async def get_balance_allowance(request: web.Request) -> web.Response:
         balance = acct.token(token_id)
     else:
         raise HttpError(400, "Invalid asset type")
-    allowances = {EXCHANGE_V2: MAX_UINT, NEG_RISK_EXCHANGE_V2: MAX_UINT, NEG_RISK_ADAPTER: MAX_UINT}
-    return ok({"balance": str(balance), "allowances": allowances})
+    # Like the venue: only what this wallet approved; no `allowances` key at all before any approval.
+    allowances = sim.approvals.report(acct.address, asset_type)
+    return ok({"balance": str(balance), **({"allowances": allowances} if allowances else {})})
 
 
 @routes.post("/v1/heartbeats")

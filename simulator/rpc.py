@@ -1,6 +1,6 @@
 """A Polygon JSON-RPC stand-in (``POST /rpc``): reads, and plain (EOA) transactions.
 
-What a desk needs of the chain besides the CLOB: ``eth_call`` (the conditional tokens'
+What a desk needs of the chain besides the CLOB: ``eth_getCode``, ``eth_call`` (the conditional tokens'
 ``isApprovedForAll``/``balanceOf``, pUSD's ``balanceOf``), and, for a plain wallet (signature
 type 0), sending its own ``redeemPositions``/``mergePositions``/``setApprovalForAll``
 transaction: ``eth_chainId``, ``eth_getTransactionCount``, ``eth_gasPrice``,
@@ -74,6 +74,8 @@ class Rpc:
             return hex(GAS_ESTIMATE)
         if method == "eth_getTransactionCount":
             return hex(chain.nonces.get(_param(params, 0).lower(), 0))
+        if method == "eth_getCode":
+            return chain.code_at(_param(params, 0))
         if method == "eth_getBalance":
             return hex(chain.pol.get(_param(params, 0).lower(), 0))
         if method == "eth_call":

@@ -35,6 +35,7 @@ from .markets import Market, build_markets, choose_markets, price_to_tick
 from .ratelimit import RateLimiter
 from .replay import load_recording
 from .signer_limits import SignerLimits
+from .approvals import Approvals
 from .chain import AUTO_REDEEM_OPERATOR, Chain
 from .rebates import Rebates
 from .rewards import Program, Rewards, build_programs
@@ -89,7 +90,8 @@ class Simulator:
                                      resolution_delay_s=cfg.resolution_delay_s, dispute_delay_s=cfg.dispute_delay_s,
                                      auto_redeem_delay_s=cfg.auto_redeem_delay_s,
                                      auto_redeem_operator=AUTO_REDEEM_OPERATOR)
-        self.chain = Chain(self.exchange, self.settlement)
+        self.approvals = Approvals(self.settlement, cfg.pre_approved_wallets)
+        self.chain = Chain(self.exchange, self.settlement, self.approvals, self.funders)
         self.relayer = Relayer(self, cfg.relayer_delay_s)
         self.rpc = Rpc(self, cfg.block_time_s)
         self.rebates = Rebates(self.ledger, self.activity, to_micro(cfg.rebate_minimum), cfg.rebate_period_s)

@@ -1,6 +1,6 @@
 """In-process harness: run the simulator on a free port in a background thread.
 
-    from simulator.testing import running_simulator
+    from simulator.testing import running_simulator  # approved_simulator: wallets pre-approved
 
     with running_simulator(seed=1, agents=False, prefill_books=False) as sim:
         client = ClobClient(sim.clob_host, 137, key=...)
@@ -86,6 +86,10 @@ class SimHandle:
 
     def approve(self, address: str, operator: str | None = None, approved: bool = True) -> dict[str, Any]:
         return self.call(self.sim.admin.approve, address, operator, approved)
+
+    def approve_trading(self, address: str) -> dict[str, Any]:
+        """Every trading approval (pUSD and the conditional tokens) for ``address`` at once."""
+        return self.call(self.sim.admin.approve_trading, address)
 
     def pay_rewards(self) -> dict[str, Any]:
         return self.call(self.sim.admin.pay_rewards)
@@ -200,3 +204,14 @@ def running_simulator(seed: int = 1, agents: bool = False, port: int = 0,
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=15)
+
+
+@contextmanager
+def approved_simulator(seed: int = 1, agents: bool = False, port: int = 0,
+                       **config: Any) -> Iterator[SimHandle]:
+    """A simulator whose wallets all read as approved for trading (``pre_approved_wallets``): for tests
+    whose subject is not approvals. The venue, and the default simulator, refuse a wallet's orders until
+    it approved pUSD and the conditional tokens (``python -m engine preflight --approve``)."""
+    with running_simulator(seed, agents, port, pre_approved_wallets=True, **config) as handle:
+        yield handle
+

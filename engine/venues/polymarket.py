@@ -61,6 +61,7 @@ from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, 
 from engine.venues.polymarket_wire import (
     FeeSchedule,
     Identity,
+    balance_micros,
     cancel_result,
     merge_cancels,
     no_fee_schedule,
@@ -329,10 +330,10 @@ class PolymarketVenue:
             for token in dict.fromkeys(token_ids):
                 params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token)
                 raw = await self.calls.call("balance", client.get_balance_allowance, params)
-                tokens[token] = int(raw["balance"])
+                tokens[token] = balance_micros(raw["balance"])
         except CallFailure as failure:
             raise failure.to_venue_error() from None
-        return Balances(collateral=int(cash["balance"]), tokens=tokens)
+        return Balances(collateral=balance_micros(cash["balance"]), tokens=tokens)
 
     # -- user channel ------------------------------------------------------------------------
 

@@ -64,6 +64,10 @@ class PolymarketSettlement:
     async def approve_auto_redeem(self) -> SettlementTx:
         return await self._send(onchain.approval_call())
 
+    async def send(self, call: onchain.Call) -> SettlementTx:
+        """Any call the wallet makes (an approval), the way its type allows."""
+        return await self._send(call)
+
     async def _send(self, call: onchain.Call) -> SettlementTx:
         if self.signature_type in onchain.RELAYER_TYPES:
             return await self._relay(call)
@@ -123,9 +127,15 @@ class PolymarketSettlement:
         return SettlementTx(ref, "confirmed" if ok else "failed", ref, reason, via="transaction")
 
     async def auto_redeem_approved(self) -> bool:
-        call = onchain.is_approved_call(self.wallet)
-        result = await self._rpc("eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, "latest"])
-        return onchain.decode_bool(str(result))
+        return onchain.decode_bool(await self.read(onchain.is_approved_call(self.wallet)))
+
+    async def read(self, call: onchain.Call) -> str:
+        """An ``eth_call``'s raw answer (hex)."""
+        return str(await self._rpc("eth_call", [{"to": call.to, "data": "0x" + call.data.hex()}, "latest"]))
+
+    async def code(self, address: str) -> str:
+        """``eth_getCode``: "0x" for a plain wallet or an address nothing is deployed at."""
+        return str(await self._rpc("eth_getCode", [address, "latest"]) or "0x")
 
     async def credits(self, since_ms: int) -> list[VenueCredit]:
         found: list[VenueCredit] = []

@@ -67,6 +67,16 @@ class Identity:
         return owner in self.api_keys or (isinstance(address, str) and address.lower() in self.addresses)
 
 
+def balance_micros(raw: Any) -> int:
+    """A ``/balance-allowance`` balance as the venue sends it: micro-units ("1000000000"), or a
+    decimal ("250.500000", as in a captured answer without allowances)."""
+    text = str(raw if raw is not None else "0").strip() or "0"
+    if "." in text:
+        whole, _, frac = text.partition(".")
+        return int(whole or "0") * ONE + int((frac + "000000")[:6])
+    return int(text)
+
+
 def place_result(raw: Any, expected_id: str, side: Side | None = None) -> PlaceResult:
     """One POST /order(s) result; raises OrderRejected when the venue refused the order.
 

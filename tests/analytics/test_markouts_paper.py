@@ -16,7 +16,7 @@ from sqlalchemy import text
 from engine.analytics.markout_job import MarkoutJob
 from engine.domain import Intent, Quote, Side, Tif
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage import markout_queries as q
 from storage.db import Database, now_ms
 from storage.migrations import migrate
@@ -29,7 +29,7 @@ WAIT_S = 20  # bound on every poll (a loaded machine); each returns as soon as i
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=23, agents=False, prefill_books=True, maintenance_schedule="off") as handle:
+    with approved_simulator(seed=23, agents=False, prefill_books=True, maintenance_schedule="off") as handle:
         yield handle
 
 

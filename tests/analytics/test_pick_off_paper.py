@@ -22,7 +22,7 @@ from py_clob_client_v2 import OrderArgs, PartialCreateOrderOptions
 
 from engine.domain import Intent, Quote, Side, Tif
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage import markout_queries as q
 from tests.analytics.test_markouts_paper import SH, mark_time, paper_core, until, yes_mid
 from tests.simulator.conftest import deposit_client
@@ -56,7 +56,7 @@ def _script(sim: SimHandle, market: dict[str, Any], after_step: Callable[[int], 
 
 def _venue_run() -> tuple[int, int, int]:
     """The quote resting in the simulator's book: (fill step, matched size, public step)."""
-    with running_simulator(seed=SEED, **SETTINGS) as sim:
+    with approved_simulator(seed=SEED, **SETTINGS) as sim:
         market, _ = _prepare(sim)
         client, wallet = deposit_client(sim)
         sim.fund(wallet, pusd="100")
@@ -76,7 +76,7 @@ def _venue_run() -> tuple[int, int, int]:
 def test_a_news_jump_picks_off_the_desks_stale_paper_quote_as_the_book_would(tmp_path: Path) -> None:
     venue_step, venue_size, public_step = _venue_run()
     assert venue_step <= public_step  # ahead of or at the jump, as tests/simulator/test_news.py
-    with running_simulator(seed=SEED, **SETTINGS) as sim:
+    with approved_simulator(seed=SEED, **SETTINGS) as sim:
         market, sentinel = _prepare(sim)
         cid, yes = market["condition_id"], market["yes_token_id"]
         t0 = 1_800_000_000_000

@@ -17,7 +17,7 @@ from engine.analytics.markout_job import MarkoutJob
 from engine.analytics.markouts import HORIZONS, FillPoint, markout
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.domain import Side
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.markout_queries import RecordedPrices
 from tests.backtest.test_parity import PARAMS, _record_session, _settings
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # Busy noise takers: the market maker's quotes fill within seconds.
-    with running_simulator(seed=17, agents=True, agent_interval_s=0.1, noise_every_s=0.2) as handle:
+    with approved_simulator(seed=17, agents=True, agent_interval_s=0.1, noise_every_s=0.2) as handle:
         yield handle
 
 

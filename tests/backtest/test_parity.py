@@ -16,7 +16,7 @@ from sqlalchemy import text
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.venues import paper_fills
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -30,7 +30,7 @@ def sim() -> Iterator[SimHandle]:
     # Busy markets, so that an 8 s session fills both ways: noise takers every quarter second
     # (prints through resting quotes) and news every second and a half (the agent maker's book moves
     # through them: level changes that cross a resting order).
-    with running_simulator(seed=17, agents=True, agent_interval_s=0.1, noise_every_s=0.25, sports_news_every_s=1.5,
+    with approved_simulator(seed=17, agents=True, agent_interval_s=0.1, noise_every_s=0.25, sports_news_every_s=1.5,
                            politics_news_every_s=1.5, reference_news_every_s=1.5) as handle:
         yield handle
 

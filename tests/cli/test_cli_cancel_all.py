@@ -18,7 +18,7 @@ from engine.domain import Side
 from engine.process.runtime import single_instance
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from storage.desk_status import HEARTBEAT_STALE_S
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
-    with running_simulator(seed=5, agents=False, allow_eoa_makers=True) as handle:
+    with approved_simulator(seed=5, agents=False, allow_eoa_makers=True) as handle:
         yield handle
 
 

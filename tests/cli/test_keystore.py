@@ -21,7 +21,7 @@ import pytest
 from eth_account import Account
 
 from engine.cli.keystore import KeystoreError, read_keystore, read_password_file, unlock
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from engine.contracts.settings import SettingsError, load_settings
 from tests.helpers import ROOT, EngineProcess, isolated_env, run_cli, seed_desk, wait_until
 
@@ -182,7 +182,7 @@ def test_import_never_overwrites_a_keystore(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=29, agents=False) as handle:
+    with approved_simulator(seed=29, agents=False) as handle:
         yield handle
 
 

@@ -1,6 +1,7 @@
 """`python -m engine preflight` against the strict simulator: it proves an account can trade by
-placing and cancelling one harmless post-only order, and when the venue refuses it says, in
-plain words, which setting to change."""
+placing and cancelling one harmless post-only order in a standard and a neg-risk market, names
+each missing trading approval and sets them with `--approve` (through the real relayer path), and
+when the venue refuses it says, in plain words, which setting to change."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -24,7 +26,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=23, agents=False) as handle:  # strict: EOA makers are refused
+    # Strict: EOA makers are refused, and a new wallet has no approvals until it sends them.
+    with running_simulator(seed=23, agents=False, relayer_delay_s=0.1, block_time_s=0.1) as handle:
         yield handle
 
 
@@ -39,20 +42,25 @@ def _desk(tmp: Path, sim: SimHandle, **env: str) -> dict[str, str]:
     return full
 
 
-def test_a_deposit_wallet_passes_and_leaves_no_order(tmp_path: Path, sim: SimHandle) -> None:
+def _checks(stdout: str) -> dict[str, dict[str, Any]]:
+    return {c["check"]: c for c in json.loads(stdout)["checks"]}
+
+
+def test_a_deposit_wallet_passes_once_approved_and_leaves_no_order(tmp_path: Path, sim: SimHandle) -> None:
     key = "0x" + secrets.token_hex(32)
     signer = Account.from_key(key).address
     funder = Account.create().address
     sim.link_funder(signer, funder, 3)
     env = _desk(tmp_path, sim, POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder,
                 RELAYER_API_KEY="sim-relayer-key")
-    result = run_cli(["preflight", "--json"], env)
+    result = run_cli(["preflight", "--approve", "--yes", "--json"], env)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
-    checks = {c["check"]: c for c in report["checks"]}
-    assert report["ok"] and checks["test order"]["ok"], report
-    assert "placed and cancelled" in checks["test order"]["detail"]
-    assert sim.open_order_count(funder) == 0  # the test order did not stay behind
+    checks = _checks(result.stdout)
+    assert report["ok"], report
+    assert checks["test order (standard)"]["ok"] and checks["test order (neg-risk)"]["ok"]
+    assert "placed and cancelled" in checks["test order (neg-risk)"]["detail"]
+    assert sim.open_order_count(funder) == 0  # the test orders did not stay behind
     # Not approved for the venue's auto-redeem, but the desk can redeem through the relayer itself.
     assert checks["auto-redeem"]["ok"] and "through the relayer" in checks["auto-redeem"]["detail"]
     assert key[2:] not in result.stdout + result.stderr and "sim-relayer-key" not in result.stdout
@@ -87,13 +95,14 @@ def test_a_keystore_is_unlocked_for_the_check_and_a_plain_key_is_warned_about(tm
     wallet.write_text(json.dumps(Account.encrypt(key, "a long passphrase", kdf="scrypt", iterations=2**12)))
     password.write_text("a long passphrase\n")
     password.chmod(0o600)
+    sim.approve_trading(funder)  # approvals are not this test's subject
     env = _desk(tmp_path, sim, POLY_KEYSTORE=str(wallet), POLY_KEYSTORE_PASSWORD_FILE=str(password),
                 POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder, RELAYER_API_KEY="sim-relayer-key")
     result = run_cli(["preflight", "--json"], env)
     assert result.returncode == 0, result.stdout + result.stderr
-    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    checks = _checks(result.stdout)
     assert checks["key storage"]["ok"] and "encrypted keystore" in checks["key storage"]["detail"]
-    assert checks["test order"]["ok"] and key[2:] not in result.stdout + result.stderr
+    assert checks["test order (standard)"]["ok"] and key[2:] not in result.stdout + result.stderr
 
     plain = {k: v for k, v in env.items() if not k.startswith("POLY_KEYSTORE")} | {"POLY_PRIVATE_KEY": key}
     result = run_cli(["preflight"], plain)

@@ -26,7 +26,7 @@ from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_ws import MarketFeed
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -75,7 +75,7 @@ def _assert_signed_orders_kept_without_credentials(db: Database, venue: Polymark
 
 async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
     # The live side signs as a type-0 (EOA) wallet, which the venue refuses as a maker: allowed here.
-    with running_simulator(seed=21, agents=False, allow_eoa_makers=True) as sim:
+    with approved_simulator(seed=21, agents=False, allow_eoa_makers=True) as sim:
         env = {"TRADER_ENV_FILE": str(tmp / "none.env"), "SIMULATOR_PORT": str(sim.port),
                "POLY_PRIVATE_KEY": "0x" + secrets.token_hex(32), "POLY_SIGNATURE_TYPE": "0"}
         settings = load_settings(env)

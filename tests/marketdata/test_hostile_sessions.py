@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, paper_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ UNKNOWN = ("0x" + "ab" * 32, "1" * 40, "2" * 40)  # a market the simulator does 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=31, agents=True, agent_interval_s=0.1) as handle:
+    with approved_simulator(seed=31, agents=True, agent_interval_s=0.1) as handle:
         yield handle
 
 

@@ -22,7 +22,7 @@ from engine.feeds.discovery import refresh_markets
 from engine.feeds.events import TradePrint
 from engine.marketdata.history import import_history
 from engine.marketdata.recorder import Recorder
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
 from storage.tick_store import prune_ticks
@@ -121,7 +121,7 @@ def test_retention_removes_only_old_ticks(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=4, agents=False) as handle:
+    with approved_simulator(seed=4, agents=False) as handle:
         yield handle
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage import config
 from tests.helpers import EngineProcess, isolated_env, seed_desk, wait_until
 from tests.news.feeds import FeedServer, Served, feed_server, rss
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=17) as handle:
+    with approved_simulator(seed=17) as handle:
         yield handle
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import now_ms
 from storage.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env, post_raw, wait_until
@@ -26,7 +26,7 @@ DEEP = "[" * 100_000 + "]" * 100_000
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=5, agents=True, agent_interval_s=0.2) as handle:
+    with approved_simulator(seed=5, agents=True, agent_interval_s=0.2) as handle:
         yield handle
 
 

@@ -23,7 +23,7 @@ from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
 from engine.venues.paper import PaperVenue
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
-    with running_simulator(seed=11, agents=False, allow_eoa_makers=True) as handle:
+    with approved_simulator(seed=11, agents=False, allow_eoa_makers=True) as handle:
         yield handle
 
 

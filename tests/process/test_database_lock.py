@@ -16,7 +16,7 @@ import pytest
 
 from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.commands import post_command
 from storage.db import Database, file_heartbeat_ms, now_ms
 from storage.migrations import migrate
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=29, agents=False) as handle:
+    with approved_simulator(seed=29, agents=False) as handle:
         yield handle
 
 

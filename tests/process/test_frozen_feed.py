@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import now_ms
 from tests.helpers import EngineProcess, paper_desk, set_book, wait_until
 
@@ -26,7 +26,7 @@ FREEZE_S = 25
 
 @pytest.fixture
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=89, agents=False, maintenance_schedule="off") as handle:
+    with approved_simulator(seed=89, agents=False, maintenance_schedule="off") as handle:
         yield handle
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import now_ms
 from storage.migrations import migrate
 from tests.clocks import wait_for_beats
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
-    with running_simulator(seed=3, agents=True, agent_interval_s=0.2, allow_eoa_makers=True) as handle:
+    with approved_simulator(seed=3, agents=True, agent_interval_s=0.2, allow_eoa_makers=True) as handle:
         yield handle
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=71, agents=False) as handle:
+    with approved_simulator(seed=71, agents=False) as handle:
         yield handle
 
 

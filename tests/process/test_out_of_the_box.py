@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
+    # Strict (no wallet approved anything): paper trading sends no orders to the venue and needs none.
     with running_simulator(seed=42, agents=True, agent_interval_s=0.2) as handle:
         yield handle
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, paper_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ SETTING = "alert_feed_down_s"
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=37, agents=True, agent_interval_s=0.1) as handle:
+    with approved_simulator(seed=37, agents=True, agent_interval_s=0.1) as handle:
         yield handle
 
 

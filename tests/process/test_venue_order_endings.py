@@ -17,7 +17,7 @@ from eth_account import Account
 from py_clob_client_v2 import ClobClient, MarketOrderArgs, OrderType
 
 from engine.execution.cancels import UNLISTED_GRACE_MS
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ FOK_KILLED = "order couldn't be fully filled. FOK orders are fully filled or kil
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=83, agents=False, maintenance_schedule="off", sports_delay_s=2.0) as handle:
+    with approved_simulator(seed=83, agents=False, maintenance_schedule="off", sports_delay_s=2.0) as handle:
         yield handle
 
 

@@ -15,7 +15,7 @@ import pytest
 from eth_account import Account
 from py_clob_client_v2 import ClobClient
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 
 FAST = dict(agents=False, prefill_books=False, mined_delay_s=0.2, confirmed_delay_s=0.2,
             heartbeat_timeout_s=1.0, ws_idle_timeout_s=5.0, history_interval_s=0.05,
@@ -26,7 +26,7 @@ FAST = dict(agents=False, prefill_books=False, mined_delay_s=0.2, confirmed_dela
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=7, **FAST) as handle:
+    with approved_simulator(seed=7, **FAST) as handle:
         yield handle
 
 

@@ -11,7 +11,7 @@ import httpx
 from py_clob_client_v2 import ClobClient
 from websockets.sync.client import connect
 
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import recv_until, wait_for
 
@@ -22,7 +22,7 @@ def _levels(client: ClobClient, token_id: str) -> tuple[list, list]:
 
 
 def test_live_books_and_trades():
-    with running_simulator(seed=2, agents=True, agent_interval_s=0.05) as sim:
+    with approved_simulator(seed=2, agents=True, agent_interval_s=0.05) as sim:
         client = ClobClient(sim.clob_host, 137)
         markets = sim.markets()
         tokens = [t for m in markets for t in (m["yes_token_id"], m["no_token_id"])]
@@ -49,7 +49,7 @@ def _snapshot(sim) -> list:
 
 
 def _run_steps(seed: int, steps: int) -> list:
-    with running_simulator(seed=seed, agents=False, prefill_books=True) as sim:
+    with approved_simulator(seed=seed, agents=False, prefill_books=True) as sim:
         for _ in range(steps):
             sim.call(sim.sim.agents.step)
         return _snapshot(sim)
@@ -62,7 +62,7 @@ def test_agent_decisions_are_reproducible_for_a_seed():
 
 
 def test_agents_use_little_cpu_at_default_settings():
-    with running_simulator(seed=3, agents=True):
+    with approved_simulator(seed=3, agents=True):
         time.sleep(0.5)
         before = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.monotonic()

@@ -12,7 +12,7 @@ from py_clob_client_v2 import MarketOrderArgs, OrderType
 from py_clob_client_v2.exceptions import PolyApiException
 from websockets.sync.client import connect
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 
 from .conftest import FAST, deposit_client, subscribe_user
 
@@ -21,7 +21,7 @@ UNKNOWN = "0x" + "ab" * 32
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=71, **{**FAST, "allow_eoa_makers": False}) as handle:
+    with approved_simulator(seed=71, **{**FAST, "allow_eoa_makers": False}) as handle:
         yield handle
 
 

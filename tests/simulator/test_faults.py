@@ -14,7 +14,7 @@ from py_clob_client_v2.http_helpers import helpers as client_http
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST, recv_json, wait_for
 
@@ -180,7 +180,7 @@ def test_faults_over_admin_http(sim, client):
 
 
 def test_faults_from_startup_config():
-    with running_simulator(seed=9, latency_ms=120, **FAST) as slow:
+    with approved_simulator(seed=9, latency_ms=120, **FAST) as slow:
         t0 = time.perf_counter()
         assert httpx.get(slow.clob_host + "/ok").status_code == 200
         assert time.perf_counter() - t0 >= 0.12

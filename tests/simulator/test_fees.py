@@ -20,7 +20,7 @@ from simulator.config import SimConfig
 from simulator.fees import FEE_COLLECTOR, assign_fees, leg_fee
 from simulator.markets import build_markets
 from simulator.orders import BUY, SELL
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from simulator.units import fmt
 
 from .conftest import FAST, deposit_client, recv_until, subscribe_user, wait_for
@@ -95,7 +95,7 @@ def test_fees_conserve_money_and_never_overdraw(flow):
 
 @pytest.fixture(scope="module")
 def strict() -> Iterator[SimHandle]:
-    with running_simulator(seed=31, **STRICT) as handle:
+    with approved_simulator(seed=31, **STRICT) as handle:
         yield handle
 
 
@@ -177,7 +177,7 @@ def test_no_fee_market_charges_nothing(strict):
 
 
 def test_a_buy_short_of_notional_plus_fee_is_refused():
-    with running_simulator(seed=32, starting_balance="3.25", **STRICT) as sim:
+    with approved_simulator(seed=32, starting_balance="3.25", **STRICT) as sim:
         m = _fee_market(sim, "0.05")
         yes = m["yes_token_id"]
         sim.place_liquidity(yes, "SELL", "0.13", "25")
@@ -197,7 +197,7 @@ def test_a_buy_short_of_notional_plus_fee_is_refused():
 
 
 def test_fee_flags_set_every_market_and_a_failed_trade_refunds_the_fee():
-    with running_simulator(seed=33, fee_rate="0.02", fee_exponent=2, fail_rate=1.0, **STRICT) as sim:
+    with approved_simulator(seed=33, fee_rate="0.02", fee_exponent=2, fail_rate=1.0, **STRICT) as sim:
         assert {(m["fee_rate"], m["fee_exponent"]) for m in sim.markets()} == {("0.02", 2)}
         m = sim.market(neg_risk=True)
         info = httpx.get(f"{sim.clob_host}/clob-markets/{m['condition_id']}").json()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from py_clob_client_v2 import OrderArgs, PartialCreateOrderOptions
 
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import new_client
 
@@ -15,7 +15,7 @@ ROUNDS = 30
 
 def test_the_simulator_reports_its_order_latency_for_every_order():
     # Live agents: a realistic background load. Type-0 wallet: EOA makers allowed on purpose.
-    with running_simulator(seed=12, agents=True, allow_eoa_makers=True, signer_tier="elite") as sim:
+    with approved_simulator(seed=12, agents=True, allow_eoa_makers=True, signer_tier="elite") as sim:
         client = new_client(sim)
         m = sim.market(neg_risk=False, index=0)
         yes, tick = m["yes_token_id"], m["tick_size"]

@@ -15,7 +15,7 @@ from py_clob_client_v2.exceptions import PolyApiException
 
 from simulator.config import SimConfig
 from simulator.maintenance import CLOSED, OPEN, POST_ONLY, Maintenance, weekly_next, weekly_start
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 
 from .conftest import FAST, deposit_client, wait_for
 
@@ -25,7 +25,7 @@ POST_ONLY_MODE = "the matching engine is in post-only mode: only post-only order
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # The calendar's weekly window must not overlap the hand-started ones of these tests.
-    with running_simulator(seed=41, **{**FAST, "allow_eoa_makers": False, "maintenance_schedule": "off"}) as handle:
+    with approved_simulator(seed=41, **{**FAST, "allow_eoa_makers": False, "maintenance_schedule": "off"}) as handle:
         yield handle
 
 
@@ -165,7 +165,7 @@ def test_control_api_shows_and_ends_windows(sim):
 
 def test_agents_do_not_trade_while_the_engine_restarts():
     """The agents stepped by hand (their own clock), not left running for a while."""
-    with running_simulator(seed=42, agents=False, prefill_books=True, maintenance_schedule="off") as sim:
+    with approved_simulator(seed=42, agents=False, prefill_books=True, maintenance_schedule="off") as sim:
         def steps(count: int) -> None:
             for _ in range(count):
                 sim.call(sim.sim.agents.step)
@@ -222,7 +222,7 @@ def test_every_n_seconds_with_a_fake_clock_and_ending_a_scheduled_window_early()
 
 
 def test_a_periodic_schedule_runs_in_a_live_simulator():
-    with running_simulator(seed=43, **{**FAST, "maintenance_schedule": "every:1.5", "maintenance_seconds": 0.5,
+    with approved_simulator(seed=43, **{**FAST, "maintenance_schedule": "every:1.5", "maintenance_seconds": 0.5,
                                        "maintenance_post_only_seconds": 0.5}) as sim:
         client, _ = deposit_client(sim)
         yes = sim.market(neg_risk=False)["yes_token_id"]

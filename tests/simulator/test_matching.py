@@ -8,7 +8,7 @@ from decimal import Decimal
 from py_clob_client_v2 import MarketOrderArgs, OrderArgs, OrderType, TradeParams
 from websockets.sync.client import connect
 
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST, new_client, recv_until, subscribe_user, wait_for
 
@@ -148,7 +148,7 @@ def test_retrying_and_not_broadcasted_trades_read_as_the_venue_names_them():
     REST says of a matched trade not yet broadcast, while the user channel says MATCHED."""
     slow = {**FAST, "mined_delay_s": 0.6, "confirmed_delay_s": 0.6, "retrying_rate": 1.0,
             "not_broadcasted_rate": 1.0}
-    with running_simulator(seed=12, **slow) as sim:
+    with approved_simulator(seed=12, **slow) as sim:
         yes = sim.market(neg_risk=False)["yes_token_id"]
         _, taker = _seller_and_buyer(sim, yes)
         with connect(sim.ws_host + "user", open_timeout=5) as ws:
@@ -161,7 +161,7 @@ def test_retrying_and_not_broadcasted_trades_read_as_the_venue_names_them():
 
 
 def test_ghost_fill_reverses_balances_and_reports_failed():
-    with running_simulator(seed=11, **{**FAST, "fail_rate": 1.0}) as sim:
+    with approved_simulator(seed=11, **{**FAST, "fail_rate": 1.0}) as sim:
         m = sim.market(neg_risk=False)
         yes = m["yes_token_id"]
         maker, taker = _seller_and_buyer(sim, yes)

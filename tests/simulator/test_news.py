@@ -10,7 +10,7 @@ import httpx
 import pytest
 from py_clob_client_v2 import OrderArgs, PartialCreateOrderOptions
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 
 from .conftest import deposit_client, wait_for
 
@@ -23,7 +23,7 @@ SETTINGS = dict(agents=False, prefill_books=True, agent_interval_s=STEP_S, maint
 
 @pytest.fixture(scope="module")
 def world() -> Any:
-    with running_simulator(seed=23, **SETTINGS) as sim:
+    with approved_simulator(seed=23, **SETTINGS) as sim:
         yield sim
 
 
@@ -90,7 +90,7 @@ def test_news_status_and_refusals(world):
 
 
 def test_scripted_news_needs_the_informed_market():
-    with running_simulator(seed=5, agent_market="calm", **SETTINGS) as sim:  # the old market, by name
+    with approved_simulator(seed=5, agent_market="calm", **SETTINGS) as sim:  # the old market, by name
         market = sim.market(neg_risk=False)
         resp = _post_news(sim, condition_id=market["condition_id"], p=0.7)
         assert resp.status_code == 400 and "agent_market=informed" in resp.json()["error"]
@@ -101,7 +101,7 @@ def test_scripted_news_needs_the_informed_market():
 def test_scheduled_resolution_follows_the_path(seed):
     """Markets resolve to the outcome their path implies (YES when the belief ends above one
     half; a group's most likely member), not to a draw."""
-    with running_simulator(seed=seed, resolve_after_s=1.0, resolution_delay_s=0, **SETTINGS) as sim:
+    with approved_simulator(seed=seed, resolve_after_s=1.0, resolution_delay_s=0, **SETTINGS) as sim:
         wait_for(lambda: all(m["closed"] and m["winner"] for m in sim.markets()), timeout=10)  # final at once
         markets = sim.markets()
         for m in markets:

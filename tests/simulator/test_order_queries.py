@@ -14,7 +14,7 @@ from py_clob_client_v2.clob_types import RequestArgs
 from py_clob_client_v2.exceptions import PolyApiException
 from py_clob_client_v2.headers.headers import create_level_2_headers
 
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST, new_client, wait_for
 
@@ -54,7 +54,7 @@ def test_cancel_someone_elses_order_is_refused(sim, client, market):
 
 
 def test_pagination_of_orders_and_trades_ends_at_lte():
-    with running_simulator(seed=5, page_size=3, **FAST) as sim:
+    with approved_simulator(seed=5, page_size=3, **FAST) as sim:
         client = new_client(sim)
         m = sim.market(neg_risk=False)
         yes = m["yes_token_id"]
@@ -103,7 +103,9 @@ def test_balances_and_reservations(sim, client, market):
     assert bal["balance"] == "10000000000"
     assert set(bal["allowances"]) == {"0xE111180000d2663C0091e4f400237545B87B996B",
                                       "0xe2222d279d744050d28e00520010520000310F59",
-                                      "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296"}
+                                      "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296",
+                                      "0xAdA100Db00Ca00073811820692005400218FcE1f",  # the collateral adapters
+                                      "0xadA2005600Dec949baf300f4C6120000bDB6eAab"}  # (pre-approved wallets)
     _bid(client, yes, 0.5, 19000)  # reserves 9500 pUSD
     assert client.get_balance_allowance(collateral)["balance"] == "10000000000"  # total, as on-chain
     with pytest.raises(PolyApiException) as exc:
@@ -168,7 +170,7 @@ def test_a_stale_heartbeat_id_is_refused_with_the_expected_one_and_moves_no_dead
 
 
 def test_a_dropped_heartbeat_answer_was_processed_and_the_400_names_the_id_to_use():
-    with running_simulator(seed=5, heartbeat_drop_rate=1.0) as lossy:
+    with approved_simulator(seed=5, heartbeat_drop_rate=1.0) as lossy:
         client = new_client(lossy)
         with pytest.raises(PolyApiException):
             client.post_heartbeat()  # accepted, but the answer never comes back

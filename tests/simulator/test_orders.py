@@ -12,7 +12,7 @@ from py_clob_client_v2 import (AssetType, BalanceAllowanceParams, CreateOrderOpt
 from py_clob_client_v2.exceptions import PolyApiException
 from websockets.sync.client import connect
 
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST, new_client, recv_until, subscribe_user
 
@@ -36,7 +36,7 @@ def test_gtc_rests_and_is_visible(sim, client, market):
 
 
 def test_gtd_rests_then_expires():
-    with running_simulator(seed=3, gtd_buffer_s=1.0, gtd_min_lead_s=0, **FAST) as sim:  # leniency, asked for
+    with approved_simulator(seed=3, gtd_buffer_s=1.0, gtd_min_lead_s=0, **FAST) as sim:  # leniency, asked for
         client = new_client(sim)
         yes = sim.market(neg_risk=False)["yes_token_id"]
         order = client.create_order(OrderArgs(token_id=yes, price=0.3, size=10, side="BUY",

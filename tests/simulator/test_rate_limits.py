@@ -8,7 +8,7 @@ import pytest
 
 from engine.feeds.pacing import PUBLISHED_LIMITS
 from simulator.ratelimit import PUBLISHED, RateLimiter, families
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST
 
@@ -48,7 +48,7 @@ def test_sliding_windows_with_a_fake_clock():
 
 
 def test_over_the_limit_the_simulator_answers_429_with_retry_after():
-    with running_simulator(seed=81, **FAST) as sim:
+    with approved_simulator(seed=81, **FAST) as sim:
         token = sim.market(neg_risk=False)["yes_token_id"]
         with httpx.Client(base_url=sim.clob_host, timeout=5) as http:
             codes = [http.get("/tick-size", params={"token_id": token}).status_code for _ in range(200)]
@@ -64,7 +64,7 @@ def test_over_the_limit_the_simulator_answers_429_with_retry_after():
 
 
 def test_limits_off_when_asked_for():
-    with running_simulator(seed=82, rate_limits=False, **FAST) as sim:
+    with approved_simulator(seed=82, rate_limits=False, **FAST) as sim:
         token = sim.market(neg_risk=False)["yes_token_id"]
         with httpx.Client(base_url=sim.clob_host, timeout=5) as http:
             codes = {http.get("/tick-size", params={"token_id": token}).status_code for _ in range(250)}
@@ -72,7 +72,7 @@ def test_limits_off_when_asked_for():
 
 
 def test_the_injected_429_carries_retry_after():
-    with running_simulator(seed=83, error_rate=1.0, error_codes=[429], error_scope="all", **FAST) as sim:
+    with approved_simulator(seed=83, error_rate=1.0, error_codes=[429], error_scope="all", **FAST) as sim:
         answer = httpx.get(sim.clob_host + "/time", timeout=5)
         assert (answer.status_code, answer.headers["Retry-After"]) == (429, "1")
         assert answer.json() == {"error": "Too Many Requests"}

@@ -11,7 +11,7 @@ from py_clob_client_v2 import OrderArgs, PartialCreateOrderOptions
 
 from simulator.markets import Market, Token
 from simulator.rebates import rebate_share_ppm, utc_day
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST, deposit_client, new_client, wait_for
 
@@ -19,7 +19,7 @@ from .conftest import FAST, deposit_client, new_client, wait_for
 @pytest.fixture(scope="module")
 def rsim():
     # r = 0.25 so a few fills earn the 1 pUSD minimum; the share and the minimum are the venue's.
-    with running_simulator(seed=41, fee_rate="0.25", **FAST) as handle:
+    with approved_simulator(seed=41, fee_rate="0.25", **FAST) as handle:
         yield handle
 
 
@@ -92,7 +92,7 @@ def test_crypto_markets_rebate_twenty_percent_others_twenty_five():
 
 
 def test_no_fee_no_rebate():
-    with running_simulator(seed=42, fee_rate="0", **FAST) as sim:
+    with approved_simulator(seed=42, fee_rate="0", **FAST) as sim:
         m, maker, wallet, taker = _traders(sim, 0, "100")
         _maker_fill(sim, maker, taker, m["yes_token_id"], 50)
         assert sim.pay_rebates() == {"paid": {}, "owed": {}}

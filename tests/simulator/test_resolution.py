@@ -13,7 +13,7 @@ from py_clob_client_v2 import OrderArgs
 from py_clob_client_v2.exceptions import PolyApiException
 from websockets.sync.client import connect
 
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST, new_client, recv_until, wait_for
 
@@ -22,7 +22,7 @@ AUTO_REDEEM_OPERATOR = "0xa1200000d0002264C9a1698e001292D00E1b00af"
 
 @pytest.fixture(scope="module")
 def rsim():
-    with running_simulator(seed=21, resolution_delay_s=0.6, auto_redeem_delay_s=0.2, **FAST) as handle:
+    with approved_simulator(seed=21, resolution_delay_s=0.6, auto_redeem_delay_s=0.2, **FAST) as handle:
         yield handle
 
 
@@ -91,7 +91,7 @@ def test_the_auto_redeem_operator_pays_only_wallets_that_approved_it(rsim):
 
 
 def test_a_dispute_moves_finality_out():
-    with running_simulator(seed=22, resolution_delay_s=0.3, dispute_delay_s=30, **FAST) as sim:
+    with approved_simulator(seed=22, resolution_delay_s=0.3, dispute_delay_s=30, **FAST) as sim:
         m, clock = sim.market(neg_risk=False, index=0), sim.market(neg_risk=False, index=1)
         sim.resolve(m["condition_id"], "YES")
         sim.resolve(clock["condition_id"], "YES")  # undisputed, same liveness: it shows when that has passed
@@ -118,7 +118,7 @@ def test_neg_risk_group_resolves_together(rsim):
 
 
 def test_scheduled_resolution_is_proposed_then_final():
-    with running_simulator(seed=4, resolve_after_s=0.5, resolution_delay_s=0.5, **FAST) as sim:
+    with approved_simulator(seed=4, resolve_after_s=0.5, resolution_delay_s=0.5, **FAST) as sim:
         wait_for(lambda: all(m["closed"] for m in sim.markets()), timeout=5)
         wait_for(lambda: all(m["resolution"] == "resolved" for m in sim.markets()), timeout=5)
         assert all(m["winner"] in (m["yes_token_id"], m["no_token_id"]) for m in sim.markets())
@@ -128,7 +128,7 @@ def test_scheduled_resolution_is_proposed_then_final():
 
 
 def test_the_default_liveness_is_two_hours():
-    with running_simulator(seed=5, **FAST) as sim:
+    with approved_simulator(seed=5, **FAST) as sim:
         m = sim.market(neg_risk=False, index=0)
         proposed = sim.resolve(m["condition_id"], "YES")
         assert proposed["final_at"] - proposed["proposed_at"] == pytest.approx(7200, abs=1)

@@ -11,7 +11,7 @@ from py_clob_client_v2 import OrderArgs, OrdersScoringParams, OrderScoringParams
 
 from simulator.config import SimConfig
 from simulator.rewards import utc_day
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 
 from .conftest import FAST, deposit_client
 
@@ -21,7 +21,7 @@ TERMS = dict(reward_markets="4,6", reward_pool="20", reward_max_spread="3", rewa
 
 @pytest.fixture(scope="module")
 def wsim():
-    with running_simulator(seed=43, **TERMS, **FAST) as handle:
+    with approved_simulator(seed=43, **TERMS, **FAST) as handle:
         yield handle
 
 
@@ -82,7 +82,7 @@ def test_orders_score_inside_the_spread_and_over_the_min_size_and_a_day_pays_the
 
 
 def test_a_day_under_the_minimum_is_not_paid():
-    with running_simulator(seed=44, **(TERMS | {"reward_pool": "0.5"}), **FAST) as sim:
+    with approved_simulator(seed=44, **(TERMS | {"reward_pool": "0.5"}), **FAST) as sim:
         m = sim.markets()[4]
         sim.clear_book(m["condition_id"])
         maker, wallet = deposit_client(sim)

@@ -17,7 +17,7 @@ from py_clob_client_v2.headers.headers import create_level_2_headers
 from py_clob_client_v2.order_utils.model.order_data_v2 import order_to_json_v2
 
 from simulator.signer_limits import CANCEL, ORDER, SignerLimits
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 
 from .conftest import FAST, new_client
 
@@ -66,7 +66,7 @@ def test_the_buckets_on_a_fake_clock() -> None:
 
 
 def test_batches_cost_one_token_per_order_all_or_nothing() -> None:
-    with running_simulator(seed=41, **FAST) as sim:
+    with approved_simulator(seed=41, **FAST) as sim:
         client = new_client(sim)
         token = sim.market(neg_risk=False)["yes_token_id"]
         _freeze_refill(sim)
@@ -88,7 +88,7 @@ def test_batches_cost_one_token_per_order_all_or_nothing() -> None:
 
 
 def test_cancel_all_costs_one_plus_what_it_cancelled_and_may_leave_a_debt() -> None:
-    with running_simulator(seed=42, **{**FAST, "signer_tier": "silver"}) as sim:  # 300 orders fit one burst
+    with approved_simulator(seed=42, **{**FAST, "signer_tier": "silver"}) as sim:  # 300 orders fit one burst
         client = new_client(sim)
         token = sim.market(neg_risk=False)["yes_token_id"]
         for k in range(14):
@@ -103,7 +103,7 @@ def test_cancel_all_costs_one_plus_what_it_cancelled_and_may_leave_a_debt() -> N
 
 
 def test_retry_after_as_an_http_date_when_asked() -> None:
-    with running_simulator(seed=43, **{**FAST, "retry_after_http_date": True}) as sim:
+    with approved_simulator(seed=43, **{**FAST, "retry_after_http_date": True}) as sim:
         client = new_client(sim)
         token = sim.market(neg_risk=False)["yes_token_id"]
         _freeze_refill(sim)

@@ -15,7 +15,7 @@ from py_clob_client_v2 import MarketOrderArgs, OrderArgs, OrderPayload, OrderTyp
 from websockets.sync.client import connect
 
 from simulator.config import SimConfig
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 
 from .conftest import FAST, deposit_client, recv_until, subscribe_user, wait_for
 
@@ -26,7 +26,7 @@ WIMBLEDON = "2022 Wimbledon Championships: Who will win Djokovic vs. Sinner?"
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=61, **{**FAST, "allow_eoa_makers": False, "sports_delay_s": DELAY}) as handle:
+    with approved_simulator(seed=61, **{**FAST, "allow_eoa_makers": False, "sports_delay_s": DELAY}) as handle:
         yield handle
 
 
@@ -207,7 +207,7 @@ def test_internal_liquidity_is_not_delayed(sim, game):
     ({"sports_markets": "0,4"}, 2),
 ])
 def test_which_markets_are_sports_and_no_delay(settings, sports):
-    with running_simulator(seed=62, **{**FAST, **settings}) as sim:
+    with approved_simulator(seed=62, **{**FAST, **settings}) as sim:
         rows = sim.markets()
         assert sum(m["sports"] for m in rows) == sports
         if settings.get("sports_markets") == "0,4":

@@ -13,7 +13,7 @@ from py_clob_client_v2.exceptions import PolyApiException
 
 from simulator.__main__ import parse_args
 from simulator.config import SimConfig, env_overrides
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 
 from .conftest import FAST, deposit_client, new_client
 
@@ -22,7 +22,7 @@ EOA_REFUSAL = "maker address not allowed, please use the deposit wallet flow"
 
 @pytest.fixture(scope="module")
 def strict() -> Iterator[SimHandle]:
-    with running_simulator(seed=51, **{**FAST, "allow_eoa_makers": False}) as handle:
+    with approved_simulator(seed=51, **{**FAST, "allow_eoa_makers": False}) as handle:
         yield handle
 
 

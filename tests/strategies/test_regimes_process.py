@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, isolated_env, seed_desk, wait_until
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def source() -> Iterator[ReferenceSource]:
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=11) as handle:
+    with approved_simulator(seed=11) as handle:
         yield handle
 
 

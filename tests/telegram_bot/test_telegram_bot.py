@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import ROOT, EngineProcess, isolated_env, live_desk, run_cli, wait_until
 from tests.telegram_api import BotApi, Sent, bot_api
 
@@ -207,7 +207,7 @@ def test_commands_over_the_rate_limit_are_refused_and_said_so_once(tmp_path: Pat
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=29, agents=False) as handle:
+    with approved_simulator(seed=29, agents=False) as handle:
         yield handle
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from engine.contracts.command_refusal import CommandRejected
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # The wallet is a plain type-0 key (EOA): allowed as a maker here; it only takes anyway.
-    with running_simulator(seed=61, agents=False, allow_eoa_makers=True, mined_delay_s=0.2,
+    with approved_simulator(seed=61, agents=False, allow_eoa_makers=True, mined_delay_s=0.2,
                            confirmed_delay_s=0.2) as handle:
         yield handle
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from engine.process.control import Controller
 from engine.trading.balance_watch import BalanceWatch, Reading
 from engine.trading.core import TradingCore
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -63,7 +63,7 @@ def test_a_start_while_running_clears_an_error_rate_halt_for_good(tmp_path: Path
     it are forgotten, so the next pass does not halt again."""
     migrate(tmp_path / "t.db")
     db = Database(tmp_path / "t.db")
-    with running_simulator(seed=72, agents=False) as sim:
+    with approved_simulator(seed=72, agents=False) as sim:
         settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "SIMULATOR_PORT": str(sim.port),
                                   "TRADER_DB": str(tmp_path / "t.db")})
         core = TradingCore(settings, db)

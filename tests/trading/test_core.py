@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from engine.trading.core import TradingCore
 from engine.strategies.market_making import MarketMaking
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -29,7 +29,7 @@ strategy_registry = importlib.import_module("engine.strategies.registry")
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # Resolutions are final at once here (no UMA liveness): the missed-resolution test needs one.
-    with running_simulator(seed=9, agents=False, resolution_delay_s=0) as handle:
+    with approved_simulator(seed=9, agents=False, resolution_delay_s=0) as handle:
         yield handle
 
 

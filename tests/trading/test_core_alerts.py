@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from engine.domain import Intent, Quote, Side, Tif
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -32,7 +32,7 @@ WATCH_CODES = {"FEED_DOWN", "VENUE_UNREACHABLE", "LOW_COLLATERAL", "REFUSAL_BURS
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=47, agents=False) as handle:
+    with approved_simulator(seed=47, agents=False) as handle:
         yield handle
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from engine.domain import Side
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.trading.test_strategy_limits_core import (SLIPPAGE, _core, _hold, _mid_is, _rows, _scripted_book,
                                                      _started)
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=43, agents=False) as handle:
+    with approved_simulator(seed=43, agents=False) as handle:
         yield handle
 
 

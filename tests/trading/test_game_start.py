@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.feeds.parse_markets import gamma_market
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.clocks import ShiftedClock
 from tests.trading.test_strategy_limits_core import _core, _rows, _scripted_book, _started
 
@@ -26,7 +26,7 @@ LEAD_S = 3
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=46, agents=False) as handle:
+    with approved_simulator(seed=46, agents=False) as handle:
         yield handle
 
 

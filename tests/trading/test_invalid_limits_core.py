@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage import config
 from storage.db import Database, now_ms
 from storage.migrations import migrate
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=71, agents=False) as handle:
+    with approved_simulator(seed=71, agents=False) as handle:
         yield handle
 
 

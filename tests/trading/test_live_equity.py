@@ -26,7 +26,7 @@ from engine.execution.executor import Executor
 from engine.execution.recovery import recover
 from engine.feeds.discovery import refresh_markets
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -38,7 +38,7 @@ WALLET = 250  # pUSD a new simulator account starts with: a small live wallet, u
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=17, agents=False, starting_balance=str(WALLET)) as handle:
+    with approved_simulator(seed=17, agents=False, starting_balance=str(WALLET)) as handle:
         yield handle
 
 
@@ -223,7 +223,7 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
 
     # On-chain settlement is slow here: the fill stays MATCHED for the whole test.
     # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
-    with running_simulator(seed=17, agents=False, prefill_books=False, mined_delay_s=120.0,
+    with approved_simulator(seed=17, agents=False, prefill_books=False, mined_delay_s=120.0,
                            allow_eoa_makers=True) as sim:
         cash, fee, trade_id = asyncio.run(scenario(sim))
         # The taker fee as the venue charged it, though the catalog had not read this market's schedule.
@@ -271,7 +271,7 @@ def test_winning_shares_not_yet_redeemed_are_redeemable_not_live_cash(tmp_path: 
         await controller.stop("operator")
 
     # The live wallet is a plain type-0 (EOA) key, which the venue refuses as a maker: allowed here.
-    with running_simulator(seed=23, agents=False, mined_delay_s=0.05, confirmed_delay_s=0.05,
+    with approved_simulator(seed=23, agents=False, mined_delay_s=0.05, confirmed_delay_s=0.05,
                            allow_eoa_makers=True, resolution_delay_s=0.1) as sim:
         key = "0x" + secrets.token_hex(32)
         migrate(tmp_path / "t.db")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.command_payloads import PayloadError
 from storage.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=37, agents=False) as handle:
+    with approved_simulator(seed=37, agents=False) as handle:
         yield handle
 
 

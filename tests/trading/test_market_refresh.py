@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import text
 
 from engine.feeds.discovery import make_refresh_job
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.feeds.test_discovery_keyset import KeysetGamma
 from tests.trading.test_whole_arbitrage import _core
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=45, agents=False) as handle:
+    with approved_simulator(seed=45, agents=False) as handle:
         yield handle
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.trading.test_whole_arbitrage import _bought, _core, _ticks
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=44, agents=False, prefill_books=False, markets=14) as handle:
+    with approved_simulator(seed=44, agents=False, prefill_books=False, markets=14) as handle:
         yield handle
 
 

@@ -20,7 +20,7 @@ import pytest
 from engine.contracts.payouts import PayoutError, Payouts
 from engine.domain import Intent, Outcome, Side, Tif
 from engine.trading.resolution import _settle, venue_payouts
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.desk import make_desk
 from tests.execution.test_executor import quote, step
 from tests.helpers import EngineProcess, paper_desk, run_cli, wait_until
@@ -33,7 +33,7 @@ HALVES = [0.5, 0.5]
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=62, agents=False, resolution_delay_s=3, relayer_delay_s=0.5,
+    with approved_simulator(seed=62, agents=False, resolution_delay_s=3, relayer_delay_s=0.5,
                            auto_redeem_delay_s=1) as handle:
         yield handle
 

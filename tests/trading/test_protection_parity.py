@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
@@ -57,7 +57,7 @@ def _desk(tmp: Path, mode: str, *, seed: int, mm: tuple[dict[str, Any], list[str
     """A strict simulator (no agents, no scheduled restart) and an engine desk on it in `mode`,
     with a 0.05 max slippage (not started)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    with running_simulator(seed=seed, agents=False, maintenance_schedule="off") as sim:
+    with approved_simulator(seed=seed, agents=False, maintenance_schedule="off") as sim:
         engine, _ = live_desk(tmp, sim, mode=mode, mm=mm, settings=SETTINGS)
         engine.env.update(env or {})
         with sqlite3.connect(engine.db_path) as conn:
@@ -97,7 +97,7 @@ def _ran_past(engine: EngineProcess, at_ms: int) -> bool:
 
 
 def _exit(tmp: Path, mode: str) -> dict[str, Any]:
-    with running_simulator(seed=61, agents=False, maintenance_schedule="off") as probe:
+    with approved_simulator(seed=61, agents=False, maintenance_schedule="off") as probe:
         market = probe.market(neg_risk=False, index=0)
     cid, yes = market["condition_id"], market["yes_token_id"]
     with _desk(tmp, mode, seed=61, mm=(MM, [cid]), strategy_limits={"stop_loss_move": "0.05"}) as (sim, engine):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.trading.test_redemption import ledger_cash, start, venue_cash
 from tests.helpers import EngineProcess, live_desk, wait_until
 
@@ -24,7 +24,7 @@ USDC = 1_000_000
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # r = 0.25 on every market so one 80-share fill earns more than the 1 pUSD payout minimum.
-    with running_simulator(seed=67, agents=False, fee_rate="0.25") as handle:
+    with approved_simulator(seed=67, agents=False, fee_rate="0.25") as handle:
         yield handle
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ RELAYER_KEY = "sim-relayer-key"  # the relayer stand-in wants a key owned by the
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=61, agents=False, resolution_delay_s=20, relayer_delay_s=0.5,
+    with approved_simulator(seed=61, agents=False, resolution_delay_s=20, relayer_delay_s=0.5,
                            auto_redeem_delay_s=1) as handle:
         yield handle
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.trading.core import TradingCore
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=43, agents=False, prefill_books=False) as handle:
+    with approved_simulator(seed=43, agents=False, prefill_books=False) as handle:
         yield handle
 
 

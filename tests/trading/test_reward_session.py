@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.trading.test_redemption import ledger_cash, start, venue_cash
 from tests.helpers import EngineProcess, live_desk, wait_until
 
@@ -25,7 +25,7 @@ USDC = 1_000_000
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # Market 4 is the first standard market; the test takes the samples, not the clock.
-    with running_simulator(seed=71, agents=False, fee_rate="0.25", reward_markets="4", reward_pool="20",
+    with approved_simulator(seed=71, agents=False, fee_rate="0.25", reward_markets="4", reward_pool="20",
                            reward_max_spread="3", reward_min_size="20", reward_sample_s=3600.0) as handle:
         yield handle
 

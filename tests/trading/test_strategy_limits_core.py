@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from engine.trading.core import TradingCore
 from engine.domain import Intent, Quote, Side, Tif
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from tests.clocks import ShiftedClock
@@ -30,7 +30,7 @@ SLIPPAGE = "0.03"  # the max-slippage limit exits sell at (not the default, so t
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=41, agents=False) as handle:
+    with approved_simulator(seed=41, agents=False) as handle:
         yield handle
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli.seed import DEMO_MARKETS, DEMO_PARAMS
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import now_ms
 from tests.helpers import EngineProcess, paper_desk, wait_until
 
@@ -25,7 +25,7 @@ SLACK_PER_MIN = 5  # a couple of re-quotes either way in a short window is noise
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=31, agents=True, agent_interval_s=0.1, markets=10) as handle:  # its measured scenario
+    with approved_simulator(seed=31, agents=True, agent_interval_s=0.1, markets=10) as handle:  # its measured scenario
         yield handle
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from engine.trading import arbs
 from engine.trading.core import TradingCore
 from engine.domain import Level, Side
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
 from engine.contracts.settings import load_settings
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=43, agents=False, prefill_books=False) as handle:
+    with approved_simulator(seed=43, agents=False, prefill_books=False) as handle:
         yield handle
 
 

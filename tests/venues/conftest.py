@@ -16,7 +16,7 @@ from engine.feeds.pacing import Backoff, RetryPolicy
 from engine.feeds.wsloop import SocketOptions
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from engine.contracts.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -35,7 +35,7 @@ FAST = VenueConfig(
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=11, **QUIET) as handle:
+    with approved_simulator(seed=11, **QUIET) as handle:
         yield handle
 
 

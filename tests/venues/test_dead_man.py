@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.clocks import wait_for_beats
 from tests.helpers import EngineProcess, live_desk, wait_until
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=47, agents=False, heartbeat_timeout_s=10) as handle:
+    with approved_simulator(seed=47, agents=False, heartbeat_timeout_s=10) as handle:
         yield handle
 
 

@@ -30,7 +30,8 @@ class SimulatorProcess:
     def __init__(self, *flags: str):
         env = {**os.environ, "TRADER_ENV_FILE": "/nonexistent/test.env", "DATA_SOURCE": "simulator",
                "SIMULATOR_LOG_LEVEL": "WARNING"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", *flags], cwd=ROOT, env=env,
+        command = [sys.executable, "-m", "simulator", "--port", "0", "--pre-approved-wallets", *flags]
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.port = 0

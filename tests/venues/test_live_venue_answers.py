@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ TERMINAL = ("CONFIRMED", "FAILED")
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=81, agents=False) as handle:
+    with approved_simulator(seed=81, agents=False) as handle:
         yield handle
 
 
@@ -54,7 +54,7 @@ def test_trades_in_every_rest_status_reconcile_without_an_error_line(tmp_path: P
     # Slow enough to settle that the restart and the reconnects find them still matched or retrying.
     rules = dict(agents=False, not_broadcasted_rate=1.0, retrying_rate=0.5, fail_rate=0.3, mined_delay_s=4.0,
                  confirmed_delay_s=2.0)
-    with running_simulator(seed=82, **rules) as venue:
+    with approved_simulator(seed=82, **rules) as venue:
         market = venue.market(neg_risk=False, index=1)
         venue.clear_book(market["condition_id"])
         venue.place_liquidity(market["yes_token_id"], "SELL", "0.5", "400")

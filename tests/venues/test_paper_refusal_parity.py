@@ -30,7 +30,7 @@ from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import OrderRejected, OrderRequest
 from engine.venues.paper import PaperVenue
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
 from tests.venues.conftest import FAST, settings_for
@@ -105,7 +105,7 @@ def micros(text: str) -> int:
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # Strict: no leniency asked for (a deposit wallet, as the venue wants of new accounts).
-    with running_simulator(seed=97, agents=False, prefill_books=False, maintenance_schedule="off") as handle:
+    with approved_simulator(seed=97, agents=False, prefill_books=False, maintenance_schedule="off") as handle:
         yield handle
 
 
@@ -195,6 +195,7 @@ SIMULATOR_REFUSALS: dict[tuple[str, str], tuple[str, ...]] = {
     ("exchange.py", "reason"): ("fok", "fak", "min_marketable"),  # rules.fill_rule_failure, below_min_marketable
     ("http_trading.py", "IN_BODY_FAULT, in_body=True"): (NOT_A_DESK_ORDER,),  # an injected fault
     ("http_trading.py", "POST_ONLY_MODE_ERROR"): (NOT_A_DESK_ORDER,),  # the weekly restart's phase
+    ("http_trading.py", "unapproved"): (NOT_A_DESK_ORDER,),  # the wallet's approvals (preflight --approve)
     ("validation.py", "INVALID_PAYLOAD"): ("payload",),  # an unknown token; the others: a malformed payload
     ("validation.py", '"the order owner has to be the owner of the API KEY"'): (NOT_A_DESK_ORDER,),
     ("validation.py", "EOA_MAKER_ERROR"): (NOT_A_DESK_ORDER,),  # the wallet's set-up (preflight)

@@ -13,7 +13,7 @@ from py_clob_client_v2.exceptions import PolyException
 from engine.domain import Side, Tif
 from engine.venues.base import TradeEvent, VenueEvent
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.venues.conftest import QUIET, collect, eventually, fresh_market, order, run, venue_for
 
 SHARE = 1_000_000
@@ -22,7 +22,7 @@ SHARE = 1_000_000
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
     # Every market charges the venue's crypto-style taker fee: r = 0.05, e = 1.
-    with running_simulator(seed=67, fee_rate="0.05", **QUIET) as handle:
+    with approved_simulator(seed=67, fee_rate="0.05", **QUIET) as handle:
         yield handle
 
 

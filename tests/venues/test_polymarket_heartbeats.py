@@ -8,7 +8,7 @@ import dataclasses
 
 from engine.domain import Side
 from engine.venues.polymarket import PolymarketVenue
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.venues.conftest import FAST, QUIET, eventually, fresh_market, new_key, order, run, venue_for
 
 # The venue's 5 s interval against a 10 s deadline, scaled down (the same ratio, with room for a
@@ -30,7 +30,7 @@ async def _rest_one(venue: PolymarketVenue, market: dict[str, object]) -> str:
 
 
 def test_lost_heartbeat_answers_are_recovered_from_the_venues_400_and_nothing_is_cancelled() -> None:
-    with running_simulator(seed=31, heartbeat_timeout_s=2.0, heartbeat_drop_rate=0.4, **QUIET) as sim:
+    with approved_simulator(seed=31, heartbeat_timeout_s=2.0, heartbeat_drop_rate=0.4, **QUIET) as sim:
         market = fresh_market(sim)
         venue = venue_for(sim, BEAT)
 
@@ -55,7 +55,7 @@ def test_lost_heartbeat_answers_are_recovered_from_the_venues_400_and_nothing_is
 def test_a_restarted_process_joins_the_chain_that_still_lives() -> None:
     """A second adapter on the same key (the engine restarted within the deadline) starts with
     "": the venue refuses it and names the live chain's id, which the adapter carries on with."""
-    with running_simulator(seed=32, heartbeat_timeout_s=2.0, **QUIET) as sim:
+    with approved_simulator(seed=32, heartbeat_timeout_s=2.0, **QUIET) as sim:
         market = fresh_market(sim)
         key = new_key()
         first = venue_for(sim, BEAT, key=key)
@@ -82,7 +82,7 @@ def test_a_restarted_process_joins_the_chain_that_still_lives() -> None:
 
 
 def test_a_lapsed_chain_is_restarted_once_the_venue_says_it_is_gone() -> None:
-    with running_simulator(seed=33, heartbeat_timeout_s=0.6, **QUIET) as sim:
+    with approved_simulator(seed=33, heartbeat_timeout_s=0.6, **QUIET) as sim:
         market = fresh_market(sim)
         venue = venue_for(sim, dataclasses.replace(FAST, heartbeat_s=0.2))
 

@@ -17,7 +17,7 @@ from engine.venues.base import VenueOrderStatus
 from engine.venues.polymarket_limits import (CANCEL, CAPACITY_MARGIN, ORDER, RATE_MARGIN, TIERS, SignerBucket,
                                              SignerLimits)
 from simulator.signer_limits import TIERS as SIM_TIERS
-from simulator.testing import running_simulator
+from simulator.testing import approved_simulator
 from tests.venues.conftest import FAST, QUIET, fresh_market, new_key, order, run, venue_for
 
 
@@ -80,7 +80,7 @@ async def _bids(venue, market: dict[str, object], count: int) -> list:  # type: 
 
 
 def test_a_burst_of_placements_is_paced_and_not_refused() -> None:
-    with running_simulator(seed=51, **QUIET) as sim:
+    with approved_simulator(seed=51, **QUIET) as sim:
         market = fresh_market(sim)
         # Retry-After honoured in place: should the venue still refuse one (a send delayed on a loaded
         # machine), it is placed after the wait, and counted below.
@@ -107,7 +107,7 @@ def test_a_burst_of_placements_is_paced_and_not_refused() -> None:
 
 
 def test_a_cancel_of_many_ids_is_split_to_fit_the_cancel_bucket() -> None:
-    with running_simulator(seed=52, **{**QUIET, "signer_tier": "silver"}) as sim:  # 300 orders fit a burst
+    with approved_simulator(seed=52, **{**QUIET, "signer_tier": "silver"}) as sim:  # 300 orders fit a burst
         market = fresh_market(sim)
         venue = venue_for(sim)
 
@@ -130,7 +130,7 @@ def test_a_refusal_with_an_http_date_retry_after_is_waited_out() -> None:
     """Another process on the same signer leaves the cancel bucket in debt (a cancel-all of 200
     orders): this adapter's estimate is full, the venue refuses its cancel with Retry-After as an
     HTTP date, and the cancel goes through once that has passed."""
-    with running_simulator(seed=53, **{**QUIET, "retry_after_http_date": True}) as sim:
+    with approved_simulator(seed=53, **{**QUIET, "retry_after_http_date": True}) as sim:
         market = fresh_market(sim)
         key = new_key()
         rival = venue_for(sim, key=key)

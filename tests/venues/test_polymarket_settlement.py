@@ -17,7 +17,7 @@ from engine.venues import onchain
 from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
 from engine.venues.settlement import SettlementTx
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from engine.contracts.settings import load_settings
 
 USDC = 1_000_000
@@ -25,7 +25,7 @@ USDC = 1_000_000
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=31, agents=False, prefill_books=False, resolution_delay_s=0, relayer_delay_s=0.1,
+    with approved_simulator(seed=31, agents=False, prefill_books=False, resolution_delay_s=0, relayer_delay_s=0.1,
                            block_time_s=0.1) as handle:
         yield handle
 

@@ -18,7 +18,7 @@ from engine.venues.base import (
     VenueOrderStatus,
 )
 from engine.venues.polymarket import cancel_everything
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.venues.conftest import QUIET, fresh_market, new_key, order, run, settings_for, venue_for
 
 ORDER_ID_LENGTH = 66
@@ -221,7 +221,7 @@ def test_balances_follow_fills(sim: SimHandle) -> None:
 
 
 def test_pagination_of_open_orders_and_trades() -> None:
-    with running_simulator(seed=12, page_size=3, **QUIET) as small_pages:
+    with approved_simulator(seed=12, page_size=3, **QUIET) as small_pages:
         market = fresh_market(small_pages)
         yes = market["yes_token_id"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from engine.execution import store
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ SHARE = 1_000_000
 def sim() -> Iterator[SimHandle]:
     # Every market charges the venue's crypto-style taker fee (r = 0.05, e = 1); the weekly restart
     # is switched off so the test drives its own window.
-    with running_simulator(seed=53, agents=False, fee_rate="0.05", maintenance_schedule="off") as handle:
+    with approved_simulator(seed=53, agents=False, fee_rate="0.05", maintenance_schedule="off") as handle:
         yield handle
 
 
