@@ -146,11 +146,14 @@ def test_refresh_from_gamma_shapes_tradable_rule_and_money(db: Database) -> None
     assert (slug["tick"], slug["min_size"], slug["neg_risk"], slug["neg_risk_market_id"]) == (1_000, 15_000_000, 1,
                                                                                              "0xgroup")
     assert slug["end_at"] == 1767139200000 and slug["tradable"] == 1
-    assert by_id["0xv2"]["tradable"] == 0 and "only v1" in by_id["0xv2"]["untradable_reason"]
+    # A Protocol V2 market is listed and tradable, its position ids as its tokens (not clobTokenIds).
+    assert by_id["0xv2"]["tradable"] == 1 and by_id["0xv2"]["gamma_version"] == "v2"
+    assert (by_id["0xv2"]["yes_token"], by_id["0xv2"]["no_token"]) == ("1", "2")
     assert by_id["0xthree"]["tradable"] == 0 and by_id["0xthree"]["untradable_reason"] == "not a binary market"
     assert by_id["0xdef456"]["closed"] == 1 and by_id["0xdef456"]["tradable"] == 1
     infos = {m.condition_id: m for m in catalog_of(db).all()}
-    assert not infos["0xv2"].tradable and infos["0xdef456"].closed
+    assert infos["0xv2"].tradable and infos["0xv2"].protocol_v2 and infos["0xdef456"].closed
+    assert not infos["0xabc123"].protocol_v2
     assert infos["0xabc123"].tradable and not infos["0xabc123"].closed
     assert set(infos) == set(by_id)
 
