@@ -169,7 +169,8 @@ async def _test_order(report: PreflightReport, venue: PolymarketVenue, market: M
         return
     request = OrderRequest(client_id=f"preflight-{secrets.token_hex(4)}", condition_id=market.condition_id,
                            token_id=market.yes_token, side=Side.BUY, price=price, size=size, tif=Tif.GTC,
-                           post_only=True, neg_risk=market.neg_risk, tick=market.tick)
+                           post_only=True, neg_risk=market.neg_risk, tick=market.tick,
+                           protocol_v2=market.protocol_v2)
     what = f"post-only BUY {fmt(size)} at {fmt(price)} in {market.question[:60]!r}"
     try:
         result = await venue.submit(await venue.prepare(request))

@@ -62,7 +62,8 @@ def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHand
     for row in stored:
         source = by_id[row["condition_id"]]
         assert (row["yes_token"], row["no_token"]) == (source["yes_token_id"], source["no_token_id"])
-        assert row["tick"] == round(float(source["tick_size"]) * 1e6) and row["gamma_version"] == "v1"
+        version = "v2" if source["protocol_v2"] else "v1"  # the default serves one Protocol V2 market
+        assert row["tick"] == round(float(source["tick_size"]) * 1e6) and row["gamma_version"] == version
         assert row["neg_risk"] == int(source["neg_risk"]) and row["tradable"] == 1
     first_seen = {r["condition_id"]: r["first_seen_at"] for r in stored}
     again = asyncio.run(refresh_markets(db, sim.gamma_host, page_size=100))
@@ -76,6 +77,9 @@ def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHand
                                                                some["neg_risk"])
     assert info.end_ms is not None and info.tradable and not info.closed
     assert catalog.by_token(some["yes_token_id"]) is info and catalog.by_token(some["no_token_id"]) is info
+    assert [m["protocol_v2"] for m in markets].count(True) == 1
+    assert {m.condition_id for m in catalog.all() if m.protocol_v2} == {
+        m["condition_id"] for m in markets if m["protocol_v2"]}
 
 
 class StubGamma:
