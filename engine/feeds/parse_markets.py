@@ -202,7 +202,7 @@ def _role(market: dict[str, Any]) -> EventRole:
     if market.get("negRiskOther"):
         return "other"
     try:
-        tokens = json_list(market.get("clobTokenIds"))
+        tokens = json_list(market.get("positionIds" if market.get("version") == PROTOCOL_V2 else "clobTokenIds"))
     except ValueError:
         tokens = []
     if not market.get("enableOrderBook", True) or not tokens or not market.get("acceptingOrders", True):

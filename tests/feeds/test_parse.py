@@ -156,6 +156,10 @@ def test_protocol_v2_market_trades_its_position_ids() -> None:
     assert gamma_market(dict(captured, version="v2", positionIds=None)) is None  # no position ids: no row
     neg_risk = gamma_market(dict(captured, version="v2", positionIds=positions, negRisk=True))
     assert neg_risk is not None and neg_risk.untradable_reason.startswith("v2: not supported yet")
+    event = gamma_event({"id": "e1", "markets": [  # a v2 outcome with its position ids is named, not a placeholder
+        {"conditionId": "0xa", "version": "v2", "positionIds": positions},
+        {"conditionId": "0xb", "version": "v2", "clobTokenIds": "[]"}]})
+    assert [role for _, role, _ in event.members] == ["named", "placeholder"]
 
 
 def test_clob_market_fees() -> None:
