@@ -91,3 +91,10 @@ def test_v2_markets_are_chosen_by_the_setting():
         assert {item["version"] for item in _gamma(none).values()} == {"v1"}
     with running_simulator(seed=41, v2_markets="4,5", **STRICT) as listed:
         assert [i for i, m in enumerate(listed.markets()) if m["protocol_v2"]] == [4, 5]
+
+
+def test_a_bad_v2_markets_setting_is_refused_with_its_name():
+    from simulator.config import SimConfig
+
+    with pytest.raises(ValueError, match="v2_markets"):
+        SimConfig(v2_markets="some")
