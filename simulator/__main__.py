@@ -77,6 +77,9 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "(default 3; 0 = none)"),
     "--sports-markets": ("sports_markets", str, "default (head-to-head games), none, all, or a comma list "
                                                 "of market indexes / condition ids"),
+    "--v2-markets": ("v2_markets", str, "Protocol V2 markets (positionIds, ExchangeV3 signatures, "
+                                        "CONDITIONAL-V2 balances): default (one standalone market), none, "
+                                        "all, or a comma list of market indexes / condition ids"),
     "--signer-tier": ("signer_tier", str, "per-signer rate-limit tier: standard (default), copper, bronze, silver, "
                                           "gold, platinum, diamond, elite"),
     "--replay": ("replay", str, "serve this recorded session of the desk's database as the market (no agents; "

@@ -76,7 +76,7 @@ class Admin:
             "latent": m.latent, "fee_rate": fmt(m.fee_rate), "fee_exponent": m.fee_exponent,
             "sports": m.seconds_delay > 0, "seconds_delay": m.seconds_delay,
             "resolution": m.uma_status or "open",
-            "rewarded": m.reward is not None,
+            "rewarded": m.reward is not None, "protocol_v2": m.protocol_v2,
         } for m in self.ex.markets.values()]
 
     def trade(self, trade_id: str) -> dict[str, Any]:

@@ -119,6 +119,7 @@ class SimConfig:
     pre_approved_wallets: bool = False  # every wallet reads as approved for trading (venue: none until it approves)
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
+    v2_markets: str = "default"  # which markets are Protocol V2 ones (protocol_v2.py: one standalone)
     rate_limits: bool = True  # enforce the venue's published per-endpoint and per-signer rate limits
     signer_tier: str = "standard"  # per-signer token buckets of this tier (signer_limits.py)
     retry_after_http_date: bool = False  # a per-signer 429's Retry-After as an HTTP date, not seconds
@@ -215,6 +216,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_MAINTENANCE_POST_ONLY_SECONDS": ("maintenance_post_only_seconds", float),
     "SIMULATOR_SPORTS_DELAY": ("sports_delay_s", float),
     "SIMULATOR_SPORTS_MARKETS": ("sports_markets", str),
+    "SIMULATOR_V2_MARKETS": ("v2_markets", str),
     "SIMULATOR_SIGNER_TIER": ("signer_tier", str),
     **market_config.ENV_VARS,  # SIMULATOR_AGENT_MARKET, SIMULATOR_SPORTS_NEWS_EVERY, ...
     "SIMULATOR_RESOLUTION_DELAY": ("resolution_delay_s", float),
@@ -346,6 +348,7 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError("reward_period_s must be more than 0 and at most 86400 (daily)")
     parse_market_choice(cfg.reward_markets, "reward_markets")
     parse_sports_markets(cfg.sports_markets)
+    parse_market_choice(cfg.v2_markets, "v2_markets")
 
 
 def _check_amount(cfg: "SimConfig", name: str, decimals: int) -> None:

@@ -303,8 +303,11 @@ async def get_balance_allowance(request: web.Request) -> web.Response:
         balance = acct.pusd
     elif asset_type in ("CONDITIONAL", "CONDITIONAL-V2"):
         token_id = request.query.get("token_id", "")
-        if sim.exchange.market_for_token(token_id) is None:
+        market = sim.exchange.market_for_token(token_id)
+        if market is None:
             raise HttpError(400, "Invalid token id")
+        if market.protocol_v2 != (asset_type == "CONDITIONAL-V2"):  # a V2 position is CONDITIONAL-V2 only
+            raise HttpError(400, "Invalid asset type")
         balance = acct.token(token_id)
     else:
         raise HttpError(400, "Invalid asset type")

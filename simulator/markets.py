@@ -95,6 +95,7 @@ class Market:
     volume: int = 0  # micro-pUSD, all time
     trade_times: list[tuple[float, int]] = field(default_factory=list)  # for volume24hr
     reward: Any = None  # its liquidity-reward program (rewards.Program), None when it runs none
+    protocol_v2: bool = False  # a Protocol V2 market (protocol_v2.py): positionIds, ExchangeV3
 
     @property
     def tokens(self) -> tuple[Token, Token]:

@@ -43,6 +43,7 @@ from .relayer import Relayer
 from .rpc import Rpc
 from .settlement import Settlement
 from .sports import assign_sports, clear_started
+from .protocol_v2 import assign_v2
 from .trades import TradeLog
 from .units import to_micro
 from .views import quote
@@ -70,6 +71,7 @@ class Simulator:
                                          cfg.end_after_s)
             assign_fees(self.markets, cfg.fee_rate, cfg.fee_exponent)
         self.sports = assign_sports(self.markets, cfg.sports_markets, cfg.sports_delay_s)
+        self.v2_markets = assign_v2(self.markets, cfg.v2_markets)
         self.maintenance = Maintenance(cfg.maintenance_schedule, cfg.maintenance_seconds,
                                        cfg.maintenance_post_only_seconds, self.start_ts)
         self.maintenance.listeners.append(self._maintenance_changed)

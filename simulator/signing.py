@@ -16,6 +16,7 @@ from eth_utils import keccak
 CHAIN_ID = 137
 EXCHANGE_V2 = "0xE111180000d2663C0091e4f400237545B87B996B"
 NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
+EXCHANGE_V3 = "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa"  # Protocol V2 markets, EIP-712 domain version "3"
 NEG_RISK_ADAPTER = "0xd91E80cF2E7be2e162c6513ceD06f1dD0dA35296"
 COLLATERAL = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 
@@ -62,6 +63,7 @@ def exchange_domain(contract: str, version: str = "2", chain_id: int = CHAIN_ID)
 
 DOMAIN_V2 = exchange_domain(EXCHANGE_V2)
 DOMAIN_NEG_RISK_V2 = exchange_domain(NEG_RISK_EXCHANGE_V2)
+DOMAIN_V3 = exchange_domain(EXCHANGE_V3, version="3")
 CLOB_AUTH_DOMAIN = keccak(
     keccak(text="EIP712Domain(string name,string version,uint256 chainId)")
     + keccak(text="ClobAuthDomain") + keccak(text="1") + _u256(CHAIN_ID)
@@ -135,14 +137,16 @@ def _hex_bytes(value: Any) -> bytes | None:
         return None
 
 
-def order_signer(order: dict[str, Any], neg_risk: bool) -> tuple[str, str | None]:
+def order_signer(order: dict[str, Any], neg_risk: bool, protocol_v2: bool = False) -> tuple[str, str | None]:
     """(orderID, recovered EOA or None) for a posted V2 order; the orderID is the digest.
 
+    The domain is the market's exchange: ExchangeV3 (domain "3") for a Protocol V2 market, else the
+    standard or neg-risk V2 exchange (domain "2"); an order signed for another recovers to a stranger.
     Types 0-2 are plain EIP-712 signatures; type 3 (POLY_1271 deposit wallets) is
     the ERC-7739 nested form, whose inner ECDSA signer is the wallet's owner EOA.
     """
     sh = struct_hash(order)
-    domain = DOMAIN_NEG_RISK_V2 if neg_risk else DOMAIN_V2
+    domain = DOMAIN_V3 if protocol_v2 else DOMAIN_NEG_RISK_V2 if neg_risk else DOMAIN_V2
     digest = keccak(b"\x19\x01" + domain + sh)
     order_id = "0x" + digest.hex()
     sig = _hex_bytes(order.get("signature"))

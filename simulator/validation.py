@@ -42,7 +42,7 @@ def parse_order(item: Any, creds: ApiCreds, exchange: Exchange, gtd_buffer_s: fl
     if market is None:
         raise OrderRejected(INVALID_PAYLOAD)
     try:
-        order_id, recovered = order_signer(wire, market.neg_risk)
+        order_id, recovered = order_signer(wire, market.neg_risk, market.protocol_v2)
     except OrderFormatError:
         raise OrderRejected(INVALID_PAYLOAD) from None
     _check_signer(wire, creds, recovered)

@@ -160,6 +160,12 @@ def _game_start(market: Market) -> JSON:
     return {"gameStartTime": start, "clearBookOnStart": market.clear_book_on_start}
 
 
+def _outcome_ids(market: Market) -> JSON:
+    """A v1 market's CTF tokens as a JSON-encoded string; a Protocol V2 market's position ids as an array."""
+    ids = [t.token_id for t in market.tokens]
+    return {"positionIds": ids} if market.protocol_v2 else {"clobTokenIds": json.dumps(ids)}
+
+
 def gamma_market(market: Market, book: Book) -> JSON:
     bid, ask, _, spread = quote(book, market.yes)
     prices = [fmt(token_price(market, book, t)) for t in market.tokens]
@@ -177,7 +183,7 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "endDateIso": market.end_date_iso[:10],
         "outcomes": json.dumps([t.outcome for t in market.tokens]),
         "outcomePrices": json.dumps(prices),
-        "clobTokenIds": json.dumps([t.token_id for t in market.tokens]),
+        **_outcome_ids(market),
         "active": True,
         "closed": market.closed,
         "archived": False,
@@ -203,7 +209,7 @@ def gamma_market(market: Market, book: Book) -> JSON:
         "image": market.icon,
         "tags": [{"id": str(i + 1), "label": tag, "slug": tag.lower().replace(" ", "-")}
                  for i, tag in enumerate(market.tags[:5])],
-        "version": "v1",
+        "version": "v2" if market.protocol_v2 else "v1",
         **_game_start(market),
         **_gamma_rewards(market),
     }

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from engine.contracts.limits import BY_NAME as LIMIT_SPECS
 from engine.contracts.limits import LimitError, parse_value
+from engine.contracts.protocol_v2 import protocol_label
 from storage.db import Database
 from storage.frames import MICRO, to_human, to_utc, where
 from storage.frames import frame as _frame
@@ -70,7 +71,7 @@ class MarketFilter:
 
 _MARKET_COLUMNS = """condition_id, question, slug, yes_token, no_token, volume, volume_24h, liquidity, end_at,
     tags, tradable, closed, accepting_orders, neg_risk, neg_risk_market_id, tick, min_size, untradable_reason,
-    resolved_outcome, payout_yes, payout_no, updated_at, game_start_at, clear_book_on_start"""
+    resolved_outcome, payout_yes, payout_no, updated_at, game_start_at, clear_book_on_start, gamma_version"""
 
 
 def _market_units(data: pd.DataFrame) -> pd.DataFrame:
@@ -78,6 +79,7 @@ def _market_units(data: pd.DataFrame) -> pd.DataFrame:
     for flag in ("tradable", "closed", "accepting_orders", "neg_risk"):
         data[flag] = data[flag].astype(bool)
     data["tags"] = data["tags"].map(_tag_list)
+    data["protocol"] = data["gamma_version"].map(protocol_label)
     return to_utc(data, "end_at", "updated_at")
 
 

@@ -36,7 +36,9 @@ def pick_markets(db: Database | None) -> dict[bool, MarketInfo]:
         return {}
     catalog = MarketCatalog()
     catalog.load(db)
-    usable = sorted((m for m in catalog.all() if m.tradable and m.accepting_orders and not m.closed),
+    # Protocol V1 markets: the approvals preflight sets are V1's (a V2 market's ExchangeV3 is not among them).
+    usable = sorted((m for m in catalog.all() if m.tradable and m.accepting_orders and not m.closed
+                     and not m.protocol_v2),
                     key=lambda m: (m.min_size * m.tick, m.condition_id))
     picked: dict[bool, MarketInfo] = {}
     for market in usable:

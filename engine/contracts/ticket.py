@@ -31,6 +31,7 @@ from engine.domain import (
     notional,
     to_micros,
 )
+from engine.contracts.protocol_v2 import PROTOCOL_V2
 from engine.contracts.expiry import expiry_problem
 from engine.contracts.venue_rules import TAKE, round_price, round_size, taker_fee
 
@@ -281,6 +282,7 @@ def market_for_ticket(row: Mapping[str, Any]) -> MarketInfo:
         fee_exponent=int(row["fee_exponent"] or 1), tradable=bool(row["tradable"]),
         accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
         tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
+        protocol_v2=row.get("gamma_version") == PROTOCOL_V2,
     )
 
 

@@ -187,6 +187,7 @@ class Placement:
             client_id=self.new_client_id(), condition_id=market.condition_id, token_id=spec.token_id,
             side=spec.side, price=spec.price, size=spec.size, tif=spec.tif, post_only=spec.post_only,
             expires_at_s=spec.expires_at_s, neg_risk=market.neg_risk, tick=market.tick,
+            protocol_v2=market.protocol_v2,
         )
 
     async def _send(self, prepared: list[PreparedOrder]) -> tuple[list[PlaceResult | None], VenueBusy | None]:

@@ -82,6 +82,11 @@ class MarketCatalog:
     def all(self) -> list[MarketInfo]:
         return list(self._by_id.values())
 
+    def is_v2_position(self, token_id: str) -> bool:
+        """Whether the token is a Protocol V2 market's position id (its balance is `CONDITIONAL-V2`)."""
+        market = self._by_token.get(token_id)
+        return market is not None and market.protocol_v2
+
     def fee_schedule(self, condition_id: str) -> tuple[int, int] | None:
         """The market's taker fee (rate in ppm, exponent) as the venue publishes it; None if unknown."""
         market = self._by_id.get(condition_id)

@@ -9,8 +9,8 @@ short write transaction (storage/catalog_store.py; run in a thread, never across
 Only a complete listing closes the stored markets it no longer has; a page that fails or is
 malformed raises DiscoveryError and the stored catalog stays as it was. Every market
 is stored, tradable or not; an untradable one carries its reason (e.g. a Gamma `version` other
-than "v1", which this adapter cannot sign for). A market without a `version` predates protocol V2
-and is treated as "v1". Fee parameters come from the CLOB's `/clob-markets/{cid}` for
+than "v1" or "v2", which this adapter cannot sign for). A market without a `version` predates
+Protocol V2 and is treated as "v1"; a "v2" one is stored with its position ids as its tokens. Fee parameters come from the CLOB's `/clob-markets/{cid}` for
 the markets being traded (`enrich_fees`).
 """
 
@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.contracts.protocol_v2 import PROTOCOL_V2
 from engine.domain import MarketInfo
 from engine.feeds.parse_markets import EventRefused, GammaMarket, clob_market_fees, gamma_event, gamma_market
 from engine.feeds.rest import RestClient
@@ -187,6 +188,7 @@ def market_info(row: dict[str, Any]) -> MarketInfo:
         accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
         tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
         game_start_ms=row.get("game_start_at"), clear_book_on_start=bool(row.get("clear_book_on_start")),
+        protocol_v2=row.get("gamma_version") == PROTOCOL_V2,
     )
 
 

@@ -3,6 +3,10 @@
 Gamma encodes `outcomes`, `outcomePrices` and `clobTokenIds` as JSON strings; captured
 fixtures and newer fields use real arrays; both are accepted. Money and sizes become
 micro-units (floats through their shortest repr, never their binary value).
+
+A market's protocol is its Gamma `version`, never guessed from which fields it carries: "v1"
+(or none: it predates Protocol V2) trades the CTF tokens of `clobTokenIds`; "v2" trades the
+PositionManager's `positionIds` (a real array), which go on the wire as the order's tokenId.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.contracts.protocol_v2 import KNOWN_VERSIONS, NEG_RISK_NOT_SUPPORTED, PROTOCOL_V2
 from engine.domain import MICRO, to_micros
 
 
@@ -44,10 +49,16 @@ class GammaMarket:
     clear_book_on_start: bool = False  # the venue removes its resting orders at the game's start
 
     @property
+    def protocol_v2(self) -> bool:
+        return self.version == PROTOCOL_V2
+
+    @property
     def untradable_reason(self) -> str | None:
         """Why this adapter cannot trade the market, or None when it can."""
-        if self.version not in (None, "v1"):
-            return f"gamma version {self.version}: only v1 (CTF) markets are supported"
+        if self.version not in KNOWN_VERSIONS:
+            return f"gamma version {self.version}: only v1 (CTF) and v2 (Protocol V2) markets are supported"
+        if self.protocol_v2 and self.neg_risk:
+            return NEG_RISK_NOT_SUPPORTED
         if len(self.token_ids) != 2 or len(self.outcomes) != 2:
             return "not a binary market"
         if not self.enable_order_book:
@@ -108,7 +119,9 @@ def _yes_first(outcomes: list[str], tokens: list[str]) -> tuple[tuple[str, ...],
 def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
     """A Gamma `/markets` item; None when it lacks the ids a row needs."""
     condition_id = raw.get("conditionId") or raw.get("condition_id")
-    tokens = [str(t) for t in json_list(raw.get("clobTokenIds"))]
+    version = str(raw["version"]) if raw.get("version") not in (None, "") else None
+    ids_field = "positionIds" if version == PROTOCOL_V2 else "clobTokenIds"
+    tokens = [str(t) for t in json_list(raw.get(ids_field))]
     if not condition_id or not tokens:
         return None
     outcomes = [str(o) for o in json_list(raw.get("outcomes"))] or (["Yes", "No"] if len(tokens) == 2 else [])
@@ -135,7 +148,7 @@ def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
         volume_24h=_money(raw, "volume24hr"),
         liquidity=_money(raw, "liquidity", "liquidityNum"),
         tags=_tags(raw.get("tags")),
-        version=str(raw["version"]) if raw.get("version") not in (None, "") else None,
+        version=version,
         event_id=_event_id(raw.get("events")),
         game_start_ms=iso_ms(raw.get("gameStartTime")),
         clear_book_on_start=raw.get("clearBookOnStart") is True,
@@ -189,7 +202,7 @@ def _role(market: dict[str, Any]) -> EventRole:
     if market.get("negRiskOther"):
         return "other"
     try:
-        tokens = json_list(market.get("clobTokenIds"))
+        tokens = json_list(market.get("positionIds" if market.get("version") == PROTOCOL_V2 else "clobTokenIds"))
     except ValueError:
         tokens = []
     if not market.get("enableOrderBook", True) or not tokens or not market.get("acceptingOrders", True):

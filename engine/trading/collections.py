@@ -8,6 +8,11 @@ wallet approved the venue's auto-redeem operator, after `auto_redeem_grace_s` if
 operator has not paid by then. The operator's `redeem` command (the Redeem button) redeems
 now; `merge` turns complete YES+NO sets back into pUSD. Each redeem or merge is recorded
 before it is sent (`settlement_txs`) and audited by its command.
+
+A Protocol V2 market is neither redeemed nor merged (engine/contracts/protocol_v2.py says why):
+a resolved one the desk is owed in raises `V2_REDEEM_UNSUPPORTED` once instead, and what the
+venue pays for it (its auto-redeem operator, or a redemption made on polymarket.com) is still
+booked when reported.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from engine.execution import claims, store
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
 from engine.contracts.command_refusal import CommandRejected
+from engine.contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, SettlementVenue
 from storage import claims_store
@@ -49,6 +55,7 @@ class Collections:
         """A mode switch: what was learnt of the other venue is forgotten."""
         self._approved: tuple[bool, int] | None = None  # (approved, when it was read)
         self._unpaid_alerted: set[int] = set()  # redeem transactions alerted as mined but unpaid
+        self._v2_alerted: set[str] = set()  # Protocol V2 markets alerted as owed but not redeemable here
 
     @property
     def venue(self) -> SettlementVenue:
@@ -118,6 +125,9 @@ class Collections:
         approved = await self._auto_redeem_approved() if not now_please else False
         sent = []
         for cid, since in sorted(owed.items()):
+            if self._protocol_v2(cid):
+                self._v2_owed(cid)
+                continue
             with self.ex.db.read() as conn:
                 last = claims_store.last_attempt(conn, self.ex.mode, "redeem", cid)
             if last is not None and last.state in claims_store.OPEN_TX_STATES:
@@ -143,6 +153,22 @@ class Collections:
                         message=f"the redemption{_in(tx.condition_id)} was mined over 30 minutes ago but the venue "
                                 "reports no payment for it: check the wallet's positions on polymarket.com (Redeem "
                                 "now sends it again)")
+
+    def _protocol_v2(self, condition_id: str) -> bool:
+        market = self.catalog.get(condition_id)
+        return market is not None and market.protocol_v2
+
+    def _v2_owed(self, condition_id: str) -> None:
+        """A resolved Protocol V2 market the desk is owed in, which it cannot redeem: said once."""
+        if condition_id in self._v2_alerted:
+            return
+        self._v2_alerted.add(condition_id)
+        with self.ex.tx() as conn:
+            raise_alert(conn, level="warning", source="venue", code="V2_REDEEM_UNSUPPORTED", message=(
+                f"market {condition_id[:14]}… has resolved and a position of yours in it needs redeeming, "
+                f"but it is a Protocol V2 market. {V2_NOT_SUPPORTED}. Redeem it on polymarket.com (or let "
+                "the venue's auto-redeem operator pay it): the desk books the payment when the venue "
+                "reports it"))
 
     def _owed(self, condition_id: str | None) -> dict[str, int]:
         """Markets with open redeem claims, final here, and since when they are owed."""
@@ -194,6 +220,9 @@ class Collections:
 
     async def redeem_now(self, condition_id: str | None) -> dict[str, Any]:
         """The Redeem button: every final market that still owes (or one), now."""
+        if condition_id is not None and self._protocol_v2(condition_id):
+            raise CommandRejected(f"market {condition_id[:14]}… is a Protocol V2 market: "
+                                  f"{V2_NOT_SUPPORTED}")
         await book_venue_credits(self.ex, self.venue)  # what was paid meanwhile is not redeemed again
         if not self._owed(condition_id):
             raise CommandRejected(f"nothing to redeem{_in(condition_id)}: no resolved position is owed by the venue "
@@ -206,6 +235,8 @@ class Collections:
         market = self.catalog.get(cid)
         if market is None:
             raise CommandRejected(f"unknown market {cid!r}")
+        if market.protocol_v2:
+            raise CommandRejected(f"market {cid[:14]}… is a Protocol V2 market: {V2_NOT_SUPPORTED}")
         if self.catalog.resolution(cid) is not None:
             raise CommandRejected("this market has resolved: redeem it instead of merging")
         legs = self._merge_legs(market, payload.get("strategy"), _shares(payload.get("shares")))

@@ -84,8 +84,9 @@ class VenueLink:
             # which a paper desk or a backtest never needs.
             from engine.venues.polymarket import PolymarketVenue, VenueConfig
 
-            venue = PolymarketVenue(self.settings, VenueConfig(heartbeat_s=self._config()["venue_heartbeat_s"]),
-                                    fees=self.catalog.fee_schedule)
+            config = VenueConfig(heartbeat_s=self._config()["venue_heartbeat_s"])
+            venue = PolymarketVenue(self.settings, config, fees=self.catalog.fee_schedule,
+                                    is_v2_position=self.catalog.is_v2_position)
         counter = iter(range(1, 2**62))
         ids = (lambda: f"bt-{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,

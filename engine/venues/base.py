@@ -86,6 +86,7 @@ class OrderRequest:
     expires_at_s: int = 0  # GTD only, unix seconds
     neg_risk: bool = False
     tick: int = 10_000
+    protocol_v2: bool = False  # a Protocol V2 market: token_id is a position id, signed for ExchangeV3
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,10 @@
 - Credentials: the private key, signature type and funder from Settings; API creds from
   Settings or created-or-derived from the key at connect, registered with the log
   redactor, never stored.
-- `prepare` signs offline (V2, the request's tick and neg-risk) and returns the orderID
-  digest plus the exact body; `submit` posts those bytes. A retry of the same bytes can
-  never make a second order (the orderID is the digest), and when the venue says
+- `prepare` signs offline (V2, the request's tick and neg-risk; ExchangeV3 for a Protocol V2
+  market) and returns the orderID digest plus the exact body; `submit` posts those bytes. A
+  retry of the same bytes can never make a second order (the orderID is the digest), and when
+  the venue says
   "duplicated", or a send timed out, the order is looked up by id and its real state
   returned.
 - Calls are paced per endpoint family and by the signer's order and cancel buckets, and
@@ -31,6 +32,7 @@ from typing import Any
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
 from py_clob_client_v2.clob_types import OrderPayload
 
+from engine.contracts.protocol_v2 import CONDITIONAL_V2
 from engine.feeds.pacing import PUBLISHED_LIMITS, SAFETY_MARGIN, Backoff, Jitter, RateLimits, RetryPolicy
 from engine.feeds.user_ws import UserFeed
 from engine.feeds.wsloop import SocketOptions
@@ -108,10 +110,13 @@ class PolymarketVenue:
     mode = "live"
 
     def __init__(self, settings: Settings, config: VenueConfig | None = None, *,
-                 fees: FeeSchedule = no_fee_schedule):
+                 fees: FeeSchedule = no_fee_schedule,
+                 is_v2_position: Callable[[str], bool] = lambda _: False):
         """`fees` gives each market's taker fee schedule (the trading core passes its catalog):
-        the venue's trade records do not carry the fee it charged."""
+        the venue's trade records do not carry the fee it charged. `is_v2_position` says which
+        tokens are Protocol V2 positions, whose balances the venue keeps as `CONDITIONAL-V2`."""
         self.settings = settings
+        self.is_v2_position = is_v2_position
         self.config = config or VenueConfig()
         self.fees = VenueFees(fees)
         cfg = self.config
@@ -328,7 +333,8 @@ class PolymarketVenue:
                                          BalanceAllowanceParams(asset_type=AssetType.COLLATERAL))
             tokens = {}
             for token in dict.fromkeys(token_ids):
-                params = BalanceAllowanceParams(asset_type=AssetType.CONDITIONAL, token_id=token)
+                kind = CONDITIONAL_V2 if self.is_v2_position(token) else AssetType.CONDITIONAL
+                params = BalanceAllowanceParams(asset_type=kind, token_id=token)  # type: ignore[arg-type]
                 raw = await self.calls.call("balance", client.get_balance_allowance, params)
                 tokens[token] = balance_micros(raw["balance"])
         except CallFailure as failure:

@@ -80,7 +80,9 @@ def order_digest(builder: ExchangeOrderBuilderV2, order: SignedOrderV2) -> str:
 
 class OrderSigner:
     """Signs with the wallet and routing of the client's `OrderBuilder` (signer, funder,
-    signature type), against the standard or neg-risk V2 exchange."""
+    signature type), against the standard or neg-risk V2 exchange, or, for a Protocol V2 market,
+    ExchangeV3 with EIP-712 domain version "3": what the client's own `build_order` does for an
+    order given a `position_id` (py_clob_client_v2 1.2.1, order_builder/builder.py)."""
 
     def __init__(self, order_builder: OrderBuilder, chain_id: int):
         if order_builder.signer is None:
@@ -96,13 +98,22 @@ class OrderSigner:
             neg_risk: ExchangeOrderBuilderV2(address, chain_id, signer, domain_version="2")
             for neg_risk, address in ((False, contracts.exchange_v2), (True, contracts.neg_risk_exchange_v2))
         }
+        self._exchange_v3 = ExchangeOrderBuilderV2(contracts.exchange_v3, chain_id, signer,
+                                                   domain_version="3")
+
+    def exchange_for(self, req: OrderRequest) -> ExchangeOrderBuilderV2:
+        if req.protocol_v2:
+            if req.neg_risk:  # the discovery refuses these; a request for one is a bug, not an order
+                raise OrderRejected("a neg-risk Protocol V2 market is not supported yet")
+            return self._exchange_v3
+        return self._exchanges[req.neg_risk]
 
     def prepare(self, req: OrderRequest, owner: str) -> PreparedOrder:
         check_request(req)
         maker_amount, taker_amount = order_amounts(req.side, req.price, req.size, req.tif)
         if maker_amount <= 0 or taker_amount <= 0:
             raise OrderRejected(f"order too small to express: {fmt(req.size)} @ {fmt(req.price)}")
-        exchange = self._exchanges[req.neg_risk]
+        exchange = self.exchange_for(req)
         signed = exchange.build_signed_order(OrderDataV2(
             maker=self.funder, tokenId=req.token_id, makerAmount=str(maker_amount),
             takerAmount=str(taker_amount), side=WireSide.BUY if req.side is Side.BUY else WireSide.SELL,

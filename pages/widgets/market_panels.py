@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from charts.tables import Col
+from engine.contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
+from engine.contracts.protocol_v2 import PROTOCOL_V2
 from charts.trades_on_price import trades_on_price_figure
 from storage import chart_queries, market_queries, trading_queries
 from storage.db import Database, now_ms
@@ -36,6 +38,7 @@ MARKET_COLUMNS = {
     "end_at": Col("ends", "time"),
     "tradable": Col("tradable", "flag"),
     "neg_risk": Col("neg risk", "flag"),
+    "protocol": Col("protocol"),
     "tags": Col("tags", "list"),
     "condition_id": Col("condition id", "name"),
 }
@@ -95,12 +98,20 @@ def _facts(market: dict[str, Any]) -> None:
         else f"not tradable ({text.markdown(market['untradable_reason'] or 'closed')})"
     )
     neg = " · neg-risk event" if market["neg_risk"] else ""
+    neg += f" · protocol {market['protocol']}" + _v2_limits(market)
     neg += _game(market) + _resolution(market)
     st.caption(
         f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
         f"min size {market['min_size']:g} shares · {flags}{neg} · "
         f"tags: {text.markdown(', '.join(market['tags']) or '—')}"
     )
+
+
+def _v2_limits(market: dict[str, Any]) -> str:
+    """What the desk cannot do yet on a Protocol V2 market it trades (its refusal, if untradable, says so)."""
+    if market.get("gamma_version") != PROTOCOL_V2 or not market["tradable"]:
+        return ""
+    return f" · {text.markdown(V2_NOT_SUPPORTED)}"
 
 
 def _game(market: dict[str, Any]) -> str:

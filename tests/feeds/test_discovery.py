@@ -62,7 +62,8 @@ def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHand
     for row in stored:
         source = by_id[row["condition_id"]]
         assert (row["yes_token"], row["no_token"]) == (source["yes_token_id"], source["no_token_id"])
-        assert row["tick"] == round(float(source["tick_size"]) * 1e6) and row["gamma_version"] == "v1"
+        version = "v2" if source["protocol_v2"] else "v1"  # the default serves one Protocol V2 market
+        assert row["tick"] == round(float(source["tick_size"]) * 1e6) and row["gamma_version"] == version
         assert row["neg_risk"] == int(source["neg_risk"]) and row["tradable"] == 1
     first_seen = {r["condition_id"]: r["first_seen_at"] for r in stored}
     again = asyncio.run(refresh_markets(db, sim.gamma_host, page_size=100))
@@ -76,6 +77,9 @@ def test_refresh_from_the_simulator_pages_and_upserts(db: Database, sim: SimHand
                                                                some["neg_risk"])
     assert info.end_ms is not None and info.tradable and not info.closed
     assert catalog.by_token(some["yes_token_id"]) is info and catalog.by_token(some["no_token_id"]) is info
+    assert [m["protocol_v2"] for m in markets].count(True) == 1
+    assert {m.condition_id for m in catalog.all() if m.protocol_v2} == {
+        m["condition_id"] for m in markets if m["protocol_v2"]}
 
 
 class StubGamma:
@@ -146,11 +150,14 @@ def test_refresh_from_gamma_shapes_tradable_rule_and_money(db: Database) -> None
     assert (slug["tick"], slug["min_size"], slug["neg_risk"], slug["neg_risk_market_id"]) == (1_000, 15_000_000, 1,
                                                                                              "0xgroup")
     assert slug["end_at"] == 1767139200000 and slug["tradable"] == 1
-    assert by_id["0xv2"]["tradable"] == 0 and "only v1" in by_id["0xv2"]["untradable_reason"]
+    # A Protocol V2 market is listed and tradable, its position ids as its tokens (not clobTokenIds).
+    assert by_id["0xv2"]["tradable"] == 1 and by_id["0xv2"]["gamma_version"] == "v2"
+    assert (by_id["0xv2"]["yes_token"], by_id["0xv2"]["no_token"]) == ("1", "2")
     assert by_id["0xthree"]["tradable"] == 0 and by_id["0xthree"]["untradable_reason"] == "not a binary market"
     assert by_id["0xdef456"]["closed"] == 1 and by_id["0xdef456"]["tradable"] == 1
     infos = {m.condition_id: m for m in catalog_of(db).all()}
-    assert not infos["0xv2"].tradable and infos["0xdef456"].closed
+    assert infos["0xv2"].tradable and infos["0xv2"].protocol_v2 and infos["0xdef456"].closed
+    assert not infos["0xabc123"].protocol_v2
     assert infos["0xabc123"].tradable and not infos["0xabc123"].closed
     assert set(infos) == set(by_id)
 

@@ -140,9 +140,29 @@ def test_gamma_markets_string_and_array_token_ids() -> None:
                                                                                9_384_934_400)
     assert market.end_ms == 1767182400000 and market.neg_risk and market.tags == ("Fed", "Rates")
     assert market.untradable_reason is None
-    assert gamma_market(dict(encoded, version="v2")).untradable_reason.startswith("gamma version v2")
+    assert gamma_market(dict(encoded, version="v3")).untradable_reason.startswith("gamma version v3")
     flipped = gamma_market(dict(encoded, outcomes='["No", "Yes"]'))
     assert flipped.token_ids == tuple(reversed(arrays[0].token_ids))  # YES first, whatever the venue order
+
+
+def test_protocol_v2_market_trades_its_position_ids() -> None:
+    """A Gamma `version: "v2"` item (the captured market with the venue's V2 fields: `positionIds`, a real
+    array) is a tradable market whose tokens are the position ids, chosen by the version, never by which
+    id fields the item carries; a neg-risk v2 market is listed, refused with the reason."""
+    captured = load("captured/gamma_market_sports_market_money_line.json")
+    positions = ["4455" + "1" * 70, "4455" + "2" * 70]
+    v2 = gamma_market(dict(captured, version="v2", positionIds=positions, outcomes='["Yes", "No"]'))
+    assert v2 is not None and v2.protocol_v2 and v2.version == "v2"
+    assert v2.token_ids == tuple(positions) and v2.untradable_reason is None
+    v1 = gamma_market(dict(captured, version="v1", positionIds=positions))
+    assert v1 is not None and not v1.protocol_v2 and v1.token_ids[0] not in positions
+    assert gamma_market(dict(captured, version="v2", positionIds=None)) is None  # no position ids: no row
+    neg_risk = gamma_market(dict(captured, version="v2", positionIds=positions, negRisk=True))
+    assert neg_risk is not None and neg_risk.untradable_reason.startswith("v2: not supported yet")
+    event = gamma_event({"id": "e1", "markets": [  # a v2 outcome with its position ids is named, not a placeholder
+        {"conditionId": "0xa", "version": "v2", "positionIds": positions},
+        {"conditionId": "0xb", "version": "v2", "clobTokenIds": "[]"}]})
+    assert [role for _, role, _ in event.members] == ["named", "placeholder"]
 
 
 def test_clob_market_fees() -> None:

@@ -100,7 +100,8 @@ def strict() -> Iterator[SimHandle]:
 
 
 def _fee_market(sim: SimHandle, rate: str) -> dict[str, Any]:
-    m = next(m for m in sim.markets() if m["fee_rate"] == rate and not m["neg_risk"] and m["tick_size"] == "0.01")
+    m = next(m for m in sim.markets() if m["fee_rate"] == rate and not m["neg_risk"]
+             and m["tick_size"] == "0.01" and not m["protocol_v2"])  # orders signed for v1 token ids
     sim.clear_book(m["condition_id"])
     return m
 
