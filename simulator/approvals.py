@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .chain import COLLATERAL_ADAPTER, NEG_RISK_COLLATERAL_ADAPTER
 from .orders import Order
-from .signing import EXCHANGE_V2, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
+from .signing import EXCHANGE_V2, EXCHANGE_V3, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
 
 if TYPE_CHECKING:
     from .settlement import Settlement
@@ -28,12 +28,15 @@ MAX_UINT = 2**256 - 1
 # What the venue's own setup approves for trading (an order checks only its exchange and adapter;
 # merges and redeems go through the collateral adapters).
 TRADING_SPENDERS = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER, COLLATERAL_ADAPTER,
-                    NEG_RISK_COLLATERAL_ADAPTER)
+                    NEG_RISK_COLLATERAL_ADAPTER, EXCHANGE_V3)
 ALLOWANCE_REFUSAL = "not enough balance / allowance: the allowance is not enough -> "
 
 
-def spenders_for(neg_risk: bool) -> tuple[str, ...]:
-    """The contracts an order in such a market moves the wallet's pUSD or shares through."""
+def spenders_for(neg_risk: bool, protocol_v2: bool = False) -> tuple[str, ...]:
+    """The contracts an order in such a market moves the wallet's pUSD or shares through (a
+    Protocol V2 market's: ExchangeV3, protocol-v2 notes)."""
+    if protocol_v2:
+        return (EXCHANGE_V3,)
     return (NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER) if neg_risk else (EXCHANGE_V2,)
 
 
@@ -64,7 +67,7 @@ class Approvals:
     def refusal(self, order: Order, amount: int) -> str | None:
         """Why the maker's approvals do not cover ``order`` (``amount``: pUSD a BUY needs), or None."""
         owner = order.maker_address
-        for spender in spenders_for(order.market.neg_risk):
+        for spender in spenders_for(order.market.neg_risk, order.market.protocol_v2):
             if order.side == "BUY":
                 allowance = self.pusd_allowance(owner, spender)
                 if allowance < amount:

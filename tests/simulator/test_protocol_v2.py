@@ -11,7 +11,7 @@ import pytest
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OrderArgs, PartialCreateOrderOptions
 from py_clob_client_v2.exceptions import PolyApiException
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator, running_simulator
 
 from .conftest import FAST, deposit_client
 
@@ -20,7 +20,7 @@ STRICT = {**FAST, "allow_eoa_makers": False}
 
 @pytest.fixture(scope="module")
 def strict() -> Iterator[SimHandle]:
-    with running_simulator(seed=41, **STRICT) as handle:
+    with approved_simulator(seed=41, **STRICT) as handle:
         yield handle
 
 

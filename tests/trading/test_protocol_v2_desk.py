@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SimHandle, running_simulator
+from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ USDC = 1_000_000
 
 @pytest.fixture
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=71, agents=False, maintenance_schedule="off", resolution_delay_s=2) as handle:
+    with approved_simulator(seed=71, agents=False, maintenance_schedule="off", resolution_delay_s=2) as handle:
         yield handle
 
 
