@@ -81,7 +81,10 @@ class Approvals:
     def report(self, owner: str, asset_type: str) -> dict[str, str]:
         """``/balance-allowance``'s ``allowances``: the trading contracts this wallet approved."""
         found: dict[str, str] = {}
-        for spender in TRADING_SPENDERS:
+        # ExchangeV3 trades Protocol V2 positions: reported with those (CONDITIONAL-V2), so the
+        # V1 answers keep the captured venue's shape.
+        v2 = asset_type == "CONDITIONAL-V2"
+        for spender in (s for s in TRADING_SPENDERS if (s == EXCHANGE_V3) == v2):
             if asset_type == "COLLATERAL":
                 allowance = self.pusd_allowance(owner, spender)
                 if allowance > 0:

@@ -167,7 +167,7 @@ def _pick(raws: list[dict[str, Any]], count: int) -> list[tuple[dict[str, Any], 
 
 def _initial_latents(picked: list[tuple[dict[str, Any], str | None]], rng: random.Random) -> list[float]:
     latents = [rng.uniform(0.15, 0.85) for _ in picked]
-    for group in {g for _, g in picked if g}:
+    for group in sorted({g for _, g in picked if g}):  # sorted: the draws must not follow hash order
         idx = [i for i, (_, g) in enumerate(picked) if g == group]
         weights = [rng.uniform(0.2, 1.0) for _ in idx]
         total = sum(weights)
