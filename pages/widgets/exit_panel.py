@@ -68,7 +68,8 @@ def flatten_strategy_control(db: Database, mode: str, strategy: str) -> None:
     if frame.empty:
         st.caption(f"{text.markdown(strategy)} holds nothing in {mode}: nothing to flatten.")
         return
-    if st.button(f"Flatten {strategy}…", key=f"{FLATTEN_OPEN}_{strategy}", icon=":material/logout:",
+    # A button's label is markdown: the name, from the operator's config or an import, goes in escaped.
+    if st.button(f"Flatten {text.markdown(strategy)}…", key=f"{FLATTEN_OPEN}_{strategy}", icon=":material/logout:",
                  help="Sell every position this strategy holds, through the exit path (confirmed first)"):
         open_dialog("exit", mode=mode, lines=preview_lines(frame, _slippage(db)), payload={
             "strategy": strategy, "reason": "Flatten strategy on the dashboard"},
