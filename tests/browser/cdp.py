@@ -140,7 +140,15 @@ class Page:
         deadline = time.monotonic() + timeout
         value = None
         while time.monotonic() < deadline:
-            value = await self.evaluate(expression)
+            try:
+                value = await self.evaluate(expression)
+            except AssertionError as exc:
+                # Streamlit's own navigation (a page switch, a rerun after login) can replace the
+                # document under a poll: the condition is simply not met yet; look again.
+                if "navigated or closed" not in str(exc):
+                    raise
+                await asyncio.sleep(0.25)
+                continue
             if check(value):
                 return value
             await asyncio.sleep(0.25)
