@@ -46,6 +46,9 @@ class FaultConfig:
     # The market channel freezes for this many seconds from when it is set: connections stay open and
     # PINGs are answered, but no data is sent (snapshots on subscribe included) while the books move.
     market_feed_freeze_s: float = 0.0
+    # The relayer takes the next N submissions (they are mined as usual) but answers 502: the caller
+    # cannot tell a transaction that will be mined late from one that never will.
+    relayer_answer_lost: int = 0
 
     def with_updates(self, updates: Mapping[str, Any]) -> "FaultConfig":
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
@@ -72,7 +75,9 @@ def _coerce_fault(key: str, value: Any) -> Any:
         if value not in ("orders", "all"):
             raise ValueError("error_scope must be 'orders' or 'all'")
         return value
-    if key == "ws_drop_every":
+    if key in ("ws_drop_every", "relayer_answer_lost"):
+        if int(value) < 0:
+            raise ValueError(f"{key} must be 0 or more")
         return int(value)
     number = float(value)
     if key == "retry_after_s" and not 0 <= number < 86_400:

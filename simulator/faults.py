@@ -42,7 +42,8 @@ class Faults:
     def __init__(self, config: FaultConfig, seed: int) -> None:
         self.config = config
         self.rng = random.Random(f"faults:{seed}")
-        counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body", "ws_frozen")
+        counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body", "ws_frozen",
+                    "relayer_answers_lost")
         self.stats: dict[str, int] = dict.fromkeys(counters, 0)
         # time.monotonic() the market channel is frozen until (FaultConfig.market_feed_freeze_s, from now)
         self.market_frozen_until = time.monotonic() + config.market_feed_freeze_s
@@ -88,6 +89,12 @@ class Faults:
                 body = json.dumps({"error": ERROR_BODIES.get(status, "error")})
                 return web.Response(status=status, text=body, content_type="application/json")
             response = await handler(request)
+            if key == ("POST", "/relayer/submit") and cfg.relayer_answer_lost > 0 and response.status == 200:
+                # Taken and to be mined as usual; only the answer is lost.
+                self.config = cfg.with_updates({"relayer_answer_lost": cfg.relayer_answer_lost - 1})
+                self.stats["relayer_answers_lost"] += 1
+                return web.Response(status=502, text=json.dumps({"error": ERROR_BODIES[502]}),
+                                    content_type="application/json")
             if key in POSTING_ENDPOINTS and self.roll(cfg.timeout_rate):
                 # The order is already processed; the client times out before this returns.
                 self.stats["timeouts"] += 1

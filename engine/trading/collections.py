@@ -27,7 +27,7 @@ from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
 from engine.contracts.command_refusal import CommandRejected
 from engine.contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
-from engine.venues.base import VenueError
+from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import SettlementTx, SettlementVenue
 from storage import claims_store
 from storage.audit import raise_alert
@@ -40,6 +40,9 @@ log = logging.getLogger("engine.trading.collections")
 APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
 RETRY_MS = 5 * 60_000  # a failed redeem is tried again this long after
 UNSENT_MS = 2 * 60_000  # a transaction recorded but never known to be sent is given up after this
+# A merge sent without an answer (or recorded, then the engine died) may be mined late: its sets
+# are put back only after this long without the venue reporting it.
+UNKNOWN_MS = 10 * 60_000
 UNPAID_MS = 30 * 60_000  # a redemption mined this long ago with no payment reported is alerted
 
 
@@ -87,9 +90,10 @@ class Collections:
             flying = claims_store.open_txs(conn, self.ex.mode)
         for tx in flying:
             if tx.ref is None:
-                if now - tx.created_at > UNSENT_MS:
+                if now - tx.created_at > (UNKNOWN_MS if tx.kind == "merge" else UNSENT_MS):
                     self._failed(tx.id, tx.kind, tx.condition_id,
-                                 "recorded but never known to be sent (the engine stopped while sending it)")
+                                 "recorded but never known to be sent or mined (the engine stopped while sending "
+                                 "it, or the venue never answered and never reported it)")
                 continue
             try:
                 state = await self.venue.transaction(tx.ref)
@@ -250,6 +254,15 @@ class Collections:
         self._reload_positions()
         try:
             sent = await self.venue.merge(cid, market.neg_risk, amount)
+        except VenueUnavailable as exc:
+            # No answer (a timeout, a 5xx): the relayer may still mine it. The sets stay out of the
+            # positions and owed; the venue's activity books it when mined (credits.py), and only
+            # after UNKNOWN_MS without it are the sets put back (follow).
+            log.warning("a merge's outcome is unknown", extra={"condition_id": cid, "error": str(exc)})
+            return {"condition_id": cid, "sets": fmt(amount), "tx": None, "outcome": "unknown",
+                    "note": f"the venue did not answer ({exc}); the merge may still be mined: the desk books it "
+                            f"when the venue reports it, or puts the sets back after {UNKNOWN_MS // 60_000} "
+                            "minutes without it"}
         except VenueError as exc:
             self._failed(tx_id, "merge", cid, str(exc))
             raise CommandRejected(f"the venue refused the merge: {exc}") from None
