@@ -35,14 +35,14 @@ class OperatorExits:
     wanted: dict[Key, str] = field(default_factory=dict)  # (strategy, token) -> why, for the log
 
     def current(self, link: VenueLink) -> list[Exit]:
-        """This pass's exits for them; a position sold out (or gone) is dropped."""
+        """This pass's exits for them; a position sold out (or gone) is dropped, one whose book has
+        no price this pass waits for it."""
         state = link.executor.state
         out = []
         for key, why in list(self.wanted.items()):
-            exit_ = _exit(state, link, key, why)
-            if exit_ is None:
+            if state.totals(*key).size <= 0 or key not in state.position_market:
                 del self.wanted[key]
-            else:
+            elif (exit_ := _exit(state, link, key, why)) is not None:
                 out.append(exit_)
         return out
 
