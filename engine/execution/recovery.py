@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
@@ -53,9 +55,14 @@ class RecoveryReport:
     credits: int = 0  # what the venue paid (redemptions, merges, rebates) booked at start-up, micro-USDC
 
 
-async def recover(ex: Executor, settlement: SettlementVenue | None = None) -> RecoveryReport:
+async def recover(ex: Executor, settlement: SettlementVenue | None = None, *,
+                  settle_resolutions: Callable[[], Awaitable[Any]] | None = None) -> RecoveryReport:
     """Reconcile a started executor (`Executor.start` loaded its state) with the venue; with
-    `settlement`, what the venue paid while the engine was away is booked first."""
+    `settlement`, what the venue paid while the engine was away is booked first.
+    `settle_resolutions` settles the markets that resolved while it was away, before those
+    payments are booked: a redemption the venue's operator paid meanwhile then pays the claim
+    its resolution wrote, once, rather than arriving as cash nobody was owed beside a claim
+    still open (the money twice) and shares the wallet no longer holds."""
     report = RecoveryReport()
     unknown_pending = await _check_local_orders(ex, report)
     await _replay_trades(ex, report)
@@ -63,6 +70,8 @@ async def recover(ex: Executor, settlement: SettlementVenue | None = None) -> Re
     if unknown_pending:
         await _settle_pending(ex, unknown_pending, report)
     _recompute_positions(ex)
+    if settle_resolutions is not None:
+        await settle_resolutions()
     credits_read = await _book_credits(ex, settlement, report)
     if ex.mode == "live":
         report.mismatches, report.cash_flow = await sync_live_balances(ex, book_cash=credits_read)

@@ -139,7 +139,8 @@ class TradingCore:
         await self.link.discover()
         self.selection.load()
         await self.link.open()
-        report = await recover(self.executor, self.link.settlement if self.replay is None else None)
+        report = await recover(self.executor, self.link.settlement if self.replay is None else None,
+                               settle_resolutions=self.scheduled.settle_missed if self.replay is None else None)
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
         if self.mode == "live":
