@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import text
+from sqlmodel import Session, select
 
 from storage.db import Database
+from storage.tables import MarketEvent
 
 _UPSERT = text("""
 INSERT INTO markets (condition_id, gamma_id, question, slug, yes_token, no_token, outcomes, tick, min_size,
@@ -99,8 +101,8 @@ def store_event(db: Database, event_id: str, title: str, neg_risk_market_id: str
 def events(db: Database) -> dict[str, dict[str, Any]]:
     """Every stored event by id, with its members ((condition id, role, question), in order)."""
     with db.read() as conn:
-        found = {row["id"]: {**dict(row), "members": []}
-                 for row in conn.execute(text("SELECT * FROM market_events")).mappings()}
+        found = {event.id: {**event.model_dump(), "members": []}
+                 for event in Session(bind=conn).exec(select(MarketEvent)).all()}
         for row in conn.execute(text("SELECT event_id, condition_id, role, question FROM event_members "
                                      "ORDER BY event_id, rowid")).mappings():
             if row["event_id"] in found:
