@@ -18,8 +18,8 @@ from pages.widgets.auth import (
 )
 from pages.widgets.common import settings
 from pages.widgets.first_run import first_password_page
-from engine.contracts.jsonsafe import keep_recursion_limit_sane
-from engine.contracts.settings import Settings, SettingsError
+from contracts.jsonsafe import keep_recursion_limit_sane
+from contracts.settings import Settings, SettingsError
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
 

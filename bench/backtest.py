@@ -66,7 +66,7 @@ CHILD = """
 import json, os, resource, sqlite3, sys, time
 from pathlib import Path
 from engine.backtest.runner import BacktestSpec, run_sync
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 db, work, params = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
 with sqlite3.connect(db) as conn:

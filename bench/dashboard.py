@@ -24,7 +24,7 @@ from _common import ROOT, report
 
 from storage.db import now_ms, raw_connection
 from storage.migrations import migrate
-from engine.contracts.passwords import hash_password
+from contracts.passwords import hash_password
 
 M = 1_000_000
 PAGES = ("overview", "markets", "orders", "strategies", "risk", "settings", "backtest", "audit")

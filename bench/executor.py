@@ -19,10 +19,10 @@ from types import SimpleNamespace
 from _common import report
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, Outcome, Quote, Side, Tif
+from contracts.domain import Intent, MarketInfo, Outcome, Quote, Side, Tif
 from engine.execution import store
 from engine.execution.executor import Executor
-from engine.contracts.order_status import OrderStatus
+from contracts.order_status import OrderStatus
 from storage.db import Database
 from storage.migrations import migrate
 

@@ -21,12 +21,12 @@ from pathlib import Path
 from _common import report
 from eth_account import Account
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
 
 ORDERS = 200

@@ -34,10 +34,10 @@ import httpx
 from _common import ROOT, report
 from eth_account import Account
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 
 def start_simulator() -> tuple[subprocess.Popen[str], int]:

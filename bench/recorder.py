@@ -19,7 +19,7 @@ from pathlib import Path
 from _common import report
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, Quote, Side
+from contracts.domain import Intent, MarketInfo, Quote, Side
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
 from engine.marketdata.recorder import Recorder

@@ -28,11 +28,11 @@ from decimal import Decimal
 
 from _common import ROOT, report
 
-from engine.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side, Tif
+from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side, Tif
 from engine.risk import gate as current
 from engine.execution.exposure import Exposure
 from engine.risk.gate import RiskContext, TradingState
-from engine.contracts.limits import defaults
+from contracts.limits import defaults
 
 MARKETS = 100
 SH = 1_000_000
@@ -41,7 +41,7 @@ BEFORE = "02aca5d"  # the last commit before per-approval budgets (issue 12)
 # That commit's engine/risk/gate.py, verbatim (a .txt so no tool mistakes it for live code).
 BASELINE = ROOT / "bench" / "baselines" / f"risk_gate_{BEFORE}.py.txt"
 # Modules the old gate imports that have since moved: old name -> where it lives now.
-MOVED = {"engine.risk.limits": "engine.contracts.limits"}
+MOVED = {"engine.risk.limits": "contracts.limits"}
 
 
 def old_gate(commit: str = BEFORE) -> types.ModuleType:

@@ -30,7 +30,7 @@ from _common import report
 from _recording import write_recording
 
 from engine.backtest.sweep import open_study, run_sweep, sweeps_url
-from engine.contracts.sweep_spec import SweepSpec, parse_space
+from contracts.sweep_spec import SweepSpec, parse_space
 
 SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
 TARGET_RATIO, TARGET_RSS_MB = 1.7, 250

@@ -1,5 +1,5 @@
 """How a backtest's metrics read: a label with its unit, and the value formatted ("—" when the
-engine could not compute it). Pure (no streamlit); conventions in engine/contracts/metrics.py."""
+engine could not compute it). Pure (no streamlit); conventions in contracts/metrics.py."""
 
 from __future__ import annotations
 

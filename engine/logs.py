@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterable
 
-from engine.contracts.redaction import STANDARD_ATTRS, RedactingFilter
+from contracts.redaction import STANDARD_ATTRS, RedactingFilter
 
 
 class JsonFormatter(logging.Formatter):

@@ -22,7 +22,7 @@ from engine.cli import keystore
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, open_db
 from storage.command_payloads import PayloadError
 from storage.lite import DatabaseBusy
-from engine.contracts.settings import Settings, SettingsError, load_settings
+from contracts.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from engine.venues.base import CancelResult
@@ -40,8 +40,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from engine.logs import configure_logging
     from engine.process.runtime import run
     from engine.process.wiring import build_trading
-    from engine.contracts.jsonsafe import keep_recursion_limit_sane
-    from engine.contracts.settings import secret_values
+    from contracts.jsonsafe import keep_recursion_limit_sane
+    from contracts.settings import secret_values
 
     settings = keystore.unlock(settings)  # before anything logs: the key joins the redacted secrets
     keep_recursion_limit_sane()  # after the signing stack's imports raised it (see contracts/jsonsafe.py)
@@ -57,7 +57,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
     from engine.logs import configure_logging
     from engine.telegram_bot.app import run as run_bot
-    from engine.contracts.settings import secret_values
+    from contracts.settings import secret_values
 
     configure_logging(settings.log_level, secret_values(settings))
     return run_bot(settings)
@@ -69,7 +69,7 @@ def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
 
-    from engine.contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
+    from contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
 
     if sys.stdin.isatty():
         first = getpass.getpass("New dashboard password: ")

@@ -3,7 +3,7 @@
 A program gives a market a daily pool (pUSD), a max spread (cents from the adjusted midpoint)
 and a min size (shares). Every ``reward_sample_s`` (60 s, as the venue samples once a minute)
 each program market's resting orders are scored with the venue's published method
-(``engine/contracts/reward_scoring.py``, the same function the desk uses for its estimate) and
+(``contracts/reward_scoring.py``, the same function the desk uses for its estimate) and
 each maker's share of the sample is added to its day. At each payout (00:00 UTC by default,
 every ``reward_period_s`` otherwise, or ``POST /_sim/pay-rewards``) the days close, the pools
 are split by those shares, and each real maker whose day's total reaches the minimum (1 pUSD,
@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 from eth_utils import keccak
 
-from engine.contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, day_payouts, sample_shares,
+from contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, day_payouts, sample_shares,
                                             scores_now)
 
 from . import payouts

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from storage.db import Database
 from storage.frames import MICRO, to_utc
 from storage.frames import frame as _frame
-from engine.contracts.jsonsafe import read_stored
+from contracts.jsonsafe import read_stored
 from storage.sql import in_list
 
 DataSource = Literal["recorded", "history"]

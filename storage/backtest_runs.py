@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 
-from engine.contracts.backtest_spec import BacktestSpec
+from contracts.backtest_spec import BacktestSpec
 from storage.db import Database, now_ms
 
 MAX_CURVE_POINTS = 2_000

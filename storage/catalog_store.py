@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from storage.db import Database
-from storage.tables import MarketEvent
+from contracts.tables import MarketEvent
 
 _UPSERT = text("""
 INSERT INTO markets (condition_id, gamma_id, question, slug, yes_token, no_token, outcomes, tick, min_size,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.contracts.jsonsafe import COMMAND_BYTES, JsonRefused, loads_bounded
+from contracts.jsonsafe import COMMAND_BYTES, JsonRefused, loads_bounded
 
 REASON_CHARS = 500
 

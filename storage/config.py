@@ -25,20 +25,20 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from engine.contracts.limits import BY_NAME as LIMITS_BY_NAME
-from engine.contracts.limits import CROSS_RULES, LimitError, cross_problems
-from engine.contracts.limits import parse_value as parse_limit
-from engine.contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
-from engine.contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
-from engine.contracts.runtime_settings import SettingError, parse_setting
-from engine.contracts.strategy_kinds import validate_params
-from engine.contracts.market_filter import validate_market_spec
+from contracts.limits import BY_NAME as LIMITS_BY_NAME
+from contracts.limits import CROSS_RULES, LimitError, cross_problems
+from contracts.limits import parse_value as parse_limit
+from contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
+from contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
+from contracts.runtime_settings import SettingError, parse_setting
+from contracts.strategy_kinds import validate_params
+from contracts.market_filter import validate_market_spec
 from storage.audit import ack_alert as _ack_alert
 from storage.audit import write_audit
 from storage.commands import post_command
 from storage.db import Database, now_ms
-from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
-from engine.contracts.settings import load_settings
+from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
+from contracts.settings import load_settings
 
 OPERATOR_SOURCE = "operator"
 CONFLICT = "changed elsewhere — reload"
@@ -306,7 +306,7 @@ def _checked_limits(changes: dict[str, Change], catalogue: Mapping[str, Any], *,
 
 
 def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
-    """Limits that only make sense together (engine/contracts/limits.py, `cross_problems`), with
+    """Limits that only make sense together (contracts/limits.py, `cross_problems`), with
     the stored values for those not changed; only rules this save touches are reported, so a
     save of an unrelated limit is not refused for an older problem (the Risk page shows those).
     Keyed by the changed limits each problem involves."""
@@ -329,7 +329,7 @@ def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
 
 
 def save_risk_limits(db: Database, changes: dict[str, Change], *, actor: str) -> Saved:
-    """Values are decimal strings in each limit's human unit (engine/contracts/limits.py), checked
+    """Values are decimal strings in each limit's human unit (contracts/limits.py), checked
     against the catalogue and stored in canonical form."""
     checked = _checked_limits(changes, LIMITS_BY_NAME, what="risk limits", kind="risk limit")
     _refuse("risk limits", _cross_checked(db, checked))
@@ -343,7 +343,7 @@ def save_risk_limit(db: Database, *, name: str, value: str, version: int | None,
 
 
 def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change], *, actor: str) -> Saved:
-    """One strategy's capital, loss limits and exits (engine/contracts/strategy_limits.py): checked
+    """One strategy's capital, loss limits and exits (contracts/strategy_limits.py): checked
     against the catalogue like the global limits, stored in canonical form, audited."""
     with db.read() as conn:
         exists = conn.execute(text("SELECT 1 FROM strategies WHERE name = :n"), {"n": strategy}).scalar()
@@ -356,7 +356,7 @@ def save_strategy_limits(db: Database, strategy: str, changes: dict[str, Change]
 
 
 def save_settings(db: Database, values: dict[str, tuple[Any, int | None]], *, actor: str) -> Saved:
-    """key -> (value, version seen); checked against the catalogue (engine/contracts/runtime_settings.py)
+    """key -> (value, version seen); checked against the catalogue (contracts/runtime_settings.py)
     and stored as JSON."""
     fields: dict[str, str] = {}
     changes: dict[str, Change] = {}

@@ -1,6 +1,6 @@
 """The configuration tables read (and seeded) for the engine: `risk_limits`, `strategy_limits` and
 `settings`. The rows come out as stored; what they mean, and what is wrong with them, is the
-contracts' to say (engine/contracts/limits.py, strategy_limits.py, runtime_settings.py), so the
+contracts' to say (contracts/limits.py, strategy_limits.py, runtime_settings.py), so the
 dashboard and the engine judge a stored value the same way. The dashboard's writes of the same
 tables are config.py's."""
 
@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, text
 
-from engine.contracts import limits, runtime_settings, strategy_limits
-from engine.contracts.limits import Limits
-from engine.contracts.runtime_settings import RuntimeConfig
+from contracts import limits, runtime_settings, strategy_limits
+from contracts.limits import Limits
+from contracts.runtime_settings import RuntimeConfig
 from storage.db import now_ms
 
 

@@ -20,7 +20,7 @@ from storage.market_names import name_markets, sqlite_lookup
 
 HEARTBEAT_STALE_S = 5.0
 MICRO = 1_000_000
-OPEN_RANK = 100  # orders with status_rank below this are working (engine/contracts/order_status.py)
+OPEN_RANK = 100  # orders with status_rank below this are working (contracts/order_status.py)
 Params = dict[str, Any] | tuple[Any, ...]
 
 

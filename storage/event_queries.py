@@ -1,7 +1,7 @@
 """The Markets page's event view: a neg-risk market's Gamma event as discovery stored it (its
 whole outcome set, each named, a placeholder or the "Other" market; whether it is augmented),
 with each member's YES touch from the recorded books, so the trader sees what a set-buying
-strategy sees (engine/contracts/neg_risk_sets.py judges the set)."""
+strategy sees (contracts/neg_risk_sets.py judges the set)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import sqlite3
 
 from sqlalchemy import Connection, text
 
-from engine.contracts.order_status import FILL_RANK, PENDING_FILL, RANK, OrderStatus, TradeStatus
+from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, OrderStatus, TradeStatus
 from storage.sql import run, scalar
 
 # The columns of an order row, in the order every order read returns them.

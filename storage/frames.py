@@ -11,7 +11,7 @@ from storage.db import Database
 from storage.db import utc_day_start as utc_day_start  # re-exported: one definition for engine and dashboard
 
 MICRO = 1_000_000
-OPEN_RANK = 100  # orders with status_rank below this are working (engine/contracts/order_status.py)
+OPEN_RANK = 100  # orders with status_rank below this are working (contracts/order_status.py)
 
 
 def frame(db: Database, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:

@@ -11,14 +11,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from engine.contracts.limits import BY_NAME as LIMIT_SPECS
-from engine.contracts.limits import LimitError, parse_value
-from engine.contracts.protocol_v2 import protocol_label
+from contracts.limits import BY_NAME as LIMIT_SPECS
+from contracts.limits import LimitError, parse_value
+from contracts.protocol_v2 import protocol_label
 from storage.db import Database
 from storage.frames import MICRO, to_human, to_utc, where
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
-from engine.contracts.jsonsafe import FEED_BYTES, read_stored
+from contracts.jsonsafe import FEED_BYTES, read_stored
 from storage.sql import in_list
 
 # -- markets --------------------------------------------------------------------------------------

@@ -1108,7 +1108,7 @@ def _0036_game_start(db: UtilsDatabase) -> None:
 @m(name="0040_market_payouts")
 def _0040_market_payouts(db: UtilsDatabase) -> None:
     """A resolution is a payout per outcome (micro-USDC a share), not only a winner: a canceled
-    game pays 0.5/0.5 (engine/contracts/payouts.py). `resolved_outcome` keeps the winner of a
+    game pays 0.5/0.5 (contracts/payouts.py). `resolved_outcome` keeps the winner of a
     1/0 resolution and stays empty for a split; existing resolutions are 1/0."""
     _ddl(
         db,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from engine.contracts.news import SIGNAL_PREFIX
+from contracts.news import SIGNAL_PREFIX
 from storage.db import Database
 
 SEEN_KEEP_MS = 14 * 86_400_000  # an entry older than this is forgotten (it has long expired by then)

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from storage.db import Database, now_ms
 from storage.frames import frame, to_utc
-from engine.contracts.jsonsafe import read_stored
+from contracts.jsonsafe import read_stored
 
 DAY_MS = 86_400_000
 

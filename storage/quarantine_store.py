@@ -2,7 +2,7 @@
 `quarantine` table (written by the engine only; `python -m engine status` lists it through
 storage/desk_status.py).
 
-- A market row that cannot be read (engine/contracts/market_rows.py), or an imported one that
+- A market row that cannot be read (contracts/market_rows.py), or an imported one that
   claims a token of a market the venue lists, is moved out of `markets` into its entry (the
   row kept as it was, to repair by hand), with a critical alert and an audit row. The entry
   goes by itself once a readable row of that market is back (the venue's next market refresh
@@ -71,7 +71,7 @@ def markets_back(conn: Connection) -> int:
 
 def configuration_now(conn: Connection, problems: Iterable[str], now: int) -> None:
     """The configuration entries become exactly `problems` (each "<subject>: <what is wrong>",
-    as engine/contracts' checks word them); entries of rows fixed since go."""
+    as contracts' checks word them); entries of rows fixed since go."""
     by_subject: dict[str, list[str]] = {}
     for problem in problems:
         by_subject.setdefault(problem.split(": ", 1)[0], []).append(problem)

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from engine.contracts.jsonsafe import preview, read_stored
+from contracts.jsonsafe import preview, read_stored
 from storage import desk_status
 from storage.db import Database
 from storage.desk_status import SHOWN_MESSAGE, EngineStatus

@@ -3,7 +3,7 @@ estimated and paid rewards per market, strategy and UTC day (tables of migration
 
 The engine writes (engine/trading/rewards.py); the Strategies page and the paper venue read.
 Amounts are micro-pUSD; a day is 'YYYY-MM-DD' (UTC); `share` is the strategy's summed share of
-the market's samples in parts of 10^12 (engine/contracts/reward_scoring.py).
+the market's samples in parts of 10^12 (contracts/reward_scoring.py).
 """
 
 from __future__ import annotations

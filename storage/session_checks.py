@@ -1,6 +1,6 @@
 """What a session file (storage/session_files.py) may hold, checked line by line before anything
 of it is written: a file is someone else's, so each market of its header is checked field by
-field as the venue's own would be (engine/contracts/market_rows.py) and each tick as the
+field as the venue's own would be (contracts/market_rows.py) and each tick as the
 recorder writes it (engine/marketdata/recorder.py), and every JSON in it is bounded.
 
 A tick is `[at, token_id, kind, side, price, size, mid, data]` in micro-units and ms:
@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.contracts.jsonsafe import JsonRefused, loads_bounded
-from engine.contracts.market_rows import import_problem
-from engine.contracts.venue_rules import TICKS
+from contracts.jsonsafe import JsonRefused, loads_bounded
+from contracts.market_rows import import_problem
+from contracts.venue_rules import TICKS
 from storage.recording_sessions import MAX_MARKETS, SessionError
 
 KINDS = ("book", "change", "trade", "decide")

@@ -27,7 +27,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.contracts.jsonsafe import JsonRefused, loads_bounded
+from contracts.jsonsafe import JsonRefused, loads_bounded
 
 from storage.audit import write_audit
 from storage.db import Database, now_ms

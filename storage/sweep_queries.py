@@ -29,7 +29,7 @@ def sweeps_url(db_path: Path) -> str:
 def sweeps_storage(root: Path, db_path: Path) -> str:
     """The desk's study storage: SWEEP_STORAGE (in .env or the environment: a server URL may
     carry a password, so it never goes on a command line), else the file beside the database."""
-    from engine.contracts.settings import read_env
+    from contracts.settings import read_env
 
     return read_env(root).get("SWEEP_STORAGE") or sweeps_url(db_path)
 

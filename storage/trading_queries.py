@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.frames import OPEN_RANK, to_human, to_utc, where
 from storage.frames import frame as _frame
 from storage.frames import scalar as _scalar
-from engine.contracts.jsonsafe import preview, read_stored
+from contracts.jsonsafe import preview, read_stored
 from storage.sql import in_list
 
 CSV_MAX_ROWS = 100_000

@@ -1,8 +1,9 @@
 """The layout's rules, read from the code's own imports with the standard library's `ast`
 (every import counts: top-level, inside functions, and under `if TYPE_CHECKING`):
 
-- the dashboard (`app.py`, `pages/`) imports `storage/` and `engine.contracts` only;
-- `storage/` reaches into the engine through `engine.contracts` only;
+- the shared vocabulary (`contracts/`) is the floor below `engine/` and `storage/`: it imports
+  neither; `storage/` imports nothing of the engine; the dashboard (`app.py`, `pages/`) imports
+  `storage/` and `contracts/`, never the engine;
 - `engine/` never imports `pages/` or `simulator/`;
 - strategies, and every engine module they pull in, import only the pure standard library and
   the engine's pure value modules (no database, network, files, processes, threads or clock);
@@ -30,8 +31,8 @@ from tests.helpers import ROOT
 # An allow-list, so a new kind of I/O cannot slip past a list of forbidden names.
 PURE_STDLIB = ("__future__", "abc", "bisect", "collections", "dataclasses", "decimal", "enum", "fractions",
                "functools", "heapq", "itertools", "math", "numbers", "operator", "statistics", "typing")
-PURE_ENGINE = ("engine.strategies", "engine.domain", "engine.contracts.params", "engine.contracts.market_filter",
-               "engine.contracts.strategy_kinds", "engine.contracts.strategy_schemas")
+PURE_ENGINE = ("engine.strategies", "contracts.domain", "contracts.params", "contracts.market_filter",
+               "contracts.strategy_kinds", "contracts.strategy_schemas")
 IMPURE_CALLS = ("open", "exec", "eval", "compile", "__import__", "input", "breakpoint")
 
 
@@ -86,11 +87,15 @@ def _violations(folders: tuple[str, ...], allowed: tuple[str, ...], watched: tup
 
 
 def test_the_dashboard_imports_storage_and_the_shared_contracts_only() -> None:
-    assert _violations(("app.py", "pages"), ("engine.contracts",), ("engine", "simulator")) == []
+    assert _violations(("app.py", "pages"), ("contracts",), ("engine", "simulator")) == []
 
 
-def test_storage_reaches_the_engine_through_the_contracts_only() -> None:
-    assert _violations(("storage",), ("engine.contracts",), ("engine", "pages", "simulator")) == []
+def test_storage_imports_nothing_of_the_engine() -> None:
+    assert _violations(("storage",), (), ("engine", "pages", "simulator")) == []
+
+
+def test_the_contracts_stand_below_engine_and_storage() -> None:
+    assert _violations(("contracts",), (), ("engine", "storage", "pages", "simulator", "reports", "app")) == []
 
 
 def test_the_engine_never_imports_the_dashboard_or_the_simulator() -> None:
@@ -107,7 +112,7 @@ def test_charts_are_pure_presentation() -> None:
 def test_reports_read_storage_and_draw_charts_only() -> None:
     """reports/ (the saved HTML and CSV) is used by the dashboard and by the engine's command
     line, so it stays below both: no dashboard, no streamlit, no engine machinery."""
-    assert _violations(("reports",), ("engine.contracts",), ("streamlit", "pages", "engine", "simulator", "app")) == []
+    assert _violations(("reports",), ("contracts",), ("streamlit", "pages", "engine", "simulator", "app")) == []
 
 
 def test_only_the_command_line_of_the_engine_uses_the_reports() -> None:
@@ -147,15 +152,15 @@ def test_strategies_do_no_io() -> None:
             continue
         seen.add(path)
         found += _impurities(path)
-        todo += [src for name in _imports(path) if name.startswith("engine.")
+        todo += [src for name in _imports(path) if name.startswith(("engine.", "contracts."))
                  and (src := _source_of(name)) is not None]
-    assert ROOT / "engine/domain.py" in seen  # the walk really followed the imports
+    assert ROOT / "contracts/domain.py" in seen  # the walk really followed the imports
     assert sorted(set(found)) == []
 
 
 def test_the_purity_check_catches_io(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
-    probe.write_text("import time\nfrom engine.domain import ONE\n\ndef f():\n    return open('x')\n")
+    probe.write_text("import time\nfrom contracts.domain import ONE\n\ndef f():\n    return open('x')\n")
     found = list(_impurities(probe))
     assert any("imports time" in f for f in found) and any("calls open()" in f for f in found), found
 
@@ -163,25 +168,19 @@ def test_the_purity_check_catches_io(tmp_path: Path) -> None:
 def test_the_dashboard_loads_no_engine_machinery_even_indirectly() -> None:
     """The dashboard offers each strategy kind from its schema in the contracts: no strategy (no
     decision code), and nothing else of the engine, comes in behind them."""
+    prefixes = ("engine.", "contracts.", "storage.")
     todo = [src for path in _sources("app.py", "pages") for name in _imports(path)
-            if name.startswith("engine.") and (src := _source_of(name)) is not None]
+            if name.startswith(prefixes) and (src := _source_of(name)) is not None]
     seen: set[Path] = set()
     while todo:
         path = todo.pop()
         if path not in seen:
             seen.add(path)
-            todo += [src for name in _imports(path) if name.startswith("engine.")
+            todo += [src for name in _imports(path) if name.startswith(prefixes)
                      and (src := _source_of(name)) is not None]
     loaded = {_module_name(p) for p in seen}
-    allowed = ("engine.contracts", "engine.domain")
-    assert loaded and sorted(m for m in loaded if m != "engine" and not any(_within(m, a) for a in allowed)) == []
-
-
-def test_the_contracts_import_no_engine_machinery() -> None:
-    machinery = ("engine.execution", "engine.venues", "engine.feeds", "engine.trading", "engine.process",
-                 "engine.notify", "engine.marketdata", "engine.cli", "engine.backtest", "engine.risk", "pages",
-                 "simulator", "engine.strategies")
-    assert _violations(("engine/contracts",), (), machinery) == []
+    assert "contracts.domain" in loaded  # the walk really followed the imports
+    assert sorted(m for m in loaded if _within(m, "engine")) == []
 
 
 def _graph() -> dict[str, set[str]]:
@@ -229,11 +228,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 # The engine's floors, bottom up (docs/ARCHITECTURE.md, "Layout"): a package imports only
-# packages on floors below its own. A top-level module (engine/domain.py) counts as a package.
+# packages on floors below its own (`contracts/`, the shared vocabulary, is below them all).
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("engine.domain", "engine.failpoints"),
-    ("engine.analytics",),
-    ("engine.contracts",),
+    ("engine.failpoints", "engine.analytics"),
     ("engine.strategies", "engine.logs", "engine.feeds", "engine.notify"),
     ("engine.marketdata", "engine.venues"),
     ("engine.execution",),
@@ -311,7 +308,7 @@ def test_the_cycle_check_sees_a_cycle() -> None:
 # The Telegram bot is its own process with a phone on the other end: it reads SQLite, posts
 # commands and sends text. It may use storage, the contracts, the CLI's status text, the log
 # set-up and the notifier's policy (the queue itself is storage's); nothing that trades.
-BOT_ALLOWED = ("engine.telegram_bot", "engine.contracts", "engine.domain", "engine.strategies", "engine.cli.desk",
+BOT_ALLOWED = ("engine.telegram_bot", "contracts", "contracts.domain", "engine.strategies", "engine.cli.desk",
                "engine.cli.args", "engine.cli.errors", "engine.logs", "engine.notify.policy")
 
 
@@ -322,7 +319,7 @@ def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:
         path = todo.pop()
         if path not in seen:
             seen.add(path)
-            todo += [src for name in _imports(path) if name.startswith(("engine.", "storage."))
+            todo += [src for name in _imports(path) if name.startswith(("engine.", "storage.", "contracts."))
                      and (src := _source_of(name)) is not None]
     loaded = {_module_name(p) for p in seen if p.is_relative_to(ROOT / "engine")}
     assert "engine.cli.desk" in loaded  # the walk really followed the imports

@@ -26,7 +26,7 @@ from engine.analytics.markouts import (
     notional,
     resolution_value,
 )
-from engine.domain import Side
+from contracts.domain import Side
 from storage import markout_queries as q
 from storage.db import Database
 

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.domain import MICRO, ONE, Side
+from contracts.domain import MICRO, ONE, Side
 
 # (name, milliseconds after the fill); "resolution" has no fixed time.
 HORIZONS: tuple[tuple[str, int], ...] = (("1s", 1_000), ("10s", 10_000), ("60s", 60_000))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from engine.domain import MICRO
+from contracts.domain import MICRO
 from engine.venues.paper_settlement import PPM, rebates_earned
 from storage import reward_queries
 

@@ -26,8 +26,8 @@ from engine.analytics.markouts import (
     summarize,
 )
 from engine.backtest.replay import synthetic_levels
-from engine.contracts.payouts import Payouts
-from engine.domain import ONE, MarketInfo, Outcome, Side
+from contracts.payouts import Payouts
+from contracts.domain import ONE, MarketInfo, Outcome, Side
 from engine.venues.base import TradeStatus
 from storage.markout_queries import RecordedPrices
 

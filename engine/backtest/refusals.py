@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.trading.core import TradingCore
-    from engine.domain import Intent
+    from contracts.domain import Intent
     from engine.risk.gate import Decision
 
 MOSTLY = 0.5  # the share of refused quote checks from which a result says so

@@ -28,7 +28,7 @@ from storage.backtest_recording import (
     open_recording,
     recorded_events,  # noqa: F401  (the recording as the recorder wrote it: tests read it from here)
 )
-from engine.domain import Level, MarketInfo, Side, complement
+from contracts.domain import Level, MarketInfo, Side, complement
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, TradePrint
 

@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
-from engine.domain import MICRO, Side
+from contracts.domain import MICRO, Side
 from engine.execution.ledger import FillFact, apply_fill
 from engine.venues.base import TradeStatus
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from engine.contracts import metrics as metric_fns
+from contracts import metrics as metric_fns
 from engine.backtest.income import BacktestIncome
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
@@ -35,9 +35,9 @@ from engine.backtest.replay import (
     history_events,
 )
 from engine.trading.core import TradingCore
-from engine.contracts.backtest_spec import BacktestSpec
-from engine.contracts.payouts import stored as stored_payouts
-from engine.domain import MICRO, MarketInfo
+from contracts.backtest_spec import BacktestSpec
+from contracts.payouts import stored as stored_payouts
+from contracts.domain import MICRO, MarketInfo
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
 from engine.venues.paper import PaperVenue
@@ -46,7 +46,7 @@ from storage import backtest_scratch as scratch
 from storage import reward_queries
 from storage.db import Database
 from storage.migrations import migrate
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 STRATEGY_NAME = "backtest"
 # Indexes only the dashboard's and the retention jobs' queries use: a scratch ledger is never

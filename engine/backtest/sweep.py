@@ -7,7 +7,7 @@ trading core as live) over the training period, in worker processes.
   other SQLAlchemy URLs work but their first use is not serialized (sweep_storage).
 - Workers are separate processes (sweep_processes: forked from the sweep, or `python -c` on
   `worker_main`), one per core by default, bounded by the machine's cores and memory
-  (engine.contracts.sweep_workers), never more than the trials left; each asks the
+  (contracts.sweep_workers), never more than the trials left; each asks the
   study for a trial, backtests it and reports the objective, until the study has its number of
   finished trials: exactly that number, whatever the number of workers and machines (a trial
   starts only while fewer than that many are finished, running or queued ahead of it), and no
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
-from engine.contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
+from contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
 from storage.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from engine.backtest.sweep_processes import Worker
     from engine.backtest.sweep_sampler import SweepSampler
-    from engine.contracts.metrics import Metrics
+    from contracts.metrics import Metrics
 
 POLL_S = 1.0
 WAIT_S = 0.2  # how often a worker with nothing to start looks again (others run the last trials)
@@ -137,7 +137,7 @@ def objective_value(metrics: Metrics, objective: str) -> tuple[float | None, str
 def backtest_params(spec: SweepSpec, params: dict[str, Any], window: tuple[int, int], main_db: Path,
                     work_dir: Path) -> Metrics:
     from engine.backtest.runner import BacktestSpec, run_sync
-    from engine.contracts.settings import load_settings
+    from contracts.settings import load_settings
 
     run = BacktestSpec(spec.kind, {**spec.base_params, **params}, window[0], window[1], spec.markets, spec.seed,
                        spec.source)

@@ -99,7 +99,7 @@ def exec_main() -> None:
 
 
 def _run(target: Callable[..., None], args: tuple[Any, ...]) -> None:
-    from engine.contracts.sweep_spec import SweepError
+    from contracts.sweep_spec import SweepError
 
     with contextlib.suppress(AttributeError, OSError):  # no os.nice on this platform: as it is
         os.nice(NICENESS)

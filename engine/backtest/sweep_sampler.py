@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from optuna.samplers import BaseSampler, RandomSampler, TPESampler
 from optuna.trial import TrialState
 
-from engine.contracts.sweep_spec import Dimension
+from contracts.sweep_spec import Dimension
 
 if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution

@@ -22,7 +22,7 @@ from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
 from storage import answers, desk_lookups, desk_status, posting
 from storage.lite import now_ms, read_connection, snapshot
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 ENGINE_DOWN_GRACE_S = 5.0
 POLL_S = 0.02
@@ -292,9 +292,9 @@ def _alert_id(raw: str) -> int:
 
 def cmd_tail(settings: Settings, args: argparse.Namespace) -> int:
     """The engine's JSON log as readable lines, secrets masked; follows until Ctrl-C."""
-    from engine.contracts import log_format as log_files
-    from engine.contracts.redaction import RedactingFilter
-    from engine.contracts.settings import secret_values
+    from contracts import log_format as log_files
+    from contracts.redaction import RedactingFilter
+    from contracts.settings import secret_values
 
     path = log_files.engine_log_path(settings.root)
     redactor = RedactingFilter(secret_values(settings))

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.cli.errors import EXIT_OK, CliError
-from engine.contracts.settings import Secret, Settings
+from contracts.settings import Secret, Settings
 
 DEFAULT_KEYSTORE = "var/keystore.json"
 MIN_PASSPHRASE = 8
@@ -125,7 +125,7 @@ def read_password_file(path: Path, env_file: Path) -> str:
 
 def read_keystore(path: Path) -> dict[str, Any]:
     """The keystore's JSON, checked to be a version-3 keystore with bounded key derivation."""
-    from engine.contracts.jsonsafe import JsonRefused, loads_bounded
+    from contracts.jsonsafe import JsonRefused, loads_bounded
 
     what = f"POLY_KEYSTORE ({path})"
     try:
@@ -209,7 +209,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     if decrypt(read_keystore(target), passphrase, target) != key.lower():  # noqa: S105 (a comparison)
         target.unlink()
         raise KeystoreError("the written keystore did not decrypt to the same key; nothing changed")
-    from engine.contracts.passwords import write_env_value
+    from contracts.passwords import write_env_value
 
     write_env_value(env_file, "POLY_KEYSTORE", str(out))
     write_env_value(env_file, "POLY_PRIVATE_KEY", "")

@@ -21,7 +21,7 @@ from engine.venues.polymarket_settlement import PolymarketSettlement
 from engine.venues.settlement import SettlementTx
 from storage.audit import write_audit
 from storage.db import Database
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 
 class PreflightReport(Protocol):

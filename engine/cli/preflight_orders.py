@@ -14,7 +14,7 @@ from typing import Any, Callable, Protocol
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
-from engine.domain import ONE, MarketInfo, Side, Tif, fmt, notional
+from contracts.domain import ONE, MarketInfo, Side, Tif, fmt, notional
 from engine.feeds.catalog import MarketCatalog
 from engine.venues import approvals
 from engine.venues.base import OrderRequest, VenueError

@@ -18,7 +18,7 @@ from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
 from storage.audit import write_audit
 from storage.db import Database
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 
 class PreflightReport(Protocol):

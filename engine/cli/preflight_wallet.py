@@ -22,7 +22,7 @@ from engine.venues import onchain
 from engine.venues.base import VenueError
 from engine.venues.polymarket import PolymarketVenue
 from engine.venues.polymarket_settlement import PolymarketSettlement
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 
 class PreflightReport(Protocol):

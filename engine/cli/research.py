@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, open_db
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -41,7 +41,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     from storage import backtest_runs as runs
     from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
     from engine.cli.progress import ProgressBar
-    from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+    from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
     db = open_db(settings)
     if args.session is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from storage.db import Database, now_ms
 from storage.seed_data import seed_running_strategy
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 DEMO_NAME = "demo-market-making"
 DEMO_PARAMS = {"size": 20, "half_spread": 0.02, "max_inventory": 100, "refresh_threshold": 0.015}

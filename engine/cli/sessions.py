@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.cli.errors import CliError, actor, open_db
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 if TYPE_CHECKING:
     from storage.db import Database

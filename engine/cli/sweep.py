@@ -12,7 +12,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from engine.contracts.sweep_spec import (
+from contracts.sweep_spec import (
     OBJECTIVES,
     SAMPLERS,
     SweepError,
@@ -21,15 +21,15 @@ from engine.contracts.sweep_spec import (
     default_name,
     parse_space,
 )
-from engine.contracts.sweep_workers import check_jobs, worker_budget
+from contracts.sweep_workers import check_jobs, worker_budget
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, open_db
 from engine.cli.progress import ProgressBar
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 
 def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]
-    from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+    from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
     try:  # bounded in size and depth, as the backtest's --params: never a RecursionError
         value = loads_bounded(raw or "{}", max_bytes=CONFIG_BYTES, what=what)

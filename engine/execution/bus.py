@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from engine.domain import MarketInfo, Outcome, Side
+from contracts.domain import MarketInfo, Outcome, Side
 from engine.execution.planner import OrderSpec
 from engine.execution.store import OrderRow
 from engine.venues.base import TradeStatus

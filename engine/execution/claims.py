@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from engine.domain import ONE, Outcome, fmt
+from contracts.domain import ONE, Outcome, fmt
 from engine.venues.settlement import SettlementTx, VenueCredit
 from storage import claims_store, execution_ledger
 from storage.claims_store import ClaimRow

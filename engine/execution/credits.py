@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from typing import TYPE_CHECKING
 
-from engine.domain import fmt
+from contracts.domain import fmt
 from engine.execution import claims
 from engine.venues.settlement import SettlementVenue, VenueCredit
 from storage import execution_ledger

@@ -8,13 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from engine.domain import ONE, Outcome, Tif, fmt
+from contracts.domain import ONE, Outcome, Tif, fmt
 from engine.execution import store
 from engine.execution.bus import FillApplied
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
-from engine.contracts.payouts import Payouts
-from engine.contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, covered, ended, from_venue
+from contracts.payouts import Payouts
+from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, covered, ended, from_venue
 from engine.execution.state import ExecutionState
 from engine.execution.store import FillWrite, OrderRow
 from engine.execution.transactions import OrderTracker, Transactions

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
-from engine.contracts.ticket import MANUAL
-from engine.domain import Intent, MarketInfo, Quote
+from contracts.ticket import MANUAL
+from contracts.domain import Intent, MarketInfo, Quote
 from engine.execution.bus import EventBus
 from engine.execution.cancels import Cancels, VenueSync
 from engine.execution.events import IMPORTED, EventApplier

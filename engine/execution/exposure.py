@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.domain import MarketInfo
+from contracts.domain import MarketInfo
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.contracts.order_status import OrderStatus, ended
-from engine.domain import fmt
+from contracts.order_status import OrderStatus, ended
+from contracts.domain import fmt
 from engine.execution import store
 from engine.execution.events import EventApplier
 from engine.execution.planner import TAKE

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from engine.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
-from engine.contracts.order_status import OrderStatus
-from engine.contracts.venue_rules import LOT, TAKE, round_price, round_size
+from contracts.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
+from contracts.order_status import OrderStatus
+from contracts.venue_rules import LOT, TAKE, round_price, round_size
 
 # FOK/FAK amounts the venue accepts: a BUY's USDC to 2 decimals, a SELL's USDC to 4.
 _TAKE_NOTIONAL_STEP = {Side.BUY: 10_000, Side.SELL: 100}

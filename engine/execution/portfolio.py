@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Book, Side, notional
+from contracts.domain import Book, Side, notional
 from engine.execution.state import ExecutionState
 from engine.execution.exposure import Exposure, event_key
 

@@ -31,7 +31,7 @@ from typing import Any
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
-from engine.contracts.order_status import OrderStatus
+from contracts.order_status import OrderStatus
 from engine.venues.base import Balances, VenueError
 from engine.venues.settlement import SettlementVenue
 from storage import execution_ledger

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import Connection
 
-from engine.domain import MarketInfo, Outcome, PositionView, Side, notional
+from contracts.domain import MarketInfo, Outcome, PositionView, Side, notional
 from engine.execution import store
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.domain import Outcome, Side, Tif
+from contracts.domain import Outcome, Side, Tif
 from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
-from engine.contracts.order_status import RANK, TERMINAL_RANK, OrderStatus
+from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus
 from engine.venues.base import TradeStatus
 from storage import execution_ledger as ledger_sql
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from sqlalchemy import Connection
 
-from engine.contracts.order_status import OrderStatus
+from contracts.order_status import OrderStatus
 from engine.execution.bus import EventBus, OrderAdvanced
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow

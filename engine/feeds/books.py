@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from engine.domain import Book, Level
+from contracts.domain import Book, Level
 from engine.feeds.events import BookChanged, MarketEvent, MarketListener, TradePrint
 from engine.feeds.parse import LevelChange
 

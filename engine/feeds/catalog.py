@@ -4,7 +4,7 @@ Loaded from the `markets` table (written by the market refresh job), with each m
 liquidity-reward program from `reward_programs` (engine/trading/rewards.py); tests and
 backtests can also add markets directly.
 
-A row that cannot be read (engine/contracts/market_rows.py), or an imported one claiming a
+A row that cannot be read (contracts/market_rows.py), or an imported one claiming a
 token of a market the venue lists, is never loaded: whoever built the catalog with `set_aside`
 is told (the trading core moves it into the quarantine with an alert, storage/quarantine_store.py),
 and the rest loads, so one bad row never fails a start. A market only an imported session file
@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from engine.contracts.market_rows import unreadable
-from engine.contracts.payouts import Payouts, stored as stored_payouts
-from engine.domain import MarketInfo, Outcome
+from contracts.market_rows import unreadable
+from contracts.payouts import Payouts, stored as stored_payouts
+from contracts.domain import MarketInfo, Outcome
 from engine.feeds.discovery import market_info
-from engine.contracts.neg_risk_sets import why_incomplete
+from contracts.neg_risk_sets import why_incomplete
 from storage import catalog_store, reward_queries
 from storage.db import Database
 

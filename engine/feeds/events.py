@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine.domain import Side
+from contracts.domain import Side
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from engine.feeds.rest import RestClient, fetch_books
 from engine.feeds.spot_check import SpotCheck, SpotCheckConfig
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.db import now_ms
-from engine.contracts.jsonsafe import JsonRefused
+from contracts.jsonsafe import JsonRefused
 
 log = logging.getLogger("engine.feeds.market")
 MAX_ASSETS_PER_CONNECTION = 500

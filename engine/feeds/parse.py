@@ -6,7 +6,7 @@ frozen dataclass costs twice as much to construct.
 
 Wire prices and sizes are decimal strings; they become integer micro-units here and
 nowhere else. `micros` is the hot-path converter: exact for plain decimals, and it falls
-back to `engine.domain.to_micros` for anything unusual (exponents, signs, > 6 places), so
+back to `contracts.domain.to_micros` for anything unusual (exponents, signs, > 6 places), so
 both always agree. Books on the wire list the best level LAST; these parsers return
 levels in wire order and leave ordering to the book cache.
 """
@@ -18,9 +18,9 @@ from operator import itemgetter
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from engine.domain import MICRO, Side, to_micros
+from contracts.domain import MICRO, Side, to_micros
 from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
-from engine.contracts.jsonsafe import FEED_BYTES, loads_bounded
+from contracts.jsonsafe import FEED_BYTES, loads_bounded
 
 log = logging.getLogger("engine.feeds.parse")
 _SCALE = (MICRO, 100_000, 10_000, 1_000, 100, 10, 1)

@@ -18,12 +18,12 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from engine.domain import ONE
+from contracts.domain import ONE
 from engine.feeds.pacing import Backoff
 from engine.feeds.parse import micros
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.db import now_ms
-from engine.contracts.jsonsafe import JsonRefused, loads_bounded
+from contracts.jsonsafe import JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.feeds.reference")
 # A reference message is one price (or a short list of them): anything near this size is not one.

@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection
 
 from engine.feeds.pacing import Backoff
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
-from engine.contracts.jsonsafe import FEED_BYTES, JsonRefused, loads_bounded
+from contracts.jsonsafe import FEED_BYTES, JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.feeds.user")
 

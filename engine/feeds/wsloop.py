@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from engine.feeds.origin import OriginRefused, check_redirect
 from engine.feeds.pacing import Backoff
-from engine.contracts.jsonsafe import FEED_BYTES
+from contracts.jsonsafe import FEED_BYTES
 
 log = logging.getLogger("engine.feeds.ws")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from py_clob_client_v2.client import ClobClient
 from py_clob_client_v2.clob_types import PricesHistoryParams
 
-from engine.domain import to_micros
+from contracts.domain import to_micros
 from storage import history_store
 from storage.db import Database
 

@@ -23,7 +23,7 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from engine.domain import Book
+from contracts.domain import Book
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketEvent, TradePrint
 from storage.db import raw_connection

@@ -20,7 +20,7 @@ from typing import Any
 
 import feedparser
 
-from engine.contracts.news import MATCH_TIMEOUT_S, NewsRule
+from contracts.news import MATCH_TIMEOUT_S, NewsRule
 
 MAX_ENTRIES = 200
 MAX_TEXT = 4_000

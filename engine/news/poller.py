@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from engine.contracts.news import NewsFeed, NewsRule, parse_feeds
-from engine.contracts.runtime_settings import BY_KEY, SettingError, parse_setting
-from engine.contracts.market_filter import select_markets
+from contracts.news import NewsFeed, NewsRule, parse_feeds
+from contracts.runtime_settings import BY_KEY, SettingError, parse_setting
+from contracts.market_filter import select_markets
 from engine.news.entries import Entry, Matching, ParseError, parse
 from engine.news.fetch import FetchError, fetch, new_client
 from engine.feeds.catalog import MarketCatalog
@@ -28,7 +28,7 @@ from engine.trading.views import candidates
 from storage import news_store
 from storage.audit import AlertLevel, raise_alert
 from storage.db import Database, is_locked, now_ms
-from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.news")
 TICK_S = 1.0

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.domain import fmt
+from contracts.domain import fmt
 from storage import notify_sources
 
 QUESTION_CHARS = 120

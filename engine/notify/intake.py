@@ -1,6 +1,6 @@
 """From alerts and trade events to queued messages, channel by channel.
 
-The operator's choices (engine/contracts/notify_choices.py) say which channel hears of which
+The operator's choices (contracts/notify_choices.py) say which channel hears of which
 event for which strategy; the rules (engine/notify/policy.py) which alerts notify at all. On each
 channel, a message over the hourly cap goes to that channel's digest (engine/notify/digest.py)
 instead of being dropped. The apprise queue is drained by the notifier's own thread: while it is
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from engine.contracts.notify_choices import Choices
+from contracts.notify_choices import Choices
 from engine.notify import digest, events, policy
 from engine.notify.policy import Rules, Verdict
 from storage import notify_sources, notify_store

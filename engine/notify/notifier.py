@@ -30,17 +30,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engine.contracts import notify_choices
-from engine.contracts.command_refusal import CommandRejected
+from contracts import notify_choices
+from contracts.command_refusal import CommandRejected
 from storage import config_reads, notify_sources, notify_store
-from engine.contracts.redaction import RedactingFilter
+from contracts.redaction import RedactingFilter
 from engine.notify import intake, policy
 from engine.notify.intake import QUEUE_MAX as QUEUE_MAX
 from engine.notify.intake import Intake
 from engine.notify.policy import Rules
 from storage.audit import raise_alert
 from storage.db import Database, is_locked, now_ms
-from engine.contracts.settings import Settings, secret_values
+from contracts.settings import Settings, secret_values
 
 log = logging.getLogger("engine.notify")
 T = TypeVar("T")

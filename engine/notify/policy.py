@@ -47,7 +47,7 @@ class Rules:
 
     @classmethod
     def from_config(cls, values: Mapping[str, Any]) -> Rules:
-        """From the settings the engine loaded (engine/contracts/runtime_settings.py validated them)."""
+        """From the settings the engine loaded (contracts/runtime_settings.py validated them)."""
         return cls(
             levels=frozenset(v for v in str(values["notify_levels"]).split(",") if v),
             muted=frozenset(v for v in str(values["notify_muted_codes"]).split(",") if v),

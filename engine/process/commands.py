@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from engine.contracts.command_refusal import CommandRejected
+from contracts.command_refusal import CommandRejected
 from engine.execution.placement import OrderGate
 from engine.process.control import Controller
 from engine.process.trading_seam import Trading

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from engine.contracts.command_refusal import CommandRejected
+from contracts.command_refusal import CommandRejected
 from storage import engine_state as state_store
 from engine.execution.placement import OrderGate
 from storage import execution_ledger
@@ -20,7 +20,7 @@ from engine.risk import breakers
 from engine.process.trading_seam import Trading
 from storage.audit import raise_alert, write_audit
 from storage.db import Database, now_ms
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 log = logging.getLogger("engine.process.control")
 HALT_CANCEL_BUDGET_S = 20.0

@@ -36,7 +36,7 @@ from storage.audit import raise_alert
 from storage.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
 from storage.migrations import SchemaTooNew, migrate
 from storage.retention import prune_history
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 log = logging.getLogger("engine.process.runtime")
 HEARTBEAT_S = 0.5

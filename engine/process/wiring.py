@@ -6,7 +6,7 @@ from engine.execution.placement import OrderGate
 from engine.trading.core import TradingCore
 from engine.process.trading_seam import Trading
 from storage.db import Database
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 
 def build_trading(settings: Settings, db: Database, gate: OrderGate) -> Trading:

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.risk.gate import TradingState
-from engine.contracts.limits import Limits
+from contracts.limits import Limits
 from storage import engine_state
 from storage.audit import raise_alert
 from storage.db import utc_day_start

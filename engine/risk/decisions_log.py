@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.domain import Intent
+from contracts.domain import Intent
 from engine.risk.gate import Decision, Reason
 from storage import risk_store
 from storage.db import Database

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from operator import itemgetter
 
-from engine.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
+from contracts.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
 from engine.execution.exposure import Exposure, event_key
 from engine.execution.planner import TAKE, OrderSpec, round_size
-from engine.contracts.limits import Limits
+from contracts.limits import Limits
 
 
 class TradingState(StrEnum):
@@ -45,7 +45,7 @@ class Reason(StrEnum):
     BELOW_MIN_SIZE = "BELOW_MIN_SIZE"
     PRICE_OUT_OF_BOUNDS = "PRICE_OUT_OF_BOUNDS"
     NOT_ENOUGH_INVENTORY = "NOT_ENOUGH_INVENTORY"
-    INVALID_EXPIRY = "INVALID_EXPIRY"  # a GTD expiry outside engine/contracts/expiry.py's bounds
+    INVALID_EXPIRY = "INVALID_EXPIRY"  # a GTD expiry outside contracts/expiry.py's bounds
     # From the venue: placements held back while it cannot take them, and its refusals.
     VENUE_MAINTENANCE = "VENUE_MAINTENANCE"
     VENUE_POST_ONLY = "VENUE_POST_ONLY"
@@ -61,7 +61,7 @@ class Reason(StrEnum):
     OPERATOR_EXIT = "OPERATOR_EXIT"  # the operator asked to sell a position (trading/operator_exits.py)
     ORDER_AGE = "ORDER_AGE"
     GROUP_INCOMPLETE = "GROUP_INCOMPLETE"
-    # A neg-risk set that is not an event's whole outcome set (engine/contracts/neg_risk_sets.py).
+    # A neg-risk set that is not an event's whole outcome set (contracts/neg_risk_sets.py).
     NEG_RISK_INCOMPLETE = "NEG_RISK_INCOMPLETE"
     # Quotes withdrawn before a game's start where the venue clears the book (trading/game_start.py).
     GAME_STARTING = "GAME_STARTING"

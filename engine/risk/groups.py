@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
-from engine.domain import Intent, Quote
+from contracts.domain import Intent, Quote
 
 
 def drop_groups(asked: list[Intent], kept: list[Intent],

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Intent, MarketInfo, MarketView, Quote
+from contracts.domain import Intent, MarketInfo, MarketView, Quote
 from engine.execution.bus import EventBus, PlacementRefused, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
@@ -24,7 +24,7 @@ from engine.risk.groups import drop_groups
 from engine.risk.take_backoff import TakeBackoff, book_signature, hold_takes
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
-from engine.contracts.limits import Limits
+from contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
 from engine.risk.volatility_guard import VolatilityGuard
 from storage.db import Database

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from engine.domain import Intent, Outcome, Quote, Side, complement, fmt
+from contracts.domain import Intent, Outcome, Quote, Side, complement, fmt
 
 
 @dataclass(frozen=True, slots=True)

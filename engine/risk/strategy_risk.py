@@ -16,8 +16,8 @@ from sqlalchemy import Connection
 from engine.execution.portfolio import StrategyBook
 from engine.risk.breakers import SEVERITY
 from engine.risk.gate import TradingState
-from engine.contracts.limits import Limits
-from engine.contracts.strategy_limits import DEFAULTS
+from contracts.limits import Limits
+from contracts.strategy_limits import DEFAULTS
 from storage import risk_store
 from storage.audit import raise_alert
 from storage.db import Database, utc_day_start

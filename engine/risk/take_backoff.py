@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from engine.domain import Intent, MarketView, Quote
+from contracts.domain import Intent, MarketView, Quote
 from engine.execution.planner import TAKE
 
 BACKOFF_MAX_MS = 60_000

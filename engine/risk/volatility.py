@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from engine.contracts.limits import Limits
+from contracts.limits import Limits
 from engine.risk.gate import TradingState
 
 MAX_CHANGES = 20_000  # per market: a bound on memory whatever the feed's rate

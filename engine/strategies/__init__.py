@@ -1,9 +1,9 @@
 """Strategies: pure functions from a market snapshot to intents (see base.py for the contract)."""
 
 from engine.strategies.base import Strategy, StrategyBase
-from engine.contracts.params import ParamsError, ParamSpec, ParamType
+from contracts.params import ParamsError, ParamSpec, ParamType
 from engine.strategies.registry import build_strategy, registry, validate_params
-from engine.contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
+from contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
 
 __all__ = [
     "MarketCandidate",

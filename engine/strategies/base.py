@@ -27,7 +27,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from engine.domain import (
+from contracts.domain import (
     Intent,
     MarketInfo,
     OrderView,
@@ -39,7 +39,7 @@ from engine.domain import (
     complement,
     to_micros,
 )
-from engine.contracts.params import Errors, ParamSpec, Params, ParamsError, StrategyKind
+from contracts.params import Errors, ParamSpec, Params, ParamsError, StrategyKind
 
 
 @runtime_checkable
@@ -54,7 +54,7 @@ class Strategy(Protocol):
 class StrategyBase(ABC):
     """A configurable strategy kind: its schema (from the contracts) plus validated params.
 
-    Subclasses set `schema`, the kind's `StrategyKind` in engine/contracts/strategy_schemas/
+    Subclasses set `schema`, the kind's `StrategyKind` in contracts/strategy_schemas/
     (title, description, params and their cross-field checks, shared with the dashboard), which
     also gives them `kind`, `title`, `description` and `params_schema`; they convert their
     human-unit params to micro-units in `__init__` and implement `decide`.

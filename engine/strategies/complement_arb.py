@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.domain import ONE, Intent, MarketInfo, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from contracts.domain import ONE, Intent, MarketInfo, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from engine.strategies.base import StrategyBase, closed_reason
-from engine.contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
+from contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
 from engine.strategies.pricing import inside_unit, taker_fee
 
 

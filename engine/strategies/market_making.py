@@ -49,7 +49,7 @@ from typing import Any
 
 from dataclasses import replace
 
-from engine.domain import (
+from contracts.domain import (
     ONE,
     Book,
     Intent,
@@ -63,7 +63,7 @@ from engine.domain import (
     fmt,
 )
 from engine.strategies.base import StrategyBase, closed_reason, net_yes
-from engine.contracts.strategy_schemas.market_making import MARKET_MAKING
+from contracts.strategy_schemas.market_making import MARKET_MAKING
 from engine.strategies.pricing import ceil_tick, floor_tick, microprice, mul_div, on_grid_inside
 from engine.strategies.regimes import CALM, FAST, STALE, RegimeReading, read_regime
 

@@ -25,10 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.domain import Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from contracts.domain import Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
 from engine.strategies.indicators import Ema, EwmStats
-from engine.contracts.strategy_schemas.momentum import MOMENTUM
+from contracts.strategy_schemas.momentum import MOMENTUM
 from engine.strategies.pricing import inside_unit
 
 SECOND_MS = 1000

@@ -1,12 +1,12 @@
 """Integer price arithmetic shared by the strategies: tick grid, fees, fair values.
 
-Everything is in micro-units (engine.domain). Rounding always favours the passive side or the
+Everything is in micro-units (contracts.domain). Rounding always favours the passive side or the
 conservative estimate: bids round down, asks round up, fees round up.
 """
 
 from __future__ import annotations
 
-from engine.domain import ONE, Book, MarketInfo
+from contracts.domain import ONE, Book, MarketInfo
 
 
 def floor_tick(price: int, tick: int) -> int:

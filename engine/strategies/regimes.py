@@ -22,7 +22,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.domain import MarketView, fmt
+from contracts.domain import MarketView, fmt
 
 CALM = "calm"
 FAST = "fast"

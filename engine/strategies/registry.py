@@ -1,6 +1,6 @@
 """The strategy classes the engine runs, and building a configured instance of one.
 
-Each class decides with its kind's schema from the contracts (engine/contracts/strategy_kinds.py,
+Each class decides with its kind's schema from the contracts (contracts/strategy_kinds.py,
 which the dashboard, the CLI and sweeps read); the engine calls `build_strategy` for each enabled
 row of the strategies table.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.contracts.params import ParamsError
-from engine.contracts.strategy_kinds import validate_params
+from contracts.params import ParamsError
+from contracts.strategy_kinds import validate_params
 from engine.strategies.base import StrategyBase
 from engine.strategies.complement_arb import ComplementArb
 from engine.strategies.market_making import MarketMaking

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.domain import (
+from contracts.domain import (
     MICRO,
     ONE,
     Book,
@@ -39,7 +39,7 @@ from engine.domain import (
     fmt,
 )
 from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
-from engine.contracts.strategy_schemas.value_betting import VALUE_BETTING
+from contracts.strategy_schemas.value_betting import VALUE_BETTING
 from engine.strategies.pricing import ceil_tick, floor_tick, inside_unit, on_grid_inside, taker_fee
 
 

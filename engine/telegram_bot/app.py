@@ -38,14 +38,14 @@ from telegram.ext import (
     filters,
 )
 
-from engine.contracts.redaction import RedactingFilter
+from contracts.redaction import RedactingFilter
 from engine.telegram_bot import actions, replies
 from engine.telegram_bot.delivery import Delivery
 from engine.telegram_bot.guard import Confirmations, RateLimit, Strangers
 from storage import posting
 from storage.audit import ack_alert, raise_alert, write_audit
 from storage.db import Database
-from engine.contracts.settings import Settings, TelegramSettings, secret_values
+from contracts.settings import Settings, TelegramSettings, secret_values
 
 log = logging.getLogger("engine.telegram_bot")
 TEXT_CHARS = 3_900  # Telegram takes 4096 characters a message

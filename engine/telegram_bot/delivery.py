@@ -23,7 +23,7 @@ from engine.notify import policy
 from storage import notify_store
 from storage.audit import raise_alert
 from storage.db import Database, now_ms
-from engine.contracts.settings import Settings, TelegramSettings
+from contracts.settings import Settings, TelegramSettings
 
 log = logging.getLogger("engine.telegram_bot.delivery")
 CHANNEL = "telegram"

@@ -19,7 +19,7 @@ from engine.cli.desk import alert_line, status_lines
 from storage import answers, desk_lists, desk_lookups, desk_status
 from storage.answers import Outcome
 from storage.lite import now_ms, read_connection, snapshot, utc_day_start
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 DAY_MS = 86_400_000
 ALERTS_SHOWN = 8

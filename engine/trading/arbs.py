@@ -16,14 +16,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from engine.domain import Side, Tif, fmt
+from contracts.domain import Side, Tif, fmt
 from engine.execution.placement import GroupFill
 from engine.execution.planner import OrderSpec, round_price, take_size
 from storage import trading_reads
 from storage.audit import raise_alert, write_audit
 
 if TYPE_CHECKING:
-    from engine.contracts.limits import Limits
+    from contracts.limits import Limits
     from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.arbs")

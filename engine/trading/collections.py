@@ -9,7 +9,7 @@ operator has not paid by then. The operator's `redeem` command (the Redeem butto
 now; `merge` turns complete YES+NO sets back into pUSD. Each redeem or merge is recorded
 before it is sent (`settlement_txs`) and audited by its command.
 
-A Protocol V2 market is neither redeemed nor merged (engine/contracts/protocol_v2.py says why):
+A Protocol V2 market is neither redeemed nor merged (contracts/protocol_v2.py says why):
 a resolved one the desk is owed in raises `V2_REDEEM_UNSUPPORTED` once instead, and what the
 venue pays for it (its auto-redeem operator, or a redemption made on polymarket.com) is still
 booked when reported.
@@ -21,12 +21,12 @@ import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from engine.domain import BadNumber, Side, fmt, to_micros
+from contracts.domain import BadNumber, Side, fmt, to_micros
 from engine.execution import claims, store
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
-from engine.contracts.command_refusal import CommandRejected
-from engine.contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
+from contracts.command_refusal import CommandRejected
+from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import SettlementTx, SettlementVenue
 from storage import claims_store

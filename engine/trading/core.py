@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.trading import arbs, core_state, operator_actions
-from engine.domain import Intent, MarketView
+from contracts.domain import Intent, MarketView
 from engine.execution import portfolio
 from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.placement import OrderGate
@@ -34,11 +34,11 @@ from engine.trading.collections import Collections
 from engine.trading.rewards import RewardTracker
 from engine.trading.ticks import apply_tick_change
 from engine.trading.lookout import Lookout
-from engine.contracts.limits import Limits
-from engine.contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
+from contracts.limits import Limits
+from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.contracts.command_refusal import CommandRejected
+from contracts.command_refusal import CommandRejected
 from engine.trading.jobs import CoreJobs, Job
 from engine.trading.selection import Selection
 from engine.trading.strategy_host import Failure, StrategyHost
@@ -47,7 +47,7 @@ from engine.trading.venue_link import VenueLink
 from engine.venues.paper import PaperVenue
 from engine.trading.views import load_fair_values, market_views, snapshot, strategy_state
 from storage.db import Database, is_locked, now_ms
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 log = logging.getLogger("engine.trading.core")
 

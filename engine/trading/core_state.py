@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.contracts import runtime_settings as runtime_config
-from engine.domain import MICRO
-from engine.contracts import limits, strategy_limits
+from contracts import runtime_settings as runtime_config
+from contracts.domain import MICRO
+from contracts import limits, strategy_limits
 from engine.risk import breakers
 from engine.risk.gate import TradingState
 from storage import config_reads, execution_ledger, quarantine_store

@@ -19,13 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.domain import Book, Intent, Side, Tif, fmt, notional
+from contracts.domain import Book, Intent, Side, Tif, fmt, notional
 from engine.execution.state import ExecutionState
-from engine.contracts.order_status import OrderStatus
+from contracts.order_status import OrderStatus
 from engine.risk.context import yes_space
 from engine.risk.gate import Decision, Reason
-from engine.contracts.limits import Limits
-from engine.contracts.strategy_limits import DEFAULTS
+from contracts.limits import Limits
+from contracts.strategy_limits import DEFAULTS
 from engine.trading import selling
 from engine.trading.exit_book import ExitState, Key
 from engine.execution.executor import OPERATOR_BOOKS

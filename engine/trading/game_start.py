@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from engine.domain import Intent, MarketInfo
+from contracts.domain import Intent, MarketInfo
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
 

@@ -14,22 +14,22 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from engine.contracts.command_refusal import CommandRejected
-from engine.contracts.payouts import Payouts
-from engine.domain import Intent, MarketInfo, MarketView, Outcome, fmt
+from contracts.command_refusal import CommandRejected
+from contracts.payouts import Payouts
+from contracts.domain import Intent, MarketInfo, MarketView, Outcome, fmt
 from engine.execution.planner import OrderSpec, route
 from engine.risk.context import yes_space
 from engine.risk.gate import Decision, Reason
 from engine.trading import selling
 from engine.trading.selling import Holding
-from engine.contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
-from engine.contracts.order_status import OrderStatus
+from contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
+from contracts.order_status import OrderStatus
 from engine.trading.views import market_views
 from storage import trading_reads, trading_writes
 from storage.audit import write_audit
 
 if TYPE_CHECKING:
-    from engine.contracts.limits import Limits
+    from contracts.limits import Limits
     from engine.execution.store import OrderRow
     from engine.risk.monitor import RiskMonitor
     from engine.trading.strategy_host import StrategyHost

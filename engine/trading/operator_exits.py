@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.contracts.command_refusal import CommandRejected
-from engine.domain import fmt
+from contracts.command_refusal import CommandRejected
+from contracts.domain import fmt
 from engine.risk.gate import Reason
 from engine.trading.exits import Exit, start_exits, take_exit
 from engine.trading.operator_actions import holdings_in_scope, kill_latched

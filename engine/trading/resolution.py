@@ -3,7 +3,7 @@
 The market channel announces resolutions as they happen; this catches the ones missed
 (the engine was down, the event was dropped, or it named no single winner as a 50/50 does):
 for each held market not yet settled, ask Gamma for it including closed markets, and settle
-at the payout vector its final prices report (engine/contracts/payouts.py).
+at the payout vector its final prices report (contracts/payouts.py).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from engine.contracts.payouts import PayoutError, Payouts
-from engine.domain import ONE, to_micros
+from contracts.payouts import PayoutError, Payouts
+from contracts.domain import ONE, to_micros
 from engine.feeds.parse_markets import json_list
 from engine.feeds.rest import RestClient
 from engine.trading.operator_actions import settle_resolution

@@ -5,7 +5,7 @@ Every `reward_sample_s` (60 s, the venue's own sampling) the core's job:
 1. reads the venue's reward programs (`GET /rewards/markets/current`, public, paginated) every
    `PROGRAMS_EVERY_MS` into `reward_programs`;
 2. scores the desk's resting orders in program markets with the venue's published method
-   (engine/contracts/reward_scoring.py, the function the simulator pays with): each order
+   (contracts/reward_scoring.py, the function the simulator pays with): each order
    scores when it is at least the min size and inside the max spread of the size-cutoff-adjusted
    midpoint. The desk's share of the sample is its Q_min against the rest of the visible book,
    which is counted as one other maker quoting both sides (the book does not say whose orders
@@ -32,9 +32,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, order_score, sample_shares,
+from contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, order_score, sample_shares,
                                              scores_now)
-from engine.domain import ONE, Book, to_micros
+from contracts.domain import ONE, Book, to_micros
 from storage import reward_queries as rq
 from storage.db import Database
 

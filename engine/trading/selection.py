@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.domain import Intent
+from contracts.domain import Intent
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.trading.strategy_host import StrategyHost

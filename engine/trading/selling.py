@@ -20,15 +20,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine.contracts.order_status import OrderStatus
-from engine.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
+from contracts.order_status import OrderStatus
+from contracts.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.risk import self_trade
 from storage import trading_reads
 
 if TYPE_CHECKING:
-    from engine.contracts.limits import Limits
+    from contracts.limits import Limits
     from engine.execution.executor import Executor
     from engine.execution.store import OrderRow
     from engine.trading.venue_link import VenueLink

@@ -14,15 +14,15 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from engine.domain import Intent, Snapshot, StrategyState
+from contracts.domain import Intent, Snapshot, StrategyState
 from engine.strategies.base import StrategyBase
-from engine.contracts.params import ParamsError
+from contracts.params import ParamsError
 from engine.strategies.registry import build_strategy
-from engine.contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
+from contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
 from storage.audit import raise_alert, write_audit
 from storage import trading_reads, trading_writes
 from storage.db import Database, now_ms
-from engine.contracts.jsonsafe import CONFIG_BYTES, loads_bounded
+from contracts.jsonsafe import CONFIG_BYTES, loads_bounded
 
 log = logging.getLogger("engine.strategies")
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 
-from engine.contracts.venue_rules import TICKS
-from engine.domain import MarketInfo, fmt
+from contracts.venue_rules import TICKS
+from contracts.domain import MarketInfo, fmt
 from engine.feeds.events import TickSizeChanged
 from engine.feeds.catalog import MarketCatalog
 from storage import trading_writes

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from engine.contracts.settings import Settings
-from engine.domain import MICRO, Book
+from contracts.settings import Settings
+from contracts.domain import MICRO, Book
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
+from contracts.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
-from engine.contracts.market_filter import MarketCandidate
+from contracts.market_filter import MarketCandidate
 from storage import trading_reads
 from storage.db import Database
 

@@ -7,7 +7,7 @@ venue's maintenance and a strategy that selects no market raise their own.)
 
 `Watch` is fed by the trading core once per tick and subscribes to the executor's events
 (a fill, a refusal by the venue: `listen`); it only
-decides what to raise; its thresholds come from the Settings page (engine/contracts/runtime_settings.py).
+decides what to raise; its thresholds come from the Settings page (contracts/runtime_settings.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from engine.domain import notional
+from contracts.domain import notional
 from engine.execution.bus import EventBus, FillApplied, PlacementRefused
 from storage.audit import AlertLevel
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from engine.contracts.order_status import TradeStatus, VenueOrderStatus
-from engine.domain import Side, Tif
+from contracts.order_status import TradeStatus, VenueOrderStatus
+from contracts.domain import Side, Tif
 
 VenueMode = Literal["paper", "live"]
 

@@ -18,9 +18,9 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Book, MarketInfo, Side, Tif
-from engine.contracts.order_status import covered
-from engine.contracts.venue_rules import taker_fee
+from contracts.domain import Book, MarketInfo, Side, Tif
+from contracts.order_status import covered
+from contracts.venue_rules import taker_fee
 from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules

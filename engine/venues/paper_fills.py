@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.domain import Book, Level, Side
+from contracts.domain import Book, Level, Side
 
 # How long a level shrink may wait for the trade print that reports the same trade. The
 # venue sends both within milliseconds; a couple of seconds covers delivery jitter, and a

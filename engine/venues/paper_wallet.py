@@ -14,7 +14,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from engine.domain import MICRO, Side, notional
+from contracts.domain import MICRO, Side, notional
 from engine.feeds.catalog import MarketCatalog
 from engine.venues import paper_settlement as settled
 from engine.venues.base import OrderRequest

@@ -32,7 +32,7 @@ from typing import Any
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
 from py_clob_client_v2.clob_types import OrderPayload
 
-from engine.contracts.protocol_v2 import CONDITIONAL_V2
+from contracts.protocol_v2 import CONDITIONAL_V2
 from engine.feeds.pacing import PUBLISHED_LIMITS, SAFETY_MARGIN, Backoff, Jitter, RateLimits, RetryPolicy
 from engine.feeds.user_ws import UserFeed
 from engine.feeds.wsloop import SocketOptions
@@ -72,12 +72,12 @@ from engine.venues.polymarket_wire import (
     venue_order,
 )
 from storage.db import now_ms
-from engine.contracts.jsonsafe import keep_recursion_limit_sane
-from engine.contracts.settings import Settings
+from contracts.jsonsafe import keep_recursion_limit_sane
+from contracts.settings import Settings
 
 # The client's signing stack (py_ecc) raised the recursion limit to 100 000 as it was imported;
 # this module may be imported late (a live executor is built after start-up's guard ran), so it
-# puts the limit back itself (engine/contracts/jsonsafe.py says why that matters).
+# puts the limit back itself (contracts/jsonsafe.py says why that matters).
 keep_recursion_limit_sane()
 
 log = logging.getLogger("engine.venues.polymarket")

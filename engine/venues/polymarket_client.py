@@ -27,7 +27,7 @@ from py_clob_client_v2.exceptions import PolyApiException, PolyException
 
 from engine.logs import register_secrets
 from engine.venues.base import OrderRejected, VenueBusy, VenueError, VenueUnavailable
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 log = logging.getLogger("engine.venues.polymarket")
 MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting

@@ -29,8 +29,8 @@ from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ORDER_TYPE_H
 from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2, order_to_json_v2
 from py_clob_client_v2.order_builder.builder import OrderBuilder
 
-from engine.contracts.venue_rules import TICKS
-from engine.domain import MICRO, ONE, Side, Tif, fmt
+from contracts.venue_rules import TICKS
+from contracts.domain import MICRO, ONE, Side, Tif, fmt
 from engine.venues.base import OrderRequest, OrderRejected, PreparedOrder
 
 SHARE_STEP = 10_000  # shares carry 2 decimals

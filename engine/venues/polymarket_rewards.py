@@ -14,7 +14,7 @@ from typing import Any
 
 from py_clob_client_v2 import OrdersScoringParams
 
-from engine.domain import BadNumber, to_micros
+from contracts.domain import BadNumber, to_micros
 
 SCORING_CHUNK = 500
 

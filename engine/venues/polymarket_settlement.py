@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 from eth_account import Account
 
-from engine.domain import BadNumber, to_micros
+from contracts.domain import BadNumber, to_micros
 from engine.venues import onchain
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import CreditKind, SettlementTx, TxState, VenueCredit
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 ACTIVITY_KINDS: dict[str, CreditKind] = {"REDEEM": "redeem", "MERGE": "merge", "MAKER_REBATE": "rebate",
                                          "REWARD": "reward"}

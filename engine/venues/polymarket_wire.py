@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.domain import ONE, Side
-from engine.contracts.venue_rules import taker_fee
+from contracts.domain import ONE, Side
+from contracts.venue_rules import taker_fee
 from engine.feeds.parse import micros, millis
 from engine.venues.base import (
     CancelResult,

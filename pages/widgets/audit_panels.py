@@ -11,7 +11,7 @@ import streamlit as st
 from storage import config, queries
 from storage import trading_queries
 from storage.db import Database
-from engine.contracts.settings import secret_values
+from contracts.settings import secret_values
 
 from pages.widgets.common import ACTOR, plural, settings
 from charts.tables import Col

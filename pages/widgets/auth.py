@@ -22,7 +22,7 @@ from storage import dashboard_sessions
 from storage.audit import raise_alert, write_audit
 from storage.db import Database
 from storage.migrations import is_migrated
-from engine.contracts.passwords import verify_password
+from contracts.passwords import verify_password
 
 from pages.widgets.common import ACTOR, _database, settings
 from storage.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.contracts.strategy_kinds import registry, validate_params
+from contracts.strategy_kinds import registry, validate_params
 from storage import backtest_queries
 from storage import trading_queries
 from storage.db import Database

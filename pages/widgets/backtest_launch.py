@@ -24,7 +24,7 @@ from storage.db import Database, now_ms
 from pages.widgets.logtail import engine_log_path
 
 if TYPE_CHECKING:
-    from engine.contracts.backtest_spec import BacktestSpec
+    from contracts.backtest_spec import BacktestSpec
 
 # engine.backtest.* imports the whole trading core (and the venue client): ~1.5 s the first time.
 # It is imported when a run is launched, not when the page is opened.
@@ -57,8 +57,8 @@ def log_path(root: Path, run_id: int) -> Path:
 
 
 def make_spec(**fields: Any) -> BacktestSpec:
-    """engine.contracts.backtest_spec.BacktestSpec(**fields), imported on first use."""
-    from engine.contracts.backtest_spec import BacktestSpec
+    """contracts.backtest_spec.BacktestSpec(**fields), imported on first use."""
+    from contracts.backtest_spec import BacktestSpec
 
     return BacktestSpec(**fields)
 

@@ -14,7 +14,7 @@ from storage import queries
 from storage import desk_status
 from storage.db import Database
 from storage.migrations import is_migrated
-from engine.contracts.settings import Settings, load_settings
+from contracts.settings import Settings, load_settings
 from charts import text
 
 ACTOR = "dashboard"

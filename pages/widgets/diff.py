@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.contracts.jsonsafe import CONFIG_BYTES, preview, read_stored
+from contracts.jsonsafe import CONFIG_BYTES, preview, read_stored
 
 MISSING = "—"
 AUDIT_BYTES = 4 * CONFIG_BYTES  # before and after of one change: a strategy's params and markets, a setting

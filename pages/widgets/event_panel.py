@@ -1,6 +1,6 @@
 """The Markets page's event view: one neg-risk market's siblings as its Gamma event lists them,
 each named, a placeholder or the "Other" market, their YES bids and asks and the sums, and
-whether the desk may buy them as a set (engine/contracts/neg_risk_sets.py: only an event's whole
+whether the desk may buy them as a set (contracts/neg_risk_sets.py: only an event's whole
 outcome set, never an augmented one). What a set-buying strategy sees, drawn."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import streamlit as st
 
 from charts import text
 from charts.tables import Col
-from engine.contracts.neg_risk_sets import why_incomplete
+from contracts.neg_risk_sets import why_incomplete
 from storage import event_queries
 from storage.db import Database
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.params import ParamSpec, ParamType
+from contracts.params import ParamSpec, ParamType
 
 
 def number_text(value: Any) -> str:

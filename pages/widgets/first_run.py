@@ -2,7 +2,7 @@
 
 `make run` asks for it in the terminal; started without one (in the background, under a
 service manager) it cannot, and the dashboard is then the first place the operator meets. The
-form writes only the scrypt hash, to `.env` (engine.contracts.passwords: mode 600, every other line kept),
+form writes only the scrypt hash, to `.env` (contracts.passwords: mode 600, every other line kept),
 exactly as `python -m engine set-password` does; the password itself is stored nowhere.
 
 Only while no password is set, and only on a dashboard that listens on this machine alone
@@ -15,8 +15,8 @@ from __future__ import annotations
 import streamlit as st
 
 from storage.audit import write_audit
-from engine.contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
-from engine.contracts.settings import load_settings
+from contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
+from contracts.settings import load_settings
 
 from pages.widgets.auth import _db, _start_session
 

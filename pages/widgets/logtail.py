@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.contracts.log_format import LOG_ENV as LOG_ENV  # the reading itself is shared with `engine tail`
-from engine.contracts.log_format import engine_log_path as engine_log_path
-from engine.contracts.log_format import parse as parse
-from engine.contracts.log_format import tail as tail
-from engine.contracts.redaction import RedactingFilter  # stdlib only: this module stays free of streamlit
+from contracts.log_format import LOG_ENV as LOG_ENV  # the reading itself is shared with `engine tail`
+from contracts.log_format import engine_log_path as engine_log_path
+from contracts.log_format import parse as parse
+from contracts.log_format import tail as tail
+from contracts.redaction import RedactingFilter  # stdlib only: this module stays free of streamlit
 
 
 def mask(lines: Iterable[str], secrets: Iterable[str]) -> list[str]:

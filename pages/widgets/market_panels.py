@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from charts.tables import Col
-from engine.contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
-from engine.contracts.protocol_v2 import PROTOCOL_V2
+from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
+from contracts.protocol_v2 import PROTOCOL_V2
 from charts.trades_on_price import trades_on_price_figure
 from storage import chart_queries, market_queries, trading_queries
 from storage.db import Database, now_ms
@@ -23,7 +23,7 @@ from pages.widgets.ticket import ticket_panel
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
 from charts import text
-from engine.contracts.payouts import PayoutError, Payouts
+from contracts.payouts import PayoutError, Payouts
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
 M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"

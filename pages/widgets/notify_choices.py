@@ -11,12 +11,12 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts import notify_choices
-from engine.contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
+from contracts import notify_choices
+from contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
 from storage import config, queries
 from storage import trading_queries
 from storage.db import Database
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload

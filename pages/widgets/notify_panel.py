@@ -9,11 +9,11 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.runtime_settings import SETTINGS
+from contracts.runtime_settings import SETTINGS
 from storage import config, queries
 from storage import notify_queries
 from storage.db import Database
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import post, wait_for_answer

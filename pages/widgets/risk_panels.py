@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
+from contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
 from storage import config, queries
 from storage import desk_status
 from storage import market_queries

@@ -1,4 +1,4 @@
-"""One engine setting (engine/contracts/runtime_settings.py) as a field of a versioned form
+"""One engine setting (contracts/runtime_settings.py) as a field of a versioned form
 (kv_form.py): on/off settings as toggles, alert levels as a pick of the levels, numbers and
 text typed; the engine's own parser checks each, so a form never accepts what the engine refuses."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.contracts.runtime_settings import ALERT_LEVELS, SettingError, SettingSpec, alert_levels, parse_setting
+from contracts.runtime_settings import ALERT_LEVELS, SettingError, SettingSpec, alert_levels, parse_setting
 
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse

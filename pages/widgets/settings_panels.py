@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from engine.contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
+from contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
 from storage import config, queries
 from storage import desk_status
 from storage import portfolio_queries
 from storage.db import Database
-from engine.contracts.settings import Settings
+from contracts.settings import Settings
 
 from pages.widgets.common import ACTOR, mode_badge, remember_answer
 from pages.widgets.controls import post_and_wait

@@ -11,9 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.params import check_value
-from engine.contracts.strategy_kinds import registry, validate_params
-from engine.contracts.market_filter import FILTER_FIELDS, validate_market_spec
+from contracts.params import check_value
+from contracts.strategy_kinds import registry, validate_params
+from contracts.market_filter import FILTER_FIELDS, validate_market_spec
 from storage import market_queries
 from storage.db import Database
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.strategy_kinds import registry
+from contracts.strategy_kinds import registry
 from storage import config, portfolio_queries, trading_queries
 from storage.db import Database
-from engine.contracts.jsonsafe import read_stored
+from contracts.jsonsafe import read_stored
 
 from pages.widgets.common import ACTOR
 from charts.tables import Col

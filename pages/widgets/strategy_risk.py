@@ -3,7 +3,7 @@
 The limits form is the global limits' form (same validation by the shared catalogue, versioned,
 audited, then applied by a reload whose answer is shown). Performance comes from the engine's
 per-strategy snapshots and the strategy's fills in the current mode, with the backtests' metrics
-(engine/contracts/metrics.py): honest on short spans, and returns only where an allocation gives
+(contracts/metrics.py): honest on short spans, and returns only where an allocation gives
 them a base.
 """
 
@@ -17,8 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from engine.contracts import metrics
-from engine.contracts.strategy_limits import STRATEGY_LIMITS
+from contracts import metrics
+from contracts.strategy_limits import STRATEGY_LIMITS
 from storage import config, strategy_queries
 from storage.db import Database
 

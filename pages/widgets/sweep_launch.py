@@ -25,7 +25,7 @@ from storage.db import Database
 from pages.widgets.backtest_launch import child_alive, keep_child, log_dir
 
 if TYPE_CHECKING:
-    from engine.contracts.sweep_spec import SweepSpec
+    from contracts.sweep_spec import SweepSpec
 
 @dataclass(frozen=True)
 class LaunchedSweep:
@@ -77,7 +77,7 @@ def sweep_alive(pid: int | None) -> bool:
 def ran_with(kind: str, base: dict[str, Any], trial: dict[str, Any]) -> dict[str, Any]:
     """Every parameter a trial's backtest ran with: the sweep's fixed ones, the trial's searched
     ones on top, the kind's defaults for the rest (as the backtest read them)."""
-    from engine.contracts.strategy_kinds import validate_params
+    from contracts.strategy_kinds import validate_params
 
     clean, errors = validate_params(kind, {**base, **trial})
     return clean if not errors else {**base, **trial}
@@ -93,7 +93,7 @@ def use_params(db: Database, *, strategy: str, version: int, kind: str, current:
                markets: Any, trial: dict[str, Any], actor: str) -> Saved:
     """Save a trial's params into a configured strategy through the audited path (validated
     first: storage.config.ConfigError on bad params, StaleVersion when it changed meanwhile)."""
-    from engine.contracts.strategy_kinds import validate_params
+    from contracts.strategy_kinds import validate_params
     from storage.config import ConfigError
 
     merged, _ = merged_params(current, trial)

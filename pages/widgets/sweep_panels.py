@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from charts import sweep as figures
-from engine.contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
-from engine.contracts.sweep_workers import worker_budget
-from engine.contracts.strategy_kinds import registry
+from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
+from contracts.sweep_workers import worker_budget
+from contracts.strategy_kinds import registry
 from reports import sweep as sweep_report
 from storage import backtest_queries
 from storage import trading_queries

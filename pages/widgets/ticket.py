@@ -15,8 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from engine.contracts.expiry import GTD_MAX_LEAD_S, GTD_MIN_LEAD_S
-from engine.contracts.ticket import (
+from contracts.expiry import GTD_MAX_LEAD_S, GTD_MIN_LEAD_S
+from contracts.ticket import (
     Preview,
     TicketError,
     book_for_ticket,

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from engine.contracts.order_status import FILL_LIFECYCLE, RANK
+from contracts.order_status import FILL_LIFECYCLE, RANK
 from storage import market_queries
 from storage import trading_queries
 from storage.db import Database

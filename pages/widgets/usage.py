@@ -1,6 +1,6 @@
 """Limit values and their usage now, as one table (pure: no streamlit).
 
-The catalogue (engine/contracts/limits.py) gives titles, units and defaults; stored values override
+The catalogue (contracts/limits.py) gives titles, units and defaults; stored values override
 the defaults as the engine loads them at a start (an invalid stored value shows as the default,
 which the engine does not trade on: with no valid value to keep, it halts until the value is fixed).
 """
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from engine.contracts.limits import BY_NAME, LIMITS, LimitError, parse_value
+from contracts.limits import BY_NAME, LIMITS, LimitError, parse_value
 from storage.portfolio_queries import RiskUsage
 
 

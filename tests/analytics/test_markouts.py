@@ -11,7 +11,7 @@ from engine.analytics.markouts import (
     resolution_value,
     summarize,
 )
-from engine.domain import ONE, Side
+from contracts.domain import ONE, Side
 
 SH = 1_000_000  # one share in micro-shares
 T0 = 1_800_000_000_000

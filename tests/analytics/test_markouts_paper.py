@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import text
 
 from engine.analytics.markout_job import MarkoutJob
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage import markout_queries as q
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 SH = 1_000_000

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from py_clob_client_v2 import OrderArgs, PartialCreateOrderOptions
 
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage import markout_queries as q

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from engine.backtest.sweep import objective_value
-from engine.contracts import metrics
-from engine.contracts.sweep_spec import SweepError, SweepSpec, check_spec, parse_space
+from contracts import metrics
+from contracts.sweep_spec import SweepError, SweepSpec, check_spec, parse_space
 
 HOUR_MS = 3_600_000
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from engine.analytics.markout_job import MarkoutJob
 from engine.analytics.markouts import HORIZONS, FillPoint, markout
 from engine.backtest.runner import BacktestSpec, run_sync
-from engine.domain import Side
+from contracts.domain import Side
 from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.markout_queries import RecordedPrices

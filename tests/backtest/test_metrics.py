@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from engine.contracts import metrics as m
+from contracts import metrics as m
 
 HOUR = 3_600_000
 

@@ -19,7 +19,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 PARAMS = {"size": 20, "half_spread": 0.01, "refresh_threshold": 0.0, "max_spread": 0.5}

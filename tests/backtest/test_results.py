@@ -13,7 +13,7 @@ import pytest
 from engine.backtest import runner
 from engine.backtest.results import Samples, kept_rows
 from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from storage.backtest_recording import ReplayRows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

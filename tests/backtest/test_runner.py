@@ -20,10 +20,10 @@ from engine.backtest.runner import (
     run_sync,
 )
 from engine.trading.core import TradingCore
-from engine.domain import MICRO, Side
+from contracts.domain import MICRO, Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from storage.migrations import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -150,7 +150,7 @@ def test_a_size_below_the_markets_minimum_is_explained_with_counts_by_reason(tmp
 
 def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the_drawdown(tmp_path: Path) -> None:
     from storage import backtest_runs as store
-    from engine.contracts.metrics import max_drawdown
+    from contracts.metrics import max_drawdown
     from storage.db import Database
 
     result = _plain_backtest(tmp_path, PARAMS, events=20_000)

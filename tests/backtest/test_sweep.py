@@ -19,8 +19,8 @@ import pytest
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.backtest.sweep import counted, objective_value, open_study, ranked_trials, run_sweep, sweeps_url
 from engine.backtest.sweep_storage import GRACE_S
-from engine.contracts.sweep_spec import SweepError, SweepSpec, parse_space
-from engine.contracts.settings import load_settings
+from contracts.sweep_spec import SweepError, SweepSpec, parse_space
+from contracts.settings import load_settings
 from tests.helpers import run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

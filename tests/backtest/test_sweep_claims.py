@@ -13,8 +13,8 @@ from optuna.trial import FrozenTrial, TrialState, create_trial
 
 from engine.backtest.sweep import why_skip
 from engine.backtest.sweep_sampler import params_key, trial_seed, untried_point
-from engine.contracts.sweep_spec import SweepError, SweepSpec, check_spec, distinct_sets, parse_space
-from engine.contracts.sweep_workers import WORKER_MB, check_jobs, worker_budget
+from contracts.sweep_spec import SweepError, SweepSpec, check_spec, distinct_sets, parse_space
+from contracts.sweep_workers import WORKER_MB, check_jobs, worker_budget
 
 
 def _trial(number: int, state: TrialState, params: dict[str, Any], **attrs: Any) -> FrozenTrial:

@@ -20,7 +20,7 @@ from pages.widgets.usage import usage_rows
 from storage import queries
 from storage import portfolio_queries
 from storage.db import Database
-from engine.contracts.passwords import hash_password
+from contracts.passwords import hash_password
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled

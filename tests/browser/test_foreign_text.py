@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.contracts.passwords import hash_password
+from contracts.passwords import hash_password
 from reports.backtest import write_backtest_report
 from storage.db import Database
 from storage.migrations import migrate

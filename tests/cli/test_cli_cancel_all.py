@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.process.runtime import single_instance
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
@@ -23,7 +23,7 @@ from storage.db import Database, now_ms
 from storage.migrations import migrate
 from storage.desk_status import HEARTBEAT_STALE_S
 from storage.queries import engine_status
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 
 pytestmark = pytest.mark.slow

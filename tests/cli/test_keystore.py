@@ -22,7 +22,7 @@ from eth_account import Account
 
 from engine.cli.keystore import KeystoreError, read_keystore, read_password_file, unlock
 from simulator.testing import SimHandle, approved_simulator
-from engine.contracts.settings import SettingsError, load_settings
+from contracts.settings import SettingsError, load_settings
 from tests.helpers import ROOT, EngineProcess, isolated_env, run_cli, seed_desk, wait_until
 
 PASSPHRASE = "correct horse battery staple"

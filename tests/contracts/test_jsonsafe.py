@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from engine.contracts.jsonsafe import JsonRefused, loads_bounded
+from contracts.jsonsafe import JsonRefused, loads_bounded
 from tests.helpers import ROOT
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -22,7 +22,7 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 def test_the_signing_stack_makes_deep_json_a_segfault_and_the_sane_limit_stops_it() -> None:
     hazard = _python(f"import py_clob_client_v2; {PARSE_DEEP}")
     assert hazard.returncode < 0, "py_ecc no longer raises the recursion limit: this guard may be unneeded"
-    guarded = _python("import py_clob_client_v2\nfrom engine.contracts.jsonsafe import keep_recursion_limit_sane\n"
+    guarded = _python("import py_clob_client_v2\nfrom contracts.jsonsafe import keep_recursion_limit_sane\n"
                       "keep_recursion_limit_sane()\n"
                       f"try:\n    {PARSE_DEEP}\nexcept RecursionError:\n    print('refused')")
     assert guarded.returncode == 0 and guarded.stdout.strip() == "refused"
@@ -31,7 +31,7 @@ def test_the_signing_stack_makes_deep_json_a_segfault_and_the_sane_limit_stops_i
 def test_importing_the_live_venue_late_leaves_the_limit_sane() -> None:
     """The trading core imports the live venue only when it builds a live executor, after the
     start-up guard ran: the venue's module must put the limit back itself."""
-    late = _python("import engine.trading.core\nfrom engine.contracts.jsonsafe import keep_recursion_limit_sane\n"
+    late = _python("import engine.trading.core\nfrom contracts.jsonsafe import keep_recursion_limit_sane\n"
                    "keep_recursion_limit_sane()\nimport engine.venues.polymarket\n"
                    f"try:\n    {PARSE_DEEP}\nexcept RecursionError:\n    print('refused')")
     assert late.returncode == 0 and late.stdout.strip() == "refused"

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from engine.contracts import notify_choices
-from engine.contracts.runtime_settings import BY_KEY, SettingError, parse_setting
+from contracts import notify_choices
+from contracts.runtime_settings import BY_KEY, SettingError, parse_setting
 
 
 def test_a_strategys_channels_add_to_those_of_every_strategy() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.contracts.order_status import OrderStatus, VenueOrderStatus, ended, from_venue
+from contracts.order_status import OrderStatus, VenueOrderStatus, ended, from_venue
 
 SH = 1_000_000
 SIZE = 40 * SH

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.contracts.settings import SettingsError, load_settings, secret_values
+from contracts.settings import SettingsError, load_settings, secret_values
 
 
 def _load(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.contracts.params import ParamsError
-from engine.contracts.strategy_kinds import registry, validate_params
+from contracts.params import ParamsError
+from contracts.strategy_kinds import registry, validate_params
 from engine.strategies.registry import build_strategy
 from engine.strategies.registry import registry as strategy_classes
 

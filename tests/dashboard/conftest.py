@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.db import Database
 from storage.migrations import migrate
-from engine.contracts.passwords import hash_password
+from contracts.passwords import hash_password
 from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery"

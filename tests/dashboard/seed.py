@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.contracts.limits import LIMITS
-from engine.contracts.runtime_settings import SETTINGS
+from contracts.limits import LIMITS
+from contracts.runtime_settings import SETTINGS
 from storage.db import now_ms, raw_connection
 
 M = 1_000_000

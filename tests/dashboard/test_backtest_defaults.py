@@ -12,7 +12,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from engine.contracts.strategy_kinds import registry
+from contracts.strategy_kinds import registry
 from pages.widgets.backtest_launch import size_defaults
 from pages.widgets.sweep_panels import space_example
 from storage.db import Database

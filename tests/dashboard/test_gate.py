@@ -15,7 +15,7 @@ from sqlalchemy import text
 from pages.widgets.auth import page_path
 from storage import dashboard_sessions
 from storage.db import Database, now_ms
-from engine.contracts.passwords import verify_password
+from contracts.passwords import verify_password
 from tests.dashboard.conftest import _HASH as _HASH_TEXT
 from tests.dashboard.conftest import PASSWORD
 from tests.helpers import ROOT

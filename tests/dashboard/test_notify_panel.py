@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.contracts.runtime_settings import SETTINGS
+from contracts.runtime_settings import SETTINGS
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up
 from tests.dashboard.reading import as_read

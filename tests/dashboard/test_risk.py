@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import pandas as pd
 
-from engine.contracts.limits import BY_NAME, LIMITS
+from contracts.limits import BY_NAME, LIMITS
 from pages.widgets.usage import usage_rows
 from storage.portfolio_queries import RiskUsage
 from storage.db import Database

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, parse_setting
+from contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, parse_setting
 from storage.config_reads import load_runtime_config as load
 from storage.db import Database, now_ms
 from tests.dashboard.conftest import answer_next

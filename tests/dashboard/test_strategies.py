@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.contracts.params import ParamType
+from contracts.params import ParamType
 from engine.strategies.registry import registry
 from storage.db import Database
 from tests.dashboard.conftest import answer_next, engine_up

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from engine.backtest.sweep import run_sweep
-from engine.contracts.sweep_spec import SweepSpec, parse_space
+from contracts.sweep_spec import SweepSpec, parse_space
 from storage.config import create_strategy
 from storage.db import Database
 from storage.sweep_queries import sweep_view, sweeps_url

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from engine.contracts.limits import LIMITS
+from contracts.limits import LIMITS
 from charts.trades_on_price import trades_on_price_figure
 from pages.widgets import figures
 from pages.widgets.common import utc_day_ms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.domain import Book, Level, MarketInfo
+from contracts.domain import Book, Level, MarketInfo
 
 SH = 1_000_000
 

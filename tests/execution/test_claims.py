@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.contracts.payouts import Payouts
-from engine.domain import Intent, Outcome, Side, Tif
+from contracts.payouts import Payouts
+from contracts.domain import Intent, Outcome, Side, Tif
 from engine.execution import claims
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import PositionTotals, merge_yes_price
@@ -189,7 +189,7 @@ def test_the_paper_venue_redeems_and_merges_what_it_holds(tmp_path: Path) -> Non
 
 
 def test_the_paper_venue_pays_its_maker_rebates_at_the_days_end_once_over_the_minimum(tmp_path: Path) -> None:
-    from engine.contracts.venue_rules import taker_fee
+    from contracts.venue_rules import taker_fee
     from engine.feeds.events import TradePrint
     from engine.venues.paper_settlement import DAY_MS
 

@@ -4,7 +4,7 @@ promised) may be sold."""
 
 from __future__ import annotations
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.venues.base import TradeStatus
 

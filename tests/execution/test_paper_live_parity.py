@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
@@ -29,7 +29,7 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 SH = 1_000_000

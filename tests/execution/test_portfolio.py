@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.execution import portfolio
 from tests.desk import Desk
 from tests.execution.fakes import SH, p

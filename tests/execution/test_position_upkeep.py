@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import Outcome, Side, Tif
+from contracts.domain import Outcome, Side, Tif
 from engine.execution import store
 from engine.execution.ledger import FillFact, PositionTotals, fold
 from engine.venues.base import TradeEvent, TradeStatus, VenueTrade

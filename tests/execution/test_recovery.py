@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.domain import Intent, Quote, Side
+from contracts.domain import Intent, Quote, Side
 from engine.execution.recovery import recover
 from engine.feeds.events import TradePrint
 from engine.venues.base import OrderRequest
@@ -22,7 +22,7 @@ def test_unsent_intent_becomes_lost_not_resubmitted(tmp_path: Path) -> None:
     first = make_desk(tmp_path / "d.db")
     prepared = first.run(first.venue.prepare(OrderRequest("lonely", "c1", "Y1", Side.BUY, p(0.4), 10 * SH)))
     from engine.execution import store
-    from engine.domain import Outcome, Tif
+    from contracts.domain import Outcome, Tif
 
     with first.db.write() as conn:  # committed as the executor does, then the process "dies"
         store.insert_order(conn, client_id="lonely", venue_order_id=prepared.venue_order_id, mode="paper",

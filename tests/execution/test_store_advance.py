@@ -9,10 +9,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from engine.domain import Outcome, Side, Tif
+from contracts.domain import Outcome, Side, Tif
 from engine.execution import store
 from storage import execution_ledger
-from engine.contracts.order_status import OrderStatus
+from contracts.order_status import OrderStatus
 from storage.db import Database
 from storage.migrations import migrate
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.execution.bus import EventBus, PlacementRefused, VenueFault, VenueHealthChanged
 from engine.execution.cancels import UNLISTED_GRACE_MS
 from engine.execution.bus import VenuePhase

@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.venues.base import TradeEvent, Venue
 from engine.venues.paper import PaperVenue
 from engine.venues.polymarket import PolymarketVenue

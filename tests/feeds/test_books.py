@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.domain import Level, Side
+from contracts.domain import Level, Side
 from engine.feeds import parse
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, TradePrint

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import ONE
+from contracts.domain import ONE
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.events import BookChanged, MarketResolved, TickSizeChanged, TradePrint

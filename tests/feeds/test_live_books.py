@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from engine.backtest.replay import apply, recorded_events
-from engine.domain import to_micros
+from contracts.domain import to_micros
 from engine.feeds.books import BookCache
 from simulator.testing import SimHandle, running_simulator
 from storage.migrations import migrate

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.domain import BadNumber, Side, to_micros
+from contracts.domain import BadNumber, Side, to_micros
 from engine.feeds import parse
 from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market

@@ -16,7 +16,7 @@ from py_clob_client_v2.client import ClobClient
 from engine.marketdata import recorder as recorder_module
 from engine.backtest.replay import apply, recorded_events
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
-from engine.domain import Side
+from contracts.domain import Side
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.events import TradePrint
@@ -26,7 +26,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
 from storage.tick_store import prune_ticks
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from tests.helpers import isolated_env, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

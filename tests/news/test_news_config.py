@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine.contracts.news import MAX_FEEDS, NewsConfigError, check_feeds
+from contracts.news import MAX_FEEDS, NewsConfigError, check_feeds
 from storage.config_reads import load_settings as load_with_problems
 from storage import config
 from storage.db import Database

@@ -168,7 +168,7 @@ def test_feeds_that_are_too_big_too_slow_missing_or_not_feeds_are_reported_and_a
 
 def test_a_pattern_that_runs_out_of_time_on_an_entry_does_not_match_and_is_reported(
         server: FeedServer, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.contracts import news
+    from contracts import news
 
     # A pattern that passes the probe but backtracks on this entry's text.
     server.pages["/rss"] = Served(rss(("x" * 28 + "y", "", None)))

@@ -20,7 +20,7 @@ from engine.notify.sender import Outcome
 from storage.audit import raise_alert
 from storage.db import Database
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 START = 1_800_000_000_000
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.notify.intake import QUEUE_MAX
 from engine.notify.notifier import Notifier
 from storage.db import Database
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from tests.desk import Desk
 from tests.notify.test_notifier import RecordingSender
 from tests.execution.fakes import SH, p

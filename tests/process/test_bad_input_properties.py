@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from engine.trading import core_state
-from engine.domain import Intent, MarketInfo, MarketView, Quote, Side, Tif
+from contracts.domain import Intent, MarketInfo, MarketView, Quote, Side, Tif
 from engine.execution.portfolio import exposure
 from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.gate import Budget, RiskGate, TradingState
-from engine.contracts.limits import LIMITS, Limits, defaults
+from contracts.limits import LIMITS, Limits, defaults
 from storage.config_reads import ensure_limit_defaults
-from engine.contracts.runtime_settings import SETTINGS
+from contracts.runtime_settings import SETTINGS
 from storage.config_reads import ensure_setting_defaults
 from engine.strategies.registry import registry
 from storage import config
@@ -167,7 +167,7 @@ def test_random_setting_values_are_stored_only_when_the_engine_can_load_them(
 def test_random_strategy_configs_are_stored_only_when_the_engine_can_build_them(
         cfg_db: Database, monkeypatch_env: None, kind: str, params: dict[str, Any], markets: Any, name: str) -> None:
     from engine.strategies.registry import build_strategy
-    from engine.contracts.market_filter import validate_market_spec
+    from contracts.market_filter import validate_market_spec
 
     before = _table(cfg_db, "SELECT COUNT(*) FROM strategies")
     try:

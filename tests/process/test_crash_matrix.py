@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
 from engine.venues.paper import PaperVenue
@@ -26,7 +26,7 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow

@@ -222,7 +222,7 @@ def test_set_password_from_stdin_writes_env(tmp_path: Path, env: dict[str, str])
     text = env_file.read_text()
     assert text.startswith("DASHBOARD_PASSWORD_HASH=scrypt$") and "a long enough secret" not in text
     assert env_file.stat().st_mode & 0o777 == 0o600
-    from engine.contracts.passwords import verify_password
+    from contracts.passwords import verify_password
 
     stored = text.split("=", 1)[1].strip()
     assert verify_password("a long enough secret", stored) and not verify_password("wrong", stored)

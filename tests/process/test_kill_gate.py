@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller

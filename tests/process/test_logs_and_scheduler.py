@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.date import DateTrigger
 
-from engine.contracts.settings import load_settings, secret_values
+from contracts.settings import load_settings, secret_values
 from engine.logs import JsonFormatter, RedactingFilter, register_secrets
 from engine.process.scheduler import build_scheduler
 from engine.trading.jobs import Job

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.contracts.limits import BY_NAME
+from contracts.limits import BY_NAME
 from simulator.testing import SimHandle, running_simulator
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 

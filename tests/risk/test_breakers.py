@@ -12,7 +12,7 @@ from engine.execution.portfolio import Valuation
 from engine.risk import breakers
 from engine.risk.breakers import ErrorCounter, evaluate, load_memory, next_equity_memory
 from engine.risk.gate import TradingState
-from engine.contracts.limits import Limits, defaults
+from contracts.limits import Limits, defaults
 from engine.risk.monitor import RiskMonitor
 from storage.db import Database, utc_day_start
 from storage.migrations import migrate

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from engine.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
+from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
 from engine.execution.planner import OrderSpec
 from engine.execution.exposure import Exposure
 from engine.risk.gate import Reason, RiskContext, RiskGate, TradingState
-from engine.contracts.limits import BY_NAME, LimitError, Limits, defaults, parse_value
+from contracts.limits import BY_NAME, LimitError, Limits, defaults, parse_value
 
 SH = 1_000_000
 NOW = 1_800_000_000_000

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from engine.execution.planner import OrderSpec
 from engine.execution.portfolio import StrategyBook
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.risk.breakers import evaluate
 from engine.risk.gate import Exposure, Reason, RiskGate, TradingState
 from engine.risk.strategy_risk import DAILY_LOSS, DRAWDOWN, Memory, verdict
-from engine.contracts.limits import Limits, defaults
-from engine.contracts.strategy_limits import DEFAULTS
+from contracts.limits import Limits, defaults
+from contracts.strategy_limits import DEFAULTS
 from tests.risk.test_gate import MARKET, buy, check, ctx, reasons
 
 SH = 1_000_000

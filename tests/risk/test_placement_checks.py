@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.contracts.order_status import OrderStatus
-from engine.domain import Intent, Outcome, Quote, Side, Tif
+from contracts.order_status import OrderStatus
+from contracts.domain import Intent, Outcome, Quote, Side, Tif
 from engine.execution.planner import OrderSpec
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from engine.domain import Intent
+from contracts.domain import Intent
 from engine.risk.decisions_log import DecisionsLog
 from storage.db import Database
 from storage.migrations import migrate

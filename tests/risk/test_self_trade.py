@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.domain import Intent, Outcome, Quote, Side
+from contracts.domain import Intent, Outcome, Quote, Side
 from engine.risk.self_trade import Resting, arbitrate, crosses, crossing, yes_side
 
 BUY, SELL = Side.BUY, Side.SELL

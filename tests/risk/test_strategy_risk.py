@@ -8,16 +8,16 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from engine.domain import Book, Intent, Level, MarketInfo, Outcome, Quote, Side, Tif
+from contracts.domain import Book, Intent, Level, MarketInfo, Outcome, Quote, Side, Tif
 from engine.execution.ledger import PositionTotals
 from engine.execution.portfolio import StrategyBook
 from engine.execution.state import ExecutionState
-from engine.contracts.order_status import OrderStatus
+from contracts.order_status import OrderStatus
 from engine.execution.store import OrderRow
 from engine.trading.exits import find_exits, stale_orders
 from engine.risk.gate import Reason, RiskGate, TradingState
-from engine.contracts.limits import Limits
-from engine.contracts.strategy_limits import DEFAULTS
+from contracts.limits import Limits
+from contracts.strategy_limits import DEFAULTS
 from engine.risk.strategy_risk import DAILY_LOSS, DRAWDOWN, StrategyRisk
 from storage.db import Database
 from storage.migrations import migrate

@@ -3,7 +3,7 @@ BACKOFF_MAX_MS; resting quotes and other strategies are not held; an arbitrage l
 
 from __future__ import annotations
 
-from engine.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side, Tif
+from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side, Tif
 from engine.risk.groups import drop_groups
 from engine.risk.take_backoff import BACKOFF_MAX_MS, TakeBackoff, book_signature, hold_takes
 

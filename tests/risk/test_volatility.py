@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.contracts.limits import Limits, cross_problems, defaults
+from contracts.limits import Limits, cross_problems, defaults
 from engine.risk.gate import TradingState
 from engine.risk.volatility import MidSeries, Reading, Settings, VolatilityBreaker, next_state, pooled
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side
+from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side
 from engine.execution.state import ExecutionState
 from engine.risk.breakers import load_memory
 from engine.risk.gate import TradingState

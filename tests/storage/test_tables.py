@@ -1,4 +1,4 @@
-"""The typed table classes (storage/tables.py) describe the schema the migrations make: a column
+"""The typed table classes (contracts/tables.py) describe the schema the migrations make: a column
 added, dropped, renamed or made optional on one side only fails here."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import SQLModel
 
-from storage import tables  # noqa: F401  (registers the classes in SQLModel's metadata)
+from contracts import tables  # noqa: F401  (registers the classes in SQLModel's metadata)
 from storage.migrations import migrate
 
 

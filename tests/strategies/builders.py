@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.domain import (
+from contracts.domain import (
     Book,
     Level,
     MarketInfo,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.domain import MarketInfo, MarketView, Quote, Side, Tif
+from contracts.domain import MarketInfo, MarketView, Quote, Side, Tif
 from engine.strategies.complement_arb import ComplementArb, declared_group_size
 from engine.strategies.pricing import taker_fee
 from tests.strategies.builders import book, info, order, px, sh, snap, state, view

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.domain import MarketView, Outcome, Quote, Side, StrategyState, Tif
+from contracts.domain import MarketView, Outcome, Quote, Side, StrategyState, Tif
 from engine.strategies.market_making import MarketMaking
 from tests.strategies.builders import book, info, order, px, sh, snap, state, view
 

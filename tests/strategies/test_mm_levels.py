@@ -8,8 +8,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.contracts.order_status import OrderStatus
-from engine.domain import ONE, Intent, MarketView, Quote, Side, StrategyState, Tif
+from contracts.order_status import OrderStatus
+from contracts.domain import ONE, Intent, MarketView, Quote, Side, StrategyState, Tif
 from engine.execution.planner import Holdings, WorkingOrder, plan
 from engine.strategies.market_making import MarketMaking
 from tests.strategies.builders import book, info, px, sh, snap, state, view

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from engine.domain import Quote, Side, Tif
+from contracts.domain import Quote, Side, Tif
 from engine.strategies.market_making import MarketMaking
 from tests.strategies.builders import book, info, px, sh, snap, state, view
 

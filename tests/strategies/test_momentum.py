@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from engine.domain import Book, Intent, Quote, Side, Tif, fmt
+from contracts.domain import Book, Intent, Quote, Side, Tif, fmt
 from engine.strategies.momentum import Momentum
 from tests.strategies.builders import book, order, px, sh, snap, state, view
 

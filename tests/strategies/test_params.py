@@ -7,7 +7,7 @@ import json
 import pytest
 
 from engine.strategies import ParamsError, ParamSpec, ParamType, build_strategy, registry, validate_params
-from engine.contracts.params import check_value, defaults
+from contracts.params import check_value, defaults
 
 
 def test_registry_lists_the_four_kinds_with_metadata() -> None:

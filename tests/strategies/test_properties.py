@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.domain import (
+from contracts.domain import (
     MICRO,
     ONE,
     Book,

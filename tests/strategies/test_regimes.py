@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.domain import MarketView
+from contracts.domain import MarketView
 from engine.strategies.market_making import MarketMaking
 from engine.strategies.regimes import CALM, FAST, STALE, read_regime, realised_volatility
 from tests.strategies.builders import book, px, sh, snap, state, view

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.domain import MarketView, Quote, Side, StrategyState, Tif
+from contracts.domain import MarketView, Quote, Side, StrategyState, Tif
 from engine.strategies.value_betting import ValueBetting, kelly_shares
 from tests.strategies.builders import book, info, order, px, sh, snap, state, view
 

@@ -15,13 +15,13 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from engine.contracts.command_refusal import CommandRejected
+from contracts.command_refusal import CommandRejected
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

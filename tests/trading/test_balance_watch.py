@@ -15,7 +15,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import approved_simulator
 from storage.db import Database
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 TOLERANCE = 10_000_000  # 10 USDC
 

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from engine.contracts.payouts import Payouts
-from engine.domain import Intent, Outcome, Side, Tif
-from engine.contracts.command_refusal import CommandRejected
+from contracts.payouts import Payouts
+from contracts.domain import Intent, Outcome, Side, Tif
+from contracts.command_refusal import CommandRejected
 from engine.trading.collections import RETRY_MS, Collections
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit

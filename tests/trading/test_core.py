@@ -19,7 +19,7 @@ from engine.strategies.market_making import MarketMaking
 from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 # The package re-exports `registry()`, so reach the module itself.
@@ -127,7 +127,7 @@ def test_residuals_and_refusals_land_in_the_decisions_log(tmp_path: Path, sim: S
 
 
 def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.domain import Intent, Quote, Side, Tif
+    from contracts.domain import Intent, Quote, Side, Tif
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
     cid = None
@@ -170,7 +170,7 @@ def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim:
 
 def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:
     """A held YES position for strategy 'hand' (the first of its markets), via a take."""
-    from engine.domain import Intent, Quote, Side, Tif
+    from contracts.domain import Intent, Quote, Side, Tif
 
     cid = sorted(core.host.markets())[0]
     ask = core.books.book(core.catalog.get(cid).yes_token).best_ask
@@ -179,7 +179,7 @@ def _buy_some(core: TradingCore, size: int = 20_000_000) -> str:
 
 
 def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.contracts.command_refusal import CommandRejected
+    from contracts.command_refusal import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
@@ -218,7 +218,7 @@ def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> No
 
 
 def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path: Path, sim: SimHandle) -> None:
-    from engine.contracts.command_refusal import CommandRejected
+    from contracts.command_refusal import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
@@ -397,7 +397,7 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
     """`exit` sells a strategy's position through the exit path without pausing the desk: its
     quotes there are withdrawn first, the strategy stays out of the market, the sale is a
     fill-and-kill at the slippage floor; the answer says what sold; decisions, audit and alert."""
-    from engine.contracts.command_refusal import CommandRejected
+    from contracts.command_refusal import CommandRejected
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 

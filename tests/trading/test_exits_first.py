@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.domain import Side
+from contracts.domain import Side
 from simulator.testing import SimHandle, approved_simulator
 from tests.trading.test_strategy_limits_core import (SLIPPAGE, _core, _hold, _mid_is, _rows, _scripted_book,
                                                      _started)

@@ -21,7 +21,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage import config
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

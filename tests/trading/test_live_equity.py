@@ -19,7 +19,7 @@ from sqlalchemy import text
 from engine.feeds.catalog import MarketCatalog
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.execution import store
 from storage import execution_ledger
 from engine.execution.executor import Executor
@@ -29,7 +29,7 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 USDC = 1_000_000

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from engine.contracts.runtime_settings import checked
+from contracts.runtime_settings import checked
 from engine.execution.bus import EventBus
 from engine.trading import balance_watch
 from engine.trading.balance_watch import Reading

@@ -79,7 +79,7 @@ def _holding_sets(engine: EngineProcess, sim: SimHandle, wallet: str, market: di
     """A desk whose strategy 'arb' bought `shares` YES at 0.45 and NO at 0.52 (what complement
     arbitrage leaves behind), before this engine ran: its fills in the ledger, its tokens in
     the wallet. (The manual ticket nets a BUY NO against YES it holds, so it cannot build sets.)"""
-    from engine.contracts.order_status import FILL_RANK, RANK, OrderStatus
+    from contracts.order_status import FILL_RANK, RANK, OrderStatus
     from engine.venues.base import TradeStatus
 
     with sqlite3.connect(engine.db_path) as conn:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from engine.contracts.reward_scoring import (ASK, BID, SHARE_SCALE, Quote, adjusted_midpoint, day_payouts,
+from contracts.reward_scoring import (ASK, BID, SHARE_SCALE, Quote, adjusted_midpoint, day_payouts,
                                              maker_q_min, order_score, sample_shares)
 
 V, MIN = 30_000, 20_000_000  # 3 cents, 20 shares (micro-units)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.domain import Book, Level
+from contracts.domain import Book, Level
 from engine.trading.rewards import RewardTracker, program_rows, score_market, split_paid, yes_quote
 from engine.venues.paper_settlement import reward_credits
 from storage import reward_queries as rq

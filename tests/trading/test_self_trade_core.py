@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage import config
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

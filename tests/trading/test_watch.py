@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.trading.watch import Thresholds, Watch
 from tests.desk import make_desk
 from tests.execution.fakes import SH, p

@@ -18,11 +18,11 @@ from sqlalchemy import text
 
 from engine.trading import arbs
 from engine.trading.core import TradingCore
-from engine.domain import Level, Side
+from contracts.domain import Level, Side
 from simulator.testing import SimHandle, approved_simulator
 from storage.db import Database, now_ms
 from storage.migrations import migrate
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 from tests.clocks import wait_for_beats
 from tests.helpers import paper_desk, wait_until
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from engine.contracts.order_status import OrderStatus, from_venue
+from contracts.order_status import OrderStatus, from_venue
 from engine.feeds.user_ws import UserFeed
 from engine.venues.base import OrderEvent, VenueOrderStatus, venue_status
 from engine.venues.polymarket_wire import Identity, place_result, user_events, venue_order

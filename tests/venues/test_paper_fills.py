@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.feeds.catalog import MarketCatalog
-from engine.domain import Intent, Quote, Side, Tif
+from contracts.domain import Intent, Quote, Side, Tif
 from engine.feeds.books import BookCache
 from engine.feeds.events import BookChanged, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from engine.domain import MICRO, MarketInfo, Side, Tif
+from contracts.domain import MICRO, MarketInfo, Side, Tif
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import OrderRejected, OrderRequest

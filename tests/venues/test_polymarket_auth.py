@@ -12,7 +12,7 @@ import pytest
 from py_clob_client_v2.config import get_contract_config
 from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.venues.base import OrderRejected, PreparedOrder, VenueError, VenueUnavailable
 from simulator.testing import SimHandle
 from tests.venues.conftest import fresh_market, new_key, order, run, venue_for

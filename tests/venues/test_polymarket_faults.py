@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.feeds.pacing import PUBLISHED_LIMITS, RetryPolicy
 from engine.venues.base import OrderRejected, VenueBusy, VenueOrderStatus, VenueUnavailable
 from engine.venues.polymarket import PlacementDropped, VenueConfig

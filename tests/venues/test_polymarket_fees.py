@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from py_clob_client_v2.exceptions import PolyException
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.venues.base import TradeEvent, VenueEvent
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator

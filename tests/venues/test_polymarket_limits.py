@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.feeds.pacing import Aborted
 from engine.venues.base import VenueOrderStatus
 from engine.venues.polymarket_limits import (CANCEL, CAPACITY_MARGIN, ORDER, RATE_MARGIN, TIERS, SignerBucket,

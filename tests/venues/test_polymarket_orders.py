@@ -12,7 +12,7 @@ from py_clob_client_v2.config import get_contract_config
 from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2, Side as WireSide, SignatureTypeV2
 from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.venues.base import OrderRejected, OrderRequest
 from engine.venues.polymarket_orders import OrderSigner, check_request, order_amounts, order_digest
 

@@ -18,7 +18,7 @@ from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
 from engine.venues.settlement import SettlementTx
 from simulator.testing import SimHandle, approved_simulator
-from engine.contracts.settings import load_settings
+from contracts.settings import load_settings
 
 USDC = 1_000_000
 

@@ -5,7 +5,7 @@ would report as an unexplained drift)."""
 
 from __future__ import annotations
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.execution.ledger import FillFact, cash_effect
 from engine.venues.base import VenueTrade
 from engine.venues.polymarket_wire import Identity, our_fills

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.venues.base import OrderEvent, TradeEvent, TradeStatus, VenueEvent, VenueOrderStatus
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle

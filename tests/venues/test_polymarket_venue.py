@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.logs import _redactor
 from engine.venues.base import (
     OrderRejected,

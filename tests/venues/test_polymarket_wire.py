@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from engine.domain import Side
+from contracts.domain import Side
 from engine.execution.ledger import taker_fee
 from engine.venues.base import (
     CancelResult,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from py_clob_client_v2.config import get_contract_config
 
-from engine.domain import Side, Tif
+from contracts.domain import Side, Tif
 from engine.venues.base import OrderRejected, VenueOrderStatus
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # imported where used: the CLI's parser imports this module for every command
-    from engine.contracts.params import ParamType
+    from contracts.params import ParamType
 
 Objective = Literal["sharpe", "return", "calmar", "markout"]
 Sampler = Literal["tpe", "grid"]
@@ -145,7 +145,7 @@ def parse_space(raw: str | dict[str, Any], kind: str) -> dict[str, Dimension]:
     """The space, checked against `kind`'s params schema (each end of each range must be a
     legal value of its param); SweepError says what is wrong."""
     if isinstance(raw, str):
-        from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+        from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
         try:
             raw = loads_bounded(raw, max_bytes=CONFIG_BYTES, max_depth=SPACE_DEPTH, what="space")
@@ -155,7 +155,7 @@ def parse_space(raw: str | dict[str, Any], kind: str) -> dict[str, Dimension]:
         raise SweepError('space: a JSON object of params, e.g. {"half_spread": [0.01, 0.05], "size": [10, 50, "int"]}')
     if len(raw) > MAX_DIMENSIONS:
         raise SweepError(f"space: at most {MAX_DIMENSIONS} params")
-    from engine.contracts.strategy_kinds import registry, validate_params
+    from contracts.strategy_kinds import registry, validate_params
 
     strategy_kind = registry().get(kind)
     if strategy_kind is None:
@@ -216,7 +216,7 @@ def distinct_sets(spec: SweepSpec) -> int:
 
 def check_spec(spec: SweepSpec) -> None:
     """Everything but the data: SweepError says what is wrong."""
-    from engine.contracts.strategy_kinds import validate_params
+    from contracts.strategy_kinds import validate_params
 
     if not NAME_PATTERN.match(spec.name):
         raise SweepError("name: 1-80 letters, digits, spaces or _ . : - (starting with a letter or digit)")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from engine.domain import MICRO
+from contracts.domain import MICRO
 
 Unit = Literal["USDC", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio"]
 Action = Literal["resize", "deny", "state", "exit"]

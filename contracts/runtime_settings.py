@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.contracts import notify_choices
-from engine.contracts.news import NewsConfigError, check_feeds
-from engine.contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from contracts import notify_choices
+from contracts.news import NewsConfigError, check_feeds
+from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from engine.contracts.venue_rules import LOT
+from contracts.venue_rules import LOT
 
 
 class VenueOrderStatus(StrEnum):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from engine.contracts.limits import LimitError, Limits, LimitSpec, parse_value
+from contracts.limits import LimitError, Limits, LimitSpec, parse_value
 
 
 def _d(value: str) -> Decimal:

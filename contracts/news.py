@@ -29,7 +29,7 @@ from typing import Any
 
 import regex
 
-from engine.contracts.market_filter import validate_market_spec
+from contracts.market_filter import validate_market_spec
 
 MAX_FEEDS = 20
 MAX_RULES = 20

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.domain import MarketInfo, to_micros
-from engine.contracts.params import Errors, ParamSpec, ParamType, check_value
+from contracts.domain import MarketInfo, to_micros
+from contracts.params import Errors, ParamSpec, ParamType, check_value
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

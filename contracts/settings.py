@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from dotenv import dotenv_values
 
-ROOT = Path(__file__).resolve().parents[2]  # the project folder (this file is engine/contracts/settings.py)
+ROOT = Path(__file__).resolve().parents[1]  # the project folder (this file is contracts/settings.py)
 DEFAULT_DB = "var/trader.db"
 DEFAULT_SIMULATOR_PORT = 7788
 DataSource = Literal["simulator", "polymarket"]

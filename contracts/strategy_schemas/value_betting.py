@@ -3,7 +3,7 @@ parameter schema and cross-field checks. Its decisions are engine/strategies/val
 
 from __future__ import annotations
 
-from engine.contracts.params import ParamSpec, ParamType, StrategyKind
+from contracts.params import ParamSpec, ParamType, StrategyKind
 
 VALUE_BETTING = StrategyKind(
     kind="value_betting",

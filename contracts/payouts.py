@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.domain import ONE, Outcome, fmt, to_micros
+from contracts.domain import ONE, Outcome, fmt, to_micros
 
 
 class PayoutError(ValueError):

@@ -1,6 +1,6 @@
 """Parameter schemas: what a strategy may be configured with, and their validation.
 
-Each strategy kind's `StrategyKind` (engine/contracts/strategy_schemas/) holds its `params_schema`,
+Each strategy kind's `StrategyKind` (contracts/strategy_schemas/) holds its `params_schema`,
 a tuple of `ParamSpec`, and its cross-field checks. The dashboard renders the schema as a form and
 validates with `StrategyKind.validate`; the engine validates the same way when it builds the strategy.
 Params are stored as JSON in human units ("spread": 0.02 is a probability, "size": 10 is shares)

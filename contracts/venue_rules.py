@@ -4,7 +4,7 @@ take liquidity at once, and Polymarket's V2 taker fee. Pure integer arithmetic o
 
 from __future__ import annotations
 
-from engine.domain import MICRO, Side, Tif
+from contracts.domain import MICRO, Side, Tif
 
 LOT = 10_000  # sizes travel with 2 decimals: 0.01 share
 TICKS = frozenset({100_000, 10_000, 5_000, 2_500, 1_000, 100})  # the venue's tick sizes: 0.1 ... 0.0001

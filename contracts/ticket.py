@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from collections.abc import Mapping, Sequence
 
-from engine.domain import (
+from contracts.domain import (
     MICRO,
     ONE,
     Book,
@@ -31,9 +31,9 @@ from engine.domain import (
     notional,
     to_micros,
 )
-from engine.contracts.protocol_v2 import PROTOCOL_V2
-from engine.contracts.expiry import expiry_problem
-from engine.contracts.venue_rules import TAKE, round_price, round_size, taker_fee
+from contracts.protocol_v2 import PROTOCOL_V2
+from contracts.expiry import expiry_problem
+from contracts.venue_rules import TAKE, round_price, round_size, taker_fee
 
 MANUAL = "manual"  # the book manual orders are booked to
 MAX_AMOUNT = Decimal(1_000_000_000)  # shares or USDC in one ticket: far above any real order

@@ -1,4 +1,4 @@
-"""The contracts the engine and the dashboard share: the only engine package `pages/` imports.
+"""The contracts the engine, the dashboard and storage share: the floor below `engine/` and `storage/`.
 
 Both processes read and write the same SQLite tables; these modules say what may be in them
 and how a value is checked, so the dashboard refuses what the engine would refuse:

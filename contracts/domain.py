@@ -162,7 +162,7 @@ class MarketInfo:
     tags: tuple[str, ...] = ()
     # Outcomes in this market's neg-risk event as far as discovery knows (None: unknown).
     neg_risk_outcome_count: int | None = None
-    # Whether its neg-risk event's markets are a complete set (engine/contracts/neg_risk_sets.py): ""
+    # Whether its neg-risk event's markets are a complete set (contracts/neg_risk_sets.py): ""
     # when they are, else why not; None when nobody judged it (a set is then never traded).
     neg_risk_set_refusal: str | None = None
     # A sports market's game start (epoch ms; None: none known) and whether the venue clears its

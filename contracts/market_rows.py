@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from engine.contracts.jsonsafe import JsonRefused, loads_bounded
-from engine.contracts.payouts import stored_problem
-from engine.contracts.venue_rules import TICKS
+from contracts.jsonsafe import JsonRefused, loads_bounded
+from contracts.payouts import stored_problem
+from contracts.venue_rules import TICKS
 
 REQUIRED = ("condition_id", "question", "yes_token", "no_token", "tick", "min_size")
 LIST_BYTES = 16 * 1024  # a market's tags or outcomes, as JSON

@@ -3,7 +3,7 @@ parameter schema and cross-field checks. Its decisions are engine/strategies/mom
 
 from __future__ import annotations
 
-from engine.contracts.params import Errors, ParamSpec, Params, ParamType, StrategyKind
+from contracts.params import Errors, ParamSpec, Params, ParamType, StrategyKind
 
 
 def check(params: Params) -> Errors:

@@ -1,16 +1,16 @@
 """The strategy kinds the desk offers, as the dashboard, the CLI, sweeps and the engine use
 them: each kind's title, description and parameter schema (`registry()`), and
 `validate_params`, the check every one of them runs before saving or building a strategy.
-The schemas are pure values (engine/contracts/strategy_schemas/); the strategies import them,
+The schemas are pure values (contracts/strategy_schemas/); the strategies import them,
 never the other way round, so offering them pulls no decision code into the dashboard."""
 
 from __future__ import annotations
 
-from engine.contracts.params import Errors, Params, StrategyKind
-from engine.contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
-from engine.contracts.strategy_schemas.market_making import MARKET_MAKING
-from engine.contracts.strategy_schemas.momentum import MOMENTUM
-from engine.contracts.strategy_schemas.value_betting import VALUE_BETTING
+from contracts.params import Errors, Params, StrategyKind
+from contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
+from contracts.strategy_schemas.market_making import MARKET_MAKING
+from contracts.strategy_schemas.momentum import MOMENTUM
+from contracts.strategy_schemas.value_betting import VALUE_BETTING
 
 KINDS: tuple[StrategyKind, ...] = (MARKET_MAKING, COMPLEMENT_ARB, VALUE_BETTING, MOMENTUM)
 
