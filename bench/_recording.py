@@ -9,7 +9,7 @@ import random
 import sqlite3
 from pathlib import Path
 
-from storage.migrations import migrate
+from storage.sqlite.migrations import migrate
 
 SH = 1_000_000
 TICK = 10_000

@@ -36,7 +36,7 @@ from _common import ROOT, report
 from _recording import write_recording
 
 from engine.backtest.replay import apply
-from storage.backtest_recording import recorded_events
+from storage.research.backtest_recording import recorded_events
 from engine.feeds.books import BookCache
 
 PARAMS = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
@@ -117,7 +117,7 @@ def child_failure(code: Path, returncode: int, stderr: str) -> str:
         message += f"\n  at {where[-1]}"
     if any(word in stderr for word in ("no such column", "no such table", "has no column")):
         message += ("\nThe recording is written with this checkout's schema and that code expects another "
-                    "(compare storage/migrations.py in both).")
+                    "(compare storage/sqlite/migrations.py in both).")
     elif "No module named 'engine'" in stderr:
         message += "\n--code must be a checkout of this project (the folder holding engine/ and storage/)."
     return message

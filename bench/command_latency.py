@@ -15,9 +15,9 @@ from pathlib import Path
 
 from _common import report
 
-from storage.commands import get_command, post_command
-from storage.db import Database
-from storage.migrations import migrate
+from storage.command_queue.commands import get_command, post_command
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env
 
 KINDS = ("pause", "resume", "reload_config")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from _common import ROOT, report
 
-from storage.db import now_ms, raw_connection
-from storage.migrations import migrate
+from storage.sqlite.db import now_ms, raw_connection
+from storage.sqlite.migrations import migrate
 from contracts.passwords import hash_password
 
 M = 1_000_000

@@ -23,8 +23,8 @@ from contracts.domain import Intent, MarketInfo, Outcome, Quote, Side, Tif
 from engine.execution import store
 from engine.execution.executor import Executor
 from contracts.order_status import OrderStatus
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 MARKETS = 100
 ROUNDS = 200

@@ -25,7 +25,7 @@ from contracts.domain import Side, Tif
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
-from storage.migrations import migrate
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
 

@@ -24,8 +24,8 @@ from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
 from engine.marketdata.recorder import Recorder
 from engine.venues.paper import PaperVenue
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 SH = 1_000_000
 PASSES = 400

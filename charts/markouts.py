@@ -1,7 +1,7 @@
 """The markout chart (pure plotly): each strategy's markout curve, the mid's move against its
 fills at 1 s, 10 s, 60 s and at resolution, in bps of the fills' notional. Above zero the
 fills earned (spread kept); below, adverse selection (picked off). Frames come from
-storage.markout_queries.markout_table."""
+storage.research.markout_queries.markout_table."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ and how a value is checked, so the dashboard refuses what the engine would refus
   engine);
 - `metrics`: performance metrics of an equity curve (backtests, and each strategy live);
 - `backtest_spec`, `sweep_spec`: what a backtest or a sweep is asked to do (the run row both
-  processes write is storage/backtest_runs.py's);
+  processes write is storage/research/backtest_runs.py's);
 - `log_format`, `redaction`: the engine's log lines and how secrets are hidden in them.
 - `settings`: the desk's settings from the environment and `.env` (secrets stay there);
   `passwords`: the dashboard password's scrypt hash and writing it to `.env`; `jsonsafe`: JSON

@@ -195,7 +195,7 @@ def defaults() -> Limits:
 
 def checked(rows: Mapping[str, str],
             in_force: Mapping[str, Decimal]) -> tuple[Limits, list[str], frozenset[str]]:
-    """The limits the stored `rows` (name -> value, as in `risk_limits`; storage/config_reads.py
+    """The limits the stored `rows` (name -> value, as in `risk_limits`; storage/engine_stores/config_reads.py
     reads them) give, what is wrong with them, and which of those had no valid value to keep. A
     stored value that does not validate (written around the dashboard) never silently widens a
     limit: the limit keeps its valid value in force before (`in_force`), or, with none (a first

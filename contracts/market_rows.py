@@ -6,7 +6,7 @@ Two readers, one definition:
   list of strings, its tick off the venue's tick set, a size, flag or amount that is not a
   whole number in range, an id or a name that is not text of a sane length.
 - `import_problem`: all that, and the venue's own formats, for a row another desk's session
-  file claims (storage/session_files.py): a condition id of 0x and 64 hex digits, token ids of
+  file claims (storage/research/session_files.py): a condition id of 0x and 64 hex digits, token ids of
   decimal digits (two different ones), a question, a minimum size above 0.
 
 Pure: no I/O. Each answer is one sentence naming the field, or None.

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-Event = Mapping[str, Any]  # storage/catalog_store.py events(): title, augmented, members
+Event = Mapping[str, Any]  # storage/engine_stores/catalog_store.py events(): title, augmented, members
 
 
 def why_incomplete(event: Event | None, tradable: Collection[str]) -> str:

@@ -1,7 +1,7 @@
 """News feeds and their rules: what the `news_feeds` setting holds, and its validation.
 
 The setting is a JSON list of feeds, edited on the Settings page and stored by the one writer of
-configuration (storage/config.py), which refuses anything this module does not accept:
+configuration (storage/desk/config.py), which refuses anything this module does not accept:
 
     [{"name": "wires", "url": "https://example.com/rss", "poll_s": 300, "enabled": true,
       "rules": [{"signal": "fed-cut", "keywords": ["rate cut"], "pattern": "",

@@ -226,7 +226,7 @@ def checked(rows: Mapping[str, str],
             fallback: RuntimeConfig | None = None) -> tuple[RuntimeConfig, list[str]]:
     """The settings the stored `rows` (key -> JSON, as in `settings`) give, and what is wrong
     with them: an invalid stored value keeps the value in force before (`fallback`) or else the
-    default, and is reported, never silently replaced (storage/config_reads.py reads the rows)."""
+    default, and is reported, never silently replaced (storage/engine_stores/config_reads.py reads the rows)."""
     values: dict[str, Any] = {}
     problems: list[str] = []
     for spec in SETTINGS:

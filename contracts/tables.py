@@ -1,6 +1,6 @@
 """Tables of the shared SQLite contract as typed SQLModel classes, for reads that want typed rows.
 
-The schema itself is made by storage/migrations.py; a class here describes a table as it stands
+The schema itself is made by storage/sqlite/migrations.py; a class here describes a table as it stands
 after them, and tests/storage/test_tables.py fails when the two differ (issue 35 begins here:
 one table, read by the catalog).
 """

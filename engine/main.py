@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Callable
 
 from engine.cli import keystore
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, open_db
-from storage.command_payloads import PayloadError
-from storage.lite import DatabaseBusy
+from storage.command_queue.command_payloads import PayloadError
+from storage.sqlite.lite import DatabaseBusy
 from contracts.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from engine.venues.base import CancelResult
-    from storage.db import Database
+    from storage.sqlite.db import Database
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "main", "open_db"]
 
@@ -105,7 +105,7 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     from engine.venues.base import VenueError
-    from storage import queries
+    from storage.dashboard_queries import status_queries as queries
 
     mode = queries.engine_status(open_db(settings)).mode
     problems: list[str] = []
@@ -145,7 +145,7 @@ def _cancel_paper_orders(settings: Settings) -> CancelResult | None:
 
     from engine.process.runtime import AlreadyRunning, single_instance
     from engine.venues.paper import cancel_all_resting
-    from storage.db import Database
+    from storage.sqlite.db import Database
 
     try:
         with single_instance(settings.lock_path):
@@ -172,8 +172,8 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     from engine.cli.preflight import describe, run_preflight
-    from storage.db import Database
-    from storage.migrations import is_migrated
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import is_migrated
 
     db = Database(settings.db_path) if is_migrated(settings.db_path) else None
     report = asyncio.run(run_preflight(settings, db, plain_key=plain,
@@ -205,7 +205,7 @@ def _approvals_confirmed(yes: bool) -> Callable[[list[str]], bool]:
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     """Idempotent first-run setup used by `make run`: folders, .env, schema, password."""
     from engine.cli.seed import seed_demo
-    from storage.db import Database
+    from storage.sqlite.db import Database
 
     for folder in ("var/log", "var/run"):
         (settings.root / folder).mkdir(parents=True, exist_ok=True)
@@ -239,7 +239,7 @@ def _ask_for_a_password(args: argparse.Namespace) -> None:
 
 def _migrate_unless_running(settings: Settings) -> None:
     from engine.process.runtime import AlreadyRunning, single_instance
-    from storage.migrations import migrate
+    from storage.sqlite.migrations import migrate
 
     try:
         with single_instance(settings.lock_path):
@@ -253,7 +253,7 @@ def _migrate_unless_running(settings: Settings) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Each module's register() adds its subcommands. Those modules import only the standard
-    library and storage.lite-level code at their top (tests/cli/test_cli_fast.py)."""
+    library and storage.sqlite.lite-level code at their top (tests/cli/test_cli_fast.py)."""
     from engine.cli import desk as cli_desk
     from engine.cli import research as cli_research
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage import trading_queries
+from storage.dashboard_queries import trading_queries
 
 from pages.widgets.auth import require_login
 from pages.widgets.backtest_compare import compare_panel

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage import queries
+from storage.dashboard_queries import status_queries as queries
 
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage import queries
-from storage import desk_status
-from storage.db import Database
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import desk_status
+from storage.sqlite.db import Database
 
 from pages.widgets.auth import require_login
 from pages.widgets import portfolio

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage import queries
-from storage import portfolio_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import portfolio_queries
 
 from pages.widgets.auth import require_login
 from pages.widgets import portfolio

@@ -17,7 +17,7 @@ import pandas as pd
 
 from charts import sweep as figures
 from charts.tables import Col
-from storage.sweep_queries import SweepView
+from storage.research.sweep_queries import SweepView
 
 from reports.page import Section, render
 

@@ -18,7 +18,7 @@ from typing import Iterable
 from . import rules
 from .accounts import Delta, Ledger
 from .book import Book
-from .events import EventSink, book_message, last_trade_message, now_ms, price_change_message, tick_size_message
+from .market_payloads import EventSink, book_message, last_trade_message, now_ms, price_change_message, tick_size_message
 from .fees import market_fee
 from .markets import Market, Token
 from .matching import Fill, best_crosses, match, own_price

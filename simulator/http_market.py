@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .events import book_summary, last_trade_price, now_ms
+from .market_payloads import book_summary, last_trade_price, now_ms
 from .history import HistoryError
 from .httputil import SIM_KEY, HttpError, ok, page, parse_json, query_int
 from .markets import Market, Token

@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 from .accounts import Ledger
 from .agents import Agents
 from .config import SimConfig, env_overrides
-from .events import JSON
+from .market_payloads import JSON
 from .exchange import Exchange
 from .fees import assign_fees
 from .market_config import FLAGS as MARKET_FLAGS

@@ -23,7 +23,7 @@ from .admin import Admin
 from .agents import Agents
 from .auth import Auth
 from .config import SimConfig
-from .events import book_message, now_ms
+from .market_payloads import book_message, now_ms
 from .exchange import Exchange
 from .faults import Faults
 from .fees import assign_fees

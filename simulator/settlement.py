@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .activity import ActivityLog
-from .events import market_resolved_message, now_ms
+from .market_payloads import market_resolved_message, now_ms
 from .markets import Market, Token
 from .orders import CANCELED_MARKET_RESOLVED, DELAYED
 from .units import ONE, fmt

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from eth_utils import keccak
 
 from .accounts import Delta, Ledger
-from .events import EventSink, now_ms
+from .market_payloads import EventSink, now_ms
 from .markets import Market
 from .orders import Order
 from .units import fmt

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from aiohttp import WSMsgType, web
 
 from .auth import Auth, ApiCreds
-from .events import JSON
+from .market_payloads import JSON
 from .faults import Faults
 from .markets import Market
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from storage.lite import file_heartbeat_ms
+from storage.sqlite.lite import file_heartbeat_ms
 from tests.helpers import wait_until
 
 

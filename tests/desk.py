@@ -9,8 +9,8 @@ from pathlib import Path
 from engine.feeds.catalog import MarketCatalog
 from engine.execution.executor import Executor
 from engine.venues.paper import PaperConfig, PaperVenue
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.execution.fakes import Clock, ScriptedBooks, market
 
 

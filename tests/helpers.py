@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storage import queries
-from storage import desk_status
-from storage.commands import CommandRow, get_command, post_command
-from storage.db import Database
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import desk_status
+from storage.command_queue.commands import CommandRow, get_command, post_command
+from storage.sqlite.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,7 +162,7 @@ def run_cli(args: list[str], env: dict[str, str], input_text: str | None = None,
 
 def post_raw(db_path: Path, kind: str, payload: str, actor: str = "test") -> int:
     """Queue a command row as a buggy or hostile client could write it, bypassing
-    storage.commands' checks, so the engine's own refusal is what a test sees."""
+    storage.command_queue.commands' checks, so the engine's own refusal is what a test sees."""
     import sqlite3
     import uuid
 
@@ -186,8 +186,8 @@ def seed_desk(db_path: Path, *, mode: str = "paper", strategies: Sequence[Strate
     import json
     import sqlite3
 
-    from storage.db import now_ms
-    from storage.migrations import migrate
+    from storage.sqlite.db import now_ms
+    from storage.sqlite.migrations import migrate
 
     migrate(db_path)
     now = now_ms()

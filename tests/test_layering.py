@@ -330,7 +330,7 @@ def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:
 
 # -- invariant 1: who writes the trading ledger ---------------------------------------------------
 
-LEDGER_MODULES = ("storage/execution_ledger.py", "storage/claims_store.py")
+LEDGER_MODULES = ("storage/engine_stores/execution_ledger.py", "storage/engine_stores/claims_store.py")
 # Writers outside the executor, each named in docs/ARCHITECTURE.md (invariant 1): a new one fails here.
 LEDGER_WRITERS_OUTSIDE = {
     "engine/trading/core_state.py": {"add_cash_entry"},  # the paper desk's opening deposit

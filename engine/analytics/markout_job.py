@@ -27,8 +27,8 @@ from engine.analytics.markouts import (
     resolution_value,
 )
 from contracts.domain import Side
-from storage import markout_queries as q
-from storage.db import Database
+from storage.research import markout_queries as q
+from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.analytics.markouts")
 BATCH = 500  # fills per pass: a backlog is worked off over several passes, never in one long one

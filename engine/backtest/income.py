@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from contracts.domain import MICRO
 from engine.venues.paper_settlement import PPM, rebates_earned
-from storage import reward_queries
+from storage.engine_stores import reward_queries
 
 if TYPE_CHECKING:
     from engine.trading.core import TradingCore

@@ -29,7 +29,7 @@ from engine.backtest.replay import synthetic_levels
 from contracts.payouts import Payouts
 from contracts.domain import ONE, MarketInfo, Outcome, Side
 from engine.venues.base import TradeStatus
-from storage.markout_queries import RecordedPrices
+from storage.research.markout_queries import RecordedPrices
 
 METRIC_HORIZONS = ("1s", "10s", "60s", RESOLUTION)
 

@@ -14,7 +14,7 @@ from typing import Protocol
 from itertools import islice
 from pathlib import Path
 
-from storage.backtest_recording import (
+from storage.research.backtest_recording import (
     BOOK,
     CHANGE,
     DECIDE,
@@ -30,7 +30,7 @@ from storage.backtest_recording import (
 )
 from contracts.domain import Level, MarketInfo, Side, complement
 from engine.feeds.books import BookCache
-from engine.feeds.events import BookChanged, TradePrint
+from engine.feeds.market_data_events import BookChanged, TradePrint
 
 SYNTHETIC_SIZE = 1_000 * 1_000_000  # shares quoted on each side of a synthetic history book
 

@@ -4,7 +4,7 @@ A day's recording makes hundreds of thousands of orders and one sample of equity
 decision. The samples are kept as two typed arrays (16 bytes a sample instead of a tuple of
 boxed numbers); every fill and order is counted and every fill enters the trade figures and
 the markouts, read from the scratch ledger as a stream, but only the first KEPT_ROWS of each
-are kept as rows (what the runs page stores: storage/backtest_runs.py).
+are kept as rows (what the runs page stores: storage/research/backtest_runs.py).
 """
 
 from __future__ import annotations

@@ -41,11 +41,11 @@ from contracts.domain import MICRO, MarketInfo
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
 from engine.venues.paper import PaperVenue
-from storage import backtest_recording as recording
-from storage import backtest_scratch as scratch
-from storage import reward_queries
-from storage.db import Database
-from storage.migrations import migrate
+from storage.research import backtest_recording as recording
+from storage.research import backtest_scratch as scratch
+from storage.engine_stores import reward_queries
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from contracts.settings import Settings
 
 STRATEGY_NAME = "backtest"

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
 from contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
-from storage.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
+from storage.research.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
 if TYPE_CHECKING:
     import optuna

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.sweep_files import use_wal
+from storage.research.sweep_files import use_wal
 
 if TYPE_CHECKING:
     import optuna

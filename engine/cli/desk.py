@@ -1,7 +1,7 @@
 """The quick subcommands for a browser-less day: `status`, `command`, `alerts`, `tail`.
 
 They answer in a fraction of a second on a small VPS because they read and write SQLite with
-sqlite3 alone (storage/lite.py, storage/desk_status.py, storage/posting.py): no SQLAlchemy, no
+sqlite3 alone (storage/sqlite/lite.py, storage/desk/desk_status.py, storage/command_queue/posting.py): no SQLAlchemy, no
 pandas, nothing of the trading core. Keep it so: heavy imports go inside the function that
 needs them (tests/cli/test_cli_fast.py checks `status` and `command` in a subprocess).
 """
@@ -20,8 +20,9 @@ from typing import Any
 
 from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
-from storage import answers, desk_lookups, desk_status, posting
-from storage.lite import now_ms, read_connection, snapshot
+from storage.command_queue import answers, posting
+from storage.desk import desk_lookups, desk_status
+from storage.sqlite.lite import now_ms, read_connection, snapshot
 from contracts.settings import Settings
 
 ENGINE_DOWN_GRACE_S = 5.0
@@ -258,9 +259,9 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _ack(settings: Settings, wanted: list[str]) -> int:
-    """Acknowledge (each one audited, through storage.config like the dashboard's button)."""
-    from storage.config import ack_alert
-    from storage.db import Database
+    """Acknowledge (each one audited, through storage.desk.config like the dashboard's button)."""
+    from storage.desk.config import ack_alert
+    from storage.sqlite.db import Database
 
     with reader(settings) as conn:
         if wanted == ["all"]:

@@ -10,7 +10,7 @@ import getpass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from storage.db import Database
+    from storage.sqlite.db import Database
     from contracts.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -30,8 +30,8 @@ def actor() -> str:
 
 def open_db(settings: Settings) -> Database:
     """The desk's database, or a CliError saying how to create it."""
-    from storage.db import Database
-    from storage.migrations import is_migrated
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import is_migrated
 
     if not is_migrated(settings.db_path):
         raise CliError(

@@ -26,7 +26,7 @@ from contracts.domain import fmt
 from engine.venues.base import VenueError
 from engine.venues.polymarket import PolymarketVenue
 from engine.venues.polymarket_wire import balance_micros
-from storage.db import Database
+from storage.sqlite.db import Database
 from contracts.settings import Settings
 
 # (fragment of the venue's message, what to do about it), most specific first.

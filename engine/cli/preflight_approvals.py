@@ -19,8 +19,8 @@ from engine.venues import approvals as table
 from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
 from engine.venues.settlement import SettlementTx
-from storage.audit import write_audit
-from storage.db import Database
+from storage.desk.audit import write_audit
+from storage.sqlite.db import Database
 from contracts.settings import Settings
 
 

@@ -20,7 +20,7 @@ from engine.venues import approvals
 from engine.venues.base import OrderRequest, VenueError
 from engine.venues.polymarket import PolymarketVenue
 from engine.venues.polymarket_wire import balance_micros
-from storage.db import Database
+from storage.sqlite.db import Database
 
 
 class PreflightReport(Protocol):

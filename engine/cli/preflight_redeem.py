@@ -16,8 +16,8 @@ from typing import Protocol
 from engine.venues import onchain
 from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
-from storage.audit import write_audit
-from storage.db import Database
+from storage.desk.audit import write_audit
+from storage.sqlite.db import Database
 from contracts.settings import Settings
 
 

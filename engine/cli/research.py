@@ -20,7 +20,7 @@ from engine.cli.errors import CliError, open_db
 from contracts.settings import Settings
 
 if TYPE_CHECKING:
-    from storage.db import Database
+    from storage.sqlite.db import Database
 
 # One request per day of history: more than a year at once is a typo (1970-2100 took minutes
 # of requests before anything useful). Imports resume, so a longer range is imported yearly.
@@ -38,7 +38,7 @@ def _when(at_ms: int) -> str:
 
 
 def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import backtest_runs as runs
+    from storage.research import backtest_runs as runs
     from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
     from engine.cli.progress import ProgressBar
     from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
@@ -96,7 +96,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
 
 def session_range(db: Database, args: argparse.Namespace) -> None:
     """--session NAME: the session's span and markets stand for --from, --to and --markets."""
-    from storage.recording_sessions import SessionError, get_session, now_ms
+    from storage.research.recording_sessions import SessionError, get_session, now_ms
 
     given = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--markets", args.markets))
              if value is not None]
@@ -123,7 +123,7 @@ def _write_report(db: Database, run_id: int, path: Path) -> Path:
 
 
 def _token_for(db: Database, market: str, outcome: str) -> list[str]:
-    from storage.history_store import market_tokens
+    from storage.research.history_store import market_tokens
 
     row = market_tokens(db, market)
     if row is None:

@@ -7,8 +7,8 @@ seeded: the operator configures and starts strategies deliberately.
 
 from __future__ import annotations
 
-from storage.db import Database, now_ms
-from storage.seed_data import seed_running_strategy
+from storage.sqlite.db import Database, now_ms
+from storage.research.seed_data import seed_running_strategy
 from contracts.settings import Settings
 
 DEMO_NAME = "demo-market-making"

@@ -1,5 +1,5 @@
 """`python -m engine session start|stop|rename|note|list|export|import|delete`: named recording
-sessions (storage/recording_sessions.py) and their files (storage/session_files.py). Importing
+sessions (storage/research/recording_sessions.py) and their files (storage/research/session_files.py). Importing
 another desk's export is also `python -m engine import-history --file FILE` (engine/cli/research.py).
 
 Only the standard library at the top: the parser is built on every `python -m engine`.
@@ -17,7 +17,7 @@ from engine.cli.errors import CliError, actor, open_db
 from contracts.settings import Settings
 
 if TYPE_CHECKING:
-    from storage.db import Database
+    from storage.sqlite.db import Database
 
 
 def _when(at_ms: int | None) -> str | None:
@@ -25,7 +25,7 @@ def _when(at_ms: int | None) -> str | None:
 
 
 def _run(settings: Settings, action: Any) -> Any:
-    from storage.recording_sessions import SessionError
+    from storage.research.recording_sessions import SessionError
 
     db = open_db(settings)
     try:
@@ -42,7 +42,7 @@ def _shown(session: Any, ticks: int | None = None) -> dict[str, Any]:
 
 
 def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import recording_sessions as rs
+    from storage.research import recording_sessions as rs
 
     markets = [m.strip() for m in (args.markets or "").split(",") if m.strip()]
     session = _run(settings, lambda db: rs.start_session(db, name=args.name, markets=markets, notes=args.notes or "",
@@ -52,7 +52,7 @@ def cmd_start(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_stop(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import recording_sessions as rs
+    from storage.research import recording_sessions as rs
 
     def stop(db: Database) -> dict[str, Any]:
         session = rs.stop_session(db, name=args.name, actor=actor())
@@ -63,7 +63,7 @@ def cmd_stop(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import recording_sessions as rs
+    from storage.research import recording_sessions as rs
 
     session = _run(settings, lambda db: rs.rename_session(db, name=args.name, new_name=args.new_name, actor=actor()))
     print(json.dumps(_shown(session), indent=2))
@@ -71,7 +71,7 @@ def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_note(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import recording_sessions as rs
+    from storage.research import recording_sessions as rs
 
     session = _run(settings, lambda db: rs.annotate_session(db, name=args.name, notes=args.notes, actor=actor()))
     print(json.dumps(_shown(session), indent=2))
@@ -79,7 +79,7 @@ def cmd_note(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import recording_sessions as rs
+    from storage.research import recording_sessions as rs
 
     found = _run(settings, lambda db: [_shown(s, rs.tick_count(db, s)) for s in rs.sessions(db)])
     if args.json:
@@ -96,8 +96,8 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     from engine.cli.progress import ProgressBar
-    from storage import recording_sessions as rs
-    from storage.session_files import export_session
+    from storage.research import recording_sessions as rs
+    from storage.research.session_files import export_session
 
     path = Path(args.file).expanduser()
     if path.is_dir() or not path.parent.is_dir():
@@ -116,9 +116,9 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def import_file(settings: Settings, file: str, name: str | None) -> dict[str, Any]:
-    """Import a session file (checked, all or nothing: storage/session_files.py); what was
+    """Import a session file (checked, all or nothing: storage/research/session_files.py); what was
     imported, or a CliError saying why nothing was."""
-    from storage.session_files import import_session
+    from storage.research.session_files import import_session
 
     session, ticks = _run(settings, lambda db: import_session(
         db, Path(file).expanduser(), actor=actor(), name=name,
@@ -132,7 +132,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
-    from storage import recording_sessions as rs
+    from storage.research import recording_sessions as rs
 
     if not args.yes:
         raise CliError(f"deleting session {args.name!r} removes its ticks (those no other session covers) for good: "

@@ -75,7 +75,7 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     from engine.backtest.runner import BacktestError, BacktestSpec, resolve_markets
     from engine.backtest.sweep import run_sweep
-    from storage.sweep_queries import shown_url, sweeps_storage
+    from storage.research.sweep_queries import shown_url, sweeps_storage
 
     db = open_db(settings)
     if args.session is not None:

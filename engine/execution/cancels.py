@@ -16,15 +16,15 @@ from contracts.order_status import OrderStatus
 from contracts.domain import fmt
 from engine.execution import store
 from engine.execution.bus import EventBus, VenueFault
-from engine.execution.events import EventApplier
+from engine.execution.event_applier import EventApplier
 from engine.execution.lookups import OrderLookups
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.execution.transactions import OrderTracker, Transactions
 from engine.execution.venue_health import VenueHealth
 from engine.venues.base import Venue, VenueBusy, VenueError, VenueUnavailable
-from storage import command_effects
-from storage.audit import raise_alert
+from storage.command_queue import command_effects
+from storage.desk.audit import raise_alert
 
 log = logging.getLogger("engine.executor")
 

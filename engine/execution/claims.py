@@ -7,7 +7,7 @@ take the shares out of the positions). Claims are *redeemable*: part of equity, 
 Cash arrives only as a venue credit (engine/venues/settlement.py): a redemption or merge
 pays the open claims of its market, a maker rebate is income; each is booked once, by the
 venue's transaction hash, for exactly the amount the venue reports. The SQL is in
-storage/claims_store.py; the executor's transaction wraps every write (single writer).
+storage/engine_stores/claims_store.py; the executor's transaction wraps every write (single writer).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy import Connection
 
 from contracts.domain import ONE, Outcome, fmt
 from engine.venues.settlement import SettlementTx, VenueCredit
-from storage import claims_store, execution_ledger
-from storage.claims_store import ClaimRow
+from storage.engine_stores import claims_store, execution_ledger
+from storage.engine_stores.claims_store import ClaimRow
 
 INCOME = ("rebate", "reward")  # paid to the wallet, owed by no claim: booked as cash, once by hash
 CASH_KIND = {"redeem": "redemption", "merge": "merge", "rebate": "rebate", "reward": "reward"}

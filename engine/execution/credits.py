@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from contracts.domain import fmt
 from engine.execution import claims
 from engine.venues.settlement import SettlementVenue, VenueCredit
-from storage import execution_ledger
-from storage.audit import raise_alert
+from storage.engine_stores import execution_ledger
+from storage.desk.audit import raise_alert
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor

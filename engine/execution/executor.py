@@ -22,7 +22,7 @@ from contracts.ticket import MANUAL
 from contracts.domain import Intent, MarketInfo, Quote
 from engine.execution.bus import EventBus
 from engine.execution.cancels import Cancels, VenueSync
-from engine.execution.events import IMPORTED, EventApplier
+from engine.execution.event_applier import IMPORTED, EventApplier
 from engine.execution.inbox import EventInbox
 from engine.execution.lookups import ExecutorConfig, OrderLookups
 from engine.execution.placement import OrderGate, Place, Placed, Placement, PlacementCheck
@@ -33,7 +33,7 @@ from engine.execution.transactions import OrderTracker, Transactions
 from engine.execution.venue_health import VenueHealth
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import Venue, VenueBusy, VenueError
-from storage.db import Database, now_ms
+from storage.sqlite.db import Database, now_ms
 
 log = logging.getLogger("engine.executor")
 

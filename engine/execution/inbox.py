@@ -12,11 +12,11 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from engine.execution.events import EventApplier
+from engine.execution.event_applier import EventApplier
 from engine.execution.transactions import Transactions
 from engine.venues.base import VenueEvent
-from storage.audit import raise_alert
-from storage.db import is_locked
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import is_locked
 
 log = logging.getLogger("engine.executor")
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from contracts.order_status import OrderStatus, ended
 from contracts.domain import fmt
 from engine.execution import store
-from engine.execution.events import EventApplier
+from engine.execution.event_applier import EventApplier
 from engine.execution.planner import TAKE
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
 from engine.execution.transactions import OrderTracker, Transactions
 from engine.execution.venue_health import VenueHealth
 from engine.venues.base import Venue, VenueBusy, VenueError, VenueOrder
-from storage import execution_ledger
-from storage.audit import raise_alert
+from storage.engine_stores import execution_ledger
+from storage.desk.audit import raise_alert
 
 log = logging.getLogger("engine.executor")
 

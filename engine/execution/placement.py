@@ -34,7 +34,8 @@ from engine.venues.base import (
     VenueOrderStatus,
 )
 from engine.venues.refusals import Refusal, classify
-from storage import command_effects, execution_ledger
+from storage.command_queue import command_effects
+from storage.engine_stores import execution_ledger
 
 log = logging.getLogger("engine.executor")
 

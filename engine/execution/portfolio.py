@@ -1,5 +1,5 @@
 """Valuing the book of positions: equity (mark to mid), liquidation value (at the best bid),
-exposure for the risk limits; the snapshots of them are written by storage/portfolio_snapshots.py.
+exposure for the risk limits; the snapshots of them are written by storage/engine_stores/portfolio_snapshots.py.
 
 A position whose market has no two-sided book is marked at its cost (no unrealized PnL):
 a price is never invented, and the liquidation value counts only bids that exist.

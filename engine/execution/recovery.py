@@ -34,8 +34,8 @@ from engine.execution.executor import Executor
 from contracts.order_status import OrderStatus
 from engine.venues.base import Balances, VenueError
 from engine.venues.settlement import SettlementVenue
-from storage import execution_ledger
-from storage.audit import raise_alert
+from storage.engine_stores import execution_ledger
+from storage.desk.audit import raise_alert
 
 log = logging.getLogger("engine.recovery")
 TRADE_LOOKBACK_MS = 10 * 60_000

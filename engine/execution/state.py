@@ -16,7 +16,7 @@ from engine.execution import store
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
 from engine.execution.store import OrderRow
-from storage import claims_store
+from storage.engine_stores import claims_store
 
 
 NO_POSITION = PositionTotals()  # frozen: one shared instance for every token not held

@@ -1,5 +1,5 @@
 """The executor's records as the engine's types: orders, fills and positions, over
-storage/execution_ledger.py (their SQL), and the positions' upkeep as fills arrive.
+storage/engine_stores/execution_ledger.py (their SQL), and the positions' upkeep as fills arrive.
 
 Only the executor calls the writers here (single writer), on the connection of its own
 transaction. Every status write is a compare-and-set on the rank, and fills are keyed by
@@ -17,7 +17,7 @@ from contracts.domain import Outcome, Side, Tif
 from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus
 from engine.venues.base import TradeStatus
-from storage import execution_ledger as ledger_sql
+from storage.engine_stores import execution_ledger as ledger_sql
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from contracts.order_status import OrderStatus
 from engine.execution.bus import EventBus, OrderAdvanced
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
-from storage.db import Database, Joined
+from storage.sqlite.db import Database, Joined
 
 log = logging.getLogger("engine.executor")
 

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from contracts.domain import Book, Level
-from engine.feeds.events import BookChanged, MarketEvent, MarketListener, TradePrint
+from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketListener, TradePrint
 from engine.feeds.parse import LevelChange
 
 log = logging.getLogger("engine.feeds.books")

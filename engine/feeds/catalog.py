@@ -6,11 +6,11 @@ backtests can also add markets directly.
 
 A row that cannot be read (contracts/market_rows.py), or an imported one claiming a
 token of a market the venue lists, is never loaded: whoever built the catalog with `set_aside`
-is told (the trading core moves it into the quarantine with an alert, storage/quarantine_store.py),
+is told (the trading core moves it into the quarantine with an alert, storage/engine_stores/quarantine_store.py),
 and the rest loads, so one bad row never fails a start. A market only an imported session file
 knows (`origin = 'imported'`) is not loaded either: it lives apart from the live desk, which
 never selects, quotes, tests or values it; a backtest replays it as its own venue's
-(storage/backtest_scratch.py).
+(storage/research/backtest_scratch.py).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from contracts.payouts import Payouts, stored as stored_payouts
 from contracts.domain import MarketInfo, Outcome
 from engine.feeds.discovery import market_info
 from contracts.neg_risk_sets import why_incomplete
-from storage import catalog_store, reward_queries
-from storage.db import Database
+from storage.engine_stores import catalog_store, reward_queries
+from storage.sqlite.db import Database
 
 Row = Mapping[str, Any]
 SetAside = Callable[[list[tuple[Row, str]]], None]

@@ -5,7 +5,7 @@ loads them).
 Gamma's offset-paged `/markets` is deprecated and answers 422 past offset ~2000, so the listing
 pages `/markets/keyset` by `after_cursor` (at most 100 a page, `next_cursor` absent on the last
 one), with `include_tag=true` (items carry no tags otherwise). Each page is upserted in one
-short write transaction (storage/catalog_store.py; run in a thread, never across an await).
+short write transaction (storage/engine_stores/catalog_store.py; run in a thread, never across an await).
 Only a complete listing closes the stored markets it no longer has; a page that fails or is
 malformed raises DiscoveryError and the stored catalog stays as it was. Every market
 is stored, tradable or not; an untradable one carries its reason (e.g. a Gamma `version` other
@@ -28,8 +28,8 @@ from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.domain import MarketInfo
 from engine.feeds.parse_markets import EventRefused, GammaMarket, clob_market_fees, gamma_event, gamma_market
 from engine.feeds.rest import RestClient
-from storage import catalog_store
-from storage.db import Database, now_ms
+from storage.engine_stores import catalog_store
+from storage.sqlite.db import Database, now_ms
 
 log = logging.getLogger("engine.feeds.discovery")
 PAGE_SIZE = 100  # the venue's most per keyset page

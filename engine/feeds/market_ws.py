@@ -25,13 +25,13 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection
 
 from engine.feeds.books import BookCache
-from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
+from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.pacing import Backoff
 from engine.feeds.parse import BookSnapshot, PriceChanges, market_frame, reported_tops, top_price
 from engine.feeds.rest import RestClient, fetch_books
 from engine.feeds.spot_check import SpotCheck, SpotCheckConfig
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
-from storage.db import now_ms
+from storage.sqlite.db import now_ms
 from contracts.jsonsafe import JsonRefused
 
 log = logging.getLogger("engine.feeds.market")

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from contracts.domain import MICRO, Side, to_micros
-from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
+from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from contracts.jsonsafe import FEED_BYTES, loads_bounded
 
 log = logging.getLogger("engine.feeds.parse")

@@ -22,7 +22,7 @@ from contracts.domain import ONE
 from engine.feeds.pacing import Backoff
 from engine.feeds.parse import micros
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
-from storage.db import now_ms
+from storage.sqlite.db import now_ms
 from contracts.jsonsafe import JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.feeds.reference")

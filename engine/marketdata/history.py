@@ -2,7 +2,7 @@
 
 The range is fetched in windows (one request each); after each window the points are
 written and `import_progress.done_until` moves forward in the same transaction
-(storage/history_store.py), so an interrupted import continues where it stopped and a finished
+(storage/research/history_store.py), so an interrupted import continues where it stopped and a finished
 one does nothing again.
 """
 
@@ -16,8 +16,8 @@ from py_clob_client_v2.client import ClobClient
 from py_clob_client_v2.clob_types import PricesHistoryParams
 
 from contracts.domain import to_micros
-from storage import history_store
-from storage.db import Database
+from storage.research import history_store
+from storage.sqlite.db import Database
 
 WINDOW_MS = 24 * 3_600_000  # one day of points per request
 

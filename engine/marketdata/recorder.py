@@ -3,10 +3,10 @@ the trades, plus a marker at each moment the engine decided, into the `ticks` ta
 
 Off the hot path: the feed listener only diffs the new top of book against the last
 recorded one and appends a tuple to a buffer; a background task writes the buffer in
-batches (storage/tick_store.py: sqlite-utils insert_all, one BEGIN IMMEDIATE per batch) from a
+batches (storage/engine_stores/tick_store.py: sqlite-utils insert_all, one BEGIN IMMEDIATE per batch) from a
 worker thread with its own connection. Rows keep the order in which the engine saw the events,
 which is what lets a backtest replay them exactly (engine/backtest/). Retention's pruning is
-storage/tick_store.py's too (prune_ticks).
+storage/engine_stores/tick_store.py's too (prune_ticks).
 
 Row shapes: `book` data = {"b": [[price, size], ...], "a": [...]} best first; `change`: the
 changes of one book update, a single level in side/price/size (BUY = bid side, size 0
@@ -25,15 +25,15 @@ from pathlib import Path
 
 from contracts.domain import Book
 from engine.feeds.books import BookCache
-from engine.feeds.events import BookChanged, MarketEvent, TradePrint
-from storage.db import raw_connection
-from storage.tick_store import append_ticks
+from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
+from storage.sqlite.db import raw_connection
+from storage.engine_stores.tick_store import append_ticks
 
 log = logging.getLogger("engine.marketdata.recorder")
 FLUSH_S = 1.0
 BATCH = 1000
 RESNAPSHOT_MS = 60_000  # a full snapshot now and then bounds what a reader must replay
-# at, token_id, kind, side, price, size, mid, data (storage/tick_store.py: TICK_COLUMNS)
+# at, token_id, kind, side, price, size, mid, data (storage/engine_stores/tick_store.py: TICK_COLUMNS)
 Row = tuple[int, str, str, str | None, int | None, int | None, int | None, str | None]
 
 

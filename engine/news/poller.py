@@ -5,7 +5,7 @@ About once a second it reads the `news_feeds` setting (only when its version cha
 Settings page saves it through the one configuration writer, which validated it), and polls
 every enabled feed whose `poll_s` has passed: fetch (bounded), parse, keep the entries it has not
 acted on, match them to the feed's rules, and write the signals, the entries and the feed's
-status in one transaction (storage/news_store.py). A feed that fails is retried at its next poll;
+status in one transaction (storage/engine_stores/news_store.py). A feed that fails is retried at its next poll;
 the first failure after a success raises a NEWS_FEED_FAILED warning, the recovery NEWS_FEED_OK.
 """
 
@@ -25,9 +25,9 @@ from engine.news.entries import Entry, Matching, ParseError, parse
 from engine.news.fetch import FetchError, fetch, new_client
 from engine.feeds.catalog import MarketCatalog
 from engine.trading.views import candidates
-from storage import news_store
-from storage.audit import AlertLevel, raise_alert
-from storage.db import Database, is_locked, now_ms
+from storage.engine_stores import news_store
+from storage.desk.audit import AlertLevel, raise_alert
+from storage.sqlite.db import Database, is_locked, now_ms
 from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.news")

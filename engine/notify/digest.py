@@ -1,5 +1,5 @@
 """What the hourly cap holds back is not dropped: it is counted per channel, event and strategy
-in `notify_digest` (with the latest one's line; storage/notify_store.py keeps the table), and goes
+in `notify_digest` (with the latest one's line; storage/engine_stores/notify_store.py keeps the table), and goes
 out as one digest message per channel once the first of it has waited the digest delay:
 "12 more fills in the last 15 min: …".
 
@@ -13,8 +13,8 @@ from collections import defaultdict
 
 from sqlalchemy import Connection
 
-from storage import notify_store
-from storage.notify_store import Held
+from storage.engine_stores import notify_store
+from storage.engine_stores.notify_store import Held
 
 PLURAL = {"alert": "alerts", "fill": "fills", "entry": "entries", "exit": "exits", "refused": "refused orders",
           "venue_cancel": "orders cancelled by the venue"}

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from contracts.notify_choices import Choices
-from engine.notify import digest, events, policy
+from engine.notify import digest, policy
+from engine.notify import trade_events as events
 from engine.notify.policy import Rules, Verdict
-from storage import notify_sources, notify_store
+from storage.engine_stores import notify_sources, notify_store
 
 QUEUE_MAX = 50  # messages waiting per channel before the notifier stops reading (apprise) or digests (telegram)
 APPRISE = "apprise"

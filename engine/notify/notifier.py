@@ -32,14 +32,14 @@ from typing import Any, TypeVar
 
 from contracts import notify_choices
 from contracts.command_refusal import CommandRejected
-from storage import config_reads, notify_sources, notify_store
+from storage.engine_stores import config_reads, notify_sources, notify_store
 from contracts.redaction import RedactingFilter
 from engine.notify import intake, policy
 from engine.notify.intake import QUEUE_MAX as QUEUE_MAX
 from engine.notify.intake import Intake
 from engine.notify.policy import Rules
-from storage.audit import raise_alert
-from storage.db import Database, is_locked, now_ms
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import Database, is_locked, now_ms
 from contracts.settings import Settings, secret_values
 
 log = logging.getLogger("engine.notify")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.lite import utc_day_start
+from storage.sqlite.lite import utc_day_start
 
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
@@ -65,7 +65,7 @@ class AlertRow:
     source: str
     code: str
     message: str
-    subject: str | None = None  # what it is about, when its message varies (storage/audit.py)
+    subject: str | None = None  # what it is about, when its message varies (storage/desk/audit.py)
 
 
 def dedup_key(code: str, message: str, subject: str | None = None) -> str:
@@ -147,7 +147,7 @@ STRATEGY_LINES = 15
 
 def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int],
                     strategies: Sequence[Mapping[str, Any]] = ()) -> tuple[str, str]:
-    """The daily summary: `data` as storage reads it (storage/notify_sources.py: summary_data),
+    """The daily summary: `data` as storage reads it (storage/engine_stores/notify_sources.py: summary_data),
     with a line for each of `strategies` (those the operator chose to hear of in it)."""
     title = f"Daily summary · desk on {host} ({data['mode']})"
     state = f"{data['state']}, trading {data['trading_state']}" + (", KILL LATCHED" if data["kill_latched"] else "")

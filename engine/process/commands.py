@@ -16,11 +16,11 @@ from contracts.command_refusal import CommandRejected
 from engine.execution.placement import OrderGate
 from engine.process.control import Controller
 from engine.process.trading_seam import Trading
-from storage import command_effects
-from storage import command_payloads as payloads
-from storage import commands as queue
-from storage.command_payloads import PayloadError, kill_reason
-from storage.db import Database, is_locked, now_ms
+from storage.command_queue import command_effects
+from storage.command_queue import command_payloads as payloads
+from storage.command_queue import commands as queue
+from storage.command_queue.command_payloads import PayloadError, kill_reason
+from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.process.commands")
 LOCKED_RETRY_S = 0.1

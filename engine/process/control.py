@@ -12,14 +12,14 @@ import logging
 from typing import Any
 
 from contracts.command_refusal import CommandRejected
-from storage import engine_state as state_store
+from storage.engine_stores import engine_state as state_store
 from engine.execution.placement import OrderGate
-from storage import execution_ledger
+from storage.engine_stores import execution_ledger
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.risk import breakers
 from engine.process.trading_seam import Trading
-from storage.audit import raise_alert, write_audit
-from storage.db import Database, now_ms
+from storage.desk.audit import raise_alert, write_audit
+from storage.sqlite.db import Database, now_ms
 from contracts.settings import Settings
 
 log = logging.getLogger("engine.process.control")

@@ -30,7 +30,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.trading.jobs import Job
-from storage.db import is_locked
+from storage.sqlite.db import is_locked
 
 log = logging.getLogger("engine.process.scheduler")
 LOCK_RETRIES = 3  # tries within one run, a short pause apart

@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine.execution.placement import OrderGate
 from engine.trading.core import TradingCore
 from engine.process.trading_seam import Trading
-from storage.db import Database
+from storage.sqlite.db import Database
 from contracts.settings import Settings
 
 

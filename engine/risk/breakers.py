@@ -24,9 +24,9 @@ from sqlalchemy import Connection
 
 from engine.risk.gate import TradingState
 from contracts.limits import Limits
-from storage import engine_state
-from storage.audit import raise_alert
-from storage.db import utc_day_start
+from storage.engine_stores import engine_state
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import utc_day_start
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 ERROR_WINDOW_MS = 5 * 60_000

@@ -16,8 +16,8 @@ from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Decision, Reason, RiskContext, TradingState
 from contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
-from storage.commands import post_command
-from storage.db import Database
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database
 
 RISK_ACTOR = "risk"
 REASONS = {reason.value: reason for reason in Reason}

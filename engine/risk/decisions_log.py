@@ -17,8 +17,8 @@ from collections.abc import Iterable
 
 from contracts.domain import Intent
 from engine.risk.gate import Decision, Reason
-from storage import risk_store
-from storage.db import Database
+from storage.engine_stores import risk_store
+from storage.sqlite.db import Database
 
 REPEAT_MS = 60_000
 MAX_ROWS = 200_000

@@ -27,7 +27,7 @@ from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, Tr
 from contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
 from engine.risk.volatility_guard import VolatilityGuard
-from storage.db import Database
+from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.risk")
 

@@ -18,9 +18,9 @@ from engine.risk.breakers import SEVERITY
 from engine.risk.gate import TradingState
 from contracts.limits import Limits
 from contracts.strategy_limits import DEFAULTS
-from storage import risk_store
-from storage.audit import raise_alert
-from storage.db import Database, utc_day_start
+from storage.engine_stores import risk_store
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import Database, utc_day_start
 
 log = logging.getLogger("engine.risk.strategy")
 DAILY_LOSS = "STRATEGY_DAILY_LOSS"

@@ -14,8 +14,8 @@ from contracts.domain import MarketView
 from engine.risk import breakers
 from engine.risk.gate import TradingState
 from engine.risk.volatility import Change, Reading, Settings, VolatilityBreaker
-from storage.audit import raise_alert
-from storage.db import Database
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.risk.volatility")
 VOLATILITY = "VOLATILITY"  # the desk's trading-state reason and alert code

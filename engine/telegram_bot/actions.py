@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from storage.command_payloads import REASON_CHARS
+from storage.command_queue.command_payloads import REASON_CHARS
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,9 @@ from contracts.redaction import RedactingFilter
 from engine.telegram_bot import actions, replies
 from engine.telegram_bot.delivery import Delivery
 from engine.telegram_bot.guard import Confirmations, RateLimit, Strangers
-from storage import posting
-from storage.audit import ack_alert, raise_alert, write_audit
-from storage.db import Database
+from storage.command_queue import posting
+from storage.desk.audit import ack_alert, raise_alert, write_audit
+from storage.sqlite.db import Database
 from contracts.settings import Settings, TelegramSettings, secret_values
 
 log = logging.getLogger("engine.telegram_bot")
@@ -233,7 +233,7 @@ class DeskBot:
         version, _ = found
 
         def save() -> str:
-            from storage.config import ConfigError, set_strategy_enabled  # only this command needs it
+            from storage.desk.config import ConfigError, set_strategy_enabled  # only this command needs it
 
             try:
                 saved = set_strategy_enabled(self.database(), name=name, version=version, enabled=enabled,

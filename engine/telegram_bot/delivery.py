@@ -5,7 +5,7 @@ failed with a NOTIFY_FAILED alert (one per run of failures, like the apprise cha
 
 A message queued more than an hour before the bot read it (the bot was stopped) is not sent on
 its own: it is marked failed, and one line says how many were skipped. The queue functions are
-the notifier's own (storage/notify_store.py), so both channels keep one table the same way.
+the notifier's own (storage/engine_stores/notify_store.py), so both channels keep one table the same way.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from engine.notify import policy
-from storage import notify_store
-from storage.audit import raise_alert
-from storage.db import Database, now_ms
+from storage.engine_stores import notify_store
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import Database, now_ms
 from contracts.settings import Settings, TelegramSettings
 
 log = logging.getLogger("engine.telegram_bot.delivery")

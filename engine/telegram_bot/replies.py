@@ -2,8 +2,8 @@
 worker thread). Plain text; app.py escapes it and wraps tables in <pre>.
 
 `/status` is exactly `python -m engine status` (engine/cli/desk.py: status_lines over
-storage/desk_status.py); the lists come from storage/desk_lists.py and desk_lookups.py; a
-command's outcome is the engine's own answer (storage/answers.py), worded as done, refused with
+storage/desk/desk_status.py); the lists come from storage/desk/desk_lists.py and desk_lookups.py; a
+command's outcome is the engine's own answer (storage/command_queue/answers.py), worded as done, refused with
 the reason, or queued.
 """
 
@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine.cli.desk import alert_line, status_lines
-from storage import answers, desk_lists, desk_lookups, desk_status
-from storage.answers import Outcome
-from storage.lite import now_ms, read_connection, snapshot, utc_day_start
+from storage.command_queue import answers
+from storage.desk import desk_lists, desk_lookups, desk_status
+from storage.command_queue.answers import Outcome
+from storage.sqlite.lite import now_ms, read_connection, snapshot, utc_day_start
 from contracts.settings import Settings
 
 DAY_MS = 86_400_000

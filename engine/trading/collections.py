@@ -29,8 +29,8 @@ from contracts.command_refusal import CommandRejected
 from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import SettlementTx, SettlementVenue
-from storage import claims_store
-from storage.audit import raise_alert
+from storage.engine_stores import claims_store
+from storage.desk.audit import raise_alert
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor

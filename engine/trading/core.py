@@ -27,7 +27,7 @@ from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_e
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.game_start import hold_for_game_start
 from engine.execution.bus import EventBus, FillApplied
-from engine.feeds.events import MarketEvent, MarketResolved, TickSizeChanged
+from engine.feeds.market_data_events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.marketdata.recorder import Recorder
 from engine.analytics.markout_job import MarkoutJob
 from engine.trading.collections import Collections
@@ -46,7 +46,7 @@ from engine.trading.parts import ReplaySource
 from engine.trading.venue_link import VenueLink
 from engine.venues.paper import PaperVenue
 from engine.trading.views import load_fair_values, market_views, snapshot, strategy_state
-from storage.db import Database, is_locked, now_ms
+from storage.sqlite.db import Database, is_locked, now_ms
 from contracts.settings import Settings
 
 log = logging.getLogger("engine.trading.core")
@@ -158,7 +158,7 @@ class TradingCore:
                 await self.recorder.start()
             if self._loop is None or self._loop.done():
                 # Its own context: the loop's placements are the strategies', not those of the
-                # start command that happened to launch it (storage/command_effects.py).
+                # start command that happened to launch it (storage/command_queue/command_effects.py).
                 self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
         self.deciding = True
 

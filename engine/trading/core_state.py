@@ -10,10 +10,10 @@ from contracts.domain import MICRO
 from contracts import limits, strategy_limits
 from engine.risk import breakers
 from engine.risk.gate import TradingState
-from storage import config_reads, execution_ledger, quarantine_store
-from storage.audit import raise_alert, write_audit
-from storage import trading_reads
-from storage.db import Database, now_ms
+from storage.engine_stores import config_reads, execution_ledger, quarantine_store
+from storage.desk.audit import raise_alert, write_audit
+from storage.engine_stores import trading_reads
+from storage.sqlite.db import Database, now_ms
 
 # Halts an operator's Start clears (after looking into them). Other states end their own
 # way (engine/risk/breakers.py): a daily loss at 00:00 UTC or by raising its limit, a
@@ -56,7 +56,7 @@ def load_all(db: Database, current: Loaded | None = None) -> Loaded:
 
 def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) -> set[str]:
     """A critical alert for each invalid stored value not reported yet, and the quarantine's
-    configuration entries made exactly these (storage/quarantine_store.py: `status` lists
+    configuration entries made exactly these (storage/engine_stores/quarantine_store.py: `status` lists
     them); returns the problems now outstanding (a fixed one can be reported again if it
     comes back)."""
     with db.write() as conn:

@@ -30,7 +30,7 @@ from engine.trading import selling
 from engine.trading.exit_book import ExitState, Key
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.trading.selling import Holding, Sold
-from storage.audit import raise_alert, write_audit
+from storage.desk.audit import raise_alert, write_audit
 
 if TYPE_CHECKING:
     from engine.execution.store import OrderRow

@@ -21,8 +21,8 @@ from engine.risk.decisions_log import prune
 from engine.trading.exits import cancel_stale
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.rewards import reward_job
-from storage import portfolio_snapshots
-from storage.tick_store import prune_ticks
+from storage.engine_stores import portfolio_snapshots
+from storage.engine_stores.tick_store import prune_ticks
 
 if TYPE_CHECKING:
     from engine.analytics.markout_job import MarkoutJob

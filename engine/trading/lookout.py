@@ -15,8 +15,8 @@ from engine.trading.balance_watch import BalanceWatch
 from engine.trading.venue_conditions import ConditionBoard, live_conditions
 from engine.trading.venue_link import VenueLink
 from engine.trading.watch import Thresholds, Watch
-from storage.audit import AlertLevel, raise_alert
-from storage.db import Database
+from storage.desk.audit import AlertLevel, raise_alert
+from storage.sqlite.db import Database
 
 
 def thresholds(config: dict[str, Any]) -> Thresholds:

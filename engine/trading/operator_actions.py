@@ -25,8 +25,8 @@ from engine.trading.selling import Holding
 from contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
 from contracts.order_status import OrderStatus
 from engine.trading.views import market_views
-from storage import trading_reads, trading_writes
-from storage.audit import write_audit
+from storage.engine_stores import trading_reads, trading_writes
+from storage.desk.audit import write_audit
 
 if TYPE_CHECKING:
     from contracts.limits import Limits
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from engine.risk.monitor import RiskMonitor
     from engine.trading.strategy_host import StrategyHost
     from engine.trading.venue_link import VenueLink
-    from storage.db import Database
+    from storage.sqlite.db import Database
 
 BOOK_WAIT_S = 5.0
 

@@ -16,7 +16,7 @@ from contracts.domain import ONE, to_micros
 from engine.feeds.parse_markets import json_list
 from engine.feeds.rest import RestClient
 from engine.trading.operator_actions import settle_resolution
-from storage.audit import raise_alert
+from storage.desk.audit import raise_alert
 
 if TYPE_CHECKING:
     from engine.trading.venue_link import VenueLink

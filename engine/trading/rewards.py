@@ -35,8 +35,8 @@ from typing import Any, Protocol
 from contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, order_score, sample_shares,
                                              scores_now)
 from contracts.domain import ONE, Book, to_micros
-from storage import reward_queries as rq
-from storage.db import Database
+from storage.engine_stores import reward_queries as rq
+from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.rewards")
 DESK, BOOK = "desk", "book"

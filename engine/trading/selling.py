@@ -25,7 +25,7 @@ from contracts.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.risk import self_trade
-from storage import trading_reads
+from storage.engine_stores import trading_reads
 
 if TYPE_CHECKING:
     from contracts.limits import Limits

@@ -14,10 +14,10 @@ import logging
 
 from contracts.venue_rules import TICKS
 from contracts.domain import MarketInfo, fmt
-from engine.feeds.events import TickSizeChanged
+from engine.feeds.market_data_events import TickSizeChanged
 from engine.feeds.catalog import MarketCatalog
-from storage import trading_writes
-from storage.db import Database
+from storage.engine_stores import trading_writes
+from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.trading.ticks")
 

@@ -24,7 +24,7 @@ from engine.execution.placement import OrderGate
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog, Row
 from engine.feeds.discovery import enrich_fees, make_refresh_job
-from engine.feeds.events import MarketEvent
+from engine.feeds.market_data_events import MarketEvent
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.reference import ReferenceFeed
 from engine.feeds.rest import RestClient
@@ -35,9 +35,9 @@ from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
 from engine.venues.settlement import SettlementVenue
-from storage import quarantine_store
-from storage.audit import raise_alert
-from storage.db import Database
+from storage.engine_stores import quarantine_store
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.trading.venue_link")
 
@@ -191,7 +191,7 @@ class VenueLink:
 
     def _set_aside(self, rows: list[tuple[Row, str]]) -> None:
         """Rows the catalog could not load leave the catalog for the quarantine, alerted: the
-        engine runs without them rather than failing (storage/quarantine_store.py)."""
+        engine runs without them rather than failing (storage/engine_stores/quarantine_store.py)."""
         log.error("market rows set aside", extra={"markets": [str(r.get("condition_id")) for r, _ in rows]})
         with self.db.write() as conn:
             quarantine_store.set_aside_markets(conn, rows, self.clock())

@@ -16,8 +16,8 @@ from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from contracts.market_filter import MarketCandidate
-from storage import trading_reads
-from storage.db import Database
+from storage.engine_stores import trading_reads
+from storage.sqlite.db import Database
 
 OPERATOR_SOURCE = "operator"
 DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with the marks

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from contracts.domain import notional
 from engine.execution.bus import EventBus, FillApplied, PlacementRefused
-from storage.audit import AlertLevel
+from storage.desk.audit import AlertLevel
 
 Raise = Callable[[AlertLevel, str, str], None]  # (level, code, message)
 

@@ -21,7 +21,7 @@ from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.venue_rules import taker_fee
-from engine.feeds.events import BookChanged, MarketEvent, MarketResolved, TradePrint
+from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
 from engine.venues.paper_wallet import PaperWallet, cash_flow
@@ -43,8 +43,8 @@ from engine.venues.base import (
     VenueTrade,
     venue_status,
 )
-from storage import paper_book as book_store
-from storage.db import Database, is_locked, now_ms
+from storage.engine_stores import paper_book as book_store
+from storage.sqlite.db import Database, is_locked, now_ms
 
 GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
 EXPIRED = "CANCELED_EXPIRED_ORDER"  # the venue's status for a GTD it took off the book

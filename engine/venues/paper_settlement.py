@@ -31,10 +31,10 @@ from contracts.domain import ONE, MarketInfo, fmt
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit
-from storage import paper_book as book_store
-from storage import paper_settlement_store as store
-from storage import reward_queries
-from storage.db import Database, now_ms
+from storage.engine_stores import paper_book as book_store
+from storage.engine_stores import paper_settlement_store as store
+from storage.engine_stores import reward_queries
+from storage.sqlite.db import Database, now_ms
 
 NOT_FINAL = "result for condition not received yet"
 DAY_MS = 86_400_000

@@ -19,7 +19,7 @@ from engine.feeds.catalog import MarketCatalog
 from engine.venues import paper_settlement as settled
 from engine.venues.base import OrderRequest
 from engine.venues.paper_rules import Wallet, buy_cost
-from storage import paper_book as book_store
+from storage.engine_stores import paper_book as book_store
 
 
 class RestingOrder(Protocol):

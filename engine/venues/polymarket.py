@@ -71,7 +71,7 @@ from engine.venues.polymarket_wire import (
     user_events,
     venue_order,
 )
-from storage.db import now_ms
+from storage.sqlite.db import now_ms
 from contracts.jsonsafe import keep_recursion_limit_sane
 from contracts.settings import Settings
 

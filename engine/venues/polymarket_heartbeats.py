@@ -24,7 +24,7 @@ from typing import Any
 
 from engine.venues.polymarket_calls import ClobCaller
 from engine.venues.polymarket_client import CallFailure
-from storage.db import now_ms
+from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.venues.polymarket")
 # After a send with no answer (or a busy venue): try again this soon, well inside the 10 s deadline.

@@ -8,9 +8,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from storage import config, queries
-from storage import trading_queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import trading_queries
+from storage.sqlite.db import Database
 from contracts.settings import secret_values
 
 from pages.widgets.common import ACTOR, plural, settings

@@ -1,11 +1,11 @@
 """The password gate: nothing but these pages is registered until the operator logs in.
 
 A login survives a page reload for DASHBOARD_SESSION_HOURS through a signed, expiring token in
-the page's address (`?s=…`, storage/dashboard_sessions.py): it holds neither the password nor
+the page's address (`?s=…`, storage/dashboard_queries/dashboard_sessions.py): it holds neither the password nor
 its hash. Log out revokes it. A page opened before logging in (a bookmark, a link from a
 notification) is where the operator lands after logging in. Wrong passwords are slowed per
 session and, across every session and dashboard process, by the desk-wide guess budget of
-storage/login_budget.py: a guess takes its token before the password is checked.
+storage/dashboard_queries/login_budget.py: a guess takes its token before the password is checked.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from urllib.parse import urlparse
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from storage import dashboard_sessions
-from storage.audit import raise_alert, write_audit
-from storage.db import Database
-from storage.migrations import is_migrated
+from storage.dashboard_queries import dashboard_sessions
+from storage.desk.audit import raise_alert, write_audit
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import is_migrated
 from contracts.passwords import verify_password
 
 from pages.widgets.common import ACTOR, _database, settings
-from storage.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
+from storage.dashboard_queries.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 
 AUTH_KEY = "authenticated"
 TOKEN_KEY = "session_token"

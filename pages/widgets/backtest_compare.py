@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from storage import backtest_queries
-from storage.db import Database
+from storage.research import backtest_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.figures import CHART_CONFIG
 from charts import backtest as figures

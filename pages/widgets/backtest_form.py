@@ -18,9 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from contracts.strategy_kinds import registry, validate_params
-from storage import backtest_queries
-from storage import trading_queries
-from storage.db import Database
+from storage.research import backtest_queries
+from storage.dashboard_queries import trading_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size_defaults
 from pages.widgets.common import ACTOR, utc

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 
-from storage.audit import write_audit
-from storage.db import Database, now_ms
+from storage.desk.audit import write_audit
+from storage.sqlite.db import Database, now_ms
 
 from pages.widgets.logtail import engine_log_path
 
@@ -65,7 +65,7 @@ def make_spec(**fields: Any) -> BacktestSpec:
 
 def create_audited_run(db: Database, spec: BacktestSpec, name: str, *, actor: str) -> int:
     """The run row (status 'running') and its `backtest.launch` audit row, in one transaction."""
-    from storage.backtest_runs import insert_run
+    from storage.research.backtest_runs import insert_run
 
     with db.write() as conn:
         run_id = insert_run(conn, spec, name)
@@ -104,7 +104,7 @@ def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: st
                 start_new_session=True,
             )
     except OSError as exc:
-        from storage.backtest_runs import fail
+        from storage.research.backtest_runs import fail
 
         fail(db, run_id, f"could not start the backtest process: {exc}")
         raise

@@ -12,8 +12,8 @@ from charts import backtest as figures
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
 from charts.tables import Col
 from reports import backtest as report
-from storage import backtest_queries
-from storage.db import Database
+from storage.research import backtest_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
 from pages.widgets.common import plural, utc

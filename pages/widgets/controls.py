@@ -16,9 +16,9 @@ from typing import Any
 
 import streamlit as st
 
-from storage.commands import CommandRow, new_idempotency_key, post_command
-from storage import queries
-from storage.db import Database
+from storage.command_queue.commands import CommandRow, new_idempotency_key, post_command
+from storage.dashboard_queries import status_queries as queries
+from storage.sqlite.db import Database
 
 from pages.widgets.common import ACTOR, Answer, remember_answer, settings
 from charts.tables import Col
@@ -46,7 +46,7 @@ def _key_for(slot: str, now: float) -> tuple[str, float | None]:
 def post(
     db: Database, kind: str, payload: dict[str, Any] | None = None, *, slot: str | None = None
 ) -> CommandRow:
-    """Queue a command once per press (audited by storage.commands), expiring after
+    """Queue a command once per press (audited by storage.command_queue.commands), expiring after
     COMMAND_TTL_SECONDS as the CLI's commands do.
 
     `slot` separates presses that must not collapse into each other (cancelling two

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from storage.db import Database
+from storage.sqlite.db import Database
 
 from pages.widgets.common import Answer, remember_answer
 from pages.widgets.controls import post_and_wait

@@ -13,8 +13,8 @@ import streamlit as st
 from charts import text
 from charts.tables import Col
 from contracts.neg_risk_sets import why_incomplete
-from storage import event_queries
-from storage.db import Database
+from storage.dashboard_queries import event_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.tables import show_table
 

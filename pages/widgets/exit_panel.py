@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from storage import portfolio_queries, queries
-from storage.db import Database
+from storage.dashboard_queries import portfolio_queries, status_queries as queries
+from storage.sqlite.db import Database
 
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.usage import limit_values

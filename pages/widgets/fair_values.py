@@ -11,8 +11,9 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import streamlit as st
 
-from storage import config, market_queries, trading_queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import market_queries, trading_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.common import ACTOR, prob_column, time_column
 from pages.widgets.controls import saved_then_reload

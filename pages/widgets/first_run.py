@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage.audit import write_audit
+from storage.desk.audit import write_audit
 from contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
 from contracts.settings import load_settings
 

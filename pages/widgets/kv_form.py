@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from storage import config
+from storage.desk import config
 
 from pages.widgets.common import database
 from pages.widgets.controls import saved_then_reload

@@ -12,8 +12,8 @@ from charts.tables import Col
 from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from contracts.protocol_v2 import PROTOCOL_V2
 from charts.trades_on_price import trades_on_price_figure
-from storage import chart_queries, market_queries, trading_queries
-from storage.db import Database, now_ms
+from storage.dashboard_queries import chart_queries, market_queries, trading_queries
+from storage.sqlite.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures, portfolio

@@ -1,6 +1,6 @@
 """The Strategies page's markout section: whether each strategy earns the spread or pays it.
 A chart of each strategy's markout curve, then the figures per strategy and market (reads
-storage/markout_queries.py; definitions in README "Markouts")."""
+storage/research/markout_queries.py; definitions in README "Markouts")."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from charts.markouts import markout_curve_figure
 from charts.style import CHART_CONFIG
 from charts.tables import Col
 from pages.widgets.tables import rows_height, show_table
-from storage.db import Database
-from storage.markout_queries import markout_tables
+from storage.sqlite.db import Database
+from storage.research.markout_queries import markout_tables
 
 COLUMNS = {
     "market": Col("market", "name"),

@@ -7,8 +7,9 @@ import json
 
 import streamlit as st
 
-from storage import config, queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import status_queries as queries
+from storage.sqlite.db import Database
 
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload

@@ -13,9 +13,10 @@ import streamlit as st
 
 from contracts import notify_choices
 from contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
-from storage import config, queries
-from storage import trading_queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import trading_queries
+from storage.sqlite.db import Database
 from contracts.settings import Settings
 
 from pages.widgets.common import ACTOR

@@ -10,9 +10,10 @@ from typing import Any
 import streamlit as st
 
 from contracts.runtime_settings import SETTINGS
-from storage import config, queries
-from storage import notify_queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import notify_queries
+from storage.sqlite.db import Database
 from contracts.settings import Settings
 
 from pages.widgets.common import ACTOR

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import streamlit as st
 
-from storage import queries
-from storage import portfolio_queries
-from storage.db import Database, now_ms
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import portfolio_queries
+from storage.sqlite.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures

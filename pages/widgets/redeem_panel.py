@@ -10,8 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from storage import collection_queries
-from storage.db import Database
+from storage.dashboard_queries import collection_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.common import time_column, usdc, usdc_column
 from pages.widgets.dialogs import open_dialog

@@ -1,8 +1,8 @@
 """Strategies page, one strategy's liquidity rewards and maker rebates, beside its spread capture,
 fees and 60 s markout: how its resting orders score for the venue's reward programs, the rewards
-estimated and paid per day and market (storage/reward_queries.py, written by
+estimated and paid per day and market (storage/engine_stores/reward_queries.py, written by
 engine/trading/rewards.py), and whether its fills earn the spread or pay it
-(storage/markout_queries.py)."""
+(storage/research/markout_queries.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ import streamlit as st
 from charts import text
 from pages.widgets import figures
 from pages.widgets.common import usdc
-from storage import markout_queries, reward_queries, strategy_queries
-from storage.db import Database
+from storage.research import markout_queries
+from storage.engine_stores import reward_queries
+from storage.dashboard_queries import strategy_queries
+from storage.sqlite.db import Database
 
 
 def rewards_panel(db: Database, mode: str, name: str) -> None:

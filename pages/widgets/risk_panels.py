@@ -8,11 +8,12 @@ from typing import Any
 import streamlit as st
 
 from contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
-from storage import config, queries
-from storage import desk_status
-from storage import market_queries
-from storage import portfolio_queries
-from storage.db import Database, now_ms
+from storage.desk import config
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import desk_status
+from storage.dashboard_queries import market_queries
+from storage.dashboard_queries import portfolio_queries
+from storage.sqlite.db import Database, now_ms
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures

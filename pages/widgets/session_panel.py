@@ -1,6 +1,6 @@
 """Recording sessions on the dashboard: the list, start and stop, rename and notes, export to a
 file another desk imports, delete (confirmed); and the session picker of the New backtest and
-Sweep tabs. Every write goes through storage/recording_sessions.py (validated, audited).
+Sweep tabs. Every write goes through storage/research/recording_sessions.py (validated, audited).
 
 The picker's options are the sessions' names only, never a live figure (a tick count that
 grows while the desk records would change the label the browser sends back, and the pick
@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from storage import recording_sessions as rs
-from storage.db import Database, now_ms
-from storage.session_files import export_session
+from storage.research import recording_sessions as rs
+from storage.sqlite.db import Database, now_ms
+from storage.research.session_files import export_session
 
 from pages.widgets.common import ACTOR, utc
 from charts import text

@@ -10,10 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
-from storage import config, queries
-from storage import desk_status
-from storage import portfolio_queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import desk_status
+from storage.dashboard_queries import portfolio_queries
+from storage.sqlite.db import Database
 from contracts.settings import Settings
 
 from pages.widgets.common import ACTOR, mode_badge, remember_answer

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage import news_queries
-from storage.db import Database, now_ms
+from storage.dashboard_queries import news_queries
+from storage.sqlite.db import Database, now_ms
 
 from pages.widgets.common import prob_column, time_column
 from charts import text

@@ -14,8 +14,8 @@ import streamlit as st
 from contracts.params import check_value
 from contracts.strategy_kinds import registry, validate_params
 from contracts.market_filter import FILTER_FIELDS, validate_market_spec
-from storage import market_queries
-from storage.db import Database
+from storage.dashboard_queries import market_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.fields import ErrorSlots, render_specs
 

@@ -17,8 +17,9 @@ from typing import Any
 import streamlit as st
 
 from contracts.strategy_kinds import registry
-from storage import config, portfolio_queries, trading_queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import portfolio_queries, trading_queries
+from storage.sqlite.db import Database
 from contracts.jsonsafe import read_stored
 
 from pages.widgets.common import ACTOR

@@ -19,8 +19,9 @@ import streamlit as st
 
 from contracts import metrics
 from contracts.strategy_limits import STRATEGY_LIMITS
-from storage import config, strategy_queries
-from storage.db import Database
+from storage.desk import config
+from storage.dashboard_queries import strategy_queries
+from storage.sqlite.db import Database
 
 from charts import text
 from pages.widgets import figures

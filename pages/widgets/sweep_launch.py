@@ -3,7 +3,7 @@ trial's params. Pure (no streamlit), so the page stays thin and this is testable
 
 The launch is audited (`sweep.launch`); the sweep process owns its study (Optuna, in the sweeps
 file beside the trading database) and writes nothing in the trading database. "Use these
-params" goes through storage.config.save_strategy: the strategies table, an audit row and a
+params" goes through storage.desk.config.save_strategy: the strategies table, an audit row and a
 reload_config command, exactly like an edit on the Strategies page.
 """
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.audit import write_audit
-from storage.config import Saved, save_strategy
-from storage.db import Database
+from storage.desk.audit import write_audit
+from storage.desk.config import Saved, save_strategy
+from storage.sqlite.db import Database
 
 from pages.widgets.backtest_launch import child_alive, keep_child, log_dir
 
@@ -92,9 +92,9 @@ def merged_params(current: dict[str, Any], trial: dict[str, Any]) -> tuple[dict[
 def use_params(db: Database, *, strategy: str, version: int, kind: str, current: dict[str, Any],
                markets: Any, trial: dict[str, Any], actor: str) -> Saved:
     """Save a trial's params into a configured strategy through the audited path (validated
-    first: storage.config.ConfigError on bad params, StaleVersion when it changed meanwhile)."""
+    first: storage.desk.config.ConfigError on bad params, StaleVersion when it changed meanwhile)."""
     from contracts.strategy_kinds import validate_params
-    from storage.config import ConfigError
+    from storage.desk.config import ConfigError
 
     merged, _ = merged_params(current, trial)
     clean, errors = validate_params(kind, merged)

@@ -20,11 +20,11 @@ from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, 
 from contracts.sweep_workers import worker_budget
 from contracts.strategy_kinds import registry
 from reports import sweep as sweep_report
-from storage import backtest_queries
-from storage import trading_queries
-from storage.config import ConfigError, StaleVersion
-from storage.db import Database
-from storage.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
+from storage.research import backtest_queries
+from storage.dashboard_queries import trading_queries
+from storage.desk.config import ConfigError, StaleVersion
+from storage.sqlite.db import Database
+from storage.research.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
 
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.backtest_form import default_range, to_ms

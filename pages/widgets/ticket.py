@@ -24,8 +24,8 @@ from contracts.ticket import (
     parse_ticket,
     preview,
 )
-from storage import market_queries, queries
-from storage.db import Database
+from storage.dashboard_queries import market_queries, status_queries as queries
+from storage.sqlite.db import Database
 
 from pages.widgets.common import money, render_answer
 from pages.widgets.controls import post_and_wait

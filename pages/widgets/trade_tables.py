@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from contracts.order_status import FILL_LIFECYCLE, RANK
-from storage import market_queries
-from storage import trading_queries
-from storage.db import Database
+from storage.dashboard_queries import market_queries
+from storage.dashboard_queries import trading_queries
+from storage.sqlite.db import Database
 
 from pages.widgets.common import utc_day_ms
 from pages.widgets.dialogs import open_dialog

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 
 from contracts.limits import BY_NAME, LIMITS, LimitError, parse_value
-from storage.portfolio_queries import RiskUsage
+from storage.dashboard_queries.portfolio_queries import RiskUsage
 
 
 def limit_values(rows: pd.DataFrame) -> dict[str, Decimal]:

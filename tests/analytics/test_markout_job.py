@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 
 from engine.analytics.markout_job import MarkoutJob
-from storage import markout_queries as q
-from storage.db import Database
-from storage.migrations import migrate
+from storage.research import markout_queries as q
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 T0 = 1_800_000_000_000
 SH = 1_000_000

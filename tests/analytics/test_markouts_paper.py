@@ -17,9 +17,9 @@ from engine.analytics.markout_job import MarkoutJob
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage import markout_queries as q
-from storage.db import Database, now_ms
-from storage.migrations import migrate
+from storage.research import markout_queries as q
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow

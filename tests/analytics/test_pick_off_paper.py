@@ -23,7 +23,7 @@ from py_clob_client_v2 import OrderArgs, PartialCreateOrderOptions
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage import markout_queries as q
+from storage.research import markout_queries as q
 from tests.analytics.test_markouts_paper import SH, mark_time, paper_core, until, yes_mid
 from tests.simulator.conftest import deposit_client
 

@@ -17,8 +17,8 @@ from engine.backtest.runner import BacktestSpec, run_sync
 from engine.venues import paper_fills
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database, now_ms
-from storage.migrations import migrate
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow

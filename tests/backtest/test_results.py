@@ -14,7 +14,7 @@ from engine.backtest import runner
 from engine.backtest.results import Samples, kept_rows
 from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
 from contracts.settings import load_settings
-from storage.backtest_recording import ReplayRows
+from storage.research.backtest_recording import ReplayRows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402

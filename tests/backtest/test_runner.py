@@ -24,7 +24,7 @@ from contracts.domain import MICRO, Side
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
 from contracts.settings import load_settings
-from storage.migrations import migrate
+from storage.sqlite.migrations import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -149,9 +149,9 @@ def test_a_size_below_the_markets_minimum_is_explained_with_counts_by_reason(tmp
 
 
 def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the_drawdown(tmp_path: Path) -> None:
-    from storage import backtest_runs as store
+    from storage.research import backtest_runs as store
     from contracts.metrics import max_drawdown
-    from storage.db import Database
+    from storage.sqlite.db import Database
 
     result = _plain_backtest(tmp_path, PARAMS, events=20_000)
     metrics = result.metrics

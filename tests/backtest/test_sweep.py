@@ -286,7 +286,7 @@ def test_a_storage_url_with_a_password_never_goes_on_the_command_line(
                       "--to", str(end), "--storage", "postgresql://sweeper:hunter2@db.internal/sweeps"], env=env)
     assert result.returncode == 1 and "SWEEP_STORAGE" in result.stderr and "hunter2" not in result.stderr
     # From the environment (or .env) it is the default storage, and printed masked.
-    from storage.sweep_queries import shown_url, sweeps_storage
+    from storage.research.sweep_queries import shown_url, sweeps_storage
 
     env_file = tmp_path / "desk.env"
     env_file.write_text("SWEEP_STORAGE=postgresql://sweeper:hunter2@db.internal/sweeps\n")

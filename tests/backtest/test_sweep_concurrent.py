@@ -106,7 +106,7 @@ def postgres() -> Iterator[Server]:
 
 def test_two_machines_started_together_on_a_postgresql_study(recording: Recording, postgres: Server,
                                                               tmp_path: Path) -> None:
-    from storage.sweep_queries import sweep_view
+    from storage.research.sweep_queries import sweep_view
 
     url = postgres.url()  # postgresql://: SQLAlchemy's default driver for it, psycopg 3, pinned in requirements.txt
     machines = [_machine(recording, tmp_path / f"machine-{i}", f"SWEEP_STORAGE={url}\n") for i in range(2)]

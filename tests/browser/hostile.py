@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from storage.db import now_ms
+from storage.sqlite.db import now_ms
 from tests.dashboard.seed import BTC, ELECTION, RAIN
 
 PAD = " and the rest of a long question that the tables cut, so its hover box holds it whole"

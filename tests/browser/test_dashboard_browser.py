@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from pages.widgets.usage import usage_rows
-from storage import queries
-from storage import portfolio_queries
-from storage.db import Database
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import portfolio_queries
+from storage.sqlite.db import Database
 from contracts.passwords import hash_password
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot

@@ -20,8 +20,8 @@ import pytest
 
 from contracts.passwords import hash_password
 from reports.backtest import write_backtest_report
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.hostile import FOREIGN, Canary, foreign_rules, make_hostile, payload
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page

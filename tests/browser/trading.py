@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 
-from storage.commands import post_command
-from storage.db import Database
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database
 from tests.browser.cdp import Page
 from tests.helpers import wait_until
 

@@ -19,10 +19,10 @@ from engine.process.runtime import single_instance
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database, now_ms
-from storage.migrations import migrate
-from storage.desk_status import HEARTBEAT_STALE_S
-from storage.queries import engine_status
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
+from storage.desk.desk_status import HEARTBEAT_STALE_S
+from storage.dashboard_queries.status_queries import engine_status
 from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.audit import raise_alert
-from storage.commands import post_command
-from storage.db import Database
-from storage.migrations import migrate
+from storage.desk.audit import raise_alert
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 
 MARKET = "0x" + "ab" * 32

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.migrations import migrate
+from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env
 
 # Run the CLI's main() in-process of a fresh interpreter, then report sys.modules on stderr.
@@ -83,7 +83,7 @@ def _seed_desk(db_path: Path) -> None:
     acknowledged and not, and the venue in maintenance."""
     import sqlite3
 
-    from storage.lite import now_ms, utc_day_start
+    from storage.sqlite.lite import now_ms, utc_day_start
 
     now = now_ms()
     day = utc_day_start(now)
@@ -160,7 +160,7 @@ def test_status_names_every_venue_condition_and_never_says_ok_while_one_holds(de
     says both (text and JSON), not "venue ok"."""
     import sqlite3
 
-    from storage.lite import now_ms
+    from storage.sqlite.lite import now_ms
 
     now = now_ms()
     conditions = [{"code": "unreachable", "since": now - 45_000, "detail": "no answer from the venue for over 30 s"},

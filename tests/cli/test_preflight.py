@@ -17,8 +17,8 @@ from eth_account import Account
 
 from engine.feeds.discovery import refresh_markets
 from simulator.testing import SimHandle, running_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.helpers import isolated_env, run_cli
 
 pytestmark = pytest.mark.slow

@@ -19,8 +19,8 @@ from engine.cli.preflight_orders import pick_markets
 from engine.feeds.discovery import refresh_markets
 from simulator.signing import EXCHANGE_V2, NEG_RISK_ADAPTER
 from simulator.testing import SimHandle, running_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.helpers import isolated_env, run_cli
 
 pytestmark = pytest.mark.slow

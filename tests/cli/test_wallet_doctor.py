@@ -14,7 +14,7 @@ import pytest
 from eth_account import Account
 
 from simulator.testing import SimHandle, running_simulator
-from storage.migrations import migrate
+from storage.sqlite.migrations import migrate
 from tests.helpers import isolated_env, run_cli
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from contracts.passwords import hash_password
 from tests.helpers import ROOT
 
@@ -149,7 +149,7 @@ def engine_up(db: Database, *, state: str = "RUNNING", mode: str = "paper") -> N
     """The engine's row as a running engine keeps it: state, mode, a fresh heartbeat."""
     from sqlalchemy import text
 
-    from storage.db import now_ms
+    from storage.sqlite.db import now_ms
 
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET state = :s, mode = :m, heartbeat_at = :now, pid = 7"),
@@ -162,7 +162,7 @@ def answer_next(db: Database, kind: str, *, ok: bool, error: str | None = None,
     with `result`, or failed with `error`) as soon as a page posts it."""
     from sqlalchemy import text
 
-    from storage.db import now_ms
+    from storage.sqlite.db import now_ms
 
     def run() -> None:
         deadline = time.monotonic() + 15

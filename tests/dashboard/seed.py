@@ -7,7 +7,7 @@ from pathlib import Path
 
 from contracts.limits import LIMITS
 from contracts.runtime_settings import SETTINGS
-from storage.db import now_ms, raw_connection
+from storage.sqlite.db import now_ms, raw_connection
 
 M = 1_000_000
 BTC, ELECTION, RAIN = "0xbtc100k", "0xelection", "0xrain"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import chart_traces, table_with, tables_of
 from tests.dashboard.seed import BTC, ELECTION, RAIN
 from tests.dashboard.reading import as_read

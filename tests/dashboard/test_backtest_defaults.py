@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from contracts.strategy_kinds import registry
 from pages.widgets.backtest_launch import size_defaults
 from pages.widgets.sweep_panels import space_example
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.test_backtest_page import P
 from tests.helpers import ROOT
 

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from pages.widgets.backtest_launch import pid_alive
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import chart_traces, table_with
 from tests.dashboard.test_backtest_page import P, chart_titles
 from tests.helpers import ROOT, wait_until

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from pages.widgets.backtest_launch import below_minimum
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.seed import BTC, ELECTION
 from tests.dashboard.reading import as_read

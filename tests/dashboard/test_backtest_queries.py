@@ -16,9 +16,9 @@ from engine.backtest.runner import BacktestSpec
 from charts import backtest as backtest_figures
 from pages.widgets import backtest_launch
 from charts.backtest_format import metric_rows
-from storage import backtest_queries
-from storage.backtest_queries import curve_frame
-from storage.db import Database
+from storage.research import backtest_queries
+from storage.research.backtest_queries import curve_frame
+from storage.sqlite.db import Database
 from tests.dashboard.seed import BTC, ELECTION, YES_BTC
 from tests.dashboard.test_backtest_page import DEAD_PID, METRICS, insert_run
 from tests.helpers import ROOT

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database
+from storage.sqlite.db import Database
 
 TTL_S = 600  # far from post_command's 60 s default, so a dropped setting shows
 

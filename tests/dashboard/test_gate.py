@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 from sqlalchemy import text
 
 from pages.widgets.auth import page_path
-from storage import dashboard_sessions
-from storage.db import Database, now_ms
+from storage.dashboard_queries import dashboard_sessions
+from storage.sqlite.db import Database, now_ms
 from contracts.passwords import verify_password
 from tests.dashboard.conftest import _HASH as _HASH_TEXT
 from tests.dashboard.conftest import PASSWORD

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage import dashboard_sessions
-from storage.db import Database
+from storage.dashboard_queries import dashboard_sessions
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import _HASH, PASSWORD
 from tests.helpers import ROOT
 

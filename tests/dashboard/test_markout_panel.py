@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from charts.tables import headers
 from pages.widgets.markout_panel import COLUMNS
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import chart_traces
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from contracts.runtime_settings import SETTINGS
-from storage.db import Database, now_ms
+from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up
 from tests.dashboard.reading import as_read
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.seed import BTC
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.commands import post_command
-from storage.db import Database, now_ms
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up, table_with
 from tests.dashboard.reading import as_read
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.reading import as_read
 

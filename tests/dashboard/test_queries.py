@@ -1,4 +1,4 @@
-"""storage.queries reads and storage.config writes, without the UI."""
+"""storage.dashboard_queries.status_queries reads and storage.desk.config writes, without the UI."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import json
 import pytest
 from sqlalchemy import text
 
-from storage import config, queries
-from storage import market_queries
-from storage import portfolio_queries
-from storage import trading_queries
-from storage.db import Database, now_ms
-from storage.frames import utc_day_start
+from storage.desk import config
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import market_queries
+from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import trading_queries
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.frames import utc_day_start
 from tests.dashboard.seed import BTC, ELECTION, YES_BTC
 
 
@@ -153,7 +154,7 @@ def test_trade_filter_combines_clauses(seeded: int, db: Database) -> None:
     assert trading_queries.count_fills(db, trading_queries.TradeFilter(statuses=("FAILED",))) == 0
 
 
-# -- storage.config ---------------------------------------------------------------------------------
+# -- storage.desk.config ---------------------------------------------------------------------------------
 
 
 def test_every_versioned_write_refuses_a_stale_version(seeded: int, db: Database) -> None:

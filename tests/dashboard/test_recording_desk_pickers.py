@@ -21,7 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages.widgets.market_picker import stable_labels
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.test_backtest_launch import _run_row, _stop
 from tests.dashboard.test_backtest_page import P
 from tests.helpers import ROOT

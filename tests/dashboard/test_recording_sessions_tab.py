@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from storage import recording_sessions as rs
-from storage.db import Database
+from storage.research import recording_sessions as rs
+from storage.sqlite.db import Database
 from tests.dashboard.test_backtest_launch import _run_row, _stop
 from tests.dashboard.test_backtest_page import P
 from tests.helpers import ROOT

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database, now_ms
+from storage.sqlite.db import Database, now_ms
 from tests.dashboard.seed import BTC, ELECTION
 
 M = 1_000_000

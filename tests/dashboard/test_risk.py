@@ -14,8 +14,8 @@ import pandas as pd
 
 from contracts.limits import BY_NAME, LIMITS
 from pages.widgets.usage import usage_rows
-from storage.portfolio_queries import RiskUsage
-from storage.db import Database
+from storage.dashboard_queries.portfolio_queries import RiskUsage
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.reading import as_read
 
@@ -168,7 +168,7 @@ def test_decisions_log_filters(risk: AppTest) -> None:
 
 
 def test_limit_values_round_trip_as_the_engine_reads_them(risk: AppTest, db: Database) -> None:
-    from storage.config_reads import load_limits as load_checked
+    from storage.engine_stores.config_reads import load_limits as load_checked
 
     risk.text_input(key="limit_max_slippage_v1").input("0.075")
     risk.button(key="limit_save").click().run()

@@ -12,8 +12,8 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, parse_setting
-from storage.config_reads import load_runtime_config as load
-from storage.db import Database, now_ms
+from storage.engine_stores.config_reads import load_runtime_config as load
+from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import answer_next
 from tests.dashboard.conftest import table_with
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with
 
 DEEP = "[" * 30_000 + "]" * 30_000  # within the 64 KB bound of a configuration value: refused for its depth

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from contracts.params import ParamType
 from engine.strategies.registry import registry
-from storage.db import Database
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import answer_next, engine_up
 from tests.dashboard.seed import BTC, ELECTION
 from tests.dashboard.reading import as_read

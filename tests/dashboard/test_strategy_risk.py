@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.db import Database, now_ms
+from storage.sqlite.db import Database, now_ms
 from tests.dashboard.seed import BTC, YES_BTC
 from tests.dashboard.reading import as_read
 

@@ -16,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from engine.backtest.sweep import run_sweep
 from contracts.sweep_spec import SweepSpec, parse_space
-from storage.config import create_strategy
-from storage.db import Database
-from storage.sweep_queries import sweep_view, sweeps_url
+from storage.desk.config import create_strategy
+from storage.sqlite.db import Database
+from storage.research.sweep_queries import sweep_view, sweeps_url
 from tests.dashboard.conftest import answer_next, engine_up, table_with
 from tests.dashboard.test_backtest_page import chart_titles
 from tests.helpers import ROOT, wait_until

@@ -22,7 +22,7 @@ from pages.widgets.fields import number_text
 from pages.widgets.logtail import mask, parse, tail
 from pages.widgets.settings_panels import live_refusals
 from pages.widgets.usage import limit_values, usage_table
-from storage.portfolio_queries import RiskUsage
+from storage.dashboard_queries.portfolio_queries import RiskUsage
 from tests.helpers import ROOT
 
 PURE = ("figures", "usage", "diff", "logtail")

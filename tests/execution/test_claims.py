@@ -20,8 +20,8 @@ from engine.venues.base import VenueError
 from engine.venues.paper import PaperConfig
 from engine.venues.paper_settlement import PaperSettlement
 from engine.venues.settlement import SettlementTx, VenueCredit
-from storage import claims_store
-from storage.db import now_ms
+from storage.engine_stores import claims_store
+from storage.sqlite.db import now_ms
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
 from tests.execution.test_executor import quote, step
@@ -30,7 +30,7 @@ from tests.execution.test_executor import quote, step
 def _deposit(desk: Desk, amount: int = 1_000 * SH) -> None:
     """The desk's starting cash: credits before it are part of it."""
     with desk.executor.tx() as conn:
-        from storage import execution_ledger
+        from storage.engine_stores import execution_ledger
 
         execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial", amount=amount, note=None,
                                         now=0)
@@ -190,7 +190,7 @@ def test_the_paper_venue_redeems_and_merges_what_it_holds(tmp_path: Path) -> Non
 
 def test_the_paper_venue_pays_its_maker_rebates_at_the_days_end_once_over_the_minimum(tmp_path: Path) -> None:
     from contracts.venue_rules import taker_fee
-    from engine.feeds.events import TradePrint
+    from engine.feeds.market_data_events import TradePrint
     from engine.venues.paper_settlement import DAY_MS
 
     desk = make_desk(tmp_path / "rb.db", fee_rate_ppm=250_000)  # r = 0.25 in every paper market

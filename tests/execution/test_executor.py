@@ -13,7 +13,7 @@ from contracts.payouts import Payouts
 from contracts.domain import Intent, Outcome, Quote, Side, Tif
 from engine.execution import store
 from engine.execution.state import ExecutionState
-from engine.feeds.events import TradePrint
+from engine.feeds.market_data_events import TradePrint
 from engine.venues.base import (
     OrderEvent,
     TradeEvent,

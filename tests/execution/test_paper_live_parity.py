@@ -27,8 +27,8 @@ from engine.feeds.market_ws import MarketFeed
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import approved_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow

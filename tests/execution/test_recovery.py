@@ -6,7 +6,7 @@ from pathlib import Path
 
 from contracts.domain import Intent, Quote, Side
 from engine.execution.recovery import recover
-from engine.feeds.events import TradePrint
+from engine.feeds.market_data_events import TradePrint
 from engine.venues.base import OrderRequest
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p

@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from contracts.domain import Outcome, Side, Tif
 from engine.execution import store
-from storage import execution_ledger
+from storage.engine_stores import execution_ledger
 from contracts.order_status import OrderStatus
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 SH = 1_000_000
 STARTS = (OrderStatus.PENDING_SUBMIT, OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from contracts.domain import Level, Side
 from engine.feeds import parse
 from engine.feeds.books import BookCache
-from engine.feeds.events import BookChanged, TradePrint
+from engine.feeds.market_data_events import BookChanged, TradePrint
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket"
 T = "tok"

@@ -19,8 +19,8 @@ from engine.feeds.discovery import enrich_fees, make_refresh_job, refresh_market
 from engine.process.scheduler import build_scheduler
 from engine.trading.jobs import Job
 from simulator.testing import SimHandle, running_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "http"
 

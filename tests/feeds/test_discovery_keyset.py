@@ -21,8 +21,8 @@ from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import DiscoveryError, refresh_markets
 from simulator.markets import servable_markets
 from simulator.testing import SimHandle, running_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 
 @pytest.fixture

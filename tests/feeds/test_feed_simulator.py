@@ -13,14 +13,14 @@ from engine.feeds.catalog import MarketCatalog
 from contracts.domain import ONE
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
-from engine.feeds.events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
+from engine.feeds.market_data_events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
 from engine.feeds.rest import RestClient, fetch_books
 from engine.feeds.wsloop import SocketOptions
 from simulator.testing import SimHandle, running_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.feeds.fakes import eventually
 
 OPTIONS = SocketOptions(ping_interval_s=0.5, silence_s=3.0, close_timeout_s=0.5)

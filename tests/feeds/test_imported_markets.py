@@ -10,9 +10,9 @@ from pathlib import Path
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import market_row
 from engine.feeds.parse_markets import gamma_market
-from storage import catalog_store
-from storage.db import Database, now_ms
-from storage.migrations import migrate
+from storage.engine_stores import catalog_store
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
 
 CID, YES, NO = "0x" + "ab" * 32, "1" * 40, "2" * 40
 

@@ -16,7 +16,7 @@ from engine.backtest.replay import apply, recorded_events
 from contracts.domain import to_micros
 from engine.feeds.books import BookCache
 from simulator.testing import SimHandle, running_simulator
-from storage.migrations import migrate
+from storage.sqlite.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from typing import Any
 
 from contracts.domain import Level, Side
 from engine.feeds.books import BookCache
-from engine.feeds.events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
+from engine.feeds.market_data_events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
 from engine.feeds.user_ws import UserFeed

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from contracts.domain import BadNumber, Side, to_micros
 from engine.feeds import parse
-from engine.feeds.events import MarketResolved, TickSizeChanged, TradePrint
+from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
 from engine.trading.resolution import venue_payouts
 from engine.venues import polymarket_wire as wire

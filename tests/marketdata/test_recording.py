@@ -19,13 +19,13 @@ from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
 from contracts.domain import Side
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
-from engine.feeds.events import TradePrint
+from engine.feeds.market_data_events import TradePrint
 from engine.marketdata.history import import_history
 from engine.marketdata.recorder import Recorder
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database
-from storage.migrations import migrate
-from storage.tick_store import prune_ticks
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+from storage.engine_stores.tick_store import prune_ticks
 from contracts.settings import load_settings
 from tests.helpers import isolated_env, run_cli
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.tick_store import prune_ticks
-from storage import recording_sessions as rs
-from storage.db import Database
-from storage.migrations import migrate
+from storage.engine_stores.tick_store import prune_ticks
+from storage.research import recording_sessions as rs
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.helpers import isolated_env, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

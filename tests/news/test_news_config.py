@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from contracts.news import MAX_FEEDS, NewsConfigError, check_feeds
-from storage.config_reads import load_settings as load_with_problems
-from storage import config
-from storage.db import Database
-from storage.migrations import migrate
+from storage.engine_stores.config_reads import load_settings as load_with_problems
+from storage.desk import config
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 
 def feed(**changes: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
-from storage import config
+from storage.desk import config
 from tests.helpers import EngineProcess, isolated_env, seed_desk, wait_until
 from tests.news.feeds import FeedServer, Served, feed_server, rss
 

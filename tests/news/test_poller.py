@@ -16,9 +16,9 @@ import pytest
 from engine.news import fetch as fetch_module
 from engine.news.poller import NewsPoller
 from engine.trading.views import load_fair_values
-from storage import config
-from storage.db import Database
-from storage.migrations import migrate
+from storage.desk import config
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.news.feeds import FeedServer, Served, atom, feed_server, rss
 
 NOW_S = 1_800_000_000

@@ -9,9 +9,9 @@ from __future__ import annotations
 from engine.trading.exits import exit_subject
 import pytest
 
-from storage import audit
-from storage.audit import raise_alert
-from storage.db import Database
+from storage.desk import audit
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import Database
 from tests.notify.test_notifier import Clock, RecordingSender, _alert, _drain, _notifier, _rows, _set
 from tests.notify.test_notifier import db  # noqa: F401  (the fixture: a migrated database)
 

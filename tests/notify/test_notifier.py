@@ -17,9 +17,9 @@ from sqlalchemy import text
 from engine.notify import policy
 from engine.notify.notifier import QUEUE_MAX, Notifier
 from engine.notify.sender import Outcome
-from storage.audit import raise_alert
-from storage.db import Database
-from storage.migrations import migrate
+from storage.desk.audit import raise_alert
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 START = 1_800_000_000_000

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.notify.intake import QUEUE_MAX
 from engine.notify.notifier import Notifier
-from storage.db import Database
+from storage.sqlite.db import Database
 from contracts.settings import load_settings
 from tests.desk import Desk
 from tests.notify.test_notifier import RecordingSender

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from storage.db import file_heartbeat_ms, now_ms
-from storage.migrations import migrate
+from storage.sqlite.db import file_heartbeat_ms, now_ms
+from storage.sqlite.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow

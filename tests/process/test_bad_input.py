@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import now_ms
-from storage.migrations import migrate
+from storage.sqlite.db import now_ms
+from storage.sqlite.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env, post_raw, wait_until
 
 pytestmark = pytest.mark.slow

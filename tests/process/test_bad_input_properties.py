@@ -30,15 +30,15 @@ from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.gate import Budget, RiskGate, TradingState
 from contracts.limits import LIMITS, Limits, defaults
-from storage.config_reads import ensure_limit_defaults
+from storage.engine_stores.config_reads import ensure_limit_defaults
 from contracts.runtime_settings import SETTINGS
-from storage.config_reads import ensure_setting_defaults
+from storage.engine_stores.config_reads import ensure_setting_defaults
 from engine.strategies.registry import registry
-from storage import config
-from storage.command_payloads import SCHEMAS
-from storage.config import Change, ConfigError
-from storage.db import Database
-from storage.migrations import migrate
+from storage.desk import config
+from storage.command_queue.command_payloads import SCHEMAS
+from storage.desk.config import Change, ConfigError
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, market
 from tests.helpers import EngineProcess, isolated_env, post_raw

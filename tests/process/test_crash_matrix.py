@@ -24,8 +24,8 @@ from engine.venues.base import TradeStatus
 from engine.venues.paper import PaperVenue
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database, now_ms
-from storage.migrations import migrate
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
 

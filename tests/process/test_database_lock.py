@@ -17,9 +17,9 @@ import pytest
 from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
 from simulator.testing import SimHandle, approved_simulator
-from storage.commands import post_command
-from storage.db import Database, file_heartbeat_ms, now_ms
-from storage.migrations import migrate
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database, file_heartbeat_ms, now_ms
+from storage.sqlite.migrations import migrate
 from tests.helpers import EngineProcess, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from storage import posting
-from storage.command_payloads import PayloadError
-from storage.db import now_ms
-from storage.migrations import migrate
+from storage.command_queue import posting
+from storage.command_queue.command_payloads import PayloadError
+from storage.sqlite.db import now_ms
+from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, EngineProcess, post_raw, run_cli
 
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import now_ms
+from storage.sqlite.db import now_ms
 from tests.helpers import EngineProcess, paper_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow

@@ -15,9 +15,9 @@ from engine.execution.placement import OrderGate
 from engine.process.commands import CommandProcessor
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
-from storage.commands import post_command
-from storage.db import Database
-from storage.migrations import migrate
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 
 class CountingGate(OrderGate):

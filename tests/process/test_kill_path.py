@@ -15,8 +15,8 @@ import pytest
 from eth_account import Account
 
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import now_ms
-from storage.migrations import migrate
+from storage.sqlite.db import now_ms
+from storage.sqlite.migrations import migrate
 from tests.clocks import wait_for_beats
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from storage import queries
-from storage.commands import post_command
-from storage.db import Database
+from storage.dashboard_queries import status_queries as queries
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database
 from tests.helpers import isolated_env, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
 

@@ -20,8 +20,8 @@ from sqlalchemy import text
 from charts.text import css_string
 from reports import backtest as report
 from reports.backtest import ReportError, finished_run, write_backtest_report
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.dashboard.seed import BTC, YES_BTC, seed
 from tests.dashboard.test_backtest_page import insert_run
 from tests.helpers import ROOT, isolated_env, run_cli

@@ -12,7 +12,7 @@ from pathlib import Path
 from engine.backtest.sweep import run_sweep
 from contracts.sweep_spec import SweepSpec, parse_space
 from reports.sweep import short_data_note, sweep_report, trials_csv
-from storage.sweep_queries import param_importance, sweep_view, sweeps_url
+from storage.research.sweep_queries import param_importance, sweep_view, sweeps_url
 from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))

@@ -14,8 +14,8 @@ from engine.risk.breakers import ErrorCounter, evaluate, load_memory, next_equit
 from engine.risk.gate import TradingState
 from contracts.limits import Limits, defaults
 from engine.risk.monitor import RiskMonitor
-from storage.db import Database, utc_day_start
-from storage.migrations import migrate
+from storage.sqlite.db import Database, utc_day_start
+from storage.sqlite.migrations import migrate
 
 SH = 1_000_000
 DAY = 86_400_000

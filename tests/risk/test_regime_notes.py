@@ -8,8 +8,8 @@ from pathlib import Path
 
 from contracts.domain import Intent
 from engine.risk.decisions_log import DecisionsLog
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 
 def _intent(cid: str, regime: str, reason: str = "") -> Intent:
@@ -42,7 +42,7 @@ def test_rows_written_before_the_note_action_existed_survive_the_migration(tmp_p
     from sqlite_utils import Database as UtilsDatabase
     from sqlite_utils import Migrations
 
-    from storage import migrations
+    from storage.sqlite import migrations
 
     path = tmp_path / "old.db"
     before = Migrations(migrations.MIGRATION_SET)  # the schema as it was before 0016

@@ -19,8 +19,8 @@ from engine.risk.gate import Reason, RiskGate, TradingState
 from contracts.limits import Limits
 from contracts.strategy_limits import DEFAULTS
 from engine.risk.strategy_risk import DAILY_LOSS, DRAWDOWN, StrategyRisk
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.risk.test_gate import ctx
 
 SH = 1_000_000

@@ -16,9 +16,9 @@ from engine.execution.state import ExecutionState
 from engine.risk.breakers import load_memory
 from engine.risk.gate import TradingState
 from engine.feeds.catalog import MarketCatalog
-from storage import config
-from storage.config_reads import ensure_limit_defaults
-from storage.db import Database
+from storage.desk import config
+from storage.engine_stores.config_reads import ensure_limit_defaults
+from storage.sqlite.db import Database
 from tests.risk.test_breakers import SH, T0, alert_codes, monitor_on
 
 CENT = 10_000

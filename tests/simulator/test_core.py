@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.accounts import Ledger
-from simulator.events import NullSink
+from simulator.market_payloads import NullSink
 from simulator.exchange import Exchange, OrderRejected
 from simulator.markets import build_markets
 from simulator.orders import BUY, SELL, Order

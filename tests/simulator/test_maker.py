@@ -10,7 +10,7 @@ import random
 import pytest
 
 from simulator.accounts import Ledger
-from simulator.events import NullSink
+from simulator.market_payloads import NullSink
 from simulator.exchange import Exchange
 from simulator.maker import LadderMaker, depth_multiplier
 from simulator.market_config import MarketConfig

@@ -20,8 +20,8 @@ from engine.backtest.replay import apply, recorded_events
 from engine.feeds.books import BookCache
 from simulator.config import SimConfig, env_overrides
 from simulator.replay import FULL, parse_speed
-from storage import recording_sessions as rs
-from storage.db import Database
+from storage.research import recording_sessions as rs
+from storage.sqlite.db import Database
 from tests.simulator.test_cli import ROOT, _env, _read_port
 
 sys.path.insert(0, str(ROOT / "bench"))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import sqlite3
 
 import pytest
 
-from storage import audit, desk_status, queries
-from storage.db import Database
+from storage.desk import audit, desk_status
+from storage.dashboard_queries import status_queries as queries
+from storage.sqlite.db import Database
 
 
 class Clock:

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from storage import command_effects
-from storage.commands import claim_next, expire_stale_claims, finish, get_command, post_command
-from storage.db import Database, now_ms
+from storage.command_queue import command_effects
+from storage.command_queue.commands import claim_next, expire_stale_claims, finish, get_command, post_command
+from storage.sqlite.db import Database, now_ms
 
 
 def _claimed(db: Database, kind: str, payload: dict) -> int:  # type: ignore[type-arg]

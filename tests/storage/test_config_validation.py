@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from engine.trading import core_state
-from storage.config_reads import ensure_limit_defaults as ensure_defaults
-from storage.config_reads import ensure_setting_defaults
-from storage import config
-from storage.config import Change, ConfigError
-from storage.db import Database
-from storage.migrations import migrate
+from storage.engine_stores.config_reads import ensure_limit_defaults as ensure_defaults
+from storage.engine_stores.config_reads import ensure_setting_defaults
+from storage.desk import config
+from storage.desk.config import Change, ConfigError
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_an_invalid_stored_value_keeps_the_value_in_force_and_is_reported(db: Da
 
 
 def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> None:
-    from storage.config_reads import load_strategy_limits
+    from storage.engine_stores.config_reads import load_strategy_limits
 
     config.create_strategy(db, name="mm", kind="market_making", params={}, markets=[], enabled=False, actor="t")
     with pytest.raises(ConfigError) as refused:
@@ -129,7 +129,7 @@ def test_a_value_that_would_silently_mean_off_is_refused_with_the_smallest_named
     """The engine computes in micro-units and milliseconds: 1e-7 of a probability was a stop loss
     of 0 (never fires), 1e-30 USDC an allocation of 0 (the whole wallet). Exactly 0 is off;
     anything between is refused, naming the smallest value that means something."""
-    from storage.config_reads import load_strategy_limits
+    from storage.engine_stores.config_reads import load_strategy_limits
 
     config.create_strategy(db, name="mm", kind="market_making", params={}, markets=[], enabled=False, actor="t")
     with pytest.raises(ConfigError) as refused:

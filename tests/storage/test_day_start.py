@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.lite import DAY_MS, utc_day_start
+from storage.sqlite.lite import DAY_MS, utc_day_start
 
 
 def _calendar_midnight(at_ms: int) -> int:

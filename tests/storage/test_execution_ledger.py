@@ -1,14 +1,14 @@
 """The cash ledger's reads the start-up and the credit booking rely on
-(storage/execution_ledger.py): when the mode's cash began, the newest venue payment, and the
+(storage/engine_stores/execution_ledger.py): when the mode's cash began, the newest venue payment, and the
 markets an older desk booked as cash at resolution."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from storage import execution_ledger
-from storage.db import Database
-from storage.migrations import migrate
+from storage.engine_stores import execution_ledger
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 
 def test_the_credit_window_reads_the_initial_deposit_and_the_newest_payment(tmp_path: Path) -> None:

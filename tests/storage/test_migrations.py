@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.migrations import (
+from storage.sqlite.migrations import (
     SchemaTooNew,
     applied_names,
     is_migrated,
@@ -102,7 +102,7 @@ def test_database_newer_than_code_is_refused(tmp_path: Path) -> None:
 
 
 def test_failed_migration_leaves_nothing_applied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from storage import migrations
+    from storage.sqlite import migrations
 
     db = tmp_path / "t.db"
 
@@ -121,7 +121,7 @@ def test_failed_migration_leaves_nothing_applied(tmp_path: Path, monkeypatch: py
 def test_old_database_keeps_its_rows_when_migrated(tmp_path: Path) -> None:
     from sqlite_utils import Database as UtilsDatabase
 
-    from storage import migrations
+    from storage.sqlite import migrations
 
     db = tmp_path / "old.db"
     conn = sqlite3.connect(db, isolation_level=None)
@@ -143,7 +143,7 @@ def test_fills_learn_matched_not_broadcasted_and_keep_their_rows(tmp_path: Path)
     notifier's trigger on new fills (0014) still fires."""
     from sqlite_utils import Database as UtilsDatabase
 
-    from storage import migrations
+    from storage.sqlite import migrations
 
     db = tmp_path / "old.db"
     conn = sqlite3.connect(db, isolation_level=None)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from storage import notify_store
-from storage.db import Database
+from storage.engine_stores import notify_store
+from storage.sqlite.db import Database
 
 WHY = "older than an hour when the bot read it"
 

@@ -9,9 +9,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from storage import quarantine_store
-from storage.db import Database
-from storage.migrations import migrate
+from storage.engine_stores import quarantine_store
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 ROW = {"condition_id": "0xbad", "question": "Q?", "yes_token": "1", "no_token": "2", "tick": "abc", "min_size": 5}
 

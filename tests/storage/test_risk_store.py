@@ -1,4 +1,4 @@
-"""The decisions log's retention (storage/risk_store.py through engine/risk/decisions_log.py):
+"""The decisions log's retention (storage/engine_stores/risk_store.py through engine/risk/decisions_log.py):
 rows older than the retention go, then all but the newest MAX_ROWS; notes sit in the same
 table and age the same way."""
 
@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from engine.risk import decisions_log
-from storage import risk_store
-from storage.db import Database
-from storage.migrations import migrate
+from storage.engine_stores import risk_store
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 DAY = 86_400_000
 

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from storage.sql import in_list
+from storage.sqlite.sql import in_list
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import optuna
 
-from storage.sweep_queries import sweep_list, sweep_view, sweeps_url
+from storage.research.sweep_queries import sweep_list, sweep_view, sweeps_url
 
 
 def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlmodel import SQLModel
 
 from contracts import tables  # noqa: F401  (registers the classes in SQLModel's metadata)
-from storage.migrations import migrate
+from storage.sqlite.migrations import migrate
 
 
 def test_every_table_class_matches_the_migrated_schema(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_a_flood_of_strangers_is_one_burst_of_alerts_and_audit_rows_with_a_count
     """Each stranger passes the per-chat alert window once, so 400 strangers at once used to write
     400 alerts and 400 audit rows: the alerts' burst limit folds them into one count, and the bot
     audits only the alerts it raised."""
-    from storage.audit import BURST
+    from storage.desk.audit import BURST
 
     _, engine = bot_and_engine
     strangers = 400

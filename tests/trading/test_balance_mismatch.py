@@ -19,8 +19,8 @@ from contracts.command_refusal import CommandRejected
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ from engine.process.control import Controller
 from engine.trading.balance_watch import BalanceWatch, Reading
 from engine.trading.core import TradingCore
 from simulator.testing import approved_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 TOLERANCE = 10_000_000  # 10 USDC

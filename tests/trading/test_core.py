@@ -17,8 +17,8 @@ from sqlalchemy import text
 from engine.trading.core import TradingCore
 from engine.strategies.market_making import MarketMaking
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database, now_ms
-from storage.migrations import migrate
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow

@@ -18,9 +18,9 @@ from sqlalchemy import text
 
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage import config
-from storage.db import Database, now_ms
-from storage.migrations import migrate
+from storage.desk import config
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow

@@ -21,14 +21,14 @@ from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.execution import store
-from storage import execution_ledger
+from storage.engine_stores import execution_ledger
 from engine.execution.executor import Executor
 from engine.execution.recovery import recover
 from engine.feeds.discovery import refresh_markets
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database, now_ms
-from storage.migrations import migrate
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
 from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
-from storage.command_payloads import PayloadError
-from storage.migrations import migrate
+from storage.command_queue.command_payloads import PayloadError
+from storage.sqlite.migrations import migrate
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 
 pytestmark = pytest.mark.slow

@@ -19,9 +19,9 @@ from sqlalchemy import text
 from contracts.domain import Book, Level
 from engine.trading.rewards import RewardTracker, program_rows, score_market, split_paid, yes_quote
 from engine.venues.paper_settlement import reward_credits
-from storage import reward_queries as rq
-from storage.db import Database
-from storage.migrations import migrate
+from storage.engine_stores import reward_queries as rq
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 
 CID, YES, NO = "0x" + "ab" * 32, "111", "222"
 DAY0 = 1_790_000_000_000 - 1_790_000_000_000 % 86_400_000 + 3_600_000  # 01:00 UTC of some day

@@ -14,7 +14,7 @@ import pytest
 
 from engine.cli.seed import DEMO_MARKETS, DEMO_PARAMS
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import now_ms
+from storage.sqlite.db import now_ms
 from tests.helpers import EngineProcess, paper_desk, wait_until
 
 pytestmark = pytest.mark.slow

@@ -12,13 +12,13 @@ import pytest
 from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.feeds.books import BookCache
-from engine.feeds.events import BookChanged, MarketResolved, TradePrint
+from engine.feeds.market_data_events import BookChanged, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues.base import OrderRejected, OrderRequest
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_rules import FOK_NOT_FILLED, POST_ONLY_CROSSES
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, Clock, market, p
 

@@ -31,8 +31,8 @@ from engine.venues.base import OrderRejected, OrderRequest
 from engine.venues.paper import PaperVenue
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
-from storage.db import Database
-from storage.migrations import migrate
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.venues.conftest import FAST, settings_for
 
 SH = MICRO

@@ -1,0 +1,51 @@
+"""Waiting for the engine's answer to a posted command, with sqlite3 alone: done (with its result),
+failed or expired (with the engine's reason), or still queued when the wait ran out or no engine
+is there to answer (no fresh heartbeat for `down_grace_s`). `python -m engine command` and the
+Telegram bot wait this way; each words the outcome for its reader.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.desk import desk_status
+
+FINISHED = ("done", "failed", "expired")
+POLL_S = 0.02
+ENGINE_DOWN_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    command_id: int
+    kind: str
+    state: str  # done | failed | expired | queued
+    result: str | None  # the engine's JSON result (done)
+    error: str | None  # the engine's reason (failed, expired)
+    engine_up: bool
+
+    @property
+    def answered(self) -> bool:
+        return self.state in FINISHED
+
+
+def wait(conn: sqlite3.Connection, db_path: Path, command_id: int, wait_s: float, *,
+         down_grace_s: float = ENGINE_DOWN_GRACE_S, poll_s: float = POLL_S,
+         clock: Callable[[], float] = time.monotonic) -> Outcome:
+    """Poll the command's row until it is finished or `wait_s` passes; give up after
+    `down_grace_s` when no engine is running to answer it."""
+    start = clock()
+    while True:
+        found = desk_status.command_status(conn, command_id) or {}
+        up = desk_status.engine_status(conn, db_path).engine_up
+        status = found.get("status", "queued")
+        if status in FINISHED:
+            return Outcome(command_id, str(found["kind"]), status, found.get("result"), found.get("error"), up)
+        waited = clock() - start
+        if waited >= wait_s or (not up and waited >= down_grace_s):
+            return Outcome(command_id, str(found.get("kind", "")), "queued", None, None, up)
+        time.sleep(poll_s)

@@ -1,0 +1,117 @@
+"""Posting an operator command: validate the payload, insert the row once per idempotency key,
+write its audit row. sqlite3 only, so `python -m engine command` answers without importing
+SQLAlchemy; `storage.command_queue.commands.post_command` (dashboard, tests) runs the same insert on the
+DBAPI connection under its own transaction, so there is one way a command gets queued.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from storage.command_queue.command_payloads import kill_reason
+from storage.command_queue.command_payloads import parse as parse_payload
+from storage.sqlite.lite import DatabaseBusy, immediate, now_ms, raw_connection, sqlite_locked
+
+# Kill first, then anything that reduces risk, then the rest.
+PRIORITY = {
+    "kill": 100,
+    "stop": 80,
+    "cancel_order": 70,
+    "flatten": 70,
+    "place_order": 50,
+    "redeem": 45,
+    "merge": 45,
+    "pause": 60,
+    "rearm": 40,
+    "set_mode": 30,
+    "start": 20,
+    "resume": 20,
+    "reload_config": 10,
+    "notify_test": 5,
+}
+NEVER_EXPIRES = frozenset({"kill"})
+# The audit row names the command and shows a short payload in full; a longer one is already in
+# the command row, so the audit keeps its head and length only (never a second copy).
+AUDIT_PAYLOAD_CHARS = 512
+AUDIT_HEAD_CHARS = 200
+
+Payload = str | Mapping[str, Any] | None
+
+
+def prepare(kind: str, payload: Payload, *, actor: str, key: str, ttl_s: int,
+            now: int | None = None) -> dict[str, Any]:
+    """The row to insert, or PayloadError (an unknown kind, a payload that does not fit its
+    kind): nothing is stored for a refused command. A kill is never refused: a payload it
+    cannot read becomes its reason."""
+    if kind == "kill":
+        body = json.dumps({"reason": kill_reason(payload)})
+    else:
+        body = json.dumps(parse_payload(kind, payload), sort_keys=True)
+    now = now_ms() if now is None else now
+    return {
+        "idempotency_key": key,
+        "kind": kind,
+        "payload": body,
+        "priority": PRIORITY.get(kind, 0),
+        "status": "pending",
+        "actor": actor,
+        "created_at": now,
+        "expires_at": None if kind in NEVER_EXPIRES else now + ttl_s * 1000,
+    }
+
+
+def audit_after(kind: str, body: str) -> dict[str, Any]:
+    """What a command's audit row records: its payload as JSON in the row's JSON (stored as text
+    it read as escaped JSON inside JSON), or only the head of a long one (as text: a cut
+    document is no longer JSON)."""
+    if len(body) <= AUDIT_PAYLOAD_CHARS:
+        try:
+            return {"kind": kind, "payload": json.loads(body)}
+        except ValueError:
+            return {"kind": kind, "payload": body}
+    return {"kind": kind, "payload_head": body[:AUDIT_HEAD_CHARS], "payload_chars": len(body)}
+
+
+def insert(conn: sqlite3.Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """Insert (inside the caller's write transaction) and return the row; a repeated key
+    returns the first row and writes no second audit row."""
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    inserted = cursor.execute(f"INSERT INTO commands ({columns}) VALUES ({marks}) "
+                              "ON CONFLICT (idempotency_key) DO NOTHING", values).rowcount == 1
+    row = dict(cursor.execute("SELECT * FROM commands WHERE idempotency_key = ?",
+                              (values["idempotency_key"],)).fetchone())
+    if inserted:
+        after = json.dumps(audit_after(row["kind"], row["payload"]), sort_keys=True, default=str)
+        cursor.execute("INSERT INTO audit_log (at, actor, action, entity, before, after) VALUES (?, ?, ?, ?, NULL, ?)",
+                       (now_ms(), values["actor"], "command.post", f"command:{row['id']}", after))
+    return row
+
+
+def busy_message(kind: str, waited_s: float) -> str:
+    return (f"the database stayed locked by another process for {waited_s:.0f} s, so the {kind} command was not "
+            "queued; close whatever holds it (a sqlite3 shell, a backup) and try again"
+            + (", or cancel at the venue directly: python -m engine cancel-all" if kind == "kill" else ""))
+
+
+def post(path: Path, values: dict[str, Any], *, lock_wait_s: float) -> dict[str, Any]:
+    """The CLI's post: one connection that waits up to `lock_wait_s` for another process's
+    write lock, then raises DatabaseBusy saying so (never a raw "database is locked")."""
+    started = time.monotonic()
+    conn = raw_connection(path, busy_timeout_ms=max(1, int(lock_wait_s * 1000)))
+    try:
+        with immediate(conn):
+            return insert(conn, values)
+    except sqlite3.OperationalError as exc:
+        if not sqlite_locked(exc):
+            raise
+        raise DatabaseBusy(busy_message(values["kind"], time.monotonic() - started)) from None
+    finally:
+        conn.close()

@@ -1,0 +1,262 @@
+"""Portfolio and risk reads (re-exported by storage.dashboard_queries.status_queries): equity with drawdown, today's PnL,
+positions, per-strategy PnL, usage against each risk limit, the decisions log.
+
+Money in USDC, sizes in shares, prices as probabilities (floats, display only), times UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import text
+
+from storage.desk import desk_status
+from storage.engine_stores import execution_ledger
+from storage.sqlite.db import Database, now_ms
+from storage.desk.desk_status import PnlToday as PnlToday
+from storage.sqlite.frames import MICRO, OPEN_RANK, to_human, to_utc
+from storage.sqlite.frames import frame as _frame
+from storage.sqlite.frames import scalar as _scalar
+
+
+def open_order_count(db: Database, mode: str | None = None) -> int:
+    """Working orders (status_rank < 100), of one mode or of both."""
+    with db.read() as conn:
+        return execution_ledger.count_open(conn, mode)
+
+
+# -- portfolio: equity, today's PnL, positions ----------------------------------------------------
+
+
+def equity_curve(
+    db: Database, mode: str, *, since_ms: int | None = None, max_points: int = 800
+) -> pd.DataFrame:
+    """Equity over time with drawdown from the running peak, downsampled in SQL.
+
+    Each bucket keeps its last equity (SQLite returns the bare column of the MAX(at) row) and
+    its highest equity, so a peak inside a bucket still counts toward the drawdown.
+    Columns: at (UTC), equity (USDC), peak (USDC), drawdown_pct (%).
+    """
+    since = since_ms or 0
+    with db.read() as conn:
+        lo, hi = conn.execute(
+            text("""SELECT MIN(at), MAX(at) FROM portfolio_snapshots
+                                      WHERE mode = :mode AND at >= :since"""),
+            {"mode": mode, "since": since},
+        ).one()
+    if lo is None:
+        return pd.DataFrame(
+            {"at": pd.Series(dtype="datetime64[ms, UTC]"), "equity": [], "peak": [], "drawdown_pct": []}
+        )
+    bucket = max(1, (hi - lo) // max_points + 1)
+    frame = _frame(
+        db,
+        """SELECT MAX(at) AS at, equity, MAX(equity) AS bucket_peak FROM portfolio_snapshots
+           WHERE mode = :mode AND at >= :since GROUP BY (at - :lo) / :bucket ORDER BY at""",
+        {"mode": mode, "since": since, "lo": lo, "bucket": bucket},
+    )
+    to_human(frame, "equity", "bucket_peak")
+    frame["peak"] = frame["bucket_peak"].cummax()
+    frame["drawdown_pct"] = ((frame["peak"] - frame["equity"]) / frame["peak"]).where(
+        frame["peak"] > 0, 0.0
+    ) * 100
+    return to_utc(frame.drop(columns="bucket_peak"), "at")
+
+
+def pnl_today(db: Database, mode: str, *, now: int | None = None) -> PnlToday | None:
+    """Since 00:00 UTC (one definition with the CLI's status: storage/desk/desk_status.py)."""
+    with db.read() as conn:
+        return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now)  # type: ignore[arg-type]
+
+
+_LATEST_MID = """(SELECT t.mid FROM ticks t WHERE t.token_id = p.token_id AND t.mid IS NOT NULL
+                   ORDER BY t.at DESC LIMIT 1)"""
+
+
+def positions(
+    db: Database,
+    mode: str,
+    *,
+    condition_id: str | None = None,
+    strategy: str | None = None,
+    open_only: bool = True,
+) -> pd.DataFrame:
+    """Positions with their latest recorded mid as the mark (None when nothing was recorded).
+
+    Columns: strategy, condition_id, question, outcome, settled, pending, size (shares), cost,
+    avg_price, mark, value, unrealized, realized, fees (USDC / probability), updated_at.
+    """
+    where = ["p.mode = :mode"]
+    if open_only:
+        where.append("p.settled + p.pending != 0")
+    if condition_id:
+        where.append("p.condition_id = :cid")
+    if strategy:
+        where.append("p.strategy = :strategy")
+    frame = _frame(
+        db,
+        f"""SELECT p.strategy, p.condition_id, m.question, p.outcome, p.token_id, p.settled, p.pending,
+                   p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at,
+                   {_LATEST_MID} AS mark
+            FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id
+            WHERE {" AND ".join(where)} ORDER BY p.cost DESC LIMIT 500""",
+        {"mode": mode, "cid": condition_id, "strategy": strategy},
+    )
+    to_human(frame, "settled", "pending", "size", "cost", "realized", "fees", "mark")
+    frame["avg_price"] = (frame["cost"] / frame["size"]).where(frame["size"] != 0)
+    frame["value"] = frame["mark"] * frame["size"]
+    frame["unrealized"] = frame["value"] - frame["cost"]
+    return to_utc(frame, "updated_at")
+
+
+def strategy_pnl(db: Database, mode: str) -> pd.DataFrame:
+    """Per strategy from `positions`: realized, fees, open cost (USDC) and open positions."""
+    frame = _frame(
+        db,
+        """SELECT strategy, SUM(realized) AS realized, SUM(fees) AS fees,
+                  SUM(CASE WHEN settled + pending != 0 THEN cost ELSE 0 END) AS open_cost,
+                  SUM(settled + pending != 0) AS open_positions
+           FROM positions WHERE mode = :mode GROUP BY strategy""",
+        {"mode": mode},
+    )
+    return to_human(frame, "realized", "fees", "open_cost")
+
+
+# -- risk usage ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RiskUsage:
+    """Usage of each limit now, in the limits' units (USDC, count, per minute, %)."""
+
+    total_exposure: float
+    by_market: pd.DataFrame  # condition_id, question, exposure
+    by_strategy: pd.DataFrame  # strategy, exposure
+    by_event: pd.DataFrame  # event, question (one of its markets), markets, exposure
+    open_orders: int
+    orders_last_minute: int
+    daily_pnl: float | None
+    drawdown_pct: float | None
+    equity: float | None
+    peak_equity: float | None
+
+    @staticmethod
+    def top(frame: pd.DataFrame) -> float:
+        return float(frame["exposure"].max()) if not frame.empty else 0.0
+
+
+def _exposure_rows(db: Database, mode: str) -> pd.DataFrame:
+    """Cost of held positions plus open BUY orders' notional, as the risk gate measures it."""
+    return _frame(
+        db,
+        """SELECT p.strategy, p.condition_id, COALESCE(NULLIF(m.neg_risk_market_id, ''),
+                  p.condition_id) AS event,
+                  m.question, p.cost AS amount
+           FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id
+           WHERE p.mode = :mode AND p.settled + p.pending > 0
+           UNION ALL
+           SELECT o.strategy, o.condition_id, COALESCE(NULLIF(m.neg_risk_market_id, ''), o.condition_id),
+                  m.question, o.price * (o.size - o.filled) / 1000000
+           FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id
+           WHERE o.mode = :mode AND o.status_rank < :open AND o.side = 'BUY' AND o.size > o.filled""",
+        {"mode": mode, "open": OPEN_RANK},
+    )
+
+
+def _by(rows: pd.DataFrame, *keys: str) -> pd.DataFrame:
+    grouped = rows.groupby(list(keys), dropna=False, as_index=False)["amount"].sum()
+    grouped["exposure"] = grouped.pop("amount") / MICRO
+    return grouped.sort_values("exposure", ascending=False, ignore_index=True)
+
+
+def _by_event(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per event (neg-risk group, or the market itself), named after one of its markets."""
+    grouped = rows.groupby("event", as_index=False).agg(
+        amount=("amount", "sum"), question=("question", "first"), markets=("condition_id", "nunique")
+    )
+    grouped["exposure"] = grouped.pop("amount") / MICRO
+    many = grouped["markets"] > 1
+    grouped.loc[many, "question"] = (
+        grouped.loc[many, "question"] + " (+" + (grouped.loc[many, "markets"] - 1).astype(str) + " more)"
+    )
+    return grouped.sort_values("exposure", ascending=False, ignore_index=True)
+
+
+def risk_usage(db: Database, mode: str, *, now: int | None = None) -> RiskUsage:
+    now = now_ms() if now is None else now
+    rows = _exposure_rows(db, mode)
+    rows["question"] = rows["question"].fillna("")
+    with db.read() as conn:
+        state = conn.execute(text("SELECT mode, peak_equity FROM engine_state WHERE id = 1")).one()
+    pnl = pnl_today(db, mode, now=now)
+    equity = pnl.equity if pnl else None
+    peak = state.peak_equity / MICRO if state.peak_equity is not None and state.mode == mode else None
+    if equity is not None:
+        peak = max(peak or equity, equity)
+    drawdown = (peak - equity) / peak * 100 if peak and equity is not None and peak > 0 else None
+    rate = _scalar(
+        db,
+        "SELECT COUNT(*) FROM orders WHERE created_at >= :since AND +mode = :mode",  # time index
+        {"since": now - 60_000, "mode": mode},
+    )
+    return RiskUsage(
+        total_exposure=float(rows["amount"].sum()) / MICRO,
+        by_market=_by(rows, "condition_id", "question"),
+        by_strategy=_by(rows, "strategy"),
+        by_event=_by_event(rows),
+        open_orders=open_order_count(db, mode),
+        orders_last_minute=int(rate),
+        daily_pnl=pnl.total if pnl else None,
+        drawdown_pct=drawdown,
+        equity=equity,
+        peak_equity=peak,
+    )
+
+
+def decisions(
+    db: Database,
+    *,
+    mode: str | None = None,
+    strategy: str | None = None,
+    condition_id: str | None = None,
+    reason: str | None = None,
+    since_ms: int | None = None,
+    limit: int = 300,
+) -> pd.DataFrame:
+    """The risk gate's trims and refusals, newest first (price: probability, sizes: shares).
+    `mode` keeps one ledger's decisions (paper and live never mix); None means both."""
+    where, params = ["1 = 1"], {"limit": limit}
+    filters = (("d.mode", mode), ("strategy", strategy), ("d.condition_id", condition_id), ("reason", reason))
+    for column, value in filters:
+        if value:
+            key = column.split(".")[-1]
+            where.append(f"{column} = :{key}")
+            params[key] = value
+    if since_ms is not None:
+        where.append("at >= :since")
+        params["since"] = since_ms
+    frame = _frame(
+        db,
+        f"""SELECT d.at, d.mode, d.strategy, d.condition_id, m.question, d.side, d.price, d.requested,
+                   d.approved,
+                   d.action, d.reason, d.detail
+            FROM decisions d LEFT JOIN markets m ON m.condition_id = d.condition_id
+            WHERE {" AND ".join(where)} ORDER BY d.at DESC LIMIT :limit""",
+        params,
+    )
+    return to_utc(to_human(frame, "price", "requested", "approved"), "at")
+
+
+def decision_facets(db: Database, mode: str | None = None) -> dict[str, list[str]]:
+    """Distinct reasons seen in the decisions log (of `mode`, or all) and the strategies (for the filters)."""
+    with db.read() as conn:
+        reasons = [
+            r
+            for (r,) in conn.execute(
+                text("SELECT DISTINCT reason FROM decisions WHERE :mode IS NULL OR mode = :mode ORDER BY reason"),
+                {"mode": mode},
+            )
+        ]
+        names = [r for (r,) in conn.execute(text("SELECT name FROM strategies ORDER BY name"))]
+    return {"reasons": reasons, "strategies": names}

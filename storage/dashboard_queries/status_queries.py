@@ -1,0 +1,117 @@
+"""The desk's own reads for the dashboard and the CLI: engine status, commands, alerts, limits and
+settings (pages never write SQL themselves; the other reads live in *_queries.py, by subject).
+
+Each function takes a `Database` (read through its query_only connection) and returns plain
+values or DataFrames with human units already applied: money in USDC, sizes in shares,
+prices as probabilities (floats, for display only; the ledger stays integer micro-units)
+and times as timezone-aware UTC timestamps. Every list is bounded (LIMIT, SQL aggregation
+or SQL downsampling), so pages stay fast on a database with millions of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from contracts.jsonsafe import preview, read_stored
+from storage.desk import desk_status
+from storage.sqlite.db import Database
+from storage.desk.desk_status import SHOWN_MESSAGE, EngineStatus
+from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
+from storage.sqlite.frames import frame as _frame
+from storage.sqlite.frames import scalar as _scalar
+from storage.sqlite.frames import to_utc
+
+
+def _raw(conn: Any) -> Any:
+    """The sqlite3 connection under a SQLAlchemy one (storage.desk.desk_status reads with sqlite3)."""
+    return conn.connection.driver_connection
+
+
+def engine_status(db: Database, *, now: int | None = None) -> EngineStatus:
+    with db.read() as conn:
+        return desk_status.engine_status(_raw(conn), db.path, now=now)
+
+
+# -- commands, alerts, CLI summary ------------------------------------------------------------
+
+
+def recent_commands(db: Database, limit: int = 20) -> pd.DataFrame:
+    frame = _frame(
+        db,
+        """SELECT id, kind, status, actor, created_at, finished_at,
+                  finished_at - created_at AS latency_ms, result, error
+           FROM commands ORDER BY id DESC LIMIT :limit""",
+        {"limit": limit},
+    )
+    return to_utc(frame, "created_at", "finished_at")
+
+
+def command_status(db: Database, command_id: int) -> dict[str, Any] | None:
+    with db.read() as conn:
+        return desk_status.command_status(_raw(conn), command_id)
+
+
+def alerts(
+    db: Database, *, unacked_only: bool = False, level: str | None = None, limit: int = 50
+) -> pd.DataFrame:
+    where = ["1 = 1"]
+    if unacked_only:
+        where.append("acked_at IS NULL")
+    if level:
+        where.append("level = :level")
+    frame = _frame(
+        db,
+        f"SELECT id, created_at, level, source, code, {SHOWN_MESSAGE} AS message, acked_at, acked_by "
+        f"FROM alerts WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT :limit",
+        {"limit": limit, "level": level},
+    )
+    if not frame.empty:
+        with db.read() as conn:
+            frame["message"] = name_markets(frame["message"], sqlite_lookup(_raw(conn)))
+    return to_utc(frame, "created_at", "acked_at")
+
+
+def unacked_alert_count(db: Database) -> int:
+    return int(_scalar(db, "SELECT COUNT(*) FROM alerts WHERE acked_at IS NULL"))
+
+
+def status_summary(db: Database) -> dict[str, Any]:
+    """What `python -m engine status` prints: the operator's one-glance health check."""
+    with db.read() as conn:
+        return desk_status.status_report(_raw(conn), db.path)
+
+
+# -- configuration reads --------------------------------------------------------------------------
+
+
+def risk_limit_rows(db: Database) -> pd.DataFrame:
+    """Stored limits: name, value (decimal string, human unit), version, updated_at, updated_by."""
+    return to_utc(
+        _frame(db, "SELECT name, value, version, updated_at, updated_by FROM risk_limits"), "updated_at"
+    )
+
+
+def engine_settings(db: Database) -> dict[str, dict[str, Any]]:
+    """key -> {"value": decoded JSON, "problem", "version", "updated_at", "updated_by"}. A stored
+    value that cannot be read (malformed, too big or too deep) is its text, shortened, with the
+    reason in "problem"."""
+    with db.read() as conn:
+        rows = (
+            conn.execute(text("SELECT key, value, version, updated_at, updated_by FROM settings"))
+            .mappings()
+            .all()
+        )
+    out = {}
+    for row in rows:
+        value, problem = read_stored(row["value"])
+        out[row["key"]] = {
+            "value": preview(row["value"]) if problem else value,
+            "problem": problem,
+            "version": row["version"],
+            "updated_at": row["updated_at"],
+            "updated_by": row["updated_by"],
+        }
+    return out

@@ -1,0 +1,79 @@
+"""What the Strategies page reads of one strategy: its own limits, its own trading state, and
+its performance in a mode (the engine's per-strategy snapshots, and its fills)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from storage.sqlite.db import Database
+
+MICRO = 1_000_000
+
+
+def limit_rows(db: Database, strategy: str) -> dict[str, dict[str, Any]]:
+    """name -> {value (decimal string), version, updated_at, updated_by} of the stored limits."""
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT name, value, version, updated_at, updated_by FROM strategy_limits
+                                    WHERE strategy = :s"""), {"s": strategy}).mappings().all()
+    return {r["name"]: dict(r) for r in rows}
+
+
+def trading_state(db: Database, mode: str, strategy: str) -> dict[str, Any]:
+    """The strategy's own state in `mode` (ACTIVE when the engine has written none)."""
+    with db.read() as conn:
+        row = conn.execute(text("""SELECT trading_state, reason, state_at FROM strategy_risk
+                                   WHERE mode = :m AND strategy = :s"""), {"m": mode, "s": strategy}).mappings().first()
+    return dict(row) if row else {"trading_state": "ACTIVE", "reason": None, "state_at": None}
+
+
+def pnl_curve(db: Database, mode: str, strategy: str, *, max_points: int = 2_000) -> pd.DataFrame:
+    """The strategy's snapshots in USDC: at (UTC), realized, unrealized, pnl (their sum), fees,
+    exposure; evenly thinned to about `max_points`, always keeping the last."""
+    with db.read() as conn:
+        count = conn.execute(text("SELECT COUNT(*) FROM strategy_snapshots WHERE mode = :m AND strategy = :s"),
+                             {"m": mode, "s": strategy}).scalar_one()
+        every = max(1, count // max_points)
+        rows = conn.execute(text("""SELECT at, realized, unrealized, fees, exposure FROM (
+                                        SELECT *, ROW_NUMBER() OVER (ORDER BY at) AS n FROM strategy_snapshots
+                                        WHERE mode = :m AND strategy = :s)
+                                    WHERE n % :every = 0 OR n = :count ORDER BY at"""),
+                            {"m": mode, "s": strategy, "every": every, "count": count}).all()
+    frame = pd.DataFrame(rows, columns=["at_ms", "realized", "unrealized", "fees", "exposure"])
+    for column in ("realized", "unrealized", "fees", "exposure"):
+        frame[column] = frame[column] / MICRO
+    frame["pnl"] = frame["realized"] + frame["unrealized"]
+    frame["at"] = pd.to_datetime(frame["at_ms"], unit="ms", utc=True)
+    return frame
+
+
+@dataclass(frozen=True)
+class Trading:
+    """The strategy's fills in a mode: how many, fees paid, and the PnL each closing fill
+    realized (USDC), on the average cost of the shares it sold, as the ledger books it."""
+
+    fills: int
+    fees: float
+    closes: list[float]
+
+
+def fills_summary(db: Database, mode: str, strategy: str) -> Trading:
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT token_id, side, price, size, fee FROM fills
+                                    WHERE mode = :m AND strategy = :s AND status != 'FAILED'
+                                    ORDER BY matched_at, id"""), {"m": mode, "s": strategy}).all()
+    held: dict[str, tuple[int, int]] = {}  # token -> (shares, cost) in micro
+    closes: list[float] = []
+    for token, side, price, size, fee in rows:
+        shares, cost = held.get(token, (0, 0))
+        if side == "BUY":
+            held[token] = (shares + size, cost + price * size // MICRO + fee)
+            continue
+        sold = min(size, shares)
+        basis = cost * sold // shares if shares else 0
+        closes.append((price * sold // MICRO - fee - basis) / MICRO)
+        held[token] = (shares - sold, cost - basis)
+    return Trading(fills=len(rows), fees=sum(r[4] for r in rows) / MICRO, closes=closes)

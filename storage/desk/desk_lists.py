@@ -1,0 +1,80 @@
+"""Short lists for a phone, read with sqlite3 alone (like storage/desk/desk_status.py): open orders,
+open positions, PnL over a window, and the markets a position is held in (what `/flatten` may
+name). The Telegram bot shows them; money is USDC as floats, for display only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from storage.desk.desk_status import MICRO, OPEN_RANK, one, rows, snapshots_since
+
+QUESTION_CHARS = 70
+
+
+def _question(raw: Any, condition_id: str) -> str:
+    text = " ".join(str(raw or condition_id).split())
+    return text if len(text) <= QUESTION_CHARS else text[: QUESTION_CHARS - 1] + "…"
+
+
+def open_orders(conn: sqlite3.Connection, mode: str, *, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+    """How many orders are working, and the newest `limit` of them."""
+    count = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE mode = ? AND status_rank < ?", (mode, OPEN_RANK))
+    found = rows(conn, """SELECT o.id, o.strategy, o.condition_id, o.outcome, o.side, o.price, o.size, o.filled,
+                                 o.tif, o.status, m.question, m.slug
+                          FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id
+                          WHERE o.mode = ? AND o.status_rank < ? ORDER BY o.id DESC LIMIT ?""",
+                 (mode, OPEN_RANK, limit))
+    return (0 if count is None else int(count["n"])), [
+        {"id": r["id"], "strategy": r["strategy"], "market": _question(r["question"], r["condition_id"]),
+         "condition_id": r["condition_id"], "outcome": r["outcome"], "side": r["side"],
+         "price": r["price"] / MICRO, "size": r["size"] / MICRO, "filled": r["filled"] / MICRO,
+         "tif": r["tif"], "status": r["status"]} for r in found]
+
+
+def open_positions(conn: sqlite3.Connection, mode: str, *, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+    """How many positions hold shares, and the largest `limit` by cost."""
+    where = "FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id WHERE p.mode = ? " \
+            "AND p.settled + p.pending != 0"
+    count = one(conn, f"SELECT COUNT(*) AS n {where}", (mode,))
+    found = rows(conn, f"""SELECT p.strategy, p.condition_id, p.outcome, p.settled, p.pending, p.cost, p.realized,
+                                  m.question, m.slug {where} ORDER BY ABS(p.cost) DESC LIMIT ?""", (mode, limit))
+    out = []
+    for r in found:
+        shares = (r["settled"] + r["pending"]) / MICRO
+        out.append({"strategy": r["strategy"], "market": _question(r["question"], r["condition_id"]),
+                    "condition_id": r["condition_id"], "slug": r["slug"], "outcome": r["outcome"],
+                    "shares": shares, "pending": r["pending"] / MICRO, "cost": r["cost"] / MICRO,
+                    "average": (r["cost"] / MICRO / shares) if shares else None, "realized": r["realized"] / MICRO})
+    return (0 if count is None else int(count["n"])), out
+
+
+def pnl_window(conn: sqlite3.Connection, mode: str, since: int) -> dict[str, Any] | None:
+    """Equity now and its change since `since`, with realized PnL, fees, fills and volume in the
+    window (from the portfolio snapshots and fills); None before the first snapshot."""
+    found = snapshots_since(conn, mode, since, at_since_is_before=True)
+    if found is None:
+        return None
+    latest, base = found
+    fills = one(conn, """SELECT COUNT(*) AS n, COALESCE(SUM(price * size / 1000000), 0) AS volume,
+                                COALESCE(SUM(fee), 0) AS fees
+                         FROM fills WHERE mode = ? AND matched_at >= ? AND status != 'FAILED'""", (mode, since))
+    assert fills is not None
+    return {"equity": latest["equity"] / MICRO, "change": (latest["equity"] - base["equity"]) / MICRO,
+            "realized": (latest["realized"] - base["realized"]) / MICRO,
+            "fees": (latest["fees"] - base["fees"]) / MICRO, "from": base["at"], "as_of": latest["at"],
+            "fills": int(fills["n"]), "volume": fills["volume"] / MICRO, "fill_fees": fills["fees"] / MICRO}
+
+
+def held_markets(conn: sqlite3.Connection, mode: str, wanted: str) -> list[dict[str, Any]]:
+    """Markets with a position whose condition id starts with `wanted` (at least 6 characters) or
+    whose slug is `wanted`: what `/flatten <market>` may mean."""
+    text = wanted.strip().lower()
+    found = rows(conn, """SELECT DISTINCT p.condition_id, m.question, m.slug FROM positions p
+                          LEFT JOIN markets m ON m.condition_id = p.condition_id
+                          WHERE p.mode = ? AND p.settled + p.pending != 0
+                          AND ((length(?) >= 6 AND lower(p.condition_id) LIKE ? || '%') OR lower(m.slug) = ?)
+                          ORDER BY p.condition_id LIMIT 10""", (mode, text, text.replace("%", ""), text))
+    return [{"condition_id": r["condition_id"], "market": _question(r["question"], r["condition_id"]),
+             "slug": r["slug"]} for r in found]

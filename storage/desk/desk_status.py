@@ -1,0 +1,330 @@
+"""The desk's health at a glance, read with sqlite3 alone: engine state, today's PnL, orders and
+positions per strategy, alerts not yet acknowledged, venue health, notification delivery.
+
+One definition for every reader: `python -m engine status` calls these on a plain sqlite3
+connection (no SQLAlchemy or pandas to import, so it answers in a fraction of a second), and
+`storage.dashboard_queries.status_queries` (the dashboard) calls the same functions on the DBAPI connection under its
+SQLAlchemy transaction. Money here is USDC as floats, for display only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
+from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
+
+HEARTBEAT_STALE_S = 5.0
+MICRO = 1_000_000
+OPEN_RANK = 100  # orders with status_rank below this are working (contracts/order_status.py)
+Params = dict[str, Any] | tuple[Any, ...]
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    cursor = conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params).fetchall()
+
+
+def one(conn: sqlite3.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    found = rows(conn, sql, params)
+    return found[0] if found else None
+
+
+# -- engine ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    state: str
+    desired_state: str
+    mode: str
+    kill_latched: bool
+    kill_reason: str | None
+    pid: int | None
+    heartbeat_age_s: float | None
+    started_at: int | None
+    crash_count: int
+    last_error: str | None
+    trading_state: str = "ACTIVE"
+    trading_state_reason: str | None = None
+    trading_state_at: int | None = None
+    peak_equity: int | None = None
+    day_start_equity: int | None = None
+    day_started_at: int | None = None
+    venue_status: str = "ok"  # ok, maintenance, post_only, rate_limited (engine/execution/venue_health.py)
+    venue_status_at: int | None = None
+    venue_status_detail: str | None = None
+    # Every other venue condition active now, each {code, since, detail} (engine/trading/venue_conditions.py).
+    venue_conditions: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def trading_label(self) -> str:
+        """What the desk may do now, in one phrase: a kill latch outranks every trading state."""
+        return "KILLED: no orders" if self.kill_latched else f"trading {self.trading_state}"
+
+    @property
+    def heartbeat_stale(self) -> bool:
+        return self.heartbeat_age_s is None or self.heartbeat_age_s > HEARTBEAT_STALE_S
+
+    @property
+    def engine_up(self) -> bool:
+        return self.pid is not None and not self.heartbeat_stale
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "heartbeat_stale": self.heartbeat_stale, "engine_up": self.engine_up}
+
+
+def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = None) -> EngineStatus:
+    now = now_ms() if now is None else now
+    row = one(conn, "SELECT * FROM engine_state WHERE id = 1")
+    if row is None:
+        raise sqlite3.OperationalError("no engine_state row")
+    # The newest of the database's heartbeat and the file's: the file shows a live engine even
+    # while another process holds the database's write lock.
+    beats = [b for b in (row["heartbeat_at"], file_heartbeat_ms(db_path)) if b is not None]
+    beat = max(beats) if beats else None
+    return EngineStatus(
+        state=row["state"],
+        desired_state=row["desired_state"],
+        mode=row["mode"],
+        kill_latched=bool(row["kill_latched"]),
+        kill_reason=row["kill_reason"],
+        pid=row["pid"],
+        heartbeat_age_s=None if beat is None else max(0.0, (now - beat) / 1000),
+        started_at=row["started_at"],
+        crash_count=row["crash_count"],
+        last_error=row["last_error"],
+        trading_state=row["trading_state"],
+        trading_state_reason=row["trading_state_reason"],
+        trading_state_at=row["trading_state_at"],
+        peak_equity=row["peak_equity"],
+        day_start_equity=row["day_start_equity"],
+        day_started_at=row["day_started_at"],
+        venue_status=row["venue_status"],
+        venue_status_at=row["venue_status_at"],
+        venue_status_detail=row["venue_status_detail"],
+        venue_conditions=tuple(_conditions(row["venue_conditions"])),
+    )
+
+
+def _conditions(raw: str | None) -> list[dict[str, Any]]:
+    """The stored list of venue conditions; anything unreadable in it reads as none."""
+    try:
+        conditions = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [c for c in conditions if isinstance(c, dict) and "code" in c] if isinstance(conditions, list) else []
+
+
+def venue_health(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The venue's phase (ok, maintenance, post_only, rate_limited) and every other condition the
+    engine sees now (unreachable, heartbeats failing, a rate-limit warning, balance drift), each
+    {code, since, detail}: "ok" means the phase is ok and no condition holds."""
+    row = one(conn, "SELECT venue_status, venue_status_at, venue_status_detail, venue_conditions "
+                    "FROM engine_state WHERE id = 1")
+    assert row is not None
+    conditions = _conditions(row["venue_conditions"])
+    return {"status": row["venue_status"], "since": row["venue_status_at"], "detail": row["venue_status_detail"],
+            "conditions": conditions, "ok": row["venue_status"] == "ok" and not conditions}
+
+
+def command_status(conn: sqlite3.Connection, command_id: int) -> dict[str, Any] | None:
+    row = one(conn, "SELECT id, kind, status, result, error, created_at, finished_at FROM commands WHERE id = ?",
+              (command_id,))
+    return None if row is None else dict(row)
+
+
+# -- money ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PnlToday:
+    """Since 00:00 UTC, in USDC. `total` is the change in equity (what the daily-loss limit
+    measures); realized and fees are today's part of the cumulative figures; unrealized is
+    what open positions are worth above their cost now."""
+
+    equity: float
+    day_start_equity: float
+    total: float
+    realized: float
+    fees: float
+    unrealized: float
+    as_of: int
+
+
+_SNAPSHOT = "SELECT at, equity, realized, unrealized, fees FROM portfolio_snapshots WHERE mode = ?"
+
+
+def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *,
+                    at_since_is_before: bool = False) -> tuple[sqlite3.Row, sqlite3.Row] | None:
+    """The newest portfolio snapshot and the one to measure from: the last one before `since`
+    (or at it, when `at_since_is_before`), else the first after it; None before any snapshot."""
+    latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode,))
+    if latest is None:
+        return None
+    before, after = ("<=", ">") if at_since_is_before else ("<", ">=")
+    base = (one(conn, f"{_SNAPSHOT} AND at {before} ? ORDER BY at DESC LIMIT 1", (mode, since))
+            or one(conn, f"{_SNAPSHOT} AND at {after} ? ORDER BY at LIMIT 1", (mode, since)))
+    assert base is not None
+    return latest, base
+
+
+def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None) -> PnlToday | None:
+    now = now_ms() if now is None else now
+    day = utc_day_start(now)
+    found = snapshots_since(conn, mode, day)
+    if found is None:
+        return None
+    latest, base = found
+    state = one(conn, "SELECT mode, day_start_equity, day_started_at FROM engine_state WHERE id = 1")
+    assert state is not None
+    # The engine's own reference equity (what the daily-loss breaker uses) wins when it is today's.
+    start = (
+        state["day_start_equity"]
+        if state["mode"] == mode and state["day_started_at"] == day and state["day_start_equity"] is not None
+        else base["equity"]
+    )
+    return PnlToday(
+        equity=latest["equity"] / MICRO,
+        day_start_equity=start / MICRO,
+        total=(latest["equity"] - start) / MICRO,
+        realized=(latest["realized"] - base["realized"]) / MICRO,
+        fees=(latest["fees"] - base["fees"]) / MICRO,
+        unrealized=latest["unrealized"] / MICRO,
+        as_of=latest["at"],
+    )
+
+
+def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
+    """Every configured strategy, and any other origin with orders or positions (manual orders,
+    imported ones): open orders, open positions, exposure (cost held + open BUY notional, as the
+    risk gate counts it), realized PnL and fees, in USDC."""
+    lines: dict[str, dict[str, Any]] = {}
+
+    def line(name: str) -> dict[str, Any]:
+        return lines.setdefault(name, {"strategy": name, "enabled": None, "status": None, "open_orders": 0,
+                                       "positions": 0, "cost_usdc": 0.0, "exposure_usdc": 0.0,
+                                       "realized_usdc": 0.0, "fees_usdc": 0.0})
+
+    for row in rows(conn, "SELECT name, enabled, status FROM strategies ORDER BY name"):
+        line(row["name"]).update(enabled=bool(row["enabled"]), status=row["status"])
+    for row in rows(conn, """SELECT strategy, COUNT(*) AS n,
+                                    SUM(CASE WHEN side = 'BUY' THEN price * (size - filled) / 1000000 ELSE 0 END) AS buy
+                             FROM orders WHERE mode = ? AND status_rank < ? GROUP BY strategy""", (mode, OPEN_RANK)):
+        entry = line(row["strategy"])
+        entry["open_orders"] = row["n"]
+        entry["exposure_usdc"] += (row["buy"] or 0) / MICRO
+    for row in rows(conn, """SELECT strategy, SUM(settled + pending != 0) AS n,
+                                    SUM(CASE WHEN settled + pending > 0 THEN cost ELSE 0 END) AS held,
+                                    SUM(CASE WHEN settled + pending != 0 THEN cost ELSE 0 END) AS cost,
+                                    SUM(realized) AS realized, SUM(fees) AS fees
+                             FROM positions WHERE mode = ? GROUP BY strategy""", (mode,)):
+        entry = line(row["strategy"])
+        entry.update(positions=row["n"] or 0, cost_usdc=(row["cost"] or 0) / MICRO,
+                     realized_usdc=(row["realized"] or 0) / MICRO,
+                     fees_usdc=(row["fees"] or 0) / MICRO)
+        entry["exposure_usdc"] += (row["held"] or 0) / MICRO
+    for entry in lines.values():
+        for key in ("cost_usdc", "exposure_usdc", "realized_usdc", "fees_usdc"):
+            entry[key] = round(entry[key], 2)
+    return sorted(lines.values(), key=lambda e: e["strategy"])
+
+
+# -- alerts and notifications ---------------------------------------------------------------------
+
+
+# What a page or `status` shows of an alert's message: with the count of those the burst limit
+# folded into it (storage/desk/audit.py, raise_alert), when any.
+SHOWN_MESSAGE = ("message || CASE WHEN repeats > 0 THEN ' (and ' || repeats || ' more like it, the last at ' "
+                 "|| strftime('%H:%M:%S', last_at / 1000, 'unixepoch') || ' UTC)' ELSE '' END")
+
+
+def unacked_alerts(conn: sqlite3.Connection, *, limit: int = 50) -> tuple[int, list[dict[str, Any]]]:
+    """How many alerts are not acknowledged, and the newest `limit` of them."""
+    count = one(conn, "SELECT COUNT(*) AS n FROM alerts WHERE acked_at IS NULL")
+    newest = [dict(r) for r in rows(conn, f"""SELECT id, created_at, level, source, code, {SHOWN_MESSAGE} AS message
+                                              FROM alerts WHERE acked_at IS NULL ORDER BY id DESC LIMIT ?""",
+                                    (limit,))]
+    for alert, message in zip(newest, name_markets([a["message"] for a in newest], sqlite_lookup(conn)), strict=True):
+        alert["message"] = message
+    return (0 if count is None else int(count["n"])), newest
+
+
+STRATEGY_REPAIR = "fix its configuration on the Strategies page (it says what is wrong), then enable it again"
+
+
+def set_aside(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """What the engine runs without because it could not read it, each with how to repair it:
+    the quarantine's entries (storage/engine_stores/quarantine_store.py) and the strategies it disabled for a
+    configuration it could not read."""
+    found = [dict(r) for r in rows(conn, "SELECT kind, subject, problem, repair, at FROM quarantine ORDER BY at, id")]
+    subjects = {f["subject"] for f in found}
+    for r in rows(conn, """SELECT name, last_error, updated_at FROM strategies WHERE status = 'error' AND enabled = 0
+                           AND last_error LIKE 'invalid configuration%' ORDER BY name"""):
+        if f"strategy {r['name']}" not in subjects:
+            found.append({"kind": "configuration", "subject": f"strategy {r['name']}", "problem": r["last_error"],
+                          "repair": STRATEGY_REPAIR, "at": r["updated_at"]})
+    return found
+
+
+def last_delivery(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The newest notification that was attempted: when, what, and whether it arrived."""
+    row = one(conn, """SELECT id, kind, title, status, attempts, last_attempt_at, error FROM notifications
+                       WHERE last_attempt_at IS NOT NULL ORDER BY last_attempt_at DESC, id DESC LIMIT 1""")
+    return None if row is None else dict(row)
+
+
+def queued_notifications(conn: sqlite3.Connection) -> int:
+    found = one(conn, "SELECT COUNT(*) AS n FROM notifications WHERE status = 'queued'")
+    return 0 if found is None else int(found["n"])
+
+
+# -- the report -------------------------------------------------------------------------------
+
+
+def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = None,
+                  alerts_shown: int = 5) -> dict[str, Any]:
+    """What `python -m engine status` prints, in one read snapshot (the caller's)."""
+    now = now_ms() if now is None else now
+    status = engine_status(conn, db_path, now=now)
+    pnl = pnl_today(conn, status.mode, now=now)
+    strategies = per_strategy(conn, status.mode)
+    unacked, newest = unacked_alerts(conn, limit=alerts_shown)
+    from storage.dashboard_queries import collection_queries  # it imports this module: loaded here, not at import
+
+    owed = collection_queries.redeemable(conn, status.mode)
+    age = status.heartbeat_age_s
+    return {
+        "state": status.state,
+        "desired_state": status.desired_state,
+        "mode": status.mode,
+        "trading_state": status.trading_state,
+        "trading_reason": status.trading_state_reason,
+        "kill_latched": status.kill_latched,
+        "kill_reason": status.kill_reason,
+        "engine_up": status.engine_up,
+        "heartbeat_age_s": None if age is None else round(age, 2),
+        "pid": status.pid,
+        "crash_count": status.crash_count,
+        "last_error": status.last_error,
+        "set_aside": set_aside(conn),
+        "venue": venue_health(conn),
+        "equity_usdc": None if pnl is None else round(pnl.equity, 2),
+        "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
+        "pnl_today": None if pnl is None else {k: round(v, 2) if isinstance(v, float) else v
+                                               for k, v in asdict(pnl).items()},
+        "open_orders": sum(s["open_orders"] for s in strategies),
+        "positions": sum(s["positions"] for s in strategies),
+        "positions_cost_usdc": round(sum(s["cost_usdc"] for s in strategies), 2),
+        "money": collection_queries.money(conn, status.mode),
+        "redeemable": owed,
+        "strategies": strategies,
+        "unacked_alerts": unacked,
+        "alerts": newest,
+        "notifications": {"last": last_delivery(conn), "queued": queued_notifications(conn)},
+    }

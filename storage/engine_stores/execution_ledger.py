@@ -1,0 +1,286 @@
+"""The executor's ledger tables in SQL: orders, fills, positions and the cash ledger.
+
+Only the engine's executor calls the writers here (single writer), each on the connection
+of a transaction it opened (storage never opens one of its own for them, so several writes
+stay one transaction). Every status write is a compare-and-set on the rank, and fills are
+keyed by (trade id, order), so replays and duplicates are harmless.
+
+These run once per order and per fill, millions of times in a backtest: they speak to
+sqlite3 straight on the transaction's connection (storage/sqlite/sql.py) and hand back rows as
+stored (`sqlite3.Row`, by position or column name); the engine turns them into its own
+types (engine/execution/store.py), since storage may not import the engine's domain.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from sqlalchemy import Connection, text
+
+from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, OrderStatus, TradeStatus
+from storage.sqlite.sql import run, scalar
+
+# The columns of an order row, in the order every order read returns them.
+ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side, "
+                 "price, size, filled, tif, post_only, status, flags, created_at, submitted_at")
+
+# -- orders ----------------------------------------------------------------------------------------
+
+
+def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None, mode: str, strategy: str,
+                 condition_id: str, token_id: str, outcome: str, side: str, price: int, size: int, filled: int,
+                 tif: str, post_only: bool, status: OrderStatus, payload: str | None, flags: str,
+                 reason: str | None, now: int, submitted_at: int | None, expires_at: int | None) -> int:
+    """The new order's id."""
+    cursor = run(
+        conn, """INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome,
+                    side, price, size, filled, tif, post_only, status, status_rank, signed_payload, flags, reason,
+                    created_at, updated_at, submitted_at, expires_at)
+                 VALUES (:client_id, :venue_order_id, :mode, :strategy, :condition_id, :token_id, :outcome, :side,
+                    :price, :size, :filled, :tif, :post_only, :status, :rank, :payload, :flags, :reason, :now, :now,
+                    :submitted_at, :expires_at)""",
+        dict(client_id=client_id, venue_order_id=venue_order_id, mode=mode, strategy=strategy,
+             condition_id=condition_id, token_id=token_id, outcome=outcome, side=side, price=price,
+             size=size, filled=filled, tif=tif, post_only=int(post_only), status=status.value,
+             rank=RANK[status], payload=payload, flags=flags, reason=reason, now=now, submitted_at=submitted_at,
+             expires_at=expires_at),
+    )
+    return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+
+def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, filled: int | None = None,
+            error: str | None = None, acked: bool = False) -> bool:
+    """Move an order forward (never back); raise `filled` if given. True if the status moved."""
+    rank = RANK[status]
+    moved = run(
+        conn, """UPDATE orders SET status = :status, status_rank = :rank, updated_at = :now,
+                    error = COALESCE(:error, error),
+                    acked_at = CASE WHEN :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
+                    closed_at = CASE WHEN :rank >= 100 THEN :now ELSE closed_at END
+                WHERE id = :id AND status_rank < :rank""",
+        {"status": status.value, "rank": rank, "now": now, "error": error, "acked": int(acked), "id": order_id},
+    ).rowcount
+    if filled is not None:
+        run(conn, "UPDATE orders SET filled = MAX(filled, :filled), updated_at = :now WHERE id = :id",
+            {"filled": filled, "now": now, "id": order_id})
+    return bool(moved)
+
+
+_ADVANCE = """UPDATE orders SET
+        status = CASE WHEN status_rank < :rank THEN :status ELSE status END,
+        error = CASE WHEN status_rank < :rank THEN COALESCE(:error, error) ELSE error END,
+        acked_at = CASE WHEN status_rank < :rank AND :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
+        closed_at = CASE WHEN status_rank < :rank AND :rank >= 100 THEN :now ELSE closed_at END,
+        filled = CASE WHEN :filled IS NULL THEN filled ELSE MAX(filled, :filled) END,
+        updated_at = CASE WHEN status_rank < :rank OR :filled IS NOT NULL THEN :now ELSE updated_at END,
+        status_rank = MAX(status_rank, :rank)
+    WHERE id = :id"""
+
+
+def advance_at_once(conn: Connection, order_id: int, status: OrderStatus, now: int, *, filled: int | None,
+                    error: str | None, acked: bool) -> None:
+    """`advance` in one statement (the SET expressions all see the row as it was, like
+    `advance`'s two updates in turn)."""
+    run(conn, _ADVANCE, {"status": status.value, "rank": RANK[status], "now": now, "error": error,
+                         "acked": int(acked), "filled": filled, "id": order_id})
+
+
+def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
+    """Add `flag` to the order's space-separated flags, once."""
+    run(conn, """UPDATE orders SET flags = TRIM(flags || ' ' || :flag), updated_at = :now
+                 WHERE id = :id AND (' ' || flags || ' ') NOT LIKE ('% ' || :flag || ' %')""",
+        {"flag": flag, "now": now, "id": order_id})
+
+
+def open_order_rows(conn: Connection, mode: str) -> list[sqlite3.Row]:
+    """The mode's non-terminal orders (`ORDER_COLUMNS`), oldest first."""
+    return run(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND status_rank < 100 ORDER BY id",
+               {"mode": mode}).fetchall()
+
+
+def count_open(conn: Connection, mode: str | None = None) -> int:
+    """Non-terminal orders, of one mode or of all."""
+    sql = "SELECT COUNT(*) FROM orders WHERE status_rank < 100" + (" AND mode = :mode" if mode else "")
+    return int(scalar(conn, sql, {"mode": mode}))
+
+
+def order_row(conn: Connection, order_id: int) -> sqlite3.Row:
+    """One order (`ORDER_COLUMNS`) by its id, which must exist."""
+    return run(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = :id", {"id": order_id}).fetchone()
+
+
+def order_row_by_venue_id(conn: Connection, mode: str, venue_order_id: str) -> sqlite3.Row | None:
+    return run(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue_order_id = :v",
+               {"mode": mode, "v": venue_order_id}).fetchone()
+
+
+# -- fills -----------------------------------------------------------------------------------------
+
+
+def insert_fill(conn: Connection, *, trade_id: str, order_id: int, mode: str, strategy: str, condition_id: str,
+                token_id: str, outcome: str, side: str, price: int, size: int, fee: int, liquidity: str,
+                status: TradeStatus, matched_at: int, now: int) -> bool:
+    """A fill, once per (trade, order): False when it was stored before."""
+    return bool(run(
+        conn, """INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
+                    size, fee, liquidity, status, status_rank, matched_at, updated_at)
+                VALUES (:trade_id, :order_id, :mode, :strategy, :cid, :token, :outcome, :side, :price, :size, :fee,
+                    :liquidity, :status, :rank, :matched_at, :now)
+                ON CONFLICT (trade_id, order_id) DO NOTHING""",
+        dict(trade_id=trade_id, order_id=order_id, mode=mode, strategy=strategy, cid=condition_id, token=token_id,
+             outcome=outcome, side=side, price=price, size=size, fee=fee, liquidity=liquidity, status=status.value,
+             rank=FILL_RANK[status], matched_at=matched_at, now=now),
+    ).rowcount)
+
+
+def stored_fill(conn: Connection, trade_id: str, order_id: int) -> tuple[TradeStatus, int, int, int, int]:
+    """(status, price, size, fee, matched_at) of a stored fill."""
+    status, price, size, fee, matched_at = run(
+        conn, "SELECT status, price, size, fee, matched_at FROM fills WHERE trade_id = :t AND order_id = :o",
+        {"t": trade_id, "o": order_id}).fetchone()
+    return TradeStatus(status), price, size, fee, matched_at
+
+
+def advance_fill(conn: Connection, trade_id: str, order_id: int, status: TradeStatus, now: int) -> bool:
+    """Move a fill's status forward (never back). True if it moved."""
+    return bool(run(
+        conn, """UPDATE fills SET status = :status, status_rank = :rank, updated_at = :now
+                WHERE trade_id = :t AND order_id = :o AND status_rank < :rank""",
+        {"status": status.value, "rank": FILL_RANK[status], "now": now, "t": trade_id, "o": order_id},
+    ).rowcount)
+
+
+def fill_count(conn: Connection, mode: str) -> int:
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m", {"m": mode}))
+
+
+def pending_fill_count(conn: Connection, mode: str) -> int:
+    """Fills the chain has not settled yet (matched, not yet broadcast, or being retried)."""
+    pending = json.dumps([status.value for status in PENDING_FILL])
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN "
+                            "(SELECT value FROM json_each(:pending))", {"m": mode, "pending": pending}))
+
+
+def order_fill_total(conn: Connection, order_id: int) -> int:
+    """Everything the venue matched against the order (a failed settlement still consumed it)."""
+    return int(scalar(conn, "SELECT COALESCE(SUM(size), 0) FROM fills WHERE order_id = :id", {"id": order_id}))
+
+
+def last_fill_at(conn: Connection, mode: str) -> int | None:
+    """When the mode's newest fill matched (None: no fill yet)."""
+    at = conn.execute(text("SELECT MAX(matched_at) FROM fills WHERE mode = :m"), {"m": mode}).scalar()
+    return None if at is None else int(at)
+
+
+def cash_fill_rows(conn: Connection, mode: str) -> list[sqlite3.Row]:
+    """(side, price, size, fee, status) of every fill that moved cash (not FAILED), in match order."""
+    return run(conn, """SELECT side, price, size, fee, status FROM fills WHERE mode = :mode AND status != 'FAILED'
+                        ORDER BY matched_at, trade_id""", {"mode": mode}).fetchall()
+
+
+# -- positions -------------------------------------------------------------------------------------
+
+# A position's facts in match order: its fills, and the shares merges took out of it (a sell
+# of settled shares at the merge's price for that outcome; cash comes with the venue's payment).
+_POSITION_FACTS = """SELECT side, price, size, fee, status, matched_at AS at, trade_id AS tie FROM fills
+                     WHERE mode = :mode AND strategy = :strategy AND token_id = :token
+                     UNION ALL
+                     SELECT 'SELL', price, shares, 0, 'CONFIRMED', at, 'conversion:' || id FROM position_conversions
+                     WHERE mode = :mode AND strategy = :strategy AND token_id = :token AND status != 'failed'
+                     ORDER BY at, tie"""
+
+
+def position_fact_rows(conn: Connection, mode: str, strategy: str, token_id: str) -> list[sqlite3.Row]:
+    """(side, price, size, fee, status) of a position's fills and merges, in match order."""
+    return run(conn, _POSITION_FACTS, {"mode": mode, "strategy": strategy, "token": token_id}).fetchall()
+
+
+def stored_position(conn: Connection, mode: str, strategy: str, token_id: str) -> tuple[int, int, int, int, int] | None:
+    """(settled, pending, cost, realized, fees) as stored; None: no position row."""
+    row = run(conn, """SELECT settled, pending, cost, realized, fees FROM positions
+                       WHERE mode = :mode AND strategy = :strategy AND token_id = :token""",
+              {"mode": mode, "strategy": strategy, "token": token_id}).fetchone()
+    return None if row is None else tuple(row)  # type: ignore[return-value]
+
+
+def fills_at_or_after(conn: Connection, *, mode: str, strategy: str, token_id: str, matched_at: int, trade_id: str,
+                      order_id: int) -> bool:
+    """Whether another fill (or a merge) of the position sorts at or after this one in match
+    order (ties included)."""
+    return scalar(conn, """SELECT EXISTS (SELECT 1 FROM fills WHERE mode = :mode AND strategy = :strategy
+                               AND token_id = :token AND matched_at >= :at
+                               AND (matched_at > :at OR trade_id >= :trade)
+                               AND NOT (trade_id = :trade AND order_id = :order))
+                           OR EXISTS (SELECT 1 FROM position_conversions WHERE mode = :mode
+                               AND strategy = :strategy AND token_id = :token AND at >= :at
+                               AND status != 'failed')""",
+                  {"mode": mode, "strategy": strategy, "token": token_id, "at": matched_at, "trade": trade_id,
+                   "order": order_id}) == 1
+
+
+def store_position(conn: Connection, *, mode: str, strategy: str, token_id: str, condition_id: str, outcome: str,
+                   settled: int, pending: int, cost: int, realized: int, fees: int, now: int) -> None:
+    run(
+        conn, """INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled, pending, cost,
+                    realized, fees, updated_at)
+                VALUES (:mode, :strategy, :token, :cid, :outcome, :settled, :pending, :cost, :realized, :fees, :now)
+                ON CONFLICT (mode, strategy, token_id) DO UPDATE SET settled = excluded.settled,
+                    pending = excluded.pending, cost = excluded.cost, realized = excluded.realized,
+                    fees = excluded.fees, updated_at = excluded.updated_at""",
+        dict(mode=mode, strategy=strategy, token=token_id, cid=condition_id, outcome=outcome, settled=settled,
+             pending=pending, cost=cost, realized=realized, fees=fees, now=now),
+    )
+
+
+def position_rows(conn: Connection, mode: str) -> list[sqlite3.Row]:
+    """(strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees) of every position."""
+    return run(conn, """SELECT strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees
+                        FROM positions WHERE mode = :mode""", {"mode": mode}).fetchall()
+
+
+def position_keys_from_fills(conn: Connection, mode: str) -> list[tuple[str, str, str, str]]:
+    """(strategy, token_id, condition_id, outcome) of every position the fills make."""
+    rows = run(conn, "SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills WHERE mode = :mode",
+               {"mode": mode})
+    return [(r["strategy"], r["token_id"], r["condition_id"], r["outcome"]) for r in rows]
+
+
+# -- cash ------------------------------------------------------------------------------------------
+
+
+def add_cash_entry(conn: Connection, *, mode: str, kind: str, amount: int, ref: str, note: str | None,
+                   now: int) -> bool:
+    """One ledger entry per (mode, kind, ref): settlements and deposits are never doubled."""
+    return bool(run(
+        conn, """INSERT INTO cash_ledger (mode, at, kind, amount, ref, note)
+                 VALUES (:mode, :now, :kind, :amount, :ref, :note)
+                 ON CONFLICT (mode, kind, ref) DO NOTHING""",
+        {"mode": mode, "now": now, "kind": kind, "amount": amount, "ref": ref, "note": note},
+    ).rowcount)
+
+
+def ledger_total(conn: Connection, mode: str) -> int:
+    """The sum of the mode's cash ledger entries (fills' cash is not in it)."""
+    return int(scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode", {"mode": mode}))
+
+
+def initial_deposit_at(conn: Connection, mode: str) -> int | None:
+    """When the mode's cash began (its initial deposit); None: no cash yet."""
+    at = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = 'initial'"),
+                      {"m": mode}).scalar()
+    return None if at is None else int(at)
+
+
+def newest_credit_at(conn: Connection, mode: str) -> int | None:
+    """When the newest venue payment (redemption, merge, rebate, reward) was booked."""
+    at = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND kind IN "
+                           "('redemption', 'merge', 'rebate', 'reward')"), {"m": mode}).scalar()
+    return None if at is None else int(at)
+
+
+def legacy_settlement_markets(conn: Connection, mode: str) -> set[str]:
+    """Markets whose payout an older version of the desk booked as cash at resolution
+    ('settlement' entries, ref `<condition id>:...`)."""
+    return set(conn.execute(text("""SELECT DISTINCT substr(ref, 1, instr(ref, ':') - 1) FROM cash_ledger
+                                    WHERE mode = :m AND kind = 'settlement'"""), {"m": mode}).scalars())

@@ -1,0 +1,52 @@
+"""The `ticks` table's writes: the recorder's batched inserts and retention's pruning.
+
+Both run on a raw sqlite3 connection: the recorder writes a whole buffer per transaction through
+sqlite-utils' `insert_all` (multi-row INSERTs sized to SQLite's variable limit), which is what
+keeps recording off the trading loop's budget (`bench/recorder.py` measures it). Pruning runs
+in short transactions because the engine keeps writing; ticks a recording session covers are
+kept (storage/research/recording_sessions.py: KEPT_BY_A_SESSION).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database as UtilsDatabase
+
+from storage.sqlite.db import immediate, raw_connection
+from storage.research.recording_sessions import KEPT_BY_A_SESSION
+
+TICK_COLUMNS = ("at", "token_id", "kind", "side", "price", "size", "mid", "data")
+INSERT_BATCH = 1000
+
+
+def append_ticks(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], *, batch_size: int = INSERT_BATCH) -> None:
+    """Insert `rows` (values in TICK_COLUMNS order) in one IMMEDIATE transaction, in batches."""
+    table = UtilsDatabase(conn)["ticks"]
+    # A manual IMMEDIATE transaction: sqlite-utils' own would read the schema inside a
+    # deferred one and fail under the engine's concurrent writes (engineering.md §2).
+    with immediate(conn):
+        table.insert_all((dict(zip(TICK_COLUMNS, row, strict=True)) for row in rows),  # type: ignore[union-attr]
+                         batch_size=batch_size)
+
+
+def prune_ticks(db_path: Path, *, before_ms: int, chunk: int = 20_000) -> int:
+    """Delete ticks older than `before_ms` in short transactions (the engine keeps writing);
+    ticks a recording session covers are kept until the session is deleted. Returns how many."""
+    conn = raw_connection(db_path)
+    removed = 0
+    try:
+        while True:
+            with immediate(conn):
+                count = conn.execute(
+                    f"""DELETE FROM ticks WHERE id IN (SELECT id FROM ticks WHERE at < ? AND NOT {KEPT_BY_A_SESSION}
+                        ORDER BY at LIMIT ?)""",
+                    (before_ms, chunk)).rowcount
+            removed += count
+            if count < chunk:
+                return removed
+    finally:
+        conn.close()

@@ -1,0 +1,130 @@
+"""A backtest's reads of a desk's recording (`ticks`) and imported history (`price_history`).
+
+Read with the standard library's `sqlite3` on a read-only connection, like the command line's
+fast reads (storage/sqlite/lite.py): a replay reads millions of rows, and a plain tuple per row is
+most of the cost of reading one; SQLAlchemy's row objects would double it.
+
+Replay rows are (at, token index, kind code, 1 if BUY / 0 if SELL / None, price, size, data):
+small integers instead of text, because sqlite3 builds a new str for every text value it
+returns, and for most rows that was the larger part of reading them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+BOOK, CHANGE, TRADE, DECIDE = 0, 1, 2, 3  # a replay row's kind codes
+Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
+Event = tuple[int, str, str, str | None, int | None, int | None, str | None]  # at, token, kind, side, price, size, data
+
+
+def open_recording(db_path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+
+
+def id_span(conn: sqlite3.Connection, from_ms: int, to_ms: int) -> tuple[int | None, int | None]:
+    """(first id, last id) of the ticks recorded in [from, to]: one pass over ix_ticks_at, which
+    holds the id; (None, None) when there are none."""
+    low, high = conn.execute("SELECT MIN(id), MAX(id) FROM ticks WHERE at BETWEEN :f AND :t",
+                             {"f": from_ms, "t": to_ms}).fetchone()
+    return low, high
+
+
+def has_decision_markers(conn: sqlite3.Connection, from_ms: int, to_ms: int) -> bool:
+    """Whether the live engine's decision markers are recorded in [from, to]: one probe of
+    ix_ticks_token_at (the recorder writes a marker with token_id '')."""
+    return conn.execute("""SELECT 1 FROM ticks WHERE token_id = '' AND kind = 'decide' AND at BETWEEN :f AND :t
+                           LIMIT 1""", {"f": from_ms, "t": to_ms}).fetchone() is not None
+
+
+class ReplayRows:
+    """The statement reading one window of ids as replay rows (token i = tokens[i]), prepared
+    once for a replay's tokens: the scan walks the ids in storage order (no sort); the time
+    filter still decides which rows count."""
+
+    def __init__(self, tokens: Sequence[str]) -> None:
+        self.tokens = list(tokens)
+        marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
+        token_index = " ".join(f"WHEN :k{i} THEN {i}" for i in range(len(tokens)))
+        self.sql = f"""SELECT at, CASE token_id {token_index} ELSE NULL END,
+                              CASE kind WHEN 'change' THEN {CHANGE} WHEN 'book' THEN {BOOK}
+                                        WHEN 'trade' THEN {TRADE} ELSE {DECIDE} END,
+                              side = 'BUY', price, size, data FROM ticks
+                       WHERE id BETWEEN :first AND :last AND +at BETWEEN :f AND :t
+                         AND (+token_id IN ({marks}) OR kind = 'decide')
+                       ORDER BY id"""
+        self.keys = {f"k{i}": token for i, token in enumerate(tokens)}
+
+    def window(self, conn: sqlite3.Connection, first: int, last: int, from_ms: int, to_ms: int) -> list[Row]:
+        return conn.execute(self.sql, {**self.keys, "first": first, "last": last, "f": from_ms, "t": to_ms}).fetchall()
+
+
+def recorded_events(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> Iterator[Event]:
+    """Ticks of `tokens` (and every decision marker) in [from, to], in recording order, as the
+    recorder wrote them."""
+    conn = open_recording(db_path)
+    try:
+        marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
+        cursor = conn.execute(
+            f"""SELECT at, token_id, kind, side, price, size, data FROM ticks
+                WHERE at BETWEEN :f AND :t AND (token_id IN ({marks}) OR kind = 'decide') ORDER BY id""",
+            {"f": from_ms, "t": to_ms, **{f"k{i}": token for i, token in enumerate(tokens)}},
+        )
+        while batch := cursor.fetchmany(10_000):
+            yield from batch
+    finally:
+        conn.close()
+
+
+def history_points(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> Iterator[tuple[int, str, int]]:
+    """(at, token, price) of the imported history of `tokens` in [from, to], by time then token."""
+    conn = open_recording(db_path)
+    try:
+        marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
+        yield from conn.execute(f"""SELECT at, token_id, price FROM price_history WHERE token_id IN ({marks})
+                                    AND at BETWEEN :f AND :t ORDER BY at, token_id""",
+                                {"f": from_ms, "t": to_ms, **{f"k{i}": token for i, token in enumerate(tokens)}})
+    finally:
+        conn.close()
+
+
+def _rows(db_path: Path, sql: str, params: dict[str, object]) -> list[dict[str, object]]:
+    conn = open_recording(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params).fetchall()]
+    finally:
+        conn.close()
+
+
+def markets_named(db_path: Path, condition_ids: Sequence[str]) -> list[dict[str, object]]:
+    """The desk's rows of these markets (those it has discovered)."""
+    marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
+    return _rows(db_path, f"SELECT * FROM markets WHERE condition_id IN ({marks})",
+                 {f"c{i}": cid for i, cid in enumerate(condition_ids)})
+
+
+def markets_with_data(db_path: Path, source: str, from_ms: int, to_ms: int) -> list[dict[str, object]]:
+    """Every market whose YES token has recorded ticks (`recorded`) or imported history
+    (`history`) in [from, to], by condition id."""
+    table = "ticks" if source == "recorded" else "price_history"
+    return _rows(db_path, f"""SELECT * FROM markets WHERE yes_token IN (SELECT DISTINCT token_id FROM {table}
+                              WHERE at BETWEEN :f AND :t) ORDER BY condition_id""", {"f": from_ms, "t": to_ms})
+
+
+def history_point_count(db_path: Path, tokens: Sequence[str], from_ms: int, to_ms: int) -> int:
+    marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
+    conn = open_recording(db_path)
+    try:
+        return int(conn.execute(f"SELECT COUNT(*) FROM price_history WHERE at BETWEEN :f AND :t AND token_id IN ({marks})",
+                                {"f": from_ms, "t": to_ms, **{f"k{i}": t for i, t in enumerate(tokens)}}).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def desk_limits_and_settings(db_path: Path) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The desk's risk limits and settings rows, for a backtest's scratch ledger to start from."""
+    return (_rows(db_path, "SELECT name, value, version, updated_at, updated_by FROM risk_limits", {}),
+            _rows(db_path, "SELECT key, value, version, updated_at, updated_by FROM settings", {}))

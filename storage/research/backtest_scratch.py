@@ -1,0 +1,65 @@
+"""A backtest's scratch ledger: its own database file (orders, fills, positions, the paper
+venue's tables), started from copies of the desk's markets, limits and settings, and read back
+as a stream when the run ends (a long run's orders are never all held in memory)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from storage.sqlite.db import Database
+
+
+def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
+                 settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any]) -> None:
+    """The run's markets, the desk's limits and settings, its one strategy (enabled, on those
+    markets), and paper mode, in one transaction. The run's markets are its venue's, whether
+    the desk discovered them or a session file brought them."""
+    with db.write() as conn:
+        rows = [{**row, "origin": "venue"} for row in markets]
+        columns = list(rows[0])
+        conn.execute(text(f"INSERT INTO markets ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
+                     rows)
+        for row in limits:
+            conn.execute(text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
+                                 VALUES (:name, :value, :version, :updated_at, :updated_by)"""), row)
+        for row in settings:
+            conn.execute(text("""INSERT INTO settings (key, value, version, updated_at, updated_by)
+                                 VALUES (:key, :value, :version, :updated_at, :updated_by)"""), row)
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES (:n, :k, :p, :m, 1, 0, 0, 'backtest')"""),
+                     {"n": strategy, "k": kind, "p": json.dumps(params),
+                      "m": json.dumps([r["condition_id"] for r in markets])})
+        conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
+
+
+def drop_unused(db: Database, *, indexes: Sequence[str], triggers: Sequence[str]) -> None:
+    """Drop the live desk's indexes and triggers a scratch ledger never needs, in one transaction."""
+    with db.write() as conn:
+        for kind, names in (("INDEX", indexes), ("TRIGGER", triggers)):
+            for name in names:
+                conn.execute(text(f"DROP {kind} IF EXISTS {name}"))
+
+
+def fill_rows(conn: Connection) -> Iterator[dict[str, Any]]:
+    """Every fill, in match order, one at a time."""
+    for row in conn.execute(text(
+            """SELECT matched_at, condition_id, token_id, outcome, side, price, size, fee, liquidity, status, trade_id,
+                      order_id FROM fills ORDER BY matched_at, trade_id""")).mappings():
+        yield dict(row)
+
+
+def first_orders(conn: Connection, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` orders by id; closed_at: when it ended (None: still working)."""
+    return [dict(r) for r in conn.execute(text(
+        """SELECT id, created_at, closed_at, condition_id, token_id, outcome, side, price, size, filled, tif, status
+           FROM orders ORDER BY id LIMIT :n"""), {"n": limit}).mappings()]
+
+
+def ledger_counts(conn: Connection) -> tuple[int, int]:
+    """(fills, orders) in the ledger."""
+    fills, orders = conn.execute(text("SELECT (SELECT COUNT(*) FROM fills), (SELECT COUNT(*) FROM orders)")).one()
+    return int(fills), int(orders)

@@ -1,0 +1,219 @@
+"""The SQL of markouts (engine/analytics/markouts.py defines them): which fills still have a
+horizon to compute, the desk's mid at a time (from the recorder's `ticks`), writing results,
+and the per-strategy, per-market aggregates the Strategies page draws.
+
+Times are epoch ms, prices micro-units, sizes micro-shares, markouts micro-USDC (positive: the
+fill earned). A FAILED fill (a reversed settlement) has no markout anywhere.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from storage.sqlite.db import Database
+from storage.sqlite.sql import in_list
+
+MICRO = 1_000_000
+FIXED_HORIZONS = ("1s", "10s", "60s")
+HORIZONS = (*FIXED_HORIZONS, "resolution")
+
+
+@dataclass(frozen=True)
+class PendingFill:
+    id: int
+    mode: str
+    strategy: str
+    condition_id: str
+    token_id: str
+    side: str
+    price: int
+    size: int
+    matched_at: int
+    done: frozenset[str]  # horizons already written
+
+
+@dataclass(frozen=True)
+class Markout:
+    """One horizon of one fill, as written: the later mid and the markout (None: no mid)."""
+
+    fill: PendingFill
+    horizon: str
+    notional: int
+    mid: int | None
+    markout: int | None
+
+
+def recorded_until(conn: Connection) -> int | None:
+    """The time of the last row the recorder wrote (any token, or a decision marker): the mid
+    history is complete up to here, since the recorder writes rows in the order it saw them."""
+    return conn.execute(text("SELECT MAX(at) FROM ticks")).scalar_one()
+
+
+def pending_fills(conn: Connection, *, from_id: int, limit: int) -> list[PendingFill]:
+    """Fills with id >= `from_id` missing a fixed horizon, in id order (at most `limit`).
+    By id, not match time: a fill booked late (a live fill reported after a restart) still has
+    a higher id than everything the job has already finished."""
+    rows = conn.execute(text(
+        """SELECT f.id, f.mode, f.strategy, f.condition_id, f.token_id, f.side, f.price, f.size, f.matched_at,
+                  (SELECT GROUP_CONCAT(m.horizon) FROM fill_markouts m WHERE m.fill_id = f.id) AS done
+           FROM fills f
+           WHERE f.id >= :from_id AND f.status != 'FAILED'
+             AND (SELECT COUNT(*) FROM fill_markouts m WHERE m.fill_id = f.id AND m.horizon != 'resolution') < 3
+           ORDER BY f.id LIMIT :limit"""),
+        {"from_id": from_id, "limit": limit}).all()
+    return [PendingFill(*r[:9], frozenset((r[9] or "").split(",")) - {""}) for r in rows]
+
+
+def _mid_at_sql(token: str, at: str) -> str:
+    """The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_at), with
+    the token and time as parameters or as a correlated subquery's columns (spread capture)."""
+    return f"""SELECT mid FROM ticks WHERE token_id = {token} AND at <= {at} AND mid IS NOT NULL
+            ORDER BY at DESC, id DESC LIMIT 1"""
+
+
+# The markout job, the backtest and spread capture all read mids with this one statement.
+MID_AT = _mid_at_sql(":t", ":at")
+HISTORY_PRICE_AT = "SELECT price FROM price_history WHERE token_id = :t AND at <= :at ORDER BY at DESC LIMIT 1"
+
+
+def mid_at(conn: Connection, token_id: str, at: int) -> int | None:
+    """The last mid the desk recorded for `token_id` at or before `at` (None if none)."""
+    return conn.execute(text(MID_AT), {"t": token_id, "at": at}).scalar()
+
+
+class RecordedPrices:
+    """Read-only lookups in a desk's database for a backtest that replays it: the recorded mid
+    (as `mid_at`), or an imported history price, at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def mid_at(self, token_id: str, at: int) -> int | None:
+        row = self.conn.execute(MID_AT, {"t": token_id, "at": at}).fetchone()
+        return None if row is None else row[0]
+
+    def history_price_at(self, token_id: str, at: int) -> int | None:
+        row = self.conn.execute(HISTORY_PRICE_AT, {"t": token_id, "at": at}).fetchone()
+        return None if row is None else row[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def resolved_pending(conn: Connection, *, limit: int) -> list[tuple[PendingFill, int]]:
+    """Fills in resolved markets without a resolution markout, each with what a share of its
+    outcome paid (micro-USDC: 1 or 0, 0.5 in a 50/50)."""
+    rows = conn.execute(text(
+        """SELECT f.id, f.mode, f.strategy, f.condition_id, f.token_id, f.side, f.price, f.size, f.matched_at,
+                  CASE f.outcome WHEN 'YES' THEN mk.payout_yes ELSE mk.payout_no END AS paid
+           FROM markets mk JOIN fills f ON f.condition_id = mk.condition_id AND f.mode IN ('paper', 'live')
+           WHERE mk.payout_yes IS NOT NULL AND mk.payout_no IS NOT NULL AND f.status != 'FAILED'
+             AND NOT EXISTS (SELECT 1 FROM fill_markouts m WHERE m.fill_id = f.id AND m.horizon = 'resolution')
+           ORDER BY f.id LIMIT :limit"""), {"limit": limit}).all()
+    return [(PendingFill(*r[:9], frozenset()), int(r[9])) for r in rows]
+
+
+def write_markouts(conn: Connection, rows: Iterable[Markout], now: int) -> int:
+    """Writes each horizon's row; one already written is kept (final)."""
+    params = [{"f": r.fill.id, "h": r.horizon, "mode": r.fill.mode, "s": r.fill.strategy, "c": r.fill.condition_id,
+               "n": r.notional, "mid": r.mid, "mk": r.markout, "now": now} for r in rows]
+    if not params:
+        return 0
+    conn.execute(text("""INSERT OR IGNORE INTO fill_markouts (fill_id, horizon, mode, strategy, condition_id, notional,
+                                                            mid, markout, computed_at)
+                         VALUES (:f, :h, :mode, :s, :c, :n, :mid, :mk, :now)"""), params)
+    return len(params)
+
+
+def drop_failed(conn: Connection) -> int:
+    """A fill reversed (FAILED) after its markouts were written has none: its rows go."""
+    return conn.execute(text("""DELETE FROM fill_markouts WHERE fill_id IN
+                                (SELECT id FROM fills WHERE status = 'FAILED')""")).rowcount
+
+
+def fill_markouts(db: Database, fill_id: int) -> dict[str, tuple[int | None, int | None]]:
+    """horizon -> (later mid, markout) written for one fill."""
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT horizon, mid, markout FROM fill_markouts WHERE fill_id = :f"),
+                            {"f": fill_id}).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def markout_tables(db: Database, mode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per strategy, per strategy and market): at each horizon the markout summed in USDC
+    (`usdc_<h>`), in bps of the notional of the fills that have it (`bps_<h>`), and how many
+    fills count there (`fills_<h>`; NaN sums where none); `fills` and `notional` (USDC) are
+    those of the fills marked out at 1 s. The per-strategy table's market columns read "—".
+    Positive: the fills earned against the later mid; negative: adverse selection. Summed from
+    the covering index ix_fill_markouts_sums (no join over the fills)."""
+    with db.read() as conn:
+        rows = conn.execute(text(
+            """SELECT strategy, condition_id, horizon, SUM(markout), SUM(notional), COUNT(*) FROM fill_markouts
+               WHERE mode = :m AND markout IS NOT NULL GROUP BY strategy, condition_id, horizon"""),
+            {"m": mode}).all()
+        names = _questions(conn, {r[1] for r in rows})
+    return _table(rows, names, by_market=False), _table(rows, names, by_market=True)
+
+
+def _questions(conn: Connection, condition_ids: Iterable[str]) -> dict[str, str]:
+    """The question of each of these markets (only these: the table may hold tens of thousands)."""
+    markets = sorted(condition_ids)
+    if not markets:
+        return {}
+    names, params = in_list("c", markets)
+    return dict(conn.execute(text(f"SELECT condition_id, question FROM markets WHERE condition_id IN {names}"),
+                             params).all())
+
+
+def _table(rows: Sequence[Any], names: dict[str, str], *, by_market: bool) -> pd.DataFrame:
+    sums: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+    for strategy, cid, horizon, total, notional, count in rows:
+        key = (strategy, cid if by_market else "—")
+        before = sums.setdefault(key, {}).get(horizon, (0, 0, 0))
+        sums[key][horizon] = (before[0] + total, before[1] + notional, before[2] + count)
+    out = []
+    for (strategy, cid), by_horizon in sorted(sums.items()):
+        first = by_horizon.get("1s", (0, 0, 0))
+        row: dict[str, Any] = {"strategy": strategy, "condition_id": cid, "market": names.get(cid, cid),
+                               "fills": first[2], "notional": first[1] / MICRO}
+        for h in HORIZONS:
+            total, notional, count = by_horizon.get(h, (0, 0, 0))
+            row[f"usdc_{h}"] = total / MICRO if count else float("nan")
+            row[f"bps_{h}"] = total * 10_000 / notional if count and notional else float("nan")
+            row[f"fills_{h}"] = count
+        out.append(row)
+    columns = ["strategy", "condition_id", "market", "fills", "notional",
+               *(f"{kind}_{h}" for h in HORIZONS for kind in ("usdc", "bps", "fills"))]
+    return pd.DataFrame(out, columns=columns)
+
+
+def spread_capture(db: Database, mode: str, strategy: str | None = None) -> pd.DataFrame:
+    """Per strategy and market (one strategy's, or every one's): each fill's edge against the
+    mid at its match time (the markout at 0 s: BUY (mid - price) x size, SELL the other way,
+    rounded toward zero per fill like a markout), summed in pUSD over the fills that have a
+    recorded mid (`usdc`, NaN when none; `bps` of their notional); `measured` counts those,
+    `unmeasured` the fills with no mid at or before their time (never counted as zero)."""
+    edge = f"({_mid_at_sql('f.token_id', 'f.matched_at')})"
+    with db.read() as conn:
+        rows = conn.execute(text(
+            f"""SELECT strategy, condition_id, COUNT(mid), COUNT(*) - COUNT(mid),
+                       SUM(CASE WHEN side = 'BUY' THEN (mid - price) * size / {MICRO}
+                                ELSE (price - mid) * size / {MICRO} END),
+                       SUM(CASE WHEN mid IS NOT NULL THEN price * size / {MICRO} END)
+                FROM (SELECT f.strategy, f.condition_id, f.side, f.price, f.size, {edge} AS mid FROM fills f
+                      WHERE f.mode = :m AND f.status != 'FAILED' AND (:s IS NULL OR f.strategy = :s))
+                GROUP BY strategy, condition_id ORDER BY strategy, condition_id"""),
+            {"m": mode, "s": strategy}).all()
+        names = _questions(conn, {r[1] for r in rows})
+    out = [{"strategy": s, "condition_id": c, "market": names.get(c, c), "measured": n, "unmeasured": u,
+            "usdc": total / MICRO if n else float("nan"),
+            "bps": total * 10_000 / notional if n and notional else float("nan")}
+           for s, c, n, u, total, notional in rows]
+    return pd.DataFrame(out, columns=["strategy", "condition_id", "market", "measured", "unmeasured", "usdc", "bps"])

@@ -1,0 +1,149 @@
+"""SQLite engines and transaction helpers shared by the engine, the dashboard and the CLI.
+
+The discipline (measured in shared/notes/engineering.md):
+- WAL, so the dashboard's reads never block the engine's writes;
+- every transaction that may write starts with BEGIN IMMEDIATE (a deferred BEGIN that
+  later writes fails instantly with "database is locked" instead of waiting);
+- the engine's writer syncs every commit (synchronous=FULL): orders and fills survive
+  power loss; other writers use NORMAL;
+- the dashboard reads through a `query_only` connection, so a bug there cannot write;
+- no transaction is held across an `await` or a network call (callers keep them short).
+
+Representation, for every table: prices, sizes and money are INTEGER micro-units
+(1e-6: 0.52 USDC -> 520000, 10 shares -> 10000000), the venue's own base unit; every
+`*_at` column is INTEGER milliseconds since the Unix epoch, UTC.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+
+# The sqlite3-only helpers live in storage.sqlite.lite (the CLI's quick subcommands use them without
+# importing SQLAlchemy); they are re-exported here for everything else.
+from storage.sqlite.lite import BUSY_TIMEOUT_MS as BUSY_TIMEOUT_MS
+from storage.sqlite.lite import DatabaseBusy as DatabaseBusy
+from storage.sqlite.lite import Synchronous as Synchronous
+from storage.sqlite.lite import apply_pragmas as apply_pragmas
+from storage.sqlite.lite import file_heartbeat_ms as file_heartbeat_ms
+from storage.sqlite.lite import heartbeat_path as heartbeat_path
+from storage.sqlite.lite import immediate as immediate
+from storage.sqlite.lite import now_ms as now_ms
+from storage.sqlite.lite import raw_connection as raw_connection
+from storage.sqlite.lite import touch_heartbeat as touch_heartbeat
+from storage.sqlite.lite import utc_day_start as utc_day_start
+
+# The engine's own writes wait at most this long for another process's write lock: its event
+# loop must never freeze behind a held lock (a failed write is retried on a later pass).
+ENGINE_BUSY_TIMEOUT_MS = 100
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether an error is SQLite's "database is locked" (another writer holds the lock),
+    which passes, as opposed to an error in what we tried to write."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, (sqlite3.OperationalError, OperationalError)) and (
+        "database is locked" in text or "database table is locked" in text)
+
+
+def make_engine(path: Path, *, write: bool, synchronous: Synchronous = "NORMAL",
+                busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    """An engine whose connections carry the PRAGMAs above and begin the right way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN itself
+        apply_pragmas(dbapi_conn, synchronous=synchronous, query_only=not write, busy_timeout_ms=busy_timeout_ms)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Joined(AbstractContextManager[Connection]):
+    """A transaction already open, joined: nothing to begin or end (and no generator, which
+    costs several times more on paths that join thousands of times)."""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class Database:
+    """The pair of engines one process uses: a writer and a reader on the same file."""
+
+    def __init__(self, path: Path, *, writer_sync: Synchronous = "NORMAL", read_only: bool = False,
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+        self.path = path
+        self.read_only = read_only
+        self.reader = make_engine(path, write=False)
+        self.writer = None if read_only else make_engine(path, write=True, synchronous=writer_sync,
+                                                         busy_timeout_ms=busy_timeout_ms)
+        self._batch: tuple[int, Connection] | None = None
+
+    def write(self) -> AbstractContextManager[Connection]:
+        """One BEGIN IMMEDIATE transaction; commits on success, rolls back on error.
+
+        Inside `batch()` (same thread), it joins the batch's transaction instead."""
+        if self.writer is None:
+            raise PermissionError("this Database was opened read-only")
+        if self._batch is not None and self._batch[0] == threading.get_ident():
+            return Joined(self._batch[1])
+        return self.writer.begin()
+
+    def read_own(self) -> AbstractContextManager[Connection]:
+        """A read that sees this thread's batch, uncommitted (a replay reading what it just wrote);
+        outside a batch, `read()`."""
+        if self._batch is not None and self._batch[0] == threading.get_ident():
+            return Joined(self._batch[1])
+        return self.read()
+
+    @contextmanager
+    def batch(self) -> Iterator[Connection]:
+        """Every write of this thread until the block ends, in one transaction.
+
+        For replays only (a backtest's scratch ledger), where a crash loses nothing worth
+        keeping: live trading commits each step on its own (an order is committed before it
+        is sent), and must never run inside a batch."""
+        if self._batch is not None:
+            raise RuntimeError("batches do not nest")
+        with self.write() as conn:
+            self._batch = (threading.get_ident(), conn)
+            try:
+                yield conn
+            finally:
+                self._batch = None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One consistent read snapshot (deferred BEGIN on a query_only connection)."""
+        with self.reader.begin() as conn:
+            yield conn
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def dispose(self) -> None:
+        self.reader.dispose()
+        if self.writer is not None:
+            self.writer.dispose()

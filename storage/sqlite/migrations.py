@@ -1,0 +1,1172 @@
+"""Numbered migrations: the schema's single source of truth.
+
+Rules: an applied migration is never edited; a change is a new function at the end. Nothing
+mirrors the result by hand: tests/storage/test_migrations.py reads it back (`PRAGMA table_info`)
+against the conventions, and prepares every SQL statement of the code against it. Column
+conventions are in storage/sqlite/db.py (micro-units, epoch milliseconds).
+Migrations run only at engine start-up, under the engine's single-instance lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database as UtilsDatabase
+from sqlite_utils import Migrations
+
+from storage.sqlite.db import immediate, now_ms, raw_connection
+
+MIGRATION_SET = "trader"
+m = Migrations(MIGRATION_SET)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by newer code than this checkout."""
+
+
+def _ddl(db: UtilsDatabase, script: str) -> None:
+    # executescript() would COMMIT the surrounding transaction; run statements one by one.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@m(name="0001_foundation")
+def _0001_foundation(db: UtilsDatabase) -> None:
+    _ddl(
+        db,
+        """
+        CREATE TABLE engine_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            state TEXT NOT NULL DEFAULT 'IDLE',
+            desired_state TEXT NOT NULL DEFAULT 'STOPPED'
+                CHECK (desired_state IN ('RUNNING', 'PAUSED', 'STOPPED')),
+            mode TEXT NOT NULL DEFAULT 'paper' CHECK (mode IN ('paper', 'live')),
+            pid INTEGER,
+            started_at INTEGER,
+            heartbeat_at INTEGER,
+            kill_latched INTEGER NOT NULL DEFAULT 0 CHECK (kill_latched IN (0, 1)),
+            killed_at INTEGER,
+            kill_reason TEXT,
+            crash_count INTEGER NOT NULL DEFAULT 0,
+            recent_crashes TEXT NOT NULL DEFAULT '[]',
+            clean_exit INTEGER NOT NULL DEFAULT 1 CHECK (clean_exit IN (0, 1)),
+            last_error TEXT,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE commands (
+            id INTEGER PRIMARY KEY,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL DEFAULT '{}',
+            priority INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'claimed', 'done', 'failed', 'expired')),
+            actor TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER,
+            claimed_at INTEGER,
+            finished_at INTEGER,
+            result TEXT,
+            error TEXT
+        );
+        CREATE INDEX ix_commands_queue ON commands (status, priority, id);
+        CREATE INDEX ix_commands_created ON commands (created_at);
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+        CREATE TABLE risk_limits (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+        CREATE TABLE strategies (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            markets TEXT NOT NULL DEFAULT '[]',
+            enabled INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL
+        );
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            level TEXT NOT NULL CHECK (level IN ('info', 'warning', 'critical')),
+            source TEXT NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            acked_at INTEGER,
+            acked_by TEXT
+        );
+        CREATE INDEX ix_alerts_created ON alerts (created_at);
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            before TEXT,
+            after TEXT
+        );
+        CREATE INDEX ix_audit_log_at ON audit_log (at)
+        """,
+    )
+    db.execute("INSERT INTO engine_state (id, updated_at) VALUES (1, ?)", [now_ms()])
+
+
+
+@m(name="0002_markets")
+def _0002_markets(db: UtilsDatabase) -> None:
+    """Discovered markets (Gamma + CLOB metadata). Written by the engine's market refresh."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE markets (
+            condition_id TEXT PRIMARY KEY,
+            gamma_id TEXT,
+            question TEXT NOT NULL,
+            slug TEXT,
+            yes_token TEXT NOT NULL,
+            no_token TEXT NOT NULL,
+            outcomes TEXT NOT NULL DEFAULT '["Yes", "No"]',
+            tick INTEGER NOT NULL,
+            min_size INTEGER NOT NULL,
+            neg_risk INTEGER NOT NULL DEFAULT 0 CHECK (neg_risk IN (0, 1)),
+            neg_risk_market_id TEXT,
+            end_at INTEGER,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            closed INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1)),
+            accepting_orders INTEGER NOT NULL DEFAULT 1 CHECK (accepting_orders IN (0, 1)),
+            volume INTEGER NOT NULL DEFAULT 0,
+            volume_24h INTEGER NOT NULL DEFAULT 0,
+            liquidity INTEGER NOT NULL DEFAULT 0,
+            tags TEXT NOT NULL DEFAULT '[]',
+            gamma_version TEXT,
+            fee_rate_ppm INTEGER NOT NULL DEFAULT 0,
+            fee_exponent INTEGER NOT NULL DEFAULT 1,
+            tradable INTEGER NOT NULL DEFAULT 1 CHECK (tradable IN (0, 1)),
+            untradable_reason TEXT,
+            resolved_outcome TEXT CHECK (resolved_outcome IN ('YES', 'NO')),
+            first_seen_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_markets_yes_token ON markets (yes_token);
+        CREATE INDEX ix_markets_no_token ON markets (no_token);
+        CREATE INDEX ix_markets_group ON markets (neg_risk_market_id);
+        CREATE INDEX ix_markets_end ON markets (end_at)
+        """,
+    )
+
+
+@m(name="0003_execution")
+def _0003_execution(db: UtilsDatabase) -> None:
+    """Orders, fills, positions, cash ledger and portfolio snapshots (executor-owned), and the
+    paper venue's own book of resting orders and trades (paper-venue-owned)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            client_id TEXT NOT NULL UNIQUE,
+            venue_order_id TEXT,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            filled INTEGER NOT NULL DEFAULT 0,
+            tif TEXT NOT NULL CHECK (tif IN ('GTC', 'GTD', 'FOK', 'FAK')),
+            post_only INTEGER NOT NULL DEFAULT 0 CHECK (post_only IN (0, 1)),
+            expires_at INTEGER,
+            status TEXT NOT NULL,
+            status_rank INTEGER NOT NULL,
+            signed_payload TEXT,
+            error TEXT,
+            flags TEXT NOT NULL DEFAULT '',
+            reason TEXT,
+            created_at INTEGER NOT NULL,
+            submitted_at INTEGER,
+            acked_at INTEGER,
+            updated_at INTEGER NOT NULL,
+            closed_at INTEGER
+        );
+        CREATE UNIQUE INDEX ux_orders_venue_id ON orders (mode, venue_order_id);
+        CREATE INDEX ix_orders_open ON orders (mode, status_rank);
+        CREATE INDEX ix_orders_market ON orders (condition_id);
+        CREATE INDEX ix_orders_strategy ON orders (strategy);
+        CREATE INDEX ix_orders_created ON orders (created_at);
+        CREATE TABLE fills (
+            id INTEGER PRIMARY KEY,
+            trade_id TEXT NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders (id),
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            fee INTEGER NOT NULL DEFAULT 0,
+            liquidity TEXT NOT NULL CHECK (liquidity IN ('MAKER', 'TAKER')),
+            status TEXT NOT NULL CHECK (status IN ('MATCHED', 'MINED', 'CONFIRMED', 'RETRYING', 'FAILED')),
+            status_rank INTEGER NOT NULL,
+            matched_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (trade_id, order_id)
+        );
+        CREATE INDEX ix_fills_order ON fills (order_id);
+        CREATE INDEX ix_fills_market ON fills (mode, condition_id);
+        CREATE INDEX ix_fills_matched ON fills (matched_at);
+        CREATE TABLE positions (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            settled INTEGER NOT NULL DEFAULT 0,
+            pending INTEGER NOT NULL DEFAULT 0,
+            cost INTEGER NOT NULL DEFAULT 0,
+            realized INTEGER NOT NULL DEFAULT 0,
+            fees INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (mode, strategy, token_id)
+        );
+        CREATE INDEX ix_positions_market ON positions (mode, condition_id);
+        CREATE TABLE cash_ledger (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('deposit', 'settlement', 'adjustment')),
+            amount INTEGER NOT NULL,
+            ref TEXT NOT NULL,
+            note TEXT,
+            UNIQUE (mode, kind, ref)
+        );
+        CREATE TABLE portfolio_snapshots (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'scheduled' CHECK (kind IN ('scheduled', 'daily')),
+            cash INTEGER NOT NULL,
+            positions_value INTEGER NOT NULL,
+            liquidation_value INTEGER NOT NULL,
+            equity INTEGER NOT NULL,
+            realized INTEGER NOT NULL,
+            unrealized INTEGER NOT NULL,
+            fees INTEGER NOT NULL,
+            exposure INTEGER NOT NULL
+        );
+        CREATE INDEX ix_snapshots_mode_at ON portfolio_snapshots (mode, at);
+        CREATE TABLE paper_orders (
+            venue_order_id TEXT PRIMARY KEY,
+            token_id TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            filled INTEGER NOT NULL DEFAULT 0,
+            queue_ahead INTEGER NOT NULL DEFAULT 0,
+            tif TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_paper_orders_status ON paper_orders (status);
+        CREATE TABLE paper_trades (
+            trade_id TEXT PRIMARY KEY,
+            venue_order_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            fee INTEGER NOT NULL DEFAULT 0,
+            liquidity TEXT NOT NULL CHECK (liquidity IN ('MAKER', 'TAKER')),
+            status TEXT NOT NULL,
+            matched_at INTEGER NOT NULL,
+            settle_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_paper_trades_order ON paper_trades (venue_order_id);
+        CREATE INDEX ix_paper_trades_status ON paper_trades (status)
+        """,
+    )
+
+
+@m(name="0004_risk")
+def _0004_risk(db: UtilsDatabase) -> None:
+    """Trading state (ACTIVE/REDUCING/HALTED), the risk gate's decisions log, operator and
+    external fair-value signals, and the engine's per-strategy error status."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE engine_state ADD COLUMN trading_state TEXT NOT NULL DEFAULT 'ACTIVE'
+            CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED'));
+        ALTER TABLE engine_state ADD COLUMN trading_state_reason TEXT;
+        ALTER TABLE engine_state ADD COLUMN trading_state_at INTEGER;
+        ALTER TABLE engine_state ADD COLUMN peak_equity INTEGER;
+        ALTER TABLE engine_state ADD COLUMN day_start_equity INTEGER;
+        ALTER TABLE engine_state ADD COLUMN day_started_at INTEGER;
+        ALTER TABLE strategies ADD COLUMN status TEXT NOT NULL DEFAULT 'ok'
+            CHECK (status IN ('ok', 'error'));
+        ALTER TABLE strategies ADD COLUMN last_error TEXT;
+        ALTER TABLE strategies ADD COLUMN error_at INTEGER;
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            side TEXT NOT NULL,
+            price INTEGER NOT NULL,
+            requested INTEGER NOT NULL,
+            approved INTEGER NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('resize', 'deny')),
+            reason TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX ix_decisions_at ON decisions (at);
+        CREATE INDEX ix_decisions_reason ON decisions (reason);
+        CREATE TABLE signals (
+            condition_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            fair_value INTEGER NOT NULL CHECK (fair_value BETWEEN 0 AND 1000000),
+            version INTEGER NOT NULL DEFAULT 1,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL,
+            PRIMARY KEY (condition_id, source)
+        )
+        """,
+    )
+
+
+
+@m(name="0005_recording")
+def _0005_recording(db: UtilsDatabase) -> None:
+    """Recorded market data (for charts and backtests), imported price history with its
+    resumable progress, and backtest runs with their results."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE ticks (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            token_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('book', 'change', 'trade')),
+            side TEXT CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER,
+            size INTEGER,
+            mid INTEGER,
+            data TEXT
+        );
+        CREATE INDEX ix_ticks_token_at ON ticks (token_id, at);
+        CREATE INDEX ix_ticks_at ON ticks (at);
+        CREATE TABLE price_history (
+            token_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            price INTEGER NOT NULL,
+            PRIMARY KEY (token_id, at)
+        );
+        CREATE TABLE import_progress (
+            token_id TEXT NOT NULL,
+            from_at INTEGER NOT NULL,
+            to_at INTEGER NOT NULL,
+            done_until INTEGER NOT NULL,
+            points INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (token_id, from_at, to_at)
+        );
+        CREATE TABLE strategy_runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'failed')),
+            strategy_kind TEXT NOT NULL,
+            params TEXT NOT NULL,
+            markets TEXT NOT NULL,
+            from_at INTEGER NOT NULL,
+            to_at INTEGER NOT NULL,
+            seed INTEGER NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('recorded', 'history')),
+            progress INTEGER NOT NULL DEFAULT 0,
+            events INTEGER NOT NULL DEFAULT 0,
+            metrics TEXT,
+            equity_curve TEXT,
+            trades TEXT,
+            error TEXT,
+            pid INTEGER
+        );
+        CREATE INDEX ix_strategy_runs_created ON strategy_runs (created_at)
+        """,
+    )
+
+
+
+@m(name="0006_decision_markers")
+def _0006_decision_markers(db: UtilsDatabase) -> None:
+    """Recorded ticks gain 'decide' markers (the moments the live engine decided), so a
+    backtest decides at exactly the same points of the event stream. A change row now holds
+    all the level changes of one book update in `data` ([[is_bid, price, size], ...])."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE ticks_new (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            token_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('book', 'change', 'trade', 'decide')),
+            side TEXT CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER,
+            size INTEGER,
+            mid INTEGER,
+            data TEXT
+        );
+        INSERT INTO ticks_new (id, at, token_id, kind, side, price, size, mid, data)
+            SELECT id, at, token_id, kind, side, price, size, mid, data FROM ticks;
+        DROP TABLE ticks;
+        ALTER TABLE ticks_new RENAME TO ticks;
+        CREATE INDEX ix_ticks_token_at ON ticks (token_id, at);
+        CREATE INDEX ix_ticks_at ON ticks (at)
+        """,
+    )
+
+
+@m(name="0007_position_fills_index")
+def _0007_position_fills_index(db: UtilsDatabase) -> None:
+    """One position's fills in match order, found by index: the executor checks whether a
+    new fill is the latest of its position (to step the position rather than refold it)."""
+    db.execute("CREATE INDEX ix_fills_position ON fills (mode, strategy, token_id, matched_at, trade_id)")
+
+
+@m(name="0008_venue_status")
+def _0008_venue_status(db: UtilsDatabase) -> None:
+    """Whether the venue takes orders now (ok, maintenance, post_only, rate_limited), for the
+    dashboard's banner: the weekly matching-engine restart is a condition, not an error. And
+    when a market's fee schedule was last read from the CLOB (NULL: never, so unknown, which
+    is not the same as no fee)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE engine_state ADD COLUMN venue_status TEXT NOT NULL DEFAULT 'ok'
+            CHECK (venue_status IN ('ok', 'maintenance', 'post_only', 'rate_limited'));
+        ALTER TABLE engine_state ADD COLUMN venue_status_at INTEGER;
+        ALTER TABLE engine_state ADD COLUMN venue_status_detail TEXT;
+        ALTER TABLE markets ADD COLUMN fees_at INTEGER
+        """,
+    )
+
+
+@m(name="0009_strategy_selection")
+def _0009_strategy_selection(db: UtilsDatabase) -> None:
+    """How many markets each strategy's market list or filter selects now, written by the
+    engine when it changes: a strategy that selects nothing says so."""
+    db.execute("""CREATE TABLE strategy_selection (
+        name TEXT PRIMARY KEY,
+        selected INTEGER NOT NULL,
+        note TEXT,
+        updated_at INTEGER NOT NULL
+    )""")
+
+
+@m(name="0010_paper_expiry")
+def _0010_paper_expiry(db: UtilsDatabase) -> None:
+    """When a paper GTD order expires (epoch ms; NULL for every other order): the paper venue
+    takes it off the book as the real one does."""
+    db.execute("ALTER TABLE paper_orders ADD COLUMN expires_at INTEGER")
+
+
+@m(name="0011_strategy_risk")
+def _0011_strategy_risk(db: UtilsDatabase) -> None:
+    """Capital, loss limits and exits per strategy (edited like the global limits: versioned,
+    audited), each strategy's own trading state and equity memory (written by the engine), and
+    per-strategy snapshots for its performance curve."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE strategy_limits (
+            strategy TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 1,
+            updated_at INTEGER NOT NULL,
+            updated_by TEXT NOT NULL,
+            PRIMARY KEY (strategy, name)
+        );
+        CREATE TABLE strategy_risk (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            trading_state TEXT NOT NULL DEFAULT 'ACTIVE' CHECK (trading_state IN ('ACTIVE', 'REDUCING', 'HALTED')),
+            reason TEXT,
+            state_at INTEGER,
+            peak_equity INTEGER,
+            day_start_pnl INTEGER,
+            day_started_at INTEGER,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (mode, strategy)
+        );
+        CREATE TABLE strategy_snapshots (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            realized INTEGER NOT NULL,
+            unrealized INTEGER NOT NULL,
+            fees INTEGER NOT NULL,
+            exposure INTEGER NOT NULL
+        );
+        CREATE INDEX ix_strategy_snapshots ON strategy_snapshots (mode, strategy, at)
+        """,
+    )
+
+
+
+@m(name="0012_notifications")
+def _0012_notifications(db: UtilsDatabase) -> None:
+    """Notifications (engine/notify/): each message queued for delivery through apprise (an alert,
+    the daily summary, a test) with its delivery status, and the notifier's own progress: the
+    last alert it has handled (so none is missed or repeated across restarts), when the last daily
+    summary went out, and how many alerts the rate cap or de-duplication held back since the last
+    message. Alerts already in the table are history: the cursor starts after them."""
+    now = now_ms()
+    _ddl(
+        db,
+        f"""
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('alert', 'summary', 'test')),
+            alert_id INTEGER,
+            dedup_key TEXT,
+            level TEXT NOT NULL DEFAULT 'info' CHECK (level IN ('info', 'warning', 'critical')),
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
+            targets TEXT NOT NULL DEFAULT '',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_attempt_at INTEGER,
+            error TEXT
+        );
+        CREATE INDEX ix_notifications_queue ON notifications (status, next_attempt_at);
+        CREATE INDEX ix_notifications_created ON notifications (created_at);
+        CREATE TABLE notifier_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            alert_cursor INTEGER NOT NULL DEFAULT 0,
+            summary_at INTEGER,
+            suppressed TEXT NOT NULL DEFAULT '{{}}',
+            updated_at INTEGER NOT NULL
+        );
+        INSERT INTO notifier_state (id, alert_cursor, summary_at, updated_at)
+            SELECT 1, COALESCE(MAX(id), 0), {now}, {now} FROM alerts
+        """,
+    )
+
+@m(name="0013_dashboard_sessions")
+def _0013_dashboard_sessions(db: UtilsDatabase) -> None:
+    """Dashboard logins that ended before their token expired (Log out): a signed session token
+    in a revoked row is refused even though its signature and expiry still hold. Rows are
+    dropped once the token would have expired anyway."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE dashboard_sessions_revoked (
+            session_id TEXT PRIMARY KEY,
+            expires_at INTEGER NOT NULL,
+            revoked_at INTEGER NOT NULL
+        )
+        """,
+    )
+
+
+# Trade events for the notifier, written by triggers in the executor's own transaction, so no
+# fill or order outcome is missed or seen twice and the trading code does not change for them:
+# a new fill; an order the venue refused (REJECTED); a resting order (GTC/GTD) that ended
+# CANCELED without our asking (our own cancels pass through CANCEL_PENDING; takes that end
+# unfilled are not news).
+_EVENT_TRIGGERS = (
+    """CREATE TRIGGER notify_fill AFTER INSERT ON fills WHEN NEW.status != 'FAILED'
+       BEGIN INSERT INTO notify_events (at, kind, ref) VALUES (NEW.updated_at, 'fill', NEW.id); END""",
+    """CREATE TRIGGER notify_refused_insert AFTER INSERT ON orders WHEN NEW.status = 'REJECTED'
+       BEGIN INSERT INTO notify_events (at, kind, ref) VALUES (NEW.updated_at, 'refused', NEW.id); END""",
+    """CREATE TRIGGER notify_refused AFTER UPDATE OF status ON orders
+       WHEN NEW.status = 'REJECTED' AND OLD.status != 'REJECTED'
+       BEGIN INSERT INTO notify_events (at, kind, ref) VALUES (NEW.updated_at, 'refused', NEW.id); END""",
+    """CREATE TRIGGER notify_venue_cancel AFTER UPDATE OF status ON orders
+       WHEN NEW.status = 'CANCELED' AND OLD.status IN ('LIVE', 'PARTIALLY_FILLED') AND NEW.tif IN ('GTC', 'GTD')
+       BEGIN INSERT INTO notify_events (at, kind, ref) VALUES (NEW.updated_at, 'venue_cancel', NEW.id); END""",
+)
+
+
+@m(name="0014_notify_channels_and_events")
+def _0014_notify_channels_and_events(db: UtilsDatabase) -> None:
+    """Notifications by channel and for trade events (engine/notify/, engine/telegram_bot/):
+    each queued message names its channel (apprise, or the Telegram bot, which delivers its own);
+    trade events (fills, refused orders, orders the venue cancelled) reach the notifier through
+    `notify_events`; what the hourly cap held back waits in `notify_digest`, counted per channel,
+    event and strategy, until it goes out as one digest. The table is rebuilt because SQLite
+    cannot widen a CHECK constraint."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE notifications_new (
+            id INTEGER PRIMARY KEY,
+            created_at INTEGER NOT NULL,
+            channel TEXT NOT NULL DEFAULT 'apprise' CHECK (channel IN ('apprise', 'telegram')),
+            kind TEXT NOT NULL CHECK (kind IN ('alert', 'summary', 'test', 'event', 'digest')),
+            alert_id INTEGER,
+            dedup_key TEXT,
+            level TEXT NOT NULL DEFAULT 'info' CHECK (level IN ('info', 'warning', 'critical')),
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sent', 'failed')),
+            targets TEXT NOT NULL DEFAULT '',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_attempt_at INTEGER,
+            error TEXT
+        );
+        INSERT INTO notifications_new (id, created_at, kind, alert_id, dedup_key, level, title, body, status,
+                                       targets, attempts, next_attempt_at, last_attempt_at, error)
+            SELECT id, created_at, kind, alert_id, dedup_key, level, title, body, status, targets, attempts,
+                   next_attempt_at, last_attempt_at, error FROM notifications;
+        DROP TABLE notifications;
+        ALTER TABLE notifications_new RENAME TO notifications;
+        CREATE INDEX ix_notifications_queue ON notifications (channel, status, next_attempt_at);
+        CREATE INDEX ix_notifications_created ON notifications (created_at);
+        CREATE TABLE notify_events (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('fill', 'refused', 'venue_cancel')),
+            ref INTEGER NOT NULL
+        );
+        CREATE TABLE notify_digest (
+            channel TEXT NOT NULL,
+            event TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            first_at INTEGER NOT NULL,
+            last_at INTEGER NOT NULL,
+            latest TEXT NOT NULL,
+            PRIMARY KEY (channel, event, strategy)
+        );
+        ALTER TABLE notifier_state ADD COLUMN event_cursor INTEGER NOT NULL DEFAULT 0
+        """,
+    )
+    for trigger in _EVENT_TRIGGERS:  # one statement each: their bodies hold semicolons
+        db.execute(trigger)
+
+
+@m(name="0015_login_budget")
+def _0015_login_budget(db: UtilsDatabase) -> None:
+    """The dashboard's password-guess budget (storage/dashboard_queries/login_budget.py), one row shared by every
+    session and dashboard process: a token bucket in thousandths of a guess, and the failed or
+    refused attempts of the current window (for the one alert a burst raises)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE login_budget (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            tokens_milli INTEGER NOT NULL,
+            at_ms INTEGER NOT NULL,
+            window_start_ms INTEGER NOT NULL,
+            misses INTEGER NOT NULL DEFAULT 0,
+            alerted_at_ms INTEGER
+        )
+        """,
+    )
+
+
+@m(name="0016_news_and_regimes")
+def _0016_news_and_regimes(db: UtilsDatabase) -> None:
+    """News in and regimes noted. A signal may expire (`expires_at`, NULL: never) and say what
+    raised it (`detail`, e.g. the headline); `news_feeds` keeps each configured feed's polling
+    status for the Markets page, and `news_seen` the entries already acted on, so a restart or
+    the next poll never raises the same signal again. The decisions log takes `note` rows (the
+    market maker's regime changes) beside trims and refusals: SQLite cannot change a CHECK, so
+    the table is rebuilt with its rows and indexes."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE signals ADD COLUMN expires_at INTEGER;
+        ALTER TABLE signals ADD COLUMN detail TEXT;
+        CREATE TABLE news_feeds (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            polled_at INTEGER,
+            ok_at INTEGER,
+            error TEXT,
+            entries INTEGER NOT NULL DEFAULT 0,
+            matched INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE news_seen (
+            feed TEXT NOT NULL,
+            entry_key TEXT NOT NULL,
+            title TEXT NOT NULL,
+            link TEXT,
+            published_at INTEGER,
+            seen_at INTEGER NOT NULL,
+            signals INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (feed, entry_key)
+        );
+        CREATE INDEX ix_news_seen_at ON news_seen (seen_at);
+        CREATE TABLE decisions_new (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            side TEXT NOT NULL,
+            price INTEGER NOT NULL,
+            requested INTEGER NOT NULL,
+            approved INTEGER NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('resize', 'deny', 'note')),
+            reason TEXT NOT NULL,
+            detail TEXT
+        );
+        INSERT INTO decisions_new SELECT id, at, mode, strategy, condition_id, side, price, requested, approved,
+            action, reason, detail FROM decisions;
+        DROP TABLE decisions;
+        ALTER TABLE decisions_new RENAME TO decisions;
+        CREATE INDEX ix_decisions_at ON decisions (at);
+        CREATE INDEX ix_decisions_reason ON decisions (reason)
+        """,
+    )
+
+
+@m(name="0017_fill_status_not_broadcasted")
+def _0017_fill_status_not_broadcasted(db: UtilsDatabase) -> None:
+    """The venue's REST trades also say MATCHED_NOT_BROADCASTED (matched, settlement not yet
+    sent): a pending fill status like MATCHED. SQLite cannot change a CHECK in place, so the
+    fills table is rebuilt with every row, id and index as it was, and the notifier's trigger on
+    new fills (0014) is made again: dropping the table dropped it."""
+    columns = ("id, trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price, size, fee, "
+               "liquidity, status, status_rank, matched_at, updated_at")
+    _ddl(
+        db,
+        f"""
+        CREATE TABLE fills_new (
+            id INTEGER PRIMARY KEY,
+            trade_id TEXT NOT NULL,
+            order_id INTEGER NOT NULL REFERENCES orders (id),
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+            price INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            fee INTEGER NOT NULL DEFAULT 0,
+            liquidity TEXT NOT NULL CHECK (liquidity IN ('MAKER', 'TAKER')),
+            status TEXT NOT NULL CHECK (status IN ('MATCHED_NOT_BROADCASTED', 'MATCHED', 'MINED', 'CONFIRMED',
+                                                   'RETRYING', 'FAILED')),
+            status_rank INTEGER NOT NULL,
+            matched_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (trade_id, order_id)
+        );
+        INSERT INTO fills_new ({columns}) SELECT {columns} FROM fills;
+        DROP TABLE fills;
+        ALTER TABLE fills_new RENAME TO fills;
+        CREATE INDEX ix_fills_order ON fills (order_id);
+        CREATE INDEX ix_fills_market ON fills (mode, condition_id);
+        CREATE INDEX ix_fills_matched ON fills (matched_at);
+        CREATE INDEX ix_fills_position ON fills (mode, strategy, token_id, matched_at, trade_id);
+        UPDATE fills SET status_rank = 25 WHERE status = 'RETRYING'
+        """,
+    )
+    db.execute(_EVENT_TRIGGERS[0])
+
+
+@m(name="0018_venue_conditions")
+def _0018_venue_conditions(db: UtilsDatabase) -> None:
+    """Every venue condition the engine sees now besides the phase in venue_status (the venue
+    unreachable, heartbeats failing, the wallet drifting from the ledger, a rate-limit warning),
+    as a JSON list of {code, since, detail}: `engine status` shows them all, never "ok" while
+    one is active. Written by the engine; emptied when trading stops."""
+    db.execute("ALTER TABLE engine_state ADD COLUMN venue_conditions TEXT NOT NULL DEFAULT '[]'")
+
+
+@m(name="0019_positions_end_in_cash")
+def _0019_positions_end_in_cash(db: UtilsDatabase) -> None:
+    """A resolved position is redeemable, not cash, until the venue pays (issue 20): claims on
+    the venue (what it owes: a resolved winning position, a merge sent), the transactions
+    that collect them, the share sets a merge takes out of positions, and the cash the venue
+    paid (redemption, merge, maker rebate) as its own ledger kinds. The paper venue keeps its
+    own redemptions and merges. Snapshots carry the redeemable value (part of equity)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE settlement_txs (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            kind TEXT NOT NULL CHECK (kind IN ('redeem', 'merge', 'approve')),
+            condition_id TEXT,
+            amount INTEGER NOT NULL DEFAULT 0,
+            ref TEXT,
+            tx_hash TEXT,
+            via TEXT,
+            state TEXT NOT NULL CHECK (state IN ('sending', 'pending', 'confirmed', 'failed')),
+            error TEXT,
+            actor TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_settlement_txs_open ON settlement_txs (mode, state);
+        CREATE TABLE claims (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            kind TEXT NOT NULL CHECK (kind IN ('redeem', 'merge')),
+            condition_id TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            token_id TEXT,
+            amount INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'paid', 'failed')),
+            ref TEXT NOT NULL,
+            tx_id INTEGER REFERENCES settlement_txs (id),
+            paid_by TEXT,
+            created_at INTEGER NOT NULL,
+            settled_at INTEGER,
+            UNIQUE (mode, ref)
+        );
+        CREATE INDEX ix_claims_open ON claims (mode, status, condition_id);
+        CREATE TABLE position_conversions (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            token_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('YES', 'NO')),
+            shares INTEGER NOT NULL,
+            price INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            tx_id INTEGER NOT NULL REFERENCES settlement_txs (id),
+            status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed'))
+        );
+        CREATE INDEX ix_conversions_position ON position_conversions (mode, strategy, token_id);
+        CREATE TABLE cash_ledger_new (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('deposit', 'settlement', 'adjustment', 'redemption', 'merge',
+                                               'rebate')),
+            amount INTEGER NOT NULL,
+            ref TEXT NOT NULL,
+            note TEXT,
+            UNIQUE (mode, kind, ref)
+        );
+        INSERT INTO cash_ledger_new (id, mode, at, kind, amount, ref, note)
+            SELECT id, mode, at, kind, amount, ref, note FROM cash_ledger;
+        DROP TABLE cash_ledger;
+        ALTER TABLE cash_ledger_new RENAME TO cash_ledger;
+        ALTER TABLE portfolio_snapshots ADD COLUMN redeemable INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE paper_settlements (
+            ref TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('redeem', 'merge')),
+            condition_id TEXT NOT NULL,
+            yes_token TEXT NOT NULL,
+            no_token TEXT NOT NULL,
+            requested INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'failed')),
+            error TEXT,
+            paid INTEGER NOT NULL DEFAULT 0,
+            yes_burned INTEGER NOT NULL DEFAULT 0,
+            no_burned INTEGER NOT NULL DEFAULT 0,
+            tx_hash TEXT NOT NULL,
+            due_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            settled_at INTEGER
+        );
+        CREATE INDEX ix_paper_settlements_market ON paper_settlements (condition_id, state)
+        """,
+    )
+
+
+@m(name="0020_backtest_orders")
+def _0020_backtest_orders(db: UtilsDatabase) -> None:
+    """A finished backtest keeps its orders beside its fills (JSON, at most 5,000): its results
+    and its report draw the resting orders on the price, each over its lifetime."""
+    db.execute("ALTER TABLE strategy_runs ADD COLUMN orders TEXT")
+
+
+@m(name="0021_liquidity_rewards")
+def _0021_liquidity_rewards(db: UtilsDatabase) -> None:
+    """Liquidity rewards (issue 23): the venue's reward programs, each resting order's scoring,
+    the estimated and paid rewards per market, strategy and UTC day, and 'reward' cash."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE reward_programs (
+            condition_id TEXT PRIMARY KEY,
+            daily_pool INTEGER NOT NULL,
+            max_spread INTEGER NOT NULL,
+            min_size INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE reward_scores (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            order_id INTEGER NOT NULL,
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            samples INTEGER NOT NULL DEFAULT 0,
+            scoring_samples INTEGER NOT NULL DEFAULT 0,
+            scoring INTEGER NOT NULL DEFAULT 0 CHECK (scoring IN (0, 1)),
+            venue_scoring INTEGER CHECK (venue_scoring IN (0, 1)),
+            checked_at INTEGER NOT NULL,
+            PRIMARY KEY (mode, order_id)
+        );
+        CREATE INDEX ix_reward_scores_strategy ON reward_scores (mode, strategy);
+        CREATE TABLE reward_days (
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            day TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            samples INTEGER NOT NULL DEFAULT 0,
+            share INTEGER NOT NULL DEFAULT 0,
+            estimated INTEGER NOT NULL DEFAULT 0,
+            paid INTEGER,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (mode, day, condition_id, strategy)
+        );
+        CREATE TABLE cash_ledger_new (
+            id INTEGER PRIMARY KEY,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('deposit', 'settlement', 'adjustment', 'redemption', 'merge',
+                                               'rebate', 'reward')),
+            amount INTEGER NOT NULL,
+            ref TEXT NOT NULL,
+            note TEXT,
+            UNIQUE (mode, kind, ref)
+        );
+        INSERT INTO cash_ledger_new (id, mode, at, kind, amount, ref, note)
+            SELECT id, mode, at, kind, amount, ref, note FROM cash_ledger;
+        DROP TABLE cash_ledger;
+        ALTER TABLE cash_ledger_new RENAME TO cash_ledger
+        """,
+    )
+
+
+@m(name="0022_recording_sessions")
+def _0022_recording_sessions(db: UtilsDatabase) -> None:
+    """Named recording sessions: a time span of the `ticks` table with its markets and notes
+    (the ticks themselves stay where the recorder writes them). Imported sessions carry the
+    exporting desk's ticks, inserted into `ticks` on import."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE recording_sessions (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            notes TEXT NOT NULL DEFAULT '',
+            markets TEXT NOT NULL DEFAULT '[]',
+            started_at INTEGER NOT NULL,
+            stopped_at INTEGER,
+            origin TEXT NOT NULL DEFAULT 'recorded' CHECK (origin IN ('recorded', 'imported')),
+            created_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_recording_sessions_span ON recording_sessions (started_at, stopped_at)
+        """,
+    )
+
+
+@m(name="0023_alert_subject")
+def _0023_alert_subject(db: UtilsDatabase) -> None:
+    """What an alert is about (e.g. one strategy's exit of one token), beside its message: the
+    notifier de-duplicates repeats by it, since a message that carries a price differs each time."""
+    db.execute("ALTER TABLE alerts ADD COLUMN subject TEXT")
+
+
+@m(name="0024_fill_markouts")
+def _0024_fill_markouts(db: UtilsDatabase) -> None:
+    """Each fill's markout at each horizon (1s, 10s, 60s, resolution), one row per horizon once
+    it is known (engine/analytics/markout_job.py): the later mid (micro-units; NULL when the desk
+    had none for the token) and the markout in micro-USDC, positive when the fill earned. A row
+    written is final; a missing row is a horizon still to compute, so a restart loses nothing.
+    The fill's mode, strategy, market and notional are copied in, so the Strategies page sums a
+    covering index instead of joining every fill; a fill that turns FAILED loses its rows (the
+    partial index finds those fills without scanning the others)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE fill_markouts (
+            fill_id INTEGER NOT NULL REFERENCES fills (id),
+            horizon TEXT NOT NULL CHECK (horizon IN ('1s', '10s', '60s', 'resolution')),
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            notional INTEGER NOT NULL,
+            mid INTEGER,
+            markout INTEGER,
+            computed_at INTEGER NOT NULL,
+            PRIMARY KEY (fill_id, horizon)
+        );
+        CREATE INDEX ix_fill_markouts_sums ON fill_markouts (mode, strategy, condition_id, horizon, markout, notional);
+        CREATE INDEX ix_fills_failed ON fills (id) WHERE status = 'FAILED'
+        """,
+    )
+
+
+@m(name="0029_market_origin_and_quarantine")
+def _0029_market_origin_and_quarantine(db: UtilsDatabase) -> None:
+    """Where a market's row came from: 'venue' (the desk's discovery) or 'imported' (a session
+    file's, for a market this desk's venue does not list: never in the live desk's catalog,
+    engine/feeds/catalog.py); and what the engine set aside because it could not be read (a
+    market row moved out of the catalog with its content; a configuration row it runs without),
+    each with the repair (storage/engine_stores/quarantine_store.py; `python -m engine status` lists them)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN origin TEXT NOT NULL DEFAULT 'venue' CHECK (origin IN ('venue', 'imported'));
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('market', 'configuration')),
+            subject TEXT NOT NULL,
+            problem TEXT NOT NULL,
+            repair TEXT NOT NULL,
+            row TEXT,
+            at INTEGER NOT NULL,
+            UNIQUE (kind, subject)
+        )
+        """,
+    )
+
+
+
+
+@m(name="0030_market_events")
+def _0030_market_events(db: UtilsDatabase) -> None:
+    """Gamma's events, as the desk judges a neg-risk set by them (engine/feeds/discovery.py): each
+    event's whole outcome set (its markets, each named, a placeholder or the "Other" market) and
+    whether it is augmented; and each market's event. A neg-risk set is traded only when it is an
+    event's whole set and the event is not augmented (engine/feeds/catalog.py)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN event_id TEXT;
+        CREATE TABLE market_events (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            neg_risk_market_id TEXT,
+            augmented INTEGER NOT NULL CHECK (augmented IN (0, 1)),
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE event_members (
+            event_id TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('named', 'placeholder', 'other')),
+            question TEXT NOT NULL,
+            PRIMARY KEY (event_id, condition_id)
+        );
+        """,
+    )
+
+@m(name="0035_alert_repeats")
+def _0035_alert_repeats(db: UtilsDatabase) -> None:
+    """Alerts from one cause are folded, never a flood (storage/desk/audit.py, raise_alert): past a burst
+    of one code (and subject) within a window, the newest such alert counts the rest (`repeats`,
+    the last one's time in `last_at`) instead of a row each."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE alerts ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alerts ADD COLUMN last_at INTEGER;
+        CREATE INDEX ix_alerts_code_created ON alerts (code, created_at);
+        """,
+    )
+
+
+@m(name="0036_game_start")
+def _0036_game_start(db: UtilsDatabase) -> None:
+    """A sports market's game start (Gamma `gameStartTime`) and whether the venue clears its book
+    then (`clearBookOnStart`): the desk withdraws its quotes a little before (trading/game_start.py)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN game_start_at INTEGER;
+        ALTER TABLE markets ADD COLUMN clear_book_on_start INTEGER NOT NULL DEFAULT 0;
+        """,
+    )
+
+@m(name="0040_market_payouts")
+def _0040_market_payouts(db: UtilsDatabase) -> None:
+    """A resolution is a payout per outcome (micro-USDC a share), not only a winner: a canceled
+    game pays 0.5/0.5 (contracts/payouts.py). `resolved_outcome` keeps the winner of a
+    1/0 resolution and stays empty for a split; existing resolutions are 1/0."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE markets ADD COLUMN payout_yes INTEGER;
+        ALTER TABLE markets ADD COLUMN payout_no INTEGER;
+        UPDATE markets SET payout_yes = CASE resolved_outcome WHEN 'YES' THEN 1000000 ELSE 0 END,
+                           payout_no = CASE resolved_outcome WHEN 'NO' THEN 1000000 ELSE 0 END
+         WHERE resolved_outcome IS NOT NULL;
+        """,
+    )
+
+
+def known_names() -> list[str]:
+    return [migration.name for migration in m._migrations]
+
+
+def applied_names(conn: sqlite3.Connection) -> list[str]:
+    return [applied.name for applied in m.applied(UtilsDatabase(conn))]
+
+
+def pending_names(conn: sqlite3.Connection) -> list[str]:
+    return [migration.name for migration in m.pending(UtilsDatabase(conn))]
+
+
+def check_not_newer(conn: sqlite3.Connection) -> None:
+    """Refuse a database that has migrations this code does not know."""
+    unknown = sorted(set(applied_names(conn)) - set(known_names()))
+    if unknown:
+        raise SchemaTooNew(
+            "the database schema is newer than this code "
+            f"(unknown migrations: {', '.join(unknown)}). "
+            "Update the code (git pull) or point TRADER_DB at a database made by this version."
+        )
+
+
+def migrate(path: Path) -> list[str]:
+    """Apply every pending migration in one IMMEDIATE transaction; return their names."""
+    conn = raw_connection(path, synchronous="FULL")
+    try:
+        check_not_newer(conn)
+        before = set(applied_names(conn))
+        with immediate(conn):
+            # Inside our transaction, sqlite-utils nests each migration in a SAVEPOINT.
+            m.apply(UtilsDatabase(conn))
+        return [name for name in applied_names(conn) if name not in before]
+    finally:
+        conn.close()
+
+
+def is_migrated(path: Path) -> bool:
+    """True when the file exists and has every migration this code knows."""
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return not pending_names(conn)
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
