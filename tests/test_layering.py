@@ -14,8 +14,7 @@
   each imports only packages on lower floors, so no two import each other;
 - `charts/` is pure presentation (pandas, plotly); `reports/` reads storage and draws charts, and
   only the engine's command line uses it;
-- the trading ledger's writing SQL is called from `engine/execution/` and the two writers
-  docs/ARCHITECTURE.md names (invariant 1), nowhere else.
+- the trading ledger's writing SQL is called from `engine/execution/` only (invariant 1).
 """
 
 from __future__ import annotations
@@ -331,11 +330,6 @@ def test_the_telegram_bot_loads_no_trading_machinery_even_indirectly() -> None:
 # -- invariant 1: who writes the trading ledger ---------------------------------------------------
 
 LEDGER_MODULES = ("storage/engine_stores/execution_ledger.py", "storage/engine_stores/claims_store.py")
-# Writers outside the executor, each named in docs/ARCHITECTURE.md (invariant 1): a new one fails here.
-LEDGER_WRITERS_OUTSIDE = {
-    "engine/trading/core_state.py": {"add_cash_entry"},  # the paper desk's opening deposit
-    "engine/trading/collections.py": {"new_tx", "tx_failed"},  # a redeem or merge sent, or failed
-}
 _WRITES = ("INSERT ", "UPDATE ", "DELETE ", "REPLACE ")
 
 
@@ -366,9 +360,8 @@ def test_only_the_executor_writes_the_trading_ledger() -> None:
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                     and node.value.id in writers and node.attr in writers[node.value.id]:
                 found.setdefault(rel, set()).add(node.attr)
-            if isinstance(node, ast.ImportFrom) and node.module in (f"storage.{m}" for m in writers):
+            if isinstance(node, ast.ImportFrom) and node.module in (f"storage.engine_stores.{m}" for m in writers):
                 names = {a.name for a in node.names} & writers[node.module.split(".")[-1]]
                 if names:
                     found.setdefault(rel, set()).update(names)
-    unexpected = {rel: names - LEDGER_WRITERS_OUTSIDE.get(rel, set()) for rel, names in found.items()}
-    assert {rel: names for rel, names in unexpected.items() if names} == {}
+    assert found == {}  # every write goes through engine/execution/ (invariant 1), no exception

@@ -35,6 +35,18 @@ class Booking:
     claims: int = 0  # how many
 
 
+def tx_opened(conn: Connection, *, mode: str, kind: str, condition_id: str | None, amount: int, actor: str,
+              now: int) -> int:
+    """A redemption or merge about to be sent, recorded first (so a crash after sending is found)."""
+    return claims_store.new_tx(conn, mode=mode, kind=kind, condition_id=condition_id, amount=amount, actor=actor,
+                               now=now)
+
+
+def tx_failed(conn: Connection, tx_id: int, error: str, now: int) -> None:
+    """A settlement transaction the venue refused or reported failed."""
+    claims_store.tx_failed(conn, tx_id, error, now)
+
+
 def tx_moved(conn: Connection, tx_id: int, sent: SettlementTx, now: int) -> None:
     """What the venue answered for a settlement transaction, stored."""
     claims_store.tx_moved(conn, tx_id, ref=sent.ref or None, tx_hash=sent.tx_hash, via=sent.via or None,

@@ -28,6 +28,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
+
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
@@ -192,6 +194,12 @@ def balance_mismatches(ex: Executor, balances: Balances) -> list[str]:
             problems.append(f"token {token}: the ledger holds at least {ours / 1e6:.2f} shares, the venue "
                             f"{theirs / 1e6:.2f}")
     return problems
+
+
+def paper_starting_cash(conn: Connection, amount: int, now: int) -> bool:
+    """The paper desk's opening deposit, booked once (False when it was booked before)."""
+    return execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial", amount=amount,
+                                           note="paper starting cash", now=now)
 
 
 def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:

@@ -108,7 +108,7 @@ class Collections:
 
     def _failed(self, tx_id: int, kind: str, condition_id: str | None, error: str) -> None:
         with self.ex.tx() as conn:
-            claims_store.tx_failed(conn, tx_id, error, self.clock())
+            claims.tx_failed(conn, tx_id, error, self.clock())
             what = {"redeem": "redemption", "merge": "merge", "approve": "approval"}.get(kind, kind)
             retry = " (tried again in a few minutes)" if kind == "redeem" else ""
             raise_alert(conn, level="warning", source="venue", code=f"{kind.upper()}_FAILED",
@@ -190,7 +190,7 @@ class Collections:
         with self.ex.tx() as conn:
             amount = sum(c.amount for c in claims_store.open_claims(conn, self.ex.mode, condition_id)
                          if c.kind == "redeem")
-            tx_id = claims_store.new_tx(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
+            tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
                                         amount=amount, actor="engine", now=self.clock())
         try:
             sent = await self.venue.redeem(condition_id, neg_risk)
@@ -247,7 +247,7 @@ class Collections:
         amount = sum(leg.sets for leg in legs)
         now = self.clock()
         with self.ex.tx() as conn:
-            tx_id = claims_store.new_tx(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
+            tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
                                         actor="operator", now=now)
             claims.record_merge(conn, mode=self.ex.mode, tx_id=tx_id, condition_id=cid, yes_token=market.yes_token,
                                 no_token=market.no_token, legs=legs, now=now)

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from contracts import runtime_settings as runtime_config
 from contracts.domain import MICRO
 from contracts import limits, strategy_limits
+from engine.execution.recovery import paper_starting_cash
 from engine.risk import breakers
 from engine.risk.gate import TradingState
-from storage.engine_stores import config_reads, execution_ledger, quarantine_store
+from storage.engine_stores import config_reads, quarantine_store
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database, now_ms
@@ -73,9 +74,7 @@ def prepare(db: Database, mode: str, *, operator_start: bool) -> None:
         config_reads.ensure_setting_defaults(conn)
         config = config_reads.load_runtime_config(conn)
         if mode == "paper":
-            execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial",
-                                            amount=int(config["paper_starting_cash"] * MICRO),
-                                            note="paper starting cash", now=now)
+            paper_starting_cash(conn, int(config["paper_starting_cash"] * MICRO), now)
         memory = breakers.load_memory(conn)
         if operator_start and memory.trading_state is TradingState.HALTED and memory.reason in CLEARED_BY_START:
             breakers.set_trading_state(conn, TradingState.ACTIVE, None, now)
