@@ -46,13 +46,15 @@ class MetricSpec:
 
 
 def _markout(value: Any) -> str:
-    """(USDC, bps) as "+1.23 USDC (+45 bps)", or — when no fill has that horizon."""
-    usdc, in_bps = value if isinstance(value, tuple) else (None, None)
+    """(USDC, bps, fills) as "+1.23 USDC (+45 bps of 12 fills)", or — when no fill has that horizon
+    (runs made before the count was kept leave it out)."""
+    usdc, in_bps, fills = value if isinstance(value, tuple) else (None, None, None)
     number = _number(usdc)
     if number is None:
         return DASH
     points = _number(in_bps)
-    return f"{number:+,.2f} USDC" + ("" if points is None else f" ({points:+,.0f} bps)")
+    count = f" of {int(fills):,} fill{'s' if fills != 1 else ''}" if isinstance(fills, int) else ""
+    return f"{number:+,.2f} USDC" + ("" if points is None else f" ({points:+,.0f} bps{count})")
 
 
 METRICS: tuple[MetricSpec, ...] = (
@@ -120,7 +122,7 @@ METRICS: tuple[MetricSpec, ...] = (
 
 def _value(found: Mapping[str, Any], key: str) -> Any:
     if key.startswith("markout_"):  # both figures of a horizon on one row
-        return found.get(f"{key}_usdc"), found.get(f"{key}_bps")
+        return found.get(f"{key}_usdc"), found.get(f"{key}_bps"), found.get(f"{key}_fills")
     return found.get(key)
 
 

@@ -71,6 +71,11 @@ class Metrics:
     markout_60s_bps: float | None = None
     markout_resolution_usdc: float | None = None
     markout_resolution_bps: float | None = None
+    # How many fills each horizon measured (a fill too close to the run's end has no 60 s markout).
+    markout_1s_fills: int | None = None
+    markout_10s_fills: int | None = None
+    markout_60s_fills: int | None = None
+    markout_resolution_fills: int | None = None
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from charts import backtest as figures
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
+from charts.markouts import run_markout_figure
 from charts.tables import TRADE_HEAD, Col, order_status_words
 from charts.trades_on_price import trades_on_price_figure
 from storage.research.backtest_runs import MAX_ORDERS as KEPT_ORDERS  # a run stores its first orders
@@ -140,6 +141,14 @@ def _charts(run: BacktestRun) -> Section:
     return section
 
 
+def _markouts(run: BacktestRun) -> Section:
+    section = Section("Markouts")
+    section.text("The mid's move against the run's fills after 1 s, 10 s, 60 s and at resolution, in bps of the "
+                 "notional of the fills each horizon measured (a fill too near the run's end has no later mid): "
+                 "above zero the fills earned, below they were picked off. Fees not included.")
+    return section.chart(run_markout_figure(run.metrics, "Markout by horizon"))
+
+
 def _prices(db: Database, run: BacktestRun) -> Section:
     section = Section("Trades on the price")
     tokens = traded_tokens(run)
@@ -182,7 +191,7 @@ def rows_note(total: int, noun: str, order: str, shown: int) -> str:
 def backtest_report(db: Database, run: BacktestRun) -> str:
     """The HTML report of a finished run."""
     questions = market_questions(db, run.markets)
-    sections = [_summary(run), _charts(run), _prices(db, run), *_tables(run)]
+    sections = [_summary(run), _charts(run), _markouts(run), _prices(db, run), *_tables(run)]
     return render(f"Backtest #{run.id} {run.name}", facts(run, questions), sections)
 
 

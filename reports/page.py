@@ -30,8 +30,9 @@ from plotly.offline import get_plotlyjs
 
 from charts.tables import Col, styled
 
-# Charts draw at the page's width; their own height is kept.
-CHART_CONFIG = {"displaylogo": False, "responsive": True}
+# Charts draw at the page's width; their own height is kept. The mode bar would float over titles
+# and legends (zoom and pan still work with the mouse; double-click resets).
+CHART_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 STYLE = """
 body { font-family: "Source Sans Pro", "Segoe UI", Helvetica, Arial, sans-serif; color: #31333f; margin: 0;
        background: #fff; }
@@ -97,11 +98,18 @@ def _block(block: Block, n: int) -> str:
         return f'<div class="metrics">{cells}</div>'
     if block.kind == "chart":
         # A fixed element id per chart keeps the same report byte for byte the same.
-        return pio.to_html(block.content, full_html=False, include_plotlyjs=False, config=CHART_CONFIG,
-                           div_id=f"chart-{n}")
+        return pio.to_html(_room_for_labels(block.content), full_html=False, include_plotlyjs=False,
+                           config=CHART_CONFIG, div_id=f"chart-{n}")
     frame, columns, note = block.content
     line = f'<p class="note">{html.escape(note)}</p>' if note else ""
     return f'{line}<div class="table-wrap">{styled(frame, columns, markup="html").to_html()}</div>'
+
+
+def _room_for_labels(figure: go.Figure) -> go.Figure:
+    """A copy whose margins grow to hold its tick labels and axis titles: the charts' narrow
+    margins suit the dashboard, whose plotly theme makes that room itself, but plotly's own
+    default (the report's) cuts the labels at the figure's edge."""
+    return go.Figure(figure).update_xaxes(automargin=True).update_yaxes(automargin=True)
 
 
 def render(title: str, facts: str, sections: list[Section], *, made_at: datetime | None = None) -> str:

@@ -79,10 +79,12 @@ def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int,
         yield point, marks
 
 
-def metric_fields(summary: MarkoutSummary) -> dict[str, float | None]:
-    """The run's markouts as flat metrics: USDC summed over the fills and bps of their notional."""
-    fields: dict[str, float | None] = {}
+def metric_fields(summary: MarkoutSummary) -> dict[str, float | int | None]:
+    """The run's markouts as flat metrics: USDC summed over the fills, bps of their notional, and
+    how many fills each horizon measured."""
+    fields: dict[str, float | int | None] = {}
     for name in METRIC_HORIZONS:
         fields[f"markout_{name}_usdc"] = summary.usdc(name)
         fields[f"markout_{name}_bps"] = summary.in_bps(name)
+        fields[f"markout_{name}_fills"] = summary.counted.get(name, 0)
     return fields

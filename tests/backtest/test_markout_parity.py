@@ -82,3 +82,6 @@ def test_a_backtest_of_a_recorded_session_reports_the_desks_markouts(tmp_path: P
     assert same + moved >= 3 and same >= 1, (same, moved)
     assert result.metrics.markout_1s_usdc == sum(f["markout_1s"] or 0 for f in result.fills) / 1_000_000
     assert result.metrics.markout_1s_bps is not None
+    for horizon in ("1s", "10s", "60s"):  # each horizon counts the fills it measured, no more
+        assert getattr(result.metrics, f"markout_{horizon}_fills") == \
+            sum(f[f"markout_{horizon}"] is not None for f in result.fills), horizon

@@ -68,7 +68,7 @@ def test_the_report_holds_the_pages_figures_and_tables_in_one_file(db: Database)
     assert page.startswith("<!DOCTYPE html>")
     # Self-contained: plotly.js inline, nothing fetched from anywhere.
     assert "<script src" not in page and "<link" not in page and "Plotly.newPlot" in page
-    assert len(re.findall(r'<div id="chart-\d+" class="plotly-graph-div"', page)) == 4
+    assert len(re.findall(r'<div id="chart-\d+" class="plotly-graph-div"', page)) == 5  # + markouts
     for title in ("Equity and drawdown (run #1)", "Exposure", "Fills",
                   "Will Bitcoin reach $100k by June? · YES: trades on the price"):
         assert _charted(title) in page, title
@@ -149,6 +149,6 @@ def test_outside_text_is_escaped_and_only_the_reports_own_scripts_may_run(db: Da
     assert policy is not None and "unsafe-inline" not in policy.group(1).split("style-src")[0]
     allowed = set(re.findall(r"'sha256-([^']+)'", policy.group(1)))
     scripts = re.findall(r"<script(?:\s[^>]*)?>(.*?)</script>", page, re.DOTALL)
-    assert len(scripts) == 1 + 4  # plotly.js and the four charts' calls
+    assert len(scripts) == 1 + 5  # plotly.js and the five charts' calls
     assert {base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts} == allowed
     assert "default-src 'none'" in policy.group(1) and "img-src data: blob:" in policy.group(1)
