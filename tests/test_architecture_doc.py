@@ -23,3 +23,19 @@ def test_every_file_the_architecture_document_names_exists() -> None:
     assert len(named) > 50  # the pattern reads the document's paths
     missing = sorted(n for n in named if not any(f == n or f.endswith("/" + n) for f in files))
     assert missing == []
+
+
+def _path_after(document: str, heading: str) -> list[str]:
+    """The modules of the paragraph that starts with `heading`, in order, each counted once."""
+    paragraph = document.split(heading, 1)[1].split("\n\n", 1)[0]
+    return list(dict.fromkeys(NAMED.findall(paragraph)))
+
+
+def test_the_traced_paths_count_what_the_document_says() -> None:
+    """The fill's and the kill's module counts are measured from the paths the document lists,
+    so the prose cannot drift from them."""
+    document = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    fill = _path_after(document, "The path, module by module:")
+    kill = _path_after(document, "The path: `pages/overview.py`")
+    assert len(fill) == 21 and "Eighteen modules on the path" in document and "twenty-one in all" in document
+    assert len(kill) + 1 == 16 and "Sixteen modules, one turn-back" in document  # + the overview page itself
