@@ -1,10 +1,12 @@
 """Dashboard page renders on a big database, measured with AppTest in this process.
 
-Builds a temp database with 1 M ticks (half of them on the market the Markets page opens
-first), 100 k orders, 100 k fills, 10 k audit rows, 50 k decisions and a month of portfolio
-snapshots, then times each page's full render (switch to it and run the script, fragments
-included) several times. Baseline, in the same process: an AppTest render of a trivial page.
-Target: p50 <= 1 s per page.
+Builds a temp desk with 30 days of history: 1 M ticks (half of them on the market the Markets
+page opens first), 100 k orders, 100 k fills, 10 k audit rows, 50 k decisions, a month of
+portfolio snapshots, 50 finished backtests (a day's curve, 500 fills and 500 orders each) and
+10 sweeps of 100 trials in the sweeps file beside it; then times each page's full render
+(switch to it and run the script, fragments included) several times. Baseline, in the same
+process: an AppTest render of a trivial page. Target: every page p99 <= 3 s (issue 37), and
+p50 <= 1 s.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from storage.sqlite.migrations import migrate
 from contracts.passwords import hash_password
 
 M = 1_000_000
+N_BACKTESTS, N_SWEEPS, N_TRIALS = 50, 10, 100
 PAGES = ("overview", "markets", "orders", "strategies", "risk", "settings", "backtest", "audit")
 N_MARKETS, N_TICKS, N_ORDERS, N_FILLS, N_AUDIT, N_DECISIONS = (
     2_000,
@@ -241,8 +244,56 @@ def build(path: Path) -> None:
             "'X', 'bench alert')",
             ((now - i * 1000,) for i in range(1_000)),
         )
+        build_backtests(conn, now, rng)
     finally:
         conn.close()
+    build_sweeps(path)
+
+
+def _backtest_rows(now: int, rng: random.Random) -> Iterator[tuple]:  # type: ignore[type-arg]
+    for i in range(N_BACKTESTS):
+        start = now - (i + 1) * 86_400_000
+        curve = [[start + k * 60_000, 10_000 + rng.uniform(-200, 200), rng.uniform(0, 500)] for k in range(1_440)]
+        fills = [{"matched_at": start + k * 170_000, "condition_id": f"0xm{k % 5:05d}", "token_id": f"tok{k % 10}",
+                  "outcome": "YES", "side": ("BUY", "SELL")[k % 2], "price": 500_000, "size": 10 * M, "fee": 0,
+                  "liquidity": "maker", "status": "CONFIRMED", "trade_id": f"t{i}-{k}"} for k in range(500)]
+        orders = [{"id": k, "created_at": start + k * 170_000, "updated_at": start + k * 170_000 + 60_000,
+                   "condition_id": f"0xm{k % 5:05d}", "token_id": f"tok{k % 10}", "outcome": "YES",
+                   "side": ("BUY", "SELL")[k % 2], "price": 500_000, "size": 10 * M, "filled": 10 * M,
+                   "status": "FILLED", "tif": "GTC"} for k in range(500)]
+        metrics = {"start_equity": 10_000.0, "end_equity": 10_000 + rng.uniform(-300, 300), "trades": 500,
+                   "total_return": 0.01, "max_drawdown": 0.02, "sharpe": 1.0, "fees": 1.2, "decisions": 1_440}
+        yield (f"bench run {i}", start, start + 60_000, json.dumps({"size": 10, "half_spread": 0.02}),
+               json.dumps([f"0xm{k:05d}" for k in range(5)]), start, start + 86_400_000, json.dumps(metrics),
+               json.dumps(curve), json.dumps(fills), json.dumps(orders))
+
+
+def build_backtests(conn: sqlite3.Connection, now: int, rng: random.Random) -> None:
+    _insert(conn, """INSERT INTO strategy_runs (name, created_at, finished_at, status, strategy_kind, params,
+                     markets, from_at, to_at, seed, source, progress, events, metrics, equity_curve, trades,
+                     orders) VALUES (?, ?, ?, 'done', 'market_making', ?, ?, ?, ?, 7, 'recorded', 1000, 100000,
+                     ?, ?, ?, ?)""", _backtest_rows(now, rng))
+
+
+def build_sweeps(db_path: Path) -> None:
+    """Ten finished studies of a hundred trials in the sweeps file, as the sweep command leaves them."""
+    import optuna
+
+    from storage.research.sweep_queries import sweeps_url
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.RDBStorage(sweeps_url(db_path))
+    space = {"half_spread": optuna.distributions.FloatDistribution(0.01, 0.05),
+             "size": optuna.distributions.IntDistribution(5, 50)}
+    rng = random.Random(11)
+    for s in range(N_SWEEPS):
+        study = optuna.create_study(study_name=f"bench sweep {s}", storage=storage, direction="maximize")
+        study.set_user_attr("spec", {"kind": "market_making", "objective": "sharpe", "sampler": "tpe",
+                                     "trials": N_TRIALS, "space": {"half_spread": {"low": 0.01, "high": 0.05},
+                                                                   "size": {"low": 5, "high": 50}}})
+        study.add_trials([optuna.trial.create_trial(
+            params={"half_spread": rng.uniform(0.01, 0.05), "size": rng.randrange(5, 51)}, distributions=space,
+            value=rng.uniform(-1, 2)) for _ in range(N_TRIALS)])
 
 
 def time_pages(app: Path, runs: int) -> dict[str, list[float]]:
@@ -296,7 +347,10 @@ def main() -> None:
         )
         base = time_baseline(tmp, args.runs * 2)
         for page, samples in time_pages(ROOT / "app.py", args.runs).items():
-            report(f"page {page}", samples, base, target="p50 <= 1000 ms", baseline_name="trivial page")
+            figures = report(f"page {page}", samples, base, target="p99 <= 3000 ms, p50 <= 1000 ms",
+                             baseline_name="trivial page")
+            if figures["p99_ms"] > 3_000:
+                print(f"  page {page} is over the 3 s budget")
 
 
 if __name__ == "__main__":
