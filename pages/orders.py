@@ -12,6 +12,19 @@ from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.portfolio import positions_table
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
+from storage.dashboard_queries.trading_queries import TradeFilter
+
+ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without a reload
+
+
+@st.fragment(run_every=ORDERS_REFRESH_S)
+def _orders_and_fills(base: TradeFilter) -> None:
+    orders_tab, fills_tab = st.tabs(["Orders", "Fills"])
+    with orders_tab:
+        orders_table(db, base)
+    with fills_tab:
+        fills_table(db, base)
+
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
@@ -27,8 +40,4 @@ positions_table(db, mode, key="orders")
 show_dialog(db, "cancel_order", "exit")
 st.subheader("Filters")
 base = filters(db, mode)
-orders_tab, fills_tab = st.tabs(["Orders", "Fills"])
-with orders_tab:
-    orders_table(db, base)
-with fills_tab:
-    fills_table(db, base)
+_orders_and_fills(base)
