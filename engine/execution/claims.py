@@ -42,6 +42,12 @@ def tx_opened(conn: Connection, *, mode: str, kind: str, condition_id: str | Non
                                now=now)
 
 
+def tx_paid_unanswered(conn: Connection, tx_id: int, now: int) -> None:
+    """A transaction the venue never answered for, whose claims its reported payment closed."""
+    claims_store.tx_moved(conn, tx_id, ref=None, tx_hash=None, via=None, state="confirmed",
+                          error="the venue never answered; its payment was reported and booked", now=now)
+
+
 def tx_failed(conn: Connection, tx_id: int, error: str, now: int) -> None:
     """A settlement transaction the venue refused or reported failed."""
     claims_store.tx_failed(conn, tx_id, error, now)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from contracts.domain import fmt
 from engine.execution import claims
+from engine.failpoints import crash_point
 from engine.venues.settlement import SettlementVenue, VenueCredit
 from storage.engine_stores import execution_ledger
 from storage.desk.audit import raise_alert
@@ -65,11 +66,13 @@ async def book_venue_credits(ex: Executor, venue: SettlementVenue) -> list[Booke
 
 
 def _book(ex: Executor, credit: VenueCredit) -> Booked:
+    crash_point("credit_before_booked")
     now = ex.clock()
     with ex.tx() as conn:
         booking = claims.book_credit(conn, ex.mode, credit, now)
         if booking.booked:
             _alert(conn, credit, booking)
+    crash_point("credit_after_booked")
     if booking.booked:
         ex.state.cash += booking.amount
         ex.state.redeemable -= booking.claimed

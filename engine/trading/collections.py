@@ -25,6 +25,7 @@ from contracts.domain import BadNumber, Side, fmt, to_micros
 from engine.execution import claims, store
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
+from engine.failpoints import crash_point
 from contracts.command_refusal import CommandRejected
 from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from engine.venues.base import VenueError, VenueUnavailable
@@ -39,9 +40,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("engine.trading.collections")
 APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
 RETRY_MS = 5 * 60_000  # a failed redeem is tried again this long after
-UNSENT_MS = 2 * 60_000  # a transaction recorded but never known to be sent is given up after this
-# A merge sent without an answer (or recorded, then the engine died) may be mined late: its sets
-# are put back only after this long without the venue reporting it.
+# A redeem or merge sent without an answer (or recorded, then the engine died) may be mined late:
+# it is given up (a merge's sets put back, a redemption tried again) only after this long without
+# the venue reporting it.
 UNKNOWN_MS = 10 * 60_000
 UNPAID_MS = 30 * 60_000  # a redemption mined this long ago with no payment reported is alerted
 
@@ -90,7 +91,10 @@ class Collections:
             flying = claims_store.open_txs(conn, self.ex.mode)
         for tx in flying:
             if tx.ref is None:
-                if now - tx.created_at > (UNKNOWN_MS if tx.kind == "merge" else UNSENT_MS):
+                if tx.kind in ("redeem", "merge") and self._paid(tx):
+                    with self.ex.tx() as conn:
+                        claims.tx_paid_unanswered(conn, tx.id, now)
+                elif now - tx.created_at > UNKNOWN_MS:
                     self._failed(tx.id, tx.kind, tx.condition_id,
                                  "recorded but never known to be sent or mined (the engine stopped while sending "
                                  "it, or the venue never answered and never reported it)")
@@ -105,6 +109,12 @@ class Collections:
             elif state.state != tx.state:
                 with self.ex.tx() as conn:
                     claims.tx_moved(conn, tx.id, state, now)
+                crash_point("settlement_after_mined")
+
+    def _paid(self, tx: claims_store.TxRow) -> bool:
+        """Its claims were paid by what the venue reported (so it was mined, answer or not)."""
+        with self.ex.db.read() as conn:
+            return claims_store.still_owed_by(conn, self.ex.mode, tx) == 0
 
     def _failed(self, tx_id: int, kind: str, condition_id: str | None, error: str) -> None:
         with self.ex.tx() as conn:
@@ -134,8 +144,11 @@ class Collections:
                 continue
             with self.ex.db.read() as conn:
                 last = claims_store.last_attempt(conn, self.ex.mode, "redeem", cid)
-            if last is not None and last.state in claims_store.OPEN_TX_STATES:
-                continue  # in flight
+            if last is not None and last.state in claims_store.OPEN_TX_STATES \
+                    and not (now_please and last.ref is None):
+                # In flight. The operator may send again one the venue never answered: a redemption
+                # mined twice pays once (the second finds nothing left to redeem and pays 0).
+                continue
             if last is not None and last.created_at > since and last.state == "confirmed" and not now_please:
                 if now - last.created_at > UNPAID_MS:
                     self._unpaid(last)
@@ -191,12 +204,22 @@ class Collections:
             amount = sum(c.amount for c in claims_store.open_claims(conn, self.ex.mode, condition_id)
                          if c.kind == "redeem")
             tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
-                                        amount=amount, actor="engine", now=self.clock())
+                                     amount=amount, actor="engine", now=self.clock())
+        crash_point("redeem_before_submit")
         try:
             sent = await self.venue.redeem(condition_id, neg_risk)
+        except VenueUnavailable as exc:
+            # No answer (a timeout, a 5xx): the relayer may still mine it. The claim stays open and
+            # the venue's activity pays it when mined (credits.py); tried again only after
+            # UNKNOWN_MS without it (follow).
+            log.warning("a redemption's outcome is unknown", extra={"condition_id": condition_id, "error": str(exc)})
+            return {"condition_id": condition_id, "owed": fmt(amount), "sent": None, "outcome": "unknown",
+                    "note": f"the venue did not answer ({exc}); the redemption may still be mined: the desk books "
+                            "the payment when the venue reports it"}
         except VenueError as exc:
             self._failed(tx_id, "redeem", condition_id, str(exc))
             return {"condition_id": condition_id, "owed": fmt(amount), "sent": False, "error": str(exc)}
+        crash_point("redeem_after_submit")
         self._moved(tx_id, sent)
         log.info("redemption sent", extra={"condition_id": condition_id, "owed": amount, "ref": sent.ref})
         return {"condition_id": condition_id, "owed": fmt(amount), "sent": True, "tx": sent.ref, "via": sent.via}
@@ -248,11 +271,12 @@ class Collections:
         now = self.clock()
         with self.ex.tx() as conn:
             tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
-                                        actor="operator", now=now)
+                                     actor="operator", now=now)
             claims.record_merge(conn, mode=self.ex.mode, tx_id=tx_id, condition_id=cid, yes_token=market.yes_token,
                                 no_token=market.no_token, legs=legs, now=now)
         self._reload_positions()
         try:
+            crash_point("merge_before_submit")
             sent = await self.venue.merge(cid, market.neg_risk, amount)
         except VenueUnavailable as exc:
             # No answer (a timeout, a 5xx): the relayer may still mine it. The sets stay out of the
@@ -266,6 +290,7 @@ class Collections:
         except VenueError as exc:
             self._failed(tx_id, "merge", cid, str(exc))
             raise CommandRejected(f"the venue refused the merge: {exc}") from None
+        crash_point("merge_after_submit")
         self._moved(tx_id, sent)
         return {"condition_id": cid, "sets": fmt(amount), "tx": sent.ref, "via": sent.via,
                 "strategies": {leg.strategy: fmt(leg.sets) for leg in legs},

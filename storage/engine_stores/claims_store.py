@@ -105,6 +105,18 @@ def tx_failed(conn: Connection, tx_id: int, error: str, now: int) -> None:
         {"now": now, "id": tx_id})
 
 
+def still_owed_by(conn: Connection, mode: str, tx: TxRow) -> int:
+    """How many claims a sent transaction was meant to pay are still open: a merge's own claims,
+    or a redemption's market's redeem claims."""
+    if tx.kind == "merge":
+        sql, params = "SELECT COUNT(*) FROM claims WHERE tx_id = :id AND status = 'open'", {"id": tx.id}
+    else:
+        sql = """SELECT COUNT(*) FROM claims WHERE mode = :mode AND kind = 'redeem' AND condition_id = :cid
+                 AND status = 'open'"""
+        params = {"mode": mode, "cid": tx.condition_id}
+    return int(scalar(conn, sql, params))
+
+
 def open_txs(conn: Connection, mode: str) -> list[TxRow]:
     rows = run(conn, """SELECT id, kind, condition_id, amount, ref, state, created_at FROM settlement_txs
                         WHERE mode = :mode AND state IN ('sending', 'pending') ORDER BY id""", {"mode": mode})
