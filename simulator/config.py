@@ -49,6 +49,9 @@ class FaultConfig:
     # The relayer takes the next N submissions (they are mined as usual) but answers 502: the caller
     # cannot tell a transaction that will be mined late from one that never will.
     relayer_answer_lost: int = 0
+    # The RPC node takes the next N raw transactions (eth_sendRawTransaction: mined as usual) but
+    # answers 502, as a node behind a failing proxy would.
+    rpc_answer_lost: int = 0
 
     def with_updates(self, updates: Mapping[str, Any]) -> "FaultConfig":
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
@@ -75,7 +78,7 @@ def _coerce_fault(key: str, value: Any) -> Any:
         if value not in ("orders", "all"):
             raise ValueError("error_scope must be 'orders' or 'all'")
         return value
-    if key in ("ws_drop_every", "relayer_answer_lost"):
+    if key in ("ws_drop_every", "relayer_answer_lost", "rpc_answer_lost"):
         if int(value) < 0:
             raise ValueError(f"{key} must be 0 or more")
         return int(value)

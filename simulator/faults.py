@@ -43,7 +43,7 @@ class Faults:
         self.config = config
         self.rng = random.Random(f"faults:{seed}")
         counters = ("errors", "timeouts", "ws_drops", "ws_dups", "ws_reorders", "refused_in_body", "ws_frozen",
-                    "relayer_answers_lost")
+                    "relayer_answers_lost", "rpc_answers_lost")
         self.stats: dict[str, int] = dict.fromkeys(counters, 0)
         # time.monotonic() the market channel is frozen until (FaultConfig.market_feed_freeze_s, from now)
         self.market_frozen_until = time.monotonic() + config.market_feed_freeze_s
@@ -95,6 +95,12 @@ class Faults:
                 self.stats["relayer_answers_lost"] += 1
                 return web.Response(status=502, text=json.dumps({"error": ERROR_BODIES[502]}),
                                     content_type="application/json")
+            if key == ("POST", "/rpc") and cfg.rpc_answer_lost > 0 and response.status == 200 \
+                    and await _rpc_method(request) == "eth_sendRawTransaction":
+                self.config = cfg.with_updates({"rpc_answer_lost": cfg.rpc_answer_lost - 1})
+                self.stats["rpc_answers_lost"] += 1
+                return web.Response(status=502, text=json.dumps({"error": ERROR_BODIES[502]}),
+                                    content_type="application/json")
             if key in POSTING_ENDPOINTS and self.roll(cfg.timeout_rate):
                 # The order is already processed; the client times out before this returns.
                 self.stats["timeouts"] += 1
@@ -102,3 +108,12 @@ class Faults:
             return response
 
         return fault_middleware
+
+
+async def _rpc_method(request: web.Request) -> str | None:
+    """The JSON-RPC method a request called (its body is cached by aiohttp once read)."""
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return None
+    return body.get("method") if isinstance(body, dict) else None

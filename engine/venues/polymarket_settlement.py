@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 from eth_account import Account
+from eth_utils import keccak
 
 from contracts.domain import BadNumber, to_micros
 from engine.venues import onchain
@@ -107,7 +108,13 @@ class PolymarketSettlement:
         nonce = int(await self._rpc("eth_getTransactionCount", [self.signer, "pending"]), 16)
         gas_price = int(await self._rpc("eth_gasPrice", []), 16)
         raw = onchain.eoa_transaction(self._key, call, nonce, gas_price, self.settings.chain_id)
-        tx_hash = str(await self._rpc("eth_sendRawTransaction", ["0x" + raw.hex()]))
+        # The hash is the signed transaction's own: known before sending, so an answer lost on the
+        # way back (a timeout, a 5xx) still leaves a transaction to follow by its receipt.
+        own_hash = "0x" + keccak(raw).hex()
+        try:
+            tx_hash = str(await self._rpc("eth_sendRawTransaction", ["0x" + raw.hex()]))
+        except VenueUnavailable:
+            return SettlementTx(own_hash, "pending", own_hash, via="transaction")
         return SettlementTx(tx_hash, "pending", tx_hash, via="transaction")
 
     # -- following ----------------------------------------------------------------------------

@@ -133,3 +133,35 @@ def test_the_relayer_checks_signer_ownership_nonce_and_signature(tmp_path: Path,
         assert replay.json()["error"] == "batch nonce 0 does not match on-chain nonce 1"
         stale = onchain.deposit_wallet_envelope(key, wallet, call, 1, int(time.time()) - 1, 137)
         assert relayer.post("/submit", json=stale).json()["error"] == "deadline expired"
+
+
+def test_a_plain_wallets_transaction_whose_answer_is_lost_is_still_followed(tmp_path: Path,
+                                                                             sim: SimHandle) -> None:
+    """The RPC node takes a merge and mines it but its answer is lost (a 502): the transaction's
+    own hash, known before sending, is followed to its receipt, and the venue's payment names it,
+    so the desk books it once instead of calling it failed (issue 34 item 4, RPC faults)."""
+    venue = _wallet(tmp_path, sim, 0)
+    market = sim.market(neg_risk=False, index=4)
+    cid, yes, no = market["condition_id"], market["yes_token_id"], market["no_token_id"]
+    sim.fund(venue.wallet, token_id=yes, tokens="3")
+    sim.fund(venue.wallet, token_id=no, tokens="3")
+    sim.fund(venue.wallet, pol="1")
+    sim.set_faults(rpc_answer_lost=1)
+
+    async def scenario() -> tuple[SettlementTx, SettlementTx, list]:  # type: ignore[type-arg]  # credits
+        started = int(time.time() * 1000) - 1000
+        try:
+            sent = await venue.merge(cid, False, 3 * USDC)
+            return sent, await _until_done(venue, sent), await venue.credits(started)
+        finally:
+            await venue.close()
+
+    try:
+        sent, done, credits = asyncio.run(scenario())
+    finally:
+        lost = sim.set_faults(rpc_answer_lost=0)
+    assert lost["stats"]["rpc_answers_lost"] == 1  # the answer really was lost
+    assert sent.state == "pending" and sent.ref and sent.ref.startswith("0x") and len(sent.ref) == 66
+    assert done.state == "confirmed"
+    paid = [(c.kind, c.amount, c.tx_hash) for c in credits if c.condition_id == cid]
+    assert paid == [("merge", 3 * USDC, sent.ref)]
