@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from contracts.jsonsafe import keep_recursion_limit_sane
+from contracts.settings import Settings, SettingsError
 from pages.widgets.auth import (
     is_authenticated,
     keep_session_in_address,
@@ -18,8 +20,6 @@ from pages.widgets.auth import (
 )
 from pages.widgets.common import settings
 from pages.widgets.first_run import first_password_page
-from contracts.jsonsafe import keep_recursion_limit_sane
-from contracts.settings import Settings, SettingsError
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
 

@@ -36,8 +36,8 @@ from _common import ROOT, report
 from _recording import write_recording
 
 from engine.backtest.replay import apply
-from storage.research.backtest_recording import recorded_events
 from engine.feeds.books import BookCache
+from storage.research.backtest_recording import recorded_events
 
 PARAMS = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
 TARGET_DEFAULT, TARGET_ONE, TARGET_RSS_MB = 300_000, 1_000_000, 250

@@ -49,7 +49,7 @@ def main() -> None:
             for kind in ("start", "pause"):
                 if engine.run(kind).status != "done":
                     raise SystemExit(f"the engine refused {kind}:\n{engine.log()}")
-            for name, argv in COMMANDS.items():  # one warm-up each: .pyc files, the page cache
+            for argv in COMMANDS.values():  # one warm-up each: .pyc files, the page cache
                 wall_ms(argv, env)
             for _ in range(args.n):
                 for name, argv in COMMANDS.items():

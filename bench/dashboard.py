@@ -24,9 +24,9 @@ from pathlib import Path
 
 from _common import ROOT, report
 
+from contracts.passwords import hash_password
 from storage.sqlite.db import now_ms, raw_connection
 from storage.sqlite.migrations import migrate
-from contracts.passwords import hash_password
 
 M = 1_000_000
 N_BACKTESTS, N_SWEEPS, N_TRIALS = 50, 10, 100

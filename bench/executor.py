@@ -18,11 +18,11 @@ from types import SimpleNamespace
 
 from _common import report
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Intent, MarketInfo, Outcome, Quote, Side, Tif
+from contracts.order_status import OrderStatus
 from engine.execution import store
 from engine.execution.executor import Executor
-from contracts.order_status import OrderStatus
+from engine.feeds.catalog import MarketCatalog
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 

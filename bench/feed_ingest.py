@@ -118,7 +118,7 @@ def main() -> None:
         name = "feed ingest per 1000 frames" + (" (with a listener)" if listener else "")
         figures = report(name, ingest, baseline, target="ratio <= 3x", baseline_name="json.loads")
         print(f"  -> {1000 / figures['p50_ms'] * 1000:,.0f} frames/s at p50 (target >= 50,000); "
-              f"median per-chunk ratio {statistics.median(i / b for i, b in zip(ingest, baseline)):.2f}x")
+              f"median per-chunk ratio {statistics.median(i / b for i, b in zip(ingest, baseline, strict=False)):.2f}x")
 
 
 if __name__ == "__main__":

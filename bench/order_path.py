@@ -35,9 +35,9 @@ from _common import ROOT, report
 from eth_account import Account
 
 from contracts.domain import Side
+from contracts.settings import load_settings
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
-from contracts.settings import load_settings
 
 
 def start_simulator() -> tuple[subprocess.Popen[str], int]:

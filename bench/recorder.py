@@ -18,10 +18,10 @@ from pathlib import Path
 
 from _common import report
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Intent, MarketInfo, Quote, Side
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
 from engine.marketdata.recorder import Recorder
 from engine.venues.paper import PaperVenue
 from storage.sqlite.db import Database

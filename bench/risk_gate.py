@@ -29,10 +29,10 @@ from decimal import Decimal
 from _common import ROOT, report
 
 from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side, Tif
-from engine.risk import gate as current
-from engine.execution.exposure import Exposure
-from engine.risk.gate import RiskContext, TradingState
 from contracts.limits import defaults
+from engine.execution.exposure import Exposure
+from engine.risk import gate as current
+from engine.risk.gate import RiskContext, TradingState
 
 MARKETS = 100
 SH = 1_000_000

@@ -29,8 +29,8 @@ from pathlib import Path
 from _common import report
 from _recording import write_recording
 
-from engine.backtest.sweep import open_study, run_sweep, sweeps_url
 from contracts.sweep_spec import SweepSpec, parse_space
+from engine.backtest.sweep import open_study, run_sweep, sweeps_url
 
 SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
 TARGET_RATIO, TARGET_RSS_MB = 1.7, 250

@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.axes import padded, whole_dtick
 from charts import text
+from charts.axes import padded, whole_dtick
 from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, empty_figure
 
 OBJECTIVE_LABELS = {"sharpe": "Sharpe per day", "return": "return per day", "calmar": "return per day / max drawdown",

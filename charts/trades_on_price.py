@@ -15,8 +15,8 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from charts.axes import padded
 from charts import text
+from charts.axes import padded
 from charts.style import BLUE, GREEN, LAYOUT, RED, empty_figure
 
 MARKER_PX = (7.0, 24.0)  # the smallest and the largest fill's marker

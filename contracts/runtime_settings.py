@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts import notify_choices
-from contracts.news import NewsConfigError, check_feeds
 from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from contracts.news import NewsConfigError, check_feeds
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ strategy's quote, in the `manual` book.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from collections.abc import Mapping, Sequence
 
 from contracts.domain import (
     MICRO,
@@ -31,8 +31,8 @@ from contracts.domain import (
     notional,
     to_micros,
 )
-from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.expiry import expiry_problem
+from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.venue_rules import TAKE, round_price, round_size, taker_fee
 
 MANUAL = "manual"  # the book manual orders are booked to

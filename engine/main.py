@@ -15,18 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from contracts.settings import Settings, SettingsError, load_settings
 from engine.cli import keystore
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, open_db
 from storage.command_queue.command_payloads import PayloadError
 from storage.sqlite.lite import DatabaseBusy
-from contracts.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from engine.venues.base import CancelResult
-    from storage.sqlite.db import Database
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "main", "open_db"]
 
@@ -37,11 +36,11 @@ __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import logging
 
+    from contracts.jsonsafe import keep_recursion_limit_sane
+    from contracts.settings import secret_values
     from engine.logs import configure_logging
     from engine.process.runtime import run
     from engine.process.wiring import build_trading
-    from contracts.jsonsafe import keep_recursion_limit_sane
-    from contracts.settings import secret_values
 
     settings = keystore.unlock(settings)  # before anything logs: the key joins the redacted secrets
     keep_recursion_limit_sane()  # after the signing stack's imports raised it (see contracts/jsonsafe.py)
@@ -55,9 +54,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
+    from contracts.settings import secret_values
     from engine.logs import configure_logging
     from engine.telegram_bot.app import run as run_bot
-    from contracts.settings import secret_values
 
     configure_logging(settings.log_level, secret_values(settings))
     return run_bot(settings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.widgets.auth import require_login
 from pages.widgets.audit_panels import alerts_panel, audit_trail, log_tail
+from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage.dashboard_queries import trading_queries
-
 from pages.widgets.auth import require_login
 from pages.widgets.backtest_compare import compare_panel
 from pages.widgets.backtest_form import new_backtest_panel
@@ -22,6 +20,7 @@ from pages.widgets.backtest_results import (
 from pages.widgets.common import database, flash, live_header, settings
 from pages.widgets.session_panel import sessions_tab
 from pages.widgets.sweep_panels import sweep_tab
+from storage.dashboard_queries import trading_queries
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage.dashboard_queries import status_queries as queries
-
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.market_panels import detail, results, search_filters
 from pages.widgets.signals_view import signals_view
+from storage.dashboard_queries import status_queries as queries
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage.dashboard_queries import status_queries as queries
-
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.portfolio import positions_table
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
+from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.trading_queries import TradeFilter
 
 ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without a reload

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts import text
+from pages.widgets import portfolio
+from pages.widgets.auth import require_login
+from pages.widgets.common import age, database, flash, health_header, remember_answer
+from pages.widgets.controls import COMMAND_COLUMNS, post_and_wait
+from pages.widgets.dialogs import open_dialog, show_dialog
+from pages.widgets.redeem_panel import redeemable_panel
+from pages.widgets.tables import show_table
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_status
 from storage.sqlite.db import Database
-
-from pages.widgets.auth import require_login
-from pages.widgets import portfolio
-from pages.widgets.redeem_panel import redeemable_panel
-from pages.widgets.common import age, database, flash, health_header, remember_answer
-from pages.widgets.controls import COMMAND_COLUMNS, post_and_wait
-from pages.widgets.tables import show_table
-from pages.widgets.dialogs import open_dialog, show_dialog
-from charts import text
 
 LIVE_REFRESH_S = 2
 PORTFOLIO_REFRESH_S = 15

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage.dashboard_queries import status_queries as queries
-from storage.dashboard_queries import portfolio_queries
-
-from pages.widgets.auth import require_login
 from pages.widgets import portfolio
+from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.risk_panels import decisions_log, exposure_chart, limits_form, state_panel
 from pages.widgets.usage import limit_values
+from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import status_queries as queries
 
 USAGE_REFRESH_S = 5
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage.dashboard_queries import status_queries as queries
-
+from charts import text
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
@@ -14,9 +13,9 @@ from pages.widgets.exit_panel import flatten_strategy_control
 from pages.widgets.fair_values import fair_values_panel
 from pages.widgets.markout_panel import markout_panel
 from pages.widgets.rewards_panel import rewards_panel
-from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
-from charts import text
+from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
+from storage.dashboard_queries import status_queries as queries
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()

@@ -20,13 +20,12 @@ from charts.backtest_format import annualization_note, metric_rows, refusal_rows
 from charts.markouts import run_markout_figure
 from charts.tables import TRADE_HEAD, Col, order_status_words
 from charts.trades_on_price import trades_on_price_figure
-from storage.research.backtest_runs import MAX_ORDERS as KEPT_ORDERS  # a run stores its first orders
-from storage.dashboard_queries import chart_queries
-from storage.research.backtest_queries import BacktestRun, backtest_run, market_questions
-from storage.sqlite.db import Database
-from storage.dashboard_queries.market_queries import price_series
-
 from reports.page import Section, render
+from storage.dashboard_queries import chart_queries
+from storage.dashboard_queries.market_queries import price_series
+from storage.research.backtest_queries import BacktestRun, backtest_run, market_questions
+from storage.research.backtest_runs import MAX_ORDERS as KEPT_ORDERS  # a run stores its first orders
+from storage.sqlite.db import Database
 
 FILL_COLUMNS = {
     **TRADE_HEAD,

@@ -17,9 +17,8 @@ import pandas as pd
 
 from charts import sweep as figures
 from charts.tables import Col
-from storage.research.sweep_queries import SweepView
-
 from reports.page import Section, render
+from storage.research.sweep_queries import SweepView
 
 DAY_MS = 86_400_000
 

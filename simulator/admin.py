@@ -44,7 +44,7 @@ def _micro(value: Any, name: str) -> int:
 
 
 class Admin:
-    def __init__(self, sim: "Simulator") -> None:
+    def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.ex = sim.exchange
         self.liquidity_address = agent_address("liquidity", sim.cfg.seed)

@@ -22,15 +22,16 @@ import logging
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from .calm import CalmWalk
 from .exchange import Exchange
 from .maintenance import CLOSED, OPEN
 from .maker import CalmMaker, LadderMaker, depth_multiplier
 from .market_config import MarketConfig
 from .markets import Market
-from .calm import CalmWalk
 from .news import BeliefModel, Information, NewsEvent, Winner
 from .orders import ASK, BID
 from .participants import INFORMED_OWNER, MAKER_OWNER, TAKER_OWNER, OrderWriter, agent_address, shares

@@ -11,8 +11,8 @@ import hashlib
 import hmac
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from .signing import clob_auth_signer
 

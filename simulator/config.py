@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from . import market_config
 from .market_config import MarketConfig
@@ -53,7 +54,7 @@ class FaultConfig:
     # answers 502, as a node behind a failing proxy would.
     rpc_answer_lost: int = 0
 
-    def with_updates(self, updates: Mapping[str, Any]) -> "FaultConfig":
+    def with_updates(self, updates: Mapping[str, Any]) -> FaultConfig:
         """Return a copy with ``updates`` applied; unknown keys raise ``ValueError``."""
         known = {f.name: f.type for f in fields(self)}
         clean: dict[str, Any] = {}
@@ -161,7 +162,7 @@ class SimConfig:
     def end_after_s(self) -> float:
         return self.resolve_after_s if self.resolve_after_s is not None else DEFAULT_END_AFTER_S
 
-    def with_updates(self, updates: Mapping[str, Any]) -> "SimConfig":
+    def with_updates(self, updates: Mapping[str, Any]) -> SimConfig:
         """Apply overrides; fault and market keys may be given flat (``error_rate=0.5``,
         ``agent_market="calm"``)."""
         top = {f.name for f in fields(self)}
@@ -359,7 +360,7 @@ def _validate(cfg: SimConfig) -> None:
     parse_market_choice(cfg.v2_markets, "v2_markets")
 
 
-def _check_amount(cfg: "SimConfig", name: str, decimals: int) -> None:
+def _check_amount(cfg: SimConfig, name: str, decimals: int) -> None:
     """A decimal amount >= 0 with at most `decimals` places, kept as its string."""
     object.__setattr__(cfg, name, str(getattr(cfg, name)))
     try:

@@ -12,18 +12,38 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from . import rules
 from .accounts import Delta, Ledger
 from .book import Book
-from .market_payloads import EventSink, book_message, last_trade_message, now_ms, price_change_message, tick_size_message
 from .fees import market_fee
+from .market_payloads import (
+    EventSink,
+    book_message,
+    last_trade_message,
+    now_ms,
+    price_change_message,
+    tick_size_message,
+)
 from .markets import Market, Token
 from .matching import Fill, best_crosses, match, own_price
-from .orders import (BID, BUY, CANCELED, CANCELED_EXPIRED, CANCELED_NO_BALANCE, DELAYED, LIVE, MATCHED, SELL,
-                     UNMATCHED, Order, canceled_because, order_event)
+from .orders import (
+    BID,
+    BUY,
+    CANCELED,
+    CANCELED_EXPIRED,
+    CANCELED_NO_BALANCE,
+    DELAYED,
+    LIVE,
+    MATCHED,
+    SELL,
+    UNMATCHED,
+    Order,
+    canceled_because,
+    order_event,
+)
 from .rules import OrderRejected
 from .trades import MakerLeg, Schedule, Trade, TradeLog
 from .units import ONE, notional

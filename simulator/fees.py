@@ -12,7 +12,7 @@ Markets carry ``r`` in parts per million (``fee_rate``) and an integer ``e``
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from eth_utils import keccak
 

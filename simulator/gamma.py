@@ -17,7 +17,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 

@@ -16,8 +16,8 @@ the switch cancelled (``GET /_sim/heartbeats``).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 INVALID_HEARTBEAT = "Invalid Heartbeat ID"
 

@@ -61,7 +61,7 @@ class PriceHistory:
         bucket = max(1, fidelity_min or 1) * 60
         out: list[dict[str, float | int]] = []
         last_bucket = None
-        for ts, px in zip(ts_list[i:j], px_list[i:j]):
+        for ts, px in zip(ts_list[i:j], px_list[i:j], strict=False):
             price = px if is_yes else ONE - px
             point = {"t": ts, "p": as_float(price)}
             if ts // bucket == last_bucket:

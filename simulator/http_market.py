@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .market_payloads import book_summary, last_trade_price, now_ms
 from .history import HistoryError
 from .httputil import SIM_KEY, HttpError, ok, page, parse_json, query_int
+from .market_payloads import book_summary, last_trade_price, now_ms
 from .markets import Market, Token
 from .units import as_float, fmt
 from .views import clob_market, clob_market_info, quote, simplified_market

@@ -12,8 +12,8 @@ from aiohttp import web
 
 from .auth import ApiCreds, AuthError
 from .exchange import OrderRejected, PlaceResult
-from .httputil import SIM_KEY, HttpError, ok, page, parse_json, query_int
 from .heartbeats import InvalidHeartbeat
+from .httputil import SIM_KEY, HttpError, ok, page, parse_json, query_int
 from .maintenance import POST_ONLY, POST_ONLY_MODE_ERROR
 from .orders import open_order_json
 from .signer_limits import CANCEL, ORDER, Verdict, refused

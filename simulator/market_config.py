@@ -9,8 +9,9 @@ simulator's README); ``agent_market="calm"`` asks for the old benign market by n
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from .markets import parse_market_choice
 
@@ -50,7 +51,7 @@ class MarketConfig:
     def __post_init__(self) -> None:
         validate(self)
 
-    def with_updates(self, updates: Mapping[str, Any]) -> "MarketConfig":
+    def with_updates(self, updates: Mapping[str, Any]) -> MarketConfig:
         known = {f.name for f in fields(self)}
         unknown = set(updates) - known
         if unknown:

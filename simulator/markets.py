@@ -16,10 +16,11 @@ from __future__ import annotations
 import functools
 import json
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from eth_utils import keccak
 
@@ -110,7 +111,7 @@ class Market:
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def neg_risk_id(group: str) -> str:
@@ -171,7 +172,7 @@ def _initial_latents(picked: list[tuple[dict[str, Any], str | None]], rng: rando
         idx = [i for i, (_, g) in enumerate(picked) if g == group]
         weights = [rng.uniform(0.2, 1.0) for _ in idx]
         total = sum(weights)
-        for i, w in zip(idx, weights):
+        for i, w in zip(idx, weights, strict=False):
             latents[i] = max(0.03, min(0.9, w / total))
     return latents
 
@@ -186,7 +187,7 @@ def build_markets(count: int, rng: random.Random, start_ts: float, end_after_s: 
     picked = _pick(raws, min(count, servable_markets()))
     latents = _initial_latents(picked, rng)
     out = []
-    for (raw, group), latent in zip(picked, latents):
+    for (raw, group), latent in zip(picked, latents, strict=False):
         out.append(_revive(raw, group, latent, raws.index(raw), start_ts, end_after_s))
     out += [generated_market(n, start_ts, end_after_s) for n in range(count - len(out))]
     return out

@@ -7,7 +7,7 @@ listed as an activity of its kind with a fresh transaction hash.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .accounts import Ledger
 from .activity import ActivityLog
@@ -16,7 +16,7 @@ DAY_S = 86_400
 
 
 def utc_day(ts_s: float) -> str:
-    return datetime.fromtimestamp(ts_s, tz=timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ts_s, tz=UTC).strftime("%Y-%m-%d")
 
 
 def next_payout_in(period_s: float, now: float) -> float:

@@ -13,7 +13,7 @@ The default set is one standalone market, the Haaland goals-record question (ind
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .markets import Market, choose_markets
 

@@ -13,7 +13,7 @@ import json
 import math
 import time
 from collections import deque
-from typing import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 

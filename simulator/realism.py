@@ -20,17 +20,18 @@ import itertools
 import random
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from .accounts import Ledger
 from .agents import Agents
 from .config import SimConfig, env_overrides
-from .market_payloads import JSON
 from .exchange import Exchange
 from .fees import assign_fees
 from .market_config import FLAGS as MARKET_FLAGS
 from .market_config import describe_changes
+from .market_payloads import JSON
 from .markets import Market, build_markets, price_to_tick
 from .orders import BID, Order
 from .participants import MAKER_OWNER

@@ -17,11 +17,11 @@ import math
 import statistics
 from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from .config import SimConfig
-from .realism import BOOK_LEVELS, BookSample, PassiveFill, Phase, Print
+from .realism import BOOK_LEVELS, BookSample, Phase
 
 CENT = 0.01  # markouts and moves are quoted in cents (ticks of 0.01) per share
 HORIZONS_S = (1.0, 10.0, 60.0)
@@ -136,7 +136,7 @@ def depth_against_close(samples: Iterable[BookSample]) -> tuple[list[tuple[float
     xs, ys = [math.log(t) for t, _ in points], [math.log(d) for _, d in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx > 0 else None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sxx if sxx > 0 else None
     return table, slope
 
 

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import payouts
-from .payouts import utc_day
 from .accounts import Ledger
 from .activity import ActivityLog
 from .chain import COLLATERAL
 from .fees import FEE_COLLECTOR
 from .markets import Market
+from .payouts import utc_day
 from .trades import Trade
 from .units import ONE, fmt
 

@@ -20,23 +20,23 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from eth_utils import keccak
 
-from contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, day_payouts, sample_shares,
-                                            scores_now)
+from contracts.reward_scoring import ASK, BID, Quote, adjusted_midpoint, day_payouts, sample_shares, scores_now
 
 from . import payouts
-from .payouts import utc_day
 from .accounts import Ledger
 from .activity import ActivityLog
 from .book import Book
 from .chain import COLLATERAL
 from .markets import Market
 from .orders import Order
+from .payouts import utc_day
 from .units import to_micro
 from .views import _number
 

@@ -10,8 +10,9 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -21,9 +22,10 @@ from .accounts import Ledger
 from .activity import ActivityLog
 from .admin import Admin
 from .agents import Agents
+from .approvals import Approvals
 from .auth import Auth
+from .chain import AUTO_REDEEM_OPERATOR, Chain
 from .config import SimConfig
-from .market_payloads import book_message, now_ms
 from .exchange import Exchange
 from .faults import Faults
 from .fees import assign_fees
@@ -31,19 +33,18 @@ from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
 from .maintenance import CLOSED, Maintenance
+from .market_payloads import book_message, now_ms
 from .markets import Market, build_markets, choose_markets, price_to_tick
+from .protocol_v2 import assign_v2
 from .ratelimit import RateLimiter
-from .replay import load_recording
-from .signer_limits import SignerLimits
-from .approvals import Approvals
-from .chain import AUTO_REDEEM_OPERATOR, Chain
 from .rebates import Rebates
-from .rewards import Program, Rewards, build_programs
 from .relayer import Relayer
+from .replay import load_recording
+from .rewards import Program, Rewards, build_programs
 from .rpc import Rpc
 from .settlement import Settlement
+from .signer_limits import SignerLimits
 from .sports import assign_sports, clear_started
-from .protocol_v2 import assign_v2
 from .trades import TradeLog
 from .units import to_micro
 from .views import quote
@@ -128,7 +129,7 @@ class Simulator:
         even = {m.condition_id for m in self.markets[::2] if not m.quiet}
         chosen = choose_markets(self.markets, cfg.reward_markets, "reward_markets", lambda m: m.condition_id in even)
         programs = build_programs(chosen, cfg.reward_pool, cfg.reward_max_spread, cfg.reward_min_size)
-        for market, program in zip(chosen, programs):
+        for market, program in zip(chosen, programs, strict=False):
             market.reward = program
         return programs
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Callable
 
 from aiohttp import web
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .markets import Market, choose_markets
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from .book import Book
@@ -156,7 +156,7 @@ def _game_start(market: Market) -> JSON:
     """A sports market's start as Gamma writes it ("2026-04-05 15:10:00+00") and clearBookOnStart."""
     if market.game_start_ts is None:
         return {}
-    start = datetime.fromtimestamp(market.game_start_ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00")
+    start = datetime.fromtimestamp(market.game_start_ts, tz=UTC).strftime("%Y-%m-%d %H:%M:%S+00")
     return {"gameStartTime": start, "clearBookOnStart": market.clear_book_on_start}
 
 

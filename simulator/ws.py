@@ -14,13 +14,14 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .auth import Auth, ApiCreds
-from .market_payloads import JSON
+from .auth import ApiCreds, Auth
 from .faults import Faults
+from .market_payloads import JSON
 from .markets import Market
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class Hub:
                 return
             try:
                 msg = await conn.ws.receive(timeout=remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             if msg.type == WSMsgType.PING:
                 await conn.ws.pong(msg.data)
@@ -227,7 +228,7 @@ class Hub:
                 timeout = self._next_wakeup(conn, held)
                 try:
                     text, faultable = await asyncio.wait_for(conn.queue.get(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if held is not None:
                         await self._send(conn, held)
                         held = None

@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.feeds.catalog import MarketCatalog
 from engine.execution.executor import Executor
+from engine.feeds.catalog import MarketCatalog
 from engine.venues.paper import PaperConfig, PaperVenue
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storage.command_queue.commands import CommandRow, get_command, post_command
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_status
-from storage.command_queue.commands import CommandRow, get_command, post_command
 from storage.sqlite.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent

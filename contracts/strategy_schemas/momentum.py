@@ -3,7 +3,7 @@ parameter schema and cross-field checks. Its decisions are engine/strategies/mom
 
 from __future__ import annotations
 
-from contracts.params import Errors, ParamSpec, Params, ParamType, StrategyKind
+from contracts.params import Errors, Params, ParamSpec, ParamType, StrategyKind
 
 
 def check(params: Params) -> Errors:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from contracts.domain import Side
 from engine.analytics.markouts import (
     HORIZONS,
     RESOLUTION,
@@ -26,7 +27,6 @@ from engine.analytics.markouts import (
     notional,
     resolution_value,
 )
-from contracts.domain import Side
 from storage.research import markout_queries as q
 from storage.sqlite.db import Database
 

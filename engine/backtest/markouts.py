@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from contracts.domain import ONE, MarketInfo, Outcome, Side
+from contracts.payouts import Payouts
 from engine.analytics.markouts import (
     RESOLUTION,
     FillPoint,
@@ -26,8 +28,6 @@ from engine.analytics.markouts import (
     summarize,
 )
 from engine.backtest.replay import synthetic_levels
-from contracts.payouts import Payouts
-from contracts.domain import ONE, MarketInfo, Outcome, Side
 from engine.venues.base import TradeStatus
 from storage.research.markout_queries import RecordedPrices
 

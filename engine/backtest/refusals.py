@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.trading.core import TradingCore
     from contracts.domain import Intent
     from engine.risk.gate import Decision
+    from engine.trading.core import TradingCore
 
 MOSTLY = 0.5  # the share of refused quote checks from which a result says so
 

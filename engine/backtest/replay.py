@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 from itertools import islice
 from pathlib import Path
+from typing import Protocol
 
+from contracts.domain import Level, MarketInfo, Side, complement
+from engine.feeds.books import BookCache
+from engine.feeds.market_data_events import BookChanged, TradePrint
 from storage.research.backtest_recording import (
     BOOK,
     CHANGE,
@@ -28,9 +31,6 @@ from storage.research.backtest_recording import (
     open_recording,
     recorded_events,  # noqa: F401  (the recording as the recorder wrote it: tests read it from here)
 )
-from contracts.domain import Level, MarketInfo, Side, complement
-from engine.feeds.books import BookCache
-from engine.feeds.market_data_events import BookChanged, TradePrint
 
 SYNTHETIC_SIZE = 1_000 * 1_000_000  # shares quoted on each side of a synthetic history book
 

@@ -17,36 +17,35 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from contracts import metrics as metric_fns
-from engine.backtest.income import BacktestIncome
+from contracts.backtest_spec import BacktestSpec
+from contracts.domain import MICRO, MarketInfo
+from contracts.payouts import stored as stored_payouts
+from contracts.settings import Settings
 from engine.analytics.markouts import MarkoutSummary
+from engine.backtest.income import BacktestIncome
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
-from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,
+    RecordedRows,
     Replay,
     ReplayFeed,
     Row,
     RowApplier,
-    RecordedRows,
     as_rows,
     history_events,
 )
-from engine.trading.core import TradingCore
-from contracts.backtest_spec import BacktestSpec
-from contracts.payouts import stored as stored_payouts
-from contracts.domain import MICRO, MarketInfo
+from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
+from engine.trading.core import TradingCore
 from engine.venues.paper import PaperVenue
+from storage.engine_stores import reward_queries
 from storage.research import backtest_recording as recording
 from storage.research import backtest_scratch as scratch
-from storage.engine_stores import reward_queries
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from contracts.settings import Settings
 
 STRATEGY_NAME = "backtest"
 # Indexes only the dashboard's and the retention jobs' queries use: a scratch ledger is never

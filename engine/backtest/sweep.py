@@ -37,17 +37,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
 from contracts.sweep_spec import Dimension, SweepError, SweepSpec, check_spec
+from engine.backtest.sweep_storage import GRACE_S, first_use_lock, rdb_storage
 from storage.research.sweep_queries import sweeps_url as sweeps_url  # one rule for the engine and the dashboard
 
 if TYPE_CHECKING:
     import optuna
     from optuna.trial import FrozenTrial
 
+    from contracts.metrics import Metrics
     from engine.backtest.sweep_processes import Worker
     from engine.backtest.sweep_sampler import SweepSampler
-    from contracts.metrics import Metrics
 
 POLL_S = 1.0
 WAIT_S = 0.2  # how often a worker with nothing to start looks again (others run the last trials)
@@ -136,8 +136,8 @@ def objective_value(metrics: Metrics, objective: str) -> tuple[float | None, str
 
 def backtest_params(spec: SweepSpec, params: dict[str, Any], window: tuple[int, int], main_db: Path,
                     work_dir: Path) -> Metrics:
-    from engine.backtest.runner import BacktestSpec, run_sync
     from contracts.settings import load_settings
+    from engine.backtest.runner import BacktestSpec, run_sync
 
     run = BacktestSpec(spec.kind, {**spec.base_params, **params}, window[0], window[1], spec.markets, spec.seed,
                        spec.source)

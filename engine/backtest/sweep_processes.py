@@ -27,7 +27,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-
 NICENESS = 10  # added to a worker's niceness
 
 

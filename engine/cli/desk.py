@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.settings import Settings
 from engine.cli import args as cli_args
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, CliError, actor
 from storage.command_queue import answers, posting
 from storage.desk import desk_lookups, desk_status
 from storage.sqlite.lite import now_ms, read_connection, snapshot
-from contracts.settings import Settings
 
 ENGINE_DOWN_GRACE_S = 5.0
 POLL_S = 0.02

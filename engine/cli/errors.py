@@ -10,8 +10,8 @@ import getpass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from storage.sqlite.db import Database
     from contracts.settings import Settings
+    from storage.sqlite.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.cli.errors import EXIT_OK, CliError
 from contracts.settings import Secret, Settings
+from engine.cli.errors import EXIT_OK, CliError
 
 DEFAULT_KEYSTORE = "var/keystore.json"
 MIN_PASSPHRASE = 8

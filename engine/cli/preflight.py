@@ -18,16 +18,16 @@ from typing import Any
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
+from contracts.domain import fmt
+from contracts.settings import Settings
 from engine.cli.preflight_approvals import Confirm, check_approvals
 from engine.cli.preflight_orders import read_balance_allowance, test_orders
 from engine.cli.preflight_redeem import check_auto_redeem
 from engine.cli.preflight_wallet import API_KEY_FIX, UNDEPLOYED_FIX, check_api_key, check_wallet
-from contracts.domain import fmt
 from engine.venues.base import VenueError
 from engine.venues.polymarket import PolymarketVenue
 from engine.venues.polymarket_wire import balance_micros
 from storage.sqlite.db import Database
-from contracts.settings import Settings
 
 # (fragment of the venue's message, what to do about it), most specific first.
 FIXES: tuple[tuple[str, str], ...] = (

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from contracts.settings import Settings
 from engine.venues import approvals as table
 from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
 from engine.venues.settlement import SettlementTx
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database
-from contracts.settings import Settings
 
 
 class PreflightReport(Protocol):

@@ -10,7 +10,8 @@ shares it also places and cancels a post-only SELL at the highest legal price.
 from __future__ import annotations
 
 import secrets
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 

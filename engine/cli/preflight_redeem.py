@@ -13,12 +13,12 @@ import asyncio
 import time
 from typing import Protocol
 
+from contracts.settings import Settings
 from engine.venues import onchain
 from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database
-from contracts.settings import Settings
 
 
 class PreflightReport(Protocol):

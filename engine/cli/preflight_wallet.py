@@ -18,11 +18,11 @@ from typing import Any, Protocol
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
+from contracts.settings import Settings
 from engine.venues import onchain
 from engine.venues.base import VenueError
 from engine.venues.polymarket import PolymarketVenue
 from engine.venues.polymarket_settlement import PolymarketSettlement
-from contracts.settings import Settings
 
 
 class PreflightReport(Protocol):

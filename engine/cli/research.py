@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from contracts.settings import Settings
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, open_db
-from contracts.settings import Settings
 
 if TYPE_CHECKING:
     from storage.sqlite.db import Database
@@ -38,10 +38,10 @@ def _when(at_ms: int) -> str:
 
 
 def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
-    from storage.research import backtest_runs as runs
+    from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
     from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
     from engine.cli.progress import ProgressBar
-    from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+    from storage.research import backtest_runs as runs
 
     db = open_db(settings)
     if args.session is not None:
@@ -146,8 +146,8 @@ def check_import_range(start: int, end: int) -> None:
 def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
-    from engine.marketdata.history import HistoryError, import_history
     from engine.cli.progress import ProgressBar
+    from engine.marketdata.history import HistoryError, import_history
 
     if args.file is not None:
         return import_session_file(settings, args)

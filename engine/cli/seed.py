@@ -7,9 +7,9 @@ seeded: the operator configures and starts strategies deliberately.
 
 from __future__ import annotations
 
-from storage.sqlite.db import Database, now_ms
-from storage.research.seed_data import seed_running_strategy
 from contracts.settings import Settings
+from storage.research.seed_data import seed_running_strategy
+from storage.sqlite.db import Database, now_ms
 
 DEMO_NAME = "demo-market-making"
 DEMO_PARAMS = {"size": 20, "half_spread": 0.02, "max_inventory": 100, "refresh_threshold": 0.015}

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.cli.errors import CliError, actor, open_db
 from contracts.settings import Settings
+from engine.cli.errors import CliError, actor, open_db
 
 if TYPE_CHECKING:
     from storage.sqlite.db import Database

@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from contracts.settings import Settings
 from contracts.sweep_spec import (
     OBJECTIVES,
     SAMPLERS,
@@ -25,7 +26,6 @@ from contracts.sweep_workers import check_jobs, worker_budget
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, open_db
 from engine.cli.progress import ProgressBar
-from contracts.settings import Settings
 
 
 def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]

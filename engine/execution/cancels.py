@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from contracts.order_status import OrderStatus
 from contracts.domain import fmt
+from contracts.order_status import OrderStatus
 from engine.execution import store
 from engine.execution.bus import EventBus, VenueFault
 from engine.execution.event_applier import EventApplier

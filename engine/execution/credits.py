@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
-
-from typing import TYPE_CHECKING
 
 from contracts.domain import fmt
 from engine.execution import claims
 from engine.failpoints import crash_point
 from engine.venues.settlement import SettlementVenue, VenueCredit
-from storage.engine_stores import execution_ledger
 from storage.desk.audit import raise_alert
+from storage.engine_stores import execution_ledger
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor

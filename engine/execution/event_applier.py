@@ -9,17 +9,17 @@ import logging
 from collections.abc import Callable, Iterable
 
 from contracts.domain import ONE, Outcome, Tif, fmt
+from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, covered, ended, from_venue
+from contracts.payouts import Payouts
 from engine.execution import store
 from engine.execution.bus import FillApplied
 from engine.execution.ledger import FillFact, PositionTotals, cash_effect
 from engine.execution.planner import TAKE
-from contracts.payouts import Payouts
-from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, covered, ended, from_venue
 from engine.execution.state import ExecutionState
 from engine.execution.store import FillWrite, OrderRow
 from engine.execution.transactions import OrderTracker, Transactions
-from engine.feeds.catalog import MarketCatalog
 from engine.failpoints import crash_point
+from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import (
     OrderEvent,
     TradeEvent,
@@ -29,9 +29,8 @@ from engine.venues.base import (
     VenueOrderStatus,
     VenueTrade,
 )
-from storage.engine_stores import claims_store, execution_ledger
 from storage.desk.audit import raise_alert
-
+from storage.engine_stores import claims_store, execution_ledger
 
 log = logging.getLogger("engine.executor.events")
 IMPORTED = "imported"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
-from contracts.ticket import MANUAL
 from contracts.domain import Intent, MarketInfo, Quote
+from contracts.ticket import MANUAL
 from engine.execution.bus import EventBus
 from engine.execution.cancels import Cancels, VenueSync
 from engine.execution.event_applier import IMPORTED, EventApplier

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from contracts.venue_rules import FEE_STEP as FEE_STEP
-from contracts.venue_rules import taker_fee as taker_fee
 from contracts.domain import MICRO, Side, notional
 from contracts.order_status import SETTLED_FILL
+from contracts.venue_rules import FEE_STEP as FEE_STEP
+from contracts.venue_rules import taker_fee as taker_fee
 from engine.venues.base import TradeStatus
 
 SETTLED = frozenset(SETTLED_FILL)

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from contracts.order_status import OrderStatus, ended
 from contracts.domain import fmt
+from contracts.order_status import OrderStatus, ended
 from engine.execution import store
 from engine.execution.event_applier import EventApplier
 from engine.execution.planner import TAKE
@@ -21,8 +21,8 @@ from engine.execution.store import OrderRow
 from engine.execution.transactions import OrderTracker, Transactions
 from engine.execution.venue_health import VenueHealth
 from engine.venues.base import Venue, VenueBusy, VenueError, VenueOrder
-from storage.engine_stores import execution_ledger
 from storage.desk.audit import raise_alert
+from storage.engine_stores import execution_ledger
 
 log = logging.getLogger("engine.executor")
 

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from contracts.domain import MarketInfo, Tif, fmt
 from contracts.expiry import expiry_problem
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, from_venue
-from contracts.domain import MarketInfo, Tif, fmt
 from engine.execution import store
 from engine.execution.bus import EventBus, PlacementRefused, VenueFault
 from engine.execution.planner import TAKE, OrderSpec

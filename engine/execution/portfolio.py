@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Book, Side, notional
-from engine.execution.state import ExecutionState
 from engine.execution.exposure import Exposure, event_key
+from engine.execution.state import ExecutionState
+from engine.feeds.catalog import MarketCatalog
 
 BookLookup = Callable[[str], Book | None]
 MARK_DEPTH = 20  # the depth views freeze too, so a tick reuses one frozen book per token

@@ -30,14 +30,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from contracts.domain import ONE
+from contracts.order_status import OrderStatus
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
-from contracts.order_status import OrderStatus
 from engine.venues.base import Balances, VenueError
 from engine.venues.settlement import SettlementVenue
-from storage.engine_stores import execution_ledger
 from storage.desk.audit import raise_alert
+from storage.engine_stores import execution_ledger
 
 log = logging.getLogger("engine.recovery")
 TRADE_LOOKBACK_MS = 10 * 60_000

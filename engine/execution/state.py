@@ -18,7 +18,6 @@ from engine.execution.planner import Holdings, WorkingOrder
 from engine.execution.store import OrderRow
 from storage.engine_stores import claims_store
 
-
 NO_POSITION = PositionTotals()  # frozen: one shared instance for every token not held
 # Closed orders remembered by venue id: the venue's last reports about an order (its cancel
 # or fill, echoed) come right after it closes, and would each be a read of the table.

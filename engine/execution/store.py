@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from contracts.domain import Outcome, Side, Tif
-from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus
+from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
 from engine.venues.base import TradeStatus
 from storage.engine_stores import execution_ledger as ledger_sql
 

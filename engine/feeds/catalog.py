@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from contracts.market_rows import unreadable
-from contracts.payouts import Payouts, stored as stored_payouts
 from contracts.domain import MarketInfo, Outcome
-from engine.feeds.discovery import market_info
+from contracts.market_rows import unreadable
 from contracts.neg_risk_sets import why_incomplete
+from contracts.payouts import Payouts
+from contracts.payouts import stored as stored_payouts
+from engine.feeds.discovery import market_info
 from storage.engine_stores import catalog_store, reward_queries
 from storage.sqlite.db import Database
 

@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.domain import MarketInfo
+from contracts.protocol_v2 import PROTOCOL_V2
 from engine.feeds.parse_markets import EventRefused, GammaMarket, clob_market_fees, gamma_event, gamma_market
 from engine.feeds.rest import RestClient
 from storage.engine_stores import catalog_store

@@ -24,6 +24,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
+from contracts.jsonsafe import JsonRefused
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.pacing import Backoff
@@ -32,7 +33,6 @@ from engine.feeds.rest import RestClient, fetch_books
 from engine.feeds.spot_check import SpotCheck, SpotCheckConfig
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.sqlite.db import now_ms
-from contracts.jsonsafe import JsonRefused
 
 log = logging.getLogger("engine.feeds.market")
 MAX_ASSETS_PER_CONNECTION = 500

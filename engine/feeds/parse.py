@@ -14,13 +14,13 @@ levels in wire order and leave ordering to the book cache.
 from __future__ import annotations
 
 import logging
-from operator import itemgetter
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from contracts.domain import MICRO, Side, to_micros
-from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from contracts.jsonsafe import FEED_BYTES, loads_bounded
+from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 
 log = logging.getLogger("engine.feeds.parse")
 _SCALE = (MICRO, 100_000, 10_000, 1_000, 100, 10, 1)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.protocol_v2 import KNOWN_VERSIONS, NEG_RISK_NOT_SUPPORTED, PROTOCOL_V2
 from contracts.domain import MICRO, to_micros
+from contracts.protocol_v2 import KNOWN_VERSIONS, NEG_RISK_NOT_SUPPORTED, PROTOCOL_V2
 
 
 @dataclass(frozen=True, slots=True)

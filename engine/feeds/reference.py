@@ -19,11 +19,11 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection
 
 from contracts.domain import ONE
+from contracts.jsonsafe import JsonRefused, loads_bounded
 from engine.feeds.pacing import Backoff
 from engine.feeds.parse import micros
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
 from storage.sqlite.db import now_ms
-from contracts.jsonsafe import JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.feeds.reference")
 # A reference message is one price (or a short list of them): anything near this size is not one.

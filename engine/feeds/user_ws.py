@@ -15,9 +15,9 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
+from contracts.jsonsafe import FEED_BYTES, JsonRefused, loads_bounded
 from engine.feeds.pacing import Backoff
 from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
-from contracts.jsonsafe import FEED_BYTES, JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.feeds.user")
 

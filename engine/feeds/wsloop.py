@@ -27,9 +27,9 @@ from typing import Any, Protocol
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI, SecurityError
 
+from contracts.jsonsafe import FEED_BYTES
 from engine.feeds.origin import OriginRefused, check_redirect
 from engine.feeds.pacing import Backoff
-from contracts.jsonsafe import FEED_BYTES
 
 log = logging.getLogger("engine.feeds.ws")
 

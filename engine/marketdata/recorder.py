@@ -26,8 +26,8 @@ from pathlib import Path
 from contracts.domain import Book
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
-from storage.sqlite.db import raw_connection
 from storage.engine_stores.tick_store import append_ticks
+from storage.sqlite.db import raw_connection
 
 log = logging.getLogger("engine.marketdata.recorder")
 FLUSH_S = 1.0

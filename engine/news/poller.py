@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from contracts.market_filter import select_markets
 from contracts.news import NewsFeed, NewsRule, parse_feeds
 from contracts.runtime_settings import BY_KEY, SettingError, parse_setting
-from contracts.market_filter import select_markets
+from engine.feeds.catalog import MarketCatalog
 from engine.news.entries import Entry, Matching, ParseError, parse
 from engine.news.fetch import FetchError, fetch, new_client
-from engine.feeds.catalog import MarketCatalog
 from engine.trading.views import candidates
-from storage.engine_stores import news_store
 from storage.desk.audit import AlertLevel, raise_alert
+from storage.engine_stores import news_store
 from storage.sqlite.db import Database, is_locked, now_ms
-from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
 log = logging.getLogger("engine.news")
 TICK_S = 1.0

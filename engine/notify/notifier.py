@@ -32,15 +32,15 @@ from typing import Any, TypeVar
 
 from contracts import notify_choices
 from contracts.command_refusal import CommandRejected
-from storage.engine_stores import config_reads, notify_sources, notify_store
 from contracts.redaction import RedactingFilter
+from contracts.settings import Settings, secret_values
 from engine.notify import intake, policy
 from engine.notify.intake import QUEUE_MAX as QUEUE_MAX
 from engine.notify.intake import Intake
 from engine.notify.policy import Rules
 from storage.desk.audit import raise_alert
+from storage.engine_stores import config_reads, notify_sources, notify_store
 from storage.sqlite.db import Database, is_locked, now_ms
-from contracts.settings import Settings, secret_values
 
 log = logging.getLogger("engine.notify")
 T = TypeVar("T")
@@ -214,10 +214,11 @@ class Notifier:
             outcome = sender.send(title, body, "info", None, TEST_TIMEOUT_S)
             error = None if outcome.ok else outcome.error()
 
-            def record(conn: Any) -> int:
+            def record(conn: Any, now: int = now, title: str = title, body: str = body,
+                       sent: bool = outcome.ok, error: str | None = error) -> int:
                 row = notify_store.enqueue(conn, now, kind="test", level="info", title=title, body=body)
-                notify_store.record_attempt(conn, row, self.clock(), status="sent" if outcome.ok else "failed",
-                                     attempts=1, error=error)
+                notify_store.record_attempt(conn, row, self.clock(), status="sent" if sent else "failed",
+                                            attempts=1, error=error)
                 return row
 
             row = self._patiently(lambda: self._write(record))

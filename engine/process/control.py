@@ -12,15 +12,15 @@ import logging
 from typing import Any
 
 from contracts.command_refusal import CommandRejected
-from storage.engine_stores import engine_state as state_store
-from engine.execution.placement import OrderGate
-from storage.engine_stores import execution_ledger
-from engine.process.lifecycle import Desired, State, check_transition
-from engine.risk import breakers
-from engine.process.trading_seam import Trading
-from storage.desk.audit import raise_alert, write_audit
-from storage.sqlite.db import Database, now_ms
 from contracts.settings import Settings
+from engine.execution.placement import OrderGate
+from engine.process.lifecycle import Desired, State, check_transition
+from engine.process.trading_seam import Trading
+from engine.risk import breakers
+from storage.desk.audit import raise_alert, write_audit
+from storage.engine_stores import engine_state as state_store
+from storage.engine_stores import execution_ledger
+from storage.sqlite.db import Database, now_ms
 
 log = logging.getLogger("engine.process.control")
 HALT_CANCEL_BUDGET_S = 20.0

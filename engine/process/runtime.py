@@ -21,22 +21,22 @@ from typing import IO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from storage.engine_stores import engine_state as state_store
+from contracts.settings import Settings
 from engine.execution.placement import OrderGate
-from engine.process.commands import CommandProcessor
-from engine.process.control import Controller
 from engine.news.poller import NewsPoller
 from engine.notify.notifier import Notifier
+from engine.process.commands import CommandProcessor
+from engine.process.control import Controller
 from engine.process.scheduler import LOCKED_RUNS_ALERT, build_scheduler
-from engine.trading.jobs import Job
 from engine.process.trading_seam import Trading
+from engine.trading.jobs import Job
 from storage.command_queue import command_effects
 from storage.command_queue import commands as queue
 from storage.desk.audit import raise_alert
+from storage.engine_stores import engine_state as state_store
+from storage.engine_stores.retention import prune_history
 from storage.sqlite.db import ENGINE_BUSY_TIMEOUT_MS, Database, is_locked, now_ms, touch_heartbeat
 from storage.sqlite.migrations import SchemaTooNew, migrate
-from storage.engine_stores.retention import prune_history
-from contracts.settings import Settings
 
 log = logging.getLogger("engine.process.runtime")
 HEARTBEAT_S = 0.5

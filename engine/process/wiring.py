@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.execution.placement import OrderGate
-from engine.trading.core import TradingCore
-from engine.process.trading_seam import Trading
-from storage.sqlite.db import Database
 from contracts.settings import Settings
+from engine.execution.placement import OrderGate
+from engine.process.trading_seam import Trading
+from engine.trading.core import TradingCore
+from storage.sqlite.db import Database
 
 
 def build_trading(settings: Settings, db: Database, gate: OrderGate) -> Trading:

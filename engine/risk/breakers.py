@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.risk.gate import TradingState
 from contracts.limits import Limits
-from storage.engine_stores import engine_state
+from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert
+from storage.engine_stores import engine_state
 from storage.sqlite.db import utc_day_start
 
 SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}

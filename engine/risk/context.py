@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import MarketInfo, MarketView, Outcome, PositionView, Side, complement
+from contracts.limits import Limits
 from engine.execution import portfolio
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.state import ExecutionState
+from engine.feeds.catalog import MarketCatalog
 from engine.risk.breakers import KILL_SWITCH_PREFIX, RiskMemory
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Decision, Reason, RiskContext, TradingState
-from contracts.limits import Limits
 from engine.risk.strategy_risk import StrategyRisk
 from storage.command_queue.commands import post_command
 from storage.sqlite.db import Database

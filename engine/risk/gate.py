@@ -16,9 +16,9 @@ from enum import StrEnum
 from operator import itemgetter
 
 from contracts.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
+from contracts.limits import Limits
 from engine.execution.exposure import Exposure, event_key
 from engine.execution.planner import TAKE, OrderSpec, round_size
-from contracts.limits import Limits
 
 
 class TradingState(StrEnum):

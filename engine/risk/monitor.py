@@ -11,21 +11,20 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Intent, MarketInfo, MarketView, Quote
+from contracts.limits import Limits
 from engine.execution.bus import EventBus, PlacementRefused, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
-from engine.risk import breakers
+from engine.feeds.catalog import MarketCatalog
+from engine.risk import breakers, self_trade
 from engine.risk import context as risk_context
-from engine.risk import self_trade
-from engine.risk.groups import drop_groups
-from engine.risk.take_backoff import TakeBackoff, book_signature, hold_takes
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
-from contracts.limits import Limits
+from engine.risk.groups import drop_groups
 from engine.risk.strategy_risk import StrategyRisk
+from engine.risk.take_backoff import TakeBackoff, book_signature, hold_takes
 from engine.risk.volatility_guard import VolatilityGuard
 from storage.sqlite.db import Database
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
+from contracts.limits import Limits
+from contracts.strategy_limits import DEFAULTS
 from engine.execution.portfolio import StrategyBook
 from engine.risk.breakers import SEVERITY
 from engine.risk.gate import TradingState
-from contracts.limits import Limits
-from contracts.strategy_limits import DEFAULTS
-from storage.engine_stores import risk_store
 from storage.desk.audit import raise_alert
+from storage.engine_stores import risk_store
 from storage.sqlite.db import Database, utc_day_start
 
 log = logging.getLogger("engine.risk.strategy")

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection
 
-from contracts.limits import Limits
 from contracts.domain import MarketView
+from contracts.limits import Limits
 from engine.risk import breakers
 from engine.risk.gate import TradingState
 from engine.risk.volatility import Change, Reading, Settings, VolatilityBreaker

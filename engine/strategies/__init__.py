@@ -1,9 +1,9 @@
 """Strategies: pure functions from a market snapshot to intents (see base.py for the contract)."""
 
-from engine.strategies.base import Strategy, StrategyBase
-from contracts.params import ParamsError, ParamSpec, ParamType
-from engine.strategies.registry import build_strategy, registry, validate_params
 from contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
+from contracts.params import ParamsError, ParamSpec, ParamType
+from engine.strategies.base import Strategy, StrategyBase
+from engine.strategies.registry import build_strategy, registry, validate_params
 
 __all__ = [
     "MarketCandidate",

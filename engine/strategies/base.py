@@ -31,15 +31,12 @@ from contracts.domain import (
     Intent,
     MarketInfo,
     OrderView,
-    Outcome,
     Quote,
-    Side,
     Snapshot,
     StrategyState,
-    complement,
     to_micros,
 )
-from contracts.params import Errors, ParamSpec, Params, ParamsError, StrategyKind
+from contracts.params import Errors, Params, ParamsError, ParamSpec, StrategyKind
 
 
 @runtime_checkable

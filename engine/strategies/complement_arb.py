@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from contracts.domain import ONE, Intent, MarketInfo, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
-from engine.strategies.base import StrategyBase, closed_reason
 from contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
+from engine.strategies.base import StrategyBase, closed_reason
 from engine.strategies.pricing import inside_unit, taker_fee
 
 

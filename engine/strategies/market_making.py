@@ -44,10 +44,8 @@ Per market, each call:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
-
-from dataclasses import replace
 
 from contracts.domain import (
     ONE,
@@ -62,8 +60,8 @@ from contracts.domain import (
     Tif,
     fmt,
 )
-from engine.strategies.base import StrategyBase, closed_reason, net_yes
 from contracts.strategy_schemas.market_making import MARKET_MAKING
+from engine.strategies.base import StrategyBase, closed_reason, net_yes
 from engine.strategies.pricing import ceil_tick, floor_tick, microprice, mul_div, on_grid_inside
 from engine.strategies.regimes import CALM, FAST, STALE, RegimeReading, read_regime
 

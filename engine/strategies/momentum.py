@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.domain import Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from contracts.strategy_schemas.momentum import MOMENTUM
 from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
 from engine.strategies.indicators import Ema, EwmStats
-from contracts.strategy_schemas.momentum import MOMENTUM
 from engine.strategies.pricing import inside_unit
 
 SECOND_MS = 1000

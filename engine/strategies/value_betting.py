@@ -38,8 +38,8 @@ from contracts.domain import (
     Tif,
     fmt,
 )
-from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
 from contracts.strategy_schemas.value_betting import VALUE_BETTING
+from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
 from engine.strategies.pricing import ceil_tick, floor_tick, inside_unit, on_grid_inside, taker_fee
 
 

@@ -39,13 +39,13 @@ from telegram.ext import (
 )
 
 from contracts.redaction import RedactingFilter
+from contracts.settings import Settings, TelegramSettings, secret_values
 from engine.telegram_bot import actions, replies
 from engine.telegram_bot.delivery import Delivery
 from engine.telegram_bot.guard import Confirmations, RateLimit, Strangers
 from storage.command_queue import posting
 from storage.desk.audit import ack_alert, raise_alert, write_audit
 from storage.sqlite.db import Database
-from contracts.settings import Settings, TelegramSettings, secret_values
 
 log = logging.getLogger("engine.telegram_bot")
 TEXT_CHARS = 3_900  # Telegram takes 4096 characters a message

@@ -19,11 +19,11 @@ from typing import Any
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from engine.notify import policy
-from storage.engine_stores import notify_store
-from storage.desk.audit import raise_alert
-from storage.sqlite.db import Database, now_ms
 from contracts.settings import Settings, TelegramSettings
+from engine.notify import policy
+from storage.desk.audit import raise_alert
+from storage.engine_stores import notify_store
+from storage.sqlite.db import Database, now_ms
 
 log = logging.getLogger("engine.telegram_bot.delivery")
 CHANNEL = "telegram"

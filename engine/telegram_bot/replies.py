@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from contracts.settings import Settings
 from engine.cli.desk import alert_line, status_lines
 from storage.command_queue import answers
-from storage.desk import desk_lists, desk_lookups, desk_status
 from storage.command_queue.answers import Outcome
+from storage.desk import desk_lists, desk_lookups, desk_status
 from storage.sqlite.lite import now_ms, read_connection, snapshot, utc_day_start
-from contracts.settings import Settings
 
 DAY_MS = 86_400_000
 ALERTS_SHOWN = 8

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from contracts.domain import Side, Tif, fmt
 from engine.execution.placement import GroupFill
 from engine.execution.planner import OrderSpec, round_price, take_size
-from storage.engine_stores import trading_reads
 from storage.desk.audit import raise_alert, write_audit
+from storage.engine_stores import trading_reads
 
 if TYPE_CHECKING:
     from contracts.limits import Limits

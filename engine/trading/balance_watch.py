@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from engine.execution.executor import Executor
 from engine.execution.recovery import balance_mismatches, held_tokens, sync_live_balances, wallet_cash
 from engine.risk.monitor import RiskMonitor
-from storage.engine_stores import execution_ledger
 from storage.desk.audit import AlertLevel
+from storage.engine_stores import execution_ledger
 
 Raise = Callable[[AlertLevel, str, str], None]
 

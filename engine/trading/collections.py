@@ -21,17 +21,17 @@ import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from contracts.command_refusal import CommandRejected
 from contracts.domain import BadNumber, Side, fmt, to_micros
+from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from engine.execution import claims, store
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
 from engine.failpoints import crash_point
-from contracts.command_refusal import CommandRejected
-from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import SettlementTx, SettlementVenue
-from storage.engine_stores import claims_store
 from storage.desk.audit import raise_alert
+from storage.engine_stores import claims_store
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor

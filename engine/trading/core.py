@@ -15,39 +15,39 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from engine.trading import arbs, core_state, operator_actions
+from contracts.command_refusal import CommandRejected
 from contracts.domain import Intent, MarketView
+from contracts.limits import Limits
+from contracts.settings import Settings
+from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
+from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
+from engine.execution.bus import EventBus, FillApplied
 from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.placement import OrderGate
 from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import recover
-from engine.trading.exit_book import ExitBook
-from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
-from engine.trading.operator_exits import OperatorExits, exit_positions
-from engine.trading.game_start import hold_for_game_start
-from engine.execution.bus import EventBus, FillApplied
 from engine.feeds.market_data_events import MarketEvent, MarketResolved, TickSizeChanged
 from engine.marketdata.recorder import Recorder
-from engine.analytics.markout_job import MarkoutJob
-from engine.trading.collections import Collections
-from engine.trading.rewards import RewardTracker
-from engine.trading.ticks import apply_tick_change
-from engine.trading.lookout import Lookout
-from contracts.limits import Limits
-from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from contracts.command_refusal import CommandRejected
+from engine.trading import arbs, core_state, operator_actions
+from engine.trading.collections import Collections
+from engine.trading.exit_book import ExitBook
+from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.game_start import hold_for_game_start
 from engine.trading.jobs import CoreJobs, Job
+from engine.trading.lookout import Lookout
+from engine.trading.operator_exits import OperatorExits, exit_positions
+from engine.trading.parts import ReplaySource
+from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
 from engine.trading.strategy_host import Failure, StrategyHost
-from engine.trading.parts import ReplaySource
+from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
-from engine.venues.paper import PaperVenue
 from engine.trading.views import load_fair_values, market_views, snapshot, strategy_state
+from engine.venues.paper import PaperVenue
 from storage.sqlite.db import Database, is_locked, now_ms
-from contracts.settings import Settings
 
 log = logging.getLogger("engine.trading.core")
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts import limits
 from contracts import runtime_settings as runtime_config
 from contracts.domain import MICRO
-from contracts import limits, strategy_limits
 from engine.execution.recovery import paper_starting_cash
 from engine.risk import breakers
 from engine.risk.gate import TradingState
-from storage.engine_stores import config_reads, quarantine_store
 from storage.desk.audit import raise_alert, write_audit
-from storage.engine_stores import trading_reads
+from storage.engine_stores import config_reads, quarantine_store, trading_reads
 from storage.sqlite.db import Database, now_ms
 
 # Halts an operator's Start clears (after looking into them). Other states end their own

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from contracts.domain import Book, Intent, Side, Tif, fmt, notional
-from engine.execution.state import ExecutionState
+from contracts.limits import Limits
 from contracts.order_status import OrderStatus
+from contracts.strategy_limits import DEFAULTS
+from engine.execution.executor import OPERATOR_BOOKS
+from engine.execution.state import ExecutionState
 from engine.risk.context import yes_space
 from engine.risk.gate import Decision, Reason
-from contracts.limits import Limits
-from contracts.strategy_limits import DEFAULTS
 from engine.trading import selling
 from engine.trading.exit_book import ExitState, Key
-from engine.execution.executor import OPERATOR_BOOKS
 from engine.trading.selling import Holding, Sold
 from storage.desk.audit import raise_alert, write_audit
 

@@ -8,7 +8,7 @@ are empty: its orders are withdrawn, none is placed, and the decisions log says 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from contracts.domain import Intent, MarketInfo
 from engine.feeds.catalog import MarketCatalog
@@ -35,7 +35,7 @@ def hold_for_game_start(intents: list[Intent], catalog: MarketCatalog, now_ms: i
             out.append(intent)
             continue
         assert market.game_start_ms is not None
-        at = datetime.fromtimestamp(market.game_start_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        at = datetime.fromtimestamp(market.game_start_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         detail = (f"the game starts at {at} and the venue clears this market's book then: quotes withdrawn "
                   f"{lead_ms // 1000} s before, placed again once it has started")
         decisions += [Decision(intent.strategy, intent.condition_id, q.side, q.price, q.size, 0, Reason.GAME_STARTING,

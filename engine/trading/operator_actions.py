@@ -15,18 +15,18 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from contracts.command_refusal import CommandRejected
-from contracts.payouts import Payouts
 from contracts.domain import Intent, MarketInfo, MarketView, Outcome, fmt
+from contracts.order_status import OrderStatus
+from contracts.payouts import Payouts
+from contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
 from engine.execution.planner import OrderSpec, route
 from engine.risk.context import yes_space
 from engine.risk.gate import Decision, Reason
 from engine.trading import selling
 from engine.trading.selling import Holding
-from contracts.ticket import MANUAL, Preview, TicketError, as_quote, parse_ticket, preview
-from contracts.order_status import OrderStatus
 from engine.trading.views import market_views
-from storage.engine_stores import trading_reads, trading_writes
 from storage.desk.audit import write_audit
+from storage.engine_stores import trading_reads, trading_writes
 
 if TYPE_CHECKING:
     from contracts.limits import Limits

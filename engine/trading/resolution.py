@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from contracts.payouts import PayoutError, Payouts
 from contracts.domain import ONE, to_micros
+from contracts.payouts import PayoutError, Payouts
 from engine.feeds.parse_markets import json_list
 from engine.feeds.rest import RestClient
 from engine.trading.operator_actions import settle_resolution

@@ -32,9 +32,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from contracts.reward_scoring import (ASK, BID, Quote, adjusted_midpoint, order_score, sample_shares,
-                                             scores_now)
 from contracts.domain import ONE, Book, to_micros
+from contracts.reward_scoring import ASK, BID, Quote, adjusted_midpoint, order_score, sample_shares, scores_now
 from storage.engine_stores import reward_queries as rq
 from storage.sqlite.db import Database
 
@@ -91,11 +90,11 @@ def score_market(orders: Sequence[rq.RestingOrder], book: Book | None, program: 
     own = [yes_quote(o) for o in orders]
     everyone = own + others(book, own, own_in_book)
     mid = adjusted_midpoint(everyone, program.min_size)
-    scoring = {o.id: scores_now(q, mid, program.max_spread, program.min_size) for o, q in zip(orders, own)}
+    scoring = {o.id: scores_now(q, mid, program.max_spread, program.min_size) for o, q in zip(orders, own, strict=False)}
     as_desk = [Quote(q.order_id, DESK, q.yes_side, q.price, q.size) for q in own] + everyone[len(own):]
     desk_share = sample_shares(as_desk, program.max_spread, program.min_size).get(DESK, 0)
     raw: dict[str, Any] = defaultdict(int)
-    for order, quote in zip(orders, own):
+    for order, quote in zip(orders, own, strict=False):
         if scoring[order.id] and mid is not None:
             raw[order.strategy] += order_score(program.max_spread, abs(quote.price - mid)) * quote.size
     total = sum(raw.values())

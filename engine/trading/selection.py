@@ -12,8 +12,8 @@ from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
 from engine.trading.strategy_host import StrategyHost
 from engine.trading.views import candidates
-from storage.engine_stores import trading_writes
 from storage.desk.audit import raise_alert
+from storage.engine_stores import trading_writes
 from storage.sqlite.db import Database
 
 NO_MARKETS = "its market list or filter selects no market the engine knows"

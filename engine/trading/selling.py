@@ -20,8 +20,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from contracts.order_status import OrderStatus
 from contracts.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
+from contracts.order_status import OrderStatus
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.execution.planner import OrderSpec, round_price, take_size
 from engine.risk import self_trade

@@ -15,14 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from contracts.domain import Intent, Snapshot, StrategyState
-from engine.strategies.base import StrategyBase
-from contracts.params import ParamsError
-from engine.strategies.registry import build_strategy
+from contracts.jsonsafe import CONFIG_BYTES, loads_bounded
 from contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
+from contracts.params import ParamsError
+from engine.strategies.base import StrategyBase
+from engine.strategies.registry import build_strategy
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads, trading_writes
 from storage.sqlite.db import Database, now_ms
-from contracts.jsonsafe import CONFIG_BYTES, loads_bounded
 
 log = logging.getLogger("engine.strategies")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 
-from contracts.venue_rules import TICKS
 from contracts.domain import MarketInfo, fmt
-from engine.feeds.market_data_events import TickSizeChanged
+from contracts.venue_rules import TICKS
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.market_data_events import TickSizeChanged
 from storage.engine_stores import trading_writes
 from storage.sqlite.db import Database
 

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from engine.execution.bus import EventBus, VenueHealthChanged, VenuePhase
-from storage.engine_stores import engine_state, trading_writes
 from storage.desk.audit import raise_alert
+from storage.engine_stores import engine_state, trading_writes
 from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.trading.core")

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from contracts.settings import Settings
 from contracts.domain import MICRO, Book
+from contracts.settings import Settings
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -35,8 +35,8 @@ from engine.venues.base import Venue
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
 from engine.venues.settlement import SettlementVenue
-from storage.engine_stores import quarantine_store
 from storage.desk.audit import raise_alert
+from storage.engine_stores import quarantine_store
 from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.trading.venue_link")

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
+from contracts.market_filter import MarketCandidate
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
-from contracts.market_filter import MarketCandidate
+from engine.feeds.catalog import MarketCatalog
 from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database
 

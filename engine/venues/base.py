@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from contracts.order_status import TradeStatus, VenueOrderStatus
 from contracts.domain import Side, Tif
+from contracts.order_status import TradeStatus, VenueOrderStatus
 
 VenueMode = Literal["paper", "live"]
 

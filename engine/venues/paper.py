@@ -17,14 +17,13 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.venue_rules import taker_fee
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
-from engine.venues.paper_wallet import PaperWallet, cash_flow
 from engine.venues import paper_settlement as settled
 from engine.venues.base import (
     Balances,
@@ -37,12 +36,13 @@ from engine.venues.base import (
     PreparedOrder,
     TradeEvent,
     TradeStatus,
-    VenueOrder,
     VenueEvent,
+    VenueOrder,
     VenueOrderStatus,
     VenueTrade,
     venue_status,
 )
+from engine.venues.paper_wallet import PaperWallet, cash_flow
 from storage.engine_stores import paper_book as book_store
 from storage.sqlite.db import Database, is_locked, now_ms
 

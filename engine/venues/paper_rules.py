@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.domain import MICRO, ONE, MarketInfo, Side, Tif, fmt
 from contracts.expiry import venue_expiry_problem
 from contracts.venue_rules import LOT, TAKE
-from contracts.domain import MICRO, ONE, MarketInfo, Side, Tif, fmt
 from engine.venues.base import OrderRequest, TradeStatus, VenueTrade
 
 INVALID_PAYLOAD = "Invalid order payload"  # the venue's answer for a token it has no market for

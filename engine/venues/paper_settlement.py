@@ -26,8 +26,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 
-from contracts.venue_rules import taker_fee
 from contracts.domain import ONE, MarketInfo, fmt
+from contracts.venue_rules import taker_fee
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit

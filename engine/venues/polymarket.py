@@ -32,10 +32,13 @@ from typing import Any
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams, OpenOrderParams
 from py_clob_client_v2.clob_types import OrderPayload
 
+from contracts.jsonsafe import keep_recursion_limit_sane
 from contracts.protocol_v2 import CONDITIONAL_V2
+from contracts.settings import Settings
 from engine.feeds.pacing import PUBLISHED_LIMITS, SAFETY_MARGIN, Backoff, Jitter, RateLimits, RetryPolicy
 from engine.feeds.user_ws import UserFeed
 from engine.feeds.wsloop import SocketOptions
+from engine.venues import polymarket_rewards
 from engine.venues.base import (
     Balances,
     CancelResult,
@@ -57,7 +60,6 @@ from engine.venues.polymarket_calls import ClobCaller, PlacementDropped
 from engine.venues.polymarket_client import AdapterClobClient, CallFailure, build_client, ensure_creds
 from engine.venues.polymarket_fees import VenueFees
 from engine.venues.polymarket_heartbeats import HeartbeatChain
-from engine.venues import polymarket_rewards
 from engine.venues.polymarket_orders import OrderSigner, payload_timestamp_ms
 from engine.venues.polymarket_sync import FillTracker, fetch_fills, find_order, reconcile
 from engine.venues.polymarket_wire import (
@@ -72,8 +74,6 @@ from engine.venues.polymarket_wire import (
     venue_order,
 )
 from storage.sqlite.db import now_ms
-from contracts.jsonsafe import keep_recursion_limit_sane
-from contracts.settings import Settings
 
 # The client's signing stack (py_ecc) raised the recursion limit to 100 000 as it was imported;
 # this module may be imported late (a live executor is built after start-up's guard ran), so it

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -25,9 +25,9 @@ import httpx
 from py_clob_client_v2 import ApiCreds, ClobClient
 from py_clob_client_v2.exceptions import PolyApiException, PolyException
 
+from contracts.settings import Settings
 from engine.logs import register_secrets
 from engine.venues.base import OrderRejected, VenueBusy, VenueError, VenueUnavailable
-from contracts.settings import Settings
 
 log = logging.getLogger("engine.venues.polymarket")
 MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting
@@ -72,7 +72,7 @@ def retry_after(raw: str | None, now: Callable[[], float] = time.time) -> float 
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:  # HTTP dates are GMT; an obsolete form may come without a zone
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         value = max(0.0, math.ceil(when.timestamp() - now()))
     return value if math.isfinite(value) and 0 <= value < 86_400 else None
 

@@ -23,15 +23,15 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from py_clob_client_v2.config import get_contract_config
 from py_clob_client_v2.constants import BYTES32_ZERO
+from py_clob_client_v2.order_builder.builder import OrderBuilder
 from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2, OrderDataV2, SignatureTypeV2
 from py_clob_client_v2.order_utils import Side as WireSide
 from py_clob_client_v2.order_utils.exchange_order_builder_v2 import ORDER_TYPE_HASH
 from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2, order_to_json_v2
-from py_clob_client_v2.order_builder.builder import OrderBuilder
 
-from contracts.venue_rules import TICKS
 from contracts.domain import MICRO, ONE, Side, Tif, fmt
-from engine.venues.base import OrderRequest, OrderRejected, PreparedOrder
+from contracts.venue_rules import TICKS
+from engine.venues.base import OrderRejected, OrderRequest, PreparedOrder
 
 SHARE_STEP = 10_000  # shares carry 2 decimals
 CENT = 10_000  # market-order cash: 2 decimals

@@ -24,10 +24,10 @@ from eth_account import Account
 from eth_utils import keccak
 
 from contracts.domain import BadNumber, to_micros
+from contracts.settings import Settings
 from engine.venues import onchain
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import CreditKind, SettlementTx, TxState, VenueCredit
-from contracts.settings import Settings
 
 ACTIVITY_KINDS: dict[str, CreditKind] = {"REDEEM": "redeem", "MERGE": "merge", "MAKER_REBATE": "rebate",
                                          "REWARD": "reward"}

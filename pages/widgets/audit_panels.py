@@ -8,18 +8,17 @@ import math
 import pandas as pd
 import streamlit as st
 
-from storage.desk import config
-from storage.dashboard_queries import status_queries as queries
-from storage.dashboard_queries import trading_queries
-from storage.sqlite.db import Database
-from contracts.settings import secret_values
-
-from pages.widgets.common import ACTOR, plural, settings
 from charts.tables import Col
-from pages.widgets.tables import rows_height, show_table
+from contracts.settings import secret_values
+from pages.widgets.common import ACTOR, plural, settings
 from pages.widgets.diff import audit_diff, readable_payload
 from pages.widgets.logtail import engine_log_path, mask, parse, tail
 from pages.widgets.portfolio import ALERT_COLUMNS
+from pages.widgets.tables import rows_height, show_table
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import trading_queries
+from storage.desk import config
+from storage.sqlite.db import Database
 
 AUDIT_PAGE_SIZE = 100
 LOG_LINES = 200

@@ -18,14 +18,13 @@ from urllib.parse import urlparse
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from contracts.passwords import verify_password
+from pages.widgets.common import ACTOR, _database, settings
 from storage.dashboard_queries import dashboard_sessions
+from storage.dashboard_queries.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 from storage.desk.audit import raise_alert, write_audit
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated
-from contracts.passwords import verify_password
-
-from pages.widgets.common import ACTOR, _database, settings
-from storage.dashboard_queries.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 
 AUTH_KEY = "authenticated"
 TOKEN_KEY = "session_token"

@@ -8,13 +8,12 @@ import json
 import pandas as pd
 import streamlit as st
 
-from storage.research import backtest_queries
-from storage.sqlite.db import Database
-
-from pages.widgets.figures import CHART_CONFIG
 from charts import backtest as figures
 from charts.backtest_format import metric_rows
 from pages.widgets.common import utc
+from pages.widgets.figures import CHART_CONFIG
+from storage.research import backtest_queries
+from storage.sqlite.db import Database
 
 CMP_A, CMP_B, CMP_TABLE = "bt_compare_a", "bt_compare_b", "bt_compare_table"
 ROW_PX = 35  # st.dataframe's row height: the table is sized to show every row without scrolling

@@ -17,18 +17,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from charts import text
 from contracts.strategy_kinds import registry, validate_params
-from storage.research import backtest_queries
-from storage.dashboard_queries import trading_queries
-from storage.sqlite.db import Database
-
 from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size_defaults
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.strategy_form import params_prefix
-from charts import text
+from storage.dashboard_queries import trading_queries
+from storage.research import backtest_queries
+from storage.sqlite.db import Database
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
 BT_MARKETS, BT_SEED, BT_NAME, BT_LAUNCH, BT_FORM = "bt_markets", "bt_seed", "bt_name", "bt_launch", "bt_form"

@@ -17,11 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-
+from pages.widgets.logtail import engine_log_path
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database, now_ms
-
-from pages.widgets.logtail import engine_log_path
 
 if TYPE_CHECKING:
     from contracts.backtest_spec import BacktestSpec

@@ -9,17 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from charts import backtest as figures
+from charts import text
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
 from charts.tables import Col
-from reports import backtest as report
-from storage.research import backtest_queries
-from storage.sqlite.db import Database
-
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
 from pages.widgets.common import plural, utc
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
-from charts import text
+from reports import backtest as report
+from storage.research import backtest_queries
+from storage.sqlite.db import Database
 
 PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"

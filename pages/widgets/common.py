@@ -10,12 +10,12 @@ from typing import Literal
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
+from charts import text
+from contracts.settings import Settings, load_settings
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_status
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated
-from contracts.settings import Settings, load_settings
-from charts import text
 
 ACTOR = "dashboard"
 HEADER_REFRESH_S = 5

@@ -16,13 +16,12 @@ from typing import Any
 
 import streamlit as st
 
+from charts import text
+from charts.tables import Col
+from pages.widgets.common import ACTOR, Answer, remember_answer, settings
 from storage.command_queue.commands import CommandRow, new_idempotency_key, post_command
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
-
-from pages.widgets.common import ACTOR, Answer, remember_answer, settings
-from charts.tables import Col
-from charts import text
 
 # The Overview's latest commands.
 COMMAND_COLUMNS = {"kind": Col("command"), "status": Col("status"), "created_at": Col("posted", "time"),

@@ -14,11 +14,10 @@ from typing import Any
 
 import streamlit as st
 
-from storage.sqlite.db import Database
-
+from charts import text
 from pages.widgets.common import Answer, remember_answer
 from pages.widgets.controls import post_and_wait
-from charts import text
+from storage.sqlite.db import Database
 
 DIALOG = "open_dialog"
 CONTEXT = "open_dialog_context"

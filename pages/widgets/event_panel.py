@@ -13,10 +13,9 @@ import streamlit as st
 from charts import text
 from charts.tables import Col
 from contracts.neg_risk_sets import why_incomplete
+from pages.widgets.tables import show_table
 from storage.dashboard_queries import event_queries
 from storage.sqlite.db import Database
-
-from pages.widgets.tables import show_table
 
 EVENT_COLUMNS = {
     "question": Col("outcome", "name"),

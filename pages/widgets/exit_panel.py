@@ -13,12 +13,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from storage.dashboard_queries import portfolio_queries, status_queries as queries
-from storage.sqlite.db import Database
-
+from charts import text
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.usage import limit_values
-from charts import text
+from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.sqlite.db import Database
 
 EXIT_PICK, EXIT_OPEN, FLATTEN_OPEN = "exit_pick", "exit_open", "flatten_open"
 

@@ -11,13 +11,12 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 import streamlit as st
 
-from storage.desk import config
-from storage.dashboard_queries import market_queries, trading_queries
-from storage.sqlite.db import Database
-
+from charts import text
 from pages.widgets.common import ACTOR, prob_column, time_column
 from pages.widgets.controls import saved_then_reload
-from charts import text
+from storage.dashboard_queries import market_queries, trading_queries
+from storage.desk import config
+from storage.sqlite.db import Database
 
 RELOADING_FAIR_VALUES = "Waiting for the engine to reload the fair values…"
 

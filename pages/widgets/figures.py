@@ -13,15 +13,35 @@ from charts import text
 from charts.axes import padded
 from charts.style import (  # the shared look, used by every page's charts through this module too
     AMBER as AMBER,
+)
+from charts.style import (
     BLUE as BLUE,
+)
+from charts.style import (
     CHART_CONFIG as CHART_CONFIG,
+)
+from charts.style import (
     GREEN as GREEN,
+)
+from charts.style import (
     GREY as GREY,
+)
+from charts.style import (
     LAYOUT as LAYOUT,
+)
+from charts.style import (
     MONEY as MONEY,
+)
+from charts.style import (
     PERCENT as PERCENT,
+)
+from charts.style import (
     RED as RED,
+)
+from charts.style import (
     empty_figure as empty_figure,
+)
+from charts.style import (
     equity_drawdown_figure as equity_drawdown_figure,
 )
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from storage.desk.audit import write_audit
 from contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
 from contracts.settings import load_settings
-
 from pages.widgets.auth import _db, _start_session
+from storage.desk.audit import write_audit
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 CLI = ".venv/bin/python -m engine set-password"

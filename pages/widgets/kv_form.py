@@ -15,11 +15,10 @@ from typing import Any
 
 import streamlit as st
 
-from storage.desk import config
-
 from pages.widgets.common import database
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
+from storage.desk import config
 
 Parse = Callable[[str], tuple[Any, str]]  # raw text -> (value to store, "") or (None, error)
 

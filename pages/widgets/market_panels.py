@@ -8,22 +8,21 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from charts import text
 from charts.tables import Col
+from charts.trades_on_price import trades_on_price_figure
+from contracts.payouts import PayoutError, Payouts
 from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from contracts.protocol_v2 import PROTOCOL_V2
-from charts.trades_on_price import trades_on_price_figure
-from storage.dashboard_queries import chart_queries, market_queries, trading_queries
-from storage.sqlite.db import Database, now_ms
-
-from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures, portfolio
 from pages.widgets.common import plural, utc, utc_day_ms
 from pages.widgets.event_panel import event_panel
-from pages.widgets.ticket import ticket_panel
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
+from pages.widgets.ticket import ticket_panel
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
-from charts import text
-from contracts.payouts import PayoutError, Payouts
+from storage.dashboard_queries import chart_queries, market_queries, trading_queries
+from storage.sqlite.db import Database, now_ms
 
 M_TEXT, M_MIN_VOL, M_MIN_LIQ, M_TAGS = "mk_text", "mk_min_volume", "mk_min_liquidity", "mk_tags"
 M_END_FROM, M_END_TO, M_TRADABLE, M_PICK = "mk_end_from", "mk_end_to", "mk_tradable", "mk_pick"

@@ -14,6 +14,7 @@ from collections import Counter
 
 import pandas as pd
 import streamlit as st
+
 from charts import text
 
 SHORT_ID = 12  # characters of a condition id that tell two same-named markets apart

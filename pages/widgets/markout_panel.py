@@ -10,8 +10,8 @@ from charts.markouts import markout_curve_figure
 from charts.style import CHART_CONFIG
 from charts.tables import Col
 from pages.widgets.tables import rows_height, show_table
-from storage.sqlite.db import Database
 from storage.research.markout_queries import markout_tables
+from storage.sqlite.db import Database
 
 COLUMNS = {
     "market": Col("market", "name"),

@@ -7,13 +7,12 @@ import json
 
 import streamlit as st
 
-from storage.desk import config
-from storage.dashboard_queries import status_queries as queries
-from storage.sqlite.db import Database
-
+from charts import text
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload
-from charts import text
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import config
+from storage.sqlite.db import Database
 
 NEWS_TEXT, NEWS_SAVE = "news_feeds_text", "news_feeds_save"
 EXAMPLE = [{"name": "wires", "url": "https://example.com/rss.xml", "poll_s": 300, "enabled": True,

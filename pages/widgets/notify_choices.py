@@ -11,17 +11,16 @@ from typing import Any
 
 import streamlit as st
 
+from charts import text
 from contracts import notify_choices
 from contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
-from storage.desk import config
-from storage.dashboard_queries import status_queries as queries
-from storage.dashboard_queries import trading_queries
-from storage.sqlite.db import Database
 from contracts.settings import Settings
-
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload
-from charts import text
+from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import trading_queries
+from storage.desk import config
+from storage.sqlite.db import Database
 
 ALL_LABEL = "All strategies"
 KEY = "notify_choices"

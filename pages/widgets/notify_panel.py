@@ -9,19 +9,18 @@ from typing import Any
 
 import streamlit as st
 
+from charts import text
 from contracts.runtime_settings import SETTINGS
-from storage.desk import config
-from storage.dashboard_queries import status_queries as queries
-from storage.dashboard_queries import notify_queries
-from storage.sqlite.db import Database
 from contracts.settings import Settings
-
 from pages.widgets.common import ACTOR
 from pages.widgets.controls import post, wait_for_answer
 from pages.widgets.kv_form import versioned_form
-from pages.widgets.setting_fields import setting_field
 from pages.widgets.notify_choices import notify_choices_form
-from charts import text
+from pages.widgets.setting_fields import setting_field
+from storage.dashboard_queries import notify_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import config
+from storage.sqlite.db import Database
 
 NOTIFY_PREFIX = "notify_"
 TEST_BUTTON = "notify_test"

@@ -6,17 +6,16 @@ from decimal import Decimal
 
 import streamlit as st
 
-from storage.dashboard_queries import status_queries as queries
-from storage.dashboard_queries import portfolio_queries
-from storage.sqlite.db import Database, now_ms
-
-from pages.widgets.figures import CHART_CONFIG
+from charts.tables import Col
 from pages.widgets import figures
 from pages.widgets.common import money, pct, usdc, utc
-from charts.tables import Col
+from pages.widgets.exit_panel import exit_control
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.usage import limit_values, usage_table
-from pages.widgets.exit_panel import exit_control
+from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.sqlite.db import Database, now_ms
 
 EQUITY_CHART, USAGE_CHART = "equity_chart", "usage_chart"
 EQUITY_WINDOW_MS = 30 * 86_400_000

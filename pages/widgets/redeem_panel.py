@@ -10,11 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from storage.dashboard_queries import collection_queries
-from storage.sqlite.db import Database
-
 from pages.widgets.common import time_column, usdc, usdc_column
 from pages.widgets.dialogs import open_dialog
+from storage.dashboard_queries import collection_queries
+from storage.sqlite.db import Database
 
 REDEEM_BUTTON, REDEEM_TABLE = "btn_redeem", "redeemable_table"
 

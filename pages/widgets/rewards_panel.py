@@ -15,9 +15,9 @@ import streamlit as st
 from charts import text
 from pages.widgets import figures
 from pages.widgets.common import usdc
-from storage.research import markout_queries
-from storage.engine_stores import reward_queries
 from storage.dashboard_queries import strategy_queries
+from storage.engine_stores import reward_queries
+from storage.research import markout_queries
 from storage.sqlite.db import Database
 
 

@@ -7,23 +7,20 @@ from typing import Any
 
 import streamlit as st
 
+from charts import text
+from charts.tables import Col
 from contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
-from storage.desk import config
-from storage.dashboard_queries import status_queries as queries
-from storage.desk import desk_status
-from storage.dashboard_queries import market_queries
-from storage.dashboard_queries import portfolio_queries
-from storage.sqlite.db import Database, now_ms
-
-from pages.widgets.figures import CHART_CONFIG
 from pages.widgets import figures
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.kv_form import Field, Parse, versioned_form
-from charts.tables import Col
 from pages.widgets.tables import rows_height, show_table
-from charts import text
+from storage.dashboard_queries import market_queries, portfolio_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import config, desk_status
+from storage.sqlite.db import Database, now_ms
 
 LIMITS_PREFIX = "limit_"
 RISK_REARM = "risk_rearm"

@@ -15,12 +15,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from storage.research import recording_sessions as rs
-from storage.sqlite.db import Database, now_ms
-from storage.research.session_files import export_session
-
-from pages.widgets.common import ACTOR, utc
 from charts import text
+from pages.widgets.common import ACTOR, utc
+from storage.research import recording_sessions as rs
+from storage.research.session_files import export_session
+from storage.sqlite.db import Database, now_ms
 
 NO_SESSION = "— none: pick a range —"
 SS_NAME, SS_MARKETS, SS_NOTES, SS_START = "ss_name", "ss_markets", "ss_notes", "ss_start"

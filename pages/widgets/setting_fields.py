@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.runtime_settings import ALERT_LEVELS, SettingError, SettingSpec, alert_levels, parse_setting
-
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse
 

@@ -10,17 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
-from storage.desk import config
-from storage.dashboard_queries import status_queries as queries
-from storage.desk import desk_status
-from storage.dashboard_queries import portfolio_queries
-from storage.sqlite.db import Database
 from contracts.settings import Settings
-
 from pages.widgets.common import ACTOR, mode_badge, remember_answer
 from pages.widgets.controls import post_and_wait
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.setting_fields import setting_field
+from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.desk import config, desk_status
+from storage.sqlite.db import Database
 
 LIVE_WORD = "LIVE"
 LIVE_CONFIRM, GO_LIVE, GO_PAPER = "live_confirm", "go_live", "go_paper"

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts import text
+from pages.widgets.common import prob_column, time_column
 from storage.dashboard_queries import news_queries
 from storage.sqlite.db import Database, now_ms
-
-from pages.widgets.common import prob_column, time_column
-from charts import text
 
 SIGNAL_COLUMNS = {
     "question": "market",

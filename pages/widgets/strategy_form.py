@@ -11,13 +11,12 @@ from typing import Any
 
 import streamlit as st
 
+from contracts.market_filter import FILTER_FIELDS, validate_market_spec
 from contracts.params import check_value
 from contracts.strategy_kinds import registry, validate_params
-from contracts.market_filter import FILTER_FIELDS, validate_market_spec
+from pages.widgets.fields import ErrorSlots, render_specs
 from storage.dashboard_queries import market_queries
 from storage.sqlite.db import Database
-
-from pages.widgets.fields import ErrorSlots, render_specs
 
 EXPLICIT, FILTER = "Explicit list", "Filter"
 _SCALARS = {spec.name: spec for spec in FILTER_FIELDS}

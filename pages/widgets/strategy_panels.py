@@ -10,25 +10,24 @@ reload the fields start again from the new row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import re
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from contracts.strategy_kinds import registry
-from storage.desk import config
-from storage.dashboard_queries import portfolio_queries, trading_queries
-from storage.sqlite.db import Database
-from contracts.jsonsafe import read_stored
-
-from pages.widgets.common import ACTOR
+from charts import text
 from charts.tables import Col
-from pages.widgets.tables import rows_height, show_table
+from contracts.jsonsafe import read_stored
+from contracts.strategy_kinds import registry
+from pages.widgets.common import ACTOR
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.strategy_form import strategy_form
-from charts import text
+from pages.widgets.tables import rows_height, show_table
+from storage.dashboard_queries import portfolio_queries, trading_queries
+from storage.desk import config
+from storage.sqlite.db import Database
 
 BASELINES = "strategy_baselines"
 PICK, PICK_NEXT = "strategy_pick", "strategy_pick_next"

@@ -10,25 +10,23 @@ them a base.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from charts import text
+from charts.backtest_format import metric_rows
 from contracts import metrics
 from contracts.strategy_limits import STRATEGY_LIMITS
-from storage.desk import config
-from storage.dashboard_queries import strategy_queries
-from storage.sqlite.db import Database
-
-from charts import text
 from pages.widgets import figures
-from charts.backtest_format import metric_rows
 from pages.widgets.common import ACTOR, TRADING_COLORS, usdc
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.risk_panels import limit_field
+from storage.dashboard_queries import strategy_queries
+from storage.desk import config
+from storage.sqlite.db import Database
 
 
 def strategy_state_badge(db: Database, mode: str, name: str) -> None:

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pages.widgets.backtest_launch import child_alive, keep_child, log_dir
 from storage.desk.audit import write_audit
 from storage.desk.config import Saved, save_strategy
 from storage.sqlite.db import Database
-
-from pages.widgets.backtest_launch import child_alive, keep_child, log_dir
 
 if TYPE_CHECKING:
     from contracts.sweep_spec import SweepSpec

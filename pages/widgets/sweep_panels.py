@@ -16,26 +16,24 @@ import pandas as pd
 import streamlit as st
 
 from charts import sweep as figures
+from charts import text
+from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
-from contracts.strategy_kinds import registry
-from reports import sweep as sweep_report
-from storage.research import backtest_queries
-from storage.dashboard_queries import trading_queries
-from storage.desk.config import ConfigError, StaleVersion
-from storage.sqlite.db import Database
-from storage.research.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
-
-from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.backtest_form import default_range, to_ms
 from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, plural, utc
 from pages.widgets.controls import saved_then_reload
+from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
-from pages.widgets.sweep_launch import (launch_sweep, merged_params, ran_with, sweep_alive, sweep_log_path,
-                                        use_params)
-from charts import text
+from pages.widgets.sweep_launch import launch_sweep, merged_params, ran_with, sweep_alive, sweep_log_path, use_params
+from reports import sweep as sweep_report
+from storage.dashboard_queries import trading_queries
+from storage.desk.config import ConfigError, StaleVersion
+from storage.research import backtest_queries
+from storage.research.sweep_queries import SweepView, param_importance, sweep_list, sweep_view, sweeps_storage
+from storage.sqlite.db import Database
 
 SW_KIND, SW_BASE, SW_SPACE, SW_OBJECTIVE, SW_SAMPLER = "sw_kind", "sw_base", "sw_space", "sw_objective", "sw_sampler"
 SW_TRIALS, SW_JOBS, SW_SEED, SW_SPLIT, SW_TOP = "sw_trials", "sw_jobs", "sw_seed", "sw_split", "sw_top"

@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from charts import text
 from contracts.expiry import GTD_MAX_LEAD_S, GTD_MIN_LEAD_S
 from contracts.ticket import (
     Preview,
@@ -24,12 +25,10 @@ from contracts.ticket import (
     parse_ticket,
     preview,
 )
-from storage.dashboard_queries import market_queries, status_queries as queries
-from storage.sqlite.db import Database
-
 from pages.widgets.common import money, render_answer
 from pages.widgets.controls import post_and_wait
-from charts import text
+from storage.dashboard_queries import market_queries
+from storage.sqlite.db import Database
 
 TICKET_PREVIEWED = "ticket_previewed"  # the payload whose preview is on screen
 T_OUTCOME, T_SIDE, T_HOW, T_UNIT, T_SIZE = "t_outcome", "t_side", "t_how", "t_unit", "t_size"

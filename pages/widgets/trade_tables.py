@@ -12,15 +12,13 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from charts.tables import STATUS_WORDS, TRADE_HEAD, Col, order_status_words
 from contracts.order_status import FILL_LIFECYCLE, RANK
-from storage.dashboard_queries import market_queries
-from storage.dashboard_queries import trading_queries
-from storage.sqlite.db import Database
-
 from pages.widgets.common import utc_day_ms
 from pages.widgets.dialogs import open_dialog
-from charts.tables import STATUS_WORDS, TRADE_HEAD, Col, order_status_words
 from pages.widgets.tables import rows_height, show_table
+from storage.dashboard_queries import market_queries, trading_queries
+from storage.sqlite.db import Database
 
 PAGE_SIZE = 100
 ALL = "(all)"

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from storage.command_queue import posting
-from storage.sqlite.db import Database, DatabaseBusy, is_locked, now_ms
 from storage.command_queue.posting import NEVER_EXPIRES as NEVER_EXPIRES
 from storage.command_queue.posting import PRIORITY as PRIORITY
+from storage.sqlite.db import Database, DatabaseBusy, is_locked, now_ms
 
 # Priorities and expiry rules live with the one insert (storage/command_queue/posting.py).
 TERMINAL = frozenset({"done", "failed", "expired"})

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.jsonsafe import FEED_BYTES, read_stored
 from contracts.limits import BY_NAME as LIMIT_SPECS
 from contracts.limits import LimitError, parse_value
 from contracts.protocol_v2 import protocol_label
@@ -18,7 +19,6 @@ from storage.sqlite.db import Database
 from storage.sqlite.frames import MICRO, to_human, to_utc, where
 from storage.sqlite.frames import frame as _frame
 from storage.sqlite.frames import scalar as _scalar
-from contracts.jsonsafe import FEED_BYTES, read_stored
 from storage.sqlite.sql import in_list
 
 # -- markets --------------------------------------------------------------------------------------

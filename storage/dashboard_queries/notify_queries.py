@@ -8,9 +8,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.jsonsafe import read_stored
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.frames import frame, to_utc
-from contracts.jsonsafe import read_stored
 
 DAY_MS = 86_400_000
 

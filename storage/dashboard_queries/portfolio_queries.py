@@ -12,9 +12,9 @@ import pandas as pd
 from sqlalchemy import text
 
 from storage.desk import desk_status
+from storage.desk.desk_status import PnlToday as PnlToday
 from storage.engine_stores import execution_ledger
 from storage.sqlite.db import Database, now_ms
-from storage.desk.desk_status import PnlToday as PnlToday
 from storage.sqlite.frames import MICRO, OPEN_RANK, to_human, to_utc
 from storage.sqlite.frames import frame as _frame
 from storage.sqlite.frames import scalar as _scalar

@@ -16,10 +16,10 @@ import pandas as pd
 from sqlalchemy import text
 
 from contracts.jsonsafe import preview, read_stored
-from storage.desk import desk_status
-from storage.sqlite.db import Database
-from storage.desk.desk_status import SHOWN_MESSAGE, EngineStatus
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
+from storage.desk import desk_status
+from storage.desk.desk_status import SHOWN_MESSAGE, EngineStatus
+from storage.sqlite.db import Database
 from storage.sqlite.frames import frame as _frame
 from storage.sqlite.frames import scalar as _scalar
 from storage.sqlite.frames import to_utc

@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.jsonsafe import preview, read_stored
 from storage.sqlite.db import Database
 from storage.sqlite.frames import OPEN_RANK, to_human, to_utc, where
 from storage.sqlite.frames import frame as _frame
 from storage.sqlite.frames import scalar as _scalar
-from contracts.jsonsafe import preview, read_stored
 from storage.sqlite.sql import in_list
 
 CSV_MAX_ROWS = 100_000

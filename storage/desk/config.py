@@ -25,20 +25,20 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
 from contracts.limits import BY_NAME as LIMITS_BY_NAME
 from contracts.limits import CROSS_RULES, LimitError, cross_problems
 from contracts.limits import parse_value as parse_limit
-from contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
+from contracts.market_filter import validate_market_spec
 from contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
 from contracts.runtime_settings import SettingError, parse_setting
+from contracts.settings import load_settings
 from contracts.strategy_kinds import validate_params
-from contracts.market_filter import validate_market_spec
+from contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
+from storage.command_queue.commands import post_command
 from storage.desk.audit import ack_alert as _ack_alert
 from storage.desk.audit import write_audit
-from storage.command_queue.commands import post_command
 from storage.sqlite.db import Database, now_ms
-from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded, preview, read_stored
-from contracts.settings import load_settings
 
 OPERATOR_SOURCE = "operator"
 CONFLICT = "changed elsewhere — reload"

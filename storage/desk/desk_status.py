@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
+from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 
 HEARTBEAT_STALE_S = 5.0
 MICRO = 1_000_000

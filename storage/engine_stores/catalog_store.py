@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from storage.sqlite.db import Database
 from contracts.tables import MarketEvent
+from storage.sqlite.db import Database
 
 _UPSERT = text("""
 INSERT INTO markets (condition_id, gamma_id, question, slug, yes_token, no_token, outcomes, tick, min_size,

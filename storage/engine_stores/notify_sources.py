@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
-from storage.desk import desk_status
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
+from storage.desk import desk_status
 
 DAY_MS = 86_400_000
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database as UtilsDatabase
 
-from storage.sqlite.db import immediate, raw_connection
 from storage.research.recording_sessions import KEPT_BY_A_SESSION
+from storage.sqlite.db import immediate, raw_connection
 
 TICK_COLUMNS = ("at", "token_id", "kind", "side", "price", "size", "mid", "data")
 INSERT_BATCH = 1000

@@ -16,10 +16,10 @@ from typing import Any, Literal
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.jsonsafe import read_stored
 from storage.sqlite.db import Database
 from storage.sqlite.frames import MICRO, to_utc
 from storage.sqlite.frames import frame as _frame
-from contracts.jsonsafe import read_stored
 from storage.sqlite.sql import in_list
 
 DataSource = Literal["recorded", "history"]

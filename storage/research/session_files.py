@@ -28,9 +28,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
-
 from storage.desk.audit import write_audit
-from storage.sqlite.db import Database, now_ms
 from storage.research.recording_sessions import (
     Session,
     SessionError,
@@ -43,6 +41,7 @@ from storage.research.recording_sessions import (
     session_tokens,
 )
 from storage.research.session_checks import LINE_BYTES, checked_tick, header_markets
+from storage.sqlite.db import Database, now_ms
 
 FORMAT = "polymarket-desk-recording-session"
 VERSION = 1

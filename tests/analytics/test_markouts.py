@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contracts.domain import ONE, Side
 from engine.analytics.markouts import (
     FillPoint,
     horizon_markouts,
@@ -11,7 +12,6 @@ from engine.analytics.markouts import (
     resolution_value,
     summarize,
 )
-from contracts.domain import ONE, Side
 
 SH = 1_000_000  # one share in micro-shares
 T0 = 1_800_000_000_000

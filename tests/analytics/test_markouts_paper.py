@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.analytics.markout_job import MarkoutJob
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.settings import load_settings
+from engine.analytics.markout_job import MarkoutJob
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.research import markout_queries as q
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 SH = 1_000_000

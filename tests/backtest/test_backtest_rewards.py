@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
-from contracts.venue_rules import taker_fee
 from contracts.settings import load_settings
+from contracts.venue_rules import taker_fee
+from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402

@@ -7,9 +7,9 @@ import dataclasses
 
 import pytest
 
-from engine.backtest.sweep import objective_value
 from contracts import metrics
 from contracts.sweep_spec import SweepError, SweepSpec, check_spec, parse_space
+from engine.backtest.sweep import objective_value
 
 HOUR_MS = 3_600_000
 

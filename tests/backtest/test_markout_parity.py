@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from contracts.domain import Side
 from engine.analytics.markout_job import MarkoutJob
 from engine.analytics.markouts import HORIZONS, FillPoint, markout
 from engine.backtest.runner import BacktestSpec, run_sync
-from contracts.domain import Side
 from simulator.testing import SimHandle, approved_simulator
-from storage.sqlite.db import Database
 from storage.research.markout_queries import RecordedPrices
+from storage.sqlite.db import Database
 from tests.backtest.test_parity import PARAMS, _record_session, _settings
 
 pytestmark = pytest.mark.slow

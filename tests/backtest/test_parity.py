@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from contracts.settings import load_settings
 from engine.backtest.runner import BacktestSpec, run_sync
-from engine.venues import paper_fills
 from engine.trading.core import TradingCore
+from engine.venues import paper_fills
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 PARAMS = {"size": 20, "half_spread": 0.01, "refresh_threshold": 0.0, "max_spread": 0.5}

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches
-from storage.research.backtest_recording import recorded_events
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
+from storage.research.backtest_recording import recorded_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402

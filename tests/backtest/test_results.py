@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from contracts.settings import load_settings
 from engine.backtest import runner
 from engine.backtest.results import Samples, kept_rows
 from engine.backtest.runner import BacktestResult, BacktestSpec, run_sync
-from contracts.settings import load_settings
 from storage.research.backtest_recording import ReplayRows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.domain import MICRO, Side
+from contracts.settings import load_settings
 from engine.backtest.runner import (
     SCRATCH_UNUSED_INDEXES,
     SCRATCH_UNUSED_TRIGGERS,
@@ -19,11 +21,9 @@ from engine.backtest.runner import (
     _trade_figures,
     run_sync,
 )
-from engine.trading.core import TradingCore
-from contracts.domain import MICRO, Side
 from engine.execution.ledger import FillFact, fold
+from engine.trading.core import TradingCore
 from engine.venues.base import TradeStatus
-from contracts.settings import load_settings
 from storage.sqlite.migrations import migrate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -149,8 +149,8 @@ def test_a_size_below_the_markets_minimum_is_explained_with_counts_by_reason(tmp
 
 
 def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the_drawdown(tmp_path: Path) -> None:
-    from storage.research import backtest_runs as store
     from contracts.metrics import max_drawdown
+    from storage.research import backtest_runs as store
     from storage.sqlite.db import Database
 
     result = _plain_backtest(tmp_path, PARAMS, events=20_000)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from contracts.settings import load_settings
+from contracts.sweep_spec import SweepError, SweepSpec, parse_space
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.backtest.sweep import counted, objective_value, open_study, ranked_trials, run_sweep, sweeps_url
 from engine.backtest.sweep_storage import GRACE_S
-from contracts.sweep_spec import SweepError, SweepSpec, parse_space
-from contracts.settings import load_settings
 from tests.helpers import run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -82,8 +82,8 @@ def test_the_split_holds_out_the_end_of_the_range() -> None:
 
 def test_train_and_test_shares_name_the_same_split_and_exclude_each_other() -> None:
     from engine.cli.errors import CliError
-    from engine.main import build_parser
     from engine.cli.sweep import spec_from_args
+    from engine.main import build_parser
 
     start = 1_760_000_000_000
     common = ["sweep", "--strategy", "market_making", "--space", json.dumps(SPACE), "--from", str(start),

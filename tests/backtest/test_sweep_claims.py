@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from optuna.trial import FrozenTrial, TrialState, create_trial
 
-from engine.backtest.sweep import why_skip
-from engine.backtest.sweep_sampler import params_key, trial_seed, untried_point
 from contracts.sweep_spec import SweepError, SweepSpec, check_spec, distinct_sets, parse_space
 from contracts.sweep_workers import WORKER_MB, check_jobs, worker_budget
+from engine.backtest.sweep import why_skip
+from engine.backtest.sweep_sampler import params_key, trial_seed, untried_point
 
 
 def _trial(number: int, state: TrialState, params: dict[str, Any], **attrs: Any) -> FrozenTrial:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from pages.widgets.usage import usage_rows
-from storage.dashboard_queries import status_queries as queries
-from storage.dashboard_queries import portfolio_queries
-from storage.sqlite.db import Database
 from contracts.passwords import hash_password
+from pages.widgets.usage import usage_rows
+from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled

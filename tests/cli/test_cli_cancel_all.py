@@ -15,15 +15,15 @@ import pytest
 from eth_account import Account
 
 from contracts.domain import Side
+from contracts.settings import load_settings
 from engine.process.runtime import single_instance
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
+from storage.dashboard_queries.status_queries import engine_status
+from storage.desk.desk_status import HEARTBEAT_STALE_S
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from storage.desk.desk_status import HEARTBEAT_STALE_S
-from storage.dashboard_queries.status_queries import engine_status
-from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
 
 pytestmark = pytest.mark.slow

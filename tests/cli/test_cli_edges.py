@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.desk.audit import raise_alert
 from storage.command_queue.commands import post_command
+from storage.desk.audit import raise_alert
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from contracts.settings import SettingsError, load_settings
 from engine.cli.keystore import KeystoreError, read_keystore, read_password_file, unlock
 from simulator.testing import SimHandle, approved_simulator
-from contracts.settings import SettingsError, load_settings
 from tests.helpers import ROOT, EngineProcess, isolated_env, run_cli, seed_desk, wait_until
 
 PASSPHRASE = "correct horse battery staple"

@@ -12,7 +12,7 @@ from contracts.jsonsafe import JsonRefused, loads_bounded
 from tests.helpers import ROOT
 
 DEEP = "[" * 100_000 + "]" * 100_000
-PARSE_DEEP = f"import json; json.loads('[' * 100_000 + ']' * 100_000)"
+PARSE_DEEP = "import json; json.loads('[' * 100_000 + ']' * 100_000)"
 
 
 def _python(code: str) -> subprocess.CompletedProcess[str]:

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts.domain import Book, Level, MarketInfo
 from contracts.expiry import GTD_MAX_LEAD_S, GTD_MIN_LEAD_S, expiry_problem, venue_expiry_problem
 from contracts.ticket import TicketError, parse_ticket, preview
 from contracts.venue_rules import taker_fee
-from contracts.domain import Book, Level, MarketInfo
 
 NOW = 1_790_000_000
 M = 1_000_000

@@ -4,16 +4,16 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from contracts.passwords import hash_password
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from contracts.passwords import hash_password
 from tests.helpers import ROOT
 
 PASSWORD = "correct horse battery"

@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import chart_traces, table_with, tables_of
-from tests.dashboard.seed import BTC, ELECTION, RAIN
 from tests.dashboard.reading import as_read
+from tests.dashboard.seed import BTC, ELECTION, RAIN
 
 
 def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from charts.axes import decimals_for, nice_step, nice_ticks, padded, whole_dtick
-from pages.widgets.figures import depth_figure, equity_drawdown_figure, exposure_figure
 from charts.sweep import history_figure, param_figure
+from pages.widgets.figures import depth_figure, equity_drawdown_figure, exposure_figure
 
 
 def _curve(drawdowns: list[float]) -> pd.DataFrame:

@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 from pages.widgets.backtest_launch import below_minimum
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with
-from tests.dashboard.seed import BTC, ELECTION
 from tests.dashboard.reading import as_read
+from tests.dashboard.seed import BTC, ELECTION
 
 P = "bt_market_making_defaults_p_"  # the params fields' key prefix for the default kind and preset
 DEAD_PID = 2**30  # above any pid_max: never a live process

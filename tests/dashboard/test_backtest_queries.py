@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from engine.backtest.runner import BacktestSpec
 from charts import backtest as backtest_figures
-from pages.widgets import backtest_launch
 from charts.backtest_format import metric_rows
+from engine.backtest.runner import BacktestSpec
+from pages.widgets import backtest_launch
 from storage.research import backtest_queries
 from storage.research.backtest_queries import curve_frame
 from storage.sqlite.db import Database

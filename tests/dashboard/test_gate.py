@@ -8,14 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from sqlalchemy import text
-
+from contracts.passwords import verify_password
 from pages.widgets.auth import page_path
 from storage.dashboard_queries import dashboard_sessions
 from storage.sqlite.db import Database, now_ms
-from contracts.passwords import verify_password
 from tests.dashboard.conftest import _HASH as _HASH_TEXT
 from tests.dashboard.conftest import PASSWORD
 from tests.helpers import ROOT
@@ -187,7 +186,7 @@ def test_wrong_passwords_from_many_sessions_share_one_budget(dash_env: Path, mon
     sessions = [_app().run() for _ in range(4)]
     refused = []
     for i in range(12):
-        at = _log_in(sessions[i % 4], "guess %d" % i)
+        at = _log_in(sessions[i % 4], f"guess {i}")
         refused += [e.value for e in at.error]
     assert any(r.startswith("Too many failed logins") for r in refused)
     locked = _log_in(_app().run())  # even the right password waits out the lock

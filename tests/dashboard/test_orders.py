@@ -4,8 +4,8 @@ settlement status, CSV export."""
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any

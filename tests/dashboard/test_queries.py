@@ -7,11 +7,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from storage.desk import config
+from storage.dashboard_queries import market_queries, portfolio_queries, trading_queries
 from storage.dashboard_queries import status_queries as queries
-from storage.dashboard_queries import market_queries
-from storage.dashboard_queries import portfolio_queries
-from storage.dashboard_queries import trading_queries
+from storage.desk import config
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.frames import utc_day_start
 from tests.dashboard.seed import BTC, ELECTION, YES_BTC

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.research import backtest_queries
+from storage.dashboard_queries import market_queries, portfolio_queries, trading_queries
+from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_status
-from storage.dashboard_queries import market_queries, portfolio_queries, status_queries as queries, trading_queries
+from storage.research import backtest_queries
 from storage.sqlite.db import Database
 from tests.dashboard.seed import BTC
 from tests.dashboard.test_backtest_page import insert_run

@@ -22,10 +22,10 @@ from streamlit.testing.v1 import AppTest
 
 from pages.widgets.market_picker import stable_labels
 from storage.sqlite.db import Database
+from tests.dashboard.reading import as_read
 from tests.dashboard.test_backtest_launch import _run_row, _stop
 from tests.dashboard.test_backtest_page import P
 from tests.helpers import ROOT
-from tests.dashboard.reading import as_read
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _recording import write_recording  # noqa: E402

@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
-
-import pandas as pd
 
 from contracts.limits import BY_NAME, LIMITS
 from pages.widgets.usage import usage_rows

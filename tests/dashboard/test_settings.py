@@ -14,8 +14,7 @@ from streamlit.testing.v1 import AppTest
 from contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, parse_setting
 from storage.engine_stores.config_reads import load_runtime_config as load
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.conftest import answer_next
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import answer_next, table_with
 
 KEY = "0x" + "ab" * 32
 FUNDER = "0x" + "12" * 20

@@ -14,8 +14,8 @@ from contracts.params import ParamType
 from engine.strategies.registry import registry
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import answer_next, engine_up
-from tests.dashboard.seed import BTC, ELECTION
 from tests.dashboard.reading import as_read
+from tests.dashboard.seed import BTC, ELECTION
 
 MM = "strategy_mm-btc_v1"
 

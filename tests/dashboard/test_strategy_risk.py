@@ -11,8 +11,8 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database, now_ms
-from tests.dashboard.seed import BTC, YES_BTC
 from tests.dashboard.reading import as_read
+from tests.dashboard.seed import BTC, YES_BTC
 
 M = 1_000_000
 PREFIX = "sl_mm-btc_"

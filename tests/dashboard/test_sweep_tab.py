@@ -14,15 +14,15 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from engine.backtest.sweep import run_sweep
 from contracts.sweep_spec import SweepSpec, parse_space
+from engine.backtest.sweep import run_sweep
 from storage.desk.config import create_strategy
-from storage.sqlite.db import Database
 from storage.research.sweep_queries import sweep_view, sweeps_url
+from storage.sqlite.db import Database
 from tests.dashboard.conftest import answer_next, engine_up, table_with
+from tests.dashboard.reading import as_read
 from tests.dashboard.test_backtest_page import chart_titles
 from tests.helpers import ROOT, wait_until
-from tests.dashboard.reading import as_read
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _recording import write_recording  # noqa: E402

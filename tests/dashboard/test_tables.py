@@ -8,10 +8,10 @@ import json
 
 import pandas as pd
 
-from pages.widgets.common import plural
-from pages.widgets.diff import readable_payload
 from charts.tables import NAME_CHARS, Col, order_status_words, styled
 from charts.text import css_string
+from pages.widgets.common import plural
+from pages.widgets.diff import readable_payload
 
 LONG = "Will Erling Haaland break the Premier League goals record in the 22/23 season? (34 goals)"
 COLUMNS = {"question": Col("market", "name"), "price": Col("price", "prob"), "fee": Col("fee", "usdc"),

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import answer_next, engine_up
-from tests.dashboard.seed import BTC, ELECTION
 from tests.dashboard.reading import as_read
+from tests.dashboard.seed import BTC, ELECTION
 
 
 def _place_orders(db: Database) -> list[dict]:  # type: ignore[type-arg]

@@ -13,8 +13,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from contracts.limits import LIMITS
 from charts.trades_on_price import trades_on_price_figure
+from contracts.limits import LIMITS
 from pages.widgets import figures
 from pages.widgets.common import utc_day_ms
 from pages.widgets.diff import audit_diff

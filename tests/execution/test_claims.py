@@ -5,13 +5,12 @@ real SQLite file with the paper venue; the paper venue's own redeem and merge pa
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
-from contracts.payouts import Payouts
 from contracts.domain import Intent, Outcome, Side, Tif
+from contracts.payouts import Payouts
 from engine.execution import claims
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import PositionTotals, merge_yes_price

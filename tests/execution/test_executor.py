@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from contracts.payouts import Payouts
 from contracts.domain import Intent, Outcome, Quote, Side, Tif
+from contracts.payouts import Payouts
 from engine.execution import store
 from engine.execution.state import ExecutionState
 from engine.feeds.market_data_events import TradePrint

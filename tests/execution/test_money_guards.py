@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contracts.domain import Intent, Side, Tif
+from contracts.domain import Intent, Side
 from engine.execution.ledger import FillFact, PositionTotals, fold
 from engine.venues.base import OrderRequest, PreparedOrder, TradeStatus
 from engine.venues.paper import PaperVenue

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.settings import load_settings
 from engine.execution.executor import Executor
 from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_ws import MarketFeed
 from engine.venues.paper import PaperConfig, PaperVenue
@@ -29,7 +30,6 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import approved_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 SH = 1_000_000

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif
+from contracts.order_status import OrderStatus
 from engine.execution.planner import (
     LOT,
     Holdings,
@@ -16,7 +17,6 @@ from engine.execution.planner import (
     route,
     take_size,
 )
-from contracts.order_status import OrderStatus
 
 MARKET = MarketInfo(condition_id="c1", question="?", yes_token="Y", no_token="N", tick=10_000, min_size=5_000_000)
 FINE = MarketInfo(condition_id="c1", question="?", yes_token="Y", no_token="N", tick=1_000, min_size=5_000_000)

@@ -21,8 +21,8 @@ def restart(path: Path) -> Desk:
 def test_unsent_intent_becomes_lost_not_resubmitted(tmp_path: Path) -> None:
     first = make_desk(tmp_path / "d.db")
     prepared = first.run(first.venue.prepare(OrderRequest("lonely", "c1", "Y1", Side.BUY, p(0.4), 10 * SH)))
-    from engine.execution import store
     from contracts.domain import Outcome, Tif
+    from engine.execution import store
 
     with first.db.write() as conn:  # committed as the executor does, then the process "dies"
         store.insert_order(conn, client_id="lonely", venue_order_id=prepared.venue_order_id, mode="paper",

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from contracts.domain import Outcome, Side, Tif
+from contracts.order_status import OrderStatus
 from engine.execution import store
 from storage.engine_stores import execution_ledger
-from contracts.order_status import OrderStatus
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from contracts.domain import Intent, Quote, Side, Tif
-from engine.execution.bus import EventBus, PlacementRefused, VenueFault, VenueHealthChanged
+from engine.execution.bus import EventBus, PlacementRefused, VenueFault, VenueHealthChanged, VenuePhase
 from engine.execution.cancels import UNLISTED_GRACE_MS
-from engine.execution.bus import VenuePhase
 from engine.execution.venue_health import POST_ONLY_MS
 from engine.venues.base import (
     CancelResult,

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import ONE
 from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_data_events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.market_ws import MarketFeed

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.backtest.replay import apply, recorded_events
 from contracts.domain import to_micros
+from engine.backtest.replay import apply, recorded_events
 from engine.feeds.books import BookCache
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.migrations import migrate

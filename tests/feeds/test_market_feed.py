@@ -11,13 +11,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from contracts.domain import Level, Side
+from contracts.jsonsafe import FEED_BYTES
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.pacing import Backoff
 from engine.feeds.user_ws import UserFeed
 from engine.feeds.wsloop import SocketOptions
-from contracts.jsonsafe import FEED_BYTES
 from tests.feeds.fakes import FakeVenue, eventually, now_ms, summary
 
 FAST = SocketOptions(ping_interval_s=0.1, silence_s=2.0, open_timeout_s=2.0, close_timeout_s=0.5)
@@ -132,7 +132,7 @@ def test_a_server_that_closes_at_once_is_retried_no_faster_than_the_floor() -> N
             await eventually(lambda: venue.connections >= 4)
         finally:
             await feed.close()
-        gaps = [later - earlier for earlier, later in zip(venue.connected_at, venue.connected_at[1:])]
+        gaps = [later - earlier for earlier, later in zip(venue.connected_at, venue.connected_at[1:], strict=False)]
         assert min(gaps) >= 0.19, gaps  # the 0.2 s floor, whatever the 0.01 s backoff asks (a load only adds)
 
     run(scenario)

@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 from py_clob_client_v2.client import ClobClient
 
-from engine.marketdata import recorder as recorder_module
+from contracts.domain import Side
+from contracts.settings import load_settings
 from engine.backtest.replay import apply, recorded_events
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
-from contracts.domain import Side
 from engine.feeds.books import BookCache
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_data_events import TradePrint
+from engine.marketdata import recorder as recorder_module
 from engine.marketdata.history import import_history
 from engine.marketdata.recorder import Recorder
 from simulator.testing import SimHandle, approved_simulator
+from storage.engine_stores.tick_store import prune_ticks
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from storage.engine_stores.tick_store import prune_ticks
-from contracts.settings import load_settings
 from tests.helpers import isolated_env, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))

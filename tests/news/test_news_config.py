@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from contracts.news import MAX_FEEDS, NewsConfigError, check_feeds
-from storage.engine_stores.config_reads import load_settings as load_with_problems
 from storage.desk import config
+from storage.engine_stores.config_reads import load_settings as load_with_problems
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 

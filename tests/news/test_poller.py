@@ -76,7 +76,7 @@ def signals(db: Database) -> list[tuple[Any, ...]]:
 def feed_status(db: Database) -> dict[str, Any]:
     with db.read() as conn:
         row = conn.exec_driver_sql("SELECT name, polled_at, ok_at, error, entries, matched FROM news_feeds").first()
-    return dict(zip(("name", "polled_at", "ok_at", "error", "entries", "matched"), row)) if row else {}
+    return dict(zip(("name", "polled_at", "ok_at", "error", "entries", "matched"), row, strict=False)) if row else {}
 
 
 def test_a_matching_entry_becomes_a_signal_once_for_the_markets_its_rule_selects(server: FeedServer,

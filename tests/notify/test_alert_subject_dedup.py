@@ -6,14 +6,22 @@ de-duplication window; an alert about another position, or with no subject, is j
 
 from __future__ import annotations
 
-from engine.trading.exits import exit_subject
 import pytest
 
+from engine.trading.exits import exit_subject
 from storage.desk import audit
 from storage.desk.audit import raise_alert
 from storage.sqlite.db import Database
-from tests.notify.test_notifier import Clock, RecordingSender, _alert, _drain, _notifier, _rows, _set
-from tests.notify.test_notifier import db  # noqa: F401  (the fixture: a migrated database)
+from tests.notify.test_notifier import (
+    Clock,
+    RecordingSender,
+    _alert,
+    _drain,
+    _notifier,
+    _rows,
+    _set,
+    db,  # noqa: F401  (the fixture: a migrated database)
+)
 
 
 def _exit_alert(db: Database, strategy: str, token: str, mark: float, at: int) -> None:

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from contracts.settings import load_settings
 from engine.notify import policy
 from engine.notify.notifier import QUEUE_MAX, Notifier
 from engine.notify.sender import Outcome
 from storage.desk.audit import raise_alert
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 START = 1_800_000_000_000
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from sqlalchemy import text
 
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.settings import load_settings
 from engine.notify.intake import QUEUE_MAX
 from engine.notify.notifier import Notifier
 from storage.sqlite.db import Database
-from contracts.settings import load_settings
 from tests.desk import Desk
-from tests.notify.test_notifier import RecordingSender
 from tests.execution.fakes import SH, p
+from tests.notify.test_notifier import RecordingSender
 
 TOKEN = "123456789:" + "A" * 35
 

@@ -15,7 +15,6 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,20 +22,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from engine.trading import core_state
 from contracts.domain import Intent, MarketInfo, MarketView, Quote, Side, Tif
+from contracts.limits import LIMITS, Limits, defaults
+from contracts.runtime_settings import SETTINGS
 from engine.execution.portfolio import exposure
 from engine.risk import breakers
 from engine.risk import context as risk_context
 from engine.risk.gate import Budget, RiskGate, TradingState
-from contracts.limits import LIMITS, Limits, defaults
-from storage.engine_stores.config_reads import ensure_limit_defaults
-from contracts.runtime_settings import SETTINGS
-from storage.engine_stores.config_reads import ensure_setting_defaults
 from engine.strategies.registry import registry
-from storage.desk import config
+from engine.trading import core_state
 from storage.command_queue.command_payloads import SCHEMAS
+from storage.desk import config
 from storage.desk.config import Change, ConfigError
+from storage.engine_stores.config_reads import ensure_limit_defaults, ensure_setting_defaults
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.desk import Desk, make_desk
@@ -166,8 +164,8 @@ def test_random_setting_values_are_stored_only_when_the_engine_can_load_them(
        name=st.text(min_size=1, max_size=20))
 def test_random_strategy_configs_are_stored_only_when_the_engine_can_build_them(
         cfg_db: Database, monkeypatch_env: None, kind: str, params: dict[str, Any], markets: Any, name: str) -> None:
-    from engine.strategies.registry import build_strategy
     from contracts.market_filter import validate_market_spec
+    from engine.strategies.registry import build_strategy
 
     before = _table(cfg_db, "SELECT COUNT(*) FROM strategies")
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from contracts.domain import Side
+from contracts.settings import load_settings
 from engine.execution.ledger import FillFact, fold
 from engine.venues.base import TradeStatus
 from engine.venues.paper import PaperVenue
@@ -26,7 +27,6 @@ from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 from tests.helpers import EngineProcess, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow
@@ -80,8 +80,8 @@ def _venue_view(engine: EngineProcess, mode: str) -> tuple[set[str], list]:  # t
             venue = PolymarketVenue(load_settings(engine.env))
             await venue.connect()
         else:
-            from engine.feeds.catalog import MarketCatalog
             from engine.feeds.books import BookCache
+            from engine.feeds.catalog import MarketCatalog
 
             venue = PaperVenue(Database(engine.db_path), BookCache(), MarketCatalog())
             await venue.start()

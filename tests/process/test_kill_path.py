@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.dashboard_queries import status_queries as queries
 from storage.command_queue.commands import post_command
+from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
 from tests.helpers import isolated_env, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf

@@ -9,8 +9,8 @@ import io
 import sys
 from pathlib import Path
 
-from engine.backtest.sweep import run_sweep
 from contracts.sweep_spec import SweepSpec, parse_space
+from engine.backtest.sweep import run_sweep
 from reports.sweep import short_data_note, sweep_report, trials_csv
 from storage.research.sweep_queries import param_importance, sweep_view, sweeps_url
 from tests.helpers import ROOT

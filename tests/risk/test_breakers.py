@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from contracts.limits import Limits, defaults
 from engine.execution.portfolio import Valuation
 from engine.risk import breakers
 from engine.risk.breakers import ErrorCounter, evaluate, load_memory, next_equity_memory
 from engine.risk.gate import TradingState
-from contracts.limits import Limits, defaults
 from engine.risk.monitor import RiskMonitor
 from storage.sqlite.db import Database, utc_day_start
 from storage.sqlite.migrations import migrate

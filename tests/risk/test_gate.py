@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
-from engine.execution.planner import OrderSpec
-from engine.execution.exposure import Exposure
-from engine.risk.gate import Reason, RiskContext, RiskGate, TradingState
 from contracts.limits import BY_NAME, LimitError, Limits, defaults, parse_value
+from engine.execution.exposure import Exposure
+from engine.execution.planner import OrderSpec
+from engine.risk.gate import Reason, RiskContext, RiskGate, TradingState
 
 SH = 1_000_000
 NOW = 1_800_000_000_000

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from contracts.domain import Side, Tif
+from contracts.limits import Limits, defaults
+from contracts.strategy_limits import DEFAULTS
 from engine.execution.planner import OrderSpec
 from engine.execution.portfolio import StrategyBook
-from contracts.domain import Side, Tif
 from engine.risk.breakers import evaluate
 from engine.risk.gate import Exposure, Reason, RiskGate, TradingState
 from engine.risk.strategy_risk import DAILY_LOSS, DRAWDOWN, Memory, verdict
-from contracts.limits import Limits, defaults
-from contracts.strategy_limits import DEFAULTS
 from tests.risk.test_gate import MARKET, buy, check, ctx, reasons
 
 SH = 1_000_000

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from contracts.order_status import OrderStatus
 from contracts.domain import Intent, Outcome, Quote, Side, Tif
+from contracts.order_status import OrderStatus
 from engine.execution.planner import OrderSpec
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
-from engine.risk.gate import TradingState
 from engine.feeds.catalog import MarketCatalog
+from engine.risk.gate import TradingState
 from tests.risk.test_breakers import SH, T0, monitor_on
 from tests.risk.test_volatility_monitor import MARKETS, _views
 

@@ -9,16 +9,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from contracts.domain import Book, Intent, Level, MarketInfo, Outcome, Quote, Side, Tif
+from contracts.limits import Limits
+from contracts.order_status import OrderStatus
+from contracts.strategy_limits import DEFAULTS
 from engine.execution.ledger import PositionTotals
 from engine.execution.portfolio import StrategyBook
 from engine.execution.state import ExecutionState
-from contracts.order_status import OrderStatus
 from engine.execution.store import OrderRow
-from engine.trading.exits import find_exits, stale_orders
 from engine.risk.gate import Reason, RiskGate, TradingState
-from contracts.limits import Limits
-from contracts.strategy_limits import DEFAULTS
 from engine.risk.strategy_risk import DAILY_LOSS, DRAWDOWN, StrategyRisk
+from engine.trading.exits import find_exits, stale_orders
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.risk.test_gate import ctx

@@ -13,9 +13,9 @@ from sqlalchemy import text
 
 from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, Quote, Side
 from engine.execution.state import ExecutionState
+from engine.feeds.catalog import MarketCatalog
 from engine.risk.breakers import load_memory
 from engine.risk.gate import TradingState
-from engine.feeds.catalog import MarketCatalog
 from storage.desk import config
 from storage.engine_stores.config_reads import ensure_limit_defaults
 from storage.sqlite.db import Database

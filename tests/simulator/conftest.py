@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from eth_account import Account

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.accounts import Ledger
-from simulator.market_payloads import NullSink
 from simulator.exchange import Exchange, OrderRejected
+from simulator.market_payloads import NullSink
 from simulator.markets import build_markets
 from simulator.orders import BUY, SELL, Order
 from simulator.trades import TradeLog

@@ -5,7 +5,8 @@ orders, ``GET /data/order`` does not know it, and the user channel sends its tra
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from py_clob_client_v2 import MarketOrderArgs, OrderType

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest

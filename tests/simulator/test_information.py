@@ -10,9 +10,9 @@ import statistics
 
 import pytest
 
+from simulator.calm import CalmWalk
 from simulator.market_config import MarketConfig
 from simulator.markets import build_markets
-from simulator.calm import CalmWalk
 from simulator.news import POLITICS, REFERENCE, SPORTS, Information, NewsError
 
 T0 = 1_800_000_000.0
@@ -87,7 +87,7 @@ def test_prices_converge_to_the_outcome_the_path_implies():
     info = _world(close_in)
     latents = []
     _run(info, close_in - STEP, lambda now, adv: latents.append([m.latent for m in info.markets]))
-    last = dict(zip((m.condition_id for m in info.markets), latents[-1]))
+    last = dict(zip((m.condition_id for m in info.markets), latents[-1], strict=False))
     assert all(min(p, 1 - p) < 0.02 for p in last.values()), last  # at 0 or 1 at the close
     early_extreme = statistics.fmean(abs(p - 0.5) for p in latents[0])
     assert early_extreme < statistics.fmean(abs(p - 0.5) for p in last.values())
@@ -106,7 +106,7 @@ def test_tied_markets_follow_the_reference_price():
     assert len(tied) == 2
     path = []
     _run(info, 2 * 3600, lambda now, adv: path.append((tied[0].latent, tied[1].latent, free.latent)))
-    moves = [[b[i] - a[i] for a, b in zip(path, path[1:])] for i in range(3)]
+    moves = [[b[i] - a[i] for a, b in zip(path, path[1:], strict=False)] for i in range(3)]
     assert statistics.correlation(moves[0], moves[1]) > 0.9
     assert abs(statistics.correlation(moves[0], moves[2])) < 0.3
     assert info.status(info.now)["reference"]["log_price"] != 0.0

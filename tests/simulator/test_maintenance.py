@@ -4,13 +4,24 @@ then a post-only phase; heartbeat timers stand still meanwhile; weekly and perio
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
-from py_clob_client_v2 import (AssetType, BalanceAllowanceParams, MarketOrderArgs, OpenOrderParams, OrderArgs,
-                               OrderMarketCancelParams, OrderPayload, OrderType, PostOrdersV2Args, TradeParams)
+from py_clob_client_v2 import (
+    AssetType,
+    BalanceAllowanceParams,
+    MarketOrderArgs,
+    OpenOrderParams,
+    OrderArgs,
+    OrderMarketCancelParams,
+    OrderPayload,
+    OrderType,
+    PostOrdersV2Args,
+    TradeParams,
+)
 from py_clob_client_v2.exceptions import PolyApiException
 
 from simulator.config import SimConfig
@@ -187,7 +198,7 @@ def _volume(sim: SimHandle) -> float:
 
 
 def _ts(iso: str) -> float:
-    return datetime.fromisoformat(iso).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp()
 
 
 def test_weekly_is_tuesday_seven_new_york_time_through_daylight_saving():

@@ -10,10 +10,10 @@ import random
 import pytest
 
 from simulator.accounts import Ledger
-from simulator.market_payloads import NullSink
 from simulator.exchange import Exchange
 from simulator.maker import LadderMaker, depth_multiplier
 from simulator.market_config import MarketConfig
+from simulator.market_payloads import NullSink
 from simulator.markets import build_markets
 from simulator.orders import ASK, BID
 from simulator.participants import OrderWriter
@@ -43,8 +43,8 @@ def test_a_ladder_of_ten_levels_a_tick_apart_around_the_belief(venue):
         bids = sorted((p for side, p in targets if side == BID), reverse=True)
         asks = sorted(p for side, p in targets if side == ASK)
         assert len(bids) == len(asks) == 10
-        assert all(a - b == market.tick for a, b in zip(bids, bids[1:])) and all(
-            b - a == market.tick for a, b in zip(asks, asks[1:]))
+        assert all(a - b == market.tick for a, b in zip(bids, bids[1:], strict=False)) and all(
+            b - a == market.tick for a, b in zip(asks, asks[1:], strict=False))
         assert bids[0] <= fair * ONE <= asks[0] and bids[0] < asks[0]
         assert [targets[(BID, p)] for p in bids] == list(range(10))  # level 0 is the top of book
     near_one = [p for side, p in maker.targets(market, 0.93) if side == ASK]

@@ -8,8 +8,16 @@ import time
 
 import httpx
 import pytest
-from py_clob_client_v2 import (AssetType, BalanceAllowanceParams, OpenOrderParams, OrderArgs,
-                               OrderMarketCancelParams, OrderPayload, OrderType, TradeParams)
+from py_clob_client_v2 import (
+    AssetType,
+    BalanceAllowanceParams,
+    OpenOrderParams,
+    OrderArgs,
+    OrderMarketCancelParams,
+    OrderPayload,
+    OrderType,
+    TradeParams,
+)
 from py_clob_client_v2.clob_types import RequestArgs
 from py_clob_client_v2.exceptions import PolyApiException
 from py_clob_client_v2.headers.headers import create_level_2_headers

@@ -7,8 +7,15 @@ import secrets
 import time
 
 import pytest
-from py_clob_client_v2 import (AssetType, BalanceAllowanceParams, CreateOrderOptions, MarketOrderArgs,
-                               OrderArgs, OrderType, PostOrdersV2Args)
+from py_clob_client_v2 import (
+    AssetType,
+    BalanceAllowanceParams,
+    CreateOrderOptions,
+    MarketOrderArgs,
+    OrderArgs,
+    OrderType,
+    PostOrdersV2Args,
+)
 from py_clob_client_v2.exceptions import PolyApiException
 from websockets.sync.client import connect
 

@@ -4,7 +4,8 @@ balances served only as `CONDITIONAL-V2` — driven by the real py-clob-client-v
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest

@@ -14,8 +14,14 @@ import pytest
 
 from simulator.config import SimConfig
 from simulator.realism import run, run_phase
-from simulator.realism_stats import (depth_against_close, facts, half_spread_by_decile, middle_half_spread,
-                                     passive_markouts, taker_prediction)
+from simulator.realism_stats import (
+    depth_against_close,
+    facts,
+    half_spread_by_decile,
+    middle_half_spread,
+    passive_markouts,
+    taker_prediction,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MINUTES = 20.0  # simulated minutes per phase (a few seconds of wall time)

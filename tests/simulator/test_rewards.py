@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from py_clob_client_v2 import OrderArgs, OrdersScoringParams, OrderScoringParams, PartialCreateOrderOptions
+from py_clob_client_v2 import OrderArgs, OrderScoringParams, OrdersScoringParams, PartialCreateOrderOptions
 
 from simulator.config import SimConfig
 from simulator.rewards import utc_day

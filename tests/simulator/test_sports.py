@@ -6,8 +6,9 @@ user channel say so, and REST forgets the order once it has ended, as the venue 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest

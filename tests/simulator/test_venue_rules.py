@@ -5,7 +5,7 @@ every new strictness setting reaches SimConfig from flags, environment and the h
 from __future__ import annotations
 
 import secrets
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from py_clob_client_v2 import OrderArgs

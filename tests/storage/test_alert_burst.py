@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from storage.desk import audit, desk_status
 from storage.dashboard_queries import status_queries as queries
+from storage.desk import audit, desk_status
 from storage.sqlite.db import Database
 
 

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from engine.trading import core_state
-from storage.engine_stores.config_reads import ensure_limit_defaults as ensure_defaults
-from storage.engine_stores.config_reads import ensure_setting_defaults
 from storage.desk import config
 from storage.desk.config import Change, ConfigError
+from storage.engine_stores.config_reads import ensure_limit_defaults as ensure_defaults
+from storage.engine_stores.config_reads import ensure_setting_defaults
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 

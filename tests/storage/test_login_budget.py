@@ -13,8 +13,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from storage.dashboard_queries.login_budget import (
+    BURST,
+    CAPACITY,
+    REFILL_S,
+    BudgetState,
+    DatabaseBudget,
+    MemoryBudget,
+    admit,
+    failed,
+)
 from storage.sqlite.db import Database
-from storage.dashboard_queries.login_budget import BURST, CAPACITY, REFILL_S, BudgetState, DatabaseBudget, MemoryBudget, admit, failed
 from storage.sqlite.migrations import migrate
 
 NOW = 1_790_000_000.0

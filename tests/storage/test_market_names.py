@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from storage.desk import desk_status
-from storage.engine_stores import notify_sources
 from storage.dashboard_queries import status_queries as queries
-from storage.desk.audit import raise_alert
-from storage.sqlite.db import Database
 from storage.dashboard_queries.market_names import name_markets
+from storage.desk import desk_status
+from storage.desk.audit import raise_alert
+from storage.engine_stores import notify_sources
+from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
 BTC = "0xe72ccc87d523" + "a" * 52

@@ -7,8 +7,8 @@ import json
 
 from sqlalchemy import text
 
-from storage.sqlite.db import Database
 from storage.research.seed_data import seed_running_strategy
+from storage.sqlite.db import Database
 
 PARAMS = {"size": 20}
 MARKETS = {"filter": {"max_markets": 4}}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 import sqlite3
 
-from storage.sqlite.db import Database
 from storage.research.markout_queries import spread_capture
+from storage.sqlite.db import Database
 
 T0 = 1_800_000_000_000
 SH = 1_000_000

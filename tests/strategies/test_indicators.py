@@ -14,7 +14,7 @@ from engine.strategies.indicators import Ema, EwmStats, decay_weight
 def naive_weights(times: list[int], tau_ms: float) -> list[float]:
     """Weight of each sample in the final average: the first sample starts at weight 1, and
     each later sample i takes alpha_i of the total while shrinking all earlier ones by (1 - alpha_i)."""
-    alphas = [1.0] + [1 - math.exp(-max(b - a, 0) / tau_ms) for a, b in zip(times, times[1:])]
+    alphas = [1.0] + [1 - math.exp(-max(b - a, 0) / tau_ms) for a, b in zip(times, times[1:], strict=False)]
     weights = []
     for i, alpha in enumerate(alphas):
         w = alpha
@@ -37,22 +37,22 @@ def series(n: int, seed: int) -> tuple[list[int], list[float]]:
 def test_ema_matches_naive_weighted_sum(seed: int) -> None:
     times, xs = series(200, seed)
     ema = Ema(tau_ms=3_000)
-    for t, x in zip(times, xs):
+    for t, x in zip(times, xs, strict=False):
         ema.update(x, t)
     weights = naive_weights(times, 3_000)
     assert math.isclose(sum(weights), 1.0, rel_tol=1e-9)
-    assert math.isclose(ema.value, sum(w * x for w, x in zip(weights, xs)), rel_tol=1e-9)
+    assert math.isclose(ema.value, sum(w * x for w, x in zip(weights, xs, strict=False)), rel_tol=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(5))
 def test_ewm_stats_match_naive_weighted_mean_and_variance(seed: int) -> None:
     times, xs = series(200, seed)
     stats = EwmStats(tau_ms=5_000)
-    for t, x in zip(times, xs):
+    for t, x in zip(times, xs, strict=False):
         stats.update(x, t)
     weights = naive_weights(times, 5_000)
-    mean = sum(w * x for w, x in zip(weights, xs))
-    var = sum(w * (x - mean) ** 2 for w, x in zip(weights, xs))
+    mean = sum(w * x for w, x in zip(weights, xs, strict=False))
+    var = sum(w * (x - mean) ** 2 for w, x in zip(weights, xs, strict=False))
     assert math.isclose(stats.mean, mean, rel_tol=1e-9)
     assert math.isclose(stats.var, var, rel_tol=1e-7, abs_tol=1e-15)
     assert math.isclose(stats.zscore(0.5, 1e-9), (0.5 - mean) / math.sqrt(var), rel_tol=1e-6)

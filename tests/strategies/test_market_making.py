@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from contracts.domain import MarketView, Outcome, Quote, Side, StrategyState, Tif
+from contracts.domain import MarketView, Quote, Side, StrategyState, Tif
 from engine.strategies.market_making import MarketMaking
-from tests.strategies.builders import book, info, order, px, sh, snap, state, view
+from tests.strategies.builders import book, info, px, sh, snap, state, view
 
 
 def mm(**params: object) -> MarketMaking:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.order_status import OrderStatus
 from contracts.domain import ONE, Intent, MarketView, Quote, Side, StrategyState, Tif
+from contracts.order_status import OrderStatus
 from engine.execution.planner import Holdings, WorkingOrder, plan
 from engine.strategies.market_making import MarketMaking
 from tests.strategies.builders import book, info, px, sh, snap, state, view
@@ -110,7 +110,7 @@ def test_one_level_quotes_exactly_as_before_levels(data: st.DataObject) -> None:
     expected = [one_level_intent(strategy, v, world) for v in snapshot.markets.values()]
     assert [(i.condition_id, i.quotes, i.keep_within, i.regime) for i in intents] == [
         (e.condition_id, e.quotes, e.keep_within, "") for e in expected]
-    for got, want in zip(intents, expected):  # the reasons too, except the spread's wording
+    for got, want in zip(intents, expected, strict=False):  # the reasons too, except the spread's wording
         assert got.reason == want.reason or want.reason == "spread too wide" and "wider than" in got.reason \
             or want.reason == "no price" and got.reason.startswith("no ")
 
@@ -186,7 +186,7 @@ def test_every_level_keeps_its_queue_when_the_fair_value_drifts_within_the_thres
     [before] = strategy.decide(snap(view(yes=WIDE)), state(), 0)
     drifted = book(bids=[("0.46", 100)], asks=[("0.56", 100)])  # mid 0.51: every quote moves 0.01
     [after] = strategy.decide(snap(view(yes=drifted)), state(), 0)
-    assert all(a.price != b.price for a, b in zip(after.quotes, before.quotes))
+    assert all(a.price != b.price for a, b in zip(after.quotes, before.quotes, strict=False))
     routed = plan(after.quotes, market, Holdings(), _working(before, market.yes_token, 0),
                   keep_within=after.keep_within)
     assert len(routed.keep) == 6 and not routed.cancel and not routed.place

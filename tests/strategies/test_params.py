@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from engine.strategies import ParamsError, ParamSpec, ParamType, build_strategy, registry, validate_params
 from contracts.params import check_value, defaults
+from engine.strategies import ParamsError, ParamSpec, ParamType, build_strategy, registry, validate_params
 
 
 def test_registry_lists_the_four_kinds_with_metadata() -> None:

@@ -9,7 +9,6 @@ once; the token never appears in the database, the logs or any process's command
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.process.test_supervised import _gone
-from tests.telegram_bot.test_telegram_bot import CHAT, TOKEN, _telegram_env
 from tests.helpers import isolated_env, wait_until
+from tests.process.test_supervised import _gone
 from tests.supervisor_harness import Supervisor, relocated_conf
 from tests.telegram_api import bot_api
+from tests.telegram_bot.test_telegram_bot import CHAT, TOKEN, _telegram_env
 
 pytestmark = pytest.mark.slow
 

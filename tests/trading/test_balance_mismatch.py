@@ -16,12 +16,12 @@ from eth_account import Account
 from sqlalchemy import text
 
 from contracts.command_refusal import CommandRejected
+from contracts.settings import load_settings
 from engine.process.control import Controller
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

@@ -9,13 +9,13 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from contracts.settings import load_settings
 from engine.process.control import Controller
 from engine.trading.balance_watch import BalanceWatch, Reading
 from engine.trading.core import TradingCore
 from simulator.testing import approved_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 TOLERANCE = 10_000_000  # 10 USDC
 

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from contracts.payouts import Payouts
-from contracts.domain import Intent, Outcome, Side, Tif
 from contracts.command_refusal import CommandRejected
+from contracts.domain import Intent, Outcome, Side, Tif
+from contracts.payouts import Payouts
 from engine.trading.collections import RETRY_MS, Collections
 from engine.venues.base import VenueError
 from engine.venues.settlement import SettlementTx, VenueCredit

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine.trading.core import TradingCore
+from contracts.settings import load_settings
 from engine.strategies.market_making import MarketMaking
+from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 # The package re-exports `registry()`, so reach the module itself.

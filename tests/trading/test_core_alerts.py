@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import text
 
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.settings import load_settings
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 FEED_DOWN_S = 30

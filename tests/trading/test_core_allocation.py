@@ -13,17 +13,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from engine.backtest.replay import Replay, ReplayFeed
-from contracts.limits import Limits
-from contracts.strategy_limits import DEFAULTS
 from contracts.domain import MICRO, Intent, Outcome, Snapshot, StrategyState
+from contracts.limits import Limits
+from contracts.settings import load_settings
+from contracts.strategy_limits import DEFAULTS
+from engine.backtest.replay import Replay, ReplayFeed
 from engine.execution import portfolio
 from engine.execution.ledger import PositionTotals
 from engine.trading import core as core_module
 from engine.trading.core import TradingCore
 from engine.trading.views import market_views
 from storage.sqlite.db import Database
-from contracts.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _recording import write_recording  # noqa: E402

@@ -7,16 +7,15 @@ the market while the exit lasts, the exit sells at once, and the decisions log s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import pytest
 
 from contracts.domain import Side
 from simulator.testing import SimHandle, approved_simulator
-from tests.trading.test_strategy_limits_core import (SLIPPAGE, _core, _hold, _mid_is, _rows, _scripted_book,
-                                                     _started)
+from tests.trading.test_strategy_limits_core import SLIPPAGE, _core, _hold, _mid_is, _rows, _scripted_book, _started
 
 pytestmark = pytest.mark.slow
 

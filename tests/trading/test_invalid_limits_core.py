@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from contracts.settings import load_settings
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import config
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 

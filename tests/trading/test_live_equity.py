@@ -16,20 +16,20 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
-from engine.feeds.catalog import MarketCatalog
-from engine.process.control import Controller
-from engine.trading.core import TradingCore
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.settings import load_settings
 from engine.execution import store
-from storage.engine_stores import execution_ledger
 from engine.execution.executor import Executor
 from engine.execution.recovery import recover
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import refresh_markets
+from engine.process.control import Controller
+from engine.trading.core import TradingCore
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
+from storage.engine_stores import execution_ledger
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 USDC = 1_000_000

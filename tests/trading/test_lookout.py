@@ -17,8 +17,8 @@ from engine.execution.bus import EventBus
 from engine.trading import balance_watch
 from engine.trading.balance_watch import Reading
 from engine.trading.lookout import Lookout
-from storage.sqlite.db import Database
 from storage.desk.desk_status import venue_health
+from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
 TOLERANCE_USDC = 5.0

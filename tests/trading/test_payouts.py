@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts.payouts import PayoutError, Payouts
 from contracts.domain import Intent, Outcome, Side, Tif
+from contracts.payouts import PayoutError, Payouts
 from engine.trading.resolution import _settle, venue_payouts
 from simulator.testing import SimHandle, approved_simulator
 from tests.desk import make_desk

@@ -18,8 +18,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from contracts.reward_scoring import (ASK, BID, SHARE_SCALE, Quote, adjusted_midpoint, day_payouts,
-                                             maker_q_min, order_score, sample_shares)
+from contracts.reward_scoring import (
+    ASK,
+    BID,
+    SHARE_SCALE,
+    Quote,
+    adjusted_midpoint,
+    day_payouts,
+    maker_q_min,
+    order_score,
+    sample_shares,
+)
 
 V, MIN = 30_000, 20_000_000  # 3 cents, 20 shares (micro-units)
 

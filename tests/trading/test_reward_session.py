@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
-from tests.trading.test_redemption import ledger_cash, start, venue_cash
 from tests.helpers import EngineProcess, live_desk, wait_until
+from tests.trading.test_redemption import ledger_cash, start, venue_cash
 
 pytestmark = pytest.mark.slow
 USDC = 1_000_000

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine.trading.core import TradingCore
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.settings import load_settings
+from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.clocks import ShiftedClock
-from contracts.settings import load_settings
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.02, "max_spread": 0.5}
@@ -187,7 +187,7 @@ def test_an_exit_that_cannot_sell_backs_off_alerts_once_and_says_when_it_clears(
     # Tried at once, then 5, 10 and 20 s later (not every pass, not every 5 s): the fourth, once
     # the bids were back, sold.
     assert [status for status, _ in attempts] == ["REJECTED"] * 3 + ["FILLED"], attempts
-    assert [b[1] - a[1] for a, b in zip(attempts, attempts[1:])] == [5_000, 10_000, 20_000]
+    assert [b[1] - a[1] for a, b in zip(attempts, attempts[1:], strict=False)] == [5_000, 10_000, 20_000]
     assert mm_orders == 0  # the strategy stayed out of the market while its exit could not sell
     alerts = _rows(core, "SELECT code, message FROM alerts WHERE code IN ('STOP_LOSS', 'EXIT_CLEARED') ORDER BY id")
     assert [code for code, _ in alerts] == ["STOP_LOSS", "EXIT_CLEARED"], alerts

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from contracts.domain import Level, Side
+from contracts.settings import load_settings
 from engine.trading import arbs
 from engine.trading.core import TradingCore
-from contracts.domain import Level, Side
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
-from contracts.settings import load_settings
 from tests.clocks import wait_for_beats
 from tests.helpers import paper_desk, wait_until
 

@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 import pytest
 
 from contracts.domain import Side, Tif
+from contracts.settings import Settings, load_settings
 from engine.feeds.pacing import Backoff, RetryPolicy
 from engine.feeds.wsloop import SocketOptions
 from engine.venues.base import OrderRequest
 from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from simulator.testing import SimHandle, approved_simulator
-from contracts.settings import Settings, load_settings
 
 T = TypeVar("T")
 QUIET = dict(agents=False, prefill_books=False, mined_delay_s=0.1, confirmed_delay_s=0.1, ws_idle_timeout_s=5.0,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.feeds.catalog import MarketCatalog
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues.base import OrderRejected, OrderRequest

@@ -14,8 +14,15 @@ import pytest
 from contracts.domain import Side
 from engine.feeds.pacing import Aborted
 from engine.venues.base import VenueOrderStatus
-from engine.venues.polymarket_limits import (CANCEL, CAPACITY_MARGIN, ORDER, RATE_MARGIN, TIERS, SignerBucket,
-                                             SignerLimits)
+from engine.venues.polymarket_limits import (
+    CANCEL,
+    CAPACITY_MARGIN,
+    ORDER,
+    RATE_MARGIN,
+    TIERS,
+    SignerBucket,
+    SignerLimits,
+)
 from simulator.signer_limits import TIERS as SIM_TIERS
 from simulator.testing import approved_simulator
 from tests.venues.conftest import FAST, QUIET, fresh_market, new_key, order, run, venue_for

@@ -9,7 +9,8 @@ import pytest
 from eth_account import Account
 from py_clob_client_v2 import ClobClient
 from py_clob_client_v2.config import get_contract_config
-from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2, Side as WireSide, SignatureTypeV2
+from py_clob_client_v2.order_utils import ExchangeOrderBuilderV2, SignatureTypeV2
+from py_clob_client_v2.order_utils import Side as WireSide
 from py_clob_client_v2.order_utils.model.order_data_v2 import SignedOrderV2
 
 from contracts.domain import Side, Tif

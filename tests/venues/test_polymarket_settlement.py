@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from contracts.settings import load_settings
 from engine.venues import onchain
 from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
 from engine.venues.settlement import SettlementTx
 from simulator.testing import SimHandle, approved_simulator
-from contracts.settings import load_settings
 
 USDC = 1_000_000
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from engine.execution import store
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, wait_until

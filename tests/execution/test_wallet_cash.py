@@ -1,0 +1,34 @@
+"""What the live ledger's cash should be, read from the wallet (engine/execution/recovery.py):
+its collateral plus winnings an older desk booked as cash at resolution that the wallet still
+holds unredeemed, each share at its outcome's payout (1, or 0.5 in a 50/50)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from contracts.domain import Outcome
+from engine.execution.recovery import wallet_cash
+from engine.venues.base import Balances
+from storage.engine_stores import execution_ledger
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+
+USDC = 1_000_000
+
+
+def test_unredeemed_winnings_of_legacy_settlements_count_at_their_payout(tmp_path: Path) -> None:
+    migrate(tmp_path / "d.db")
+    db = Database(tmp_path / "d.db")
+    with db.write() as conn:
+        execution_ledger.add_cash_entry(conn, mode="live", kind="settlement", amount=1, ref="c1:mm:Y1", note=None,
+                                        now=1)
+    payouts = {("c1", Outcome.YES): 1_000_000, ("c2", Outcome.YES): 500_000}
+    ex = SimpleNamespace(  # the executor's parts the computation reads: its database, mode, positions, catalog
+        db=db, mode="live",
+        state=SimpleNamespace(position_market={("mm", "Y1"): ("c1", Outcome.YES), ("mm", "Y2"): ("c2", Outcome.YES)}),
+        catalog=SimpleNamespace(payout=lambda cid, outcome: payouts.get((cid, outcome))))
+    balances = Balances(collateral=100 * USDC, tokens={"Y1": 20 * USDC, "Y2": 8 * USDC})
+    # c1 was booked as cash at resolution (legacy): its 20 winning shares are owed to the ledger's cash;
+    # c2 was not (a claim now): not counted.
+    assert wallet_cash(ex, balances) == 120 * USDC  # type: ignore[arg-type]  # the parts it reads, not an Executor
