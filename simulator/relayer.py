@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils import keccak
@@ -40,6 +41,23 @@ PROXY_FACTORY = "0xaB45c5A4B0c941a2F231C04C3f49182e1A254052"
 RELAY_HUB = "0xD216153c06E857cD7f72665E0aF1d7D82172F494"
 RELAY_ADDRESS = "0x" + keccak(text="simulator-relay").hex()[-40:]
 ZERO_ADDRESS = "0x" + "00" * 20
+# The Safe contract's own type hashes (GnosisSafe.sol, v1.3): its getTransactionHash, rebuilt here
+# from the contract rather than from a typed-data library, so a misreading is not shared with the
+# desk's signer (which builds EIP-712 typed data).
+SAFE_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(uint256 chainId,address verifyingContract)")
+SAFE_TX_TYPEHASH = keccak(text="SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,"
+                               "uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,"
+                               "uint256 nonce)")
+
+
+def safe_tx_hash(safe: str, to: str, data: bytes, nonce: int) -> bytes:
+    """What a Safe asks its owners to sign for a plain call (operation 0, no gas refund)."""
+    domain = keccak(abi_encode(["bytes32", "uint256", "address"], [SAFE_DOMAIN_TYPEHASH, CHAIN_ID, safe]))
+    fields = abi_encode(
+        ["bytes32", "address", "uint256", "bytes32", "uint8", "uint256", "uint256", "uint256", "address", "address",
+         "uint256"],
+        [SAFE_TX_TYPEHASH, to, 0, keccak(data), 0, 0, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS, nonce])
+    return keccak(b"\x19\x01" + domain + keccak(fields))
 PROXY_CALL = keccak(text="proxy((uint8,address,uint256,bytes)[])")[:4]
 WALLET_TYPES = {"WALLET": 3, "SAFE": 2, "PROXY": 1}  # relayer type -> the CLOB signature type
 NEW, EXECUTED, MINED, CONFIRMED = "STATE_NEW", "STATE_EXECUTED", "STATE_MINED", "STATE_CONFIRMED"
@@ -136,21 +154,7 @@ class Relayer:
         if not isinstance(params, dict) or str(params.get("operation", "")) != "0":
             raise HttpError(400, "invalid Safe transaction (only a plain call, operation 0, is supported)")
         wallet, to, data = str(body.get("proxyWallet", "")).lower(), str(body.get("to", "")), _hex(body.get("data"))
-        typed = {
-            "domain": {"chainId": CHAIN_ID, "verifyingContract": wallet},
-            "types": {"EIP712Domain": [{"name": "chainId", "type": "uint256"},
-                                       {"name": "verifyingContract", "type": "address"}],
-                      "SafeTx": [{"name": n, "type": t} for n, t in (
-                          ("to", "address"), ("value", "uint256"), ("data", "bytes"), ("operation", "uint8"),
-                          ("safeTxGas", "uint256"), ("baseGas", "uint256"), ("gasPrice", "uint256"),
-                          ("gasToken", "address"), ("refundReceiver", "address"), ("nonce", "uint256"))]},
-            "primaryType": "SafeTx",
-            "message": {"to": to, "value": 0, "data": data, "operation": 0, "safeTxGas": 0, "baseGas": 0,
-                        "gasPrice": 0, "gasToken": ZERO_ADDRESS, "refundReceiver": ZERO_ADDRESS,
-                        "nonce": _int(body.get("nonce"), "nonce")},
-        }
-        signable = encode_typed_data(full_message=typed)
-        digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
+        digest = safe_tx_hash(wallet, to, data, _int(body.get("nonce"), "nonce"))
         signature = _hex(body.get("signature"))
         if len(signature) != 65 or signature[64] not in (31, 32):
             raise HttpError(400, "invalid Safe signature (expected the packed eth_sign form, v 31 or 32)")

@@ -3,7 +3,7 @@
 A program gives a market a daily pool (pUSD), a max spread (cents from the adjusted midpoint)
 and a min size (shares). Every ``reward_sample_s`` (60 s, as the venue samples once a minute)
 each program market's resting orders are scored with the venue's published method
-(``contracts/reward_scoring.py``, the same function the desk uses for its estimate) and
+(``simulator/reward_scoring.py``, read from the docs apart from the desk's own estimate) and
 each maker's share of the sample is added to its day. At each payout (00:00 UTC by default,
 every ``reward_period_s`` otherwise, or ``POST /_sim/pay-rewards``) the days close, the pools
 are split by those shares, and each real maker whose day's total reaches the minimum (1 pUSD,
@@ -27,8 +27,6 @@ from typing import Any
 
 from eth_utils import keccak
 
-from contracts.reward_scoring import ASK, BID, Quote, adjusted_midpoint, day_payouts, sample_shares, scores_now
-
 from . import payouts
 from .accounts import Ledger
 from .activity import ActivityLog
@@ -37,6 +35,7 @@ from .chain import COLLATERAL
 from .markets import Market
 from .orders import Order
 from .payouts import utc_day
+from .reward_scoring import cutoff_midpoint, earns, sample_parts, split_pool
 from .units import to_micro
 from .views import _number
 
@@ -53,15 +52,6 @@ class Program:
     daily_pool: int  # micro-pUSD per UTC day
     max_spread: int  # micro-pUSD of price from the adjusted midpoint (the wire says cents)
     min_size: int  # micro-shares
-
-
-def quote_of(order: Order) -> Quote:
-    return Quote(order.id, order.maker_address.lower(), BID if order.yes_side == BID else ASK,
-                 order.yes_price, order.remaining)
-
-
-def book_quotes(book: Book) -> list[Quote]:
-    return [quote_of(o) for o in book.orders()]
 
 
 @dataclass
@@ -94,7 +84,7 @@ class Rewards:
             if market.closed or not market.accepting_orders:
                 continue
             orders = list(self.books[cid].orders())
-            shares = sample_shares([quote_of(o) for o in orders], program.max_spread, program.min_size)
+            shares = sample_parts(orders, program.max_spread, program.min_size)
             acc = self.open.setdefault((day, cid), Day())
             acc.samples += 1
             for maker, share in shares.items():
@@ -106,9 +96,8 @@ class Rewards:
         program = self.programs.get(order.market.condition_id)
         if program is None or not order.is_open or order.market.closed:
             return False
-        quotes = book_quotes(self.books[order.market.condition_id])
-        mid = adjusted_midpoint(quotes, program.min_size)
-        return scores_now(quote_of(order), mid, program.max_spread, program.min_size)
+        mid = cutoff_midpoint(self.books[order.market.condition_id].orders(), program.min_size)
+        return earns(order, mid, program.max_spread, program.min_size)
 
     # -- payouts ---------------------------------------------------------------------------
 
@@ -121,7 +110,7 @@ class Rewards:
         for key in [k for k in self.open if closing_today or k[0] < today]:
             day, cid = key
             acc = self.open.pop(key)
-            for maker, amount in day_payouts(self.programs[cid].daily_pool, acc.shares).items():
+            for maker, amount in split_pool(self.programs[cid].daily_pool, acc.shares).items():
                 if maker not in acc.internal and amount > 0:
                     due[(day, maker)] += amount
                     self.earned[(day, cid, maker)] = self.earned.get((day, cid, maker), 0) + amount

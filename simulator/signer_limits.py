@@ -23,6 +23,8 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
 from email.utils import formatdate
 
 from aiohttp import web
@@ -30,27 +32,28 @@ from aiohttp import web
 ORDER, CANCEL = "order", "cancel"
 
 
-@dataclass(frozen=True)
-class Tier:
+class Refill(NamedTuple):
+    per_second: float
+    burst: int
+
+
+class Tier(NamedTuple):
     name: str
-    order_rate: float  # tokens per second
-    order_burst: int
-    cancel_rate: float
-    cancel_burst: int
+    buckets: dict[str, Refill]  # ORDER and CANCEL
     cancel_debt: bool  # the cancel bucket may go below zero after a cancel-all
 
 
-# The venue's published tiers (by the maker wallet's 30-day volume); a new account is Standard.
-TIERS: dict[str, Tier] = {t.name: t for t in (
-    Tier("standard", 40, 60, 80, 120, True),
-    Tier("copper", 60, 90, 120, 180, True),
-    Tier("bronze", 80, 120, 160, 240, True),
-    Tier("silver", 200, 300, 400, 600, True),
-    Tier("gold", 400, 600, 800, 1200, True),
-    Tier("platinum", 450, 675, 900, 1350, False),
-    Tier("diamond", 525, 787, 1050, 1575, False),
-    Tier("elite", 600, 900, 1200, 1800, False),
-)}
+def _published_tiers() -> dict[str, Tier]:
+    """The venue's tiers as its documentation tabulates them (data/signer_tiers.json)."""
+    table = json.loads((Path(__file__).parent / "data" / "signer_tiers.json").read_text())
+    tiers = {}
+    for name, orders_s, orders_burst, cancels_s, cancels_burst, debt in table["rows"]:
+        tiers[name] = Tier(name, {ORDER: Refill(orders_s, orders_burst), CANCEL: Refill(cancels_s, cancels_burst)},
+                           bool(debt))
+    return tiers
+
+
+TIERS = _published_tiers()
 
 
 class _Bucket:
@@ -93,8 +96,7 @@ class SignerLimits:
         bucket = self.buckets.get(key)
         now = self.clock()
         if bucket is None:
-            rate, burst = ((self.tier.order_rate, self.tier.order_burst) if kind == ORDER
-                           else (self.tier.cancel_rate, self.tier.cancel_burst))
+            rate, burst = self.tier.buckets[kind]
             bucket = self.buckets[key] = _Bucket(rate, burst, now)
         bucket.refill(now)
         return bucket

@@ -97,6 +97,13 @@ def test_the_contracts_stand_below_engine_and_storage() -> None:
     assert _violations(("contracts",), (), ("engine", "storage", "pages", "simulator", "reports", "app")) == []
 
 
+def test_the_simulator_imports_nothing_of_the_desk() -> None:
+    """The simulator is a test instrument read from the venue's documentation: it shares no code
+    (and so no misreading) with the engine, the contracts, storage or the dashboard."""
+    assert _violations(("simulator",), (), ("engine", "contracts", "storage", "pages", "reports", "charts",
+                                            "app")) == []
+
+
 def test_the_engine_never_imports_the_dashboard_or_the_simulator() -> None:
     assert _violations(("engine",), (), ("pages", "simulator", "app")) == []
 

@@ -33,7 +33,7 @@ def test_the_engine_and_the_simulator_agree_on_the_tiers() -> None:
     for name, tier in TIERS.items():
         sim = SIM_TIERS[name]
         assert (tier.order_rate, tier.order_burst, tier.cancel_rate, tier.cancel_burst) == (
-            sim.order_rate, sim.order_burst, sim.cancel_rate, sim.cancel_burst), name
+            *sim.buckets["order"], *sim.buckets["cancel"]), name
 
 
 def test_a_bucket_on_a_fake_clock() -> None:
