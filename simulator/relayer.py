@@ -26,7 +26,7 @@ from aiohttp import web
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
-from eth_account.messages import encode_defunct, encode_typed_data
+from eth_account.messages import SignableMessage, encode_defunct
 from eth_utils import keccak
 
 from .chain import CHAIN_ID
@@ -48,6 +48,26 @@ SAFE_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(uint256 chainId,address verifyi
 SAFE_TX_TYPEHASH = keccak(text="SafeTx(address to,uint256 value,bytes data,uint8 operation,uint256 safeTxGas,"
                                "uint256 baseGas,uint256 gasPrice,address gasToken,address refundReceiver,"
                                "uint256 nonce)")
+
+
+# The deposit wallet's batch, hashed by EIP-712's rules written out (domain "DepositWallet" v1).
+WALLET_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,"
+                                     "address verifyingContract)")
+CALL_TYPEHASH = keccak(text="Call(address target,uint256 value,bytes data)")
+BATCH_TYPEHASH = keccak(text="Batch(address wallet,uint256 nonce,uint256 deadline,Call[] calls)"
+                             "Call(address target,uint256 value,bytes data)")
+
+
+def deposit_batch_message(wallet: str, nonce: int, deadline: int, calls: list[tuple[str, bytes]]) -> SignableMessage:
+    """What a deposit wallet's owner signs for a batch of plain calls."""
+    domain = keccak(abi_encode(["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                               [WALLET_DOMAIN_TYPEHASH, keccak(text="DepositWallet"), keccak(text="1"), CHAIN_ID,
+                                wallet]))
+    call_hashes = b"".join(keccak(abi_encode(["bytes32", "address", "uint256", "bytes32"],
+                                             [CALL_TYPEHASH, target, 0, keccak(data)])) for target, data in calls)
+    batch = keccak(abi_encode(["bytes32", "address", "uint256", "uint256", "bytes32"],
+                              [BATCH_TYPEHASH, wallet, nonce, deadline, keccak(call_hashes)]))
+    return SignableMessage(b"\x01", domain, batch)
 
 
 def safe_tx_hash(safe: str, to: str, data: bytes, nonce: int) -> bytes:
@@ -133,20 +153,8 @@ class Relayer:
             if not isinstance(call, dict) or _int(call.get("value", "0"), "value") != 0:
                 raise HttpError(400, "invalid call (native value is not supported)")
             calls.append((str(call.get("target", "")), _hex(call.get("data"))))
-        typed = {
-            "domain": {"name": "DepositWallet", "version": "1", "chainId": CHAIN_ID, "verifyingContract": wallet},
-            "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                                       {"name": "chainId", "type": "uint256"},
-                                       {"name": "verifyingContract", "type": "address"}],
-                      "Batch": [{"name": "wallet", "type": "address"}, {"name": "nonce", "type": "uint256"},
-                                {"name": "deadline", "type": "uint256"}, {"name": "calls", "type": "Call[]"}],
-                      "Call": [{"name": "target", "type": "address"}, {"name": "value", "type": "uint256"},
-                               {"name": "data", "type": "bytes"}]},
-            "primaryType": "Batch",
-            "message": {"wallet": wallet, "nonce": _int(body.get("nonce"), "nonce"), "deadline": deadline,
-                        "calls": [{"target": t, "value": 0, "data": d} for t, d in calls]},
-        }
-        _check_signer(encode_typed_data(full_message=typed), body.get("signature"), signer)
+        batch = deposit_batch_message(wallet, _int(body.get("nonce"), "nonce"), deadline, calls)
+        _check_signer(batch, body.get("signature"), signer)
         return wallet, calls
 
     def _safe(self, body: dict[str, Any], signer: str) -> tuple[str, list[tuple[str, bytes]]]:
