@@ -14,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import text
+from sqlmodel import Session, col, select
 
 from contracts.jsonsafe import preview, read_stored
+from contracts.tables import RiskLimit
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.desk import desk_status
 from storage.desk.desk_status import SHOWN_MESSAGE, EngineStatus
@@ -89,9 +91,10 @@ def status_summary(db: Database) -> dict[str, Any]:
 
 def risk_limit_rows(db: Database) -> pd.DataFrame:
     """Stored limits: name, value (decimal string, human unit), version, updated_at, updated_by."""
-    return to_utc(
-        _frame(db, "SELECT name, value, version, updated_at, updated_by FROM risk_limits"), "updated_at"
-    )
+    columns = ["name", "value", "version", "updated_at", "updated_by"]
+    with db.read() as conn:
+        rows = Session(bind=conn).exec(select(RiskLimit).order_by(col(RiskLimit.name))).all()
+    return to_utc(pd.DataFrame([row.model_dump(include=set(columns)) for row in rows], columns=columns), "updated_at")
 
 
 def engine_settings(db: Database) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,163 @@
+"""The desk's control and configuration: the engine row, the command queue, settings, limits, strategies, alerts,
+the audit trail, what was quarantined, the dashboard's sessions and login budget.
+
+Generated once from the migrated schema, then kept by hand: tests/storage/test_tables.py fails when
+a class and its migrated table differ."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class EngineState(SQLModel, table=True):
+    __tablename__ = "engine_state"
+
+    id: int | None = Field(default=None, primary_key=True)
+    state: str
+    desired_state: str
+    mode: str
+    kill_latched: int
+    crash_count: int
+    recent_crashes: str
+    clean_exit: int
+    updated_at: int
+    trading_state: str
+    venue_status: str
+    venue_conditions: str
+    pid: int | None = None
+    started_at: int | None = None
+    heartbeat_at: int | None = None
+    killed_at: int | None = None
+    kill_reason: str | None = None
+    last_error: str | None = None
+    trading_state_reason: str | None = None
+    trading_state_at: int | None = None
+    peak_equity: int | None = None
+    day_start_equity: int | None = None
+    day_started_at: int | None = None
+    venue_status_at: int | None = None
+    venue_status_detail: str | None = None
+
+class Command(SQLModel, table=True):
+    __tablename__ = "commands"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str
+    kind: str
+    payload: str
+    priority: int
+    status: str
+    actor: str
+    created_at: int
+    expires_at: int | None = None
+    claimed_at: int | None = None
+    finished_at: int | None = None
+    result: str | None = None
+    error: str | None = None
+
+class Setting(SQLModel, table=True):
+    __tablename__ = "settings"
+
+    key: str = Field(primary_key=True)
+    value: str
+    version: int
+    updated_at: int
+    updated_by: str
+
+class RiskLimit(SQLModel, table=True):
+    __tablename__ = "risk_limits"
+
+    name: str = Field(primary_key=True)
+    value: str
+    version: int
+    updated_at: int
+    updated_by: str
+
+class Strategy(SQLModel, table=True):
+    __tablename__ = "strategies"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    kind: str
+    params: str
+    markets: str
+    enabled: int
+    version: int
+    created_at: int
+    updated_at: int
+    updated_by: str
+    status: str
+    last_error: str | None = None
+    error_at: int | None = None
+
+class StrategySelection(SQLModel, table=True):
+    __tablename__ = "strategy_selection"
+
+    name: str = Field(primary_key=True)
+    selected: int
+    updated_at: int
+    note: str | None = None
+
+class StrategyLimit(SQLModel, table=True):
+    __tablename__ = "strategy_limits"
+
+    strategy: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    value: str
+    version: int
+    updated_at: int
+    updated_by: str
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alerts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: int
+    level: str
+    source: str
+    code: str
+    message: str
+    repeats: int
+    acked_at: int | None = None
+    acked_by: str | None = None
+    subject: str | None = None
+    last_at: int | None = None
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: int
+    actor: str
+    action: str
+    entity: str
+    before: str | None = None
+    after: str | None = None
+
+class QuarantinedRow(SQLModel, table=True):
+    __tablename__ = "quarantine"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    subject: str
+    problem: str
+    repair: str
+    at: int
+    row: str | None = None
+
+class LoginBudget(SQLModel, table=True):
+    __tablename__ = "login_budget"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tokens_milli: int
+    at_ms: int
+    window_start_ms: int
+    misses: int
+    alerted_at_ms: int | None = None
+
+class RevokedSession(SQLModel, table=True):
+    __tablename__ = "dashboard_sessions_revoked"
+
+    session_id: str = Field(primary_key=True)
+    expires_at: int
+    revoked_at: int

@@ -1,0 +1,131 @@
+"""Markets and what is recorded of them: the catalog, neg-risk events, ticks, price history and its import
+progress, signals, recording sessions, reward programs.
+
+Generated once from the migrated schema, then kept by hand: tests/storage/test_tables.py fails when
+a class and its migrated table differ."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class Market(SQLModel, table=True):
+    __tablename__ = "markets"
+
+    condition_id: str = Field(primary_key=True)
+    question: str
+    yes_token: str
+    no_token: str
+    outcomes: str
+    tick: int
+    min_size: int
+    neg_risk: int
+    active: int
+    closed: int
+    accepting_orders: int
+    volume: int
+    volume_24h: int
+    liquidity: int
+    tags: str
+    fee_rate_ppm: int
+    fee_exponent: int
+    tradable: int
+    first_seen_at: int
+    updated_at: int
+    origin: str
+    clear_book_on_start: int
+    gamma_id: str | None = None
+    slug: str | None = None
+    neg_risk_market_id: str | None = None
+    end_at: int | None = None
+    gamma_version: str | None = None
+    untradable_reason: str | None = None
+    resolved_outcome: str | None = None
+    fees_at: int | None = None
+    event_id: str | None = None
+    game_start_at: int | None = None
+    payout_yes: int | None = None
+    payout_no: int | None = None
+
+class MarketEvent(SQLModel, table=True):
+    """A Gamma event holding neg-risk markets (migration 0030), read by the catalog to judge sets."""
+
+    __tablename__ = "market_events"
+
+    id: str = Field(primary_key=True)
+    title: str
+    augmented: int  # 0 or 1: negRiskAugmented (named outcomes, placeholders and an Other market)
+    updated_at: int
+    neg_risk_market_id: str | None = None
+
+class EventMember(SQLModel, table=True):
+    __tablename__ = "event_members"
+
+    event_id: str = Field(primary_key=True)
+    condition_id: str = Field(primary_key=True)
+    role: str
+    question: str
+
+class Tick(SQLModel, table=True):
+    __tablename__ = "ticks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: int
+    token_id: str
+    kind: str
+    side: str | None = None
+    price: int | None = None
+    size: int | None = None
+    mid: int | None = None
+    data: str | None = None
+
+class PricePoint(SQLModel, table=True):
+    __tablename__ = "price_history"
+
+    token_id: str = Field(primary_key=True)
+    at: int = Field(primary_key=True)
+    price: int
+
+class ImportProgress(SQLModel, table=True):
+    __tablename__ = "import_progress"
+
+    token_id: str = Field(primary_key=True)
+    from_at: int = Field(primary_key=True)
+    to_at: int = Field(primary_key=True)
+    done_until: int
+    points: int
+    updated_at: int
+
+class Signal(SQLModel, table=True):
+    __tablename__ = "signals"
+
+    condition_id: str = Field(primary_key=True)
+    source: str = Field(primary_key=True)
+    fair_value: int
+    version: int
+    updated_at: int
+    updated_by: str
+    expires_at: int | None = None
+    detail: str | None = None
+
+class RecordingSession(SQLModel, table=True):
+    __tablename__ = "recording_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    notes: str
+    markets: str
+    started_at: int
+    origin: str
+    created_by: str
+    updated_at: int
+    stopped_at: int | None = None
+
+class RewardProgram(SQLModel, table=True):
+    __tablename__ = "reward_programs"
+
+    condition_id: str = Field(primary_key=True)
+    daily_pool: int
+    max_spread: int
+    min_size: int
+    updated_at: int

@@ -1,0 +1,33 @@
+"""Backtest runs.
+
+Generated once from the migrated schema, then kept by hand: tests/storage/test_tables.py fails when
+a class and its migrated table differ."""
+
+from __future__ import annotations
+
+from sqlmodel import Field, SQLModel
+
+
+class StrategyRun(SQLModel, table=True):
+    __tablename__ = "strategy_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    created_at: int
+    status: str
+    strategy_kind: str
+    params: str
+    markets: str
+    from_at: int
+    to_at: int
+    seed: int
+    source: str
+    progress: int
+    events: int
+    finished_at: int | None = None
+    metrics: str | None = None
+    equity_curve: str | None = None
+    trades: str | None = None
+    error: str | None = None
+    pid: int | None = None
+    orders: str | None = None
