@@ -23,9 +23,9 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formatdate
 from pathlib import Path
 from typing import NamedTuple
-from email.utils import formatdate
 
 from aiohttp import web
 
