@@ -33,9 +33,10 @@ def run_markout_figure(metrics: Mapping[str, Any] | None, title: str) -> go.Figu
         return empty_figure(title, "No markouts: the run made no fill with a later mid or a resolution")
     counts = [f"{int(n):,} fills" if isinstance(n, int) else "fills not counted" for _, _, n, _ in rows]
     fig = go.Figure(go.Bar(
-        x=[r[0] for r in rows], y=[r[1] for r in rows], text=[f"{r[1]:+,.0f} bps · {c}" for r, c in zip(rows, counts, strict=False)],
+        x=[r[0] for r in rows], y=[r[1] for r in rows],
+        text=[f"{r[1]:+,.0f} bps · {c}" for r, c in zip(rows, counts, strict=True)],
         textposition="outside", cliponaxis=False, marker_color=[GREEN if (r[1] or 0) >= 0 else RED for r in rows],
-        customdata=[f"{r[3] or 0:+,.2f} USDC, {c}" for r, c in zip(rows, counts, strict=False)],
+        customdata=[f"{r[3] or 0:+,.2f} USDC, {c}" for r, c in zip(rows, counts, strict=True)],
         hovertemplate="%{y:+,.0f} bps (%{customdata})<extra></extra>"))
     fig.add_hline(y=0, line_color=GREY, line_dash="dot")
     fig.update_yaxes(title_text="markout (bps of the fills measured)", tickformat="+,.0f", zeroline=False)
@@ -55,7 +56,8 @@ def markout_curve_figure(per_strategy: pd.DataFrame, title: str) -> go.Figure:
         hover = [f"{_number(row[f'usdc_{h}']) or 0:+,.2f} USDC over {int(row[f'fills_{h}'])} fills"
                  for h in HORIZON_LABELS]
         fig.add_trace(go.Scatter(x=labels, y=points, name=text.plotly(row["strategy"]), mode="lines+markers",
-                                 customdata=hover, hovertemplate="%{y:+,.0f} bps (%{customdata})<extra>%{fullData.name}</extra>",
+                                 customdata=hover,
+                                 hovertemplate="%{y:+,.0f} bps (%{customdata})<extra>%{fullData.name}</extra>",
                                  connectgaps=False))
     fig.add_hline(y=0, line_color=GREY, line_dash="dot")
     fig.update_yaxes(title_text="markout (bps of notional)", tickformat="+,.0f", zeroline=False)

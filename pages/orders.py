@@ -9,6 +9,7 @@ from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.portfolio import positions_table
+from pages.widgets.round_trips import round_trips_panel
 from pages.widgets.trade_tables import cancel_picker, fills_table, filters, orders_table
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries.trading_queries import TradeFilter
@@ -17,12 +18,14 @@ ORDERS_REFRESH_S = 5  # the tables follow the engine's fills and cancels without
 
 
 @st.fragment(run_every=ORDERS_REFRESH_S)
-def _orders_and_fills(base: TradeFilter) -> None:
-    orders_tab, fills_tab = st.tabs(["Orders", "Fills"])
+def _orders_and_fills(base: TradeFilter, mode: str) -> None:
+    orders_tab, fills_tab, trips_tab = st.tabs(["Orders", "Fills", "Round trips"])
     with orders_tab:
         orders_table(db, base)
     with fills_tab:
         fills_table(db, base)
+    with trips_tab:
+        round_trips_panel(db, base.mode or mode, base.strategy)
 
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -39,4 +42,4 @@ positions_table(db, mode, key="orders")
 show_dialog(db, "cancel_order", "exit")
 st.subheader("Filters")
 base = filters(db, mode)
-_orders_and_fills(base)
+_orders_and_fills(base, mode)

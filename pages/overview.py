@@ -92,6 +92,7 @@ def portfolio_panel() -> None:
         portfolio.equity_chart(db, mode)
     with right:
         portfolio.usage_chart(db, mode)
+    portfolio.profit_bars(db, mode)
     st.subheader("Open positions")
     portfolio.positions_table(db, mode)
     st.subheader("Redeemable")

@@ -38,6 +38,7 @@ class EngineState(SQLModel, table=True):
     venue_status_at: int | None = None
     venue_status_detail: str | None = None
 
+
 class Command(SQLModel, table=True):
     __tablename__ = "commands"
 
@@ -55,6 +56,7 @@ class Command(SQLModel, table=True):
     result: str | None = None
     error: str | None = None
 
+
 class Setting(SQLModel, table=True):
     __tablename__ = "settings"
 
@@ -64,6 +66,7 @@ class Setting(SQLModel, table=True):
     updated_at: int
     updated_by: str
 
+
 class RiskLimit(SQLModel, table=True):
     __tablename__ = "risk_limits"
 
@@ -72,6 +75,7 @@ class RiskLimit(SQLModel, table=True):
     version: int
     updated_at: int
     updated_by: str
+
 
 class Strategy(SQLModel, table=True):
     __tablename__ = "strategies"
@@ -90,6 +94,7 @@ class Strategy(SQLModel, table=True):
     last_error: str | None = None
     error_at: int | None = None
 
+
 class StrategySelection(SQLModel, table=True):
     __tablename__ = "strategy_selection"
 
@@ -97,6 +102,7 @@ class StrategySelection(SQLModel, table=True):
     selected: int
     updated_at: int
     note: str | None = None
+
 
 class StrategyLimit(SQLModel, table=True):
     __tablename__ = "strategy_limits"
@@ -107,6 +113,7 @@ class StrategyLimit(SQLModel, table=True):
     version: int
     updated_at: int
     updated_by: str
+
 
 class Alert(SQLModel, table=True):
     __tablename__ = "alerts"
@@ -123,6 +130,7 @@ class Alert(SQLModel, table=True):
     subject: str | None = None
     last_at: int | None = None
 
+
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
 
@@ -133,6 +141,7 @@ class AuditEntry(SQLModel, table=True):
     entity: str
     before: str | None = None
     after: str | None = None
+
 
 class QuarantinedRow(SQLModel, table=True):
     __tablename__ = "quarantine"
@@ -145,6 +154,7 @@ class QuarantinedRow(SQLModel, table=True):
     at: int
     row: str | None = None
 
+
 class LoginBudget(SQLModel, table=True):
     __tablename__ = "login_budget"
 
@@ -154,6 +164,7 @@ class LoginBudget(SQLModel, table=True):
     window_start_ms: int
     misses: int
     alerted_at_ms: int | None = None
+
 
 class RevokedSession(SQLModel, table=True):
     __tablename__ = "dashboard_sessions_revoked"

@@ -47,6 +47,7 @@ class Market(SQLModel, table=True):
     payout_yes: int | None = None
     payout_no: int | None = None
 
+
 class MarketEvent(SQLModel, table=True):
     """A Gamma event holding neg-risk markets (migration 0030), read by the catalog to judge sets."""
 
@@ -58,6 +59,7 @@ class MarketEvent(SQLModel, table=True):
     updated_at: int
     neg_risk_market_id: str | None = None
 
+
 class EventMember(SQLModel, table=True):
     __tablename__ = "event_members"
 
@@ -65,6 +67,7 @@ class EventMember(SQLModel, table=True):
     condition_id: str = Field(primary_key=True)
     role: str
     question: str
+
 
 class Tick(SQLModel, table=True):
     __tablename__ = "ticks"
@@ -79,12 +82,14 @@ class Tick(SQLModel, table=True):
     mid: int | None = None
     data: str | None = None
 
+
 class PricePoint(SQLModel, table=True):
     __tablename__ = "price_history"
 
     token_id: str = Field(primary_key=True)
     at: int = Field(primary_key=True)
     price: int
+
 
 class ImportProgress(SQLModel, table=True):
     __tablename__ = "import_progress"
@@ -95,6 +100,7 @@ class ImportProgress(SQLModel, table=True):
     done_until: int
     points: int
     updated_at: int
+
 
 class Signal(SQLModel, table=True):
     __tablename__ = "signals"
@@ -108,6 +114,7 @@ class Signal(SQLModel, table=True):
     expires_at: int | None = None
     detail: str | None = None
 
+
 class RecordingSession(SQLModel, table=True):
     __tablename__ = "recording_sessions"
 
@@ -120,6 +127,7 @@ class RecordingSession(SQLModel, table=True):
     created_by: str
     updated_at: int
     stopped_at: int | None = None
+
 
 class RewardProgram(SQLModel, table=True):
     __tablename__ = "reward_programs"

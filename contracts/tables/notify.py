@@ -18,6 +18,7 @@ class NotifierState(SQLModel, table=True):
     event_cursor: int
     summary_at: int | None = None
 
+
 class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
 
@@ -37,6 +38,7 @@ class Notification(SQLModel, table=True):
     last_attempt_at: int | None = None
     error: str | None = None
 
+
 class NotifyEvent(SQLModel, table=True):
     __tablename__ = "notify_events"
 
@@ -44,6 +46,7 @@ class NotifyEvent(SQLModel, table=True):
     at: int
     kind: str
     ref: int
+
 
 class NotifyDigest(SQLModel, table=True):
     __tablename__ = "notify_digest"
@@ -56,6 +59,7 @@ class NotifyDigest(SQLModel, table=True):
     last_at: int
     latest: str
 
+
 class NewsFeed(SQLModel, table=True):
     __tablename__ = "news_feeds"
 
@@ -67,6 +71,7 @@ class NewsFeed(SQLModel, table=True):
     polled_at: int | None = None
     ok_at: int | None = None
     error: str | None = None
+
 
 class NewsSeen(SQLModel, table=True):
     __tablename__ = "news_seen"

@@ -39,6 +39,7 @@ class Order(SQLModel, table=True):
     acked_at: int | None = None
     closed_at: int | None = None
 
+
 class Fill(SQLModel, table=True):
     __tablename__ = "fills"
 
@@ -60,6 +61,7 @@ class Fill(SQLModel, table=True):
     matched_at: int
     updated_at: int
 
+
 class Position(SQLModel, table=True):
     __tablename__ = "positions"
 
@@ -75,6 +77,7 @@ class Position(SQLModel, table=True):
     fees: int
     updated_at: int
 
+
 class CashEntry(SQLModel, table=True):
     __tablename__ = "cash_ledger"
 
@@ -85,6 +88,7 @@ class CashEntry(SQLModel, table=True):
     amount: int
     ref: str
     note: str | None = None
+
 
 class Claim(SQLModel, table=True):
     __tablename__ = "claims"
@@ -103,6 +107,7 @@ class Claim(SQLModel, table=True):
     paid_by: str | None = None
     settled_at: int | None = None
 
+
 class SettlementTx(SQLModel, table=True):
     __tablename__ = "settlement_txs"
 
@@ -120,6 +125,7 @@ class SettlementTx(SQLModel, table=True):
     via: str | None = None
     error: str | None = None
 
+
 class PositionConversion(SQLModel, table=True):
     __tablename__ = "position_conversions"
 
@@ -134,6 +140,7 @@ class PositionConversion(SQLModel, table=True):
     at: int
     tx_id: int
     status: str
+
 
 class PaperOrder(SQLModel, table=True):
     __tablename__ = "paper_orders"
@@ -152,6 +159,7 @@ class PaperOrder(SQLModel, table=True):
     updated_at: int
     expires_at: int | None = None
 
+
 class PaperTrade(SQLModel, table=True):
     __tablename__ = "paper_trades"
 
@@ -167,6 +175,7 @@ class PaperTrade(SQLModel, table=True):
     matched_at: int
     settle_at: int
     updated_at: int
+
 
 class PaperSettlement(SQLModel, table=True):
     __tablename__ = "paper_settlements"
@@ -187,6 +196,7 @@ class PaperSettlement(SQLModel, table=True):
     error: str | None = None
     settled_at: int | None = None
 
+
 class PortfolioSnapshot(SQLModel, table=True):
     __tablename__ = "portfolio_snapshots"
 
@@ -204,6 +214,7 @@ class PortfolioSnapshot(SQLModel, table=True):
     exposure: int
     redeemable: int
 
+
 class StrategySnapshot(SQLModel, table=True):
     __tablename__ = "strategy_snapshots"
 
@@ -215,6 +226,7 @@ class StrategySnapshot(SQLModel, table=True):
     unrealized: int
     fees: int
     exposure: int
+
 
 class Decision(SQLModel, table=True):
     __tablename__ = "decisions"
@@ -232,6 +244,7 @@ class Decision(SQLModel, table=True):
     reason: str
     detail: str | None = None
 
+
 class StrategyRisk(SQLModel, table=True):
     __tablename__ = "strategy_risk"
 
@@ -244,6 +257,7 @@ class StrategyRisk(SQLModel, table=True):
     peak_equity: int | None = None
     day_start_pnl: int | None = None
     day_started_at: int | None = None
+
 
 class FillMarkout(SQLModel, table=True):
     __tablename__ = "fill_markouts"
@@ -258,6 +272,7 @@ class FillMarkout(SQLModel, table=True):
     mid: int | None = None
     markout: int | None = None
 
+
 class RewardScore(SQLModel, table=True):
     __tablename__ = "reward_scores"
 
@@ -270,6 +285,7 @@ class RewardScore(SQLModel, table=True):
     scoring: int
     checked_at: int
     venue_scoring: int | None = None
+
 
 class RewardDay(SQLModel, table=True):
     __tablename__ = "reward_days"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from contracts.average_cost import sell_step
 from contracts.domain import MICRO, Side, notional
 from contracts.order_status import SETTLED_FILL
 from contracts.venue_rules import FEE_STEP as FEE_STEP
@@ -62,15 +63,15 @@ def apply_fill(held: int, cost: int, fill: FillFact) -> FillStep:
     """One fill against `held` shares costing `cost`: a sell removes the average cost of the
     shares it closes (none when nothing is held); a FAILED (ghost) fill never happened.
 
-    The one place the average-cost rule lives: `fold` and the backtest's per-trade PnL both
-    step through it, so the two cannot disagree.
+    The average-cost rule itself is contracts/average_cost.py's (the dashboard's trade PnL reads
+    fills back through it); `fold` and the backtest's per-trade PnL both step through here.
     """
     if fill.status is TradeStatus.FAILED:
         return FillStep(0, cost, None, 0)
     if fill.side is Side.BUY:
         return FillStep(fill.size, cost + notional(fill.price, fill.size), None, fill.fee)
-    removed = cost * min(fill.size, held) // held if held > 0 else 0
-    return FillStep(-fill.size, cost - removed, notional(fill.price, fill.size) - removed, fill.fee)
+    removed, realized = sell_step(held, cost, fill.price, fill.size)
+    return FillStep(-fill.size, cost - removed, realized, fill.fee)
 
 
 def add_fill(totals: PositionTotals, fill: FillFact) -> PositionTotals:

@@ -11,6 +11,7 @@ import streamlit as st
 from charts import backtest as figures
 from charts import text
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
+from charts.profit import PERIODS, profit_bars_figure
 from charts.tables import Col
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
 from pages.widgets.common import plural, utc
@@ -176,6 +177,9 @@ def _charts(run: backtest_queries.BacktestRun) -> None:
         st.plotly_chart(
             figures.trades_figure(run.trades, "Fills", x_range=span), key="bt_trades", width="stretch",
                 config=CHART_CONFIG)
+    period = st.segmented_control("Profit by", list(PERIODS), default="day", key="bt_profit_by") or "day"
+    st.plotly_chart(profit_bars_figure(run.curve, period, f"Profit by {period} (run #{run.id})"), key="bt_profit",
+                    width="stretch", config=CHART_CONFIG)
     if run.trades.empty:
         return
     st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import streamlit as st
 
+from charts.profit import PERIODS, profit_bars_figure
 from charts.tables import Col
 from pages.widgets import figures
 from pages.widgets.common import money, pct, usdc, utc
@@ -17,7 +18,7 @@ from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database, now_ms
 
-EQUITY_CHART, USAGE_CHART = "equity_chart", "usage_chart"
+EQUITY_CHART, USAGE_CHART, PROFIT_CHART, PROFIT_PERIOD = "equity_chart", "usage_chart", "profit_chart", "profit_by"
 EQUITY_WINDOW_MS = 30 * 86_400_000
 
 
@@ -44,6 +45,13 @@ def equity_chart(db: Database, mode: str) -> None:
     curve = portfolio_queries.equity_curve(db, mode, since_ms=now_ms() - EQUITY_WINDOW_MS)
     st.plotly_chart(figures.equity_figure(curve, f"{mode}, last 30 days"), key=EQUITY_CHART, width="stretch",
         config=CHART_CONFIG)
+
+
+def profit_bars(db: Database, mode: str) -> None:
+    """Profit by day, week or month, measured on each day's closing equity."""
+    period = st.segmented_control("Profit by", list(PERIODS), default="day", key=PROFIT_PERIOD) or "day"
+    st.plotly_chart(profit_bars_figure(portfolio_queries.daily_closes(db, mode), period, f"{mode}: profit by {period}"),
+                    key=PROFIT_CHART, width="stretch", config=CHART_CONFIG)
 
 
 def usage_chart(db: Database, mode: str) -> portfolio_queries.RiskUsage:

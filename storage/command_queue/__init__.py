@@ -1,1 +1,3 @@
-"""The command queue: what a page, the CLI or the bot posts for the engine, its payloads, its effects, and waiting for the answer."""
+"""The command queue: what a page, the CLI or the bot posts for the engine, its payloads, its effects,
+and waiting for the answer.
+"""

@@ -29,6 +29,21 @@ def open_order_count(db: Database, mode: str | None = None) -> int:
 # -- portfolio: equity, today's PnL, positions ----------------------------------------------------
 
 
+def daily_closes(db: Database, mode: str) -> pd.DataFrame:
+    """The first snapshot's equity and each UTC day's last (columns at: UTC, equity: USDC): what
+    profit by day, week or month is measured on, exact whatever the desk's age (one row a day)."""
+    with db.read() as conn:
+        rows = conn.execute(text(
+            """SELECT at, equity FROM (SELECT MIN(at) AS at, equity FROM portfolio_snapshots WHERE mode = :m)
+               WHERE at IS NOT NULL
+               UNION
+               SELECT MAX(at), equity FROM portfolio_snapshots WHERE mode = :m GROUP BY at / 86400000
+               ORDER BY at"""), {"m": mode}).all()
+    frame = pd.DataFrame(rows, columns=["at", "equity"])
+    frame["equity"] = frame["equity"].astype("float64") / MICRO
+    return to_utc(frame, "at")
+
+
 def equity_curve(
     db: Database, mode: str, *, since_ms: int | None = None, max_points: int = 800
 ) -> pd.DataFrame:

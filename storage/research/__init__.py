@@ -1,1 +1,3 @@
-"""Research data: recordings and sessions, history imports, backtest runs and their scratch ledger, sweeps, markouts."""
+"""Research data: recordings and sessions, history imports, backtest runs and their scratch ledger,
+sweeps, markouts.
+"""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,7 @@ def test_the_report_reads_at_1366_and_1920_pixels(tmp_path: Path) -> None:
     report = _report(tmp_path)
     charts = report.read_text().count('class="plotly-graph-div"')
     chromium = Chromium(tmp_path / "profile", tmp_path / "chromium.log")
-    found: dict[int, list[dict]] = {}  # type: ignore[type-arg]  # JSON from the page
+    found: dict[int, list[dict[str, Any]]] = {}  # JSON from the page
 
     async def drive() -> None:
         page = await Page.open(chromium.page_ws_url())

@@ -97,7 +97,15 @@ def page(logged_in: Callable[[], AppTest]) -> Callable[[str], AppTest]:
 def _shown_tables() -> list[dict[str, Any]]:
     """Every column set the pages draw as tables (charts/tables.py), to read a rendered
     table back under its data's column names."""
-    from pages.widgets import backtest_results, controls, market_panels, portfolio, risk_panels, trade_tables
+    from pages.widgets import (
+        backtest_results,
+        controls,
+        market_panels,
+        portfolio,
+        risk_panels,
+        round_trips,
+        trade_tables,
+    )
     from pages.widgets.audit_panels import AUDIT_COLUMNS, LOG_COLUMNS
     from pages.widgets.strategy_panels import instance_columns
     from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
@@ -106,7 +114,7 @@ def _shown_tables() -> list[dict[str, Any]]:
             portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
             backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
-            instance_columns("paper"), instance_columns("live")]
+            instance_columns("paper"), instance_columns("live"), round_trips.TRIP_COLUMNS, round_trips.FILL_COLUMNS]
 
 
 def tables_of(at: AppTest) -> list[pd.DataFrame]:

@@ -217,3 +217,12 @@ def test_the_exit_answer_says_what_sold_and_why_anything_did_not(orders: AppTest
     answering.join(10)
     said = " ".join(s.value for s in orders.success)
     assert "sold 12 of 20" in said and "not sold: 8 shares found no bid above the floor 0\\.45" in said
+
+
+def test_round_trips_name_the_market_and_say_how_long_and_why(orders: AppTest) -> None:
+    """The seeded paper fills: mm-btc bought 20 YES and holds them (an open trip, no exit yet)."""
+    trips = table_with(orders, "exit")
+    assert list(trips["exit"]) == ["open"] and list(trips["held"]) == ["—"]
+    assert trips["question"].iloc[0].startswith("Will Bitcoin") and trips["bought"].iloc[0] == pytest.approx(20)
+    (fills,) = [t for t in tables_of(orders) if {"realized", "reason", "matched_at"} <= set(t.columns)]
+    assert set(fills["side"]) == {"BUY"} and fills["realized"].isna().all()  # a buy realizes nothing

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import chart_traces, table_with
 from tests.dashboard.reading import as_read
 
 PAGES = ("overview", "markets", "orders", "strategies", "risk", "settings", "backtest", "audit")
@@ -76,4 +76,7 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
     )
     assert set(table_with(at, "code")["code"]) == {"DAILY_LOSS", "STRATEGY_ERROR"}
     charts = at.get("plotly_chart")
-    assert len(charts) == 2  # equity with drawdown, usage against the limits
+    assert len(charts) == 3  # equity with drawdown, usage against the limits, profit by day
+    # The seeded equity went 10,000 -> 10,100 over the last five hours: the days' bars add up to it.
+    (bars,) = chart_traces(next(c for c in charts if c.key == "profit_chart")).values()
+    assert sum(bars["y"]) == pytest.approx(100.0)

@@ -66,10 +66,11 @@ def test_the_check_names_each_kind_of_difference(tmp_path: Path) -> None:
         stray: int  # no such column
         # updated_at and neg_risk_market_id missing
 
-    drifted = {**dict(SQLModel.metadata.tables), "market_events": DriftedEvent.__table__}
+    planted = SQLModel.metadata.tables["drifted_events"]
+    drifted = {**dict(SQLModel.metadata.tables), "market_events": planted}
     del drifted["ticks"], drifted["drifted_events"]
     found = differences(migrated, drifted)
-    SQLModel.metadata.remove(DriftedEvent.__table__)
+    SQLModel.metadata.remove(planted)
     assert found == [
         "table ticks: no class",
         "market_events.id: migrated ('TEXT', True, True), declared ('INTEGER', True, True)",

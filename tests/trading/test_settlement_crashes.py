@@ -158,7 +158,7 @@ def test_a_redemption_whose_answer_is_lost_is_paid_once_even_sent_twice(tmp_path
         assert _rows(engine, "SELECT state, ref FROM settlement_txs WHERE kind = 'redeem'") == [("sending", None)]
         again = engine.run("redeem", {"condition_id": cid}, timeout=30)
         assert again.status == "done", again.error
-        assert json.loads(again.result)["redeems"][0]["sent"] is True
+        assert json.loads(again.result or "{}")["redeems"][0]["sent"] is True
         wait_until(lambda: _rows(engine, "SELECT status FROM claims") == [("paid",)], 60, interval=0.2,
                    what="the claim paid by the first redemption, mined late")
         # Both closed: the second mined (it found nothing left and paid 0), the first, never

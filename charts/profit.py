@@ -1,0 +1,39 @@
+"""Profit by day, week or month (pure plotly): each period's change in equity, green when it made
+money and red when it lost, from an equity curve (the desk's portfolio snapshots, or a backtest's
+curve). A period's profit is its last equity less the last equity before it (its first, for the
+curve's first period), so fees, marks and payouts are all in it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from charts import text
+from charts.style import GREEN, LAYOUT, MONEY, RED, empty_figure
+
+PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}  # weeks run Monday to Sunday, UTC
+
+
+def period_profit(curve: pd.DataFrame, period: str) -> pd.DataFrame:
+    """`curve` (columns at: UTC timestamps, equity: USDC) -> one row per period: start, profit."""
+    if curve.empty:
+        return pd.DataFrame(columns=["start", "profit"])
+    ordered = curve.sort_values("at")
+    utc = ordered["at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    closes = ordered.groupby(utc.dt.to_period(PERIODS[period]))["equity"].last()
+    before = closes.shift(1)
+    before.iloc[0] = ordered["equity"].iloc[0]
+    return pd.DataFrame({"start": closes.index.to_timestamp(), "profit": (closes - before).to_numpy()})
+
+
+def profit_bars_figure(curve: pd.DataFrame, period: str, title: str) -> go.Figure:
+    profit = period_profit(curve, period)
+    if profit.empty:
+        return empty_figure(title, "No equity recorded yet")
+    fig = go.Figure(go.Bar(x=profit["start"], y=profit["profit"],
+                           marker_color=[GREEN if p >= 0 else RED for p in profit["profit"]],
+                           hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:+{MONEY}}} USDC<extra>{period}</extra>"))
+    fig.update_yaxes(title_text="profit (USDC)", tickformat=MONEY, zeroline=True)
+    fig.update_xaxes(title_text=f"{period} (UTC)")
+    fig.update_layout(title=text.plotly(title), height=300, showlegend=False, **LAYOUT)
+    return fig

@@ -1,0 +1,29 @@
+"""Profit by day, week and month (charts/profit.py), by hand: each period's last equity less the
+one before it (the curve's first equity for the first period); weeks run Monday to Sunday, UTC."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from charts.profit import period_profit, profit_bars_figure
+
+CURVE = pd.DataFrame({"at": pd.to_datetime(["2026-11-01 10:00", "2026-11-01 20:00", "2026-11-02 09:00",
+                                            "2026-11-03 12:00", "2026-12-01 00:30"], utc=True),
+                      "equity": [100.0, 103.0, 101.0, 110.5, 90.0]})
+
+
+def test_profit_per_day_week_and_month_by_hand() -> None:
+    days = period_profit(CURVE, "day")
+    assert list(days["profit"]) == [3.0, -2.0, 9.5, -20.5]  # Nov 1: 103 - 100; Nov 2: 101 - 103; ...
+    weeks = period_profit(CURVE, "week")  # Sunday Nov 1 ends a week; Monday Nov 2 starts the next
+    assert [str(s.date()) for s in weeks["start"]] == ["2026-10-26", "2026-11-02", "2026-11-30"]
+    assert list(weeks["profit"]) == [3.0, 7.5, -20.5]
+    months = period_profit(CURVE, "month")
+    assert list(months["profit"]) == [10.5, -20.5]
+
+
+def test_bars_are_green_for_gains_and_red_for_losses() -> None:
+    fig = profit_bars_figure(CURVE, "day", "Profit by day")
+    assert list(fig.data[0].y) == [3.0, -2.0, 9.5, -20.5]
+    assert fig.data[0].marker.color == ("#2e7d32", "#c62828", "#2e7d32", "#c62828")
+    assert profit_bars_figure(CURVE.iloc[:0], "day", "Profit by day").layout.annotations  # says why empty
