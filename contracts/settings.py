@@ -254,7 +254,7 @@ def _notify_urls(raw: str | None) -> tuple[Secret, ...]:
     for number, url in enumerate(urls, 1):
         if not _URL.match(url):
             raise SettingsError(f"NOTIFY_URLS entry {number} is not a URL of the form scheme://... "
-                                "(see README: Notifications). Fix it in .env.")
+                                "(see docs/notifications.md). Fix it in .env.")
     if len(urls) > MAX_NOTIFY_URLS:
         raise SettingsError(f"NOTIFY_URLS holds {len(urls)} destinations; at most {MAX_NOTIFY_URLS}.")
     return tuple(Secret(u) for u in urls)
@@ -275,7 +275,7 @@ def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
     if not raw:
         if chats_raw:
             raise SettingsError("TELEGRAM_ALLOWED_CHATS is set but TELEGRAM_BOT_TOKEN is not: put the token "
-                                "BotFather gave you in .env (see README: Telegram bot), or clear both.")
+                                "BotFather gave you in .env (see docs/notifications.md: Telegram bot), or clear both.")
         return None
     if not _TELEGRAM_TOKEN.match(raw):
         raise SettingsError("TELEGRAM_BOT_TOKEN is malformed: expected the token BotFather gives, like "
@@ -286,11 +286,11 @@ def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
             continue
         if not re.fullmatch(r"-?[0-9]{1,20}", part):
             raise SettingsError(f"TELEGRAM_ALLOWED_CHATS: {part[:30]!r} is not a chat id (a whole number, negative "
-                                "for a group; see README: Telegram bot). Fix it in .env.")
+                                "for a group; see docs/notifications.md: Telegram bot). Fix it in .env.")
         chats.add(int(part))
     if not chats:
         raise SettingsError("TELEGRAM_BOT_TOKEN is set but TELEGRAM_ALLOWED_CHATS is empty: list the chat ids the "
-                            "bot may answer (see README: Telegram bot, finding your chat id).")
+                            "bot may answer (see docs/notifications.md: Telegram bot, finding your chat id).")
     if len(chats) > MAX_TELEGRAM_CHATS:
         raise SettingsError(f"TELEGRAM_ALLOWED_CHATS lists {len(chats)} chats; at most {MAX_TELEGRAM_CHATS}.")
     api = env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API

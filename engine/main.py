@@ -165,7 +165,7 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     harmless post-only order placed and cancelled); each failure names the setting to change."""
     if not settings.live_credentials_present:
         raise CliError("no wallet key is configured (POLY_KEYSTORE or POLY_PRIVATE_KEY in .env): nothing to check "
-                       "(see README: Going live)")
+                       "(see docs/going-live.md)")
     plain = keystore.plain_key_in_use(settings)
     settings = keystore.unlock(settings)
     import asyncio

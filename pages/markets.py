@@ -20,10 +20,11 @@ st.title("Markets")
 flash()
 
 spec = search_filters(db)
-picked = results(db, spec)
+mode = queries.engine_status(db).mode
+picked = results(db, spec, mode)
 if picked is not None:
     st.divider()
-    detail(db, picked, queries.engine_status(db).mode)
+    detail(db, picked, mode)
 show_dialog(db, "exit")
 
 st.divider()

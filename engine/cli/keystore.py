@@ -35,7 +35,7 @@ MAX_KEYSTORE = 64 * 1024
 # A hostile or corrupt keystore must not make the unlock take hours or all memory.
 MAX_SCRYPT_N, MAX_SCRYPT_R, MAX_SCRYPT_P, MAX_PBKDF2_C = 2**20, 16, 4, 10_000_000
 PLAIN_KEY_WARNING = ("the wallet key is kept in plain text (POLY_PRIVATE_KEY in .env): encrypt it with "
-                     "`python -m engine keystore import` (README: Going live)")
+                     "`python -m engine keystore import` (docs/going-live.md)")
 
 
 class KeystoreError(CliError):
@@ -89,7 +89,7 @@ def passphrase_for(settings: Settings, stdin: TextIO) -> str:
     raise KeystoreError(
         f"POLY_KEYSTORE is set ({settings.keystore}) but there is no terminal to ask its passphrase on "
         "(supervisord starts the engine without one): put the passphrase in a file readable only by you "
-        "(chmod 600) and set POLY_KEYSTORE_PASSWORD_FILE to its path in .env (README: Going live)")
+        "(chmod 600) and set POLY_KEYSTORE_PASSWORD_FILE to its path in .env (docs/going-live.md)")
 
 
 def read_password_file(path: Path, env_file: Path) -> str:

@@ -66,7 +66,7 @@ def fix_for(message: str) -> str:
     for fragment, fix in FIXES:
         if fragment in text:
             return fix
-    return "see README: Known failure messages"
+    return "see docs/going-live.md: Known failure messages"
 
 
 @dataclass
@@ -103,7 +103,7 @@ async def run_preflight(settings: Settings, db: Database | None, *, plain_key: b
     report = PreflightReport(settings.clob_host, settings.signature_type, settings.funder)
     if plain_key:
         report.warn("key storage", "POLY_PRIVATE_KEY is kept in plain text in .env",
-                    "encrypt it: python -m engine keystore import (README: Going live)")
+                    "encrypt it: python -m engine keystore import (docs/going-live.md)")
     else:
         report.add("key storage", True, f"encrypted keystore {settings.keystore} (unlocked for this check)")
     problem = settings.wallet_problem()

@@ -50,7 +50,7 @@ async def check_auto_redeem(report: PreflightReport, settings: Settings, db: Dat
         _report(report, settings, approved)
     except VenueError as exc:
         report.add(CHECK, False, f"could not read or set the auto-redeem approval: {exc}",
-                   "check POLYGON_RPC_URL and RELAYER_API_KEY (README: Going live, redemption)")
+                   "check POLYGON_RPC_URL and RELAYER_API_KEY (docs/going-live.md, redemption)")
     finally:
         await venue.close()
 

@@ -115,7 +115,7 @@ class Notifier:
         """Send a test message now and answer with what each destination said."""
         if not self.urls:
             raise CommandRejected("NOTIFY_URLS is not set in .env: there is nowhere to send to "
-                                  "(see README: Notifications), then restart the engine")
+                                  "(see docs/notifications.md), then restart the engine")
         request = TestRequest(payload.get("message"), actor, concurrent.futures.Future())
         try:
             self._tests.put_nowait(request)

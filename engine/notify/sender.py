@@ -39,7 +39,7 @@ class Sender:
                 self.usable.append(index)
             else:
                 self.problems.append(f"NOTIFY_URLS entry {index + 1} ({self.schemes[index]}://…) is not a URL "
-                                     "apprise understands; it is skipped (see README: Notifications)")
+                                     "apprise understands; it is skipped (see docs/notifications.md)")
 
     def send(self, title: str, body: str, level: str, targets: Sequence[int] | None, timeout_s: float) -> Outcome:
         wanted = [i for i in (self.usable if targets is None else targets) if i in self.usable]

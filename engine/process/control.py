@@ -236,7 +236,7 @@ class Controller:
     def _check_can_go_live(self) -> None:
         if not self.settings.live_credentials_present:
             raise CommandRejected("live trading needs a wallet key: POLY_KEYSTORE (encrypted) or POLY_PRIVATE_KEY "
-                                  "in .env (see README: Going live)")
+                                  "in .env (see docs/going-live.md)")
         problem = self.settings.wallet_problem()
         if problem is not None:
             raise CommandRejected(f"{problem}; then run `python -m engine preflight`")

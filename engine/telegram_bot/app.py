@@ -360,7 +360,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 def run(settings: Settings) -> int:
     telegram = settings.telegram
     if telegram is None:
-        print("telegram bot: TELEGRAM_BOT_TOKEN is not set, so there is no bot to run (see README: Telegram bot)")
+        print("telegram bot: TELEGRAM_BOT_TOKEN is not set, so there is no bot to run "
+              "(see docs/notifications.md: Telegram bot)")
         return 0
     try:
         build(settings, telegram).run_polling(timeout=POLL_TIMEOUT_S, bootstrap_retries=-1,

@@ -72,6 +72,7 @@ async def place_order(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any
         market = catalog.get(ticket.condition_id) or market
         if catalog.fees_unknown([market.condition_id]) and link.replay is None:
             raise CommandRejected("the market's fee schedule could not be read from the venue: try again shortly")
+    what = f"{ticket.side.value} {ticket.outcome.value} in “{market.question}”"  # every answer names it
     view = await _fresh_view(link, risk.limits, market)
     token = market.token(ticket.outcome)
     executor = link.executor
@@ -80,15 +81,15 @@ async def place_order(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any
         placed = preview(ticket, market, view.yes if ticket.outcome is Outcome.YES else view.no, held,
                          risk.limits.probability("max_slippage"))
     except TicketError as exc:
-        raise CommandRejected(str(exc)) from None
+        raise CommandRejected(f"{what}: {exc}") from None
     approved = risk.check_manual(Intent(MANUAL, market.condition_id, (as_quote(ticket, placed),)), view,
                                  link.clock())
     if approved.reason:
-        raise CommandRejected(f"the risk gate refuses it: {approved.reason}")
+        raise CommandRejected(f"{what}: the risk gate refuses it: {approved.reason}")
     specs, residuals = route(approved.quotes, market, executor.state.holdings(MANUAL, market))
     problems = [r.reason for r in residuals if r.code is not None]
     if problems or not specs:
-        raise CommandRejected(f"cannot be placed legally: {'; '.join(problems) or 'nothing to place'}")
+        raise CommandRejected(f"{what}: cannot be placed legally: {'; '.join(problems) or 'nothing to place'}")
     result = await executor.place_now([(MANUAL, market, spec, payload.get("reason") or "manual ticket")
                                        for spec in specs])
     executor.drain()
@@ -97,8 +98,10 @@ async def place_order(link: VenueLink, risk: RiskMonitor, payload: dict[str, Any
     _audit_ticket(link.db, payload, placed, orders, result.refused)
     if result.refused or all(o["status"] == "REJECTED" for o in orders):
         why = [reason for _, reason in result.refused] + [o["error"] for o in orders if o["error"]]
-        raise CommandRejected(f"not placed: {'; '.join(why) or 'refused'}")
-    return {"orders": orders, "price": fmt(placed.price), "size": fmt(placed.size), "fee": fmt(placed.fee)}
+        raise CommandRejected(f"{what}: not placed: {'; '.join(why) or 'refused'}")
+    return {"orders": orders, "market": market.question, "outcome": ticket.outcome.value, "side": ticket.side.value,
+            "price": fmt(placed.price), "size": fmt(placed.size), "fee": fmt(placed.fee),
+            "note": f"{what}: {fmt(placed.size)} shares at {fmt(placed.price)}"}
 
 
 async def _fresh_view(link: VenueLink, limits: Limits, market: MarketInfo) -> MarketView:

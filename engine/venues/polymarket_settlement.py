@@ -161,7 +161,7 @@ class PolymarketSettlement:
 
     async def _relayer(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         if self.settings.relayer_api_key is None:
-            raise VenueError("sending through the relayer needs RELAYER_API_KEY in .env (README: Going live, "
+            raise VenueError("sending through the relayer needs RELAYER_API_KEY in .env (docs/going-live.md, "
                              "redemption), or approve the auto-redeem operator (python -m engine preflight "
                              "--approve-auto-redeem needs the key once too)")
         headers = {"RELAYER_API_KEY": self.settings.relayer_api_key.reveal(),

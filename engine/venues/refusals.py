@@ -19,7 +19,7 @@ class Refusal(StrEnum):
     FAULT = "fault"  # counts toward the error-rate breaker
 
 
-# Lower-case fragments of the venue's own messages (see README: Known failure messages).
+# Lower-case fragments of the venue's own messages (see docs/going-live.md: Known failure messages).
 POST_ONLY_MODE_MARKERS = ("post-only mode", "post only mode")
 BUSINESS_MARKERS = (
     "order crosses book",  # invalid post-only order: order crosses book

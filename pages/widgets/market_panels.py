@@ -74,16 +74,48 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
     )
 
 
-def results(db: Database, spec: market_queries.MarketFilter) -> str | None:
-    """The matching markets; returns the condition id the operator picked (or None)."""
+SCAN_COLUMNS = {
+    "question": st.column_config.TextColumn("market", width="large"),
+    "bid": st.column_config.NumberColumn("YES bid", format="%.3f"),
+    "ask": st.column_config.NumberColumn("YES ask", format="%.3f"),
+    "mid": st.column_config.NumberColumn("mid", format="%.4f"),
+    "spread": st.column_config.NumberColumn("spread", format="%.3f"),
+    "last": st.column_config.NumberColumn("last trade", format="%.3f"),
+    "volume_24h": st.column_config.NumberColumn("24 h volume (USDC)", format="%,.0f"),
+    "liquidity": st.column_config.NumberColumn("liquidity (USDC)", format="%,.0f"),
+    "end_at": st.column_config.DatetimeColumn("ends (UTC)", format="YYYY-MM-DD HH:mm"),
+    "yes_held": st.column_config.NumberColumn("YES held (sh)", format="%,.2f"),
+    "no_held": st.column_config.NumberColumn("NO held (sh)", format="%,.2f"),
+    "tradable": st.column_config.CheckboxColumn("tradable"),
+    "neg_risk": st.column_config.CheckboxColumn("neg risk"),
+    "protocol": st.column_config.TextColumn("protocol"),
+    "condition_id": st.column_config.TextColumn("condition id"),
+}
+
+
+def scan_frame(db: Database, frame: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """The results with each market's quotes now and the desk's holding in it."""
+    quotes = market_queries.quotes_now(db, list(frame["yes_token"]), mode, list(frame["condition_id"]))
+    return frame.merge(quotes, on="condition_id", how="left")[list(SCAN_COLUMNS)]
+
+
+def results(db: Database, spec: market_queries.MarketFilter, mode: str = "paper") -> str | None:
+    """The matching markets as a list to scan (sort by any column; click a row to open it);
+    returns the condition id the operator picked (or None)."""
     frame = market_queries.search_markets(db, spec, limit=RESULTS)
     total = market_queries.count_markets(db, spec)
     if frame.empty:
         st.info("No discovered market matches." if total == 0 else "No market on this page.")
         return None
-    st.caption(f"{total:,} markets match · top {len(frame)} by volume")
-    show_table(frame, MARKET_COLUMNS, height=rows_height(len(frame)))
+    st.caption(f"{total:,} markets match · top {len(frame)} by volume · click a column to sort, a row to open "
+               "the market")
+    scan = scan_frame(db, frame, mode)
+    picked = st.dataframe(scan, hide_index=True, column_config=SCAN_COLUMNS, key="mk_scan", on_select="rerun",
+                          selection_mode="single-row", height=rows_height(len(scan)) or "auto")
+    rows = picked.selection.rows if picked is not None else []
     labels = dict(zip(frame["condition_id"], frame["question"], strict=True))
+    if rows:  # the row clicked opens its market (before the picker below is drawn this run)
+        st.session_state[M_PICK] = scan["condition_id"].iloc[rows[0]]
     return st.selectbox("Market", list(labels), format_func=lambda c: labels[c], key=M_PICK)
 
 
@@ -204,4 +236,4 @@ def detail(db: Database, condition_id: str, mode: str) -> None:
     price_panel(db, market, mode)
     activity_panel(db, market, mode)
     st.divider()
-    ticket_panel(db, condition_id, mode)
+    ticket_panel(db, condition_id, mode, str(market["question"]))

@@ -50,7 +50,7 @@ def _destinations(current: Settings) -> None:
     schemes = current.notify_destinations()
     if not schemes:
         st.info("No destination yet: put one or more apprise URLs in `NOTIFY_URLS` in `.env` (Telegram, Discord, "
-                "Slack, e-mail, ntfy, a webhook…; see README: Notifications), then restart the engine.",
+                "Slack, e-mail, ntfy, a webhook…; see docs/notifications.md), then restart the engine.",
                 icon=":material/notifications_off:")
         return
     st.markdown(f":material/notifications_active: **{destinations_text(schemes)}**")

@@ -78,7 +78,7 @@ def _live_switch(db: Database, current: Settings, status: desk_status.EngineStat
     _check(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
     if current.keystore is None and current.private_key is not None:
         st.warning("The wallet key is kept in plain text in `.env`. Encrypt it before going live: "
-                   "`.venv/bin/python -m engine keystore import` (README: Going live).", icon=":material/key:")
+                   "`.venv/bin/python -m engine keystore import` (docs/going-live.md).", icon=":material/key:")
     _check(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
     _check(not any(orders.values()), f"no open orders (paper {orders['paper']}, live {orders['live']})")
     typed = st.text_input(f"Type {LIVE_WORD} to confirm", key=LIVE_CONFIRM)

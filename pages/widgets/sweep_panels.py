@@ -178,7 +178,7 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
         _starting_panel(url, starting)
     if studies.empty:
         if not starting:
-            st.info("No sweeps yet: launch one above, or run `python -m engine sweep` (README: Sweeps).",
+            st.info("No sweeps yet: launch one above, or run `python -m engine sweep` (docs/research.md: Sweeps).",
                     icon=":material/tune:")
         return
     if SW_PICK_NEXT in st.session_state:

@@ -28,6 +28,7 @@ from contracts.ticket import (
 from pages.widgets.common import money, render_answer
 from pages.widgets.controls import post_and_wait
 from storage.dashboard_queries import market_queries
+from storage.dashboard_queries.market_names import short_question
 from storage.sqlite.db import Database
 
 TICKET_PREVIEWED = "ticket_previewed"  # the payload whose preview is on screen
@@ -40,18 +41,20 @@ TIFS = ("GTC", "GTD", "FOK", "FAK")
 EXPIRY_MIN_MINUTES = GTD_MIN_LEAD_S // 60 + 1
 
 
-def ticket_panel(db: Database, condition_id: str, mode: str) -> None:
-    st.markdown(f"**Trade it by hand** ({mode.upper()})")
+def ticket_panel(db: Database, condition_id: str, mode: str, question: str = "") -> None:
+    named = short_question(question) if question else condition_id[:14] + "…"
+    st.markdown(f"**Trade it by hand** ({mode.upper()}): {text.markdown(named)}")
     payload = _form(condition_id)
+    what = f"{payload['side']} {payload['outcome']} in “{named}”"
     if st.button("Preview", key=T_PREVIEW, icon=":material/visibility:"):
         st.session_state[TICKET_PREVIEWED] = payload if _show_preview(db, payload, mode) else None
     elif st.session_state.get(TICKET_PREVIEWED) == payload:
         _show_preview(db, payload, mode)
     ready = st.session_state.get(TICKET_PREVIEWED) == payload
-    if st.button("Place the order", key=T_CONFIRM, type="primary", icon=":material/send:", disabled=not ready,
-                 help="Preview it first; changing the ticket needs a new preview"):
+    if st.button(f"Place the order: {what}", key=T_CONFIRM, type="primary", icon=":material/send:",
+                 disabled=not ready, help="Preview it first; changing the ticket needs a new preview"):
         with st.spinner("Placing: the engine checks it against its own book and the risk limits…"):
-            answer = post_and_wait(db, "place_order", payload, label="Manual order", wait_s=10)
+            answer = post_and_wait(db, "place_order", payload, label=text.markdown(what), wait_s=10)
         st.session_state[TICKET_PREVIEWED] = None
         render_answer(answer)
 

@@ -327,3 +327,32 @@ def _max_slippage(raw: object) -> int | None:
     except LimitError:
         return None
     return int(value * MICRO)
+
+
+def quotes_now(db: Database, yes_tokens: list[str], mode: str, condition_ids: list[str]) -> pd.DataFrame:
+    """What a trader scans per market, from the recorder and the ledger: YES bid, ask, mid, spread and
+    last trade (probabilities; None where nothing was recorded) and the desk's YES and NO shares.
+    Each book is the latest snapshot with its changes replayed (latest_book), so the columns agree
+    with the market's own book panel."""
+    rows = []
+    with db.read() as conn:
+        last_trades = {t: conn.execute(text("""SELECT price FROM ticks WHERE token_id = :t AND kind = 'trade'
+                                               ORDER BY at DESC LIMIT 1"""), {"t": t}).scalar()
+                       for t in yes_tokens}
+        held = conn.execute(text(f"""SELECT condition_id, outcome, SUM(settled + pending) FROM positions
+                                     WHERE mode = :m AND condition_id IN {in_list('c', condition_ids)[0]}
+                                     GROUP BY condition_id, outcome"""),
+                            {"m": mode, **in_list("c", condition_ids)[1]}).all()
+    shares = {(cid, outcome): size / MICRO for cid, outcome, size in held}
+    for token, cid in zip(yes_tokens, condition_ids, strict=True):
+        book = latest_book(db, token)
+        bid = book.bids[0][0] if book and book.bids else None
+        ask = book.asks[0][0] if book and book.asks else None
+        trade = last_trades.get(token)
+        rows.append({"condition_id": cid, "bid": bid, "ask": ask,
+                     "mid": (bid + ask) / 2 if bid is not None and ask is not None else None,
+                     "spread": ask - bid if bid is not None and ask is not None else None,
+                     "last": None if trade is None else trade / MICRO,
+                     "yes_held": shares.get((cid, "YES"), 0.0), "no_held": shares.get((cid, "NO"), 0.0)})
+    return pd.DataFrame(rows, columns=["condition_id", "bid", "ask", "mid", "spread", "last", "yes_held",
+                                       "no_held"])

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
@@ -253,3 +254,18 @@ def test_the_markets_page_shows_each_markets_protocol_and_what_v2_cannot_do(
     at.selectbox(key="mk_pick").set_value(BTC).run()
     facts = [as_read(c.value) for c in at.caption if "protocol" in c.value]
     assert facts and "protocol v1 (CTF)" in facts[0] and "not supported yet" not in facts[0]
+
+
+def test_the_market_list_shows_quotes_last_trade_and_our_holding(seeded: int,
+                                                               page: Callable[[str], AppTest]) -> None:
+    """The seeded BTC book: bids 0.49/0.48 and asks 0.51/0.52, then a bid at 0.495 added and the
+    0.51 ask taken away; its last trade 0.5095; the desk holds 20 YES (10 settled, 10 pending)."""
+    at = page("markets")
+    (scan,) = [t for t in tables_of(at) if "spread" in t.columns]
+    btc = scan.set_index("condition_id").loc[BTC]
+    assert (btc["bid"], btc["ask"]) == (pytest.approx(0.495), pytest.approx(0.52))
+    assert btc["mid"] == pytest.approx(0.5075) and btc["spread"] == pytest.approx(0.025)
+    assert btc["last"] == pytest.approx(0.5095)
+    assert (btc["yes_held"], btc["no_held"]) == (pytest.approx(20), 0)
+    rain = scan.set_index("condition_id").loc[RAIN]
+    assert pd.isna(rain["bid"]) and pd.isna(rain["last"])  # nothing recorded: blank, not zero

@@ -54,7 +54,7 @@ def test_a_limit_order_is_previewed_then_placed_once(seeded: int, db: Database,
     engine.join(5)
     assert _place_orders(db) == [{"condition_id": BTC, "outcome": "YES", "side": "BUY", "tif": "GTC",
                                   "size": "10.0", "price": "0.4", "post_only": True}]
-    assert any("Manual order: done" in s.value for s in at.success)
+    assert any("BUY YES in “Will Bitcoin reach $100k by June?”: done" in as_read(s.value) for s in at.success)
 
 
 def test_a_marketable_buy_in_usdc_shows_its_price_and_fee(seeded: int, db: Database,
@@ -99,8 +99,9 @@ def test_a_refused_order_shows_the_engine_reason(seeded: int, db: Database,
     engine = answer_next(db, "place_order", ok=False, error="the risk gate refuses it: MAX_ORDER_SIZE")
     at.button(key="t_confirm").click().run()
     engine.join(5)
-    assert any("Manual order: failed" in e.value and "MAX_ORDER_SIZE" in as_read(e.value) for e in at.error)
-    assert not any("Manual order" in s.value for s in at.success)
+    assert any("BUY YES in “Will Bitcoin reach $100k by June?”: failed" in as_read(e.value)
+               and "MAX_ORDER_SIZE" in as_read(e.value) for e in at.error)
+    assert not any("Will Bitcoin" in s.value for s in at.success)
 
 
 def test_with_no_recorded_book_a_marketable_order_cannot_be_confirmed(seeded: int, db: Database,

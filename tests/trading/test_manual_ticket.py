@@ -59,14 +59,18 @@ def test_a_ticket_is_checked_placed_audited_kept_over_a_pause_and_cancelled(engi
               "price": 0.1, "tif": "GTC", "post_only": True}
     placed = engine.run("place_order", ticket, timeout=20)
     assert placed.status == "done", placed.error
-    (order,) = json.loads(placed.result)["orders"]
+    answer = json.loads(placed.result)
+    (order,) = answer["orders"]
     assert order["status"] == "LIVE" and order["size"] == 10_000_000 and order["price"] == 100_000
+    named = f"BUY YES in “{market['question']}”"  # the answer names the market and the outcome
+    assert (answer["market"], answer["outcome"]) == (market["question"], "YES") and answer["note"].startswith(named)
     assert _rows(engine, "SELECT strategy FROM orders WHERE id = ?", order["id"]) == [("manual",)]
     audit = _rows(engine, "SELECT actor, after FROM audit_log WHERE action = 'order.manual'")
     assert audit and audit[0][0] == "engine" and '"LIVE"' in audit[0][1]
 
     too_big = engine.run("place_order", {**ticket, "size": 5000}, timeout=20)
     assert too_big.status == "failed" and "MAX_ORDER_SIZE" in too_big.error and "200 shares" in too_big.error
+    assert too_big.error.startswith(named)
     assert _rows(engine, "SELECT COUNT(*) FROM orders") == [(1,)]
     crossing = engine.run("place_order", {**ticket, "price": 0.98}, timeout=20)
     assert crossing.status == "failed" and "cross" in crossing.error
