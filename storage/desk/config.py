@@ -33,7 +33,7 @@ from contracts.market_filter import validate_market_spec
 from contracts.runtime_settings import BY_KEY as SETTINGS_BY_KEY
 from contracts.runtime_settings import SettingError, parse_setting
 from contracts.settings import load_settings
-from contracts.strategy_kinds import validate_params
+from contracts.strategy_kinds import registry, validate_params
 from contracts.strategy_limits import BY_NAME as STRATEGY_LIMITS_BY_NAME
 from storage.command_queue.commands import post_command
 from storage.desk.audit import ack_alert as _ack_alert
@@ -53,9 +53,22 @@ class ConfigError(ValueError):
         self.fields = fields or {}
 
 
-def _refuse(what: str, fields: dict[str, str]) -> None:
+def _shown(name: str, why: str, labels: Mapping[str, str]) -> str:
+    """One refused field as the operator reads it: by its label, never its internal key (a reason
+    that already starts with its label is shown as it is)."""
+    label = labels.get(name) or labels.get(name.removeprefix("params.")) or ""
+    if label and not why.startswith(label):
+        return f"{label}: {why}"
+    if label or why[:1].isupper():
+        return why
+    return f"{name.removeprefix('params.').replace('_', ' ')}: {why}"
+
+
+def _refuse(what: str, fields: dict[str, str], labels: Mapping[str, str] | None = None) -> None:
+    """Every refused field at once, in words; `fields` (key -> why) stays for the page to show
+    each error beside its own field."""
     if fields:
-        detail = "; ".join(f"{name}: {why}" for name, why in fields.items())
+        detail = "; ".join(_shown(name, why, labels or {}) for name, why in fields.items())
         raise ConfigError(f"{what} refused, nothing saved ({detail})", fields)
 
 
@@ -123,7 +136,8 @@ def checked_strategy(kind: str, params: Any, markets: Any) -> tuple[dict[str, An
     fields.update({f"params.{k}" if k not in ("kind", "params") else k: v for k, v in errors.items()})
     fields.update({f"markets.{k}" if not k.startswith("markets") else k: v
                    for k, v in validate_market_spec(markets).items()})
-    _refuse("strategy", fields)
+    found = registry().get(kind)
+    _refuse("strategy", fields, {p.name: p.title for p in found.params_schema} if found else {})
     return params, markets
 
 

@@ -151,3 +151,15 @@ def test_a_global_limit_below_its_unit_is_refused_too(db: Database) -> None:
     with pytest.raises(ConfigError):
         config.save_risk_limits(db, {"max_order_size": Change("0.001", 1)}, actor="test")
     config.save_risk_limits(db, {"max_slippage": Change("0", 1)}, actor="test")  # exactly 0 stays allowed
+
+
+def test_a_refusal_names_every_field_by_its_label_never_its_key(tmp_path: Path) -> None:
+    """All the errors of one save at once, in the words of the form: no internal key in them."""
+    from storage.desk import config
+
+    with pytest.raises(config.ConfigError) as refused:
+        config.checked_strategy("market_making", {"size": -1, "half_spread": "x"}, [])
+    message = str(refused.value)
+    assert "Half spread: must be a number" in message and "Size: must be at least 1" in message
+    assert "params." not in message and "half_spread" not in message
+    assert set(refused.value.fields) == {"params.half_spread", "params.size"}  # each still placed by its field
