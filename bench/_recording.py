@@ -15,13 +15,13 @@ SH = 1_000_000
 TICK = 10_000
 
 
-def _market_row(i: int, now: int) -> dict:  # type: ignore[type-arg]
+def _market_row(i: int, now: int) -> dict:
     return {"condition_id": f"0x{i:064x}", "question": f"Synthetic market {i}?", "slug": f"synthetic-{i}",
             "yes_token": f"{10**20 + 2 * i}", "no_token": f"{10**20 + 2 * i + 1}", "tick": TICK, "min_size": 5 * SH,
             "volume": 1000 * SH, "liquidity": 500 * SH, "first_seen_at": now, "updated_at": now}
 
 
-def _book(mid: int) -> dict:  # type: ignore[type-arg]
+def _book(mid: int) -> dict:
     bids = [[mid - TICK * (k + 1), (50 + 10 * k) * SH] for k in range(10)]
     asks = [[mid + TICK * (k + 1), (50 + 10 * k) * SH] for k in range(10)]
     return {"b": bids, "a": asks}
@@ -37,7 +37,7 @@ def write_recording(path: Path, *, markets: int = 5, events: int = 10_000, start
     conn = sqlite3.connect(path)
     conn.executemany(f"INSERT INTO markets ({', '.join(rows[0])}) VALUES ({', '.join('?' * len(rows[0]))})",
                      [tuple(r.values()) for r in rows])
-    batch: list[tuple] = []  # type: ignore[type-arg]
+    batch: list[tuple] = []
     at = start_ms
     for i, row in enumerate(rows):
         for token, mid in ((row["yes_token"], mids[i]), (row["no_token"], 1_000_000 - mids[i])):

@@ -91,7 +91,7 @@ print(json.dumps({"events": result.events, "decisions": result.decisions,
 """
 
 
-def replay_in_child(db: Path, work: Path, code: Path) -> dict:  # type: ignore[type-arg]
+def replay_in_child(db: Path, work: Path, code: Path) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -130,7 +130,7 @@ def keep_one_decision(path: Path) -> None:
         conn.execute("DELETE FROM ticks WHERE kind = 'decide' AND id > (SELECT MIN(id) FROM ticks WHERE kind = 'decide')")
 
 
-def run_line(label: str, run: dict, target: int) -> str:  # type: ignore[type-arg]
+def run_line(label: str, run: dict, target: int) -> str:
     marked = (f"{run.get('marked_out', 0):,} marked out" if run.get("kept", run["fills"]) >= run["fills"] else
               f"every one marked out into the metrics; {run['marked_out']:,} of the {run['kept']:,} kept rows carry a 1 s markout")
     return (f"    {label}: {run['events']:,} events, {run['decisions']:,} decisions, {run['orders']:,} orders, "

@@ -43,19 +43,19 @@ TICK_TOKENS = 20
 BATCH = 20_000
 
 
-def _batches(rows: Iterator[tuple], size: int = BATCH) -> Iterator[list[tuple]]:  # type: ignore[type-arg]
+def _batches(rows: Iterator[tuple], size: int = BATCH) -> Iterator[list[tuple]]:
     while batch := list(itertools.islice(rows, size)):
         yield batch
 
 
-def _insert(conn: sqlite3.Connection, sql: str, rows: Iterator[tuple]) -> None:  # type: ignore[type-arg]
+def _insert(conn: sqlite3.Connection, sql: str, rows: Iterator[tuple]) -> None:
     for batch in _batches(rows):
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(sql, batch)
         conn.execute("COMMIT")
 
 
-def _markets(now: int) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _markets(now: int) -> Iterator[tuple]:
     tags = ["crypto", "politics", "sports", "weather", "economy"]
     for i in range(N_MARKETS):
         volume = (N_MARKETS - i) * 1_000 * M  # market 0 has the most volume: the Markets page opens it
@@ -75,7 +75,7 @@ def _markets(now: int) -> Iterator[tuple]:  # type: ignore[type-arg]
         )
 
 
-def _ticks(now: int, rng: random.Random) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _ticks(now: int, rng: random.Random) -> Iterator[tuple]:
     """Half the ticks on market 0's YES token, the rest over the next tokens, in time order as a
     recorder writes them (which also keeps inserts into the `at` index appends); each token
     gets a book snapshot every 500 of its ticks and price changes in between."""
@@ -98,7 +98,7 @@ def _ticks(now: int, rng: random.Random) -> Iterator[tuple]:  # type: ignore[typ
         seen[token] += 1
 
 
-def _orders(now: int, rng: random.Random) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _orders(now: int, rng: random.Random) -> Iterator[tuple]:
     for i in range(1, N_ORDERS + 1):
         working = i > N_ORDERS - 200
         status, rank = ("LIVE", 10) if working else (rng.choice(("FILLED", "CANCELED")), 100)
@@ -124,7 +124,7 @@ def _orders(now: int, rng: random.Random) -> Iterator[tuple]:  # type: ignore[ty
         )
 
 
-def _fills(now: int) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _fills(now: int) -> Iterator[tuple]:
     statuses = (("CONFIRMED", 30), ("MINED", 20), ("MATCHED", 10), ("FAILED", 100))
     for i in range(1, N_FILLS + 1):
         status, rank = statuses[i % 4]
@@ -250,7 +250,7 @@ def build(path: Path) -> None:
     build_sweeps(path)
 
 
-def _backtest_rows(now: int, rng: random.Random) -> Iterator[tuple]:  # type: ignore[type-arg]
+def _backtest_rows(now: int, rng: random.Random) -> Iterator[tuple]:
     for i in range(N_BACKTESTS):
         start = now - (i + 1) * 86_400_000
         curve = [[start + k * 60_000, 10_000 + rng.uniform(-200, 200), rng.uniform(0, 500)] for k in range(1_440)]

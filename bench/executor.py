@@ -36,7 +36,7 @@ def build(path: Path) -> tuple[Executor, list[MarketInfo]]:
     db = Database(path)
     markets = [MarketInfo(f"c{i}", "?", f"y{i}", f"n{i}", tick=10_000, min_size=5 * SH) for i in range(MARKETS)]
     planning_only = SimpleNamespace(events=asyncio.Queue())  # the venue is never called: planning is measured
-    ex = Executor(db, venue=planning_only, catalog=MarketCatalog(markets), mode="paper")  # type: ignore[arg-type]
+    ex = Executor(db, venue=planning_only, catalog=MarketCatalog(markets), mode="paper")
     with db.write() as conn:  # one working bid (YES) and one working ask (as a NO bid) per market
         for i, m in enumerate(markets):
             for token, outcome, price in ((m.yes_token, Outcome.YES, 480_000), (m.no_token, Outcome.NO, 480_000)):
@@ -54,7 +54,7 @@ def intents(markets: list[MarketInfo], shift: int) -> list[Intent]:
             for m in markets]
 
 
-def per_intent_ms(run, rounds: int) -> list[float]:  # type: ignore[no-untyped-def]
+def per_intent_ms(run, rounds: int) -> list[float]:
     samples = []
     for r in range(rounds):
         began = time.perf_counter()

@@ -32,7 +32,7 @@ from tests.helpers import EngineProcess, isolated_env, wait_until
 ORDERS = 200
 
 
-async def rest_orders(settings, sim: SimHandle, count: int) -> None:  # type: ignore[no-untyped-def]
+async def rest_orders(settings, sim: SimHandle, count: int) -> None:
     """Rest `count` small bids far from the touch across the simulator's standard markets."""
     venue = PolymarketVenue(settings)
     await venue.connect()
@@ -57,7 +57,7 @@ async def rest_orders(settings, sim: SimHandle, count: int) -> None:  # type: ig
         await venue.close()
 
 
-async def direct_cancel(settings) -> float:  # type: ignore[no-untyped-def]
+async def direct_cancel(settings) -> float:
     venue = PolymarketVenue(settings)
     await venue.connect()
     try:

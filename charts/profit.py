@@ -26,14 +26,21 @@ def period_profit(curve: pd.DataFrame, period: str) -> pd.DataFrame:
     return pd.DataFrame({"start": closes.index.to_timestamp(), "profit": (closes - before).to_numpy()})
 
 
+def _label(start: pd.Timestamp, period: str) -> str:
+    if period == "month":
+        return f"{start:%b %Y}"
+    return f"week of {start:%b %d}" if period == "week" else f"{start:%a %b %d}"
+
+
 def profit_bars_figure(curve: pd.DataFrame, period: str, title: str) -> go.Figure:
     profit = period_profit(curve, period)
     if profit.empty:
         return empty_figure(title, "No equity recorded yet")
-    fig = go.Figure(go.Bar(x=profit["start"], y=profit["profit"],
+    labels = [_label(start, period) for start in profit["start"]]  # one category a period: no clock ticks
+    fig = go.Figure(go.Bar(x=labels, y=profit["profit"],
                            marker_color=[GREEN if p >= 0 else RED for p in profit["profit"]],
-                           hovertemplate=f"%{{x|%Y-%m-%d}}: %{{y:+{MONEY}}} USDC<extra>{period}</extra>"))
+                           hovertemplate=f"%{{x}}: %{{y:+{MONEY}}} USDC<extra></extra>"))
     fig.update_yaxes(title_text="profit (USDC)", tickformat=MONEY, zeroline=True)
-    fig.update_xaxes(title_text=f"{period} (UTC)")
+    fig.update_xaxes(title_text=f"{period} (UTC)", type="category")
     fig.update_layout(title=text.plotly(title), height=300, showlegend=False, **LAYOUT)
     return fig

@@ -14,7 +14,7 @@ Source = Literal["recorded", "history"]
 @dataclass(frozen=True)
 class BacktestSpec:
     kind: str
-    params: dict  # type: ignore[type-arg]
+    params: dict
     from_ms: int
     to_ms: int
     markets: tuple[str, ...] = ()  # condition ids; empty: every market with data in range

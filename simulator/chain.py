@@ -143,7 +143,7 @@ class Chain:
         kind = self.wallet_type(address)
         return "0x" if kind is None else WALLET_CODE[kind]
 
-    def _market(self, to: str, collateral: str, parent: bytes, condition: bytes, index_sets: list[int]):  # type: ignore[no-untyped-def]
+    def _market(self, to: str, collateral: str, parent: bytes, condition: bytes, index_sets: list[int]):
         if not _same(collateral, COLLATERAL) or parent != b"\x00" * 32 or index_sets != BINARY_INDEX_SETS:
             raise Revert("only pUSD, the root collection and the binary index sets [1, 2] are supported")
         market = self.exchange.markets.get("0x" + condition.hex())
@@ -155,7 +155,7 @@ class Chain:
         return market
 
     @staticmethod
-    def _decode(types: list[str], args: bytes) -> tuple:  # type: ignore[type-arg]
+    def _decode(types: list[str], args: bytes) -> tuple:
         try:
             return tuple(abi_decode(types, args))
         except Exception:

@@ -169,7 +169,7 @@ def recorded_rows(db_path: Path, recording: Recording) -> Iterator[Row]:
         if not batch:
             return
         last = batch[-1][0]
-        yield from (tuple(r) for r in batch)  # type: ignore[misc]
+        yield from (tuple(r) for r in batch)
 
 
 @dataclass

@@ -26,14 +26,14 @@ class Desk:
     executor: Executor
     loop: asyncio.AbstractEventLoop
 
-    def run(self, coro):  # type: ignore[no-untyped-def]
+    def run(self, coro):
         return self.loop.run_until_complete(coro)
 
     def settle(self) -> None:
         """Deliver every queued venue event to the executor."""
         self.executor.drain()
 
-    def rows(self, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    def rows(self, sql: str) -> list[tuple]:
         with self.db.read() as conn:
             return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
 

@@ -52,7 +52,7 @@ class Supervisor:
         # A new proxy per call: one failed call leaves the transport unusable.
         return ServerProxy("http://127.0.0.1", transport=SupervisorTransport(None, None, f"unix://{self.sock}"))
 
-    def info(self, name: str) -> dict | None:  # type: ignore[type-arg]
+    def info(self, name: str) -> dict | None:
         try:
             return self.rpc().supervisor.getProcessInfo(name)
         except (OSError, Fault):

@@ -150,8 +150,8 @@ def apply(books: BookCache, event: Event) -> None:
     at, token, kind, side, price, size, data = event
     if kind == "book":
         levels = json.loads(data or "{}")
-        books.apply_snapshot(token, [tuple(x) for x in levels.get("b", [])],  # type: ignore[misc]
-                             [tuple(x) for x in levels.get("a", [])], at)  # type: ignore[misc]
+        books.apply_snapshot(token, [tuple(x) for x in levels.get("b", [])],
+                             [tuple(x) for x in levels.get("a", [])], at)
     elif kind == "change":
         if data is None:
             books.apply_changes(((token, side == "BUY", price, size),), at)  # type: ignore[arg-type]

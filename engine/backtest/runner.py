@@ -69,12 +69,12 @@ class BacktestResult:
     metrics: metric_fns.Metrics
     curve: Samples  # (time ms, equity USDC) at each decision
     exposure: Samples  # (time ms, exposure USDC) at the same times
-    fills: list[dict]  # type: ignore[type-arg]  # the first KEPT_ROWS, in match order, with their markouts
-    orders: list[dict]  # type: ignore[type-arg]  # the first KEPT_ROWS, by id
+    fills: list[dict]
+    orders: list[dict]
     events: int = 0
     decisions: int = 0
     markets: list[str] = field(default_factory=list)
-    refusals: dict = field(default_factory=dict)  # type: ignore[type-arg]  # RefusalTally.summary()
+    refusals: dict = field(default_factory=dict)
     fill_count: int = 0  # every fill and order of the run (the rows above stop at KEPT_ROWS)
     order_count: int = 0
 
@@ -87,13 +87,13 @@ class SimClock:
         return self.now
 
 
-def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:  # type: ignore[type-arg]
+def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:
     """Market rows to trade: the ones named, or every market with data in the range."""
     if spec.markets:
         rows = recording.markets_named(main_db, spec.markets)
         missing = set(spec.markets) - {r["condition_id"] for r in rows}
         if missing:
-            raise BacktestError(f"unknown markets (not discovered): {', '.join(sorted(missing))}")  # type: ignore[arg-type]
+            raise BacktestError(f"unknown markets (not discovered): {', '.join(sorted(missing))}")
         return rows
     rows = recording.markets_with_data(main_db, spec.source, spec.from_ms, spec.to_ms)
     if not rows:
@@ -101,7 +101,7 @@ def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:  # type: i
     return rows
 
 
-def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: list[dict]) -> Database:  # type: ignore[type-arg]
+def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: list[dict]) -> Database:
     path = work_dir / "backtest.db"
     for leftover in work_dir.glob("backtest.db*"):
         leftover.unlink()
@@ -223,7 +223,7 @@ async def _decide(core: TradingCore, clock: SimClock, at: int, curve: Samples, e
     return 1
 
 
-FillMarker = Callable[[Iterable[dict]], MarkoutSummary]  # type: ignore[type-arg]
+FillMarker = Callable[[Iterable[dict]], MarkoutSummary]
 
 
 def _result(core: TradingCore, curve: Samples, exposure: Samples, events: int, decisions: int,
@@ -243,20 +243,20 @@ def _result(core: TradingCore, curve: Samples, exposure: Samples, events: int, d
                           [m.condition_id for m in markets], fill_count=fill_count, order_count=order_count)
 
 
-def _stepped(rows: Iterable[dict], figures: TradeFigures) -> Iterator[dict]:  # type: ignore[type-arg]
+def _stepped(rows: Iterable[dict], figures: TradeFigures) -> Iterator[dict]:
     for row in rows:
         figures.step(row)
         yield row
 
 
-def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict]) -> FillMarker:  # type: ignore[type-arg]
+def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict]) -> FillMarker:
     """Each fill's markouts (into its row) and the run's (the summary), from the mids the
     replay saw, up to the end of the replayed range."""
     resolved = {r["condition_id"]: stored_payouts(r) for r in market_rows}
     return lambda fills: add_markouts(fills, mids, until=spec.to_ms, resolved=resolved)
 
 
-def _trade_figures(fills: Iterable[dict]) -> tuple[list[float], int, int]:  # type: ignore[type-arg]
+def _trade_figures(fills: Iterable[dict]) -> tuple[list[float], int, int]:
     """(closing PnL per closing fill in USDC, fees in micro-USDC, trades) of fill rows in match order."""
     figures = TradeFigures()
     for row in fills:

@@ -324,7 +324,7 @@ def cmd_tail(settings: Settings, args: argparse.Namespace) -> int:
 # -- parser ----------------------------------------------------------------------------------------
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help="state, equity and today's PnL, orders and positions per strategy, "
                                            "alerts, venue health, notifications")
     status.add_argument("--json", action="store_true", help="machine-readable output")

@@ -142,7 +142,7 @@ def read_keystore(path: Path) -> dict[str, Any]:
     problem = _keystore_problem(document)
     if problem:
         raise KeystoreError(f"{what} is not a usable Ethereum keystore: {problem}")
-    return document  # type: ignore[no-any-return]
+    return document
 
 
 def _keystore_problem(document: Any) -> str:

@@ -203,7 +203,7 @@ def _name(raw: str) -> str:
     return raw
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     backtest = sub.add_parser("backtest", help="replay recorded data through a strategy (same code as live)")
     backtest.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")
     backtest.add_argument("--params", help='JSON object of params, e.g. \'{"size": 20}\'')

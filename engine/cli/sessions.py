@@ -142,7 +142,7 @@ def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     session = sub.add_parser("session", help="named recording sessions: start, stop, rename, note, list, export, "
                                              "import, delete")
     verbs = session.add_subparsers(dest="verb", required=True)

@@ -28,7 +28,7 @@ from engine.cli.errors import CliError, open_db
 from engine.cli.progress import ProgressBar
 
 
-def _json_object(raw: str | None, what: str) -> dict:  # type: ignore[type-arg]
+def _json_object(raw: str | None, what: str) -> dict:
     from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 
     try:  # bounded in size and depth, as the backtest's --params: never a RecursionError
@@ -116,7 +116,7 @@ def _jobs(asked: int | None, trials: int) -> int:
     return min(asked or budget.most, trials)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     sweep = sub.add_parser("sweep", help="search a strategy's params with Optuna (each trial a backtest)",
                            description=__doc__)
     sweep.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")

@@ -203,7 +203,7 @@ class _Markets:
     def __init__(self, db: Database, now: int) -> None:
         self.db = db
         self.now = now
-        self._candidates: list | None = None  # type: ignore[type-arg]
+        self._candidates: list | None = None
 
     def selected(self, rule: NewsRule) -> list[str]:
         if self._candidates is None:

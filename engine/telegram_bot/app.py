@@ -303,7 +303,7 @@ class DeskBot:
 
     # -- the background tick: expired confirmations, queued notifications ------------------------
 
-    async def tick(self, application: Application) -> None:  # type: ignore[type-arg]
+    async def tick(self, application: Application) -> None:
         while True:
             try:
                 for gone in self.confirmations.expired():
@@ -329,16 +329,16 @@ async def _quietly(call: Awaitable[Any]) -> None:
         log.warning("a Telegram call failed", extra={"error": str(exc)[:300]})
 
 
-def build(settings: Settings, telegram: TelegramSettings) -> Application:  # type: ignore[type-arg]
+def build(settings: Settings, telegram: TelegramSettings) -> Application:
     bot = DeskBot(settings, telegram)
     ticking: list[asyncio.Task[None]] = []
 
-    async def started(application: Application) -> None:  # type: ignore[type-arg]
+    async def started(application: Application) -> None:
         await application.bot.set_my_commands([(name, spec.help[:256]) for name, spec in actions.COMMANDS.items()])
         ticking.append(asyncio.create_task(bot.tick(application)))
         log.info("telegram bot started", extra={"chats": len(telegram.allowed_chats)})
 
-    async def stopping(application: Application) -> None:  # type: ignore[type-arg]
+    async def stopping(application: Application) -> None:
         for task in ticking:
             task.cancel()
 

@@ -66,7 +66,7 @@ class StrategyHost:
         self.reselect(candidates)
         return {name: h.version for name, h in self.hosted.items()}
 
-    def _build(self, row: dict) -> Hosted | None:  # type: ignore[type-arg]
+    def _build(self, row: dict) -> Hosted | None:
         """An instance from a table row; a row that does not validate (written around the
         dashboard) disables the strategy with its reason, never a crash."""
         try:

@@ -382,7 +382,7 @@ class PaperVenue:
                 self.sink(TradeEvent(trade))
         return sum(1 for t in moved if t is not None)
 
-    def _settle(self, conn: Connection, row: dict, now: int) -> VenueTrade | None:  # type: ignore[type-arg]
+    def _settle(self, conn: Connection, row: dict, now: int) -> VenueTrade | None:
         if row["status"] == "MATCHED":
             status = (TradeStatus.FAILED if rules.settlement_fails(self.config.seed, self.config.fail_rate, row["trade_id"])
                       else TradeStatus.MINED)

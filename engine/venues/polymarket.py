@@ -334,7 +334,7 @@ class PolymarketVenue:
             tokens = {}
             for token in dict.fromkeys(token_ids):
                 kind = CONDITIONAL_V2 if self.is_v2_position(token) else AssetType.CONDITIONAL
-                params = BalanceAllowanceParams(asset_type=kind, token_id=token)  # type: ignore[arg-type]
+                params = BalanceAllowanceParams(asset_type=kind, token_id=token)
                 raw = await self.calls.call("balance", client.get_balance_allowance, params)
                 tokens[token] = balance_micros(raw["balance"])
         except CallFailure as failure:

@@ -69,7 +69,7 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
         min_liquidity=float(min_liquidity or 0),
         tags=tuple(tags),
         ends_after_ms=utc_day_ms(end_from, end=False),
-        ends_before_ms=utc_day_ms(end_to, end=True),  # type: ignore[arg-type]
+        ends_before_ms=utc_day_ms(end_to, end=True),
         tradable_only=tradable,
     )
 

@@ -81,7 +81,7 @@ def _spread_table(spread: pd.DataFrame, name: str) -> None:
                                 "bps": st.column_config.NumberColumn("spread capture (bps)", format="%.0f")})
 
 
-def _by_day(days, title: str) -> go.Figure:  # type: ignore[no-untyped-def]
+def _by_day(days, title: str) -> go.Figure:
     per_day = days.groupby("day", as_index=False)[["estimated", "paid"]].sum(min_count=1)
     figure = go.Figure([go.Bar(x=per_day["day"], y=per_day["estimated"], name="estimated"),
                         go.Bar(x=per_day["day"], y=per_day["paid"], name="paid")])

@@ -80,8 +80,8 @@ def filters(db: Database, mode: str) -> trading_queries.TradeFilter:
         mode=None if chosen_mode == ALL else chosen_mode,
         strategy=None if strategy == ALL else strategy,
         condition_id=None if market == ALL else market,
-        since_ms=utc_day_ms(since, end=False),  # type: ignore[arg-type]
-        until_ms=utc_day_ms(until, end=True),  # type: ignore[arg-type]
+        since_ms=utc_day_ms(since, end=False),
+        until_ms=utc_day_ms(until, end=True),
     )
 
 
@@ -91,7 +91,7 @@ def _pager(total: int, key: str) -> int:
 
 
 def _paged_table(db: Database, spec: trading_queries.TradeFilter, noun: str, keys: tuple[str, str],
-                 columns: dict, count, rows, csv) -> None:  # type: ignore[no-untyped-def, type-arg]
+                 columns: dict, count, rows, csv) -> None:
     """One page of a filtered table (newest first) and its CSV export: orders and fills alike."""
     page_key, csv_key = keys
     total = count(db, spec)
@@ -136,7 +136,7 @@ def fills_table(db: Database, base: trading_queries.TradeFilter) -> None:
                  trading_queries.count_fills, trading_queries.fills, trading_queries.fills_csv)
 
 
-def _summary(row: dict) -> str:  # type: ignore[type-arg]
+def _summary(row: dict) -> str:
     return (
         f"{row['strategy']} · {row['side']} {row['remaining']:,.2f} sh {row['outcome']} "
         f"@ {row['price']:.4f} · "

@@ -105,7 +105,7 @@ class DatabaseBudget:
     def failed(self, now_s: float) -> Admission:
         return self._step(failed, now_s)
 
-    def _step(self, rule, now_s: float) -> Admission:  # type: ignore[no-untyped-def]
+    def _step(self, rule, now_s: float) -> Admission:
         with self.db.write() as conn:
             row = conn.execute(text("""SELECT tokens_milli, at_ms, window_start_ms, misses, alerted_at_ms
                                        FROM login_budget WHERE id = 1""")).first()

@@ -201,7 +201,7 @@ def stored_position(conn: Connection, mode: str, strategy: str, token_id: str) -
     row = run(conn, """SELECT settled, pending, cost, realized, fees FROM positions
                        WHERE mode = :mode AND strategy = :strategy AND token_id = :token""",
               {"mode": mode, "strategy": strategy, "token": token_id}).fetchone()
-    return None if row is None else tuple(row)  # type: ignore[return-value]
+    return None if row is None else tuple(row)
 
 
 def fills_at_or_after(conn: Connection, *, mode: str, strategy: str, token_id: str, matched_at: int, trade_id: str,

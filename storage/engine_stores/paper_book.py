@@ -117,7 +117,7 @@ def traded(conn: Connection, token_id: str) -> int:
                       {"t": token_id}))
 
 
-def trade_amounts(conn: Connection) -> list[Row]:  # type: ignore[type-arg]
+def trade_amounts(conn: Connection) -> list[Row]:
     """(token, side, price, size, fee) of every trade not FAILED: what moved cash and shares."""
     return list(conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
                                      WHERE status != 'FAILED'""")).all())

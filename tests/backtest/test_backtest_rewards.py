@@ -48,7 +48,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[BacktestResult, Back
     return plain, rewarded, scratch
 
 
-def test_rewards_are_estimated_on_the_runs_resting_orders_and_in_the_equity(runs) -> None:  # type: ignore[no-untyped-def]
+def test_rewards_are_estimated_on_the_runs_resting_orders_and_in_the_equity(runs) -> None:
     plain, rewarded, scratch = runs
     assert plain.metrics.rewards == 0 and rewarded.metrics.rewards > 0
     with sqlite3.connect(scratch) as conn:
@@ -62,7 +62,7 @@ def test_rewards_are_estimated_on_the_runs_resting_orders_and_in_the_equity(runs
                                                                                     abs=1e-6)
 
 
-def test_rebates_accrue_on_maker_fills(runs) -> None:  # type: ignore[no-untyped-def]
+def test_rebates_accrue_on_maker_fills(runs) -> None:
     plain, rewarded, _ = runs
     makers = [f for f in rewarded.fills if f["liquidity"] == "MAKER" and f["status"] != "FAILED"]
     assert makers, "the run needs maker fills"

@@ -32,7 +32,7 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _desk_markouts(path: Path) -> list[tuple[tuple, dict[str, tuple[int | None, int | None]]]]:  # type: ignore[type-arg]
+def _desk_markouts(path: Path) -> list[tuple[tuple, dict[str, tuple[int | None, int | None]]]]:
     """Each fill in match order, (token, side, price, size, matched_at) with horizon -> (mid,
     markout) as the desk's job wrote them."""
     db = Database(path)
@@ -47,7 +47,7 @@ def _desk_markouts(path: Path) -> list[tuple[tuple, dict[str, tuple[int | None, 
     by_fill: dict[int, dict[str, tuple[int | None, int | None]]] = {}
     for fill_id, horizon, mid, value in marks:
         by_fill.setdefault(fill_id, {})[horizon] = (mid, value)
-    return [(tuple(f[1:]), by_fill.get(f[0], {})) for f in fills]  # type: ignore[misc]
+    return [(tuple(f[1:]), by_fill.get(f[0], {})) for f in fills]
 
 
 def test_a_backtest_of_a_recorded_session_reports_the_desks_markouts(tmp_path: Path, sim: SimHandle) -> None:

@@ -35,7 +35,7 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _settings(tmp: Path, sim: SimHandle):  # type: ignore[no-untyped-def]
+def _settings(tmp: Path, sim: SimHandle):
     return load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
                           "TRADER_DB": str(tmp / "live.db"), "SIMULATOR_SEED": "5"})
 
@@ -70,7 +70,7 @@ def _record_session(tmp: Path, sim: SimHandle, seconds: float) -> tuple[Path, li
     return settings.db_path, markets, start, end
 
 
-def _ledger(path: Path) -> tuple[list[tuple], list[tuple]]:  # type: ignore[type-arg]
+def _ledger(path: Path) -> tuple[list[tuple], list[tuple]]:
     """A ledger's orders and fills, each in the order the ledger recorded them (a fill's time
     is when its market event was handled: live, a few ms after the recorder stamped that event,
     so fills on different tokens within those ms could sort either way by time)."""
@@ -93,12 +93,12 @@ class FillPaths:
         self.by_trade = self.by_levels = 0
         on_trade, crossing = paper_fills.on_trade, paper_fills.crossing_fills
 
-        def counted_on_trade(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def counted_on_trade(*args, **kwargs):
             result = on_trade(*args, **kwargs)
             self.by_trade += result.size > 0
             return result
 
-        def counted_crossing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        def counted_crossing(*args, **kwargs):
             executions = crossing(*args, **kwargs)
             self.by_levels += len(executions)
             return executions

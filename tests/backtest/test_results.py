@@ -69,7 +69,7 @@ def test_progress_is_projected_without_counting_and_ends_at_the_events_replayed(
     stepped: list[int] = []  # the rows of each window of the recording read
     window = ReplayRows.window
 
-    def counted(self: ReplayRows, *args: object) -> list:  # type: ignore[type-arg]
+    def counted(self: ReplayRows, *args: object) -> list:
         rows = window(self, *args)  # type: ignore[arg-type]
         stepped.append(len(rows))
         return rows

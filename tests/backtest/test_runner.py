@@ -119,7 +119,7 @@ def test_a_run_stops_its_core_once(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert len(stops) == 1
 
 
-def _plain_backtest(tmp: Path, params: dict, events: int = 4_000) -> BacktestResult:  # type: ignore[type-arg]
+def _plain_backtest(tmp: Path, params: dict, events: int = 4_000) -> BacktestResult:
     path = tmp / "recorded.db"
     if not path.exists():
         write_recording(path, markets=2, events=events, events_per_decision=20)

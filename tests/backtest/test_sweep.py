@@ -40,11 +40,11 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
 
 def _spec(recording: tuple[Path, list[str], int, int], **changes: object) -> SweepSpec:
     _, markets, start, end = recording
-    fields: dict = {"name": "mm", "kind": "market_making", "space": parse_space(SPACE, "market_making"),  # type: ignore[type-arg]
+    fields: dict = {"name": "mm", "kind": "market_making", "space": parse_space(SPACE, "market_making"),
                     "from_ms": start, "to_ms": end, "base_params": BASE, "markets": tuple(markets), "trials": 5,
                     "objective": "return", "seed": 11}
     fields.update(changes)
-    return SweepSpec(**fields)  # type: ignore[arg-type]
+    return SweepSpec(**fields)
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from contracts.settings import SettingsError, load_settings, secret_values
 
 
-def _load(tmp_path: Path, **env: str):  # type: ignore[no-untyped-def]
+def _load(tmp_path: Path, **env: str):
     return load_settings({"TRADER_ENV_FILE": str(tmp_path / "x.env"), **env}, root=tmp_path)
 
 

@@ -73,7 +73,7 @@ def seed(path: Path, *, now: int | None = None) -> int:
     return now
 
 
-def _engine_state(conn, now: int) -> None:  # type: ignore[no-untyped-def]
+def _engine_state(conn, now: int) -> None:
     conn.execute(
         """UPDATE engine_state SET state='RUNNING', desired_state='RUNNING', heartbeat_at=?, pid=4242,
                     trading_state='REDUCING', trading_state_reason='DAILY_LOSS', trading_state_at=?,
@@ -82,7 +82,7 @@ def _engine_state(conn, now: int) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def _markets(conn, now: int) -> None:  # type: ignore[no-untyped-def]
+def _markets(conn, now: int) -> None:
     for cid, question, slug, yes, no, volume, liquidity, days, tags, tradable, group in MARKETS:
         conn.execute(
             """INSERT INTO markets (condition_id, question, slug, yes_token, no_token, tick, min_size,
@@ -109,7 +109,7 @@ def _markets(conn, now: int) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def _config(conn, now: int) -> None:  # type: ignore[no-untyped-def]
+def _config(conn, now: int) -> None:
     for spec in LIMITS:
         conn.execute(
             "INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
@@ -157,7 +157,7 @@ def _order(
     cid: str,
     token: str,
     side: str,
-    price: int,  # type: ignore[no-untyped-def]
+    price: int,
     size: int,
     filled: int,
     status: str,
@@ -190,7 +190,7 @@ def _order(
     )
 
 
-def _trading(conn, now: int) -> None:  # type: ignore[no-untyped-def]
+def _trading(conn, now: int) -> None:
     _order(
         conn,
         1,
@@ -291,7 +291,7 @@ def _trading(conn, now: int) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def _history(conn, now: int) -> None:  # type: ignore[no-untyped-def]
+def _history(conn, now: int) -> None:
     equity = [10_000, 10_200, 10_400, 10_250, 10_100]
     for i, value in enumerate(equity):
         at = now - (len(equity) - i) * 3_600_000

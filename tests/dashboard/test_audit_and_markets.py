@@ -18,7 +18,7 @@ from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC, ELECTION, RAIN
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql))]
 

@@ -28,7 +28,7 @@ from _recording import write_recording  # noqa: E402
 FINISH_TIMEOUT_S = 60
 
 
-def _run_row(db: Database) -> dict | None:  # type: ignore[type-arg]
+def _run_row(db: Database) -> dict | None:
     with db.read() as conn:
         row = conn.execute(text("SELECT * FROM strategy_runs ORDER BY id DESC LIMIT 1")).mappings().first()
     return None if row is None else dict(row)

@@ -102,7 +102,7 @@ def insert_run(
         return int(conn.execute(sql, row).scalar_one())
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql))]
 

@@ -20,7 +20,7 @@ from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.seed import BTC
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql))]
 

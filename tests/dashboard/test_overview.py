@@ -14,7 +14,7 @@ from tests.dashboard.conftest import answer_next, engine_up, table_with
 from tests.dashboard.reading import as_read
 
 
-def _commands(db: Database) -> list[tuple]:  # type: ignore[type-arg]
+def _commands(db: Database) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text("SELECT kind, payload, actor FROM commands ORDER BY id"))]
 

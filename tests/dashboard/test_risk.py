@@ -19,7 +19,7 @@ from tests.dashboard.conftest import table_with
 from tests.dashboard.reading import as_read
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql))]
 

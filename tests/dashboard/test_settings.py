@@ -20,7 +20,7 @@ KEY = "0x" + "ab" * 32
 FUNDER = "0x" + "12" * 20
 
 
-def _commands(db: Database) -> list[tuple]:  # type: ignore[type-arg]
+def _commands(db: Database) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text("SELECT kind, payload FROM commands ORDER BY id"))]
 

@@ -20,7 +20,7 @@ GARBAGE = {"deep": DEEP, "deep and huge": "[" * 100_000 + "]" * 100_000, "not JS
 REASONS = ("nested too deeply", "too large", "not valid JSON")  # what the page says, in words
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql))]
 

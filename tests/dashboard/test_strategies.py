@@ -20,13 +20,13 @@ from tests.dashboard.seed import BTC, ELECTION
 MM = "strategy_mm-btc_v1"
 
 
-def _row(db: Database, name: str) -> dict:  # type: ignore[type-arg]
+def _row(db: Database, name: str) -> dict:
     with db.read() as conn:
         row = conn.execute(text("SELECT * FROM strategies WHERE name = :n"), {"n": name}).mappings().first()
     return dict(row) if row else {}
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql))]
 

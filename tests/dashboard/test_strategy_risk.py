@@ -26,11 +26,11 @@ def mm(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
     return at
 
 
-def _field(at: AppTest, name: str):  # type: ignore[no-untyped-def]
+def _field(at: AppTest, name: str):
     return next(t for t in at.text_input if t.key.startswith(f"{PREFIX}{name}_v"))
 
 
-def _stored(db: Database) -> list[tuple]:  # type: ignore[type-arg]
+def _stored(db: Database) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(
             "SELECT name, value, version, updated_by FROM strategy_limits WHERE strategy = 'mm-btc' ORDER BY name"))]

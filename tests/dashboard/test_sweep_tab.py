@@ -30,7 +30,7 @@ from _recording import write_recording  # noqa: E402
 SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql))]
 

@@ -16,7 +16,7 @@ from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC, ELECTION
 
 
-def _place_orders(db: Database) -> list[dict]:  # type: ignore[type-arg]
+def _place_orders(db: Database) -> list[dict]:
     with db.read() as conn:
         return [json.loads(p) for (p,) in conn.execute(text("SELECT payload FROM commands WHERE kind = 'place_order'"))]
 

@@ -48,7 +48,7 @@ def _usage(**kw: object) -> RiskUsage:
         equity=None,
         peak_equity=None,
     )
-    return RiskUsage(**{**values, **kw})  # type: ignore[arg-type]
+    return RiskUsage(**{**values, **kw})
 
 
 def test_usage_table_against_stored_limits() -> None:

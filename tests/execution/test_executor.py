@@ -39,7 +39,7 @@ def step(desk: Desk, *intents: Intent) -> None:
     desk.settle()
 
 
-def orders(desk: Desk) -> list[tuple]:  # type: ignore[type-arg]
+def orders(desk: Desk) -> list[tuple]:
     return desk.rows("SELECT client_id, token_id, side, price, size, filled, status FROM orders ORDER BY id")
 
 
@@ -111,13 +111,13 @@ def test_resolution_settles_positions_at_one_or_zero_as_redeemable_not_cash(desk
 class NoAckVenue:
     """Wraps the paper venue; cancels never reach it (the network is down)."""
 
-    def __init__(self, inner):  # type: ignore[no-untyped-def]
+    def __init__(self, inner):
         self.inner = inner
 
-    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+    def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    async def cancel(self, ids):  # type: ignore[no-untyped-def]
+    async def cancel(self, ids):
         raise VenueUnavailable("timed out")
 
 
@@ -130,7 +130,7 @@ def test_reservation_holds_until_the_cancel_ack(tmp_path: Path) -> None:
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.70, 100)])
     step(desk, Intent("s", "c1", (quote(Side.SELL, 0.60, 10),)))
     real_venue = desk.executor.venue
-    desk.executor.venue = NoAckVenue(real_venue)  # type: ignore[assignment]
+    desk.executor.venue = NoAckVenue(real_venue)
     step(desk, Intent("s", "c1", (quote(Side.SELL, 0.65, 10),)))
     statuses = [o[-1] for o in orders(desk)]
     assert statuses[-1] == "CANCEL_PENDING"  # no replacement SELL while the old one may still fill
@@ -143,7 +143,7 @@ def test_reservation_holds_until_the_cancel_ack(tmp_path: Path) -> None:
     assert [(o[3], o[-1]) for o in sells] == [(p(0.60), "CANCELED"), (p(0.65), "LIVE")]
 
 
-def _stream() -> list:  # type: ignore[type-arg]
+def _stream() -> list:
     """A venue event stream for two orders: placements, partial fills, settlement, a ghost, a cancel."""
     def order(vid: str, token: str, side: Side, filled: float, status: VenueOrderStatus) -> OrderEvent:
         return OrderEvent(VenueOrder(vid, "c1", token, side, p(0.5), 20 * SH, round(filled * SH), status, 1))
@@ -163,7 +163,7 @@ def _stream() -> list:  # type: ignore[type-arg]
     return events
 
 
-def _ledger(desk: Desk) -> tuple:  # type: ignore[type-arg]
+def _ledger(desk: Desk) -> tuple:
     return (
         desk.rows("SELECT client_id, filled, status FROM orders ORDER BY client_id"),
         desk.rows("SELECT trade_id, size, status FROM fills ORDER BY trade_id"),
@@ -172,7 +172,7 @@ def _ledger(desk: Desk) -> tuple:  # type: ignore[type-arg]
     )
 
 
-def _shuffled_with_repeats(events: list, seed: int) -> list:  # type: ignore[type-arg]
+def _shuffled_with_repeats(events: list, seed: int) -> list:
     """The venue's reports in a random order, half of them delivered twice."""
     rng = random.Random(seed)
     shuffled = events + rng.sample(events, len(events) // 2)
@@ -268,15 +268,15 @@ class OutageVenue:
     """Wraps the paper venue through an outage: a placement's answer never comes back (it
     reaches the venue only if `delivers`), and lookups fail until `answers` is set."""
 
-    def __init__(self, inner, *, delivers: bool):  # type: ignore[no-untyped-def]
+    def __init__(self, inner, *, delivers: bool):
         self.inner = inner
         self.delivers = delivers
         self.answers = False
 
-    def __getattr__(self, name):  # type: ignore[no-untyped-def]
+    def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    async def submit(self, prepared):  # type: ignore[no-untyped-def]
+    async def submit(self, prepared):
         if self.delivers:
             sink, self.inner.sink = self.inner.sink, lambda event: None  # the user channel is down too
             try:
@@ -285,7 +285,7 @@ class OutageVenue:
                 self.inner.sink = sink
         raise VenueUnavailable("timed out")
 
-    async def get_order(self, venue_order_id):  # type: ignore[no-untyped-def]
+    async def get_order(self, venue_order_id):
         if not self.answers:
             raise VenueUnavailable("503 service unavailable")
         return await self.inner.get_order(venue_order_id)
@@ -294,7 +294,7 @@ class OutageVenue:
 def _place_into_outage(desk: Desk, *, delivers: bool) -> tuple[OutageVenue, Intent]:
     desk.books.set("Y1", bids=[(0.40, 100)], asks=[(0.60, 100)])
     venue = OutageVenue(desk.executor.venue, delivers=delivers)
-    desk.executor.venue = venue  # type: ignore[assignment]
+    desk.executor.venue = venue
     intent = Intent("mm", "c1", (quote(Side.BUY, 0.45, 10),))
     step(desk, intent)
     assert [o[-1] for o in orders(desk)] == ["PENDING_SUBMIT"]
@@ -324,7 +324,7 @@ def test_an_order_the_venue_answers_it_does_not_have_is_lost_after_the_grace_per
     assert desk.executor.state.orders == {}
 
 
-def _mirror(state: ExecutionState) -> tuple:  # type: ignore[type-arg]
+def _mirror(state: ExecutionState) -> tuple:
     return (state.orders, state.by_venue, dict(state.by_key), state.positions, state.position_market, state.cash)
 
 
@@ -388,11 +388,11 @@ def test_a_pass_plans_again_only_what_changed(desk: Desk) -> None:
     planned: list[str] = []
     real = executor_module.plan
 
-    def counting(quotes, market, *args, **kw):  # type: ignore[no-untyped-def]
+    def counting(quotes, market, *args, **kw):
         planned.append(market.condition_id)
         return real(quotes, market, *args, **kw)
 
-    executor_module.plan = counting  # type: ignore[assignment]
+    executor_module.plan = counting
     try:
         bid = Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),))
         step(desk, bid)  # planned, placed
@@ -410,7 +410,7 @@ def test_a_pass_plans_again_only_what_changed(desk: Desk) -> None:
         step(desk, moved)  # holdings changed: planned
         assert len(planned) == 5
     finally:
-        executor_module.plan = real  # type: ignore[assignment]
+        executor_module.plan = real
     # The last plan acted on the new holdings: the held NO is sold first (reduce first).
     assert ("N1", "SELL", p(0.54), 5 * SH, "LIVE") in [(o[1], o[2], o[3], o[4], o[-1]) for o in orders(desk)]
 

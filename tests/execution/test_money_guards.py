@@ -26,11 +26,11 @@ class KilledWhileSigning(PaperVenue):
         self.desk.executor.gate.block()  # the kill lands between the intent's commit and the send
         return await super().prepare(request)
 
-    async def submit(self, prepared: PreparedOrder):  # type: ignore[no-untyped-def]
+    async def submit(self, prepared: PreparedOrder):
         self.sent += 1
         return await super().submit(prepared)
 
-    async def submit_many(self, prepared):  # type: ignore[no-untyped-def]
+    async def submit_many(self, prepared):
         self.sent += len(prepared)
         return await super().submit_many(prepared)
 

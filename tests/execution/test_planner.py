@@ -174,7 +174,7 @@ statuses = st.sampled_from([OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED, Orde
 
 
 @st.composite
-def scenarios(draw):  # type: ignore[no-untyped-def]
+def scenarios(draw):
     tick = draw(ticks)
     market = MarketInfo("c", "?", "Y", "N", tick=tick, min_size=draw(st.sampled_from([SH, 5 * SH, 15 * SH])))
     holdings = Holdings(yes=draw(st.integers(0, 100 * SH)), no=draw(st.integers(0, 100 * SH)))
@@ -197,7 +197,7 @@ def scenarios(draw):  # type: ignore[no-untyped-def]
 
 @settings(max_examples=400, deadline=None)
 @given(scenarios())
-def test_planner_emits_only_legal_orders(case) -> None:  # type: ignore[no-untyped-def]
+def test_planner_emits_only_legal_orders(case) -> None:
     market, holdings, orders, wanted = case
     for spec in plan(wanted, market, holdings, orders).place:
         assert spec.price % market.tick == 0 and market.tick <= spec.price <= ONE - market.tick
@@ -210,7 +210,7 @@ def test_planner_emits_only_legal_orders(case) -> None:  # type: ignore[no-untyp
 
 @settings(max_examples=400, deadline=None)
 @given(scenarios())
-def test_planner_never_oversells_settled_inventory(case) -> None:  # type: ignore[no-untyped-def]
+def test_planner_never_oversells_settled_inventory(case) -> None:
     market, holdings, orders, wanted = case
     result = plan(wanted, market, holdings, orders)
     for outcome, token in ((Outcome.YES, "Y"), (Outcome.NO, "N")):
@@ -222,7 +222,7 @@ def test_planner_never_oversells_settled_inventory(case) -> None:  # type: ignor
 
 @settings(max_examples=400, deadline=None)
 @given(scenarios())
-def test_planner_never_overlaps_sells(case) -> None:  # type: ignore[no-untyped-def]
+def test_planner_never_overlaps_sells(case) -> None:
     market, holdings, orders, wanted = case
     result = plan(wanted, market, holdings, orders)
     leaving = {o.token_id for o in orders if o.side is Side.SELL and o.status is OrderStatus.CANCEL_PENDING}

@@ -23,7 +23,7 @@ MOVES = (OrderStatus.LIVE, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PEND
          OrderStatus.CANCELED, OrderStatus.REJECTED)
 
 
-def _order(conn, n: int, status: OrderStatus) -> int:  # type: ignore[no-untyped-def]
+def _order(conn, n: int, status: OrderStatus) -> int:
     row = store.insert_order(conn, client_id=f"c{n}", venue_order_id=f"v{n}", mode="paper", strategy="s",
                              condition_id="c1", token_id="Y1", outcome=Outcome.YES, side=Side.BUY, price=500_000,
                              size=10 * SH, tif=Tif.GTC, post_only=False, payload=None, reason=None, now=1,
@@ -31,7 +31,7 @@ def _order(conn, n: int, status: OrderStatus) -> int:  # type: ignore[no-untyped
     return row.id
 
 
-def _stored(conn, order_id: int) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def _stored(conn, order_id: int) -> dict:
     return dict(conn.execute(text("SELECT * FROM orders WHERE id = :id"), {"id": order_id}).mappings().one())
 
 

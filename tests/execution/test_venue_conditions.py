@@ -311,7 +311,7 @@ def test_a_forgotten_order_whose_end_is_known_closes_without_a_warning(
     assert desk.rows("SELECT code FROM alerts") == []
 
 
-async def _row(desk: Desk, order_id: int):  # type: ignore[no-untyped-def]
+async def _row(desk: Desk, order_id: int):
     from engine.execution import store
 
     with desk.db.read() as conn:

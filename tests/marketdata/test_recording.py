@@ -35,7 +35,7 @@ from _recording import write_recording  # noqa: E402
 SH = 1_000_000
 
 
-def _rows(path: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(path: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(path) as conn:
         return conn.execute(sql).fetchall()
 
@@ -73,7 +73,7 @@ def test_recorder_keeps_rows_when_a_write_fails(tmp_path: Path, monkeypatch: pyt
     recorder = Recorder(path, books)
     recorder.mark_decision(1)
 
-    def broken(rows):  # type: ignore[no-untyped-def]
+    def broken(rows):
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(recorder, "_write", broken)
@@ -91,7 +91,7 @@ def test_recorder_writes_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     statements: list[str] = []
     real_connection = recorder_module.raw_connection
 
-    def traced_connection(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def traced_connection(*args, **kwargs):
         conn = real_connection(*args, **kwargs)
         conn.set_trace_callback(statements.append)  # every statement the recorder's connection runs
         return conn
@@ -140,7 +140,7 @@ def test_import_history_in_windows_and_resumable(tmp_path: Path, sim: SimHandle,
 
     real_fetch = history._fetch
 
-    def failing_second(client, token_id, a, b, fidelity):  # type: ignore[no-untyped-def]
+    def failing_second(client, token_id, a, b, fidelity):
         calls.append((a, b))
         if len(calls) == 2:
             raise ConnectionError("network dropped")

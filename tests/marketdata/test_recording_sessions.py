@@ -24,7 +24,7 @@ from _recording import write_recording  # noqa: E402
 START = 1_700_000_000_000
 
 
-def _rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
     with sqlite3.connect(path) as conn:
         return conn.execute(sql, params).fetchall()
 
@@ -33,7 +33,7 @@ def _tokens(path: Path, cid: str) -> tuple[str, str]:
     return _rows(path, "SELECT yes_token, no_token FROM markets WHERE condition_id = ?", (cid,))[0]
 
 
-def _ok(args: list[str], env: dict[str, str]) -> dict:  # type: ignore[type-arg]
+def _ok(args: list[str], env: dict[str, str]) -> dict:
     done = run_cli(args, env, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout[done.stdout.index("{") if args[:2] != ["session", "list"] else 0:])

@@ -34,7 +34,7 @@ def feeds() -> Iterator[FeedServer]:
         yield handle
 
 
-def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple]:
     with sqlite3.connect(engine.db_path, timeout=10) as conn:
         return conn.execute(sql, args).fetchall()
 

@@ -78,7 +78,7 @@ def _set(db: Database, **values: object) -> None:
                          {"k": key, "v": json.dumps(value)})
 
 
-def _rows(db: Database, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Database, sql: str) -> list[tuple]:
     with db.read() as conn:
         return [tuple(r) for r in conn.execute(text(sql)).all()]
 

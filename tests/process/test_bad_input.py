@@ -46,7 +46,7 @@ def _engine(tmp: Path, sim: SimHandle, **settings: object) -> EngineProcess:
     return EngineProcess(tmp, env)
 
 
-def _rows(engine: EngineProcess, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(engine: EngineProcess, sql: str) -> list[tuple]:
     with sqlite3.connect(engine.db_path) as conn:
         return conn.execute(sql).fetchall()
 

@@ -39,7 +39,7 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _market(sim: SimHandle) -> dict:  # type: ignore[type-arg]
+def _market(sim: SimHandle) -> dict:
     return sim.market(neg_risk=False)
 
 
@@ -68,14 +68,14 @@ def _restart_without_crash(engine: EngineProcess) -> None:
     wait_until(lambda: engine.status().state == "RUNNING", 30, what="RUNNING after restart")
 
 
-def _rows(db_path: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db_path: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db_path) as conn:
         return conn.execute(sql).fetchall()
 
 
-def _venue_view(engine: EngineProcess, mode: str) -> tuple[set[str], list]:  # type: ignore[type-arg]
+def _venue_view(engine: EngineProcess, mode: str) -> tuple[set[str], list]:
     """The venue's open orders and trades, seen through the same protocol the engine uses."""
-    async def view() -> tuple[set[str], list]:  # type: ignore[type-arg]
+    async def view() -> tuple[set[str], list]:
         if mode == "live":
             venue = PolymarketVenue(load_settings(engine.env))
             await venue.connect()

@@ -74,7 +74,7 @@ def test_register_secrets_adds_values_at_runtime() -> None:
     assert _redactor.redact("x derived-passphrase-value y") == "x *** y"
 
 
-def test_scheduler_listener_logs_job_errors(caplog) -> None:  # type: ignore[no-untyped-def]
+def test_scheduler_listener_logs_job_errors(caplog) -> None:
     def broken() -> None:
         raise RuntimeError("reconcile exploded")
 
@@ -106,7 +106,7 @@ def test_scheduler_jobs_have_safe_defaults() -> None:
     asyncio.run(scenario())
 
 
-def test_a_locked_database_is_retried_quietly_and_told_only_when_it_persists(caplog) -> None:  # type: ignore[no-untyped-def]
+def test_a_locked_database_is_retried_quietly_and_told_only_when_it_persists(caplog) -> None:
     """"database is locked" is no error the operator can act on: retried within the run, then left
     to the next run, no traceback; a job locked out run after run is told once, and once when it
     writes again. Any other error still fails the run as before."""

@@ -24,7 +24,7 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _rows(db: Path, sql: str, *args: object) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Path, sql: str, *args: object) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, args).fetchall()
 

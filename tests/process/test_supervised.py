@@ -21,7 +21,7 @@ def _db(env: dict[str, str]) -> Database:
     return Database(Path(env["TRADER_DB"]))
 
 
-def _run(db: Database, kind: str, payload: dict | None = None) -> str:  # type: ignore[type-arg]
+def _run(db: Database, kind: str, payload: dict | None = None) -> str:
     row = post_command(db, kind, payload or {}, actor="test")
     return wait_until(lambda: (queries.command_status(db, row.id) or {}).get("status") in ("done", "failed")
                       and queries.command_status(db, row.id)["status"], 15, what=kind)

@@ -38,7 +38,7 @@ def ctx(*, limits: dict[str, str] | None = None, state: TradingState = TradingSt
     )
 
 
-def check(quotes: list[Quote], context: RiskContext) -> tuple[Intent, list]:  # type: ignore[type-arg]
+def check(quotes: list[Quote], context: RiskContext) -> tuple[Intent, list]:
     return RiskGate().check_intent(Intent("s", "c1", tuple(quotes)), context)
 
 
@@ -50,7 +50,7 @@ def sell(price: float, size: float, tif: Tif = Tif.GTC) -> Quote:
     return Quote(Side.SELL, round(price * 1e6), round(size * SH), tif)
 
 
-def reasons(decisions: list) -> list[tuple[str, str, int]]:  # type: ignore[type-arg]
+def reasons(decisions: list) -> list[tuple[str, str, int]]:
     return [(d.reason.value, d.action, d.approved) for d in decisions]
 
 

@@ -33,7 +33,7 @@ def _views(mids: dict[str, int], now: int) -> dict[str, MarketView]:
     return views
 
 
-def _bids(monitor, mids: dict[str, int], now: int) -> dict[str, tuple[int, str]]:  # type: ignore[no-untyped-def]
+def _bids(monitor, mids: dict[str, int], now: int) -> dict[str, tuple[int, str]]:
     """Each market gets a 10-share bid two cents under its mid: (approved shares, refusal reason)."""
     monitor.new_tick(now, ExecutionState("paper"), MarketCatalog(MARKETS.values()), _views(mids, now))
     intents = [Intent("mm", cid, (Quote(Side.BUY, mid - 2 * CENT, 10 * SH),)) for cid, mid in mids.items()]

@@ -35,7 +35,7 @@ def _maker_fill(sim, maker, taker, token: str, shares: int, price: str = "0.5") 
     return trade_id
 
 
-def _traders(sim, index: int, shares: str):  # type: ignore[no-untyped-def]
+def _traders(sim, index: int, shares: str):
     """A standard market with an empty book, a maker (deposit wallet) holding `shares` YES, a taker."""
     m = sim.market(neg_risk=False, index=index)
     sim.clear_book(m["condition_id"])

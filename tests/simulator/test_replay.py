@@ -85,7 +85,7 @@ class Watcher:
             self.prints[m["asset_id"]].append((_micro(m["price"]), _micro(m["size"]), m["side"]))
 
 
-def _recorded(path: Path, tokens: list[str], start: int, end: int) -> tuple[dict, dict]:  # type: ignore[type-arg]
+def _recorded(path: Path, tokens: list[str], start: int, end: int) -> tuple[dict, dict]:
     """Final books (every level) and trade prints per token, as a backtest replays them."""
     books = BookCache()
     prints: dict[str, list[tuple[int, int, str]]] = {t: [] for t in tokens}
@@ -105,7 +105,7 @@ def _state(port: int) -> dict[str, Any]:
     return httpx.get(f"http://127.0.0.1:{port}/_sim/state", timeout=5).json()
 
 
-def _replaying(db: Path, speed: str) -> subprocess.Popen:  # type: ignore[type-arg]
+def _replaying(db: Path, speed: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0", "--replay", SESSION,
                              "--speed", speed], cwd=ROOT, env=_env(TRADER_DB=str(db)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

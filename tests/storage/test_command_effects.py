@@ -14,7 +14,7 @@ from storage.command_queue.commands import claim_next, expire_stale_claims, fini
 from storage.sqlite.db import Database, now_ms
 
 
-def _claimed(db: Database, kind: str, payload: dict) -> int:  # type: ignore[type-arg]
+def _claimed(db: Database, kind: str, payload: dict) -> int:
     post_command(db, kind, payload, actor="test")
     with db.write() as conn:
         command = claim_next(conn, now_ms())

@@ -27,7 +27,7 @@ MONEY = re.compile(r"^(price|size|filled|fee|fees|amount|cost|cash|equity|realiz
 NOT_PREPARED = re.compile(r"^\s*(CREATE|DROP|ALTER|PRAGMA|BEGIN|VACUUM)\b", re.I)  # schema, session
 
 
-def _tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+def _tables(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
              if not r[0].startswith(("sqlite_", "_"))]
     return {name: conn.execute(f"PRAGMA table_info({name})").fetchall() for name in names}

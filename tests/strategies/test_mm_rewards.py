@@ -11,7 +11,7 @@ from tests.strategies.builders import book, info, px, sh, snap, state, view
 WIDE = book(bids=[("0.40", 100)], asks=[("0.60", 100)])
 
 
-def program(cid: str, pool: str, max_spread: str, min_size: float):  # type: ignore[no-untyped-def]
+def program(cid: str, pool: str, max_spread: str, min_size: float):
     return info(cid, reward_daily_pool=px(pool), reward_max_spread=px(max_spread), reward_min_size=sh(min_size))
 
 
@@ -20,7 +20,7 @@ def quotes(cid: str, bid: str, ask: str, size: float) -> tuple[Quote, ...]:
             Quote(Side.SELL, px(ask), sh(size), Tif.GTC, post_only=True))
 
 
-def decide(params: dict[str, object], *views):  # type: ignore[no-untyped-def]
+def decide(params: dict[str, object], *views):
     return {i.condition_id: i for i in MarketMaking("mm", params).decide(snap(*views), state("mm"), 0)}
 
 

@@ -86,7 +86,7 @@ def bot_and_engine(tmp_path: Path, api: BotApi) -> Iterator[tuple[BotProcess, En
     assert api.refused == []  # the bot never sent anything Telegram would refuse
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _rows(db: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchall()
 

@@ -37,11 +37,11 @@ class Exploding(MarketMaking):
     kind = "exploding"
     title = "Raises on every decision"
 
-    def decide(self, snapshot, state, now_ms):  # type: ignore[no-untyped-def]
+    def decide(self, snapshot, state, now_ms):
         raise ZeroDivisionError("bug in strategy code")
 
 
-def _core(tmp: Path, sim: SimHandle, strategies: list[tuple[str, str, dict]]) -> TradingCore:  # type: ignore[type-arg]
+def _core(tmp: Path, sim: SimHandle, strategies: list[tuple[str, str, dict]]) -> TradingCore:
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
     with db.write() as conn:
@@ -401,7 +401,7 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
 
     core = _core(tmp_path, sim, [("hand", "market_making", {"size": 20, "max_spread": 0.5})])
 
-    async def scenario() -> tuple[dict, int]:  # type: ignore[type-arg]
+    async def scenario() -> tuple[dict, int]:
         await _started(core)
         await core.reload_config()
         await core.tick()

@@ -62,7 +62,7 @@ def test_books_are_valued_only_for_a_strategy_with_an_allocation(tmp_path: Path,
     valued: list[int] = []
     real = portfolio.by_strategy
 
-    def counting(state, marks):  # type: ignore[no-untyped-def]
+    def counting(state, marks):
         valued.append(1)
         return real(state, marks)
 

@@ -42,7 +42,7 @@ def test_the_captured_sports_markets_carry_their_start_and_the_book_clearing() -
                          "clearBookOnStart": True}).game_start_ms is None  # unreadable: no known start
 
 
-def _open(core, cid: str) -> int:  # type: ignore[no-untyped-def]
+def _open(core, cid: str) -> int:
     return sum(1 for o in core.executor.state.orders.values() if o.condition_id == cid)
 
 

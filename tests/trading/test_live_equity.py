@@ -58,7 +58,7 @@ async def _start(controller: Controller, core: TradingCore) -> None:
     await core._stop_loop()  # drive ticks by hand
 
 
-def _one(db: Database, sql: str) -> tuple:  # type: ignore[type-arg]
+def _one(db: Database, sql: str) -> tuple:
     with db.read() as conn:
         return tuple(conn.execute(text(sql)).one())
 
@@ -236,7 +236,7 @@ def test_winning_shares_not_yet_redeemed_are_redeemable_not_live_cash(tmp_path: 
     """Polymarket pays a winning position only when its shares are redeemed: until then the
     ledger owes it as a redeemable claim, not cash, as the wallet holds the shares, not pUSD. A
     restart's sync sees the two agree: nothing was withdrawn."""
-    async def until(check, what: str) -> None:  # type: ignore[no-untyped-def]
+    async def until(check, what: str) -> None:
         deadline = asyncio.get_running_loop().time() + 15
         while not check():
             assert asyncio.get_running_loop().time() < deadline, what

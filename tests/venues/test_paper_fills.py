@@ -29,12 +29,12 @@ def request(desk: Desk, side: Side, price: float, size: float, tif: Tif = Tif.GT
                         round(size * SH), tif, post_only)
 
 
-def place(desk: Desk, *args, **kw):  # type: ignore[no-untyped-def]
+def place(desk: Desk, *args, **kw):
     prepared = desk.run(desk.venue.prepare(request(desk, *args, **kw)))
     return desk.run(desk.venue.submit(prepared))
 
 
-def paper_trades(desk: Desk) -> list[tuple]:  # type: ignore[type-arg]
+def paper_trades(desk: Desk) -> list[tuple]:
     return desk.rows("SELECT price, size, liquidity, status FROM paper_trades ORDER BY matched_at, trade_id")
 
 
@@ -234,7 +234,7 @@ class CacheDesk:
     def sold(self, price: float, size: float) -> None:
         self.books.record_trade(TradePrint("Y1", p(price), round(size * SH), Side.SELL, self.clock()))
 
-    def order(self):  # type: ignore[no-untyped-def]
+    def order(self):
         return next(iter(self.venue.resting.values()))
 
 

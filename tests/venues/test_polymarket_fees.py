@@ -70,7 +70,7 @@ def test_a_schedule_the_venue_cannot_give_marks_the_fill_instead_of_a_silent_zer
         def unreadable(condition_id: str) -> dict[str, object]:
             raise PolyException(f"failed to fetch market info for condition id {condition_id}")
 
-        venue.client.get_clob_market_info = unreadable  # type: ignore[method-assign]
+        venue.client.get_clob_market_info = unreadable
         try:
             order_id = await _take(sim, venue, events)
             await eventually(lambda: _taker_fills(events, order_id), timeout=10)

@@ -81,7 +81,7 @@ def test_headers_update_the_tier_the_level_and_the_warning() -> None:
     assert limits.buckets[ORDER].wait_s(100) == before == 0
 
 
-async def _bids(venue, market: dict[str, object], count: int) -> list:  # type: ignore[no-untyped-def]
+async def _bids(venue, market: dict[str, object], count: int) -> list:
     """`count` signed 5-share bids at the lowest prices of the grid (they rest, never trade)."""
     return [await venue.prepare(order(market, Side.BUY, 10_000 * (1 + i % 20), 5_000_000)) for i in range(count)]
 

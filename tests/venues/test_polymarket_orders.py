@@ -65,7 +65,7 @@ def test_digest_matches_the_published_vector() -> None:
                           signer=Account.from_key(HARDHAT_KEY).address, tokenId="1234", makerAmount="100000000",
                           takerAmount="50000000", side=WireSide.BUY, signatureType=SignatureTypeV2.EOA,
                           timestamp="1700000000000", metadata="0x" + "00" * 32, builder="0x" + "00" * 32)
-    exchange = ExchangeOrderBuilderV2(get_contract_config(137).exchange_v2, 137, None, domain_version="2")  # type: ignore[arg-type]
+    exchange = ExchangeOrderBuilderV2(get_contract_config(137).exchange_v2, 137, None, domain_version="2")
     assert order_digest(exchange, order) == "0x2c4f653403e777a5c37576868ba70200858e75bbc7f0d187a2ff11e5d5380e91"
 
 

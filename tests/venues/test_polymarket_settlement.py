@@ -148,7 +148,7 @@ def test_a_plain_wallets_transaction_whose_answer_is_lost_is_still_followed(tmp_
     sim.fund(venue.wallet, pol="1")
     sim.set_faults(rpc_answer_lost=1)
 
-    async def scenario() -> tuple[SettlementTx, SettlementTx, list]:  # type: ignore[type-arg]  # credits
+    async def scenario() -> tuple[SettlementTx, SettlementTx, list]:
         started = int(time.time() * 1000) - 1000
         try:
             sent = await venue.merge(cid, False, 3 * USDC)
