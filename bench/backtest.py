@@ -127,12 +127,14 @@ def keep_one_decision(path: Path) -> None:
     """Strip the recording of every decision marker but its first (in place: a copy of a large
     recording would double its disk)."""
     with sqlite3.connect(path) as conn:
-        conn.execute("DELETE FROM ticks WHERE kind = 'decide' AND id > (SELECT MIN(id) FROM ticks WHERE kind = 'decide')")
+        conn.execute("DELETE FROM ticks WHERE kind = 'decide' AND id > (SELECT MIN(id) FROM ticks WHERE kind = "
+                     "'decide')")
 
 
 def run_line(label: str, run: dict, target: int) -> str:
     marked = (f"{run.get('marked_out', 0):,} marked out" if run.get("kept", run["fills"]) >= run["fills"] else
-              f"every one marked out into the metrics; {run['marked_out']:,} of the {run['kept']:,} kept rows carry a 1 s markout")
+              f"every one marked out into the metrics; {run['marked_out']:,} of the {run['kept']:,} kept rows carry "
+              f"a 1 s markout")
     return (f"    {label}: {run['events']:,} events, {run['decisions']:,} decisions, {run['orders']:,} orders, "
             f"{run['fills']:,} fills ({marked}) | "
             f"{run['events'] / run['wall_s']:,.0f} events/s wall ({run['wall_s']:.1f} s), "

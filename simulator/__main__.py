@@ -87,7 +87,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                 "see README: Replaying a recorded session)"),
     "--replay-db": ("replay_db", str, "the desk's SQLite file holding the session (default: TRADER_DB, "
                                       "else var/trader.db)"),
-    "--speed": ("speed", lambda raw: _argument(parse_speed, raw), "replay pace: 1 (recorded, default), 10 (ten times faster) or full"),
+    "--speed": ("speed", lambda raw: _argument(parse_speed, raw), "replay pace: 1 (recorded, default), 10 (ten times "
+                                                                  "faster) or full"),
     **market_config.FLAGS,  # the agents' market: news, informed and noise takers, the agent maker
     "--resolution-delay": ("resolution_delay_s", float, "seconds from a proposed resolution to final payouts "
                                                         "(UMA liveness; default 7200)"),

@@ -257,7 +257,8 @@ def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[W
             continue
         if spec.side is Side.SELL:
             if any(w.side is Side.SELL and w.token_id == spec.token_id and w.client_id in leaving for w in working):
-                residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "waiting for the old sell's cancel ack"))
+                residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "waiting for the old sell's "
+                                                                                     "cancel ack"))
                 continue
             reserved = sum(w.remaining for w in working if w.side is Side.SELL and w.token_id == spec.token_id)
             reserved += sum(p.size for p in place if p.side is Side.SELL and p.token_id == spec.token_id)
@@ -268,7 +269,8 @@ def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[W
                 residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "not enough settled inventory"))
                 continue
             if size < spec.size:
-                residuals.append(Residual(outcome, spec.side, spec.price, spec.size - size, "capped at settled inventory"))
+                residuals.append(Residual(outcome, spec.side, spec.price, spec.size - size, "capped at settled "
+                                                                                            "inventory"))
                 spec = replace(spec, size=size)
         place.append(spec)
         if spec.tif in TAKE:

@@ -118,7 +118,8 @@ def history_point_count(db_path: Path, tokens: Sequence[str], from_ms: int, to_m
     marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
     conn = open_recording(db_path)
     try:
-        return int(conn.execute(f"SELECT COUNT(*) FROM price_history WHERE at BETWEEN :f AND :t AND token_id IN ({marks})",
+        return int(conn.execute(f"SELECT COUNT(*) FROM price_history WHERE at BETWEEN :f AND :t AND token_id IN "
+                                f"({marks})",
                                 {"f": from_ms, "t": to_ms, **{f"k{i}": t for i, t in enumerate(tokens)}}).fetchone()[0])
     finally:
         conn.close()

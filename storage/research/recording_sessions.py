@@ -81,7 +81,8 @@ def check_name(raw: Any) -> str:
     if len(name) > NAME_CHARS:
         raise SessionError(f"a session's name has at most {NAME_CHARS} characters")
     if not NAME_RE.match(name):
-        raise SessionError(f"{name[:NAME_CHARS]!r}: a session's name uses letters, digits, spaces and . _ : @ + ( ) / -, "
+        raise SessionError(f"{name[:NAME_CHARS]!r}: a session's name uses letters, digits, spaces and . _ : @ + ( ) "
+                           f"/ -, "
                            "and starts with a letter or digit")
     return name
 

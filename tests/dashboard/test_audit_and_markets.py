@@ -202,7 +202,8 @@ def _event(db: Database, augmented: bool) -> None:
         conn.execute(text("UPDATE markets SET event_id = 'ev1' WHERE condition_id = :c"), {"c": ELECTION})
         conn.execute(text("INSERT INTO market_events (id, title, neg_risk_market_id, augmented, updated_at) "
                           "VALUES ('ev1', 'Election winner', NULL, :a, 0)"), {"a": int(augmented)})
-        conn.execute(text("INSERT INTO event_members (event_id, condition_id, role, question) VALUES ('ev1', :c, :r, :q)"),
+        conn.execute(text("INSERT INTO event_members (event_id, condition_id, role, question) VALUES ('ev1', :c, :r, "
+                          ":q)"),
                      [{"c": c, "r": r, "q": q} for c, r, q in members])
 
 

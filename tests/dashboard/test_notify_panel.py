@@ -94,7 +94,8 @@ def test_the_test_button_shows_the_engines_answer(with_urls: None, db: Database,
 
     engine_up(db)
     at = page("settings")
-    engine = answer_next(db, "notify_test", ok=False, error="not delivered to 1 of 2 destination(s): #2 Telegram: failure")
+    engine = answer_next(db, "notify_test", ok=False, error="not delivered to 1 of 2 destination(s): #2 Telegram: "
+                                                            "failure")
     at.button(key="notify_test").click().run()
     engine.join(10)
     assert any(e.value.startswith("Test message: failed") and "not delivered to 1 of 2" in e.value

@@ -168,7 +168,8 @@ def test_crash_before_a_fill_is_committed_recovers_the_fill(tmp_path: Path, sim:
         engine.start()
         wait_until(lambda: _rows(engine.db_path, "SELECT price, size FROM orders WHERE status = 'LIVE' "
                                                  f"AND token_id = '{yes}' AND side = 'BUY'"), 30, what="a resting bid")
-        price, size = _rows(engine.db_path, f"SELECT price, size FROM orders WHERE status = 'LIVE' AND token_id = '{yes}' "
+        price, size = _rows(engine.db_path, f"SELECT price, size FROM orders WHERE status = 'LIVE' AND token_id = "
+                                            f"'{yes}' "
                                             "AND side = 'BUY'")[0]
         if mode == "live":
             # Big enough to sweep every bid at or above ours, ours included (price-time priority).
