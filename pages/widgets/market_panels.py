@@ -74,22 +74,24 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
     )
 
 
+# Widths in px so that at a laptop's 1366 px the columns a trader scans (market to end date) fit the
+# table without scrolling sideways (the browser test measures it); the rest scroll, the market pinned.
 SCAN_COLUMNS = {
-    "question": st.column_config.TextColumn("market", width="large"),
-    "bid": st.column_config.NumberColumn("YES bid", format="%.3f"),
-    "ask": st.column_config.NumberColumn("YES ask", format="%.3f"),
-    "mid": st.column_config.NumberColumn("mid", format="%.4f"),
-    "spread": st.column_config.NumberColumn("spread", format="%.3f"),
-    "last": st.column_config.NumberColumn("last trade", format="%.3f"),
-    "volume_24h": st.column_config.NumberColumn("24 h volume (USDC)", format="%,.0f"),
-    "liquidity": st.column_config.NumberColumn("liquidity (USDC)", format="%,.0f"),
-    "end_at": st.column_config.DatetimeColumn("ends (UTC)", format="YYYY-MM-DD HH:mm"),
-    "yes_held": st.column_config.NumberColumn("YES held (sh)", format="%,.2f"),
-    "no_held": st.column_config.NumberColumn("NO held (sh)", format="%,.2f"),
-    "tradable": st.column_config.CheckboxColumn("tradable"),
-    "neg_risk": st.column_config.CheckboxColumn("neg risk"),
-    "protocol": st.column_config.TextColumn("protocol"),
-    "condition_id": st.column_config.TextColumn("condition id"),
+    "question": st.column_config.TextColumn("market", width=230, pinned=True),
+    "bid": st.column_config.NumberColumn("YES bid", format="%.3f", width=66),
+    "ask": st.column_config.NumberColumn("YES ask", format="%.3f", width=66),
+    "mid": st.column_config.NumberColumn("mid", format="%.4f", width=62),
+    "spread": st.column_config.NumberColumn("spread", format="%.3f", width=62),
+    "last": st.column_config.NumberColumn("last trade", format="%.3f", width=76),
+    "volume_24h": st.column_config.NumberColumn("24 h volume (USDC)", format="%,.0f", width=140),
+    "end_at": st.column_config.DatetimeColumn("ends (UTC)", format="YYYY-MM-DD HH:mm", width=138),
+    "liquidity": st.column_config.NumberColumn("liquidity (USDC)", format="%,.0f", width=120),
+    "yes_held": st.column_config.NumberColumn("YES held (sh)", format="%,.2f", width=104),
+    "no_held": st.column_config.NumberColumn("NO held (sh)", format="%,.2f", width=100),
+    "tradable": st.column_config.CheckboxColumn("tradable", width=76),
+    "neg_risk": st.column_config.CheckboxColumn("neg risk", width=76),
+    "protocol": st.column_config.TextColumn("protocol", width=76),
+    "condition_id": st.column_config.TextColumn("condition id", width=200),
 }
 
 
@@ -111,7 +113,7 @@ def results(db: Database, spec: market_queries.MarketFilter, mode: str = "paper"
                "the market")
     scan = scan_frame(db, frame, mode)
     picked = st.dataframe(scan, hide_index=True, column_config=SCAN_COLUMNS, key="mk_scan", on_select="rerun",
-                          selection_mode="single-row", height=rows_height(len(scan)) or "auto")
+                          selection_mode="single-row", height=rows_height(len(scan)) or "auto", placeholder="—")
     rows = picked.selection.rows if picked is not None else []
     labels = dict(zip(frame["condition_id"], frame["question"], strict=True))
     if rows:  # the row clicked opens its market (before the picker below is drawn this run)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+from pages.widgets.market_panels import SCAN_COLUMNS
 from tests.browser.cdp import Page
 
 WIDTH, HEIGHT = 1366, 768
@@ -19,13 +21,19 @@ WIDTH, HEIGHT = 1366, 768
 # for in the tables drawn by pages/widgets/tables.py (HTML, so each header has a box to measure).
 KEY_HEADERS: dict[str, tuple[str, ...]] = {
     "Overview": ("market", "size (sh)", "value (USDC)", "unrealized PnL (USDC)", "fees (USDC)"),
-    "Markets": ("question", "24 h volume (USDC)", "liquidity (USDC)", "ends (UTC)"),
     "Orders & trades": ("market", "side", "price (prob.)", "size (sh)", "filled (sh)", "status"),
     "Strategies": ("name", "status", "realized (paper) (USDC)"),
     "Risk": ("limit", "used / limit", "of limit (%)", "reason", "requested (sh)"),
     "Backtest": ("name", "status", "progress (%)", "return (%)", "fills"),
     "Audit & alerts": ("at (UTC)", "action", "entity", "message"),
 }
+# Page title -> a data grid (st.dataframe: its key, its column config) and the last of its leading
+# columns that must be in view. A grid draws its headers on a canvas, with no box to measure; so
+# the test measures the grid's scrolling frame: its content is exactly as wide as the declared
+# widths (plus the row-selection marker), proving the grid keeps them, and the marker plus the
+# leading columns fit the frame's visible width.
+KEY_GRIDS: dict[str, tuple[str, dict[str, Any], str]] = {"Markets": ("mk_scan", SCAN_COLUMNS, "end_at")}
+MARKER_MAX_PX = 60
 FILLS_HEADERS = ("price (prob.)", "size (sh)", "value (USDC)", "fee (USDC)")
 
 # For each header: scroll its first visible cell into the middle of the window, then measure it
@@ -42,6 +50,16 @@ _MEASURE = """((headers) => headers.map(text => {
   return {text, found: true, inWindow, inFrame, left: Math.round(r.left), right: Math.round(r.right),
           frameRight: Math.round(frame.right), width: window.innerWidth};
 }))"""
+_GRID = """((key) => {
+  const grid = document.querySelector(`.st-key-${key} [data-testid="stDataFrame"]`);
+  const scroller = grid && grid.querySelector('.dvn-scroller');
+  if (!scroller) return {found: false};
+  grid.scrollIntoView({block: 'center'});
+  const r = grid.getBoundingClientRect();
+  return {found: true, headers: [...grid.querySelectorAll('[role=columnheader]')].map(h => h.innerText.trim()),
+          scrollWidth: scroller.scrollWidth, clientWidth: scroller.clientWidth,
+          inWindow: r.left >= 0 && r.right <= window.innerWidth};
+})"""
 # The document itself never scrolls sideways.
 PAGE_WIDE = "document.documentElement.scrollWidth > window.innerWidth + 1"
 
@@ -59,10 +77,32 @@ async def misplaced_headers(page: Page, headers: tuple[str, ...]) -> list[str]:
     return problems
 
 
+async def misplaced_grid_columns(page: Page, key: str, columns: dict[str, Any], last_key: str) -> list[str]:
+    """The grid's leading columns (up to `last_key`) not wholly in its visible width, or why not measured."""
+    grid = await page.evaluate(f"{_GRID}({json.dumps(key)})")
+    if not grid["found"]:
+        return [f"no data grid with the key {key!r} on the page"]
+    labels = [c["label"] for c in columns.values()]  # the grid names the columns it draws, in order
+    if not grid["headers"] or labels[: len(grid["headers"])] != grid["headers"]:
+        return [f"the grid draws the columns {grid['headers']}, not the declared {labels}"]
+    widths = [int(c["width"]) for c in columns.values()]
+    marker = grid["scrollWidth"] - sum(widths)
+    if not 0 <= marker <= MARKER_MAX_PX:
+        return [f"the grid is {grid['scrollWidth']} px wide, not its declared {sum(widths)} px (+ marker)"]
+    leading = marker + sum(widths[: list(columns).index(last_key) + 1])
+    problems = [] if grid["inWindow"] else ["the grid reaches outside the window"]
+    if leading > grid["clientWidth"]:
+        problems.append(f"columns up to {columns[last_key]['label']!r} need {leading} px, "
+                        f"the grid shows {grid['clientWidth']} px")
+    return problems
+
+
 async def check_and_shoot(page: Page, title: str, headers: tuple[str, ...], shot: Path) -> None:
     """Assert the headers are in view (the last one measured stays scrolled into view), then
     screenshot the window as the operator sees it."""
     problems = await misplaced_headers(page, headers)
+    if title in KEY_GRIDS:
+        problems += await misplaced_grid_columns(page, *KEY_GRIDS[title])
     assert not await page.evaluate(PAGE_WIDE), f"{title}: the page scrolls sideways at {WIDTH} px"
     await page.evaluate(f"{_MEASURE}({json.dumps(list(headers[:1]))})")  # the first key table in view
     await page.screenshot(shot, full=False)

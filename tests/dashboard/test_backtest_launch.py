@@ -100,10 +100,10 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert metrics["Decisions"] == f"{result['decisions']:,} decisions" and result["decisions"] > 0
     assert metrics["Fills"] == f"{result['trades']:,} fills"
     titles = chart_titles(at)
-    assert titles[:3] == ["Equity and drawdown (run #1)", "Exposure", "Fills"]
+    assert titles[:4] == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)"]
     # The most traded token's mid with the run's trades on it, and the run's orders kept.
-    assert titles[3].endswith(": trades on the price") and len(titles) == 4
-    price = chart_traces(at.get("plotly_chart")[3])
+    assert titles[4].endswith(": trades on the price") and len(titles) == 5
+    price = chart_traces(at.get("plotly_chart")[4])
     markers = {"buys (size ∝ sh)", "sells (size ∝ sh)"} & set(price)
     assert "mid" in price and {"resting buys", "resting sells"} & set(price)
     assert bool(markers) == (result["trades"] > 0)  # fills drawn when the run filled

@@ -173,7 +173,7 @@ def test_past_runs_with_metrics_and_charts(
     assert metrics["Sharpe (annualized)"] == "1.23" and metrics["Sortino (annualized)"] == "—"
     assert metrics["Calmar"] == "—" and metrics["Win rate"] == "60.00 %" and metrics["Fills"] == "4 fills"
     assert metrics["Fees"] == "0.12 USDC" and metrics["Max exposure"] == "240.50 USDC"
-    assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills",
+    assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)",
                                 "Will Bitcoin reach $100k by June? · YES: trades on the price"]
     fills = table_with(at, "liquidity")
     assert list(fills["side"]) == ["BUY", "SELL"] and fills["price"].iloc[1] == pytest.approx(0.5)
