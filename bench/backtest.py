@@ -48,7 +48,7 @@ def baseline_chunks(path: Path, tokens: list[str], start: int, end: int, chunk: 
     """Milliseconds per full chunk of `chunk` events, read back and applied to a bare book cache."""
     books = BookCache()
     events = recorded_events(path, tokens, start, end)
-    samples = []
+    samples: list[float] = []
     while True:
         began = time.perf_counter()
         batch = list(islice(events, chunk))
@@ -76,7 +76,8 @@ settings = load_settings({"TRADER_ENV_FILE": os.devnull, "TRADER_DB": str(db)})
 marks = []
 spec = BacktestSpec("market_making", params, start, end, tuple(markets), seed=1)
 began, cpu = time.perf_counter(), time.process_time()
-result = run_sync(spec, db, settings, work_dir=work, progress=lambda done, total: marks.append((done, time.perf_counter())))
+result = run_sync(spec, db, settings, work_dir=work,
+                  progress=lambda done, total: marks.append((done, time.perf_counter())))
 replay_s, cpu_s = time.perf_counter() - began, time.process_time() - cpu
 sizes = [after - before for (before, _), (after, _) in zip(marks, marks[1:])]
 full = max(set(sizes), key=sizes.count) if sizes else 0

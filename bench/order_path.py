@@ -60,6 +60,7 @@ def start_simulator() -> tuple[subprocess.Popen[str], int]:
 
 
 async def market(venue: PolymarketVenue) -> tuple[str, str, int]:
+    assert venue.client is not None, "the venue is connected"
     rows = await asyncio.to_thread(venue.client.get_markets)
     for row in rows["data"]:
         if not row["neg_risk"] and row["accepting_orders"]:
@@ -100,6 +101,7 @@ async def run(port: int, n: int, heartbeat_s: float, per_round: int, burst: int)
             if i % per_round == per_round - 1:
                 await asyncio.sleep(per_round / 40 + 0.2)  # the order bucket refills (40 a second)
         client = venue.client
+        assert client is not None, "the venue is connected"
         for _ in range(min(n, 300)):
             began = time.perf_counter()
             await venue.calls.call("data", client.get_open_orders, None, True)

@@ -37,7 +37,8 @@ async def stream(books: BookCache, tokens: list[str], stop: asyncio.Event) -> No
         now = int(time.time() * 1000)
         for _ in range(20):
             token = rng.choice(tokens)
-            books.apply_changes([(token, rng.random() < 0.5, rng.randrange(1, 40) * 10_000, rng.randrange(0, 500) * SH)],
+            change = (token, rng.random() < 0.5, rng.randrange(1, 40) * 10_000, rng.randrange(0, 500) * SH)
+            books.apply_changes([change],
                                 now)
         await asyncio.sleep(0.01)
 
@@ -64,7 +65,8 @@ async def measure(path: Path, record: bool) -> tuple[list[float], int]:
     samples = []
     for i in range(PASSES):
         bid = 300_000 + 10_000 * (i % 5)
-        executor.set_intents([Intent("s", "c", (Quote(Side.BUY, bid, 10 * SH), Quote(Side.SELL, bid + 400_000, 10 * SH)))])
+        quotes = (Quote(Side.BUY, bid, 10 * SH), Quote(Side.SELL, bid + 400_000, 10 * SH))
+        executor.set_intents([Intent("s", "c", quotes)])
         began = time.perf_counter()
         await executor.reconcile()
         samples.append((time.perf_counter() - began) * 1000)

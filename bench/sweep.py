@@ -78,9 +78,9 @@ def phase(spec: SweepSpec, path: Path, jobs: int, work: Path) -> tuple[float, fl
     began, cpu = time.perf_counter(), _children_cpu()
     run_sweep(spec, url, path, jobs=jobs, work_root=work)
     wall, cpu = time.perf_counter() - began, _children_cpu() - cpu
-    new = [t for t in open_study(spec, url).trials if t.number not in before and t.datetime_complete
-           and t.state.name == "COMPLETE"]
-    return wall, cpu, [(t.datetime_complete - t.datetime_start).total_seconds() * 1000 for t in new]
+    spans = [(t.datetime_start, t.datetime_complete) for t in open_study(spec, url).trials
+             if t.number not in before and t.state.name == "COMPLETE"]
+    return wall, cpu, [(end - start).total_seconds() * 1000 for start, end in spans if start and end]
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
-"""Pure plotly builders for backtest results (no streamlit; the Backtest page and the saved report draw them): equity with its drawdown, exposure
-over time, fills over time, and two runs' equity on one normalized chart. Frames come from
+"""Pure plotly builders for backtest results (no streamlit; the Backtest page and the saved
+report draw them): equity with its drawdown, exposure over time, fills over time, and two runs'
+equity on one normalized chart. Frames come from
 storage.research.backtest_queries (curve_frame, trades_frame); times are UTC."""
 
 from __future__ import annotations

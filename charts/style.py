@@ -3,6 +3,8 @@ both draw: layout, colours, axis formats, the empty-chart placeholder. Pure plot
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -13,7 +15,7 @@ from charts.axes import nice_ticks
 # uirevision keeps the operator's zoom across fragment refreshes.
 # The legend sits in the top margin, between the title and the plot, growing upwards when it
 # wraps onto a second line in a narrow column (it used to spill over the plot's top).
-LAYOUT = dict(
+LAYOUT: dict[str, Any] = dict(
     margin=dict(l=10, r=10, t=64, b=10),
     uirevision="keep",
     hovermode="x unified",

@@ -63,6 +63,12 @@ def _list_problem(raw: Any) -> str | None:
     return None
 
 
+def _optional(row: Mapping[str, Any], field: str, ok: Callable[[Any], bool],
+              problem: str) -> Callable[[], str | None]:
+    """A check of a column that may be absent (None): `problem` when present and not `ok`."""
+    return lambda: None if row.get(field) is None or ok(row[field]) else problem
+
+
 def _checks(row: Mapping[str, Any]) -> list[tuple[str, Callable[[], str | None]]]:
     """(field, its check) for every field the engine reads: each check says what is wrong."""
     checks: list[tuple[str, Callable[[], str | None]]] = [
@@ -81,13 +87,11 @@ def _checks(row: Mapping[str, Any]) -> list[tuple[str, Callable[[], str | None]]
          (_whole(row["fee_exponent"]) and 0 <= row["fee_exponent"] <= 10) else "is not a small whole number"),
     ]
     checks.append(("payouts", lambda: stored_problem(row)))
-    checks += [(f, lambda f=f: None if row.get(f) is None or row[f] in (0, 1) else "is not 0 or 1") for f in FLAGS]
-    checks += [(f, lambda f=f: None if row.get(f) is None or (_whole(row[f]) and 0 <= row[f] <= MOST_MONEY) else
-                "is not a whole amount") for f in AMOUNTS]
-    checks += [(f, lambda f=f: None if row.get(f) is None or _whole(row[f]) else "is not a time in ms")
-               for f in OPTIONAL_TIMES]
-    checks += [(f, lambda f=f: None if row.get(f) is None or _text(row[f], TEXT_CHARS) else "is not text")
-               for f in OPTIONAL_TEXT]
+    checks += [(f, _optional(row, f, lambda v: v in (0, 1), "is not 0 or 1")) for f in FLAGS]
+    checks += [(f, _optional(row, f, lambda v: _whole(v) and 0 <= v <= MOST_MONEY, "is not a whole amount"))
+               for f in AMOUNTS]
+    checks += [(f, _optional(row, f, _whole, "is not a time in ms")) for f in OPTIONAL_TIMES]
+    checks += [(f, _optional(row, f, lambda v: _text(v, TEXT_CHARS), "is not text")) for f in OPTIONAL_TEXT]
     return checks
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from contracts.domain import ONE, Outcome, fmt, to_micros
 
@@ -66,13 +66,17 @@ class Payouts:
         return f"a YES share pays {fmt(self.yes)}, a NO {fmt(self.no)}"
 
 
+def _whole(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def stored(row: Mapping[str, Any]) -> Payouts | None:
     """A `markets` row's payout vector (columns payout_yes, payout_no), or its older
     `resolved_outcome` (a row from a session file written before vectors); None while open.
     Raises PayoutError for a stored vector that is not one (market_rows.py checks it first)."""
     yes, no = row.get("payout_yes"), row.get("payout_no")
     if yes is not None or no is not None:
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (yes, no)):
+        if not (_whole(yes) and _whole(no)):
             raise PayoutError("payout_yes and payout_no are not both whole micro-USDC amounts")
         return Payouts(yes, no)
     winner = row.get("resolved_outcome")

@@ -217,10 +217,50 @@ def parse_setting(spec: SettingSpec, raw: Any) -> Any:
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    values: Mapping[str, Any]
+    """The settings in force, one typed field per entry of SETTINGS (in its order; the types are the
+    specs' kinds: tests/contracts/test_runtime_config.py checks both ways), so a reader names a field
+    that exists and mypy knows what it holds."""
 
-    def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+    paper_starting_cash: float
+    tick_interval_ms: int
+    snapshot_interval_s: int
+    market_refresh_minutes: int
+    game_start_withdraw_s: int
+    paper_mined_after_ms: int
+    paper_fail_rate: float
+    venue_heartbeat_s: int
+    venue_sync_s: int
+    balance_check_s: int
+    balance_drift_tolerance_usdc: float
+    auto_redeem: int
+    redeem_check_s: int
+    reward_sample_s: int
+    auto_redeem_grace_s: int
+    alert_feed_down_s: int
+    alert_refusal_burst: int
+    alert_low_collateral_usdc: float
+    alert_large_fill_usdc: float
+    reference_feed_url: str
+    decisions_retention_days: int
+    record_depth: int
+    record_retention_days: int
+    notify_levels: str
+    notify_muted_codes: str
+    notify_dedup_minutes: int
+    notify_max_per_hour: int
+    notify_summary_utc: str
+    notify_digest_minutes: int
+    notify_choices: str
+    news_feeds: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> RuntimeConfig:
+        return cls(**{spec.key: values[spec.key] for spec in SETTINGS})
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """key -> value, for code that walks the settings by key (notification rules, the Settings page)."""
+        return {spec.key: getattr(self, spec.key) for spec in SETTINGS}
 
 
 def checked(rows: Mapping[str, str],
@@ -241,4 +281,4 @@ def checked(rows: Mapping[str, str],
             problems.append(f"setting {spec.key}: stored {str(raw)[:40]!r} is invalid ({exc}); using {source}, "
                             f"{kept!r}, until it is fixed on the Settings page")
             values[spec.key] = kept
-    return RuntimeConfig(values), problems
+    return RuntimeConfig.of(values), problems

@@ -307,7 +307,7 @@ def _data_source(raw: str | None) -> DataSource:
         raise SettingsError(
             f"DATA_SOURCE must be 'simulator' or 'polymarket', not {raw!r}. Fix it in .env."
         )
-    return value  # type: ignore[return-value]
+    return value  # type: ignore[return-value]  # one of the two literals, checked just above
 
 
 def _hosts(env: Mapping[str, str], source: DataSource, port: int) -> dict[str, str]:

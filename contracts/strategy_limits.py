@@ -52,9 +52,10 @@ DEFAULTS = Limits({spec.name: spec.default for spec in STRATEGY_LIMITS})
 
 def checked(rows: Iterable[tuple[str, str, str]]) -> tuple[dict[str, Limits], list[str], dict[str, str]]:
     """From the stored (strategy, name, value) rows: every strategy's limits (defaults filled
-    in), what does not validate, and the strategies with a value that does not validate (name -> why). Such a strategy must not trade: its
-    limit would fall back to a default that is off for all but the cooldown, widening what the
-    operator set (the trading core disables it). An unknown limit name is reported and ignored."""
+    in), what does not validate, and the strategies with a value that does not validate (name ->
+    why). Such a strategy must not trade: its limit would fall back to a default that is off for
+    all but the cooldown, widening what the operator set (the trading core disables it). An
+    unknown limit name is reported and ignored."""
     values: dict[str, dict[str, Decimal]] = {}
     problems: list[str] = []
     invalid: dict[str, str] = {}

@@ -197,7 +197,7 @@ def _dimension(name: str, entry: Any, ptype: ParamType, step: float | None) -> D
     if ptype.is_integral and scale != "int":
         raise SweepError(f'space: {name} is a whole number: use [low, high, "int"]')
     usable_step = step if scale == "float" and step and _fits(low, high, step) else None
-    return Dimension(name, scale, float(low), float(high), usable_step)  # type: ignore[arg-type]
+    return Dimension(name, scale, float(low), float(high), usable_step)  # type: ignore[arg-type]  # scale is one of Dimension's literals, checked above
 
 
 def _fits(low: float, high: float, step: float) -> bool:

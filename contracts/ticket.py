@@ -130,7 +130,8 @@ def preview(ticket: Ticket, market: MarketInfo, book: Book | None, held: int,
                                           "give a limit price")
         if touch is None:
             raise TicketError("slippage", "no opposite side in the book to take: use a limit price")
-        raw = touch + ticket.slippage if ticket.side is Side.BUY else touch - (ticket.slippage or 0)
+        slippage = ticket.slippage or 0  # set whenever the ticket is marketable (parse_ticket asks for one)
+        raw = touch + slippage if ticket.side is Side.BUY else touch - slippage
         price = round_price(min(max(raw, tick), ONE - tick), ticket.side, tick)
     else:
         price = _on_grid(ticket.price or 0, tick)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .config import FaultConfig
 from .ratelimit import too_many
@@ -71,7 +72,7 @@ class Faults:
         left = max(0.0, self.market_frozen_until - time.monotonic())
         return {**self.config.as_dict(), "market_feed_frozen_for_s": round(left, 3), "stats": dict(self.stats)}
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
             path = request.path

@@ -194,7 +194,8 @@ async def cancel_order(request: web.Request) -> web.Response:
     verdict = _charge(request, creds, CANCEL, 1)
     if not verdict.admitted:
         return refused(verdict)
-    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, [order_id]), verdict.headers)
+    canceled, not_canceled = request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, [order_id])
+    return _cancel_response(canceled, not_canceled, verdict.headers)
 
 
 @routes.delete("/orders")
@@ -208,7 +209,8 @@ async def cancel_orders(request: web.Request) -> web.Response:
     verdict = _charge(request, creds, CANCEL, len(ids))
     if not verdict.admitted:
         return refused(verdict)
-    return _cancel_response(*request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, ids), verdict.headers)
+    canceled, not_canceled = request.app[SIM_KEY].exchange.cancel_ids(creds.api_key, ids)
+    return _cancel_response(canceled, not_canceled, verdict.headers)
 
 
 @routes.delete("/cancel-all")

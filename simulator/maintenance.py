@@ -15,9 +15,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from .config import parse_maintenance_schedule
 
@@ -165,7 +167,7 @@ class Maintenance:
                 listener(old, phase)
         return phase
 
-    def status(self) -> dict[str, object]:
+    def status(self) -> dict[str, Any]:
         now = self.clock()
         window = self.window(now)
         nxt = self.next_start(now)
@@ -178,7 +180,7 @@ class Maintenance:
 
     # -- HTTP ------------------------------------------------------------------------
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def maintenance_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
             if closed_endpoint(request.method, request.path) and self.phase() == CLOSED:

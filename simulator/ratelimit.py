@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 Limits = Mapping[str, Sequence[tuple[int, float]]]  # family -> ((requests, window seconds), ...)
 
@@ -116,7 +117,7 @@ class RateLimiter:
             window.stamps.append(now)
         return None
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
             refusal = self.admit(families(request.method, request.path))

@@ -174,10 +174,10 @@ class _Clock:
 
     def __init__(self) -> None:
         self.now = EPOCH
-        self._queue: list[tuple[float, int, Callable[[], None]]] = []
+        self._queue: list[tuple[float, int, Callable[[], object]]] = []
         self._seq = itertools.count()
 
-    def schedule(self, delay: float, fn: Callable[[], None]) -> None:
+    def schedule(self, delay: float, fn: Callable[[], object]) -> None:
         heapq.heappush(self._queue, (self.now + delay, next(self._seq), fn))
 
     def run_due(self) -> None:

@@ -94,7 +94,8 @@ def load_recording(db_path: Path, name: str) -> Recording:
         except sqlite3.OperationalError:
             raise ReplayError(f"{db_path} has no recording sessions (is it the desk's database?)") from None
         if row is None:
-            known = [r[0] for r in conn.execute("SELECT name FROM recording_sessions ORDER BY started_at DESC LIMIT 10")]
+            newest = conn.execute("SELECT name FROM recording_sessions ORDER BY started_at DESC LIMIT 10")
+            known = [r[0] for r in newest]
             raise ReplayError(f"no recording session named {name!r} in {db_path}"
                               + (f" (sessions: {', '.join(known)})" if known else " (it has none)"))
         start = int(row["started_at"])
@@ -230,7 +231,7 @@ class Replayer:
                       **{_yes(token, False, p): s for p, s in book.get("a", [])}}
             self._set_levels(market, wanted, replace_all=True)
         elif kind == "change":
-            changes = json.loads(data) if data else [[1 if side == BUY else 0, price, size]]
+            changes: list[Any] = json.loads(data) if data else [[1 if side == BUY else 0, price, size]]
             self._set_levels(market, {_yes(token, bool(b), p): s for b, p, s in changes}, replace_all=False)
 
     def _set_levels(self, market: Market, wanted: dict[tuple[str, int], int], *, replace_all: bool) -> None:

@@ -117,8 +117,8 @@ class Rewards:
         paid = []
         for (day, maker), amount in sorted(due.items()):
             if amount < max(self.minimum, 1):
-                for key in [k for k in self.earned if k[0] == day and k[2] == maker]:
-                    del self.earned[key]  # forfeited: never paid, never listed as earnings
+                for forfeited in [k for k in self.earned if k[0] == day and k[2] == maker]:
+                    del self.earned[forfeited]  # forfeited: never paid, never listed as earnings
                 continue
             payouts.pay(self.ledger, self.activity, REWARDS_TREASURY, maker, amount, "REWARD", "reward")
             paid.append((maker, amount))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from . import admin as admin_routes
 from . import data_api, gamma, http_market, http_news, http_rewards, http_trading, relayer, replay, rpc
@@ -121,7 +122,7 @@ class Simulator:
 
     # -- wiring ------------------------------------------------------------------------
 
-    def _schedule(self, delay: float, fn: Callable[[], None]) -> None:
+    def _schedule(self, delay: float, fn: Callable[[], object]) -> None:
         assert self.loop is not None
         self.loop.call_later(delay, fn)
 
@@ -176,7 +177,7 @@ class Simulator:
     def build_app(self) -> web.Application:
         # Outermost first: faults (the network), rate limits (Cloudflare), then the matching
         # engine's maintenance (425), then the routes.
-        middlewares = [error_middleware, self.faults.middleware(), self.rate_limiter.middleware(),
+        middlewares: list[Middleware] = [error_middleware, self.faults.middleware(), self.rate_limiter.middleware(),
                        self.maintenance.middleware()]
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
@@ -201,7 +202,7 @@ class Simulator:
         site = web.TCPSite(self._runner, self.cfg.host, self.cfg.port, reuse_address=True)
         await site.start()
         server = site._server  # aiohttp exposes the bound sockets only here
-        sockets = server.sockets if server is not None else None
+        sockets = getattr(server, "sockets", None)  # an asyncio Server's (AbstractServer does not declare it)
         self.port = sockets[0].getsockname()[1] if sockets else self.cfg.port
         self.maintenance.tick()
         self._spawn(self._sweep())

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("simulator.settlement")
 PROPOSED, DISPUTED, RESOLVED = "proposed", "disputed", "resolved"
 NOT_FINAL = "result for condition not received yet"  # the CTF's revert before payouts are reported
-Schedule = Callable[[float, Callable[[], None]], Any]
+Schedule = Callable[[float, Callable[[], object]], Any]  # (delay s, what to run; its value is dropped)
 
 
 class Revert(Exception):
@@ -134,7 +134,11 @@ class Settlement:
         if delay <= 0 or self.schedule is None:
             self.finalize(resolution.market)
             return
-        self.schedule(delay, lambda: resolution.generation == generation and self.finalize(resolution.market))
+        def finalize_unless_reopened() -> None:
+            if resolution.generation == generation:
+                self.finalize(resolution.market)
+
+        self.schedule(delay, finalize_unless_reopened)
 
     def finalize(self, market: Market) -> None:
         """The condition reports its payouts: redeemable from now on."""

@@ -92,7 +92,7 @@ def _pattern_field(order: dict[str, Any], key: str, pattern: re.Pattern[str]) ->
 
 def struct_hash(order: dict[str, Any]) -> bytes:
     """EIP-712 struct hash of a V2 order as posted (raises OrderFormatError)."""
-    side = SIDES.get(order.get("side"))  # type: ignore[arg-type]
+    side = SIDES.get(order.get("side"))  # type: ignore[arg-type]  # a missing or odd side maps to None, refused below
     sig_type = order.get("signatureType")
     if side is None or not isinstance(sig_type, int) or isinstance(sig_type, bool) or not 0 <= sig_type <= 3:
         raise OrderFormatError("side/signatureType")

@@ -32,7 +32,7 @@ from .units import fmt
 MATCHED, MINED, CONFIRMED, FAILED = "MATCHED", "MINED", "CONFIRMED", "FAILED"
 RETRYING, NOT_BROADCASTED = "RETRYING", "MATCHED_NOT_BROADCASTED"
 REST_PREFIX = "TRADE_STATUS_"
-Schedule = Callable[[float, Callable[[], None]], Any]
+Schedule = Callable[[float, Callable[[], object]], Any]  # (delay s, what to run; its value is dropped)
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.venues.paper import PaperVenue
 from storage.command_queue.commands import CommandRow, get_command, post_command
 from storage.dashboard_queries import status_queries as queries
 from storage.desk import desk_status
@@ -153,7 +155,8 @@ def set_book(sim: Any, market: dict[str, Any], *levels: tuple[str, str, str]) ->
         sim.place_liquidity(market["yes_token_id"], side, price, size)
 
 
-def run_cli(args: list[str], env: dict[str, str], input_text: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(args: list[str], env: dict[str, str], input_text: str | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "engine", *args], cwd=ROOT, env=env, input=input_text,
         capture_output=True, text=True, timeout=timeout,
@@ -213,7 +216,7 @@ def paper_desk(tmp: Path, sim: Any, strategies: Sequence[Strategy], *,
     return EngineProcess(tmp, env)
 
 
-def live_desk(tmp: Path, sim: Any, *, mode: str = "live", mm: tuple[dict[str, Any], dict[str, Any]] | None = None,
+def live_desk(tmp: Path, sim: Any, *, mode: str = "live", mm: tuple[dict[str, Any], Any] | None = None,
               settings: dict[str, Any] | None = None) -> tuple[EngineProcess, str]:
     """An engine (not started) on the simulator `sim` with a fresh type-3 (deposit wallet) account,
     desired RUNNING in `mode`; `mm` = (params, markets) adds a market-making strategy named mm,
@@ -230,3 +233,17 @@ def live_desk(tmp: Path, sim: Any, *, mode: str = "live", mm: tuple[dict[str, An
     seed_desk(Path(env["TRADER_DB"]), mode=mode, settings=settings,
               strategies=[] if mm is None else [("mm", "market_making", mm[0], mm[1])])
     return EngineProcess(tmp, env), funder
+
+
+def decoded(document: str | None) -> Any:
+    """A stored JSON document (a command's result, an audit row's after), decoded; a missing one
+    fails the test here rather than as a TypeError inside json."""
+    assert document is not None, "no JSON document where one was expected"
+    return json.loads(document)
+
+
+def paper_venue(core: Any) -> PaperVenue:
+    """A paper engine core's venue, as the paper venue it is (to advance its settlement clock)."""
+    venue = core.executor.venue
+    assert isinstance(venue, PaperVenue), f"a paper core was expected, its venue is {type(venue).__name__}"
+    return venue

@@ -90,9 +90,10 @@ def throwaway_postgres(bin_dir: Path, database: str = "sweeps") -> Iterator[Serv
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "HOME": str(home)}
     server: subprocess.Popen[bytes] | None = None
     try:
-        subprocess.run([str(bin_dir / "initdb"), "-D", str(home / "data"), "-U", "sweeper", "--pwfile", str(home / "pw"),
+        subprocess.run([str(bin_dir / "initdb"), "-D", str(home / "data"), "-U", "sweeper",
+                        "--pwfile", str(home / "pw"),
                         "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C", "--no-sync"], env=env, cwd=home,
-                       capture_output=True, check=True, timeout=120, **_as(account))  # type: ignore[call-overload]
+                       capture_output=True, check=True, timeout=120, **_as(account))  # type: ignore[call-overload]  # the keyword arguments of subprocess.run, built per account
         server, port = _start(bin_dir, home, env, account)
         _create_database(Server("sweeper", password, port, "postgres"), database)
         yield Server("sweeper", password, port, database)
@@ -117,7 +118,7 @@ def _start(bin_dir: Path, home: Path, env: dict[str, str],
             process = subprocess.Popen([str(bin_dir / "postgres"), "-D", str(home / "data"), "-p", str(port),
                                         "-h", "127.0.0.1", "-k", str(home), "-c", "fsync=off"],
                                        env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
-                                       **_as(account))  # type: ignore[call-overload]
+                                       **_as(account))  # type: ignore[call-overload]  # the keyword arguments of subprocess.run, built per account
         if _ready(process, f"postgresql://127.0.0.1:{port}/postgres", home / "server.log"):
             return process, port
     raise RuntimeError(f"postgres could not get a port: {(home / 'server.log').read_text(errors='replace')[-1500:]}")

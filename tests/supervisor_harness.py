@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from xmlrpc.client import Fault, ServerProxy
 
 from supervisor.xmlrpc import SupervisorTransport
@@ -52,7 +53,7 @@ class Supervisor:
         # A new proxy per call: one failed call leaves the transport unusable.
         return ServerProxy("http://127.0.0.1", transport=SupervisorTransport(None, None, f"unix://{self.sock}"))
 
-    def info(self, name: str) -> dict | None:
+    def info(self, name: str) -> Any:
         try:
             return self.rpc().supervisor.getProcessInfo(name)
         except (OSError, Fault):

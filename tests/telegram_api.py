@@ -129,7 +129,7 @@ class BotApi:
             await self._runner.setup()
             site = web.TCPSite(self._runner, "127.0.0.1", 0)
             await site.start()
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.port = site._server.sockets[0].getsockname()[1]
 
         self.loop.run_until_complete(up())
         self._ready.set()
@@ -170,7 +170,8 @@ class BotApi:
         with self._lock:
             self._next_message += 1
             message_id = self._next_message
-        entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if text.startswith("/") else []
+        command = text.startswith("/")
+        entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}] if command else []
         self._push({"message": {
             "message_id": message_id, "date": int(sent_at if sent_at is not None else time.time()),
             "chat": {"id": chat_id, "type": "private"},

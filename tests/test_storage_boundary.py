@@ -47,7 +47,7 @@ def sql_literals(path: Path) -> Iterator[tuple[int, str, bool]]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
         elif isinstance(node, ast.JoinedStr):
-            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            text = "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
         else:
             continue
         if _reads_as_sql(str(text)):

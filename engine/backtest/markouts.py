@@ -79,7 +79,7 @@ def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int,
         yield point, marks
 
 
-def metric_fields(summary: MarkoutSummary) -> dict[str, float | int | None]:
+def metric_fields(summary: MarkoutSummary) -> dict[str, Any]:
     """The run's markouts as flat metrics: USDC summed over the fills, bps of their notional, and
     how many fills each horizon measured."""
     fields: dict[str, float | int | None] = {}

@@ -48,10 +48,10 @@ class ReplayFeed:
         return None
 
     def subscribe(self, token_ids: object) -> None:
-        self.tokens |= set(token_ids)  # type: ignore[call-overload]
+        self.tokens |= set(token_ids)  # type: ignore[call-overload]  # a frozenset grown and shrunk as a set
 
     def unsubscribe(self, token_ids: object) -> None:
-        self.tokens -= set(token_ids)  # type: ignore[call-overload]
+        self.tokens -= set(token_ids)  # type: ignore[call-overload]  # a frozenset grown and shrunk as a set
 
     def subscribed(self) -> set[str]:
         return set(self.tokens)
@@ -104,7 +104,7 @@ class RecordedRows:
     def fraction(self) -> float:
         if self.read_to is None or self.span == 0:
             return 1.0
-        return min(1.0, (self.read_to - self.low) / self.span)  # type: ignore[operator]
+        return min(1.0, (self.read_to - self.low) / self.span)  # type: ignore[operator]  # low is set whenever read_to is
 
     def batches(self, ids: int) -> Iterator[list[Row]]:
         """The rows, `ids` ids of the table (at most MAX_BATCH_IDS) at a time. Read on the
@@ -154,7 +154,7 @@ def apply(books: BookCache, event: Event) -> None:
                              [tuple(x) for x in levels.get("a", [])], at)
     elif kind == "change":
         if data is None:
-            books.apply_changes(((token, side == "BUY", price, size),), at)  # type: ignore[arg-type]
+            books.apply_changes(((token, side == "BUY", price, size),), at)  # type: ignore[arg-type]  # price and size are set on a change row
         else:
             books.apply_changes([(token, bool(is_bid), p, s) for is_bid, p, s in json.loads(data)], at)
     elif kind == "trade" and price is not None and size is not None and side is not None:
@@ -179,7 +179,7 @@ class RowApplier:
     checks (tests/backtest/test_parity.py).
     """
 
-    def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], bool],
+    def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], object],
                  book_changed: Callable[[str, int], None] | None = None,
                  level_changed: Callable[[str, bool, int], None] | None = None,
                  trade_printed: Callable[[TradePrint], None] | None = None):
@@ -208,12 +208,12 @@ class RowApplier:
                 # that may read it.
                 token = tokens[index]
                 book = by_token.get(token)
-                if book is not None and book.set_level(buy == 1, price, size, None):  # type: ignore[arg-type]
+                if book is not None and book.set_level(buy == 1, price, size, None):  # type: ignore[arg-type]  # price and size are set on a level row (None only on other kinds)
                     if book.updated_ms < at:
                         book.updated_ms = at
                     if rests_on(token):
                         clock.now = at
-                        level_changed(token, buy == 1, price)  # type: ignore[arg-type]
+                        level_changed(token, buy == 1, price)  # type: ignore[arg-type]  # price and size are set on a level row (None only on other kinds)
             else:
                 clock.now = at
                 self(row)
@@ -228,9 +228,9 @@ class RowApplier:
         token, books = self.tokens[index], self.books
         if kind == CHANGE:
             if data is None:
-                if books.apply_level(token, buy == 1, price, size, at) and self.rests_on(token):  # type: ignore[arg-type]
+                if books.apply_level(token, buy == 1, price, size, at) and self.rests_on(token):  # type: ignore[arg-type]  # price and size are set on a level row (None only on other kinds)
                     if self.level_changed is not None:
-                        self.level_changed(token, buy == 1, price)  # type: ignore[arg-type]
+                        self.level_changed(token, buy == 1, price)  # type: ignore[arg-type]  # price and size are set on a level row (None only on other kinds)
                     else:
                         self.book_changed(token, at)
                 return
@@ -274,7 +274,8 @@ def history_events(db_path: Path, markets: Sequence[MarketInfo], from_ms: int, t
     for at, token, price in history_points(db_path, list(by_token), from_ms, to_ms):
         market = by_token[token]
         bid, ask = synthetic_levels(price, market.tick)
-        yield (at, token, "book", None, None, None, json.dumps({"b": [[bid.price, bid.size]], "a": [[ask.price, ask.size]]}))
+        levels = {"b": [[bid.price, bid.size]], "a": [[ask.price, ask.size]]}
+        yield (at, token, "book", None, None, None, json.dumps(levels))
         yield (at, market.no_token, "book", None, None, None, json.dumps(
             {"b": [[complement(ask.price), ask.size]], "a": [[complement(bid.price), bid.size]]}))
         # Prints both ways at the price: resting orders it moved through can fill either side.

@@ -124,10 +124,10 @@ def _events(spec: BacktestSpec, main_db: Path,
     whether the range holds recorded decision markers)."""
     tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
     if spec.source == "history":
-        total = recording.history_point_count(main_db, [m.yes_token for m in markets], spec.from_ms, spec.to_ms)
-        step = max(1, total * 5 // 200)
+        points = recording.history_point_count(main_db, [m.yes_token for m in markets], spec.from_ms, spec.to_ms)
+        step = max(1, points * 5 // 200)
         return (as_rows(history_events(main_db, markets, spec.from_ms, spec.to_ms), tokens, step), tokens,
-                lambda seen: total * 5, total > 0)
+                lambda seen: points * 5, points > 0)
     recorded = RecordedRows(main_db, tokens, spec.from_ms, spec.to_ms)
 
     def total(seen: int) -> int:  # not counted up front (a second pass over the range): projected
@@ -175,14 +175,15 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     core.gate.unblock()
     batches, tokens, total_after, markers = _events(spec, main_db, markets)
     venue = core.executor.venue
-    if isinstance(venue, PaperVenue):  # the core's only work for a book change or a print (TradingCore._on_market_event)
+    # The core's only work for a book change or a print (TradingCore._on_market_event).
+    if isinstance(venue, PaperVenue):
         # `by_token.get` answers as `rests_on` does (an empty or missing entry: no order rests) without a
         # Python call per row.
         apply = RowApplier(core.books, tokens, venue.by_token.get, lambda token, at: venue.on_book_changed(token),
                            venue.on_level_changed, venue.on_market_event)
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
-    interval = core.config["tick_interval_ms"]
+    interval = core.config.tick_interval_ms
     next_decide = spec.from_ms + interval
     curve, exposure = Samples(), Samples()
     seen = decisions = 0
@@ -230,7 +231,7 @@ def _result(core: TradingCore, curve: Samples, exposure: Samples, events: int, d
             markets: list[MarketInfo], income: tuple[float, float], mark: FillMarker) -> BacktestResult:
     """The run's figures from its scratch ledger, read as a stream: every fill is stepped
     through the trade figures and marked out, the first KEPT_ROWS fills and orders are kept."""
-    figures, fills, orders = TradeFigures(), [], []  # type: ignore[var-annotated]
+    figures, fills, orders = TradeFigures(), [], []  # type: ignore[var-annotated]  # the rows' types are the scratch ledger's dicts
     with core.db.read() as conn:
         marked = mark(_stepped(kept_rows(scratch.fill_rows(conn), fills, KEPT_ROWS), figures))
         orders = scratch.first_orders(conn, KEPT_ROWS)

@@ -206,7 +206,9 @@ def _claim(trial: optuna.Trial) -> None:
     queues it again; a running trial without the mark is one whose worker died before this point,
     which `_fail_abandoned` fails. The mark holds the trial's own number because a retried trial
     inherits the failed one's attributes."""
-    trial.study._storage.record_heartbeat(trial._trial_id)  # what Optuna's heartbeat thread calls
+    # What Optuna's heartbeat thread calls; the study's storage is an RDBStorage (a heartbeat one), which
+    # BaseStorage does not declare.
+    trial.study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]  # see above
     trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # which machine and process ran it
     trial.set_user_attr("claimed", trial.number)
 

@@ -78,7 +78,8 @@ def start(target: Callable[..., None], args: tuple[Any, ...], log: Path, env: di
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-c", f"from {__name__} import exec_main; exec_main()",
                                  target.__module__, target.__name__, json.dumps(args)],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env})
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **env})
 
 
 def _forked_main(target: Callable[..., None], args: tuple[Any, ...], log: Path, env: dict[str, str]) -> None:

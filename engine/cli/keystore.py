@@ -202,9 +202,10 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
                             "overwritten)")
     passphrase = _new_passphrase(settings, sys.stdin)
     from eth_account import Account
+    from eth_typing import HexStr
 
     key = settings.private_key.reveal()
-    document = Account.encrypt(key, passphrase, kdf="scrypt")
+    document = Account.encrypt(HexStr(key), passphrase, kdf="scrypt")
     _write_private(target, json.dumps(document).encode())
     if decrypt(read_keystore(target), passphrase, target) != key.lower():  # noqa: S105 (a comparison)
         target.unlink()

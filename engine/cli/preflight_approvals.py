@@ -50,7 +50,7 @@ async def check_approvals(report: PreflightReport, settings: Settings, db: Datab
                                      f"{_names(missing)}",
                        "start the desk once (make run), then run this again", approvals=_rows(states))
             return
-        if missing and approve:
+        if missing and approve and db is not None:  # (without a database it returned above)
             if not confirm([f"{a.label} ({a.spender.address})" for a in missing]):
                 report.add(CHECK, False, f"not confirmed: nothing sent; missing {_names(missing)}",
                            APPROVE_FIX, approvals=_rows(states))

@@ -44,9 +44,10 @@ async def check_auto_redeem(report: PreflightReport, settings: Settings, db: Dat
     try:
         approved = await venue.auto_redeem_approved()
         if not approved and approve:
-            approved = await _approve(report, venue, settings, db)
-            if approved is None:
+            answer = await _approve(report, venue, settings, db)
+            if answer is None:
                 return
+            approved = answer
         _report(report, settings, approved)
     except VenueError as exc:
         report.add(CHECK, False, f"could not read or set the auto-redeem approval: {exc}",

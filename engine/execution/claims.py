@@ -74,7 +74,8 @@ def record_merge(conn: Connection, *, mode: str, tx_id: int, condition_id: str, 
     """The sets leave the positions now (pending until the venue pays or the merge fails) and
     each strategy is owed 1 pUSD a set."""
     for leg in legs:
-        for token, outcome, price in ((yes_token, Outcome.YES, leg.yes_price), (no_token, Outcome.NO, ONE - leg.yes_price)):
+        sides = ((yes_token, Outcome.YES, leg.yes_price), (no_token, Outcome.NO, ONE - leg.yes_price))
+        for token, outcome, price in sides:
             claims_store.add_conversion(conn, mode=mode, strategy=leg.strategy, condition_id=condition_id,
                                         token_id=token, outcome=outcome.value, shares=leg.sets, price=price,
                                         tx_id=tx_id, now=now)

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from contracts.domain import fmt
 from engine.execution import claims
 from engine.failpoints import crash_point
-from engine.venues.settlement import SettlementVenue, VenueCredit
+from engine.venues.settlement import CreditSource, VenueCredit
 from storage.desk.audit import raise_alert
 from storage.engine_stores import execution_ledger
 
@@ -48,7 +48,7 @@ def window(ex: Executor) -> tuple[int, int] | None:
     return start, start if newest is None else max(start, newest - OVERLAP_MS)
 
 
-async def book_venue_credits(ex: Executor, venue: SettlementVenue) -> list[Booked]:
+async def book_venue_credits(ex: Executor, venue: CreditSource) -> list[Booked]:
     """Read the venue's credits and book the new ones; returns what was booked now."""
     span = window(ex)
     if span is None:

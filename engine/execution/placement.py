@@ -121,7 +121,7 @@ class Placement:
         non-post-only order, not rate-limited) and the placement check passes."""
         approved: list[Place] = []
         for group in _by_group(places):
-            passed = []
+            passed: list[Place] = []
             for strategy, market, spec, reason in group:
                 refusal = self._check_one(strategy, market, spec, len(approved) + len(passed))
                 if refusal is None:
@@ -132,7 +132,7 @@ class Placement:
                     for other in group:
                         if other[2] is not spec:
                             self._refused(other[0], other[1], other[2], "GROUP_INCOMPLETE", f"with {refusal}")
-                    passed = []
+                    passed.clear()
                     break
             approved += passed
         return approved

@@ -112,7 +112,7 @@ def advanced(order: OrderRow, status: OrderStatus, filled: int | None) -> OrderR
         return order
     o = order  # built field by field: dataclasses.replace costs several times more, on every order write
     return OrderRow(o.id, o.client_id, o.venue_order_id, o.mode, o.strategy, o.condition_id, o.token_id, o.outcome,
-                    o.side, o.price, o.size, filled if higher else o.filled, o.tif, o.post_only,  # type: ignore[arg-type]
+                    o.side, o.price, o.size, filled if higher else o.filled, o.tif, o.post_only,  # type: ignore[arg-type]  # the row's own typed fields, copied; filled is the higher int
                     status if moved else o.status, o.flags, o.created_at, o.submitted_at)
 
 

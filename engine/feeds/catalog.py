@@ -48,8 +48,8 @@ def usable_rows(rows: Sequence[Row]) -> tuple[list[Row], list[tuple[Row, str]]]:
                     for token in (row["yes_token"], row["no_token"])}
     kept = []
     for row in usable:
-        owners = {venue_tokens.get(token) for token in (row["yes_token"], row["no_token"])}
-        owners -= {None, row["condition_id"]}
+        owners = {owner for token in (row["yes_token"], row["no_token"])
+                  if (owner := venue_tokens.get(token)) is not None and owner != row["condition_id"]}
         if row.get("origin") == "imported" and owners:
             refused.append((row, f"imported, it claims a token of the venue's market {min(owners)}"))
         else:

@@ -10,8 +10,9 @@ Only a complete listing closes the stored markets it no longer has; a page that 
 malformed raises DiscoveryError and the stored catalog stays as it was. Every market
 is stored, tradable or not; an untradable one carries its reason (e.g. a Gamma `version` other
 than "v1" or "v2", which this adapter cannot sign for). A market without a `version` predates
-Protocol V2 and is treated as "v1"; a "v2" one is stored with its position ids as its tokens. Fee parameters come from the CLOB's `/clob-markets/{cid}` for
-the markets being traded (`enrich_fees`).
+Protocol V2 and is treated as "v1"; a "v2" one is stored with its position ids as its tokens.
+Fee parameters come from the CLOB's `/clob-markets/{cid}` for the markets being traded
+(`enrich_fees`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,7 +180,7 @@ async def enrich_fees(db: Database, clob_host: str, condition_ids: Iterable[str]
     return len(updates)
 
 
-def market_info(row: dict[str, Any]) -> MarketInfo:
+def market_info(row: Mapping[str, Any]) -> MarketInfo:
     return MarketInfo(
         condition_id=row["condition_id"], question=row["question"], yes_token=row["yes_token"],
         no_token=row["no_token"], tick=row["tick"], min_size=row["min_size"], neg_risk=bool(row["neg_risk"]),

@@ -140,9 +140,9 @@ class Notifier:
 
         def queue_summary() -> bool:
             with self.db.write() as conn:
-                config = config_reads.load_runtime_config(conn).values
-                rules = Rules.from_config(config)
-                choices = notify_choices.parse(str(config["notify_choices"]))
+                config = config_reads.load_runtime_config(conn)
+                rules = Rules.from_config(config.values)
+                choices = notify_choices.parse(config.notify_choices)
                 state = notify_store.load_state(conn)
                 slot = policy.summary_due(now, rules.summary_at, state.summary_at)
                 if slot is None:
@@ -150,7 +150,8 @@ class Notifier:
                 data = notify_sources.summary_data(conn, self.db.path, now)
                 for channel in sorted(choices.any_channel("summary") & self.channels):
                     everyone = channel in choices.channels("summary")
-                    lines = [s for s in data["strategies"] if everyone or choices.covers("summary", channel, s["strategy"])]
+                    lines = [s for s in data["strategies"]
+                             if everyone or choices.covers("summary", channel, s["strategy"])]
                     title, body = policy.summary_message(data, self.host, state.held, lines)
                     notify_store.enqueue(conn, now, kind="summary", level="info", title=title,
                                   body=self._redactor.redact(body), channel=channel)
@@ -239,9 +240,11 @@ class Notifier:
 
     def _take_events(self) -> None:
         """New trade events (fills, refusals, the venue's cancels) -> queued messages, cursor moved."""
-        self._event_cursor = self._take(self._event_cursor, notify_sources.newest_event_id, "event_cursor", intake.take_events)
+        self._event_cursor = self._take(self._event_cursor, notify_sources.newest_event_id, "event_cursor",
+                                        intake.take_events)
 
-    def _take(self, known: int | None, newest: Callable[[Any], int], field: str, take: Callable[..., int]) -> int | None:
+    def _take(self, known: int | None, newest: Callable[[Any], int], field: str,
+              take: Callable[..., int]) -> int | None:
         if known is not None:
             with self.db.read() as conn:
                 if newest(conn) <= known:
@@ -250,10 +253,10 @@ class Notifier:
         with self.db.write() as conn:
             state = notify_store.load_state(conn)
             before = getattr(state, field)
-            config = config_reads.load_runtime_config(conn).values
+            config = config_reads.load_runtime_config(conn)
             self.intake.held = dict(state.held)
-            cursor = take(self.intake, conn, now, Rules.from_config(config),
-                          notify_choices.parse(str(config["notify_choices"])), before, BATCH)
+            cursor = take(self.intake, conn, now, Rules.from_config(config.values),
+                          notify_choices.parse(config.notify_choices), before, BATCH)
             if cursor != before:
                 notify_store.save_state(conn, now, held=self.intake.held, **{field: cursor})
         return cursor
@@ -264,9 +267,9 @@ class Notifier:
             if not any(notify_store.held(conn, channel) for channel in self.channels):
                 return
         with self.db.write() as conn:
-            config = config_reads.load_runtime_config(conn).values
-            wait_ms = int(config["notify_digest_minutes"]) * 60_000
-            intake.flush_digests(self.intake, conn, now, Rules.from_config(config), wait_ms)
+            config = config_reads.load_runtime_config(conn)
+            wait_ms = config.notify_digest_minutes * 60_000
+            intake.flush_digests(self.intake, conn, now, Rules.from_config(config.values), wait_ms)
 
     def _deliver_next(self, sender: Any) -> bool:
         now = self.clock()

@@ -190,7 +190,8 @@ class Budget:
 
     def room(self, limits: Limits, strategy: str, market: MarketInfo, cap: int | None = None) -> dict[Reason, int]:
         """Room under each limit; `cap` is the strategy's allocation, when it has one."""
-        per_strategy = limits.usdc("max_strategy_exposure") if not cap else min(cap, limits.usdc("max_strategy_exposure"))
+        per_strategy = limits.usdc("max_strategy_exposure")
+        per_strategy = min(cap, per_strategy) if cap else per_strategy
         return {
             Reason.MAX_TOTAL_EXPOSURE: limits.usdc("max_total_exposure") - self.total,
             Reason.MAX_MARKET_EXPOSURE: limits.usdc("max_market_exposure") - self.by_market.get(market.condition_id, 0),
@@ -271,7 +272,8 @@ class RiskGate:
         approved: list[Quote] = []
         decisions: list[Decision] = []
         # BUYs first (as "BUY" < "SELL"), best price first on each side.
-        ordered = sorted(intent.quotes, key=lambda q: (q.side is Side.SELL, -q.price if q.side is Side.BUY else q.price))
+        ordered = sorted(intent.quotes,
+                         key=lambda q: (q.side is Side.SELL, -q.price if q.side is Side.BUY else q.price))
         for quote in ordered:
             if slots <= 0:  # before sizing: a refused quote must not spend exposure the next one could use
                 decisions.append(self._decide(intent, quote, 0, Reason.MAX_OPEN_ORDERS,

@@ -155,9 +155,9 @@ class RiskMonitor:
         trial = budget.copy()
         checked = [self.gate.check_intent(intent, self.ctx, trial) for intent in intents]
         whole = whole_group(intents, [c for c, _ in checked], self.limits)
-        for k, (i, intent) in enumerate(zip(members, intents, strict=True)):
+        for k, (member, intent) in enumerate(zip(members, intents, strict=True)):
             decisions += checked[k][1]
-            approved[i] = whole[k] if whole else replace(intent, quotes=())
+            approved[member] = whole[k] if whole else replace(intent, quotes=())
         if whole:
             return trial
         decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,

@@ -46,7 +46,7 @@ def yes_side(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:
 
 def resting(orders: Iterable[object]) -> list[Resting]:
     """The desk's live orders (ExecutionState.orders' rows) in YES space."""
-    return [Resting(o.strategy, o.condition_id, *yes_side(o.outcome, o.side, o.price))  # type: ignore[attr-defined]
+    return [Resting(o.strategy, o.condition_id, *yes_side(o.outcome, o.side, o.price))  # type: ignore[attr-defined]  # ExecutionState's order rows; typed object to keep risk free of execution's types
             for o in orders]
 
 
@@ -86,10 +86,10 @@ def arbitrate(intents: list[Intent], resting: Iterable[Resting],
     if _one_strategy(intents, by_market):  # a backtest's desk, every decision: nothing can cross another's
         return list(intents), []
     claims: dict[str, list[Resting]] = {}
-    order = sorted(range(len(intents)), key=lambda i: (-priorities.get(intents[i].strategy, 0), intents[i].strategy))
+    ranked = sorted(range(len(intents)), key=lambda i: (-priorities.get(intents[i].strategy, 0), intents[i].strategy))
     out: list[Intent] = list(intents)
     refusals: list[Refusal] = []
-    for i in order:
+    for i in ranked:
         intent = intents[i]
         kept: list[Quote] = []
         others = [o for o in by_market.get(intent.condition_id, ()) if o.strategy != intent.strategy]

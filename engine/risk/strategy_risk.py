@@ -18,7 +18,7 @@ from contracts.strategy_limits import DEFAULTS
 from engine.execution.portfolio import StrategyBook
 from engine.risk.breakers import SEVERITY
 from engine.risk.gate import TradingState
-from storage.desk.audit import raise_alert
+from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import risk_store
 from storage.sqlite.db import Database, utc_day_start
 
@@ -127,7 +127,7 @@ def _track(memory: Memory, limits: Limits, book: StrategyBook, now: int) -> Memo
 
 def _alert(conn: Connection, name: str, before: Memory, after: Memory, message: str) -> None:
     if SEVERITY[after.state] > SEVERITY[before.state]:
-        level = "critical" if after.state is TradingState.HALTED else "warning"
+        level: AlertLevel = "critical" if after.state is TradingState.HALTED else "warning"
         raise_alert(conn, level=level, source="risk", code=after.reason or "STRATEGY_RISK",
                     message=f"strategy '{name}' {after.state.value}: {message}")
     else:

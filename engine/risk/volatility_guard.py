@@ -14,13 +14,14 @@ from contracts.limits import Limits
 from engine.risk import breakers
 from engine.risk.gate import TradingState
 from engine.risk.volatility import Change, Reading, Settings, VolatilityBreaker
-from storage.desk.audit import raise_alert
+from storage.desk.audit import AlertLevel, raise_alert
 from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.risk.volatility")
 VOLATILITY = "VOLATILITY"  # the desk's trading-state reason and alert code
 MARKET_CODE = "VOLATILITY_MARKET"  # a market's alert code (…_CLEARED when it ends)
-LEVELS = {TradingState.HALTED: "critical", TradingState.REDUCING: "warning", TradingState.ACTIVE: "info"}
+LEVELS: dict[TradingState, AlertLevel] = {TradingState.HALTED: "critical", TradingState.REDUCING: "warning",
+                                          TradingState.ACTIVE: "info"}
 
 
 def describe(reading: Reading) -> str:

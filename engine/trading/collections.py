@@ -307,7 +307,8 @@ class Collections:
         legs, left = [], shares
         for name in names if strategy is None else [strategy]:
             yes, no = state.totals(name, market.yes_token), state.totals(name, market.no_token)
-            sets = min(yes.sellable - promised[(name, market.yes_token)], no.sellable - promised[(name, market.no_token)])
+            sets = min(yes.sellable - promised[(name, market.yes_token)],
+                       no.sellable - promised[(name, market.no_token)])
             if left is not None:
                 sets = min(sets, left)
             if sets > 0:
@@ -317,8 +318,8 @@ class Collections:
         if not legs:
             raise CommandRejected(f"no complete YES+NO sets to merge in this market{_for(strategy)} (settled shares "
                                   "of both outcomes, not promised to an open SELL)")
-        if left:
-            raise CommandRejected(f"only {fmt(shares - left)} complete sets are held{_for(strategy)}; asked to merge "  # type: ignore[operator]
+        if left and shares is not None:  # (left counts down from shares)
+            raise CommandRejected(f"only {fmt(shares - left)} complete sets are held{_for(strategy)}; asked to merge "
                                   f"{fmt(shares)}")
         return legs
 

@@ -90,7 +90,7 @@ class TradingCore:
         self.exits = ExitBook()
         self.operator_exits = OperatorExits()  # positions the operator asked to sell (trading/operator_exits.py)
         self.collections = Collections(self.link)
-        self.rewards = RewardTracker(db, clock, sample_s=self.config["reward_sample_s"])
+        self.rewards = RewardTracker(db, clock, sample_s=self.config.reward_sample_s)
         self.deciding = False
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
@@ -100,7 +100,7 @@ class TradingCore:
         self._loop: asyncio.Task[None] | None = None
         self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
         self.books.add_listener(self._on_market_event)
-        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config["record_depth"])
+        self.recorder = None if replay else Recorder(db.path, self.books, depth=self.config.record_depth)
         if self.recorder is not None:
             self.books.add_listener(self.recorder.on_market_event)
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
@@ -224,7 +224,7 @@ class TradingCore:
         self.risk.errors = breakers.ErrorCounter()
         if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self.link.live:
             await self.lookout.resync_balances(self.link, self.risk, now=self.clock(),
-                                               feed_down_s=self.config["alert_feed_down_s"])
+                                               feed_down_s=self.config.alert_feed_down_s)
         return reason
 
     async def reload_config(self) -> dict[str, Any]:
@@ -292,7 +292,7 @@ class TradingCore:
                     locked = True
                     log.warning("tick skipped: the database is locked by another process; trading resumes "
                                 "when it is released")
-            await asyncio.sleep(self.config["tick_interval_ms"] / 1000)
+            await asyncio.sleep(self.config.tick_interval_ms / 1000)
 
     async def tick(self) -> portfolio.Valuation:
         """One pass; returns the valuation the breakers judged (a backtest records it)."""
@@ -310,7 +310,7 @@ class TradingCore:
             start_exits(self.link, self.risk, self.exits, self._exits())
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
             intents = hold_out(self._decide(now, views), held)
-            lead_ms = self.config["game_start_withdraw_s"] * 1000
+            lead_ms = self.config.game_start_withdraw_s * 1000
             intents, kickoff = hold_for_game_start(intents, self.catalog, now, lead_ms)
             self.risk.decisions.write(kickoff, now)
             self.executor.set_intents(self.risk.check(intents, now))
@@ -318,7 +318,7 @@ class TradingCore:
         self.risk.residuals(report.residuals, now)
         await self._settle_arbitrage()
         if self.replay is None:
-            self.lookout.look(self.link, now, feed_down_s=self.config["alert_feed_down_s"])
+            self.lookout.look(self.link, now, feed_down_s=self.config.alert_feed_down_s)
         valuation, strategy_books = portfolio.valued(self.executor.state, self.link.marks)
         kill = self.risk.after_tick(now, valuation, strategy_books)
         if kill is not None:

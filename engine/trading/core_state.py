@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from contracts import limits
 from contracts import runtime_settings as runtime_config
 from contracts.domain import MICRO
+from contracts.limits import Limits
 from engine.execution.recovery import paper_starting_cash
 from engine.risk import breakers
 from engine.risk.gate import TradingState
@@ -28,11 +28,11 @@ def current_mode(db: Database) -> str:
 
 @dataclass(frozen=True)
 class Loaded:
-    limits: limits.Limits
+    limits: Limits
     config: runtime_config.RuntimeConfig
     memory: breakers.RiskMemory
     problems: tuple[str, ...]  # stored values that did not validate (each kept its previous value)
-    strategy_limits: dict[str, limits.Limits] = field(default_factory=dict)
+    strategy_limits: dict[str, Limits] = field(default_factory=dict)
     # Risk limits stored invalid with no valid value in force to keep: trading halts until fixed.
     unkept_limits: frozenset[str] = frozenset()
     # Strategies with a stored limit that does not validate (name -> why): disabled, never run
@@ -73,7 +73,7 @@ def prepare(db: Database, mode: str, *, operator_start: bool) -> None:
         config_reads.ensure_setting_defaults(conn)
         config = config_reads.load_runtime_config(conn)
         if mode == "paper":
-            paper_starting_cash(conn, int(config["paper_starting_cash"] * MICRO), now)
+            paper_starting_cash(conn, int(config.paper_starting_cash * MICRO), now)
         memory = breakers.load_memory(conn)
         if operator_start and memory.trading_state is TradingState.HALTED and memory.reason in CLEARED_BY_START:
             breakers.set_trading_state(conn, TradingState.ACTIVE, None, now)

@@ -197,8 +197,8 @@ def _selling_already(state: ExecutionState, exit_: Exit) -> bool:
 def _record(link: VenueLink, risk: RiskMonitor, exit_: Exit, state: ExitState, sold: Sold) -> None:
     """Every attempt is a decision; the first is also audited and alerted, and an exit that could
     not sell alerts once (then only when it clears): a retry every few seconds is not news."""
-    outcome = (f"FAK SELL at {fmt(sold.limit)} or better sold {fmt(sold.sold)}" if sold.order_id is not None
-               else "nothing sent")
+    outcome = (f"FAK SELL at {fmt(sold.limit)} or better sold {fmt(sold.sold)}"
+               if sold.order_id is not None and sold.limit is not None else "nothing sent")
     if sold.why_not:
         outcome += f"; not sold: {sold.why_not}"
     market = link.catalog.get(exit_.condition_id)

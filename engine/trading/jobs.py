@@ -16,6 +16,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from contracts.runtime_settings import RuntimeConfig
 from engine.execution import portfolio
 from engine.risk.decisions_log import prune
 from engine.trading.exits import cancel_stale
@@ -56,7 +57,7 @@ class Job:
 class CoreJobs:
     def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
                  collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
-                 config: Callable[[], dict[str, Any]], deciding: Callable[[], bool],
+                 config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
                  trading_since: Callable[[], int | None]):
         """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
         the watch, each strategy's markets, collections, rewards, markouts; and what they read of
@@ -82,18 +83,18 @@ class CoreJobs:
     def all(self) -> list[Job]:
         config = self.config()
         return [
-            Job("market_refresh", self.market_refresh, IntervalTrigger(minutes=config["market_refresh_minutes"])),
-            Job("portfolio_snapshot", self.snapshot, IntervalTrigger(seconds=config["snapshot_interval_s"])),
+            Job("market_refresh", self.market_refresh, IntervalTrigger(minutes=config.market_refresh_minutes)),
+            Job("portfolio_snapshot", self.snapshot, IntervalTrigger(seconds=config.snapshot_interval_s)),
             Job("early_snapshots", self.early_snapshot, IntervalTrigger(seconds=EARLY_SNAPSHOT_S)),
             Job("fill_snapshots", self.fill_snapshot, IntervalTrigger(seconds=FILL_SNAPSHOT_S)),
             Job("daily_reset", self.daily, CronTrigger(hour=0, minute=0, timezone="UTC"), misfire_grace_s=3600),
             Job("decisions_retention", self.decisions_retention, IntervalTrigger(hours=1)),
             Job("ticks_retention", self.ticks_retention, IntervalTrigger(hours=6)),
-            Job("venue_sync", self.venue_sync, IntervalTrigger(seconds=config["venue_sync_s"])),
+            Job("venue_sync", self.venue_sync, IntervalTrigger(seconds=config.venue_sync_s)),
             Job("balance_check", self.balance, IntervalTrigger(seconds=BALANCE_POLL_S)),
             Job("order_age", self.order_age, IntervalTrigger(seconds=ORDER_AGE_CHECK_S)),
             Job("collateral", self.collateral, IntervalTrigger(seconds=COLLATERAL_CHECK_S)),
-            Job("collections", self.collections, IntervalTrigger(seconds=config["redeem_check_s"])),
+            Job("collections", self.collections, IntervalTrigger(seconds=config.redeem_check_s)),
             Job("liquidity_rewards", self.liquidity_rewards, IntervalTrigger(seconds=self.rewards.sample_s)),
             Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
         ]
@@ -124,7 +125,7 @@ class CoreJobs:
         catalog = link.catalog
         refreshed = await reward_job(self.rewards, mode=link.mode, book_of=lambda t: link.books.book(t, REWARD_DEPTH),
                                      yes_token=lambda cid: (m.yes_token if (m := catalog.get(cid)) else None),
-                                     fetch_page=link.reward_page, venue=venue)  # type: ignore[arg-type]
+                                     fetch_page=link.reward_page, venue=venue)  # type: ignore[arg-type]  # the live venue has orders_scoring (hasattr above)
         if refreshed:
             catalog.load(link.db)  # the strategies see each market's program
 
@@ -162,10 +163,10 @@ class CoreJobs:
         self.risk.daily_reset(self.snapshot("daily").equity)
 
     def decisions_retention(self) -> None:
-        prune(self.link.db, now=self.link.clock(), retention_days=self.config()["decisions_retention_days"])
+        prune(self.link.db, now=self.link.clock(), retention_days=self.config().decisions_retention_days)
 
     async def ticks_retention(self) -> None:
-        cutoff = self.link.clock() - self.config()["record_retention_days"] * 86_400_000
+        cutoff = self.link.clock() - self.config().record_retention_days * 86_400_000
         await asyncio.to_thread(prune_ticks, self.link.db.path, before_ms=cutoff)
 
     async def venue_sync(self) -> None:
@@ -177,7 +178,7 @@ class CoreJobs:
         """Live: the wallet against the ledger every `balance_check_s` while trading (every
         BALANCE_RECHECK_S while halted for balances, so the halt ends once they agree again);
         engine/trading/balance_watch.py says what a difference does."""
-        every = BALANCE_RECHECK_S if self.risk.halted_for_balances else self.config()["balance_check_s"]
+        every = BALANCE_RECHECK_S if self.risk.halted_for_balances else self.config().balance_check_s
         if self.lookout.balance_watch.due(self.link.clock(), every):
             await self.check_balances()
 
@@ -186,8 +187,8 @@ class CoreJobs:
         if self._live_venue:
             config = self.config()
             await self.lookout.check_balances(self.link, self.risk, now=self.link.clock(),
-                                              tolerance_usdc=config["balance_drift_tolerance_usdc"],
-                                              feed_down_s=config["alert_feed_down_s"])
+                                              tolerance_usdc=config.balance_drift_tolerance_usdc,
+                                              feed_down_s=config.alert_feed_down_s)
 
     async def order_age(self) -> None:
         """The stale-order clean-up: resting orders past their strategy's max order age."""
@@ -211,4 +212,4 @@ class CoreJobs:
         if not self.link.live or self.link.replay is not None:
             return
         config = self.config()
-        await self.collector.run(auto=bool(config["auto_redeem"]), grace_ms=config["auto_redeem_grace_s"] * 1000)
+        await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)

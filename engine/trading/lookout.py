@@ -7,8 +7,8 @@ what to raise). It also holds the live wallet's balance watch and the venue cond
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from contracts.runtime_settings import RuntimeConfig
 from engine.execution.bus import EventBus
 from engine.risk.monitor import RiskMonitor
 from engine.trading.balance_watch import BalanceWatch
@@ -19,13 +19,13 @@ from storage.desk.audit import AlertLevel, raise_alert
 from storage.sqlite.db import Database
 
 
-def thresholds(config: dict[str, Any]) -> Thresholds:
-    return Thresholds(config["alert_feed_down_s"], config["alert_refusal_burst"], config["alert_low_collateral_usdc"],
-                      config["alert_large_fill_usdc"])
+def thresholds(config: RuntimeConfig) -> Thresholds:
+    return Thresholds(config.alert_feed_down_s, config.alert_refusal_burst, config.alert_low_collateral_usdc,
+                      config.alert_large_fill_usdc)
 
 
 class Lookout:
-    def __init__(self, db: Database, bus: EventBus, clock: Callable[[], int], config: dict[str, Any]):
+    def __init__(self, db: Database, bus: EventBus, clock: Callable[[], int], config: RuntimeConfig):
         self.db = db
         self.watch = Watch(self.alert, thresholds(config))
         self.watch.listen(bus, clock)
@@ -33,7 +33,7 @@ class Lookout:
         self.conditions.listen(bus)
         self.balance_watch = BalanceWatch(self.alert)
 
-    def configure(self, config: dict[str, Any]) -> None:
+    def configure(self, config: RuntimeConfig) -> None:
         self.watch.configure(thresholds(config))
 
     def alert(self, level: AlertLevel, code: str, message: str) -> None:
@@ -70,5 +70,6 @@ class Lookout:
         health, venue, balances = link.executor.health, link.executor.venue, self.balance_watch
         self.conditions.publish(live_conditions(
             unreachable_since=health.unreachable_since, alert_after_s=feed_down_s,
-            heartbeats=getattr(venue, "heartbeats", None), signer=getattr(getattr(venue, "calls", None), "signer", None),
+            heartbeats=getattr(venue, "heartbeats", None),
+            signer=getattr(getattr(venue, "calls", None), "signer", None),
             drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now))

@@ -90,7 +90,8 @@ def score_market(orders: Sequence[rq.RestingOrder], book: Book | None, program: 
     own = [yes_quote(o) for o in orders]
     everyone = own + others(book, own, own_in_book)
     mid = adjusted_midpoint(everyone, program.min_size)
-    scoring = {o.id: scores_now(q, mid, program.max_spread, program.min_size) for o, q in zip(orders, own, strict=False)}
+    scoring = {o.id: scores_now(q, mid, program.max_spread, program.min_size)
+               for o, q in zip(orders, own, strict=False)}
     as_desk = [Quote(q.order_id, DESK, q.yes_side, q.price, q.size) for q in own] + everyone[len(own):]
     desk_share = sample_shares(as_desk, program.max_spread, program.min_size).get(DESK, 0)
     raw: dict[str, Any] = defaultdict(int)
@@ -151,7 +152,7 @@ class RewardTracker:
         for _ in range(100):
             page = await fetch_page(cursor)
             items += page.get("data") or [] if isinstance(page, dict) else []
-            cursor = page.get("next_cursor") if isinstance(page, dict) else None
+            cursor = str(page.get("next_cursor") or "") if isinstance(page, dict) else ""
             if not cursor or cursor == "LTE=":
                 break
         self.programs_at = self.clock()

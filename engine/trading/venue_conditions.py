@@ -16,13 +16,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from engine.execution.bus import EventBus, VenueHealthChanged, VenuePhase
-from storage.desk.audit import raise_alert
+from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import engine_state, trading_writes
 from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.trading.core")
 
-VENUE_ALERTS = {
+VENUE_ALERTS: dict[VenuePhase, tuple[AlertLevel, str, str]] = {
     VenuePhase.MAINTENANCE: ("warning", "VENUE_MAINTENANCE",
                              "the venue's matching engine is restarting: orders are held back and trading "
                              "resumes by itself"),
@@ -77,7 +77,8 @@ def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartb
     out = []
     if unreachable_since is not None and now - unreachable_since >= alert_after_s * 1000:
         out.append(Condition(UNREACHABLE, unreachable_since,
-                             f"no answer from the venue for over {alert_after_s} s (timeouts, network or server errors)"))
+                             f"no answer from the venue for over {alert_after_s} s (timeouts, network or "
+                             "server errors)"))
     failing = getattr(heartbeats, "failing_since_ms", None)
     if failing is not None and now - failing >= 1000 * max(1.0, getattr(heartbeats, "interval_s", 5)):
         out.append(Condition(HEARTBEATS, failing, "heartbeats are not being accepted: the venue cancels every "

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.domain import MICRO, Book
+from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
@@ -44,7 +45,7 @@ log = logging.getLogger("engine.trading.venue_link")
 
 class VenueLink:
     def __init__(self, settings: Settings, db: Database, *, mode: str, clock: Callable[[], int],
-                 replay: ReplaySource | None, config: Callable[[], dict[str, Any]], risk: RiskMonitor,
+                 replay: ReplaySource | None, config: Callable[[], RuntimeConfig], risk: RiskMonitor,
                  bus: EventBus, gate: OrderGate, conditions: ConditionBoard,
                  strategy_markets: Callable[[], set[str]]):
         """`config` reads the runtime settings in force; `strategy_markets` the markets the
@@ -84,7 +85,7 @@ class VenueLink:
             # which a paper desk or a backtest never needs.
             from engine.venues.polymarket import PolymarketVenue, VenueConfig
 
-            config = VenueConfig(heartbeat_s=self._config()["venue_heartbeat_s"])
+            config = VenueConfig(heartbeat_s=self._config().venue_heartbeat_s)
             venue = PolymarketVenue(self.settings, config, fees=self.catalog.fee_schedule,
                                     is_v2_position=self.catalog.is_v2_position)
         counter = iter(range(1, 2**62))
@@ -97,18 +98,18 @@ class VenueLink:
         """Where positions end in cash: the paper venue's own redemptions, or Polymarket's."""
         if self.mode == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
-                                   delay_ms=self._config()["paper_mined_after_ms"])
+                                   delay_ms=self._config().paper_mined_after_ms)
         from engine.venues.polymarket_settlement import PolymarketSettlement
 
         return PolymarketSettlement(self.settings)
 
     def paper_config(self) -> PaperConfig:
         config = self._config()
-        mined = config["paper_mined_after_ms"]
+        mined = config.paper_mined_after_ms
         seed = self.replay.seed if self.replay else self.settings.simulator_seed
         return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
-                           fail_rate=config["paper_fail_rate"], seed=seed,
-                           starting_cash=int(config["paper_starting_cash"] * MICRO),  # the ledger's too
+                           fail_rate=config.paper_fail_rate, seed=seed,
+                           starting_cash=int(config.paper_starting_cash * MICRO),  # the ledger's too
                            save_queues_each_tick=self.replay is None)
 
     async def set_mode(self, mode: str) -> None:
@@ -231,7 +232,7 @@ class VenueLink:
 
     async def start_reference(self) -> None:
         """The reference price feed of the settings (restarted when its address changed)."""
-        url = self._config()["reference_feed_url"]
+        url = self._config().reference_feed_url
         if self.reference is not None and self.reference.url != url:
             await self.reference.close()
             self.reference = None

@@ -37,6 +37,7 @@ from engine.venues.base import (
     TradeEvent,
     TradeStatus,
     VenueEvent,
+    VenueMode,
     VenueOrder,
     VenueOrderStatus,
     VenueTrade,
@@ -100,7 +101,7 @@ class _Resting:
 
 
 class PaperVenue:
-    mode = "paper"
+    mode: VenueMode = "paper"
 
     def __init__(self, db: Database, books: BookSource, catalog: MarketCatalog, *,
                  config: PaperConfig | None = None, clock: Callable[[], int] = now_ms):
@@ -215,7 +216,7 @@ class PaperVenue:
         seq = book_store.trade_count(conn, order.venue_order_id)
         now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
-                           order.token_id, order.side, price, size, fee, TradeStatus.MATCHED, liquidity, now)  # type: ignore[arg-type]
+                           order.token_id, order.side, price, size, fee, TradeStatus.MATCHED, liquidity, now)  # type: ignore[arg-type]  # liquidity is MAKER or TAKER, as the venue reports it
         book_store.insert_trade(
             conn, trade_id=trade.trade_id, venue_order_id=order.venue_order_id, token_id=order.token_id,
             side=order.side.value, price=price, size=size, fee=fee, liquidity=liquidity, now=now,
@@ -384,8 +385,8 @@ class PaperVenue:
 
     def _settle(self, conn: Connection, row: dict, now: int) -> VenueTrade | None:
         if row["status"] == "MATCHED":
-            status = (TradeStatus.FAILED if rules.settlement_fails(self.config.seed, self.config.fail_rate, row["trade_id"])
-                      else TradeStatus.MINED)
+            fails = rules.settlement_fails(self.config.seed, self.config.fail_rate, row["trade_id"])
+            status = TradeStatus.FAILED if fails else TradeStatus.MINED
             settle = row["matched_at"] + self.config.confirmed_after_ms
         elif now >= row["matched_at"] + self.config.confirmed_after_ms:
             status, settle = TradeStatus.CONFIRMED, row["settle_at"]

@@ -6,6 +6,7 @@ venue's (the simulator's) refusal of the same order."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +108,7 @@ def settlement_fails(seed: int, fail_rate: float, trade_id: str) -> bool:
     return fail_rate > 0 and random.Random(f"{seed}:{trade_id}").random() < fail_rate
 
 
-def trade_from_row(row: Mapping[str, Any], market: MarketInfo | None) -> VenueTrade:
+def trade_from_row(row: Mapping[str, Any] | sqlite3.Row, market: MarketInfo | None) -> VenueTrade:
     return VenueTrade(row["trade_id"], row["venue_order_id"], market.condition_id if market else "",
                       row["token_id"], Side(row["side"]), row["price"], row["size"], row["fee"],
                       TradeStatus(row["status"]), row["liquidity"], row["matched_at"])

@@ -51,6 +51,7 @@ from engine.venues.base import (
     VenueBusy,
     VenueError,
     VenueEvent,
+    VenueMode,
     VenueOrder,
     VenueOrderStatus,
     VenueTrade,
@@ -107,7 +108,7 @@ class VenueConfig:
 
 
 class PolymarketVenue:
-    mode = "live"
+    mode: VenueMode = "live"
 
     def __init__(self, settings: Settings, config: VenueConfig | None = None, *,
                  fees: FeeSchedule = no_fee_schedule,

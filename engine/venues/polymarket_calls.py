@@ -159,7 +159,7 @@ class ClobCaller:
             try:
                 value = fn(*args)
             except Exception as exc:
-                exc.response_headers = take_response_headers()  # type: ignore[attr-defined]
+                exc.response_headers = take_response_headers()  # type: ignore[attr-defined]  # the venue's answer headers, carried on the exception for the caller
                 raise
             return value, take_response_headers()
 

@@ -240,7 +240,7 @@ def configured_creds(settings: Settings) -> ApiCreds | None:
     if any(p is None for p in parts):
         raise VenueError("POLY_API_KEY, POLY_API_SECRET and POLY_API_PASSPHRASE go together: set all "
                          "three, or none to derive them from the private key")
-    key, secret, passphrase = (p.reveal() for p in parts)  # type: ignore[union-attr]
+    key, secret, passphrase = (p.reveal() for p in parts)  # type: ignore[union-attr]  # none is None: checked just above
     return ApiCreds(api_key=key, api_secret=secret, api_passphrase=passphrase)
 
 

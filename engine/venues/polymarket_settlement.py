@@ -45,7 +45,8 @@ class PolymarketSettlement:
         self._key = settings.private_key.reveal() if settings.private_key is not None else ""
         self.signer = Account.from_key(self._key).address if self._key else ""
         self.signature_type = settings.signature_type
-        self.wallet = settings.funder if self.signature_type in onchain.RELAYER_TYPES and settings.funder else self.signer
+        relayed = self.signature_type in onchain.RELAYER_TYPES
+        self.wallet = settings.funder if relayed and settings.funder else self.signer
         self.timeout_s = timeout_s
         self._http: httpx.AsyncClient | None = None  # opened at first use, again after close()
 

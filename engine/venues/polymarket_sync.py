@@ -117,8 +117,8 @@ async def reconcile(venue: OrderSource, tracker: FillTracker,
         deliver(OrderEvent(order))
     listed = {o.venue_order_id for o in orders}
     for order_id in sorted(tracker.known_open - listed):  # closed while we were away
-        order = await venue.get_order(order_id)
-        if order is not None:
-            deliver(OrderEvent(order))
+        gone = await venue.get_order(order_id)
+        if gone is not None:
+            deliver(OrderEvent(gone))
     for fill in await venue.trades(after_ms=tracker.trades_after_ms()):
         deliver(TradeEvent(fill))

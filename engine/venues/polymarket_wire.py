@@ -242,7 +242,7 @@ def _taker_legs(legs: Any, taker_token: str) -> list[tuple[str, int, int]]:
     leg by leg because the venue settles it so: each leg's cash is rounded down on its own, and
     one fill at the size-weighted average price would drift from the wallet by micro-units on
     every fill that takes more than one level."""
-    out = []
+    out: list[tuple[str, int, int]] = []
     for leg in legs:
         price = micros(leg["price"])
         if leg.get("asset_id") and str(leg["asset_id"]) != taker_token:

@@ -42,6 +42,12 @@ class SettlementTx:
     via: str = ""  # "relayer", "transaction" or "paper"
 
 
+class CreditSource(Protocol):
+    """The part of a settlement venue that reports what it paid (all that booking credits needs)."""
+
+    async def credits(self, since_ms: int) -> list[VenueCredit]: ...
+
+
 class SettlementVenue(Protocol):
     async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx: ...
 

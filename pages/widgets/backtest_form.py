@@ -99,8 +99,8 @@ def _source_and_range(db: Database, slots: ErrorSlots) -> tuple[backtest_queries
     if session is not None:  # its span, of recorded ticks
         slots.add("range", "Range")
         st.caption(session_caption(session))
-        start, end = session.span(int(clock.time() * 1000))
-        return "recorded", start, end
+        span_from, span_to = session.span(int(clock.time() * 1000))
+        return "recorded", span_from, span_to
     label = st.segmented_control("Data", list(SOURCES), default=RECORDED, key=BT_SOURCE, required=True)
     source = SOURCES[label or RECORDED]
     st.caption(SOURCE_NOTES[source])

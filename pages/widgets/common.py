@@ -144,11 +144,11 @@ def health_header(db: Database) -> desk_status.EngineStatus:
     with cols[0]:
         mode_badge(status.mode)
     with cols[1]:
-        st.badge(status.state, color=STATE_COLORS.get(status.state, "gray"))  # type: ignore[arg-type]
+        st.badge(status.state, color=STATE_COLORS.get(status.state, "gray"))  # type: ignore[arg-type]  # the colours are Streamlit's literals, looked up by state
     with cols[2]:
         st.badge(
             status.trading_label,
-            color=("red" if status.kill_latched  # type: ignore[arg-type]
+            color=("red" if status.kill_latched  # type: ignore[arg-type]  # the colours are Streamlit's literals
                    else TRADING_COLORS.get(status.trading_state, "gray")),
             help=text.markdown((status.kill_reason if status.kill_latched else status.trading_state_reason)
                                or "no limit is binding"),

@@ -7,6 +7,7 @@ lets an external source, if any, apply again.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -22,7 +23,7 @@ RELOADING_FAIR_VALUES = "Waiting for the engine to reload the fair values…"
 
 FV_MARKET, FV_VALUE, FV_SAVE = "fv_market", "fv_value", "fv_save"
 FV_CLEAR_MARKET, FV_CLEAR = "fv_clear_market", "fv_clear"
-COLUMNS = {
+COLUMNS: dict[str, Any] = {
     "question": "market",
     "condition_id": "condition id",
     "source": "source",

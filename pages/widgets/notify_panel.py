@@ -25,6 +25,7 @@ from storage.sqlite.db import Database
 NOTIFY_PREFIX = "notify_"
 TEST_BUTTON = "notify_test"
 ANSWER_WAIT_S = 12.0  # the engine gives a test message up to 10 s to arrive
+SECONDS = "YYYY-MM-DD HH:mm:ss"
 
 
 def notifications_panel(db: Database, current: Settings) -> None:
@@ -102,9 +103,9 @@ def _status(db: Database) -> None:
     recent = notify_queries.notifications(db)
     if not recent.empty:
         st.dataframe(recent, hide_index=True, key="notifications_table",
-                     column_config={"created_at": st.column_config.DatetimeColumn("queued", format="YYYY-MM-DD HH:mm:ss"),
+                     column_config={"created_at": st.column_config.DatetimeColumn("queued", format=SECONDS),
                                     "last_attempt_at": st.column_config.DatetimeColumn("last attempt",
-                                                                                       format="YYYY-MM-DD HH:mm:ss")})
+                                                                                       format=SECONDS)})
 
 
 

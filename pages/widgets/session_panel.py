@@ -71,7 +71,8 @@ def _table(db: Database) -> list[rs.Session]:
     st.dataframe(pd.DataFrame([{
         "Name": s.name, "Status": "recording" if s.recording else "stopped", "From (UTC)": utc(s.started_at),
         "To (UTC)": utc(s.stopped_at) if s.stopped_at else "now", "Markets": len(s.markets) or "all",
-        "Ticks": _tick_count(db, str(db.path), s, now // 60_000 if s.recording else 0), "Origin": s.origin, "Notes": s.notes,
+        "Ticks": _tick_count(db, str(db.path), s, now // 60_000 if s.recording else 0), "Origin": s.origin,
+        "Notes": s.notes,
     } for s in found]), hide_index=True, use_container_width=True)
     return found
 

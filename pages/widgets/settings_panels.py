@@ -73,7 +73,7 @@ def mode_panel(db: Database, current: Settings) -> None:
 
 
 def _live_switch(db: Database, current: Settings, status: desk_status.EngineStatus) -> None:
-    orders = {"paper": portfolio_queries.open_order_count(db, "paper"), "live": portfolio_queries.open_order_count(db, "live")}
+    orders = {mode: portfolio_queries.open_order_count(db, mode) for mode in ("paper", "live")}
     st.markdown("**Going live needs all of:**")
     _check(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
     if current.keystore is None and current.private_key is not None:

@@ -4,6 +4,8 @@ and the latest headlines read. Read-only: feeds and rules are edited on the Sett
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from charts import text
@@ -11,7 +13,7 @@ from pages.widgets.common import prob_column, time_column
 from storage.dashboard_queries import news_queries
 from storage.sqlite.db import Database, now_ms
 
-SIGNAL_COLUMNS = {
+SIGNAL_COLUMNS: dict[str, Any] = {
     "question": "market",
     "source": "signal",
     "fair_value": prob_column("value"),
@@ -20,7 +22,7 @@ SIGNAL_COLUMNS = {
     "detail": "why",
     "updated_at": time_column("updated"),
 }
-FEED_COLUMNS = {
+FEED_COLUMNS: dict[str, Any] = {
     "name": "feed",
     "polled_at": time_column("last poll"),
     "ok_at": time_column("last answer"),
@@ -28,7 +30,7 @@ FEED_COLUMNS = {
     "matched": "signals written",
     "error": "problem",
 }
-HEADLINE_COLUMNS = {
+HEADLINE_COLUMNS: dict[str, Any] = {
     "seen_at": time_column("read"),
     "feed": "feed",
     "title": "headline",

@@ -32,7 +32,7 @@ from storage.sqlite.db import Database
 def strategy_state_badge(db: Database, mode: str, name: str) -> None:
     state = strategy_queries.trading_state(db, mode, name)
     label = state["trading_state"]
-    st.badge(f"{text.markdown(name)}: {label}", color=TRADING_COLORS.get(label, "gray"),  # type: ignore[arg-type]
+    st.badge(f"{text.markdown(name)}: {label}", color=TRADING_COLORS.get(label, "gray"),  # type: ignore[arg-type]  # the colours are Streamlit's literals, looked up by state
              help=text.markdown(state["reason"] or "none of its own limits is binding"))
     if label != "ACTIVE":
         reason = text.markdown(state["reason"] or "no reason recorded")

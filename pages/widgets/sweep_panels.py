@@ -79,6 +79,8 @@ def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str],
     session = session_picker(db, key=SW_SESSION, markets_key=SW_MARKETS)
     if session is not None:  # its span; its markets are picked below (and may be changed)
         st.caption(session_caption(session))
+        from_ms: int | None
+        to_ms_: int | None
         from_ms, to_ms_ = session.span(int(clock.time() * 1000))
     else:
         bounds = backtest_queries.backtest_data_bounds(db, "recorded")
@@ -124,14 +126,14 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
     try:
         space = parse_space(space_raw, kind)
         spec = SweepSpec(name="-", kind=kind, space=space, from_ms=from_ms, to_ms=to_ms_, base_params=base,
-                         markets=tuple(sorted(markets)), trials=int(trials), objective=objective,  # type: ignore[arg-type]
-                         sampler=sampler, seed=int(seed), train_fraction=None if split >= NO_SPLIT else float(split))  # type: ignore[arg-type]
+                         markets=tuple(sorted(markets)), trials=int(trials), objective=objective,  # type: ignore[arg-type]  # objective and sampler come from select boxes of the literals
+                         sampler=sampler, seed=int(seed), train_fraction=None if split >= NO_SPLIT else float(split))  # type: ignore[arg-type]  # objective and sampler come from select boxes of the literals
         spec = replace(spec, name=name.strip() or default_name(spec))
         check_spec(spec)
     except SweepError as exc:
         return None, 0, str(exc).capitalize()
-    counts = backtest_queries.backtest_event_counts(db, "recorded", *spec.train_range, list(spec.markets)) if spec.markets \
-        else None
+    counts = (backtest_queries.backtest_event_counts(db, "recorded", *spec.train_range, list(spec.markets))
+              if spec.markets else None)
     if counts is not None and not all(counts.get(c) for c in spec.markets):
         return None, 0, f"Markets: some picked markets have no ticks between {utc(spec.train_range[0])} and " \
                         f"{utc(spec.train_range[1])}"

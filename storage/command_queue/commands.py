@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.sql.elements import BindParameter
 
 from storage.command_queue import posting
 from storage.command_queue.posting import NEVER_EXPIRES as NEVER_EXPIRES
@@ -23,7 +24,7 @@ from storage.sqlite.db import Database, DatabaseBusy, is_locked, now_ms
 
 # Priorities and expiry rules live with the one insert (storage/command_queue/posting.py).
 TERMINAL = frozenset({"done", "failed", "expired"})
-_KINDS = bindparam("kinds", expanding=True)  # `kind IN :kinds`, one parameter per kind
+_KINDS: BindParameter[Any] = bindparam("kinds", expanding=True)  # `kind IN :kinds`, one parameter per kind
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def post_command(
     while True:
         try:
             with db.write() as conn:
-                return _row(posting.insert(conn.connection.driver_connection, values))  # type: ignore[arg-type]
+                return _row(posting.insert(conn.connection.driver_connection, values))  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
         except Exception as exc:
             if not is_locked(exc):
                 raise

@@ -25,7 +25,8 @@ def money(conn: sqlite3.Connection, mode: str) -> dict[str, float]:
                          FROM fills WHERE mode = ? AND status != 'FAILED'""", (mode,))
     owed = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM claims WHERE mode = ? AND status = 'open'", (mode,))
     paid = {r["kind"]: r["n"] for r in rows(conn, """SELECT kind, COALESCE(SUM(amount), 0) AS n FROM cash_ledger
-                                                      WHERE mode = ? AND kind IN ('redemption', 'merge', 'rebate', 'reward')
+                                                      WHERE mode = ?
+                                                        AND kind IN ('redemption', 'merge', 'rebate', 'reward')
                                                       GROUP BY kind""", (mode,))}
     return {
         "cash_usdc": round(((cash["n"] if cash else 0) + (fills["n"] if fills else 0)) / MICRO, 6),
@@ -58,4 +59,4 @@ def for_dashboard(db: Database, mode: str) -> tuple[dict[str, float], list[dict[
     """`money` and `redeemable` in one read (the Overview's Redeemable panel)."""
     with db.read() as conn:
         raw = conn.connection.driver_connection
-        return money(raw, mode), redeemable(raw, mode)  # type: ignore[arg-type]
+        return money(raw, mode), redeemable(raw, mode)  # type: ignore[arg-type]  # raw: the sqlite3 connection under SQLAlchemy's

@@ -1,5 +1,5 @@
-"""Market reads (re-exported by storage.dashboard_queries.status_queries): search, one market, recorded prices downsampled
-in SQL, the book now, and the strategies trading a market.
+"""Market reads (re-exported by storage.dashboard_queries.status_queries): search, one market,
+recorded prices downsampled in SQL, the book now, and the strategies trading a market.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def tick_bounds(db: Database, token_id: str) -> tuple[int, int] | None:
         last = conn.execute(
             text("SELECT at FROM ticks WHERE token_id = :t ORDER BY at DESC LIMIT 1"), {"t": token_id}
         ).scalar()
-    return None if first is None else (int(first), int(last))
+    return None if first is None or last is None else (int(first), int(last))
 
 
 def price_series(
@@ -307,7 +307,7 @@ def ticket_facts(db: Database, condition_id: str, mode: str) -> dict[str, Any] |
                     FROM markets WHERE condition_id = :cid"""), {"cid": condition_id}).mappings().first()
         if row is None:
             return None
-        held = dict(conn.execute(
+        held: dict[str, int] = dict(conn.execute(
             text("""SELECT p.token_id, p.settled - COALESCE((SELECT SUM(o.size - o.filled) FROM orders o
                         WHERE o.mode = p.mode AND o.strategy = p.strategy AND o.token_id = p.token_id
                           AND o.side = 'SELL' AND o.status_rank < 100), 0)

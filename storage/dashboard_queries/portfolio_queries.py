@@ -1,5 +1,5 @@
-"""Portfolio and risk reads (re-exported by storage.dashboard_queries.status_queries): equity with drawdown, today's PnL,
-positions, per-strategy PnL, usage against each risk limit, the decisions log.
+"""Portfolio and risk reads (re-exported by storage.dashboard_queries.status_queries): equity with
+drawdown, today's PnL, positions, per-strategy PnL, usage against each risk limit, the decisions log.
 
 Money in USDC, sizes in shares, prices as probabilities (floats, display only), times UTC.
 """
@@ -7,6 +7,7 @@ Money in USDC, sizes in shares, prices as probabilities (floats, display only), 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import text
@@ -82,7 +83,7 @@ def equity_curve(
 def pnl_today(db: Database, mode: str, *, now: int | None = None) -> PnlToday | None:
     """Since 00:00 UTC (one definition with the CLI's status: storage/desk/desk_status.py)."""
     with db.read() as conn:
-        return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now)  # type: ignore[arg-type]
+        return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
 
 
 _LATEST_MID = """(SELECT t.mid FROM ticks t WHERE t.token_id = p.token_id AND t.mid IS NOT NULL
@@ -241,7 +242,7 @@ def decisions(
 ) -> pd.DataFrame:
     """The risk gate's trims and refusals, newest first (price: probability, sizes: shares).
     `mode` keeps one ledger's decisions (paper and live never mix); None means both."""
-    where, params = ["1 = 1"], {"limit": limit}
+    where, params = ["1 = 1"], dict[str, Any](limit=limit)
     filters = (("d.mode", mode), ("strategy", strategy), ("d.condition_id", condition_id), ("reason", reason))
     for column, value in filters:
         if value:

@@ -62,7 +62,7 @@ def strategies(db: Database) -> pd.DataFrame:
     return to_utc(data, "error_at", "updated_at")
 
 
-def _strategy(row: Mapping[str, Any]) -> StrategyRow:
+def _strategy(row: Mapping[Any, Any]) -> StrategyRow:
     problems: list[str] = []
     params = _decode(row["params"], {}, "the stored params text", problems)
     markets = _decode(row["markets"], [], "the stored markets text", problems)

@@ -325,7 +325,7 @@ def _cross_checked(db: Database, checked: dict[str, Change]) -> dict[str, str]:
     save of an unrelated limit is not refused for an older problem (the Risk page shows those).
     Keyed by the changed limits each problem involves."""
     with db.read() as conn:
-        stored = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
+        stored: dict[str, str] = dict(conn.execute(text("SELECT name, value FROM risk_limits")).all())
     values: dict[str, Decimal] = {}
     for name, spec in LIMITS_BY_NAME.items():
         raw = checked[name].value if name in checked else stored.get(name, spec.default)

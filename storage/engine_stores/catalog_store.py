@@ -73,7 +73,8 @@ def close_unlisted(db: Database, listed: set[str], now: int) -> list[str]:
     """After a complete listing of the venue's open markets: each of the venue's markets stored as
     open that the listing no longer has is closed (no longer accepting orders); returns them."""
     with db.write() as conn:
-        open_now = conn.execute(text("SELECT condition_id FROM markets WHERE origin = 'venue' AND closed = 0")).scalars()
+        open_now = conn.execute(
+            text("SELECT condition_id FROM markets WHERE origin = 'venue' AND closed = 0")).scalars()
         gone = sorted(set(open_now) - listed)
         if gone:
             conn.execute(text("UPDATE markets SET closed = 1, accepting_orders = 0, updated_at = :now "

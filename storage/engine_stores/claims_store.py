@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -84,7 +85,7 @@ def new_tx(conn: Connection, *, mode: str, kind: str, condition_id: str | None, 
     cursor = run(conn, """INSERT INTO settlement_txs (mode, kind, condition_id, amount, state, actor, created_at,
                               updated_at) VALUES (:mode, :kind, :cid, :amount, 'sending', :actor, :now, :now)""",
                  {"mode": mode, "kind": kind, "cid": condition_id, "amount": amount, "actor": actor, "now": now})
-    return int(cursor.lastrowid)  # type: ignore[arg-type]
+    return int(cursor.lastrowid)  # type: ignore[arg-type]  # set after an INSERT
 
 
 def tx_moved(conn: Connection, tx_id: int, *, ref: str | None, tx_hash: str | None, via: str | None, state: str,
@@ -109,7 +110,7 @@ def still_owed_by(conn: Connection, mode: str, tx: TxRow) -> int:
     """How many claims a sent transaction was meant to pay are still open: a merge's own claims,
     or a redemption's market's redeem claims."""
     if tx.kind == "merge":
-        sql, params = "SELECT COUNT(*) FROM claims WHERE tx_id = :id AND status = 'open'", {"id": tx.id}
+        sql, params = "SELECT COUNT(*) FROM claims WHERE tx_id = :id AND status = 'open'", dict[str, Any](id=tx.id)
     else:
         sql = """SELECT COUNT(*) FROM claims WHERE mode = :mode AND kind = 'redeem' AND condition_id = :cid
                  AND status = 'open'"""

@@ -46,7 +46,7 @@ def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None
              rank=RANK[status], payload=payload, flags=flags, reason=reason, now=now, submitted_at=submitted_at,
              expires_at=expires_at),
     )
-    return int(cursor.lastrowid)  # type: ignore[arg-type]
+    return int(cursor.lastrowid)  # type: ignore[arg-type]  # set after an INSERT
 
 
 def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, filled: int | None = None,

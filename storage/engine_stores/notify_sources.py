@@ -30,7 +30,7 @@ def alerts_after(conn: Connection, cursor: int, limit: int) -> list[tuple[Any, .
                                                       FROM alerts WHERE id > :cursor ORDER BY id LIMIT :limit"""),
                                                {"cursor": cursor, "limit": limit})]
     # A person reads these: markets by their question (storage/dashboard_queries/market_names.py).
-    named = name_markets([r[5] for r in rows], sqlite_lookup(conn.connection.driver_connection))  # type: ignore[arg-type]
+    named = name_markets([r[5] for r in rows], sqlite_lookup(conn.connection.driver_connection))  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
     return [(*r[:5], message, r[6]) for r, message in zip(rows, named, strict=True)]
 
 
@@ -72,7 +72,7 @@ def order_with_market(conn: Connection, order_id: int) -> Row[Any] | None:
 def summary_data(conn: Connection, db_path: Path, now: int) -> dict[str, Any]:
     """The last 24 hours in the current mode: equity and its change, fills, fees, alerts."""
     raw = conn.connection.driver_connection  # storage.desk.desk_status reads with sqlite3
-    status = desk_status.engine_status(raw, db_path, now=now)  # type: ignore[arg-type]
+    status = desk_status.engine_status(raw, db_path, now=now)  # type: ignore[arg-type]  # raw: the sqlite3 connection under SQLAlchemy's
     mode, since = status.mode, now - DAY_MS
     snap = "SELECT equity, realized, fees FROM portfolio_snapshots WHERE mode = :m"
     latest = conn.execute(text(f"{snap} ORDER BY at DESC LIMIT 1"), {"m": mode}).first()
@@ -81,12 +81,13 @@ def summary_data(conn: Connection, db_path: Path, now: int) -> dict[str, Any]:
     fills = conn.execute(text("""SELECT COUNT(*), COALESCE(SUM(price * size / 1000000), 0), COALESCE(SUM(fee), 0)
                                  FROM fills WHERE mode = :m AND matched_at >= :since AND status != 'FAILED'"""),
                          {"m": mode, "since": since}).one()
-    by_level = dict(conn.execute(text("SELECT level, COUNT(*) FROM alerts WHERE created_at >= :since GROUP BY level"),
-                                 {"since": since}).all())
+    by_level: dict[str, int] = dict(conn.execute(text("""SELECT level, COUNT(*) FROM alerts
+                                                         WHERE created_at >= :since GROUP BY level"""),
+                                                 {"since": since}).all())
     codes = conn.execute(text("""SELECT code, COUNT(*) AS n FROM alerts WHERE created_at >= :since
                                  GROUP BY code ORDER BY n DESC, code LIMIT 5"""), {"since": since}).all()
-    strategies = desk_status.per_strategy(raw, mode)  # type: ignore[arg-type]
-    unacked, _ = desk_status.unacked_alerts(raw, limit=0)  # type: ignore[arg-type]
+    strategies = desk_status.per_strategy(raw, mode)  # type: ignore[arg-type]  # raw: the sqlite3 connection under SQLAlchemy's
+    unacked, _ = desk_status.unacked_alerts(raw, limit=0)  # type: ignore[arg-type]  # raw: the sqlite3 connection under SQLAlchemy's
     micro = desk_status.MICRO
 
     def change(column: int) -> float | None:

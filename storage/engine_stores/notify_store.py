@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -64,7 +65,7 @@ def load_state(conn: Connection) -> State:
 
 def save_state(conn: Connection, now: int, *, cursor: int | None = None, summary_at: int | None = None,
                held: Mapping[str, int] | None = None, event_cursor: int | None = None) -> None:
-    sets, params = ["updated_at = :now"], {"now": now}
+    sets, params = ["updated_at = :now"], dict[str, Any](now=now)
     for column, value in (("alert_cursor", cursor), ("summary_at", summary_at), ("event_cursor", event_cursor)):
         if value is not None:
             sets.append(f"{column} = :{column}")

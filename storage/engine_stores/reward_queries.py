@@ -60,7 +60,8 @@ def save_programs(db: Database, programs: Iterable[ProgramRow], now: int) -> int
     with db.write() as conn:
         conn.execute(text("DELETE FROM reward_programs"))
         if rows:
-            conn.execute(text("""INSERT INTO reward_programs (condition_id, daily_pool, max_spread, min_size, updated_at)
+            conn.execute(text("""INSERT INTO reward_programs (condition_id, daily_pool, max_spread, min_size,
+                                                              updated_at)
                                  VALUES (:cid, :pool, :spread, :size, :now)"""), rows)
     return len(rows)
 
@@ -145,7 +146,8 @@ def copy_programs(db: Database, rows: Iterable[Mapping[str, Any]]) -> None:
     with db.write() as conn:
         for row in rows:
             conn.execute(text("""INSERT INTO reward_programs (condition_id, daily_pool, max_spread, min_size,
-                                 updated_at) VALUES (:condition_id, :daily_pool, :max_spread, :min_size, :updated_at)"""),
+                                 updated_at)
+                                 VALUES (:condition_id, :daily_pool, :max_spread, :min_size, :updated_at)"""),
                          dict(row))
 
 

@@ -29,7 +29,7 @@ def append_ticks(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], *, bat
     # A manual IMMEDIATE transaction: sqlite-utils' own would read the schema inside a
     # deferred one and fail under the engine's concurrent writes (engineering.md §2).
     with immediate(conn):
-        table.insert_all((dict(zip(TICK_COLUMNS, row, strict=True)) for row in rows),  # type: ignore[union-attr]
+        table.insert_all((dict(zip(TICK_COLUMNS, row, strict=True)) for row in rows),  # type: ignore[union-attr]  # sqlite-utils' table (ticks is a table, not a view)
                          batch_size=batch_size)
 
 

@@ -39,10 +39,10 @@ def fair_values(conn: Connection, *, now: int, operator_source: str) -> dict[str
     return {cid: value for cid, _, value in rows}
 
 
-def market_activity(conn: Connection) -> list[tuple[str, float | None, float | None, float | None]]:
-    """(condition id, volume, liquidity, 24 h volume) of every stored market."""
+def market_activity(conn: Connection) -> list[tuple[str, int, int, int]]:
+    """(condition id, volume, liquidity, 24 h volume) of every stored market, in micro-USDC."""
     rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
+    return [(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows]
 
 
 def ticket_orders(conn: Connection, order_ids: Sequence[int]) -> list[dict[str, Any]]:

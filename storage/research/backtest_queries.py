@@ -5,7 +5,8 @@ Same conventions as the other read modules: human units (USDC, shares, probabili
 timestamps in frames, every list bounded. A run's results are written by the backtest
 process as JSON (storage/research/backtest_runs.py): `metrics` a flat object, `equity_curve` a list of
 [t_ms, equity_usdc, exposure_usdc] (at most 2,000 points), `trades` a list of fills and
-`orders` a list of orders in micro-units (at most 5,000 each); malformed JSON reads as "no results" rather than an error.
+`orders` a list of orders in micro-units (at most 5,000 each); malformed JSON reads as "no
+results" rather than an error.
 """
 
 from __future__ import annotations

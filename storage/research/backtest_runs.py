@@ -23,24 +23,36 @@ MAX_ORDERS = 5_000
 
 
 class RunMetrics(Protocol):
-    drawdown_peak_at: int | None
-    drawdown_trough_at: int | None
+    @property
+    def drawdown_peak_at(self) -> int | None: ...
+    @property
+    def drawdown_trough_at(self) -> int | None: ...
 
     def as_dict(self) -> dict[str, Any]: ...
 
 
 class RunResult(Protocol):
-    """What a finished run stores (engine/backtest/runner.py's BacktestResult has it)."""
+    """What a finished run stores (engine/backtest/runner.py's BacktestResult has it); read-only
+    members, so a result holding narrower types (its own Metrics) still is one."""
 
-    metrics: RunMetrics
-    curve: Sequence[tuple[int, float]]
-    exposure: Sequence[tuple[int, float]]
-    fills: list[dict[str, Any]]
-    orders: list[dict[str, Any]]
-    events: int
-    decisions: int
-    markets: list[str]
-    refusals: dict[str, Any]
+    @property
+    def metrics(self) -> RunMetrics: ...
+    @property
+    def curve(self) -> Sequence[tuple[int, float]]: ...
+    @property
+    def exposure(self) -> Sequence[tuple[int, float]]: ...
+    @property
+    def fills(self) -> list[dict[str, Any]]: ...
+    @property
+    def orders(self) -> list[dict[str, Any]]: ...
+    @property
+    def events(self) -> int: ...
+    @property
+    def decisions(self) -> int: ...
+    @property
+    def markets(self) -> list[str]: ...
+    @property
+    def refusals(self) -> dict[str, Any]: ...
 
 
 def create_run(db: Database, spec: BacktestSpec, name: str) -> int:

@@ -39,6 +39,12 @@ class PendingFill:
     done: frozenset[str]  # horizons already written
 
 
+def _pending(row: Any, done: frozenset[str]) -> PendingFill:
+    """A fill from a row whose first nine columns are PendingFill's fields, in order."""
+    id_, mode, strategy, condition_id, token_id, side, price, size, matched_at = row[:9]
+    return PendingFill(id_, mode, strategy, condition_id, token_id, side, price, size, matched_at, done)
+
+
 @dataclass(frozen=True)
 class Markout:
     """One horizon of one fill, as written: the later mid and the markout (None: no mid)."""
@@ -68,7 +74,7 @@ def pending_fills(conn: Connection, *, from_id: int, limit: int) -> list[Pending
              AND (SELECT COUNT(*) FROM fill_markouts m WHERE m.fill_id = f.id AND m.horizon != 'resolution') < 3
            ORDER BY f.id LIMIT :limit"""),
         {"from_id": from_id, "limit": limit}).all()
-    return [PendingFill(*r[:9], frozenset((r[9] or "").split(",")) - {""}) for r in rows]
+    return [_pending(r, frozenset((r[9] or "").split(",")) - {""}) for r in rows]
 
 
 def _mid_at_sql(token: str, at: str) -> str:
@@ -117,7 +123,7 @@ def resolved_pending(conn: Connection, *, limit: int) -> list[tuple[PendingFill,
            WHERE mk.payout_yes IS NOT NULL AND mk.payout_no IS NOT NULL AND f.status != 'FAILED'
              AND NOT EXISTS (SELECT 1 FROM fill_markouts m WHERE m.fill_id = f.id AND m.horizon = 'resolution')
            ORDER BY f.id LIMIT :limit"""), {"limit": limit}).all()
-    return [(PendingFill(*r[:9], frozenset()), int(r[9])) for r in rows]
+    return [(_pending(r, frozenset()), int(r[9])) for r in rows]
 
 
 def write_markouts(conn: Connection, rows: Iterable[Markout], now: int) -> int:

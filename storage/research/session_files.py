@@ -53,7 +53,7 @@ Progress = Callable[[int], None]
 def _open(path: Path, mode: str, *, named: Path | None = None) -> IO[str]:
     """`path` opened as text, gzip when `named` (the file's final name) ends in .gz."""
     if (named or path).suffix == ".gz":
-        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]
+        return gzip.open(path, mode + "t", encoding="utf-8")  # type: ignore[return-value]  # text mode: gzip gives a TextIO
     return path.open(mode, encoding="utf-8")
 
 
@@ -132,7 +132,7 @@ def _header(line: str, path: Path) -> dict[str, Any]:
     if not isinstance(session, dict):
         raise SessionError(f"{path}: the header's session is malformed")
     start, end = session.get("started_at"), session.get("stopped_at")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not 0 <= start <= end:
+    if type(start) is not int or type(end) is not int or not 0 <= start <= end:  # (a bool is no time)
         raise SessionError(f"{path}: the session's span is malformed")
     return header
 

@@ -53,8 +53,9 @@ def _storage(url: str) -> Any:
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    sqlite_wait = {"connect_args": {"timeout": 5}} if url.startswith("sqlite") else {}
     return optuna.storages.RDBStorage(url, skip_compatibility_check=True, skip_table_creation=True,
-                                      engine_kwargs={"connect_args": {"timeout": 5}} if url.startswith("sqlite") else {})
+                                      engine_kwargs=sqlite_wait)
 
 
 def _exists(url: str) -> bool:
@@ -85,7 +86,8 @@ def _counts(trials: list[Any]) -> dict[str, int]:
 
 def _counted(trials: list[Any]) -> int:
     """Finished trials as the sweep counts them: complete, or failed with an undefined objective."""
-    return sum(1 for t in trials if t.state.name == "COMPLETE" or (t.state.name == "FAIL" and "undefined" in t.user_attrs))
+    return sum(1 for t in trials
+               if t.state.name == "COMPLETE" or (t.state.name == "FAIL" and "undefined" in t.user_attrs))
 
 
 def sweep_list(url: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@ Params = Mapping[str, Any] | Sequence[Any]
 
 
 def _cursor(conn: Connection) -> sqlite3.Cursor:
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
     cursor.row_factory = sqlite3.Row
     return cursor
 

@@ -26,8 +26,8 @@ def _seed(path: Path) -> None:
     conn.executemany("INSERT INTO ticks (at, token_id, kind, mid) VALUES (?, ?, ?, ?)", ticks)
     fills = [(1, "BUY", "CONFIRMED", T0), (2, "SELL", "FAILED", T0), (3, "BUY", "MATCHED", T0 + 65_000)]
     for fill_id, side, status, at in fills:
-        conn.execute("""INSERT INTO fills (id, trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side,
-                            price, size, fee, liquidity, status, status_rank, matched_at, updated_at)
+        conn.execute("""INSERT INTO fills (id, trade_id, order_id, mode, strategy, condition_id, token_id, outcome,
+                            side, price, size, fee, liquidity, status, status_rank, matched_at, updated_at)
                         VALUES (?, ?, 1, 'paper', 'a', 'm', 'y', 'YES', ?, 500000, ?, 0, 'MAKER', ?, 10, ?, ?)""",
                      (fill_id, f"t{fill_id}", side, 10 * SH, status, at, at))
     conn.commit()

@@ -128,7 +128,7 @@ def test_a_paper_fill_gets_its_1s_and_10s_markouts_then_60s_after_a_restart(tmp_
     # +1 s: the mid had not moved (bought at the ask: the half-spread paid); +10 s: it had.
     assert first == {"1s": (mid_at_fill, (mid_at_fill - price) * 20),
                      "10s": (mid_after, (mid_after - price) * 20)}
-    assert first["1s"][1] < 0 < first["10s"][1]  # type: ignore[operator]
+    assert first["1s"][1] < 0 < first["10s"][1]
     restarted = MarkoutJob(core.db)  # as after a crash: nothing in memory
     assert restarted.run(t0 + 61_000) == 1
     assert q.fill_markouts(core.db, fill_id)["60s"] == (mid_after, (mid_after - price) * 20)

@@ -29,7 +29,7 @@ from tests.simulator.conftest import deposit_client
 
 pytestmark = pytest.mark.slow
 STEP_S = 0.5
-SETTINGS = dict(agents=False, prefill_books=True, agent_interval_s=STEP_S, maintenance_schedule="off")
+SETTINGS: dict[str, Any] = dict(agents=False, prefill_books=True, agent_interval_s=STEP_S, maintenance_schedule="off")
 SEED, STEPS, NEWS_P, LEAD_S = 23, 8, 0.2, 2.0
 
 

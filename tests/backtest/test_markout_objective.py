@@ -34,4 +34,4 @@ def test_a_sweep_spec_takes_markout_by_name_and_refuses_an_unknown_objective() -
     space = parse_space({"half_spread": [0.01, 0.05]}, "market_making")
     check_spec(SweepSpec("m", "market_making", space, 1_000, 11_000, objective="markout", trials=10))
     with pytest.raises(SweepError, match="markout"):
-        check_spec(SweepSpec("m", "market_making", space, 1_000, 11_000, objective="edge", trials=10))  # type: ignore[arg-type]
+        check_spec(SweepSpec("m", "market_making", space, 1_000, 11_000, objective="edge", trials=10))  # type: ignore[arg-type]  # an unknown objective, on purpose

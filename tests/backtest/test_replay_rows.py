@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.backtest.replay import DECIDE, RowApplier, apply, recorded_batches
 from engine.feeds.books import BookCache
@@ -35,7 +36,7 @@ def test_rows_replay_to_the_same_books_and_announce_only_watched_tokens(tmp_path
     _grouped_change(path, tokens[0], end)
     window = (start + 500, end)  # a range that starts mid-recording
 
-    plain, plain_heard = BookCache(), []
+    plain, plain_heard = BookCache(), list[Any]()
     plain.add_listener(plain_heard.append)
     plain_decides = 0
     for event in recorded_events(path, tokens, *window):
@@ -45,7 +46,7 @@ def test_rows_replay_to_the_same_books_and_announce_only_watched_tokens(tmp_path
             apply(plain, event)
 
     watched = set(tokens[::2])
-    fast, fast_heard = BookCache(), []
+    fast, fast_heard = BookCache(), list[Any]()
     fast.add_listener(fast_heard.append)
     applier = RowApplier(fast, tokens, watched.__contains__)
     rows = [row for batch in recorded_batches(path, tokens, *window, size=97) for row in batch]

@@ -70,7 +70,7 @@ def test_progress_is_projected_without_counting_and_ends_at_the_events_replayed(
     window = ReplayRows.window
 
     def counted(self: ReplayRows, *args: object) -> list:
-        rows = window(self, *args)  # type: ignore[arg-type]
+        rows = window(self, *args)  # type: ignore[arg-type]  # the wrapped method's own arguments, passed through
         stepped.append(len(rows))
         return rows
 

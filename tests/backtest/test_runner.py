@@ -168,7 +168,8 @@ def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the
     finally:
         store.MAX_CURVE_POINTS = monkey_limit
     with sqlite3.connect(path) as conn:
-        stored = json.loads(conn.execute("SELECT equity_curve FROM strategy_runs WHERE id = ?", (run_id,)).fetchone()[0])
+        (curve,) = conn.execute("SELECT equity_curve FROM strategy_runs WHERE id = ?", (run_id,)).fetchone()
+        stored = json.loads(curve)
     assert len(stored) < len(result.curve)
     assert max_drawdown([e for _, e, _ in stored]) == pytest.approx(metrics.max_drawdown)
     db.dispose()

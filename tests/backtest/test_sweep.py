@@ -64,7 +64,7 @@ def _env(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
 ])
 def test_a_bad_space_is_refused_with_the_field_named(space: object, message: str) -> None:
     with pytest.raises(SweepError, match=message.replace("(", r"\(").replace("[", r"\[")):
-        parse_space(space, "market_making")  # type: ignore[arg-type]
+        parse_space(space, "market_making")  # type: ignore[arg-type]  # bad spaces, on purpose
 
 
 def test_the_grid_covers_each_range() -> None:
@@ -132,7 +132,9 @@ def test_the_best_trials_are_re_run_on_the_held_out_period_only(
     assert [h["number"] for h in report.held_out] == [t["number"] for t in ranked[:2]]
     for held in report.held_out:
         # The stored test score is the same backtest over the held-out period, not the training one.
-        again = run_sync(BacktestSpec("market_making", {**BASE, **held["params"]}, *spec.test_range,  # type: ignore[misc]
+        assert spec.test_range is not None
+        test_from, test_to = spec.test_range
+        again = run_sync(BacktestSpec("market_making", {**BASE, **held["params"]}, test_from, test_to,
                                       spec.markets, spec.seed), path, load_settings(), work_dir=tmp_path / "check")
         assert held["test"] == objective_value(again.metrics, "return")[0]
         assert held["train"] == next(t["value"] for t in ranked if t["number"] == held["number"])
@@ -229,7 +231,8 @@ def test_a_trial_abandoned_before_its_first_heartbeat_does_not_hold_the_sweep_fo
     began = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "engine", "sweep", "--name", "abandoned", "--strategy",
                            "market_making", "--space", json.dumps(SPACE), "--params", json.dumps(BASE), "--trials", "3",
-                           "--jobs", "1", "--objective", "return", "--seed", "5", "--from", str(start), "--to", str(end),
+                           "--jobs", "1", "--objective", "return", "--seed", "5",
+                           "--from", str(start), "--to", str(end),
                            "--markets", ",".join(markets), "--storage", url], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "TRADER_DB": str(path), "TRADER_ENV_FILE": os.devnull}, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -314,7 +317,7 @@ def test_a_dead_workers_trial_is_failed_and_tried_again_once(tmp_path: Path) -> 
         with pytest.warns(UserWarning, match="Heartbeat"):  # Optuna's: a trial asked for outside optimize
             trial = study.ask()
         suggest(trial, spec.space)
-        study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
+        study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]  # RDBStorage's, not declared on BaseStorage
         with sqlite3.connect(tmp_path / "dead.db") as conn:  # its worker is gone: the heartbeat ages
             conn.execute("UPDATE trial_heartbeats SET heartbeat = '2000-01-01 00:00:00.000000'")
         optuna.storages.fail_stale_trials(study)

@@ -80,7 +80,7 @@ def test_per_trial_seeds_differ_across_numbers_and_repeat_for_one() -> None:
 
 def _spec(space: dict[str, Any], trials: int, sampler: str = "tpe", kind: str = "market_making") -> SweepSpec:
     return SweepSpec("s", kind, parse_space(space, kind), 1_000, 2_000, trials=trials,
-                     sampler=sampler)  # type: ignore[arg-type]
+                     sampler=sampler)  # type: ignore[arg-type]  # the sampler's name as a test parameter
 
 
 def test_more_trials_than_distinct_parameter_sets_are_refused() -> None:

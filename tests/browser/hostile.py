@@ -37,7 +37,8 @@ def payload(n: int, canary: str) -> str:
 
 # In the page: elements and attributes only a payload would have made (an inline script of the
 # page's own calls no alert; plotly's carry the payloads as data, beside its own calls).
-FOREIGN = """[...document.querySelectorAll('img[src="x"], [onerror], [onload], a[href^="javascript"], script:not([src])')]
+FOREIGN = """[...document.querySelectorAll(
+    'img[src="x"], [onerror], [onload], a[href^="javascript"], script:not([src])')]
   .filter(e => e.tagName !== 'SCRIPT' || (e.textContent.includes('alert(') && !e.textContent.includes('Plotly')))
   .map(e => e.outerHTML.slice(0, 200))"""
 
@@ -46,7 +47,8 @@ def foreign_rules(canary: str) -> str:
     """JavaScript: the style declarations of the page that name the canary anywhere but in a
     `content` string (where a cut cell's hover box holds its text: a payload's CSS that got out
     of that string is a declaration of its own)."""
-    return f"""[...document.styleSheets].flatMap(s => {{ try {{ return [...s.cssRules]; }} catch (e) {{ return []; }} }})
+    return f"""[...document.styleSheets]
+  .flatMap(s => {{ try {{ return [...s.cssRules]; }} catch (e) {{ return []; }} }})
   .filter(r => r.style && [...r.style].some(p => p !== 'content'
                                                && r.style.getPropertyValue(p).includes({json.dumps(canary)}))).length"""
 

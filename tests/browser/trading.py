@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy import text
 
@@ -20,7 +21,7 @@ TABS = "[...document.querySelectorAll('[role=tab]')]"
 MARKET_OPTION = "[...document.querySelectorAll('[role=option]')].find(o => o.innerText !== 'Select all')"
 
 
-def _one(db: Database, sql: str) -> object:
+def _one(db: Database, sql: str) -> Any:
     with db.read() as conn:
         return conn.execute(text(sql)).scalar()
 

@@ -157,7 +157,7 @@ def _raise(env: dict[str, str], code: str, message: str, level: str = "warning")
     db = Database(Path(env["TRADER_DB"]))
     try:
         with db.write() as conn:
-            raise_alert(conn, level=level, source="test", code=code, message=message)  # type: ignore[arg-type]
+            raise_alert(conn, level=level, source="test", code=code, message=message)  # type: ignore[arg-type]  # levels from the test's table
     finally:
         db.dispose()
 

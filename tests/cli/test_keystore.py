@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_typing import HexStr
 
 from contracts.settings import SettingsError, load_settings
 from engine.cli.keystore import KeystoreError, read_keystore, read_password_file, unlock
@@ -36,7 +37,7 @@ def _private(path: Path, data: str) -> Path:
 
 
 def _keystore(tmp: Path, key: str, passphrase: str = PASSPHRASE) -> Path:
-    return _private(tmp / "wallet.json", json.dumps(Account.encrypt(key, passphrase, kdf="scrypt",
+    return _private(tmp / "wallet.json", json.dumps(Account.encrypt(HexStr(key), passphrase, kdf="scrypt",
                                                                     iterations=FAST_SCRYPT)))
 
 
@@ -67,7 +68,7 @@ def test_the_password_file_must_be_private_apart_from_env_and_not_empty(tmp_path
 
 def test_a_keystore_that_is_not_one_or_would_take_forever_is_refused(tmp_path: Path) -> None:
     key = "0x" + secrets.token_hex(32)
-    document = Account.encrypt(key, PASSPHRASE, kdf="scrypt", iterations=FAST_SCRYPT)
+    document = Account.encrypt(HexStr(key), PASSPHRASE, kdf="scrypt", iterations=FAST_SCRYPT)
     document["crypto"]["kdfparams"]["n"] = 2**30  # hours of scrypt and gigabytes of memory
     with pytest.raises(KeystoreError, match="scrypt parameters n=1073741824"):
         read_keystore(_private(tmp_path / "slow.json", json.dumps(document)))

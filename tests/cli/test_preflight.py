@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from eth_typing import HexStr
 
 from engine.feeds.discovery import refresh_markets
 from simulator.testing import SimHandle, running_simulator
@@ -92,7 +93,7 @@ def test_a_keystore_is_unlocked_for_the_check_and_a_plain_key_is_warned_about(tm
     funder = Account.create().address
     sim.link_funder(Account.from_key(key).address, funder, 3)
     wallet, password = tmp_path / "wallet.json", tmp_path / "passphrase"
-    wallet.write_text(json.dumps(Account.encrypt(key, "a long passphrase", kdf="scrypt", iterations=2**12)))
+    wallet.write_text(json.dumps(Account.encrypt(HexStr(key), "a long passphrase", kdf="scrypt", iterations=2**12)))
     password.write_text("a long passphrase\n")
     password.chmod(0o600)
     sim.approve_trading(funder)  # approvals are not this test's subject

@@ -116,11 +116,11 @@ def _config(conn, now: int) -> None:
             "VALUES (?, ?, 1, ?, 'defaults')",
             (spec.name, str(spec.default), now),
         )
-    for spec in SETTINGS:
+    for setting in SETTINGS:
         conn.execute(
             "INSERT INTO settings (key, value, version, updated_at, updated_by) "
             "VALUES (?, ?, 1, ?, 'defaults')",
-            (spec.key, json.dumps(spec.default), now),
+            (setting.key, json.dumps(setting.default), now),
         )
     strategies = [
         ("mm-btc", "market_making", {"half_spread": 0.02, "size": 10}, [BTC], 1, "ok", None),

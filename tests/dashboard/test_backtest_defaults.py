@@ -17,7 +17,7 @@ from pages.widgets.backtest_launch import size_defaults
 from pages.widgets.sweep_panels import space_example
 from storage.sqlite.db import Database
 from tests.dashboard.test_backtest_page import P
-from tests.helpers import ROOT
+from tests.helpers import ROOT, decoded
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -37,7 +37,7 @@ def test_new_forms_start_at_the_markets_minimum(dash_env: Path, db: Database,
     at = page("backtest")
     assert not at.exception
     assert at.text_input(key=f"{P}size").value == "15"
-    space = json.loads(at.text_area(key="sw_space_market_making").value)
+    space = decoded(at.text_area(key="sw_space_market_making").value)
     assert space["size"][:2] == [15, 60] and space["half_spread"] == [0.005, 0.05]
 
 

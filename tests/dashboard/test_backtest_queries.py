@@ -39,7 +39,8 @@ def test_runs_list_and_one_run_in_human_units(seeded: int, db: Database) -> None
     assert runs["total_return"].iloc[1] == pytest.approx(0.01505) and runs["progress_pct"].iloc[0] == 42.0
     assert str(runs["from_at"].dt.tz) == "UTC"
     assert list(backtest_queries.backtest_runs(db, status="done")["id"]) == [1]
-    assert backtest_queries.running_backtests(db) == [backtest_queries.RunProgress(2, "b", 420, 2_100, 123, 1_800_000_000_000)]
+    running = backtest_queries.RunProgress(2, "b", 420, 2_100, 123, 1_800_000_000_000)
+    assert backtest_queries.running_backtests(db) == [running]
     run = backtest_queries.backtest_run(db, 1)
     assert run is not None and run.metrics == METRICS and run.markets == [BTC]
     assert run.curve["equity"].tolist() == [10_000, 10_050, 9_980, 10_150]

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from storage.dashboard_queries import dashboard_sessions
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import _HASH, PASSWORD
-from tests.helpers import ROOT
+from tests.helpers import ROOT, decoded
 
 
 def _audit(db_path: Path) -> list[tuple[str, str, str | None, str | None]]:
@@ -40,7 +40,7 @@ def test_a_login_is_audited_without_any_secret(dash_env: Path) -> None:
     token = _token(at)
     rows = _audit(dash_env)
     assert [(actor, action) for actor, action, _, _ in rows] == [("dashboard", "dashboard.login")]
-    assert json.loads(rows[0][3]) == {"session": dashboard_sessions.session_label(token)}
+    assert decoded(rows[0][3]) == {"session": dashboard_sessions.session_label(token)}
     _no_secret_in(rows, token)
 
 

@@ -66,7 +66,8 @@ def test_rules_are_validated_saved_and_audited(with_urls: None, db: Database,
     at.button(key="notify_save").click().run()
     assert not at.exception
     with db.read() as conn:
-        stored = dict(conn.execute(text("SELECT key, value FROM settings WHERE key LIKE 'notify_%'")).all())
+        stored: dict[str, str] = dict(
+            conn.execute(text("SELECT key, value FROM settings WHERE key LIKE 'notify_%'")).all())
         audited = conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action = 'setting.update'")).scalar_one()
     assert stored == {"notify_levels": '"critical"', "notify_muted_codes": '"CASH_SYNC,DAILY_RESET"',
                       "notify_summary_utc": '"06:30"'}

@@ -62,7 +62,8 @@ def test_status_filters_offer_the_engines_statuses_in_lifecycle_order(orders: Ap
     ]
     orders.multiselect(key="orders_status").set_value(["LIVE"]).run()
     assert set(table_with(orders, "tif")["status"]) == {"RESTING"}
-    fills = ["MATCHED_NOT_BROADCASTED", "MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]  # pending, settled, reversed
+    # pending, settled, reversed
+    fills = ["MATCHED_NOT_BROADCASTED", "MATCHED", "RETRYING", "MINED", "CONFIRMED", "FAILED"]
     assert orders.multiselect(key="fills_status").options == fills
 
 

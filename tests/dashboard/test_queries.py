@@ -92,7 +92,7 @@ def test_price_series_is_downsampled_by_index_seeks(db: Database) -> None:
         conn.execute(
             text("INSERT INTO ticks (at, token_id, kind, price) VALUES (5000000000, 'tok', 'trade', 1)")
         )
-    lo, hi = market_queries.tick_bounds(db, "tok")  # type: ignore[misc]
+    lo, hi = market_queries.tick_bounds(db, "tok")  # type: ignore[misc]  # a tick was just written: the bounds exist
     assert (lo, hi) == (1_000_000, 5_000_000_000)
     series = market_queries.price_series(db, "tok", 1_000_000, 1_000_000 + 19_999_000, points=100)
     assert 90 <= len(series) <= 101
@@ -142,7 +142,8 @@ def test_latest_book_accepts_venue_decimal_strings(db: Database) -> None:
 
 def test_market_search_escapes_like_wildcards(seeded: int, db: Database) -> None:
     assert market_queries.count_markets(db, market_queries.MarketFilter(text="%")) == 0
-    assert market_queries.count_markets(db, market_queries.MarketFilter(text=BTC)) == 1  # a condition id matches exactly
+    # A condition id matches exactly.
+    assert market_queries.count_markets(db, market_queries.MarketFilter(text=BTC)) == 1
 
 
 def test_trade_filter_combines_clauses(seeded: int, db: Database) -> None:
@@ -201,7 +202,8 @@ def test_fair_value_bounds_and_versions(db: Database) -> None:
     assert config.set_fair_value(db, condition_id="c", fair_value=10, actor="t").version == 1
     assert config.set_fair_value(db, condition_id="c", fair_value=20, actor="t").version == 2
     reload_id = config.clear_fair_value(db, condition_id="c", actor="t")
-    assert reload_id is not None and queries.command_status(db, reload_id)["kind"] == "reload_config"
+    status = queries.command_status(db, reload_id) if reload_id is not None else None
+    assert status is not None and status["kind"] == "reload_config"
     assert config.clear_fair_value(db, condition_id="c", actor="t") is None
 
 

@@ -131,7 +131,8 @@ def test_every_reason_is_listed_at_once(db: Database, page: Callable[[str], AppT
     _engine(db, state="PAUSED")
     _open_order(db, "live")
     refusal = _refusal(_go_live(page, "no"))
-    for reason in ("a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing", "it is PAUSED", "1 live still working", "Type LIVE"):
+    for reason in ("a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing", "it is PAUSED",
+                   "1 live still working", "Type LIVE"):
         assert reason in refusal
 
 
@@ -166,7 +167,7 @@ def test_engine_settings_save(seeded: int, db: Database, page: Callable[[str], A
     at.button(key="setting_save").click().run()
     assert not at.exception and not at.error
     with db.read() as conn:
-        rows = dict(conn.execute(text("SELECT key, value FROM settings WHERE version = 2")).all())
+        rows: dict[str, str] = dict(conn.execute(text("SELECT key, value FROM settings WHERE version = 2")).all())
     assert {k: json.loads(v) for k, v in rows.items()} == {
         "tick_interval_ms": 250,
         "paper_fail_rate": 0.1,
@@ -240,4 +241,4 @@ def test_the_engine_falls_back_to_defaults_for_stored_non_finite_values(db: Data
         )
     with db.read() as conn:
         config = load(conn)
-    assert config["paper_fail_rate"] == 0.0 and config["tick_interval_ms"] == 500
+    assert config.paper_fail_rate == 0.0 and config.tick_interval_ms == 500

@@ -79,7 +79,7 @@ def test_news_feeds_are_edited_on_the_settings_page_and_a_bad_rule_is_refused(
     at.text_area(key="news_feeds_text").input(json.dumps(good))
     at.button(key="news_feeds_save").click().run()
     stored = _stored_feeds(db)
-    assert stored is not None and stored[0]["rules"][0]["keywords"] == ["rate cut"]  # type: ignore[index]
+    assert stored is not None and stored[0]["rules"][0]["keywords"] == ["rate cut"]  # type: ignore[index]  # the stored news feeds are a list of feed objects
     with db.read() as conn:
         audited = conn.execute(text("SELECT actor FROM audit_log WHERE entity = 'settings:news_feeds'")).scalars().all()
         reloads = conn.execute(text("SELECT COUNT(*) FROM commands WHERE kind = 'reload_config'")).scalar()

@@ -69,7 +69,8 @@ def test_performance_from_snapshots_and_fills(seeded: int, db: Database, page: C
     with db.write() as conn:
         conn.execute(text("DELETE FROM strategy_snapshots"))
         for i, (realized, unrealized) in enumerate([(0, 0), (1, 2), (3, -1), (4, 1)]):
-            conn.execute(text("""INSERT INTO strategy_snapshots (mode, strategy, at, realized, unrealized, fees, exposure)
+            conn.execute(text("""INSERT INTO strategy_snapshots (mode, strategy, at, realized, unrealized, fees,
+                                                                 exposure)
                                  VALUES ('paper', 'mm-btc', :at, :r, :u, 0, :e)"""),
                          {"at": now - (4 - i) * 600_000, "r": realized * M, "u": unrealized * M, "e": 10 * M})
         # One closing sell: 10 of the seeded BUYs at 0.47 sold at 0.60, fee 0.01 → +1.29 realized.

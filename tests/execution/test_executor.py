@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
@@ -151,7 +152,8 @@ def _stream() -> list:
     def trade(tid: str, vid: str, token: str, side: Side, size: float, status: TradeStatus, at: int) -> TradeEvent:
         return TradeEvent(VenueTrade(tid, vid, "c1", token, side, p(0.5), round(size * SH), 0, status, "MAKER", at))
 
-    events = [order("v1", "Y1", Side.BUY, 0, VenueOrderStatus.LIVE), order("v2", "N1", Side.BUY, 0, VenueOrderStatus.LIVE)]
+    events: list[OrderEvent | TradeEvent] = [order("v1", "Y1", Side.BUY, 0, VenueOrderStatus.LIVE),
+                                             order("v2", "N1", Side.BUY, 0, VenueOrderStatus.LIVE)]
     for i, (vid, token) in enumerate([("v1", "Y1"), ("v1", "Y1"), ("v2", "N1")]):
         tid = f"t{i}"
         events += [trade(tid, vid, token, Side.BUY, 5, s, 100 + i) for s in
@@ -332,7 +334,7 @@ def test_a_failing_event_in_a_drain_is_skipped_and_the_database_and_mirror_agree
     desk = _desk_with_orders(tmp_path / "d.db")
     good = _stream()
     # An unknown order's report without a fill amount: importing it touches the mirror, then it fails.
-    malformed = OrderEvent(VenueOrder("ghost", "c1", "Y1", Side.BUY, p(0.5), 20 * SH, None,  # type: ignore[arg-type]
+    malformed = OrderEvent(VenueOrder("ghost", "c1", "Y1", Side.BUY, p(0.5), 20 * SH, None,  # type: ignore[arg-type]  # a malformed report, on purpose
                                       VenueOrderStatus.LIVE, 1))
     for event in good[:5] + [malformed] + good[5:]:
         desk.executor.events.put_nowait(event)
@@ -355,7 +357,7 @@ def test_a_batch_that_meets_a_locked_database_waits_and_counts_nothing_twice(tmp
     desk = _desk_with_orders(tmp_path / "d.db")
     good = _stream()
     applier = desk.executor.applier
-    apply, failed = applier.apply, []
+    apply, failed = applier.apply, list[Any]()
 
     def flaky(event: VenueEvent) -> None:  # the sixth event fails once (say, a busy database), then applies
         if event is good[5] and not failed:
@@ -363,7 +365,7 @@ def test_a_batch_that_meets_a_locked_database_waits_and_counts_nothing_twice(tmp
             raise OperationalError("UPDATE", {}, Exception("database is locked"))
         apply(event)
 
-    applier.apply = flaky  # type: ignore[method-assign]
+    applier.apply = flaky  # type: ignore[method-assign]  # a scripted stand-in for this test
     for event in good:
         desk.executor.events.put_nowait(event)
     assert desk.executor.drain() == 0 and failed  # locked: every event waits, in order, none skipped

@@ -38,10 +38,10 @@ class KilledWhileSigning(PaperVenue):
 def test_a_kill_while_the_order_is_signed_sends_nothing(tmp_path: Path) -> None:
     desk = make_desk(tmp_path / "g.db")
     desk.venue.__class__ = KilledWhileSigning
-    desk.venue.desk = desk  # type: ignore[attr-defined]
+    desk.venue.desk = desk  # type: ignore[attr-defined]  # the test desk's venue is the scripted one
     desk.books.set("Y1", bids=[(0.38, 100)], asks=[(0.40, 100)])
     step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.39, 10), quote(Side.SELL, 0.45, 10))))
-    assert desk.venue.sent == 0  # type: ignore[attr-defined]
+    assert desk.venue.sent == 0  # type: ignore[attr-defined]  # the test desk's venue is the scripted one
     rows = desk.rows("SELECT status, error FROM orders ORDER BY id")
     assert rows and all(error and error.startswith("blocked before sending") for _, error in rows), rows
     assert desk.rows("SELECT COUNT(*) FROM fills") == [(0,)]

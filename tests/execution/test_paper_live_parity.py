@@ -47,7 +47,8 @@ def _positions(ex: Executor) -> dict[str, tuple[int, int, int, int]]:
     return {token: (t.settled, t.pending, t.cost, t.realized) for (_, token), t in ex.state.positions.items()}
 
 
-async def _trade(ex: Executor, market, books: Callable[[], tuple[int, int]], advance: Callable[[], Awaitable[None]]) -> None:
+async def _trade(ex: Executor, market, books: Callable[[], tuple[int, int]],
+                 advance: Callable[[], Awaitable[None]]) -> None:
     """Buy 20 YES at the ask; then sell 30 YES at the bid (20 held: 20 sold, 10 become NO)."""
     steps = [
         lambda bid, ask: Quote(Side.BUY, ask, 20 * SH, Tif.FAK),
@@ -98,7 +99,7 @@ async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
                 await asyncio.sleep(0.05)
                 venue.advance()
         else:
-            venue = PolymarketVenue(settings)  # type: ignore[assignment]
+            venue = PolymarketVenue(settings)  # type: ignore[assignment]  # either venue, through the one protocol
 
             async def advance() -> None:
                 await asyncio.sleep(0.05)

@@ -94,11 +94,11 @@ def test_a_sell_settling_on_chain_is_not_a_balance_mismatch() -> None:
     sh = 1_000_000
     # 20 settled shares; a SELL of 20 matched but not mined: the venue already moved them.
     selling = SimpleNamespace(state=SimpleNamespace(positions={("mm", "T"): PositionTotals(20 * sh, -20 * sh)}))
-    assert balance_mismatches(selling, Balances(0, {"T": 0})) == []  # type: ignore[arg-type]
+    assert balance_mismatches(selling, Balances(0, {"T": 0})) == []  # type: ignore[arg-type]  # a stand-in state with only what it reads
     # A BUY still settling may or may not be in the venue's balance: either is fine.
     buying = SimpleNamespace(state=SimpleNamespace(positions={("mm", "T"): PositionTotals(20 * sh, 5 * sh)}))
-    assert balance_mismatches(buying, Balances(0, {"T": 20 * sh})) == []  # type: ignore[arg-type]
-    assert balance_mismatches(buying, Balances(0, {"T": 25 * sh})) == []  # type: ignore[arg-type]
+    assert balance_mismatches(buying, Balances(0, {"T": 20 * sh})) == []  # type: ignore[arg-type]  # a stand-in state with only what it reads
+    assert balance_mismatches(buying, Balances(0, {"T": 25 * sh})) == []  # type: ignore[arg-type]  # a stand-in state with only what it reads
     # Fewer than the settled shares not promised to a sell: a real mismatch.
-    (problem,) = balance_mismatches(buying, Balances(0, {"T": 12 * sh}))  # type: ignore[arg-type]
+    (problem,) = balance_mismatches(buying, Balances(0, {"T": 12 * sh}))  # type: ignore[arg-type]  # a stand-in state with only what it reads
     assert "at least 20.00 shares" in problem and "venue 12.00" in problem

@@ -225,7 +225,7 @@ def test_refusals_are_decisions_and_only_faults_count(restart: tuple[Desk, Resta
     async def refuse(prepared: PreparedOrder) -> PlaceResult:
         raise OrderRejected("invalid signature")
 
-    venue.submit = refuse  # type: ignore[method-assign]
+    venue.submit = refuse  # type: ignore[method-assign]  # a scripted stand-in for this test
     step(desk, Intent("mm", "c1", ()), PLAIN)
     assert sinks.errors == ["invalid signature"]  # a signing problem is a fault: it must halt if repeated
 
@@ -332,7 +332,7 @@ def test_an_order_left_out_of_the_listing_while_its_lookup_says_live_is_cancelle
     async def hides_it() -> list[VenueOrder]:
         return [o for o in await listing() if o.venue_order_id != venue_id]
 
-    venue.open_orders = hides_it  # type: ignore[method-assign]
+    venue.open_orders = hides_it  # type: ignore[method-assign]  # a scripted stand-in for this test
     if not still_working:
         venue._unrest(venue_id)  # gone from the book; get_order still reads LIVE from its table
     desk.clock.advance(6_000)

@@ -25,7 +25,7 @@ def test_a_fill_waits_on_the_venues_queue_until_the_inbox_drains_it(tmp_path: Pa
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.50, 100)])
     desk.executor.set_intents([Intent("s", "c1", (Quote(Side.BUY, p(0.50), 10 * SH, Tif.FAK),))])
     desk.run(desk.executor.reconcile())
-    waiting = list(desk.venue.events._queue)  # type: ignore[attr-defined]
+    waiting = list(desk.venue.events._queue)  # type: ignore[attr-defined]  # the test desk's venue is the scripted one
     assert any(isinstance(e, TradeEvent) for e in waiting)  # the venue put its report and returned
     assert desk.rows("SELECT COUNT(*) FROM fills") == [(0,)]
     assert desk.executor.drain() == len(waiting)

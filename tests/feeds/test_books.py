@@ -200,4 +200,4 @@ def test_a_frozen_book_rebuilds_only_the_levels_that_changed() -> None:
     assert second.bids == (Level(480_000, 30), Level(470_000, 21)) and second.asks == (Level(520_000, 25),)
     assert second.bids[0] is first.bids[0] and second.asks[0] is first.asks[0]  # unchanged: the same Level
     cache.apply_snapshot("T", [(480_000, 5)], [], 3)  # a snapshot at a known price with a new size
-    assert cache.book("T").bids == (Level(480_000, 5),) and cache.book("T").asks == ()  # type: ignore[union-attr]
+    assert cache.book("T").bids == (Level(480_000, 5),) and cache.book("T").asks == ()

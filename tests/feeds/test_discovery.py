@@ -99,7 +99,7 @@ class StubGamma:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
-        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
 
     async def __aexit__(self, *exc: object) -> None:
         await self.runner.cleanup()

@@ -73,7 +73,7 @@ async def discover_and_stream(sim: SimHandle, tmp_path: Path,
         db.dispose()
     assert report.tradable == len(markets) == 14
     tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
-    cache, events = BookCache(), []
+    cache, events = BookCache(), list[Any]()
     cache.add_listener(events.append)
     feed = MarketFeed(sim.ws_host, sim.clob_host, cache, options=OPTIONS, backoff_factory=backoff)
     feed.subscribe(tokens)
@@ -102,7 +102,7 @@ def test_discovered_markets_stream_books_that_match_rest(tmp_path: Path) -> None
 
 
 def test_books_stay_right_through_drops_duplicates_and_reorders(tmp_path: Path) -> None:
-    faults = dict(ws_dup_rate=0.2, ws_reorder_rate=0.2, ws_drop_every_s=1.0)
+    faults: dict[str, Any] = dict(ws_dup_rate=0.2, ws_reorder_rate=0.2, ws_drop_every_s=1.0)
     with running_simulator(seed=6, agents=True, agent_interval_s=0.1, **faults) as sim:
         async def scenario() -> None:
             # Dropped every second: at least three connections, each resynced.
@@ -128,7 +128,7 @@ def test_trade_prints_tick_changes_and_resolution_reach_listeners() -> None:
         cid, yes, no = market["condition_id"], market["yes_token_id"], market["no_token_id"]
 
         async def scenario() -> None:
-            cache, events = BookCache(), []
+            cache, events = BookCache(), list[Any]()
             cache.add_listener(events.append)
             feed = MarketFeed(sim.ws_host, sim.clob_host, cache, options=OPTIONS, backoff_factory=backoff)
             feed.subscribe([yes, no])

@@ -53,7 +53,8 @@ def test_engine_discovers_markets_and_keeps_live_books(tmp_path: Path, sim: SimH
     migrate(db)
     market = sim.market(neg_risk=False)
     with sqlite3.connect(db) as conn:  # a strategy on one market makes the engine subscribe to it
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at, updated_by)
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                                updated_by)
                         VALUES ('watch', 'market_making', ?, ?, 1, 0, 0, 'test')""",
                      (json.dumps({"size": 20, "max_spread": 0.01}), json.dumps([market["condition_id"]])))
         conn.execute("UPDATE engine_state SET desired_state = 'RUNNING'")

@@ -66,7 +66,7 @@ def test_subscribes_resyncs_and_applies_every_message_kind() -> None:
     async def scenario(venue: FakeVenue) -> None:
         venue.books = {"A": summary("A", [("0.48", "10")], [("0.52", "5")]),
                        "B": summary("B", [("0.47", "1")], [("0.53", "2")])}
-        cache, events = BookCache(), []
+        cache, events = BookCache(), list[Any]()
         cache.add_listener(events.append)
         feed = make_feed(venue, cache)
         feed.subscribe(["B", "A"])

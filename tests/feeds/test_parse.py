@@ -96,9 +96,10 @@ def test_price_change_all_formats() -> None:
     token = "52114319501245915516055106046884209969926127482827954674443846427813813222426"
     assert new.changes == [(token, True, 600_000, 3_300_000_000), (token, True, 500_000, 3_400_000_000),
                            (token, True, 700_000, 3_400_000_000)]
-    assert parse.reported_tops(new.entries) == {token: ("0.6", "0.7")}
+    assert new.entries is not None and parse.reported_tops(new.entries) == {token: ("0.6", "0.7")}
     legacy = {"event_type": "price_change", "asset_id": "T", "market": "0xm", "timestamp": "5", "hash": "h",
-              "changes": [{"price": "0.4", "side": "SELL", "size": "0"}, {"price": "0.3", "side": "BUY", "size": "1.5"}]}
+              "changes": [{"price": "0.4", "side": "SELL", "size": "0"},
+                          {"price": "0.3", "side": "BUY", "size": "1.5"}]}
     assert parse.price_changes(legacy).changes == [("T", False, 400_000, 0), ("T", True, 300_000, 1_500_000)]
 
 

@@ -12,6 +12,12 @@ from engine.feeds.reference import ReferenceFeed
 from tests.feeds.fakes import eventually
 
 
+def _known(feed: ReferenceFeed, condition_id: str) -> tuple[int, int]:
+    """The feed's (price, receive time) for a market it has heard (fails the test when it has not)."""
+    latest = feed.reference(condition_id)
+    assert latest is not None, f"no reference price for {condition_id}"
+    return latest
+
 def test_latest_price_per_condition_with_receive_time_and_bad_input_ignored() -> None:
     async def scenario() -> None:
         connections: list[ServerConnection] = []
@@ -20,7 +26,8 @@ def test_latest_price_per_condition_with_receive_time_and_bad_input_ignored() ->
             connections.append(ws)
             if len(connections) == 1:
                 await ws.send(json.dumps({"condition_id": "0xa", "price": "0.53"}))
-                await ws.send(json.dumps([{"condition_id": "0xb", "price": 0.25}, {"condition_id": "0xa", "price": "0.55"}]))
+                await ws.send(json.dumps([{"condition_id": "0xb", "price": 0.25},
+                                          {"condition_id": "0xa", "price": "0.55"}]))
                 for bad in ('{"condition_id": "0xa", "price": "1.5"}', '{"condition_id": "0xa", "price": "x"}',
                             '{"price": "0.5"}', "not json", '{"condition_id": "0xa"}'):
                     await ws.send(bad)
@@ -36,13 +43,13 @@ def test_latest_price_per_condition_with_receive_time_and_bad_input_ignored() ->
                                  backoff=Backoff(initial_s=0.05, floor_s=0.05))
             await feed.start()
             try:
-                await eventually(lambda: feed.reference("0xb") is not None)
-                assert feed.reference("0xb")[0] == 250_000
-                await eventually(lambda: (feed.reference("0xa") or (0,))[0] == 600_000)
-                price, at = feed.reference("0xa")
-                assert at > feed.reference("0xb")[1]  # the receive time of the newest value
+                await eventually(lambda: _known(feed, "0xb") is not None)
+                assert _known(feed, "0xb")[0] == 250_000
+                await eventually(lambda: (_known(feed, "0xa") or (0,))[0] == 600_000)
+                price, at = _known(feed, "0xa")
+                assert at > _known(feed, "0xb")[1]  # the receive time of the newest value
                 assert feed.rejected == 5 and feed.stats.connects == 2
-                assert feed.reference("0xunknown") is None
+                assert _known(feed, "0xunknown") is None
             finally:
                 await feed.close()
 
@@ -62,7 +69,7 @@ def test_recent_prices_are_kept_per_market_bounded_and_a_repeat_only_moves_its_t
     for n in range(HISTORY + 10):
         feed.on_text(json.dumps({"condition_id": "0xa", "price": f"0.{100 + n % 2}"}))
     points = feed.history("0xa")
-    assert len(points) == HISTORY and points[-1][0] == feed.reference("0xa")[1]
+    assert len(points) == HISTORY and points[-1][0] == _known(feed, "0xa")[1]
 
 
 def test_a_reference_source_that_redirects_to_another_port_is_refused_and_one_within_its_origin_is_followed() -> None:
@@ -104,9 +111,9 @@ def test_a_reference_source_that_redirects_to_another_port_is_refused_and_one_wi
             await moved.start()
             try:
                 await eventually(lambda: "refused: redirected to another port" in (away.stats.last_error or ""))
-                await eventually(lambda: moved.reference("0xa") is not None)
-                assert moved.reference("0xa")[0] == 400_000
-                assert away.reference("0xa") is None and internal_hits == [] and away.stats.connects == 0
+                await eventually(lambda: _known(moved, "0xa") is not None)
+                assert _known(moved, "0xa")[0] == 400_000
+                assert _known(away, "0xa") is None and internal_hits == [] and away.stats.connects == 0
             finally:
                 await away.close()
                 await moved.close()

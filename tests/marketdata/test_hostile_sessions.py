@@ -73,7 +73,7 @@ def _hostile(tmp: Path, traded: tuple[str, str, str]) -> dict[str, tuple[Path, s
     cid, yes, no = traded
     fake = _market(*UNKNOWN)
     book = _lines(fake)
-    files = {
+    files: dict[str, tuple[list[Any], list[Any], str]] = {
         "takeover": ([_market("0x" + "cd" * 32, yes, no, closed=1, tick=100_000, min_size=900_000_000)],
                      [_book(T0, yes)], f"are those of market {cid}"),
         "new tokens": ([_market(cid, "3" * 40, "4" * 40)], [], "knows it with other tokens"),

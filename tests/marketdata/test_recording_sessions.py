@@ -77,7 +77,8 @@ def test_session_lifecycle_through_the_cli(tmp_path: Path) -> None:
 
 def test_export_then_import_on_another_desk_backtests_the_same(tmp_path: Path) -> None:
     desk_a, desk_b = tmp_path / "a", tmp_path / "b"
-    desk_a.mkdir(), desk_b.mkdir()
+    desk_a.mkdir()
+    desk_b.mkdir()
     env_a, env_b = isolated_env(desk_a), isolated_env(desk_b)
     path_a, path_b = Path(env_a["TRADER_DB"]), Path(env_b["TRADER_DB"])
     cids, start, end = write_recording(path_a, markets=3, events=1500, start_ms=START)

@@ -77,9 +77,10 @@ def test_the_configuration_writer_refuses_bad_feeds_and_stores_good_ones(tmp_pat
         saved = config.save_setting(db, key="news_feeds", value=json.dumps([feed()]), version=None, actor="test")
         with db.read() as conn:
             stored, problems = load_with_problems(conn)
-            audit = conn.execute(text("SELECT action FROM audit_log WHERE entity = 'settings:news_feeds'")).scalars().all()
+            audit = conn.execute(
+                text("SELECT action FROM audit_log WHERE entity = 'settings:news_feeds'")).scalars().all()
     finally:
         db.dispose()
     assert config_rows == 0 and saved.version == 1
-    assert stored["news_feeds"][0]["rules"][0]["keywords"] == ["rate cut"] and problems == []
+    assert stored.news_feeds[0]["rules"][0]["keywords"] == ["rate cut"] and problems == []
     assert audit == ["setting.update"]

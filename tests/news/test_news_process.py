@@ -67,8 +67,9 @@ def test_a_headline_served_locally_becomes_a_signal_the_value_bettor_trades_on(
             30, 0.2, what="the signal (next poll within 10 s)")
         assert (value, source, detail) == (970_000, "news:landslide", "Exit polls point to a LANDSLIDE VICTORY")
         [(side, outcome)] = wait_until(
-            lambda: _rows(engine, "SELECT DISTINCT side, outcome FROM orders WHERE strategy = 'vb' AND condition_id = ?",
-                          cid), 30, 0.2, what="the value bettor's order")
+            lambda: _rows(engine, """SELECT DISTINCT side, outcome FROM orders
+                                     WHERE strategy = 'vb' AND condition_id = ?""", cid),
+            30, 0.2, what="the value bettor's order")
         assert (side, outcome) == ("BUY", "YES")
         assert "news signal" in engine.log()
     finally:

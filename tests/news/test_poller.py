@@ -44,8 +44,8 @@ def db(tmp_path: Path) -> Iterator[Database]:
     path = tmp_path / "t.db"
     migrate(path)
     with sqlite3.connect(path) as conn:
-        for cid, question, liquidity in ((FED, "Will the Fed cut rates in December?", 9), (BTC, "Bitcoin above 100k?", 5),
-                                         (OTHER, "Will it rain in Paris?", 1)):
+        for cid, question, liquidity in ((FED, "Will the Fed cut rates in December?", 9),
+                                         (BTC, "Bitcoin above 100k?", 5), (OTHER, "Will it rain in Paris?", 1)):
             conn.execute("""INSERT INTO markets (condition_id, question, yes_token, no_token, tick, min_size, neg_risk,
                             volume, volume_24h, liquidity, tradable, first_seen_at, updated_at)
                             VALUES (?, ?, ?, ?, 10000, 5000000, 0, 0, 0, ?, 1, 0, 0)""",

@@ -64,7 +64,7 @@ def _notifier(db: Database, clock: Clock, urls: str = "json://127.0.0.1:9/hook")
 def _alert(db: Database, code: str, message: str, level: str = "critical", at: int | None = None,
            subject: str | None = None) -> None:
     with db.write() as conn:
-        raise_alert(conn, level=level, source="test", code=code, message=message,  # type: ignore[arg-type]
+        raise_alert(conn, level=level, source="test", code=code, message=message,  # type: ignore[arg-type]  # levels from the test's table
                     subject=subject)
         if at is not None:
             conn.execute(text("UPDATE alerts SET created_at = :at WHERE id = (SELECT MAX(id) FROM alerts)"), {"at": at})

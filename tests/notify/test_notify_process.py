@@ -20,7 +20,7 @@ import pytest
 
 from storage.sqlite.db import file_heartbeat_ms, now_ms
 from storage.sqlite.migrations import migrate
-from tests.helpers import EngineProcess, isolated_env, wait_until
+from tests.helpers import EngineProcess, decoded, isolated_env, wait_until
 
 pytestmark = pytest.mark.slow
 TOKEN = "S3cretT0ken42"  # a path segment long enough to be treated as a credential
@@ -115,7 +115,7 @@ def test_kill_halt_and_daily_summary_reach_the_receiver(tmp_path: Path, receiver
     try:
         engine.start()
         probe = engine.run("notify_test", {"message": "hello from the test"}, timeout=20)
-        assert probe.status == "done" and json.loads(probe.result)["delivered"] == 1, probe.error
+        assert probe.status == "done" and decoded(probe.result)["delivered"] == 1, probe.error
         receiver.wait_for(lambda m: "hello from the test" in m["message"], 10, "the test message")
 
         assert engine.run("kill", {"reason": "news"}, timeout=20).status == "done"

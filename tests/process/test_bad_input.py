@@ -131,7 +131,7 @@ class HostileFeed:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = site._server.sockets[0].getsockname()[1]
 
     def __enter__(self) -> HostileFeed:
         self._thread.start()

@@ -55,7 +55,8 @@ def _prepare(tmp: Path, sim: SimHandle, mode: str, crash_at: str | None) -> Engi
     with sqlite3.connect(db_path) as conn:
         now = now_ms()
         params = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at, updated_by)
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                                updated_by)
                         VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
                      (json.dumps(params), json.dumps([market["condition_id"]]), now, now))
         conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
@@ -76,6 +77,7 @@ def _rows(db_path: Path, sql: str) -> list[tuple]:
 def _venue_view(engine: EngineProcess, mode: str) -> tuple[set[str], list]:
     """The venue's open orders and trades, seen through the same protocol the engine uses."""
     async def view() -> tuple[set[str], list]:
+        venue: PolymarketVenue | PaperVenue
         if mode == "live":
             venue = PolymarketVenue(load_settings(engine.env))
             await venue.connect()
@@ -130,7 +132,8 @@ def test_crash_after_intent_commit_never_resubmits(tmp_path: Path, sim: SimHandl
         orphan = _rows(engine.db_path, "SELECT venue_order_id FROM orders")
         assert orphan and all(r[0] for r in orphan)
         _restart_without_crash(engine)
-        wait_until(lambda: _rows(engine.db_path, "SELECT COUNT(*) FROM orders WHERE status = 'LOST'")[0][0] == len(orphan),
+        lost_sql = "SELECT COUNT(*) FROM orders WHERE status = 'LOST'"
+        wait_until(lambda: _rows(engine.db_path, lost_sql)[0][0] == len(orphan),
                    20, what="unacknowledged orders marked LOST")
         lost = {r[0] for r in _rows(engine.db_path, "SELECT venue_order_id FROM orders WHERE status = 'LOST'")}
         assert lost == {r[0] for r in orphan}

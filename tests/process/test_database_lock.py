@@ -145,7 +145,7 @@ def test_a_pending_kill_acts_at_the_venue_while_the_lock_is_held(tmp_path: Path)
     db = Database(tmp_path / "k.db", busy_timeout_ms=50)
     controller, trading = RecordingController(), RecordingTrading()
     gate = RecordingGate(trading.calls)
-    processor = CommandProcessor(db, controller, trading, gate)  # type: ignore[arg-type]
+    processor = CommandProcessor(db, controller, trading, gate)  # type: ignore[arg-type]  # a stand-in with only what it calls
     row = post_command(db, "kill", {"reason": "news"}, actor="test")
 
     async def scenario() -> None:

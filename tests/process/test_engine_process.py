@@ -15,7 +15,7 @@ from storage.command_queue import posting
 from storage.command_queue.command_payloads import PayloadError
 from storage.sqlite.db import now_ms
 from storage.sqlite.migrations import migrate
-from tests.helpers import ROOT, EngineProcess, post_raw, run_cli
+from tests.helpers import ROOT, EngineProcess, decoded, post_raw, run_cli
 
 
 def test_commands_drive_the_lifecycle_and_are_acknowledged(engine: EngineProcess) -> None:
@@ -23,7 +23,7 @@ def test_commands_drive_the_lifecycle_and_are_acknowledged(engine: EngineProcess
     assert engine.status().state == "IDLE"
 
     start = engine.run("start")
-    assert (start.status, json.loads(start.result)["state"]) == ("done", "RUNNING")
+    assert (start.status, decoded(start.result)["state"]) == ("done", "RUNNING")
     assert engine.status().desired_state == "RUNNING"
 
     assert engine.run("pause").status == "done" and engine.status().state == "PAUSED"

@@ -67,8 +67,8 @@ def test_a_kill_closes_the_order_gate_once_at_its_claim(tmp_path: Path) -> None:
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(path)})
     gate = CountingGate()
     trading = KillSeenTrading(gate)
-    controller = KillSeenController(settings, db, trading, gate)  # type: ignore[arg-type]
-    processor = CommandProcessor(db, controller, trading, gate)  # type: ignore[arg-type]
+    controller = KillSeenController(settings, db, trading, gate)  # type: ignore[arg-type]  # a stand-in with only what it calls
+    processor = CommandProcessor(db, controller, trading, gate)  # type: ignore[arg-type]  # a stand-in with only what it calls
     row = post_command(db, "kill", {"reason": "news"}, actor="test")
 
     asyncio.run(processor._step())

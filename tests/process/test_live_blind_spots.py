@@ -10,11 +10,12 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
-from tests.helpers import EngineProcess, live_desk, run_cli, wait_until
+from tests.helpers import EngineProcess, decoded, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,7 @@ def _codes(engine: EngineProcess) -> list[str]:
         return [r[0] for r in conn.execute("SELECT code FROM alerts ORDER BY id")]
 
 
-def _venue(engine: EngineProcess) -> dict[str, object]:
+def _venue(engine: EngineProcess) -> dict[str, Any]:
     result = run_cli(["status", "--json"], engine.env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)["venue"]
@@ -72,7 +73,7 @@ def test_a_deposit_behind_the_engines_back_halts_past_the_tolerance_and_start_bo
         assert json.loads(audited[0][2])["trading_state"] == "ACTIVE"
         wait_until(lambda: _venue(engine)["ok"], 15, interval=0.5, what="the drift condition cleared")
         again = engine.run("start")
-        assert again.status == "done" and json.loads(again.result)["note"] == "already running"
+        assert again.status == "done" and decoded(again.result)["note"] == "already running"
     finally:
         engine.cleanup()
 

@@ -24,7 +24,7 @@ def _db(env: dict[str, str]) -> Database:
 def _run(db: Database, kind: str, payload: dict | None = None) -> str:
     row = post_command(db, kind, payload or {}, actor="test")
     return wait_until(lambda: (queries.command_status(db, row.id) or {}).get("status") in ("done", "failed")
-                      and queries.command_status(db, row.id)["status"], 15, what=kind)
+                      and (queries.command_status(db, row.id) or {})["status"], 15, what=kind)
 
 
 def _alive_with_pid(db: Database, pid: int) -> bool:
@@ -62,7 +62,7 @@ def test_sigkilled_engine_is_restarted_and_recovers(tmp_path: Path) -> None:
         sup.rpc().supervisor.stopProcess("engine")
         with db.read() as conn:
             clean = conn.exec_driver_sql("SELECT clean_exit, pid FROM engine_state").fetchone()
-        assert tuple(clean) == (1, None)
+        assert clean is not None and tuple(clean) == (1, None)
     finally:
         sup.shutdown()
 

@@ -79,7 +79,7 @@ def test_max_total_exposure_denies_when_full() -> None:
     ("max_event_exposure", "by_event", "event-1", "MAX_EVENT_EXPOSURE"),
 ])
 def test_scoped_exposure_limits_resize(limit: str, field: str, key: str, reason: str) -> None:
-    exposure = replace(Exposure(total=50 * SH), **{field: {key: 50 * SH}})
+    exposure = replace(Exposure(total=50 * SH), **{field: {key: 50 * SH}})  # type: ignore[arg-type]  # the parametrized field is a map
     intent, decisions = check([buy(0.40, 100)], ctx(limits={limit: "70"}, exposure=exposure))
     assert [q.size for q in intent.quotes] == [50 * SH]  # 20 USDC of room at 0.40
     assert reasons(decisions) == [(reason, "resize", 50 * SH)]
@@ -193,16 +193,17 @@ def test_reducing_quantity_ignores_exposure_limits() -> None:
 def test_order_rate_limit_refuses_placements_beyond_the_rate() -> None:
     gate = RiskGate()
     context = ctx(limits={"max_order_rate": "3"})
-    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]
+    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
     verdicts = [gate.check_placement(context, "s", MARKET, spec) for _ in range(4)]
     assert verdicts == [None, None, None, Reason.MAX_ORDER_RATE]
-    later = replace(context, now_ms=NOW + 61_000, limits=Limits({**context.limits.values, "max_data_age": Decimal(3600)}))
+    later = replace(context, now_ms=NOW + 61_000,
+                    limits=Limits({**context.limits.values, "max_data_age": Decimal(3600)}))
     assert gate.check_placement(later, "s", MARKET, spec) is None
 
 
 def test_placement_check_refuses_when_halted_or_stale() -> None:
     gate = RiskGate()
-    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]
+    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
     assert gate.check_placement(ctx(state=TradingState.HALTED), "s", MARKET, spec) is Reason.TRADING_HALTED
     assert gate.check_placement(ctx(age_ms=60_000), "s", MARKET, spec) is Reason.STALE_DATA
 
@@ -272,7 +273,7 @@ def test_an_intent_reuses_its_own_orders_budget_once() -> None:
 
 def test_the_placement_check_counts_the_orders_open_right_now() -> None:
     gate = RiskGate()
-    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]
+    spec = OrderSpec("Y", "YES", Side.BUY, 480_000, 10 * SH)  # type: ignore[arg-type]  # a plain str where the code takes an OutcomeLabel
     context = ctx(limits={"max_open_orders": "3"})
     assert [gate.check_placement(context, "s", MARKET, spec, n) for n in range(5)] == \
         [None, None, None, Reason.MAX_OPEN_ORDERS, Reason.MAX_OPEN_ORDERS]

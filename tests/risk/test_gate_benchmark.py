@@ -43,7 +43,8 @@ def test_both_gates_approve_every_quote_when_the_limits_leave_room(old_gate: typ
     assert risk_gate.tick_new(ctx, intents) == quotes
 
 
-def test_under_the_default_limits_only_the_new_gate_holds_the_budget_within_the_tick(old_gate: types.ModuleType) -> None:
+def test_under_the_default_limits_only_the_new_gate_holds_the_budget_within_the_tick(
+        old_gate: types.ModuleType) -> None:
     ctx, intents = risk_gate.context(room=False)
     assert risk_gate.tick_old(old_gate, ctx, intents) == 2 * risk_gate.MARKETS
     assert risk_gate.tick_new(ctx, intents) < 2 * risk_gate.MARKETS

@@ -31,7 +31,8 @@ def test_each_change_of_regime_is_noted_once_per_market(tmp_path: Path) -> None:
     finally:
         db.dispose()
     with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT at, strategy, condition_id, action, reason, detail FROM decisions ORDER BY id").fetchall()
+        rows = conn.execute("SELECT at, strategy, condition_id, action, reason, detail FROM decisions "
+                            "ORDER BY id").fetchall()
     assert [(at, cid, action, reason) for at, _, cid, action, reason, _ in rows] == [
         (1, "a", "note", "REGIME_STALE"), (1, "b", "note", "REGIME_CALM"), (3, "a", "note", "REGIME_CALM"),
         (4, "a", "note", "REGIME_FAST"), (5, "a", "note", "REGIME_CALM")]

@@ -22,7 +22,8 @@ from storage.sqlite.db import Database
 from tests.risk.test_breakers import SH, T0, alert_codes, monitor_on
 
 CENT = 10_000
-MARKETS = {cid: MarketInfo(cid, "?", f"Y{cid}", f"N{cid}", tick=CENT, min_size=5 * SH) for cid in [f"c{k}" for k in range(1, 10)]}
+MARKETS = {cid: MarketInfo(cid, "?", f"Y{cid}", f"N{cid}", tick=CENT, min_size=5 * SH)
+           for cid in [f"c{k}" for k in range(1, 10)]}
 
 
 def _views(mids: dict[str, int], now: int) -> dict[str, MarketView]:

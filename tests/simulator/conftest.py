@@ -18,7 +18,7 @@ from py_clob_client_v2 import ClobClient
 
 from simulator.testing import SimHandle, approved_simulator
 
-FAST = dict(agents=False, prefill_books=False, mined_delay_s=0.2, confirmed_delay_s=0.2,
+FAST: dict[str, Any] = dict(agents=False, prefill_books=False, mined_delay_s=0.2, confirmed_delay_s=0.2,
             heartbeat_timeout_s=1.0, ws_idle_timeout_s=5.0, history_interval_s=0.05,
             # Lenient on purpose: these tests drive the venue with plain type-0 (EOA) wallets, which
             # the real venue refuses as makers; test_venue_rules.py covers that refusal.

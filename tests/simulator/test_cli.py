@@ -24,6 +24,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _read_port(proc: subprocess.Popen, timeout: float = 20) -> int:
+    assert proc.stdout is not None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stdout], [], [], 0.2)

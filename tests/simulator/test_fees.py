@@ -27,7 +27,7 @@ from simulator.units import fmt
 from .conftest import FAST, deposit_client, recv_until, subscribe_user, wait_for
 from .test_core import _exchange, _order
 
-STRICT = {**FAST, "allow_eoa_makers": False}  # deposit wallets only, as the venue
+STRICT: dict[str, Any] = {**FAST, "allow_eoa_makers": False}  # deposit wallets only, as the venue
 
 
 def test_the_venues_published_example():

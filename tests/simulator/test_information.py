@@ -179,4 +179,4 @@ def _another_value(name: str, default: object) -> str:
         return "calm"
     if name == "reference_markets":
         return "none"
-    return str(default + 1 if isinstance(default, int) else float(default) * 2)
+    return str(default + 1 if isinstance(default, int) else float(str(default)) * 2)

@@ -17,7 +17,7 @@ from .conftest import deposit_client, wait_for
 STEP_S = 0.5  # the agents' clock advances this much per step (agent_interval_s)
 # No agent loop: the test steps the agents itself, so the order of events is exact. Default
 # market otherwise (fees, rate limits, the strict maker rules); no maintenance window mid-test.
-SETTINGS = dict(agents=False, prefill_books=True, agent_interval_s=STEP_S, maintenance_schedule="off",
+SETTINGS: dict[str, Any] = dict(agents=False, prefill_books=True, agent_interval_s=STEP_S, maintenance_schedule="off",
                 markets=10)  # the scenario measured: its markets and their seeded draws
 
 

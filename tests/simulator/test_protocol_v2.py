@@ -16,7 +16,7 @@ from simulator.testing import SimHandle, approved_simulator, running_simulator
 
 from .conftest import FAST, deposit_client
 
-STRICT = {**FAST, "allow_eoa_makers": False}
+STRICT: dict[str, Any] = {**FAST, "allow_eoa_makers": False}
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,9 @@ def test_sliding_windows_with_a_fake_clock():
     limiter = RateLimiter({"a": ((3, 10),), "b": ((5, 10), (6, 60))}, clock=lambda: now[0])
     assert [limiter.admit(["a"]) for _ in range(3)] == [None, None, None]
     now[0] = 102.0
-    wait, what = limiter.admit(["a"])
+    refused = limiter.admit(["a"])
+    assert refused is not None
+    wait, what = refused
     assert wait == pytest.approx(8.0) and what == "3 requests per 10 s (a)"
     now[0] = 110.0  # the first three age out of the window together
     assert limiter.admit(["a"]) is None
@@ -40,7 +42,9 @@ def test_sliding_windows_with_a_fake_clock():
         now[0] = 200.0 + t * 3
         assert limiter.admit(["b"]) is None
     now[0] = 218.0
-    wait, what = limiter.admit(["b"])  # the 10 s window has room, the 60 s one does not
+    refused = limiter.admit(["b"])
+    assert refused is not None
+    wait, what = refused  # the 10 s window has room, the 60 s one does not
     assert what == "6 requests per 60 s (b)" and wait == pytest.approx(42.0)
     assert limiter.refused == 2
     limiter.enabled = False

@@ -88,7 +88,7 @@ class Watcher:
 def _recorded(path: Path, tokens: list[str], start: int, end: int) -> tuple[dict, dict]:
     """Final books (every level) and trade prints per token, as a backtest replays them."""
     books = BookCache()
-    prints: dict[str, list[tuple[int, int, str]]] = {t: [] for t in tokens}
+    prints: dict[str, list[tuple[int | None, int | None, str | None]]] = {t: [] for t in tokens}
     for event in recorded_events(path, tokens, start, end):
         apply(books, event)
         if event[2] == "trade":

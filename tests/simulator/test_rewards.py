@@ -4,6 +4,7 @@ a day's payout and the earnings endpoints, as the CLOB answers them."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from simulator.testing import approved_simulator
 
 from .conftest import FAST, deposit_client
 
-TERMS = dict(reward_markets="4,6", reward_pool="20", reward_max_spread="3", reward_min_size="20",
+TERMS: dict[str, Any] = dict(reward_markets="4,6", reward_pool="20", reward_max_spread="3", reward_min_size="20",
              reward_sample_s=3600.0)  # samples are taken by the test, not the clock
 
 

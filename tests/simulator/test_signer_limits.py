@@ -92,7 +92,8 @@ def test_cancel_all_costs_one_plus_what_it_cancelled_and_may_leave_a_debt() -> N
         client = new_client(sim)
         token = sim.market(neg_risk=False)["yes_token_id"]
         for k in range(14):
-            assert _send(sim, client, "POST", "/orders", _bids(client, token, 15, start=0.01 + k / 1000)).status_code == 200
+            batch = _bids(client, token, 15, start=0.01 + k / 1000)
+            assert _send(sim, client, "POST", "/orders", batch).status_code == 200
         assert len(client.get_open_orders()) == 210
         answer = _send(sim, client, "DELETE", "/cancel-all", None)
         assert answer.status_code == 200 and len(answer.json()["canceled"]) == 210

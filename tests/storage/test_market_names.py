@@ -46,7 +46,7 @@ def test_alerts_name_their_markets_everywhere_a_person_reads_them(db: Database) 
     assert shown[0].startswith("market “Will the incumbent win the 2028 election after a contested…” (0xe72ccc…)")
     assert shown[0].endswith("and market 0xe72ccc87d52…")
     with db.read() as conn:
-        _, unacked = desk_status.unacked_alerts(conn.connection.driver_connection)  # type: ignore[arg-type]
+        _, unacked = desk_status.unacked_alerts(conn.connection.driver_connection)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
         sent = notify_sources.alerts_after(conn, 0, 10)
     assert [a["message"] for a in unacked] == shown
     assert [row[5] for row in sent] == shown[::-1]  # oldest first

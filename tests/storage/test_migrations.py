@@ -110,7 +110,8 @@ def test_failed_migration_leaves_nothing_applied(tmp_path: Path, monkeypatch: py
         _db.execute("CREATE TABLE half_done (x INTEGER)")
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(migrations.m, "_migrations", [*migrations.m._migrations, migrations.m._Migration("9000_boom", boom)])
+    monkeypatch.setattr(migrations.m, "_migrations",
+                        [*migrations.m._migrations, migrations.m._Migration("9000_boom", boom)])
     with pytest.raises(RuntimeError, match="disk on fire"):
         migrate(db)
     conn = sqlite3.connect(db)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from storage.engine_stores import quarantine_store
 from storage.sqlite.db import Database
@@ -22,7 +23,7 @@ def _insert(path: Path, row: dict[str, object]) -> None:
                      f"VALUES ({', '.join('?' * len(row))}, 0, 0)", tuple(row.values()))
 
 
-def _one(path: Path, sql: str) -> list[tuple[object, ...]]:
+def _one(path: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(path) as conn:
         return conn.execute(sql).fetchall()
 

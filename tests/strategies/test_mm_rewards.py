@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts.domain import Quote, Side, Tif
 from engine.strategies.market_making import MarketMaking
 from tests.strategies.builders import book, info, px, sh, snap, state, view
@@ -20,7 +22,7 @@ def quotes(cid: str, bid: str, ask: str, size: float) -> tuple[Quote, ...]:
             Quote(Side.SELL, px(ask), sh(size), Tif.GTC, post_only=True))
 
 
-def decide(params: dict[str, object], *views):
+def decide(params: dict[str, Any], *views):
     return {i.condition_id: i for i in MarketMaking("mm", params).decide(snap(*views), state("mm"), 0)}
 
 
@@ -56,5 +58,6 @@ def test_the_reward_parameters_are_validated():
     assert "min_reward_per_risk" in MarketMaking.validate({"min_reward_per_risk": -1})[1]
     assert "reward_top_markets" in MarketMaking.validate({"reward_top_markets": 1.5})[1]
     assert "reward_qualify" in MarketMaking.validate({"reward_qualify": "maybe"})[1]
-    params, errors = MarketMaking.validate({"reward_qualify": True, "min_reward_per_risk": 0.2, "reward_top_markets": 3})
+    params, errors = MarketMaking.validate({"reward_qualify": True, "min_reward_per_risk": 0.2,
+                                            "reward_top_markets": 3})
     assert errors == {} and (params["reward_qualify"], params["reward_top_markets"]) == (True, 3)

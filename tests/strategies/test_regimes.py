@@ -5,6 +5,7 @@ the comments are probabilities; tick 0.01; times in ms."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from contracts.domain import MarketView
 from engine.strategies.market_making import MarketMaking
@@ -13,7 +14,7 @@ from tests.strategies.builders import book, px, sh, snap, state, view
 
 NOW = 1_000_000
 WIDE = book(bids=[("0.45", 100)], asks=[("0.55", 100)])  # mid 0.50
-REGIMES = dict(regime_control=True, regime_window_s=60, fast_volatility=0.02, stale_after_s=10,
+REGIMES: dict[str, Any] = dict(regime_control=True, regime_window_s=60, fast_volatility=0.02, stale_after_s=10,
                half_spread=0.01, size=10, fast_half_spread=0.03, fast_size=4, stale_half_spread=0.04,
                stale_size=0, skew_per_share=0)
 

@@ -255,7 +255,8 @@ def test_reads_acknowledgements_and_strategy_switches(api: BotApi,
         conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                             updated_by) VALUES ('mm btc', 'market_making', '{}', '[]', 1, 0, 0, 't')""")
         conn.execute("""INSERT INTO alerts (created_at, level, source, code, message)
-                        VALUES (strftime('%s') * 1000, 'warning', 'test', 'FEED_DOWN', 'market feed down <30 s> & more')""")
+                        VALUES (strftime('%s') * 1000, 'warning', 'test', 'FEED_DOWN',
+                                'market feed down <30 s> & more')""")
     for text, expected in (("/orders", "No open orders (paper)."), ("/positions", "No open positions (paper)."),
                            ("/pnl week", "PnL this week (paper): no portfolio snapshot yet."),
                            ("/pnl month", "usage: /pnl [today|week]"),

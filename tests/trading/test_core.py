@@ -20,6 +20,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.helpers import paper_venue
 
 pytestmark = pytest.mark.slow
 # The package re-exports `registry()`, so reach the module itself.
@@ -48,8 +49,8 @@ def _core(tmp: Path, sim: SimHandle, strategies: list[tuple[str, str, dict]]) ->
         for name, kind, params in strategies:
             conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                      updated_by) VALUES (:n, :k, :p, :m, 1, :t, :t, 'test')"""),
-                         {"n": name, "k": kind, "p": json.dumps(params), "m": json.dumps({"filter": {"max_markets": 3}}),
-                          "t": now_ms()})
+                         {"n": name, "k": kind, "p": json.dumps(params),
+                          "m": json.dumps({"filter": {"max_markets": 3}}), "t": now_ms()})
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
                               "TRADER_DB": str(tmp / "t.db")})
     return TradingCore(settings, db)
@@ -161,9 +162,11 @@ def test_a_resolution_missed_while_down_is_settled_at_start(tmp_path: Path, sim:
     with core.db.read() as conn:
         position = conn.execute(text("SELECT settled + pending FROM positions WHERE condition_id = :c "
                                      "AND outcome = 'YES'"), {"c": cid}).scalar()
-        resolved = conn.execute(text("SELECT resolved_outcome FROM markets WHERE condition_id = :c"), {"c": cid}).scalar()
+        resolved = conn.execute(text("SELECT resolved_outcome FROM markets WHERE condition_id = :c"),
+                                {"c": cid}).scalar()
         owed = conn.execute(text("SELECT SUM(amount) FROM claims WHERE status = 'open'")).scalar()
-        as_cash = conn.execute(text("SELECT COUNT(*) FROM cash_ledger WHERE kind IN ('settlement', 'redemption')")).scalar()
+        as_cash = conn.execute(
+            text("SELECT COUNT(*) FROM cash_ledger WHERE kind IN ('settlement', 'redemption')")).scalar()
     assert position == 0 and resolved == "YES" and owed >= 20_000_000
     assert as_cash == 0  # owed by the venue (redeemable), not cash until it pays
 
@@ -198,11 +201,11 @@ def test_cancel_order_and_flatten_commands(tmp_path: Path, sim: SimHandle) -> No
         with pytest.raises(CommandRejected, match="pause or stop"):
             await core.handle("flatten", {"condition_id": cid})
         await core.pause()
-        core.executor.venue.advance()  # the paper fill settles (mined_after 0 here): sellable
+        paper_venue(core).advance()  # the paper fill settles (mined_after 0 here): sellable
         core.executor.drain()
         result = await core.handle("flatten", {"condition_id": cid})
         assert result["orders"] == 1, result
-        core.executor.venue.advance()
+        paper_venue(core).advance()
         core.executor.drain()
         yes = core.executor.state.totals("hand", core.catalog.get(cid).yes_token)
         assert yes.settled + yes.pending < 20_000_000  # sold into the bids down to the slippage floor
@@ -228,7 +231,7 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
         await core.tick()
         _buy_some(core)
         await core.executor.reconcile()
-        core.executor.venue.advance()
+        paper_venue(core).advance()
         core.executor.drain()
         await core.kill()
         with core.db.write() as conn:
@@ -237,7 +240,8 @@ def test_flatten_is_refused_under_the_latch_unless_it_follows_the_kill(tmp_path:
             await core.handle("flatten", {})
         from engine.trading.operator_actions import flatten
 
-        assert (await flatten(core.link, core.risk, {}, deciding=False, after_kill=True))["orders"] >= 1  # the engine's own exception
+        flattened = await flatten(core.link, core.risk, {}, deciding=False, after_kill=True)
+        assert flattened["orders"] >= 1  # the engine's own exception
         await core.stop()
 
     with core.db.write() as conn:
@@ -262,7 +266,7 @@ def test_a_strategy_that_selects_nothing_or_is_malformed_says_so(tmp_path: Path,
 
     asyncio.run(scenario())
     with core.db.read() as conn:
-        selection = dict(conn.execute(text("SELECT name, selected FROM strategy_selection")).all())
+        selection: dict[str, Any] = dict(conn.execute(text("SELECT name, selected FROM strategy_selection")).all())
         broken = conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = 'broken'")).one()
         alerts = conn.execute(text("SELECT code, message FROM alerts ORDER BY id")).all()
     assert selection == {"good": 3, "empty": 0}
@@ -407,7 +411,7 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
         await core.tick()
         cid = _buy_some(core)
         await core.executor.reconcile()
-        core.executor.venue.advance()  # the paper fill settles (mined_after 0 here): sellable
+        paper_venue(core).advance()  # the paper fill settles (mined_after 0 here): sellable
         core.executor.drain()
         token = core.catalog.get(cid).yes_token
         assert core.executor.state.totals("hand", token).size >= 20_000_000
@@ -419,7 +423,7 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
             if core.executor.state.totals("hand", token).size <= 0:
                 break
             await core.tick()
-            core.executor.venue.advance()
+            paper_venue(core).advance()
             core.executor.drain()
         left = core.executor.state.totals("hand", token).size
         await core.stop()

@@ -23,6 +23,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.helpers import paper_venue
 
 pytestmark = pytest.mark.slow
 FEED_DOWN_S = 30
@@ -89,7 +90,7 @@ async def _books_fresh(core: TradingCore, since: int) -> None:
 
 async def _applied(core: TradingCore) -> None:
     """The venue's reports applied, as the next tick would (waiting out a write the recorder holds)."""
-    core.executor.venue.advance()
+    paper_venue(core).advance()
     for _ in range(100):
         core.executor.drain()
         if not core.executor.inbox.waiting:

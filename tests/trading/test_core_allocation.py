@@ -50,7 +50,7 @@ def _seen(core: TradingCore) -> dict[str, StrategyState]:
         def decide(snapshot: Snapshot, state: StrategyState, now: int, name: str = name) -> list[Intent]:
             seen[name] = state
             return []
-        hosted.instance.decide = decide  # type: ignore[method-assign]
+        hosted.instance.decide = decide  # type: ignore[method-assign, assignment]  # records what each saw
     views = market_views(core.link.relevant_markets(), core.catalog, core.books, {}, None)
     core._decide(core.clock(), views)
     return seen

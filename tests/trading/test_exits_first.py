@@ -15,6 +15,7 @@ import pytest
 
 from contracts.domain import Side
 from simulator.testing import SimHandle, approved_simulator
+from tests.helpers import paper_venue
 from tests.trading.test_strategy_limits_core import SLIPPAGE, _core, _hold, _mid_is, _rows, _scripted_book, _started
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ def _exit_beside_a_bid(tmp_path: Path, sim: SimHandle, index: int, limits: dict[
         await _mid_is(core, yes, mid)
         await core.tick()  # 'quoting' rests its bid at the new mid less 0.02, above the exit's floor
         for _ in range(3):
-            core.executor.venue.advance()
+            paper_venue(core).advance()
             core.executor.drain()
             if core.executor.state.totals("exiting", yes).size == 0:
                 break

@@ -50,9 +50,9 @@ def _confirm_drift(lookout: Lookout, link: Any, risk: HaltRecorder) -> None:
     async def read(_: Any) -> Reading:
         return next(readings)
 
-    lookout.balance_watch.read = read  # type: ignore[method-assign]
+    lookout.balance_watch.read = read  # type: ignore[method-assign, assignment]  # a scripted reading
     for now in (1_000, 11_000):
-        asyncio.run(lookout.check_balances(link, risk, tolerance_usdc=TOLERANCE_USDC, now=now,  # type: ignore[arg-type]
+        asyncio.run(lookout.check_balances(link, risk, tolerance_usdc=TOLERANCE_USDC, now=now,  # type: ignore[arg-type]  # stand-ins with only what it calls
                                            feed_down_s=30))
 
 
@@ -60,7 +60,7 @@ def test_a_drift_past_the_tolerance_is_a_condition_before_it_is_a_halt(tmp_path:
     migrate(tmp_path / "desk.db")
     db = Database(tmp_path / "desk.db")
     try:
-        lookout = Lookout(db, EventBus(), clock=lambda: 0, config=checked({})[0].values)
+        lookout = Lookout(db, EventBus(), clock=lambda: 0, config=checked({})[0])
         risk = HaltRecorder(tmp_path / "desk.db")
         _confirm_drift(lookout, _live_link(db), risk)
         assert len(risk.seen) == 1  # the first sight of a difference is not a verdict
@@ -76,18 +76,18 @@ def test_a_start_that_books_the_drift_clears_the_board_before_trading_resumes(
     migrate(tmp_path / "desk.db")
     db = Database(tmp_path / "desk.db")
     try:
-        lookout = Lookout(db, EventBus(), clock=lambda: 0, config=checked({})[0].values)
+        lookout = Lookout(db, EventBus(), clock=lambda: 0, config=checked({})[0])
         risk = HaltRecorder(tmp_path / "desk.db")
         link = _live_link(db)
         _confirm_drift(lookout, link, risk)
         booked: list[int] = []
-        risk.cash_flow = booked.append  # type: ignore[attr-defined]
+        risk.cash_flow = booked.append  # type: ignore[attr-defined]  # a recorder in place of the risk monitor's hook
 
         async def sync(_: Any) -> tuple[list[str], int]:  # the wallet read again: 20 USDC to book, no mismatch
             return [], 20_000_000
 
         monkeypatch.setattr(balance_watch, "sync_live_balances", sync)
-        asyncio.run(lookout.resync_balances(link, risk, now=20_000, feed_down_s=30))  # type: ignore[arg-type]
+        asyncio.run(lookout.resync_balances(link, risk, now=20_000, feed_down_s=30))  # type: ignore[arg-type]  # stand-ins with only what it calls
         assert booked == [20_000_000]
         assert risk.seen[-1] == ([], [])  # trading resumes with nothing left on the board
     finally:

@@ -18,7 +18,7 @@ import pytest
 from simulator.testing import SimHandle, approved_simulator
 from storage.command_queue.command_payloads import PayloadError
 from storage.sqlite.migrations import migrate
-from tests.helpers import EngineProcess, isolated_env, run_cli, wait_until
+from tests.helpers import EngineProcess, decoded, isolated_env, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def test_a_ticket_is_checked_placed_audited_kept_over_a_pause_and_cancelled(engi
               "price": 0.1, "tif": "GTC", "post_only": True}
     placed = engine.run("place_order", ticket, timeout=20)
     assert placed.status == "done", placed.error
-    answer = json.loads(placed.result)
+    answer = decoded(placed.result)
     (order,) = answer["orders"]
     assert order["status"] == "LIVE" and order["size"] == 10_000_000 and order["price"] == 100_000
     named = f"BUY YES in “{market['question']}”"  # the answer names the market and the outcome
@@ -79,7 +79,7 @@ def test_a_ticket_is_checked_placed_audited_kept_over_a_pause_and_cancelled(engi
 
     paused = engine.run("pause")
     assert paused.status == "done"
-    answer = json.loads(paused.result)  # what pause did, in words: the strategies' orders only
+    answer = decoded(paused.result)  # what pause did, in words: the strategies' orders only
     assert answer["withdrawn"] == 0 and "manual orders stay working" in answer["note"]
     assert _rows(engine, "SELECT status FROM orders WHERE id = ?", order["id"]) == [("LIVE",)]
     cancel = engine.run("cancel_order", {"order_id": order["id"]}, timeout=20)
@@ -93,7 +93,7 @@ def test_a_marketable_buy_sized_in_usdc_lands_in_the_manual_book(engine: EngineP
     done = engine.run("place_order", {"condition_id": market["condition_id"], "outcome": "NO", "side": "BUY",
                                       "size_usdc": 5, "slippage": 0.02, "tif": "FAK"}, timeout=20)
     assert done.status == "done", done.error
-    (order,) = json.loads(done.result)["orders"]
+    (order,) = decoded(done.result)["orders"]
     assert order["status"] == "FILLED" and order["filled"] > 0  # a FAK that traded ends FILLED for what traded
     held = _rows(engine, "SELECT settled + pending FROM positions WHERE strategy = 'manual' AND token_id = ?",
                  market["no_token_id"])
@@ -107,7 +107,7 @@ def test_fill_or_kill_and_good_till_date_tickets(engine: EngineProcess, sim: Sim
     fok = {"condition_id": cid, "outcome": "YES", "side": "BUY", "size": size, "slippage": 0.02, "tif": "FOK"}
     filled = engine.run("place_order", fok, timeout=20)
     assert filled.status == "done", filled.error
-    (order,) = json.loads(filled.result)["orders"]
+    (order,) = decoded(filled.result)["orders"]
     assert (order["tif"], order["status"], order["filled"]) == ("FOK", "FILLED", size * 1_000_000)
     # FOK at the best bid, below the ask: nothing would trade at once, so the venue kills it whole.
     book = httpx.get(f"{sim.clob_host}/book", params={"token_id": market["yes_token_id"]}, timeout=5).json()
@@ -121,7 +121,7 @@ def test_fill_or_kill_and_good_till_date_tickets(engine: EngineProcess, sim: Sim
            "expires_at": expiry, "post_only": True}
     placed = engine.run("place_order", gtd, timeout=20)
     assert placed.status == "done", placed.error
-    (order,) = json.loads(placed.result)["orders"]
+    (order,) = decoded(placed.result)["orders"]
     assert (order["tif"], order["status"]) == ("GTD", "LIVE")
     ((payload,),) = _rows(engine, "SELECT signed_payload FROM orders WHERE id = ?", order["id"])
     assert json.loads(payload)["expires_at_s"] == expiry  # what went to the venue

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
-from tests.helpers import EngineProcess, live_desk, run_cli, wait_until
+from tests.helpers import EngineProcess, decoded, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
 USDC = 1_000_000
@@ -119,7 +119,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
         # Complete sets merge back into pUSD: out of the positions at once, cash when the venue pays.
         done = engine.run("merge", {"condition_id": merged["condition_id"]}, timeout=30)
         assert done.status == "done", done.error
-        assert Decimal(json.loads(done.result)["sets"]) * USDC == sets
+        assert Decimal(decoded(done.result)["sets"]) * USDC == sets
         wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'merge'") == [(sets,)],
                    30, interval=0.2, what="the merge paid and booked")
         assert _rows(engine, "SELECT settled + pending, realized FROM positions WHERE condition_id = ? "

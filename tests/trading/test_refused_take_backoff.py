@@ -19,6 +19,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.helpers import paper_venue
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +65,7 @@ def test_an_arbitrage_that_used_the_visible_liquidity_waits_for_the_book_to_chan
     async def ticks(n: int) -> None:
         for _ in range(n):
             await core.tick()
-            core.executor.venue.advance()
+            paper_venue(core).advance()
             core.executor.drain()
 
     async def scenario() -> None:

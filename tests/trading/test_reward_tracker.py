@@ -40,7 +40,8 @@ def _order(conn, strategy: str, token: str, outcome: str, side: str, price: int,
     conn.execute(text("""INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id,
                              outcome, side, price, size, filled, tif, status, status_rank, created_at, updated_at)
                          VALUES (:c, :v, :m, :s, :cid, :t, :o, :side, :p, :size, 0, 'GTC', 'LIVE', 10, 0, 0)"""),
-                 {"c": f"{strategy}-{side}-{price}-{outcome}-{mode}", "v": f"0x{strategy}{price}{outcome}{mode}", "m": mode, "s": strategy,
+                 {"c": f"{strategy}-{side}-{price}-{outcome}-{mode}", "v": f"0x{strategy}{price}{outcome}{mode}",
+                  "m": mode, "s": strategy,
                   "cid": CID, "t": token, "o": outcome, "side": side, "p": price, "size": size})
 
 

@@ -98,10 +98,10 @@ def test_two_strategies_never_cross_and_priority_decides(tmp_path: Path, sim: Si
 
     seen = asyncio.run(scenario())
     first = seen["first"]
-    mid = first["mid"]  # type: ignore[index]
-    mm_asks = [p for side, p in first["mm"] if side is Side.SELL]  # type: ignore[index]
+    mid = first["mid"]  # type: ignore[index]  # the recorded values are JSON of a known shape
+    mm_asks = [p for side, p in first["mm"] if side is Side.SELL]  # type: ignore[index]  # the recorded values are JSON of a known shape
     assert mm_asks and all(p <= mid + 30_000 for p in mm_asks)  # mm rests its ask under vb's wanted bid
-    assert not [p for side, p in first["vb"] if side is Side.BUY]  # type: ignore[index]
+    assert not [p for side, p in first["vb"] if side is Side.BUY]  # type: ignore[index]  # the recorded values are JSON of a known shape
     with core.db.read() as conn:
         orders = conn.execute(text("""SELECT strategy, outcome, side, price, created_at,
                                              COALESCE(closed_at, 9e18) AS closed_at, status FROM orders""")).all()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
-from tests.helpers import wait_until
+from tests.helpers import decoded, wait_until
 from tests.trading.test_redemption import USDC, _desk, _holding_sets, _rows, ledger_cash, start, venue_cash
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def test_a_merge_whose_answer_is_lost_and_mined_late_is_booked_once(tmp_path: Pa
         sim.set_faults(relayer_answer_lost=1)
         done = engine.run("merge", {"condition_id": cid}, timeout=30)
         assert done.status == "done", done.error
-        answer = json.loads(done.result)
+        answer = decoded(done.result)
         assert answer["outcome"] == "unknown" and "may still be mined" in answer["note"]
         # Not put back: the sets stay out of the positions, owed, while the venue may still mine it.
         assert _rows(engine, "SELECT SUM(settled + pending) FROM positions WHERE condition_id = ?", cid) == [(0,)]

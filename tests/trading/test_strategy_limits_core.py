@@ -22,6 +22,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.clocks import ShiftedClock
+from tests.helpers import paper_venue
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.02, "max_spread": 0.5}
@@ -85,7 +86,7 @@ async def _hold(core: TradingCore, strategy: str, cid: str, size: int = 20_000_0
     ask = core.books.book(core.catalog.get(cid).yes_token).best_ask.price
     core.executor.set_intents([Intent(strategy, cid, (Quote(Side.BUY, ask, size, Tif.FAK),))])
     await core.executor.reconcile()
-    core.executor.venue.advance()
+    paper_venue(core).advance()
     core.executor.drain()
     return ask
 
@@ -116,7 +117,7 @@ def test_a_stop_loss_sells_records_and_cools_down(tmp_path: Path, sim: SimHandle
         _scripted_book(sim, market, "0.44", "0.49")
         await _mid_is(core, yes, 465_000)
         await core.tick()
-        core.executor.venue.advance()
+        paper_venue(core).advance()
         core.executor.drain()
         assert core.executor.state.totals("mm", yes).size == 0  # sold into the 0.44 bid
         await core.tick()  # in its cooldown: no new buy in that market
@@ -160,7 +161,7 @@ def test_an_exit_that_cannot_sell_backs_off_alerts_once_and_says_when_it_clears(
         for _ in range(seconds):
             clock.now += 1_000
             await core.tick()
-            core.executor.venue.advance()
+            paper_venue(core).advance()
             core.executor.drain()
 
     async def scenario() -> tuple[int, int]:

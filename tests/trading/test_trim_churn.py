@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,7 +36,7 @@ def _engine(tmp: Path, sim: SimHandle, max_order_size: str | None) -> EngineProc
                       limits=None if max_order_size is None else {"max_order_size": max_order_size})
 
 
-def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple[object, ...]]:
+def _rows(engine: EngineProcess, sql: str, *args: object) -> list[tuple[Any, ...]]:
     with sqlite3.connect(engine.db_path, timeout=10) as conn:
         return conn.execute(sql, args).fetchall()
 
@@ -53,7 +54,7 @@ def test_a_trimmed_quote_keeps_its_queue(tmp_path: Path, sim: SimHandle) -> None
             engine.start(wait=False)  # both boot at once
         for engine in (plain, trimmed):
             engine.wait_alive(30)
-            wait_until(lambda e=engine: _placed_between(e, 0, now_ms() + 1) > 0, 30, 0.2,  # type: ignore[misc]
+            wait_until(lambda e=engine: _placed_between(e, 0, now_ms() + 1) > 0, 30, 0.2,  # type: ignore[misc]  # the engine bound per loop turn
                        what="the first quotes")
         time.sleep(WARM_UP_S)
         start = now_ms()

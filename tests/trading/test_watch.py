@@ -5,6 +5,7 @@ reports."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from contracts.domain import Intent, Quote, Side, Tif
 from engine.trading.watch import Thresholds, Watch
@@ -15,7 +16,7 @@ from tests.execution.fakes import SH, p
 def _watch(**thresholds: object) -> tuple[Watch, list[tuple[str, str, str]]]:
     raised: list[tuple[str, str, str]] = []
     watch = Watch(lambda level, code, message: raised.append((level, code, message)))
-    watch.configure(Thresholds(**thresholds))  # type: ignore[arg-type]
+    watch.configure(Thresholds(**thresholds))  # type: ignore[arg-type]  # the thresholds each test sets
     return watch, raised
 
 
@@ -89,7 +90,7 @@ def test_feed_down_comes_at_the_threshold_counted_from_the_last_delivery() -> No
     5 s (the core's pass), the alert now comes on the first check past 30 s of silence."""
     watch, raised = _watch(feed_down_s=30)
     last_delivery = 1_000
-    times = []
+    times: list[Any] = []
     for now in range(0, 70_000, 5_000):
         watch.feed_ages([max(0, now - last_delivery)], now)
         if raised and not times:

@@ -24,7 +24,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.clocks import wait_for_beats
-from tests.helpers import paper_desk, wait_until
+from tests.helpers import paper_desk, paper_venue, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -77,7 +77,7 @@ async def _started_with_a_short_leg(core: TradingCore, members: list[dict[str, A
         if all(core.books.book(t) and core.books.book(t).best_ask for t in yes):
             break
         await asyncio.sleep(0.05)
-    core.executor.venue.consumed.take(yes[0], Side.SELL, Level(200_000, 30_000_000), 20_000_000)  # its asks
+    paper_venue(core).consumed.take(yes[0], Side.SELL, Level(200_000, 30_000_000), 20_000_000)  # its asks
 
 
 async def _ticks(core: TradingCore, ready: Any, n: int = 3) -> None:
@@ -87,7 +87,7 @@ async def _ticks(core: TradingCore, ready: Any, n: int = 3) -> None:
         await asyncio.sleep(0.05)
     for _ in range(n):
         await core.tick()
-        core.executor.venue.advance()
+        paper_venue(core).advance()
         core.executor.drain()
 
 
@@ -134,10 +134,10 @@ def test_a_set_the_venue_fills_unevenly_is_unwound(tmp_path: Path, sim: SimHandl
     async def scenario() -> None:
         await _started_with_a_short_leg(core, members)
         await core.tick()
-        core.executor.venue.advance()
+        paper_venue(core).advance()
         core.executor.drain()
         await core.tick()  # the long legs' shares have settled: their excess is sold
-        core.executor.venue.advance()
+        paper_venue(core).advance()
         core.executor.drain()
         await core.stop()
 
@@ -173,7 +173,7 @@ def test_a_set_the_venue_fills_unevenly_is_completed(tmp_path: Path, sim: SimHan
     async def scenario() -> None:
         await _started_with_a_short_leg(core, members)
         await core.tick()
-        core.executor.venue.advance()
+        paper_venue(core).advance()
         core.executor.drain()
         assert core.arbitrage.pending == []  # completed: no leg left long, nothing to unwind
         await core.stop()

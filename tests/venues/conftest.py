@@ -20,7 +20,8 @@ from engine.venues.polymarket import PolymarketVenue, VenueConfig
 from simulator.testing import SimHandle, approved_simulator
 
 T = TypeVar("T")
-QUIET = dict(agents=False, prefill_books=False, mined_delay_s=0.1, confirmed_delay_s=0.1, ws_idle_timeout_s=5.0,
+QUIET: dict[str, Any] = dict(agents=False, prefill_books=False, mined_delay_s=0.1, confirmed_delay_s=0.1,
+                             ws_idle_timeout_s=5.0,
              # Lenient on purpose: these wallets are type 0 (EOA, set explicitly in settings_for), which
              # the venue refuses as makers for new accounts; tests/cli/test_preflight.py covers that.
              allow_eoa_makers=True)

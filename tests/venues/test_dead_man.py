@@ -29,7 +29,8 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _live(tmp: Path, sim: SimHandle) -> tuple[EngineProcess, str]:
-    return live_desk(tmp, sim, mm=({"size": 20, "half_spread": 0.03, "max_spread": 0.9}, {"filter": {"max_markets": 2}}),
+    return live_desk(tmp, sim,
+                     mm=({"size": 20, "half_spread": 0.03, "max_spread": 0.9}, {"filter": {"max_markets": 2}}),
                      settings={"venue_heartbeat_s": 2, "venue_sync_s": 2})
 
 

@@ -52,8 +52,8 @@ def test_trades_in_every_rest_status_reconcile_without_an_error_line(tmp_path: P
     FAILED. The engine restarts while they settle (start-up recovery reads them over REST) and its
     user channel is dropped every second (each reconnect reconciles over REST)."""
     # Slow enough to settle that the restart and the reconnects find them still matched or retrying.
-    rules = dict(agents=False, not_broadcasted_rate=1.0, retrying_rate=0.5, fail_rate=0.3, mined_delay_s=4.0,
-                 confirmed_delay_s=2.0)
+    rules: dict[str, Any] = dict(agents=False, not_broadcasted_rate=1.0, retrying_rate=0.5, fail_rate=0.3,
+                                 mined_delay_s=4.0, confirmed_delay_s=2.0)
     with approved_simulator(seed=82, **rules) as venue:
         market = venue.market(neg_risk=False, index=1)
         venue.clear_book(market["condition_id"])

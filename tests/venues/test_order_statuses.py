@@ -70,7 +70,7 @@ def test_an_unknown_status_is_said_once_and_leaves_the_order_working(caplog: pyt
     assert first.status is second.status is VenueOrderStatus.UNKNOWN
     assert from_venue(first.status, size=first.size, filled=first.filled) is OrderStatus.PARTIALLY_FILLED
     said = [r for r in caplog.records if "unknown order status" in r.getMessage()]
-    assert len(said) == 1 and said[0].status == "PAUSED_BY_VENUE"  # type: ignore[attr-defined]
+    assert len(said) == 1 and said[0].status == "PAUSED_BY_VENUE"  # type: ignore[attr-defined]  # the log record's extra field
     answer = place_result({"success": True, "errorMsg": "", "orderID": "0xa", "status": "queued_somewhere"}, "0xa")
     assert answer.status is VenueOrderStatus.UNKNOWN  # an accepted order, not a crash
 

@@ -162,7 +162,8 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
 
 def test_intents_trade_through_the_executor_and_paper_venue(desk: Desk) -> None:
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
-    desk.executor.set_intents([Intent("mm", "c1", (Quote(Side.BUY, p(0.49), 10 * SH), Quote(Side.SELL, p(0.51), 10 * SH)))])
+    quotes = (Quote(Side.BUY, p(0.49), 10 * SH), Quote(Side.SELL, p(0.51), 10 * SH))
+    desk.executor.set_intents([Intent("mm", "c1", quotes)])
     report = desk.run(desk.executor.reconcile())
     desk.settle()
     assert report.placed == 2

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from typing import Any
 
 import pytest
 
@@ -101,7 +102,7 @@ def test_a_burst_of_placements_is_paced_and_not_refused() -> None:
                                                *(venue.submit_many(prepared[k:k + 15]) for k in range(40, 100, 15)))
                 elapsed = time.monotonic() - began
                 singles, batches = results[:40], results[40:]
-                placed = [r for r in singles] + [r for batch in batches for r in batch]
+                placed: list[Any] = [r for r in singles] + [r for batch in batches for r in batch]  # type: ignore[attr-defined]  # gather's results: singles then lists
                 assert len(placed) == 100 and all(r.status is VenueOrderStatus.LIVE for r in placed)
                 return elapsed
             finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -155,7 +156,7 @@ def test_cancel_variants(sim: SimHandle) -> None:
     async def scenario() -> None:
         venue = venue_for(sim)
         try:
-            placed = {}
+            placed: dict[Any, Any] = {}
             for name, market, outcome in (("y1", one, "yes"), ("y2", one, "yes"), ("n1", one, "no"),
                                           ("other", two, "yes")):
                 prepared = await venue.prepare(order(market, Side.BUY, 100_000 + len(placed) * 10_000, 5_000_000,

@@ -45,7 +45,7 @@ def load(name: str) -> dict[str, Any]:
 
 def fill(trade_id: str, order_id: str, side: Side, price: int, size: int, status: TradeStatus, liquidity: str,
          matched_s: int, token: str = YES) -> VenueTrade:
-    return VenueTrade(trade_id, order_id, MARKET, token, side, price, size, 0, status, liquidity,  # type: ignore[arg-type]
+    return VenueTrade(trade_id, order_id, MARKET, token, side, price, size, 0, status, liquidity,  # type: ignore[arg-type]  # liquidity as the venue reports it
                       matched_s * 1000)
 
 

@@ -10,7 +10,6 @@ matching-engine restart, fill-and-kill partials, settlement in flight):
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 from engine.execution import store
 from simulator.testing import SimHandle, approved_simulator
-from tests.helpers import EngineProcess, live_desk, wait_until
+from tests.helpers import EngineProcess, decoded, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
 SHARE = 1_000_000
@@ -119,7 +118,7 @@ def test_a_partly_filled_fill_and_kill_is_terminal(tmp_path: Path, sim: SimHandl
         lot = _min(market)
         answer = engine.run("place_order", _ticket(market, "BUY", 4 * lot, 0.50), timeout=20)
         assert answer.status == "done", answer.error
-        (order,) = json.loads(answer.result)["orders"]
+        (order,) = decoded(answer.result)["orders"]
 
         def ended() -> bool:
             ((rank, filled),) = _rows(engine, "SELECT status_rank, filled FROM orders WHERE id = ?", order["id"])
