@@ -22,7 +22,7 @@ accepted, and the poller matches with a time limit too (engine/news/).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -103,19 +103,31 @@ def _feed(item: Any, where: str) -> NewsFeed:
     _no_unknown(item, _FEED_KEYS, where)
     name = _name(item.get("name"), f"{where}: name")
     where = f"feed {name!r}"
-    url = item.get("url")
+    url = _url(item.get("url"), where)
+    poll_s = _whole(item.get("poll_s", DEFAULT_POLL_S), POLL_S, f"{where}: poll_s")
+    enabled = _enabled(item.get("enabled", True), where)
+    rules = _rules(item.get("rules"), where)
+    return NewsFeed(name, url, poll_s, enabled, tuple(_rule(r, f"{where} rule {n}") for n, r in enumerate(rules, 1)))
+
+
+def _url(url: Any, where: str) -> str:
     if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > MAX_URL_CHARS \
             or any(c.isspace() for c in url):
         raise NewsConfigError(f"{where}: url must be an http:// or https:// address of at most {MAX_URL_CHARS} "
                               "characters")
-    poll_s = _whole(item.get("poll_s", DEFAULT_POLL_S), POLL_S, f"{where}: poll_s")
-    enabled = item.get("enabled", True)
+    return url
+
+
+def _enabled(enabled: Any, where: str) -> bool:
     if not isinstance(enabled, bool):
         raise NewsConfigError(f"{where}: enabled must be true or false")
-    rules = item.get("rules")
+    return enabled
+
+
+def _rules(rules: Any, where: str) -> list[Any]:
     if not isinstance(rules, list) or not 1 <= len(rules) <= MAX_RULES:
         raise NewsConfigError(f"{where}: rules must be a list of 1 to {MAX_RULES} rules")
-    return NewsFeed(name, url, poll_s, enabled, tuple(_rule(r, f"{where} rule {n}") for n, r in enumerate(rules, 1)))
+    return rules
 
 
 def _rule(item: Any, where: str) -> NewsRule:
@@ -123,27 +135,114 @@ def _rule(item: Any, where: str) -> NewsRule:
         raise NewsConfigError(f"{where}: must be an object with signal, keywords or pattern, markets, value, ttl_s")
     _no_unknown(item, _RULE_KEYS, where)
     signal = _name(item.get("signal"), f"{where}: signal")
-    keywords = item.get("keywords", [])
+    keywords = _keywords(item.get("keywords", []), where)
+    pattern = _pattern(item.get("pattern", ""), where)
+    _matches_something(keywords, pattern, where)
+    markets = _markets(item.get("markets"), where)
+    value = _probability(item.get("value"), f"{where}: value")
+    ttl_s = _whole(item.get("ttl_s"), TTL_S, f"{where}: ttl_s")
+    return NewsRule(signal, keywords, pattern, markets, value, ttl_s)
+
+
+def _keywords(keywords: Any, where: str) -> tuple[str, ...]:
     if not isinstance(keywords, list) or len(keywords) > MAX_KEYWORDS or not all(
             isinstance(k, str) and 0 < len(k.strip()) <= MAX_KEYWORD_CHARS for k in keywords):
         raise NewsConfigError(f"{where}: keywords must be a list of at most {MAX_KEYWORDS} non-empty words or "
                               f"phrases of at most {MAX_KEYWORD_CHARS} characters")
-    pattern = item.get("pattern", "")
+    return tuple(k.strip() for k in keywords)
+
+
+def _pattern(pattern: Any, where: str) -> str:
     if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN_CHARS:
         raise NewsConfigError(f"{where}: pattern must be a regular expression of at most {MAX_PATTERN_CHARS} "
                               "characters")
     _check_pattern(pattern, where)
+    return pattern
+
+
+def _matches_something(keywords: tuple[str, ...], pattern: str, where: str) -> None:
     if not keywords and not pattern:
         raise NewsConfigError(f"{where}: give keywords or a pattern (or both): a rule must match something")
-    markets = item.get("markets")
+
+
+def _markets(markets: Any, where: str) -> Any:
     problems = validate_market_spec(markets)
     if markets in (None, [], {}) or problems:
         detail = "; ".join(f"{k}: {v}" for k, v in problems.items()) or "required"
         raise NewsConfigError(f"{where}: markets ({detail}): a list of condition ids or "
                               '{"filter": {...}} as for a strategy')
-    value = _probability(item.get("value"), f"{where}: value")
-    ttl_s = _whole(item.get("ttl_s"), TTL_S, f"{where}: ttl_s")
-    return NewsRule(signal, tuple(k.strip() for k in keywords), pattern, markets, value, ttl_s)
+    return markets
+
+
+@dataclass(frozen=True)
+class FeedProblem:
+    """One thing wrong with the feeds, placed: the feed's index (0-based; None for the list as a
+    whole), the rule's index in that feed (None for a feed's own field) and the field."""
+
+    feed: int | None
+    rule: int | None
+    field: str
+    message: str
+
+
+def feed_problems(raw: list[Any]) -> list[FeedProblem]:
+    """Everything wrong with a list of feeds at once, each in its place (a form shows each beside
+    its field; parse_feeds stops at the first)."""
+    found: list[FeedProblem] = []
+    if len(raw) > MAX_FEEDS:
+        found.append(FeedProblem(None, None, "feeds", f"at most {MAX_FEEDS} feeds, not {len(raw)}"))
+    names = [item.get("name") for item in raw if isinstance(item, Mapping)]
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            found.append(FeedProblem(i, None, "feed", f"feed {i + 1}: must be an object with name, url and rules"))
+            continue
+        where = f"feed {i + 1}"
+        found += [FeedProblem(i, None, field, why) for field, why in _feed_field_problems(item, where)]
+        if names.count(item.get("name")) > 1:
+            found.append(FeedProblem(i, None, "name", f"{where}: two feeds are named {item.get('name')!r}"))
+        rules = item.get("rules")
+        for j, rule in enumerate(rules if isinstance(rules, list) else []):
+            found += [FeedProblem(i, j, field, why) for field, why in _rule_problems(rule, f"{where} rule {j + 1}")]
+    return found
+
+
+def _feed_field_problems(item: Mapping[str, Any], where: str) -> list[tuple[str, str]]:
+    return _failed([
+        ("fields", lambda: _no_unknown(item, _FEED_KEYS, where)),
+        ("name", lambda: _name(item.get("name"), f"{where}: name")),
+        ("url", lambda: _url(item.get("url"), where)),
+        ("poll_s", lambda: _whole(item.get("poll_s", DEFAULT_POLL_S), POLL_S, f"{where}: poll_s")),
+        ("enabled", lambda: _enabled(item.get("enabled", True), where)),
+        ("rules", lambda: _rules(item.get("rules"), where)),
+    ])
+
+
+def _rule_problems(item: Any, where: str) -> list[tuple[str, str]]:
+    if not isinstance(item, Mapping):
+        return [("rule", f"{where}: must be an object with signal, keywords or pattern, markets, value, ttl_s")]
+    keywords, pattern = item.get("keywords", []), item.get("pattern", "")
+    checks: list[tuple[str, Callable[[], object]]] = [
+        ("fields", lambda: _no_unknown(item, _RULE_KEYS, where)),
+        ("signal", lambda: _name(item.get("signal"), f"{where}: signal")),
+        ("keywords", lambda: _keywords(keywords, where)),
+        ("pattern", lambda: _pattern(pattern, where)),
+        ("keywords", lambda: _matches_something(tuple(keywords or ()), pattern if isinstance(pattern, str) else "",
+                                                where)),
+        ("markets", lambda: _markets(item.get("markets"), where)),
+        ("value", lambda: _probability(item.get("value"), f"{where}: value")),
+        ("ttl_s", lambda: _whole(item.get("ttl_s"), TTL_S, f"{where}: ttl_s")),
+    ]
+    return _failed(checks)
+
+
+def _failed(checks: list[tuple[str, Callable[[], object]]]) -> list[tuple[str, str]]:
+    failed = []
+    for field, check in checks:
+        try:
+            check()
+        except NewsConfigError as exc:
+            failed.append((field, str(exc)))
+    return failed
 
 
 def _check_pattern(pattern: str, where: str) -> None:

@@ -180,7 +180,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 group="notify_choices", check=choices, max_depth=4),
     # News in (engine/news/): RSS/Atom feeds polled off the trading loop, rules turning entries into signals.
     SettingSpec("news_feeds", "News feeds", list, [], None, None, "feeds",
-                "RSS or Atom feeds and their rules (JSON; see docs/strategies-and-risk.md: News in). "
+                "RSS or Atom feeds and their rules (edited as tables on the Settings page; see "
+                "docs/strategies-and-risk.md: News in). "
                 "An entry matching a rule writes "
                 "the rule's value as a fair-value signal for the markets it selects, for its time-to-live.",
                 group="news", check=news_feeds, max_depth=8),

@@ -28,6 +28,7 @@ from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.sweep_launch import launch_sweep, merged_params, ran_with, sweep_alive, sweep_log_path, use_params
+from pages.widgets.sweep_space import RANGE, SCALES, space_frame, space_from
 from reports import sweep as sweep_report
 from storage.dashboard_queries import trading_queries
 from storage.desk.config import ConfigError, StaleVersion
@@ -97,15 +98,36 @@ def _range_and_markets(db: Database) -> tuple[int | None, int | None, list[str],
     return from_ms, to_ms_, markets, max(backtest_queries.market_min_sizes(db, in_play).values(), default=None)
 
 
+def _space_editor(kind: str, floor: float | None) -> tuple[dict[str, Any], dict[int, str]]:
+    """The search space as a table (a row per param); each row's problem shows under it, as it is edited."""
+    schema = registry()[kind].params_schema
+    columns = {
+        "param": st.column_config.SelectboxColumn("param", options=[p.name for p in schema], required=True),
+        "scale": st.column_config.SelectboxColumn("search", options=list(SCALES), required=True, default=RANGE,
+                                                  help="A range (whole numbers for a whole-number param), a log "
+                                                       "range (for values spanning magnitudes), or a list"),
+        "low": st.column_config.NumberColumn("low", format="%g"),
+        "high": st.column_config.NumberColumn("high", format="%g"),
+        "choices": st.column_config.TextColumn("or choices", help="For a list: the values, comma-separated"),
+    }
+    st.markdown("**Search space** (a row per param to search; the others keep their fixed values)")
+    frame = st.data_editor(space_frame(json.loads(space_example(kind, floor))), num_rows="dynamic",
+                           hide_index=True, key=f"{SW_SPACE}_{kind}", column_config=columns,
+                           column_order=list(columns), width="stretch")
+    space, problems = space_from(frame, kind, {p.name for p in schema if p.type.is_integral})
+    if problems:
+        st.error("\n".join(f"- {'Row ' + str(n + 1) + ': ' if n >= 0 else ''}{text.markdown(why)}"
+                           for n, why in sorted(problems.items())), icon=":material/error:")
+    return space, problems
+
+
 def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec | None, int, str]:
     """(the spec, jobs, "") or (None, 0, what is wrong) from the tab's inputs."""
     kinds = registry()
     kind = st.selectbox("Strategy kind", list(kinds), key=SW_KIND, format_func=lambda k: f"{kinds[k].title} ({k})")
     base, _ = _base(configured, kind)
     from_ms, to_ms_, markets, floor = _range_and_markets(db)
-    space_raw = st.text_area("Search space (JSON)", value=space_example(kind, floor), key=f"{SW_SPACE}_{kind}",
-                             help='Per param: [low, high], [low, high, "int"], [low, high, "log"] or '
-                                  '{"choices": [...]}')
+    space, space_problems = _space_editor(kind, floor)
     left, mid, right = st.columns(3)
     objective = left.selectbox("Objective", OBJECTIVES, key=SW_OBJECTIVE, help=OBJECTIVE_HELP)
     sampler = mid.selectbox("Sampler", ("tpe", "grid"), key=SW_SAMPLER, help="TPE (Optuna's default) or a grid "
@@ -123,9 +145,11 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
                          "settings resume the same sweep")
     if from_ms is None or to_ms_ is None:
         return None, 0, "Range: pick both a start and an end (UTC)"
+    if space_problems:
+        return None, 0, "Search space: fix the rows marked under its table"
     try:
-        space = parse_space(space_raw, kind)
-        spec = SweepSpec(name="-", kind=kind, space=space, from_ms=from_ms, to_ms=to_ms_, base_params=base,
+        spec = SweepSpec(name="-", kind=kind, space=parse_space(space, kind), from_ms=from_ms, to_ms=to_ms_,
+                         base_params=base,
                          markets=tuple(sorted(markets)), trials=int(trials), objective=objective,  # type: ignore[arg-type]  # objective and sampler come from select boxes of the literals
                          sampler=sampler, seed=int(seed), train_fraction=None if split >= NO_SPLIT else float(split))  # type: ignore[arg-type]  # objective and sampler come from select boxes of the literals
         spec = replace(spec, name=name.strip() or default_name(spec))

@@ -17,7 +17,7 @@ from pages.widgets.backtest_launch import size_defaults
 from pages.widgets.sweep_panels import space_example
 from storage.sqlite.db import Database
 from tests.dashboard.test_backtest_page import P
-from tests.helpers import ROOT, decoded
+from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
 from _recording import write_recording  # noqa: E402
@@ -37,8 +37,10 @@ def test_new_forms_start_at_the_markets_minimum(dash_env: Path, db: Database,
     at = page("backtest")
     assert not at.exception
     assert at.text_input(key=f"{P}size").value == "15"
-    space = decoded(at.text_area(key="sw_space_market_making").value)
-    assert space["size"][:2] == [15, 60] and space["half_spread"] == [0.005, 0.05]
+    (grid,) = [d for d in at.data_editor if d.key == "sw_space_market_making"]
+    rows = grid.value.set_index("param")
+    assert (rows.loc["size", "low"], rows.loc["size", "high"]) == (15, 60)
+    assert (rows.loc["half_spread", "low"], rows.loc["half_spread", "high"]) == (0.005, 0.05)
 
 
 def test_a_size_above_the_minimum_is_left_alone() -> None:

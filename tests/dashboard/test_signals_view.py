@@ -64,22 +64,36 @@ def _stored_feeds(db: Database) -> list[object] | None:
     return None if raw is None else json.loads(raw)
 
 
-def test_news_feeds_are_edited_on_the_settings_page_and_a_bad_rule_is_refused(
+def _edits(added: list[dict[str, object]]) -> dict[str, object]:
+    """A data editor's edit state with these rows added (what the browser sends)."""
+    return {"edited_rows": {}, "added_rows": added, "deleted_rows": []}
+
+
+def test_news_feeds_are_edited_as_tables_and_every_problem_is_shown_at_once(
         db: Database, page: Callable[[str], AppTest]) -> None:
     at = page("settings")
-    bad = [{"name": "wire", "url": "http://127.0.0.1:9/rss", "rules": [
-        {"signal": "x", "pattern": "(a+)+$", "markets": ["0xfed"], "value": 0.6, "ttl_s": 600}]}]
-    at.text_area(key="news_feeds_text").input(json.dumps(bad))
+    feed = {"name": "wire", "url": "http://127.0.0.1:9/rss", "poll_s": 300, "enabled": True}
+    slow = {"feed": "wire", "signal": "x", "pattern": "(a+)+$", "market_ids": "0xfed", "value": 0.6, "ttl_s": 600}
+    unsure = {"feed": "wire", "signal": "y", "keywords": "rate cut", "market_ids": "0xfed", "value": 1.5,
+              "ttl_s": 600}
+    at.session_state["news_feeds_table_edit"] = _edits([feed])
+    at.session_state["news_rules_table_edit"] = _edits([slow, unsure])
+    at.run()
     at.button(key="news_feeds_save").click().run()
-    assert any("pattern is too slow" in as_read(e.value) for e in at.error)
+    shown = [as_read(e.value) for e in at.error]
+    assert any("Rule row 1: " in e and "pattern is too slow" in e and "Rule row 2: " in e
+               and "value must be a probability" in e for e in shown), shown  # both, under the rules table
+    assert any(e.startswith("Nothing saved: 2 problems") for e in shown), shown
     assert _stored_feeds(db) is None  # nothing saved
 
-    good = [{"name": "wire", "url": "http://127.0.0.1:9/rss", "rules": [
-        {"signal": "x", "keywords": ["rate cut"], "markets": ["0xfed"], "value": 0.6, "ttl_s": 600}]}]
-    at.text_area(key="news_feeds_text").input(json.dumps(good))
+    good = {**slow, "pattern": "", "keywords": "rate cut, cuts rates"}
+    at.session_state["news_rules_table_edit"] = _edits([good])
+    at.run()
     at.button(key="news_feeds_save").click().run()
     stored = _stored_feeds(db)
-    assert stored is not None and stored[0]["rules"][0]["keywords"] == ["rate cut"]  # type: ignore[index]  # the stored news feeds are a list of feed objects
+    assert stored == [{"name": "wire", "url": "http://127.0.0.1:9/rss", "poll_s": 300, "enabled": True, "rules": [
+        {"signal": "x", "keywords": ["rate cut", "cuts rates"], "pattern": "", "markets": ["0xfed"], "value": 0.6,
+         "ttl_s": 600}]}]
     with db.read() as conn:
         audited = conn.execute(text("SELECT actor FROM audit_log WHERE entity = 'settings:news_feeds'")).scalars().all()
         reloads = conn.execute(text("SELECT COUNT(*) FROM commands WHERE kind = 'reload_config'")).scalar()

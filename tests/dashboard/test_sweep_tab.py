@@ -55,11 +55,18 @@ def test_no_sweeps_and_an_invalid_launch_is_refused(
     at = page("backtest")
     assert not at.exception
     assert any("No sweeps yet" in i.value for i in at.info)
-    at.text_area(key="sw_space_market_making").input('{"half_spread": [0.05, 0.01]}')
+    # The example's first row searches half_spread; the operator turns its range upside down and adds a
+    # row with no param: both are marked under the table at once, and Launch refuses.
+    at.session_state["sw_space_market_making"] = {"edited_rows": {0: {"low": 0.05, "high": 0.01}},
+                                                  "added_rows": [{"scale": "range", "low": 1, "high": 2}],
+                                                  "deleted_rows": []}
+    at.run()
     at.button(key="sw_launch").click().run()
     assert not at.exception
-    assert any(as_read(e.value).startswith("Nothing launched: Space: half_spread: low (0.05) must be below high")
-               for e in at.error), [e.value for e in at.error]
+    shown = [as_read(e.value) for e in at.error]
+    assert any("Row 1: half_spread: low (0.05) must be below high (0.01)" in e
+               and "Row 3: pick the param to search" in e for e in shown), shown
+    assert "Nothing launched: Search space: fix the rows marked under its table" in shown, shown
     assert _rows(db, "SELECT COUNT(*) FROM audit_log WHERE action = 'sweep.launch'") == [(0,)]
     assert not Path(sweeps_url(dash_env).split("///")[1]).exists()  # the tab never creates the sweeps file
 
@@ -123,7 +130,10 @@ def test_a_sweep_launched_from_the_tab_runs_to_its_trial_count(
         dash_env: Path, db: Database, logs: Path, page: Callable[[str], AppTest]) -> None:
     markets, start, end = write_recording(dash_env, markets=2, events=6_000, events_per_decision=20)
     at = page("backtest")
-    at.text_area(key="sw_space_market_making").input(json.dumps(SPACE))
+    # The example space (half_spread 0.005-0.05, size 5-50) edited to SPACE in the table.
+    at.session_state["sw_space_market_making"] = {"edited_rows": {0: {"high": 0.03}, 1: {"high": 40}},
+                                                  "added_rows": [], "deleted_rows": []}
+    at.run()
     at.number_input(key="sw_trials").set_value(3)
     at.number_input(key="sw_jobs").set_value(1)
     at.selectbox(key="sw_objective").set_value("return")
