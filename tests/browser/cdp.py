@@ -173,6 +173,13 @@ class Page:
         answer to the navigation it starts ("Inspected target navigated or closed")."""
         await self.send("Page.reload")
 
+    async def mouse_click(self, x: float, y: float) -> None:
+        """A left click at (x, y) in CSS pixels of the window, as a person's (a canvas, such as a data
+        grid's, has no element to click)."""
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.send("Input.dispatchMouseEvent",
+                            {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
+
     async def type_text(self, text: str) -> None:
         await self.send("Input.insertText", {"text": text})
 

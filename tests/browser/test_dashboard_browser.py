@@ -1,11 +1,12 @@
 """The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator,
 engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol at
 a laptop's 1366 × 768 and opens every page (no Streamlit exception, no metric cut off, the key
-column headers of every table in view, a screenshot each); launches a backtest from the New
-backtest tab while the desk keeps recording, and sees it finish with its report to download;
-sees a used / limit label on every row of the usage chart, presses Kill, confirms, and sees
-KILLED both in the database and on the page; presses Start and sees the engine's refusal (the
-kill latch) with its reason; then re-arms from the Risk page's live panel.
+column headers of every table in view, a screenshot each); opens a market by clicking its row in
+the Markets list (its detail and its ticket name it); exits a position from the Orders page;
+launches a backtest from the New backtest tab while the desk keeps recording, and sees it finish
+with its report to download; sees a used / limit label on every row of the usage chart, presses
+Kill, confirms, and sees KILLED both in the database and on the page; presses Start and sees the
+engine's refusal (the kill latch) with its reason; then re-arms from the Risk page's live panel.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
         await _tour(page, db)
+        await _open_a_market_from_the_list(page)
         await _exit_a_position_from_the_orders_page(page, db)
         await open_page(page, "Overview", "Overview")
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
@@ -146,6 +148,39 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await _rearm_from_the_risk_page(page, db)
     finally:
         await page.close()
+
+
+# The market list's grid (a canvas): its box, and each drawn row's text from the grid's accessible
+# table (aria-rowindex 1 is the header).
+GRID_ROWS = """(() => {
+  const grid = document.querySelector('.st-key-mk_scan [data-testid="stDataFrame"]');
+  grid.scrollIntoView({block: 'center'});
+  const box = grid.getBoundingClientRect();
+  const rows = Object.fromEntries([...grid.querySelectorAll('[role=row]')]
+    .map(r => [r.getAttribute('aria-rowindex'), r.innerText]));
+  return {top: box.top, left: box.left, rows};
+})()"""
+HEADINGS = "[...document.querySelectorAll('h3')].map(h => h.innerText.trim())"
+GRID_HEADER_PX, GRID_ROW_PX, MARKER_X_PX = 36, 35, 16
+
+
+async def _open_a_market_from_the_list(page: Page) -> None:
+    """Click the second market's row in the Markets list (its selection box on the grid's canvas):
+    that market opens below, with its question as the heading and on the ticket."""
+    await open_page(page, "Markets", "Markets")
+    grid = await page.evaluate(GRID_ROWS)
+    first, second = grid["rows"]["2"], grid["rows"]["3"]
+    opened = await page.evaluate(HEADINGS)
+    assert opened and opened[0] in first, (opened, first)  # before the click: the list's first market
+    await page.mouse_click(grid["left"] + MARKER_X_PX, grid["top"] + GRID_HEADER_PX + GRID_ROW_PX * 1.5)
+    heading = await page.wait_for(HEADINGS, 20, what="the clicked market's detail",
+                                  check=lambda h: bool(h) and h[0] in second and h[0] not in first)
+    # The ticket names the market it trades (once the rerun has drawn it: the old one lingers a moment).
+    ticket = ("[...document.querySelectorAll('p')].map(p => p.innerText)"
+              ".find(t => t.startsWith('Trade it by hand')) || ''")
+    await page.wait_for(ticket, 20, what="the ticket naming the clicked market", check=lambda t: heading[0] in t)
+    await page.screenshot(ARTIFACTS / "markets-row-opened.png", full=False)
+    assert await page.evaluate(EXCEPTIONS) == 0
 
 
 async def _exit_a_position_from_the_orders_page(page: Page, db: Database) -> None:
