@@ -43,7 +43,7 @@ def test_sessions_tab_starts_stops_annotates_exports_and_deletes(
     (session,) = rs.sessions(db)
     assert (session.name, session.markets, session.notes, session.recording) == \
         ("debate night", (markets[0],), "before the debate", True)
-    table = at.dataframe[0].value
+    (table,) = [d.value for d in at.dataframe if "Name" in d.value.columns]  # the sessions table
     assert list(table["Name"]) == ["debate night"] and list(table["Status"]) == ["recording"]
     at.button(key="ss_stop").click().run()
     assert not rs.get_session(db, "debate night").recording

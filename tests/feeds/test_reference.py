@@ -43,13 +43,13 @@ def test_latest_price_per_condition_with_receive_time_and_bad_input_ignored() ->
                                  backoff=Backoff(initial_s=0.05, floor_s=0.05))
             await feed.start()
             try:
-                await eventually(lambda: _known(feed, "0xb") is not None)
+                await eventually(lambda: feed.reference("0xb") is not None)
                 assert _known(feed, "0xb")[0] == 250_000
-                await eventually(lambda: (_known(feed, "0xa") or (0,))[0] == 600_000)
+                await eventually(lambda: (feed.reference("0xa") or (0,))[0] == 600_000)
                 price, at = _known(feed, "0xa")
                 assert at > _known(feed, "0xb")[1]  # the receive time of the newest value
                 assert feed.rejected == 5 and feed.stats.connects == 2
-                assert _known(feed, "0xunknown") is None
+                assert feed.reference("0xunknown") is None
             finally:
                 await feed.close()
 
@@ -111,9 +111,9 @@ def test_a_reference_source_that_redirects_to_another_port_is_refused_and_one_wi
             await moved.start()
             try:
                 await eventually(lambda: "refused: redirected to another port" in (away.stats.last_error or ""))
-                await eventually(lambda: _known(moved, "0xa") is not None)
+                await eventually(lambda: moved.reference("0xa") is not None)
                 assert _known(moved, "0xa")[0] == 400_000
-                assert _known(away, "0xa") is None and internal_hits == [] and away.stats.connects == 0
+                assert away.reference("0xa") is None and internal_hits == [] and away.stats.connects == 0
             finally:
                 await away.close()
                 await moved.close()
