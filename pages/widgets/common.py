@@ -244,13 +244,14 @@ def render_answer(answer: Answer) -> None:
         st.warning(answer.message, icon=":material/schedule:")
 
 
-def flash(key: str = "flash") -> None:
+def flash(key: str = "flash", *, near: str = "") -> None:
     """Show (once) what a previous run left for the operator: a message, and the engine's
-    answer to a command posted then (done, failed with its reason, or still queued)."""
-    message = st.session_state.pop(key, None)
+    answer to a command posted then (done, failed with its reason, or still queued). `near`:
+    what a form saved (saved_then_reload's `near`), shown where the form calls this, by its button."""
+    message = st.session_state.pop(f"{near}flash" if near else key, None)
     if message:
         st.success(message, icon=":material/check_circle:")
-    show_answer()
+    show_answer(f"{near}answer" if near else "answer")
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

@@ -100,10 +100,12 @@ def post_and_wait(
 
 
 def saved_then_reload(db: Database, reload_id: int, *, flash: str, label: str,
-                      waiting: str = "Waiting for the engine to reload its configuration…") -> None:
+                      waiting: str = "Waiting for the engine to reload its configuration…",
+                      near: str = "") -> None:
     """After a configuration save: say what was saved, wait (bounded) for the engine's answer to
-    the reload the save posted, keep both for the next run of the page, and rerun it."""
-    st.session_state["flash"] = flash
+    the reload the save posted, keep both for the next run of the page, and rerun it. With `near`,
+    both are kept for `flash(near=...)` drawn beside the button pressed, not at the page's top."""
+    st.session_state[f"{near}flash"] = flash
     with st.spinner(waiting):
-        remember_answer(wait_for_answer(db, reload_id, "reload_config", label=label))
+        remember_answer(wait_for_answer(db, reload_id, "reload_config", label=label), key=f"{near}answer")
     st.rerun()

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.widgets.common import database
+from pages.widgets.common import database, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from storage.desk import config
@@ -103,7 +103,8 @@ def versioned_form(
         summary = st.empty()
         submitted = st.form_submit_button(f"Save {what}", type="primary", key=f"{prefix}save")
     if submitted:
-        _submit(state_key, shown, raw, slots, summary, save, what)
+        _submit(state_key, shown, raw, slots, summary, save, what, prefix)
+    flash(near=prefix)  # what the last save did, under its button (not at the page's top)
 
 
 def _submit(
@@ -114,6 +115,7 @@ def _submit(
     summary: Any,
     save: Callable[[dict[str, tuple[Any, int | None]]], config.Saved],
     what: str,
+    prefix: str,
 ) -> None:
     changes: dict[str, tuple[Any, int | None]] = {}
     errors: dict[str, str] = {}
@@ -146,4 +148,5 @@ def _submit(
         return
     st.session_state.pop(state_key, None)
     saved_then_reload(database(), saved.reload_command_id, flash=f"Saved {what}: {', '.join(changes)}.",
-                      label=f"The engine's reload of the {what}", waiting="Waiting for the engine to apply them…")
+                      label=f"The engine's reload of the {what}", waiting="Waiting for the engine to apply them…",
+                      near=prefix)

@@ -11,7 +11,7 @@ import streamlit as st
 
 from charts import text
 from contracts.news import MAX_FEEDS, MAX_RULES, POLL_S, TTL_S
-from pages.widgets.common import ACTOR
+from pages.widgets.common import ACTOR, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.news_tables import Placed, feed_frame, feeds_from, rule_frame
 from storage.dashboard_queries import status_queries as queries
@@ -71,6 +71,7 @@ def news_feeds_panel(db: Database) -> None:
     rule_slot = st.empty()
     if st.button("Save news feeds", key=NEWS_SAVE, icon=":material/save:"):
         _save(db, feeds, rules, version, (feed_slot, rule_slot))
+    flash(near=NEWS_SAVE)
     with st.expander("As stored (JSON)"):
         st.code(json.dumps(stored, indent=2), language="json")
 
@@ -85,7 +86,8 @@ def _save(db: Database, feeds: Any, rules: Any, version: int | None, slots: tupl
     except config.ConfigError as exc:  # a concurrent edit, or what only the writer checks
         st.error(text.markdown(exc), icon=":material/block:")
         return
-    saved_then_reload(db, saved.reload_command_id, flash="News feeds saved.", label="Reload news feeds")
+    saved_then_reload(db, saved.reload_command_id, flash="News feeds saved.", label="Reload news feeds",
+                      near=NEWS_SAVE)
 
 
 def _show(placed: Placed, slots: tuple[Any, Any]) -> None:

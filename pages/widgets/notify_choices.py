@@ -15,7 +15,7 @@ from charts import text
 from contracts import notify_choices
 from contracts.notify_choices import ALL, CHANNEL_LABELS, CHANNELS, EVENT_LABELS, EVENTS
 from contracts.settings import Settings
-from pages.widgets.common import ACTOR
+from pages.widgets.common import ACTOR, flash
 from pages.widgets.controls import saved_then_reload
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries import trading_queries
@@ -84,6 +84,7 @@ def notify_choices_form(db: Database, current: Settings) -> None:
         submitted = st.form_submit_button("Save notification choices", type="primary", key=f"{KEY}_save")
     if submitted:
         _save(db, choices_from_form(picked), version)
+    flash(near=KEY)
 
 
 def _save(db: Database, wanted: dict[str, dict[str, list[str]]], version: int | None) -> None:
@@ -97,4 +98,4 @@ def _save(db: Database, wanted: dict[str, dict[str, list[str]]], version: int | 
         st.error(text.markdown(exc), icon=":material/error:")
         return
     saved_then_reload(db, saved.reload_command_id, flash="Saved the notification choices.",
-                      label="The engine's reload of the notification choices")
+                      label="The engine's reload of the notification choices", near=KEY)

@@ -20,7 +20,7 @@ from charts import text
 from charts.tables import Col
 from contracts.jsonsafe import read_stored
 from contracts.strategy_kinds import registry
-from pages.widgets.common import ACTOR
+from pages.widgets.common import ACTOR, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
 from pages.widgets.strategy_form import strategy_form
@@ -30,6 +30,7 @@ from storage.desk import config
 from storage.sqlite.db import Database
 
 BASELINES = "strategy_baselines"
+STRATEGY_SAVED = "strategy_saved_"  # where a strategy's save, enable or disable says what it did
 PICK, PICK_NEXT = "strategy_pick", "strategy_pick_next"
 NEW = "➕ New strategy"
 NEW_KIND, NEW_PREFIX = "strategy_new_kind", "strategy_new"
@@ -182,6 +183,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             ),
             f"{text.markdown(name)} saved",
         )
+    flash(near=STRATEGY_SAVED)  # what Save, Enable or Disable did, under the form (not at the page's top)
 
 
 def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str) -> None:
@@ -195,7 +197,7 @@ def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str)
         return
     _refresh_baseline(db, name)
     saved_then_reload(db, saved.reload_command_id, flash=f"{what} (version {saved.version}).",
-                      label="The engine's reload of the configuration")
+                      label="The engine's reload of the configuration", near=STRATEGY_SAVED)
 
 
 def _name_errors(existing: list[str]) -> Callable[[dict[str, Any]], dict[str, str]]:
