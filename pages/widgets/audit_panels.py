@@ -17,6 +17,7 @@ from pages.widgets.portfolio import ALERT_COLUMNS
 from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries import trading_queries
+from storage.dashboard_queries.market_names import named_columns
 from storage.desk import config
 from storage.sqlite.db import Database
 
@@ -66,6 +67,7 @@ def audit_trail(db: Database) -> None:
     if frame.empty:
         return
     shown = frame.assign(before=frame["before"].map(readable_payload), after=frame["after"].map(readable_payload))
+    shown = named_columns(db, shown, "entity", "before", "after")  # the entry's detail below keeps the ids
     show_table(shown, AUDIT_COLUMNS, height=rows_height(len(frame)))
     rows = {int(r["id"]): r for r in frame.to_dict("records")}
     pick = st.selectbox(

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from storage.dashboard_queries.market_names import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
 from storage.engine_stores import execution_ledger
@@ -261,7 +262,7 @@ def decisions(
             WHERE {" AND ".join(where)} ORDER BY d.at DESC LIMIT :limit""",
         params,
     )
-    return to_utc(to_human(frame, "price", "requested", "approved"), "at")
+    return to_utc(to_human(named_columns(db, frame, "detail"), "price", "requested", "approved"), "at")
 
 
 def decision_facets(db: Database, mode: str | None = None) -> dict[str, list[str]]:
