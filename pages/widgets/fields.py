@@ -7,7 +7,7 @@ field, instead of a number widget silently clamping or rounding the value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -61,6 +61,14 @@ def spec_input(spec: ParamSpec, value: Any, key: str) -> Any:
     return st.text_input(label, value=number_text(value), key=key, help=help_text)
 
 
+def grid_cells(count: int, columns: int) -> Iterator[Any]:
+    """`count` cells laid out row by row, each row its own set of columns: an error shown under
+    one field lowers the rows below it whole, so the fields stay side by side in their rows
+    (a column per stack would slide one column's fields past the other's)."""
+    for start in range(0, count, columns):
+        yield from st.columns(columns)[: min(columns, count - start)]
+
+
 class ErrorSlots:
     """An empty placeholder under each field, filled with that field's error after a submit."""
 
@@ -97,9 +105,8 @@ def render_specs(
 ) -> dict[str, Any]:
     """Inputs for every spec (in a grid), each with its error slot; returns {name: raw value}."""
     raw: dict[str, Any] = {}
-    cols = st.columns(columns)
-    for i, spec in enumerate(specs):
-        with cols[i % columns]:
+    for cell, spec in zip(grid_cells(len(specs), columns), specs, strict=True):
+        with cell:
             raw[spec.name] = spec_input(spec, values.get(spec.name, spec.default), f"{key_prefix}{spec.name}")
             slots.add(spec.name, spec.title)
     return raw

@@ -17,7 +17,7 @@ import streamlit as st
 
 from pages.widgets.common import database, flash
 from pages.widgets.controls import saved_then_reload
-from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
+from pages.widgets.fields import ErrorSlots, grid_cells, reload_round, start_afresh
 from storage.desk import config
 
 Parse = Callable[[str], tuple[Any, str]]  # raw text -> (value to store, "") or (None, error)
@@ -95,9 +95,8 @@ def versioned_form(
     shown = [base.get(f.key, f) for f in fields]
     with st.form(f"{prefix}form"):
         slots, raw = ErrorSlots(), {}
-        cols = st.columns(columns)
-        for i, field in enumerate(shown):
-            with cols[i % columns]:
+        for cell, field in zip(grid_cells(len(shown), columns), shown, strict=True):
+            with cell:
                 raw[field.key] = _input(field, widget_key(prefix, field.key, field.version))
                 slots.add(field.key)
         summary = st.empty()

@@ -1,12 +1,13 @@
-"""The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator,
-engine, dashboard) as the README does, headless Chromium logs in over the DevTools protocol at
-a laptop's 1366 × 768 and opens every page (no Streamlit exception, no metric cut off, the key
-column headers of every table in view, a screenshot each); opens a market by clicking its row in
-the Markets list (its detail and its ticket name it); exits a position from the Orders page;
-launches a backtest from the New backtest tab while the desk keeps recording, and sees it finish
-with its report to download; sees a used / limit label on every row of the usage chart, presses
-Kill, confirms, and sees KILLED both in the database and on the page; presses Start and sees the
-engine's refusal (the kill latch) with its reason; then re-arms from the Risk page's live panel.
+"""The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator, engine,
+dashboard) as the README does, headless Chromium logs in over the DevTools protocol at a laptop's
+1366 × 768 and opens every page (no Streamlit exception, no metric cut off, the key column headers
+of every table in view, a screenshot each); opens a market by clicking its row in the Markets list
+(its detail and its ticket name it); refuses two bad limits at once, each under its field, and
+confirms a good one under the Save button (tests/browser/forms.py); exits a position from the Orders
+page; launches a backtest from the New backtest tab while the desk keeps recording, and sees it
+finish with its report to download; sees a used / limit label on every row of the usage chart,
+presses Kill, confirms, and sees KILLED both in the database and on the page; presses Start and sees
+the engine's refusal (the kill latch) with its reason; then re-arms from the Risk page's live panel.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
+from tests.browser.forms import save_limits_as_an_operator
 from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
@@ -111,6 +113,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
         await _tour(page, db)
         await _open_a_market_from_the_list(page)
+        await save_limits_as_an_operator(page, db, ARTIFACTS / "risk-limits-saved.png")
         await _exit_a_position_from_the_orders_page(page, db)
         await open_page(page, "Overview", "Overview")
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
