@@ -17,7 +17,7 @@ from pages.widgets.portfolio import ALERT_COLUMNS
 from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries import trading_queries
-from storage.dashboard_queries.market_names import named_columns
+from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import config
 from storage.sqlite.db import Database
 

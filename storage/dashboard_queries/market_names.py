@@ -1,5 +1,5 @@
 """Markets named by their question where a person reads them: alert messages on the pages, in
-`status` and in delivered notifications, the risk gate's decision details and the audit trail.
+`status` and in delivered notifications, the risk gate's decision details and the audit trail (named_frames.py).
 The engine writes condition ids into its messages (the id is what it knows, and what a search
 finds); before a person reads one, each id (whole, or a prefix of 10+ hex digits cut with "…")
 that names exactly one stored market becomes its question, shortened, with the id's start kept
@@ -11,10 +11,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
-
-import pandas as pd
-
-from storage.sqlite.db import Database
 
 QUESTION_CHARS = 60
 CONDITION_REF = re.compile(r"0x[0-9a-fA-F]{10,64}…?")
@@ -52,16 +48,3 @@ def sqlite_lookup(conn: sqlite3.Connection) -> Lookup:
         return [str(q) for (q,) in conn.execute(sql, params).fetchall() if q]
     return lookup
 
-
-def named_columns(db: Database, frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """`frame` with the market ids written into its free-text `columns` named (a decision's
-    detail, an audit entry's entity and payloads); the id columns themselves stay as they are."""
-    if frame.empty:
-        return frame
-    with db.read() as conn:
-        raw = conn.connection.driver_connection
-        assert isinstance(raw, sqlite3.Connection)  # the desk's database is SQLite
-        lookup = sqlite_lookup(raw)
-        named = {c: name_markets(frame[c].fillna("").astype(str), lookup) for c in columns}
-    return frame.assign(**{c: [v if orig is not None else None for v, orig in zip(named[c], frame[c], strict=True)]
-                           for c in columns})

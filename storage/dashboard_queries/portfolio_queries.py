@@ -1,7 +1,7 @@
 """Portfolio and risk reads (re-exported by storage.dashboard_queries.status_queries): equity with
 drawdown, today's PnL, positions, per-strategy PnL, usage against each risk limit, the decisions log.
 
-Money in USDC, sizes in shares, prices as probabilities (floats, display only), times UTC.
+Money in pUSD, sizes in shares, prices as probabilities (floats, display only), times UTC.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from storage.dashboard_queries.market_names import named_columns
+from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
 from storage.engine_stores import execution_ledger
@@ -32,7 +32,7 @@ def open_order_count(db: Database, mode: str | None = None) -> int:
 
 
 def daily_closes(db: Database, mode: str) -> pd.DataFrame:
-    """The first snapshot's equity and each UTC day's last (columns at: UTC, equity: USDC): what
+    """The first snapshot's equity and each UTC day's last (columns at: UTC, equity: pUSD): what
     profit by day, week or month is measured on, exact whatever the desk's age (one row a day)."""
     with db.read() as conn:
         rows = conn.execute(text(
@@ -53,7 +53,7 @@ def equity_curve(
 
     Each bucket keeps its last equity (SQLite returns the bare column of the MAX(at) row) and
     its highest equity, so a peak inside a bucket still counts toward the drawdown.
-    Columns: at (UTC), equity (USDC), peak (USDC), drawdown_pct (%).
+    Columns: at (UTC), equity (pUSD), peak (pUSD), drawdown_pct (%).
     """
     since = since_ms or 0
     with db.read() as conn:
@@ -102,7 +102,7 @@ def positions(
     """Positions with their latest recorded mid as the mark (None when nothing was recorded).
 
     Columns: strategy, condition_id, question, outcome, settled, pending, size (shares), cost,
-    avg_price, mark, value, unrealized, realized, fees (USDC / probability), updated_at.
+    avg_price, mark, value, unrealized, realized, fees (pUSD / probability), updated_at.
     """
     where = ["p.mode = :mode"]
     if open_only:
@@ -128,7 +128,7 @@ def positions(
 
 
 def strategy_pnl(db: Database, mode: str) -> pd.DataFrame:
-    """Per strategy from `positions`: realized, fees, open cost (USDC) and open positions."""
+    """Per strategy from `positions`: realized, fees, open cost (pUSD) and open positions."""
     frame = _frame(
         db,
         """SELECT strategy, SUM(realized) AS realized, SUM(fees) AS fees,
@@ -145,7 +145,7 @@ def strategy_pnl(db: Database, mode: str) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class RiskUsage:
-    """Usage of each limit now, in the limits' units (USDC, count, per minute, %)."""
+    """Usage of each limit now, in the limits' units (pUSD, count, per minute, %)."""
 
     total_exposure: float
     by_market: pd.DataFrame  # condition_id, question, exposure
