@@ -15,25 +15,25 @@ _UNITS = ((120_000, "s", 1_000), (2 * 3_600_000, "min", 60_000), (3 * 86_400_000
 
 
 def equity_figure(curve: pd.DataFrame, title: str) -> go.Figure:
-    """Equity and its running peak (USDC) above, drawdown from the peak (%) below."""
+    """Equity and its running peak (pUSD) above, drawdown from the peak (%) below."""
     return equity_drawdown_figure(curve, title, "No equity recorded for this run")
 
 
 def exposure_figure(curve: pd.DataFrame, title: str) -> go.Figure:
-    """Exposure (USDC: cost of what is held + open BUY notional) at each decision."""
+    """Exposure (pUSD: cost of what is held + open BUY notional) at each decision."""
     if curve.empty:
         return empty_figure(title, "No exposure recorded for this run")
     fig = go.Figure(
         go.Scatter(
             x=curve["at"],
             y=curve["exposure"],
-            name="exposure (USDC)",
+            name="exposure (pUSD)",
             fill="tozeroy",
             line_color=AMBER,
             line_shape="hv",
         )
     )
-    fig.update_yaxes(title_text="exposure (USDC)", rangemode="tozero", tickformat=MONEY)
+    fig.update_yaxes(title_text="exposure (pUSD)", rangemode="tozero", tickformat=MONEY)
     fig.update_xaxes(title_text="time (UTC)")
     fig.update_layout(title=text.plotly(title), height=280, **LAYOUT)
     return fig

@@ -23,7 +23,7 @@ def _shown(pattern: str, scale: float = 1.0) -> Callable[[Any], str]:
     return fmt
 
 
-_usdc = _shown("{:,.2f} USDC")
+_usdc = _shown("{:,.2f} pUSD")
 _percent = _shown("{:+.2f} %", 100)
 _share = _shown("{:.2f} %", 100)
 _ratio = _shown("{:.2f}")
@@ -46,7 +46,7 @@ class MetricSpec:
 
 
 def _markout(value: Any) -> str:
-    """(USDC, bps, fills) as "+1.23 USDC (+45 bps of 12 fills)", or — when no fill has that horizon
+    """(pUSD, bps, fills) as "+1.23 pUSD (+45 bps of 12 fills)", or — when no fill has that horizon
     (runs made before the count was kept leave it out)."""
     usdc, in_bps, fills = value if isinstance(value, tuple) else (None, None, None)
     number = _number(usdc)
@@ -54,12 +54,12 @@ def _markout(value: Any) -> str:
         return DASH
     points = _number(in_bps)
     count = f" of {int(fills):,} fill{'s' if fills != 1 else ''}" if isinstance(fills, int) else ""
-    return f"{number:+,.2f} USDC" + ("" if points is None else f" ({points:+,.0f} bps{count})")
+    return f"{number:+,.2f} pUSD" + ("" if points is None else f" ({points:+,.0f} bps{count})")
 
 
 METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("start_equity", "Start equity", _usdc, "Equity (USDC) at the first decision"),
-    MetricSpec("end_equity", "End equity", _usdc, "Equity (USDC) at the last decision"),
+    MetricSpec("start_equity", "Start equity", _usdc, "Equity (pUSD) at the first decision"),
+    MetricSpec("end_equity", "End equity", _usdc, "Equity (pUSD) at the last decision"),
     MetricSpec("total_return", "Total return", _percent, "End equity / start equity − 1"),
     MetricSpec("max_drawdown", "Max drawdown", _share, "Largest fall from a running peak, % of that peak"),
     MetricSpec(
@@ -103,13 +103,13 @@ METRICS: tuple[MetricSpec, ...] = (
         "Gross gains / gross losses of closing fills; — without losses",
     ),
     MetricSpec("trades", "Fills", _count("fills"), "Fills in the run (buys and sells)"),
-    MetricSpec("fees", "Fees", _usdc, "Taker fees paid (USDC)"),
+    MetricSpec("fees", "Fees", _usdc, "Taker fees paid (pUSD)"),
     MetricSpec("rewards", "Liquidity rewards", _usdc, "Liquidity rewards the resting orders earned, estimated with "
-               "the venue's scoring method every minute of the run (USDC, in the equity curve)"),
+               "the venue's scoring method every minute of the run (pUSD, in the equity curve)"),
     MetricSpec("rebates", "Maker rebates", _usdc, "The venue's share of the taker fees on the run's maker fills "
-               "(USDC, in the equity curve)"),
-    MetricSpec("avg_exposure", "Avg exposure", _usdc, "Mean exposure (USDC) over the decisions"),
-    MetricSpec("max_exposure", "Max exposure", _usdc, "Largest exposure (USDC) at a decision"),
+               "(pUSD, in the equity curve)"),
+    MetricSpec("avg_exposure", "Avg exposure", _usdc, "Mean exposure (pUSD) over the decisions"),
+    MetricSpec("max_exposure", "Max exposure", _usdc, "Largest exposure (pUSD) at a decision"),
     MetricSpec("decisions", "Decisions", _count("decisions"), "Times the strategy was asked to decide"),
     *(MetricSpec(f"markout_{h}", f"Markout {label}", _markout, f"The fills' markout {when}: for a buy, "
                  "the later mid − the fill price (a sell the other way) × size, summed; in bps of the fills' notional. "

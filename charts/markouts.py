@@ -36,7 +36,7 @@ def run_markout_figure(metrics: Mapping[str, Any] | None, title: str) -> go.Figu
         x=[r[0] for r in rows], y=[r[1] for r in rows],
         text=[f"{r[1]:+,.0f} bps · {c}" for r, c in zip(rows, counts, strict=True)],
         textposition="outside", cliponaxis=False, marker_color=[GREEN if (r[1] or 0) >= 0 else RED for r in rows],
-        customdata=[f"{r[3] or 0:+,.2f} USDC, {c}" for r, c in zip(rows, counts, strict=True)],
+        customdata=[f"{r[3] or 0:+,.2f} pUSD, {c}" for r, c in zip(rows, counts, strict=True)],
         hovertemplate="%{y:+,.0f} bps (%{customdata})<extra></extra>"))
     fig.add_hline(y=0, line_color=GREY, line_dash="dot")
     fig.update_yaxes(title_text="markout (bps of the fills measured)", tickformat="+,.0f", zeroline=False)
@@ -46,14 +46,14 @@ def run_markout_figure(metrics: Mapping[str, Any] | None, title: str) -> go.Figu
 
 
 def markout_curve_figure(per_strategy: pd.DataFrame, title: str) -> go.Figure:
-    """One line per strategy across the horizons (bps); hover gives USDC and the fills counted."""
+    """One line per strategy across the horizons (bps); hover gives pUSD and the fills counted."""
     if per_strategy.empty or not any(per_strategy[f"fills_{h}"].sum() for h in HORIZON_LABELS):
         return empty_figure(title, "No markouts yet: each fill's appear 1 s, 10 s and 60 s after it")
     fig = go.Figure()
     labels = list(HORIZON_LABELS.values())
     for _, row in per_strategy.iterrows():
         points = [_number(row[f"bps_{h}"]) for h in HORIZON_LABELS]
-        hover = [f"{_number(row[f'usdc_{h}']) or 0:+,.2f} USDC over {int(row[f'fills_{h}'])} fills"
+        hover = [f"{_number(row[f'usdc_{h}']) or 0:+,.2f} pUSD over {int(row[f'fills_{h}'])} fills"
                  for h in HORIZON_LABELS]
         fig.add_trace(go.Scatter(x=labels, y=points, name=text.plotly(row["strategy"]), mode="lines+markers",
                                  customdata=hover,

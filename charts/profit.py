@@ -15,7 +15,7 @@ PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}  # weeks run Monday to Sun
 
 
 def period_profit(curve: pd.DataFrame, period: str) -> pd.DataFrame:
-    """`curve` (columns at: UTC timestamps, equity: USDC) -> one row per period: start, profit."""
+    """`curve` (columns at: UTC timestamps, equity: pUSD) -> one row per period: start, profit."""
     if curve.empty:
         return pd.DataFrame(columns=["start", "profit"])
     ordered = curve.sort_values("at")
@@ -39,8 +39,8 @@ def profit_bars_figure(curve: pd.DataFrame, period: str, title: str) -> go.Figur
     labels = [_label(start, period) for start in profit["start"]]  # one category a period: no clock ticks
     fig = go.Figure(go.Bar(x=labels, y=profit["profit"],
                            marker_color=[GREEN if p >= 0 else RED for p in profit["profit"]],
-                           hovertemplate=f"%{{x}}: %{{y:+{MONEY}}} USDC<extra></extra>"))
-    fig.update_yaxes(title_text="profit (USDC)", tickformat=MONEY, zeroline=True)
+                           hovertemplate=f"%{{x}}: %{{y:+{MONEY}}} pUSD<extra></extra>"))
+    fig.update_yaxes(title_text="profit (pUSD)", tickformat=MONEY, zeroline=True)
     fig.update_xaxes(title_text=f"{period} (UTC)", type="category")
     fig.update_layout(title=text.plotly(title), height=300, showlegend=False, **LAYOUT)
     return fig

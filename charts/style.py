@@ -38,18 +38,18 @@ def empty_figure(title: str, message: str) -> go.Figure:
 
 
 def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Figure:
-    """Equity and its running peak (USDC) above, drawdown from the peak (%) below; `curve` has
+    """Equity and its running peak (pUSD) above, drawdown from the peak (%) below; `curve` has
     columns at, equity, peak, drawdown_pct."""
     if curve.empty:
         return empty_figure(title, empty)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.05)
     fig.add_trace(
         go.Scatter(x=curve["at"], y=curve["equity"], name="equity", line_color=BLUE,
-                   hovertemplate="%{y:,.2f} USDC<extra>equity</extra>"), row=1, col=1
+                   hovertemplate="%{y:,.2f} pUSD<extra>equity</extra>"), row=1, col=1
     )
     fig.add_trace(
         go.Scatter(x=curve["at"], y=curve["peak"], name="peak", line=dict(color=GREY, dash="dot"),
-                   hovertemplate="%{y:,.2f} USDC<extra>peak</extra>"),
+                   hovertemplate="%{y:,.2f} pUSD<extra>peak</extra>"),
         row=1,
         col=1,
     )
@@ -67,7 +67,7 @@ def equity_drawdown_figure(curve: pd.DataFrame, title: str, empty: str) -> go.Fi
                              min_places=2)
     deepest = max(float(curve["drawdown_pct"].max()), 0.01)  # no drawdown yet: a 0.01 % scale
     down_ticks = nice_ticks(-deepest, 0.0, 3)
-    fig.update_yaxes(title_text="USDC", tickvals=money_ticks[0], ticktext=money_ticks[1], row=1, col=1)
+    fig.update_yaxes(title_text="pUSD", tickvals=money_ticks[0], ticktext=money_ticks[1], row=1, col=1)
     fig.update_yaxes(title_text="% from peak", tickvals=down_ticks[0], ticktext=[f"{t} %" for t in down_ticks[1]],
                      range=[down_ticks[0][0], 0], row=2, col=1)
     fig.update_xaxes(title_text="time (UTC)", row=2, col=1)

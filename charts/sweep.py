@@ -15,7 +15,7 @@ from charts.axes import padded, whole_dtick
 from charts.style import AMBER, BLUE, GREEN, GREY, LAYOUT, empty_figure
 
 OBJECTIVE_LABELS = {"sharpe": "Sharpe per day", "return": "return per day", "calmar": "return per day / max drawdown",
-                    "markout": "60 s markout per day (USDC)"}
+                    "markout": "60 s markout per day (pUSD)"}
 
 
 def _complete(trials: pd.DataFrame) -> pd.DataFrame:

@@ -36,8 +36,8 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 # "LIVE" at the venue's level, which reads as live trading on a paper desk.
 STATUS_WORDS = {"LIVE": "RESTING", "PENDING_SUBMIT": "SUBMITTING", "PARTIALLY_FILLED": "PARTLY FILLED",
                 "CANCEL_PENDING": "CANCELING"}
-_UNITS = {"time": " (UTC)", "prob": " (prob.)", "shares": " (sh)", "usdc": " (USDC)", "pct": " (%)",
-          "money4": " (USDC)"}
+_UNITS = {"time": " (UTC)", "prob": " (prob.)", "shares": " (sh)", "usdc": " (pUSD)", "pct": " (%)",
+          "money4": " (pUSD)"}
 _NUMBERS = {"prob": "{:.4f}", "shares": "{:,.2f}", "usdc": "{:,.2f}", "int": "{:,.0f}", "pct": "{:,.2f}",
             "money4": "{:,.4f}"}
 # The hover box lies over the cell itself, growing to the right and down: never clipped by the

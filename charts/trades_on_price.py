@@ -43,7 +43,7 @@ def _fill_trace(rows: pd.DataFrame, side: str, largest: float) -> go.Scatter:
         marker=dict(symbol=symbol, color=color, size=marker_sizes(rows["size"], largest), opacity=0.85,
                     line=dict(width=0.8, color="white")),
         customdata=custom,
-        hovertemplate=(f"<b>{side}</b> %{{customdata[0]:,.2f}} sh @ %{{y:.4f}}<br>fee %{{customdata[1]:,.4f}} USDC"
+        hovertemplate=(f"<b>{side}</b> %{{customdata[0]:,.2f}} sh @ %{{y:.4f}}<br>fee %{{customdata[1]:,.4f}} pUSD"
                        " · %{customdata[3]}<br>strategy %{customdata[2]}<br>%{x|%Y-%m-%d %H:%M:%S} UTC"
                        "<extra></extra>"),
     )

@@ -1,8 +1,8 @@
 """Value types shared by feeds, strategies, the risk gate, the executor and the venues.
 
 Units (the same as the database): prices, sizes and money are integer micro-units.
-A price is micro-USDC per share (0.52 -> 520_000); a size is micro-shares (10 -> 10_000_000);
-cash is micro-USDC. A winning token pays ONE. Times are epoch milliseconds.
+A price is micro-pUSD per share (0.52 -> 520_000); a size is micro-shares (10 -> 10_000_000);
+cash is micro-pUSD. A winning token pays ONE. Times are epoch milliseconds.
 
 Books are kept best-first internally (bids descending, asks ascending), unlike the venue's
 wire format, which lists the best level last.
@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 MICRO = 1_000_000
-ONE = MICRO  # what a winning token pays, in micro-USDC
+ONE = MICRO  # what a winning token pays, in micro-pUSD
 
 
 class Side(StrEnum):
@@ -79,7 +79,7 @@ def fmt(micros: int) -> str:
 
 
 def notional(price: int, size: int) -> int:
-    """Cost in micro-USDC of `size` micro-shares at `price`, rounded down."""
+    """Cost in micro-pUSD of `size` micro-shares at `price`, rounded down."""
     return price * size // MICRO
 
 
@@ -229,7 +229,7 @@ class PositionView:
     no: int = 0
     yes_pending: int = 0
     no_pending: int = 0
-    cost: int = 0  # micro-USDC paid for what is held
+    cost: int = 0  # micro-pUSD paid for what is held
 
     @property
     def net_yes(self) -> int:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from contracts.domain import MICRO
 
-Unit = Literal["USDC", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio"]
+Unit = Literal["pUSD", "shares", "count", "percent", "probability", "seconds", "per minute", "flag", "ratio"]
 Action = Literal["resize", "deny", "state", "exit"]
 
 
@@ -35,21 +35,21 @@ def _d(value: str) -> Decimal:
 
 
 LIMITS: tuple[LimitSpec, ...] = (
-    LimitSpec("max_total_exposure", "Max total exposure", "USDC", _d("1000"), _d("0"), _d("10000000"), "resize",
+    LimitSpec("max_total_exposure", "Max total exposure", "pUSD", _d("1000"), _d("0"), _d("10000000"), "resize",
               "Cost of everything held plus open buy orders, across all strategies. New risk is trimmed to fit."),
-    LimitSpec("max_market_exposure", "Max exposure per market", "USDC", _d("200"), _d("0"), _d("10000000"), "resize",
+    LimitSpec("max_market_exposure", "Max exposure per market", "pUSD", _d("200"), _d("0"), _d("10000000"), "resize",
               "The same, for one market (YES and NO together)."),
-    LimitSpec("max_strategy_exposure", "Max exposure per strategy", "USDC", _d("500"), _d("0"), _d("10000000"),
+    LimitSpec("max_strategy_exposure", "Max exposure per strategy", "pUSD", _d("500"), _d("0"), _d("10000000"),
               "resize", "The same, for one strategy across its markets."),
-    LimitSpec("max_event_exposure", "Max exposure per event", "USDC", _d("300"), _d("0"), _d("10000000"), "resize",
+    LimitSpec("max_event_exposure", "Max exposure per event", "pUSD", _d("300"), _d("0"), _d("10000000"), "resize",
               "The same, for all outcomes of one event (markets sharing a neg-risk group): they move together."),
     LimitSpec("max_open_orders", "Max open orders", "count", _d("60"), _d("0"), _d("10000"), "deny",
               "Working orders at once, all strategies. A quote beyond this is refused."),
     LimitSpec("max_order_size", "Max order size", "shares", _d("200"), _d("0"), _d("1000000"), "resize",
               "Shares in one order; larger quotes are trimmed."),
-    LimitSpec("min_order_value", "Min order value", "USDC", _d("1"), _d("0"), _d("100000"), "deny",
+    LimitSpec("min_order_value", "Min order value", "pUSD", _d("1"), _d("0"), _d("100000"), "deny",
               "Orders worth less than this are refused (dust)."),
-    LimitSpec("max_daily_loss", "Max daily loss", "USDC", _d("100"), _d("0"), _d("10000000"), "state",
+    LimitSpec("max_daily_loss", "Max daily loss", "pUSD", _d("100"), _d("0"), _d("10000000"), "state",
               "Loss since 00:00 UTC (realized + unrealized). Hit: REDUCING (only risk-reducing orders) and an "
               "alert; resets at the next 00:00 UTC."),
     LimitSpec("max_drawdown", "Max drawdown from peak", "percent", _d("10"), _d("0"), _d("100"), "state",
@@ -120,7 +120,7 @@ def cross_problems(values: Mapping[str, Decimal]) -> dict[str, str]:
 # The smallest non-zero value of each unit the engine can tell from 0 (it computes in micro-units,
 # lots of 0.01 share and milliseconds): anything between 0 and this is refused, never rounded to 0.
 SMALLEST: Mapping[str, Decimal] = {
-    "USDC": Decimal("0.000001"),
+    "pUSD": Decimal("0.000001"),
     "probability": Decimal("0.000001"),
     "shares": Decimal("0.01"),
     "seconds": Decimal("0.001"),
@@ -181,7 +181,7 @@ class Limits:
             found = self._micros[name] = int(self.values[name] * MICRO)
         return found
 
-    # USDC, shares and probabilities are all micro-units: one method under each unit's name
+    # pUSD, shares and probabilities are all micro-units: one method under each unit's name
     # (the gate asks some fifty times a decision; a forwarding call doubled each one's cost).
     usdc = shares = probability = _micro
 

@@ -3,7 +3,7 @@
 The stored JSON (strategies.markets) is either
     ["0xabc…", "0xdef…"]                      explicit condition ids, kept in that order, or
     {"filter": {"text": "bitcoin", "min_liquidity": 5000, "sort": "volume", ...}}
-with the filter fields below (money in USDC, human units). `select_markets` is pure: the engine
+with the filter fields below (money in pUSD, human units). `select_markets` is pure: the engine
 passes the candidates it knows and the current time; the dashboard can call it for a preview.
 """
 
@@ -23,7 +23,7 @@ SORT_KEYS = ("liquidity", "volume", "volume_24h")
 
 @dataclass(frozen=True, slots=True)
 class MarketCandidate:
-    """A market the engine knows, with the activity figures a filter ranks by (micro-USDC)."""
+    """A market the engine knows, with the activity figures a filter ranks by (micro-pUSD)."""
 
     info: MarketInfo
     volume: int = 0
@@ -37,8 +37,8 @@ class MarketCandidate:
 
 # Scalar filter fields reuse the params validation; "text" and "tags" are checked by hand.
 FILTER_FIELDS: tuple[ParamSpec, ...] = (
-    ParamSpec("min_volume", ParamType.USDC, 0, "Lifetime volume at least this.", minimum=0),
-    ParamSpec("min_liquidity", ParamType.USDC, 0, "Order book liquidity at least this.", minimum=0),
+    ParamSpec("min_volume", ParamType.PUSD, 0, "Lifetime volume at least this.", minimum=0),
+    ParamSpec("min_liquidity", ParamType.PUSD, 0, "Order book liquidity at least this.", minimum=0),
     ParamSpec("ends_after_hours", ParamType.DECIMAL, 0, "Ends no sooner than this many hours "
               "from now (markets without an end date are excluded when set).", minimum=0, unit="h"),
     ParamSpec("ends_within_days", ParamType.DECIMAL, None, "Ends within this many days "

@@ -56,11 +56,11 @@ class Metrics:
     drawdown_peak_at: int | None = None
     drawdown_trough_at: int | None = None
     not_annualized: str = ""  # why Sharpe, Sortino and Calmar are None ("" when they are annualized)
-    # Backtests: liquidity rewards estimated and maker rebates accrued (USDC), already in the equity
+    # Backtests: liquidity rewards estimated and maker rebates accrued (pUSD), already in the equity
     # curve; None where they are not counted this way (a live strategy's own figures are on its page).
     rewards: float | None = None
     rebates: float | None = None
-    # Markouts (engine/analytics/markouts.py): the fills' markouts summed in USDC and in bps of
+    # Markouts (engine/analytics/markouts.py): the fills' markouts summed in pUSD and in bps of
     # their notional at 1 s, 10 s, 60 s and at resolution; positive: the fills earned against the
     # later mid; None where no fill has that horizon.
     markout_1s_usdc: float | None = None

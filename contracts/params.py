@@ -34,7 +34,7 @@ class ParamType(StrEnum):
     BOOL = "bool"
     CHOICE = "choice"
     PROBABILITY = "probability"  # 0..1, converted to micros
-    USDC = "usdc"  # money, converted to micro-USDC
+    PUSD = "usdc"  # money, converted to micro-pUSD
     SHARES = "shares"  # converted to micro-shares
     BPS = "bps"  # basis points, whole numbers
     SECONDS = "seconds"  # whole seconds
@@ -46,12 +46,12 @@ class ParamType(StrEnum):
     @property
     def is_micro(self) -> bool:
         """Types a strategy converts to micro-units: at most 6 decimal places allowed."""
-        return self in (ParamType.PROBABILITY, ParamType.USDC, ParamType.SHARES)
+        return self in (ParamType.PROBABILITY, ParamType.PUSD, ParamType.SHARES)
 
 
 _DEFAULT_UNITS: dict[ParamType, str] = {
     ParamType.PROBABILITY: "probability",
-    ParamType.USDC: "USDC",
+    ParamType.PUSD: "pUSD",
     ParamType.SHARES: "shares",
     ParamType.BPS: "bps",
     ParamType.SECONDS: "s",

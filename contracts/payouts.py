@@ -22,8 +22,8 @@ class PayoutError(ValueError):
 
 @dataclass(frozen=True)
 class Payouts:
-    yes: int  # micro-USDC one YES share pays
-    no: int  # micro-USDC one NO share pays
+    yes: int  # micro-pUSD one YES share pays
+    no: int  # micro-pUSD one NO share pays
 
     def __post_init__(self) -> None:
         if self.yes < 0 or self.no < 0 or self.yes + self.no != ONE:
@@ -77,7 +77,7 @@ def stored(row: Mapping[str, Any]) -> Payouts | None:
     yes, no = row.get("payout_yes"), row.get("payout_no")
     if yes is not None or no is not None:
         if not (_whole(yes) and _whole(no)):
-            raise PayoutError("payout_yes and payout_no are not both whole micro-USDC amounts")
+            raise PayoutError("payout_yes and payout_no are not both whole micro-pUSD amounts")
         return Payouts(yes, no)
     winner = row.get("resolved_outcome")
     return Payouts.won_by(Outcome(winner)) if winner in ("YES", "NO") else None

@@ -95,7 +95,7 @@ def news_feeds(raw: list[Any]) -> list[dict[str, Any]]:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("paper_starting_cash", "Paper starting cash", float, 10_000.0, 0, 1e9, "USDC",
+    SettingSpec("paper_starting_cash", "Paper starting cash", float, 10_000.0, 0, 1e9, "pUSD",
                 "Cash the paper ledger starts with (applies to a fresh paper ledger)."),
     SettingSpec("tick_interval_ms", "Decision interval", int, 500, 50, 60_000, "ms",
                 "How often strategies are asked for intents."),
@@ -120,7 +120,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Live: how often the wallet's collateral and shares are compared with the ledger while trading. "
                 "A difference seen on two checks in a row (no fill in between) raises BALANCE_DRIFT; fewer shares "
                 "than the ledger holds, or a cash difference past the tolerance below, halts trading."),
-    SettingSpec("balance_drift_tolerance_usdc", "Live balance drift tolerance", float, 10.0, 0.0, 1e9, "USDC",
+    SettingSpec("balance_drift_tolerance_usdc", "Live balance drift tolerance", float, 10.0, 0.0, 1e9, "pUSD",
                 "Live: a confirmed difference between the wallet's collateral and the ledger's cash up to this is "
                 "alerted only (BALANCE_DRIFT); beyond it trading halts (BALANCE_MISMATCH) until a Start books it."),
     SettingSpec("auto_redeem", "Redeem resolved positions automatically", int, 1, 0, 1, "0/1",
@@ -141,10 +141,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "has not answered, for this long (and again when it is back)."),
     SettingSpec("alert_refusal_burst", "Alert: refusals in a minute", int, 5, 0, 1000, "orders",
                 "Raise REFUSAL_BURST when the venue refuses this many orders within a minute. 0 turns it off."),
-    SettingSpec("alert_low_collateral_usdc", "Alert: collateral below", float, 0.0, 0.0, 1e9, "USDC",
+    SettingSpec("alert_low_collateral_usdc", "Alert: collateral below", float, 0.0, 0.0, 1e9, "pUSD",
                 "Raise LOW_COLLATERAL when the wallet's collateral (paper: the ledger's cash) falls below this. "
                 "0 turns it off."),
-    SettingSpec("alert_large_fill_usdc", "Alert: a fill larger than", float, 0.0, 0.0, 1e9, "USDC",
+    SettingSpec("alert_large_fill_usdc", "Alert: a fill larger than", float, 0.0, 0.0, 1e9, "pUSD",
                 "Raise LARGE_FILL for any single fill worth at least this. 0 turns it off."),
     SettingSpec("reference_feed_url", "Reference price feed", str, "", None, None, "ws:// URL",
                 "Optional WebSocket sending {condition_id, price} for market making's reference fair value."),

@@ -16,11 +16,11 @@ def _d(value: str) -> Decimal:
 
 
 STRATEGY_LIMITS: tuple[LimitSpec, ...] = (
-    LimitSpec("allocation", "Allocation", "USDC", _d("0"), _d("0"), _d("100000000"), "resize",
+    LimitSpec("allocation", "Allocation", "pUSD", _d("0"), _d("0"), _d("100000000"), "resize",
               "Capital this strategy may use: its sizing reads this (plus its own PnL) instead of the whole "
               "wallet, and its exposure is capped at it. 0: no allocation (the wallet, and the global "
               "per-strategy exposure limit)."),
-    LimitSpec("max_daily_loss", "Max daily loss", "USDC", _d("0"), _d("0"), _d("10000000"), "state",
+    LimitSpec("max_daily_loss", "Max daily loss", "pUSD", _d("0"), _d("0"), _d("10000000"), "state",
               "This strategy's loss since 00:00 UTC (realized + unrealized, fees included). Hit: this strategy "
               "REDUCING (only risk-reducing orders) with an alert, until 00:00 UTC or the limit is raised. 0: off."),
     LimitSpec("max_drawdown", "Max drawdown", "percent", _d("0"), _d("0"), _d("100"), "state",
@@ -29,11 +29,11 @@ STRATEGY_LIMITS: tuple[LimitSpec, ...] = (
               "raised. Needs an allocation. 0: off."),
     LimitSpec("stop_loss_move", "Stop loss (price)", "probability", _d("0"), _d("0"), _d("1"), "exit",
               "Sell a position when its mark falls this far below its average entry price (e.g. 0.10). 0: off."),
-    LimitSpec("stop_loss_pnl", "Stop loss (PnL)", "USDC", _d("0"), _d("0"), _d("10000000"), "exit",
+    LimitSpec("stop_loss_pnl", "Stop loss (PnL)", "pUSD", _d("0"), _d("0"), _d("10000000"), "exit",
               "Sell a position when its unrealized loss reaches this. 0: off."),
     LimitSpec("take_profit_move", "Take profit (price)", "probability", _d("0"), _d("0"), _d("1"), "exit",
               "Sell a position when its mark rises this far above its average entry price. 0: off."),
-    LimitSpec("take_profit_pnl", "Take profit (PnL)", "USDC", _d("0"), _d("0"), _d("10000000"), "exit",
+    LimitSpec("take_profit_pnl", "Take profit (PnL)", "pUSD", _d("0"), _d("0"), _d("10000000"), "exit",
               "Sell a position when its unrealized gain reaches this. 0: off."),
     LimitSpec("exit_cooldown", "Exit cooldown", "seconds", _d("600"), _d("0"), _d("86400"), "deny",
               "After a stop loss or take profit, the strategy places no new risk in that market for this long "

@@ -1,7 +1,7 @@
 """The manual order ticket: an operator's own order, checked like a strategy's quote.
 
 A ticket names a market, an outcome (the token), a side, a size in shares (or, for a
-marketable BUY, in USDC), a limit price or a slippage cap (marketable), a time in force
+marketable BUY, in pUSD), a limit price or a slippage cap (marketable), a time in force
 (GTC, GTD with an expiry, FOK, FAK) and post-only. `preview` is pure: the dashboard shows it
 before the operator confirms, and the engine recomputes it from its own book when the
 `place_order` command arrives. The order then passes the same risk gate and planner as a
@@ -36,7 +36,7 @@ from contracts.protocol_v2 import PROTOCOL_V2
 from contracts.venue_rules import TAKE, round_price, round_size, taker_fee
 
 MANUAL = "manual"  # the book manual orders are booked to
-MAX_AMOUNT = Decimal(1_000_000_000)  # shares or USDC in one ticket: far above any real order
+MAX_AMOUNT = Decimal(1_000_000_000)  # shares or pUSD in one ticket: far above any real order
 CENTS = Decimal("0.01")  # sizes travel with 2 decimals
 PROBABILITY_STEP = Decimal("0.000001")  # prices and slippage: micro-units
 HALF = ONE // 2
@@ -58,7 +58,7 @@ class Ticket:
     tif: Tif
     post_only: bool
     size: int | None  # micro-shares
-    size_usdc: int | None  # micro-USDC: a marketable BUY sized by what it spends
+    size_usdc: int | None  # micro-pUSD: a marketable BUY sized by what it spends
     price: int | None  # a limit price in the outcome's own token (micro)
     slippage: int | None  # marketable: how far past the touch it may go (micro)
     expires_at_s: int = 0  # GTD only
@@ -72,7 +72,7 @@ class Ticket:
 class Preview:
     price: int  # the limit the order goes out at (token space)
     size: int  # shares
-    cost: int  # micro-USDC the order moves at its limit (paid for a BUY, received for a SELL)
+    cost: int  # micro-pUSD the order moves at its limit (paid for a BUY, received for a SELL)
     fee: int  # the taker fee for what the book shows it would take at once (0 for a resting or post-only order)
     crosses: bool  # whether it would trade on arrival (False when there is no book to tell)
     resulting_shares: int  # the manual book's shares of this token once it fills in full
@@ -91,9 +91,9 @@ def parse_ticket(payload: dict[str, Any], *, now_s: int) -> Ticket:
     price = _probability(payload.get("price"), "price")
     slippage = _probability(payload.get("slippage"), "slippage")
     if (size is None) == (size_usdc is None):
-        raise TicketError("size", "give either size (shares) or size_usdc (USDC, a marketable BUY only)")
+        raise TicketError("size", "give either size (shares) or size_usdc (pUSD, a marketable BUY only)")
     if size_usdc is not None and (side is not Side.BUY or price is not None):
-        raise TicketError("size_usdc", "only a marketable BUY (no limit price) is sized in USDC")
+        raise TicketError("size_usdc", "only a marketable BUY (no limit price) is sized in pUSD")
     if (price is None) == (slippage is None):
         raise TicketError("price", "give either price (a limit) or slippage (marketable, a cap past the touch)")
     if post_only and (tif in TAKE or price is None):
@@ -243,7 +243,7 @@ def _decimal(raw: Any, field: str) -> Decimal | None:
 
 
 def _amount(raw: Any, field: str) -> int | None:
-    """Shares or USDC: the venue takes both with 2 decimals. Bounded before any arithmetic:
+    """Shares or pUSD: the venue takes both with 2 decimals. Bounded before any arithmetic:
     1e999999 or 10**30 is refused by name, never an overflow."""
     value = _decimal(raw, field)
     if value is None:

@@ -27,7 +27,7 @@ FEE_STEP = 10  # the venue charges fees floored to 5 decimal places of pUSD: 10 
 
 def taker_fee(price: int, size: int, rate_ppm: int, exponent: int) -> int:
     """Polymarket's V2 taker fee for `size` shares matched at `price` against one maker:
-    size * rate * (p * (1 - p)) ** exponent pUSD, floored to 5 decimals, in micro-USDC.
+    size * rate * (p * (1 - p)) ** exponent pUSD, floored to 5 decimals, in micro-pUSD.
 
     Exact integers: the rate is in parts per million and p in micros, so the fee in micros is
     size * ppm * (p * (ONE - p)) ** e / ONE ** (2e + 1). A taker matched against several makers

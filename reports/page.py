@@ -132,7 +132,7 @@ def render(title: str, facts: str, sections: list[Section], *, made_at: datetime
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style><script>{plotly_js}</script></head><body><main>"
         f"<h1>{html.escape(title)}</h1><p class=\"facts\">{html.escape(facts)}</p>{''.join(parts)}"
-        f"<footer>Made {made} by the Polymarket desk. Times are UTC; prices are probabilities; money in USDC."
+        f"<footer>Made {made} by the Polymarket desk. Times are UTC; prices are probabilities; money in pUSD."
         "</footer></main></body></html>\n"
     )
 

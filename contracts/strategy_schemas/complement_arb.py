@@ -15,9 +15,9 @@ COMPLEMENT_ARB = StrategyKind(
     params_schema=(
         ParamSpec("edge", ParamType.PROBABILITY, 0.01, "Minimum profit per set of shares after "
                   "fees and buffers.", minimum=0, maximum=0.5, step=0.001),
-        ParamSpec("fee_buffer", ParamType.USDC, 0.001, "Extra cost allowed per share on each leg "
+        ParamSpec("fee_buffer", ParamType.PUSD, 0.001, "Extra cost allowed per share on each leg "
                   "(fee uncertainty, rounding).", minimum=0, maximum=0.1,
-                  unit="USDC per share per leg", step=0.001),
+                  unit="pUSD per share per leg", step=0.001),
         ParamSpec("max_size", ParamType.SHARES, 50, "Most sets bought at once.", minimum=1,
                   maximum=1_000_000),
         ParamSpec("neg_risk_groups", ParamType.BOOL, True, "Also arbitrage whole neg-risk events "

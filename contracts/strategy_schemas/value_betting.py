@@ -18,7 +18,7 @@ VALUE_BETTING = StrategyKind(
                   "and the price paid (after taker fees).", minimum=0, maximum=0.5, step=0.005),
         ParamSpec("kelly_fraction", ParamType.DECIMAL, 0.25, "Share of the full Kelly stake to "
                   "bet (0.25 = quarter Kelly).", minimum=0, maximum=1, unit="× Kelly", step=0.05),
-        ParamSpec("max_position", ParamType.USDC, 100, "Most USDC in one market's position.",
+        ParamSpec("max_position", ParamType.PUSD, 100, "Most pUSD in one market's position.",
                   minimum=0, maximum=10_000_000),
         ParamSpec("max_order", ParamType.SHARES, 50, "Most shares in one order.", minimum=1,
                   maximum=1_000_000),

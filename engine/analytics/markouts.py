@@ -4,8 +4,8 @@ compute with them, so a backtest's markouts are the desk's markouts on the same 
 
 Sign convention: a positive markout means the fill earned against the later mid.
 - BUY at price p, mid m later: (m - p) x size; SELL: (p - m) x size.
-- Units: micro-USDC over the fill's size (price in micro-units x shares in micro-units / 1e6).
-  In bps: markout / notional x 10,000, notional = p x size (the fill's cost in USDC).
+- Units: micro-pUSD over the fill's size (price in micro-units x shares in micro-units / 1e6).
+  In bps: markout / notional x 10,000, notional = p x size (the fill's cost in pUSD).
 - Horizons: 1 s, 10 s and 60 s after the fill's match time, and at resolution, when the later
   "mid" is what the token paid (1 for the winner, 0 for the loser).
 - The mid at a time is the last mid the desk saw at or before it (the mid history is a step
@@ -43,7 +43,7 @@ class FillPoint:
 
 
 def markout(fill: FillPoint, later_mid: int) -> int:
-    """The fill's markout against `later_mid`, micro-USDC, positive when the fill earned."""
+    """The fill's markout against `later_mid`, micro-pUSD, positive when the fill earned."""
     move = later_mid - fill.price if fill.side is Side.BUY else fill.price - later_mid
     return move * fill.size // MICRO if move >= 0 else -(-move * fill.size // MICRO)
 
@@ -51,12 +51,12 @@ def markout(fill: FillPoint, later_mid: int) -> int:
 def resolution_value(payout: int) -> int:
     """The token's value at resolution, as a mid: what it pays (1 or 0, 0.5 in a 50/50)."""
     if not 0 <= payout <= ONE:
-        raise ValueError(f"a share pays between 0 and 1, not {payout} micro-USDC")
+        raise ValueError(f"a share pays between 0 and 1, not {payout} micro-pUSD")
     return payout
 
 
 def notional(fill: FillPoint) -> int:
-    """The fill's cost in micro-USDC (price x size)."""
+    """The fill's cost in micro-pUSD (price x size)."""
     return fill.price * fill.size // MICRO
 
 
@@ -91,7 +91,7 @@ def horizon_markouts(fill: FillPoint, mid_at_time: Callable[[int], int | None], 
 
 @dataclass(frozen=True)
 class MarkoutSummary:
-    """Fills' markouts summed per horizon (micro-USDC) over the notional of the fills that
+    """Fills' markouts summed per horizon (micro-pUSD) over the notional of the fills that
     have that horizon: a figure in bps compares fills of different sizes and prices."""
 
     fills: int

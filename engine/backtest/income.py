@@ -44,7 +44,7 @@ class BacktestIncome:
         return self.rewards + self.rebates // PPM
 
     def totals(self, end_ms: int) -> tuple[float, float]:
-        """(rewards, rebates) in USDC at the end of the run (rebates brought up to its end)."""
+        """(rewards, rebates) in pUSD at the end of the run (rebates brought up to its end)."""
         self._accrue_rebates(end_ms)
         return self.rewards / MICRO, self.rebates // PPM / MICRO
 

@@ -57,7 +57,7 @@ class ReplayedMids:
 
 def add_markouts(fills: Iterable[dict[str, Any]], mids: ReplayedMids, *, until: int,
                  resolved: dict[str, Payouts | None]) -> MarkoutSummary:
-    """Writes `markout_<horizon>` (micro-USDC, None when unknown) into each fill row and returns
+    """Writes `markout_<horizon>` (micro-pUSD, None when unknown) into each fill row and returns
     the run's summary; FAILED fills (reversed) get none and are not counted. The fills are
     read once, as they come (a long run's are never all held)."""
     return summarize(_marked(fills, mids, until, resolved))
@@ -80,7 +80,7 @@ def _marked(fills: Iterable[dict[str, Any]], mids: ReplayedMids, until: int,
 
 
 def metric_fields(summary: MarkoutSummary) -> dict[str, Any]:
-    """The run's markouts as flat metrics: USDC summed over the fills, bps of their notional, and
+    """The run's markouts as flat metrics: pUSD summed over the fills, bps of their notional, and
     how many fills each horizon measured."""
     fields: dict[str, float | int | None] = {}
     for name in METRIC_HORIZONS:

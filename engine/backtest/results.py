@@ -66,8 +66,8 @@ class Samples(Sequence[tuple[int, float]]):
 
 
 class TradeFigures:
-    """From fill rows in match order: the realized PnL (USDC) of each fill that closed shares,
-    the fees paid (micro-USDC) and the number of trades. Stepped through the ledger's own
+    """From fill rows in match order: the realized PnL (pUSD) of each fill that closed shares,
+    the fees paid (micro-pUSD) and the number of trades. Stepped through the ledger's own
     average-cost rule, per token, so a ghost (FAILED) fill counts nowhere, as in the ledger."""
 
     def __init__(self) -> None:

@@ -67,8 +67,8 @@ class BacktestError(ValueError):
 @dataclass
 class BacktestResult:
     metrics: metric_fns.Metrics
-    curve: Samples  # (time ms, equity USDC) at each decision
-    exposure: Samples  # (time ms, exposure USDC) at the same times
+    curve: Samples  # (time ms, equity pUSD) at each decision
+    exposure: Samples  # (time ms, exposure pUSD) at the same times
     fills: list[dict]
     orders: list[dict]
     events: int = 0
@@ -236,7 +236,7 @@ def _result(core: TradingCore, curve: Samples, exposure: Samples, events: int, d
         marked = mark(_stepped(kept_rows(scratch.fill_rows(conn), fills, KEPT_ROWS), figures))
         orders = scratch.first_orders(conn, KEPT_ROWS)
         fill_count, order_count = scratch.ledger_counts(conn)
-    rewards, rebates = income  # (USDC) every reward estimated and rebate accrued, to the run's last event
+    rewards, rebates = income  # (pUSD) every reward estimated and rebate accrued, to the run's last event
     summary = metric_fns.compute(curve, exposure.values, figures.closes, trades=figures.trades,
                                  fees=figures.fees / MICRO, rewards=rewards, rebates=rebates)
     summary = dataclasses.replace(summary, **metric_fields(marked))
@@ -258,7 +258,7 @@ def _fill_marker(spec: BacktestSpec, mids: ReplayedMids, market_rows: list[dict]
 
 
 def _trade_figures(fills: Iterable[dict]) -> tuple[list[float], int, int]:
-    """(closing PnL per closing fill in USDC, fees in micro-USDC, trades) of fill rows in match order."""
+    """(closing PnL per closing fill in pUSD, fees in micro-pUSD, trades) of fill rows in match order."""
     figures = TradeFigures()
     for row in fills:
         figures.step(row)

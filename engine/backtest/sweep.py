@@ -114,7 +114,7 @@ def objective_value(metrics: Metrics, objective: str) -> tuple[float | None, str
     """(the score, "") or (None, why it is undefined). Scores are rates per day, so that the
     training and the held-out periods, of different lengths, compare: return per day; Sharpe
     of the grid's period scaled to a day; return per day over max drawdown (Calmar's shape); the
-    fills' 60 s markout per day (USDC: what the fills earned, or paid, against the mid a minute
+    fills' 60 s markout per day (pUSD: what the fills earned, or paid, against the mid a minute
     later: a strategy that trades a lot and earns the spread scores high, one picked off low)."""
     days = metrics.span_ms / DAY_MS
     if days <= 0:

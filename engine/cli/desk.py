@@ -101,11 +101,11 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     if pnl is None:
         lines.append("equity     — (no portfolio snapshot yet)")
     else:
-        lines.append(f"equity     {_money(pnl['equity'])} USDC; today {_money(pnl['total'], sign=True)} "
+        lines.append(f"equity     {_money(pnl['equity'])} pUSD; today {_money(pnl['total'], sign=True)} "
                      f"(realized {_money(pnl['realized'], sign=True)}, fees {_money(pnl['fees'])}, "
                      f"unrealized {_money(pnl['unrealized'], sign=True)})")
     lines.append(f"orders     {report['open_orders']} open; {report['positions']} positions "
-                 f"(cost {_money(report['positions_cost_usdc'])} USDC)")
+                 f"(cost {_money(report['positions_cost_usdc'])} pUSD)")
     lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
@@ -128,7 +128,7 @@ def _venue_lines(venue: dict[str, Any]) -> list[str]:
 
 def _money_lines(money: dict[str, float], owed: list[dict[str, Any]]) -> list[str]:
     """Cash (paid by the venue) apart from what it still owes: a resolved position is not cash."""
-    lines = [f"cash       {_money(money['cash_usdc'])} USDC; redeemable {_money(money['redeemable_usdc'])} USDC "
+    lines = [f"cash       {_money(money['cash_usdc'])} pUSD; redeemable {_money(money['redeemable_usdc'])} pUSD "
              f"(owed by the venue, not cash yet); paid so far: redemptions {_money(money['redeemed_usdc'])}, "
              f"merges {_money(money['merged_usdc'])}, maker rebates {_money(money['rebates_usdc'])}, "
              f"liquidity rewards {_money(money['rewards_usdc'])}"]
@@ -136,7 +136,7 @@ def _money_lines(money: dict[str, float], owed: list[dict[str, Any]]) -> list[st
         state = claim["last_tx"] or "not sent yet"
         if claim["last_error"] and state == "failed":
             state += f": {claim['last_error'][:80]}"
-        lines.append(f"  owed     {_money(claim['owed_usdc'])} USDC ({claim['kind']}) in {claim['question'][:50]!r} "
+        lines.append(f"  owed     {_money(claim['owed_usdc'])} pUSD ({claim['kind']}) in {claim['question'][:50]!r} "
                      f"[{claim['condition_id'][:12]}…], {state}")
     return lines
 
@@ -155,7 +155,7 @@ def _strategy_table(strategies: list[dict[str, Any]]) -> list[str]:
         rows.append(f"  {s['strategy']:<{width}}  {enabled:>3}  {s['open_orders']:>6}  {s['positions']:>9}  "
                     f"{_money(s['exposure_usdc']):>10}  {_money(s['realized_usdc'], sign=True):>10}  "
                     f"{_money(s['fees_usdc']):>8}")
-    return ["strategies (exposure, realized and fees in USDC)", *rows]
+    return ["strategies (exposure, realized and fees in pUSD)", *rows]
 
 
 def _set_aside_lines(found: list[dict[str, Any]]) -> list[str]:

@@ -128,7 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                 "more is refused)")
     sweep.add_argument("--objective", choices=OBJECTIVES, default="sharpe",
                        help="what to maximize, per day: sharpe (default), return, calmar, markout (the fills' 60 s "
-                            "markout in USDC)")
+                            "markout in pUSD)")
     sweep.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="tpe (default) or grid")
     sweep.add_argument("--from", dest="start", type=cli_args.utc_time, help="start (ISO 8601 UTC, or epoch ms)")
     sweep.add_argument("--to", dest="end", type=cli_args.utc_time, help="end (ISO 8601 UTC, or epoch ms)")

@@ -38,9 +38,9 @@ class FillApplied:
     token_id: str
     outcome: Outcome
     side: Side
-    price: int  # micro-USDC per share
+    price: int  # micro-pUSD per share
     size: int  # micro-shares
-    fee: int  # micro-USDC, as the venue charges it
+    fee: int  # micro-pUSD, as the venue charges it
     liquidity: str  # "maker" or "taker"
     status: TradeStatus
     matched_at: int  # when the venue matched it (ms)

@@ -12,7 +12,7 @@ from contracts.domain import MarketInfo
 
 @dataclass(frozen=True)
 class Exposure:
-    """Cost of holdings plus open BUY orders, in micro-USDC, broken down for the limits.
+    """Cost of holdings plus open BUY orders, in micro-pUSD, broken down for the limits.
 
     `own_orders[(strategy, market)]` is the open-BUY part of a strategy's market: an intent
     replaces those orders, so it is not counted against the intent that replaces them.

@@ -35,8 +35,8 @@ class FillFact:
 class PositionTotals:
     settled: int = 0  # shares from MINED/CONFIRMED fills
     pending: int = 0  # shares from pending fills (MATCHED, not broadcast, RETRYING; negative for sells)
-    cost: int = 0  # micro-USDC cost basis of what is held
-    realized: int = 0  # micro-USDC, before fees
+    cost: int = 0  # micro-pUSD cost basis of what is held
+    realized: int = 0  # micro-pUSD, before fees
     fees: int = 0
 
     @property

@@ -22,7 +22,7 @@ from contracts.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complem
 from contracts.order_status import OrderStatus
 from contracts.venue_rules import LOT, TAKE, round_price, round_size
 
-# FOK/FAK amounts the venue accepts: a BUY's USDC to 2 decimals, a SELL's USDC to 4.
+# FOK/FAK amounts the venue accepts: a BUY's pUSD to 2 decimals, a SELL's pUSD to 4.
 _TAKE_NOTIONAL_STEP = {Side.BUY: 10_000, Side.SELL: 100}
 
 

@@ -42,7 +42,7 @@ def value(state: ExecutionState, books: BookLookup) -> Valuation:
 
 @dataclass(frozen=True)
 class StrategyBook:
-    """One strategy's share of the ledger: what it made and what it has at risk (micro-USDC)."""
+    """One strategy's share of the ledger: what it made and what it has at risk (micro-pUSD)."""
 
     realized: int = 0
     unrealized: int = 0
@@ -117,7 +117,7 @@ def exposure(state: ExecutionState, catalog: MarketCatalog) -> Exposure:
 
 
 def _at_risk(state: ExecutionState) -> Iterator[tuple[str, str, int, bool]]:
-    """Exposure item by item, (strategy, condition id, micro-USDC, is an open BUY): the cost
+    """Exposure item by item, (strategy, condition id, micro-pUSD, is an open BUY): the cost
     of each position held and what each open BUY would pay. The one place exposure is counted."""
     for (strategy, token), totals in state.positions.items():
         if totals.size > 0:

@@ -54,8 +54,8 @@ class RecoveryReport:
     imported: int = 0
     trades_seen: int = 0
     mismatches: list[str] = field(default_factory=list)
-    cash_flow: int = 0  # live: micro-USDC the cash sync booked (money moved in or out of the wallet)
-    credits: int = 0  # what the venue paid (redemptions, merges, rebates) booked at start-up, micro-USDC
+    cash_flow: int = 0  # live: micro-pUSD the cash sync booked (money moved in or out of the wallet)
+    credits: int = 0  # what the venue paid (redemptions, merges, rebates) booked at start-up, micro-pUSD
 
 
 async def recover(ex: Executor, settlement: SettlementVenue | None = None, *,
@@ -220,12 +220,12 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
         flow = target - store.cash(conn, ex.mode)
         if execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="deposit", ref="initial", amount=flow, now=now,
                                            note="the wallet's collateral when live trading first started"):
-            message = f"live cash starts at the wallet's collateral: {target / 1e6:.2f} USDC"
+            message = f"live cash starts at the wallet's collateral: {target / 1e6:.2f} pUSD"
         elif flow and execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="adjustment",
                                                       ref=f"balance-sync-{now}", amount=flow, now=now,
                                                       note="wallet collateral differed at start-up"):
-            message = (f"the wallet's collateral differs from the ledger by {flow / 1e6:+.2f} USDC (a deposit or "
-                       f"withdrawal since the last run): live cash adjusted to {target / 1e6:.2f} USDC")
+            message = (f"the wallet's collateral differs from the ledger by {flow / 1e6:+.2f} pUSD (a deposit or "
+                       f"withdrawal since the last run): live cash adjusted to {target / 1e6:.2f} pUSD")
         else:
             return 0
         raise_alert(conn, level="info", source="engine", code="CASH_SYNC", message=message)

@@ -103,7 +103,7 @@ class MarketCatalog:
         return self._resolved.get(condition_id)
 
     def payout(self, condition_id: str, outcome: Outcome) -> int | None:
-        """What one share of `outcome` pays (micro-USDC) once the market resolved; None before."""
+        """What one share of `outcome` pays (micro-pUSD) once the market resolved; None before."""
         payouts = self._resolved.get(condition_id)
         return None if payouts is None else payouts.of(outcome)
 

@@ -156,16 +156,16 @@ def summary_message(data: Mapping[str, Any], host: str, held: Mapping[str, int],
     codes = ", ".join(f"{code} ×{n}" for code, n in data["alert_codes"])
     lines = [
         f"Engine: {state}",
-        f"Equity: {_money(data['equity'])} USDC ({_money(data['pnl_24h'], True)} in the last 24 h; "
+        f"Equity: {_money(data['equity'])} pUSD ({_money(data['pnl_24h'], True)} in the last 24 h; "
         f"realized {_money(data['realized_24h'], True)}, fees {_money(data['fees_24h'])})",
-        f"Fills in 24 h: {data['fills']} ({_money(data['fill_volume'])} USDC traded, "
-        f"{_money(data['fill_fees'])} USDC fees)",
+        f"Fills in 24 h: {data['fills']} ({_money(data['fill_volume'])} pUSD traded, "
+        f"{_money(data['fill_fees'])} pUSD fees)",
         f"Open: {data['open_orders']} orders, {data['positions']} positions",
         f"Alerts in 24 h: {alerts}" + (f" ({codes})" if codes else ""),
         f"Not acknowledged: {data['unacked_alerts']}",
     ]
     if strategies:
-        lines.append("Per strategy (realized and fees to date, USDC):")
+        lines.append("Per strategy (realized and fees to date, pUSD):")
         lines += [f"  {s['strategy']}: realized {_money(s['realized_usdc'], True)}, fees {_money(s['fees_usdc'])}, "
                   f"{s['positions']} positions, {s['open_orders']} orders" for s in strategies[:STRATEGY_LINES]]
         if len(strategies) > STRATEGY_LINES:

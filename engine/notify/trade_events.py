@@ -78,7 +78,7 @@ def _fill(conn: Connection, event: Any, host: str) -> TradeFact | None:
     elif row.side == "SELL" and before > 0 and before - row.size <= 0:
         events = ("fill", "exit")
     trade = f"{row.side} {row.outcome} {fmt(row.size)} @ {fmt(row.price)}"
-    detail = f"{row.liquidity.lower()}, fee {fmt(row.fee)} USDC" if row.fee else row.liquidity.lower()
+    detail = f"{row.liquidity.lower()}, fee {fmt(row.fee)} pUSD" if row.fee else row.liquidity.lower()
     label = LABELS[events[-1]]
     return TradeFact(
         id=event.id, at=event.at, events=events, strategy=row.strategy, mode=row.mode,

@@ -102,7 +102,7 @@ def evaluate(limits: Limits, *, equity: int, peak: int, day_start: int, errors: 
                        f"equity {equity / 1e6:.2f} is {(peak - equity) / peak:.1%} below its peak {peak / 1e6:.2f}")
     loss = day_start - equity
     if limits.usdc("max_daily_loss") > 0 and loss >= limits.usdc("max_daily_loss"):
-        return Verdict(TradingState.REDUCING, DAILY_LOSS, f"down {loss / 1e6:.2f} USDC since 00:00 UTC")
+        return Verdict(TradingState.REDUCING, DAILY_LOSS, f"down {loss / 1e6:.2f} pUSD since 00:00 UTC")
     return Verdict(TradingState.ACTIVE, None, "")
 
 

@@ -105,7 +105,7 @@ class RiskContext:
     positions: Mapping[tuple[str, str], PositionView]
     markets: Mapping[str, MarketView]
     strategy_states: Mapping[str, TradingState] = field(default_factory=dict)  # only the non-ACTIVE ones
-    strategy_caps: Mapping[str, int] = field(default_factory=dict)  # allocations (micro-USDC), where set
+    strategy_caps: Mapping[str, int] = field(default_factory=dict)  # allocations (micro-pUSD), where set
     cooldowns: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (strategy, market) -> until ms
     market_states: Mapping[str, TradingState] = field(default_factory=dict)  # volatility, only non-ACTIVE markets
 
@@ -213,7 +213,7 @@ class Budget:
 
 
 class _Headroom:
-    """How much new risk (micro-USDC) each exposure limit still allows, spent as quotes are sized."""
+    """How much new risk (micro-pUSD) each exposure limit still allows, spent as quotes are sized."""
 
     def __init__(self, budget: Budget, ctx: RiskContext, strategy: str, market: MarketInfo):
         self.budget, self.strategy, self.market = budget, strategy, market
@@ -318,7 +318,7 @@ class RiskGate:
             if cost > room:
                 increase = round_size(room * MICRO // unit_cost(quote))
                 size = reduce + increase
-                first = first or self._decide(intent, quote, size, reason, f"room {room / MICRO:.2f} USDC")
+                first = first or self._decide(intent, quote, size, reason, f"room {room / MICRO:.2f} pUSD")
         if size and size * quote.price // MICRO < lim.usdc("min_order_value"):
             reducible[quote.side] += reduce  # refused: what it would have reduced is still there
             return 0, self._decide(intent, quote, 0, Reason.MIN_ORDER_VALUE, "")

@@ -44,10 +44,10 @@ def verdict(limits: Limits, memory: Memory, book: StrategyBook) -> tuple[Trading
         fall = (memory.peak_equity - equity) / memory.peak_equity
         if fall >= limits.fraction("max_drawdown"):
             return TradingState.HALTED, DRAWDOWN, (f"its equity {equity / 1e6:.2f} is {fall:.1%} below its peak "
-                                                   f"{memory.peak_equity / 1e6:.2f} USDC")
+                                                   f"{memory.peak_equity / 1e6:.2f} pUSD")
     loss = (memory.day_start_pnl if memory.day_start_pnl is not None else book.pnl) - book.pnl
     if limits.usdc("max_daily_loss") > 0 and loss >= limits.usdc("max_daily_loss"):
-        return TradingState.REDUCING, DAILY_LOSS, f"down {loss / 1e6:.2f} USDC since 00:00 UTC"
+        return TradingState.REDUCING, DAILY_LOSS, f"down {loss / 1e6:.2f} pUSD since 00:00 UTC"
     return TradingState.ACTIVE, None, ""
 
 

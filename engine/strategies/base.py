@@ -83,7 +83,7 @@ class StrategyBase(ABC):
         return cls.schema.validate(raw)
 
     def micros(self, field_name: str) -> int:
-        """A validated human-unit param (probability, USDC, shares) in micro-units."""
+        """A validated human-unit param (probability, pUSD, shares) in micro-units."""
         return to_micros(self.params[field_name])
 
     @abstractmethod

@@ -36,10 +36,10 @@ def mul_div(a: int, b: int, d: int) -> int:
 
 
 def taker_fee(price: int, info: MarketInfo) -> int:
-    """Taker fee per share in micro-USDC: rate * (p * (1 - p)) ** exponent, rounded up.
+    """Taker fee per share in micro-pUSD: rate * (p * (1 - p)) ** exponent, rounded up.
 
     `fee_rate_ppm` is the rate in parts per million, so with p in micros the exact fee in
-    micro-USDC is ppm * (p * (ONE - p)) ** e / ONE ** (2 e). Makers pay nothing.
+    micro-pUSD is ppm * (p * (ONE - p)) ** e / ONE ** (2 e). Makers pay nothing.
     """
     if info.fee_rate_ppm <= 0 or not 0 <= price <= ONE:
         return 0

@@ -10,7 +10,7 @@ Sizing for a binary contract bought at cost c that we believe pays 1 with probab
 the Kelly fraction of bankroll is f* = (b - c) / (1 - c); we stake `kelly_fraction` * f* of
 StrategyState.cash, i.e. target shares = kelly_fraction * f* * cash / c. The order is the
 target less what we already hold in that direction (a short first gets closed), capped so the
-position's cost stays within `max_position` USDC and each order within `max_order` shares.
+position's cost stays within `max_position` pUSD and each order within `max_order` shares.
 Cash alone is the bankroll, which is conservative: money already in positions is not counted.
 Sizes are rounded down to whole shares so small cash moves do not churn resting orders.
 

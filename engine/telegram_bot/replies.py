@@ -67,7 +67,7 @@ def pnl(settings: Settings, window: str) -> str:
                 return f"PnL today ({mode}): no portfolio snapshot yet."
             since = utc_day_start(now)
             lines = [f"PnL today ({mode}, since 00:00 UTC)",
-                     f"total      {_money(today.total, True)} USDC (equity {_money(today.equity)})",
+                     f"total      {_money(today.total, True)} pUSD (equity {_money(today.equity)})",
                      f"realized   {_money(today.realized, True)}",
                      f"fees       {_money(today.fees)}", f"unrealized {_money(today.unrealized, True)}"]
         else:
@@ -75,13 +75,13 @@ def pnl(settings: Settings, window: str) -> str:
             week = desk_lists.pnl_window(conn, mode, since)
             if week is None:
                 return f"PnL this week ({mode}): no portfolio snapshot yet."
-            lines = [f"PnL over 7 days ({mode})", f"total      {_money(week['change'], True)} USDC "
+            lines = [f"PnL over 7 days ({mode})", f"total      {_money(week['change'], True)} pUSD "
                      f"(equity {_money(week['equity'])})", f"realized   {_money(week['realized'], True)}",
                      f"fees       {_money(week['fees'])}"]
         fills = desk_lists.pnl_window(conn, mode, since)
         strategies = desk_status.per_strategy(conn, mode)
     if fills is not None:
-        lines.append(f"fills      {fills['fills']} ({_money(fills['volume'])} USDC traded)")
+        lines.append(f"fills      {fills['fills']} ({_money(fills['volume'])} pUSD traded)")
     lines.append("realized to date, per strategy:")
     lines += [f"  {s['strategy']}: {_money(s['realized_usdc'], True)} (fees {_money(s['fees_usdc'])})"
               for s in strategies[:15]] or ["  none"]

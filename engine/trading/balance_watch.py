@@ -96,8 +96,8 @@ class BalanceWatch:
         problems = list(reading.shortfalls)
         if abs(reading.drift) > tolerance:
             problems.append(
-                f"the wallet's collateral differs from the ledger by {reading.drift / 1e6:+,.2f} USDC, more than "
-                f"the {tolerance / 1e6:,.2f} USDC tolerance (an unbooked deposit, withdrawal or payment): check "
+                f"the wallet's collateral differs from the ledger by {reading.drift / 1e6:+,.2f} pUSD, more than "
+                f"the {tolerance / 1e6:,.2f} pUSD tolerance (an unbooked deposit, withdrawal or payment): check "
                 "polymarket.com, then press Start to book it")
         self.problems = problems
         return problems
@@ -110,7 +110,7 @@ class BalanceWatch:
             self.alerted_drift, self.drift_since_ms = None, None
             return
         self.emit("warning", "BALANCE_DRIFT", f"the wallet's collateral differs from the ledger by "
-                                              f"{drift / 1e6:+,.6f} USDC on two checks in a row, with no fill between")
+                                              f"{drift / 1e6:+,.6f} pUSD on two checks in a row, with no fill between")
         self.alerted_drift, self.drift_since_ms = drift, now
 
 

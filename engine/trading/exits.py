@@ -99,10 +99,10 @@ def _trigger(lim: Limits, entry: int, mark: int, size: int) -> tuple[Reason, str
     checks = (
         (Reason.STOP_LOSS, lim.probability("stop_loss_move"), -move, f"mark {fmt(mark)} is {fmt(-move)} below "
                                                                       f"the entry {fmt(entry)}"),
-        (Reason.STOP_LOSS, lim.usdc("stop_loss_pnl"), -pnl, f"unrealized {pnl / 1e6:+.2f} USDC"),
+        (Reason.STOP_LOSS, lim.usdc("stop_loss_pnl"), -pnl, f"unrealized {pnl / 1e6:+.2f} pUSD"),
         (Reason.TAKE_PROFIT, lim.probability("take_profit_move"), move, f"mark {fmt(mark)} is {fmt(move)} above "
                                                                         f"the entry {fmt(entry)}"),
-        (Reason.TAKE_PROFIT, lim.usdc("take_profit_pnl"), pnl, f"unrealized {pnl / 1e6:+.2f} USDC"),
+        (Reason.TAKE_PROFIT, lim.usdc("take_profit_pnl"), pnl, f"unrealized {pnl / 1e6:+.2f} pUSD"),
     )
     for reason, threshold, value, detail in checks:
         if threshold > 0 and value >= threshold:

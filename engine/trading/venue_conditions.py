@@ -73,7 +73,7 @@ class ConditionBoard:
 def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartbeats: Any, signer: Any,
                     drift: int | None, drift_since: int | None, now: int) -> list[Condition]:
     """The conditions of a live venue. `heartbeats` is the adapter's HeartbeatChain (or None),
-    `signer` its SignerLimits (or None); `drift` the confirmed collateral drift in micro-USDC."""
+    `signer` its SignerLimits (or None); `drift` the confirmed collateral drift in micro-pUSD."""
     out = []
     if unreachable_since is not None and now - unreachable_since >= alert_after_s * 1000:
         out.append(Condition(UNREACHABLE, unreachable_since,
@@ -89,5 +89,5 @@ def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartb
                              "refused once its per-signer limits are enforced"))
     if drift:
         out.append(Condition(BALANCE_DRIFT, drift_since,
-                             f"the wallet's collateral differs from the ledger by {drift / 1e6:+,.2f} USDC"))
+                             f"the wallet's collateral differs from the ledger by {drift / 1e6:+,.2f} pUSD"))
     return out

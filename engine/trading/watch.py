@@ -122,7 +122,7 @@ class Watch:
     def collateral_now(self, collateral: int, now: int) -> None:
         threshold = int(self.thresholds.low_collateral_usdc * 1_000_000)
         self.collateral.update(threshold > 0 and collateral < threshold, now,
-                               ("warning", f"collateral {collateral / 1e6:,.2f} USDC is below "
+                               ("warning", f"collateral {collateral / 1e6:,.2f} pUSD is below "
                                            f"{self.thresholds.low_collateral_usdc:,.2f}"),
                                ("info", "collateral is back above the threshold"), self.emit)
 
@@ -130,5 +130,5 @@ class Watch:
         threshold = int(self.thresholds.large_fill_usdc * 1_000_000)
         value = notional(price, size)
         if threshold > 0 and value >= threshold:
-            self.emit("warning", "LARGE_FILL", f"strategy '{strategy}' filled {value / 1e6:,.2f} USDC at once "
+            self.emit("warning", "LARGE_FILL", f"strategy '{strategy}' filled {value / 1e6:,.2f} pUSD at once "
                                                f"({description})")

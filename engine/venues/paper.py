@@ -66,7 +66,7 @@ class PaperConfig:
     confirmed_after_ms: int = 6_000
     fail_rate: float = 0.0
     seed: int = 0
-    starting_cash: int = 10_000_000_000  # 10,000 USDC
+    starting_cash: int = 10_000_000_000  # 10,000 pUSD
     # Persist moved queue positions every tick (for a restart). A backtest, which never
     # restarts its venue, saves them once when the venue closes.
     save_queues_each_tick: bool = True

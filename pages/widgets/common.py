@@ -49,12 +49,12 @@ def database() -> Database:
 
 
 def money(value: float | None, *, signed: bool = False) -> str:
-    """A value already in USDC."""
-    return "—" if value is None else f"{usdc(value, signed=signed)} USDC"
+    """A value already in pUSD."""
+    return "—" if value is None else f"{usdc(value, signed=signed)} pUSD"
 
 
 def usdc(value: float | None, *, signed: bool = False) -> str:
-    """A USDC amount without its unit, for a metric whose label carries it ("Equity (USDC)"):
+    """A pUSD amount without its unit, for a metric whose label carries it ("Equity (pUSD)"):
     a metric's big type cuts a value that does not fit its column, and the unit is what costs."""
     if value is None:
         return "—"
@@ -99,7 +99,7 @@ def time_column(label: str) -> ColumnConfig:
 
 def usdc_column(label: str, *, pinned: bool = False) -> ColumnConfig:
     """Money in a table; `pinned` keeps a key column (PnL) in view when a wide table scrolls."""
-    return st.column_config.NumberColumn(f"{label} (USDC)", format="%.2f", pinned=pinned)
+    return st.column_config.NumberColumn(f"{label} (pUSD)", format="%.2f", pinned=pinned)
 
 
 def shares_column(label: str) -> ColumnConfig:

@@ -92,7 +92,7 @@ def confirm_cancel(db: Database) -> None:
 @st.dialog("Redeem resolved positions now?", on_dismiss=close_dialog)
 def confirm_redeem(db: Database) -> None:
     owed = st.session_state.get(CONTEXT, {})
-    st.write(f"The engine asks the venue to pay **{owed.get('owed', 0):,.2f} USDC** owed in "
+    st.write(f"The engine asks the venue to pay **{owed.get('owed', 0):,.2f} pUSD** owed in "
              f"**{owed.get('markets', 0)}** resolved market(s): a redeem per market, through the relayer (or the "
              "wallet's own transaction), without waiting for the venue's auto-redeem operator.")
     st.caption("Cash is booked when the venue reports the payment, for exactly what it paid. The command and "
@@ -113,7 +113,7 @@ def confirm_exit(db: Database) -> None:
     for line in asked.get("lines", []):
         mark = "no price now: it is sold once its book has one" if line["mark"] is None else (
             f"mark {line['mark']:.3f}; sold at no less than **{line['floor']:.3f}** (mark less the max-slippage "
-            f"limit), so at worst {line['worst']:,.2f} USDC before the taker fee")
+            f"limit), so at worst {line['worst']:,.2f} pUSD before the taker fee")
         st.markdown(f"- {text.markdown(line['question'])} · **{line['outcome']}** · {line['shares']:g} shares: "
                     f"{mark}")
     st.caption("The engine withdraws the strategy's orders in that market first (and any other strategy's order "

@@ -47,7 +47,7 @@ from charts.style import (
 
 
 def equity_figure(curve: pd.DataFrame, mode: str) -> go.Figure:
-    """Equity (USDC) above, drawdown from the running peak (%) below, times in UTC."""
+    """Equity (pUSD) above, drawdown from the running peak (%) below, times in UTC."""
     return equity_drawdown_figure(curve, f"Equity and drawdown ({mode})", "No portfolio snapshots yet")
 
 
@@ -126,7 +126,7 @@ EXPOSURE_LABEL_CHARS = 36
 
 
 def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: float | None) -> go.Figure:
-    """Exposure (USDC) per market, strategy or event, with the per-item limit as a line."""
+    """Exposure (pUSD) per market, strategy or event, with the per-item limit as a line."""
     if by.empty:
         return empty_figure(title, "No exposure")
     shown = by.head(15).iloc[::-1]
@@ -139,13 +139,13 @@ def exposure_figure(by: pd.DataFrame, label_column: str, title: str, limit: floa
             orientation="h",
             marker_color=BLUE,
             customdata=names.map(text.plotly).to_numpy(),
-            hovertemplate="%{customdata}: %{x:,.2f} USDC<extra></extra>",
+            hovertemplate="%{customdata}: %{x:,.2f} pUSD<extra></extra>",
         )
     )
     if limit is not None:
-        fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} USDC",
+        fig.add_vline(x=limit, line_dash="dash", line_color=RED, annotation_text=f"limit {limit:,.0f} pUSD",
                       annotation_position="top left")
-    fig.update_xaxes(title_text="exposure (USDC)", tickformat=MONEY)
+    fig.update_xaxes(title_text="exposure (pUSD)", tickformat=MONEY)
     fig.update_yaxes(type="category", automargin=True)  # ids like "0xa2…" must not be read as numbers
     fig.update_layout(title=text.plotly(title), height=120 + 28 * len(shown), **{**LAYOUT, "hovermode": "closest"})
     return fig

@@ -51,10 +51,10 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
     cols = st.columns([3, 1, 1])
     query = cols[0].text_input("Search (question, slug or condition id)", key=M_TEXT)
     min_volume = cols[1].number_input(
-        "Min volume (USDC)", min_value=0.0, value=0.0, step=1000.0, key=M_MIN_VOL
+        "Min volume (pUSD)", min_value=0.0, value=0.0, step=1000.0, key=M_MIN_VOL
     )
     min_liquidity = cols[2].number_input(
-        "Min liquidity (USDC)", min_value=0.0, value=0.0, step=100.0, key=M_MIN_LIQ
+        "Min liquidity (pUSD)", min_value=0.0, value=0.0, step=100.0, key=M_MIN_LIQ
     )
     cols = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
     tags = cols[0].multiselect("Tags (any of)", market_queries.market_tags(db), key=M_TAGS)
@@ -83,9 +83,9 @@ SCAN_COLUMNS = {
     "mid": st.column_config.NumberColumn("mid", format="%.4f", width=62),
     "spread": st.column_config.NumberColumn("spread", format="%.3f", width=62),
     "last": st.column_config.NumberColumn("last trade", format="%.3f", width=76),
-    "volume_24h": st.column_config.NumberColumn("24 h volume (USDC)", format="%,.0f", width=140),
+    "volume_24h": st.column_config.NumberColumn("24 h volume (pUSD)", format="%,.0f", width=140),
     "end_at": st.column_config.DatetimeColumn("ends (UTC)", format="YYYY-MM-DD HH:mm", width=138),
-    "liquidity": st.column_config.NumberColumn("liquidity (USDC)", format="%,.0f", width=120),
+    "liquidity": st.column_config.NumberColumn("liquidity (pUSD)", format="%,.0f", width=120),
     "yes_held": st.column_config.NumberColumn("YES held (sh)", format="%,.2f", width=104),
     "no_held": st.column_config.NumberColumn("NO held (sh)", format="%,.2f", width=100),
     "tradable": st.column_config.CheckboxColumn("tradable", width=76),

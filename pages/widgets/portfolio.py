@@ -26,18 +26,18 @@ def pnl_today_metrics(db: Database, mode: str) -> None:
     pnl = portfolio_queries.pnl_today(db, mode)
     cols = st.columns(4)
     if pnl is None:
-        cols[0].metric("Today's PnL (USDC)", "—", help="No portfolio snapshots yet in this mode")
+        cols[0].metric("Today's PnL (pUSD)", "—", help="No portfolio snapshots yet in this mode")
         return
     cols[0].metric(
-        "Today's PnL (USDC)",
+        "Today's PnL (pUSD)",
         usdc(pnl.total, signed=True),
         help=f"Equity now minus equity at 00:00 UTC ({money(pnl.day_start_equity)}); as of {utc(pnl.as_of)}",
     )
-    cols[1].metric("Realized today (USDC)", usdc(pnl.realized, signed=True), help="Before fees")
+    cols[1].metric("Realized today (pUSD)", usdc(pnl.realized, signed=True), help="Before fees")
     cols[2].metric(
-        "Unrealized now (USDC)", usdc(pnl.unrealized, signed=True), help="Open positions at the mid vs cost"
+        "Unrealized now (pUSD)", usdc(pnl.unrealized, signed=True), help="Open positions at the mid vs cost"
     )
-    cols[3].metric("Equity (USDC)", usdc(pnl.equity), help=f"Fees today {money(pnl.fees)}")
+    cols[3].metric("Equity (pUSD)", usdc(pnl.equity), help=f"Fees today {money(pnl.fees)}")
 
 
 def equity_chart(db: Database, mode: str) -> None:
@@ -63,7 +63,7 @@ def usage_chart(db: Database, mode: str) -> portfolio_queries.RiskUsage:
 
 def usage_metrics(usage: portfolio_queries.RiskUsage) -> None:
     cols = st.columns(4)
-    cols[0].metric("Total exposure (USDC)", usdc(usage.total_exposure))
+    cols[0].metric("Total exposure (pUSD)", usdc(usage.total_exposure))
     cols[1].metric("Open orders", f"{usage.open_orders:,}")
     cols[2].metric("Orders in the last minute", f"{usage.orders_last_minute:,}")
     cols[3].metric(

@@ -21,12 +21,12 @@ REDEEM_BUTTON, REDEEM_TABLE = "btn_redeem", "redeemable_table"
 def redeemable_panel(db: Database, mode: str) -> None:
     money, owed = collection_queries.for_dashboard(db, mode)
     cols = st.columns(4)
-    cols[0].metric("Cash (USDC)", usdc(money["cash_usdc"]), help="What the venue has paid: fills, redemptions, "
+    cols[0].metric("Cash (pUSD)", usdc(money["cash_usdc"]), help="What the venue has paid: fills, redemptions, "
                                                                  "merges and rebates it reported")
-    cols[1].metric("Redeemable (USDC)", usdc(money["redeemable_usdc"]),
+    cols[1].metric("Redeemable (pUSD)", usdc(money["redeemable_usdc"]),
                    help="Owed by the venue for resolved winning positions and merges, not cash until it pays")
-    cols[2].metric("Redeemed so far (USDC)", usdc(money["redeemed_usdc"] + money["merged_usdc"]))
-    cols[3].metric("Maker rebates (USDC)", usdc(money["rebates_usdc"]), help="Paid daily by the venue")
+    cols[2].metric("Redeemed so far (pUSD)", usdc(money["redeemed_usdc"] + money["merged_usdc"]))
+    cols[3].metric("Maker rebates (pUSD)", usdc(money["rebates_usdc"]), help="Paid daily by the venue")
     if not owed:
         st.caption("Nothing redeemable: a resolved winning position shows here until the venue pays it.")
         return

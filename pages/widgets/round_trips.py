@@ -45,7 +45,7 @@ def round_trips_panel(db: Database, mode: str, strategy: str | None = None) -> N
     closed = trips[trips["exit"] != "open"]
     cols = st.columns(3)
     cols[0].metric("Round trips closed", f"{len(closed):,}")
-    cols[1].metric("Net PnL of closed trips (USDC)", f"{closed['net'].sum():+,.2f}", help="Realized less fees")
+    cols[1].metric("Net PnL of closed trips (pUSD)", f"{closed['net'].sum():+,.2f}", help="Realized less fees")
     cols[2].metric("Won", f"{(closed['net'] > 0).mean():.0%}" if len(closed) else "—",
                    help="Closed trips whose net PnL is above zero")
     shown = trips.head(SHOWN).assign(held=lambda f: f["held_for"].map(held_for))

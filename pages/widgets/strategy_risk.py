@@ -57,10 +57,10 @@ def performance_panel(db: Database, mode: str, name: str) -> None:
     trading = strategy_queries.fills_summary(db, mode, name)
     last = curve.iloc[-1] if not curve.empty else None
     cols = st.columns(6)
-    cols[0].metric("PnL (USDC)", usdc(None if last is None else float(last["pnl"]), signed=True))
-    cols[1].metric("Realized (USDC)", usdc(None if last is None else float(last["realized"]), signed=True))
-    cols[2].metric("Unrealized (USDC)", usdc(None if last is None else float(last["unrealized"]), signed=True))
-    cols[3].metric("Fees (USDC)", usdc(trading.fees))
+    cols[0].metric("PnL (pUSD)", usdc(None if last is None else float(last["pnl"]), signed=True))
+    cols[1].metric("Realized (pUSD)", usdc(None if last is None else float(last["realized"]), signed=True))
+    cols[2].metric("Unrealized (pUSD)", usdc(None if last is None else float(last["unrealized"]), signed=True))
+    cols[3].metric("Fees (pUSD)", usdc(trading.fees))
     cols[4].metric("Fills", f"{trading.fills:,}")
     wins = [c for c in trading.closes if c > 0]
     cols[5].metric("Win rate", f"{len(wins) / len(trading.closes):.0%}" if trading.closes else "—",
@@ -92,15 +92,15 @@ def _allocation(db: Database, name: str) -> float:
 
 
 def pnl_figure(curve: pd.DataFrame, title: str) -> go.Figure:
-    """Realized, unrealized and their sum (USDC) over time (UTC)."""
+    """Realized, unrealized and their sum (pUSD) over time (UTC)."""
     if curve.empty:
         return figures.empty_figure(title, "No snapshots of this strategy yet in this mode")
     fig = go.Figure()
     for column, name, color in (("pnl", "PnL", figures.BLUE), ("realized", "realized", figures.GREEN),
                                 ("unrealized", "unrealized", figures.AMBER)):
-        fig.add_trace(go.Scatter(x=curve["at"], y=curve[column], name=f"{name} (USDC)", line_color=color,
-                                 hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>%{y:,.2f} USDC<extra></extra>"))
-    fig.update_yaxes(title_text="USDC", tickformat=figures.MONEY)
+        fig.add_trace(go.Scatter(x=curve["at"], y=curve[column], name=f"{name} (pUSD)", line_color=color,
+                                 hovertemplate="%{x|%Y-%m-%d %H:%M:%S} UTC<br>%{y:,.2f} pUSD<extra></extra>"))
+    fig.update_yaxes(title_text="pUSD", tickformat=figures.MONEY)
     fig.update_xaxes(title_text="time (UTC)")
     fig.update_layout(title=text.plotly(title), height=320, **figures.LAYOUT)
     return fig

@@ -53,7 +53,7 @@ SPACE_EXAMPLES: dict[str, dict[str, list[Any]]] = {
 }
 OBJECTIVE_HELP = ("What a trial scores, per day of data so the training and held-out periods compare: "
                   "sharpe (of the period returns, scaled to a day), return, calmar (return / max drawdown), "
-                  "markout (the fills' 60 s markout in USDC: what they earned against the mid a minute later)")
+                  "markout (the fills' 60 s markout in pUSD: what they earned against the mid a minute later)")
 
 
 def _base(configured: pd.DataFrame, kind: str) -> tuple[dict[str, Any], str]:

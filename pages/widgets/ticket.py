@@ -69,11 +69,11 @@ def _form(condition_id: str) -> dict[str, Any]:
                             help="GTC rests until cancelled; GTD until its expiry; FOK fills in full at once or "
                                  "not at all; FAK fills what it can at once and cancels the rest")
     cols = st.columns(4)
-    units = ["shares", "USDC"] if side == "BUY" and how == "Marketable" else ["shares"]
+    units = ["shares", "pUSD"] if side == "BUY" and how == "Marketable" else ["shares"]
     unit = cols[0].segmented_control("Size in", units, default="shares", key=T_UNIT, required=True)
     size = cols[1].number_input(f"Size ({unit})", min_value=0.0, value=0.0, step=1.0, key=T_SIZE)
     payload: dict[str, Any] = {"condition_id": condition_id, "outcome": outcome, "side": side, "tif": tif}
-    payload["size_usdc" if unit == "USDC" else "size"] = str(size)
+    payload["size_usdc" if unit == "pUSD" else "size"] = str(size)
     if how == "Limit":
         payload["price"] = str(cols[2].number_input("Limit price (probability)", min_value=0.0, max_value=1.0,
                                                     value=0.5, step=0.01, format="%.3f", key=T_PRICE))
@@ -140,8 +140,8 @@ def _preview_metrics(payload: dict[str, Any], shown: Preview, *, book_known: boo
     cols[1].metric("Shares", f"{shown.size / 1e6:,.2f}")
     cols[2].metric(("Paid" if buying else "Received") + bound, money(shown.cost / 1e6))
     if book_known:
-        cols[3].metric("Taker fee", f"{shown.fee / 1e6:,.5f} USDC", help="0 when it rests (makers pay no fee)")
+        cols[3].metric("Taker fee", f"{shown.fee / 1e6:,.5f} pUSD", help="0 when it rests (makers pay no fee)")
     else:
-        cols[3].metric("Taker fee (at most)", f"{shown.max_fee / 1e6:,.5f} USDC",
+        cols[3].metric("Taker fee (at most)", f"{shown.max_fee / 1e6:,.5f} pUSD",
                        help="if all of it trades on arrival; 0 for what rests (makers pay no fee)")
     cols[4].metric(f"Manual {text.markdown(payload['outcome'])} after", f"{shown.resulting_shares / 1e6:,.2f}")

@@ -29,7 +29,7 @@ def limit_values(rows: pd.DataFrame) -> dict[str, Decimal]:
 
 
 def _fmt(value: float, unit: str) -> str:
-    return f"{value:,.2f} {unit}" if unit in ("USDC", "%") else f"{value:,.0f} {unit}"
+    return f"{value:,.2f} {unit}" if unit in ("pUSD", "%") else f"{value:,.0f} {unit}"
 
 
 def usage_rows(usage: RiskUsage) -> list[tuple[str, float, str]]:

@@ -2,7 +2,7 @@
 window and the lifetime of each of its orders, in one mode; and a token's imported price
 history as a series (what a history backtest replayed).
 
-Human units (probability, shares, USDC), UTC times, every list bounded; the market's own
+Human units (probability, shares, pUSD), UTC times, every list bounded; the market's own
 indexes (orders by condition id, fills by mode and condition id) narrow each read.
 """
 

@@ -3,7 +3,7 @@
 `money` splits equity the way the ledger does: cash (what the venue has paid), redeemable
 (open claims: resolved winning positions and merges the venue has not paid yet) and
 positions at their mark. `redeemable` lists the open claims by market, with the state of the
-last redeem or merge sent for it. Money is USDC as floats, for display only.
+last redeem or merge sent for it. Money is pUSD as floats, for display only.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # sqlite3 alone at run time: `engine status` never imports SQ
 
 
 def money(conn: sqlite3.Connection, mode: str) -> dict[str, float]:
-    """Cash, redeemable and the venue's payments so far (redemptions, merges, rebates, rewards), in USDC."""
+    """Cash, redeemable and the venue's payments so far (redemptions, merges, rebates, rewards), in pUSD."""
     cash = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM cash_ledger WHERE mode = ?", (mode,))
     fills = one(conn, """SELECT COALESCE(SUM(CASE WHEN side = 'BUY' THEN -(price * size / 1000000)
                                                    ELSE price * size / 1000000 END - fee), 0) AS n

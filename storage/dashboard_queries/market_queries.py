@@ -26,7 +26,7 @@ from storage.sqlite.sql import in_list
 
 @dataclass(frozen=True)
 class MarketFilter:
-    """Money in USDC; end dates as epoch ms UTC; every word of `text` must match."""
+    """Money in pUSD; end dates as epoch ms UTC; every word of `text` must match."""
 
     text: str = ""
     min_volume: float = 0.0

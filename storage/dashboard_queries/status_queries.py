@@ -2,7 +2,7 @@
 settings (pages never write SQL themselves; the other reads live in *_queries.py, by subject).
 
 Each function takes a `Database` (read through its query_only connection) and returns plain
-values or DataFrames with human units already applied: money in USDC, sizes in shares,
+values or DataFrames with human units already applied: money in pUSD, sizes in shares,
 prices as probabilities (floats, for display only; the ledger stays integer micro-units)
 and times as timezone-aware UTC timestamps. Every list is bounded (LIMIT, SQL aggregation
 or SQL downsampling), so pages stay fast on a database with millions of rows.

@@ -31,7 +31,7 @@ def trading_state(db: Database, mode: str, strategy: str) -> dict[str, Any]:
 
 
 def pnl_curve(db: Database, mode: str, strategy: str, *, max_points: int = 2_000) -> pd.DataFrame:
-    """The strategy's snapshots in USDC: at (UTC), realized, unrealized, pnl (their sum), fees,
+    """The strategy's snapshots in pUSD: at (UTC), realized, unrealized, pnl (their sum), fees,
     exposure; evenly thinned to about `max_points`, always keeping the last."""
     with db.read() as conn:
         count = conn.execute(text("SELECT COUNT(*) FROM strategy_snapshots WHERE mode = :m AND strategy = :s"),
@@ -53,7 +53,7 @@ def pnl_curve(db: Database, mode: str, strategy: str, *, max_points: int = 2_000
 @dataclass(frozen=True)
 class Trading:
     """The strategy's fills in a mode: how many, fees paid, and the PnL each closing fill
-    realized (USDC), on the average cost of the shares it sold, as the ledger books it."""
+    realized (pUSD), on the average cost of the shares it sold, as the ledger books it."""
 
     fills: int
     fees: float

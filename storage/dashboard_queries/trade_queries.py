@@ -76,7 +76,7 @@ def _close(trips: list[dict[str, Any]], key: tuple[str, str], h: _Holding, at: i
 
 def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(fills with the PnL each realized, newest first; round trips, newest first, open ones
-    included with no close) in human units: USDC, shares, probabilities, UTC times, held_for a
+    included with no close) in human units: pUSD, shares, probabilities, UTC times, held_for a
     Timedelta."""
     holdings: dict[tuple[str, str], _Holding] = {}
     fills: list[dict[str, Any]] = []

@@ -205,7 +205,7 @@ def count_orders(db: Database, spec: TradeFilter) -> int:
 
 
 def fills(db: Database, spec: TradeFilter, *, limit: int = 100, offset: int = 0) -> pd.DataFrame:
-    """Newest first (price: probability; size: shares; notional, fee: USDC)."""
+    """Newest first (price: probability; size: shares; notional, fee: pUSD)."""
     clause, params = spec.sql("f", "matched_at")
     data = _frame(
         db,

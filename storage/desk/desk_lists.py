@@ -1,6 +1,6 @@
 """Short lists for a phone, read with sqlite3 alone (like storage/desk/desk_status.py): open orders,
 open positions, PnL over a window, and the markets a position is held in (what `/flatten` may
-name). The Telegram bot shows them; money is USDC as floats, for display only.
+name). The Telegram bot shows them; money is pUSD as floats, for display only.
 """
 
 from __future__ import annotations

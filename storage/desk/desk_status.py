@@ -4,7 +4,7 @@ positions per strategy, alerts not yet acknowledged, venue health, notification 
 One definition for every reader: `python -m engine status` calls these on a plain sqlite3
 connection (no SQLAlchemy or pandas to import, so it answers in a fraction of a second), and
 `storage.dashboard_queries.status_queries` (the dashboard) calls the same functions on the DBAPI connection under its
-SQLAlchemy transaction. Money here is USDC as floats, for display only.
+SQLAlchemy transaction. Money here is pUSD as floats, for display only.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def command_status(conn: sqlite3.Connection, command_id: int) -> dict[str, Any] 
 
 @dataclass(frozen=True)
 class PnlToday:
-    """Since 00:00 UTC, in USDC. `total` is the change in equity (what the daily-loss limit
+    """Since 00:00 UTC, in pUSD. `total` is the change in equity (what the daily-loss limit
     measures); realized and fees are today's part of the cumulative figures; unrealized is
     what open positions are worth above their cost now."""
 
@@ -203,7 +203,7 @@ def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None) ->
 def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
     """Every configured strategy, and any other origin with orders or positions (manual orders,
     imported ones): open orders, open positions, exposure (cost held + open BUY notional, as the
-    risk gate counts it), realized PnL and fees, in USDC."""
+    risk gate counts it), realized PnL and fees, in pUSD."""
     lines: dict[str, dict[str, Any]] = {}
 
     def line(name: str) -> dict[str, Any]:

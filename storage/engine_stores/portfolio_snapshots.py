@@ -1,6 +1,6 @@
 """Portfolio valuation's writes: a row of `portfolio_snapshots` for the desk and one of
 `strategy_snapshots` per strategy (storage/dashboard_queries/portfolio_queries.py reads them back for the
-dashboard). The figures come from engine/execution/portfolio.py, in micro-USDC; the caller's
+dashboard). The figures come from engine/execution/portfolio.py, in micro-pUSD; the caller's
 transaction holds both writes."""
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def fair_values(conn: Connection, *, now: int, operator_source: str) -> dict[str
 
 
 def market_activity(conn: Connection) -> list[tuple[str, int, int, int]]:
-    """(condition id, volume, liquidity, 24 h volume) of every stored market, in micro-USDC."""
+    """(condition id, volume, liquidity, 24 h volume) of every stored market, in micro-pUSD."""
     rows = conn.execute(text("SELECT condition_id, volume, liquidity, volume_24h FROM markets")).all()
     return [(r[0], int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in rows]
 

@@ -1,7 +1,7 @@
 """Backtest reads (re-exported by storage.dashboard_queries.status_queries): past runs and their results, and which
 markets have data to replay in a range.
 
-Same conventions as the other read modules: human units (USDC, shares, probabilities), UTC
+Same conventions as the other read modules: human units (pUSD, shares, probabilities), UTC
 timestamps in frames, every list bounded. A run's results are written by the backtest
 process as JSON (storage/research/backtest_runs.py): `metrics` a flat object, `equity_curve` a list of
 [t_ms, equity_usdc, exposure_usdc] (at most 2,000 points), `trades` a list of fills and
@@ -65,7 +65,7 @@ def _metric(name: str) -> str:
 
 def backtest_runs(db: Database, *, status: str | None = None, limit: int = 200) -> pd.DataFrame:
     """Newest first: id, name, status, kind, source, market_count, from_at, to_at (UTC), seed,
-    progress_pct, events, total_return (fraction), trades, end_equity (USDC), created_at,
+    progress_pct, events, total_return (fraction), trades, end_equity (pUSD), created_at,
     finished_at (UTC), pid, error."""
     data = _frame(
         db,
@@ -134,7 +134,7 @@ class BacktestRun:
 
 
 def curve_frame(points: Any) -> pd.DataFrame:
-    """[[t_ms, equity, exposure], ...] -> at (UTC), equity, exposure (USDC), peak (USDC), and
+    """[[t_ms, equity, exposure], ...] -> at (UTC), equity, exposure (pUSD), peak (pUSD), and
     drawdown_pct (% below the running peak, >= 0)."""
     rows = [p[:3] for p in points if isinstance(p, list) and len(p) >= 3] if isinstance(points, list) else []
     data = pd.DataFrame(rows, columns=["at", "equity", "exposure"]).astype(
@@ -148,7 +148,7 @@ def curve_frame(points: Any) -> pd.DataFrame:
 
 def trades_frame(fills: Any, questions: dict[str, str]) -> pd.DataFrame:
     """Fills (micro-units) -> at (UTC), market, outcome, side, price (probability), size
-    (shares), value and fee (USDC), liquidity, status; in match order."""
+    (shares), value and fee (pUSD), liquidity, status; in match order."""
     rows = [f for f in fills if isinstance(f, dict)] if isinstance(fills, list) else []
     data = pd.DataFrame(
         rows,

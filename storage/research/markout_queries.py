@@ -2,7 +2,7 @@
 horizon to compute, the desk's mid at a time (from the recorder's `ticks`), writing results,
 and the per-strategy, per-market aggregates the Strategies page draws.
 
-Times are epoch ms, prices micro-units, sizes micro-shares, markouts micro-USDC (positive: the
+Times are epoch ms, prices micro-units, sizes micro-shares, markouts micro-pUSD (positive: the
 fill earned). A FAILED fill (a reversed settlement) has no markout anywhere.
 """
 
@@ -115,7 +115,7 @@ class RecordedPrices:
 
 def resolved_pending(conn: Connection, *, limit: int) -> list[tuple[PendingFill, int]]:
     """Fills in resolved markets without a resolution markout, each with what a share of its
-    outcome paid (micro-USDC: 1 or 0, 0.5 in a 50/50)."""
+    outcome paid (micro-pUSD: 1 or 0, 0.5 in a 50/50)."""
     rows = conn.execute(text(
         """SELECT f.id, f.mode, f.strategy, f.condition_id, f.token_id, f.side, f.price, f.size, f.matched_at,
                   CASE f.outcome WHEN 'YES' THEN mk.payout_yes ELSE mk.payout_no END AS paid
@@ -153,9 +153,9 @@ def fill_markouts(db: Database, fill_id: int) -> dict[str, tuple[int | None, int
 
 
 def markout_tables(db: Database, mode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per strategy, per strategy and market): at each horizon the markout summed in USDC
+    """(per strategy, per strategy and market): at each horizon the markout summed in pUSD
     (`usdc_<h>`), in bps of the notional of the fills that have it (`bps_<h>`), and how many
-    fills count there (`fills_<h>`; NaN sums where none); `fills` and `notional` (USDC) are
+    fills count there (`fills_<h>`; NaN sums where none); `fills` and `notional` (pUSD) are
     those of the fills marked out at 1 s. The per-strategy table's market columns read "—".
     Positive: the fills earned against the later mid; negative: adverse selection. Summed from
     the covering index ix_fill_markouts_sums (no join over the fills)."""

@@ -10,7 +10,7 @@ The discipline (measured in shared/notes/engineering.md):
 - no transaction is held across an `await` or a network call (callers keep them short).
 
 Representation, for every table: prices, sizes and money are INTEGER micro-units
-(1e-6: 0.52 USDC -> 520000, 10 shares -> 10000000), the venue's own base unit; every
+(1e-6: 0.52 pUSD -> 520000, 10 shares -> 10000000), the venue's own base unit; every
 `*_at` column is INTEGER milliseconds since the Unix epoch, UTC.
 """
 

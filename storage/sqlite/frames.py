@@ -32,7 +32,7 @@ def to_utc(data: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def to_human(data: pd.DataFrame, *columns: str) -> pd.DataFrame:
-    """Micro-unit columns (USDC, shares, probability) -> floats in the human unit (display only)."""
+    """Micro-unit columns (pUSD, shares, probability) -> floats in the human unit (display only)."""
     for column in columns:
         data[column] = data[column].astype("float64") / MICRO
     return data

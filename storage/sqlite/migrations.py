@@ -998,7 +998,7 @@ def _0023_alert_subject(db: UtilsDatabase) -> None:
 def _0024_fill_markouts(db: UtilsDatabase) -> None:
     """Each fill's markout at each horizon (1s, 10s, 60s, resolution), one row per horizon once
     it is known (engine/analytics/markout_job.py): the later mid (micro-units; NULL when the desk
-    had none for the token) and the markout in micro-USDC, positive when the fill earned. A row
+    had none for the token) and the markout in micro-pUSD, positive when the fill earned. A row
     written is final; a missing row is a horizon still to compute, so a restart loses nothing.
     The fill's mode, strategy, market and notional are copied in, so the Strategies page sums a
     covering index instead of joining every fill; a fill that turns FAILED loses its rows (the
@@ -1107,7 +1107,7 @@ def _0036_game_start(db: UtilsDatabase) -> None:
 
 @m(name="0040_market_payouts")
 def _0040_market_payouts(db: UtilsDatabase) -> None:
-    """A resolution is a payout per outcome (micro-USDC a share), not only a winner: a canceled
+    """A resolution is a payout per outcome (micro-pUSD a share), not only a winner: a canceled
     game pays 0.5/0.5 (contracts/payouts.py). `resolved_outcome` keeps the winner of a
     1/0 resolution and stays empty for a split; existing resolutions are 1/0."""
     _ddl(

@@ -32,7 +32,7 @@ def on_path(fill: FillPoint, known_until: int, done: tuple[str, ...] = ()) -> di
 def test_a_buy_earns_when_the_mid_rises_and_pays_when_it_falls() -> None:
     buy = FillPoint(Side.BUY, 490_000, 100 * SH, T0)  # bought 100 at 0.49
     marks = on_path(buy, known_until=T0 + 3_600_000)
-    # +1 s: mid 0.52 -> (0.52 - 0.49) x 100 = 3 USDC; +10 s: 0.47 -> -2; +60 s: 0.40 -> -9.
+    # +1 s: mid 0.52 -> (0.52 - 0.49) x 100 = 3 pUSD; +10 s: 0.47 -> -2; +60 s: 0.40 -> -9.
     assert marks == {"1s": 3_000_000, "10s": -2_000_000, "60s": -9_000_000}
 
 
@@ -72,8 +72,8 @@ def test_fractional_micro_usdc_round_toward_zero_both_ways() -> None:
 
 
 def test_a_summary_sums_usdc_and_weighs_bps_by_notional() -> None:
-    buy = FillPoint(Side.BUY, 490_000, 100 * SH, T0)  # notional 49 USDC
-    sell = FillPoint(Side.SELL, 510_000, 40 * SH, T0)  # notional 20.4 USDC
+    buy = FillPoint(Side.BUY, 490_000, 100 * SH, T0)  # notional 49 pUSD
+    sell = FillPoint(Side.SELL, 510_000, 40 * SH, T0)  # notional 20.4 pUSD
     assert notional(buy) == 49_000_000
     later = FillPoint(Side.BUY, 500_000, 10 * SH, T0 + 3_599_000)  # 60 s not reached yet
     summary = summarize([(f, on_path(f, known_until=T0 + 3_600_000)) for f in (buy, sell, later)])

@@ -1,4 +1,4 @@
-"""`markout` as a sweep objective: the fills' 60 s markout per day of data (USDC), undefined
+"""`markout` as a sweep objective: the fills' 60 s markout per day of data (pUSD), undefined
 (with the reason) when no fill has a 60 s markout; the spec accepts it by name."""
 
 from __future__ import annotations

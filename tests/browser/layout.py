@@ -20,9 +20,9 @@ WIDTH, HEIGHT = 1366, 768
 # Page title -> the headers an operator must read without scrolling sideways. A header is looked
 # for in the tables drawn by pages/widgets/tables.py (HTML, so each header has a box to measure).
 KEY_HEADERS: dict[str, tuple[str, ...]] = {
-    "Overview": ("market", "size (sh)", "value (USDC)", "unrealized PnL (USDC)", "fees (USDC)"),
+    "Overview": ("market", "size (sh)", "value (pUSD)", "unrealized PnL (pUSD)", "fees (pUSD)"),
     "Orders & trades": ("market", "side", "price (prob.)", "size (sh)", "filled (sh)", "status"),
-    "Strategies": ("name", "status", "realized (paper) (USDC)"),
+    "Strategies": ("name", "status", "realized (paper) (pUSD)"),
     "Risk": ("limit", "used / limit", "of limit (%)", "reason", "requested (sh)"),
     "Backtest": ("name", "status", "progress (%)", "return (%)", "fills"),
     "Audit & alerts": ("at (UTC)", "action", "entity", "message"),
@@ -34,7 +34,7 @@ KEY_HEADERS: dict[str, tuple[str, ...]] = {
 # leading columns fit the frame's visible width.
 KEY_GRIDS: dict[str, tuple[str, dict[str, Any], str]] = {"Markets": ("mk_scan", SCAN_COLUMNS, "end_at")}
 MARKER_MAX_PX = 60
-FILLS_HEADERS = ("price (prob.)", "size (sh)", "value (USDC)", "fee (USDC)")
+FILLS_HEADERS = ("price (prob.)", "size (sh)", "value (pUSD)", "fee (pUSD)")
 
 # For each header: scroll its first visible cell into the middle of the window, then measure it
 # against the window and against the table's frame (a table scrolls sideways inside its frame).

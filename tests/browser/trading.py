@@ -56,7 +56,7 @@ def trade_by_hand(db: Database) -> None:
     assert _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"), f"no manual fill: {answers}"
     too_far = _answer(db, post_command(db, "place_order", {**order, "slippage": "0.4"}, actor="test").id)
     assert too_far[0] == "failed" and "max slippage" in (too_far[1] or ""), too_far
-    small = {**order, "tif": "GTC", "price": "0.02", "post_only": True}  # 20 × 0.02 = 0.40 USDC, under 1
+    small = {**order, "tif": "GTC", "price": "0.02", "post_only": True}  # 20 × 0.02 = 0.40 pUSD, under 1
     refused = _answer(db, post_command(db, "place_order", small, actor="test").id)
     assert refused[0] == "failed" and "MIN_ORDER_VALUE" in (refused[1] or ""), refused
     wait_until(lambda: _one(db, "SELECT COUNT(*) FROM decisions WHERE reason = 'MIN_ORDER_VALUE'"), 30, 0.2,

@@ -142,8 +142,8 @@ def test_status_with_a_day_of_data_shows_the_desk_and_imports_no_trading_module(
     assert lines[0].startswith("engine     RUNNING (wants RUNNING), paper")
     assert any(line.startswith("venue      maintenance since ") and line.endswith(": the matching engine is "
                                                                                 "restarting") for line in lines)
-    assert "equity     10,123.45 USDC; today +123.45 (realized +20.00, fees 1.50, unrealized -4.00)" in lines
-    assert "orders     3 open; 2 positions (cost 15.00 USDC)" in lines  # paper only, working orders only
+    assert "equity     10,123.45 pUSD; today +123.45 (realized +20.00, fees 1.50, unrealized -4.00)" in lines
+    assert "orders     3 open; 2 positions (cost 15.00 pUSD)" in lines  # paper only, working orders only
     # strategy, on, open orders, positions, exposure (held cost + open BUYs), realized, fees
     assert _row(lines, "mm-btc") == ["mm-btc", "yes", "2", "1", "14.20", "+1.25", "0.02"]
     assert _row(lines, "manual") == ["manual", "—", "1", "1", "7.60", "+0.00", "0.10"]
@@ -164,7 +164,7 @@ def test_status_names_every_venue_condition_and_never_says_ok_while_one_holds(de
 
     now = now_ms()
     conditions = [{"code": "unreachable", "since": now - 45_000, "detail": "no answer from the venue for over 30 s"},
-                  {"code": "balance_drift", "since": now - 5_000, "detail": "differs by +12.00 USDC"}]
+                  {"code": "balance_drift", "since": now - 5_000, "detail": "differs by +12.00 pUSD"}]
     with sqlite3.connect(desk_env["TRADER_DB"]) as conn:
         conn.execute("UPDATE engine_state SET venue_conditions = ?", (json.dumps(conditions),))
     result, _ = _run(desk_env, "status")

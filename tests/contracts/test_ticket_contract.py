@@ -103,6 +103,6 @@ def test_the_preview_fee_is_each_level_at_its_own_price() -> None:
     shown = preview(ticket, _market(), _book(), 0)  # no cap given: what it would pay
     levels = [(p * 10_000, 20 * M) for p in (51, 70, 85, 95, 99)]
     assert shown.fee == sum(taker_fee(price, size, 50_000, 1) for price, size in levels)
-    assert shown.fee > 10 * taker_fee(990_000, 100 * M, 50_000, 1)  # the limit's own fee was 0.05 USDC
+    assert shown.fee > 10 * taker_fee(990_000, 100 * M, 50_000, 1)  # the limit's own fee was 0.05 pUSD
     # The worst case (no book) is at the price within the limit where the fee is highest, 0.5.
     assert shown.max_fee == taker_fee(500_000, 100 * M, 50_000, 1)

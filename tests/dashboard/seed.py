@@ -324,7 +324,7 @@ def _history(conn, now: int) -> None:
     conn.execute(
         """INSERT INTO alerts (created_at, level, source, code, message) VALUES
                     (?, 'warning', 'risk', 'DAILY_LOSS',
-                     'trading state REDUCING: down 200.00 USDC since 00:00 UTC'),
+                     'trading state REDUCING: down 200.00 pUSD since 00:00 UTC'),
                     (?, 'critical', 'engine', 'STRATEGY_ERROR',
                      'strategy vb-election raised and was disabled')""",
         (now - 60_000, now - 120_000),
@@ -340,6 +340,6 @@ def _history(conn, now: int) -> None:
                         reason, detail) VALUES (?, 'paper', 'mm-btc', ?, 'BUY', 480000, 10000000, 0, 'deny',
                         'TRADING_REDUCING', 'only risk-reducing orders'),
                         (?, 'paper', 'mm-btc', ?, 'BUY', 480000, 10000000, 4000000, 'resize',
-                        'MAX_MARKET_EXPOSURE', 'room 1.92 USDC')""",
+                        'MAX_MARKET_EXPOSURE', 'room 1.92 pUSD')""",
         (now - 30_000, BTC, now - 90_000, BTC),
     )

@@ -96,7 +96,7 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert table_with(at, "shown_status")["shown_status"].tolist() == ["done"]
     metrics = {m.label: m.value for m in at.metric}
     result = json.loads(done["metrics"])
-    assert metrics["Start equity"] == f"{result['start_equity']:,.2f} USDC"
+    assert metrics["Start equity"] == f"{result['start_equity']:,.2f} pUSD"
     assert metrics["Decisions"] == f"{result['decisions']:,} decisions" and result["decisions"] > 0
     assert metrics["Fills"] == f"{result['trades']:,} fills"
     titles = chart_titles(at)

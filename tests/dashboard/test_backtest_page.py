@@ -168,11 +168,11 @@ def test_past_runs_with_metrics_and_charts(
     assert at.selectbox(key="bt_run_pick").options == ["#4 died", "#3 busy", "#2 broken", "#1 first"]
     at.selectbox(key="bt_run_pick").set_value(1).run()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Start equity"] == "10,000.00 USDC" and metrics["End equity"] == "10,150.50 USDC"
+    assert metrics["Start equity"] == "10,000.00 pUSD" and metrics["End equity"] == "10,150.50 pUSD"
     assert metrics["Total return"] == "+1.50 %" and metrics["Max drawdown"] == "1.25 %"
     assert metrics["Sharpe (annualized)"] == "1.23" and metrics["Sortino (annualized)"] == "—"
     assert metrics["Calmar"] == "—" and metrics["Win rate"] == "60.00 %" and metrics["Fills"] == "4 fills"
-    assert metrics["Fees"] == "0.12 USDC" and metrics["Max exposure"] == "240.50 USDC"
+    assert metrics["Fees"] == "0.12 pUSD" and metrics["Max exposure"] == "240.50 pUSD"
     assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)",
                                 "Will Bitcoin reach $100k by June? · YES: trades on the price"]
     fills = table_with(at, "liquidity")
@@ -271,7 +271,7 @@ def test_compare_two_runs_side_by_side(
     assert table.loc["param · half_spread"].tolist() == ["0.02", "0.05"]
     assert table.loc["Total return"].tolist() == ["+1.50 %", "-1.00 %"]
     assert table.loc["Sharpe (annualized)"].tolist() == ["1.23", "—"]
-    assert table.loc["End equity"].tolist() == ["10,150.50 USDC", "9,900.00 USDC"]
+    assert table.loc["End equity"].tolist() == ["10,150.50 pUSD", "9,900.00 pUSD"]
     compare = json.loads(at.get("plotly_chart")[-1].proto.spec)
     assert [t["name"] for t in compare["data"]] == ["#1 tight", "#2 wide"]
     at.selectbox(key="bt_compare_b").set_value(1).run()

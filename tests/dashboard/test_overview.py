@@ -159,13 +159,13 @@ def test_every_active_venue_condition_shows_in_the_header_while_the_phase_is_ok(
     engine_up(db)
     since = now_ms() - 60_000
     conditions = [{"code": "unreachable", "since": since, "detail": "no answer from the venue for over 30 s"},
-                  {"code": "balance_drift", "since": None, "detail": "the wallet's collateral differs by +1.25 USDC"}]
+                  {"code": "balance_drift", "since": None, "detail": "the wallet's collateral differs by +1.25 pUSD"}]
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET venue_status = 'ok', venue_conditions = :c"),
                      {"c": json.dumps(conditions)})
     warnings = [as_read(w.value) for w in logged_in().warning]
     assert any("no answer from the venue for over 30 s" in w and "since" in w for w in warnings), warnings
-    assert any("differs by +1.25 USDC" in w for w in warnings), warnings
+    assert any("differs by +1.25 pUSD" in w for w in warnings), warnings
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET venue_conditions = '[]'"))
     assert not any(w.startswith("Venue") for w in (w.value for w in logged_in().warning))
@@ -182,8 +182,8 @@ def test_redeemable_is_shown_apart_from_cash_and_redeem_needs_confirmation(
     at = logged_in()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Cash (USDC)"] == "101.25" and metrics["Redeemable (USDC)"] == "20.00"
-    assert metrics["Maker rebates (USDC)"] == "1.25"
+    assert metrics["Cash (pUSD)"] == "101.25" and metrics["Redeemable (pUSD)"] == "20.00"
+    assert metrics["Maker rebates (pUSD)"] == "1.25"
     table = next(d.value for d in at.dataframe if "owed_usdc" in d.value.columns)
     assert list(table["owed_usdc"]) == [20.0] and list(table["last_tx"]) == ["not sent yet"]
     at.button(key="btn_redeem").click().run()

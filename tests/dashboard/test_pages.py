@@ -66,8 +66,8 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
     at = page("overview")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Trading state"] == "REDUCING"
-    assert metrics["Equity (USDC)"] == "10,100.00"
-    assert metrics["Unrealized now (USDC)"] == "-0.40"
+    assert metrics["Equity (pUSD)"] == "10,100.00"
+    assert metrics["Unrealized now (pUSD)"] == "-0.40"
     assert any("DAILY_LOSS" in as_read(w.value) for w in at.warning)
     positions = table_with(at, "avg_price")
     assert list(positions["strategy"]) == ["mm-btc"] and positions["size"].iloc[0] == pytest.approx(20.0)

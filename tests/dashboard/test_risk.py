@@ -34,10 +34,10 @@ def risk(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
 def test_usage_against_each_limit(risk: AppTest) -> None:
     metrics = {m.label: m.value for m in risk.metric}
     assert metrics["Trading state"] == "REDUCING" and metrics["Kill latch"] == "not set"
-    assert metrics["Total exposure (USDC)"] == "14.20"  # 9.40 held + 10 sh bid at 0.48
+    assert metrics["Total exposure (pUSD)"] == "14.20"  # 9.40 held + 10 sh bid at 0.48
     assert metrics["Open orders"] == "2" and metrics["Drawdown from peak"] == "2.88 %"
     usage = table_with(risk, "label").set_index("title")
-    assert usage.loc["Max total exposure", "label"] == "14.20 USDC / 1,000.00 USDC"
+    assert usage.loc["Max total exposure", "label"] == "14.20 pUSD / 1,000.00 pUSD"
     assert usage.loc["Max open orders", "label"] == "2 count / 60 count"
     assert usage.loc["Max drawdown from peak", "pct"] == pytest.approx(28.846, rel=1e-3)
     assert any("DAILY_LOSS" in as_read(w.value) for w in risk.warning)

@@ -202,7 +202,7 @@ def test_market_filter_fields_validate_and_save_as_numbers(strategies: AppTest, 
     assert at.text_input(key=f"{prefix}_f_text").value == "election"
     at.text_input(key=f"{prefix}_f_min_liquidity").input("-5")
     at.button(key=f"{prefix}_save").click().run()
-    assert "Min liquidity: must be at least 0 USDC" in _errors(at)
+    assert "Min liquidity: must be at least 0 pUSD" in _errors(at)
     at.text_input(key=f"{prefix}_f_min_liquidity").input("2500")
     at.text_input(key=f"{prefix}_f_max_markets").input("3")
     at.button(key=f"{prefix}_save").click().run()

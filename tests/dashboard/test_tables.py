@@ -36,7 +36,7 @@ def test_a_long_name_is_cut_and_whole_on_hover() -> None:
     cut = LONG[: NAME_CHARS - 1].rstrip() + "…"
     assert f">{cut}<" in html and f'content: "{css_string(LONG)}"' in html  # the hover box holds it whole
     assert 'content: "Short?"' not in html  # nothing to reveal on a name that fits
-    assert list(styler.data.columns) == ["market", "price (prob.)", "fee (USDC)", "error", "acknowledged (UTC)", "by"]
+    assert list(styler.data.columns) == ["market", "price (prob.)", "fee (pUSD)", "error", "acknowledged (UTC)", "by"]
     assert ">0.5000<" in html and ">1,234.50<" in html and ">2026-11-23 10:00:00<" in html
 
 

@@ -44,8 +44,8 @@ def test_a_limit_order_is_previewed_then_placed_once(seeded: int, db: Database,
     at.button(key="t_preview").click().run()
     assert not at.exception
     shown = _metrics(at)
-    assert shown["Price"] == "0.400" and shown["Shares"] == "10.00" and shown["Paid"] == "4.00 USDC"
-    assert shown["Taker fee"] == "0.00000 USDC" and shown["Manual YES after"] == "10.00"
+    assert shown["Price"] == "0.400" and shown["Shares"] == "10.00" and shown["Paid"] == "4.00 pUSD"
+    assert shown["Taker fee"] == "0.00000 pUSD" and shown["Manual YES after"] == "10.00"
     assert any("Rests on the book" in c.value for c in at.caption)
     assert _place_orders(db) == []  # a preview posts nothing
     engine_up(db)
@@ -61,17 +61,17 @@ def test_a_marketable_buy_in_usdc_shows_its_price_and_fee(seeded: int, db: Datab
                                                            page: Callable[[str], AppTest]) -> None:
     at = _ticket(page, db)
     at.segmented_control(key="t_how").set_value("Marketable").run()
-    at.segmented_control(key="t_unit").set_value("USDC").run()
+    at.segmented_control(key="t_unit").set_value("pUSD").run()
     at.number_input(key="t_size").set_value(27.0)
     at.number_input(key="t_slippage").set_value(0.02)
     at.selectbox(key="t_tif").set_value("FAK")
     at.button(key="t_preview").click().run()
     shown = _metrics(at)
     # The recorded ask is 300 at 0.52 (0.51 was taken): 0.52 + 0.02 → 0.54; 27 / 0.54 = 50 shares.
-    assert shown["Price"] == "0.540" and shown["Shares"] == "50.00" and shown["Paid"] == "27.00 USDC"
+    assert shown["Price"] == "0.540" and shown["Shares"] == "50.00" and shown["Paid"] == "27.00 pUSD"
     # All 50 trade at once, at the ask's own price (the fee follows the execution price, not the
-    # limit): 50 × 0.05 × (0.52 × 0.48) = 0.624 USDC.
-    assert shown["Taker fee"] == "0.62400 USDC"
+    # limit): 50 × 0.05 × (0.52 × 0.48) = 0.624 pUSD.
+    assert shown["Taker fee"] == "0.62400 pUSD"
     assert any("Trades on arrival" in c.value for c in at.caption)
 
 
@@ -126,9 +126,9 @@ def test_with_no_recorded_book_a_limit_order_shows_its_worst_case(seeded: int, d
     at.number_input(key="t_price").set_value(0.40)
     at.button(key="t_preview").click().run()
     shown = _metrics(at)
-    assert shown["Price"] == "0.400" and shown["Paid (at most)"] == "4.00 USDC"
-    # As if all 10 took liquidity: 10 × 0.05 × (0.40 × 0.60) = 0.12 USDC.
-    assert shown["Taker fee (at most)"] == "0.12000 USDC"
+    assert shown["Price"] == "0.400" and shown["Paid (at most)"] == "4.00 pUSD"
+    # As if all 10 took liquidity: 10 × 0.05 × (0.40 × 0.60) = 0.12 pUSD.
+    assert shown["Taker fee (at most)"] == "0.12000 pUSD"
     assert any("whether it trades on arrival is not known here" in c.value for c in at.caption)
     assert not any("Rests on the book" in c.value for c in at.caption)  # it might not
     assert not at.button(key="t_confirm").disabled

@@ -66,7 +66,7 @@ def test_usage_table_against_stored_limits() -> None:
     by = table.set_index("name")
     assert (
         by.loc["max_total_exposure", "pct"] == 75
-        and by.loc["max_total_exposure", "label"] == "150.00 USDC / 200.00 USDC"
+        and by.loc["max_total_exposure", "label"] == "150.00 pUSD / 200.00 pUSD"
     )
     assert pd.isna(by.loc["max_drawdown", "pct"]) and by.loc["max_drawdown", "label"] == "5.00 % / off"
     assert by.loc["max_daily_loss", "used"] == 30 and by.loc["max_open_orders", "pct"] == 10

@@ -13,7 +13,7 @@ from engine.venues.paper import PaperVenue
 from tests.desk import Desk, make_desk
 from tests.execution.test_executor import quote, step
 
-USDC = 1_000_000
+PUSD = 1_000_000
 
 
 class KilledWhileSigning(PaperVenue):
@@ -48,21 +48,21 @@ def test_a_kill_while_the_order_is_signed_sends_nothing(tmp_path: Path) -> None:
 
 
 def _fill(side: Side, price: str, shares: int, fee: str = "0") -> FillFact:
-    return FillFact(side, int(float(price) * USDC), shares * USDC, int(float(fee) * USDC), TradeStatus.CONFIRMED)
+    return FillFact(side, int(float(price) * PUSD), shares * PUSD, int(float(fee) * PUSD), TradeStatus.CONFIRMED)
 
 
 def test_realized_pnl_by_hand_for_partial_sells_fees_and_oversells() -> None:
     buy = _fill(Side.BUY, "0.40", 10, fee="0.02")
     # 4 of 10 sold at 0.55: 4 x (0.55 - 0.40) = 0.60 realized; 6 left costing 2.40; fees 0.03.
     assert fold([buy, _fill(Side.SELL, "0.55", 4, fee="0.01")]) == PositionTotals(
-        6 * USDC, 0, 2_400_000, 600_000, 30_000)
+        6 * PUSD, 0, 2_400_000, 600_000, 30_000)
     # Bought 3 at 0.10 and 3 at 0.20 (average 0.15), 2 sold at 0.30: 2 x (0.30 - 0.15) = 0.30.
     averaged = [_fill(Side.BUY, "0.10", 3), _fill(Side.BUY, "0.20", 3), _fill(Side.SELL, "0.30", 2)]
-    assert fold(averaged) == PositionTotals(4 * USDC, 0, 600_000, 300_000, 0)
+    assert fold(averaged) == PositionTotals(4 * PUSD, 0, 600_000, 300_000, 0)
     # 15 sold at 0.60 while 10 are held at 0.40: the 10 close for 6.00 - 4.00 = 2.00 and the 5
     # sold beyond the holding bring 3.00 at no cost; 5 short, costing nothing.
     oversold = fold([_fill(Side.BUY, "0.40", 10), _fill(Side.SELL, "0.60", 15)])
-    assert (oversold.size, oversold.cost, oversold.realized) == (-5 * USDC, 0, 5 * USDC)
+    assert (oversold.size, oversold.cost, oversold.realized) == (-5 * PUSD, 0, 5 * PUSD)
     # Sold with nothing held: all of it is proceeds.
     assert fold([_fill(Side.SELL, "0.70", 2)]).realized == 1_400_000
 
@@ -70,6 +70,6 @@ def test_realized_pnl_by_hand_for_partial_sells_fees_and_oversells() -> None:
 def test_a_position_closes_at_its_payout_by_hand() -> None:
     fills = [_fill(Side.BUY, "0.40", 10, fee="0.02"), _fill(Side.SELL, "0.55", 4)]
     # 6 left costing 2.40, closed at 0.5 a share (a 50/50): 0.60 + 3.00 - 2.40 = 1.20 realized.
-    assert fold(fills, payout=USDC // 2) == PositionTotals(0, 0, 0, 1_200_000, 20_000)
-    assert fold(fills, payout=USDC).realized == 600_000 + 6 * USDC - 2_400_000
+    assert fold(fills, payout=PUSD // 2) == PositionTotals(0, 0, 0, 1_200_000, 20_000)
+    assert fold(fills, payout=PUSD).realized == 600_000 + 6 * PUSD - 2_400_000
     assert fold(fills, payout=0).realized == 600_000 - 2_400_000

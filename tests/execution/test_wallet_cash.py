@@ -14,7 +14,7 @@ from storage.engine_stores import execution_ledger
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
-USDC = 1_000_000
+PUSD = 1_000_000
 
 
 def test_unredeemed_winnings_of_legacy_settlements_count_at_their_payout(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_unredeemed_winnings_of_legacy_settlements_count_at_their_payout(tmp_pat
         db=db, mode="live",
         state=SimpleNamespace(position_market={("mm", "Y1"): ("c1", Outcome.YES), ("mm", "Y2"): ("c2", Outcome.YES)}),
         catalog=SimpleNamespace(payout=lambda cid, outcome: payouts.get((cid, outcome))))
-    balances = Balances(collateral=100 * USDC, tokens={"Y1": 20 * USDC, "Y2": 8 * USDC})
+    balances = Balances(collateral=100 * PUSD, tokens={"Y1": 20 * PUSD, "Y2": 8 * PUSD})
     # c1 was booked as cash at resolution (legacy): its 20 winning shares are owed to the ledger's cash;
     # c2 was not (a claim now): not counted.
-    assert wallet_cash(ex, balances) == 120 * USDC  # type: ignore[arg-type]  # the parts it reads, not an Executor
+    assert wallet_cash(ex, balances) == 120 * PUSD  # type: ignore[arg-type]  # the parts it reads, not an Executor

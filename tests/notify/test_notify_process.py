@@ -131,7 +131,7 @@ def test_kill_halt_and_daily_summary_reach_the_receiver(tmp_path: Path, receiver
         assert "KILL_SWITCH" in halted["title"] and halted["type"] == "failure"
 
         summary = receiver.wait_for(lambda m: m["title"].startswith("Daily summary"), 60, "the daily summary")
-        assert "Equity: 10,000.00 USDC" in summary["message"] and "Alerts in 24 h:" in summary["message"]
+        assert "Equity: 10,000.00 pUSD" in summary["message"] and "Alerts in 24 h:" in summary["message"]
         assert "KILLED" in summary["message"]
         assert _rows(engine, "SELECT DISTINCT status FROM notifications") == [("sent",)]
     finally:

@@ -57,7 +57,7 @@ def test_a_deposit_behind_the_engines_back_halts_past_the_tolerance_and_start_bo
         assert "BALANCE_DRIFT" in _codes(engine)
         venue = _venue(engine)
         assert venue["ok"] is False and "balance_drift" in [c["code"] for c in venue["conditions"]]
-        assert any("balance drift" in line and "+20.00 USDC" in line for line in _status_text(engine))
+        assert any("balance drift" in line and "+20.00 pUSD" in line for line in _status_text(engine))
 
         start = engine.run("start")  # while RUNNING: the operator has looked
         assert start.status == "done" and "BALANCE_MISMATCH halt is cleared" in start.result

@@ -73,7 +73,7 @@ def test_the_report_holds_the_pages_figures_and_tables_in_one_file(db: Database)
                   "Will Bitcoin reach $100k by June? · YES: trades on the price"):
         assert _charted(title) in page, title
     assert "<h1>Backtest #1 mm run</h1>" in page
-    assert "Start equity" in page and "10,000.00 USDC" in page and "+1.50 %" in page
+    assert "Start equity" in page and "10,000.00 pUSD" in page and "+1.50 %" in page
     assert ">0.4800<" in page and ">0.5000<" in page  # the fills table
     assert ">RESTING<" in page and ">FILLED<" in page and "2 orders, by placement" in page  # the orders table
     # The price chart: both fills as markers, both orders as segments over their lifetime.

@@ -207,9 +207,9 @@ def test_a_day_change_seen_from_older_memory_keeps_a_reset_peak(tmp_path: Path) 
 
 def test_a_mode_switch_forgets_the_other_modes_peak(tmp_path: Path) -> None:
     monitor = monitor_on(tmp_path)
-    monitor.after_tick(T0, worth(10_000 * SH))  # paper: 10,000 USDC
+    monitor.after_tick(T0, worth(10_000 * SH))  # paper: 10,000 pUSD
     monitor.reload(monitor.limits, monitor.memory, "live")
-    assert monitor.after_tick(T0 + 1000, worth(50 * SH)) is None  # live: a 50 USDC wallet, no drawdown
+    assert monitor.after_tick(T0 + 1000, worth(50 * SH)) is None  # live: a 50 pUSD wallet, no drawdown
     memory = stored(monitor)
     assert (memory.trading_state, memory.peak_equity, memory.day_start_equity) == (
         TradingState.ACTIVE, 50 * SH, 50 * SH)

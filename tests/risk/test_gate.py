@@ -60,7 +60,7 @@ def test_within_limits_everything_passes() -> None:
 
 
 def test_max_total_exposure_resizes() -> None:
-    # 10 USDC of room left; a 0.50 bid for 40 shares costs 20: trimmed to 20 shares.
+    # 10 pUSD of room left; a 0.50 bid for 40 shares costs 20: trimmed to 20 shares.
     intent, decisions = check([buy(0.50, 40)], ctx(limits={"max_total_exposure": "110"},
                                                    exposure=Exposure(total=100 * SH)))
     assert [q.size for q in intent.quotes] == [20 * SH]
@@ -81,12 +81,12 @@ def test_max_total_exposure_denies_when_full() -> None:
 def test_scoped_exposure_limits_resize(limit: str, field: str, key: str, reason: str) -> None:
     exposure = replace(Exposure(total=50 * SH), **{field: {key: 50 * SH}})  # type: ignore[arg-type]  # the parametrized field is a map
     intent, decisions = check([buy(0.40, 100)], ctx(limits={limit: "70"}, exposure=exposure))
-    assert [q.size for q in intent.quotes] == [50 * SH]  # 20 USDC of room at 0.40
+    assert [q.size for q in intent.quotes] == [50 * SH]  # 20 pUSD of room at 0.40
     assert reasons(decisions) == [(reason, "resize", 50 * SH)]
 
 
 def test_selling_yes_not_held_costs_the_complement() -> None:
-    # SELL YES at 0.80 with no YES held is buying NO at 0.20: 10 USDC of room -> 50 shares.
+    # SELL YES at 0.80 with no YES held is buying NO at 0.20: 10 pUSD of room -> 50 shares.
     intent, decisions = check([sell(0.80, 100)], ctx(limits={"max_total_exposure": "10"}))
     assert [q.size for q in intent.quotes] == [50 * SH]
 
@@ -256,7 +256,7 @@ def test_exposure_limits_hold_across_the_intents_of_one_tick() -> None:
 
 
 def test_an_intent_reuses_its_own_orders_budget_once() -> None:
-    # mm already has 2 orders (and 9.6 USDC of BUYs) in c0; the tick's new intent replaces them.
+    # mm already has 2 orders (and 9.6 pUSD of BUYs) in c0; the tick's new intent replaces them.
     exposure = Exposure(total=9_600_000, by_market={"c0": 9_600_000}, by_strategy={"mm": 9_600_000},
                         own_orders={("mm", "c0"): 9_600_000})
     views, _ = many_markets(2)

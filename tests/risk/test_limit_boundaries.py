@@ -96,7 +96,7 @@ def test_an_order_worth_exactly_the_min_order_value_passes() -> None:
 
 
 def test_an_order_costing_exactly_the_room_left_passes_whole() -> None:
-    # 10 USDC of room; 20 shares at 0.50 cost exactly 10.
+    # 10 pUSD of room; 20 shares at 0.50 cost exactly 10.
     intent, decisions = check([buy(0.50, 20)], ctx(limits={"max_total_exposure": "110"},
                                                    exposure=Exposure(total=100 * SH)))
     assert decisions == [] and [q.size for q in intent.quotes] == [20 * SH]

@@ -88,7 +88,7 @@ def test_the_gate_applies_a_strategys_state_allocation_and_cooldown_to_it_alone(
     cooling = replace(base, cooldowns={("s", "c1"): base.now_ms + 1})
     intent, why = RiskGate().check_intent(Intent("s", "c1", (quote(Side.BUY, 0.48, 10),)), cooling)
     assert intent.quotes == () and why[0].reason is Reason.EXIT_COOLDOWN
-    capped = replace(base, strategy_caps={"s": 3 * SH})  # an allocation of 3 USDC
+    capped = replace(base, strategy_caps={"s": 3 * SH})  # an allocation of 3 pUSD
     intent, why = RiskGate().check_intent(Intent("s", "c1", (quote(Side.BUY, 0.50, 10),)), capped)
     assert intent.quotes[0].size == 6 * SH and why[0].reason is Reason.MAX_STRATEGY_EXPOSURE
 
@@ -113,7 +113,7 @@ def test_exits_trigger_on_the_marks_move_or_on_pnl() -> None:
     assert find_exits(state, lambda t: _book(0.41), stop) == []
     (hit,) = find_exits(state, lambda t: _book(0.40), stop)
     assert (hit.reason, hit.shares, hit.mid) == (Reason.STOP_LOSS, 20 * SH, 400_000)
-    profit = {"s": limits(take_profit_pnl="3")}  # 20 shares: +0.15 is +3 USDC
+    profit = {"s": limits(take_profit_pnl="3")}  # 20 shares: +0.15 is +3 pUSD
     assert find_exits(state, lambda t: _book(0.64), profit) == []
     assert find_exits(state, lambda t: _book(0.65), profit)[0].reason is Reason.TAKE_PROFIT
     assert find_exits(state, lambda t: None, stop) == []  # no mark: never invented
@@ -160,5 +160,5 @@ def test_an_arbitrage_group_is_approved_whole_at_one_size_or_not_at_all() -> Non
     assert whole is not None and {q.size for i in whole for q in i.quotes} == {12 * SH}
     one_refused = [approved[0], Intent("arb", "c1", ()), approved[2]]
     assert whole_group(asked, one_refused, ctx().limits) is None
-    dust = [Intent("arb", f"c{i}", (replace(leg, size=SH),)) for i in range(3)]  # 1 x 0.30 < min value 1 USDC
+    dust = [Intent("arb", f"c{i}", (replace(leg, size=SH),)) for i in range(3)]  # 1 x 0.30 < min value 1 pUSD
     assert whole_group(asked, dust, ctx().limits) is None

@@ -121,13 +121,13 @@ def test_a_strategys_limits_are_validated_audited_and_loaded(db: Database) -> No
 @pytest.mark.parametrize(("name", "tiny", "smallest"), [
     ("stop_loss_move", "1e-7", "0.000001 probability"),
     ("max_order_age", "0.0001", "0.001 seconds"),
-    ("allocation", "1e-30", "0.000001 USDC"),
-    ("take_profit_pnl", "0.0000009", "0.000001 USDC"),
+    ("allocation", "1e-30", "0.000001 pUSD"),
+    ("take_profit_pnl", "0.0000009", "0.000001 pUSD"),
 ])
 def test_a_value_that_would_silently_mean_off_is_refused_with_the_smallest_named(
         db: Database, name: str, tiny: str, smallest: str) -> None:
     """The engine computes in micro-units and milliseconds: 1e-7 of a probability was a stop loss
-    of 0 (never fires), 1e-30 USDC an allocation of 0 (the whole wallet). Exactly 0 is off;
+    of 0 (never fires), 1e-30 pUSD an allocation of 0 (the whole wallet). Exactly 0 is off;
     anything between is refused, naming the smallest value that means something."""
     from storage.engine_stores.config_reads import load_strategy_limits
 

@@ -56,7 +56,7 @@ def test_fee_formula() -> None:
     # 0.03 * (0.45 * 0.55) = 0.007425; exponent 2 at 0.5: 0.03 * 0.25^2 = 0.001875
     assert taker_fee(px("0.45"), info(fee_rate_ppm=30_000)) == 7_425
     assert taker_fee(px("0.5"), info(fee_rate_ppm=30_000, fee_exponent=2)) == 1_875
-    # 1 ppm at 0.5: 0.25 micro-USDC, rounded up to 1 (fees are over-estimated, never under)
+    # 1 ppm at 0.5: 0.25 micro-pUSD, rounded up to 1 (fees are over-estimated, never under)
     assert taker_fee(px("0.5"), info(fee_rate_ppm=1)) == 1
     assert taker_fee(px("0.5"), info()) == 0
 

@@ -77,7 +77,7 @@ def test_invalid_specs_select_nothing_and_explain_why() -> None:
     assert errors["ids"].startswith("unknown key")
     assert errors["filter.text"] == "must be text"
     assert errors["filter.tags"] == "must be a list of tag names"
-    assert errors["filter.min_volume"] == "must be at least 0 USDC"
+    assert errors["filter.min_volume"] == "must be at least 0 pUSD"
     assert errors["filter.sort"] == "must be one of: liquidity, volume, volume_24h"
     assert errors["filter.max_markets"] == "must be at least 1"
     assert errors["filter.neg_risk_only"] == "must be true or false"

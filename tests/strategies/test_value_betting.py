@@ -23,7 +23,7 @@ RICH = book(bids=[("0.40", 200)], asks=[("0.42", 100)])
 
 
 def test_kelly_formula() -> None:
-    # belief 0.60 at cost 0.50: f* = 0.10 / 0.50 = 0.2; quarter Kelly of 1000 = 50 USDC -> 100 shares
+    # belief 0.60 at cost 0.50: f* = 0.10 / 0.50 = 0.2; quarter Kelly of 1000 = 50 pUSD -> 100 shares
     assert kelly_shares(px("0.60"), px("0.50"), px(1000), px("0.25")) == sh(100)
     assert kelly_shares(px("0.50"), px("0.50"), px(1000), px("0.25")) == 0  # no edge
     assert kelly_shares(px("0.60"), px("0.50"), 0, px("0.25")) == 0  # no bankroll
@@ -40,9 +40,9 @@ def test_kelly_target_less_position_and_position_cap() -> None:
     # target 100, already long 80 -> 20
     quotes, _ = decide(vb(max_order=200), market, state(cash=1000, positions={"c1": 80}))
     assert quotes[0].size == sh(20)
-    # cash 100: quarter Kelly stake 5 USDC -> 10 shares
+    # cash 100: quarter Kelly stake 5 pUSD -> 10 shares
     assert decide(vb(max_order=200), market, state(cash=100))[0][0].size == sh(10)
-    # max_position 20 USDC at 0.50 -> at most 40 shares
+    # max_position 20 pUSD at 0.50 -> at most 40 shares
     assert decide(vb(max_order=200, max_position=20), market, state(cash=1000))[0][0].size == sh(40)
     # touch size 30 caps a take
     thin = view(yes=book(bids=[("0.48", 100)], asks=[("0.50", 30)]), fair="0.60")
@@ -51,7 +51,7 @@ def test_kelly_target_less_position_and_position_cap() -> None:
 
 def test_sells_yes_above_fair() -> None:
     # fair 0.30, bid 0.40: NO costs 0.60, we believe NO at 0.70; 0.60 < 0.70 - 0.03.
-    # f* = (0.70 - 0.60) / (1 - 0.60) = 0.25; stake 0.25 * 0.25 * 1000 = 62.5 USDC;
+    # f* = (0.70 - 0.60) / (1 - 0.60) = 0.25; stake 0.25 * 0.25 * 1000 = 62.5 pUSD;
     # shares = 62.5 / 0.60 = 104.17 -> 104 whole shares; SELL YES at the 0.40 bid
     quotes, _ = decide(vb(max_order=200), view(yes=RICH, fair="0.30"), state(cash=1000))
     assert quotes == (Quote(Side.SELL, px("0.40"), sh(104), Tif.FAK),)

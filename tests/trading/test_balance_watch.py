@@ -17,7 +17,7 @@ from simulator.testing import approved_simulator
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
-TOLERANCE = 10_000_000  # 10 USDC
+TOLERANCE = 10_000_000  # 10 pUSD
 
 
 def _watch() -> tuple[BalanceWatch, list[tuple[str, str]]]:
@@ -39,7 +39,7 @@ def test_a_confirmed_drift_within_the_tolerance_is_alerted_once_and_does_not_hal
     watch.judge(Reading(-2_500_000, (), fills=3), TOLERANCE, now=1)
     assert watch.judge(Reading(-2_500_000, (), fills=3), TOLERANCE, now=2) == []
     assert watch.judge(Reading(-2_500_000, (), fills=3), TOLERANCE, now=3) == []
-    assert [code for code, _ in said] == ["BALANCE_DRIFT"] and "-2.500000 USDC" in said[0][1]
+    assert [code for code, _ in said] == ["BALANCE_DRIFT"] and "-2.500000 pUSD" in said[0][1]
     assert (watch.alerted_drift, watch.drift_since_ms) == (-2_500_000, 2)
     assert watch.judge(Reading(0, (), fills=5), TOLERANCE, now=4) == []  # agreement needs no second look
     assert [code for code, _ in said] == ["BALANCE_DRIFT", "BALANCE_DRIFT_CLEARED"]
@@ -50,7 +50,7 @@ def test_past_the_tolerance_a_drift_halts_and_so_does_a_share_shortfall() -> Non
     watch, said = _watch()
     watch.judge(Reading(50_000_000, (), fills=0), TOLERANCE, now=1)
     problems = watch.judge(Reading(50_000_000, (), fills=0), TOLERANCE, now=2)
-    assert problems is not None and len(problems) == 1 and "+50.00 USDC" in problems[0] and "Start" in problems[0]
+    assert problems is not None and len(problems) == 1 and "+50.00 pUSD" in problems[0] and "Start" in problems[0]
     short = ("token 7: the ledger holds at least 10.00 shares, the venue 0.00",)
     watch.judge(Reading(0, short, fills=1), TOLERANCE, now=3)
     assert watch.judge(Reading(0, short, fills=1), TOLERANCE, now=4) == list(short)

@@ -92,7 +92,7 @@ def test_kill_switch_drawdown_posts_a_kill(tmp_path: Path, sim: SimHandle) -> No
 
     async def scenario() -> None:
         await _started(core)
-        await core.tick()  # records the peak: 10,000 USDC of paper cash
+        await core.tick()  # records the peak: 10,000 pUSD of paper cash
         core.executor.state.cash -= 2_500_000_000  # a 25% fall from the peak (default switch: 20%)
         await core.tick()
         assert core.executor.blocked
@@ -107,7 +107,7 @@ def test_kill_switch_drawdown_posts_a_kill(tmp_path: Path, sim: SimHandle) -> No
 
 
 def test_residuals_and_refusals_land_in_the_decisions_log(tmp_path: Path, sim: SimHandle) -> None:
-    # 4 shares: worth more than the 1 USDC minimum order value wherever the price is above 0.25,
+    # 4 shares: worth more than the 1 pUSD minimum order value wherever the price is above 0.25,
     # so the gate passes them, but below every simulator market's minimum size (5 or 15 shares):
     # the planner cannot place them and says so as a residual.
     core = _core(tmp_path, sim, [("tiny", "market_making", {"size": 4, "max_spread": 0.5})])

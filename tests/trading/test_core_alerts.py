@@ -27,7 +27,7 @@ from tests.helpers import paper_venue
 
 pytestmark = pytest.mark.slow
 FEED_DOWN_S = 30
-USDC = 1_000_000
+PUSD = 1_000_000
 WATCH_CODES = {"FEED_DOWN", "VENUE_UNREACHABLE", "LOW_COLLATERAL", "REFUSAL_BURST", "LARGE_FILL"}
 
 
@@ -167,25 +167,25 @@ def test_low_collateral_a_burst_of_refusals_and_a_large_fill(tmp_path: Path, sim
     async def scenario() -> None:
         await _started(core)
         assert "collateral" in {job.id for job in core.jobs()}  # the scheduler runs it every minute
-        await core.scheduled.collateral()  # 10,000 USDC of paper cash: above the threshold
+        await core.scheduled.collateral()  # 10,000 pUSD of paper cash: above the threshold
         assert _alerts(core) == []
-        core.executor.state.cash -= 20 * USDC
+        core.executor.state.cash -= 20 * PUSD
         await core.scheduled.collateral()
         await core.scheduled.collateral()
-        core.executor.state.cash += 20 * USDC
+        core.executor.state.cash += 20 * PUSD
         await core.scheduled.collateral()
         assert _alerts(core) == [("warning", "LOW_COLLATERAL"), ("info", "LOW_COLLATERAL_CLEARED")]
 
         ask = core.books.book(market["yes_token_id"]).best_ask.price
-        crossing = Intent("hand", cid, (Quote(Side.BUY, ask, 10 * USDC, Tif.GTC, True),))  # post-only would cross
+        crossing = Intent("hand", cid, (Quote(Side.BUY, ask, 10 * PUSD, Tif.GTC, True),))  # post-only would cross
         for _ in range(3):
             core.executor.set_intents([crossing])
             await core.executor.reconcile()
             await _applied(core)
         assert [c for _, c in _alerts(core)][2:] == ["REFUSAL_BURST"]
 
-        core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask, 20 * USDC, Tif.FAK),))])
-        await core.executor.reconcile()  # 20 shares at the ask (above 0.25): over 5 USDC at once
+        core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask, 20 * PUSD, Tif.FAK),))])
+        await core.executor.reconcile()  # 20 shares at the ask (above 0.25): over 5 pUSD at once
         await _applied(core)
         await core.stop()
 

@@ -84,7 +84,7 @@ def test_an_invalid_stored_limit_with_nothing_to_keep_halts_until_fixed(tmp_path
         await core._stop_loop()  # drive ticks by hand
         try:
             assert _state(db) == ("HALTED", "CONFIG_INVALID")
-            assert await _quoting(core) == 0  # not on the default 1,000 USDC it never agreed to
+            assert await _quoting(core) == 0  # not on the default 1,000 pUSD it never agreed to
             assert any("max_total_exposure" in m and "HALTED" in m for m in _alerts(db, "CONFIG_INVALID"))
             config.save_risk_limits(db, {"max_total_exposure": config.Change("900", _version(db))}, actor="test")
             await core.reload_config()  # what the save's reload_config command runs

@@ -32,7 +32,7 @@ from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 
 pytestmark = pytest.mark.slow
-USDC = 1_000_000
+PUSD = 1_000_000
 WALLET = 250  # pUSD a new simulator account starts with: a small live wallet, unlike paper's 10,000
 
 
@@ -88,32 +88,32 @@ def test_live_equity_is_the_wallet_and_the_peak_starts_afresh(tmp_path: Path, si
     async def scenario() -> None:
         await controller.boot()
         await _start(controller, core)
-        assert (await core.tick()).equity == 10_000 * USDC  # paper: the peak is 10,000
+        assert (await core.tick()).equity == 10_000 * PUSD  # paper: the peak is 10,000
         await controller.stop("operator")
         await controller.set_mode("operator", "live")
         await _start(controller, core)
         collateral = (await core.executor.venue.balances([])).collateral
-        assert collateral == WALLET * USDC
+        assert collateral == WALLET * PUSD
         assert _ledger_cash(db, "live") == collateral  # seeded from the wallet at start-up
         valuation = await core.tick()
-        assert valuation.equity == WALLET * USDC
-        assert _one(db, "SELECT trading_state, peak_equity FROM engine_state") == ("ACTIVE", WALLET * USDC)
+        assert valuation.equity == WALLET * PUSD
+        assert _one(db, "SELECT trading_state, peak_equity FROM engine_state") == ("ACTIVE", WALLET * PUSD)
         assert not core.executor.blocked and _kills(db) == []
-        # A realistic loss: 30 of 250 USDC is 12% (max drawdown 10%, kill switch 20%).
-        core.executor.state.cash -= 30 * USDC
+        # A realistic loss: 30 of 250 pUSD is 12% (max drawdown 10%, kill switch 20%).
+        core.executor.state.cash -= 30 * PUSD
         await core.tick()
         assert _one(db, "SELECT trading_state, trading_state_reason FROM engine_state") == ("REDUCING", "DRAWDOWN")
         assert _kills(db) == []
-        core.executor.state.cash += 25 * USDC  # back to 2% below the peak: the REDUCING state ends
+        core.executor.state.cash += 25 * PUSD  # back to 2% below the peak: the REDUCING state ends
         await core.tick()
         assert _one(db, "SELECT trading_state, trading_state_reason FROM engine_state") == ("ACTIVE", None)
         await controller.stop("operator")
-        # Between runs the operator withdraws 50 USDC: booked, and not mistaken for a 20% loss.
+        # Between runs the operator withdraws 50 pUSD: booked, and not mistaken for a 20% loss.
         sim.fund(address, "-50")
         await _start(controller, core)
-        assert _ledger_cash(db, "live") == (WALLET - 50) * USDC
+        assert _ledger_cash(db, "live") == (WALLET - 50) * PUSD
         await core.tick()
-        assert _one(db, "SELECT trading_state, peak_equity FROM engine_state") == ("ACTIVE", (WALLET - 50) * USDC)
+        assert _one(db, "SELECT trading_state, peak_equity FROM engine_state") == ("ACTIVE", (WALLET - 50) * PUSD)
         assert _kills(db) == []
         await controller.stop("operator")
 
@@ -122,11 +122,11 @@ def test_live_equity_is_the_wallet_and_the_peak_starts_afresh(tmp_path: Path, si
         entries = conn.execute(text("SELECT kind, ref, amount FROM cash_ledger WHERE mode = 'live' ORDER BY id")).all()
         alerts = conn.execute(text("SELECT message FROM alerts WHERE code = 'CASH_SYNC' ORDER BY id")).scalars().all()
         audit = conn.execute(text("SELECT before, after FROM audit_log WHERE action = 'engine.set_mode'")).one()
-    assert [(kind, amount) for kind, _, amount in entries] == [("deposit", WALLET * USDC), ("adjustment", -50 * USDC)]
+    assert [(kind, amount) for kind, _, amount in entries] == [("deposit", WALLET * PUSD), ("adjustment", -50 * PUSD)]
     assert entries[0][1] == "initial" and entries[1][1].startswith("balance-sync-")
-    assert len(alerts) == 2 and "-50.00 USDC" in alerts[1]
+    assert len(alerts) == 2 and "-50.00 pUSD" in alerts[1]
     before, after = json.loads(audit[0]), json.loads(audit[1])
-    assert (before["mode"], before["peak_equity"]) == ("paper", 10_000 * USDC)
+    assert (before["mode"], before["peak_equity"]) == ("paper", 10_000 * PUSD)
     assert (after["mode"], after["peak_equity"], after["day_start_equity"]) == ("live", None, None)
 
 
@@ -137,8 +137,8 @@ def test_rearm_after_a_kill_switch_kill_resumes_and_the_switch_trips_again(tmp_p
     async def scenario() -> None:
         await controller.boot()
         await _start(controller, core)
-        await core.tick()  # the peak: 10,000 USDC of paper cash
-        _lose(core, 2_500 * USDC)  # 25% below it (kill switch at 20%)
+        await core.tick()  # the peak: 10,000 pUSD of paper cash
+        _lose(core, 2_500 * PUSD)  # 25% below it (kill switch at 20%)
         await core.tick()
         assert core.executor.blocked and len(_kills(db)) == 1
         await controller.kill("risk", json.loads(_kills(db)[0])["reason"])
@@ -147,12 +147,12 @@ def test_rearm_after_a_kill_switch_kill_resumes_and_the_switch_trips_again(tmp_p
         await controller.rearm("operator")
         assert _one(db, "SELECT kill_latched, trading_state, peak_equity FROM engine_state") == (0, "ACTIVE", None)
         await _start(controller, core)
-        assert (await core.tick()).equity == 7_500 * USDC
+        assert (await core.tick()).equity == 7_500 * PUSD
         assert not core.executor.blocked and len(_kills(db)) == 1  # measured afresh from 7,500: no new kill
         # Trading resumes; today's 2,500 loss is still real, so the daily-loss limit holds it to reducing.
         assert _one(db, "SELECT trading_state, trading_state_reason, peak_equity FROM engine_state") == (
-            "REDUCING", "DAILY_LOSS", 7_500 * USDC)
-        _lose(core, 2_000 * USDC)  # 27% below the new peak, the same day
+            "REDUCING", "DAILY_LOSS", 7_500 * PUSD)
+        _lose(core, 2_000 * PUSD)  # 27% below the new peak, the same day
         await core.tick()
         assert core.executor.blocked and len(_kills(db)) == 2
         await controller.stop("operator")
@@ -162,7 +162,7 @@ def test_rearm_after_a_kill_switch_kill_resumes_and_the_switch_trips_again(tmp_p
         audit = conn.execute(text("SELECT before, after FROM audit_log WHERE action = 'engine.rearm'")).one()
     before, after = json.loads(audit[0]), json.loads(audit[1])
     assert (before["trading_state"], before["trading_state_reason"], before["peak_equity"]) == (
-        "HALTED", "KILL_SWITCH_DRAWDOWN", 10_000 * USDC)
+        "HALTED", "KILL_SWITCH_DRAWDOWN", 10_000 * PUSD)
     assert (after["kill_latched"], after["trading_state"], after["peak_equity"]) == (False, "ACTIVE", None)
 
 
@@ -171,7 +171,7 @@ def test_rearm_after_an_operator_kill_keeps_the_risk_state(tmp_path: Path, sim: 
     db = core.db
     with db.write() as conn:
         conn.execute(text("""UPDATE engine_state SET trading_state = 'REDUCING', trading_state_reason = 'DRAWDOWN',
-                                 peak_equity = :p"""), {"p": 10_000 * USDC})
+                                 peak_equity = :p"""), {"p": 10_000 * PUSD})
 
     async def scenario() -> None:
         await controller.boot()
@@ -180,7 +180,7 @@ def test_rearm_after_an_operator_kill_keeps_the_risk_state(tmp_path: Path, sim: 
 
     asyncio.run(scenario())
     assert _one(db, "SELECT kill_latched, trading_state, trading_state_reason, peak_equity FROM engine_state") == (
-        0, "REDUCING", "DRAWDOWN", 10_000 * USDC)
+        0, "REDUCING", "DRAWDOWN", 10_000 * PUSD)
 
 
 def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None:
@@ -194,13 +194,13 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
         await refresh_markets(db, settings.gamma_host)
         catalog = MarketCatalog()
         catalog.load(db)
-        market = next(m for m in catalog.all() if not m.neg_risk and m.min_size <= 20 * USDC)
+        market = next(m for m in catalog.all() if not m.neg_risk and m.min_size <= 20 * PUSD)
         sim.place_liquidity(market.yes_token, "SELL", "0.5", "100")
         trader = Executor(db, PolymarketVenue(settings), catalog, mode="live")
         await trader.start()
         trader.gate.unblock()
         try:
-            trader.set_intents([Intent("s", market.condition_id, (Quote(Side.BUY, 500_000, 20 * USDC, Tif.FAK),))])
+            trader.set_intents([Intent("s", market.condition_id, (Quote(Side.BUY, 500_000, 20 * PUSD, Tif.FAK),))])
             await trader.reconcile()
             deadline = asyncio.get_running_loop().time() + 10
             while not any(t.pending for t in trader.state.positions.values()):
@@ -227,8 +227,8 @@ def test_live_cash_is_not_synced_while_fills_are_pending(tmp_path: Path) -> None
                            allow_eoa_makers=True) as sim:
         cash, fee, trade_id = asyncio.run(scenario(sim))
         # The taker fee as the venue charged it, though the catalog had not read this market's schedule.
-        assert fee == round(float(sim.trade(trade_id)["fee"]) * USDC)
-        assert cash == -10 * USDC - fee  # the fill's cost and fee alone: no deposit was booked
+        assert fee == round(float(sim.trade(trade_id)["fee"]) * PUSD)
+        assert cash == -10 * PUSD - fee  # the fill's cost and fee alone: no deposit was booked
 
 
 
@@ -250,23 +250,23 @@ def test_winning_shares_not_yet_redeemed_are_redeemable_not_live_cash(tmp_path: 
         await controller.boot()
         await _start(controller, core)
         core.deciding = False  # the strategy only selects markets (so the feed follows them); no quotes
-        cid = next(c for c in sorted(core.host.markets()) if core.catalog.get(c).min_size <= 20 * USDC)
+        cid = next(c for c in sorted(core.host.markets()) if core.catalog.get(c).min_size <= 20 * PUSD)
         yes = core.catalog.get(cid).yes_token
         await until(lambda: core.books.book(yes) is not None, "a book")
         await core.tick()  # the risk context covers the market now
         ask = core.books.book(yes).best_ask
-        core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask.price, 20 * USDC, Tif.FAK),))])
+        core.executor.set_intents([Intent("hand", cid, (Quote(Side.BUY, ask.price, 20 * PUSD, Tif.FAK),))])
         await core.executor.reconcile()
-        await until(lambda: core.executor.state.totals("hand", yes).settled == 20 * USDC, "a settled buy")
+        await until(lambda: core.executor.state.totals("hand", yes).settled == 20 * PUSD, "a settled buy")
         cash = _ledger_cash(db, "live")
         sim.resolve(cid, "YES")
         await until(lambda: claims() == 1, "the resolution final and owed")
-        assert _ledger_cash(db, "live") == cash and core.executor.state.redeemable == 20 * USDC
+        assert _ledger_cash(db, "live") == cash and core.executor.state.redeemable == 20 * PUSD
         await controller.stop("operator")
         await _start(controller, core)
         collateral = (await core.executor.venue.balances([])).collateral
         assert _ledger_cash(db, "live") == collateral  # the shares are in the wallet, the claim in the ledger
-        assert core.executor.state.redeemable == 20 * USDC
+        assert core.executor.state.redeemable == 20 * PUSD
         assert sim.balances(address)["tokens"] == {yes: "20"}
         await controller.stop("operator")
 

@@ -21,7 +21,7 @@ from storage.desk.desk_status import venue_health
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
-TOLERANCE_USDC = 5.0
+TOLERANCE_pUSD = 5.0
 
 
 class HaltRecorder:
@@ -44,7 +44,7 @@ def _live_link(db: Database) -> Any:
 
 
 def _confirm_drift(lookout: Lookout, link: Any, risk: HaltRecorder) -> None:
-    """The wallet reads 20 USDC more than the ledger on two checks in a row: a halt."""
+    """The wallet reads 20 pUSD more than the ledger on two checks in a row: a halt."""
     readings = iter([Reading(20_000_000, (), fills=4), Reading(20_000_000, (), fills=4)])
 
     async def read(_: Any) -> Reading:
@@ -52,7 +52,7 @@ def _confirm_drift(lookout: Lookout, link: Any, risk: HaltRecorder) -> None:
 
     lookout.balance_watch.read = read  # type: ignore[method-assign, assignment]  # a scripted reading
     for now in (1_000, 11_000):
-        asyncio.run(lookout.check_balances(link, risk, tolerance_usdc=TOLERANCE_USDC, now=now,  # type: ignore[arg-type]  # stand-ins with only what it calls
+        asyncio.run(lookout.check_balances(link, risk, tolerance_usdc=TOLERANCE_pUSD, now=now,  # type: ignore[arg-type]  # stand-ins with only what it calls
                                            feed_down_s=30))
 
 
@@ -65,7 +65,7 @@ def test_a_drift_past_the_tolerance_is_a_condition_before_it_is_a_halt(tmp_path:
         _confirm_drift(lookout, _live_link(db), risk)
         assert len(risk.seen) == 1  # the first sight of a difference is not a verdict
         problems, board = risk.seen[0]
-        assert len(problems) == 1 and "+20.00 USDC" in problems[0]
+        assert len(problems) == 1 and "+20.00 pUSD" in problems[0]
         assert board == ["balance_drift"]
     finally:
         db.dispose()
@@ -83,7 +83,7 @@ def test_a_start_that_books_the_drift_clears_the_board_before_trading_resumes(
         booked: list[int] = []
         risk.cash_flow = booked.append  # type: ignore[attr-defined]  # a recorder in place of the risk monitor's hook
 
-        async def sync(_: Any) -> tuple[list[str], int]:  # the wallet read again: 20 USDC to book, no mismatch
+        async def sync(_: Any) -> tuple[list[str], int]:  # the wallet read again: 20 pUSD to book, no mismatch
             return [], 20_000_000
 
         monkeypatch.setattr(balance_watch, "sync_live_balances", sync)

@@ -26,7 +26,7 @@ from tests.execution.test_executor import quote, step
 from tests.helpers import EngineProcess, paper_desk, run_cli, wait_until
 from tests.trading.test_redemption import _buy, _desk, _rows, _status, ledger_cash, start, venue_cash
 
-USDC = 1_000_000
+PUSD = 1_000_000
 CAPTURED = Path(__file__).parents[1] / "fixtures" / "polymarket" / "captured"
 HALVES = [0.5, 0.5]
 
@@ -56,18 +56,18 @@ def test_a_50_50_market_settles_and_redeems_at_half_and_the_cash_agrees(tmp_path
     cid = market["condition_id"]
     try:
         start(engine)
-        held = _buy(engine, sim, market)  # 20 YES at 0.40: 8 USDC
+        held = _buy(engine, sim, market)  # 20 YES at 0.40: 8 pUSD
         cash_before = ledger_cash(engine)
         sim.resolve(cid, payouts=HALVES)
         wait_until(lambda: _rows(engine, "SELECT amount FROM claims WHERE status = 'open'") == [(held // 2,)], 60,
                    interval=0.2, what="the 50/50 resolution settled: half of the shares owed")
         assert _rows(engine, "SELECT resolved_outcome, payout_yes, payout_no FROM markets WHERE condition_id = ?",
-                     cid) == [(None, USDC // 2, USDC // 2)]
-        # Closed at 0.5 a share: 20 x 0.5 - 8 = 2 USDC realized, nothing held.
+                     cid) == [(None, PUSD // 2, PUSD // 2)]
+        # Closed at 0.5 a share: 20 x 0.5 - 8 = 2 pUSD realized, nothing held.
         assert _rows(engine, "SELECT settled + pending, realized FROM positions WHERE condition_id = ?", cid) == [
-            (0, 2 * USDC)]
+            (0, 2 * PUSD)]
         status = _status(engine)
-        assert status["money"]["redeemable_usdc"] * USDC == held // 2 and status["positions"] == 0
+        assert status["money"]["redeemable_usdc"] * PUSD == held // 2 and status["positions"] == 0
         assert ledger_cash(engine) == cash_before == venue_cash(sim, wallet)  # owed, not cash yet
         assert _clob_market(sim, cid)["is_50_50_outcome"] is True
 
@@ -78,9 +78,9 @@ def test_a_50_50_market_settles_and_redeems_at_half_and_the_cash_agrees(tmp_path
         assert ledger_cash(engine) == cash_before + held // 2 == venue_cash(sim, wallet)
         assert _rows(engine, "SELECT status FROM claims") == [("paid",)]
         assert _status(engine)["money"]["redeemable_usdc"] == 0
-        # The resolution markout values the fill at what it paid: (0.5 - 0.40) x 20 = 2 USDC.
+        # The resolution markout values the fill at what it paid: (0.5 - 0.40) x 20 = 2 pUSD.
         wait_until(lambda: _rows(engine, "SELECT mid, markout FROM fill_markouts WHERE horizon = 'resolution'") ==
-                   [(USDC // 2, 2 * USDC)], 30, interval=0.2, what="the resolution markout at 0.5")
+                   [(PUSD // 2, 2 * PUSD)], 30, interval=0.2, what="the resolution markout at 0.5")
         assert _alerts(engine, "BALANCE_MISMATCH", "CREDIT_UNCLAIMED", "PAYOUT_REFUSED") == []
         assert engine.proc is not None and engine.proc.poll() is None  # still running, never halted
     finally:
@@ -151,8 +151,8 @@ def _gamma(prices: list[str], status: str | None, closed: bool = True) -> dict[s
 
 def test_the_venue_vector_is_read_as_reported() -> None:
     resolved = json.loads((CAPTURED / "gamma_market_closed_binary_accepting_false.json").read_text())
-    assert venue_payouts(resolved) == Payouts(0, USDC)  # captured: NO won
-    assert venue_payouts(_gamma(["0.5", "0.5"], "resolved")) == Payouts(USDC // 2, USDC // 2)
+    assert venue_payouts(resolved) == Payouts(0, PUSD)  # captured: NO won
+    assert venue_payouts(_gamma(["0.5", "0.5"], "resolved")) == Payouts(PUSD // 2, PUSD // 2)
     assert venue_payouts(_gamma(["1", "0"], None)) == Payouts.won_by(Outcome.YES)  # older markets: no status
     # A closed market that never resolved shows its last trading prices: not a vector.
     legacy = json.loads((CAPTURED / "gamma_market_closed_nonbinary_legacy.json").read_text())
@@ -176,4 +176,4 @@ def test_a_bad_vector_settles_nothing_and_alerts(tmp_path: Path) -> None:
     assert "sums to 1" in message and "positions stay open" in message
     # The venue's own vector then settles it: 10 shares at 0.5.
     assert _settle(link, "c1", _gamma(["0.5", "0.5"], "resolved"))  # type: ignore[arg-type]  # a stand-in link with only what it reads
-    assert desk.rows("SELECT amount FROM claims") == [(5 * USDC,)]
+    assert desk.rows("SELECT amount FROM claims") == [(5 * PUSD,)]

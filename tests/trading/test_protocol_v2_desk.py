@@ -18,7 +18,7 @@ from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, wait_until
 
 pytestmark = pytest.mark.slow
-USDC = 1_000_000
+PUSD = 1_000_000
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_a_v2_market_trades_and_what_it_cannot_do_is_refused_with_the_reason(tmp
                                           "price": 0.40, "tif": "GTC"}, timeout=30)
         assert done.status == "done", done.error
         wait_until(lambda: _rows(engine, "SELECT settled, pending FROM positions WHERE token_id = ?", position) ==
-                   [(20 * USDC, 0)], 30, interval=0.1, what="the position bought and settled")
+                   [(20 * PUSD, 0)], 30, interval=0.1, what="the position bought and settled")
         if mode == "live":  # the signed order the ledger keeps: the position id on the wire, the venue's answer
             (payload,) = _rows(engine, "SELECT signed_payload FROM orders WHERE token_id = ?", position)[0]
             assert json.loads(payload)["order"]["tokenId"] == position

@@ -18,7 +18,7 @@ from tests.helpers import EngineProcess, live_desk, wait_until
 from tests.trading.test_redemption import ledger_cash, start, venue_cash
 
 pytestmark = pytest.mark.slow
-USDC = 1_000_000
+PUSD = 1_000_000
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_a_maker_sessions_rebates_leave_the_restart_sync_at_zero(tmp_path: Path,
         bid = wait_until(lambda: _rows(engine, "SELECT price, size FROM orders WHERE token_id = ? AND side = 'BUY' "
                                                "AND status = 'LIVE'", yes), 30, interval=0.1, what="a bid quoted")
         price, size = bid[0]
-        taken = sim.place_liquidity(yes, "SELL", str(Decimal(price) / USDC), str(size // USDC))  # takes our bid
+        taken = sim.place_liquidity(yes, "SELL", str(Decimal(price) / PUSD), str(size // PUSD))  # takes our bid
         fee = Decimal(sim.trade(taken["trade_id"])["fee"])
         assert fee > 0
         wait_until(lambda: _rows(engine, "SELECT status FROM fills") == [("CONFIRMED",)], 20, interval=0.1,
@@ -58,7 +58,7 @@ def test_a_maker_sessions_rebates_leave_the_restart_sync_at_zero(tmp_path: Path,
         wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'rebate'"), 20, interval=0.1,
                    what="the rebate booked")
         [(rebate,)] = _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'rebate'")
-        assert Decimal(rebate) / USDC == Decimal(paid[wallet.lower()])
+        assert Decimal(rebate) / PUSD == Decimal(paid[wallet.lower()])
         # The sync at the restart found nothing to adjust: the rebate is income, not a deposit.
         assert [k for (k,) in _rows(engine, "SELECT kind FROM cash_ledger ORDER BY id")] == ["deposit", "rebate"]
         assert _rows(engine, "SELECT COUNT(*) FROM alerts WHERE code = 'CASH_SYNC'") == [(1,)]  # the first start

@@ -19,7 +19,7 @@ from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, decoded, live_desk, run_cli, wait_until
 
 pytestmark = pytest.mark.slow
-USDC = 1_000_000
+PUSD = 1_000_000
 RELAYER_KEY = "sim-relayer-key"  # the relayer stand-in wants a key owned by the signer
 
 
@@ -51,7 +51,7 @@ def ledger_cash(engine: EngineProcess) -> int:
 
 
 def venue_cash(sim: SimHandle, wallet: str) -> int:
-    return int(Decimal(sim.balances(wallet)["pusd"]) * USDC)
+    return int(Decimal(sim.balances(wallet)["pusd"]) * PUSD)
 
 
 def _desk(tmp: Path, sim: SimHandle, **settings: Any) -> tuple[EngineProcess, str]:
@@ -71,8 +71,8 @@ def _buy(engine: EngineProcess, sim: SimHandle, market: dict[str, Any], shares: 
                                       "price": 0.40, "tif": "GTC"}, timeout=30)
     assert done.status == "done", done.error
     wait_until(lambda: _rows(engine, "SELECT settled, pending FROM positions WHERE token_id = ?", token) ==
-               [(shares * USDC, 0)], 20, interval=0.1, what="the YES bought and settled")
-    return shares * USDC
+               [(shares * PUSD, 0)], 20, interval=0.1, what="the YES bought and settled")
+    return shares * PUSD
 
 
 def _holding_sets(engine: EngineProcess, sim: SimHandle, wallet: str, market: dict[str, Any], shares: int) -> None:
@@ -89,13 +89,13 @@ def _holding_sets(engine: EngineProcess, sim: SimHandle, wallet: str, market: di
                 """INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side,
                        price, size, filled, tif, status, status_rank, created_at, updated_at)
                    VALUES (?, ?, 'live', 'arb', ?, ?, ?, 'BUY', ?, ?, ?, 'FAK', 'FILLED', ?, 1, 1)""",
-                (f"arb-{n}", f"0xarb{n}", market["condition_id"], token, outcome, price, shares * USDC,
-                 shares * USDC, RANK[OrderStatus.FILLED]))
+                (f"arb-{n}", f"0xarb{n}", market["condition_id"], token, outcome, price, shares * PUSD,
+                 shares * PUSD, RANK[OrderStatus.FILLED]))
             conn.execute(
                 """INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
                        size, fee, liquidity, status, status_rank, matched_at, updated_at)
                    VALUES (?, ?, 'live', 'arb', ?, ?, ?, 'BUY', ?, ?, 0, 'TAKER', 'CONFIRMED', ?, 1, 1)""",
-                (f"trade-arb-{n}", cursor.lastrowid, market["condition_id"], token, outcome, price, shares * USDC,
+                (f"trade-arb-{n}", cursor.lastrowid, market["condition_id"], token, outcome, price, shares * PUSD,
                  FILL_RANK[TradeStatus.CONFIRMED]))
             sim.fund(wallet, token_id=token, tokens=str(shares))
 
@@ -111,7 +111,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
     engine, wallet = _desk(tmp_path, sim, auto_redeem=0)
     first, second, merged = (sim.market(neg_risk=False, index=i) for i in (0, 1, 2))
     _holding_sets(engine, sim, wallet, merged, 20)
-    sets = 20 * USDC
+    sets = 20 * PUSD
     try:
         start(engine)
         held = [_buy(engine, sim, market) for market in (first, second)]
@@ -119,7 +119,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
         # Complete sets merge back into pUSD: out of the positions at once, cash when the venue pays.
         done = engine.run("merge", {"condition_id": merged["condition_id"]}, timeout=30)
         assert done.status == "done", done.error
-        assert Decimal(decoded(done.result)["sets"]) * USDC == sets
+        assert Decimal(decoded(done.result)["sets"]) * PUSD == sets
         wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'merge'") == [(sets,)],
                    30, interval=0.2, what="the merge paid and booked")
         assert _rows(engine, "SELECT settled + pending, realized FROM positions WHERE condition_id = ? "
@@ -136,7 +136,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
         wait_until(lambda: len(_rows(engine, "SELECT id FROM claims WHERE status = 'open'")) == 2, 40,
                    interval=0.2, what="the resolutions final and owed")
         owed = _status(engine)
-        assert owed["money"]["redeemable_usdc"] * USDC == pytest.approx(sum(held))
+        assert owed["money"]["redeemable_usdc"] * PUSD == pytest.approx(sum(held))
         assert owed["positions"] == 0
         assert {c["condition_id"] for c in owed["redeemable"]} == {first["condition_id"], second["condition_id"]}
         assert ledger_cash(engine) == cash_before == venue_cash(sim, wallet)  # redeemable, not cash
@@ -148,7 +148,7 @@ def test_resolved_positions_are_redeemable_until_paid_then_cash_to_the_micro_uni
         wait_until(lambda: _rows(engine, "SELECT COUNT(*) FROM cash_ledger WHERE kind = 'redemption'") == [(1,)],
                    30, interval=0.2, what="the first redemption paid and booked")
         assert ledger_cash(engine) == cash_before + held[0] == venue_cash(sim, wallet)
-        assert _status(engine)["money"]["redeemable_usdc"] * USDC == pytest.approx(held[1])
+        assert _status(engine)["money"]["redeemable_usdc"] * PUSD == pytest.approx(held[1])
 
         # ...and, once automatic collection is on, the engine redeems the other one itself.
         with sqlite3.connect(engine.db_path) as conn:

@@ -19,7 +19,7 @@ from tests.helpers import EngineProcess, live_desk, wait_until
 from tests.trading.test_redemption import ledger_cash, start, venue_cash
 
 pytestmark = pytest.mark.slow
-USDC = 1_000_000
+PUSD = 1_000_000
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_rewards_and_rebates_reconcile_with_the_venues_payments(tmp_path: Path, 
         [(bid_id, price, size)] = wait_until(
             lambda: _rows(engine, "SELECT id, price, size FROM orders WHERE token_id = ? AND side = 'BUY' "
                                   "AND status = 'LIVE'", yes), 30, interval=0.1, what="a bid quoted")
-        assert (price, size) == (490_000, 80 * USDC)  # one cent under the mid: inside the 3-cent spread
+        assert (price, size) == (490_000, 80 * PUSD)  # one cent under the mid: inside the 3-cent spread
         # The desk's scoring and the venue's agree: the quote scores.
         wait_until(lambda: _rows(engine, "SELECT scoring, venue_scoring FROM reward_scores WHERE order_id = ?",
                                  bid_id) == [(1, 1)], 30, interval=0.2, what="the bid scored by desk and venue")
@@ -75,9 +75,9 @@ def test_rewards_and_rebates_reconcile_with_the_venues_payments(tmp_path: Path, 
             return rows if len(rows) == 2 else None
 
         booked = wait_until(income, 30, interval=0.2, what="the reward and the rebate booked")
-        assert booked == {"reward": 20 * USDC, "rebate": int(Decimal(rebates[wallet.lower()]) * USDC)}
+        assert booked == {"reward": 20 * PUSD, "rebate": int(Decimal(rebates[wallet.lower()]) * PUSD)}
         wait_until(lambda: _rows(engine, "SELECT SUM(paid) FROM reward_days WHERE strategy = 'mm'")
-                   == [(20 * USDC,)], 30, interval=0.2, what="the paid reward recorded against mm")
+                   == [(20 * PUSD,)], 30, interval=0.2, what="the paid reward recorded against mm")
         assert ledger_cash(engine) == venue_cash(sim, wallet)
     finally:
         engine.cleanup()

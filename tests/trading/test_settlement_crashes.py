@@ -21,7 +21,7 @@ import pytest
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, wait_until
 from tests.trading.test_redemption import (
-    USDC,
+    PUSD,
     _buy,
     _desk,
     _holding_sets,
@@ -127,17 +127,17 @@ def test_a_merge_killed_at_any_point_is_booked_once(tmp_path: Path, sim: SimHand
             # missing and nothing counted twice (the sets come back if it is never mined).
             tokens = sim.balances(wallet)["tokens"]
             assert float(tokens[yes]) == float(tokens[no]) == 20
-            assert _rows(engine, "SELECT status, amount FROM claims WHERE kind = 'merge'") == [("open", 20 * USDC)]
+            assert _rows(engine, "SELECT status, amount FROM claims WHERE kind = 'merge'") == [("open", 20 * PUSD)]
             _consistent(engine, sim, wallet, cash_before)
             return
-        wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'merge'") == [(20 * USDC,)],
+        wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'merge'") == [(20 * PUSD,)],
                    60, interval=0.2, what="the merge booked once")
         assert {s for (s,) in _rows(engine, "SELECT status FROM claims WHERE kind = 'merge'")} == {"paid"}
         wait_until(lambda: _rows(engine, "SELECT state FROM settlement_txs") == [("confirmed",)], 30,
                    interval=0.2, what="the merge's transaction closed, answered or not")
         tokens = sim.balances(wallet)["tokens"]
         assert all(t not in tokens or float(tokens[t]) == 0 for t in (yes, no))
-        _consistent(engine, sim, wallet, cash_before + 20 * USDC)
+        _consistent(engine, sim, wallet, cash_before + 20 * PUSD)
     finally:
         engine.cleanup()
 

@@ -16,7 +16,7 @@ import pytest
 
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import decoded, wait_until
-from tests.trading.test_redemption import USDC, _desk, _holding_sets, _rows, ledger_cash, start, venue_cash
+from tests.trading.test_redemption import PUSD, _desk, _holding_sets, _rows, ledger_cash, start, venue_cash
 
 pytestmark = pytest.mark.slow
 
@@ -44,9 +44,9 @@ def test_a_merge_whose_answer_is_lost_and_mined_late_is_booked_once(tmp_path: Pa
         # Not put back: the sets stay out of the positions, owed, while the venue may still mine it.
         assert _rows(engine, "SELECT SUM(settled + pending) FROM positions WHERE condition_id = ?", cid) == [(0,)]
         assert _rows(engine, "SELECT state FROM settlement_txs WHERE kind = 'merge'") != [("failed",)]
-        wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'merge'") == [(20 * USDC,)],
+        wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'merge'") == [(20 * PUSD,)],
                    60, interval=0.2, what="the late-mined merge reported by the venue and booked")
-        assert ledger_cash(engine) == cash_before + 20 * USDC == venue_cash(sim, wallet)
+        assert ledger_cash(engine) == cash_before + 20 * PUSD == venue_cash(sim, wallet)
         tokens = sim.balances(wallet)["tokens"]
         assert all(t not in tokens or float(tokens[t]) == 0 for t in (market["yes_token_id"], market["no_token_id"]))
         assert _rows(engine, "SELECT status FROM claims WHERE kind = 'merge'") == [("paid",)] * len(

@@ -206,7 +206,7 @@ def test_a_take_profit_fires_on_pnl(tmp_path: Path, sim: SimHandle) -> None:
     async def scenario() -> None:
         await _started(core)
         await _hold(core, "mm", cid)
-        _scripted_book(sim, market, "0.56", "0.58")  # mid 0.57: +0.05 on 20 shares is +1.00 USDC
+        _scripted_book(sim, market, "0.56", "0.58")  # mid 0.57: +0.05 on 20 shares is +1.00 pUSD
         await _mid_is(core, yes, 570_000)
         await core.tick()
         await core.stop()

@@ -79,7 +79,7 @@ def test_refusals_in_a_burst_raise_once_a_minute(tmp_path: Path) -> None:
     desk.executor.set_intents([Intent("v", "c1", (Quote(Side.BUY, p(0.52), 10 * SH, Tif.FAK),))])
     desk.run(desk.executor.reconcile())
     desk.settle()
-    assert [c for _, c, _ in raised] == ["REFUSAL_BURST", "LARGE_FILL"]  # 10 x 0.52 = 5.20 USDC
+    assert [c for _, c, _ in raised] == ["REFUSAL_BURST", "LARGE_FILL"]  # 10 x 0.52 = 5.20 pUSD
     desk.loop.close()
     desk.db.dispose()
 

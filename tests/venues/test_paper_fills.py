@@ -121,7 +121,7 @@ def test_taker_fees_follow_the_polymarket_formula(tmp_path: Path) -> None:
     desk = make_desk(tmp_path / "fees.db", fee_rate_ppm=20_000)
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.50, 100)])
     place(desk, Side.BUY, 0.50, 100, Tif.FAK)
-    # 100 shares * 0.02 * 0.5 * (1 - 0.5) = 0.5 USDC
+    # 100 shares * 0.02 * 0.5 * (1 - 0.5) = 0.5 pUSD
     assert desk.rows("SELECT fee FROM paper_trades") == [(500_000,)]
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.60, 100)])
     place(desk, Side.BUY, 0.45, 10)  # resting: makers pay nothing
@@ -465,7 +465,7 @@ def test_the_cash_a_buy_is_checked_against_is_the_wallets_through_fills_failures
     assert wallet.trade_cash + wallet.credited == desk.run(venue.balances([])).collateral < wallet.starting_cash
     venue.advance()  # the trade fails on chain: shares and cash move back
     assert wallet.trade_cash == desk.run(venue.balances([])).collateral == wallet.starting_cash
-    place(desk, Side.BUY, 0.40, 10)  # rests, holding 4 USDC
+    place(desk, Side.BUY, 0.40, 10)  # rests, holding 4 pUSD
     venue.config = PaperConfig()
     place(desk, Side.BUY, 0.52, 10, Tif.FAK)
     restarted = make_desk(tmp_path / "cash.db")

@@ -20,7 +20,7 @@ from engine.venues.polymarket_settlement import PolymarketSettlement
 from engine.venues.settlement import SettlementTx
 from simulator.testing import SimHandle, approved_simulator
 
-USDC = 1_000_000
+PUSD = 1_000_000
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_each_wallet_type_merges_approves_and_redeems(tmp_path: Path, sim: SimHa
     async def scenario() -> None:
         started = int(time.time() * 1000) - 1000
         try:
-            merged = await _until_done(venue, await venue.merge(cid, market["neg_risk"], 5 * USDC))
+            merged = await _until_done(venue, await venue.merge(cid, market["neg_risk"], 5 * PUSD))
             assert merged.state == "confirmed", merged
             assert not await venue.auto_redeem_approved()
             approved = await _until_done(venue, await venue.approve_auto_redeem())
@@ -81,8 +81,8 @@ def test_each_wallet_type_merges_approves_and_redeems(tmp_path: Path, sim: SimHa
         # Before the result was in, the redemption reverted with the contract's reason.
         assert too_early.state == "failed" and "result for condition not received yet" in (too_early.error or "")
         assert redeemed.state == "confirmed"
-        assert [(c.kind, c.amount, c.condition_id) for c in credits] == [("merge", 5 * USDC, cid),
-                                                                        ("redeem", 7 * USDC, cid)]
+        assert [(c.kind, c.amount, c.condition_id) for c in credits] == [("merge", 5 * PUSD, cid),
+                                                                        ("redeem", 7 * PUSD, cid)]
         assert credits[1].tx_hash == redeemed.tx_hash  # the payment names the transaction that asked for it
 
     asyncio.run(scenario())
@@ -97,7 +97,7 @@ def test_a_relayer_without_a_key_and_a_wallet_without_gas_are_refused_with_the_f
     async def scenario() -> tuple[str, str]:
         try:
             with pytest.raises(VenueError) as no_key:
-                await keyless.merge(market["condition_id"], False, USDC)
+                await keyless.merge(market["condition_id"], False, PUSD)
             with pytest.raises(VenueError) as no_gas:
                 await broke.approve_auto_redeem()
             return str(no_key.value), str(no_gas.value)
@@ -151,7 +151,7 @@ def test_a_plain_wallets_transaction_whose_answer_is_lost_is_still_followed(tmp_
     async def scenario() -> tuple[SettlementTx, SettlementTx, list]:
         started = int(time.time() * 1000) - 1000
         try:
-            sent = await venue.merge(cid, False, 3 * USDC)
+            sent = await venue.merge(cid, False, 3 * PUSD)
             return sent, await _until_done(venue, sent), await venue.credits(started)
         finally:
             await venue.close()
@@ -164,4 +164,4 @@ def test_a_plain_wallets_transaction_whose_answer_is_lost_is_still_followed(tmp_
     assert sent.state == "pending" and sent.ref and sent.ref.startswith("0x") and len(sent.ref) == 66
     assert done.state == "confirmed"
     paid = [(c.kind, c.amount, c.tx_hash) for c in credits if c.condition_id == cid]
-    assert paid == [("merge", 3 * USDC, sent.ref)]
+    assert paid == [("merge", 3 * PUSD, sent.ref)]
