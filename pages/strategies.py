@@ -35,16 +35,22 @@ pick = st.selectbox("Edit a strategy, or create one", [*names, NEW], key=PICK)
 if pick == NEW:
     create_panel(db, names)
 else:
-    edit_panel(db, pick, rows.get(pick))
-    st.divider()
-    st.subheader(f"{text.markdown(pick)}: performance ({mode})")
-    strategy_state_badge(db, mode, pick)
-    flatten_strategy_control(db, mode, pick)
-    performance_panel(db, mode, pick)
-    st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({mode})")
-    rewards_panel(db, mode, pick)
-    st.subheader(f"{text.markdown(pick)}: capital, loss limits and exits")
-    strategy_limits_panel(db, pick)
+    # One strategy's sections as tabs: the page was 6,100 px tall with them stacked.
+    settings_tab, performance_tab, income_tab, limits_tab = st.tabs(
+        ["Settings", f"Performance ({mode})", f"Spread, rewards and fees ({mode})", "Capital, limits and exits"])
+    with settings_tab:
+        edit_panel(db, pick, rows.get(pick))
+    with performance_tab:
+        st.subheader(f"{text.markdown(pick)}: performance ({mode})")
+        strategy_state_badge(db, mode, pick)
+        flatten_strategy_control(db, mode, pick)
+        performance_panel(db, mode, pick)
+    with income_tab:
+        st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({mode})")
+        rewards_panel(db, mode, pick)
+    with limits_tab:
+        st.subheader(f"{text.markdown(pick)}: capital, loss limits and exits")
+        strategy_limits_panel(db, pick)
 st.divider()
 fair_values_panel(db)
 show_dialog(db, "exit")

@@ -43,6 +43,27 @@ def live_refusals(*, credentials: bool, state: str, open_orders: dict[str, int],
     return reasons
 
 
+API_CREDENTIALS = ("POLY_API_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE")
+
+
+def credential_words(present: dict[str, bool]) -> dict[str, str]:
+    """Each credential's status as the operator should read it: the CLOB API credentials are
+    derived from the wallet key at start when not set, so they are not "missing" then; nor is a
+    plain key that a keystore replaces."""
+    keyed = present.get("POLY_KEYSTORE", False) or present.get("POLY_PRIVATE_KEY", False)
+    words = {}
+    for name, configured in present.items():
+        if configured:
+            words[name] = "configured"
+        elif name in API_CREDENTIALS:
+            words[name] = "derived from the wallet key at start" if keyed else "derived once a wallet key is set"
+        elif name == "POLY_PRIVATE_KEY" and present.get("POLY_KEYSTORE", False):
+            words[name] = "not needed (the keystore holds the key)"
+        else:
+            words[name] = "missing"
+    return words
+
+
 def _check(ok: bool, text: str) -> None:
     st.markdown(f"{':material/check_circle:' if ok else ':material/cancel:'} {text}")
 
@@ -50,11 +71,9 @@ def _check(ok: bool, text: str) -> None:
 def mode_panel(db: Database, current: Settings) -> None:
     status = queries.engine_status(db)
     mode_badge(status.mode)
-    creds = current.credential_status()
+    creds = credential_words(current.credential_status())
     st.dataframe(
-        pd.DataFrame(
-            {"credential": list(creds), "status": ["configured" if v else "missing" for v in creds.values()]}
-        ),
+        pd.DataFrame({"credential": list(creds), "status": list(creds.values())}),
         hide_index=True,
         key="credentials_table",
     )

@@ -80,3 +80,13 @@ def test_overview_shows_pnl_exposure_positions_and_alerts(
     # The seeded equity went 10,000 -> 10,100 over the last five hours: the days' bars add up to it.
     (bars,) = chart_traces(next(c for c in charts if c.key == "profit_chart")).values()
     assert sum(bars["y"]) == pytest.approx(100.0)
+
+
+def test_a_strategys_sections_are_tabs_not_one_long_page(seeded: int, page: Callable[[str], AppTest]) -> None:
+    at = page("strategies")
+    assert not at.exception
+    labels = [t.label for t in at.tabs]
+    assert labels == ["Settings", "Performance (paper)", "Spread, rewards and fees (paper)",
+                      "Capital, limits and exits"], labels
+    performance = at.tabs[1]
+    assert any("performance (paper)" in s.value for s in performance.subheader)  # drawn inside its tab

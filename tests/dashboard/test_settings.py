@@ -150,7 +150,8 @@ def test_credentials_show_as_configured_never_their_values(
 ) -> None:
     at = page("settings")
     creds = table_with(at, "credential").set_index("credential")["status"].to_dict()
-    assert creds["POLY_PRIVATE_KEY"] == "configured" and creds["POLY_API_KEY"] == "missing"
+    assert creds["POLY_PRIVATE_KEY"] == "configured" and creds["POLY_KEYSTORE"] == "missing"
+    assert creds["POLY_API_KEY"] == "derived from the wallet key at start"  # not "missing": the engine derives it
     shown = [str(e.value) for e in at.markdown] + [str(c.value) for c in at.caption]
     shown += [d.value.to_csv() for d in at.dataframe] + [str(t.value) for t in at.text_input]
     assert not any(KEY in s or KEY[2:] in s for s in shown)
@@ -242,3 +243,14 @@ def test_the_engine_falls_back_to_defaults_for_stored_non_finite_values(db: Data
     with db.read() as conn:
         config = load(conn)
     assert config.paper_fail_rate == 0.0 and config.tick_interval_ms == 500
+
+
+def test_credentials_the_engine_derives_or_does_not_need_are_not_called_missing() -> None:
+    from pages.widgets.settings_panels import credential_words
+
+    none = dict.fromkeys(("POLY_KEYSTORE", "POLY_PRIVATE_KEY", "POLY_FUNDER", "POLY_API_KEY"), False)
+    assert credential_words(none) == {"POLY_KEYSTORE": "missing", "POLY_PRIVATE_KEY": "missing",
+                                      "POLY_FUNDER": "missing", "POLY_API_KEY": "derived once a wallet key is set"}
+    keystore = credential_words({**none, "POLY_KEYSTORE": True})
+    assert keystore["POLY_PRIVATE_KEY"] == "not needed (the keystore holds the key)"
+    assert keystore["POLY_API_KEY"] == "derived from the wallet key at start"
