@@ -63,11 +63,13 @@ def news_feeds_panel(db: Database) -> None:
                f"Value betting trades toward it. At most {MAX_FEEDS} feeds and {MAX_RULES} rules a feed.")
     version = row["version"] if row else None
     feeds = st.data_editor(feed_frame(stored), num_rows="dynamic", hide_index=True, key=NEWS_FEEDS,
-                           column_config=FEED_COLUMNS, column_order=list(FEED_COLUMNS), width="stretch")
+                           column_config=FEED_COLUMNS, column_order=list(FEED_COLUMNS), width="stretch",
+                           placeholder="—")
     feed_slot = st.empty()
     st.markdown("**Rules** (each reads the feed it names; add a row per rule)")
     rules = st.data_editor(rule_frame(stored), num_rows="dynamic", hide_index=True, key=NEWS_RULES,
-                           column_config=RULE_COLUMNS, column_order=list(RULE_COLUMNS), width="stretch")
+                           column_config=RULE_COLUMNS, column_order=list(RULE_COLUMNS), width="stretch",
+                           placeholder="—")
     rule_slot = st.empty()
     if st.button("Save news feeds", key=NEWS_SAVE, icon=":material/save:"):
         _save(db, feeds, rules, version, (feed_slot, rule_slot))

@@ -105,7 +105,8 @@ def _status(db: Database) -> None:
         st.dataframe(recent, hide_index=True, key="notifications_table",
                      column_config={"created_at": st.column_config.DatetimeColumn("queued", format=SECONDS),
                                     "last_attempt_at": st.column_config.DatetimeColumn("last attempt",
-                                                                                       format=SECONDS)})
+                                                                                       format=SECONDS)},
+                     placeholder="—")
 
 
 

@@ -34,7 +34,7 @@ def redeemable_panel(db: Database, mode: str) -> None:
     frame["last_tx"] = frame["last_tx"].fillna("not sent yet")
     st.dataframe(frame[["question", "kind", "owed_usdc", "since", "strategies", "last_tx"]], hide_index=True,
                  key=REDEEM_TABLE, column_config={"owed_usdc": usdc_column("owed"), "since": time_column("owed since"),
-                                                  "last_tx": "last transaction"})
+                                                  "last_tx": "last transaction"}, placeholder="—")
     if st.button("Redeem now", key=REDEEM_BUTTON, icon=":material/savings:"):
         open_dialog("redeem", markets=len({o["condition_id"] for o in owed if o["kind"] == "redeem"}),
                     owed=money["redeemable_usdc"])

@@ -50,7 +50,7 @@ def rewards_panel(db: Database, mode: str, name: str) -> None:
                     width="stretch", config=figures.CHART_CONFIG)
     st.dataframe(days.drop(columns=["condition_id"]), hide_index=True, key=f"strategy_reward_days_{name}",
                  column_config={"estimated": st.column_config.NumberColumn("estimated (pUSD)", format="%.6f"),
-                                "paid": st.column_config.NumberColumn("paid (pUSD)", format="%.6f")})
+                                "paid": st.column_config.NumberColumn("paid (pUSD)", format="%.6f")}, placeholder="—")
 
 
 def _spread_row(db: Database, mode: str, name: str) -> None:
@@ -78,7 +78,8 @@ def _spread_table(spread: pd.DataFrame, name: str) -> None:
     st.dataframe(spread[["market", "measured", "unmeasured", "usdc", "bps"]], hide_index=True,
                  key=f"strategy_spread_{name}",
                  column_config={"usdc": st.column_config.NumberColumn("spread capture (pUSD)", format="%.2f"),
-                                "bps": st.column_config.NumberColumn("spread capture (bps)", format="%.0f")})
+                                "bps": st.column_config.NumberColumn("spread capture (bps)", format="%.0f")},
+                 placeholder="—")
 
 
 def _by_day(days, title: str) -> go.Figure:

@@ -75,7 +75,7 @@ def mode_panel(db: Database, current: Settings) -> None:
     st.dataframe(
         pd.DataFrame({"credential": list(creds), "status": list(creds.values())}),
         hide_index=True,
-        key="credentials_table",
+        key="credentials_table", placeholder="—",
     )
     st.caption(
         "Credentials live only in `.env`; the dashboard shows whether they are set, never their values."
@@ -127,7 +127,7 @@ def hosts_panel(current: Settings) -> None:
     ]
     if current.data_source == "simulator":
         rows.insert(1, ("SIMULATOR_PORT", str(current.simulator_port)))
-    st.dataframe(pd.DataFrame(rows, columns=["setting", "value"]), hide_index=True, key="hosts_table")
+    st.dataframe(pd.DataFrame(rows, columns=["setting", "value"]), hide_index=True, key="hosts_table", placeholder="—")
     st.caption(
         "These come from `.env` (or the environment) and apply when the processes restart: edit `.env`, "
         "then `supervisorctl -c supervisord.conf restart engine dashboard`."

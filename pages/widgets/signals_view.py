@@ -50,7 +50,7 @@ def signals_view(db: Database) -> None:
         active = int(signals["in_force"].sum())
         st.caption(f"{active} in force, {len(signals) - active} expired (expired news signals go after a day).")
         st.dataframe(signals[list(SIGNAL_COLUMNS)], hide_index=True, column_config=SIGNAL_COLUMNS,
-                     key="signals_table")
+                     key="signals_table", placeholder="—")
     feeds = news_queries.news_feeds(db)
     if feeds.empty:
         return
@@ -58,9 +58,10 @@ def signals_view(db: Database) -> None:
     for _, feed in failing.iterrows():
         st.warning(f"News feed **{text.markdown(feed['name'])}**: {text.markdown(feed['error'])}",
                    icon=":material/rss_feed:")
-    st.dataframe(feeds[list(FEED_COLUMNS)], hide_index=True, column_config=FEED_COLUMNS, key="news_feeds_table")
+    st.dataframe(feeds[list(FEED_COLUMNS)], hide_index=True, column_config=FEED_COLUMNS, key="news_feeds_table",
+                 placeholder="—")
     headlines = news_queries.headlines(db)
     if not headlines.empty:
         with st.expander(f"Latest headlines ({len(headlines)})"):
             st.dataframe(headlines[list(HEADLINE_COLUMNS)], hide_index=True, column_config=HEADLINE_COLUMNS,
-                         key="headlines_table")
+                         key="headlines_table", placeholder="—")

@@ -79,7 +79,7 @@ def performance_panel(db: Database, mode: str, name: str) -> None:
     st.dataframe(pd.DataFrame([(spec.label, shown) for spec, shown in rows], columns=["metric", "value"]),
                  hide_index=True, key=f"strategy_metrics_{name}",
                  column_config={"metric": st.column_config.TextColumn(width="medium"),
-                                "value": st.column_config.TextColumn(width="medium")})
+                                "value": st.column_config.TextColumn(width="medium")}, placeholder="—")
 
 
 def _allocation(db: Database, name: str) -> float:

@@ -113,7 +113,7 @@ def _space_editor(kind: str, floor: float | None) -> tuple[dict[str, Any], dict[
     st.markdown("**Search space** (a row per param to search; the others keep their fixed values)")
     frame = st.data_editor(space_frame(json.loads(space_example(kind, floor))), num_rows="dynamic",
                            hide_index=True, key=f"{SW_SPACE}_{kind}", column_config=columns,
-                           column_order=list(columns), width="stretch")
+                           column_order=list(columns), width="stretch", placeholder="—")
     space, problems = space_from(frame, kind, {p.name for p in schema if p.type.is_integral})
     if problems:
         st.error("\n".join(f"- {'Row ' + str(n + 1) + ': ' if n >= 0 else ''}{text.markdown(why)}"
@@ -359,7 +359,7 @@ def _use_params(db: Database, view: SweepView, configured: pd.DataFrame) -> None
                "ones (with the strategy kind's defaults for the rest). These change:")
     st.dataframe(pd.DataFrame([{"param": k, "now": str(a), "trial": str(b),
                                 "searched": "yes" if k in searched else "no (the sweep's fixed value)"}
-                               for k, (a, b) in changes.items()]), hide_index=True, key="sw_changes")
+                               for k, (a, b) in changes.items()]), hide_index=True, key="sw_changes", placeholder="—")
     confirmed = st.checkbox(f"Change strategy '{text.markdown(target)}' (the engine reloads it; audited)",
                             key=SW_CONFIRM)
     if st.button("Use these params", key=SW_USE, disabled=not confirmed, icon=":material/done_all:"):
