@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from contracts.settings import Settings
 from engine.cli import args as cli_args
-from engine.cli.errors import CliError, open_db
+from engine.cli.errors import CliError, actor, open_db
 
 if TYPE_CHECKING:
     from storage.sqlite.db import Database
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 MAX_IMPORT_DAYS = 366
 DAY_MS = 86_400_000
 NAME_CHARS = 200
+
+
+CONDITION_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 class ResearchError(CliError):
@@ -151,6 +156,8 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.file is not None:
         return import_session_file(settings, args)
+    if args.pmxt is not None:
+        return import_pmxt_archive(settings, args)
     if args.market is None or args.start is None or args.end is None:
         raise ResearchError("--market, --from and --to are required (or --file, a recording session exported by "
                             "another desk)")
@@ -180,6 +187,39 @@ def import_session_file(settings: Settings, args: argparse.Namespace) -> int:
         raise ResearchError(f"--file imports a whole session: drop {', '.join(given)}")
     print(json.dumps(import_file(settings, args.file, args.name), indent=2))
     return 0
+
+
+def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
+    """--pmxt: the PMXT archive's hourly files of --market's markets, as a named session."""
+    import asyncio
+
+    from engine.marketdata.pmxt import PmxtError
+    from engine.marketdata.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file
+    from storage.research.recording_sessions import SessionError
+
+    given = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--file", args.file))
+             if value is not None]
+    if given:
+        raise ResearchError(f"--pmxt imports the archive files' whole span: drop {', '.join(given)}")
+    ids = [part.strip() for part in (args.market or "").split(",") if part.strip()]
+    if not ids or not all(CONDITION_ID.fullmatch(i) for i in ids):
+        raise ResearchError("--pmxt needs --market: the condition ids (0x and 64 hex digits), comma-separated")
+    db = open_db(settings)
+    try:
+        markets = (file_markets(Path(args.markets_file).expanduser(), ids) if args.markets_file
+                   else asyncio.run(gamma_markets(settings.gamma_host, ids)))
+        trades = trades_file(Path(args.trades).expanduser()) if args.trades else None
+        session, ticks, report = import_pmxt(db, Path(args.pmxt).expanduser(), markets, actor=actor(),
+                                             name=args.name, trades=trades, progress=_rows_read)
+    except (PmxtError, SessionError) as exc:
+        raise ResearchError(f"{exc}; nothing was imported") from None
+    print(json.dumps({"session": session.name, "markets": list(session.markets), "ticks": ticks,
+                      "from": session.started_at, "to": session.stopped_at, **report.as_dict()}, indent=2))
+    return 0
+
+
+def _rows_read(rows: int) -> None:
+    print(f"pmxt: {rows:,} rows of these markets read…", file=sys.stderr, flush=True)
 
 
 def _report_path(raw: str) -> Path:
@@ -233,5 +273,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     history.add_argument("--outcome", default="yes", choices=("yes", "no", "both"), help="which token(s)")
     history.add_argument("--file", help="a recording session exported by `python -m engine session export` "
                                         "(.jsonl or .jsonl.gz)")
-    history.add_argument("--name", type=_name, help="with --file: import the session under this name")
+    history.add_argument("--name", type=_name, help="with --file or --pmxt: import the session under this name")
+    history.add_argument("--pmxt", metavar="FILE_OR_FOLDER",
+                         help="hourly Parquet files of the PMXT archive (a file, or a folder of them): the books "
+                              "of --market's markets (condition ids, comma-separated) as a named session")
+    history.add_argument("--markets-file", metavar="FILE",
+                         help="with --pmxt: the markets' metadata as a JSON list of Gamma market objects "
+                              "(default: asked of Gamma at import time)")
+    history.add_argument("--trades", metavar="FILE",
+                         help="with --pmxt: the markets' public trades as the Data API's /trades answers them (a "
+                              "JSON list), replayed beside the books so resting paper orders can fill")
     history.set_defaults(func=cmd_import_history)

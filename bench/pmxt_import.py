@@ -1,0 +1,128 @@
+"""What importing one market-day of the PMXT archive costs: time, peak memory and disk.
+
+Builds a day of hourly files in the archive's v2 layout (sorted by market, then token, then
+time; row groups of ROW_GROUP rows) holding one market's stream at the density of a busy
+archive market (a book per token every five minutes, ~1,100 rows an hour) among OTHERS rows of
+other markets an hour, then imports that market with `import_pmxt` (the filter pushed down to the
+row groups, the rows sorted by time in a scratch file, the one session import). The baseline is
+the same ticks imported as a session file (the desk's own import path, without reading Parquet).
+A real archive hour holds ~24 M rows: reading scales with the row groups the market's rows touch,
+not with the file, because the archive is sorted by market.
+
+    .venv/bin/python bench/pmxt_import.py [--others 200000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import random
+import resource
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from _common import report
+
+from engine.marketdata.pmxt_import import import_pmxt
+from storage.research.session_files import export_session, import_session
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+
+CID = "0x" + "ab" * 32
+YES, NO = "1" * 70, "2" * 70
+DAY0 = datetime(2026, 4, 17, tzinfo=UTC)
+ROW_GROUP = 8_192
+SCHEMA = pa.schema([
+    ("timestamp_received", pa.timestamp("ms", tz="UTC")), ("timestamp", pa.timestamp("ms", tz="UTC")),
+    ("market", pa.binary(66)), ("event_type", pa.string()), ("asset_id", pa.string()), ("bids", pa.string()),
+    ("asks", pa.string()), ("price", pa.decimal128(9, 4)), ("size", pa.decimal128(18, 6)), ("side", pa.string()),
+    ("best_bid", pa.decimal128(9, 4)), ("best_ask", pa.decimal128(9, 4))])
+MARKET = {"condition_id": CID, "question": "Will the bench market resolve YES?", "yes_token": YES, "no_token": NO,
+          "tick": 10_000, "min_size": 5_000_000, "neg_risk": 0, "tags": "[]", "outcomes": '["Yes", "No"]'}
+
+
+def _row(at: datetime, market: str, event: str, asset: str, **fields: Any) -> dict[str, Any]:
+    return {"timestamp_received": at, "timestamp": at, "market": market.encode(), "event_type": event,
+            "asset_id": asset, "bids": None, "asks": None, "price": None, "size": None, "side": None,
+            "best_bid": None, "best_ask": None, **fields}
+
+
+def _market_hour(start: datetime, rng: random.Random) -> list[dict[str, Any]]:
+    rows = []
+    for token in (YES, NO):
+        for second in range(0, 3600, 300):
+            rows.append(_row(start + timedelta(seconds=second), CID, "book", token,
+                             bids='[["0.48", "100"], ["0.47", "200"]]', asks='[["0.52", "100"], ["0.53", "150"]]'))
+        for _ in range(530):
+            at = start + timedelta(milliseconds=rng.randrange(300_000, 3_600_000))
+            price = Decimal(rng.choice(("0.47", "0.48", "0.49", "0.51", "0.52", "0.53")))
+            rows.append(_row(at, CID, "price_change", token, price=price, size=Decimal(rng.randrange(0, 300)),
+                             side="BUY" if price < Decimal("0.5") else "SELL"))
+        rows.append(_row(start + timedelta(seconds=1800), CID, "last_trade_price", token, price=Decimal("0.52"),
+                         size=Decimal("10"), side="BUY"))
+    return rows
+
+
+def build_day(folder: Path, others: int) -> None:
+    rng = random.Random(7)
+    for hour in range(24):
+        start = DAY0 + timedelta(hours=hour)
+        rows = _market_hour(start, rng)
+        for i in range(others):
+            market = "0x" + f"{i % 5000:064x}"
+            rows.append(_row(start + timedelta(milliseconds=i % 3_600_000), market, "price_change", f"{i % 10_000}",
+                             price=Decimal("0.5"), size=Decimal("1"), side="BUY"))
+        rows.sort(key=lambda r: (r["market"], r["asset_id"], r["timestamp_received"]))
+        pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), folder / f"polymarket_orderbook_{start:%Y-%m-%dT%H}"
+                       ".parquet", row_group_size=ROW_GROUP, compression="zstd")
+
+
+def _fresh(path: Path) -> Database:
+    path.unlink(missing_ok=True)
+    migrate(path)
+    return Database(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--others", type=int, default=200_000, help="rows of other markets in each hour's file")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "archive"
+        folder.mkdir()
+        builder = multiprocessing.Process(target=build_day, args=(folder, args.others))
+        builder.start()  # in a process of its own, so the peak memory below is the imports' alone
+        builder.join()
+        size = sum(f.stat().st_size for f in folder.iterdir())
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in folder.iterdir())
+        print(f"a day of {rows:,} rows in 24 files, {size / 2**20:.1f} MiB; the market's rows among them: "
+              f"{rows - 24 * args.others:,}")
+        pmxt_ms, file_ms, ticks, grown = [], [], 0, 0
+        for round_ in range(args.rounds):  # alternating: the PMXT import, then the session-file baseline
+            db = _fresh(Path(tmp) / "desk.db")
+            before = db.path.stat().st_size
+            started = time.perf_counter()
+            _, ticks, _ = import_pmxt(db, folder, [MARKET], actor="bench", name=f"pmxt day {round_}")
+            pmxt_ms.append((time.perf_counter() - started) * 1000)
+            grown = db.path.stat().st_size + Path(f"{db.path}-wal").stat().st_size - before
+            export = Path(tmp) / "day.jsonl.gz"
+            export_session(db, f"pmxt day {round_}", export)
+            baseline = _fresh(Path(tmp) / "baseline.db")
+            started = time.perf_counter()
+            import_session(baseline, export, actor="bench", name="file day")
+            file_ms.append((time.perf_counter() - started) * 1000)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{ticks:,} ticks imported; the desk's database grew {grown / 2**20:.1f} MiB; peak RSS {peak:.0f} MiB "
+              "(the importing process)")
+        report("pmxt import, one market-day", pmxt_ms, file_ms, baseline_name="session-file import of its ticks")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""`python -m engine import-history --pmxt FILE_OR_FOLDER --market ID[,ID...]`: the PMXT archive's
+books of some markets into this desk's recording, as a named session a backtest replays.
+
+The archive's rows (engine/marketdata/pmxt.py) are sorted by time in a scratch SQLite file beside
+the desk's database (the archive is sorted by market and token, a replay needs time order; the
+scratch file keeps memory flat whatever the files' size), written out as a session file and
+imported through the one session import (storage/research/session_files.py): the same checks of
+every market and tick, all or nothing, repeats dropped, a market the desk lists never replaced.
+Each market's metadata (question, tokens, tick, minimum size, neg-risk, fees) comes from Gamma at
+import time, or from a file of Gamma market objects.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.feeds.discovery import market_row
+from engine.feeds.parse_markets import gamma_market
+from engine.feeds.rest import RestClient
+from engine.marketdata.pmxt import PmxtError, PmxtReport, Tick, archive_files, read_ticks, trade_ticks
+from storage.research.recording_sessions import Session
+from storage.research.session_files import FORMAT, VERSION, import_session
+from storage.sqlite.db import Database, now_ms
+
+SORT_BATCH = 20_000
+
+
+async def gamma_markets(gamma_host: str, condition_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Each market's row from Gamma as discovery would store it (open or closed: an archive hour
+    is usually of a market that has since closed)."""
+    client = RestClient(gamma_host)
+    found: list[dict[str, Any]] = []
+    try:
+        for cid in condition_ids:
+            items: list[Any] = []
+            for closed in ("false", "true"):
+                answer = await client.get_json("/markets", {"condition_ids": cid, "closed": closed}, family="gamma")
+                items += answer if isinstance(answer, list) else []
+            found.append(_row(cid, items, "Gamma"))
+    finally:
+        await client.close()
+    return found
+
+
+def file_markets(path: Path, condition_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The markets' rows from a file holding Gamma market objects (a JSON list, as Gamma's
+    `/markets` answers)."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PmxtError(f"{path}: not a readable JSON file of Gamma markets ({str(exc)[:200]})") from None
+    if not isinstance(items, list):
+        raise PmxtError(f"{path}: not a JSON list of Gamma market objects (as Gamma's /markets answers)")
+    return [_row(cid, items, path.name) for cid in condition_ids]
+
+
+def _row(cid: str, items: list[Any], source: str) -> dict[str, Any]:
+    for item in items:
+        if isinstance(item, dict) and (item.get("conditionId") or item.get("condition_id")) == cid:
+            try:
+                market = gamma_market(item)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise PmxtError(f"market {cid}: {source}'s answer cannot be read ({str(exc)[:200]})") from None
+            if market is None or len(market.token_ids) < 2:
+                raise PmxtError(f"market {cid}: {source} gives no question and token pair for it")
+            return market_row(market, now_ms())
+    raise PmxtError(f"market {cid}: {source} does not know it (give its metadata with --markets-file: a JSON "
+                    "list of Gamma market objects)")
+
+
+def trades_file(path: Path) -> list[Any]:
+    """Public trades as the Data API's `/trades` answers them (a JSON list)."""
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PmxtError(f"{path}: not a readable JSON file of trades ({str(exc)[:200]})") from None
+    if not isinstance(items, list):
+        raise PmxtError(f"{path}: not a JSON list of trades (as the Data API's /trades answers)")
+    return items
+
+
+def import_pmxt(db: Database, path: Path, markets: list[dict[str, Any]], *, actor: str, name: str | None = None,
+                trades: list[Any] | None = None,
+                progress: Callable[[int], None] | None = None) -> tuple[Session, int, PmxtReport]:
+    """Import the archive's rows of `markets` (their stored rows) as one session, with `trades`
+    (the Data API's public trades, for files that hold none) beside them; returns the session, the
+    ticks imported and what was read and left out. All or nothing."""
+    files = archive_files(path)
+    tokens = {m[side]: m["condition_id"] for m in markets for side in ("yes_token", "no_token")}
+    report = PmxtReport()
+    with tempfile.TemporaryDirectory(prefix=".pmxt-", dir=db.path.parent) as scratch:
+        folder = Path(scratch)
+        span = _sorted(folder / "sort.db", read_ticks(files, tokens, report, progress))
+        if span is not None and trades:
+            _sorted(folder / "sort.db", trade_ticks(trades, tokens, span, report))
+        if span is None:
+            raise PmxtError(f"no row of {', '.join(sorted(set(tokens.values())))} that this desk can read in "
+                            f"{len(files)} file(s): {json.dumps(dict(report.bad)) if report.bad else 'none of them'}")
+        session_file = folder / "session.jsonl.gz"
+        shown = name or "pmxt " + datetime.fromtimestamp(span[0] / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+        _write_session(session_file, folder / "sort.db", shown, markets, span, report, files)
+        session, imported = import_session(db, session_file, actor=actor, name=shown)
+    return session, imported, report
+
+
+def _sorted(scratch: Path, ticks: Any) -> tuple[int, int] | None:
+    """The ticks into a scratch table keyed by (time, arrival); the span of all it holds, or None
+    while it holds none."""
+    conn = sqlite3.connect(scratch)
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS t (at INTEGER NOT NULL, seq INTEGER PRIMARY KEY, line TEXT NOT NULL)")
+        batch: list[tuple[int, str]] = []
+        for tick in ticks:
+            batch.append((tick[0], _line(tick)))
+            if len(batch) >= SORT_BATCH:
+                conn.executemany("INSERT INTO t (at, line) VALUES (?, ?)", batch)
+                batch = []
+        conn.executemany("INSERT INTO t (at, line) VALUES (?, ?)", batch)
+        conn.execute("CREATE INDEX IF NOT EXISTS t_at ON t (at, seq)")
+        conn.commit()
+        low, high = conn.execute("SELECT MIN(at), MAX(at) FROM t").fetchone()
+        return None if low is None else (int(low), int(high))
+    finally:
+        conn.close()
+
+
+def _line(tick: Tick) -> str:
+    return json.dumps(list(tick), separators=(",", ":"))
+
+
+def _write_session(out: Path, scratch: Path, name: str, markets: list[dict[str, Any]], span: tuple[int, int],
+                   report: PmxtReport, files: list[Path]) -> None:
+    left_out = ", ".join(f"{n:,} {why}" for why, n in report.bad.most_common()) or "none"
+    notes = (f"Imported from the PMXT archive: {len(files)} file(s) ({files[0].name} to {files[-1].name}); "
+             f"{report.ticks:,} ticks of {report.rows:,} rows; left out: {left_out}")[:2000]
+    header = {"format": FORMAT, "version": VERSION,
+              "session": {"name": name, "notes": notes, "started_at": span[0], "stopped_at": span[1],
+                          "markets": sorted(m["condition_id"] for m in markets)},
+              "markets": markets}
+    conn = sqlite3.connect(scratch)
+    try:
+        with gzip.open(out, "wt", encoding="utf-8") as lines:
+            lines.write(json.dumps(header, separators=(",", ":")) + "\n")
+            for (line,) in conn.execute("SELECT line FROM t ORDER BY at, seq"):
+                lines.write(line + "\n")
+    finally:
+        conn.close()
