@@ -1,6 +1,7 @@
-"""Recording sessions on the dashboard: the list, start and stop, rename and notes, export to a
-file another desk imports, delete (confirmed); and the session picker of the New backtest and
-Sweep tabs. Every write goes through storage/research/recording_sessions.py (validated, audited).
+"""Recording sessions on the dashboard: the list, start and stop, rename and notes, export to a file
+another desk imports, delete (confirmed), import from the PMXT archive (pmxt_panel.py); and the
+session picker of the New backtest and Sweep tabs. Every write goes through
+storage/research/recording_sessions.py (validated, audited).
 
 The picker's options are the sessions' names only, never a live figure (a tick count that
 grows while the desk records would change the label the browser sends back, and the pick
@@ -17,6 +18,7 @@ import streamlit as st
 
 from charts import text
 from pages.widgets.common import ACTOR, utc
+from pages.widgets.pmxt_panel import pmxt_form
 from storage.research import recording_sessions as rs
 from storage.research.session_files import export_session
 from storage.sqlite.db import Database, now_ms
@@ -165,3 +167,4 @@ def sessions_tab(db: Database, root: Path) -> None:
         _manage(db, found, root)
     st.divider()
     _start_form(db, markets)
+    pmxt_form(db, root)

@@ -5,7 +5,6 @@ unless told otherwise, so every interactive table and editor on the pages shows 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from tests.helpers import ROOT
 

@@ -117,7 +117,8 @@ def test_a_v2_hour_imports_its_market_in_time_order_and_counts_what_it_left_out(
         "a token that is not one of its market's": 1}
     ms = int(T0.timestamp() * 1000)
     assert _ticks(db) == [  # by time across both tokens, as a replay needs them
-        (ms, YES, "book", None, None, None, None, '{"b":[[480000,100000000],[470000,50000000]],"a":[[520000,80000000]]}'),
+        (ms, YES, "book", None, None, None, None,
+         '{"b":[[480000,100000000],[470000,50000000]],"a":[[520000,80000000]]}'),
         (ms + 1000, YES, "change", "BUY", 490000, 20000000, 505000, None),
         (ms + 2000, NO, "book", None, None, None, None, '{"b":[[480000,80000000]],"a":[[510000,100000000]]}'),
         (ms + 2500, NO, "change", "SELL", 510000, 0, None, None),
