@@ -194,7 +194,7 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
     from engine.marketdata.pmxt import PmxtError
-    from engine.marketdata.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file
+    from engine.marketdata.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file, with_fees
     from storage.research.recording_sessions import SessionError
 
     given = [flag for flag, value in (("--from", args.start), ("--to", args.end), ("--file", args.file))
@@ -208,13 +208,18 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
     try:
         markets = (file_markets(Path(args.markets_file).expanduser(), ids) if args.markets_file
                    else asyncio.run(gamma_markets(settings.gamma_host, ids)))
+        # Fees are the CLOB's: asked online they must be read; a file of Gamma objects holds none, so
+        # that import stays offline and says which markets a backtest will charge no fee.
+        no_fees = ([m["condition_id"] for m in markets] if args.markets_file
+                   else asyncio.run(with_fees(settings.clob_host, markets, required=True)))
         trades = trades_file(Path(args.trades).expanduser()) if args.trades else None
         session, ticks, report = import_pmxt(db, Path(args.pmxt).expanduser(), markets, actor=actor(),
                                              name=args.name, trades=trades, progress=_rows_read)
     except (PmxtError, SessionError) as exc:
         raise ResearchError(f"{exc}; nothing was imported") from None
     print(json.dumps({"session": session.name, "markets": list(session.markets), "ticks": ticks,
-                      "from": session.started_at, "to": session.stopped_at, **report.as_dict()}, indent=2))
+                      "from": session.started_at, "to": session.stopped_at, **report.as_dict(),
+                      "fees_unknown": no_fees}, indent=2))
     return 0
 
 

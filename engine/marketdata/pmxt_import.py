@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.feeds.discovery import market_row
-from engine.feeds.parse_markets import gamma_market
+from engine.feeds.parse_markets import clob_market_fees, gamma_market
 from engine.feeds.rest import RestClient
 from engine.marketdata.pmxt import PmxtError, PmxtReport, Tick, archive_files, read_ticks, trade_ticks
 from storage.research.recording_sessions import Session
@@ -47,6 +47,30 @@ async def gamma_markets(gamma_host: str, condition_ids: Sequence[str]) -> list[d
     finally:
         await client.close()
     return found
+
+
+async def with_fees(clob_host: str, markets: list[dict[str, Any]], *, required: bool) -> list[str]:
+    """Each market's fee rate and exponent (and the CLOB's tick, minimum size, neg-risk) from the
+    CLOB's `/clob-markets/{id}`, written into its row; returns the markets whose fees could not be
+    read. `required`: such a market refuses the import (a backtest would charge it no fee)."""
+    client = RestClient(clob_host)
+    unknown = []
+    try:
+        for market in markets:
+            cid = market["condition_id"]
+            try:
+                fees = clob_market_fees(await client.get_json(f"/clob-markets/{cid}"))
+            except Exception as exc:  # the CLOB's own words: a 404 for a market it forgot, a timeout
+                if required:
+                    raise PmxtError(f"market {cid}: the CLOB's fees for it cannot be read ({str(exc)[:200]}); a "
+                                    "backtest without them would charge no fee") from None
+                unknown.append(cid)
+                continue
+            market.update(fee_rate_ppm=fees.fee_rate_ppm, fee_exponent=fees.fee_exponent, fees_at=now_ms(),
+                          tick=fees.tick, min_size=fees.min_size, neg_risk=int(fees.neg_risk))
+    finally:
+        await client.close()
+    return unknown
 
 
 def file_markets(path: Path, condition_ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -111,6 +111,7 @@ def test_a_v2_hour_imports_its_market_in_time_order_and_counts_what_it_left_out(
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["session"] == "btc hour" and report["markets"] == [CID] and report["ticks"] == 6
+    assert report["fees_unknown"] == [CID]  # a file of Gamma objects holds no fees: said, never assumed
     assert report["rows"] == 9 and report["left_out"] == {
         "a change before its token's first book snapshot": 1,
         "a tick size change (the market's tick comes from its metadata)": 1,
@@ -183,11 +184,13 @@ def test_metadata_comes_from_gamma_at_import_time(tmp_path: Path) -> None:
         hour = _v2_file(tmp_path / "hour.parquet", rows)
         done = run_cli(["import-history", "--pmxt", str(hour), "--market", cid], env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["ticks"] == 2
+    assert json.loads(done.stdout)["ticks"] == 2 and json.loads(done.stdout)["fees_unknown"] == []
     db = Database(Path(env["TRADER_DB"]))
     with db.read() as conn:
-        (question,) = conn.exec_driver_sql("SELECT question FROM markets WHERE condition_id = ?", (cid,)).one()
-    assert question == market["question"]
+        question, rate, fees_at = conn.exec_driver_sql(
+            "SELECT question, fee_rate_ppm, fees_at FROM markets WHERE condition_id = ?", (cid,)).one()
+    assert question == market["question"] and fees_at is not None  # the CLOB's fees, read at import
+    assert rate == int(float(market["fee_rate"]) * 1_000_000)
 
 
 def test_public_trades_from_a_file_replay_beside_books_that_have_none(desk: Any, tmp_path: Path) -> None:
