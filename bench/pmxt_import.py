@@ -7,17 +7,21 @@ other markets an hour, then imports that market with `import_pmxt` (the filter p
 row groups, the rows sorted by time in a scratch file, the one session import). The baseline is
 the same ticks imported as a session file (the desk's own import path, without reading Parquet).
 A real archive hour holds ~24 M rows: reading scales with the row groups the market's rows touch,
-not with the file, because the archive is sorted by market.
+not with the file, because the archive is sorted by market. Last, a market-making backtest of the
+imported day runs in a process of its own: its time and peak memory.
 
-    .venv/bin/python bench/pmxt_import.py [--others 200000] [--rounds 3]
+    .venv/bin/python bench/pmxt_import.py [--markets 1] [--others 200000] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,15 +31,13 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from _common import report
+from _common import ROOT, report
 
 from engine.marketdata.pmxt_import import import_pmxt
 from storage.research.session_files import export_session, import_session
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
-CID = "0x" + "ab" * 32
-YES, NO = "1" * 70, "2" * 70
 DAY0 = datetime(2026, 4, 17, tzinfo=UTC)
 ROW_GROUP = 8_192
 SCHEMA = pa.schema([
@@ -43,8 +45,13 @@ SCHEMA = pa.schema([
     ("market", pa.binary(66)), ("event_type", pa.string()), ("asset_id", pa.string()), ("bids", pa.string()),
     ("asks", pa.string()), ("price", pa.decimal128(9, 4)), ("size", pa.decimal128(18, 6)), ("side", pa.string()),
     ("best_bid", pa.decimal128(9, 4)), ("best_ask", pa.decimal128(9, 4))])
-MARKET = {"condition_id": CID, "question": "Will the bench market resolve YES?", "yes_token": YES, "no_token": NO,
-          "tick": 10_000, "min_size": 5_000_000, "neg_risk": 0, "tags": "[]", "outcomes": '["Yes", "No"]'}
+
+
+def market(n: int) -> dict[str, Any]:
+    """The n-th bench market's row (ids that sort among the other markets' rows)."""
+    return {"condition_id": "0x" + f"{0xab0000 + n:064x}", "question": f"Will bench market {n} resolve YES?",
+            "yes_token": f"{1000 + n}" * 18, "no_token": f"{2000 + n}" * 18, "tick": 10_000, "min_size": 5_000_000,
+            "neg_risk": 0, "tags": "[]", "outcomes": '["Yes", "No"]'}
 
 
 def _row(at: datetime, market: str, event: str, asset: str, **fields: Any) -> dict[str, Any]:
@@ -53,30 +60,31 @@ def _row(at: datetime, market: str, event: str, asset: str, **fields: Any) -> di
             "best_bid": None, "best_ask": None, **fields}
 
 
-def _market_hour(start: datetime, rng: random.Random) -> list[dict[str, Any]]:
+def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
-    for token in (YES, NO):
+    cid = row["condition_id"]
+    for token in (row["yes_token"], row["no_token"]):
         for second in range(0, 3600, 300):
-            rows.append(_row(start + timedelta(seconds=second), CID, "book", token,
+            rows.append(_row(start + timedelta(seconds=second), cid, "book", token,
                              bids='[["0.48", "100"], ["0.47", "200"]]', asks='[["0.52", "100"], ["0.53", "150"]]'))
         for _ in range(530):
             at = start + timedelta(milliseconds=rng.randrange(300_000, 3_600_000))
             price = Decimal(rng.choice(("0.47", "0.48", "0.49", "0.51", "0.52", "0.53")))
-            rows.append(_row(at, CID, "price_change", token, price=price, size=Decimal(rng.randrange(0, 300)),
+            rows.append(_row(at, cid, "price_change", token, price=price, size=Decimal(rng.randrange(0, 300)),
                              side="BUY" if price < Decimal("0.5") else "SELL"))
-        rows.append(_row(start + timedelta(seconds=1800), CID, "last_trade_price", token, price=Decimal("0.52"),
+        rows.append(_row(start + timedelta(seconds=1800), cid, "last_trade_price", token, price=Decimal("0.52"),
                          size=Decimal("10"), side="BUY"))
     return rows
 
 
-def build_day(folder: Path, others: int) -> None:
+def build_day(folder: Path, others: int, markets: int) -> None:
     rng = random.Random(7)
     for hour in range(24):
         start = DAY0 + timedelta(hours=hour)
-        rows = _market_hour(start, rng)
+        rows = [r for n in range(markets) for r in _market_hour(start, rng, market(n))]
         for i in range(others):
-            market = "0x" + f"{i % 5000:064x}"
-            rows.append(_row(start + timedelta(milliseconds=i % 3_600_000), market, "price_change", f"{i % 10_000}",
+            other = "0x" + f"{i % 5000:064x}"
+            rows.append(_row(start + timedelta(milliseconds=i % 3_600_000), other, "price_change", f"{i % 10_000}",
                              price=Decimal("0.5"), size=Decimal("1"), side="BUY"))
         rows.sort(key=lambda r: (r["market"], r["asset_id"], r["timestamp_received"]))
         pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), folder / f"polymarket_orderbook_{start:%Y-%m-%dT%H}"
@@ -93,13 +101,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--others", type=int, default=200_000, help="rows of other markets in each hour's file")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--markets", type=int, default=1, help="markets imported (and backtested) together")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "archive"
         folder.mkdir()
-        builder = multiprocessing.Process(target=build_day, args=(folder, args.others))
+        builder = multiprocessing.Process(target=build_day, args=(folder, args.others, args.markets))
         builder.start()  # in a process of its own, so the peak memory below is the imports' alone
         builder.join()
+        if builder.exitcode != 0:
+            raise SystemExit("building the archive day failed (above)")
         size = sum(f.stat().st_size for f in folder.iterdir())
         rows = sum(pq.ParquetFile(f).metadata.num_rows for f in folder.iterdir())
         print(f"a day of {rows:,} rows in 24 files, {size / 2**20:.1f} MiB; the market's rows among them: "
@@ -109,7 +120,8 @@ def main() -> None:
             db = _fresh(Path(tmp) / "desk.db")
             before = db.path.stat().st_size
             started = time.perf_counter()
-            _, ticks, _ = import_pmxt(db, folder, [MARKET], actor="bench", name=f"pmxt day {round_}")
+            rows = [market(n) for n in range(args.markets)]
+            _, ticks, _ = import_pmxt(db, folder, rows, actor="bench", name=f"pmxt day {round_}")
             pmxt_ms.append((time.perf_counter() - started) * 1000)
             grown = db.path.stat().st_size + Path(f"{db.path}-wal").stat().st_size - before
             export = Path(tmp) / "day.jsonl.gz"
@@ -121,7 +133,30 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{ticks:,} ticks imported; the desk's database grew {grown / 2**20:.1f} MiB; peak RSS {peak:.0f} MiB "
               "(the importing process)")
-        report("pmxt import, one market-day", pmxt_ms, file_ms, baseline_name="session-file import of its ticks")
+        report(f"pmxt import, a day of {args.markets} market(s)", pmxt_ms, file_ms,
+               baseline_name="session-file import of its ticks")
+        _backtest_memory(Path(tmp) / "desk.db", f"pmxt day {args.rounds - 1}")
+
+
+# Run by a fresh interpreter whose only child is the backtest, so its children's peak is the
+# backtest's alone (this process's other children, the archive builder, would count too).
+MEASURE = """import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode, done.stderr[-300:], sep="\\n")"""
+
+
+def _backtest_memory(db_path: Path, session: str) -> None:
+    """A market-making backtest over the imported day, in its own process: its wall time and peak RSS."""
+    env = {**os.environ, "TRADER_DB": str(db_path), "TRADER_ENV_FILE": str(db_path.with_suffix(".env")),
+           "DATA_SOURCE": "simulator"}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-m", "engine", "backtest", "--session",
+                           session, "--strategy", "market_making"], cwd=ROOT, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    peak_kib, code, *said = done.stdout.split("\n")
+    result = "ok" if code == "0" else f"failed: {' '.join(said).strip()}"
+    print(f"backtest of the imported day (market_making): {wall:.1f} s, peak RSS {int(peak_kib) / 1024:.0f} MiB, "
+          f"{result}")
 
 
 if __name__ == "__main__":
