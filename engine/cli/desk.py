@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sqlite3
 import sys
 import uuid
@@ -313,6 +314,9 @@ def cmd_tail(settings: Settings, args: argparse.Namespace) -> int:
         show(line)
     if not args.follow:
         return EXIT_OK
+    # Ctrl-C ends it even when started with SIGINT ignored (a shell's background job, a process
+    # that ignored it before starting this one): Python keeps an inherited "ignore".
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         for line in log_files.follow(path, offset=size):
             show(line)

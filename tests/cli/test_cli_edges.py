@@ -213,8 +213,11 @@ def test_tail_prints_readable_lines_masks_secrets_and_filters_levels(desk_env: d
 def test_tail_follows_through_a_rotation_and_ends_cleanly_on_ctrl_c(desk_env: dict[str, str]) -> None:
     log = Path(desk_env["ENGINE_LOG_FILE"])
     _log(log, "INFO", "before start")
+    # Started with SIGINT ignored, as a shell's background job is (and as a test runner's worker may
+    # pass on): Ctrl-C must still end it.
     proc = subprocess.Popen([sys.executable, "-m", "engine", "tail", "-n", "1"], cwd=ROOT, env=desk_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     seen: list[str] = []
     try:
         reader = threading.Thread(target=lambda: seen.extend(proc.stdout or []), daemon=True)
