@@ -94,21 +94,30 @@ def read_ticks(files: list[Path], tokens: Mapping[str, str], report: PmxtReport,
     for path in files:
         kind = layout(path)
         report.files += 1
-        column = "market_id" if kind == "v1" else "market"
-        wanted = [m.encode() for m in markets] if kind == "v2" else markets
-        dataset = ds.dataset(path, format="parquet")
-        if kind == "v2" and pa.types.is_fixed_size_binary(dataset.schema.field("market").type):
-            wanted = [pa.scalar(m, dataset.schema.field("market").type) for m in wanted]
-        rows = dataset.to_batches(filter=ds.field(column).isin(wanted), batch_size=BATCH_ROWS,
-                                  columns=sorted(V1 if kind == "v1" else V2))
-        convert = _v1_ticks if kind == "v1" else _v2_ticks
-        for batch in rows:
-            report.rows += batch.num_rows
-            for tick in convert(batch.to_pylist(), tokens, booked, report.bad):
-                report.ticks += 1
-                yield tick
-            if progress is not None:
-                progress(report.rows)
+        try:
+            yield from _file_ticks(path, kind, markets, tokens, booked, report, progress)
+        except (pa.ArrowException, OSError) as exc:
+            raise PmxtError(f"{path.name}: cannot be read past row {report.rows:,} ({str(exc)[:200]})") from None
+
+
+def _file_ticks(path: Path, kind: str, markets: list[str], tokens: Mapping[str, str], booked: set[str],
+                report: PmxtReport, progress: Callable[[int], None] | None) -> Iterator[Tick]:
+    column = "market_id" if kind == "v1" else "market"
+    dataset = ds.dataset(path, format="parquet")
+    id_type = dataset.schema.field(column).type
+    # The archive's v2 stores the id as 66 ASCII bytes; compare in the column's own type.
+    wanted = ([pa.scalar(m.encode(), id_type) for m in markets]
+              if pa.types.is_binary(id_type) or pa.types.is_fixed_size_binary(id_type) else markets)
+    rows = dataset.to_batches(filter=ds.field(column).isin(wanted), batch_size=BATCH_ROWS,
+                              columns=sorted(V1 if kind == "v1" else V2))
+    convert = _v1_ticks if kind == "v1" else _v2_ticks
+    for batch in rows:
+        report.rows += batch.num_rows
+        for tick in convert(batch.to_pylist(), tokens, booked, report.bad):
+            report.ticks += 1
+            yield tick
+        if progress is not None:
+            progress(report.rows)
 
 
 def trade_ticks(trades: list[Any], tokens: Mapping[str, str], span: tuple[int, int],

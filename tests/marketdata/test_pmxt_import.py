@@ -160,7 +160,10 @@ def test_what_is_not_the_archive_or_not_a_known_market_imports_nothing(desk: Any
     stranger = tmp_path / "other.parquet"
     pq.write_table(pa.table({"a": [1, 2]}), stranger)
     hour = _v2_file(tmp_path / "hour.parquet", _v2_rows())
+    cut = tmp_path / "cut.parquet"  # a download that stopped half-way
+    cut.write_bytes(hour.read_bytes()[: hour.stat().st_size // 2])
     cases = [
+        (["--pmxt", str(cut), "--market", CID, "--markets-file", str(markets)], "not a Parquet file"),
         (["--pmxt", str(stranger), "--market", CID, "--markets-file", str(markets)], "not a PMXT archive file"),
         (["--pmxt", str(tmp_path / "missing"), "--market", CID, "--markets-file", str(markets)], "no file or folder"),
         (["--pmxt", str(hour), "--market", OTHER, "--markets-file", str(markets)], "does not know it"),
