@@ -62,6 +62,17 @@ def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
     return run_bot(settings)
 
 
+def cmd_watchdog(settings: Settings, args: argparse.Namespace) -> int:
+    from contracts.settings import read_env
+    from engine import watchdog
+
+    try:
+        stale = watchdog.stale_after(read_env(settings.root).get(watchdog.STALE_ENV))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    return watchdog.run(settings, stale)
+
+
 # -- set-password ----------------------------------------------------------------------
 
 
@@ -262,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("init", help="first-run setup: var/, .env, database, password").set_defaults(func=cmd_init)
     sub.add_parser("telegram", help="run the Telegram control bot (supervisord does this; needs TELEGRAM_BOT_TOKEN)"
                    ).set_defaults(func=cmd_telegram)
+    sub.add_parser("watchdog", help="supervisord's event listener that reports the engine's death (supervisord "
+                                    "runs it)").set_defaults(func=cmd_watchdog)
     cli_desk.register(sub)
     sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
         func=cmd_set_password

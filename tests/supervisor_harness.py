@@ -20,14 +20,15 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def relocated_conf(tmp: Path, programs: set[str], overrides: dict[str, dict[str, str]] | None = None) -> Path:
-    """The real supervisord.conf with its var/ in `tmp`, only `programs`, and overrides."""
+    """The real supervisord.conf with its var/ in `tmp`, only `programs` (event listeners too, such
+    as the watchdog, by name), and overrides."""
     text = (ROOT / "supervisord.conf").read_text()
     text = text.replace("%(here)s/var", str(tmp / "var")).replace("%(here)s/.venv/bin", str(VENV_BIN))
     text = text.replace("%(here)s", str(ROOT))
     parser = configparser.RawConfigParser(inline_comment_prefixes=(";",))
     parser.read_string(text)
     for section in parser.sections():
-        if section.startswith("program:") and section.split(":", 1)[1] not in programs:
+        if section.startswith(("program:", "eventlistener:")) and section.split(":", 1)[1] not in programs:
             parser.remove_section(section)
     for section, values in (overrides or {}).items():
         for key, value in values.items():
