@@ -57,11 +57,41 @@ def _markout(value: Any) -> str:
     return f"{number:+,.2f} pUSD" + ("" if points is None else f" ({points:+,.0f} bps{count})")
 
 
+def _span(ms: float) -> str:
+    days = ms / 86_400_000
+    return f"{days:,.1f} days" if days >= 1 else f"{ms / 3_600_000:,.1f} hours"
+
+
+def _annualized(value: Any) -> str:
+    """(return, span ms) as "+12.3 % a year, from 2.0 days", or — when it cannot be said."""
+    found, span = value if isinstance(value, tuple) else (None, None)
+    number, ms = _number(found), _number(span)
+    if number is None or not ms:
+        return DASH
+    return f"{number * 100:+,.1f} % a year, from {_span(ms)}"
+
+
+def _held(value: Any) -> str:
+    """(mean holding ms, round trips) as "2.5 hours over 14 round trips"."""
+    mean, trips = value if isinstance(value, tuple) else (None, None)
+    number = _number(mean)
+    if number is None:
+        return DASH
+    held = f"{number / 60_000:,.1f} minutes" if number < 3_600_000 else _span(number)
+    return f"{held} over {int(trips or 0):,} round trip{'s' if trips != 1 else ''}"
+
+
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("start_equity", "Start equity", _usdc, "Equity (pUSD) at the first decision"),
     MetricSpec("end_equity", "End equity", _usdc, "Equity (pUSD) at the last decision"),
     MetricSpec("total_return", "Total return", _percent, "End equity / start equity − 1"),
     MetricSpec("max_drawdown", "Max drawdown", _share, "Largest fall from a running peak, % of that peak"),
+    MetricSpec("annualized_return", "Annualized return", _annualized,
+               "The run's return compounded to a year, with the span it comes from: on a few days of data a "
+               "projection, not a forecast"),
+    MetricSpec("avg_holding_ms", "Average holding period", _held,
+               "Mean time from a holding's first share until it was flat again, over the round trips the run "
+               "closed (holdings still open at its end are not counted)"),
     MetricSpec(
         "sharpe",
         "Sharpe (annualized)",
@@ -123,6 +153,10 @@ METRICS: tuple[MetricSpec, ...] = (
 def _value(found: Mapping[str, Any], key: str) -> Any:
     if key.startswith("markout_"):  # both figures of a horizon on one row
         return found.get(f"{key}_usdc"), found.get(f"{key}_bps"), found.get(f"{key}_fills")
+    if key == "annualized_return":
+        return found.get(key), found.get("span_ms")
+    if key == "avg_holding_ms":
+        return found.get(key), found.get("round_trips")
     return found.get(key)
 
 

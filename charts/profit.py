@@ -26,6 +26,20 @@ def period_profit(curve: pd.DataFrame, period: str) -> pd.DataFrame:
     return pd.DataFrame({"start": closes.index.to_timestamp(), "profit": (closes - before).to_numpy()})
 
 
+def period_returns(curve: pd.DataFrame, period: str) -> pd.DataFrame:
+    """One row per period: its label, the equity it started from (the last before it), the
+    equity it ended at, the profit and the return on the starting equity (%)."""
+    profit = period_profit(curve, period)
+    if profit.empty:
+        return pd.DataFrame(columns=["period", "from_equity", "to_equity", "profit", "return_pct"])
+    ordered = curve.sort_values("at")
+    end = profit["profit"].cumsum() + float(ordered["equity"].iloc[0])
+    start = end - profit["profit"]
+    return pd.DataFrame({"period": [_label(s, period) for s in profit["start"]], "from_equity": start.to_numpy(),
+                         "to_equity": end.to_numpy(), "profit": profit["profit"].to_numpy(),
+                         "return_pct": (profit["profit"] / start.where(start != 0) * 100).to_numpy()})
+
+
 def _label(start: pd.Timestamp, period: str) -> str:
     if period == "month":
         return f"{start:%b %Y}"

@@ -16,6 +16,10 @@ Conventions:
   and `drawdown_trough_at` say where it is (a thinned stored curve keeps those two points);
 - Calmar = annualized return / max drawdown, under the same minimum span; any run also gets
   `return_over_drawdown`, the run's own return / max drawdown (None without a drawdown);
+- `annualized_return` is given for any span (compounded to a year), shown with the span it comes
+  from: on days of data it is a projection, never a forecast;
+- a round trip is a holding from its first share until it is flat again; `avg_holding_ms` is the
+  mean time of the closed ones (None without any);
 - a closing trade is a fill that realizes PnL (a sell of held shares, or a resolution); win
   rate = winning closing trades / closing trades; profit factor = gross gains / gross losses.
 """
@@ -60,6 +64,9 @@ class Metrics:
     # curve; None where they are not counted this way (a live strategy's own figures are on its page).
     rewards: float | None = None
     rebates: float | None = None
+    annualized_return: float | None = None  # any span > 0: see span_ms for what it comes from
+    round_trips: int = 0  # holdings opened and closed (flat again) within the run
+    avg_holding_ms: float | None = None  # their mean holding time
     # Markouts (engine/analytics/markouts.py): the fills' markouts summed in pUSD and in bps of
     # their notional at 1 s, 10 s, 60 s and at resolution; positive: the fills earned against the
     # later mid; None where no fill has that horizon.
@@ -173,7 +180,7 @@ def _span_words(ms: int) -> str:
 
 def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], realized_by_close: Sequence[float],
             trades: int, fees: float, steps: int = 500, rewards: float | None = None,
-            rebates: float | None = None) -> Metrics:
+            rebates: float | None = None, holdings_ms: Sequence[int] = ()) -> Metrics:
     """All metrics from (time ms, equity) samples, exposure samples and closing trades."""
     start_equity = curve[0][1] if curve else 0.0
     end_equity = curve[-1][1] if curve else 0.0
@@ -198,4 +205,6 @@ def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], reali
         sharpe_per_period=sharpe(returns, 1), sortino_per_period=sortino(returns, 1), period_ms=step,
         span_ms=duration, return_over_drawdown=total / drawdown if drawdown else None,
         drawdown_peak_at=peak_at, drawdown_trough_at=trough_at, not_annualized=why, rewards=rewards, rebates=rebates,
+        annualized_return=_annualized(total, duration), round_trips=len(holdings_ms),
+        avg_holding_ms=sum(holdings_ms) / len(holdings_ms) if holdings_ms else None,
     )

@@ -73,6 +73,8 @@ class TradeFigures:
     def __init__(self) -> None:
         self.held: dict[str, tuple[int, int]] = {}  # token -> (shares, cost)
         self.closes: list[float] = []  # one per closing fill: bounded by the fills, a few floats each
+        self.opened: dict[str, int] = {}  # token -> when its holding's first share was bought (ms)
+        self.holdings: list[int] = []  # each closed round trip's holding time (ms)
         self.fees = self.trades = 0
 
     def step(self, row: dict[str, Any]) -> None:
@@ -82,9 +84,19 @@ class TradeFigures:
         shares, cost = self.held.get(row["token_id"], (0, 0))
         step = apply_fill(shares, cost, fill)
         self.held[row["token_id"]] = (shares + step.shares, step.cost)
+        self._round_trip(row["token_id"], shares, shares + step.shares, row.get("matched_at"))
         if step.realized is not None:
             self.closes.append(step.realized / MICRO)
         self.fees, self.trades = self.fees + step.fee, self.trades + 1
+
+
+    def _round_trip(self, token: str, before: int, after: int, at: Any) -> None:
+        if not isinstance(at, int):
+            return
+        if before <= 0 < after:
+            self.opened[token] = at
+        elif before > 0 >= after and token in self.opened:
+            self.holdings.append(at - self.opened.pop(token))
 
 
 def kept_rows(rows: Iterable[dict[str, Any]], kept: list[dict[str, Any]],

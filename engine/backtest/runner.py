@@ -238,7 +238,8 @@ def _result(core: TradingCore, curve: Samples, exposure: Samples, events: int, d
         fill_count, order_count = scratch.ledger_counts(conn)
     rewards, rebates = income  # (pUSD) every reward estimated and rebate accrued, to the run's last event
     summary = metric_fns.compute(curve, exposure.values, figures.closes, trades=figures.trades,
-                                 fees=figures.fees / MICRO, rewards=rewards, rebates=rebates)
+                                 fees=figures.fees / MICRO, rewards=rewards, rebates=rebates,
+                                 holdings_ms=figures.holdings)
     summary = dataclasses.replace(summary, **metric_fields(marked))
     return BacktestResult(summary, curve, exposure, fills, orders, events, decisions,
                           [m.condition_id for m in markets], fill_count=fill_count, order_count=order_count)

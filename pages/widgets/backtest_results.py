@@ -11,7 +11,7 @@ import streamlit as st
 from charts import backtest as figures
 from charts import text
 from charts.backtest_format import annualization_note, metric_rows, refusal_rows
-from charts.profit import PERIODS, profit_bars_figure
+from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
 from pages.widgets.common import plural, utc
@@ -34,6 +34,13 @@ SHOWN_STATUS: dict[Liveness, str] = {
     "unknown": "running (no pid)",
 }
 METRIC_COLUMNS = 3
+RETURN_COLUMNS = {
+    "period": st.column_config.TextColumn("period (UTC)"),
+    "from_equity": st.column_config.NumberColumn("from (pUSD)", format="%.2f"),
+    "to_equity": st.column_config.NumberColumn("to (pUSD)", format="%.2f"),
+    "profit": st.column_config.NumberColumn("profit (pUSD)", format="%+.2f"),
+    "return_pct": st.column_config.NumberColumn("return (%)", format="%+.2f"),
+}
 RUN_COLUMNS = {
     "name": Col("name", "name"),
     "shown_status": Col("status"),
@@ -180,6 +187,9 @@ def _charts(run: backtest_queries.BacktestRun) -> None:
     period = st.segmented_control("Profit by", list(PERIODS), default="day", key="bt_profit_by") or "day"
     st.plotly_chart(profit_bars_figure(run.curve, period, f"Profit by {period} (run #{run.id})"), key="bt_profit",
                     width="stretch", config=CHART_CONFIG)
+    with st.expander(f"Returns by {period} (table)"):
+        st.dataframe(period_returns(run.curve, period), hide_index=True, key="bt_returns", placeholder="—",
+                     column_config=RETURN_COLUMNS)
     if run.trades.empty:
         return
     st.caption(report.rows_note(len(run.trades), "fills", "in match order", PAGE_ROWS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import pytest
 
@@ -76,3 +77,19 @@ def test_drawdown_is_taken_on_every_sample_so_it_matches_the_chart() -> None:
 def test_empty_curve_is_all_zero_not_an_error() -> None:
     result = m.compute([], [], [], trades=0, fees=0.0)
     assert (result.total_return, result.sharpe, result.max_drawdown, result.trades) == (0.0, None, 0.0, 0)
+
+
+def test_a_short_run_still_has_its_annualized_return_with_the_span_it_comes_from() -> None:
+    from charts.backtest_format import metric_rows
+
+    day = 86_400_000
+    short = m.compute([(0, 1000.0), (2 * day, 1010.0)], [], [], trades=0, fees=0.0, holdings_ms=[HOUR, 3 * HOUR])
+    assert short.annualized_return == pytest.approx(1.01 ** (365 / 2) - 1)  # a projection of 2 days
+    assert short.calmar is None and short.sharpe is None  # the ratios keep their 30-day rule
+    assert (short.round_trips, short.avg_holding_ms) == (2, 2 * HOUR)
+    shown = {spec.key: value for spec, value in metric_rows(asdict(short))}
+    assert shown["annualized_return"] == f"{(1.01 ** (365 / 2) - 1) * 100:+,.1f} % a year, from 2.0 days"
+    assert shown["avg_holding_ms"] == "2.0 hours over 2 round trips"
+    lost = m.compute([(0, 1000.0), (day, 0.0)], [], [], trades=0, fees=0.0)
+    assert lost.annualized_return is None and lost.avg_holding_ms is None  # cannot be said: —
+    assert {s.key: v for s, v in metric_rows(asdict(lost))}["avg_holding_ms"] == "—"

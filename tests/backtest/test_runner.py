@@ -173,3 +173,16 @@ def test_a_short_run_reports_no_annualized_ratios_and_its_stored_curve_keeps_the
     assert len(stored) < len(result.curve)
     assert max_drawdown([e for _, e, _ in stored]) == pytest.approx(metrics.max_drawdown)
     db.dispose()
+
+
+def test_round_trips_are_timed_from_the_first_share_until_flat() -> None:
+    from engine.backtest.results import TradeFigures
+
+    figures = TradeFigures()
+    for at, side, size, status in ((1_000, Side.BUY, 10, TradeStatus.MATCHED), (2_000, Side.BUY, 5, TradeStatus.MINED),
+                                   (4_000, Side.SELL, 15, TradeStatus.MINED),  # flat: 3 s held
+                                   (5_000, Side.BUY, 2, TradeStatus.FAILED),  # a ghost opens nothing
+                                   (6_000, Side.BUY, 3, TradeStatus.MINED), (9_000, Side.SELL, 1, TradeStatus.MINED)):
+        figures.step({"token_id": "T", "side": side.value, "price": 500_000, "size": size * SH, "fee": 0,
+                      "status": status.value, "matched_at": at})
+    assert figures.holdings == [3_000]  # the second holding is still open at the end: not counted

@@ -173,6 +173,9 @@ def test_past_runs_with_metrics_and_charts(
     assert metrics["Sharpe (annualized)"] == "1.23" and metrics["Sortino (annualized)"] == "—"
     assert metrics["Calmar"] == "—" and metrics["Win rate"] == "60.00 %" and metrics["Fills"] == "4 fills"
     assert metrics["Fees"] == "0.12 pUSD" and metrics["Max exposure"] == "240.50 pUSD"
+    assert metrics["Annualized return"] == "—" and metrics["Average holding period"] == "—"  # stored before both
+    returns = next(d.value for d in at.dataframe if "return_pct" in d.value.columns)  # the days' returns table
+    assert len(returns) >= 1 and list(returns.columns)[:2] == ["period", "from_equity"]
     assert chart_titles(at) == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)",
                                 "Will Bitcoin reach $100k by June? · YES: trades on the price"]
     fills = table_with(at, "liquidity")

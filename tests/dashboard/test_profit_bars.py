@@ -27,3 +27,15 @@ def test_bars_are_green_for_gains_and_red_for_losses() -> None:
     assert list(fig.data[0].y) == [3.0, -2.0, 9.5, -20.5]
     assert fig.data[0].marker.color == ("#2e7d32", "#c62828", "#2e7d32", "#c62828")
     assert profit_bars_figure(CURVE.iloc[:0], "day", "Profit by day").layout.annotations  # says why empty
+
+
+def test_daily_returns_are_each_days_profit_on_the_equity_it_started_from() -> None:
+    from charts.profit import period_returns
+
+    days = period_returns(CURVE, "day")
+    assert list(days["period"]) == ["Sun Nov 01", "Mon Nov 02", "Tue Nov 03", "Tue Dec 01"]
+    assert list(days["from_equity"]) == [100.0, 103.0, 101.0, 110.5]
+    assert list(days["to_equity"]) == [103.0, 101.0, 110.5, 90.0]
+    assert [round(r, 4) for r in days["return_pct"]] == [3.0, round(-2 / 103 * 100, 4), round(9.5 / 101 * 100, 4),
+                                                          round(-20.5 / 110.5 * 100, 4)]
+    assert period_returns(CURVE.iloc[0:0], "day").empty
