@@ -2,8 +2,9 @@
 books of some markets into this desk's recording, as a named session a backtest replays.
 
 The archive's rows (engine/marketdata/pmxt.py) are sorted by time in a scratch SQLite file beside
-the desk's database (the archive is sorted by market and token, a replay needs time order; the
-scratch file keeps memory flat whatever the files' size), written out as a session file and
+the desk's database (storage/research/sort_scratch.py: the archive is sorted by market and token, a
+replay needs time order, and the file keeps memory flat whatever the files' size), written out as
+a session file and
 imported through the one session import (storage/research/session_files.py): the same checks of
 every market and tick, all or nothing, repeats dropped, a market the desk lists never replaced.
 Each market's metadata (question, tokens, tick, minimum size, neg-risk, fees) comes from Gamma at
@@ -14,9 +15,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,8 @@ from engine.feeds.rest import RestClient
 from engine.marketdata.pmxt import PmxtError, PmxtReport, Tick, archive_files, read_ticks, trade_ticks
 from storage.research.recording_sessions import Session
 from storage.research.session_files import FORMAT, VERSION, import_session
+from storage.research.sort_scratch import add_lines, lines_by_time
 from storage.sqlite.db import Database, now_ms
-
-SORT_BATCH = 20_000
 
 
 async def gamma_markets(gamma_host: str, condition_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -134,25 +133,9 @@ def import_pmxt(db: Database, path: Path, markets: list[dict[str, Any]], *, acto
     return session, imported, report
 
 
-def _sorted(scratch: Path, ticks: Any) -> tuple[int, int] | None:
-    """The ticks into a scratch table keyed by (time, arrival); the span of all it holds, or None
-    while it holds none."""
-    conn = sqlite3.connect(scratch)
-    try:
-        conn.execute("CREATE TABLE IF NOT EXISTS t (at INTEGER NOT NULL, seq INTEGER PRIMARY KEY, line TEXT NOT NULL)")
-        batch: list[tuple[int, str]] = []
-        for tick in ticks:
-            batch.append((tick[0], _line(tick)))
-            if len(batch) >= SORT_BATCH:
-                conn.executemany("INSERT INTO t (at, line) VALUES (?, ?)", batch)
-                batch = []
-        conn.executemany("INSERT INTO t (at, line) VALUES (?, ?)", batch)
-        conn.execute("CREATE INDEX IF NOT EXISTS t_at ON t (at, seq)")
-        conn.commit()
-        low, high = conn.execute("SELECT MIN(at), MAX(at) FROM t").fetchone()
-        return None if low is None else (int(low), int(high))
-    finally:
-        conn.close()
+def _sorted(scratch: Path, ticks: Iterator[Tick]) -> tuple[int, int] | None:
+    """The ticks into the scratch file, keyed by (time, arrival); the span of all it holds."""
+    return add_lines(scratch, ((tick[0], _line(tick)) for tick in ticks))
 
 
 def _line(tick: Tick) -> str:
@@ -168,11 +151,7 @@ def _write_session(out: Path, scratch: Path, name: str, markets: list[dict[str, 
               "session": {"name": name, "notes": notes, "started_at": span[0], "stopped_at": span[1],
                           "markets": sorted(m["condition_id"] for m in markets)},
               "markets": markets}
-    conn = sqlite3.connect(scratch)
-    try:
-        with gzip.open(out, "wt", encoding="utf-8") as lines:
-            lines.write(json.dumps(header, separators=(",", ":")) + "\n")
-            for (line,) in conn.execute("SELECT line FROM t ORDER BY at, seq"):
-                lines.write(line + "\n")
-    finally:
-        conn.close()
+    with gzip.open(out, "wt", encoding="utf-8") as lines:
+        lines.write(json.dumps(header, separators=(",", ":")) + "\n")
+        for line in lines_by_time(scratch):
+            lines.write(line + "\n")
