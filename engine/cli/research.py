@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from contracts.market_rows import CONDITION_ID
 from contracts.settings import Settings
 from engine.cli import args as cli_args
 from engine.cli.errors import CliError, actor, open_db
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 MAX_IMPORT_DAYS = 366
 DAY_MS = 86_400_000
 NAME_CHARS = 200
-
-
-CONDITION_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 class ResearchError(CliError):

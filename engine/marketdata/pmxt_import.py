@@ -75,12 +75,7 @@ async def with_fees(clob_host: str, markets: list[dict[str, Any]], *, required: 
 def file_markets(path: Path, condition_ids: Sequence[str]) -> list[dict[str, Any]]:
     """The markets' rows from a file holding Gamma market objects (a JSON list, as Gamma's
     `/markets` answers)."""
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PmxtError(f"{path}: not a readable JSON file of Gamma markets ({str(exc)[:200]})") from None
-    if not isinstance(items, list):
-        raise PmxtError(f"{path}: not a JSON list of Gamma market objects (as Gamma's /markets answers)")
+    items = _json_list(path, "Gamma market objects (as Gamma's /markets answers)")
     return [_row(cid, items, path.name) for cid in condition_ids]
 
 
@@ -100,12 +95,16 @@ def _row(cid: str, items: list[Any], source: str) -> dict[str, Any]:
 
 def trades_file(path: Path) -> list[Any]:
     """Public trades as the Data API's `/trades` answers them (a JSON list)."""
+    return _json_list(path, "trades (as the Data API's /trades answers)")
+
+
+def _json_list(path: Path, what: str) -> list[Any]:
     try:
         items = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise PmxtError(f"{path}: not a readable JSON file of trades ({str(exc)[:200]})") from None
+        raise PmxtError(f"{path}: not a readable JSON list of {what} ({str(exc)[:200]})") from None
     if not isinstance(items, list):
-        raise PmxtError(f"{path}: not a JSON list of trades (as the Data API's /trades answers)")
+        raise PmxtError(f"{path}: not a JSON list of {what}")
     return items
 
 

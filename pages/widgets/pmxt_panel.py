@@ -18,6 +18,7 @@ from pathlib import Path
 import streamlit as st
 
 from charts import text
+from contracts.market_rows import CONDITION_ID
 from pages.widgets.backtest_launch import keep_child, log_dir
 from pages.widgets.common import ACTOR
 from storage.desk.audit import write_audit
@@ -27,7 +28,6 @@ from storage.sqlite.db import Database, now_ms
 PX_PATH, PX_MARKETS, PX_MARKETS_FILE, PX_TRADES, PX_NAME, PX_GO = (
     "px_path", "px_markets", "px_markets_file", "px_trades", "px_name", "px_go")
 RUNNING = "px_running"  # the import this session of the page launched: Started
-CONDITION_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
