@@ -185,6 +185,23 @@ def annualization_note(metrics: Mapping[str, Any] | None) -> str:
     return f"Sharpe, Sortino and Calmar are not annualized: {why}.{grid}"
 
 
+def latency_note(metrics: Mapping[str, Any] | None) -> str:
+    """The latency a run was modelled with and the fills it cost ("" for runs before the model)."""
+    latency = (metrics or {}).get("latency")
+    if not isinstance(latency, dict) or not latency.get("model"):
+        return ""
+    described = str(latency.get("described") or latency["model"])
+    if latency["model"] == "zero":
+        return (f"Latency: {described}. Fills may be better than a real desk would get: its cancels would "
+                "arrive after some of them.")
+    fills, shares, notional = (_number(latency.get(k)) or 0 for k in ("pickoffs", "shares", "notional"))
+    if not fills:
+        return f"Latency: {described}. No order was filled while its cancel was on its way."
+    return (f"Latency: {described}. It cost {int(fills):,} fill{'s' if fills != 1 else ''} ({shares:,.2f} shares, "
+            f"{notional:,.2f} pUSD) picked off while their cancel was on its way; a zero-latency run would not "
+            "have had them.")
+
+
 def refusal_rows(metrics: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Refused and trimmed quote checks by reason, most first (empty for runs without counts)."""
     refusals = (metrics or {}).get("refusals")

@@ -20,3 +20,4 @@ class BacktestSpec:
     markets: tuple[str, ...] = ()  # condition ids; empty: every market with data in range
     seed: int = 0
     source: Source = "recorded"
+    latency: str | None = None  # contracts/latency_spec.py; None: the desk's paper_latency setting

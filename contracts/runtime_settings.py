@@ -15,6 +15,9 @@ from typing import Any
 
 from contracts import notify_choices
 from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
+from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
+from contracts.latency_spec import FORMS as LATENCY_FORMS
+from contracts.latency_spec import LatencyError, parse_latency
 from contracts.news import NewsConfigError, check_feeds
 
 
@@ -80,6 +83,14 @@ def time_of_day(raw: str) -> str:
     return f"{int(match[1]):02d}:{match[2]}" + (f":{match[3]}" if match[3] else "")
 
 
+def latency(raw: str) -> str:
+    """`constant` -> `constant:150,150,50`: the written form of a latency (contracts/latency_spec.py)."""
+    try:
+        return parse_latency(raw).text
+    except LatencyError as exc:
+        raise SettingError(f"Paper order latency: {exc}") from None
+
+
 def choices(raw: str) -> str:
     try:
         return notify_choices.normalise(raw)
@@ -110,6 +121,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "A paper fill moves from MATCHED (pending) to MINED (settled) after this long."),
     SettingSpec("paper_fail_rate", "Paper ghost-fill rate", float, 0.0, 0.0, 1.0, "fraction",
                 "Share of paper fills whose settlement fails (FAILED reverses them), to rehearse ghost fills."),
+    SettingSpec("paper_latency", "Paper order latency", str, DEFAULT_LATENCY, None, None, "ms",
+                "How long the paper venue (and every backtest and sweep) takes to act on an order or a cancel, "
+                f"market data's delay included: {LATENCY_FORMS}. The default is a US-East VPS's; zero only if you "
+                "choose it (docs/research.md: Latency).", check=latency),
     SettingSpec("venue_heartbeat_s", "Venue heartbeat (dead-man switch)", int, 5, 0, 8, "s",
                 "Live: how often the engine tells the venue it is alive; if ~10 s pass without one (a crash, a "
                 "freeze, a lost network) the venue cancels every resting order. 0 turns it off (not advised)."),
@@ -229,6 +244,7 @@ class RuntimeConfig:
     game_start_withdraw_s: int
     paper_mined_after_ms: int
     paper_fail_rate: float
+    paper_latency: str
     venue_heartbeat_s: int
     venue_sync_s: int
     balance_check_s: int

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from charts import backtest as figures
-from charts.backtest_format import annualization_note, metric_rows, refusal_rows
+from charts.backtest_format import annualization_note, latency_note, metric_rows, refusal_rows
 from charts.markouts import run_markout_figure
 from charts.tables import TRADE_HEAD, Col, order_status_words
 from charts.trades_on_price import trades_on_price_figure
@@ -123,6 +123,9 @@ def _summary(run: BacktestRun) -> Section:
     if note:
         section.text(note)
     section.metrics([(spec.label, value, spec.help) for spec, value in metric_rows(run.metrics)])
+    latency = latency_note(run.metrics)
+    if latency:
+        section.text(latency)
     section.text("Parameters: " + json.dumps(run.params, sort_keys=True))
     rows = refusal_rows(run.metrics)
     if rows:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
+from engine.venues.latency import ZERO, LatencyModel
 from engine.venues.paper import PaperConfig, PaperVenue
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -38,8 +40,12 @@ class Desk:
             return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
 
 
-def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: int = 0) -> Desk:
+def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: int = 0,
+              latency: LatencyModel = ZERO) -> Desk:
+    """Zero latency unless asked (chosen here, explicitly: most tests pin the fill model itself);
+    the clock is the test's, so the venue keeps no timers of its own."""
     migrate(path)
+    config = dataclasses.replace(config or PaperConfig(), latency=latency, timers=False)
     db = Database(path, writer_sync="NORMAL")
     clock = Clock()
     books = ScriptedBooks(clock)

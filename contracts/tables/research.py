@@ -31,3 +31,4 @@ class StrategyRun(SQLModel, table=True):
     error: str | None = None
     pid: int | None = None
     orders: str | None = None
+    latency: str | None = None

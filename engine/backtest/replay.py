@@ -17,6 +17,7 @@ from typing import Protocol
 from contracts.domain import Level, MarketInfo, Side, complement
 from engine.feeds.books import BookCache
 from engine.feeds.market_data_events import BookChanged, TradePrint
+from engine.venues.latency import LatencyModel
 from storage.research.backtest_recording import (
     BOOK,
     CHANGE,
@@ -64,6 +65,7 @@ class ReplayFeed:
 class Replay:
     seed: int
     replay_feed: ReplayFeed
+    latency: LatencyModel | None = None  # None: the desk's setting
 
     def feed(self, books: BookCache) -> ReplayFeed:
         return self.replay_feed
@@ -161,6 +163,18 @@ def apply(books: BookCache, event: Event) -> None:
         books.record_trade(TradePrint(token, price, size, Side(side), at))
 
 
+@dataclass(frozen=True)
+class Arrivals:
+    """The paper venue's requests in flight, for a replay: when the next acts, and landing those
+    due by a time (each at its own). A row at or after that time sees them landed first."""
+
+    next_ms: Callable[[], int]
+    land: Callable[[int], None]
+
+
+NOTHING_IN_FLIGHT = Arrivals(lambda: 2**62, lambda at: None)
+
+
 class RowApplier:
     """`apply` for a backtest's core, on replay rows, without per-event cost where nothing
     listens.
@@ -182,8 +196,10 @@ class RowApplier:
     def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], object],
                  book_changed: Callable[[str, int], None] | None = None,
                  level_changed: Callable[[str, bool, int], None] | None = None,
-                 trade_printed: Callable[[TradePrint], None] | None = None):
+                 trade_printed: Callable[[TradePrint], None] | None = None,
+                 arrivals: Arrivals = NOTHING_IN_FLIGHT):
         self.books = books
+        self.arrivals = arrivals
         self.tokens = list(tokens)
         self.rests_on = rests_on
         self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
@@ -197,11 +213,15 @@ class RowApplier:
         and the single-level change (most rows) inline, not a call per row."""
         tokens, by_token, rests_on = self.tokens, self.books.token_books(), self.rests_on
         level_changed = self.level_changed
+        due = self.arrivals.next_ms()  # decisions send requests, and none happens in this loop
         for i in range(start, len(rows)):
             row = rows[i]
             at, index, kind, buy, price, size, data = row
             if kind == DECIDE:
                 return i
+            if at >= due:  # a request in flight acts before this row's change
+                self.arrivals.land(at)
+                due = self.arrivals.next_ms()
             if kind == CHANGE and data is None and level_changed is not None and index is not None:
                 # BookCache.apply_level, inline (most rows): the book, then its listener if it
                 # changed on a token where an order rests. The clock is set only for a call
@@ -220,6 +240,11 @@ class RowApplier:
         if len(rows) > start:
             clock.now = rows[-1][0]
         return len(rows)
+
+    def land(self, at: int) -> None:
+        """Requests in flight that act by `at` (the caller's loop for rows without markers)."""
+        if at >= self.arrivals.next_ms():
+            self.arrivals.land(at)
 
     def __call__(self, row: Row) -> None:
         at, index, kind, buy, price, size, data = row

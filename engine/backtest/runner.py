@@ -20,6 +20,8 @@ from pathlib import Path
 from contracts import metrics as metric_fns
 from contracts.backtest_spec import BacktestSpec
 from contracts.domain import MICRO, MarketInfo
+from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
+from contracts.latency_spec import LatencyError
 from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from engine.analytics.markouts import MarkoutSummary
@@ -28,6 +30,7 @@ from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
     DECIDE,
+    Arrivals,
     RecordedRows,
     Replay,
     ReplayFeed,
@@ -40,7 +43,10 @@ from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.feeds.discovery import market_info
 from engine.strategies.registry import validate_params
 from engine.trading.core import TradingCore
+from engine.venues.latency import LatencyModel, LatencyUnmeasured
+from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperVenue
+from engine.venues.paper_latency import NEVER
 from storage.engine_stores import reward_queries
 from storage.research import backtest_recording as recording
 from storage.research import backtest_scratch as scratch
@@ -75,6 +81,7 @@ class BacktestResult:
     decisions: int = 0
     markets: list[str] = field(default_factory=list)
     refusals: dict = field(default_factory=dict)
+    latency: dict = field(default_factory=dict)  # the model used and the fills it cost (paper_latency.py)
     fill_count: int = 0  # every fill and order of the run (the rows above stop at KEPT_ROWS)
     order_count: int = 0
 
@@ -145,15 +152,17 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         raise BacktestError("the end of the range must be after its start")
     market_rows = resolve_markets(spec, main_db)
     markets = [market_info(r) for r in market_rows]
+    latency = _latency(spec, main_db)
     db = _scratch(work_dir, main_db, spec, market_rows)
     clock = SimClock(spec.from_ms)
-    core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed()))
+    core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed(), latency))
     tally = RefusalTally()
     tally.attach(core)
     income = BacktestIncome(core, spec.from_ms)
     try:
         try:
             curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress, income)
+            await _wind_down(core, clock)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
@@ -163,9 +172,45 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         finally:
             mids.close()
         result.refusals = tally.summary()
+        venue = core.executor.venue
+        result.latency = venue.inflight.summary() if isinstance(venue, PaperVenue) else {}
         return result
     finally:
         db.dispose()
+
+
+def _latency(spec: BacktestSpec, main_db: Path) -> LatencyModel:
+    """The run's latency model: the spec's, or the desk's `paper_latency` setting (`measured` draws
+    from the desk's own live placements)."""
+    text = spec.latency or recording.desk_setting(main_db, "paper_latency") or DEFAULT_LATENCY
+    db = Database(main_db)
+    try:
+        return resolve_latency(str(text), db)
+    except (LatencyError, LatencyUnmeasured) as exc:
+        raise BacktestError(str(exc)) from None
+    finally:
+        db.dispose()
+
+
+async def _wind_down(core: TradingCore, clock: SimClock) -> None:
+    """The data has ended: strategies withdraw, and what is still in flight lands (the clock moving
+    to each arrival), so the run ends with every cancel acknowledged as a live session would."""
+    venue = core.executor.venue
+    if not isinstance(venue, PaperVenue):
+        return
+    core.deciding = False
+    core.executor.withdraw()
+    for _ in range(3):  # a cancel lands, its report drains, a pass sees nothing left to cancel
+        await core.executor.reconcile()
+        _land(venue, clock, NEVER)
+        core.executor.drain()
+
+
+def _land(venue: PaperVenue, clock: SimClock, until: int) -> None:
+    """Requests in flight that act by `until`, each at its own time."""
+    while (due := venue.inflight.next_ms) <= until and due != NEVER:
+        clock.now = max(clock.now, due)
+        venue.land_due()
 
 
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
@@ -180,7 +225,8 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
         # `by_token.get` answers as `rests_on` does (an empty or missing entry: no order rests) without a
         # Python call per row.
         apply = RowApplier(core.books, tokens, venue.by_token.get, lambda token, at: venue.on_book_changed(token),
-                           venue.on_level_changed, venue.on_market_event)
+                           venue.on_level_changed, venue.on_market_event,
+                           arrivals=Arrivals(lambda: venue.inflight.next_ms, lambda at: _land(venue, clock, at)))
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
     interval = core.config.tick_interval_ms
@@ -199,6 +245,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
             else:  # no recorded decisions: decide on the interval
                 for event in batch:
                     at = event[0]
+                    apply.land(at)
                     while at >= next_decide:
                         decisions += await _decide(core, clock, next_decide, curve, exposure, income)
                         next_decide += interval
@@ -217,6 +264,9 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
 
 async def _decide(core: TradingCore, clock: SimClock, at: int, curve: Samples, exposure: Samples,
                   income: BacktestIncome) -> int:
+    venue = core.executor.venue
+    if isinstance(venue, PaperVenue):
+        _land(venue, clock, at)  # what arrived by now acts before the pass sees the venue
     clock.now = at
     valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
     curve.add(at, (valuation.equity + income.at(at)) / MICRO)  # rewards and rebates count

@@ -64,7 +64,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
         if not isinstance(params, dict):
             raise ResearchError('--params must be a JSON object, e.g. \'{"size": 20}\'')
         markets = tuple(m.strip() for m in (args.markets or "").split(",") if m.strip())
-        spec = BacktestSpec(args.strategy, params, args.start, args.end, markets, args.seed, args.source)
+        spec = BacktestSpec(args.strategy, params, args.start, args.end, markets, args.seed, args.source,
+                            args.latency)
         run_id = runs.create_run(db, spec, args.name or f"{args.strategy} {_when(args.start)} to {_when(args.end)}")
         runs.mark_started(db, run_id)
     bar = ProgressBar(f"backtest #{run_id}")
@@ -91,7 +92,8 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
     report = _write_report(db, run_id, args.report) if args.report else None
     print(json.dumps({"run_id": run_id, "events": result.events, "decisions": result.decisions,
                       "orders": result.order_count, "fills": result.fill_count, **result.metrics.as_dict(),
-                      "refusals": result.refusals, **({"report": str(report)} if report else {})},
+                      "refusals": result.refusals, "latency": result.latency,
+                      **({"report": str(report)} if report else {})},
                      indent=2, default=str))
     return 0
 
@@ -245,6 +247,15 @@ def _name(raw: str) -> str:
     return raw
 
 
+def _latency(raw: str) -> str:
+    from contracts.latency_spec import LatencyError, parse_latency
+
+    try:
+        return parse_latency(raw).text
+    except LatencyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     backtest = sub.add_parser("backtest", help="replay recorded data through a strategy (same code as live)")
     backtest.add_argument("--strategy", help="strategy kind: market_making complement_arb value_betting momentum")
@@ -259,6 +270,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help=f"seed for the paper venue's random settlement failures (0 to {cli_args.MAX_SEED})")
     backtest.add_argument("--source", choices=("recorded", "history"), default="recorded",
                           help="recorded ticks (default) or imported price history (coarser fills)")
+    backtest.add_argument("--latency", type=_latency,
+                          help="how long orders and cancels take to act: zero, constant[:ENTRY,CANCEL,DATA] (ms) or "
+                               "measured[:DATA] (default: the desk's paper_latency setting)")
     backtest.add_argument("--name", type=_name, help="a name for the run")
     backtest.add_argument("--run-id", type=cli_args.run_id, help="run a backtest the dashboard created")
     backtest.add_argument("--report", type=_report_path, metavar="FILE.html",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from engine.feeds.books import BookCache
+    from engine.venues.latency import LatencyModel
 
 
 class Feed(Protocol):
@@ -28,5 +29,7 @@ class Feed(Protocol):
 
 class ReplaySource(Protocol):
     seed: int
+    latency: LatencyModel | None  # None: the desk's setting
+
 
     def feed(self, books: BookCache) -> Feed: ...

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.domain import MICRO, Book
+from contracts.latency_spec import LatencyError
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
 from engine.execution import portfolio
@@ -33,6 +34,8 @@ from engine.risk.monitor import RiskMonitor
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.venue_conditions import ConditionBoard
 from engine.venues.base import Venue
+from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
+from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_settlement import PaperSettlement
 from engine.venues.settlement import SettlementVenue
@@ -110,7 +113,21 @@ class VenueLink:
         return PaperConfig(mined_after_ms=mined, confirmed_after_ms=mined * 3,
                            fail_rate=config.paper_fail_rate, seed=seed,
                            starting_cash=int(config.paper_starting_cash * MICRO),  # the ledger's too
-                           save_queues_each_tick=self.replay is None)
+                           save_queues_each_tick=self.replay is None,
+                           latency=self._latency(config), timers=self.replay is None)
+
+    def _latency(self, config: RuntimeConfig) -> LatencyModel:
+        """The replay's model, or the setting's; `measured` without enough live placements to draw
+        from trades on the default, alerted (never on zero, which would flatter)."""
+        if self.replay is not None and self.replay.latency is not None:
+            return self.replay.latency
+        try:
+            return resolve_latency(config.paper_latency, self.db)
+        except (LatencyError, LatencyUnmeasured) as exc:
+            with self.db.write() as conn:
+                raise_alert(conn, level="warning", source="engine", code="PAPER_LATENCY_DEFAULT",
+                            message=f"{exc}; the paper venue uses the default ({DEFAULT_MODEL.describe()})")
+            return DEFAULT_MODEL
 
     async def set_mode(self, mode: str) -> None:
         """Only while stopped: the venue closed, a new executor and settlement venue for `mode`."""

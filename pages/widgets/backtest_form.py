@@ -18,6 +18,9 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
+from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
+from contracts.latency_spec import FORMS as LATENCY_FORMS
+from contracts.latency_spec import LatencyError, parse_latency
 from contracts.strategy_kinds import registry, validate_params
 from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size_defaults
 from pages.widgets.common import ACTOR, utc
@@ -25,12 +28,13 @@ from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
 from pages.widgets.session_panel import session_caption, session_picker
 from pages.widgets.strategy_form import params_prefix
-from storage.dashboard_queries import trading_queries
+from storage.dashboard_queries import status_queries, trading_queries
 from storage.research import backtest_queries
 from storage.sqlite.db import Database
 
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
 BT_MARKETS, BT_SEED, BT_NAME, BT_LAUNCH, BT_FORM = "bt_markets", "bt_seed", "bt_name", "bt_launch", "bt_form"
+BT_LATENCY = "bt_latency"
 BT_BELOW_MIN_OK, BT_SESSION = "bt_below_min_ok", "bt_session"
 LAST_LAUNCH = "bt_last_launch"
 DEFAULTS = "the kind's defaults"
@@ -185,6 +189,19 @@ def _double_click(spec: object) -> bool:
     return last is not None and last[0] == spec and now - last[1] < DUPLICATE_S
 
 
+def _desk_latency(db: Database) -> str:
+    stored = status_queries.engine_settings(db).get("paper_latency", {}).get("value")
+    return stored if isinstance(stored, str) and stored else DEFAULT_LATENCY
+
+
+def _latency(raw: str) -> tuple[str | None, str]:
+    """(the written form, "") or (None, why it is refused)."""
+    try:
+        return parse_latency(raw).text, ""
+    except LatencyError as exc:
+        return None, str(exc)
+
+
 def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> int | None:
     """Render the form; on a valid submit launch the run and return its id (None otherwise).
     `configured`: the strategies list (trading_queries.strategies), read once per page run."""
@@ -210,7 +227,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
         fields = ErrorSlots()
         st.markdown(f"**Parameters** · {cls.title}")
         raw = render_specs(cls.params_schema, start_params, params_prefix(prefix), fields)
-        left, right = st.columns([1, 3])
+        left, middle, right = st.columns([1, 1, 2])
         seed = left.number_input(
             "Seed",
             min_value=0,
@@ -221,6 +238,10 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
             help="Drives the paper venue's random settlement failures: same data, "
             "config and seed give the same orders and fills",
         )
+        latency = middle.text_input("Latency", value=_desk_latency(db), key=BT_LATENCY,
+                                    help=f"How long orders and cancels take to act: {LATENCY_FORMS}. Starts at the "
+                                    "desk's Paper order latency setting; zero only if you choose it")
+        fields.add("latency", "Latency")
         name = right.text_input("Name (optional)", key=BT_NAME, placeholder="kind and range")
         below_ok = st.checkbox("Launch even if the order size is below a market's minimum", key=BT_BELOW_MIN_OK)
         summary = st.empty()
@@ -230,6 +251,9 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     if not submitted:
         return None
     clean, param_errors, other = _errors(kind, raw, source, start, end, markets, db)
+    latency_text, latency_error = _latency(latency)
+    if latency_error:
+        param_errors = {**param_errors, "latency": latency_error}
     orphans = head.show(other) + fields.show(param_errors)
     if param_errors or other:
         summary.error(
@@ -255,6 +279,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
         markets=tuple(markets),
         seed=int(seed),
         source=source,
+        latency=latency_text,
     )
     if _double_click(spec):
         return None

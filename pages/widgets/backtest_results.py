@@ -10,7 +10,7 @@ import streamlit as st
 
 from charts import backtest as figures
 from charts import text
-from charts.backtest_format import annualization_note, metric_rows, refusal_rows
+from charts.backtest_format import annualization_note, latency_note, metric_rows, refusal_rows
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
@@ -163,6 +163,9 @@ def _metrics(run: backtest_queries.BacktestRun) -> None:
     cols = st.columns(METRIC_COLUMNS)
     for i, (spec, value) in enumerate(metric_rows(run.metrics)):
         cols[i % METRIC_COLUMNS].metric(spec.label, value, help=spec.help)
+    latency = latency_note(run.metrics)
+    if latency:
+        st.caption(latency)  # the desk's own words and figures: nothing foreign to escape
     rows = refusal_rows(run.metrics)
     if rows:
         checked = refusals.get("checked", 0) if isinstance(refusals, dict) else 0

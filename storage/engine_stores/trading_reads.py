@@ -73,3 +73,19 @@ def filled_by_token(conn: Connection, order_ids: Sequence[int]) -> dict[str, int
                                 WHERE id IN (SELECT value FROM json_each(:ids)) GROUP BY token_id"""),
                         {"ids": json.dumps(list(order_ids))}).all()
     return {token: int(filled) for token, filled in rows}
+
+
+# A placement answered after this long was settled by a lookup (its answer was lost), not answered:
+# its time is not a round trip.
+ROUND_TRIP_CEILING_MS = 10_000
+
+
+def live_round_trips(conn: Connection, *, limit: int = 1_000) -> list[int]:
+    """How long the newest `limit` live placements took to be answered (ms, `acked_at - submitted_at`),
+    newest first: the desk's own order round trips, which the measured latency model draws from."""
+    rows = conn.execute(text("""SELECT acked_at - submitted_at FROM orders
+                                WHERE mode = 'live' AND submitted_at IS NOT NULL AND acked_at IS NOT NULL
+                                  AND acked_at >= submitted_at AND acked_at - submitted_at <= :ceiling
+                                ORDER BY id DESC LIMIT :limit"""),
+                        {"ceiling": ROUND_TRIP_CEILING_MS, "limit": limit}).all()
+    return [int(ms) for (ms,) in rows]

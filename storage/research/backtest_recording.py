@@ -11,6 +11,7 @@ returns, and for most rows that was the larger part of reading them.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -129,3 +130,14 @@ def desk_limits_and_settings(db_path: Path) -> tuple[list[dict[str, object]], li
     """The desk's risk limits and settings rows, for a backtest's scratch ledger to start from."""
     return (_rows(db_path, "SELECT name, value, version, updated_at, updated_by FROM risk_limits", {}),
             _rows(db_path, "SELECT key, value, version, updated_at, updated_by FROM settings", {}))
+
+
+def desk_setting(db_path: Path, key: str) -> object:
+    """One of the desk's settings as stored (decoded JSON), or None when it was never set."""
+    rows = _rows(db_path, "SELECT value FROM settings WHERE key = :key", {"key": key})
+    if not rows:
+        return None
+    try:
+        return json.loads(str(rows[0]["value"]))
+    except ValueError:  # not JSON: the raw text, for the caller's own check to name
+        return rows[0]["value"]

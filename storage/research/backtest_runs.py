@@ -53,6 +53,8 @@ class RunResult(Protocol):
     def markets(self) -> list[str]: ...
     @property
     def refusals(self) -> dict[str, Any]: ...
+    @property
+    def latency(self) -> dict[str, Any]: ...
 
 
 def create_run(db: Database, spec: BacktestSpec, name: str) -> int:
@@ -64,11 +66,11 @@ def insert_run(conn: Connection, spec: BacktestSpec, name: str) -> int:
     """The run row (status 'running'), in the caller's transaction."""
     return int(conn.execute(
             text("""INSERT INTO strategy_runs (name, created_at, status, strategy_kind, params, markets, from_at,
-                        to_at, seed, source) VALUES (:name, :now, 'running', :kind, :params, :markets, :f, :t, :seed,
-                        :source) RETURNING id"""),
+                        to_at, seed, source, latency) VALUES (:name, :now, 'running', :kind, :params, :markets, :f,
+                        :t, :seed, :source, :latency) RETURNING id"""),
         {"name": name, "now": now_ms(), "kind": spec.kind, "params": json.dumps(spec.params, sort_keys=True),
          "markets": json.dumps(list(spec.markets)), "f": spec.from_ms, "t": spec.to_ms, "seed": spec.seed,
-         "source": spec.source},
+         "source": spec.source, "latency": spec.latency},
     ).scalar_one())
 
 
@@ -79,7 +81,7 @@ def load_spec(db: Database, run_id: int) -> BacktestSpec:
         raise KeyError(f"no backtest run {run_id}")
     return BacktestSpec(kind=row["strategy_kind"], params=json.loads(row["params"]), from_ms=row["from_at"],
                         to_ms=row["to_at"], markets=tuple(json.loads(row["markets"])), seed=row["seed"],
-                        source=row["source"])
+                        source=row["source"], latency=row["latency"])
 
 
 def mark_started(db: Database, run_id: int) -> None:
@@ -120,7 +122,7 @@ def finish(db: Database, run_id: int, result: RunResult) -> None:
                         markets = :markets, error = NULL WHERE id = :id"""),
             {"now": now_ms(), "events": result.events, "id": run_id,
              "metrics": json.dumps({**result.metrics.as_dict(), "decisions": result.decisions,
-                                    "refusals": result.refusals}),
+                                    "refusals": result.refusals, "latency": result.latency}),
              "curve": json.dumps([[t, round(e, 6), round(exposure.get(t, 0.0), 6)] for t, e in curve]),
              "trades": json.dumps(result.fills[:MAX_TRADES]), "orders": json.dumps(result.orders[:MAX_ORDERS]),
              "markets": json.dumps(result.markets)},

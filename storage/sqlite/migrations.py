@@ -1122,6 +1122,13 @@ def _0040_market_payouts(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0041_run_latency")
+def _0041_run_latency(db: UtilsDatabase) -> None:
+    """The latency model a backtest run was asked for (contracts/latency_spec.py); empty: the desk's
+    `paper_latency` setting when it ran (the run's metrics say which model it used)."""
+    _ddl(db, "ALTER TABLE strategy_runs ADD COLUMN latency TEXT;")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

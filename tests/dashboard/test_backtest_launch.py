@@ -56,6 +56,12 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     at.text_input(key=f"{P}size").input("20")
     at.text_input(key=f"{P}max_spread").input("0.5")
     at.number_input(key="bt_seed").set_value(3)
+    assert at.text_input(key="bt_latency").value == "constant:150,150,50"  # the desk's realistic default
+    at.text_input(key="bt_latency").input("quick")
+    at.button(key="bt_launch").click().run()
+    assert _run_row(db) is None  # a latency it cannot read launches nothing, and says so under the field
+    assert any(e.value.startswith("Latency: latency 'quick' is not understood") for e in at.error)
+    at.text_input(key="bt_latency").input("Constant:200,200,50")
     at.text_input(key="bt_name").input("synthetic")
     at.button(key="bt_launch").click().run()
     row = _run_row(db)
@@ -65,11 +71,12 @@ def test_launch_runs_in_the_background_and_shows_its_results(
         assert any(s.value.startswith("Backtest #1 launched (pid ") for s in at.success)
         # The page did not wait: the run is listed as starting or running.
         assert table_with(at, "shown_status")["shown_status"].tolist()[0] in ("starting", "running")
-        assert (row["strategy_kind"], row["seed"], row["source"], row["name"]) == (
+        assert (row["strategy_kind"], row["seed"], row["source"], row["name"], row["latency"]) == (
             "market_making",
             3,
             "recorded",
             "synthetic",
+            "constant:200,200,50",
         )
         assert json.loads(row["markets"]) == markets and json.loads(row["params"])["size"] == 20
         assert row["from_at"] <= start and row["to_at"] >= end
@@ -113,6 +120,9 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert len(orders) > 0 and set(orders["tif"]) <= {"GTC", "GTD", "FOK", "FAK"}
     assert [b.proto.label for b in at.get("download_button")] == ["Report (HTML)", "Fills (CSV)", "Orders (CSV)"]
     assert any(f"seed 3 · {done['events']:,} events" in c.value for c in at.caption)
+    assert result["latency"]["model"] == "constant:200,200,50"  # the run used what the form asked
+    assert any(c.value.startswith("Latency: constant: orders 200 ms, cancels 200 ms, market data 50 ms behind.")
+               for c in at.caption)
     assert "backtest #1" in (tmp_path / "backtest-1.log").read_text()  # the CLI's progress, in its log
 
 

@@ -25,6 +25,7 @@ from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.discovery import refresh_markets
 from engine.feeds.market_ws import MarketFeed
+from engine.venues.latency import ZERO
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import approved_simulator
@@ -92,7 +93,8 @@ async def _run(tmp: Path, mode: str) -> dict[str, tuple[int, int, int, int]]:
         await feed.start()
         await _until(lambda: books.book(market.yes_token) is not None and books.book(market.no_token) is not None)
         if mode == "paper":
-            venue = PaperVenue(db, books, catalog, config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0))
+            venue = PaperVenue(db, books, catalog,
+                               config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, latency=ZERO))
             books.add_listener(venue.on_market_event)
 
             async def advance() -> None:

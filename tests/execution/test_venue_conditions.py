@@ -99,7 +99,7 @@ class Sinks:
 def restart(tmp_path: Path) -> tuple[Desk, RestartingVenue, Sinks]:
     desk = make_desk(tmp_path / "r.db")
     sinks = Sinks()
-    venue = RestartingVenue(desk.db, desk.books, desk.catalog, clock=desk.clock)
+    venue = RestartingVenue(desk.db, desk.books, desk.catalog, clock=desk.clock, config=desk.venue.config)
     desk.executor.venue = venue
     sinks.listen(desk.executor.bus)
     desk.run(venue.start())

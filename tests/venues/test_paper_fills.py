@@ -15,12 +15,15 @@ from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues.base import OrderRejected, OrderRequest
+from engine.venues.latency import ZERO
 from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.paper_rules import FOK_NOT_FILLED, POST_ONLY_CROSSES
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, Clock, market, p
+
+ZERO_LATENCY = PaperConfig(latency=ZERO, timers=False)  # these tests pin the fill model itself
 
 
 def request(desk: Desk, side: Side, price: float, size: float, tif: Tif = Tif.GTC, post_only: bool = False,
@@ -245,7 +248,7 @@ def cache_desk(tmp_path: Path) -> Iterator[CacheDesk]:
     migrate(tmp_path / "cache.db")
     db = Database(tmp_path / "cache.db", writer_sync="NORMAL")
     clock, books, loop = Clock(), BookCache(), asyncio.new_event_loop()
-    venue = PaperVenue(db, books, MarketCatalog([market()]), clock=clock)
+    venue = PaperVenue(db, books, MarketCatalog([market()]), clock=clock, config=ZERO_LATENCY)
     books.add_listener(venue.on_market_event)
     loop.run_until_complete(venue.start())
     books.apply_snapshot("Y1", [(p(0.50), 100 * SH)], [(p(0.52), 50 * SH)], clock())
@@ -314,7 +317,7 @@ def _twin(tmp_path: Path, name: str, clock: Clock) -> tuple[BookCache, PaperVenu
     migrate(tmp_path / f"{name}.db")
     books, loop = BookCache(), asyncio.new_event_loop()
     venue = PaperVenue(Database(tmp_path / f"{name}.db", writer_sync="NORMAL"), books, MarketCatalog([market()]),
-                       clock=clock)
+                       clock=clock, config=ZERO_LATENCY)
     loop.run_until_complete(venue.start())
     venue.wallet.shares["Y1"] = 10**15  # the random SELLs below sell shares the wallet is given here
     return books, venue, loop
@@ -408,7 +411,8 @@ def test_the_wallet_balance_survives_a_restart_and_a_ghost_fill_gives_the_shares
         place(desk, Side.BUY, 0.52, 20, Tif.FAK)
         assert desk.venue.wallet.shares["Y1"] == 20 * SH
         restarted = PaperVenue(desk.db, desk.books, desk.catalog, clock=desk.clock,
-                               config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0))
+                               config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0,
+                                                  latency=ZERO, timers=False))
         desk.run(restarted.start())
         assert restarted.wallet.shares["Y1"] == 20 * SH  # read back from its trades
         restarted.advance()  # the trade settles FAILED: a ghost fill
@@ -458,7 +462,8 @@ def test_the_cash_a_buy_is_checked_against_is_the_wallets_through_fills_failures
     """The venue checks a BUY against the wallet's cash less what resting BUYs hold; the paper venue
     keeps that cash as fills move it (a ghost fill moves it back) and reads it afresh at start."""
     desk = make_desk(tmp_path / "cash.db")
-    desk.venue.config = PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0)  # every trade FAILS
+    desk.venue.config = PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0,  # every trade FAILS
+                                    latency=ZERO, timers=False)
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
     place(desk, Side.BUY, 0.52, 10, Tif.FAK)
     venue, wallet = desk.venue, desk.venue.wallet
@@ -466,7 +471,7 @@ def test_the_cash_a_buy_is_checked_against_is_the_wallets_through_fills_failures
     venue.advance()  # the trade fails on chain: shares and cash move back
     assert wallet.trade_cash == desk.run(venue.balances([])).collateral == wallet.starting_cash
     place(desk, Side.BUY, 0.40, 10)  # rests, holding 4 pUSD
-    venue.config = PaperConfig()
+    venue.config = ZERO_LATENCY
     place(desk, Side.BUY, 0.52, 10, Tif.FAK)
     restarted = make_desk(tmp_path / "cash.db")
     assert restarted.venue.wallet.trade_cash == desk.run(venue.balances([])).collateral == wallet.trade_cash

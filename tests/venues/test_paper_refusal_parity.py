@@ -28,7 +28,8 @@ from contracts.domain import MICRO, MarketInfo, Side, Tif
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import OrderRejected, OrderRequest
-from engine.venues.paper import PaperVenue
+from engine.venues.latency import ZERO
+from engine.venues.paper import PaperConfig, PaperVenue
 from engine.venues.polymarket import PolymarketVenue
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database
@@ -129,7 +130,8 @@ class Sides:
         self.infos = {"open": _info(self.open), "closed": replace(_info(self.closed), closed=True)}
         migrate(tmp / "paper.db")
         self.books = BookCache()
-        self.paper = PaperVenue(Database(tmp / "paper.db"), self.books, MarketCatalog(self.infos.values()))
+        self.paper = PaperVenue(Database(tmp / "paper.db"), self.books, MarketCatalog(self.infos.values()),
+                                config=PaperConfig(latency=ZERO))  # answers at once, as the venue's POST does
         loop.run_until_complete(self.paper.start())
 
     def book(self, case: Case) -> None:
