@@ -42,10 +42,9 @@ class Desk:
 
 def make_desk(path: Path, *, config: PaperConfig | None = None, fee_rate_ppm: int = 0,
               latency: LatencyModel = ZERO) -> Desk:
-    """Zero latency unless asked (chosen here, explicitly: most tests pin the fill model itself);
-    the clock is the test's, so the venue keeps no timers of its own."""
+    """Zero latency unless asked (chosen here, explicitly: most tests pin the fill model itself)."""
     migrate(path)
-    config = dataclasses.replace(config or PaperConfig(), latency=latency, timers=False)
+    config = dataclasses.replace(config or PaperConfig(), latency=latency)
     db = Database(path, writer_sync="NORMAL")
     clock = Clock()
     books = ScriptedBooks(clock)

@@ -34,6 +34,7 @@ from storage.research.backtest_recording import (
 )
 
 SYNTHETIC_SIZE = 1_000 * 1_000_000  # shares quoted on each side of a synthetic history book
+NEVER = 2**62
 
 
 class ReplayFeed:
@@ -163,18 +164,6 @@ def apply(books: BookCache, event: Event) -> None:
         books.record_trade(TradePrint(token, price, size, Side(side), at))
 
 
-@dataclass(frozen=True)
-class Arrivals:
-    """The paper venue's requests in flight, for a replay: when the next acts, and landing those
-    due by a time (each at its own). A row at or after that time sees them landed first."""
-
-    next_ms: Callable[[], int]
-    land: Callable[[int], None]
-
-
-NOTHING_IN_FLIGHT = Arrivals(lambda: 2**62, lambda at: None)
-
-
 class RowApplier:
     """`apply` for a backtest's core, on replay rows, without per-event cost where nothing
     listens.
@@ -196,32 +185,35 @@ class RowApplier:
     def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], object],
                  book_changed: Callable[[str, int], None] | None = None,
                  level_changed: Callable[[str, bool, int], None] | None = None,
-                 trade_printed: Callable[[TradePrint], None] | None = None,
-                 arrivals: Arrivals = NOTHING_IN_FLIGHT):
+                 trade_printed: Callable[[TradePrint], None] | None = None):
         self.books = books
-        self.arrivals = arrivals
         self.tokens = list(tokens)
         self.rests_on = rests_on
         self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
         self.level_changed = level_changed
         self.trade_printed = trade_printed
 
-    def until_decision(self, rows: Sequence[Row], start: int, clock: Clock) -> int:
+    def until_decision(self, rows: Sequence[Row], start: int, clock: Clock, *, limit: int = NEVER,
+                       passing: bool = False) -> int:
         """Apply `rows` from `start` up to the next decision marker, each at its own time
         (`clock.now`, which the paper venue reads); returns that marker's index (or the end).
+        With `limit`, also stop before the first row later than it; with `passing`, markers are
+        stepped over (the engine was busy: a venue call on its way, engine/backtest/cursor.py).
         The runner's loop for recordings with markers: one call per run of market events,
         and the single-level change (most rows) inline, not a call per row."""
         tokens, by_token, rests_on = self.tokens, self.books.token_books(), self.rests_on
         level_changed = self.level_changed
-        due = self.arrivals.next_ms()  # decisions send requests, and none happens in this loop
         for i in range(start, len(rows)):
             row = rows[i]
             at, index, kind, buy, price, size, data = row
-            if kind == DECIDE:
+            if at > limit:
+                if i > start:
+                    clock.now = max(clock.now, rows[i - 1][0])
                 return i
-            if at >= due:  # a request in flight acts before this row's change
-                self.arrivals.land(at)
-                due = self.arrivals.next_ms()
+            if kind == DECIDE:
+                if passing:
+                    continue
+                return i
             if kind == CHANGE and data is None and level_changed is not None and index is not None:
                 # BookCache.apply_level, inline (most rows): the book, then its listener if it
                 # changed on a token where an order rests. The clock is set only for a call
@@ -240,11 +232,6 @@ class RowApplier:
         if len(rows) > start:
             clock.now = rows[-1][0]
         return len(rows)
-
-    def land(self, at: int) -> None:
-        """Requests in flight that act by `at` (the caller's loop for rows without markers)."""
-        if at >= self.arrivals.next_ms():
-            self.arrivals.land(at)
 
     def __call__(self, row: Row) -> None:
         at, index, kind, buy, price, size, data = row

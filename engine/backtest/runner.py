@@ -25,12 +25,11 @@ from contracts.latency_spec import LatencyError
 from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from engine.analytics.markouts import MarkoutSummary
+from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
 from engine.backtest.refusals import RefusalTally
 from engine.backtest.replay import (
-    DECIDE,
-    Arrivals,
     RecordedRows,
     Replay,
     ReplayFeed,
@@ -46,7 +45,6 @@ from engine.trading.core import TradingCore
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperVenue
-from engine.venues.paper_latency import NEVER
 from storage.engine_stores import reward_queries
 from storage.research import backtest_recording as recording
 from storage.research import backtest_scratch as scratch
@@ -84,14 +82,6 @@ class BacktestResult:
     latency: dict = field(default_factory=dict)  # the model used and the fills it cost (paper_latency.py)
     fill_count: int = 0  # every fill and order of the run (the rows above stop at KEPT_ROWS)
     order_count: int = 0
-
-
-class SimClock:
-    def __init__(self, now: int) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:
@@ -162,7 +152,6 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     try:
         try:
             curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress, income)
-            await _wind_down(core, clock)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
@@ -173,7 +162,7 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
             mids.close()
         result.refusals = tally.summary()
         venue = core.executor.venue
-        result.latency = venue.inflight.summary() if isinstance(venue, PaperVenue) else {}
+        result.latency = venue.trips.summary() if isinstance(venue, PaperVenue) else {}
         return result
     finally:
         db.dispose()
@@ -192,27 +181,6 @@ def _latency(spec: BacktestSpec, main_db: Path) -> LatencyModel:
         db.dispose()
 
 
-async def _wind_down(core: TradingCore, clock: SimClock) -> None:
-    """The data has ended: strategies withdraw, and what is still in flight lands (the clock moving
-    to each arrival), so the run ends with every cancel acknowledged as a live session would."""
-    venue = core.executor.venue
-    if not isinstance(venue, PaperVenue):
-        return
-    core.deciding = False
-    core.executor.withdraw()
-    for _ in range(3):  # a cancel lands, its report drains, a pass sees nothing left to cancel
-        await core.executor.reconcile()
-        _land(venue, clock, NEVER)
-        core.executor.drain()
-
-
-def _land(venue: PaperVenue, clock: SimClock, until: int) -> None:
-    """Requests in flight that act by `until`, each at its own time."""
-    while (due := venue.inflight.next_ms) <= until and due != NEVER:
-        clock.now = max(clock.now, due)
-        venue.land_due()
-
-
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
                   markets: list[MarketInfo], progress: Progress | None,
                   income: BacktestIncome) -> tuple[Samples, Samples, int, int]:
@@ -225,48 +193,40 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
         # `by_token.get` answers as `rests_on` does (an empty or missing entry: no order rests) without a
         # Python call per row.
         apply = RowApplier(core.books, tokens, venue.by_token.get, lambda token, at: venue.on_book_changed(token),
-                           venue.on_level_changed, venue.on_market_event,
-                           arrivals=Arrivals(lambda: venue.inflight.next_ms, lambda at: _land(venue, clock, at)))
+                           venue.on_level_changed, venue.on_market_event)
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
-    interval = core.config.tick_interval_ms
-    next_decide = spec.from_ms + interval
-    curve, exposure = Samples(), Samples()
-    seen = decisions = 0
-    for batch in batches:
-        # The scratch ledger commits once per batch instead of once per write: a replay has
-        # nothing to lose in a crash, and the same code then runs several times faster.
-        with core.db.batch():
-            if markers:  # decide at the recorded markers
-                i = apply.until_decision(batch, 0, clock)
-                while i < len(batch):
-                    decisions += await _decide(core, clock, batch[i][0], curve, exposure, income)
-                    i = apply.until_decision(batch, i + 1, clock)
-            else:  # no recorded decisions: decide on the interval
-                for event in batch:
-                    at = event[0]
-                    apply.land(at)
-                    while at >= next_decide:
-                        decisions += await _decide(core, clock, next_decide, curve, exposure, income)
-                        next_decide += interval
-                    clock.now = at
-                    if event[2] == DECIDE:
-                        decisions += await _decide(core, clock, at, curve, exposure, income)
-                    else:
-                        apply(event)
-        seen += len(batch)
+    seen = [0]
+
+    def finished_batch(rows: int) -> None:
+        seen[0] += rows
         if progress is not None:
-            progress(seen, total_after(seen))
+            progress(seen[0], total_after(seen[0]))
+
+    cursor = Cursor(batches, apply, clock, core.db, finished_batch)
+    if isinstance(venue, PaperVenue):
+        venue.trips.wait_until = cursor.until  # a venue call's trip replays the recording meanwhile
+    curve, exposure = Samples(), Samples()
+    decisions = 0
+    try:
+        if markers:  # decide at the recorded markers (those passed while a call was on its way are not)
+            while (at := cursor.next_marker()) is not None:
+                decisions += await _decide(core, clock, at, curve, exposure, income)
+        else:  # no recorded decisions: decide on the interval, the next one after the pass ends
+            interval = core.config.tick_interval_ms
+            next_decide = spec.from_ms + interval
+            while cursor.before(next_decide):
+                decisions += await _decide(core, clock, next_decide, curve, exposure, income)
+                next_decide = max(next_decide, clock.now) + interval
+    finally:
+        cursor.close()
     if progress is not None:
-        progress(seen, seen)
-    return curve, exposure, seen, decisions
+        progress(seen[0], seen[0])
+    return curve, exposure, seen[0], decisions
 
 
 async def _decide(core: TradingCore, clock: SimClock, at: int, curve: Samples, exposure: Samples,
                   income: BacktestIncome) -> int:
-    venue = core.executor.venue
-    if isinstance(venue, PaperVenue):
-        _land(venue, clock, at)  # what arrived by now acts before the pass sees the venue
     clock.now = at
     valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
     curve.add(at, (valuation.equity + income.at(at)) / MICRO)  # rewards and rebates count

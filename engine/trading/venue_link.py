@@ -114,7 +114,7 @@ class VenueLink:
                            fail_rate=config.paper_fail_rate, seed=seed,
                            starting_cash=int(config.paper_starting_cash * MICRO),  # the ledger's too
                            save_queues_each_tick=self.replay is None,
-                           latency=self._latency(config), timers=self.replay is None)
+                           latency=self._latency(config))
 
     def _latency(self, config: RuntimeConfig) -> LatencyModel:
         """The replay's model, or the setting's; `measured` without enough live placements to draw

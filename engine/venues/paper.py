@@ -1,9 +1,9 @@
 """PaperVenue: the Venue protocol, filling against the live book the feed sees.
 
-Fill model in engine/venues/paper_fills.py; requests in flight (a latency model other than zero:
-a placement answered DELAYED and matched when it arrives, a cancel acknowledged when it acts) in
-engine/venues/paper_latency.py. Fills go MATCHED -> MINED -> CONFIRMED on a
-clock (optionally FAILED, a ghost fill, at a seeded rate); taker fills pay Polymarket's fee
+Fill model in engine/venues/paper_fills.py. Each placement and cancel takes the latency model's
+time to act (engine/venues/paper_latency.py), as a call to the venue does: the answer reflects
+the book it met on arrival, and an order whose cancel is on its way can still be filled. Fills go
+MATCHED -> MINED -> CONFIRMED on a clock (optionally FAILED, a ghost fill, at a seeded rate); taker fills pay Polymarket's fee
 where the market charges one. The venue's own state (its resting orders with their queue
 positions, and its trades) lives in `paper_orders` / `paper_trades`, so a restart in paper
 mode loses nothing and the executor recovers against it exactly as it does against live.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -47,13 +46,13 @@ from engine.venues.base import (
     venue_status,
 )
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel
-from engine.venues.paper_latency import InFlight
+from engine.venues.paper_latency import Trips
 from engine.venues.paper_wallet import PaperWallet, cash_flow
 from storage.engine_stores import paper_book as book_store
 from storage.sqlite.db import Database, is_locked, now_ms
 
-log = logging.getLogger("engine.paper")
-
+# A placement on its way when the operator's cancel-all acted: refused on arrival (paper only; stricter).
+OVERTAKEN = "order canceled: a cancel-all was sent while it was on its way"
 GTD_LEAD_MS = 60_000  # the venue takes a GTD order off the book a minute before its expiry
 EXPIRED = "CANCELED_EXPIRED_ORDER"  # the venue's status for a GTD it took off the book
 SQLITE_MAX_INT = 2**63 - 1
@@ -79,9 +78,6 @@ class PaperConfig:
     save_queues_each_tick: bool = True
     # How long its requests take to act (engine/venues/latency.py): realistic unless zero is chosen.
     latency: LatencyModel = DEFAULT_MODEL
-    # A real clock: the venue lands its requests in flight on timers of its own. A backtest's
-    # clock is the replay's, which lands them as its events pass their times.
-    timers: bool = True
 
 
 @dataclass
@@ -131,7 +127,8 @@ class PaperVenue:
         self.wallet = PaperWallet(self.config.starting_cash, catalog, clock)
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self.sink: EventSink = lambda event: None  # nowhere until started
-        self.inflight = InFlight(self.config.latency, self.config.seed)
+        # Each request's trip (a wall-clock sleep; a backtest replays the recording up to its arrival).
+        self.trips = Trips(self.config.latency, self.config.seed, clock)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -160,11 +157,8 @@ class PaperVenue:
         return PreparedOrder(request, f"paper-{request.client_id}", payload, payload)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
-        if not self.config.latency.zero:
-            with self.db.write() as conn:
-                self._precheck(conn, prepared)
-            self._send((prepared,))
-            return PlaceResult(prepared.venue_order_id, VenueOrderStatus.DELAYED)
+        if not await self.trips.place():
+            raise OrderRejected(OVERTAKEN)
         with self.db.write() as conn:
             result, events = self._place(conn, prepared)
         for event in events:
@@ -173,8 +167,8 @@ class PaperVenue:
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
         """Like the venue's batch endpoint: each order accepted or refused on its own."""
-        if not self.config.latency.zero:
-            return self._send_checked(prepared)
+        if not await self.trips.place():  # one request
+            return [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID, error=OVERTAKEN) for p in prepared]
         results: list[PlaceResult] = []
         events: list[VenueEvent] = []
         with self.db.write() as conn:
@@ -189,45 +183,16 @@ class PaperVenue:
             self.sink(event)
         return results
 
-    def _send_checked(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        """A batch with latency: each order refused now on what needs no book, the rest sent as one request."""
-        results: list[PlaceResult] = []
-        sent: list[PreparedOrder] = []
-        with self.db.write() as conn:
-            for one in prepared:
-                try:
-                    self._precheck(conn, one)
-                except OrderRejected as exc:
-                    results.append(PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)))
-                    continue
-                sent.append(one)
-                results.append(PlaceResult(one.venue_order_id, VenueOrderStatus.DELAYED))
-        if sent:
-            self._send(tuple(sent))
-        return results
-
-    def _precheck(self, conn: Connection, prepared: PreparedOrder) -> None:
-        """What the venue refuses whatever the book (tick, size, balance, a duplicate): refused at once."""
-        self._checked_wallet(conn, prepared)
-        if prepared.venue_order_id in self.inflight.placing:
-            raise OrderRejected("order is invalid. Duplicated.")
-
-    def _checked_wallet(self, conn: Connection, prepared: PreparedOrder) -> rules.Wallet:
-        req = prepared.request
+    def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
+        req, venue_id = prepared.request, prepared.venue_order_id
         market = self.catalog.by_token(req.token_id)
         wallet = self.wallet.for_order(conn, req, self._resting_on(req.token_id) if req.side is Side.SELL
                                        else self.resting.values())
         refused = rules.refusal(req, market, self.clock() // 1000, wallet)
         if refused is not None:
             raise OrderRejected(refused)
-        if book_store.order_exists(conn, prepared.venue_order_id):
+        if book_store.order_exists(conn, venue_id):
             raise OrderRejected("order is invalid. Duplicated.")
-        return wallet
-
-    def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
-        req, venue_id = prepared.request, prepared.venue_order_id
-        market = self.catalog.by_token(req.token_id)
-        wallet = self._checked_wallet(conn, prepared)
         book = (self.books.book(req.token_id, depth=100)
                 if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
@@ -252,66 +217,6 @@ class PaperVenue:
         status = VenueOrderStatus.MATCHED if executions else venue_status(order.status)[0]
         events: list[VenueEvent] = [OrderEvent(order.report()), *(TradeEvent(t) for t in trades)]
         return PlaceResult(venue_id, status, tuple(t.trade_id for t in trades), filled=order.filled), events
-
-    # -- requests in flight (a latency model other than zero) ----------------------------
-
-    def _send(self, orders: tuple[PreparedOrder, ...]) -> None:
-        self._schedule(self.inflight.place(self.clock(), orders))
-
-    def _schedule(self, at: int) -> None:
-        """With a real clock, land what is due when `at` comes (events and ticks land it earlier)."""
-        if not self.config.timers:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop (a synchronous caller): the next event or tick lands it
-        loop.call_later(max(0, at - self.clock()) / 1000, self._land_on_timer)
-
-    def _land_on_timer(self) -> None:
-        try:
-            self.land_due()
-        except Exception as exc:
-            if not is_locked(exc):
-                log.exception("a paper request in flight could not land")
-            self._schedule(self.clock() + 200)  # another process holds the write lock: try again
-
-    def land_due(self) -> int:
-        """Every request whose time has come acts now, in the order they act; returns how many."""
-        landed = 0
-        while (arrival := self.inflight.pop_due(self.clock())) is not None:
-            landed += 1
-            if arrival.cancels:
-                self._cancel_where(lambda o: o.venue_order_id in arrival.cancels, "CANCELED")
-                continue
-            events: list[VenueEvent] = []
-            with self.db.write() as conn:
-                for prepared in arrival.orders:
-                    try:
-                        events += self._place(conn, prepared)[1]
-                    except OrderRejected as exc:  # refused on the book it met: the venue's answer, late
-                        events.append(OrderEvent(self._ended_unarrived(conn, prepared, f"CANCELED_{exc}")))
-            for event in events:
-                self.sink(event)
-        return landed
-
-    def _ended_unarrived(self, conn: Connection, prepared: PreparedOrder, status: str) -> VenueOrder:
-        """An order that ended without resting (refused on arrival, or caught in flight by a cancel-all)."""
-        req = prepared.request
-        order = _Resting(prepared.venue_order_id, req.condition_id, req.token_id, req.side, req.price, req.size, 0,
-                         0, req.tif.value, status, self.clock())
-        if not book_store.order_exists(conn, order.venue_order_id):
-            self._save_order(conn, order)
-        return order.report()
-
-    def _in_flight(self, venue_order_id: str) -> VenueOrder | None:
-        """An order sent and not arrived, as the venue answers for it: DELAYED."""
-        sent = self.inflight.placing.get(venue_order_id)
-        if sent is None:
-            return None
-        req = sent[0].request
-        return VenueOrder(venue_order_id, req.condition_id, req.token_id, req.side, req.price, req.size, 0,
-                          VenueOrderStatus.DELAYED, sent[1])
 
     # -- fills -------------------------------------------------------------------------
 
@@ -353,8 +258,6 @@ class PaperVenue:
         process holds the database's write lock a fill cannot be recorded, so none happens
         (as if the print were missed: conservative, never a fill without its record)."""
         try:
-            if self.inflight.next_ms <= self.clock():
-                self.land_due()
             if isinstance(event, TradePrint):
                 self._on_trade(event)
             elif isinstance(event, BookChanged):
@@ -384,8 +287,6 @@ class PaperVenue:
     def on_book_changed(self, token_id: str) -> None:
         """A book update: the queue ahead can only shrink; a crossing book fills. Checked
         cheaply first (best prices, one level's size): this runs on every book update."""
-        if self.inflight.next_ms <= self.clock():
-            self.land_due()
         resting = self.by_token.get(token_id)
         if resting:
             self._check_book(token_id, list(resting.values()))
@@ -463,13 +364,11 @@ class PaperVenue:
         if not updates:
             return
         trades: list[VenueTrade] = []
-        cancelling = self.inflight.cancelling
         with self.db.write() as conn:
             for order, executions in updates:
                 for execution in executions:
                     trades.append(self._fill(conn, order, execution.price, execution.size, "MAKER"))
-                    if order.venue_order_id in cancelling:  # its cancel is on its way: latency's cost
-                        self.inflight.pickoffs.add(order.side, execution.price, execution.size)
+                    self.trips.filled(order.venue_order_id, order.side, execution.price, execution.size)
                 self._save_order(conn, order)
         for order, executions in updates:
             if executions:
@@ -485,8 +384,6 @@ class PaperVenue:
         takes expired GTD orders off the book."""
         if self.config.save_queues_each_tick:
             self.save_queues()
-        if self.inflight.next_ms <= self.clock():
-            self.land_due()
         now = self.clock()
         if any(o.expires_ms is not None and o.expires_ms <= now for o in self.resting.values()):
             self._cancel_where(lambda o: o.expires_ms is not None and o.expires_ms <= now, EXPIRED)
@@ -519,28 +416,16 @@ class PaperVenue:
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
         wanted = set(venue_order_ids)
-        if not self.config.latency.zero:
-            return self._send_cancel(wanted)
-        canceled = self._cancel_where(lambda o: o.venue_order_id in wanted, "CANCELED")
+        async with self.trips.cancelling_orders(wanted):  # the orders rest, and can fill, until it arrives
+            canceled = self._cancel_where(lambda o: o.venue_order_id in wanted, "CANCELED")
         missing = {v: "order can't be canceled: not live" for v in wanted - set(canceled)}
         return CancelResult(tuple(canceled), missing)
 
-    def _send_cancel(self, wanted: set[str]) -> CancelResult:
-        """Acknowledged when it acts (an OrderEvent CANCELED); until then the orders rest and can fill."""
-        known = {v for v in wanted if v in self.resting or v in self.inflight.placing}
-        if known - self.inflight.cancelling:
-            self._schedule(self.inflight.cancel(self.clock(), known - self.inflight.cancelling))
-        return CancelResult((), {v: "order can't be canceled: not live" for v in wanted - known})
-
     async def cancel_all(self) -> CancelResult:
-        """The operator's cancel-all (a kill, a stop) acts at once, whatever the latency, and takes back
-        what is still in flight: on paper a kill never leaves an order to land after it."""
-        caught = self.inflight.drop_placements()
-        if caught:
-            with self.db.write() as conn:
-                for prepared in caught:
-                    self._ended_unarrived(conn, prepared, "CANCELED")
-        return CancelResult((*(p.venue_order_id for p in caught), *self._cancel_where(lambda o: True, "CANCELED")))
+        """The operator's cancel-all (a kill, a stop) acts at once, whatever the latency; a placement
+        still on its way is refused when it arrives: on paper a kill never leaves an order behind it."""
+        self.trips.cancel_all()
+        return CancelResult(tuple(self._cancel_where(lambda o: True, "CANCELED")))
 
     def _cancel_where(self, predicate: Callable[[_Resting], bool], status: str) -> list[str]:
         doomed = [o for o in self.resting.values() if predicate(o)]
@@ -554,8 +439,6 @@ class PaperVenue:
         return [o.venue_order_id for o in doomed]
 
     async def get_order(self, venue_order_id: str) -> VenueOrder | None:
-        if (sent := self._in_flight(venue_order_id)) is not None:
-            return sent
         with self.db.read() as conn:
             row = book_store.order_row(conn, venue_order_id)
         if row is None:
@@ -565,8 +448,7 @@ class PaperVenue:
                           row["price"], row["size"], row["filled"], status, row["created_at"], reason)
 
     async def open_orders(self) -> list[VenueOrder]:
-        in_flight = [self._in_flight(v) for v in self.inflight.placing]
-        return [o.report() for o in self.resting.values()] + [o for o in in_flight if o is not None]
+        return [o.report() for o in self.resting.values()]
 
     async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]:
         with self.db.read() as conn:

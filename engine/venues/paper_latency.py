@@ -1,40 +1,31 @@
-"""The paper venue's requests in flight: placements and cancels sent and not yet acting.
+"""The paper venue's request trips: how long each placement and cancel takes to act.
 
-With a latency model other than zero (engine/venues/latency.py), a placement is answered
-DELAYED (as the venue answers an order it will match later) and acts when its delay has passed,
-against the book as it is then; a cancel is acknowledged when it acts, and until then the order
-it targets still rests and can fill. Those fills are what latency cost: a zero-latency cancel
-would have taken the order off the book first. They are counted here as pick-offs.
+A call to the paper venue takes the latency model's time (engine/venues/latency.py), as a call to
+the venue does: the caller waits, the market moves meanwhile, and the answer reflects the book the
+request met on arrival. A cancel's orders still rest while it is on its way and can be filled:
+those fills are what latency cost (a zero-latency cancel would have taken the order off first),
+and they are counted here as pick-offs.
 
-Requests act in the order they were sent where they touch the same order: a cancel sent while
-its order is still in flight acts after the order has arrived, never before (which would leave
-the order resting with nobody trying to cancel it).
+How a trip passes is the clock's business: on a real clock it is a sleep (events keep arriving
+on the loop); in a backtest `wait_until` is the replay's, which applies the recording up to the
+arrival time before the call goes on.
 """
 
 from __future__ import annotations
 
-import heapq
+import asyncio
 import random
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from contracts.domain import Side
-from engine.venues.base import PreparedOrder
 from engine.venues.latency import LatencyModel
-
-NEVER = 2**62  # no request in flight
-
-
-@dataclass(order=True)
-class Arrival:
-    at_ms: int
-    seq: int
-    orders: tuple[PreparedOrder, ...] = field(default=(), compare=False)  # a placement (one, or a batch)
-    cancels: frozenset[str] = field(default=frozenset(), compare=False)  # a cancel, by venue order id
 
 
 @dataclass
 class Pickoffs:
-    """Fills of orders whose cancel was in flight: a zero-latency run would not have had them."""
+    """Fills of orders whose cancel was on its way: a zero-latency run would not have had them."""
 
     fills: int = 0
     shares: int = 0  # micro-shares
@@ -49,61 +40,55 @@ class Pickoffs:
             self.bought += size
 
 
-class InFlight:
-    def __init__(self, model: LatencyModel, seed: int) -> None:
+class Trips:
+    def __init__(self, model: LatencyModel, seed: int, clock: Callable[[], int]) -> None:
         self.model = model
+        self.clock = clock
         self.rng = random.Random(f"latency-{seed}")  # its own stream: settlement draws are unchanged
-        self.heap: list[Arrival] = []
-        self.seq = 0
-        self.placing: dict[str, tuple[PreparedOrder, int]] = {}  # venue order id -> (request, when it was sent)
-        self.cancelling: set[str] = set()  # orders whose cancel is in flight
+        self.wait_until: Callable[[int], Awaitable[None]] = self._sleep_until
+        self.cancelling: dict[str, int] = {}  # order -> cancels of it on their way
         self.pickoffs = Pickoffs()
+        self.cancel_alls = 0  # the operator's cancel-alls so far
 
-    @property
-    def next_ms(self) -> int:
-        return self.heap[0].at_ms if self.heap else NEVER
+    async def place(self) -> bool:
+        """A placement's trip; False when a cancel-all acted while it was on its way."""
+        if self.model.zero:
+            return True
+        sent = self.cancel_alls
+        await self.wait_until(self.clock() + self.model.order_delay(self.rng))
+        return self.cancel_alls == sent
 
-    def place(self, now: int, orders: tuple[PreparedOrder, ...]) -> int:
-        """Send a placement (one request, however many orders); returns when it acts."""
-        at = now + self.model.order_delay(self.rng)
-        for prepared in orders:
-            self.placing[prepared.venue_order_id] = (prepared, now)
-        self._push(Arrival(at, self.seq, orders=orders))
-        return at
+    @asynccontextmanager
+    async def cancelling_orders(self, venue_order_ids: set[str]) -> AsyncIterator[None]:
+        """A cancel's trip: its orders are marked while it is on its way; the body acts on arrival."""
+        if self.model.zero:
+            yield
+            return
+        for v in venue_order_ids:
+            self.cancelling[v] = self.cancelling.get(v, 0) + 1
+        try:
+            await self.wait_until(self.clock() + self.model.cancel_delay(self.rng))
+            yield
+        finally:
+            for v in venue_order_ids:
+                left = self.cancelling.pop(v, 1) - 1
+                if left > 0:
+                    self.cancelling[v] = left
 
-    def cancel(self, now: int, venue_order_ids: set[str]) -> int:
-        """Send a cancel; it acts after its delay, and never before an order it names has arrived."""
-        at = now + self.model.cancel_delay(self.rng)
-        arriving = [a.at_ms for a in self.heap if any(p.venue_order_id in venue_order_ids for p in a.orders)]
-        at = max([at, *arriving])
-        self.cancelling |= venue_order_ids
-        self._push(Arrival(at, self.seq, cancels=frozenset(venue_order_ids)))
-        return at
+    def filled(self, venue_order_id: str, side: Side, price: int, size: int) -> None:
+        """A resting order filled: a pick-off if its cancel is on its way."""
+        if venue_order_id in self.cancelling:
+            self.pickoffs.add(side, price, size)
 
-    def pop_due(self, now: int) -> Arrival | None:
-        if not self.heap or self.heap[0].at_ms > now:
-            return None
-        arrival = heapq.heappop(self.heap)
-        for prepared in arrival.orders:
-            self.placing.pop(prepared.venue_order_id, None)
-        self.cancelling -= arrival.cancels
-        return arrival
-
-    def drop_placements(self) -> list[PreparedOrder]:
-        """Every placement still in flight, taken back (a kill's cancel-all catches them)."""
-        dropped = [prepared for prepared, _ in self.placing.values()]
-        self.placing.clear()
-        self.heap = [a for a in self.heap if not a.orders]
-        heapq.heapify(self.heap)
-        return dropped
+    def cancel_all(self) -> None:
+        self.cancel_alls += 1
 
     def summary(self) -> dict[str, object]:
-        """What latency cost, for a backtest's report."""
+        """The model and what it cost, for a backtest's report."""
         p = self.pickoffs
         return {"model": self.model.spec.text, "described": self.model.describe(), "pickoffs": p.fills,
                 "shares": p.shares / 1_000_000, "notional": p.notional / 1_000_000,
                 "bought": p.bought / 1_000_000}
 
-    def _push(self, arrival: Arrival) -> None:
-        self.seq += 1
-        heapq.heappush(self.heap, arrival)
+    async def _sleep_until(self, at: int) -> None:
+        await asyncio.sleep(max(0, at - self.clock()) / 1000)

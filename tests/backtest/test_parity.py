@@ -46,8 +46,8 @@ def _record_session(tmp: Path, sim: SimHandle, seconds: float) -> tuple[Path, li
     db = Database(settings.db_path)
     markets = [m["condition_id"] for m in sim.markets() if not m["neg_risk"]][:3]
     with db.write() as conn:
-        # Zero latency, chosen: the live session's requests land on wall-clock timers, the replay's at
-        # their recorded times; parity is of the fill model and the decisions (latency: test_latency.py).
+        # Zero latency, chosen: the live session's trips are wall-clock sleeps, the replay's end at
+        # recorded times; parity is of the fill model and the decisions (latency: test_latency.py).
         for key, value in (("paper_mined_after_ms", 0), ("record_depth", 50), ("tick_interval_ms", 200),
                            ("paper_latency", "zero")):
             conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "

@@ -23,7 +23,7 @@ from storage.sqlite.migrations import migrate
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, Clock, market, p
 
-ZERO_LATENCY = PaperConfig(latency=ZERO, timers=False)  # these tests pin the fill model itself
+ZERO_LATENCY = PaperConfig(latency=ZERO)  # these tests pin the fill model itself
 
 
 def request(desk: Desk, side: Side, price: float, size: float, tif: Tif = Tif.GTC, post_only: bool = False,
@@ -412,7 +412,7 @@ def test_the_wallet_balance_survives_a_restart_and_a_ghost_fill_gives_the_shares
         assert desk.venue.wallet.shares["Y1"] == 20 * SH
         restarted = PaperVenue(desk.db, desk.books, desk.catalog, clock=desk.clock,
                                config=PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0,
-                                                  latency=ZERO, timers=False))
+                                                  latency=ZERO))
         desk.run(restarted.start())
         assert restarted.wallet.shares["Y1"] == 20 * SH  # read back from its trades
         restarted.advance()  # the trade settles FAILED: a ghost fill
@@ -463,7 +463,7 @@ def test_the_cash_a_buy_is_checked_against_is_the_wallets_through_fills_failures
     keeps that cash as fills move it (a ghost fill moves it back) and reads it afresh at start."""
     desk = make_desk(tmp_path / "cash.db")
     desk.venue.config = PaperConfig(mined_after_ms=0, confirmed_after_ms=0, fail_rate=1.0,  # every trade FAILS
-                                    latency=ZERO, timers=False)
+                                    latency=ZERO)
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
     place(desk, Side.BUY, 0.52, 10, Tif.FAK)
     venue, wallet = desk.venue, desk.venue.wallet

@@ -1,11 +1,14 @@
-"""The paper venue with a latency model: a placement acts when it arrives, against the book it
-meets there; a cancel is acknowledged when it acts, and the order it targets can be picked off
-meanwhile (counted); a cancel never overtakes its order; the kill's cancel-all catches what is in
-flight. The same scripts under zero latency show what the model changed. Through the real
-executor on a real SQLite file."""
+"""The paper venue with a latency model: each placement and cancel takes its trip, as a call to
+the venue does, while the market moves; a placement meets the book as it is on arrival; a
+cancel's order rests, and can be picked off, until the cancel arrives (counted); a cancel-all
+refuses a placement still on its way. The same scripts at zero latency show what the model
+changed. Through the real executor on a real SQLite file."""
 
 from __future__ import annotations
 
+import inspect
+import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +16,8 @@ import pytest
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.latency_spec import parse_latency
 from engine.feeds.market_data_events import TradePrint
-from engine.venues.base import VenueOrderStatus
 from engine.venues.latency import ZERO, LatencyModel
+from engine.venues.paper_latency import Trips
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
 
@@ -23,10 +26,35 @@ def model(text: str) -> LatencyModel:
     return LatencyModel(parse_latency(text))
 
 
-def desk_with(tmp_path: Path, latency: LatencyModel) -> Desk:
+class World:
+    """What happens in the market while a request is on its way: scripted events at their times,
+    applied as a trip passes them (the role the replay plays in a backtest)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.events: list[tuple[int, Callable[[], object]]] = []
+        self.trips: list[int] = []  # how long each trip took
+        desk.venue.trips.wait_until = self.wait_until
+
+    def after(self, ms: int, event: Callable[[], object]) -> None:
+        self.events.append((self.desk.clock() + ms, event))
+
+    async def wait_until(self, at: int) -> None:
+        self.trips.append(at - self.desk.clock())
+        due = sorted((e for e in self.events if e[0] <= at), key=lambda e: e[0])
+        self.events = [e for e in self.events if e[0] > at]
+        for when, event in due:
+            self.desk.clock.now = when
+            result = event()
+            if inspect.isawaitable(result):
+                await result
+        self.desk.clock.now = max(self.desk.clock.now, at)
+
+
+def desk_with(tmp_path: Path, latency: LatencyModel) -> tuple[Desk, World]:
     desk = make_desk(tmp_path / "lat.db", latency=latency)
     desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
-    return desk
+    return desk, World(desk)
 
 
 def step(desk: Desk, *quotes: Quote) -> None:
@@ -35,117 +63,86 @@ def step(desk: Desk, *quotes: Quote) -> None:
     desk.settle()
 
 
-def later(desk: Desk, ms: int) -> None:
-    """Time passes; the venue's tick lands what arrived; the executor reads the reports."""
-    desk.clock.advance(ms)
-    desk.venue.advance()
-    desk.settle()
-
-
 def statuses(desk: Desk) -> list[tuple]:
     return desk.rows("SELECT price, filled, status FROM orders ORDER BY id")
 
 
-def test_a_placement_acts_when_it_arrives_against_the_book_it_meets(tmp_path: Path) -> None:
-    desk = desk_with(tmp_path, model("constant:100,100,50"))
+def _take_while_the_ask_moves(latency: LatencyModel, tmp_path: Path) -> tuple[Desk, World]:
+    desk, world = desk_with(tmp_path, latency)
+    world.after(100, lambda: desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.56, 100)]))
     step(desk, Quote(Side.BUY, p(0.52), 10 * SH, Tif.FAK))  # takes the ask, if it is still there
-    assert statuses(desk) == [(p(0.52), 0, "LIVE")]  # answered DELAYED: sent, not yet acting
-    assert desk.run(desk.venue.get_order(desk.rows("SELECT venue_order_id FROM orders")[0][0])).status is \
-        VenueOrderStatus.DELAYED
-    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.56, 100)])  # the ask moves away before it lands
-    later(desk, 149)
-    assert statuses(desk) == [(p(0.52), 0, "LIVE")]  # 150 ms: data 50 + entry 100
-    later(desk, 1)
-    assert statuses(desk) == [(p(0.52), 0, "CANCELED")]  # nothing at 0.52 any more: the FAK ends empty
+    return desk, world
+
+
+def test_a_placement_meets_the_book_as_it_is_when_it_arrives(tmp_path: Path) -> None:
+    desk, world = _take_while_the_ask_moves(model("constant:100,100,50"), tmp_path)
+    assert world.trips == [150]  # market data 50 ms behind, then 100 ms to the venue
+    assert statuses(desk) == [(p(0.52), 0, "REJECTED")]  # the ask had moved: nothing to take, refused
     assert desk.rows("SELECT COUNT(*) FROM fills") == [(0,)]
 
 
-def test_with_zero_latency_the_same_placement_takes_the_ask(tmp_path: Path) -> None:
-    desk = desk_with(tmp_path, ZERO)
-    step(desk, Quote(Side.BUY, p(0.52), 10 * SH, Tif.FAK))
-    assert statuses(desk) == [(p(0.52), 10 * SH, "FILLED")]
+def test_with_zero_latency_the_same_take_fills(tmp_path: Path) -> None:
+    desk, world = _take_while_the_ask_moves(ZERO, tmp_path)
+    assert world.trips == [] and statuses(desk) == [(p(0.52), 10 * SH, "FILLED")]
 
 
-def _quote_then_pull(desk: Desk) -> None:
-    """Rest a bid alone at its level, then withdraw it, and 60 ms later a seller hits that price."""
+def _quote_then_pull(latency: LatencyModel, tmp_path: Path) -> tuple[Desk, World]:
+    """Rest a bid alone at its level, withdraw it, and 60 ms later a seller hits that price."""
+    desk, world = desk_with(tmp_path, latency)
     step(desk, Quote(Side.BUY, p(0.49), 10 * SH))
-    later(desk, 1_000)  # whatever the latency, it rests now
     assert [s[2] for s in statuses(desk)] == ["LIVE"]
+    world.after(60, lambda: desk.venue.on_market_event(TradePrint("Y1", p(0.49), 50 * SH, Side.SELL,
+                                                                   desk.clock())))
     step(desk)  # the strategy withdraws its quote: a cancel
-    desk.clock.advance(60)
-    desk.venue.on_market_event(TradePrint("Y1", p(0.49), 50 * SH, Side.SELL, desk.clock()))
-    later(desk, 1_000)
+    for when, event in world.events:  # at zero latency nobody waits: the seller comes after all the same
+        desk.clock.now = when
+        event()
+    desk.settle()
+    return desk, world
 
 
-def test_a_cancel_in_flight_leaves_the_order_to_be_picked_off_and_counts_it(tmp_path: Path) -> None:
-    desk = desk_with(tmp_path, model("constant:100,100,50"))
-    _quote_then_pull(desk)
+def test_an_order_whose_cancel_is_on_its_way_is_picked_off_and_counted(tmp_path: Path) -> None:
+    desk, world = _quote_then_pull(model("constant:100,100,50"), tmp_path)
+    assert world.trips == [150, 150]  # the placement's, then the cancel's
     assert statuses(desk) == [(p(0.49), 10 * SH, "FILLED")]  # hit while its cancel was on its way
-    summary = desk.venue.inflight.summary()
+    summary = desk.venue.trips.summary()
     assert (summary["pickoffs"], summary["shares"], summary["bought"]) == (1, 10.0, 10.0)
-    assert summary["notional"] == pytest.approx(4.9)
+    assert summary["notional"] == pytest.approx(4.9) and summary["model"] == "constant:100,100,50"
 
 
 def test_with_zero_latency_the_cancel_beats_the_seller(tmp_path: Path) -> None:
-    desk = desk_with(tmp_path, ZERO)
-    _quote_then_pull(desk)
+    desk, _ = _quote_then_pull(ZERO, tmp_path)
     assert statuses(desk) == [(p(0.49), 0, "CANCELED")]
-    assert desk.venue.inflight.summary()["pickoffs"] == 0
+    assert desk.venue.trips.summary()["pickoffs"] == 0
 
 
-def test_a_cancel_acts_when_it_arrives_and_is_acknowledged_then(tmp_path: Path) -> None:
-    desk = desk_with(tmp_path, model("constant:100,300,0"))
+def test_a_cancel_that_arrives_first_is_acknowledged_on_arrival(tmp_path: Path) -> None:
+    desk, world = desk_with(tmp_path, model("constant:100,300,0"))
     step(desk, Quote(Side.BUY, p(0.49), 10 * SH))
-    later(desk, 100)
+    before = desk.clock()
     step(desk)
-    assert [s[2] for s in statuses(desk)] == ["CANCEL_PENDING"]  # its reservation stays until the ACK
-    later(desk, 299)
-    assert [s[2] for s in statuses(desk)] == ["CANCEL_PENDING"] and desk.venue.resting
-    later(desk, 1)
+    assert world.trips == [100, 300] and desk.clock() - before == 300
     assert [s[2] for s in statuses(desk)] == ["CANCELED"] and not desk.venue.resting
+    assert desk.venue.trips.summary()["pickoffs"] == 0
 
 
-def test_a_cancel_never_overtakes_the_order_it_names(tmp_path: Path) -> None:
-    """Entry 300 ms, cancel 50 ms: the cancel waits for its order to arrive, so the order never
-    rests with nobody cancelling it."""
-    desk = desk_with(tmp_path, model("constant:300,50,0"))
-    step(desk, Quote(Side.BUY, p(0.49), 10 * SH))
-    later(desk, 10)
-    step(desk)  # cancelled while still in flight
-    later(desk, 290)
-    assert [s[2] for s in statuses(desk)] == ["CANCELED"]
-    assert not desk.venue.resting and not desk.venue.inflight.heap
+def test_a_placement_on_its_way_when_the_kill_cancels_everything_is_refused(tmp_path: Path) -> None:
+    desk, world = desk_with(tmp_path, model("constant:500,500,0"))
+    step(desk, Quote(Side.BUY, p(0.49), 10 * SH))  # rests
+    world.after(200, lambda: desk.venue.cancel_all())  # the operator's kill, while the next one travels
+    step(desk, Quote(Side.BUY, p(0.49), 10 * SH), Quote(Side.SELL, p(0.55), 10 * SH))
+    assert not desk.venue.resting  # nothing left behind the cancel-all
+    rows = desk.rows("SELECT side, status, error FROM orders ORDER BY id")
+    assert rows[0][1] == "CANCELED" and rows[1][1] == "REJECTED" and "cancel-all" in rows[1][2]
 
 
-def test_the_kill_cancel_all_catches_orders_still_in_flight(tmp_path: Path) -> None:
-    desk = desk_with(tmp_path, model("constant:500,500,0"))
-    step(desk, Quote(Side.BUY, p(0.49), 10 * SH))
-    desk.executor.gate.block()
-    outcome = desk.run(desk.executor.kill())
-    assert (outcome["cancelled"], outcome["still_open"]) == (1, 0)
-    later(desk, 1_000)  # nothing lands after the kill
-    assert not desk.venue.resting and [s[2] for s in statuses(desk)] == ["CANCELED"]
-
-
-def test_open_orders_list_what_is_in_flight_as_delayed(tmp_path: Path) -> None:
-    """The venue sync must not close an order it cannot see yet."""
-    desk = desk_with(tmp_path, model("constant:400,400,0"))
-    step(desk, Quote(Side.BUY, p(0.49), 10 * SH))
-    listed = desk.run(desk.venue.open_orders())
-    assert [o.status for o in listed] == [VenueOrderStatus.DELAYED]
-    later(desk, 400)
-    assert [o.status for o in desk.run(desk.venue.open_orders())] == [VenueOrderStatus.LIVE]
-
-
-def test_delays_are_drawn_reproducibly_from_the_seed(tmp_path: Path) -> None:
-    from engine.venues.paper_latency import InFlight
-
+def test_delays_are_drawn_reproducibly_from_the_seed_and_the_desks_round_trips() -> None:
     measured = LatencyModel(parse_latency("measured:10"), round_trips=(100, 200, 300, 400))
-    draws = [InFlight(measured, 7).place(0, ()) for _ in range(1)]
-    again = [InFlight(measured, 7).place(0, ()) for _ in range(1)]
-    flight = InFlight(measured, 7)
-    many = {flight.place(0, ()) for _ in range(200)}
-    assert draws == again and many == {110, 210, 310, 410}  # data 10 + a live round trip, every one drawn
+    draws = [measured.order_delay(random.Random("latency-7")) for _ in range(3)]
+    assert draws == [measured.order_delay(random.Random("latency-7")) for _ in range(3)]
+    rng = random.Random(1)
+    assert {measured.order_delay(rng) for _ in range(200)} == {110, 210, 310, 410}
+    assert Trips(measured, 7, lambda: 0).summary()["model"] == "measured:10"
 
 
 def test_measured_draws_from_the_desks_own_live_placements_only(tmp_path: Path) -> None:
