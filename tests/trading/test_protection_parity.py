@@ -40,7 +40,9 @@ pytestmark = pytest.mark.slow
 SH = 1_000_000
 MODES = ("paper", "live")
 MM = {"size": 20, "half_spread": 0.02, "max_spread": 0.5, "max_inventory": 20}
-SETTINGS = {"venue_heartbeat_s": 2, "venue_sync_s": 2, "paper_mined_after_ms": 500}
+# Paper at zero latency, chosen: the live side talks to a simulator on this machine, whose answers
+# take a millisecond; the same protections must act the same on both.
+SETTINGS = {"venue_heartbeat_s": 2, "venue_sync_s": 2, "paper_mined_after_ms": 500, "paper_latency": "zero"}
 
 
 def _side_by_side(tmp: Path, scenario: Callable[[Path, str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
