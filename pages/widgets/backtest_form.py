@@ -189,7 +189,8 @@ def _double_click(spec: object) -> bool:
     return last is not None and last[0] == spec and now - last[1] < DUPLICATE_S
 
 
-def _desk_latency(db: Database) -> str:
+def desk_latency(db: Database) -> str:
+    """The desk's Paper order latency setting, as written (the default when unset or unreadable)."""
     stored = status_queries.engine_settings(db).get("paper_latency", {}).get("value")
     return stored if isinstance(stored, str) and stored else DEFAULT_LATENCY
 
@@ -238,7 +239,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
             help="Drives the paper venue's random settlement failures: same data, "
             "config and seed give the same orders and fills",
         )
-        latency = middle.text_input("Latency", value=_desk_latency(db), key=BT_LATENCY,
+        latency = middle.text_input("Latency", value=desk_latency(db), key=BT_LATENCY,
                                     help=f"How long orders and cancels take to act: {LATENCY_FORMS}. Starts at the "
                                     "desk's Paper order latency setting; zero only if you choose it")
         fields.add("latency", "Latency")

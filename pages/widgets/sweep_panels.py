@@ -17,10 +17,11 @@ import streamlit as st
 
 from charts import sweep as figures
 from charts import text
+from contracts.latency_spec import LatencyError, parse_latency
 from contracts.strategy_kinds import registry
 from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, default_name, parse_space
 from contracts.sweep_workers import worker_budget
-from pages.widgets.backtest_form import default_range, to_ms
+from pages.widgets.backtest_form import default_range, desk_latency, to_ms
 from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
 from pages.widgets.common import ACTOR, plural, utc
 from pages.widgets.controls import saved_then_reload
@@ -166,9 +167,18 @@ def _spec_from_form(db: Database, configured: pd.DataFrame) -> tuple[SweepSpec |
     return spec, int(jobs), ""
 
 
+def latency_described(db: Database) -> str:
+    try:
+        return parse_latency(desk_latency(db)).describe()
+    except LatencyError as exc:  # a stored value the engine also reports; the trials would refuse it
+        return str(exc)
+
+
 def new_sweep_panel(db: Database, root: Path, configured: pd.DataFrame) -> str | None:
     """The launch form; on a valid launch, the sweep's name (None otherwise)."""
     spec, jobs, problem = _spec_from_form(db, configured)
+    st.caption(f"Every trial runs with the desk's Paper order latency ({latency_described(db)}; the Settings "
+               "page changes it).")
     if not st.button("Launch sweep", type="primary", key=SW_LAUNCH, icon=":material/tune:"):
         return None
     if spec is None:

@@ -55,6 +55,9 @@ def test_no_sweeps_and_an_invalid_launch_is_refused(
     at = page("backtest")
     assert not at.exception
     assert any("No sweeps yet" in i.value for i in at.info)
+    # The trials' latency is the desk's setting, named where the sweep is launched.
+    assert any("Every trial runs with the desk's Paper order latency (constant: orders 150 ms, cancels 150 ms, "
+               "market data 50 ms behind" in c.value for c in at.caption)
     # The example's first row searches half_spread; the operator turns its range upside down and adds a
     # row with no param: both are marked under the table at once, and Launch refuses.
     at.session_state["sw_space_market_making"] = {"edited_rows": {0: {"low": 0.05, "high": 0.01}},
