@@ -128,6 +128,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("venue_heartbeat_s", "Venue heartbeat (dead-man switch)", int, 5, 0, 8, "s",
                 "Live: how often the engine tells the venue it is alive; if ~10 s pass without one (a crash, a "
                 "freeze, a lost network) the venue cancels every resting order. 0 turns it off (not advised)."),
+    SettingSpec("fills_dark_s", "Fills dark: stop after", int, 15, 0, 600, "s",
+                "Live: when the user channel, which reports the desk's fills, has been down this long, no new "
+                "order is placed until it has reconnected and the missed fills are read back (FILLS_DARK, and "
+                "FILLS_DARK_CLEARED when it is back). 0 turns the check off (not advised)."),
+    SettingSpec("fills_dark_cancel", "Fills dark: cancel resting orders", int, 1, 0, 1, "0/1",
+                "1: while fills are dark the strategies' resting orders are cancelled too (a quote filled unseen "
+                "would be filled again and again). 0: they are left resting, and nothing is placed or cancelled "
+                "until fills are back."),
     SettingSpec("venue_sync_s", "Venue order sync interval", int, 5, 1, 300, "s",
                 "Live: how often open orders are checked against the venue's (closing orders it no longer "
                 "has, importing ones it has that the engine does not know)."),
@@ -246,6 +254,8 @@ class RuntimeConfig:
     paper_fail_rate: float
     paper_latency: str
     venue_heartbeat_s: int
+    fills_dark_s: int
+    fills_dark_cancel: int
     venue_sync_s: int
     balance_check_s: int
     balance_drift_tolerance_usdc: float

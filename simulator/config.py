@@ -47,6 +47,9 @@ class FaultConfig:
     # The market channel freezes for this many seconds from when it is set: connections stay open and
     # PINGs are answered, but no data is sent (snapshots on subscribe included) while the books move.
     market_feed_freeze_s: float = 0.0
+    # The user channel is down for this many seconds from when it is set: its connections are closed
+    # and new ones refused (503 before the upgrade), as in a venue-side outage of that channel.
+    user_channel_down_s: float = 0.0
     # The relayer takes the next N submissions (they are mined as usual) but answers 502: the caller
     # cannot tell a transaction that will be mined late from one that never will.
     relayer_answer_lost: int = 0

@@ -49,28 +49,38 @@ class Faults:
         self.stats: dict[str, int] = dict.fromkeys(counters, 0)
         # time.monotonic() the market channel is frozen until (FaultConfig.market_feed_freeze_s, from now)
         self.market_frozen_until = time.monotonic() + config.market_feed_freeze_s
+        self.user_down_until = time.monotonic() + config.user_channel_down_s  # the same, for the user channel
 
     def update(self, changes: Mapping[str, Any]) -> FaultConfig:
         self.config = self.config.with_updates(changes)
         if "market_feed_freeze_s" in changes:  # a window from now (0 ends one)
             self.market_frozen_until = time.monotonic() + self.config.market_feed_freeze_s
+        if "user_channel_down_s" in changes:
+            self.user_down_until = time.monotonic() + self.config.user_channel_down_s
         return self.config
 
     def clear(self) -> FaultConfig:
         self.config = FaultConfig()
         self.market_frozen_until = 0.0
+        self.user_down_until = 0.0
         return self.config
 
     def market_frozen(self) -> bool:
         """Whether the market channel is frozen now (open, answering PINGs, sending no data)."""
         return time.monotonic() < self.market_frozen_until
 
+    def user_channel_down(self) -> bool:
+        """Whether the user channel is down now (connections closed, new ones refused)."""
+        return time.monotonic() < self.user_down_until
+
     def roll(self, rate: float) -> bool:
         return rate > 0 and self.rng.random() < rate
 
     def as_dict(self) -> dict[str, Any]:
         left = max(0.0, self.market_frozen_until - time.monotonic())
-        return {**self.config.as_dict(), "market_feed_frozen_for_s": round(left, 3), "stats": dict(self.stats)}
+        down = max(0.0, self.user_down_until - time.monotonic())
+        return {**self.config.as_dict(), "market_feed_frozen_for_s": round(left, 3),
+                "user_channel_down_for_s": round(down, 3), "stats": dict(self.stats)}
 
     def middleware(self) -> Middleware:
         @web.middleware

@@ -115,6 +115,9 @@ class Hub:
     async def _serve(self, request: web.Request, channel: str) -> web.WebSocketResponse:
         # autoping off: protocol-level pings are answered but do not count as activity,
         # so a client that never sends text PINGs is dropped (the venue asks for them).
+        if channel == "user" and self.faults.user_channel_down():
+            self.faults.stats["ws_drops"] += 1
+            raise web.HTTPServiceUnavailable(text="the user channel is down (simulated outage)")
         ws = web.WebSocketResponse(autoping=False, max_msg_size=4 * 2**20)
         await ws.prepare(request)
         conn = Connection(ws, channel)
@@ -277,7 +280,8 @@ class Hub:
         cfg = self.faults.config
         by_count = cfg.ws_drop_every > 0 and conn.sent >= cfg.ws_drop_every
         by_time = cfg.ws_drop_every_s > 0 and time.monotonic() - conn.opened >= cfg.ws_drop_every_s
-        return by_count or by_time
+        outage = conn.channel == "user" and self.faults.user_channel_down()
+        return by_count or by_time or outage
 
     async def _drop(self, conn: Connection) -> None:
         self.faults.stats["ws_drops"] += 1

@@ -27,11 +27,13 @@ class UserFeed:
 
     def __init__(self, ws_host: str, auth: dict[str, str], on_message: Callable[[dict[str, Any]], None],
                  on_connected: Callable[[], Awaitable[None]], *, markets: Iterable[str] = (),
-                 options: SocketOptions | None = None, backoff: Backoff | None = None):
+                 options: SocketOptions | None = None, backoff: Backoff | None = None,
+                 on_disconnected: Callable[[], None] = lambda: None):
         self.url = ws_host.rstrip("/") + "/user"
         self._auth = auth
         self._on_message = on_message
         self._on_connected = on_connected
+        self._on_disconnected = on_disconnected
         self.markets = list(markets)  # condition ids; empty = every market
         self.socket = ReconnectingSocket(self.url, self, options, backoff)
 
@@ -72,3 +74,4 @@ class UserFeed:
 
     def on_closed(self) -> None:
         log.info("user channel disconnected")
+        self._on_disconnected()

@@ -70,6 +70,8 @@ class Reason(StrEnum):
     VOLATILITY_HALTED = "VOLATILITY_HALTED"
     # A quote that would trade against the desk's own resting order (engine/risk/self_trade.py).
     SELF_TRADE = "SELF_TRADE"
+    # Live: the user channel, which reports our fills, is down past its threshold (trading/fills_dark.py).
+    FILLS_DARK = "FILLS_DARK"
     # Another strategy's order withdrawn (and kept out) so an exit or flatten can sell through it.
     EXIT_FIRST = "EXIT_FIRST"
     # Notes, not refusals: the market regime a strategy quotes in changed (engine/strategies/regimes.py).
@@ -108,6 +110,7 @@ class RiskContext:
     strategy_caps: Mapping[str, int] = field(default_factory=dict)  # allocations (micro-pUSD), where set
     cooldowns: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (strategy, market) -> until ms
     market_states: Mapping[str, TradingState] = field(default_factory=dict)  # volatility, only non-ACTIVE markets
+    fills_dark: bool = False  # live: the user channel (our fills) down past its threshold (trading/fills_dark.py)
 
     def reducing_reason(self, strategy: str, condition_id: str) -> Reason | None:
         """Why only risk-reducing orders are allowed for this strategy in this market, if so."""
@@ -252,6 +255,8 @@ class RiskGate:
         return self._size_quotes(intent, view, ctx, budget)
 
     def _blanket_refusal(self, view: MarketView, ctx: RiskContext, strategy: str) -> Reason | None:
+        if ctx.fills_dark:
+            return Reason.FILLS_DARK
         if ctx.trading_state is TradingState.HALTED:
             return Reason.TRADING_HALTED
         if ctx.strategy_states.get(strategy) is TradingState.HALTED:
@@ -341,6 +346,8 @@ class RiskGate:
         order rate, at `now_ms` (default: the context's time). Each approval counts: the
         next check sees it."""
         now = ctx.now_ms if now_ms is None else now_ms
+        if ctx.fills_dark:
+            return Reason.FILLS_DARK
         if ctx.trading_state is TradingState.HALTED:
             return Reason.TRADING_HALTED
         if ctx.strategy_states.get(strategy) is TradingState.HALTED:

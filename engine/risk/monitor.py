@@ -88,11 +88,11 @@ class RiskMonitor:
     # -- before trading ----------------------------------------------------------------
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
-                 views: Mapping[str, MarketView]) -> None:
+                 views: Mapping[str, MarketView], *, fills_dark: bool = False) -> None:
         self.state = state
         self.memory = self.volatility.tick(views, self.limits, self.memory, now)
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
-                                      self.cooldowns, self.volatility.market_states)
+                                      self.cooldowns, self.volatility.market_states, fills_dark=fills_dark)
 
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""

@@ -35,6 +35,7 @@ from engine.trading import arbs, core_state, operator_actions
 from engine.trading.collections import Collections
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.fills_dark import FillsDark
 from engine.trading.game_start import hold_for_game_start
 from engine.trading.jobs import CoreJobs, Job
 from engine.trading.lookout import Lookout
@@ -88,6 +89,7 @@ class TradingCore:
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.exits = ExitBook()
+        self.fills_dark = FillsDark(self.lookout.alert)
         self.operator_exits = OperatorExits()  # positions the operator asked to sell (trading/operator_exits.py)
         self.collections = Collections(self.link)
         self.rewards = RewardTracker(db, clock, sample_s=self.config.reward_sample_s)
@@ -304,8 +306,10 @@ class TradingCore:
         self.executor.drain()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self._fair_values(now),
                              self.link.reference)
-        self.risk.new_tick(now, self.executor.state, self.catalog, views)
-        if self.deciding:
+        dark = self._fills_dark(now)
+        self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark)
+        holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
+        if self.deciding and not holding:
             # A strategy whose position must be sold stays out of its market from this pass.
             start_exits(self.link, self.risk, self.exits, self._exits())
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
@@ -314,8 +318,9 @@ class TradingCore:
             intents, kickoff = hold_for_game_start(intents, self.catalog, now, lead_ms)
             self.risk.decisions.write(kickoff, now)
             self.executor.set_intents(self.risk.check(intents, now))
-        report = await self.executor.reconcile()
-        self.risk.residuals(report.residuals, now)
+        if not holding:
+            report = await self.executor.reconcile()
+            self.risk.residuals(report.residuals, now)
         await self._settle_arbitrage()
         if self.replay is None:
             self.lookout.look(self.link, now, feed_down_s=self.config.alert_feed_down_s)
@@ -327,6 +332,14 @@ class TradingCore:
         elif self.deciding:
             await take_exits(self.link, self.risk, self.exits, self._exits())
         return valuation
+
+    def _fills_dark(self, now: int) -> bool:
+        """Live: whether the desk holds because it cannot see its fills (engine/trading/fills_dark.py)."""
+        if self.replay is not None or self.link.mode != "live":
+            return False
+        since = getattr(self.executor.venue, "fills_dark_since", None)
+        return self.fills_dark.update(since, now, after_s=self.config.fills_dark_s,
+                                      cancel=bool(self.config.fills_dark_cancel))
 
     def _exits(self) -> list[Exit]:
         found = find_exits(self.executor.state, self.link.marks, self.risk.strategies.limits)

@@ -32,9 +32,11 @@ class Lookout:
         self.conditions = ConditionBoard(db)
         self.conditions.listen(bus)
         self.balance_watch = BalanceWatch(self.alert)
+        self.fills_dark_s = config.fills_dark_s
 
     def configure(self, config: RuntimeConfig) -> None:
         self.watch.configure(thresholds(config))
+        self.fills_dark_s = config.fills_dark_s
 
     def alert(self, level: AlertLevel, code: str, message: str) -> None:
         with self.db.write() as conn:
@@ -72,4 +74,5 @@ class Lookout:
             unreachable_since=health.unreachable_since, alert_after_s=feed_down_s,
             heartbeats=getattr(venue, "heartbeats", None),
             signer=getattr(getattr(venue, "calls", None), "signer", None),
-            drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now))
+            drift=balances.alerted_drift, drift_since=balances.drift_since_ms, now=now,
+            fills_dark_since=getattr(venue, "fills_dark_since", None), fills_dark_s=self.fills_dark_s))

@@ -29,8 +29,8 @@ VENUE_ALERTS: dict[VenuePhase, tuple[AlertLevel, str, str]] = {
     VenuePhase.POST_ONLY: ("info", "VENUE_POST_ONLY", "the venue takes only post-only orders for now"),
     VenuePhase.OPEN: ("info", "VENUE_OK", "the venue takes every order again"),
 }
-UNREACHABLE, HEARTBEATS, RATE_LIMIT_WARNING, BALANCE_DRIFT = (
-    "unreachable", "heartbeats_failing", "rate_limit_warning", "balance_drift")
+UNREACHABLE, HEARTBEATS, RATE_LIMIT_WARNING, BALANCE_DRIFT, FILLS_DARK = (
+    "unreachable", "heartbeats_failing", "rate_limit_warning", "balance_drift", "fills_dark")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ class ConditionBoard:
 
 
 def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartbeats: Any, signer: Any,
-                    drift: int | None, drift_since: int | None, now: int) -> list[Condition]:
+                    drift: int | None, drift_since: int | None, now: int, fills_dark_since: int | None = None,
+                    fills_dark_s: int = 0) -> list[Condition]:
     """The conditions of a live venue. `heartbeats` is the adapter's HeartbeatChain (or None),
     `signer` its SignerLimits (or None); `drift` the confirmed collateral drift in micro-pUSD."""
     out = []
@@ -87,6 +88,9 @@ def live_conditions(*, unreachable_since: int | None, alert_after_s: int, heartb
     if warned is not None:
         out.append(Condition(RATE_LIMIT_WARNING, warned, "the venue warns that requests at this pace will be "
                              "refused once its per-signer limits are enforced"))
+    if fills_dark_s > 0 and fills_dark_since is not None and now - fills_dark_since >= fills_dark_s * 1000:
+        out.append(Condition(FILLS_DARK, fills_dark_since, "the user channel, which reports the desk's fills, is "
+                             "down (or its missed fills are not read back yet): no order is placed until it is back"))
     if drift:
         out.append(Condition(BALANCE_DRIFT, drift_since,
                              f"the wallet's collateral differs from the ledger by {drift / 1e6:+,.2f} pUSD"))

@@ -2,11 +2,12 @@
 
 Fill model in engine/venues/paper_fills.py. Each placement and cancel takes the latency model's
 time to act (engine/venues/paper_latency.py), as a call to the venue does: the answer reflects
-the book it met on arrival, and an order whose cancel is on its way can still be filled. Fills go
-MATCHED -> MINED -> CONFIRMED on a clock (optionally FAILED, a ghost fill, at a seeded rate); taker fills pay Polymarket's fee
-where the market charges one. The venue's own state (its resting orders with their queue
-positions, and its trades) lives in `paper_orders` / `paper_trades`, so a restart in paper
-mode loses nothing and the executor recovers against it exactly as it does against live.
+the book it met on arrival, and an order whose cancel is on its way can still be filled. Fills
+go MATCHED -> MINED -> CONFIRMED on a clock (optionally FAILED, a ghost fill, at a seeded rate);
+taker fills pay Polymarket's fee where the market charges one. The venue's own state (its
+resting orders with their queue positions, and its trades) lives in `paper_orders` /
+`paper_trades`, so a restart in paper mode loses nothing and the executor recovers against it
+exactly as it does against live.
 """
 
 from __future__ import annotations

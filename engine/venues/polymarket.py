@@ -133,6 +133,10 @@ class PolymarketVenue:
         self._sink: EventSink | None = None  # nowhere until started
         self._user: UserFeed | None = None
         self._catch_up: asyncio.Task[None] | None = None
+        # Since when our fills are dark: the user channel down, or up but its missed fills not read back
+        # yet (None: it is up and reconciled). Dark from the start until the first connection has
+        # reconciled; the core stops placing when this lasts (engine/trading/fills_dark.py).
+        self.fills_dark_since: int | None = now_ms()
         self._heartbeats: asyncio.Task[None] | None = None
         self.heartbeats: HeartbeatChain | None = None
         # User-channel messages waiting (in order) for a fee schedule one of their fills needs.
@@ -167,7 +171,8 @@ class PolymarketVenue:
         if self._user is None:
             self._user = UserFeed(self.settings.ws_host, self._auth, self._on_user_message,
                                   self._on_user_connected, markets=self.config.user_markets,
-                                  options=self.config.socket, backoff=self.config.backoff())
+                                  options=self.config.socket, backoff=self.config.backoff(),
+                                  on_disconnected=self._on_user_disconnected)
             await self._user.start()
         if self.config.heartbeat_s > 0 and self._heartbeats is None:
             # On the event loop: a crashed, frozen or disconnected engine stops sending them,
@@ -375,9 +380,14 @@ class PolymarketVenue:
         finally:
             self._pricing = None
 
+    def _on_user_disconnected(self) -> None:
+        if self.fills_dark_since is None:
+            self.fills_dark_since = now_ms()
+
     async def _on_user_connected(self) -> None:
         try:
             await reconcile(self, self.fills, self._deliver)
+            self.fills_dark_since = None  # connected, and every fill made while away read back
         except VenueError as exc:
             # The socket is fine; only REST is failing. Keep the stream flowing and catch
             # up in the background instead of holding the connection.
@@ -391,6 +401,8 @@ class PolymarketVenue:
             await asyncio.sleep(backoff.after_connection(0))
             try:
                 await reconcile(self, self.fills, self._deliver)
+                if self._user is not None and self._user.stats.connected:
+                    self.fills_dark_since = None
                 return
             except VenueError as exc:
                 log.warning("reconcile retry failed", extra={"error": str(exc)})
