@@ -93,6 +93,8 @@ class Strategy(SQLModel, table=True):
     status: str
     last_error: str | None = None
     error_at: int | None = None
+    paused: int = 0
+    deleted_at: int | None = None
 
 
 class StrategySelection(SQLModel, table=True):

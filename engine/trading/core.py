@@ -361,6 +361,9 @@ class TradingCore:
         intents: list[Intent] = []
         books: dict[str, StrategyBook] | None = None
         for name, hosted in list(self.host.hosted.items()):
+            if hosted.paused:  # paused on its own: no decision, its orders withdrawn (exits still guard it)
+                self.executor.withdraw(name)
+                continue
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
             if allocation > 0 and books is None:  # deciding changes no order or position: same books
                 books = portfolio.by_strategy(self.executor.state, self.link.marks)

@@ -35,6 +35,7 @@ class Hosted:
     spec: object
     instance: StrategyBase
     markets: list[str] = field(default_factory=list)
+    paused: bool = False  # hosted (markets watched, exits guarding), deciding nothing
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class StrategyHost:
         except (ParamsError, ValueError) as exc:
             self.disable(row["name"], f"invalid configuration: {exc}")
             return None
-        return Hosted(row["name"], row["kind"], row["version"], spec, instance)
+        return Hosted(row["name"], row["kind"], row["version"], spec, instance, paused=bool(row.get("paused")))
 
     def reselect(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
         """Choose each strategy's markets; returns how many each selected."""

@@ -27,6 +27,7 @@ from pages.widgets.strategy_form import strategy_form
 from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import portfolio_queries, trading_queries
 from storage.desk import config
+from storage.desk import strategy_lifecycle as lifecycle
 from storage.sqlite.db import Database
 
 BASELINES = "strategy_baselines"
@@ -36,6 +37,9 @@ NEW = "➕ New strategy"
 NEW_KIND, NEW_PREFIX = "strategy_new_kind", "strategy_new"
 NEW_NAME, NEW_ENABLED = "strategy_new_name", "strategy_new_enabled"
 RELOAD, TOGGLE = "strategy_reload", "strategy_toggle"
+PAUSE, DELETE, DELETE_NAME, DELETE_CONFIRM, DELETE_BACK = (
+    "strategy_pause", "strategy_delete", "strategy_delete_name", "strategy_delete_confirm", "strategy_delete_back")
+DELETING = "strategy_deleting"  # the strategy whose deletion awaits its confirmation
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -49,6 +53,7 @@ def instance_columns(mode: str) -> dict[str, Col]:
         "name": Col("name", "name"),
         "kind": Col("kind"),
         "enabled": Col("enabled", "flag"),
+        "paused": Col("paused", "flag"),
         "status": Col("status"),
         "realized": Col(f"realized ({mode})", "usdc"),
         "fees": Col("fees", "usdc"),
@@ -104,7 +109,7 @@ def _refresh_baseline(db: Database, name: str) -> None:
 
 
 def _status_line(row: trading_queries.StrategyRow) -> None:
-    state = "enabled" if row.enabled else "disabled"
+    state = ("enabled, paused" if row.paused else "enabled") if row.enabled else "disabled"
     st.markdown(
         f"**{text.markdown(row.name)}** · {text.markdown(row.kind)} · {state} · "
         f"status **{text.markdown(row.status)}** · "
@@ -148,7 +153,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             f"{base.version}) — reload to edit the current one.",
             icon=":material/sync_problem:",
         )
-    left, right = st.columns(2)
+    left, right, third, fourth = st.columns(4)
     if left.button("Reload", key=RELOAD, icon=":material/refresh:"):
         _refresh_baseline(db, name)
         start_afresh(f"strategy_{name}")
@@ -163,6 +168,8 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             ),
             f"{text.markdown(name)} {label.lower()}d",
         )
+    _pause_button(db, name, base, third)
+    _delete_controls(db, name, base, fourth)
     if base.kind not in registry():
         st.error(f"Unknown strategy kind '{text.markdown(base.kind)}': this build cannot edit it.")
         return
@@ -184,6 +191,46 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             f"{text.markdown(name)} saved",
         )
     flash(near=STRATEGY_SAVED)  # what Save, Enable or Disable did, under the form (not at the page's top)
+
+
+def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:
+    """Pause or resume this strategy alone (an enabled one): hosted, deciding nothing, its orders withdrawn."""
+    if not base.enabled:
+        return
+    label = "Resume" if base.paused else "Pause"
+    if column.button(label, key=PAUSE, icon=":material/play_arrow:" if base.paused else ":material/pause:",
+                     help="Pause: this strategy decides nothing and its resting orders are withdrawn; its "
+                          "stop-loss and take-profit still guard what it holds. Resume: it quotes again."):
+        _save(db, name, lambda: lifecycle.set_strategy_paused(db, name=name, version=base.version,
+                                                              paused=not base.paused, actor=ACTOR),
+              f"{text.markdown(name)} {'resumed' if base.paused else 'paused'}")
+
+
+def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:
+    """Delete a disabled strategy, after typing its name: its history keeps it, the lists do not."""
+    if base.enabled:
+        return
+    if column.button("Delete…", key=DELETE, icon=":material/delete:",
+                     help="Delete this (disabled, flat) strategy: its orders, fills and audit rows keep its name"):
+        st.session_state[DELETING] = name
+    if st.session_state.get(DELETING) != name:
+        return
+    with st.container(border=True):
+        st.warning(f"Delete strategy **{text.markdown(name)}**? It leaves the lists for good (its orders, fills, "
+                   "decisions and audit rows stay, under its name, and no new strategy can take the name).",
+                   icon=":material/delete_forever:")
+        typed = st.text_input("Type its name to confirm", key=DELETE_NAME)
+        go, back = st.columns(2)
+        if back.button("Keep it", key=DELETE_BACK):
+            st.session_state.pop(DELETING, None)
+            st.rerun()
+        if go.button("Delete for good", type="primary", key=DELETE_CONFIRM, icon=":material/delete_forever:"):
+            if typed.strip() != name:
+                st.error("Not deleted: the name typed does not match.")
+                return
+            st.session_state.pop(DELETING, None)
+            _save(db, name, lambda: lifecycle.delete_strategy(db, name=name, version=base.version, actor=ACTOR),
+                  f"{text.markdown(name)} deleted")
 
 
 def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str) -> None:

@@ -102,7 +102,7 @@ def request_reload(db: Database, actor: str, reason: str) -> int:
 def _strategy_row(conn: Connection, name: str) -> dict[str, Any] | None:
     row = (
         conn.execute(
-            text("""SELECT name, kind, params, markets, enabled, status, last_error, version
+            text("""SELECT name, kind, params, markets, enabled, status, last_error, version, paused, deleted_at
                                FROM strategies WHERE name = :n"""),
             {"n": name},
         )
@@ -115,7 +115,7 @@ def _strategy_row(conn: Connection, name: str) -> dict[str, Any] | None:
     for column, empty in (("params", {}), ("markets", [])):  # as the audit's "before" records them
         value, problem = read_stored(out[column], what=f"stored {column}")
         out[column] = empty if out[column] is None else preview(out[column]) if problem else value
-    out["enabled"] = bool(out["enabled"])
+    out["enabled"], out["paused"] = bool(out["enabled"]), bool(out["paused"])
     return out
 
 
@@ -167,7 +167,10 @@ def create_strategy(
             },
         ).rowcount
         if not inserted:
-            raise ConfigError(f"a strategy named {name!r} already exists")
+            deleted = conn.execute(text("SELECT deleted_at IS NOT NULL FROM strategies WHERE name = :n"),
+                                   {"n": name}).scalar()
+            raise ConfigError(f"a deleted strategy was named {name!r} (its orders and fills keep the name): choose "
+                              "another" if deleted else f"a strategy named {name!r} already exists")
         write_audit(
             conn,
             actor=actor,
@@ -179,18 +182,18 @@ def create_strategy(
     return Saved(1, request_reload(db, actor, f"strategy {name} created"))
 
 
-def _update_strategy(
+def update_strategy(
     db: Database, name: str, version: int, changes: dict[str, Any], actor: str, action: str
 ) -> Saved:
     """CAS-update one strategy row; `changes` are decoded values of the columns to set."""
     stored = {
-        k: _json(v) if k in ("params", "markets") else int(v) if k == "enabled" else v
+        k: _json(v) if k in ("params", "markets") else int(v) if isinstance(v, bool) else v
         for k, v in changes.items()
     }
     sets = ", ".join(f"{column} = :{column}" for column in stored)
     with db.write() as conn:
         before = _strategy_row(conn, name)
-        if before is None:
+        if before is None or before["deleted_at"] is not None:
             raise ConfigError(f"strategy {name!r} no longer exists: reload")
         updated = conn.execute(
             text(f"""UPDATE strategies SET {sets}, version = version + 1, updated_at = :now, updated_by = :by
@@ -222,14 +225,14 @@ def save_strategy(
         raise ConfigError(f"strategy {name!r} no longer exists: reload")
     params, markets = checked_strategy(kind, params, markets)
     changes = {"params": params, "markets": markets, "status": "ok", "last_error": None}
-    return _update_strategy(db, name, version, changes, actor, "strategy.update")
+    return update_strategy(db, name, version, changes, actor, "strategy.update")
 
 
 def set_strategy_enabled(db: Database, *, name: str, version: int, enabled: bool, actor: str) -> Saved:
     changes: dict[str, Any] = {"enabled": enabled}
     if enabled:
         changes.update(status="ok", last_error=None)  # the engine only runs rows with status 'ok'
-    return _update_strategy(
+    return update_strategy(
         db, name, version, changes, actor, "strategy.enable" if enabled else "strategy.disable"
     )
 

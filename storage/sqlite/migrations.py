@@ -1129,6 +1129,19 @@ def _0041_run_latency(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE strategy_runs ADD COLUMN latency TEXT;")
 
 
+@m(name="0042_strategy_pause_delete")
+def _0042_strategy_pause_delete(db: UtilsDatabase) -> None:
+    """A strategy paused on its own (it stays hosted, decides nothing, its orders withdrawn) and a
+    deleted one (kept for its history, hidden from the lists, never hosted again)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE strategies ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE strategies ADD COLUMN deleted_at INTEGER;
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

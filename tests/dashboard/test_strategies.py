@@ -194,6 +194,70 @@ def test_enable_clears_the_engines_error_status(strategies: AppTest, db: Databas
     assert [k for (k,) in _rows(db, "SELECT kind FROM commands")] == ["reload_config", "reload_config"]
 
 
+def test_pause_and_resume_one_strategy_are_audited_and_shown(strategies: AppTest, db: Database) -> None:
+    at = strategies
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    assert at.button(key="strategy_pause").label == "Pause" and not at.get("button")[0].disabled
+    assert not [b for b in at.button if b.key == "strategy_delete"]  # an enabled strategy cannot be deleted
+    at.button(key="strategy_pause").click().run()
+    row = _row(db, "mm-btc")
+    assert (row["paused"], row["enabled"], row["version"]) == (1, 1, 2)
+    assert any("enabled, paused" in m.value for m in at.markdown)
+    assert at.button(key="strategy_pause").label == "Resume"
+    at.button(key="strategy_pause").click().run()
+    assert _row(db, "mm-btc")["paused"] == 0
+    assert _rows(db, "SELECT action FROM audit_log WHERE entity = 'strategy:mm-btc' ORDER BY id") == [
+        ("strategy.pause",), ("strategy.resume",)]
+    assert [k for (k,) in _rows(db, "SELECT kind FROM commands")] == ["reload_config", "reload_config"]
+
+
+def test_delete_is_refused_while_the_strategy_holds_then_confirmed_by_name(strategies: AppTest,
+                                                                           db: Database) -> None:
+    at = strategies
+    with db.write() as conn:  # it still holds 5 shares
+        conn.execute(text("UPDATE positions SET settled = 5000000 WHERE strategy = 'vb-election'"))
+    at.selectbox(key="strategy_pick").set_value("vb-election").run()  # disabled (the engine's error)
+    at.button(key="strategy_delete").click().run()
+    at.text_input(key="strategy_delete_name").input("vb-electio").run()
+    at.button(key="strategy_delete_confirm").click().run()
+    assert "Not deleted: the name typed does not match." in _errors(at) and _row(db, "vb-election")["deleted_at"] is None
+    at.text_input(key="strategy_delete_name").input("vb-election").run()
+    at.button(key="strategy_delete_confirm").click().run()
+    held = [e for e in _errors(at) if "still holds 5 shares" in e]
+    assert held and "exit or flatten them first" in held[0] and _row(db, "vb-election")["deleted_at"] is None
+    with db.write() as conn:  # flat now (sold elsewhere)
+        conn.execute(text("UPDATE positions SET settled = 0, pending = 0 WHERE strategy = 'vb-election'"))
+    at.button(key="strategy_delete").click().run()
+    at.text_input(key="strategy_delete_name").input("vb-election").run()
+    at.button(key="strategy_delete_confirm").click().run()
+    assert _row(db, "vb-election")["deleted_at"] is not None  # kept, marked
+    assert _rows(db, "SELECT action FROM audit_log WHERE entity = 'strategy:vb-election'") == [("strategy.delete",)]
+    at.run()
+    from tests.dashboard.conftest import table_with
+
+    assert "vb-election" not in set(table_with(at, "open_cost")["name"])  # gone from the list
+    assert "vb-election" not in at.selectbox(key="strategy_pick").options
+
+
+def test_a_deleted_strategys_name_is_not_taken_again(seeded: int, db: Database) -> None:
+    from storage.desk import config
+    from storage.desk import strategy_lifecycle as lifecycle
+
+    version = _row(db, "vb-election")["version"]
+    with db.write() as conn:  # one of its orders is still working
+        conn.execute(text("UPDATE orders SET status = 'LIVE', status_rank = 10 WHERE strategy = 'vb-election'"))
+    with pytest.raises(config.ConfigError, match="still has 1 open order: wait for their cancels"):
+        lifecycle.delete_strategy(db, name="vb-election", version=version, actor="test")
+    with db.write() as conn:
+        conn.execute(text("UPDATE orders SET status = 'CANCELED', status_rank = 100 WHERE strategy = 'vb-election'"))
+    lifecycle.delete_strategy(db, name="vb-election", version=version, actor="test")
+    with pytest.raises(config.ConfigError, match="a deleted strategy was named 'vb-election'"):
+        config.create_strategy(db, name="vb-election", kind="market_making", params={}, markets=[], enabled=False,
+                               actor="test")
+    with pytest.raises(config.ConfigError, match="no longer exists"):
+        lifecycle.set_strategy_paused(db, name="vb-election", version=version + 1, paused=True, actor="test")
+
+
 def test_market_filter_fields_validate_and_save_as_numbers(strategies: AppTest, db: Database) -> None:
     at = strategies
     at.selectbox(key="strategy_pick").set_value("vb-election").run()

@@ -445,3 +445,43 @@ def test_the_operator_exits_a_position_while_the_desk_trades(tmp_path: Path, sim
     assert sells and all(s == ("operator_exit", "FAK") for s in sells)
     assert decisions and "the operator's exit: taking profit by hand" in decisions[0]
     assert audits == ["exit.operator_exit"] and len(alerts) == 1
+
+
+def test_a_paused_strategy_withdraws_and_decides_nothing_while_the_other_trades(tmp_path: Path,
+                                                                               sim: SimHandle) -> None:
+    """Per-strategy pause (storage/desk/strategy_lifecycle.py): the paused one's quotes are cancelled
+    and it places nothing; the other keeps quoting; resumed, it quotes again."""
+    from storage.desk import strategy_lifecycle as lifecycle
+
+    core = _core(tmp_path, sim, [("quiet", "market_making", {"size": 20, "max_spread": 0.5}),
+                                 ("busy", "market_making", {"size": 20, "max_spread": 0.5})])
+
+    def working(strategy: str) -> int:
+        return sum(1 for o in core.executor.state.orders.values() if o.strategy == strategy)
+
+    def version(name: str) -> int:
+        with core.db.read() as conn:
+            return int(conn.execute(text("SELECT version FROM strategies WHERE name = :n"), {"n": name}).scalar_one())
+
+    async def passes(n: int) -> None:
+        for _ in range(n):
+            await core.tick()
+            core.executor.drain()
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.reload_config()
+        await passes(2)
+        assert working("quiet") > 0 and working("busy") > 0
+        lifecycle.set_strategy_paused(core.db, name="quiet", version=version("quiet"), paused=True, actor="test")
+        await core.reload_config()
+        await passes(3)
+        assert working("quiet") == 0 and working("busy") > 0
+        assert "quiet" in core.host.hosted and core.host.hosted["quiet"].paused  # still hosted: exits guard it
+        lifecycle.set_strategy_paused(core.db, name="quiet", version=version("quiet"), paused=False, actor="test")
+        await core.reload_config()
+        await passes(2)
+        assert working("quiet") > 0
+        await core.stop()
+
+    asyncio.run(scenario())
