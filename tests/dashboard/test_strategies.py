@@ -220,7 +220,8 @@ def test_delete_is_refused_while_the_strategy_holds_then_confirmed_by_name(strat
     at.button(key="strategy_delete").click().run()
     at.text_input(key="strategy_delete_name").input("vb-electio").run()
     at.button(key="strategy_delete_confirm").click().run()
-    assert "Not deleted: the name typed does not match." in _errors(at) and _row(db, "vb-election")["deleted_at"] is None
+    assert "Not deleted: the name typed does not match." in _errors(at)
+    assert _row(db, "vb-election")["deleted_at"] is None
     at.text_input(key="strategy_delete_name").input("vb-election").run()
     at.button(key="strategy_delete_confirm").click().run()
     held = [e for e in _errors(at) if "still holds 5 shares" in e]
