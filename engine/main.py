@@ -73,6 +73,24 @@ def cmd_watchdog(settings: Settings, args: argparse.Namespace) -> int:
     return watchdog.run(settings, stale)
 
 
+def cmd_metrics(settings: Settings, args: argparse.Namespace) -> int:
+    from contracts.settings import read_env, secret_values
+    from engine import metrics
+    from engine.logs import configure_logging
+
+    raw = str(args.port) if args.port is not None else read_env(settings.root).get(metrics.PORT_ENV)
+    try:
+        port = metrics.port_from(raw)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    configure_logging(settings.log_level, secret_values(settings))
+    try:
+        return metrics.run(settings.db_path, port)
+    except OSError as exc:
+        raise CliError(f"cannot serve metrics on 127.0.0.1:{port}: {exc.strerror or exc} (another program has the "
+                       f"port? set {metrics.PORT_ENV} in .env)") from None
+
+
 # -- set-password ----------------------------------------------------------------------
 
 
@@ -275,6 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
                    ).set_defaults(func=cmd_telegram)
     sub.add_parser("watchdog", help="supervisord's event listener that reports the engine's death (supervisord "
                                     "runs it)").set_defaults(func=cmd_watchdog)
+    metrics = sub.add_parser("metrics", help="serve the desk's metrics in Prometheus' text format on 127.0.0.1 "
+                                             "(METRICS_PORT, default 9464)")
+    metrics.add_argument("--port", type=int, help="the port (default: METRICS_PORT from .env, else 9464)")
+    metrics.set_defaults(func=cmd_metrics)
     cli_desk.register(sub)
     sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
         func=cmd_set_password

@@ -37,6 +37,7 @@ class EngineState(SQLModel, table=True):
     day_started_at: int | None = None
     venue_status_at: int | None = None
     venue_status_detail: str | None = None
+    data_age_ms: int | None = None
 
 
 class Command(SQLModel, table=True):

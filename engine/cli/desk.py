@@ -87,6 +87,8 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     """The report as the operator reads it over SSH."""
     age = report["heartbeat_age_s"]
     beat = "no heartbeat yet" if age is None else f"heartbeat {age:.1f} s ago"
+    if report.get("data_age_s") is not None:
+        beat += f", oldest book {report['data_age_s']:.1f} s old"
     up = f"up, pid {report['pid']}" if report["engine_up"] else "DOWN"
     trading = report["trading_state"] + (f" ({report['trading_reason']})" if report["trading_reason"] else "")
     lines = [

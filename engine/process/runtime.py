@@ -175,7 +175,7 @@ class Runtime:
         while True:
             touch_heartbeat(self.db.path)
             try:
-                state_store.heartbeat(self.db)
+                state_store.heartbeat(self.db, data_age_ms=self.trading.data_age_ms())
                 if locked_since is not None:
                     log.warning("the database write lock was released", extra={
                         "locked_s": round(asyncio.get_running_loop().time() - locked_since, 1)})

@@ -24,6 +24,9 @@ class Trading(Protocol):
         """An operator's Start while running: end a halt a Start ends (error rate, balance
         mismatch), checking the balances again at once; return the reason cleared, or None."""
 
+    def data_age_ms(self) -> int | None:
+        """The age of the oldest book followed (None: none), recorded with each heartbeat."""
+
     async def pause(self) -> int:
         """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""
 

@@ -260,6 +260,16 @@ class TradingCore:
     async def close(self) -> None:
         await self.stop()
 
+    def data_age_ms(self) -> int | None:
+        """The age of the oldest book the feed follows (None: it follows none): what the heartbeat
+        records for `engine status` and the metrics endpoint. A book never received counts as
+        old as the feed's follow of it can be: it is left out here, and FEED_DOWN says so."""
+        if not self.link.live:
+            return None
+        now = self.clock()
+        ages = [now - at for t in self.link.feed.subscribed() if (at := self.books.updated_ms(t)) is not None]
+        return max(ages) if ages else None
+
     def jobs(self) -> list[Job]:
         return self.scheduled.all()
 

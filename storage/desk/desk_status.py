@@ -61,6 +61,7 @@ class EngineStatus:
     venue_status_detail: str | None = None
     # Every other venue condition active now, each {code, since, detail} (engine/trading/venue_conditions.py).
     venue_conditions: tuple[dict[str, Any], ...] = ()
+    data_age_ms: int | None = None  # the oldest book the engine follows, as of its last heartbeat
 
     @property
     def trading_label(self) -> str:
@@ -109,6 +110,7 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         venue_status_at=row["venue_status_at"],
         venue_status_detail=row["venue_status_detail"],
         venue_conditions=tuple(_conditions(row["venue_conditions"])),
+        data_age_ms=row["data_age_ms"],
     )
 
 
@@ -211,7 +213,7 @@ def per_strategy(conn: sqlite3.Connection, mode: str) -> list[dict[str, Any]]:
                                        "positions": 0, "cost_usdc": 0.0, "exposure_usdc": 0.0,
                                        "realized_usdc": 0.0, "fees_usdc": 0.0})
 
-    for row in rows(conn, "SELECT name, enabled, status FROM strategies ORDER BY name"):
+    for row in rows(conn, "SELECT name, enabled, status FROM strategies WHERE deleted_at IS NULL ORDER BY name"):
         line(row["name"]).update(enabled=bool(row["enabled"]), status=row["status"])
     for row in rows(conn, """SELECT strategy, COUNT(*) AS n,
                                     SUM(CASE WHEN side = 'BUY' THEN price * (size - filled) / 1000000 ELSE 0 END) AS buy
@@ -309,6 +311,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "kill_reason": status.kill_reason,
         "engine_up": status.engine_up,
         "heartbeat_age_s": None if age is None else round(age, 2),
+        "data_age_s": None if status.data_age_ms is None else round(status.data_age_ms / 1000, 3),
         "pid": status.pid,
         "crash_count": status.crash_count,
         "last_error": status.last_error,

@@ -57,10 +57,11 @@ def save(conn: Connection, **values: Any) -> None:
         command_effects.note(conn, changed)  # the operator's command (if any) did this, in this transaction
 
 
-def heartbeat(db: Database) -> None:
+def heartbeat(db: Database, *, data_age_ms: int | None = None) -> None:
+    """The engine is alive; `data_age_ms`: its oldest followed book's age (None: it follows none)."""
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET heartbeat_at = :at, pid = :pid WHERE id = 1"),
-                     {"at": now_ms(), "pid": os.getpid()})
+        conn.execute(text("UPDATE engine_state SET heartbeat_at = :at, pid = :pid, data_age_ms = :age WHERE id = 1"),
+                     {"at": now_ms(), "pid": os.getpid(), "age": data_age_ms})
 
 
 def record_boot(conn: Connection, *, window_ms: int) -> tuple[Snapshot, bool]:

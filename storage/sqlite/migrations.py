@@ -1142,6 +1142,13 @@ def _0042_strategy_pause_delete(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0043_data_age")
+def _0043_data_age(db: UtilsDatabase) -> None:
+    """The age of the oldest book the engine trades on, written with each heartbeat (NULL: it
+    follows no book), for `engine status` and the metrics endpoint."""
+    _ddl(db, "ALTER TABLE engine_state ADD COLUMN data_age_ms INTEGER;")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

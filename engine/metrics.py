@@ -1,0 +1,155 @@
+"""The metrics endpoint: `python -m engine metrics` serves the desk's state in Prometheus' text
+format on 127.0.0.1 (`METRICS_PORT`, default 9464), for Prometheus to scrape and Grafana to draw
+(docs/grafana-desk.json).
+
+Every scrape reads the desk's database afresh, read-only, through the same report as `engine
+status --json` (storage/desk/desk_status.py), so the two never disagree; it runs in its own
+process, so a dead or frozen engine still shows (its heartbeat age grows, `desk_engine_up` is 0).
+Order latency is the live placements' answer times the orders table records (the same round
+trips the `measured` latency model draws from).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from storage.desk import desk_status
+from storage.engine_stores.trading_reads import live_round_trips
+from storage.sqlite.db import Database
+from storage.sqlite.lite import read_connection
+
+log = logging.getLogger("engine.metrics")
+
+PORT_ENV, DEFAULT_PORT = "METRICS_PORT", 9464
+QUANTILES = (0.5, 0.9, 0.99)
+TRADING_STATES = ("ACTIVE", "REDUCING", "HALTED")
+
+
+def port_from(raw: str | None) -> int:
+    """METRICS_PORT as a port number (1-65535), or ValueError saying what is wrong."""
+    if raw is None or not raw.strip():
+        return DEFAULT_PORT
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65_535:
+        raise ValueError(f"{PORT_ENV}={raw!r}: a port number from 1 to 65535, e.g. {DEFAULT_PORT}")
+    return int(raw)
+
+
+class DeskCollector(Collector):
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+
+    def collect(self) -> Iterator[Metric]:
+        if not self.db_path.exists():
+            yield _gauge("desk_database_present", "Whether the desk's database exists yet", 0)
+            return
+        conn = read_connection(self.db_path)
+        try:
+            report = desk_status.status_report(conn, self.db_path, alerts_shown=0)
+        finally:
+            conn.close()
+        yield from _engine(report)
+        yield from _money(report)
+        yield from _venue(report["venue"])
+        yield from _latency(self.db_path)
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # collected afresh on every scrape: nothing to describe ahead
+
+
+def _gauge(name: str, doc: str, value: float, unit: str = "") -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, value=value, unit=unit)
+
+
+def _engine(report: dict[str, Any]) -> Iterator[Metric]:
+    yield _gauge("desk_engine_up", "1 while the engine runs and heartbeats", int(bool(report["engine_up"])))
+    if report["heartbeat_age_s"] is not None:
+        yield _gauge("desk_heartbeat_age_seconds", "Time since the engine's last heartbeat",
+                     report["heartbeat_age_s"])
+    if report["data_age_s"] is not None:
+        yield _gauge("desk_data_age_seconds", "Age of the oldest book the engine follows, at its last heartbeat",
+                     report["data_age_s"])
+    yield _gauge("desk_kill_latched", "1 while the kill latch is set", int(bool(report["kill_latched"])))
+    states = GaugeMetricFamily("desk_trading_state", "The risk state trading is in (1 for the current one)",
+                               labels=["state"])
+    for state in TRADING_STATES:
+        states.add_metric([state], int(report["trading_state"] == state))
+    yield states
+    mode = GaugeMetricFamily("desk_mode", "Whether the desk trades paper or live (1 for the current one)",
+                             labels=["mode"])
+    for name in ("paper", "live"):
+        mode.add_metric([name], int(report["mode"] == name))
+    yield mode
+    yield _gauge("desk_crashes", "Engine crashes counted in the recent window", report["crash_count"])
+    yield _gauge("desk_unacked_alerts", "Alerts nobody has acknowledged", report["unacked_alerts"])
+
+
+def _money(report: dict[str, Any]) -> Iterator[Metric]:
+    if report["equity_usdc"] is not None:
+        yield _gauge("desk_equity_pusd", "Equity (cash plus positions at their marks), pUSD", report["equity_usdc"])
+    if report["pnl_today_usdc"] is not None:
+        yield _gauge("desk_pnl_today_pusd", "Profit since 00:00 UTC, pUSD", report["pnl_today_usdc"])
+    yield _gauge("desk_open_orders", "Orders working at the venue", report["open_orders"])
+    yield _gauge("desk_positions", "Positions held", report["positions"])
+    realized = GaugeMetricFamily("desk_strategy_realized_pusd", "Each strategy's realized profit, pUSD",
+                                 labels=["strategy"])
+    for strategy in report["strategies"]:
+        realized.add_metric([str(strategy["strategy"])], float(strategy.get("realized_usdc") or 0.0))
+    yield realized
+
+
+def _venue(venue: dict[str, Any]) -> Iterator[Metric]:
+    yield _gauge("desk_venue_ok", "1 when the venue takes every order and no condition holds", int(bool(venue["ok"])))
+    conditions = GaugeMetricFamily("desk_venue_condition", "Venue conditions holding now (the phase, unreachable, "
+                                   "heartbeats failing, fills dark, balance drift, ...)", labels=["condition"])
+    if venue["status"] != "ok":
+        conditions.add_metric([str(venue["status"])], 1)
+    for condition in venue["conditions"]:
+        conditions.add_metric([str(condition["code"])], 1)
+    yield conditions
+
+
+def _latency(db_path: Path) -> Iterator[Metric]:
+    db = Database(db_path)
+    try:
+        with db.read() as conn:
+            trips = sorted(live_round_trips(conn))
+    finally:
+        db.dispose()
+    yield _gauge("desk_order_round_trips", "Live placements the latency figures are taken from (the newest 1,000)",
+                 len(trips))
+    if not trips:
+        return
+    latency = GaugeMetricFamily("desk_order_latency_seconds", "Live placements' answer times (sent to answered)",
+                                labels=["quantile"])
+    for q in QUANTILES:
+        latency.add_metric([str(q)], trips[min(len(trips) - 1, int(q * len(trips)))] / 1000)
+    yield latency
+
+
+def serve(db_path: Path, port: int) -> WSGIServer:
+    """Start serving /metrics on 127.0.0.1:`port` in a background thread; returns the server."""
+    from prometheus_client import start_http_server
+
+    collector = DeskCollector(db_path)
+    REGISTRY.register(collector)
+    server, _thread = start_http_server(port, addr="127.0.0.1")
+    return server
+
+
+def run(db_path: Path, port: int) -> int:
+    server = serve(db_path, port)
+    log.info("metrics served", extra={"url": f"http://127.0.0.1:{server.server_port}/metrics"})
+    print(f"metrics on http://127.0.0.1:{server.server_port}/metrics", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
