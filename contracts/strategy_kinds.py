@@ -6,6 +6,9 @@ never the other way round, so offering them pulls no decision code into the dash
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from contracts import strategy_plugins
 from contracts.params import Errors, Params, StrategyKind
 from contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
 from contracts.strategy_schemas.market_making import MARKET_MAKING
@@ -13,11 +16,23 @@ from contracts.strategy_schemas.momentum import MOMENTUM
 from contracts.strategy_schemas.value_betting import VALUE_BETTING
 
 KINDS: tuple[StrategyKind, ...] = (MARKET_MAKING, COMPLEMENT_ARB, VALUE_BETTING, MOMENTUM)
+_plugins: tuple[Path, tuple[tuple[str, str], ...], strategy_plugins.Loaded] | None = None
+
+
+def plugins() -> strategy_plugins.Loaded:
+    """The plugin kinds (contracts/strategy_plugins.py), read again when a plugin file changed."""
+    global _plugins
+    folder = strategy_plugins.plugins_dir()
+    current = strategy_plugins.signature(folder)
+    if _plugins is None or _plugins[0] != folder or _plugins[1] != current:
+        _plugins = (folder, current, strategy_plugins.load_schemas({s.kind for s in KINDS}, folder))
+    return _plugins[2]
 
 
 def registry() -> dict[str, StrategyKind]:
-    """Strategy kind -> its schema (kind, title, description, params_schema, validate)."""
-    return {schema.kind: schema for schema in KINDS}
+    """Strategy kind -> its schema (kind, title, description, params_schema, validate): the
+    built-in kinds, then the plugins' (which cannot take a built-in's name)."""
+    return {**{schema.kind: schema for schema in KINDS}, **plugins().schemas}
 
 
 def validate_params(kind: str, raw: object) -> tuple[Params, Errors]:

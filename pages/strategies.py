@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import text
+from contracts.strategy_kinds import plugins
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
@@ -23,6 +24,12 @@ live_header(db)
 st.title("Strategies")
 flash()
 
+left_out = plugins().problems
+if left_out:
+    st.warning("Strategy plugins left out (the desk runs without them; fix and save the file, and they are read "
+               "again): " + "; ".join(f"**{text.markdown(name)}**: {text.markdown(why)}"
+                                      for name, why in sorted(left_out.items())),
+               icon=":material/extension_off:")
 mode = queries.engine_status(db).mode
 rows = instances_table(db, mode)
 names = list(rows)

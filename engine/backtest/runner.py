@@ -24,6 +24,7 @@ from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import LatencyError
 from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
+from contracts.strategy_kinds import validate_params
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
@@ -40,7 +41,6 @@ from engine.backtest.replay import (
 )
 from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.feeds.discovery import market_info
-from engine.strategies.registry import validate_params
 from engine.trading.core import TradingCore
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency

@@ -3,7 +3,7 @@
 from contracts.market_filter import MarketCandidate, select_markets, validate_market_spec
 from contracts.params import ParamsError, ParamSpec, ParamType
 from engine.strategies.base import Strategy, StrategyBase
-from engine.strategies.registry import build_strategy, registry, validate_params
+from engine.strategies.registry import build_strategy, registry
 
 __all__ = [
     "MarketCandidate",
@@ -16,5 +16,4 @@ __all__ = [
     "registry",
     "select_markets",
     "validate_market_spec",
-    "validate_params",
 ]

@@ -1,8 +1,10 @@
 """The strategy classes the engine runs, and building a configured instance of one.
 
-Each class decides with its kind's schema from the contracts (contracts/strategy_kinds.py,
-which the dashboard, the CLI and sweeps read); the engine calls `build_strategy` for each enabled
-row of the strategies table.
+Each class decides with its kind's schema from the contracts (contracts/strategy_schemas/,
+offered by contracts/strategy_kinds.py, which the dashboard, the CLI and sweeps read); the engine
+calls `build_strategy` for each enabled row of the strategies table, among these kinds and the
+plugins' (engine/trading/strategy_plugins.py, which loads files and so lives outside this pure
+package).
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.params import ParamsError
-from contracts.strategy_kinds import validate_params
 from engine.strategies.base import StrategyBase
 from engine.strategies.complement_arb import ComplementArb
 from engine.strategies.market_making import MarketMaking
 from engine.strategies.momentum import Momentum
 from engine.strategies.value_betting import ValueBetting
 
-__all__ = ["build_strategy", "registry", "validate_params"]
+__all__ = ["build_strategy", "registry"]
 
 _KINDS: tuple[type[StrategyBase], ...] = (MarketMaking, ComplementArb, ValueBetting, Momentum)
 
@@ -28,9 +29,11 @@ def registry() -> dict[str, type[StrategyBase]]:
     return {cls.kind: cls for cls in _KINDS}
 
 
-def build_strategy(name: str, kind: str, params: Mapping[str, Any] | None) -> StrategyBase:
-    """A ready instance; raises ParamsError (with the per-field errors) on bad config."""
-    cls = registry().get(kind)
+def build_strategy(name: str, kind: str, params: Mapping[str, Any] | None,
+                   kinds: Mapping[str, type[StrategyBase]] | None = None) -> StrategyBase:
+    """A ready instance of `kind` among `kinds` (default: the built-in kinds); raises ParamsError
+    (with the per-field errors) on bad config."""
+    cls = (registry() if kinds is None else kinds).get(kind)
     if cls is None:
         raise ParamsError(kind, {"kind": f"unknown strategy kind {kind!r}"})
     return cls(name, params)

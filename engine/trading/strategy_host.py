@@ -20,6 +20,7 @@ from contracts.market_filter import MarketCandidate, select_markets, validate_ma
 from contracts.params import ParamsError
 from engine.strategies.base import StrategyBase
 from engine.strategies.registry import build_strategy
+from engine.trading.strategy_plugins import plugin_problems, strategy_classes
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import trading_reads, trading_writes
 from storage.sqlite.db import Database, now_ms
@@ -49,9 +50,12 @@ class StrategyHost:
         self.db = db
         self.clock = clock
         self.hosted: dict[str, Hosted] = {}
+        self.plugin_problems: dict[str, str] = {}  # the plugins left out, as last alerted
 
     def reload(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
-        """Re-read the table; rebuild changed instances, drop disabled ones; return versions."""
+        """Re-read the table (and the strategy plugins); rebuild changed instances, drop disabled
+        ones; return versions."""
+        self._check_plugins()
         with self.db.read() as conn:
             rows = trading_reads.enabled_strategies(conn)
         wanted: dict[str, Hosted] = {}
@@ -67,6 +71,21 @@ class StrategyHost:
         self.reselect(candidates)
         return {name: h.version for name, h in self.hosted.items()}
 
+    def _check_plugins(self) -> None:
+        """A plugin newly left out (or left out for a new reason) is alerted once, with its reason."""
+        problems = plugin_problems()
+        fresh = {name: why for name, why in problems.items() if self.plugin_problems.get(name) != why}
+        self.plugin_problems = dict(problems)
+        if not fresh:
+            return
+        with self.db.write() as conn:
+            for name, why in fresh.items():
+                raise_alert(conn, level="warning", source="engine", code="STRATEGY_PLUGIN",
+                            message=f"strategy plugin '{name}' is left out: {why[:400]}; the desk runs without it "
+                                    "(a strategy of that kind is disabled until it is fixed)")
+        for name, why in fresh.items():
+            log.warning("strategy plugin left out", extra={"plugin": name, "why": why})
+
     def _build(self, row: dict) -> Hosted | None:
         """An instance from a table row; a row that does not validate (written around the
         dashboard) disables the strategy with its reason, never a crash."""
@@ -76,7 +95,7 @@ class StrategyHost:
             problems = validate_market_spec(spec)
             if problems:
                 raise ValueError("market filter: " + "; ".join(f"{k}: {v}" for k, v in problems.items()))
-            instance = build_strategy(row["name"], row["kind"], params)
+            instance = build_strategy(row["name"], row["kind"], params, strategy_classes())
         except (ParamsError, ValueError) as exc:
             self.disable(row["name"], f"invalid configuration: {exc}")
             return None

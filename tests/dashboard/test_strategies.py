@@ -328,3 +328,33 @@ def test_clearing_a_fair_value_with_no_engine_says_the_reload_is_queued(strategi
     at.button(key="fv_clear").click().run()
     assert any("reload of the fair values: queued" in w.value and "engine is not running" in w.value
                for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_plugin_kind_is_offered_and_created_and_a_broken_plugin_is_named(
+        seeded: int, db: Database, page: Callable[[str], AppTest], tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from tests.helpers import ROOT
+
+    folder = tmp_path / "plugins"
+    shutil.copytree(ROOT / "plugins" / "examples" / "mid_band", folder / "mid_band")
+    (folder / "half").mkdir()
+    (folder / "half" / "schema.py").write_text("SCHEMA = 'not a schema'\n")
+    monkeypatch.setenv("STRATEGY_PLUGINS_DIR", str(folder))
+    at = page("strategies")
+    assert any("Strategy plugins left out" in w.value and "half" in w.value and "defines no SCHEMA" in w.value
+               for w in at.warning)
+    at.selectbox(key="strategy_pick").set_value("➕ New strategy").run()
+    assert "Mid band (example plugin) (mid_band)" in at.selectbox(key="strategy_new_kind").options
+    at.selectbox(key="strategy_new_kind").set_value("mid_band").run()
+    prefix = "strategy_new_mid_band"
+    at.text_input(key="strategy_new_name").input("band")
+    at.text_input(key=f"{prefix}_p_size").input("0")  # refused by the plugin's own schema, under its field
+    at.multiselect(key=f"{prefix}_markets").set_value([BTC])
+    at.button(key=f"{prefix}_save").click().run()
+    assert not _row(db, "band") and any("Size" in e for e in _errors(at))
+    at.text_input(key=f"{prefix}_p_size").input("15")
+    at.button(key=f"{prefix}_save").click().run()
+    assert not at.exception
+    row = _row(db, "band")
+    assert row["kind"] == "mid_band" and json.loads(row["params"]) == {"size": 15, "half_band": 0.03}

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from contracts.params import check_value, defaults
-from engine.strategies import ParamsError, ParamSpec, ParamType, build_strategy, registry, validate_params
+from contracts.strategy_kinds import validate_params
+from engine.strategies import ParamsError, ParamSpec, ParamType, build_strategy, registry
 
 
 def test_registry_lists_the_four_kinds_with_metadata() -> None:

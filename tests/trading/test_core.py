@@ -485,3 +485,39 @@ def test_a_paused_strategy_withdraws_and_decides_nothing_while_the_other_trades(
         await core.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_plugin_kind_trades_and_a_broken_one_is_alerted_and_its_strategy_disabled(
+        tmp_path: Path, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strategy plugins in the engine: the example plugin quotes like a built-in kind; a plugin that
+    does not import is alerted once (STRATEGY_PLUGIN) and a strategy of its kind is disabled with the
+    reason, while the desk trades on."""
+    import shutil
+
+    from tests.helpers import ROOT
+
+    folder = tmp_path / "plugins"
+    shutil.copytree(ROOT / "plugins" / "examples" / "mid_band", folder / "mid_band")
+    (folder / "broken").mkdir()
+    (folder / "broken" / "schema.py").write_text("raise RuntimeError('half-written plugin')\n")
+    monkeypatch.setenv("STRATEGY_PLUGINS_DIR", str(folder))
+    core = _core(tmp_path, sim, [("band", "mid_band", {"size": 20, "half_band": 0.05}),
+                                 ("gone", "broken", {})])
+
+    async def scenario() -> None:
+        await _started(core)
+        await core.reload_config()
+        for _ in range(2):
+            await core.tick()
+            core.executor.drain()
+        assert any(o.strategy == "band" for o in core.executor.state.orders.values())
+        await core.reload_config()  # the same problem is not alerted twice
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        alerts = conn.execute(text("SELECT message FROM alerts WHERE code = 'STRATEGY_PLUGIN'")).scalars().all()
+        gone = conn.execute(text("SELECT enabled, status, last_error FROM strategies WHERE name = 'gone'")).one()
+    assert len(alerts) == 1 and "strategy plugin 'broken' is left out: schema.py does not import: RuntimeError: " \
+                                  "half-written plugin" in alerts[0]
+    assert (gone.enabled, gone.status) == (0, "error") and "unknown strategy kind 'broken'" in gone.last_error
