@@ -101,6 +101,7 @@ def test_run_row_and_audit_commit_together(db: Database, monkeypatch: pytest.Mon
         "markets": [BTC],
         "seed": 5,
         "source": "recorded",
+        "latency": None,  # the desk's paper_latency setting when it runs
     }
 
     def broken(*args: object, **kwargs: object) -> None:
