@@ -262,8 +262,8 @@ class TradingCore:
 
     def data_age_ms(self) -> int | None:
         """The age of the oldest book the feed follows (None: it follows none): what the heartbeat
-        records for `engine status` and the metrics endpoint. A book never received counts as
-        old as the feed's follow of it can be: it is left out here, and FEED_DOWN says so."""
+        records for `engine status` and the metrics endpoint. A book never received has no age and
+        is left out here (FEED_DOWN reports a feed that delivers nothing)."""
         if not self.link.live:
             return None
         now = self.clock()
