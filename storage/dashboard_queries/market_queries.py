@@ -280,7 +280,7 @@ def market_strategies(db: Database, condition_id: str) -> pd.DataFrame:
     data = _frame(
         db,
         """SELECT s.name, 'names it in its market list' AS via FROM strategies s
-           WHERE json_valid(s.markets) AND json_type(s.markets) = 'array'
+           WHERE s.deleted_at IS NULL AND json_valid(s.markets) AND json_type(s.markets) = 'array'
              AND EXISTS (SELECT 1 FROM json_each(s.markets) WHERE value = :cid)
            UNION SELECT DISTINCT strategy, 'has orders here' FROM orders WHERE condition_id = :cid
            UNION SELECT DISTINCT strategy, 'holds a position here' FROM positions

@@ -275,5 +275,5 @@ def decision_facets(db: Database, mode: str | None = None) -> dict[str, list[str
                 {"mode": mode},
             )
         ]
-        names = [r for (r,) in conn.execute(text("SELECT name FROM strategies ORDER BY name"))]
+        names = [r for (r,) in conn.execute(text("SELECT name FROM strategies WHERE deleted_at IS NULL ORDER BY name"))]
     return {"reasons": reasons, "strategies": names}

@@ -19,11 +19,11 @@ def unacked_alert_ids(conn: sqlite3.Connection) -> list[int]:
 
 def strategy_version(conn: sqlite3.Connection, name: str) -> tuple[int, bool] | None:
     """(version, enabled) of the strategy `name`; None when there is none."""
-    row = one(conn, "SELECT version, enabled FROM strategies WHERE name = ?", (name,))
+    row = one(conn, "SELECT version, enabled FROM strategies WHERE name = ? AND deleted_at IS NULL", (name,))
     return None if row is None else (int(row["version"]), bool(row["enabled"]))
 
 
 def strategy_names(conn: sqlite3.Connection) -> list[str]:
     """The strategies' names in order, the first STRATEGY_NAMES_SHOWN (what fits a phone's list)."""
-    return [r["name"] for r in rows(conn, "SELECT name FROM strategies ORDER BY name LIMIT ?",
+    return [r["name"] for r in rows(conn, "SELECT name FROM strategies WHERE deleted_at IS NULL ORDER BY name LIMIT ?",
                                     (STRATEGY_NAMES_SHOWN,))]

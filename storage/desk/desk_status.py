@@ -267,7 +267,7 @@ def set_aside(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     found = [dict(r) for r in rows(conn, "SELECT kind, subject, problem, repair, at FROM quarantine ORDER BY at, id")]
     subjects = {f["subject"] for f in found}
     for r in rows(conn, """SELECT name, last_error, updated_at FROM strategies WHERE status = 'error' AND enabled = 0
-                           AND last_error LIKE 'invalid configuration%' ORDER BY name"""):
+                           AND last_error LIKE 'invalid configuration%' AND deleted_at IS NULL ORDER BY name"""):
         if f"strategy {r['name']}" not in subjects:
             found.append({"kind": "configuration", "subject": f"strategy {r['name']}", "problem": r["last_error"],
                           "repair": STRATEGY_REPAIR, "at": r["updated_at"]})

@@ -257,6 +257,15 @@ def test_a_deleted_strategys_name_is_not_taken_again(seeded: int, db: Database) 
                                actor="test")
     with pytest.raises(config.ConfigError, match="no longer exists"):
         lifecycle.set_strategy_paused(db, name="vb-election", version=version + 1, paused=True, actor="test")
+    from storage.desk import desk_lookups
+    from storage.sqlite.lite import read_connection
+
+    raw = read_connection(db.path)  # what the Telegram bot and `engine status` list
+    try:
+        assert "vb-election" not in desk_lookups.strategy_names(raw) and "mm-btc" in desk_lookups.strategy_names(raw)
+        assert desk_lookups.strategy_version(raw, "vb-election") is None
+    finally:
+        raw.close()
 
 
 def test_market_filter_fields_validate_and_save_as_numbers(strategies: AppTest, db: Database) -> None:
