@@ -156,6 +156,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("reward_sample_s", "Liquidity rewards sample interval", int, 60, 1, 3600, "s",
                 "How often the engine scores its resting orders in reward markets, as the venue samples the "
                 "books (once a minute), and reads the venue's own scoring and earnings (live). A restart applies it."),
+    SettingSpec("auto_merge_min_sets", "Merge held YES+NO sets from", float, 0.0, 0.0, 1e9, "shares",
+                "When a strategy holds at least this many complete YES+NO sets of a market (settled, not promised "
+                "to an open sell), the engine merges them back into pUSD at its next collections run, so capital "
+                "is not locked until resolution (AUTO_MERGE alert, audited). 0 turns it off."),
     SettingSpec("auto_redeem_grace_s", "Wait for the auto-redeem operator", int, 600, 0, 86_400, "s",
                 "With the auto-redeem operator approved, how long after a resolution becomes final the engine "
                 "waits for the venue to redeem before it redeems itself."),
@@ -262,6 +266,7 @@ class RuntimeConfig:
     auto_redeem: int
     redeem_check_s: int
     reward_sample_s: int
+    auto_merge_min_sets: float
     auto_redeem_grace_s: int
     alert_feed_down_s: int
     alert_refusal_burst: int

@@ -256,7 +256,7 @@ class Collections:
                                   "(redeemable claims are listed on the Overview page)")
         return {"redeems": await self.redeem_due(grace_ms=0, condition_id=condition_id, now_please=True)}
 
-    async def merge(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def merge(self, payload: dict[str, Any], *, actor: str = "operator") -> dict[str, Any]:
         """Merge complete YES+NO sets of a market back into pUSD (all a strategy's, or `shares`)."""
         cid = str(payload["condition_id"])
         market = self.catalog.get(cid)
@@ -271,7 +271,7 @@ class Collections:
         now = self.clock()
         with self.ex.tx() as conn:
             tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
-                                     actor="operator", now=now)
+                                     actor=actor, now=now)
             claims.record_merge(conn, mode=self.ex.mode, tx_id=tx_id, condition_id=cid, yes_token=market.yes_token,
                                 no_token=market.no_token, legs=legs, now=now)
         self._reload_positions()

@@ -16,9 +16,11 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from contracts.domain import MICRO
 from contracts.runtime_settings import RuntimeConfig
 from engine.execution import portfolio
 from engine.risk.decisions_log import prune
+from engine.trading.auto_merge import merge_held_sets
 from engine.trading.exits import cancel_stale
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.rewards import reward_job
@@ -213,3 +215,5 @@ class CoreJobs:
             return
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
+        if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/auto_merge.py)
+            await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))
