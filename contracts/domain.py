@@ -179,6 +179,17 @@ class MarketInfo:
     reward_daily_pool: int = 0
     reward_max_spread: int = 0
     reward_min_size: int = 0
+    # Gamma's umaResolutionStatus ("" before any proposal): a market whose resolution is proposed,
+    # disputed or done is not entered, whatever its book shows (resolution_pending).
+    resolution_status: str = ""
+
+    @property
+    def resolution_pending(self) -> bool:
+        """Whether UMA's resolution of this market is under way (proposed, disputed, or reported
+        while the book still trades): a new position could be settled by a proposal already made.
+        Gamma leaves the field empty until a proposal, so any status counts, one the desk does not
+        know too: it is stricter to stay out."""
+        return self.resolution_status != ""
 
     def token(self, outcome: Outcome) -> str:
         return self.yes_token if outcome is Outcome.YES else self.no_token

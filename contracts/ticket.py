@@ -283,7 +283,7 @@ def market_for_ticket(row: Mapping[str, Any]) -> MarketInfo:
         fee_exponent=int(row["fee_exponent"] or 1), tradable=bool(row["tradable"]),
         accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
         tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
-        protocol_v2=row.get("gamma_version") == PROTOCOL_V2,
+        protocol_v2=row.get("gamma_version") == PROTOCOL_V2, resolution_status=row.get("resolution_status") or "",
     )
 
 

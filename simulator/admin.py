@@ -160,14 +160,18 @@ class Admin:
 
     # -- resolution ----------------------------------------------------------------------
 
-    def resolve(self, condition_id: str, outcome: str = "YES", payouts: Any = None) -> dict[str, Any]:
+    def resolve(self, condition_id: str, outcome: str = "YES", payouts: Any = None,
+                keep_trading: Any = False) -> dict[str, Any]:
         """Propose a resolution: ``outcome`` (YES/NO, an outcome name or a token id) wins all, or
         ``payouts`` ([YES, NO] shares of 1, e.g. [0.5, 0.5] for a canceled game) is the vector.
-        Trading stops now; payouts are reported ``resolution_delay_s`` later, paid only on redeem."""
+        Trading stops now (``keep_trading: true``: it goes on until the outcome is final); payouts
+        are reported ``resolution_delay_s`` later, paid only on redeem."""
         market = self._market(condition_id)
+        if not isinstance(keep_trading, bool):
+            raise AdminError("keep_trading must be true or false")
         vector = payouts_of(_winner(market, str(outcome))) if payouts is None else _payouts(payouts)
         try:
-            self.sim.settlement.propose(market, vector)
+            self.sim.settlement.propose(market, vector, keep_trading=keep_trading)
         except Revert as exc:
             raise AdminError(str(exc)) from None
         return self.sim.settlement.status(market)
@@ -367,7 +371,7 @@ _POSTS = {
     "/_sim/liquidity": ("place_liquidity", ("token_id", "side", "price", "size")),
     "/_sim/latent": ("set_latent", ("condition_id", "p")),
     "/_sim/trade": ("print_trade", ("token_id", "price", "size", "side")),
-    "/_sim/resolve": ("resolve", ("condition_id", "outcome", "payouts")),
+    "/_sim/resolve": ("resolve", ("condition_id", "outcome", "payouts", "keep_trading")),
     "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
     "/_sim/dispute": ("dispute", ("condition_id",)),
     "/_sim/approve": ("approve", ("address", "operator", "approved")),

@@ -8,7 +8,9 @@ operator, when the holder approved it. So here:
 
 - ``propose`` (``/_sim/resolve``, ``--resolve-after``) stops trading at once (open orders
   cancelled ``CANCELED_MARKET_RESOLVED``, pending trades confirm) and shows the proposal
-  (Gamma ``umaResolutionStatus: "proposed"``), but pays nothing;
+  (Gamma ``umaResolutionStatus: "proposed"``), but pays nothing; with ``keep_trading`` (an
+  outcome proposed before the market's end, as happens when the event is decided early) the
+  book trades on, showing only the status, until the outcome is final;
 - ``finalize`` runs ``resolution_delay_s`` later (``dispute`` pushes it out by
   ``dispute_delay_s``): the payouts are reported (CLOB ``winner`` and ``is_50_50_outcome``,
   Gamma ``resolved`` and its prices, the ``market_resolved`` event), still paying nothing;
@@ -89,16 +91,18 @@ class Settlement:
 
     # -- resolution ----------------------------------------------------------------------------
 
-    def propose(self, market: Market, payouts: Payouts) -> Resolution:
-        """Trading stops now; the payouts are reported `resolution_delay_s` later."""
+    def propose(self, market: Market, payouts: Payouts, *, keep_trading: bool = False) -> Resolution:
+        """Trading stops now (unless `keep_trading`: a proposal made before the market's end, whose
+        book trades on until the outcome is final); the payouts are reported `resolution_delay_s` later."""
         checked_payouts(payouts)
         if market.condition_id in self.resolutions or market.closed:
             raise Revert(f"market {market.condition_id} is already resolving or resolved")
-        self._halt(market)
+        if not keep_trading:
+            self._halt(market)
+            market.proposed = payouts
         now = time.time()
         resolution = Resolution(market, payouts, now, now + self.resolution_delay_s)
         self.resolutions[market.condition_id] = resolution
-        market.proposed = payouts
         market.uma_status = PROPOSED
         self._arm(resolution)
         return resolution
@@ -146,6 +150,8 @@ class Settlement:
         if resolution.status == RESOLVED:
             return
         resolution.status = RESOLVED
+        if not market.closed:  # proposed while trading went on: the book closes now
+            self._halt(market)
         yes, no = market.payouts = resolution.payouts
         market.winner = market.yes.token_id if yes == ONE else market.no.token_id if no == ONE else None
         market.uma_status = RESOLVED

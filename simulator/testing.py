@@ -73,8 +73,9 @@ class SimHandle:
     def print_trade(self, token_id: str, price: Any, size: Any, side: str = "BUY") -> dict[str, Any]:
         return self.call(self.sim.admin.print_trade, token_id, price, size, side)
 
-    def resolve(self, condition_id: str, outcome: str = "YES", payouts: list[Any] | None = None) -> dict[str, Any]:
-        return self.call(self.sim.admin.resolve, condition_id, outcome, payouts)
+    def resolve(self, condition_id: str, outcome: str = "YES", payouts: list[Any] | None = None,
+                keep_trading: bool = False) -> dict[str, Any]:
+        return self.call(self.sim.admin.resolve, condition_id, outcome, payouts, keep_trading)
 
     def resolve_group(self, neg_risk_market_id: str, winner_condition_id: str) -> dict[str, Any]:
         return self.call(self.sim.admin.resolve_group, neg_risk_market_id, winner_condition_id)

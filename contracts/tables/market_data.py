@@ -34,6 +34,7 @@ class Market(SQLModel, table=True):
     updated_at: int
     origin: str
     clear_book_on_start: int
+    resolution_status: str  # Gamma's umaResolutionStatus, lower case ("" before any proposal)
     gamma_id: str | None = None
     slug: str | None = None
     neg_risk_market_id: str | None = None

@@ -66,7 +66,8 @@ def market_row(market: GammaMarket, now: int) -> dict[str, Any]:
         "volume_24h": market.volume_24h, "liquidity": market.liquidity, "tags": json.dumps(list(market.tags)),
         "gamma_version": market.version, "tradable": int(reason is None), "untradable_reason": reason,
         "event_id": market.event_id, "game_start_at": market.game_start_ms,
-        "clear_book_on_start": int(market.clear_book_on_start), "now": now,
+        "clear_book_on_start": int(market.clear_book_on_start), "resolution_status": market.resolution_status,
+        "now": now,
     }
 
 
@@ -189,7 +190,7 @@ def market_info(row: Mapping[str, Any]) -> MarketInfo:
         accepting_orders=bool(row["accepting_orders"]), closed=bool(row["closed"]), slug=row["slug"],
         tags=tuple(json.loads(row["tags"] or "[]")), fees_known=row.get("fees_at") is not None,
         game_start_ms=row.get("game_start_at"), clear_book_on_start=bool(row.get("clear_book_on_start")),
-        protocol_v2=row.get("gamma_version") == PROTOCOL_V2,
+        protocol_v2=row.get("gamma_version") == PROTOCOL_V2, resolution_status=row.get("resolution_status") or "",
     )
 
 

@@ -47,6 +47,7 @@ class GammaMarket:
     event_id: str | None = None  # the Gamma event the market belongs to (its first `events` entry)
     game_start_ms: int | None = None  # a sports market's game start (`gameStartTime`), when readable
     clear_book_on_start: bool = False  # the venue removes its resting orders at the game's start
+    resolution_status: str = ""  # Gamma's umaResolutionStatus, lower case ("" before any proposal)
 
     @property
     def protocol_v2(self) -> bool:
@@ -152,7 +153,14 @@ def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
         event_id=_event_id(raw.get("events")),
         game_start_ms=iso_ms(raw.get("gameStartTime")),
         clear_book_on_start=raw.get("clearBookOnStart") is True,
+        resolution_status=resolution_status(raw),
     )
+
+
+def resolution_status(raw: dict[str, Any]) -> str:
+    """Gamma's `umaResolutionStatus` in lower case ("" when none is reported), cut to a short word:
+    it names where UMA's resolution of the market stands, not a price."""
+    return str(raw.get("umaResolutionStatus") or "").strip().lower()[:32]
 
 
 def _event_id(events: Any) -> str | None:

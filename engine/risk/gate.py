@@ -70,6 +70,8 @@ class Reason(StrEnum):
     VOLATILITY_HALTED = "VOLATILITY_HALTED"
     # A quote that would trade against the desk's own resting order (engine/risk/self_trade.py).
     SELF_TRADE = "SELF_TRADE"
+    # UMA's resolution of the market is proposed, disputed or reported: no new position (exits only).
+    RESOLUTION_PENDING = "RESOLUTION_PENDING"
     # Live: the user channel, which reports our fills, is down past its threshold (trading/fills_dark.py).
     FILLS_DARK = "FILLS_DARK"
     # Another strategy's order withdrawn (and kept out) so an exit or flatten can sell through it.
@@ -122,7 +124,17 @@ class RiskContext:
             return Reason.EXIT_COOLDOWN
         if self.market_states.get(condition_id) is TradingState.REDUCING:
             return Reason.VOLATILITY_REDUCING
+        view = self.markets.get(condition_id)
+        if view is not None and view.info.resolution_pending:
+            return Reason.RESOLUTION_PENDING
         return None
+
+
+def _reducing_detail(reason: Reason, view: MarketView) -> str:
+    if reason is Reason.RESOLUTION_PENDING:
+        return (f"the venue reports this market's resolution {view.info.resolution_status}: "
+                "no new position, only exits")
+    return "only risk-reducing orders"
 
 
 def reducible_quantity(position: PositionView) -> dict[Side, int]:
@@ -316,7 +328,7 @@ class RiskGate:
         reducing = ctx.reducing_reason(intent.strategy, intent.condition_id) if increase else None
         if reducing is not None:
             size, increase = reduce, 0
-            first = first or self._decide(intent, quote, size, reducing, "only risk-reducing orders")
+            first = first or self._decide(intent, quote, size, reducing, _reducing_detail(reducing, view))
         if increase:
             reason, room = headroom.binding()
             cost = increase * unit_cost(quote) // MICRO

@@ -23,6 +23,7 @@ from engine.risk.decisions_log import prune
 from engine.trading.auto_merge import merge_held_sets
 from engine.trading.exits import cancel_stale
 from engine.trading.resolution import settle_missed_resolutions
+from engine.trading.resolution_watch import ResolutionWatch
 from engine.trading.rewards import reward_job
 from storage.engine_stores import portfolio_snapshots
 from storage.engine_stores.tick_store import prune_ticks
@@ -75,6 +76,7 @@ class CoreJobs:
         self.deciding = deciding
         self.trading_since = trading_since
         self.filled = False  # a fill since the last fill snapshot (note_fill)
+        self.resolutions = ResolutionWatch()
 
     @property
     def _live_venue(self) -> bool:
@@ -115,6 +117,7 @@ class CoreJobs:
         link = self.link
         await self.settle_missed()
         await link.discover()
+        self.resolutions.check(link.db, link.executor.state, link.catalog)
         self.selection.reselect(link.executor)
         link.subscribe()
 

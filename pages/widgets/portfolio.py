@@ -76,6 +76,7 @@ def usage_metrics(usage: portfolio_queries.RiskUsage) -> None:
 POSITION_COLUMNS = {
     "question": Col("market", "name"),
     "outcome": Col("outcome"),
+    "resolution": Col("resolution"),
     "size": Col("size", "shares"),
     "avg_price": Col("avg price", "prob"),
     "mark": Col("mark", "prob"),
@@ -97,6 +98,10 @@ def positions_table(db: Database, mode: str, *, condition_id: str | None = None,
         st.caption(f"No open {mode} positions.")
         return
     show_table(frame, POSITION_COLUMNS, height=rows_height(len(frame)))
+    if (pending := int((frame["resolution"] != "").sum())):
+        st.warning(f"{pending} position{'s are' if pending > 1 else ' is'} in a market whose resolution the venue "
+                   "reports under way (the resolution column): the desk adds nothing there; exits still go "
+                   "through, and what is held settles at the outcome UMA finally reports.")
     exit_control(db, mode, frame, key=key)
 
 

@@ -101,8 +101,9 @@ def positions(
 ) -> pd.DataFrame:
     """Positions with their latest recorded mid as the mark (None when nothing was recorded).
 
-    Columns: strategy, condition_id, question, outcome, settled, pending, size (shares), cost,
-    avg_price, mark, value, unrealized, realized, fees (pUSD / probability), updated_at.
+    Columns: strategy, condition_id, question, outcome, resolution (Gamma's UMA resolution status,
+    "" before any proposal), settled, pending, size (shares), cost, avg_price, mark, value,
+    unrealized, realized, fees (pUSD / probability), updated_at.
     """
     where = ["p.mode = :mode"]
     if open_only:
@@ -113,7 +114,8 @@ def positions(
         where.append("p.strategy = :strategy")
     frame = _frame(
         db,
-        f"""SELECT p.strategy, p.condition_id, m.question, p.outcome, p.token_id, p.settled, p.pending,
+        f"""SELECT p.strategy, p.condition_id, m.question, p.outcome, COALESCE(m.resolution_status, '') AS resolution,
+                   p.token_id, p.settled, p.pending,
                    p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at,
                    {_LATEST_MID} AS mark
             FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id

@@ -21,12 +21,12 @@ from storage.sqlite.db import Database
 _UPSERT = text("""
 INSERT INTO markets (condition_id, gamma_id, question, slug, yes_token, no_token, outcomes, tick, min_size,
     neg_risk, neg_risk_market_id, end_at, active, closed, accepting_orders, volume, volume_24h, liquidity,
-    tags, gamma_version, tradable, untradable_reason, event_id, game_start_at, clear_book_on_start, first_seen_at,
-    updated_at)
+    tags, gamma_version, tradable, untradable_reason, event_id, game_start_at, clear_book_on_start, resolution_status,
+    first_seen_at, updated_at)
 VALUES (:condition_id, :gamma_id, :question, :slug, :yes_token, :no_token, :outcomes, :tick, :min_size,
     :neg_risk, :neg_risk_market_id, :end_at, :active, :closed, :accepting_orders, :volume, :volume_24h,
     :liquidity, :tags, :gamma_version, :tradable, :untradable_reason, :event_id, :game_start_at,
-    :clear_book_on_start, :now, :now)
+    :clear_book_on_start, :resolution_status, :now, :now)
 ON CONFLICT (condition_id) DO UPDATE SET
     gamma_id = excluded.gamma_id, question = excluded.question, slug = excluded.slug,
     yes_token = excluded.yes_token, no_token = excluded.no_token, outcomes = excluded.outcomes,
@@ -37,7 +37,8 @@ ON CONFLICT (condition_id) DO UPDATE SET
     gamma_version = excluded.gamma_version, tradable = excluded.tradable,
     untradable_reason = excluded.untradable_reason, updated_at = excluded.updated_at,
     event_id = COALESCE(excluded.event_id, markets.event_id), game_start_at = excluded.game_start_at,
-    clear_book_on_start = excluded.clear_book_on_start, origin = 'venue'
+    clear_book_on_start = excluded.clear_book_on_start, resolution_status = excluded.resolution_status,
+    origin = 'venue'
 """)
 
 _SET_FEES = text("""

@@ -1149,6 +1149,13 @@ def _0043_data_age(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE engine_state ADD COLUMN data_age_ms INTEGER;")
 
 
+@m(name="0044_resolution_status")
+def _0044_resolution_status(db: UtilsDatabase) -> None:
+    """Gamma's UMA resolution status of a market ("" none yet; proposed, disputed, resolved…): a
+    market whose resolution is under way is not entered (engine/risk/gate.py RESOLUTION_PENDING)."""
+    _ddl(db, "ALTER TABLE markets ADD COLUMN resolution_status TEXT NOT NULL DEFAULT '';")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -26,8 +26,9 @@ def rsim():
         yield handle
 
 
-def _gamma(sim, condition_id: str) -> dict:
-    [row] = httpx.get(sim.gamma_host + "/markets", params={"condition_ids": condition_id, "closed": "true"}).json()
+def _gamma(sim, condition_id: str, closed: bool = True) -> dict:
+    params = {"condition_ids": condition_id, "closed": str(closed).lower()}
+    [row] = httpx.get(sim.gamma_host + "/markets", params=params).json()
     return row
 
 
@@ -133,3 +134,27 @@ def test_the_default_liveness_is_two_hours():
         m = sim.market(neg_risk=False, index=0)
         proposed = sim.resolve(m["condition_id"], "YES")
         assert proposed["final_at"] - proposed["proposed_at"] == pytest.approx(7200, abs=1)
+
+
+def test_an_early_proposal_leaves_the_book_trading_until_final():
+    """An outcome proposed before the market's end (`keep_trading`): orders rest and are accepted,
+    Gamma shows the market open with its status; at finality the book closes as usual."""
+    with approved_simulator(seed=23, resolution_delay_s=3600, **FAST) as sim:
+        m = sim.market(neg_risk=False, index=1)
+        yes = m["yes_token_id"]
+        holder = new_client(sim)
+        sim.fund(holder.get_address(), token_id=yes, tokens="10")
+        resting = holder.post_order(holder.create_order(OrderArgs(token_id=yes, price=0.9, size=10, side="SELL")))
+        with pytest.raises(Exception, match="keep_trading must be true or false"):
+            sim.resolve(m["condition_id"], "YES", keep_trading="yes")  # type: ignore[arg-type]
+        assert sim.resolve(m["condition_id"], "YES", keep_trading=True)["status"] == "proposed"
+        row = _gamma(sim, m["condition_id"], closed=False)
+        assert (row["closed"], row["acceptingOrders"], row["umaResolutionStatus"]) == (False, True, "proposed")
+        assert holder.get_order(resting["orderID"])["status"] == "LIVE"
+        placed = holder.post_order(holder.create_order(OrderArgs(token_id=yes, price=0.2, size=10, side="BUY")))
+        assert placed["success"] and placed["orderID"]
+        sim.call(sim.sim.settlement.finalize, sim.sim.exchange.markets[m["condition_id"]])
+        row = _gamma(sim, m["condition_id"])
+        assert (row["closed"], row["umaResolutionStatus"]) == (True, "resolved")
+        assert holder.get_order(resting["orderID"]) is None  # no longer open: cancelled with the book
+        assert holder.get_open_orders() == []
