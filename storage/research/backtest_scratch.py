@@ -12,6 +12,11 @@ from sqlalchemy import Connection, text
 
 from storage.sqlite.db import Database
 
+# A market as it traded while it was recorded: its row holds what is true of it today (an imported
+# archive hour is usually of a market that has since closed and resolved), which would leave a
+# replay with nothing to trade. A resolution inside the range comes from the recording itself.
+AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolution_status": ""}
+
 
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
                  settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any]) -> None:
@@ -19,7 +24,7 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
     markets), and paper mode, in one transaction. The run's markets are its venue's, whether
     the desk discovered them or a session file brought them."""
     with db.write() as conn:
-        rows = [{**row, "origin": "venue"} for row in markets]
+        rows = [{**row, **AS_RECORDED} for row in markets]
         columns = list(rows[0])
         conn.execute(text(f"INSERT INTO markets ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
                      rows)

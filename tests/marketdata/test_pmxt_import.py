@@ -135,6 +135,7 @@ def test_a_v2_hour_imports_its_market_in_time_order_and_counts_what_it_left_out(
     assert (question, tick, origin) == (GAMMA["question"], 1_000, "imported")
     backtest = run_cli(["backtest", "--session", "btc hour", "--strategy", "market_making"], env, timeout=120)
     assert backtest.returncode == 0, backtest.stderr  # the imported books replay through the live core
+    assert json.loads(backtest.stdout)["orders"] > 0  # the market has closed since: it is replayed as it traded
 
 
 def test_a_folder_of_v1_hours_imports_as_one_session(desk: Any, tmp_path: Path) -> None:
