@@ -309,3 +309,6 @@ class Intent:
     # The market regime the strategy quoted in ("calm", "fast", "stale"; "" when it reads none),
     # and why: the decisions log notes each change.
     regime: str = ""
+    # The probability of YES the strategy states for this market now (micro; None: it states
+    # none), recorded as a forecast and scored against the resolution (contracts/calibration.py).
+    probability: int | None = None

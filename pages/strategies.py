@@ -8,6 +8,7 @@ import streamlit as st
 from charts import text
 from contracts.strategy_kinds import plugins
 from pages.widgets.auth import require_login
+from pages.widgets.calibration_panel import strategy_calibration
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.exit_panel import flatten_strategy_control
@@ -52,6 +53,7 @@ else:
         strategy_state_badge(db, mode, pick)
         flatten_strategy_control(db, mode, pick)
         performance_panel(db, mode, pick)
+        strategy_calibration(db, mode, pick)
     with income_tab:
         st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({mode})")
         rewards_panel(db, mode, pick)

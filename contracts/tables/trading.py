@@ -245,6 +245,19 @@ class Decision(SQLModel, table=True):
     detail: str | None = None
 
 
+class Forecast(SQLModel, table=True):
+    """A probability of YES a strategy stated for a market (micro), written when it moved (migration 0045)."""
+
+    __tablename__ = "forecasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: int
+    mode: str
+    strategy: str
+    condition_id: str
+    probability: int
+
+
 class StrategyRisk(SQLModel, table=True):
     __tablename__ = "strategy_risk"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from contracts import metrics as metric_fns
 from contracts.backtest_spec import BacktestSpec
+from contracts.calibration import calibrate
 from contracts.domain import MICRO, MarketInfo
 from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import LatencyError
@@ -48,6 +49,7 @@ from engine.venues.paper import PaperVenue
 from storage.engine_stores import reward_queries
 from storage.research import backtest_recording as recording
 from storage.research import backtest_scratch as scratch
+from storage.research import calibration_queries
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
@@ -80,6 +82,7 @@ class BacktestResult:
     markets: list[str] = field(default_factory=list)
     refusals: dict = field(default_factory=dict)
     latency: dict = field(default_factory=dict)  # the model used and the fills it cost (paper_latency.py)
+    calibration: dict = field(default_factory=dict)  # the stated probabilities scored (contracts/calibration.py)
     fill_count: int = 0  # every fill and order of the run (the rows above stop at KEPT_ROWS)
     order_count: int = 0
 
@@ -106,7 +109,8 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
     db = Database(path)
     limits, config = recording.desk_limits_and_settings(main_db)
     scratch.seed_scratch(db, markets=market_rows, limits=limits, settings=config, strategy=STRATEGY_NAME,
-                         kind=spec.kind, params=spec.params)
+                         kind=spec.kind, params=spec.params,
+                         fair_values=recording.desk_fair_values(main_db, [r["condition_id"] for r in market_rows]))
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     scratch.drop_unused(db, indexes=SCRATCH_UNUSED_INDEXES, triggers=SCRATCH_UNUSED_TRIGGERS)
@@ -163,9 +167,19 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         result.refusals = tally.summary()
         venue = core.executor.venue
         result.latency = venue.trips.summary() if isinstance(venue, PaperVenue) else {}
+        result.calibration = _calibration(db)
         return result
     finally:
         db.dispose()
+
+
+def _calibration(db: Database) -> dict:
+    """The run's forecasts scored against the markets' resolutions as the desk knows them today
+    (empty when its strategy stated no probability)."""
+    stated = calibration_queries.forecast_count(db, "paper", STRATEGY_NAME)
+    if not stated:
+        return {}
+    return {**calibrate(calibration_queries.scored_forecasts(db, "paper", STRATEGY_NAME)).to_json(), "stated": stated}
 
 
 def _latency(spec: BacktestSpec, main_db: Path) -> LatencyModel:

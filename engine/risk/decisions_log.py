@@ -9,6 +9,9 @@ row count.
 Beside them, `note` rows: a strategy that reads a market regime (the market maker's calm, fast,
 stale) has each change of regime per market noted once, with the strategy's reason, so the log
 says which parameter set was quoting when something was refused.
+
+And the `forecasts`: a strategy that states a probability of YES for a market (value betting's
+fair value) has it written when it moves, scored later against the market's resolution.
 """
 
 from __future__ import annotations
@@ -22,6 +25,12 @@ from storage.sqlite.db import Database
 
 REPEAT_MS = 60_000
 MAX_ROWS = 200_000
+# A stated probability is written when it moves this far (micro: half a percentage point) from the
+# one last written, or after FORECAST_REPEAT_MS unchanged, so a calibration sees each market's
+# forecasts across its life without a row a tick.
+FORECAST_STEP = 5_000
+FORECAST_REPEAT_MS = 3_600_000
+MAX_FORECASTS = 500_000
 
 
 class DecisionsLog:
@@ -30,6 +39,26 @@ class DecisionsLog:
         self.mode = mode
         self._last: dict[tuple[str, str, str, str], tuple[int, str]] = {}
         self._regimes: dict[tuple[str, str], str] = {}  # (strategy, market) -> the regime last noted
+        self._forecasts: dict[tuple[str, str], tuple[int, int]] = {}  # (strategy, market) -> (at, p) last written
+
+    def forecasts(self, intents: Iterable[Intent], now: int) -> int:
+        """Write each stated probability that moved FORECAST_STEP, or stood FORECAST_REPEAT_MS, since
+        the last one written for its strategy and market."""
+        rows = []
+        for intent in intents:
+            p = intent.probability
+            if p is None:
+                continue
+            key = (intent.strategy, intent.condition_id)
+            last = self._forecasts.get(key)
+            if last is not None and abs(p - last[1]) < FORECAST_STEP and now - last[0] < FORECAST_REPEAT_MS:
+                continue
+            self._forecasts[key] = (now, p)
+            rows.append((now, self.mode, intent.strategy, intent.condition_id, p))
+        if rows:
+            with self.db.write() as conn:
+                risk_store.add_forecasts(conn, rows)
+        return len(rows)
 
     def regimes(self, intents: Iterable[Intent], now: int) -> int:
         """Note each (strategy, market) whose regime changed since the last note."""
@@ -67,6 +96,8 @@ class DecisionsLog:
 
 
 def prune(db: Database, *, now: int, retention_days: int) -> int:
-    """Decisions older than the retention, then beyond MAX_ROWS, go; returns how many."""
+    """Decisions older than the retention, then beyond MAX_ROWS, go, and forecasts beyond
+    MAX_FORECASTS; returns how many decisions went."""
     with db.write() as conn:
+        risk_store.prune_forecasts(conn, keep=MAX_FORECASTS)
         return risk_store.prune_decisions(conn, before=now - retention_days * 86_400_000, keep=MAX_ROWS)

@@ -114,6 +114,7 @@ class RiskMonitor:
             budget = self._check_group(group, [intents[i] for i in members], budget, approved, members, decisions)
         self.decisions.write(decisions, now)
         self.decisions.regimes(intents, now)
+        self.decisions.forecasts(intents, now)
         return [approved[i] for i in range(len(intents))]
 
     def _no_self_trades(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:

@@ -75,7 +75,7 @@ class ValueBetting(StrategyBase):
             if self.style == "take" and orders_in(state, condition_id):
                 continue  # a take is in flight: let it resolve before deciding again
             quotes, reason = self.quotes_for(view, state)
-            intents.append(self.intent(condition_id, quotes, reason))
+            intents.append(self.intent(condition_id, quotes, reason, probability=stated(view)))
         return intents
 
     def quotes_for(self, view: MarketView, state: StrategyState) -> tuple[tuple[Quote, ...], str]:
@@ -134,6 +134,13 @@ class ValueBetting(StrategyBase):
                 quotes.append(Quote(Side.SELL, ask, size, Tif.GTC))
         reason = f"resting around fair {fmt(fair)}" if quotes else "no size (cash, caps or position)"
         return tuple(quotes), reason
+
+
+def stated(view: MarketView) -> int | None:
+    """The fair probability of YES it trades toward, as its forecast for calibration (None: none
+    usable, or the market cannot be traded)."""
+    fair = view.fair_value
+    return fair if fair is not None and 0 <= fair <= ONE and not closed_reason(view.info) else None
 
 
 def _take(side: Side, price: int, size: int, reason: str) -> tuple[tuple[Quote, ...], str]:

@@ -13,7 +13,9 @@ from charts import text
 from charts.backtest_format import annualization_note, latency_note, metric_rows, refusal_rows
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
+from contracts.calibration import Calibration
 from pages.widgets.backtest_launch import Liveness, liveness, log_path
+from pages.widgets.calibration_panel import calibration_panel
 from pages.widgets.common import plural, utc
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
@@ -151,7 +153,7 @@ def _header(run: backtest_queries.BacktestRun, questions: dict[str, str]) -> Non
         st.json(run.params)
 
 
-def _metrics(run: backtest_queries.BacktestRun) -> None:
+def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
     refusals = (run.metrics or {}).get("refusals")
     note = refusals.get("note") if isinstance(refusals, dict) else ""
     if note:
@@ -166,6 +168,9 @@ def _metrics(run: backtest_queries.BacktestRun) -> None:
     latency = latency_note(run.metrics)
     if latency:
         st.caption(latency)  # the desk's own words and figures: nothing foreign to escape
+    stated = (run.metrics or {}).get("calibration") or {}
+    calibration_panel(db, Calibration.from_json(stated), int(stated.get("stated") or 0),
+                      title=f"Calibration (run #{run.id})", key="bt_calibration")
     rows = refusal_rows(run.metrics)
     if rows:
         checked = refusals.get("checked", 0) if isinstance(refusals, dict) else 0
@@ -258,6 +263,6 @@ def run_detail(db: Database, run_id: int, root: Path) -> None:
             )
         return
     _downloads(db, run)
-    _metrics(run)
+    _metrics(db, run)
     _charts(run)
     _prices(db, run)

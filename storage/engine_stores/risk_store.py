@@ -1,5 +1,6 @@
 """The risk layer's own tables in SQL: the `decisions` log (why the gate trimmed or refused a
-quote, and strategies' regime notes) and `strategy_risk` (each strategy's breaker memory).
+quote, and strategies' regime notes), the `forecasts` strategies state, and `strategy_risk` (each
+strategy's breaker memory).
 
 Written only by the engine's risk monitor (engine/risk/decisions_log.py, strategy_risk.py),
 on the connection of a transaction it opened. The decisions are written every few ticks:
@@ -18,6 +19,8 @@ from storage.sqlite.sql import run_many
 DecisionRow = tuple[int, str, str, str, str, int, int, int, str, str, str | None]
 # (at, mode, strategy, condition_id, reason, detail): a strategy's change of regime in a market
 NoteRow = tuple[int, str, str, str, str, str]
+# (at, mode, strategy, condition_id, probability): a strategy's stated probability of YES
+ForecastRow = tuple[int, str, str, str, int]
 # (strategy, trading_state, reason, peak_equity, day_start_pnl, day_started_at)
 StrategyRiskRow = tuple[str, str, str | None, int | None, int | None, int | None]
 
@@ -32,6 +35,18 @@ def add_notes(conn: Connection, rows: Iterable[NoteRow]) -> None:
     """Notes sit in the decisions log as action 'note', with no side, price or size."""
     run_many(conn, """INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested, approved,
                           action, reason, detail) VALUES (?, ?, ?, ?, '', 0, 0, 0, 'note', ?, ?)""", rows)
+
+
+def add_forecasts(conn: Connection, rows: Iterable[ForecastRow]) -> None:
+    run_many(conn, "INSERT INTO forecasts (at, mode, strategy, condition_id, probability) VALUES (?, ?, ?, ?, ?)",
+             rows)
+
+
+def prune_forecasts(conn: Connection, *, keep: int) -> int:
+    """All but the newest `keep` forecasts go (they are kept past the decisions' retention: a
+    market can resolve months after the forecast that is scored against it)."""
+    return int(conn.execute(text("DELETE FROM forecasts WHERE id <= (SELECT MAX(id) FROM forecasts) - :keep"),
+                            {"keep": keep}).rowcount)
 
 
 def prune_decisions(conn: Connection, *, before: int, keep: int) -> int:

@@ -132,6 +132,16 @@ def desk_limits_and_settings(db_path: Path) -> tuple[list[dict[str, object]], li
             _rows(db_path, "SELECT key, value, version, updated_at, updated_by FROM settings", {}))
 
 
+def desk_fair_values(db_path: Path, condition_ids: Sequence[str]) -> list[dict[str, object]]:
+    """The desk's standing fair values for these markets (the operator's and external signals'
+    without an expiry), for a value-betting backtest to trade toward; expiring ones (news) are
+    not kept as a history, so they are not replayed."""
+    marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
+    return _rows(db_path, f"""SELECT condition_id, source, fair_value, version, updated_at, updated_by, detail
+                              FROM signals WHERE expires_at IS NULL AND condition_id IN ({marks})""",
+                 {f"c{i}": cid for i, cid in enumerate(condition_ids)})
+
+
 def desk_setting(db_path: Path, key: str) -> object:
     """One of the desk's settings as stored (decoded JSON), or None when it was never set."""
     rows = _rows(db_path, "SELECT value FROM settings WHERE key = :key", {"key": key})

@@ -55,6 +55,8 @@ class RunResult(Protocol):
     def refusals(self) -> dict[str, Any]: ...
     @property
     def latency(self) -> dict[str, Any]: ...
+    @property
+    def calibration(self) -> dict[str, Any]: ...
 
 
 def create_run(db: Database, spec: BacktestSpec, name: str) -> int:
@@ -122,7 +124,8 @@ def finish(db: Database, run_id: int, result: RunResult) -> None:
                         markets = :markets, error = NULL WHERE id = :id"""),
             {"now": now_ms(), "events": result.events, "id": run_id,
              "metrics": json.dumps({**result.metrics.as_dict(), "decisions": result.decisions,
-                                    "refusals": result.refusals, "latency": result.latency}),
+                                    "refusals": result.refusals, "latency": result.latency,
+                                    "calibration": result.calibration}),
              "curve": json.dumps([[t, round(e, 6), round(exposure.get(t, 0.0), 6)] for t, e in curve]),
              "trades": json.dumps(result.fills[:MAX_TRADES]), "orders": json.dumps(result.orders[:MAX_ORDERS]),
              "markets": json.dumps(result.markets)},

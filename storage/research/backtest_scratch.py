@@ -19,10 +19,11 @@ AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolutio
 
 
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
-                 settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any]) -> None:
-    """The run's markets, the desk's limits and settings, its one strategy (enabled, on those
-    markets), and paper mode, in one transaction. The run's markets are its venue's, whether
-    the desk discovered them or a session file brought them."""
+                 settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any],
+                 fair_values: Sequence[dict[str, Any]] = ()) -> None:
+    """The run's markets, the desk's limits and settings, its standing fair values, its one
+    strategy (enabled, on those markets), and paper mode, in one transaction. The run's markets
+    are its venue's, whether the desk discovered them or a session file brought them."""
     with db.write() as conn:
         rows = [{**row, **AS_RECORDED} for row in markets]
         columns = list(rows[0])
@@ -34,6 +35,10 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
         for row in settings:
             conn.execute(text("""INSERT INTO settings (key, value, version, updated_at, updated_by)
                                  VALUES (:key, :value, :version, :updated_at, :updated_by)"""), row)
+        for row in fair_values:
+            conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
+                                     detail) VALUES (:condition_id, :source, :fair_value, :version, :updated_at,
+                                     :updated_by, :detail)"""), row)
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by) VALUES (:n, :k, :p, :m, 1, 0, 0, 'backtest')"""),
                      {"n": strategy, "k": kind, "p": json.dumps(params),

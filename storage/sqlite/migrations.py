@@ -1156,6 +1156,26 @@ def _0044_resolution_status(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE markets ADD COLUMN resolution_status TEXT NOT NULL DEFAULT '';")
 
 
+@m(name="0045_forecasts")
+def _0045_forecasts(db: UtilsDatabase) -> None:
+    """The probabilities of YES strategies state for markets (value betting's fair value), each
+    written when it moves: scored against resolutions for calibration (Brier)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE forecasts (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+            strategy TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            probability INTEGER NOT NULL CHECK (probability BETWEEN 0 AND 1000000)
+        );
+        CREATE INDEX forecasts_by_strategy ON forecasts (mode, strategy, condition_id, at);
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -107,6 +107,7 @@ def _shown_tables() -> list[dict[str, Any]]:
         trade_tables,
     )
     from pages.widgets.audit_panels import AUDIT_COLUMNS, LOG_COLUMNS
+    from pages.widgets.calibration_panel import MARKET_COLUMNS as CALIBRATION_COLUMNS
     from pages.widgets.strategy_panels import instance_columns
     from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
 
@@ -114,7 +115,8 @@ def _shown_tables() -> list[dict[str, Any]]:
             portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
             backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
-            instance_columns("paper"), instance_columns("live"), round_trips.TRIP_COLUMNS, round_trips.FILL_COLUMNS]
+            instance_columns("paper"), instance_columns("live"), round_trips.TRIP_COLUMNS, round_trips.FILL_COLUMNS,
+            CALIBRATION_COLUMNS]
 
 
 def tables_of(at: AppTest) -> list[pd.DataFrame]:
