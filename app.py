@@ -18,7 +18,7 @@ from pages.widgets.auth import (
     requested_page,
     restore_session,
 )
-from pages.widgets.common import settings
+from pages.widgets.common import is_viewer, settings
 from pages.widgets.first_run import first_password_page
 
 st.set_page_config(page_title="Polymarket desk", page_icon=":material/monitoring:", layout="wide")
@@ -69,4 +69,6 @@ else:
     if wanted in BY_PATH and wanted != page.url_path:  # the default page (Overview) is where login lands anyway
         st.switch_page(BY_PATH[wanted])
     logout_button()
+    if is_viewer():
+        st.sidebar.caption(":material/visibility: Logged in read-only (viewer): every page, no changes.")
 page.run()

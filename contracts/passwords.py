@@ -17,6 +17,7 @@ N, R, P = 2**15, 8, 1
 MAXMEM = 64 * 1024 * 1024
 MIN_LENGTH = 8
 ENV_KEY = "DASHBOARD_PASSWORD_HASH"
+VIEWER_ENV_KEY = "DASHBOARD_VIEWER_PASSWORD_HASH"  # a read-only login: sees everything, changes nothing
 
 
 class PasswordError(ValueError):

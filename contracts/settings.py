@@ -104,6 +104,8 @@ class Settings:
     rpc_url: str = POLYMARKET_HOSTS["POLYGON_RPC_URL"]
     relayer_api_key: Secret | None = None  # RELAYER_API_KEY: redeem and merge through the relayer
     relayer_api_key_address: str | None = None  # the address that owns it (default: the signer's)
+    # A second, read-only dashboard login (DASHBOARD_VIEWER_PASSWORD_HASH): sees every page, changes nothing.
+    dashboard_viewer_password_hash: Secret | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -171,6 +173,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         api_secret=_secret(merged.get("POLY_API_SECRET")),
         api_passphrase=_secret(merged.get("POLY_API_PASSPHRASE")),
         dashboard_password_hash=_secret(merged.get("DASHBOARD_PASSWORD_HASH")),
+        dashboard_viewer_password_hash=_secret(merged.get("DASHBOARD_VIEWER_PASSWORD_HASH")),
         crash_loop_max_restarts=_int(merged, "CRASH_LOOP_MAX_RESTARTS", 5, 1, 1000),
         crash_loop_window_s=_int(merged, "CRASH_LOOP_WINDOW_MINUTES", 10, 1, 24 * 60) * 60,
         command_ttl_s=_int(merged, "COMMAND_TTL_SECONDS", 60, 1, 86400),
@@ -210,6 +213,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.api_secret,
         settings.api_passphrase,
         settings.dashboard_password_hash,
+        settings.dashboard_viewer_password_hash,
         settings.relayer_api_key,
     )
     values = [s.reveal() for s in secrets if s is not None]

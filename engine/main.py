@@ -97,21 +97,37 @@ def cmd_metrics(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
 
-    from contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
+    from contracts.passwords import (
+        ENV_KEY,
+        VIEWER_ENV_KEY,
+        PasswordError,
+        hash_password,
+        verify_password,
+        write_env_value,
+    )
 
+    viewer = bool(getattr(args, "viewer", False))
+    which = "read-only (viewer) dashboard password" if viewer else "dashboard password"
     if sys.stdin.isatty():
-        first = getpass.getpass("New dashboard password: ")
+        first = getpass.getpass(f"New {which}: ")
         if getpass.getpass("Repeat it: ") != first:
             raise CliError("the two passwords differ; nothing changed")
     else:
         first = sys.stdin.readline().rstrip("\r\n")
+    other = settings.dashboard_password_hash if viewer else settings.dashboard_viewer_password_hash
+    if viewer and other is None:
+        raise CliError("set the operator's password first (`python -m engine set-password`): a viewer login "
+                       "alone would leave nobody able to steer the desk; nothing changed")
+    if other is not None and first and verify_password(first, other.reveal()):
+        raise CliError("that is the other login's password: the operator and the viewer need different passwords "
+                       "(a shared one would always log in as the operator); nothing changed")
     try:
         hashed = hash_password(first)
     except PasswordError as exc:
         raise CliError(f"{exc}; nothing changed") from None
-    write_env_value(settings.env_file, ENV_KEY, hashed)
+    write_env_value(settings.env_file, VIEWER_ENV_KEY if viewer else ENV_KEY, hashed)
     # The dashboard reads its settings on every page load: no restart is needed.
-    print(f"Saved the password hash to {settings.env_file} (mode 600). The dashboard uses it from its next "
+    print(f"Saved the {which} hash to {settings.env_file} (mode 600). The dashboard uses it from its next "
           "page load: log in with the new password (open sessions stay logged in until they log out).")
     return EXIT_OK
 
@@ -298,9 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--port", type=int, help="the port (default: METRICS_PORT from .env, else 9464)")
     metrics.set_defaults(func=cmd_metrics)
     cli_desk.register(sub)
-    sub.add_parser("set-password", help="write the dashboard password hash to .env").set_defaults(
-        func=cmd_set_password
-    )
+    set_password = sub.add_parser("set-password", help="write the dashboard password hash to .env")
+    set_password.add_argument("--viewer", action="store_true",
+                              help="the read-only login's password (sees every page, changes nothing)")
+    set_password.set_defaults(func=cmd_set_password)
     sub.add_parser("cancel-all", help="cancel every order at the venue, even with the engine down").set_defaults(
         func=cmd_cancel_all
     )

@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from contracts.passwords import verify_password
-from pages.widgets.common import ACTOR, _database, settings
+from pages.widgets.common import ACTOR, OPERATOR, ROLE_KEY, VIEWER, _database, settings
 from storage.dashboard_queries import dashboard_sessions
 from storage.dashboard_queries.login_budget import REFILL_S, WINDOW_S, Admission, DatabaseBudget, MemoryBudget
 from storage.desk.audit import raise_alert, write_audit
@@ -31,6 +31,7 @@ TOKEN_KEY = "session_token"
 NEXT_PAGE_KEY = "after_login"
 TOKEN_PARAM = "s"
 FAILED_LOGIN_DELAY_S = 1.0
+VIEWER_ACTOR = "dashboard-viewer"  # the audit's actor for a viewer's login and logout
 
 
 # The budget's clock (seconds): a test moves it instead of waiting.
@@ -55,9 +56,16 @@ def _db() -> Database | None:
     return _database(str(path)) if is_migrated(path) else None
 
 
-def _password_hash() -> str | None:
-    hashed = settings().dashboard_password_hash
-    return None if hashed is None else hashed.reveal()
+def _logins() -> list[tuple[str, str]]:
+    """(role, password hash) of each login, the operator's first: a password both verified (set
+    by hand) logs in as the operator. No viewer without an operator."""
+    found = settings()
+    if found.dashboard_password_hash is None:
+        return []
+    logins = [(OPERATOR, found.dashboard_password_hash.reveal())]
+    if found.dashboard_viewer_password_hash is not None:
+        logins.append((VIEWER, found.dashboard_viewer_password_hash.reveal()))
+    return logins
 
 
 def is_authenticated() -> bool:
@@ -67,13 +75,16 @@ def is_authenticated() -> bool:
 def restore_session() -> bool:
     """Log in from the address's session token, if it is valid (signed, unexpired, not logged out)."""
     token = st.query_params.get(TOKEN_PARAM)
-    hashed, db, hours = _password_hash(), _db(), settings().dashboard_session_hours
-    if not token or hashed is None or db is None or hours <= 0:
+    logins, db, hours = _logins(), _db(), settings().dashboard_session_hours
+    if not token or not logins or db is None or hours <= 0:
         return False
-    if dashboard_sessions.session_of(db, token, hashed, max_hours=hours) is None:
+    role = next((role for role, hashed in logins
+                 if dashboard_sessions.session_of(db, token, hashed, max_hours=hours) is not None), None)
+    if role is None:
         del st.query_params[TOKEN_PARAM]  # an expired or forged token: drop it from the address
         return False
     st.session_state[AUTH_KEY] = True
+    st.session_state[ROLE_KEY] = role
     st.session_state[TOKEN_KEY] = token
     return True
 
@@ -134,17 +145,18 @@ def login_page() -> None:
         st.error(f"Too many failed logins: try again in {max(1, math.ceil(admitted.wait_s))} s "
                  f"(one guess every {REFILL_S:.0f} s, for everyone).", icon=":material/lock_clock:")
         return
-    hashed = _password_hash()
-    if hashed is not None and password and verify_password(password, hashed):
-        _start_session(hashed)
-        st.rerun()
+    for role, hashed in _logins():
+        if password and verify_password(password, hashed):
+            _start_session(hashed, role)
+            st.rerun()
     _alert_if_burst(budget.failed(login_clock()))
     time.sleep(FAILED_LOGIN_DELAY_S)  # slows guessing; the hash check itself is ~0.1 s
     st.error("Wrong password.")
 
 
-def _start_session(hashed: str) -> None:
+def _start_session(hashed: str, role: str) -> None:
     st.session_state[AUTH_KEY] = True
+    st.session_state[ROLE_KEY] = role
     hours = settings().dashboard_session_hours
     token = None
     if hours > 0:
@@ -153,7 +165,7 @@ def _start_session(hashed: str) -> None:
         st.query_params[TOKEN_PARAM] = token
     db = _db()
     if db is not None:  # before the first migration there is no audit log to write to
-        dashboard_sessions.audit_login(db, token, actor=ACTOR)
+        dashboard_sessions.audit_login(db, token, actor=ACTOR if role == OPERATOR else VIEWER_ACTOR)
 
 
 def _alert_if_burst(answer: Admission) -> None:
@@ -175,7 +187,9 @@ def logout_button() -> None:
         token = st.session_state.pop(TOKEN_KEY, None)
         db = _db()
         if db is not None:
-            dashboard_sessions.revoke(db, token, actor=ACTOR)
+            dashboard_sessions.revoke(db, token, actor=ACTOR if st.session_state.get(ROLE_KEY) != VIEWER
+                                      else VIEWER_ACTOR)
         st.session_state.pop(AUTH_KEY, None)
+        st.session_state.pop(ROLE_KEY, None)
         st.query_params.clear()
         st.rerun()

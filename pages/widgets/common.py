@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Literal
 
 import streamlit as st
+from sqlalchemy import Connection
 from streamlit.elements.lib.column_types import ColumnConfig
 
 from charts import text
@@ -18,6 +20,12 @@ from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated
 
 ACTOR = "dashboard"
+# Who is logged in (pages/widgets/auth.py): the operator, or a viewer whose every page reads through
+# a read-only database handle, so nothing it clicks can change the desk.
+ROLE_KEY = "login_role"
+OPERATOR, VIEWER = "operator", "viewer"
+VIEWER_REFUSAL = ("you are logged in read-only (the viewer's password): a viewer sees every page and changes "
+                  "nothing, so nothing was changed. Log in with the operator's password to steer the desk")
 HEADER_REFRESH_S = 5
 TIME_FORMAT = "YYYY-MM-DD HH:mm:ss"
 
@@ -33,8 +41,31 @@ def _database(path: str) -> Database:
     return Database(Path(path))
 
 
+class ViewerDatabase(Database):
+    """A viewer's handle: reads as the operator's do; a write, whatever widget, fragment or dialog
+    asked for it, is refused on the page in words and the run stops there (a script stop, which no
+    `except Exception` swallows), before anything is changed or launched."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, read_only=True)
+
+    def write(self) -> AbstractContextManager[Connection]:
+        st.error(VIEWER_REFUSAL, icon=":material/visibility:")
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _viewer_database(path: str) -> Database:
+    return ViewerDatabase(Path(path))
+
+
+def is_viewer() -> bool:
+    return st.session_state.get(ROLE_KEY) == VIEWER
+
+
 def database() -> Database:
-    """The shared handle, or a plain 'waiting for the engine' page if there is no schema yet."""
+    """The shared handle (read-only for a viewer), or a plain 'waiting for the engine' page if
+    there is no schema yet."""
     path = settings().db_path
     if not is_migrated(path):
         st.info(
@@ -42,7 +73,7 @@ def database() -> Database:
             "Start it with `make run` (or `supervisorctl -c supervisord.conf start engine`)."
         )
         st.stop()
-    return _database(str(path))
+    return _viewer_database(str(path)) if is_viewer() else _database(str(path))
 
 
 # -- formatting (units always shown; times always UTC) ---------------------------------------------

@@ -17,6 +17,7 @@ import streamlit as st
 from contracts.passwords import ENV_KEY, PasswordError, hash_password, write_env_value
 from contracts.settings import load_settings
 from pages.widgets.auth import _db, _start_session
+from pages.widgets.common import OPERATOR
 from storage.desk.audit import write_audit
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -70,5 +71,5 @@ def _set(first: str, second: str) -> None:
         with db.write() as conn:
             write_audit(conn, actor="dashboard", action="dashboard.password_set", entity="dashboard",
                         before=None, after={"where": str(current.env_file)})
-    _start_session(hashed)
+    _start_session(hashed, OPERATOR)
     st.rerun()
