@@ -106,6 +106,13 @@ class Settings:
     relayer_api_key_address: str | None = None  # the address that owns it (default: the signer's)
     # A second, read-only dashboard login (DASHBOARD_VIEWER_PASSWORD_HASH): sees every page, changes nothing.
     dashboard_viewer_password_hash: Secret | None = None
+    # The other secrets encrypted at rest (POLY_SECRETS_FILE, contracts/sealed_secrets.py): which
+    # settings it holds, and whether their values were read into these settings (`unlocked`).
+    secrets_file: Path | None = None
+    sealed_names: tuple[str, ...] = ()
+    unlocked: bool = False
+    # The environment these settings were read with (None: os.environ), to read them again unsealed.
+    env_override: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def lock_path(self) -> Path:
@@ -137,13 +144,25 @@ class Settings:
             "POLY_API_KEY": self.api_key is not None,
             "POLY_API_SECRET": self.api_secret is not None,
             "POLY_API_PASSPHRASE": self.api_passphrase is not None,
-            "RELAYER_API_KEY": self.relayer_api_key is not None,
-        }
+            "RELAYER_API_KEY": self.relayer_api_key is not None or "RELAYER_API_KEY" in self.sealed_names,
+        } | {name: True for name in self.sealed_names if name.startswith("POLY_")}
 
 
-def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Settings:
-    """Build Settings from `.env` under `root`, overridden by `env` (default: os.environ)."""
+def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
+                  unsealed: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from `.env` under `root`, overridden by `env` (default: os.environ), with the
+    sealed secrets' values when they are given (`unsealed`, read by engine/cli/keystore.py with the
+    passphrase); without them a sealed setting is known to be there, and left empty."""
     merged = read_env(root, env)
+    secrets_file = _path(root, merged.get("POLY_SECRETS_FILE"))
+    sealed = _sealed_names(secrets_file)
+    if unsealed is not None:
+        both = sorted(n for n in sealed if merged.get(n))
+        if both:
+            raise SettingsError(f"{', '.join(both)} {'is' if len(both) == 1 else 'are'} both sealed in "
+                                f"{secrets_file} and set in plain text: run `python -m engine keystore seal` to "
+                                "seal the new value, or empty it in .env")
+        merged.update({n: unsealed[n] for n in sealed if n in unsealed})
     env_file = env_file_path(root, env)
     source = _data_source(merged.get("DATA_SOURCE"))
     port = _int(merged, "SIMULATOR_PORT", DEFAULT_SIMULATOR_PORT, 1, 65535)
@@ -181,13 +200,28 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT) -> Se
         lost_order_grace_s=_int(merged, "ORDER_LOST_GRACE_SECONDS", 15, 0, 3600),
         notify_urls=_notify_urls(merged.get("NOTIFY_URLS")),
         dashboard_session_hours=_int(merged, "DASHBOARD_SESSION_HOURS", 12, 0, 24 * 30),
-        telegram=_telegram(merged),
+        telegram=_telegram(merged, token_sealed="TELEGRAM_BOT_TOKEN" in sealed and unsealed is None),
         relayer_host=hosts["RELAYER_HOST"],
         data_api_host=hosts["DATA_API_HOST"],
         rpc_url=hosts["POLYGON_RPC_URL"],
         relayer_api_key=_secret(merged.get("RELAYER_API_KEY")),
         relayer_api_key_address=_address(merged.get("RELAYER_API_KEY_ADDRESS"), "RELAYER_API_KEY_ADDRESS"),
+        secrets_file=secrets_file,
+        sealed_names=sealed,
+        unlocked=unsealed is not None,
+        env_override=env,
     )
+
+
+def _sealed_names(path: Path | None) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    from contracts.sealed_secrets import SealedError, sealed_names
+
+    try:
+        return sealed_names(path)
+    except SealedError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def env_file_path(root: Path = ROOT, env: Mapping[str, str] | None = None) -> Path:
@@ -269,13 +303,15 @@ _TELEGRAM_TOKEN = re.compile(r"^[0-9]{3,20}:[A-Za-z0-9_-]{20,100}$")
 MAX_TELEGRAM_CHATS = 20
 
 
-def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
+def _telegram(env: Mapping[str, str], *, token_sealed: bool = False) -> TelegramSettings | None:
     """TELEGRAM_BOT_TOKEN (from BotFather), TELEGRAM_ALLOWED_CHATS (chat ids, comma-separated)
     and TELEGRAM_API_URL. No token: no bot. A token without chats is refused: a bot that answers
     nobody is a mistake, and one that answered everybody would be a hole. The token is never
     echoed in an error: it is a password to the bot."""
     raw = env.get("TELEGRAM_BOT_TOKEN") or ""
     chats_raw = env.get("TELEGRAM_ALLOWED_CHATS") or ""
+    if not raw and token_sealed:
+        return None  # sealed: only a process that unlocks it runs the bot
     if not raw:
         if chats_raw:
             raise SettingsError("TELEGRAM_ALLOWED_CHATS is set but TELEGRAM_BOT_TOKEN is not: put the token "

@@ -58,6 +58,7 @@ def cmd_telegram(settings: Settings, args: argparse.Namespace) -> int:
     from engine.logs import configure_logging
     from engine.telegram_bot.app import run as run_bot
 
+    settings = keystore.unlock_secrets(settings)  # a sealed token: read with the passphrase, never the wallet key
     configure_logging(settings.log_level, secret_values(settings))
     return run_bot(settings)
 
@@ -70,7 +71,7 @@ def cmd_watchdog(settings: Settings, args: argparse.Namespace) -> int:
         stale = watchdog.stale_after(read_env(settings.root).get(watchdog.STALE_ENV))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    return watchdog.run(settings, stale)
+    return watchdog.run(keystore.unlock_secrets(settings), stale)  # sealed NOTIFY_URLS: read with the passphrase
 
 
 def cmd_metrics(settings: Settings, args: argparse.Namespace) -> int:

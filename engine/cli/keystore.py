@@ -46,14 +46,41 @@ class KeystoreError(CliError):
 
 
 def unlock(settings: Settings, *, stdin: TextIO | None = None) -> Settings:
-    """`settings` with the wallet key decrypted from POLY_KEYSTORE (unchanged without one)."""
-    if settings.keystore is None:
+    """`settings` with the sealed secrets read from POLY_SECRETS_FILE and the wallet key decrypted
+    from POLY_KEYSTORE, one passphrase for both (unchanged with neither)."""
+    sealed = bool(settings.sealed_names) and not settings.unlocked
+    if settings.keystore is None and not sealed:
         return settings
-    document = read_keystore(settings.keystore)
+    document = read_keystore(settings.keystore) if settings.keystore is not None else None
     passphrase = passphrase_for(settings, stdin or sys.stdin)
+    if sealed:
+        settings = unseal_into(settings, passphrase)
+    if settings.keystore is None or document is None:
+        return settings
     key = decrypt(document, passphrase, settings.keystore)
     check_address(document, key, settings.keystore)
     return dataclasses.replace(settings, private_key=Secret(key))
+
+
+def unlock_secrets(settings: Settings, *, stdin: TextIO | None = None) -> Settings:
+    """Only the sealed secrets, for a process that has no use for the wallet key (the Telegram
+    bot, the watchdog): the key is never decrypted into its memory."""
+    if not settings.sealed_names or settings.unlocked:
+        return settings
+    return unseal_into(settings, passphrase_for(settings, stdin or sys.stdin))
+
+
+def unseal_into(settings: Settings, passphrase: str) -> Settings:
+    """The settings read again with the sealed values (contracts/sealed_secrets.py)."""
+    from contracts.sealed_secrets import SealedError, read_document, unseal
+    from contracts.settings import load_settings
+
+    assert settings.secrets_file is not None  # sealed names come from it
+    try:
+        values = unseal(read_document(settings.secrets_file), passphrase, settings.secrets_file)
+    except SealedError as exc:
+        raise KeystoreError(str(exc)) from None
+    return load_settings(settings.env_override, settings.root, unsealed=values)
 
 
 def check_address(document: dict[str, Any], key: str, path: Path) -> None:
@@ -82,14 +109,17 @@ def passphrase_for(settings: Settings, stdin: TextIO) -> str:
     """From POLY_KEYSTORE_PASSWORD_FILE when set, else asked once on the terminal."""
     if settings.keystore_password_file is not None:
         return read_password_file(settings.keystore_password_file, settings.env_file)
+    what = " and ".join(f"{name} ({path})" for name, path in (("POLY_KEYSTORE", settings.keystore),
+                                                               ("POLY_SECRETS_FILE", settings.secrets_file))
+                        if path is not None)
     if stdin.isatty():
         import getpass
 
-        return getpass.getpass(f"Passphrase of the wallet keystore {settings.keystore}: ")
+        return getpass.getpass(f"Passphrase of {what}: ")
     raise KeystoreError(
-        f"POLY_KEYSTORE is set ({settings.keystore}) but there is no terminal to ask its passphrase on "
-        "(supervisord starts the engine without one): put the passphrase in a file readable only by you "
-        "(chmod 600) and set POLY_KEYSTORE_PASSWORD_FILE to its path in .env (docs/going-live.md)")
+        f"{what} {'is' if ' and ' not in what else 'are'} set but there is no terminal to ask the passphrase on "
+        "(supervisord starts the desk's processes without one): put the passphrase in a file readable only by "
+        "you (chmod 600) and set POLY_KEYSTORE_PASSWORD_FILE to its path in .env (docs/going-live.md)")
 
 
 def read_password_file(path: Path, env_file: Path) -> str:
@@ -255,12 +285,16 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def register(sub: Any) -> None:
-    keystore = sub.add_parser("keystore", help="the wallet key encrypted at rest (POLY_KEYSTORE)")
+    keystore = sub.add_parser("keystore", help="the wallet key (POLY_KEYSTORE) and the other secrets "
+                                               "(POLY_SECRETS_FILE) encrypted at rest")
     actions = keystore.add_subparsers(dest="keystore_cmd", required=True)
     imported = actions.add_parser("import", help="encrypt POLY_PRIVATE_KEY from .env into a keystore file and "
                                                  "clear it from .env")
     imported.add_argument("--out", default=DEFAULT_KEYSTORE,
                           help=f"where to write the keystore (default {DEFAULT_KEYSTORE}; never overwritten)")
     imported.set_defaults(func=cmd_import)
+    from engine.cli.seal import register as register_seal
+
+    register_seal(actions)
 
 

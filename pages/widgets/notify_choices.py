@@ -29,9 +29,12 @@ KEY = "notify_choices"
 def _channel_state(current: Settings) -> dict[str, str]:
     schemes = current.notify_destinations()
     bot = current.telegram
+    sealed = set(current.sealed_names)
     return {
-        "apprise": f"{len(schemes)} destination{'s' if len(schemes) != 1 else ''}" if schemes else "not configured",
+        "apprise": (f"{len(schemes)} destination{'s' if len(schemes) != 1 else ''}" if schemes
+                    else "sealed (encrypted at rest)" if "NOTIFY_URLS" in sealed else "not configured"),
         "telegram": (f"{len(bot.allowed_chats)} chat{'s' if len(bot.allowed_chats) != 1 else ''}" if bot is not None
+                     else "sealed (encrypted at rest)" if "TELEGRAM_BOT_TOKEN" in sealed
                      else "not configured (TELEGRAM_BOT_TOKEN)"),
     }
 

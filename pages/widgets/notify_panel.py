@@ -49,6 +49,11 @@ def destinations_text(schemes: list[str]) -> str:
 
 def _destinations(current: Settings) -> None:
     schemes = current.notify_destinations()
+    if not schemes and "NOTIFY_URLS" in current.sealed_names:
+        st.markdown(":material/lock: **Destinations sealed** in `POLY_SECRETS_FILE`")
+        st.caption("Encrypted at rest (`python -m engine keystore seal`): the engine and the watchdog open them "
+                   "with the passphrase; the dashboard never can, so it does not list them.")
+        return
     if not schemes:
         st.info("No destination yet: put one or more apprise URLs in `NOTIFY_URLS` in `.env` (Telegram, Discord, "
                 "Slack, e-mail, ntfy, a webhook…; see docs/notifications.md), then restart the engine.",
@@ -61,7 +66,7 @@ def _destinations(current: Settings) -> None:
 
 def _test_button(db: Database, current: Settings) -> None:
     if not st.button("Send a test message", key=TEST_BUTTON, icon=":material/send:",
-                     disabled=not current.notify_destinations()):
+                     disabled=not current.notify_destinations() and "NOTIFY_URLS" not in current.sealed_names):
         return
     row = post(db, "notify_test", {})
     if not queries.engine_status(db).engine_up:

@@ -255,7 +255,7 @@ def test_with_no_terminal_and_no_password_file_the_engine_says_what_to_set(tmp_p
         assert engine.proc is not None and engine.proc.wait(60) == 1
     finally:
         engine.cleanup()
-    assert "no terminal to ask its passphrase on" in engine.log() and "POLY_KEYSTORE_PASSWORD_FILE" in engine.log()
+    assert "no terminal to ask the passphrase on" in engine.log() and "POLY_KEYSTORE_PASSWORD_FILE" in engine.log()
     assert "Traceback" not in engine.log()
     with sqlite3.connect(engine.db_path) as conn:  # it stopped before it started: no heartbeat, no orders
         assert conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0] == 0
@@ -318,7 +318,7 @@ def test_on_a_terminal_the_passphrase_is_asked_once_and_not_echoed(tmp_path: Pat
     engine.cleanup()  # only its desk is used: cancel-all needs no engine
     code, screen = _on_a_terminal(["cancel-all"], engine.env, PASSPHRASE)
     assert code == 0, screen
-    assert screen.count("Passphrase of the wallet keystore") == 1
+    assert screen.count("Passphrase of POLY_KEYSTORE") == 1
     assert PASSPHRASE not in screen and key[2:] not in screen.lower()
     assert '"live": 0' in screen  # it reached the venue with the key: nothing was open to cancel
     code, screen = _on_a_terminal(["cancel-all"], engine.env, "wrong passphrase")
