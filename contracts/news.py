@@ -9,8 +9,10 @@ configuration (storage/desk/config.py), which refuses anything this module does 
 
 An entry (title and summary) matches a rule when one of its keywords appears in it (any case) or
 its regular expression (`pattern`, the `regex` module's syntax, case-insensitive) finds a match.
-A match writes the rule's `value` as the fair probability of YES for every market the rule's
-`markets` select (a list of condition ids or a filter, as a strategy's), under the signal name
+Each entry is scored for sentiment (engine/news/sentiment.py: VADER's lexicon, -1 to 1); a rule may
+match only within `min_sentiment`..`max_sentiment`, and writes `value + sentiment_weight x
+sentiment` (clamped to 0..1). A match writes that value as the fair probability of YES for every
+market the rule's `markets` select (a list of condition ids or a filter, as a strategy's), under the signal name
 `news:<signal>`, for `ttl_s` seconds from the entry's publication (or from when it was first
 seen, if it has no date). Value betting trades toward it like any other external signal.
 
@@ -45,7 +47,9 @@ MATCH_TIMEOUT_S = 0.05  # the poller's limit per pattern and entry
 _PROBE = "a" * 2_000 + "!" + " ab" * 500 + "\n" * 50  # what makes a backtracking pattern explode
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 _FEED_KEYS = {"name", "url", "poll_s", "enabled", "rules"}
-_RULE_KEYS = {"signal", "keywords", "pattern", "markets", "value", "ttl_s"}
+_RULE_KEYS = {"signal", "keywords", "pattern", "markets", "value", "ttl_s", "min_sentiment", "max_sentiment",
+              "sentiment_weight"}
+SENTIMENT_WEIGHT = (0.0, 0.5)  # how far a headline's sentiment (-1..1) may move the value written
 SIGNAL_PREFIX = "news:"
 
 
@@ -61,6 +65,19 @@ class NewsRule:
     markets: Any
     value: int  # micro-units of probability
     ttl_s: int
+    # A headline's sentiment (engine/news/sentiment.py: -1 most negative .. 1 most positive): the rule
+    # matches only within [min, max] (None: no bound), and writes value + weight x sentiment.
+    min_sentiment: float | None = None
+    max_sentiment: float | None = None
+    sentiment_weight: float = 0.0
+
+    def admits(self, sentiment: float) -> bool:
+        return (self.min_sentiment is None or sentiment >= self.min_sentiment) and \
+            (self.max_sentiment is None or sentiment <= self.max_sentiment)
+
+    def value_for(self, sentiment: float) -> int:
+        """The fair probability written (micro): the rule's value moved by the headline's sentiment."""
+        return min(1_000_000, max(0, self.value + round(self.sentiment_weight * sentiment * 1_000_000)))
 
     @property
     def source(self) -> str:
@@ -141,7 +158,24 @@ def _rule(item: Any, where: str) -> NewsRule:
     markets = _markets(item.get("markets"), where)
     value = _probability(item.get("value"), f"{where}: value")
     ttl_s = _whole(item.get("ttl_s"), TTL_S, f"{where}: ttl_s")
-    return NewsRule(signal, keywords, pattern, markets, value, ttl_s)
+    low, high = _sentiment_bounds(item, where)
+    weight = _decimal(item.get("sentiment_weight", 0), SENTIMENT_WEIGHT, f"{where}: sentiment_weight")
+    return NewsRule(signal, keywords, pattern, markets, value, ttl_s, low, high, weight)
+
+
+def _sentiment_bounds(item: Mapping[str, Any], where: str) -> tuple[float | None, float | None]:
+    low, high = (None if item.get(k) is None else _decimal(item.get(k), (-1.0, 1.0), f"{where}: {k}")
+                 for k in ("min_sentiment", "max_sentiment"))
+    if low is not None and high is not None and low > high:
+        raise NewsConfigError(f"{where}: min_sentiment {low} is above max_sentiment {high}: no headline would match")
+    return low, high
+
+
+def _decimal(value: Any, bounds: tuple[float, float], where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value \
+            or not bounds[0] <= value <= bounds[1]:
+        raise NewsConfigError(f"{where} must be a number from {bounds[0]:g} to {bounds[1]:g}")
+    return float(value)
 
 
 def _keywords(keywords: Any, where: str) -> tuple[str, ...]:
@@ -231,6 +265,9 @@ def _rule_problems(item: Any, where: str) -> list[tuple[str, str]]:
         ("markets", lambda: _markets(item.get("markets"), where)),
         ("value", lambda: _probability(item.get("value"), f"{where}: value")),
         ("ttl_s", lambda: _whole(item.get("ttl_s"), TTL_S, f"{where}: ttl_s")),
+        ("min_sentiment", lambda: _sentiment_bounds(item, where)),
+        ("sentiment_weight", lambda: _decimal(item.get("sentiment_weight", 0), SENTIMENT_WEIGHT,
+                                              f"{where}: sentiment_weight")),
     ]
     return _failed(checks)
 
@@ -293,4 +330,6 @@ def _probability(value: Any, where: str) -> int:
 def _feed_json(feed: NewsFeed) -> dict[str, Any]:
     return {"name": feed.name, "url": feed.url, "poll_s": feed.poll_s, "enabled": feed.enabled,
             "rules": [{"signal": r.signal, "keywords": list(r.keywords), "pattern": r.pattern, "markets": r.markets,
-                       "value": r.value / 1_000_000, "ttl_s": r.ttl_s} for r in feed.rules]}
+                       "value": r.value / 1_000_000, "ttl_s": r.ttl_s, "min_sentiment": r.min_sentiment,
+                       "max_sentiment": r.max_sentiment, "sentiment_weight": r.sentiment_weight}
+                      for r in feed.rules]}

@@ -83,3 +83,4 @@ class NewsSeen(SQLModel, table=True):
     signals: int
     link: str | None = None
     published_at: int | None = None
+    sentiment: int | None = None  # the headline's sentiment in thousandths, -1000..1000 (engine/news/sentiment.py)

@@ -25,6 +25,7 @@ from contracts.runtime_settings import BY_KEY, SettingError, parse_setting
 from engine.feeds.catalog import MarketCatalog
 from engine.news.entries import Entry, Matching, ParseError, parse
 from engine.news.fetch import FetchError, fetch, new_client
+from engine.news.sentiment import sentiment
 from engine.trading.views import candidates
 from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import news_store
@@ -153,9 +154,12 @@ class NewsPoller:
         seen: list[news_store.SeenEntry] = []
         markets = _Markets(self.db, now)
         for entry in fresh:
-            written = [s for rule in matching.rules_for(entry) for s in self._signals(rule, entry, markets, now)]
+            tone = sentiment(entry.text)
+            written = [s for rule in matching.rules_for(entry) if rule.admits(tone)
+                       for s in self._signals(rule, entry, markets, now, tone)]
             signals += written
-            seen.append(news_store.SeenEntry(entry.key, entry.title, entry.link, entry.published_ms, len(written)))
+            seen.append(news_store.SeenEntry(entry.key, entry.title, entry.link, entry.published_ms, len(written),
+                                             tone))
         problem = "; ".join(matching.problems)[:500] or None
         news_store.record_poll(self.db, feed=feed.name, url=feed.url, now=now, entries=len(entries), seen=seen,
                                signals=signals, error=problem)
@@ -167,12 +171,13 @@ class NewsPoller:
                                            "value": signal.value, "headline": signal.detail[:120]})
         return PollResult(feed.name, len(entries), len(fresh), len(signals), None, tuple(matching.problems))
 
-    def _signals(self, rule: NewsRule, entry: Entry, markets: _Markets, now: int) -> list[news_store.NewSignal]:
+    def _signals(self, rule: NewsRule, entry: Entry, markets: _Markets, now: int,
+                 tone: float) -> list[news_store.NewSignal]:
         start = min(entry.published_ms, now) if entry.published_ms is not None else now
         expires = start + rule.ttl_s * 1000
         if expires <= now:  # older news than the rule cares for: history, not a signal
             return []
-        return [news_store.NewSignal(cid, rule.source, rule.value, expires, entry.title)
+        return [news_store.NewSignal(cid, rule.source, rule.value_for(tone), expires, entry.title)
                 for cid in markets.selected(rule)]
 
     def _failed(self, feed: NewsFeed, state: FeedState, now: int, error: str) -> PollResult:

@@ -10,7 +10,7 @@ from typing import Any
 import streamlit as st
 
 from charts import text
-from contracts.news import MAX_FEEDS, MAX_RULES, POLL_S, TTL_S
+from contracts.news import MAX_FEEDS, MAX_RULES, POLL_S, SENTIMENT_WEIGHT, TTL_S
 from pages.widgets.common import ACTOR, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.news_tables import Placed, feed_frame, feeds_from, rule_frame
@@ -47,6 +47,15 @@ RULE_COLUMNS: dict[str, Any] = {
                                            help="The fair probability of YES the rule writes"),
     "ttl_s": st.column_config.NumberColumn("lasts (s)", min_value=TTL_S[0], max_value=TTL_S[1], step=1,
                                            default=3600, help="From the entry's publication"),
+    "min_sentiment": st.column_config.NumberColumn("sentiment from", min_value=-1.0, max_value=1.0, step=0.05,
+                                                   format="%+.2f", help="Match only headlines whose sentiment "
+                                                   "(-1 most negative .. 1 most positive) is at least this"),
+    "max_sentiment": st.column_config.NumberColumn("sentiment to", min_value=-1.0, max_value=1.0, step=0.05,
+                                                   format="%+.2f", help="… and at most this"),
+    "sentiment_weight": st.column_config.NumberColumn("× sentiment", min_value=SENTIMENT_WEIGHT[0],
+                                                      max_value=SENTIMENT_WEIGHT[1], step=0.01, format="%.2f",
+                                                      default=0.0, help="P(YES) written = P(YES) + this × the "
+                                                      "headline's sentiment (0: the sentiment does not move it)"),
 }
 
 
@@ -60,6 +69,8 @@ def news_feeds_panel(db: Database) -> None:
                "contains one of a rule's keywords (any case), or matches its pattern, writes the rule's P(YES) "
                "as the fair probability for the markets the rule selects (condition ids, or the markets matching "
                "a search), as signal `news:<signal>`, for as long as the rule says from the entry's publication. "
+               "Each headline is scored for sentiment (-1 to 1, a lexicon model run locally): a rule may match only "
+               "within a sentiment range, and move its P(YES) by a weight times the sentiment. "
                f"Value betting trades toward it. At most {MAX_FEEDS} feeds and {MAX_RULES} rules a feed.")
     version = row["version"] if row else None
     feeds = st.data_editor(feed_frame(stored), num_rows="dynamic", hide_index=True, key=NEWS_FEEDS,

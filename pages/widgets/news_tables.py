@@ -18,7 +18,7 @@ from contracts.news import DEFAULT_POLL_S, FeedProblem, feed_problems
 
 FEED_FIELDS = ("name", "url", "poll_s", "enabled")
 RULE_FIELDS = ("feed", "signal", "keywords", "pattern", "market_ids", "matching", "max_markets", "value", "ttl_s",
-               "filter_extra")
+               "min_sentiment", "max_sentiment", "sentiment_weight", "filter_extra")
 # Where a problem of a stored field shows: the table's column it came from.
 _RULE_COLUMN = {"markets": "market_ids", "fields": "signal", "rule": "signal"}
 _LIST = re.compile(r"[,\s]+")
@@ -49,7 +49,8 @@ def rule_frame(feeds: list[dict[str, Any]]) -> pd.DataFrame:
     rows = [{"feed": f.get("name"), **_rule_row(r)} for f in feeds for r in f.get("rules") or []]
     # Numbers as floats even when every cell is empty (an editor refuses a number column of objects).
     return pd.DataFrame(rows, columns=list(RULE_FIELDS)).astype({"max_markets": float, "value": float,
-                                                                  "ttl_s": float})
+                                                                  "ttl_s": float, "min_sentiment": float,
+                                                                  "max_sentiment": float, "sentiment_weight": float})
 
 
 def _rule_row(rule: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +61,8 @@ def _rule_row(rule: dict[str, Any]) -> dict[str, Any]:
             "pattern": rule.get("pattern") or "",
             "market_ids": ", ".join(markets) if isinstance(markets, list) else "",
             "matching": found.get("text") or "", "max_markets": found.get("max_markets"),
-            "value": rule.get("value"), "ttl_s": rule.get("ttl_s"),
+            "value": rule.get("value"), "ttl_s": rule.get("ttl_s"), "min_sentiment": rule.get("min_sentiment"),
+            "max_sentiment": rule.get("max_sentiment"), "sentiment_weight": rule.get("sentiment_weight"),
             "filter_extra": json.dumps(extra, sort_keys=True) if extra else ""}
 
 
@@ -107,7 +109,10 @@ def _rule(row: dict[str, Any]) -> dict[str, Any]:
     return {"signal": _text(row.get("signal")), "keywords": [k.strip() for k in _text(row.get("keywords")).split(",")
                                                             if k.strip()],
             "pattern": _text(row.get("pattern")), "markets": _markets(row),
-            "value": _number(row.get("value"), None), "ttl_s": _number(row.get("ttl_s"), None)}
+            "value": _number(row.get("value"), None), "ttl_s": _number(row.get("ttl_s"), None),
+            "min_sentiment": _number(row.get("min_sentiment"), None),
+            "max_sentiment": _number(row.get("max_sentiment"), None),
+            "sentiment_weight": _number(row.get("sentiment_weight"), 0)}
 
 
 def _markets(row: dict[str, Any]) -> Any:

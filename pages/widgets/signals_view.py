@@ -34,6 +34,8 @@ HEADLINE_COLUMNS: dict[str, Any] = {
     "seen_at": time_column("read"),
     "feed": "feed",
     "title": "headline",
+    "sentiment": st.column_config.NumberColumn("sentiment", format="%+.2f",
+                                               help="-1 most negative .. 1 most positive (VADER's lexicon)"),
     "signals": "signals",
     "published_at": time_column("published"),
 }

@@ -36,7 +36,8 @@ def news_feeds(db: Database) -> pd.DataFrame:
 
 
 def headlines(db: Database, limit: int = 50) -> pd.DataFrame:
-    """The newest entries the poller read, with how many signals each raised."""
-    data = _frame(db, """SELECT seen_at, feed, title, signals, link, published_at FROM news_seen
-                         ORDER BY seen_at DESC, signals DESC LIMIT :limit""", {"limit": limit})
+    """The newest entries the poller read, with their sentiment (-1..1; None before it was scored)
+    and how many signals each raised."""
+    data = _frame(db, """SELECT seen_at, feed, title, sentiment / 1000.0 AS sentiment, signals, link, published_at
+                         FROM news_seen ORDER BY seen_at DESC, signals DESC LIMIT :limit""", {"limit": limit})
     return to_utc(data, "seen_at", "published_at")

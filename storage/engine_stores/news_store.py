@@ -43,6 +43,7 @@ class SeenEntry:
     link: str | None
     published_ms: int | None
     signals: int
+    sentiment: float | None = None  # -1..1, stored in thousandths
 
 
 def feeds_setting(db: Database) -> tuple[str, int] | None:
@@ -78,9 +79,10 @@ def record_poll(db: Database, *, feed: str, url: str, now: int, entries: int, se
                           "by": f"news:{feed}", "exp": signal.expires_at, "d": signal.detail[:DETAIL_CHARS]})
         for item in seen:
             conn.execute(text("""INSERT OR IGNORE INTO news_seen (feed, entry_key, title, link, published_at, seen_at,
-                                     signals) VALUES (:f, :k, :t, :l, :p, :now, :n)"""),
+                                     signals, sentiment) VALUES (:f, :k, :t, :l, :p, :now, :n, :sentiment)"""),
                          {"f": feed, "k": item.key, "t": item.title, "l": item.link, "p": item.published_ms,
-                          "now": now, "n": item.signals})
+                          "now": now, "n": item.signals,
+                          "sentiment": None if item.sentiment is None else round(item.sentiment * 1000)})
         conn.execute(text("""INSERT INTO news_feeds (name, url, polled_at, ok_at, error, entries, matched, updated_at)
                              VALUES (:n, :u, :now, :ok, :e, :entries, :matched, :now)
                              ON CONFLICT (name) DO UPDATE SET url = excluded.url, polled_at = excluded.polled_at,

@@ -1176,6 +1176,13 @@ def _0045_forecasts(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0046_news_sentiment")
+def _0046_news_sentiment(db: UtilsDatabase) -> None:
+    """Each headline's sentiment in thousandths (-1000..1000: -1..1, engine/news/sentiment.py) as the
+    poller scored it; NULL for entries seen before it was scored."""
+    _ddl(db, "ALTER TABLE news_seen ADD COLUMN sentiment INTEGER CHECK (sentiment BETWEEN -1000 AND 1000);")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

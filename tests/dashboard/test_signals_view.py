@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
@@ -31,8 +32,10 @@ def _seed_news(db: Database) -> int:
         conn.execute(text("""INSERT INTO news_feeds (name, url, polled_at, ok_at, error, entries, matched, updated_at)
                              VALUES ('wire', 'http://127.0.0.1:9/rss', :now, NULL, 'HTTP 503', 0, 0, :now)"""),
                      {"now": now})
-        conn.execute(text("""INSERT INTO news_seen (feed, entry_key, title, link, published_at, seen_at, signals)
-                             VALUES ('wire', 'id-1', 'Fed signals a rate cut', NULL, :now, :now, 1)"""), {"now": now})
+        conn.execute(text("""INSERT INTO news_seen (feed, entry_key, title, link, published_at, seen_at, signals,
+                                 sentiment)
+                             VALUES ('wire', 'id-1', 'Fed signals a rate cut', NULL, :now, :now, 1, -273)"""),
+                     {"now": now})
     return now
 
 
@@ -50,7 +53,9 @@ def test_the_markets_page_shows_signals_with_their_expiry_feeds_and_headlines(
     assert list(signals["source"])[-1] == "news:old"  # the expired ones last
     assert table_with(at, "matched")["error"].tolist() == ["HTTP 503"]
     assert any("News feed **wire**: HTTP 503" in w.value for w in at.warning)
-    assert table_with(at, "title")["title"].tolist() == ["Fed signals a rate cut"]
+    headlines = table_with(at, "title")
+    assert headlines["title"].tolist() == ["Fed signals a rate cut"]
+    assert headlines["sentiment"].tolist() == [pytest.approx(-0.273)]  # scored by the poller, in thousandths
 
 
 def test_an_empty_desk_says_there_are_no_signals(db: Database, page: Callable[[str], AppTest]) -> None:
@@ -93,7 +98,7 @@ def test_news_feeds_are_edited_as_tables_and_every_problem_is_shown_at_once(
     stored = _stored_feeds(db)
     assert stored == [{"name": "wire", "url": "http://127.0.0.1:9/rss", "poll_s": 300, "enabled": True, "rules": [
         {"signal": "x", "keywords": ["rate cut", "cuts rates"], "pattern": "", "markets": ["0xfed"], "value": 0.6,
-         "ttl_s": 600}]}]
+         "ttl_s": 600, "min_sentiment": None, "max_sentiment": None, "sentiment_weight": 0.0}]}]
     with db.read() as conn:
         audited = conn.execute(text("SELECT actor FROM audit_log WHERE entity = 'settings:news_feeds'")).scalars().all()
         reloads = conn.execute(text("SELECT COUNT(*) FROM commands WHERE kind = 'reload_config'")).scalar()
