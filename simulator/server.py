@@ -37,6 +37,7 @@ from .maintenance import CLOSED, Maintenance
 from .market_payloads import book_message, now_ms
 from .markets import Market, build_markets, choose_markets, price_to_tick
 from .protocol_v2 import assign_v2
+from .public_trades import PublicTape
 from .ratelimit import RateLimiter
 from .rebates import Rebates
 from .relayer import Relayer
@@ -88,6 +89,8 @@ class Simulator:
         self.trades = TradeLog(self.ledger, self.hub, random.Random(f"trades:{seed}"), self._schedule,
                                cfg.mined_delay_s, cfg.confirmed_delay_s, cfg.fail_rate, cfg.retrying_rate,
                                cfg.not_broadcasted_rate)
+        self.tape = PublicTape()  # the Data API's public trades: each trade once it is confirmed on chain
+        self.trades.confirmed_listeners.append(self.tape.add)
         self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub, self._schedule)
         self.activity = ActivityLog()
         self.settlement = Settlement(self.exchange, self.activity, self._schedule,

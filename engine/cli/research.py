@@ -12,9 +12,10 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contracts.market_rows import CONDITION_ID
 from contracts.settings import Settings
@@ -200,6 +201,8 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
              if value is not None]
     if given:
         raise ResearchError(f"--pmxt imports the archive files' whole span: drop {', '.join(given)}")
+    if args.trades and args.public_trades:
+        raise ResearchError("--trades and --public-trades both give the trades: choose one")
     ids = [part.strip() for part in (args.market or "").split(",") if part.strip()]
     if not ids or not all(CONDITION_ID.fullmatch(i) for i in ids):
         raise ResearchError("--pmxt needs --market: the condition ids (0x and 64 hex digits), comma-separated")
@@ -211,7 +214,8 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
         # that import stays offline and says which markets a backtest will charge no fee.
         no_fees = ([m["condition_id"] for m in markets] if args.markets_file
                    else asyncio.run(with_fees(settings.clob_host, markets, required=True)))
-        trades = trades_file(Path(args.trades).expanduser()) if args.trades else None
+        trades = (trades_file(Path(args.trades).expanduser()) if args.trades
+                  else _fetched_trades(settings.data_api_host, ids) if args.public_trades else None)
         session, ticks, report = import_pmxt(db, Path(args.pmxt).expanduser(), markets, actor=actor(),
                                              name=args.name, trades=trades, progress=_rows_read)
     except (PmxtError, SessionError) as exc:
@@ -220,6 +224,21 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
                       "from": session.started_at, "to": session.stopped_at, **report.as_dict(),
                       "fees_unknown": no_fees}, indent=2))
     return 0
+
+
+def _fetched_trades(data_api_host: str, condition_ids: list[str]) -> Callable[[tuple[int, int]], list[Any]]:
+    """What fetches the markets' public trades for the archive files' span, once it is known."""
+    import asyncio
+
+    from engine.marketdata.pmxt_import import public_trades
+
+    def fetch(span: tuple[int, int]) -> list[Any]:
+        return asyncio.run(public_trades(data_api_host, condition_ids, span, progress=_trades_read))
+    return fetch
+
+
+def _trades_read(trades: int) -> None:
+    print(f"pmxt: {trades:,} public trades of the span read from the Data API…", file=sys.stderr, flush=True)
 
 
 def _rows_read(rows: int) -> None:
@@ -299,4 +318,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     history.add_argument("--trades", metavar="FILE",
                          help="with --pmxt: the markets' public trades as the Data API's /trades answers them (a "
                               "JSON list), replayed beside the books so resting paper orders can fill")
+    history.add_argument("--public-trades", action="store_true",
+                         help="with --pmxt: fetch those trades from the Data API's /trades for the files' span "
+                              "instead (its pages reach a market's newest ~11,000 trades)")
     history.set_defaults(func=cmd_import_history)

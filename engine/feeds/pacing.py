@@ -28,6 +28,7 @@ PUBLISHED_LIMITS: Mapping[str, Sequence[tuple[int, float]]] = {
     "auth": ((100, 10),),  # API key endpoints
     "heartbeat": ((50, 10),),  # POST /v1/heartbeats (not published; one every few seconds is all we send)
     "gamma": ((300, 10),),  # Gamma /markets (not published; kept polite)
+    "data_api": ((50, 10),),  # the Data API's public /trades (kept polite: a history read is many pages)
 }
 SAFETY_MARGIN = 0.8
 

@@ -93,6 +93,52 @@ def _row(cid: str, items: list[Any], source: str) -> dict[str, Any]:
                     "list of Gamma market objects)")
 
 
+TRADES_PAGE = 1_000  # rows a /trades page (the Data API allows up to 10,000)
+TRADES_MAX_OFFSET = 10_000  # the Data API's v1 /trades serves no deeper page
+
+
+async def public_trades(data_api_host: str, condition_ids: Sequence[str], span: tuple[int, int],
+                        progress: Callable[[int], None] | None = None) -> list[Any]:
+    """The markets' public trades inside `span` (epoch ms) from the Data API's v1 `/trades`,
+    newest first, a page at a time until one reaches before the span. Its pages stop at offset
+    10,000: a span older than a market's newest ~11,000 trades is refused (give a --trades file)."""
+    client = RestClient(data_api_host)
+    found: list[Any] = []
+    try:
+        for cid in condition_ids:
+            found += await _market_trades(client, cid, span)
+            if progress is not None:
+                progress(len(found))
+    finally:
+        await client.close()
+    return found
+
+
+async def _market_trades(client: RestClient, cid: str, span: tuple[int, int]) -> list[Any]:
+    start_s, end_s = span[0] // 1000, -(-span[1] // 1000)
+    kept: list[Any] = []
+    offset = 0
+    while True:
+        params = {"market": cid, "takerOnly": "true", "limit": TRADES_PAGE, "offset": offset}
+        try:
+            page = await client.get_json("/trades", params, family="data_api")
+        except Exception as exc:  # the Data API's own words: a 4xx, a 5xx after retries, a timeout
+            raise PmxtError(f"market {cid}: the Data API's public trades cannot be read ({str(exc)[:200]})") from None
+        if not isinstance(page, list):
+            raise PmxtError(f"market {cid}: the Data API's /trades answered something that is not a list of trades")
+        times = [int(t["timestamp"]) for t in page if isinstance(t, dict) and isinstance(t.get("timestamp"), int)]
+        kept += [t for t in page if not isinstance(t, dict) or not isinstance(t.get("timestamp"), int)
+                 or start_s <= t["timestamp"] <= end_s]  # the malformed ones too: the import counts them
+        if len(page) < TRADES_PAGE or (times and min(times) < start_s):
+            return kept
+        offset += TRADES_PAGE
+        if offset > TRADES_MAX_OFFSET:
+            start = datetime.fromtimestamp(start_s, UTC).strftime("%Y-%m-%d %H:%M")
+            raise PmxtError(f"market {cid}: the Data API's /trades reaches back only "
+                            f"{TRADES_MAX_OFFSET + TRADES_PAGE:,} trades, all after these files' start ({start} UTC): "
+                            "give the span's trades with --trades FILE")
+
+
 def trades_file(path: Path) -> list[Any]:
     """Public trades as the Data API's `/trades` answers them (a JSON list)."""
     return _json_list(path, "trades (as the Data API's /trades answers)")
@@ -109,19 +155,22 @@ def _json_list(path: Path, what: str) -> list[Any]:
 
 
 def import_pmxt(db: Database, path: Path, markets: list[dict[str, Any]], *, actor: str, name: str | None = None,
-                trades: list[Any] | None = None,
+                trades: list[Any] | Callable[[tuple[int, int]], list[Any]] | None = None,
                 progress: Callable[[int], None] | None = None) -> tuple[Session, int, PmxtReport]:
     """Import the archive's rows of `markets` (their stored rows) as one session, with `trades`
-    (the Data API's public trades, for files that hold none) beside them; returns the session, the
-    ticks imported and what was read and left out. All or nothing."""
+    (the Data API's public trades, for files that hold none; or what fetches them for the files'
+    span) beside them; returns the session, the ticks imported and what was read and left out.
+    All or nothing."""
     files = archive_files(path)
     tokens = {m[side]: m["condition_id"] for m in markets for side in ("yes_token", "no_token")}
     report = PmxtReport()
     with tempfile.TemporaryDirectory(prefix=".pmxt-", dir=db.path.parent) as scratch:
         folder = Path(scratch)
         span = _sorted(folder / "sort.db", read_ticks(files, tokens, report, progress))
-        if span is not None and trades:
-            _sorted(folder / "sort.db", trade_ticks(trades, tokens, span, report))
+        if span is not None and trades is not None:
+            listed = trades(span) if callable(trades) else trades
+            if listed:
+                _sorted(folder / "sort.db", trade_ticks(listed, tokens, span, report))
         if span is None:
             raise PmxtError(f"no row of {', '.join(sorted(set(tokens.values())))} that this desk can read in "
                             f"{len(files)} file(s): {json.dumps(dict(report.bad)) if report.bad else 'none of them'}")

@@ -27,6 +27,7 @@ from storage.sqlite.db import Database, now_ms
 
 PX_PATH, PX_MARKETS, PX_MARKETS_FILE, PX_TRADES, PX_NAME, PX_GO = (
     "px_path", "px_markets", "px_markets_file", "px_trades", "px_name", "px_go")
+PX_PUBLIC_TRADES = "px_public_trades"
 RUNNING = "px_running"  # the import this session of the page launched: Started
 
 
@@ -44,6 +45,7 @@ class Asked:
     markets_file: str
     trades: str
     name: str
+    public_trades: bool = False  # fetch the span's public trades from the Data API instead of a file
 
 
 def problems(asked: Asked) -> list[str]:
@@ -61,6 +63,8 @@ def problems(asked: Asked) -> list[str]:
     for label, value in (("Markets file", asked.markets_file), ("Trades file", asked.trades)):
         if value.strip() and not Path(value).expanduser().is_file():
             found.append(f"{label}: no file at {value!r}")
+    if asked.public_trades and asked.trades.strip():
+        found.append("Trades: give a trades file or fetch them from the Data API, not both")
     if asked.name.strip():
         try:
             rs.check_name(asked.name)
@@ -75,6 +79,8 @@ def command(asked: Asked) -> list[str]:
     for flag, value in (("--markets-file", asked.markets_file), ("--trades", asked.trades), ("--name", asked.name)):
         if value.strip():
             args += [flag, value.strip()]
+    if asked.public_trades:
+        args.append("--public-trades")
     return args
 
 
@@ -109,10 +115,13 @@ def pmxt_form(db: Database, root: Path) -> None:
         markets_file = left.text_input("Markets file (optional: Gamma market objects; else asked of Gamma)",
                                        key=PX_MARKETS_FILE)
         trades = right.text_input("Trades file (optional: the Data API's /trades answer)", key=PX_TRADES)
+        public = right.checkbox("Or fetch the span's public trades from the Data API", key=PX_PUBLIC_TRADES,
+                                help="Its /trades pages reach a market's newest ~11,000 trades: an older hour of "
+                                     "a busy market needs a trades file")
         name = st.text_input("Session name (optional)", key=PX_NAME, max_chars=rs.NAME_CHARS)
         go = st.form_submit_button("Import", key=PX_GO, icon=":material/upload_file:")
     if go:
-        asked = Asked(path.strip(), _markets(markets), markets_file.strip(), trades.strip(), name.strip())
+        asked = Asked(path.strip(), _markets(markets), markets_file.strip(), trades.strip(), name.strip(), public)
         found = problems(asked)
         if found:
             st.error("Nothing started:\n\n" + "\n".join(f"- {text.markdown(p)}" for p in found),

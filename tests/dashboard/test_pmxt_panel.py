@@ -56,10 +56,19 @@ def test_a_bad_form_starts_nothing_and_names_every_problem(
     at.text_input(key="px_path").input(str(tmp_path / "nowhere"))
     at.text_area(key="px_markets").input("btc, 0x12")
     at.text_input(key="px_trades").input(str(tmp_path / "no-trades.json"))
+    at.checkbox(key="px_public_trades").check()
     at.button(key="px_go").click().run()
     (error,) = [as_read(e.value) for e in at.error if "heartbeat" not in e.value]  # (no engine runs here)
     assert "Nothing started" in error and "nothing at" in error and "is not a condition id" in error
-    assert "Trades file: no file" in error
+    assert "Trades file: no file" in error and "a trades file or fetch them from the Data API, not both" in error
     assert "px_running" not in at.session_state
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM audit_log").scalar() == 0
+
+
+def test_the_data_apis_trades_are_asked_for_with_the_flag() -> None:
+    from pages.widgets.pmxt_panel import Asked, command
+
+    asked = Asked("/tmp/hour.parquet", [CID], "", "", "", public_trades=True)
+    assert command(asked)[-1] == "--public-trades" and "--trades" not in command(asked)
+    assert "--public-trades" not in command(Asked("/tmp/hour.parquet", [CID], "", "", ""))

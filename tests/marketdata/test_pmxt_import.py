@@ -12,14 +12,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from engine.marketdata.pmxt import PmxtError
 from simulator.testing import running_simulator
 from storage.research import recording_sessions as rs
 from storage.sqlite.db import Database
-from tests.helpers import isolated_env, run_cli
+from tests.helpers import isolated_env, run_cli, wait_until
 
 GAMMA = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "polymarket" / "captured"
                     / "gamma_market_closed_binary_accepting_false.json").read_text())  # as archives' markets are
@@ -218,3 +220,50 @@ def test_public_trades_from_a_file_replay_beside_books_that_have_none(desk: Any,
     assert [(t[0], t[2], t[3], t[4], t[5]) for t in _ticks(db)] == [
         (ms, "book", None, None, None), (ms + 1000, "change", "BUY", 410000, 7000000),
         (ms + 1000, "trade", "SELL", 410000, 12500000)]  # its second's start, after the change read first
+
+
+def _now_rows(cid: str, yes: str, start: datetime) -> list[dict[str, Any]]:
+    """A book a minute before the trades and a change a minute after: the files' span holds them."""
+    rows = [{**r, "market": cid.encode(), "asset_id": yes} for r in _v2_rows()[:2]]
+    rows[0].update(timestamp_received=start - timedelta(seconds=60), timestamp=start - timedelta(seconds=60))
+    rows[1].update(timestamp_received=start + timedelta(seconds=60), timestamp=start + timedelta(seconds=60))
+    return rows
+
+
+def test_public_trades_are_fetched_from_the_data_api_for_the_files_span(tmp_path: Path) -> None:
+    with running_simulator(mined_delay_s=0.05, confirmed_delay_s=0.05) as sim:
+        market = sim.market(neg_risk=False)
+        cid, yes = market["condition_id"], market["yes_token_id"]
+        sim.print_trade(yes, "0.47", "6", "BUY")
+        sim.print_trade(yes, "0.49", "4", "SELL")
+        wait_until(lambda: len(httpx.get(f"{sim.data_api_host}/trades", params={"market": cid}).json()) == 2, 10,
+                   what="the trades on the public tape")
+        env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port))
+        assert run_cli(["init"], env).returncode == 0
+        hour = _v2_file(tmp_path / "hour.parquet", _now_rows(cid, yes, datetime.now(UTC)))
+        both = run_cli(["import-history", "--pmxt", str(hour), "--market", cid, "--public-trades", "--trades",
+                        str(hour)], env)
+        assert both.returncode != 0 and "choose one" in both.stderr
+        done = run_cli(["import-history", "--pmxt", str(hour), "--market", cid, "--public-trades"], env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ticks"] == 4  # the book, the change and the two public trades
+    assert "public trades of the span read from the Data API" in done.stderr
+    trades = [(t[3], t[4], t[5]) for t in _ticks(Database(Path(env["TRADER_DB"]))) if t[2] == "trade"]
+    assert sorted(trades) == [("BUY", 470000, 6000000), ("SELL", 490000, 4000000)]
+
+
+def test_a_span_beyond_the_data_apis_pages_is_refused_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from engine.marketdata import pmxt_import
+
+    with running_simulator(mined_delay_s=0.05, confirmed_delay_s=0.05) as sim:
+        market = sim.market(neg_risk=False)
+        for price in ("0.41", "0.42", "0.43"):
+            sim.print_trade(market["yes_token_id"], price, "1", "BUY")
+        wait_until(lambda: len(httpx.get(f"{sim.data_api_host}/trades").json()) == 3, 10, what="the tape")
+        monkeypatch.setattr(pmxt_import, "TRADES_PAGE", 1)  # three pages of one: the last one is past the cap
+        monkeypatch.setattr(pmxt_import, "TRADES_MAX_OFFSET", 1)
+        long_ago = (1_700_000_000_000, 1_700_000_060_000)
+        with pytest.raises(PmxtError, match="reaches back only 2 trades, all after these files' start .* --trades"):
+            asyncio.run(pmxt_import.public_trades(sim.data_api_host, [market["condition_id"]], long_ago))
