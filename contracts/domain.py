@@ -203,6 +203,19 @@ class MarketInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CopiedTrade:
+    """A followed wallet's public trade in a market (engine/follow/), in YES space: a NO bought at
+    q is YES sold at 1 - q."""
+
+    key: str  # unique among every wallet's trades
+    label: str  # the wallet's label
+    side: Side
+    price: int  # YES price, micro
+    size: int  # micro-shares
+    at_ms: int  # when it traded
+
+
+@dataclass(frozen=True, slots=True)
 class MarketView:
     """What a strategy sees of one market at one moment. Prices are YES prices."""
 
@@ -215,6 +228,8 @@ class MarketView:
     reference_at: int | None = None  # when that price was received (epoch ms)
     # The reference's recent prices as (received ms, price), oldest first, over the feed's window.
     reference_history: tuple[tuple[int, int], ...] = ()
+    # Followed wallets' recent trades here, oldest first (copy_trading copies them).
+    copies: tuple[CopiedTrade, ...] = ()
 
     def data_age_ms(self, now_ms: int) -> int | None:
         """Age of the older of the two books; None when either book is missing."""

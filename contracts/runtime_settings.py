@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts import notify_choices
+from contracts.followed_wallets import FollowError, check_wallets
 from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import FORMS as LATENCY_FORMS
@@ -103,6 +104,13 @@ def news_feeds(raw: list[Any]) -> list[dict[str, Any]]:
         return check_feeds(raw)
     except NewsConfigError as exc:
         raise SettingError(f"News feeds: {exc}") from None
+
+
+def followed_wallets(raw: list[Any]) -> list[dict[str, Any]]:
+    try:
+        return check_wallets(raw)
+    except FollowError as exc:
+        raise SettingError(f"Followed wallets: {exc}") from None
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -212,6 +220,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "An entry matching a rule writes "
                 "the rule's value as a fair-value signal for the markets it selects, for its time-to-live.",
                 group="news", check=news_feeds, max_depth=8),
+    # Wallets followed (engine/follow/): their public trades polled from the Data API, copied by copy_trading.
+    SettingSpec("followed_wallets", "Followed wallets", list, [], None, None, "wallets",
+                "Polymarket wallets whose public trades the desk reads (every 15 s) for copy_trading strategies "
+                "(edited as a table on the Strategies page).", group="follow", check=followed_wallets, max_depth=3),
 )
 BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
 
@@ -284,6 +296,7 @@ class RuntimeConfig:
     notify_digest_minutes: int
     notify_choices: str
     news_feeds: list[dict[str, Any]]
+    followed_wallets: list[dict[str, Any]]
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> RuntimeConfig:

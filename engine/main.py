@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from contracts.settings import Settings, SettingsError, load_settings
-from engine.cli import keystore
+from engine.cli import keystore, seal
 from engine.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, open_db
 from storage.command_queue.command_payloads import PayloadError
 from storage.sqlite.lite import DatabaseBusy
@@ -333,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "exchanges and the adapters) from the wallet, after a confirmation (audited)")
     preflight.add_argument("--yes", action="store_true", help="with --approve: send without asking")
     preflight.set_defaults(func=cmd_preflight)
-    keystore.register(sub)
+    seal.register(keystore.register(sub))
     cli_research.register(sub)
     from engine.cli import sweep as cli_sweep  # noqa: E402  (sweeps: engine/backtest/sweep.py)
 

@@ -13,6 +13,7 @@ from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.exit_panel import flatten_strategy_control
 from pages.widgets.fair_values import fair_values_panel
+from pages.widgets.follow_panel import follow_panel
 from pages.widgets.markout_panel import markout_panel
 from pages.widgets.rewards_panel import rewards_panel
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
@@ -62,4 +63,6 @@ else:
         strategy_limits_panel(db, pick)
 st.divider()
 fair_values_panel(db)
+st.divider()
+follow_panel(db)
 show_dialog(db, "exit")

@@ -174,6 +174,9 @@ class Agents:
 
     def status(self) -> dict[str, Any]:
         out = self.news.status(self.now)
+        # Their wallets, as the public trade tape names them (a desk can follow one: /data-api/trades?user=).
+        out["wallets"] = {"maker": self.maker_address.lower(), "taker": self.taker_address.lower(),
+                          "informed": self.informed_address.lower()}
         out["informed_tips"] = {cid: {"shares": tip.shares, "public_at": tip.public_at}
                                 for cid, tip in self.tips.items()}
         return out

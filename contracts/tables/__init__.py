@@ -24,6 +24,7 @@ from contracts.tables.desk import (
 )
 from contracts.tables.market_data import (
     EventMember,
+    FollowedTrade,
     ImportProgress,
     Market,
     MarketEvent,
@@ -76,6 +77,7 @@ __all__ = [
     "EventMember",
     "Fill",
     "FillMarkout",
+    "FollowedTrade",
     "Forecast",
     "ImportProgress",
     "LoginBudget",

@@ -138,3 +138,22 @@ class RewardProgram(SQLModel, table=True):
     max_spread: int
     min_size: int
     updated_at: int
+
+
+class FollowedTrade(SQLModel, table=True):
+    """A public trade of a followed wallet (migration 0047): price micro-pUSD per share of its token,
+    size micro-shares, `at` when it traded (the Data API's second, in ms)."""
+
+    __tablename__ = "followed_trades"
+
+    id: int | None = Field(default=None, primary_key=True)
+    wallet: str
+    label: str
+    trade_key: str
+    condition_id: str
+    token_id: str
+    side: str
+    price: int
+    size: int
+    at: int
+    seen_at: int

@@ -284,7 +284,8 @@ def _write_private(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def register(sub: Any) -> None:
+def register(sub: Any) -> Any:
+    """The `keystore` command and its `import`; returns its subcommands (engine/cli/seal.py adds `seal`)."""
     keystore = sub.add_parser("keystore", help="the wallet key (POLY_KEYSTORE) and the other secrets "
                                                "(POLY_SECRETS_FILE) encrypted at rest")
     actions = keystore.add_subparsers(dest="keystore_cmd", required=True)
@@ -293,8 +294,6 @@ def register(sub: Any) -> None:
     imported.add_argument("--out", default=DEFAULT_KEYSTORE,
                           help=f"where to write the keystore (default {DEFAULT_KEYSTORE}; never overwritten)")
     imported.set_defaults(func=cmd_import)
-    from engine.cli.seal import register as register_seal
-
-    register_seal(actions)
+    return actions
 
 

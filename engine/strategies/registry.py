@@ -15,13 +15,14 @@ from typing import Any
 from contracts.params import ParamsError
 from engine.strategies.base import StrategyBase
 from engine.strategies.complement_arb import ComplementArb
+from engine.strategies.copy_trading import CopyTrading
 from engine.strategies.market_making import MarketMaking
 from engine.strategies.momentum import Momentum
 from engine.strategies.value_betting import ValueBetting
 
 __all__ = ["build_strategy", "registry"]
 
-_KINDS: tuple[type[StrategyBase], ...] = (MarketMaking, ComplementArb, ValueBetting, Momentum)
+_KINDS: tuple[type[StrategyBase], ...] = (MarketMaking, ComplementArb, ValueBetting, Momentum, CopyTrading)
 
 
 def registry() -> dict[str, type[StrategyBase]]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.command_refusal import CommandRejected
-from contracts.domain import Intent, MarketView
+from contracts.domain import CopiedTrade, Intent, MarketView
 from contracts.limits import Limits
 from contracts.settings import Settings
 from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
@@ -46,7 +46,7 @@ from engine.trading.selection import Selection
 from engine.trading.strategy_host import Failure, StrategyHost
 from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
-from engine.trading.views import load_fair_values, market_views, snapshot, strategy_state
+from engine.trading.views import load_copies, load_fair_values, market_views, snapshot, strategy_state
 from engine.venues.paper import PaperVenue
 from storage.sqlite.db import Database, is_locked, now_ms
 
@@ -54,6 +54,7 @@ log = logging.getLogger("engine.trading.core")
 
 
 FAIR_VALUE_RELOAD_MS = 5_000
+COPY_WINDOW_MS = 3_600_000  # followed trades a strategy sees: the last hour's
 STOP_DRAIN_S = 5.0
 
 
@@ -99,6 +100,8 @@ class TradingCore:
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
         self.fair_values: dict[str, int] = {}
         self._fair_at = 0
+        self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
+        self._copies_at = 0
         self._loop: asyncio.Task[None] | None = None
         self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
         self.books.add_listener(self._on_market_event)
@@ -185,6 +188,7 @@ class TradingCore:
         await self.link.close_feeds()
         if self.recorder is not None:
             await self.recorder.close()
+        await self.scheduled.follower.close()
         await self.link.close()
 
     async def kill(self) -> dict[str, Any]:
@@ -315,7 +319,7 @@ class TradingCore:
             self.executor.venue.advance()
         self.executor.drain()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self._fair_values(now),
-                             self.link.reference)
+                             self.link.reference, self._copies(now))
         dark = self._fills_dark(now)
         self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark)
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
@@ -394,6 +398,15 @@ class TradingCore:
         if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
             self.fair_values, self._fair_at = load_fair_values(self.db, now), now
         return self.fair_values
+
+    def _copies(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
+        """The followed wallets' recent trades (engine/follow/), read with the fair values' cadence;
+        none in a replay (a backtest follows nobody)."""
+        if self.replay is not None:
+            return {}
+        if now - self._copies_at > FAIR_VALUE_RELOAD_MS:
+            self.copies, self._copies_at = load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), now
+        return self.copies
 
     async def _drain_orders(self) -> None:
         """Cancel strategy orders and wait (bounded) for the venue's ACKs."""

@@ -17,8 +17,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from contracts.domain import MICRO
+from contracts.followed_wallets import parse_wallets
 from contracts.runtime_settings import RuntimeConfig
 from engine.execution import portfolio
+from engine.follow.poller import FOLLOW_POLL_S, WalletFollower
 from engine.risk.decisions_log import prune
 from engine.trading.auto_merge import merge_held_sets
 from engine.trading.exits import cancel_stale
@@ -77,6 +79,7 @@ class CoreJobs:
         self.trading_since = trading_since
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
+        self.follower = WalletFollower(link.db, link.settings.data_api_host)
 
     @property
     def _live_venue(self) -> bool:
@@ -101,7 +104,16 @@ class CoreJobs:
             Job("collections", self.collections, IntervalTrigger(seconds=config.redeem_check_s)),
             Job("liquidity_rewards", self.liquidity_rewards, IntervalTrigger(seconds=self.rewards.sample_s)),
             Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
+            Job("follow_wallets", self.follow_wallets, IntervalTrigger(seconds=FOLLOW_POLL_S)),
         ]
+
+    async def follow_wallets(self) -> None:
+        """The followed wallets' new public trades, kept for copy_trading (engine/follow/poller.py)."""
+        if self.link.replay is not None:
+            return
+        wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
+        if wallets:
+            await self.follower.poll(wallets, self.link.clock())
 
     async def settle_missed(self) -> None:
         """Held markets that resolved while nobody listened, settled (engine/trading/resolution.py)."""

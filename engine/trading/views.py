@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from contracts.domain import MarketView, OrderView, PositionView, Snapshot, StrategyState
+from contracts.domain import ONE, CopiedTrade, MarketView, OrderView, PositionView, Side, Snapshot, StrategyState
 from contracts.market_filter import MarketCandidate
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from storage.engine_stores import trading_reads
+from storage.engine_stores import follow_store, trading_reads
 from storage.sqlite.db import Database
 
 OPERATOR_SOURCE = "operator"
@@ -32,7 +32,8 @@ class ReferenceSource(Protocol):
 
 
 def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: BookCache,
-                 fair_values: Mapping[str, int], reference: ReferenceSource | None) -> dict[str, MarketView]:
+                 fair_values: Mapping[str, int], reference: ReferenceSource | None,
+                 copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None) -> dict[str, MarketView]:
     views: dict[str, MarketView] = {}
     for cid in condition_ids:
         info = catalog.get(cid)
@@ -47,8 +48,30 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
             reference=None if latest is None else latest[0],
             reference_at=None if latest is None else latest[1],
             reference_history=() if latest is None or reference is None else reference.history(cid),
+            copies=(copies or {}).get(cid, ()),
         )
     return views
+
+
+def load_copies(db: Database, catalog: MarketCatalog, since: int) -> dict[str, tuple[CopiedTrade, ...]]:
+    """The followed wallets' trades since `since`, by market, in YES space (a NO bought at q is YES
+    sold at 1 - q); a trade in a market the catalog does not know, or of a token not its own, is
+    left out."""
+    with db.read() as conn:
+        rows = follow_store.recent(conn, since)
+    found: dict[str, list[CopiedTrade]] = {}
+    for row in rows:
+        info = catalog.get(row.condition_id)
+        if info is None or row.token_id not in (info.yes_token, info.no_token):
+            continue
+        side = Side(row.side)
+        if row.token_id == info.no_token:
+            side, price = (Side.SELL if side is Side.BUY else Side.BUY), ONE - row.price
+        else:
+            price = row.price
+        found.setdefault(row.condition_id, []).append(
+            CopiedTrade(f"{row.wallet}:{row.trade_key}", row.label, side, price, row.size, row.at))
+    return {cid: tuple(trades) for cid, trades in found.items()}
 
 
 def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[str]) -> Snapshot:

@@ -1,0 +1,1 @@
+"""Following chosen wallets: their public trades read from the Data API (poller.py)."""

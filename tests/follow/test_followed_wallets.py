@@ -1,0 +1,58 @@
+"""The followed wallets setting and the rows the follower keeps: each refused in words."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from contracts.followed_wallets import FollowedWallet, FollowError, check_wallets
+from engine.follow.poller import WalletFollower, unreadable
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+
+WHALE = "0x" + "ab" * 20
+
+
+def test_wallets_are_checked_and_stored_in_lower_case() -> None:
+    assert check_wallets([{"address": WHALE.upper().replace("0X", "0x"), "label": "whale"}]) == [
+        {"address": WHALE, "label": "whale", "enabled": True}]
+    for raw, said in [({"address": "0x12", "label": "w"}, "must be a wallet address"),
+                      ({"address": WHALE, "label": "Big Whale"}, "label must be"),
+                      ({"address": WHALE, "label": "w", "enabled": "yes"}, "enabled must be true or false"),
+                      ({"address": WHALE, "label": "w", "size": 3}, "unknown field 'size'")]:
+        with pytest.raises(FollowError, match=said):
+            check_wallets([raw])
+    with pytest.raises(FollowError, match="same label"):
+        check_wallets([{"address": WHALE, "label": "w"}, {"address": "0x" + "cd" * 20, "label": "w"}])
+    with pytest.raises(FollowError, match="at most 20 wallets"):
+        check_wallets([{"address": "0x" + f"{i:040x}", "label": f"w{i}"} for i in range(21)])
+
+
+def test_a_row_the_desk_cannot_read_is_named() -> None:
+    good = {"conditionId": "0x" + "1" * 64, "asset": "123", "side": "BUY", "price": 0.4, "size": 3,
+            "timestamp": 1_800_000_000, "transactionHash": "0xab"}
+    assert unreadable(good) == ""
+    assert unreadable({**good, "price": 1.0}) == "a price outside (0, 1)"
+    assert unreadable({**good, "side": "HOLD"}) == "a side that is not BUY or SELL"
+    assert unreadable({**good, "asset": "YES"}) == "no token id"
+    assert unreadable([1]) == "not an object"
+
+
+def test_a_wallet_that_cannot_be_read_is_alerted_once(tmp_path: Path) -> None:
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    follower = WalletFollower(db, "http://127.0.0.1:9")  # nothing listens there
+
+    async def twice() -> None:
+        for _ in range(2):
+            assert await follower.poll([FollowedWallet(WHALE, "whale")], 0) == 0
+        await follower.close()
+
+    asyncio.run(twice())
+    with db.read() as conn:
+        codes = conn.execute(text("SELECT code, subject FROM alerts")).all()
+    assert [tuple(c) for c in codes] == [("FOLLOW_FAILED", "whale")]
+    db.dispose()
