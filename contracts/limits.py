@@ -83,6 +83,20 @@ LIMITS: tuple[LimitSpec, ...] = (
     LimitSpec("volatility_floor", "Volatility baseline floor", "probability", _d("0.01"), _d("0"), _d("1"), "state",
               "The baseline is never taken below this move per window, so a market still for an hour does not "
               "trip on its first tick."),
+    # Measured correlation of mids (engine/risk/correlation.py): correlated groups and the spike breaker.
+    LimitSpec("max_correlated_exposure", "Max exposure per correlated group", "pUSD", _d("400"), _d("0"),
+              _d("10000000"), "resize", "The same, for markets whose mids move together (measured correlation at "
+              "or above the threshold, joined transitively); a market in no group is its own."),
+    LimitSpec("correlation_threshold", "Correlated at", "ratio", _d("0.8"), _d("0"), _d("1"), "resize",
+              "Two markets whose bucket returns correlate at least this much (or as much negatively) are one "
+              "group. 0: no groups."),
+    LimitSpec("correlation_bucket", "Correlation bucket", "seconds", _d("60"), _d("1"), _d("3600"), "state",
+              "Mids are compared as their changes over buckets this long."),
+    LimitSpec("correlation_window", "Correlation window", "seconds", _d("3600"), _d("60"), _d("86400"), "state",
+              "…over the buckets of this window (at least 20 shared buckets before a correlation counts)."),
+    LimitSpec("correlation_spike", "Correlation spike at", "ratio", _d("0.9"), _d("0"), _d("1"), "state",
+              "The mean absolute correlation of the watched markets (3 or more) reaching this: the whole desk "
+              "REDUCING until it is 0.1 below. 0: the breaker is off."),
 )
 BY_NAME: Mapping[str, LimitSpec] = {spec.name: spec for spec in LIMITS}
 
@@ -96,6 +110,7 @@ CROSS_RULES: Mapping[str, frozenset[str]] = {
     "volatility_baseline": frozenset({"volatility_window", "volatility_baseline"}),
     "volatility_halt": frozenset({"volatility_reduce", "volatility_halt"}),
     "volatility_clear": frozenset({"volatility_reduce", "volatility_clear"}),
+    "correlation_window": frozenset({"correlation_bucket", "correlation_window"}),
 }
 
 
@@ -114,6 +129,10 @@ def cross_problems(values: Mapping[str, Decimal]) -> dict[str, str]:
     if reduce is not None and clear is not None and reduce > 0 and clear >= reduce:
         problems["volatility_clear"] = (f"{BY_NAME['volatility_clear'].title}: must be below the reduce ratio "
                                         f"({reduce}), or the state would never clear")
+    bucket, span = values.get("correlation_bucket"), values.get("correlation_window")
+    if bucket is not None and span is not None and span < 20 * bucket:
+        problems["correlation_window"] = (f"{BY_NAME['correlation_window'].title}: must hold at least 20 buckets "
+                                          f"({20 * bucket} seconds): fewer never make a correlation")
     return problems
 
 

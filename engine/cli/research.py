@@ -319,6 +319,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="with --pmxt: the markets' public trades as the Data API's /trades answers them (a "
                               "JSON list), replayed beside the books so resting paper orders can fill")
     history.add_argument("--public-trades", action="store_true",
-                         help="with --pmxt: fetch those trades from the Data API's /trades for the files' span "
+                         help="fetch those trades (for --pmxt) from the Data API's /trades for the files' span "
                               "instead (its pages reach a market's newest ~11,000 trades)")
     history.set_defaults(func=cmd_import_history)

@@ -26,7 +26,8 @@ REASONS = {reason.value: reason for reason in Reason}
 def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mapping[str, MarketView],
           limits: Limits, memory: RiskMemory, strategies: StrategyRisk | None = None,
           cooldowns: Mapping[tuple[str, str], int] | None = None,
-          market_states: Mapping[str, TradingState] | None = None, fills_dark: bool = False) -> RiskContext:
+          market_states: Mapping[str, TradingState] | None = None, fills_dark: bool = False,
+          groups: Mapping[str, str] | None = None) -> RiskContext:
     positions: dict[tuple[str, str], PositionView] = {}
     for (strategy, _token), (cid, _outcome) in state.position_market.items():
         info = catalog.get(cid) if (strategy, cid) not in positions else None  # one view per market, not per token
@@ -41,7 +42,7 @@ def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mappin
         own_open_orders=dict(own), positions=positions, markets=views,
         strategy_states=strategies.states() if strategies else {}, strategy_caps=caps,
         cooldowns={key: until for key, until in (cooldowns or {}).items() if until > now},
-        market_states=dict(market_states or {}), fills_dark=fills_dark,
+        market_states=dict(market_states or {}), fills_dark=fills_dark, groups=dict(groups or {}),
     )
 
 

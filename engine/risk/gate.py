@@ -38,6 +38,7 @@ class Reason(StrEnum):
     MAX_MARKET_EXPOSURE = "MAX_MARKET_EXPOSURE"
     MAX_STRATEGY_EXPOSURE = "MAX_STRATEGY_EXPOSURE"
     MAX_EVENT_EXPOSURE = "MAX_EVENT_EXPOSURE"
+    MAX_CORRELATED_EXPOSURE = "MAX_CORRELATED_EXPOSURE"  # markets measured to move together (risk/correlation.py)
     MIN_ORDER_VALUE = "MIN_ORDER_VALUE"
     MAX_OPEN_ORDERS = "MAX_OPEN_ORDERS"
     MAX_ORDER_RATE = "MAX_ORDER_RATE"
@@ -113,6 +114,8 @@ class RiskContext:
     cooldowns: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (strategy, market) -> until ms
     market_states: Mapping[str, TradingState] = field(default_factory=dict)  # volatility, only non-ACTIVE markets
     fills_dark: bool = False  # live: the user channel (our fills) down past its threshold (trading/fills_dark.py)
+    # Markets measured to move together -> their group's key (risk/correlation.py); a market absent is its own.
+    groups: Mapping[str, str] = field(default_factory=dict)
 
     def reducing_reason(self, strategy: str, condition_id: str) -> Reason | None:
         """Why only risk-reducing orders are allowed for this strategy in this market, if so."""
@@ -185,15 +188,23 @@ class Budget:
     open_orders: int
     own_orders: dict[tuple[str, str], int]  # open-BUY notional per (strategy, market), not yet returned
     own_open: dict[tuple[str, str], int]  # open orders per (strategy, market), not yet returned
+    groups: Mapping[str, str] = field(default_factory=dict)  # market -> its correlated group (risk/correlation.py)
+    by_group: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, exposure: Exposure, open_orders: int, own_open: Mapping[tuple[str, str], int]) -> Budget:
+    def of(cls, exposure: Exposure, open_orders: int, own_open: Mapping[tuple[str, str], int],
+           groups: Mapping[str, str] | None = None) -> Budget:
+        groups = groups or {}
+        by_group: dict[str, int] = {}
+        for cid, amount in exposure.by_market.items():
+            key = groups.get(cid, cid)
+            by_group[key] = by_group.get(key, 0) + amount
         return cls(exposure.total, dict(exposure.by_market), dict(exposure.by_strategy), dict(exposure.by_event),
-                   open_orders, dict(exposure.own_orders), dict(own_open))
+                   open_orders, dict(exposure.own_orders), dict(own_open), groups, by_group)
 
     def copy(self) -> Budget:
         return Budget(self.total, dict(self.by_market), dict(self.by_strategy), dict(self.by_event), self.open_orders,
-                      dict(self.own_orders), dict(self.own_open))
+                      dict(self.own_orders), dict(self.own_open), self.groups, dict(self.by_group))
 
     def release(self, strategy: str, market: MarketInfo) -> None:
         """The intent replaces this strategy's orders in this market: their exposure and
@@ -212,6 +223,8 @@ class Budget:
             Reason.MAX_MARKET_EXPOSURE: limits.usdc("max_market_exposure") - self.by_market.get(market.condition_id, 0),
             Reason.MAX_STRATEGY_EXPOSURE: per_strategy - self.by_strategy.get(strategy, 0),
             Reason.MAX_EVENT_EXPOSURE: limits.usdc("max_event_exposure") - self.by_event.get(event_key(market), 0),
+            Reason.MAX_CORRELATED_EXPOSURE: limits.usdc("max_correlated_exposure")
+            - self.by_group.get(self.groups.get(market.condition_id, market.condition_id), 0),
         }
 
     def spend(self, strategy: str, market: MarketInfo, cost: int) -> None:
@@ -225,6 +238,8 @@ class Budget:
         self.by_strategy[strategy] = self.by_strategy.get(strategy, 0) + amount
         event = event_key(market)
         self.by_event[event] = self.by_event.get(event, 0) + amount
+        group = self.groups.get(market.condition_id, market.condition_id)
+        self.by_group[group] = self.by_group.get(group, 0) + amount
 
 
 class _Headroom:
@@ -258,7 +273,7 @@ class RiskGate:
         if view is None or not intent.quotes:
             return intent, []
         if budget is None:
-            budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders)
+            budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders, ctx.groups)
         budget.release(intent.strategy, view.info)
         blanket = self._blanket_refusal(view, ctx, intent.strategy)
         if blanket is not None:

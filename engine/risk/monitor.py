@@ -20,6 +20,7 @@ from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
 from engine.risk import breakers, self_trade
 from engine.risk import context as risk_context
+from engine.risk.correlation_guard import CorrelationGuard
 from engine.risk.decisions_log import DecisionsLog
 from engine.risk.gate import Budget, Decision, Reason, RiskContext, RiskGate, TradingState
 from engine.risk.groups import drop_groups
@@ -62,6 +63,7 @@ class RiskMonitor:
         self.gate = RiskGate()
         self.errors = breakers.ErrorCounter()
         self.volatility = VolatilityGuard(db)  # the volatility-spike breaker, fed each tick
+        self.correlation = CorrelationGuard(db)  # correlated groups and the correlation-spike breaker
         self.takes = TakeBackoff()  # takes held back after the venue refused one, until the book changes
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
@@ -91,8 +93,10 @@ class RiskMonitor:
                  views: Mapping[str, MarketView], *, fills_dark: bool = False) -> None:
         self.state = state
         self.memory = self.volatility.tick(views, self.limits, self.memory, now)
+        self.memory = self.correlation.tick(views, self.limits, self.memory, now)
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
-                                      self.cooldowns, self.volatility.market_states, fills_dark=fills_dark)
+                                      self.cooldowns, self.volatility.market_states, fills_dark=fills_dark,
+                                      groups=self.correlation.groups)
 
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
@@ -101,7 +105,7 @@ class RiskMonitor:
         decisions: list[Decision] = []
         intents = self._no_self_trades(intents, decisions)
         intents = self._held_takes(intents, decisions, now)
-        budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders)
+        budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders, self.ctx.groups)
         groups: dict[str, list[int]] = {}
         for i, intent in enumerate(intents):  # each approval consumes the tick's budget: the next intent sees it
             group = intent.quotes[0].group if intent.quotes else ""
@@ -197,7 +201,7 @@ class RiskMonitor:
         self.ctx = replace(self.ctx, markets={**self.ctx.markets, intent.condition_id: view})
         ctx = replace(self.ctx, now_ms=now)
         key = (intent.strategy, intent.condition_id)
-        budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders)
+        budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders, ctx.groups)
         budget.own_orders.pop(key, None)
         budget.own_open.pop(key, None)
         checked, decisions = self.gate.check_intent(intent, ctx, budget)
