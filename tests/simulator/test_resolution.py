@@ -146,7 +146,7 @@ def test_an_early_proposal_leaves_the_book_trading_until_final():
         sim.fund(holder.get_address(), token_id=yes, tokens="10")
         resting = holder.post_order(holder.create_order(OrderArgs(token_id=yes, price=0.9, size=10, side="SELL")))
         with pytest.raises(Exception, match="keep_trading must be true or false"):
-            sim.resolve(m["condition_id"], "YES", keep_trading="yes")  # type: ignore[arg-type]
+            sim.resolve(m["condition_id"], "YES", keep_trading="yes")  # type: ignore[arg-type]  # a wrong type on purpose: refused
         assert sim.resolve(m["condition_id"], "YES", keep_trading=True)["status"] == "proposed"
         row = _gamma(sim, m["condition_id"], closed=False)
         assert (row["closed"], row["acceptingOrders"], row["umaResolutionStatus"]) == (False, True, "proposed")
