@@ -230,6 +230,9 @@ class MarketView:
     reference_history: tuple[tuple[int, int], ...] = ()
     # Followed wallets' recent trades here, oldest first (copy_trading copies them).
     copies: tuple[CopiedTrade, ...] = ()
+    # Streaming indicators here by variant name (contracts/indicator_spec.py); a variant not warmed
+    # up yet is absent.
+    indicators: Mapping[str, float] = field(default_factory=dict)
 
     def data_age_ms(self, now_ms: int) -> int | None:
         """Age of the older of the two books; None when either book is missing."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from contracts import notify_choices
 from contracts.followed_wallets import FollowError, check_wallets
+from contracts.indicator_spec import IndicatorError, parse_variants
 from contracts.jsonsafe import CONFIG_BYTES, JsonRefused, loads_bounded
 from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import FORMS as LATENCY_FORMS
@@ -73,6 +74,19 @@ def alert_codes(raw: str) -> str:
     return ",".join(codes)
 
 
+def indicator_variants(raw: str) -> str:
+    """`velocity:30, twap:60` -> `twap:60 velocity:30` (contracts/indicator_spec.py)."""
+    try:
+        return " ".join(v.name for v in parse_variants(_listed_variants(raw)))
+    except IndicatorError as exc:
+        raise SettingError(f"Indicators: {exc}") from None
+
+
+def _listed_variants(raw: str) -> list[str]:
+    """Variants separated by spaces or semicolons (a comma belongs to `kind:t1,t2`)."""
+    return [part for part in re.split(r"[\s;]+", raw.replace(", ", " ").strip()) if part]
+
+
 def time_of_day(raw: str) -> str:
     """`7:00` -> `07:00`; `HH:MM:SS` kept; empty turns the daily summary off."""
     text = raw.strip()
@@ -118,6 +132,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Cash the paper ledger starts with (applies to a fresh paper ledger)."),
     SettingSpec("tick_interval_ms", "Decision interval", int, 500, 50, 60_000, "ms",
                 "How often strategies are asked for intents."),
+    SettingSpec("indicators", "Indicators", str, "", None, None, "variants",
+                "Streaming indicators computed for every market the desk follows, recorded each minute and drawn "
+                "on the Markets page (space-separated: twap:60 velocity:30 volume_surge:60,600); strategies may "
+                "ask for more.", check=indicator_variants),
     SettingSpec("snapshot_interval_s", "Portfolio snapshot interval", int, 60, 5, 3600, "s",
                 "How often equity, PnL and exposure are recorded for the charts."),
     SettingSpec("market_refresh_minutes", "Market refresh interval", int, 5, 1, 1440, "min",
@@ -263,6 +281,7 @@ class RuntimeConfig:
 
     paper_starting_cash: float
     tick_interval_ms: int
+    indicators: str
     snapshot_interval_s: int
     market_refresh_minutes: int
     game_start_withdraw_s: int

@@ -157,3 +157,16 @@ class FollowedTrade(SQLModel, table=True):
     size: int
     at: int
     seen_at: int
+
+
+class IndicatorValue(SQLModel, table=True):
+    """A streaming indicator's value for a market at a minute (migration 0048), in micro-units of its
+    unit (contracts/indicator_spec.py)."""
+
+    __tablename__ = "indicator_values"
+
+    id: int | None = Field(default=None, primary_key=True)
+    condition_id: str
+    variant: str
+    at: int
+    value: int

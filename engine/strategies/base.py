@@ -62,6 +62,9 @@ class StrategyBase(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     params_schema: ClassVar[tuple[ParamSpec, ...]]
+    # Streaming indicators it reads from `view.indicators` (contracts/indicator_spec.py names, e.g.
+    # "twap:60"): computed once per market and variant, whoever else asks for the same.
+    indicators: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -37,6 +37,7 @@ from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
 from engine.trading.fills_dark import FillsDark
 from engine.trading.game_start import hold_for_game_start
+from engine.trading.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.jobs import CoreJobs, Job
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
@@ -102,6 +103,7 @@ class TradingCore:
         self._fair_at = 0
         self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
         self._copies_at = 0
+        self.indicators = IndicatorHost(db)
         self._loop: asyncio.Task[None] | None = None
         self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
         self.books.add_listener(self._on_market_event)
@@ -320,6 +322,8 @@ class TradingCore:
         self.executor.drain()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self._fair_values(now),
                              self.link.reference, self._copies(now))
+        self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()))
+        views = self.indicators.observe(views, self.books, now)
         dark = self._fills_dark(now)
         self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark)
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves

@@ -27,7 +27,7 @@ from engine.trading.exits import cancel_stale
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.resolution_watch import ResolutionWatch
 from engine.trading.rewards import reward_job
-from storage.engine_stores import portfolio_snapshots
+from storage.engine_stores import indicator_store, portfolio_snapshots
 from storage.engine_stores.tick_store import prune_ticks
 
 if TYPE_CHECKING:
@@ -185,6 +185,7 @@ class CoreJobs:
     async def ticks_retention(self) -> None:
         cutoff = self.link.clock() - self.config().record_retention_days * 86_400_000
         await asyncio.to_thread(prune_ticks, self.link.db.path, before_ms=cutoff)
+        await asyncio.to_thread(indicator_store.prune, self.link.db, cutoff)  # recorded with the ticks, kept as long
 
     async def venue_sync(self) -> None:
         """Live: close orders the venue no longer has, import the ones it has that we do not."""

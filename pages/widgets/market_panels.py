@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
+from charts.indicators import indicators_figure
 from charts.tables import Col
 from charts.trades_on_price import trades_on_price_figure
 from contracts.payouts import PayoutError, Payouts
@@ -197,6 +198,10 @@ def price_panel(db: Database, market: dict[str, Any], mode: str) -> None:
             width="stretch", config=CHART_CONFIG)
         st.caption(f"{plural(len(fills), 'fill')} and {plural(len(orders), 'resting order')} of ours on the "
                    f"{outcome} token in this window: markers sized by shares, orders as lines over their lifetime.")
+        indicators = chart_queries.indicator_series(db, cid, since)
+        if not indicators.empty:
+            st.plotly_chart(indicators_figure(indicators, "Streaming indicators (YES mid)"), key="market_indicators",
+                            width="stretch", config=CHART_CONFIG)
     with right:
         book = market_queries.latest_book(db, token, last_tick_at=bounds[1])
         if book is None:

@@ -9,6 +9,7 @@ indexes (orders by condition id, fills by mode and condition id) narrow each rea
 from __future__ import annotations
 
 import pandas as pd
+from sqlalchemy import text
 
 from storage.sqlite.db import Database
 from storage.sqlite.frames import OPEN_RANK, to_human, to_utc
@@ -65,3 +66,15 @@ def history_series(db: Database, token_id: str, since_ms: int, until_ms: int, *,
         {"t": token_id, "since": since_ms, "until": until_ms, "w": width},
     )
     return to_utc(to_human(data, "mid"), "at")
+
+
+def indicator_series(db: Database, condition_id: str, since: int) -> pd.DataFrame:
+    """at (UTC), variant, value (its own unit) of one market since `since`, oldest first."""
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT at, variant, value FROM indicator_values
+                                    WHERE condition_id = :c AND at >= :since ORDER BY at"""),
+                            {"c": condition_id, "since": since}).all()
+    frame = pd.DataFrame(rows, columns=["at", "variant", "value"])
+    frame["value"] = frame["value"] / 1e6
+    frame["at"] = pd.to_datetime(frame["at"], unit="ms", utc=True)
+    return frame

@@ -1210,6 +1210,25 @@ def _0047_followed_trades(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0048_indicator_values")
+def _0048_indicator_values(db: UtilsDatabase) -> None:
+    """Streaming indicators' values (engine/trading/indicator_host.py), one row per market, variant
+    and minute, in micro-units of their own unit (probability, probability per minute, a ratio)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE indicator_values (
+            id INTEGER PRIMARY KEY,
+            condition_id TEXT NOT NULL,
+            variant TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            value INTEGER NOT NULL
+        );
+        CREATE INDEX indicator_values_by_market ON indicator_values (condition_id, variant, at);
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 
