@@ -96,6 +96,7 @@ class Strategy(SQLModel, table=True):
     error_at: int | None = None
     paused: int = 0
     deleted_at: int | None = None
+    live: int = 1  # 0: paper only (new strategies start so; promoting one is audited, migration 0049)
 
 
 class StrategySelection(SQLModel, table=True):

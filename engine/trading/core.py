@@ -44,7 +44,7 @@ from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.parts import ReplaySource
 from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
-from engine.trading.strategy_host import Failure, StrategyHost
+from engine.trading.strategy_host import Failure, StrategyHost, alert_paper_only
 from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
 from engine.trading.views import load_copies, load_fair_values, market_views, snapshot, strategy_state
@@ -104,6 +104,7 @@ class TradingCore:
         self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
         self._copies_at = 0
         self.indicators = IndicatorHost(db)
+        self.paper_only_noted: set[str] = set()  # paper-only strategies alerted this live session
         self._loop: asyncio.Task[None] | None = None
         self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
         self.books.add_listener(self._on_market_event)
@@ -381,6 +382,12 @@ class TradingCore:
         for name, hosted in list(self.host.hosted.items()):
             if hosted.paused:  # paused on its own: no decision, its orders withdrawn (exits still guard it)
                 self.executor.withdraw(name)
+                continue
+            if self.link.mode == "live" and not hosted.live:  # paper only: never trades live unpromoted
+                self.executor.withdraw(name)
+                if name not in self.paper_only_noted:  # alerted once per strategy and live session
+                    self.paper_only_noted.add(name)
+                    alert_paper_only(self.db, name)
                 continue
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
             if allocation > 0 and books is None:  # deciding changes no order or position: same books

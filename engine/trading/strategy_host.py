@@ -37,6 +37,7 @@ class Hosted:
     instance: StrategyBase
     markets: list[str] = field(default_factory=list)
     paused: bool = False  # hosted (markets watched, exits guarding), deciding nothing
+    live: bool = True  # False: paper only; while the desk trades live it decides nothing (not promoted)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class StrategyHost:
         except (ParamsError, ValueError) as exc:
             self.disable(row["name"], f"invalid configuration: {exc}")
             return None
-        return Hosted(row["name"], row["kind"], row["version"], spec, instance, paused=bool(row.get("paused")))
+        return Hosted(row["name"], row["kind"], row["version"], spec, instance, paused=bool(row.get("paused")),
+                      live=bool(row.get("live", 1)))
 
     def reselect(self, candidates: Sequence[MarketCandidate]) -> dict[str, int]:
         """Choose each strategy's markets; returns how many each selected."""
@@ -132,3 +134,11 @@ class StrategyHost:
                 raise_alert(conn, level="critical", source="engine", code="STRATEGY_ERROR",
                             message=f"strategy '{name}' raised and was disabled: {error[:300]}")
         self.hosted.pop(name, None)
+
+
+def alert_paper_only(db: Database, name: str) -> None:
+    """A paper-only strategy on a live desk: it stays out until promoted on the Strategies page."""
+    with db.write() as conn:
+        raise_alert(conn, level="info", source="engine", code="PAPER_ONLY", subject=name,
+                    message=f"strategy {name} is paper only: it decides nothing while the desk trades live. "
+                            "Promote it on the Strategies page (its paper record first) to trade it live")

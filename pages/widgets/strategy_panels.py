@@ -40,6 +40,7 @@ RELOAD, TOGGLE = "strategy_reload", "strategy_toggle"
 PAUSE, DELETE, DELETE_NAME, DELETE_CONFIRM, DELETE_BACK = (
     "strategy_pause", "strategy_delete", "strategy_delete_name", "strategy_delete_confirm", "strategy_delete_back")
 DELETING = "strategy_deleting"  # the strategy whose deletion awaits its confirmation
+PROMOTE, PROMOTE_TYPED, DEMOTE = "strategy_promote", "strategy_promote_typed", "strategy_demote"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -54,6 +55,7 @@ def instance_columns(mode: str) -> dict[str, Col]:
         "kind": Col("kind"),
         "enabled": Col("enabled", "flag"),
         "paused": Col("paused", "flag"),
+        "trades": Col("trades"),
         "status": Col("status"),
         "realized": Col(f"realized ({mode})", "usdc"),
         "fees": Col("fees", "usdc"),
@@ -170,6 +172,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
         )
     _pause_button(db, name, base, third)
     _delete_controls(db, name, base, fourth)
+    _live_controls(db, name, base)
     if base.kind not in registry():
         st.error(f"Unknown strategy kind '{text.markdown(base.kind)}': this build cannot edit it.")
         return
@@ -204,6 +207,26 @@ def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, co
         _save(db, name, lambda: lifecycle.set_strategy_paused(db, name=name, version=base.version,
                                                               paused=not base.paused, actor=ACTOR),
               f"{text.markdown(name)} {'resumed' if base.paused else 'paused'}")
+
+
+def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -> None:
+    """Paper only, or live when the desk is: promoting is its own act (its name typed, a paper record
+    first, audited); going back to paper is one click."""
+    if base.live:
+        st.caption(":material/bolt: Trades live when the desk does.")
+        if st.button("Back to paper only", key=DEMOTE, icon=":material/science:",
+                     help="It stops deciding while the desk trades live (its orders withdrawn); paper as before"):
+            _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=False,
+                                                                typed="", actor=ACTOR),
+                  f"{text.markdown(name)} is paper only")
+        return
+    st.caption(":material/science: **Paper only**: it decides nothing while the desk trades live. New strategies "
+               "start so; promoting one needs its paper record (a fill of its own) and its name typed.")
+    typed = st.text_input(f"Type {name} to promote it to live", key=PROMOTE_TYPED)
+    if st.button("Promote to live", key=PROMOTE, icon=":material/bolt:"):
+        _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=True,
+                                                            typed=typed, actor=ACTOR),
+              f"{text.markdown(name)} promoted to live")
 
 
 def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:

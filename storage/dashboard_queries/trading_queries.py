@@ -38,6 +38,7 @@ class StrategyRow:
     selected: int | None = None  # markets its list or filter selects in the engine now (None: not running)
     problems: tuple[str, ...] = ()  # stored params or markets that cannot be read, and why
     paused: bool = False  # paused on its own: hosted, deciding nothing (storage/desk/strategy_lifecycle.py)
+    live: bool = True  # False: paper only, until promoted (storage/desk/strategy_lifecycle.py)
 
 
 def _decode(raw: str | None, default: Any, what: str, problems: list[str]) -> Any:
@@ -55,13 +56,15 @@ def _decode(raw: str | None, default: Any, what: str, problems: list[str]) -> An
 def strategies(db: Database) -> pd.DataFrame:
     data = _frame(
         db,
-        """SELECT s.name, kind, enabled, paused, status, last_error, error_at, version, params, markets,
+        """SELECT s.name, kind, enabled, paused, live, status, last_error, error_at, version, params, markets,
                   s.updated_at, updated_by, sel.selected
            FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name
            WHERE s.deleted_at IS NULL ORDER BY s.name""",
     )
     data["enabled"] = data["enabled"].astype(bool)
     data["paused"] = data["paused"].astype(bool)
+    data["live"] = data["live"].astype(bool)
+    data["trades"] = data["live"].map({True: "live when the desk is", False: "paper only"})
     return to_utc(data, "error_at", "updated_at")
 
 
@@ -83,6 +86,7 @@ def _strategy(row: Mapping[Any, Any]) -> StrategyRow:
         None if row.get("selected") is None or pd.isna(row.get("selected")) else int(row["selected"]),
         tuple(problems),
         bool(row.get("paused") or False),
+        bool(row.get("live", True)),
     )
 
 
@@ -90,7 +94,7 @@ def strategy_row(db: Database, name: str) -> StrategyRow | None:
     with db.read() as conn:
         row = (
             conn.execute(
-                text("""SELECT s.name, kind, params, markets, enabled, paused, status, last_error, version,
+                text("""SELECT s.name, kind, params, markets, enabled, paused, live, status, last_error, version,
                                s.updated_at, updated_by, sel.selected
                         FROM strategies s LEFT JOIN strategy_selection sel ON sel.name = s.name
                         WHERE s.name = :n AND s.deleted_at IS NULL"""),

@@ -102,7 +102,8 @@ def request_reload(db: Database, actor: str, reason: str) -> int:
 def _strategy_row(conn: Connection, name: str) -> dict[str, Any] | None:
     row = (
         conn.execute(
-            text("""SELECT name, kind, params, markets, enabled, status, last_error, version, paused, deleted_at
+            text("""SELECT name, kind, params, markets, enabled, status, last_error, version, paused, deleted_at,
+                                      live
                                FROM strategies WHERE name = :n"""),
             {"n": name},
         )
@@ -152,9 +153,9 @@ def create_strategy(
     now = now_ms()
     with db.write() as conn:
         inserted = conn.execute(
+            # Paper only (live = 0) whatever the desk's mode: trading it live is a promotion of its own.
             text("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at,
-                        updated_at,
-                        updated_by) VALUES (:n, :k, :p, :m, :e, 1, :now, :now, :by)
+                        updated_at, updated_by, live) VALUES (:n, :k, :p, :m, :e, 1, :now, :now, :by, 0)
                     ON CONFLICT (name) DO NOTHING"""),
             {
                 "n": name,

@@ -26,6 +26,21 @@ def set_strategy_paused(db: Database, *, name: str, version: int, paused: bool, 
                            "strategy.pause" if paused else "strategy.resume")
 
 
+def set_strategy_live(db: Database, *, name: str, version: int, live: bool, typed: str, actor: str) -> Saved:
+    """Promote a strategy to live (refused, saying why, unless its name was typed to confirm and it
+    has traded in paper: a paper fill of its own), or send it back to paper (always allowed)."""
+    if live:
+        if typed.strip() != name:
+            raise ConfigError(f"type the strategy's name ({name}) to promote it to live", {"typed": "must match"})
+        with db.read() as conn:
+            fills = conn.execute(text("SELECT COUNT(*) FROM fills WHERE strategy = :n AND mode = 'paper' "
+                                      "AND status != 'FAILED'"), {"n": name}).scalar_one()
+        if not fills:
+            raise ConfigError(f"strategy {name!r} has not traded in paper yet: let it fill there first, then "
+                              "promote it (its paper record is the evidence for trading it with money)")
+    return update_strategy(db, name, version, {"live": live}, actor, "strategy.promote" if live else "strategy.demote")
+
+
 def delete_strategy(db: Database, *, name: str, version: int, actor: str) -> Saved:
     """Refused, saying why, while it is enabled, has open orders or holds shares (in either mode)."""
     with db.read() as conn:

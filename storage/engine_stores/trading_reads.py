@@ -24,8 +24,8 @@ def kill_latched(conn: Connection) -> bool:
 
 def enabled_strategies(conn: Connection) -> list[dict[str, Any]]:
     """The strategies to host (enabled, not in error, not deleted), by name: name, kind, params, markets,
-    version, paused."""
-    rows = conn.execute(text("""SELECT name, kind, params, markets, version, paused FROM strategies
+    version, paused, live (0: paper only)."""
+    rows = conn.execute(text("""SELECT name, kind, params, markets, version, paused, live FROM strategies
                                 WHERE enabled = 1 AND status = 'ok' AND deleted_at IS NULL
                                 ORDER BY name""")).mappings().all()
     return [dict(r) for r in rows]

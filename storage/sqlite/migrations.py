@@ -1229,6 +1229,14 @@ def _0048_indicator_values(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0049_strategy_live")
+def _0049_strategy_live(db: UtilsDatabase) -> None:
+    """Whether a strategy may trade live (1) or only paper (0): a new strategy starts in paper
+    whatever the desk's mode, and promoting it is its own confirmed, audited act. Strategies that
+    existed before keep trading as they did (1)."""
+    _ddl(db, "ALTER TABLE strategies ADD COLUMN live INTEGER NOT NULL DEFAULT 1 CHECK (live IN (0, 1));")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 
