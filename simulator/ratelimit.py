@@ -32,6 +32,7 @@ PUBLISHED: dict[str, tuple[tuple[int, float], ...]] = {
     "auth": ((100, 10),),  # API key endpoints
     "heartbeat": ((50, 10),),  # POST /v1/heartbeats (the engine's figure; not published)
     "gamma": ((300, 10),),  # Gamma (the engine's figure; Gamma's own is not published)
+    "data_api": ((50, 10),),  # the Data API's public /trades (the engine's polite figure; stricter than it)
     "clob": ((9000, 10),),  # every CLOB request
     "cancel-orders": ((1000, 10),),  # DELETE /orders
     "cancel-market": ((1500, 600),),  # DELETE /cancel-market-orders, sustained
@@ -71,6 +72,8 @@ def families(method: str, path: str) -> tuple[str, ...]:
         return ()
     if path.startswith("/gamma"):
         return ("gamma",)
+    if path.startswith("/data-api/trades"):
+        return ("data_api",)
     specific = _EXACT.get((method, path), ())
     if not specific and method == "GET" and path.startswith("/data/order/"):
         specific = ("data",)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import text
 
 from storage.command_queue.commands import post_command
+from storage.desk.strategy_lifecycle import set_strategy_paused
 from storage.sqlite.db import Database
 from tests.browser.cdp import Page
 from tests.helpers import wait_until
@@ -36,6 +38,29 @@ def _answer(db: Database, command_id: int) -> tuple[str, str | None]:
     return wait_until(finished, 30, 0.1, f"the engine's answer to command {command_id}")
 
 
+@contextmanager
+def _paused_makers(db: Database) -> Iterator[None]:
+    """The desk's market makers paused (their resting orders withdrawn) for the block, then resumed."""
+    with db.read() as conn:
+        makers = conn.execute(text("SELECT name FROM strategies WHERE kind = 'market_making' AND enabled = 1 "
+                                   "AND paused = 0 AND deleted_at IS NULL")).scalars().all()
+    for name in makers:
+        _pause(db, name, True)
+    wait_until(lambda: not _one(db, "SELECT COUNT(*) FROM orders WHERE strategy != 'manual' AND status_rank < 100"),
+               30, 0.2, "the market makers' orders withdrawn")
+    try:
+        yield
+    finally:
+        for name in makers:
+            _pause(db, name, False)
+
+
+def _pause(db: Database, name: str, paused: bool) -> None:
+    with db.read() as conn:
+        version = conn.execute(text("SELECT version FROM strategies WHERE name = :n"), {"n": name}).scalar_one()
+    set_strategy_paused(db, name=name, version=version, paused=paused, actor="test")
+
+
 def trade_by_hand(db: Database) -> None:
     """A marketable buy that fills (a fill and a position); one priced past the max slippage,
     which the ticket refuses with the field named; and a resting one worth less than the
@@ -47,12 +72,14 @@ def trade_by_hand(db: Database) -> None:
                         60, 0.5, "a tradable market with recorded prices")
     order = {"condition_id": market, "outcome": "YES", "side": "BUY", "tif": "FAK", "size": "20"}
     answers = []
-    # Within the gate's max slippage from the mid; a buy through the demo market maker's own ask
-    # is refused SELF_TRADE (the desk never trades with itself), so closer prices are tried too.
-    for slippage in ("0.01", "0.02", "0", "0.01", "0"):
-        answers.append(_answer(db, post_command(db, "place_order", {**order, "slippage": slippage}, actor="test").id))
-        if answers[-1][0] == "done" and _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"):
-            break
+    # A buy through the demo market maker's own ask would be refused SELF_TRADE (the desk never
+    # trades with itself): it is paused meanwhile (its orders withdrawn), then resumed.
+    with _paused_makers(db):
+        for slippage in ("0.01", "0.02", "0.03"):  # within the gate's max slippage from the mid
+            answers.append(_answer(db, post_command(db, "place_order", {**order, "slippage": slippage},
+                                                    actor="test").id))
+            if answers[-1][0] == "done" and _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"):
+                break
     assert _one(db, "SELECT COUNT(*) FROM fills WHERE strategy = 'manual'"), f"no manual fill: {answers}"
     too_far = _answer(db, post_command(db, "place_order", {**order, "slippage": "0.4"}, actor="test").id)
     assert too_far[0] == "failed" and "max slippage" in (too_far[1] or ""), too_far

@@ -16,6 +16,7 @@ from contracts.domain import BadNumber, Side, to_micros
 from engine.feeds import parse
 from engine.feeds.market_data_events import MarketResolved, TickSizeChanged, TradePrint
 from engine.feeds.parse_markets import clob_market_fees, gamma_event, gamma_market
+from engine.follow.poller import unreadable
 from engine.trading.resolution import venue_payouts
 from engine.venues import polymarket_wire as wire
 
@@ -52,6 +53,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "captured/gamma_market_sports_market_money_line.json": gamma_market,
     "captured/gamma_market_closed_binary_accepting_false.json": venue_payouts,
     "captured/gamma_market_closed_nonbinary_legacy.json": gamma_market,
+    # The Data API's public trades: a followed wallet's (engine/follow/poller.py reads each row).
+    "captured/data_api_trades_response.json": lambda rows: [row for row in rows if unreadable(row) == ""],
 }
 # Captured payloads the engine never reads: it lists markets from Gamma `/markets/keyset`, reads
 # one event at a time (`/events/{id}`) and takes fees from `/clob-markets/{cid}`; http/market.json

@@ -24,6 +24,7 @@ def test_which_families_a_request_counts_in():
     assert families("GET", "/data/order/0xabc") == ("clob", "data")
     assert families("GET", "/auth/derive-api-key") == ("clob", "auth")
     assert families("GET", "/gamma/markets") == ("gamma",)
+    assert families("GET", "/data-api/trades") == ("data_api",)
     assert families("GET", "/_sim/state") == () and families("GET", "/ws/market") == ()
 
 
