@@ -47,8 +47,11 @@ class WalletFollower:
             except Exception as exc:  # the Data API's words: tried again next time
                 self._failed(wallet, str(exc))
                 continue
+            if not isinstance(rows, list):
+                self._failed(wallet, "the Data API answered something that is not a list of trades")
+                continue
             self._ok(wallet)
-            trades = [t for t in (self._trade(wallet, row) for row in rows if isinstance(rows, list)) if t is not None]
+            trades = [t for t in (self._trade(wallet, row) for row in rows) if t is not None]
             history = self.before.get(wallet.address)
             if history is None:  # the first read: what it did before being followed is not a signal
                 self.before[wallet.address] = {t.trade_key for t in trades}
