@@ -269,17 +269,22 @@ def _new_passphrase(settings: Settings, stdin: TextIO) -> str:
     return passphrase
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """A new file of mode 600, written whole or not at all."""
+def _write_private(path: Path, data: bytes, *, replace: bool = False) -> None:
+    """A file of mode 600, written whole or not at all: a new one (never overwriting one that
+    appeared meanwhile), or with `replace` the file in place of the old one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)  # a leftover of a write cut short
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.link(tmp, path)  # fails if `path` appeared meanwhile: never overwrite a keystore
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # fails if `path` appeared meanwhile: never overwrite a keystore
     finally:
         tmp.unlink(missing_ok=True)
 

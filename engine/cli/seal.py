@@ -23,7 +23,14 @@ from contracts.passwords import write_env_value
 from contracts.sealed_secrets import SEALABLE, SealedError, read_document, seal, unseal
 from contracts.settings import Settings
 from engine.cli.errors import EXIT_OK
-from engine.cli.keystore import KeystoreError, _new_passphrase, decrypt, passphrase_for, read_keystore
+from engine.cli.keystore import (
+    KeystoreError,
+    _new_passphrase,
+    _write_private,
+    decrypt,
+    passphrase_for,
+    read_keystore,
+)
 
 DEFAULT_SECRETS = "var/secrets.sealed.json"
 
@@ -47,7 +54,7 @@ def cmd_seal(settings: Settings, args: argparse.Namespace) -> int:
             raise SealedError("mismatch")
     except SealedError:
         raise KeystoreError("the sealed file did not open to the same values; nothing changed") from None
-    _write(target, json.dumps(document).encode(), replace=existing)
+    _write_private(target, json.dumps(document).encode(), replace=existing)
     write_env_value(env_file, "POLY_SECRETS_FILE", shown)
     for name in plain:
         write_env_value(env_file, name, "")
@@ -86,25 +93,6 @@ def _open_target(settings: Settings, args: argparse.Namespace,
     else:
         passphrase = _new_passphrase(settings, sys.stdin)
     return passphrase, {}, target, str(out)
-
-
-def _write(path: Path, data: bytes, *, replace: bool) -> None:
-    """Mode 600, whole or not at all; a new file never overwrites one that appeared meanwhile."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def register(actions: argparse._SubParsersAction) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import cache
 
 from contracts.domain import MarketView
 from contracts.indicator_spec import IndicatorError, Variant, parse_variant
@@ -30,7 +31,7 @@ def wanted_indicators(setting: str, views: Mapping[str, MarketView],
     """Market -> the variants asked for there: the desk's setting on every market it follows, each
     strategy's own on its markets (a strategy's unreadable name is left out: plugins are checked
     when loaded, and a typo must not stop the pass)."""
-    desk = {parse_variant(name) for name in setting.split()} if setting else set()
+    desk = _desk_variants(setting)
     wanted: dict[str, set[Variant]] = {cid: set(desk) for cid in views} if desk else {}
     for item in hosted:
         for name in getattr(item.instance, "indicators", ()):
@@ -42,6 +43,12 @@ def wanted_indicators(setting: str, views: Mapping[str, MarketView],
                 if cid in views:
                     wanted.setdefault(cid, set()).add(variant)
     return wanted
+
+
+@cache
+def _desk_variants(setting: str) -> frozenset[Variant]:
+    """The setting's variants, parsed once per distinct value (it is read every pass)."""
+    return frozenset(parse_variant(name) for name in setting.split())
 
 
 def build(variant: Variant) -> Indicator:
@@ -63,12 +70,13 @@ class IndicatorHost:
     def want(self, wanted: Mapping[str, Iterable[Variant]]) -> None:
         """Keep exactly these (market, variant) instances: new ones start empty, others go."""
         keys = {(cid, variant) for cid, variants in wanted.items() for variant in variants}
-        self.instances = {key: self.instances.get(key) or build(key[1]) for key in sorted(keys)}
+        if keys != self.instances.keys():  # asked for every pass: rebuilt only when the wish changed
+            self.instances = {key: self.instances.get(key) or build(key[1]) for key in sorted(keys)}
 
-    def observe(self, views: Mapping[str, MarketView], books: BookCache, now: int) -> dict[str, MarketView]:
-        """Feed every instance and return the views with their values (unchanged without any)."""
+    def observe(self, views: dict[str, MarketView], books: BookCache, now: int) -> dict[str, MarketView]:
+        """Feed every instance and return the views with their values (the same views without any)."""
         if not self.instances:
-            return dict(views)
+            return views
         volume = {cid: self._traded(view, books) for cid, view in views.items()}
         values: dict[str, dict[str, float]] = {}
         for (cid, variant), indicator in self.instances.items():
