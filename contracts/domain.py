@@ -279,13 +279,38 @@ class OrderView:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnMarkout:
+    """One of the strategy's own fills marked against the market's YES mid `horizon_ms` after it,
+    in YES space (a NO bought at q is YES sold at 1 - q): the desk's markout definition
+    (engine/analytics/markouts.py) measured as the engine decides (engine/trading/own_markouts.py)."""
+
+    filled_at: int  # the fill's match time (ms)
+    horizon_ms: int
+    side: Side
+    price: int  # YES price of the fill
+    size: int
+    later_mid: int  # the YES mid at filled_at + horizon_ms
+
+    @property
+    def known_at(self) -> int:
+        return self.filled_at + self.horizon_ms
+
+    @property
+    def per_share(self) -> int:
+        """What each share earned against the later mid (micro-units of price; negative: picked off)."""
+        return self.later_mid - self.price if self.side is Side.BUY else self.price - self.later_mid
+
+
+@dataclass(frozen=True, slots=True)
 class StrategyState:
-    """What a strategy may know about itself: its positions, working orders and cash."""
+    """What a strategy may know about itself: its positions, working orders and cash, and the
+    markouts of its recent fills by market (oldest first)."""
 
     name: str
     positions: Mapping[str, PositionView] = field(default_factory=dict)
     open_orders: tuple[OrderView, ...] = ()
     cash: int = 0
+    markouts: Mapping[str, tuple[OwnMarkout, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

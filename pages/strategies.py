@@ -15,6 +15,7 @@ from pages.widgets.exit_panel import flatten_strategy_control
 from pages.widgets.fair_values import fair_values_panel
 from pages.widgets.follow_panel import follow_panel
 from pages.widgets.markout_panel import markout_panel
+from pages.widgets.regime_panel import regime_panel
 from pages.widgets.rewards_panel import rewards_panel
 from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
 from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
@@ -54,6 +55,7 @@ else:
         strategy_state_badge(db, mode, pick)
         flatten_strategy_control(db, mode, pick)
         performance_panel(db, mode, pick)
+        regime_panel(db, mode, pick)
         strategy_calibration(db, mode, pick)
     with income_tab:
         st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({mode})")

@@ -8,12 +8,19 @@ from contracts.params import Errors, Params, ParamSpec, ParamType, StrategyKind
 FAIR_SOURCES = ("mid", "microprice", "reference")
 
 
+TOXICITY_HORIZONS = ("1s", "10s", "60s")  # the desk's markout horizons (engine/analytics/markouts.py)
+
+
 def check(params: Params) -> Errors:
-    """Several levels must sit further apart than the refresh threshold."""
+    """Several levels must sit further apart than the refresh threshold; toxicity must start
+    to count below where it stops the quotes."""
+    errors: Errors = {}
     if params["levels"] > 1 and params["level_spacing"] <= params["refresh_threshold"]:
-        return {"level_spacing": "must exceed the refresh threshold when quoting several levels "
-                                 "(otherwise one level's order could be kept for another's)"}
-    return {}
+        errors["level_spacing"] = ("must exceed the refresh threshold when quoting several levels "
+                                   "(otherwise one level's order could be kept for another's)")
+    if params["toxicity_halt"] <= params["toxicity_min"]:
+        errors["toxicity_halt"] = "must exceed the toxicity at which widening starts (toxicity_min)"
+    return errors
 
 
 MARKET_MAKING = StrategyKind(
@@ -77,6 +84,33 @@ MARKET_MAKING = StrategyKind(
         ParamSpec("reward_top_markets", ParamType.INT, 0, "Quote only this many of the strategy's markets: "
                   "those paying the most reward per unit of risk (0: all of them).", minimum=0, maximum=1000,
                   unit="markets"),
+        ParamSpec("toxicity_control", ParamType.BOOL, False, "Read the strategy's own recent markouts in each "
+                  "market: the more its fills were picked off (the mid moving against them), the wider its "
+                  "half-spread and the smaller its size, back to normal as that fades."),
+        ParamSpec("toxicity_horizon", ParamType.CHOICE, "10s", "Markout horizon the toxicity is read at: how "
+                  "long after a fill the mid is compared with its price.", choices=TOXICITY_HORIZONS),
+        ParamSpec("toxicity_half_life_s", ParamType.SECONDS, 300, "A markout's weight halves every this many "
+                  "seconds: how fast the quotes come back once fills stop being toxic.", minimum=10,
+                  maximum=86_400),
+        ParamSpec("toxicity_min", ParamType.PROBABILITY, 0.002, "Toxicity (mean adverse move per share) below "
+                  "which nothing changes: the noise floor.", minimum=0, maximum=0.5, step=0.001),
+        ParamSpec("toxicity_widen", ParamType.DECIMAL, 1.0, "Extra half-spread per unit of toxicity (1: a "
+                  "0.01 mean adverse move widens each side by 0.01).", minimum=0, maximum=20, unit="×",
+                  step=0.1),
+        ParamSpec("toxicity_halt", ParamType.PROBABILITY, 0.03, "Toxicity at which the size reaches zero (it "
+                  "shrinks linearly toward it): the market is not quoted until it fades.", minimum=0.001,
+                  maximum=0.5, step=0.001),
+        ParamSpec("pull_move", ParamType.PROBABILITY, 0.0, "Pull the quotes when the best bid falls, the best "
+                  "ask rises, the mid or the reference moves by at least this within the pull window (0: "
+                  "never). Keep it above the distance of the desk's own quotes from the touch.", minimum=0,
+                  maximum=0.5, step=0.005),
+        ParamSpec("pull_window_s", ParamType.SECONDS, 5, "Window a sweep or jump is measured over.", minimum=1,
+                  maximum=300),
+        ParamSpec("pull_cooldown_s", ParamType.SECONDS, 30, "How long the quotes stay pulled after the last "
+                  "sweep or jump.", minimum=1, maximum=3600),
+        ParamSpec("reduce_only_before_end_s", ParamType.SECONDS, 0, "Within this long of the market's end date, "
+                  "quote only the side that reduces the position (nothing when flat; 0: never).", minimum=0,
+                  maximum=30 * 86_400),
     ),
     check=check,
 )

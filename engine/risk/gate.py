@@ -81,6 +81,9 @@ class Reason(StrEnum):
     REGIME_CALM = "REGIME_CALM"
     REGIME_FAST = "REGIME_FAST"
     REGIME_STALE = "REGIME_STALE"
+    REGIME_TOXIC = "REGIME_TOXIC"  # market making's own fills picked off: wider and smaller
+    REGIME_PULLED = "REGIME_PULLED"  # a sweep or jump pulled the quotes for a cool-down
+    REGIME_REDUCE_ONLY = "REGIME_REDUCE_ONLY"  # near the end date: only what reduces the position
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,19 @@ Per market, each call:
    capped a tick inside the program's max spread (so a quote rounded outward stays inside it,
    measured from the fair value) and each level is at least the program's min size. Markets
    without a program are quoted as configured.
+13. Toxicity (`toxicity_control`): the strategy's own markouts in the market at
+   `toxicity_horizon`, decayed (engine/strategies/toxicity.py), widen the half-spread by
+   `toxicity_widen` x toxicity and shrink the size linearly to nothing at `toxicity_halt`; below
+   `toxicity_min` nothing changes. The regime is "toxic" while it acts.
+14. Pulls (`pull_move` > 0): a sweep of the touch or a jump of the mid or the reference within
+   `pull_window_s` pulls the quotes for `pull_cooldown_s` (engine/strategies/pulls.py); regime
+   "pulled".
+15. Reduce-only (`reduce_only_before_end_s` > 0): within that long of the market's end date only
+   the side that reduces the position is quoted, for at most the position (nothing when flat);
+   regime "reduce_only".
+With any of 10, 13-15 on, every intent names its regime (calm when nothing acts; pulled before
+reduce_only before toxic before the reference's fast or stale) and the decisions log notes
+each change with its reason.
 12. Reward per unit of risk: a market's daily pool divided by the capital a two-sided quote of
    the program's min size (or the strategy's size, if larger) ties up, size x 1 pUSD (a bid at p
    and an ask at p hold p and 1 - p a share): pUSD a day per pUSD at risk, 0 without a program.
@@ -63,7 +76,9 @@ from contracts.domain import (
 from contracts.strategy_schemas.market_making import MARKET_MAKING
 from engine.strategies.base import StrategyBase, closed_reason, net_yes
 from engine.strategies.pricing import ceil_tick, floor_tick, microprice, mul_div, on_grid_inside
-from engine.strategies.regimes import CALM, FAST, STALE, RegimeReading, read_regime
+from engine.strategies.pulls import PullWatch
+from engine.strategies.regimes import CALM, FAST, PULLED, REDUCE_ONLY, STALE, TOXIC, read_regime
+from engine.strategies.toxicity import shrunk, toxicity, widened
 
 SHARE_STEP = 10_000  # sizes travel with 2 decimals (0.01 share): a level's size is rounded down to it
 
@@ -103,6 +118,17 @@ class MarketMaking(StrategyBase):
         self.reward_qualify: bool = self.params["reward_qualify"]
         self.min_reward_per_risk = self.micros("min_reward_per_risk")  # micro-pUSD a day per pUSD
         self.reward_top: int = self.params["reward_top_markets"]
+        self.toxicity_control: bool = self.params["toxicity_control"]
+        self.toxicity_horizon_ms = int(self.params["toxicity_horizon"].removesuffix("s")) * 1000
+        self.toxicity_half_life_ms = self.params["toxicity_half_life_s"] * 1000
+        self.toxicity_min = self.micros("toxicity_min")
+        self.toxicity_widen = self.micros("toxicity_widen")  # micros per one
+        self.toxicity_halt = self.micros("toxicity_halt")
+        self.pulls = (PullWatch(self.micros("pull_move"), self.params["pull_window_s"] * 1000,
+                                self.params["pull_cooldown_s"] * 1000) if self.params["pull_move"] else None)
+        self.reduce_only_ms = self.params["reduce_only_before_end_s"] * 1000
+        self.controlled = (self.regime_control or self.toxicity_control or self.pulls is not None
+                           or self.reduce_only_ms > 0)
 
     def reward_per_risk(self, info: MarketInfo) -> int:
         """pUSD a day per pUSD at risk, in micros (item 12); 0 without a program."""
@@ -134,29 +160,61 @@ class MarketMaking(StrategyBase):
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         intents = []
         left_out = self.out_by_reward(snapshot.markets)
+        if self.pulls is not None:
+            self.pulls.forget(snapshot.markets)
         for condition_id, view in snapshot.markets.items():
             if condition_id in left_out:
                 intents.append(self.intent(condition_id, (), left_out[condition_id], keep_within=self.threshold))
-                continue
-            if not self.regime_control:
+            elif self.controlled:
+                intents.append(self.controlled_intent(view, state, snapshot.now_ms))
+            else:
                 quotes, reason = self.quotes_for(view, state, self.by_regime[CALM])
                 intents.append(self.intent(condition_id, quotes, reason, keep_within=self.threshold))
-                continue
-            reading = read_regime(view, snapshot.now_ms, window_ms=self.regime_window_ms,
-                                  fast_volatility=self.fast_volatility, stale_ms=self.stale_ms)
-            intents.append(self.regime_intent(view, state, reading))
         return intents
 
-    def regime_intent(self, view: MarketView, state: StrategyState, reading: RegimeReading) -> Intent:
-        chosen = self.by_regime[reading.regime]
+    def controlled_intent(self, view: MarketView, state: StrategyState, now: int) -> Intent:
+        """Quotes under the regime, toxicity, pull and reduce-only controls (steps 10, 13-15)."""
+        cid = view.info.condition_id
+        notes: list[str] = []
+        regime, chosen = CALM, self.by_regime[CALM]
+        if self.regime_control:
+            reading = read_regime(view, now, window_ms=self.regime_window_ms,
+                                  fast_volatility=self.fast_volatility, stale_ms=self.stale_ms)
+            regime, chosen = reading.regime, self.by_regime[reading.regime]
+            notes.append(reading.describe())
+        pulled = self.pulls.check(view, now) if self.pulls is not None else ""
+        if pulled:
+            return self.labelled(cid, (), [*notes, pulled], PULLED)
+        if self.toxicity_control:
+            level = toxicity(state.markouts.get(cid, ()), now, horizon_ms=self.toxicity_horizon_ms,
+                             half_life_ms=self.toxicity_half_life_ms)
+            if level >= self.toxicity_min:
+                regime = TOXIC
+                chosen = RegimeParams(widened(chosen.half_spread, level, self.toxicity_widen),
+                                      shrunk(chosen.size, level, self.toxicity_halt, SHARE_STEP))
+                notes.append(f"toxicity {fmt(level)}: half-spread {fmt(chosen.half_spread)}, "
+                             f"size {fmt(chosen.size)}")
+        ending = self.ending(view.info, now)
+        if ending:
+            regime = REDUCE_ONLY
+            notes.append(ending)
         if chosen.size <= 0:
-            quotes: tuple[Quote, ...] = ()
-            reason = f"{reading.describe()}; quoting nothing in this regime"
-        else:
-            quotes, why = self.quotes_for(view, state, chosen)
-            reason = f"{reading.describe()}; {why}"
-        intent = self.intent(view.info.condition_id, quotes, reason, keep_within=self.threshold)
-        return replace(intent, regime=reading.regime)
+            return self.labelled(cid, (), [*notes, "quoting nothing in this regime"], regime)
+        quotes, why = self.quotes_for(view, state, chosen)
+        if ending:
+            quotes, why = reducing(quotes, net_yes(state, cid)), f"{why}; only what reduces the position"
+        return self.labelled(cid, quotes, [*notes, why], regime)
+
+    def labelled(self, condition_id: str, quotes: tuple[Quote, ...], notes: list[str], regime: str) -> Intent:
+        intent = self.intent(condition_id, quotes, "; ".join(notes), keep_within=self.threshold)
+        return replace(intent, regime=regime)
+
+    def ending(self, info: MarketInfo, now: int) -> str:
+        """Why only reducing quotes are wanted now ("" outside the window before the end date)."""
+        if self.reduce_only_ms <= 0 or info.end_ms is None or info.end_ms - now > self.reduce_only_ms:
+            return ""
+        left = max(0, info.end_ms - now) // 1000
+        return f"reduce-only: the market ends in {left // 3600} h {left % 3600 // 60} min"
 
     def quotes_for(self, view: MarketView, state: StrategyState,
                    chosen: RegimeParams) -> tuple[tuple[Quote, ...], str]:
@@ -234,3 +292,18 @@ class MarketMaking(StrategyBase):
                 held = after
         reason = "quoting" if not dropped else "; ".join(dropped)
         return tuple(quotes), reason
+
+
+def reducing(quotes: tuple[Quote, ...], position: int) -> tuple[Quote, ...]:
+    """The quotes that reduce `position` (net YES): asks while long, bids while short, nearest
+    first, together for at most the position; none when flat."""
+    wanted = Side.SELL if position > 0 else Side.BUY
+    left = abs(position)
+    kept = []
+    for quote in quotes:
+        if quote.side is not wanted or left <= 0:
+            continue
+        size = min(quote.size, left)
+        kept.append(replace(quote, size=size))
+        left -= size
+    return tuple(kept)

@@ -28,6 +28,11 @@ CALM = "calm"
 FAST = "fast"
 STALE = "stale"
 REGIMES = (CALM, FAST, STALE)
+# The market maker's own controls (engine/strategies/market_making.py, steps 13-15): named like
+# regimes so the decisions log notes their changes the same way.
+TOXIC = "toxic"
+PULLED = "pulled"
+REDUCE_ONLY = "reduce_only"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from engine.trading.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.jobs import CoreJobs, Job
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
+from engine.trading.own_markouts import OwnMarkouts
 from engine.trading.parts import ReplaySource
 from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
@@ -104,6 +105,7 @@ class TradingCore:
         self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
         self._copies_at = 0
         self.indicators = IndicatorHost(db)
+        self.own_markouts = OwnMarkouts(self.books, self.catalog)  # what market making's toxicity reads
         self.paper_only_noted: set[str] = set()  # paper-only strategies alerted this live session
         self._loop: asyncio.Task[None] | None = None
         self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
@@ -116,6 +118,7 @@ class TradingCore:
                                   self.rewards, self.markouts, config=lambda: self.config,
                                   deciding=lambda: self.deciding, trading_since=lambda: self.trading_since)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
+        self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
 
     @property
     def executor(self) -> Executor:
@@ -325,6 +328,7 @@ class TradingCore:
                              self.link.reference, self._copies(now))
         self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()))
         views = self.indicators.observe(views, self.books, now)
+        self.own_markouts.observe(now)
         dark = self._fills_dark(now)
         self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark)
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
@@ -393,7 +397,8 @@ class TradingCore:
             if allocation > 0 and books is None:  # deciding changes no order or position: same books
                 books = portfolio.by_strategy(self.executor.state, self.link.marks)
             state = strategy_state(name, hosted.markets, self.catalog, self.executor.state, allocation,
-                                   books.get(name) if books is not None else None)
+                                   books.get(name) if books is not None else None,
+                                   self.own_markouts.recent(name, hosted.markets))
             result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)

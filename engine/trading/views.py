@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from contracts.domain import ONE, CopiedTrade, MarketView, OrderView, PositionView, Side, Snapshot, StrategyState
+from contracts.domain import (
+    ONE,
+    CopiedTrade,
+    MarketView,
+    OrderView,
+    OwnMarkout,
+    PositionView,
+    Side,
+    Snapshot,
+    StrategyState,
+)
 from contracts.market_filter import MarketCandidate
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState
@@ -79,10 +89,11 @@ def snapshot(now: int, views: Mapping[str, MarketView], condition_ids: Iterable[
 
 
 def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatalog, state: ExecutionState,
-                   allocation: int = 0, book: portfolio.StrategyBook | None = None) -> StrategyState:
+                   allocation: int = 0, book: portfolio.StrategyBook | None = None,
+                   markouts: Mapping[str, tuple[OwnMarkout, ...]] | None = None) -> StrategyState:
     """What a strategy may know of itself. Its cash is the wallet's free cash, or, with an
     allocation, the allocation plus its realized PnL less fees and what it has at risk (never
-    more than the wallet's free cash)."""
+    more than the wallet's free cash); its markouts are its recent fills' (trading/own_markouts.py)."""
     positions: dict[str, PositionView] = {}
     orders: list[OrderView] = []
     for cid in condition_ids:
@@ -96,7 +107,8 @@ def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatal
     if allocation > 0:
         own = book or portfolio.StrategyBook()
         free = min(free, max(0, allocation + own.realized - own.fees - own.exposure))
-    return StrategyState(name=name, positions=positions, open_orders=tuple(orders), cash=free)
+    return StrategyState(name=name, positions=positions, open_orders=tuple(orders), cash=free,
+                         markouts=markouts or {})
 
 
 def load_fair_values(db: Database, now: int) -> dict[str, int]:

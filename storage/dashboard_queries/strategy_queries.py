@@ -77,3 +77,23 @@ def fills_summary(db: Database, mode: str, strategy: str) -> Trading:
         closes.append((price * sold // MICRO - fee - basis) / MICRO)
         held[token] = (shares - sold, cost - basis)
     return Trading(fills=len(rows), fees=sum(r[4] for r in rows) / MICRO, closes=closes)
+
+
+REGIME_PREFIX = "REGIME_"  # the decisions log's notes of a strategy's regime (engine/risk/decisions_log.py)
+
+
+def regime_changes(db: Database, mode: str, strategy: str, *, limit: int = 200) -> pd.DataFrame:
+    """The strategy's latest changes of regime in `mode`, newest first: at (UTC), condition_id,
+    question, regime (lower case, as the strategy names it) and why (the intent's reason)."""
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT d.at, d.condition_id, COALESCE(m.question, d.condition_id), d.reason,
+                                           COALESCE(d.detail, '')
+                                    FROM decisions d LEFT JOIN markets m ON m.condition_id = d.condition_id
+                                    WHERE d.mode = :m AND d.strategy = :s AND d.action = 'note'
+                                      AND d.reason LIKE 'REGIME\\_%' ESCAPE '\\'
+                                    ORDER BY d.at DESC, d.id DESC LIMIT :n"""),
+                            {"m": mode, "s": strategy, "n": limit}).all()
+    frame = pd.DataFrame(rows, columns=["at_ms", "condition_id", "question", "reason", "why"])
+    frame["regime"] = frame["reason"].str.removeprefix(REGIME_PREFIX).str.lower()
+    frame["at"] = pd.to_datetime(frame["at_ms"], unit="ms", utc=True)
+    return frame

@@ -102,7 +102,9 @@ def test_one_level_quotes_exactly_as_before_levels(data: st.DataObject) -> None:
     params = data.draw(params_for(MarketMaking))
     # No choice of markets by reward: the oracle predates it (reward_qualify changes nothing here, the
     # worlds' markets run no reward program).
-    params.update(levels=1, regime_control=False, min_reward_per_risk=0.0, reward_top_markets=0)
+    # Nor the controls that came later (toxicity, pulls, reduce-only: tests/strategies/test_mm_controls.py).
+    params.update(levels=1, regime_control=False, min_reward_per_risk=0.0, reward_top_markets=0,
+                  toxicity_control=False, pull_move=0.0, reduce_only_before_end_s=0)
     params["max_spread"] = data.draw(st.sampled_from([1.0, params["max_spread"]]))
     strategy = MarketMaking("mm", params)
     snapshot, world = data.draw(worlds(order_size=strategy.size))
