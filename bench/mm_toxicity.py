@@ -139,7 +139,8 @@ def paper_figures(db_path: Path) -> dict[str, dict[str, Any]]:
             marks = conn.exec_driver_sql(
                 """SELECT strategy, horizon, SUM(markout), SUM(notional) FROM fill_markouts
                    WHERE markout IS NOT NULL AND horizon IN ('10s', '60s') GROUP BY strategy, horizon""").fetchall()
-            fills: dict[str, int] = dict(conn.exec_driver_sql("SELECT strategy, COUNT(*) FROM fills GROUP BY strategy").fetchall())
+            counted = conn.exec_driver_sql("SELECT strategy, COUNT(*) FROM fills GROUP BY strategy").fetchall()
+            fills: dict[str, int] = dict(counted)
             pnl: dict[str, int] = dict(conn.exec_driver_sql(
                 """SELECT p.strategy, SUM(p.realized - p.fees + (p.settled + p.pending) *
                           COALESCE((SELECT t.mid FROM ticks t WHERE t.token_id = p.token_id AND t.mid IS NOT NULL

@@ -21,6 +21,7 @@ from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import FORMS as LATENCY_FORMS
 from contracts.latency_spec import LatencyError, parse_latency
 from contracts.news import NewsConfigError, check_feeds
+from contracts.updown import SPOT_PROTOCOLS, SeriesError, parse_series
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,22 @@ def alert_codes(raw: str) -> str:
     if len(codes) > MAX_MUTED_CODES:
         raise SettingError(f"Muted alert codes: at most {MAX_MUTED_CODES} codes")
     return ",".join(codes)
+
+
+def spot_protocol(raw: str) -> str:
+    """`""` (off), `okx` or `binance` (contracts/updown.py)."""
+    value = raw.strip().lower()
+    if value and value not in SPOT_PROTOCOLS:
+        raise SettingError(f"Spot price feed: {raw!r} is not one of {', '.join(SPOT_PROTOCOLS)} (empty: off)")
+    return value
+
+
+def series_names(raw: str) -> str:
+    """`btc-updown-5m, eth-updown-15m` -> `btc-updown-5m,eth-updown-15m` (contracts/updown.py)."""
+    try:
+        return ",".join(series.name for series in parse_series(raw))
+    except SeriesError as exc:
+        raise SettingError(f"Up/down series: {exc}") from None
 
 
 def indicator_variants(raw: str) -> str:
@@ -201,6 +218,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Raise LARGE_FILL for any single fill worth at least this. 0 turns it off."),
     SettingSpec("reference_feed_url", "Reference price feed", str, "", None, None, "ws:// URL",
                 "Optional WebSocket sending {condition_id, price} for market making's reference fair value."),
+    SettingSpec("spot_feed", "Spot price feed", str, "", None, None, "okx or binance",
+                "The exchange whose public spot ticker stream prices the up/down series below (their reference "
+                "fair value: the chance the window ends up); empty: off.", check=spot_protocol),
+    SettingSpec("updown_series", "Up/down series", str, "", None, None, "series",
+                "Short crypto up/down series to discover as their markets open, checked every few seconds "
+                "(comma-separated, e.g. btc-updown-5m, eth-updown-15m); empty: none.", check=series_names),
     SettingSpec("decisions_retention_days", "Decisions log retention", int, 7, 1, 365, "days",
                 "Risk-gate decisions older than this are pruned."),
     SettingSpec("record_depth", "Recorded book depth", int, 10, 1, 100, "levels",
@@ -304,6 +327,8 @@ class RuntimeConfig:
     alert_low_collateral_usdc: float
     alert_large_fill_usdc: float
     reference_feed_url: str
+    spot_feed: str
+    updown_series: str
     decisions_retention_days: int
     record_depth: int
     record_retention_days: int

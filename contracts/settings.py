@@ -31,7 +31,11 @@ POLYMARKET_HOSTS = {
     "RELAYER_HOST": "https://relayer-v2.polymarket.com",
     "DATA_API_HOST": "https://data-api.polymarket.com",
     "POLYGON_RPC_URL": "https://polygon.drpc.org",
+    # Public spot ticker streams that price the short up/down series (engine/feeds/spot.py).
+    "OKX_WS_URL": "wss://ws.okx.com:8443/ws/v5/public",
+    "BINANCE_WS_URL": "wss://stream.binance.com:9443",
 }
+WS_KEYS = ("WS_HOST", "OKX_WS_URL", "BINANCE_WS_URL")
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -102,6 +106,8 @@ class Settings:
     relayer_host: str = POLYMARKET_HOSTS["RELAYER_HOST"]
     data_api_host: str = POLYMARKET_HOSTS["DATA_API_HOST"]
     rpc_url: str = POLYMARKET_HOSTS["POLYGON_RPC_URL"]
+    okx_ws_url: str = POLYMARKET_HOSTS["OKX_WS_URL"]
+    binance_ws_url: str = POLYMARKET_HOSTS["BINANCE_WS_URL"]
     relayer_api_key: Secret | None = None  # RELAYER_API_KEY: redeem and merge through the relayer
     relayer_api_key_address: str | None = None  # the address that owns it (default: the signer's)
     # A second, read-only dashboard login (DASHBOARD_VIEWER_PASSWORD_HASH): sees every page, changes nothing.
@@ -204,6 +210,8 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         relayer_host=hosts["RELAYER_HOST"],
         data_api_host=hosts["DATA_API_HOST"],
         rpc_url=hosts["POLYGON_RPC_URL"],
+        okx_ws_url=hosts["OKX_WS_URL"],
+        binance_ws_url=hosts["BINANCE_WS_URL"],
         relayer_api_key=_secret(merged.get("RELAYER_API_KEY")),
         relayer_api_key_address=_address(merged.get("RELAYER_API_KEY_ADDRESS"), "RELAYER_API_KEY_ADDRESS"),
         secrets_file=secrets_file,
@@ -360,13 +368,15 @@ def _hosts(env: Mapping[str, str], source: DataSource, port: int) -> dict[str, s
             "RELAYER_HOST": f"{base}/relayer",
             "DATA_API_HOST": f"{base}/data-api",
             "POLYGON_RPC_URL": f"{base}/rpc",
+            "OKX_WS_URL": f"ws://127.0.0.1:{port}/okx/ws/v5/public",
+            "BINANCE_WS_URL": f"ws://127.0.0.1:{port}/binance",
         }
     else:
         defaults = dict(POLYMARKET_HOSTS)
     hosts = {k: (env.get(k) or v).rstrip("/") for k, v in defaults.items()}
     hosts["WS_HOST"] += "/"
     for key, value in hosts.items():
-        scheme = ("ws://", "wss://") if key == "WS_HOST" else ("http://", "https://")
+        scheme = ("ws://", "wss://") if key in WS_KEYS else ("http://", "https://")
         if not value.startswith(scheme):
             raise SettingsError(f"{key} must start with {' or '.join(scheme)}, got {value!r}.")
     return hosts

@@ -110,6 +110,10 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--reward-period": ("reward_period_s", float, "rewards paid daily at 00:00 UTC (86400, default), else "
                                                   "every N seconds"),
     "--reward-minimum": ("reward_minimum", str, "pUSD a maker's day must reach to be paid (default 1)"),
+    "--updown-series": ("updown_series", str, "short crypto up/down series to run, e.g. btc-updown-5m,eth-updown-15m: "
+                                              "a new market every window, resolved from the simulated spot price "
+                                              "(served as OKX's and Binance's ticker streams)"),
+    "--spot-vol": ("spot_vol", float, "annualised volatility of the simulated spot prices (default 0.6)"),
 }
 
 

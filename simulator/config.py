@@ -155,6 +155,10 @@ class SimConfig:
     replay: str | None = None  # the session's name (None: the revived markets and their agents)
     replay_db: str | None = None  # the desk's SQLite file holding it (default: TRADER_DB)
     speed: float = 1.0  # 1 = the recorded pace, 10 = ten times faster, 0 = full speed
+    # The short crypto up/down series (updown.py): a new market every window, resolved from the
+    # simulator's own spot price, which it serves as OKX's and Binance's public ticker streams.
+    updown_series: str = ""  # e.g. "btc-updown-5m,eth-updown-15m"; empty: none
+    spot_vol: float = 0.6  # the spot walk's annualised volatility
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -245,6 +249,8 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_REWARD_SAMPLE": ("reward_sample_s", float),
     "SIMULATOR_REWARD_PERIOD": ("reward_period_s", float),
     "SIMULATOR_REWARD_MINIMUM": ("reward_minimum", str),
+    "SIMULATOR_UPDOWN_SERIES": ("updown_series", str),
+    "SIMULATOR_SPOT_VOL": ("spot_vol", float),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
     "SIMULATOR_SPEED": ("speed", parse_speed),
@@ -309,6 +315,10 @@ def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
 def _validate(cfg: SimConfig) -> None:
     """Refuse settings that cannot work, with the setting's name (usage error in the CLI)."""
     _validate_markets(cfg.markets)
+    from .updown import parse_series  # the series' names, checked as the desk checks them
+    parse_series(cfg.updown_series)
+    if not 0 < cfg.spot_vol <= 10:
+        raise ValueError(f"spot_vol must be an annualised volatility above 0 and at most 10, not {cfg.spot_vol!r}")
     if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \
             not (cfg.speed == 0 or 0.01 <= cfg.speed <= 1000):
         raise ValueError(f"speed must be from 0.01 to 1000, or 0 (full speed), not {cfg.speed!r}")

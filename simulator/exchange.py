@@ -88,6 +88,12 @@ class Exchange:
         self.schedule = schedule  # (delay_s, fn): runs fn later on the loop (delayed matching)
         self._seq = itertools.count(1)
 
+    def add_market(self, market: Market) -> None:
+        """A market listed while the venue runs (a new window of an up/down series: updown.py)."""
+        self.markets[market.condition_id] = market
+        self.by_token.update({t.token_id: market for t in market.tokens})
+        self.books[market.condition_id] = Book()
+
     # -- queries -----------------------------------------------------------------
 
     def market_for_token(self, token_id: str) -> Market | None:

@@ -49,6 +49,8 @@ from .signer_limits import SignerLimits
 from .sports import assign_sports, clear_started
 from .trades import TradeLog
 from .units import to_micro
+from .updown import UpDown
+from .updown import parse_series as parse_updown
 from .views import quote
 from .ws import Hub
 
@@ -112,6 +114,8 @@ class Simulator:
         self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s,
                              self.maintenance.phase, cfg.market, self.start_ts)
         self.admin = Admin(self)
+        series = parse_updown(cfg.updown_series)
+        self.updown = UpDown(self, series, seed) if series and recording is None else None
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self.replay = None if recording is None else replay.Replayer(
@@ -191,7 +195,14 @@ class Simulator:
             app.router.add_get(path, self.hub.handle_market)
         for path in ("/ws/user", "/ws/user/"):
             app.router.add_get(path, self.hub.handle_user)
+        if self.updown is not None:  # the exchanges' spot ticker streams pricing the series
+            self.updown.spot.routes(app)
         return app
+
+    def add_market(self, market: Market) -> None:
+        """A market listed while the venue runs: Gamma, the CLOB and the channels know it at once."""
+        self.markets.append(market)
+        self.exchange.add_market(market)
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -218,6 +229,8 @@ class Simulator:
             self._spawn(self.agents.run())
         if self.replay is not None:
             self._spawn(self.replay.run())
+        if self.updown is not None:
+            self._spawn(self.updown.run())
         if self.cfg.resolve_after_s is not None:
             self._spawn(self._resolve_later(self.cfg.resolve_after_s))
         return self.port

@@ -108,6 +108,9 @@ MARKET_MAKING = StrategyKind(
                   maximum=300),
         ParamSpec("pull_cooldown_s", ParamType.SECONDS, 30, "How long the quotes stay pulled after the last "
                   "sweep or jump.", minimum=1, maximum=3600),
+        ParamSpec("stop_before_end_s", ParamType.SECONDS, 0, "Quote nothing this long before the market's end "
+                  "(the close of a short up/down window: its last seconds belong to whoever sees the price "
+                  "first); 0: quote to the end.", minimum=0, maximum=86_400),
         ParamSpec("reduce_only_before_end_s", ParamType.SECONDS, 0, "Within this long of the market's end date, "
                   "quote only the side that reduces the position (nothing when flat; 0: never).", minimum=0,
                   maximum=30 * 86_400),

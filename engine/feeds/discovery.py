@@ -90,7 +90,7 @@ async def refresh_markets(db: Database, gamma_host: str, *, page_size: int = PAG
             items, cursor = _keyset_page(await _get(client, "/markets/keyset", params, page + 1), page + 1)
             pages += 1
             seen += len(items)
-            parsed = [_parsed(item) for item in items]
+            parsed = [parsed_market(item) for item in items]
             markets = [m for m in parsed if m is not None and len(m.token_ids) >= 2]
             skipped += len(items) - len(markets)
             now = now_ms()
@@ -133,7 +133,7 @@ def _keyset_page(body: Any, page: int) -> tuple[list[dict[str, Any]], str | None
     return [item for item in body["markets"] if isinstance(item, dict)], (cursor or None)
 
 
-def _parsed(item: dict[str, Any]) -> GammaMarket | None:
+def parsed_market(item: dict[str, Any]) -> GammaMarket | None:
     try:
         return gamma_market(item)
     except (ValueError, TypeError, KeyError):  # one unreadable item is skipped (counted), not the page

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection
 
@@ -29,6 +29,15 @@ log = logging.getLogger("engine.feeds.reference")
 # A reference message is one price (or a short list of them): anything near this size is not one.
 QUIET = SocketOptions(ping_interval_s=None, silence_s=None, max_size=64 * 1024)
 HISTORY = 512  # prices kept per market: memory stays bounded however chatty the source
+
+
+class ReferenceSource(Protocol):
+    """What the market views read of a reference: the latest price per market and its history
+    (this feed, or engine/feeds/spot_reference.py's up/down prices beside it)."""
+
+    def reference(self, condition_id: str) -> tuple[int, int] | None: ...
+
+    def history(self, condition_id: str) -> tuple[tuple[int, int], ...]: ...
 
 
 class ReferenceFeed:

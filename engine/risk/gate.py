@@ -84,6 +84,7 @@ class Reason(StrEnum):
     REGIME_TOXIC = "REGIME_TOXIC"  # market making's own fills picked off: wider and smaller
     REGIME_PULLED = "REGIME_PULLED"  # a sweep or jump pulled the quotes for a cool-down
     REGIME_REDUCE_ONLY = "REGIME_REDUCE_ONLY"  # near the end date: only what reduces the position
+    REGIME_CLOSING = "REGIME_CLOSING"  # the last seconds before the end date: nothing quoted
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,11 @@ Per market, each call:
    capped a tick inside the program's max spread (so a quote rounded outward stays inside it,
    measured from the fair value) and each level is at least the program's min size. Markets
    without a program are quoted as configured.
+12. Reward per unit of risk: a market's daily pool divided by the capital a two-sided quote of
+   the program's min size (or the strategy's size, if larger) ties up, size x 1 pUSD (a bid at p
+   and an ask at p hold p and 1 - p a share): pUSD a day per pUSD at risk, 0 without a program.
+   `min_reward_per_risk` stays out of markets below it; `reward_top_markets` N > 0 quotes only
+   the N markets of the strategy with the highest reward per risk (ties: condition id order).
 13. Toxicity (`toxicity_control`): the strategy's own markouts in the market at
    `toxicity_horizon`, decayed (engine/strategies/toxicity.py), widen the half-spread by
    `toxicity_widen` x toxicity and shrink the size linearly to nothing at `toxicity_halt`; below
@@ -44,14 +49,11 @@ Per market, each call:
 15. Reduce-only (`reduce_only_before_end_s` > 0): within that long of the market's end date only
    the side that reduces the position is quoted, for at most the position (nothing when flat);
    regime "reduce_only".
-With any of 10, 13-15 on, every intent names its regime (calm when nothing acts; pulled before
-reduce_only before toxic before the reference's fast or stale) and the decisions log notes
+16. Closing (`stop_before_end_s` > 0): within that long of the market's end date nothing is
+   quoted (the last seconds of a short up/down window); regime "closing", before all others.
+With any of 10, 13-16 on, every intent names its regime (calm when nothing acts; closing before
+pulled before reduce_only before toxic before the reference's fast or stale) and the decisions log notes
 each change with its reason.
-12. Reward per unit of risk: a market's daily pool divided by the capital a two-sided quote of
-   the program's min size (or the strategy's size, if larger) ties up, size x 1 pUSD (a bid at p
-   and an ask at p hold p and 1 - p a share): pUSD a day per pUSD at risk, 0 without a program.
-   `min_reward_per_risk` stays out of markets below it; `reward_top_markets` N > 0 quotes only
-   the N markets of the strategy with the highest reward per risk (ties: condition id order).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ from contracts.strategy_schemas.market_making import MARKET_MAKING
 from engine.strategies.base import StrategyBase, closed_reason, net_yes
 from engine.strategies.pricing import ceil_tick, floor_tick, microprice, mul_div, on_grid_inside
 from engine.strategies.pulls import PullWatch
-from engine.strategies.regimes import CALM, FAST, PULLED, REDUCE_ONLY, STALE, TOXIC, read_regime
+from engine.strategies.regimes import CALM, CLOSING, FAST, PULLED, REDUCE_ONLY, STALE, TOXIC, read_regime
 from engine.strategies.toxicity import shrunk, toxicity, widened
 
 SHARE_STEP = 10_000  # sizes travel with 2 decimals (0.01 share): a level's size is rounded down to it
@@ -127,8 +129,9 @@ class MarketMaking(StrategyBase):
         self.pulls = (PullWatch(self.micros("pull_move"), self.params["pull_window_s"] * 1000,
                                 self.params["pull_cooldown_s"] * 1000) if self.params["pull_move"] else None)
         self.reduce_only_ms = self.params["reduce_only_before_end_s"] * 1000
+        self.stop_ms = self.params["stop_before_end_s"] * 1000
         self.controlled = (self.regime_control or self.toxicity_control or self.pulls is not None
-                           or self.reduce_only_ms > 0)
+                           or self.reduce_only_ms > 0 or self.stop_ms > 0)
 
     def reward_per_risk(self, info: MarketInfo) -> int:
         """pUSD a day per pUSD at risk, in micros (item 12); 0 without a program."""
@@ -182,6 +185,11 @@ class MarketMaking(StrategyBase):
                                   fast_volatility=self.fast_volatility, stale_ms=self.stale_ms)
             regime, chosen = reading.regime, self.by_regime[reading.regime]
             notes.append(reading.describe())
+        info = view.info
+        if self.stop_ms > 0 and info.end_ms is not None and info.end_ms - now <= self.stop_ms:
+            left = max(0, info.end_ms - now) / 1000
+            return self.labelled(cid, (), [*notes, f"closing: the market ends in {left:.0f} s, quoting stopped "
+                                                    f"{self.stop_ms // 1000} s before"], CLOSING)
         pulled = self.pulls.check(view, now) if self.pulls is not None else ""
         if pulled:
             return self.labelled(cid, (), [*notes, pulled], PULLED)

@@ -33,6 +33,7 @@ REGIMES = (CALM, FAST, STALE)
 TOXIC = "toxic"
 PULLED = "pulled"
 REDUCE_ONLY = "reduce_only"
+CLOSING = "closing"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from contracts.domain import MICRO
 from contracts.followed_wallets import parse_wallets
 from contracts.runtime_settings import RuntimeConfig
+from contracts.updown import parse_series
 from engine.execution import portfolio
+from engine.feeds.series import SeriesDiscovery
 from engine.follow.poller import FOLLOW_POLL_S, WalletFollower
 from engine.risk.decisions_log import prune
 from engine.trading.auto_merge import merge_held_sets
@@ -44,6 +46,7 @@ BALANCE_RECHECK_S = 30  # while halted for balances: look again this often
 BALANCE_POLL_S = 5  # the balance job wakes this often and checks when `balance_check_s` has passed
 ORDER_AGE_CHECK_S = 5
 MARKOUT_S = 2  # the markout job's pass: a fill's 1 s markout is written within a few seconds
+SERIES_POLL_S = 5  # the up/down series: a new window is traded within seconds of being listed
 COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
@@ -80,6 +83,7 @@ class CoreJobs:
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
         self.follower = WalletFollower(link.db, link.settings.data_api_host)
+        self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
 
     @property
     def _live_venue(self) -> bool:
@@ -105,7 +109,20 @@ class CoreJobs:
             Job("liquidity_rewards", self.liquidity_rewards, IntervalTrigger(seconds=self.rewards.sample_s)),
             Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
             Job("follow_wallets", self.follow_wallets, IntervalTrigger(seconds=FOLLOW_POLL_S)),
+            Job("series_discovery", self.series_discovery, IntervalTrigger(seconds=SERIES_POLL_S)),
         ]
+
+    async def series_discovery(self) -> None:
+        """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded
+        at once: the catalog read afresh, each strategy's markets chosen again, their books subscribed."""
+        link = self.link
+        series = parse_series(self.config().updown_series)  # checked when saved
+        if link.replay is not None or not series:
+            return
+        if await self.series.discover(series, link.clock() / 1000):
+            link.catalog.load(link.db)
+            self.selection.reselect(link.executor)
+            link.subscribe()
 
     async def follow_wallets(self) -> None:
         """The followed wallets' new public trades, kept for copy_trading (engine/follow/poller.py)."""

@@ -28,10 +28,10 @@ from engine.feeds.catalog import MarketCatalog, Row
 from engine.feeds.discovery import enrich_fees, make_refresh_job
 from engine.feeds.market_data_events import MarketEvent
 from engine.feeds.market_ws import MarketFeed
-from engine.feeds.reference import ReferenceFeed
 from engine.feeds.rest import RestClient
 from engine.risk.monitor import RiskMonitor
 from engine.trading.parts import Feed, ReplaySource
+from engine.trading.references import References
 from engine.trading.venue_conditions import ConditionBoard
 from engine.venues.base import Venue
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
@@ -69,7 +69,7 @@ class VenueLink:
         # The feed stamps books with the core's clock: staleness is measured on one clock.
         self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
                                                                                self.books, clock_ms=clock)
-        self.reference: ReferenceFeed | None = None
+        self.references = References(settings, self.catalog)  # reference and spot prices (trading/references.py)
         self.executor = self.build_executor()
         self.settlement = self.build_settlement()
         self.live = False  # the venue is connected
@@ -248,19 +248,12 @@ class VenueLink:
             self.feed.unsubscribe(current - tokens)
 
     async def start_reference(self) -> None:
-        """The reference price feed of the settings (restarted when its address changed)."""
-        url = self._config().reference_feed_url
-        if self.reference is not None and self.reference.url != url:
-            await self.reference.close()
-            self.reference = None
-        if url and self.reference is None:
-            self.reference = ReferenceFeed(url)
-            await self.reference.start()
+        """The reference price feeds of the settings (each restarted when its setting changed)."""
+        await self.references.start(self._config())
 
     async def close_feeds(self) -> None:
         await self.feed.close()
-        if self.reference is not None:
-            await self.reference.close()
+        await self.references.close()
 
     def marks(self, token_id: str) -> Book | None:
         return self.books.book(token_id, portfolio.MARK_DEPTH)

@@ -8,7 +8,6 @@ an operator, an external signal or the reference feed supplied them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
 
 from contracts.domain import (
     ONE,
@@ -26,19 +25,12 @@ from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.reference import ReferenceSource
 from storage.engine_stores import follow_store, trading_reads
 from storage.sqlite.db import Database
 
 OPERATOR_SOURCE = "operator"
 DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with the marks
-
-
-class ReferenceSource(Protocol):
-    """The reference-price feed as the views read it (engine/feeds/reference.py)."""
-
-    def reference(self, condition_id: str) -> tuple[int, int] | None: ...
-
-    def history(self, condition_id: str) -> tuple[tuple[int, int], ...]: ...
 
 
 def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: BookCache,

@@ -12,7 +12,7 @@ import pytest
 from contracts.domain import OwnMarkout, Side, StrategyState
 from contracts.params import ParamsError
 from engine.strategies.market_making import MarketMaking, reducing
-from engine.strategies.regimes import CALM, PULLED, REDUCE_ONLY, TOXIC
+from engine.strategies.regimes import CALM, CLOSING, PULLED, REDUCE_ONLY, TOXIC
 from engine.strategies.toxicity import shrunk, toxicity, widened
 from tests.strategies.builders import book, info, px, sh, snap, state, view
 
@@ -152,3 +152,13 @@ def test_the_new_parameters_are_validated_like_the_others() -> None:
     assert "toxicity_halt" in bad.value.errors
     _, errors = MarketMaking.validate(dict(BASE, toxicity_horizon="5s", pull_cooldown_s=0, toxicity_widen=-1))
     assert {"toxicity_horizon", "pull_cooldown_s", "toxicity_widen"} <= set(errors)
+
+
+def test_quoting_stops_the_configured_seconds_before_the_close_before_anything_else() -> None:
+    params = dict(BASE, stop_before_end_s=30, reduce_only_before_end_s=3600, pull_move=0.03)
+    closing = view(yes=WIDE, market=info(end_ms=NOW + 20_000))
+    intent = quoted(MarketMaking("mm", params), state(positions={"c1": 4}), v=closing)
+    assert intent.quotes == () and intent.regime == CLOSING  # not even the reducing ask
+    assert intent.reason == "closing: the market ends in 20 s, quoting stopped 30 s before"
+    open_longer = view(yes=WIDE, market=info(end_ms=NOW + 40_000))
+    assert quoted(MarketMaking("mm", params), state(positions={"c1": 4}), v=open_longer).regime == REDUCE_ONLY

@@ -104,7 +104,7 @@ def test_one_level_quotes_exactly_as_before_levels(data: st.DataObject) -> None:
     # worlds' markets run no reward program).
     # Nor the controls that came later (toxicity, pulls, reduce-only: tests/strategies/test_mm_controls.py).
     params.update(levels=1, regime_control=False, min_reward_per_risk=0.0, reward_top_markets=0,
-                  toxicity_control=False, pull_move=0.0, reduce_only_before_end_s=0)
+                  toxicity_control=False, pull_move=0.0, reduce_only_before_end_s=0, stop_before_end_s=0)
     params["max_spread"] = data.draw(st.sampled_from([1.0, params["max_spread"]]))
     strategy = MarketMaking("mm", params)
     snapshot, world = data.draw(worlds(order_size=strategy.size))

@@ -1,0 +1,162 @@
+"""Crypto spot prices from an exchange's public ticker stream, spoken as the exchange speaks it
+(the short up/down series' reference; engine/feeds/spot_reference.py turns them into P(Up)).
+
+* **OKX** (`wss://ws.okx.com:8443/ws/v5/public`): after the connection opens the client sends
+  `{"op":"subscribe","args":[{"channel":"tickers","instId":"BTC-USDT"}, ...]}`; the server answers
+  `{"event":"subscribe",...}` and then pushes `{"arg":{...},"data":[{"instId":"BTC-USDT",
+  "last":"97000.1","ts":"1764000000123",...}]}`. A client silent for 30 s is dropped, so the text
+  `ping` goes out every 20 s (the answer is `pong`). An `{"event":"error",...}` is counted and its
+  message kept.
+* **Binance** (`wss://stream.binance.com:9443`): the combined stream
+  `/stream?streams=btcusdt@ticker/ethusdt@ticker` pushes `{"stream":"btcusdt@ticker","data":
+  {"e":"24hrTicker","E":1764000000123,"s":"BTCUSDT","c":"97000.10",...}}` about once a second;
+  the server's protocol pings are answered by the WebSocket library.
+
+Each price is kept with the time it was received (its age is judged by the desk's clock, as the
+reference feed's are); the last HISTORY points per asset are kept for the volatility and the
+window's opening price. A message that is not a positive price is counted and dropped, never
+guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+
+from contracts.jsonsafe import JsonRefused, loads_bounded
+from contracts.updown import binance_symbol, okx_instrument
+from engine.feeds.pacing import Backoff
+from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+from storage.sqlite.db import now_ms
+
+log = logging.getLogger("engine.feeds.spot")
+HISTORY = 7_200  # points per asset: two hours at one a second
+VOLATILITY_WINDOW_MS = 600_000  # the spot's volatility is measured over the last ten minutes
+MIN_VOLATILITY_SPAN_MS = 60_000  # and needs a minute of prices at least,
+MIN_VOLATILITY_POINTS = 30  # and that many of them (two prices a minute apart say little)
+OPTIONS = {
+    "okx": SocketOptions(ping_interval_s=20.0, ping_text="ping", silence_s=None, max_size=256 * 1024),
+    "binance": SocketOptions(ping_interval_s=None, silence_s=None, max_size=256 * 1024),
+}
+
+
+def stream_url(protocol: str, base: str, assets: Iterable[str]) -> str:
+    """The address to connect to: OKX's public endpoint as given, Binance's combined stream."""
+    if protocol == "binance":
+        return f"{base.rstrip('/')}/stream?streams=" + "/".join(f"{binance_symbol(a)}@ticker" for a in assets)
+    return base
+
+
+def subscribe_message(protocol: str, assets: Iterable[str]) -> str | None:
+    if protocol != "okx":
+        return None
+    return json.dumps({"op": "subscribe", "args": [{"channel": "tickers", "instId": okx_instrument(a)}
+                                                    for a in assets]})
+
+
+class SpotFeed:
+    name = "spot"
+
+    def __init__(self, protocol: str, base_url: str, assets: Iterable[str], *,
+                 clock_ms: Callable[[], int] = now_ms, backoff: Backoff | None = None) -> None:
+        if protocol not in OPTIONS:
+            raise ValueError(f"unknown spot protocol {protocol!r}")
+        self.protocol = protocol
+        self.assets = tuple(sorted(set(assets)))
+        self.url = stream_url(protocol, base_url, self.assets)
+        self.clock_ms = clock_ms
+        self.rejected = 0
+        self.last_error: str | None = None
+        self._by_symbol = {(okx_instrument(a) if protocol == "okx" else binance_symbol(a).upper()): a
+                           for a in self.assets}
+        self._history: dict[str, deque[tuple[int, float]]] = {}
+        self.socket = ReconnectingSocket(self.url, self, OPTIONS[protocol], backoff)
+
+    def spot(self, asset: str) -> tuple[float, int] | None:
+        """(price, receive time ms) of the latest price, or None if none arrived."""
+        points = self._history.get(asset)
+        return (points[-1][1], points[-1][0]) if points else None
+
+    def history(self, asset: str) -> tuple[tuple[int, float], ...]:
+        return tuple(self._history.get(asset, ()))
+
+    def volatility(self, asset: str, now: int) -> float | None:
+        """The spot's volatility per square-root second over the last ten minutes (the root of the
+        squared log moves over the time they span); None with less than a minute, or thirty, of prices."""
+        points = [p for p in self._history.get(asset, ()) if p[0] >= now - VOLATILITY_WINDOW_MS]
+        if len(points) < MIN_VOLATILITY_POINTS or points[-1][0] - points[0][0] < MIN_VOLATILITY_SPAN_MS:
+            return None
+        squares = sum(math.log(b / a) ** 2 for (_, a), (_, b) in zip(points, points[1:], strict=False))
+        return math.sqrt(squares / ((points[-1][0] - points[0][0]) / 1000))
+
+    @property
+    def stats(self) -> SocketStats:
+        return self.socket.stats
+
+    async def start(self) -> None:
+        self.socket.start()
+
+    async def close(self) -> None:
+        await self.socket.close()
+
+    async def on_open(self, ws: ClientConnection) -> None:
+        message = subscribe_message(self.protocol, self.assets)
+        if message:
+            await ws.send(message)
+
+    def on_closed(self) -> None:
+        return None
+
+    def on_text(self, text: str) -> None:
+        if text == "pong":
+            return
+        try:
+            data = loads_bounded(text, max_bytes=256 * 1024, max_depth=6, what="a ticker message")
+        except JsonRefused:
+            self.rejected += 1
+            return
+        if not isinstance(data, dict):
+            self.rejected += 1
+            return
+        at = self.clock_ms()
+        for symbol, price in self._prices(data):
+            self._take(symbol, price, at)
+
+    def _prices(self, data: dict[str, Any]) -> list[tuple[Any, Any]]:
+        if self.protocol == "okx":
+            if data.get("event") == "error":
+                self.last_error = f"{data.get('code')}: {data.get('msg')}"
+                self.rejected += 1
+                log.warning("spot feed refused", extra={"error": self.last_error})
+                return []
+            if "event" in data:  # the subscription's acknowledgement
+                return []
+            rows = data.get("data")
+            return [(r.get("instId"), r.get("last")) for r in rows if isinstance(r, dict)] \
+                if isinstance(rows, list) else self._bad()
+        ticker = data.get("data")
+        if not isinstance(ticker, dict):
+            return self._bad()
+        return [(ticker.get("s"), ticker.get("c"))]
+
+    def _bad(self) -> list[tuple[Any, Any]]:
+        self.rejected += 1
+        return []
+
+    def _take(self, symbol: Any, raw_price: Any, at: int) -> None:
+        asset = self._by_symbol.get(str(symbol))
+        try:
+            price = float(raw_price)
+        except (TypeError, ValueError):
+            price = math.nan
+        if asset is None or not math.isfinite(price) or price <= 0:
+            self.rejected += 1
+            return
+        points = self._history.setdefault(asset, deque(maxlen=HISTORY))
+        points.append((at, price))

@@ -1,0 +1,60 @@
+"""The desk's reference prices: the reference feed of the settings (a probability per market) and,
+when the settings name a spot feed and up/down series, the spot ticker stream that prices those
+series' markets (engine/feeds/spot.py, engine/feeds/spot_reference.py). Each feed is (re)started
+when its setting changes and closed with the venue's feeds; `source` is what the market views
+read (None when neither runs)."""
+
+from __future__ import annotations
+
+from contracts.runtime_settings import RuntimeConfig
+from contracts.settings import Settings
+from contracts.updown import parse_series
+from engine.feeds.catalog import MarketCatalog
+from engine.feeds.reference import ReferenceFeed, ReferenceSource
+from engine.feeds.spot import SpotFeed
+from engine.feeds.spot_reference import UpDownReference
+
+
+class References:
+    def __init__(self, settings: Settings, catalog: MarketCatalog) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.feed: ReferenceFeed | None = None
+        self.spot: SpotFeed | None = None
+        self.updown: UpDownReference | None = None
+
+    @property
+    def source(self) -> ReferenceSource | None:
+        return self.updown if self.updown is not None else self.feed
+
+    async def start(self, config: RuntimeConfig) -> None:
+        url = config.reference_feed_url
+        if self.feed is not None and self.feed.url != url:
+            await self.feed.close()
+            self.feed = None
+        if url and self.feed is None:
+            self.feed = ReferenceFeed(url)
+            await self.feed.start()
+        await self._start_spot(config)
+        if self.updown is not None:
+            self.updown.other = self.feed
+
+    async def _start_spot(self, config: RuntimeConfig) -> None:
+        protocol = config.spot_feed
+        assets = tuple(sorted({s.asset for s in parse_series(config.updown_series)}))
+        base = self.settings.okx_ws_url if protocol == "okx" else self.settings.binance_ws_url
+        running = self.spot
+        if running is not None and (running.protocol, running.assets) == (protocol, assets):
+            return
+        if running is not None:
+            await running.close()
+            self.spot, self.updown = None, None
+        if protocol and assets:
+            self.spot = SpotFeed(protocol, base, assets)
+            self.updown = UpDownReference(self.spot, self.catalog, self.feed)
+            await self.spot.start()
+
+    async def close(self) -> None:
+        for feed in (self.feed, self.spot):
+            if feed is not None:
+                await feed.close()

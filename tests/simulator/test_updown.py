@@ -1,0 +1,96 @@
+"""The simulator's short crypto up/down series: each window's market listed ahead under its computed
+slug (Up first), traded, and resolved from the simulator's own spot price; that spot served as
+OKX's and Binance's public ticker streams, their refusals included."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from simulator.config import SimConfig
+from simulator.testing import running_simulator
+
+pytestmark = pytest.mark.slow
+
+
+def _gamma(port: int, slug: str) -> list[dict[str, Any]]:
+    return httpx.get(f"http://127.0.0.1:{port}/gamma/markets", params={"slug": slug}, timeout=10).json()
+
+
+async def _okx(port: int, requests: list[str], answers: int) -> list[Any]:
+    async with websockets.connect(f"ws://127.0.0.1:{port}/okx/ws/v5/public") as ws:
+        for text in requests:
+            await ws.send(text)
+        got: list[Any] = []
+        while len(got) < answers:
+            raw = await asyncio.wait_for(ws.recv(), 10)
+            got.append(raw if raw == "pong" else json.loads(raw))
+        return got
+
+
+async def _binance(url: str, messages: int) -> list[Any]:
+    async with websockets.connect(url) as ws:
+        return [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(messages)]
+
+
+def test_a_series_window_is_listed_ahead_traded_and_resolved_from_the_spot() -> None:
+    with running_simulator(seed=5, updown_series="btc-updown-5m") as sim:
+        port, updown = sim.sim.port, sim.sim.updown
+        start = int(time.time()) // 300 * 300
+        [current] = _gamma(port, f"btc-updown-5m-{start}")
+        [following] = _gamma(port, f"btc-updown-5m-{start + 300}")  # listed a window ahead
+        assert json.loads(current["outcomes"]) == ["Up", "Down"]
+        assert current["question"].startswith("Bitcoin Up or Down - ")
+        assert current["acceptingOrders"] and following["acceptingOrders"]
+        assert current["endDate"].startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(start + 300)))
+        fees = httpx.get(f"http://127.0.0.1:{port}/clob-markets/{current['conditionId']}", timeout=10).json()
+        assert fees["fd"]["r"] == 0.25 and fees["fd"]["e"] == 2  # the crypto fee curve
+        cid = current["conditionId"]
+        sim.call(updown.step, time.time())  # quoted around P(Up)
+        book = httpx.get(f"http://127.0.0.1:{port}/book", params={"token_id": json.loads(current["clobTokenIds"])[0]},
+                         timeout=10).json()
+        assert book["bids"] and book["asks"]
+        opening = updown.openings[cid]  # the spot when the window opened (here: when the simulator did)
+        sim.call(updown.step, start + 301.0)  # the window's end has passed
+        closing = updown.spot.walks["btc"].at(start + 300)
+        market = sim.sim.exchange.markets[cid]
+        assert market.closed and market.uma_status == "proposed"
+        assert closing is not None
+        assert market.proposed == ((1_000_000, 0) if closing >= opening else (0, 1_000_000))
+        assert _gamma(port, f"btc-updown-5m-{start + 600}")  # the next window listed as the clock moved
+
+
+def test_the_spot_is_served_as_okx_and_binance_tickers_and_bad_requests_are_refused() -> None:
+    with running_simulator(seed=6, updown_series="eth-updown-15m") as sim:
+        port = sim.sim.port
+        subscribe = json.dumps({"op": "subscribe", "args": [{"channel": "tickers", "instId": "ETH-USDT"}]})
+        wrong = json.dumps({"op": "subscribe", "args": [{"channel": "tickers", "instId": "DOGE-USDT"}]})
+        ack, refused, pong, push = asyncio.run(_okx(port, [subscribe, wrong, "ping"], 4))
+        assert ack["event"] == "subscribe" and ack["arg"] == {"channel": "tickers", "instId": "ETH-USDT"}
+        assert refused["event"] == "error" and refused["code"] == "60018"
+        assert pong == "pong"
+        assert push["arg"]["instId"] == "ETH-USDT" and float(push["data"][0]["last"]) > 0
+        assert int(push["data"][0]["ts"]) > 1_700_000_000_000
+        [garbled] = asyncio.run(_okx(port, ["{not json"], 1))
+        assert garbled["code"] == "60012"
+        combined = asyncio.run(_binance(f"ws://127.0.0.1:{port}/binance/stream?streams=ethusdt@ticker", 1))[0]
+        assert combined["stream"] == "ethusdt@ticker"
+        assert combined["data"]["e"] == "24hrTicker" and combined["data"]["s"] == "ETHUSDT"
+        assert float(combined["data"]["c"]) > 0
+        raw = asyncio.run(_binance(f"ws://127.0.0.1:{port}/binance/ws/ethusdt@ticker", 1))[0]
+        assert raw["e"] == "24hrTicker"
+        unknown = httpx.get(f"http://127.0.0.1:{port}/binance/stream", params={"streams": "dogeusdt@ticker"})
+        assert unknown.status_code == 400 and "Invalid symbol" in unknown.json()["msg"]
+
+
+def test_a_series_name_the_venue_has_not_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="updown_series"):
+        SimConfig().with_updates({"updown_series": "doge-updown-5m"})
+    with pytest.raises(ValueError, match="updown_series"):
+        SimConfig().with_updates({"updown_series": "btc-updown-7m"})
