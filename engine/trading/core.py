@@ -164,6 +164,7 @@ class TradingCore:
         if self.replay is None:
             self.trading_since = self.clock()
             self.scheduled.snapshot("scheduled")  # the equity curve starts when trading does
+            self.own_markouts.restore(self.db, self.mode, self.clock())  # toxicity survives a restart
             await self.link.start_reference()
             if self.recorder is not None:
                 await self.recorder.start()

@@ -8,8 +8,10 @@ executor's bus and the YES mid of their markets as the decision loop runs: the s
 (the last mid seen at or before the fill's match time plus the horizon), sampled once per tick.
 A horizon with no mid seen before it is dropped, never guessed.
 
-In memory: after a restart the strategies start from no markouts (their toxicity from zero),
-as a fresh strategy does; the operator's markouts are the job's and survive.
+Kept in memory and restored at start from what the markout job wrote (`restore`: the last
+RESTORE_MS of the mode's fills), so a restart does not reset a strategy's toxicity; fills whose
+horizons the job had not yet reached when the engine stopped are not restored (the job completes
+them for the operator later). A backtest starts from none, as its replay does.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ from engine.analytics.markouts import HORIZONS, MidPath, mid_at
 from engine.execution.bus import FillApplied
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
+from storage.research.markout_queries import recent_markouts
+from storage.sqlite.db import Database
 
 KEEP = 64  # markouts kept per strategy, market and horizon: the newest, enough for any decay a strategy uses
 HORIZON_MS = tuple(ms for _, ms in HORIZONS)
+RESTORE_MS = 6 * 3_600_000  # markouts restored at start: older ones weigh nothing at any sensible half-life
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class OwnMarkouts:
         self.pending: dict[str, list[_Pending]] = {}  # condition id -> fills with a horizon still ahead
         self.mids: dict[str, list[tuple[int, int]]] = {}  # condition id -> (ms, YES mid) seen since the oldest
         self.done: dict[tuple[str, str], deque[OwnMarkout]] = {}
+        self.mode: str | None = None  # the mode restored for (a change of mode starts afresh)
 
     def on_fill(self, fill: FillApplied) -> None:
         """A new fill of ours: its horizons are measured as the loop runs on."""
@@ -54,6 +60,27 @@ class OwnMarkouts:
         self.pending.setdefault(fill.condition_id, []).append(
             _Pending(fill.strategy, fill.matched_at, side, price, fill.size, HORIZON_MS))
         self._sample(fill.condition_id, fill.at_ms)
+
+    def restore(self, db: Database, mode: str, now: int) -> int:
+        """The markouts the job wrote for the last RESTORE_MS of `mode`'s fills, in YES space, once per
+        mode (a start in the same mode keeps what it has); returns how many."""
+        if self.mode == mode:
+            return 0
+        self.mode = mode
+        self.pending.clear()
+        self.mids.clear()
+        self.done.clear()
+        horizon_ms = dict(HORIZONS)
+        restored = 0
+        for row in recent_markouts(db, mode, now - RESTORE_MS):
+            side, price, mid = Side(row.side), row.price, row.mid
+            if row.outcome == Outcome.NO.value:  # NO's price and mid, seen from YES
+                side, price, mid = side.opposite, ONE - price, ONE - mid
+            fill = _Pending(row.strategy, row.matched_at, side, price, row.size, ())
+            self._keep(fill, row.condition_id, OwnMarkout(row.matched_at, horizon_ms[row.horizon], side, price,
+                                                          row.size, mid))
+            restored += 1
+        return restored
 
     def observe(self, now: int) -> None:
         """Sample the mids of markets with fills to mark, and measure every horizon `now` has passed."""

@@ -223,3 +223,31 @@ def spread_capture(db: Database, mode: str, strategy: str | None = None) -> pd.D
             "bps": total * 10_000 / notional if n and notional else float("nan")}
            for s, c, n, u, total, notional in rows]
     return pd.DataFrame(out, columns=["strategy", "condition_id", "market", "measured", "unmeasured", "usdc", "bps"])
+
+
+@dataclass(frozen=True)
+class RecentMarkout:
+    """A fixed-horizon markout the job wrote, with what a strategy reads of its fill (token space)."""
+
+    strategy: str
+    condition_id: str
+    outcome: str
+    side: str
+    price: int
+    size: int
+    matched_at: int
+    horizon: str
+    mid: int
+
+
+def recent_markouts(db: Database, mode: str, since: int) -> list[RecentMarkout]:
+    """The fixed-horizon markouts of `mode`'s fills matched since `since`, oldest first (a strategy's
+    toxicity after a restart: engine/trading/own_markouts.py)."""
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT f.strategy, f.condition_id, f.outcome, f.side, f.price, f.size,
+                                           f.matched_at, m.horizon, m.mid
+                                    FROM fills f JOIN fill_markouts m ON m.fill_id = f.id
+                                    WHERE f.mode = :mode AND f.matched_at >= :since AND m.mid IS NOT NULL
+                                      AND m.horizon IN ('1s', '10s', '60s') AND f.status != 'FAILED'
+                                    ORDER BY f.matched_at, f.id"""), {"mode": mode, "since": since}).all()
+    return [RecentMarkout(*row) for row in rows]

@@ -60,3 +60,36 @@ def test_a_horizon_with_no_mid_seen_is_dropped_and_the_kept_markouts_are_bounded
         tracker.on_fill(_fill("mm", Side.BUY, 500_000, 100_000 + n))
     tracker.observe(200_000)
     assert len(tracker.recent("mm", ["c1"])["c1"]) == 64 * 3
+
+
+def test_a_restart_restores_the_markouts_the_job_wrote_once_per_mode(tmp_path) -> None:  # noqa: ANN001
+    import sqlite3
+
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import migrate
+
+    migrate(tmp_path / "t.db")
+    with sqlite3.connect(tmp_path / "t.db") as conn:
+        conn.execute("""INSERT INTO orders (id, client_id, mode, strategy, condition_id, token_id, outcome, side, price,
+                            size, tif, status, status_rank, created_at, updated_at)
+                        VALUES (1, 'c1', 'paper', 'mm', 'c1', 'N1', 'NO', 'BUY', 480000, 10000000, 'GTC', 'FILLED',
+                                9, 0, 0)""")
+        for fill_id, at, status in ((1, 30_000_000, "CONFIRMED"), (2, 30_050_000, "FAILED"), (3, 1, "CONFIRMED")):
+            conn.execute("""INSERT INTO fills (id, trade_id, order_id, mode, strategy, condition_id, token_id, outcome,
+                                side, price, size, liquidity, status, status_rank, matched_at, updated_at)
+                            VALUES (?, ?, 1, 'paper', 'mm', 'c1', 'N1', 'NO', 'BUY', 480000, 10000000, 'MAKER', ?, 3,
+                                    ?, 0)""", (fill_id, f"t{fill_id}", status, at))
+            conn.execute("""INSERT INTO fill_markouts (fill_id, horizon, mode, strategy, condition_id, notional, mid,
+                                markout, computed_at)
+                            VALUES (?, '10s', 'paper', 'mm', 'c1', 4800000, 450000, -300000, 0)""", (fill_id,))
+    db = Database(tmp_path / "t.db")
+    tracker = OwnMarkouts(BookCache(), MarketCatalog([C1]))
+    now = 30_000_000 + 3_600_000
+    assert tracker.restore(db, "paper", now) == 1  # not the failed fill, nor one older than six hours
+    [mark] = tracker.recent("mm", ["c1"])["c1"]
+    # a NO bought at 0.48, its mid 0.45 ten seconds on: YES sold at 0.52, the YES mid 0.55
+    assert (mark.side, mark.price, mark.later_mid, mark.horizon_ms, mark.per_share) == (
+        Side.SELL, 520_000, 550_000, 10_000, -30_000)
+    assert tracker.restore(db, "paper", now) == 0 and len(tracker.recent("mm", ["c1"])["c1"]) == 1  # once
+    assert tracker.restore(db, "live", now) == 0 and tracker.recent("mm", ["c1"]) == {}  # another mode: afresh
+    db.dispose()
