@@ -327,7 +327,7 @@ class TradingCore:
         self.executor.drain()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self._fair_values(now),
                              self.link.references.source, self._copies(now))
-        self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()))
+        self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()), views, now)
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)
         dark = self._fills_dark(now)

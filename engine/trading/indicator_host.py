@@ -5,7 +5,10 @@ windows.py computes them), handed to strategies on their views and recorded once
 (`indicator_values`) for research and the Markets page's chart.
 
 Volume is read from each token's last trade print once a pass: trades between two passes past
-the last are not counted (a burst reads smaller than it was, never larger).
+the last are not counted (a burst reads smaller than it was, never larger). A new instance starts
+from the recorder's ticks over its window (the mids, or the trade prints for volume), so after a
+restart the indicators are warm at once; a backtest's replay records none, so there each starts
+empty, as the replay does.
 """
 
 from __future__ import annotations
@@ -67,11 +70,32 @@ class IndicatorHost:
         self._printed: dict[str, int] = {}  # token -> the last trade print counted (ms)
         self._recorded_at = 0
 
-    def want(self, wanted: Mapping[str, Iterable[Variant]]) -> None:
-        """Keep exactly these (market, variant) instances: new ones start empty, others go."""
+    def want(self, wanted: Mapping[str, Iterable[Variant]], views: Mapping[str, MarketView], now: int) -> None:
+        """Keep exactly these (market, variant) instances, others go; a new one starts from what the
+        recorder wrote over its window (after a restart it is warm at once, not a window later)."""
         keys = {(cid, variant) for cid, variants in wanted.items() for variant in variants}
         if keys != self.instances.keys():  # asked for every pass: rebuilt only when the wish changed
-            self.instances = {key: self.instances.get(key) or build(key[1]) for key in sorted(keys)}
+            self.instances = {key: self.instances.get(key) or self._warmed(key, views, now) for key in sorted(keys)}
+
+    def _warmed(self, key: tuple[str, Variant], views: Mapping[str, MarketView], now: int) -> Indicator:
+        cid, variant = key
+        indicator = build(variant)
+        view = views.get(cid)
+        if view is None:
+            return indicator
+        window_ms = max(variant.t1_s, variant.t2_s or 0) * 1000
+        mids = indicator_store.recorded_mids(self.db, view.info.yes_token, now - window_ms, now)
+        if isinstance(indicator, VolumeSurge):
+            if mids:  # watched since the first recorded book: quiet spells count as no volume
+                indicator.update(0.0, mids[0][0])
+                tokens = [view.info.yes_token, view.info.no_token]
+                for at, size in indicator_store.recorded_trades(self.db, tokens, mids[0][0], now):
+                    indicator.update(size / 1e6, at)
+                indicator.update(0.0, now)
+        else:
+            for at, mid in mids:
+                indicator.update(mid / 1e6, at)
+        return indicator
 
     def observe(self, views: dict[str, MarketView], books: BookCache, now: int) -> dict[str, MarketView]:
         """Feed every instance and return the views with their values (the same views without any)."""

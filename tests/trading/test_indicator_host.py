@@ -44,7 +44,7 @@ def test_one_instance_per_market_and_variant_serves_everyone_and_is_recorded(tmp
     wanted = wanted_indicators("twap:60", views, strategies)
     assert wanted == {"c1": {parse_variant("twap:60"), parse_variant("velocity:60")},
                       "c2": {parse_variant("twap:60"), parse_variant("velocity:60")}}
-    host.want(wanted)
+    host.want(wanted, views, 0)
     assert len(host.instances) == 4  # two markets x two variants, whoever asked
     books = BookCache()
     seen = {}
@@ -70,3 +70,28 @@ def test_names_are_checked_where_they_are_typed() -> None:
             parse_variant(bad)
     with pytest.raises(SettingError, match="Indicators: unknown indicator"):
         indicator_variants("macd:12")
+
+
+def test_a_new_indicator_starts_from_the_recorded_ticks_so_a_restart_finds_it_warm(tmp_path: Path) -> None:
+    import sqlite3
+
+    migrate(tmp_path / "t.db")
+    with sqlite3.connect(tmp_path / "t.db") as conn:  # what the recorder wrote before the restart
+        conn.executemany("INSERT INTO ticks (at, token_id, kind, side, price, size, mid, data) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                         [(second * 1000, "Yc1", "change", "BUY", 490_000, SH, 500_000 + second * 100)
+                          for second in range(0, 61, 10)]
+                         + [(55_000, "Nc1", "trade", "BUY", 500_000, 7 * SH, 500_000),
+                            (70_000, "Yc1", "change", "BUY", 490_000, SH, 900_000)])  # after now: unseen
+    db = Database(tmp_path / "t.db")
+    host = IndicatorHost(db)
+    views = _views(506_000, 60_000)
+    host.want({"c1": {parse_variant("velocity:60"), parse_variant("volume_surge:10,60")}}, views, 60_000)
+    velocity = host.instances[("c1", parse_variant("velocity:60"))]
+    assert velocity.value == pytest.approx(0.006)  # 0.500 -> 0.506 over the recorded minute, at once
+    surge = host.instances[("c1", parse_variant("volume_surge:10,60"))]
+    assert surge.value == pytest.approx(6.0)  # 7 shares in the last 10 s against 7 in the minute
+    cold = IndicatorHost(db)
+    cold.want({"c2": {parse_variant("velocity:60")}}, views, 60_000)  # nothing recorded for c2
+    assert cold.instances[("c2", parse_variant("velocity:60"))].value is None
+    db.dispose()
