@@ -36,7 +36,7 @@ class SeriesDiscovery:
         self.gamma_host = gamma_host
         self.clob_host = clob_host
         self.found: set[str] = set()  # slugs already stored (only the wanted ones are kept)
-        self.failures = 0
+        self.failures = 0  # requests failed in a row (the first of a run is logged)
 
     async def discover(self, series: Iterable[Series], now_s: float) -> list[str]:
         """Find the wanted windows not found yet; returns the condition ids stored this pass."""
@@ -65,8 +65,12 @@ class SeriesDiscovery:
     async def _ask(self, client: RestClient, slug: str) -> list[dict[str, Any]]:
         try:
             body = await client.get_json("/markets", {"slug": slug, "include_tag": "true"}, family="gamma")
-        except Exception as exc:  # the next pass asks again
+        except Exception as exc:  # the next pass asks again; a run of failures is logged once
+            if not self.failures:
+                log.warning("series market not read", extra={"slug": slug, "error": str(exc)[:300]})
             self.failures += 1
-            log.warning("series market not read", extra={"slug": slug, "error": str(exc)[:300]})
             return []
+        if self.failures:
+            log.info("series markets read again", extra={"after_failures": self.failures})
+            self.failures = 0
         return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []

@@ -176,7 +176,7 @@ class MarketMaking(StrategyBase):
         return intents
 
     def controlled_intent(self, view: MarketView, state: StrategyState, now: int) -> Intent:
-        """Quotes under the regime, toxicity, pull and reduce-only controls (steps 10, 13-15)."""
+        """Quotes under the regime, toxicity, pull, reduce-only and closing controls (steps 10, 13-16)."""
         cid = view.info.condition_id
         notes: list[str] = []
         regime, chosen = CALM, self.by_regime[CALM]
@@ -185,11 +185,9 @@ class MarketMaking(StrategyBase):
                                   fast_volatility=self.fast_volatility, stale_ms=self.stale_ms)
             regime, chosen = reading.regime, self.by_regime[reading.regime]
             notes.append(reading.describe())
-        info = view.info
-        if self.stop_ms > 0 and info.end_ms is not None and info.end_ms - now <= self.stop_ms:
-            left = max(0, info.end_ms - now) / 1000
-            return self.labelled(cid, (), [*notes, f"closing: the market ends in {left:.0f} s, quoting stopped "
-                                                    f"{self.stop_ms // 1000} s before"], CLOSING)
+        closing = self.closing(view.info, now)
+        if closing:
+            return self.labelled(cid, (), [*notes, closing], CLOSING)
         pulled = self.pulls.check(view, now) if self.pulls is not None else ""
         if pulled:
             return self.labelled(cid, (), [*notes, pulled], PULLED)
@@ -216,6 +214,13 @@ class MarketMaking(StrategyBase):
     def labelled(self, condition_id: str, quotes: tuple[Quote, ...], notes: list[str], regime: str) -> Intent:
         intent = self.intent(condition_id, quotes, "; ".join(notes), keep_within=self.threshold)
         return replace(intent, regime=regime)
+
+    def closing(self, info: MarketInfo, now: int) -> str:
+        """Why nothing is quoted this close to the end ("" further from it, or without the control)."""
+        if self.stop_ms <= 0 or info.end_ms is None or info.end_ms - now > self.stop_ms:
+            return ""
+        left = max(0, info.end_ms - now) / 1000
+        return f"closing: the market ends in {left:.0f} s, quoting stopped {self.stop_ms // 1000} s before"
 
     def ending(self, info: MarketInfo, now: int) -> str:
         """Why only reducing quotes are wanted now ("" outside the window before the end date)."""
