@@ -78,6 +78,7 @@ class UpDown:
         self.openings: dict[str, float] = {}  # condition id -> the spot at its window's start
         self.quotes: dict[str, list[Order]] = {}  # condition id -> the maker's resting orders
         self.listed: set[str] = set()  # slugs listed (a window is listed once)
+        self.centres: dict[str, int] = {}  # condition id -> the ladder's centre, in ticks
         self.list_windows(now)
 
     # -- the series' markets ----------------------------------------------------------------
@@ -147,6 +148,7 @@ class UpDown:
 
     def _resolve(self, market: Market, asset: str, end: float) -> None:
         del self.windows[market.condition_id]
+        self.centres.pop(market.condition_id, None)
         self._cancel(market)
         closing = self.spot.walks[asset].at(end) or self.spot.walks[asset].price
         opening = self.openings.pop(market.condition_id, START_PRICES[asset])
@@ -172,9 +174,15 @@ class UpDown:
             self._noise(market, value)
 
     def _quote(self, market: Market, fair: float) -> None:
-        self._cancel(market)
+        """The ladder around ``fair``, replaced only when its centre moved or one of it traded."""
         tick, writer = market.tick, self.sim.agents.writer
         centre = round(fair * ONE / tick)
+        resting = self.quotes.get(market.condition_id, [])
+        if (self.centres.get(market.condition_id) == centre and resting
+                and all(o.id in self.sim.exchange.orders for o in resting)):
+            return
+        self._cancel(market)
+        self.centres[market.condition_id] = centre
         placed = []
         for k in range(LEVELS):
             for side, price in ((BID, (centre - 1 - k) * tick), (ASK, (centre + 1 + k) * tick)):
