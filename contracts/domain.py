@@ -304,7 +304,7 @@ class OwnMarkout:
 @dataclass(frozen=True, slots=True)
 class StrategyState:
     """What a strategy may know about itself: its positions, working orders and cash, and the
-    markouts of its recent fills by market (oldest first)."""
+    markouts of its recent fills by market (in the order they were measured)."""
 
     name: str
     positions: Mapping[str, PositionView] = field(default_factory=dict)

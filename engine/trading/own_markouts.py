@@ -89,12 +89,13 @@ class OwnMarkouts:
             self._measure(condition_id, now)
 
     def recent(self, strategy: str, condition_ids: Iterable[str]) -> Mapping[str, tuple[OwnMarkout, ...]]:
-        """The strategy's measured markouts in its markets, oldest first (every horizon)."""
+        """The strategy's measured markouts in its markets (every horizon), in the order they were
+        measured: each within a tick of the time it became known."""
         found: dict[str, tuple[OwnMarkout, ...]] = {}
         for cid in condition_ids:
             marks = self.done.get((strategy, cid))
             if marks:
-                found[cid] = tuple(sorted(marks, key=lambda m: m.known_at))
+                found[cid] = tuple(marks)
         return found
 
     def _sample(self, condition_id: str, now: int) -> None:
