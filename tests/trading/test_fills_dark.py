@@ -64,7 +64,8 @@ def test_fills_dark_stops_placing_cancels_and_resumes_when_they_are_back(tmp_pat
         sim.set_faults(user_channel_down_s=600)
         wait_until(lambda: _rows(engine, "SELECT 1 FROM alerts WHERE code = 'FILLS_DARK'"), 30, 0.1, "FILLS_DARK")
         wait_until(lambda: _resting(engine) == 0, 30, 0.1, "the resting quotes cancelled")
-        assert "fills_dark" in _conditions(engine)
+        # the condition reaches engine_state with the next heartbeat, which may follow the cancels
+        wait_until(lambda: "fills_dark" in _conditions(engine), 10, 0.1, "the fills_dark venue condition")
         (placed,) = _rows(engine, "SELECT COUNT(*) FROM orders WHERE strategy = 'mm'")[0]
         wait_until(lambda: _rows(engine, "SELECT 1 FROM decisions WHERE reason = 'FILLS_DARK'"), 30, 0.1,
                    "the market maker's quotes refused for FILLS_DARK in the decisions log")
