@@ -16,13 +16,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from websockets.asyncio.client import ClientConnection
-
 from contracts.domain import ONE
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from engine.feeds.pacing import Backoff
 from engine.feeds.parse import micros
-from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.reference")
@@ -40,7 +38,7 @@ class ReferenceSource(Protocol):
     def history(self, condition_id: str) -> tuple[tuple[int, int], ...]: ...
 
 
-class ReferenceFeed:
+class ReferenceFeed(SocketFeed):
     name = "reference"
 
     def __init__(self, url: str, *, options: SocketOptions = QUIET, backoff: Backoff | None = None,
@@ -65,20 +63,6 @@ class ReferenceFeed:
             frozen = self._frozen[condition_id] = tuple(self._history.get(condition_id, ()))
         return frozen
 
-    @property
-    def stats(self) -> SocketStats:
-        return self.socket.stats
-
-    async def start(self) -> None:
-        self.socket.start()
-
-    async def close(self) -> None:
-        await self.socket.close()
-
-    async def on_open(self, ws: ClientConnection) -> None:
-        if self.subscribe_message:
-            await ws.send(self.subscribe_message)
-
     def on_text(self, text: str) -> None:
         if text == "PONG":
             return
@@ -90,9 +74,6 @@ class ReferenceFeed:
         at = self.clock_ms()
         for item in data if isinstance(data, list) else (data,):
             self._take(item, at)
-
-    def on_closed(self) -> None:
-        return None
 
     def _take(self, item: Any, at_ms: int) -> None:
         if not isinstance(item, dict) or not isinstance(item.get("condition_id"), str):

@@ -25,14 +25,13 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
-
-from websockets.asyncio.client import ClientConnection
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.updown import binance_symbol, okx_instrument
 from engine.feeds.pacing import Backoff
-from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.spot")
@@ -60,7 +59,7 @@ def subscribe_message(protocol: str, assets: Iterable[str]) -> str | None:
                                                     for a in assets]})
 
 
-class SpotFeed:
+class SpotFeed(SocketFeed):
     name = "spot"
 
     def __init__(self, protocol: str, base_url: str, assets: Iterable[str], *,
@@ -70,6 +69,7 @@ class SpotFeed:
         self.protocol = protocol
         self.assets = tuple(sorted(set(assets)))
         self.url = stream_url(protocol, base_url, self.assets)
+        self.subscribe_message = subscribe_message(protocol, self.assets)
         self.clock_ms = clock_ms
         self.rejected = 0
         self.last_error: str | None = None
@@ -86,6 +86,10 @@ class SpotFeed:
     def history(self, asset: str) -> tuple[tuple[int, float], ...]:
         return tuple(self._history.get(asset, ()))
 
+    def recent(self, asset: str, count: int) -> tuple[tuple[int, float], ...]:
+        """The last `count` points, oldest first, without copying the whole history."""
+        return tuple(islice(reversed(self._history.get(asset, ())), count))[::-1]
+
     def volatility(self, asset: str, now: int) -> float | None:
         """The spot's volatility per square-root second over the last ten minutes (the root of the
         squared log moves over the time they span); None with less than a minute, or thirty, of prices."""
@@ -94,24 +98,6 @@ class SpotFeed:
             return None
         squares = sum(math.log(b / a) ** 2 for (_, a), (_, b) in zip(points, points[1:], strict=False))
         return math.sqrt(squares / ((points[-1][0] - points[0][0]) / 1000))
-
-    @property
-    def stats(self) -> SocketStats:
-        return self.socket.stats
-
-    async def start(self) -> None:
-        self.socket.start()
-
-    async def close(self) -> None:
-        await self.socket.close()
-
-    async def on_open(self, ws: ClientConnection) -> None:
-        message = subscribe_message(self.protocol, self.assets)
-        if message:
-            await ws.send(message)
-
-    def on_closed(self) -> None:
-        return None
 
     def on_text(self, text: str) -> None:
         if text == "pong":

@@ -49,7 +49,7 @@ class UpDownReference:
         window = self._window(condition_id)
         if window is None:
             return self.other.history(condition_id) if self.other is not None else ()
-        points = self.spot.history(window.series.asset)[-HISTORY_POINTS:]
+        points = self.spot.recent(window.series.asset, HISTORY_POINTS)
         if not points:
             return ()
         sigma = self.spot.volatility(window.series.asset, points[-1][0])  # the latest, for every point

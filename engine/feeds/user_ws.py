@@ -17,12 +17,12 @@ from websockets.asyncio.client import ClientConnection
 
 from contracts.jsonsafe import FEED_BYTES, JsonRefused, loads_bounded
 from engine.feeds.pacing import Backoff
-from engine.feeds.wsloop import ReconnectingSocket, SocketOptions, SocketStats
+from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 
 log = logging.getLogger("engine.feeds.user")
 
 
-class UserFeed:
+class UserFeed(SocketFeed):
     name = "user"
 
     def __init__(self, ws_host: str, auth: dict[str, str], on_message: Callable[[dict[str, Any]], None],
@@ -36,16 +36,6 @@ class UserFeed:
         self._on_disconnected = on_disconnected
         self.markets = list(markets)  # condition ids; empty = every market
         self.socket = ReconnectingSocket(self.url, self, options, backoff)
-
-    async def start(self) -> None:
-        self.socket.start()
-
-    async def close(self) -> None:
-        await self.socket.close()
-
-    @property
-    def stats(self) -> SocketStats:
-        return self.socket.stats
 
     async def on_open(self, ws: ClientConnection) -> None:
         await ws.send(json.dumps({"type": "user", "markets": self.markets, "auth": self._auth}))

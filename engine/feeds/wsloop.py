@@ -224,3 +224,29 @@ class ReconnectingSocket:
                 log.warning("%s feed silent for %.1f s: reconnecting", self.session.name, silence)
                 await ws.close(code=1001, reason="silent feed")
                 return
+
+
+class SocketFeed:
+    """A session that owns one ReconnectingSocket (`socket`, set by the subclass): started and
+    closed with it, its stats read through it, and on every open the subscription it names (none:
+    nothing is sent). The reference, spot and user feeds share it; each handles its own text."""
+
+    socket: ReconnectingSocket
+    subscribe_message: str | None = None
+
+    @property
+    def stats(self) -> SocketStats:
+        return self.socket.stats
+
+    async def start(self) -> None:
+        self.socket.start()
+
+    async def close(self) -> None:
+        await self.socket.close()
+
+    async def on_open(self, ws: ClientConnection) -> None:
+        if self.subscribe_message:
+            await ws.send(self.subscribe_message)
+
+    def on_closed(self) -> None:
+        return None

@@ -21,7 +21,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.helpers import paper_venue
-from tests.trading.test_strategy_limits_core import _books, _mid_is, _rows, _scripted_book
+from tests.trading.test_strategy_limits_core import _mid_is, _rows, _scripted_book, _started
 
 pytestmark = pytest.mark.slow
 
@@ -73,11 +73,7 @@ def test_a_picked_off_bid_widens_and_shrinks_the_quotes_then_they_come_back(tmp_
         core.executor.drain()
 
     async def scenario() -> None:
-        await core.start(operator=True)
-        core.gate.unblock()
-        await core._stop_loop()  # ticked by hand
-        await _books(core, lambda: True)
-        await tick()
+        await _started(core)  # ticked by hand from here
         await tick()
         assert _bid(core, cid) == (490_000, 10_000_000)  # mid 0.50 - 0.01
         _scripted_book(sim, market, "0.44", "0.46")  # the book falls through our bid: filled at 0.49
