@@ -13,6 +13,10 @@ way in this process: reading the same events back and applying them to a bare bo
 `--large` adds recordings of 4 M and 20 M market events (peak RSS must not grow with the
 length; the 20 M recording takes several GB of temporary disk and a few minutes to write).
 `--code DIR` runs the replays on another checkout's code (an A/B on one recording).
+The yardstick: hftbacktest replaying the same recording with the same quoting at the same
+decision markers (bench/hftbacktest_side.py, in its own virtualenv, installed once with
+`--install-hftbacktest`; "skipped" where it is not there), its whole process's wall against the
+desk's at the default cadence (issue target: >= 1.0x).
 Targets: >= 300 k events/s at the default cadence, >= 1 M with one decision, <= 250 MB peak
 RSS at every size, with every fill's markouts computed (engine/backtest/markouts.py).
 """
@@ -32,6 +36,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
+import _hftbacktest
 from _common import ROOT, report
 from _recording import write_recording
 
@@ -153,6 +158,7 @@ def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool
     print(f"{events:,} market events: recording written in {time.perf_counter() - began:.1f} s; "
           f"replaying with the code in {args.code}", flush=True)
     default = replay_in_child(path, tmp / "work", args.code)
+    yardstick = (_hftbacktest.unavailable() or _hftbacktest.run(path, tmp / "hftbacktest")) if chunks else None
     if chunks:
         with sqlite3.connect(path) as conn:
             tokens = [t for row in conn.execute("SELECT yes_token, no_token FROM markets") for t in row]
@@ -167,6 +173,8 @@ def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool
         file.unlink()
     for label, run, target in (("default cadence", default, TARGET_DEFAULT), ("one decision", one, TARGET_ONE)):
         print(run_line(label, run, target))
+    if yardstick is not None:
+        print(_hftbacktest.line(yardstick, default))
     extra = default["decisions"] - one["decisions"]
     if extra > 0:
         print(f"    per decision: {(default['replay_s'] - one['replay_s']) * 1000 / extra:.2f} ms "
@@ -185,7 +193,12 @@ def main() -> None:
                         help="market events between two recorded decisions (the engine decides every 500 ms: "
                              "100 is a busy desk at ~200 events/s)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code replays (default: this one)")
+    parser.add_argument("--install-hftbacktest", action="store_true",
+                        help=f"first install {_hftbacktest.PINNED} into {_hftbacktest.VENV} (its own "
+                             "virtualenv; the network is needed once) to print the desk's speed against it")
     args = parser.parse_args()
+    if args.install_hftbacktest and (why := _hftbacktest.install()):
+        print(f"hftbacktest: not installed ({why})")
     sizes = [args.events, *(n for n in LARGE_SIZES if args.large and n != args.events)]
     with tempfile.TemporaryDirectory() as tmp:
         for n, events in enumerate(sizes):

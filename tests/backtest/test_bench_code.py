@@ -3,6 +3,7 @@ bench says why (the child's own exception), not `CalledProcessError ... exit sta
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +21,17 @@ def test_a_failing_replay_on_other_code_shows_the_childs_error(tmp_path: Path) -
            "'engine'" in done.stderr
     assert "must be a checkout of this project" in done.stderr
     assert "CalledProcessError" not in done.stderr + done.stdout and "Traceback" not in done.stderr
+
+
+def test_without_hftbacktest_the_yardstick_says_skipped_and_how_to_get_it(tmp_path: Path) -> None:
+    """The bench prints its own figures and names the yardstick it could not run, with the
+    command that installs it (it never installs anything unasked: that needs the network)."""
+    absent = tmp_path / "no-venv"
+    done = subprocess.run([sys.executable, "bench/backtest.py", "--events", "2000", "--markets", "2"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "BENCH_HFTBACKTEST_VENV": str(absent)})
+    assert done.returncode == 0, done.stderr
+    assert "default cadence:" in done.stdout and "one decision:" in done.stdout
+    assert f"hftbacktest: skipped (no {absent}: run once with --install-hftbacktest (needs the network))" \
+           in done.stdout
+    assert not absent.exists()
