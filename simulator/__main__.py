@@ -114,6 +114,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                               "a new market every window, resolved from the simulated spot price "
                                               "(served as OKX's and Binance's ticker streams)"),
     "--spot-vol": ("spot_vol", float, "annualised volatility of the simulated spot prices (default 0.6)"),
+    "--kalshi-markets": ("kalshi_markets", int, "Kalshi markets listed in the simulated event under /trade-api/v2 "
+                                                "(default 4; 0: none)"),
 }
 
 

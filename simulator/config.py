@@ -159,6 +159,8 @@ class SimConfig:
     # simulator's own spot price, which it serves as OKX's and Binance's public ticker streams.
     updown_series: str = ""  # e.g. "btc-updown-5m,eth-updown-15m"; empty: none
     spot_vol: float = 0.6  # the spot walk's annualised volatility
+    # Kalshi's Trade API v2 (kalshi/): the markets of one simulated event, under /trade-api/v2.
+    kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -251,6 +253,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_REWARD_MINIMUM": ("reward_minimum", str),
     "SIMULATOR_UPDOWN_SERIES": ("updown_series", str),
     "SIMULATOR_SPOT_VOL": ("spot_vol", float),
+    "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
     "SIMULATOR_SPEED": ("speed", parse_speed),
@@ -319,6 +322,8 @@ def _validate(cfg: SimConfig) -> None:
     parse_series(cfg.updown_series)
     if not 0 < cfg.spot_vol <= 10:
         raise ValueError(f"spot_vol must be an annualised volatility above 0 and at most 10, not {cfg.spot_vol!r}")
+    if not 0 <= cfg.kalshi_markets <= 50:
+        raise ValueError(f"kalshi_markets must be from 0 to 50, not {cfg.kalshi_markets!r}")
     if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \
             not (cfg.speed == 0 or 0.01 <= cfg.speed <= 1000):
         raise ValueError(f"speed must be from 0.01 to 1000, or 0 (full speed), not {cfg.speed!r}")

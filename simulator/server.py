@@ -33,6 +33,8 @@ from .fees import assign_fees
 from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
+from .kalshi import http as kalshi_http
+from .kalshi.side import KalshiSide
 from .maintenance import CLOSED, Maintenance
 from .market_payloads import book_message, now_ms
 from .markets import Market, build_markets, choose_markets, price_to_tick
@@ -114,6 +116,8 @@ class Simulator:
         self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s,
                              self.maintenance.phase, cfg.market, self.start_ts)
         self.admin = Admin(self)
+        self.kalshi = KalshiSide(seed, cfg.kalshi_markets, round(to_micro(cfg.starting_balance) / 10_000),
+                                 cfg.auth_max_skew_s, cfg.rate_limits, cfg.end_after_s)
         series = parse_updown(cfg.updown_series)
         self.updown = UpDown(self, series, seed) if series and recording is None else None
         self._runner: web.AppRunner | None = None
@@ -174,6 +178,7 @@ class Simulator:
         self.heartbeats.timeout_s = self.cfg.heartbeat_timeout_s
         self.hub.idle_timeout_s = self.cfg.ws_idle_timeout_s
         self.rate_limiter.enabled = self.cfg.rate_limits
+        self.kalshi.rate_limits = self.cfg.rate_limits
         self.signer_limits.enabled = self.cfg.rate_limits
         self.settlement.resolution_delay_s = self.cfg.resolution_delay_s
         self.settlement.dispute_delay_s = self.cfg.dispute_delay_s
@@ -189,7 +194,7 @@ class Simulator:
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
         for module in (http_market, http_trading, http_rewards, gamma, admin_routes, http_news, relayer, rpc,
-                       data_api):
+                       data_api, kalshi_http):
             app.add_routes(module.routes)
         for path in ("/ws/market", "/ws/market/"):
             app.router.add_get(path, self.hub.handle_market)
@@ -301,4 +306,5 @@ class Simulator:
         base = f"{self.cfg.host}:{self.port}"
         return {"clob_host": f"http://{base}", "ws_host": f"ws://{base}/ws/",
                 "gamma_host": f"http://{base}/gamma", "relayer_host": f"http://{base}/relayer",
-                "data_api_host": f"http://{base}/data-api", "rpc_url": f"http://{base}/rpc"}
+                "data_api_host": f"http://{base}/data-api", "rpc_url": f"http://{base}/rpc",
+                "kalshi_host": f"http://{base}/trade-api/v2"}
