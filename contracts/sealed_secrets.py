@@ -1,7 +1,7 @@
 """The desk's other secrets encrypted at rest: one sealed file beside the wallet keystore.
 
 The wallet key lives in an Ethereum keystore (engine/cli/keystore.py). The API credentials, the
-relayer key, the notification URLs and the Telegram token are sealed together in the file
+relayer key, the notification URLs, the Telegram token and Kalshi's key are sealed together in the file
 POLY_SECRETS_FILE names, with the same passphrase: scrypt derives a 256-bit key from it and a
 random salt, AES-256-GCM encrypts the JSON of the values and authenticates it with the list of
 names, which stays readable (so every process, the dashboard included, knows which settings are
@@ -25,7 +25,7 @@ FORMAT = "desk-sealed-secrets"
 # The settings that may be sealed: every secret but the wallet key (its own keystore) and the
 # dashboard's password hashes (the dashboard runs without the passphrase; a hash is not a password).
 SEALABLE = ("POLY_API_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE", "RELAYER_API_KEY", "NOTIFY_URLS",
-            "TELEGRAM_BOT_TOKEN")
+            "TELEGRAM_BOT_TOKEN", "KALSHI_API_KEY_ID", "KALSHI_PRIVATE_KEY")
 N, R, P = 2**15, 8, 1
 MAXMEM = 128 * 1024 * 1024
 MAX_FILE = 256 * 1024

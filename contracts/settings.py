@@ -13,10 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from dotenv import dotenv_values
+
+if TYPE_CHECKING:
+    from contracts.kalshi_settings import KalshiSettings
 
 ROOT = Path(__file__).resolve().parents[1]  # the project folder (this file is contracts/settings.py)
 DEFAULT_DB = "var/trader.db"
@@ -115,6 +118,8 @@ class Settings:
     # The other secrets encrypted at rest (POLY_SECRETS_FILE, contracts/sealed_secrets.py): which
     # settings it holds, and whether their values were read into these settings (`unlocked`).
     secrets_file: Path | None = None
+    # Kalshi's Trade API and the account's key (contracts/kalshi_settings.py); None: read none.
+    kalshi: KalshiSettings | None = None
     sealed_names: tuple[str, ...] = ()
     unlocked: bool = False
     # The environment these settings were read with (None: os.environ), to read them again unsealed.
@@ -159,6 +164,8 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
     """Build Settings from `.env` under `root`, overridden by `env` (default: os.environ), with the
     sealed secrets' values when they are given (`unsealed`, read by engine/cli/keystore.py with the
     passphrase); without them a sealed setting is known to be there, and left empty."""
+    from contracts.kalshi_settings import kalshi_settings  # (it imports this module's Secret)
+
     merged = read_env(root, env)
     secrets_file = _path(root, merged.get("POLY_SECRETS_FILE"))
     sealed = _sealed_names(secrets_file)
@@ -215,6 +222,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         relayer_api_key=_secret(merged.get("RELAYER_API_KEY")),
         relayer_api_key_address=_address(merged.get("RELAYER_API_KEY_ADDRESS"), "RELAYER_API_KEY_ADDRESS"),
         secrets_file=secrets_file,
+        kalshi=kalshi_settings(merged, simulator_base=f"http://127.0.0.1:{port}" if source == "simulator" else None),
         sealed_names=sealed,
         unlocked=unsealed is not None,
         env_override=env,
@@ -266,6 +274,9 @@ def secret_values(settings: Settings) -> list[str]:
     if settings.telegram is not None:
         token = settings.telegram.token.reveal()
         values += [token, token.rpartition(":")[2]]  # the whole token, and its secret half alone
+    if settings.kalshi is not None and settings.kalshi.private_key is not None:
+        pem = settings.kalshi.private_key.reveal()  # the whole key, and each line of its body alone
+        values += [pem.strip()] + [line for line in pem.splitlines() if not line.startswith("-----")]
     return [v for v in values if len(v) >= 6]
 
 

@@ -222,9 +222,13 @@ async def list_fills(request: web.Request) -> web.StreamResponse:
     if isinstance(who, web.Response):
         return who
     q = request.query
+    try:
+        since_ms = int(q.get("min_ts") or 0) * 1000
+    except ValueError:
+        return kalshi_error(400, "invalid_parameters", "min_ts must be unix seconds")
     fills = [f for f in reversed(_side(request).exchange.accounts[who].fills)
              if (not q.get("ticker") or f.order.ticker == q["ticker"])
-             and (not q.get("order_id") or f.order.order_id == q["order_id"])]
+             and (not q.get("order_id") or f.order.order_id == q["order_id"]) and f.at_ms >= since_ms]
     try:
         page, cursor = _page(request, fills)
     except Refused as exc:

@@ -1,0 +1,106 @@
+"""Kalshi in the desk's terms, both ways: ids, prices and sizes, statuses, fees.
+
+A Kalshi market (its ticker) is the desk's market `kalshi:<ticker>`, with two tokens,
+`kalshi:<ticker>:yes` and `kalshi:<ticker>:no`, so nothing of Kalshi's can be mistaken for a
+Polymarket id. Kalshi prices whole cents (1-99) and whole contracts; the desk counts micro-units
+(1,000,000 = one dollar, one share): a cent is 10,000. Kalshi assigns order ids itself; the
+desk knows its orders by the client order id it sends with each (Kalshi refuses a second
+order with the same one), which is the desk's venue order id here.
+
+Fees, from Kalshi's fee schedule: a taker pays ceil(0.07 x C x P x (1 - P)) rounded up to the
+cent, a maker ceil(0.0175 x ...) on the markets that charge makers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from contracts.domain import Side, Tif
+from contracts.order_status import TradeStatus, VenueOrderStatus
+from engine.venues.base import OrderRequest, VenueOrder, VenueTrade
+
+PREFIX = "kalshi:"
+CENT = 10_000  # micro-units a cent
+CONTRACT = 1_000_000  # micro-units a contract
+TIF = {Tif.GTC: "good_till_canceled", Tif.FOK: "fill_or_kill", Tif.FAK: "immediate_or_cancel"}
+STATUS = {"resting": VenueOrderStatus.LIVE, "executed": VenueOrderStatus.MATCHED,
+          "canceled": VenueOrderStatus.CANCELED}
+TAKER_RATE, MAKER_RATE = (7, 100), (7, 400)
+OUTSIDE_ID = "kalshi-order:"  # an order placed outside the desk (no client order id): Kalshi's own id
+
+
+class NotKalshi(ValueError):
+    """An id, price or size Kalshi cannot take; the message says which and why."""
+
+
+def market_id(ticker: str) -> str:
+    return f"{PREFIX}{ticker}"
+
+
+def token_id(ticker: str, side: str) -> str:
+    return f"{PREFIX}{ticker}:{side}"
+
+
+def split_token(token: str) -> tuple[str, str]:
+    """(ticker, yes | no) of a desk token id of Kalshi's."""
+    ticker, _, side = token.removeprefix(PREFIX).rpartition(":")
+    if not token.startswith(PREFIX) or not ticker or side not in ("yes", "no"):
+        raise NotKalshi(f"{token!r} is not a Kalshi token (kalshi:<ticker>:yes or :no)")
+    return ticker, side
+
+
+def fee_cents(rate: tuple[int, int], count: int, yes_cents: int) -> int:
+    numerator, denominator = rate
+    return -(-(numerator * count * yes_cents * (100 - yes_cents)) // (denominator * 100))
+
+
+def order_body(request: OrderRequest) -> dict[str, Any]:
+    """The CreateOrderRequest of a desk order; NotKalshi for what Kalshi cannot take."""
+    ticker, side = split_token(request.token_id)
+    if request.price % CENT or not CENT <= request.price <= 99 * CENT:
+        raise NotKalshi(f"price {request.price / 1e6:g} is not a whole cent from 0.01 to 0.99")
+    if request.size % CONTRACT or request.size < CONTRACT:
+        raise NotKalshi(f"size {request.size / 1e6:g} is not a whole number of contracts")
+    if request.tif not in TIF:
+        raise NotKalshi(f"{request.tif.value} orders are not sent to Kalshi by the desk (GTC, FOK or FAK)")
+    body: dict[str, Any] = {
+        "ticker": ticker, "side": side, "action": "buy" if request.side is Side.BUY else "sell",
+        "count": request.size // CONTRACT, "type": "limit", f"{side}_price": request.price // CENT,
+        "client_order_id": request.client_id, "time_in_force": TIF[request.tif],
+    }
+    if request.post_only:
+        body["post_only"] = True
+    return body
+
+
+def _ms(at: datetime | None) -> int:
+    return int(at.timestamp() * 1000) if at is not None else 0
+
+
+def venue_order(order: Any) -> VenueOrder:
+    """A Kalshi `Order` (the SDK's model) as the desk reads orders."""
+    own = order.yes_price if order.side == "yes" else order.no_price
+    status = STATUS.get(order.status.value if hasattr(order.status, "value") else str(order.status),
+                        VenueOrderStatus.UNKNOWN)
+    return VenueOrder(
+        venue_order_id=order.client_order_id or f"{OUTSIDE_ID}{order.order_id}",
+        condition_id=market_id(order.ticker), token_id=token_id(order.ticker, order.side),
+        side=Side.BUY if order.action == "buy" else Side.SELL, price=own * CENT,
+        size=order.initial_count * CONTRACT, filled=order.fill_count * CONTRACT, status=status,
+        created_ms=_ms(order.created_time))
+
+
+def venue_trade(fill: Any, venue_order_id: str, maker_charged: bool) -> VenueTrade:
+    """A Kalshi `Fill` as one of the desk's fills: our order's side, price and size."""
+    own = fill.yes_price if fill.side == "yes" else fill.no_price
+    if fill.is_taker:
+        cents = fee_cents(TAKER_RATE, fill.count, fill.yes_price)
+    else:
+        cents = fee_cents(MAKER_RATE, fill.count, fill.yes_price) if maker_charged else 0
+    return VenueTrade(
+        trade_id=fill.fill_id, venue_order_id=venue_order_id, condition_id=market_id(fill.ticker),
+        token_id=token_id(fill.ticker, fill.side), side=Side.BUY if fill.action == "buy" else Side.SELL,
+        price=own * CENT, size=fill.count * CONTRACT, fee=cents * CENT, status=TradeStatus.CONFIRMED,
+        liquidity="TAKER" if fill.is_taker else "MAKER",
+        matched_ms=_ms(fill.created_time) or (fill.ts or 0) * 1000)
