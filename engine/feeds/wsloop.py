@@ -91,8 +91,12 @@ class SocketStats:
 
 class ReconnectingSocket:
     def __init__(self, url: str, session: SocketSession, options: SocketOptions | None = None,
-                 backoff: Backoff | None = None, clock: Callable[[], float] = time.monotonic):
+                 backoff: Backoff | None = None, clock: Callable[[], float] = time.monotonic,
+                 headers: Callable[[], dict[str, str]] | None = None):
+        """`headers`: the handshake's extra headers, made afresh for every connection (a
+        signature over the time of the handshake)."""
         self.url = url
+        self.headers = headers
         self.session = session
         self.options = options or SocketOptions()
         self.backoff = backoff or Backoff()
@@ -163,7 +167,8 @@ class ReconnectingSocket:
         opened = None
         try:
             async with guarded_connect(self.url, open_timeout=opts.open_timeout_s, close_timeout=opts.close_timeout_s,
-                               ping_interval=opts.protocol_ping_s, max_size=opts.max_size) as ws:
+                               ping_interval=opts.protocol_ping_s, max_size=opts.max_size,
+                               additional_headers=self.headers() if self.headers else None) as ws:
                 opened = self.clock()
                 self._last_rx = opened
                 self.stats.connects += 1

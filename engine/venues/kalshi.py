@@ -272,7 +272,8 @@ def _venue_error(exc: Any) -> VenueError:
     """An SDK ApiException as the desk's: 429 busy, 4xx a refusal (with Kalshi's code), else unknown."""
     status = exc.status or 0
     try:
-        error = json.loads(exc.body or "{}").get("error") or {}
+        body = json.loads(exc.body or "{}")
+        error = body.get("error") if isinstance(body.get("error"), dict) else body  # (flat, as Kalshi documents)
     except (ValueError, AttributeError):
         error = {}
     message = f"Kalshi {status}: {error.get('code', '')}: {error.get('message', exc.reason or '')}"

@@ -1,5 +1,6 @@
 """Kalshi's REST routes (``/trade-api/v2``) and the admin calls that stand in for its website
-(``/_sim/kalshi``). Errors answer as Kalshi does: ``{"error": {"code", "message", "service"}}``."""
+(``/_sim/kalshi``). Errors answer with Kalshi's documented ErrorResponse, ``{"code", "message",
+"service"}`` (the shape its official SDK reads)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ routes = web.RouteTableDef()
 
 
 def kalshi_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    body = {"error": {"code": code, "message": message, "service": "exchange"}}
+    body = {"code": code, "message": message, "service": "exchange"}
     return web.json_response(body, status=status, headers=headers)
 
 
@@ -175,6 +176,7 @@ async def create_order(request: web.Request) -> web.StreamResponse:
         order = _side(request).exchange.place(who, now_ms=_now_ms(), **fields)
     except Refused as exc:
         return _refused(exc)
+    await _side(request).hub.changed(order.ticker)
     return web.json_response({"order": payloads.order(order)}, status=201)
 
 
@@ -187,6 +189,7 @@ async def cancel_order(request: web.Request) -> web.StreamResponse:
         order, reduced = _side(request).exchange.cancel(who, request.match_info["order_id"], _now_ms())
     except Refused as exc:
         return _refused(exc)
+    await _side(request).hub.changed(order.ticker)
     return web.json_response({"order": payloads.order(order), "reduced_by": reduced})
 
 
@@ -371,4 +374,22 @@ async def settle_market(request: web.Request) -> web.StreamResponse:
         done = _side(request).exchange.settle(request.match_info["ticker"], str(result), _now_ms())
     except Refused as exc:
         return _refused(exc)
+    await _side(request).hub.changed(request.match_info["ticker"])
     return web.json_response({"settled": len(done), "result": result})
+
+
+@routes.get("/trade-api/ws/v2")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    return await _side(request).hub.handle(request)
+
+
+@routes.post("/_sim/kalshi/ws/skip-seq")
+async def skip_seq(request: web.Request) -> web.StreamResponse:
+    """A fault: the next `count` book deltas each skip a sequence number (a message lost on the way)."""
+    try:
+        body = json.loads(await request.read() or b"{}")
+        count = int(body.get("count", 1))
+    except (ValueError, TypeError, AttributeError):
+        return kalshi_error(400, "invalid_parameters", "send {\"count\": N}")
+    _side(request).hub.skip_seq = max(0, count)
+    return web.json_response({"skip_seq": _side(request).hub.skip_seq})

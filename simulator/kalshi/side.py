@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from .exchange import Exchange, Market
 from .keys import KeyRing
+from .ws import KalshiHub
 
 # Kalshi's Basic tier (what a new account gets): reads and writes per second, each its own bucket.
 READS_PER_S, WRITES_PER_S = 20, 10
@@ -38,6 +39,7 @@ class KalshiSide:
                  rate_limits: bool, end_after_s: float) -> None:
         self.keys = KeyRing(seed, max_skew_s)
         self.exchange = Exchange(seed, starting_balance_cents)
+        self.hub = KalshiHub(self.exchange, self.keys)  # the WebSocket's order book channel
         self.rate_limits = rate_limits
         self.clock: Callable[[], float] = time.monotonic  # the buckets' clock (a test may stop it)
         self.buckets: dict[tuple[str, str], Bucket] = {}

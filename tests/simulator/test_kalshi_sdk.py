@@ -157,7 +157,7 @@ def test_a_request_not_signed_by_the_key_is_refused(sim: SimHandle, trader: Kals
         _client(sim, key_id, stranger).get_balance()
     assert refused.value.status == 401 and "signature does not match" in str(refused.value.body)
     status, body = _post(sim, "/_sim/kalshi/api-keys", {"public_key": "not a key"})
-    assert status == 400 and "PEM" in body["error"]["message"]
+    assert status == 400 and "PEM" in body["message"]
 
 
 def test_self_trade_prevention_cancels_the_taker_at_the_cross(trader: KalshiClient) -> None:
