@@ -228,6 +228,19 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
+    """Before trading Kalshi: prove its account can trade (key, signature, balance, and a harmless
+    post-only order placed and cancelled); each failure names the setting to change."""
+    settings = keystore.unlock_secrets(settings)  # the Kalshi key may be sealed; the wallet key stays locked
+    import asyncio
+
+    from engine.cli.kalshi_preflight import describe, run_kalshi_preflight
+
+    report = asyncio.run(run_kalshi_preflight(settings))
+    print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
 def _approvals_confirmed(yes: bool) -> Callable[[list[str]], bool]:
     """`preflight --approve` sends transactions from the wallet: asked at a terminal, else only with --yes."""
     def confirm(approvals: list[str]) -> bool:
@@ -333,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "exchanges and the adapters) from the wallet, after a confirmation (audited)")
     preflight.add_argument("--yes", action="store_true", help="with --approve: send without asking")
     preflight.set_defaults(func=cmd_preflight)
+    kalshi = sub.add_parser("kalshi-preflight", help="before trading Kalshi: prove its account can trade (places "
+                                                     "and cancels one post-only 1-cent bid)")
+    kalshi.add_argument("--json", action="store_true", help="machine-readable output")
+    kalshi.set_defaults(func=cmd_kalshi_preflight)
     seal.register(keystore.register(sub))
     cli_research.register(sub)
     from engine.cli import sweep as cli_sweep  # noqa: E402  (sweeps: engine/backtest/sweep.py)

@@ -168,6 +168,10 @@ class KalshiVenue:
                 held[wire.token_id(p.ticker, "yes" if p.position > 0 else "no")] = abs(p.position) * wire.CONTRACT
         return Balances(balance.balance * wire.CENT, {t: held.get(t, 0) for t in token_ids})
 
+    async def open_markets(self) -> list[Any]:
+        """Kalshi's open markets (the SDK's `Market` models), every page."""
+        return await self._pages(self.client.get_markets, "markets", status="open")
+
     async def close(self) -> None:
         if self._poller is not None:
             self._poller.cancel()
