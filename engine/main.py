@@ -358,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import sessions as cli_sessions  # noqa: E402  (recording sessions)
 
     cli_sessions.register(sub)
+    from engine.cli import pairs as cli_pairs  # noqa: E402  (markets linked across venues)
+
+    cli_pairs.register(sub)
     return parser
 
 

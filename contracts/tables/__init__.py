@@ -21,6 +21,7 @@ from contracts.tables.desk import (
     Strategy,
     StrategyLimit,
     StrategySelection,
+    VenuePair,
 )
 from contracts.tables.market_data import (
     EventMember,
@@ -82,6 +83,7 @@ __all__ = [
     "Forecast",
     "ImportProgress",
     "IndicatorValue",
+    "VenuePair",
     "LoginBudget",
     "Market",
     "MarketEvent",

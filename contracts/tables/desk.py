@@ -108,6 +108,23 @@ class StrategySelection(SQLModel, table=True):
     note: str | None = None
 
 
+class VenuePair(SQLModel, table=True):
+    """A Polymarket market linked by hand to a Kalshi market (migration 0050); `inverted`: Polymarket's
+    YES is Kalshi's NO; `warnings` the JSON list of differences shown when they were linked."""
+
+    __tablename__ = "venue_pairs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    condition_id: str
+    kalshi_ticker: str
+    inverted: int
+    polymarket_question: str
+    kalshi_title: str
+    warnings: str
+    created_at: int
+    created_by: str
+
+
 class StrategyLimit(SQLModel, table=True):
     __tablename__ = "strategy_limits"
 

@@ -1237,6 +1237,29 @@ def _0049_strategy_live(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE strategies ADD COLUMN live INTEGER NOT NULL DEFAULT 1 CHECK (live IN (0, 1));")
 
 
+@m(name="0050_venue_pairs")
+def _0050_venue_pairs(db: UtilsDatabase) -> None:
+    """Markets linked by hand across venues (engine/cli/pairs.py): a Polymarket market and the Kalshi
+    market the operator judged to be the same question, `inverted` when Polymarket's YES is Kalshi's
+    NO; the warnings the desk showed when they were linked (JSON list). The desk never links by itself."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE venue_pairs (
+            id INTEGER PRIMARY KEY,
+            condition_id TEXT NOT NULL UNIQUE,
+            kalshi_ticker TEXT NOT NULL UNIQUE,
+            inverted INTEGER NOT NULL DEFAULT 0 CHECK (inverted IN (0, 1)),
+            polymarket_question TEXT NOT NULL,
+            kalshi_title TEXT NOT NULL,
+            warnings TEXT NOT NULL DEFAULT '[]',
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+        );
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

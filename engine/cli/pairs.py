@@ -1,0 +1,192 @@
+"""`python -m engine pairs add|list|remove`: link a Polymarket market to the Kalshi market the
+operator judges to be the same question, by hand (storage/desk/venue_pairs.py).
+
+The desk never links markets by itself: wording, resolution sources and end dates differ between
+venues, and published scans find about half of apparent cross-venue spreads vanish once that is
+read. So `add` shows both markets side by side (question, rules, resolution source, end time),
+says where they differ, and asks before it stores the link (audited); `--inverted` links
+Polymarket's YES to Kalshi's NO (a question asked the other way round).
+
+Only the standard library at the top: the parser is built on every `python -m engine`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from datetime import UTC, datetime
+from difflib import SequenceMatcher
+from typing import Any
+
+from contracts.settings import Settings
+from engine.cli.errors import CliError, actor, open_db
+
+END_GAP_MS = 24 * 3_600_000  # end times further apart than a day are worth a warning
+SIMILAR = 0.6  # questions whose wording matches less than this are worth a warning
+RULES = 1200  # characters of each market's rules shown
+
+
+def _when(at_ms: int | None) -> str:
+    return "unknown" if not at_ms else datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def warnings(poly: dict[str, Any], kalshi: dict[str, Any], inverted: bool) -> list[str]:
+    """Where the two markets differ in what decides them (the operator reads, the desk only points)."""
+    found = []
+    if poly["end_at"] and kalshi["end_at"] and abs(poly["end_at"] - kalshi["end_at"]) > END_GAP_MS:
+        days = abs(poly["end_at"] - kalshi["end_at"]) / 86_400_000
+        found.append(f"end times differ by {days:.1f} days ({_when(poly['end_at'])} on Polymarket, "
+                     f"{_when(kalshi['end_at'])} on Kalshi): one may resolve on news the other has not seen")
+    ratio = SequenceMatcher(None, poly["question"].lower(), kalshi["title"].lower()).ratio()
+    if ratio < SIMILAR:
+        found.append(f"the questions read differently ({ratio:.0%} alike): check both rules say the same event"
+                     + (" the other way round (--inverted)" if inverted else ""))
+    if not poly["resolution_source"]:
+        found.append("Polymarket names no resolution source for this market: read its rules")
+    if kalshi["status"] != "active":
+        found.append(f"the Kalshi market is {kalshi['status']}, not open for trading")
+    return found
+
+
+def _polymarket(settings: Settings, db: Any, condition_id: str) -> dict[str, Any]:
+    from storage.desk.venue_pairs import polymarket_market
+
+    if condition_id.startswith("kalshi:") or not condition_id.startswith("0x"):
+        raise CliError(f"{condition_id!r} is not a Polymarket market: give its condition id (0x…), and the Kalshi "
+                       "ticker second")
+    found = polymarket_market(db, condition_id)
+    if found is None:
+        raise CliError(f"no Polymarket market {condition_id} in the desk's list: run the desk once so it discovers "
+                       "markets, or check the id")
+    if found["closed"] or found["resolved_outcome"]:
+        raise CliError(f"the Polymarket market {condition_id} is closed: nothing to pair")
+    return {**found, **_gamma_rules(settings, condition_id)}
+
+
+def _gamma_rules(settings: Settings, condition_id: str) -> dict[str, str]:
+    """Its rules and resolution source as Gamma gives them ("" when Gamma does not answer)."""
+    import httpx
+
+    try:
+        answer = httpx.get(f"{settings.gamma_host}/markets", params={"condition_ids": condition_id}, timeout=10)
+        rows = answer.json() if answer.status_code == 200 else []
+    except (httpx.HTTPError, ValueError):
+        rows = []
+    row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+    return {"rules": str(row.get("description") or ""), "resolution_source": str(row.get("resolutionSource") or "")}
+
+
+def _kalshi(settings: Settings, ticker: str) -> dict[str, Any]:
+    if ticker.startswith("0x"):
+        raise CliError(f"{ticker!r} is a Polymarket condition id: a pair links one market of each venue (Polymarket "
+                       "first, then the Kalshi ticker)")
+    from kalshi_python_sync import Configuration, KalshiClient
+    from kalshi_python_sync.exceptions import ApiException
+
+    assert settings.kalshi is not None
+    client = KalshiClient(Configuration(host=settings.kalshi.host))  # market data is public: no key needed
+    try:
+        market = client.get_market(ticker).market
+    except ApiException as exc:
+        raise CliError(f"Kalshi has no market {ticker} ({exc.status}) at {settings.kalshi.host}") from None
+    except Exception as exc:  # the network: say so, never a traceback
+        raise CliError(f"Kalshi could not be reached at {settings.kalshi.host}: {type(exc).__name__}") from None
+    end = market.expected_expiration_time or market.close_time
+    return {"ticker": market.ticker, "title": market.title, "status": market.status,
+            "rules": f"{market.rules_primary} {market.rules_secondary}".strip(),
+            "end_at": int(end.timestamp() * 1000) if end else 0}
+
+
+def side_by_side(poly: dict[str, Any], kalshi: dict[str, Any], inverted: bool) -> str:
+    """The short facts in two columns, then each market's rules in full (wrapped, at most RULES chars)."""
+    rows = [("question", poly["question"], kalshi["title"]),
+            ("YES means", "YES", "NO" if inverted else "YES"),
+            ("ends", _when(poly["end_at"]), _when(kalshi["end_at"])),
+            ("resolution source", poly["resolution_source"] or "(not given)", "(in the rules)")]
+    lines = [f"{'':18} {'Polymarket ' + poly['condition_id'][:12] + '…':50} Kalshi {kalshi['ticker']}"]
+    lines += [f"{name:18} {_cut(left, 50):50} {right}" for name, left, right in rows]
+    for venue, rules in (("Polymarket", poly["rules"] or "(Gamma did not answer)"), ("Kalshi", kalshi["rules"])):
+        lines += ["", f"{venue} rules:", *textwrap.wrap(_cut(rules, RULES), 100, initial_indent="  ",
+                                                            subsequent_indent="  ")]
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.desk.venue_pairs import PairRefused, add_pair
+
+    db = open_db(settings)
+    poly = _polymarket(settings, db, args.polymarket)
+    kalshi = _kalshi(settings, args.kalshi)
+    found = warnings(poly, kalshi, args.inverted)
+    print(side_by_side(poly, kalshi, args.inverted))
+    for warning in found:
+        print(f"WARNING: {warning}")
+    if not args.yes and not _confirmed():
+        print("not linked")
+        return 1
+    try:
+        pair = add_pair(db, condition_id=poly["condition_id"], kalshi_ticker=kalshi["ticker"], inverted=args.inverted,
+                        polymarket_question=poly["question"], kalshi_title=kalshi["title"], warnings=found,
+                        actor=actor())
+    except PairRefused as exc:
+        raise CliError(str(exc)) from None
+    print(f"linked as pair {pair.id}" + (f" with {len(found)} warning(s) noted" if found else ""))
+    return 0
+
+
+def _confirmed() -> bool:
+    if not sys.stdin.isatty():
+        print("not linked: no terminal to confirm at (pass --yes after reading the above)", file=sys.stderr)
+        return False
+    print("Are these the same question? link them [y/N] ", end="", flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.desk.venue_pairs import list_pairs
+
+    pairs: list[dict[str, Any]] = [
+        {"id": p.id, "polymarket": p.condition_id, "kalshi": p.kalshi_ticker, "inverted": p.inverted,
+         "polymarket_question": p.polymarket_question, "kalshi_title": p.kalshi_title,
+         "warnings": list(p.warnings), "linked_by": p.created_by, "linked_at": _when(p.created_at)}
+        for p in list_pairs(open_db(settings))]
+    print(json.dumps(pairs, indent=2) if args.json else "\n".join(
+        f"{p['id']:4}  {p['polymarket'][:14]}…  {'NO ' if p['inverted'] else 'YES'}= {p['kalshi']}  "
+        f"{p['polymarket_question'][:60]}" + (f"  ({len(p['warnings'])} warning(s))" if p["warnings"] else "")
+        for p in pairs) or "no pairs")
+    return 0
+
+
+def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.desk.venue_pairs import PairRefused, remove_pair
+
+    try:
+        pair = remove_pair(open_db(settings), args.id, actor=actor())
+    except PairRefused as exc:
+        raise CliError(str(exc)) from None
+    print(f"unlinked pair {pair.id}: {pair.condition_id} and {pair.kalshi_ticker}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    pairs = sub.add_parser("pairs", help="markets linked by hand across venues (Polymarket and Kalshi): add, list, "
+                                         "remove")
+    verbs = pairs.add_subparsers(dest="verb", required=True)
+    add = verbs.add_parser("add", help="link a Polymarket market to a Kalshi market, after reading both side by side")
+    add.add_argument("polymarket", help="the Polymarket market's condition id (0x…)")
+    add.add_argument("kalshi", help="the Kalshi market's ticker")
+    add.add_argument("--inverted", action="store_true", help="Polymarket's YES is Kalshi's NO")
+    add.add_argument("--yes", action="store_true", help="link without asking (after reading the comparison)")
+    add.set_defaults(func=cmd_add)
+    listing = verbs.add_parser("list", help="every pair, with the warnings shown when it was linked")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=cmd_list)
+    remove = verbs.add_parser("remove", help="unlink a pair (audited)")
+    remove.add_argument("id", type=int)
+    remove.set_defaults(func=cmd_remove)

@@ -1,0 +1,85 @@
+"""Markets linked by hand across venues (`venue_pairs`): written by the operator's command, each
+change audited in the same transaction; read by the engine (cross-venue prices) and the CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from storage.desk.audit import write_audit
+from storage.sqlite.db import Database, now_ms
+
+
+class PairRefused(ValueError):
+    """A link the desk will not store (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: int
+    condition_id: str
+    kalshi_ticker: str
+    inverted: bool
+    polymarket_question: str
+    kalshi_title: str
+    warnings: tuple[str, ...]
+    created_at: int
+    created_by: str
+
+
+def add_pair(db: Database, *, condition_id: str, kalshi_ticker: str, inverted: bool, polymarket_question: str,
+             kalshi_title: str, warnings: list[str], actor: str) -> Pair:
+    with db.write() as conn:
+        taken = conn.execute(text("""SELECT condition_id, kalshi_ticker FROM venue_pairs
+                                     WHERE condition_id = :c OR kalshi_ticker = :k"""),
+                             {"c": condition_id, "k": kalshi_ticker}).first()
+        if taken is not None:
+            raise PairRefused(f"already linked: {taken[0]} with {taken[1]} (remove that pair first)")
+        at = now_ms()
+        row = {"c": condition_id, "k": kalshi_ticker, "i": int(inverted), "pq": polymarket_question,
+               "kt": kalshi_title, "w": json.dumps(warnings), "at": at, "by": actor}
+        pair_id = conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted,
+                                       polymarket_question, kalshi_title, warnings, created_at, created_by)
+                                       VALUES (:c, :k, :i, :pq, :kt, :w, :at, :by) RETURNING id"""), row).scalar_one()
+        write_audit(conn, actor=actor, action="pair.add", entity=f"venue_pairs:{pair_id}", before=None,
+                    after={"condition_id": condition_id, "kalshi_ticker": kalshi_ticker, "inverted": inverted,
+                           "warnings": warnings})
+    return Pair(pair_id, condition_id, kalshi_ticker, inverted, polymarket_question, kalshi_title, tuple(warnings),
+                at, actor)
+
+
+def remove_pair(db: Database, pair_id: int, *, actor: str) -> Pair:
+    with db.write() as conn:
+        found = _read(conn, "WHERE id = :id", {"id": pair_id})
+        if not found:
+            raise PairRefused(f"no pair {pair_id} (python -m engine pairs list shows them)")
+        conn.execute(text("DELETE FROM venue_pairs WHERE id = :id"), {"id": pair_id})
+        write_audit(conn, actor=actor, action="pair.remove", entity=f"venue_pairs:{pair_id}",
+                    before={"condition_id": found[0].condition_id, "kalshi_ticker": found[0].kalshi_ticker,
+                            "inverted": found[0].inverted}, after=None)
+    return found[0]
+
+
+def list_pairs(db: Database) -> list[Pair]:
+    with db.read() as conn:
+        return _read(conn, "", {})
+
+
+def _read(conn: Connection, where: str, params: dict[str, object]) -> list[Pair]:
+    rows = conn.execute(text(f"""SELECT id, condition_id, kalshi_ticker, inverted, polymarket_question, kalshi_title,
+                                 warnings, created_at, created_by FROM venue_pairs {where} ORDER BY id"""),
+                        params).all()
+    return [Pair(r[0], r[1], r[2], bool(r[3]), r[4], r[5], tuple(json.loads(r[6])), r[7], r[8]) for r in rows]
+
+
+def polymarket_market(db: Database, condition_id: str) -> dict[str, object] | None:
+    """What a pair shows of the desk's Polymarket market (None: the desk has not discovered it)."""
+    with db.read() as conn:
+        row = conn.execute(text("""SELECT condition_id, question, slug, end_at, closed, resolved_outcome FROM markets
+                                   WHERE condition_id = :c"""), {"c": condition_id}).first()
+    if row is None:
+        return None
+    return {"condition_id": row[0], "question": row[1], "slug": row[2], "end_at": row[3] or 0,
+            "closed": bool(row[4]), "resolved_outcome": row[5]}

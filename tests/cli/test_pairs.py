@@ -1,0 +1,98 @@
+"""`python -m engine pairs`, run as a user runs it against the simulator (its Gamma and its Kalshi
+side): a link shows both markets side by side with the differences warned, is stored only when
+confirmed, is audited, listed and removed; bad links are refused in words and change nothing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.testing import SimHandle, running_simulator
+from storage.sqlite.migrations import migrate
+from tests.helpers import ROOT, isolated_env
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=13, agents=False, prefill_books=False, kalshi_markets=2) as handle:
+        yield handle
+
+
+@pytest.fixture
+def desk(tmp_path: Path, sim: SimHandle) -> dict[str, str]:
+    """A desk that has discovered the simulator's first Polymarket market (as a run would store it)."""
+    env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port))
+    Path(env["TRADER_ENV_FILE"]).write_text("")
+    migrate(Path(env["TRADER_DB"]))
+    market = sim.market(neg_risk=False)
+    with sqlite3.connect(env["TRADER_DB"]) as conn:
+        conn.execute("""INSERT INTO markets (condition_id, question, yes_token, no_token, tick, min_size, end_at,
+                        first_seen_at, updated_at) VALUES (?, ?, ?, ?, 10000, 5000000, ?, 0, 0)""",
+                     (market["condition_id"], market["question"], "y", "n", 1_000))
+    env["CONDITION"] = market["condition_id"]
+    return env
+
+
+def _pairs(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([sys.executable, "-m", "engine", "pairs", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def _rows(env: dict[str, str], sql: str) -> list[Any]:
+    with sqlite3.connect(env["TRADER_DB"]) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _ticker(sim: SimHandle) -> str:
+    return str(sim.call(lambda: sorted(sim.sim.kalshi.exchange.markets)[0]))
+
+
+def test_a_pair_is_shown_side_by_side_confirmed_audited_listed_and_removed(desk: dict[str, str],
+                                                                           sim: SimHandle) -> None:
+    ticker = _ticker(sim)
+    unconfirmed = _pairs(desk, "add", desk["CONDITION"], ticker)  # no terminal and no --yes: shown, not stored
+    assert unconfirmed.returncode == 1 and "not linked" in unconfirmed.stdout + unconfirmed.stderr
+    assert "question" in unconfirmed.stdout and "Will simulated outcome 1 happen?" in unconfirmed.stdout
+    assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]
+    linked = _pairs(desk, "add", desk["CONDITION"], ticker, "--inverted", "--yes")
+    assert linked.returncode == 0, linked.stderr
+    out = linked.stdout
+    assert "YES means" in out and "NO" in out.split("YES means")[1].splitlines()[0]  # inverted, said so
+    assert "WARNING: end times differ" in out and "WARNING: the questions read differently" in out
+    assert "linked as pair 1" in out
+    listed = json.loads(_pairs(desk, "list", "--json").stdout)
+    assert [(p["polymarket"], p["kalshi"], p["inverted"]) for p in listed] == [(desk["CONDITION"], ticker, True)]
+    assert any("end times differ" in w for w in listed[0]["warnings"])
+    again = _pairs(desk, "add", desk["CONDITION"], ticker, "--yes")
+    assert again.returncode == 1 and "already linked" in again.stderr
+    removed = _pairs(desk, "remove", "1")
+    assert removed.returncode == 0 and "unlinked pair 1" in removed.stdout
+    assert _rows(desk, "SELECT action FROM audit_log WHERE entity = 'venue_pairs:1' ORDER BY id") == \
+        [("pair.add",), ("pair.remove",)]
+    assert _pairs(desk, "list").stdout.strip() == "no pairs"
+
+
+def test_bad_links_are_refused_in_words(desk: dict[str, str], sim: SimHandle) -> None:
+    ticker = _ticker(sim)
+    same_venue = _pairs(desk, "add", desk["CONDITION"], desk["CONDITION"], "--yes")
+    assert same_venue.returncode == 1 and "is a Polymarket condition id: a pair links one market of each venue" \
+        in same_venue.stderr
+    backwards = _pairs(desk, "add", ticker, desk["CONDITION"], "--yes")
+    assert backwards.returncode == 1 and "is not a Polymarket market" in backwards.stderr
+    unknown = _pairs(desk, "add", desk["CONDITION"], "KXNOPE-1", "--yes")
+    assert unknown.returncode == 1 and "Kalshi has no market KXNOPE-1 (404)" in unknown.stderr
+    undiscovered = _pairs(desk, "add", "0x" + "ab" * 32, ticker, "--yes")
+    assert undiscovered.returncode == 1 and "no Polymarket market" in undiscovered.stderr
+    missing = _pairs(desk, "remove", "7")
+    assert missing.returncode == 1 and "no pair 7" in missing.stderr
+    assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]
+    assert _rows(desk, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'pair.%'") == [(0,)]
