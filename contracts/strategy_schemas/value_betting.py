@@ -9,7 +9,8 @@ VALUE_BETTING = StrategyKind(
     kind="value_betting",
     title="Value betting",
     description=(
-        "Buys YES below, or NO above, an operator-supplied fair probability by at least an "
+        "Buys YES below, or NO above, a fair probability (the operator's or an external signal's, "
+        "or the market's reference price: a paired market's mid on Kalshi) by at least an "
         "edge, sized by fractional Kelly on the strategy's cash and capped per position and "
         "per order; takes at the touch or rests limit orders."
     ),
@@ -25,5 +26,9 @@ VALUE_BETTING = StrategyKind(
         ParamSpec("order_style", ParamType.CHOICE, "take", "'take': FAK at the best price when "
                   "the edge is there; 'limit': rest GTC orders at fair ± edge.",
                   choices=("take", "limit")),
+        ParamSpec("fair_source", ParamType.CHOICE, "signal", "'signal': the fair value set on the "
+                  "Markets page or by an external signal; 'reference': the market's reference price "
+                  "(the mid of the Kalshi market paired with it by hand, or the reference feed); "
+                  "without one the market is not traded.", choices=("signal", "reference")),
     ),
 )

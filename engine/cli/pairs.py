@@ -137,7 +137,19 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
     except PairRefused as exc:
         raise CliError(str(exc)) from None
     print(f"linked as pair {pair.id}" + (f" with {len(found)} warning(s) noted" if found else ""))
+    _reload(db)
     return 0
+
+
+def _reload(db: Any) -> None:
+    """A running engine reads the pairs again (its cross-venue prices); a stopped one reads them at start."""
+    from storage.command_queue.commands import post_command
+    from storage.sqlite.db import DatabaseBusy
+
+    try:
+        post_command(db, "reload_config", {"reason": "venue pairs changed"}, actor=actor())
+    except DatabaseBusy as exc:
+        print(f"the running engine reads the change at its next reload ({exc})", file=sys.stderr)
 
 
 def _confirmed() -> bool:
@@ -166,11 +178,13 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
     from storage.desk.venue_pairs import PairRefused, remove_pair
 
+    db = open_db(settings)
     try:
-        pair = remove_pair(open_db(settings), args.id, actor=actor())
+        pair = remove_pair(db, args.id, actor=actor())
     except PairRefused as exc:
         raise CliError(str(exc)) from None
     print(f"unlinked pair {pair.id}: {pair.condition_id} and {pair.kalshi_ticker}")
+    _reload(db)
     return 0
 
 

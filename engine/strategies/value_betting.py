@@ -68,6 +68,7 @@ class ValueBetting(StrategyBase):
         self.max_position = self.micros("max_position")
         self.max_order = self.micros("max_order")
         self.style: str = self.params["order_style"]
+        self.source: str = self.params["fair_source"]
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         intents = []
@@ -75,21 +76,26 @@ class ValueBetting(StrategyBase):
             if self.style == "take" and orders_in(state, condition_id):
                 continue  # a take is in flight: let it resolve before deciding again
             quotes, reason = self.quotes_for(view, state)
-            intents.append(self.intent(condition_id, quotes, reason, probability=stated(view)))
+            intents.append(self.intent(condition_id, quotes, reason, probability=stated(view, self.fair(view))))
         return intents
 
     def quotes_for(self, view: MarketView, state: StrategyState) -> tuple[tuple[Quote, ...], str]:
         if reason := closed_reason(view.info):
             return (), reason
-        fair = view.fair_value
+        fair = self.fair(view)
         if fair is None or not 0 <= fair <= ONE:
-            return (), "no fair value"
+            return (), "no fair value" if self.source == "signal" else "no reference price"
         if view.yes is None:
             return (), "no book"
         position = net_yes(state, view.info.condition_id)
         if self.style == "limit":
             return self.limit_quotes(view, fair, position, state.cash)
         return self.take_quote(view, view.yes, fair, position, state.cash)
+
+    def fair(self, view: MarketView) -> int | None:
+        """The probability of YES it trades toward: the signal's, or the reference price (a paired
+        market's mid on the other venue, or the reference feed's)."""
+        return view.fair_value if self.source == "signal" else view.reference
 
     def order_size(self, belief: int, cost: int, held: int, cash: int) -> int:
         """Shares to trade in one direction: Kelly target less `held`, within the caps.
@@ -136,10 +142,9 @@ class ValueBetting(StrategyBase):
         return tuple(quotes), reason
 
 
-def stated(view: MarketView) -> int | None:
+def stated(view: MarketView, fair: int | None) -> int | None:
     """The fair probability of YES it trades toward, as its forecast for calibration (None: none
     usable, or the market cannot be traded)."""
-    fair = view.fair_value
     return fair if fair is not None and 0 <= fair <= ONE and not closed_reason(view.info) else None
 
 

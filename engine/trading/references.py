@@ -1,8 +1,10 @@
-"""The desk's reference prices: the reference feed of the settings (a probability per market) and,
+"""The desk's reference prices: the reference feed of the settings (a probability per market),
 when the settings name a spot feed and up/down series, the spot ticker stream that prices those
-series' markets (engine/feeds/spot.py, engine/feeds/spot_reference.py). Each feed is (re)started
-when its setting changes and closed with the venue's feeds; `source` is what the market views
-read (None when neither runs)."""
+series' markets (engine/feeds/spot.py, engine/feeds/spot_reference.py), and for each market
+linked by hand to a Kalshi market (`venue_pairs`), that market's mid on Kalshi
+(engine/feeds/kalshi_reference.py), ahead of the others for those markets. Each is (re)started
+when its setting or the pairs change and closed with the venue's feeds; `source` is what the
+market views read (None when none runs)."""
 
 from __future__ import annotations
 
@@ -10,21 +12,28 @@ from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
 from contracts.updown import parse_series
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.kalshi_reference import PairedReference
 from engine.feeds.reference import ReferenceFeed, ReferenceSource
 from engine.feeds.spot import SpotFeed
 from engine.feeds.spot_reference import UpDownReference
+from storage.sqlite.db import Database
 
 
 class References:
-    def __init__(self, settings: Settings, catalog: MarketCatalog) -> None:
+    def __init__(self, settings: Settings, catalog: MarketCatalog, db: Database | None = None) -> None:
+        """`db`: where the pairs are read (None: no paired prices, e.g. a backtest)."""
         self.settings = settings
         self.catalog = catalog
+        self.db = db
         self.feed: ReferenceFeed | None = None
         self.spot: SpotFeed | None = None
         self.updown: UpDownReference | None = None
+        self.paired: PairedReference | None = None
 
     @property
     def source(self) -> ReferenceSource | None:
+        if self.paired is not None:
+            return self.paired
         return self.updown if self.updown is not None else self.feed
 
     async def start(self, config: RuntimeConfig) -> None:
@@ -38,6 +47,25 @@ class References:
         await self._start_spot(config)
         if self.updown is not None:
             self.updown.other = self.feed
+        await self._start_pairs()
+
+    async def _start_pairs(self) -> None:
+        """Follow the Kalshi mid of every paired market (the pairs read again at each start and reload)."""
+        if self.db is None or self.settings.kalshi is None:
+            return
+        from storage.desk.venue_pairs import list_pairs
+
+        pairs = {p.condition_id: (p.kalshi_ticker, p.inverted) for p in list_pairs(self.db)}
+        if not pairs:
+            if self.paired is not None:
+                await self.paired.close()
+                self.paired = None
+            return
+        if self.paired is None:
+            self.paired = PairedReference(self.settings.kalshi.host, pairs)
+        self.paired.pairs = pairs
+        self.paired.other = self.updown if self.updown is not None else self.feed  # the unpaired markets'
+        await self.paired.start()
 
     async def _start_spot(self, config: RuntimeConfig) -> None:
         protocol = config.spot_feed
@@ -55,6 +83,6 @@ class References:
             await self.spot.start()
 
     async def close(self) -> None:
-        for feed in (self.feed, self.spot):
+        for feed in (self.feed, self.spot, self.paired):
             if feed is not None:
                 await feed.close()

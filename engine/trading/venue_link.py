@@ -69,7 +69,8 @@ class VenueLink:
         # The feed stamps books with the core's clock: staleness is measured on one clock.
         self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
                                                                                self.books, clock_ms=clock)
-        self.references = References(settings, self.catalog)  # reference and spot prices (trading/references.py)
+        # Reference, spot and paired-market prices (trading/references.py); a replay reads no pairs.
+        self.references = References(settings, self.catalog, None if replay else db)
         self.executor = self.build_executor()
         self.settlement = self.build_settlement()
         self.live = False  # the venue is connected

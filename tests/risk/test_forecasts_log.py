@@ -42,10 +42,10 @@ def test_a_probability_is_written_when_it_moves_half_a_point_or_an_hour_passes(t
 def test_value_betting_states_its_fair_value_only_where_it_can_trade() -> None:
     book = Book("Y", (Level(480_000, 100_000_000),), (Level(520_000, 100_000_000),), 0)
     view = MarketView(MARKET, book, book.mirrored("N"), fair_value=700_000)
-    assert stated(view) == 700_000
-    assert stated(MarketView(MARKET, book, None, fair_value=None)) is None
+    assert stated(view, 700_000) == 700_000
+    assert stated(MarketView(MARKET, book, None, fair_value=None), None) is None
     closed = MarketView(MarketInfo("c1", "?", "Y", "N", tick=10_000, min_size=5, closed=True), book, None,
                         fair_value=700_000)
-    assert stated(closed) is None
+    assert stated(closed, 700_000) is None
     [intent] = ValueBetting("vb", {}).decide(Snapshot(0, {"c1": view}), StrategyState("vb", cash=1_000_000_000), 0)
     assert intent.probability == 700_000 and intent.quotes  # it states the fair value it trades toward

@@ -1,0 +1,139 @@
+"""Cross-venue fair value (engine/feeds/kalshi_reference.py): a Polymarket market linked by hand to a
+Kalshi market takes that market's mid as its reference price, read from Kalshi's public book through
+the official SDK (the simulator's Kalshi side here). In the real trading core (paper) a market maker
+with `fair_value: reference` quotes around the Kalshi mid, and value betting with
+`fair_source: reference` trades toward it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from contracts.domain import MarketView, Side, Snapshot, StrategyState
+from contracts.settings import load_settings
+from engine.feeds.kalshi_reference import PairedReference
+from engine.strategies.value_betting import ValueBetting
+from engine.trading.core import TradingCore
+from engine.venues import kalshi_wire as wire
+from simulator.testing import SimHandle, approved_simulator
+from storage.desk.venue_pairs import add_pair
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+
+pytestmark = pytest.mark.slow
+MM = {"fair_value": "reference", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with approved_simulator(seed=71, agents=False, kalshi_markets=3) as handle:
+        yield handle
+
+
+def _kalshi_mid(sim: SimHandle, ticker: str) -> int:
+    """The Kalshi market's mid in micro-units, from the simulator's own book."""
+    yes, no = sim.call(lambda: sim.sim.kalshi.exchange.books[ticker].levels())
+    return (max(yes) + 100 - max(no)) * wire.CENT // 2
+
+
+class Fixed:
+    """A reference source for the markets without a pair."""
+
+    def reference(self, condition_id: str) -> tuple[int, int] | None:
+        return (123_000, 1) if condition_id == "unpaired" else None
+
+    def history(self, condition_id: str) -> tuple[tuple[int, int], ...]:
+        return ((1, 123_000),) if condition_id == "unpaired" else ()
+
+
+def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle) -> None:
+    tickers = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))
+    host = f"{sim.clob_host}/trade-api/v2"
+    paired = PairedReference(host, {"straight": (tickers[0], False), "inverted": (tickers[1], True),
+                                    "gone": ("KXNOPE-1", False)}, Fixed())
+    taken = asyncio.run(paired.poll_once())
+    assert taken == 2 and paired.failures == 1 and "KXNOPE-1" in (paired.last_error or "")
+    assert paired.reference("straight") is not None and paired.reference("inverted") is not None
+    assert paired.reference("straight")[0] == _kalshi_mid(sim, tickers[0])  # type: ignore[index]
+    assert paired.reference("inverted")[0] == wire.CONTRACT - _kalshi_mid(sim, tickers[1])  # type: ignore[index]
+    assert paired.reference("gone") is None  # no book read: no price, never a guess
+    assert paired.reference("unpaired") == (123_000, 1)  # the other source answers for the rest
+    assert paired.history("straight")[-1][1] == paired.reference("straight")[0]  # type: ignore[index]
+
+
+def _core(tmp: Path, sim: SimHandle, condition_id: str, ticker: str) -> TradingCore:
+    migrate(tmp / "t.db")
+    db = Database(tmp / "t.db")
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, 0, 0, 'test')"""),
+                     {"p": json.dumps(MM), "m": json.dumps([condition_id])})
+    add_pair(db, condition_id=condition_id, kalshi_ticker=ticker, inverted=False, polymarket_question="q",
+             kalshi_title="t", warnings=[], actor="test")
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(tmp / "t.db")})
+    return TradingCore(settings, db)
+
+
+def _quotes(core: TradingCore, cid: str) -> dict[Side, int]:
+    out = {}
+    for order in core.executor.state.orders.values():
+        if order.condition_id == cid and order.side is Side.BUY:
+            out[Side.BUY if order.outcome.value == "YES" else Side.SELL] = (
+                order.price if order.outcome.value == "YES" else 1_000_000 - order.price)
+    return out
+
+
+def test_the_market_maker_quotes_around_the_paired_kalshi_mid(tmp_path: Path, sim: SimHandle) -> None:
+    market = sim.market(neg_risk=False)
+    cid = market["condition_id"]
+    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[2]
+    mid = _kalshi_mid(sim, ticker)
+    sim.clear_book(cid)  # Polymarket's book 0.05 either side of Kalshi's mid: quotes 0.03 away rest inside it
+    sim.place_liquidity(market["yes_token_id"], "BUY", f"{(mid - 50_000) / 1e6:.2f}", "500")
+    sim.place_liquidity(market["yes_token_id"], "SELL", f"{(mid + 50_000) / 1e6:.2f}", "500")
+    core = _core(tmp_path, sim, cid, ticker)
+
+    async def scenario() -> dict[Side, int]:
+        await core.start(operator=True)
+        core.gate.unblock()
+        await core._stop_loop()  # ticked by hand
+        paired = core.link.references.paired
+        assert paired is not None and paired.pairs == {cid: (ticker, False)}
+        for _ in range(200):
+            if core.books.book(core.catalog.get(cid).yes_token) and paired.reference(cid):
+                break
+            await asyncio.sleep(0.05)
+        await core.tick()
+        core.executor.drain()
+        quotes = _quotes(core, cid)
+        await core.stop()
+        return quotes
+
+    quotes = asyncio.run(scenario())
+    assert set(quotes) == {Side.BUY, Side.SELL}
+    assert mid - 40_000 <= quotes[Side.BUY] <= mid - 30_000  # 0.03 from the Kalshi mid, outward to the tick
+    assert mid + 30_000 <= quotes[Side.SELL] <= mid + 40_000
+    assert core.link.references.paired is None or core.link.references.paired._task is None  # closed with the feeds
+
+
+def test_value_betting_trades_toward_the_reference_only_when_told_to() -> None:
+    from contracts.domain import Book, Level, MarketInfo
+
+    info = MarketInfo("c1", "?", "Y", "N", tick=10_000, min_size=5_000_000)
+    book = Book("Y", (Level(480_000, 100_000_000),), (Level(500_000, 100_000_000),), 0)
+    view = MarketView(info, book, book.mirrored("N"), fair_value=None, reference=600_000, reference_at=0)
+    state = StrategyState("vb", cash=1_000_000_000)
+    [by_reference] = ValueBetting("vb", {"fair_source": "reference"}).decide(Snapshot(0, {"c1": view}), state, 0)
+    assert [(q.side, q.price) for q in by_reference.quotes] == [(Side.BUY, 500_000)]  # 0.60 vs an ask of 0.50
+    assert by_reference.probability == 600_000  # its forecast is the price it traded toward
+    [by_signal] = ValueBetting("vb", {}).decide(Snapshot(0, {"c1": view}), state, 0)
+    assert by_signal.quotes == () and by_signal.reason == "no fair value"
+    [no_reference] = ValueBetting("vb", {"fair_source": "reference"}).decide(
+        Snapshot(0, {"c1": MarketView(info, book, None, fair_value=700_000)}), state, 0)
+    assert no_reference.quotes == () and no_reference.reason == "no reference price"
