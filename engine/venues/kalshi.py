@@ -62,7 +62,7 @@ class KalshiVenue:
         self._kalshi_ids: dict[str, str] = {}  # client order id -> Kalshi's order id
         self._client_ids: dict[str, str] = {}  # Kalshi's order id -> client order id
         self._resting: set[str] = set()  # client ids of our orders resting, to notice when they end
-        self._seen_fills: set[str] = set()
+        self._seen_fills: dict[str, int] = {}  # fill id -> its time (s), kept while a poll can return it
         self._since_s = 0
         self._poller: asyncio.Task[None] | None = None
 
@@ -196,10 +196,12 @@ class KalshiVenue:
         for fill in sorted(fills, key=lambda f: (f.ts or 0, f.fill_id)):
             if fill.fill_id in self._seen_fills:
                 continue
-            self._seen_fills.add(fill.fill_id)
+            self._seen_fills[fill.fill_id] = fill.ts or 0
             self._since_s = max(self._since_s, (fill.ts or 0) - 1)
             self.events.put_nowait(TradeEvent(await self._trade(fill)))
             put += 1
+        # Only fills from `_since_s` on come back: older ids need not be remembered (bounded memory).
+        self._seen_fills = {f: ts for f, ts in self._seen_fills.items() if ts >= self._since_s}
         resting = {o.client_order_id for o in await self._all_orders(status="resting")}
         for client_id in sorted(self._resting - resting):
             found = await self._by_client_id(client_id)

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -79,22 +81,39 @@ def _refused(exc: Refused) -> web.Response:
     return kalshi_error(exc.status, exc.code, exc.message)
 
 
+Endpoint = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
+
+
+def endpoint(*, auth: bool, write: bool = False) -> Callable[[Endpoint], Callable[[web.Request],
+                                                                                  Awaitable[web.StreamResponse]]]:
+    """A route checked as Kalshi checks it (the signature when `auth`, or when a key is sent; the
+    read or write bucket), called with the caller's account; a Refused it raises is its answer."""
+    def wrap(fn: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        @functools.wraps(fn)
+        async def handler(request: web.Request) -> web.StreamResponse:
+            who = await _gate(request, auth=auth, write=write)
+            if isinstance(who, web.Response):
+                return who
+            try:
+                return await fn(request, who)
+            except Refused as exc:
+                return _refused(exc)
+        return handler
+    return wrap
+
+
 # -- public market data -----------------------------------------------------------------
 
 
 @routes.get(f"{BASE}/exchange/status")
-async def exchange_status(request: web.Request) -> web.StreamResponse:
-    gate = await _gate(request, auth=False)
-    if isinstance(gate, web.Response):
-        return gate
+@endpoint(auth=False)
+async def exchange_status(request: web.Request, who: str) -> web.StreamResponse:
     return web.json_response({"exchange_active": True, "trading_active": True})
 
 
 @routes.get(f"{BASE}/markets")
-async def list_markets(request: web.Request) -> web.StreamResponse:
-    gate = await _gate(request, auth=False)
-    if isinstance(gate, web.Response):
-        return gate
+@endpoint(auth=False)
+async def list_markets(request: web.Request, who: str) -> web.StreamResponse:
     ex = _side(request).exchange
     q = request.query
     wanted = set(filter(None, q.get("tickers", "").split(",")))
@@ -104,18 +123,13 @@ async def list_markets(request: web.Request) -> web.StreamResponse:
               and (not q.get("series_ticker") or m.event_ticker.split("-")[0] == q["series_ticker"])
               and (not wanted or m.ticker in wanted)
               and (not status or {"open": "active"}.get(status, status) == m.status)]
-    try:
-        page, cursor = _page(request, chosen)
-    except Refused as exc:
-        return _refused(exc)
+    page, cursor = _page(request, chosen)
     return web.json_response({"markets": [payloads.market(m, ex.books[m.ticker]) for m in page], "cursor": cursor})
 
 
 @routes.get(f"{BASE}/markets/{{ticker}}")
-async def get_market(request: web.Request) -> web.StreamResponse:
-    gate = await _gate(request, auth=False)
-    if isinstance(gate, web.Response):
-        return gate
+@endpoint(auth=False)
+async def get_market(request: web.Request, who: str) -> web.StreamResponse:
     ex = _side(request).exchange
     m = ex.markets.get(request.match_info["ticker"])
     if m is None:
@@ -124,10 +138,8 @@ async def get_market(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(f"{BASE}/markets/{{ticker}}/orderbook")
-async def get_orderbook(request: web.Request) -> web.StreamResponse:
-    gate = await _gate(request, auth=False)
-    if isinstance(gate, web.Response):
-        return gate
+@endpoint(auth=False)
+async def get_orderbook(request: web.Request, who: str) -> web.StreamResponse:
     ex = _side(request).exchange
     ticker = request.match_info["ticker"]
     if ticker not in ex.books:
@@ -139,10 +151,8 @@ async def get_orderbook(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(f"{BASE}/events/{{event_ticker}}")
-async def get_event(request: web.Request) -> web.StreamResponse:
-    gate = await _gate(request, auth=False)
-    if isinstance(gate, web.Response):
-        return gate
+@endpoint(auth=False)
+async def get_event(request: web.Request, who: str) -> web.StreamResponse:
     side = _side(request)
     event = request.match_info["event_ticker"]
     if event not in side.events:
@@ -156,10 +166,8 @@ async def get_event(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(f"{BASE}/portfolio/balance")
-async def get_balance(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True)
-    if isinstance(who, web.Response):
-        return who
+@endpoint(auth=True)
+async def get_balance(request: web.Request, who: str) -> web.StreamResponse:
     ex = _side(request).exchange
     account = ex.accounts[who]
     value = sum(p.cost for p in account.positions.values())
@@ -167,37 +175,25 @@ async def get_balance(request: web.Request) -> web.StreamResponse:
 
 
 @routes.post(f"{BASE}/portfolio/orders")
-async def create_order(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True, write=True)
-    if isinstance(who, web.Response):
-        return who
-    try:
-        fields = _order_fields(await request.read())
-        order = _side(request).exchange.place(who, now_ms=_now_ms(), **fields)
-    except Refused as exc:
-        return _refused(exc)
+@endpoint(auth=True, write=True)
+async def create_order(request: web.Request, who: str) -> web.StreamResponse:
+    fields = _order_fields(await request.read())
+    order = _side(request).exchange.place(who, now_ms=_now_ms(), **fields)
     await _side(request).hub.changed(order.ticker)
     return web.json_response({"order": payloads.order(order)}, status=201)
 
 
 @routes.delete(f"{BASE}/portfolio/orders/{{order_id}}")
-async def cancel_order(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True, write=True)
-    if isinstance(who, web.Response):
-        return who
-    try:
-        order, reduced = _side(request).exchange.cancel(who, request.match_info["order_id"], _now_ms())
-    except Refused as exc:
-        return _refused(exc)
+@endpoint(auth=True, write=True)
+async def cancel_order(request: web.Request, who: str) -> web.StreamResponse:
+    order, reduced = _side(request).exchange.cancel(who, request.match_info["order_id"], _now_ms())
     await _side(request).hub.changed(order.ticker)
     return web.json_response({"order": payloads.order(order), "reduced_by": reduced})
 
 
 @routes.get(f"{BASE}/portfolio/orders/{{order_id}}")
-async def get_order(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True)
-    if isinstance(who, web.Response):
-        return who
+@endpoint(auth=True)
+async def get_order(request: web.Request, who: str) -> web.StreamResponse:
     order = _side(request).exchange.orders.get(request.match_info["order_id"])
     if order is None or order.account != who:
         return kalshi_error(404, "not_found", f"no order {request.match_info['order_id']}")
@@ -205,25 +201,18 @@ async def get_order(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(f"{BASE}/portfolio/orders")
-async def list_orders(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True)
-    if isinstance(who, web.Response):
-        return who
+@endpoint(auth=True)
+async def list_orders(request: web.Request, who: str) -> web.StreamResponse:
     q = request.query
     mine = [o for o in _side(request).exchange.orders.values() if o.account == who
             and (not q.get("ticker") or o.ticker == q["ticker"]) and (not q.get("status") or o.status == q["status"])]
-    try:
-        page, cursor = _page(request, sorted(mine, key=lambda o: -o.seq))
-    except Refused as exc:
-        return _refused(exc)
+    page, cursor = _page(request, sorted(mine, key=lambda o: -o.seq))
     return web.json_response({"orders": [payloads.order(o) for o in page], "cursor": cursor})
 
 
 @routes.get(f"{BASE}/portfolio/fills")
-async def list_fills(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True)
-    if isinstance(who, web.Response):
-        return who
+@endpoint(auth=True)
+async def list_fills(request: web.Request, who: str) -> web.StreamResponse:
     q = request.query
     try:
         since_ms = int(q.get("min_ts") or 0) * 1000
@@ -232,27 +221,19 @@ async def list_fills(request: web.Request) -> web.StreamResponse:
     fills = [f for f in reversed(_side(request).exchange.accounts[who].fills)
              if (not q.get("ticker") or f.order.ticker == q["ticker"])
              and (not q.get("order_id") or f.order.order_id == q["order_id"]) and f.at_ms >= since_ms]
-    try:
-        page, cursor = _page(request, fills)
-    except Refused as exc:
-        return _refused(exc)
+    page, cursor = _page(request, fills)
     return web.json_response({"fills": [payloads.fill(f) for f in page], "cursor": cursor})
 
 
 @routes.get(f"{BASE}/portfolio/positions")
-async def list_positions(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True)
-    if isinstance(who, web.Response):
-        return who
+@endpoint(auth=True)
+async def list_positions(request: web.Request, who: str) -> web.StreamResponse:
     ex = _side(request).exchange
     account = ex.accounts[who]
     resting = {t: sum(1 for o in b.orders() if o.account == who and o.status == RESTING) for t, b in ex.books.items()}
     held = [(t, p) for t, p in sorted(account.positions.items()) if p.count or resting.get(t)
             if not request.query.get("ticker") or t == request.query["ticker"]]
-    try:
-        page, cursor = _page(request, held)
-    except Refused as exc:
-        return _refused(exc)
+    page, cursor = _page(request, held)
     events: dict[str, list[Any]] = {}
     for ticker, p in page:
         events.setdefault(ex.markets[ticker].event_ticker, []).append(p)
@@ -262,14 +243,9 @@ async def list_positions(request: web.Request) -> web.StreamResponse:
 
 
 @routes.get(f"{BASE}/portfolio/settlements")
-async def list_settlements(request: web.Request) -> web.StreamResponse:
-    who = await _gate(request, auth=True)
-    if isinstance(who, web.Response):
-        return who
-    try:
-        page, cursor = _page(request, list(reversed(_side(request).exchange.accounts[who].settlements)))
-    except Refused as exc:
-        return _refused(exc)
+@endpoint(auth=True)
+async def list_settlements(request: web.Request, who: str) -> web.StreamResponse:
+    page, cursor = _page(request, list(reversed(_side(request).exchange.accounts[who].settlements)))
     return web.json_response({"settlements": [payloads.settlement(s) for s in page], "cursor": cursor})
 
 

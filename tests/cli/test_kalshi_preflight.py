@@ -8,35 +8,17 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from simulator.testing import SimHandle, running_simulator
 from tests.helpers import ROOT, isolated_env
+from tests.kalshi import keypair, register
 
 PASSPHRASE = "a long enough passphrase"
-
-
-def _keypair() -> tuple[str, str]:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()).decode(),
-            private.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode())
-
-
-def _register(sim: SimHandle, public_pem: str) -> str:
-    request = urllib.request.Request(f"{sim.clob_host}/_sim/kalshi/api-keys", method="POST",
-                                     data=json.dumps({"public_key": public_pem}).encode())
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        key_id: str = json.loads(answer.read())["api_key_id"]
-    return key_id
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +49,8 @@ def _checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_a_funded_account_passes_and_its_test_order_is_cancelled(sim: SimHandle, tmp_path: Path) -> None:
-    private_pem, public_pem = _keypair()
-    key_id = _register(sim, public_pem)
+    private_pem, public_pem = keypair()
+    key_id = register(sim, public_pem)
     code, report = _preflight(_desk(tmp_path, sim, key_id, private_pem))
     assert code == 0 and report["ok"] and report["environment"] == "simulator"
     checks = _checks(report)
@@ -82,8 +64,8 @@ def test_a_funded_account_passes_and_its_test_order_is_cancelled(sim: SimHandle,
 
 
 def test_a_sealed_key_is_unlocked_for_the_check(sim: SimHandle, tmp_path: Path) -> None:
-    private_pem, public_pem = _keypair()
-    env = _desk(tmp_path, sim, _register(sim, public_pem), private_pem)
+    private_pem, public_pem = keypair()
+    env = _desk(tmp_path, sim, register(sim, public_pem), private_pem)
     password = tmp_path / "passphrase"
     password.write_text(PASSPHRASE + "\n")
     password.chmod(0o600)
@@ -100,9 +82,9 @@ def test_a_sealed_key_is_unlocked_for_the_check(sim: SimHandle, tmp_path: Path) 
 
 
 def test_a_key_that_is_not_the_accounts_fails_with_the_fix(sim: SimHandle, tmp_path: Path) -> None:
-    _, public_pem = _keypair()
-    other, _ = _keypair()
-    code, report = _preflight(_desk(tmp_path, sim, _register(sim, public_pem), other))
+    _, public_pem = keypair()
+    other, _ = keypair()
+    code, report = _preflight(_desk(tmp_path, sim, register(sim, public_pem), other))
     assert code == 1 and not report["ok"]
     signature = _checks(report)["signature"]
     assert not signature["ok"] and "KALSHI_PRIVATE_KEY must be the id and the private key" in signature["fix"]

@@ -8,15 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import websockets
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from kalshi_python_sync import Configuration, KalshiClient
 
 from contracts.kalshi_settings import KalshiSettings
@@ -25,28 +21,14 @@ from engine.feeds.books import BookCache
 from engine.feeds.kalshi_books import KalshiBookFeed, ws_url
 from engine.venues import kalshi_wire as wire
 from simulator.testing import SimHandle, running_simulator
+from tests.kalshi import admin, keypair, register
 
 WAIT_S = 15.0
 
 
-def _keypair() -> tuple[str, str]:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()).decode(),
-            private.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode())
-
-
-def _admin(sim: SimHandle, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    request = urllib.request.Request(f"{sim.clob_host}{path}", method="POST", data=json.dumps(body).encode())
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        out: dict[str, Any] = json.loads(answer.read())
-    return out
-
-
 def _account(sim: SimHandle, tmp_path: Path) -> tuple[KalshiSettings, KalshiClient]:
-    private_pem, public_pem = _keypair()
-    key_id = _admin(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem})["api_key_id"]
+    private_pem, public_pem = keypair()
+    key_id = register(sim, public_pem)
     settings = load_settings({"TRADER_ENV_FILE": os.devnull, "TRADER_DB": str(tmp_path / "t.db"),
                               "SIMULATOR_PORT": str(sim.port), "KALSHI_API_KEY_ID": key_id,
                               "KALSHI_PRIVATE_KEY": private_pem}).kalshi
@@ -98,7 +80,7 @@ def test_books_follow_the_venue_and_a_lost_message_resyncs_them(sim: SimHandle, 
             # a message lost on the way: noticed by its number, the books rebuilt from a new snapshot
             yes_token = wire.token_id(ticker, "yes")
             at_ask = books.level_size(yes_token, False, market.yes_ask * wire.CENT)
-            _admin(sim, "/_sim/kalshi/ws/skip-seq", {"count": 1})
+            admin(sim, "/_sim/kalshi/ws/skip-seq", {"count": 1})
             await asyncio.to_thread(trader.create_order, ticker=ticker, side="yes", action="sell", count=3,
                                     yes_price=market.yes_ask, type="limit", post_only=True)
             await _until(lambda: feed.gaps == 1, "the gap")
@@ -138,7 +120,7 @@ def test_the_channel_refuses_an_unsigned_subscription_and_a_bad_signature(sim: S
 def test_a_message_out_of_sequence_is_never_applied(tmp_path: Path) -> None:
     """Without a socket: the feed's reading alone. An out-of-order delta drops the books (nothing
     trades on them) instead of applying the change; a malformed level too."""
-    private_pem, _ = _keypair()
+    private_pem, _ = keypair()
     loaded = load_settings({"TRADER_ENV_FILE": os.devnull, "TRADER_DB": str(tmp_path / "t.db"),
                             "KALSHI_API_KEY_ID": "k", "KALSHI_PRIVATE_KEY": private_pem}).kalshi
     assert loaded is not None

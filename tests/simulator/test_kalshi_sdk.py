@@ -5,41 +5,17 @@ the Basic tier's write limit, and settlement paying in cash."""
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from kalshi_python_sync import Configuration, KalshiClient
 from kalshi_python_sync.exceptions import ApiException
 
 from simulator.kalshi.orders import MAKER_RATE, TAKER_RATE, fee
 from simulator.testing import SimHandle, running_simulator
-
-
-def _post(sim: SimHandle, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(f"{sim.clob_host}{path}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-def _key() -> tuple[str, str]:
-    """(private PEM, public PEM) of a fresh 2048-bit RSA key."""
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()).decode()
-    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private_pem, public_pem
+from tests.kalshi import admin, keypair
 
 
 def _client(sim: SimHandle, key_id: str, private_pem: str) -> KalshiClient:
@@ -57,8 +33,8 @@ def sim() -> Iterator[SimHandle]:
 
 @pytest.fixture
 def trader(sim: SimHandle) -> KalshiClient:
-    private_pem, public_pem = _key()
-    status, body = _post(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem})
+    private_pem, public_pem = keypair()
+    status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem})
     assert status == 200 and body["balance"] == 1_000_000  # the starting balance, $10,000 in cents
     return _client(sim, body["api_key_id"], private_pem)
 
@@ -152,11 +128,11 @@ def test_bad_orders_are_refused_with_a_reason_and_change_nothing(trader: KalshiC
 def test_a_request_not_signed_by_the_key_is_refused(sim: SimHandle, trader: KalshiClient) -> None:
     assert trader.kalshi_auth is not None
     key_id = trader.kalshi_auth.key_id
-    stranger, _ = _key()
+    stranger, _ = keypair()
     with pytest.raises(ApiException) as refused:
         _client(sim, key_id, stranger).get_balance()
     assert refused.value.status == 401 and "signature does not match" in str(refused.value.body)
-    status, body = _post(sim, "/_sim/kalshi/api-keys", {"public_key": "not a key"})
+    status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": "not a key"})
     assert status == 400 and "PEM" in body["message"]
 
 
@@ -173,8 +149,8 @@ def test_self_trade_prevention_cancels_the_taker_at_the_cross(trader: KalshiClie
 
 
 def test_makers_pay_the_maker_fee_only_where_the_market_charges_it(sim: SimHandle, trader: KalshiClient) -> None:
-    private_pem, public_pem = _key()
-    _, body = _post(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem})
+    private_pem, public_pem = keypair()
+    _, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem})
     other = _client(sim, body["api_key_id"], private_pem)
     for n, charges in ((0, False), (1, True)):  # the simulated event's even-numbered markets charge makers
         m = _market(trader, n)
@@ -192,7 +168,7 @@ def test_settlement_pays_the_winning_side_in_cash(sim: SimHandle, trader: Kalshi
     trader.create_order(ticker=m.ticker, side="no", action="buy", count=7, no_price=100 - m.yes_bid,
                         type="limit")
     before = trader.get_balance().balance
-    status, body = _post(sim, f"/_sim/kalshi/markets/{m.ticker}/settle", {"result": "no"})
+    status, body = admin(sim, f"/_sim/kalshi/markets/{m.ticker}/settle", {"result": "no"})
     assert status == 200 and body["settled"] >= 1
     settled = trader.get_settlements().settlements[0]
     assert (settled.ticker, settled.market_result, settled.no_count, settled.revenue) == (m.ticker, "no", 7, 700)

@@ -8,14 +8,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from contracts.domain import Side, Tif
 from contracts.order_status import VenueOrderStatus
@@ -24,22 +21,7 @@ from engine.venues import kalshi_wire as wire
 from engine.venues.base import OrderEvent, OrderRejected, OrderRequest, TradeEvent, VenueBusy, VenueError
 from engine.venues.kalshi import KalshiVenue
 from simulator.testing import SimHandle, running_simulator
-
-
-def _keypair() -> tuple[str, str]:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return (private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()).decode(),
-            private.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode())
-
-
-def _register(sim: SimHandle, public_pem: str) -> str:
-    request = urllib.request.Request(f"{sim.clob_host}/_sim/kalshi/api-keys", method="POST",
-                                     data=json.dumps({"public_key": public_pem}).encode())
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        key_id: str = json.loads(answer.read())["api_key_id"]
-    return key_id
+from tests.kalshi import keypair, register
 
 
 def _venue(sim: SimHandle, tmp_path: Path, key_id: str, private_pem: str) -> KalshiVenue:
@@ -59,8 +41,8 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _account(sim: SimHandle, tmp_path: Path) -> KalshiVenue:
-    private_pem, public_pem = _keypair()
-    return _venue(sim, tmp_path, _register(sim, public_pem), private_pem)
+    private_pem, public_pem = keypair()
+    return _venue(sim, tmp_path, register(sim, public_pem), private_pem)
 
 
 def _ticker(venue: KalshiVenue, n: int) -> tuple[str, int, int]:
@@ -150,9 +132,9 @@ def test_cancel_a_retried_send_and_refusals(sim: SimHandle, tmp_path: Path) -> N
 
 
 def test_a_wrong_key_and_the_write_limit_read_as_the_desks_errors(sim: SimHandle, tmp_path: Path) -> None:
-    _, public_pem = _keypair()
-    stranger, _ = _keypair()
-    impostor = _venue(sim, tmp_path, _register(sim, public_pem), stranger)
+    _, public_pem = keypair()
+    stranger, _ = keypair()
+    impostor = _venue(sim, tmp_path, register(sim, public_pem), stranger)
     with pytest.raises(VenueError, match="check KALSHI_API_KEY_ID"):
         asyncio.run(impostor.start())
     venue = _account(sim, tmp_path)
@@ -177,7 +159,7 @@ def test_a_wrong_key_and_the_write_limit_read_as_the_desks_errors(sim: SimHandle
 
 
 def test_kalshi_settings_are_checked_and_never_echo_the_key(tmp_path: Path) -> None:
-    private_pem, _ = _keypair()
+    private_pem, _ = keypair()
     base = {"TRADER_ENV_FILE": os.devnull, "TRADER_DB": str(tmp_path / "t.db")}
     with pytest.raises(SettingsError, match="KALSHI_PRIVATE_KEY is malformed") as bad:
         load_settings({**base, "KALSHI_API_KEY_ID": "k", "KALSHI_PRIVATE_KEY": "MIIEv-not-a-key"})
@@ -201,7 +183,7 @@ def test_the_kalshi_key_seals_with_the_other_secrets(tmp_path: Path) -> None:
     value beside a sealed one is refused, as for every sealed secret)."""
     from contracts.sealed_secrets import seal, unseal
 
-    private_pem, _ = _keypair()
+    private_pem, _ = keypair()
     values = {"KALSHI_API_KEY_ID": "key-1", "KALSHI_PRIVATE_KEY": private_pem.replace("\n", "\\n")}
     sealed = tmp_path / "secrets.json"
     sealed.write_text(json.dumps(seal(values, "a long passphrase")))
