@@ -41,6 +41,18 @@ HEADLINE_COLUMNS: dict[str, Any] = {
 }
 
 
+PAIR_COLUMNS: dict[str, Any] = {
+    "id": "pair",
+    "question": "Polymarket market",
+    "kalshi_ticker": "Kalshi market",
+    "kalshi_side": st.column_config.TextColumn("its YES is Kalshi's", help="NO: linked inverted (the question "
+                                                                          "asked the other way round)"),
+    "warnings": "differences noted when linked",
+    "created_at": time_column("linked"),
+    "created_by": "by",
+}
+
+
 def signals_view(db: Database) -> None:
     st.subheader("Signals")
     st.caption("Fair values value betting trades toward: the operator's (Strategies page) win over the others; "
@@ -53,6 +65,7 @@ def signals_view(db: Database) -> None:
         st.caption(f"{active} in force, {len(signals) - active} expired (expired news signals go after a day).")
         st.dataframe(signals[list(SIGNAL_COLUMNS)], hide_index=True, column_config=SIGNAL_COLUMNS,
                      key="signals_table", placeholder="—")
+    pairs_view(db)
     feeds = news_queries.news_feeds(db)
     if feeds.empty:
         return
@@ -67,3 +80,16 @@ def signals_view(db: Database) -> None:
         with st.expander(f"Latest headlines ({len(headlines)})"):
             st.dataframe(headlines[list(HEADLINE_COLUMNS)], hide_index=True, column_config=HEADLINE_COLUMNS,
                          key="headlines_table", placeholder="—")
+
+
+def pairs_view(db: Database) -> None:
+    """The markets linked by hand to Kalshi: each takes its Kalshi market's mid as its reference price."""
+    pairs = news_queries.venue_pairs(db)
+    if pairs.empty:
+        st.caption("No market is paired with Kalshi (python -m engine pairs add shows both and links them).")
+        return
+    st.caption(f"{len(pairs)} market(s) paired with Kalshi by hand: each takes its Kalshi market's mid as its "
+               "reference price (market making with fair value 'reference', value betting with fair source "
+               "'reference'). Link or unlink with python -m engine pairs add / remove.")
+    st.dataframe(pairs[list(PAIR_COLUMNS)], hide_index=True, column_config=PAIR_COLUMNS, key="venue_pairs_table",
+                 placeholder="—")

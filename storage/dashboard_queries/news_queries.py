@@ -41,3 +41,16 @@ def headlines(db: Database, limit: int = 50) -> pd.DataFrame:
     data = _frame(db, """SELECT seen_at, feed, title, sentiment / 1000.0 AS sentiment, signals, link, published_at
                          FROM news_seen ORDER BY seen_at DESC, signals DESC LIMIT :limit""", {"limit": limit})
     return to_utc(data, "seen_at", "published_at")
+
+
+def venue_pairs(db: Database) -> pd.DataFrame:
+    """The markets linked by hand across venues (engine/cli/pairs.py): the Polymarket market, the Kalshi
+    market, which Kalshi side is its YES, the warnings shown when they were linked, who linked them."""
+    import json
+
+    data = _frame(db, """SELECT p.id, p.condition_id, COALESCE(m.question, p.polymarket_question) AS question,
+                                p.kalshi_ticker, p.kalshi_title, p.inverted, p.warnings, p.created_at, p.created_by
+                         FROM venue_pairs p LEFT JOIN markets m ON m.condition_id = p.condition_id ORDER BY p.id""")
+    data["kalshi_side"] = ["NO" if inverted else "YES" for inverted in data["inverted"]]
+    data["warnings"] = ["; ".join(json.loads(w)) for w in data["warnings"]]
+    return to_utc(data, "created_at")
