@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -88,7 +89,8 @@ class KalshiVenue:
         await self._call(self.client.get_balance)
         for order in await self._all_orders(status="resting"):
             self._remember(order)
-        self._since_s = 0
+        # Fills from an hour back on (the executor's recovery reads any older ones it missed).
+        self._since_s = int(time.time()) - 3600
         self._poller = asyncio.create_task(self._poll(), name="kalshi-poll")
 
     async def prepare(self, request: OrderRequest) -> PreparedOrder:
@@ -115,12 +117,26 @@ class KalshiVenue:
         return self._result(answer.order)
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        results = []
-        for one in prepared:
+        """One by one (the simulator takes no batches). A busy or unreachable venue before any order
+        was taken refuses the batch as the protocol says; after some were taken, those keep their
+        answers: the rest are not sent (busy), or the one whose answer was lost is looked up."""
+        results: list[PlaceResult] = []
+        for n, one in enumerate(prepared):
             try:
                 results.append(await self.submit(one))
             except OrderRejected as exc:
                 results.append(PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error=str(exc)))
+            except VenueBusy as exc:
+                if not results:
+                    raise
+                return results + [PlaceResult(p.venue_order_id, VenueOrderStatus.INVALID,
+                                              error=f"not sent: {exc}") for p in prepared[n:]]
+            except VenueUnavailable:
+                if not results:
+                    raise
+                found = await self._by_client_id(one.venue_order_id)  # raises again if Kalshi stays unreachable
+                results.append(self._result(found) if found is not None else
+                               PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error="not placed at Kalshi"))
         return results
 
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
@@ -289,5 +305,6 @@ def _venue_error(exc: Any) -> VenueError:
     if status == 401:
         return VenueError(f"{message} (check KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY)")
     if 400 <= status < 500:
-        return OrderRejected(message)
+        said = wire.BUSINESS.get(str(error.get("code", "")))
+        return OrderRejected(f"{message} ({said})" if said else message)
     return VenueUnavailable(message)

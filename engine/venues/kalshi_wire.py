@@ -27,6 +27,10 @@ TIF = {Tif.GTC: "good_till_canceled", Tif.FOK: "fill_or_kill", Tif.FAK: "immedia
 STATUS = {"resting": VenueOrderStatus.LIVE, "executed": VenueOrderStatus.MATCHED,
           "canceled": VenueOrderStatus.CANCELED}
 TAKER_RATE, MAKER_RATE = (7, 100), (7, 400)
+# Kalshi's refusals that answer this order (a decision, not a fault), in the words the desk's
+# refusal reader knows (engine/venues/refusals.py), so they never count toward the error-rate breaker.
+BUSINESS = {"post_only_cross": "order crosses book", "insufficient_balance": "not enough balance",
+            "fill_or_kill_insufficient": "FOK orders are fully filled or killed", "market_closed": "market is closed"}
 OUTSIDE_ID = "kalshi-order:"  # an order placed outside the desk (no client order id): Kalshi's own id
 
 

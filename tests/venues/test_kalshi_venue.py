@@ -195,3 +195,33 @@ def test_the_kalshi_key_seals_with_the_other_secrets(tmp_path: Path) -> None:
     assert opened.kalshi is not None and opened.kalshi.configured and opened.kalshi.api_key_id == "key-1"
     with pytest.raises(SettingsError, match="both sealed"):
         load_settings({**base, "KALSHI_API_KEY_ID": "key-2"}, unsealed={})
+
+
+def test_a_batch_cut_by_the_write_limit_keeps_what_was_placed(sim: SimHandle, tmp_path: Path) -> None:
+    """Orders Kalshi took before it answered 429 keep their answers (never recorded as refused while
+    they rest); the rest are reported not sent. A Kalshi refusal that answers the order (post-only
+    crossing) reads as the market's answer, not a fault for the error-rate breaker."""
+    from engine.venues.refusals import Refusal, classify
+
+    venue = _account(sim, tmp_path)
+    now = [90.0]
+    sim.call(setattr, sim.sim.kalshi, "clock", lambda: now[0])
+
+    async def batch() -> tuple[list[Any], str]:
+        ticker, _, ask = _ticker(venue, 3)
+        prepared = [await venue.prepare(_request(f"b-{n}", ticker, Side.BUY, 1, 1)) for n in range(12)]
+        results = await venue.submit_many(prepared)
+        now[0] += 5.0
+        try:
+            await _place(venue, _request("cross", ticker, Side.BUY, ask, 1, post_only=True))
+        except OrderRejected as exc:
+            return results, str(exc)
+        return results, ""
+
+    try:
+        results, crossing = asyncio.run(batch())
+    finally:
+        sim.call(setattr, sim.sim.kalshi, "clock", __import__("time").monotonic)
+    assert [r.status for r in results] == [VenueOrderStatus.LIVE] * 10 + [VenueOrderStatus.INVALID] * 2
+    assert all(r.error is not None and r.error.startswith("not sent: Kalshi 429") for r in results[10:])
+    assert "post_only_cross" in crossing and classify(crossing) is Refusal.BUSINESS
