@@ -82,11 +82,12 @@ def _kalshi(settings: Settings, ticker: str) -> dict[str, Any]:
     if ticker.startswith("0x"):
         raise CliError(f"{ticker!r} is a Polymarket condition id: a pair links one market of each venue (Polymarket "
                        "first, then the Kalshi ticker)")
-    from kalshi_python_sync import Configuration, KalshiClient
     from kalshi_python_sync.exceptions import ApiException
 
+    from engine.feeds.kalshi_client import kalshi_client
+
     assert settings.kalshi is not None
-    client = KalshiClient(Configuration(host=settings.kalshi.host))  # market data is public: no key needed
+    client = kalshi_client(settings.kalshi.host)  # market data is public: no key needed
     try:
         market = client.get_market(ticker).market
     except ApiException as exc:

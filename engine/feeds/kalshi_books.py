@@ -21,10 +21,10 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
+from contracts import kalshi_ids as wire
 from contracts.kalshi_settings import KalshiSettings
 from engine.feeds.books import BookCache
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
-from engine.venues import kalshi_wire as wire
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.kalshi_books")

@@ -17,14 +17,13 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from contracts import kalshi_ids as wire
 from engine.feeds.reference import ReferenceSource
-from engine.venues import kalshi_wire as wire
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.kalshi_reference")
 POLL_S = 2.0
 HISTORY = 600  # points kept a market (20 minutes at one a poll)
-TIMEOUT_S = 10.0
 
 
 def kalshi_mid(book: Any) -> int | None:
@@ -42,9 +41,9 @@ class PairedReference:
     def __init__(self, host: str, pairs: Mapping[str, tuple[str, bool]], other: ReferenceSource | None = None, *,
                  poll_s: float = POLL_S, clock_ms: Callable[[], int] = now_ms) -> None:
         """`pairs`: Polymarket condition id -> (Kalshi ticker, inverted)."""
-        from kalshi_python_sync import Configuration, KalshiClient
+        from engine.feeds.kalshi_client import kalshi_client
 
-        self.client = KalshiClient(Configuration(host=host))
+        self.client = kalshi_client(host)  # the books are public: no key
         self.pairs = dict(pairs)
         self.other = other
         self.poll_s = poll_s
@@ -85,8 +84,7 @@ class PairedReference:
         taken = 0
         for condition_id, (ticker, inverted) in sorted(self.pairs.items()):
             try:
-                answer = await asyncio.wait_for(asyncio.to_thread(self.client.get_market_orderbook, ticker),
-                                                TIMEOUT_S)
+                answer = await asyncio.to_thread(self.client.get_market_orderbook, ticker)
             except Exception as exc:  # the network or Kalshi's answer: the last price stays, and ages
                 self.failures += 1
                 self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]

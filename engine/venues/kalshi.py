@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from contracts.kalshi_settings import KalshiSettings
 from contracts.order_status import VenueOrderStatus
+from engine.feeds.kalshi_client import kalshi_client
 from engine.venues import kalshi_wire as wire
 from engine.venues.base import (
     Balances,
@@ -50,14 +51,8 @@ class KalshiVenue:
     def __init__(self, settings: KalshiSettings, *, poll_s: float = POLL_S) -> None:
         if not settings.configured:
             raise VenueError("Kalshi is not configured: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY (or seal them)")
-        from kalshi_python_sync import Configuration, KalshiClient
-
-        config = Configuration(host=settings.host)
-        config.api_key_id = settings.api_key_id
         assert settings.private_key is not None
-        config.private_key_pem = settings.private_key.reveal()
-        self.client = KalshiClient(config)
-        _bound(self.client.rest_client, TIMEOUT_S)
+        self.client = kalshi_client(settings.host, settings.api_key_id, settings.private_key.reveal(), TIMEOUT_S)
         self.poll_s = poll_s
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._kalshi_ids: dict[str, str] = {}  # client order id -> Kalshi's order id
@@ -277,17 +272,6 @@ class KalshiVenue:
             cursor = page.cursor
             if not cursor:
                 return items
-
-
-def _bound(rest: Any, timeout_s: float) -> None:
-    """Every request of the SDK's REST client bounded by `timeout_s` (it sends none by default,
-    and its API methods do not all take one)."""
-    send = rest.request
-
-    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
-        return send(*args, _request_timeout=_request_timeout or timeout_s, **kwargs)
-
-    rest.request = request
 
 
 def _venue_error(exc: Any) -> VenueError:

@@ -1,11 +1,7 @@
-"""Kalshi in the desk's terms, both ways: ids, prices and sizes, statuses, fees.
-
-A Kalshi market (its ticker) is the desk's market `kalshi:<ticker>`, with two tokens,
-`kalshi:<ticker>:yes` and `kalshi:<ticker>:no`, so nothing of Kalshi's can be mistaken for a
-Polymarket id. Kalshi prices whole cents (1-99) and whole contracts; the desk counts micro-units
-(1,000,000 = one dollar, one share): a cent is 10,000. Kalshi assigns order ids itself; the
-desk knows its orders by the client order id it sends with each (Kalshi refuses a second
-order with the same one), which is the desk's venue order id here.
+"""Kalshi's orders, fills and fees in the desk's terms, both ways (ids and units:
+contracts/kalshi_ids.py). Kalshi assigns order ids itself; the desk knows its orders by the client
+order id it sends with each (Kalshi refuses a second order with the same one), which is the desk's
+venue order id here.
 
 Fees, from Kalshi's fee schedule: a taker pays ceil(0.07 x C x P x (1 - P)) rounded up to the
 cent, a maker ceil(0.0175 x ...) on the markets that charge makers.
@@ -17,12 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from contracts.domain import Side, Tif
+from contracts.kalshi_ids import CENT, CONTRACT, NotKalshi, market_id, split_token, token_id
 from contracts.order_status import TradeStatus, VenueOrderStatus
 from engine.venues.base import OrderRequest, VenueOrder, VenueTrade
 
-PREFIX = "kalshi:"
-CENT = 10_000  # micro-units a cent
-CONTRACT = 1_000_000  # micro-units a contract
+__all__ = ["CENT", "CONTRACT", "NotKalshi", "market_id", "split_token", "token_id", "order_body", "venue_order",
+           "venue_trade", "fee_cents", "BUSINESS", "MAKER_RATE", "TAKER_RATE", "OUTSIDE_ID"]
 TIF = {Tif.GTC: "good_till_canceled", Tif.FOK: "fill_or_kill", Tif.FAK: "immediate_or_cancel"}
 STATUS = {"resting": VenueOrderStatus.LIVE, "executed": VenueOrderStatus.MATCHED,
           "canceled": VenueOrderStatus.CANCELED}
@@ -32,26 +28,6 @@ TAKER_RATE, MAKER_RATE = (7, 100), (7, 400)
 BUSINESS = {"post_only_cross": "order crosses book", "insufficient_balance": "not enough balance",
             "fill_or_kill_insufficient": "FOK orders are fully filled or killed", "market_closed": "market is closed"}
 OUTSIDE_ID = "kalshi-order:"  # an order placed outside the desk (no client order id): Kalshi's own id
-
-
-class NotKalshi(ValueError):
-    """An id, price or size Kalshi cannot take; the message says which and why."""
-
-
-def market_id(ticker: str) -> str:
-    return f"{PREFIX}{ticker}"
-
-
-def token_id(ticker: str, side: str) -> str:
-    return f"{PREFIX}{ticker}:{side}"
-
-
-def split_token(token: str) -> tuple[str, str]:
-    """(ticker, yes | no) of a desk token id of Kalshi's."""
-    ticker, _, side = token.removeprefix(PREFIX).rpartition(":")
-    if not token.startswith(PREFIX) or not ticker or side not in ("yes", "no"):
-        raise NotKalshi(f"{token!r} is not a Kalshi token (kalshi:<ticker>:yes or :no)")
-    return ticker, side
 
 
 def fee_cents(rate: tuple[int, int], count: int, yes_cents: int) -> int:

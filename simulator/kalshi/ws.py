@@ -62,10 +62,9 @@ class KalshiHub:
                 account = self.keys.verify(h.get("KALSHI-ACCESS-KEY"), h.get("KALSHI-ACCESS-TIMESTAMP"),
                                            h.get("KALSHI-ACCESS-SIGNATURE"), "GET", PATH,
                                            int(time.time() * 1000)).account
-            except AuthError as exc:
-                raise web.HTTPUnauthorized(text=json.dumps({"code": "authentication_error", "message": str(exc),
-                                                            "service": "exchange"}),
-                                           content_type="application/json") from None
+            except AuthError as exc:  # refused before the upgrade, with Kalshi's error body
+                return web.json_response({"code": "authentication_error", "message": str(exc),
+                                          "service": "exchange"}, status=401)
         ws = web.WebSocketResponse(heartbeat=10.0, max_msg_size=2**20)
         await ws.prepare(request)
         conn = Connection(ws, account)
