@@ -35,6 +35,18 @@ ORDER_ENDPOINTS = {
     ("DELETE", "/cancel-all"), ("DELETE", "/cancel-market-orders"),
 }
 POSTING_ENDPOINTS = {("POST", "/order"), ("POST", "/orders")}
+KALSHI_ORDERS = "/trade-api/v2/portfolio/orders"  # Kalshi's order endpoints take the same faults
+
+
+def order_endpoint(method: str, path: str) -> bool:
+    """Whether the "orders" scope covers this request (Polymarket's and Kalshi's order endpoints)."""
+    return (method, path) in ORDER_ENDPOINTS or (method == "POST" and path == KALSHI_ORDERS) or \
+        (method == "DELETE" and path.startswith(KALSHI_ORDERS + "/"))
+
+
+def posting_endpoint(method: str, path: str) -> bool:
+    """Whether a request places orders (a timeout fault holds its answer after the order is taken)."""
+    return (method, path) in POSTING_ENDPOINTS or (method == "POST" and path == KALSHI_ORDERS)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -92,7 +104,7 @@ class Faults:
             if cfg.latency_ms > 0:
                 await asyncio.sleep(cfg.latency_ms / 1000)
             key = (request.method, path)
-            in_scope = key in ORDER_ENDPOINTS or cfg.error_scope == "all"
+            in_scope = order_endpoint(*key) or cfg.error_scope == "all"
             if in_scope and cfg.error_codes and self.roll(cfg.error_rate):
                 self.stats["errors"] += 1
                 status = self.rng.choice(cfg.error_codes)
@@ -113,7 +125,7 @@ class Faults:
                 self.stats["rpc_answers_lost"] += 1
                 return web.Response(status=502, text=json.dumps({"error": ERROR_BODIES[502]}),
                                     content_type="application/json")
-            if key in POSTING_ENDPOINTS and self.roll(cfg.timeout_rate):
+            if posting_endpoint(*key) and self.roll(cfg.timeout_rate):
                 # The order is already processed; the client times out before this returns.
                 self.stats["timeouts"] += 1
                 await asyncio.sleep(cfg.timeout_hold_s)

@@ -48,11 +48,11 @@ PAGE = 200
 class KalshiVenue:
     mode: VenueMode = "live"
 
-    def __init__(self, settings: KalshiSettings, *, poll_s: float = POLL_S) -> None:
+    def __init__(self, settings: KalshiSettings, *, poll_s: float = POLL_S, timeout_s: float = TIMEOUT_S) -> None:
         if not settings.configured:
             raise VenueError("Kalshi is not configured: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY (or seal them)")
         assert settings.private_key is not None
-        self.client = kalshi_client(settings.host, settings.api_key_id, settings.private_key.reveal(), TIMEOUT_S)
+        self.client = kalshi_client(settings.host, settings.api_key_id, settings.private_key.reveal(), timeout_s)
         self.poll_s = poll_s
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self._kalshi_ids: dict[str, str] = {}  # client order id -> Kalshi's order id

@@ -18,20 +18,28 @@ from contracts.domain import Side, Tif
 from contracts.order_status import VenueOrderStatus
 from contracts.settings import SettingsError, load_settings
 from engine.venues import kalshi_wire as wire
-from engine.venues.base import OrderEvent, OrderRejected, OrderRequest, TradeEvent, VenueBusy, VenueError
+from engine.venues.base import (
+    OrderEvent,
+    OrderRejected,
+    OrderRequest,
+    TradeEvent,
+    VenueBusy,
+    VenueError,
+    VenueUnavailable,
+)
 from engine.venues.kalshi import KalshiVenue
 from simulator.testing import SimHandle, running_simulator
 from tests.kalshi import keypair, register
 
 
-def _venue(sim: SimHandle, tmp_path: Path, key_id: str, private_pem: str) -> KalshiVenue:
+def _venue(sim: SimHandle, tmp_path: Path, key_id: str, private_pem: str, timeout_s: float = 10.0) -> KalshiVenue:
     """Settings as a user writes them in .env: the PEM on one line with \\n."""
     env = tmp_path / f"{key_id}.env"
     env.write_text(f"DATA_SOURCE=simulator\nSIMULATOR_PORT={sim.port}\nKALSHI_API_KEY_ID={key_id}\n"
                    f"KALSHI_PRIVATE_KEY={private_pem.strip().replace(chr(10), chr(92) + 'n')}\n")
     settings = load_settings({"TRADER_ENV_FILE": str(env), "TRADER_DB": str(tmp_path / "t.db")})
     assert settings.kalshi is not None and settings.kalshi.host == f"http://127.0.0.1:{sim.port}/trade-api/v2"
-    return KalshiVenue(settings.kalshi, poll_s=3600)  # polled by hand here
+    return KalshiVenue(settings.kalshi, poll_s=3600, timeout_s=timeout_s)  # polled by hand here
 
 
 @pytest.fixture(scope="module")
@@ -225,3 +233,26 @@ def test_a_batch_cut_by_the_write_limit_keeps_what_was_placed(sim: SimHandle, tm
     assert [r.status for r in results] == [VenueOrderStatus.LIVE] * 10 + [VenueOrderStatus.INVALID] * 2
     assert all(r.error is not None and r.error.startswith("not sent: Kalshi 429") for r in results[10:])
     assert "post_only_cross" in crossing and classify(crossing) is Refusal.BUSINESS
+
+
+def test_an_order_whose_answer_is_lost_is_sent_again_without_a_second_order(sim: SimHandle, tmp_path: Path) -> None:
+    """The simulator takes the order and holds its answer past the venue's timeout (its timeout
+    fault, which covers Kalshi's order endpoint as it does Polymarket's): the outcome is unknown;
+    the executor sends it again with the same client order id and gets the first order back."""
+    private_pem, public_pem = keypair()
+    venue = _venue(sim, tmp_path, register(sim, public_pem), private_pem, timeout_s=1.0)
+
+    async def scenario() -> tuple[Any, int]:
+        ticker, bid, _ = _ticker(venue, 0)
+        request = _request("lost-1", ticker, Side.BUY, bid - 3, 2, post_only=True)
+        sim.set_faults(timeout_rate=1.0, timeout_hold_s=2.0)
+        try:
+            with pytest.raises(VenueUnavailable):
+                await _place(venue, request)
+        finally:
+            sim.clear_faults()
+        again = await _place(venue, request)
+        return again, len([o for o in await venue.open_orders() if o.venue_order_id == "lost-1"])
+
+    again, resting = asyncio.run(scenario())
+    assert (again.venue_order_id, again.status) == ("lost-1", VenueOrderStatus.LIVE) and resting == 1
