@@ -1,4 +1,4 @@
-"""`python -m engine pairs add|list|remove`: link a Polymarket market to the Kalshi market the
+"""`python -m engine pairs find|add|list|remove`: link a Polymarket market to the Kalshi market the
 operator judges to be the same question, by hand (storage/desk/venue_pairs.py).
 
 The desk never links markets by itself: wording, resolution sources and end dates differ between
@@ -189,10 +189,62 @@ def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+FIND_PAGES = 20  # pages of Kalshi's open markets read at most (1,000 markets a page)
+FIND_SHOWN = 15
+
+
+def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
+    """Markets whose wording holds the words asked, on both venues, to pick a pair from (never linked here)."""
+    from storage.desk.venue_pairs import polymarket_search
+
+    words = args.text.lower().split()
+    if not words:
+        raise CliError("say what to look for, e.g. pairs find \"fed cut december\"")
+    poly = polymarket_search(open_db(settings), words, FIND_SHOWN)
+    kalshi = _kalshi_search(settings, words)
+    print(f"Polymarket (the desk's markets) matching {args.text!r}:")
+    print("\n".join(f"  {m['condition_id']}  {_cut(str(m['question']), 90)}" for m in poly) or "  none")
+    print(f"Kalshi (open markets) matching {args.text!r}:")
+    print("\n".join(f"  {m['ticker']:32} {_cut(m['title'], 70)}  bid {m['yes_bid']}c ask {m['yes_ask']}c"
+                    for m in kalshi[:FIND_SHOWN]) or "  none")
+    if len(kalshi) > FIND_SHOWN:
+        print(f"  … and {len(kalshi) - FIND_SHOWN} more (add words to narrow it)")
+    print("Link one of each after reading both: python -m engine pairs add <condition id> <ticker>")
+    return 0
+
+
+def _kalshi_search(settings: Settings, words: list[str]) -> list[dict[str, Any]]:
+    from kalshi_python_sync.exceptions import ApiException
+
+    from engine.feeds.kalshi_client import kalshi_client
+
+    assert settings.kalshi is not None
+    client = kalshi_client(settings.kalshi.host)
+    found: list[dict[str, Any]] = []
+    cursor = None
+    try:
+        for _ in range(FIND_PAGES):
+            page = client.get_markets(limit=1000, cursor=cursor, status="open")
+            found += [{"ticker": m.ticker, "title": m.title, "yes_bid": m.yes_bid, "yes_ask": m.yes_ask}
+                      for m in page.markets if all(w in m.title.lower() for w in words)
+                      or " ".join(words).upper() in m.ticker]  # the wording, or a ticker asked for by name
+            cursor = page.cursor
+            if not cursor:
+                break
+    except ApiException as exc:
+        raise CliError(f"Kalshi refused the market list ({exc.status}) at {settings.kalshi.host}") from None
+    except Exception as exc:  # the network: say so, never a traceback
+        raise CliError(f"Kalshi could not be reached at {settings.kalshi.host}: {type(exc).__name__}") from None
+    return found
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    pairs = sub.add_parser("pairs", help="markets linked by hand across venues (Polymarket and Kalshi): add, list, "
-                                         "remove")
+    pairs = sub.add_parser("pairs", help="markets linked by hand across venues (Polymarket and Kalshi): find, add, "
+                                         "list, remove")
     verbs = pairs.add_subparsers(dest="verb", required=True)
+    find = verbs.add_parser("find", help="markets on both venues whose wording holds these words (to pick a pair)")
+    find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
+    find.set_defaults(func=cmd_find)
     add = verbs.add_parser("add", help="link a Polymarket market to a Kalshi market, after reading both side by side")
     add.add_argument("polymarket", help="the Polymarket market's condition id (0x…)")
     add.add_argument("kalshi", help="the Kalshi market's ticker")

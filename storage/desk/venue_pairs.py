@@ -83,3 +83,14 @@ def polymarket_market(db: Database, condition_id: str) -> dict[str, object] | No
         return None
     return {"condition_id": row[0], "question": row[1], "slug": row[2], "end_at": row[3] or 0,
             "closed": bool(row[4]), "resolved_outcome": row[5]}
+
+
+def polymarket_search(db: Database, words: list[str], limit: int) -> list[dict[str, object]]:
+    """The desk's open Polymarket markets whose question holds every word (case-insensitive), the
+    most traded first."""
+    clauses = " AND ".join(f"LOWER(question) LIKE :w{i}" for i in range(len(words))) or "1"
+    params: dict[str, object] = {f"w{i}": f"%{w.lower()}%" for i, w in enumerate(words)}
+    with db.read() as conn:
+        rows = conn.execute(text(f"""SELECT condition_id, question FROM markets WHERE closed = 0 AND {clauses}
+                                     ORDER BY volume DESC LIMIT :limit"""), {**params, "limit": limit}).all()
+    return [{"condition_id": r[0], "question": r[1]} for r in rows]

@@ -96,3 +96,18 @@ def test_bad_links_are_refused_in_words(desk: dict[str, str], sim: SimHandle) ->
     assert missing.returncode == 1 and "no pair 7" in missing.stderr
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]
     assert _rows(desk, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'pair.%'") == [(0,)]
+
+
+def test_find_lists_candidates_on_both_venues_and_links_nothing(desk: dict[str, str], sim: SimHandle) -> None:
+    found = _pairs(desk, "find", "simulated outcome 2")
+    assert found.returncode == 0, found.stderr
+    kalshi_part = found.stdout.split("Kalshi (open markets)")[1]
+    tickers = sim.call(lambda: sorted(sim.sim.kalshi.exchange.markets))
+    assert tickers[1] in kalshi_part and tickers[0] not in kalshi_part  # every word must match
+    assert "bid " in kalshi_part and "ask " in kalshi_part
+    question = _rows(desk, "SELECT question FROM markets")[0][0]
+    word = question.split()[1]
+    both = _pairs(desk, "find", word)
+    assert desk["CONDITION"] in both.stdout.split("Kalshi (open markets)")[0]  # the desk's own market, by a word
+    assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]  # finding links nothing
+    assert _pairs(desk, "find", "   ").returncode == 1
