@@ -24,6 +24,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
+from tests.trading.test_updown_core import _quotes
 
 pytestmark = pytest.mark.slow
 MM = {"fair_value": "reference", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
@@ -78,15 +79,6 @@ def _core(tmp: Path, sim: SimHandle, condition_id: str, ticker: str) -> TradingC
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
                               "TRADER_DB": str(tmp / "t.db")})
     return TradingCore(settings, db)
-
-
-def _quotes(core: TradingCore, cid: str) -> dict[Side, int]:
-    out = {}
-    for order in core.executor.state.orders.values():
-        if order.condition_id == cid and order.side is Side.BUY:
-            out[Side.BUY if order.outcome.value == "YES" else Side.SELL] = (
-                order.price if order.outcome.value == "YES" else 1_000_000 - order.price)
-    return out
 
 
 def test_the_market_maker_quotes_around_the_paired_kalshi_mid(tmp_path: Path, sim: SimHandle) -> None:
