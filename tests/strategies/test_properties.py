@@ -197,7 +197,7 @@ def test_value_betting_stays_inside(data: st.DataObject) -> None:
     intents = strategy.decide(snapshot, state, 0)
     check_common(intents, snapshot)
     for intent in intents:
-        fair = snapshot.markets[intent.condition_id].fair_value
+        fair = strategy.fair(snapshot.markets[intent.condition_id])  # the signal's, or the reference price
         for quote in intent.quotes:  # never buy above fair, never sell below it
             assert fair is not None
             assert quote.price < fair if quote.side is Side.BUY else quote.price > fair

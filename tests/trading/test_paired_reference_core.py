@@ -59,12 +59,13 @@ def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle
                                     "gone": ("KXNOPE-1", False)}, Fixed())
     taken = asyncio.run(paired.poll_once())
     assert taken == 2 and paired.failures == 1 and "KXNOPE-1" in (paired.last_error or "")
-    assert paired.reference("straight") is not None and paired.reference("inverted") is not None
-    assert paired.reference("straight")[0] == _kalshi_mid(sim, tickers[0])  # type: ignore[index]
-    assert paired.reference("inverted")[0] == wire.CONTRACT - _kalshi_mid(sim, tickers[1])  # type: ignore[index]
+    straight, inverted = paired.reference("straight"), paired.reference("inverted")
+    assert straight is not None and inverted is not None
+    assert straight[0] == _kalshi_mid(sim, tickers[0])
+    assert inverted[0] == wire.CONTRACT - _kalshi_mid(sim, tickers[1])
     assert paired.reference("gone") is None  # no book read: no price, never a guess
     assert paired.reference("unpaired") == (123_000, 1)  # the other source answers for the rest
-    assert paired.history("straight")[-1][1] == paired.reference("straight")[0]  # type: ignore[index]
+    assert paired.history("straight")[-1][1] == straight[0]
 
 
 def _core(tmp: Path, sim: SimHandle, condition_id: str, ticker: str) -> TradingCore:
