@@ -82,7 +82,7 @@ class KalshiBookFeed(SocketFeed):
             return
         try:
             self._handle(json.loads(text))
-        except (Gap, ValueError, KeyError, TypeError) as exc:
+        except (Gap, ValueError, KeyError, TypeError, AttributeError) as exc:  # (a message not an object)
             self._lost(f"{type(exc).__name__}: {exc}")
 
     def _handle(self, message: Any) -> None:

@@ -137,5 +137,11 @@ def test_a_message_out_of_sequence_is_never_applied(tmp_path: Path) -> None:
         assert books.best_prices(wire.token_id("T", "yes")) == (None, None)  # dropped, not moved to 41
         assert feed.gaps == 1 and "message 3 after 1" in (feed.last_error or "")
         await asyncio.sleep(0)  # (the reconnect it asked for finds no connection)
+        feed._resyncing = False  # as a new connection would
+        feed.on_text(json.dumps({"type": "orderbook_snapshot", "sid": 2, "seq": 1,
+                                 "msg": {"market_ticker": "T", "yes": [[40, 10]], "no": [[55, 5]]}}))
+        feed.on_text("[1, 2]")  # not an object at all
+        assert books.best_prices(wire.token_id("T", "yes")) == (None, None) and feed.gaps == 2
+        await asyncio.sleep(0)
 
     asyncio.run(scenario())
