@@ -66,13 +66,22 @@ def _polymarket(settings: Settings, db: Any, condition_id: str) -> dict[str, Any
 
 
 def _gamma_rules(settings: Settings, condition_id: str) -> dict[str, str]:
-    """Its rules and resolution source as Gamma gives them ("" when Gamma does not answer)."""
-    import httpx
+    """Its rules and resolution source as Gamma gives them ("" when Gamma does not answer), read
+    with the desk's REST client (its Gamma rate limit, timeout and retries)."""
+    import asyncio
+
+    from engine.feeds.rest import RestClient
+
+    async def read() -> Any:
+        client = RestClient(settings.gamma_host)
+        try:
+            return await client.get_json("/markets", {"condition_ids": condition_id}, family="gamma")
+        finally:
+            await client.close()
 
     try:
-        answer = httpx.get(f"{settings.gamma_host}/markets", params={"condition_ids": condition_id}, timeout=10)
-        rows = answer.json() if answer.status_code == 200 else []
-    except (httpx.HTTPError, ValueError):
+        rows = asyncio.run(read())
+    except Exception:  # Gamma down or refusing: the comparison says it did not answer
         rows = []
     row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
     return {"rules": str(row.get("description") or ""), "resolution_source": str(row.get("resolutionSource") or "")}

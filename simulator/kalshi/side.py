@@ -13,6 +13,9 @@ from .ws import KalshiHub
 
 # Kalshi's Basic tier (what a new account gets): reads and writes per second, each its own bucket.
 READS_PER_S, WRITES_PER_S = 20, 10
+# How far a request's timestamp may be from the exchange's clock. Kalshi documents 30 s for its
+# FIX sessions and nothing looser for REST: the stricter figure, whatever Polymarket's side allows.
+MAX_SKEW_S = 30.0
 SERIES = "KXSIM"
 
 
@@ -37,7 +40,7 @@ class Bucket:
 class KalshiSide:
     def __init__(self, seed: int, markets: int, starting_balance_cents: int, max_skew_s: float,
                  rate_limits: bool, end_after_s: float) -> None:
-        self.keys = KeyRing(seed, max_skew_s)
+        self.keys = KeyRing(seed, min(max_skew_s, MAX_SKEW_S))
         self.exchange = Exchange(seed, starting_balance_cents)
         self.hub = KalshiHub(self.exchange, self.keys)  # the WebSocket's order book channel
         self.rate_limits = rate_limits

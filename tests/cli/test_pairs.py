@@ -62,6 +62,7 @@ def test_a_pair_is_shown_side_by_side_confirmed_audited_listed_and_removed(desk:
     unconfirmed = _pairs(desk, "add", desk["CONDITION"], ticker)  # no terminal and no --yes: shown, not stored
     assert unconfirmed.returncode == 1 and "not linked" in unconfirmed.stdout + unconfirmed.stderr
     assert "question" in unconfirmed.stdout and "Will simulated outcome 1 happen?" in unconfirmed.stdout
+    assert "Polymarket rules:" in unconfirmed.stdout and "(Gamma did not answer)" not in unconfirmed.stdout
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]
     linked = _pairs(desk, "add", desk["CONDITION"], ticker, "--inverted", "--yes")
     assert linked.returncode == 0, linked.stderr

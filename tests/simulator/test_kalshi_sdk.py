@@ -201,3 +201,35 @@ def test_the_basic_tiers_write_limit_answers_429(sim: SimHandle, trader: KalshiC
         trader.create_order(ticker=m.ticker, side="yes", action="buy", count=1, yes_price=1, type="limit")
     finally:
         sim.call(setattr, sim.sim.kalshi, "clock", time.monotonic)
+
+
+def test_a_signature_older_than_thirty_seconds_is_refused(sim: SimHandle) -> None:
+    """Kalshi's published tolerance (30 s), whatever the Polymarket side's skew setting allows."""
+    import base64
+    import urllib.error
+    import urllib.request
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    private_pem, public_pem = keypair()
+    _, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem})
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    path = "/trade-api/v2/portfolio/balance"
+
+    def status_at(age_s: float) -> int:
+        stamp = str(int((time.time() - age_s) * 1000))
+        signature = key.sign(f"{stamp}GET{path}".encode(), padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                             salt_length=padding.PSS.DIGEST_LENGTH), hashes.SHA256())
+        request = urllib.request.Request(f"{sim.clob_host}{path}", headers={
+            "KALSHI-ACCESS-KEY": body["api_key_id"], "KALSHI-ACCESS-TIMESTAMP": stamp,
+            "KALSHI-ACCESS-SIGNATURE": base64.b64encode(signature).decode()})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    assert status_at(5) == 200
+    assert status_at(60) == 401
