@@ -13,6 +13,7 @@ from pages.widgets.dialogs import open_dialog, show_dialog
 from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.tables import show_table
 from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries import trading_queries
 from storage.desk import desk_status
 from storage.sqlite.db import Database
 
@@ -84,6 +85,15 @@ def live_panel() -> None:
     command_table(db)
 
 
+def paper_lane_panel(names: list[str]) -> None:
+    """Paper-only strategies on a live desk: their own paper ledger, shown apart from live's."""
+    st.subheader("Paper lane: paper-only strategies beside live")
+    st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and PnL; "
+               "never an order at the venue) until promoted on the Strategies page. Figures below are paper.")
+    portfolio.pnl_today_metrics(db, "paper")
+    portfolio.positions_table(db, "paper", key="paper_lane")
+
+
 @st.fragment(run_every=PORTFOLIO_REFRESH_S)
 def portfolio_panel() -> None:
     mode = queries.engine_status(db).mode
@@ -95,6 +105,8 @@ def portfolio_panel() -> None:
     portfolio.profit_bars(db, mode)
     st.subheader("Open positions")
     portfolio.positions_table(db, mode)
+    if mode == "live" and (names := trading_queries.paper_only(db)):
+        paper_lane_panel(names)
     st.subheader("Redeemable")
     redeemable_panel(db, mode)
     st.subheader("Latest alerts")

@@ -17,7 +17,15 @@ from pages.widgets.follow_panel import follow_panel
 from pages.widgets.markout_panel import markout_panel
 from pages.widgets.regime_panel import regime_panel
 from pages.widgets.rewards_panel import rewards_panel
-from pages.widgets.strategy_panels import NEW, PICK, PICK_NEXT, create_panel, edit_panel, instances_table
+from pages.widgets.strategy_panels import (
+    NEW,
+    PICK,
+    PICK_NEXT,
+    create_panel,
+    edit_panel,
+    instances_table,
+    ledger_of,
+)
 from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
 from storage.dashboard_queries import status_queries as queries
 
@@ -45,21 +53,22 @@ pick = st.selectbox("Edit a strategy, or create one", [*names, NEW], key=PICK)
 if pick == NEW:
     create_panel(db, names)
 else:
+    ledger = ledger_of(rows.get(pick), mode)  # a paper-only strategy's figures are its paper ledger's
     # One strategy's sections as tabs: the page was 6,100 px tall with them stacked.
     settings_tab, performance_tab, income_tab, limits_tab = st.tabs(
-        ["Settings", f"Performance ({mode})", f"Spread, rewards and fees ({mode})", "Capital, limits and exits"])
+        ["Settings", f"Performance ({ledger})", f"Spread, rewards and fees ({ledger})", "Capital, limits and exits"])
     with settings_tab:
         edit_panel(db, pick, rows.get(pick))
     with performance_tab:
-        st.subheader(f"{text.markdown(pick)}: performance ({mode})")
-        strategy_state_badge(db, mode, pick)
-        flatten_strategy_control(db, mode, pick)
-        performance_panel(db, mode, pick)
-        regime_panel(db, mode, pick)
-        strategy_calibration(db, mode, pick)
+        st.subheader(f"{text.markdown(pick)}: performance ({ledger})")
+        strategy_state_badge(db, ledger, pick)
+        flatten_strategy_control(db, ledger, pick)
+        performance_panel(db, ledger, pick)
+        regime_panel(db, ledger, pick)
+        strategy_calibration(db, ledger, pick)
     with income_tab:
-        st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({mode})")
-        rewards_panel(db, mode, pick)
+        st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({ledger})")
+        rewards_panel(db, ledger, pick)
     with limits_tab:
         st.subheader(f"{text.markdown(pick)}: capital, loss limits and exits")
         strategy_limits_panel(db, pick)

@@ -268,9 +268,7 @@ class RiskMonitor:
             self.strategies.after_tick(books, now)
         updated = breakers.next_equity_memory(self.memory, valuation.equity, now)
         if updated != self.memory:  # a new peak or a new day: most ticks write nothing
-            with self.db.write() as conn:
-                breakers.save_equity_memory(conn, self.memory, updated)
-            self.memory = updated
+            self._remember_equity(updated)
         verdict = breakers.evaluate(self.limits, equity=valuation.equity, peak=self.memory.peak_equity or 0,
                                     day_start=self.memory.day_start_equity or valuation.equity,
                                     errors=self.errors.count(now))
@@ -300,6 +298,15 @@ class RiskMonitor:
             message = "the max-daily-loss limit changed and is no longer exceeded"
         else:
             return
+        self._relax(reason, message)
+
+    def _remember_equity(self, updated: breakers.RiskMemory) -> None:
+        """A new peak or a new day, persisted (the desk's breakers outlive a restart)."""
+        with self.db.write() as conn:
+            breakers.save_equity_memory(conn, self.memory, updated)
+        self.memory = updated
+
+    def _relax(self, reason: str, message: str) -> None:
         with self.db.write() as conn:
             breakers.relax(conn, reason, message, self.clock())
             self.memory = breakers.load_memory(conn)

@@ -24,7 +24,7 @@ from storage.engine_stores import trading_reads
 
 if TYPE_CHECKING:
     from contracts.limits import Limits
-    from engine.trading.venue_link import VenueLink
+    from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.arbs")
 
@@ -45,7 +45,7 @@ class Settlements:
     pending: list[Unwind] = field(default_factory=list)
 
 
-async def settle(link: VenueLink, fill: GroupFill, book: Settlements) -> None:
+async def settle(link: TradingSite, fill: GroupFill, book: Settlements) -> None:
     """React to an unevenly filled group (from the executor, once answered)."""
     fills = ", ".join(f"{fmt(f)} of {fmt(s.size)}" for _, s, f in fill.legs)
     policy = fill.on_partial or "unwind"
@@ -75,7 +75,7 @@ async def settle(link: VenueLink, fill: GroupFill, book: Settlements) -> None:
                      for m, s, f in legs if f > bottom]
 
 
-async def unwind_settled(link: VenueLink, limits: Limits, book: Settlements) -> None:
+async def unwind_settled(link: TradingSite, limits: Limits, book: Settlements) -> None:
     """Sell the excess of unevenly filled groups whose shares have settled (every tick)."""
     waiting: list[Unwind] = []
     for unwind in book.pending:

@@ -35,7 +35,7 @@ from storage.engine_stores import claims_store
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor
-    from engine.trading.venue_link import VenueLink
+    from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.collections")
 APPROVAL_RECHECK_MS = 10 * 60_000  # how long an answer about the auto-redeem approval is trusted
@@ -48,7 +48,7 @@ UNPAID_MS = 30 * 60_000  # a redemption mined this long ago with no payment repo
 
 
 class Collections:
-    def __init__(self, link: VenueLink):
+    def __init__(self, link: TradingSite):
         """The settlement venue is the link's (the paper venue's redemptions, or Polymarket's)."""
         self.link = link
         self.clock = link.clock

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from contracts.command_refusal import CommandRejected
-from contracts.domain import CopiedTrade, Intent, MarketView
+from contracts.domain import MICRO, Intent, MarketView
 from contracts.limits import Limits
 from contracts.settings import Settings
 from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
@@ -42,21 +42,20 @@ from engine.trading.jobs import CoreJobs, Job
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.own_markouts import OwnMarkouts
+from engine.trading.paper_lane import PaperLane, held_by
 from engine.trading.parts import ReplaySource
 from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
 from engine.trading.strategy_host import Failure, StrategyHost, alert_paper_only
 from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
-from engine.trading.views import load_copies, load_fair_values, market_views, snapshot, strategy_state
+from engine.trading.views import SignalReads, market_views, snapshot, strategy_state
 from engine.venues.paper import PaperVenue
 from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.trading.core")
 
 
-FAIR_VALUE_RELOAD_MS = 5_000
-COPY_WINDOW_MS = 3_600_000  # followed trades a strategy sees: the last hour's
 STOP_DRAIN_S = 5.0
 
 
@@ -86,9 +85,11 @@ class TradingCore:
         self.bus = EventBus()
         self.risk.listen(self.bus)
         self.lookout = Lookout(db, self.bus, clock, self.config)
+        # Paper-only strategies on a live desk trade here, on paper (engine/trading/paper_lane.py).
+        self.lane: PaperLane | None = None
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
-                              strategy_markets=self.host.markets)
+                              strategy_markets=lambda: self.host.markets() | held_by(self.lane))
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.exits = ExitBook()
@@ -100,10 +101,7 @@ class TradingCore:
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
-        self.fair_values: dict[str, int] = {}
-        self._fair_at = 0
-        self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
-        self._copies_at = 0
+        self.signals = SignalReads(db, self.catalog, replay=replay is not None)
         self.indicators = IndicatorHost(db)
         self.own_markouts = OwnMarkouts(self.books, self.catalog)  # what market making's toxicity reads
         self.paper_only_noted: set[str] = set()  # paper-only strategies alerted this live session
@@ -116,7 +114,8 @@ class TradingCore:
         self.markouts = MarkoutJob(db)  # a backtest computes its own (engine/backtest/runner.py)
         self.scheduled = CoreJobs(self.link, self.risk, self.lookout, self.selection, self.collections,
                                   self.rewards, self.markouts, config=lambda: self.config,
-                                  deciding=lambda: self.deciding, trading_since=lambda: self.trading_since)
+                                  deciding=lambda: self.deciding, trading_since=lambda: self.trading_since,
+                                  lane=lambda: self.lane)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
 
@@ -168,6 +167,7 @@ class TradingCore:
             await self.link.start_reference()
             if self.recorder is not None:
                 await self.recorder.start()
+            await self._open_lane()
             if self._loop is None or self._loop.done():
                 # Its own context: the loop's placements are the strategies', not those of the
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
@@ -181,6 +181,8 @@ class TradingCore:
         working = sum(1 for o in self.executor.state.orders.values() if o.strategy not in OPERATOR_BOOKS)
         self.executor.withdraw()
         await self.executor.reconcile()
+        if self.lane is not None:  # its orders are cancelled by its next pass
+            self.lane.withdraw()
         return working
 
     async def resume(self) -> None:
@@ -192,6 +194,9 @@ class TradingCore:
         self.executor.withdraw()
         await self._drain_orders()
         await self._stop_loop()
+        if self.lane is not None:
+            await self.lane.close()
+            self.lane = None
         await self.link.close_feeds()
         if self.recorder is not None:
             await self.recorder.close()
@@ -205,6 +210,8 @@ class TradingCore:
         self.deciding = False
         await self.link.open()
         result: dict[str, Any] = dict(await self.executor.kill())
+        if self.lane is not None:
+            result["paper_lane"] = await self.lane.kill()
         if self.flatten_after_kill:
             self.flatten_after_kill = False
             result["flatten"] = await operator_actions.flatten(self.link, self.risk, {}, deciding=False,
@@ -248,6 +255,8 @@ class TradingCore:
         self.link.subscribe()
         await self.link.start_reference()
         self.link.reconfigure_paper()
+        if self.link.live and self.replay is None:
+            await self._open_lane()
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
     async def set_mode(self, mode: str) -> None:
@@ -264,6 +273,9 @@ class TradingCore:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
+        if kind == "exit" and self.lane is not None and self.lane.trades(str(payload.get("strategy"))):
+            lane = self.lane  # a paper-only strategy's positions are sold on the paper venue
+            return await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits, payload)
         if kind == "exit":
             return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)
         return await operator_actions.handle(self.link, self.risk, self.host, kind, payload, deciding=self.deciding)
@@ -286,6 +298,8 @@ class TradingCore:
 
     def _on_market_event(self, event: MarketEvent) -> None:
         self.link.forward(event)
+        if self.lane is not None:
+            self.lane.forward(event)
         if isinstance(event, MarketResolved) and event.winning_token:
             operator_actions.settle_won(self.link, event.condition_id, event.winning_token)
         elif isinstance(event, MarketResolved):
@@ -325,21 +339,22 @@ class TradingCore:
         if isinstance(self.executor.venue, PaperVenue):
             self.executor.venue.advance()
         self.executor.drain()
-        views = market_views(self.link.relevant_markets(), self.catalog, self.books, self._fair_values(now),
-                             self.link.references.source, self._copies(now))
+        views = market_views(self.link.relevant_markets(), self.catalog, self.books, self.signals.fair_values(now),
+                             self.link.references.source, self.signals.followed(now))
         self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()), views, now)
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)
         dark = self._fills_dark(now)
         self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark)
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
+        lead_ms = self.config.game_start_withdraw_s * 1000
+        paper: list[Intent] | None = None  # the paper lane's strategies' (None: not deciding)
         if self.deciding and not holding:
             # A strategy whose position must be sold stays out of its market from this pass.
             start_exits(self.link, self.risk, self.exits, self._exits())
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
-            intents = hold_out(self._decide(now, views), held)
-            lead_ms = self.config.game_start_withdraw_s * 1000
-            intents, kickoff = hold_for_game_start(intents, self.catalog, now, lead_ms)
+            desk, paper = self._decide(now, views)
+            intents, kickoff = hold_for_game_start(hold_out(desk, held), self.catalog, now, lead_ms)
             self.risk.decisions.write(kickoff, now)
             self.executor.set_intents(self.risk.check(intents, now))
         if not holding:
@@ -355,6 +370,8 @@ class TradingCore:
             self.flatten_after_kill = self.risk.request_kill(kill, now)
         elif self.deciding:
             await take_exits(self.link, self.risk, self.exits, self._exits())
+        if self.lane is not None:
+            await self.lane.tick(now, views, paper, lead_ms)
         return valuation
 
     def _fills_dark(self, now: int) -> bool:
@@ -378,52 +395,60 @@ class TradingCore:
         if self.arbitrage.pending:
             await arbs.unwind_settled(self.link, self.risk.limits, self.arbitrage)
 
-    def _decide(self, now: int, views: dict[str, MarketView]) -> list[Intent]:
-        """Every enabled strategy's intents; one that raises is disabled and withdrawn. A
-        strategy with an allocation sizes from it (plus its own PnL), not from the wallet:
-        each strategy's book is valued (once, before any decides) only if one has one."""
-        intents: list[Intent] = []
-        books: dict[str, StrategyBook] | None = None
+    def _decide(self, now: int, views: dict[str, MarketView]) -> tuple[list[Intent], list[Intent]]:
+        """Every enabled strategy's intents: the desk's, and the paper lane's (a paper-only strategy
+        on a live desk); one that raises is disabled and withdrawn. A strategy with an allocation
+        sizes from it (plus its own PnL), not from the wallet: each strategy's book is valued (once
+        per ledger, before any decides) only if one has one."""
+        desk: list[Intent] = []
+        paper: list[Intent] = []
+        books: dict[str, dict[str, StrategyBook]] = {}  # by ledger (mode)
         for name, hosted in list(self.host.hosted.items()):
-            if hosted.paused:  # paused on its own: no decision, its orders withdrawn (exits still guard it)
-                self.executor.withdraw(name)
+            lane = self.lane if self.link.mode == "live" and not hosted.live else None
+            if hosted.paused or (self.link.mode == "live" and not hosted.live and lane is None):
+                # Paused on its own (exits still guard it), or paper only with no lane open: no decision.
+                self._withdraw(name)
                 continue
-            if self.link.mode == "live" and not hosted.live:  # paper only: never trades live unpromoted
-                self.executor.withdraw(name)
-                if name not in self.paper_only_noted:  # alerted once per strategy and live session
-                    self.paper_only_noted.add(name)
-                    alert_paper_only(self.db, name)
-                continue
+            executor = lane.executor if lane is not None else self.executor
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
-            if allocation > 0 and books is None:  # deciding changes no order or position: same books
-                books = portfolio.by_strategy(self.executor.state, self.link.marks)
-            state = strategy_state(name, hosted.markets, self.catalog, self.executor.state, allocation,
-                                   books.get(name) if books is not None else None,
+            if allocation > 0 and executor.mode not in books:  # deciding changes no order or position
+                books[executor.mode] = portfolio.by_strategy(executor.state, self.link.marks)
+            state = strategy_state(name, hosted.markets, self.catalog, executor.state, allocation,
+                                   books[executor.mode].get(name) if executor.mode in books else None,
                                    self.own_markouts.recent(name, hosted.markets))
             result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)
-                self.executor.withdraw(name)
+                self._withdraw(name)
                 continue
-            intents += result
-        return intents
+            (paper if lane is not None else desk).extend(result)
+        return desk, paper
 
-    def _fair_values(self, now: int) -> dict[str, int]:
-        # A replay's scratch database never changes its fair values: read them once.
-        if self.replay is not None and self._fair_at:
-            return self.fair_values
-        if now - self._fair_at > FAIR_VALUE_RELOAD_MS:
-            self.fair_values, self._fair_at = load_fair_values(self.db, now), now
-        return self.fair_values
+    def _withdraw(self, name: str) -> None:
+        """A strategy's orders withdrawn wherever it trades (the desk's venue, the paper lane)."""
+        self.executor.withdraw(name)
+        if self.lane is not None:
+            self.lane.withdraw(name)
 
-    def _copies(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
-        """The followed wallets' recent trades (engine/follow/), read with the fair values' cadence;
-        none in a replay (a backtest follows nobody)."""
-        if self.replay is not None:
-            return {}
-        if now - self._copies_at > FAIR_VALUE_RELOAD_MS:
-            self.copies, self._copies_at = load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), now
-        return self.copies
+    async def _open_lane(self) -> None:
+        """Paper-only strategies on a live desk trade in the paper lane, opened when the first is
+        hosted (engine/trading/paper_lane.py); each is alerted once per live session."""
+        if self.mode != "live" or self.replay is not None:
+            return
+        names = {name for name, hosted in self.host.hosted.items() if not hosted.live}
+        if self.lane is None and names:
+            self.lane = PaperLane(self.link, self.risk)
+            self.lane.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
+            self.lane.bus.subscribe(FillApplied, self.own_markouts.on_fill)
+            self.lane.strategies = names
+            await self.lane.open(int(self.config.paper_starting_cash * MICRO))
+        if self.lane is None:
+            return
+        self.lane.strategies = names
+        self.lane.reconfigure()
+        for name in sorted(names - self.paper_only_noted):
+            self.paper_only_noted.add(name)
+            alert_paper_only(self.db, name)
 
     async def _drain_orders(self) -> None:
         """Cancel strategy orders and wait (bounded) for the venue's ACKs."""

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from engine.execution.store import OrderRow
     from engine.risk.monitor import RiskMonitor
     from engine.trading.exit_book import ExitBook
-    from engine.trading.venue_link import VenueLink
+    from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.exits")
 NO_EXITS = OPERATOR_BOOKS  # the operator's books: no strategy's exits apply
@@ -119,7 +119,7 @@ def hold_out(intents: list[Intent], held: set[tuple[str, str]]) -> list[Intent]:
             for i in intents]
 
 
-def start_exits(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
+def start_exits(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
     """Exits found this pass begin (before the strategies decide, so one whose position must
     be sold is kept out of that market at once): each new one starts the strategy's cooldown
     there. One with nothing settled to sell yet waits until something is."""
@@ -132,7 +132,7 @@ def start_exits(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: list[
         risk.cooldowns[(exit_.strategy, exit_.condition_id)] = now + cooldown
 
 
-async def take_exits(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
+async def take_exits(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
     """One pass: take each exit that is due, and end those no longer needed."""
     start_exits(link, risk, book, exits)
     for exit_ in exits:
@@ -145,7 +145,7 @@ async def take_exits(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: 
         _cleared(link, key, state)
 
 
-async def take_exit(link: VenueLink, risk: RiskMonitor, book: ExitBook, exit_: Exit) -> Sold | str:
+async def take_exit(link: TradingSite, risk: RiskMonitor, book: ExitBook, exit_: Exit) -> Sold | str:
     """Withdraw the strategy's orders in the market, then sell what it holds settled
     (selling.py); record it. Returns the sale, or why nothing was tried this time."""
     market = link.catalog.get(exit_.condition_id)
@@ -194,7 +194,7 @@ def _selling_already(state: ExecutionState, exit_: Exit) -> bool:
                and o.tif in (Tif.FAK, Tif.FOK) for o in state.orders.values())
 
 
-def _record(link: VenueLink, risk: RiskMonitor, exit_: Exit, state: ExitState, sold: Sold) -> None:
+def _record(link: TradingSite, risk: RiskMonitor, exit_: Exit, state: ExitState, sold: Sold) -> None:
     """Every attempt is a decision; the first is also audited and alerted, and an exit that could
     not sell alerts once (then only when it clears): a retry every few seconds is not news."""
     outcome = (f"FAK SELL at {fmt(sold.limit)} or better sold {fmt(sold.sold)}"
@@ -235,7 +235,7 @@ def exit_subject(key: Key) -> str:
     return f"exit:{key[0]}:{key[1]}"
 
 
-def _cleared(link: VenueLink, key: Key, state: ExitState) -> None:
+def _cleared(link: TradingSite, key: Key, state: ExitState) -> None:
     """An exit that had warned it could not sell is over: say so (once)."""
     if not state.warned:
         return
@@ -258,7 +258,7 @@ def stale_orders(state: ExecutionState, limits: Mapping[str, Limits], now: int) 
     return out
 
 
-async def cancel_stale(link: VenueLink, risk: RiskMonitor) -> int:
+async def cancel_stale(link: TradingSite, risk: RiskMonitor) -> int:
     """The stale-order clean-up: cancel what is past its strategy's max order age, as decisions
     (ORDER_AGE) with an audit row; the strategy quotes afresh on its next pass."""
     now = link.clock()

@@ -26,6 +26,7 @@ from engine.follow.poller import FOLLOW_POLL_S, WalletFollower
 from engine.risk.decisions_log import prune
 from engine.trading.auto_merge import merge_held_sets
 from engine.trading.exits import cancel_stale
+from engine.trading.paper_lane import held_by
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.resolution_watch import ResolutionWatch
 from engine.trading.rewards import reward_job
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from engine.risk.monitor import RiskMonitor
     from engine.trading.collections import Collections
     from engine.trading.lookout import Lookout
+    from engine.trading.paper_lane import PaperLane
     from engine.trading.rewards import RewardTracker
     from engine.trading.selection import Selection
     from engine.trading.venue_link import VenueLink
@@ -66,10 +68,11 @@ class CoreJobs:
     def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
                  collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
                  config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
-                 trading_since: Callable[[], int | None]):
+                 trading_since: Callable[[], int | None], lane: Callable[[], PaperLane | None] = lambda: None):
         """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
         the watch, each strategy's markets, collections, rewards, markouts; and what they read of
-        the core: the runtime settings in force, whether it decides, since when it trades."""
+        the core: the runtime settings in force, whether it decides, since when it trades, and the
+        paper lane beside a live desk (its snapshots, collections, resolutions and stale orders too)."""
         self.link = link
         self.risk = risk
         self.lookout = lookout
@@ -80,6 +83,7 @@ class CoreJobs:
         self.config = config
         self.deciding = deciding
         self.trading_since = trading_since
+        self.lane = lane
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
         self.follower = WalletFollower(link.db, link.settings.data_api_host)
@@ -137,7 +141,7 @@ class CoreJobs:
         if self.link.replay is not None:
             return
         try:
-            await settle_missed_resolutions(self.link)
+            await settle_missed_resolutions(self.link, also=held_by(self.lane()))
         except Exception as exc:  # best effort: the next refresh tries again
             log.warning("could not check held markets for resolution", extra={"error": str(exc)})
 
@@ -174,6 +178,8 @@ class CoreJobs:
         with link.db.write() as conn:
             portfolio_snapshots.write_snapshot(conn, link.mode, valuation, now, kind)
             portfolio_snapshots.write_strategy_snapshots(conn, link.mode, books, now)
+        if (lane := self.lane()) is not None and lane.live:
+            lane.snapshot(kind)
         return valuation
 
     def early_snapshot(self) -> None:
@@ -229,6 +235,8 @@ class CoreJobs:
         """The stale-order clean-up: resting orders past their strategy's max order age."""
         if self.deciding() and self.link.live:
             await cancel_stale(self.link, self.risk)
+            if (lane := self.lane()) is not None and lane.live:
+                await cancel_stale(lane, lane.risk)
 
     async def collateral(self) -> None:
         """Live: the wallet's collateral; paper: the ledger's cash (against the low-collateral alert)."""
@@ -248,5 +256,7 @@ class CoreJobs:
             return
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
+        if (lane := self.lane()) is not None and lane.live:  # the paper lane's redemptions, on the paper venue
+            await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
         if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/auto_merge.py)
             await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from contracts.limits import Limits
     from engine.execution.store import OrderRow
     from engine.risk.monitor import RiskMonitor
+    from engine.trading.parts import TradingSite
     from engine.trading.strategy_host import StrategyHost
     from engine.trading.venue_link import VenueLink
     from storage.sqlite.db import Database
@@ -153,7 +154,7 @@ async def cancel_order(link: VenueLink, host: StrategyHost, payload: dict[str, A
     return {"order_id": order.id, "cancelled": bool(cancelled)}
 
 
-def holdings_in_scope(link: VenueLink, payload: dict[str, Any]) -> list[Holding]:
+def holdings_in_scope(link: TradingSite, payload: dict[str, Any]) -> list[Holding]:
     """Every position in scope that holds shares, settled or still settling."""
     want_market, want_strategy = payload.get("condition_id"), payload.get("strategy")
     out = []
@@ -216,7 +217,7 @@ def kill_latched(db: Database) -> bool:
         return trading_reads.kill_latched(conn)
 
 
-def settle_resolution(link: VenueLink, condition_id: str, payouts: Payouts) -> None:
+def settle_resolution(link: TradingSite, condition_id: str, payouts: Payouts) -> None:
     """A market resolved: record its payouts and settle every position in it at them."""
     if link.catalog.get(condition_id) is None:
         return
@@ -227,7 +228,7 @@ def settle_resolution(link: VenueLink, condition_id: str, payouts: Payouts) -> N
     link.executor.applier.settle_market(condition_id, payouts)
 
 
-def settle_won(link: VenueLink, condition_id: str, winning_token: str) -> None:
+def settle_won(link: TradingSite, condition_id: str, winning_token: str) -> None:
     """The market channel named a winning token: settle at 1/0 for it."""
     market = link.catalog.get(condition_id)
     if market is not None:

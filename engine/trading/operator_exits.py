@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from engine.execution.state import ExecutionState
     from engine.risk.monitor import RiskMonitor
     from engine.trading.exit_book import ExitBook, Key
-    from engine.trading.venue_link import VenueLink
+    from engine.trading.parts import TradingSite
 
 
 @dataclass
@@ -34,7 +34,7 @@ class OperatorExits:
 
     wanted: dict[Key, str] = field(default_factory=dict)  # (strategy, token) -> why, for the log
 
-    def current(self, link: VenueLink) -> list[Exit]:
+    def current(self, link: TradingSite) -> list[Exit]:
         """This pass's exits for them; a position sold out (or gone) is dropped, one whose book has
         no price this pass waits for it."""
         state = link.executor.state
@@ -47,7 +47,7 @@ class OperatorExits:
         return out
 
 
-def _exit(state: ExecutionState, link: VenueLink, key: Key, why: str) -> Exit | None:
+def _exit(state: ExecutionState, link: TradingSite, key: Key, why: str) -> Exit | None:
     totals = state.totals(*key)
     market = state.position_market.get(key)
     book = link.books.book(key[1])
@@ -56,7 +56,7 @@ def _exit(state: ExecutionState, link: VenueLink, key: Key, why: str) -> Exit | 
     return Exit(key[0], market[0], key[1], Reason.OPERATOR_EXIT, why, totals.sellable, book.mid, totals.size)
 
 
-async def exit_positions(link: VenueLink, risk: RiskMonitor, book: ExitBook, exits: OperatorExits,
+async def exit_positions(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits: OperatorExits,
                          payload: dict[str, Any]) -> dict[str, Any]:
     """The `exit` command: {strategy, condition_id?, outcome?, reason?}."""
     if kill_latched(link.db):

@@ -1,13 +1,22 @@
-"""What the trading core needs of its market-data source: the live feed, or a backtest's
-replay of recorded data (engine/backtest/replay.py), as protocols."""
+"""What the trading core needs of its market-data source (the live feed, or a backtest's replay
+of recorded data, engine/backtest/replay.py) and of a place it trades (the venue link, or the
+paper lane beside a live desk, engine/trading/paper_lane.py), as protocols."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from contracts.domain import Book
+    from contracts.settings import Settings
+    from engine.execution.executor import Executor
     from engine.feeds.books import BookCache
+    from engine.feeds.catalog import MarketCatalog
     from engine.venues.latency import LatencyModel
+    from engine.venues.settlement import SettlementVenue
+    from storage.sqlite.db import Database
 
 
 class Feed(Protocol):
@@ -33,3 +42,24 @@ class ReplaySource(Protocol):
 
 
     def feed(self, books: BookCache) -> Feed: ...
+
+
+class TradingSite(Protocol):
+    """One ledger trading through one executor: the desk's venue link (its mode's ledger), or the
+    paper lane (the paper ledger, beside a live desk). Exits, sales, settlement of resolved markets,
+    collections and arbitrage legs work on either."""
+
+    settings: Settings
+    db: Database
+    clock: Callable[[], int]
+    mode: str
+    live: bool  # its venue is connected
+    catalog: MarketCatalog
+    books: BookCache
+    executor: Executor
+    settlement: SettlementVenue
+
+    @property
+    def replay(self) -> ReplaySource | None: ...
+
+    def marks(self, token_id: str) -> Book | None: ...

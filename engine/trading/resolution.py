@@ -19,7 +19,7 @@ from engine.trading.operator_actions import settle_resolution
 from storage.desk.audit import raise_alert
 
 if TYPE_CHECKING:
-    from engine.trading.venue_link import VenueLink
+    from engine.trading.parts import TradingSite
 
 log = logging.getLogger("engine.trading.resolution")
 
@@ -48,10 +48,12 @@ def venue_payouts(raw: dict[str, Any]) -> Payouts | None:
     return Payouts.of_values(prices)
 
 
-async def settle_missed_resolutions(link: VenueLink) -> int:
+async def settle_missed_resolutions(link: TradingSite, *, also: set[str] | None = None) -> int:
+    """`also`: markets held elsewhere (the paper lane's), asked about the same way; their
+    positions settle from the catalog's record of the resolution."""
     state = link.executor.state
     held = {cid for (strategy, token), totals in state.positions.items() if totals.size > 0
-            for cid in [state.position_market[(strategy, token)][0]]}
+            for cid in [state.position_market[(strategy, token)][0]]} | (also or set())
     pending = sorted(cid for cid in held if link.catalog.resolution(cid) is None)
     if not pending:
         return 0
@@ -68,7 +70,7 @@ async def settle_missed_resolutions(link: VenueLink) -> int:
     return settled
 
 
-def _settle(link: VenueLink, condition_id: str, raw: dict[str, Any]) -> bool:
+def _settle(link: TradingSite, condition_id: str, raw: dict[str, Any]) -> bool:
     try:
         payouts = venue_payouts(raw)
     except PayoutError as exc:

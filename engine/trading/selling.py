@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from contracts.limits import Limits
     from engine.execution.executor import Executor
     from engine.execution.store import OrderRow
-    from engine.trading.venue_link import VenueLink
+    from engine.trading.parts import TradingSite
 
 CANCEL_WAIT_S = 5.0
 
@@ -78,7 +78,7 @@ def sell_floor(market: MarketInfo, mid: int, max_slippage: int) -> int:
 
 
 
-def in_the_way(link: VenueLink, limits: Limits, holdings: list[Holding]) -> dict[tuple[str, str], list[OrderRow]]:
+def in_the_way(link: TradingSite, limits: Limits, holdings: list[Holding]) -> dict[tuple[str, str], list[OrderRow]]:
     """Other strategies' working orders that these holdings' sales would trade with, by (strategy,
     market): they are withdrawn before the sale, which would otherwise be refused as a self-trade
     and wait behind them."""
@@ -127,7 +127,7 @@ async def withdraw_and_wait(executor: Executor, keys: set[tuple[str, str]], time
     return True
 
 
-async def sell(link: VenueLink, limits: Limits, holdings: list[Holding], reason: str, *,
+async def sell(link: TradingSite, limits: Limits, holdings: list[Holding], reason: str, *,
                override_block: bool = False) -> list[Sold]:
     """Sell each holding with a fill-and-kill at the slippage floor (its strategy's orders must
     already be withdrawn); one answer per holding, saying why anything was not sold."""
@@ -154,7 +154,7 @@ async def sell(link: VenueLink, limits: Limits, holdings: list[Holding], reason:
     return [answers[(h.strategy, h.token)] for h in holdings]
 
 
-def _sale(link: VenueLink, limits: Limits, holding: Holding) -> tuple[OrderSpec | None, str]:
+def _sale(link: TradingSite, limits: Limits, holding: Holding) -> tuple[OrderSpec | None, str]:
     """The fill-and-kill that sells this holding, or why there is none to send."""
     if holding.sellable <= 0:
         return None, f"{fmt(holding.held)} shares are still settling (matched, not yet mined): sell them once settled"

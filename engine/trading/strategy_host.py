@@ -37,7 +37,7 @@ class Hosted:
     instance: StrategyBase
     markets: list[str] = field(default_factory=list)
     paused: bool = False  # hosted (markets watched, exits guarding), deciding nothing
-    live: bool = True  # False: paper only; while the desk trades live it decides nothing (not promoted)
+    live: bool = True  # False: paper only; on a live desk it trades in the paper lane (not promoted)
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,9 @@ class StrategyHost:
 
 
 def alert_paper_only(db: Database, name: str) -> None:
-    """A paper-only strategy on a live desk: it stays out until promoted on the Strategies page."""
+    """A paper-only strategy on a live desk: it trades in the paper lane until promoted."""
     with db.write() as conn:
         raise_alert(conn, level="info", source="engine", code="PAPER_ONLY", subject=name,
-                    message=f"strategy {name} is paper only: it decides nothing while the desk trades live. "
-                            "Promote it on the Strategies page (its paper record first) to trade it live")
+                    message=f"strategy {name} is paper only: it trades on paper beside the live strategies (its own "
+                            "ledger, limits and PnL), never at the venue. Promote it on the Strategies page (its "
+                            "paper record first) to trade it live")

@@ -81,26 +81,35 @@ class VenueLink:
     # -- building ----------------------------------------------------------------------
 
     def build_executor(self) -> Executor:
-        venue: Venue
         if self.mode == "paper":
-            venue = PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config())
-        else:
-            # Imported here: the live venue's client (signing, web3) takes a second to import,
-            # which a paper desk or a backtest never needs.
-            from engine.venues.polymarket import PolymarketVenue, VenueConfig
+            return self._executor(self._paper_venue(), "paper", self._risk, self._bus)
+        # Imported here: the live venue's client (signing, web3) takes a second to import,
+        # which a paper desk or a backtest never needs.
+        from engine.venues.polymarket import PolymarketVenue, VenueConfig
 
-            config = VenueConfig(heartbeat_s=self._config().venue_heartbeat_s)
-            venue = PolymarketVenue(self.settings, config, fees=self.catalog.fee_schedule,
-                                    is_v2_position=self.catalog.is_v2_position)
+        config = VenueConfig(heartbeat_s=self._config().venue_heartbeat_s)
+        venue = PolymarketVenue(self.settings, config, fees=self.catalog.fee_schedule,
+                                is_v2_position=self.catalog.is_v2_position)
+        return self._executor(venue, "live", self._risk, self._bus)
+
+    def paper_lane_executor(self, risk: RiskMonitor, bus: EventBus) -> Executor:
+        """The paper lane's executor beside a live desk: a paper venue on the same books, its own
+        risk checks and bus, the desk's one order gate (a kill blocks paper orders too)."""
+        return self._executor(self._paper_venue(), "paper", risk, bus)
+
+    def _paper_venue(self) -> PaperVenue:
+        return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config())
+
+    def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus) -> Executor:
         counter = iter(range(1, 2**62))
         ids = (lambda: f"bt-{next(counter)}") if self.replay else None
-        return Executor(self.db, venue, self.catalog, mode=self.mode, clock=self.clock, new_client_id=ids,
-                        placement_check=self._risk.check_placement, bus=self._bus, gate=self.gate,
+        return Executor(self.db, venue, self.catalog, mode=mode, clock=self.clock, new_client_id=ids,
+                        placement_check=risk.check_placement, bus=bus, gate=self.gate,
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))
 
-    def build_settlement(self) -> SettlementVenue:
+    def build_settlement(self, mode: str | None = None) -> SettlementVenue:
         """Where positions end in cash: the paper venue's own redemptions, or Polymarket's."""
-        if self.mode == "paper":
+        if (mode or self.mode) == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
                                    delay_ms=self._config().paper_mined_after_ms)
         from engine.venues.polymarket_settlement import PolymarketSettlement

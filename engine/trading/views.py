@@ -119,3 +119,34 @@ def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
         if info is not None:
             out.append(MarketCandidate(info, volume, liquidity, volume_24h))
     return out
+
+
+FAIR_VALUE_RELOAD_MS = 5_000
+COPY_WINDOW_MS = 3_600_000  # followed trades a strategy sees: the last hour's
+
+
+class SignalReads:
+    """The fair values and the followed wallets' trades the market pictures carry, read from the
+    database every FAIR_VALUE_RELOAD_MS rather than every tick. A replay's scratch database never
+    changes its fair values (read once) and a backtest follows nobody (no copies)."""
+
+    def __init__(self, db: Database, catalog: MarketCatalog, *, replay: bool):
+        self.db, self.catalog, self.replay = db, catalog, replay
+        self.fair: dict[str, int] = {}
+        self.fair_at = 0
+        self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
+        self.copies_at = 0
+
+    def fair_values(self, now: int) -> dict[str, int]:
+        if self.replay and self.fair_at:
+            return self.fair
+        if now - self.fair_at > FAIR_VALUE_RELOAD_MS:
+            self.fair, self.fair_at = load_fair_values(self.db, now), now
+        return self.fair
+
+    def followed(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
+        if self.replay:
+            return {}
+        if now - self.copies_at > FAIR_VALUE_RELOAD_MS:
+            self.copies, self.copies_at = load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), now
+        return self.copies

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from charts import text
@@ -49,39 +50,49 @@ def edit_prefix(name: str, version: int) -> str:
     return f"strategy_{name}_v{version}{reload_round(f'strategy_{name}')}"
 
 
-def instance_columns(mode: str) -> dict[str, Col]:
-    return {
-        "name": Col("name", "name"),
-        "kind": Col("kind"),
-        "enabled": Col("enabled", "flag"),
-        "paused": Col("paused", "flag"),
-        "trades": Col("trades"),
-        "status": Col("status"),
-        "realized": Col(f"realized ({mode})", "usdc"),
-        "fees": Col("fees", "usdc"),
-        "open_cost": Col("open cost", "usdc"),
-        "open_positions": Col("open positions", "int"),
-        "markets": Col("markets", "long"),
-        "last_error": Col("last error", "long"),
-        "version": Col("version"),
-        "updated_at": Col("updated", "time"),
-        "updated_by": Col("by"),
-    }
+INSTANCE_COLUMNS = {
+    "name": Col("name", "name"),
+    "kind": Col("kind"),
+    "enabled": Col("enabled", "flag"),
+    "paused": Col("paused", "flag"),
+    "trades": Col("trades"),
+    "ledger": Col("ledger now"),
+    "status": Col("status"),
+    "realized": Col("realized (its ledger)", "usdc"),
+    "fees": Col("fees", "usdc"),
+    "open_cost": Col("open cost", "usdc"),
+    "open_positions": Col("open positions", "int"),
+    "markets": Col("markets", "long"),
+    "last_error": Col("last error", "long"),
+    "version": Col("version"),
+    "updated_at": Col("updated", "time"),
+    "updated_by": Col("by"),
+}
+
+
+def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str) -> str:
+    """Where a strategy trades now: a paper-only one on paper whatever the desk's mode (beside
+    live strategies on a live desk, engine/trading/paper_lane.py), the others in the desk's mode."""
+    return desk_mode if row is None or row.live else "paper"
 
 
 def instances_table(db: Database, mode: str) -> dict[str, trading_queries.StrategyRow]:
-    """The table of instances; returns their rows by name (in table order) for the edit panel."""
+    """The table of instances, each with the figures of the ledger it trades in now; returns
+    their rows by name (in table order) for the edit panel."""
     frame = trading_queries.strategies(db)
     if frame.empty:
         st.caption("No strategies yet: create one below.")
         return {}
-    pnl = portfolio_queries.strategy_pnl(db, mode).rename(columns={"strategy": "name"})
-    merged = frame.merge(pnl, on="name", how="left").fillna(
+    frame["ledger"] = frame["live"].map({True: mode, False: "paper"})
+    pnl = pd.concat([portfolio_queries.strategy_pnl(db, m).assign(ledger=m) for m in sorted({mode, "paper"})])
+    merged = frame.merge(pnl.rename(columns={"strategy": "name"}), on=["name", "ledger"], how="left").fillna(
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
     merged["markets"] = merged["markets"].map(_markets_summary)
-    columns = instance_columns(mode)
-    show_table(merged, columns, height=rows_height(len(merged)))
+    show_table(merged, INSTANCE_COLUMNS, height=rows_height(len(merged)))
+    if mode == "live" and not frame["live"].all():
+        st.caption("Paper-only strategies trade on paper beside the live ones: their own ledger, limits and PnL, "
+                   "never an order at the venue, until promoted (Settings tab).")
     return trading_queries.strategy_rows(frame)
 
 

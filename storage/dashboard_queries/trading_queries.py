@@ -68,6 +68,13 @@ def strategies(db: Database) -> pd.DataFrame:
     return to_utc(data, "error_at", "updated_at")
 
 
+def paper_only(db: Database) -> list[str]:
+    """The enabled strategies never promoted: on a live desk they trade in the paper lane."""
+    with db.read() as conn:
+        return [r[0] for r in conn.execute(text(
+            "SELECT name FROM strategies WHERE live = 0 AND enabled = 1 AND deleted_at IS NULL ORDER BY name"))]
+
+
 def _strategy(row: Mapping[Any, Any]) -> StrategyRow:
     problems: list[str] = []
     params = _decode(row["params"], {}, "the stored params text", problems)

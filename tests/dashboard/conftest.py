@@ -110,14 +110,14 @@ def _shown_tables() -> list[dict[str, Any]]:
     from pages.widgets.calibration_panel import MARKET_COLUMNS as CALIBRATION_COLUMNS
     from pages.widgets.regime_panel import CHANGE_COLUMNS as REGIME_CHANGES
     from pages.widgets.regime_panel import NOW_COLUMNS as REGIME_NOW
-    from pages.widgets.strategy_panels import instance_columns
+    from pages.widgets.strategy_panels import INSTANCE_COLUMNS
     from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
 
     return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, portfolio.POSITION_COLUMNS,
             portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
             backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
-            instance_columns("paper"), instance_columns("live"), round_trips.TRIP_COLUMNS, round_trips.FILL_COLUMNS,
+            INSTANCE_COLUMNS, round_trips.TRIP_COLUMNS, round_trips.FILL_COLUMNS,
             CALIBRATION_COLUMNS, REGIME_NOW, REGIME_CHANGES]
 
 

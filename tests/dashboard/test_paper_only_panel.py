@@ -9,7 +9,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database
-from tests.dashboard.conftest import table_with
+from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.reading import as_read
 
 
@@ -36,3 +36,35 @@ def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Calla
         actions = [r[0] for r in conn.execute(text(
             "SELECT action FROM audit_log WHERE entity = 'strategy:mm-btc' ORDER BY id"))]
     assert actions[-2:] == ["strategy.promote", "strategy.demote"]
+
+
+def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int, db: Database,
+                                                                     page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'live'"))
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
+        paper = conn.execute(text("SELECT COALESCE(SUM(realized), 0) FROM positions WHERE mode = 'paper' "
+                                  "AND strategy = 'mm-btc'")).scalar_one()
+    at = page("strategies")
+    table = table_with(at, "ledger").set_index("name")
+    assert table.loc["mm-btc", "ledger"] == "paper" and table.loc["mm-btc", "trades"] == "paper only"
+    assert (table.drop(index="mm-btc")["ledger"] == "live").all()
+    assert abs(float(table.loc["mm-btc", "realized"]) - paper / 1e6) < 0.01  # its paper PnL, not live's
+    assert any("trade on paper beside the live ones" in as_read(c.value) for c in at.caption)
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    assert any(t.label == "Performance (paper)" for t in at.tabs)
+
+
+def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db: Database,
+                                                                logged_in: Callable[[], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'live'"))
+    assert not any("Paper lane" in s.value for s in logged_in().subheader)  # every strategy promoted: no lane
+    with db.write() as conn:
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
+    at = logged_in()
+    assert any(s.value == "Paper lane: paper-only strategies beside live" for s in at.subheader)
+    assert any("mm-btc trade on paper" in as_read(c.value) for c in at.caption)
+    positions = [f for f in tables_of(at) if "strategy" in f.columns and "mm-btc" in set(f["strategy"])]
+    assert positions, "the paper lane's positions (mm-btc holds paper shares) are shown"
+    assert any(c.value == "No open live positions." for c in at.caption)  # live's table stays live's

@@ -1,7 +1,8 @@
 """A paper flag per strategy (issue 38): a new strategy starts paper only whatever the desk's mode;
-while the desk trades live it decides nothing (alerted once, PAPER_ONLY), and once promoted it
-quotes live. Promotion is its own act: refused without its paper record or its name typed, audited
-when done; going back to paper is one audited step."""
+while the desk trades live it trades on paper beside the live strategies, in its own ledger
+(alerted once, PAPER_ONLY), and once promoted it quotes live. Promotion is its own act: refused
+without its paper record or its name typed, audited when done; going back to paper is one audited
+step."""
 
 from __future__ import annotations
 
@@ -58,23 +59,47 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
+def _count(db_path: Path, sql: str) -> int:
+    with sqlite3.connect(db_path) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+WORKING = "status IN ('PENDING_SUBMIT', 'LIVE', 'PARTIALLY_FILLED', 'CANCEL_PENDING')"
+
+
 @pytest.mark.slow
-def test_a_paper_only_strategy_stays_out_of_a_live_desk_until_promoted(tmp_path: Path, sim: SimHandle) -> None:
+def test_paper_and_live_strategies_trade_side_by_side_until_one_is_promoted(tmp_path: Path, sim: SimHandle) -> None:
     engine, funder = live_desk(tmp_path, sim, mm=(MM, {"filter": {"max_markets": 1}}))
-    with sqlite3.connect(engine.db_path) as conn:
-        conn.execute("UPDATE strategies SET live = 0 WHERE name = 'mm'")
+    with sqlite3.connect(engine.db_path) as conn:  # a second strategy, never promoted: paper only
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at,
+                            updated_at, updated_by, status, live)
+                        SELECT 'trial', kind, params, markets, 1, 1, created_at, updated_at, 't', status, 0
+                        FROM strategies WHERE name = 'mm'""")
+    db = engine.db_path
     try:
         engine.start()
-
-        def alerted() -> bool:
-            with sqlite3.connect(engine.db_path) as conn:
-                return bool(conn.execute("SELECT COUNT(*) FROM alerts WHERE code = 'PAPER_ONLY' "
-                                         "AND subject = 'mm'").fetchone()[0])
-        wait_until(alerted, 60, interval=0.5, what="the paper-only alert")
-        assert sim.open_order_count(funder) == 0  # it decided nothing, live
-        with sqlite3.connect(engine.db_path) as conn:
-            conn.execute("UPDATE strategies SET live = 1, version = version + 1 WHERE name = 'mm'")
+        # Side by side: mm quotes at the venue (the live ledger), trial on the paper venue (the paper ledger).
+        wait_until(lambda: _count(db, f"SELECT COUNT(*) FROM orders WHERE mode = 'paper' AND strategy = 'trial' "
+                                      f"AND {WORKING}") >= 2, 60, interval=0.5, what="the paper strategy quoting")
+        wait_until(lambda: sim.open_order_count(funder) >= 2, 60, interval=0.5, what="the live strategy quoting")
+        assert _count(db, "SELECT COUNT(*) FROM orders WHERE strategy = 'trial' AND mode = 'live'") == 0
+        assert _count(db, "SELECT COUNT(*) FROM orders WHERE strategy = 'mm' AND mode = 'paper'") == 0
+        assert _count(db, "SELECT COUNT(*) FROM paper_orders") >= 2  # at the paper venue, not Polymarket's
+        assert sim.open_order_count(funder) == _count(db, "SELECT COUNT(*) FROM orders WHERE mode = 'live' "
+                                                          "AND status = 'LIVE'")
+        assert _count(db, "SELECT COUNT(*) FROM cash_ledger WHERE mode = 'paper' AND kind = 'deposit'") == 1
+        assert _count(db, "SELECT COUNT(*) FROM alerts WHERE code = 'PAPER_ONLY' AND subject = 'trial' "
+                          "AND message LIKE '%on paper beside%'") == 1
+        wait_until(lambda: _count(db, "SELECT COUNT(*) FROM portfolio_snapshots WHERE mode = 'paper'") > 0, 60,
+                   interval=0.5, what="the paper lane's equity snapshots")
+        with sqlite3.connect(db) as conn:  # promoted: it leaves paper for the venue
+            conn.execute("UPDATE strategies SET live = 1, version = version + 1 WHERE name = 'trial'")
         assert engine.run("reload_config").status == "done"
-        wait_until(lambda: sim.open_order_count(funder) >= 2, 60, interval=0.5, what="promoted: quoting live")
+        wait_until(lambda: _count(db, f"SELECT COUNT(*) FROM orders WHERE mode = 'live' AND strategy = 'trial' "
+                                      f"AND {WORKING}") >= 2, 60, interval=0.5, what="promoted: quoting live")
+        wait_until(lambda: _count(db, f"SELECT COUNT(*) FROM orders WHERE mode = 'paper' AND {WORKING}") == 0, 60,
+                   interval=0.5, what="its paper orders cancelled")
+        assert engine.run("kill").status == "done"
+        wait_until(lambda: sim.open_order_count(funder) == 0, 60, interval=0.5, what="the kill at the venue")
     finally:
         engine.cleanup()

@@ -56,7 +56,7 @@ def _owed(tmp: Path) -> tuple[Desk, Collections, ScriptedVenue]:
     desk.executor.applier.settle_market("c1", Payouts.won_by(Outcome.YES))
     venue = ScriptedVenue()
     link = SimpleNamespace(executor=desk.executor, catalog=desk.catalog, clock=desk.clock, settlement=venue)
-    return desk, Collections(link), venue  # type: ignore[arg-type]  # a stand-in with only what it calls
+    return desk, Collections(link), venue
 
 
 def test_the_auto_redeem_operator_comes_first_then_the_desk_redeems(tmp_path: Path) -> None:
@@ -107,6 +107,6 @@ def test_a_mined_redemption_is_not_resent_and_a_failed_one_is_after_the_retry_de
 def test_nothing_owed_is_refused_with_where_to_look(tmp_path: Path) -> None:
     desk = make_desk(tmp_path / "n.db")
     link = SimpleNamespace(executor=desk.executor, catalog=desk.catalog, clock=desk.clock, settlement=ScriptedVenue())
-    collections = Collections(link)  # type: ignore[arg-type]  # a stand-in with only what it calls
+    collections = Collections(link)
     with pytest.raises(CommandRejected, match="nothing to redeem"):
         desk.run(collections.redeem_now(None))

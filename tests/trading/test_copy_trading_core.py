@@ -69,7 +69,7 @@ def test_a_followed_wallets_new_trade_is_copied_once(tmp_path: Path, sim: SimHan
             await core.scheduled.follow_wallets()
             if _rows(core, "SELECT COUNT(*) FROM followed_trades")[0][0]:
                 break
-        core._copies_at = 0  # read the followed trades now, not at the next reload
+        core.signals.copies_at = 0  # read the followed trades now, not at the next reload
         await core.tick()
         core.executor.drain()
         await core.tick()  # the copy is not sent twice

@@ -87,7 +87,7 @@ def test_two_strategies_never_cross_and_priority_decides(tmp_path: Path, sim: Si
             conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, updated_at, updated_by)
                                  VALUES (:c, 'operator', :v, :t, 'test')"""),
                          {"c": cid, "v": mid + 60_000, "t": now_ms()})
-        core._fair_at = 0  # read the fair value now rather than at the next periodic reload
+        core.signals.fair_at = 0  # read the fair value now rather than at the next periodic reload
         await ticks(3)
         first = {"mm": _live(core, "mm"), "vb": _live(core, "vb"), "mid": mid, "changed_at": now_ms()}
         config.save_strategy_limits(core.db, "vb", {"priority": config.Change("5", None)}, actor="test")

@@ -1,0 +1,101 @@
+"""The risk of the paper lane: paper-only strategies trading on paper beside a live desk
+(engine/trading/paper_lane.py).
+
+Its limits are the desk's values, measured on the paper ledger alone: the lane's exposure,
+orders and equity never count against live's, nor live's against it. Its breakers (drawdown,
+daily loss, the kill-switch drawdown, the error rate of the paper venue) act on the lane only
+and are kept in memory: the persisted trading state, and the kill latch, are the live desk's. A
+lane breach is alerted with the lane named, and never moves the desk.
+
+It is never less cautious than the desk: a desk that is REDUCING or HALTED (a volatility or
+correlation spike, a kill, a halt) holds the lane the same way, and the desk's per-market
+volatility states and correlated groups apply to it, so paper shows what live would do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from contracts.domain import MarketView
+from engine.execution.state import ExecutionState
+from engine.feeds.catalog import MarketCatalog
+from engine.risk import breakers
+from engine.risk import context as risk_context
+from engine.risk.gate import TradingState
+from engine.risk.monitor import RiskMonitor
+from storage.desk.audit import AlertLevel, raise_alert
+from storage.sqlite.db import Database
+
+log = logging.getLogger("engine.risk.lane")
+
+LANE = "paper lane"  # how alerts name it (their subject)
+FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
+
+
+class LaneRisk(RiskMonitor):
+    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int]):
+        super().__init__(db, "paper", desk.limits, FRESH, clock)
+        self.desk = desk
+
+    def sync_limits(self) -> None:
+        """The desk's limits and each strategy's, as last reloaded (the paper ledger's breakers kept)."""
+        self.reload(self.desk.limits, self.memory, "paper", self.desk.strategies.limits)
+
+    def rearm(self) -> None:
+        """An operator's Start: the lane's halts end, its peak and day start again from its equity."""
+        if self.memory.trading_state is not TradingState.ACTIVE:
+            self._alert("info", f"{self.memory.reason}_CLEARED", "paper lane ACTIVE: cleared by the operator's Start")
+        self.memory = FRESH
+        self.errors = breakers.ErrorCounter()
+        self.kill_requested = False
+
+    def in_force(self) -> breakers.RiskMemory:
+        """The lane's own memory, held at the desk's state when the desk is more cautious."""
+        desk = self.desk.memory
+        if breakers.SEVERITY[desk.trading_state] > breakers.SEVERITY[self.memory.trading_state]:
+            return replace(self.memory, trading_state=desk.trading_state, reason=desk.reason)
+        return self.memory
+
+    def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
+                 views: Mapping[str, MarketView], *, fills_dark: bool = False) -> None:
+        """The desk's guards already ran this tick on the same views: their verdicts are read, not rerun."""
+        self.state = state
+        self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.in_force(), self.strategies,
+                                      self.cooldowns, self.desk.volatility.market_states, fills_dark=fills_dark,
+                                      groups=self.desk.correlation.groups)
+
+    # -- the breakers, in memory -------------------------------------------------------------
+
+    def _remember_equity(self, updated: breakers.RiskMemory) -> None:
+        new_day = updated.day_started_at != self.memory.day_started_at
+        self.memory = updated
+        if new_day and updated.reason == breakers.DAILY_LOSS:  # a daily loss ends at 00:00 UTC
+            self._relax(breakers.DAILY_LOSS, "a new UTC day")
+
+    def _relax(self, reason: str, message: str) -> None:
+        self.memory = replace(self.memory, trading_state=TradingState.ACTIVE, reason=None)
+        self._alert("info", f"{reason}_CLEARED", f"paper lane ACTIVE: {message}")
+
+    def escalate(self, target: TradingState, reason: str, message: str) -> None:
+        if breakers.SEVERITY[target] <= breakers.SEVERITY[self.memory.trading_state]:
+            return
+        self.memory = replace(self.memory, trading_state=target, reason=reason)
+        self._alert("critical" if target is TradingState.HALTED else "warning", reason,
+                    f"paper lane {target.value}: {message} (on the paper ledger; live trading is not affected)")
+        log.warning("paper lane escalated", extra={"state": target.value, "reason": reason})
+
+    def cash_flow(self, amount: int) -> None:
+        self.memory = breakers.shift_equity(self.memory, amount)
+
+    def daily_reset(self, equity: int) -> None:
+        self._remember_equity(breakers.next_equity_memory(self.memory, equity, self.clock()))
+
+    def request_kill(self, message: str, now: int) -> bool:
+        """The lane's kill switch halts the lane (its caller cancels the lane's orders), not the desk."""
+        return False
+
+    def _alert(self, level: AlertLevel, code: str, message: str) -> None:
+        with self.db.write() as conn:
+            raise_alert(conn, level=level, source="risk", code=code, subject=LANE, message=message)

@@ -1,0 +1,192 @@
+"""The paper lane: paper-only strategies trading on paper beside a live desk, on one engine.
+
+A strategy that was never promoted (its `live` flag off) trades on paper whatever the desk's
+mode. On a paper desk that is simply the desk. On a live desk it is this lane: a paper venue on
+the desk's own books, its own executor writing the paper ledger (orders, fills, positions, cash,
+claims of mode `paper`), its own risk (engine/risk/lane_risk.py: the desk's limit values measured
+on the paper ledger, breakers that halt the lane and never the desk), its own exits, settlement of
+resolved markets and redemptions, and its own equity snapshots. Live and paper never share an
+order, a position or a dollar of budget; a kill blocks both (the desk's one order gate) and cancels
+both.
+
+The core asks it to open when a paper-only strategy is hosted on a live desk, hands it that
+strategy's intents each tick, and closes it with the desk (or a switch to paper, where the desk
+itself is the paper venue and the same paper ledger carries on).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from contracts.domain import Book, Intent, MarketView
+from engine.execution import portfolio
+from engine.execution.bus import EventBus
+from engine.execution.executor import Executor
+from engine.execution.recovery import paper_starting_cash, recover
+from engine.risk.lane_risk import LaneRisk
+from engine.risk.monitor import RiskMonitor
+from engine.trading import arbs
+from engine.trading.collections import Collections
+from engine.trading.exit_book import ExitBook
+from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
+from engine.trading.game_start import hold_for_game_start
+from engine.trading.operator_actions import settle_resolution
+from engine.trading.operator_exits import OperatorExits
+from engine.venues.paper import PaperVenue
+from engine.venues.settlement import SettlementVenue
+from storage.engine_stores import portfolio_snapshots
+
+if TYPE_CHECKING:
+    from engine.feeds.market_data_events import MarketEvent
+    from engine.trading.venue_link import VenueLink
+
+log = logging.getLogger("engine.trading.paper_lane")
+
+
+class PaperLane:
+    """A TradingSite (engine/trading/parts.py) of mode `paper` on a live desk's feeds."""
+
+    mode = "paper"
+    replay = None  # a backtest is a paper desk: it never has a lane
+
+    def __init__(self, link: VenueLink, desk_risk: RiskMonitor) -> None:
+        self.link = link
+        self.settings, self.db, self.clock = link.settings, link.db, link.clock
+        self.catalog, self.books = link.catalog, link.books
+        self.risk = LaneRisk(link.db, desk_risk, link.clock)
+        self.bus = EventBus()
+        self.risk.listen(self.bus)  # the paper venue's faults count toward the lane's error breaker only
+        self.executor: Executor = link.paper_lane_executor(self.risk, self.bus)
+        self.settlement: SettlementVenue = link.build_settlement("paper")
+        self.collections = Collections(self)
+        self.exits = ExitBook()
+        self.operator_exits = OperatorExits()  # its positions the operator asked to sell
+        self.arbitrage = arbs.Settlements()
+        self.strategies: set[str] = set()  # the strategies it trades this tick
+        self.live = False
+
+    def marks(self, token_id: str) -> Book | None:
+        return self.link.marks(token_id)
+
+    async def open(self, starting_cash: int) -> None:
+        """The paper ledger's opening deposit (once ever), the paper venue connected, what it
+        did while the engine was away reconciled."""
+        if self.live:
+            return
+        with self.db.write() as conn:
+            paper_starting_cash(conn, starting_cash, self.clock())
+        self.risk.sync_limits()
+        await self.executor.start()
+        report = await recover(self.executor, self.settlement)
+        if report.cash_flow:
+            self.risk.cash_flow(report.cash_flow)
+        self.live = True
+        log.info("paper lane open", extra={"strategies": sorted(self.strategies)})
+
+    async def close(self) -> None:
+        """Its strategies' orders cancelled (the paper venue answers at once), the venue closed."""
+        if not self.live:
+            return
+        self.executor.withdraw()
+        await self.executor.reconcile()
+        await self.executor.close()
+        await self.settlement.close()
+        self.live = False
+
+    async def kill(self) -> dict[str, object]:
+        return await self.executor.kill() if self.live else {}
+
+    def reconfigure(self) -> None:
+        """The desk's limits and paper settings, as just reloaded."""
+        self.risk.sync_limits()
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue):
+            venue.config = self.link.paper_config()
+
+    def withdraw(self, strategy: str | None = None) -> None:
+        if self.live:
+            self.executor.withdraw(strategy)
+
+    def forward(self, event: MarketEvent) -> None:
+        """The paper venue matches its resting orders against the market's own moves."""
+        venue = self.executor.venue
+        if self.live and isinstance(venue, PaperVenue):
+            venue.on_market_event(event)
+
+    def held_markets(self) -> set[str]:
+        """Markets the lane holds or works in: the feed must keep following them."""
+        if not self.live:
+            return set()
+        state = self.executor.state
+        return {cid for (cid, _) in state.position_market.values()} | {o.condition_id for o in state.orders.values()}
+
+    async def tick(self, now: int, views: dict[str, MarketView], intents: list[Intent] | None,
+                   game_start_lead_ms: int) -> None:
+        """One pass of the lane, after the desk's: `intents` are its strategies' (None: not
+        deciding, orders left as they are), held back before a game starts as the desk's are."""
+        if not self.live:
+            return
+        venue = self.executor.venue
+        if isinstance(venue, PaperVenue):
+            venue.advance()
+        self.executor.drain()
+        self._settle_resolved()
+        for name in {k[0] for k in self.executor.state.by_key} - self.strategies:
+            self.executor.withdraw(name)  # promoted or gone: its paper orders end here
+        self.risk.new_tick(now, self.executor.state, self.catalog, views)
+        exits = self._exits()
+        if intents is not None:
+            start_exits(self, self.risk, self.exits, exits)
+            held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
+            intents, kickoff = hold_for_game_start(hold_out(intents, held), self.catalog, now, game_start_lead_ms)
+            self.risk.decisions.write(kickoff, now)
+            self.executor.set_intents(self.risk.check(intents, now))
+        report = await self.executor.reconcile()
+        self.risk.residuals(report.residuals, now)
+        while self.executor.partials:
+            await arbs.settle(self, self.executor.partials.pop(0), self.arbitrage)
+        if self.arbitrage.pending:
+            await arbs.unwind_settled(self, self.risk.limits, self.arbitrage)
+        valuation, books = portfolio.valued(self.executor.state, self.marks)
+        if self.risk.after_tick(now, valuation, books) is not None:
+            log.warning("paper lane kill switch: its orders are cancelled, live trading goes on")
+            await self.executor.kill()
+        elif intents is not None:
+            await take_exits(self, self.risk, self.exits, exits)
+
+    def _exits(self) -> list[Exit]:
+        """The operator's exits first, then the strategies' own (stop-loss, take-profit, ...)."""
+        asked = self.operator_exits.current(self)
+        keys = {e.key for e in asked}
+        found = find_exits(self.executor.state, self.marks, self.risk.strategies.limits)
+        return asked + [e for e in found if e.key not in keys]
+
+    def trades(self, strategy: str) -> bool:
+        """Whether `strategy`'s positions and orders are the lane's (it trades here, or holds here)."""
+        state = self.executor.state
+        return self.live and (strategy in self.strategies or any(k[0] == strategy for k in state.positions))
+
+    def _settle_resolved(self) -> None:
+        """Positions in markets the desk has seen resolve (the market channel, or the refresh's
+        check of Gamma) are settled on the paper ledger too."""
+        state = self.executor.state
+        held = {cid for key, (cid, _) in state.position_market.items() if state.totals(*key).size > 0}
+        for cid in sorted(held):
+            payouts = self.catalog.resolution(cid)
+            if payouts is not None:
+                settle_resolution(self, cid, payouts)
+
+    def snapshot(self, kind: str) -> portfolio.Valuation:
+        """The paper ledger's equity and each strategy's, for the Overview and Strategies pages."""
+        valuation, books = portfolio.valued(self.executor.state, self.marks)
+        now = self.clock()
+        with self.db.write() as conn:
+            portfolio_snapshots.write_snapshot(conn, "paper", valuation, now, kind)
+            portfolio_snapshots.write_strategy_snapshots(conn, "paper", books, now)
+        return valuation
+
+
+def held_by(lane: PaperLane | None) -> set[str]:
+    """The markets the paper lane holds or works in (none without a lane)."""
+    return set() if lane is None else lane.held_markets()

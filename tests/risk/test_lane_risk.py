@@ -1,0 +1,64 @@
+"""The paper lane's risk (issue 38): its breakers act on the paper ledger's equity and halt the
+lane alone, alerted with the lane named; the desk's persisted trading state never moves for them.
+The lane is never less cautious than the desk: a desk that is REDUCING or HALTED holds it too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from engine.execution.state import ExecutionState
+from engine.feeds.catalog import MarketCatalog
+from engine.risk import breakers
+from engine.risk.gate import TradingState
+from engine.risk.lane_risk import LANE, LaneRisk
+from tests.risk.test_breakers import SH, T0, limits, monitor_on, stored, worth
+
+
+def _lane(tmp_path: Path) -> LaneRisk:
+    desk = monitor_on(tmp_path, "live", max_drawdown="10", kill_switch_drawdown="20", max_daily_loss="100000")
+    return LaneRisk(desk.db, desk, clock=lambda: T0)
+
+
+def test_a_lane_kill_switch_halts_the_lane_and_not_the_desk(tmp_path: Path) -> None:
+    lane = _lane(tmp_path)
+    before = stored(lane.desk)
+    assert lane.after_tick(T0, worth(1000 * SH)) is None
+    assert lane.after_tick(T0 + 1, worth(850 * SH)) is None  # 15 % below its peak: REDUCING
+    assert lane.memory.trading_state is TradingState.REDUCING
+    assert lane.after_tick(T0 + 2, worth(750 * SH)) is not None  # 25 %: the lane's kill, asked once
+    assert lane.after_tick(T0 + 3, worth(740 * SH)) is None
+    assert lane.memory.trading_state is TradingState.HALTED
+    assert lane.request_kill("lane", T0) is False  # never the desk's kill (no command posted)
+    assert stored(lane.desk) == before and lane.desk.memory.trading_state is TradingState.ACTIVE
+    with lane.db.read() as conn:
+        rows = conn.execute(text("SELECT code, subject, message FROM alerts ORDER BY id")).all()
+        assert conn.execute(text("SELECT COUNT(*) FROM commands")).scalar_one() == 0
+    assert [(r[0], r[1]) for r in rows] == [(breakers.DRAWDOWN, LANE), (breakers.KILL_SWITCH, LANE)]
+    assert all("live trading is not affected" in r[2] for r in rows)
+    lane.rearm()  # the operator's Start ends it
+    assert lane.memory.trading_state is TradingState.ACTIVE and lane.memory.peak_equity is None
+
+
+def test_the_lane_holds_when_the_desk_is_more_cautious(tmp_path: Path) -> None:
+    lane = _lane(tmp_path)
+    lane.desk.escalate(TradingState.HALTED, breakers.ERROR_RATE, "venue errors")
+    lane.new_tick(T0, ExecutionState("paper"), MarketCatalog(), {})
+    assert lane.ctx is not None and lane.ctx.trading_state is TradingState.HALTED
+    assert lane.memory.trading_state is TradingState.ACTIVE  # its own memory is untouched
+    desk_only = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
+    lane.desk.memory = desk_only
+    lane.new_tick(T0, ExecutionState("paper"), MarketCatalog(), {})
+    assert lane.ctx is not None and lane.ctx.trading_state is TradingState.ACTIVE
+
+
+def test_a_lane_daily_loss_ends_with_the_utc_day(tmp_path: Path) -> None:
+    lane = _lane(tmp_path)
+    lane.limits = limits(max_daily_loss="50", max_drawdown="0", kill_switch_drawdown="0")
+    lane.after_tick(T0, worth(1000 * SH))
+    lane.after_tick(T0 + 1, worth(940 * SH))
+    assert (lane.memory.trading_state, lane.memory.reason) == (TradingState.REDUCING, breakers.DAILY_LOSS)
+    lane.after_tick(T0 + 86_400_000, worth(940 * SH))  # the next UTC day starts from here
+    assert lane.memory.trading_state is TradingState.ACTIVE
+    assert stored(lane.desk).trading_state is TradingState.ACTIVE
