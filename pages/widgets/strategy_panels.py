@@ -221,23 +221,34 @@ def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, co
 
 
 def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -> None:
-    """Paper only, or live when the desk is: promoting is its own act (its name typed, a paper record
-    first, audited); going back to paper is one click."""
+    """Paper only, or live when the desk is: promoting is its own act (its checklist met: a paper
+    record, its name typed; audited); going back to paper is one click."""
     if base.live:
         st.caption(":material/bolt: Trades live when the desk does.")
         if st.button("Back to paper only", key=DEMOTE, icon=":material/science:",
-                     help="It stops deciding while the desk trades live (its orders withdrawn); paper as before"):
+                     help="Its live orders are withdrawn; it trades on paper beside the live strategies"):
             _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=False,
                                                                 typed="", actor=ACTOR),
                   f"{text.markdown(name)} is paper only")
         return
-    st.caption(":material/science: **Paper only**: it decides nothing while the desk trades live. New strategies "
-               "start so; promoting one needs its paper record (a fill of its own) and its name typed.")
+    st.caption(":material/science: **Paper only**: on a live desk it trades on paper beside the live strategies "
+               "(its own ledger, limits and PnL; never an order at the venue). New strategies start so.")
+    fills, realized = lifecycle.paper_record(db, name)
     typed = st.text_input(f"Type {name} to promote it to live", key=PROMOTE_TYPED)
+    st.markdown("**Promoting it to live needs all of:**")
+    _check(fills > 0, f"a paper record of its own ({fills} paper fill{'s' if fills != 1 else ''}, realized "
+                      f"{realized / 1e6:+,.2f} pUSD on paper)")
+    _check(typed.strip() == name, f"its name typed ({text.markdown(name)})")
+    st.caption("Once promoted it places real orders whenever the desk trades live: set its capital and loss "
+               "limits first (Capital, limits and exits tab).")
     if st.button("Promote to live", key=PROMOTE, icon=":material/bolt:"):
         _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=True,
                                                             typed=typed, actor=ACTOR),
               f"{text.markdown(name)} promoted to live")
+
+
+def _check(ok: bool, words: str) -> None:
+    st.markdown(f"{':material/check_circle:' if ok else ':material/cancel:'} {words}")
 
 
 def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:

@@ -26,15 +26,23 @@ def set_strategy_paused(db: Database, *, name: str, version: int, paused: bool, 
                            "strategy.pause" if paused else "strategy.resume")
 
 
+def paper_record(db: Database, name: str) -> tuple[int, int]:
+    """A strategy's record on paper: its fills (not failed) and its realized PnL (micro-pUSD)."""
+    with db.read() as conn:
+        fills = conn.execute(text("SELECT COUNT(*) FROM fills WHERE strategy = :n AND mode = 'paper' "
+                                  "AND status != 'FAILED'"), {"n": name}).scalar_one()
+        realized = conn.execute(text("SELECT COALESCE(SUM(realized), 0) FROM positions WHERE strategy = :n "
+                                     "AND mode = 'paper'"), {"n": name}).scalar_one()
+    return int(fills), int(realized)
+
+
 def set_strategy_live(db: Database, *, name: str, version: int, live: bool, typed: str, actor: str) -> Saved:
     """Promote a strategy to live (refused, saying why, unless its name was typed to confirm and it
     has traded in paper: a paper fill of its own), or send it back to paper (always allowed)."""
     if live:
         if typed.strip() != name:
             raise ConfigError(f"type the strategy's name ({name}) to promote it to live", {"typed": "must match"})
-        with db.read() as conn:
-            fills = conn.execute(text("SELECT COUNT(*) FROM fills WHERE strategy = :n AND mode = 'paper' "
-                                      "AND status != 'FAILED'"), {"n": name}).scalar_one()
+        fills, _ = paper_record(db, name)
         if not fills:
             raise ConfigError(f"strategy {name!r} has not traded in paper yet: let it fill there first, then "
                               "promote it (its paper record is the evidence for trading it with money)")

@@ -24,6 +24,8 @@ def test_promote_and_demote_from_the_page(seeded: int, db: Database, page: Calla
     at = page("strategies")
     assert table_with(at, "trades").set_index("name").loc["mm-btc", "trades"] == "paper only"
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    checklist = [as_read(m.value) for m in at.markdown]
+    assert any("2 paper fills, realized +1.25 pUSD on paper" in m for m in checklist)  # its record, before typing
     at.button(key="strategy_promote").click().run()
     assert any("type the strategy's name (mm-btc)" in as_read(e.value) for e in at.error) and _live(db) == 0
     at.text_input(key="strategy_promote_typed").input("mm-btc")
