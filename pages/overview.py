@@ -90,6 +90,10 @@ def paper_lane_panel(names: list[str]) -> None:
     st.subheader("Paper lane: paper-only strategies beside live")
     st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and PnL; "
                "never an order at the venue) until promoted on the Strategies page. Figures below are paper.")
+    state, reason = trading_queries.paper_lane_state(db)
+    if state != "ACTIVE":
+        st.warning(f"Paper lane {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
+                   "affected; the operator's Start ends it)", icon=":material/warning:")
     portfolio.pnl_today_metrics(db, "paper")
     portfolio.positions_table(db, "paper", key="paper_lane")
 

@@ -38,6 +38,12 @@ class EngineState(SQLModel, table=True):
     venue_status_at: int | None = None
     venue_status_detail: str | None = None
     data_age_ms: int | None = None
+    # The paper lane's breakers (paper-only strategies on a live desk), migration 0051.
+    paper_lane_state: str = "ACTIVE"
+    paper_lane_reason: str | None = None
+    paper_lane_peak: int | None = None
+    paper_lane_day_start: int | None = None
+    paper_lane_day_at: int | None = None
 
 
 class Command(SQLModel, table=True):

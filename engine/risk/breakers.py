@@ -58,6 +58,17 @@ def load_memory(conn: Connection) -> RiskMemory:
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
+def load_lane_memory(conn: Connection) -> RiskMemory:
+    """The paper lane's memory (engine/risk/lane_risk.py), beside the desk's."""
+    row = engine_state.paper_lane_memory(conn)
+    return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
+
+
+def save_lane_memory(conn: Connection, memory: RiskMemory) -> None:
+    engine_state.set_paper_lane_memory(conn, memory.trading_state.value, memory.reason, memory.peak_equity,
+                                       memory.day_start_equity, memory.day_started_at)
+
+
 def set_trading_state(conn: Connection, state: TradingState, reason: str | None, now: int) -> None:
     engine_state.set_trading_state(conn, state.value, reason, now)
 

@@ -3,9 +3,10 @@
 
 Its limits are the desk's values, measured on the paper ledger alone: the lane's exposure,
 orders and equity never count against live's, nor live's against it. Its breakers (drawdown,
-daily loss, the kill-switch drawdown, the error rate of the paper venue) act on the lane only
-and are kept in memory: the persisted trading state, and the kill latch, are the live desk's. A
-lane breach is alerted with the lane named, and never moves the desk.
+daily loss, the kill-switch drawdown, the error rate of the paper venue) act on the lane only,
+remembered in engine_state's `paper_lane_*` columns beside the desk's own (so a lane halt
+outlives a restart, and the dashboard shows it); the kill latch is the live desk's alone. A lane
+breach is alerted with the lane named and never moves the desk; the operator's Start ends it.
 
 It is never less cautious than the desk: a desk that is REDUCING or HALTED (a volatility or
 correlation spike, a kill, a halt) holds the lane the same way, and the desk's per-market
@@ -36,20 +37,25 @@ FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 class LaneRisk(RiskMonitor):
     def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int]):
-        super().__init__(db, "paper", desk.limits, FRESH, clock)
+        with db.read() as conn:
+            memory = breakers.load_lane_memory(conn)
+        super().__init__(db, "paper", desk.limits, memory, clock)
         self.desk = desk
 
     def sync_limits(self) -> None:
         """The desk's limits and each strategy's, as last reloaded (the paper ledger's breakers kept)."""
         self.reload(self.desk.limits, self.memory, "paper", self.desk.strategies.limits)
 
-    def rearm(self) -> None:
-        """An operator's Start: the lane's halts end, its peak and day start again from its equity."""
-        if self.memory.trading_state is not TradingState.ACTIVE:
-            self._alert("info", f"{self.memory.reason}_CLEARED", "paper lane ACTIVE: cleared by the operator's Start")
-        self.memory = FRESH
+    def rearm(self) -> bool:
+        """An operator's Start: a lane halt or reduction ends, its peak and day starting again from
+        its equity (the equity the operator accepted); True when there was one to end."""
         self.errors = breakers.ErrorCounter()
         self.kill_requested = False
+        if self.memory.trading_state is TradingState.ACTIVE:
+            return False
+        self._alert("info", f"{self.memory.reason}_CLEARED", "paper lane ACTIVE: cleared by the operator's Start")
+        self._keep(FRESH)
+        return True
 
     def in_force(self) -> breakers.RiskMemory:
         """The lane's own memory, held at the desk's state when the desk is more cautious."""
@@ -66,28 +72,33 @@ class LaneRisk(RiskMonitor):
                                       self.cooldowns, self.desk.volatility.market_states, fills_dark=fills_dark,
                                       groups=self.desk.correlation.groups)
 
-    # -- the breakers, in memory -------------------------------------------------------------
+    # -- the breakers, on the lane's own memory ----------------------------------------------
+
+    def _keep(self, memory: breakers.RiskMemory) -> None:
+        with self.db.write() as conn:
+            breakers.save_lane_memory(conn, memory)
+        self.memory = memory
 
     def _remember_equity(self, updated: breakers.RiskMemory) -> None:
         new_day = updated.day_started_at != self.memory.day_started_at
-        self.memory = updated
+        self._keep(updated)
         if new_day and updated.reason == breakers.DAILY_LOSS:  # a daily loss ends at 00:00 UTC
             self._relax(breakers.DAILY_LOSS, "a new UTC day")
 
     def _relax(self, reason: str, message: str) -> None:
-        self.memory = replace(self.memory, trading_state=TradingState.ACTIVE, reason=None)
+        self._keep(replace(self.memory, trading_state=TradingState.ACTIVE, reason=None))
         self._alert("info", f"{reason}_CLEARED", f"paper lane ACTIVE: {message}")
 
     def escalate(self, target: TradingState, reason: str, message: str) -> None:
         if breakers.SEVERITY[target] <= breakers.SEVERITY[self.memory.trading_state]:
             return
-        self.memory = replace(self.memory, trading_state=target, reason=reason)
+        self._keep(replace(self.memory, trading_state=target, reason=reason))
         self._alert("critical" if target is TradingState.HALTED else "warning", reason,
                     f"paper lane {target.value}: {message} (on the paper ledger; live trading is not affected)")
         log.warning("paper lane escalated", extra={"state": target.value, "reason": reason})
 
     def cash_flow(self, amount: int) -> None:
-        self.memory = breakers.shift_equity(self.memory, amount)
+        self._keep(breakers.shift_equity(self.memory, amount))
 
     def daily_reset(self, equity: int) -> None:
         self._remember_equity(breakers.next_equity_memory(self.memory, equity, self.clock()))

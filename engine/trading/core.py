@@ -167,7 +167,7 @@ class TradingCore:
             await self.link.start_reference()
             if self.recorder is not None:
                 await self.recorder.start()
-            await self._open_lane()
+            await self._open_lane(rearm=operator)
             if self._loop is None or self._loop.done():
                 # Its own context: the loop's placements are the strategies', not those of the
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
@@ -234,6 +234,8 @@ class TradingCore:
         balance mismatch), as a Start from stopped would. A balance halt is checked again at once
         and the cash difference booked (the operator has looked), so it does not come straight back.
         Returns what it cleared, or None when nothing was halted that way."""
+        if self.lane is not None:
+            self.lane.risk.rearm()  # a lane halt ends with the operator's Start too (alerted when it does)
         reason = self.risk.memory.reason
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
                 reason not in core_state.CLEARED_BY_START:
@@ -430,9 +432,10 @@ class TradingCore:
         if self.lane is not None:
             self.lane.withdraw(name)
 
-    async def _open_lane(self) -> None:
+    async def _open_lane(self, *, rearm: bool = False) -> None:
         """Paper-only strategies on a live desk trade in the paper lane, opened when the first is
-        hosted (engine/trading/paper_lane.py); each is alerted once per live session."""
+        hosted (engine/trading/paper_lane.py); each is alerted once per live session. `rearm`: an
+        operator's Start, which ends a lane halt as it ends the desk's."""
         if self.mode != "live" or self.replay is not None:
             return
         names = {name for name, hosted in self.host.hosted.items() if not hosted.live}
@@ -442,6 +445,8 @@ class TradingCore:
             self.lane.bus.subscribe(FillApplied, self.own_markouts.on_fill)
             self.lane.strategies = names
             await self.lane.open(int(self.config.paper_starting_cash * MICRO))
+            if rearm:
+                self.lane.risk.rearm()
         if self.lane is None:
             return
         self.lane.strategies = names

@@ -75,6 +75,13 @@ def paper_only(db: Database) -> list[str]:
             "SELECT name FROM strategies WHERE live = 0 AND enabled = 1 AND deleted_at IS NULL ORDER BY name"))]
 
 
+def paper_lane_state(db: Database) -> tuple[str, str | None]:
+    """The paper lane's trading state and its reason (engine/risk/lane_risk.py)."""
+    with db.read() as conn:
+        row = conn.execute(text("SELECT paper_lane_state, paper_lane_reason FROM engine_state WHERE id = 1")).one()
+    return str(row[0]), row[1]
+
+
 def _strategy(row: Mapping[Any, Any]) -> StrategyRow:
     problems: list[str] = []
     params = _decode(row["params"], {}, "the stored params text", problems)

@@ -70,3 +70,9 @@ def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db:
     positions = [f for f in tables_of(at) if "strategy" in f.columns and "mm-btc" in set(f["strategy"])]
     assert positions, "the paper lane's positions (mm-btc holds paper shares) are shown"
     assert any(c.value == "No open live positions." for c in at.caption)  # live's table stays live's
+    with db.write() as conn:  # the lane's own kill switch tripped: said on the Overview, the desk's state apart
+        conn.execute(text("UPDATE engine_state SET paper_lane_state = 'HALTED', "
+                          "paper_lane_reason = 'KILL_SWITCH_DRAWDOWN'"))
+    at = logged_in()
+    assert any(as_read(w.value).startswith("Paper lane HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)
+    assert {m.label: m.value for m in at.metric}["Trading state"] == "REDUCING"  # the seeded desk's own

@@ -1,5 +1,6 @@
 """The paper lane's risk (issue 38): its breakers act on the paper ledger's equity and halt the
-lane alone, alerted with the lane named; the desk's persisted trading state never moves for them.
+lane alone, alerted with the lane named, remembered across a restart beside (never in) the desk's
+trading state, and ended by the operator's Start.
 The lane is never less cautious than the desk: a desk that is REDUCING or HALTED holds it too."""
 
 from __future__ import annotations
@@ -37,8 +38,14 @@ def test_a_lane_kill_switch_halts_the_lane_and_not_the_desk(tmp_path: Path) -> N
         assert conn.execute(text("SELECT COUNT(*) FROM commands")).scalar_one() == 0
     assert [(r[0], r[1]) for r in rows] == [(breakers.DRAWDOWN, LANE), (breakers.KILL_SWITCH, LANE)]
     assert all("live trading is not affected" in r[2] for r in rows)
-    lane.rearm()  # the operator's Start ends it
-    assert lane.memory.trading_state is TradingState.ACTIVE and lane.memory.peak_equity is None
+    again = LaneRisk(lane.db, lane.desk, clock=lambda: T0)  # a restart: the lane's halt is remembered
+    assert (again.memory.trading_state, again.memory.reason) == (TradingState.HALTED, breakers.KILL_SWITCH)
+    assert again.memory.peak_equity == 1000 * SH
+    assert again.rearm() and not again.rearm()  # the operator's Start ends it (once)
+    assert again.memory.trading_state is TradingState.ACTIVE and again.memory.peak_equity is None
+    with lane.db.read() as conn:
+        assert breakers.load_lane_memory(conn).trading_state is TradingState.ACTIVE
+        assert breakers.load_memory(conn).trading_state is TradingState.ACTIVE  # the desk's, never moved
 
 
 def test_the_lane_holds_when_the_desk_is_more_cautious(tmp_path: Path) -> None:
