@@ -103,6 +103,12 @@ def _money(report: dict[str, Any]) -> Iterator[Metric]:
     for strategy in report["strategies"]:
         realized.add_metric([str(strategy["strategy"])], float(strategy.get("realized_usdc") or 0.0))
     yield realized
+    if (lane := report.get("paper_lane")) is not None:  # paper-only strategies beside a live desk
+        if lane["equity_usdc"] is not None:
+            yield _gauge("desk_paper_lane_equity_pusd", "The paper lane's equity (paper-only strategies on a live "
+                         "desk), pUSD on paper", lane["equity_usdc"])
+        yield _gauge("desk_paper_lane_halted", "1 while the paper lane's own breakers halt it",
+                     int(lane["trading_state"] == "HALTED"))
 
 
 def _venue(venue: dict[str, Any]) -> Iterator[Metric]:

@@ -111,9 +111,21 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
                  f"(cost {_money(report['positions_cost_usdc'])} pUSD)")
     lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
+    lines += _paper_lane_lines(report.get("paper_lane"))
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
     return lines
+
+
+def _paper_lane_lines(lane: dict[str, Any] | None) -> list[str]:
+    """Paper-only strategies trading on paper beside a live desk: their own ledger, said apart."""
+    if lane is None:
+        return []
+    state = lane["trading_state"] + (f" ({lane['trading_reason']})" if lane["trading_reason"] else "")
+    equity = "no snapshot yet" if lane["equity_usdc"] is None else (
+        f"equity {_money(lane['equity_usdc'])} pUSD, today {_money(lane['pnl_today_usdc'], sign=True)}")
+    return [f"paper lane {', '.join(lane['strategies'])} on paper beside live: {state}; {equity}; "
+            f"{lane['open_orders']} open orders, {lane['positions']} positions (paper)"]
 
 
 def _venue_lines(venue: dict[str, Any]) -> list[str]:

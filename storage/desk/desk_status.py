@@ -330,4 +330,22 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "unacked_alerts": unacked,
         "alerts": newest,
         "notifications": {"last": last_delivery(conn), "queued": queued_notifications(conn)},
+        "paper_lane": paper_lane(conn, now) if status.mode == "live" else None,
     }
+
+
+def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
+    """Paper-only strategies on a live desk (engine/trading/paper_lane.py): which, their lane's
+    trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
+    names = [r["name"] for r in rows(conn, "SELECT name FROM strategies WHERE live = 0 AND enabled = 1 "
+                                           "AND deleted_at IS NULL ORDER BY name")]
+    if not names:
+        return None
+    state = one(conn, "SELECT paper_lane_state, paper_lane_reason FROM engine_state WHERE id = 1")
+    pnl = pnl_today(conn, "paper", now=now)
+    lines = [s for s in per_strategy(conn, "paper") if s["strategy"] in names]
+    return {"strategies": names, "trading_state": state["paper_lane_state"] if state else "ACTIVE",
+            "trading_reason": state["paper_lane_reason"] if state else None,
+            "equity_usdc": None if pnl is None else round(pnl.equity, 2),
+            "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
+            "open_orders": sum(s["open_orders"] for s in lines), "positions": sum(s["positions"] for s in lines)}

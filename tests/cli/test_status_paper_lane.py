@@ -1,0 +1,47 @@
+"""`engine status`, Telegram's /status (the same lines) and the metrics endpoint name the paper lane
+apart on a live desk (issue 38): the paper-only strategies, the lane's own trading state, and the
+paper ledger's equity and orders, never summed into live's."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from engine.cli.desk import status_lines
+from engine.metrics import DeskCollector
+from storage.desk import desk_status
+from storage.sqlite.db import now_ms
+from storage.sqlite.migrations import migrate
+from tests.dashboard.seed import seed
+
+
+def _report(db: Path) -> dict:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        return desk_status.status_report(conn, db)
+    finally:
+        conn.close()
+
+
+def test_status_and_metrics_show_the_paper_lane_apart(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    migrate(db)
+    seed(db)
+    assert _report(db)["paper_lane"] is None  # a paper desk has no lane: it is all paper
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE engine_state SET mode = 'live', paper_lane_state = 'HALTED', "
+                     "paper_lane_reason = 'KILL_SWITCH_DRAWDOWN'")
+    assert _report(db)["paper_lane"] is None  # live, every strategy promoted: no lane either
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'")
+    report = _report(db)
+    lane = report["paper_lane"]
+    assert lane["strategies"] == ["mm-btc"] and lane["trading_state"] == "HALTED"
+    assert lane["equity_usdc"] is not None and report["equity_usdc"] is None  # paper equity, not live's
+    line = next(x for x in status_lines(report, now_ms()) if x.startswith("paper lane"))
+    assert "mm-btc on paper beside live: HALTED (KILL_SWITCH_DRAWDOWN)" in line
+    assert f"equity {lane['equity_usdc']:,.2f} pUSD" in line
+    metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
+    assert metrics["desk_paper_lane_equity_pusd"] == lane["equity_usdc"]
+    assert metrics["desk_paper_lane_halted"] == 1
