@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from charts import text
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header
 from pages.widgets.dialogs import show_dialog
 from pages.widgets.risk_panels import decisions_log, exposure_chart, limits_form, state_panel
 from pages.widgets.usage import limit_values
-from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import portfolio_queries, trading_queries
 from storage.dashboard_queries import status_queries as queries
 
 USAGE_REFRESH_S = 5
@@ -33,6 +34,11 @@ def live_usage() -> None:
     portfolio.usage_metrics(usage)
     portfolio.usage_details(usage, limits)
     exposure_chart(usage, limits)
+    if status.mode == "live" and (names := trading_queries.paper_only(db)):
+        st.subheader("Paper lane usage: paper-only strategies, on paper")
+        st.caption(f"{', '.join(text.markdown(n) for n in names)}: the same limits, measured on the paper ledger "
+                   "alone (their exposure never uses live budget, nor live's theirs).")
+        portfolio.usage_metrics(portfolio_queries.risk_usage(db, "paper"))
 
 
 live_header(db)
@@ -43,4 +49,4 @@ show_dialog(db, "rearm")
 st.subheader("Limits")
 limits_form(db)
 st.subheader("Decisions log: why didn't it trade?")
-decisions_log(db, queries.engine_status(db).mode)
+decisions_log(db, queries.engine_status(db).mode, paper_lane=bool(trading_queries.paper_only(db)))

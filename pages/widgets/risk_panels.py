@@ -25,6 +25,7 @@ from storage.sqlite.db import Database, now_ms
 LIMITS_PREFIX = "limit_"
 RISK_REARM = "risk_rearm"
 DEC_STRATEGY, DEC_MARKET, DEC_REASON, DEC_WINDOW = "dec_strategy", "dec_market", "dec_reason", "dec_window"
+DEC_LEDGER = "dec_ledger"
 ALL = "(all)"
 WINDOWS = {"last hour": 3_600_000, "last 24 h": 86_400_000, "last 7 days": 7 * 86_400_000, "everything": None}
 UNITS = {"percent": "%", "flag": "0 or 1", "ratio": "× baseline"}
@@ -166,8 +167,12 @@ DECISION_COLUMNS = {
 }
 
 
-def decisions_log(db: Database, mode: str) -> None:
-    """The gate's decisions in the engine's current mode only: paper and live never mix."""
+def decisions_log(db: Database, mode: str, *, paper_lane: bool = False) -> None:
+    """The gate's decisions of one ledger: the engine's mode's, or (on a live desk with paper-only
+    strategies, `paper_lane`) the paper lane's, picked; paper and live never mix."""
+    if mode == "live" and paper_lane:
+        mode = st.radio("Ledger", ["live", "paper"], horizontal=True, key=DEC_LEDGER,
+                        help="paper: the paper lane's strategies (paper only, beside live)")
     facets = portfolio_queries.decision_facets(db, mode)
     markets = market_queries.market_choices(db)
     labels = dict(zip(markets["condition_id"], markets["label"], strict=True))

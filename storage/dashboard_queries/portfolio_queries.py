@@ -207,10 +207,12 @@ def risk_usage(db: Database, mode: str, *, now: int | None = None) -> RiskUsage:
     rows = _exposure_rows(db, mode)
     rows["question"] = rows["question"].fillna("")
     with db.read() as conn:
-        state = conn.execute(text("SELECT mode, peak_equity FROM engine_state WHERE id = 1")).one()
+        state = conn.execute(text("SELECT mode, peak_equity, paper_lane_peak FROM engine_state WHERE id = 1")).one()
     pnl = pnl_today(db, mode, now=now)
     equity = pnl.equity if pnl else None
-    peak = state.peak_equity / MICRO if state.peak_equity is not None and state.mode == mode else None
+    # The desk's peak is its mode's; paper on a live desk is the paper lane's, with a peak of its own.
+    stored = state.peak_equity if state.mode == mode else state.paper_lane_peak if mode == "paper" else None
+    peak = stored / MICRO if stored is not None else None
     if equity is not None:
         peak = max(peak or equity, equity)
     drawdown = (peak - equity) / peak * 100 if peak and equity is not None and peak > 0 else None

@@ -76,3 +76,19 @@ def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db:
     at = logged_in()
     assert any(as_read(w.value).startswith("Paper lane HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Trading state"] == "REDUCING"  # the seeded desk's own
+
+
+def test_the_risk_page_shows_the_lane_usage_and_its_decisions_apart(seeded: int, db: Database,
+                                                                    page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'live', paper_lane_peak = 20000000000"))
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
+        paper_decisions = conn.execute(text("SELECT COUNT(*) FROM decisions WHERE mode = 'paper'")).scalar_one()
+    at = page("risk")
+    assert any(s.value == "Paper lane usage: paper-only strategies, on paper" for s in at.subheader)
+    drawdowns = [m.value for m in at.metric if m.label == "Drawdown from peak"]
+    assert len(drawdowns) == 2 and drawdowns[1].startswith("49.5"), drawdowns  # 10,100 against its peak 20,000
+    assert at.radio(key="dec_ledger").value == "live"
+    assert any("No trims or refusals match in live mode" in as_read(c.value) for c in at.caption)
+    at.radio(key="dec_ledger").set_value("paper").run()
+    assert paper_decisions and any("newest paper decisions shown" in as_read(c.value) for c in at.caption)
