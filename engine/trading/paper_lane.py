@@ -16,6 +16,7 @@ itself is the paper venue and the same paper ledger carries on).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.paper_lane")
+CLOSE_DRAIN_S = 5.0  # how long a closing lane waits for its cancels' answers
 
 
 class PaperLane:
@@ -85,11 +87,21 @@ class PaperLane:
         log.info("paper lane open", extra={"strategies": sorted(self.strategies)})
 
     async def close(self) -> None:
-        """Its strategies' orders cancelled (the paper venue answers at once), the venue closed."""
+        """Its strategies' orders cancelled and their answers awaited (bounded: the paper venue
+        answers after its latency), the venue closed."""
         if not self.live:
             return
         self.executor.withdraw()
-        await self.executor.reconcile()
+        deadline = asyncio.get_running_loop().time() + CLOSE_DRAIN_S
+        while True:
+            venue = self.executor.venue
+            if isinstance(venue, PaperVenue):
+                venue.advance()
+            await self.executor.reconcile()
+            self.executor.drain()
+            if not self.executor.state.orders or asyncio.get_running_loop().time() >= deadline:
+                break
+            await asyncio.sleep(0.05)
         await self.executor.close()
         await self.settlement.close()
         self.live = False

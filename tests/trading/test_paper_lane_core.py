@@ -94,6 +94,16 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
         await _until(core, lambda: lane.executor.state.totals("vb", info.yes_token).size == 0, "the lane's settlement")
         claims = _rows(core.db, "SELECT mode, strategy FROM claims")
         assert claims and {c[0] for c in claims} == {"paper"} and {c[1] for c in claims} == {"vb"}
+        owed, cash = lane.executor.state.redeemable, lane.executor.state.cash
+        assert owed > 0
+        for _ in range(200):  # the lane's collections redeem it on the paper venue: paper cash, not live's
+            await lane.collections.run(auto=True, grace_ms=0)
+            lane.executor.drain()
+            if lane.executor.state.redeemable == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert lane.executor.state.redeemable == 0 and lane.executor.state.cash == cash + owed
+        assert _rows(core.db, "SELECT COUNT(*) FROM cash_ledger WHERE mode = 'live' AND kind != 'deposit'") == [(0,)]
         # The lane's kill switch: its equity far below its peak halts the lane, not the desk.
         lane.risk.memory = lane.risk.memory.__class__(TradingState.ACTIVE, None, 10 ** 12, 10 ** 12, now_ms())
         await core.tick()
