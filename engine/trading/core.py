@@ -275,8 +275,11 @@ class TradingCore:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
-        if kind == "exit" and self.lane is not None and self.lane.trades(str(payload.get("strategy"))):
-            lane = self.lane  # a paper-only strategy's positions are sold on the paper venue
+        if kind == "exit" and payload.get("ledger", self.mode) != self.mode:
+            lane = self.lane  # the paper lane's positions, sold on the paper venue
+            if lane is None or not lane.live:
+                raise CommandRejected(f"the desk trades {self.mode} and no paper lane is open: nothing is held on "
+                                      "paper here to sell now")
             return await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits, payload)
         if kind == "exit":
             return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)

@@ -174,11 +174,6 @@ class PaperLane:
         found = find_exits(self.executor.state, self.marks, self.risk.strategies.limits)
         return asked + [e for e in found if e.key not in keys]
 
-    def trades(self, strategy: str) -> bool:
-        """Whether `strategy`'s positions and orders are the lane's (it trades here, or holds here)."""
-        state = self.executor.state
-        return self.live and (strategy in self.strategies or any(k[0] == strategy for k in state.positions))
-
     def _settle_resolved(self) -> None:
         """Positions in markets the desk has seen resolve (the market channel, or the refresh's
         check of Gamma) are settled on the paper ledger too."""

@@ -58,7 +58,8 @@ def exit_control(db: Database, mode: str, frame: pd.DataFrame, *, key: str) -> N
         line = lines[picked or 0]
         open_dialog("exit", mode=mode, lines=[line], payload={
             "strategy": line["strategy"], "condition_id": line["condition_id"], "outcome": line["outcome"],
-            "reason": "Exit button on the dashboard"}, title=f"Exit {line['strategy']}'s {line['outcome']}")
+            "ledger": mode, "reason": "Exit button on the dashboard"},
+            title=f"Exit {line['strategy']}'s {line['outcome']}")
         st.rerun(scope="app")
 
 
@@ -72,6 +73,6 @@ def flatten_strategy_control(db: Database, mode: str, strategy: str) -> None:
     if st.button(f"Flatten {text.markdown(strategy)}…", key=f"{FLATTEN_OPEN}_{strategy}", icon=":material/logout:",
                  help="Sell every position this strategy holds, through the exit path (confirmed first)"):
         open_dialog("exit", mode=mode, lines=preview_lines(frame, _slippage(db)), payload={
-            "strategy": strategy, "reason": "Flatten strategy on the dashboard"},
+            "strategy": strategy, "ledger": mode, "reason": "Flatten strategy on the dashboard"},
             title=f"Flatten strategy {strategy}")
         st.rerun(scope="app")

@@ -44,9 +44,11 @@ SCHEMAS: Mapping[str, Mapping[str, Field]] = {
     "cancel_order": {"order_id": Field(int), "client_id": Field(str)},
     "flatten": {"condition_id": Field(str), "strategy": Field(str)},
     # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one
-    # market, or everything the strategy holds ("flatten strategy").
+    # market, or everything the strategy holds ("flatten strategy"); `ledger` paper sells what the
+    # paper lane holds beside a live desk (engine/trading/paper_lane.py), the desk's mode otherwise.
     "exit": {"strategy": Field(str, required=True), "condition_id": Field(str, max_chars=100),
-             "outcome": Field(str, choices=("YES", "NO")), "reason": REASON},
+             "outcome": Field(str, choices=("YES", "NO")), "ledger": Field(str, choices=("paper", "live")),
+             "reason": REASON},
     # Collect what the venue owes for resolved positions (all final markets, or one) now.
     "redeem": {"condition_id": Field(str, max_chars=100), "reason": REASON},
     # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).

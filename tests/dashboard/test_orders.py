@@ -191,7 +191,7 @@ def test_a_position_is_exited_from_the_orders_page_after_a_preview(orders: AppTe
     orders.button(key="exit_confirm").click().run()
     [(kind, payload)] = _rows(db, "SELECT kind, payload FROM commands")
     assert kind == "exit" and json.loads(payload) == {"strategy": "mm-btc", "condition_id": BTC, "outcome": "YES",
-                                                      "reason": "Exit button on the dashboard"}
+                                                      "ledger": "paper", "reason": "Exit button on the dashboard"}
 
 
 def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
@@ -201,7 +201,7 @@ def test_a_strategy_is_flattened_from_its_page(seeded: int, db: Database, page: 
     assert "**Flatten strategy mm\\-btc**" in " ".join(m.value for m in at.markdown)  # escaped markdown
     at.button(key="exit_confirm").click().run()
     [(kind, payload)] = _rows(db, "SELECT kind, payload FROM commands")
-    assert kind == "exit" and json.loads(payload) == {"strategy": "mm-btc",
+    assert kind == "exit" and json.loads(payload) == {"strategy": "mm-btc", "ledger": "paper",
                                                       "reason": "Flatten strategy on the dashboard"}
 
 

@@ -1,7 +1,8 @@
 """The paper lane with the real trading core, live against the simulator (issue 38): a paper-only
 value-betting strategy on a live desk buys on the paper venue, into the paper ledger only (the live
-ledger and the wallet untouched); when its market resolves the lane settles that position and
-redeems it on paper; the lane's own kill switch halts the lane alone."""
+ledger and the wallet untouched); the operator's exit of that position sells it on paper; when its
+market resolves the lane settles the position and redeems it into paper cash; the lane's own kill
+switch halts the lane alone."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from eth_account import Account
 from sqlalchemy import text
 
+from contracts.command_refusal import CommandRejected
 from contracts.settings import load_settings
 from engine.process.control import Controller
 from engine.risk.gate import TradingState
@@ -42,6 +44,8 @@ def _desk(tmp: Path, sim: SimHandle, cid: str) -> tuple[Controller, TradingCore,
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by, live) VALUES ('vb', 'value_betting', :p, :m, 1, :t, :t, 'test', 0)"""),
                      {"p": json.dumps(params), "m": json.dumps([cid]), "t": now_ms()})
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('paper_mined_after_ms', '0', 1, 0, 'test')"))  # paper buys sellable at once
     key = "0x" + secrets.token_hex(32)
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
                               "TRADER_DB": str(tmp / "t.db"), "POLY_PRIVATE_KEY": key, "POLY_SIGNATURE_TYPE": "0"})
@@ -89,6 +93,13 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
         assert _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'live'") == [(0,)]
         assert _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'paper' AND strategy = 'vb'")[0][0] > 0
         assert sim.open_order_count(wallet) == 0 and not sim.activity(wallet)  # the wallet traded nothing
+        # The operator exits the lane's position from the dashboard (its ledger named): sold on paper.
+        answer = await core.handle("exit", {"strategy": "vb", "condition_id": cid, "outcome": "YES",
+                                            "ledger": "paper", "reason": "by hand"})
+        assert [p["strategy"] for p in answer["positions"]] == ["vb"]
+        await _until(core, lambda: _rows(core.db, "SELECT COUNT(*) FROM fills WHERE mode = 'paper' AND strategy = 'vb' "
+                                                  "AND side = 'SELL'")[0][0] > 0, "the paper exit's sale")
+        await _until(core, lambda: lane.executor.state.totals("vb", info.yes_token).size > 0, "vb buying again")
         # The market resolves YES: the lane settles its position and redeems it on paper.
         sim.resolve(cid, "YES")
         await _until(core, lambda: lane.executor.state.totals("vb", info.yes_token).size == 0, "the lane's settlement")
@@ -113,5 +124,7 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
         assert _rows(core.db, "SELECT subject FROM alerts WHERE code = 'KILL_SWITCH_DRAWDOWN'") == [("paper lane",)]
         await controller.stop("operator")
         assert core.lane is None
+        with pytest.raises(CommandRejected, match="no paper lane is open"):
+            await core.handle("exit", {"strategy": "vb", "ledger": "paper"})
 
     asyncio.run(scenario())
