@@ -8,8 +8,8 @@ engine's decision markers, exactly as the recorder wrote them) and `history` (im
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Protocol
@@ -67,6 +67,8 @@ class Replay:
     seed: int
     replay_feed: ReplayFeed
     latency: LatencyModel | None = None  # None: the desk's setting
+    # Markets linked to a Kalshi market: condition id -> (ticker, inverted), priced from its replayed book.
+    pairs: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
 
     def feed(self, books: BookCache) -> ReplayFeed:
         return self.replay_feed

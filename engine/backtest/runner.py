@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contracts import kalshi_ids as wire
 from contracts import metrics as metric_fns
 from contracts.backtest_spec import BacktestSpec
 from contracts.calibration import calibrate
@@ -117,18 +118,21 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: lis
     return db
 
 
-def _events(spec: BacktestSpec, main_db: Path,
-            markets: list[MarketInfo]) -> tuple[Iterator[list[Row]], list[str], Callable[[int], int], bool]:
+def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs: Mapping[str, tuple[str, bool]],
+            ) -> tuple[Iterator[list[Row]], list[str], Callable[[int], int], bool]:
     """(the replay's rows in batches of about 1/200 of the run (at most MAX_BATCH_IDS ids of
     `ticks` on a long one), each a progress step; the tokens the rows index; the run's events
     in total, as known after so many were seen;
     whether the range holds recorded decision markers)."""
     tokens = [t for m in markets for t in (m.yes_token, m.no_token)]
-    if spec.source == "history":
+    if spec.source == "history":  # prices only: a paired market has no Kalshi book here, so no reference
         points = recording.history_point_count(main_db, [m.yes_token for m in markets], spec.from_ms, spec.to_ms)
         step = max(1, points * 5 // 200)
         return (as_rows(history_events(main_db, markets, spec.from_ms, spec.to_ms), tokens, step), tokens,
                 lambda seen: points * 5, points > 0)
+    # The Kalshi books of paired markets, recorded beside them: their reference prices (engine/trading/references.py).
+    tickers = sorted({ticker for ticker, _ in pairs.values()})
+    tokens += [wire.token_id(ticker, side) for ticker in tickers for side in ("yes", "no")]
     recorded = RecordedRows(main_db, tokens, spec.from_ms, spec.to_ms)
 
     def total(seen: int) -> int:  # not counted up front (a second pass over the range): projected
@@ -149,7 +153,8 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     latency = _latency(spec, main_db)
     db = _scratch(work_dir, main_db, spec, market_rows)
     clock = SimClock(spec.from_ms)
-    core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed(), latency))
+    pairs = recording.desk_pairs(main_db, [m.condition_id for m in markets]) if spec.source == "recorded" else {}
+    core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed(), latency, pairs))
     tally = RefusalTally()
     tally.attach(core)
     income = BacktestIncome(core, spec.from_ms)
@@ -200,7 +205,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
                   income: BacktestIncome) -> tuple[Samples, Samples, int, int]:
     await core.start(operator=True)
     core.gate.unblock()
-    batches, tokens, total_after, markers = _events(spec, main_db, markets)
+    batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs)
     venue = core.executor.venue
     # The core's only work for a book change or a print (TradingCore._on_market_event).
     if isinstance(venue, PaperVenue):

@@ -1,12 +1,19 @@
 """The other venue's price as a reference: each Polymarket market the operator linked to a Kalshi
 market (`venue_pairs`, engine/cli/pairs.py) takes that market's mid as its reference price.
 
-Kalshi's order books are public: each paired market's book is read from its REST API every few
-seconds through Kalshi's official SDK (no key needed), its mid (between the best YES bid and the
-best YES ask, which is 100 - the best NO bid) turned into the Polymarket market's YES space
-(100 - mid when the pair is inverted). A book with a side empty gives no price (never a guess);
-a failed read leaves the last price with its time, so it ages like any reference. Markets with
-no pair ask `other` (the reference feed, the up/down prices), so one source serves them all.
+Two parts, so a backtest prices a pair through the same code as live:
+
+- `KalshiBookPoller` (live only): Kalshi's order books are public; each paired market's book is
+  read from its REST API every few seconds through Kalshi's official SDK (no key needed) and put
+  into the desk's book cache as the tokens `kalshi:<ticker>:yes` and `:no` (contracts/kalshi_ids.py),
+  where the recorder records them with every other book (engine/marketdata/recorder.py). A failed
+  read leaves the last book with its time, so it ages like any reference.
+- `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
+  which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
+  pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price
+  (never a guess). A backtest replays the recorded Kalshi books into its own book cache, and this
+  reads them the same way (engine/backtest/runner.py). Markets with no pair ask `other` (the
+  reference feed, the up/down prices), so one source serves them all.
 """
 
 from __future__ import annotations
@@ -14,59 +21,57 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from contracts import kalshi_ids as wire
+from engine.feeds.books import BookCache
 from engine.feeds.reference import ReferenceSource
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.kalshi_reference")
 POLL_S = 2.0
 HISTORY = 600  # points kept a market (20 minutes at one a poll)
+Levels = list[tuple[int, int]]
 
 
-def kalshi_mid(book: Any) -> int | None:
-    """The mid in YES cents of an SDK `Orderbook` (its `yes_dollars` / `no_dollars` bids), or None
-    when either side is empty."""
-    yes = [round(float(price) * 100) for price, _ in (book.yes_dollars or [])]
-    no = [round(float(price) * 100) for price, _ in (book.no_dollars or [])]
-    if not yes or not no:
-        return None
-    bid, ask = max(yes), 100 - max(no)
-    return (bid + ask) * wire.CENT // 2 if ask > bid else None
+def yes_no_bids(book: Any) -> tuple[Levels, Levels]:
+    """The YES and NO bids of an SDK `Orderbook` (its `yes_dollars` / `no_dollars` lists), in
+    micro-units (price, size)."""
+    return _levels(book.yes_dollars), _levels(book.no_dollars)
 
 
-class PairedReference:
-    def __init__(self, host: str, pairs: Mapping[str, tuple[str, bool]], other: ReferenceSource | None = None, *,
-                 poll_s: float = POLL_S, clock_ms: Callable[[], int] = now_ms) -> None:
-        """`pairs`: Polymarket condition id -> (Kalshi ticker, inverted)."""
+def _levels(rows: Any) -> Levels:
+    return [(round(float(price) * 100) * wire.CENT, round(float(size)) * wire.CONTRACT) for price, size in rows or []]
+
+
+def put_book(books: BookCache, ticker: str, yes_bids: Levels, no_bids: Levels, at_ms: int) -> None:
+    """Both tokens of a Kalshi market into the book cache: a YES bid is a NO ask at 1 - price."""
+    flip = [(wire.CONTRACT - price, size) for price, size in no_bids]
+    flip_yes = [(wire.CONTRACT - price, size) for price, size in yes_bids]
+    books.apply_snapshot(wire.token_id(ticker, "yes"), yes_bids, flip, at_ms)
+    books.apply_snapshot(wire.token_id(ticker, "no"), no_bids, flip_yes, at_ms)
+
+
+class KalshiBookPoller:
+    """Live: every paired market's public book, read every `poll_s` into the desk's book cache."""
+
+    def __init__(self, host: str, tickers: Iterable[str], books: BookCache, *, poll_s: float = POLL_S,
+                 clock_ms: Callable[[], int] = now_ms) -> None:
         from engine.feeds.kalshi_client import kalshi_client
 
         self.client = kalshi_client(host)  # the books are public: no key
-        self.pairs = dict(pairs)
-        self.other = other
+        self.tickers = sorted(set(tickers))
+        self.books = books
         self.poll_s = poll_s
         self.clock_ms = clock_ms
         self.failures = 0
         self.last_error: str | None = None
-        self._latest: dict[str, tuple[int, int]] = {}
-        self._history: dict[str, deque[tuple[int, int]]] = {}
         self._task: asyncio.Task[None] | None = None
-
-    def reference(self, condition_id: str) -> tuple[int, int] | None:
-        if condition_id in self.pairs:
-            return self._latest.get(condition_id)
-        return self.other.reference(condition_id) if self.other is not None else None
-
-    def history(self, condition_id: str) -> tuple[tuple[int, int], ...]:
-        if condition_id in self.pairs:
-            return tuple(self._history.get(condition_id, ()))
-        return self.other.history(condition_id) if self.other is not None else ()
 
     async def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="kalshi-reference")
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="kalshi-books-poll")
 
     async def close(self) -> None:
         if self._task is not None:
@@ -80,27 +85,53 @@ class PairedReference:
             await asyncio.sleep(self.poll_s)
 
     async def poll_once(self) -> int:
-        """Read every paired book once; returns how many prices it took."""
-        taken = 0
-        for condition_id, (ticker, inverted) in sorted(self.pairs.items()):
+        """Read every paired book once; returns how many were read."""
+        read = 0
+        for ticker in self.tickers:
             try:
                 answer = await asyncio.to_thread(self.client.get_market_orderbook, ticker)
-            except Exception as exc:  # the network or Kalshi's answer: the last price stays, and ages
+                yes, no = yes_no_bids(answer.orderbook)
+            except Exception as exc:  # the network or Kalshi's answer: the last book stays, and ages
                 self.failures += 1
                 self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
                 log.warning("Kalshi book for a paired market not read", extra={"error": self.last_error})
                 continue
-            mid = kalshi_mid(answer.orderbook)
-            if mid is None:
-                continue
-            self._take(condition_id, wire.CONTRACT - mid if inverted else mid)
-            taken += 1
-        return taken
+            put_book(self.books, ticker, yes, no, self.clock_ms())
+            read += 1
+        return read
 
-    def _take(self, condition_id: str, price: int) -> None:
-        at = self.clock_ms()
-        self._latest[condition_id] = (price, at)
+
+class PairedReference:
+    def __init__(self, pairs: Mapping[str, tuple[str, bool]], books: BookCache,
+                 other: ReferenceSource | None = None) -> None:
+        """`pairs`: Polymarket condition id -> (Kalshi ticker, inverted)."""
+        self.pairs = dict(pairs)
+        self.books = books
+        self.other = other
+        self._history: dict[str, deque[tuple[int, int]]] = {}
+
+    def reference(self, condition_id: str) -> tuple[int, int] | None:
+        if condition_id not in self.pairs:
+            return self.other.reference(condition_id) if self.other is not None else None
+        ticker, inverted = self.pairs[condition_id]
+        book = self.books.book(wire.token_id(ticker, "yes"), 1)
+        if book is None or book.best_bid is None or book.best_ask is None or \
+                book.best_ask.price <= book.best_bid.price:
+            return None
+        mid = (book.best_bid.price + book.best_ask.price) // 2
+        price = wire.CONTRACT - mid if inverted else mid
+        self._note(condition_id, price, book.updated_ms)
+        return price, book.updated_ms
+
+    def history(self, condition_id: str) -> tuple[tuple[int, int], ...]:
+        if condition_id in self.pairs:
+            return tuple(self._history.get(condition_id, ()))
+        return self.other.history(condition_id) if self.other is not None else ()
+
+    def _note(self, condition_id: str, price: int, at: int) -> None:
         points = self._history.setdefault(condition_id, deque(maxlen=HISTORY))
+        if points and points[-1][0] == at:
+            return
         if points and points[-1][1] == price:
             points.pop()  # the same price again: one point, at its latest time
         points.append((at, price))

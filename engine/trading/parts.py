@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from contracts.domain import Book
     from contracts.settings import Settings
@@ -39,6 +39,7 @@ class Feed(Protocol):
 class ReplaySource(Protocol):
     seed: int
     latency: LatencyModel | None  # None: the desk's setting
+    pairs: Mapping[str, tuple[str, bool]]  # markets priced from replayed Kalshi books (engine/trading/references.py)
 
 
     def feed(self, books: BookCache) -> Feed: ...

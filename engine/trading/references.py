@@ -2,17 +2,21 @@
 when the settings name a spot feed and up/down series, the spot ticker stream that prices those
 series' markets (engine/feeds/spot.py, engine/feeds/spot_reference.py), and for each market
 linked by hand to a Kalshi market (`venue_pairs`), that market's mid on Kalshi
-(engine/feeds/kalshi_reference.py), ahead of the others for those markets. Each is (re)started
-when its setting or the pairs change and closed with the venue's feeds; `source` is what the
-market views read (None when none runs)."""
+(engine/feeds/kalshi_reference.py: its public book polled into the desk's book cache, where the
+recorder records it; a backtest replays the recorded books and reads them the same way), ahead of
+the others for those markets. Each is (re)started when its setting or the pairs change and closed
+with the venue's feeds; `source` is what the market views read (None when none runs)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
 from contracts.updown import parse_series
+from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.kalshi_reference import PairedReference
+from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
 from engine.feeds.reference import ReferenceFeed, ReferenceSource
 from engine.feeds.spot import SpotFeed
 from engine.feeds.spot_reference import UpDownReference
@@ -20,15 +24,20 @@ from storage.sqlite.db import Database
 
 
 class References:
-    def __init__(self, settings: Settings, catalog: MarketCatalog, db: Database | None = None) -> None:
-        """`db`: where the pairs are read (None: no paired prices, e.g. a backtest)."""
+    def __init__(self, settings: Settings, catalog: MarketCatalog, books: BookCache, db: Database | None = None,
+                 replayed_pairs: Mapping[str, tuple[str, bool]] | None = None) -> None:
+        """`db`: where the pairs are read (None: a backtest, which reads none); `replayed_pairs`: a
+        backtest's pairs, priced from the Kalshi books it replays into `books`."""
         self.settings = settings
         self.catalog = catalog
+        self.books = books
         self.db = db
         self.feed: ReferenceFeed | None = None
         self.spot: SpotFeed | None = None
         self.updown: UpDownReference | None = None
-        self.paired: PairedReference | None = None
+        self.replayed_pairs = dict(replayed_pairs or {})
+        self.paired = PairedReference(replayed_pairs, books) if replayed_pairs else None
+        self.poller: KalshiBookPoller | None = None
 
     @property
     def source(self) -> ReferenceSource | None:
@@ -57,15 +66,18 @@ class References:
 
         pairs = {p.condition_id: (p.kalshi_ticker, p.inverted) for p in list_pairs(self.db)}
         if not pairs:
-            if self.paired is not None:
-                await self.paired.close()
-                self.paired = None
+            if self.poller is not None:
+                await self.poller.close()
+            self.paired = self.poller = None
             return
         if self.paired is None:
-            self.paired = PairedReference(self.settings.kalshi.host, pairs)
+            self.paired = PairedReference(pairs, self.books)
+        if self.poller is None:
+            self.poller = KalshiBookPoller(self.settings.kalshi.host, [], self.books)
         self.paired.pairs = pairs
+        self.poller.tickers = sorted({ticker for ticker, _ in pairs.values()})
         self.paired.other = self.updown if self.updown is not None else self.feed  # the unpaired markets'
-        await self.paired.start()
+        await self.poller.start()
 
     async def _start_spot(self, config: RuntimeConfig) -> None:
         protocol = config.spot_feed
@@ -83,6 +95,6 @@ class References:
             await self.spot.start()
 
     async def close(self) -> None:
-        for feed in (self.feed, self.spot, self.paired):
+        for feed in (self.feed, self.spot, self.poller):
             if feed is not None:
                 await feed.close()

@@ -70,7 +70,8 @@ class VenueLink:
         self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
                                                                                self.books, clock_ms=clock)
         # Reference, spot and paired-market prices (trading/references.py); a replay reads no pairs.
-        self.references = References(settings, self.catalog, None if replay else db)
+        self.references = References(settings, self.catalog, self.books, None if replay else db,
+                                     replayed_pairs=replay.pairs if replay else None)
         self.executor = self.build_executor()
         self.settlement = self.build_settlement()
         self.live = False  # the venue is connected

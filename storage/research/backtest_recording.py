@@ -142,6 +142,16 @@ def desk_fair_values(db_path: Path, condition_ids: Sequence[str]) -> list[dict[s
                  {f"c{i}": cid for i, cid in enumerate(condition_ids)})
 
 
+def desk_pairs(db_path: Path, condition_ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
+    """These markets' links to Kalshi markets (`venue_pairs`): condition id -> (ticker, inverted),
+    for a backtest to price them from the Kalshi books the recorder kept, as live does."""
+    marks = ",".join(f":c{i}" for i in range(len(condition_ids))) or "NULL"
+    rows = _rows(db_path, f"""SELECT condition_id, kalshi_ticker, inverted FROM venue_pairs
+                              WHERE condition_id IN ({marks})""",
+                 {f"c{i}": cid for i, cid in enumerate(condition_ids)})
+    return {str(r["condition_id"]): (str(r["kalshi_ticker"]), bool(r["inverted"])) for r in rows}
+
+
 def desk_setting(db_path: Path, key: str) -> object:
     """One of the desk's settings as stored (decoded JSON), or None when it was never set."""
     rows = _rows(db_path, "SELECT value FROM settings WHERE key = :key", {"key": key})

@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from contracts import kalshi_ids
 from contracts.domain import MarketView, Side, Snapshot, StrategyState
 from contracts.settings import load_settings
-from engine.feeds.kalshi_reference import PairedReference
+from engine.feeds.books import BookCache
+from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
 from engine.strategies.value_betting import ValueBetting
 from engine.trading.core import TradingCore
 from engine.venues import kalshi_wire as wire
@@ -55,10 +57,15 @@ class Fixed:
 def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle) -> None:
     tickers = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))
     host = f"{sim.clob_host}/trade-api/v2"
-    paired = PairedReference(host, {"straight": (tickers[0], False), "inverted": (tickers[1], True),
-                                    "gone": ("KXNOPE-1", False)}, Fixed())
-    taken = asyncio.run(paired.poll_once())
-    assert taken == 2 and paired.failures == 1 and "KXNOPE-1" in (paired.last_error or "")
+    books = BookCache()
+    pairs = {"straight": (tickers[0], False), "inverted": (tickers[1], True), "gone": ("KXNOPE-1", False)}
+    poller = KalshiBookPoller(host, [t for t, _ in pairs.values()], books)
+    paired = PairedReference(pairs, books, Fixed())
+    read = asyncio.run(poller.poll_once())
+    assert read == 2 and poller.failures == 1 and "KXNOPE-1" in (poller.last_error or "")
+    yes = books.book(kalshi_ids.token_id(tickers[0], "yes"))
+    no = books.book(kalshi_ids.token_id(tickers[0], "no"))
+    assert yes is not None and no is not None and yes.mid == wire.CONTRACT - (no.mid or 0)  # one book, both ways
     straight, inverted = paired.reference("straight"), paired.reference("inverted")
     assert straight is not None and inverted is not None
     assert straight[0] == _kalshi_mid(sim, tickers[0])
@@ -98,6 +105,7 @@ def test_the_market_maker_quotes_around_the_paired_kalshi_mid(tmp_path: Path, si
         await core._stop_loop()  # ticked by hand
         paired = core.link.references.paired
         assert paired is not None and paired.pairs == {cid: (ticker, False)}
+        assert core.link.references.poller is not None and core.link.references.poller.tickers == [ticker]
         for _ in range(200):
             if core.books.book(core.catalog.get(cid).yes_token) and paired.reference(cid):
                 break
@@ -112,7 +120,7 @@ def test_the_market_maker_quotes_around_the_paired_kalshi_mid(tmp_path: Path, si
     assert set(quotes) == {Side.BUY, Side.SELL}
     assert mid - 40_000 <= quotes[Side.BUY] <= mid - 30_000  # 0.03 from the Kalshi mid, outward to the tick
     assert mid + 30_000 <= quotes[Side.SELL] <= mid + 40_000
-    assert core.link.references.paired is None or core.link.references.paired._task is None  # closed with the feeds
+    assert core.link.references.poller is None or core.link.references.poller._task is None  # closed with the feeds
 
 
 def test_value_betting_trades_toward_the_reference_only_when_told_to() -> None:

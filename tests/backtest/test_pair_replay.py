@@ -1,0 +1,100 @@
+"""Research on a pair (issue 40): a paper session quoting a Polymarket market around its paired
+Kalshi market's mid records the Kalshi books beside Polymarket's (the recorder's ticks, tokens
+`kalshi:<ticker>:yes|no`), and a backtest of that recording prices the pair from the replayed Kalshi
+books through the same code as live: the same orders, around the same Kalshi mid."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from contracts import kalshi_ids
+from contracts.settings import load_settings
+from engine.backtest.runner import BacktestSpec, run_sync
+from engine.trading.core import TradingCore
+from simulator.testing import SimHandle, approved_simulator
+from storage.desk.venue_pairs import add_pair
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
+
+pytestmark = pytest.mark.slow
+PARAMS = {"fair_value": "reference", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1,
+          "refresh_threshold": 0.0}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with approved_simulator(seed=29, agents=False, kalshi_markets=2) as handle:
+        yield handle
+
+
+def _settings(tmp: Path, sim: SimHandle):
+    return load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                          "TRADER_DB": str(tmp / "live.db"), "SIMULATOR_SEED": "5"})
+
+
+def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str) -> tuple[int, int]:
+    settings = _settings(tmp, sim)
+    migrate(settings.db_path)
+    db = Database(settings.db_path)
+    with db.write() as conn:
+        for key, value in (("paper_mined_after_ms", 0), ("tick_interval_ms", 200), ("paper_latency", "zero")):
+            conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                              "VALUES (:k, :v, 1, 0, 'test')"), {"k": key, "v": json.dumps(value)})
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, 0, 0, 'test')"""),
+                     {"p": json.dumps(PARAMS), "m": json.dumps([cid])})
+    add_pair(db, condition_id=cid, kalshi_ticker=ticker, inverted=True, polymarket_question="q", kalshi_title="t",
+             warnings=[], actor="test")
+
+    async def session() -> tuple[int, int]:
+        start = now_ms()
+        core = TradingCore(settings, db)
+        await core.start(operator=True)
+        core.gate.unblock()
+        for _ in range(200):  # until it has quoted around the Kalshi price a few passes
+            if core.link.references.source is not None and core.link.references.source.reference(cid) and \
+                    sum(1 for o in core.executor.state.orders.values() if o.strategy == "mm") >= 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        await core._stop_loop()
+        end = now_ms()
+        await core.stop()
+        return start, end
+
+    start, end = asyncio.run(session())
+    db.dispose()
+    return start, end
+
+
+def test_a_recorded_pair_backtests_around_the_same_kalshi_price(tmp_path: Path, sim: SimHandle) -> None:
+    market = sim.market(neg_risk=False)
+    cid = market["condition_id"]
+    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    yes, no = sim.call(lambda: sim.sim.kalshi.exchange.books[ticker].levels())
+    kalshi_mid = (max(yes) + 100 - max(no)) * kalshi_ids.CENT // 2
+    sim.clear_book(cid)  # Polymarket's book wide around the (inverted) Kalshi price: quotes rest inside it
+    fair = kalshi_ids.CONTRACT - kalshi_mid
+    sim.place_liquidity(market["yes_token_id"], "BUY", f"{(fair - 100_000) / 1e6:.2f}", "500")
+    sim.place_liquidity(market["yes_token_id"], "SELL", f"{(fair + 100_000) / 1e6:.2f}", "500")
+    start, end = _record(tmp_path, sim, cid, ticker)
+    live = Database(tmp_path / "live.db")
+    with live.read() as conn:
+        kinds = {r[0] for r in conn.execute(text("SELECT kind FROM ticks WHERE token_id = :t"),
+                                             {"t": kalshi_ids.token_id(ticker, "yes")})}
+        orders = [tuple(r) for r in conn.execute(text(
+            "SELECT token_id, side, price, size, tif FROM orders WHERE strategy = 'mm' ORDER BY id"))]
+    live.dispose()
+    assert "book" in kinds  # the Kalshi book was recorded beside Polymarket's
+    assert orders and {o[2] for o in orders if o[1] == "BUY" and o[0] == market["yes_token_id"]} == \
+        {fair - 30_000}  # quoted 0.03 under the inverted Kalshi mid
+    spec = BacktestSpec("market_making", PARAMS, start, end, (cid,), seed=5)
+    result = run_sync(spec, tmp_path / "live.db", _settings(tmp_path, sim), work_dir=tmp_path / "bt")
+    replayed = [(o["token_id"], o["side"], o["price"], o["size"], o["tif"]) for o in result.orders]
+    assert replayed == orders  # priced from the replayed Kalshi book, as live priced it
