@@ -3,11 +3,13 @@ market (`venue_pairs`, engine/cli/pairs.py) takes that market's mid as its refer
 
 Two parts, so a backtest prices a pair through the same code as live:
 
-- `KalshiBookPoller` (live only): Kalshi's order books are public; each paired market's book is
-  read from its REST API every few seconds through Kalshi's official SDK (no key needed) and put
-  into the desk's book cache as the tokens `kalshi:<ticker>:yes` and `:no` (contracts/kalshi_ids.py),
-  where the recorder records them with every other book (engine/marketdata/recorder.py). A failed
-  read leaves the last book with its time, so it ages like any reference.
+- `KalshiBookPoller` (live only): Kalshi's order books and trades are public; each paired market's
+  book is read from its REST API every few seconds through Kalshi's official SDK (no key needed)
+  and put into the desk's book cache as the tokens `kalshi:<ticker>:yes` and `:no`
+  (contracts/kalshi_ids.py), and the trades made since the poller started are told as prints of
+  the YES token, where the recorder records both with every other book and print
+  (engine/marketdata/recorder.py). A failed read leaves the last book with its time, so it ages
+  like any reference.
 - `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
   which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
   pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price
@@ -25,13 +27,16 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from contracts import kalshi_ids as wire
+from contracts.domain import Side
 from engine.feeds.books import BookCache
+from engine.feeds.market_data_events import TradePrint
 from engine.feeds.reference import ReferenceSource
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.kalshi_reference")
 POLL_S = 2.0
 HISTORY = 600  # points kept a market (20 minutes at one a poll)
+SEEN_TRADES = 2_000  # trade ids remembered a market: Kalshi's `min_ts` is whole seconds, so a poll repeats some
 Levels = list[tuple[int, int]]
 
 
@@ -67,6 +72,9 @@ class KalshiBookPoller:
         self.clock_ms = clock_ms
         self.failures = 0
         self.last_error: str | None = None
+        self.since_s = clock_ms() // 1000  # trades before the poller started are history, not news
+        self._seen: dict[str, deque[str]] = {}
+        self._since: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -91,14 +99,34 @@ class KalshiBookPoller:
             try:
                 answer = await asyncio.to_thread(self.client.get_market_orderbook, ticker)
                 yes, no = yes_no_bids(answer.orderbook)
+                trades = await asyncio.to_thread(self._trades, ticker)
             except Exception as exc:  # the network or Kalshi's answer: the last book stays, and ages
                 self.failures += 1
                 self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
                 log.warning("Kalshi book for a paired market not read", extra={"error": self.last_error})
                 continue
-            put_book(self.books, ticker, yes, no, self.clock_ms())
+            now = self.clock_ms()
+            for trade in trades:  # oldest first, as they happened; stamped when the desk saw them
+                self.books.record_trade(TradePrint(wire.token_id(ticker, "yes"), int(trade.yes_price) * wire.CENT,
+                                                   int(trade.count) * wire.CONTRACT,
+                                                   Side.BUY if trade.taker_side == "yes" else Side.SELL, now))
+            put_book(self.books, ticker, yes, no, now)
             read += 1
         return read
+
+    def _trades(self, ticker: str) -> list[Any]:
+        """The market's trades since the poller started that it has not told yet, oldest first (one
+        page: a poll every few seconds sees fewer than a page of a market's trades)."""
+        from kalshi_python_sync.api.market_api import MarketApi
+
+        since = self._since.get(ticker, self.since_s)
+        page = MarketApi(self.client).get_trades(ticker=ticker, min_ts=since, limit=200).trades or []
+        seen = self._seen.setdefault(ticker, deque(maxlen=SEEN_TRADES))
+        fresh = [t for t in reversed(page) if t.trade_id not in seen]
+        seen.extend(t.trade_id for t in fresh)
+        stamps = [int(t.created_time.timestamp()) for t in fresh if t.created_time is not None]
+        self._since[ticker] = max([since, *stamps])  # the next poll asks from the newest second seen
+        return fresh
 
 
 class PairedReference:

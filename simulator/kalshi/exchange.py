@@ -92,6 +92,19 @@ class Book:
         return yes, no
 
 
+@dataclass(frozen=True)
+class PublicTrade:
+    """One match as Kalshi's public trade list shows it: the YES price in cents, the contracts, and
+    the side the taker bought (selling YES buys NO)."""
+
+    trade_id: str
+    ticker: str
+    count: int
+    yes_price: int
+    taker_side: str  # yes | no
+    created_ms: int
+
+
 class Exchange:
     def __init__(self, seed: int, starting_balance_cents: int) -> None:
         self.rng = random.Random(f"kalshi:{seed}")
@@ -100,6 +113,7 @@ class Exchange:
         self.books: dict[str, Book] = {}
         self.accounts: dict[str, Account] = {HOUSE: Account(HOUSE, 10**12)}
         self.orders: dict[str, Order] = {}
+        self.trades: list[PublicTrade] = []  # every match, oldest first
         self._seq = 0
 
     def _id(self) -> str:
@@ -232,6 +246,8 @@ class Exchange:
             account.fills.append(Fill(self._id(), trade_id, order, count, price, is_taker, cents, now_ms))
         market.last_price = price
         market.volume += count
+        bought = taker.side if taker.action == "buy" else ("no" if taker.side == "yes" else "yes")
+        self.trades.append(PublicTrade(trade_id, market.ticker, count, price, bought, now_ms))
 
     # -- settlement --------------------------------------------------------------------
 

@@ -127,6 +127,24 @@ async def list_markets(request: web.Request, who: str) -> web.StreamResponse:
     return web.json_response({"markets": [payloads.market(m, ex.books[m.ticker]) for m in page], "cursor": cursor})
 
 
+@routes.get(f"{BASE}/markets/trades")  # before /markets/{ticker}, which would take "trades" for a ticker
+@endpoint(auth=False)
+async def list_trades(request: web.Request, who: str) -> web.StreamResponse:
+    """Every match, newest first, of one market (`ticker`) or all, within [min_ts, max_ts] (Unix
+    seconds), in cursor pages."""
+    ex = _side(request).exchange
+    q = request.query
+    try:
+        low = int(q["min_ts"]) * 1000 if q.get("min_ts") else None
+        high = int(q["max_ts"]) * 1000 + 999 if q.get("max_ts") else None
+    except ValueError:
+        return kalshi_error(400, "invalid_parameters", "min_ts and max_ts are Unix seconds")
+    chosen = [t for t in reversed(ex.trades) if (not q.get("ticker") or t.ticker == q["ticker"])
+              and (low is None or t.created_ms >= low) and (high is None or t.created_ms <= high)]
+    page, cursor = _page(request, chosen)
+    return web.json_response({"trades": [payloads.public_trade(t) for t in page], "cursor": cursor})
+
+
 @routes.get(f"{BASE}/markets/{{ticker}}")
 @endpoint(auth=False)
 async def get_market(request: web.Request, who: str) -> web.StreamResponse:

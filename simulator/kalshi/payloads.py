@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from .exchange import Book, Market
+from .exchange import Book, Market, PublicTrade
 from .orders import CONTRACT, Fill, Order, Position, Settlement
 
 SETTLEMENT_TIMER_S = 3600
@@ -124,3 +124,10 @@ def event(event_ticker: str, title: str) -> dict[str, Any]:
     return {"event_ticker": event_ticker, "series_ticker": event_ticker.split("-")[0], "sub_title": title,
             "title": title, "collateral_return_type": "", "mutually_exclusive": True, "category": "Simulated",
             "available_on_brokers": False, "product_metadata": None}
+
+
+def public_trade(t: PublicTrade) -> dict[str, Any]:
+    return {"trade_id": t.trade_id, "ticker": t.ticker, "count": t.count, "count_fp": f"{t.count:.2f}",
+            "price": t.yes_price / 100, "yes_price": t.yes_price, "no_price": CONTRACT - t.yes_price,
+            "yes_price_dollars": dollars(t.yes_price), "no_price_dollars": dollars(CONTRACT - t.yes_price),
+            "taker_side": t.taker_side, "created_time": iso(t.created_ms)}

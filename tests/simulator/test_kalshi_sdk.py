@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from kalshi_python_sync import Configuration, KalshiClient
+from kalshi_python_sync.api.market_api import MarketApi
 from kalshi_python_sync.exceptions import ApiException
 
 from simulator.kalshi.orders import MAKER_RATE, TAKER_RATE, fee
@@ -75,6 +76,11 @@ def test_a_taker_pays_kalshis_fee_and_the_position_and_balance_follow(trader: Ka
                                type="limit").order
     assert sold.status == "executed"
     assert trader.get_positions(ticker=m.ticker).market_positions == []
+    # Both matches are public, newest first: the side each taker bought (selling YES buys NO).
+    trades = MarketApi(trader).get_trades(ticker=m.ticker, limit=10).trades
+    assert [(t.count, t.yes_price, t.taker_side) for t in trades][:2] == [(10, m.yes_bid, "no"), (10, m.yes_ask, "yes")]
+    assert trades[0].yes_price_dollars == f"{m.yes_bid / 100:.4f}" and trades[0].no_price == 100 - m.yes_bid
+    assert MarketApi(trader).get_trades(ticker=m.ticker, min_ts=2**31).trades == []  # none after the range
 
 
 def test_resting_orders_hold_cash_and_a_cancel_gives_it_back(trader: KalshiClient) -> None:

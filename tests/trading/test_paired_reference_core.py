@@ -19,12 +19,13 @@ from contracts.domain import MarketView, Side, Snapshot, StrategyState
 from contracts.settings import load_settings
 from engine.feeds.books import BookCache
 from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
+from engine.feeds.market_data_events import TradePrint
 from engine.strategies.value_betting import ValueBetting
 from engine.trading.core import TradingCore
 from engine.venues import kalshi_wire as wire
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
-from storage.sqlite.db import Database
+from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 from tests.trading.test_updown_core import _quotes
 
@@ -73,6 +74,24 @@ def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle
     assert paired.reference("gone") is None  # no book read: no price, never a guess
     assert paired.reference("unpaired") == (123_000, 1)  # the other source answers for the rest
     assert paired.history("straight")[-1][1] == straight[0]
+    # A trade on Kalshi after the poller started is told once, as a print of the YES token (what
+    # the recorder records); the book it moved is read with it.
+    prints: list[TradePrint] = []
+    books.add_listener(lambda e: prints.append(e) if isinstance(e, TradePrint) else None)
+    yes_levels, no_levels = sim.call(lambda: sim.sim.kalshi.exchange.books[tickers[0]].levels())
+    ask = 100 - max(no_levels)
+
+    def take() -> None:
+        ex = sim.sim.kalshi.exchange
+        ex.open_account("taker")
+        ex.place("taker", ticker=tickers[0], side="yes", action="buy", count=3, yes_price=ask, order_type="limit",
+                 tif="good_till_canceled", post_only=False, stp="taker_at_cross", client_order_id="", now_ms=now_ms())
+    sim.call(take)
+    asyncio.run(poller.poll_once())
+    asyncio.run(poller.poll_once())  # the same trade is not told twice
+    token = kalshi_ids.token_id(tickers[0], "yes")
+    assert [(p.token_id, p.price, p.size, p.side) for p in prints] == [(token, ask * wire.CENT, 3 * wire.CONTRACT,
+                                                                        Side.BUY)]
 
 
 def _core(tmp: Path, sim: SimHandle, condition_id: str, ticker: str) -> TradingCore:
