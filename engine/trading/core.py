@@ -275,11 +275,11 @@ class TradingCore:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
-        if kind == "exit" and payload.get("ledger", self.mode) != self.mode:
-            lane = self.lane  # the paper lane's positions, sold on the paper venue
+        if kind == "exit" and (ledger := payload.get("ledger", self.mode)) != self.mode:
+            lane = self.lane if ledger == "paper" else None  # the paper lane's positions, sold on paper
             if lane is None or not lane.live:
-                raise CommandRejected(f"the desk trades {self.mode} and no paper lane is open: nothing is held on "
-                                      "paper here to sell now")
+                raise CommandRejected(f"the desk trades {self.mode} and nothing trades {ledger} beside it now: "
+                                      f"its {ledger} positions can be sold once it does")
             return await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits, payload)
         if kind == "exit":
             return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)

@@ -124,7 +124,7 @@ def test_a_paper_only_strategy_trades_settles_and_halts_in_its_lane(tmp_path: Pa
         assert _rows(core.db, "SELECT subject FROM alerts WHERE code = 'KILL_SWITCH_DRAWDOWN'") == [("paper lane",)]
         await controller.stop("operator")
         assert core.lane is None
-        with pytest.raises(CommandRejected, match="no paper lane is open"):
+        with pytest.raises(CommandRejected, match="nothing trades paper beside it now"):
             await core.handle("exit", {"strategy": "vb", "ledger": "paper"})
 
     asyncio.run(scenario())
