@@ -61,10 +61,11 @@ def pnl(settings: Settings, window: str) -> str:
     now = now_ms()
     with reading(settings) as conn:
         mode = desk_status.engine_status(conn, settings.db_path).mode
+        lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None)
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:
-                return f"PnL today ({mode}): no portfolio snapshot yet."
+                return f"PnL today ({mode}): no portfolio snapshot yet." + lane
             since = utc_day_start(now)
             lines = [f"PnL today ({mode}, since 00:00 UTC)",
                      f"total      {_money(today.total, True)} pUSD (equity {_money(today.equity)})",
@@ -74,7 +75,7 @@ def pnl(settings: Settings, window: str) -> str:
             since = now - 7 * DAY_MS
             week = desk_lists.pnl_window(conn, mode, since)
             if week is None:
-                return f"PnL this week ({mode}): no portfolio snapshot yet."
+                return f"PnL this week ({mode}): no portfolio snapshot yet." + lane
             lines = [f"PnL over 7 days ({mode})", f"total      {_money(week['change'], True)} pUSD "
                      f"(equity {_money(week['equity'])})", f"realized   {_money(week['realized'], True)}",
                      f"fees       {_money(week['fees'])}"]
@@ -85,7 +86,16 @@ def pnl(settings: Settings, window: str) -> str:
     lines.append("realized to date, per strategy:")
     lines += [f"  {s['strategy']}: {_money(s['realized_usdc'], True)} (fees {_money(s['fees_usdc'])})"
               for s in strategies[:15]] or ["  none"]
-    return "\n".join(lines)
+    return "\n".join(lines) + lane
+
+
+def _lane_line(lane: dict[str, Any] | None) -> str:
+    """Paper-only strategies trading on paper beside a live desk: their own figures, said apart."""
+    if lane is None:
+        return ""
+    return (f"\npaper lane ({', '.join(lane['strategies'])}, on paper, not in the figures above): equity "
+            f"{_money(lane['equity_usdc'])} pUSD, today {_money(lane['pnl_today_usdc'], True)}, "
+            f"{lane['trading_state']}")
 
 
 def _listing(what: str, mode: str, count: int, lines: list[str], first: str) -> str:

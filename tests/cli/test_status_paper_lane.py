@@ -1,14 +1,16 @@
-"""`engine status`, Telegram's /status (the same lines) and the metrics endpoint name the paper lane
-apart on a live desk (issue 38): the paper-only strategies, the lane's own trading state, and the
-paper ledger's equity and orders, never summed into live's."""
+"""`engine status`, Telegram's /status (the same lines) and /pnl, and the metrics endpoint name the
+paper lane apart on a live desk (issue 38): the paper-only strategies, the lane's own trading state,
+and the paper ledger's equity and orders, never summed into live's."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+from contracts.settings import load_settings
 from engine.cli.desk import status_lines
 from engine.metrics import DeskCollector
+from engine.telegram_bot import replies
 from storage.desk import desk_status
 from storage.sqlite.db import now_ms
 from storage.sqlite.migrations import migrate
@@ -45,3 +47,7 @@ def test_status_and_metrics_show_the_paper_lane_apart(tmp_path: Path) -> None:
     metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
     assert metrics["desk_paper_lane_equity_pusd"] == lane["equity_usdc"]
     assert metrics["desk_paper_lane_halted"] == 1
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
+    said = replies.pnl(settings, "today")
+    assert said.startswith("PnL today (live): no portfolio snapshot yet.")
+    assert f"paper lane (mm-btc, on paper, not in the figures above): equity {lane['equity_usdc']:,.2f}" in said
