@@ -22,7 +22,7 @@ WIDTH, HEIGHT = 1366, 768
 KEY_HEADERS: dict[str, tuple[str, ...]] = {
     "Overview": ("market", "size (sh)", "value (pUSD)", "unrealized PnL (pUSD)", "fees (pUSD)"),
     "Orders & trades": ("market", "side", "price (prob.)", "size (sh)", "filled (sh)", "status"),
-    "Strategies": ("name", "status", "realized (paper) (pUSD)"),
+    "Strategies": ("name", "ledger now", "status", "realized (its ledger) (pUSD)"),
     "Risk": ("limit", "used / limit", "of limit (%)", "reason", "requested (sh)"),
     "Backtest": ("name", "status", "progress (%)", "return (%)", "fills"),
     "Audit & alerts": ("at (UTC)", "action", "entity", "message"),
