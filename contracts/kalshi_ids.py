@@ -1,4 +1,5 @@
-"""Kalshi's markets in the desk's terms: ids and units, shared by the feeds and the venue.
+"""Kalshi's markets in the desk's terms: ids, units and fees, shared by the feeds, the venue and
+the cross-venue arithmetic (contracts/cross_venue.py).
 
 A Kalshi market (its ticker) is the desk's market `kalshi:<ticker>`, with two tokens,
 `kalshi:<ticker>:yes` and `kalshi:<ticker>:no`, so nothing of Kalshi's can be mistaken for a
@@ -11,6 +12,16 @@ from __future__ import annotations
 PREFIX = "kalshi:"
 CENT = 10_000  # micro-units a cent
 CONTRACT = 1_000_000  # micro-units a contract
+
+
+# Kalshi's fee schedule: a taker pays ceil(0.07 x C x P x (1 - P)) rounded up to the cent, a maker
+# ceil(0.0175 x ...) on the markets that charge makers (P in dollars, C contracts).
+TAKER_RATE, MAKER_RATE = (7, 100), (7, 400)
+
+
+def fee_cents(rate: tuple[int, int], count: int, yes_cents: int) -> int:
+    numerator, denominator = rate
+    return -(-(numerator * count * yes_cents * (100 - yes_cents)) // (denominator * 100))
 
 
 class NotKalshi(ValueError):

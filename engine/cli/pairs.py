@@ -26,6 +26,8 @@ from engine.cli.errors import CliError, actor, open_db
 END_GAP_MS = 24 * 3_600_000  # end times further apart than a day are worth a warning
 SIMILAR = 0.6  # questions whose wording matches less than this are worth a warning
 RULES = 1200  # characters of each market's rules shown
+SPREAD_MARGIN = 0.01  # `pairs spreads`: kept a share after fees (engine/cli/pair_spreads.py)
+SPREAD_CAPITAL = 1_000.0  # `pairs spreads`: dollars each venue may spend on a pair
 
 
 def _when(at_ms: int | None) -> str:
@@ -249,7 +251,7 @@ def _kalshi_search(settings: Settings, words: list[str]) -> list[dict[str, Any]]
 
 def register(sub: argparse._SubParsersAction) -> None:
     pairs = sub.add_parser("pairs", help="markets linked by hand across venues (Polymarket and Kalshi): find, add, "
-                                         "list, remove")
+                                         "list, remove, spreads")
     verbs = pairs.add_subparsers(dest="verb", required=True)
     find = verbs.add_parser("find", help="markets on both venues whose wording holds these words (to pick a pair)")
     find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
@@ -266,3 +268,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove = verbs.add_parser("remove", help="unlink a pair (audited)")
     remove.add_argument("id", type=int)
     remove.set_defaults(func=cmd_remove)
+    spread = verbs.add_parser("spreads", help="what buying one side on each venue would lock in now, after both "
+                                              "venues' fees, as deep as both books go (places nothing)")
+    spread.add_argument("--margin", type=float, default=SPREAD_MARGIN,
+                        help=f"keep at least this a share after fees (default {SPREAD_MARGIN})")
+    spread.add_argument("--capital", type=float, default=SPREAD_CAPITAL,
+                        help=f"dollars each venue may spend on a pair (default {SPREAD_CAPITAL:g})")
+    spread.add_argument("--json", action="store_true", help="machine-readable output")
+    spread.set_defaults(func=cmd_spreads)
+
+
+def cmd_spreads(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.cli.pair_spreads import cmd_spreads as run  # its imports only when asked
+
+    return run(settings, args)

@@ -13,7 +13,17 @@ from datetime import datetime
 from typing import Any
 
 from contracts.domain import Side, Tif
-from contracts.kalshi_ids import CENT, CONTRACT, NotKalshi, market_id, split_token, token_id
+from contracts.kalshi_ids import (
+    CENT,
+    CONTRACT,
+    MAKER_RATE,
+    TAKER_RATE,
+    NotKalshi,
+    fee_cents,
+    market_id,
+    split_token,
+    token_id,
+)
 from contracts.order_status import TradeStatus, VenueOrderStatus
 from engine.venues.base import OrderRequest, VenueOrder, VenueTrade
 
@@ -22,17 +32,11 @@ __all__ = ["CENT", "CONTRACT", "NotKalshi", "market_id", "split_token", "token_i
 TIF = {Tif.GTC: "good_till_canceled", Tif.FOK: "fill_or_kill", Tif.FAK: "immediate_or_cancel"}
 STATUS = {"resting": VenueOrderStatus.LIVE, "executed": VenueOrderStatus.MATCHED,
           "canceled": VenueOrderStatus.CANCELED}
-TAKER_RATE, MAKER_RATE = (7, 100), (7, 400)
 # Kalshi's refusals that answer this order (a decision, not a fault), in the words the desk's
 # refusal reader knows (engine/venues/refusals.py), so they never count toward the error-rate breaker.
 BUSINESS = {"post_only_cross": "order crosses book", "insufficient_balance": "not enough balance",
             "fill_or_kill_insufficient": "FOK orders are fully filled or killed", "market_closed": "market is closed"}
 OUTSIDE_ID = "kalshi-order:"  # an order placed outside the desk (no client order id): Kalshi's own id
-
-
-def fee_cents(rate: tuple[int, int], count: int, yes_cents: int) -> int:
-    numerator, denominator = rate
-    return -(-(numerator * count * yes_cents * (100 - yes_cents)) // (denominator * 100))
 
 
 def order_body(request: OrderRequest) -> dict[str, Any]:

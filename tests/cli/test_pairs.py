@@ -112,3 +112,36 @@ def test_find_lists_candidates_on_both_venues_and_links_nothing(desk: dict[str, 
     assert desk["CONDITION"] in both.stdout.split("Kalshi (open markets)")[0]  # the desk's own market, by a word
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]  # finding links nothing
     assert _pairs(desk, "find", "   ").returncode == 1
+
+
+def test_spreads_say_what_each_way_locks_in_after_both_venues_fees(tmp_path: Path, sim: SimHandle) -> None:
+    env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port))
+    Path(env["TRADER_ENV_FILE"]).write_text("")
+    migrate(Path(env["TRADER_DB"]))
+    market = sim.market(neg_risk=False, index=1)
+    with sqlite3.connect(env["TRADER_DB"]) as conn:
+        conn.execute("""INSERT INTO markets (condition_id, question, yes_token, no_token, tick, min_size, end_at,
+                        first_seen_at, updated_at, fee_rate_ppm, fee_exponent, fees_at)
+                        VALUES (?, ?, ?, ?, 10000, 5000000, ?, 0, 0, 0, 1, 1)""",
+                     (market["condition_id"], market["question"], market["yes_token_id"], market["no_token_id"],
+                      1_000))
+    ticker = _ticker(sim)
+    assert _pairs(env, "add", market["condition_id"], ticker, "--yes").returncode == 0
+    yes_bids, _ = sim.call(lambda: sim.sim.kalshi.exchange.books[ticker].levels())
+    kalshi_no_ask = 100 - max(yes_bids)  # Kalshi's NO ask: 1 - its best YES bid
+    cheap_yes = (max(yes_bids) - 8) / 100  # YES here 8 cents under Kalshi's YES bid: the pair costs 0.92
+    sim.place_liquidity(market["yes_token_id"], "SELL", f"{cheap_yes:.2f}", "40")
+    sim.place_liquidity(market["no_token_id"], "SELL", "0.90", "40")  # a dear NO: no edge the other way
+    done = _pairs(env, "spreads", "--json")
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)
+    cheap, dear = row["ways"]
+    assert cheap["buy"] == "YES on Polymarket + NO on Kalshi" and cheap["shares"] == 40  # all 40 asked here
+    assert cheap["limits"] == {"polymarket": pytest.approx(cheap_yes), "kalshi": kalshi_no_ask / 100}
+    assert cheap["locks_in"] == pytest.approx(cheap["shares"] - cheap["polymarket_cost"] - cheap["kalshi_cost"])
+    assert cheap["locks_in"] > 0.01 * cheap["shares"] and cheap["fees"] > 0  # Kalshi's taker fee counted
+    assert dear["buy"] == "NO on Polymarket + YES on Kalshi" and dear["shares"] == 0  # 0.90 + Kalshi's YES > 1
+    text = _pairs(env, "spreads", "--capital", "5").stdout
+    assert "locks in" in text and "Nothing was placed" in text
+    refused = _pairs(env, "spreads", "--margin", "1.5")
+    assert refused.returncode != 0 and "--margin 1.5: a share of a dollar from 0 to under 1" in refused.stderr

@@ -1,0 +1,129 @@
+"""`python -m engine pairs spreads`: for every pair linked by hand, what buying one side on each venue
+would lock in now, after both venues' taker fees, as deep as both books go (contracts/cross_venue.py).
+
+It reads both venues' current books (Polymarket's CLOB through the desk's REST client, Kalshi's public
+order book through its official SDK) and places nothing: the desk does not trade Kalshi yet. Of a
+pair not linked `--inverted`, Polymarket's YES is paid with Kalshi's NO and the reverse; of an
+inverted pair, YES with YES. Published scans find about half of apparent cross-venue spreads
+negative once fees and depth are counted: this says which are not, and by how much.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from contracts import kalshi_ids as kalshi
+from contracts.cross_venue import Cross, cross
+from contracts.domain import MICRO, Level
+from contracts.settings import Settings
+from engine.cli.errors import CliError, open_db
+
+
+def _asks(levels: list[tuple[int, int]]) -> list[Level]:
+    return [Level(p, s) for p, s in sorted(levels) if s > 0]
+
+
+def _polymarket_asks(settings: Settings, tokens: list[str]) -> dict[str, list[Level]]:
+    from engine.feeds.rest import RestClient, fetch_books
+
+    async def read() -> Any:
+        client = RestClient(settings.clob_host)
+        try:
+            return await fetch_books(client, tokens)
+        finally:
+            await client.close()
+
+    try:
+        books = asyncio.run(read())
+    except Exception as exc:  # the network or the venue: say so, never a traceback
+        raise CliError(f"Polymarket's books could not be read at {settings.clob_host}: {type(exc).__name__}") from None
+    return {b.token_id: _asks(list(b.asks)) for b in books}
+
+
+def _kalshi_asks(settings: Settings, ticker: str) -> tuple[list[Level], list[Level]] | str:
+    """(YES asks, NO asks) of a Kalshi market (a YES ask is 1 - a NO bid), or why it was not read."""
+    from engine.feeds.kalshi_client import kalshi_client
+    from engine.feeds.kalshi_reference import yes_no_bids
+
+    assert settings.kalshi is not None
+    try:
+        yes, no = yes_no_bids(kalshi_client(settings.kalshi.host).get_market_orderbook(ticker).orderbook)
+    except Exception as exc:  # a market gone, the network: this pair says so, the others go on
+        return f"Kalshi's book not read ({type(exc).__name__})"
+    return (_asks([(kalshi.CONTRACT - p, s) for p, s in no]), _asks([(kalshi.CONTRACT - p, s) for p, s in yes]))
+
+
+def _line(found: Cross | None, poly: str, side: str) -> dict[str, Any]:
+    if found is None:
+        return {"buy": f"{poly} on Polymarket + {side.upper()} on Kalshi", "shares": 0}
+    return {"buy": f"{poly} on Polymarket + {side.upper()} on Kalshi", "shares": found.size / MICRO,
+            "polymarket_cost": found.poly_cost / MICRO, "kalshi_cost": found.kalshi_cost / MICRO,
+            "fees": found.fees / MICRO, "locks_in": found.edge / MICRO,
+            "limits": {"polymarket": found.worst_poly / MICRO, "kalshi": found.worst_kalshi / MICRO}}
+
+
+def spreads(settings: Settings, *, margin: float, capital: float) -> list[dict[str, Any]]:
+    from engine.feeds.catalog import MarketCatalog
+    from storage.desk.venue_pairs import list_pairs
+
+    db = open_db(settings)
+    pairs = list_pairs(db)
+    catalog = MarketCatalog()
+    catalog.load(db)
+    markets = {p.condition_id: catalog.get(p.condition_id) for p in pairs}
+    tokens = [t for m in markets.values() if m is not None for t in (m.yes_token, m.no_token)]
+    books = _polymarket_asks(settings, tokens) if tokens else {}
+    out = []
+    for pair in pairs:
+        row: dict[str, Any] = {"pair": pair.id, "polymarket": pair.condition_id, "kalshi": pair.kalshi_ticker,
+                               "question": pair.polymarket_question, "inverted": pair.inverted}
+        market = markets[pair.condition_id]
+        other = _kalshi_asks(settings, pair.kalshi_ticker)
+        if market is None or isinstance(other, str):
+            row["not_read"] = other if isinstance(other, str) else "the Polymarket market is not in the desk's list"
+            out.append(row)
+            continue
+        yes_asks, no_asks = other
+        complement = {"YES": (no_asks, "no"), "NO": (yes_asks, "yes")} if not pair.inverted else \
+            {"YES": (yes_asks, "yes"), "NO": (no_asks, "no")}
+        row["ways"] = []
+        for outcome, token in (("YES", market.yes_token), ("NO", market.no_token)):
+            asks, side = complement[outcome]
+            found = cross(books.get(token, []), asks, poly_fee_ppm=market.fee_rate_ppm,
+                          poly_fee_exponent=market.fee_exponent, margin=round(margin * MICRO),
+                          poly_capital=round(capital * MICRO), kalshi_capital=round(capital * MICRO),
+                          poly_outcome=outcome, kalshi_side=side)
+            row["ways"].append(_line(found, outcome, side))
+        out.append(row)
+    return out
+
+
+def cmd_spreads(settings: Settings, args: argparse.Namespace) -> int:
+    if not 0 <= args.margin < 1:
+        raise CliError(f"--margin {args.margin}: a share of a dollar from 0 to under 1, e.g. 0.01")
+    if args.capital <= 0:
+        raise CliError(f"--capital {args.capital}: dollars each venue may spend, above 0")
+    rows = spreads(settings, margin=args.margin, capital=args.capital)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no pairs: link one with `python -m engine pairs add <condition id> <ticker>`")
+    for row in rows:
+        print(f"{row['pair']:4}  {row['question'][:60]}  =  {row['kalshi']}{' (inverted)' if row['inverted'] else ''}")
+        if "not_read" in row:
+            print(f"      not read: {row['not_read']}")
+            continue
+        for way in row["ways"]:
+            if not way["shares"]:
+                print(f"      {way['buy']}: nothing under {1 - args.margin:.2f} a share after fees")
+                continue
+            print(f"      {way['buy']}: {way['shares']:g} shares, costs {way['polymarket_cost']:.2f} + "
+                  f"{way['kalshi_cost']:.2f} (fees {way['fees']:.2f} within), locks in {way['locks_in']:.2f}; "
+                  f"limits {way['limits']['polymarket']:.2f} / {way['limits']['kalshi']:.2f}")
+    print("Nothing was placed: the desk does not trade Kalshi yet. Both markets must resolve together for "
+          "an edge to be real (read the pair's warnings: `pairs list`).")
+    return 0
