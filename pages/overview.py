@@ -95,7 +95,7 @@ def paper_lane_panel(names: list[str]) -> None:
         st.warning(f"Paper lane {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
                    "affected; the operator's Start ends it)", icon=":material/warning:")
     portfolio.pnl_today_metrics(db, "paper")
-    portfolio.positions_table(db, "paper", key="paper_lane")
+    portfolio.positions_table(db, "paper", key="paper_lane")  # (its own heading above)
 
 
 @st.fragment(run_every=PORTFOLIO_REFRESH_S)

@@ -14,7 +14,7 @@ from pages.widgets.exit_panel import exit_control
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.usage import limit_values, usage_table
-from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import portfolio_queries, trading_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database, now_ms
 
@@ -103,6 +103,15 @@ def positions_table(db: Database, mode: str, *, condition_id: str | None = None,
                    "reports under way (the resolution column): the desk adds nothing there; exits still go "
                    "through, and what is held settles at the outcome UMA finally reports.")
     exit_control(db, mode, frame, key=key)
+
+
+def paper_lane_positions(db: Database, mode: str, *, condition_id: str | None = None, key: str) -> None:
+    """On a live desk with paper-only strategies: their paper positions (the paper lane's), apart
+    from live's, each with its own Exit (sold on the paper venue)."""
+    if mode != "live" or not trading_queries.paper_only(db):
+        return
+    st.markdown("**Paper lane positions** (paper-only strategies, on paper beside live)")
+    positions_table(db, "paper", condition_id=condition_id, key=f"{key}_paper_lane")
 
 
 ALERT_COLUMNS = {

@@ -3,6 +3,7 @@ only with its name typed (refused in words otherwise), audited; back to paper is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from sqlalchemy import text
@@ -92,3 +93,19 @@ def test_the_risk_page_shows_the_lane_usage_and_its_decisions_apart(seeded: int,
     assert any("No trims or refusals match in live mode" in as_read(c.value) for c in at.caption)
     at.radio(key="dec_ledger").set_value("paper").run()
     assert paper_decisions and any("newest paper decisions shown" in as_read(c.value) for c in at.caption)
+
+
+def test_the_orders_page_lists_the_paper_lane_positions_apart_with_their_own_exit(
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'live'"))
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))
+    at = page("orders")
+    assert any("Paper lane positions" in as_read(m.value) for m in at.markdown)
+    assert any(c.value == "No open live positions." for c in at.caption)
+    assert at.selectbox(key="exit_pick_orders_paper_lane").options  # mm-btc's paper shares, exitable
+    at.button(key="exit_open_orders_paper_lane").click().run()
+    at.button(key="exit_confirm").click().run()
+    with db.read() as conn:
+        [(kind, payload)] = conn.execute(text("SELECT kind, payload FROM commands")).all()
+    assert kind == "exit" and json.loads(payload)["ledger"] == "paper"  # sold on paper, never at the venue
