@@ -1265,18 +1265,21 @@ def _0050_venue_pairs(db: UtilsDatabase) -> None:
 def _0051_paper_lane_memory(db: UtilsDatabase) -> None:
     """What the paper lane's breakers remember (engine/risk/lane_risk.py): paper-only strategies on
     a live desk trade on the paper ledger, whose trading state, peak and day start are not the
-    desk's; kept here so they outlive a restart as the desk's do."""
+    desk's; kept here so they outlive a restart as the desk's do. No CHECK on the state: SQLite
+    checks every constraint of the table against its existing rows when a column with one is added,
+    and an upgrade must never stop on a row (the values are the engine's TradingState, read back
+    through it)."""
     _ddl(
         db,
         """
-        ALTER TABLE engine_state ADD COLUMN paper_lane_state TEXT NOT NULL DEFAULT 'ACTIVE'
-            CHECK (paper_lane_state IN ('ACTIVE', 'REDUCING', 'HALTED'));
+        ALTER TABLE engine_state ADD COLUMN paper_lane_state TEXT NOT NULL DEFAULT 'ACTIVE';
         ALTER TABLE engine_state ADD COLUMN paper_lane_reason TEXT;
         ALTER TABLE engine_state ADD COLUMN paper_lane_peak INTEGER;
         ALTER TABLE engine_state ADD COLUMN paper_lane_day_start INTEGER;
         ALTER TABLE engine_state ADD COLUMN paper_lane_day_at INTEGER;
         """,
     )
+
 
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
