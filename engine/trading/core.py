@@ -443,13 +443,14 @@ class TradingCore:
             return
         names = {name for name, hosted in self.host.hosted.items() if not hosted.live}
         if self.lane is None and names:
-            self.lane = PaperLane(self.link, self.risk)
-            self.lane.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
-            self.lane.bus.subscribe(FillApplied, self.own_markouts.on_fill)
-            self.lane.strategies = names
-            await self.lane.open(int(self.config.paper_starting_cash * MICRO))
+            lane = PaperLane(self.link, self.risk)
+            lane.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
+            lane.bus.subscribe(FillApplied, self.own_markouts.on_fill)
+            lane.strategies = names
+            await lane.open(int(self.config.paper_starting_cash * MICRO))
+            self.lane = lane  # only once open: a failed open is tried again at the next start or reload
             if rearm:
-                self.lane.risk.rearm()
+                lane.risk.rearm()
         if self.lane is None:
             return
         self.lane.strategies = names
