@@ -43,14 +43,12 @@ def _polymarket_asks(settings: Settings, tokens: list[str]) -> dict[str, list[Le
     return {b.token_id: _asks(list(b.asks)) for b in books}
 
 
-def _kalshi_asks(settings: Settings, ticker: str) -> tuple[list[Level], list[Level]] | str:
+def _kalshi_asks(client: Any, ticker: str) -> tuple[list[Level], list[Level]] | str:
     """(YES asks, NO asks) of a Kalshi market (a YES ask is 1 - a NO bid), or why it was not read."""
-    from engine.feeds.kalshi_client import kalshi_client
     from engine.feeds.kalshi_reference import yes_no_bids
 
-    assert settings.kalshi is not None
     try:
-        yes, no = yes_no_bids(kalshi_client(settings.kalshi.host).get_market_orderbook(ticker).orderbook)
+        yes, no = yes_no_bids(client.get_market_orderbook(ticker).orderbook)
     except Exception as exc:  # a market gone, the network: this pair says so, the others go on
         return f"Kalshi's book not read ({type(exc).__name__})"
     return (_asks([(kalshi.CONTRACT - p, s) for p, s in no]), _asks([(kalshi.CONTRACT - p, s) for p, s in yes]))
@@ -67,6 +65,7 @@ def _line(found: Cross | None, poly: str, side: str) -> dict[str, Any]:
 
 def spreads(settings: Settings, *, margin: float, capital: float) -> list[dict[str, Any]]:
     from engine.feeds.catalog import MarketCatalog
+    from engine.feeds.kalshi_client import kalshi_client
     from storage.desk.venue_pairs import list_pairs
 
     db = open_db(settings)
@@ -76,12 +75,14 @@ def spreads(settings: Settings, *, margin: float, capital: float) -> list[dict[s
     markets = {p.condition_id: catalog.get(p.condition_id) for p in pairs}
     tokens = [t for m in markets.values() if m is not None for t in (m.yes_token, m.no_token)]
     books = _polymarket_asks(settings, tokens) if tokens else {}
+    assert settings.kalshi is not None
+    client = kalshi_client(settings.kalshi.host)  # Kalshi's books are public: no key
     out = []
     for pair in pairs:
         row: dict[str, Any] = {"pair": pair.id, "polymarket": pair.condition_id, "kalshi": pair.kalshi_ticker,
                                "question": pair.polymarket_question, "inverted": pair.inverted}
         market = markets[pair.condition_id]
-        other = _kalshi_asks(settings, pair.kalshi_ticker)
+        other = _kalshi_asks(client, pair.kalshi_ticker)
         if market is None or isinstance(other, str):
             row["not_read"] = other if isinstance(other, str) else "the Polymarket market is not in the desk's list"
             out.append(row)

@@ -24,6 +24,7 @@ from websockets.asyncio.client import ClientConnection
 from contracts import kalshi_ids as wire
 from contracts.kalshi_settings import KalshiSettings
 from engine.feeds.books import BookCache
+from engine.feeds.kalshi_reference import put_book
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 from storage.sqlite.db import now_ms
 
@@ -128,10 +129,8 @@ class KalshiBookFeed(SocketFeed):
 
     def _publish(self, ticker: str) -> None:
         yes, no = self._levels[ticker]
-        at = self.clock_ms()
-        for token, bids, asks in ((wire.token_id(ticker, "yes"), yes, no), (wire.token_id(ticker, "no"), no, yes)):
-            self.books.apply_snapshot(token, [(p * wire.CENT, q * wire.CONTRACT) for p, q in bids.items()],
-                                      [((100 - p) * wire.CENT, q * wire.CONTRACT) for p, q in asks.items()], at)
+        put_book(self.books, ticker, [(p * wire.CENT, q * wire.CONTRACT) for p, q in yes.items()],
+                 [(p * wire.CENT, q * wire.CONTRACT) for p, q in no.items()], self.clock_ms())
 
     def _lost(self, why: str) -> None:
         """Drop every book of this feed and reconnect: a fresh subscription starts from a snapshot."""
