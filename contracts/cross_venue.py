@@ -19,8 +19,6 @@ from contracts import kalshi_ids as kalshi
 from contracts.domain import MICRO, Level
 from contracts.venue_rules import taker_fee
 
-POLYMARKET, KALSHI = "polymarket", "kalshi"
-
 
 @dataclass(frozen=True)
 class Cross:

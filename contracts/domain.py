@@ -182,6 +182,9 @@ class MarketInfo:
     # Gamma's umaResolutionStatus ("" before any proposal): a market whose resolution is proposed,
     # disputed or done is not entered, whatever its book shows (resolution_pending).
     resolution_status: str = ""
+    # A Kalshi market (condition id `kalshi:<ticker>`, contracts/venues.py): whether it charges
+    # makers a fee too (Kalshi's `maker_fees` series), beside the taker fee every market charges.
+    maker_fees: bool = False
 
     @property
     def resolution_pending(self) -> bool:

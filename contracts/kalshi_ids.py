@@ -9,6 +9,8 @@ Polymarket id. Kalshi prices whole cents (1-99) and whole contracts; the desk co
 
 from __future__ import annotations
 
+from contracts.domain import Tif
+
 PREFIX = "kalshi:"
 CENT = 10_000  # micro-units a cent
 CONTRACT = 1_000_000  # micro-units a contract
@@ -26,6 +28,31 @@ def fee_cents(rate: tuple[int, int], count: int, yes_cents: int) -> int:
 
 class NotKalshi(ValueError):
     """An id, price or size Kalshi cannot take; the message says which and why."""
+
+
+# What the desk sends Kalshi: limit orders resting until cancelled, filled whole or not at all, or
+# filled as far as the book allows at once (Kalshi has no expiry the desk uses).
+KALSHI_TIFS = frozenset({Tif.GTC, Tif.FOK, Tif.FAK})
+
+
+def order_problem(price: int, size: int, tif: Tif) -> str | None:
+    """Why Kalshi cannot take an order of these terms (None: it can): whole cents from 1 to 99,
+    whole contracts, one of the time-in-force values it has."""
+    if price % CENT or not CENT <= price <= 99 * CENT:
+        return f"price {price / 1e6:g} is not a whole cent from 0.01 to 0.99"
+    if size % CONTRACT or size < CONTRACT:
+        return f"size {size / 1e6:g} is not a whole number of contracts"
+    if tif not in KALSHI_TIFS:
+        return f"{tif.value} orders are not sent to Kalshi by the desk (GTC, FOK or FAK)"
+    return None
+
+
+def fill_fee(price: int, size: int, *, taker: bool, maker_charged: bool) -> int:
+    """Kalshi's fee on one fill of `size` (micro-contracts) at `price` (micro-dollars; either
+    side's price, the fee is symmetric), in micro-dollars: whole cents, rounded up."""
+    if not taker and not maker_charged:
+        return 0
+    return fee_cents(TAKER_RATE if taker else MAKER_RATE, size // CONTRACT, price // CENT) * CENT
 
 
 def market_id(ticker: str) -> str:

@@ -38,6 +38,7 @@ class Order(SQLModel, table=True):
     submitted_at: int | None = None
     acked_at: int | None = None
     closed_at: int | None = None
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class Fill(SQLModel, table=True):
@@ -60,6 +61,7 @@ class Fill(SQLModel, table=True):
     status_rank: int
     matched_at: int
     updated_at: int
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class Position(SQLModel, table=True):
@@ -76,6 +78,7 @@ class Position(SQLModel, table=True):
     realized: int
     fees: int
     updated_at: int
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class CashEntry(SQLModel, table=True):
@@ -88,6 +91,7 @@ class CashEntry(SQLModel, table=True):
     amount: int
     ref: str
     note: str | None = None
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class Claim(SQLModel, table=True):
@@ -106,6 +110,7 @@ class Claim(SQLModel, table=True):
     tx_id: int | None = None
     paid_by: str | None = None
     settled_at: int | None = None
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class SettlementTx(SQLModel, table=True):
@@ -124,6 +129,7 @@ class SettlementTx(SQLModel, table=True):
     tx_hash: str | None = None
     via: str | None = None
     error: str | None = None
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class PositionConversion(SQLModel, table=True):
@@ -140,6 +146,7 @@ class PositionConversion(SQLModel, table=True):
     at: int
     tx_id: int
     status: str
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class PaperOrder(SQLModel, table=True):
@@ -158,6 +165,7 @@ class PaperOrder(SQLModel, table=True):
     created_at: int
     updated_at: int
     expires_at: int | None = None
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class PaperTrade(SQLModel, table=True):
@@ -175,6 +183,7 @@ class PaperTrade(SQLModel, table=True):
     matched_at: int
     settle_at: int
     updated_at: int
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class PaperSettlement(SQLModel, table=True):
@@ -195,6 +204,7 @@ class PaperSettlement(SQLModel, table=True):
     created_at: int
     error: str | None = None
     settled_at: int | None = None
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class PortfolioSnapshot(SQLModel, table=True):
@@ -213,6 +223,7 @@ class PortfolioSnapshot(SQLModel, table=True):
     fees: int
     exposure: int
     redeemable: int
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class StrategySnapshot(SQLModel, table=True):
@@ -226,6 +237,7 @@ class StrategySnapshot(SQLModel, table=True):
     unrealized: int
     fees: int
     exposure: int
+    venue: str = "polymarket"  # which venue's ledger (migration 0052)
 
 
 class Decision(SQLModel, table=True):

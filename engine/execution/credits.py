@@ -41,8 +41,8 @@ def window(ex: Executor) -> tuple[int, int] | None:
     """(when the desk's cash in this mode began, where to read from: a day before the newest
     credit booked, never before that beginning); None: no cash yet, so nothing to book."""
     with ex.db.read() as conn:
-        start = execution_ledger.initial_deposit_at(conn, ex.mode)
-        newest = execution_ledger.newest_credit_at(conn, ex.mode)
+        start = execution_ledger.initial_deposit_at(conn, ex.mode, ex.venue_name)
+        newest = execution_ledger.newest_credit_at(conn, ex.mode, ex.venue_name)
     if start is None:
         return None
     return start, start if newest is None else max(start, newest - OVERLAP_MS)

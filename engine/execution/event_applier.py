@@ -68,7 +68,7 @@ class EventApplier:
         if closed is not None:
             return closed
         with self.transactions.tx() as conn:  # inside an open transaction, its own uncommitted rows count
-            return store.order_by_venue_id(conn, self.mode, venue_order_id)
+            return store.order_by_venue_id(conn, self.mode, venue_order_id, self.state.venue)
 
     def order_report(self, report: VenueOrder) -> OrderRow:
         row = self._find(report.venue_order_id) or self.import_order(report)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from contracts.domain import Intent, MarketInfo, Quote
 from contracts.ticket import MANUAL
+from contracts.venues import POLYMARKET
 from engine.execution.bus import EventBus
 from engine.execution.cancels import Cancels, VenueSync
 from engine.execution.event_applier import IMPORTED, EventApplier
@@ -51,9 +52,10 @@ class Executor:
     def __init__(self, db: Database, venue: Venue, catalog: MarketCatalog, *, mode: str,
                  clock: Callable[[], int] = now_ms, new_client_id: Callable[[], str] | None = None,
                  placement_check: PlacementCheck | None = None, config: ExecutorConfig | None = None,
-                 bus: EventBus | None = None, gate: OrderGate | None = None):
+                 bus: EventBus | None = None, gate: OrderGate | None = None, venue_name: str = POLYMARKET):
         """`gate`: the desk's one order gate (placement.py), shared by every executor built for
-        it; a standalone executor makes its own, closed."""
+        it; a standalone executor makes its own, closed. `venue_name`: whose ledger it keeps
+        (contracts/venues.py), one venue's orders, positions and cash of `mode`."""
         self.db = db
         self._venue = venue
         self.catalog = catalog
@@ -61,7 +63,8 @@ class Executor:
         self.clock = clock
         self.config = config or ExecutorConfig()
         self.bus = bus or EventBus()
-        self.state = ExecutionState(mode)
+        self.venue_name = venue_name
+        self.state = ExecutionState(mode, venue_name)
         self.health = VenueHealth(clock, self.bus)
         self.gate = gate or OrderGate()
         self.transactions = Transactions(db, self.bus)

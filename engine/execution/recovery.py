@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 from contracts.domain import ONE
 from contracts.order_status import OrderStatus
+from contracts.venues import POLYMARKET
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
@@ -112,7 +113,7 @@ async def _check_local_orders(ex: Executor, report: RecoveryReport) -> list[stor
 
 async def _replay_trades(ex: Executor, report: RecoveryReport) -> None:
     with ex.db.read() as conn:
-        last_fill = execution_ledger.last_fill_at(conn, ex.mode)
+        last_fill = execution_ledger.last_fill_at(conn, ex.mode, ex.venue_name)
     starts = [o.created_at for o in ex.state.orders.values()]
     if last_fill is not None:
         starts.append(last_fill)
@@ -128,7 +129,7 @@ async def _import_unknown(ex: Executor, report: RecoveryReport) -> None:
         if venue_order.venue_order_id in ex.state.by_venue:
             continue
         with ex.db.read() as conn:
-            known = store.order_by_venue_id(conn, ex.mode, venue_order.venue_order_id)
+            known = store.order_by_venue_id(conn, ex.mode, venue_order.venue_order_id, ex.venue_name)
         ex.applier.order_report(venue_order)
         if known is None:
             report.imported += 1
@@ -170,7 +171,7 @@ async def _book_credits(ex: Executor, settlement: SettlementVenue | None, report
 def _recompute_positions(ex: Executor) -> None:
     now = ex.clock()
     with ex.db.write() as conn:
-        for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, ex.mode):
+        for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, ex.mode, ex.venue_name):
             store.recompute_position(conn, mode=ex.mode, strategy=strategy, token_id=token, condition_id=condition_id,
                                      outcome=outcome, payout=ex.catalog.payout(condition_id, outcome), now=now)
         ex.state.load_positions(conn)  # orders are unchanged: recomputing touches positions only
@@ -197,10 +198,10 @@ def balance_mismatches(ex: Executor, balances: Balances) -> list[str]:
     return problems
 
 
-def paper_starting_cash(conn: Connection, amount: int, now: int) -> bool:
-    """The paper desk's opening deposit, booked once (False when it was booked before)."""
+def paper_starting_cash(conn: Connection, amount: int, now: int, venue: str = POLYMARKET) -> bool:
+    """A venue's paper ledger's opening deposit, booked once (False when it was booked before)."""
     return execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial", amount=amount,
-                                           note="paper starting cash", now=now)
+                                           note="paper starting cash", now=now, venue=venue)
 
 
 def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
@@ -212,18 +213,20 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
     target = wallet_cash(ex, balances)
     now = ex.clock()
     with ex.tx() as conn:
-        pending = execution_ledger.pending_fill_count(conn, ex.mode)
+        pending = execution_ledger.pending_fill_count(conn, ex.mode, ex.venue_name)
         if pending:
             log.info("live cash not synced with the venue: fills are still pending on-chain",
                      extra={"pending_fills": pending})
             return 0
-        flow = target - store.cash(conn, ex.mode)
+        flow = target - store.cash(conn, ex.mode, ex.venue_name)
         if execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="deposit", ref="initial", amount=flow, now=now,
-                                           note="the wallet's collateral when live trading first started"):
+                                           note="the wallet's collateral when live trading first started",
+                                           venue=ex.venue_name):
             message = f"live cash starts at the wallet's collateral: {target / 1e6:.2f} pUSD"
         elif flow and execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="adjustment",
                                                       ref=f"balance-sync-{now}", amount=flow, now=now,
-                                                      note="wallet collateral differed at start-up"):
+                                                      note="wallet collateral differed at start-up",
+                                                      venue=ex.venue_name):
             message = (f"the wallet's collateral differs from the ledger by {flow / 1e6:+.2f} pUSD (a deposit or "
                        f"withdrawal since the last run): live cash adjusted to {target / 1e6:.2f} pUSD")
         else:
@@ -245,7 +248,7 @@ def _unredeemed_winnings(ex: Executor, balances: Balances) -> int:
     booked as cash at resolution ('settlement' entries): that cash arrives only when they are
     redeemed. Resolutions since are redeemable claims, never cash, so they are not counted."""
     with ex.db.read() as conn:
-        legacy = execution_ledger.legacy_settlement_markets(conn, ex.mode)
+        legacy = execution_ledger.legacy_settlement_markets(conn, ex.mode, ex.venue_name)
     markets = {token: market for (_, token), market in ex.state.position_market.items()}
     return sum(balances.tokens.get(token, 0) * (ex.catalog.payout(condition_id, outcome) or 0) // ONE
                for token, (condition_id, outcome) in markets.items() if condition_id in legacy)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from sqlalchemy import Connection
 
 from contracts.domain import MarketInfo, Outcome, PositionView, Side, notional
+from contracts.venues import POLYMARKET
 from engine.execution import store
 from engine.execution.ledger import PositionTotals
 from engine.execution.planner import Holdings, WorkingOrder
@@ -25,8 +26,9 @@ CLOSED_KEPT = 1_000
 
 
 class ExecutionState:
-    def __init__(self, mode: str):
+    def __init__(self, mode: str, venue: str = POLYMARKET):
         self.mode = mode
+        self.venue = venue  # whose ledger this mirrors: one venue's rows of one mode
         self.orders: dict[int, OrderRow] = {}
         self.by_venue: dict[str, int] = {}
         self.by_key: dict[tuple[str, str], set[int]] = defaultdict(set)
@@ -41,18 +43,18 @@ class ExecutionState:
         self.by_venue.clear()
         self.by_key.clear()
         self.closed.clear()
-        for row in store.open_orders(conn, self.mode):
+        for row in store.open_orders(conn, self.mode, self.venue):
             self.track(row)
         self.load_positions(conn)
 
     def load_positions(self, conn: Connection) -> None:
         """Positions, cash and what the venue owes: what recomputing positions from fills, or
         booking what the venue paid, can change."""
-        rows = store.positions(conn, self.mode)
+        rows = store.positions(conn, self.mode, self.venue)
         self.positions = {(p.strategy, p.token_id): p.totals for p in rows}
         self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome) for p in rows}
-        self.cash = store.cash(conn, self.mode)
-        self.redeemable = claims_store.redeemable(conn, self.mode)
+        self.cash = store.cash(conn, self.mode, self.venue)
+        self.redeemable = claims_store.redeemable(conn, self.mode, self.venue)
 
     # -- orders ------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """The executor's records as the engine's types: orders, fills and positions, over
 storage/engine_stores/execution_ledger.py (their SQL), and the positions' upkeep as fills arrive.
+Each row is written with the venue its token belongs to (contracts/venues.py); reads take the
+venue of the ledger they load.
 
 Only the executor calls the writers here (single writer), on the connection of its own
 transaction. Every status write is a compare-and-set on the rank, and fills are keyed by
@@ -15,6 +17,7 @@ from sqlalchemy import Connection
 
 from contracts.domain import Outcome, Side, Tif
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus
+from contracts.venues import POLYMARKET, venue_of
 from engine.execution.ledger import FillFact, PositionTotals, add_fill, cash_effect, fold, restatus
 from engine.venues.base import TradeStatus
 from storage.engine_stores import execution_ledger as ledger_sql
@@ -78,10 +81,10 @@ def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None
     table). `submitted_at` is for a placement recorded in the transaction that sends it;
     `expires_at` (epoch ms) is a GTD order's expiry, NULL for every other order."""
     order_id = ledger_sql.insert_order(
-        conn, client_id=client_id, venue_order_id=venue_order_id, mode=mode, strategy=strategy,
-        condition_id=condition_id, token_id=token_id, outcome=outcome.value, side=side.value, price=price, size=size,
-        filled=filled, tif=tif.value, post_only=post_only, status=status, payload=payload, flags=flags, reason=reason,
-        now=now, submitted_at=submitted_at, expires_at=expires_at)
+        conn, client_id=client_id, venue_order_id=venue_order_id, mode=mode, venue=venue_of(token_id),
+        strategy=strategy, condition_id=condition_id, token_id=token_id, outcome=outcome.value, side=side.value,
+        price=price, size=size, filled=filled, tif=tif.value, post_only=post_only, status=status, payload=payload,
+        flags=flags, reason=reason, now=now, submitted_at=submitted_at, expires_at=expires_at)
     return OrderRow(order_id, client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side,
                     price, size, filled, tif, bool(post_only), status, flags, now, submitted_at)
 
@@ -116,16 +119,16 @@ def advanced(order: OrderRow, status: OrderStatus, filled: int | None) -> OrderR
                     status if moved else o.status, o.flags, o.created_at, o.submitted_at)
 
 
-def open_orders(conn: Connection, mode: str) -> list[OrderRow]:
-    return [_order(r) for r in ledger_sql.open_order_rows(conn, mode)]
+def open_orders(conn: Connection, mode: str, venue: str = POLYMARKET) -> list[OrderRow]:
+    return [_order(r) for r in ledger_sql.open_order_rows(conn, mode, venue)]
 
 
 def order_by_id(conn: Connection, order_id: int) -> OrderRow:
     return _order(ledger_sql.order_row(conn, order_id))
 
 
-def order_by_venue_id(conn: Connection, mode: str, venue_order_id: str) -> OrderRow | None:
-    row = ledger_sql.order_row_by_venue_id(conn, mode, venue_order_id)
+def order_by_venue_id(conn: Connection, mode: str, venue_order_id: str, venue: str = POLYMARKET) -> OrderRow | None:
+    row = ledger_sql.order_row_by_venue_id(conn, mode, venue_order_id, venue)
     return None if row is None else _order(row)
 
 
@@ -153,9 +156,10 @@ def upsert_fill(conn: Connection, fill: FillWrite, now: int) -> tuple[bool, Trad
     """
     order = fill.order
     if ledger_sql.insert_fill(conn, trade_id=fill.trade_id, order_id=order.id, mode=order.mode,
-                              strategy=order.strategy, condition_id=order.condition_id, token_id=order.token_id,
-                              outcome=order.outcome.value, side=order.side.value, price=fill.price, size=fill.size,
-                              fee=fill.fee, liquidity=fill.liquidity, status=fill.status, matched_at=fill.matched_at,
+                              venue=venue_of(order.token_id), strategy=order.strategy,
+                              condition_id=order.condition_id, token_id=order.token_id, outcome=order.outcome.value,
+                              side=order.side.value, price=fill.price, size=fill.size, fee=fill.fee,
+                              liquidity=fill.liquidity, status=fill.status, matched_at=fill.matched_at,
                               now=now):
         return True, None, fill
     previous, price, size, fee, matched_at = ledger_sql.stored_fill(conn, fill.trade_id, order.id)
@@ -209,9 +213,10 @@ def position_after_fill(conn: Connection, fill: FillWrite, previous: TradeStatus
 
 def _store_position(conn: Connection, mode: str, strategy: str, token_id: str, condition_id: str,
                     outcome: Outcome, totals: PositionTotals, now: int) -> None:
-    ledger_sql.store_position(conn, mode=mode, strategy=strategy, token_id=token_id, condition_id=condition_id,
-                              outcome=outcome.value, settled=totals.settled, pending=totals.pending, cost=totals.cost,
-                              realized=totals.realized, fees=totals.fees, now=now)
+    ledger_sql.store_position(conn, mode=mode, venue=venue_of(token_id), strategy=strategy, token_id=token_id,
+                              condition_id=condition_id, outcome=outcome.value, settled=totals.settled,
+                              pending=totals.pending, cost=totals.cost, realized=totals.realized, fees=totals.fees,
+                              now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,21 +228,22 @@ class PositionRow:
     totals: PositionTotals
 
 
-def positions(conn: Connection, mode: str) -> list[PositionRow]:
+def positions(conn: Connection, mode: str, venue: str = POLYMARKET) -> list[PositionRow]:
     return [PositionRow(r["strategy"], r["token_id"], r["condition_id"], Outcome(r["outcome"]),
                         PositionTotals(r["settled"], r["pending"], r["cost"], r["realized"], r["fees"]))
-            for r in ledger_sql.position_rows(conn, mode)]
+            for r in ledger_sql.position_rows(conn, mode, venue)]
 
 
-def position_keys_from_fills(conn: Connection, mode: str) -> list[tuple[str, str, str, Outcome]]:
+def position_keys_from_fills(conn: Connection, mode: str,
+                             venue: str = POLYMARKET) -> list[tuple[str, str, str, Outcome]]:
     return [(strategy, token, condition_id, Outcome(outcome))
-            for strategy, token, condition_id, outcome in ledger_sql.position_keys_from_fills(conn, mode)]
+            for strategy, token, condition_id, outcome in ledger_sql.position_keys_from_fills(conn, mode, venue)]
 
 
 # -- cash ------------------------------------------------------------------------------
 
 
-def cash(conn: Connection, mode: str) -> int:
-    """Ledger entries plus every fill's cash effect (ghost fills excluded)."""
-    fills = sum(cash_effect(_fact(r)) for r in ledger_sql.cash_fill_rows(conn, mode))
-    return ledger_sql.ledger_total(conn, mode) + fills
+def cash(conn: Connection, mode: str, venue: str = POLYMARKET) -> int:
+    """Ledger entries plus every fill's cash effect (ghost fills excluded), of one venue's ledger."""
+    fills = sum(cash_effect(_fact(r)) for r in ledger_sql.cash_fill_rows(conn, mode, venue))
+    return ledger_sql.ledger_total(conn, mode, venue) + fills

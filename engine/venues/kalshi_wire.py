@@ -20,7 +20,9 @@ from contracts.kalshi_ids import (
     TAKER_RATE,
     NotKalshi,
     fee_cents,
+    fill_fee,
     market_id,
+    order_problem,
     split_token,
     token_id,
 )
@@ -42,12 +44,9 @@ OUTSIDE_ID = "kalshi-order:"  # an order placed outside the desk (no client orde
 def order_body(request: OrderRequest) -> dict[str, Any]:
     """The CreateOrderRequest of a desk order; NotKalshi for what Kalshi cannot take."""
     ticker, side = split_token(request.token_id)
-    if request.price % CENT or not CENT <= request.price <= 99 * CENT:
-        raise NotKalshi(f"price {request.price / 1e6:g} is not a whole cent from 0.01 to 0.99")
-    if request.size % CONTRACT or request.size < CONTRACT:
-        raise NotKalshi(f"size {request.size / 1e6:g} is not a whole number of contracts")
-    if request.tif not in TIF:
-        raise NotKalshi(f"{request.tif.value} orders are not sent to Kalshi by the desk (GTC, FOK or FAK)")
+    problem = order_problem(request.price, request.size, request.tif)
+    if problem is not None:
+        raise NotKalshi(problem)
     body: dict[str, Any] = {
         "ticker": ticker, "side": side, "action": "buy" if request.side is Side.BUY else "sell",
         "count": request.size // CONTRACT, "type": "limit", f"{side}_price": request.price // CENT,
@@ -78,13 +77,10 @@ def venue_order(order: Any) -> VenueOrder:
 def venue_trade(fill: Any, venue_order_id: str, maker_charged: bool) -> VenueTrade:
     """A Kalshi `Fill` as one of the desk's fills: our order's side, price and size."""
     own = fill.yes_price if fill.side == "yes" else fill.no_price
-    if fill.is_taker:
-        cents = fee_cents(TAKER_RATE, fill.count, fill.yes_price)
-    else:
-        cents = fee_cents(MAKER_RATE, fill.count, fill.yes_price) if maker_charged else 0
+    fee = fill_fee(fill.yes_price * CENT, fill.count * CONTRACT, taker=fill.is_taker, maker_charged=maker_charged)
     return VenueTrade(
         trade_id=fill.fill_id, venue_order_id=venue_order_id, condition_id=market_id(fill.ticker),
         token_id=token_id(fill.ticker, fill.side), side=Side.BUY if fill.action == "buy" else Side.SELL,
-        price=own * CENT, size=fill.count * CONTRACT, fee=cents * CENT, status=TradeStatus.CONFIRMED,
+        price=own * CENT, size=fill.count * CONTRACT, fee=fee, status=TradeStatus.CONFIRMED,
         liquidity="TAKER" if fill.is_taker else "MAKER",
         matched_ms=_ms(fill.created_time) or (fill.ts or 0) * 1000)

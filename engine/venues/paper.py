@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
-from contracts.venue_rules import taker_fee
+from contracts.venues import POLYMARKET, VENUES
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
@@ -113,8 +113,11 @@ class PaperVenue:
     mode: VenueMode = "paper"
 
     def __init__(self, db: Database, books: BookSource, catalog: MarketCatalog, *,
-                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms):
+                 config: PaperConfig | None = None, clock: Callable[[], int] = now_ms, venue_name: str = POLYMARKET):
+        """`venue_name`: the venue it stands in for (contracts/venues.py): its book and wallet are
+        that venue's rows of the paper tables, its fees and order rules that venue's."""
         self.db = db
+        self.venue_name = venue_name
         self.books = books
         self.catalog = catalog
         self.config = config or PaperConfig()
@@ -125,7 +128,7 @@ class PaperVenue:
         self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
         self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
         # The shares and cash a SELL's and a BUY's balance checks see (engine/venues/paper_wallet.py).
-        self.wallet = PaperWallet(self.config.starting_cash, catalog, clock)
+        self.wallet = PaperWallet(self.config.starting_cash, catalog, clock, venue_name)
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
         self.sink: EventSink = lambda event: None  # nowhere until started
         # Each request's trip (a wall-clock sleep; a backtest replays the recording up to its arrival).
@@ -136,8 +139,8 @@ class PaperVenue:
     async def start(self) -> None:
         self.sink = self.events.put_nowait
         with self.db.read() as conn:
-            rows = book_store.live_orders(conn)
-            self.next_settle_at = _next_settlement(conn)
+            rows = book_store.live_orders(conn, self.venue_name)
+            self.next_settle_at = book_store.next_settlement(conn, self.venue_name)
             self.wallet.load(conn)
         self.resting, self.by_token = {}, {}
         for r in rows:
@@ -222,10 +225,7 @@ class PaperVenue:
     # -- fills -------------------------------------------------------------------------
 
     def _fill(self, conn: Connection, order: _Resting, price: int, size: int, liquidity: str) -> VenueTrade:
-        market = self.catalog.get(order.condition_id)
-        fee = 0
-        if liquidity == "TAKER" and market is not None:
-            fee = taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent)
+        fee = rules.fill_fee(self.catalog.get(order.condition_id), price, size, liquidity)
         order.filled += size
         self.wallet.traded(order.token_id, order.side, price, size, fee)
         seq = book_store.trade_count(conn, order.venue_order_id)
@@ -391,9 +391,9 @@ class PaperVenue:
         if self.next_settle_at is None or now < self.next_settle_at:
             return 0
         with self.db.write() as conn:
-            rows = book_store.due_trades(conn, now)
+            rows = book_store.due_trades(conn, now, self.venue_name)
             moved = [self._settle(conn, dict(r), now) for r in rows]
-            self.next_settle_at = _next_settlement(conn)
+            self.next_settle_at = book_store.next_settlement(conn, self.venue_name)
         for trade in moved:
             if trade is not None:
                 self.sink(TradeEvent(trade))
@@ -453,14 +453,14 @@ class PaperVenue:
 
     async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]:
         with self.db.read() as conn:
-            rows = book_store.trades_since(conn, after_ms or 0)
+            rows = book_store.trades_since(conn, after_ms or 0, self.venue_name)
         return [rules.trade_from_row(r, self.catalog.by_token(r["token_id"])) for r in rows]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
         """Its trades, plus what its redemptions, merges, maker rebates and liquidity rewards paid, less what
         redemptions and merges burned (engine/venues/paper_settlement.py)."""
         with self.db.read() as conn:
-            rows = book_store.trade_amounts(conn)
+            rows = book_store.trade_amounts(conn, self.venue_name)
             cash = self.config.starting_cash + self.wallet.credits(conn)
             tokens = {t: -settled.burned(conn, t) for t in token_ids}
         for token, side, price, size, fee in rows:
@@ -476,17 +476,20 @@ class PaperVenue:
         if book is None or market is None or req.side is Side.SELL or req.post_only:
             return 0
         preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
-        return sum(taker_fee(e.price, e.size, market.fee_rate_ppm, market.fee_exponent) for e in preview)
-
-
-def _next_settlement(conn: Connection) -> int | None:
-    return book_store.next_settlement(conn)
+        return sum(rules.fill_fee(market, e.price, e.size, "TAKER") for e in preview)
 
 
 async def cancel_all_resting(db: Database) -> CancelResult:
-    """The operator's cancel-all with the engine down: every resting paper order, from the file."""
+    """The operator's cancel-all with the engine down: every resting paper order of every venue,
+    from the file."""
     from engine.feeds.books import BookCache
 
-    venue = PaperVenue(db, BookCache(), MarketCatalog())
-    await venue.start()
-    return await venue.cancel_all()
+    canceled: list[str] = []
+    refused: dict[str, str] = {}
+    for name in VENUES:
+        venue = PaperVenue(db, BookCache(), MarketCatalog(), venue_name=name)
+        await venue.start()
+        done = await venue.cancel_all()
+        canceled += done.canceled
+        refused |= done.not_canceled
+    return CancelResult(tuple(canceled), refused)

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts import kalshi_ids
 from contracts.domain import MICRO, ONE, MarketInfo, Side, Tif, fmt
 from contracts.expiry import venue_expiry_problem
-from contracts.venue_rules import LOT, TAKE
+from contracts.venue_rules import LOT, TAKE, taker_fee
+from contracts.venues import KALSHI, venue_of
 from engine.venues.base import OrderRequest, TradeStatus, VenueTrade
 
 INVALID_PAYLOAD = "Invalid order payload"  # the venue's answer for a token it has no market for
@@ -41,6 +43,8 @@ def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, wallet: Wa
     """The venue's checks of the order's own terms: the message it refuses `req` with, or None."""
     if market is None:
         return INVALID_PAYLOAD
+    if venue_of(market.condition_id) == KALSHI:
+        return _kalshi_refusal(req, market, wallet)
     tick = market.tick
     if req.price % tick or not tick <= req.price <= ONE - tick:
         return f"order is invalid. Price ({fmt(req.price)}) breaks minimum tick size rule: {fmt(tick)}"
@@ -60,6 +64,32 @@ def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, wallet: Wa
         # second SELL of the same shares until it is cancelled, as live.
         return _short(wallet.shares, wallet.shares_held, req.size)
     return None
+
+
+def _kalshi_refusal(req: OrderRequest, market: MarketInfo, wallet: Wallet) -> str | None:
+    """Kalshi's checks of an order's terms (the wire's, engine/venues/kalshi_wire.py, which a live
+    order meets before it is sent), its market's state and the shares a SELL needs."""
+    problem = kalshi_ids.order_problem(req.price, req.size, req.tif)
+    if problem is not None:
+        return problem
+    if req.post_only and req.tif in TAKE:
+        return POST_ONLY_TAKE
+    if market.closed or not market.accepting_orders:
+        return f"market {market.condition_id.removeprefix(kalshi_ids.PREFIX)} is closed: it takes no orders"
+    if req.side is Side.SELL and wallet.shares - wallet.shares_held < req.size:
+        return _short(wallet.shares, wallet.shares_held, req.size)
+    return None
+
+
+def fill_fee(market: MarketInfo | None, price: int, size: int, liquidity: str) -> int:
+    """What the venue charges on one fill: Kalshi's fee (takers, and makers where the market
+    charges them), Polymarket's taker fee where the market has one."""
+    if market is None:
+        return 0
+    taker = liquidity == "TAKER"
+    if venue_of(market.condition_id) == KALSHI:
+        return kalshi_ids.fill_fee(price, size, taker=taker, maker_charged=market.maker_fees)
+    return taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent) if taker else 0
 
 
 def book_refusal(req: OrderRequest, reachable: int, fee: int, wallet: Wallet) -> str | None:

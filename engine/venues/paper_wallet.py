@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import Connection
 
 from contracts.domain import MICRO, Side, notional
+from contracts.venues import POLYMARKET
 from engine.feeds.catalog import MarketCatalog
 from engine.venues import paper_settlement as settled
 from engine.venues.base import OrderRequest
@@ -32,8 +33,10 @@ class RestingOrder(Protocol):
 
 
 class PaperWallet:
-    def __init__(self, starting_cash: int, catalog: MarketCatalog, clock: Callable[[], int]):
+    def __init__(self, starting_cash: int, catalog: MarketCatalog, clock: Callable[[], int],
+                 venue_name: str = POLYMARKET):
         self.starting_cash = starting_cash
+        self.venue_name = venue_name  # whose paper trades it holds (contracts/venues.py)
         self.catalog = catalog
         self.clock = clock
         self.shares: dict[str, int] = {}
@@ -42,9 +45,10 @@ class PaperWallet:
 
     def load(self, conn: Connection) -> None:
         """Read it back from the paper venue's file (at start)."""
-        self.shares = {token: int(held) for token, held in book_store.held_by_token(conn)}
+        self.shares = {token: int(held) for token, held in book_store.held_by_token(conn, self.venue_name)}
+        amounts = book_store.trade_amounts(conn, self.venue_name)
         self.trade_cash = self.starting_cash + sum(
-            cash_flow(Side(side), price, size, fee) for _, side, price, size, fee in book_store.trade_amounts(conn))
+            cash_flow(Side(side), price, size, fee) for _, side, price, size, fee in amounts)
         self.credited = self.credits(conn)
 
     def traded(self, token_id: str, side: Side, price: int, size: int, fee: int, *, undone: bool = False) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from contracts.venues import POLYMARKET, venue_of
 from storage.sqlite.sql import run, scalar
 
 OPEN_TX_STATES = ("sending", "pending")  # a settlement transaction not yet confirmed nor failed
@@ -49,24 +50,28 @@ class TxRow:
 def add_claim(conn: Connection, *, mode: str, kind: str, condition_id: str, strategy: str, token_id: str | None,
               amount: int, ref: str, now: int, tx_id: int | None = None) -> bool:
     """One claim per (mode, ref): a resolution settled twice owes once."""
-    return bool(run(conn, """INSERT INTO claims (mode, kind, condition_id, strategy, token_id, amount, ref, tx_id,
-                                 created_at) VALUES (:mode, :kind, :cid, :strategy, :token, :amount, :ref, :tx, :now)
+    return bool(run(conn, """INSERT INTO claims (mode, venue, kind, condition_id, strategy, token_id, amount, ref,
+                                 tx_id, created_at)
+                             VALUES (:mode, :venue, :kind, :cid, :strategy, :token, :amount, :ref, :tx, :now)
                              ON CONFLICT (mode, ref) DO NOTHING""",
-                    {"mode": mode, "kind": kind, "cid": condition_id, "strategy": strategy, "token": token_id,
+                    {"mode": mode, "venue": venue_of(condition_id), "kind": kind, "cid": condition_id,
+                     "strategy": strategy, "token": token_id,
                      "amount": amount, "ref": ref, "tx": tx_id, "now": now}).rowcount)
 
 
-def open_claims(conn: Connection, mode: str, condition_id: str | None = None) -> list[ClaimRow]:
+def open_claims(conn: Connection, mode: str, condition_id: str | None = None,
+                venue: str = POLYMARKET) -> list[ClaimRow]:
     rows = run(conn, """SELECT id, kind, condition_id, strategy, token_id, amount, status, tx_id, created_at
-                        FROM claims WHERE mode = :mode AND status = 'open'
-                        AND (:cid IS NULL OR condition_id = :cid) ORDER BY id""", {"mode": mode, "cid": condition_id})
+                        FROM claims WHERE mode = :mode AND venue = :venue AND status = 'open'
+                        AND (:cid IS NULL OR condition_id = :cid) ORDER BY id""",
+               {"mode": mode, "venue": venue, "cid": condition_id})
     return [ClaimRow(*r) for r in rows]
 
 
-def redeemable(conn: Connection, mode: str) -> int:
+def redeemable(conn: Connection, mode: str, venue: str = POLYMARKET) -> int:
     """What the venue owes, not yet paid: the redeemable part of equity."""
-    return int(scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM claims WHERE mode = :mode AND status = 'open'",
-                      {"mode": mode}))
+    return int(scalar(conn, """SELECT COALESCE(SUM(amount), 0) FROM claims WHERE mode = :mode AND venue = :venue
+                               AND status = 'open'""", {"mode": mode, "venue": venue}))
 
 
 def settle_claims(conn: Connection, claims: Iterable[ClaimRow], status: str, paid_by: str | None, now: int) -> None:

@@ -19,6 +19,7 @@ import sqlite3
 from sqlalchemy import Connection, text
 
 from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, OrderStatus, TradeStatus
+from contracts.venues import POLYMARKET
 from storage.sqlite.sql import run, scalar
 
 # The columns of an order row, in the order every order read returns them.
@@ -28,19 +29,19 @@ ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, t
 # -- orders ----------------------------------------------------------------------------------------
 
 
-def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None, mode: str, strategy: str,
+def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None, mode: str, venue: str, strategy: str,
                  condition_id: str, token_id: str, outcome: str, side: str, price: int, size: int, filled: int,
                  tif: str, post_only: bool, status: OrderStatus, payload: str | None, flags: str,
                  reason: str | None, now: int, submitted_at: int | None, expires_at: int | None) -> int:
     """The new order's id."""
     cursor = run(
-        conn, """INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome,
+        conn, """INSERT INTO orders (client_id, venue_order_id, mode, venue, strategy, condition_id, token_id, outcome,
                     side, price, size, filled, tif, post_only, status, status_rank, signed_payload, flags, reason,
                     created_at, updated_at, submitted_at, expires_at)
-                 VALUES (:client_id, :venue_order_id, :mode, :strategy, :condition_id, :token_id, :outcome, :side,
-                    :price, :size, :filled, :tif, :post_only, :status, :rank, :payload, :flags, :reason, :now, :now,
-                    :submitted_at, :expires_at)""",
-        dict(client_id=client_id, venue_order_id=venue_order_id, mode=mode, strategy=strategy,
+                 VALUES (:client_id, :venue_order_id, :mode, :venue, :strategy, :condition_id, :token_id, :outcome,
+                    :side, :price, :size, :filled, :tif, :post_only, :status, :rank, :payload, :flags, :reason, :now,
+                    :now, :submitted_at, :expires_at)""",
+        dict(client_id=client_id, venue_order_id=venue_order_id, mode=mode, venue=venue, strategy=strategy,
              condition_id=condition_id, token_id=token_id, outcome=outcome, side=side, price=price,
              size=size, filled=filled, tif=tif, post_only=int(post_only), status=status.value,
              rank=RANK[status], payload=payload, flags=flags, reason=reason, now=now, submitted_at=submitted_at,
@@ -93,10 +94,10 @@ def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:
         {"flag": flag, "now": now, "id": order_id})
 
 
-def open_order_rows(conn: Connection, mode: str) -> list[sqlite3.Row]:
-    """The mode's non-terminal orders (`ORDER_COLUMNS`), oldest first."""
-    return run(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND status_rank < 100 ORDER BY id",
-               {"mode": mode}).fetchall()
+def open_order_rows(conn: Connection, mode: str, venue: str = POLYMARKET) -> list[sqlite3.Row]:
+    """The ledger's non-terminal orders (`ORDER_COLUMNS`), oldest first."""
+    return run(conn, f"""SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue = :venue
+                         AND status_rank < 100 ORDER BY id""", {"mode": mode, "venue": venue}).fetchall()
 
 
 def count_open(conn: Connection, mode: str | None = None) -> int:
@@ -110,27 +111,30 @@ def order_row(conn: Connection, order_id: int) -> sqlite3.Row:
     return run(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = :id", {"id": order_id}).fetchone()
 
 
-def order_row_by_venue_id(conn: Connection, mode: str, venue_order_id: str) -> sqlite3.Row | None:
-    return run(conn, f"SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue_order_id = :v",
-               {"mode": mode, "v": venue_order_id}).fetchone()
+def order_row_by_venue_id(conn: Connection, mode: str, venue_order_id: str,
+                          venue: str = POLYMARKET) -> sqlite3.Row | None:
+    return run(conn, f"""SELECT {ORDER_COLUMNS} FROM orders WHERE mode = :mode AND venue = :venue
+                         AND venue_order_id = :v""",
+               {"mode": mode, "venue": venue, "v": venue_order_id}).fetchone()
 
 
 # -- fills -----------------------------------------------------------------------------------------
 
 
-def insert_fill(conn: Connection, *, trade_id: str, order_id: int, mode: str, strategy: str, condition_id: str,
+def insert_fill(conn: Connection, *, trade_id: str, order_id: int, mode: str, venue: str, strategy: str,
+                condition_id: str,
                 token_id: str, outcome: str, side: str, price: int, size: int, fee: int, liquidity: str,
                 status: TradeStatus, matched_at: int, now: int) -> bool:
     """A fill, once per (trade, order): False when it was stored before."""
     return bool(run(
-        conn, """INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
-                    size, fee, liquidity, status, status_rank, matched_at, updated_at)
-                VALUES (:trade_id, :order_id, :mode, :strategy, :cid, :token, :outcome, :side, :price, :size, :fee,
-                    :liquidity, :status, :rank, :matched_at, :now)
+        conn, """INSERT INTO fills (trade_id, order_id, mode, venue, strategy, condition_id, token_id, outcome, side,
+                    price, size, fee, liquidity, status, status_rank, matched_at, updated_at)
+                VALUES (:trade_id, :order_id, :mode, :venue, :strategy, :cid, :token, :outcome, :side, :price, :size,
+                    :fee, :liquidity, :status, :rank, :matched_at, :now)
                 ON CONFLICT (trade_id, order_id) DO NOTHING""",
-        dict(trade_id=trade_id, order_id=order_id, mode=mode, strategy=strategy, cid=condition_id, token=token_id,
-             outcome=outcome, side=side, price=price, size=size, fee=fee, liquidity=liquidity, status=status.value,
-             rank=FILL_RANK[status], matched_at=matched_at, now=now),
+        dict(trade_id=trade_id, order_id=order_id, mode=mode, venue=venue, strategy=strategy, cid=condition_id,
+             token=token_id, outcome=outcome, side=side, price=price, size=size, fee=fee, liquidity=liquidity,
+             status=status.value, rank=FILL_RANK[status], matched_at=matched_at, now=now),
     ).rowcount)
 
 
@@ -155,11 +159,12 @@ def fill_count(conn: Connection, mode: str) -> int:
     return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m", {"m": mode}))
 
 
-def pending_fill_count(conn: Connection, mode: str) -> int:
-    """Fills the chain has not settled yet (matched, not yet broadcast, or being retried)."""
+def pending_fill_count(conn: Connection, mode: str, venue: str | None = None) -> int:
+    """Fills the chain has not settled yet (matched, not yet broadcast, or being retried), of
+    one venue's ledger or (None) of every venue's."""
     pending = json.dumps([status.value for status in PENDING_FILL])
-    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND status IN "
-                            "(SELECT value FROM json_each(:pending))", {"m": mode, "pending": pending}))
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND (:v IS NULL OR venue = :v) AND status IN "
+                            "(SELECT value FROM json_each(:pending))", {"m": mode, "v": venue, "pending": pending}))
 
 
 def order_fill_total(conn: Connection, order_id: int) -> int:
@@ -167,16 +172,19 @@ def order_fill_total(conn: Connection, order_id: int) -> int:
     return int(scalar(conn, "SELECT COALESCE(SUM(size), 0) FROM fills WHERE order_id = :id", {"id": order_id}))
 
 
-def last_fill_at(conn: Connection, mode: str) -> int | None:
-    """When the mode's newest fill matched (None: no fill yet)."""
-    at = conn.execute(text("SELECT MAX(matched_at) FROM fills WHERE mode = :m"), {"m": mode}).scalar()
+def last_fill_at(conn: Connection, mode: str, venue: str | None = None) -> int | None:
+    """When the newest fill of the mode (of one venue's ledger, or of every venue's) matched
+    (None: no fill yet)."""
+    at = conn.execute(text("SELECT MAX(matched_at) FROM fills WHERE mode = :m AND (:v IS NULL OR venue = :v)"),
+                      {"m": mode, "v": venue}).scalar()
     return None if at is None else int(at)
 
 
-def cash_fill_rows(conn: Connection, mode: str) -> list[sqlite3.Row]:
+def cash_fill_rows(conn: Connection, mode: str, venue: str = POLYMARKET) -> list[sqlite3.Row]:
     """(side, price, size, fee, status) of every fill that moved cash (not FAILED), in match order."""
-    return run(conn, """SELECT side, price, size, fee, status FROM fills WHERE mode = :mode AND status != 'FAILED'
-                        ORDER BY matched_at, trade_id""", {"mode": mode}).fetchall()
+    return run(conn, """SELECT side, price, size, fee, status FROM fills WHERE mode = :mode AND venue = :venue
+                        AND status != 'FAILED' ORDER BY matched_at, trade_id""",
+               {"mode": mode, "venue": venue}).fetchall()
 
 
 # -- positions -------------------------------------------------------------------------------------
@@ -219,30 +227,32 @@ def fills_at_or_after(conn: Connection, *, mode: str, strategy: str, token_id: s
                    "order": order_id}) == 1
 
 
-def store_position(conn: Connection, *, mode: str, strategy: str, token_id: str, condition_id: str, outcome: str,
-                   settled: int, pending: int, cost: int, realized: int, fees: int, now: int) -> None:
+def store_position(conn: Connection, *, mode: str, venue: str, strategy: str, token_id: str, condition_id: str,
+                   outcome: str, settled: int, pending: int, cost: int, realized: int, fees: int, now: int) -> None:
     run(
-        conn, """INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled, pending, cost,
-                    realized, fees, updated_at)
-                VALUES (:mode, :strategy, :token, :cid, :outcome, :settled, :pending, :cost, :realized, :fees, :now)
+        conn, """INSERT INTO positions (mode, venue, strategy, token_id, condition_id, outcome, settled, pending,
+                    cost, realized, fees, updated_at)
+                VALUES (:mode, :venue, :strategy, :token, :cid, :outcome, :settled, :pending, :cost, :realized, :fees,
+                    :now)
                 ON CONFLICT (mode, strategy, token_id) DO UPDATE SET settled = excluded.settled,
                     pending = excluded.pending, cost = excluded.cost, realized = excluded.realized,
                     fees = excluded.fees, updated_at = excluded.updated_at""",
-        dict(mode=mode, strategy=strategy, token=token_id, cid=condition_id, outcome=outcome, settled=settled,
-             pending=pending, cost=cost, realized=realized, fees=fees, now=now),
+        dict(mode=mode, venue=venue, strategy=strategy, token=token_id, cid=condition_id, outcome=outcome,
+             settled=settled, pending=pending, cost=cost, realized=realized, fees=fees, now=now),
     )
 
 
-def position_rows(conn: Connection, mode: str) -> list[sqlite3.Row]:
+def position_rows(conn: Connection, mode: str, venue: str = POLYMARKET) -> list[sqlite3.Row]:
     """(strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees) of every position."""
     return run(conn, """SELECT strategy, token_id, condition_id, outcome, settled, pending, cost, realized, fees
-                        FROM positions WHERE mode = :mode""", {"mode": mode}).fetchall()
+                        FROM positions WHERE mode = :mode AND venue = :venue""",
+               {"mode": mode, "venue": venue}).fetchall()
 
 
-def position_keys_from_fills(conn: Connection, mode: str) -> list[tuple[str, str, str, str]]:
+def position_keys_from_fills(conn: Connection, mode: str, venue: str = POLYMARKET) -> list[tuple[str, str, str, str]]:
     """(strategy, token_id, condition_id, outcome) of every position the fills make."""
-    rows = run(conn, "SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills WHERE mode = :mode",
-               {"mode": mode})
+    rows = run(conn, """SELECT DISTINCT strategy, token_id, condition_id, outcome FROM fills
+                        WHERE mode = :mode AND venue = :venue""", {"mode": mode, "venue": venue})
     return [(r["strategy"], r["token_id"], r["condition_id"], r["outcome"]) for r in rows]
 
 
@@ -250,37 +260,46 @@ def position_keys_from_fills(conn: Connection, mode: str) -> list[tuple[str, str
 
 
 def add_cash_entry(conn: Connection, *, mode: str, kind: str, amount: int, ref: str, note: str | None,
-                   now: int) -> bool:
-    """One ledger entry per (mode, kind, ref): settlements and deposits are never doubled."""
+                   now: int, venue: str = POLYMARKET) -> bool:
+    """One ledger entry per (mode, kind, ref): settlements and deposits are never doubled. The
+    key has no venue (the table's UNIQUE predates it), so another venue's refs carry its name."""
     return bool(run(
-        conn, """INSERT INTO cash_ledger (mode, at, kind, amount, ref, note)
-                 VALUES (:mode, :now, :kind, :amount, :ref, :note)
+        conn, """INSERT INTO cash_ledger (mode, venue, at, kind, amount, ref, note)
+                 VALUES (:mode, :venue, :now, :kind, :amount, :ref, :note)
                  ON CONFLICT (mode, kind, ref) DO NOTHING""",
-        {"mode": mode, "now": now, "kind": kind, "amount": amount, "ref": ref, "note": note},
+        {"mode": mode, "venue": venue, "now": now, "kind": kind, "amount": amount, "ref": venue_ref(venue, ref),
+         "note": note},
     ).rowcount)
 
 
-def ledger_total(conn: Connection, mode: str) -> int:
-    """The sum of the mode's cash ledger entries (fills' cash is not in it)."""
-    return int(scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode", {"mode": mode}))
+def venue_ref(venue: str, ref: str) -> str:
+    """A cash entry's key: Polymarket's as it always was, another venue's prefixed with its name."""
+    return ref if venue == POLYMARKET else f"{venue}:{ref}"
 
 
-def initial_deposit_at(conn: Connection, mode: str) -> int | None:
-    """When the mode's cash began (its initial deposit); None: no cash yet."""
-    at = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = 'initial'"),
-                      {"m": mode}).scalar()
+def ledger_total(conn: Connection, mode: str, venue: str = POLYMARKET) -> int:
+    """The sum of the ledger's cash entries (fills' cash is not in it)."""
+    return int(scalar(conn, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = :mode AND venue = :venue",
+                      {"mode": mode, "venue": venue}))
+
+
+def initial_deposit_at(conn: Connection, mode: str, venue: str = POLYMARKET) -> int | None:
+    """When the ledger's cash began (its initial deposit); None: no cash yet."""
+    at = conn.execute(text("SELECT at FROM cash_ledger WHERE mode = :m AND kind = 'deposit' AND ref = :ref"),
+                      {"m": mode, "ref": venue_ref(venue, "initial")}).scalar()
     return None if at is None else int(at)
 
 
-def newest_credit_at(conn: Connection, mode: str) -> int | None:
+def newest_credit_at(conn: Connection, mode: str, venue: str = POLYMARKET) -> int | None:
     """When the newest venue payment (redemption, merge, rebate, reward) was booked."""
-    at = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND kind IN "
-                           "('redemption', 'merge', 'rebate', 'reward')"), {"m": mode}).scalar()
+    at = conn.execute(text("SELECT MAX(at) FROM cash_ledger WHERE mode = :m AND venue = :v AND kind IN "
+                           "('redemption', 'merge', 'rebate', 'reward')"), {"m": mode, "v": venue}).scalar()
     return None if at is None else int(at)
 
 
-def legacy_settlement_markets(conn: Connection, mode: str) -> set[str]:
+def legacy_settlement_markets(conn: Connection, mode: str, venue: str = POLYMARKET) -> set[str]:
     """Markets whose payout an older version of the desk booked as cash at resolution
     ('settlement' entries, ref `<condition id>:...`)."""
     return set(conn.execute(text("""SELECT DISTINCT substr(ref, 1, instr(ref, ':') - 1) FROM cash_ledger
-                                    WHERE mode = :m AND kind = 'settlement'"""), {"m": mode}).scalars())
+                                    WHERE mode = :m AND venue = :v AND kind = 'settlement'"""),
+                            {"m": mode, "v": venue}).scalars())

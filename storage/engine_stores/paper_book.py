@@ -6,6 +6,9 @@ connection of a transaction it opened, so a fill's trade and its order's new sta
 transaction. They run once per order and per fill, millions of times in a backtest: they
 speak to sqlite3 straight on the transaction's connection (storage/sqlite/sql.py) and hand back
 rows as stored (`sqlite3.Row`, by position or column name); the venue makes its own types.
+
+A paper venue stands in for one venue (Polymarket's, Kalshi's): each row carries the venue its
+token belongs to, and what one paper venue loads or sums is its venue's rows only.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ import sqlite3
 
 from sqlalchemy import Connection, Row, text
 
+from contracts.venues import POLYMARKET, venue_of
 from storage.sqlite.sql import run, scalar
 
 # -- orders ----------------------------------------------------------------------------------------
 
 
-def live_orders(conn: Connection) -> list[sqlite3.Row]:
-    """Every order resting on the paper book."""
-    return run(conn, "SELECT * FROM paper_orders WHERE status = 'LIVE'").fetchall()
+def live_orders(conn: Connection, venue: str = POLYMARKET) -> list[sqlite3.Row]:
+    """Every order resting on the venue's paper book."""
+    return run(conn, "SELECT * FROM paper_orders WHERE status = 'LIVE' AND venue = :venue",
+               {"venue": venue}).fetchall()
 
 
 def order_row(conn: Connection, venue_order_id: str) -> sqlite3.Row | None:
@@ -40,15 +45,15 @@ def save_order(conn: Connection, *, venue_order_id: str, token_id: str, conditio
     """Insert an order, or move a known one's fill, queue position and status."""
     run(
         conn, """INSERT INTO paper_orders (venue_order_id, token_id, condition_id, side, price, size,
-                    filled, queue_ahead, tif, status, created_at, updated_at, expires_at)
+                    filled, queue_ahead, tif, status, created_at, updated_at, expires_at, venue)
                 VALUES (:v, :token, :cid, :side, :price, :size, :filled, :queue, :tif, :status, :created,
-                    :now, :expires)
+                    :now, :expires, :venue)
                 ON CONFLICT (venue_order_id) DO UPDATE SET filled = excluded.filled,
                     queue_ahead = excluded.queue_ahead, status = excluded.status,
                     updated_at = excluded.updated_at""",
         {"v": venue_order_id, "token": token_id, "cid": condition_id, "side": side, "price": price,
          "size": size, "filled": filled, "queue": queue_ahead, "tif": tif, "status": status,
-         "created": created_at, "now": now, "expires": expires_at},
+         "created": created_at, "now": now, "expires": expires_at, "venue": venue_of(token_id)},
     )
 
 
@@ -72,17 +77,17 @@ def insert_trade(conn: Connection, *, trade_id: str, venue_order_id: str, token_
     """A new MATCHED trade, due to move on at `settle_at`."""
     run(
         conn, """INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee,
-                    liquidity, status, matched_at, settle_at, updated_at)
-                VALUES (:t, :v, :token, :side, :price, :size, :fee, :liq, 'MATCHED', :now, :settle, :now)""",
+                    liquidity, status, matched_at, settle_at, updated_at, venue)
+                VALUES (:t, :v, :token, :side, :price, :size, :fee, :liq, 'MATCHED', :now, :settle, :now, :venue)""",
         {"t": trade_id, "v": venue_order_id, "token": token_id, "side": side, "price": price, "size": size,
-         "fee": fee, "liq": liquidity, "now": now, "settle": settle_at},
+         "fee": fee, "liq": liquidity, "now": now, "settle": settle_at, "venue": venue_of(token_id)},
     )
 
 
-def due_trades(conn: Connection, now: int) -> list[sqlite3.Row]:
-    """Trades not yet final whose next step is due by `now`."""
+def due_trades(conn: Connection, now: int, venue: str = POLYMARKET) -> list[sqlite3.Row]:
+    """The venue's trades not yet final whose next step is due by `now`."""
     return run(conn, """SELECT * FROM paper_trades WHERE status IN ('MATCHED', 'MINED')
-                        AND settle_at <= :now""", {"now": now}).fetchall()
+                        AND settle_at <= :now AND venue = :venue""", {"now": now, "venue": venue}).fetchall()
 
 
 def set_trade_status(conn: Connection, trade_id: str, status: str, settle_at: int, now: int) -> None:
@@ -91,23 +96,24 @@ def set_trade_status(conn: Connection, trade_id: str, status: str, settle_at: in
         {"s": status, "settle": settle_at, "now": now, "t": trade_id})
 
 
-def next_settlement(conn: Connection) -> int | None:
-    """When the earliest trade not yet final is due to move on (None: none is)."""
+def next_settlement(conn: Connection, venue: str = POLYMARKET) -> int | None:
+    """When the venue's earliest trade not yet final is due to move on (None: none is)."""
     due: int | None = scalar(conn, "SELECT MIN(settle_at) FROM paper_trades "
-                                   "WHERE status IN ('MATCHED', 'MINED')")
+                                   "WHERE status IN ('MATCHED', 'MINED') AND venue = :venue", {"venue": venue})
     return due
 
 
-def trades_since(conn: Connection, after_ms: int) -> list[sqlite3.Row]:
-    """Every trade matched at or after `after_ms`, oldest first."""
-    return run(conn, "SELECT * FROM paper_trades WHERE matched_at >= :after ORDER BY matched_at",
-               {"after": after_ms}).fetchall()
+def trades_since(conn: Connection, after_ms: int, venue: str = POLYMARKET) -> list[sqlite3.Row]:
+    """Every trade of the venue matched at or after `after_ms`, oldest first."""
+    return run(conn, "SELECT * FROM paper_trades WHERE matched_at >= :after AND venue = :venue ORDER BY matched_at",
+               {"after": after_ms, "venue": venue}).fetchall()
 
 
-def held_by_token(conn: Connection) -> list[sqlite3.Row]:
-    """(token, shares) the trades not FAILED moved into the paper wallet, per token."""
+def held_by_token(conn: Connection, venue: str = POLYMARKET) -> list[sqlite3.Row]:
+    """(token, shares) the trades not FAILED moved into the venue's paper wallet, per token."""
     return run(conn, """SELECT token_id, SUM(CASE side WHEN 'BUY' THEN size ELSE -size END) FROM paper_trades
-                        WHERE status != 'FAILED' GROUP BY token_id""").fetchall()
+                        WHERE status != 'FAILED' AND venue = :venue GROUP BY token_id""",
+               {"venue": venue}).fetchall()
 
 
 def traded(conn: Connection, token_id: str) -> int:
@@ -117,10 +123,10 @@ def traded(conn: Connection, token_id: str) -> int:
                       {"t": token_id}))
 
 
-def trade_amounts(conn: Connection) -> list[Row]:
-    """(token, side, price, size, fee) of every trade not FAILED: what moved cash and shares."""
+def trade_amounts(conn: Connection, venue: str = POLYMARKET) -> list[Row]:
+    """(token, side, price, size, fee) of the venue's trades not FAILED: what moved cash and shares."""
     return list(conn.execute(text("""SELECT token_id, side, price, size, fee FROM paper_trades
-                                     WHERE status != 'FAILED'""")).all())
+                                     WHERE status != 'FAILED' AND venue = :venue"""), {"venue": venue}).all())
 
 
 def maker_fills(conn: Connection, after_ms: int, before_ms: int) -> list[sqlite3.Row]:

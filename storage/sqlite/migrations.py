@@ -1281,6 +1281,22 @@ def _0051_paper_lane_memory(db: UtilsDatabase) -> None:
     )
 
 
+# The tables whose rows belong to one venue's ledger (engine/execution and the paper venue's book).
+VENUE_KEYED = ("orders", "fills", "positions", "cash_ledger", "claims", "settlement_txs", "position_conversions",
+               "portfolio_snapshots", "strategy_snapshots", "paper_orders", "paper_trades", "paper_settlements")
+
+
+@m(name="0052_ledger_venue")
+def _0052_ledger_venue(db: UtilsDatabase) -> None:
+    """Which venue each ledger row belongs to: one engine keeps a ledger per (mode, venue), so
+    Polymarket's and Kalshi's orders, fills, positions, cash, claims and valuations never mix, and
+    each venue's executor and paper venue read only their own. Every row made before is
+    Polymarket's. No CHECK (an upgrade must never stop on an existing row; the engine writes only
+    the venues contracts/venues.py names)."""
+    _ddl(db, "\n".join(f"ALTER TABLE {table} ADD COLUMN venue TEXT NOT NULL DEFAULT 'polymarket';"
+                       for table in VENUE_KEYED))
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

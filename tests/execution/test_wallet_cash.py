@@ -25,7 +25,7 @@ def test_unredeemed_winnings_of_legacy_settlements_count_at_their_payout(tmp_pat
                                         now=1)
     payouts = {("c1", Outcome.YES): 1_000_000, ("c2", Outcome.YES): 500_000}
     ex = SimpleNamespace(  # the executor's parts the computation reads: its database, mode, positions, catalog
-        db=db, mode="live",
+        db=db, mode="live", venue_name="polymarket",
         state=SimpleNamespace(position_market={("mm", "Y1"): ("c1", Outcome.YES), ("mm", "Y2"): ("c2", Outcome.YES)}),
         catalog=SimpleNamespace(payout=lambda cid, outcome: payouts.get((cid, outcome))))
     balances = Balances(collateral=100 * PUSD, tokens={"Y1": 20 * PUSD, "Y2": 8 * PUSD})

@@ -1,0 +1,23 @@
+"""The venues one desk trades, by the names its ledger keys rows with (the `venue` column of
+orders, fills, positions, cash, claims and valuations: storage/sqlite/migrations.py 0052).
+
+A market or token belongs to a venue by its id: Kalshi's carry the `kalshi:` prefix
+(contracts/kalshi_ids.py), anything else is Polymarket's.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from contracts import kalshi_ids
+
+VenueName = Literal["polymarket", "kalshi"]
+POLYMARKET: VenueName = "polymarket"
+KALSHI: VenueName = "kalshi"
+VENUES: tuple[VenueName, ...] = (POLYMARKET, KALSHI)
+LABELS: dict[str, str] = {POLYMARKET: "Polymarket", KALSHI: "Kalshi"}
+
+
+def venue_of(market_or_token_id: str) -> VenueName:
+    """The venue a desk market or token id belongs to."""
+    return KALSHI if market_or_token_id.startswith(kalshi_ids.PREFIX) else POLYMARKET
