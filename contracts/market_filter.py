@@ -15,6 +15,7 @@ from typing import Any
 
 from contracts.domain import MarketInfo, to_micros
 from contracts.params import Errors, ParamSpec, ParamType, check_value
+from contracts.venues import POLYMARKET, venue_of
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -56,11 +57,15 @@ _TEXT_FIELDS = ("text", "tags")
 def validate_market_spec(spec: object) -> Errors:
     """Errors per field ("markets[2]", "filter.min_volume", ...); empty when the spec is valid."""
     if isinstance(spec, list):
-        return {
+        listed: Errors = {
             f"markets[{i}]": "must be a non-empty condition id string"
             for i, item in enumerate(spec)
             if not isinstance(item, str) or not item.strip()
         }
+        if not listed and len({venue_of(item.strip()) for item in spec}) > 1:
+            listed["markets"] = ("a strategy trades one venue: list Polymarket markets or Kalshi markets "
+                                 "(kalshi:<ticker>), not both (make a second strategy for the other venue)")
+        return listed
     if isinstance(spec, Mapping):
         errors: Errors = {f"{key}": "unknown key (expected only 'filter')" for key in spec if key != "filter"}
         if "filter" not in spec:
@@ -147,6 +152,8 @@ class _FilterRules:
 
     def accepts(self, market: MarketCandidate) -> bool:
         info = market.info
+        if venue_of(info.condition_id) != POLYMARKET:  # another venue's market is traded only when named
+            return False
         if self.tradable_only and (info.closed or not info.tradable or not info.accepting_orders):
             return False
         if self.neg_risk_only and not info.neg_risk:

@@ -22,6 +22,7 @@ from contracts.tables.desk import (
     StrategyLimit,
     StrategySelection,
     VenuePair,
+    VenueRisk,
 )
 from contracts.tables.market_data import (
     EventMember,
@@ -84,6 +85,7 @@ __all__ = [
     "ImportProgress",
     "IndicatorValue",
     "VenuePair",
+    "VenueRisk",
     "LoginBudget",
     "Market",
     "MarketEvent",

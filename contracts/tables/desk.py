@@ -46,6 +46,21 @@ class EngineState(SQLModel, table=True):
     paper_lane_day_at: int | None = None
 
 
+class VenueRisk(SQLModel, table=True):
+    """The breakers' memory of another venue's ledger (migration 0053), one row per (mode, venue)."""
+
+    __tablename__ = "venue_risk"
+
+    mode: str = Field(primary_key=True)
+    venue: str = Field(primary_key=True)
+    updated_at: int
+    trading_state: str = "ACTIVE"
+    reason: str | None = None
+    peak_equity: int | None = None
+    day_start_equity: int | None = None
+    day_started_at: int | None = None
+
+
 class Command(SQLModel, table=True):
     __tablename__ = "commands"
 

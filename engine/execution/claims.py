@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from contracts.domain import ONE, Outcome, fmt
+from contracts.venues import POLYMARKET, venue_of
 from engine.venues.settlement import SettlementTx, VenueCredit
 from storage.engine_stores import claims_store, execution_ledger
 from storage.engine_stores.claims_store import ClaimRow
@@ -93,8 +94,9 @@ def book_credit(conn: Connection, mode: str, credit: VenueCredit, now: int) -> B
     cash_kind = CASH_KIND[credit.kind]
     ref = credit.tx_hash if credit.kind in INCOME else f"{credit.tx_hash}:{credit.condition_id}"
     note = _note(credit)
+    venue = venue_of(credit.condition_id) if credit.condition_id else POLYMARKET
     if not execution_ledger.add_cash_entry(conn, mode=mode, kind=cash_kind, amount=credit.amount, ref=ref, note=note,
-                                           now=now):
+                                           now=now, venue=venue):
         return Booking(False)
     if credit.kind in INCOME or credit.condition_id is None:
         return Booking(True, credit.amount)

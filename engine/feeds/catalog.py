@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from contracts import kalshi_ids
 from contracts.domain import MarketInfo, Outcome
 from contracts.market_rows import unreadable
 from contracts.neg_risk_sets import why_incomplete
@@ -140,4 +141,17 @@ class MarketCatalog:
                 info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id],
                                neg_risk_set_refusal=why_incomplete(events.get(row.get("event_id") or ""), tradable))
             self.add(info, stored_payouts(row))
+        for ticker, title in catalog_store.paired_kalshi_markets(db):
+            self.add(kalshi_market(ticker, title))
         return len(rows)
+
+
+def kalshi_market(ticker: str, title: str) -> MarketInfo:
+    """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a
+    strategy trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects
+    among Polymarket's markets), through the Kalshi paper venue (engine/trading/paper_lane.py).
+    Whole cents, whole contracts, Kalshi's fees: a maker fee too, since the pair does not say
+    whether its series charges makers and paper must never flatter."""
+    return MarketInfo(condition_id=kalshi_ids.market_id(ticker), question=title,
+                      yes_token=kalshi_ids.token_id(ticker, "yes"), no_token=kalshi_ids.token_id(ticker, "no"),
+                      tick=kalshi_ids.CENT, min_size=kalshi_ids.CONTRACT, maker_fees=True)

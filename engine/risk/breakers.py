@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from contracts.limits import Limits
+from contracts.venues import POLYMARKET
 from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert
 from storage.engine_stores import engine_state
@@ -58,15 +59,23 @@ def load_memory(conn: Connection) -> RiskMemory:
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
-def load_lane_memory(conn: Connection) -> RiskMemory:
-    """The paper lane's memory (engine/risk/lane_risk.py), beside the desk's."""
-    row = engine_state.paper_lane_memory(conn)
+def load_lane_memory(conn: Connection, venue: str = POLYMARKET) -> RiskMemory:
+    """A paper lane's memory (engine/risk/lane_risk.py), beside the desk's: Polymarket's paper
+    lane in engine_state, another venue's paper ledger in venue_risk."""
+    row = engine_state.paper_lane_memory(conn) if venue == POLYMARKET else \
+        engine_state.venue_risk_memory(conn, "paper", venue)
+    if row is None:
+        return RiskMemory(TradingState.ACTIVE, None, None, None, None)
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
-def save_lane_memory(conn: Connection, memory: RiskMemory) -> None:
-    engine_state.set_paper_lane_memory(conn, memory.trading_state.value, memory.reason, memory.peak_equity,
-                                       memory.day_start_equity, memory.day_started_at)
+def save_lane_memory(conn: Connection, memory: RiskMemory, venue: str = POLYMARKET, *, now: int = 0) -> None:
+    if venue == POLYMARKET:
+        engine_state.set_paper_lane_memory(conn, memory.trading_state.value, memory.reason, memory.peak_equity,
+                                           memory.day_start_equity, memory.day_started_at)
+        return
+    engine_state.set_venue_risk_memory(conn, "paper", venue, memory.trading_state.value, memory.reason,
+                                       memory.peak_equity, memory.day_start_equity, memory.day_started_at, now)
 
 
 def set_trading_state(conn: Connection, state: TradingState, reason: str | None, now: int) -> None:

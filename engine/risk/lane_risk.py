@@ -8,6 +8,9 @@ remembered in engine_state's `paper_lane_*` columns beside the desk's own (so a 
 outlives a restart, and the dashboard shows it); the kill latch is the live desk's alone. A lane
 breach is alerted with the lane named and never moves the desk; the operator's Start ends it.
 
+Kalshi's paper ledger, beside any desk, is a lane too: the same limits and breakers on its own
+ledger, remembered in `venue_risk` and alerted as "Kalshi paper".
+
 It is never less cautious than the desk: a desk that is REDUCING or HALTED (a volatility or
 correlation spike, a kill, a halt) holds the lane the same way, and the desk's per-market
 volatility states and correlated groups apply to it, so paper shows what live would do.
@@ -20,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from contracts.domain import MarketView
+from contracts.venues import LABELS, POLYMARKET
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
 from engine.risk import breakers
@@ -31,16 +35,18 @@ from storage.sqlite.db import Database
 
 log = logging.getLogger("engine.risk.lane")
 
-LANE = "paper lane"  # how alerts name it (their subject)
+LANE = "paper lane"  # how alerts name Polymarket's (their subject); another venue's is "<Venue> paper"
 FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 
 class LaneRisk(RiskMonitor):
-    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int]):
+    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = POLYMARKET):
         with db.read() as conn:
-            memory = breakers.load_lane_memory(conn)
+            memory = breakers.load_lane_memory(conn, venue_name)
         super().__init__(db, "paper", desk.limits, memory, clock)
         self.desk = desk
+        self.venue_name = venue_name
+        self.subject = LANE if venue_name == POLYMARKET else f"{LABELS[venue_name]} paper"
 
     def sync_limits(self) -> None:
         """The desk's limits and each strategy's, as last reloaded (the paper ledger's breakers kept)."""
@@ -53,7 +59,7 @@ class LaneRisk(RiskMonitor):
         self.kill_requested = False
         if self.memory.trading_state is TradingState.ACTIVE:
             return False
-        self._alert("info", f"{self.memory.reason}_CLEARED", "paper lane ACTIVE: cleared by the operator's Start")
+        self._alert("info", f"{self.memory.reason}_CLEARED", f"{self.subject} ACTIVE: cleared by the operator's Start")
         self._keep(FRESH)
         return True
 
@@ -76,7 +82,7 @@ class LaneRisk(RiskMonitor):
 
     def _keep(self, memory: breakers.RiskMemory) -> None:
         with self.db.write() as conn:
-            breakers.save_lane_memory(conn, memory)
+            breakers.save_lane_memory(conn, memory, self.venue_name, now=self.clock())
         self.memory = memory
 
     def _remember_equity(self, updated: breakers.RiskMemory) -> None:
@@ -87,15 +93,16 @@ class LaneRisk(RiskMonitor):
 
     def _relax(self, reason: str, message: str) -> None:
         self._keep(replace(self.memory, trading_state=TradingState.ACTIVE, reason=None))
-        self._alert("info", f"{reason}_CLEARED", f"paper lane ACTIVE: {message}")
+        self._alert("info", f"{reason}_CLEARED", f"{self.subject} ACTIVE: {message}")
 
     def escalate(self, target: TradingState, reason: str, message: str) -> None:
         if breakers.SEVERITY[target] <= breakers.SEVERITY[self.memory.trading_state]:
             return
         self._keep(replace(self.memory, trading_state=target, reason=reason))
         self._alert("critical" if target is TradingState.HALTED else "warning", reason,
-                    f"paper lane {target.value}: {message} (on the paper ledger; live trading is not affected)")
-        log.warning("paper lane escalated", extra={"state": target.value, "reason": reason})
+                    f"{self.subject} {target.value}: {message} (on its own paper ledger; the desk's trading is "
+                    "not affected)")
+        log.warning("paper lane escalated", extra={"lane": self.subject, "state": target.value, "reason": reason})
 
     def cash_flow(self, amount: int) -> None:
         self._keep(breakers.shift_equity(self.memory, amount))
@@ -109,4 +116,4 @@ class LaneRisk(RiskMonitor):
 
     def _alert(self, level: AlertLevel, code: str, message: str) -> None:
         with self.db.write() as conn:
-            raise_alert(conn, level=level, source="risk", code=code, subject=LANE, message=message)
+            raise_alert(conn, level=level, source="risk", code=code, subject=self.subject, message=message)

@@ -20,6 +20,7 @@ from contracts.domain import MICRO, Intent, MarketView
 from contracts.limits import Limits
 from contracts.settings import Settings
 from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
+from contracts.venues import KALSHI, POLYMARKET
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
@@ -42,11 +43,11 @@ from engine.trading.jobs import CoreJobs, Job
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.own_markouts import OwnMarkouts
-from engine.trading.paper_lane import PaperLane, held_by
+from engine.trading.paper_lane import PaperLane, held_by, kept_open, trades_kalshi
 from engine.trading.parts import ReplaySource
 from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
-from engine.trading.strategy_host import Failure, StrategyHost, alert_paper_only
+from engine.trading.strategy_host import Failure, StrategyHost, alert_kalshi_paper, alert_paper_only
 from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
 from engine.trading.views import SignalReads, market_views, snapshot, strategy_state
@@ -87,9 +88,11 @@ class TradingCore:
         self.lookout = Lookout(db, self.bus, clock, self.config)
         # Paper-only strategies on a live desk trade here, on paper (engine/trading/paper_lane.py).
         self.lane: PaperLane | None = None
+        # Strategies that name Kalshi markets trade Kalshi's paper ledger, beside any desk (the same kind of lane).
+        self.kalshi: PaperLane | None = None
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
-                              strategy_markets=lambda: self.host.markets() | held_by(self.lane))
+                              strategy_markets=lambda: self.host.markets() | held_by(self.lane) | held_by(self.kalshi))
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.exits = ExitBook()
@@ -115,7 +118,7 @@ class TradingCore:
         self.scheduled = CoreJobs(self.link, self.risk, self.lookout, self.selection, self.collections,
                                   self.rewards, self.markouts, config=lambda: self.config,
                                   deciding=lambda: self.deciding, trading_since=lambda: self.trading_since,
-                                  lane=lambda: self.lane)
+                                  lanes=lambda: [lane for lane in (self.lane, self.kalshi) if lane is not None])
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
 
@@ -181,8 +184,9 @@ class TradingCore:
         working = sum(1 for o in self.executor.state.orders.values() if o.strategy not in OPERATOR_BOOKS)
         self.executor.withdraw()
         await self.executor.reconcile()
-        if self.lane is not None:  # its orders are cancelled by its next pass
-            self.lane.withdraw()
+        for lane in (self.lane, self.kalshi):  # their orders are cancelled by their next pass
+            if lane is not None:
+                lane.withdraw()
         return working
 
     async def resume(self) -> None:
@@ -194,9 +198,10 @@ class TradingCore:
         self.executor.withdraw()
         await self._drain_orders()
         await self._stop_loop()
-        if self.lane is not None:
-            await self.lane.close()
-            self.lane = None
+        for lane in (self.lane, self.kalshi):
+            if lane is not None:
+                await lane.close()
+        self.lane = self.kalshi = None
         await self.link.close_feeds()
         if self.recorder is not None:
             await self.recorder.close()
@@ -212,6 +217,8 @@ class TradingCore:
         result: dict[str, Any] = dict(await self.executor.kill())
         if self.lane is not None:
             result["paper_lane"] = await self.lane.kill()
+        if self.kalshi is not None:
+            result["kalshi_paper"] = await self.kalshi.kill()
         if self.flatten_after_kill:
             self.flatten_after_kill = False
             result["flatten"] = await operator_actions.flatten(self.link, self.risk, {}, deciding=False,
@@ -234,8 +241,9 @@ class TradingCore:
         balance mismatch), as a Start from stopped would. A balance halt is checked again at once
         and the cash difference booked (the operator has looked), so it does not come straight back.
         Returns what it cleared, or None when nothing was halted that way."""
-        if self.lane is not None:
-            self.lane.risk.rearm()  # a lane halt ends with the operator's Start too (alerted when it does)
+        for lane in (self.lane, self.kalshi):
+            if lane is not None:
+                lane.risk.rearm()  # a lane halt ends with the operator's Start too (alerted when it does)
         reason = self.risk.memory.reason
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
                 reason not in core_state.CLEARED_BY_START:
@@ -257,7 +265,7 @@ class TradingCore:
         self.link.subscribe()
         await self.link.start_reference()
         self.link.reconfigure_paper()
-        if self.link.live and self.replay is None:
+        if self.link.live:
             await self._open_lane()
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
@@ -303,8 +311,9 @@ class TradingCore:
 
     def _on_market_event(self, event: MarketEvent) -> None:
         self.link.forward(event)
-        if self.lane is not None:
-            self.lane.forward(event)
+        for lane in (self.lane, self.kalshi):
+            if lane is not None:
+                lane.forward(event)
         if isinstance(event, MarketResolved) and event.winning_token:
             operator_actions.settle_won(self.link, event.condition_id, event.winning_token)
         elif isinstance(event, MarketResolved):
@@ -354,11 +363,12 @@ class TradingCore:
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
         lead_ms = self.config.game_start_withdraw_s * 1000
         paper: list[Intent] | None = None  # the paper lane's strategies' (None: not deciding)
+        kalshi: list[Intent] | None = None  # the strategies' that trade Kalshi
         if self.deciding and not holding:
             # A strategy whose position must be sold stays out of its market from this pass.
             start_exits(self.link, self.risk, self.exits, self._exits())
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
-            desk, paper = self._decide(now, views)
+            desk, paper, kalshi = self._decide(now, views)
             intents, kickoff = hold_for_game_start(hold_out(desk, held), self.catalog, now, lead_ms)
             self.risk.decisions.write(kickoff, now)
             self.executor.set_intents(self.risk.check(intents, now))
@@ -377,6 +387,8 @@ class TradingCore:
             await take_exits(self.link, self.risk, self.exits, self._exits())
         if self.lane is not None:
             await self.lane.tick(now, views, paper, lead_ms)
+        if self.kalshi is not None:
+            await self.kalshi.tick(now, views, kalshi, lead_ms)
         return valuation
 
     def _fills_dark(self, now: int) -> bool:
@@ -400,61 +412,69 @@ class TradingCore:
         if self.arbitrage.pending:
             await arbs.unwind_settled(self.link, self.risk.limits, self.arbitrage)
 
-    def _decide(self, now: int, views: dict[str, MarketView]) -> tuple[list[Intent], list[Intent]]:
-        """Every enabled strategy's intents: the desk's, and the paper lane's (a paper-only strategy
-        on a live desk); one that raises is disabled and withdrawn. A strategy with an allocation
-        sizes from it (plus its own PnL), not from the wallet: each strategy's book is valued (once
-        per ledger, before any decides) only if one has one."""
-        desk: list[Intent] = []
-        paper: list[Intent] = []
-        books: dict[str, dict[str, StrategyBook]] = {}  # by ledger (mode)
+    def _decide(self, now: int, views: dict[str, MarketView]) -> tuple[list[Intent], list[Intent], list[Intent]]:
+        """Every enabled strategy's intents: the desk's, the paper lane's (a paper-only strategy on a
+        live desk) and Kalshi's (a strategy naming Kalshi markets); one that raises is disabled and
+        withdrawn. A strategy with an allocation sizes from it (plus its own PnL), not from the
+        wallet: each strategy's book is valued (once per ledger, before any decides) only if one has one."""
+        out: dict[str, list[Intent]] = {"desk": [], "paper": [], KALSHI: []}
+        books: dict[tuple[str, str], dict[str, StrategyBook]] = {}  # by ledger (mode, venue)
         for name, hosted in list(self.host.hosted.items()):
-            lane = self.lane if self.link.mode == "live" and not hosted.live else None
-            if hosted.paused or (self.link.mode == "live" and not hosted.live and lane is None):
-                # Paused on its own (exits still guard it), or paper only with no lane open: no decision.
+            on_kalshi = trades_kalshi(hosted.markets)
+            lane = self.kalshi if on_kalshi else self.lane if self.link.mode == "live" and not hosted.live else None
+            if hosted.paused or (lane is None and (on_kalshi or (self.link.mode == "live" and not hosted.live))):
+                # Paused on its own (exits still guard it), or its lane is not open: no decision.
                 self._withdraw(name)
                 continue
             executor = lane.executor if lane is not None else self.executor
+            ledger = (executor.mode, executor.venue_name)
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
-            if allocation > 0 and executor.mode not in books:  # deciding changes no order or position
-                books[executor.mode] = portfolio.by_strategy(executor.state, self.link.marks)
+            if allocation > 0 and ledger not in books:  # deciding changes no order or position
+                books[ledger] = portfolio.by_strategy(executor.state, self.link.marks)
             state = strategy_state(name, hosted.markets, self.catalog, executor.state, allocation,
-                                   books[executor.mode].get(name) if executor.mode in books else None,
+                                   books[ledger].get(name) if ledger in books else None,
                                    self.own_markouts.recent(name, hosted.markets))
             result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)
                 self._withdraw(name)
                 continue
-            (paper if lane is not None else desk).extend(result)
-        return desk, paper
+            out[KALSHI if on_kalshi else "paper" if lane is not None else "desk"].extend(result)
+        return out["desk"], out["paper"], out[KALSHI]
 
     def _withdraw(self, name: str) -> None:
-        """A strategy's orders withdrawn wherever it trades (the desk's venue, the paper lane)."""
+        """A strategy's orders withdrawn wherever it trades (the desk's venue, the paper lanes)."""
         self.executor.withdraw(name)
-        if self.lane is not None:
-            self.lane.withdraw(name)
+        for lane in (self.lane, self.kalshi):
+            if lane is not None:
+                lane.withdraw(name)
 
     async def _open_lane(self, *, rearm: bool = False) -> None:
-        """Paper-only strategies on a live desk trade in the paper lane, opened when the first is
-        hosted (engine/trading/paper_lane.py); each is alerted once per live session. `rearm`: an
+        """The paper lanes (engine/trading/paper_lane.py), each opened when its first strategy is
+        hosted: Kalshi's for strategies naming Kalshi markets, on any desk; Polymarket's for
+        paper-only strategies on a live desk, each alerted once per live session. `rearm`: an
         operator's Start, which ends a lane halt as it ends the desk's."""
-        if self.mode != "live" or self.replay is not None:
+        if self.replay is not None:
             return
-        names = {name for name, hosted in self.host.hosted.items() if not hosted.live}
-        if self.lane is None and names:
-            lane = PaperLane(self.link, self.risk)
-            lane.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
-            lane.bus.subscribe(FillApplied, self.own_markouts.on_fill)
-            lane.strategies = names
-            await lane.open(int(self.config.paper_starting_cash * MICRO))
-            self.lane = lane  # only once open: a failed open is tried again at the next start or reload
-            if rearm:
-                lane.risk.rearm()
+
+        def lane(venue: str) -> PaperLane:
+            made = PaperLane(self.link, self.risk, venue)
+            made.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
+            made.bus.subscribe(FillApplied, self.own_markouts.on_fill)
+            return made
+
+        cash = int(self.config.paper_starting_cash * MICRO)
+        on_kalshi = {name for name, hosted in self.host.hosted.items() if trades_kalshi(hosted.markets)}
+        self.kalshi = await kept_open(self.kalshi, lambda: lane(KALSHI), on_kalshi, cash, rearm=rearm)
+        for name in sorted({f"{KALSHI}:{n}" for n in on_kalshi} - self.paper_only_noted):
+            self.paper_only_noted.add(name)
+            alert_kalshi_paper(self.db, name.removeprefix(f"{KALSHI}:"))
+        if self.mode != "live":
+            return
+        names = {name for name, hosted in self.host.hosted.items() if not hosted.live and name not in on_kalshi}
+        self.lane = await kept_open(self.lane, lambda: lane(POLYMARKET), names, cash, rearm=rearm)
         if self.lane is None:
             return
-        self.lane.strategies = names
-        self.lane.reconfigure()
         for name in sorted(names - self.paper_only_noted):
             self.paper_only_noted.add(name)
             alert_paper_only(self.db, name)

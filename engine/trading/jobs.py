@@ -68,11 +68,12 @@ class CoreJobs:
     def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
                  collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
                  config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
-                 trading_since: Callable[[], int | None], lane: Callable[[], PaperLane | None] = lambda: None):
+                 trading_since: Callable[[], int | None], lanes: Callable[[], list[PaperLane]] = list):
         """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
         the watch, each strategy's markets, collections, rewards, markouts; and what they read of
         the core: the runtime settings in force, whether it decides, since when it trades, and the
-        paper lane beside a live desk (its snapshots, collections, resolutions and stale orders too)."""
+        paper lanes beside the desk (Polymarket's beside a live desk, Kalshi's: their snapshots,
+        collections, resolutions and stale orders too)."""
         self.link = link
         self.risk = risk
         self.lookout = lookout
@@ -83,7 +84,7 @@ class CoreJobs:
         self.config = config
         self.deciding = deciding
         self.trading_since = trading_since
-        self.lane = lane
+        self.lanes = lambda: [lane for lane in lanes() if lane.live]
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
         self.follower = WalletFollower(link.db, link.settings.data_api_host)
@@ -141,7 +142,8 @@ class CoreJobs:
         if self.link.replay is not None:
             return
         try:
-            await settle_missed_resolutions(self.link, also=held_by(self.lane()))
+            also = set().union(*(held_by(lane) for lane in self.lanes()))
+            await settle_missed_resolutions(self.link, also=also)
         except Exception as exc:  # best effort: the next refresh tries again
             log.warning("could not check held markets for resolution", extra={"error": str(exc)})
 
@@ -178,7 +180,7 @@ class CoreJobs:
         with link.db.write() as conn:
             portfolio_snapshots.write_snapshot(conn, link.mode, valuation, now, kind)
             portfolio_snapshots.write_strategy_snapshots(conn, link.mode, books, now)
-        if (lane := self.lane()) is not None and lane.live:
+        for lane in self.lanes():
             lane.snapshot(kind)
         return valuation
 
@@ -235,7 +237,7 @@ class CoreJobs:
         """The stale-order clean-up: resting orders past their strategy's max order age."""
         if self.deciding() and self.link.live:
             await cancel_stale(self.link, self.risk)
-            if (lane := self.lane()) is not None and lane.live:
+            for lane in self.lanes():
                 await cancel_stale(lane, lane.risk)
 
     async def collateral(self) -> None:
@@ -256,7 +258,7 @@ class CoreJobs:
             return
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
-        if (lane := self.lane()) is not None and lane.live:  # the paper lane's redemptions, on the paper venue
+        for lane in self.lanes():  # a paper lane's redemptions, on its paper venue
             await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
         if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/auto_merge.py)
             await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

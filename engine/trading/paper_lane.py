@@ -12,15 +12,23 @@ both.
 The core asks it to open when a paper-only strategy is hosted on a live desk, hands it that
 strategy's intents each tick, and closes it with the desk (or a switch to paper, where the desk
 itself is the paper venue and the same paper ledger carries on).
+
+Kalshi's paper ledger is a lane of the same kind, beside any desk: a paper venue standing in for
+Kalshi (its fees, whole cents and contracts) on the Kalshi books the desk polls for the operator's
+pairs, keyed `kalshi` in every ledger table, with its own limits and breakers (venue_risk). The core
+opens it when a strategy names a Kalshi market (`kalshi:<ticker>`) and hands it every intent on
+one; nothing of Kalshi's is ever sent to Polymarket's venue, nor the reverse.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from contracts.domain import Book, Intent, MarketView
+from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -47,19 +55,21 @@ CLOSE_DRAIN_S = 5.0  # how long a closing lane waits for its cancels' answers
 
 
 class PaperLane:
-    """A TradingSite (engine/trading/parts.py) of mode `paper` on a live desk's feeds."""
+    """A TradingSite (engine/trading/parts.py) of mode `paper` on the desk's feeds, for one venue."""
 
     mode = "paper"
     replay = None  # a backtest is a paper desk: it never has a lane
 
-    def __init__(self, link: VenueLink, desk_risk: RiskMonitor) -> None:
+    def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET) -> None:
         self.link = link
+        self.venue_name = venue_name
+        self.label = "paper lane" if venue_name == POLYMARKET else f"{LABELS[venue_name]} paper"
         self.settings, self.db, self.clock = link.settings, link.db, link.clock
         self.catalog, self.books = link.catalog, link.books
-        self.risk = LaneRisk(link.db, desk_risk, link.clock)
+        self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name)
         self.bus = EventBus()
         self.risk.listen(self.bus)  # the paper venue's faults count toward the lane's error breaker only
-        self.executor: Executor = link.paper_lane_executor(self.risk, self.bus)
+        self.executor: Executor = link.paper_lane_executor(self.risk, self.bus, venue_name)
         self.settlement: SettlementVenue = link.build_settlement("paper")
         self.collections = Collections(self)
         self.exits = ExitBook()
@@ -77,14 +87,14 @@ class PaperLane:
         if self.live:
             return
         with self.db.write() as conn:
-            paper_starting_cash(conn, starting_cash, self.clock())
+            paper_starting_cash(conn, starting_cash, self.clock(), self.venue_name)
         self.risk.sync_limits()
         await self.executor.start()
         report = await recover(self.executor, self.settlement)
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
         self.live = True
-        log.info("paper lane open", extra={"strategies": sorted(self.strategies)})
+        log.info("paper lane open", extra={"lane": self.label, "strategies": sorted(self.strategies)})
 
     async def close(self) -> None:
         """Its strategies' orders cancelled and their answers awaited (bounded: the paper venue
@@ -162,7 +172,8 @@ class PaperLane:
             await arbs.unwind_settled(self, self.risk.limits, self.arbitrage)
         valuation, books = portfolio.valued(self.executor.state, self.marks)
         if self.risk.after_tick(now, valuation, books) is not None:
-            log.warning("paper lane kill switch: its orders are cancelled, live trading goes on")
+            log.warning("paper lane kill switch: its orders are cancelled, the desk trades on",
+                        extra={"lane": self.label})
             await self.executor.kill()
         elif intents is not None:
             await take_exits(self, self.risk, self.exits, exits)
@@ -189,11 +200,35 @@ class PaperLane:
         valuation, books = portfolio.valued(self.executor.state, self.marks)
         now = self.clock()
         with self.db.write() as conn:
-            portfolio_snapshots.write_snapshot(conn, "paper", valuation, now, kind)
-            portfolio_snapshots.write_strategy_snapshots(conn, "paper", books, now)
+            portfolio_snapshots.write_snapshot(conn, "paper", valuation, now, kind, self.venue_name)
+            portfolio_snapshots.write_strategy_snapshots(conn, "paper", books, now, self.venue_name)
         return valuation
 
 
 def held_by(lane: PaperLane | None) -> set[str]:
     """The markets the paper lane holds or works in (none without a lane)."""
     return set() if lane is None else lane.held_markets()
+
+
+def trades_kalshi(markets: Sequence[str]) -> bool:
+    """Whether a strategy's markets are Kalshi's (a strategy trades one venue:
+    contracts/market_filter.py refuses a list naming both)."""
+    return bool(markets) and venue_of(markets[0]) == KALSHI
+
+
+async def kept_open(lane: PaperLane | None, make: Callable[[], PaperLane], names: set[str], starting_cash: int, *,
+                    rearm: bool) -> PaperLane | None:
+    """The lane its strategies (`names`) trade in: opened when the first is hosted (kept only once
+    open: a failed open is tried again at the next start or reload), its strategies and limits
+    brought up to date. `rearm`: an operator's Start, which ends a lane halt as it ends the desk's."""
+    if lane is None and names:
+        opened = make()
+        opened.strategies = names
+        await opened.open(starting_cash)
+        lane = opened
+        if rearm:
+            lane.risk.rearm()
+    if lane is not None:
+        lane.strategies = names
+        lane.reconfigure()
+    return lane

@@ -136,6 +136,14 @@ class StrategyHost:
         self.hosted.pop(name, None)
 
 
+def alert_kalshi_paper(db: Database, name: str) -> None:
+    """A strategy naming Kalshi markets: it trades Kalshi's paper ledger (no live Kalshi trading yet)."""
+    with db.write() as conn:
+        raise_alert(conn, level="info", source="engine", code="KALSHI_PAPER", subject=name,
+                    message=f"strategy {name} trades Kalshi on paper (Kalshi's own paper ledger, fees and limits, "
+                            "beside the desk): the engine does not send orders to Kalshi itself yet")
+
+
 def alert_paper_only(db: Database, name: str) -> None:
     """A paper-only strategy on a live desk: it trades in the paper lane until promoted."""
     with db.write() as conn:

@@ -18,6 +18,7 @@ from contracts.domain import MICRO, Book
 from contracts.latency_spec import LatencyError
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
+from contracts.venues import POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -93,19 +94,22 @@ class VenueLink:
                                 is_v2_position=self.catalog.is_v2_position)
         return self._executor(venue, "live", self._risk, self._bus)
 
-    def paper_lane_executor(self, risk: RiskMonitor, bus: EventBus) -> Executor:
-        """The paper lane's executor beside a live desk: a paper venue on the same books, its own
-        risk checks and bus, the desk's one order gate (a kill blocks paper orders too)."""
-        return self._executor(self._paper_venue(), "paper", risk, bus)
+    def paper_lane_executor(self, risk: RiskMonitor, bus: EventBus, venue_name: str = POLYMARKET) -> Executor:
+        """A paper lane's executor: a paper venue standing in for `venue_name` on the same books
+        (Polymarket's beside a live desk, Kalshi's beside any desk), its own risk checks and bus,
+        the desk's one order gate (a kill blocks paper orders too)."""
+        return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
 
-    def _paper_venue(self) -> PaperVenue:
-        return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config())
+    def _paper_venue(self, venue_name: str = POLYMARKET) -> PaperVenue:
+        return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(),
+                          venue_name=venue_name)
 
-    def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus) -> Executor:
+    def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
+                  venue_name: str = POLYMARKET) -> Executor:
         counter = iter(range(1, 2**62))
         ids = (lambda: f"bt-{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=mode, clock=self.clock, new_client_id=ids,
-                        placement_check=risk.check_placement, bus=bus, gate=self.gate,
+                        placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))
 
     def build_settlement(self, mode: str | None = None) -> SettlementVenue:
@@ -246,11 +250,12 @@ class VenueLink:
         return sorted(self._strategy_markets() | held | working)
 
     def subscribe(self) -> None:
-        """The feed follows exactly the tokens of the relevant markets."""
+        """The feed follows exactly the tokens of the relevant markets (Polymarket's: a paired
+        Kalshi market's book is polled from Kalshi, engine/feeds/kalshi_reference.py)."""
         tokens = set()
         for cid in self.relevant_markets():
             info = self.catalog.get(cid)
-            if info is not None:
+            if info is not None and venue_of(cid) == POLYMARKET:
                 tokens |= {info.yes_token, info.no_token}
         current = self.feed.subscribed()
         if tokens - current:

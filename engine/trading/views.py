@@ -21,6 +21,7 @@ from contracts.domain import (
     StrategyState,
 )
 from contracts.market_filter import MarketCandidate
+from contracts.venues import KALSHI, venue_of
 from engine.execution import portfolio
 from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
@@ -118,7 +119,9 @@ def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
         info = catalog.get(cid)
         if info is not None:
             out.append(MarketCandidate(info, volume, liquidity, volume_24h))
-    return out
+    # The Kalshi markets of the operator's pairs: a strategy that names one trades it (no activity
+    # is known of them here, and a filter never selects them: contracts/market_filter.py).
+    return out + [MarketCandidate(info, 0, 0, 0) for info in catalog.all() if venue_of(info.condition_id) == KALSHI]
 
 
 FAIR_VALUE_RELOAD_MS = 5_000

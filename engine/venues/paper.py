@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
-from contracts.venues import POLYMARKET, VENUES
+from contracts.venues import POLYMARKET, VENUES, venue_of
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, TradePrint
 from engine.venues import paper_fills as fills
@@ -189,6 +189,8 @@ class PaperVenue:
 
     def _place(self, conn: Connection, prepared: PreparedOrder) -> tuple[PlaceResult, list[VenueEvent]]:
         req, venue_id = prepared.request, prepared.venue_order_id
+        if venue_of(req.token_id) != self.venue_name:  # another venue's market: unknown here, as at that venue
+            raise OrderRejected(rules.INVALID_PAYLOAD)
         market = self.catalog.by_token(req.token_id)
         wallet = self.wallet.for_order(conn, req, self._resting_on(req.token_id) if req.side is Side.SELL
                                        else self.resting.values())

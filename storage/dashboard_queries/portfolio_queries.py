@@ -36,10 +36,12 @@ def daily_closes(db: Database, mode: str) -> pd.DataFrame:
     profit by day, week or month is measured on, exact whatever the desk's age (one row a day)."""
     with db.read() as conn:
         rows = conn.execute(text(
-            """SELECT at, equity FROM (SELECT MIN(at) AS at, equity FROM portfolio_snapshots WHERE mode = :m)
+            """SELECT at, equity FROM (SELECT MIN(at) AS at, equity FROM portfolio_snapshots
+                                          WHERE mode = :m AND venue = 'polymarket')
                WHERE at IS NOT NULL
                UNION
-               SELECT MAX(at), equity FROM portfolio_snapshots WHERE mode = :m GROUP BY at / 86400000
+               SELECT MAX(at), equity FROM portfolio_snapshots WHERE mode = :m AND venue = 'polymarket'
+               GROUP BY at / 86400000
                ORDER BY at"""), {"m": mode}).all()
     frame = pd.DataFrame(rows, columns=["at", "equity"])
     frame["equity"] = frame["equity"].astype("float64") / MICRO
@@ -59,7 +61,7 @@ def equity_curve(
     with db.read() as conn:
         lo, hi = conn.execute(
             text("""SELECT MIN(at), MAX(at) FROM portfolio_snapshots
-                                      WHERE mode = :mode AND at >= :since"""),
+                                      WHERE mode = :mode AND venue = 'polymarket' AND at >= :since"""),
             {"mode": mode, "since": since},
         ).one()
     if lo is None:
@@ -70,7 +72,8 @@ def equity_curve(
     frame = _frame(
         db,
         """SELECT MAX(at) AS at, equity, MAX(equity) AS bucket_peak FROM portfolio_snapshots
-           WHERE mode = :mode AND at >= :since GROUP BY (at - :lo) / :bucket ORDER BY at""",
+           WHERE mode = :mode AND venue = 'polymarket' AND at >= :since GROUP BY (at - :lo) / :bucket
+           ORDER BY at""",
         {"mode": mode, "since": since, "lo": lo, "bucket": bucket},
     )
     to_human(frame, "equity", "bucket_peak")

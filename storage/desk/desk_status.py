@@ -159,7 +159,9 @@ class PnlToday:
     as_of: int
 
 
-_SNAPSHOT = "SELECT at, equity, realized, unrealized, fees FROM portfolio_snapshots WHERE mode = ?"
+# The desk's own ledger (Polymarket's): another venue's paper ledger values itself apart.
+_SNAPSHOT = ("SELECT at, equity, realized, unrealized, fees FROM portfolio_snapshots "
+             "WHERE mode = ? AND venue = 'polymarket'")
 
 
 def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *,

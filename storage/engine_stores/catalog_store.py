@@ -64,6 +64,13 @@ def set_market_fees(db: Database, updates: Sequence[Mapping[str, Any]]) -> None:
             conn.execute(_SET_FEES, list(updates))
 
 
+def paired_kalshi_markets(db: Database) -> list[tuple[str, str]]:
+    """(ticker, title) of every Kalshi market the operator linked to a Polymarket one (venue_pairs)."""
+    with db.read() as conn:
+        return [(r[0], r[1]) for r in conn.execute(text("SELECT kalshi_ticker, kalshi_title FROM venue_pairs "
+                                                        "ORDER BY id")).all()]
+
+
 def all_markets(db: Database) -> list[dict[str, Any]]:
     """Every stored market, as a dict of its columns."""
     with db.read() as conn:

@@ -60,7 +60,9 @@ def add_claim(conn: Connection, *, mode: str, kind: str, condition_id: str, stra
 
 
 def open_claims(conn: Connection, mode: str, condition_id: str | None = None,
-                venue: str = POLYMARKET) -> list[ClaimRow]:
+                venue: str | None = None) -> list[ClaimRow]:
+    """The open claims of one venue's ledger (by default the market's venue, or Polymarket's)."""
+    venue = venue or (venue_of(condition_id) if condition_id else POLYMARKET)
     rows = run(conn, """SELECT id, kind, condition_id, strategy, token_id, amount, status, tx_id, created_at
                         FROM claims WHERE mode = :mode AND venue = :venue AND status = 'open'
                         AND (:cid IS NULL OR condition_id = :cid) ORDER BY id""",

@@ -74,7 +74,7 @@ def summary_data(conn: Connection, db_path: Path, now: int) -> dict[str, Any]:
     raw = conn.connection.driver_connection  # storage.desk.desk_status reads with sqlite3
     status = desk_status.engine_status(raw, db_path, now=now)  # type: ignore[arg-type]  # raw: the sqlite3 connection under SQLAlchemy's
     mode, since = status.mode, now - DAY_MS
-    snap = "SELECT equity, realized, fees FROM portfolio_snapshots WHERE mode = :m"
+    snap = "SELECT equity, realized, fees FROM portfolio_snapshots WHERE mode = :m AND venue = 'polymarket'"
     latest = conn.execute(text(f"{snap} ORDER BY at DESC LIMIT 1"), {"m": mode}).first()
     base = (conn.execute(text(f"{snap} AND at <= :since ORDER BY at DESC LIMIT 1"), {"m": mode, "since": since}).first()
             or conn.execute(text(f"{snap} AND at > :since ORDER BY at LIMIT 1"), {"m": mode, "since": since}).first())

@@ -10,6 +10,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection, text
 
+from contracts.venues import POLYMARKET
+
 
 class StrategyFigures(Protocol):
     """What a strategy snapshot stores (engine/execution/portfolio.py's StrategyBook)."""
@@ -41,21 +43,26 @@ class DeskFigures(StrategyFigures, Protocol):
     def redeemable(self) -> int: ...
 
 
-def write_strategy_snapshots(conn: Connection, mode: str, books: Mapping[str, StrategyFigures], now: int) -> None:
+def write_strategy_snapshots(conn: Connection, mode: str, books: Mapping[str, StrategyFigures], now: int,
+                             venue: str = POLYMARKET) -> None:
     if books:
-        conn.execute(text("""INSERT INTO strategy_snapshots (mode, strategy, at, realized, unrealized, fees, exposure)
-                             VALUES (:mode, :strategy, :at, :realized, :unrealized, :fees, :exposure)"""),
-                     [{"mode": mode, "strategy": name, "at": now, "realized": b.realized, "unrealized": b.unrealized,
-                       "fees": b.fees, "exposure": b.exposure} for name, b in books.items()])
+        conn.execute(text("""INSERT INTO strategy_snapshots (mode, venue, strategy, at, realized, unrealized, fees,
+                                 exposure)
+                             VALUES (:mode, :venue, :strategy, :at, :realized, :unrealized, :fees, :exposure)"""),
+                     [{"mode": mode, "venue": venue, "strategy": name, "at": now, "realized": b.realized,
+                       "unrealized": b.unrealized, "fees": b.fees, "exposure": b.exposure}
+                      for name, b in books.items()])
 
 
-def write_snapshot(conn: Connection, mode: str, valuation: DeskFigures, now: int, kind: str = "scheduled") -> None:
+def write_snapshot(conn: Connection, mode: str, valuation: DeskFigures, now: int, kind: str = "scheduled",
+                   venue: str = POLYMARKET) -> None:
     conn.execute(
-        text("""INSERT INTO portfolio_snapshots (mode, at, kind, cash, positions_value, liquidation_value, equity,
-                    realized, unrealized, fees, exposure, redeemable)
-                VALUES (:mode, :at, :kind, :cash, :pv, :lv, :eq, :realized, :unrealized, :fees, :exposure,
+        text("""INSERT INTO portfolio_snapshots (mode, venue, at, kind, cash, positions_value, liquidation_value,
+                    equity, realized, unrealized, fees, exposure, redeemable)
+                VALUES (:mode, :venue, :at, :kind, :cash, :pv, :lv, :eq, :realized, :unrealized, :fees, :exposure,
                     :redeemable)"""),
-        {"mode": mode, "at": now, "kind": kind, "cash": valuation.cash, "pv": valuation.positions_value,
+        {"mode": mode, "venue": venue, "at": now, "kind": kind, "cash": valuation.cash,
+         "pv": valuation.positions_value,
          "lv": valuation.liquidation_value, "eq": valuation.equity, "realized": valuation.realized,
          "unrealized": valuation.unrealized, "fees": valuation.fees, "exposure": valuation.exposure,
          "redeemable": valuation.redeemable},

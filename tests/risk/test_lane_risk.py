@@ -37,7 +37,7 @@ def test_a_lane_kill_switch_halts_the_lane_and_not_the_desk(tmp_path: Path) -> N
         rows = conn.execute(text("SELECT code, subject, message FROM alerts ORDER BY id")).all()
         assert conn.execute(text("SELECT COUNT(*) FROM commands")).scalar_one() == 0
     assert [(r[0], r[1]) for r in rows] == [(breakers.DRAWDOWN, LANE), (breakers.KILL_SWITCH, LANE)]
-    assert all("live trading is not affected" in r[2] for r in rows)
+    assert all("the desk's trading is not affected" in r[2] for r in rows)
     again = LaneRisk(lane.db, lane.desk, clock=lambda: T0)  # a restart: the lane's halt is remembered
     assert (again.memory.trading_state, again.memory.reason) == (TradingState.HALTED, breakers.KILL_SWITCH)
     assert again.memory.peak_equity == 1000 * SH

@@ -1,0 +1,150 @@
+"""One engine, two venues (engine/trading/paper_lane.py): a strategy that names a paired Kalshi market
+(`kalshi:<ticker>`) trades it in the real trading core, on Kalshi's paper ledger beside the
+Polymarket desk, on the Kalshi book the desk polls through Kalshi's official SDK (the simulator's
+Kalshi side here). Its orders are Kalshi's (whole cents, whole contracts, keyed `kalshi`), nothing
+of it reaches Polymarket's venue or ledger, a kill cancels it with the desk's, and a restart reads
+its resting orders back to it alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from contracts import kalshi_ids
+from contracts.market_filter import validate_market_spec
+from contracts.settings import load_settings
+from engine.trading.core import TradingCore
+from simulator.testing import SimHandle, approved_simulator
+from storage.desk.venue_pairs import add_pair
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+
+pytestmark = pytest.mark.slow
+MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with approved_simulator(seed=73, agents=False, kalshi_markets=2) as handle:
+        yield handle
+
+
+def _core(tmp: Path, sim: SimHandle) -> tuple[TradingCore, str, str]:
+    """A paper desk with a Polymarket market maker and a Kalshi one, on a pair linked by hand."""
+    market = sim.market(neg_risk=False)
+    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    kalshi = kalshi_ids.market_id(ticker)
+    db_path = tmp / "t.db"
+    if not db_path.exists():
+        migrate(db_path)
+    db = Database(db_path)
+    with db.write() as conn:
+        fresh = not conn.execute(text("SELECT COUNT(*) FROM strategies")).scalar_one()
+        for name, markets in (("poly", [market["condition_id"]]), ("kx", [kalshi])) if fresh else ():
+            conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at,
+                                     updated_at, updated_by)
+                                 VALUES (:n, 'market_making', :p, :m, 1, 0, 0, 'test')"""),
+                         {"n": name, "p": json.dumps(MM), "m": json.dumps(markets)})
+    if fresh:
+        add_pair(db, condition_id=market["condition_id"], kalshi_ticker=ticker, inverted=False,
+                 polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(db_path)})
+    return TradingCore(settings, db), kalshi, ticker
+
+
+async def _started(core: TradingCore, kalshi: str) -> None:
+    await core.start(operator=True)
+    core.gate.unblock()
+    await core._stop_loop()  # ticked by hand
+    info = core.catalog.get(kalshi)
+    assert info is not None
+    for _ in range(200):  # the poller's first read of the Kalshi book
+        if core.books.book(info.yes_token) is not None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the Kalshi book was never read")
+
+
+def _orders(core: TradingCore) -> list[tuple]:
+    with core.db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT venue, mode, strategy, token_id, price, size, status FROM orders ORDER BY id")).all()]
+
+
+def test_a_strategy_naming_a_kalshi_market_trades_kalshis_paper_ledger(tmp_path: Path, sim: SimHandle) -> None:
+    core, kalshi, ticker = _core(tmp_path, sim)
+
+    async def scenario() -> list[tuple]:
+        await _started(core, kalshi)
+        assert core.kalshi is not None and core.kalshi.live and core.kalshi.strategies == {"kx"}
+        await core.tick()
+        core.kalshi.executor.drain()
+        placed = _orders(core)
+        result = await core.kill()
+        assert "kalshi_paper" in result
+        core.kalshi.executor.drain()
+        await core.stop()
+        return placed
+
+    placed = asyncio.run(scenario())
+    ours = [o for o in placed if o[2] == "kx"]
+    assert ours, "the Kalshi strategy placed nothing"
+    assert {(venue, mode) for venue, mode, *_ in ours} == {("kalshi", "paper")}
+    assert {token for *_, token, _, _, _ in ours} <= {kalshi_ids.token_id(ticker, "yes"),
+                                                      kalshi_ids.token_id(ticker, "no")}
+    assert all(price % kalshi_ids.CENT == 0 and size % kalshi_ids.CONTRACT == 0
+               for *_, price, size, _ in ours)
+    # The Polymarket strategy's orders are Polymarket's: no Kalshi token ever reached that venue.
+    assert all(venue == "polymarket" and not token.startswith("kalshi:")
+               for venue, _, strategy, token, *_ in placed if strategy == "poly")
+    # The kill cancelled the Kalshi lane's orders with the desk's.
+    assert all(order[-1] != "LIVE" for order in _orders(core))
+    with core.db.read() as conn:
+        live = conn.execute(text("SELECT COUNT(*) FROM paper_orders WHERE status = 'LIVE'")).scalar_one()
+        deposits = conn.execute(text("SELECT venue, ref FROM cash_ledger WHERE kind = 'deposit' ORDER BY venue")).all()
+    assert live == 0
+    assert [tuple(d) for d in deposits] == [("kalshi", "kalshi:initial"), ("polymarket", "initial")]
+    with core.db.read() as conn:
+        told = conn.execute(text("SELECT subject FROM alerts WHERE code = 'KALSHI_PAPER'")).scalars().all()
+    assert told == ["kx"]  # the operator is told it trades on paper, once
+
+
+def test_a_restart_reads_the_kalshi_lanes_resting_orders_back_to_it(tmp_path: Path, sim: SimHandle) -> None:
+    core, kalshi, _ = _core(tmp_path, sim)
+
+    async def first() -> set[str]:
+        await _started(core, kalshi)
+        await core.tick()
+        assert core.kalshi is not None
+        core.kalshi.executor.drain()
+        resting = {o.client_id for o in core.kalshi.executor.state.orders.values()}
+        await core._drain_orders()  # the desk's own orders only: a crash leaves the lane's resting
+        return resting
+
+    resting = asyncio.run(first())
+    assert resting
+    again, _, _ = _core(tmp_path, sim)
+
+    async def second() -> tuple[set[str], set[str]]:
+        await _started(again, kalshi)
+        assert again.kalshi is not None
+        lane = {o.client_id for o in again.kalshi.executor.state.orders.values()}
+        desk = {o.client_id for o in again.executor.state.orders.values()}
+        await again.stop()
+        return lane, desk
+
+    lane, desk = asyncio.run(second())
+    assert resting <= lane
+    assert not resting & desk
+
+
+def test_a_strategy_names_one_venues_markets() -> None:
+    errors = validate_market_spec(["0xabc", "kalshi:KXTEST-1"])
+    assert "one venue" in errors["markets"]
+    assert validate_market_spec(["kalshi:KXTEST-1", "kalshi:KXTEST-2"]) == {}
