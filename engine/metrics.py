@@ -109,6 +109,12 @@ def _money(report: dict[str, Any]) -> Iterator[Metric]:
                          "desk), pUSD on paper", lane["equity_usdc"])
         yield _gauge("desk_paper_lane_halted", "1 while the paper lane's own breakers halt it",
                      int(lane["trading_state"] == "HALTED"))
+    if (kalshi := report.get("kalshi_paper")) is not None:  # strategies trading Kalshi's paper ledger
+        if kalshi["equity_usdc"] is not None:
+            yield _gauge("desk_kalshi_paper_equity_usd", "Kalshi's paper ledger's equity, USD on paper",
+                         kalshi["equity_usdc"])
+        yield _gauge("desk_kalshi_paper_halted", "1 while the Kalshi paper ledger's own breakers halt it",
+                     int(kalshi["trading_state"] == "HALTED"))
 
 
 def _venue(venue: dict[str, Any]) -> Iterator[Metric]:

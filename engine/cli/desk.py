@@ -112,6 +112,7 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
     lines += _paper_lane_lines(report.get("paper_lane"))
+    lines += _kalshi_lines(report.get("kalshi_paper"))
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
     return lines
@@ -125,6 +126,17 @@ def _paper_lane_lines(lane: dict[str, Any] | None) -> list[str]:
     equity = "no snapshot yet" if lane["equity_usdc"] is None else (
         f"equity {_money(lane['equity_usdc'])} pUSD, today {_money(lane['pnl_today_usdc'], sign=True)}")
     return [f"paper lane {', '.join(lane['strategies'])} on paper beside live: {state}; {equity}; "
+            f"{lane['open_orders']} open orders, {lane['positions']} positions (paper)"]
+
+
+def _kalshi_lines(lane: dict[str, Any] | None) -> list[str]:
+    """Strategies trading Kalshi's paper ledger beside the desk: said apart, as the paper lane is."""
+    if lane is None:
+        return []
+    state = lane["trading_state"] + (f" ({lane['trading_reason']})" if lane["trading_reason"] else "")
+    equity = "no snapshot yet" if lane["equity_usdc"] is None else (
+        f"equity {_money(lane['equity_usdc'])} USD, today {_money(lane['pnl_today_usdc'], sign=True)}")
+    return [f"kalshi     {', '.join(lane['strategies'])} on Kalshi's paper ledger: {state}; {equity}; "
             f"{lane['open_orders']} open orders, {lane['positions']} positions (paper)"]
 
 

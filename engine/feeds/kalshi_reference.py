@@ -9,7 +9,8 @@ Two parts, so a backtest prices a pair through the same code as live:
   (contracts/kalshi_ids.py), and the trades made since the poller started are told as prints of
   the YES token, where the recorder records both with every other book and print
   (engine/marketdata/recorder.py). A failed read leaves the last book with its time, so it ages
-  like any reference.
+  like any reference. Every 30 s it also reads whether Kalshi settled a market, and tells a
+  settlement once as the market's resolution (Kalshi's paper ledger settles its positions on it).
 - `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
   which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
   pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price
@@ -29,12 +30,14 @@ from typing import Any
 from contracts import kalshi_ids as wire
 from contracts.domain import Side
 from engine.feeds.books import BookCache
-from engine.feeds.market_data_events import TradePrint
+from engine.feeds.market_data_events import MarketResolved, TradePrint
 from engine.feeds.reference import ReferenceSource
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.kalshi_reference")
 POLL_S = 2.0
+STATUS_EVERY = 15  # a market's settlement is read every this many polls (30 s at POLL_S)
+SETTLED = frozenset({"settled", "finalized"})  # Kalshi has paid the market's result
 HISTORY = 600  # points kept a market (20 minutes at one a poll)
 SEEN_TRADES = 2_000  # trade ids remembered a market: Kalshi's `min_ts` is whole seconds, so a poll repeats some
 Levels = list[tuple[int, int]]
@@ -76,6 +79,8 @@ class KalshiBookPoller:
         self._seen: dict[str, deque[str]] = {}
         self._since: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
+        self.polls = 0
+        self.settled: dict[str, str] = {}  # ticker -> its result, once told
 
     async def start(self) -> None:
         if self._task is None:
@@ -112,7 +117,31 @@ class KalshiBookPoller:
                                                    Side.BUY if trade.taker_side == "yes" else Side.SELL, now))
             put_book(self.books, ticker, yes, no, now)
             read += 1
+        if self.polls % STATUS_EVERY == 0:
+            await self.read_settlements()
+        self.polls += 1
         return read
+
+    async def read_settlements(self) -> int:
+        """Each market not yet known settled, read once more: a market Kalshi settled (its result
+        yes or no; settlement is Kalshi's own cash event, nothing to redeem) is told once, as the
+        resolution of its `kalshi:` market with the winning side's token. Returns how many were told."""
+        from kalshi_python_sync.api.market_api import MarketApi
+
+        told = 0
+        for ticker in [t for t in self.tickers if t not in self.settled]:
+            try:
+                market = (await asyncio.to_thread(MarketApi(self.client).get_market, ticker)).market
+            except Exception as exc:  # read again at the next round
+                self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
+                continue
+            result = str(market.result or "")
+            if str(market.status) in SETTLED and result in ("yes", "no"):
+                self.settled[ticker] = result
+                self.books.publish(MarketResolved(wire.market_id(ticker), wire.token_id(ticker, result),
+                                                  self.clock_ms()))
+                told += 1
+        return told
 
     def _trades(self, ticker: str) -> list[Any]:
         """The market's trades since the poller started that it has not told yet, oldest first (one

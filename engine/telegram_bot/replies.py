@@ -61,7 +61,8 @@ def pnl(settings: Settings, window: str) -> str:
     now = now_ms()
     with reading(settings) as conn:
         mode = desk_status.engine_status(conn, settings.db_path).mode
-        lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None)
+        lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None) + \
+            _lane_line(desk_status.kalshi_paper(conn, now), "Kalshi paper")
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:
@@ -89,12 +90,13 @@ def pnl(settings: Settings, window: str) -> str:
     return "\n".join(lines) + lane
 
 
-def _lane_line(lane: dict[str, Any] | None) -> str:
-    """Paper-only strategies trading on paper beside a live desk: their own figures, said apart."""
+def _lane_line(lane: dict[str, Any] | None, name: str = "paper lane") -> str:
+    """A paper ledger beside the desk (paper-only strategies beside a live desk, Kalshi's paper
+    ledger): its own figures, said apart."""
     if lane is None:
         return ""
-    return (f"\npaper lane ({', '.join(lane['strategies'])}, on paper, not in the figures above): equity "
-            f"{_money(lane['equity_usdc'])} pUSD, today {_money(lane['pnl_today_usdc'], True)}, "
+    return (f"\n{name} ({', '.join(lane['strategies'])}, on paper, not in the figures above): equity "
+            f"{_money(lane['equity_usdc'])}, today {_money(lane['pnl_today_usdc'], True)}, "
             f"{lane['trading_state']}")
 
 

@@ -88,7 +88,7 @@ class Collections:
         """Bring every transaction in flight up to date with the venue."""
         now = self.clock()
         with self.ex.db.read() as conn:
-            flying = claims_store.open_txs(conn, self.ex.mode)
+            flying = claims_store.open_txs(conn, self.ex.mode, self.ex.venue_name)
         for tx in flying:
             if tx.ref is None:
                 if tx.kind in ("redeem", "merge") and self._paid(tx):
@@ -190,7 +190,7 @@ class Collections:
     def _owed(self, condition_id: str | None) -> dict[str, int]:
         """Markets with open redeem claims, final here, and since when they are owed."""
         with self.ex.db.read() as conn:
-            rows = claims_store.open_claims(conn, self.ex.mode, condition_id)
+            rows = claims_store.open_claims(conn, self.ex.mode, condition_id, self.ex.venue_name)
         owed: dict[str, int] = {}
         for claim in rows:
             if claim.kind == "redeem" and self.catalog.resolution(claim.condition_id) is not None:
@@ -201,8 +201,8 @@ class Collections:
         market = self.catalog.get(condition_id)
         neg_risk = market.neg_risk if market is not None else False
         with self.ex.tx() as conn:
-            amount = sum(c.amount for c in claims_store.open_claims(conn, self.ex.mode, condition_id)
-                         if c.kind == "redeem")
+            owed = claims_store.open_claims(conn, self.ex.mode, condition_id, self.ex.venue_name)
+            amount = sum(c.amount for c in owed if c.kind == "redeem")
             tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
                                      amount=amount, actor="engine", now=self.clock())
         crash_point("redeem_before_submit")

@@ -20,6 +20,7 @@ from contracts.domain import MICRO
 from contracts.followed_wallets import parse_wallets
 from contracts.runtime_settings import RuntimeConfig
 from contracts.updown import parse_series
+from contracts.venues import POLYMARKET
 from engine.execution import portfolio
 from engine.feeds.series import SeriesDiscovery
 from engine.follow.poller import FOLLOW_POLL_S, WalletFollower
@@ -259,6 +260,9 @@ class CoreJobs:
         config = self.config()
         await self.collector.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
         for lane in self.lanes():  # a paper lane's redemptions, on its paper venue
-            await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
+            if lane.venue_name == POLYMARKET:
+                await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
+            else:  # Kalshi pays a settled market by itself: nothing to ask for, nothing to wait for
+                await lane.collections.run(auto=True, grace_ms=0)
         if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/auto_merge.py)
             await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

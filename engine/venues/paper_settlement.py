@@ -138,9 +138,9 @@ def burned(conn: Connection, token_id: str) -> int:
     return store.burned(conn, token_id)
 
 
-def total_paid(conn: Connection) -> int:
-    """Everything paper redemptions and merges paid in."""
-    return store.total_paid(conn)
+def total_paid(conn: Connection, venue: str) -> int:
+    """Everything one venue's paper redemptions and merges paid in."""
+    return store.total_paid(conn, venue)
 
 
 def rebate_share_ppm(market: MarketInfo) -> int:

@@ -58,9 +58,13 @@ class PaperWallet:
         self.trade_cash += sign * cash_flow(side, price, size, fee)
 
     def credits(self, conn: Connection) -> int:
-        """What settlement has paid the wallet so far (redemptions, merges, rebates, rewards)."""
+        """What settlement has paid the wallet so far (redemptions, merges; Polymarket's rebates and
+        rewards too)."""
+        paid = settled.total_paid(conn, self.venue_name)
+        if self.venue_name != POLYMARKET:
+            return paid
         now = self.clock()
-        return (settled.total_paid(conn) + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, now))
+        return (paid + sum(c.amount for c in settled.rebate_credits(conn, self.catalog, now))
                 + sum(c.amount for c in settled.reward_credits(conn, now)))
 
     def for_order(self, conn: Connection, req: OrderRequest, resting: Iterable[RestingOrder]) -> Wallet:

@@ -76,6 +76,7 @@ def usage_metrics(usage: portfolio_queries.RiskUsage) -> None:
 POSITION_COLUMNS = {
     "question": Col("market", "name"),
     "outcome": Col("outcome"),
+    "venue": Col("venue"),
     "resolution": Col("resolution"),
     "size": Col("size", "shares"),
     "avg_price": Col("avg price", "prob"),

@@ -34,6 +34,7 @@ CANCEL_PICK, CANCEL_OPEN = "cancel_pick", "cancel_open"
 ORDER_COLUMNS = {
     **TRADE_HEAD,
     "filled": Col("filled", "shares"),
+    "venue": Col("venue"),
     "status": Col("status"),
     "created_at": Col("created", "time"),
     "strategy": Col("strategy"),
@@ -47,6 +48,7 @@ FILL_COLUMNS = {
     **TRADE_HEAD,
     "notional": Col("value", "usdc"),
     "fee": Col("fee", "usdc"),
+    "venue": Col("venue"),
     "status": Col("status"),
     "matched_at": Col("matched", "time"),
     "strategy": Col("strategy"),

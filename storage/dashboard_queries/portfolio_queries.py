@@ -94,6 +94,10 @@ _LATEST_MID = """(SELECT t.mid FROM ticks t WHERE t.token_id = p.token_id AND t.
                    ORDER BY t.at DESC LIMIT 1)"""
 
 
+# A Kalshi market's name: the title the operator saw when pairing it (it is in no `markets` row).
+_KALSHI_TITLE = "(SELECT kalshi_title FROM venue_pairs WHERE 'kalshi:' || kalshi_ticker = {a}.condition_id)"
+
+
 def positions(
     db: Database,
     mode: str,
@@ -104,7 +108,7 @@ def positions(
 ) -> pd.DataFrame:
     """Positions with their latest recorded mid as the mark (None when nothing was recorded).
 
-    Columns: strategy, condition_id, question, outcome, resolution (Gamma's UMA resolution status,
+    Columns: strategy, venue, condition_id, question, outcome, resolution (Gamma's UMA resolution status,
     "" before any proposal), settled, pending, size (shares), cost, avg_price, mark, value,
     unrealized, realized, fees (pUSD / probability), updated_at.
     """
@@ -117,8 +121,8 @@ def positions(
         where.append("p.strategy = :strategy")
     frame = _frame(
         db,
-        f"""SELECT p.strategy, p.condition_id, m.question, p.outcome, COALESCE(m.resolution_status, '') AS resolution,
-                   p.token_id, p.settled, p.pending,
+        f"""SELECT p.strategy, p.venue, p.condition_id, COALESCE(m.question, {_KALSHI_TITLE.format(a="p")}) AS question,
+                   p.outcome, COALESCE(m.resolution_status, '') AS resolution, p.token_id, p.settled, p.pending,
                    p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at,
                    {_LATEST_MID} AS mark
             FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id

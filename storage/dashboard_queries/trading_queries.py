@@ -189,11 +189,16 @@ class TradeFilter:
         return where(clauses), params
 
 
-_ORDER_SELECT = """SELECT o.id, o.created_at, o.mode, o.strategy, o.condition_id, m.question,
+# A Kalshi market's name is the title the operator saw when pairing it (it is in no `markets` row).
+_ORDER_SELECT = """SELECT o.id, o.created_at, o.mode, o.venue, o.strategy, o.condition_id,
+    COALESCE(m.question, (SELECT kalshi_title FROM venue_pairs WHERE 'kalshi:' || kalshi_ticker = o.condition_id))
+        AS question,
     o.outcome, o.side, o.price, o.size, o.filled, o.size - o.filled AS remaining, o.status, o.tif,
     o.post_only, o.reason, o.error, o.venue_order_id, o.client_id, o.updated_at, o.closed_at
     FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id"""
-_FILL_SELECT = """SELECT f.id, f.matched_at, f.mode, f.strategy, f.condition_id, m.question, f.outcome,
+_FILL_SELECT = """SELECT f.id, f.matched_at, f.mode, f.venue, f.strategy, f.condition_id,
+    COALESCE(m.question, (SELECT kalshi_title FROM venue_pairs WHERE 'kalshi:' || kalshi_ticker = f.condition_id))
+        AS question, f.outcome,
     f.side, f.price, f.size, f.price * f.size / 1000000 AS notional, f.fee, f.liquidity, f.status, f.order_id,
     f.trade_id,
     f.updated_at

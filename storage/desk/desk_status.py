@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.venues import KALSHI, POLYMARKET
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 
@@ -159,29 +160,30 @@ class PnlToday:
     as_of: int
 
 
-# The desk's own ledger (Polymarket's): another venue's paper ledger values itself apart.
+# One ledger's snapshots (the desk's own is Polymarket's; another venue's paper ledger values itself apart).
 _SNAPSHOT = ("SELECT at, equity, realized, unrealized, fees FROM portfolio_snapshots "
-             "WHERE mode = ? AND venue = 'polymarket'")
+             "WHERE mode = ? AND venue = ?")
 
 
-def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *,
-                    at_since_is_before: bool = False) -> tuple[sqlite3.Row, sqlite3.Row] | None:
+def snapshots_since(conn: sqlite3.Connection, mode: str, since: int, *, at_since_is_before: bool = False,
+                    venue: str = POLYMARKET) -> tuple[sqlite3.Row, sqlite3.Row] | None:
     """The newest portfolio snapshot and the one to measure from: the last one before `since`
     (or at it, when `at_since_is_before`), else the first after it; None before any snapshot."""
-    latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode,))
+    latest = one(conn, f"{_SNAPSHOT} ORDER BY at DESC LIMIT 1", (mode, venue))
     if latest is None:
         return None
     before, after = ("<=", ">") if at_since_is_before else ("<", ">=")
-    base = (one(conn, f"{_SNAPSHOT} AND at {before} ? ORDER BY at DESC LIMIT 1", (mode, since))
-            or one(conn, f"{_SNAPSHOT} AND at {after} ? ORDER BY at LIMIT 1", (mode, since)))
+    base = (one(conn, f"{_SNAPSHOT} AND at {before} ? ORDER BY at DESC LIMIT 1", (mode, venue, since))
+            or one(conn, f"{_SNAPSHOT} AND at {after} ? ORDER BY at LIMIT 1", (mode, venue, since)))
     assert base is not None
     return latest, base
 
 
-def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None) -> PnlToday | None:
+def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None,
+              venue: str = POLYMARKET) -> PnlToday | None:
     now = now_ms() if now is None else now
     day = utc_day_start(now)
-    found = snapshots_since(conn, mode, day)
+    found = snapshots_since(conn, mode, day, venue=venue)
     if found is None:
         return None
     latest, base = found
@@ -190,7 +192,8 @@ def pnl_today(conn: sqlite3.Connection, mode: str, *, now: int | None = None) ->
     # The engine's own reference equity (what the daily-loss breaker uses) wins when it is today's.
     start = (
         state["day_start_equity"]
-        if state["mode"] == mode and state["day_started_at"] == day and state["day_start_equity"] is not None
+        if state["mode"] == mode and venue == POLYMARKET and state["day_started_at"] == day
+        and state["day_start_equity"] is not None
         else base["equity"]
     )
     return PnlToday(
@@ -333,7 +336,28 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "alerts": newest,
         "notifications": {"last": last_delivery(conn), "queued": queued_notifications(conn)},
         "paper_lane": paper_lane(conn, now) if status.mode == "live" else None,
+        "kalshi_paper": kalshi_paper(conn, now),
     }
+
+
+def kalshi_paper(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
+    """Strategies naming Kalshi markets (engine/trading/paper_lane.py): which, their Kalshi paper
+    ledger's trading state, equity, open orders and positions (None: no such strategy)."""
+    names = [r["name"] for r in rows(conn, """SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL
+                                              AND markets LIKE '%"kalshi:%' ORDER BY name""")]
+    if not names:
+        return None
+    state = one(conn, "SELECT trading_state, reason FROM venue_risk WHERE mode = 'paper' AND venue = 'kalshi'")
+    pnl = pnl_today(conn, "paper", now=now, venue=KALSHI)
+    orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'kalshi' AND mode = 'paper' "
+                       "AND status_rank < 100")
+    held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = 'kalshi' AND mode = 'paper' "
+                     "AND settled + pending != 0")
+    return {"strategies": names, "trading_state": state["trading_state"] if state else "ACTIVE",
+            "trading_reason": state["reason"] if state else None,
+            "equity_usdc": None if pnl is None else round(pnl.equity, 2),
+            "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),
+            "open_orders": orders["n"] if orders else 0, "positions": held["n"] if held else 0}
 
 
 def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:

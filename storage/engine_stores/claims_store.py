@@ -89,9 +89,11 @@ def settle_claims(conn: Connection, claims: Iterable[ClaimRow], status: str, pai
 def new_tx(conn: Connection, *, mode: str, kind: str, condition_id: str | None, amount: int, actor: str,
            now: int) -> int:
     """Recorded before it is sent (intent before network)."""
-    cursor = run(conn, """INSERT INTO settlement_txs (mode, kind, condition_id, amount, state, actor, created_at,
-                              updated_at) VALUES (:mode, :kind, :cid, :amount, 'sending', :actor, :now, :now)""",
-                 {"mode": mode, "kind": kind, "cid": condition_id, "amount": amount, "actor": actor, "now": now})
+    cursor = run(conn, """INSERT INTO settlement_txs (mode, venue, kind, condition_id, amount, state, actor,
+                              created_at, updated_at)
+                          VALUES (:mode, :venue, :kind, :cid, :amount, 'sending', :actor, :now, :now)""",
+                 {"mode": mode, "venue": venue_of(condition_id) if condition_id else POLYMARKET, "kind": kind,
+                  "cid": condition_id, "amount": amount, "actor": actor, "now": now})
     return int(cursor.lastrowid)  # type: ignore[arg-type]  # set after an INSERT
 
 
@@ -125,9 +127,10 @@ def still_owed_by(conn: Connection, mode: str, tx: TxRow) -> int:
     return int(scalar(conn, sql, params))
 
 
-def open_txs(conn: Connection, mode: str) -> list[TxRow]:
+def open_txs(conn: Connection, mode: str, venue: str = POLYMARKET) -> list[TxRow]:
     rows = run(conn, """SELECT id, kind, condition_id, amount, ref, state, created_at FROM settlement_txs
-                        WHERE mode = :mode AND state IN ('sending', 'pending') ORDER BY id""", {"mode": mode})
+                        WHERE mode = :mode AND venue = :venue AND state IN ('sending', 'pending') ORDER BY id""",
+               {"mode": mode, "venue": venue})
     return [TxRow(*r) for r in rows]
 
 

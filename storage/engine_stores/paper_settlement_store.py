@@ -11,6 +11,7 @@ import sqlite3
 
 from sqlalchemy import Connection
 
+from contracts.venues import POLYMARKET, venue_of
 from storage.sqlite.sql import run, scalar
 
 
@@ -18,10 +19,10 @@ def insert_request(conn: Connection, *, ref: str, kind: str, condition_id: str, 
                    requested: int, tx_hash: str, due_at: int, now: int) -> None:
     """A new pending redemption or merge, carried out at `due_at`."""
     run(conn, """INSERT INTO paper_settlements (ref, kind, condition_id, yes_token, no_token, requested,
-                     state, tx_hash, due_at, created_at)
-                 VALUES (:ref, :kind, :cid, :yes, :no, :amount, 'pending', :hash, :due, :now)""",
+                     state, tx_hash, due_at, created_at, venue)
+                 VALUES (:ref, :kind, :cid, :yes, :no, :amount, 'pending', :hash, :due, :now, :venue)""",
         {"ref": ref, "kind": kind, "cid": condition_id, "yes": yes_token, "no": no_token, "amount": requested,
-         "hash": tx_hash, "due": due_at, "now": now})
+         "hash": tx_hash, "due": due_at, "now": now, "venue": venue_of(condition_id)})
 
 
 def request_state(conn: Connection, ref: str) -> sqlite3.Row | None:
@@ -65,6 +66,7 @@ def burned(conn: Connection, token_id: str) -> int:
                       {"t": token_id}))
 
 
-def total_paid(conn: Connection) -> int:
+def total_paid(conn: Connection, venue: str = POLYMARKET) -> int:
     """Everything the confirmed redemptions and merges paid in."""
-    return int(scalar(conn, "SELECT COALESCE(SUM(paid), 0) FROM paper_settlements WHERE state = 'confirmed'"))
+    return int(scalar(conn, "SELECT COALESCE(SUM(paid), 0) FROM paper_settlements WHERE state = 'confirmed' "
+                            "AND venue = :venue", {"venue": venue}))

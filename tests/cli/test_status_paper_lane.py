@@ -51,3 +51,35 @@ def test_status_and_metrics_show_the_paper_lane_apart(tmp_path: Path) -> None:
     said = replies.pnl(settings, "today")
     assert said.startswith("PnL today (live): no portfolio snapshot yet.")
     assert f"paper lane (mm-btc, on paper, not in the figures above): equity {lane['equity_usdc']:,.2f}" in said
+
+
+def test_status_metrics_and_pnl_show_kalshis_paper_ledger_apart(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    migrate(db)
+    seed(db)
+    assert _report(db)["kalshi_paper"] is None  # no strategy names a Kalshi market
+    now = now_ms()
+    with sqlite3.connect(db) as conn:
+        conn.execute("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'""")
+        conn.execute("""INSERT INTO venue_risk (mode, venue, trading_state, reason, updated_at)
+                        VALUES ('paper', 'kalshi', 'HALTED', 'DRAWDOWN', ?)""", (now,))
+        conn.execute("""INSERT INTO portfolio_snapshots (mode, venue, at, kind, cash, positions_value,
+                            liquidation_value, equity, realized, unrealized, fees, exposure, redeemable)
+                        VALUES ('paper', 'kalshi', ?, 'scheduled', 0, 0, 0, 987650000, 0, 0, 0, 0, 0)""", (now,))
+        conn.execute("""INSERT INTO orders (client_id, mode, venue, strategy, condition_id, token_id, outcome, side,
+                            price, size, filled, tif, post_only, status, status_rank, flags, created_at, updated_at)
+                        VALUES ('k1', 'paper', 'kalshi', 'mm-btc', 'kalshi:KXTEST-1', 'kalshi:KXTEST-1:yes', 'YES',
+                            'BUY', 400000, 10000000, 0, 'GTC', 0, 'LIVE', 10, '', ?, ?)""", (now, now))
+    report = _report(db)
+    kalshi = report["kalshi_paper"]
+    assert kalshi["strategies"] == ["mm-btc"] and kalshi["trading_state"] == "HALTED"
+    assert kalshi["equity_usdc"] == 987.65 and kalshi["open_orders"] == 1
+    assert report["equity_usdc"] != 987.65  # the desk's own equity is Polymarket's ledger's
+    line = next(x for x in status_lines(report, now) if x.startswith("kalshi"))
+    assert "mm-btc on Kalshi's paper ledger: HALTED (DRAWDOWN); equity 987.65 USD" in line
+    metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
+    assert metrics["desk_kalshi_paper_equity_usd"] == 987.65
+    assert metrics["desk_kalshi_paper_halted"] == 1
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
+    said = replies.pnl(settings, "today")
+    assert "Kalshi paper (mm-btc, on paper, not in the figures above): equity 987.65" in said

@@ -16,15 +16,17 @@ import pytest
 from sqlalchemy import text
 
 from contracts import kalshi_ids
+from contracts.domain import Intent, Quote, Side, Tif
 from contracts.market_filter import validate_market_spec
 from contracts.settings import load_settings
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
-from storage.sqlite.db import Database
+from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
 
 pytestmark = pytest.mark.slow
+SH = kalshi_ids.CONTRACT
 MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
 
 
@@ -34,10 +36,10 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _core(tmp: Path, sim: SimHandle) -> tuple[TradingCore, str, str]:
+def _core(tmp: Path, sim: SimHandle, kalshi_market: int = 0) -> tuple[TradingCore, str, str]:
     """A paper desk with a Polymarket market maker and a Kalshi one, on a pair linked by hand."""
     market = sim.market(neg_risk=False)
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[kalshi_market]
     kalshi = kalshi_ids.market_id(ticker)
     db_path = tmp / "t.db"
     if not db_path.exists():
@@ -142,6 +144,49 @@ def test_a_restart_reads_the_kalshi_lanes_resting_orders_back_to_it(tmp_path: Pa
     lane, desk = asyncio.run(second())
     assert resting <= lane
     assert not resting & desk
+
+
+def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Path, sim: SimHandle) -> None:
+    core, kalshi, ticker = _core(tmp_path, sim, kalshi_market=1)
+    yes = kalshi_ids.token_id(ticker, "yes")
+
+    async def scenario() -> tuple[int, int, int]:
+        await _started(core, kalshi)
+        lane = core.kalshi
+        assert lane is not None and core.link.references.poller is not None
+        await core.tick()  # the lane's risk sees the Kalshi book this pass (a placement checks it is fresh)
+        book = core.books.book(yes)
+        assert book is not None and book.asks
+        lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
+        await lane.executor.reconcile()
+        for _ in range(200):  # the paper venue answers after its latency
+            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
+            lane.executor.drain()
+            if lane.executor.state.totals("kx", yes).size:
+                break
+            await asyncio.sleep(0.05)
+        assert lane.executor.state.totals("kx", yes).size == 5 * SH
+        before, desk_before = lane.executor.state.cash, core.executor.state.cash
+        sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "yes", now_ms()))
+        assert await core.link.references.poller.read_settlements() == 1
+        assert core.catalog.resolution(kalshi) is not None
+        for _ in range(300):  # the lane settles its position, Kalshi's paper settlement pays it
+            await core.tick()
+            await core.scheduled.collections()
+            if lane.executor.state.cash > before:
+                break
+            await asyncio.sleep(0.05)
+        after, desk_after = lane.executor.state.cash, core.executor.state.cash
+        assert lane.executor.state.totals("kx", yes).size == 0
+        await core.stop()
+        return after - before, desk_after - desk_before, lane.executor.state.redeemable
+
+    paid, desk_moved, still_owed = asyncio.run(scenario())
+    assert paid == 5 * SH and still_owed == 0  # five winning contracts, a dollar each, in cash
+    assert desk_moved == 0  # Polymarket's ledger is not paid for Kalshi's market
+    with core.db.read() as conn:
+        booked = conn.execute(text("SELECT venue, amount FROM cash_ledger WHERE kind = 'redemption'")).all()
+    assert [tuple(b) for b in booked] == [("kalshi", 5 * SH)]
 
 
 def test_a_strategy_names_one_venues_markets() -> None:
