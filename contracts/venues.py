@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from contracts import kalshi_ids
+from contracts.kalshi_ids import PREFIX as KALSHI_PREFIX
 
 VenueName = Literal["polymarket", "kalshi"]
 POLYMARKET: VenueName = "polymarket"
@@ -20,4 +20,4 @@ LABELS: dict[str, str] = {POLYMARKET: "Polymarket", KALSHI: "Kalshi"}
 
 def venue_of(market_or_token_id: str) -> VenueName:
     """The venue a desk market or token id belongs to."""
-    return KALSHI if market_or_token_id.startswith(kalshi_ids.PREFIX) else POLYMARKET
+    return KALSHI if market_or_token_id.startswith(KALSHI_PREFIX) else POLYMARKET
