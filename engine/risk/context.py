@@ -4,11 +4,13 @@ logging a placement refusal and asking for a kill when the kill-switch drawdown 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from contracts.domain import MarketInfo, MarketView, Outcome, PositionView, Side, complement
 from contracts.limits import Limits
 from engine.execution import portfolio
+from engine.execution.exposure import Exposure
 from engine.execution.planner import OrderSpec, Residual
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
@@ -27,7 +29,9 @@ def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mappin
           limits: Limits, memory: RiskMemory, strategies: StrategyRisk | None = None,
           cooldowns: Mapping[tuple[str, str], int] | None = None,
           market_states: Mapping[str, TradingState] | None = None, fills_dark: bool = False,
-          groups: Mapping[str, str] | None = None) -> RiskContext:
+          groups: Mapping[str, str] | None = None, also: Sequence[ExecutionState] = ()) -> RiskContext:
+    """`also`: the other ledgers of the same money (another venue's of this mode): their exposure
+    counts toward the total exposure limit, which holds across venues in dollars (pUSD as dollars)."""
     positions: dict[tuple[str, str], PositionView] = {}
     for (strategy, _token), (cid, _outcome) in state.position_market.items():
         info = catalog.get(cid) if (strategy, cid) not in positions else None  # one view per market, not per token
@@ -38,12 +42,19 @@ def build(now: int, state: ExecutionState, catalog: MarketCatalog, views: Mappin
             if lim.usdc("allocation") > 0}
     return RiskContext(
         now_ms=now, trading_state=memory.trading_state, limits=limits,
-        exposure=portfolio.exposure(state, catalog), open_orders=len(state.orders),
+        exposure=_across(portfolio.exposure(state, catalog), [portfolio.exposure(s, catalog).total for s in also]),
+        open_orders=len(state.orders),
         own_open_orders=dict(own), positions=positions, markets=views,
         strategy_states=strategies.states() if strategies else {}, strategy_caps=caps,
         cooldowns={key: until for key, until in (cooldowns or {}).items() if until > now},
         market_states=dict(market_states or {}), fills_dark=fills_dark, groups=dict(groups or {}),
     )
+
+
+def _across(own: Exposure, elsewhere: Sequence[int]) -> Exposure:
+    """This ledger's exposure, its total raised by the other ledgers' (their markets, strategies and
+    events are their own: only the total limit spans venues)."""
+    return replace(own, total=own.total + sum(elsewhere)) if elsewhere else own
 
 
 def yes_space(outcome: Outcome, side: Side, price: int) -> tuple[Side, int]:

@@ -19,7 +19,7 @@ volatility states and correlated groups apply to it, so paper shows what live wo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from contracts.domain import MarketView
@@ -71,12 +71,13 @@ class LaneRisk(RiskMonitor):
         return self.memory
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
-                 views: Mapping[str, MarketView], *, fills_dark: bool = False) -> None:
+                 views: Mapping[str, MarketView], *, fills_dark: bool = False,
+                 also: Sequence[ExecutionState] = ()) -> None:
         """The desk's guards already ran this tick on the same views: their verdicts are read, not rerun."""
         self.state = state
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.in_force(), self.strategies,
                                       self.cooldowns, self.desk.volatility.market_states, fills_dark=fills_dark,
-                                      groups=self.desk.correlation.groups)
+                                      groups=self.desk.correlation.groups, also=also)
 
     # -- the breakers, on the lane's own memory ----------------------------------------------
 

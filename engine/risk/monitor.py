@@ -8,7 +8,7 @@ book of positions now mean for the trading state (and, at the kill-switch drawdo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from contracts.domain import Intent, MarketInfo, MarketView, Quote
@@ -90,13 +90,15 @@ class RiskMonitor:
     # -- before trading ----------------------------------------------------------------
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
-                 views: Mapping[str, MarketView], *, fills_dark: bool = False) -> None:
+                 views: Mapping[str, MarketView], *, fills_dark: bool = False,
+                 also: Sequence[ExecutionState] = ()) -> None:
+        """`also`: the other venues' ledgers of this mode, whose exposure the total limit counts too."""
         self.state = state
         self.memory = self.volatility.tick(views, self.limits, self.memory, now)
         self.memory = self.correlation.tick(views, self.limits, self.memory, now)
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
                                       self.cooldowns, self.volatility.market_states, fills_dark=fills_dark,
-                                      groups=self.correlation.groups)
+                                      groups=self.correlation.groups, also=also)
 
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""

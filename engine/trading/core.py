@@ -359,7 +359,12 @@ class TradingCore:
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)
         dark = self._fills_dark(now)
-        self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark)
+        # Every ledger trading this tick, by mode: the total exposure limit spans the venues of one money.
+        ledgers = [(self.link.mode, self.executor.state), *((lane.mode, lane.executor.state)
+                                                            for lane in (self.lane, self.kalshi)
+                                                            if lane is not None and lane.live)]
+        self.risk.new_tick(now, self.executor.state, self.catalog, views, fills_dark=dark,
+                           also=[s for mode, s in ledgers[1:] if mode == self.link.mode])
         holding = dark and not self.config.fills_dark_cancel  # fills dark, resting orders kept: no order moves
         lead_ms = self.config.game_start_withdraw_s * 1000
         paper: list[Intent] | None = None  # the paper lane's strategies' (None: not deciding)
@@ -385,10 +390,10 @@ class TradingCore:
             self.flatten_after_kill = self.risk.request_kill(kill, now)
         elif self.deciding:
             await take_exits(self.link, self.risk, self.exits, self._exits())
-        if self.lane is not None:
-            await self.lane.tick(now, views, paper, lead_ms)
-        if self.kalshi is not None:
-            await self.kalshi.tick(now, views, kalshi, lead_ms)
+        for lane, theirs in ((self.lane, paper), (self.kalshi, kalshi)):
+            if lane is not None:
+                others = [s for mode, s in ledgers if mode == lane.mode and s is not lane.executor.state]
+                await lane.tick(now, views, theirs, lead_ms, also=others)
         return valuation
 
     def _fills_dark(self, now: int) -> bool:

@@ -47,6 +47,7 @@ from engine.venues.settlement import SettlementVenue
 from storage.engine_stores import portfolio_snapshots
 
 if TYPE_CHECKING:
+    from engine.execution.state import ExecutionState
     from engine.feeds.market_data_events import MarketEvent
     from engine.trading.venue_link import VenueLink
 
@@ -144,9 +145,11 @@ class PaperLane:
         return {cid for (cid, _) in state.position_market.values()} | {o.condition_id for o in state.orders.values()}
 
     async def tick(self, now: int, views: dict[str, MarketView], intents: list[Intent] | None,
-                   game_start_lead_ms: int) -> None:
+                   game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
         """One pass of the lane, after the desk's: `intents` are its strategies' (None: not
-        deciding, orders left as they are), held back before a game starts as the desk's are."""
+        deciding, orders left as they are), held back before a game starts as the desk's are.
+        `also`: the other ledgers of its mode (the desk's, another lane's), whose exposure its
+        total exposure limit counts too."""
         if not self.live:
             return
         venue = self.executor.venue
@@ -156,7 +159,7 @@ class PaperLane:
         self._settle_resolved()
         for name in {k[0] for k in self.executor.state.by_key} - self.strategies:
             self.executor.withdraw(name)  # promoted or gone: its paper orders end here
-        self.risk.new_tick(now, self.executor.state, self.catalog, views)
+        self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also)
         exits = self._exits()
         if intents is not None:
             start_exits(self, self.risk, self.exits, exits)

@@ -9,11 +9,15 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from contracts.domain import MarketInfo, Outcome
+from contracts.venues import KALSHI
+from engine.execution.ledger import PositionTotals
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
 from engine.risk import breakers
-from engine.risk.gate import TradingState
-from engine.risk.lane_risk import LANE, LaneRisk
+from engine.risk import context as risk_context
+from engine.risk.gate import Budget, Reason, TradingState
+from engine.risk.lane_risk import FRESH, LANE, LaneRisk
 from tests.risk.test_breakers import SH, T0, limits, monitor_on, stored, worth
 
 
@@ -69,3 +73,36 @@ def test_a_lane_daily_loss_ends_with_the_utc_day(tmp_path: Path) -> None:
     lane.after_tick(T0 + 86_400_000, worth(940 * SH))  # the next UTC day starts from here
     assert lane.memory.trading_state is TradingState.ACTIVE
     assert stored(lane.desk).trading_state is TradingState.ACTIVE
+
+
+def test_kalshis_paper_ledger_keeps_its_own_breakers_apart(tmp_path: Path) -> None:
+    polymarket = _lane(tmp_path)
+    kalshi = LaneRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
+    kalshi.after_tick(T0, worth(1000 * SH))
+    kalshi.after_tick(T0 + 1, worth(750 * SH))  # 25 % below its peak: its kill switch
+    assert kalshi.memory.trading_state is TradingState.HALTED
+    assert polymarket.memory.trading_state is TradingState.ACTIVE  # Polymarket's paper lane is not held
+    with kalshi.db.read() as conn:
+        assert breakers.load_lane_memory(conn).trading_state is TradingState.ACTIVE
+        assert breakers.load_lane_memory(conn, KALSHI).trading_state is TradingState.HALTED
+        subjects = {r[0] for r in conn.execute(text("SELECT subject FROM alerts WHERE source = 'risk'")).all()}
+    assert subjects == {"Kalshi paper"}
+    again = LaneRisk(kalshi.db, kalshi.desk, clock=lambda: T0, venue_name=KALSHI)  # a restart remembers it
+    assert again.memory.trading_state is TradingState.HALTED
+
+
+def test_the_total_exposure_limit_counts_every_venue_of_one_money() -> None:
+    market = MarketInfo("kalshi:KX-1", "?", "kalshi:KX-1:yes", "kalshi:KX-1:no", tick=10_000, min_size=SH)
+    other = MarketInfo("0xpoly", "?", "Y", "N", tick=10_000, min_size=SH)
+    catalog = MarketCatalog([market, other])
+    kalshi, desk = ExecutionState("paper", KALSHI), ExecutionState("paper")
+    kalshi.set_position("kx", market.yes_token, market.condition_id, Outcome.YES, PositionTotals(10 * SH, 0, 4 * SH))
+    desk.set_position("mm", "Y", "0xpoly", Outcome.YES, PositionTotals(100 * SH, 0, 50 * SH))
+    limits_now = limits(max_total_exposure="60")
+    alone = risk_context.build(T0, kalshi, catalog, {}, limits_now, FRESH)
+    across = risk_context.build(T0, kalshi, catalog, {}, limits_now, FRESH, also=[desk])
+    assert alone.exposure.total == 4 * SH
+    assert across.exposure.total == 54 * SH  # the desk's 50 dollars count against the one total limit
+    assert across.exposure.by_market == alone.exposure.by_market  # the per-market limits stay per venue
+    room = Budget.of(across.exposure, 0, {}).room(limits_now, "kx", market)
+    assert room[Reason.MAX_TOTAL_EXPOSURE] == 6 * SH
