@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from contracts.domain import fmt
+from contracts.venues import LABELS as VENUE_LABELS
+from contracts.venues import POLYMARKET
 from storage.engine_stores import notify_sources
 
 QUESTION_CHARS = 120
@@ -62,6 +64,11 @@ def _question(row: Any) -> str:
     return text_ if len(text_) <= QUESTION_CHARS else text_[: QUESTION_CHARS - 1] + "…"
 
 
+def _ledger(row: Any) -> str:
+    """Whose ledger: its mode, and its venue when it is not the desk's own (Polymarket)."""
+    return row.mode if row.venue == POLYMARKET else f"{row.mode} on {VENUE_LABELS.get(row.venue, row.venue)}"
+
+
 def _utc(at_ms: int) -> str:
     return datetime.fromtimestamp(at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -78,12 +85,13 @@ def _fill(conn: Connection, event: Any, host: str) -> TradeFact | None:
     elif row.side == "SELL" and before > 0 and before - row.size <= 0:
         events = ("fill", "exit")
     trade = f"{row.side} {row.outcome} {fmt(row.size)} @ {fmt(row.price)}"
-    detail = f"{row.liquidity.lower()}, fee {fmt(row.fee)} pUSD" if row.fee else row.liquidity.lower()
+    money = "pUSD" if row.venue == POLYMARKET else "USD"
+    detail = f"{row.liquidity.lower()}, fee {fmt(row.fee)} {money}" if row.fee else row.liquidity.lower()
     label = LABELS[events[-1]]
     return TradeFact(
         id=event.id, at=event.at, events=events, strategy=row.strategy, mode=row.mode,
         title=f"{label} · {row.strategy} · desk on {host}",
-        body=f"{trade} ({detail}) in {_question(row)}\n({row.mode}, {_utc(row.matched_at)}, order {row.client_id})",
+        body=f"{trade} ({detail}) in {_question(row)}\n({_ledger(row)}, {_utc(row.matched_at)}, order {row.client_id})",
         line=f"{label.lower()} {row.strategy}: {trade} in {_question(row)[:60]}")
 
 
@@ -100,5 +108,5 @@ def _order(conn: Connection, event: Any, host: str) -> TradeFact | None:
     return TradeFact(
         id=event.id, at=event.at, events=(event.kind,), strategy=row.strategy, mode=row.mode,
         title=f"{label} · {row.strategy} · desk on {host}",
-        body=f"{trade} in {_question(row)}\n{said}: {why}\n({row.mode}, {_utc(event.at)}, order {row.client_id})",
+        body=f"{trade} in {_question(row)}\n{said}: {why}\n({_ledger(row)}, {_utc(event.at)}, order {row.client_id})",
         line=f"{row.strategy}: {trade} in {_question(row)[:60]} ({why[:80]})")

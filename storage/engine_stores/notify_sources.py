@@ -46,8 +46,10 @@ def events_after(conn: Connection, cursor: int, limit: int) -> list[Row[Any]]:
 
 def fill_with_market(conn: Connection, fill_id: int) -> Row[Any] | None:
     """A fill with its order's client id and its market's question; None once pruned."""
-    return conn.execute(text("""SELECT f.id, f.mode, f.strategy, f.token_id, f.condition_id, f.outcome, f.side,
-                                       f.price, f.size, f.fee, f.liquidity, f.matched_at, o.client_id, m.question
+    return conn.execute(text("""SELECT f.id, f.mode, f.venue, f.strategy, f.token_id, f.condition_id, f.outcome,
+                                       f.side, f.price, f.size, f.fee, f.liquidity, f.matched_at, o.client_id,
+                                       COALESCE(m.question, (SELECT kalshi_title FROM venue_pairs
+                                           WHERE 'kalshi:' || kalshi_ticker = f.condition_id)) AS question
                                 FROM fills f JOIN orders o ON o.id = f.order_id
                                 LEFT JOIN markets m ON m.condition_id = f.condition_id WHERE f.id = :id"""),
                         {"id": fill_id}).first()
@@ -63,8 +65,10 @@ def shares_before_fill(conn: Connection, *, mode: str, strategy: str, token_id: 
 
 def order_with_market(conn: Connection, order_id: int) -> Row[Any] | None:
     """An order with its market's question; None once pruned."""
-    return conn.execute(text("""SELECT o.mode, o.strategy, o.condition_id, o.outcome, o.side, o.price, o.size,
-                                       o.filled, o.tif, o.error, o.client_id, m.question
+    return conn.execute(text("""SELECT o.mode, o.venue, o.strategy, o.condition_id, o.outcome, o.side, o.price,
+                                       o.size, o.filled, o.tif, o.error, o.client_id,
+                                       COALESCE(m.question, (SELECT kalshi_title FROM venue_pairs
+                                           WHERE 'kalshi:' || kalshi_ticker = o.condition_id)) AS question
                                 FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id
                                 WHERE o.id = :id"""), {"id": order_id}).first()
 

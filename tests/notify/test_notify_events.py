@@ -157,3 +157,24 @@ def test_old_events_found_late_are_counted_not_sent(desk: Desk, tmp_path: Path) 
                           "VALUES (:now, 'critical', 't', 'KILLED', 'kill: x')"), {"now": desk.clock()})
     assert _pump(notifier, sender) == ["CRITICAL KILLED"]
     assert "1 older than an hour when read" in sender.sent[-1][1]
+
+
+def test_a_kalshi_fill_says_its_venue_market_and_fee(desk: Desk) -> None:
+    from contracts.kalshi_ids import CENT
+    from storage.desk.venue_pairs import add_pair
+    from tests.execution.test_venue_ledgers import CID, TICKER, YES, kalshi_side
+
+    add_pair(desk.db, condition_id="c1", kalshi_ticker=TICKER, inverted=False, polymarket_question="c1?",
+             kalshi_title="Will the test pass on Kalshi?", warnings=[], actor="test")
+    kalshi = kalshi_side(desk)
+    desk.books.set(YES, bids=[(0.38, 50)], asks=[(0.40, 50)])
+    _choose(desk.db, {"*": {"alert": ["apprise"]}, "kx": {"entry": ["apprise"]}})
+    notifier, sender = _notifier(desk), RecordingSender()
+    kalshi.executor.set_intents([Intent("kx", CID, (Quote(Side.BUY, p(0.40), 10 * SH, Tif.FAK),))])
+    desk.run(kalshi.executor.reconcile())
+    kalshi.executor.drain()
+    assert _pump(notifier, sender) == ["ENTRY · kx"]
+    body = sender.sent[0][1]
+    assert "in Will the test pass on Kalshi?" in body  # the title the operator paired, not an id
+    assert f"fee {17 * CENT / 1e6:g} USD" in body  # Kalshi's fee, in dollars
+    assert "(paper on Kalshi," in body
