@@ -21,6 +21,7 @@ from charts import text
 from charts.tables import Col
 from contracts.jsonsafe import read_stored
 from contracts.strategy_kinds import registry
+from contracts.venues import KALSHI
 from pages.widgets.common import ACTOR, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
@@ -72,7 +73,10 @@ INSTANCE_COLUMNS = {
 
 def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str) -> str:
     """Where a strategy trades now: a paper-only one on paper whatever the desk's mode (beside
-    live strategies on a live desk, engine/trading/paper_lane.py), the others in the desk's mode."""
+    live strategies on a live desk, engine/trading/paper_lane.py), one naming Kalshi markets on
+    Kalshi's paper ledger, the others in the desk's mode."""
+    if row is not None and row.venue == KALSHI:
+        return "paper"
     return desk_mode if row is None or row.live else "paper"
 
 
@@ -83,11 +87,12 @@ def instances_table(db: Database, mode: str) -> dict[str, trading_queries.Strate
     if frame.empty:
         st.caption("No strategies yet: create one below.")
         return {}
-    frame["ledger"] = frame["live"].map({True: mode, False: "paper"})
+    frame["ledger"] = frame["live"].map({True: mode, False: "paper"}).where(frame["venue"] != KALSHI, "paper")
     pnl = pd.concat([portfolio_queries.strategy_pnl(db, m).assign(ledger=m) for m in sorted({mode, "paper"})])
     merged = frame.merge(pnl.rename(columns={"strategy": "name"}), on=["name", "ledger"], how="left").fillna(
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
+    merged["ledger"] = merged["ledger"].where(merged["venue"] != KALSHI, "paper on Kalshi")
     merged["markets"] = merged["markets"].map(_markets_summary)
     show_table(merged, INSTANCE_COLUMNS, height=rows_height(len(merged)))
     if mode == "live" and not frame["live"].all():

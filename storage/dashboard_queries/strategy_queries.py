@@ -34,13 +34,12 @@ def pnl_curve(db: Database, mode: str, strategy: str, *, max_points: int = 2_000
     """The strategy's snapshots in pUSD: at (UTC), realized, unrealized, pnl (their sum), fees,
     exposure; evenly thinned to about `max_points`, always keeping the last."""
     with db.read() as conn:
-        count = conn.execute(text("SELECT COUNT(*) FROM strategy_snapshots WHERE mode = :m AND venue = 'polymarket' "
-                                  "AND strategy = :s"),
+        count = conn.execute(text("SELECT COUNT(*) FROM strategy_snapshots WHERE mode = :m AND strategy = :s"),
                              {"m": mode, "s": strategy}).scalar_one()
         every = max(1, count // max_points)
         rows = conn.execute(text("""SELECT at, realized, unrealized, fees, exposure FROM (
                                         SELECT *, ROW_NUMBER() OVER (ORDER BY at) AS n FROM strategy_snapshots
-                                        WHERE mode = :m AND venue = 'polymarket' AND strategy = :s)
+                                        WHERE mode = :m AND strategy = :s)
                                     WHERE n % :every = 0 OR n = :count ORDER BY at"""),
                             {"m": mode, "s": strategy, "every": every, "count": count}).all()
     frame = pd.DataFrame(rows, columns=["at_ms", "realized", "unrealized", "fees", "exposure"])

@@ -12,6 +12,8 @@ import pandas as pd
 from sqlalchemy import text
 
 from contracts.jsonsafe import preview, read_stored
+from contracts.kalshi_ids import PREFIX as KALSHI_PREFIX
+from contracts.venues import KALSHI, POLYMARKET, venue_of
 from storage.sqlite.db import Database
 from storage.sqlite.frames import OPEN_RANK, to_human, to_utc, where
 from storage.sqlite.frames import frame as _frame
@@ -40,6 +42,12 @@ class StrategyRow:
     paused: bool = False  # paused on its own: hosted, deciding nothing (storage/desk/strategy_lifecycle.py)
     live: bool = True  # False: paper only, until promoted (storage/desk/strategy_lifecycle.py)
 
+    @property
+    def venue(self) -> str:
+        """Where its markets are: a list naming Kalshi markets trades Kalshi (a list names one venue)."""
+        named = self.markets if isinstance(self.markets, list) else []
+        return KALSHI if any(isinstance(m, str) and venue_of(m) == KALSHI for m in named) else POLYMARKET
+
 
 def _decode(raw: str | None, default: Any, what: str, problems: list[str]) -> Any:
     """A stored column decoded; one that cannot be read (malformed, too big, too deep) is its
@@ -65,6 +73,8 @@ def strategies(db: Database) -> pd.DataFrame:
     data["paused"] = data["paused"].astype(bool)
     data["live"] = data["live"].astype(bool)
     data["trades"] = data["live"].map({True: "live when the desk is", False: "paper only"})
+    # A strategy naming Kalshi markets trades Kalshi's paper ledger (engine/trading/paper_lane.py).
+    data["venue"] = data["markets"].map(lambda raw: KALSHI if f'"{KALSHI_PREFIX}' in str(raw or "") else POLYMARKET)
     return to_utc(data, "error_at", "updated_at")
 
 

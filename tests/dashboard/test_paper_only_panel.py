@@ -109,3 +109,24 @@ def test_the_orders_page_lists_the_paper_lane_positions_apart_with_their_own_exi
     with db.read() as conn:
         [(kind, payload)] = conn.execute(text("SELECT kind, payload FROM commands")).all()
     assert kind == "exit" and json.loads(payload)["ledger"] == "paper"  # sold on paper, never at the venue
+
+
+def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: int, db: Database,
+                                                                       page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'live'"))
+        conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'"""))
+        conn.execute(text("""INSERT INTO orders (client_id, mode, venue, strategy, condition_id, token_id, outcome,
+                                 side, price, size, filled, tif, post_only, status, status_rank, flags, created_at,
+                                 updated_at)
+                             VALUES ('k1', 'paper', 'kalshi', 'mm-btc', 'kalshi:KXTEST-1', 'kalshi:KXTEST-1:yes',
+                                 'YES', 'BUY', 400000, 10000000, 0, 'GTC', 0, 'LIVE', 10, '', 1, 1)"""))
+    at = page("strategies")
+    table = table_with(at, "ledger").set_index("name")
+    assert table.loc["mm-btc", "ledger"] == "paper on Kalshi"
+    at.selectbox(key="strategy_pick").set_value("mm-btc").run()
+    assert any(t.label == "Performance (paper)" for t in at.tabs)  # its figures are its paper ledger's
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'paper'"))  # the Orders page opens on the desk's mode
+    orders = table_with(page("orders"), "tif")
+    assert set(orders["venue"]) == {"kalshi", "polymarket"}  # the Orders page names each order's venue
