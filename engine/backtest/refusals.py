@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from contracts.domain import Intent
     from engine.risk.gate import Decision
-    from engine.trading.core import TradingCore
+    from engine.risk.monitor import RiskMonitor
 
 MOSTLY = 0.5  # the share of refused quote checks from which a result says so
 
@@ -28,10 +28,11 @@ class RefusalTally:
         self.refused: Counter[str] = Counter()
         self.trimmed: Counter[str] = Counter()
 
-    def attach(self, core: TradingCore) -> None:
-        """Wrap the risk monitor's gate check and its decisions log of this core (a backtest's
-        own core: nothing else uses it), counting what passes through."""
-        risk, log = core.risk, core.risk.decisions
+    def attach(self, risk: RiskMonitor) -> None:
+        """Wrap the gate check and the decisions log of the risk monitor the run's strategy
+        trades under (a backtest's own core's, or its Kalshi lane's: nothing else uses it),
+        counting what passes through."""
+        log = risk.decisions
         check, write = risk.check, log.write
 
         def counted_check(intents: list[Intent], now: int) -> list[Intent]:

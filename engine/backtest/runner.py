@@ -27,6 +27,7 @@ from contracts.latency_spec import LatencyError
 from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
+from contracts.venues import KALSHI, venue_of
 from engine.analytics.markouts import MarkoutSummary
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
@@ -42,8 +43,11 @@ from engine.backtest.replay import (
     history_events,
 )
 from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
+from engine.execution import portfolio
+from engine.feeds.catalog import kalshi_market
 from engine.feeds.discovery import market_info
 from engine.trading.core import TradingCore
+from engine.trading.parts import TradingSite
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperVenue
@@ -102,16 +106,50 @@ def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:
     return rows
 
 
-def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, market_rows: list[dict]) -> Database:
+@dataclass(frozen=True)
+class RunMarkets:
+    """What a run trades: Polymarket's market rows (copied into the scratch database), or a Kalshi
+    strategy's paired markets (their `venue_pairs` rows copied, the strategy naming them)."""
+
+    rows: list[dict]
+    markets: list[MarketInfo]
+    pairs: list[dict] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)
+
+
+def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
+    kalshi = [m for m in spec.markets if venue_of(m) == KALSHI]
+    if not kalshi:
+        rows = resolve_markets(spec, main_db)
+        return RunMarkets(rows, [market_info(r) for r in rows])
+    if len(kalshi) != len(spec.markets):
+        raise BacktestError("a strategy trades one venue: name Polymarket markets or Kalshi markets "
+                            "(kalshi:<ticker>), not both")
+    if spec.source != "recorded":
+        raise BacktestError("a Kalshi market has no price history here: backtest recorded data (the recorder "
+                            "keeps the Kalshi book of every paired market)")
+    tickers = [m.removeprefix(wire.PREFIX) for m in kalshi]
+    pairs = recording.kalshi_pairs(main_db, tickers)
+    missing = sorted(set(tickers) - {str(p["kalshi_ticker"]) for p in pairs})
+    if missing:
+        raise BacktestError(f"not paired with a Polymarket market: {', '.join(missing)} (a Kalshi market is "
+                            "traded once linked by hand: engine pairs add)")
+    markets = [kalshi_market(str(p["kalshi_ticker"]), str(p["kalshi_title"])) for p in pairs]
+    return RunMarkets([], markets, pairs, kalshi)
+
+
+def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: RunMarkets) -> Database:
     path = work_dir / "backtest.db"
     for leftover in work_dir.glob("backtest.db*"):
         leftover.unlink()
     migrate(path)
     db = Database(path)
     limits, config = recording.desk_limits_and_settings(main_db)
+    market_rows = run_markets.rows
     scratch.seed_scratch(db, markets=market_rows, limits=limits, settings=config, strategy=STRATEGY_NAME,
                          kind=spec.kind, params=spec.params,
-                         fair_values=recording.desk_fair_values(main_db, [r["condition_id"] for r in market_rows]))
+                         fair_values=recording.desk_fair_values(main_db, [r["condition_id"] for r in market_rows]),
+                         pairs=run_markets.pairs, strategy_markets=run_markets.named)
     programs = reward_queries.programs_in_file(main_db, [r["condition_id"] for r in market_rows])
     reward_queries.copy_programs(db, programs)  # the run's markets pay what they paid
     scratch.drop_unused(db, indexes=SCRATCH_UNUSED_INDEXES, triggers=SCRATCH_UNUSED_TRIGGERS)
@@ -148,19 +186,19 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         raise BacktestError("; ".join(f"{k}: {v}" for k, v in errors.items()))
     if spec.to_ms <= spec.from_ms:
         raise BacktestError("the end of the range must be after its start")
-    market_rows = resolve_markets(spec, main_db)
-    markets = [market_info(r) for r in market_rows]
+    chosen = run_markets(spec, main_db)
+    market_rows, markets = chosen.rows, chosen.markets
     latency = _latency(spec, main_db)
-    db = _scratch(work_dir, main_db, spec, market_rows)
+    db = _scratch(work_dir, main_db, spec, chosen)
     clock = SimClock(spec.from_ms)
     pairs = recording.desk_pairs(main_db, [m.condition_id for m in markets]) if spec.source == "recorded" else {}
     core = TradingCore(settings, db, clock=clock, replay=Replay(spec.seed, ReplayFeed(), latency, pairs))
     tally = RefusalTally()
-    tally.attach(core)
     income = BacktestIncome(core, spec.from_ms)
     try:
         try:
-            curve, exposure, events, decisions = await _replay(core, clock, spec, main_db, markets, progress, income)
+            curve, exposure, events, decisions, latency_spent = await _replay(core, clock, spec, main_db, markets,
+                                                                              progress, income, tally)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
@@ -170,8 +208,7 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         finally:
             mids.close()
         result.refusals = tally.summary()
-        venue = core.executor.venue
-        result.latency = venue.trips.summary() if isinstance(venue, PaperVenue) else {}
+        result.latency = latency_spent
         result.calibration = _calibration(db)
         return result
     finally:
@@ -201,12 +238,17 @@ def _latency(spec: BacktestSpec, main_db: Path) -> LatencyModel:
 
 
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
-                  markets: list[MarketInfo], progress: Progress | None,
-                  income: BacktestIncome) -> tuple[Samples, Samples, int, int]:
+                  markets: list[MarketInfo], progress: Progress | None, income: BacktestIncome,
+                  tally: RefusalTally) -> tuple[Samples, Samples, int, int, dict]:
+    """(the equity and exposure curves, the events replayed, the decisions made, the latency the
+    run's paper venue spent), the strategy trading where live would put it: the desk's ledger, or
+    Kalshi's paper ledger for a strategy naming Kalshi markets."""
     await core.start(operator=True)
     core.gate.unblock()
+    site: TradingSite = core.kalshi if core.kalshi is not None else core.link
+    tally.attach(core.kalshi.risk if core.kalshi is not None else core.risk)
     batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs)
-    venue = core.executor.venue
+    venue = site.executor.venue
     # The core's only work for a book change or a print (TradingCore._on_market_event).
     if isinstance(venue, PaperVenue):
         # `by_token.get` answers as `rests_on` does (an empty or missing entry: no order rests) without a
@@ -230,24 +272,26 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     try:
         if markers:  # decide at the recorded markers (those passed while a call was on its way are not)
             while (at := cursor.next_marker()) is not None:
-                decisions += await _decide(core, clock, at, curve, exposure, income)
+                decisions += await _decide(core, site, clock, at, curve, exposure, income)
         else:  # no recorded decisions: decide on the interval, the next one after the pass ends
             interval = core.config.tick_interval_ms
             next_decide = spec.from_ms + interval
             while cursor.before(next_decide):
-                decisions += await _decide(core, clock, next_decide, curve, exposure, income)
+                decisions += await _decide(core, site, clock, next_decide, curve, exposure, income)
                 next_decide = max(next_decide, clock.now) + interval
     finally:
         cursor.close()
     if progress is not None:
         progress(seen[0], seen[0])
-    return curve, exposure, seen[0], decisions
+    return curve, exposure, seen[0], decisions, venue.trips.summary() if isinstance(venue, PaperVenue) else {}
 
 
-async def _decide(core: TradingCore, clock: SimClock, at: int, curve: Samples, exposure: Samples,
-                  income: BacktestIncome) -> int:
+async def _decide(core: TradingCore, site: TradingSite, clock: SimClock, at: int, curve: Samples,
+                  exposure: Samples, income: BacktestIncome) -> int:
     clock.now = at
     valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
+    if site is not core.link:  # a Kalshi strategy's ledger is Kalshi's paper ledger
+        valuation = portfolio.valued(site.executor.state, site.marks)[0]
     curve.add(at, (valuation.equity + income.at(at)) / MICRO)  # rewards and rebates count
     exposure.add(at, valuation.exposure / MICRO)
     return 1

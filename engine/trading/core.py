@@ -175,6 +175,8 @@ class TradingCore:
                 # Its own context: the loop's placements are the strategies', not those of the
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
                 self._loop = asyncio.create_task(self._run(), name="trading-loop", context=contextvars.Context())
+        else:
+            await self._open_lane()  # a backtest of a Kalshi strategy trades Kalshi's paper ledger as live does
         self.deciding = True
 
     async def pause(self) -> int:
@@ -458,9 +460,8 @@ class TradingCore:
         """The paper lanes (engine/trading/paper_lane.py), each opened when its first strategy is
         hosted: Kalshi's for strategies naming Kalshi markets, on any desk; Polymarket's for
         paper-only strategies on a live desk, each alerted once per live session. `rearm`: an
-        operator's Start, which ends a lane halt as it ends the desk's."""
-        if self.replay is not None:
-            return
+        operator's Start, which ends a lane halt as it ends the desk's. A backtest is a paper desk:
+        it has Kalshi's lane only."""
 
         def lane(venue: str) -> PaperLane:
             made = PaperLane(self.link, self.risk, venue)
@@ -471,6 +472,8 @@ class TradingCore:
         cash = int(self.config.paper_starting_cash * MICRO)
         on_kalshi = {name for name, hosted in self.host.hosted.items() if trades_kalshi(hosted.markets)}
         self.kalshi = await kept_open(self.kalshi, lambda: lane(KALSHI), on_kalshi, cash, rearm=rearm)
+        if self.replay is not None:
+            return
         for name in sorted({f"{KALSHI}:{n}" for n in on_kalshi} - self.paper_only_noted):
             self.paper_only_noted.add(name)
             alert_kalshi_paper(self.db, name.removeprefix(f"{KALSHI}:"))

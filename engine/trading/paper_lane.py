@@ -49,6 +49,7 @@ from storage.engine_stores import portfolio_snapshots
 if TYPE_CHECKING:
     from engine.execution.state import ExecutionState
     from engine.feeds.market_data_events import MarketEvent
+    from engine.trading.parts import ReplaySource
     from engine.trading.venue_link import VenueLink
 
 log = logging.getLogger("engine.trading.paper_lane")
@@ -59,7 +60,6 @@ class PaperLane:
     """A TradingSite (engine/trading/parts.py) of mode `paper` on the desk's feeds, for one venue."""
 
     mode = "paper"
-    replay = None  # a backtest is a paper desk: it never has a lane
 
     def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET) -> None:
         self.link = link
@@ -78,6 +78,11 @@ class PaperLane:
         self.arbitrage = arbs.Settlements()
         self.strategies: set[str] = set()  # the strategies it trades this tick
         self.live = False
+
+    @property
+    def replay(self) -> ReplaySource | None:
+        """A backtest's replay (a backtest is a paper desk: Kalshi's is its only lane)."""
+        return self.link.replay
 
     def marks(self, token_id: str) -> Book | None:
         return self.link.marks(token_id)

@@ -107,7 +107,8 @@ class VenueLink:
     def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
                   venue_name: str = POLYMARKET) -> Executor:
         counter = iter(range(1, 2**62))
-        ids = (lambda: f"bt-{next(counter)}") if self.replay else None
+        prefix = "bt-" if venue_name == POLYMARKET else f"bt-{venue_name}-"  # one replay, one id per order
+        ids = (lambda: f"{prefix}{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=mode, clock=self.clock, new_client_id=ids,
                         placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))

@@ -152,6 +152,17 @@ def desk_pairs(db_path: Path, condition_ids: Sequence[str]) -> dict[str, tuple[s
     return {str(r["condition_id"]): (str(r["kalshi_ticker"]), bool(r["inverted"])) for r in rows}
 
 
+def kalshi_pairs(db_path: Path, tickers: Sequence[str]) -> list[dict[str, object]]:
+    """The desk's `venue_pairs` rows of these Kalshi markets (a backtest of a Kalshi strategy
+    copies them: its catalog knows a Kalshi market by its pair, as live does)."""
+    marks = ",".join(f":t{i}" for i in range(len(tickers))) or "NULL"
+    rows = _rows(db_path, f"""SELECT condition_id, kalshi_ticker, inverted, polymarket_question, kalshi_title,
+                                     warnings, created_at, created_by FROM venue_pairs
+                              WHERE kalshi_ticker IN ({marks})""",
+                 {f"t{i}": ticker for i, ticker in enumerate(tickers)})
+    return [dict(r) for r in rows]
+
+
 def desk_setting(db_path: Path, key: str) -> object:
     """One of the desk's settings as stored (decoded JSON), or None when it was never set."""
     rows = _rows(db_path, "SELECT value FROM settings WHERE key = :key", {"key": key})

@@ -20,15 +20,23 @@ AS_RECORDED = {"origin": "venue", "closed": 0, "accepting_orders": 1, "resolutio
 
 def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Sequence[dict[str, Any]],
                  settings: Sequence[dict[str, Any]], strategy: str, kind: str, params: dict[str, Any],
-                 fair_values: Sequence[dict[str, Any]] = ()) -> None:
+                 fair_values: Sequence[dict[str, Any]] = (), pairs: Sequence[dict[str, Any]] = (),
+                 strategy_markets: Sequence[str] = ()) -> None:
     """The run's markets, the desk's limits and settings, its standing fair values, its one
     strategy (enabled, on those markets), and paper mode, in one transaction. The run's markets
-    are its venue's, whether the desk discovered them or a session file brought them."""
+    are its venue's, whether the desk discovered them or a session file brought them; a Kalshi
+    strategy's are its `pairs` (the desk's venue_pairs rows), named in `strategy_markets`."""
     with db.write() as conn:
         rows = [{**row, **AS_RECORDED} for row in markets]
-        columns = list(rows[0])
-        conn.execute(text(f"INSERT INTO markets ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"),
-                     rows)
+        if rows:
+            columns = list(rows[0])
+            conn.execute(text(f"INSERT INTO markets ({', '.join(columns)}) "
+                              f"VALUES ({', '.join(':' + c for c in columns)})"), rows)
+        for pair in pairs:
+            conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
+                                     kalshi_title, warnings, created_at, created_by)
+                                 VALUES (:condition_id, :kalshi_ticker, :inverted, :polymarket_question,
+                                     :kalshi_title, :warnings, :created_at, :created_by)"""), pair)
         for row in limits:
             conn.execute(text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
                                  VALUES (:name, :value, :version, :updated_at, :updated_by)"""), row)
@@ -42,7 +50,7 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by) VALUES (:n, :k, :p, :m, 1, 0, 0, 'backtest')"""),
                      {"n": strategy, "k": kind, "p": json.dumps(params),
-                      "m": json.dumps([r["condition_id"] for r in markets])})
+                      "m": json.dumps(list(strategy_markets) or [r["condition_id"] for r in markets])})
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))
 
 

@@ -98,3 +98,67 @@ def test_a_recorded_pair_backtests_around_the_same_kalshi_price(tmp_path: Path, 
     result = run_sync(spec, tmp_path / "live.db", _settings(tmp_path, sim), work_dir=tmp_path / "bt")
     replayed = [(o["token_id"], o["side"], o["price"], o["size"], o["tif"]) for o in result.orders]
     assert replayed == orders  # priced from the replayed Kalshi book, as live priced it
+
+
+KALSHI_MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1,
+             "refresh_threshold": 0.0}
+
+
+def _record_kalshi(tmp: Path, sim: SimHandle, cid: str, ticker: str) -> tuple[int, int]:
+    """A paper session of a market maker on the Kalshi side of a pair (Kalshi's paper ledger)."""
+    settings = _settings(tmp, sim)
+    migrate(settings.db_path)
+    db = Database(settings.db_path)
+    with db.write() as conn:
+        for key, value in (("paper_mined_after_ms", 0), ("tick_interval_ms", 200), ("paper_latency", "zero")):
+            conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                              "VALUES (:k, :v, 1, 0, 'test')"), {"k": key, "v": json.dumps(value)})
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('kx', 'market_making', :p, :m, 1, 0, 0, 'test')"""),
+                     {"p": json.dumps(KALSHI_MM), "m": json.dumps([kalshi_ids.market_id(ticker)])})
+    add_pair(db, condition_id=cid, kalshi_ticker=ticker, inverted=False, polymarket_question="q",
+             kalshi_title="Kalshi's question", warnings=[], actor="test")
+
+    async def session() -> tuple[int, int]:
+        start = now_ms()
+        core = TradingCore(settings, db)
+        await core.start(operator=True)
+        core.gate.unblock()
+        for _ in range(200):  # until the Kalshi lane has quoted a few passes
+            lane = core.kalshi
+            if lane is not None and sum(1 for o in lane.executor.state.orders.values() if o.strategy == "kx") >= 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        await core._stop_loop()
+        end = now_ms()
+        await core.stop()
+        return start, end
+
+    start, end = asyncio.run(session())
+    db.dispose()
+    return start, end
+
+
+def test_a_kalshi_strategy_backtests_on_kalshis_paper_ledger_as_it_traded(tmp_path: Path, sim: SimHandle) -> None:
+    from engine.backtest.runner import BacktestError
+
+    market = sim.market(neg_risk=False)
+    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[1]
+    start, end = _record_kalshi(tmp_path, sim, market["condition_id"], ticker)
+    live = Database(tmp_path / "live.db")
+    with live.read() as conn:
+        orders = [tuple(r) for r in conn.execute(text(
+            "SELECT venue, token_id, side, price, size, tif FROM orders WHERE strategy = 'kx' ORDER BY id"))]
+    live.dispose()
+    assert orders and {o[0] for o in orders} == {"kalshi"}
+    spec = BacktestSpec("market_making", KALSHI_MM, start, end, (kalshi_ids.market_id(ticker),), seed=5)
+    result = run_sync(spec, tmp_path / "live.db", _settings(tmp_path, sim), work_dir=tmp_path / "bt")
+    replayed = [("kalshi", o["token_id"], o["side"], o["price"], o["size"], o["tif"]) for o in result.orders]
+    assert replayed == orders  # the same Kalshi orders, through Kalshi's paper ledger
+    assert result.curve.values and abs(result.curve.values[0] - 10_000) < 1  # its own ledger's equity
+    bad = [(("kalshi:NOPE-1",), "not paired"), ((kalshi_ids.market_id(ticker), market["condition_id"]), "one venue")]
+    for markets, why in bad:
+        with pytest.raises(BacktestError, match=why):
+            run_sync(BacktestSpec("market_making", KALSHI_MM, start, end, markets, seed=5), tmp_path / "live.db",
+                     _settings(tmp_path, sim), work_dir=tmp_path / "bad")
