@@ -36,6 +36,9 @@ from storage.sqlite.db import Database
 log = logging.getLogger("engine.risk.lane")
 
 LANE = "paper lane"  # how alerts name Polymarket's (their subject); another venue's is "<Venue> paper"
+# The desk's halts that its own venue caused (its faults, its wallet disagreeing with the ledger): a
+# lane on another venue's books and ledger does not depend on them, so they do not hold it.
+VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH})
 FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 
@@ -64,8 +67,12 @@ class LaneRisk(RiskMonitor):
         return True
 
     def in_force(self) -> breakers.RiskMemory:
-        """The lane's own memory, held at the desk's state when the desk is more cautious."""
+        """The lane's own memory, held at the desk's state when the desk is more cautious (for a
+        lane on another venue, unless the desk's venue alone caused it: a venue that is down halts
+        only what depends on it)."""
         desk = self.desk.memory
+        if self.venue_name != POLYMARKET and desk.reason in VENUE_OWN:
+            return self.memory
         if breakers.SEVERITY[desk.trading_state] > breakers.SEVERITY[self.memory.trading_state]:
             return replace(self.memory, trading_state=desk.trading_state, reason=desk.reason)
         return self.memory

@@ -106,3 +106,15 @@ def test_the_total_exposure_limit_counts_every_venue_of_one_money() -> None:
     assert across.exposure.by_market == alone.exposure.by_market  # the per-market limits stay per venue
     room = Budget.of(across.exposure, 0, {}).room(limits_now, "kx", market)
     assert room[Reason.MAX_TOTAL_EXPOSURE] == 6 * SH
+
+
+def test_a_halt_of_polymarkets_venue_does_not_hold_kalshis_ledger(tmp_path: Path) -> None:
+    polymarket = _lane(tmp_path)
+    kalshi = LaneRisk(polymarket.db, polymarket.desk, clock=lambda: T0, venue_name=KALSHI)
+    polymarket.desk.escalate(TradingState.HALTED, breakers.ERROR_RATE, "the venue keeps failing")
+    for lane, held in ((polymarket, TradingState.HALTED), (kalshi, TradingState.ACTIVE)):
+        lane.new_tick(T0, ExecutionState("paper", lane.venue_name), MarketCatalog(), {})
+        assert lane.ctx is not None and lane.ctx.trading_state is held
+    polymarket.desk.memory = breakers.RiskMemory(TradingState.HALTED, breakers.DRAWDOWN, None, None, None)
+    kalshi.new_tick(T0, ExecutionState("paper", KALSHI), MarketCatalog(), {})
+    assert kalshi.ctx is not None and kalshi.ctx.trading_state is TradingState.HALTED  # the desk's money: held
