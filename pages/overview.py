@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import text
+from contracts.venues import KALSHI
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
 from pages.widgets.common import age, database, flash, health_header, remember_answer
@@ -98,6 +99,20 @@ def paper_lane_panel(names: list[str]) -> None:
     portfolio.positions_table(db, "paper", key="paper_lane")  # (its own heading above)
 
 
+def kalshi_panel(names: list[str]) -> None:
+    """Strategies naming Kalshi markets: Kalshi's own paper ledger, shown apart from the desk's."""
+    st.subheader("Kalshi: paper ledger")
+    st.caption(f"{', '.join(text.markdown(n) for n in names)} trade the Kalshi side of your pairs on Kalshi's "
+               "own paper ledger (Kalshi's fees, its own limits and PnL; the engine sends nothing to Kalshi). "
+               "Figures below are that ledger's, in dollars.")
+    state, reason = trading_queries.kalshi_state(db)
+    if state != "ACTIVE":
+        st.warning(f"Kalshi paper {state}: {text.markdown(reason or 'no reason recorded')} (the desk's trading is "
+                   "not affected; the operator's Start ends it)", icon=":material/warning:")
+    portfolio.pnl_today_metrics(db, "paper", venue=KALSHI)
+    portfolio.positions_table(db, "paper", key="kalshi", venue=KALSHI)
+
+
 @st.fragment(run_every=PORTFOLIO_REFRESH_S)
 def portfolio_panel() -> None:
     mode = queries.engine_status(db).mode
@@ -111,6 +126,8 @@ def portfolio_panel() -> None:
     portfolio.positions_table(db, mode)
     if mode == "live" and (names := trading_queries.paper_only(db)):
         paper_lane_panel(names)
+    if kalshi := trading_queries.on_kalshi(db):
+        kalshi_panel(kalshi)
     st.subheader("Redeemable")
     redeemable_panel(db, mode)
     st.subheader("Latest alerts")

@@ -20,7 +20,7 @@ from contracts.domain import MICRO, Intent, MarketView
 from contracts.limits import Limits
 from contracts.settings import Settings
 from contracts.strategy_limits import DEFAULTS as STRATEGY_DEFAULTS
-from contracts.venues import KALSHI, POLYMARKET
+from contracts.venues import KALSHI, POLYMARKET, venue_of
 from engine.analytics.markout_job import MarkoutJob
 from engine.execution import portfolio
 from engine.execution.bus import EventBus, FillApplied
@@ -285,6 +285,13 @@ class TradingCore:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
+        if kind == "exit" and venue_of(str(payload.get("condition_id") or "")) == KALSHI or \
+                kind == "exit" and self.kalshi is not None and payload.get("strategy") in self.kalshi.strategies:
+            if self.kalshi is None or not self.kalshi.live:
+                raise CommandRejected("Kalshi's paper ledger is not open (no enabled strategy names a Kalshi market "
+                                      "now): its positions can be sold once one does")
+            return await exit_positions(self.kalshi, self.kalshi.risk, self.kalshi.exits, self.kalshi.operator_exits,
+                                        payload)
         if kind == "exit" and (ledger := payload.get("ledger", self.mode)) != self.mode:
             lane = self.lane if ledger == "paper" else None  # the paper lane's positions, sold on paper
             if lane is None or not lane.live:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from charts.profit import PERIODS, profit_bars_figure
 from charts.tables import Col
+from contracts.venues import POLYMARKET
 from pages.widgets import figures
 from pages.widgets.common import money, pct, usdc, utc
 from pages.widgets.exit_panel import exit_control
@@ -22,22 +23,24 @@ EQUITY_CHART, USAGE_CHART, PROFIT_CHART, PROFIT_PERIOD = "equity_chart", "usage_
 EQUITY_WINDOW_MS = 30 * 86_400_000
 
 
-def pnl_today_metrics(db: Database, mode: str) -> None:
-    pnl = portfolio_queries.pnl_today(db, mode)
+def pnl_today_metrics(db: Database, mode: str, venue: str = POLYMARKET) -> None:
+    """Today's PnL of one ledger: the desk's own (Polymarket's, pUSD), or Kalshi's paper one (USD)."""
+    pnl = portfolio_queries.pnl_today(db, mode, venue=venue)
+    unit = "pUSD" if venue == POLYMARKET else "USD"
     cols = st.columns(4)
     if pnl is None:
-        cols[0].metric("Today's PnL (pUSD)", "—", help="No portfolio snapshots yet in this mode")
+        cols[0].metric(f"Today's PnL ({unit})", "—", help="No portfolio snapshots yet in this mode")
         return
     cols[0].metric(
-        "Today's PnL (pUSD)",
+        f"Today's PnL ({unit})",
         usdc(pnl.total, signed=True),
         help=f"Equity now minus equity at 00:00 UTC ({money(pnl.day_start_equity)}); as of {utc(pnl.as_of)}",
     )
-    cols[1].metric("Realized today (pUSD)", usdc(pnl.realized, signed=True), help="Before fees")
+    cols[1].metric(f"Realized today ({unit})", usdc(pnl.realized, signed=True), help="Before fees")
     cols[2].metric(
-        "Unrealized now (pUSD)", usdc(pnl.unrealized, signed=True), help="Open positions at the mid vs cost"
+        f"Unrealized now ({unit})", usdc(pnl.unrealized, signed=True), help="Open positions at the mid vs cost"
     )
-    cols[3].metric("Equity (pUSD)", usdc(pnl.equity), help=f"Fees today {money(pnl.fees)}")
+    cols[3].metric(f"Equity ({unit})", usdc(pnl.equity), help=f"Fees today {money(pnl.fees)}")
 
 
 def equity_chart(db: Database, mode: str) -> None:
@@ -92,9 +95,11 @@ POSITION_COLUMNS = {
 }
 
 
-def positions_table(db: Database, mode: str, *, condition_id: str | None = None, key: str = "all") -> None:
-    """The open positions, and an Exit for any of them (pages/widgets/exit_panel.py)."""
-    frame = portfolio_queries.positions(db, mode, condition_id=condition_id)
+def positions_table(db: Database, mode: str, *, condition_id: str | None = None, key: str = "all",
+                    venue: str | None = None) -> None:
+    """The open positions (of one venue's ledger, or of every venue's), and an Exit for any of them
+    (pages/widgets/exit_panel.py; the engine sells each where it is held)."""
+    frame = portfolio_queries.positions(db, mode, condition_id=condition_id, venue=venue)
     if frame.empty:
         st.caption(f"No open {mode} positions.")
         return

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.venues import POLYMARKET
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
@@ -84,10 +85,11 @@ def equity_curve(
     return to_utc(frame.drop(columns="bucket_peak"), "at")
 
 
-def pnl_today(db: Database, mode: str, *, now: int | None = None) -> PnlToday | None:
-    """Since 00:00 UTC (one definition with the CLI's status: storage/desk/desk_status.py)."""
+def pnl_today(db: Database, mode: str, *, now: int | None = None, venue: str = POLYMARKET) -> PnlToday | None:
+    """Since 00:00 UTC (one definition with the CLI's status: storage/desk/desk_status.py), of
+    one venue's ledger (the desk's own: Polymarket's)."""
     with db.read() as conn:
-        return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
+        return desk_status.pnl_today(conn.connection.driver_connection, mode, now=now, venue=venue)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
 
 
 _LATEST_MID = """(SELECT t.mid FROM ticks t WHERE t.token_id = p.token_id AND t.mid IS NOT NULL
@@ -105,6 +107,7 @@ def positions(
     condition_id: str | None = None,
     strategy: str | None = None,
     open_only: bool = True,
+    venue: str | None = None,
 ) -> pd.DataFrame:
     """Positions with their latest recorded mid as the mark (None when nothing was recorded).
 
@@ -119,6 +122,8 @@ def positions(
         where.append("p.condition_id = :cid")
     if strategy:
         where.append("p.strategy = :strategy")
+    if venue:
+        where.append("p.venue = :venue")
     frame = _frame(
         db,
         f"""SELECT p.strategy, p.venue, p.condition_id, COALESCE(m.question, {_KALSHI_TITLE.format(a="p")}) AS question,
@@ -127,7 +132,7 @@ def positions(
                    {_LATEST_MID} AS mark
             FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id
             WHERE {" AND ".join(where)} ORDER BY p.cost DESC LIMIT 500""",
-        {"mode": mode, "cid": condition_id, "strategy": strategy},
+        {"mode": mode, "cid": condition_id, "strategy": strategy, "venue": venue},
     )
     to_human(frame, "settled", "pending", "size", "cost", "realized", "fees", "mark")
     frame["avg_price"] = (frame["cost"] / frame["size"]).where(frame["size"] != 0)

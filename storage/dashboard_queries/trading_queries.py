@@ -79,10 +79,28 @@ def strategies(db: Database) -> pd.DataFrame:
 
 
 def paper_only(db: Database) -> list[str]:
-    """The enabled strategies never promoted: on a live desk they trade in the paper lane."""
+    """The enabled strategies never promoted: on a live desk they trade in the paper lane (a
+    strategy naming Kalshi markets trades Kalshi's paper ledger instead: `on_kalshi`)."""
     with db.read() as conn:
         return [r[0] for r in conn.execute(text(
-            "SELECT name FROM strategies WHERE live = 0 AND enabled = 1 AND deleted_at IS NULL ORDER BY name"))]
+            """SELECT name FROM strategies WHERE live = 0 AND enabled = 1 AND deleted_at IS NULL
+               AND COALESCE(markets, '') NOT LIKE :kalshi ORDER BY name"""), {"kalshi": f'%"{KALSHI_PREFIX}%'})]
+
+
+def on_kalshi(db: Database) -> list[str]:
+    """The enabled strategies naming Kalshi markets: they trade Kalshi's paper ledger."""
+    with db.read() as conn:
+        return [r[0] for r in conn.execute(text(
+            """SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL AND markets LIKE :kalshi
+               ORDER BY name"""), {"kalshi": f'%"{KALSHI_PREFIX}%'})]
+
+
+def kalshi_state(db: Database) -> tuple[str, str | None]:
+    """Kalshi's paper ledger's own trading state and its reason (ACTIVE before it ever moved)."""
+    with db.read() as conn:
+        row = conn.execute(text("SELECT trading_state, reason FROM venue_risk WHERE mode = 'paper' "
+                                "AND venue = :v"), {"v": KALSHI}).first()
+    return ("ACTIVE", None) if row is None else (str(row[0]), row[1])
 
 
 def paper_lane_state(db: Database) -> tuple[str, str | None]:

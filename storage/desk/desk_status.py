@@ -363,8 +363,9 @@ def kalshi_paper(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
 def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
     """Paper-only strategies on a live desk (engine/trading/paper_lane.py): which, their lane's
     trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
-    names = [r["name"] for r in rows(conn, "SELECT name FROM strategies WHERE live = 0 AND enabled = 1 "
-                                           "AND deleted_at IS NULL ORDER BY name")]
+    names = [r["name"] for r in rows(conn, """SELECT name FROM strategies WHERE live = 0 AND enabled = 1
+                                              AND deleted_at IS NULL AND COALESCE(markets, '') NOT LIKE '%"kalshi:%'
+                                              ORDER BY name""")]
     if not names:
         return None
     state = one(conn, "SELECT paper_lane_state, paper_lane_reason FROM engine_state WHERE id = 1")

@@ -130,3 +130,23 @@ def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: in
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))  # the Orders page opens on the desk's mode
     orders = table_with(page("orders"), "tif")
     assert set(orders["venue"]) == {"kalshi", "polymarket"}  # the Orders page names each order's venue
+
+
+def test_the_overview_shows_kalshis_paper_ledger_apart(seeded: int, db: Database,
+                                                       page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'"""))
+        conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
+                                 kalshi_title, warnings, created_at, created_by)
+                             VALUES ('0xpaired', 'KXTEST-1', 0, 'q', 'Will the test pass on Kalshi?', '[]', 1, 't')"""))
+        conn.execute(text("""INSERT INTO positions (mode, venue, strategy, token_id, condition_id, outcome, settled,
+                                 pending, cost, realized, fees, updated_at)
+                             VALUES ('paper', 'kalshi', 'mm-btc', 'kalshi:KXTEST-1:yes', 'kalshi:KXTEST-1', 'YES',
+                                 10000000, 0, 4000000, 0, 170000, 1)"""))
+        conn.execute(text("""INSERT INTO venue_risk (mode, venue, trading_state, reason, updated_at)
+                             VALUES ('paper', 'kalshi', 'REDUCING', 'DRAWDOWN', 1)"""))
+    at = page("overview")
+    assert any(h.value == "Kalshi: paper ledger" for h in at.subheader)
+    assert any("Kalshi paper REDUCING" in as_read(w.value) for w in at.warning)
+    kalshi = [t for t in tables_of(at) if "venue" in t.columns and set(t["venue"]) == {"kalshi"}]
+    assert kalshi and "Will the test pass on Kalshi?" in set(kalshi[0]["question"])

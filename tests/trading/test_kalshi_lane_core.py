@@ -189,6 +189,46 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
     assert [tuple(b) for b in booked] == [("kalshi", 5 * SH)]
 
 
+def test_the_operators_exit_sells_a_kalshi_position_on_kalshis_ledger(tmp_path: Path, sim: SimHandle) -> None:
+    core, kalshi, ticker = _core(tmp_path, sim)
+    yes = kalshi_ids.token_id(ticker, "yes")
+
+    async def scenario() -> tuple[dict, int]:
+        await _started(core, kalshi)
+        lane = core.kalshi
+        assert lane is not None
+        await core.tick()
+        book = core.books.book(yes)
+        assert book is not None and book.asks
+        lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
+        await lane.executor.reconcile()
+        for _ in range(200):
+            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
+            lane.executor.drain()
+            if lane.executor.state.totals("kx", yes).settled:
+                break
+            await asyncio.sleep(0.05)
+        answer = await core.handle("exit", {"strategy": "kx", "condition_id": kalshi, "ledger": "paper"})
+        for _ in range(200):  # sold on Kalshi's paper venue (the desk holds nothing there)
+            lane.executor.venue.advance()  # type: ignore[attr-defined]  # as above
+            lane.executor.drain()
+            if not lane.executor.state.totals("kx", yes).size:
+                break
+            await asyncio.sleep(0.05)
+        held = lane.executor.state.totals("kx", yes).size
+        await core.stop()
+        return answer, held
+
+    answer, held = asyncio.run(scenario())
+    assert answer["positions"] and held == 0
+    with core.db.read() as conn:
+        sells = conn.execute(text("SELECT venue, token_id FROM fills WHERE side = 'SELL'")).all()
+        astray = conn.execute(text("SELECT COUNT(*) FROM orders WHERE venue = 'polymarket' "
+                                   "AND token_id LIKE 'kalshi:%'")).scalar_one()
+    assert astray == 0  # nothing of Kalshi's was sent to Polymarket's venue
+    assert [tuple(s) for s in sells] and {tuple(s) for s in sells} == {("kalshi", yes)}
+
+
 def test_a_strategy_names_one_venues_markets() -> None:
     errors = validate_market_spec(["0xabc", "kalshi:KXTEST-1"])
     assert "one venue" in errors["markets"]
