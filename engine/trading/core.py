@@ -285,8 +285,9 @@ class TradingCore:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
                                       "through the running engine, which books what the venue pays)")
             return await self.collections.command(kind, payload)
-        if kind == "exit" and venue_of(str(payload.get("condition_id") or "")) == KALSHI or \
-                kind == "exit" and self.kalshi is not None and payload.get("strategy") in self.kalshi.strategies:
+        kalshi_exit = kind == "exit" and (venue_of(str(payload.get("condition_id") or "")) == KALSHI or (
+            self.kalshi is not None and payload.get("strategy") in self.kalshi.strategies))
+        if kalshi_exit:  # a Kalshi position is sold on Kalshi's ledger, whatever `ledger` says
             if self.kalshi is None or not self.kalshi.live:
                 raise CommandRejected("Kalshi's paper ledger is not open (no enabled strategy names a Kalshi market "
                                       "now): its positions can be sold once one does")
@@ -324,7 +325,12 @@ class TradingCore:
             if lane is not None:
                 lane.forward(event)
         if isinstance(event, MarketResolved) and event.winning_token:
+            # Every ledger settles now, while its positions still hold what they held: a fill's later
+            # status report is folded at the payout, and a position settled that way owes no claim.
             operator_actions.settle_won(self.link, event.condition_id, event.winning_token)
+            for lane in (self.lane, self.kalshi):
+                if lane is not None and lane.live:
+                    operator_actions.settle_won(lane, event.condition_id, event.winning_token)
         elif isinstance(event, MarketResolved):
             self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
         elif isinstance(event, TickSizeChanged):

@@ -130,7 +130,7 @@ class PaperLane:
         self.risk.sync_limits()
         venue = self.executor.venue
         if isinstance(venue, PaperVenue):
-            venue.config = self.link.paper_config()
+            venue.config = self.link.paper_config(self.venue_name)
 
     def withdraw(self, strategy: str | None = None) -> None:
         if self.live:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from contracts.domain import MICRO, Book
@@ -101,7 +102,7 @@ class VenueLink:
         return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
 
     def _paper_venue(self, venue_name: str = POLYMARKET) -> PaperVenue:
-        return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(),
+        return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),
                           venue_name=venue_name)
 
     def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
@@ -122,7 +123,15 @@ class VenueLink:
 
         return PolymarketSettlement(self.settings)
 
-    def paper_config(self) -> PaperConfig:
+    def paper_config(self, venue_name: str = POLYMARKET) -> PaperConfig:
+        """The paper venue's settings. Standing in for Kalshi: a fill is final when it matches (no
+        chain to mine it, nothing to fail it), as at Kalshi."""
+        paper = self._paper_settings()
+        if venue_name == POLYMARKET:
+            return paper
+        return replace(paper, mined_after_ms=0, confirmed_after_ms=0, fail_rate=0.0)
+
+    def _paper_settings(self) -> PaperConfig:
         config = self._config()
         mined = config.paper_mined_after_ms
         seed = self.replay.seed if self.replay else self.settings.simulator_seed
