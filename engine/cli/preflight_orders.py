@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
 from contracts.domain import ONE, MarketInfo, Side, Tif, fmt, notional
+from contracts.venues import POLYMARKET, venue_of
 from engine.feeds.catalog import MarketCatalog
 from engine.venues import approvals
 from engine.venues.base import OrderRequest, VenueError
@@ -37,9 +38,10 @@ def pick_markets(db: Database | None) -> dict[bool, MarketInfo]:
         return {}
     catalog = MarketCatalog()
     catalog.load(db)
-    # Protocol V1 markets: the approvals preflight sets are V1's (a V2 market's ExchangeV3 is not among them).
+    # Protocol V1 markets: the approvals preflight sets are V1's (a V2 market's ExchangeV3 is not among them);
+    # Polymarket's only (the catalog also knows the Kalshi markets of the operator's pairs).
     usable = sorted((m for m in catalog.all() if m.tradable and m.accepting_orders and not m.closed
-                     and not m.protocol_v2),
+                     and not m.protocol_v2 and venue_of(m.condition_id) == POLYMARKET),
                     key=lambda m: (m.min_size * m.tick, m.condition_id))
     picked: dict[bool, MarketInfo] = {}
     for market in usable:

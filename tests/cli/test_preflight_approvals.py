@@ -109,3 +109,14 @@ def test_a_plain_wallet_approves_with_its_own_transactions(tmp_path: Path, sim: 
     assert checks["approvals"]["ok"], checks["approvals"]
     assert sim.call(lambda: sim.sim.chain.nonces[signer.lower()]) == 10  # ten transactions of its own
     assert "maker address not allowed" in checks["test order (standard)"]["detail"]  # the venue's other rule
+
+
+def test_the_preflight_never_picks_a_paired_kalshi_market(tmp_path: Path) -> None:
+    from storage.desk.venue_pairs import add_pair
+
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    add_pair(db, condition_id="0xpaired", kalshi_ticker="KXTEST-1", inverted=False, polymarket_question="q",
+             kalshi_title="t", warnings=[], actor="test")
+    assert pick_markets(db) == {}  # the catalog knows it, but its orders go to Kalshi
+    db.dispose()
