@@ -18,14 +18,17 @@ if TYPE_CHECKING:  # sqlite3 alone at run time: `engine status` never imports SQ
 
 
 def money(conn: sqlite3.Connection, mode: str) -> dict[str, float]:
-    """Cash, redeemable and the venue's payments so far (redemptions, merges, rebates, rewards), in pUSD."""
-    cash = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM cash_ledger WHERE mode = ?", (mode,))
+    """The desk's own ledger's (Polymarket's: another venue's paper ledger is reported apart) cash,
+    redeemable and the venue's payments so far (redemptions, merges, rebates, rewards), in pUSD."""
+    cash = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM cash_ledger WHERE mode = ? AND venue = 'polymarket'",
+               (mode,))
     fills = one(conn, """SELECT COALESCE(SUM(CASE WHEN side = 'BUY' THEN -(price * size / 1000000)
                                                    ELSE price * size / 1000000 END - fee), 0) AS n
-                         FROM fills WHERE mode = ? AND status != 'FAILED'""", (mode,))
-    owed = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM claims WHERE mode = ? AND status = 'open'", (mode,))
+                         FROM fills WHERE mode = ? AND venue = 'polymarket' AND status != 'FAILED'""", (mode,))
+    owed = one(conn, "SELECT COALESCE(SUM(amount), 0) AS n FROM claims WHERE mode = ? AND venue = 'polymarket' "
+                     "AND status = 'open'", (mode,))
     paid = {r["kind"]: r["n"] for r in rows(conn, """SELECT kind, COALESCE(SUM(amount), 0) AS n FROM cash_ledger
-                                                      WHERE mode = ?
+                                                      WHERE mode = ? AND venue = 'polymarket'
                                                         AND kind IN ('redemption', 'merge', 'rebate', 'reward')
                                                       GROUP BY kind""", (mode,))}
     return {
@@ -39,7 +42,8 @@ def money(conn: sqlite3.Connection, mode: str) -> dict[str, float]:
 
 
 def redeemable(conn: sqlite3.Connection, mode: str, *, limit: int = 50) -> list[dict[str, Any]]:
-    """Open claims by market: what the venue owes there, since when, and the last transaction."""
+    """Open claims by market: what Polymarket owes there (Kalshi pays a settled market by itself),
+    since when, and the last transaction."""
     found = rows(conn, """
         SELECT c.condition_id, c.kind, COALESCE(m.question, c.condition_id) AS question,
                SUM(c.amount) AS owed, MIN(c.created_at) AS since, GROUP_CONCAT(DISTINCT c.strategy) AS strategies,
@@ -48,7 +52,7 @@ def redeemable(conn: sqlite3.Connection, mode: str, *, limit: int = 50) -> list[
                (SELECT t.error FROM settlement_txs t WHERE t.mode = c.mode AND t.condition_id = c.condition_id
                   AND t.kind = c.kind ORDER BY t.id DESC LIMIT 1) AS last_error
         FROM claims c LEFT JOIN markets m ON m.condition_id = c.condition_id
-        WHERE c.mode = ? AND c.status = 'open'
+        WHERE c.mode = ? AND c.venue = 'polymarket' AND c.status = 'open'
         GROUP BY c.condition_id, c.kind ORDER BY since LIMIT ?""", (mode, limit))
     return [{"condition_id": r["condition_id"], "kind": r["kind"], "question": r["question"],
              "owed_usdc": round(r["owed"] / MICRO, 6), "since": r["since"], "strategies": r["strategies"],

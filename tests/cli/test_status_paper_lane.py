@@ -58,8 +58,11 @@ def test_status_metrics_and_pnl_show_kalshis_paper_ledger_apart(tmp_path: Path) 
     migrate(db)
     seed(db)
     assert _report(db)["kalshi_paper"] is None  # no strategy names a Kalshi market
+    cash_before = _report(db)["money"]["cash_usdc"]
     now = now_ms()
     with sqlite3.connect(db) as conn:
+        conn.execute("""INSERT INTO cash_ledger (mode, venue, at, kind, amount, ref)
+                        VALUES ('paper', 'kalshi', 1, 'deposit', 10000000000, 'kalshi:initial')""")
         conn.execute("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]' WHERE name = 'mm-btc'""")
         conn.execute("""INSERT INTO venue_risk (mode, venue, trading_state, reason, updated_at)
                         VALUES ('paper', 'kalshi', 'HALTED', 'DRAWDOWN', ?)""", (now,))
@@ -75,6 +78,7 @@ def test_status_metrics_and_pnl_show_kalshis_paper_ledger_apart(tmp_path: Path) 
     assert kalshi["strategies"] == ["mm-btc"] and kalshi["trading_state"] == "HALTED"
     assert kalshi["equity_usdc"] == 987.65 and kalshi["open_orders"] == 1
     assert report["equity_usdc"] != 987.65  # the desk's own equity is Polymarket's ledger's
+    assert report["money"]["cash_usdc"] == cash_before  # and its cash: Kalshi's deposit is Kalshi's ledger's
     line = next(x for x in status_lines(report, now) if x.startswith("kalshi"))
     assert "mm-btc on Kalshi's paper ledger: HALTED (DRAWDOWN); equity 987.65 USD" in line
     metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
