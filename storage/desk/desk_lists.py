@@ -18,11 +18,18 @@ def _question(raw: Any, condition_id: str) -> str:
     return text if len(text) <= QUESTION_CHARS else text[: QUESTION_CHARS - 1] + "…"
 
 
+def _named(alias: str) -> str:
+    """A market's name: its question, or for a Kalshi market "Kalshi: " and the title the operator
+    paired (a Kalshi market is in no `markets` row)."""
+    return (f"COALESCE(m.question, 'Kalshi: ' || (SELECT kalshi_title FROM venue_pairs "
+            f"WHERE 'kalshi:' || kalshi_ticker = {alias}.condition_id)) AS question")
+
+
 def open_orders(conn: sqlite3.Connection, mode: str, *, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
     """How many orders are working, and the newest `limit` of them."""
     count = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE mode = ? AND status_rank < ?", (mode, OPEN_RANK))
-    found = rows(conn, """SELECT o.id, o.strategy, o.condition_id, o.outcome, o.side, o.price, o.size, o.filled,
-                                 o.tif, o.status, m.question, m.slug
+    found = rows(conn, f"""SELECT o.id, o.strategy, o.condition_id, o.outcome, o.side, o.price, o.size, o.filled,
+                                  o.tif, o.status, {_named("o")}, m.slug
                           FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id
                           WHERE o.mode = ? AND o.status_rank < ? ORDER BY o.id DESC LIMIT ?""",
                  (mode, OPEN_RANK, limit))
@@ -39,7 +46,7 @@ def open_positions(conn: sqlite3.Connection, mode: str, *, limit: int = 20) -> t
             "AND p.settled + p.pending != 0"
     count = one(conn, f"SELECT COUNT(*) AS n {where}", (mode,))
     found = rows(conn, f"""SELECT p.strategy, p.condition_id, p.outcome, p.settled, p.pending, p.cost, p.realized,
-                                  m.question, m.slug {where} ORDER BY ABS(p.cost) DESC LIMIT ?""", (mode, limit))
+                                  {_named("p")}, m.slug {where} ORDER BY ABS(p.cost) DESC LIMIT ?""", (mode, limit))
     out = []
     for r in found:
         shares = (r["settled"] + r["pending"]) / MICRO

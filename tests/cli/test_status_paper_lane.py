@@ -87,3 +87,9 @@ def test_status_metrics_and_pnl_show_kalshis_paper_ledger_apart(tmp_path: Path) 
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
     said = replies.pnl(settings, "today")
     assert "Kalshi paper (mm-btc, on paper, not in the figures above): equity 987.65" in said
+    with sqlite3.connect(db) as conn:
+        conn.execute("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
+                            kalshi_title, warnings, created_at, created_by)
+                        VALUES ('0xpaired', 'KXTEST-1', 0, 'q', 'Will the test pass?', '[]', 1, 't')""")
+        conn.execute("UPDATE engine_state SET mode = 'paper'")
+    assert "Kalshi: Will the test pass?" in replies.orders(settings)  # /orders names the venue and the market
