@@ -327,7 +327,8 @@ class Collections:
         """Positions refolded after a merge was recorded or failed (its sets left or came back)."""
         now = self.clock()
         with self.ex.tx() as conn:
-            for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, self.ex.mode):
+            for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, self.ex.mode,
+                                                                                          self.ex.venue_name):
                 store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
                                          condition_id=condition_id, outcome=outcome,
                                          payout=self.catalog.payout(condition_id, outcome), now=now)

@@ -40,6 +40,7 @@ from engine.trading.collections import Collections
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
 from engine.trading.game_start import hold_for_game_start
+from engine.trading.kalshi_netting import net_held_pairs
 from engine.trading.operator_actions import settle_resolution
 from engine.trading.operator_exits import OperatorExits
 from engine.venues.paper import PaperVenue
@@ -162,6 +163,8 @@ class PaperLane:
             venue.advance()
         self.executor.drain()
         self._settle_resolved()
+        if self.venue_name == KALSHI:
+            net_held_pairs(self.collections)  # Kalshi holds no market's both sides: a pair is a dollar
         for name in {k[0] for k in self.executor.state.by_key} - self.strategies:
             self.executor.withdraw(name)  # promoted or gone: its paper orders end here
         self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also)

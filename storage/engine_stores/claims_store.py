@@ -162,8 +162,8 @@ def merges_paid(conn: Connection, tx_ids: Iterable[int], now: int) -> None:
 def add_conversion(conn: Connection, *, mode: str, strategy: str, condition_id: str, token_id: str, outcome: str,
                    shares: int, price: int, tx_id: int, now: int) -> None:
     """Shares a merge takes out of a position (pending until the venue pays or the merge fails)."""
-    run(conn, """INSERT INTO position_conversions (mode, strategy, condition_id, token_id, outcome, shares,
-                     price, at, tx_id, status) VALUES (:mode, :strategy, :cid, :token, :outcome, :shares,
+    run(conn, """INSERT INTO position_conversions (mode, venue, strategy, condition_id, token_id, outcome, shares,
+                     price, at, tx_id, status) VALUES (:mode, :venue, :strategy, :cid, :token, :outcome, :shares,
                      :price, :now, :tx, 'pending')""",
-        {"mode": mode, "strategy": strategy, "cid": condition_id, "token": token_id, "outcome": outcome,
-         "shares": shares, "price": price, "now": now, "tx": tx_id})
+        {"mode": mode, "venue": venue_of(condition_id), "strategy": strategy, "cid": condition_id, "token": token_id,
+         "outcome": outcome, "shares": shares, "price": price, "now": now, "tx": tx_id})

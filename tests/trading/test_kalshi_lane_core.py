@@ -229,6 +229,48 @@ def test_the_operators_exit_sells_a_kalshi_position_on_kalshis_ledger(tmp_path: 
     assert [tuple(s) for s in sells] and {tuple(s) for s in sells} == {("kalshi", yes)}
 
 
+def test_kalshi_nets_a_strategys_yes_and_no_into_dollars(tmp_path: Path, sim: SimHandle) -> None:
+    core, kalshi, ticker = _core(tmp_path, sim)
+    yes, no = kalshi_ids.token_id(ticker, "yes"), kalshi_ids.token_id(ticker, "no")
+
+    async def scenario() -> tuple[int, int, int, int, int]:
+        await _started(core, kalshi)
+        lane = core.kalshi
+        assert lane is not None
+        core.deciding = False  # the operator's buys alone: the market maker stays out of this one
+        await core.tick()
+        books = [core.books.book(t) for t in (yes, no)]
+        assert all(b is not None and b.asks for b in books)
+        yes_ask, no_ask = (b.asks[0].price for b in books if b is not None)
+        # Both sides bought from flat in one pass (as a market maker's bid and ask both filling before it
+        # re-plans): a YES-space sell with no YES held buys NO.
+        buy_no = Quote(Side.SELL, kalshi_ids.CONTRACT - no_ask, 3 * SH, Tif.FAK)
+        lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, yes_ask, 5 * SH, Tif.FAK), buy_no))])
+        await lane.executor.reconcile()
+        for _ in range(200):
+            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
+            lane.executor.drain()
+            state = lane.executor.state
+            if state.totals("kx", yes).settled and state.totals("kx", no).settled:
+                break
+            await asyncio.sleep(0.05)
+        cash_before = lane.executor.state.cash
+        await core.tick()  # the lane's pass nets what Kalshi would net
+        state = lane.executor.state
+        held = state.totals("kx", yes).size, state.totals("kx", no).size
+        realized = state.totals("kx", yes).realized + state.totals("kx", no).realized
+        await core.stop()
+        return *held, state.cash - cash_before, realized, yes_ask + no_ask
+
+    held_yes, held_no, cash_in, realized, pair_cost = asyncio.run(scenario())
+    assert (held_yes, held_no) == (2 * SH, 0)  # three pairs netted: two YES left, no NO
+    assert cash_in == 3 * SH  # a dollar a pair, at once
+    assert realized == 3 * (kalshi_ids.CONTRACT - pair_cost)  # what the three pairs cost against their dollar
+    with core.db.read() as conn:
+        booked = conn.execute(text("SELECT venue, kind, amount FROM cash_ledger WHERE kind = 'merge'")).all()
+    assert [tuple(b) for b in booked] == [("kalshi", "merge", 3 * SH)]
+
+
 def test_a_strategy_names_one_venues_markets() -> None:
     errors = validate_market_spec(["0xabc", "kalshi:KXTEST-1"])
     assert "one venue" in errors["markets"]
