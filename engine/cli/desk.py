@@ -120,23 +120,21 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
 
 def _paper_lane_lines(lane: dict[str, Any] | None) -> list[str]:
     """Paper-only strategies trading on paper beside a live desk: their own ledger, said apart."""
-    if lane is None:
-        return []
-    state = lane["trading_state"] + (f" ({lane['trading_reason']})" if lane["trading_reason"] else "")
-    equity = "no snapshot yet" if lane["equity_usdc"] is None else (
-        f"equity {_money(lane['equity_usdc'])} pUSD, today {_money(lane['pnl_today_usdc'], sign=True)}")
-    return [f"paper lane {', '.join(lane['strategies'])} on paper beside live: {state}; {equity}; "
-            f"{lane['open_orders']} open orders, {lane['positions']} positions (paper)"]
+    return _lane_lines(lane, "paper lane", "on paper beside live", "pUSD")
 
 
 def _kalshi_lines(lane: dict[str, Any] | None) -> list[str]:
     """Strategies trading Kalshi's paper ledger beside the desk: said apart, as the paper lane is."""
+    return _lane_lines(lane, "kalshi    ", "on Kalshi's paper ledger", "USD")
+
+
+def _lane_lines(lane: dict[str, Any] | None, head: str, where: str, unit: str) -> list[str]:
     if lane is None:
         return []
     state = lane["trading_state"] + (f" ({lane['trading_reason']})" if lane["trading_reason"] else "")
     equity = "no snapshot yet" if lane["equity_usdc"] is None else (
-        f"equity {_money(lane['equity_usdc'])} USD, today {_money(lane['pnl_today_usdc'], sign=True)}")
-    return [f"kalshi     {', '.join(lane['strategies'])} on Kalshi's paper ledger: {state}; {equity}; "
+        f"equity {_money(lane['equity_usdc'])} {unit}, today {_money(lane['pnl_today_usdc'], sign=True)}")
+    return [f"{head} {', '.join(lane['strategies'])} {where}: {state}; {equity}; "
             f"{lane['open_orders']} open orders, {lane['positions']} positions (paper)"]
 
 

@@ -38,7 +38,11 @@ def _settings(tmp: Path, sim: SimHandle):
                           "TRADER_DB": str(tmp / "live.db"), "SIMULATOR_SEED": "5"})
 
 
-def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str) -> tuple[int, int]:
+def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str, *, strategy: tuple[str, dict, list[str]] | None = None,
+            inverted: bool = True) -> tuple[int, int]:
+    """A paper session of `strategy` (name, params, markets; by default mm quoting the Polymarket
+    market around its paired Kalshi mid) until it has quoted a few passes, recorded."""
+    name, params, markets = strategy or ("mm", PARAMS, [cid])
     settings = _settings(tmp, sim)
     migrate(settings.db_path)
     db = Database(settings.db_path)
@@ -47,19 +51,22 @@ def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str) -> tuple[int, int]
             conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                               "VALUES (:k, :v, 1, 0, 'test')"), {"k": key, "v": json.dumps(value)})
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, 0, 0, 'test')"""),
-                     {"p": json.dumps(PARAMS), "m": json.dumps([cid])})
-    add_pair(db, condition_id=cid, kalshi_ticker=ticker, inverted=True, polymarket_question="q", kalshi_title="t",
-             warnings=[], actor="test")
+                                 updated_by) VALUES (:n, 'market_making', :p, :m, 1, 0, 0, 'test')"""),
+                     {"n": name, "p": json.dumps(params), "m": json.dumps(markets)})
+    add_pair(db, condition_id=cid, kalshi_ticker=ticker, inverted=inverted, polymarket_question="q",
+             kalshi_title="Kalshi's question", warnings=[], actor="test")
+
+    def quoted(core: TradingCore) -> bool:
+        site = core.kalshi if core.kalshi is not None else core.link
+        return sum(1 for o in site.executor.state.orders.values() if o.strategy == name) >= 2
 
     async def session() -> tuple[int, int]:
         start = now_ms()
         core = TradingCore(settings, db)
         await core.start(operator=True)
         core.gate.unblock()
-        for _ in range(200):  # until it has quoted around the Kalshi price a few passes
-            if core.link.references.source is not None and core.link.references.source.reference(cid) and \
-                    sum(1 for o in core.executor.state.orders.values() if o.strategy == "mm") >= 2:
+        for _ in range(200):  # until it has quoted a few passes
+            if quoted(core):
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)
@@ -104,48 +111,13 @@ KALSHI_MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_sha
              "refresh_threshold": 0.0}
 
 
-def _record_kalshi(tmp: Path, sim: SimHandle, cid: str, ticker: str) -> tuple[int, int]:
-    """A paper session of a market maker on the Kalshi side of a pair (Kalshi's paper ledger)."""
-    settings = _settings(tmp, sim)
-    migrate(settings.db_path)
-    db = Database(settings.db_path)
-    with db.write() as conn:
-        for key, value in (("paper_mined_after_ms", 0), ("tick_interval_ms", 200), ("paper_latency", "zero")):
-            conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
-                              "VALUES (:k, :v, 1, 0, 'test')"), {"k": key, "v": json.dumps(value)})
-        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES ('kx', 'market_making', :p, :m, 1, 0, 0, 'test')"""),
-                     {"p": json.dumps(KALSHI_MM), "m": json.dumps([kalshi_ids.market_id(ticker)])})
-    add_pair(db, condition_id=cid, kalshi_ticker=ticker, inverted=False, polymarket_question="q",
-             kalshi_title="Kalshi's question", warnings=[], actor="test")
-
-    async def session() -> tuple[int, int]:
-        start = now_ms()
-        core = TradingCore(settings, db)
-        await core.start(operator=True)
-        core.gate.unblock()
-        for _ in range(200):  # until the Kalshi lane has quoted a few passes
-            lane = core.kalshi
-            if lane is not None and sum(1 for o in lane.executor.state.orders.values() if o.strategy == "kx") >= 2:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
-        await core._stop_loop()
-        end = now_ms()
-        await core.stop()
-        return start, end
-
-    start, end = asyncio.run(session())
-    db.dispose()
-    return start, end
-
-
 def test_a_kalshi_strategy_backtests_on_kalshis_paper_ledger_as_it_traded(tmp_path: Path, sim: SimHandle) -> None:
     from engine.backtest.runner import BacktestError
 
     market = sim.market(neg_risk=False)
     ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[1]
-    start, end = _record_kalshi(tmp_path, sim, market["condition_id"], ticker)
+    start, end = _record(tmp_path, sim, market["condition_id"], ticker, inverted=False,
+                         strategy=("kx", KALSHI_MM, [kalshi_ids.market_id(ticker)]))
     live = Database(tmp_path / "live.db")
     with live.read() as conn:
         orders = [tuple(r) for r in conn.execute(text(
