@@ -122,14 +122,17 @@ def market(db: Database, condition_id: str) -> dict[str, Any] | None:
 
 
 def market_choices(db: Database, *, limit: int = 500, include: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Markets to pick from (open ones by volume) plus any ids in `include`: condition_id, label."""
+    """Markets to pick from (open ones by volume, and the Kalshi market of each pair the operator
+    linked, "Kalshi: <its title>") plus any ids in `include`: condition_id, label."""
     names, include_params = in_list("i", include)
     data = _frame(
         db,
         f"""SELECT condition_id, question FROM markets WHERE condition_id IN {names}
             UNION
             SELECT * FROM (SELECT condition_id, question FROM markets WHERE closed = 0
-                           ORDER BY volume DESC LIMIT :n)""",
+                           ORDER BY volume DESC LIMIT :n)
+            UNION
+            SELECT 'kalshi:' || kalshi_ticker, 'Kalshi: ' || kalshi_title FROM venue_pairs""",
         {"n": limit, **include_params},
     )
     data["label"] = data["question"] + "  ·  " + data["condition_id"].str.slice(0, 10)

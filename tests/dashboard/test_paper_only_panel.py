@@ -150,3 +150,14 @@ def test_the_overview_shows_kalshis_paper_ledger_apart(seeded: int, db: Database
     assert any("Kalshi paper REDUCING" in as_read(w.value) for w in at.warning)
     kalshi = [t for t in tables_of(at) if "venue" in t.columns and set(t["venue"]) == {"kalshi"}]
     assert kalshi and "Will the test pass on Kalshi?" in set(kalshi[0]["question"])
+
+
+def test_a_paired_kalshi_market_can_be_picked_by_its_title(seeded: int, db: Database) -> None:
+    from storage.dashboard_queries import market_queries
+
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
+                                 kalshi_title, warnings, created_at, created_by)
+                             VALUES ('0xpaired', 'KXTEST-1', 0, 'q', 'Will the test pass on Kalshi?', '[]', 1, 't')"""))
+    choices = market_queries.market_choices(db).set_index("condition_id")
+    assert choices.loc["kalshi:KXTEST-1", "question"] == "Kalshi: Will the test pass on Kalshi?"
