@@ -43,7 +43,7 @@ from engine.trading.jobs import CoreJobs, Job
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.own_markouts import OwnMarkouts
-from engine.trading.paper_lane import PaperLane, held_by, kept_open, trades_kalshi
+from engine.trading.paper_lane import PaperLane, flatten_lane, held_by, kept_open, trades_kalshi
 from engine.trading.parts import ReplaySource
 from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
@@ -301,6 +301,10 @@ class TradingCore:
             return await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits, payload)
         if kind == "exit":
             return await exit_positions(self.link, self.risk, self.exits, self.operator_exits, payload)
+        if kind == "flatten" and self.kalshi is not None and self.kalshi.live:  # a flatten acts on every venue
+            result = await operator_actions.handle(self.link, self.risk, self.host, kind, payload,
+                                                   deciding=self.deciding)
+            return {**result, "kalshi_paper": await flatten_lane(self.kalshi, payload)}
         return await operator_actions.handle(self.link, self.risk, self.host, kind, payload, deciding=self.deciding)
 
     async def close(self) -> None:

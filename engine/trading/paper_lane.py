@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contracts.domain import Book, Intent, MarketView
 from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
@@ -41,8 +41,8 @@ from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
 from engine.trading.game_start import hold_for_game_start
 from engine.trading.kalshi_netting import net_held_pairs
-from engine.trading.operator_actions import settle_resolution
-from engine.trading.operator_exits import OperatorExits
+from engine.trading.operator_actions import holdings_in_scope, settle_resolution
+from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.venues.paper import PaperVenue
 from engine.venues.settlement import SettlementVenue
 from storage.engine_stores import portfolio_snapshots
@@ -243,3 +243,11 @@ async def kept_open(lane: PaperLane | None, make: Callable[[], PaperLane], names
         lane.strategies = names
         lane.reconfigure()
     return lane
+
+
+async def flatten_lane(lane: PaperLane, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operator's flatten, on a lane's ledger: every strategy's positions in scope sold through
+    its exit path (tried again until nothing is held), one answer per strategy."""
+    strategies = sorted({h.strategy for h in holdings_in_scope(lane, payload)})
+    return [await exit_positions(lane, lane.risk, lane.exits, lane.operator_exits,
+                                 {**payload, "strategy": name, "reason": "flatten"}) for name in strategies]

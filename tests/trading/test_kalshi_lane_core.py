@@ -154,17 +154,9 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
         await _started(core, kalshi)
         lane = core.kalshi
         assert lane is not None and core.link.references.poller is not None
-        await core.tick()  # the lane's risk sees the Kalshi book this pass (a placement checks it is fresh)
-        book = core.books.book(yes)
-        assert book is not None and book.asks
-        lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
-        await lane.executor.reconcile()
-        for _ in range(200):  # the paper venue answers after its latency
-            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-            lane.executor.drain()
-            if lane.executor.state.totals("kx", yes).size:
-                break
-            await asyncio.sleep(0.05)
+        # The market settles while the fill's later reports are still on their way: the lane must
+        # settle what it holds at once, not fold those reports at the payout first.
+        await _bought(core, kalshi, yes, 5 * SH, settled=False)
         assert lane.executor.state.totals("kx", yes).size == 5 * SH
         before, desk_before = lane.executor.state.cash, core.executor.state.cash
         sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "yes", now_ms()))
@@ -189,28 +181,64 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
     assert [tuple(b) for b in booked] == [("kalshi", 5 * SH)]
 
 
+async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, settled: bool = True) -> None:
+    """The Kalshi lane buys `size` of `token` at its ask (a fill-and-kill): settled, or (`settled`
+    False) as soon as the fill is known, its later status reports still on their way."""
+    lane = core.kalshi
+    assert lane is not None
+    await core.tick()  # the lane's risk sees the Kalshi book this pass
+    book = core.books.book(token)
+    assert book is not None and book.asks
+    lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
+    await lane.executor.reconcile()
+    for _ in range(200):
+        lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
+        lane.executor.drain()
+        totals = lane.executor.state.totals("kx", token)
+        if totals.settled if settled else totals.size:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the Kalshi buy never filled")
+
+
+def test_a_flatten_sells_kalshis_positions_too(tmp_path: Path, sim: SimHandle) -> None:
+    core, kalshi, ticker = _core(tmp_path, sim)
+    yes = kalshi_ids.token_id(ticker, "yes")
+
+    async def scenario() -> tuple[dict, int]:
+        await _started(core, kalshi)
+        await _bought(core, kalshi, yes, 4 * SH)
+        await core.pause()  # a flatten is refused while strategies trade
+        answer = await core.handle("flatten", {})
+        lane = core.kalshi
+        assert lane is not None
+        for _ in range(200):
+            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
+            lane.executor.drain()
+            if not lane.executor.state.totals("kx", yes).size:
+                break
+            await asyncio.sleep(0.05)
+        held = lane.executor.state.totals("kx", yes).size
+        await core.stop()
+        return answer, held
+
+    answer, held = asyncio.run(scenario())
+    sold = [(p["condition_id"], p["outcome"]) for a in answer["kalshi_paper"] for p in a["positions"]]
+    assert sold == [(kalshi, "YES")] and held == 0  # sold on Kalshi's ledger, with the desk's flatten
+
+
 def test_the_operators_exit_sells_a_kalshi_position_on_kalshis_ledger(tmp_path: Path, sim: SimHandle) -> None:
     core, kalshi, ticker = _core(tmp_path, sim)
     yes = kalshi_ids.token_id(ticker, "yes")
 
     async def scenario() -> tuple[dict, int]:
         await _started(core, kalshi)
+        await _bought(core, kalshi, yes, 5 * SH)
         lane = core.kalshi
         assert lane is not None
-        await core.tick()
-        book = core.books.book(yes)
-        assert book is not None and book.asks
-        lane.executor.set_intents([Intent("kx", kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
-        await lane.executor.reconcile()
-        for _ in range(200):
-            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-            lane.executor.drain()
-            if lane.executor.state.totals("kx", yes).settled:
-                break
-            await asyncio.sleep(0.05)
         answer = await core.handle("exit", {"strategy": "kx", "condition_id": kalshi, "ledger": "paper"})
         for _ in range(200):  # sold on Kalshi's paper venue (the desk holds nothing there)
-            lane.executor.venue.advance()  # type: ignore[attr-defined]  # as above
+            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
             lane.executor.drain()
             if not lane.executor.state.totals("kx", yes).size:
                 break
@@ -225,8 +253,8 @@ def test_the_operators_exit_sells_a_kalshi_position_on_kalshis_ledger(tmp_path: 
         sells = conn.execute(text("SELECT venue, token_id FROM fills WHERE side = 'SELL'")).all()
         astray = conn.execute(text("SELECT COUNT(*) FROM orders WHERE venue = 'polymarket' "
                                    "AND token_id LIKE 'kalshi:%'")).scalar_one()
-    assert astray == 0  # nothing of Kalshi's was sent to Polymarket's venue
     assert [tuple(s) for s in sells] and {tuple(s) for s in sells} == {("kalshi", yes)}
+    assert astray == 0  # nothing of Kalshi's was sent to Polymarket's venue
 
 
 def test_kalshi_nets_a_strategys_yes_and_no_into_dollars(tmp_path: Path, sim: SimHandle) -> None:
