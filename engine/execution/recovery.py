@@ -39,7 +39,7 @@ from engine.execution.executor import Executor
 from engine.venues.base import Balances, VenueError
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import raise_alert
-from storage.engine_stores import execution_ledger
+from storage.engine_stores import claims_store, execution_ledger
 
 log = logging.getLogger("engine.recovery")
 TRADE_LOOKBACK_MS = 10 * 60_000
@@ -217,6 +217,11 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
         if pending:
             log.info("live cash not synced with the venue: fills are still pending on-chain",
                      extra={"pending_fills": pending})
+            return 0
+        flying = claims_store.open_txs(conn, ex.mode, ex.venue_name)
+        if flying:  # the wallet may hold its payment before the venue lists it: that is booked as the payment
+            log.info("live cash not synced with the venue: a redemption or merge is on its way",
+                     extra={"transactions": [tx.id for tx in flying]})
             return 0
         flow = target - store.cash(conn, ex.mode, ex.venue_name)
         if execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="deposit", ref="initial", amount=flow, now=now,

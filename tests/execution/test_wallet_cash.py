@@ -32,3 +32,25 @@ def test_unredeemed_winnings_of_legacy_settlements_count_at_their_payout(tmp_pat
     # c1 was booked as cash at resolution (legacy): its 20 winning shares are owed to the ledger's cash;
     # c2 was not (a claim now): not counted.
     assert wallet_cash(ex, balances) == 120 * PUSD  # type: ignore[arg-type]  # the parts it reads, not an Executor
+
+
+def test_cash_is_not_synced_while_a_redemption_is_on_its_way(tmp_path: Path) -> None:
+    """The wallet can hold a redemption's payment before the venue lists it: syncing then would book
+    that payment as an adjustment, and again when the credit is listed (a crash right after sending
+    a redemption, then a restart, did exactly that)."""
+    from engine.execution import claims
+    from engine.execution.recovery import _sync_cash
+    from engine.venues.settlement import SettlementTx
+    from tests.desk import make_desk
+
+    desk = make_desk(tmp_path / "d.db")
+    ex = desk.executor
+    ledger = ex.state.cash
+    with ex.tx() as conn:
+        tx_id = claims.tx_opened(conn, mode=ex.mode, kind="redeem", condition_id="c1", amount=20 * PUSD,
+                                 actor="t", now=desk.clock())
+    paid = Balances(collateral=ledger + 20 * PUSD, tokens={})
+    assert _sync_cash(ex, paid, []) == 0 and ex.state.cash == ledger  # on its way: not synced
+    with ex.tx() as conn:
+        claims.tx_moved(conn, tx_id, SettlementTx("r1", "confirmed", tx_hash="0xabc"), desk.clock())
+    assert _sync_cash(ex, paid, []) == 20 * PUSD  # closed: a difference left is the operator's (a deposit)
