@@ -201,6 +201,19 @@ async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, sett
     raise AssertionError("the Kalshi buy never filled")
 
 
+async def _left(core: TradingCore, token: str) -> int:
+    """What the Kalshi lane still holds of `token` once its sale is answered (bounded wait)."""
+    lane = core.kalshi
+    assert lane is not None
+    for _ in range(200):
+        lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
+        lane.executor.drain()
+        if not lane.executor.state.totals("kx", token).size:
+            break
+        await asyncio.sleep(0.05)
+    return lane.executor.state.totals("kx", token).size
+
+
 def test_a_flatten_sells_kalshis_positions_too(tmp_path: Path, sim: SimHandle) -> None:
     core, kalshi, ticker = _core(tmp_path, sim)
     yes = kalshi_ids.token_id(ticker, "yes")
@@ -210,15 +223,7 @@ def test_a_flatten_sells_kalshis_positions_too(tmp_path: Path, sim: SimHandle) -
         await _bought(core, kalshi, yes, 4 * SH)
         await core.pause()  # a flatten is refused while strategies trade
         answer = await core.handle("flatten", {})
-        lane = core.kalshi
-        assert lane is not None
-        for _ in range(200):
-            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-            lane.executor.drain()
-            if not lane.executor.state.totals("kx", yes).size:
-                break
-            await asyncio.sleep(0.05)
-        held = lane.executor.state.totals("kx", yes).size
+        held = await _left(core, yes)
         await core.stop()
         return answer, held
 
@@ -234,16 +239,8 @@ def test_the_operators_exit_sells_a_kalshi_position_on_kalshis_ledger(tmp_path: 
     async def scenario() -> tuple[dict, int]:
         await _started(core, kalshi)
         await _bought(core, kalshi, yes, 5 * SH)
-        lane = core.kalshi
-        assert lane is not None
         answer = await core.handle("exit", {"strategy": "kx", "condition_id": kalshi, "ledger": "paper"})
-        for _ in range(200):  # sold on Kalshi's paper venue (the desk holds nothing there)
-            lane.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
-            lane.executor.drain()
-            if not lane.executor.state.totals("kx", yes).size:
-                break
-            await asyncio.sleep(0.05)
-        held = lane.executor.state.totals("kx", yes).size
+        held = await _left(core, yes)  # sold on Kalshi's paper venue (the desk holds nothing there)
         await core.stop()
         return answer, held
 
