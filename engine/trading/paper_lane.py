@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from contracts.domain import Book, Intent, MarketView
-from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
+from contracts.venues import KALSHI, POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -65,10 +65,10 @@ class PaperLane:
     def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET) -> None:
         self.link = link
         self.venue_name = venue_name
-        self.label = "paper lane" if venue_name == POLYMARKET else f"{LABELS[venue_name]} paper"
         self.settings, self.db, self.clock = link.settings, link.db, link.clock
         self.catalog, self.books = link.catalog, link.books
         self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name)
+        self.label = self.risk.subject  # how logs and alerts name it: "paper lane", "Kalshi paper"
         self.bus = EventBus()
         self.risk.listen(self.bus)  # the paper venue's faults count toward the lane's error breaker only
         self.executor: Executor = link.paper_lane_executor(self.risk, self.bus, venue_name)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from contracts.jsonsafe import preview, read_stored
 from contracts.kalshi_ids import PREFIX as KALSHI_PREFIX
 from contracts.venues import KALSHI, POLYMARKET, venue_of
+from storage.desk import desk_status
 from storage.sqlite.db import Database
 from storage.sqlite.frames import OPEN_RANK, to_human, to_utc, where
 from storage.sqlite.frames import frame as _frame
@@ -82,17 +83,13 @@ def paper_only(db: Database) -> list[str]:
     """The enabled strategies never promoted: on a live desk they trade in the paper lane (a
     strategy naming Kalshi markets trades Kalshi's paper ledger instead: `on_kalshi`)."""
     with db.read() as conn:
-        return [r[0] for r in conn.execute(text(
-            """SELECT name FROM strategies WHERE live = 0 AND enabled = 1 AND deleted_at IS NULL
-               AND COALESCE(markets, '') NOT LIKE :kalshi ORDER BY name"""), {"kalshi": f'%"{KALSHI_PREFIX}%'})]
+        return desk_status.paper_only_names(conn.connection.driver_connection)  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
 
 
 def on_kalshi(db: Database) -> list[str]:
     """The enabled strategies naming Kalshi markets: they trade Kalshi's paper ledger."""
     with db.read() as conn:
-        return [r[0] for r in conn.execute(text(
-            """SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL AND markets LIKE :kalshi
-               ORDER BY name"""), {"kalshi": f'%"{KALSHI_PREFIX}%'})]
+        return desk_status.kalshi_names(conn.connection.driver_connection)  # type: ignore[arg-type]  # as above
 
 
 def kalshi_state(db: Database) -> tuple[str, str | None]:

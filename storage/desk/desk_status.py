@@ -340,11 +340,26 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
     }
 
 
+# A market list naming a Kalshi market (its JSON holds a "kalshi:... id; a list names one venue).
+_NAMES_KALSHI = """COALESCE(markets, '') LIKE '%"kalshi:%'"""
+
+
+def kalshi_names(conn: sqlite3.Connection) -> list[str]:
+    """The enabled strategies naming Kalshi markets: they trade Kalshi's paper ledger."""
+    return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL
+                                               AND {_NAMES_KALSHI} ORDER BY name""")]
+
+
+def paper_only_names(conn: sqlite3.Connection) -> list[str]:
+    """The enabled strategies never promoted, Kalshi's aside: on a live desk they trade in the paper lane."""
+    return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE live = 0 AND enabled = 1
+                                               AND deleted_at IS NULL AND NOT {_NAMES_KALSHI} ORDER BY name""")]
+
+
 def kalshi_paper(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
     """Strategies naming Kalshi markets (engine/trading/paper_lane.py): which, their Kalshi paper
     ledger's trading state, equity, open orders and positions (None: no such strategy)."""
-    names = [r["name"] for r in rows(conn, """SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL
-                                              AND markets LIKE '%"kalshi:%' ORDER BY name""")]
+    names = kalshi_names(conn)
     if not names:
         return None
     state = one(conn, "SELECT trading_state, reason FROM venue_risk WHERE mode = 'paper' AND venue = 'kalshi'")
@@ -363,9 +378,7 @@ def kalshi_paper(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
 def paper_lane(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
     """Paper-only strategies on a live desk (engine/trading/paper_lane.py): which, their lane's
     trading state, and the paper ledger's equity, orders and positions (None: no such strategy)."""
-    names = [r["name"] for r in rows(conn, """SELECT name FROM strategies WHERE live = 0 AND enabled = 1
-                                              AND deleted_at IS NULL AND COALESCE(markets, '') NOT LIKE '%"kalshi:%'
-                                              ORDER BY name""")]
+    names = paper_only_names(conn)
     if not names:
         return None
     state = one(conn, "SELECT paper_lane_state, paper_lane_reason FROM engine_state WHERE id = 1")

@@ -19,6 +19,7 @@ from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.market_filter import validate_market_spec
 from contracts.settings import load_settings
+from engine.execution import portfolio
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
@@ -280,7 +281,10 @@ def test_kalshi_nets_a_strategys_yes_and_no_into_dollars(tmp_path: Path, sim: Si
                 break
             await asyncio.sleep(0.05)
         cash_before = lane.executor.state.cash
+        kalshi_exposure = portfolio.exposure(lane.executor.state, core.catalog).total
         await core.tick()  # the lane's pass nets what Kalshi would net
+        # The desk (paper, holding nothing) counts Kalshi's paper exposure against its total limit.
+        assert core.risk.ctx is not None and core.risk.ctx.exposure.total == kalshi_exposure > 0
         state = lane.executor.state
         held = state.totals("kx", yes).size, state.totals("kx", no).size
         realized = state.totals("kx", yes).realized + state.totals("kx", no).realized
