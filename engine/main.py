@@ -144,6 +144,7 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     the wallet at Polymarket (or the simulator). Orders can rest there in paper mode too: ones
     the engine imported and never withdraws, or ones left when it went back to paper. A running
     engine learns of these cancels through its own venue reports.
+    Kalshi, whenever its key is configured: every resting order of the account.
     Paper: every resting order of the paper venue in the database, only while no engine holds
     the single-instance lock (a running or starting engine keeps them in memory).
     """
@@ -168,6 +169,14 @@ def cmd_cancel_all(settings: Settings, args: argparse.Namespace) -> int:
     elif mode == "live":
         problems.append("live mode, but no wallet key is configured (POLY_KEYSTORE or POLY_PRIVATE_KEY): nothing to "
                         "cancel at the venue with")
+    settings = keystore.unlock_secrets(settings)  # a sealed Kalshi key
+    if settings.kalshi is not None and settings.kalshi.configured:  # every resting order of the Kalshi account
+        from engine.venues.kalshi import KalshiVenue
+
+        try:
+            done["kalshi"] = asyncio.run(KalshiVenue(settings.kalshi).cancel_all())
+        except VenueError as exc:
+            problems.append(f"Kalshi refused the cancel-all: {exc}")
     paper = _cancel_paper_orders(settings)
     if paper is not None:
         done["paper"] = paper

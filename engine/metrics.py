@@ -115,6 +115,11 @@ def _money(report: dict[str, Any]) -> Iterator[Metric]:
                          kalshi["equity_usdc"])
         yield _gauge("desk_kalshi_paper_halted", "1 while the Kalshi paper ledger's own breakers halt it",
                      int(kalshi["trading_state"] == "HALTED"))
+    if (live := report.get("kalshi_live")) is not None:  # Kalshi armed live: its own ledger, real money
+        if live["equity_usdc"] is not None:
+            yield _gauge("desk_kalshi_live_equity_usd", "Kalshi's live ledger's equity, USD", live["equity_usdc"])
+        yield _gauge("desk_kalshi_live_halted", "1 while the Kalshi live ledger's own breakers halt it",
+                     int(live["trading_state"] == "HALTED"))
 
 
 def _venue(venue: dict[str, Any]) -> Iterator[Metric]:

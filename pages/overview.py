@@ -99,18 +99,24 @@ def paper_lane_panel(names: list[str]) -> None:
     portfolio.positions_table(db, "paper", key="paper_lane")  # (its own heading above)
 
 
-def kalshi_panel(names: list[str]) -> None:
-    """Strategies naming Kalshi markets: Kalshi's own paper ledger, shown apart from the desk's."""
-    st.subheader("Kalshi: paper ledger")
-    st.caption(f"{', '.join(text.markdown(n) for n in names)} trade the Kalshi side of your pairs on Kalshi's "
-               "own paper ledger (Kalshi's fees, its own limits and PnL; the engine sends nothing to Kalshi). "
-               "Figures below are that ledger's, in dollars.")
-    state, reason = trading_queries.kalshi_state(db)
+def kalshi_panel(names: list[str], mode: str) -> None:
+    """Strategies naming Kalshi markets: Kalshi's own ledger in its armed mode, shown apart from the desk's."""
+    if mode == "live":
+        st.subheader("Kalshi: LIVE ledger (real money)")
+        st.caption(f"Kalshi is armed live: the promoted ones of {', '.join(text.markdown(n) for n in names)} send "
+                   "their orders to Kalshi (its own limits and PnL; paper-only ones wait, see Strategies). Figures "
+                   "below are that ledger's, in dollars, kept equal to Kalshi's balance.")
+    else:
+        st.subheader("Kalshi: paper ledger")
+        st.caption(f"{', '.join(text.markdown(n) for n in names)} trade the Kalshi side of your pairs on Kalshi's "
+                   "own paper ledger (Kalshi's fees, its own limits and PnL; the engine sends nothing to Kalshi). "
+                   "Figures below are that ledger's, in dollars.")
+    state, reason = trading_queries.kalshi_state(db, mode)
     if state != "ACTIVE":
-        st.warning(f"Kalshi paper {state}: {text.markdown(reason or 'no reason recorded')} (the desk's trading is "
+        st.warning(f"Kalshi {mode} {state}: {text.markdown(reason or 'no reason recorded')} (the desk's trading is "
                    "not affected; the operator's Start ends it)", icon=":material/warning:")
-    portfolio.pnl_today_metrics(db, "paper", venue=KALSHI)
-    portfolio.positions_table(db, "paper", key="kalshi", venue=KALSHI)
+    portfolio.pnl_today_metrics(db, mode, venue=KALSHI)
+    portfolio.positions_table(db, mode, key="kalshi", venue=KALSHI)
 
 
 @st.fragment(run_every=PORTFOLIO_REFRESH_S)
@@ -127,7 +133,7 @@ def portfolio_panel() -> None:
     if mode == "live" and (names := trading_queries.paper_only(db)):
         paper_lane_panel(names)
     if kalshi := trading_queries.on_kalshi(db):
-        kalshi_panel(kalshi)
+        kalshi_panel(kalshi, queries.engine_status(db).kalshi_mode)
     st.subheader("Redeemable")
     redeemable_panel(db, mode)
     st.subheader("Latest alerts")

@@ -1,4 +1,4 @@
-"""Settings: the paper/live switch with its safeguards, data source and hosts, the dashboard
+"""Settings: the paper/live switch with its safeguards, Kalshi armed on its own, data source and hosts, the dashboard
 password, and the engine settings (bounds and units; applied live)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import streamlit as st
 
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header, settings
+from pages.widgets.kalshi_arming import kalshi_mode_panel
 from pages.widgets.news_panel import news_feeds_panel
 from pages.widgets.notify_panel import notifications_panel
 from pages.widgets.settings_panels import engine_settings_form, hosts_panel, mode_panel, password_panel
@@ -20,6 +21,8 @@ current = settings()
 
 st.subheader("Trading mode")
 mode_panel(db, current)
+st.subheader("Kalshi")
+kalshi_mode_panel(db, current)
 st.subheader("Data source and hosts")
 hosts_panel(current)
 st.subheader("Dashboard password")

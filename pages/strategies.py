@@ -41,8 +41,9 @@ if left_out:
                "again): " + "; ".join(f"**{text.markdown(name)}**: {text.markdown(why)}"
                                       for name, why in sorted(left_out.items())),
                icon=":material/extension_off:")
-mode = queries.engine_status(db).mode
-rows = instances_table(db, mode)
+status = queries.engine_status(db)
+mode, kalshi_mode = status.mode, status.kalshi_mode
+rows = instances_table(db, mode, kalshi_mode)
 names = list(rows)
 if names:
     markout_panel(db, mode)
@@ -53,7 +54,7 @@ pick = st.selectbox("Edit a strategy, or create one", [*names, NEW], key=PICK)
 if pick == NEW:
     create_panel(db, names)
 else:
-    ledger = ledger_of(rows.get(pick), mode)  # a paper-only strategy's figures are its paper ledger's
+    ledger = ledger_of(rows.get(pick), mode, kalshi_mode)  # a paper-only strategy's figures are its paper ledger's
     # One strategy's sections as tabs: the page was 6,100 px tall with them stacked.
     settings_tab, performance_tab, income_tab, limits_tab = st.tabs(
         ["Settings", f"Performance ({ledger})", f"Spread, rewards and fees ({ledger})", "Capital, limits and exits"])

@@ -44,6 +44,8 @@ class EngineState(SQLModel, table=True):
     paper_lane_peak: int | None = None
     paper_lane_day_start: int | None = None
     paper_lane_day_at: int | None = None
+    # Kalshi's own arming (migration 0054): 'paper' until the operator arms it live.
+    kalshi_mode: str = "paper"
 
 
 class VenueRisk(SQLModel, table=True):

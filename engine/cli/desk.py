@@ -112,7 +112,7 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
     lines += _paper_lane_lines(report.get("paper_lane"))
-    lines += _kalshi_lines(report.get("kalshi_paper"))
+    lines += _kalshi_lines(report.get("kalshi_paper") or report.get("kalshi_live"))
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
     return lines
@@ -124,18 +124,27 @@ def _paper_lane_lines(lane: dict[str, Any] | None) -> list[str]:
 
 
 def _kalshi_lines(lane: dict[str, Any] | None) -> list[str]:
-    """Strategies trading Kalshi's paper ledger beside the desk: said apart, as the paper lane is."""
-    return _lane_lines(lane, "kalshi    ", "on Kalshi's paper ledger", "USD")
+    """Strategies trading Kalshi beside the desk, in Kalshi's armed mode: said apart, as the paper
+    lane is (live, with the strategies held because they may not trade real money there)."""
+    if lane is None:
+        return []
+    mode = lane.get("mode", "paper")
+    where = "on Kalshi's paper ledger" if mode == "paper" else "LIVE on Kalshi (real money)"
+    lines = _lane_lines(lane, "kalshi    ", where, "USD", mode)
+    if lane.get("held"):
+        lines.append(f"kalshi     held while Kalshi is live: {', '.join(lane['held'])} (see the KALSHI_HELD alerts)")
+    return lines
 
 
-def _lane_lines(lane: dict[str, Any] | None, head: str, where: str, unit: str) -> list[str]:
+def _lane_lines(lane: dict[str, Any] | None, head: str, where: str, unit: str, mode: str = "paper") -> list[str]:
     if lane is None:
         return []
     state = lane["trading_state"] + (f" ({lane['trading_reason']})" if lane["trading_reason"] else "")
     equity = "no snapshot yet" if lane["equity_usdc"] is None else (
         f"equity {_money(lane['equity_usdc'])} {unit}, today {_money(lane['pnl_today_usdc'], sign=True)}")
-    return [f"{head} {', '.join(lane['strategies'])} {where}: {state}; {equity}; "
-            f"{lane['open_orders']} open orders, {lane['positions']} positions (paper)"]
+    names = ", ".join(lane["strategies"]) or "no strategy"
+    return [f"{head} {names} {where}: {state}; {equity}; "
+            f"{lane['open_orders']} open orders, {lane['positions']} positions ({mode})"]
 
 
 def _venue_lines(venue: dict[str, Any]) -> list[str]:
@@ -360,8 +369,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="how many unacknowledged alerts to list (default 5)")
     status.set_defaults(func=cmd_status)
     command = sub.add_parser("command", help="post an operator command exactly as the dashboard does")
-    command.add_argument("kind", help="start stop pause resume kill rearm reload_config set_mode cancel_order "
-                                      "flatten place_order redeem merge notify_test")
+    command.add_argument("kind", help="start stop pause resume kill rearm reload_config set_mode set_venue_mode "
+                                      "cancel_order flatten place_order redeem merge notify_test")
     command.add_argument("payload", nargs="?", help='JSON object, e.g. \'{"reason": "news"}\'')
     command.add_argument("--no-wait", action="store_true", help="return once queued")
     command.add_argument("--timeout", type=cli_args.seconds, default=30.0,

@@ -210,6 +210,9 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
     if mismatches:
         log.warning("live cash not synced with the venue: its token balances disagree with the ledger")
         return 0
+    if not balances.collateral_exact:
+        log.info("live cash not synced with the venue: its balance leaves out what resting orders hold back")
+        return 0
     target = wallet_cash(ex, balances)
     now = ex.clock()
     with ex.tx() as conn:

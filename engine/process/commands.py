@@ -37,6 +37,7 @@ LIFECYCLE: dict[str, Handler] = {
     "rearm": lambda c, p, a: c.rearm(a),
     "reload_config": lambda c, p, a: c.reload_config(a),
     "set_mode": lambda c, p, a: c.set_mode(a, p["mode"]),
+    "set_venue_mode": lambda c, p, a: c.set_venue_mode(a, p["venue"], p["mode"]),
 }
 ORDER_KINDS = frozenset({"cancel_order", "flatten", "exit", "place_order", "redeem", "merge"})
 BLOCKING_KINDS = frozenset({"kill", "stop"})

@@ -13,6 +13,7 @@ from typing import Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.settings import Settings
+from contracts.venues import KALSHI
 from engine.execution.placement import OrderGate
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.process.trading_seam import Trading
@@ -36,6 +37,7 @@ class Controller:
         self.gate = gate
         self.state = State.IDLE
         self.mode = "paper"
+        self.kalshi_mode = "paper"  # Kalshi's own arming, beside the desk's mode
 
     # -- transitions -------------------------------------------------------------------
 
@@ -79,6 +81,7 @@ class Controller:
         with self.db.write() as conn:
             snap, crashed = state_store.record_boot(conn, window_ms=self.settings.crash_loop_window_s * 1000)
         self.mode = snap.mode
+        self.kalshi_mode = snap.kalshi_mode
         log.info("boot", extra={"previous_state": snap.state, "desired": snap.desired_state,
                                 "crashed": crashed, "kill_latched": snap.kill_latched})
         if snap.kill_latched:
@@ -232,6 +235,47 @@ class Controller:
             write_audit(conn, actor=actor, action="engine.set_mode", entity="engine_state",
                         before={"mode": before, **risk_before}, after={"mode": mode, **risk_after})
         return {"mode": mode, "state": self.state.value}
+
+    async def set_venue_mode(self, actor: str, venue: str, mode: str) -> dict[str, Any]:
+        """Kalshi armed live, or back to paper, on its own: the desk's mode is not touched. Live
+        needs Kalshi's key, the engine stopped and no Kalshi order open (the dashboard asks for the
+        typed confirmation first); back to paper is always allowed, stopping the engine first."""
+        if venue != KALSHI:
+            raise CommandRejected(f"only Kalshi is armed on its own, not {venue!r}: the desk's mode is set_mode")
+        if mode not in ("paper", "live"):
+            raise CommandRejected(f"mode must be 'paper' or 'live', not {mode!r}")
+        if mode == self.kalshi_mode:
+            return {"venue": venue, "mode": mode, "note": "Kalshi is in this mode already"}
+        if mode == "live":
+            self._check_kalshi_can_go_live()
+        elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
+            await self.stop(actor)  # back to paper is always allowed: stop live trading first
+        await self.trading.set_mode(mode, venue=venue)
+        before, self.kalshi_mode = self.kalshi_mode, mode
+        with self.db.write() as conn:
+            state_store.save(conn, kalshi_mode=mode)
+            write_audit(conn, actor=actor, action="engine.set_venue_mode", entity="engine_state",
+                        before={"venue": venue, "mode": before}, after={"venue": venue, "mode": mode})
+            raise_alert(conn, level="warning" if mode == "live" else "info", source=actor, code="KALSHI_MODE",
+                        message=f"Kalshi armed {mode.upper()}: " + (
+                            "promoted strategies that name Kalshi markets trade real money there from the next "
+                            "Start" if mode == "live" else "strategies that name Kalshi markets trade its paper "
+                            "ledger"))
+        return {"venue": venue, "mode": mode, "state": self.state.value}
+
+    def _check_kalshi_can_go_live(self) -> None:
+        kalshi = self.settings.kalshi
+        if kalshi is None or not kalshi.configured:
+            raise CommandRejected("live trading on Kalshi needs its API key: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY "
+                                  "in .env, or sealed in the keystore; then run `python -m engine kalshi-preflight` "
+                                  "(see docs/going-live.md)")
+        if self.state not in (State.IDLE, State.STOPPED):
+            raise CommandRejected(f"stop the engine before arming Kalshi live (it is {self.state.value})")
+        with self.db.read() as conn:
+            still_open = execution_ledger.count_open(conn, venue=KALSHI)
+        if still_open:
+            raise CommandRejected(f"{still_open} Kalshi orders are still open: cancel them (Orders page) before "
+                                  "arming Kalshi live")
 
     def _check_can_go_live(self) -> None:
         if not self.settings.live_credentials_present:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from contracts.venues import POLYMARKET
 from engine.trading.jobs import Job
 
 
@@ -49,8 +50,9 @@ class Trading(Protocol):
     async def reload_config(self) -> dict[str, Any]:
         """Re-read strategies, risk limits and settings; return their versions."""
 
-    async def set_mode(self, mode: str) -> None:
-        """Switch the venue between paper and live (only called while stopped)."""
+    async def set_mode(self, mode: str, venue: str = POLYMARKET) -> None:
+        """Switch a venue between paper and live (only called while stopped): the desk's own, or
+        another armed on its own (Kalshi)."""
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Order-related operator commands (cancel_order, flatten, place_order) and collecting

@@ -59,22 +59,23 @@ def load_memory(conn: Connection) -> RiskMemory:
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
-def load_lane_memory(conn: Connection, venue: str = POLYMARKET) -> RiskMemory:
-    """A paper lane's memory (engine/risk/lane_risk.py), beside the desk's: Polymarket's paper
-    lane in engine_state, another venue's paper ledger in venue_risk."""
+def load_lane_memory(conn: Connection, venue: str = POLYMARKET, mode: str = "paper") -> RiskMemory:
+    """A lane's memory (engine/risk/lane_risk.py), beside the desk's: Polymarket's paper lane in
+    engine_state, another venue's ledger (paper, or live once armed) in venue_risk."""
     row = engine_state.paper_lane_memory(conn) if venue == POLYMARKET else \
-        engine_state.venue_risk_memory(conn, "paper", venue)
+        engine_state.venue_risk_memory(conn, mode, venue)
     if row is None:
         return RiskMemory(TradingState.ACTIVE, None, None, None, None)
     return RiskMemory(TradingState(row[0]), row[1], row[2], row[3], row[4])
 
 
-def save_lane_memory(conn: Connection, memory: RiskMemory, venue: str = POLYMARKET, *, now: int = 0) -> None:
+def save_lane_memory(conn: Connection, memory: RiskMemory, venue: str = POLYMARKET, *, now: int = 0,
+                     mode: str = "paper") -> None:
     if venue == POLYMARKET:
         engine_state.set_paper_lane_memory(conn, memory.trading_state.value, memory.reason, memory.peak_equity,
                                            memory.day_start_equity, memory.day_started_at)
         return
-    engine_state.set_venue_risk_memory(conn, "paper", venue, memory.trading_state.value, memory.reason,
+    engine_state.set_venue_risk_memory(conn, mode, venue, memory.trading_state.value, memory.reason,
                                        memory.peak_equity, memory.day_start_equity, memory.day_started_at, now)
 
 

@@ -8,8 +8,9 @@ remembered in engine_state's `paper_lane_*` columns beside the desk's own (so a 
 outlives a restart, and the dashboard shows it); the kill latch is the live desk's alone. A lane
 breach is alerted with the lane named and never moves the desk; the operator's Start ends it.
 
-Kalshi's paper ledger, beside any desk, is a lane too: the same limits and breakers on its own
-ledger, remembered in `venue_risk` and alerted as "Kalshi paper".
+Kalshi's ledger, beside any desk, is a lane too: the same limits and breakers on its own ledger,
+remembered in `venue_risk` per mode and alerted as "Kalshi paper" or, once Kalshi is armed live,
+"Kalshi live" (whose venue's balances are checked against its ledger: a mismatch halts it alone).
 
 It is never less cautious than the desk: a desk that is REDUCING or HALTED (a volatility or
 correlation spike, a kill, a halt) holds the lane the same way, and the desk's per-market
@@ -43,17 +44,27 @@ FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 
 class LaneRisk(RiskMonitor):
-    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = POLYMARKET):
+    def __init__(self, db: Database, desk: RiskMonitor, clock: Callable[[], int], venue_name: str = POLYMARKET,
+                 mode: str = "paper"):
         with db.read() as conn:
-            memory = breakers.load_lane_memory(conn, venue_name)
-        super().__init__(db, "paper", desk.limits, memory, clock)
+            memory = breakers.load_lane_memory(conn, venue_name, mode)
+        super().__init__(db, mode, desk.limits, memory, clock)
+        self.mode = mode
         self.desk = desk
         self.venue_name = venue_name
-        self.subject = LANE if venue_name == POLYMARKET else f"{LABELS[venue_name]} paper"
+        self.subject = LANE if venue_name == POLYMARKET else f"{LABELS[venue_name]} {mode}"
 
     def sync_limits(self) -> None:
-        """The desk's limits and each strategy's, as last reloaded (the paper ledger's breakers kept)."""
-        self.reload(self.desk.limits, self.memory, "paper", self.desk.strategies.limits)
+        """The desk's limits and each strategy's, as last reloaded (the lane's breakers kept)."""
+        self.reload(self.desk.limits, self.memory, self.mode, self.desk.strategies.limits)
+
+    def balances_checked(self, mismatches: list[str]) -> None:
+        """A live lane: its venue's token balances against its ledger. A mismatch halts the lane;
+        the halt ends by itself once a later check agrees (the desk's memory is never touched)."""
+        if mismatches:
+            self.escalate(TradingState.HALTED, breakers.BALANCE_MISMATCH, "; ".join(mismatches))
+        elif self.memory.trading_state is TradingState.HALTED and self.memory.reason == breakers.BALANCE_MISMATCH:
+            self._relax(breakers.BALANCE_MISMATCH, "its venue's balances agree with its ledger again")
 
     def rearm(self) -> bool:
         """An operator's Start: a lane halt or reduction ends, its peak and day starting again from
@@ -90,7 +101,7 @@ class LaneRisk(RiskMonitor):
 
     def _keep(self, memory: breakers.RiskMemory) -> None:
         with self.db.write() as conn:
-            breakers.save_lane_memory(conn, memory, self.venue_name, now=self.clock())
+            breakers.save_lane_memory(conn, memory, self.venue_name, now=self.clock(), mode=self.mode)
         self.memory = memory
 
     def _remember_equity(self, updated: breakers.RiskMemory) -> None:
@@ -108,8 +119,8 @@ class LaneRisk(RiskMonitor):
             return
         self._keep(replace(self.memory, trading_state=target, reason=reason))
         self._alert("critical" if target is TradingState.HALTED else "warning", reason,
-                    f"{self.subject} {target.value}: {message} (on its own paper ledger; the desk's trading is "
-                    "not affected)")
+                    f"{self.subject} {target.value}: {message} (on its own {self.mode} ledger; the desk's trading "
+                    "is not affected)")
         log.warning("paper lane escalated", extra={"lane": self.subject, "state": target.value, "reason": reason})
 
     def cash_flow(self, amount: int) -> None:

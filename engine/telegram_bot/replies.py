@@ -62,7 +62,9 @@ def pnl(settings: Settings, window: str) -> str:
     with reading(settings) as conn:
         mode = desk_status.engine_status(conn, settings.db_path).mode
         lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None) + \
-            _lane_line(desk_status.kalshi_paper(conn, now), "Kalshi paper")
+            _lane_line(desk_status.kalshi_paper(conn, now), "Kalshi paper") + \
+            _lane_line(desk_status.kalshi_ledger(conn, now, "live") if desk_status.kalshi_paper(conn, now) is None
+                       else None, "Kalshi LIVE", "real money")
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:
@@ -90,12 +92,12 @@ def pnl(settings: Settings, window: str) -> str:
     return "\n".join(lines) + lane
 
 
-def _lane_line(lane: dict[str, Any] | None, name: str = "paper lane") -> str:
-    """A paper ledger beside the desk (paper-only strategies beside a live desk, Kalshi's paper
+def _lane_line(lane: dict[str, Any] | None, name: str = "paper lane", where: str = "on paper") -> str:
+    """A ledger beside the desk (paper-only strategies beside a live desk, Kalshi's paper or live
     ledger): its own figures, said apart."""
     if lane is None:
         return ""
-    return (f"\n{name} ({', '.join(lane['strategies'])}, on paper, not in the figures above): equity "
+    return (f"\n{name} ({', '.join(lane['strategies'])}, {where}, not in the figures above): equity "
             f"{_money(lane['equity_usdc'])}, today {_money(lane['pnl_today_usdc'], True)}, "
             f"{lane['trading_state']}")
 

@@ -80,7 +80,9 @@ class BalanceWatch:
         balances = await ex.venue.balances(held_tokens(ex))
         if _ledger_marks(ex) != before:
             return None
-        drift = wallet_cash(ex, balances) - before[2]
+        # Cash that cannot be compared now (the venue holds some back for resting orders) leaves the
+        # drift as it was last confirmed: neither a new one nor one cleared.
+        drift = wallet_cash(ex, balances) - before[2] if balances.collateral_exact else self.alerted_drift or 0
         return Reading(drift, tuple(balance_mismatches(ex, balances)), before[0])
 
     def judge(self, reading: Reading | None, tolerance: int, now: int) -> list[str] | None:

@@ -43,14 +43,22 @@ from engine.trading.jobs import CoreJobs, Job
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.own_markouts import OwnMarkouts
-from engine.trading.paper_lane import PaperLane, flatten_lane, held_by, kept_open, trades_kalshi
+from engine.trading.paper_lane import PaperLane, flatten_lane, held_by, kalshi_traders, kept_open, trades_kalshi
 from engine.trading.parts import ReplaySource
 from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
-from engine.trading.strategy_host import Failure, StrategyHost, alert_kalshi_paper, alert_paper_only
+from engine.trading.strategy_host import (
+    Failure,
+    StrategyHost,
+    alert_kalshi_held,
+    alert_kalshi_paper,
+    alert_kalshi_unavailable,
+    alert_paper_only,
+)
 from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
 from engine.trading.views import SignalReads, market_views, snapshot, strategy_state
+from engine.venues.base import VenueError
 from engine.venues.paper import PaperVenue
 from storage.sqlite.db import Database, is_locked, now_ms
 
@@ -80,6 +88,8 @@ class TradingCore:
         self.config = self.loaded.config
         self.config_problems: set[str] = set()
         self.mode = core_state.current_mode(db)
+        # Kalshi is armed on its own (a replay trades it on paper): its lane trades in this mode.
+        self.kalshi_mode = "paper" if replay is not None else core_state.current_kalshi_mode(db)
         self.risk = RiskMonitor(db, self.mode, self.loaded.limits, self.loaded.memory, clock)
         # What the executor tells (fills, refusals, faults, the venue's phase) goes out on one
         # bus that outlives each executor built here (a mode switch, a reopened venue).
@@ -88,7 +98,8 @@ class TradingCore:
         self.lookout = Lookout(db, self.bus, clock, self.config)
         # Paper-only strategies on a live desk trade here, on paper (engine/trading/paper_lane.py).
         self.lane: PaperLane | None = None
-        # Strategies that name Kalshi markets trade Kalshi's paper ledger, beside any desk (the same kind of lane).
+        # Strategies that name Kalshi markets trade Kalshi's ledger (paper, or live once armed), beside any
+        # desk (the same kind of lane).
         self.kalshi: PaperLane | None = None
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
@@ -220,7 +231,7 @@ class TradingCore:
         if self.lane is not None:
             result["paper_lane"] = await self.lane.kill()
         if self.kalshi is not None:
-            result["kalshi_paper"] = await self.kalshi.kill()
+            result[f"kalshi_{self.kalshi.mode}"] = await self.kalshi.kill()
         if self.flatten_after_kill:
             self.flatten_after_kill = False
             result["flatten"] = await operator_actions.flatten(self.link, self.risk, {}, deciding=False,
@@ -234,9 +245,14 @@ class TradingCore:
         self.deciding = False
         await self.link.open()
         try:
-            return await self.executor.kill()
+            result = dict(await self.executor.kill())
         finally:
             await self.link.close()
+        if self.kalshi_mode == "live" and self.settings.kalshi is not None and self.settings.kalshi.configured:
+            from engine.venues.kalshi import KalshiVenue  # (the SDK: only where Kalshi trades live)
+
+            result["kalshi_live"] = await KalshiVenue(self.settings.kalshi).cancel_all()
+        return result
 
     async def clear_start_halts(self) -> str | None:
         """An operator's Start while running: end a halt that a Start ends (an error-rate halt, a
@@ -271,9 +287,13 @@ class TradingCore:
             await self._open_lane()
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
-    async def set_mode(self, mode: str) -> None:
-        """Only while stopped. The risk memory forgets the other mode's peak and day (the
-        controller resets them in the database, audited)."""
+    async def set_mode(self, mode: str, venue: str = POLYMARKET) -> None:
+        """Only while stopped. The desk's: the risk memory forgets the other mode's peak and day (the
+        controller resets them in the database, audited). Kalshi's: its lane opens in `mode` at the
+        next Start (its breakers are kept per mode)."""
+        if venue == KALSHI:
+            self.kalshi_mode = mode
+            return
         self.mode = mode
         self.risk.reload(self.risk.limits, self.risk.memory, mode)
         await self.link.set_mode(mode)
@@ -289,8 +309,8 @@ class TradingCore:
             self.kalshi is not None and payload.get("strategy") in self.kalshi.strategies))
         if kalshi_exit:  # a Kalshi position is sold on Kalshi's ledger, whatever `ledger` says
             if self.kalshi is None or not self.kalshi.live:
-                raise CommandRejected("Kalshi's paper ledger is not open (no enabled strategy names a Kalshi market "
-                                      "now): its positions can be sold once one does")
+                raise CommandRejected(f"Kalshi's {self.kalshi_mode} ledger is not open (no enabled strategy trades a "
+                                      "Kalshi market now): its positions can be sold once one does")
             return await exit_positions(self.kalshi, self.kalshi.risk, self.kalshi.exits, self.kalshi.operator_exits,
                                         payload)
         if kind == "exit" and (ledger := payload.get("ledger", self.mode)) != self.mode:
@@ -304,7 +324,7 @@ class TradingCore:
         if kind == "flatten" and self.kalshi is not None and self.kalshi.live:  # a flatten acts on every venue
             result = await operator_actions.handle(self.link, self.risk, self.host, kind, payload,
                                                    deciding=self.deciding)
-            return {**result, "kalshi_paper": await flatten_lane(self.kalshi, payload)}
+            return {**result, f"kalshi_{self.kalshi.mode}": await flatten_lane(self.kalshi, payload)}
         return await operator_actions.handle(self.link, self.risk, self.host, kind, payload, deciding=self.deciding)
 
     async def close(self) -> None:
@@ -446,6 +466,8 @@ class TradingCore:
         for name, hosted in list(self.host.hosted.items()):
             on_kalshi = trades_kalshi(hosted.markets)
             lane = self.kalshi if on_kalshi else self.lane if self.link.mode == "live" and not hosted.live else None
+            if on_kalshi and lane is not None and name not in lane.strategies:
+                lane = None  # held while Kalshi is armed live (paper only, or its market taken): kalshi_traders
             if hosted.paused or (lane is None and (on_kalshi or (self.link.mode == "live" and not hosted.live))):
                 # Paused on its own (exits still guard it), or its lane is not open: no decision.
                 self._withdraw(name)
@@ -480,23 +502,33 @@ class TradingCore:
         operator's Start, which ends a lane halt as it ends the desk's. A backtest is a paper desk:
         it has Kalshi's lane only."""
 
-        def lane(venue: str) -> PaperLane:
-            made = PaperLane(self.link, self.risk, venue)
+        def lane(venue: str, mode: str = "paper") -> PaperLane:
+            made = PaperLane(self.link, self.risk, venue, mode)
             made.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
             made.bus.subscribe(FillApplied, self.own_markouts.on_fill)
             return made
 
         cash = int(self.config.paper_starting_cash * MICRO)
-        on_kalshi = {name for name, hosted in self.host.hosted.items() if trades_kalshi(hosted.markets)}
-        self.kalshi = await kept_open(self.kalshi, lambda: lane(KALSHI), on_kalshi, cash, rearm=rearm)
+        on_kalshi, held = kalshi_traders(self.host.hosted, self.kalshi_mode)
+        try:
+            self.kalshi = await kept_open(self.kalshi, lambda: lane(KALSHI, self.kalshi_mode), on_kalshi, cash,
+                                          rearm=rearm)
+        except VenueError as exc:  # Kalshi down or its key refused: only what trades there waits
+            alert_kalshi_unavailable(self.db, str(exc))
         if self.replay is not None:
             return
-        for name in sorted({f"{KALSHI}:{n}" for n in on_kalshi} - self.paper_only_noted):
+        for name in sorted({f"{KALSHI}:{self.kalshi_mode}:{n}" for n in on_kalshi} - self.paper_only_noted):
             self.paper_only_noted.add(name)
-            alert_kalshi_paper(self.db, name.removeprefix(f"{KALSHI}:"))
+            if self.kalshi_mode == "paper":
+                alert_kalshi_paper(self.db, name.rsplit(":", 1)[1])
+        for name, why in sorted(held.items()):
+            if f"{KALSHI}:held:{name}" not in self.paper_only_noted:
+                self.paper_only_noted.add(f"{KALSHI}:held:{name}")
+                alert_kalshi_held(self.db, name, why)
         if self.mode != "live":
             return
-        names = {name for name, hosted in self.host.hosted.items() if not hosted.live and name not in on_kalshi}
+        names = {name for name, hosted in self.host.hosted.items()
+                 if not hosted.live and not trades_kalshi(hosted.markets)}
         self.lane = await kept_open(self.lane, lambda: lane(POLYMARKET), names, cash, rearm=rearm)
         if self.lane is None:
             return

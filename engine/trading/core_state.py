@@ -26,6 +26,12 @@ def current_mode(db: Database) -> str:
         return trading_reads.engine_mode(conn)
 
 
+def current_kalshi_mode(db: Database) -> str:
+    """Kalshi's own arming: 'paper' until the operator arms it live (engine/process/control.py)."""
+    with db.read() as conn:
+        return trading_reads.kalshi_mode(conn)
+
+
 @dataclass(frozen=True)
 class Loaded:
     limits: Limits

@@ -31,6 +31,7 @@ from engine.trading.paper_lane import held_by
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.resolution_watch import ResolutionWatch
 from engine.trading.rewards import reward_job
+from engine.venues.base import VenueError
 from storage.engine_stores import indicator_store, portfolio_snapshots
 from storage.engine_stores.tick_store import prune_ticks
 
@@ -217,6 +218,9 @@ class CoreJobs:
         """Live: close orders the venue no longer has, import the ones it has that we do not."""
         if self._live_venue:
             await self.link.executor.sync_with_venue()
+        for lane in self.lanes():
+            if lane.mode == "live":  # Kalshi armed live: its orders as Kalshi lists them
+                await lane.executor.sync_with_venue()
 
     async def balance(self) -> None:
         """Live: the wallet against the ledger every `balance_check_s` while trading (every
@@ -225,6 +229,13 @@ class CoreJobs:
         every = BALANCE_RECHECK_S if self.risk.halted_for_balances else self.config().balance_check_s
         if self.lookout.balance_watch.due(self.link.clock(), every):
             await self.check_balances()
+        config = self.config()
+        for lane in self.lanes():  # a live lane (Kalshi armed live): its venue against its ledger
+            again = BALANCE_RECHECK_S if lane.risk.halted_for_balances else config.balance_check_s
+            try:
+                await lane.check_balances(tolerance_usdc=config.balance_drift_tolerance_usdc, every_s=again)
+            except VenueError as exc:
+                log.warning("a lane's balances could not be read", extra={"lane": lane.label, "error": str(exc)})
 
     async def check_balances(self) -> None:
         """Live: compare the wallet with the ledger now (the balance job's work, without its timer)."""
@@ -262,7 +273,8 @@ class CoreJobs:
         for lane in self.lanes():  # a paper lane's redemptions, on its paper venue
             if lane.venue_name == POLYMARKET:
                 await lane.collections.run(auto=bool(config.auto_redeem), grace_ms=config.auto_redeem_grace_s * 1000)
-            else:  # Kalshi pays a settled market by itself: nothing to ask for, nothing to wait for
-                await lane.collections.run(auto=True, grace_ms=0)
+            else:  # Kalshi pays a settled market by itself: on paper its stand-in pays when asked at once;
+                # live, there is nothing to ask for, only what Kalshi paid to book
+                await lane.collections.run(auto=lane.mode == "paper", grace_ms=0)
         if config.auto_merge_min_sets > 0:  # held YES+NO sets back to cash (engine/trading/auto_merge.py)
             await merge_held_sets(self.collector, round(config.auto_merge_min_sets * MICRO))

@@ -18,13 +18,19 @@ Kalshi (its fees, whole cents and contracts) on the Kalshi books the desk polls 
 pairs, keyed `kalshi` in every ledger table, with its own limits and breakers (venue_risk). The core
 opens it when a strategy names a Kalshi market (`kalshi:<ticker>`) and hands it every intent on
 one; nothing of Kalshi's is ever sent to Polymarket's venue, nor the reverse.
+
+Once the operator arms Kalshi live (its own mode, engine_state.kalshi_mode), the same lane runs in
+mode `live` on Kalshi itself (engine/venues/kalshi.py): no paper deposit (its cash starts at Kalshi's
+balance at the first recovery), Kalshi's settlements booked as its credits
+(engine/venues/kalshi_settlement.py), its balances compared with its ledger while it trades, and
+only promoted strategies in it, one per Kalshi market (`kalshi_traders`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from contracts.domain import Book, Intent, MarketView
@@ -36,6 +42,7 @@ from engine.execution.recovery import paper_starting_cash, recover
 from engine.risk.lane_risk import LaneRisk
 from engine.risk.monitor import RiskMonitor
 from engine.trading import arbs
+from engine.trading.balance_watch import BalanceWatch
 from engine.trading.collections import Collections
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
@@ -45,6 +52,7 @@ from engine.trading.operator_actions import holdings_in_scope, settle_resolution
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.venues.paper import PaperVenue
 from engine.venues.settlement import SettlementVenue
+from storage.desk.audit import AlertLevel, raise_alert
 from storage.engine_stores import portfolio_snapshots
 
 if TYPE_CHECKING:
@@ -58,21 +66,24 @@ CLOSE_DRAIN_S = 5.0  # how long a closing lane waits for its cancels' answers
 
 
 class PaperLane:
-    """A TradingSite (engine/trading/parts.py) of mode `paper` on the desk's feeds, for one venue."""
+    """A TradingSite (engine/trading/parts.py) on the desk's feeds, for one venue: of mode `paper`,
+    or, for Kalshi armed live, of mode `live` on Kalshi itself."""
 
-    mode = "paper"
-
-    def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET) -> None:
+    def __init__(self, link: VenueLink, desk_risk: RiskMonitor, venue_name: str = POLYMARKET,
+                 mode: str = "paper") -> None:
         self.link = link
         self.venue_name = venue_name
+        self.mode = mode
         self.settings, self.db, self.clock = link.settings, link.db, link.clock
         self.catalog, self.books = link.catalog, link.books
-        self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name)
-        self.label = self.risk.subject  # how logs and alerts name it: "paper lane", "Kalshi paper"
+        self.risk = LaneRisk(link.db, desk_risk, link.clock, venue_name, mode)
+        self.label = self.risk.subject  # how logs and alerts name it: "paper lane", "Kalshi paper", "Kalshi live"
         self.bus = EventBus()
-        self.risk.listen(self.bus)  # the paper venue's faults count toward the lane's error breaker only
-        self.executor: Executor = link.paper_lane_executor(self.risk, self.bus, venue_name)
-        self.settlement: SettlementVenue = link.build_settlement("paper")
+        self.risk.listen(self.bus)  # its venue's faults count toward the lane's error breaker only
+        self.executor: Executor = link.lane_executor(self.risk, self.bus, venue_name, mode)
+        self.settlement: SettlementVenue = link.build_settlement(mode, venue_name)
+        # Live: the venue's balances against the lane's ledger while it trades (engine/trading/balance_watch.py).
+        self.balance_watch = BalanceWatch(lambda level, code, message: _alert(self, level, code, message))
         self.collections = Collections(self)
         self.exits = ExitBook()
         self.operator_exits = OperatorExits()  # its positions the operator asked to sell
@@ -89,17 +100,22 @@ class PaperLane:
         return self.link.marks(token_id)
 
     async def open(self, starting_cash: int) -> None:
-        """The paper ledger's opening deposit (once ever), the paper venue connected, what it
-        did while the engine was away reconciled."""
+        """On paper, the ledger's opening deposit (once ever); the venue connected, what it did
+        while the engine was away reconciled (live: its balances checked against the ledger, and
+        the cash synced with it when nothing rests there)."""
         if self.live:
             return
-        with self.db.write() as conn:
-            paper_starting_cash(conn, starting_cash, self.clock(), self.venue_name)
+        if self.mode == "paper":
+            with self.db.write() as conn:
+                paper_starting_cash(conn, starting_cash, self.clock(), self.venue_name)
         self.risk.sync_limits()
         await self.executor.start()
         report = await recover(self.executor, self.settlement)
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
+        if self.mode == "live":
+            self.risk.balances_checked(report.mismatches)
+            self.balance_watch.started(self.clock())
         self.live = True
         log.info("paper lane open", extra={"lane": self.label, "strategies": sorted(self.strategies)})
 
@@ -189,6 +205,17 @@ class PaperLane:
         elif intents is not None:
             await take_exits(self, self.risk, self.exits, exits)
 
+    async def check_balances(self, *, tolerance_usdc: float, every_s: float) -> None:
+        """Live: the venue's balances against the lane's ledger, when `every_s` has passed since the
+        last look (engine/trading/balance_watch.py says what a difference does)."""
+        if not self.live or self.mode != "live":
+            return
+        now = self.clock()
+        if self.balance_watch.due(now, every_s):
+            problems = await self.balance_watch.verdict(self.executor, tolerance_usdc=tolerance_usdc, now=now)
+            if problems is not None:
+                self.risk.balances_checked(problems)
+
     def _exits(self) -> list[Exit]:
         """The operator's exits first, then the strategies' own (stop-loss, take-profit, ...)."""
         asked = self.operator_exits.current(self)
@@ -211,9 +238,14 @@ class PaperLane:
         valuation, books = portfolio.valued(self.executor.state, self.marks)
         now = self.clock()
         with self.db.write() as conn:
-            portfolio_snapshots.write_snapshot(conn, "paper", valuation, now, kind, self.venue_name)
-            portfolio_snapshots.write_strategy_snapshots(conn, "paper", books, now, self.venue_name)
+            portfolio_snapshots.write_snapshot(conn, self.mode, valuation, now, kind, self.venue_name)
+            portfolio_snapshots.write_strategy_snapshots(conn, self.mode, books, now, self.venue_name)
         return valuation
+
+
+def _alert(lane: PaperLane, level: AlertLevel, code: str, message: str) -> None:
+    with lane.db.write() as conn:
+        raise_alert(conn, level=level, source="engine", code=code, subject=lane.label, message=message)
 
 
 def held_by(lane: PaperLane | None) -> set[str]:
@@ -225,6 +257,31 @@ def trades_kalshi(markets: Sequence[str]) -> bool:
     """Whether a strategy's markets are Kalshi's (a strategy trades one venue:
     contracts/market_filter.py refuses a list naming both)."""
     return bool(markets) and venue_of(markets[0]) == KALSHI
+
+
+def kalshi_traders(hosted: Mapping[str, Any], mode: str) -> tuple[set[str], dict[str, str]]:
+    """Which hosted strategies trade Kalshi's ledger of `mode`, and why each other naming Kalshi
+    markets is held. On paper, all of them. Live: only promoted ones (a strategy never promoted never
+    trades real money), and one per Kalshi market (Kalshi nets an account's positions in a market,
+    so two strategies' books there would not be theirs: the first by name keeps it)."""
+    on_kalshi = sorted(name for name, h in hosted.items() if trades_kalshi(h.markets))
+    if mode != "live":
+        return set(on_kalshi), {}
+    traders: set[str] = set()
+    held: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for name in on_kalshi:
+        markets = list(hosted[name].markets)
+        if not hosted[name].live:
+            held[name] = ("it is paper only: promote it on the Strategies page (its paper record first), or arm "
+                          "Kalshi back to paper")
+        elif shared := sorted(m for m in markets if m in taken):
+            held[name] = (f"strategy {taken[shared[0]]} trades {shared[0]} already, and Kalshi nets one account's "
+                          "positions in a market: one strategy per Kalshi market while live")
+        else:
+            traders.add(name)
+            taken.update({m: name for m in markets})
+    return traders, held
 
 
 async def kept_open(lane: PaperLane | None, make: Callable[[], PaperLane], names: set[str], starting_cash: int, *,

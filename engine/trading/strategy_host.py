@@ -137,11 +137,27 @@ class StrategyHost:
 
 
 def alert_kalshi_paper(db: Database, name: str) -> None:
-    """A strategy naming Kalshi markets: it trades Kalshi's paper ledger (no live Kalshi trading yet)."""
+    """A strategy naming Kalshi markets while Kalshi is on paper: it trades Kalshi's paper ledger."""
     with db.write() as conn:
         raise_alert(conn, level="info", source="engine", code="KALSHI_PAPER", subject=name,
                     message=f"strategy {name} trades Kalshi on paper (Kalshi's own paper ledger, fees and limits, "
-                            "beside the desk): the engine does not send orders to Kalshi itself yet")
+                            "beside the desk): arm Kalshi live on the Settings page to send its orders to Kalshi")
+
+
+def alert_kalshi_held(db: Database, name: str, why: str) -> None:
+    """A strategy naming Kalshi markets that does not trade while Kalshi is armed live, and why."""
+    with db.write() as conn:
+        raise_alert(conn, level="warning", source="engine", code="KALSHI_HELD", subject=name,
+                    message=f"strategy {name} does not trade while Kalshi is armed live: {why}")
+
+
+def alert_kalshi_unavailable(db: Database, error: str) -> None:
+    """Kalshi's live lane could not open (Kalshi down, its key refused): only its strategies wait."""
+    with db.write() as conn:
+        raise_alert(conn, level="critical", source="engine", code="KALSHI_UNAVAILABLE",
+                    message=f"Kalshi's live ledger could not open, so the strategies trading Kalshi wait (the desk "
+                            f"trades on): {error[:300]}. It is tried again at the next Start or reload; "
+                            "`python -m engine kalshi-preflight` checks the key")
 
 
 def alert_paper_only(db: Database, name: str) -> None:

@@ -19,7 +19,7 @@ from contracts.domain import MICRO, Book
 from contracts.latency_spec import LatencyError
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
-from contracts.venues import POLYMARKET, venue_of
+from contracts.venues import KALSHI, POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -35,7 +35,7 @@ from engine.risk.monitor import RiskMonitor
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.references import References
 from engine.trading.venue_conditions import ConditionBoard
-from engine.venues.base import Venue
+from engine.venues.base import Venue, VenueError
 from engine.venues.latency import DEFAULT_MODEL, LatencyModel, LatencyUnmeasured
 from engine.venues.latency import resolve as resolve_latency
 from engine.venues.paper import PaperConfig, PaperVenue
@@ -95,11 +95,19 @@ class VenueLink:
                                 is_v2_position=self.catalog.is_v2_position)
         return self._executor(venue, "live", self._risk, self._bus)
 
-    def paper_lane_executor(self, risk: RiskMonitor, bus: EventBus, venue_name: str = POLYMARKET) -> Executor:
-        """A paper lane's executor: a paper venue standing in for `venue_name` on the same books
-        (Polymarket's beside a live desk, Kalshi's beside any desk), its own risk checks and bus,
-        the desk's one order gate (a kill blocks paper orders too)."""
-        return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
+    def lane_executor(self, risk: RiskMonitor, bus: EventBus, venue_name: str = POLYMARKET,
+                      mode: str = "paper") -> Executor:
+        """A lane's executor: on paper, a paper venue standing in for `venue_name` on the same books
+        (Polymarket's beside a live desk, Kalshi's beside any desk); live, Kalshi itself (armed on its
+        own: engine/process/control.py). Its own risk checks and bus, the desk's one order gate (a
+        kill blocks every lane's orders too)."""
+        if mode == "paper":
+            return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
+        if venue_name != KALSHI or self.settings.kalshi is None:
+            raise VenueError(f"no live lane for {venue_name}: the desk's own venue is armed with set_mode")
+        from engine.venues.kalshi import KalshiVenue  # (the SDK: imported only where Kalshi trades live)
+
+        return self._executor(KalshiVenue(self.settings.kalshi), "live", risk, bus, venue_name)
 
     def _paper_venue(self, venue_name: str = POLYMARKET) -> PaperVenue:
         return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),
@@ -114,11 +122,16 @@ class VenueLink:
                         placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
                         config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))
 
-    def build_settlement(self, mode: str | None = None) -> SettlementVenue:
-        """Where positions end in cash: the paper venue's own redemptions, or Polymarket's."""
+    def build_settlement(self, mode: str | None = None, venue_name: str = POLYMARKET) -> SettlementVenue:
+        """Where positions end in cash: the paper venue's own redemptions, Polymarket's, or what
+        Kalshi paid (it settles by itself)."""
         if (mode or self.mode) == "paper":
             return PaperSettlement(self.db, self.catalog, clock=self.clock,
                                    delay_ms=self._config().paper_mined_after_ms)
+        if venue_name == KALSHI and self.settings.kalshi is not None:
+            from engine.venues.kalshi_settlement import KalshiSettlement
+
+            return KalshiSettlement(self.settings.kalshi, lambda cid: self.catalog.resolution(cid) is not None)
         from engine.venues.polymarket_settlement import PolymarketSettlement
 
         return PolymarketSettlement(self.settings)
@@ -243,7 +256,9 @@ class VenueLink:
         """Read the fee schedule of every market we trade, hold or work (or of `condition_ids`:
         a manual ticket's market) whose schedule is not known yet, so neither a preview nor a
         fill ever books an unknown fee as 0."""
-        unknown = self.catalog.fees_unknown(self.relevant_markets() if condition_ids is None else condition_ids)
+        asked = self.relevant_markets() if condition_ids is None else condition_ids
+        # Kalshi's fee schedule is its own, known from its rules (contracts/kalshi_ids.py): never asked of Polymarket.
+        unknown = [cid for cid in self.catalog.fees_unknown(asked) if venue_of(cid) == POLYMARKET]
         if not unknown or self.replay is not None:
             return
         try:

@@ -152,6 +152,10 @@ class VenueTrade:
 class Balances:
     collateral: int
     tokens: Mapping[str, int] = field(default_factory=dict)
+    # False: the collateral leaves out what the venue holds back for resting orders (Kalshi's balance
+    # is what is free to trade, and how much a resting order holds is not published), so it cannot be
+    # compared with the ledger's cash now; the token balances still can.
+    collateral_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)

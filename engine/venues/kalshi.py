@@ -177,7 +177,9 @@ class KalshiVenue:
         for p in positions:
             if p.position:
                 held[wire.token_id(p.ticker, "yes" if p.position > 0 else "no")] = abs(p.position) * wire.CONTRACT
-        return Balances(balance.balance * wire.CENT, {t: held.get(t, 0) for t in token_ids})
+        resting = await self._all_orders(status="resting")
+        return Balances(balance.balance * wire.CENT, {t: held.get(t, 0) for t in token_ids},
+                        collateral_exact=not resting)
 
     async def open_markets(self) -> list[Any]:
         """Kalshi's open markets (the SDK's `Market` models), every page."""

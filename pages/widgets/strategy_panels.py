@@ -71,28 +71,33 @@ INSTANCE_COLUMNS = {
 }
 
 
-def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str) -> str:
+def ledger_of(row: trading_queries.StrategyRow | None, desk_mode: str, kalshi_mode: str = "paper") -> str:
     """Where a strategy trades now: a paper-only one on paper whatever the desk's mode (beside
-    live strategies on a live desk, engine/trading/paper_lane.py), one naming Kalshi markets on
-    Kalshi's paper ledger, the others in the desk's mode."""
-    if row is not None and row.venue == KALSHI:
-        return "paper"
-    return desk_mode if row is None or row.live else "paper"
+    live strategies on a live desk, engine/trading/paper_lane.py); one naming Kalshi markets in
+    Kalshi's own armed mode (live only once promoted: until then its paper record stays on show);
+    the others in the desk's mode."""
+    mode = kalshi_mode if row is not None and row.venue == KALSHI else desk_mode
+    return mode if row is None or row.live else "paper"
 
 
-def instances_table(db: Database, mode: str) -> dict[str, trading_queries.StrategyRow]:
+def instances_table(db: Database, mode: str, kalshi_mode: str = "paper") -> dict[str, trading_queries.StrategyRow]:
     """The table of instances, each with the figures of the ledger it trades in now; returns
     their rows by name (in table order) for the edit panel."""
     frame = trading_queries.strategies(db)
     if frame.empty:
         st.caption("No strategies yet: create one below.")
         return {}
-    frame["ledger"] = frame["live"].map({True: mode, False: "paper"}).where(frame["venue"] != KALSHI, "paper")
-    pnl = pd.concat([portfolio_queries.strategy_pnl(db, m).assign(ledger=m) for m in sorted({mode, "paper"})])
+    on_kalshi = frame["venue"] == KALSHI
+    venue_mode = on_kalshi.map({True: kalshi_mode, False: mode})
+    frame["ledger"] = venue_mode.where(frame["live"].astype(bool), "paper")
+    pnl = pd.concat([portfolio_queries.strategy_pnl(db, m).assign(ledger=m)
+                     for m in sorted({mode, kalshi_mode, "paper"})])
     merged = frame.merge(pnl.rename(columns={"strategy": "name"}), on=["name", "ledger"], how="left").fillna(
         {"realized": 0.0, "fees": 0.0, "open_cost": 0.0, "open_positions": 0}
     )
-    merged["ledger"] = merged["ledger"].where(merged["venue"] != KALSHI, "paper on Kalshi")
+    held = on_kalshi & (kalshi_mode == "live") & ~frame["live"].astype(bool)  # waits while Kalshi trades live
+    merged["ledger"] = merged["ledger"].where(~on_kalshi, merged["ledger"] + " on Kalshi").where(
+        ~held, "held: paper only, Kalshi live")
     merged["markets"] = merged["markets"].map(_markets_summary)
     show_table(merged, INSTANCE_COLUMNS, height=rows_height(len(merged)))
     if mode == "live" and not frame["live"].all():

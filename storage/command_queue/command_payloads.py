@@ -41,6 +41,9 @@ SCHEMAS: Mapping[str, Mapping[str, Field]] = {
     "rearm": {"reason": REASON},
     "reload_config": {"reason": REASON},
     "set_mode": {"mode": Field(str, required=True, choices=("paper", "live"))},
+    # Another venue armed on its own (Kalshi: paper until the operator arms it live, with its checklist).
+    "set_venue_mode": {"venue": Field(str, required=True, choices=("kalshi",)),
+                       "mode": Field(str, required=True, choices=("paper", "live"))},
     "cancel_order": {"order_id": Field(int), "client_id": Field(str)},
     "flatten": {"condition_id": Field(str), "strategy": Field(str)},
     # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one

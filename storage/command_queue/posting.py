@@ -29,6 +29,7 @@ PRIORITY = {
     "pause": 60,
     "rearm": 40,
     "set_mode": 30,
+    "set_venue_mode": 30,
     "start": 20,
     "resume": 20,
     "reload_config": 10,

@@ -23,10 +23,10 @@ from storage.sqlite.frames import frame as _frame
 from storage.sqlite.frames import scalar as _scalar
 
 
-def open_order_count(db: Database, mode: str | None = None) -> int:
-    """Working orders (status_rank < 100), of one mode or of both."""
+def open_order_count(db: Database, mode: str | None = None, venue: str | None = None) -> int:
+    """Working orders (status_rank < 100), of one mode or of both, of one venue or of every one."""
     with db.read() as conn:
-        return execution_ledger.count_open(conn, mode)
+        return execution_ledger.count_open(conn, mode, venue)
 
 
 # -- portfolio: equity, today's PnL, positions ----------------------------------------------------

@@ -92,11 +92,11 @@ def on_kalshi(db: Database) -> list[str]:
         return desk_status.kalshi_names(conn.connection.driver_connection)  # type: ignore[arg-type]  # as above
 
 
-def kalshi_state(db: Database) -> tuple[str, str | None]:
-    """Kalshi's paper ledger's own trading state and its reason (ACTIVE before it ever moved)."""
+def kalshi_state(db: Database, mode: str = "paper") -> tuple[str, str | None]:
+    """Kalshi's ledger's own trading state (of `mode`) and its reason (ACTIVE before it ever moved)."""
     with db.read() as conn:
-        row = conn.execute(text("SELECT trading_state, reason FROM venue_risk WHERE mode = 'paper' "
-                                "AND venue = :v"), {"v": KALSHI}).first()
+        row = conn.execute(text("SELECT trading_state, reason FROM venue_risk WHERE mode = :m "
+                                "AND venue = :v"), {"v": KALSHI, "m": mode}).first()
     return ("ACTIVE", None) if row is None else (str(row[0]), row[1])
 
 

@@ -63,6 +63,7 @@ class EngineStatus:
     # Every other venue condition active now, each {code, since, detail} (engine/trading/venue_conditions.py).
     venue_conditions: tuple[dict[str, Any], ...] = ()
     data_age_ms: int | None = None  # the oldest book the engine follows, as of its last heartbeat
+    kalshi_mode: str = "paper"  # Kalshi's own arming (paper until the operator arms it live)
 
     @property
     def trading_label(self) -> str:
@@ -112,6 +113,7 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         venue_status_detail=row["venue_status_detail"],
         venue_conditions=tuple(_conditions(row["venue_conditions"])),
         data_age_ms=row["data_age_ms"],
+        kalshi_mode=row["kalshi_mode"],
     )
 
 
@@ -310,6 +312,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "state": status.state,
         "desired_state": status.desired_state,
         "mode": status.mode,
+        "kalshi_mode": status.kalshi_mode,
         "trading_state": status.trading_state,
         "trading_reason": status.trading_state_reason,
         "kill_latched": status.kill_latched,
@@ -336,7 +339,8 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "alerts": newest,
         "notifications": {"last": last_delivery(conn), "queued": queued_notifications(conn)},
         "paper_lane": paper_lane(conn, now) if status.mode == "live" else None,
-        "kalshi_paper": kalshi_paper(conn, now),
+        "kalshi_paper": kalshi_ledger(conn, now, "paper") if status.kalshi_mode == "paper" else None,
+        "kalshi_live": kalshi_ledger(conn, now, "live") if status.kalshi_mode == "live" else None,
     }
 
 
@@ -344,10 +348,12 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 _NAMES_KALSHI = """COALESCE(markets, '') LIKE '%"kalshi:%'"""
 
 
-def kalshi_names(conn: sqlite3.Connection) -> list[str]:
-    """The enabled strategies naming Kalshi markets: they trade Kalshi's paper ledger."""
+def kalshi_names(conn: sqlite3.Connection, *, promoted: bool = False) -> list[str]:
+    """The enabled strategies naming Kalshi markets (`promoted`: only those promoted live, the ones
+    that may trade Kalshi while it is armed live)."""
+    live = "AND live = 1" if promoted else ""
     return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL
-                                               AND {_NAMES_KALSHI} ORDER BY name""")]
+                                               {live} AND {_NAMES_KALSHI} ORDER BY name""")]
 
 
 def paper_only_names(conn: sqlite3.Connection) -> list[str]:
@@ -357,18 +363,27 @@ def paper_only_names(conn: sqlite3.Connection) -> list[str]:
 
 
 def kalshi_paper(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
-    """Strategies naming Kalshi markets (engine/trading/paper_lane.py): which, their Kalshi paper
-    ledger's trading state, equity, open orders and positions (None: no such strategy)."""
-    names = kalshi_names(conn)
-    if not names:
+    """Kalshi's paper ledger's report, while Kalshi is on paper (None otherwise)."""
+    mode = one(conn, "SELECT kalshi_mode FROM engine_state WHERE id = 1")
+    return kalshi_ledger(conn, now, "paper") if mode is None or mode["kalshi_mode"] == "paper" else None
+
+
+def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, Any] | None:
+    """Strategies trading Kalshi (engine/trading/paper_lane.py) in `mode`, Kalshi's armed mode:
+    which (live: the promoted ones; `held`, the others), the ledger's trading state, equity, open
+    orders and positions (None: no strategy names a Kalshi market)."""
+    every = kalshi_names(conn)
+    if not every:
         return None
-    state = one(conn, "SELECT trading_state, reason FROM venue_risk WHERE mode = 'paper' AND venue = 'kalshi'")
-    pnl = pnl_today(conn, "paper", now=now, venue=KALSHI)
-    orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'kalshi' AND mode = 'paper' "
-                       "AND status_rank < 100")
-    held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = 'kalshi' AND mode = 'paper' "
-                     "AND settled + pending != 0")
-    return {"strategies": names, "trading_state": state["trading_state"] if state else "ACTIVE",
+    names = kalshi_names(conn, promoted=True) if mode == "live" else every
+    state = one(conn, "SELECT trading_state, reason FROM venue_risk WHERE mode = :m AND venue = 'kalshi'", {"m": mode})
+    pnl = pnl_today(conn, mode, now=now, venue=KALSHI)
+    orders = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE venue = 'kalshi' AND mode = :m "
+                       "AND status_rank < 100", {"m": mode})
+    held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = 'kalshi' AND mode = :m "
+                     "AND settled + pending != 0", {"m": mode})
+    return {"mode": mode, "strategies": names, "held": sorted(set(every) - set(names)),
+            "trading_state": state["trading_state"] if state else "ACTIVE",
             "trading_reason": state["reason"] if state else None,
             "equity_usdc": None if pnl is None else round(pnl.equity, 2),
             "pnl_today_usdc": None if pnl is None else round(pnl.total, 2),

@@ -24,6 +24,7 @@ class Snapshot:
     crash_count: int
     recent_crashes: list[int]
     last_error: str | None
+    kalshi_mode: str = "paper"  # Kalshi's own arming (paper until armed live: set_venue_mode)
 
 
 def load(conn: Connection) -> Snapshot:
@@ -38,10 +39,11 @@ def load(conn: Connection) -> Snapshot:
         crash_count=row["crash_count"],
         recent_crashes=list(json.loads(row["recent_crashes"] or "[]")),
         last_error=row["last_error"],
+        kalshi_mode=row["kalshi_mode"],
     )
 
 
-NOTED = ("state", "desired_state", "mode", "kill_latched")  # what a command's effect record says
+NOTED = ("state", "desired_state", "mode", "kalshi_mode", "kill_latched")  # what a command's effect record says
 
 
 def save(conn: Connection, **values: Any) -> None:

@@ -100,10 +100,11 @@ def open_order_rows(conn: Connection, mode: str, venue: str = POLYMARKET) -> lis
                          AND status_rank < 100 ORDER BY id""", {"mode": mode, "venue": venue}).fetchall()
 
 
-def count_open(conn: Connection, mode: str | None = None) -> int:
-    """Non-terminal orders, of one mode or of all."""
-    sql = "SELECT COUNT(*) FROM orders WHERE status_rank < 100" + (" AND mode = :mode" if mode else "")
-    return int(scalar(conn, sql, {"mode": mode}))
+def count_open(conn: Connection, mode: str | None = None, venue: str | None = None) -> int:
+    """Non-terminal orders, of one mode or of all, of one venue or of all."""
+    sql = ("SELECT COUNT(*) FROM orders WHERE status_rank < 100" + (" AND mode = :mode" if mode else "")
+           + (" AND venue = :venue" if venue else ""))
+    return int(scalar(conn, sql, {"mode": mode, "venue": venue}))
 
 
 def order_row(conn: Connection, order_id: int) -> sqlite3.Row:

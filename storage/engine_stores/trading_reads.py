@@ -18,6 +18,11 @@ def engine_mode(conn: Connection) -> str:
     return str(conn.execute(text("SELECT mode FROM engine_state WHERE id = 1")).scalar_one())
 
 
+def kalshi_mode(conn: Connection) -> str:
+    """'paper' or 'live': Kalshi's own arming, beside the desk's mode."""
+    return str(conn.execute(text("SELECT kalshi_mode FROM engine_state WHERE id = 1")).scalar_one())
+
+
 def kill_latched(conn: Connection) -> bool:
     return bool(conn.execute(text("SELECT kill_latched FROM engine_state WHERE id = 1")).scalar_one())
 

@@ -1320,6 +1320,13 @@ def _0053_venue_risk(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0054_kalshi_mode")
+def _0054_kalshi_mode(db: UtilsDatabase) -> None:
+    """Kalshi is armed on its own: `kalshi_mode` is paper until the operator arms it live with its
+    own checklist (engine/process/control.py, `set_venue_mode`), whatever the desk's `mode` is. No
+    CHECK (an upgrade must never stop on a row; the engine writes only 'paper' or 'live')."""
+    _ddl(db, "ALTER TABLE engine_state ADD COLUMN kalshi_mode TEXT NOT NULL DEFAULT 'paper';")
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

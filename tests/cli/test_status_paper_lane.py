@@ -93,3 +93,32 @@ def test_status_metrics_and_pnl_show_kalshis_paper_ledger_apart(tmp_path: Path) 
                         VALUES ('0xpaired', 'KXTEST-1', 0, 'q', 'Will the test pass?', '[]', 1, 't')""")
         conn.execute("UPDATE engine_state SET mode = 'paper'")
     assert "Kalshi: Will the test pass?" in replies.orders(settings)  # /orders names the venue and the market
+
+
+def test_status_metrics_and_pnl_say_when_kalshi_trades_live(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    migrate(db)
+    seed(db)
+    now = now_ms()
+    with sqlite3.connect(db) as conn:
+        conn.execute("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]', live = 1 WHERE name = 'mm-btc'""")
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, live, version, created_at,
+                            updated_at, updated_by)
+                        VALUES ('kx-paper', 'market_making', '{}', '["kalshi:KXTEST-2"]', 1, 0, 1, 0, 0, 't')""")
+        conn.execute("UPDATE engine_state SET kalshi_mode = 'live'")
+        conn.execute("""INSERT INTO portfolio_snapshots (mode, venue, at, kind, cash, positions_value,
+                            liquidation_value, equity, realized, unrealized, fees, exposure, redeemable)
+                        VALUES ('live', 'kalshi', ?, 'scheduled', 0, 0, 0, 250000000, 0, 0, 0, 0, 0)""", (now,))
+    report = _report(db)
+    assert report["kalshi_mode"] == "live" and report["kalshi_paper"] is None
+    live = report["kalshi_live"]
+    assert live["strategies"] == ["mm-btc"] and live["held"] == ["kx-paper"] and live["equity_usdc"] == 250.0
+    lines = [x for x in status_lines(report, now) if x.startswith("kalshi")]
+    assert "mm-btc LIVE on Kalshi (real money): ACTIVE; equity 250.00 USD" in lines[0] and "(live)" in lines[0]
+    assert "held while Kalshi is live: kx-paper" in lines[1]
+    metrics = {s.name: s.value for family in DeskCollector(db).collect() for s in family.samples}
+    assert metrics["desk_kalshi_live_equity_usd"] == 250.0 and metrics["desk_kalshi_live_halted"] == 0
+    assert "desk_kalshi_paper_equity_usd" not in metrics
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
+    said = replies.pnl(settings, "today")
+    assert "Kalshi LIVE (mm-btc, real money, not in the figures above): equity 250.00" in said

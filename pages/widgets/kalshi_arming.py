@@ -1,0 +1,70 @@
+"""Settings page: Kalshi armed live (or back to paper) on its own, beside the desk's paper/live
+switch. Live sends the promoted strategies' Kalshi orders to Kalshi with real money, so it asks for
+its own checklist and a typed confirmation; the engine checks again before it applies
+(engine/process/control.py, `set_venue_mode`) and audits it. Back to paper is always allowed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from contracts.settings import Settings
+from pages.widgets.common import remember_answer
+from pages.widgets.controls import post_and_wait
+from storage.dashboard_queries import portfolio_queries
+from storage.dashboard_queries import status_queries as queries
+from storage.sqlite.db import Database
+
+KALSHI_WORD = "LIVE KALSHI"
+KALSHI_CONFIRM, KALSHI_GO_LIVE, KALSHI_GO_PAPER = "kalshi_confirm", "kalshi_go_live", "kalshi_go_paper"
+STOPPED_STATES = frozenset({"IDLE", "STOPPED"})  # the engine's own rule for arming a venue live
+
+
+def kalshi_live_refusals(*, key: bool, state: str, open_orders: int, typed: str) -> list[str]:
+    """Every reason arming Kalshi live is refused now (empty: it may go)."""
+    reasons = []
+    if not key:
+        reasons.append("Kalshi needs its API key: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY in .env (or sealed), "
+                       "then `python -m engine kalshi-preflight`.")
+    if state not in STOPPED_STATES:
+        reasons.append(f"Stop the engine first: it is {state}.")
+    if open_orders:
+        reasons.append(f"Cancel the open Kalshi orders first ({open_orders} still working).")
+    if typed.strip() != KALSHI_WORD:
+        reasons.append(f"Type {KALSHI_WORD} (capitals) in the confirmation box.")
+    return reasons
+
+
+def kalshi_mode_panel(db: Database, current: Settings) -> None:
+    status = queries.engine_status(db)
+    key = current.kalshi is not None and current.kalshi.configured
+    environment = current.kalshi.environment if current.kalshi is not None else "prod"
+    if status.kalshi_mode == "live":
+        st.warning(f"Kalshi is armed LIVE ({environment}): promoted strategies that name Kalshi markets trade real "
+                   "money there.", icon=":material/bolt:")
+        if st.button("Kalshi back to PAPER", key=KALSHI_GO_PAPER, icon=":material/description:"):
+            with st.spinner("Kalshi back to paper: the engine stops live trading first…"):
+                remember_answer(post_and_wait(db, "set_venue_mode", {"venue": "kalshi", "mode": "paper"},
+                                              slot="set_venue_mode:kalshi:paper", label="Kalshi back to paper"))
+            st.rerun()
+        return
+    st.markdown(f"Kalshi trades on **paper** (its own ledger, fees and rules). Arming it live ({environment}) sends "
+                "the orders of **promoted** strategies that name Kalshi markets to Kalshi; the others wait. One "
+                "strategy per Kalshi market while live: Kalshi nets an account's positions.")
+    orders = portfolio_queries.open_order_count(db, venue="kalshi")
+    _check(key, "Kalshi's API key present (KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY)")
+    _check(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
+    _check(not orders, f"no open Kalshi orders ({orders})")
+    typed = st.text_input(f"Type {KALSHI_WORD} to confirm", key=KALSHI_CONFIRM)
+    if st.button("Arm Kalshi LIVE", key=KALSHI_GO_LIVE, icon=":material/bolt:"):
+        refusals = kalshi_live_refusals(key=key, state=status.state, open_orders=orders, typed=typed)
+        if refusals:
+            st.error("Kalshi not armed live:\n\n" + "\n".join(f"- {r}" for r in refusals), icon=":material/block:")
+            return
+        with st.spinner("Arming Kalshi LIVE: the engine checks again before it applies…"):
+            remember_answer(post_and_wait(db, "set_venue_mode", {"venue": "kalshi", "mode": "live"},
+                                          slot="set_venue_mode:kalshi:live", label="Arm Kalshi LIVE"))
+        st.rerun()
+
+
+def _check(ok: bool, text: str) -> None:
+    st.markdown(f"{':material/check_circle:' if ok else ':material/cancel:'} {text}")

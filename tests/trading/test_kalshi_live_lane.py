@@ -1,0 +1,261 @@
+"""Kalshi armed live (engine/trading/paper_lane.py, mode `live`): the real trading core on a paper desk sends a
+promoted strategy's Kalshi orders to Kalshi itself (the simulator's Kalshi side, an account registered with
+its own RSA key) through the official SDK, and keeps Kalshi's live ledger true to the account: its cash
+starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
+settlement list and the ledger's cash then equals Kalshi's balance to the cent; a balance Kalshi holds that
+the ledger cannot explain halts the Kalshi lane alone; a restart reads its resting orders back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from contracts import kalshi_ids
+from contracts.domain import Intent, Quote, Side, Tif
+from contracts.settings import load_settings
+from engine.risk.gate import TradingState
+from engine.trading.core import TradingCore
+from engine.venues.kalshi import KalshiVenue
+from simulator.testing import SimHandle, approved_simulator
+from storage.desk.venue_pairs import add_pair
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
+from tests.kalshi import keypair, register
+
+pytestmark = pytest.mark.slow
+SH = kalshi_ids.CONTRACT
+MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with approved_simulator(seed=79, agents=False, kalshi_markets=2) as handle:
+        yield handle
+
+
+class Desk:
+    """A paper desk with Kalshi armed live, one Kalshi account, one promoted Kalshi strategy."""
+
+    def __init__(self, tmp: Path, sim: SimHandle, market: int = 0) -> None:
+        self.sim = sim
+        private, public = keypair()
+        self.key_id = register(sim, public)
+        self.account = sim.call(lambda: sim.sim.kalshi.keys.keys[self.key_id].account)
+        self.ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[market]
+        self.kalshi = kalshi_ids.market_id(self.ticker)
+        self.db_path = tmp / "t.db"
+        migrate(self.db_path)
+        db = Database(self.db_path)
+        with db.write() as conn:
+            conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, live, created_at,
+                                     updated_at, updated_by)
+                                 VALUES ('kx', 'market_making', :p, :m, 1, 1, 0, 0, 'test')"""),
+                         {"p": json.dumps(MM), "m": json.dumps([self.kalshi])})
+            conn.execute(text("UPDATE engine_state SET kalshi_mode = 'live'"))
+        add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=self.ticker,
+                 inverted=False, polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
+        db.dispose()
+        self.env = {"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                    "TRADER_DB": str(self.db_path), "KALSHI_API_KEY_ID": self.key_id, "KALSHI_PRIVATE_KEY": private}
+
+    def core(self) -> TradingCore:
+        return TradingCore(load_settings(self.env), Database(self.db_path))
+
+    def balance(self) -> int:
+        """The account's balance at Kalshi, in the ledger's micro-dollars."""
+        return int(self.sim.call(lambda: self.sim.sim.kalshi.exchange.accounts[self.account].balance)) * kalshi_ids.CENT
+
+    def resting(self) -> int:
+        return int(self.sim.call(lambda: sum(1 for o in self.sim.sim.kalshi.exchange.orders.values()
+                                             if o.account == self.account and o.status == "resting")))
+
+
+async def _started(core: TradingCore, kalshi: str) -> None:
+    await core.start(operator=True)
+    core.gate.unblock()
+    await core._stop_loop()  # ticked by hand
+    core.deciding = False  # the operator's orders alone: the market maker stays out
+    info = core.catalog.get(kalshi)
+    assert info is not None
+    for _ in range(200):  # the poller's first read of the Kalshi book
+        if core.books.book(info.yes_token) is not None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the Kalshi book was never read")
+
+
+async def _until(check: object, what: str) -> None:
+    for _ in range(300):
+        if callable(check) and check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never: {what}")
+
+
+def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_balance(
+        tmp_path: Path, sim: SimHandle) -> None:
+    desk = Desk(tmp_path, sim)
+    core = desk.core()
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+    opening = desk.balance()
+
+    async def scenario() -> dict[str, int]:
+        await _started(core, desk.kalshi)
+        lane = core.kalshi
+        assert lane is not None and lane.mode == "live" and isinstance(lane.executor.venue, KalshiVenue)
+        seen = {"opening_cash": lane.executor.state.cash}
+        await core.tick()
+        book = core.books.book(yes)
+        assert book is not None and book.asks
+        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
+        await lane.executor.reconcile()
+
+        def filled() -> bool:
+            lane.executor.drain()
+            return lane.executor.state.totals("kx", yes).settled == 5 * SH
+
+        await _until(filled, "Kalshi's fill reaching the live ledger")
+        seen["after_fill"] = lane.executor.state.cash
+        seen["balance_after_fill"] = desk.balance()
+        sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "yes", now_ms()))
+        # Kalshi lists the payment before the desk has seen the market resolve: not booked yet (it would be
+        # cash nobody was owed, beside the claim the resolution then opens).
+        await core.scheduled.collections()
+        seen["before_resolution"] = lane.executor.state.cash
+        assert core.link.references.poller is not None
+        assert await core.link.references.poller.read_settlements() == 1
+
+        async def paid() -> bool:
+            await core.tick()
+            await core.scheduled.collections()
+            return lane.executor.state.cash > seen["after_fill"]
+
+        for _ in range(300):
+            if await paid():
+                break
+            await asyncio.sleep(0.05)
+        seen["after_settlement"] = lane.executor.state.cash
+        seen["redeemable"] = lane.executor.state.redeemable
+        seen["balance_after_settlement"] = desk.balance()
+        await core.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen["opening_cash"] == opening  # live cash starts at Kalshi's balance, not at a paper deposit
+    assert seen["after_fill"] == seen["balance_after_fill"] < opening  # the fill and its fee, to the cent
+    assert seen["before_resolution"] == seen["after_fill"]
+    assert seen["after_settlement"] - seen["after_fill"] == 5 * SH and seen["redeemable"] == 0
+    assert seen["after_settlement"] == seen["balance_after_settlement"]
+    with core.db.read() as conn:
+        booked = conn.execute(text("SELECT mode, venue, amount FROM cash_ledger WHERE kind = 'redemption'")).all()
+        astray = conn.execute(text("SELECT COUNT(*) FROM orders WHERE NOT (venue = 'kalshi' AND mode = 'live')"))
+    assert [tuple(b) for b in booked] == [("live", "kalshi", 5 * SH)]  # Kalshi's settlement, booked once
+    assert astray.scalar_one() == 0
+
+
+def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane_alone(
+        tmp_path: Path, sim: SimHandle) -> None:
+    desk = Desk(tmp_path, sim, market=1)
+    core = desk.core()
+
+    def move(cents: int) -> None:
+        account = sim.sim.kalshi.exchange.accounts[desk.account]
+        account.balance += cents
+
+    def stored() -> tuple[str, str]:
+        with core.db.read() as conn:
+            lane_row = conn.execute(text("SELECT trading_state FROM venue_risk WHERE mode = 'live' "
+                                         "AND venue = 'kalshi'")).scalar_one()
+            desk_row = conn.execute(text("SELECT trading_state FROM engine_state WHERE id = 1")).scalar_one()
+        return str(lane_row), str(desk_row)
+
+    async def scenario() -> dict[str, object]:
+        await _started(core, desk.kalshi)
+        lane = core.kalshi
+        assert lane is not None and lane.mode == "live"
+        sim.call(lambda: move(5_000))  # $50 paid in from outside the desk
+        for _ in range(2):  # a difference counts once two checks in a row see it
+            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen: dict[str, object] = {"halted": (lane.risk.in_force().trading_state, lane.risk.in_force().reason),
+                                   "desk": core.risk.memory.trading_state, "stored": stored()}
+        sim.call(lambda: move(-5_000))  # taken out again: the ledger and Kalshi agree
+        for _ in range(2):
+            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen["cleared"] = lane.risk.in_force().trading_state
+        seen["stored_after"] = stored()
+        await core.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen["halted"] == (TradingState.HALTED, "BALANCE_MISMATCH")
+    assert seen["desk"] is TradingState.ACTIVE  # the desk trades on
+    assert seen["stored"] == ("HALTED", "ACTIVE")
+    assert seen["cleared"] is TradingState.ACTIVE and seen["stored_after"] == ("ACTIVE", "ACTIVE")
+    with core.db.read() as conn:
+        drift = conn.execute(text("SELECT subject FROM alerts WHERE code = 'BALANCE_DRIFT'")).scalars().all()
+    assert drift == ["Kalshi live"]
+
+
+def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path: Path, sim: SimHandle) -> None:
+    desk = Desk(tmp_path, sim, market=1)  # (market 0 is settled by the first test)
+    core = desk.core()
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+
+    async def first() -> set[str]:
+        await _started(core, desk.kalshi)
+        await core.tick()
+        lane = core.kalshi
+        book = core.books.book(yes)
+        assert lane is not None and book is not None and book.bids
+        low = max(kalshi_ids.CENT, book.bids[-1].price - 5 * kalshi_ids.CENT)  # rests well below the book
+        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, low, 2 * SH, Tif.GTC),))])
+        await lane.executor.reconcile()
+        await _until(lambda: desk.resting() == 1, "the order resting at Kalshi")
+        lane.executor.drain()
+        resting = {o.client_id for o in lane.executor.state.orders.values()}
+        await core._drain_orders()  # the desk's own orders only: a crash leaves the lane's resting
+        return resting
+
+    resting = asyncio.run(first())
+    assert len(resting) == 1
+    again = desk.core()
+
+    async def second() -> tuple[set[str], int]:
+        await _started(again, desk.kalshi)
+        lane = again.kalshi
+        assert lane is not None
+        back = {o.client_id for o in lane.executor.state.orders.values()}
+        result = await again.kill()
+        await _until(lambda: desk.resting() == 0, "the kill at Kalshi")
+        await again.stop()
+        answer = result["kalshi_live"]
+        assert isinstance(answer, dict)
+        return back, int(answer["cancelled"])
+
+    back, cancelled = asyncio.run(second())
+    assert back == resting and cancelled == 1
+    with again.db.read() as conn:
+        entries = conn.execute(text("SELECT kind FROM cash_ledger WHERE mode = 'live' AND venue = 'kalshi'"))
+        kinds = sorted(entries.scalars().all())
+    # One opening deposit; the restart booked no adjustment for what the resting order held back at Kalshi.
+    assert kinds == ["deposit"]
+
+
+def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None:
+    from engine.trading.paper_lane import kalshi_traders
+
+    class Hosted:
+        def __init__(self, markets: list[str], live: bool) -> None:
+            self.markets, self.live = markets, live
+
+    hosted = {"a": Hosted(["kalshi:K-1"], True), "b": Hosted(["kalshi:K-1"], True),
+              "c": Hosted(["kalshi:K-2"], False), "d": Hosted(["0xabc"], False)}
+    assert kalshi_traders(hosted, "paper") == ({"a", "b", "c"}, {})
+    traders, held = kalshi_traders(hosted, "live")
+    assert traders == {"a"} and set(held) == {"b", "c"}
+    assert "strategy a trades kalshi:K-1" in held["b"] and "paper only" in held["c"]
