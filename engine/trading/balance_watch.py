@@ -47,6 +47,8 @@ class BalanceWatch:
     drift_since_ms: int | None = None
     problems: list[str] = field(default_factory=list)  # what halts trading now (empty: nothing)
     checked_at: int = 0  # when the wallet was last compared with the ledger (ms)
+    # How alerts name the account, its money and where to look (Kalshi's live lane: its balance, USD, kalshi.com).
+    words: tuple[str, str, str] = ("the wallet's collateral", "pUSD", "polymarket.com")
 
     def due(self, now: int, every_s: float) -> bool:
         return now - self.checked_at >= every_s * 1000
@@ -96,11 +98,12 @@ class BalanceWatch:
             return None  # seen once: wait for the next check
         self._note_drift(reading.drift, now)
         problems = list(reading.shortfalls)
+        account, unit, where = self.words
         if abs(reading.drift) > tolerance:
             problems.append(
-                f"the wallet's collateral differs from the ledger by {reading.drift / 1e6:+,.2f} pUSD, more than "
-                f"the {tolerance / 1e6:,.2f} pUSD tolerance (an unbooked deposit, withdrawal or payment): check "
-                "polymarket.com, then press Start to book it")
+                f"{account} differs from the ledger by {reading.drift / 1e6:+,.2f} {unit}, more than "
+                f"the {tolerance / 1e6:,.2f} {unit} tolerance (an unbooked deposit, withdrawal or payment): check "
+                f"{where}, then press Start to book it")
         self.problems = problems
         return problems
 
@@ -108,11 +111,11 @@ class BalanceWatch:
         if drift == (self.alerted_drift or 0):
             return
         if drift == 0:
-            self.emit("info", "BALANCE_DRIFT_CLEARED", "the wallet's collateral agrees with the ledger again")
+            self.emit("info", "BALANCE_DRIFT_CLEARED", f"{self.words[0]} agrees with the ledger again")
             self.alerted_drift, self.drift_since_ms = None, None
             return
-        self.emit("warning", "BALANCE_DRIFT", f"the wallet's collateral differs from the ledger by "
-                                              f"{drift / 1e6:+,.6f} pUSD on two checks in a row, with no fill between")
+        self.emit("warning", "BALANCE_DRIFT", f"{self.words[0]} differs from the ledger by {drift / 1e6:+,.6f} "
+                                              f"{self.words[1]} on two checks in a row, with no fill between")
         self.alerted_drift, self.drift_since_ms = drift, now
 
 

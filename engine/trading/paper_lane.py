@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from contracts.domain import Book, Intent, MarketView
-from contracts.venues import KALSHI, POLYMARKET, venue_of
+from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
@@ -83,7 +83,8 @@ class PaperLane:
         self.executor: Executor = link.lane_executor(self.risk, self.bus, venue_name, mode)
         self.settlement: SettlementVenue = link.build_settlement(mode, venue_name)
         # Live: the venue's balances against the lane's ledger while it trades (engine/trading/balance_watch.py).
-        self.balance_watch = BalanceWatch(lambda level, code, message: _alert(self, level, code, message))
+        self.balance_watch = BalanceWatch(lambda level, code, message: _alert(self, level, code, message),
+                                          words=(f"{LABELS[venue_name]}'s balance", "USD", "kalshi.com"))
         self.collections = Collections(self)
         self.exits = ExitBook()
         self.operator_exits = OperatorExits()  # its positions the operator asked to sell

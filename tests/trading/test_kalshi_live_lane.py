@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -197,8 +198,9 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
     assert seen["stored"] == ("HALTED", "ACTIVE")
     assert seen["cleared"] is TradingState.ACTIVE and seen["stored_after"] == ("ACTIVE", "ACTIVE")
     with core.db.read() as conn:
-        drift = conn.execute(text("SELECT subject FROM alerts WHERE code = 'BALANCE_DRIFT'")).scalars().all()
-    assert drift == ["Kalshi live"]
+        drift = conn.execute(text("SELECT subject, message FROM alerts WHERE code = 'BALANCE_DRIFT'")).all()
+    assert [subject for subject, _ in drift] == ["Kalshi live"]
+    assert "Kalshi's balance differs from the ledger by +50.000000 USD" in drift[0][1]
 
 
 def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path: Path, sim: SimHandle) -> None:
@@ -259,3 +261,107 @@ def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None
     traders, held = kalshi_traders(hosted, "live")
     assert traders == {"a"} and set(held) == {"b", "c"}
     assert "strategy a trades kalshi:K-1" in held["b"] and "paper only" in held["c"]
+
+
+def _taken(desk: Desk, price_cents: int, count: int) -> None:
+    """Another Kalshi account sells `count` YES at `price_cents`, taking the desk's resting bid there."""
+    def sell() -> None:
+        exchange = desk.sim.sim.kalshi.exchange
+        exchange.open_account("someone-else")
+        exchange.place("someone-else", ticker=desk.ticker, side="yes", action="sell", count=count,
+                       yes_price=price_cents, order_type="limit", tif="immediate_or_cancel", post_only=False,
+                       stp="taker_at_cross", client_order_id="", now_ms=now_ms())
+    desk.sim.call(sell)
+
+
+def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_path: Path, sim: SimHandle) -> None:
+    desk = Desk(tmp_path, sim, market=1)
+    core = desk.core()
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+
+    async def first() -> int:
+        await _started(core, desk.kalshi)
+        await core.tick()
+        lane, book = core.kalshi, core.books.book(yes)
+        assert lane is not None and book is not None and book.bids and book.asks
+        inside = book.bids[0].price + kalshi_ids.CENT  # the best bid, below the best ask
+        assert inside < book.asks[0].price
+        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, inside, 3 * SH, Tif.GTC),))])
+        await lane.executor.reconcile()
+        await _until(lambda: desk.resting() == 1, "the bid resting at Kalshi")
+        await core._drain_orders()  # the engine dies here: the bid stays at Kalshi
+        return inside // kalshi_ids.CENT
+
+    price = asyncio.run(first())
+    _taken(desk, price, 3)  # filled while nobody watched
+    assert desk.resting() == 0
+    again = desk.core()
+
+    async def second() -> tuple[int, int, int]:
+        await _started(again, desk.kalshi)
+        lane = again.kalshi
+        assert lane is not None
+        held, cash, working = lane.executor.state.totals("kx", yes).size, lane.executor.state.cash, \
+            len(lane.executor.state.orders)
+        await again.stop()
+        return held, cash, working
+
+    held, cash, working = asyncio.run(second())
+    assert held == 3 * SH and working == 0  # the fill is the ledger's, the order closed
+    assert cash == desk.balance()  # to the cent, fee included
+    with again.db.read() as conn:
+        kinds = sorted(conn.execute(text("SELECT kind FROM cash_ledger WHERE mode = 'live' AND venue = 'kalshi'"))
+                       .scalars().all())
+    assert kinds == ["deposit"]  # nothing booked as an unexplained adjustment
+
+
+def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
+        tmp_path: Path, sim: SimHandle) -> None:
+    desk = Desk(tmp_path, sim, market=1)
+    core = desk.core()
+    yes, no = kalshi_ids.token_id(desk.ticker, "yes"), kalshi_ids.token_id(desk.ticker, "no")
+
+    def position() -> int:
+        held = desk.sim.call(lambda: desk.sim.sim.kalshi.exchange.accounts[desk.account].positions.get(desk.ticker))
+        return 0 if held is None else int(held.count)
+
+    async def scenario() -> dict[str, Any]:
+        await _started(core, desk.kalshi)
+        lane = core.kalshi
+        assert lane is not None
+        await core.tick()
+        books = [core.books.book(t) for t in (yes, no)]
+        assert all(b is not None and b.asks for b in books)
+        yes_ask, no_ask = (b.asks[0].price for b in books if b is not None)
+        buy_no = Quote(Side.SELL, kalshi_ids.CONTRACT - no_ask, 2 * SH, Tif.FAK)  # a YES-space sell buys NO
+        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, yes_ask, 5 * SH, Tif.FAK), buy_no))])
+        await lane.executor.reconcile()
+
+        def both() -> bool:
+            lane.executor.drain()
+            state = lane.executor.state
+            return bool(state.totals("kx", yes).settled and state.totals("kx", no).settled)
+
+        await _until(both, "both sides filled at Kalshi")
+        await core.tick()  # the lane nets what Kalshi netted
+        seen: dict[str, Any] = {"netted": (lane.executor.state.totals("kx", yes).size,
+                                              lane.executor.state.totals("kx", no).size),
+                                   "kalshi_position": position(), "cash": lane.executor.state.cash,
+                                   "balance": desk.balance()}
+        answer = await core.handle("exit", {"strategy": "kx", "condition_id": desk.kalshi, "ledger": "live"})
+        assert answer["positions"]
+
+        def sold() -> bool:
+            lane.executor.drain()
+            return not lane.executor.state.totals("kx", yes).size
+
+        await _until(sold, "the exit's sale at Kalshi")
+        seen["after_exit"] = (position(), lane.executor.state.cash, desk.balance())
+        await core.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert seen["netted"] == (3 * SH, 0) and seen["kalshi_position"] == 3  # Kalshi's three YES, the ledger's
+    assert seen["cash"] == seen["balance"]  # two pairs: a dollar each, as Kalshi paid them
+    kalshi_left, cash, balance = seen["after_exit"]
+    assert kalshi_left == 0 and cash == balance
