@@ -92,7 +92,8 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     up = f"up, pid {report['pid']}" if report["engine_up"] else "DOWN"
     trading = report["trading_state"] + (f" ({report['trading_reason']})" if report["trading_reason"] else "")
     lines = [
-        f"engine     {report['state']} (wants {report['desired_state']}), {report['mode']}, {up}, {beat}",
+        f"engine     {report['state']} (wants {report['desired_state']}), {report['mode']}"
+        + (", Kalshi LIVE" if report.get("kalshi_mode") == "live" else "") + f", {up}, {beat}",
         f"trading    {trading}",
         "kill latch " + (f"SET: {report['kill_reason']}" if report["kill_latched"] else "off"),
     ]

@@ -174,6 +174,8 @@ def health_header(db: Database) -> desk_status.EngineStatus:
     cols = st.columns([1, 1, 1, 3])
     with cols[0]:
         mode_badge(status.mode)
+        if status.kalshi_mode == "live":  # Kalshi armed on its own: real money there too, whatever the desk's mode
+            st.badge("Kalshi LIVE", icon=":material/bolt:", color="red")
     with cols[1]:
         st.badge(status.state, color=STATE_COLORS.get(status.state, "gray"))  # type: ignore[arg-type]  # the colours are Streamlit's literals, looked up by state
     with cols[2]:

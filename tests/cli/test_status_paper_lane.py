@@ -113,6 +113,7 @@ def test_status_metrics_and_pnl_say_when_kalshi_trades_live(tmp_path: Path) -> N
     assert report["kalshi_mode"] == "live" and report["kalshi_paper"] is None
     live = report["kalshi_live"]
     assert live["strategies"] == ["mm-btc"] and live["held"] == ["kx-paper"] and live["equity_usdc"] == 250.0
+    assert ", Kalshi LIVE," in status_lines(report, now)[0]  # said at the top, strategies or not
     lines = [x for x in status_lines(report, now) if x.startswith("kalshi")]
     assert "mm-btc LIVE on Kalshi (real money): ACTIVE; equity 250.00 USD" in lines[0] and "(live)" in lines[0]
     assert "held while Kalshi is live: kx-paper" in lines[1]

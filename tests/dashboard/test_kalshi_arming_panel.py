@@ -74,5 +74,7 @@ def test_kalshi_back_to_paper_is_offered_while_it_is_live(db: Database, page: Ca
     _engine(db, state="RUNNING", kalshi="live")  # running, and no key at all: back to paper still goes
     at = page("settings")
     assert any("Kalshi is armed LIVE" in w.value for w in at.warning)
+    # The header says so on every page (st.badge renders as markdown).
+    assert ":red-badge[:material/bolt: Kalshi LIVE]" in [m.value for m in at.markdown]
     at.button(key="kalshi_go_paper").click().run()
     assert _commands(db) == [("set_venue_mode", '{"mode": "paper", "venue": "kalshi"}')]
