@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from contracts import kalshi_ids as kalshi
 from contracts.domain import MICRO, Level
+from contracts.kalshi_ids import CENT, CONTRACT, TAKER_RATE, fee_cents
 from contracts.venue_rules import taker_fee
 
 
@@ -50,16 +50,16 @@ def cross(poly_asks: Sequence[Level], kalshi_asks: Sequence[Level], *, poly_fee_
     left_kalshi = kalshi_asks[0].size if kalshi_asks else 0
     size = poly_cost = kalshi_cost = fees = worst_poly = worst_kalshi = 0
     while True:
-        while i < len(poly_asks) and left_poly < kalshi.CONTRACT:  # a level's odd lots are left
+        while i < len(poly_asks) and left_poly < CONTRACT:  # a level's odd lots are left
             i += 1
             left_poly = poly_asks[i].size if i < len(poly_asks) else 0
-        while j < len(kalshi_asks) and left_kalshi < kalshi.CONTRACT:
+        while j < len(kalshi_asks) and left_kalshi < CONTRACT:
             j += 1
             left_kalshi = kalshi_asks[j].size if j < len(kalshi_asks) else 0
         if i >= len(poly_asks) or j >= len(kalshi_asks):
             break
         pa, ka = poly_asks[i].price, kalshi_asks[j].price
-        count = min(left_poly, left_kalshi) // kalshi.CONTRACT  # Kalshi trades whole contracts
+        count = min(left_poly, left_kalshi) // CONTRACT  # Kalshi trades whole contracts
         fitted = _fit(count, pa, ka, poly_fee_ppm, poly_fee_exponent, margin,
                       poly_capital - poly_cost, kalshi_capital - kalshi_cost)
         if fitted is None:
@@ -67,7 +67,7 @@ def cross(poly_asks: Sequence[Level], kalshi_asks: Sequence[Level], *, poly_fee_
         take, poly_leg, kalshi_leg, fee = fitted
         size, poly_cost, kalshi_cost, fees = size + take, poly_cost + poly_leg, kalshi_cost + kalshi_leg, fees + fee
         worst_poly, worst_kalshi = pa, ka
-        if take < count * kalshi.CONTRACT:  # the capital (or the edge) ran out within this slice
+        if take < count * CONTRACT:  # the capital (or the edge) ran out within this slice
             break
         left_poly -= take
         left_kalshi -= take
@@ -82,13 +82,13 @@ def _fit(count: int, pa: int, ka: int, fee_ppm: int, exponent: int, margin: int,
     within the edge and the capital left: (shares, Polymarket cost, Kalshi cost, fees), or None.
     The capital bounds the count (costs grow with it); Kalshi's rounding of its fee up to the cent
     makes a small order dearer a share than a larger one, so the edge is checked down from there."""
-    if count <= 0 or not kalshi.CENT <= ka <= 99 * kalshi.CENT:
+    if count <= 0 or not CENT <= ka <= 99 * CENT:
         return None
 
     def legs(contracts: int) -> tuple[int, int, int, int]:
-        shares = contracts * kalshi.CONTRACT
+        shares = contracts * CONTRACT
         poly_fee = taker_fee(pa, shares, fee_ppm, exponent)
-        kalshi_fee = kalshi.fee_cents(kalshi.TAKER_RATE, contracts, ka // kalshi.CENT) * kalshi.CENT
+        kalshi_fee = fee_cents(TAKER_RATE, contracts, ka // CENT) * CENT
         return shares, pa * shares // MICRO + poly_fee, ka * shares // MICRO + kalshi_fee, poly_fee + kalshi_fee
 
     low, high = 0, count

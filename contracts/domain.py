@@ -236,6 +236,9 @@ class MarketView:
     # Streaming indicators here by variant name (contracts/indicator_spec.py); a variant not warmed
     # up yet is absent.
     indicators: Mapping[str, float] = field(default_factory=dict)
+    # The Kalshi market the operator linked to this Polymarket market (`venue_pairs`), and whether
+    # the link is inverted (Kalshi's YES is this market's NO); None: not paired.
+    pair: tuple[str, bool] | None = None
 
     def data_age_ms(self, now_ms: int) -> int | None:
         """Age of the older of the two books; None when either book is missing."""
@@ -314,6 +317,9 @@ class StrategyState:
     open_orders: tuple[OrderView, ...] = ()
     cash: int = 0
     markouts: Mapping[str, tuple[OwnMarkout, ...]] = field(default_factory=dict)
+    # A strategy spanning venues (cross-venue arbitrage): the free cash of each venue's ledger it
+    # trades, by venue (contracts/venues.py); `cash` is its Polymarket ledger's.
+    venue_cash: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

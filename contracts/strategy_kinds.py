@@ -12,11 +12,13 @@ from contracts import strategy_plugins
 from contracts.params import Errors, Params, StrategyKind
 from contracts.strategy_schemas.complement_arb import COMPLEMENT_ARB
 from contracts.strategy_schemas.copy_trading import COPY_TRADING
+from contracts.strategy_schemas.cross_venue_arb import CROSS_VENUE_ARB
 from contracts.strategy_schemas.market_making import MARKET_MAKING
 from contracts.strategy_schemas.momentum import MOMENTUM
 from contracts.strategy_schemas.value_betting import VALUE_BETTING
 
-KINDS: tuple[StrategyKind, ...] = (MARKET_MAKING, COMPLEMENT_ARB, VALUE_BETTING, MOMENTUM, COPY_TRADING)
+KINDS: tuple[StrategyKind, ...] = (MARKET_MAKING, COMPLEMENT_ARB, VALUE_BETTING, MOMENTUM, COPY_TRADING,
+                                   CROSS_VENUE_ARB)
 _plugins: tuple[Path, tuple[tuple[str, str], ...], strategy_plugins.Loaded] | None = None
 
 

@@ -65,6 +65,9 @@ class StrategyBase(ABC):
     # Streaming indicators it reads from `view.indicators` (contracts/indicator_spec.py names, e.g.
     # "twap:60"): computed once per market and variant, whoever else asks for the same.
     indicators: ClassVar[tuple[str, ...]] = ()
+    # True: its intents span two venues (a Polymarket market and the Kalshi market paired with it), each
+    # leg placed on its own venue's ledger and kept even by the engine (engine/trading/cross_arbs.py).
+    spans_venues: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

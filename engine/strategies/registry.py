@@ -16,13 +16,15 @@ from contracts.params import ParamsError
 from engine.strategies.base import StrategyBase
 from engine.strategies.complement_arb import ComplementArb
 from engine.strategies.copy_trading import CopyTrading
+from engine.strategies.cross_venue_arb import CrossVenueArb
 from engine.strategies.market_making import MarketMaking
 from engine.strategies.momentum import Momentum
 from engine.strategies.value_betting import ValueBetting
 
 __all__ = ["build_strategy", "registry"]
 
-_KINDS: tuple[type[StrategyBase], ...] = (MarketMaking, ComplementArb, ValueBetting, Momentum, CopyTrading)
+_KINDS: tuple[type[StrategyBase], ...] = (MarketMaking, ComplementArb, ValueBetting, Momentum, CopyTrading,
+                                          CrossVenueArb)
 
 
 def registry() -> dict[str, type[StrategyBase]]:

@@ -32,7 +32,7 @@ from engine.feeds.market_data_events import MarketEvent, MarketResolved, TickSiz
 from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.trading import arbs, core_state, operator_actions
+from engine.trading import arbs, core_state, cross_arbs, operator_actions
 from engine.trading.collections import Collections
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
@@ -103,7 +103,8 @@ class TradingCore:
         self.kalshi: PaperLane | None = None
         self.link = VenueLink(settings, db, mode=self.mode, clock=clock, replay=replay, config=lambda: self.config,
                               risk=self.risk, bus=self.bus, gate=self.gate, conditions=self.lookout.conditions,
-                              strategy_markets=lambda: self.host.markets() | held_by(self.lane) | held_by(self.kalshi))
+                              strategy_markets=lambda: self.host.markets() | held_by(self.lane) | held_by(self.kalshi)
+                              | cross_arbs.kalshi_legs(self.host.hosted, self.link.references.pairs()))
         self.books, self.catalog, self.feed = self.link.books, self.link.catalog, self.link.feed
         self.selection = Selection(db, self.host, self.catalog, clock, record=replay is None)
         self.exits = ExitBook()
@@ -115,6 +116,7 @@ class TradingCore:
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
+        self.cross = cross_arbs.CrossArbs()  # cross-venue arbitrages' legs, one on each venue's ledger
         self.signals = SignalReads(db, self.catalog, replay=replay is not None)
         self.indicators = IndicatorHost(db)
         self.own_markouts = OwnMarkouts(self.books, self.catalog)  # what market making's toxicity reads
@@ -392,8 +394,9 @@ class TradingCore:
         if isinstance(self.executor.venue, PaperVenue):
             self.executor.venue.advance()
         self.executor.drain()
+        pairs = self.link.references.pairs()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self.signals.fair_values(now),
-                             self.link.references.source, self.signals.followed(now))
+                             self.link.references.source, self.signals.followed(now), pairs)
         self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()), views, now)
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)
@@ -408,11 +411,12 @@ class TradingCore:
         lead_ms = self.config.game_start_withdraw_s * 1000
         paper: list[Intent] | None = None  # the paper lane's strategies' (None: not deciding)
         kalshi: list[Intent] | None = None  # the strategies' that trade Kalshi
+        crossing: list[cross_arbs.Decided] = []  # the cross-venue strategies', each leg on its own ledger
         if self.deciding and not holding:
             # A strategy whose position must be sold stays out of its market from this pass.
             start_exits(self.link, self.risk, self.exits, self._exits())
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
-            desk, paper, kalshi = self._decide(now, views)
+            desk, paper, kalshi, crossing = self._decide(now, views)
             intents, kickoff = hold_for_game_start(hold_out(desk, held), self.catalog, now, lead_ms)
             self.risk.decisions.write(kickoff, now)
             self.executor.set_intents(self.risk.check(intents, now))
@@ -433,6 +437,8 @@ class TradingCore:
             if lane is not None:
                 others = [s for mode, s in ledgers if mode == lane.mode and s is not lane.executor.state]
                 await lane.tick(now, views, theirs, lead_ms, also=others)
+        if crossing:  # after every ledger's pass: each leg checked by its own ledger's risk as it stands now
+            await self.cross.run(crossing, pairs, now)
         return valuation
 
     def _fills_dark(self, now: int) -> bool:
@@ -456,14 +462,27 @@ class TradingCore:
         if self.arbitrage.pending:
             await arbs.unwind_settled(self.link, self.risk.limits, self.arbitrage)
 
-    def _decide(self, now: int, views: dict[str, MarketView]) -> tuple[list[Intent], list[Intent], list[Intent]]:
+    def _decide(self, now: int, views: dict[str, MarketView]) -> tuple[list[Intent], list[Intent], list[Intent],
+                                                                       list[cross_arbs.Decided]]:
         """Every enabled strategy's intents: the desk's, the paper lane's (a paper-only strategy on a
-        live desk) and Kalshi's (a strategy naming Kalshi markets); one that raises is disabled and
-        withdrawn. A strategy with an allocation sizes from it (plus its own PnL), not from the
-        wallet: each strategy's book is valued (once per ledger, before any decides) only if one has one."""
+        live desk), Kalshi's (a strategy naming Kalshi markets) and the cross-venue strategies' (a leg on
+        each venue); one that raises is disabled and withdrawn. A strategy with an allocation sizes from
+        it (plus its own PnL), not from the wallet: each strategy's book is valued (once per ledger,
+        before any decides) only if one has one."""
         out: dict[str, list[Intent]] = {"desk": [], "paper": [], KALSHI: []}
+        crossing: list[cross_arbs.Decided] = []
+        pairs = self.link.references.pairs()
+        desk_site = cross_arbs.Site(self.link, self.risk, self.arbitrage)
         books: dict[tuple[str, str], dict[str, StrategyBook]] = {}  # by ledger (mode, venue)
         for name, hosted in list(self.host.hosted.items()):
+            sides = cross_arbs.sites(desk_site, self.lane, self.kalshi, name, hosted) \
+                if hosted.instance.spans_venues else None
+            if isinstance(sides, str):
+                if f"cross:{name}:{sides}" not in self.paper_only_noted:  # said once a session
+                    self.paper_only_noted.add(f"cross:{name}:{sides}")
+                    cross_arbs.held_alert(self.db, name, sides)
+                self._withdraw(name)
+                continue
             on_kalshi = trades_kalshi(hosted.markets)
             lane = self.kalshi if on_kalshi else self.lane if self.link.mode == "live" and not hosted.live else None
             if on_kalshi and lane is not None and name not in lane.strategies:
@@ -472,6 +491,8 @@ class TradingCore:
                 # Paused on its own (exits still guard it), or its lane is not open: no decision.
                 self._withdraw(name)
                 continue
+            if sides is not None:
+                lane = sides[0].site if isinstance(sides[0].site, PaperLane) else None
             executor = lane.executor if lane is not None else self.executor
             ledger = (executor.mode, executor.venue_name)
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
@@ -480,13 +501,20 @@ class TradingCore:
             state = strategy_state(name, hosted.markets, self.catalog, executor.state, allocation,
                                    books[ledger].get(name) if ledger in books else None,
                                    self.own_markouts.recent(name, hosted.markets))
-            result = self.host.decide(name, snapshot(now, views, hosted.markets), state, now)
+            markets = list(hosted.markets)
+            if sides is not None:  # both venues' markets and ledgers in its view
+                state = cross_arbs.cross_state(name, hosted, self.catalog, *sides, pairs, state)
+                markets += [m for m in sorted(cross_arbs.kalshi_legs({name: hosted}, pairs)) if m not in markets]
+            result = self.host.decide(name, snapshot(now, views, markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)
                 self._withdraw(name)
                 continue
+            if sides is not None:
+                crossing.append(cross_arbs.Decided(name, tuple(hosted.markets), tuple(result), *sides))
+                continue
             out[KALSHI if on_kalshi else "paper" if lane is not None else "desk"].extend(result)
-        return out["desk"], out["paper"], out[KALSHI]
+        return out["desk"], out["paper"], out[KALSHI], crossing
 
     def _withdraw(self, name: str) -> None:
         """A strategy's orders withdrawn wherever it trades (the desk's venue, the paper lanes)."""
@@ -509,7 +537,7 @@ class TradingCore:
             return made
 
         cash = int(self.config.paper_starting_cash * MICRO)
-        on_kalshi, held = kalshi_traders(self.host.hosted, self.kalshi_mode)
+        on_kalshi, held = kalshi_traders(self.host.hosted, self.kalshi_mode, self.link.references.pairs())
         try:
             self.kalshi = await kept_open(self.kalshi, lambda: lane(KALSHI, self.kalshi_mode), on_kalshi, cash,
                                           rearm=rearm)

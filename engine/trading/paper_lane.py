@@ -260,28 +260,39 @@ def trades_kalshi(markets: Sequence[str]) -> bool:
     return bool(markets) and venue_of(markets[0]) == KALSHI
 
 
-def kalshi_traders(hosted: Mapping[str, Any], mode: str) -> tuple[set[str], dict[str, str]]:
-    """Which hosted strategies trade Kalshi's ledger of `mode`, and why each other naming Kalshi
+def kalshi_markets_of(hosted: Any, pairs: Mapping[str, tuple[str, bool]]) -> list[str]:
+    """The Kalshi markets a hosted strategy trades: those it names, or, for one spanning venues
+    (cross-venue arbitrage), those paired with its Polymarket markets."""
+    if trades_kalshi(hosted.markets):
+        return list(hosted.markets)
+    if hosted.instance.spans_venues:
+        return [pairs[cid][0] for cid in hosted.markets if cid in pairs]
+    return []
+
+
+def kalshi_traders(hosted: Mapping[str, Any], mode: str,
+                   pairs: Mapping[str, tuple[str, bool]] | None = None) -> tuple[set[str], dict[str, str]]:
+    """Which hosted strategies trade Kalshi's ledger of `mode`, and why each other trading Kalshi
     markets is held. On paper, all of them. Live: only promoted ones (a strategy never promoted never
     trades real money), and one per Kalshi market (Kalshi nets an account's positions in a market,
     so two strategies' books there would not be theirs: the first by name keeps it)."""
-    on_kalshi = sorted(name for name, h in hosted.items() if trades_kalshi(h.markets))
+    markets = {name: kalshi_markets_of(h, pairs or {}) for name, h in hosted.items()}
+    on_kalshi = sorted(name for name, found in markets.items() if found)
     if mode != "live":
         return set(on_kalshi), {}
     traders: set[str] = set()
     held: dict[str, str] = {}
     taken: dict[str, str] = {}
     for name in on_kalshi:
-        markets = list(hosted[name].markets)
         if not hosted[name].live:
             held[name] = ("it is paper only: promote it on the Strategies page (its paper record first), or arm "
                           "Kalshi back to paper")
-        elif shared := sorted(m for m in markets if m in taken):
+        elif shared := sorted(m for m in markets[name] if m in taken):
             held[name] = (f"strategy {taken[shared[0]]} trades {shared[0]} already, and Kalshi nets one account's "
                           "positions in a market: one strategy per Kalshi market while live")
         else:
             traders.add(name)
-            taken.update({m: name for m in markets})
+            taken.update({m: name for m in markets[name]})
     return traders, held
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from contracts import kalshi_ids
 from contracts.runtime_settings import RuntimeConfig
 from contracts.settings import Settings
 from contracts.updown import parse_series
@@ -38,6 +39,12 @@ class References:
         self.replayed_pairs = dict(replayed_pairs or {})
         self.paired = PairedReference(replayed_pairs, books) if replayed_pairs else None
         self.poller: KalshiBookPoller | None = None
+
+    def pairs(self) -> dict[str, tuple[str, bool]]:
+        """The markets linked by hand to Kalshi, as last read: Polymarket condition id -> (its Kalshi
+        market's id, inverted)."""
+        paired = self.paired.pairs if self.paired is not None else {}
+        return {cid: (kalshi_ids.market_id(ticker), inverted) for cid, (ticker, inverted) in paired.items()}
 
     @property
     def source(self) -> ReferenceSource | None:

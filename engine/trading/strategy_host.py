@@ -121,7 +121,8 @@ class StrategyHost:
         except Exception as exc:  # a strategy bug must not take the engine down
             log.exception("strategy raised; disabling it", extra={"strategy": name})
             return Failure(name, f"{type(exc).__name__}: {exc}")
-        allowed = set(hosted.markets)
+        # Its markets, and whatever else the core put in its snapshot (a cross-venue strategy's Kalshi legs).
+        allowed = set(hosted.markets) | set(snapshot.markets)
         return [i for i in intents if i.condition_id in allowed and i.strategy == name]
 
     def disable(self, name: str, error: str) -> None:

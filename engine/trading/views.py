@@ -36,7 +36,9 @@ DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with 
 
 def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: BookCache,
                  fair_values: Mapping[str, int], reference: ReferenceSource | None,
-                 copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None) -> dict[str, MarketView]:
+                 copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None,
+                 pairs: Mapping[str, tuple[str, bool]] | None = None) -> dict[str, MarketView]:
+    """Each market as strategies see it; `pairs`: the markets linked by hand to a Kalshi market."""
     views: dict[str, MarketView] = {}
     for cid in condition_ids:
         info = catalog.get(cid)
@@ -52,6 +54,7 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
             reference_at=None if latest is None else latest[1],
             reference_history=() if latest is None or reference is None else reference.history(cid),
             copies=(copies or {}).get(cid, ()),
+            pair=(pairs or {}).get(cid),
         )
     return views
 

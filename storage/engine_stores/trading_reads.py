@@ -96,3 +96,17 @@ def live_round_trips(conn: Connection, *, limit: int = 1_000) -> list[int]:
                                 ORDER BY id DESC LIMIT :limit"""),
                         {"ceiling": ROUND_TRIP_CEILING_MS, "limit": limit}).all()
     return [int(ms) for (ms,) in rows]
+
+
+def fills_in_flight(conn: Connection, *, mode: str, venue: str, strategy: str, condition_ids: Sequence[str],
+                    since: int) -> int:
+    """Shares the strategy's orders in these markets (changed since `since`) say were filled whose fills
+    the ledger does not hold yet: a venue that answers an order before it reports its trades (Kalshi's
+    fills are polled) leaves its position short until they land."""
+    return int(conn.execute(text("""
+        SELECT COALESCE(SUM(o.filled - COALESCE((SELECT SUM(f.size) FROM fills f
+                                                 WHERE f.order_id = o.id AND f.status != 'FAILED'), 0)), 0)
+        FROM orders o
+        WHERE o.mode = :m AND o.venue = :v AND o.strategy = :s AND o.filled > 0 AND o.updated_at >= :since
+          AND o.condition_id IN (SELECT value FROM json_each(:cids))"""),
+        {"m": mode, "v": venue, "s": strategy, "cids": json.dumps(list(condition_ids)), "since": since}).scalar_one())

@@ -251,16 +251,23 @@ def test_a_restart_reads_kalshis_resting_orders_back_to_the_live_ledger(tmp_path
 def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None:
     from engine.trading.paper_lane import kalshi_traders
 
+    class Kind:
+        def __init__(self, spans_venues: bool) -> None:
+            self.spans_venues = spans_venues
+
     class Hosted:
-        def __init__(self, markets: list[str], live: bool) -> None:
-            self.markets, self.live = markets, live
+        def __init__(self, markets: list[str], live: bool, spans_venues: bool = False) -> None:
+            self.markets, self.live, self.instance = markets, live, Kind(spans_venues)
 
     hosted = {"a": Hosted(["kalshi:K-1"], True), "b": Hosted(["kalshi:K-1"], True),
-              "c": Hosted(["kalshi:K-2"], False), "d": Hosted(["0xabc"], False)}
-    assert kalshi_traders(hosted, "paper") == ({"a", "b", "c"}, {})
-    traders, held = kalshi_traders(hosted, "live")
-    assert traders == {"a"} and set(held) == {"b", "c"}
+              "c": Hosted(["kalshi:K-2"], False), "d": Hosted(["0xabc"], False),
+              "e": Hosted(["0xdef"], True, spans_venues=True), "f": Hosted(["0xabc"], True, spans_venues=True)}
+    pairs = {"0xdef": ("kalshi:K-1", False), "0xabc": ("kalshi:K-3", True)}
+    assert kalshi_traders(hosted, "paper", pairs) == ({"a", "b", "c", "e", "f"}, {})
+    traders, held = kalshi_traders(hosted, "live", pairs)
+    assert traders == {"a", "f"} and set(held) == {"b", "c", "e"}
     assert "strategy a trades kalshi:K-1" in held["b"] and "paper only" in held["c"]
+    assert "strategy a trades kalshi:K-1" in held["e"]  # a cross-venue strategy's Kalshi leg counts too
 
 
 def _taken(desk: Desk, price_cents: int, count: int) -> None:

@@ -1,0 +1,224 @@
+"""Cross-venue arbitrage (issue 40, item 6): the real trading core on a paper desk, a Polymarket market
+(the simulator's) linked by hand to a Kalshi market (the simulator's Kalshi side, read through the
+official SDK), and a `cross_venue_arb` strategy. When this market's YES ask plus the Kalshi NO ask plus
+both venues' taker fees cost under 1 minus the margin, it buys both: the YES on Polymarket's ledger,
+the NO on Kalshi's, the same number of whole contracts. A leg that filled alone is unwound on its own
+ledger; a leg its venue's risk refuses keeps the other from being sent; the two legs never trade two
+kinds of money."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from contracts import kalshi_ids
+from contracts.domain import MICRO, Side, Tif
+from contracts.settings import load_settings
+from engine.execution.planner import OrderSpec
+from engine.risk.gate import TradingState
+from engine.strategies.cross_venue_arb import complement_side
+from engine.trading import cross_arbs
+from engine.trading.core import TradingCore
+from simulator.testing import SimHandle, approved_simulator
+from storage.desk.venue_pairs import add_pair
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+from tests.helpers import paper_venue, set_book
+
+pytestmark = pytest.mark.slow
+SH = kalshi_ids.CONTRACT
+ARB = {"margin": 0.02, "max_size": 10, "max_capital": 100}
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with approved_simulator(seed=89, agents=False, kalshi_markets=1) as handle:
+        yield handle
+
+
+def _kalshi_bid(sim: SimHandle, ticker: str) -> int:
+    """The Kalshi market's best YES bid, cents (a NO ask is 100 less it)."""
+    return int(sim.call(lambda: max(o.yes_price for o in sim.sim.kalshi.exchange.books[ticker].orders()
+                                    if o.side == "yes" and o.action == "buy")))
+
+
+def _desk(tmp: Path, sim: SimHandle, *, limits: dict[str, str] | None = None,
+          params: dict[str, Any] | None = None) -> tuple[TradingCore, dict, str, int]:
+    """A paper desk with one cross-venue strategy on a pair whose YES-here + NO-on-Kalshi costs 0.90."""
+    market = sim.market(neg_risk=False)
+    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    bid = _kalshi_bid(sim, ticker)
+    ask = bid - 10  # this market's YES at 10 cents under Kalshi's YES bid: a pair costs 0.90 before fees
+    assert ask >= 15, f"the seeded Kalshi market's bid ({bid}c) leaves no room for the test's prices"
+    set_book(sim, market, ("SELL", f"{ask / 100:.2f}", "200"), ("BUY", f"{(ask - 2) / 100:.2f}", "200"))
+    db_path = tmp / "x.db"
+    migrate(db_path)
+    db = Database(db_path)
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('xa', 'cross_venue_arb', :p, :m, 1, 0, 0, 'test')"""),
+                     {"p": json.dumps({**ARB, **(params or {})}), "m": json.dumps([market["condition_id"]])})
+        for name, value in (limits or {}).items():
+            conn.execute(text("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                              "VALUES (:n, :v, 1, 0, 'test')"), {"n": name, "v": value})
+    add_pair(db, condition_id=market["condition_id"], kalshi_ticker=ticker, inverted=False,
+             polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(db_path)})
+    return TradingCore(settings, db), market, ticker, ask
+
+
+async def _started(core: TradingCore, market: dict, ticker: str) -> None:
+    await core.start(operator=True)
+    core.gate.unblock()
+    await core._stop_loop()  # ticked by hand
+    for _ in range(300):  # both venues' books read
+        poly, kalshi = core.books.book(market["yes_token_id"]), core.books.book(kalshi_ids.token_id(ticker, "no"))
+        if poly is not None and poly.asks and kalshi is not None and kalshi.asks:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the two venues' books were never read")
+
+
+async def _settled(core: TradingCore, done: Any) -> None:
+    """Both paper venues advanced until `done()` (bounded)."""
+    for _ in range(300):
+        paper_venue(core).advance()
+        core.executor.drain()
+        if core.kalshi is not None:
+            core.kalshi.executor.venue.advance()  # type: ignore[attr-defined]  # Kalshi's paper lane: a PaperVenue
+            core.kalshi.executor.drain()
+        if done():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("never settled")
+
+
+def _orders(core: TradingCore) -> list[tuple]:
+    with core.db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT venue, mode, token_id, side, price, size, tif FROM orders WHERE strategy = 'xa' ORDER BY id"))]
+
+
+def test_a_cross_venue_edge_buys_one_side_on_each_venue(tmp_path: Path, sim: SimHandle) -> None:
+    core, market, ticker, ask = _desk(tmp_path, sim)
+    no = kalshi_ids.token_id(ticker, "no")
+
+    async def scenario() -> tuple[int, int]:
+        await _started(core, market, ticker)
+        assert core.kalshi is not None and core.kalshi.strategies == {"xa"}  # the Kalshi leg's ledger opened
+        await core.tick()
+        kalshi = core.kalshi
+
+        def both() -> bool:
+            return bool(core.executor.state.totals("xa", market["yes_token_id"]).settled
+                        and kalshi.executor.state.totals("xa", no).settled)
+
+        await _settled(core, both)
+        for _ in range(3):  # further passes: nothing uneven to unwind, no second attempt past the edge's depth
+            await core.tick()
+            await _settled(core, lambda: True)
+        held = (core.executor.state.totals("xa", market["yes_token_id"]).size,
+                kalshi.executor.state.totals("xa", no).size)
+        await core.stop()
+        return held
+
+    here, there = asyncio.run(scenario())
+    assert here == there and here >= SH  # the same whole contracts on each venue
+    placed = _orders(core)
+    yes_legs = [o for o in placed if o[0] == "polymarket"]
+    no_legs = [o for o in placed if o[0] == "kalshi"]
+    assert yes_legs and no_legs and len(yes_legs) == len(no_legs)
+    assert {(o[2], o[3], o[6]) for o in yes_legs} == {(market["yes_token_id"], "BUY", "FAK")}
+    assert {(o[2], o[3], o[6]) for o in no_legs} == {(no, "BUY", "FAK")}
+    assert all(o[4] <= ask * MICRO // 100 for o in yes_legs)  # never above the ask it priced
+    with core.db.read() as conn:
+        sells = conn.execute(text("SELECT COUNT(*) FROM orders WHERE strategy = 'xa' AND side = 'SELL'")).scalar_one()
+        partial = conn.execute(text("SELECT COUNT(*) FROM alerts WHERE code = 'ARB_PARTIAL'")).scalar_one()
+    assert sells == 0 and partial == 0
+
+
+def test_a_leg_that_filled_alone_is_unwound_on_its_own_ledger(tmp_path: Path, sim: SimHandle) -> None:
+    core, market, ticker, ask = _desk(tmp_path, sim, params={"margin": 0.45})  # it sees no edge of its own
+    yes = market["yes_token_id"]
+
+    async def scenario() -> int:
+        await _started(core, market, ticker)
+        core.deciding = False
+        await core.tick()
+        info = core.catalog.get(market["condition_id"])
+        assert info is not None
+        # The Polymarket leg filled, the Kalshi leg did not (its liquidity went first): 10 YES unhedged.
+        await core.executor.place_now([("xa", info, OrderSpec(yes, info.outcome_of(yes), Side.BUY, ask * MICRO // 100,
+                                                              10 * SH, Tif.FAK), "cross-venue arbitrage")])
+        await _settled(core, lambda: core.executor.state.totals("xa", yes).settled == 10 * SH)
+        core.deciding = True
+        for _ in range(60):  # the next passes see the legs uneven and sell the excess once settled
+            await core.tick()
+            await _settled(core, lambda: True)
+            if not core.executor.state.totals("xa", yes).size:
+                break
+        held = core.executor.state.totals("xa", yes).size
+        await core.stop()
+        return held
+
+    held = asyncio.run(scenario())
+    assert held == 0
+    with core.db.read() as conn:
+        sells = conn.execute(text("SELECT venue, token_id FROM orders WHERE strategy = 'xa' AND side = 'SELL'")).all()
+        alerts = conn.execute(text("SELECT message FROM alerts WHERE code = 'ARB_PARTIAL'")).scalars().all()
+        decisions = conn.execute(text("SELECT reason FROM decisions WHERE strategy = 'xa'")).scalars().all()
+    assert {tuple(s) for s in sells} == {("polymarket", yes)}  # sold where it was held
+    assert len(alerts) == 1 and "cross-venue" in alerts[0]
+    assert "GROUP_INCOMPLETE" in decisions  # the decisions log says so
+
+
+def test_a_leg_its_venue_refuses_keeps_the_other_from_being_sent(tmp_path: Path, sim: SimHandle) -> None:
+    core, market, ticker, _ = _desk(tmp_path, sim)
+
+    async def scenario() -> None:
+        await _started(core, market, ticker)
+        assert core.kalshi is not None
+        # Kalshi's ledger halted by its own breaker: its leg is refused there, Polymarket's would pass.
+        core.kalshi.risk.escalate(TradingState.HALTED, "DRAWDOWN", "a test's drawdown")
+        for _ in range(3):
+            await core.tick()
+        await core.stop()
+
+    asyncio.run(scenario())
+    assert _orders(core) == []  # not the Polymarket leg alone
+    with core.db.read() as conn:
+        why = conn.execute(text("SELECT detail FROM decisions WHERE strategy = 'xa' "
+                                "AND reason = 'GROUP_INCOMPLETE'")).scalars().all()
+    assert why and "neither is sent" in why[0]
+
+
+def test_both_legs_trade_one_money() -> None:
+    class Lane:
+        def __init__(self, mode: str, strategies: set[str]) -> None:
+            self.mode, self.live, self.strategies = mode, True, strategies
+            self.risk, self.arbitrage = object(), object()
+
+    class Hosted:
+        def __init__(self, live: bool) -> None:
+            self.live = live
+
+    desk = cross_arbs.Site(Lane("live", set()), object(), object())  # type: ignore[arg-type]  # stand-ins with what sites reads
+    paper = Lane("paper", set())
+    said = cross_arbs.sites(desk, paper, Lane("paper", {"xa"}), "xa", Hosted(live=True))  # type: ignore[arg-type]  # as above
+    assert isinstance(said, str) and "both legs of an arbitrage trade one money" in said
+    found = cross_arbs.sites(desk, paper, Lane("paper", {"xa"}), "xa", Hosted(live=False))  # type: ignore[arg-type]  # as above
+    assert not isinstance(found, str) and found[0].site is paper  # not promoted: both legs on paper
+    assert isinstance(cross_arbs.sites(desk, paper, Lane("live", set()), "xa", Hosted(live=True)), str)  # type: ignore[arg-type]  # as above
+
+
+@pytest.mark.parametrize("outcome, inverted, side", [("YES", False, "no"), ("NO", False, "yes"),
+                                                     ("YES", True, "yes"), ("NO", True, "no")])
+def test_the_kalshi_leg_is_the_side_that_pays_when_this_one_loses(outcome: str, inverted: bool, side: str) -> None:
+    assert complement_side(outcome, inverted) == side
