@@ -15,7 +15,7 @@ from typing import Any
 
 from contracts.domain import MarketInfo, to_micros
 from contracts.params import Errors, ParamSpec, ParamType, check_value
-from contracts.venues import POLYMARKET, venue_of
+from contracts.venues import KALSHI, POLYMARKET, venue_of
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -54,17 +54,25 @@ _SCALARS = {spec.name: spec for spec in FILTER_FIELDS}
 _TEXT_FIELDS = ("text", "tags")
 
 
-def validate_market_spec(spec: object) -> Errors:
-    """Errors per field ("markets[2]", "filter.min_volume", ...); empty when the spec is valid."""
+SPANS_VENUES = frozenset({"cross_venue_arb"})  # kinds whose Kalshi side comes from each market's pair
+
+
+def validate_market_spec(spec: object, kind: str = "") -> Errors:
+    """Errors per field ("markets[2]", "filter.min_volume", ...); empty when the spec is valid. A kind
+    spanning venues names Polymarket markets only (each one's Kalshi side is its pair's)."""
     if isinstance(spec, list):
         listed: Errors = {
             f"markets[{i}]": "must be a non-empty condition id string"
             for i, item in enumerate(spec)
             if not isinstance(item, str) or not item.strip()
         }
-        if not listed and len({venue_of(item.strip()) for item in spec}) > 1:
+        venues = {venue_of(item.strip()) for item in spec} if not listed else set()
+        if len(venues) > 1:
             listed["markets"] = ("a strategy trades one venue: list Polymarket markets or Kalshi markets "
                                  "(kalshi:<ticker>), not both (make a second strategy for the other venue)")
+        elif kind in SPANS_VENUES and KALSHI in venues:
+            listed["markets"] = ("a cross-venue arbitrage names the Polymarket markets you paired with Kalshi: "
+                                 "each one's Kalshi side is the market its pair links (python -m engine pairs add)")
         return listed
     if isinstance(spec, Mapping):
         errors: Errors = {f"{key}": "unknown key (expected only 'filter')" for key in spec if key != "filter"}

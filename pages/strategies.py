@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charts import text
+from contracts.market_filter import SPANS_VENUES
 from contracts.strategy_kinds import plugins
 from pages.widgets.auth import require_login
 from pages.widgets.calibration_panel import strategy_calibration
@@ -26,7 +27,7 @@ from pages.widgets.strategy_panels import (
     instances_table,
     ledger_of,
 )
-from pages.widgets.strategy_risk import performance_panel, strategy_limits_panel, strategy_state_badge
+from pages.widgets.strategy_risk import pair_panel, performance_panel, strategy_limits_panel, strategy_state_badge
 from storage.dashboard_queries import status_queries as queries
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -65,6 +66,8 @@ else:
         strategy_state_badge(db, ledger, pick)
         flatten_strategy_control(db, ledger, pick)
         performance_panel(db, ledger, pick)
+        if (picked := rows.get(pick)) is not None and picked.kind in SPANS_VENUES:
+            pair_panel(db, ledger, pick)
         regime_panel(db, ledger, pick)
         strategy_calibration(db, ledger, pick)
     with income_tab:

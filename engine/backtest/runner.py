@@ -24,6 +24,7 @@ from contracts.calibration import calibrate
 from contracts.domain import MICRO, MarketInfo
 from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import LatencyError
+from contracts.market_filter import SPANS_VENUES
 from contracts.payouts import stored as stored_payouts
 from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
@@ -118,6 +119,10 @@ class RunMarkets:
 
 
 def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
+    if spec.kind in SPANS_VENUES:
+        raise BacktestError("a cross-venue arbitrage is not backtested yet: its two legs need both venues' recorded "
+                            "books replayed in one run. Paper-trade it instead (both legs on paper, each venue's "
+                            "fees and rules)")
     kalshi = [m for m in spec.markets if venue_of(m) == KALSHI]
     if not kalshi:
         rows = resolve_markets(spec, main_db)

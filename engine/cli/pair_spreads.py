@@ -2,7 +2,7 @@
 would lock in now, after both venues' taker fees, as deep as both books go (contracts/cross_venue.py).
 
 It reads both venues' current books (Polymarket's CLOB through the desk's REST client, Kalshi's public
-order book through its official SDK) and places nothing: the desk does not trade Kalshi yet. Of a
+order book through its official SDK) and places nothing (a `cross_venue_arb` strategy trades such spreads). Of a
 pair not linked `--inverted`, Polymarket's YES is paid with Kalshi's NO and the reverse; of an
 inverted pair, YES with YES. Published scans find about half of apparent cross-venue spreads
 negative once fees and depth are counted: this says which are not, and by how much.
@@ -125,6 +125,6 @@ def cmd_spreads(settings: Settings, args: argparse.Namespace) -> int:
             print(f"      {way['buy']}: {way['shares']:g} shares, costs {way['polymarket_cost']:.2f} + "
                   f"{way['kalshi_cost']:.2f} (fees {way['fees']:.2f} within), locks in {way['locks_in']:.2f}; "
                   f"limits {way['limits']['polymarket']:.2f} / {way['limits']['kalshi']:.2f}")
-    print("Nothing was placed: the desk does not trade Kalshi yet. Both markets must resolve together for "
+    print("Nothing was placed (a cross_venue_arb strategy trades these). Both markets must resolve together for "
           "an edge to be real (read the pair's warnings: `pairs list`).")
     return 0

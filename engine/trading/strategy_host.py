@@ -93,7 +93,7 @@ class StrategyHost:
         try:
             params = loads_bounded(row["params"] or "{}", max_bytes=CONFIG_BYTES, max_depth=8, what="params")
             spec = loads_bounded(row["markets"] or "[]", max_bytes=CONFIG_BYTES, max_depth=8, what="markets")
-            problems = validate_market_spec(spec)
+            problems = validate_market_spec(spec, row["kind"])
             if problems:
                 raise ValueError("market filter: " + "; ".join(f"{k}: {v}" for k, v in problems.items()))
             instance = build_strategy(row["name"], row["kind"], params, strategy_classes())

@@ -135,7 +135,7 @@ def strategy_form(
     if not submitted:
         return None
     clean, param_errors = validate_params(kind, raw_params)
-    market_errors = validate_market_spec(raw_markets)
+    market_errors = validate_market_spec(raw_markets, kind)
     head_errors = extra_errors(extra_values) if extra_errors else {}
     orphans = (
         head.show(head_errors) + fields.show(param_errors) + filters.show(market_errors, prefix="filter.")

@@ -18,12 +18,14 @@ import streamlit as st
 
 from charts import text
 from charts.backtest_format import metric_rows
+from charts.tables import Col
 from contracts import metrics
 from contracts.strategy_limits import STRATEGY_LIMITS
 from pages.widgets import figures
 from pages.widgets.common import ACTOR, TRADING_COLORS, usdc
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.risk_panels import limit_field
+from pages.widgets.tables import show_table
 from storage.dashboard_queries import strategy_queries
 from storage.desk import config
 from storage.sqlite.db import Database
@@ -104,3 +106,27 @@ def pnl_figure(curve: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(title_text="time (UTC)")
     fig.update_layout(title=text.plotly(title), height=320, **figures.LAYOUT)
     return fig
+
+
+PAIR_COLUMNS = {
+    "pair": Col("pair (this market)", "name"),
+    "here": Col("held on Polymarket", "shares"),
+    "on_kalshi": Col("held on Kalshi", "shares"),
+    "cost": Col("cost held, both venues", "usdc"),
+    "hedged": Col("hedged pairs", "shares"),
+    "locked_in": Col("hedged pairs lock in", "usdc"),
+    "realized": Col("realized", "usdc"),
+    "fees": Col("fees, both venues", "usdc"),
+}
+
+
+def pair_panel(db: Database, mode: str, name: str) -> None:
+    """A cross-venue strategy's PnL per pair: both venues' legs side by side (dollars, pUSD as dollars)."""
+    st.subheader("Per pair: both venues' legs")
+    frame = strategy_queries.pair_pnl(db, mode, name)
+    if frame.empty:
+        st.caption("No pair traded yet on this ledger.")
+        return
+    show_table(frame, PAIR_COLUMNS)
+    st.caption("A hedged pair pays 1 at resolution whichever way it goes, if both markets resolve together; what "
+               "one venue holds beyond the other is unwound by the engine.")

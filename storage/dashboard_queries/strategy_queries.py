@@ -97,3 +97,45 @@ def regime_changes(db: Database, mode: str, strategy: str, *, limit: int = 200) 
     frame["regime"] = frame["reason"].str.removeprefix(REGIME_PREFIX).str.lower()
     frame["at"] = pd.to_datetime(frame["at_ms"], unit="ms", utc=True)
     return frame
+
+
+PAIR_COLUMNS_SQL = """
+    SELECT vp.condition_id AS poly, 'kalshi:' || vp.kalshi_ticker AS kalshi, vp.inverted AS inverted,
+           vp.polymarket_question AS question, p.venue AS venue, p.outcome AS outcome,
+           p.settled + p.pending AS shares, p.cost AS cost, p.realized AS realized, p.fees AS fees
+    FROM venue_pairs vp
+    JOIN positions p ON p.mode = :m AND p.strategy = :s
+     AND ((p.venue = 'polymarket' AND p.condition_id = vp.condition_id)
+          OR (p.venue = 'kalshi' AND p.condition_id = 'kalshi:' || vp.kalshi_ticker))"""
+
+
+def pair_pnl(db: Database, mode: str, strategy: str) -> pd.DataFrame:
+    """A cross-venue strategy's book per pair it traded, in dollars: shares held on each venue, the cost
+    held, the pairs hedged (this market's YES against the Kalshi side that pays when it loses, NO
+    likewise), what those pay at resolution less their cost (locked in), realized PnL and fees (both
+    venues' legs)."""
+    with db.read() as conn:
+        rows = conn.execute(text(PAIR_COLUMNS_SQL), {"m": mode, "s": strategy}).mappings().all()
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        pair = found.setdefault(row["poly"], {"pair": row["question"], "inverted": bool(row["inverted"]),
+                                              "legs": {}, "cost": 0, "realized": 0, "fees": 0})
+        pair["legs"][(row["venue"], row["outcome"])] = (int(row["shares"]), int(row["cost"]))
+        for key in ("cost", "realized", "fees"):
+            pair[key] += int(row[key])
+    out = []
+    for pair in found.values():
+        hedged, locked = 0, 0
+        for here, there in (("YES", "YES" if pair["inverted"] else "NO"), ("NO", "NO" if pair["inverted"] else "YES")):
+            poly = pair["legs"].get(("polymarket", here), (0, 0))
+            kalshi = pair["legs"].get(("kalshi", there), (0, 0))
+            both = min(poly[0], kalshi[0])
+            if both > 0:
+                hedged += both
+                locked += both - poly[1] * both // poly[0] - kalshi[1] * both // kalshi[0]
+        held_here = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == "polymarket")
+        held_there = sum(s for (venue, _), (s, _) in pair["legs"].items() if venue == "kalshi")
+        out.append({"pair": pair["pair"], "here": held_here / MICRO, "on_kalshi": held_there / MICRO,
+                    "cost": pair["cost"] / MICRO, "hedged": hedged / MICRO, "locked_in": locked / MICRO,
+                    "realized": pair["realized"] / MICRO, "fees": pair["fees"] / MICRO})
+    return pd.DataFrame(out, columns=["pair", "here", "on_kalshi", "cost", "hedged", "locked_in", "realized", "fees"])

@@ -136,7 +136,7 @@ def checked_strategy(kind: str, params: Any, markets: Any) -> tuple[dict[str, An
     _, errors = validate_params(kind, params)
     fields.update({f"params.{k}" if k not in ("kind", "params") else k: v for k, v in errors.items()})
     fields.update({f"markets.{k}" if not k.startswith("markets") else k: v
-                   for k, v in validate_market_spec(markets).items()})
+                   for k, v in validate_market_spec(markets, kind).items()})
     found = registry().get(kind)
     _refuse("strategy", fields, {p.name: p.title for p in found.params_schema} if found else {})
     return params, markets

@@ -15,7 +15,7 @@ from engine.strategies.registry import registry as strategy_classes
 def test_every_strategy_class_decides_with_its_kind_s_schema_from_the_contracts() -> None:
     kinds, classes = registry(), strategy_classes()
     assert set(kinds) == set(classes) == {"market_making", "complement_arb", "value_betting", "momentum",
-                                          "copy_trading"}
+                                          "copy_trading", "cross_venue_arb"}
     for kind, cls in classes.items():
         schema = kinds[kind]
         assert cls.schema is schema

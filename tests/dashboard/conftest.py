@@ -111,6 +111,7 @@ def _shown_tables() -> list[dict[str, Any]]:
     from pages.widgets.regime_panel import CHANGE_COLUMNS as REGIME_CHANGES
     from pages.widgets.regime_panel import NOW_COLUMNS as REGIME_NOW
     from pages.widgets.strategy_panels import INSTANCE_COLUMNS
+    from pages.widgets.strategy_risk import PAIR_COLUMNS
     from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
 
     return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, portfolio.POSITION_COLUMNS,
@@ -118,7 +119,7 @@ def _shown_tables() -> list[dict[str, Any]]:
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
             backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
             INSTANCE_COLUMNS, round_trips.TRIP_COLUMNS, round_trips.FILL_COLUMNS,
-            CALIBRATION_COLUMNS, REGIME_NOW, REGIME_CHANGES]
+            CALIBRATION_COLUMNS, REGIME_NOW, REGIME_CHANGES, PAIR_COLUMNS]
 
 
 def tables_of(at: AppTest) -> list[pd.DataFrame]:

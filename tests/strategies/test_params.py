@@ -11,9 +11,10 @@ from contracts.strategy_kinds import validate_params
 from engine.strategies import ParamsError, ParamSpec, ParamType, build_strategy, registry
 
 
-def test_registry_lists_the_four_kinds_with_metadata() -> None:
+def test_registry_lists_the_built_in_kinds_with_metadata() -> None:
     kinds = registry()
-    assert set(kinds) == {"market_making", "complement_arb", "value_betting", "momentum", "copy_trading"}
+    assert set(kinds) == {"market_making", "complement_arb", "value_betting", "momentum", "copy_trading",
+                          "cross_venue_arb"}
     for kind, cls in kinds.items():
         assert cls.kind == kind and cls.title and cls.description and cls.params_schema
         names = [spec.name for spec in cls.params_schema]

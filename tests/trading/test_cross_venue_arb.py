@@ -222,3 +222,12 @@ def test_both_legs_trade_one_money() -> None:
                                                      ("YES", True, "yes"), ("NO", True, "no")])
 def test_the_kalshi_leg_is_the_side_that_pays_when_this_one_loses(outcome: str, inverted: bool, side: str) -> None:
     assert complement_side(outcome, inverted) == side
+
+
+def test_a_cross_venue_strategy_names_polymarket_markets_only() -> None:
+    from contracts.market_filter import validate_market_spec
+
+    said = validate_market_spec(["kalshi:KXTEST-1"], "cross_venue_arb")
+    assert "names the Polymarket markets you paired with Kalshi" in said["markets"]
+    assert validate_market_spec(["0xabc"], "cross_venue_arb") == {}
+    assert validate_market_spec(["kalshi:KXTEST-1"], "market_making") == {}  # another kind may trade Kalshi alone
