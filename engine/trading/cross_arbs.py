@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from contracts import kalshi_ids
-from contracts.domain import ONE, Intent, MarketInfo, Quote, Side, StrategyState, Tif, fmt
+from contracts.domain import MICRO, ONE, Intent, MarketInfo, Quote, Side, StrategyState, Tif, fmt
 from contracts.venues import KALSHI, POLYMARKET, venue_of
 from engine.execution.planner import OrderSpec
 from engine.feeds.catalog import MarketCatalog
@@ -100,13 +100,19 @@ class CrossArbs:
         kalshi_market = d.kalshi.site.catalog.get(kalshi.condition_id)
         if poly_market is None or kalshi_market is None:
             return
+        poly_order = _buy(poly_market, poly.quotes[0], size)
+        why = ""
         if size < max(kalshi_ids.CONTRACT, poly_market.min_size):
+            why = "a leg was refused or trimmed below a whole pair on its venue"
+        elif size * poly_order.price // MICRO < MICRO:
+            why = "the Polymarket leg would be worth under $1, the least marketable BUY Polymarket takes"
+        if why:
             asked = poly.quotes[0]
             d.poly.risk.decisions.write([Decision(d.strategy, poly.condition_id, asked.side, asked.price, asked.size, 0,
-                                                  Reason.GROUP_INCOMPLETE, "cross-venue: a leg was refused or trimmed "
-                                                  "below a whole pair on its venue, so neither is sent")], now)
+                                                  Reason.GROUP_INCOMPLETE, f"cross-venue: {why}, so neither leg is "
+                                                  "sent")], now)
             return
-        poly_leg = (d.strategy, poly_market, _buy(poly_market, poly.quotes[0], size), REASON)
+        poly_leg = (d.strategy, poly_market, poly_order, REASON)
         kalshi_leg = (d.strategy, kalshi_market, _buy(kalshi_market, kalshi.quotes[0], size), REASON)
         await asyncio.gather(d.poly.site.executor.place_now([poly_leg]),
                              d.kalshi.site.executor.place_now([kalshi_leg]))

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.market_filter import SPANS_VENUES
 from contracts.venues import KALSHI, POLYMARKET
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
@@ -346,14 +347,17 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 
 # A market list naming a Kalshi market (its JSON holds a "kalshi:... id; a list names one venue).
 _NAMES_KALSHI = """COALESCE(markets, '') LIKE '%"kalshi:%'"""
+# A strategy trading Kalshi: naming its markets, or of a kind whose legs span venues (its Kalshi side
+# is each named market's pair).
+_TRADES_KALSHI = f"""({_NAMES_KALSHI} OR kind IN ({', '.join(f"'{k}'" for k in sorted(SPANS_VENUES))}))"""
 
 
 def kalshi_names(conn: sqlite3.Connection, *, promoted: bool = False) -> list[str]:
-    """The enabled strategies naming Kalshi markets (`promoted`: only those promoted live, the ones
-    that may trade Kalshi while it is armed live)."""
+    """The enabled strategies trading Kalshi: naming its markets, or arbitraging across venues
+    (`promoted`: only those promoted live, the ones that may trade Kalshi while it is armed live)."""
     live = "AND live = 1" if promoted else ""
     return [r["name"] for r in rows(conn, f"""SELECT name FROM strategies WHERE enabled = 1 AND deleted_at IS NULL
-                                               {live} AND {_NAMES_KALSHI} ORDER BY name""")]
+                                               {live} AND {_TRADES_KALSHI} ORDER BY name""")]
 
 
 def paper_only_names(conn: sqlite3.Connection) -> list[str]:

@@ -123,3 +123,15 @@ def test_status_metrics_and_pnl_say_when_kalshi_trades_live(tmp_path: Path) -> N
     settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
     said = replies.pnl(settings, "today")
     assert "Kalshi LIVE (mm-btc, real money, not in the figures above): equity 250.00" in said
+
+
+def test_a_cross_venue_strategy_is_named_with_kalshis_ledger(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    migrate(db)
+    seed(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, live, version, created_at,
+                            updated_at, updated_by)
+                        VALUES ('xa', 'cross_venue_arb', '{}', '["0xpaired"]', 1, 0, 1, 0, 0, 't')""")
+    kalshi = _report(db)["kalshi_paper"]
+    assert kalshi is not None and kalshi["strategies"] == ["xa"]  # its Kalshi leg trades Kalshi's ledger

@@ -196,7 +196,7 @@ def test_a_leg_its_venue_refuses_keeps_the_other_from_being_sent(tmp_path: Path,
     with core.db.read() as conn:
         why = conn.execute(text("SELECT detail FROM decisions WHERE strategy = 'xa' "
                                 "AND reason = 'GROUP_INCOMPLETE'")).scalars().all()
-    assert why and "neither is sent" in why[0]
+    assert why and "neither leg is sent" in why[0]
 
 
 def test_both_legs_trade_one_money() -> None:
