@@ -10,28 +10,22 @@ import streamlit as st
 from contracts.settings import Settings
 from pages.widgets.common import remember_answer
 from pages.widgets.controls import post_and_wait
+from pages.widgets.settings_panels import STOPPED_STATES, arming_refusals, check_line
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
 
 KALSHI_WORD = "LIVE KALSHI"
 KALSHI_CONFIRM, KALSHI_GO_LIVE, KALSHI_GO_PAPER = "kalshi_confirm", "kalshi_go_live", "kalshi_go_paper"
-STOPPED_STATES = frozenset({"IDLE", "STOPPED"})  # the engine's own rule for arming a venue live
 
 
 def kalshi_live_refusals(*, key: bool, state: str, open_orders: int, typed: str) -> list[str]:
     """Every reason arming Kalshi live is refused now (empty: it may go)."""
-    reasons = []
-    if not key:
-        reasons.append("Kalshi needs its API key: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY in .env (or sealed), "
-                       "then `python -m engine kalshi-preflight`.")
-    if state not in STOPPED_STATES:
-        reasons.append(f"Stop the engine first: it is {state}.")
-    if open_orders:
-        reasons.append(f"Cancel the open Kalshi orders first ({open_orders} still working).")
-    if typed.strip() != KALSHI_WORD:
-        reasons.append(f"Type {KALSHI_WORD} (capitals) in the confirmation box.")
-    return reasons
+    return arming_refusals(
+        missing=None if key else ("Kalshi needs its API key: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY in .env (or "
+                                  "sealed), then `python -m engine kalshi-preflight`."),
+        state=state, working=f"Cancel the open Kalshi orders first ({open_orders} still working)." if open_orders
+        else None, typed=typed, word=KALSHI_WORD)
 
 
 def kalshi_mode_panel(db: Database, current: Settings) -> None:
@@ -51,9 +45,9 @@ def kalshi_mode_panel(db: Database, current: Settings) -> None:
                 "the orders of **promoted** strategies that name Kalshi markets to Kalshi; the others wait. One "
                 "strategy per Kalshi market while live: Kalshi nets an account's positions.")
     orders = portfolio_queries.open_order_count(db, venue="kalshi")
-    _check(key, "Kalshi's API key present (KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY)")
-    _check(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
-    _check(not orders, f"no open Kalshi orders ({orders})")
+    check_line(key, "Kalshi's API key present (KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY)")
+    check_line(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
+    check_line(not orders, f"no open Kalshi orders ({orders})")
     typed = st.text_input(f"Type {KALSHI_WORD} to confirm", key=KALSHI_CONFIRM)
     if st.button("Arm Kalshi LIVE", key=KALSHI_GO_LIVE, icon=":material/bolt:"):
         refusals = kalshi_live_refusals(key=key, state=status.state, open_orders=orders, typed=typed)
@@ -64,7 +58,3 @@ def kalshi_mode_panel(db: Database, current: Settings) -> None:
             remember_answer(post_and_wait(db, "set_venue_mode", {"venue": "kalshi", "mode": "live"},
                                           slot="set_venue_mode:kalshi:live", label="Arm Kalshi LIVE"))
         st.rerun()
-
-
-def _check(ok: bool, text: str) -> None:
-    st.markdown(f"{':material/check_circle:' if ok else ':material/cancel:'} {text}")

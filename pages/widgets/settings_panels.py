@@ -28,18 +28,25 @@ STOPPED_STATES = frozenset({"IDLE", "STOPPED"})  # the engine's own rule for goi
 
 def live_refusals(*, credentials: bool, state: str, open_orders: dict[str, int], typed: str) -> list[str]:
     """Every reason the switch to live is refused now (empty: it may go)."""
-    reasons = []
-    if not credentials:
-        reasons.append("Live trading needs credentials: a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing "
-                       "from .env.")
+    working = {mode: n for mode, n in open_orders.items() if n}
+    detail = ", ".join(f"{n} {mode}" for mode, n in working.items())
+    return arming_refusals(
+        missing=None if credentials else ("Live trading needs credentials: a wallet key (POLY_KEYSTORE or "
+                                          "POLY_PRIVATE_KEY) is missing from .env."),
+        state=state, working=f"Cancel every open order first ({detail} still working)." if working else None,
+        typed=typed, word=LIVE_WORD)
+
+
+def arming_refusals(*, missing: str | None, state: str, working: str | None, typed: str, word: str) -> list[str]:
+    """Every reason an arming checklist refuses now, in its order (empty: it may go): the key `missing`,
+    the engine not stopped, orders still `working`, the confirmation `word` not typed."""
+    reasons = [missing] if missing else []
     if state not in STOPPED_STATES:
         reasons.append(f"Stop the engine first: it is {state}.")
-    working = {mode: n for mode, n in open_orders.items() if n}
     if working:
-        detail = ", ".join(f"{n} {mode}" for mode, n in working.items())
-        reasons.append(f"Cancel every open order first ({detail} still working).")
-    if typed.strip() != LIVE_WORD:
-        reasons.append(f"Type {LIVE_WORD} (capitals) in the confirmation box.")
+        reasons.append(working)
+    if typed.strip() != word:
+        reasons.append(f"Type {word} (capitals) in the confirmation box.")
     return reasons
 
 
@@ -64,7 +71,7 @@ def credential_words(present: dict[str, bool]) -> dict[str, str]:
     return words
 
 
-def _check(ok: bool, text: str) -> None:
+def check_line(ok: bool, text: str) -> None:
     st.markdown(f"{':material/check_circle:' if ok else ':material/cancel:'} {text}")
 
 
@@ -94,12 +101,12 @@ def mode_panel(db: Database, current: Settings) -> None:
 def _live_switch(db: Database, current: Settings, status: desk_status.EngineStatus) -> None:
     orders = {mode: portfolio_queries.open_order_count(db, mode) for mode in ("paper", "live")}
     st.markdown("**Going live needs all of:**")
-    _check(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
+    check_line(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
     if current.keystore is None and current.private_key is not None:
         st.warning("The wallet key is kept in plain text in `.env`. Encrypt it before going live: "
                    "`.venv/bin/python -m engine keystore import` (docs/going-live.md).", icon=":material/key:")
-    _check(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
-    _check(not any(orders.values()), f"no open orders (paper {orders['paper']}, live {orders['live']})")
+    check_line(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
+    check_line(not any(orders.values()), f"no open orders (paper {orders['paper']}, live {orders['live']})")
     typed = st.text_input(f"Type {LIVE_WORD} to confirm", key=LIVE_CONFIRM)
     if st.button("Switch to LIVE", key=GO_LIVE, icon=":material/bolt:"):
         refusals = live_refusals(

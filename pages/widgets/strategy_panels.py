@@ -25,6 +25,7 @@ from contracts.venues import KALSHI
 from pages.widgets.common import ACTOR, flash
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.fields import ErrorSlots, reload_round, start_afresh
+from pages.widgets.settings_panels import check_line
 from pages.widgets.strategy_form import strategy_form
 from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import portfolio_queries, trading_queries
@@ -246,19 +247,15 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -
     fills, realized = lifecycle.paper_record(db, name)
     typed = st.text_input(f"Type {name} to promote it to live", key=PROMOTE_TYPED)
     st.markdown("**Promoting it to live needs all of:**")
-    _check(fills > 0, f"a paper record of its own ({fills} paper fill{'s' if fills != 1 else ''}, realized "
+    check_line(fills > 0, f"a paper record of its own ({fills} paper fill{'s' if fills != 1 else ''}, realized "
                       f"{realized / 1e6:+,.2f} pUSD on paper)")
-    _check(typed.strip() == name, f"its name typed ({text.markdown(name)})")
+    check_line(typed.strip() == name, f"its name typed ({text.markdown(name)})")
     st.caption("Once promoted it places real orders whenever the desk trades live: set its capital and loss "
                "limits first (Capital, limits and exits tab).")
     if st.button("Promote to live", key=PROMOTE, icon=":material/bolt:"):
         _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=True,
                                                             typed=typed, actor=ACTOR),
               f"{text.markdown(name)} promoted to live")
-
-
-def _check(ok: bool, words: str) -> None:
-    st.markdown(f"{':material/check_circle:' if ok else ':material/cancel:'} {words}")
 
 
 def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:
