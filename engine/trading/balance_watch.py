@@ -122,5 +122,5 @@ class BalanceWatch:
 def _ledger_marks(ex: Executor) -> tuple[int, int, int]:
     """(fills recorded, fills still settling, ledger cash): if any moves, a reading is void."""
     with ex.db.read() as conn:
-        return (execution_ledger.fill_count(conn, ex.mode), execution_ledger.pending_fill_count(conn, ex.mode),
-                ex.state.cash)
+        return (execution_ledger.fill_count(conn, ex.mode, ex.venue_name),
+                execution_ledger.pending_fill_count(conn, ex.mode, ex.venue_name), ex.state.cash)

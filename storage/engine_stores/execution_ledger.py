@@ -156,8 +156,10 @@ def advance_fill(conn: Connection, trade_id: str, order_id: int, status: TradeSt
     ).rowcount)
 
 
-def fill_count(conn: Connection, mode: str) -> int:
-    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m", {"m": mode}))
+def fill_count(conn: Connection, mode: str, venue: str | None = None) -> int:
+    """Fills of one mode's ledger, of one venue or (None) of every venue."""
+    return int(scalar(conn, "SELECT COUNT(*) FROM fills WHERE mode = :m AND (:v IS NULL OR venue = :v)",
+                      {"m": mode, "v": venue}))
 
 
 def pending_fill_count(conn: Connection, mode: str, venue: str | None = None) -> int:
