@@ -263,7 +263,7 @@ class TradingCore:
         Returns what it cleared, or None when nothing was halted that way."""
         for lane in (self.lane, self.kalshi):
             if lane is not None:
-                lane.risk.rearm()  # a lane halt ends with the operator's Start too (alerted when it does)
+                await lane.rearm()  # a lane halt ends with the operator's Start too (alerted when it does)
         reason = self.risk.memory.reason
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
                 reason not in core_state.CLEARED_BY_START:

@@ -206,6 +206,15 @@ class PaperLane:
         elif intents is not None:
             await take_exits(self, self.risk, self.exits, exits)
 
+    async def rearm(self) -> None:
+        """An operator's Start: a lane halt ends (alerted). Live, a halt for its balances books the cash
+        difference first, audited as the desk's Start does (the operator has looked), and checks the
+        shares again at once: a mismatch that remains halts it again."""
+        for_balances = self.risk.halted_for_balances
+        self.risk.rearm()
+        if self.live and self.mode == "live" and for_balances:
+            self.risk.balances_checked(await self.balance_watch.resync(self.executor, self.risk, self.clock()))
+
     async def check_balances(self, *, tolerance_usdc: float, every_s: float) -> None:
         """Live: the venue's balances against the lane's ledger, when `every_s` has passed since the
         last look (engine/trading/balance_watch.py says what a difference does)."""
@@ -307,7 +316,7 @@ async def kept_open(lane: PaperLane | None, make: Callable[[], PaperLane], names
         await opened.open(starting_cash)
         lane = opened
         if rearm:
-            lane.risk.rearm()
+            await lane.rearm()
     if lane is not None:
         lane.strategies = names
         lane.reconfigure()

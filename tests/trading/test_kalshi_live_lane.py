@@ -175,20 +175,28 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
             desk_row = conn.execute(text("SELECT trading_state FROM engine_state WHERE id = 1")).scalar_one()
         return str(lane_row), str(desk_row)
 
-    async def scenario() -> dict[str, object]:
+    async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
         lane = core.kalshi
         assert lane is not None and lane.mode == "live"
         sim.call(lambda: move(5_000))  # $50 paid in from outside the desk
         for _ in range(2):  # a difference counts once two checks in a row see it
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
-        seen: dict[str, object] = {"halted": (lane.risk.in_force().trading_state, lane.risk.in_force().reason),
+        seen: dict[str, Any] = {"halted": (lane.risk.in_force().trading_state, lane.risk.in_force().reason),
                                    "desk": core.risk.memory.trading_state, "stored": stored()}
         sim.call(lambda: move(-5_000))  # taken out again: the ledger and Kalshi agree
         for _ in range(2):
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
         seen["cleared"] = lane.risk.in_force().trading_state
         seen["stored_after"] = stored()
+        sim.call(lambda: move(2_000))  # $20 paid in again, and this time the operator looks, then presses Start
+        for _ in range(2):
+            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen["halted_again"] = lane.risk.in_force().trading_state
+        await core.clear_start_halts()
+        for _ in range(2):  # the Start booked the $20: the next checks agree
+            await lane.check_balances(tolerance_usdc=1.0, every_s=0)
+        seen["after_start"] = (lane.risk.in_force().trading_state, lane.executor.state.cash, desk.balance())
         await core.stop()
         return seen
 
@@ -197,9 +205,16 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
     assert seen["desk"] is TradingState.ACTIVE  # the desk trades on
     assert seen["stored"] == ("HALTED", "ACTIVE")
     assert seen["cleared"] is TradingState.ACTIVE and seen["stored_after"] == ("ACTIVE", "ACTIVE")
+    assert seen["halted_again"] is TradingState.HALTED
+    state, cash, balance = seen["after_start"]
+    assert state is TradingState.ACTIVE and cash == balance  # the Start booked the difference, audited
+    with core.db.read() as conn:
+        booked = conn.execute(text("SELECT amount FROM cash_ledger WHERE mode = 'live' AND venue = 'kalshi' "
+                                   "AND kind = 'adjustment'")).scalars().all()
+    assert booked == [20 * SH]
     with core.db.read() as conn:
         drift = conn.execute(text("SELECT subject, message FROM alerts WHERE code = 'BALANCE_DRIFT'")).all()
-    assert [subject for subject, _ in drift] == ["Kalshi live"]
+    assert [subject for subject, _ in drift] == ["Kalshi live", "Kalshi live"]  # the $50, then the $20
     assert "Kalshi's balance differs from the ledger by +50.000000 USD" in drift[0][1]
 
 
