@@ -45,8 +45,10 @@ from engine.backtest.replay import (
 )
 from engine.backtest.results import KEPT_ROWS, Samples, TradeFigures, kept_rows
 from engine.execution import portfolio
+from engine.feeds.books import BookCache
 from engine.feeds.catalog import kalshi_market
 from engine.feeds.discovery import market_info
+from engine.feeds.market_data_events import TradePrint
 from engine.trading.core import TradingCore
 from engine.trading.parts import TradingSite
 from engine.venues.latency import LatencyModel, LatencyUnmeasured
@@ -120,9 +122,7 @@ class RunMarkets:
 
 def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if spec.kind in SPANS_VENUES:
-        raise BacktestError("a cross-venue arbitrage is not backtested yet: its two legs need both venues' recorded "
-                            "books replayed in one run. Paper-trade it instead (both legs on paper, each venue's "
-                            "fees and rules)")
+        return _cross_markets(spec, main_db)
     kalshi = [m for m in spec.markets if venue_of(m) == KALSHI]
     if not kalshi:
         rows = resolve_markets(spec, main_db)
@@ -141,6 +141,28 @@ def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
                             "traded once linked by hand: engine pairs add)")
     markets = [kalshi_market(str(p["kalshi_ticker"]), str(p["kalshi_title"])) for p in pairs]
     return RunMarkets([], markets, pairs, kalshi)
+
+
+def _cross_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
+    """A cross-venue arbitrage's run: its Polymarket markets, as any run's, and each one's Kalshi market (its
+    pair's row copied, its recorded book replayed beside), both legs trading on paper as live would."""
+    if spec.source != "recorded":
+        raise BacktestError("a cross-venue arbitrage trades both venues' books: backtest recorded data (the recorder "
+                            "keeps the Kalshi book of every paired market)")
+    if any(venue_of(m) == KALSHI for m in spec.markets):
+        raise BacktestError("a cross-venue arbitrage names the Polymarket markets paired with Kalshi, not Kalshi's")
+    rows = resolve_markets(spec, main_db)
+    links = recording.desk_pairs(main_db, [r["condition_id"] for r in rows])
+    if spec.markets and (unpaired := sorted(set(spec.markets) - set(links))):
+        raise BacktestError(f"not paired with a Kalshi market: {', '.join(unpaired)} (link it by hand: engine pairs "
+                            "add)")
+    rows = [r for r in rows if r["condition_id"] in links]
+    if not rows:
+        raise BacktestError("no market with recorded data in the range is paired with a Kalshi market")
+    pairs = [p for p in recording.kalshi_pairs(main_db, sorted({ticker for ticker, _ in links.values()}))
+             if p["condition_id"] in links]
+    kalshi = [kalshi_market(str(p["kalshi_ticker"]), str(p["kalshi_title"])) for p in pairs]
+    return RunMarkets(rows, [market_info(r) for r in rows] + kalshi, pairs)
 
 
 def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: RunMarkets) -> Database:
@@ -176,6 +198,7 @@ def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs:
     # The Kalshi books of paired markets, recorded beside them: their reference prices (engine/trading/references.py).
     tickers = sorted({ticker for ticker, _ in pairs.values()})
     tokens += [wire.token_id(ticker, side) for ticker in tickers for side in ("yes", "no")]
+    tokens = list(dict.fromkeys(tokens))  # (a cross-venue run names its Kalshi markets too)
     recorded = RecordedRows(main_db, tokens, spec.from_ms, spec.to_ms)
 
     def total(seen: int) -> int:  # not counted up front (a second pass over the range): projected
@@ -250,12 +273,16 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     Kalshi's paper ledger for a strategy naming Kalshi markets."""
     await core.start(operator=True)
     core.gate.unblock()
-    site: TradingSite = core.kalshi if core.kalshi is not None else core.link
-    tally.attach(core.kalshi.risk if core.kalshi is not None else core.risk)
+    sites = _sites(core)
+    for site in sites:
+        tally.attach(core.kalshi.risk if site is core.kalshi and core.kalshi is not None else core.risk)
     batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs)
-    venue = site.executor.venue
+    venue = sites[0].executor.venue
+    venues = [v for v in (s.executor.venue for s in sites) if isinstance(v, PaperVenue)]
     # The core's only work for a book change or a print (TradingCore._on_market_event).
-    if isinstance(venue, PaperVenue):
+    if len(venues) == 2:  # a cross-venue run: each token's changes to its own venue's paper venue
+        apply = _two_venues(core.books, tokens, venues[0], venues[1])
+    elif isinstance(venue, PaperVenue):
         # `by_token.get` answers as `rests_on` does (an empty or missing entry: no order rests) without a
         # Python call per row.
         apply = RowApplier(core.books, tokens, venue.by_token.get, lambda token, at: venue.on_book_changed(token),
@@ -270,19 +297,19 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
             progress(seen[0], total_after(seen[0]))
 
     cursor = Cursor(batches, apply, clock, core.db, finished_batch)
-    if isinstance(venue, PaperVenue):
-        venue.trips.wait_until = cursor.until  # a venue call's trip replays the recording meanwhile
+    for paper in venues:
+        paper.trips.wait_until = cursor.until  # a venue call's trip replays the recording meanwhile
     curve, exposure = Samples(), Samples()
     decisions = 0
     try:
         if markers:  # decide at the recorded markers (those passed while a call was on its way are not)
             while (at := cursor.next_marker()) is not None:
-                decisions += await _decide(core, site, clock, at, curve, exposure, income)
+                decisions += await _decide(core, sites, clock, at, curve, exposure, income)
         else:  # no recorded decisions: decide on the interval, the next one after the pass ends
             interval = core.config.tick_interval_ms
             next_decide = spec.from_ms + interval
             while cursor.before(next_decide):
-                decisions += await _decide(core, site, clock, next_decide, curve, exposure, income)
+                decisions += await _decide(core, sites, clock, next_decide, curve, exposure, income)
                 next_decide = max(next_decide, clock.now) + interval
     finally:
         cursor.close()
@@ -291,15 +318,40 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     return curve, exposure, seen[0], decisions, venue.trips.summary() if isinstance(venue, PaperVenue) else {}
 
 
-async def _decide(core: TradingCore, site: TradingSite, clock: SimClock, at: int, curve: Samples,
+async def _decide(core: TradingCore, sites: list[TradingSite], clock: SimClock, at: int, curve: Samples,
                   exposure: Samples, income: BacktestIncome) -> int:
     clock.now = at
     valuation = await core.tick()  # the pass's own valuation (what its breakers judged)
-    if site is not core.link:  # a Kalshi strategy's ledger is Kalshi's paper ledger
-        valuation = portfolio.valued(site.executor.state, site.marks)[0]
-    curve.add(at, (valuation.equity + income.at(at)) / MICRO)  # rewards and rebates count
-    exposure.add(at, valuation.exposure / MICRO)
+    # A Kalshi strategy's ledger is Kalshi's paper ledger; a cross-venue one's, both ledgers together.
+    valued = [valuation if site is core.link else portfolio.valued(site.executor.state, site.marks)[0]
+              for site in sites]
+    curve.add(at, (sum(v.equity for v in valued) + income.at(at)) / MICRO)  # rewards and rebates count
+    exposure.add(at, sum(v.exposure for v in valued) / MICRO)
     return 1
+
+
+def _sites(core: TradingCore) -> list[TradingSite]:
+    """The ledgers the run's one strategy trades on: the desk's, Kalshi's paper ledger (a strategy naming
+    Kalshi markets), or both (a cross-venue arbitrage: one leg on each)."""
+    if core.kalshi is None:
+        return [core.link]
+    if any(hosted.instance.spans_venues for hosted in core.host.hosted.values()):
+        return [core.link, core.kalshi]
+    return [core.kalshi]
+
+
+def _two_venues(books: BookCache, tokens: list[str], desk: PaperVenue, kalshi: PaperVenue) -> RowApplier:
+    """A row applier for a cross-venue run: each token's book changes and prints go to its own venue's
+    paper venue (Polymarket's tokens to the desk's, Kalshi's to Kalshi's lane's)."""
+    def of(token: str) -> PaperVenue:
+        return kalshi if venue_of(token) == KALSHI else desk
+
+    def printed(event: TradePrint) -> None:
+        of(event.token_id).on_market_event(event)
+
+    return RowApplier(books, tokens, lambda token: of(token).by_token.get(token),
+                      lambda token, at: of(token).on_book_changed(token),
+                      lambda token, is_bid, price: of(token).on_level_changed(token, is_bid, price), printed)
 
 
 FillMarker = Callable[[Iterable[dict]], MarkoutSummary]

@@ -134,6 +134,6 @@ def test_a_kalshi_strategy_backtests_on_kalshis_paper_ledger_as_it_traded(tmp_pa
         with pytest.raises(BacktestError, match=why):
             run_sync(BacktestSpec("market_making", KALSHI_MM, start, end, markets, seed=5), tmp_path / "live.db",
                      _settings(tmp_path, sim), work_dir=tmp_path / "bad")
-    with pytest.raises(BacktestError, match="cross-venue arbitrage is not backtested yet"):  # said, not a silent 0
-        run_sync(BacktestSpec("cross_venue_arb", {}, start, end, (market["condition_id"],), seed=5),
+    with pytest.raises(BacktestError, match="names the Polymarket markets"):  # its Kalshi side is each pair's
+        run_sync(BacktestSpec("cross_venue_arb", {}, start, end, (kalshi_ids.market_id(ticker),), seed=5),
                  tmp_path / "live.db", _settings(tmp_path, sim), work_dir=tmp_path / "bad")
