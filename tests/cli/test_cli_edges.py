@@ -100,6 +100,8 @@ def test_command_timeout_must_be_a_sane_number_of_seconds(desk_env: dict[str, st
     (["pause", '{"reason": news}'], "not valid JSON"),
     (["pause", "[1, 2]"], "must be a JSON object"),
     (["set_mode", '{"mode": "yolo"}'], "must be one of paper, live"),
+    (["set_venue_mode", '{"venue": "polymarket", "mode": "live"}'], "must be one of kalshi"),
+    (["set_venue_mode", '{"venue": "kalshi"}'], "mode"),
     (["start", json.dumps({"reason": "x" * 100_000})], "too large"),
 ])
 def test_refused_commands_are_refused_at_once_and_nothing_is_posted(desk_env: dict[str, str], args: list[str],
