@@ -5,8 +5,6 @@ legs on both ledgers, the same orders as it placed in the session, its equity bo
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from contracts import kalshi_ids
-from contracts.settings import load_settings
 from engine.backtest.runner import BacktestError, BacktestSpec, run_sync
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage.desk.venue_pairs import add_pair
-from storage.sqlite.db import Database, now_ms
-from storage.sqlite.migrations import migrate
+from storage.sqlite.db import Database
+from tests.backtest.pair_sessions import recorded_session, session_settings
 from tests.helpers import set_book
 
 pytestmark = pytest.mark.slow
@@ -33,11 +29,6 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _settings(tmp: Path, sim: SimHandle):
-    return load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                          "TRADER_DB": str(tmp / "live.db"), "SIMULATOR_SEED": "5"})
-
-
 def _session(tmp: Path, sim: SimHandle) -> tuple[str, str, int, int]:
     """A paper session of the arbitrage on a pair whose YES here + NO on Kalshi costs 0.90, recorded."""
     market = sim.market(neg_risk=False)
@@ -46,38 +37,14 @@ def _session(tmp: Path, sim: SimHandle) -> tuple[str, str, int, int]:
                                    if o.side == "yes" and o.action == "buy")))
     ask = bid - 10
     set_book(sim, market, ("SELL", f"{ask / 100:.2f}", "200"), ("BUY", f"{(ask - 2) / 100:.2f}", "200"))
-    settings = _settings(tmp, sim)
-    migrate(settings.db_path)
-    db = Database(settings.db_path)
-    with db.write() as conn:
-        for key, value in (("paper_mined_after_ms", 0), ("tick_interval_ms", 200), ("paper_latency", "zero")):
-            conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
-                              "VALUES (:k, :v, 1, 0, 'test')"), {"k": key, "v": json.dumps(value)})
-        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES ('xa', 'cross_venue_arb', :p, :m, 1, 0, 0, 'test')"""),
-                     {"p": json.dumps(ARB), "m": json.dumps([market["condition_id"]])})
-    add_pair(db, condition_id=market["condition_id"], kalshi_ticker=ticker, inverted=False, polymarket_question="q",
-             kalshi_title="Kalshi's question", warnings=[], actor="test")
 
-    async def run() -> tuple[int, int]:
-        start = now_ms()
-        core = TradingCore(settings, db)
-        await core.start(operator=True)
-        core.gate.unblock()
-        for _ in range(200):  # until both legs went out
-            with db.read() as conn:
-                venues = set(conn.execute(text("SELECT venue FROM orders WHERE strategy = 'xa'")).scalars())
-            if venues == {"polymarket", "kalshi"}:
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
-        await core._stop_loop()
-        end = now_ms()
-        await core.stop()
-        return start, end
+    def both_legs_out(core: TradingCore) -> bool:
+        with core.db.read() as conn:
+            venues = set(conn.execute(text("SELECT venue FROM orders WHERE strategy = 'xa'")).scalars())
+        return venues == {"polymarket", "kalshi"}
 
-    start, end = asyncio.run(run())
-    db.dispose()
+    start, end = recorded_session(tmp, sim, market["condition_id"], ticker, kind="cross_venue_arb", name="xa",
+                                  params=ARB, markets=[market["condition_id"]], inverted=False, done=both_legs_out)
     return market["condition_id"], ticker, start, end
 
 
@@ -90,11 +57,11 @@ def test_a_cross_venue_arbitrage_backtests_on_both_venues_as_it_traded(tmp_path:
     live.dispose()
     assert {o[0] for o in traded} == {"polymarket", "kalshi"}
     spec = BacktestSpec("cross_venue_arb", ARB, start, end, (cid,), seed=5)
-    result = run_sync(spec, tmp_path / "live.db", _settings(tmp_path, sim), work_dir=tmp_path / "bt")
+    result = run_sync(spec, tmp_path / "live.db", session_settings(tmp_path, sim), work_dir=tmp_path / "bt")
     replayed = sorted((o["token_id"], o["side"], o["price"], o["size"], o["tif"]) for o in result.orders)
     assert replayed == sorted(o[1:] for o in traded)  # the same legs, on both venues
     assert kalshi_ids.token_id(ticker, "no") in {o[0] for o in replayed}
     assert result.curve.values and abs(result.curve.values[0] - 20_000) < 5  # both ledgers' equity together
     with pytest.raises(BacktestError, match="recorded data"):  # a Kalshi market has no price history here
         run_sync(BacktestSpec("cross_venue_arb", ARB, start, end, (cid,), seed=5, source="history"),
-                 tmp_path / "live.db", _settings(tmp_path, sim), work_dir=tmp_path / "bad")
+                 tmp_path / "live.db", session_settings(tmp_path, sim), work_dir=tmp_path / "bad")

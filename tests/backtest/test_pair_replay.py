@@ -5,8 +5,6 @@ books through the same code as live: the same orders, around the same Kalshi mid
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from contracts import kalshi_ids
-from contracts.settings import load_settings
+from contracts.settings import Settings
 from engine.backtest.runner import BacktestSpec, run_sync
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage.desk.venue_pairs import add_pair
-from storage.sqlite.db import Database, now_ms
-from storage.sqlite.migrations import migrate
+from storage.sqlite.db import Database
+from tests.backtest.pair_sessions import recorded_session, session_settings
 
 pytestmark = pytest.mark.slow
 PARAMS = {"fair_value": "reference", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1,
@@ -33,9 +30,8 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _settings(tmp: Path, sim: SimHandle):
-    return load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                          "TRADER_DB": str(tmp / "live.db"), "SIMULATOR_SEED": "5"})
+def _settings(tmp: Path, sim: SimHandle) -> Settings:
+    return session_settings(tmp, sim)
 
 
 def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str, *, strategy: tuple[str, dict, list[str]] | None = None,
@@ -43,41 +39,13 @@ def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str, *, strategy: tuple
     """A paper session of `strategy` (name, params, markets; by default mm quoting the Polymarket
     market around its paired Kalshi mid) until it has quoted a few passes, recorded."""
     name, params, markets = strategy or ("mm", PARAMS, [cid])
-    settings = _settings(tmp, sim)
-    migrate(settings.db_path)
-    db = Database(settings.db_path)
-    with db.write() as conn:
-        for key, value in (("paper_mined_after_ms", 0), ("tick_interval_ms", 200), ("paper_latency", "zero")):
-            conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
-                              "VALUES (:k, :v, 1, 0, 'test')"), {"k": key, "v": json.dumps(value)})
-        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES (:n, 'market_making', :p, :m, 1, 0, 0, 'test')"""),
-                     {"n": name, "p": json.dumps(params), "m": json.dumps(markets)})
-    add_pair(db, condition_id=cid, kalshi_ticker=ticker, inverted=inverted, polymarket_question="q",
-             kalshi_title="Kalshi's question", warnings=[], actor="test")
 
     def quoted(core: TradingCore) -> bool:
         site = core.kalshi if core.kalshi is not None else core.link
         return sum(1 for o in site.executor.state.orders.values() if o.strategy == name) >= 2
 
-    async def session() -> tuple[int, int]:
-        start = now_ms()
-        core = TradingCore(settings, db)
-        await core.start(operator=True)
-        core.gate.unblock()
-        for _ in range(200):  # until it has quoted a few passes
-            if quoted(core):
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
-        await core._stop_loop()
-        end = now_ms()
-        await core.stop()
-        return start, end
-
-    start, end = asyncio.run(session())
-    db.dispose()
-    return start, end
+    return recorded_session(tmp, sim, cid, ticker, kind="market_making", name=name, params=params, markets=markets,
+                            inverted=inverted, done=quoted)
 
 
 def test_a_recorded_pair_backtests_around_the_same_kalshi_price(tmp_path: Path, sim: SimHandle) -> None:
