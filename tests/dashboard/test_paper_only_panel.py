@@ -152,6 +152,29 @@ def test_the_overview_shows_kalshis_paper_ledger_apart(seeded: int, db: Database
     assert kalshi and "Will the test pass on Kalshi?" in set(kalshi[0]["question"])
 
 
+def test_the_overview_shows_kalshis_live_ledger_once_armed(seeded: int, db: Database,
+                                                          page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]', live = 1 WHERE name = 'mm-btc'"""))
+        conn.execute(text("UPDATE engine_state SET kalshi_mode = 'live'"))
+        conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
+                                 kalshi_title, warnings, created_at, created_by)
+                             VALUES ('0xpaired', 'KXTEST-1', 0, 'q', 'Will the test pass on Kalshi?', '[]', 1, 't')"""))
+        for mode in ("paper", "live"):  # an old paper position, and the live one: only live's is shown there
+            conn.execute(text("""INSERT INTO positions (mode, venue, strategy, token_id, condition_id, outcome,
+                                     settled, pending, cost, realized, fees, updated_at)
+                                 VALUES (:m, 'kalshi', 'mm-btc', 'kalshi:KXTEST-1:yes', 'kalshi:KXTEST-1', 'YES',
+                                     :s, 0, 4000000, 0, 170000, 1)"""), {"m": mode, "s": 10_000_000 if mode == "live"
+                                                                          else 3_000_000})
+        conn.execute(text("""INSERT INTO venue_risk (mode, venue, trading_state, reason, updated_at)
+                             VALUES ('live', 'kalshi', 'HALTED', 'BALANCE_MISMATCH', 1)"""))
+    at = page("overview")
+    assert any(h.value == "Kalshi: LIVE ledger (real money)" for h in at.subheader)
+    assert any("Kalshi live HALTED" in as_read(w.value) for w in at.warning)
+    kalshi = [t for t in tables_of(at) if "venue" in t.columns and set(t["venue"]) == {"kalshi"}]
+    assert kalshi and list(kalshi[-1]["size"]) == [10]
+
+
 def test_a_paired_kalshi_market_can_be_picked_by_its_title(seeded: int, db: Database) -> None:
     from storage.dashboard_queries import market_queries
 
