@@ -39,6 +39,15 @@ class Cross:
         return self.size - self.poly_cost - self.kalshi_cost
 
 
+def complement_side(outcome: str, inverted: bool) -> str:
+    """The Kalshi side ("yes" or "no") that pays when the Polymarket market's `outcome` (YES or NO)
+    loses: of a pair linked as is, the other side; of an inverted pair (Kalshi's YES is the
+    Polymarket market's NO), the same side."""
+    if outcome == "YES":
+        return "yes" if inverted else "no"
+    return "no" if inverted else "yes"
+
+
 def cross(poly_asks: Sequence[Level], kalshi_asks: Sequence[Level], *, poly_fee_ppm: int, poly_fee_exponent: int,
           margin: int, poly_capital: int, kalshi_capital: int, poly_outcome: str = "YES",
           kalshi_side: str = "no") -> Cross | None:

@@ -18,20 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from contracts.cross_venue import Cross, cross
+from contracts.cross_venue import Cross, complement_side, cross
 from contracts.domain import ONE, Intent, Level, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from contracts.kalshi_ids import CONTRACT
 from contracts.strategy_schemas.cross_venue_arb import CROSS_VENUE_ARB
 from contracts.venues import KALSHI, POLYMARKET, venue_of
 from engine.strategies.base import StrategyBase, closed_reason
-
-
-def complement_side(outcome: str, inverted: bool) -> str:
-    """The Kalshi side ("yes" or "no") that pays when this market's `outcome` loses: of a pair linked
-    as is, the other side; of an inverted pair (Kalshi's YES is this market's NO), the same side."""
-    if outcome == "YES":
-        return "yes" if inverted else "no"
-    return "no" if inverted else "yes"
 
 
 def clipped(levels: Sequence[Level], most: int) -> list[Level]:

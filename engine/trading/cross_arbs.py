@@ -28,13 +28,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from contracts import kalshi_ids
+from contracts.cross_venue import complement_side
 from contracts.domain import MICRO, ONE, Intent, MarketInfo, Quote, Side, StrategyState, Tif, fmt
 from contracts.venues import KALSHI, POLYMARKET, venue_of
 from engine.execution.planner import OrderSpec
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
 from engine.risk.monitor import RiskMonitor
-from engine.strategies.cross_venue_arb import complement_side
 from engine.trading import arbs
 from engine.trading.paper_lane import PaperLane, kalshi_markets_of
 from engine.trading.parts import TradingSite

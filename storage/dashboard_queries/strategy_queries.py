@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.cross_venue import complement_side
 from storage.sqlite.db import Database
 
 MICRO = 1_000_000
@@ -99,7 +100,7 @@ def regime_changes(db: Database, mode: str, strategy: str, *, limit: int = 200) 
     return frame
 
 
-PAIR_COLUMNS_SQL = """
+_PAIR_POSITIONS = """
     SELECT vp.condition_id AS poly, 'kalshi:' || vp.kalshi_ticker AS kalshi, vp.inverted AS inverted,
            vp.polymarket_question AS question, p.venue AS venue, p.outcome AS outcome,
            p.settled + p.pending AS shares, p.cost AS cost, p.realized AS realized, p.fees AS fees
@@ -115,7 +116,7 @@ def pair_pnl(db: Database, mode: str, strategy: str) -> pd.DataFrame:
     likewise), what those pay at resolution less their cost (locked in), realized PnL and fees (both
     venues' legs)."""
     with db.read() as conn:
-        rows = conn.execute(text(PAIR_COLUMNS_SQL), {"m": mode, "s": strategy}).mappings().all()
+        rows = conn.execute(text(_PAIR_POSITIONS), {"m": mode, "s": strategy}).mappings().all()
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
         pair = found.setdefault(row["poly"], {"pair": row["question"], "inverted": bool(row["inverted"]),
@@ -126,7 +127,8 @@ def pair_pnl(db: Database, mode: str, strategy: str) -> pd.DataFrame:
     out = []
     for pair in found.values():
         hedged, locked = 0, 0
-        for here, there in (("YES", "YES" if pair["inverted"] else "NO"), ("NO", "NO" if pair["inverted"] else "YES")):
+        for here in ("YES", "NO"):
+            there = complement_side(here, pair["inverted"]).upper()
             poly = pair["legs"].get(("polymarket", here), (0, 0))
             kalshi = pair["legs"].get(("kalshi", there), (0, 0))
             both = min(poly[0], kalshi[0])

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import text
 
 from contracts import kalshi_ids
+from contracts.cross_venue import complement_side
 from contracts.domain import MICRO, Side, Tif
 from contracts.settings import load_settings
 from engine.execution.planner import OrderSpec
 from engine.risk.gate import TradingState
-from engine.strategies.cross_venue_arb import complement_side
 from engine.trading import cross_arbs
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
