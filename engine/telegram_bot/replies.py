@@ -60,11 +60,11 @@ def _money(value: float | None, sign: bool = False) -> str:
 def pnl(settings: Settings, window: str) -> str:
     now = now_ms()
     with reading(settings) as conn:
-        mode = desk_status.engine_status(conn, settings.db_path).mode
+        status = desk_status.engine_status(conn, settings.db_path)
+        mode, kalshi = status.mode, status.kalshi_mode
         lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None) + \
-            _lane_line(desk_status.kalshi_paper(conn, now), "Kalshi paper") + \
-            _lane_line(desk_status.kalshi_ledger(conn, now, "live") if desk_status.kalshi_paper(conn, now) is None
-                       else None, "Kalshi LIVE", "real money")
+            _lane_line(desk_status.kalshi_ledger(conn, now, kalshi), "Kalshi paper" if kalshi == "paper" else
+                       "Kalshi LIVE", "on paper" if kalshi == "paper" else "real money")
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:

@@ -84,7 +84,7 @@ class PaperLane:
         self.settlement: SettlementVenue = link.build_settlement(mode, venue_name)
         # Live: the venue's balances against the lane's ledger while it trades (engine/trading/balance_watch.py).
         self.balance_watch = BalanceWatch(lambda level, code, message: _alert(self, level, code, message),
-                                          words=(f"{LABELS[venue_name]}'s balance", "USD", "kalshi.com"))
+                                          words=(f"{LABELS[venue_name]}'s balance", "USD", f"{venue_name}.com"))
         self.collections = Collections(self)
         self.exits = ExitBook()
         self.operator_exits = OperatorExits()  # its positions the operator asked to sell

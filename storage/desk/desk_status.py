@@ -366,12 +366,6 @@ def paper_only_names(conn: sqlite3.Connection) -> list[str]:
                                                AND deleted_at IS NULL AND NOT {_NAMES_KALSHI} ORDER BY name""")]
 
 
-def kalshi_paper(conn: sqlite3.Connection, now: int) -> dict[str, Any] | None:
-    """Kalshi's paper ledger's report, while Kalshi is on paper (None otherwise)."""
-    mode = one(conn, "SELECT kalshi_mode FROM engine_state WHERE id = 1")
-    return kalshi_ledger(conn, now, "paper") if mode is None or mode["kalshi_mode"] == "paper" else None
-
-
 def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, Any] | None:
     """Strategies trading Kalshi (engine/trading/paper_lane.py) in `mode`, Kalshi's armed mode:
     which (live: the promoted ones; `held`, the others), the ledger's trading state, equity, open
