@@ -77,10 +77,11 @@ def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> li
     return rows
 
 
-def build_day(folder: Path, others: int, markets: int) -> None:
-    rng = random.Random(7)
+def build_day(folder: Path, others: int, markets: int, day: datetime = DAY0) -> None:
+    """A day of hourly files from `day` (each day's rows drawn from its own seed)."""
+    rng = random.Random(7 + (day - DAY0).days)
     for hour in range(24):
-        start = DAY0 + timedelta(hours=hour)
+        start = day + timedelta(hours=hour)
         rows = [r for n in range(markets) for r in _market_hour(start, rng, market(n))]
         for i in range(others):
             other = "0x" + f"{i % 5000:064x}"
