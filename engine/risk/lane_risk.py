@@ -96,6 +96,7 @@ class LaneRisk(RiskMonitor):
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.in_force(), self.strategies,
                                       self.cooldowns, self.desk.volatility.market_states, fills_dark=fills_dark,
                                       groups=self.desk.correlation.groups, also=also)
+        self.budget = None  # a new tick's checks start from its own exposure
 
     # -- the breakers, on the lane's own memory ----------------------------------------------
 

@@ -67,6 +67,9 @@ class RiskMonitor:
         self.takes = TakeBackoff()  # takes held back after the venue refused one, until the book changes
         self.decisions = DecisionsLog(db, mode)
         self.ctx: RiskContext | None = None
+        # What this tick's checks have left of the limits: every check in a tick (the desk's pass, then a
+        # cross-venue leg) continues from it, so a later check never starts again from the tick's start.
+        self.budget: Budget | None = None
         self.state: ExecutionState | None = None  # the executor's live state, for the desk's own orders
         self.kill_requested = False
         self.limits_changed = False
@@ -99,6 +102,7 @@ class RiskMonitor:
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
                                       self.cooldowns, self.volatility.market_states, fills_dark=fills_dark,
                                       groups=self.correlation.groups, also=also)
+        self.budget = None
 
     def check(self, intents: list[Intent], now: int) -> list[Intent]:
         """Approve, trim or refuse every quote; the trims and refusals go to the decisions log."""
@@ -107,7 +111,7 @@ class RiskMonitor:
         decisions: list[Decision] = []
         intents = self._no_self_trades(intents, decisions)
         intents = self._held_takes(intents, decisions, now)
-        budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders, self.ctx.groups)
+        budget = self._tick_budget()
         groups: dict[str, list[int]] = {}
         for i, intent in enumerate(intents):  # each approval consumes the tick's budget: the next intent sees it
             group = intent.quotes[0].group if intent.quotes else ""
@@ -118,6 +122,7 @@ class RiskMonitor:
             decisions += why
         for group, members in groups.items():
             budget = self._check_group(group, [intents[i] for i in members], budget, approved, members, decisions)
+        self.budget = budget
         self.decisions.write(decisions, now)
         self.decisions.regimes(intents, now)
         self.decisions.forecasts(intents, now)
@@ -147,6 +152,14 @@ class RiskMonitor:
         decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
                                "a leg's take is held until its book changes") for i, q in dropped]
         return kept
+
+    def _tick_budget(self) -> Budget:
+        """What the tick's earlier checks left, or the whole of it from the tick's start."""
+        assert self.ctx is not None
+        if self.budget is None:
+            self.budget = Budget.of(self.ctx.exposure, self.ctx.open_orders, self.ctx.own_open_orders,
+                                    self.ctx.groups)
+        return self.budget
 
     def _check_group(self, group: str, intents: list[Intent], budget: Budget, approved: dict[int, Intent],
                      members: list[int], decisions: list[Decision]) -> Budget:
@@ -203,7 +216,7 @@ class RiskMonitor:
         self.ctx = replace(self.ctx, markets={**self.ctx.markets, intent.condition_id: view})
         ctx = replace(self.ctx, now_ms=now)
         key = (intent.strategy, intent.condition_id)
-        budget = Budget.of(ctx.exposure, ctx.open_orders, ctx.own_open_orders, ctx.groups)
+        budget = self._tick_budget().copy()  # a ticket's approval is not the tick's: it is checked again at placement
         budget.own_orders.pop(key, None)
         budget.own_open.pop(key, None)
         checked, decisions = self.gate.check_intent(intent, ctx, budget)
