@@ -1,4 +1,4 @@
-"""What a sweep over a week of imported history costs: 100 trials on one market, two workers.
+"""What a sweep over a week of imported history costs: 100 trials on one market, on 2 cores.
 
 Builds a week of hourly files in the PMXT archive's v2 layout (bench/pmxt_import.py's market at
 the density of a busy archive market, ~1,100 rows an hour, among OTHERS rows of other markets),
@@ -10,7 +10,11 @@ failed by a crash. With fewer trials than 100 (the default, 10, takes ~20 minute
 `make bench` runs that) it also prints what 100 would take on this machine at the trials'
 measured pace; `--trials 100` runs them all (~3 hours on 2 cores).
 
-    .venv/bin/python bench/sweep_week.py [--trials 10] [--days 7] [--jobs 2] [--others 20000]
+`--processes 2 --jobs 1` starts two `engine sweep` processes together on one fresh study, as two
+machines would share it: with SWEEP_STORAGE set in the environment to a PostgreSQL URL, the
+documented route for several machines (docs/research.md), else on the SQLite study file.
+
+    .venv/bin/python bench/sweep_week.py [--trials 10] [--days 7] [--jobs 2] [--processes 1] [--others 20000]
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from storage.sqlite.migrations import migrate
 
 SPACE = {"half_spread": [0.005, 0.03], "size": [5, 40, "int"]}
 SESSION = "pmxt week"
-STUDY = "week"
+STUDY = f"week-{int(time.time())}"  # a fresh study, even on a server that keeps earlier runs'
 
 
 def build_week(folder: Path, days: int, others: int) -> None:
@@ -44,33 +48,43 @@ def build_week(folder: Path, days: int, others: int) -> None:
         print(f"    archive day {day + 1}/{days} written", flush=True)
 
 
-def sweep(db: Path, trials: int, jobs: int) -> float:
-    """`engine sweep` on the imported session, its progress on this terminal; its wall seconds."""
+def sweep(db: Path, trials: int, jobs: int, processes: int) -> float:
+    """`engine sweep` on the imported session in `processes` processes started together (the first
+    one's progress on this terminal); their wall seconds."""
     env = {**os.environ, "TRADER_DB": str(db), "TRADER_ENV_FILE": os.devnull, "DATA_SOURCE": "simulator"}
     env.pop("PYTHONPATH", None)
+    command = [sys.executable, "-m", "engine", "sweep", "--strategy", "market_making", "--session", SESSION,
+               "--space", json.dumps(SPACE), "--objective", "return", "--trials", str(trials), "--jobs", str(jobs),
+               "--name", STUDY, "--seed", "1"]
     began = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "engine", "sweep", "--strategy", "market_making", "--session", SESSION,
-                           "--space", json.dumps(SPACE), "--objective", "return", "--trials", str(trials),
-                           "--jobs", str(jobs), "--name", STUDY, "--seed", "1"],
-                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
-    if done.returncode != 0:
-        raise SystemExit(f"engine sweep failed (exit {done.returncode}; its error is above)")
+    running = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=None if n == 0 else subprocess.DEVNULL) for n in range(processes)]
+    codes = [process.wait() for process in running]
+    if any(codes):
+        raise SystemExit(f"engine sweep failed (exits {codes}; the first process's error is above)")
     return time.perf_counter() - began
 
 
-def trials_of(db: Path) -> list:
+def storage(db: Path) -> str:
+    """Where the study lives: SWEEP_STORAGE from the environment, else the file beside the database."""
+    from engine.backtest.sweep import sweeps_url
+
+    return os.environ.get("SWEEP_STORAGE") or sweeps_url(db)
+
+
+def trials_of(url: str) -> list:
     import optuna
 
-    from engine.backtest.sweep import sweeps_url
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.load_study(study_name=STUDY, storage=sweeps_url(db)).trials
+    return optuna.load_study(study_name=STUDY, storage=url).trials
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=10, help="trials asked (100: the whole sweep)")
     parser.add_argument("--days", type=int, default=7)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=2, help="workers per process")
+    parser.add_argument("--processes", type=int, default=1, help="`engine sweep` processes on the one study")
     parser.add_argument("--others", type=int, default=20_000, help="rows of other markets in each hour's file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,20 +96,24 @@ def main() -> None:
         _, ticks, _ = import_pmxt(Database(db), folder, [market(0)], actor="bench", name=SESSION)
         print(f"imported {ticks:,} ticks of one market over {args.days} days in {time.perf_counter() - began:.1f} s",
               flush=True)
-        wall = sweep(db, args.trials, args.jobs)
-        trials = trials_of(db)
+        url = storage(db)
+        wall = sweep(db, args.trials, args.jobs, args.processes)
+        trials = trials_of(url)
     counted = [t for t in trials if t.state.name == "COMPLETE"
                or (t.state.name == "FAIL" and "undefined" in t.user_attrs)]  # what `--trials` counts
     seconds = [t.user_attrs["backtest_s"] for t in counted if "backtest_s" in t.user_attrs]
     keys = [t.user_attrs["key"] for t in counted]
     crashed = [t.number for t in trials if t.state.name == "FAIL" and "undefined" not in t.user_attrs]
-    print(f"sweep over {args.days} days, {args.trials} trials, {args.jobs} workers: {wall / 60:.1f} min wall | "
+    where = "PostgreSQL" if url.startswith("postgresql") else "a SQLite file"  # never the URL: it may hold a password
+    print(f"sweep over {args.days} days, {args.trials} trials, {args.processes} process(es) of {args.jobs} "
+          f"worker(s) on one study in {where}: {wall / 60:.1f} min wall | "
           f"a trial's backtest p50 {statistics.median(seconds):.1f} s, p99 {max(seconds):.1f} s | "
           f"{len(counted)} trials counted (asked {args.trials}), {len(keys) - len(set(keys))} parameter sets "
           f"repeated, trials failed by a crash: {crashed or 'none'}")
     if args.trials < 100:
         per_trial = wall / args.trials
-        print(f"    100 trials at this pace: ~{per_trial * 100 / 3600:.1f} h on this machine with {args.jobs} workers")
+        print(f"    100 trials at this pace: ~{per_trial * 100 / 3600:.1f} h on this machine, "
+              f"{args.processes * args.jobs} workers in all")
 
 
 if __name__ == "__main__":
