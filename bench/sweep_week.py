@@ -11,10 +11,12 @@ failed by a crash. With fewer trials than 100 (the default, 10, takes ~20 minute
 measured pace; `--trials 100` runs them all (~3 hours on 2 cores).
 
 `--processes 2 --jobs 1` starts two `engine sweep` processes together on one fresh study, as two
-machines would share it: with SWEEP_STORAGE set in the environment to a PostgreSQL URL, the
-documented route for several machines (docs/research.md), else on the SQLite study file.
+machines would share it; with `--shared-storage` the study is kept where SWEEP_STORAGE says (in
+.env, as the desk reads it: the PostgreSQL route for several machines, docs/research.md), else in
+a SQLite file beside the bench's own database.
 
-    .venv/bin/python bench/sweep_week.py [--trials 10] [--days 7] [--jobs 2] [--processes 1] [--others 20000]
+    .venv/bin/python bench/sweep_week.py [--trials 10] [--days 7] [--jobs 2] [--processes 1]
+                                         [--shared-storage] [--others 20000]
 """
 
 from __future__ import annotations
@@ -48,10 +50,12 @@ def build_week(folder: Path, days: int, others: int) -> None:
         print(f"    archive day {day + 1}/{days} written", flush=True)
 
 
-def sweep(db: Path, trials: int, jobs: int, processes: int) -> float:
+def sweep(db: Path, url: str, trials: int, jobs: int, processes: int) -> float:
     """`engine sweep` on the imported session in `processes` processes started together (the first
-    one's progress on this terminal); their wall seconds."""
-    env = {**os.environ, "TRADER_DB": str(db), "TRADER_ENV_FILE": os.devnull, "DATA_SOURCE": "simulator"}
+    one's progress on this terminal), on the study at `url` (passed in their environment, never on
+    their command line); their wall seconds."""
+    env = {**os.environ, "TRADER_DB": str(db), "TRADER_ENV_FILE": os.devnull, "DATA_SOURCE": "simulator",
+           "SWEEP_STORAGE": url}
     env.pop("PYTHONPATH", None)
     command = [sys.executable, "-m", "engine", "sweep", "--strategy", "market_making", "--session", SESSION,
                "--space", json.dumps(SPACE), "--objective", "return", "--trials", str(trials), "--jobs", str(jobs),
@@ -65,11 +69,19 @@ def sweep(db: Path, trials: int, jobs: int, processes: int) -> float:
     return time.perf_counter() - began
 
 
-def storage(db: Path) -> str:
-    """Where the study lives: SWEEP_STORAGE from the environment, else the file beside the database."""
+def storage(db: Path, shared: bool) -> str:
+    """Where the study lives: with `shared`, the storage SWEEP_STORAGE names as the desk reads it
+    (.env, overridden by the environment); else the SQLite file beside the bench's own database."""
+    from contracts.settings import read_env
     from engine.backtest.sweep import sweeps_url
 
-    return os.environ.get("SWEEP_STORAGE") or sweeps_url(db)
+    if not shared:
+        return sweeps_url(db)
+    url = read_env(ROOT).get("SWEEP_STORAGE")
+    if not url:
+        raise SystemExit("--shared-storage: SWEEP_STORAGE is not set (put the PostgreSQL URL in .env; "
+                         "docs/research.md, 'Several machines on one study')")
+    return url
 
 
 def trials_of(url: str) -> list:
@@ -85,10 +97,13 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=2, help="workers per process")
     parser.add_argument("--processes", type=int, default=1, help="`engine sweep` processes on the one study")
+    parser.add_argument("--shared-storage", action="store_true",
+                        help="keep the study where SWEEP_STORAGE (.env) says, as machines sharing one study do")
     parser.add_argument("--others", type=int, default=20_000, help="rows of other markets in each hour's file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder, db = Path(tmp) / "archive", Path(tmp) / "trader.db"
+        url = storage(db, args.shared_storage)  # (a missing SWEEP_STORAGE is said before the week is built)
         folder.mkdir()
         build_week(folder, args.days, args.others)
         migrate(db)
@@ -96,8 +111,7 @@ def main() -> None:
         _, ticks, _ = import_pmxt(Database(db), folder, [market(0)], actor="bench", name=SESSION)
         print(f"imported {ticks:,} ticks of one market over {args.days} days in {time.perf_counter() - began:.1f} s",
               flush=True)
-        url = storage(db)
-        wall = sweep(db, args.trials, args.jobs, args.processes)
+        wall = sweep(db, url, args.trials, args.jobs, args.processes)
         trials = trials_of(url)
     counted = [t for t in trials if t.state.name == "COMPLETE"
                or (t.state.name == "FAIL" and "undefined" in t.user_attrs)]  # what `--trials` counts
