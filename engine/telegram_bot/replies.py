@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from contracts.settings import Settings
+from contracts.venues import KALSHI
 from engine.cli.desk import alert_line, status_lines
 from storage.command_queue import answers
 from storage.command_queue.answers import Outcome
@@ -102,35 +103,63 @@ def _lane_line(lane: dict[str, Any] | None, name: str = "paper lane", where: str
             f"{lane['trading_state']}")
 
 
-def _listing(what: str, mode: str, count: int, lines: list[str], first: str) -> str:
+def _listing(what: str, where: str, count: int, lines: list[str], first: str) -> str:
+    """`where`: whose ledger, as said after the count ("(paper)", "on Kalshi, LIVE: real money")."""
     if not count:
-        return f"No open {what}s ({mode})."
-    head = f"{count} open {what}{'s' if count != 1 else ''} ({mode})"
+        return f"No open {what}s {where}."
+    head = f"{count} open {what}{'s' if count != 1 else ''} {where}"
     return "\n".join([head + (f", {first} {len(lines)}" if len(lines) < count else ""), *lines])
+
+
+def _kalshi_apart(conn: sqlite3.Connection, settings: Settings) -> tuple[str, str | None]:
+    """(the desk's mode, Kalshi's mode when its ledger trades the other one: listed apart, since the
+    desk's own list is of its mode's ledgers only)."""
+    status = desk_status.engine_status(conn, settings.db_path)
+    return status.mode, (status.kalshi_mode if status.kalshi_mode != status.mode else None)
+
+
+def _on_kalshi(mode: str | None) -> str:
+    return "on Kalshi, LIVE: real money" if mode == "live" else "on Kalshi's paper ledger"
+
+
+def _position_line(p: dict[str, Any]) -> str:
+    average = "" if p["average"] is None else f" avg {p['average']:.3f}"
+    pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
+    line = (f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
+            f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}")
+    if p["venue"] == KALSHI:  # flatten sells the desk's own ledger; Kalshi's positions are not its to sell
+        return line
+    return line + f"\n  /flatten {p['slug'] or p['condition_id'][:12]}"
 
 
 def positions(settings: Settings) -> str:
     with reading(settings) as conn:
-        mode = desk_status.engine_status(conn, settings.db_path).mode
+        mode, kalshi = _kalshi_apart(conn, settings)
         count, shown = desk_lists.open_positions(conn, mode)
-    lines = []
-    for p in shown:
-        average = "" if p["average"] is None else f" avg {p['average']:.3f}"
-        pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
-        lines.append(f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
-                     f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}\n"
-                     f"  /flatten {p['slug'] or p['condition_id'][:12]}")
-    return _listing("position", mode, count, lines, "largest")
+        apart = None if kalshi is None else desk_lists.open_positions(conn, kalshi, venue=KALSHI)
+    said = _listing("position", f"({mode})", count, [_position_line(p) for p in shown], "largest")
+    if apart is not None and apart[0]:
+        said += "\n\n" + _listing("position", _on_kalshi(kalshi), apart[0],
+                                   [_position_line(p) for p in apart[1]], "largest")
+    return said
+
+
+def _order_line(o: dict[str, Any]) -> str:
+    return (f"• #{o['id']} {o['strategy']}: {o['side']} {o['outcome']} {o['size']:g} @ {o['price']:.3f} "
+            f"{o['tif']} {o['status']}" + (f" ({o['filled']:g} filled)" if o["filled"] else "")
+            + f"\n  {o['market']}")
 
 
 def orders(settings: Settings) -> str:
     with reading(settings) as conn:
-        mode = desk_status.engine_status(conn, settings.db_path).mode
+        mode, kalshi = _kalshi_apart(conn, settings)
         count, shown = desk_lists.open_orders(conn, mode)
-    lines = [f"• #{o['id']} {o['strategy']}: {o['side']} {o['outcome']} {o['size']:g} @ {o['price']:.3f} "
-             f"{o['tif']} {o['status']}" + (f" ({o['filled']:g} filled)" if o["filled"] else "")
-             + f"\n  {o['market']}" for o in shown]
-    return _listing("order", mode, count, lines, "newest")
+        apart = None if kalshi is None else desk_lists.open_orders(conn, kalshi, venue=KALSHI)
+    said = _listing("order", f"({mode})", count, [_order_line(o) for o in shown], "newest")
+    if apart is not None and apart[0]:
+        said += "\n\n" + _listing("order", _on_kalshi(kalshi), apart[0],
+                                   [_order_line(o) for o in apart[1]], "newest")
+    return said
 
 
 def alerts(settings: Settings) -> tuple[str, list[dict[str, Any]]]:

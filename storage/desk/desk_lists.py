@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from contracts.venues import POLYMARKET
 from storage.desk.desk_status import MICRO, OPEN_RANK, one, rows, snapshots_since
 
 QUESTION_CHARS = 70
@@ -25,35 +26,44 @@ def _named(alias: str) -> str:
             f"WHERE 'kalshi:' || kalshi_ticker = {alias}.condition_id)) AS question")
 
 
-def open_orders(conn: sqlite3.Connection, mode: str, *, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
-    """How many orders are working, and the newest `limit` of them."""
-    count = one(conn, "SELECT COUNT(*) AS n FROM orders WHERE mode = ? AND status_rank < ?", (mode, OPEN_RANK))
-    found = rows(conn, f"""SELECT o.id, o.strategy, o.condition_id, o.outcome, o.side, o.price, o.size, o.filled,
-                                  o.tif, o.status, {_named("o")}, m.slug
+def open_orders(conn: sqlite3.Connection, mode: str, *, venue: str | None = None,
+                limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+    """How many orders are working (on every venue's ledger of `mode`, or on `venue`'s), and the
+    newest `limit` of them."""
+    on = "" if venue is None else " AND o.venue = ?"
+    args: tuple[Any, ...] = (mode, OPEN_RANK) if venue is None else (mode, OPEN_RANK, venue)
+    count = one(conn, f"SELECT COUNT(*) AS n FROM orders o WHERE o.mode = ? AND o.status_rank < ?{on}", args)
+    found = rows(conn, f"""SELECT o.id, o.strategy, o.venue, o.condition_id, o.outcome, o.side, o.price, o.size,
+                                  o.filled, o.tif, o.status, {_named("o")}, m.slug
                           FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id
-                          WHERE o.mode = ? AND o.status_rank < ? ORDER BY o.id DESC LIMIT ?""",
-                 (mode, OPEN_RANK, limit))
+                          WHERE o.mode = ? AND o.status_rank < ?{on} ORDER BY o.id DESC LIMIT ?""", (*args, limit))
     return (0 if count is None else int(count["n"])), [
         {"id": r["id"], "strategy": r["strategy"], "market": _question(r["question"], r["condition_id"]),
-         "condition_id": r["condition_id"], "outcome": r["outcome"], "side": r["side"],
+         "venue": r["venue"], "condition_id": r["condition_id"], "outcome": r["outcome"], "side": r["side"],
          "price": r["price"] / MICRO, "size": r["size"] / MICRO, "filled": r["filled"] / MICRO,
          "tif": r["tif"], "status": r["status"]} for r in found]
 
 
-def open_positions(conn: sqlite3.Connection, mode: str, *, limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
-    """How many positions hold shares, and the largest `limit` by cost."""
+def open_positions(conn: sqlite3.Connection, mode: str, *, venue: str | None = None,
+                   limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
+    """How many positions hold shares (on every venue's ledger of `mode`, or on `venue`'s), and the
+    largest `limit` by cost."""
+    on = "" if venue is None else " AND p.venue = ?"
+    args: tuple[Any, ...] = (mode,) if venue is None else (mode, venue)
     where = "FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id WHERE p.mode = ? " \
-            "AND p.settled + p.pending != 0"
-    count = one(conn, f"SELECT COUNT(*) AS n {where}", (mode,))
-    found = rows(conn, f"""SELECT p.strategy, p.condition_id, p.outcome, p.settled, p.pending, p.cost, p.realized,
-                                  {_named("p")}, m.slug {where} ORDER BY ABS(p.cost) DESC LIMIT ?""", (mode, limit))
+            f"AND p.settled + p.pending != 0{on}"
+    count = one(conn, f"SELECT COUNT(*) AS n {where}", args)
+    found = rows(conn, f"""SELECT p.strategy, p.venue, p.condition_id, p.outcome, p.settled, p.pending, p.cost,
+                                  p.realized, {_named("p")}, m.slug {where} ORDER BY ABS(p.cost) DESC LIMIT ?""",
+                 (*args, limit))
     out = []
     for r in found:
         shares = (r["settled"] + r["pending"]) / MICRO
         out.append({"strategy": r["strategy"], "market": _question(r["question"], r["condition_id"]),
-                    "condition_id": r["condition_id"], "slug": r["slug"], "outcome": r["outcome"],
-                    "shares": shares, "pending": r["pending"] / MICRO, "cost": r["cost"] / MICRO,
-                    "average": (r["cost"] / MICRO / shares) if shares else None, "realized": r["realized"] / MICRO})
+                    "venue": r["venue"], "condition_id": r["condition_id"], "slug": r["slug"],
+                    "outcome": r["outcome"], "shares": shares, "pending": r["pending"] / MICRO,
+                    "cost": r["cost"] / MICRO, "average": (r["cost"] / MICRO / shares) if shares else None,
+                    "realized": r["realized"] / MICRO})
     return (0 if count is None else int(count["n"])), out
 
 
@@ -75,13 +85,14 @@ def pnl_window(conn: sqlite3.Connection, mode: str, since: int) -> dict[str, Any
 
 
 def held_markets(conn: sqlite3.Connection, mode: str, wanted: str) -> list[dict[str, Any]]:
-    """Markets with a position whose condition id starts with `wanted` (at least 6 characters) or
-    whose slug is `wanted`: what `/flatten <market>` may mean."""
+    """Markets with a position on the desk's own (Polymarket) ledger whose condition id starts with
+    `wanted` (at least 6 characters) or whose slug is `wanted`: what `/flatten <market>` may mean
+    (flatten sells the desk's ledger; a Kalshi position is not its to sell)."""
     text = wanted.strip().lower()
     found = rows(conn, """SELECT DISTINCT p.condition_id, m.question, m.slug FROM positions p
                           LEFT JOIN markets m ON m.condition_id = p.condition_id
-                          WHERE p.mode = ? AND p.settled + p.pending != 0
+                          WHERE p.mode = ? AND p.venue = ? AND p.settled + p.pending != 0
                           AND ((length(?) >= 6 AND lower(p.condition_id) LIKE ? || '%') OR lower(m.slug) = ?)
-                          ORDER BY p.condition_id LIMIT 10""", (mode, text, text.replace("%", ""), text))
+                          ORDER BY p.condition_id LIMIT 10""", (mode, POLYMARKET, text, text.replace("%", ""), text))
     return [{"condition_id": r["condition_id"], "market": _question(r["question"], r["condition_id"]),
              "slug": r["slug"]} for r in found]

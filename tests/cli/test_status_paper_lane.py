@@ -135,3 +135,43 @@ def test_a_cross_venue_strategy_is_named_with_kalshis_ledger(tmp_path: Path) -> 
                         VALUES ('xa', 'cross_venue_arb', '{}', '["0xpaired"]', 1, 0, 1, 0, 0, 't')""")
     kalshi = _report(db)["kalshi_paper"]
     assert kalshi is not None and kalshi["strategies"] == ["xa"]  # its Kalshi leg trades Kalshi's ledger
+
+
+def test_positions_and_orders_list_kalshis_live_ledger_apart_on_a_paper_desk(tmp_path: Path) -> None:
+    """Telegram's /positions and /orders list the desk's mode; Kalshi armed live while the desk trades
+    paper holds real money there, so its ledger is listed apart and said to be live. /flatten sells the
+    desk's own ledger only, so a Kalshi position carries no /flatten line and is not what it matches."""
+    db = tmp_path / "t.db"
+    migrate(db)
+    seed(db)
+    now = now_ms()
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE engine_state SET mode = 'paper', kalshi_mode = 'live'")
+        conn.execute("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
+                            kalshi_title, warnings, created_at, created_by)
+                        VALUES ('0xpaired', 'KXLIVE-1', 0, 'q', 'Will the live test pass?', '[]', 1, 't')""")
+        conn.execute("""INSERT INTO positions (mode, venue, strategy, token_id, condition_id, outcome, settled, pending,
+                            cost, realized, fees, updated_at)
+                        VALUES ('live', 'kalshi', 'mm-btc', 'kalshi:KXLIVE-1:yes', 'kalshi:KXLIVE-1', 'YES',
+                            7000000, 0, 2800000, 0, 0, ?)""", (now,))
+        conn.execute("""INSERT INTO orders (client_id, mode, venue, strategy, condition_id, token_id, outcome, side,
+                            price, size, filled, tif, post_only, status, status_rank, flags, created_at, updated_at)
+                        VALUES ('kl1', 'live', 'kalshi', 'mm-btc', 'kalshi:KXLIVE-1', 'kalshi:KXLIVE-1:yes', 'YES',
+                            'SELL', 450000, 7000000, 0, 'GTC', 0, 'LIVE', 10, '', ?, ?)""", (now, now))
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
+    desk, kalshi = replies.positions(settings).split("\n\n")
+    assert desk.startswith("1 open position (paper)") and "/flatten" in desk  # the seeded paper BTC position
+    assert kalshi.startswith("1 open position on Kalshi, LIVE: real money")
+    assert "YES 7 sh avg 0.400" in kalshi and "Kalshi: Will the live test pass?" in kalshi
+    assert "/flatten" not in kalshi
+    listed = replies.orders(settings).split("\n\n")
+    assert listed[-1].startswith("1 open order on Kalshi, LIVE: real money")
+    assert "SELL YES 7 @ 0.450 GTC LIVE" in listed[-1]
+    with sqlite3.connect(db) as conn:  # Kalshi back on paper, a paper position there: one mode, one list
+        conn.execute("UPDATE engine_state SET kalshi_mode = 'paper'")
+        conn.execute("""UPDATE positions SET mode = 'paper' WHERE venue = 'kalshi'""")
+    one = replies.positions(settings)
+    assert "\n\n" not in one and one.startswith("2 open positions (paper)")
+    kalshi_row = one[one.index("Kalshi: Will the live test pass?"):]
+    assert "/flatten" not in kalshi_row.split("\n•")[0]  # its own row carries none; the desk's rows do
+    assert replies.held_markets(settings, "kalshi:KXLIVE") == []  # /flatten does not sell Kalshi's ledger
