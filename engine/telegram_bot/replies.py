@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -132,16 +132,21 @@ def _position_line(p: dict[str, Any]) -> str:
     return line + f"\n  /flatten {p['slug'] or p['condition_id'][:12]}"
 
 
-def positions(settings: Settings) -> str:
+def _listed(settings: Settings, what: str, read: Callable[..., tuple[int, list[dict[str, Any]]]],
+            line: Callable[[dict[str, Any]], str], first: str) -> str:
+    """The desk's mode's list, then Kalshi's ledger's apart when it trades the other mode."""
     with reading(settings) as conn:
         mode, kalshi = _kalshi_apart(conn, settings)
-        count, shown = desk_lists.open_positions(conn, mode)
-        apart = None if kalshi is None else desk_lists.open_positions(conn, kalshi, venue=KALSHI)
-    said = _listing("position", f"({mode})", count, [_position_line(p) for p in shown], "largest")
+        count, shown = read(conn, mode)
+        apart = None if kalshi is None else read(conn, kalshi, venue=KALSHI)
+    said = _listing(what, f"({mode})", count, [line(row) for row in shown], first)
     if apart is not None and apart[0]:
-        said += "\n\n" + _listing("position", _on_kalshi(kalshi), apart[0],
-                                   [_position_line(p) for p in apart[1]], "largest")
+        said += "\n\n" + _listing(what, _on_kalshi(kalshi), apart[0], [line(row) for row in apart[1]], first)
     return said
+
+
+def positions(settings: Settings) -> str:
+    return _listed(settings, "position", desk_lists.open_positions, _position_line, "largest")
 
 
 def _order_line(o: dict[str, Any]) -> str:
@@ -151,15 +156,7 @@ def _order_line(o: dict[str, Any]) -> str:
 
 
 def orders(settings: Settings) -> str:
-    with reading(settings) as conn:
-        mode, kalshi = _kalshi_apart(conn, settings)
-        count, shown = desk_lists.open_orders(conn, mode)
-        apart = None if kalshi is None else desk_lists.open_orders(conn, kalshi, venue=KALSHI)
-    said = _listing("order", f"({mode})", count, [_order_line(o) for o in shown], "newest")
-    if apart is not None and apart[0]:
-        said += "\n\n" + _listing("order", _on_kalshi(kalshi), apart[0],
-                                   [_order_line(o) for o in apart[1]], "newest")
-    return said
+    return _listed(settings, "order", desk_lists.open_orders, _order_line, "newest")
 
 
 def alerts(settings: Settings) -> tuple[str, list[dict[str, Any]]]:
