@@ -70,15 +70,15 @@ def sweep(db: Path, url: str, trials: int, jobs: int, processes: int) -> float:
 
 
 def storage(db: Path, shared: bool) -> str:
-    """Where the study lives: with `shared`, the storage SWEEP_STORAGE names as the desk reads it
-    (.env, overridden by the environment); else the SQLite file beside the bench's own database."""
-    from contracts.settings import read_env
+    """Where the study lives: with `shared`, where the desk keeps its studies (SWEEP_STORAGE, read as
+    `engine sweep` reads it); else the SQLite file beside the bench's own database."""
     from engine.backtest.sweep import sweeps_url
+    from storage.research.sweep_queries import sweeps_storage
 
     if not shared:
         return sweeps_url(db)
-    url = read_env(ROOT).get("SWEEP_STORAGE")
-    if not url:
+    url = sweeps_storage(ROOT, db)
+    if url == sweeps_url(db):
         raise SystemExit("--shared-storage: SWEEP_STORAGE is not set (put the PostgreSQL URL in .env; "
                          "docs/research.md, 'Several machines on one study')")
     return url
