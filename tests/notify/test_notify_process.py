@@ -133,6 +133,9 @@ def test_kill_halt_and_daily_summary_reach_the_receiver(tmp_path: Path, receiver
         summary = receiver.wait_for(lambda m: m["title"].startswith("Daily summary"), 60, "the daily summary")
         assert "Equity: 10,000.00 pUSD" in summary["message"] and "Alerts in 24 h:" in summary["message"]
         assert "KILLED" in summary["message"]
+        # The receiver reads a message before the engine books it sent: wait for none to be queued.
+        wait_until(lambda: not _rows(engine, "SELECT 1 FROM notifications WHERE status = 'queued'"), 20, 0.1,
+                   "every notification delivered")
         assert _rows(engine, "SELECT DISTINCT status FROM notifications") == [("sent",)]
     finally:
         engine.terminate()
