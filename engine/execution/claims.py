@@ -3,7 +3,9 @@
 A position ends in cash only when the venue pays. A resolved winning position becomes a
 *redeem claim* (1 pUSD a share; the position itself is closed and its PnL realized), a merge
 sent turns complete YES+NO sets into a *merge claim* (1 pUSD a set; `position_conversions`
-take the shares out of the positions). Claims are *redeemable*: part of equity, never cash.
+take the shares out of the positions), and a market the venue voided turns each position into a
+*refund* (a redeem claim at what the venue paid back a share; conversions take the shares out).
+Claims are *redeemable*: part of equity, never cash.
 Cash arrives only as a venue credit (engine/venues/settlement.py): a redemption or merge
 pays the open claims of its market, a maker rebate is income; each is booked once, by the
 venue's transaction hash, for exactly the amount the venue reports. The SQL is in
@@ -83,6 +85,42 @@ def record_merge(conn: Connection, *, mode: str, tx_id: int, condition_id: str, 
         claims_store.add_claim(conn, mode=mode, kind="merge", condition_id=condition_id, strategy=leg.strategy,
                                token_id=None, amount=leg.sets, ref=f"merge:{tx_id}:{leg.strategy}", now=now,
                                tx_id=tx_id)
+
+
+# -- refunds (a voided market) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLeg:
+    strategy: str
+    token_id: str
+    outcome: Outcome
+    shares: int  # micro-shares the venue took back
+    price: int  # what it paid back a share at (micro-pUSD)
+
+
+def record_refund(conn: Connection, *, mode: str, tx_id: int, condition_id: str, legs: list[RefundLeg],
+                  now: int) -> int:
+    """A market the venue voided and paid back: each leg's shares leave its position at the price
+    paid back (final at once: the venue has paid), and each strategy is owed what they fetched, a
+    redeem claim the venue's payment pays. Returns what is owed."""
+    owed = 0
+    for leg in legs:
+        claims_store.add_conversion(conn, mode=mode, strategy=leg.strategy, condition_id=condition_id,
+                                    token_id=leg.token_id, outcome=leg.outcome.value, shares=leg.shares,
+                                    price=leg.price, tx_id=tx_id, now=now)
+        amount = leg.shares * leg.price // ONE
+        claims_store.add_claim(conn, mode=mode, kind="redeem", condition_id=condition_id, strategy=leg.strategy,
+                               token_id=leg.token_id, amount=amount,
+                               ref=f"refund:{tx_id}:{leg.strategy}:{leg.token_id}", now=now, tx_id=tx_id)
+        owed += amount
+    claims_store.merges_paid(conn, {tx_id}, now)  # (marks the transaction's conversions done, as a paid merge's)
+    return owed
+
+
+def recorded(conn: Connection, tx_hash: str) -> bool:
+    """Whether a settlement transaction the venue reported as `tx_hash` is on the ledger already."""
+    return bool(claims_store.tx_ids_by_hash(conn, tx_hash))
 
 
 # -- credits ---------------------------------------------------------------------------------------

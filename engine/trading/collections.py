@@ -28,8 +28,9 @@ from engine.execution import claims, store
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
 from engine.failpoints import crash_point
+from engine.trading.kalshi_voids import book_refunds
 from engine.venues.base import VenueError, VenueUnavailable
-from engine.venues.settlement import SettlementTx, SettlementVenue
+from engine.venues.settlement import RefundSource, SettlementTx, SettlementVenue
 from storage.desk.audit import raise_alert
 from storage.engine_stores import claims_store
 
@@ -76,6 +77,8 @@ class Collections:
         does not answer is tried again at the next run (nothing is lost meanwhile: what it paid
         stays listed, what is owed stays open)."""
         try:
+            if isinstance(self.venue, RefundSource):  # a voided market's refund first: its payment pays it
+                await book_refunds(self.ex, self.catalog, self.venue)
             booked = await book_venue_credits(self.ex, self.venue)
             await self.follow()
             sent = await self.redeem_due(grace_ms=grace_ms) if auto else []

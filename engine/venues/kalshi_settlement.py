@@ -8,11 +8,18 @@ A market's settlement is reported only once the desk knows the market resolved (
 resolution writes the claim the payment pays. Read before it, the payment would be booked as cash
 nobody was owed beside a claim opened later (the money twice). Left unreported, it is read again at
 the next pass (credits are re-read a day back: engine/execution/credits.py).
+
+A market Kalshi voids (`market_result` `void`: "all positions returned at original cost", its SDK
+says) has no winner to resolve at: it is listed as a refund first, with each side's contracts and
+cost (engine/trading/kalshi_voids.py books it), and its payment only once that refund is booked.
+A `scalar` settlement is not read: no paired binary market settles that way, and a position in
+one stays open for the balance check to halt on (docs/going-live.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,10 +27,11 @@ from contracts.kalshi_ids import CENT, CONTRACT, market_id
 from contracts.kalshi_settings import KalshiSettings
 from engine.feeds.kalshi_client import kalshi_client
 from engine.venues.base import VenueError, VenueUnavailable
-from engine.venues.settlement import SettlementTx, VenueCredit
+from engine.venues.settlement import SettlementTx, VenueCredit, VenueRefund
 
 PAGE = 200
 TIMEOUT_S = 10.0
+REUSE_S = 5.0  # a collections pass asks for refunds, then credits: the refunds' read serves the credits once
 NOTHING_TO_SEND = ("Kalshi pays a settled market into the balance by itself and nets YES with NO at once: "
                    "there is nothing to redeem, merge or approve")
 
@@ -36,19 +44,41 @@ class KalshiSettlement:
         assert settings.private_key is not None
         self.client = kalshi_client(settings.host, settings.api_key_id, settings.private_key.reveal(), timeout_s)
         self.resolved = resolved
+        self._refunded: set[str] = set()  # voided markets whose refund the ledger has booked
+        self._read: tuple[float, list[Any]] | None = None  # (monotonic time, the settlements read)
 
     async def credits(self, since_ms: int) -> list[VenueCredit]:
-        """Kalshi's settlements of markets the desk has seen resolve, oldest first."""
+        """Kalshi's settlements of markets the desk has seen resolve (or whose void it booked),
+        oldest first."""
         out = []
         for record in await self._settlements():
             at_ms = int(record.settled_time.timestamp() * 1000)
             cid = market_id(record.ticker)
-            if at_ms < since_ms or record.revenue <= 0 or not self.resolved(cid):
+            if at_ms < since_ms or record.revenue <= 0:
                 continue
-            won = record.yes_count if record.market_result == "yes" else record.no_count
-            out.append(VenueCredit("redeem", record.revenue * CENT, f"kalshi-settlement:{record.ticker}", at_ms,
-                                   cid, won * CONTRACT))
+            if record.market_result == "void" and cid in self._refunded:
+                shares = record.yes_count + record.no_count
+            elif record.market_result in ("yes", "no") and self.resolved(cid):
+                shares = record.yes_count if record.market_result == "yes" else record.no_count
+            else:
+                continue
+            out.append(VenueCredit("redeem", record.revenue * CENT, _ref(record.ticker), at_ms, cid,
+                                   shares * CONTRACT))
         return sorted(out, key=lambda c: c.at_ms)
+
+    async def refunds(self, since_ms: int) -> list[VenueRefund]:
+        """The markets Kalshi voided since `since_ms`, oldest first."""
+        out = []
+        for record in await self._settlements(keep=True):
+            at_ms = int(record.settled_time.timestamp() * 1000)
+            if record.market_result == "void" and at_ms >= since_ms:
+                out.append(VenueRefund(market_id(record.ticker), record.yes_count * CONTRACT,
+                                       record.yes_total_cost * CENT, record.no_count * CONTRACT,
+                                       record.no_total_cost * CENT, record.revenue * CENT, _ref(record.ticker), at_ms))
+        return sorted(out, key=lambda r: r.at_ms)
+
+    def refund_booked(self, condition_id: str) -> None:
+        self._refunded.add(condition_id)
 
     async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx:
         raise VenueError(NOTHING_TO_SEND)
@@ -68,7 +98,17 @@ class KalshiSettlement:
     async def close(self) -> None:
         return None
 
-    async def _settlements(self) -> list[Any]:
+    async def _settlements(self, *, keep: bool = False) -> list[Any]:
+        """The list, read now; or, once, what `refunds` just read (`keep`: read for the credits next)."""
+        read, self._read = self._read, None
+        if read is not None and not keep and time.monotonic() - read[0] < REUSE_S:
+            return read[1]
+        items = await self._read_settlements()
+        if keep:
+            self._read = (time.monotonic(), items)
+        return items
+
+    async def _read_settlements(self) -> list[Any]:
         items: list[Any] = []
         cursor = None
         while True:
@@ -80,3 +120,7 @@ class KalshiSettlement:
             cursor = page.cursor
             if not cursor:
                 return items
+
+
+def _ref(ticker: str) -> str:
+    return f"kalshi-settlement:{ticker}"

@@ -12,7 +12,7 @@ only thing the ledger books as cash. Paper (engine/venues/paper_settlement.py) a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 CreditKind = Literal["redeem", "merge", "rebate", "reward"]
 TxState = Literal["pending", "confirmed", "failed"]
@@ -40,6 +40,33 @@ class SettlementTx:
     tx_hash: str | None = None
     error: str | None = None
     via: str = ""  # "relayer", "transaction" or "paper"
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRefund:
+    """A market the venue voided, paying the positions back at what they cost (Kalshi's `void`):
+    what the account held of each side, what that cost, and what the venue paid. `ref` is the
+    `tx_hash` of the credit that pays it."""
+
+    condition_id: str
+    yes_shares: int  # micro-shares
+    yes_cost: int  # micro-pUSD
+    no_shares: int
+    no_cost: int
+    amount: int  # micro-pUSD paid back
+    ref: str
+    at_ms: int
+
+
+@runtime_checkable
+class RefundSource(Protocol):
+    """A settlement venue that can void a market: its refunds are booked before its credits, and
+    the credit that pays a void is listed only once the refund is booked (`refund_booked`): read
+    before, it would be cash nobody was owed beside positions still open."""
+
+    async def refunds(self, since_ms: int) -> list[VenueRefund]: ...
+
+    def refund_booked(self, condition_id: str) -> None: ...
 
 
 class CreditSource(Protocol):

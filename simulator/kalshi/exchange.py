@@ -252,26 +252,29 @@ class Exchange:
     # -- settlement --------------------------------------------------------------------
 
     def settle(self, ticker: str, result: str, now_ms: int) -> list[Settlement]:
-        """Determine `ticker` as `result` (yes | no): resting orders cancelled, every position paid
-        in cash (a contract of the winning side 100 cents), one settlement record per holder."""
+        """Determine `ticker` as `result`: resting orders cancelled, every position paid in cash, one
+        settlement record per holder. `yes` | `no`: a contract of the winning side pays 100 cents.
+        `void` (Kalshi's SDK: "market was voided/cancelled and all positions returned at original
+        cost"): each holder is paid back what its contracts cost (fees are not returned), and the
+        market shows no result."""
         market = self.markets.get(ticker)
         if market is None:
             raise Refused(404, "market_not_found", f"no market {ticker}")
         if market.status == "settled":
-            raise Refused(400, "market_settled", f"market {ticker} is settled already ({market.result})")
-        if result not in ("yes", "no"):
-            raise Refused(400, "invalid_parameters", "result must be yes or no")
+            raise Refused(400, "market_settled", f"market {ticker} is settled already ({market.result or 'void'})")
+        if result not in ("yes", "no", "void"):
+            raise Refused(400, "invalid_parameters", "result must be yes, no or void")
         for order in self.books[ticker].orders():
             self.books[ticker].remove(order)
             self._close(order, now_ms)
-        market.status, market.result, market.settled_ms = "settled", result, now_ms
+        market.status, market.result, market.settled_ms = "settled", "" if result == "void" else result, now_ms
         done = []
         for account in self.accounts.values():
             held = account.positions.get(ticker)
             if held is None or held.count == 0:
                 continue
             yes, no = max(0, held.count), max(0, -held.count)
-            revenue = CONTRACT * (yes if result == "yes" else no)
+            revenue = held.cost if result == "void" else CONTRACT * (yes if result == "yes" else no)
             record = Settlement(ticker, market.event_ticker, result, yes, held.cost if yes else 0, no,
                                 held.cost if no else 0, revenue, now_ms)
             held.realized_pnl += revenue - held.cost

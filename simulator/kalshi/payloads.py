@@ -27,7 +27,7 @@ def market(m: Market, book: Book) -> dict[str, Any]:
     yes_ask = CONTRACT - no_bid if no_bid else CONTRACT
     no_ask = CONTRACT - yes_bid if yes_bid else CONTRACT
     liquidity = sum(p * q for p, q in yes.items()) + sum(p * q for p, q in no.items())
-    settled = m.status == "settled"
+    settled = m.status == "settled" and m.result != ""  # a voided market settles with no result and no value
     return {
         "ticker": m.ticker, "event_ticker": m.event_ticker, "market_type": "binary", "title": m.title,
         "subtitle": m.subtitle, "yes_sub_title": m.subtitle, "no_sub_title": m.subtitle,
@@ -117,7 +117,8 @@ def settlement(s: Settlement) -> dict[str, Any]:
     return {"ticker": s.ticker, "event_ticker": s.event_ticker, "market_result": s.result,
             "yes_count": s.yes_count, "yes_total_cost": s.yes_cost, "no_count": s.no_count,
             "no_total_cost": s.no_cost, "revenue": s.revenue, "settled_time": iso(s.at_ms),
-            "fee_cost": dollars(0), "value": CONTRACT if s.result == "yes" else 0}
+            "fee_cost": dollars(0),
+            "value": None if s.result == "void" else CONTRACT if s.result == "yes" else 0}
 
 
 def event(event_ticker: str, title: str) -> dict[str, Any]:

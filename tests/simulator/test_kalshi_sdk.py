@@ -28,7 +28,7 @@ def _client(sim: SimHandle, key_id: str, private_pem: str) -> KalshiClient:
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with running_simulator(seed=3, agents=False, prefill_books=False, kalshi_markets=6) as handle:
+    with running_simulator(seed=3, agents=False, prefill_books=False, kalshi_markets=7) as handle:
         yield handle
 
 
@@ -47,9 +47,9 @@ def _market(client: KalshiClient, n: int = 0) -> Any:
 def test_market_data_reads_through_the_sdks_models(trader: KalshiClient) -> None:
     assert trader.get_exchange_status().trading_active is True
     markets = trader.get_markets(limit=2)
-    assert len(markets.markets) == 2 and markets.cursor == "2"  # a next page: 6 markets listed
+    assert len(markets.markets) == 2 and markets.cursor == "2"  # a next page: 7 markets listed
     rest = trader.get_markets(limit=10, cursor=markets.cursor)
-    assert len(rest.markets) == 4 and rest.cursor == ""
+    assert len(rest.markets) == 5 and rest.cursor == ""
     m = markets.markets[0]
     assert m.status == "active" and m.tick_size == 1 and m.price_ranges[0].step == "0.0100"
     assert 0 < m.yes_bid < m.yes_ask < 100 and m.yes_ask == 100 - m.no_bid
@@ -183,6 +183,24 @@ def test_settlement_pays_the_winning_side_in_cash(sim: SimHandle, trader: Kalshi
     with pytest.raises(ApiException) as closed:
         trader.create_order(ticker=m.ticker, side="yes", action="buy", count=1, yes_price=5, type="limit")
     assert closed.value.status == 400 and "market_closed" in str(closed.value.body)
+
+
+def test_a_voided_market_pays_each_position_back_at_cost(sim: SimHandle, trader: KalshiClient) -> None:
+    m = _market(trader, 6)
+    trader.create_order(ticker=m.ticker, side="yes", action="buy", count=3, yes_price=m.yes_ask, type="limit")
+    held = next(p for p in trader.get_positions(ticker=m.ticker).market_positions or [] if p.ticker == m.ticker)
+    cost = held.market_exposure
+    before = trader.get_balance().balance
+    status, body = admin(sim, f"/_sim/kalshi/markets/{m.ticker}/settle", {"result": "void"})
+    assert status == 200 and body["settled"] >= 1
+    settled = next(s for s in trader.get_settlements().settlements if s.ticker == m.ticker)
+    assert (settled.market_result, settled.yes_count, settled.yes_total_cost, settled.revenue, settled.value) == \
+        ("void", 3, cost, cost, None)
+    assert trader.get_balance().balance == before + cost  # the fee is not returned
+    market = trader.get_market(m.ticker).market
+    assert (market.status, market.result, market.settlement_value) == ("settled", "", None)
+    status, body = admin(sim, f"/_sim/kalshi/markets/{_market(trader, 4).ticker}/settle", {"result": "maybe"})
+    assert status == 400 and "yes, no or void" in str(body)
 
 
 def test_the_basic_tiers_write_limit_answers_429(sim: SimHandle, trader: KalshiClient) -> None:

@@ -2,7 +2,8 @@
 promoted strategy's Kalshi orders to Kalshi itself (the simulator's Kalshi side, an account registered with
 its own RSA key) through the official SDK, and keeps Kalshi's live ledger true to the account: its cash
 starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
-settlement list and the ledger's cash then equals Kalshi's balance to the cent; a balance Kalshi holds that
+settlement list and the ledger's cash then equals Kalshi's balance to the cent (a market Kalshi voids too,
+its positions paid back at cost); a balance Kalshi holds that
 the ledger cannot explain halts the Kalshi lane alone; a restart reads its resting orders back."""
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from sqlalchemy import text
 from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
 from contracts.settings import load_settings
+from engine.execution.credits import book_venue_credits
 from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
+from engine.trading.kalshi_voids import book_refunds
 from engine.venues.kalshi import KalshiVenue
+from engine.venues.kalshi_settlement import KalshiSettlement
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database, now_ms
@@ -35,7 +39,7 @@ MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0,
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=79, agents=False, kalshi_markets=2) as handle:
+    with approved_simulator(seed=79, agents=False, kalshi_markets=3) as handle:
         yield handle
 
 
@@ -157,6 +161,61 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
         astray = conn.execute(text("SELECT COUNT(*) FROM orders WHERE NOT (venue = 'kalshi' AND mode = 'live')"))
     assert [tuple(b) for b in booked] == [("live", "kalshi", 5 * SH)]  # Kalshi's settlement, booked once
     assert astray.scalar_one() == 0
+
+
+def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_path: Path, sim: SimHandle) -> None:
+    desk = Desk(tmp_path, sim, market=2)  # (markets 0 and 1 are the other tests')
+    core = desk.core()
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+
+    async def scenario() -> dict[str, Any]:
+        await _started(core, desk.kalshi)
+        lane = core.kalshi
+        assert lane is not None and lane.mode == "live"
+        await core.tick()
+        book = core.books.book(yes)
+        assert book is not None and book.asks
+        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
+        await lane.executor.reconcile()
+
+        def filled() -> bool:
+            lane.executor.drain()
+            return lane.executor.state.totals("kx", yes).settled == 5 * SH
+
+        await _until(filled, "Kalshi's fill reaching the live ledger")
+        totals = lane.executor.state.totals("kx", yes)
+        seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "cash_before": lane.executor.state.cash}
+        sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "void", now_ms()))
+        await core.scheduled.collections()
+        state = lane.executor.state
+        seen["after"] = (state.totals("kx", yes).size, state.cash, state.redeemable, desk.balance())
+        seen["realized"] = (state.totals("kx", yes).realized, state.totals("kx", yes).fees)
+        market = core.catalog.get(desk.kalshi)
+        seen["closed"] = market is not None and market.closed
+        for _ in range(2):  # a difference counts once two checks in a row see it: none is seen
+            await lane.check_balances(tolerance_usdc=0.0, every_s=0)
+        seen["trading"] = lane.risk.in_force().trading_state
+        # Read again (a restart's fresh reader): the refund and its payment are not booked twice.
+        settings = load_settings(desk.env).kalshi
+        assert settings is not None
+        again = KalshiSettlement(settings, lambda cid: False)
+        seen["again"] = (await book_refunds(lane.executor, core.catalog, again),
+                         len(await book_venue_credits(lane.executor, again)), lane.executor.state.cash)
+        await core.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    size, cash, redeemable, balance = seen["after"]
+    assert size == 0 and redeemable == 0  # the contracts left the ledger, and what Kalshi paid back is paid
+    assert cash == balance == seen["cash_before"] + seen["cost"]  # paid back at cost, to the cent
+    assert seen["realized"] == (0, seen["fees"]) and seen["fees"] > 0  # nothing won or lost; Kalshi keeps its fee
+    assert seen["closed"] and seen["trading"] is TradingState.ACTIVE
+    assert seen["again"] == (0, 0, cash)
+    with core.db.read() as conn:
+        booked = conn.execute(text("SELECT amount FROM cash_ledger WHERE kind = 'redemption'")).scalars().all()
+        alerts = conn.execute(text("SELECT code FROM alerts WHERE code IN ('KALSHI_VOID', 'CREDIT_UNCLAIMED', "
+                                   "'REDEMPTION_MISMATCH', 'BALANCE_MISMATCH')")).scalars().all()
+    assert booked == [seen["cost"]] and alerts == ["KALSHI_VOID"]
 
 
 def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane_alone(
