@@ -105,6 +105,9 @@ def _kalshi(settings: Settings, ticker: str) -> dict[str, Any]:
         raise CliError(f"Kalshi has no market {ticker} ({exc.status}) at {settings.kalshi.host}") from None
     except Exception as exc:  # the network: say so, never a traceback
         raise CliError(f"Kalshi could not be reached at {settings.kalshi.host}: {type(exc).__name__}") from None
+    if market.market_type != "binary":  # a scalar's YES pays a value, not 1/0: no binary question to pair
+        raise CliError(f"Kalshi's {ticker} is a {market.market_type} market (a YES contract pays a value between $0 "
+                       "and $1, not $1 or nothing): the desk pairs and trades binary markets only")
     end = market.expected_expiration_time or market.close_time
     return {"ticker": market.ticker, "title": market.title, "status": market.status,
             "rules": f"{market.rules_primary} {market.rules_secondary}".strip(),

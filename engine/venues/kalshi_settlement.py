@@ -12,8 +12,8 @@ the next pass (credits are re-read a day back: engine/execution/credits.py).
 A market Kalshi voids (`market_result` `void`: "all positions returned at original cost", its SDK
 says) has no winner to resolve at: it is listed as a refund first, with each side's contracts and
 cost (engine/trading/kalshi_voids.py books it), and its payment only once that refund is booked.
-A `scalar` settlement is not read: no paired binary market settles that way, and a position in
-one stays open for the balance check to halt on (docs/going-live.md).
+A `scalar` settlement is not read: pairing refuses a scalar market (engine/cli/pairs.py), so the
+desk holds none.
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ class Market:
     last_price: int = 0
     volume: int = 0
     settled_ms: int | None = None
+    market_type: str = "binary"  # or "scalar": a YES contract pays a value between 0 and 100 cents
 
 
 class Book:

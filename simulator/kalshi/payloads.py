@@ -29,7 +29,7 @@ def market(m: Market, book: Book) -> dict[str, Any]:
     liquidity = sum(p * q for p, q in yes.items()) + sum(p * q for p, q in no.items())
     settled = m.status == "settled" and m.result != ""  # a voided market settles with no result and no value
     return {
-        "ticker": m.ticker, "event_ticker": m.event_ticker, "market_type": "binary", "title": m.title,
+        "ticker": m.ticker, "event_ticker": m.event_ticker, "market_type": m.market_type, "title": m.title,
         "subtitle": m.subtitle, "yes_sub_title": m.subtitle, "no_sub_title": m.subtitle,
         "created_time": iso(m.open_ms), "open_time": iso(m.open_ms), "close_time": iso(m.close_ms),
         "expected_expiration_time": iso(m.close_ms), "expiration_time": iso(m.close_ms),

@@ -93,6 +93,13 @@ def test_bad_links_are_refused_in_words(desk: dict[str, str], sim: SimHandle) ->
     assert unknown.returncode == 1 and "Kalshi has no market KXNOPE-1 (404)" in unknown.stderr
     undiscovered = _pairs(desk, "add", "0x" + "ab" * 32, ticker, "--yes")
     assert undiscovered.returncode == 1 and "no Polymarket market" in undiscovered.stderr
+    scalar = str(sim.call(lambda: sorted(sim.sim.kalshi.exchange.markets)[1]))
+    sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[scalar], "market_type", "scalar"))
+    try:
+        not_binary = _pairs(desk, "add", desk["CONDITION"], scalar, "--yes")
+    finally:
+        sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[scalar], "market_type", "binary"))
+    assert not_binary.returncode == 1 and f"Kalshi's {scalar} is a scalar market" in not_binary.stderr
     missing = _pairs(desk, "remove", "7")
     assert missing.returncode == 1 and "no pair 7" in missing.stderr
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]
