@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from contracts.settings import Settings
-from contracts.venues import KALSHI
+from contracts.venues import KALSHI, POLYMARKET
 from engine.cli.desk import alert_line, status_lines
 from storage.command_queue import answers
 from storage.command_queue.answers import Outcome
@@ -111,45 +111,51 @@ def _listing(what: str, where: str, count: int, lines: list[str], first: str) ->
     return "\n".join([head + (f", {first} {len(lines)}" if len(lines) < count else ""), *lines])
 
 
-def _kalshi_apart(conn: sqlite3.Connection, settings: Settings) -> tuple[str, str | None]:
-    """(the desk's mode, Kalshi's mode when its ledger trades the other one: listed apart, since the
-    desk's own list is of its mode's ledgers only)."""
+def _ledgers(conn: sqlite3.Connection, settings: Settings) -> list[tuple[str, str, str | None]]:
+    """The lists to show, each (whose, as said after the count; mode; venue or None for every venue):
+    the desk's mode's ledgers first (what /flatten sells), then apart the paper lane beside a live
+    desk and Kalshi's ledger when it trades the other mode."""
     status = desk_status.engine_status(conn, settings.db_path)
-    return status.mode, (status.kalshi_mode if status.kalshi_mode != status.mode else None)
+    mode, kalshi = status.mode, status.kalshi_mode
+    found: list[tuple[str, str, str | None]] = [(f"({mode})", mode, None)]
+    if mode == "live":
+        found.append(("on the paper lane (paper-only strategies: paper money)", "paper", POLYMARKET))
+    if kalshi != mode:
+        found.append((_on_kalshi(kalshi), kalshi, KALSHI))
+    return found
 
 
 def _on_kalshi(mode: str | None) -> str:
     return "on Kalshi, LIVE: real money" if mode == "live" else "on Kalshi's paper ledger"
 
 
-def _position_line(p: dict[str, Any]) -> str:
+def _position_line(p: dict[str, Any], own: bool) -> str:
     average = "" if p["average"] is None else f" avg {p['average']:.3f}"
     pending = f" ({p['pending']:g} settling)" if p["pending"] else ""
     line = (f"• {p['strategy']}: {p['outcome']} {p['shares']:g} sh{pending}{average}, cost "
             f"{_money(p['cost'])}, realized {_money(p['realized'], True)}\n  {p['market']}")
-    if p["venue"] == KALSHI:  # flatten sells the desk's own ledger; Kalshi's positions are not its to sell
+    if not own or p["venue"] == KALSHI:  # flatten sells the desk's own Polymarket ledger, nothing else
         return line
     return line + f"\n  /flatten {p['slug'] or p['condition_id'][:12]}"
 
 
 def _listed(settings: Settings, what: str, read: Callable[..., tuple[int, list[dict[str, Any]]]],
-            line: Callable[[dict[str, Any]], str], first: str) -> str:
-    """The desk's mode's list, then Kalshi's ledger's apart when it trades the other mode."""
+            line: Callable[[dict[str, Any], bool], str], first: str) -> str:
+    """The desk's mode's list, then each other ledger's apart (`_ledgers`), those with nothing left out."""
     with reading(settings) as conn:
-        mode, kalshi = _kalshi_apart(conn, settings)
-        count, shown = read(conn, mode)
-        apart = None if kalshi is None else read(conn, kalshi, venue=KALSHI)
-    said = _listing(what, f"({mode})", count, [line(row) for row in shown], first)
-    if apart is not None and apart[0]:
-        said += "\n\n" + _listing(what, _on_kalshi(kalshi), apart[0], [line(row) for row in apart[1]], first)
-    return said
+        lists = [(whose, *read(conn, mode, venue=venue)) for whose, mode, venue in _ledgers(conn, settings)]
+    (whose, count, shown), others = lists[0], lists[1:]
+    said = [_listing(what, whose, count, [line(row, True) for row in shown], first)]
+    said += [_listing(what, whose, count, [line(row, False) for row in shown], first)
+             for whose, count, shown in others if count]
+    return "\n\n".join(said)
 
 
 def positions(settings: Settings) -> str:
     return _listed(settings, "position", desk_lists.open_positions, _position_line, "largest")
 
 
-def _order_line(o: dict[str, Any]) -> str:
+def _order_line(o: dict[str, Any], own: bool) -> str:
     return (f"• #{o['id']} {o['strategy']}: {o['side']} {o['outcome']} {o['size']:g} @ {o['price']:.3f} "
             f"{o['tif']} {o['status']}" + (f" ({o['filled']:g} filled)" if o["filled"] else "")
             + f"\n  {o['market']}")

@@ -175,3 +175,29 @@ def test_positions_and_orders_list_kalshis_live_ledger_apart_on_a_paper_desk(tmp
     kalshi_row = one[one.index("Kalshi: Will the live test pass?"):]
     assert "/flatten" not in kalshi_row.split("\n•")[0]  # its own row carries none; the desk's rows do
     assert replies.held_markets(settings, "kalshi:KXLIVE") == []  # /flatten does not sell Kalshi's ledger
+
+
+def test_positions_and_orders_list_the_paper_lane_apart_on_a_live_desk(tmp_path: Path) -> None:
+    """On a live desk, the strategies not promoted trade on the paper lane: /positions and /orders list
+    the live ledger, then the paper lane's apart, said to be paper money and with no /flatten line (flatten
+    sells the live ledger, where the lane's positions are not)."""
+    db = tmp_path / "t.db"
+    migrate(db)
+    seed(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE engine_state SET mode = 'live', kalshi_mode = 'live'")
+        conn.execute("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'")
+        paper_positions = conn.execute("SELECT COUNT(*) FROM positions WHERE mode = 'paper' "
+                                       "AND settled + pending != 0").fetchone()[0]
+        paper_orders = conn.execute("SELECT COUNT(*) FROM orders WHERE mode = 'paper' AND status_rank < 100"
+                                    ).fetchone()[0]
+    assert paper_positions and paper_orders  # the seeded paper ledger has both
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp_path / "none"), "TRADER_DB": str(db)})
+    live, lane = replies.positions(settings).split("\n\n")
+    assert live == "No open positions (live)."
+    assert lane.startswith(f"{paper_positions} open position{'s' if paper_positions != 1 else ''} on the paper "
+                           "lane (paper-only strategies: paper money)")
+    assert "mm-btc" in lane and "/flatten" not in lane
+    live_orders, lane_orders = replies.orders(settings).split("\n\n")
+    assert live_orders.startswith("1 open order (live)")  # the seeded live order
+    assert lane_orders.startswith(f"{paper_orders} open order{'s' if paper_orders != 1 else ''} on the paper lane")
