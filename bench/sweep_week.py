@@ -35,6 +35,7 @@ from pathlib import Path
 from _common import ROOT
 from pmxt_import import DAY0, build_day, market
 
+from engine.backtest.sweep import counts
 from engine.marketdata.pmxt_import import import_pmxt
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -113,11 +114,10 @@ def main() -> None:
               flush=True)
         wall = sweep(db, url, args.trials, args.jobs, args.processes)
         trials = trials_of(url)
-    counted = [t for t in trials if t.state.name == "COMPLETE"
-               or (t.state.name == "FAIL" and "undefined" in t.user_attrs)]  # what `--trials` counts
+    counted = [t for t in trials if counts(t)]  # what `--trials` counts, as the sweep counts it
     seconds = [t.user_attrs["backtest_s"] for t in counted if "backtest_s" in t.user_attrs]
     keys = [t.user_attrs["key"] for t in counted]
-    crashed = [t.number for t in trials if t.state.name == "FAIL" and "undefined" not in t.user_attrs]
+    crashed = [t.number for t in trials if t.state.name == "FAIL" and not counts(t)]
     where = "PostgreSQL" if url.startswith("postgresql") else "a SQLite file"  # never the URL: it may hold a password
     print(f"sweep over {args.days} days, {args.trials} trials, {args.processes} process(es) of {args.jobs} "
           f"worker(s) on one study in {where}: {wall / 60:.1f} min wall | "

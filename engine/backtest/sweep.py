@@ -219,10 +219,15 @@ def counted(study: optuna.Study) -> int:
 
 
 def _counted(trials: Sequence[FrozenTrial]) -> int:
+    return sum(1 for t in trials if counts(t))
+
+
+def counts(trial: FrozenTrial) -> bool:
+    """Whether a trial counts toward the total asked: complete, or failed with a reason (its score
+    undefined); a crash does not, and is run again."""
     from optuna.trial import TrialState
 
-    return sum(1 for t in trials if t.state is TrialState.COMPLETE
-               or (t.state is TrialState.FAIL and "undefined" in t.user_attrs))
+    return trial.state is TrialState.COMPLETE or (trial.state is TrialState.FAIL and "undefined" in trial.user_attrs)
 
 
 # -- workers ---------------------------------------------------------------------------
