@@ -136,8 +136,11 @@ class KalshiBookPoller:
                 self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
                 continue
             result = str(market.result or "")
-            if str(market.status) in SETTLED and result in ("yes", "no"):
-                self.settled[ticker] = result
+            if str(market.status) not in SETTLED:
+                continue
+            self.settled[ticker] = result  # read no more: settled is final
+            if result in ("yes", "no"):  # (none: Kalshi voided it; the live ledger books that from its own
+                # settlement list, engine/trading/kalshi_voids.py)
                 self.books.publish(MarketResolved(wire.market_id(ticker), wire.token_id(ticker, result),
                                                   self.clock_ms()))
                 told += 1
