@@ -98,9 +98,9 @@ class KalshiBookPoller:
             await asyncio.sleep(self.poll_s)
 
     async def poll_once(self) -> int:
-        """Read every paired book once; returns how many were read."""
+        """Read every paired book once (a settled market's no more); returns how many were read."""
         read = 0
-        for ticker in self.tickers:
+        for ticker in [t for t in self.tickers if t not in self.settled]:  # a settled market's book is over
             try:
                 answer = await asyncio.to_thread(self.client.get_market_orderbook, ticker)
                 yes, no = yes_no_bids(answer.orderbook)

@@ -188,7 +188,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "void", now_ms()))
         poller = core.link.references.poller
         assert poller is not None
-        seen["told"] = (await poller.read_settlements(), poller.settled.get(desk.ticker))
+        seen["told"] = (await poller.read_settlements(), poller.settled.get(desk.ticker), await poller.poll_once())
         await core.scheduled.collections()
         state = lane.executor.state
         seen["after"] = (state.totals("kx", yes).size, state.cash, state.redeemable, desk.balance())
@@ -214,7 +214,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
     assert seen["realized"] == (0, seen["fees"]) and seen["fees"] > 0  # nothing won or lost; Kalshi keeps its fee
     assert seen["closed"] and seen["trading"] is TradingState.ACTIVE
     assert seen["again"] == (0, 0, cash)
-    assert seen["told"] == (0, "")  # no winner to tell, and the settled market is not asked about again
+    assert seen["told"] == (0, "", 0)  # no winner to tell, and the settled market (its book) is not read again
     with core.db.read() as conn:
         booked = conn.execute(text("SELECT amount FROM cash_ledger WHERE kind = 'redemption'")).scalars().all()
         alerts = conn.execute(text("SELECT code FROM alerts WHERE code IN ('KALSHI_VOID', 'CREDIT_UNCLAIMED', "
