@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from contracts import kalshi_ids
+from contracts.order_status import TERMINAL_RANK
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database, now_ms
 
@@ -51,15 +53,33 @@ def add_pair(db: Database, *, condition_id: str, kalshi_ticker: str, inverted: b
 
 
 def remove_pair(db: Database, pair_id: int, *, actor: str) -> Pair:
+    """Unlink a pair, refused while any ledger holds or works its Kalshi market: the desk follows a
+    Kalshi market (its book, its settlement) only while it is paired, so a position left there would
+    never be marked, sold or settled."""
     with db.write() as conn:
         found = _read(conn, "WHERE id = :id", {"id": pair_id})
         if not found:
             raise PairRefused(f"no pair {pair_id} (python -m engine pairs list shows them)")
+        if held := _still_held(conn, kalshi_ids.market_id(found[0].kalshi_ticker)):
+            raise PairRefused(f"pair {pair_id}'s Kalshi market {found[0].kalshi_ticker} is still held ({held}): "
+                              "unpaired, it would no longer be priced, sold or settled. Exit those positions and "
+                              "cancel those orders first (Orders & trades), or wait for the market to settle")
         conn.execute(text("DELETE FROM venue_pairs WHERE id = :id"), {"id": pair_id})
         write_audit(conn, actor=actor, action="pair.remove", entity=f"venue_pairs:{pair_id}",
                     before={"condition_id": found[0].condition_id, "kalshi_ticker": found[0].kalshi_ticker,
                             "inverted": found[0].inverted}, after=None)
     return found[0]
+
+
+def _still_held(conn: Connection, market: str) -> str:
+    """What the ledgers hold or work in `market`, as said to the operator ("" for nothing)."""
+    positions, orders = conn.execute(text(
+        """SELECT (SELECT COUNT(*) FROM positions WHERE condition_id = :m AND settled + pending != 0),
+                  (SELECT COUNT(*) FROM orders WHERE condition_id = :m AND status_rank < :open)"""),
+        {"m": market, "open": TERMINAL_RANK}).one()
+    said = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in ((positions, "position"), (orders, "working order"))
+            if n]
+    return ", ".join(said)
 
 
 def list_pairs(db: Database) -> list[Pair]:

@@ -75,6 +75,16 @@ def test_a_pair_is_shown_side_by_side_confirmed_audited_listed_and_removed(desk:
     assert any("end times differ" in w for w in listed[0]["warnings"])
     again = _pairs(desk, "add", desk["CONDITION"], ticker, "--yes")
     assert again.returncode == 1 and "already linked" in again.stderr
+    with sqlite3.connect(desk["TRADER_DB"]) as conn:  # a live position on Kalshi's side of the pair
+        conn.execute("""INSERT INTO positions (mode, venue, strategy, token_id, condition_id, outcome, settled,
+                            pending, cost, realized, fees, updated_at)
+                        VALUES ('live', 'kalshi', 'kx', ?, ?, 'YES', 3000000, 0, 1200000, 0, 0, 1)""",
+                     (f"kalshi:{ticker}:yes", f"kalshi:{ticker}"))
+    held = _pairs(desk, "remove", "1")  # unpaired, the position would be followed no more: refused
+    assert held.returncode == 1 and f"Kalshi market {ticker} is still held (1 position)" in held.stderr
+    assert "Exit those positions" in held.stderr and _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(1,)]
+    with sqlite3.connect(desk["TRADER_DB"]) as conn:  # exited: nothing held there any more
+        conn.execute("UPDATE positions SET settled = 0")
     removed = _pairs(desk, "remove", "1")
     assert removed.returncode == 0 and "unlinked pair 1" in removed.stdout
     assert _rows(desk, "SELECT action FROM audit_log WHERE entity = 'venue_pairs:1' ORDER BY id") == \
