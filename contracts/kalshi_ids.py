@@ -59,6 +59,11 @@ def market_id(ticker: str) -> str:
     return f"{PREFIX}{ticker}"
 
 
+def settlement_ref(ticker: str) -> str:
+    """How the ledger names what Kalshi paid when it settled (or voided) a market."""
+    return f"kalshi-settlement:{ticker}"
+
+
 def token_id(ticker: str, side: str) -> str:
     return f"{PREFIX}{ticker}:{side}"
 

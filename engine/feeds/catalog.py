@@ -141,17 +141,18 @@ class MarketCatalog:
                 info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id],
                                neg_risk_set_refusal=why_incomplete(events.get(row.get("event_id") or ""), tradable))
             self.add(info, stored_payouts(row))
-        for ticker, title in catalog_store.paired_kalshi_markets(db):
-            self.add(kalshi_market(ticker, title))
+        for ticker, title, voided in catalog_store.paired_kalshi_markets(db):
+            self.add(kalshi_market(ticker, title, closed=voided))
         return len(rows)
 
 
-def kalshi_market(ticker: str, title: str) -> MarketInfo:
+def kalshi_market(ticker: str, title: str, *, closed: bool = False) -> MarketInfo:
     """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a
     strategy trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects
     among Polymarket's markets), through the Kalshi paper venue (engine/trading/paper_lane.py).
     Whole cents, whole contracts, Kalshi's fees: a maker fee too, since the pair does not say
-    whether its series charges makers and paper must never flatter."""
+    whether its series charges makers and paper must never flatter. `closed`: Kalshi voided it."""
     return MarketInfo(condition_id=kalshi_ids.market_id(ticker), question=title,
                       yes_token=kalshi_ids.token_id(ticker, "yes"), no_token=kalshi_ids.token_id(ticker, "no"),
-                      tick=kalshi_ids.CENT, min_size=kalshi_ids.CONTRACT, maker_fees=True)
+                      tick=kalshi_ids.CENT, min_size=kalshi_ids.CONTRACT, maker_fees=True, closed=closed,
+                      accepting_orders=not closed)

@@ -9,7 +9,8 @@ vector to resolve at. The live Kalshi ledger books it as Kalshi did it, in one t
   the account's average cost, and its fees);
 - each strategy is owed what its contracts were returned at (a redeem claim, kind as any
   settlement Kalshi pays), which Kalshi's payment then pays (engine/execution/credits.py);
-- the market is closed: no strategy quotes it again.
+- the market is closed: no strategy quotes it again (the catalog reads a booked refund as closed
+  at every load: storage/engine_stores/catalog_store.py).
 
 Once booked, the settlement venue lists the payment (before, it would be cash nobody was owed
 beside positions still open), so the ledger's cash ends equal to Kalshi's balance, as after a
@@ -29,7 +30,6 @@ from engine.execution import claims, store
 from engine.execution.credits import window
 from engine.venues.settlement import RefundSource, SettlementTx, VenueRefund
 from storage.desk.audit import raise_alert
-from storage.engine_stores import trading_writes
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor
@@ -73,7 +73,6 @@ def _book(ex: Executor, catalog: MarketCatalog, refund: VenueRefund) -> bool:
         for leg in legs:
             store.recompute_position(conn, mode=ex.mode, strategy=leg.strategy, token_id=leg.token_id,
                                      condition_id=cid, outcome=leg.outcome, payout=None, now=now)
-        trading_writes.close_market(conn, cid)
         raise_alert(conn, level="warning", source="venue", code="KALSHI_VOID", subject=cid,
                     message=f"Kalshi voided {cid}: its contracts were returned at cost, {fmt(refund.amount)} USD; "
                             f"the ledger closed its positions at Kalshi's cost ({fmt(owed)} USD owed to them)")

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from contracts.kalshi_ids import CENT, CONTRACT, market_id
+from contracts.kalshi_ids import CENT, CONTRACT, market_id, settlement_ref
 from contracts.kalshi_settings import KalshiSettings
 from engine.feeds.kalshi_client import kalshi_client
 from engine.venues.base import VenueError, VenueUnavailable
@@ -62,7 +62,7 @@ class KalshiSettlement:
                 shares = record.yes_count if record.market_result == "yes" else record.no_count
             else:
                 continue
-            out.append(VenueCredit("redeem", record.revenue * CENT, _ref(record.ticker), at_ms, cid,
+            out.append(VenueCredit("redeem", record.revenue * CENT, settlement_ref(record.ticker), at_ms, cid,
                                    shares * CONTRACT))
         return sorted(out, key=lambda c: c.at_ms)
 
@@ -74,7 +74,8 @@ class KalshiSettlement:
             if record.market_result == "void" and at_ms >= since_ms:
                 out.append(VenueRefund(market_id(record.ticker), record.yes_count * CONTRACT,
                                        record.yes_total_cost * CENT, record.no_count * CONTRACT,
-                                       record.no_total_cost * CENT, record.revenue * CENT, _ref(record.ticker), at_ms))
+                                       record.no_total_cost * CENT, record.revenue * CENT,
+                                       settlement_ref(record.ticker), at_ms))
         return sorted(out, key=lambda r: r.at_ms)
 
     def refund_booked(self, condition_id: str) -> None:
@@ -120,7 +121,3 @@ class KalshiSettlement:
             cursor = page.cursor
             if not cursor:
                 return items
-
-
-def _ref(ticker: str) -> str:
-    return f"kalshi-settlement:{ticker}"

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from contracts.kalshi_ids import settlement_ref
 from contracts.tables import MarketEvent
 from storage.sqlite.db import Database
 
@@ -64,11 +65,16 @@ def set_market_fees(db: Database, updates: Sequence[Mapping[str, Any]]) -> None:
             conn.execute(_SET_FEES, list(updates))
 
 
-def paired_kalshi_markets(db: Database) -> list[tuple[str, str]]:
-    """(ticker, title) of every Kalshi market the operator linked to a Polymarket one (venue_pairs)."""
+def paired_kalshi_markets(db: Database) -> list[tuple[str, str, bool]]:
+    """(ticker, title, voided) of every Kalshi market the operator linked to a Polymarket one
+    (venue_pairs); voided: the ledger booked Kalshi's refund of it (a settlement transaction under
+    the market's settlement reference, which only a void records: engine/trading/kalshi_voids.py)."""
     with db.read() as conn:
-        return [(r[0], r[1]) for r in conn.execute(text("SELECT kalshi_ticker, kalshi_title FROM venue_pairs "
-                                                        "ORDER BY id")).all()]
+        found = conn.execute(text("""SELECT p.kalshi_ticker, p.kalshi_title,
+                                            EXISTS (SELECT 1 FROM settlement_txs t WHERE t.tx_hash = :prefix
+                                                    || p.kalshi_ticker)
+                                     FROM venue_pairs p ORDER BY p.id"""), {"prefix": settlement_ref("")}).all()
+    return [(r[0], r[1], bool(r[2])) for r in found]
 
 
 def all_markets(db: Database) -> list[dict[str, Any]]:

@@ -48,12 +48,6 @@ def resolve_market(conn: Connection, condition_id: str, payout_yes: int, payout_
                  {"w": winner, "py": payout_yes, "pn": payout_no, "c": condition_id})
 
 
-def close_market(conn: Connection, condition_id: str) -> None:
-    """The market ended with no resolution (Kalshi voided it): closed, no longer taking orders."""
-    conn.execute(text("UPDATE markets SET closed = 1, accepting_orders = 0 WHERE condition_id = :c"),
-                 {"c": condition_id})
-
-
 def set_market_tick(conn: Connection, condition_id: str, tick: int, now: int) -> None:
     conn.execute(text("UPDATE markets SET tick = :tick, updated_at = :now WHERE condition_id = :cid"),
                  {"tick": tick, "now": now, "cid": condition_id})

@@ -195,6 +195,9 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         seen["realized"] = (state.totals("kx", yes).realized, state.totals("kx", yes).fees)
         market = core.catalog.get(desk.kalshi)
         seen["closed"] = market is not None and market.closed
+        core.catalog.load(core.db)  # a reload (or a restart) reads it closed again, from the booked refund
+        market = core.catalog.get(desk.kalshi)
+        seen["closed_after_load"] = market is not None and market.closed and not market.accepting_orders
         for _ in range(2):  # a difference counts once two checks in a row see it: none is seen
             await lane.check_balances(tolerance_usdc=0.0, every_s=0)
         seen["trading"] = lane.risk.in_force().trading_state
@@ -212,7 +215,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
     assert size == 0 and redeemable == 0  # the contracts left the ledger, and what Kalshi paid back is paid
     assert cash == balance == seen["cash_before"] + seen["cost"]  # paid back at cost, to the cent
     assert seen["realized"] == (0, seen["fees"]) and seen["fees"] > 0  # nothing won or lost; Kalshi keeps its fee
-    assert seen["closed"] and seen["trading"] is TradingState.ACTIVE
+    assert seen["closed"] and seen["closed_after_load"] and seen["trading"] is TradingState.ACTIVE
     assert seen["again"] == (0, 0, cash)
     assert seen["told"] == (0, "", 0)  # no winner to tell, and the settled market (its book) is not read again
     with core.db.read() as conn:
