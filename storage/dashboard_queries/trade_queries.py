@@ -6,7 +6,8 @@ Fills are read back in match order through the ledger's own average-cost rule
 (contracts/average_cost.py), per strategy and token, so what a page shows is what the ledger
 booked. A ghost (FAILED) fill never happened and is skipped. Why a trip ended is the reason stored
 with the order that closed it: a stop-loss, a take-profit, a flatten, an operator's exit, or the
-strategy itself; a holding a resolution closed ended by "resolution" at its claim's value.
+strategy itself; a holding a resolution closed ended by "resolution" at its claim's value, and
+one a voided market paid back (Kalshi's void: engine/trading/kalshi_voids.py) by "void (refunded)".
 """
 
 from __future__ import annotations
@@ -59,13 +60,16 @@ def _fill_rows(db: Database, mode: str, strategy: str | None) -> list[Any]:
                ORDER BY f.matched_at, f.id"""), {"mode": mode, "strategy": strategy}))
 
 
-def _claims(db: Database, mode: str) -> dict[tuple[str, str], tuple[int, int]]:
-    """(strategy, token) -> (what the resolution made the holding worth, when) for redeem claims."""
+def _claims(db: Database, mode: str) -> dict[tuple[str, str], tuple[int, int, str]]:
+    """(strategy, token) -> (what the resolution made the holding worth, when, why it ended) for
+    redeem claims (a refund's claim is a voided market's: engine/execution/claims.py)."""
     with db.read() as conn:
-        rows = conn.execute(text("""SELECT strategy, token_id, SUM(amount), MIN(created_at) FROM claims
+        rows = conn.execute(text("""SELECT strategy, token_id, SUM(amount), MIN(created_at),
+                                           MAX(ref LIKE 'refund:%') FROM claims
                                     WHERE mode = :mode AND kind = 'redeem' AND token_id IS NOT NULL
                                     GROUP BY strategy, token_id"""), {"mode": mode})
-        return {(s, t): (int(amount), int(at)) for s, t, amount, at in rows}
+        return {(s, t): (int(amount), int(at), "void (refunded)" if refund else "resolution")
+                for s, t, amount, at, refund in rows}
 
 
 def _close(trips: list[dict[str, Any]], key: tuple[str, str], h: _Holding, at: int, why: str) -> None:
@@ -98,10 +102,10 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
             _close(trips, (strat, token), h, at, exit_word(reason))
     claims = _claims(db, mode)
     for key, h in holdings.items():
-        if h.held > 0 and key in claims:  # the resolution closed it at what a share paid
-            worth, at = claims[key]
+        if h.held > 0 and key in claims:  # the resolution (or a void) closed it at what a share paid
+            worth, at, why = claims[key]
             h.realized += worth - h.cost
-            _close(trips, key, h, at, "resolution")
+            _close(trips, key, h, at, why)
         elif h.held > 0:
             trips.append({"opened_at": h.opened_at, "closed_at": None, "strategy": key[0], "question": h.question,
                           "outcome": h.outcome, "bought": h.bought, "realized": h.realized, "fees": h.fees,

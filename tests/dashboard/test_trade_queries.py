@@ -54,6 +54,9 @@ def db(tmp_path: Path) -> Database:
         session.add(Claim(mode="paper", kind="redeem", condition_id="0xY2", strategy="arb", amount=20 * U,
                           status="open", ref="r1", created_at=T0 + 60 * MIN, token_id="Y2"))
         _fill(session, 7, "mm", "Y3", "BUY", 0.50, 5, 0.00, T0 + 7 * MIN)
+        _fill(session, 8, "kx", "Y4", "BUY", 0.40, 10, 0.01, T0 + 8 * MIN)  # a market the venue then voided
+        session.add(Claim(mode="paper", kind="redeem", condition_id="0xY4", strategy="kx", amount=4 * U,
+                          status="paid", ref="refund:1:kx:Y4", created_at=T0 + 20 * MIN, token_id="Y4"))
         session.flush()
     return database
 
@@ -77,6 +80,8 @@ def test_round_trips_net_of_fees_with_holding_time_and_exit(db: Database) -> Non
     assert closed.held_for == pd.Timedelta(minutes=5) and closed.question == "Will it rain?" and closed.bought == 20
     resolved = by[("arb", "resolution")]  # bought 20 @ 0.30 (6.00), worth 20.00 at resolution
     assert round(resolved.realized, 6) == 14.0 and resolved.held_for == pd.Timedelta(minutes=54)
+    refunded = by[("kx", "void (refunded)")]  # paid back its 4.00 cost: nothing won, the fee lost
+    assert (round(refunded.realized, 6), round(refunded.net, 6)) == (0.0, -0.01)
     still = by[("mm", "open")]
     assert pd.isna(still.closed_at) and still.bought == 5
-    assert len(trips) == 3
+    assert len(trips) == 4
