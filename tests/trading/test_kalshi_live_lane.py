@@ -39,7 +39,7 @@ MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0,
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=79, agents=False, kalshi_markets=3) as handle:
+    with approved_simulator(seed=79, agents=False, kalshi_markets=4) as handle:
         yield handle
 
 
@@ -164,7 +164,7 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
 
 
 def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_path: Path, sim: SimHandle) -> None:
-    desk = Desk(tmp_path, sim, market=2)  # (markets 0 and 1 are the other tests')
+    desk = Desk(tmp_path, sim, market=2)  # (markets 0, 1 and 3 are the other tests')
     core = desk.core()
     yes = kalshi_ids.token_id(desk.ticker, "yes")
 
@@ -223,6 +223,55 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         alerts = conn.execute(text("SELECT code FROM alerts WHERE code IN ('KALSHI_VOID', 'CREDIT_UNCLAIMED', "
                                    "'REDEMPTION_MISMATCH', 'BALANCE_MISMATCH')")).scalars().all()
     assert booked == [seen["cost"]] and alerts == ["KALSHI_VOID"]
+
+
+def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trades_on(
+        tmp_path: Path, sim: SimHandle) -> None:
+    desk = Desk(tmp_path, sim, market=3)
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+
+    async def before(core: TradingCore) -> int:
+        await _started(core, desk.kalshi)
+        lane = core.kalshi
+        assert lane is not None
+        await core.tick()
+        book = core.books.book(yes)
+        assert book is not None and book.asks
+        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, 4 * SH, Tif.FAK),))])
+        await lane.executor.reconcile()
+
+        def filled() -> bool:
+            lane.executor.drain()
+            return lane.executor.state.totals("kx", yes).settled == 4 * SH
+
+        await _until(filled, "Kalshi's fill reaching the live ledger")
+        cost = lane.executor.state.totals("kx", yes).cost
+        await core.stop()
+        return cost
+
+    cost = asyncio.run(before(desk.core()))
+    sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "void", now_ms()))  # while the engine is down
+    again = desk.core()
+
+    async def after() -> dict[str, Any]:
+        await _started(again, desk.kalshi)
+        lane = again.kalshi
+        assert lane is not None
+        await again.scheduled.collections()
+        for _ in range(2):  # the contracts Kalshi took back are off the ledger too: the checks agree
+            await lane.check_balances(tolerance_usdc=0.0, every_s=0)
+        state = lane.executor.state
+        seen = {"size": state.totals("kx", yes).size, "cash": state.cash, "balance": desk.balance(),
+                "trading": lane.risk.in_force().trading_state}
+        await again.stop()
+        return seen
+
+    seen = asyncio.run(after())
+    assert seen["size"] == 0 and seen["cash"] == seen["balance"] and seen["trading"] is TradingState.ACTIVE
+    with again.db.read() as conn:
+        booked = conn.execute(text("SELECT kind, amount FROM cash_ledger WHERE mode = 'live' AND venue = 'kalshi' "
+                                   "AND kind != 'deposit'")).all()
+    assert [tuple(b) for b in booked] == [("redemption", cost)]  # paid back at cost, once, nothing adjusted
 
 
 def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane_alone(
