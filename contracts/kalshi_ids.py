@@ -59,6 +59,11 @@ def market_id(ticker: str) -> str:
     return f"{PREFIX}{ticker}"
 
 
+def ticker_of(market: str) -> str:
+    """The Kalshi ticker of the desk's market `kalshi:<ticker>`."""
+    return market.removeprefix(PREFIX)
+
+
 def settlement_ref(ticker: str) -> str:
     """How the ledger names what Kalshi paid when it settled (or voided) a market."""
     return f"kalshi-settlement:{ticker}"

@@ -118,9 +118,9 @@ def record_refund(conn: Connection, *, mode: str, tx_id: int, condition_id: str,
     return owed
 
 
-def recorded(conn: Connection, tx_hash: str) -> bool:
-    """Whether a settlement transaction the venue reported as `tx_hash` is on the ledger already."""
-    return bool(claims_store.tx_ids_by_hash(conn, tx_hash))
+def recorded(conn: Connection, mode: str, tx_hash: str) -> bool:
+    """Whether a settlement transaction the venue reported as `tx_hash` is on `mode`'s ledger already."""
+    return claims_store.tx_recorded(conn, mode, tx_hash)
 
 
 # -- credits ---------------------------------------------------------------------------------------

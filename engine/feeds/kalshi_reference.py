@@ -30,7 +30,7 @@ from typing import Any
 from contracts import kalshi_ids as wire
 from contracts.domain import Side
 from engine.feeds.books import BookCache
-from engine.feeds.market_data_events import MarketResolved, TradePrint
+from engine.feeds.market_data_events import MarketResolved, MarketVoided, TradePrint
 from engine.feeds.reference import ReferenceSource
 from storage.sqlite.db import now_ms
 
@@ -125,7 +125,8 @@ class KalshiBookPoller:
     async def read_settlements(self) -> int:
         """Each market not yet known settled, read once more: a market Kalshi settled (its result
         yes or no; settlement is Kalshi's own cash event, nothing to redeem) is told once, as the
-        resolution of its `kalshi:` market with the winning side's token. Returns how many were told."""
+        resolution of its `kalshi:` market with the winning side's token; one settled with no result
+        (voided) is told once as voided. Returns how many were told."""
         from kalshi_python_sync.api.market_api import MarketApi
 
         told = 0
@@ -139,11 +140,13 @@ class KalshiBookPoller:
             if str(market.status) not in SETTLED:
                 continue
             self.settled[ticker] = result  # read no more: settled is final
-            if result in ("yes", "no"):  # (none: Kalshi voided it; the live ledger books that from its own
-                # settlement list, engine/trading/kalshi_voids.py)
+            if result in ("yes", "no"):
                 self.books.publish(MarketResolved(wire.market_id(ticker), wire.token_id(ticker, result),
                                                   self.clock_ms()))
-                told += 1
+            else:  # no result: a binary market Kalshi voided (its SDK's results are yes, no or none; pairing
+                # refuses scalar markets), its positions paid back at cost (engine/trading/kalshi_voids.py)
+                self.books.publish(MarketVoided(wire.market_id(ticker), self.clock_ms()))
+            told += 1
         return told
 
     def _trades(self, ticker: str) -> list[Any]:

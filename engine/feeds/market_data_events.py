@@ -45,5 +45,14 @@ class MarketResolved:
     at_ms: int
 
 
-MarketEvent = BookChanged | TradePrint | TickSizeChanged | MarketResolved
+@dataclass(frozen=True, slots=True)
+class MarketVoided:
+    """The venue ended the market with no result (Kalshi's void): every position is paid back at
+    what it cost."""
+
+    condition_id: str
+    at_ms: int
+
+
+MarketEvent = BookChanged | TradePrint | TickSizeChanged | MarketResolved | MarketVoided
 MarketListener = Callable[[MarketEvent], None]

@@ -28,7 +28,7 @@ from engine.execution.executor import OPERATOR_BOOKS, Executor
 from engine.execution.placement import OrderGate
 from engine.execution.portfolio import StrategyBook
 from engine.execution.recovery import recover
-from engine.feeds.market_data_events import MarketEvent, MarketResolved, TickSizeChanged
+from engine.feeds.market_data_events import MarketEvent, MarketResolved, MarketVoided, TickSizeChanged
 from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
@@ -40,6 +40,7 @@ from engine.trading.fills_dark import FillsDark
 from engine.trading.game_start import hold_for_game_start
 from engine.trading.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.jobs import CoreJobs, Job
+from engine.trading.kalshi_voids import book_paper_void
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.own_markouts import OwnMarkouts
@@ -359,6 +360,9 @@ class TradingCore:
                     operator_actions.settle_won(lane, event.condition_id, event.winning_token)
         elif isinstance(event, MarketResolved):
             self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
+        elif isinstance(event, MarketVoided) and self.kalshi is not None and self.kalshi.live \
+                and self.kalshi.mode == "paper":  # (live, Kalshi's settlement list says what it paid back)
+            book_paper_void(self.kalshi.executor, self.catalog, event.condition_id)
         elif isinstance(event, TickSizeChanged):
             apply_tick_change(self.catalog, self.db, event, self.clock())
 

@@ -17,6 +17,10 @@ beside positions still open), so the ledger's cash ends equal to Kalshi's balanc
 settlement with a winner. A refund is recorded once: its transaction carries the payment's
 reference, and a restart finds it there. Contracts the ledger holds of a side Kalshi paid back
 nothing for are left, and the balance check says so.
+
+Kalshi's paper ledger has no settlement list: it learns of a void from the market itself (settled
+with no result: a binary market's only other ending, engine/feeds/kalshi_reference.py), and pays
+each position back at its own cost at once (`book_paper_void`).
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from contracts.domain import ONE, fmt
+from contracts import kalshi_ids
+from contracts.domain import ONE, Outcome, fmt
 from engine.execution import claims, store
 from engine.execution.credits import window
-from engine.venues.settlement import RefundSource, SettlementTx, VenueRefund
+from engine.venues.settlement import RefundSource, SettlementTx, VenueCredit, VenueRefund
 from storage.desk.audit import raise_alert
 
 if TYPE_CHECKING:
@@ -56,31 +61,60 @@ async def book_refunds(ex: Executor, catalog: MarketCatalog, source: RefundSourc
 
 
 def _book(ex: Executor, catalog: MarketCatalog, refund: VenueRefund) -> bool:
-    now = ex.clock()
+    """Kalshi's refund on the live ledger: each position at Kalshi's cost per contract of its side;
+    Kalshi's payment, listed once this is booked, pays the claims."""
+    legs = [claims.RefundLeg(strategy, token, outcome, shares, price)
+            for strategy, token, outcome, shares in _held(ex, refund.condition_id)
+            if (price := _cost_per_share(refund, outcome.value)) is not None]
+    said = (f"its contracts were returned at cost, {fmt(refund.amount)} USD; the ledger closed its positions at "
+            "Kalshi's cost")
+    return _record(ex, catalog, refund.condition_id, refund.ref, refund.amount, legs, said, paid_now=False)
+
+
+def book_paper_void(ex: Executor, catalog: MarketCatalog, condition_id: str) -> bool:
+    """Kalshi's paper ledger, told the market was voided (it has no settlement list of its own):
+    each position paid back at its own cost, at once, as Kalshi pays an account's."""
+    legs = [claims.RefundLeg(strategy, token, outcome, shares, totals.cost * ONE // shares)
+            for strategy, token, outcome, shares in _held(ex, condition_id)
+            if (totals := ex.state.totals(strategy, token)).cost > 0]
+    paid = sum(leg.shares * leg.price // ONE for leg in legs)
+    said = f"Kalshi's paper ledger was paid back its positions' cost, {fmt(paid)} USD"
+    return _record(ex, catalog, condition_id, kalshi_ids.settlement_ref(kalshi_ids.ticker_of(condition_id)), paid,
+                   legs, said, paid_now=True)
+
+
+def _held(ex: Executor, condition_id: str) -> list[tuple[str, str, Outcome, int]]:
+    """(strategy, token, outcome, settled shares) of every position holding shares in the market."""
     state = ex.state
-    cid = refund.condition_id
-    held = [(strategy, token, outcome, state.totals(strategy, token).settled)
-            for (strategy, token), (market, outcome) in state.position_market.items() if market == cid]
+    return [(strategy, token, outcome, shares) for (strategy, token), (market, outcome) in state.position_market.items()
+            if market == condition_id and (shares := state.totals(strategy, token).settled) > 0]
+
+
+def _record(ex: Executor, catalog: MarketCatalog, cid: str, ref: str, amount: int, legs: list[claims.RefundLeg],
+            said: str, *, paid_now: bool) -> bool:
+    """The refund in one transaction (once: its transaction carries `ref`), and the market closed."""
+    now = ex.clock()
     with ex.tx() as conn:
-        if claims.recorded(conn, refund.ref):
+        if claims.recorded(conn, ex.mode, ref):
             return False  # booked before (a restart reads the list again)
-        tx_id = claims.tx_opened(conn, mode=ex.mode, kind="redeem", condition_id=cid, amount=refund.amount,
-                                 actor="kalshi", now=now)
-        claims.tx_moved(conn, tx_id, SettlementTx(refund.ref, "confirmed", tx_hash=refund.ref, via="kalshi"), now)
-        legs = [claims.RefundLeg(strategy, token, outcome, shares, price) for strategy, token, outcome, shares in held
-                if shares > 0 and (price := _cost_per_share(refund, outcome.value)) is not None]
+        tx_id = claims.tx_opened(conn, mode=ex.mode, kind="redeem", condition_id=cid, amount=amount, actor="kalshi",
+                                 now=now)
+        claims.tx_moved(conn, tx_id, SettlementTx(ref, "confirmed", tx_hash=ref, via="kalshi"), now)
         owed = claims.record_refund(conn, mode=ex.mode, tx_id=tx_id, condition_id=cid, legs=legs, now=now)
+        if paid_now:
+            claims.book_credit(conn, ex.mode, VenueCredit("redeem", owed, ref, now, cid,
+                                                          sum(leg.shares for leg in legs)), now)
         for leg in legs:
             store.recompute_position(conn, mode=ex.mode, strategy=leg.strategy, token_id=leg.token_id,
                                      condition_id=cid, outcome=leg.outcome, payout=None, now=now)
         raise_alert(conn, level="warning", source="venue", code="KALSHI_VOID", subject=cid,
-                    message=f"Kalshi voided {cid}: its contracts were returned at cost, {fmt(refund.amount)} USD; "
-                            f"the ledger closed its positions at Kalshi's cost ({fmt(owed)} USD owed to them)")
-        state.load_positions(conn)
+                    message=f"Kalshi voided {cid}: {said} ({fmt(owed)} USD owed to its strategies)")
+        ex.state.load_positions(conn)
     market = catalog.get(cid)
     if market is not None:
         catalog.add(replace(market, closed=True, accepting_orders=False))
-    log.info("Kalshi voided a market: positions closed at cost", extra={"condition_id": cid, "amount": refund.amount})
+    log.info("Kalshi voided a market: positions closed at cost", extra={"condition_id": cid, "mode": ex.mode,
+                                                                       "amount": amount})
     return True
 
 

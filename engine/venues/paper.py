@@ -24,7 +24,7 @@ from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
 from contracts.venues import POLYMARKET, VENUES, venue_of
 from engine.feeds.catalog import MarketCatalog
-from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, TradePrint
+from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
 from engine.venues import paper_rules as rules
 from engine.venues import paper_settlement as settled
@@ -265,7 +265,7 @@ class PaperVenue:
                 self._on_trade(event)
             elif isinstance(event, BookChanged):
                 self.on_book_changed(event.token_id)
-            elif isinstance(event, MarketResolved):
+            elif isinstance(event, MarketResolved | MarketVoided):
                 self._cancel_where(lambda o: o.condition_id == event.condition_id, "CANCELED_MARKET_RESOLVED")
         except Exception as exc:
             if not is_locked(exc):

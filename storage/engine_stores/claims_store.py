@@ -141,6 +141,12 @@ def last_attempt(conn: Connection, mode: str, kind: str, condition_id: str) -> T
     return None if row is None else TxRow(*row)
 
 
+def tx_recorded(conn: Connection, mode: str, tx_hash: str) -> bool:
+    """Whether `mode`'s ledger holds a settlement transaction mined (or paid) as `tx_hash`."""
+    return run(conn, "SELECT 1 FROM settlement_txs WHERE mode = :m AND tx_hash = :h LIMIT 1",
+               {"m": mode, "h": tx_hash}).fetchone() is not None
+
+
 def tx_ids_by_hash(conn: Connection, tx_hash: str) -> set[int]:
     """The settlement transactions the venue mined as `tx_hash`."""
     return {int(r[0]) for r in run(conn, "SELECT id FROM settlement_txs WHERE tx_hash = :h", {"h": tx_hash})}

@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -33,7 +34,7 @@ MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0,
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=73, agents=False, kalshi_markets=2) as handle:
+    with approved_simulator(seed=73, agents=False, kalshi_markets=3) as handle:
         yield handle
 
 
@@ -180,6 +181,41 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
     with core.db.read() as conn:
         booked = conn.execute(text("SELECT venue, amount FROM cash_ledger WHERE kind = 'redemption'")).all()
     assert [tuple(b) for b in booked] == [("kalshi", 5 * SH)]
+
+
+def test_a_market_kalshi_voids_pays_kalshis_paper_ledger_back_at_cost(tmp_path: Path, sim: SimHandle) -> None:
+    """Kalshi's paper ledger has no settlement list: the market read settled with no result is the void,
+    and each position is paid back at its own cost, at once; the market is closed."""
+    core, kalshi, ticker = _core(tmp_path, sim, kalshi_market=2)
+    yes = kalshi_ids.token_id(ticker, "yes")
+
+    async def scenario() -> dict[str, Any]:
+        await _started(core, kalshi)
+        lane = core.kalshi
+        poller = core.link.references.poller
+        assert lane is not None and lane.mode == "paper" and poller is not None
+        await _bought(core, kalshi, yes, 6 * SH)
+        totals = lane.executor.state.totals("kx", yes)
+        seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "before": lane.executor.state.cash}
+        sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "void", now_ms()))
+        seen["told"] = await poller.read_settlements()
+        state = lane.executor.state
+        after = state.totals("kx", yes)
+        seen["after"] = (after.size, after.realized, state.cash, state.redeemable)
+        market = core.catalog.get(kalshi)
+        seen["closed"] = market is not None and market.closed and core.catalog.resolution(kalshi) is None
+        await core.stop()
+        return seen
+
+    seen = asyncio.run(scenario())
+    size, realized, cash, owed = seen["after"]
+    assert seen["told"] == 1 and size == 0 and owed == 0
+    assert cash == seen["before"] + seen["cost"] and realized == 0 and seen["fees"] > 0  # its cost back, not its fee
+    assert seen["closed"]
+    with core.db.read() as conn:
+        booked = conn.execute(text("SELECT venue, amount FROM cash_ledger WHERE kind = 'redemption'")).all()
+        alerts = conn.execute(text("SELECT COUNT(*) FROM alerts WHERE code = 'KALSHI_VOID'")).scalar_one()
+    assert [tuple(b) for b in booked] == [("kalshi", seen["cost"])] and alerts == 1
 
 
 async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, settled: bool = True) -> None:

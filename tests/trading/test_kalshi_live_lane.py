@@ -217,7 +217,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
     assert seen["realized"] == (0, seen["fees"]) and seen["fees"] > 0  # nothing won or lost; Kalshi keeps its fee
     assert seen["closed"] and seen["closed_after_load"] and seen["trading"] is TradingState.ACTIVE
     assert seen["again"] == (0, 0, cash)
-    assert seen["told"] == (0, "", 0)  # no winner to tell, and the settled market (its book) is not read again
+    assert seen["told"] == (1, "", 0)  # told once, as voided; the settled market (its book) is not read again
     with core.db.read() as conn:
         booked = conn.execute(text("SELECT amount FROM cash_ledger WHERE kind = 'redemption'")).scalars().all()
         alerts = conn.execute(text("SELECT code FROM alerts WHERE code IN ('KALSHI_VOID', 'CREDIT_UNCLAIMED', "
