@@ -66,17 +66,17 @@ def _book(ex: Executor, catalog: MarketCatalog, refund: VenueRefund) -> bool:
     legs = [claims.RefundLeg(strategy, token, outcome, shares, price)
             for strategy, token, outcome, shares in _held(ex, refund.condition_id)
             if (price := _cost_per_share(refund, outcome.value)) is not None]
-    said = (f"its contracts were returned at cost, {fmt(refund.amount)} USD; the ledger closed its positions at "
-            "Kalshi's cost")
+    said = (f"its contracts were returned at cost, {fmt(refund.amount)} USD; the live ledger closed its positions "
+            "at Kalshi's cost per contract")
     return _record(ex, catalog, refund.condition_id, refund.ref, refund.amount, legs, said, paid_now=False)
 
 
 def book_paper_void(ex: Executor, catalog: MarketCatalog, condition_id: str) -> bool:
     """Kalshi's paper ledger, told the market was voided (it has no settlement list of its own):
     each position paid back at its own cost, at once, as Kalshi pays an account's."""
-    legs = [claims.RefundLeg(strategy, token, outcome, shares, totals.cost * ONE // shares)
+    legs = [claims.RefundLeg(strategy, token, outcome, shares, totals.cost * ONE // totals.size)
             for strategy, token, outcome, shares in _held(ex, condition_id)
-            if (totals := ex.state.totals(strategy, token)).cost > 0]
+            if (totals := ex.state.totals(strategy, token)).cost > 0]  # (its average cost a share)
     paid = sum(leg.shares * leg.price // ONE for leg in legs)
     said = f"Kalshi's paper ledger was paid back its positions' cost, {fmt(paid)} USD"
     return _record(ex, catalog, condition_id, kalshi_ids.settlement_ref(kalshi_ids.ticker_of(condition_id)), paid,
@@ -108,7 +108,7 @@ def _record(ex: Executor, catalog: MarketCatalog, cid: str, ref: str, amount: in
             store.recompute_position(conn, mode=ex.mode, strategy=leg.strategy, token_id=leg.token_id,
                                      condition_id=cid, outcome=leg.outcome, payout=None, now=now)
         raise_alert(conn, level="warning", source="venue", code="KALSHI_VOID", subject=cid,
-                    message=f"Kalshi voided {cid}: {said} ({fmt(owed)} USD owed to its strategies)")
+                    message=f"Kalshi voided {cid}: {said}")
         ex.state.load_positions(conn)
     market = catalog.get(cid)
     if market is not None:

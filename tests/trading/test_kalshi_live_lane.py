@@ -102,11 +102,28 @@ async def _until(check: object, what: str) -> None:
     raise AssertionError(f"never: {what}")
 
 
+async def _bought(core: TradingCore, desk: Desk, size: int) -> None:
+    """The live lane buys `size` YES at Kalshi's ask (a fill-and-kill) and waits for the fill."""
+    lane = core.kalshi
+    assert lane is not None
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+    await core.tick()
+    book = core.books.book(yes)
+    assert book is not None and book.asks
+    lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
+    await lane.executor.reconcile()
+
+    def filled() -> bool:
+        lane.executor.drain()
+        return lane.executor.state.totals("kx", yes).settled == size
+
+    await _until(filled, "Kalshi's fill reaching the live ledger")
+
+
 def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_balance(
         tmp_path: Path, sim: SimHandle) -> None:
     desk = Desk(tmp_path, sim)
     core = desk.core()
-    yes = kalshi_ids.token_id(desk.ticker, "yes")
     opening = desk.balance()
 
     async def scenario() -> dict[str, int]:
@@ -114,17 +131,7 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
         lane = core.kalshi
         assert lane is not None and lane.mode == "live" and isinstance(lane.executor.venue, KalshiVenue)
         seen = {"opening_cash": lane.executor.state.cash}
-        await core.tick()
-        book = core.books.book(yes)
-        assert book is not None and book.asks
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
-        await lane.executor.reconcile()
-
-        def filled() -> bool:
-            lane.executor.drain()
-            return lane.executor.state.totals("kx", yes).settled == 5 * SH
-
-        await _until(filled, "Kalshi's fill reaching the live ledger")
+        await _bought(core, desk, 5 * SH)
         seen["after_fill"] = lane.executor.state.cash
         seen["balance_after_fill"] = desk.balance()
         sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "yes", now_ms()))
@@ -172,17 +179,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         await _started(core, desk.kalshi)
         lane = core.kalshi
         assert lane is not None and lane.mode == "live"
-        await core.tick()
-        book = core.books.book(yes)
-        assert book is not None and book.asks
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, 5 * SH, Tif.FAK),))])
-        await lane.executor.reconcile()
-
-        def filled() -> bool:
-            lane.executor.drain()
-            return lane.executor.state.totals("kx", yes).settled == 5 * SH
-
-        await _until(filled, "Kalshi's fill reaching the live ledger")
+        await _bought(core, desk, 5 * SH)
         totals = lane.executor.state.totals("kx", yes)
         seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "cash_before": lane.executor.state.cash}
         sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "void", now_ms()))
@@ -234,17 +231,7 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
         await _started(core, desk.kalshi)
         lane = core.kalshi
         assert lane is not None
-        await core.tick()
-        book = core.books.book(yes)
-        assert book is not None and book.asks
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, 4 * SH, Tif.FAK),))])
-        await lane.executor.reconcile()
-
-        def filled() -> bool:
-            lane.executor.drain()
-            return lane.executor.state.totals("kx", yes).settled == 4 * SH
-
-        await _until(filled, "Kalshi's fill reaching the live ledger")
+        await _bought(core, desk, 4 * SH)
         cost = lane.executor.state.totals("kx", yes).cost
         await core.stop()
         return cost
