@@ -78,7 +78,8 @@ def book_paper_void(ex: Executor, catalog: MarketCatalog, condition_id: str) -> 
             for strategy, token, outcome, shares in _held(ex, condition_id)
             if (totals := ex.state.totals(strategy, token)).cost > 0]  # (its average cost a share)
     paid = sum(leg.shares * leg.price // ONE for leg in legs)
-    said = f"Kalshi's paper ledger was paid back its positions' cost, {fmt(paid)} USD"
+    said = (f"Kalshi's paper ledger was paid back its positions' cost, {fmt(paid)} USD" if legs
+            else "Kalshi's paper ledger held nothing there; the market is closed")
     return _record(ex, catalog, condition_id, kalshi_ids.settlement_ref(kalshi_ids.ticker_of(condition_id)), paid,
                    legs, said, paid_now=True)
 
@@ -101,7 +102,7 @@ def _record(ex: Executor, catalog: MarketCatalog, cid: str, ref: str, amount: in
                                  now=now)
         claims.tx_moved(conn, tx_id, SettlementTx(ref, "confirmed", tx_hash=ref, via="kalshi"), now)
         owed = claims.record_refund(conn, mode=ex.mode, tx_id=tx_id, condition_id=cid, legs=legs, now=now)
-        if paid_now:
+        if paid_now and legs:
             claims.book_credit(conn, ex.mode, VenueCredit("redeem", owed, ref, now, cid,
                                                           sum(leg.shares for leg in legs)), now)
         for leg in legs:

@@ -34,7 +34,7 @@ MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0,
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=73, agents=False, kalshi_markets=3) as handle:
+    with approved_simulator(seed=73, agents=False, kalshi_markets=4) as handle:
         yield handle
 
 
@@ -216,6 +216,26 @@ def test_a_market_kalshi_voids_pays_kalshis_paper_ledger_back_at_cost(tmp_path: 
         booked = conn.execute(text("SELECT venue, amount FROM cash_ledger WHERE kind = 'redemption'")).all()
         alerts = conn.execute(text("SELECT COUNT(*) FROM alerts WHERE code = 'KALSHI_VOID'")).scalar_one()
     assert [tuple(b) for b in booked] == [("kalshi", seen["cost"])] and alerts == 1
+
+
+def test_a_void_of_a_market_nothing_was_held_in_books_no_money_and_closes_it(tmp_path: Path, sim: SimHandle) -> None:
+    core, kalshi, ticker = _core(tmp_path, sim, kalshi_market=3)
+
+    async def scenario() -> tuple[int, bool]:
+        await _started(core, kalshi)
+        poller = core.link.references.poller
+        assert poller is not None
+        sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "void", now_ms()))
+        told = await poller.read_settlements()
+        market = core.catalog.get(kalshi)
+        await core.stop()
+        return told, market is not None and market.closed
+
+    assert asyncio.run(scenario()) == (1, True)
+    with core.db.read() as conn:
+        cash = conn.execute(text("SELECT COUNT(*) FROM cash_ledger WHERE kind = 'redemption'")).scalar_one()
+        said = conn.execute(text("SELECT message FROM alerts WHERE code = 'KALSHI_VOID'")).scalars().all()
+    assert cash == 0 and len(said) == 1 and "held nothing there" in said[0]
 
 
 async def _bought(core: TradingCore, kalshi: str, token: str, size: int, *, settled: bool = True) -> None:
