@@ -112,7 +112,8 @@ def record_refund(conn: Connection, *, mode: str, tx_id: int, condition_id: str,
         amount = leg.shares * leg.price // ONE
         claims_store.add_claim(conn, mode=mode, kind="redeem", condition_id=condition_id, strategy=leg.strategy,
                                token_id=leg.token_id, amount=amount,
-                               ref=f"refund:{tx_id}:{leg.strategy}:{leg.token_id}", now=now, tx_id=tx_id)
+                               ref=f"{claims_store.REFUND}{tx_id}:{leg.strategy}:{leg.token_id}", now=now,
+                               tx_id=tx_id)
         owed += amount
     claims_store.merges_paid(conn, {tx_id}, now)  # (marks the transaction's conversions done, as a paid merge's)
     return owed

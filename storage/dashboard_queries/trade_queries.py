@@ -20,6 +20,7 @@ from sqlalchemy import text
 
 from contracts.average_cost import sell_step
 from contracts.domain import notional
+from storage.engine_stores.claims_store import REFUND
 from storage.sqlite.db import Database
 from storage.sqlite.frames import to_human, to_utc
 
@@ -65,9 +66,9 @@ def _claims(db: Database, mode: str) -> dict[tuple[str, str], tuple[int, int, st
     redeem claims (a refund's claim is a voided market's: engine/execution/claims.py)."""
     with db.read() as conn:
         rows = conn.execute(text("""SELECT strategy, token_id, SUM(amount), MIN(created_at),
-                                           MAX(ref LIKE 'refund:%') FROM claims
+                                           MAX(ref LIKE :refund || '%') FROM claims
                                     WHERE mode = :mode AND kind = 'redeem' AND token_id IS NOT NULL
-                                    GROUP BY strategy, token_id"""), {"mode": mode})
+                                    GROUP BY strategy, token_id"""), {"mode": mode, "refund": REFUND})
         return {(s, t): (int(amount), int(at), "void (refunded)" if refund else "resolution")
                 for s, t, amount, at, refund in rows}
 

@@ -17,6 +17,8 @@ from sqlalchemy import Connection
 from contracts.venues import POLYMARKET, venue_of
 from storage.sqlite.sql import run, scalar
 
+REFUND = "refund:"  # how a voided market's refund claim's ref begins (the round trips read it)
+
 OPEN_TX_STATES = ("sending", "pending")  # a settlement transaction not yet confirmed nor failed
 
 
