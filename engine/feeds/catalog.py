@@ -64,6 +64,9 @@ class MarketCatalog:
         self._by_id: dict[str, MarketInfo] = {}
         self._by_token: dict[str, MarketInfo] = {}
         self._resolved: dict[str, Payouts] = {}
+        # Markets told closed by what the desk heard, not by a row: kept closed across reloads
+        # (a Kalshi market has no markets row to say so: engine/feeds/kalshi_reference.py).
+        self._closed: set[str] = set()
         self._set_aside = set_aside
         for market in markets:
             self.add(market)
@@ -122,6 +125,14 @@ class MarketCatalog:
     def mark_resolved(self, condition_id: str, payouts: Payouts) -> None:
         self._resolved[condition_id] = payouts
 
+    def close(self, condition_id: str) -> None:
+        """No strategy trades the market from now on, for as long as this catalog lives: every
+        later load keeps it closed (the planner then cancels its working orders)."""
+        self._closed.add(condition_id)
+        market = self._by_id.get(condition_id)
+        if market is not None and not market.closed:
+            self.add(replace(market, closed=True, accepting_orders=False))
+
     def load(self, db: Database) -> int:
         """(Re)load every usable market of the venue the table holds; returns how many."""
         usable, refused = usable_rows(catalog_store.all_markets(db))
@@ -143,6 +154,8 @@ class MarketCatalog:
             self.add(info, stored_payouts(row))
         for ticker, title, voided in catalog_store.paired_kalshi_markets(db):
             self.add(kalshi_market(ticker, title, closed=voided))
+        for condition_id in self._closed:
+            self.close(condition_id)
         return len(rows)
 
 

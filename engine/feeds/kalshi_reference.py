@@ -9,8 +9,11 @@ Two parts, so a backtest prices a pair through the same code as live:
   (contracts/kalshi_ids.py), and the trades made since the poller started are told as prints of
   the YES token, where the recorder records both with every other book and print
   (engine/marketdata/recorder.py). A failed read leaves the last book with its time, so it ages
-  like any reference. Every 30 s it also reads whether Kalshi settled a market, and tells a
-  settlement once as the market's resolution (Kalshi's paper ledger settles its positions on it).
+  like any reference. Every 30 s (and first, before any book) it also reads each market's status,
+  and tells once a settlement as the market's resolution (Kalshi's paper ledger settles its
+  positions on it), a void as such, and a market that is not binary (a pair stored before pairing
+  refused scalar markets) as `PairNotBinary`: its book is dropped and read no more, so it gives no
+  reference price, and the trading core closes it (engine/trading/core.py).
 - `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
   which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
   pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price
@@ -30,7 +33,7 @@ from typing import Any
 from contracts import kalshi_ids as wire
 from contracts.domain import Side
 from engine.feeds.books import BookCache
-from engine.feeds.market_data_events import MarketResolved, MarketVoided, TradePrint
+from engine.feeds.market_data_events import MarketResolved, MarketVoided, PairNotBinary, TradePrint
 from engine.feeds.reference import ReferenceSource
 from storage.sqlite.db import now_ms
 
@@ -81,6 +84,7 @@ class KalshiBookPoller:
         self._task: asyncio.Task[None] | None = None
         self.polls = 0
         self.settled: dict[str, str] = {}  # ticker -> its result, once told
+        self.not_binary: dict[str, str] = {}  # ticker -> its market type, once told: never read again
 
     async def start(self) -> None:
         if self._task is None:
@@ -98,9 +102,14 @@ class KalshiBookPoller:
             await asyncio.sleep(self.poll_s)
 
     async def poll_once(self) -> int:
-        """Read every paired book once (a settled market's no more); returns how many were read."""
+        """Read every paired book once (a settled market's no more); returns how many were read.
+        Each market's status is read first, every STATUS_EVERY polls, the first poll included: a
+        market that cannot be priced is known before its book is ever put in the cache."""
+        if self.polls % STATUS_EVERY == 0:
+            await self.read_settlements()
+        self.polls += 1
         read = 0
-        for ticker in [t for t in self.tickers if t not in self.settled]:  # a settled market's book is over
+        for ticker in self._open():  # a settled market's book is over
             try:
                 answer = await asyncio.to_thread(self.client.get_market_orderbook, ticker)
                 yes, no = yes_no_bids(answer.orderbook)
@@ -117,24 +126,35 @@ class KalshiBookPoller:
                                                    Side.BUY if trade.taker_side == "yes" else Side.SELL, now))
             put_book(self.books, ticker, yes, no, now)
             read += 1
-        if self.polls % STATUS_EVERY == 0:
-            await self.read_settlements()
-        self.polls += 1
         return read
+
+    def _open(self) -> list[str]:
+        """The tickers still read: not settled, and binary as far as the desk knows."""
+        return [t for t in self.tickers if t not in self.settled and t not in self.not_binary]
 
     async def read_settlements(self) -> int:
         """Each market not yet known settled, read once more: a market Kalshi settled (its result
         yes or no; settlement is Kalshi's own cash event, nothing to redeem) is told once, as the
         resolution of its `kalshi:` market with the winning side's token; one settled with no result
-        (voided) is told once as voided. Returns how many were told."""
+        (voided) is told once as voided; one that is not binary is told once as such, whatever its
+        status, and its books are dropped. Returns how many were told."""
         from kalshi_python_sync.api.market_api import MarketApi
 
         told = 0
-        for ticker in [t for t in self.tickers if t not in self.settled]:
+        for ticker in self._open():
             try:
                 market = (await asyncio.to_thread(MarketApi(self.client).get_market, ticker)).market
             except Exception as exc:  # read again at the next round
                 self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
+                continue
+            if str(market.market_type) != "binary":  # a YES that pays a value: no price, no trade, no settling
+                self.not_binary[ticker] = str(market.market_type)
+                for side in ("yes", "no"):
+                    self.books.drop(wire.token_id(ticker, side))
+                log.error("a paired Kalshi market is not binary: its book is no longer read",
+                          extra={"ticker": ticker, "market_type": self.not_binary[ticker]})
+                self.books.publish(PairNotBinary(wire.market_id(ticker), self.not_binary[ticker], self.clock_ms()))
+                told += 1
                 continue
             result = str(market.result or "")
             if str(market.status) not in SETTLED:

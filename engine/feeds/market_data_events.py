@@ -54,5 +54,16 @@ class MarketVoided:
     at_ms: int
 
 
-MarketEvent = BookChanged | TradePrint | TickSizeChanged | MarketResolved | MarketVoided
+@dataclass(frozen=True, slots=True)
+class PairNotBinary:
+    """A paired market the other venue does not trade as a yes/no question (a Kalshi scalar
+    market: a YES contract pays a value between 0 and 1): the desk neither prices, trades nor
+    settles it."""
+
+    condition_id: str
+    market_type: str
+    at_ms: int
+
+
+MarketEvent = BookChanged | TradePrint | TickSizeChanged | MarketResolved | MarketVoided | PairNotBinary
 MarketListener = Callable[[MarketEvent], None]

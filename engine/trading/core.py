@@ -40,6 +40,7 @@ from engine.trading.fills_dark import FillsDark
 from engine.trading.game_start import hold_for_game_start
 from engine.trading.indicator_host import IndicatorHost, wanted_indicators
 from engine.trading.jobs import CoreJobs, Job
+from engine.trading.kalshi_endings import close_ended
 from engine.trading.kalshi_voids import book_paper_void
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
@@ -365,6 +366,8 @@ class TradingCore:
             book_paper_void(self.kalshi.executor, self.catalog, event.condition_id)
         elif isinstance(event, TickSizeChanged):
             apply_tick_change(self.catalog, self.db, event, self.clock())
+        # (after settling: a Kalshi market over, or not binary, is quoted no more)
+        close_ended(self.catalog, self.db, event, self.link.references.pairs)
 
     def _check_resolutions_soon(self) -> None:
         if self._resolution_check is None or self._resolution_check.done():

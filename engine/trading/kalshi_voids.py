@@ -26,7 +26,6 @@ each position back at its own cost at once (`book_paper_void`).
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from contracts import kalshi_ids
@@ -111,9 +110,7 @@ def _record(ex: Executor, catalog: MarketCatalog, cid: str, ref: str, amount: in
         raise_alert(conn, level="warning", source="venue", code="KALSHI_VOID", subject=cid,
                     message=f"Kalshi voided {cid}: {said}")
         ex.state.load_positions(conn)
-    market = catalog.get(cid)
-    if market is not None:
-        catalog.add(replace(market, closed=True, accepting_orders=False))
+    catalog.close(cid)
     log.info("Kalshi voided a market: positions closed at cost", extra={"condition_id": cid, "mode": ex.mode,
                                                                        "amount": amount})
     return True

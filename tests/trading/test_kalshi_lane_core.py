@@ -164,6 +164,9 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
         sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "yes", now_ms()))
         assert await core.link.references.poller.read_settlements() == 1
         assert core.catalog.resolution(kalshi) is not None
+        core.catalog.load(core.db)  # settled: closed to the strategies, a reload included
+        market = core.catalog.get(kalshi)
+        assert market is not None and market.closed
         for _ in range(300):  # the lane settles its position, Kalshi's paper settlement pays it
             await core.tick()
             await core.scheduled.collections()
@@ -360,3 +363,56 @@ def test_a_strategy_names_one_venues_markets() -> None:
     errors = validate_market_spec(["0xabc", "kalshi:KXTEST-1"])
     assert "one venue" in errors["markets"]
     assert validate_market_spec(["kalshi:KXTEST-1", "kalshi:KXTEST-2"]) == {}
+
+
+def test_a_paired_market_kalshi_shows_not_binary_is_closed_unpriced_and_alerted(tmp_path: Path,
+                                                                                sim: SimHandle) -> None:
+    """A pair stored before pairing refused scalar markets: the poller's status read finds it, its
+    book leaves the cache (no reference price from a YES that pays a value), the market is closed to
+    the strategies (also across a catalog reload), the Kalshi strategy's resting orders go, and the
+    operator is told once what to do."""
+    core, kalshi, ticker = _core(tmp_path, sim)
+    yes = kalshi_ids.token_id(ticker, "yes")
+
+    def market_type(kind: str) -> None:
+        sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[ticker], "market_type", kind))
+
+    async def scenario() -> dict[str, Any]:
+        await _started(core, kalshi)
+        poller = core.link.references.poller
+        assert poller is not None and core.kalshi is not None
+        await core.tick()
+        core.kalshi.executor.drain()
+        seen: dict[str, Any] = {"resting": [o for o in _orders(core) if o[2] == "kx" and o[-1] == "LIVE"]}
+        market_type("scalar")
+        seen["told"] = (await poller.read_settlements(), await poller.read_settlements())
+        poly = next(cid for cid, (paired, _) in core.link.references.pairs().items() if paired == kalshi)
+        seen["priced"] = (core.books.book(yes), core.link.references.source.reference(poly))
+        seen["read"] = await poller.poll_once()
+        seen["book_after_poll"] = core.books.book(yes)
+        core.catalog.load(core.db)  # a reload (the market refresh) keeps it closed
+        market = core.catalog.get(kalshi)
+        seen["closed"] = market is not None and market.closed and not market.accepting_orders
+        for _ in range(200):  # the next passes cancel what the strategy had resting there
+            await core.tick()
+            core.kalshi.executor.venue.advance()  # type: ignore[attr-defined]  # the lane's venue is a PaperVenue
+            core.kalshi.executor.drain()
+            if not [o for o in _orders(core) if o[2] == "kx" and o[-1] in ("LIVE", "CANCEL_PENDING")]:
+                break
+            await asyncio.sleep(0.05)
+        seen["after"] = [o for o in _orders(core) if o[2] == "kx" and o[-1] in ("LIVE", "CANCEL_PENDING")]
+        await core.stop()
+        return seen
+
+    try:
+        seen = asyncio.run(scenario())
+    finally:
+        market_type("binary")
+    assert seen["resting"], "the Kalshi strategy had nothing resting to begin with"
+    assert seen["told"] == (1, 0)  # told once
+    assert seen["priced"] == (None, None) and seen["read"] == 0 and seen["book_after_poll"] is None
+    assert seen["closed"] and seen["after"] == []
+    with core.db.read() as conn:
+        alerts = conn.execute(text("SELECT level, message FROM alerts WHERE code = 'KALSHI_PAIR_NOT_BINARY'")).all()
+    assert len(alerts) == 1 and alerts[0][0] == "critical"
+    assert ticker in alerts[0][1] and "scalar" in alerts[0][1] and "pairs remove" in alerts[0][1]

@@ -85,10 +85,10 @@ async def _started(core: TradingCore, kalshi: str) -> None:
     core.gate.unblock()
     await core._stop_loop()  # ticked by hand
     core.deciding = False  # the operator's orders alone: the market maker stays out
-    info = core.catalog.get(kalshi)
-    assert info is not None
-    for _ in range(200):  # the poller's first read of the Kalshi book
-        if core.books.book(info.yes_token) is not None:
+    info, poller = core.catalog.get(kalshi), core.link.references.poller
+    assert info is not None and poller is not None
+    for _ in range(200):  # the poller's first read of the Kalshi book (none of a market it found settled)
+        if core.books.book(info.yes_token) is not None or kalshi_ids.ticker_of(kalshi) in poller.settled:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the Kalshi book was never read")
@@ -249,12 +249,13 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
             await lane.check_balances(tolerance_usdc=0.0, every_s=0)
         state = lane.executor.state
         seen = {"size": state.totals("kx", yes).size, "cash": state.cash, "balance": desk.balance(),
-                "trading": lane.risk.in_force().trading_state}
+                "trading": lane.risk.in_force().trading_state, "book": again.books.book(yes)}
         await again.stop()
         return seen
 
     seen = asyncio.run(after())
     assert seen["size"] == 0 and seen["cash"] == seen["balance"] and seen["trading"] is TradingState.ACTIVE
+    assert seen["book"] is None  # the restarted poller read the market's status first: its book, over, never read
     with again.db.read() as conn:
         booked = conn.execute(text("SELECT kind, amount FROM cash_ledger WHERE mode = 'live' AND venue = 'kalshi' "
                                    "AND kind != 'deposit'")).all()
