@@ -156,6 +156,7 @@ def positions(settings: Settings) -> str:
 
 
 def _order_line(o: dict[str, Any], own: bool) -> str:
+    """(`own` is the position line's: an order carries no /flatten line on either ledger.)"""
     return (f"• #{o['id']} {o['strategy']}: {o['side']} {o['outcome']} {o['size']:g} @ {o['price']:.3f} "
             f"{o['tif']} {o['status']}" + (f" ({o['filled']:g} filled)" if o["filled"] else "")
             + f"\n  {o['market']}")

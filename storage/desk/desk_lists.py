@@ -26,12 +26,17 @@ def _named(alias: str) -> str:
             f"WHERE 'kalshi:' || kalshi_ticker = {alias}.condition_id)) AS question")
 
 
+def _on_venue(alias: str, venue: str | None) -> tuple[str, tuple[Any, ...]]:
+    """A list's optional venue clause (every venue's ledger when None), and its argument."""
+    return ("", ()) if venue is None else (f" AND {alias}.venue = ?", (venue,))
+
+
 def open_orders(conn: sqlite3.Connection, mode: str, *, venue: str | None = None,
                 limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
     """How many orders are working (on every venue's ledger of `mode`, or on `venue`'s), and the
     newest `limit` of them."""
-    on = "" if venue is None else " AND o.venue = ?"
-    args: tuple[Any, ...] = (mode, OPEN_RANK) if venue is None else (mode, OPEN_RANK, venue)
+    on, extra = _on_venue("o", venue)
+    args = (mode, OPEN_RANK, *extra)
     count = one(conn, f"SELECT COUNT(*) AS n FROM orders o WHERE o.mode = ? AND o.status_rank < ?{on}", args)
     found = rows(conn, f"""SELECT o.id, o.strategy, o.venue, o.condition_id, o.outcome, o.side, o.price, o.size,
                                   o.filled, o.tif, o.status, {_named("o")}, m.slug
@@ -48,8 +53,8 @@ def open_positions(conn: sqlite3.Connection, mode: str, *, venue: str | None = N
                    limit: int = 20) -> tuple[int, list[dict[str, Any]]]:
     """How many positions hold shares (on every venue's ledger of `mode`, or on `venue`'s), and the
     largest `limit` by cost."""
-    on = "" if venue is None else " AND p.venue = ?"
-    args: tuple[Any, ...] = (mode,) if venue is None else (mode, venue)
+    on, extra = _on_venue("p", venue)
+    args = (mode, *extra)
     where = "FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id WHERE p.mode = ? " \
             f"AND p.settled + p.pending != 0{on}"
     count = one(conn, f"SELECT COUNT(*) AS n {where}", args)

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from contracts.market_filter import SPANS_VENUES
+from contracts.order_status import TERMINAL_RANK
 from contracts.venues import KALSHI, POLYMARKET
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 
 HEARTBEAT_STALE_S = 5.0
 MICRO = 1_000_000
-OPEN_RANK = 100  # orders with status_rank below this are working (contracts/order_status.py)
+OPEN_RANK = TERMINAL_RANK  # orders with status_rank below this are working
 Params = dict[str, Any] | tuple[Any, ...]
 
 

@@ -7,11 +7,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts.order_status import TERMINAL_RANK
 from storage.sqlite.db import Database
 from storage.sqlite.db import utc_day_start as utc_day_start  # re-exported: one definition for engine and dashboard
 
 MICRO = 1_000_000
-OPEN_RANK = 100  # orders with status_rank below this are working (contracts/order_status.py)
+OPEN_RANK = TERMINAL_RANK  # orders with status_rank below this are working
 
 
 def frame(db: Database, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
