@@ -9,11 +9,12 @@ Two parts, so a backtest prices a pair through the same code as live:
   (contracts/kalshi_ids.py), and the trades made since the poller started are told as prints of
   the YES token, where the recorder records both with every other book and print
   (engine/marketdata/recorder.py). A failed read leaves the last book with its time, so it ages
-  like any reference. Every 30 s (and first, before any book) it also reads each market's status,
-  and tells once a settlement as the market's resolution (Kalshi's paper ledger settles its
-  positions on it), a void as such, and a market that is not binary (a pair stored before pairing
-  refused scalar markets) as `PairNotBinary`: its book is dropped and read no more, so it gives no
-  reference price, and the trading core closes it (engine/trading/core.py).
+  like any reference. Every 30 s it also reads each market's status (and a market's book is read
+  only once a status read found it binary: a failed one is tried again at the next poll), and tells
+  once a settlement as the market's resolution (Kalshi's paper ledger settles its positions on it),
+  a void as such, and a market that is not binary (a pair stored before pairing refused scalar
+  markets) as `PairNotBinary`: its book is never read, so it gives no reference price, and the
+  trading core closes it (engine/trading/kalshi_endings.py).
 - `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
   which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
   pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price
@@ -85,6 +86,7 @@ class KalshiBookPoller:
         self.polls = 0
         self.settled: dict[str, str] = {}  # ticker -> its result, once told
         self.not_binary: dict[str, str] = {}  # ticker -> its market type, once told: never read again
+        self.binary: set[str] = set()  # tickers a status read found binary: only their books are read
 
     async def start(self) -> None:
         if self._task is None:
@@ -103,13 +105,15 @@ class KalshiBookPoller:
 
     async def poll_once(self) -> int:
         """Read every paired book once (a settled market's no more); returns how many were read.
-        Each market's status is read first, every STATUS_EVERY polls, the first poll included: a
-        market that cannot be priced is known before its book is ever put in the cache."""
-        if self.polls % STATUS_EVERY == 0:
-            await self.read_settlements()
+        Statuses are read first: every market's every STATUS_EVERY polls (the first included), and
+        at every poll those of markets not yet known binary, whose books wait for it: a market that
+        cannot be priced never has its book put in the cache."""
+        every = self.polls % STATUS_EVERY == 0
         self.polls += 1
+        if every or any(t not in self.binary for t in self._open()):
+            await self.read_settlements(every=every)
         read = 0
-        for ticker in self._open():  # a settled market's book is over
+        for ticker in [t for t in self._open() if t in self.binary]:  # a settled market's book is over
             try:
                 answer = await asyncio.to_thread(self.client.get_market_orderbook, ticker)
                 yes, no = yes_no_bids(answer.orderbook)
@@ -132,8 +136,9 @@ class KalshiBookPoller:
         """The tickers still read: not settled, and binary as far as the desk knows."""
         return [t for t in self.tickers if t not in self.settled and t not in self.not_binary]
 
-    async def read_settlements(self) -> int:
-        """Each market not yet known settled, read once more: a market Kalshi settled (its result
+    async def read_settlements(self, *, every: bool = True) -> int:
+        """Each market not yet known settled (`every` False: only those not yet known binary), read
+        once more: a market Kalshi settled (its result
         yes or no; settlement is Kalshi's own cash event, nothing to redeem) is told once, as the
         resolution of its `kalshi:` market with the winning side's token; one settled with no result
         (voided) is told once as voided; one that is not binary is told once as such, whatever its
@@ -141,11 +146,13 @@ class KalshiBookPoller:
         from kalshi_python_sync.api.market_api import MarketApi
 
         told = 0
-        for ticker in self._open():
+        for ticker in [t for t in self._open() if every or t not in self.binary]:
             try:
                 market = (await asyncio.to_thread(MarketApi(self.client).get_market, ticker)).market
-            except Exception as exc:  # read again at the next round
+            except Exception as exc:  # read again at the next round (at the next poll while its book waits on it)
+                self.failures += 1
                 self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
+                log.warning("Kalshi status of a paired market not read", extra={"error": self.last_error})
                 continue
             if str(market.market_type) != "binary":  # a YES that pays a value: no price, no trade, no settling
                 self.not_binary[ticker] = str(market.market_type)
@@ -156,6 +163,7 @@ class KalshiBookPoller:
                 self.books.publish(PairNotBinary(wire.market_id(ticker), self.not_binary[ticker], self.clock_ms()))
                 told += 1
                 continue
+            self.binary.add(ticker)
             result = str(market.result or "")
             if str(market.status) not in SETTLED:
                 continue

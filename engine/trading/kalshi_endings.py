@@ -5,10 +5,10 @@ what the Kalshi poller tells (engine/feeds/kalshi_reference.py) is the only word
 that one is over: a settlement with a result, a void, or a market that turns out not to be
 binary (a scalar market paired before pairing refused them). Each closes the market in the
 catalog for the rest of the engine's run (`MarketCatalog.close`, kept across reloads; after a
-restart the poller's first status read tells it again before any book is read). A closed market
-is quoted by no strategy, and the planner cancels its working orders.
+restart the poller tells it again at its first status read, before it reads that book). A closed
+market is quoted by no strategy, and the planner cancels its working orders.
 
-A market that is not binary also raises an error alert, once per run. A YES contract there pays a
+A market that is not binary also raises a critical alert, once per run. A YES contract there pays a
 value between $0 and $1, not $1 or nothing, so the desk neither prices it (its book is no longer
 read, and the paired Polymarket market gets no reference price from it) nor settles it.
 """
@@ -32,17 +32,16 @@ NOT_BINARY = "KALSHI_PAIR_NOT_BINARY"
 Pairs = Mapping[str, tuple[str, bool]]  # Polymarket condition id -> (the Kalshi market's id, inverted)
 
 
-def close_ended(catalog: MarketCatalog, db: Database, event: MarketEvent, pairs: Callable[[], Pairs]) -> bool:
-    """Close the Kalshi market `event` says is over or untradable; True when it was one. Called
+def close_ended(catalog: MarketCatalog, db: Database, event: MarketEvent, pairs: Callable[[], Pairs]) -> None:
+    """Close the Kalshi market `event` says is over or untradable. Called
     with every market event (a book change most often): `pairs`, which names the pair in an
     alert, is read only for a market that is not binary."""
     if not isinstance(event, MarketResolved | MarketVoided | PairNotBinary) or \
             not event.condition_id.startswith(kalshi_ids.PREFIX):
-        return False
+        return
     catalog.close(event.condition_id)
     if isinstance(event, PairNotBinary):
         _alert_not_binary(db, event, pairs())
-    return True
 
 
 def _alert_not_binary(db: Database, event: PairNotBinary, pairs: Pairs) -> None:

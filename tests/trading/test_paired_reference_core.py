@@ -19,7 +19,7 @@ from contracts.domain import MarketView, Side, Snapshot, StrategyState
 from contracts.settings import load_settings
 from engine.feeds.books import BookCache
 from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
-from engine.feeds.market_data_events import TradePrint
+from engine.feeds.market_data_events import PairNotBinary, TradePrint
 from engine.strategies.value_betting import ValueBetting
 from engine.trading.core import TradingCore
 from engine.venues import kalshi_wire as wire
@@ -63,6 +63,7 @@ def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle
     poller = KalshiBookPoller(host, [t for t, _ in pairs.values()], books)
     paired = PairedReference(pairs, books, Fixed())
     read = asyncio.run(poller.poll_once())
+    # KXNOPE-1's status cannot be read, so its book is not even asked for: one failure, not two.
     assert read == 2 and poller.failures == 1 and "KXNOPE-1" in (poller.last_error or "")
     yes = books.book(kalshi_ids.token_id(tickers[0], "yes"))
     no = books.book(kalshi_ids.token_id(tickers[0], "no"))
@@ -92,6 +93,33 @@ def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle
     token = kalshi_ids.token_id(tickers[0], "yes")
     assert [(p.token_id, p.price, p.size, p.side) for p in prints] == [(token, ask * wire.CENT, 3 * wire.CONTRACT,
                                                                         Side.BUY)]
+
+
+def test_a_paired_market_that_is_not_binary_never_has_its_book_read(sim: SimHandle) -> None:
+    """A pair stored before pairing refused scalar markets: the poller's first status read, before any
+    book, finds it; it is told once as such and its book is never put in the cache (so no reference
+    price comes from a YES that pays a value), while the binary pair beside it is read as before."""
+    tickers = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))
+    scalar, binary = tickers[2], tickers[0]
+    host = f"{sim.clob_host}/trade-api/v2"
+    books = BookCache()
+    told: list[PairNotBinary] = []
+    books.add_listener(lambda e: told.append(e) if isinstance(e, PairNotBinary) else None)
+    poller = KalshiBookPoller(host, [scalar, binary], books)
+    paired = PairedReference({"scalar": (scalar, False), "binary": (binary, False)}, books)
+
+    def market_type(kind: str) -> None:
+        sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[scalar], "market_type", kind))
+
+    market_type("scalar")
+    try:
+        read = [asyncio.run(poller.poll_once()) for _ in range(3)]
+    finally:
+        market_type("binary")
+    assert read == [1, 1, 1] and poller.not_binary == {scalar: "scalar"}
+    assert [(e.condition_id, e.market_type) for e in told] == [(kalshi_ids.market_id(scalar), "scalar")]
+    assert books.book(kalshi_ids.token_id(scalar, "yes")) is None and paired.reference("scalar") is None
+    assert paired.reference("binary") is not None
 
 
 def _core(tmp: Path, sim: SimHandle, condition_id: str, ticker: str) -> TradingCore:
