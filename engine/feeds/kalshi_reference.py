@@ -133,16 +133,16 @@ class KalshiBookPoller:
         return read
 
     def _open(self) -> list[str]:
-        """The tickers still read: not settled, and binary as far as the desk knows."""
+        """The tickers still read: not settled, and not known to be other than binary."""
         return [t for t in self.tickers if t not in self.settled and t not in self.not_binary]
 
     async def read_settlements(self, *, every: bool = True) -> int:
         """Each market not yet known settled (`every` False: only those not yet known binary), read
-        once more: a market Kalshi settled (its result
-        yes or no; settlement is Kalshi's own cash event, nothing to redeem) is told once, as the
-        resolution of its `kalshi:` market with the winning side's token; one settled with no result
-        (voided) is told once as voided; one that is not binary is told once as such, whatever its
-        status, and its books are dropped. Returns how many were told."""
+        once more: a market Kalshi settled (its result yes or no; settlement is Kalshi's own cash
+        event, nothing to redeem) is told once, as the resolution of its `kalshi:` market with the
+        winning side's token; one settled with no result (voided) is told once as voided; one that
+        is not binary is told once as such, whatever its status, and its books are dropped. Returns
+        how many were told."""
         from kalshi_python_sync.api.market_api import MarketApi
 
         told = 0
@@ -171,8 +171,8 @@ class KalshiBookPoller:
             if result in ("yes", "no"):
                 self.books.publish(MarketResolved(wire.market_id(ticker), wire.token_id(ticker, result),
                                                   self.clock_ms()))
-            else:  # no result: a binary market Kalshi voided (its SDK's results are yes, no or none; pairing
-                # refuses scalar markets), its positions paid back at cost (engine/trading/kalshi_voids.py)
+            else:  # no result: a binary market Kalshi voided (its SDK's results are yes, no or none; a
+                # market not binary was told above), its positions paid back at cost (engine/trading/kalshi_voids.py)
                 self.books.publish(MarketVoided(wire.market_id(ticker), self.clock_ms()))
             told += 1
         return told
