@@ -387,6 +387,7 @@ def test_a_paired_market_kalshi_shows_not_binary_is_closed_unpriced_and_alerted(
         market_type("scalar")
         seen["told"] = (await poller.read_settlements(), await poller.read_settlements())
         poly = next(cid for cid, (paired, _) in core.link.references.pairs().items() if paired == kalshi)
+        seen["poly"] = poly
         seen["priced"] = (core.books.book(yes), core.link.references.source.reference(poly))
         seen["read"] = await poller.poll_once()
         seen["book_after_poll"] = core.books.book(yes)
@@ -416,3 +417,4 @@ def test_a_paired_market_kalshi_shows_not_binary_is_closed_unpriced_and_alerted(
         alerts = conn.execute(text("SELECT level, message FROM alerts WHERE code = 'KALSHI_PAIR_NOT_BINARY'")).all()
     assert len(alerts) == 1 and alerts[0][0] == "critical"
     assert ticker in alerts[0][1] and "scalar" in alerts[0][1] and "pairs remove" in alerts[0][1]
+    assert f"paired with {seen['poly']}" in alerts[0][1]  # names the Polymarket market it priced
