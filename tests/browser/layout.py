@@ -79,9 +79,10 @@ async def misplaced_headers(page: Page, headers: tuple[str, ...]) -> list[str]:
 
 async def misplaced_grid_columns(page: Page, key: str, columns: dict[str, Any], last_key: str) -> list[str]:
     """The grid's leading columns (up to `last_key`) not wholly in its visible width, or why not measured."""
-    grid = await page.evaluate(f"{_GRID}({json.dumps(key)})")
-    if not grid["found"]:
-        return [f"no data grid with the key {key!r} on the page"]
+    # The grid draws its frame before its header cells (they come with its first paint, which a
+    # loaded machine delays): wait for both, bounded, before measuring.
+    grid = await page.wait_for(f"{_GRID}({json.dumps(key)})", 20, what=f"the data grid {key!r} with its headers",
+                               check=lambda g: bool(g["found"] and g["headers"]))
     labels = [c["label"] for c in columns.values()]  # the grid names the columns it draws, in order
     if not grid["headers"] or labels[: len(grid["headers"])] != grid["headers"]:
         return [f"the grid draws the columns {grid['headers']}, not the declared {labels}"]
