@@ -1,6 +1,6 @@
 """The Strategies page's markout section: whether each strategy earns the spread or pays it.
 A chart of each strategy's markout curve, then the figures per strategy and market (reads
-storage/research/markout_queries.py; definitions in README "Markouts")."""
+storage/research/markout_frames.py; definitions in README "Markouts")."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from charts.markouts import markout_curve_figure
 from charts.style import CHART_CONFIG
 from charts.tables import Col
 from pages.widgets.tables import rows_height, show_table
-from storage.research.markout_queries import markout_tables
+from storage.research.markout_frames import markout_tables
 from storage.sqlite.db import Database
 
 COLUMNS = {

@@ -2,7 +2,7 @@
 fees and 60 s markout: how its resting orders score for the venue's reward programs, the rewards
 estimated and paid per day and market (storage/engine_stores/reward_queries.py, written by
 engine/trading/rewards.py), and whether its fills earn the spread or pay it
-(storage/research/markout_queries.py)."""
+(storage/research/markout_frames.py)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from pages.widgets import figures
 from pages.widgets.common import usdc
 from storage.dashboard_queries import strategy_queries
 from storage.engine_stores import reward_queries
-from storage.research import markout_queries
+from storage.research import markout_frames
 from storage.sqlite.db import Database
 
 
 def rewards_panel(db: Database, mode: str, name: str) -> None:
-    days = reward_queries.strategy_rewards(db, mode, name)
+    days = strategy_queries.strategy_rewards(db, mode, name)
     scoring = reward_queries.strategy_scoring(db, mode, name)
     fees = strategy_queries.fills_summary(db, mode, name).fees
     rebates = reward_queries.strategy_rebates(db, mode, name)
@@ -56,10 +56,10 @@ def rewards_panel(db: Database, mode: str, name: str) -> None:
 def _spread_row(db: Database, mode: str, name: str) -> None:
     """Spread capture (the edge at the fill) and the 60 s markout (what the mid did next), so the
     rewards above read against what the strategy's fills earned or paid."""
-    spread = markout_queries.spread_capture(db, mode, name)
+    spread = markout_frames.spread_capture(db, mode, name)
     measured, unmeasured = int(spread["measured"].sum()), int(spread["unmeasured"].sum())
     captured = float(spread["usdc"].sum()) if measured else None  # NaN markets (none measured) add nothing
-    per_strategy, _ = markout_queries.markout_tables(db, mode)
+    per_strategy, _ = markout_frames.markout_tables(db, mode)
     mine = per_strategy[per_strategy["strategy"] == name]
     markout_60s = None if mine.empty or math.isnan(mine.iloc[0]["usdc_60s"]) else float(mine.iloc[0]["usdc_60s"])
     cols = st.columns(3)

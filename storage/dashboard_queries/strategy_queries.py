@@ -141,3 +141,19 @@ def pair_pnl(db: Database, mode: str, strategy: str) -> pd.DataFrame:
                     "cost": pair["cost"] / MICRO, "hedged": hedged / MICRO, "locked_in": locked / MICRO,
                     "realized": pair["realized"] / MICRO, "fees": pair["fees"] / MICRO})
     return pd.DataFrame(out, columns=["pair", "here", "on_kalshi", "cost", "hedged", "locked_in", "realized", "fees"])
+
+
+def strategy_rewards(db: Database, mode: str, strategy: str) -> pd.DataFrame:
+    """Per UTC day and market: samples, estimated and paid rewards (pUSD), and how often the
+    strategy's orders scored, newest first."""
+    with db.read() as conn:
+        days = conn.execute(text("""SELECT d.day, d.condition_id, COALESCE(m.question, d.condition_id) AS market,
+                                           d.samples, d.estimated, d.paid FROM reward_days d
+                                    LEFT JOIN markets m ON m.condition_id = d.condition_id
+                                    WHERE d.mode = :m AND d.strategy = :s ORDER BY d.day DESC, market"""),
+                            {"m": mode, "s": strategy}).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in days], columns=["day", "condition_id", "market", "samples", "estimated",
+                                                           "paid"])
+    frame["estimated"] = frame["estimated"].astype(float) / MICRO
+    frame["paid"] = frame["paid"].astype(float) / MICRO
+    return frame

@@ -1,7 +1,9 @@
 """Liquidity rewards in the database: the venue's programs, each resting order's scoring, and the
 estimated and paid rewards per market, strategy and UTC day (tables of migration 0021).
 
-The engine writes (engine/trading/rewards.py); the Strategies page and the paper venue read.
+The engine writes (engine/trading/rewards.py); the Strategies page and the paper venue read (the
+page's per-day frame is storage/dashboard_queries/strategy_queries.strategy_rewards: pandas stays
+out of the engine's imports).
 Amounts are micro-pUSD; a day is 'YYYY-MM-DD' (UTC); `share` is the strategy's summed share of
 the market's samples in parts of 10^12 (contracts/reward_scoring.py).
 """
@@ -15,7 +17,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Connection, text
 
 from storage.sqlite.db import Database
@@ -192,22 +193,6 @@ def paid_by_day(conn: Connection, mode: str, before_ms: int) -> list[tuple[str, 
     rows = conn.execute(text("""SELECT day, SUM(paid) FROM reward_days WHERE mode = :m AND paid > 0
                                 GROUP BY day ORDER BY day"""), {"m": mode}).all()
     return [(r[0], int(r[1])) for r in rows if day_end_ms(r[0]) <= before_ms]
-
-
-def strategy_rewards(db: Database, mode: str, strategy: str) -> pd.DataFrame:
-    """Per UTC day and market: samples, estimated and paid rewards (pUSD), and how often the
-    strategy's orders scored, newest first."""
-    with db.read() as conn:
-        days = conn.execute(text("""SELECT d.day, d.condition_id, COALESCE(m.question, d.condition_id) AS market,
-                                           d.samples, d.estimated, d.paid FROM reward_days d
-                                    LEFT JOIN markets m ON m.condition_id = d.condition_id
-                                    WHERE d.mode = :m AND d.strategy = :s ORDER BY d.day DESC, market"""),
-                            {"m": mode, "s": strategy}).mappings().all()
-    frame = pd.DataFrame([dict(r) for r in days], columns=["day", "condition_id", "market", "samples", "estimated",
-                                                           "paid"])
-    frame["estimated"] = frame["estimated"].astype(float) / MICRO
-    frame["paid"] = frame["paid"].astype(float) / MICRO
-    return frame
 
 
 def strategy_scoring(db: Database, mode: str, strategy: str) -> dict[str, Any]:

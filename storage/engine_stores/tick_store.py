@@ -14,10 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database as UtilsDatabase
-
 from storage.research.recording_sessions import KEPT_BY_A_SESSION
 from storage.sqlite.db import immediate, raw_connection
+from storage.sqlite.utils_lib import Database as UtilsDatabase
 
 TICK_COLUMNS = ("at", "token_id", "kind", "side", "price", "size", "mid", "data")
 INSERT_BATCH = 1000

@@ -1,6 +1,6 @@
 """The SQL of markouts (engine/analytics/markouts.py defines them): which fills still have a
-horizon to compute, the desk's mid at a time (from the recorder's `ticks`), writing results,
-and the per-strategy, per-market aggregates the Strategies page draws.
+horizon to compute, the desk's mid at a time (from the recorder's `ticks`), writing results. The
+per-strategy, per-market frames the Strategies page draws are in markout_frames.py.
 
 Times are epoch ms, prices micro-units, sizes micro-shares, markouts micro-pUSD (positive: the
 fill earned). A FAILED fill (a reversed settlement) has no markout anywhere.
@@ -9,16 +9,14 @@ fill earned). A FAILED fill (a reversed settlement) has no markout anywhere.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Connection, text
 
 from storage.sqlite.db import Database
-from storage.sqlite.sql import in_list
 
 MICRO = 1_000_000
 FIXED_HORIZONS = ("1s", "10s", "60s")
@@ -77,7 +75,7 @@ def pending_fills(conn: Connection, *, from_id: int, limit: int) -> list[Pending
     return [_pending(r, frozenset((r[9] or "").split(",")) - {""}) for r in rows]
 
 
-def _mid_at_sql(token: str, at: str) -> str:
+def mid_at_sql(token: str, at: str) -> str:
     """The desk's mid at a time: the last one recorded at or before it (ix_ticks_token_at), with
     the token and time as parameters or as a correlated subquery's columns (spread capture)."""
     return f"""SELECT mid FROM ticks WHERE token_id = {token} AND at <= {at} AND mid IS NOT NULL
@@ -85,7 +83,7 @@ def _mid_at_sql(token: str, at: str) -> str:
 
 
 # The markout job, the backtest and spread capture all read mids with this one statement.
-MID_AT = _mid_at_sql(":t", ":at")
+MID_AT = mid_at_sql(":t", ":at")
 HISTORY_PRICE_AT = "SELECT price FROM price_history WHERE token_id = :t AND at <= :at ORDER BY at DESC LIMIT 1"
 
 
@@ -150,79 +148,6 @@ def fill_markouts(db: Database, fill_id: int) -> dict[str, tuple[int | None, int
         rows = conn.execute(text("SELECT horizon, mid, markout FROM fill_markouts WHERE fill_id = :f"),
                             {"f": fill_id}).all()
     return {r[0]: (r[1], r[2]) for r in rows}
-
-
-def markout_tables(db: Database, mode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per strategy, per strategy and market): at each horizon the markout summed in pUSD
-    (`usdc_<h>`), in bps of the notional of the fills that have it (`bps_<h>`), and how many
-    fills count there (`fills_<h>`; NaN sums where none); `fills` and `notional` (pUSD) are
-    those of the fills marked out at 1 s. The per-strategy table's market columns read "—".
-    Positive: the fills earned against the later mid; negative: adverse selection. Summed from
-    the covering index ix_fill_markouts_sums (no join over the fills)."""
-    with db.read() as conn:
-        rows = conn.execute(text(
-            """SELECT strategy, condition_id, horizon, SUM(markout), SUM(notional), COUNT(*) FROM fill_markouts
-               WHERE mode = :m AND markout IS NOT NULL GROUP BY strategy, condition_id, horizon"""),
-            {"m": mode}).all()
-        names = _questions(conn, {r[1] for r in rows})
-    return _table(rows, names, by_market=False), _table(rows, names, by_market=True)
-
-
-def _questions(conn: Connection, condition_ids: Iterable[str]) -> dict[str, str]:
-    """The question of each of these markets (only these: the table may hold tens of thousands)."""
-    markets = sorted(condition_ids)
-    if not markets:
-        return {}
-    names, params = in_list("c", markets)
-    return dict(conn.execute(text(f"SELECT condition_id, question FROM markets WHERE condition_id IN {names}"),
-                             params).all())
-
-
-def _table(rows: Sequence[Any], names: dict[str, str], *, by_market: bool) -> pd.DataFrame:
-    sums: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
-    for strategy, cid, horizon, total, notional, count in rows:
-        key = (strategy, cid if by_market else "—")
-        before = sums.setdefault(key, {}).get(horizon, (0, 0, 0))
-        sums[key][horizon] = (before[0] + total, before[1] + notional, before[2] + count)
-    out = []
-    for (strategy, cid), by_horizon in sorted(sums.items()):
-        first = by_horizon.get("1s", (0, 0, 0))
-        row: dict[str, Any] = {"strategy": strategy, "condition_id": cid, "market": names.get(cid, cid),
-                               "fills": first[2], "notional": first[1] / MICRO}
-        for h in HORIZONS:
-            total, notional, count = by_horizon.get(h, (0, 0, 0))
-            row[f"usdc_{h}"] = total / MICRO if count else float("nan")
-            row[f"bps_{h}"] = total * 10_000 / notional if count and notional else float("nan")
-            row[f"fills_{h}"] = count
-        out.append(row)
-    columns = ["strategy", "condition_id", "market", "fills", "notional",
-               *(f"{kind}_{h}" for h in HORIZONS for kind in ("usdc", "bps", "fills"))]
-    return pd.DataFrame(out, columns=columns)
-
-
-def spread_capture(db: Database, mode: str, strategy: str | None = None) -> pd.DataFrame:
-    """Per strategy and market (one strategy's, or every one's): each fill's edge against the
-    mid at its match time (the markout at 0 s: BUY (mid - price) x size, SELL the other way,
-    rounded toward zero per fill like a markout), summed in pUSD over the fills that have a
-    recorded mid (`usdc`, NaN when none; `bps` of their notional); `measured` counts those,
-    `unmeasured` the fills with no mid at or before their time (never counted as zero)."""
-    edge = f"({_mid_at_sql('f.token_id', 'f.matched_at')})"
-    with db.read() as conn:
-        rows = conn.execute(text(
-            f"""SELECT strategy, condition_id, COUNT(mid), COUNT(*) - COUNT(mid),
-                       SUM(CASE WHEN side = 'BUY' THEN (mid - price) * size / {MICRO}
-                                ELSE (price - mid) * size / {MICRO} END),
-                       SUM(CASE WHEN mid IS NOT NULL THEN price * size / {MICRO} END)
-                FROM (SELECT f.strategy, f.condition_id, f.side, f.price, f.size, {edge} AS mid FROM fills f
-                      WHERE f.mode = :m AND f.status != 'FAILED' AND (:s IS NULL OR f.strategy = :s))
-                GROUP BY strategy, condition_id ORDER BY strategy, condition_id"""),
-            {"m": mode, "s": strategy}).all()
-        names = _questions(conn, {r[1] for r in rows})
-    out = [{"strategy": s, "condition_id": c, "market": names.get(c, c), "measured": n, "unmeasured": u,
-            "usdc": total / MICRO if n else float("nan"),
-            "bps": total * 10_000 / notional if n and notional else float("nan")}
-           for s, c, n, u, total, notional in rows]
-    return pd.DataFrame(out, columns=["strategy", "condition_id", "market", "measured", "unmeasured", "usdc", "bps"])
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database as UtilsDatabase
-from sqlite_utils import Migrations
-
 from storage.sqlite.db import immediate, now_ms, raw_connection
+from storage.sqlite.utils_lib import Database as UtilsDatabase
+from storage.sqlite.utils_lib import Migrations
 
 MIGRATION_SET = "trader"
 m = Migrations(MIGRATION_SET)

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from engine.analytics.markout_job import MarkoutJob
+from storage.research import markout_frames
 from storage.research import markout_queries as q
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -57,6 +58,6 @@ def test_horizons_resolution_and_reversed_fills(tmp_path: Path) -> None:
     _sql(path, "UPDATE fills SET status = 'FAILED' WHERE id = 1")
     job.run(T0 + 90_000)
     assert q.fill_markouts(db, 1) == {}
-    per_strategy, _ = q.markout_tables(db, "paper")
+    per_strategy, _ = markout_frames.markout_tables(db, "paper")
     assert per_strategy.loc[0, "fills_1s"] == 1 and per_strategy.loc[0, "usdc_resolution"] == -5.0
     db.dispose()

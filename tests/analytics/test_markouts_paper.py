@@ -18,6 +18,7 @@ from contracts.settings import load_settings
 from engine.analytics.markout_job import MarkoutJob
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
+from storage.research import markout_frames
 from storage.research import markout_queries as q
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
@@ -133,7 +134,7 @@ def test_a_paper_fill_gets_its_1s_and_10s_markouts_then_60s_after_a_restart(tmp_
     assert restarted.run(t0 + 61_000) == 1
     assert q.fill_markouts(core.db, fill_id)["60s"] == (mid_after, (mid_after - price) * 20)
     assert restarted.run(t0 + 62_000) == 0 and MarkoutJob(core.db).run(t0 + 62_000) == 0  # final: written once
-    per_strategy, per_market = q.markout_tables(core.db, "paper")
+    per_strategy, per_market = markout_frames.markout_tables(core.db, "paper")
     assert per_strategy.drop(columns=["condition_id", "market"]).equals(
         per_market.drop(columns=["condition_id", "market"]))  # one market: the same figures
     row = per_market.iloc[0]

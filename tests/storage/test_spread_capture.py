@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import sqlite3
 
-from storage.research.markout_queries import spread_capture
+from storage.research.markout_frames import spread_capture
 from storage.sqlite.db import Database
 
 T0 = 1_800_000_000_000

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from contracts.domain import Book, Level
 from engine.trading.rewards import RewardTracker, program_rows, score_market, split_paid, yes_quote
 from engine.venues.paper_settlement import reward_credits
+from storage.dashboard_queries import strategy_queries
 from storage.engine_stores import reward_queries as rq
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -91,7 +92,7 @@ def test_a_sample_records_each_orders_scoring_and_the_days_estimate(db):
     # Two samples of 2/3 over a day of 1440: 20 pUSD * 1,333,333,333,332 / (10^12 * 1440).
     assert sorted(tuple(r) for r in days) == [(rq.day_of(DAY0), "far", 2, 0, 0, None),
                                              (rq.day_of(DAY0), "mm", 2, 1_333_333_333_332, 18_518, None)]
-    frame = rq.strategy_rewards(db, "paper", "mm")
+    frame = strategy_queries.strategy_rewards(db, "paper", "mm")
     assert frame[["samples", "estimated"]].values.tolist() == [[2, 0.018518]]
     assert rq.strategy_scoring(db, "paper", "mm")["scored"] == 4
 
