@@ -18,14 +18,16 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dotenv import dotenv_values
 
 from . import market_config
 from .config import DEFAULT_PORT, DEFAULT_SEED, SimConfig, env_overrides
 from .replay import ReplayError, parse_speed
-from .server import Simulator
+
+if TYPE_CHECKING:
+    from .server import Simulator
 
 log = logging.getLogger("simulator")
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,7 +208,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = {**env_overrides(env), **parse_args(argv)}
         if overrides.get("replay") and not overrides.get("replay_db"):
             overrides["replay_db"] = str(replay_db_default(env))
-        sim = Simulator(SimConfig().with_updates(overrides))
+        cfg = SimConfig().with_updates(overrides)
+        # The server (its signing and web stack: ~2 s of imports) only once the settings are
+        # valid, so a mistyped setting is answered at once.
+        from .server import Simulator
+
+        sim = Simulator(cfg)
     except (ValueError, ReplayError) as exc:
         print(f"simulator: {exc}", file=sys.stderr)
         return 2
