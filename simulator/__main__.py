@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if overrides.get("replay") and not overrides.get("replay_db"):
             overrides["replay_db"] = str(replay_db_default(env))
         cfg = SimConfig().with_updates(overrides)
-        # The server (its signing and web stack: ~2 s of imports) only once the settings are
+        # The server (its signing and web stack: ~1.5 s of imports) only once the settings are
         # valid, so a mistyped setting is answered at once.
         from .server import Simulator
 
