@@ -2,7 +2,7 @@
 CPU at every engine start, on a laptop or a small VPS, and at every supervised restart), and no
 dashboard library. The dashboard's frames live apart from the SQL the engine runs
 (storage/research/markout_frames.py beside markout_queries.py), and sqlite-utils is imported
-without its optional pandas (storage/sqlite/utils_lib.py)."""
+without its optional pandas (storage/sqlite/utils_lib.py) while the process has one thread."""
 
 from __future__ import annotations
 
@@ -29,3 +29,23 @@ def test_the_engine_starts_without_pandas_and_pandas_still_imports_afterwards() 
     heavy, after = found.stdout.splitlines()
     assert heavy == "", f"the engine's start-up imports {heavy}"
     assert after == "2 1"  # hidden only while sqlite-utils loaded: pandas and sqlite-utils work afterwards
+
+
+# With a second thread running, the window stays shut: that thread's first `import pandas` must
+# never meet the hidden module (the dashboard serves each session in a thread of its own).
+THREADED = """
+import sys, threading
+release = threading.Event()
+other = threading.Thread(target=release.wait)
+other.start()
+import storage.sqlite.utils_lib
+release.set()
+other.join()
+print("pandas" in sys.modules)
+"""
+
+
+def test_with_other_threads_running_nothing_is_hidden() -> None:
+    found = subprocess.run([sys.executable, "-c", THREADED], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "True"
