@@ -227,6 +227,10 @@ class MarketView:
     no: Book | None
     last_trade: int | None = None
     fair_value: int | None = None  # operator or external signal, probability in micros
+    # How sure the fair value's source says it is (micros; the operator's counts as certain; None:
+    # its source said nothing): when strategies want opposite things here, the surer one wins
+    # (engine/risk/conflicts.py).
+    fair_confidence: int | None = None
     reference: int | None = None  # external reference price (YES space), when configured
     reference_at: int | None = None  # when that price was received (epoch ms)
     # The reference's recent prices as (received ms, price), oldest first, over the feed's window.
@@ -364,3 +368,7 @@ class Intent:
     # The probability of YES the strategy states for this market now (micro; None: it states
     # none), recorded as a forecast and scored against the resolution (contracts/calibration.py).
     probability: int | None = None
+    # How sure the strategy is of what it wants here (micros; None: it says nothing, and counts as
+    # the least sure): two strategies wanting opposite things in one market are settled by it
+    # (engine/risk/conflicts.py).
+    confidence: int | None = None

@@ -45,6 +45,7 @@ from contracts.tables.notify import (
     NotifyDigest,
     NotifyEvent,
 )
+from contracts.tables.outside import OddsLink, SignalPost, SignalSource
 from contracts.tables.research import (
     StrategyRun,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "NotifierState",
     "NotifyDigest",
     "NotifyEvent",
+    "OddsLink",
     "Order",
     "PaperOrder",
     "PaperSettlement",
@@ -113,6 +115,8 @@ __all__ = [
     "Setting",
     "SettlementTx",
     "Signal",
+    "SignalPost",
+    "SignalSource",
     "Strategy",
     "StrategyLimit",
     "StrategyRisk",

@@ -114,6 +114,9 @@ class Signal(SQLModel, table=True):
     updated_by: str
     expires_at: int | None = None
     detail: str | None = None
+    confidence: int | None = None
+    via: str | None = None
+    posted_at: int | None = None
 
 
 class RecordingSession(SQLModel, table=True):

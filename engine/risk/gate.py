@@ -71,6 +71,8 @@ class Reason(StrEnum):
     VOLATILITY_HALTED = "VOLATILITY_HALTED"
     # A quote that would trade against the desk's own resting order (engine/risk/self_trade.py).
     SELF_TRADE = "SELF_TRADE"
+    # Another strategy wants the other side of this market and is surer of it (engine/risk/conflicts.py).
+    CONFLICT = "CONFLICT"
     # UMA's resolution of the market is proposed, disputed or reported: no new position (exits only).
     RESOLUTION_PENDING = "RESOLUTION_PENDING"
     # Live: the user channel, which reports our fills, is down past its threshold (trading/fills_dark.py).

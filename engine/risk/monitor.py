@@ -18,7 +18,7 @@ from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
 from engine.feeds.catalog import MarketCatalog
-from engine.risk import breakers, self_trade
+from engine.risk import breakers, conflicts, self_trade
 from engine.risk import context as risk_context
 from engine.risk.correlation_guard import CorrelationGuard
 from engine.risk.decisions_log import DecisionsLog
@@ -109,6 +109,7 @@ class RiskMonitor:
         assert self.ctx is not None
         approved: dict[int, Intent] = {}
         decisions: list[Decision] = []
+        intents = self._conflicts(intents, decisions)
         intents = self._no_self_trades(intents, decisions)
         intents = self._held_takes(intents, decisions, now)
         budget = self._tick_budget()
@@ -127,6 +128,24 @@ class RiskMonitor:
         self.decisions.regimes(intents, now)
         self.decisions.forecasts(intents, now)
         return [approved[i] for i in range(len(intents))]
+
+    def _conflicts(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:
+        """Strategies wanting opposite things in one market: the surer one trades (engine/risk/conflicts.py)."""
+        assert self.ctx is not None
+        markets, state = self.ctx.markets, self.state
+
+        def net_yes(strategy: str, condition_id: str) -> int:
+            view = markets.get(condition_id)
+            return state.position_view(strategy, view.info).net_yes if view is not None and state is not None else 0
+
+        priorities = {name: lim.count("priority") for name, lim in self.strategies.limits.items()}
+        kept, refusals = conflicts.settle(intents, net_yes, priorities)
+        decisions += [Decision(r.strategy, r.condition_id, r.quote.side, r.quote.price, r.quote.size, 0,
+                               Reason.CONFLICT, r.detail) for r in refusals]
+        kept, dropped = drop_groups(intents, kept, {r.quote.group for r in refusals if r.quote.group})
+        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
+                               "a leg waits for a surer strategy's opposite want") for i, q in dropped]
+        return kept
 
     def _no_self_trades(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:
         """Quotes that would trade with the desk's own orders wait (engine/risk/self_trade.py); an

@@ -96,9 +96,9 @@ class StrategyBase(ABC):
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]: ...
 
     def intent(self, condition_id: str, quotes: tuple[Quote, ...] = (), reason: str = "",
-               keep_within: int = 0, probability: int | None = None) -> Intent:
+               keep_within: int = 0, probability: int | None = None, confidence: int | None = None) -> Intent:
         return Intent(strategy=self.name, condition_id=condition_id, quotes=quotes, reason=reason,
-                      keep_within=keep_within, probability=probability)
+                      keep_within=keep_within, probability=probability, confidence=confidence)
 
 
 def closed_reason(info: MarketInfo) -> str:

@@ -76,7 +76,8 @@ class ValueBetting(StrategyBase):
             if self.style == "take" and orders_in(state, condition_id):
                 continue  # a take is in flight: let it resolve before deciding again
             quotes, reason = self.quotes_for(view, state)
-            intents.append(self.intent(condition_id, quotes, reason, probability=stated(view, self.fair(view))))
+            intents.append(self.intent(condition_id, quotes, reason, probability=stated(view, self.fair(view)),
+                                       confidence=view.fair_confidence if self.source == "signal" else None))
         return intents
 
     def quotes_for(self, view: MarketView, state: StrategyState) -> tuple[tuple[Quote, ...], str]:

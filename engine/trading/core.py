@@ -403,7 +403,8 @@ class TradingCore:
         self.executor.drain()
         pairs = self.link.references.pairs()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self.signals.fair_values(now),
-                             self.link.references.source, self.signals.followed(now), pairs)
+                             self.link.references.source, self.signals.followed(now), pairs,
+                             self.signals.confidence)
         self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()), views, now)
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)

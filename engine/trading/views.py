@@ -37,8 +37,10 @@ DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with 
 def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: BookCache,
                  fair_values: Mapping[str, int], reference: ReferenceSource | None,
                  copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None,
-                 pairs: Mapping[str, tuple[str, bool]] | None = None) -> dict[str, MarketView]:
-    """Each market as strategies see it; `pairs`: the markets linked by hand to a Kalshi market."""
+                 pairs: Mapping[str, tuple[str, bool]] | None = None,
+                 confidences: Mapping[str, int | None] | None = None) -> dict[str, MarketView]:
+    """Each market as strategies see it; `pairs`: the markets linked by hand to a Kalshi market;
+    `confidences`: how sure each fair value's source is."""
     views: dict[str, MarketView] = {}
     for cid in condition_ids:
         info = catalog.get(cid)
@@ -50,6 +52,7 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
             info=info, yes=books.book(info.yes_token, DEPTH), no=books.book(info.no_token, DEPTH),
             last_trade=last.price if last is not None else None,
             fair_value=fair_values.get(cid),
+            fair_confidence=(confidences or {}).get(cid),
             reference=None if latest is None else latest[0],
             reference_at=None if latest is None else latest[1],
             reference_history=() if latest is None or reference is None else reference.history(cid),
@@ -109,9 +112,15 @@ def strategy_state(name: str, condition_ids: Iterable[str], catalog: MarketCatal
 
 def load_fair_values(db: Database, now: int) -> dict[str, int]:
     """Operator values win over external ones; among external sources the newest wins. A signal
-    past its `expires_at` (a news signal's time-to-live) is no longer a fair value."""
+    past its `expires_at` (a news signal's time-to-live) is no longer a fair value, nor one whose
+    source the model-confidence breaker benched (engine/risk/source_breaker.py)."""
+    return {cid: value for cid, (value, _) in load_fair_signals(db, now).items()}
+
+
+def load_fair_signals(db: Database, now: int) -> dict[str, tuple[int, int | None]]:
+    """`load_fair_values` with each fair value's confidence."""
     with db.read() as conn:
-        return trading_reads.fair_values(conn, now=now, operator_source=OPERATOR_SOURCE)
+        return trading_reads.fair_signals(conn, now=now, operator_source=OPERATOR_SOURCE)
 
 
 def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
@@ -139,6 +148,7 @@ class SignalReads:
     def __init__(self, db: Database, catalog: MarketCatalog, *, replay: bool):
         self.db, self.catalog, self.replay = db, catalog, replay
         self.fair: dict[str, int] = {}
+        self.confidence: dict[str, int | None] = {}
         self.fair_at = 0
         self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
         self.copies_at = 0
@@ -147,7 +157,10 @@ class SignalReads:
         if self.replay and self.fair_at:
             return self.fair
         if now - self.fair_at > FAIR_VALUE_RELOAD_MS:
-            self.fair, self.fair_at = load_fair_values(self.db, now), now
+            signals = load_fair_signals(self.db, now)
+            self.fair = {cid: value for cid, (value, _) in signals.items()}
+            self.confidence = {cid: confidence for cid, (_, confidence) in signals.items()}
+            self.fair_at = now
         return self.fair
 
     def followed(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:

@@ -38,12 +38,22 @@ def enabled_strategies(conn: Connection) -> list[dict[str, Any]]:
 
 def fair_values(conn: Connection, *, now: int, operator_source: str) -> dict[str, int]:
     """Each market's fair value: the operator's wins over external ones, and among external
-    sources the newest; a signal past its `expires_at` is not one."""
-    rows = conn.execute(text("""SELECT condition_id, source, fair_value FROM signals
-                                WHERE expires_at IS NULL OR expires_at > :now
+    sources the newest; a signal past its `expires_at` is not one, nor one from a source the
+    model-confidence breaker benched (`signal_sources`)."""
+    return {cid: value for cid, (value, _) in fair_signals(conn, now=now, operator_source=operator_source).items()}
+
+
+def fair_signals(conn: Connection, *, now: int, operator_source: str) -> dict[str, tuple[int, int | None]]:
+    """`fair_values` with the confidence of the signal in force (micros; the operator's counts as
+    certain, a source that stated none has None)."""
+    rows = conn.execute(text("""SELECT condition_id, fair_value,
+                                       CASE WHEN source = :op THEN 1000000 ELSE confidence END
+                                FROM signals
+                                WHERE (expires_at IS NULL OR expires_at > :now)
+                                  AND source NOT IN (SELECT source FROM signal_sources WHERE state = 'benched')
                                 ORDER BY (source = :op), updated_at"""),
                         {"op": operator_source, "now": now}).all()
-    return {cid: value for cid, _, value in rows}
+    return {cid: (value, confidence) for cid, value, confidence in rows}
 
 
 def market_activity(conn: Connection) -> list[tuple[str, int, int, int]]:

@@ -1326,6 +1326,69 @@ def _0054_kalshi_mode(db: UtilsDatabase) -> None:
     CHECK (an upgrade must never stop on a row; the engine writes only 'paper' or 'live')."""
     _ddl(db, "ALTER TABLE engine_state ADD COLUMN kalshi_mode TEXT NOT NULL DEFAULT 'paper';")
 
+
+@m(name="0080_outside_signals")
+def _0080_outside_signals(db: UtilsDatabase) -> None:
+    """Fair values from outside (an HTTP post, the CLI, an assistant through MCP), kept with their
+    provenance: each signal says how sure its source is (`confidence`, micros; NULL: not said), how
+    it came (`via`) and when its source made it (`posted_at`). `signal_posts` keeps every accepted
+    post, once per (source, nonce), so a replay is refused and a source's calibration can be scored
+    against the markets' resolutions; `signal_sources` is the model-confidence breaker's verdict on
+    each source (engine/risk/source_breaker.py, its one writer)."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE signals ADD COLUMN confidence INTEGER;
+        ALTER TABLE signals ADD COLUMN via TEXT;
+        ALTER TABLE signals ADD COLUMN posted_at INTEGER;
+        CREATE TABLE signal_posts (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            condition_id TEXT NOT NULL,
+            fair_value INTEGER NOT NULL,
+            confidence INTEGER,
+            nonce TEXT NOT NULL,
+            posted_at INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            via TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            detail TEXT,
+            UNIQUE (source, nonce)
+        );
+        CREATE INDEX ix_signal_posts_market ON signal_posts (source, condition_id);
+        CREATE INDEX ix_signal_posts_received ON signal_posts (received_at);
+        CREATE TABLE signal_sources (
+            source TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            brier INTEGER,
+            markets INTEGER NOT NULL DEFAULT 0,
+            judged_at INTEGER NOT NULL,
+            changed_at INTEGER,
+            reason TEXT
+        )
+        """,
+    )
+
+
+@m(name="0081_odds_links")
+def _0081_odds_links(db: UtilsDatabase) -> None:
+    """Sports markets linked by hand to a bookmakers' odds event (engine/feeds/odds_reference.py):
+    the event's id in the odds feed and the outcome whose win is this market's YES. Written by the
+    operator's command (audited), read by the engine."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE odds_links (
+            condition_id TEXT PRIMARY KEY,
+            event_id TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            created_by TEXT NOT NULL
+        )
+        """,
+    )
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 
