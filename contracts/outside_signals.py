@@ -46,6 +46,7 @@ class Refusal(StrEnum):
     UNAUTHORIZED = "UNAUTHORIZED"  # no token, or a wrong one (HTTP)
     RATE_LIMITED = "RATE_LIMITED"  # more posts than the interface takes (HTTP)
     TOO_LARGE = "TOO_LARGE"  # a body past the interface's bound (HTTP)
+    STALLED = "STALLED"  # a sender that stopped mid-body (HTTP)
     TOOL_OFF = "TOOL_OFF"  # an MCP tool the operator has not enabled
 
 

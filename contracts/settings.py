@@ -122,6 +122,11 @@ class Settings:
     kalshi: KalshiSettings | None = None
     sealed_names: tuple[str, ...] = ()
     unlocked: bool = False
+    # The signals API's bearer token (SIGNALS_API_TOKEN; engine/signals_api.py): None leaves it off.
+    signals_api_token: Secret | None = None
+    # The bookmakers' odds feed (ODDS_FEED: an http(s) URL, which may carry the vendor's key, or a
+    # file; engine/feeds/odds_reference.py): None reads none.
+    odds_feed: Secret | None = None
     # The environment these settings were read with (None: os.environ), to read them again unsealed.
     env_override: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
@@ -226,7 +231,22 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         sealed_names=sealed,
         unlocked=unsealed is not None,
         env_override=env,
+        signals_api_token=_signals_token(merged.get("SIGNALS_API_TOKEN")),
+        odds_feed=_secret(merged.get("ODDS_FEED")),
     )
+
+
+SIGNALS_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
+
+
+def _signals_token(raw: str | None) -> Secret | None:
+    """SIGNALS_API_TOKEN: 32 or more URL-safe characters (`python -m engine signals token` makes one)."""
+    if not raw:
+        return None
+    if SIGNALS_TOKEN.fullmatch(raw) is None:
+        raise SettingsError("SIGNALS_API_TOKEN is too weak or malformed: 32 to 256 letters, digits, '_' or '-' "
+                            "(`python -m engine signals token` writes a new one to .env)")
+    return Secret(raw)
 
 
 def _sealed_names(path: Path | None) -> tuple[str, ...]:
@@ -265,8 +285,11 @@ def secret_values(settings: Settings) -> list[str]:
         settings.dashboard_password_hash,
         settings.dashboard_viewer_password_hash,
         settings.relayer_api_key,
+        settings.signals_api_token,
     )
     values = [s.reveal() for s in secrets if s is not None]
+    if settings.odds_feed is not None:
+        values += url_secrets(settings.odds_feed.reveal())
     if settings.private_key is not None:
         values.append(settings.private_key.reveal().removeprefix("0x"))
     for url in settings.notify_urls:

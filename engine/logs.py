@@ -12,6 +12,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterable
+from typing import TextIO
 
 from contracts.redaction import STANDARD_ATTRS, RedactingFilter
 
@@ -41,9 +42,10 @@ def register_secrets(*values: str) -> None:
     _redactor.add(values)
 
 
-def configure_logging(level: str, secrets: Iterable[str]) -> RedactingFilter:
-    """Route every logger to stdout as JSON lines, redacting `secrets`."""
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(level: str, secrets: Iterable[str], stream: TextIO | None = None) -> RedactingFilter:
+    """Route every logger to stdout (or `stream`: the MCP server's stdout is the protocol's) as
+    JSON lines, redacting `secrets`."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     redactor = _redactor
     redactor.add(secrets)
     handler.addFilter(redactor)

@@ -370,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import pairs as cli_pairs  # noqa: E402  (markets linked across venues)
 
     cli_pairs.register(sub)
+    from engine.cli import signals as cli_signals  # noqa: E402  (fair values from outside, the MCP server)
+
+    cli_signals.register(sub)
     return parser
 
 

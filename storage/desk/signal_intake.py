@@ -11,6 +11,7 @@ replaces, or refused as stale), and nothing else. The engine reads the signals a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -33,11 +34,11 @@ def record_post(db: Database, post: SignalPost, *, via: str, actor: str, now: in
     with db.write() as conn:
         if conn.execute(text("SELECT 1 FROM markets WHERE condition_id = :c"), {"c": post.market}).first() is None:
             raise PostRefused(Refusal.UNKNOWN_MARKET, f"no market {post.market[:80]!r} is known to the desk")
+        post_id = _insert_post(conn, post, via=via, actor=actor, now=now)  # a replay is refused here
         before = conn.execute(text("SELECT fair_value, posted_at FROM signals WHERE condition_id = :c AND source = :s"),
                               {"c": post.market, "s": post.source}).first()
         if before is not None and before[1] is not None and before[1] >= post.posted_at:
             raise PostRefused(Refusal.STALE, "older than (or as old as) this source's last post for the market")
-        post_id = _insert_post(conn, post, via=via, actor=actor, now=now)
         conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
                                                   expires_at, detail, confidence, via, posted_at)
                              VALUES (:c, :s, :v, 1, :now, :by, :exp, :detail, :conf, :via, :posted)
@@ -81,3 +82,18 @@ def source_verdicts(db: Database) -> list[SourceVerdict]:
         rows = conn.execute(text("""SELECT source, state, brier, markets, judged_at, reason FROM signal_sources
                                     ORDER BY state = 'feeding', source""")).all()
     return [SourceVerdict(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5]) for r in rows]
+
+
+def stored_signals(db: Database) -> list[dict[str, Any]]:
+    """Every stored fair value with its provenance and its source's verdict, probabilities as floats."""
+    with db.read() as conn:
+        rows = conn.execute(text("""SELECT s.condition_id AS market, s.source, s.fair_value, s.confidence, s.via,
+                                           s.updated_by AS by, s.posted_at, s.updated_at, s.expires_at, s.detail,
+                                           COALESCE(v.state, 'feeding') AS source_state
+                                    FROM signals s LEFT JOIN signal_sources v ON v.source = s.source
+                                    ORDER BY s.condition_id, s.updated_at DESC""")).mappings().all()
+    found = [dict(row) for row in rows]
+    for row in found:
+        row["fair_value"] = row["fair_value"] / 1e6
+        row["confidence"] = None if row["confidence"] is None else row["confidence"] / 1e6
+    return found
