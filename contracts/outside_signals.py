@@ -43,6 +43,7 @@ class Refusal(StrEnum):
     REPLAYED = "REPLAYED"  # this source's nonce was seen before
     RESERVED_SOURCE = "RESERVED_SOURCE"
     UNKNOWN_MARKET = "UNKNOWN_MARKET"
+    MARKET_CLOSED = "MARKET_CLOSED"  # closed or resolved: its calibration must not be gamed after the fact
     UNAUTHORIZED = "UNAUTHORIZED"  # no token, or a wrong one (HTTP)
     RATE_LIMITED = "RATE_LIMITED"  # more posts than the interface takes (HTTP)
     TOO_LARGE = "TOO_LARGE"  # a body past the interface's bound (HTTP)

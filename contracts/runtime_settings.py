@@ -265,6 +265,18 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("followed_wallets", "Followed wallets", list, [], None, None, "wallets",
                 "Polymarket wallets whose public trades the desk reads (every 15 s) for copy_trading strategies "
                 "(edited as a table on the Strategies page).", group="follow", check=followed_wallets, max_depth=3),
+    # Fair values from outside (docs/strategies-and-risk.md): the model-confidence breaker
+    # (engine/risk/source_breaker.py) and the bookmakers' odds feed (engine/feeds/odds_reference.py).
+    SettingSpec("source_breaker_markets", "Source breaker: markets judged", int, 20, 1, 1000, "markets",
+                "An outside source of fair values is judged on its last this many resolved markets (once it has "
+                "that many): the Brier score of what it posted against how they resolved."),
+    SettingSpec("source_breaker_max_brier", "Source breaker: worst Brier score", float, 0.25, 0, 1, "Brier",
+                "A source whose Brier score over those markets is above this stops feeding strategies (alerted) "
+                "until its score is back under it; 0.25 is what always saying 50 % scores."),
+    SettingSpec("odds_poll_s", "Odds feed: poll interval", int, 60, 5, 3600, "s",
+                "How often the bookmakers' odds feed (ODDS_FEED in .env: a URL or a file) is read."),
+    SettingSpec("odds_max_age_s", "Odds feed: oldest price used", int, 600, 10, 86_400, "s",
+                "A bookmaker's price older than this (its last_update) is left out of a market's reference."),
 )
 BY_KEY: Mapping[str, SettingSpec] = {s.key: s for s in SETTINGS}
 
@@ -341,6 +353,10 @@ class RuntimeConfig:
     notify_choices: str
     news_feeds: list[dict[str, Any]]
     followed_wallets: list[dict[str, Any]]
+    source_breaker_markets: int
+    source_breaker_max_brier: float
+    odds_poll_s: int
+    odds_max_age_s: int
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> RuntimeConfig:

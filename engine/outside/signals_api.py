@@ -45,7 +45,7 @@ BODY_TIMEOUT_S = 5.0
 RATE, BURST = 20.0, 40  # posts a second, and at once
 ALERT_EVERY_MS = 60_000
 STATUS = {Refusal.UNAUTHORIZED: 401, Refusal.TOO_LARGE: 413, Refusal.RATE_LIMITED: 429, Refusal.REPLAYED: 409,
-          Refusal.UNKNOWN_MARKET: 422, Refusal.STALLED: 408}
+          Refusal.UNKNOWN_MARKET: 422, Refusal.MARKET_CLOSED: 422, Refusal.STALLED: 408}
 
 
 def port_from(raw: str | None) -> int:

@@ -25,6 +25,7 @@ from engine.execution import portfolio
 from engine.feeds.series import SeriesDiscovery
 from engine.follow.poller import FOLLOW_POLL_S, WalletFollower
 from engine.risk.decisions_log import prune
+from engine.risk.source_breaker import SourceBreaker
 from engine.trading.auto_merge import merge_held_sets
 from engine.trading.exits import cancel_stale
 from engine.trading.paper_lane import held_by
@@ -55,6 +56,7 @@ COLLATERAL_CHECK_S = 60
 EARLY_SNAPSHOT_S = 10  # the equity curve's cadence for the first EARLY_WINDOW_MS of trading
 EARLY_WINDOW_MS = 10 * 60_000
 FILL_SNAPSHOT_S = 2  # after a fill, equity and today's PnL are snapshotted within this
+SOURCE_BREAKER_S = 30  # outside sources judged this often (resolutions arrive with the market refresh)
 REWARD_DEPTH = 100  # book levels the rewards estimate reads (the max spread is a few cents)
 
 
@@ -91,6 +93,7 @@ class CoreJobs:
         self.resolutions = ResolutionWatch()
         self.follower = WalletFollower(link.db, link.settings.data_api_host)
         self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
+        self.sources = SourceBreaker(link.db)
 
     @property
     def _live_venue(self) -> bool:
@@ -117,7 +120,13 @@ class CoreJobs:
             Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
             Job("follow_wallets", self.follow_wallets, IntervalTrigger(seconds=FOLLOW_POLL_S)),
             Job("series_discovery", self.series_discovery, IntervalTrigger(seconds=SERIES_POLL_S)),
+            Job("source_breaker", self.source_breaker, IntervalTrigger(seconds=SOURCE_BREAKER_S)),
         ]
+
+    async def source_breaker(self) -> None:
+        """Outside sources of fair values judged on their calibration (engine/risk/source_breaker.py)."""
+        if self.link.replay is None:
+            await asyncio.to_thread(self.sources.run, self.config(), self.link.clock())
 
     async def series_discovery(self) -> None:
         """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded

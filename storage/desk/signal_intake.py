@@ -32,8 +32,12 @@ def record_post(db: Database, post: SignalPost, *, via: str, actor: str, now: in
     source's last post for the market) with nothing changed."""
     assert via in VIA, via
     with db.write() as conn:
-        if conn.execute(text("SELECT 1 FROM markets WHERE condition_id = :c"), {"c": post.market}).first() is None:
+        market = conn.execute(text("SELECT closed, payout_yes FROM markets WHERE condition_id = :c"),
+                              {"c": post.market}).first()
+        if market is None:
             raise PostRefused(Refusal.UNKNOWN_MARKET, f"no market {post.market[:80]!r} is known to the desk")
+        if market[0] or market[1] is not None:  # a value for a decided market would only game its calibration
+            raise PostRefused(Refusal.MARKET_CLOSED, "the market is closed or resolved: fair values are for open ones")
         post_id = _insert_post(conn, post, via=via, actor=actor, now=now)  # a replay is refused here
         before = conn.execute(text("SELECT fair_value, posted_at FROM signals WHERE condition_id = :c AND source = :s"),
                               {"c": post.market, "s": post.source}).first()
