@@ -373,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import signals as cli_signals  # noqa: E402  (fair values from outside, the MCP server)
 
     cli_signals.register(sub)
+    from engine.cli import odds as cli_odds  # noqa: E402  (sports markets priced from bookmakers' odds)
+
+    cli_odds.register(sub)
     return parser
 
 

@@ -4,8 +4,11 @@ series' markets (engine/feeds/spot.py, engine/feeds/spot_reference.py), and for 
 linked by hand to a Kalshi market (`venue_pairs`), that market's mid on Kalshi
 (engine/feeds/kalshi_reference.py: its public book polled into the desk's book cache, where the
 recorder records it; a backtest replays the recorded books and reads them the same way), ahead of
-the others for those markets. Each is (re)started when its setting or the pairs change and closed
-with the venue's feeds; `source` is what the market views read (None when none runs)."""
+the others for those markets; and for each sports market linked by hand to an event of the
+bookmakers' odds feed (`odds_links`, ODDS_FEED), its outcome's margin-free probability
+(engine/feeds/odds_reference.py), ahead of all the others for those markets (live and paper only:
+a backtest does not replay the odds). Each is (re)started when its setting or the links change and
+closed with the venue's feeds; `source` is what the market views read (None when none runs)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from contracts.updown import parse_series
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
+from engine.feeds.odds_reference import OddsReference
 from engine.feeds.reference import ReferenceFeed, ReferenceSource
 from engine.feeds.spot import SpotFeed
 from engine.feeds.spot_reference import UpDownReference
@@ -39,6 +43,7 @@ class References:
         self.replayed_pairs = dict(replayed_pairs or {})
         self.paired = PairedReference(replayed_pairs, books) if replayed_pairs else None
         self.poller: KalshiBookPoller | None = None
+        self.odds: OddsReference | None = None  # the bookmakers' odds of the markets linked to them
 
     def pairs(self) -> dict[str, tuple[str, bool]]:
         """The markets linked by hand to Kalshi, as last read: Polymarket condition id -> (its Kalshi
@@ -48,6 +53,12 @@ class References:
 
     @property
     def source(self) -> ReferenceSource | None:
+        if self.odds is not None:
+            return self.odds
+        return self._others()
+
+    def _others(self) -> ReferenceSource | None:
+        """Every reference but the odds feed's, which stands ahead of them for the markets it prices."""
         if self.paired is not None:
             return self.paired
         return self.updown if self.updown is not None else self.feed
@@ -64,6 +75,27 @@ class References:
         if self.updown is not None:
             self.updown.other = self.feed
         await self._start_pairs()
+        await self._start_odds(config)
+
+    async def _start_odds(self, config: RuntimeConfig) -> None:
+        """The markets linked by hand to a bookmakers' odds event, priced from ODDS_FEED (read again
+        at each start and reload); none without the feed or links."""
+        if self.db is None or self.settings.odds_feed is None:
+            return
+        from storage.desk.odds_links import list_links
+
+        links = {link.condition_id: (link.event_id, link.outcome) for link in list_links(self.db)}
+        if not links:
+            if self.odds is not None:
+                await self.odds.close()
+            self.odds = None
+            return
+        if self.odds is None:
+            self.odds = OddsReference(self.settings.odds_feed.reveal(), links)
+        self.odds.links = links
+        self.odds.poll_s, self.odds.max_age_ms = config.odds_poll_s, config.odds_max_age_s * 1000
+        self.odds.other = self._others()
+        await self.odds.start()
 
     async def _start_pairs(self) -> None:
         """Follow the Kalshi mid of every paired market (the pairs read again at each start and reload)."""
@@ -102,6 +134,6 @@ class References:
             await self.spot.start()
 
     async def close(self) -> None:
-        for feed in (self.feed, self.spot, self.poller):
+        for feed in (self.feed, self.spot, self.poller, self.odds):
             if feed is not None:
                 await feed.close()
