@@ -17,7 +17,13 @@ SIGNAL_COLUMNS: dict[str, Any] = {
     "question": "market",
     "source": "signal",
     "fair_value": prob_column("value"),
-    "in_force": st.column_config.CheckboxColumn("in force"),
+    "confidence": prob_column("confidence"),
+    "via": st.column_config.TextColumn("via", help="how it came: http (the signals API), cli, mcp (an assistant); "
+                                                   "empty: the operator's page or the news poller"),
+    "updated_by": "by",
+    "in_force": st.column_config.CheckboxColumn("in force", help="unexpired, and its source not benched by the "
+                                                                 "model-confidence breaker"),
+    "source_state": "source state",
     "expires_at": time_column("expires"),
     "detail": "why",
     "updated_at": time_column("updated"),

@@ -17,15 +17,17 @@ def signals(db: Database, now: int) -> pd.DataFrame:
     source, fair value (probability), what raised it, when it expires and whether it is in force."""
     data = _frame(
         db,
-        """SELECT s.condition_id, m.question, s.source, s.fair_value, s.detail, s.updated_at, s.updated_by,
-                  s.expires_at, (s.expires_at IS NULL OR s.expires_at > :now) AS in_force
+        """SELECT s.condition_id, m.question, s.source, s.fair_value, s.confidence, s.via, s.detail, s.updated_at,
+                  s.updated_by, s.expires_at, COALESCE(v.state, 'feeding') AS source_state,
+                  (s.expires_at IS NULL OR s.expires_at > :now) AND COALESCE(v.state, '') != 'benched' AS in_force
            FROM signals s LEFT JOIN markets m ON m.condition_id = s.condition_id
+                LEFT JOIN signal_sources v ON v.source = s.source
            ORDER BY in_force DESC, s.updated_at DESC LIMIT :limit""",
         {"now": now, "limit": SIGNAL_ROWS},
     )
     data["in_force"] = data["in_force"].astype(bool)
     data["question"] = data["question"].fillna(data["condition_id"])
-    return to_utc(to_human(data, "fair_value"), "updated_at", "expires_at")
+    return to_utc(to_human(data, "fair_value", "confidence"), "updated_at", "expires_at")
 
 
 def news_feeds(db: Database) -> pd.DataFrame:

@@ -29,6 +29,12 @@ def _seed_news(db: Database) -> int:
             conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
                                  expires_at, detail) VALUES ('0xfed', :s, :v, 1, :now, 'news:wire', :e, :d)"""),
                          {"s": source, "v": value, "now": now, "e": expires, "d": detail})
+        conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, version, updated_at, updated_by,
+                                 expires_at, confidence, via, posted_at)
+                             VALUES ('0xfed', 'mymodel', 620000, 1, :now, 'api:mymodel', :e, 800000, 'http', :now)"""),
+                     {"now": now, "e": now + 600_000})
+        conn.execute(text("""INSERT INTO signal_sources (source, state, brier, markets, judged_at, reason)
+                             VALUES ('mymodel', 'benched', 400000, 20, :now, 'Brier 0.4')"""), {"now": now})
         conn.execute(text("""INSERT INTO news_feeds (name, url, polled_at, ok_at, error, entries, matched, updated_at)
                              VALUES ('wire', 'http://127.0.0.1:9/rss', :now, NULL, 'HTTP 503', 0, 0, :now)"""),
                      {"now": now})
@@ -50,7 +56,11 @@ def test_the_markets_page_shows_signals_with_their_expiry_feeds_and_headlines(
     assert not by_source["news:old"]["in_force"]
     assert by_source["news:fed-cut"]["fair_value"] == 0.8 and by_source["news:fed-cut"]["detail"] == \
         "Fed signals a rate cut"
-    assert list(signals["source"])[-1] == "news:old"  # the expired ones last
+    model = by_source["mymodel"]  # an outside model's value, shown with where it came from
+    assert (model["confidence"], model["via"], model["updated_by"], model["source_state"]) == \
+        (0.8, "http", "api:mymodel", "benched")
+    assert not model["in_force"]  # unexpired, but its source is benched
+    assert set(signals["source"].tolist()[-2:]) == {"news:old", "mymodel"}  # those not in force last
     assert table_with(at, "matched")["error"].tolist() == ["HTTP 503"]
     assert any("News feed **wire**: HTTP 503" in w.value for w in at.warning)
     headlines = table_with(at, "title")

@@ -120,5 +120,6 @@ def test_odds_price_a_linked_market_and_the_surer_strategy_wins_a_conflict(tmp_p
     with core.db.read() as conn:
         conflicts = conn.execute(text("SELECT strategy, side, detail FROM decisions WHERE reason = 'CONFLICT'")).all()
     assert conflicts and {c.strategy for c in conflicts} == {"a_odds"}
-    assert "strategy 'z_model' wants YES down here with confidence 0.9 against this one's unstated" in conflicts[0].detail
+    why = "strategy 'z_model' wants YES down here with confidence 0.9 against this one's unstated"
+    assert why in conflicts[0].detail
     assert ("YES", "BUY") in _orders(core, "a_odds")  # alone again, it trades toward the odds
