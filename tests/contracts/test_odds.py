@@ -76,7 +76,8 @@ def test_what_cannot_be_read_is_left_out() -> None:
     priced = {eid for eid, event in events.items() if event.books}
     assert priced == {"good"}  # every other event's only bookmaker is unreadable, so it prices nothing
     assert "no-teams" not in events and "text-books" not in events
-    for not_a_feed in ({"events": []}, "[]", 3):
+    not_feeds: list[object] = [{"events": []}, "[]", 3]
+    for not_a_feed in not_feeds:
         with pytest.raises(OddsError):
             parse_events(not_a_feed)
     with pytest.raises(OddsError, match="at most"):

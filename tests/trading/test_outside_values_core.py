@@ -114,7 +114,7 @@ def test_odds_price_a_linked_market_and_the_surer_strategy_wins_a_conflict(tmp_p
     seen = asyncio.run(scenario())
     first = seen["first"]
     reference = first["reference"]  # type: ignore[index]  # the recorded values are of a known shape
-    assert reference is not None and abs(reference[0] - min(950_000, seen["mid"] + 200_000)) <= 200  # type: ignore[operator]  # mid is an int; the prices are rounded to 4 decimals
+    assert reference is not None and abs(reference[0] - min(950_000, seen["mid"] + 200_000)) <= 200  # 4-decimal odds
     assert first["a_odds"] == []  # type: ignore[index]  # it waited for the surer strategy
     assert first["z_model"] and all(side == "SELL" or outcome == "NO" for outcome, side in first["z_model"])  # type: ignore[index]
     with core.db.read() as conn:
