@@ -236,6 +236,15 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
     )
 
 
+def local_port(raw: str | None, env_name: str, default: int) -> int:
+    """A port setting (1-65535; empty: `default`), or ValueError saying what is wrong."""
+    if raw is None or not raw.strip():
+        return default
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65_535:
+        raise ValueError(f"{env_name}={raw!r}: a port number from 1 to 65535, e.g. {default}")
+    return int(raw)
+
+
 SIGNALS_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,256}")
 
 

@@ -21,6 +21,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from contracts.settings import local_port
 from storage.desk import desk_status
 from storage.engine_stores.trading_reads import live_round_trips
 from storage.sqlite.db import Database
@@ -34,12 +35,8 @@ TRADING_STATES = ("ACTIVE", "REDUCING", "HALTED")
 
 
 def port_from(raw: str | None) -> int:
-    """METRICS_PORT as a port number (1-65535), or ValueError saying what is wrong."""
-    if raw is None or not raw.strip():
-        return DEFAULT_PORT
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65_535:
-        raise ValueError(f"{PORT_ENV}={raw!r}: a port number from 1 to 65535, e.g. {DEFAULT_PORT}")
-    return int(raw)
+    """The port setting as a port number (1-65535), or ValueError saying what is wrong."""
+    return local_port(raw, PORT_ENV, DEFAULT_PORT)
 
 
 class DeskCollector(Collector):

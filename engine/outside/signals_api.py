@@ -32,7 +32,7 @@ from aiohttp import web
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.outside_signals import PostRefused, Refusal, parse_post
-from contracts.settings import Secret
+from contracts.settings import Secret, local_port
 from storage.desk.audit import raise_alert
 from storage.desk.signal_intake import record_post
 from storage.sqlite.db import Database, now_ms
@@ -49,12 +49,8 @@ STATUS = {Refusal.UNAUTHORIZED: 401, Refusal.TOO_LARGE: 413, Refusal.RATE_LIMITE
 
 
 def port_from(raw: str | None) -> int:
-    """SIGNALS_API_PORT as a port number (1-65535), or ValueError saying what is wrong."""
-    if raw is None or not raw.strip():
-        return DEFAULT_PORT
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65_535:
-        raise ValueError(f"{PORT_ENV}={raw!r}: a port number from 1 to 65535, e.g. {DEFAULT_PORT}")
-    return int(raw)
+    """The port setting as a port number (1-65535), or ValueError saying what is wrong."""
+    return local_port(raw, PORT_ENV, DEFAULT_PORT)
 
 
 @dataclass

@@ -19,19 +19,12 @@ position and the priorities, and gives back the intents and the refusals.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from contracts.domain import Intent, Quote, Side, fmt
+from engine.risk.self_trade import Refusal
 
 NetYes = Callable[[str, str], int]  # (strategy, market) -> YES-equivalent shares held (NO counts short)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    strategy: str
-    condition_id: str
-    quote: Quote
-    detail: str
 
 
 def direction(intent: Intent) -> Side | None:

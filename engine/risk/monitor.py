@@ -138,27 +138,20 @@ class RiskMonitor:
             view = markets.get(condition_id)
             return state.position_view(strategy, view.info).net_yes if view is not None and state is not None else 0
 
-        priorities = {name: lim.count("priority") for name, lim in self.strategies.limits.items()}
-        kept, refusals = conflicts.settle(intents, net_yes, priorities)
-        decisions += [Decision(r.strategy, r.condition_id, r.quote.side, r.quote.price, r.quote.size, 0,
-                               Reason.CONFLICT, r.detail) for r in refusals]
-        kept, dropped = drop_groups(intents, kept, {r.quote.group for r in refusals if r.quote.group})
-        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
-                               "a leg waits for a surer strategy's opposite want") for i, q in dropped]
-        return kept
+        kept, refusals = conflicts.settle(intents, net_yes, self._priorities())
+        return _held_back(intents, kept, refusals, Reason.CONFLICT, "a leg waits for a surer strategy's opposite want",
+                          decisions)
 
     def _no_self_trades(self, intents: list[Intent], decisions: list[Decision]) -> list[Intent]:
         """Quotes that would trade with the desk's own orders wait (engine/risk/self_trade.py); an
         arbitrage missing a leg for that waits whole."""
         orders = self_trade.resting(self.state.orders.values()) if self.state is not None else []
-        priorities = {name: lim.count("priority") for name, lim in self.strategies.limits.items()}
-        kept, refusals = self_trade.arbitrate(intents, orders, priorities)
-        decisions += [Decision(r.strategy, r.condition_id, r.quote.side, r.quote.price, r.quote.size, 0,
-                               Reason.SELF_TRADE, r.detail) for r in refusals]
-        kept, dropped = drop_groups(intents, kept, {r.quote.group for r in refusals if r.quote.group})
-        decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,
-                               "a leg would trade with the desk's own order") for i, q in dropped]
-        return kept
+        kept, refusals = self_trade.arbitrate(intents, orders, self._priorities())
+        return _held_back(intents, kept, refusals, Reason.SELF_TRADE, "a leg would trade with the desk's own order",
+                          decisions)
+
+    def _priorities(self) -> dict[str, int]:
+        return {name: lim.count("priority") for name, lim in self.strategies.limits.items()}
 
     def _held_takes(self, intents: list[Intent], decisions: list[Decision], now: int) -> list[Intent]:
         """Takes held back after a refused one, until the market's book changes (take_backoff.py)."""
@@ -403,3 +396,14 @@ class RiskMonitor:
         """Post the kill; True when the kill that follows should also flatten (`kill_flatten`)."""
         risk_context.request_kill(self.db, message, trip_key=str(now))
         return self.limits.flag("kill_flatten")
+
+
+def _held_back(intents: list[Intent], kept: list[Intent], refusals: list[self_trade.Refusal], reason: Reason,
+               leg_why: str, decisions: list[Decision]) -> list[Intent]:
+    """The quotes a rule held back, logged with its reason; an arbitrage missing a leg for it waits whole."""
+    decisions += [Decision(r.strategy, r.condition_id, r.quote.side, r.quote.price, r.quote.size, 0, reason, r.detail)
+                  for r in refusals]
+    kept, dropped = drop_groups(intents, kept, {r.quote.group for r in refusals if r.quote.group})
+    decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE, leg_why)
+                  for i, q in dropped]
+    return kept
