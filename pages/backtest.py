@@ -9,9 +9,11 @@ import streamlit as st
 from pages.widgets.auth import require_login
 from pages.widgets.backtest_compare import compare_panel
 from pages.widgets.backtest_form import new_backtest_panel
+from pages.widgets.backtest_launch import LAUNCHED_HERE, LAUNCHED_RUN
 from pages.widgets.backtest_results import (
-    RUN_PICK_NEXT,
+    BT_TABS,
     RUNNING_SEEN,
+    launched_progress,
     pick_run,
     progress_panel,
     run_detail,
@@ -20,7 +22,9 @@ from pages.widgets.backtest_results import (
 from pages.widgets.common import database, flash, live_header, settings
 from pages.widgets.session_panel import sessions_tab
 from pages.widgets.sweep_panels import sweep_tab
+from pages.widgets.tabs import kept_tabs
 from storage.dashboard_queries import trading_queries
+from storage.research import backtest_queries
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
@@ -31,17 +35,20 @@ flash()
 progress_panel(db, root)
 
 configured = trading_queries.strategies(db)  # once per run: both forms offer configured strategies' params
-results, new, compare, sweep, sessions = st.tabs(["Results", "New backtest", "Compare", "Sweep", "Sessions"])
+results, new, compare, sweep, sessions = kept_tabs(["Results", "New backtest", "Compare", "Sweep", "Sessions"],
+                                                   key=BT_TABS)
 with new:
     launched = new_backtest_panel(db, root, configured)
     if launched is not None:
-        st.session_state[RUN_PICK_NEXT] = launched  # shown under Results on the next run
-        # This rerun already shows the new run: the progress panel must not rerun again for it
-        # (that second run would swallow the "launched" message).
+        st.session_state[LAUNCHED_RUN] = launched  # followed here, under the Launch button
+        # This rerun already shows the new run: the progress panel must not rerun again for it.
         st.session_state.pop(RUNNING_SEEN, None)
         st.rerun()
+    flash(near=LAUNCHED_HERE)
+    launched_progress(db, root)
 with results:
-    picked = pick_run(runs_table(db, root))
+    runs_table(db, root)
+    picked = pick_run(backtest_queries.backtest_runs(db))
     if picked is not None:
         st.divider()
         run_detail(db, picked, root)

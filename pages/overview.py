@@ -9,7 +9,7 @@ from contracts.venues import KALSHI
 from pages.widgets import portfolio
 from pages.widgets.auth import require_login
 from pages.widgets.common import age, database, flash, health_header, remember_answer
-from pages.widgets.controls import COMMAND_COLUMNS, post_and_wait
+from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
 from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.tables import show_table
@@ -27,10 +27,12 @@ db = database()
 st.title("Overview")
 
 
-# Controls live outside the auto-refreshing panels so a dialog is never re-opened by a
-# refresh; they are always enabled because the engine answers an inapplicable command
-# with its reason (a button disabled from a stale state would be worse).
+# The controls refresh with the engine's state (each enabled only where it applies, the reason on
+# hover), and every answer shows right under them until read. The dialogs are drawn outside the
+# refresh, so a refresh never re-opens one.
+@st.fragment(run_every=LIVE_REFRESH_S)
 def controls(db: Database) -> None:
+    status = queries.engine_status(db)
     cols = st.columns(6)
     buttons = [
         ("start", "Start", ":material/play_arrow:"),
@@ -39,14 +41,20 @@ def controls(db: Database) -> None:
         ("stop", "Stop", ":material/stop:"),
     ]
     for col, (kind, label, icon) in zip(cols, buttons, strict=False):
-        if col.button(label, key=f"btn_{kind}", icon=icon, width="stretch"):
+        why_not = not_now(kind, status)
+        if col.button(label, key=f"btn_{kind}", icon=icon, width="stretch", disabled=why_not is not None,
+                      help=why_not):
             with st.spinner(f"{label}: waiting for the engine…"):
-                remember_answer(post_and_wait(db, kind, label=label))
+                remember_answer(post_and_wait(db, kind, label=label), key=f"{CONTROLS}answer")
     if cols[4].button("Kill", key="btn_kill", type="primary", icon=":material/dangerous:", width="stretch"):
-        open_dialog("kill")
-    if cols[5].button("Re-arm", key="btn_rearm", icon=":material/lock_open:", width="stretch"):
-        open_dialog("rearm")
-    show_dialog(db, "kill", "rearm", "redeem", "exit")
+        open_dialog("kill", near=CONTROLS)
+        st.rerun(scope="app")
+    why_not = not_now("rearm", status)
+    if cols[5].button("Re-arm", key="btn_rearm", icon=":material/lock_open:", width="stretch",
+                      disabled=why_not is not None, help=why_not):
+        open_dialog("rearm", near=CONTROLS)
+        st.rerun(scope="app")
+    flash(near=CONTROLS)
 
 
 def state_metrics(status: desk_status.EngineStatus) -> None:
@@ -141,6 +149,7 @@ def portfolio_panel() -> None:
 
 
 controls(db)
+show_dialog(db, "kill", "rearm", "redeem", "exit")
 flash()
 live_panel()
 portfolio_panel()

@@ -7,10 +7,10 @@ import streamlit as st
 
 from pages.widgets.auth import require_login
 from pages.widgets.common import database, flash, live_header, settings
-from pages.widgets.kalshi_arming import kalshi_mode_panel
+from pages.widgets.kalshi_arming import KALSHI_SWITCH, kalshi_mode_panel
 from pages.widgets.news_panel import news_feeds_panel
 from pages.widgets.notify_panel import notifications_panel
-from pages.widgets.settings_panels import engine_settings_form, hosts_panel, mode_panel, password_panel
+from pages.widgets.settings_panels import MODE_SWITCH, engine_settings_form, hosts_panel, mode_panel, password_panel
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
 db = database()
@@ -21,8 +21,10 @@ current = settings()
 
 st.subheader("Trading mode")
 mode_panel(db, current)
+flash(near=MODE_SWITCH)  # the switch's answer, by its button (not at the page's top)
 st.subheader("Kalshi")
 kalshi_mode_panel(db, current)
+flash(near=KALSHI_SWITCH)
 st.subheader("Data source and hosts")
 hosts_panel(current)
 st.subheader("Dashboard password")

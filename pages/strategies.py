@@ -28,6 +28,8 @@ from pages.widgets.strategy_panels import (
     ledger_of,
 )
 from pages.widgets.strategy_risk import pair_panel, performance_panel, strategy_limits_panel, strategy_state_badge
+from pages.widgets.tabs import kept_tabs
+from pages.widgets.trade_tables import strategy_orders
 from storage.dashboard_queries import status_queries as queries
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -56,9 +58,11 @@ if pick == NEW:
     create_panel(db, names)
 else:
     ledger = ledger_of(rows.get(pick), mode, kalshi_mode)  # a paper-only strategy's figures are its paper ledger's
-    # One strategy's sections as tabs: the page was 6,100 px tall with them stacked.
-    settings_tab, performance_tab, income_tab, limits_tab = st.tabs(
-        ["Settings", f"Performance ({ledger})", f"Spread, rewards and fees ({ledger})", "Capital, limits and exits"])
+    # One strategy's sections as tabs (the page was 6,100 px tall with them stacked), kept on the
+    # one the operator is on through every answer and dialog (their labels never change).
+    settings_tab, performance_tab, orders_tab, income_tab, limits_tab = kept_tabs(
+        ["Settings", "Performance", "Orders", "Spread, rewards and fees", "Capital, limits and exits"],
+        key="strategy_tab")
     with settings_tab:
         edit_panel(db, pick, rows.get(pick))
     with performance_tab:
@@ -70,6 +74,9 @@ else:
             pair_panel(db, ledger, pick)
         regime_panel(db, ledger, pick)
         strategy_calibration(db, ledger, pick)
+    with orders_tab:
+        st.subheader(f"{text.markdown(pick)}: its orders ({ledger}), each with why it ended")
+        strategy_orders(db, ledger, pick)
     with income_tab:
         st.subheader(f"{text.markdown(pick)}: spread capture, liquidity rewards, rebates and fees ({ledger})")
         rewards_panel(db, ledger, pick)

@@ -39,6 +39,7 @@ class Order(SQLModel, table=True):
     acked_at: int | None = None
     closed_at: int | None = None
     venue: str = "polymarket"  # which venue's ledger (migration 0052)
+    end_reason: str | None = None  # why the desk ended it (migration 0075, contracts/order_end.py)
 
 
 class Fill(SQLModel, table=True):

@@ -189,7 +189,11 @@ class _Objective:
             raise _optuna().TrialPruned(skip)
         self.duplicates_in_a_row = 0
         began = time.perf_counter()
-        metrics = backtest_params(self.spec, params, self.spec.train_range, self.main_db, self.work_dir)
+        try:
+            metrics = backtest_params(self.spec, params, self.spec.train_range, self.main_db, self.work_dir)
+        except Exception as exc:  # the trial fails (Optuna logs it); its row on the page says why too
+            trial.set_user_attr("error", f"its backtest failed: {type(exc).__name__}: {exc}"[:500])
+            raise
         trial.set_user_attr("backtest_s", round(time.perf_counter() - began, 3))
         trial.set_user_attr("metrics", metrics.as_dict())
         value, why = objective_value(metrics, self.spec.objective)

@@ -10,8 +10,9 @@ orders the venue no longer has, on its answer, and imports the ones it has that 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from contracts import order_end
 from contracts.domain import fmt
 from contracts.order_status import OrderStatus
 from engine.execution import store
@@ -25,6 +26,7 @@ from engine.execution.venue_health import VenueHealth
 from engine.venues.base import Venue, VenueBusy, VenueError, VenueUnavailable
 from storage.command_queue import command_effects
 from storage.desk.audit import raise_alert
+from storage.engine_stores import execution_ledger
 
 log = logging.getLogger("engine.executor")
 
@@ -54,17 +56,21 @@ class Cancels:
         return [o for o in self.state.orders.values() if o.status is OrderStatus.CANCEL_PENDING
                 and now - self._sent.get(o.id, 0) > CANCEL_RETRY_MS]
 
-    async def cancel(self, orders: Sequence[OrderRow], *, gone_if_refused: str | None = None) -> int:
+    async def cancel(self, orders: Sequence[OrderRow], *, gone_if_refused: str | None = None,
+                     why: str | Mapping[int, str] = order_end.WITHDRAWN) -> int:
         """Mark CANCEL_PENDING (reservations stay), ask the venue, release only on its ACK. An
         order the venue will not cancel is looked up and closed if it has no such order; with
-        `gone_if_refused` (a lookup already said open and was not believed) it is closed at once."""
+        `gone_if_refused` (a lookup already said open and was not believed) it is closed at once.
+        `why`: the cause recorded on each order (contracts/order_end.py), one for all or by order id."""
         targets = [o for o in orders if o.venue_order_id]
         if not targets:
             return 0
         now = self.clock()
         with self.transactions.tx() as conn:
             refreshed = [store.advance_row(conn, order.id, OrderStatus.CANCEL_PENDING, now,
-                                           stored=self.state.orders.get(order.id)) for order in targets]
+                                           stored=self.state.orders.get(order.id),
+                                           end_reason=why if isinstance(why, str) else why.get(order.id))
+                         for order in targets]
             command_effects.note(conn, {"cancelling": [order.id for order in targets]})
         if len(self._sent) > 2 * len(self.state.orders) + 1_000:  # closed orders' stamps: never read again
             self._sent = {i: at for i, at in self._sent.items() if i in self.state.orders}
@@ -97,6 +103,8 @@ class Cancels:
     async def cancel_all(self, drain: Callable[[], int]) -> dict[str, object]:
         """Everything at the venue on its priority lane (the kill's cancel; the caller blocked
         placements first). `drain` applies the reports the cancel-all brought."""
+        with self.transactions.tx() as conn:
+            execution_ledger.mark_ending(conn, list(self.state.orders), order_end.KILLED)
         try:
             result = await self.venue.cancel_all()
         except VenueError as exc:
@@ -104,7 +112,8 @@ class Cancels:
                 self.health.busy(exc)
             log.error("kill: the venue refused the cancel-all; cancelling order by order until it answers",
                       extra={"error": str(exc)})
-            await self.cancel([o for o in self.state.orders.values() if o.status is not OrderStatus.CANCEL_PENDING])
+            await self.cancel([o for o in self.state.orders.values() if o.status is not OrderStatus.CANCEL_PENDING],
+                              why=order_end.KILLED)
             return {"cancelled": 0, "still_open": len(self.state.orders), "venue_error": str(exc)}
         self.applier.cancel_acknowledged(result.canceled)
         drain()
@@ -178,5 +187,5 @@ class VenueSync:
             raise_alert(conn, level="warning", source="executor", code="ORDER_UNLISTED",
                         message=f"order {order.client_id} ({order.side.value} {fmt(order.size)} at {fmt(order.price)}) "
                                 f"{why}; a strategy quotes afresh, a manual order must be placed again")
-        await self.cancels.cancel([order], gone_if_refused=why)
+        await self.cancels.cancel([order], gone_if_refused=why, why=order_end.because("cancelled", why))
         return True

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection
 
+from contracts import order_end
 from contracts.domain import Intent, MarketInfo, Quote
 from contracts.ticket import MANUAL
 from contracts.venues import POLYMARKET
@@ -46,6 +47,7 @@ OPERATOR_BOOKS = frozenset({IMPORTED, MANUAL})
 class PassReport:
     placed: int = 0
     residuals: dict[tuple[str, str], tuple[Residual, ...]] = field(default_factory=dict)
+    ending: dict[int, str] = field(default_factory=dict)  # order id -> why its cancel is sent
 
 
 class Executor:
@@ -150,17 +152,18 @@ class Executor:
         for intent in intents:
             self.latest[(intent.strategy, intent.condition_id)] = intent
 
-    def withdraw(self, strategy: str | None = None) -> None:
-        """Empty every intent (of one strategy): the next pass cancels their orders. Orders
-        imported from the venue or placed by hand are not a strategy's to cancel: the
-        operator decides."""
+    def withdraw(self, strategy: str | None = None, why: str = order_end.WITHDRAWN) -> None:
+        """Empty every intent (of one strategy): the next pass cancels their orders, `why` recorded
+        on each (contracts/order_end.py). Orders imported from the venue or placed by hand are
+        not a strategy's to cancel: the operator decides."""
         keys = {k for k in self.latest if strategy is None or k[0] == strategy}
         keys |= {k for k in self.state.by_key if (strategy is None or k[0] == strategy) and k[0] not in OPERATOR_BOOKS}
         for key in keys:
-            self.latest[key] = Intent(key[0], key[1], ())
+            self.latest[key] = Intent(key[0], key[1], (), why)
 
     def plan_all(self) -> tuple[list[tuple[str, MarketInfo, OrderSpec, str]], list[OrderRow], PassReport]:
-        """Plan every intent against the mirror; no I/O. Returns (places, cancels, report)."""
+        """Plan every intent against the mirror; no I/O. Returns (places, cancels, report); why
+        each cancel is sent is in `report.ending`."""
         report = PassReport()
         places: list[tuple[str, MarketInfo, OrderSpec, str]] = []
         cancels: list[OrderRow] = []
@@ -179,7 +182,10 @@ class Executor:
             result = self._plan(key, quotes, market, open_orders, intent.keep_within)
             if result.cancel:
                 by_client = {o.client_id: o for o in open_orders}
-                cancels += [by_client[w.client_id] for w in result.cancel]
+                ended = [by_client[w.client_id] for w in result.cancel]
+                cancels += ended
+                why = _ending(intent, market, quotes)
+                report.ending.update((o.id, why) for o in ended)
             places += [(strategy, market, spec, intent.reason) for spec in result.place]
             group = quotes[0].group if quotes else ""
             if group and (result.residuals or len(result.place) < len(quotes)):
@@ -216,7 +222,7 @@ class Executor:
         if self.health.wants_probe():
             await self._probe()
         cancels += self.cancels.stale()
-        await self.cancels.cancel(cancels)
+        await self.cancels.cancel(cancels, why=report.ending)
         await self.lookups.check_unresolved()
         if places and not self.gate.blocked:
             report.placed = (await self.placement.place(places)).count
@@ -241,8 +247,9 @@ class Executor:
         blocked."""
         return await self.placement.place(places, override_block=override_block)
 
-    async def cancel_orders(self, orders: Sequence[OrderRow], *, gone_if_refused: str | None = None) -> int:
-        return await self.cancels.cancel(orders, gone_if_refused=gone_if_refused)
+    async def cancel_orders(self, orders: Sequence[OrderRow], *, gone_if_refused: str | None = None,
+                            why: str = order_end.WITHDRAWN) -> int:
+        return await self.cancels.cancel(orders, gone_if_refused=gone_if_refused, why=why)
 
     async def kill(self) -> dict[str, object]:
         """Cancel everything at the venue on its priority lane; the caller has closed the order
@@ -287,6 +294,16 @@ def _whole_groups(places: list[tuple[str, MarketInfo, OrderSpec, str]], broken: 
             kept.append((strategy, market, spec, reason))
     return sorted(kept, key=lambda p: p[2].group)  # stable: ungrouped first, in planning order
 
+
+
+def _ending(intent: Intent, market: MarketInfo, quotes: tuple[Quote, ...]) -> str:
+    """Why the planner cancels this intent's orders: a better one replaces them, the market
+    cannot be traded, or whoever emptied the intent says why (contracts/order_end.py)."""
+    if quotes:
+        return order_end.REPLACED
+    if not _can_trade(market):
+        return order_end.because(order_end.MARKET_CLOSED, "" if market.closed else "not accepting orders")
+    return order_end.of_empty_intent(intent.reason)
 
 
 def _can_trade(market: MarketInfo) -> bool:

@@ -90,7 +90,8 @@ def insert_order(conn: Connection, *, client_id: str, venue_order_id: str | None
 
 
 def advance_row(conn: Connection, order_id: int, status: OrderStatus, now: int, *, filled: int | None = None,
-                error: str | None = None, acked: bool = False, stored: OrderRow | None = None) -> OrderRow:
+                error: str | None = None, acked: bool = False, stored: OrderRow | None = None,
+                end_reason: str | None = None) -> OrderRow:
     """`advance` then the order as stored, in one statement instead of up to three.
 
     `stored` is the order as it stands in the table right now (the executor's mirror, which
@@ -102,7 +103,8 @@ def advance_row(conn: Connection, order_id: int, status: OrderStatus, now: int, 
     after = None if stored is None else advanced(stored, status, filled)
     if after is not None and after is stored:
         return after
-    ledger_sql.advance_at_once(conn, order_id, status, now, filled=filled, error=error, acked=acked)
+    ledger_sql.advance_at_once(conn, order_id, status, now, filled=filled, error=error, acked=acked,
+                               end_reason=end_reason)
     return order_by_id(conn, order_id) if after is None else after
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from operator import itemgetter
 
+from contracts import order_end
 from contracts.domain import MICRO, ONE, Intent, MarketInfo, MarketView, PositionView, Quote, Side
 from contracts.limits import Limits
 from engine.execution.exposure import Exposure, event_key
@@ -283,9 +284,13 @@ class RiskGate:
         budget.release(intent.strategy, view.info)
         blanket = self._blanket_refusal(view, ctx, intent.strategy)
         if blanket is not None:
-            return replace(intent, quotes=()), [
+            return replace(intent, quotes=(), reason=order_end.because(order_end.PROTECTION, blanket.value)), [
                 self._decide(intent, q, 0, blanket, "") for q in intent.quotes]
-        return self._size_quotes(intent, view, ctx, budget)
+        sized, decisions = self._size_quotes(intent, view, ctx, budget)
+        if not sized.quotes:  # every quote refused: its orders end for the limits' reasons
+            why = ", ".join(sorted({d.reason.value for d in decisions})) or "risk limits"
+            sized = replace(sized, reason=order_end.because(order_end.PROTECTION, why))
+        return sized, decisions
 
     def _blanket_refusal(self, view: MarketView, ctx: RiskContext, strategy: str) -> Reason | None:
         if ctx.fills_dark:

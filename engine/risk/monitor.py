@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from contracts import order_end
 from contracts.domain import Intent, MarketInfo, MarketView, Quote
 from contracts.limits import Limits
 from engine.execution.bus import EventBus, PlacementRefused, VenueFault
@@ -182,14 +183,15 @@ class RiskMonitor:
             decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.NEG_RISK_INCOMPLETE,
                                    f"group {group}: {why}") for i in intents for q in i.quotes]
             for k, i in zip(members, intents, strict=True):
-                approved[k] = replace(i, quotes=())
+                approved[k] = replace(i, quotes=(), reason=order_end.because(order_end.PROTECTION, why))
             return budget
         trial = budget.copy()
         checked = [self.gate.check_intent(intent, self.ctx, trial) for intent in intents]
         whole = whole_group(intents, [c for c, _ in checked], self.limits)
         for k, (member, intent) in enumerate(zip(members, intents, strict=True)):
             decisions += checked[k][1]
-            approved[member] = whole[k] if whole else replace(intent, quotes=())
+            approved[member] = whole[k] if whole else replace(
+                intent, quotes=(), reason=order_end.because(order_end.PROTECTION, "a leg of its group was refused"))
         if whole:
             return trial
         decisions += [Decision(i.strategy, i.condition_id, q.side, q.price, q.size, 0, Reason.GROUP_INCOMPLETE,

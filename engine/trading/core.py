@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from contracts import order_end
 from contracts.command_refusal import CommandRejected
 from contracts.domain import MICRO, Intent, MarketView
 from contracts.limits import Limits
@@ -155,7 +156,7 @@ class TradingCore:
         self.risk.limits_checked(self.loaded.unkept_limits)
         for name, why in self.loaded.invalid_strategies.items():  # never on a wider default limit
             self.host.disable(name, f"invalid configuration: {why}")
-            self.executor.withdraw(name)
+            self.executor.withdraw(name, order_end.because(order_end.DISABLED, "invalid configuration"))
 
     # -- the Trading seam --------------------------------------------------------------
 
@@ -199,11 +200,11 @@ class TradingCore:
         how many of theirs were working."""
         self.deciding = False
         working = sum(1 for o in self.executor.state.orders.values() if o.strategy not in OPERATOR_BOOKS)
-        self.executor.withdraw()
+        self.executor.withdraw(why=order_end.PAUSED)
         await self.executor.reconcile()
         for lane in (self.lane, self.kalshi):  # their orders are cancelled by their next pass
             if lane is not None:
-                lane.withdraw()
+                lane.withdraw(why=order_end.PAUSED)
         return working
 
     async def resume(self) -> None:
@@ -212,7 +213,7 @@ class TradingCore:
     async def stop(self) -> None:
         self.deciding = False
         self.gate.block()
-        self.executor.withdraw()
+        self.executor.withdraw(why=order_end.STOPPED)
         await self._drain_orders()
         await self._stop_loop()
         for lane in (self.lane, self.kalshi):
@@ -489,7 +490,7 @@ class TradingCore:
                 if f"cross:{name}:{sides}" not in self.paper_only_noted:  # said once a session
                     self.paper_only_noted.add(f"cross:{name}:{sides}")
                     cross_arbs.held_alert(self.db, name, sides)
-                self._withdraw(name)
+                self._withdraw(name, order_end.because(order_end.PROTECTION, f"its {sides} leg is held"))
                 continue
             on_kalshi = trades_kalshi(hosted.markets)
             lane = self.kalshi if on_kalshi else self.lane if self.link.mode == "live" and not hosted.live else None
@@ -497,7 +498,8 @@ class TradingCore:
                 lane = None  # held while Kalshi is armed live (paper only, or its market taken): kalshi_traders
             if hosted.paused or (lane is None and (on_kalshi or (self.link.mode == "live" and not hosted.live))):
                 # Paused on its own (exits still guard it), or its lane is not open: no decision.
-                self._withdraw(name)
+                self._withdraw(name, order_end.PAUSED if hosted.paused else order_end.because(
+                    order_end.PROTECTION, "its ledger's lane is not open"))
                 continue
             if sides is not None:
                 lane = sides[0].site if isinstance(sides[0].site, PaperLane) else None
@@ -516,7 +518,7 @@ class TradingCore:
             result = self.host.decide(name, snapshot(now, views, markets), state, now)
             if isinstance(result, Failure):
                 self.host.disable(name, result.error)
-                self._withdraw(name)
+                self._withdraw(name, order_end.because(order_end.DISABLED, "it failed"))
                 continue
             if sides is not None:
                 crossing.append(cross_arbs.Decided(name, tuple(hosted.markets), tuple(result), *sides))
@@ -524,12 +526,12 @@ class TradingCore:
             out[KALSHI if on_kalshi else "paper" if lane is not None else "desk"].extend(result)
         return out["desk"], out["paper"], out[KALSHI], crossing
 
-    def _withdraw(self, name: str) -> None:
+    def _withdraw(self, name: str, why: str) -> None:
         """A strategy's orders withdrawn wherever it trades (the desk's venue, the paper lanes)."""
-        self.executor.withdraw(name)
+        self.executor.withdraw(name, why)
         for lane in (self.lane, self.kalshi):
             if lane is not None:
-                lane.withdraw(name)
+                lane.withdraw(name, why)
 
     async def _open_lane(self, *, rearm: bool = False) -> None:
         """The paper lanes (engine/trading/paper_lane.py), each opened when its first strategy is

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from contracts import order_end
 from contracts.domain import Book, Intent, Side, Tif, fmt, notional
 from contracts.limits import Limits
 from contracts.order_status import OrderStatus
@@ -115,7 +116,8 @@ def hold_out(intents: list[Intent], held: set[tuple[str, str]]) -> list[Intent]:
     the orders the exit withdrew (an ask there reserves the very shares being sold)."""
     if not held:
         return intents
-    return [Intent(i.strategy, i.condition_id, ()) if (i.strategy, i.condition_id) in held and i.quotes else i
+    return [Intent(i.strategy, i.condition_id, (), order_end.EXITED) if (i.strategy, i.condition_id) in held
+            and i.quotes else i
             for i in intents]
 
 
@@ -276,4 +278,4 @@ async def cancel_stale(link: TradingSite, risk: RiskMonitor) -> int:
     with link.db.write() as conn:
         write_audit(conn, actor="engine", action="exit.order_age", entity="orders",
                     before={"orders": [o.id for o in orders]}, after={"cancelled": True})
-    return await link.executor.cancel_orders(orders)
+    return await link.executor.cancel_orders(orders, why=order_end.because(order_end.PROTECTION, "order age"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from contracts import order_end
 from contracts.domain import Intent, MarketInfo
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
@@ -40,5 +41,6 @@ def hold_for_game_start(intents: list[Intent], catalog: MarketCatalog, now_ms: i
                   f"{lead_ms // 1000} s before, placed again once it has started")
         decisions += [Decision(intent.strategy, intent.condition_id, q.side, q.price, q.size, 0, Reason.GAME_STARTING,
                                detail) for q in intent.quotes]
-        out.append(Intent(intent.strategy, intent.condition_id, ()))
+        out.append(Intent(intent.strategy, intent.condition_id, (),
+                          order_end.because(order_end.PROTECTION, "the game is starting")))
     return out, decisions

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from contracts import order_end
 from contracts.command_refusal import CommandRejected
 from contracts.domain import Intent, MarketInfo, MarketView, Outcome, fmt
 from contracts.order_status import OrderStatus
@@ -149,7 +150,7 @@ async def cancel_order(link: VenueLink, host: StrategyHost, payload: dict[str, A
         raise CommandRejected("the order is still being submitted; try again in a moment")
     if order.strategy in host.hosted:
         executor.latest.pop((order.strategy, order.condition_id), None)
-    cancelled = await executor.cancel_orders([order])
+    cancelled = await executor.cancel_orders([order], why=order_end.OPERATOR)
     executor.drain()
     return {"order_id": order.id, "cancelled": bool(cancelled)}
 

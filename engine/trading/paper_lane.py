@@ -33,6 +33,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from contracts import order_end
 from contracts.domain import Book, Intent, MarketView
 from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
 from engine.execution import portfolio
@@ -125,7 +126,7 @@ class PaperLane:
         answers after its latency), the venue closed."""
         if not self.live:
             return
-        self.executor.withdraw()
+        self.executor.withdraw(why=order_end.STOPPED)
         deadline = asyncio.get_running_loop().time() + CLOSE_DRAIN_S
         while True:
             venue = self.executor.venue
@@ -150,9 +151,9 @@ class PaperLane:
         if isinstance(venue, PaperVenue):
             venue.config = self.link.paper_config(self.venue_name)
 
-    def withdraw(self, strategy: str | None = None) -> None:
+    def withdraw(self, strategy: str | None = None, why: str = order_end.WITHDRAWN) -> None:
         if self.live:
-            self.executor.withdraw(strategy)
+            self.executor.withdraw(strategy, why)
 
     def forward(self, event: MarketEvent) -> None:
         """The paper venue matches its resting orders against the market's own moves."""
@@ -183,7 +184,7 @@ class PaperLane:
         if self.venue_name == KALSHI:
             net_held_pairs(self.collections)  # Kalshi holds no market's both sides: a pair is a dollar
         for name in {k[0] for k in self.executor.state.by_key} - self.strategies:
-            self.executor.withdraw(name)  # promoted or gone: its paper orders end here
+            self.executor.withdraw(name, order_end.DROPPED)  # promoted or gone: its paper orders end here
         self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also)
         exits = self._exits()
         if intents is not None:

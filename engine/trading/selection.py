@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from contracts import order_end
 from contracts.domain import Intent
 from engine.execution.executor import Executor
 from engine.feeds.catalog import MarketCatalog
@@ -78,4 +79,5 @@ class Selection:
             hosted = self.host.hosted.get(name)
             keep = set(hosted.markets) if hosted is not None else set()
             for cid in markets - keep:
-                executor.latest[(name, cid)] = Intent(name, cid, ())
+                executor.latest[(name, cid)] = Intent(name, cid, (), order_end.DISABLED if hosted is None
+                                                      else order_end.DROPPED)

@@ -20,6 +20,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from contracts import order_end
 from contracts.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
 from contracts.order_status import OrderStatus
 from engine.execution.executor import OPERATOR_BOOKS
@@ -109,10 +110,11 @@ async def withdraw(executor: Executor, keys: set[tuple[str, str]]) -> list[Order
     """One round: empty these keys' intents, send cancels for their working orders, apply the
     venue's answers; returns what still works (a cancel the venue has not acknowledged)."""
     for strategy, condition_id in keys:
-        executor.latest[(strategy, condition_id)] = Intent(strategy, condition_id, ())
+        executor.latest[(strategy, condition_id)] = Intent(strategy, condition_id, (), order_end.EXITED)
     open_now = working(executor, keys)
     if open_now:
-        await executor.cancel_orders([o for o in open_now if o.status is not OrderStatus.CANCEL_PENDING])
+        await executor.cancel_orders([o for o in open_now if o.status is not OrderStatus.CANCEL_PENDING],
+                                     why=order_end.EXITED)
         executor.drain()
     return working(executor, keys)
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from charts.tables import Col
 from contracts.settings import secret_values
-from pages.widgets.common import ACTOR, plural, settings
+from pages.widgets.common import ACTOR, flash, plural, settings
 from pages.widgets.diff import audit_diff, readable_payload
 from pages.widgets.logtail import engine_log_path, mask, parse, tail
 from pages.widgets.portfolio import ALERT_COLUMNS
@@ -90,10 +90,12 @@ def alerts_panel(db: Database) -> None:
     frame = queries.alerts(db, unacked_only=unacked, level=None if level == ALL else level, limit=200)
     if frame.empty:
         st.caption("No alerts match.")
+        flash(near=AL_ACK)  # the acknowledgement that emptied the list says so here
         return
     show_table(frame, ALERT_COLUMNS, height=rows_height(len(frame)))
     open_ids = [int(i) for i in frame.loc[frame["acked_at"].isna(), "id"]]
     if not open_ids:
+        flash(near=AL_ACK)
         return
     messages = dict(zip(frame["id"].astype(int), frame["message"], strict=True))
     left, right = st.columns([3, 2], vertical_alignment="bottom")
@@ -104,12 +106,13 @@ def alerts_panel(db: Database) -> None:
     every = f"Acknowledge all {len(open_ids)}" if len(open_ids) > 1 else "Acknowledge all"
     if buttons.button(every, key=AL_ACK_ALL, icon=":material/done_all:", width="content"):
         _ack(db, open_ids)
+    flash(near=AL_ACK)
 
 
 def _ack(db: Database, ids: list[int]) -> None:
     done = [i for i in ids if config.ack_alert(db, i, actor=ACTOR)]
-    st.session_state["flash"] = (f"Acknowledged {plural(len(done), 'alert')}." if done
-                                 else "Already acknowledged.")
+    st.session_state[f"{AL_ACK}flash"] = (f"Acknowledged {plural(len(done), 'alert')}." if done
+                                          else "Already acknowledged.")
     st.rerun()
 
 

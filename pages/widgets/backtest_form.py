@@ -22,7 +22,7 @@ from contracts.latency_spec import DEFAULT as DEFAULT_LATENCY
 from contracts.latency_spec import FORMS as LATENCY_FORMS
 from contracts.latency_spec import LatencyError, parse_latency
 from contracts.strategy_kinds import registry, validate_params
-from pages.widgets.backtest_launch import below_minimum, launch, make_spec, size_defaults
+from pages.widgets.backtest_launch import LAUNCHED_HERE, below_minimum, launch, make_spec, size_defaults
 from pages.widgets.common import ACTOR, utc
 from pages.widgets.fields import ErrorSlots, render_specs
 from pages.widgets.market_picker import market_picker
@@ -289,7 +289,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
     except OSError as exc:
         summary.error(f"Could not start the backtest process: {text.markdown(exc)}. The run is marked failed.")
         return None
-    st.session_state["flash"] = (
+    st.session_state[f"{LAUNCHED_HERE}flash"] = (  # under the Launch button, with the run's progress
         f"Backtest #{launched.run_id} launched (pid {launched.pid}); its log: `{launched.log_path}`."
     )
     return launched.run_id

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 # A launched process records its pid within a second or two; a dashboard-launched run with no
 # pid after this long never started (its log says why).
 START_GRACE_MS = 30_000
+# The New backtest tab's Launch: its answer (flash near) and the run it launched, followed there.
+LAUNCHED_HERE, LAUNCHED_RUN = "bt_launch", "bt_launched_run"
 Liveness = Literal["alive", "starting", "dead", "unknown"]
 
 # Our own children, to tell their liveness by their exit status (a dead child that is not

@@ -14,7 +14,7 @@ from charts.backtest_format import annualization_note, latency_note, metric_rows
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
 from contracts.calibration import Calibration
-from pages.widgets.backtest_launch import Liveness, liveness, log_path
+from pages.widgets.backtest_launch import LAUNCHED_RUN, Liveness, liveness, log_path
 from pages.widgets.calibration_panel import calibration_panel
 from pages.widgets.common import plural, utc
 from pages.widgets.figures import CHART_CONFIG
@@ -26,6 +26,7 @@ from storage.sqlite.db import Database
 PROGRESS_REFRESH_S = 2
 RUNNING_SEEN = "bt_running_seen"
 RUN_PICK, RUN_PICK_NEXT = "bt_run_pick", "bt_run_pick_next"
+BT_TABS, RESULTS = "bt_tab", "Results"
 BT_PRICE_TOKEN = "bt_price_token"
 PAGE_ROWS = 200  # rows of the fills and orders tables on the page (the CSV and the report have more)
 STOPPED = "stopped unexpectedly"
@@ -104,12 +105,38 @@ def progress_panel(db: Database, root: Path) -> None:
         )
 
 
-def runs_table(db: Database, root: Path) -> pd.DataFrame:
-    """Past runs, newest first (the frame is returned for the run picker)."""
+@st.fragment(run_every=PROGRESS_REFRESH_S)
+def launched_progress(db: Database, root: Path) -> None:
+    """The run launched from the New backtest tab, followed there: its bar while it runs, then its
+    end and a way to its results (the tab stays where the operator launched it)."""
+    run_id = st.session_state.get(LAUNCHED_RUN)
+    if run_id is None:
+        return
+    run = backtest_queries.backtest_run(db, run_id)
+    if run is None:
+        return
+    if run.status == "running":
+        state = liveness(run.pid, run.created_at, log_path(root, run.id))
+        if state == "dead":
+            st.error(_stopped_message(run.id, run.pid, root), icon=":material/error:")
+            return
+        st.progress(min(1.0, run.progress / 1000), text=f"Backtest #{run.id} {text.markdown(run.name)}: "
+                    f"{run.progress / 10:.1f} % · {run.events:,} events · {SHOWN_STATUS[state]}")
+        return
+    st.info(f"Backtest #{run.id} {text.markdown(run.name)}: {run.status}.", icon=":material/flag:")
+    if st.button("See its results", key="bt_launched_results", icon=":material/insights:"):
+        st.session_state[RUN_PICK_NEXT] = run.id
+        st.session_state[f"{BT_TABS}_next"] = RESULTS
+        st.rerun(scope="app")
+
+
+@st.fragment(run_every=PROGRESS_REFRESH_S)
+def runs_table(db: Database, root: Path) -> None:
+    """Past runs, newest first, refreshed with the progress bars (their status and progress agree)."""
     frame = backtest_queries.backtest_runs(db)
     if frame.empty:
         st.info("No backtests yet: launch one under **New backtest**.", icon=":material/history:")
-        return frame
+        return
     states = run_states(frame, root)
     frame["shown_status"] = [
         SHOWN_STATUS[states[i]] if s == "running" and i in states else s
@@ -117,7 +144,6 @@ def runs_table(db: Database, root: Path) -> pd.DataFrame:
     ]
     frame["return_pct"] = frame["total_return"].astype("float64") * 100
     show_table(frame, RUN_COLUMNS, height=rows_height(len(frame)))
-    return frame
 
 
 def run_labels(frame: pd.DataFrame) -> dict[int, str]:

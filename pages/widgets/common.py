@@ -256,15 +256,9 @@ class Answer:
 
 
 def remember_answer(answer: Answer, key: str = "answer") -> None:
-    """Keep an answer for `show_answer` on the next run (a dialog closes with st.rerun)."""
+    """Keep an answer for `flash` (a dialog closes with st.rerun). `key`: f"{near}answer" for an
+    answer drawn by `flash(near=...)` next to its control."""
     st.session_state[key] = answer
-
-
-def show_answer(key: str = "answer") -> None:
-    """Show (once) the answer a previous run kept."""
-    answer: Answer | None = st.session_state.pop(key, None)
-    if answer is not None:
-        render_answer(answer)
 
 
 def render_answer(answer: Answer) -> None:
@@ -278,13 +272,27 @@ def render_answer(answer: Answer) -> None:
 
 
 def flash(key: str = "flash", *, near: str = "") -> None:
-    """Show (once) what a previous run left for the operator: a message, and the engine's
-    answer to a command posted then (done, failed with its reason, or still queued). `near`:
-    what a form saved (saved_then_reload's `near`), shown where the form calls this, by its button."""
-    message = st.session_state.pop(f"{near}flash" if near else key, None)
-    if message:
-        st.success(message, icon=":material/check_circle:")
-    show_answer(f"{near}answer" if near else "answer")
+    """What the last action here said: a message, and the engine's answer to a command posted then
+    (done, failed with its reason, or still queued). `near`: the control's name (the key its
+    action kept them under, `remember_answer(key=f"{near}answer")`), drawn where the page calls
+    this, right by that control. Kept on every run (refreshes, other clicks) until the operator
+    closes it (read) or acts there again."""
+    message_key, answer_key = (f"{near}flash", f"{near}answer") if near else (key, "answer")
+    message, answer = st.session_state.get(message_key), st.session_state.get(answer_key)
+    if not message and not isinstance(answer, Answer):
+        return
+    box = near or key
+    with st.container(key=f"said_{box}", horizontal=True, vertical_alignment="top", gap="small"):
+        with st.container():
+            if message:
+                st.success(message, icon=":material/check_circle:")
+            if isinstance(answer, Answer):
+                render_answer(answer)
+        if st.button("Close", key=f"said_{box}_close", icon=":material/close:", type="tertiary",
+                     help="Close this answer (read)"):
+            st.session_state.pop(message_key, None)
+            st.session_state.pop(answer_key, None)
+            st.rerun()
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

@@ -21,16 +21,36 @@ from charts.tables import Col
 from pages.widgets.common import ACTOR, Answer, remember_answer, settings
 from storage.command_queue.commands import CommandRow, new_idempotency_key, post_command
 from storage.dashboard_queries import status_queries as queries
+from storage.desk import desk_status
 from storage.sqlite.db import Database
 
 # The Overview's latest commands.
 COMMAND_COLUMNS = {"kind": Col("command"), "status": Col("status"), "created_at": Col("posted", "time"),
                    "latency_ms": Col("latency (ms)", "int"), "error": Col("error", "long"), "actor": Col("by"),
                    "id": Col("id")}
+CONTROLS = "controls"  # the Overview's engine controls: their answers show right under them
 DEBOUNCE_S = 2.0
 ANSWER_WAIT_S = 4.0  # a few seconds: the engine answers a command within a tick or two
 ANSWER_POLL_S = 0.05
 _SLOTS = "command_keys"
+
+
+def not_now(kind: str, status: desk_status.EngineStatus) -> str | None:
+    """Why an engine control does not apply in this state (its button is disabled, this on hover),
+    or None. With no engine to answer, every control applies: the command waits for it."""
+    if not status.engine_up:
+        return None
+    state, latched = status.state, status.kill_latched
+    reasons = {
+        "start": ("the kill latch is set: re-arm first" if latched else
+                  "already running" if state in ("RUNNING", "STARTING") else
+                  "paused: Resume continues" if state == "PAUSED" else None),
+        "pause": None if state == "RUNNING" else f"nothing to pause: the engine is {state}",
+        "resume": None if state == "PAUSED" else f"nothing to resume: the engine is {state}",
+        "stop": f"already {state}" if state in ("STOPPED", "IDLE", "STOPPING") else None,
+        "rearm": None if latched else "the kill latch is not set: nothing to re-arm",
+    }
+    return reasons.get(kind)
 
 
 def _key_for(slot: str, now: float) -> tuple[str, float | None]:

@@ -30,7 +30,8 @@ EXIT_CONFIRM, EXIT_BACK = "exit_confirm", "exit_back"
 
 def open_dialog(name: str, **context: Any) -> None:
     """Ask for a dialog; the page's `show_dialog` draws it. A caller inside a fragment must
-    follow with `st.rerun(scope="app")`, or only the fragment reruns and nothing opens."""
+    follow with `st.rerun(scope="app")`, or only the fragment reruns and nothing opens. `near`
+    (in `context`): the control that opened it, whose `flash(near=...)` shows the answer."""
     st.session_state[DIALOG] = name
     st.session_state[CONTEXT] = context
 
@@ -41,7 +42,9 @@ def close_dialog() -> None:
 
 
 def _done(answer: Answer) -> None:
-    remember_answer(answer)
+    """Keep the answer for the control that opened the dialog (its `near`), then close."""
+    near = st.session_state.get(CONTEXT, {}).get("near", "")
+    remember_answer(answer, key=f"{near}answer")
     close_dialog()
     st.rerun()
 

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
+from pages.widgets.common import flash
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.usage import limit_values
 from storage.dashboard_queries import portfolio_queries
@@ -56,23 +57,31 @@ def exit_control(db: Database, mode: str, frame: pd.DataFrame, *, key: str) -> N
     if right.button("Exit…", key=f"{EXIT_OPEN}_{key}", icon=":material/logout:",
                     help="Sell this position now through the exit path (confirmed first)"):
         line = lines[picked or 0]
-        open_dialog("exit", mode=mode, lines=[line], payload={
+        open_dialog("exit", near=exit_near(key), mode=mode, lines=[line], payload={
             "strategy": line["strategy"], "condition_id": line["condition_id"], "outcome": line["outcome"],
             "ledger": mode, "reason": "Exit button on the dashboard"},
             title=f"Exit {line['strategy']}'s {line['outcome']}")
         st.rerun(scope="app")
+    flash(near=exit_near(key))  # what the exit sold, under its button
+
+
+def exit_near(key: str) -> str:
+    """Where the answer of a positions table's Exit shows (`flash(near=...)`)."""
+    return f"{EXIT_OPEN}_{key}"
 
 
 def flatten_strategy_control(db: Database, mode: str, strategy: str) -> None:
     """On a strategy's page: sell everything it holds (confirmed)."""
     frame = portfolio_queries.positions(db, mode, strategy=strategy)
+    flash(near=f"{FLATTEN_OPEN}_{strategy}")  # what the flatten sold, where its button is (or was)
     if frame.empty:
         st.caption(f"{text.markdown(strategy)} holds nothing in {mode}: nothing to flatten.")
         return
     # A button's label is markdown: the name, from the operator's config or an import, goes in escaped.
     if st.button(f"Flatten {text.markdown(strategy)}…", key=f"{FLATTEN_OPEN}_{strategy}", icon=":material/logout:",
                  help="Sell every position this strategy holds, through the exit path (confirmed first)"):
-        open_dialog("exit", mode=mode, lines=preview_lines(frame, _slippage(db)), payload={
+        open_dialog("exit", near=f"{FLATTEN_OPEN}_{strategy}", mode=mode, lines=preview_lines(frame, _slippage(db)),
+                    payload={
             "strategy": strategy, "ledger": mode, "reason": "Flatten strategy on the dashboard"},
             title=f"Flatten strategy {strategy}")
         st.rerun(scope="app")

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
-from pages.widgets.common import ACTOR, prob_column, time_column
+from pages.widgets.common import ACTOR, flash, prob_column, time_column
 from pages.widgets.controls import saved_then_reload
 from storage.dashboard_queries import market_queries, trading_queries
 from storage.desk import config
@@ -75,7 +75,9 @@ def fair_values_panel(db: Database) -> None:
             saved = config.set_fair_value(db, condition_id=market, fair_value=micros, actor=ACTOR)
             saved_then_reload(db, saved.reload_command_id,
                               flash=f"Fair value {micros / 1e6:.6g} set for {text.markdown(labels[market])}.",
-                              label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES)
+                              label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES,
+                              near=FV_SAVE)
+    flash(near=FV_SAVE)
     _clear_form(db, frame, labels)
 
 
@@ -92,7 +94,10 @@ def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> No
         reload_id = config.clear_fair_value(db, condition_id=target, actor=ACTOR)
         market = labels.get(target, target)
         if reload_id is None:  # cleared elsewhere since this page was drawn
-            st.session_state["flash"] = f"There was no operator fair value left to clear for {text.markdown(market)}."
+            st.session_state[f"{FV_CLEAR}flash"] = ("There was no operator fair value left to clear for "
+                                                    f"{text.markdown(market)}.")
             st.rerun()
         saved_then_reload(db, reload_id, flash=f"Operator fair value cleared for {text.markdown(market)}.",
-                          label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES)
+                          label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES,
+                          near=FV_CLEAR)
+    flash(near=FV_CLEAR)

@@ -17,6 +17,7 @@ from storage.sqlite.db import Database
 
 KALSHI_WORD = "LIVE KALSHI"
 KALSHI_CONFIRM, KALSHI_GO_LIVE, KALSHI_GO_PAPER = "kalshi_confirm", "kalshi_go_live", "kalshi_go_paper"
+KALSHI_SWITCH = "kalshi_mode"  # where Kalshi's switch answers (pages/settings.py draws it by the panel)
 
 
 def kalshi_live_refusals(*, key: bool, state: str, open_orders: int, typed: str) -> list[str]:
@@ -38,7 +39,8 @@ def kalshi_mode_panel(db: Database, current: Settings) -> None:
         if st.button("Kalshi back to PAPER", key=KALSHI_GO_PAPER, icon=":material/description:"):
             with st.spinner("Kalshi back to paper: the engine stops live trading first…"):
                 remember_answer(post_and_wait(db, "set_venue_mode", {"venue": "kalshi", "mode": "paper"},
-                                              slot="set_venue_mode:kalshi:paper", label="Kalshi back to paper"))
+                                              slot="set_venue_mode:kalshi:paper", label="Kalshi back to paper"),
+                                key=f"{KALSHI_SWITCH}answer")
             st.rerun()
         return
     st.markdown(f"Kalshi trades on **paper** (its own ledger, fees and rules). Arming it live ({environment}) sends "
@@ -56,5 +58,6 @@ def kalshi_mode_panel(db: Database, current: Settings) -> None:
             return
         with st.spinner("Arming Kalshi LIVE: the engine checks again before it applies…"):
             remember_answer(post_and_wait(db, "set_venue_mode", {"venue": "kalshi", "mode": "live"},
-                                          slot="set_venue_mode:kalshi:live", label="Arm Kalshi LIVE"))
+                                          slot="set_venue_mode:kalshi:live", label="Arm Kalshi LIVE"),
+                            key=f"{KALSHI_SWITCH}answer")
         st.rerun()

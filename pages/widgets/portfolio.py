@@ -10,8 +10,8 @@ from charts.profit import PERIODS, profit_bars_figure
 from charts.tables import Col
 from contracts.venues import POLYMARKET
 from pages.widgets import figures
-from pages.widgets.common import money, pct, usdc, utc
-from pages.widgets.exit_panel import exit_control
+from pages.widgets.common import flash, money, pct, usdc, utc
+from pages.widgets.exit_panel import exit_control, exit_near
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.usage import limit_values, usage_table
@@ -102,6 +102,7 @@ def positions_table(db: Database, mode: str, *, condition_id: str | None = None,
     frame = portfolio_queries.positions(db, mode, condition_id=condition_id, venue=venue)
     if frame.empty:
         st.caption(f"No open {mode} positions.")
+        flash(near=exit_near(key))  # an exit that sold the last of them says so here
         return
     show_table(frame, POSITION_COLUMNS, height=rows_height(len(frame)))
     if (pending := int((frame["resolution"] != "").sum())):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages.widgets.common import time_column, usdc, usdc_column
+from pages.widgets.common import flash, time_column, usdc, usdc_column
 from pages.widgets.dialogs import open_dialog
 from storage.dashboard_queries import collection_queries
 from storage.sqlite.db import Database
@@ -27,6 +27,7 @@ def redeemable_panel(db: Database, mode: str) -> None:
                    help="Owed by the venue for resolved winning positions and merges, not cash until it pays")
     cols[2].metric("Redeemed so far (pUSD)", usdc(money["redeemed_usdc"] + money["merged_usdc"]))
     cols[3].metric("Maker rebates (pUSD)", usdc(money["rebates_usdc"]), help="Paid daily by the venue")
+    flash(near=REDEEM_BUTTON)  # the redeem's answer, here where it was asked for
     if not owed:
         st.caption("Nothing redeemable: a resolved winning position shows here until the venue pays it.")
         return
@@ -36,6 +37,6 @@ def redeemable_panel(db: Database, mode: str) -> None:
                  key=REDEEM_TABLE, column_config={"owed_usdc": usdc_column("owed"), "since": time_column("owed since"),
                                                   "last_tx": "last transaction"}, placeholder="—")
     if st.button("Redeem now", key=REDEEM_BUTTON, icon=":material/savings:"):
-        open_dialog("redeem", markets=len({o["condition_id"] for o in owed if o["kind"] == "redeem"}),
-                    owed=money["redeemable_usdc"])
+        open_dialog("redeem", near=REDEEM_BUTTON, owed=money["redeemable_usdc"],
+                    markets=len({o["condition_id"] for o in owed if o["kind"] == "redeem"}))
         st.rerun(scope="app")

@@ -11,7 +11,7 @@ from charts import text
 from charts.tables import Col
 from contracts.limits import LIMITS, LimitError, LimitSpec, parse_value
 from pages.widgets import figures
-from pages.widgets.common import ACTOR, utc
+from pages.widgets.common import ACTOR, flash, utc
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.fields import number_text
 from pages.widgets.figures import CHART_CONFIG
@@ -58,13 +58,14 @@ def state_panel(db: Database, status: desk_status.EngineStatus) -> None:
             icon=":material/block:",
         )
         if st.button("Re-arm…", key=RISK_REARM, icon=":material/lock_open:"):
-            open_dialog("rearm")
+            open_dialog("rearm", near=RISK_REARM)
             # This panel lives in the page's auto-refreshing fragment, where a click reruns only
             # the fragment; the dialog is drawn by the page outside it, so rerun the whole page
             # or it would not open until some later full rerun.
             st.rerun(scope="app")
     else:
         st.caption("The kill latch is not set: orders may be placed while the engine runs.")
+    flash(near=RISK_REARM)  # the re-arm's answer, where its button was
 
 
 # One breakdown at a time, full width: long market names need the room.

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
-from pages.widgets.common import ACTOR, utc
+from pages.widgets.common import ACTOR, flash, utc
 from pages.widgets.pmxt_panel import pmxt_form
 from storage.research import recording_sessions as rs
 from storage.research.session_files import export_session
@@ -95,7 +95,8 @@ def _start_form(db: Database, markets: pd.DataFrame) -> None:
     except rs.SessionError as exc:
         st.error(f"Not started: {text.markdown(exc)}")
         return
-    st.session_state["flash"] = f"Session '{text.markdown(session.name)}' is recording since {utc(session.started_at)}."
+    st.session_state[f"{SS_START}flash"] = (f"Session '{text.markdown(session.name)}' is recording since "
+                                            f"{utc(session.started_at)}.")
     st.rerun()
 
 
@@ -115,7 +116,7 @@ def _manage(db: Database, found: list[rs.Session], root: Path) -> None:
 def _actions(db: Database, session: rs.Session, root: Path) -> None:
     if session.recording and st.button("Stop recording session", key=SS_STOP, icon=":material/stop:"):
         rs.stop_session(db, name=session.name, actor=ACTOR)
-        st.session_state["flash"] = f"Session '{text.markdown(session.name)}' stopped."
+        st.session_state[f"{SS_PICK}flash"] = f"Session '{text.markdown(session.name)}' stopped."
         st.rerun()
     left, right = st.columns(2)
     new_name = left.text_input("Rename to", key=SS_RENAME, max_chars=rs.NAME_CHARS)
@@ -127,7 +128,7 @@ def _actions(db: Database, session: rs.Session, root: Path) -> None:
                             max_chars=rs.NOTES_CHARS)
     if right.button("Save notes", key=SS_SAVE_NOTES):
         rs.annotate_session(db, name=session.name, notes=notes, actor=ACTOR)
-        st.session_state["flash"] = f"Notes of '{text.markdown(session.name)}' saved."
+        st.session_state[f"{SS_PICK}flash"] = f"Notes of '{text.markdown(session.name)}' saved."
         st.rerun()
     _export(db, session, root)
     _delete(db, session)
@@ -156,7 +157,8 @@ def _delete(db: Database, session: rs.Session) -> None:
     if st.button("Delete session", key=SS_DELETE, type="secondary", icon=":material/delete:", disabled=not ok):
         removed = rs.delete_session(db, name=session.name, actor=ACTOR)
         st.session_state.pop(SS_PICK, None)
-        st.session_state["flash"] = f"Session '{text.markdown(session.name)}' deleted ({removed:,} ticks removed)."
+        st.session_state[f"{SS_PICK}flash"] = (f"Session '{text.markdown(session.name)}' deleted "
+                                               f"({removed:,} ticks removed).")
         st.rerun()
 
 
@@ -165,6 +167,8 @@ def sessions_tab(db: Database, root: Path) -> None:
     found = _table(db)
     if found:
         _manage(db, found, root)
+    flash(near=SS_PICK)  # what Stop, Save notes or Delete did, under them
     st.divider()
     _start_form(db, markets)
+    flash(near=SS_START)
     pmxt_form(db, root)

@@ -22,6 +22,7 @@ from storage.sqlite.db import Database
 
 LIVE_WORD = "LIVE"
 LIVE_CONFIRM, GO_LIVE, GO_PAPER = "live_confirm", "go_live", "go_paper"
+MODE_SWITCH = "set_mode"  # where the paper/live switch answers (pages/settings.py draws it by the panel)
 SETTINGS_PREFIX = "setting_"
 STOPPED_STATES = frozenset({"IDLE", "STOPPED"})  # the engine's own rule for going live
 
@@ -92,7 +93,7 @@ def mode_panel(db: Database, current: Settings) -> None:
         if st.button("Back to PAPER", key=GO_PAPER, type="primary", icon=":material/description:"):
             with st.spinner("Switching to paper: the engine stops live trading first…"):
                 remember_answer(post_and_wait(db, "set_mode", {"mode": "paper"}, slot="set_mode:paper",
-                                              label="Switch to paper"))
+                                              label="Switch to paper"), key=f"{MODE_SWITCH}answer")
             st.rerun()
         return
     _live_switch(db, current, status)
@@ -119,7 +120,7 @@ def _live_switch(db: Database, current: Settings, status: desk_status.EngineStat
             return
         with st.spinner("Switching to LIVE: the engine checks again before it applies…"):
             remember_answer(post_and_wait(db, "set_mode", {"mode": "live"}, slot="set_mode:live",
-                                          label="Switch to LIVE"))
+                                          label="Switch to LIVE"), key=f"{MODE_SWITCH}answer")
         st.rerun()
 
 

@@ -34,7 +34,9 @@ from storage.desk import strategy_lifecycle as lifecycle
 from storage.sqlite.db import Database
 
 BASELINES = "strategy_baselines"
-STRATEGY_SAVED = "strategy_saved_"  # where a strategy's save, enable or disable says what it did
+STRATEGY_SAVED = "strategy_saved_"  # where a strategy's save (its form's button) says what it did
+STRATEGY_PROMOTED = "strategy_promoted_"  # where promoting to live or back to paper answers
+STRATEGY_CONTROLS = "strategy_controls_"  # where Enable, Disable, Pause, Resume and Delete answer
 PICK, PICK_NEXT = "strategy_pick", "strategy_pick_next"
 NEW = "➕ New strategy"
 NEW_KIND, NEW_PREFIX = "strategy_new_kind", "strategy_new"
@@ -191,9 +193,11 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
                 db, name=name, version=base.version, enabled=not base.enabled, actor=ACTOR
             ),
             f"{text.markdown(name)} {label.lower()}d",
+            near=STRATEGY_CONTROLS,
         )
     _pause_button(db, name, base, third)
     _delete_controls(db, name, base, fourth)
+    flash(near=STRATEGY_CONTROLS)  # what those buttons did, right under them
     _live_controls(db, name, base)
     if base.kind not in registry():
         st.error(f"Unknown strategy kind '{text.markdown(base.kind)}': this build cannot edit it.")
@@ -215,7 +219,7 @@ def edit_panel(db: Database, name: str, row: trading_queries.StrategyRow | None)
             ),
             f"{text.markdown(name)} saved",
         )
-    flash(near=STRATEGY_SAVED)  # what Save, Enable or Disable did, under the form (not at the page's top)
+    flash(near=STRATEGY_SAVED)  # what Save did, under the form's button (not at the page's top)
 
 
 def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:
@@ -228,7 +232,7 @@ def _pause_button(db: Database, name: str, base: trading_queries.StrategyRow, co
                           "stop-loss and take-profit still guard what it holds. Resume: it quotes again."):
         _save(db, name, lambda: lifecycle.set_strategy_paused(db, name=name, version=base.version,
                                                               paused=not base.paused, actor=ACTOR),
-              f"{text.markdown(name)} {'resumed' if base.paused else 'paused'}")
+              f"{text.markdown(name)} {'resumed' if base.paused else 'paused'}", near=STRATEGY_CONTROLS)
 
 
 def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -> None:
@@ -240,7 +244,8 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -
                      help="Its live orders are withdrawn; it trades on paper beside the live strategies"):
             _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=False,
                                                                 typed="", actor=ACTOR),
-                  f"{text.markdown(name)} is paper only")
+                  f"{text.markdown(name)} is paper only", near=STRATEGY_PROMOTED)
+        flash(near=STRATEGY_PROMOTED)
         return
     st.caption(":material/science: **Paper only**: on a live desk it trades on paper beside the live strategies "
                "(its own ledger, limits and PnL; never an order at the venue). New strategies start so.")
@@ -255,7 +260,8 @@ def _live_controls(db: Database, name: str, base: trading_queries.StrategyRow) -
     if st.button("Promote to live", key=PROMOTE, icon=":material/bolt:"):
         _save(db, name, lambda: lifecycle.set_strategy_live(db, name=name, version=base.version, live=True,
                                                             typed=typed, actor=ACTOR),
-              f"{text.markdown(name)} promoted to live")
+              f"{text.markdown(name)} promoted to live", near=STRATEGY_PROMOTED)
+    flash(near=STRATEGY_PROMOTED)
 
 
 def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow, column: Any) -> None:
@@ -282,10 +288,12 @@ def _delete_controls(db: Database, name: str, base: trading_queries.StrategyRow,
                 return
             st.session_state.pop(DELETING, None)
             _save(db, name, lambda: lifecycle.delete_strategy(db, name=name, version=base.version, actor=ACTOR),
-                  f"{text.markdown(name)} deleted")
+                  f"{text.markdown(name)} deleted", near=STRATEGY_CONTROLS)
 
 
-def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str) -> None:
+def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str, *,
+          near: str = STRATEGY_SAVED) -> None:
+    """Write, then say so (and the engine's reload) at `near`, by the button pressed."""
     try:
         saved = write()
     except config.StaleVersion as exc:
@@ -296,7 +304,7 @@ def _save(db: Database, name: str, write: Callable[[], config.Saved], what: str)
         return
     _refresh_baseline(db, name)
     saved_then_reload(db, saved.reload_command_id, flash=f"{what} (version {saved.version}).",
-                      label="The engine's reload of the configuration", near=STRATEGY_SAVED)
+                      label="The engine's reload of the configuration", near=near)
 
 
 def _name_errors(existing: list[str]) -> Callable[[dict[str, Any]], dict[str, str]]:

@@ -23,7 +23,7 @@ from contracts.sweep_spec import OBJECTIVES, SweepError, SweepSpec, check_spec, 
 from contracts.sweep_workers import worker_budget
 from pages.widgets.backtest_form import default_range, desk_latency, to_ms
 from pages.widgets.backtest_launch import ORDER_SIZE_PARAMS
-from pages.widgets.common import ACTOR, plural, utc
+from pages.widgets.common import ACTOR, flash, plural, utc
 from pages.widgets.controls import saved_then_reload
 from pages.widgets.figures import CHART_CONFIG
 from pages.widgets.market_picker import market_picker
@@ -44,6 +44,7 @@ SW_SESSION = "sw_session"
 SW_PICK, SW_PICK_NEXT, SW_TRIAL, SW_TARGET = "sw_pick", "sw_pick_next", "sw_trial", "sw_target"
 SW_CONFIRM, SW_USE, SW_RESUME = "sw_confirm", "sw_use", "sw_resume"
 SW_STARTING = "sw_starting"  # sweeps this session launched whose study does not exist yet
+SW_LAUNCHED = "sw_launched"  # what Launch or Resume said, shown in the Sweep tab
 DEFAULTS = "the kind's defaults"
 NO_SPLIT = 1.0
 REFRESH_S = 2
@@ -193,9 +194,9 @@ def _launch(db: Database, root: Path, spec: SweepSpec, jobs: int) -> str | None:
     except OSError as exc:
         st.error(f"Could not start the sweep process: {text.markdown(exc)}")
         return None
-    st.session_state["flash"] = (f"Sweep '{text.markdown(spec.name)}' launched with {plural(jobs, 'worker')} "
-                                 f"(pid {launched.pid}); "
-                                 f"its log: `{launched.log_path}`.")
+    st.session_state[f"{SW_LAUNCHED}flash"] = (f"Sweep '{text.markdown(spec.name)}' launched with "
+                                               f"{plural(jobs, 'worker')} (pid {launched.pid}); "
+                                               f"its log: `{launched.log_path}`.")
     st.session_state.setdefault(SW_STARTING, {})[spec.name] = (launched.pid, str(launched.log_path))
     return spec.name
 
@@ -209,6 +210,7 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     if launched is not None:
         st.session_state[SW_PICK_NEXT] = launched
         st.rerun()
+    flash(near=SW_LAUNCHED)  # what Launch (or Resume) said, here in the Sweep tab where it was pressed
     starting = _still_starting(set(studies["name"]))
     if starting:
         _starting_panel(url, starting)
@@ -229,6 +231,19 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     if view is None:
         st.warning(f"Sweep '{text.markdown(name)}' no longer exists.")
         return
+    # While it runs, the whole view (bar, trials, charts) refreshes as one, so no part of it says
+    # something another contradicts; once it ends, the view is drawn once more, final, and stays.
+    running = sweep_alive(view.pid)
+    st.fragment(_sweep_view, run_every=REFRESH_S if running else None)(db, root, url, name, configured, running)
+
+
+def _sweep_view(db: Database, root: Path, url: str, name: str, configured: pd.DataFrame, was_running: bool) -> None:
+    view = sweep_view(url, name)
+    if view is None:
+        st.warning(f"Sweep '{text.markdown(name)}' no longer exists.")
+        return
+    if was_running and not sweep_alive(view.pid):
+        st.rerun(scope="app")  # it ended: draw it final, without the refresh
     _status(db, root, url, view)
     _trials(url, view)
     _use_params(db, view, configured)
@@ -272,7 +287,7 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     note = sweep_report.short_data_note(spec)
     if note:
         st.warning(note, icon=":material/timer:")
-    _progress(view.name, url)
+    _progress(view)
     if not sweep_alive(view.pid) and view.done < view.wanted:
         st.warning(f"Sweep '{text.markdown(view.name)}' is not running and has {view.done} of {view.wanted} "
                    "trials: resume it to "
@@ -282,12 +297,9 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
             st.rerun()
 
 
-@st.fragment(run_every=REFRESH_S)
-def _progress(name: str, url: str) -> None:
-    """The bar of one sweep, refreshed while it runs (the trials below refresh on the next run)."""
-    view = sweep_view(url, name)
-    if view is None:
-        return
+def _progress(view: SweepView) -> None:
+    """The bar of one sweep (refreshed with its trials while it runs)."""
+    name = view.name
     running = sweep_alive(view.pid)
     state = "running" if running else ("finished" if view.done >= view.wanted else "stopped")
     best = f" · best {view.best['value']:.4g} (trial {view.best['number']})" if view.best else ""

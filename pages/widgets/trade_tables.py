@@ -14,7 +14,7 @@ import streamlit as st
 
 from charts.tables import STATUS_WORDS, TRADE_HEAD, Col, order_status_words
 from contracts.order_status import FILL_LIFECYCLE, RANK
-from pages.widgets.common import utc_day_ms
+from pages.widgets.common import flash, utc_day_ms
 from pages.widgets.dialogs import open_dialog
 from pages.widgets.tables import rows_height, show_table
 from storage.dashboard_queries import market_queries, trading_queries
@@ -34,15 +34,16 @@ CANCEL_PICK, CANCEL_OPEN = "cancel_pick", "cancel_open"
 ORDER_COLUMNS = {
     **TRADE_HEAD,
     "filled": Col("filled", "shares"),
-    "venue": Col("venue"),
     "status": Col("status"),
+    "ended": Col("why it ended", "long"),
+    "venue": Col("venue"),
     "created_at": Col("created", "time"),
     "strategy": Col("strategy"),
     "id": Col("id"),
     "mode": Col("mode"),
     "tif": Col("tif"),
-    "reason": Col("reason"),
-    "error": Col("error", "long"),
+    "reason": Col("placed for", "long"),
+    "error": Col("venue's words", "long"),
 }
 FILL_COLUMNS = {
     **TRADE_HEAD,
@@ -56,6 +57,18 @@ FILL_COLUMNS = {
     "id": Col("id"),
     "order_id": Col("order"),
     "mode": Col("mode"),
+}
+
+
+# A strategy's own orders on its page: what it did and why each ended, newest first.
+STRATEGY_ORDER_COLUMNS = {
+    **TRADE_HEAD,
+    "filled": Col("filled", "shares"),
+    "status": Col("status"),
+    "ended": Col("why it ended", "long"),
+    "created_at": Col("created", "time"),
+    "venue": Col("venue"),
+    "reason": Col("placed for", "long"),
 }
 
 
@@ -125,6 +138,20 @@ def orders_table(db: Database, base: trading_queries.TradeFilter) -> None:
                  trading_queries.count_orders, trading_queries.orders, trading_queries.orders_csv)
 
 
+def strategy_orders(db: Database, mode: str, name: str) -> None:
+    """One strategy's latest orders in `mode` with why each ended (the whole list, filtered and
+    exportable, is on Orders & trades)."""
+    spec = trading_queries.TradeFilter(mode=mode, strategy=name)
+    total = trading_queries.count_orders(db, spec)
+    if total == 0:
+        st.caption(f"No {mode} orders yet.")
+        return
+    frame = trading_queries.orders(db, spec, limit=PAGE_SIZE)
+    st.caption(f"{total:,} {mode} orders · the newest {len(frame):,} here; all of them, filtered and exportable, "
+               "on Orders & trades (Strategy filter)")
+    show_table(order_rows(frame), STRATEGY_ORDER_COLUMNS, height=rows_height(len(frame)))
+
+
 def fills_table(db: Database, base: trading_queries.TradeFilter) -> None:
     statuses = st.multiselect(
         "Fill status",
@@ -148,6 +175,7 @@ def _summary(row: dict) -> str:
 
 def cancel_picker(db: Database, mode: str) -> None:
     working = trading_queries.orders(db, trading_queries.TradeFilter(mode=mode, open_only=True), limit=200)
+    flash(near=CANCEL_OPEN)  # the cancel's answer, here by the picker
     if working.empty:
         st.caption(f"No working {mode} orders.")
         return
@@ -160,4 +188,4 @@ def cancel_picker(db: Database, mode: str) -> None:
         format_func=lambda i: f"#{i} · {_summary(rows[i])}",
     )
     if right.button("Cancel order…", key=CANCEL_OPEN, icon=":material/cancel:"):
-        open_dialog("cancel_order", id=pick, summary=_summary(rows[pick]))
+        open_dialog("cancel_order", near=CANCEL_OPEN, id=pick, summary=_summary(rows[pick]))

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from contracts import order_end
 from contracts.jsonsafe import preview, read_stored
 from contracts.kalshi_ids import PREFIX as KALSHI_PREFIX
 from contracts.venues import KALSHI, POLYMARKET, venue_of
@@ -219,7 +220,7 @@ _ORDER_SELECT = """SELECT o.id, o.created_at, o.mode, o.venue, o.strategy, o.con
     COALESCE(m.question, (SELECT kalshi_title FROM venue_pairs WHERE 'kalshi:' || kalshi_ticker = o.condition_id))
         AS question,
     o.outcome, o.side, o.price, o.size, o.filled, o.size - o.filled AS remaining, o.status, o.tif,
-    o.post_only, o.reason, o.error, o.venue_order_id, o.client_id, o.updated_at, o.closed_at
+    o.post_only, o.reason, o.end_reason, o.error, o.venue_order_id, o.client_id, o.updated_at, o.closed_at
     FROM orders o LEFT JOIN markets m ON m.condition_id = o.condition_id"""
 _FILL_SELECT = """SELECT f.id, f.matched_at, f.mode, f.venue, f.strategy, f.condition_id,
     COALESCE(m.question, (SELECT kalshi_title FROM venue_pairs WHERE 'kalshi:' || kalshi_ticker = f.condition_id))
@@ -231,6 +232,9 @@ _FILL_SELECT = """SELECT f.id, f.matched_at, f.mode, f.venue, f.strategy, f.cond
 
 
 def _orders_units(data: pd.DataFrame) -> pd.DataFrame:
+    """Human units, and `ended`: why each order ended in words (contracts/order_end.py; "" while it works)."""
+    data["ended"] = [order_end.shown(*row) for row in zip(data["status"], data["end_reason"], data["error"],
+                                                           data["tif"], data["filled"], data["size"], strict=True)]
     to_human(data, "price", "size", "filled", "remaining")
     data["post_only"] = data["post_only"].astype(bool)
     return to_utc(data, "created_at", "updated_at", "closed_at")

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, text
 
 from contracts.order_status import FILL_RANK, PENDING_FILL, RANK, OrderStatus, TradeStatus
 from contracts.venues import POLYMARKET
-from storage.sqlite.sql import run, scalar
+from storage.sqlite.sql import run, run_many, scalar
 
 # The columns of an order row, in the order every order read returns them.
 ORDER_COLUMNS = ("id, client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side, "
@@ -71,6 +71,7 @@ def advance(conn: Connection, order_id: int, status: OrderStatus, now: int, *, f
 _ADVANCE = """UPDATE orders SET
         status = CASE WHEN status_rank < :rank THEN :status ELSE status END,
         error = CASE WHEN status_rank < :rank THEN COALESCE(:error, error) ELSE error END,
+        end_reason = CASE WHEN status_rank < :rank THEN COALESCE(end_reason, :end_reason) ELSE end_reason END,
         acked_at = CASE WHEN status_rank < :rank AND :acked THEN COALESCE(acked_at, :now) ELSE acked_at END,
         closed_at = CASE WHEN status_rank < :rank AND :rank >= 100 THEN :now ELSE closed_at END,
         filled = CASE WHEN :filled IS NULL THEN filled ELSE MAX(filled, :filled) END,
@@ -80,11 +81,19 @@ _ADVANCE = """UPDATE orders SET
 
 
 def advance_at_once(conn: Connection, order_id: int, status: OrderStatus, now: int, *, filled: int | None,
-                    error: str | None, acked: bool) -> None:
+                    error: str | None, acked: bool, end_reason: str | None = None) -> None:
     """`advance` in one statement (the SET expressions all see the row as it was, like
-    `advance`'s two updates in turn)."""
+    `advance`'s two updates in turn). `end_reason`: why the desk is ending it (its first cause
+    is kept: a kill does not rename a replace already under way)."""
     run(conn, _ADVANCE, {"status": status.value, "rank": RANK[status], "now": now, "error": error,
-                         "acked": int(acked), "filled": filled, "id": order_id})
+                         "acked": int(acked), "filled": filled, "id": order_id, "end_reason": end_reason})
+
+
+def mark_ending(conn: Connection, order_ids: list[int], end_reason: str) -> None:
+    """Record why the desk is ending these orders (first cause kept), before a cancel whose
+    acknowledgement closes them (a kill's cancel-all)."""
+    run_many(conn, "UPDATE orders SET end_reason = COALESCE(end_reason, :why) WHERE id = :id",
+             [{"why": end_reason, "id": order_id} for order_id in order_ids])
 
 
 def add_flag(conn: Connection, order_id: int, flag: str, now: int) -> None:

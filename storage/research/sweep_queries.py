@@ -129,6 +129,18 @@ class SweepView:
     complete_params: dict[int, dict[str, Any]] = field(default_factory=dict)  # trial -> params backtested
 
 
+def _why(state: str, attrs: dict[str, Any]) -> str:
+    """Why a trial has no score, in the words its worker stored (engine/backtest/sweep.py)."""
+    said = attrs.get("undefined") or attrs.get("skipped") or attrs.get("error")
+    if said:
+        return str(said)
+    if state == "FAIL":
+        return "its worker stopped before finishing it (crashed or killed): the sweep runs it again"
+    if state == "PRUNED":
+        return "skipped"
+    return ""
+
+
 def sweep_view(url: str, name: str) -> SweepView | None:
     if not _exists(url):
         return None
@@ -148,7 +160,7 @@ def sweep_view(url: str, name: str) -> SweepView | None:
         test = attrs.get(f"test:{t.number}", {})
         rows.append({"number": t.number, "state": t.state.name, "value": t.value,
                      **{p: used.get(p) for p in names}, "test": test.get("value"),
-                     "why": t.user_attrs.get("undefined") or t.user_attrs.get("skipped", "")})
+                     "why": _why(t.state.name, t.user_attrs)})
         if t.state.name == "COMPLETE":
             complete[t.number] = used
     frame = pd.DataFrame(rows, columns=["number", "state", "value", *names, "test", "why"])

@@ -1327,6 +1327,14 @@ def _0054_kalshi_mode(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE engine_state ADD COLUMN kalshi_mode TEXT NOT NULL DEFAULT 'paper';")
 
 
+@m(name="0075_order_end_reason")
+def _0075_order_end_reason(db: UtilsDatabase) -> None:
+    """Why the desk ended an order (contracts/order_end.py): written with the cancel the executor
+    sends (a replace, a pause, a kill, an exit, a protection...); NULL while it works and for an
+    end the venue decides (read from the status and `error`)."""
+    _ddl(db, "ALTER TABLE orders ADD COLUMN end_reason TEXT;")
+
+
 @m(name="0080_outside_signals")
 def _0080_outside_signals(db: UtilsDatabase) -> None:
     """Fair values from outside (an HTTP post, the CLI, an assistant through MCP), kept with their
@@ -1388,6 +1396,7 @@ def _0081_odds_links(db: UtilsDatabase) -> None:
         )
         """,
     )
+
 
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
