@@ -47,6 +47,12 @@ class Market(SQLModel, table=True):
     game_start_at: int | None = None
     payout_yes: int | None = None
     payout_no: int | None = None
+    # The venue's listing's prices when last read (migration 0076): YES best bid, best ask and last
+    # trade (micro probability; None when the listing had none), and when the desk read them.
+    listed_bid: int | None = None
+    listed_ask: int | None = None
+    listed_last: int | None = None
+    listed_at: int | None = None
 
 
 class MarketEvent(SQLModel, table=True):

@@ -67,6 +67,7 @@ def market_row(market: GammaMarket, now: int) -> dict[str, Any]:
         "gamma_version": market.version, "tradable": int(reason is None), "untradable_reason": reason,
         "event_id": market.event_id, "game_start_at": market.game_start_ms,
         "clear_book_on_start": int(market.clear_book_on_start), "resolution_status": market.resolution_status,
+        "listed_bid": market.listed_bid, "listed_ask": market.listed_ask, "listed_last": market.listed_last,
         "now": now,
     }
 

@@ -48,6 +48,10 @@ class GammaMarket:
     game_start_ms: int | None = None  # a sports market's game start (`gameStartTime`), when readable
     clear_book_on_start: bool = False  # the venue removes its resting orders at the game's start
     resolution_status: str = ""  # Gamma's umaResolutionStatus, lower case ("" before any proposal)
+    # The listing's YES prices (micro probability): best bid, best ask, last trade; None when absent.
+    listed_bid: int | None = None
+    listed_ask: int | None = None
+    listed_last: int | None = None
 
     @property
     def protocol_v2(self) -> bool:
@@ -99,6 +103,18 @@ def _money(raw: dict[str, Any], *keys: str) -> int:
             except ValueError:
                 continue
     return 0
+
+
+def _probability(value: Any) -> int | None:
+    """A listed price strictly between 0 and 1 in micro-units; None for none (the listing writes
+    an empty side as 0 or 1, or leaves it out) or anything unreadable."""
+    if value in (None, "") or isinstance(value, bool):
+        return None
+    try:
+        micros = to_micros(value)
+    except (ValueError, TypeError):
+        return None
+    return micros if 0 < micros < MICRO else None
 
 
 def _tags(raw: Any) -> tuple[str, ...]:
@@ -154,6 +170,9 @@ def gamma_market(raw: dict[str, Any]) -> GammaMarket | None:
         game_start_ms=iso_ms(raw.get("gameStartTime")),
         clear_book_on_start=raw.get("clearBookOnStart") is True,
         resolution_status=resolution_status(raw),
+        listed_bid=_probability(raw.get("bestBid")),
+        listed_ask=_probability(raw.get("bestAsk")),
+        listed_last=_probability(raw.get("lastTradePrice")),
     )
 
 

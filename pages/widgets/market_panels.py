@@ -85,6 +85,9 @@ SCAN_COLUMNS = {
     "spread": st.column_config.NumberColumn("spread", format="%.3f", width=62),
     "last": st.column_config.NumberColumn("last trade", format="%.3f", width=76),
     "volume_24h": st.column_config.NumberColumn("24 h volume (pUSD)", format="%,.0f", width=140),
+    "priced": st.column_config.TextColumn("priced (UTC)", width=124,
+                                          help="Where the prices come from and when: the desk's recorded book "
+                                               "(a market it follows), or the venue's listing as last read"),
     "end_at": st.column_config.DatetimeColumn("ends (UTC)", format="YYYY-MM-DD HH:mm", width=138),
     "liquidity": st.column_config.NumberColumn("liquidity (pUSD)", format="%,.0f", width=120),
     "yes_held": st.column_config.NumberColumn("YES held (sh)", format="%,.2f", width=104),
@@ -98,7 +101,7 @@ SCAN_COLUMNS = {
 
 def scan_frame(db: Database, frame: pd.DataFrame, mode: str) -> pd.DataFrame:
     """The results with each market's quotes now and the desk's holding in it."""
-    quotes = market_queries.quotes_now(db, list(frame["yes_token"]), mode, list(frame["condition_id"]))
+    quotes = market_queries.quotes_now(db, frame, mode)
     return frame.merge(quotes, on="condition_id", how="left")[list(SCAN_COLUMNS)]
 
 

@@ -71,11 +71,12 @@ class MarketFilter:
 
 _MARKET_COLUMNS = """condition_id, question, slug, yes_token, no_token, volume, volume_24h, liquidity, end_at,
     tags, tradable, closed, accepting_orders, neg_risk, neg_risk_market_id, tick, min_size, untradable_reason,
-    resolved_outcome, payout_yes, payout_no, updated_at, game_start_at, clear_book_on_start, gamma_version"""
+    resolved_outcome, payout_yes, payout_no, updated_at, game_start_at, clear_book_on_start, gamma_version,
+    listed_bid, listed_ask, listed_last, listed_at"""
 
 
 def _market_units(data: pd.DataFrame) -> pd.DataFrame:
-    to_human(data, "volume", "volume_24h", "liquidity", "tick", "min_size")
+    to_human(data, "volume", "volume_24h", "liquidity", "tick", "min_size", "listed_bid", "listed_ask", "listed_last")
     for flag in ("tradable", "closed", "accepting_orders", "neg_risk"):
         data[flag] = data[flag].astype(bool)
     data["tags"] = data["tags"].map(_tag_list)
@@ -332,30 +333,62 @@ def _max_slippage(raw: object) -> int | None:
     return int(value * MICRO)
 
 
-def quotes_now(db: Database, yes_tokens: list[str], mode: str, condition_ids: list[str]) -> pd.DataFrame:
-    """What a trader scans per market, from the recorder and the ledger: YES bid, ask, mid, spread and
-    last trade (probabilities; None where nothing was recorded) and the desk's YES and NO shares.
-    Each book is the latest snapshot with its changes replayed (latest_book), so the columns agree
-    with the market's own book panel."""
+def quotes_now(db: Database, markets: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """What a trader scans per market of `markets` (a search_markets frame): YES bid, ask, mid,
+    spread and last trade (probabilities), where they come from and when ("priced": the recorded
+    book, replayed to its last change as the market's own book panel is, or the venue's listing
+    as last read for a market the desk does not follow, whichever is newer; None where neither
+    has a price), and the desk's YES and NO shares."""
+    condition_ids = list(markets["condition_id"])
     rows = []
     with db.read() as conn:
         last_trades = {t: conn.execute(text("""SELECT price FROM ticks WHERE token_id = :t AND kind = 'trade'
                                                ORDER BY at DESC LIMIT 1"""), {"t": t}).scalar()
-                       for t in yes_tokens}
+                       for t in markets["yes_token"]}
         held = conn.execute(text(f"""SELECT condition_id, outcome, SUM(settled + pending) FROM positions
                                      WHERE mode = :m AND condition_id IN {in_list('c', condition_ids)[0]}
                                      GROUP BY condition_id, outcome"""),
                             {"m": mode, **in_list("c", condition_ids)[1]}).all()
     shares = {(cid, outcome): size / MICRO for cid, outcome, size in held}
-    for token, cid in zip(yes_tokens, condition_ids, strict=True):
-        book = latest_book(db, token)
-        bid = book.bids[0][0] if book and book.bids else None
-        ask = book.asks[0][0] if book and book.asks else None
-        trade = last_trades.get(token)
+    for market in markets.itertuples():
+        cid = market.condition_id
+        quote = _recorded_quote(db, market.yes_token, last_trades.get(market.yes_token))
+        listed_at = None if pd.isna(market.listed_at) else int(market.listed_at)
+        if listed_at is not None and (quote is None or listed_at > quote[3]):
+            quote = (_prob(market.listed_bid), _prob(market.listed_ask), _prob(market.listed_last), listed_at,
+                     "listing")
+        bid, ask, last, at, source = quote or (None, None, None, None, "")
         rows.append({"condition_id": cid, "bid": bid, "ask": ask,
                      "mid": (bid + ask) / 2 if bid is not None and ask is not None else None,
                      "spread": ask - bid if bid is not None and ask is not None else None,
-                     "last": None if trade is None else trade / MICRO,
+                     "last": last, "priced": _as_of(at, source),
                      "yes_held": shares.get((cid, "YES"), 0.0), "no_held": shares.get((cid, "NO"), 0.0)})
-    return pd.DataFrame(rows, columns=["condition_id", "bid", "ask", "mid", "spread", "last", "yes_held",
+    return pd.DataFrame(rows, columns=["condition_id", "bid", "ask", "mid", "spread", "last", "priced", "yes_held",
                                        "no_held"])
+
+
+Quote = tuple[float | None, float | None, float | None, int, str]  # bid, ask, last, as of (ms), where from
+
+
+def _recorded_quote(db: Database, token: str, trade: int | None) -> Quote | None:
+    """A token's YES quote from the recorder: its book replayed to the last tick, as of that tick."""
+    bounds = tick_bounds(db, token)
+    if bounds is None:
+        return None
+    book = latest_book(db, token, last_tick_at=bounds[1])
+    bid = book.bids[0][0] if book and book.bids else None
+    ask = book.asks[0][0] if book and book.asks else None
+    return bid, ask, None if trade is None else trade / MICRO, bounds[1], "book"
+
+
+def _prob(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _as_of(at_ms: int | None, source: str) -> str:
+    """"book 14:03:05" or "listing 2026-05-01 14:03" (a date when not today, UTC)."""
+    if at_ms is None:
+        return "no price yet"
+    at = pd.Timestamp(at_ms, unit="ms", tz="UTC")
+    today = pd.Timestamp.now(tz="UTC").normalize()
+    return f"{source} {at:%H:%M:%S}" if at >= today else f"{source} {at:%Y-%m-%d %H:%M}"

@@ -1335,6 +1335,17 @@ def _0075_order_end_reason(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE orders ADD COLUMN end_reason TEXT;")
 
 
+@m(name="0076_listed_prices")
+def _0076_listed_prices(db: UtilsDatabase) -> None:
+    """What the venue's market listing (Gamma) says a market's YES trades at: best bid, best ask
+    and last trade (micro probability, NULL when it lists none) and when the desk read them, so a
+    market the desk does not follow still shows a price, with its age."""
+    _ddl(db, """ALTER TABLE markets ADD COLUMN listed_bid INTEGER;
+        ALTER TABLE markets ADD COLUMN listed_ask INTEGER;
+        ALTER TABLE markets ADD COLUMN listed_last INTEGER;
+        ALTER TABLE markets ADD COLUMN listed_at INTEGER;""")
+
+
 @m(name="0080_outside_signals")
 def _0080_outside_signals(db: UtilsDatabase) -> None:
     """Fair values from outside (an HTTP post, the CLI, an assistant through MCP), kept with their

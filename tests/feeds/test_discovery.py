@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,29 @@ def test_the_refresh_job_runs_under_the_engine_scheduler(db: Database, sim: SimH
 
     asyncio.run(scenario())
     assert len(rows(db)) == 14
+
+
+def test_the_listing_s_prices_are_kept_with_the_time_they_were_read(db: Database, sim: SimHandle) -> None:
+    """Every market listed gets the listing's YES best bid, best ask and last trade (a market the
+    desk does not follow has no other price), stamped with when the refresh read them; the
+    simulator's Gamma lists them as the venue does (captured/gamma_market.json)."""
+    captured = json.loads((FIXTURES.parent / "captured" / "gamma_market.json").read_text())
+    item = captured[0] if isinstance(captured, list) else captured
+    empty_ask = dict(item, conditionId="0xnoask", bestAsk=1, bestBid="0", lastTradePrice=None)
+    stub = StubGamma([item, empty_ask])
+
+    async def scenario() -> None:
+        async with stub as host:
+            await refresh_markets(db, host)
+
+    before = int(time.time() * 1000)
+    asyncio.run(scenario())
+    by_id = {r["condition_id"]: r for r in rows(db)}
+    listed = by_id[item["conditionId"]]
+    assert (listed["listed_bid"], listed["listed_ask"], listed["listed_last"]) == (500_000, 510_000, 510_000)
+    assert listed["listed_at"] >= before
+    assert (by_id["0xnoask"]["listed_bid"], by_id["0xnoask"]["listed_ask"], by_id["0xnoask"]["listed_last"]) == (
+        None, None, None)  # an empty side is listed as 0 or 1: no price, not a price of 0 or 1
+    asyncio.run(refresh_markets(db, sim.gamma_host))
+    priced = [r for r in rows(db) if r["condition_id"] not in {item["conditionId"], "0xnoask"}]
+    assert priced and all(0 < r["listed_bid"] < r["listed_ask"] < 1_000_000 for r in priced)
