@@ -12,7 +12,7 @@ rounds each up to the cent), which can only overstate them: never an edge the ve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from contracts.domain import MICRO, Level
@@ -113,3 +113,28 @@ def _fit(count: int, pa: int, ka: int, fee_ppm: int, exponent: int, margin: int,
         if poly_leg + kalshi_leg <= shares - margin * shares // MICRO:
             return shares, poly_leg, kalshi_leg, fees
     return None
+
+
+@dataclass(frozen=True)
+class Way:
+    """One way to hedge a pair: Polymarket's `poly_outcome` with the Kalshi side that pays when it
+    loses, and what buying both locks in now (None: nothing under 1 - margin after fees)."""
+
+    poly_outcome: str
+    kalshi_side: str
+    found: Cross | None
+
+
+def pair_ways(poly_asks: Mapping[str, Sequence[Level]], kalshi_asks: Mapping[str, Sequence[Level]], *,
+              inverted: bool, poly_fee_ppm: int, poly_fee_exponent: int, margin: int, capital: int) -> list[Way]:
+    """Both ways to hedge a linked pair (YES here with Kalshi's complement, then NO), from each
+    Polymarket outcome's asks ("YES", "NO") and each Kalshi side's asks ("yes", "no"), best first;
+    `capital` is what each venue may spend. The CLI's `pairs spreads` and the Markets page use it."""
+    ways = []
+    for outcome in ("YES", "NO"):
+        side = complement_side(outcome, inverted)
+        ways.append(Way(outcome, side, cross(poly_asks.get(outcome, ()), kalshi_asks.get(side, ()),
+                                             poly_fee_ppm=poly_fee_ppm, poly_fee_exponent=poly_fee_exponent,
+                                             margin=margin, poly_capital=capital, kalshi_capital=capital,
+                                             poly_outcome=outcome, kalshi_side=side)))
+    return ways

@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from contracts import kalshi_ids as kalshi
-from contracts.cross_venue import Cross, cross
+from contracts.cross_venue import Way, pair_ways
 from contracts.domain import MICRO, Level
 from contracts.settings import Settings
 from engine.cli.errors import CliError, open_db
@@ -54,7 +54,8 @@ def _kalshi_asks(client: Any, ticker: str) -> tuple[list[Level], list[Level]] | 
     return (_asks([(kalshi.CONTRACT - p, s) for p, s in no]), _asks([(kalshi.CONTRACT - p, s) for p, s in yes]))
 
 
-def _line(found: Cross | None, poly: str, side: str) -> dict[str, Any]:
+def _line(way: Way) -> dict[str, Any]:
+    found, poly, side = way.found, way.poly_outcome, way.kalshi_side
     if found is None:
         return {"buy": f"{poly} on Polymarket + {side.upper()} on Kalshi", "shares": 0}
     return {"buy": f"{poly} on Polymarket + {side.upper()} on Kalshi", "shares": found.size / MICRO,
@@ -88,16 +89,11 @@ def spreads(settings: Settings, *, margin: float, capital: float) -> list[dict[s
             out.append(row)
             continue
         yes_asks, no_asks = other
-        complement = {"YES": (no_asks, "no"), "NO": (yes_asks, "yes")} if not pair.inverted else \
-            {"YES": (yes_asks, "yes"), "NO": (no_asks, "no")}
-        row["ways"] = []
-        for outcome, token in (("YES", market.yes_token), ("NO", market.no_token)):
-            asks, side = complement[outcome]
-            found = cross(books.get(token, []), asks, poly_fee_ppm=market.fee_rate_ppm,
-                          poly_fee_exponent=market.fee_exponent, margin=round(margin * MICRO),
-                          poly_capital=round(capital * MICRO), kalshi_capital=round(capital * MICRO),
-                          poly_outcome=outcome, kalshi_side=side)
-            row["ways"].append(_line(found, outcome, side))
+        ways = pair_ways({"YES": books.get(market.yes_token, []), "NO": books.get(market.no_token, [])},
+                         {"yes": yes_asks, "no": no_asks}, inverted=pair.inverted,
+                         poly_fee_ppm=market.fee_rate_ppm, poly_fee_exponent=market.fee_exponent,
+                         margin=round(margin * MICRO), capital=round(capital * MICRO))
+        row["ways"] = [_line(way) for way in ways]
         out.append(row)
     return out
 

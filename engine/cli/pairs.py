@@ -132,13 +132,33 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def compare(settings: Settings, db: Any, condition_id: str, ticker: str, inverted: bool) -> dict[str, Any]:
+    """Both markets' facts (question or title, rules, resolution source, end time, status) and
+    where they differ: what the operator reads before linking them (raises CliError, in words, when
+    either cannot be read or paired)."""
+    poly = _polymarket(settings, db, condition_id)
+    kalshi = _kalshi(settings, ticker)
+    return {"polymarket": poly, "kalshi": kalshi, "inverted": inverted, "warnings": warnings(poly, kalshi, inverted)}
+
+
+def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
+    """The comparison `add` shows, without linking (`--json` for the dashboard's Markets page)."""
+    found = compare(settings, open_db(settings), args.polymarket, args.kalshi, args.inverted)
+    if args.json:
+        print(json.dumps(found))
+        return 0
+    print(side_by_side(found["polymarket"], found["kalshi"], args.inverted))
+    for warning in found["warnings"]:
+        print(f"WARNING: {warning}")
+    return 0
+
+
 def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
     from storage.desk.venue_pairs import PairRefused, add_pair
 
     db = open_db(settings)
-    poly = _polymarket(settings, db, args.polymarket)
-    kalshi = _kalshi(settings, args.kalshi)
-    found = warnings(poly, kalshi, args.inverted)
+    compared = compare(settings, db, args.polymarket, args.kalshi, args.inverted)
+    poly, kalshi, found = compared["polymarket"], compared["kalshi"], compared["warnings"]
     print(side_by_side(poly, kalshi, args.inverted))
     for warning in found:
         print(f"WARNING: {warning}")
@@ -207,15 +227,23 @@ FIND_PAGES = 20  # pages of Kalshi's open markets read at most (1,000 markets a 
 FIND_SHOWN = 15
 
 
-def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
-    """Markets whose wording holds the words asked, on both venues, to pick a pair from (never linked here)."""
+def find(settings: Settings, db: Any, text: str) -> dict[str, list[dict[str, Any]]]:
+    """Markets whose wording holds the words asked, on both venues (the desk's Polymarket markets,
+    Kalshi's open ones with their YES bid and ask in cents), to pick a pair from (never linked here)."""
     from storage.desk.venue_pairs import polymarket_search
 
-    words = args.text.lower().split()
+    words = text.lower().split()
     if not words:
         raise CliError("say what to look for, e.g. pairs find \"fed cut december\"")
-    poly = polymarket_search(open_db(settings), words, FIND_SHOWN)
-    kalshi = _kalshi_search(settings, words)
+    return {"polymarket": polymarket_search(db, words, FIND_SHOWN), "kalshi": _kalshi_search(settings, words)}
+
+
+def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
+    found = find(settings, open_db(settings), args.text)
+    if args.json:
+        print(json.dumps(found))
+        return 0
+    poly, kalshi = found["polymarket"], found["kalshi"]
     print(f"Polymarket (the desk's markets) matching {args.text!r}:")
     print("\n".join(f"  {m['condition_id']}  {_cut(str(m['question']), 90)}" for m in poly) or "  none")
     print(f"Kalshi (open markets) matching {args.text!r}:")
@@ -258,7 +286,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     verbs = pairs.add_subparsers(dest="verb", required=True)
     find = verbs.add_parser("find", help="markets on both venues whose wording holds these words (to pick a pair)")
     find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
+    find.add_argument("--json", action="store_true", help="machine-readable output")
     find.set_defaults(func=cmd_find)
+    show = verbs.add_parser("show", help="both markets side by side and where they differ, without linking them")
+    show.add_argument("polymarket", help="the Polymarket market's condition id (0x…)")
+    show.add_argument("kalshi", help="the Kalshi market's ticker")
+    show.add_argument("--inverted", action="store_true", help="Polymarket's YES is Kalshi's NO")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(func=cmd_show)
     add = verbs.add_parser("add", help="link a Polymarket market to a Kalshi market, after reading both side by side")
     add.add_argument("polymarket", help="the Polymarket market's condition id (0x…)")
     add.add_argument("kalshi", help="the Kalshi market's ticker")

@@ -19,6 +19,7 @@ from pages.widgets import figures, portfolio
 from pages.widgets.common import plural, utc, utc_day_ms
 from pages.widgets.event_panel import event_panel
 from pages.widgets.figures import CHART_CONFIG
+from pages.widgets.pair_panels import paired_market_panel
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.ticket import ticket_panel
 from pages.widgets.trade_tables import ORDER_COLUMNS, order_rows
@@ -243,6 +244,7 @@ def detail(db: Database, condition_id: str, mode: str) -> None:
         st.warning("That market is no longer in the database.")
         return
     _facts(market)
+    paired_market_panel(db, condition_id)
     event_panel(db, market)
     price_panel(db, market, mode)
     activity_panel(db, market, mode)

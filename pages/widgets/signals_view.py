@@ -10,6 +10,7 @@ import streamlit as st
 
 from charts import text
 from pages.widgets.common import prob_column, time_column
+from pages.widgets.pair_panels import find_and_link, unlink_panel
 from storage.dashboard_queries import news_queries
 from storage.sqlite.db import Database, now_ms
 
@@ -91,11 +92,14 @@ def signals_view(db: Database) -> None:
 def pairs_view(db: Database) -> None:
     """The markets linked by hand to Kalshi: each takes its Kalshi market's mid as its reference price."""
     pairs = news_queries.venue_pairs(db)
+    with st.expander("Find and link a Kalshi pair", icon=":material/link:", expanded=pairs.empty):
+        find_and_link(db)
     if pairs.empty:
-        st.caption("No market is paired with Kalshi (python -m engine pairs add shows both and links them).")
+        st.caption("No market is paired with Kalshi: find one above (or python -m engine pairs find / add).")
         return
     st.caption(f"{len(pairs)} market(s) paired with Kalshi by hand: each takes its Kalshi market's mid as its "
                "reference price (market making with fair value 'reference', value betting with fair source "
-               "'reference'). Link or unlink with python -m engine pairs add / remove.")
+               "'reference'); open one above to see both books and the pair's spreads after fees.")
     st.dataframe(pairs[list(PAIR_COLUMNS)], hide_index=True, column_config=PAIR_COLUMNS, key="venue_pairs_table",
                  placeholder="—")
+    unlink_panel(db, pairs)
