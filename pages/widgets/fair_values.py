@@ -84,6 +84,7 @@ def fair_values_panel(db: Database) -> None:
 def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> None:
     operator = frame[frame["source"] == config.OPERATOR_SOURCE] if not frame.empty else frame
     if operator.empty:
+        flash(near=FV_CLEAR)  # the clear that removed the last one says so here
         return
     ids = list(operator["condition_id"])
     left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -100,4 +101,4 @@ def _clear_form(db: Database, frame: pd.DataFrame, labels: dict[str, str]) -> No
         saved_then_reload(db, reload_id, flash=f"Operator fair value cleared for {text.markdown(market)}.",
                           label="The engine's reload of the fair values", waiting=RELOADING_FAIR_VALUES,
                           near=FV_CLEAR)
-    flash(near=FV_CLEAR)
+    flash(near=FV_CLEAR)  # what the last clear did, under its button
