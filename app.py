@@ -61,7 +61,11 @@ if checked_settings().dashboard_password_hash is None:
     page = st.navigation([st.Page(first_password_page, title="Set a password", url_path="setup")])
 elif not is_authenticated() and not restore_session():
     remember_requested_page(set(BY_PATH))
-    page = st.navigation([st.Page(login_page, title="Log in", url_path="login")])
+    # The login answers at every page's address too: a bookmark opened while logged out shows the
+    # login (and its page after it), never Streamlit's "Page not found" over it.
+    page = st.navigation([st.Page(login_page, title="Log in", url_path="login", default=True),
+                          *(st.Page(login_page, title="Log in", url_path=path) for path in BY_PATH)],
+                         position="hidden")
 else:
     page = st.navigation(PAGES)
     keep_session_in_address()

@@ -12,6 +12,7 @@ from charts import text
 from charts.style import GREEN, LAYOUT, MONEY, RED, empty_figure
 
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M"}  # weeks run Monday to Sunday, UTC
+FEW = 7  # fewer periods than this are drawn as narrow bars, each a seventh of the width
 
 
 def period_profit(curve: pd.DataFrame, period: str) -> pd.DataFrame:
@@ -56,5 +57,8 @@ def profit_bars_figure(curve: pd.DataFrame, period: str, title: str) -> go.Figur
                            hovertemplate=f"%{{x}}: %{{y:+{MONEY}}} pUSD<extra></extra>"))
     fig.update_yaxes(title_text="profit (pUSD)", tickformat=MONEY, zeroline=True)
     fig.update_xaxes(title_text=f"{period} (UTC)", type="category")
+    if len(labels) < FEW:  # a bar as wide as FEW periods' would be, centred, not one full-width block
+        spare = (FEW - len(labels)) / 2
+        fig.update_xaxes(range=[-0.5 - spare, len(labels) - 0.5 + spare])
     fig.update_layout(title=text.plotly(title), height=300, showlegend=False, **LAYOUT)
     return fig

@@ -142,7 +142,7 @@ def portfolio_panel() -> None:
         paper_lane_panel(names)
     if kalshi := trading_queries.on_kalshi(db):
         kalshi_panel(kalshi, queries.engine_status(db).kalshi_mode)
-    st.subheader("Redeemable")
+    st.subheader("Cash and redeemable")
     redeemable_panel(db, mode)
     st.subheader("Latest alerts")
     portfolio.alerts_table(db)

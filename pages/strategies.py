@@ -58,6 +58,7 @@ if pick == NEW:
     create_panel(db, names)
 else:
     ledger = ledger_of(rows.get(pick), mode, kalshi_mode)  # a paper-only strategy's figures are its paper ledger's
+    flatten_strategy_control(db, ledger, pick)  # above the tabs: in view whichever tab is open
     # One strategy's sections as tabs (the page was 6,100 px tall with them stacked), kept on the
     # one the operator is on through every answer and dialog (their labels never change).
     settings_tab, performance_tab, orders_tab, income_tab, limits_tab = kept_tabs(
@@ -68,7 +69,6 @@ else:
     with performance_tab:
         st.subheader(f"{text.markdown(pick)}: performance ({ledger})")
         strategy_state_badge(db, ledger, pick)
-        flatten_strategy_control(db, ledger, pick)
         performance_panel(db, ledger, pick)
         if (picked := rows.get(pick)) is not None and picked.kind in SPANS_VENUES:
             pair_panel(db, ledger, pick)

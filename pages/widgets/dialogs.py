@@ -22,7 +22,7 @@ from storage.sqlite.db import Database
 DIALOG = "open_dialog"
 CONTEXT = "open_dialog_context"
 KILL_REASON, KILL_CONFIRM, KILL_CANCEL = "kill_reason", "kill_confirm", "kill_cancel"
-REARM_CONFIRM = "rearm_confirm"
+REARM_CONFIRM, REARM_CANCEL = "rearm_confirm", "rearm_cancel"
 CANCEL_CONFIRM, CANCEL_BACK = "cancel_order_confirm", "cancel_order_back"
 REDEEM_CONFIRM, REDEEM_BACK = "redeem_confirm", "redeem_back"
 EXIT_CONFIRM, EXIT_BACK = "exit_confirm", "exit_back"
@@ -71,9 +71,13 @@ def confirm_rearm(db: Database) -> None:
         "Re-arm clears the kill latch. The engine stays STOPPED until you press Start. "
         "Your name and the time go to the audit log."
     )
-    if st.button("Re-arm", type="primary", key=REARM_CONFIRM):
+    left, right = st.columns(2)
+    if left.button("Re-arm", type="primary", key=REARM_CONFIRM, icon=":material/lock_open:"):
         with st.spinner("Re-arming: waiting for the engine…"):
             _done(post_and_wait(db, "rearm", label="Re-arm"))
+    if right.button("Cancel", key=REARM_CANCEL):
+        close_dialog()
+        st.rerun()
 
 
 @st.dialog("Cancel this order?", on_dismiss=close_dialog)

@@ -75,7 +75,7 @@ def _table(db: Database) -> list[rs.Session]:
         "To (UTC)": utc(s.stopped_at) if s.stopped_at else "now", "Markets": len(s.markets) or "all",
         "Ticks": _tick_count(db, str(db.path), s, now // 60_000 if s.recording else 0), "Origin": s.origin,
         "Notes": s.notes,
-    } for s in found]), hide_index=True, use_container_width=True, placeholder="—")
+    } for s in found]), hide_index=True, width="stretch", placeholder="—")
     return found
 
 

@@ -11,6 +11,10 @@ from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse
 
 
+# Units in words, as the risk limits write them ("seconds", not "s" beside "(seconds)").
+UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "min": "minutes"}
+
+
 def _parser(spec: SettingSpec) -> Parse:
     def parse(raw: str) -> tuple[Any, str]:
         try:
@@ -33,10 +37,11 @@ def _widget(spec: SettingSpec) -> tuple[str, tuple[str, ...]]:
 def setting_field(spec: SettingSpec, row: dict[str, Any] | None) -> Field:
     """The setting as stored (`row`, or its default when none is) as a form field."""
     value = row["value"] if row else spec.default
+    unit = UNIT_WORDS.get(spec.unit, spec.unit)
     bounds = "" if spec.minimum is None or spec.unit == "0/1" else (
-        f" Allowed {spec.minimum:g} … {spec.maximum:g} {spec.unit}.")
+        f" Allowed {spec.minimum:g} … {spec.maximum:g} {unit}.")
     widget, choices = _widget(spec)
-    label = spec.title if widget != "text" else f"{spec.title} ({spec.unit})"
+    label = spec.title if widget != "text" else f"{spec.title} ({unit})"
     return Field(spec.key, label, f"{spec.help}{bounds} Default {number_text(spec.default) or '(empty)'}.",
                  value if isinstance(value, str) else number_text(value), row["version"] if row else None,
                  _parser(spec), widget, choices)

@@ -278,11 +278,12 @@ def _status(db: Database, root: Path, url: str, view: SweepView) -> None:
     spec = view.spec
     split = spec.get("train_fraction")
     held = f" · last {1 - split:.0%} held out" if split else " · no hold-out"
-    markets = len(spec.get("markets") or []) or "every"
+    count = len(spec.get("markets") or [])
+    markets = f"{count} market{'s' if count != 1 else ''}" if count else "every market with ticks"
     # A study's spec may come from another machine's sweep (a shared PostgreSQL study): its words are outside text.
     st.caption(f"{text.markdown(spec.get('kind'))} · objective {text.markdown(spec.get('objective'))} (per day) · "
                f"{text.markdown(spec.get('sampler'))} · "
-               f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} markets · "
+               f"{utc(spec.get('from_ms'))} → {utc(spec.get('to_ms'))}{held} · {markets} · "
                f"seed {text.markdown(spec.get('seed'))} · log `{sweep_log_path(root, view.name)}`")
     note = sweep_report.short_data_note(spec)
     if note:

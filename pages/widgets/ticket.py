@@ -25,7 +25,7 @@ from contracts.ticket import (
     parse_ticket,
     preview,
 )
-from pages.widgets.common import money, render_answer
+from pages.widgets.common import flash, money, remember_answer
 from pages.widgets.controls import post_and_wait
 from storage.dashboard_queries import market_queries
 from storage.dashboard_queries.market_names import short_question
@@ -56,7 +56,11 @@ def ticket_panel(db: Database, condition_id: str, mode: str, question: str = "")
         with st.spinner("Placing: the engine checks it against its own book and the risk limits…"):
             answer = post_and_wait(db, "place_order", payload, label=text.markdown(what), wait_s=10)
         st.session_state[TICKET_PREVIEWED] = None
-        render_answer(answer)
+        # Kept by the button, and the page drawn again: the Place button shows disabled at once
+        # (a new preview is needed), so a second click cannot wipe the answer unseen.
+        remember_answer(answer, key=f"{T_CONFIRM}answer")
+        st.rerun()
+    flash(near=T_CONFIRM)
 
 
 def _form(condition_id: str) -> dict[str, Any]:

@@ -39,3 +39,10 @@ def test_daily_returns_are_each_days_profit_on_the_equity_it_started_from() -> N
     assert [round(r, 4) for r in days["return_pct"]] == [3.0, round(-2 / 103 * 100, 4), round(9.5 / 101 * 100, 4),
                                                           round(-20.5 / 110.5 * 100, 4)]
     assert period_returns(CURVE.iloc[0:0], "day").empty
+
+
+def test_one_day_is_a_narrow_bar_not_the_whole_width() -> None:
+    one_day = CURVE[CURVE["at"].dt.normalize() == CURVE["at"].dt.normalize().iloc[0]]
+    fig = profit_bars_figure(one_day, "day", "Profit by day")
+    low, high = fig.layout.xaxis.range
+    assert high - low >= 7  # the one bar takes a seventh of the axis, as in a week of days
