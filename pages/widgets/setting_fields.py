@@ -10,7 +10,6 @@ from contracts.runtime_settings import ALERT_LEVELS, SettingError, SettingSpec, 
 from pages.widgets.fields import number_text
 from pages.widgets.kv_form import Field, Parse
 
-
 # Units in words, as the risk limits write them ("seconds", not "s" beside "(seconds)").
 UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "min": "minutes"}
 
