@@ -55,7 +55,7 @@ def test_a_paper_only_strategy_on_a_live_desk_shows_its_paper_ledger(seeded: int
     assert abs(float(table.loc["mm-btc", "realized"]) - paper / 1e6) < 0.01  # its paper PnL, not live's
     assert any("trade on paper beside the live ones" in as_read(c.value) for c in at.caption)
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
-    assert any(t.label == "Performance (paper)" for t in at.tabs)
+    assert any(s.value.endswith("performance (paper)") for s in at.subheader)
 
 
 def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db: Database,
@@ -125,7 +125,7 @@ def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: in
     table = table_with(at, "ledger").set_index("name")
     assert table.loc["mm-btc", "ledger"] == "paper on Kalshi"
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()
-    assert any(t.label == "Performance (paper)" for t in at.tabs)  # its figures are its paper ledger's
+    assert any(s.value.endswith("performance (paper)") for s in at.subheader)  # its figures are its paper ledger's
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))  # the Orders page opens on the desk's mode
     orders = table_with(page("orders"), "tif")
