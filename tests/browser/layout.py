@@ -15,13 +15,14 @@ from typing import Any
 from pages.widgets.market_panels import SCAN_COLUMNS
 from tests.browser.cdp import Page
 
-WIDTH, HEIGHT = 1366, 768
+WIDTH, HEIGHT = 1366, 900
+WIDE, TALL = 1920, 1080
 
 # Page title -> the headers an operator must read without scrolling sideways. A header is looked
 # for in the tables drawn by pages/widgets/tables.py (HTML, so each header has a box to measure).
 KEY_HEADERS: dict[str, tuple[str, ...]] = {
     "Overview": ("market", "size (sh)", "value (pUSD)", "unrealized PnL (pUSD)", "fees (pUSD)"),
-    "Orders & trades": ("market", "side", "price (prob.)", "size (sh)", "filled (sh)", "status"),
+    "Orders & trades": ("market", "side", "price (prob.)", "size (sh)", "filled (sh)", "status", "why it ended"),
     "Strategies": ("name", "ledger now", "status", "realized (its ledger) (pUSD)"),
     "Risk": ("limit", "used / limit", "of limit (%)", "reason", "requested (sh)"),
     "Backtest": ("name", "status", "progress (%)", "return (%)", "fills"),

@@ -42,6 +42,8 @@ async def click(page: Page, selector: str, what: str, *, js: bool = False) -> No
 async def login(page: Page, url: str, lands_on: str = "Overview") -> None:
     await page.navigate(url)
     await page.wait_for("!!document.querySelector('.st-key-password input')", 60, what="the login form")
+    # A bookmark of a page opened while logged out shows the login, not "Page not found" over it.
+    assert not await page.evaluate("document.body.innerText.includes('Page not found')"), url
     await page.evaluate("document.querySelector('.st-key-password input').focus()")
     await page.type_text(PASSWORD)
     await page.evaluate(

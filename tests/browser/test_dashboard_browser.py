@@ -19,15 +19,17 @@ from pathlib import Path
 import pytest
 
 from contracts.passwords import hash_password
+from pages.widgets.controls import CONTROLS
 from pages.widgets.usage import usage_rows
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.forms import save_limits_as_an_operator
-from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, WIDTH, check_and_shoot
+from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, TALL, WIDE, WIDTH, check_and_shoot
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
+from tests.browser.where import answer_in_view
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
 from tests.supervisor_harness import Supervisor, relocated_conf
 
@@ -116,6 +118,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         await save_limits_as_an_operator(page, db, ARTIFACTS / "risk-limits-saved.png")
         await _exit_a_position_from_the_orders_page(page, db)
         await open_page(page, "Overview", "Overview")
+        await _pause_and_resume_answer_by_their_buttons(page, db)
         limits_shown = len(usage_rows(portfolio_queries.risk_usage(db, "paper")))
         await page.wait_for(USAGE_LABELS, 20, what="a used / limit label on every row of the usage chart",
                             check=lambda n: n == limits_shown)
@@ -173,6 +176,9 @@ async def _open_a_market_from_the_list(page: Page) -> None:
     await open_page(page, "Markets", "Markets")
     grid = await page.evaluate(GRID_ROWS)
     first, second = grid["rows"]["2"], grid["rows"]["3"]
+    listed = [text_ for index, text_ in grid["rows"].items() if index != "1"]
+    # Every market listed is priced (its book, or the venue's listing for one the desk does not follow).
+    assert listed and not [r for r in listed if "no price yet" in r or not ("book" in r or "listing" in r)], listed
     opened = await page.evaluate(HEADINGS)
     assert opened and opened[0] in first, (opened, first)  # before the click: the list's first market
     await page.mouse_click(grid["left"] + MARKER_X_PX, grid["top"] + GRID_HEADER_PX + GRID_ROW_PX * 1.5)
@@ -205,18 +211,37 @@ async def _exit_a_position_from_the_orders_page(page: Page, db: Database) -> Non
 
 
 async def _start_is_refused_under_the_latch(page: Page, db: Database) -> None:
-    """Start while the kill latch is set: the engine refuses it, and the page says so with the
-    engine's reason (never a green "posted")."""
-    await click(page, ".st-key-btn_start button", "the Start button")
-    refusal = ("[...document.querySelectorAll('[data-testid=\"stAlertContentError\"]')]"
-               ".some(e => e.innerText.includes('Start: failed') && e.innerText.includes('re-arm before starting'))")
-    await page.wait_for(refusal, 20, what="the engine's refusal of Start")
-    green = await page.evaluate("[...document.querySelectorAll('[data-testid=\"stAlertContentSuccess\"]')]"
-                                ".map(e => e.innerText).join('\\n')")
-    assert "Start" not in green, green
+    """Start while the kill latch is set: the button is disabled, saying why on hover (re-arm
+    first), and Re-arm is the one enabled to clear the latch."""
+    disabled = "(document.querySelector('.st-key-btn_start button') || {}).disabled"
+    await page.wait_for(disabled, 20, what="Start disabled under the kill latch", check=lambda d: d is True)
+    assert await page.evaluate("document.querySelector('.st-key-btn_rearm button').disabled") is False
     assert queries.engine_status(db).state == "KILLED"
     assert await page.evaluate(EXCEPTIONS) == 0
-    await page.screenshot(ARTIFACTS / "overview-start-refused.png", full=False)
+    await page.screenshot(ARTIFACTS / "overview-start-disabled.png", full=False)
+
+
+async def _pause_and_resume_answer_by_their_buttons(page: Page, db: Database) -> None:
+    """Pause, then Resume on a wide screen: each answer shows right under the controls, inside the
+    window as the click left it (at 1366 × 900 and at 1920 × 1080), and stays there."""
+    if queries.engine_status(db).state != "RUNNING":
+        await click(page, ".st-key-btn_start button", "the Start button")
+        await asyncio.to_thread(wait_until, lambda: queries.engine_status(db).state == "RUNNING", 60, 0.2,
+                                "the engine RUNNING after Start")
+    await page.wait_for("document.querySelector('.st-key-btn_pause button').disabled === false", 20,
+                        what="Pause enabled while running")
+    await click(page, ".st-key-btn_pause button", "the Pause button")
+    await answer_in_view(page, CONTROLS, "Pause: done", "Pause's answer by its button (1366 × 900)")
+    await page.screenshot(ARTIFACTS / "overview-pause-answer.png", full=False)
+    await page.viewport(WIDE, TALL)
+    try:
+        await page.wait_for("document.querySelector('.st-key-btn_resume button').disabled === false", 20,
+                            what="Resume enabled while paused")
+        await click(page, ".st-key-btn_resume button", "the Resume button")
+        await answer_in_view(page, CONTROLS, "Resume: done", "Resume's answer by its button (1920 × 1080)")
+        await page.screenshot(ARTIFACTS / "overview-resume-answer-1920.png", full=False)
+    finally:
+        await page.viewport(WIDTH, HEIGHT)
 
 
 async def _rearm_from_the_risk_page(page: Page, db: Database) -> None:

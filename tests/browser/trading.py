@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy import text
 
+from pages.widgets.backtest_launch import LAUNCHED_HERE
 from storage.command_queue.commands import post_command
 from storage.desk.strategy_lifecycle import set_strategy_paused
 from storage.sqlite.db import Database
 from tests.browser.cdp import Page
+from tests.browser.where import SELECTED_TAB, answer_in_view, selected_tabs
 from tests.helpers import wait_until
 
 Settled = Callable[[Page, str], Awaitable[None]]
@@ -111,18 +113,21 @@ async def launch_backtest_while_recording(page: Page, db: Database, settled: Set
     await settled(page, "Backtest")
     picked = _ticks(db)
     await asyncio.to_thread(wait_until, lambda: _ticks(db) > picked, 60, 0.5, "more ticks after the pick")
+    assert "New backtest" in await selected_tabs(page)  # the pick's rerun left the operator on the tab
     await page.evaluate("document.querySelector('.st-key-bt_launch button').click()")
-    launched = ("[...document.querySelectorAll('[data-testid=\"stAlert\"]')].map(a => a.innerText).join('\\n')")
-    text_ = await page.wait_for(launched, 30, what="the launch's answer",
-                                check=lambda t: "Backtest #1 launched" in t or "Nothing launched" in t)
+    text_ = await answer_in_view(page, LAUNCHED_HERE, "Backtest #1 launched", "the launch's answer by its button")
     assert "Backtest #1 launched" in text_, text_
+    assert "New backtest" in await selected_tabs(page)  # its progress follows here, where it was launched
     await asyncio.to_thread(wait_until, lambda: _one(db, "SELECT status FROM strategy_runs WHERE id = 1") != "running",
                             180, 0.5, "the backtest to finish")
     assert _one(db, "SELECT status FROM strategy_runs WHERE id = 1") == "done", _one(
         db, "SELECT error FROM strategy_runs WHERE id = 1")
     assert _one(db, "SELECT question FROM markets WHERE condition_id = (SELECT json_extract(markets, '$[0]') "
                     "FROM strategy_runs WHERE id = 1 AND json_array_length(markets) = 1)") == market
-    await page.evaluate(f"{TABS}.find(t => t.innerText.includes('Results')).click()")
+    await page.wait_for("!!document.querySelector('.st-key-bt_launched_results button')", 30,
+                        what="the finished run's way to its results, in the New backtest tab")
+    await page.evaluate("document.querySelector('.st-key-bt_launched_results button').click()")
+    await page.wait_for(SELECTED_TAB, 20, what="the Results tab", check=lambda t: "Results" in t)
     await page.wait_for("!!document.querySelector('.st-key-bt_report_html button')", 60,
                         what="the finished run's report to download")
     await settled(page, "Backtest")

@@ -1,0 +1,32 @@
+"""Where an answer lands and where the operator is left, as the browser shows it: the answer an
+action at a control kept (`flash(near=...)`, drawn in `.st-key-said_<near>`) lies inside the window
+right after the action, and the tab the operator was on is still the one selected."""
+
+from __future__ import annotations
+
+import json
+
+from tests.browser.cdp import Page
+
+# The answer box of one control: its text and whether it lies wholly inside the window.
+_SAID = """((near) => {
+  const box = document.querySelector(`.st-key-said_${near}`);
+  if (!box) return {found: false, text: '', inView: false};
+  const r = box.getBoundingClientRect();
+  return {found: true, text: box.innerText,
+          inView: r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth};
+})"""
+SELECTED_TAB = "([...document.querySelectorAll('[role=tab][aria-selected=true]')].map(t => t.innerText.trim()))"
+
+
+async def answer_in_view(page: Page, near: str, words: str, what: str) -> str:
+    """Wait for the answer of the control `near` to say `words`; it must be in the window as the
+    action left it (nothing scrolled by the test). Returns its text."""
+    said = await page.wait_for(f"{_SAID}({json.dumps(near)})", 30, what=what,
+                               check=lambda s: s["found"] and words in s["text"])
+    assert said["inView"], f"{what}: the answer is outside the window (nothing visible where the user clicked)"
+    return str(said["text"])
+
+
+async def selected_tabs(page: Page) -> list[str]:
+    return list(await page.evaluate(SELECTED_TAB))
