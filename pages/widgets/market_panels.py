@@ -79,17 +79,17 @@ def search_filters(db: Database) -> market_queries.MarketFilter:
 # Widths in px so that at a laptop's 1366 px the columns a trader scans (market to end date) fit the
 # table without scrolling sideways (the browser test measures it); the rest scroll, the market pinned.
 SCAN_COLUMNS = {
-    "question": st.column_config.TextColumn("market", width=230, pinned=True),
+    "question": st.column_config.TextColumn("market", width=210, pinned=True),
     "bid": st.column_config.NumberColumn("YES bid", format="%.3f", width=66),
     "ask": st.column_config.NumberColumn("YES ask", format="%.3f", width=66),
     "mid": st.column_config.NumberColumn("mid", format="%.4f", width=62),
-    "spread": st.column_config.NumberColumn("spread", format="%.3f", width=62),
     "last": st.column_config.NumberColumn("last trade", format="%.3f", width=76),
-    "volume_24h": st.column_config.NumberColumn("24 h volume (pUSD)", format="%,.0f", width=140),
-    "priced": st.column_config.TextColumn("priced (UTC)", width=124,
+    "volume_24h": st.column_config.NumberColumn("24 h vol. (pUSD)", format="%,.0f", width=120),
+    "priced": st.column_config.TextColumn("priced (UTC)", width=116,
                                           help="Where the prices come from and when: the desk's recorded book "
                                                "(a market it follows), or the venue's listing as last read"),
     "end_at": st.column_config.DatetimeColumn("ends (UTC)", format="YYYY-MM-DD HH:mm", width=138),
+    "spread": st.column_config.NumberColumn("spread", format="%.3f", width=62),
     "liquidity": st.column_config.NumberColumn("liquidity (pUSD)", format="%,.0f", width=120),
     "yes_held": st.column_config.NumberColumn("YES held (sh)", format="%,.2f", width=104),
     "no_held": st.column_config.NumberColumn("NO held (sh)", format="%,.2f", width=100),

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.sqlite.db import Database
+from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import chart_traces, table_with, tables_of
 from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC, ELECTION, RAIN
@@ -270,3 +270,18 @@ def test_the_market_list_shows_quotes_last_trade_and_our_holding(seeded: int,
     assert (btc["yes_held"], btc["no_held"]) == (pytest.approx(20), 0)
     rain = scan.set_index("condition_id").loc[RAIN]
     assert pd.isna(rain["bid"]) and pd.isna(rain["last"])  # nothing recorded: blank, not zero
+    assert btc["priced"].startswith("book ") and rain["priced"] == "no price yet"
+
+
+def test_a_market_the_desk_does_not_follow_is_priced_from_the_venue_s_listing(
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    """RAIN has no recorded tick: the listing's bid, ask and last trade (as the market refresh read
+    them) price it, named as the listing's with the time read."""
+    with db.write() as conn:
+        conn.execute(text("UPDATE markets SET listed_bid = 310000, listed_ask = 330000, listed_last = 320000, "
+                          "listed_at = :at WHERE condition_id = :c"), {"at": now_ms(), "c": RAIN})
+    at = page("markets")
+    (scan,) = [t for t in tables_of(at) if "priced" in t.columns]
+    rain = scan.set_index("condition_id").loc[RAIN]
+    assert (rain["bid"], rain["ask"], rain["last"]) == (pytest.approx(0.31), pytest.approx(0.33), pytest.approx(0.32))
+    assert rain["mid"] == pytest.approx(0.32) and rain["priced"].startswith("listing ")

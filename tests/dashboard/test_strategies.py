@@ -367,3 +367,21 @@ def test_a_plugin_kind_is_offered_and_created_and_a_broken_plugin_is_named(
     assert not at.exception
     row = _row(db, "band")
     assert row["kind"] == "mid_band" and json.loads(row["params"]) == {"size": 15, "half_band": 0.03}
+
+
+def test_a_strategy_s_orders_tab_lists_its_own_orders_with_why_each_ended(seeded: int, db: Database,
+                                                                          page: Callable[[str], AppTest]) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE orders SET status = 'CANCELED', status_rank = 100, end_reason = 'paused', "
+                          "filled = 0 WHERE strategy = 'mm-btc' AND id = (SELECT MIN(id) FROM orders "
+                          "WHERE strategy = 'mm-btc')"))
+    at = page("strategies")
+    assert not at.exception
+    orders_tab = next(t for t in at.tabs if t.label == "Orders")
+    [table] = [t.value for t in orders_tab.table]
+    assert "why it ended" in " ".join(map(str, table.columns))
+    ended = table[[c for c in table.columns if "why it ended" in str(c)][0]]
+    assert "paused" in set(ended)
+    strategies_of = _rows(db, "SELECT DISTINCT strategy FROM orders WHERE mode = 'paper'")
+    assert len(table) == _rows(db, "SELECT COUNT(*) FROM orders WHERE strategy = 'mm-btc' AND mode = 'paper'")[0][0]
+    assert ("mm-btc",) in strategies_of
