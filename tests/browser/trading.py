@@ -114,7 +114,9 @@ async def launch_backtest_while_recording(page: Page, db: Database, settled: Set
     picked = _ticks(db)
     await asyncio.to_thread(wait_until, lambda: _ticks(db) > picked, 60, 0.5, "more ticks after the pick")
     assert "New backtest" in await selected_tabs(page)  # the pick's rerun left the operator on the tab
-    await page.evaluate("document.querySelector('.st-key-bt_launch button').click()")
+    # As a person does: the button in view (the middle of the window), then the click.
+    await page.evaluate("(b => { b.scrollIntoView({block: 'center'}); b.click(); })"
+                        "(document.querySelector('.st-key-bt_launch button'))")
     text_ = await answer_in_view(page, LAUNCHED_HERE, "Backtest #1 launched", "the launch's answer by its button")
     assert "Backtest #1 launched" in text_, text_
     assert "New backtest" in await selected_tabs(page)  # its progress follows here, where it was launched
