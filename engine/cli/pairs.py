@@ -288,16 +288,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     find.add_argument("text", help="words every market shown must hold, e.g. \"fed december\"")
     find.add_argument("--json", action="store_true", help="machine-readable output")
     find.set_defaults(func=cmd_find)
-    show = verbs.add_parser("show", help="both markets side by side and where they differ, without linking them")
-    show.add_argument("polymarket", help="the Polymarket market's condition id (0x…)")
-    show.add_argument("kalshi", help="the Kalshi market's ticker")
-    show.add_argument("--inverted", action="store_true", help="Polymarket's YES is Kalshi's NO")
+    show = _two_markets(verbs, "show", "both markets side by side and where they differ, without linking them")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(func=cmd_show)
-    add = verbs.add_parser("add", help="link a Polymarket market to a Kalshi market, after reading both side by side")
-    add.add_argument("polymarket", help="the Polymarket market's condition id (0x…)")
-    add.add_argument("kalshi", help="the Kalshi market's ticker")
-    add.add_argument("--inverted", action="store_true", help="Polymarket's YES is Kalshi's NO")
+    add = _two_markets(verbs, "add", "link a Polymarket market to a Kalshi market, after reading both side by side")
     add.add_argument("--yes", action="store_true", help="link without asking (after reading the comparison)")
     add.set_defaults(func=cmd_add)
     listing = verbs.add_parser("list", help="every pair, with the warnings shown when it was linked")
@@ -314,6 +308,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help=f"dollars each venue may spend on a pair (default {SPREAD_CAPITAL:g})")
     spread.add_argument("--json", action="store_true", help="machine-readable output")
     spread.set_defaults(func=cmd_spreads)
+
+
+def _two_markets(verbs: argparse._SubParsersAction, verb: str, what: str) -> argparse.ArgumentParser:
+    """A verb naming one market of each venue (show, add)."""
+    parser: argparse.ArgumentParser = verbs.add_parser(verb, help=what)
+    parser.add_argument("polymarket", help="the Polymarket market's condition id (0x…)")
+    parser.add_argument("kalshi", help="the Kalshi market's ticker")
+    parser.add_argument("--inverted", action="store_true", help="Polymarket's YES is Kalshi's NO")
+    return parser
 
 
 def cmd_spreads(settings: Settings, args: argparse.Namespace) -> int:
