@@ -284,6 +284,9 @@ def test_every_page_in_a_browser_and_kill(tmp_path: Path) -> None:
                 f"{exc}\n--- engine log tail ---\n{_log(tmp_path, 'engine')}\n"
                 f"--- dashboard log tail ---\n{_log(tmp_path, 'dashboard')}"
             ) from None
+        # A whole walk through every page leaves the dashboard's log free of Streamlit's deprecation warnings.
+        logged = (tmp_path / "var" / "log" / "dashboard.log").read_text(errors="replace")
+        assert [line for line in logged.splitlines() if "deprecat" in line.lower()] == []
     finally:
         if chromium is not None:
             chromium.close()
