@@ -140,10 +140,10 @@ def tables_of(at: AppTest) -> list[pd.DataFrame]:
     return frames
 
 
-def table_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The one rendered table whose data has `column` (see tables_of)."""
-    found = [frame for frame in tables_of(at) if column in frame.columns]
-    assert len(found) == 1, f"{len(found)} tables with a {column!r} column"
+def table_with(at: AppTest, *columns: str) -> pd.DataFrame:
+    """The one rendered table whose data has every one of `columns` (see tables_of)."""
+    found = [frame for frame in tables_of(at) if all(column in frame.columns for column in columns)]
+    assert len(found) == 1, f"{len(found)} tables with the columns {columns!r}"
     return found[0]
 
 

@@ -181,7 +181,7 @@ def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
     assert traces["resting sells"]["y"][:2] == [0.52, 0.52]
     assert any(c.value.startswith("2 fills and ") and "resting orders of ours" in c.value for c in at.caption)
     assert any("Book snapshot at" in c.value and "+ 2 later changes" in c.value for c in at.caption)
-    who = table_with(at, "via").set_index("name")
+    who = table_with(at, "via", "kind").set_index("name")  # the Signals table has a "via" too
     assert who.loc["mm-btc", "via"] == "has orders here, holds a position here, names it in its market list"
     orders = table_with(at, "tif")
     assert sorted(orders["id"]) == [1, 2, 3, 5]  # every mode

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -77,7 +78,7 @@ def test_odds_price_a_linked_market_and_the_surer_strategy_wins_a_conflict(tmp_p
     feed = tmp_path / "odds.json"
     core = _core(tmp_path, sim, cid, feed)
 
-    async def scenario() -> dict[str, object]:
+    async def scenario() -> dict[str, Any]:
         await core.start(operator=True)
         core.gate.unblock()
         await core._stop_loop()  # ticks by hand
@@ -113,10 +114,10 @@ def test_odds_price_a_linked_market_and_the_surer_strategy_wins_a_conflict(tmp_p
 
     seen = asyncio.run(scenario())
     first = seen["first"]
-    reference = first["reference"]  # type: ignore[index]  # the recorded values are of a known shape
+    reference = first["reference"]
     assert reference is not None and abs(reference[0] - min(950_000, seen["mid"] + 200_000)) <= 200  # 4-decimal odds
-    assert first["a_odds"] == []  # type: ignore[index]  # it waited for the surer strategy
-    assert first["z_model"] and all(side == "SELL" or outcome == "NO" for outcome, side in first["z_model"])  # type: ignore[index]
+    assert first["a_odds"] == []  # it waited for the surer strategy
+    assert first["z_model"] and all(side == "SELL" or outcome == "NO" for outcome, side in first["z_model"])
     with core.db.read() as conn:
         conflicts = conn.execute(text("SELECT strategy, side, detail FROM decisions WHERE reason = 'CONFLICT'")).all()
     assert conflicts and {c.strategy for c in conflicts} == {"a_odds"}
