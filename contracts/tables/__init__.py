@@ -36,6 +36,7 @@ from contracts.tables.market_data import (
     RewardProgram,
     Signal,
     Tick,
+    TickSize,
 )
 from contracts.tables.notify import (
     NewsFeed,
@@ -124,4 +125,5 @@ __all__ = [
     "StrategySelection",
     "StrategySnapshot",
     "Tick",
+    "TickSize",
 ]

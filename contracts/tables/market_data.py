@@ -137,6 +137,18 @@ class RecordingSession(SQLModel, table=True):
     created_by: str
     updated_at: int
     stopped_at: int | None = None
+    history: str | None = None  # JSON (migration 0070): source, layouts, prints, gaps
+
+
+class TickSize(SQLModel, table=True):
+    """A token's tick size from `at` on (migration 0070), micro-units; `old_tick` when the venue said."""
+
+    __tablename__ = "tick_sizes"
+
+    token_id: str = Field(primary_key=True)
+    at: int = Field(primary_key=True)
+    tick: int
+    old_tick: int | None = None
 
 
 class RewardProgram(SQLModel, table=True):

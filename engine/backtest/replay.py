@@ -16,12 +16,13 @@ from typing import Protocol
 
 from contracts.domain import Level, MarketInfo, Side, complement
 from engine.feeds.books import BookCache
-from engine.feeds.market_data_events import BookChanged, TradePrint
+from engine.feeds.market_data_events import BookChanged, TickSizeChanged, TradePrint
 from engine.venues.latency import LatencyModel
 from storage.research.backtest_recording import (
     BOOK,
     CHANGE,
     DECIDE,
+    TICK,
     TRADE,
     Event,
     ReplayRows,
@@ -187,13 +188,15 @@ class RowApplier:
     def __init__(self, books: BookCache, tokens: Sequence[str], rests_on: Callable[[str], object],
                  book_changed: Callable[[str, int], None] | None = None,
                  level_changed: Callable[[str, bool, int], None] | None = None,
-                 trade_printed: Callable[[TradePrint], None] | None = None):
+                 trade_printed: Callable[[TradePrint], None] | None = None,
+                 print_data: Callable[[str, str], None] | None = None):
         self.books = books
         self.tokens = list(tokens)
         self.rests_on = rests_on
         self.book_changed = book_changed or (lambda token, at: books.publish(BookChanged(token, at)))
         self.level_changed = level_changed
         self.trade_printed = trade_printed
+        self.print_data = print_data  # a print's own data (its fee, engine/backtest/as_it_was.py)
 
     def until_decision(self, rows: Sequence[Row], start: int, clock: Clock, *, limit: int = NEVER,
                        passing: bool = False) -> int:
@@ -258,8 +261,13 @@ class RowApplier:
             if books.apply_snapshot(token, levels.get("b", ()), levels.get("a", ()), at, notify=False) \
                     and self.rests_on(token):
                 self.book_changed(token, at)
+        elif kind == TICK and price is not None:
+            # A tick size change, as the feed hands one to the core: plans and the paper venue take it.
+            books.publish(TickSizeChanged(token, size, price, at))
         elif kind == TRADE and price is not None and size is not None and buy is not None:
             trade = TradePrint(token, price, size, Side.BUY if buy else Side.SELL, at)
+            if data is not None and self.print_data is not None:
+                self.print_data(token, data)
             if self.trade_printed is None:
                 books.record_trade(trade)
             else:

@@ -30,6 +30,7 @@ from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
 from contracts.venues import KALSHI, venue_of
 from engine.analytics.markouts import MarkoutSummary
+from engine.backtest import as_it_was
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
@@ -93,6 +94,7 @@ class BacktestResult:
     calibration: dict = field(default_factory=dict)  # the stated probabilities scored (contracts/calibration.py)
     fill_count: int = 0  # every fill and order of the run (the rows above stop at KEPT_ROWS)
     order_count: int = 0
+    history: dict = field(default_factory=dict)  # what the run replayed (engine/backtest/as_it_was.py)
 
 
 def resolve_markets(spec: BacktestSpec, main_db: Path) -> list[dict]:
@@ -184,6 +186,7 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
 
 
 def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs: Mapping[str, tuple[str, bool]],
+            tick_changes: list[tuple[str, int, int | None, int]],
             ) -> tuple[Iterator[list[Row]], list[str], Callable[[int], int], bool]:
     """(the replay's rows in batches of about 1/200 of the run (at most MAX_BATCH_IDS ids of
     `ticks` on a long one), each a progress step; the tokens the rows index; the run's events
@@ -204,7 +207,8 @@ def _events(spec: BacktestSpec, main_db: Path, markets: list[MarketInfo], pairs:
     def total(seen: int) -> int:  # not counted up front (a second pass over the range): projected
         return max(seen, round(seen / recorded.fraction)) if recorded.fraction > 0 else seen
 
-    return recorded.batches(max(1, recorded.span // 200)), tokens, total, recorded.markers
+    batches = as_it_was.spliced(recorded.batches(max(1, recorded.span // 200)), tick_changes, tokens)
+    return batches, tokens, total, recorded.markers
 
 
 async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir: Path,
@@ -215,6 +219,10 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     if spec.to_ms <= spec.from_ms:
         raise BacktestError("the end of the range must be after its start")
     chosen = run_markets(spec, main_db)
+    start_ticks, tick_changes = ({}, []) if spec.source != "recorded" else \
+        as_it_was.ticks_at_start(main_db, chosen.markets, spec.from_ms, spec.to_ms)
+    rows, infos = as_it_was.with_start_ticks(chosen.rows, chosen.markets, start_ticks)
+    chosen = dataclasses.replace(chosen, rows=rows, markets=infos)
     market_rows, markets = chosen.rows, chosen.markets
     latency = _latency(spec, main_db)
     db = _scratch(work_dir, main_db, spec, chosen)
@@ -226,7 +234,7 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
     try:
         try:
             curve, exposure, events, decisions, latency_spent = await _replay(core, clock, spec, main_db, markets,
-                                                                              progress, income, tally)
+                                                                              progress, income, tally, tick_changes)
         finally:
             await core.stop()  # as a live session ends: working orders cancelled (on failure too)
         mids = ReplayedMids(main_db, spec.source, markets)
@@ -238,9 +246,21 @@ async def run(spec: BacktestSpec, main_db: Path, settings: Settings, *, work_dir
         result.refusals = tally.summary()
         result.latency = latency_spent
         result.calibration = _calibration(db)
+        result.history = {**as_it_was.stated_history(main_db, spec.source, spec.from_ms, spec.to_ms,
+                                                     [m.condition_id for m in markets], _fair_values(spec)),
+                          "tick_changes": len(tick_changes)}
         return result
     finally:
         db.dispose()
+
+
+def _fair_values(spec: BacktestSpec) -> str | None:
+    """Which fair values a strategy that trades on them used: the desk's standing ones as they are
+    today (its signals are not kept as a history), which a result must say."""
+    if spec.kind != "value_betting":
+        return None
+    return ("today's standing fair values (the desk keeps no history of them): this result cannot show what "
+            "trading on the fair values known at the time would have made")
 
 
 def _calibration(db: Database) -> dict:
@@ -267,7 +287,8 @@ def _latency(spec: BacktestSpec, main_db: Path) -> LatencyModel:
 
 async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_db: Path,
                   markets: list[MarketInfo], progress: Progress | None, income: BacktestIncome,
-                  tally: RefusalTally) -> tuple[Samples, Samples, int, int, dict]:
+                  tally: RefusalTally, tick_changes: list[tuple[str, int, int | None, int]],
+                  ) -> tuple[Samples, Samples, int, int, dict]:
     """(the equity and exposure curves, the events replayed, the decisions made, the latency the
     run's paper venue spent), the strategy trading where live would put it: the desk's ledger, or
     Kalshi's paper ledger for a strategy naming Kalshi markets."""
@@ -276,7 +297,8 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     sites = _sites(core)
     for site in sites:
         tally.attach(core.kalshi.risk if site is core.kalshi and core.kalshi is not None else core.risk)
-    batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs)
+    batches, tokens, total_after, markers = _events(spec, main_db, markets, core.link.references.replayed_pairs,
+                                                    tick_changes)
     venue = sites[0].executor.venue
     venues = [v for v in (s.executor.venue for s in sites) if isinstance(v, PaperVenue)]
     # The core's only work for a book change or a print (TradingCore._on_market_event).
@@ -286,7 +308,7 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
         # `by_token.get` answers as `rests_on` does (an empty or missing entry: no order rests) without a
         # Python call per row.
         apply = RowApplier(core.books, tokens, venue.by_token.get, lambda token, at: venue.on_book_changed(token),
-                           venue.on_level_changed, venue.on_market_event)
+                           venue.on_level_changed, venue.on_market_event, _print_fee(core))
     else:
         apply = RowApplier(core.books, tokens, lambda token: True)
     seen = [0]
@@ -352,6 +374,16 @@ def _two_venues(books: BookCache, tokens: list[str], desk: PaperVenue, kalshi: P
     return RowApplier(books, tokens, lambda token: of(token).by_token.get(token),
                       lambda token, at: of(token).on_book_changed(token),
                       lambda token, is_bid, price: of(token).on_level_changed(token, is_bid, price), printed)
+
+
+def _print_fee(core: TradingCore) -> Callable[[str, str], None]:
+    """A print's own fee rate becomes its market's taker fee from then on (the venue charged it then)."""
+    def seen(token: str, data: str) -> None:
+        ppm = as_it_was.print_fee_ppm(data)
+        market = core.catalog.by_token(token)
+        if ppm is not None and market is not None and market.fee_rate_ppm != ppm:
+            core.catalog.add(dataclasses.replace(market, fee_rate_ppm=ppm, fees_known=True))
+    return seen
 
 
 FillMarker = Callable[[Iterable[dict]], MarkoutSummary]

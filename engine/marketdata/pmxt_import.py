@@ -24,7 +24,8 @@ from typing import Any
 from engine.feeds.discovery import market_row
 from engine.feeds.parse_markets import clob_market_fees, gamma_market
 from engine.feeds.rest import RestClient
-from engine.marketdata.pmxt import PmxtError, PmxtReport, Tick, archive_files, read_ticks, trade_ticks
+from engine.marketdata.pmxt import PmxtError, PmxtReport, archive_files, hour_before_hint, read_ticks
+from engine.marketdata.pmxt_rows import RowState, Tick, trade_tick
 from storage.research.recording_sessions import Session
 from storage.research.session_files import FORMAT, VERSION, import_session
 from storage.research.sort_scratch import add_lines, lines_by_time
@@ -163,22 +164,47 @@ def import_pmxt(db: Database, path: Path, markets: list[dict[str, Any]], *, acto
     All or nothing."""
     files = archive_files(path)
     tokens = {m[side]: m["condition_id"] for m in markets for side in ("yes_token", "no_token")}
-    report = PmxtReport()
+    report, state = PmxtReport(), RowState(tokens)
     with tempfile.TemporaryDirectory(prefix=".pmxt-", dir=db.path.parent) as scratch:
         folder = Path(scratch)
-        span = _sorted(folder / "sort.db", read_ticks(files, tokens, report, progress))
+        span = _sorted(folder / "sort.db", read_ticks(files, state, report, progress))
+        archive_prints = state.prints_seen
         if span is not None and trades is not None:
             listed = trades(span) if callable(trades) else trades
             if listed:
-                _sorted(folder / "sort.db", trade_ticks(listed, tokens, span, report))
+                _sorted(folder / "sort.db", _trade_ticks(listed, tokens, span, state, report))
         if span is None:
+            hint = hour_before_hint(report)
             raise PmxtError(f"no row of {', '.join(sorted(set(tokens.values())))} that this desk can read in "
-                            f"{len(files)} file(s): {json.dumps(dict(report.bad)) if report.bad else 'none of them'}")
+                            f"{len(files)} file(s): {json.dumps(dict(report.bad)) if report.bad else 'none of them'}"
+                            + (f"; {hint}" if hint else ""))
         session_file = folder / "session.jsonl.gz"
         shown = name or "pmxt " + datetime.fromtimestamp(span[0] / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-        _write_session(session_file, folder / "sort.db", shown, markets, span, report, files)
+        history = _history(report, state, archive_prints, trades is not None, span)
+        _write_session(session_file, folder / "sort.db", shown, markets, span, report, files, history)
         session, imported = import_session(db, session_file, actor=actor, name=shown)
     return session, imported, report
+
+
+def _trade_ticks(trades: list[Any], tokens: dict[str, str], span: tuple[int, int], state: RowState,
+                 report: PmxtReport) -> Iterator[Tick]:
+    for trade in trades:
+        tick = trade_tick(trade, tokens, span, state)
+        if tick is not None:
+            report.ticks += 1
+            yield tick
+
+
+def _history(report: PmxtReport, state: RowState, archive_prints: int, trades_given: bool,
+             span: tuple[int, int]) -> dict[str, Any]:
+    """What the session's history is, for every result that replays it to state: the archive's
+    layouts, where its prints came from (the archive's own, the Data API's, or none: book-only),
+    the hours missing, and the tick sizes in force (each change at its time)."""
+    prints = "archive" if archive_prints else "data_api" if trades_given and state.prints_seen else "none"
+    # A change before the first tick is in force from the span's start; none comes after its end.
+    in_span = [[token, max(at, span[0]), old, new] for token, at, old, new in state.tick_changes if at <= span[1]]
+    return {"source": "pmxt", "layouts": sorted(report.layouts), "prints": prints,
+            "print_fees": state.fees_seen, "gaps": [list(g) for g in report.gaps], "tick_sizes": in_span}
 
 
 def _sorted(scratch: Path, ticks: Iterator[Tick]) -> tuple[int, int] | None:
@@ -186,18 +212,25 @@ def _sorted(scratch: Path, ticks: Iterator[Tick]) -> tuple[int, int] | None:
     return add_lines(scratch, ((tick[0], _line(tick)) for tick in ticks))
 
 
+def _utc(at_ms: int) -> str:
+    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
 def _line(tick: Tick) -> str:
     return json.dumps(list(tick), separators=(",", ":"))
 
 
 def _write_session(out: Path, scratch: Path, name: str, markets: list[dict[str, Any]], span: tuple[int, int],
-                   report: PmxtReport, files: list[Path]) -> None:
+                   report: PmxtReport, files: list[Path], history: dict[str, Any]) -> None:
     left_out = ", ".join(f"{n:,} {why}" for why, n in report.bad.most_common()) or "none"
-    notes = (f"Imported from the PMXT archive: {len(files)} file(s) ({files[0].name} to {files[-1].name}); "
-             f"{report.ticks:,} ticks of {report.rows:,} rows; left out: {left_out}")[:2000]
+    gaps = "; ".join(f"{_utc(a)} to {_utc(b)}" for a, b in report.gaps)
+    notes = (f"Imported from the PMXT archive ({'/'.join(sorted(report.layouts))}): {len(files)} file(s) "
+             f"({files[0].name} to {files[-1].name}); prints: {history['prints']}; "
+             f"{report.ticks:,} ticks of {report.rows:,} rows; "
+             + (f"missing (books reset): {gaps}; " if gaps else "") + f"left out: {left_out}")[:2000]
     header = {"format": FORMAT, "version": VERSION,
               "session": {"name": name, "notes": notes, "started_at": span[0], "stopped_at": span[1],
-                          "markets": sorted(m["condition_id"] for m in markets)},
+                          "markets": sorted(m["condition_id"] for m in markets), "history": history},
               "markets": markets}
     with gzip.open(out, "wt", encoding="utf-8") as lines:
         lines.write(json.dumps(header, separators=(",", ":")) + "\n")

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-BOOK, CHANGE, TRADE, DECIDE = 0, 1, 2, 3  # a replay row's kind codes
+BOOK, CHANGE, TRADE, DECIDE, TICK = 0, 1, 2, 3, 4  # a replay row's kind codes (TICK: a tick size change)
 Row = tuple[int, int | None, int, int | None, int | None, int | None, str | None]
 Event = tuple[int, str, str, str | None, int | None, int | None, str | None]  # at, token, kind, side, price, size, data
 
@@ -172,3 +172,22 @@ def desk_setting(db_path: Path, key: str) -> object:
         return json.loads(str(rows[0]["value"]))
     except ValueError:  # not JSON: the raw text, for the caller's own check to name
         return rows[0]["value"]
+
+
+def tick_changes(db_path: Path, tokens: Sequence[str], to_ms: int) -> list[tuple[str, int, int | None, int]]:
+    """(token, at, old tick, new tick) of `tokens` up to `to_ms`, by time (engine/backtest/as_it_was.py)."""
+    marks = ",".join(f":k{i}" for i in range(len(tokens))) or "NULL"
+    conn = open_recording(db_path)
+    try:
+        return conn.execute(f"""SELECT token_id, at, old_tick, tick FROM tick_sizes WHERE token_id IN ({marks})
+                                AND at <= :t ORDER BY at, token_id""",
+                            {"t": to_ms, **{f"k{i}": t for i, t in enumerate(tokens)}}).fetchall()
+    finally:
+        conn.close()
+
+
+def session_histories(db_path: Path, from_ms: int, to_ms: int) -> list[dict[str, object]]:
+    """The sessions overlapping [from, to] with what their history says (name, span, history JSON)."""
+    return _rows(db_path, """SELECT name, markets, started_at, stopped_at, origin, history FROM recording_sessions
+                             WHERE started_at <= :t AND COALESCE(stopped_at, 4611686018427387904) >= :f
+                             ORDER BY started_at""", {"f": from_ms, "t": to_ms})

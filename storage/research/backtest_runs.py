@@ -57,6 +57,8 @@ class RunResult(Protocol):
     def latency(self) -> dict[str, Any]: ...
     @property
     def calibration(self) -> dict[str, Any]: ...
+    @property
+    def history(self) -> dict[str, Any]: ...
 
 
 def create_run(db: Database, spec: BacktestSpec, name: str) -> int:
@@ -125,7 +127,7 @@ def finish(db: Database, run_id: int, result: RunResult) -> None:
             {"now": now_ms(), "events": result.events, "id": run_id,
              "metrics": json.dumps({**result.metrics.as_dict(), "decisions": result.decisions,
                                     "refusals": result.refusals, "latency": result.latency,
-                                    "calibration": result.calibration}),
+                                    "calibration": result.calibration, "history": result.history}),
              "curve": json.dumps([[t, round(e, 6), round(exposure.get(t, 0.0), 6)] for t, e in curve]),
              "trades": json.dumps(result.fills[:MAX_TRADES]), "orders": json.dumps(result.orders[:MAX_ORDERS]),
              "markets": json.dumps(result.markets)},

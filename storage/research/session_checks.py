@@ -7,7 +7,8 @@ A tick is `[at, token_id, kind, side, price, size, mid, data]` in micro-units an
 - `book`: data = {"b": [[price, size], ...], "a": [...]}, nothing in side/price/size;
 - `change`: one level in side (BUY: the bid side) / price / size (0 removes it), or several as
   data = [[is_bid, price, size], ...];
-- `trade`: side / price / size (the taker's side), no data;
+- `trade`: side / price / size (the taker's side); data, when the source gives them, the print's
+  transaction hash and fee (`{"tx": "0x…", "fee_bps": 30}`);
 - `decide`: a decision marker, token '' and nothing else.
 Prices lie on the venue's finest grid (0.0001: a market's tick can change while it is
 recorded) between 0 and 1, sizes are whole and not negative (above 0 for a trade or a book
@@ -127,8 +128,20 @@ def _change(side: Any, price: Any, size: Any, data: Any) -> str | None:
 
 
 def _trade(side: Any, price: Any, size: Any, data: Any) -> str | None:
-    ok = side in ("BUY", "SELL") and _price(price) and 0 < price < MICRO and _size(size, empty=False) and data is None
-    return None if ok else "is not side BUY or SELL, a price on the grid inside (0, 1) and a size above 0"
+    ok = side in ("BUY", "SELL") and _price(price) and 0 < price < MICRO and _size(size, empty=False)
+    if not ok:
+        return "is not side BUY or SELL, a price on the grid inside (0, 1) and a size above 0"
+    return None if data is None or _print_identity(_decoded(data)) else \
+        'has data that is not {"tx": its transaction hash, "fee_bps": the fee it paid (0 to 10,000)}'
+
+
+def _print_identity(data: Any) -> bool:
+    """A print's own identity and fee, as the archive gives them (engine/marketdata/pmxt_rows.py)."""
+    if not isinstance(data, dict) or not data or set(data) - {"tx", "fee_bps"}:
+        return False
+    tx, fee = data.get("tx"), data.get("fee_bps")
+    return (tx is None or (isinstance(tx, str) and 0 < len(tx) <= 80)) and (
+        fee is None or (_whole(fee) and 0 <= fee <= 10_000))
 
 
 def _decide(side: Any, price: Any, size: Any, data: Any) -> str | None:

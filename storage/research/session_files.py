@@ -41,12 +41,15 @@ from storage.research.recording_sessions import (
     session_tokens,
 )
 from storage.research.session_checks import LINE_BYTES, checked_tick, header_markets
+from storage.research.session_history import checked_history, history_of, tick_changes
+from storage.research.session_history import store as store_history
 from storage.sqlite.db import Database, now_ms
 
 FORMAT = "polymarket-desk-recording-session"
 VERSION = 1
 BATCH = 5000
 HEADER_BYTES = 16 * 2**20  # a header names at most 500 markets, each a few kB
+LATEST_TIME = 4_102_444_800_000  # 2100-01-01 in ms: no recording is stamped later (2^70 is a typo or an attack)
 Progress = Callable[[int], None]
 
 
@@ -71,9 +74,13 @@ def export_session(db: Database, name: str, path: Path, *, progress: Progress | 
             text("SELECT * FROM markets WHERE condition_id IN (SELECT value FROM json_each(:m)) ORDER BY condition_id"),
             {"m": json.dumps(markets)})]
         tokens = session_tokens(conn, markets)
+        history = history_of(conn, session.id)
+        changes = tick_changes(conn, tokens, start, end)
+    if history is not None or changes:
+        history = {**(history or {"source": "recorded", "layouts": [], "prints": "recorded"}), "tick_sizes": changes}
     header = {"format": FORMAT, "version": VERSION,
               "session": {"name": session.name, "notes": session.notes, "started_at": start, "stopped_at": end,
-                          "markets": markets},
+                          "markets": markets, **({"history": history} if history is not None else {})},
               "markets": rows}
     written = 0
     tmp = path.with_name(f".{path.name}.part")
@@ -134,6 +141,8 @@ def _header(line: str, path: Path) -> dict[str, Any]:
     start, end = session.get("started_at"), session.get("stopped_at")
     if type(start) is not int or type(end) is not int or not 0 <= start <= end:  # (a bool is no time)
         raise SessionError(f"{path}: the session's span is malformed")
+    if end > LATEST_TIME:
+        raise SessionError(f"{path}: the session's span runs past the year 2100 (to {end:,} ms): not a recording's")
     return header
 
 
@@ -162,6 +171,7 @@ def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str |
     span = (meta["started_at"], meta["stopped_at"])
     markets = header_markets(header.get("markets"))
     tokens = {t for m in markets for t in (m["yes_token"], m["no_token"])}
+    history = checked_history(meta.get("history"), tokens, span)
     inserted = 0
     with db.write() as conn:
         _taken(conn, session_name)
@@ -188,6 +198,7 @@ def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str |
                      {"n": session_name, "notes": notes, "m": json.dumps(sorted(m["condition_id"] for m in markets)),
                       "a": span[0], "b": span[1], "by": actor, "now": now_ms()})
         session = _find(conn, session_name)
+        store_history(conn, session.id, history)
         write_audit(conn, actor=actor, action="session.import", entity=f"session:{session_name}", before=None,
                     after={**session.as_dict(), "file": path.name, "ticks": imported,
                            "markets_added": sorted(m["condition_id"] for m in unknown)})

@@ -41,16 +41,18 @@ def _v2_rows() -> list[dict[str, Any]]:
     def row(s: float, market: str, event: str, asset: str, **fields: Any) -> dict[str, Any]:
         base = {"timestamp_received": _at(s), "timestamp": _at(s - 0.1), "market": market.encode(),
                 "event_type": event, "asset_id": asset, "bids": None, "asks": None, "price": None, "size": None,
-                "side": None, "best_bid": None, "best_ask": None}
+                "side": None, "best_bid": None, "best_ask": None, "fee_rate_bps": None, "transaction_hash": None,
+                "old_tick_size": None, "new_tick_size": None}
         return {**base, **fields}
     d = Decimal
     return [
         row(0, CID, "book", YES, bids='[["0.48", "100"], ["0.47", "50"]]', asks='[["0.52", "80"]]'),
         row(1, CID, "price_change", YES, price=d("0.49"), size=d("20"), side="BUY", best_bid=d("0.49"),
             best_ask=d("0.52")),
-        row(3, CID, "last_trade_price", YES, price=d("0.52"), size=d("5"), side="BUY"),
+        row(3, CID, "last_trade_price", YES, price=d("0.52"), size=d("5"), side="BUY", fee_rate_bps=30,
+            transaction_hash="0x" + "ab" * 32),
         row(4, CID, "price_change", YES, price=d("0.4905"), size=d("1"), side="BUY"),  # on the finest grid: kept
-        row(5, CID, "tick_size_change", YES),
+        row(5, CID, "tick_size_change", YES, old_tick_size=d("0.01"), new_tick_size=d("0.001")),
         row(0.5, CID, "price_change", NO, price=d("0.5"), size=d("3"), side="SELL"),  # before NO's first book
         row(2, CID, "book", NO, bids='[["0.48", "80"]]', asks='[["0.51", "100"]]'),
         row(2.5, CID, "price_change", NO, price=d("0.51"), size=d("0"), side="SELL"),
@@ -65,7 +67,8 @@ def _v2_file(path: Path, rows: list[dict[str, Any]]) -> Path:
         ("market", pa.binary(66)), ("event_type", pa.string()), ("asset_id", pa.string()),
         ("bids", pa.string()), ("asks", pa.string()), ("price", pa.decimal128(9, 4)),
         ("size", pa.decimal128(18, 6)), ("side", pa.string()), ("best_bid", pa.decimal128(9, 4)),
-        ("best_ask", pa.decimal128(9, 4))])
+        ("best_ask", pa.decimal128(9, 4)), ("fee_rate_bps", pa.uint16()), ("transaction_hash", pa.string()),
+        ("old_tick_size", pa.decimal128(9, 4)), ("new_tick_size", pa.decimal128(9, 4))])
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size=4)
     return path
 
@@ -116,8 +119,8 @@ def test_a_v2_hour_imports_its_market_in_time_order_and_counts_what_it_left_out(
     assert report["fees_unknown"] == [CID]  # a file of Gamma objects holds no fees: said, never assumed
     assert report["rows"] == 9 and report["left_out"] == {
         "a change before its token's first book snapshot": 1,
-        "a tick size change (the market's tick comes from its metadata)": 1,
         "a token that is not one of its market's": 1}
+    assert report["tick_size_changes"] == 1 and report["layouts"] == ["v2"]
     ms = int(T0.timestamp() * 1000)
     assert _ticks(db) == [  # by time across both tokens, as a replay needs them
         (ms, YES, "book", None, None, None, None,
@@ -125,7 +128,7 @@ def test_a_v2_hour_imports_its_market_in_time_order_and_counts_what_it_left_out(
         (ms + 1000, YES, "change", "BUY", 490000, 20000000, 505000, None),
         (ms + 2000, NO, "book", None, None, None, None, '{"b":[[480000,80000000]],"a":[[510000,100000000]]}'),
         (ms + 2500, NO, "change", "SELL", 510000, 0, None, None),
-        (ms + 3000, YES, "trade", "BUY", 520000, 5000000, None, None),
+        (ms + 3000, YES, "trade", "BUY", 520000, 5000000, None, '{"tx":"0x' + "ab" * 32 + '","fee_bps":30}'),
         (ms + 4000, YES, "change", "BUY", 490500, 1000000, None, None)]
     session = rs.get_session(db, "btc hour")
     assert (session.markets, session.started_at, session.stopped_at, session.origin) == \

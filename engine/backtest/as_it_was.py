@@ -1,0 +1,132 @@
+"""The market as it was when recorded, not as it is today: the tick in force at each moment (a
+resolved market's tick today is often 0.001 while the hour replayed traded on 0.01), the taker
+fee the venue's own prints carried, and what the replayed history is (its source, its prints,
+its missing hours), stated on every result.
+
+Tick size changes are kept in `tick_sizes` (from the PMXT archive's `tick_size_change` rows, or a
+session file's header); the replay starts each market on the tick in force at the run's start and
+applies each later change at its time (a TICK row spliced into the recording's rows, handed to the
+core as the feed hands it a `tick_size_change`), so the strategy plans, and the paper venue
+refuses, on that hour's grid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from contracts.domain import MarketInfo
+from storage.research import backtest_recording as recording
+from storage.research.backtest_recording import TICK, Row
+
+BPS_PPM = 100  # a fee rate in basis points, in parts per million
+
+
+def ticks_at_start(main_db: Path, markets: Sequence[MarketInfo], from_ms: int,
+                   to_ms: int) -> tuple[dict[str, int], list[tuple[str, int, int | None, int]]]:
+    """({condition id: the tick in force at `from_ms`} for markets whose recorded tick differs from
+    today's, [the changes inside the run, by time])."""
+    by_token = {t: m for m in markets for t in (m.yes_token, m.no_token)}
+    changes = recording.tick_changes(main_db, list(by_token), to_ms)
+    start: dict[str, int] = {}
+    for token, at, old, new in changes:  # by time: the last change at or before the start wins
+        cid = by_token[token].condition_id
+        if at <= from_ms:
+            start[cid] = new
+        elif cid not in start and old is not None:
+            start[cid] = old  # the first change after the start says what it was before
+    start = {cid: tick for cid, tick in start.items()
+             if tick != next(m.tick for m in markets if m.condition_id == cid)}
+    return start, [c for c in changes if c[1] > from_ms]
+
+
+def with_start_ticks(rows: list[dict], markets: list[MarketInfo],
+                     ticks: Mapping[str, int]) -> tuple[list[dict], list[MarketInfo]]:
+    """The run's market rows and infos on the ticks in force at its start."""
+    return ([{**r, "tick": ticks.get(str(r["condition_id"]), r["tick"])} for r in rows],
+            [replace(m, tick=ticks[m.condition_id]) if m.condition_id in ticks else m for m in markets])
+
+
+def spliced(batches: Iterator[list[Row]], changes: Sequence[tuple[str, int, int | None, int]],
+            tokens: Sequence[str]) -> Iterator[list[Row]]:
+    """The recording's rows with each tick size change as a TICK row before the first row at or after
+    its time (price: the new tick; size: the old one, or None)."""
+    index = {token: i for i, token in enumerate(tokens)}
+    pending = [(at, index[token], TICK, None, new, old, None) for token, at, old, new in changes if token in index]
+    at = 0
+    for batch in batches:
+        if not pending or pending[at][0] > batch[-1][0]:
+            yield batch
+            continue
+        merged: list[Row] = []
+        for row in batch:
+            while at < len(pending) and pending[at][0] <= row[0]:
+                merged.append(pending[at])
+                at += 1
+            merged.append(row)
+        yield merged
+        if at == len(pending):
+            pending, at = [], 0
+
+
+def print_fee_ppm(data: str | None) -> int | None:
+    """The taker fee rate a print says it paid (ppm), when above 0. A print reading 0 is not taken as
+    "no fee": the venue's trade records were measured to read 0 on a fee-charged fill."""
+    if not data:
+        return None
+    try:
+        fee = json.loads(data).get("fee_bps")
+    except (ValueError, AttributeError):
+        return None
+    return fee * BPS_PPM if isinstance(fee, int) and not isinstance(fee, bool) and fee > 0 else None
+
+
+def stated_history(main_db: Path, source: str, from_ms: int, to_ms: int, markets: Sequence[str],
+                   fair_values: str | None = None) -> dict[str, Any]:
+    """What a run replayed, for its page and report: each session it overlaps (name, source, archive
+    layouts, prints or book only, the hours missing inside the run), the tick changes applied, and
+    (for a strategy trading on fair values) which fair values it used."""
+    if source == "history":
+        return {"source": "price history (/prices-history): a synthetic book around each point, prints both ways",
+                "sessions": [], "gaps": [], "fair_values": fair_values}
+    wanted = set(markets)
+    sessions, gaps = [], []
+    for row in recording.session_histories(main_db, from_ms, to_ms):
+        named = set(json.loads(str(row["markets"]) or "[]"))
+        if named and wanted and not named & wanted:
+            continue
+        history = json.loads(str(row["history"])) if row["history"] else {}
+        sessions.append({"name": row["name"], "origin": row["origin"], "source": history.get("source", "recorded"),
+                         "layouts": history.get("layouts", []), "prints": history.get("prints", "recorded"),
+                         "print_fees": history.get("print_fees", False)})
+        gaps += [g for g in history.get("gaps", []) if g[1] >= from_ms and g[0] <= to_ms]
+    return {"source": "recorded ticks", "sessions": sessions, "gaps": sorted(gaps), "fair_values": fair_values}
+
+
+def history_words(history: Mapping[str, Any]) -> list[str]:
+    """The history a run replayed, in sentences (its page and report)."""
+    from datetime import UTC, datetime
+
+    def utc(at: int) -> str:
+        return datetime.fromtimestamp(at / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+    lines = [f"Data: {history.get('source', 'recorded ticks')}."]
+    prints = {"archive": "the archive's own trade prints (each with its fee)",
+              "data_api": "the Data API's public trades (to the second)",
+              "none": "no trade prints: book only, so resting orders fill only when the book crosses them",
+              "recorded": "the prints the desk recorded"}
+    for session in history.get("sessions", []):
+        layouts = "/".join(session.get("layouts", [])) or "-"
+        lines.append(f"Session {session['name']!r}: {session['source']} ({layouts}), "
+                     f"{prints.get(session['prints'], session['prints'])}.")
+    gaps = history.get("gaps", [])
+    lines.append("Missing data (books reset there): " + "; ".join(f"{utc(a)} to {utc(b)}" for a, b in gaps) + "."
+                 if gaps else "No missing hours found in the replayed span.")
+    if history.get("tick_changes"):
+        lines.append(f"Tick size changes applied at their time: {history['tick_changes']}.")
+    if history.get("fair_values"):
+        lines.append(f"Fair values: {history['fair_values']}.")
+    return lines
