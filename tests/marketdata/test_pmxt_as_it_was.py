@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from storage.research import recording_sessions as rs
-from storage.sqlite.db import Database
 from tests.helpers import run_cli
 from tests.marketdata.test_pmxt_import import CID, NO, T0, YES, _at, _ticks, _v2_file, desk  # noqa: F401
 
@@ -133,7 +132,7 @@ def _v1_hostile(path: Path) -> Path:
                 "data": data}
     good = json.dumps({"token_id": YES, "bids": [{"price": "0.40", "size": "10"}], "asks": []})
     rows = [row(0, "book_snapshot", good),
-            row(1, "book_snapshot", '{"token_id": "%s", "bids": %s, "asks": []}' % (YES, deep)),
+            row(1, "book_snapshot", f'{{"token_id": "{YES}", "bids": {deep}, "asks": []}}'),
             row(2, "price_change", deep),
             row(3, "price_change", json.dumps({"token_id": YES, "change_price": "0.41", "change_side": "BUY",
                                                "change_size": "1e999999999"})),
