@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.metrics import ANNUALIZE_MIN_MS
+
 DASH = "—"
 
 
@@ -24,7 +26,23 @@ def _shown(pattern: str, scale: float = 1.0) -> Callable[[Any], str]:
 
 
 _usdc = _shown("{:,.2f} pUSD")
-_percent = _shown("{:+.2f} %", 100)
+
+
+def _percent(value: Any) -> str:
+    """A signed return in %: never "−0.00 %" or "+0.00 %" when equity moved (two significant digits
+    of a move under 0.005 %), "0.00 %" only when it did not move."""
+    number = _number(value)
+    if number is None:
+        return DASH
+    shown = number * 100
+    if shown == 0:
+        return "0.00 %"
+    if abs(shown) < 0.005:
+        return f"{shown:+.2g} %"
+    return f"{shown:+.2f} %"
+
+
+
 _share = _shown("{:.2f} %", 100)
 _ratio = _shown("{:.2f}")
 
@@ -62,10 +80,16 @@ def _span(ms: float) -> str:
     return f"{days:,.1f} days" if days >= 1 else f"{ms / 3_600_000:,.1f} hours"
 
 
+ANNUALIZE_DAYS = ANNUALIZE_MIN_MS // 86_400_000
+
+
 def _annualized(value: Any) -> str:
-    """(return, span ms) as "+12.3 % a year, from 2.0 days", or — when it cannot be said."""
+    """(return, span ms) as "+12.3 % a year, from 42.0 days", or — with the reason when it is not
+    said (a run under 30 days: compounding hours to a year turns noise into absurd numbers)."""
     found, span = value if isinstance(value, tuple) else (None, None)
     number, ms = _number(found), _number(span)
+    if ms is not None and ms < ANNUALIZE_DAYS * 86_400_000:
+        return f"{DASH} (the run spans {_span(ms)}; needs {ANNUALIZE_DAYS} days)"
     if number is None or not ms:
         return DASH
     return f"{number * 100:+,.1f} % a year, from {_span(ms)}"
@@ -87,8 +111,8 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("total_return", "Total return", _percent, "End equity / start equity − 1"),
     MetricSpec("max_drawdown", "Max drawdown", _share, "Largest fall from a running peak, % of that peak"),
     MetricSpec("annualized_return", "Annualized return", _annualized,
-               "The run's return compounded to a year, with the span it comes from: on a few days of data a "
-               "projection, not a forecast"),
+               "The run's return compounded to a year, with the span it comes from; only for runs of 30 days or "
+               "more (shorter: — with the reason, like Sharpe); on a month of data a projection, not a forecast"),
     MetricSpec("avg_holding_ms", "Average holding period", _held,
                "Mean time from a holding's first share until it was flat again, over the round trips the run "
                "closed (holdings still open at its end are not counted)"),
@@ -182,7 +206,7 @@ def annualization_note(metrics: Mapping[str, Any] | None) -> str:
         return ""
     period = _number(found.get("period_ms"))
     grid = f" Per-period figures use {_period(int(period))} periods." if period else ""
-    return f"Sharpe, Sortino and Calmar are not annualized: {why}.{grid}"
+    return f"Annualized return, Sharpe, Sortino and Calmar are not shown, not annualized: {why}.{grid}"
 
 
 def latency_note(metrics: Mapping[str, Any] | None) -> str:

@@ -21,3 +21,4 @@ class BacktestSpec:
     seed: int = 0
     source: Source = "recorded"
     latency: str | None = None  # contracts/latency_spec.py; None: the desk's paper_latency setting
+    capital: int | None = None  # the run's starting cash (micro-pUSD); None: the desk's paper_starting_cash

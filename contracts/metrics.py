@@ -16,8 +16,9 @@ Conventions:
   and `drawdown_trough_at` say where it is (a thinned stored curve keeps those two points);
 - Calmar = annualized return / max drawdown, under the same minimum span; any run also gets
   `return_over_drawdown`, the run's own return / max drawdown (None without a drawdown);
-- `annualized_return` is given for any span (compounded to a year), shown with the span it comes
-  from: on days of data it is a projection, never a forecast;
+- `annualized_return` (compounded to a year) likewise only for runs of at least ANNUALIZE_MIN_MS
+  (a 4-minute run compounded to a year read +1,975,223,739,151,541 %), shown with the span it comes
+  from: on a month of data it is a projection, never a forecast;
 - a round trip is a holding from its first share until it is flat again; `avg_holding_ms` is the
   mean time of the closed ones (None without any);
 - a closing trade is a fill that realizes PnL (a sell of held shares, or a resolution); win
@@ -191,8 +192,8 @@ def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], reali
     drawdown, peak_at, trough_at = drawdown_points(curve)
     duration = (curve[-1][0] - curve[0][0]) if len(curve) > 1 else 0
     annualize = duration >= ANNUALIZE_MIN_MS
-    why = "" if annualize else (f"the run spans {_span_words(duration)}; annualized figures need at least "
-                                f"{ANNUALIZE_MIN_MS // 86_400_000} days")
+    why = "" if annualize else (f"the run spans {_span_words(duration)}; annualized figures (return, Sharpe, "
+                                f"Sortino, Calmar) need at least {ANNUALIZE_MIN_MS // 86_400_000} days")
     annual = _annualized(total, duration) if annualize else None
     win_rate, profit_factor = trade_stats(realized_by_close)
     return Metrics(
@@ -205,6 +206,6 @@ def compute(curve: Sequence[tuple[int, float]], exposure: Sequence[float], reali
         sharpe_per_period=sharpe(returns, 1), sortino_per_period=sortino(returns, 1), period_ms=step,
         span_ms=duration, return_over_drawdown=total / drawdown if drawdown else None,
         drawdown_peak_at=peak_at, drawdown_trough_at=trough_at, not_annualized=why, rewards=rewards, rebates=rebates,
-        annualized_return=_annualized(total, duration), round_trips=len(holdings_ms),
+        annualized_return=annual, round_trips=len(holdings_ms),
         avg_holding_ms=sum(holdings_ms) / len(holdings_ms) if holdings_ms else None,
     )

@@ -17,7 +17,9 @@ import plotly.graph_objects as go
 
 from charts import backtest as figures
 from charts.backtest_format import annualization_note, latency_note, metric_rows, refusal_rows
+from charts.history_words import UNKNOWN, history_words
 from charts.markouts import run_markout_figure
+from charts.profit import period_returns
 from charts.tables import TRADE_HEAD, Col, order_status_words
 from charts.trades_on_price import trades_on_price_figure
 from reports.page import Section, render
@@ -134,6 +136,32 @@ def _summary(run: BacktestRun) -> Section:
     return section
 
 
+def history_lines(run: BacktestRun) -> list[str]:
+    """What the run replayed, in sentences: its source, prints or book only, the hours missing and
+    which fair values (runs made before this was kept say so)."""
+    history = (run.metrics or {}).get("history")
+    return history_words(history) if isinstance(history, dict) else [UNKNOWN]
+
+
+def _history(run: BacktestRun) -> Section:
+    section = Section("History replayed")
+    for line in history_lines(run):
+        section.text(line)
+    return section
+
+
+DAILY_COLUMNS = {"period": Col("day (UTC)"), "from_equity": Col("from", "usdc"), "to_equity": Col("to", "usdc"),
+                 "profit": Col("profit", "usdc"), "return_pct": Col("return (%)", "pct")}
+
+
+def _daily(run: BacktestRun) -> Section:
+    section = Section("Daily returns")
+    days = period_returns(run.curve, "day")
+    if days.empty:
+        return section.text("No equity recorded.")
+    return section.table(days, DAILY_COLUMNS, "Each UTC day's change in equity, on the equity it started from")
+
+
 def _charts(run: BacktestRun) -> Section:
     section = Section("Equity, exposure and fills")
     section.chart(figures.equity_figure(run.curve, f"Equity and drawdown (run #{run.id})"))
@@ -193,7 +221,8 @@ def rows_note(total: int, noun: str, order: str, shown: int) -> str:
 def backtest_report(db: Database, run: BacktestRun) -> str:
     """The HTML report of a finished run."""
     questions = market_questions(db, run.markets)
-    sections = [_summary(run), _charts(run), _markouts(run), _prices(db, run), *_tables(run)]
+    sections = [_summary(run), _history(run), _charts(run), _daily(run), _markouts(run), _prices(db, run),
+                *_tables(run)]
     return render(f"Backtest #{run.id} {run.name}", facts(run, questions), sections)
 
 

@@ -32,3 +32,4 @@ class StrategyRun(SQLModel, table=True):
     pid: int | None = None
     orders: str | None = None
     latency: str | None = None
+    capital: int | None = None  # the run's starting cash, micro-pUSD (migration 0071)

@@ -104,29 +104,3 @@ def stated_history(main_db: Path, source: str, from_ms: int, to_ms: int, markets
                          "print_fees": history.get("print_fees", False)})
         gaps += [g for g in history.get("gaps", []) if g[1] >= from_ms and g[0] <= to_ms]
     return {"source": "recorded ticks", "sessions": sessions, "gaps": sorted(gaps), "fair_values": fair_values}
-
-
-def history_words(history: Mapping[str, Any]) -> list[str]:
-    """The history a run replayed, in sentences (its page and report)."""
-    from datetime import UTC, datetime
-
-    def utc(at: int) -> str:
-        return datetime.fromtimestamp(at / 1000, UTC).strftime("%Y-%m-%d %H:%M")
-
-    lines = [f"Data: {history.get('source', 'recorded ticks')}."]
-    prints = {"archive": "the archive's own trade prints (each with its fee)",
-              "data_api": "the Data API's public trades (to the second)",
-              "none": "no trade prints: book only, so resting orders fill only when the book crosses them",
-              "recorded": "the prints the desk recorded"}
-    for session in history.get("sessions", []):
-        layouts = "/".join(session.get("layouts", [])) or "-"
-        lines.append(f"Session {session['name']!r}: {session['source']} ({layouts}), "
-                     f"{prints.get(session['prints'], session['prints'])}.")
-    gaps = history.get("gaps", [])
-    lines.append("Missing data (books reset there): " + "; ".join(f"{utc(a)} to {utc(b)}" for a, b in gaps) + "."
-                 if gaps else "No missing hours found in the replayed span.")
-    if history.get("tick_changes"):
-        lines.append(f"Tick size changes applied at their time: {history['tick_changes']}.")
-    if history.get("fair_values"):
-        lines.append(f"Fair values: {history['fair_values']}.")
-    return lines

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,10 @@ def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: Run
     migrate(path)
     db = Database(path)
     limits, config = recording.desk_limits_and_settings(main_db)
+    if spec.capital is not None:  # the run's own starting cash, not the desk-wide setting
+        config = [r for r in config if r["key"] != "paper_starting_cash"] + [
+            {"key": "paper_starting_cash", "value": json.dumps(spec.capital / MICRO), "version": 1,
+             "updated_at": spec.from_ms, "updated_by": "backtest"}]
     market_rows = run_markets.rows
     scratch.seed_scratch(db, markets=market_rows, limits=limits, settings=config, strategy=STRATEGY_NAME,
                          kind=spec.kind, params=spec.params,

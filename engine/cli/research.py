@@ -66,7 +66,7 @@ def cmd_backtest(settings: Settings, args: argparse.Namespace) -> int:
             raise ResearchError('--params must be a JSON object, e.g. \'{"size": 20}\'')
         markets = tuple(m.strip() for m in (args.markets or "").split(",") if m.strip())
         spec = BacktestSpec(args.strategy, params, args.start, args.end, markets, args.seed, args.source,
-                            args.latency)
+                            args.latency, args.capital)
         run_id = runs.create_run(db, spec, args.name or f"{args.strategy} {_when(args.start)} to {_when(args.end)}")
         runs.mark_started(db, run_id)
     bar = ProgressBar(f"backtest #{run_id}")
@@ -266,6 +266,22 @@ def _name(raw: str) -> str:
     return raw
 
 
+MAX_CAPITAL = 1e9  # pUSD: the paper starting cash setting's own bound
+
+
+def _capital(raw: str) -> int:
+    """A starting cash in pUSD, as micro-pUSD: a positive number up to 1e9, at most 6 decimals."""
+    from contracts.domain import BadNumber, to_micros
+
+    try:
+        micros = to_micros(raw, exact=True)
+    except BadNumber:
+        raise argparse.ArgumentTypeError(f"{raw!r}: a starting cash in pUSD, e.g. 1000 (at most 6 decimals)") from None
+    if not 0 < micros <= MAX_CAPITAL * 1_000_000:
+        raise argparse.ArgumentTypeError(f"{raw!r}: a starting cash above 0 and at most {MAX_CAPITAL:,.0f} pUSD")
+    return micros
+
+
 def _latency(raw: str) -> str:
     from contracts.latency_spec import LatencyError, parse_latency
 
@@ -292,6 +308,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     backtest.add_argument("--latency", type=_latency,
                           help="how long orders and cancels take to act: zero, constant[:ENTRY,CANCEL,DATA] (ms) or "
                                "measured[:DATA] (default: the desk's paper_latency setting)")
+    backtest.add_argument("--capital", type=_capital, metavar="PUSD",
+                          help="the run's starting cash in pUSD (default: the desk's paper starting cash setting)")
     backtest.add_argument("--name", type=_name, help="a name for the run")
     backtest.add_argument("--run-id", type=cli_args.run_id, help="run a backtest the dashboard created")
     backtest.add_argument("--report", type=_report_path, metavar="FILE.html",

@@ -35,6 +35,7 @@ from storage.sqlite.db import Database
 BT_KIND, BT_SOURCE, BT_FROM, BT_TO = "bt_kind", "bt_source", "bt_from", "bt_to"
 BT_MARKETS, BT_SEED, BT_NAME, BT_LAUNCH, BT_FORM = "bt_markets", "bt_seed", "bt_name", "bt_launch", "bt_form"
 BT_LATENCY = "bt_latency"
+BT_CAPITAL = "bt_capital"
 BT_BELOW_MIN_OK, BT_SESSION = "bt_below_min_ok", "bt_session"
 LAST_LAUNCH = "bt_last_launch"
 DEFAULTS = "the kind's defaults"
@@ -189,6 +190,13 @@ def _double_click(spec: object) -> bool:
     return last is not None and last[0] == spec and now - last[1] < DUPLICATE_S
 
 
+def desk_cash(db: Database) -> float:
+    """The desk's Paper starting cash setting (pUSD; its default when unset or unreadable)."""
+    stored = status_queries.engine_settings(db).get("paper_starting_cash", {}).get("value")
+    return float(stored) if isinstance(stored, (int, float)) and not isinstance(stored, bool) and stored >= 1 \
+        else 10_000.0
+
+
 def desk_latency(db: Database) -> str:
     """The desk's Paper order latency setting, as written (the default when unset or unreadable)."""
     stored = status_queries.engine_settings(db).get("paper_latency", {}).get("value")
@@ -243,6 +251,10 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
                                     help=f"How long orders and cancels take to act: {LATENCY_FORMS}. Starts at the "
                                     "desk's Paper order latency setting; zero only if you choose it")
         fields.add("latency", "Latency")
+        capital = left.number_input("Starting cash (pUSD)", min_value=1.0, max_value=1e9, value=desk_cash(db),
+                                    step=100.0, key=BT_CAPITAL,
+                                    help="The run's own starting cash (starts at the desk's Paper starting cash "
+                                    "setting): returns are on this")
         name = right.text_input("Name (optional)", key=BT_NAME, placeholder="kind and range")
         below_ok = st.checkbox("Launch even if the order size is below a market's minimum", key=BT_BELOW_MIN_OK)
         summary = st.empty()
@@ -281,6 +293,7 @@ def new_backtest_panel(db: Database, root: Path, configured: pd.DataFrame) -> in
         seed=int(seed),
         source=source,
         latency=latency_text,
+        capital=round(float(capital) * 1_000_000),
     )
     if _double_click(spec):
         return None

@@ -11,6 +11,7 @@ import streamlit as st
 from charts import backtest as figures
 from charts import text
 from charts.backtest_format import annualization_note, latency_note, metric_rows, refusal_rows
+from charts.history_words import UNKNOWN, history_words
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
 from contracts.calibration import Calibration
@@ -188,6 +189,12 @@ def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
     annual = annualization_note(run.metrics)
     if annual:
         st.caption(annual)
+    history = (run.metrics or {}).get("history")
+    lines = history_words(history) if isinstance(history, dict) else [UNKNOWN]
+    if isinstance(history, dict) and (history.get("gaps") or history.get("fair_values")):
+        st.warning(text.markdown(" ".join(lines)), icon=":material/history:")  # missing data or today's values
+    else:
+        st.caption(text.markdown(" ".join(lines)))
     cols = st.columns(METRIC_COLUMNS)
     for i, (spec, value) in enumerate(metric_rows(run.metrics)):
         cols[i % METRIC_COLUMNS].metric(spec.label, value, help=spec.help)

@@ -70,11 +70,11 @@ def insert_run(conn: Connection, spec: BacktestSpec, name: str) -> int:
     """The run row (status 'running'), in the caller's transaction."""
     return int(conn.execute(
             text("""INSERT INTO strategy_runs (name, created_at, status, strategy_kind, params, markets, from_at,
-                        to_at, seed, source, latency) VALUES (:name, :now, 'running', :kind, :params, :markets, :f,
-                        :t, :seed, :source, :latency) RETURNING id"""),
+                        to_at, seed, source, latency, capital) VALUES (:name, :now, 'running', :kind, :params,
+                        :markets, :f, :t, :seed, :source, :latency, :capital) RETURNING id"""),
         {"name": name, "now": now_ms(), "kind": spec.kind, "params": json.dumps(spec.params, sort_keys=True),
          "markets": json.dumps(list(spec.markets)), "f": spec.from_ms, "t": spec.to_ms, "seed": spec.seed,
-         "source": spec.source, "latency": spec.latency},
+         "source": spec.source, "latency": spec.latency, "capital": spec.capital},
     ).scalar_one())
 
 
@@ -85,7 +85,7 @@ def load_spec(db: Database, run_id: int) -> BacktestSpec:
         raise KeyError(f"no backtest run {run_id}")
     return BacktestSpec(kind=row["strategy_kind"], params=json.loads(row["params"]), from_ms=row["from_at"],
                         to_ms=row["to_at"], markets=tuple(json.loads(row["markets"])), seed=row["seed"],
-                        source=row["source"], latency=row["latency"])
+                        source=row["source"], latency=row["latency"], capital=row["capital"])
 
 
 def mark_started(db: Database, run_id: int) -> None:

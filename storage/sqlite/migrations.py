@@ -1430,6 +1430,14 @@ def _0070_history_as_it_was(db: UtilsDatabase) -> None:
     )
 
 
+
+@m(name="0071_run_capital")
+def _0071_run_capital(db: UtilsDatabase) -> None:
+    """A backtest's starting cash is the run's own input (micro-pUSD; NULL: the desk's paper starting
+    cash, as runs before this one used)."""
+    _ddl(db, "ALTER TABLE strategy_runs ADD COLUMN capital INTEGER;")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

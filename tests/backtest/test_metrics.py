@@ -79,17 +79,34 @@ def test_empty_curve_is_all_zero_not_an_error() -> None:
     assert (result.total_return, result.sharpe, result.max_drawdown, result.trades) == (0.0, None, 0.0, 0)
 
 
-def test_a_short_run_still_has_its_annualized_return_with_the_span_it_comes_from() -> None:
+def test_no_annualized_figure_under_30_days_and_the_reason_is_shown() -> None:
     from charts.backtest_format import metric_rows
 
     day = 86_400_000
     short = m.compute([(0, 1000.0), (2 * day, 1010.0)], [], [], trades=0, fees=0.0, holdings_ms=[HOUR, 3 * HOUR])
-    assert short.annualized_return == pytest.approx(1.01 ** (365 / 2) - 1)  # a projection of 2 days
-    assert short.calmar is None and short.sharpe is None  # the ratios keep their 30-day rule
+    assert short.annualized_return is None  # 2 days compounded to a year is noise, not a figure
+    assert short.calmar is None and short.sharpe is None and "need at least 30 days" in short.not_annualized
     assert (short.round_trips, short.avg_holding_ms) == (2, 2 * HOUR)
     shown = {spec.key: value for spec, value in metric_rows(asdict(short))}
-    assert shown["annualized_return"] == f"{(1.01 ** (365 / 2) - 1) * 100:+,.1f} % a year, from 2.0 days"
+    assert shown["annualized_return"] == "— (the run spans 2.0 days; needs 30 days)"
     assert shown["avg_holding_ms"] == "2.0 hours over 2 round trips"
+    minutes = m.compute([(0, 1000.0), (4 * 60_000, 1000.5)], [], [], trades=0, fees=0.0)
+    assert minutes.annualized_return is None  # was +1,975,223,739,151,541.5 % a year
+    month = m.compute([(0, 1000.0), (40 * day, 1010.0)], [], [], trades=0, fees=0.0)
+    assert month.annualized_return == pytest.approx(1.01 ** (365 / 40) - 1)
+    assert {s.key: v for s, v in metric_rows(asdict(month))}["annualized_return"] == \
+        f"{(1.01 ** (365 / 40) - 1) * 100:+,.1f} % a year, from 40.0 days"
     lost = m.compute([(0, 1000.0), (day, 0.0)], [], [], trades=0, fees=0.0)
     assert lost.annualized_return is None and lost.avg_holding_ms is None  # cannot be said: —
     assert {s.key: v for s, v in metric_rows(asdict(lost))}["avg_holding_ms"] == "—"
+
+
+def test_a_fall_in_equity_never_reads_as_minus_zero() -> None:
+    from charts.backtest_format import metric_rows
+
+    def total(start: float, end: float) -> str:
+        result = m.compute([(0, start), (HOUR, end)], [], [], trades=0, fees=0.0)
+        return {s.key: v for s, v in metric_rows(asdict(result))}["total_return"]
+
+    assert total(10_000.0, 9_999.97) == "-0.0003 %"  # was "-0.00 %" beside a 100 % win rate
+    assert total(10_000.0, 10_000.0) == "0.00 %" and total(10_000.0, 10_100.0) == "+1.00 %"

@@ -106,7 +106,7 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert metrics["Start equity"] == f"{result['start_equity']:,.2f} pUSD"
     assert metrics["Decisions"] == f"{result['decisions']:,} decisions" and result["decisions"] > 0
     assert metrics["Fills"] == f"{result['trades']:,} fills"
-    assert result["annualized_return"] is not None and "a year, from" in metrics["Annualized return"]
+    assert result["annualized_return"] is None and "needs 30 days" in metrics["Annualized return"]  # a short run
     assert ("over" in metrics["Average holding period"]) == (result["round_trips"] > 0)
     titles = chart_titles(at)
     assert titles[:4] == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)"]

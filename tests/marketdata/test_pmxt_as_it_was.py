@@ -107,8 +107,15 @@ def test_a_missing_hour_resets_the_books_and_is_stated(desk: Any, tmp_path: Path
         (MS + 3_600_000, "book", '{"b":[],"a":[]}'),  # the book nobody saw for an hour is empty, not stale
         (MS + 7_260_000, "book", '{"b":[[480000,100000000]],"a":[[520000,100000000]]}')]
     assert "missing (books reset): 2026-04-17 13:00 to 2026-04-17 13:59" in rs.get_session(db, "gappy").notes
-    run = run_cli(["backtest", "--session", "gappy", "--strategy", "market_making"], env, timeout=120)
+    report = tmp_path / "gappy.html"
+    run = run_cli(["backtest", "--session", "gappy", "--strategy", "market_making", "--capital", "500",
+                   "--report", str(report)], env, timeout=120)
     assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["start_equity"] == 500  # the run's own capital, not the desk's 10,000
+    page = report.read_text()
+    assert "History replayed" in page and "no trade prints: book only" in page
+    assert "Missing data (books reset there): 2026-04-17 13:00 to 2026-04-17 13:59" in page
+    assert "Daily returns" in page and "Fri Apr 17" in page  # each UTC day's return, in the report
     history = json.loads(run.stdout)["history"]
     assert history["gaps"] == [[MS + 3_600_000, MS + 7_200_000 - 1]]
     assert history["sessions"][0]["prints"] == "none" and history["sessions"][0]["layouts"] == ["v2"]
