@@ -156,7 +156,7 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.file is not None:
         return import_session_file(settings, args)
-    if args.pmxt is not None:
+    if args.pmxt is not None or args.pmxt_from is not None or args.pmxt_to is not None:
         return import_pmxt_archive(settings, args)
     if args.market is None or args.start is None or args.end is None:
         raise ResearchError("--market, --from and --to are required (or --file, a recording session exported by "
@@ -201,6 +201,9 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
              if value is not None]
     if given:
         raise ResearchError(f"--pmxt imports the archive files' whole span: drop {', '.join(given)}")
+    if (args.pmxt is None) == (args.pmxt_from is None or args.pmxt_to is None):
+        raise ResearchError("give the archive's files (--pmxt FILE_OR_FOLDER) or a range to fetch (--pmxt-from DATE "
+                            "--pmxt-to DATE), one of the two")
     if args.trades and args.public_trades:
         raise ResearchError("--trades and --public-trades both give the trades: choose one")
     ids = [part.strip() for part in (args.market or "").split(",") if part.strip()]
@@ -216,14 +219,31 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
                    else asyncio.run(with_fees(settings.clob_host, markets, required=True)))
         trades = (trades_file(Path(args.trades).expanduser()) if args.trades
                   else _fetched_trades(settings.data_api_host, ids) if args.public_trades else None)
-        session, ticks, report = import_pmxt(db, Path(args.pmxt).expanduser(), markets, actor=actor(),
-                                             name=args.name, trades=trades, progress=_rows_read)
+        files, fetched = (Path(args.pmxt).expanduser(), {}) if args.pmxt else _fetched_hours(settings, args)
+        session, ticks, report = import_pmxt(db, files, markets, actor=actor(), name=args.name, trades=trades,
+                                             progress=_rows_read)
     except (PmxtError, SessionError) as exc:
         raise ResearchError(f"{exc}; nothing was imported") from None
     print(json.dumps({"session": session.name, "markets": list(session.markets), "ticks": ticks,
                       "from": session.started_at, "to": session.stopped_at, **report.as_dict(),
-                      "fees_unknown": no_fees}, indent=2))
+                      "fees_unknown": no_fees, **({"fetched": fetched} if fetched else {})}, indent=2))
     return 0
+
+
+PMXT_CACHE_GB = 20.0  # the fetch cache's default bound: ~50-200 archive hours
+
+
+def _fetched_hours(settings: Settings, args: argparse.Namespace) -> tuple[list[Path], dict[str, Any]]:
+    """--pmxt-from/--pmxt-to: the archive's hours of the range (and the hour before), fetched into the cache beside
+    the database (PMXT_V2_URL and PMXT_V1_URL name other hosts of the same layout, e.g. a mirror)."""
+    from engine.marketdata import pmxt_fetch as fetch
+
+    archive = fetch.Archive(os.environ.get("PMXT_V2_URL") or fetch.V2_URL,
+                            os.environ.get("PMXT_V1_URL") or fetch.V1_URL)
+    hours = fetch.hours_for(fetch.day_start(args.pmxt_from), fetch.day_end(args.pmxt_to))
+    files, report = fetch.fetch_hours(hours, settings.db_path.parent / "pmxt-cache", archive,
+                                      cache_bytes=int(args.cache_gb * 1e9), progress=fetch.print_progress)
+    return files, report.as_dict()
 
 
 def _fetched_trades(data_api_host: str, condition_ids: list[str]) -> Callable[[tuple[int, int]], list[Any]]:
@@ -264,6 +284,16 @@ def _name(raw: str) -> str:
     if len(raw) > NAME_CHARS:
         raise argparse.ArgumentTypeError(f"a name of at most {NAME_CHARS} characters")
     return raw
+
+
+def _cache_gb(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r}: a size in GB, e.g. 20") from None
+    if not 0 < value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{raw!r}: a cache of more than 0 and at most 100,000 GB")
+    return value
 
 
 MAX_CAPITAL = 1e9  # pUSD: the paper starting cash setting's own bound
@@ -330,6 +360,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     history.add_argument("--pmxt", metavar="FILE_OR_FOLDER",
                          help="hourly Parquet files of the PMXT archive (a file, or a folder of them): the books "
                               "of --market's markets (condition ids, comma-separated) as a named session")
+    history.add_argument("--pmxt-from", metavar="DATE",
+                         help="fetch the PMXT archive's hours from this UTC date (or time) on, and the hour before "
+                              "it (v2 where it exists, v1 before), into a cache beside the database, then import them")
+    history.add_argument("--pmxt-to", metavar="DATE", help="with --pmxt-from: the last UTC date (or time) to fetch")
+    history.add_argument("--cache-gb", type=_cache_gb, default=PMXT_CACHE_GB,
+                         help=f"with --pmxt-from: the cache's bound in GB (default {PMXT_CACHE_GB:g}); the least "
+                              "recently used hours not needed now go first")
     history.add_argument("--markets-file", metavar="FILE",
                          help="with --pmxt: the markets' metadata as a JSON list of Gamma market objects "
                               "(default: asked of Gamma at import time)")

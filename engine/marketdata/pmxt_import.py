@@ -155,14 +155,15 @@ def _json_list(path: Path, what: str) -> list[Any]:
     return items
 
 
-def import_pmxt(db: Database, path: Path, markets: list[dict[str, Any]], *, actor: str, name: str | None = None,
+def import_pmxt(db: Database, path: Path | list[Path], markets: list[dict[str, Any]], *, actor: str,
+                name: str | None = None,
                 trades: list[Any] | Callable[[tuple[int, int]], list[Any]] | None = None,
                 progress: Callable[[int], None] | None = None) -> tuple[Session, int, PmxtReport]:
     """Import the archive's rows of `markets` (their stored rows) as one session, with `trades`
     (the Data API's public trades, for files that hold none; or what fetches them for the files'
     span) beside them; returns the session, the ticks imported and what was read and left out.
     All or nothing."""
-    files = archive_files(path)
+    files = archive_files(path) if isinstance(path, Path) else path
     tokens = {m[side]: m["condition_id"] for m in markets for side in ("yes_token", "no_token")}
     report, state = PmxtReport(), RowState(tokens)
     with tempfile.TemporaryDirectory(prefix=".pmxt-", dir=db.path.parent) as scratch:
