@@ -96,3 +96,28 @@ def importance_figure(importance: dict[str, float]) -> go.Figure:
     fig.update_xaxes(title_text="importance", tickformat=".0%", range=[0, 1])
     fig.update_layout(title=title, height=80 + 40 * len(ordered), **{**LAYOUT, "hovermode": "closest"})
     return fig
+
+
+def out_of_sample_lines(verdict: dict[str, Any]) -> list[str]:
+    """A walk-forward sweep's verdict in sentences (engine/backtest/sweep_oos.py says how it is made)."""
+    def score(value: Any) -> str:
+        return "—" if not isinstance(value, (int, float)) else f"{value:+.4g}"
+
+    folds = verdict.get("folds")
+    lines = [f"Walk-forward over {folds} folds: each trial tuned on a window and tested on the next; the trials "
+             "below are ranked by their held-out score."]
+    best = verdict.get("best_in_sample")
+    if best:
+        lines.append(f"The best trial in sample (#{best['number']}) scored {score(best['in_sample'])} where it was "
+                     f"tuned and {score(best['held_out'])} held out: tuning overstates it by "
+                     f"{score(best['overstates_by'])}.")
+    walk = verdict.get("walk_forward") or {}
+    if walk.get("picks"):
+        lines.append(f"Walk-forward score (each fold's best tuned trial, on the next window): {score(walk['score'])}, "
+                     f"overstated in tuning by {score(walk['overstates_by'])}.")
+    dsr = verdict.get("deflated_sharpe")
+    lines.append("Deflated Sharpe ratio of the best held-out trial: "
+                 + ("— (too few returns, or no variation)" if not isinstance(dsr, (int, float)) else
+                    f"{dsr:.2f} (the chance its held-out Sharpe beats the best of {verdict.get('trials')} trials of no "
+                    "skill; near 1: unlikely to be luck, 0.5 or below: no evidence of skill)"))
+    return lines

@@ -97,6 +97,7 @@ class SweepSpec:
     source: Literal["recorded", "history"] = "recorded"
     train_fraction: float | None = None  # None: no held-out period
     top: int = 3  # the best trials re-run on the held-out period
+    walk_forward: int = 0  # folds (engine/backtest/sweep_oos.py); 0: none
 
     @property
     def split_ms(self) -> int:
@@ -235,7 +236,24 @@ def check_spec(spec: SweepSpec) -> None:
         raise SweepError("split: the training share must be between 0.1 and 0.9 (e.g. 0.7: the last 30 % is held out)")
     if not 1 <= spec.top <= 20:
         raise SweepError("top: between 1 and 20 trials re-run on the held-out period")
+    _check_walk_forward(spec)
     _check_room(spec)
+
+
+WALK_FORWARD_FOLDS = (2, 12)
+
+
+def _check_walk_forward(spec: SweepSpec) -> None:
+    if not spec.walk_forward:
+        return
+    low, high = WALK_FORWARD_FOLDS
+    if not low <= spec.walk_forward <= high:
+        raise SweepError(f"walk-forward: between {low} and {high} folds (the span is cut into folds + 1 windows)")
+    if spec.train_fraction is not None:
+        raise SweepError("walk-forward holds out a window after each tuning window: drop --split/--test")
+    if spec.objective == "markout":
+        raise SweepError("walk-forward scores each window from the equity curve: use sharpe, return or calmar "
+                         "(the markout objective needs each window's fills)")
 
 
 def _check_room(spec: SweepSpec) -> None:

@@ -66,7 +66,9 @@ def _utc(ms: Any) -> str:
 def facts(view: SweepView) -> str:
     spec = view.spec
     split = spec.get("train_fraction")
-    held = f"last {1 - split:.0%} held out" if isinstance(split, (int, float)) else "no hold-out"
+    folds = spec.get("walk_forward")
+    held = (f"last {1 - split:.0%} held out" if isinstance(split, (int, float))
+            else f"walk-forward, {folds} folds" if folds else "no hold-out")
     markets = len(spec.get("markets") or []) or "every"
     return (f"{spec.get('kind')} · objective {spec.get('objective')} (per day) · {spec.get('sampler')} · "
             f"{_utc(spec.get('from_ms'))} → {_utc(spec.get('to_ms'))} · {held} · {markets} markets · "
@@ -98,6 +100,17 @@ def sweep_report(view: SweepView, importance: dict[str, float]) -> str:
     else:
         trials.table(view.trials, trial_columns(view), f"{len(view.trials):,} trials")
     sections = [summary, charts, trials]
+    if view.out_of_sample:
+        oos = Section("Out of sample")
+        for line in figures.out_of_sample_lines(view.out_of_sample):
+            oos.text(line)
+        ranking = pd.DataFrame(view.out_of_sample.get("ranking", []))
+        if not ranking.empty:
+            ranking = pd.concat([ranking.drop(columns=["params"]), pd.json_normalize(ranking["params"])], axis=1)
+            oos.table(ranking, {"number": Col("trial"), "held_out": Col("score (held out)", "money4"),
+                                "in_sample": Col("score (in sample)", "money4"), **{p: Col(p) for p in view.params}},
+                      "Trials by held-out score")
+        sections.append(oos)
     if not view.held_out.empty:
         held = Section("Held-out period")
         held.text("The best trials re-run on data they were not chosen on: a score far below its training score "

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
     from contracts.metrics import Metrics
+    from engine.backtest.runner import BacktestResult
     from engine.backtest.sweep_processes import Worker
     from engine.backtest.sweep_sampler import SweepSampler
 
@@ -136,12 +137,32 @@ def objective_value(metrics: Metrics, objective: str) -> tuple[float | None, str
 
 def backtest_params(spec: SweepSpec, params: dict[str, Any], window: tuple[int, int], main_db: Path,
                     work_dir: Path) -> Metrics:
+    return backtest_result(spec, params, window, main_db, work_dir).metrics
+
+
+def backtest_result(spec: SweepSpec, params: dict[str, Any], window: tuple[int, int], main_db: Path,
+                    work_dir: Path) -> BacktestResult:
     from contracts.settings import load_settings
     from engine.backtest.runner import BacktestSpec, run_sync
 
     run = BacktestSpec(spec.kind, {**spec.base_params, **params}, window[0], window[1], spec.markets, spec.seed,
                        spec.source)
-    return run_sync(run, main_db, load_settings(), work_dir=work_dir).metrics
+    return run_sync(run, main_db, load_settings(), work_dir=work_dir)
+
+
+def walk_forward_value(spec: SweepSpec, trial: optuna.Trial, result: BacktestResult) -> tuple[float | None, str]:
+    """A walk-forward trial's in-sample score (what the sampler maximizes), its window scores and its
+    held-out returns' statistics kept on the trial (engine/backtest/sweep_oos.py)."""
+    from engine.backtest import sweep_oos
+
+    cuts = sweep_oos.windows(spec.from_ms, spec.to_ms, spec.walk_forward)
+    scores = [objective_value(sweep_oos.window_metrics(result.curve, w), spec.objective)[0] for w in cuts]
+    in_sample, held_out = sweep_oos.trial_scores(scores)
+    trial.set_user_attr("windows", scores)
+    trial.set_user_attr("in_sample", in_sample)
+    trial.set_user_attr("held_out", held_out)
+    trial.set_user_attr("oos", sweep_oos.return_stats(sweep_oos.held_out_returns(result.curve, cuts[1:])))
+    return in_sample, "" if in_sample is not None else "undefined on every tuning window (no trading?)"
 
 
 class TrialUndefined(Exception):
@@ -190,13 +211,14 @@ class _Objective:
         self.duplicates_in_a_row = 0
         began = time.perf_counter()
         try:
-            metrics = backtest_params(self.spec, params, self.spec.train_range, self.main_db, self.work_dir)
+            result = backtest_result(self.spec, params, self.spec.train_range, self.main_db, self.work_dir)
         except Exception as exc:  # the trial fails (Optuna logs it); its row on the page says why too
             trial.set_user_attr("error", f"its backtest failed: {type(exc).__name__}: {exc}"[:500])
             raise
         trial.set_user_attr("backtest_s", round(time.perf_counter() - began, 3))
-        trial.set_user_attr("metrics", metrics.as_dict())
-        value, why = objective_value(metrics, self.spec.objective)
+        trial.set_user_attr("metrics", result.metrics.as_dict())
+        value, why = (walk_forward_value(self.spec, trial, result) if self.spec.walk_forward
+                      else objective_value(result.metrics, self.spec.objective))
         if value is None or not math.isfinite(value):
             trial.set_user_attr("undefined", why or "not a finite number")
             raise TrialUndefined(why)
@@ -303,6 +325,7 @@ class SweepReport:
     best: dict[str, Any] | None
     held_out: list[dict[str, Any]]
     url: str
+    out_of_sample: dict[str, Any] | None = None  # a walk-forward sweep's verdict (sweep_oos.summary)
 
 
 def run_sweep(spec: SweepSpec, url: str, main_db: Path, *, jobs: int, work_root: Path,
@@ -317,9 +340,24 @@ def run_sweep(spec: SweepSpec, url: str, main_db: Path, *, jobs: int, work_root:
         if progress is not None:
             progress(min(counted(study), spec.trials), spec.trials)
         held = held_out(study, spec, main_db, work / "test")
+        verdict = out_of_sample(study) if spec.walk_forward else None
     finally:
         study.set_user_attr("pid", None)
-    return SweepReport(spec.name, counted(study), best_trial(study), held, url)
+    return SweepReport(spec.name, counted(study), best_trial(study), held, url, verdict)
+
+
+def out_of_sample(study: optuna.Study) -> dict[str, Any]:
+    """A walk-forward sweep's verdict over its complete trials, kept in the study (the Sweep tab and
+    the report read it)."""
+    from engine.backtest import sweep_oos
+
+    optuna = _optuna()
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    verdict = sweep_oos.summary([{"number": t.number, "params": t.user_attrs.get("params", t.params),
+                                  "windows": t.user_attrs.get("windows", []), "oos": t.user_attrs.get("oos", {})}
+                                 for t in done if t.user_attrs.get("windows")])
+    study.set_user_attr("out_of_sample", verdict)
+    return verdict
 
 
 def own_work_dir(work_root: Path) -> Path:
@@ -399,6 +437,8 @@ def held_out(study: optuna.Study, spec: SweepSpec, main_db: Path, work_dir: Path
             value, why = objective_value(metrics, spec.objective)
             found = {"value": value, "undefined": why, "metrics": metrics.as_dict()}
             study.set_user_attr(key, found)
-        results.append({"number": trial["number"], "params": trial["params"], "train": trial["value"],
-                        "test": found["value"], "test_undefined": found.get("undefined", "")})
+        train, test = trial["value"], found["value"]
+        results.append({"number": trial["number"], "params": trial["params"], "train": train, "test": test,
+                        "test_undefined": found.get("undefined", ""),
+                        "overstates_by": None if train is None or test is None else train - test})
     return results

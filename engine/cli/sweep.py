@@ -62,7 +62,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     spec = SweepSpec(name="-", kind=args.strategy, space=space, from_ms=args.start,
                      to_ms=args.end, base_params=_json_object(args.params, "--params"), markets=markets,
                      trials=args.trials, objective=args.objective, sampler=args.sampler, seed=args.seed,
-                     source=args.source, train_fraction=_train_share(args), top=args.top)
+                     source=args.source, train_fraction=_train_share(args), top=args.top,
+                     walk_forward=args.walk_forward or 0)
     name = args.name or default_name(spec)
     spec = replace(spec, name=name)
     try:
@@ -100,7 +101,8 @@ def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
     except SweepError as exc:
         raise CliError(str(exc)) from None
     print(json.dumps({"name": report.name, "storage": shown_url(report.url), "trials": report.trials,
-                      "objective": spec.objective, "best": report.best, "held_out": report.held_out},
+                      "objective": spec.objective, "best": report.best, "held_out": report.held_out,
+                      **({"out_of_sample": report.out_of_sample} if report.out_of_sample else {})},
                      indent=2, default=str))
     return 0
 
@@ -138,6 +140,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "trials re-run on it")
     held_out.add_argument("--test", dest="test_share", type=float,
                           help="held-out share of the range instead, e.g. 0.3 (the same as --split 0.7)")
+    held_out.add_argument("--walk-forward", dest="walk_forward", type=int, metavar="FOLDS",
+                          help="cut the range into FOLDS + 1 windows, tune on each and test on the next, roll; rank "
+                               "the trials by their held-out score, with how much the in-sample score overstates it "
+                               "and a deflated Sharpe ratio (2 to 12 folds)")
     sweep.add_argument("--top", type=int, default=3, help="best trials re-run on the held-out period (default 3)")
     sweep.add_argument("--markets", help="comma-separated condition ids (default: all with data in range)")
     sweep.add_argument("--session", help="a recording session's name: its span and markets (instead of --from, "

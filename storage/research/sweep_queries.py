@@ -127,6 +127,7 @@ class SweepView:
     pid: int | None
     best: dict[str, Any] | None = None  # number, value, params
     complete_params: dict[int, dict[str, Any]] = field(default_factory=dict)  # trial -> params backtested
+    out_of_sample: dict[str, Any] | None = None  # a walk-forward sweep's verdict (engine/backtest/sweep_oos.py)
 
 
 def _why(state: str, attrs: dict[str, Any]) -> str:
@@ -158,8 +159,9 @@ def sweep_view(url: str, name: str) -> SweepView | None:
     for t in trials:
         used = t.user_attrs.get("params", t.params)
         test = attrs.get(f"test:{t.number}", {})
+        held = test.get("value") if test else t.user_attrs.get("held_out")  # a re-run, or walk-forward's
         rows.append({"number": t.number, "state": t.state.name, "value": t.value,
-                     **{p: used.get(p) for p in names}, "test": test.get("value"),
+                     **{p: used.get(p) for p in names}, "test": held,
                      "why": _why(t.state.name, t.user_attrs)})
         if t.state.name == "COMPLETE":
             complete[t.number] = used
@@ -173,7 +175,7 @@ def sweep_view(url: str, name: str) -> SweepView | None:
     held_out = held[["number", "value", "test", *names]].rename(columns={"value": "train"})
     held_out = held_out.sort_values("train", ascending=False).reset_index(drop=True)
     return SweepView(name, spec, frame, names, _counted(trials), int(spec.get("trials", 0)), held_out,
-                     attrs.get("pid"), best, complete)
+                     attrs.get("pid"), best, complete, attrs.get("out_of_sample"))
 
 
 def _tested(attrs: dict[str, Any]) -> list[int]:
