@@ -1,16 +1,19 @@
 """What importing one market-day of the PMXT archive costs: time, peak memory and disk.
 
 Builds a day of hourly files in the archive's v2 layout (sorted by market, then token, then
-time; row groups of ROW_GROUP rows) holding one market's stream at the density of a busy
-archive market (a book per token every five minutes, ~1,100 rows an hour) among OTHERS rows of
-other markets an hour, then imports that market with `import_pmxt` (the filter pushed down to the
-row groups, the rows sorted by time in a scratch file, the one session import). The baseline is
+time; row groups of 1,048,576 rows, the archive's own) holding each market's stream at the
+density of a busy archive market (a book per token every five minutes, ~1,100 rows an hour)
+among OTHERS rows of other markets an hour, whose ids sort on both sides of the asked ones, so
+the asked markets' rows sit inside a row group of ~1 M rows of other markets; then imports the
+markets with `import_pmxt` (row groups the statistics rule out skipped, the others read in
+slices, the rows sorted by time in a scratch file, the one session import). The baseline is
 the same ticks imported as a session file (the desk's own import path, without reading Parquet).
 A real archive hour holds ~24 M rows: reading scales with the row groups the market's rows touch,
 not with the file, because the archive is sorted by market. Last, a market-making backtest of the
 imported day runs in a process of its own: its time and peak memory.
 
-    .venv/bin/python bench/pmxt_import.py [--markets 1] [--others 200000] [--rounds 3]
+    .venv/bin/python bench/pmxt_import.py [--markets 1] [--others 1500000] [--rounds 3]
+    .venv/bin/python bench/pmxt_import.py --markets 20 --rounds 1    # the issue's day of 20 markets: <= 500 MB
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from _common import ROOT, report
@@ -39,12 +43,15 @@ from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 
 DAY0 = datetime(2026, 4, 17, tzinfo=UTC)
-ROW_GROUP = 8_192
+ROW_GROUP = 1_048_576  # the archive's own row-group size
+MEMORY_BOUND_MIB = 500  # what a day of 20 markets may take to import, and to backtest (issue 59)
+OTHER_MARKETS = 5_000
 SCHEMA = pa.schema([
     ("timestamp_received", pa.timestamp("ms", tz="UTC")), ("timestamp", pa.timestamp("ms", tz="UTC")),
     ("market", pa.binary(66)), ("event_type", pa.string()), ("asset_id", pa.string()), ("bids", pa.string()),
     ("asks", pa.string()), ("price", pa.decimal128(9, 4)), ("size", pa.decimal128(18, 6)), ("side", pa.string()),
-    ("best_bid", pa.decimal128(9, 4)), ("best_ask", pa.decimal128(9, 4))])
+    ("best_bid", pa.decimal128(9, 4)), ("best_ask", pa.decimal128(9, 4)), ("fee_rate_bps", pa.uint16()),
+    ("transaction_hash", pa.string()), ("old_tick_size", pa.decimal128(9, 4)), ("new_tick_size", pa.decimal128(9, 4))])
 
 
 def market(n: int) -> dict[str, Any]:
@@ -57,7 +64,8 @@ def market(n: int) -> dict[str, Any]:
 def _row(at: datetime, market: str, event: str, asset: str, **fields: Any) -> dict[str, Any]:
     return {"timestamp_received": at, "timestamp": at, "market": market.encode(), "event_type": event,
             "asset_id": asset, "bids": None, "asks": None, "price": None, "size": None, "side": None,
-            "best_bid": None, "best_ask": None, **fields}
+            "best_bid": None, "best_ask": None, "fee_rate_bps": None, "transaction_hash": None,
+            "old_tick_size": None, "new_tick_size": None, **fields}
 
 
 def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -73,8 +81,27 @@ def _market_hour(start: datetime, rng: random.Random, row: dict[str, Any]) -> li
             rows.append(_row(at, cid, "price_change", token, price=price, size=Decimal(rng.randrange(0, 300)),
                              side="BUY" if price < Decimal("0.5") else "SELL"))
         rows.append(_row(start + timedelta(seconds=1800), cid, "last_trade_price", token, price=Decimal("0.52"),
-                         size=Decimal("10"), side="BUY"))
+                         size=Decimal("10"), side="BUY", fee_rate_bps=0,
+                         transaction_hash=f"0x{rng.getrandbits(256):064x}"))
     return rows
+
+
+def _others(start: datetime, count: int) -> pa.Table:
+    """`count` rows of other markets' level changes, built as columns (a list of dicts of this many rows
+    would take more memory than the import measured): ids spread over OTHER_MARKETS markets that sort on
+    both sides of the bench markets' ids, so theirs fall inside a row group of others."""
+    index = np.arange(count)
+    ids = pa.array([("0x" + f"{k * 4_500:064x}").encode() for k in range(OTHER_MARKETS)], pa.binary(66))
+    assets = pa.array([str(k) for k in range(2 * OTHER_MARKETS)])
+    at = pa.array(int(start.timestamp() * 1000) + index % 3_600_000, pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+    zeros = pa.array(np.zeros(count, dtype=np.int64))
+    columns = {"timestamp_received": at, "timestamp": at, "market": ids.take(pa.array(index % OTHER_MARKETS)),
+               "event_type": pa.array(["price_change"]).take(zeros),
+               "asset_id": assets.take(pa.array(index % (2 * OTHER_MARKETS))),
+               "price": pa.array([Decimal("0.5")], pa.decimal128(9, 4)).take(zeros),
+               "size": pa.array([Decimal("1")], pa.decimal128(18, 6)).take(zeros),
+               "side": pa.array(["BUY"]).take(zeros)}
+    return pa.table([columns.get(f.name, pa.nulls(count, f.type)) for f in SCHEMA], schema=SCHEMA)
 
 
 def build_day(folder: Path, others: int, markets: int, day: datetime = DAY0) -> None:
@@ -83,13 +110,10 @@ def build_day(folder: Path, others: int, markets: int, day: datetime = DAY0) -> 
     for hour in range(24):
         start = day + timedelta(hours=hour)
         rows = [r for n in range(markets) for r in _market_hour(start, rng, market(n))]
-        for i in range(others):
-            other = "0x" + f"{i % 5000:064x}"
-            rows.append(_row(start + timedelta(milliseconds=i % 3_600_000), other, "price_change", f"{i % 10_000}",
-                             price=Decimal("0.5"), size=Decimal("1"), side="BUY"))
-        rows.sort(key=lambda r: (r["market"], r["asset_id"], r["timestamp_received"]))
-        pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMA), folder / f"polymarket_orderbook_{start:%Y-%m-%dT%H}"
-                       ".parquet", row_group_size=ROW_GROUP, compression="zstd")
+        table = pa.concat_tables([pa.Table.from_pylist(rows, schema=SCHEMA), _others(start, others)])
+        table = table.sort_by([("market", "ascending"), ("asset_id", "ascending"), ("timestamp_received", "ascending")])
+        pq.write_table(table, folder / f"polymarket_orderbook_{start:%Y-%m-%dT%H}.parquet", row_group_size=ROW_GROUP,
+                       compression="zstd")
 
 
 def _fresh(path: Path) -> Database:
@@ -100,7 +124,7 @@ def _fresh(path: Path) -> Database:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--others", type=int, default=200_000, help="rows of other markets in each hour's file")
+    parser.add_argument("--others", type=int, default=1_500_000, help="rows of other markets in each hour's file")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--markets", type=int, default=1, help="markets imported (and backtested) together")
     args = parser.parse_args()
@@ -132,8 +156,10 @@ def main() -> None:
             import_session(baseline, export, actor="bench", name="file day")
             file_ms.append((time.perf_counter() - started) * 1000)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{ticks:,} ticks imported; the desk's database grew {grown / 2**20:.1f} MiB; peak RSS {peak:.0f} MiB "
-              "(the importing process)")
+        groups = sum(pq.ParquetFile(f).metadata.num_row_groups for f in folder.iterdir())
+        print(f"{ticks:,} ticks imported from {groups} row groups of up to {ROW_GROUP:,} rows; the desk's database "
+              f"grew {grown / 2**20:.1f} MiB; peak RSS {peak:.0f} MiB (the importing process; bound "
+              f"{MEMORY_BOUND_MIB} MiB: {'within' if peak <= MEMORY_BOUND_MIB else 'OVER'})")
         report(f"pmxt import, a day of {args.markets} market(s)", pmxt_ms, file_ms,
                baseline_name="session-file import of its ticks")
         _backtest_memory(Path(tmp) / "desk.db", f"pmxt day {args.rounds - 1}")
@@ -156,8 +182,9 @@ def _backtest_memory(db_path: Path, session: str) -> None:
     wall = time.perf_counter() - started
     peak_kib, code, *said = done.stdout.split("\n")
     result = "ok" if code == "0" else f"failed: {' '.join(said).strip()}"
-    print(f"backtest of the imported day (market_making): {wall:.1f} s, peak RSS {int(peak_kib) / 1024:.0f} MiB, "
-          f"{result}")
+    peak = int(peak_kib) / 1024
+    print(f"backtest of the imported day (market_making): {wall:.1f} s, peak RSS {peak:.0f} MiB (bound "
+          f"{MEMORY_BOUND_MIB} MiB: {'within' if peak <= MEMORY_BOUND_MIB else 'OVER'}), {result}")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,13 @@ def history_words(history: Mapping[str, Any]) -> list[str]:
     prints = {"archive": "the archive's own trade prints (each with its fee)",
               "data_api": "the Data API's public trades (to the second)",
               "none": "no trade prints: book only, so resting orders fill only when the book crosses them",
-              "recorded": "the prints the desk recorded"}
+              "recorded": "the prints the desk recorded",
+              "kalshi_trades": "Kalshi's public trades"}
     for session in history.get("sessions", []):
         layouts = "/".join(session.get("layouts", [])) or "-"
+        book = f"; book: {session['book']}" if session.get("book") else ""
         lines.append(f"Session {session['name']!r}: {session['source']} ({layouts}), "
-                     f"{prints.get(session['prints'], session['prints'])}.")
+                     f"{prints.get(session['prints'], session['prints'])}{book}.")
     gaps = history.get("gaps", [])
     lines.append("Missing data (books reset there): " + "; ".join(f"{utc(a)} to {utc(b)}" for a, b in gaps) + "."
                  if gaps else "No missing hours found in the replayed span.")

@@ -101,6 +101,6 @@ def stated_history(main_db: Path, source: str, from_ms: int, to_ms: int, markets
         history = json.loads(str(row["history"])) if row["history"] else {}
         sessions.append({"name": row["name"], "origin": row["origin"], "source": history.get("source", "recorded"),
                          "layouts": history.get("layouts", []), "prints": history.get("prints", "recorded"),
-                         "print_fees": history.get("print_fees", False)})
+                         "print_fees": history.get("print_fees", False), "book": history.get("book")})
         gaps += [g for g in history.get("gaps", []) if g[1] >= from_ms and g[0] <= to_ms]
     return {"source": "recorded ticks", "sessions": sessions, "gaps": sorted(gaps), "fair_values": fair_values}

@@ -156,6 +156,10 @@ def cmd_import_history(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.file is not None:
         return import_session_file(settings, args)
+    if args.kalshi:
+        from engine.cli.kalshi_history import cmd_import_kalshi
+
+        return cmd_import_kalshi(settings, args)
     if args.pmxt is not None or args.pmxt_from is not None or args.pmxt_to is not None:
         return import_pmxt_archive(settings, args)
     if args.market is None or args.start is None or args.end is None:
@@ -360,6 +364,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     history.add_argument("--pmxt", metavar="FILE_OR_FOLDER",
                          help="hourly Parquet files of the PMXT archive (a file, or a folder of them): the books "
                               "of --market's markets (condition ids, comma-separated) as a named session")
+    history.add_argument("--kalshi", action="store_true",
+                         help="with --market (paired with a Kalshi market), --from and --to: Kalshi's public trades "
+                              "and 1-minute candlesticks of the pair, as a session beside the Polymarket market's")
     history.add_argument("--pmxt-from", metavar="DATE",
                          help="fetch the PMXT archive's hours from this UTC date (or time) on, and the hour before "
                               "it (v2 where it exists, v1 before), into a cache beside the database, then import them")

@@ -43,6 +43,7 @@ from storage.research.recording_sessions import (
 from storage.research.session_checks import LINE_BYTES, checked_tick, header_markets
 from storage.research.session_history import checked_history, history_of, tick_changes
 from storage.research.session_history import store as store_history
+from storage.research.tick_order import resequence_if_mixed
 from storage.sqlite.db import Database, now_ms
 
 FORMAT = "polymarket-desk-recording-session"
@@ -192,6 +193,7 @@ def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str |
                     progress(inserted)
         inserted += _insert_ticks(conn, batch)
         imported = inserted - _drop_repeats(conn, first)
+        resequence_if_mixed(conn, span[0], span[1], first)  # another import's ticks of these hours: interleave
         conn.execute(text("""INSERT INTO recording_sessions (name, notes, markets, started_at, stopped_at, origin,
                                                              created_by, updated_at)
                              VALUES (:n, :notes, :m, :a, :b, 'imported', :by, :now)"""),

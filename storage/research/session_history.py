@@ -18,7 +18,7 @@ from contracts.venue_rules import TICKS
 from storage.research.recording_sessions import SessionError
 
 SOURCES = ("pmxt", "recorded", "kalshi")
-PRINTS = ("archive", "data_api", "none", "recorded")
+PRINTS = ("archive", "data_api", "none", "recorded", "kalshi_trades")
 LAYOUTS = ("v1", "v2")
 MOST_ENTRIES = 20_000  # gaps or tick size changes in one session (a day of 500 markets has far fewer)
 
