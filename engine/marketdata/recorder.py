@@ -25,8 +25,8 @@ from pathlib import Path
 
 from contracts.domain import Book
 from engine.feeds.books import BookCache
-from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
-from storage.engine_stores.tick_store import append_ticks
+from engine.feeds.market_data_events import BookChanged, MarketEvent, TickSizeChanged, TradePrint
+from storage.engine_stores.tick_store import append_tick_sizes, append_ticks
 from storage.sqlite.db import raw_connection
 
 log = logging.getLogger("engine.marketdata.recorder")
@@ -59,6 +59,7 @@ class Recorder:
         self.books = books
         self.depth = depth
         self.buffer: list[Row] = []
+        self.tick_sizes: list[tuple[str, int, int | None, int]] = []  # the venue's tick changes, kept for replays
         self.recorded: dict[str, tuple[Book, int]] = {}
         self.written = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
@@ -73,6 +74,8 @@ class Recorder:
         elif isinstance(event, TradePrint):
             self.buffer.append((event.at_ms, event.token_id, "trade", event.side.value, event.price, event.size,
                                 self._mid(event.token_id), None))
+        elif isinstance(event, TickSizeChanged):
+            self.tick_sizes.append((event.token_id, event.at_ms, event.old_tick, event.new_tick))
 
     def mark_decision(self, now_ms: int) -> None:
         self.buffer.append((now_ms, "", "decide", None, None, None, None, None))
@@ -124,20 +127,25 @@ class Recorder:
 
     async def flush(self) -> int:
         rows, self.buffer = self.buffer, []
-        if not rows:
+        ticks, self.tick_sizes = self.tick_sizes, []
+        if not rows and not ticks:
             return 0
         try:
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._write, rows)
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._write, rows, ticks)
         except Exception:
             self.buffer[:0] = rows
+            self.tick_sizes[:0] = ticks
             raise
         self.written += len(rows)
         return len(rows)
 
-    def _write(self, rows: list[Row]) -> None:
+    def _write(self, rows: list[Row], tick_sizes: list[tuple[str, int, int | None, int]]) -> None:
         if self._conn is None:
             self._conn = raw_connection(self.db_path, synchronous="NORMAL")
-        append_ticks(self._conn, rows, batch_size=BATCH)
+        if rows:
+            append_ticks(self._conn, rows, batch_size=BATCH)
+        if tick_sizes:
+            append_tick_sizes(self._conn, tick_sizes)
 
     def _close_conn(self) -> None:
         if self._conn is not None:

@@ -32,6 +32,13 @@ def append_ticks(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], *, bat
                          batch_size=batch_size)
 
 
+def append_tick_sizes(conn: sqlite3.Connection, rows: Sequence[tuple[str, int, int | None, int]]) -> None:
+    """The venue's tick size changes (token, at, old tick or None, new tick) into `tick_sizes`, so a
+    replay of the recording trades on the tick in force then (a repeat is kept once)."""
+    with immediate(conn):
+        conn.executemany("INSERT OR IGNORE INTO tick_sizes (token_id, at, old_tick, tick) VALUES (?, ?, ?, ?)", rows)
+
+
 def prune_ticks(db_path: Path, *, before_ms: int, chunk: int = 20_000) -> int:
     """Delete ticks older than `before_ms` in short transactions (the engine keeps writing);
     ticks a recording session covers are kept until the session is deleted. Returns how many."""

@@ -222,3 +222,18 @@ def test_backtest_rejects_bad_ranges(tmp_path: Path) -> None:
         run_sync(BacktestSpec("market_making", {}, end, start), path, settings, work_dir=tmp_path / "w")
     with pytest.raises(BacktestError, match="unknown markets"):
         run_sync(BacktestSpec("market_making", {}, start, end, ("0xnope",)), path, settings, work_dir=tmp_path / "w")
+
+
+def test_the_recorder_keeps_the_venues_tick_size_changes_for_replays(tmp_path: Path) -> None:
+    from engine.feeds.market_data_events import TickSizeChanged
+
+    path = tmp_path / "r.db"
+    migrate(path)
+    books = BookCache()
+    recorder = Recorder(path, books)
+    books.add_listener(recorder.on_market_event)
+    books.publish(TickSizeChanged("T", 10_000, 1_000, 5_000))
+    books.publish(TickSizeChanged("T", None, 10_000, 9_000))  # the venue may leave the old tick out
+    asyncio.run(recorder.flush())
+    assert _rows(path, "SELECT token_id, at, old_tick, tick FROM tick_sizes ORDER BY at") == [
+        ("T", 5_000, 10_000, 1_000), ("T", 9_000, None, 10_000)]
