@@ -365,14 +365,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                          help="hourly Parquet files of the PMXT archive (a file, or a folder of them): the books "
                               "of --market's markets (condition ids, comma-separated) as a named session")
     history.add_argument("--kalshi", action="store_true",
-                         help="with --market (paired with a Kalshi market), --from and --to: Kalshi's public trades "
-                              "and 1-minute candlesticks of the pair, as a session beside the Polymarket market's")
+                         help="Kalshi's history of --market's pair (a condition id linked to a Kalshi market) over "
+                              "--from..--to: its public trades and 1-minute candlesticks, as a session beside the "
+                              "Polymarket market's")
     history.add_argument("--pmxt-from", metavar="DATE",
                          help="fetch the PMXT archive's hours from this UTC date (or time) on, and the hour before "
                               "it (v2 where it exists, v1 before), into a cache beside the database, then import them")
-    history.add_argument("--pmxt-to", metavar="DATE", help="with --pmxt-from: the last UTC date (or time) to fetch")
+    history.add_argument("--pmxt-to", metavar="DATE", help="the last UTC date (or time) to fetch (after --pmxt-from)")
     history.add_argument("--cache-gb", type=_cache_gb, default=PMXT_CACHE_GB,
-                         help=f"with --pmxt-from: the cache's bound in GB (default {PMXT_CACHE_GB:g}); the least "
+                         help=f"the fetch cache's bound in GB (default {PMXT_CACHE_GB:g}); the least "
                               "recently used hours not needed now go first")
     history.add_argument("--markets-file", metavar="FILE",
                          help="with --pmxt: the markets' metadata as a JSON list of Gamma market objects "
