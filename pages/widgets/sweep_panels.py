@@ -325,6 +325,8 @@ def _trials(url: str, view: SweepView) -> None:
                             width="stretch", config=CHART_CONFIG)
     st.plotly_chart(figures.importance_figure(_importance(url, view.name, view.done)), key="sw_importance",
                     width="stretch", config=CHART_CONFIG)
+    if view.out_of_sample:  # a walk-forward sweep's verdict: the held-out ranking, the overstatement, the DSR
+        st.markdown("**Out of sample** · " + " ".join(figures.out_of_sample_lines(view.out_of_sample)))
     if not view.held_out.empty:
         st.markdown("**Held-out period** · the best trials re-run on data they were not chosen on: a score far "
                     "below its training score is overfitting")
