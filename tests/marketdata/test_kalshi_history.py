@@ -6,7 +6,6 @@ Polymarket market's PMXT history, in time order with it, so the pair backtests o
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ import pytest
 
 from storage.desk.venue_pairs import add_pair
 from tests.helpers import run_cli
+from tests.local_http import serving
 from tests.marketdata.test_pmxt_as_it_was import _row
 from tests.marketdata.test_pmxt_import import CID, T0, _v2_file, desk  # noqa: F401
 
@@ -106,16 +106,9 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def kalshi() -> Iterator[Kalshi]:
-    server = Kalshi(("127.0.0.1", 0), Handler)
-    server.asked = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Kalshi, Handler) as server:
+        server.asked = []
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_a_pairs_kalshi_history_imports_beside_its_polymarket_history(desk: Any, tmp_path: Path,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -22,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.helpers import run_cli
+from tests.local_http import serving
 from tests.marketdata.test_pmxt_as_it_was import _row
 from tests.marketdata.test_pmxt_import import CID, T0, YES, _v2_file, desk  # noqa: F401
 
@@ -69,16 +69,9 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def archive() -> Iterator[Archive]:
-    server = Archive(("127.0.0.1", 0), Handler)
-    server.files, server.cut_once, server.ranges, server.corrupt_etag = {}, set(), [], set()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Archive, Handler) as server:
+        server.files, server.cut_once, server.ranges, server.corrupt_etag = {}, set(), [], set()
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _hour_bytes(tmp: Path, hour: int, *, v1: bool = False, padded: bool = False) -> bytes:
