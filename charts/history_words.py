@@ -26,6 +26,9 @@ def history_words(history: Mapping[str, Any]) -> list[str]:
     for session in history.get("sessions", []):
         layouts = "/".join(session.get("layouts", [])) or "-"
         book = f"; book: {session['book']}" if session.get("book") else ""
+        spans = session.get("spans") or []
+        if len(spans) > 1:
+            book += "; data for " + ", ".join(f"{utc(a)} to {utc(b)}" for a, b in spans)
         lines.append(f"Session {session['name']!r}: {session['source']} ({layouts}), "
                      f"{prints.get(session['prints'], session['prints'])}{book}.")
     gaps = history.get("gaps", [])

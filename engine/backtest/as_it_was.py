@@ -99,8 +99,23 @@ def stated_history(main_db: Path, source: str, from_ms: int, to_ms: int, markets
         if named and wanted and not named & wanted:
             continue
         history = json.loads(str(row["history"])) if row["history"] else {}
+        spans = covered_spans(int(str(row["started_at"])), int(str(row["stopped_at"] or to_ms)),
+                              history.get("gaps", []))
         sessions.append({"name": row["name"], "origin": row["origin"], "source": history.get("source", "recorded"),
+                         "spans": spans,
                          "layouts": history.get("layouts", []), "prints": history.get("prints", "recorded"),
                          "print_fees": history.get("print_fees", False), "book": history.get("book")})
         gaps += [g for g in history.get("gaps", []) if g[1] >= from_ms and g[0] <= to_ms]
     return {"source": "recorded ticks", "sessions": sessions, "gaps": sorted(gaps), "fair_values": fair_values}
+
+
+def covered_spans(start: int, end: int, gaps: Sequence[Sequence[int]]) -> list[list[int]]:
+    """The session's span split at its gaps: the stretches it has data for."""
+    spans, at = [], start
+    for low, high in sorted((g[0], g[1]) for g in gaps):
+        if low > at:
+            spans.append([at, low - 1])
+        at = max(at, high + 1)
+    if at <= end:
+        spans.append([at, end])
+    return spans

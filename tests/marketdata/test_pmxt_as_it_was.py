@@ -115,6 +115,7 @@ def test_a_missing_hour_resets_the_books_and_is_stated(desk: Any, tmp_path: Path
     page = report.read_text()
     assert "History replayed" in page and "no trade prints: book only" in page
     assert "Missing data (books reset there): 2026-04-17 13:00 to 2026-04-17 13:59" in page
+    assert "data for 2026-04-17 12:00 to 2026-04-17 12:59, 2026-04-17 14:00 to 2026-04-17 14:01" in page  # split
     assert "Daily returns" in page and "Fri Apr 17" in page  # each UTC day's return, in the report
     history = json.loads(run.stdout)["history"]
     assert history["gaps"] == [[MS + 3_600_000, MS + 7_200_000 - 1]]
