@@ -53,13 +53,15 @@ def level_diff(before: Book, after: Book) -> list[list[int]]:
     return changes
 
 
+TICK_SIZE = "tick_size"  # a buffered tick size change (at, token, TICK_SIZE, None, new, old, None, None)
+
+
 class Recorder:
     def __init__(self, db_path: Path, books: BookCache, *, depth: int = 10):
         self.db_path = db_path
         self.books = books
         self.depth = depth
         self.buffer: list[Row] = []
-        self.tick_sizes: list[tuple[str, int, int | None, int]] = []  # the venue's tick changes, kept for replays
         self.recorded: dict[str, tuple[Book, int]] = {}
         self.written = 0
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
@@ -74,8 +76,9 @@ class Recorder:
         elif isinstance(event, TradePrint):
             self.buffer.append((event.at_ms, event.token_id, "trade", event.side.value, event.price, event.size,
                                 self._mid(event.token_id), None))
-        elif isinstance(event, TickSizeChanged):
-            self.tick_sizes.append((event.token_id, event.at_ms, event.old_tick, event.new_tick))
+        elif isinstance(event, TickSizeChanged):  # kept in `tick_sizes` (_write), for replays to trade on it
+            self.buffer.append((event.at_ms, event.token_id, TICK_SIZE, None, event.new_tick, event.old_tick, None,
+                                None))
 
     def mark_decision(self, now_ms: int) -> None:
         self.buffer.append((now_ms, "", "decide", None, None, None, None, None))
@@ -127,25 +130,25 @@ class Recorder:
 
     async def flush(self) -> int:
         rows, self.buffer = self.buffer, []
-        ticks, self.tick_sizes = self.tick_sizes, []
-        if not rows and not ticks:
+        if not rows:
             return 0
         try:
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._write, rows, ticks)
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._write, rows)
         except Exception:
             self.buffer[:0] = rows
-            self.tick_sizes[:0] = ticks
             raise
         self.written += len(rows)
         return len(rows)
 
-    def _write(self, rows: list[Row], tick_sizes: list[tuple[str, int, int | None, int]]) -> None:
+    def _write(self, rows: list[Row]) -> None:
         if self._conn is None:
             self._conn = raw_connection(self.db_path, synchronous="NORMAL")
-        if rows:
-            append_ticks(self._conn, rows, batch_size=BATCH)
-        if tick_sizes:
-            append_tick_sizes(self._conn, tick_sizes)
+        ticks = [r for r in rows if r[2] != TICK_SIZE]
+        if ticks:
+            append_ticks(self._conn, ticks, batch_size=BATCH)
+        if len(ticks) < len(rows):
+            append_tick_sizes(self._conn, [(token, at, old, new) for at, token, kind, _, new, old, _, _ in rows
+                                           if kind == TICK_SIZE and new is not None])
 
     def _close_conn(self) -> None:
         if self._conn is not None:
