@@ -102,6 +102,7 @@ def test_run_row_and_audit_commit_together(db: Database, monkeypatch: pytest.Mon
         "seed": 5,
         "source": "recorded",
         "latency": None,  # the desk's paper_latency setting when it runs
+        "capital": None,  # the desk's paper starting cash when it runs
     }
 
     def broken(*args: object, **kwargs: object) -> None:
