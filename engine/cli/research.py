@@ -197,7 +197,7 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
     """--pmxt: the PMXT archive's hourly files of --market's markets, as a named session."""
     import asyncio
 
-    from engine.marketdata.pmxt import PmxtError
+    from engine.marketdata.pmxt import PmxtError, hour_before_hint
     from engine.marketdata.pmxt_import import file_markets, gamma_markets, import_pmxt, trades_file, with_fees
     from storage.research.recording_sessions import SessionError
 
@@ -228,9 +228,13 @@ def import_pmxt_archive(settings: Settings, args: argparse.Namespace) -> int:
                                              progress=_rows_read)
     except (PmxtError, SessionError) as exc:
         raise ResearchError(f"{exc}; nothing was imported") from None
+    hint = hour_before_hint(report)  # changes left out before a token's first snapshot: say what to add
+    if hint:
+        print(f"pmxt: {hint}", file=sys.stderr, flush=True)
     print(json.dumps({"session": session.name, "markets": list(session.markets), "ticks": ticks,
                       "from": session.started_at, "to": session.stopped_at, **report.as_dict(),
-                      "fees_unknown": no_fees, **({"fetched": fetched} if fetched else {})}, indent=2))
+                      "fees_unknown": no_fees, **({"fetched": fetched} if fetched else {}),
+                      **({"note": hint} if hint else {})}, indent=2))
     return 0
 
 

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from engine.marketdata.pmxt_rows import RowState, Tick, v1_ticks, v2_ticks
+from engine.marketdata.pmxt_rows import BEFORE_SNAPSHOT, RowState, Tick, v1_ticks, v2_ticks
 
 BATCH_ROWS = 16_384
 READ_BUFFER = 1 << 20  # bytes read at a time from a column chunk (0 would read each chunk whole)
@@ -140,6 +140,7 @@ def _gap(start: int, end: int, state: RowState, report: PmxtReport) -> Iterator[
     report.gaps.append((start, end - 1))
     for token in sorted(state.booked):
         yield start, token, "book", None, None, None, None, '{"b":[],"a":[]}'
+    state.reset |= state.booked
     state.booked.clear()
 
 
@@ -193,7 +194,7 @@ def _excluded(group: pq.RowGroupMetaData, position: int, wanted: list[Any]) -> b
 def hour_before_hint(report: PmxtReport) -> str:
     """What to do when rows before a token's first snapshot were left out in the first file."""
     state = report.state
-    dropped = state.bad.get("a change before its token's first book snapshot", 0) if state else 0
+    dropped = state.bad.get(BEFORE_SNAPSHOT, 0) if state else 0
     if not dropped:
         return ""
     start = file_hour(Path(report.first_hour)) if report.first_hour else None

@@ -38,6 +38,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OUT_OF_RANGE = "a number out of range (a price outside [0, 1], a size of 2^53 micro-units or more, or a decimal " \
                "too long to be one)"
 HOSTILE_JSON = "JSON too large or nested too deeply to be the archive's"
+BEFORE_SNAPSHOT = "a change before its token's first book snapshot"
+AFTER_GAP = "a change after missing hours, before its token's next book snapshot"
 
 
 class OutOfRange(ValueError):
@@ -53,6 +55,7 @@ class RowState:
     tokens: Mapping[str, str]  # token id -> condition id
     bad: Counter[str] = field(default_factory=Counter)
     booked: set[str] = field(default_factory=set)
+    reset: set[str] = field(default_factory=set)  # tokens whose book a gap emptied, until their next snapshot
     prints: set[tuple[Any, ...]] = field(default_factory=set)
     tick_changes: list[tuple[str, int, int | None, int]] = field(default_factory=list)
     fees_seen: bool = False  # a print carried its fee (v2)
@@ -137,10 +140,11 @@ def _tick(state: RowState, kind: Any, at: int | None, token: Any, market: Any, c
         if levels is None:
             return "a book snapshot whose levels are not [price on the grid, size above 0]"
         state.booked.add(token)
+        state.reset.discard(token)
         return at, token, "book", None, None, None, mid, json.dumps(levels, separators=(",", ":"))
     if kind == "price_change":
         if token not in state.booked:
-            return "a change before its token's first book snapshot"
+            return AFTER_GAP if token in state.reset else BEFORE_SNAPSHOT
         side, price, size = change
         price_m, size_m = _price(price), _size(size, empty=True)
         if side not in ("BUY", "SELL") or price_m is None or size_m is None:

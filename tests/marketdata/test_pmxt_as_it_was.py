@@ -101,7 +101,8 @@ def test_a_missing_hour_resets_the_books_and_is_stated(desk: Any, tmp_path: Path
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["gaps"] == [[MS + 3_600_000, MS + 7_200_000 - 1]]
-    assert report["left_out"] == {"a change before its token's first book snapshot": 1}
+    assert "note" not in report  # the first hour had its snapshot: nothing before it to ask for
+    assert report["left_out"] == {"a change after missing hours, before its token's next book snapshot": 1}
     assert [(t[0], t[2], t[7]) for t in _ticks(db)] == [
         (MS, "book", '{"b":[[480000,100000000]],"a":[[520000,100000000]]}'),
         (MS + 3_600_000, "book", '{"b":[],"a":[]}'),  # the book nobody saw for an hour is empty, not stale
@@ -130,6 +131,12 @@ def test_an_hour_without_its_snapshot_asks_for_the_hour_before_in_words(desk: An
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
     assert "include the hour before (polymarket_orderbook_2026-04-17T11.parquet)" in refused.stderr
     assert _ticks(db) == []
+    late = _v2_file(tmp_path / "polymarket_orderbook_2026-04-17T13.parquet", [
+        _row(3601, "price_change", price=D("0.47"), size=D("5"), side="BUY"),  # before the hour's snapshot
+        _row(3660, "book", bids='[["0.48", "100"]]', asks='[["0.52", "100"]]')])
+    done = _import(env, late, markets)
+    assert done.returncode == 0, done.stderr
+    assert "include the hour before (polymarket_orderbook_2026-04-17T12.parquet)" in json.loads(done.stdout)["note"]
 
 
 def _v1_hostile(path: Path) -> Path:
