@@ -19,7 +19,9 @@ and how a value is checked, so the dashboard refuses what the engine would refus
 - `log_format`, `redaction`: the engine's log lines and how secrets are hidden in them.
 - `settings`: the desk's settings from the environment and `.env` (secrets stay there);
   `passwords`: the dashboard password's scrypt hash and writing it to `.env`; `jsonsafe`: JSON
-  read with bounds on size and nesting (stored rows, files, command payloads).
+  read with bounds on size and nesting (stored rows, files, command payloads);
+  `command_kinds`: every operator command kind, with its claim priority, payload schema and the
+  engine part that applies it (the one registry the queue, the front ends and the engine read).
 
 A layering test (tests/test_layering.py) fails if `pages/` imports any other engine module.
 """

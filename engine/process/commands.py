@@ -12,6 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from contracts.command_kinds import BY_NAME as REGISTRY
+from contracts.command_kinds import Handler as Applier
 from contracts.command_refusal import CommandRejected
 from engine.execution.placement import OrderGate
 from engine.process.control import Controller
@@ -39,9 +41,9 @@ LIFECYCLE: dict[str, Handler] = {
     "set_mode": lambda c, p, a: c.set_mode(a, p["mode"]),
     "set_venue_mode": lambda c, p, a: c.set_venue_mode(a, p["venue"], p["mode"]),
 }
-ORDER_KINDS = frozenset({"cancel_order", "flatten", "exit", "place_order", "redeem", "merge"})
-BLOCKING_KINDS = frozenset({"kill", "stop"})
-KNOWN_KINDS = frozenset(LIFECYCLE) | ORDER_KINDS
+# Which kinds close the order gate at their claim, and who applies each kind: the registry's
+# (contracts/command_kinds.py). LIFECYCLE holds the controller's call for each of its kinds.
+BLOCKING_KINDS = frozenset(kind.name for kind in REGISTRY.values() if kind.closes_gate)
 
 
 def parse_payload(kind: str, raw: str) -> dict[str, Any]:
@@ -55,13 +57,14 @@ def parse_payload(kind: str, raw: str) -> dict[str, Any]:
         raise CommandRejected(str(exc)) from None
 
 
-# A command served by a part of the engine other than the lifecycle (e.g. notify_test: the notifier).
+# A command applied by a part of the engine other than the lifecycle and the trading core (the
+# registry's handler, e.g. the notifier's test message).
 Service = Callable[[dict[str, Any], str], Awaitable[dict[str, Any]]]
 
 
 class CommandProcessor:
     def __init__(self, db: Database, controller: Controller, trading: Trading, gate: OrderGate, *,
-                 poll_s: float = 0.01, services: Mapping[str, Service] | None = None):
+                 poll_s: float = 0.01, services: Mapping[Applier, Service] | None = None):
         """The controller applies lifecycle commands, `trading` the order commands (and the
         cancel ahead of a kill the database lock holds up); `gate`: the desk's one order gate,
         which a kill (and a stop) closes here, at the claim."""
@@ -175,15 +178,17 @@ class CommandProcessor:
                                         "apply_ms": now_ms() - started})
 
     async def _dispatch(self, command: queue.CommandRow, payload: dict[str, Any]) -> dict[str, Any]:
-        handler = LIFECYCLE.get(command.kind)
-        if handler is not None:
-            return await handler(self.controller, payload, command.actor)
-        if command.kind in ORDER_KINDS:
-            return await self.trading.handle(command.kind, payload)
-        if command.kind in self.services:
-            return await self.services[command.kind](payload, command.actor)
-        known = ", ".join(sorted(KNOWN_KINDS))
-        raise CommandRejected(f"unknown command kind {command.kind!r} (known: {known})")
+        kind = REGISTRY.get(command.kind)
+        if kind is None:
+            raise CommandRejected(f"unknown command kind {command.kind!r} (known: {', '.join(sorted(REGISTRY))})")
+        if kind.handler is Applier.CONTROLLER:
+            return await LIFECYCLE[kind.name](self.controller, payload, command.actor)
+        if kind.handler is Applier.TRADING:
+            return await self.trading.handle(kind.name, payload)
+        service = self.services.get(kind.handler)
+        if service is None:
+            raise CommandRejected(f"{kind.name} is applied by the {kind.handler.value}, which this engine does not run")
+        return await service(payload, command.actor)
 
     async def _finish(self, command_id: int, *, ok: bool, result: Any = None, error: str | None = None) -> None:
         """Acknowledge; while another process holds the write lock, try again until it lands."""

@@ -21,6 +21,7 @@ from typing import IO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from contracts.command_kinds import Handler
 from contracts.settings import Settings
 from engine.execution.placement import OrderGate
 from engine.news.poller import NewsPoller
@@ -101,7 +102,7 @@ class Runtime:
         self.news = NewsPoller(db)  # its own thread: feeds never touch the loop
         self.trading = trading
         self.processor = CommandProcessor(db, self.controller, trading, gate,
-                                          services={"notify_test": self.notifier.test})
+                                          services={Handler.NOTIFIER: self.notifier.test})
         self.stopping = asyncio.Event()
 
     def request_stop(self, signame: str) -> None:

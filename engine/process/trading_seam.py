@@ -55,8 +55,9 @@ class Trading(Protocol):
         another armed on its own (Kalshi)."""
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Order-related operator commands (cancel_order, flatten, place_order) and collecting
-        what the venue owes (redeem, merge)."""
+        """The registry's trading kinds (contracts/command_kinds.py, Handler.TRADING): order-related
+        operator commands (cancel_order, flatten, exit, place_order) and collecting what the venue
+        owes (redeem, merge)."""
 
     async def close(self) -> None:
         """Process shutdown: cancel strategy orders best-effort and release everything."""

@@ -1,4 +1,5 @@
-"""What each operator command may carry: the one rule for the dashboard, the CLI and the engine.
+"""What each operator command may carry: the one rule for the dashboard, the CLI and the engine
+(each kind's schema is its entry in contracts/command_kinds.py).
 
 A payload is a bounded JSON object with known keys of known types. Anything else (unknown
 keys, wrong types, malformed or oversized JSON) is refused with a message naming the field,
@@ -11,65 +12,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from contracts.command_kinds import KINDS as REGISTRY
+from contracts.command_kinds import REASON_CHARS as REASON_CHARS
+from contracts.command_kinds import Field
 from contracts.jsonsafe import COMMAND_BYTES, JsonRefused, loads_bounded
-
-REASON_CHARS = 500
 
 
 class PayloadError(ValueError):
     """The payload is refused; the message is for the operator."""
 
 
-@dataclass(frozen=True)
-class Field:
-    kind: type | tuple[type, ...]
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    max_chars: int = 200
-
-
-REASON = Field(str, max_chars=REASON_CHARS)
-NUMBER = Field((int, float, str), max_chars=30)  # a decimal amount: 10, 0.45 or "0.45"
-SCHEMAS: Mapping[str, Mapping[str, Field]] = {
-    "start": {"reason": REASON},
-    "stop": {"reason": REASON},
-    "pause": {"reason": REASON},
-    "resume": {"reason": REASON},
-    "rearm": {"reason": REASON},
-    "reload_config": {"reason": REASON},
-    "set_mode": {"mode": Field(str, required=True, choices=("paper", "live"))},
-    # Another venue armed on its own (Kalshi: paper until the operator arms it live, with its checklist).
-    "set_venue_mode": {"venue": Field(str, required=True, choices=("kalshi",)),
-                       "mode": Field(str, required=True, choices=("paper", "live"))},
-    "cancel_order": {"order_id": Field(int), "client_id": Field(str)},
-    "flatten": {"condition_id": Field(str), "strategy": Field(str)},
-    # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one
-    # market, or everything the strategy holds ("flatten strategy"); `ledger` paper sells what the
-    # paper lane holds beside a live desk (engine/trading/paper_lane.py), the desk's mode otherwise.
-    "exit": {"strategy": Field(str, required=True), "condition_id": Field(str, max_chars=100),
-             "outcome": Field(str, choices=("YES", "NO")), "ledger": Field(str, choices=("paper", "live")),
-             "reason": REASON},
-    # Collect what the venue owes for resolved positions (all final markets, or one) now.
-    "redeem": {"condition_id": Field(str, max_chars=100), "reason": REASON},
-    # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).
-    "merge": {"condition_id": Field(str, required=True, max_chars=100), "strategy": Field(str),
-              "shares": NUMBER, "reason": REASON},
-    "kill": {"reason": REASON},
-    "notify_test": {"message": Field(str, max_chars=200)},  # engine/notify: send a test message now
-    "place_order": {
-        "condition_id": Field(str, required=True, max_chars=100),
-        "outcome": Field(str, required=True, choices=("YES", "NO")),
-        "side": Field(str, required=True, choices=("BUY", "SELL")),
-        "size": NUMBER, "size_usdc": NUMBER, "price": NUMBER, "slippage": NUMBER,
-        "tif": Field(str, choices=("GTC", "GTD", "FOK", "FAK")),
-        "post_only": Field(bool),
-        "expires_at": Field(int),
-        "reason": REASON,
-    },
-}
+SCHEMAS: Mapping[str, Mapping[str, Field]] = {kind.name: kind.payload for kind in REGISTRY}
 KINDS = frozenset(SCHEMAS)
 
 

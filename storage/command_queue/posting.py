@@ -13,29 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from contracts.command_kinds import KINDS as REGISTRY
 from storage.command_queue.command_payloads import kill_reason
 from storage.command_queue.command_payloads import parse as parse_payload
 from storage.sqlite.lite import DatabaseBusy, immediate, now_ms, raw_connection, sqlite_locked
 
-# Kill first, then anything that reduces risk, then the rest.
-PRIORITY = {
-    "kill": 100,
-    "stop": 80,
-    "cancel_order": 70,
-    "flatten": 70,
-    "place_order": 50,
-    "redeem": 45,
-    "merge": 45,
-    "pause": 60,
-    "rearm": 40,
-    "set_mode": 30,
-    "set_venue_mode": 30,
-    "start": 20,
-    "resume": 20,
-    "reload_config": 10,
-    "notify_test": 5,
-}
-NEVER_EXPIRES = frozenset({"kill"})
+# A kind's priority and expiry are its entry in the one registry (contracts/command_kinds.py).
+PRIORITY = {kind.name: kind.priority for kind in REGISTRY}
+NEVER_EXPIRES = frozenset(kind.name for kind in REGISTRY if kind.never_expires)
 # The audit row names the command and shows a short payload in full; a longer one is already in
 # the command row, so the audit keeps its head and length only (never a second copy).
 AUDIT_PAYLOAD_CHARS = 512
@@ -58,7 +43,7 @@ def prepare(kind: str, payload: Payload, *, actor: str, key: str, ttl_s: int,
         "idempotency_key": key,
         "kind": kind,
         "payload": body,
-        "priority": PRIORITY.get(kind, 0),
+        "priority": PRIORITY[kind],
         "status": "pending",
         "actor": actor,
         "created_at": now,

@@ -1,0 +1,99 @@
+"""Every operator command kind, in one registry: the order it is claimed in, what its payload may
+carry and which part of the engine applies it.
+
+The dashboard, the CLI and the Telegram bot post through storage/command_queue/posting.py, which
+takes a kind's priority, expiry and payload schema from here; the engine's command processor
+(engine/process/commands.py) takes from here whether a kind closes the order gate at its claim and
+which handler applies it. A kind added anywhere else is unknown everywhere (tests/process/
+test_command_kinds.py keeps the registry and its handlers complete), so they cannot drift apart
+again: before this registry, `exit` had a schema and a handler but no priority, and an operator's
+exit was claimed below a `reload_config`.
+
+Priorities: a kill first, then what reduces risk (stop, cancelling, selling), then pausing, then
+what adds risk or changes configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+REASON_CHARS = 500
+
+
+class Handler(StrEnum):
+    """Which part of the engine applies a kind."""
+
+    CONTROLLER = "controller"  # the lifecycle: engine/process/control.py
+    TRADING = "trading"  # the trading core's operator actions: the Trading seam's `handle`
+    NOTIFIER = "notifier"  # the notifier's test message: engine/notify/notifier.py
+
+
+@dataclass(frozen=True)
+class Field:
+    """One payload key: its JSON type(s), whether it must be there, the strings it may be, how long."""
+
+    kind: type | tuple[type, ...]
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    max_chars: int = 200
+
+
+REASON = Field(str, max_chars=REASON_CHARS)
+NUMBER = Field((int, float, str), max_chars=30)  # a decimal amount: 10, 0.45 or "0.45"
+
+
+@dataclass(frozen=True)
+class CommandKind:
+    name: str
+    priority: int  # claimed highest first (storage/command_queue/commands.py, claim_next)
+    handler: Handler
+    payload: Mapping[str, Field] = field(default_factory=dict)
+    never_expires: bool = False  # pending until claimed, however long the engine was down
+    closes_gate: bool = False  # no order leaves once it is claimed (engine/execution/placement.py, OrderGate)
+
+
+_REASON_ONLY = {"reason": REASON}
+
+KINDS: tuple[CommandKind, ...] = (
+    # A kill never expires and never fails on its payload (storage/command_queue/command_payloads.py).
+    CommandKind("kill", 100, Handler.CONTROLLER, _REASON_ONLY, never_expires=True, closes_gate=True),
+    CommandKind("stop", 80, Handler.CONTROLLER, _REASON_ONLY, closes_gate=True),
+    CommandKind("cancel_order", 70, Handler.TRADING, {"order_id": Field(int), "client_id": Field(str)}),
+    CommandKind("flatten", 70, Handler.TRADING, {"condition_id": Field(str), "strategy": Field(str)}),
+    # Sell a strategy's position through the exit path while it trades: one token (`outcome`), one
+    # market, or everything the strategy holds ("flatten strategy"); `ledger` paper sells what the
+    # paper lane holds beside a live desk (engine/trading/paper_lane.py), the desk's mode otherwise.
+    # It reduces risk as a flatten does, so it is claimed with it.
+    CommandKind("exit", 70, Handler.TRADING, {
+        "strategy": Field(str, required=True), "condition_id": Field(str, max_chars=100),
+        "outcome": Field(str, choices=("YES", "NO")), "ledger": Field(str, choices=("paper", "live")),
+        "reason": REASON}),
+    CommandKind("pause", 60, Handler.CONTROLLER, _REASON_ONLY),
+    CommandKind("place_order", 50, Handler.TRADING, {
+        "condition_id": Field(str, required=True, max_chars=100),
+        "outcome": Field(str, required=True, choices=("YES", "NO")),
+        "side": Field(str, required=True, choices=("BUY", "SELL")),
+        "size": NUMBER, "size_usdc": NUMBER, "price": NUMBER, "slippage": NUMBER,
+        "tif": Field(str, choices=("GTC", "GTD", "FOK", "FAK")),
+        "post_only": Field(bool),
+        "expires_at": Field(int),
+        "reason": REASON}),
+    # Collect what the venue owes for resolved positions (all final markets, or one) now.
+    CommandKind("redeem", 45, Handler.TRADING, {"condition_id": Field(str, max_chars=100), "reason": REASON}),
+    # Merge complete YES+NO sets of a market back into pUSD (all held, or `shares` of them).
+    CommandKind("merge", 45, Handler.TRADING, {"condition_id": Field(str, required=True, max_chars=100),
+                                               "strategy": Field(str), "shares": NUMBER, "reason": REASON}),
+    CommandKind("rearm", 40, Handler.CONTROLLER, _REASON_ONLY),
+    CommandKind("set_mode", 30, Handler.CONTROLLER, {"mode": Field(str, required=True, choices=("paper", "live"))}),
+    # Another venue armed on its own (Kalshi: paper until the operator arms it live, with its checklist).
+    CommandKind("set_venue_mode", 30, Handler.CONTROLLER, {"venue": Field(str, required=True, choices=("kalshi",)),
+                                                          "mode": Field(str, required=True,
+                                                                        choices=("paper", "live"))}),
+    CommandKind("start", 20, Handler.CONTROLLER, _REASON_ONLY),
+    CommandKind("resume", 20, Handler.CONTROLLER, _REASON_ONLY),
+    CommandKind("reload_config", 10, Handler.CONTROLLER, _REASON_ONLY),
+    CommandKind("notify_test", 5, Handler.NOTIFIER, {"message": Field(str, max_chars=200)}),
+)
+BY_NAME: Mapping[str, CommandKind] = {kind.name: kind for kind in KINDS}

@@ -1,0 +1,158 @@
+"""The one registry of command kinds (contracts/command_kinds.py) stays complete: every kind is
+claimed by its priority (an operator's exit before a reload), reaches the handler it names, and
+no front end posts a kind the registry does not know."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from contracts.command_kinds import BY_NAME, KINDS, Handler
+from contracts.command_refusal import CommandRejected
+from engine.execution.placement import OrderGate
+from engine.process import commands as processor_module
+from engine.process.commands import CommandProcessor
+from engine.telegram_bot.actions import COMMANDS as TELEGRAM
+from engine.trading import core as core_module
+from engine.trading import operator_actions
+from engine.trading.core import TradingCore
+from storage.command_queue import commands as queue
+from storage.command_queue.commands import post_command
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
+from tests.helpers import ROOT
+
+POSTERS = ("post_command", "post_and_wait", "post")  # how the dashboard, the CLI and the engine queue a kind
+SAMPLE: dict[str, dict[str, Any]] = {
+    "exit": {"strategy": "mm"}, "set_mode": {"mode": "paper"}, "set_venue_mode": {"venue": "kalshi", "mode": "paper"},
+    "merge": {"condition_id": "0xabc"}, "cancel_order": {"order_id": 1},
+    "place_order": {"condition_id": "0xabc", "outcome": "YES", "side": "BUY"}}
+
+
+def _claimed_in_order(db: Database) -> list[str]:
+    kinds: list[str] = []
+    while True:
+        with db.write() as conn:
+            row = queue.claim_next(conn, now_ms())
+        if row is None:
+            return kinds
+        kinds.append(row.kind)
+
+
+def test_an_exit_is_claimed_before_a_reload_and_after_a_kill(tmp_path: Path) -> None:
+    migrate(tmp_path / "desk.db")
+    db = Database(tmp_path / "desk.db")
+    try:
+        for kind in ("reload_config", "exit", "place_order", "kill"):  # posted in this order
+            post_command(db, kind, SAMPLE.get(kind, {}), actor="test")
+        assert _claimed_in_order(db) == ["kill", "exit", "place_order", "reload_config"]
+    finally:
+        db.dispose()
+
+
+def test_every_kind_is_posted_with_its_registered_priority_and_expiry(tmp_path: Path) -> None:
+    migrate(tmp_path / "desk.db")
+    db = Database(tmp_path / "desk.db")
+    try:
+        for kind in KINDS:
+            row = post_command(db, kind.name, SAMPLE.get(kind.name, {}), actor="test")
+            assert row.priority == kind.priority, kind.name
+            assert (row.expires_at is None) == kind.never_expires, kind.name
+    finally:
+        db.dispose()
+
+
+class Recorder:
+    """Stands in for the controller, the trading core and the services: notes what was called."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            self.calls.append(("controller", name))
+            return {}
+        return call
+
+
+def test_every_kind_reaches_the_handler_the_registry_names(tmp_path: Path) -> None:
+    assert set(processor_module.LIFECYCLE) == {k.name for k in KINDS if k.handler is Handler.CONTROLLER}
+    controller, seen = Recorder(), []
+
+    async def trading_handle(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        seen.append((Handler.TRADING, kind))
+        return {}
+
+    async def notifier(payload: dict[str, Any], actor: str) -> dict[str, Any]:
+        seen.append((Handler.NOTIFIER, "notify_test"))
+        return {}
+
+    trading = SimpleNamespace(handle=trading_handle)
+    processor = CommandProcessor(None, controller, trading, OrderGate(),  # type: ignore[arg-type]  # stand-ins: only dispatch runs
+                                 services={Handler.NOTIFIER: notifier})
+    for kind in KINDS:
+        row = SimpleNamespace(kind=kind.name, actor="test")
+        payload = processor_module.parse_payload(kind.name, json.dumps(SAMPLE.get(kind.name, {})))
+        before = len(controller.calls) + len(seen)
+        asyncio.run(processor._dispatch(row, payload))  # type: ignore[arg-type]  # a row with what dispatch reads
+        assert len(controller.calls) + len(seen) == before + 1, kind.name
+        if kind.handler is Handler.CONTROLLER:
+            assert controller.calls[-1][0] == "controller", kind.name
+        else:
+            assert seen[-1] == (kind.handler, kind.name), kind.name
+    with pytest.raises(CommandRejected, match="unknown command kind"):
+        asyncio.run(processor._dispatch(SimpleNamespace(kind="shout", actor="t"), {}))  # type: ignore[arg-type]  # a row with what dispatch reads
+
+
+def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TradingCore.handle routes each of the registry's trading kinds somewhere real (never to
+    "unknown order command"); the leaves it reaches are recorded instead of run."""
+    reached: list[str] = []
+
+    def leaf(name: str) -> Any:
+        async def run(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            reached.append(name)
+            return {}
+        return run
+
+    for name in ("cancel_order", "flatten", "place_order"):
+        monkeypatch.setattr(operator_actions, name, leaf(name))
+    monkeypatch.setattr(core_module, "exit_positions", leaf("exit"))
+    core = SimpleNamespace(link=SimpleNamespace(live=True), collections=SimpleNamespace(command=None), kalshi=None,
+                           mode="paper", lane=None, risk=None, exits=None, operator_exits=None, host=None,
+                           deciding=False)
+    core.collections.command = lambda kind, payload: leaf(kind)()
+    for kind in (k for k in KINDS if k.handler is Handler.TRADING):
+        asyncio.run(TradingCore.handle(core, kind.name, dict(SAMPLE.get(kind.name, {}))))  # type: ignore[arg-type]  # a stand-in with what handle reads
+        assert reached[-1] == kind.name
+
+
+def _posted_kinds(path: Path) -> set[str]:
+    """Kinds `path` queues with a literal: post_command(db, "kind", ...) and the like."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not isinstance(node, ast.Call) or len(node.args) < 2:
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        kind = node.args[1]
+        if name in POSTERS and isinstance(kind, ast.Constant) and isinstance(kind.value, str):
+            found.add(kind.value)
+    return found
+
+
+def test_no_front_end_posts_a_kind_the_registry_does_not_know() -> None:
+    posted: dict[str, set[str]] = {}
+    for folder in ("pages", "engine", "storage", "app.py"):
+        target = ROOT / folder
+        for path in [target] if target.is_file() else sorted(target.rglob("*.py")):
+            for kind in _posted_kinds(path):
+                posted.setdefault(kind, set()).add(str(path.relative_to(ROOT)))
+    posted.update({spec.kind: {"engine/telegram_bot/actions.py"} for spec in TELEGRAM.values() if spec.kind})
+    assert {"kill", "exit", "reload_config", "notify_test", "set_venue_mode"} <= set(posted)  # the scan reads them
+    assert {kind: where for kind, where in posted.items() if kind not in BY_NAME} == {}
