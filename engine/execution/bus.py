@@ -6,12 +6,15 @@ watch, the core's venue banner and any later consumer (markouts, liquidity rewar
 to the kinds they need. Nothing here calls back into the executor: events flow out, and
 commands go in through the executor's own methods.
 
-Handlers run synchronously, in the order they subscribed, on the publisher's thread; a
-handler that raises stops the publication there, as a direct call would.
+Handlers run synchronously, in the order they subscribed, on the publisher's thread. Each is
+isolated: one that raises is logged and reported (`on_error`: the core raises an alert) and the
+handlers after it still run, so a bug in one subscriber (a markout, the watch) never keeps a fill
+from the risk monitor, nor reaches back into the executor that published.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from engine.execution.store import OrderRow
 from engine.venues.base import TradeStatus
 
 Event = TypeVar("Event")
+log = logging.getLogger("engine.execution.bus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +98,36 @@ class VenueHealthChanged:
     at_ms: int
 
 
+# Told of a handler that raised: the event, the handler and what it raised.
+ErrorReport = Callable[[object, Callable[[Any], None], Exception], None]
+
+
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, on_error: ErrorReport | None = None) -> None:
         self._handlers: defaultdict[type, list[Callable[[Any], None]]] = defaultdict(list)
+        self.on_error = on_error
 
     def subscribe(self, kind: type[Event], handler: Callable[[Event], None]) -> None:
         self._handlers[kind].append(handler)
 
     def publish(self, event: object) -> None:
         for handler in self._handlers.get(type(event), ()):
-            handler(event)
+            try:
+                handler(event)
+            except Exception as exc:
+                self._failed(event, handler, exc)
+
+    def _failed(self, event: object, handler: Callable[[Any], None], exc: Exception) -> None:
+        log.exception("an event handler raised; the other handlers still ran",
+                      extra={"handler": handler_name(handler), "event": type(event).__name__})
+        if self.on_error is None:
+            return
+        try:
+            self.on_error(event, handler, exc)
+        except Exception:  # (the database locked by another process, say): the log above says it
+            log.exception("the report of a failed event handler failed too")
+
+
+def handler_name(handler: Callable[[Any], None]) -> str:
+    """How logs and alerts name a handler: its qualified name (a lambda's is its enclosing function's)."""
+    return getattr(handler, "__qualname__", None) or type(handler).__qualname__

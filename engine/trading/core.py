@@ -542,6 +542,7 @@ class TradingCore:
 
         def lane(venue: str, mode: str = "paper") -> PaperLane:
             made = PaperLane(self.link, self.risk, venue, mode)
+            made.bus.on_error = self.lookout.handler_failed
             made.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
             made.bus.subscribe(FillApplied, self.own_markouts.on_fill)
             return made

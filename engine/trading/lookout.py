@@ -7,9 +7,10 @@ what to raise). It also holds the live wallet's balance watch and the venue cond
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from contracts.runtime_settings import RuntimeConfig
-from engine.execution.bus import EventBus
+from engine.execution.bus import EventBus, handler_name
 from engine.risk.monitor import RiskMonitor
 from engine.trading.balance_watch import BalanceWatch
 from engine.trading.venue_conditions import ConditionBoard, live_conditions
@@ -27,6 +28,7 @@ def thresholds(config: RuntimeConfig) -> Thresholds:
 class Lookout:
     def __init__(self, db: Database, bus: EventBus, clock: Callable[[], int], config: RuntimeConfig):
         self.db = db
+        bus.on_error = self.handler_failed  # a subscriber that raises is alerted; the others still ran
         self.watch = Watch(self.alert, thresholds(config))
         self.watch.listen(bus, clock)
         self.conditions = ConditionBoard(db)
@@ -41,6 +43,13 @@ class Lookout:
     def alert(self, level: AlertLevel, code: str, message: str) -> None:
         with self.db.write() as conn:
             raise_alert(conn, level=level, source="engine", code=code, message=message)
+
+    def handler_failed(self, event: object, handler: Callable[[Any], None], exc: Exception) -> None:
+        """A handler on an executor's bus raised (engine/execution/bus.py): what it missed, for whoever
+        reads the alerts; the handlers after it ran as usual."""
+        self.alert("critical", "EVENT_HANDLER_FAILED",
+                   f"{handler_name(handler)} failed on {type(event).__name__} ({type(exc).__name__}: {exc}); "
+                   "the other subscribers still had it. The engine log has the traceback")
 
     def look(self, link: VenueLink, now: int, *, feed_down_s: int) -> None:
         """The feed's and the venue's health, once a tick (not in a replay: the caller's call)."""

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 
+from contracts.domain import Outcome, Side
 from contracts.runtime_settings import checked
-from engine.execution.bus import EventBus
+from engine.execution.bus import EventBus, FillApplied
 from engine.trading import balance_watch
 from engine.trading.balance_watch import Reading
 from engine.trading.lookout import Lookout
+from engine.venues.base import TradeStatus
 from storage.desk.desk_status import venue_health
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -90,5 +92,29 @@ def test_a_start_that_books_the_drift_clears_the_board_before_trading_resumes(
         asyncio.run(lookout.resync_balances(link, risk, now=20_000, feed_down_s=30))  # type: ignore[arg-type]  # stand-ins with only what it calls
         assert booked == [20_000_000]
         assert risk.seen[-1] == ([], [])  # trading resumes with nothing left on the board
+    finally:
+        db.dispose()
+
+
+def test_a_raising_subscriber_is_alerted_and_the_watch_still_hears_the_fill(tmp_path: Path) -> None:
+    """The core's bus reports a handler that raises as an alert (the lookout wires it), and the
+    watch subscribed after it still raises its large-fill alert for the same fill."""
+    migrate(tmp_path / "desk.db")
+    db = Database(tmp_path / "desk.db")
+    try:
+        bus = EventBus()
+
+        def markouts_bug(event: FillApplied) -> None:
+            raise ValueError("no mid for this token")
+
+        bus.subscribe(FillApplied, markouts_bug)  # before the watch subscribes
+        Lookout(db, bus, clock=lambda: 0, config=checked({"alert_large_fill_usdc": "5"})[0])
+        bus.publish(FillApplied(1, "t1", "mm", "c1", "Y1", Outcome.YES, Side.BUY, 500_000, 20_000_000, 0, "maker",
+                                TradeStatus.MATCHED, 0, 0))
+        with sqlite3.connect(tmp_path / "desk.db") as conn:
+            alerts = dict(conn.execute("SELECT code, message FROM alerts").fetchall())
+        assert set(alerts) == {"EVENT_HANDLER_FAILED", "LARGE_FILL"}
+        expected = "markouts_bug failed on FillApplied (ValueError: no mid for this token)"
+        assert expected in alerts["EVENT_HANDLER_FAILED"]
     finally:
         db.dispose()
