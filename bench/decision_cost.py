@@ -1,0 +1,156 @@
+"""The cost of a decision through today's trading core: a pass (`TradingCore.tick`) that changes
+nothing at the venue, and one that cancels and places, with 1 and 50 markets quoted.
+
+The core runs as a backtest runs it (no network, the paper venue with zero latency, its own
+scratch ledger): a market maker quotes every market, the books are set by hand, and each case
+times `await core.tick()`:
+
+- no-op: nothing changed since the pass before (the wanted quotes are the working ones);
+- replace: one market's book moved two ticks since the pass before (its two quotes cancelled
+  and placed again on the paper venue).
+
+Today a pass decides every market whatever changed, so a no-op costs the whole pass; the figure
+per market is the pass divided by the markets quoted. Baseline, in this process: the strategy's
+own `decide` for one market on the same snapshot (the least a decision can cost). Issue 58's
+target for an event-driven core: a no-op decision <= 20 us.
+
+    python bench/decision_cost.py [--rounds 300] [--markets 1,50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from _common import percentile
+from _recording import SH, TICK, write_recording
+from sqlalchemy import text
+
+from contracts.settings import load_settings
+from engine.backtest.cursor import SimClock
+from engine.backtest.replay import Replay, ReplayFeed
+from engine.trading.core import TradingCore
+from engine.trading.views import market_views, snapshot, strategy_state
+from engine.venues.latency import ZERO
+from storage.sqlite.db import Database
+
+MM = {"size": 20, "half_spread": 0.02, "refresh_threshold": 0.005, "max_spread": 0.2}
+LIMITS = {"max_total_exposure": "10000000", "max_market_exposure": "10000000", "max_strategy_exposure": "10000000",
+          "max_event_exposure": "10000000", "max_correlated_exposure": "10000000", "max_open_orders": "10000",
+          "max_order_rate": "100000", "max_daily_loss": "10000000", "max_drawdown": "100"}
+MID = 50 * TICK
+STEP_MS = 100  # simulated time between passes
+
+
+def book(mid: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    levels = range(1, 11)
+    return [(mid - TICK * k, 100 * SH) for k in levels], [(mid + TICK * k, 100 * SH) for k in levels]
+
+
+async def started_core(folder: Path, markets: int) -> tuple[TradingCore, SimClock, list[str]]:
+    path = folder / "cost.db"
+    cids, start, _ = write_recording(path, markets=markets, events=1)
+    db = Database(path)
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, 0, 0, 'bench')"""),
+                     {"p": json.dumps(MM), "m": json.dumps(cids)})
+        for name, value in LIMITS.items():
+            conn.execute(text("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                              "VALUES (:n, :v, 1, 0, 'bench')"), {"n": name, "v": value})
+    clock = SimClock(start)
+    settings = load_settings({"TRADER_ENV_FILE": str(folder / "none"), "TRADER_DB": str(path)})
+    core = TradingCore(settings, db, clock=clock, replay=Replay(0, ReplayFeed(), ZERO))
+    await core.start(operator=True)
+    core.gate.unblock()
+    for cid in cids:
+        set_mid(core, clock, cid, MID)
+    for _ in range(100):  # until every quote rests (the gate approves so many a pass)
+        clock.now += STEP_MS
+        await core.tick()
+        if len(core.executor.state.orders) == 2 * markets:
+            break
+    clock.now += STEP_MS
+    await core.tick()  # settled
+    return core, clock, cids
+
+
+def set_mid(core: TradingCore, clock: SimClock, cid: str, mid: int) -> None:
+    market = core.catalog.get(cid)
+    assert market is not None
+    bids, asks = book(mid)
+    core.books.apply_snapshot(market.yes_token, bids, asks, clock.now)
+    core.books.apply_snapshot(market.no_token, [(1_000_000 - p, s) for p, s in asks],
+                              [(1_000_000 - p, s) for p, s in bids], clock.now)
+
+
+async def timed_passes(core: TradingCore, clock: SimClock, cids: list[str], rounds: int,
+                       move: str | None) -> list[float]:
+    """`rounds` passes in microseconds; `move`: the market whose book moves before each."""
+    samples = []
+    for n in range(rounds):
+        clock.now += STEP_MS
+        for cid in cids:  # as a live feed keeps them: fresh, and the same (a stale book is withdrawn)
+            set_mid(core, clock, cid, MID + 2 * TICK * ((n + 1) % 2) if cid == move else MID)
+        working = {o.id for o in core.executor.state.orders.values()}
+        began = time.perf_counter()
+        await core.tick()
+        samples.append((time.perf_counter() - began) * 1e6)
+        changed = {o.id for o in core.executor.state.orders.values()} != working
+        assert changed == (move is not None), "the case did not do what it says"
+    return samples
+
+
+def strategy_alone(core: TradingCore, cid: str, rounds: int) -> list[float]:
+    """The baseline: the strategy's decide for one market, on the snapshot a pass builds."""
+    hosted = core.host.hosted["mm"]
+    now = core.clock()
+    views = market_views(core.link.relevant_markets(), core.catalog, core.books, {}, None)
+    shot = snapshot(now, views, [cid])
+    state = strategy_state("mm", [cid], core.catalog, core.executor.state, 0, None, {})
+    samples = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        hosted.instance.decide(shot, state, now)
+        samples.append((time.perf_counter() - began) * 1e6)
+    return samples
+
+
+def line(name: str, samples: list[float], markets: int, baseline: float) -> None:
+    p50, p99 = statistics.median(samples), percentile(samples, 99)
+    print(f"{name:<34} p50 {p50:9.1f} us  p99 {p99:9.1f} us  per market quoted {p50 / markets:8.1f} us  "
+          f"| {p50 / baseline:6.1f}x the strategy's own decide", flush=True)
+
+
+async def case(markets: int, rounds: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="decision-cost-") as tmp:
+        core, clock, cids = await started_core(Path(tmp), markets)
+        try:
+            base = statistics.median(strategy_alone(core, cids[0], rounds))
+            print(f"-- {markets} market(s) quoted; the strategy's decide for one market: p50 {base:.1f} us", flush=True)
+            quiet = await timed_passes(core, clock, cids, rounds, None)
+            line("no-op pass (nothing changed)", quiet, markets, base)
+            moving = await timed_passes(core, clock, cids, rounds, cids[0])
+            line("pass replacing one market's quotes", moving, markets, base)
+        finally:
+            await core.stop()
+            core.db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--markets", default="1,50")
+    args = parser.parse_args()
+    for markets in (int(m) for m in args.markets.split(",")):
+        asyncio.run(case(markets, args.rounds))
+    print("target for an event-driven core (issue 58): a no-op decision <= 20 us")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The instruments of bench/reaction.py and bench/decision_cost.py measure what they say: a move of
+the book is seen on the market channel and the first request it causes is found at the venue after
+it (the bare client, in its own process, as the bench runs it); each decision-cost case does what it
+is named for (a no-op pass changes no order, a moved book replaces its market's quotes)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+reaction = importlib.import_module("reaction")
+decision_cost = importlib.import_module("decision_cost")
+venue_side = importlib.import_module("_reaction_venue")
+
+
+def test_each_move_is_answered_at_the_venue_after_it_by_the_bare_client() -> None:
+    with reaction.approved_simulator(seed=5, agents=False, prefill_books=False, sports_markets="none",
+                                     v2_markets="none") as sim:
+        markets = reaction.eligible_markets(sim, 2)
+        receipts, mover = venue_side.Receipts(sim), venue_side.BookMover(sim, markets)
+        samples = reaction.bare_phase(sim, receipts, mover, markets, moves=4)
+        assert len(samples) == 4 and all(0 < s < 2_000 for s in samples)
+        assert not any(mover.up.values())  # the books are back where they started
+        # Every request the bare client sent is on the probe's record, its cancels after a move each.
+        cancels = [r for r in receipts.seen if r.kind == "cancel"]
+        assert len(cancels) == 4 and {r.market for r in cancels} == {m["condition_id"] for m in markets}
+
+
+def test_the_decision_cost_cases_do_what_they_are_named_for(tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[float], list[float]]:
+        core, clock, cids = await decision_cost.started_core(tmp_path, 2)
+        try:
+            assert len(core.executor.state.orders) == 4  # both markets quoted
+            quiet = await decision_cost.timed_passes(core, clock, cids, 5, None)  # asserts no order moved
+            moving = await decision_cost.timed_passes(core, clock, cids, 5, cids[0])  # asserts they did
+            return quiet, moving
+        finally:
+            await core.stop()
+            core.db.dispose()
+
+    quiet, moving = asyncio.run(scenario())
+    assert len(quiet) == len(moving) == 5 and min(quiet + moving) > 0
