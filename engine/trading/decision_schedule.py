@@ -1,0 +1,104 @@
+"""Decisions scheduled per market, on events, coalesced: the scheduling the event-driven core
+(issue 58, /work/coord/notes/i58-design.md) is to stand on. Not wired into the core yet: today's
+core decides every market on a timer (engine/trading/core.py, `tick`).
+
+Whatever changes a market's inputs (its book within the strategy's reach, a trade, a fill or
+order update of the desk's own, a reference or signal, a parameter or limit, a command) marks the
+market. A marked market is decided as soon as the loop gets to it, once for however many marks
+arrived meanwhile (its decision reads the latest state, so a burst costs one decision). A market
+marked while its decision runs is decided once more after it, never twice at once. Markets are
+decided in the order they were first marked, one at a time, and the loop is given back between
+two decisions: a market whose book floods (a thousand updates a second) is decided at most once
+per round of the markets waiting, so it never starves the quiet ones, the feeds, the commands or
+the heartbeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from typing import Generic, TypeVar
+
+log = logging.getLogger("engine.trading.decision_schedule")
+Key = TypeVar("Key", bound=Hashable)
+
+
+class DecisionSchedule(Generic[Key]):
+    def __init__(self, decide: Callable[[Key], Awaitable[None]],
+                 on_error: Callable[[Key, Exception], None] | None = None) -> None:
+        """`decide(key)` makes one market's decision (a key: a market, or a group of markets a
+        strategy decides together); `on_error` hears of one that raised (the others go on)."""
+        self._decide = decide
+        self._on_error = on_error
+        self._due: deque[Key] = deque()  # first marked, first decided; each key at most once
+        self._queued: set[Key] = set()
+        self._running: Key | None = None
+        self._again = False  # the running key was marked while it ran
+        self._wake = asyncio.Event()
+        self.decided = 0
+        self.coalesced = 0  # marks that found their market already due
+
+    def mark(self, key: Key) -> None:
+        """`key`'s inputs changed: decide it soon (once, however many marks arrive first)."""
+        if key == self._running:
+            self._again = True
+            return
+        if key in self._queued:
+            self.coalesced += 1
+            return
+        self._queued.add(key)
+        self._due.append(key)
+        self._wake.set()
+
+    def mark_all(self, keys: Iterable[Key]) -> None:
+        """A change every market reads (a limit, a parameter, the mode): all of them due."""
+        for key in keys:
+            self.mark(key)
+
+    @property
+    def due(self) -> int:
+        return len(self._due)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Decide what is due until `stopping` is set, giving the loop back between decisions."""
+        while not stopping.is_set():
+            if not self._due:
+                self._wake.clear()
+                waiter = asyncio.ensure_future(self._wake.wait())
+                stopper = asyncio.ensure_future(stopping.wait())
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+                continue
+            await self.step()
+            await asyncio.sleep(0)  # the feeds, the commands and the heartbeat get their turn
+
+    async def drain(self, most: int = 1_000_000) -> int:
+        """Decide until nothing is due (a backtest after each replayed event); at most `most`
+        decisions, so decisions that keep marking their own market cannot loop for ever."""
+        done = 0
+        while self._due and done < most:
+            await self.step()
+            done += 1
+        return done
+
+    async def step(self) -> None:
+        """The first due market's decision."""
+        key = self._due.popleft()
+        self._queued.discard(key)
+        self._running, self._again = key, False
+        try:
+            await self._decide(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("a market's decision failed; the others go on", extra={"market": str(key)})
+            if self._on_error is not None:
+                self._on_error(key, exc)
+        finally:
+            self._running = None
+            self.decided += 1
+        if self._again:  # marked while it ran: after every market already waiting
+            self.mark(key)

@@ -1,0 +1,104 @@
+"""Per-market decisions on events (engine/trading/decision_schedule.py): a burst of marks costs one
+decision, a market marked while it is decided is decided once more and never twice at once, and a
+flooding market never starves a quiet one nor the rest of the loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from engine.trading.decision_schedule import DecisionSchedule
+
+
+def test_a_burst_of_marks_is_one_decision_per_market() -> None:
+    decided: list[str] = []
+
+    async def decide(market: str) -> None:
+        decided.append(market)
+
+    async def scenario() -> None:
+        schedule = DecisionSchedule(decide)
+        for _ in range(100):
+            schedule.mark("a")
+        schedule.mark("b")
+        assert await schedule.drain() == 2
+        assert schedule.coalesced == 99
+
+    asyncio.run(scenario())
+    assert decided == ["a", "b"]
+
+
+def test_a_market_marked_while_it_is_decided_runs_once_more_never_twice_at_once() -> None:
+    running: set[str] = set()
+    overlaps: list[str] = []
+    decided: list[str] = []
+
+    async def scenario() -> None:
+        schedule: DecisionSchedule[str] = DecisionSchedule(lambda market: decide(market))
+
+        async def decide(market: str) -> None:
+            if market in running:
+                overlaps.append(market)
+            running.add(market)
+            if len(decided) == 0:  # three events arrive while the first decision waits on the venue
+                for _ in range(3):
+                    schedule.mark(market)
+                await asyncio.sleep(0)
+            decided.append(market)
+            running.discard(market)
+
+        schedule.mark("a")
+        await schedule.drain()
+
+    asyncio.run(scenario())
+    assert decided == ["a", "a"] and overlaps == []
+
+
+def test_a_flooding_market_starves_neither_a_quiet_one_nor_the_loop() -> None:
+    decided: list[str] = []
+    beats: list[int] = []
+
+    async def scenario() -> None:
+        stopping = asyncio.Event()
+        schedule: DecisionSchedule[str] = DecisionSchedule(lambda market: decide(market))
+
+        async def decide(market: str) -> None:
+            decided.append(market)
+            if market == "busy":
+                schedule.mark("busy")  # its book changed again while it was decided: a flood
+            if len(decided) == 3:
+                schedule.mark("quiet")  # a move on a quiet market, mid-flood
+            if len(decided) >= 40:
+                stopping.set()
+
+        async def heartbeat() -> None:
+            while not stopping.is_set():
+                beats.append(len(decided))
+                await asyncio.sleep(0)
+
+        schedule.mark("busy")
+        beat = asyncio.create_task(heartbeat())
+        await asyncio.wait_for(schedule.run(stopping), 10)
+        await beat
+
+    asyncio.run(scenario())
+    assert decided.index("quiet") <= 4  # decided within one round of the flooding market
+    assert decided.count("quiet") == 1
+    assert len(set(beats)) >= 20  # the loop turned between decisions, all through the flood
+
+
+def test_a_decision_that_raises_is_reported_and_the_others_are_made() -> None:
+    decided: list[str] = []
+    failed: list[tuple[str, str]] = []
+
+    async def decide(market: str) -> None:
+        if market == "bad":
+            raise ValueError("no book")
+        decided.append(market)
+
+    async def scenario() -> None:
+        schedule = DecisionSchedule(decide, on_error=lambda market, exc: failed.append((market, str(exc))))
+        schedule.mark_all(["a", "bad", "c"])
+        await schedule.drain()
+
+    asyncio.run(scenario())
+    assert decided == ["a", "c"] and failed == [("bad", "no book")]
