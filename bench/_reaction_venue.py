@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,12 +176,3 @@ class Flood:
                 self.changes += 1
             await asyncio.sleep(0.005)
 
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.001) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"gave up waiting {timeout:g} s for {what}")

@@ -35,12 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from _common import ROOT, percentile
-from _reaction_venue import BookMover, Flood, Receipts, wait_for
+from _reaction_venue import BookMover, Flood, Receipts
 from eth_account import Account
 
 from contracts.runtime_settings import SETTINGS
 from simulator.testing import SimHandle, approved_simulator
-from tests.helpers import EngineProcess, isolated_env, seed_desk
+from tests.helpers import EngineProcess, isolated_env, seed_desk, wait_until
 
 MM = {"size": 20, "half_spread": 0.03, "refresh_threshold": 0.005, "skew_per_share": 0, "max_spread": 0.1,
       "max_inventory": 10_000}
@@ -92,13 +92,14 @@ def one_move(receipts: Receipts, mover: BookMover, market: str, reactor: Reactor
     new; the reaction in ms."""
     before = receipts.open_ids(reactor.owner, market)
     moved = mover.flip(market)
-    first = wait_for(lambda: receipts.first_after(reactor.owner, market, moved), SETTLE_S, f"a reaction to move {n}")
+    first = wait_until(lambda: receipts.first_after(reactor.owner, market, moved), SETTLE_S, 0.001,
+                       f"a reaction to move {n}")
 
     def replaced() -> bool:
         now = receipts.open_ids(reactor.owner, market)
         return len(now) == reactor.per_market and not now & before
 
-    wait_for(replaced, SETTLE_S, f"the quotes replaced after move {n}", interval=0.005)
+    wait_until(replaced, SETTLE_S, 0.005, f"the quotes replaced after move {n}")
     return float((first.at - moved) * 1000)
 
 
@@ -116,8 +117,7 @@ def desk_phase(sim: SimHandle, receipts: Receipts, mover: BookMover, markets: li
         pump = Flood(sim, flood, flood_rate) if flood is not None else None
         try:
             engine.start()
-            wait_for(lambda: sim.open_order_count(funder) == 2 * len(quoted), 120, "the desk's quotes resting",
-                     interval=0.2)
+            wait_until(lambda: sim.open_order_count(funder) == 2 * len(quoted), 120, 0.2, "the desk's quotes resting")
             owner = receipts.owner_of(funder)
             assert owner is not None
             if pump is not None:
