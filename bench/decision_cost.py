@@ -34,6 +34,7 @@ from sqlalchemy import text
 from contracts.settings import load_settings
 from engine.backtest.cursor import SimClock
 from engine.backtest.replay import Replay, ReplayFeed
+from engine.risk.gate import TradingState
 from engine.trading.core import TradingCore
 from engine.trading.views import market_views, snapshot, strategy_state
 from engine.venues.latency import ZERO
@@ -103,6 +104,7 @@ async def timed_passes(core: TradingCore, clock: SimClock, cids: list[str], roun
         samples.append((time.perf_counter() - began) * 1e6)
         changed = {o.id for o in core.executor.state.orders.values()} != working
         assert changed == (move is not None), "the case did not do what it says"
+        assert core.risk.memory.trading_state is TradingState.ACTIVE, "a breaker acted: not the normal pass"
     return samples
 
 
