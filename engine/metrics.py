@@ -73,6 +73,11 @@ def _engine(report: dict[str, Any]) -> Iterator[Metric]:
     if report["data_age_s"] is not None:
         yield _gauge("desk_data_age_seconds", "Age of the oldest book the engine follows, at its last heartbeat",
                      report["data_age_s"])
+    if report.get("pass_age_s") is not None:
+        yield _gauge("desk_last_pass_age_seconds", "Time since the engine's last completed trading pass, at its "
+                     "last heartbeat", report["pass_age_s"])
+    yield _gauge("desk_deciding", "0 while the engine runs but cannot decide (its passes fail or stall)",
+                 int(not report.get("cannot_decide")))
     yield _gauge("desk_kill_latched", "1 while the kill latch is set", int(bool(report["kill_latched"])))
     states = GaugeMetricFamily("desk_trading_state", "The risk state trading is in (1 for the current one)",
                                labels=["state"])

@@ -46,6 +46,8 @@ class EngineState(SQLModel, table=True):
     paper_lane_day_at: int | None = None
     # Kalshi's own arming (migration 0054): 'paper' until the operator arms it live.
     kalshi_mode: str = "paper"
+    # When the engine's last trading pass completed, written with each heartbeat (migration 0065).
+    last_pass_at: int | None = None
 
 
 class VenueRisk(SQLModel, table=True):

@@ -91,10 +91,13 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
         beat += f", oldest book {report['data_age_s']:.1f} s old"
     up = f"up, pid {report['pid']}" if report["engine_up"] else "DOWN"
     trading = report["trading_state"] + (f" ({report['trading_reason']})" if report["trading_reason"] else "")
+    if report.get("pass_age_s") is not None:
+        beat += f", last trading pass {report['pass_age_s']:.1f} s ago"
     lines = [
         f"engine     {report['state']} (wants {report['desired_state']}), {report['mode']}"
         + (", Kalshi LIVE" if report.get("kalshi_mode") == "live" else "") + f", {up}, {beat}",
         f"trading    {trading}",
+        *([f"deciding   NO: {report['cannot_decide']}"] if report.get("cannot_decide") else []),
         "kill latch " + (f"SET: {report['kill_reason']}" if report["kill_latched"] else "off"),
     ]
     if report["last_error"]:

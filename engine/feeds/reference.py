@@ -20,6 +20,7 @@ from contracts.domain import ONE
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from engine.feeds.pacing import Backoff
 from engine.feeds.parse import micros
+from engine.feeds.plausible import Refusals
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 from storage.sqlite.db import now_ms
 
@@ -47,7 +48,7 @@ class ReferenceFeed(SocketFeed):
         self.clock_ms = clock_ms
         self.subscribe_message = subscribe_message
         self.socket = ReconnectingSocket(url, self, options, backoff)
-        self.rejected = 0
+        self.refusals = Refusals()  # records refused, and why the first was (the desk alerts it once)
         self._latest: dict[str, tuple[int, int]] = {}
         self._history: dict[str, deque[tuple[int, int]]] = {}
         self._frozen: dict[str, tuple[tuple[int, int], ...]] = {}  # history as handed out, until it changes
@@ -68,25 +69,30 @@ class ReferenceFeed(SocketFeed):
             return
         try:
             data = loads_bounded(text, max_bytes=64 * 1024, max_depth=4, what="a reference message")
-        except JsonRefused:
-            self.rejected += 1
+        except JsonRefused as exc:
+            self.refusals.add(str(exc))
             return
         at = self.clock_ms()
         for item in data if isinstance(data, list) else (data,):
-            self._take(item, at)
+            why = self._take(item, at)
+            if why:
+                self.refusals.add(why)
 
-    def _take(self, item: Any, at_ms: int) -> None:
-        if not isinstance(item, dict) or not isinstance(item.get("condition_id"), str):
-            self.rejected += 1
-            return
+    @property
+    def rejected(self) -> int:
+        return self.refusals.count
+
+    def _take(self, item: Any, at_ms: int) -> str:
+        """Why `item` is refused ("" when its price is taken)."""
+        if not isinstance(item, dict) or not isinstance(item.get("condition_id"), str) \
+                or len(item["condition_id"]) > 100:
+            return "a record without a condition id"
         try:
             price = micros(item.get("price"))
-        except (ValueError, TypeError):
-            self.rejected += 1
-            return
+        except (ValueError, TypeError, ArithmeticError):
+            return f"a price that is not a number ({str(item.get('price'))[:40]!r})"
         if not 0 <= price <= ONE:
-            self.rejected += 1
-            return
+            return f"a price outside [0, 1] ({str(item.get('price'))[:40]!r})"
         condition_id = item["condition_id"]
         self._latest[condition_id] = (price, at_ms)
         points = self._history.setdefault(condition_id, deque(maxlen=HISTORY))
@@ -94,3 +100,4 @@ class ReferenceFeed(SocketFeed):
             points.pop()  # the same price again: one point, at its latest time
         points.append((at_ms, price))
         self._frozen.pop(condition_id, None)
+        return ""

@@ -14,8 +14,10 @@
 
 Each price is kept with the time it was received (its age is judged by the desk's clock, as the
 reference feed's are); the last HISTORY points per asset are kept for the volatility and the
-window's opening price. A message that is not a positive price is counted and dropped, never
-guessed at.
+window's opening price. A message that is not a price is counted and dropped, never guessed at,
+and so is a price no market could have (engine/feeds/plausible.py: outside any asset's range, or
+an absurd move from the last one, such as 99.9 % in a second); the first refusal's reason is kept
+for the desk's one alert (engine/trading/refused_records.py), the good prices beside it are taken.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.updown import binance_symbol, okx_instrument
 from engine.feeds.pacing import Backoff
+from engine.feeds.plausible import MoveGuard, Refusals
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 from storage.sqlite.db import now_ms
 
@@ -71,8 +74,9 @@ class SpotFeed(SocketFeed):
         self.url = stream_url(protocol, base_url, self.assets)
         self.subscribe_message = subscribe_message(protocol, self.assets)
         self.clock_ms = clock_ms
-        self.rejected = 0
+        self.refusals = Refusals()  # records refused, and why the first was (the alert says it)
         self.last_error: str | None = None
+        self.moves = MoveGuard()
         self._by_symbol = {(okx_instrument(a) if protocol == "okx" else binance_symbol(a).upper()): a
                            for a in self.assets}
         self._history: dict[str, deque[tuple[int, float]]] = {}
@@ -104,11 +108,11 @@ class SpotFeed(SocketFeed):
             return
         try:
             data = loads_bounded(text, max_bytes=256 * 1024, max_depth=6, what="a ticker message")
-        except JsonRefused:
-            self.rejected += 1
+        except JsonRefused as exc:
+            self._refused(str(exc))
             return
         if not isinstance(data, dict):
-            self.rejected += 1
+            self._refused("a message that is not a JSON object")
             return
         at = self.clock_ms()
         for symbol, price in self._prices(data):
@@ -117,8 +121,8 @@ class SpotFeed(SocketFeed):
     def _prices(self, data: dict[str, Any]) -> list[tuple[Any, Any]]:
         if self.protocol == "okx":
             if data.get("event") == "error":
-                self.last_error = f"{data.get('code')}: {data.get('msg')}"
-                self.rejected += 1
+                self.last_error = f"{data.get('code')}: {data.get('msg')}"[:200]
+                self._refused(f"the exchange's error {self.last_error}")
                 log.warning("spot feed refused", extra={"error": self.last_error})
                 return []
             if "event" in data:  # the subscription's acknowledgement
@@ -132,17 +136,28 @@ class SpotFeed(SocketFeed):
         return [(ticker.get("s"), ticker.get("c"))]
 
     def _bad(self) -> list[tuple[Any, Any]]:
-        self.rejected += 1
+        self._refused("a ticker message without its data")
         return []
 
+    @property
+    def rejected(self) -> int:
+        return self.refusals.count
+
+    def _refused(self, why: str) -> None:
+        self.refusals.add(why)
+
     def _take(self, symbol: Any, raw_price: Any, at: int) -> None:
-        asset = self._by_symbol.get(str(symbol))
+        asset = self._by_symbol.get(str(symbol)[:40])
+        if asset is None:
+            self._refused(f"a price of an instrument not asked for ({str(symbol)[:40]!r})")
+            return
         try:
             price = float(raw_price)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             price = math.nan
-        if asset is None or not math.isfinite(price) or price <= 0:
-            self.rejected += 1
+        why = self.moves.refusal(asset, price, at)
+        if why:
+            self._refused(f"{asset}: {why}")
             return
         points = self._history.setdefault(asset, deque(maxlen=HISTORY))
         points.append((at, price))

@@ -28,6 +28,10 @@ class Trading(Protocol):
     def data_age_ms(self) -> int | None:
         """The age of the oldest book followed (None: none), recorded with each heartbeat."""
 
+    def last_pass_at(self) -> int | None:
+        """When the last trading pass completed (None: none yet), recorded with each heartbeat: a
+        desk that runs but cannot decide shows as such (engine/trading/pass_guard.py)."""
+
     async def pause(self) -> int:
         """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""
 

@@ -8,7 +8,8 @@ A breach only ever makes the state more cautious; each state ends in one named w
 a drawdown REDUCING when equity recovers above the limit (or the limit is raised); a
 daily-loss REDUCING at 00:00 UTC (a scheduled job) or when the limit is raised; an
 error-rate or balance-mismatch HALTED by an operator's Start (a balance mismatch also when a
-later check agrees); an invalid-limit HALTED when the stored limit validates again; a kill-switch
+later check agrees); a failing-passes HALTED by an operator's Start once passes succeed
+again; an invalid-limit HALTED when the stored limit validates again; a kill-switch
 HALTED by the operator's re-arm, which also restarts the peak from the equity the operator
 accepted.
 A mode switch restarts the peak and the day, since paper and live equity never mix.
@@ -35,6 +36,9 @@ DAILY_LOSS = "DAILY_LOSS"
 DRAWDOWN = "DRAWDOWN"
 KILL_SWITCH = "KILL_SWITCH_DRAWDOWN"
 ERROR_RATE = "ERROR_RATE"
+# A ledger whose trading passes keep failing (engine/trading/pass_guard.py): HALTED, its orders
+# cancelled, until its passes succeed again and the operator starts it.
+DECISIONS_FAILING = "DECISIONS_FAILING"
 BALANCE_MISMATCH = "BALANCE_MISMATCH"
 CONFIG_INVALID = "CONFIG_INVALID"  # a stored risk limit invalid with no valid value to keep
 # Equity-based REDUCING states: measured on one mode's equity, they do not outlive a mode switch.

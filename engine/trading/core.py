@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -48,6 +49,7 @@ from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.own_markouts import OwnMarkouts
 from engine.trading.paper_lane import PaperLane, flatten_lane, held_by, kalshi_traders, kept_open, trades_kalshi
 from engine.trading.parts import ReplaySource
+from engine.trading.pass_guard import Ledger, PassGuard, failed, guarded_pass
 from engine.trading.rewards import RewardTracker
 from engine.trading.selection import Selection
 from engine.trading.strategy_host import (
@@ -116,6 +118,7 @@ class TradingCore:
         self.collections = Collections(self.link)
         self.rewards = RewardTracker(db, clock, sample_s=self.config.reward_sample_s)
         self.deciding = False
+        self.passes = PassGuard("the desk")  # fails closed when its passes keep failing (trading/pass_guard.py)
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
@@ -164,6 +167,7 @@ class TradingCore:
         core_state.prepare(self.db, self.mode, operator_start=operator)
         if operator:
             self.risk.errors = breakers.ErrorCounter()  # the faults the halt was about are behind us
+            self.passes.rearm()
         self._reload_risk()
         await self.link.discover()
         self.selection.load()
@@ -271,6 +275,9 @@ class TradingCore:
         if self.risk.memory.trading_state is not breakers.TradingState.HALTED or \
                 reason not in core_state.CLEARED_BY_START:
             return None
+        if reason == breakers.DECISIONS_FAILING and not self.passes.deciding:
+            raise CommandRejected(self.passes.still_failing())
+        self.passes.rearm()
         with self.db.write() as conn:
             breakers.relax(conn, reason, "cleared by the operator's Start", self.clock())
             self.risk.memory = breakers.load_memory(conn)
@@ -345,6 +352,11 @@ class TradingCore:
         ages = [now - at for t in self.link.feed.subscribed() if (at := self.books.updated_ms(t)) is not None]
         return max(ages) if ages else None
 
+    def last_pass_at(self) -> int | None:
+        """When the desk's last trading pass completed, or trading last started if later (None:
+        neither yet), recorded with each heartbeat: its age is how long the desk has not decided."""
+        return max((at for at in (self.passes.last_ok_at, self.trading_since) if at is not None), default=None)
+
     def jobs(self) -> list[Job]:
         return self.scheduled.all()
 
@@ -380,14 +392,21 @@ class TradingCore:
     async def _run(self) -> None:
         locked = False
         while True:
+            now = self.clock()
             try:
                 await self.tick()
                 locked = False
+                self.passes.passed(now)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if not is_locked(exc):
                     log.exception("tick failed")
+                    # The lanes' decisions come from this pass: none of them decided either.
+                    lanes = [lane for lane in (self.lane, self.kalshi) if lane is not None and lane.live]
+                    ledgers: list[Ledger] = [self, *lanes]
+                    for ledger in ledgers:
+                        await failed(ledger, exc, now)
                 elif not locked:  # another process holds the write lock: nothing is placed unrecorded
                     locked = True
                     log.warning("tick skipped: the database is locked by another process; trading resumes "
@@ -443,9 +462,10 @@ class TradingCore:
         elif self.deciding:
             await take_exits(self.link, self.risk, self.exits, self._exits())
         for lane, theirs in ((self.lane, paper), (self.kalshi, kalshi)):
-            if lane is not None:
+            if lane is not None:  # each lane's pass guarded on its own: a lane that fails stops only itself
                 others = [s for mode, s in ledgers if mode == lane.mode and s is not lane.executor.state]
-                await lane.tick(now, views, theirs, lead_ms, also=others)
+                await guarded_pass(lane, now, functools.partial(lane.tick, now, views, theirs, lead_ms, also=others),
+                                   contain=self.replay is None)
         if crossing:  # after every ledger's pass: each leg checked by its own ledger's risk as it stands now
             await self.cross.run(crossing, pairs, now)
         return valuation

@@ -6,11 +6,12 @@ what to raise). It also holds the live wallet's balance watch and the venue cond
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from contracts.runtime_settings import RuntimeConfig
 from engine.execution.bus import EventBus, handler_name
+from engine.feeds.plausible import Refusals
 from engine.risk.monitor import RiskMonitor
 from engine.trading.balance_watch import BalanceWatch
 from engine.trading.venue_conditions import ConditionBoard, live_conditions
@@ -35,6 +36,7 @@ class Lookout:
         self.conditions.listen(bus)
         self.balance_watch = BalanceWatch(self.alert)
         self.fills_dark_s = config.fills_dark_s
+        self.refusals_told: set[str] = set()  # feeds whose refused records were alerted (once a run)
 
     def configure(self, config: RuntimeConfig) -> None:
         self.watch.configure(thresholds(config))
@@ -56,10 +58,21 @@ class Lookout:
         self.watch.feed_ages([None if (at := link.books.updated_ms(t)) is None else now - at
                               for t in link.feed.subscribed()], now)
         self.watch.feed_frozen(link.feed.frozen_since(), now)
+        self.refused_records(link.references.refusals())
         if link.mode != "live":
             return
         self.watch.venue_unreachable(link.executor.health.unreachable_since, now)
         self.publish_conditions(link, now, feed_down_s=feed_down_s)
+
+    def refused_records(self, feeds: Mapping[str, Refusals]) -> None:
+        """An outside feed's first refused record, alerted once a run with its reason (the feed counts
+        the rest and keeps the good records beside them)."""
+        for name, refusals in feeds.items():
+            if refusals.count and name not in self.refusals_told:
+                self.refusals_told.add(name)
+                self.alert("warning", "FEED_RECORD_REFUSED",
+                           f"the {name} sent a record the desk cannot use ({refusals.first}): it was left out and "
+                           f"counted ({refusals.count} so far), the good records beside it are kept; said once a run")
 
     async def check_balances(self, link: VenueLink, risk: RiskMonitor, *, tolerance_usdc: float, now: int,
                              feed_down_s: int) -> None:

@@ -40,6 +40,7 @@ from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
 from engine.execution.recovery import paper_starting_cash, recover
+from engine.risk.breakers import DECISIONS_FAILING
 from engine.risk.lane_risk import LaneRisk
 from engine.risk.monitor import RiskMonitor
 from engine.trading import arbs
@@ -51,6 +52,7 @@ from engine.trading.game_start import hold_for_game_start
 from engine.trading.kalshi_netting import net_held_pairs
 from engine.trading.operator_actions import holdings_in_scope, settle_resolution
 from engine.trading.operator_exits import OperatorExits, exit_positions
+from engine.trading.pass_guard import PassGuard
 from engine.venues.paper import PaperVenue
 from engine.venues.settlement import SettlementVenue
 from storage.desk.audit import AlertLevel, raise_alert
@@ -92,6 +94,7 @@ class PaperLane:
         self.arbitrage = arbs.Settlements()
         self.strategies: set[str] = set()  # the strategies it trades this tick
         self.live = False
+        self.passes = PassGuard(self.label)  # its passes' failures halt it alone (engine/trading/pass_guard.py)
 
     @property
     def replay(self) -> ReplaySource | None:
@@ -212,6 +215,10 @@ class PaperLane:
         difference first, audited as the desk's Start does (the operator has looked), and checks the
         shares again at once: a mismatch that remains halts it again."""
         for_balances = self.risk.halted_for_balances
+        if self.risk.memory.reason == DECISIONS_FAILING and not self.passes.deciding:
+            log.warning("a Start leaves the lane halted: its passes still fail", extra={"lane": self.label})
+            return  # its passes still fail: the halt stays (its alert names the error)
+        self.passes.rearm()
         self.risk.rearm()
         if self.live and self.mode == "live" and for_balances:
             self.risk.balances_checked(await self.balance_watch.resync(self.executor, self.risk, self.clock()))

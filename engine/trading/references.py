@@ -22,6 +22,7 @@ from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
 from engine.feeds.odds_reference import OddsReference
+from engine.feeds.plausible import Refusals
 from engine.feeds.reference import ReferenceFeed, ReferenceSource
 from engine.feeds.spot import SpotFeed
 from engine.feeds.spot_reference import UpDownReference
@@ -132,6 +133,15 @@ class References:
             self.spot = SpotFeed(protocol, base, assets)
             self.updown = UpDownReference(self.spot, self.catalog, self.feed)
             await self.spot.start()
+
+    def refusals(self) -> dict[str, Refusals]:
+        """The records each running feed refused, by how an alert names the feed."""
+        found = {}
+        if self.feed is not None:
+            found["reference feed"] = self.feed.refusals
+        if self.spot is not None:
+            found[f"{self.spot.protocol} spot stream"] = self.spot.refusals
+        return found
 
     async def close(self) -> None:
         for feed in (self.feed, self.spot, self.poller, self.odds):

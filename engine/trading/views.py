@@ -7,7 +7,9 @@ an operator, an external signal or the reference feed supplied them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from contracts.domain import (
     ONE,
@@ -27,8 +29,12 @@ from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.reference import ReferenceSource
+from storage.desk.audit import raise_alert
 from storage.engine_stores import follow_store, trading_reads
 from storage.sqlite.db import Database
+
+log = logging.getLogger("engine.trading.views")
+T = TypeVar("T")
 
 OPERATOR_SOURCE = "operator"
 DEPTH = portfolio.MARK_DEPTH  # one frozen book per token per tick, shared with the marks
@@ -119,8 +125,16 @@ def load_fair_values(db: Database, now: int) -> dict[str, int]:
 
 def load_fair_signals(db: Database, now: int) -> dict[str, tuple[int, int | None]]:
     """`load_fair_values` with each fair value's confidence."""
+    return read_fair_signals(db, now)[0]
+
+
+def read_fair_signals(db: Database, now: int) -> tuple[dict[str, tuple[int, int | None]], int]:
+    """`load_fair_signals`, and how many stored values were left out: a value that is not a
+    probability in micro-units (written around the desk's writers) is never a fair value."""
     with db.read() as conn:
-        return trading_reads.fair_signals(conn, now=now, operator_source=OPERATOR_SOURCE)
+        stored = trading_reads.fair_signals(conn, now=now, operator_source=OPERATOR_SOURCE)
+    kept = {cid: signal for cid, signal in stored.items() if type(signal[0]) is int and 0 <= signal[0] <= ONE}
+    return kept, len(stored) - len(kept)
 
 
 def candidates(db: Database, catalog: MarketCatalog) -> list[MarketCandidate]:
@@ -152,12 +166,13 @@ class SignalReads:
         self.fair_at = 0
         self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
         self.copies_at = 0
+        self.told: set[str] = set()  # what was alerted this run (each said once)
 
     def fair_values(self, now: int) -> dict[str, int]:
         if self.replay and self.fair_at:
             return self.fair
         if now - self.fair_at > FAIR_VALUE_RELOAD_MS:
-            signals = load_fair_signals(self.db, now)
+            signals = self._read("fair values", lambda: self._checked(read_fair_signals(self.db, now)), {})
             self.fair = {cid: value for cid, (value, _) in signals.items()}
             self.confidence = {cid: confidence for cid, (_, confidence) in signals.items()}
             self.fair_at = now
@@ -167,5 +182,37 @@ class SignalReads:
         if self.replay:
             return {}
         if now - self.copies_at > FAIR_VALUE_RELOAD_MS:
-            self.copies, self.copies_at = load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), now
+            self.copies, self.copies_at = self._read(
+                "followed trades", lambda: load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), {}), now
         return self.copies
+
+    def _checked(self, read: tuple[dict[str, tuple[int, int | None]], int]) -> dict[str, tuple[int, int | None]]:
+        values, refused = read
+        if refused:
+            self._tell("FAIR_VALUE_REFUSED", f"{refused} stored fair value(s) are not probabilities (0 to 1 in "
+                       "micro-units) and are left out; the others are used")
+        return values
+
+    def _read(self, what: str, read: Callable[[], T], none: T) -> T:
+        """One read of what the pictures carry; one that fails leaves the pictures without it until
+        the next read (a strategy that needs it stays out) instead of failing every pass, alerted once."""
+        try:
+            found = read()
+        except Exception as exc:
+            log.exception("a read for the market pictures failed", extra={"what": what})
+            self._tell("SIGNAL_READ_FAILED", f"the {what} could not be read ({type(exc).__name__}: {str(exc)[:200]}):"
+                       " the desk trades without them and reads them again every "
+                       f"{FAIR_VALUE_RELOAD_MS // 1000} s", key=what)
+            return none
+        self.told.discard(what)
+        return found
+
+    def _tell(self, code: str, message: str, *, key: str | None = None) -> None:
+        if (key or code) in self.told or self.replay:
+            return
+        self.told.add(key or code)
+        try:
+            with self.db.write() as conn:
+                raise_alert(conn, level="warning", source="engine", code=code, message=message)
+        except Exception:
+            log.exception("the alert could not be written", extra={"code": code})

@@ -181,7 +181,7 @@ def health_header(db: Database) -> desk_status.EngineStatus:
     with cols[2]:
         st.badge(
             status.trading_label,
-            color=("red" if status.kill_latched  # type: ignore[arg-type]  # the colours are Streamlit's literals
+            color=("red" if status.kill_latched or status.cannot_decide  # type: ignore[arg-type]  # the colours are Streamlit's literals
                    else TRADING_COLORS.get(status.trading_state, "gray")),
             help=text.markdown((status.kill_reason if status.kill_latched else status.trading_state_reason)
                                or "no limit is binding"),
@@ -199,6 +199,9 @@ def health_header(db: Database) -> desk_status.EngineStatus:
             )
         else:
             st.caption(f"Engine alive · heartbeat {age(status.heartbeat_age_s)} ago · pid {status.pid}")
+    if status.cannot_decide:
+        st.error(f"The desk cannot decide: {status.cannot_decide}. Its quotes are not being updated; trading "
+                 "resumes when its passes succeed and you start it.", icon=":material/report:")
     if status.kill_latched:
         st.error(
             f"KILL LATCH SET: {text.markdown(status.kill_reason or 'no reason given')}. No orders can be placed "

@@ -22,6 +22,11 @@ from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
 from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 
 HEARTBEAT_STALE_S = 5.0
+# A running engine whose last completed trading pass is older than this (or three decision
+# intervals, when those are longer) cannot decide: it runs, but its quotes are nobody's.
+PASS_STALE_S = 10.0
+DECISIONS_FAILING = "DECISIONS_FAILING"  # the halt of a desk whose passes keep failing (engine/trading/pass_guard.py)
+DECIDING_STATES = ("RUNNING", "PAUSED")  # the lifecycle states in which the trading loop runs
 MICRO = 1_000_000
 OPEN_RANK = TERMINAL_RANK  # orders with status_rank below this are working
 Params = dict[str, Any] | tuple[Any, ...]
@@ -66,11 +71,27 @@ class EngineStatus:
     venue_conditions: tuple[dict[str, Any], ...] = ()
     data_age_ms: int | None = None  # the oldest book the engine follows, as of its last heartbeat
     kalshi_mode: str = "paper"  # Kalshi's own arming (paper until the operator arms it live)
+    pass_age_s: float | None = None  # since the last completed trading pass (or the loop's start)
+    pass_stale_s: float = PASS_STALE_S
 
     @property
     def trading_label(self) -> str:
         """What the desk may do now, in one phrase: a kill latch outranks every trading state."""
-        return "KILLED: no orders" if self.kill_latched else f"trading {self.trading_state}"
+        if self.kill_latched:
+            return "KILLED: no orders"
+        return "CANNOT DECIDE" if self.cannot_decide else f"trading {self.trading_state}"
+
+    @property
+    def cannot_decide(self) -> str | None:
+        """Why a running desk cannot decide now, in a sentence (None: it decides, or is not running):
+        halted because its passes keep failing, or no pass completed for longer than it should."""
+        if self.trading_state == "HALTED" and self.trading_state_reason == DECISIONS_FAILING:
+            return "its trading passes keep failing: halted, its orders cancelled (the alert names the error)"
+        if self.state not in DECIDING_STATES or not self.engine_up or self.pass_age_s is None:
+            return None
+        if self.pass_age_s > self.pass_stale_s:
+            return f"no trading pass has completed for {self.pass_age_s:.0f} s (the engine runs but decides nothing)"
+        return None
 
     @property
     def heartbeat_stale(self) -> bool:
@@ -81,7 +102,8 @@ class EngineStatus:
         return self.pid is not None and not self.heartbeat_stale
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "heartbeat_stale": self.heartbeat_stale, "engine_up": self.engine_up}
+        return {**asdict(self), "heartbeat_stale": self.heartbeat_stale, "engine_up": self.engine_up,
+                "cannot_decide": self.cannot_decide}
 
 
 def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = None) -> EngineStatus:
@@ -93,6 +115,7 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
     # while another process holds the database's write lock.
     beats = [b for b in (row["heartbeat_at"], file_heartbeat_ms(db_path)) if b is not None]
     beat = max(beats) if beats else None
+    passed = row["last_pass_at"]
     return EngineStatus(
         state=row["state"],
         desired_state=row["desired_state"],
@@ -116,7 +139,19 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         venue_conditions=tuple(_conditions(row["venue_conditions"])),
         data_age_ms=row["data_age_ms"],
         kalshi_mode=row["kalshi_mode"],
+        pass_age_s=None if passed is None else max(0.0, (now - passed) / 1000),
+        pass_stale_s=_pass_stale_s(conn),
     )
+
+
+def _pass_stale_s(conn: sqlite3.Connection) -> float:
+    """PASS_STALE_S, or three decision intervals when the operator set them longer."""
+    found = one(conn, "SELECT value FROM settings WHERE key = 'tick_interval_ms'")
+    try:
+        interval_s = int(found["value"]) / 1000 if found is not None else 0.0
+    except (TypeError, ValueError):
+        interval_s = 0.0
+    return max(PASS_STALE_S, 3 * interval_s)
 
 
 def _conditions(raw: str | None) -> list[dict[str, Any]]:
@@ -322,6 +357,8 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "engine_up": status.engine_up,
         "heartbeat_age_s": None if age is None else round(age, 2),
         "data_age_s": None if status.data_age_ms is None else round(status.data_age_ms / 1000, 3),
+        "pass_age_s": None if status.pass_age_s is None else round(status.pass_age_s, 2),
+        "cannot_decide": status.cannot_decide,
         "pid": status.pid,
         "crash_count": status.crash_count,
         "last_error": status.last_error,

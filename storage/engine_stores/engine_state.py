@@ -59,11 +59,13 @@ def save(conn: Connection, **values: Any) -> None:
         command_effects.note(conn, changed)  # the operator's command (if any) did this, in this transaction
 
 
-def heartbeat(db: Database, *, data_age_ms: int | None = None) -> None:
-    """The engine is alive; `data_age_ms`: its oldest followed book's age (None: it follows none)."""
+def heartbeat(db: Database, *, data_age_ms: int | None = None, last_pass_at: int | None = None) -> None:
+    """The engine is alive; `data_age_ms`: its oldest followed book's age (None: it follows none);
+    `last_pass_at`: when its last trading pass completed (None: none yet)."""
     with db.write() as conn:
-        conn.execute(text("UPDATE engine_state SET heartbeat_at = :at, pid = :pid, data_age_ms = :age WHERE id = 1"),
-                     {"at": now_ms(), "pid": os.getpid(), "age": data_age_ms})
+        conn.execute(text("UPDATE engine_state SET heartbeat_at = :at, pid = :pid, data_age_ms = :age, "
+                          "last_pass_at = :pass WHERE id = 1"),
+                     {"at": now_ms(), "pid": os.getpid(), "age": data_age_ms, "pass": last_pass_at})
 
 
 def record_boot(conn: Connection, *, window_ms: int) -> tuple[Snapshot, bool]:

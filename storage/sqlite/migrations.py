@@ -1438,6 +1438,13 @@ def _0071_run_capital(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE strategy_runs ADD COLUMN capital INTEGER;")
 
 
+@m(name="0065_last_pass")
+def _0065_last_pass(db: UtilsDatabase) -> None:
+    """When the engine's last trading pass completed, written with each heartbeat (NULL: none yet):
+    a desk whose heartbeat is fresh but whose passes fail shows as one that cannot decide."""
+    _ddl(db, "ALTER TABLE engine_state ADD COLUMN last_pass_at INTEGER;")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -1,0 +1,115 @@
+"""Fail closed: a desk whose trading passes keep failing cancels its resting orders, halts with a
+critical alert naming the error, says it cannot decide, and resumes only when its passes succeed
+again and the operator starts it (engine/trading/pass_guard.py). The core's own loop runs here,
+in-process against the simulator (paper); the failure is a bug planted in the market picture."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from contracts.command_refusal import CommandRejected
+from contracts.settings import load_settings
+from engine.risk.gate import TradingState
+from engine.trading import core as core_module
+from engine.trading.core import TradingCore
+from simulator.testing import SimHandle, approved_simulator
+from storage.desk import desk_status
+from storage.engine_stores import engine_state
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.lite import read_connection
+from storage.sqlite.migrations import migrate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with approved_simulator(seed=11, agents=False) as handle:
+        yield handle
+
+
+def _core(tmp: Path, sim: SimHandle) -> TradingCore:
+    migrate(tmp / "t.db")
+    db = Database(tmp / "t.db")
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, :t, :t, 'test')"""),
+                     {"p": json.dumps({"size": 20, "max_spread": 0.5}),
+                      "m": json.dumps({"filter": {"max_markets": 2}}), "t": now_ms()})
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('tick_interval_ms', '50', 1, 0, 't')"))
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(tmp / "t.db")})
+    return TradingCore(settings, db)
+
+
+async def _until(predicate: Any, what: str, timeout_s: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+def _status(core: TradingCore) -> desk_status.EngineStatus:
+    engine_state.heartbeat(core.db, last_pass_at=core.last_pass_at())
+    with core.db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET state = 'RUNNING'"))
+    conn = read_connection(core.db.path)
+    try:
+        return desk_status.engine_status(conn, core.db.path)
+    finally:
+        conn.close()
+
+
+def test_a_desk_whose_passes_keep_failing_cancels_halts_and_resumes_only_when_they_succeed_and_it_is_started(
+        tmp_path: Path, sim: SimHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    core = _core(tmp_path, sim)
+    poisoned = {"on": False}
+    real_views = core_module.market_views
+
+    def views(*args: Any, **kwargs: Any) -> Any:
+        if poisoned["on"]:
+            raise ValueError("math domain error")
+        return real_views(*args, **kwargs)
+
+    monkeypatch.setattr(core_module, "market_views", views)
+
+    async def scenario() -> None:
+        await core.start(operator=True)
+        core.gate.unblock()
+        await _until(lambda: core.executor.state.orders, "the market maker's resting quotes")
+        assert _status(core).cannot_decide is None
+        poisoned["on"] = True
+        await _until(lambda: core.risk.memory.trading_state is TradingState.HALTED, "the halt")
+        assert core.risk.memory.reason == "DECISIONS_FAILING"
+        await _until(lambda: not core.executor.state.orders, "its resting orders cancelled")
+        status = _status(core)
+        assert status.cannot_decide is not None and "keep failing" in status.cannot_decide
+        assert status.trading_label == "CANNOT DECIDE"
+        with pytest.raises(CommandRejected, match="still fail.*ValueError: math domain error"):
+            await core.clear_start_halts()  # a Start while the passes still fail is refused
+        assert core.risk.memory.trading_state is TradingState.HALTED
+        await asyncio.sleep(0.3)  # the loop keeps trying: no order goes out while halted
+        assert not core.executor.state.orders
+        poisoned["on"] = False
+        await _until(lambda: core.passes.deciding, "a pass that completes")
+        assert core.risk.memory.trading_state is TradingState.HALTED  # passing again is not enough
+        assert await core.clear_start_halts() == "DECISIONS_FAILING"
+        assert core.risk.memory.trading_state is TradingState.ACTIVE
+        await _until(lambda: core.executor.state.orders, "quotes again after the Start")
+        await core.stop()
+
+    asyncio.run(scenario())
+    with core.db.read() as conn:
+        alerts = conn.execute(text("SELECT level, code, message FROM alerts WHERE code = 'DECISIONS_FAILING'")).all()
+        cancelled = conn.execute(text("SELECT COUNT(*) FROM orders WHERE status = 'CANCELED'")).scalar_one()
+    assert len(alerts) == 1 and alerts[0].level == "critical"
+    assert "ValueError: math domain error" in alerts[0].message and "cancelled" in alerts[0].message
+    assert cancelled > 0
