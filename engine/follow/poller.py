@@ -4,13 +4,16 @@ Every FOLLOW_POLL_S the engine asks the Data API's v1 `/trades` for each enabled
 trades (`user`, `takerOnly=false`: its maker fills too), paced with the Data API's other reads.
 Only trades the wallet's first read by this engine did not list are kept (what it did before is
 history, not a signal), each once (`followed_trades`, keyed by its transaction, token, side,
-price and size). A row that is not a trade the desk can read is counted, never guessed; a wallet
-whose read fails is tried again next time and alerted once (FOLLOW_FAILED, FOLLOW_OK).
+price and size). A row that is not a trade the desk can read (a size of 1e300 or Infinity, a time
+of 10^20 s) is counted and left out, the good rows beside it kept, and alerted once a wallet
+(FOLLOW_RECORD_REFUSED); a wallet whose read fails is tried again next time and alerted once
+(FOLLOW_FAILED, FOLLOW_OK).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,6 +28,8 @@ from storage.sqlite.db import Database
 log = logging.getLogger("engine.follow")
 FOLLOW_POLL_S = 15
 PAGE = 100
+MAX_SIZE = 1e10  # shares: more than any market's supply, and what fits in micro-units in SQLite
+TRADE_TIMES_S = (1_577_836_800, 4_102_444_800)  # 2020-01-01 to 2100-01-01: a trade time outside is no trade's
 
 
 class WalletFollower:
@@ -34,6 +39,7 @@ class WalletFollower:
         self.before: dict[str, set[str]] = {}  # wallet -> the trades its first read listed (history)
         self.failing: set[str] = set()
         self.bad: Counter[str] = Counter()
+        self.refused_told: set[str] = set()  # wallets whose refused rows were alerted (once a run)
 
     async def poll(self, wallets: Iterable[FollowedWallet], now: int) -> int:
         """Read each enabled wallet once; returns how many new trades were kept."""
@@ -51,7 +57,9 @@ class WalletFollower:
                 self._failed(wallet, "the Data API answered something that is not a list of trades")
                 continue
             self._ok(wallet)
-            trades = [t for t in (self._trade(wallet, row) for row in rows) if t is not None]
+            trades = [t for t in (self._trade(wallet, row) for row in rows[:PAGE]) if t is not None]
+            if len(trades) < min(len(rows), PAGE):
+                self._refused(wallet)
             history = self.before.get(wallet.address)
             if history is None:  # the first read: what it did before being followed is not a signal
                 self.before[wallet.address] = {t.trade_key for t in trades}
@@ -67,9 +75,28 @@ class WalletFollower:
         if problem:
             self.bad[problem] += 1
             return None
+        try:
+            return self._followed(wallet, row)
+        except (ValueError, ArithmeticError) as exc:  # the checks above should leave nothing here: counted all the same
+            self.bad[f"unreadable ({type(exc).__name__})"] += 1
+            return None
+
+    def _followed(self, wallet: FollowedWallet, row: Any) -> Followed:
         key = f"{row['transactionHash']}:{row['asset']}:{row['side']}:{row['price']}:{row['size']}"
         return Followed(wallet.address, wallet.label, key[:300], row["conditionId"], str(row["asset"]), row["side"],
                         to_micros(str(row["price"])), to_micros(str(row["size"])), int(row["timestamp"]) * 1000)
+
+    def _refused(self, wallet: FollowedWallet) -> None:
+        log.info("followed wallet rows refused", extra={"wallet": wallet.label, "refused": dict(self.bad)})
+        if wallet.address in self.refused_told:
+            return
+        self.refused_told.add(wallet.address)
+        reasons = ", ".join(sorted(self.bad))[:300]
+        with self.db.write() as conn:
+            raise_alert(conn, level="warning", source="engine", code="FOLLOW_RECORD_REFUSED", subject=wallet.label,
+                        message=f"the Data API listed trades of the followed wallet {wallet.label} that the desk "
+                                f"cannot read ({reasons}): they are left out and counted, its other trades are kept; "
+                                "said once a run")
 
     def _failed(self, wallet: FollowedWallet, error: str) -> None:
         log.warning("followed wallet could not be read", extra={"wallet": wallet.label, "error": error[:200]})
@@ -104,10 +131,14 @@ def unreadable(row: Any) -> str:
     price, size, at = row.get("price"), row.get("size"), row.get("timestamp")
     if isinstance(price, bool) or not isinstance(price, int | float) or not 0 < price < 1:
         return "a price outside (0, 1)"
-    if isinstance(size, bool) or not isinstance(size, int | float) or not size > 0:
+    if isinstance(size, bool) or not isinstance(size, int | float) or not math.isfinite(size) or not size > 0:
         return "a size that is not above 0"
+    if size > MAX_SIZE:
+        return f"a size above {MAX_SIZE:g} shares"
     if isinstance(at, bool) or not isinstance(at, int) or at <= 0:
         return "no time"
+    if not TRADE_TIMES_S[0] <= at <= TRADE_TIMES_S[1]:
+        return "a time no trade has (before 2020 or after 2100)"
     if not isinstance(row.get("transactionHash"), str):
         return "no transaction"
     return ""

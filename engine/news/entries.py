@@ -4,7 +4,10 @@ feedparser reads RSS 0.9x–2.0, RSS 1.0 and Atom and copes with malformed feeds
 downloaded bytes as a stream, so it never fetches anything itself. At most MAX_ENTRIES entries are
 read from a feed (the newest come first in practice), and each entry's text is cut to MAX_TEXT
 characters, with markup dropped, before any rule sees it. Patterns run with a time limit; one
-that runs out on an entry does not match it and is reported.
+that runs out on an entry does not match it and is reported. A character reference no text can
+hold (a lone surrogate such as `&#xD800;`, which made feedparser raise on the whole feed) is read
+as U+FFFD before parsing, and an entry that cannot be read is counted and left out, never the
+feed's other entries with it.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ MAX_TEXT = 4_000
 MAX_TITLE = 300
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 _SPACE = re.compile(r"\s+")
+_CHARREF = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,16})|([0-9]{1,20}));")
 
 
 class ParseError(Exception):
@@ -71,13 +75,46 @@ class Matching:
             return False
 
 
+@dataclass(frozen=True)
+class Parsed:
+    entries: list[Entry]
+    refused: int = 0  # entries that could not be read, left out
+    why: str | None = None  # why the first was
+
+
 def parse(body: bytes) -> list[Entry]:
-    parsed = feedparser.parse(io.BytesIO(body))
+    return parse_counted(body).entries
+
+
+def parse_counted(body: bytes) -> Parsed:
+    try:
+        parsed = feedparser.parse(io.BytesIO(_CHARREF.sub(_text_char, body)))
+    except Exception as exc:  # feedparser's own failure on a body it could not cope with
+        raise ParseError(f"not a feed this desk can read ({type(exc).__name__}: {str(exc)[:150]})") from None
     raw_entries = parsed.get("entries") or []
     if not raw_entries and parsed.get("bozo"):
         problem = parsed.get("bozo_exception")
         raise ParseError(f"not an RSS or Atom feed ({type(problem).__name__}: {str(problem)[:150]})")
-    return [entry for raw in raw_entries[:MAX_ENTRIES] if (entry := _entry(raw)) is not None]
+    entries: list[Entry] = []
+    refused, why = 0, None
+    for raw in raw_entries[:MAX_ENTRIES]:
+        try:
+            entry = _entry(raw)
+        except Exception as exc:  # one entry the desk cannot read: left out, the others kept
+            refused += 1
+            why = why or f"{type(exc).__name__}: {str(exc)[:150]}"
+            continue
+        if entry is not None:
+            entries.append(entry)
+    return Parsed(entries, refused, why)
+
+
+def _text_char(ref: re.Match[bytes]) -> bytes:
+    """A numeric character reference as it is, or U+FFFD's when no text can hold its character."""
+    code = int(ref[1], 16) if ref[1] is not None else int(ref[2])
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return b"&#xFFFD;"
+    return ref[0]
 
 
 def _entry(raw: Any) -> Entry | None:
@@ -94,7 +131,8 @@ def _entry(raw: Any) -> Entry | None:
 
 def _plain(value: Any) -> str:
     text = value if isinstance(value, str) else str(value)
-    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text[: MAX_TEXT * 4]))).strip()
+    plain = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text[: MAX_TEXT * 4]))).strip()
+    return plain.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")  # storable text, always
 
 
 def _published(raw: Any) -> int | None:

@@ -6,7 +6,10 @@ Settings page saves it through the one configuration writer, which validated it)
 every enabled feed whose `poll_s` has passed: fetch (bounded), parse, keep the entries it has not
 acted on, match them to the feed's rules, and write the signals, the entries and the feed's
 status in one transaction (storage/engine_stores/news_store.py). A feed that fails is retried at its next poll;
-the first failure after a success raises a NEWS_FEED_FAILED warning, the recovery NEWS_FEED_OK.
+the first failure after a success raises a NEWS_FEED_FAILED warning, the recovery NEWS_FEED_OK; a
+feed whose poll fails in a way nobody foresaw fails alone (the other feeds are polled). An entry
+that cannot be read is left out and counted, the feed's other entries kept, and alerted once a
+run (NEWS_ENTRY_REFUSED).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from contracts.market_filter import select_markets
 from contracts.news import NewsFeed, NewsRule, parse_feeds
 from contracts.runtime_settings import BY_KEY, SettingError, parse_setting
 from engine.feeds.catalog import MarketCatalog
-from engine.news.entries import Entry, Matching, ParseError, parse
+from engine.news.entries import Entry, Matching, Parsed, ParseError, parse_counted
 from engine.news.fetch import FetchError, fetch, new_client
 from engine.news.sentiment import sentiment
 from engine.trading.views import candidates
@@ -43,6 +46,7 @@ class FeedState:
     etag: str | None = None
     modified: str | None = None
     failing: bool = False
+    refused_told: bool = False  # its unreadable entries were alerted (once a run)
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,11 @@ class NewsPoller:
                 try:
                     results.append(self.poll(feed, state))
                 except Exception as exc:
-                    if is_locked(exc):  # nothing was written: try again in a moment, not a poll later
-                        state.due_ms = now + int(self.tick_s * 1000)
+                    if not is_locked(exc):  # one feed's unforeseen failure is its own: the others are polled
+                        log.exception("news feed poll failed", extra={"feed": feed.name})
+                        results.append(self._failed(feed, state, now, f"{type(exc).__name__}: {str(exc)[:200]}"))
+                        continue
+                    state.due_ms = now + int(self.tick_s * 1000)  # nothing was written: try again in a moment
                     raise
         if now - self._pruned_at >= PRUNE_EVERY_MS:
             news_store.prune(self.db, now)
@@ -142,9 +149,15 @@ class NewsPoller:
         now = self.clock()
         try:
             fetched = fetch(self._http(), feed.url, etag=state.etag, modified=state.modified)
-            entries = [] if fetched.body is None else parse(fetched.body)
+            parsed = Parsed([]) if fetched.body is None else parse_counted(fetched.body)
         except (FetchError, ParseError) as exc:
             return self._failed(feed, state, now, str(exc))
+        entries = parsed.entries
+        if parsed.refused and not state.refused_told:
+            state.refused_told = True
+            self._alert("warning", "NEWS_ENTRY_REFUSED",
+                        f"news feed '{feed.name}' has {parsed.refused} entries the desk cannot read ({parsed.why}): "
+                        "they are left out, its other entries are read; said once a run")
         state.etag, state.modified = (fetched.etag, fetched.modified) if fetched.body is not None else (
             state.etag, state.modified)
         known = news_store.seen_keys(self.db, feed.name, [e.key for e in entries])

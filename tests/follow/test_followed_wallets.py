@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import math
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -55,4 +60,60 @@ def test_a_wallet_that_cannot_be_read_is_alerted_once(tmp_path: Path) -> None:
     with db.read() as conn:
         codes = conn.execute(text("SELECT code, subject FROM alerts")).all()
     assert [tuple(c) for c in codes] == [("FOLLOW_FAILED", "whale")]
+    db.dispose()
+
+
+class _DataApi(ThreadingHTTPServer):
+    """A Data API on 127.0.0.1 answering /trades with the rows it is handed, as the venue's JSON
+    writer would (Infinity and all)."""
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(handler) -> None:  # noqa: N802, N805 (http.server's names)
+                body = json.dumps(self.rows).encode()
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                handler.wfile.write(body)
+
+            def log_message(handler, *args: Any) -> None:  # noqa: N805
+                return None
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_hostile_trades_among_good_ones_are_left_out_counted_and_alerted_once(tmp_path: Path) -> None:
+    migrate(tmp_path / "t.db")
+    db = Database(tmp_path / "t.db")
+    api = _DataApi()
+    follower = WalletFollower(db, f"http://127.0.0.1:{api.server_address[1]}")
+    good = {"conditionId": "0x" + "1" * 64, "asset": "123", "side": "BUY", "price": 0.4, "size": 3,
+            "timestamp": 1_790_000_000, "transactionHash": "0xab"}
+    hostile = [{**good, "size": 1e300}, {**good, "timestamp": 10**20}, {**good, "size": math.inf},
+               {**good, "price": math.nan}, {**good, "size": -math.inf}, "a trade?"]
+
+    async def polls() -> list[int]:
+        kept = [await follower.poll([FollowedWallet(WHALE, "whale")], 0)]  # the first read is history
+        for n in range(2):
+            api.rows = [{**good, "transactionHash": f"0x{n}1"}, *hostile, {**good, "transactionHash": f"0x{n}2"}]
+            kept.append(await follower.poll([FollowedWallet(WHALE, "whale")], 0))
+        await follower.close()
+        return kept
+
+    try:
+        assert asyncio.run(polls()) == [0, 2, 2]  # both good trades of each poll, around the hostile ones
+    finally:
+        api.shutdown()
+        api.server_close()
+    assert sum(follower.bad.values()) == 2 * len(hostile)
+    with db.read() as conn:
+        alerts = conn.execute(text("SELECT code, subject, message FROM alerts")).all()
+        sizes = conn.execute(text("SELECT size, at FROM followed_trades")).all()
+    assert [(a.code, a.subject) for a in alerts] == [("FOLLOW_RECORD_REFUSED", "whale")]
+    assert "size above" in alerts[0].message and "time no trade has" in alerts[0].message
+    assert [tuple(s) for s in sizes] == [(3_000_000, 1_790_000_000_000)] * 4
     db.dispose()

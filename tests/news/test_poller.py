@@ -233,3 +233,39 @@ def test_a_redirect_to_an_address_in_our_own_network_is_refused_even_on_the_same
         check_redirect("https://news.example/rss", "http://news.example:443/rss", resolver=lambda h: [])
     # configured on the loopback (a feed the operator runs locally): redirects stay on it
     check_redirect("http://127.0.0.1:8080/rss", "http://127.0.0.1:8080/feed")
+
+
+def test_hostile_entries_among_good_ones_never_cost_the_good_ones_nor_the_other_feeds(
+        server: FeedServer, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.news import entries
+
+    # A lone surrogate's character reference made feedparser raise on the whole feed (every poll,
+    # no alert); so would a NUL or a code point past Unicode's. Between them, two good entries.
+    server.pages["/rss"] = Served(rss(("Fed signals a rate cut", "first", NOW_S - 600),
+                                      ("bad &#xD800; &#55296;", "a rate cut &#0; &#x110000; &#99999999999999999999;",
+                                       NOW_S - 500),
+                                      ("Far future", "rate cut", 253_397_152_800),
+                                      ("Unreadable", "rate cut", NOW_S - 400),
+                                      ("Fed signals a second rate cut", "again", NOW_S - 300), guid_prefix="w"))
+    server.pages["/calm"] = Served(rss(("Markets calm", "nothing", NOW_S - 60), guid_prefix="c"))
+    configure(db, [wire(server.url("/rss")), {**wire(server.url("/calm")), "name": "calm"}])
+    real = entries._entry
+
+    def one_unreadable(raw: Any) -> Any:  # an entry the parser cannot turn into one (a bug's stand-in)
+        if raw.get("title") == "Unreadable":
+            raise TypeError("an entry nobody foresaw")
+        return real(raw)
+
+    monkeypatch.setattr(entries, "_entry", one_unreadable)
+    clock = Clock()
+    poller = NewsPoller(db, clock=clock)
+    results = {r.feed: r for r in poller.run_once()}
+    assert (results["wire"].error, results["wire"].entries) == (None, 4) and results["calm"].error is None
+    assert (results["wire"].new, results["wire"].signals) == (4, 4)  # every readable entry matched its rule
+    assert signals(db) and all("\ud800" not in s[4] for s in signals(db))
+    clock.ms += 61_000
+    poller.run_once()  # the same feed again: still read, the refusal not said twice
+    with db.read() as conn:
+        alerts = conn.exec_driver_sql("SELECT code, message FROM alerts").all()
+    assert [a[0] for a in alerts] == ["NEWS_ENTRY_REFUSED"]
+    assert "wire" in alerts[0][1] and "an entry nobody foresaw" in alerts[0][1]

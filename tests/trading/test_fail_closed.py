@@ -61,11 +61,11 @@ def _status(core: TradingCore) -> desk_status.EngineStatus:
     engine_state.heartbeat(core.db, last_pass_at=core.last_pass_at())
     with core.db.write() as conn:
         conn.execute(text("UPDATE engine_state SET state = 'RUNNING'"))
-    conn = read_connection(core.db.path)
+    reader = read_connection(core.db.path)
     try:
-        return desk_status.engine_status(conn, core.db.path)
+        return desk_status.engine_status(reader, core.db.path)
     finally:
-        conn.close()
+        reader.close()
 
 
 def test_a_desk_whose_passes_keep_failing_cancels_halts_and_resumes_only_when_they_succeed_and_it_is_started(
