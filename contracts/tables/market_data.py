@@ -151,6 +151,22 @@ class TickSize(SQLModel, table=True):
     old_tick: int | None = None
 
 
+class SessionImport(SQLModel, table=True):
+    """A session import in progress (migration 0066): whose ticks those are until its session row exists."""
+
+    __tablename__ = "session_imports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    tokens: str
+    markets_added: str
+    started_at: int
+    stopped_at: int
+    first_tick_id: int
+    pid: int
+    began_at: int
+
+
 class RewardProgram(SQLModel, table=True):
     __tablename__ = "reward_programs"
 

@@ -10,12 +10,13 @@ kept (storage/research/recording_sessions.py: KEPT_BY_A_SESSION).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from storage.research.recording_sessions import KEPT_BY_A_SESSION
-from storage.sqlite.db import immediate, raw_connection
+from storage.sqlite.db import LONG_WRITE_PAUSE_S, immediate, raw_connection
 from storage.sqlite.utils_lib import Database as UtilsDatabase
 
 TICK_COLUMNS = ("at", "token_id", "kind", "side", "price", "size", "mid", "data")
@@ -39,9 +40,10 @@ def append_tick_sizes(conn: sqlite3.Connection, rows: Sequence[tuple[str, int, i
         conn.executemany("INSERT OR IGNORE INTO tick_sizes (token_id, at, old_tick, tick) VALUES (?, ?, ?, ?)", rows)
 
 
-def prune_ticks(db_path: Path, *, before_ms: int, chunk: int = 20_000) -> int:
-    """Delete ticks older than `before_ms` in short transactions (the engine keeps writing);
-    ticks a recording session covers are kept until the session is deleted. Returns how many."""
+def prune_ticks(db_path: Path, *, before_ms: int, chunk: int = 5_000) -> int:
+    """Delete ticks older than `before_ms` in short transactions with a pause between (the engine
+    keeps writing, and a kill must never wait behind a prune: storage/sqlite/db.py); ticks a
+    recording session covers are kept until the session is deleted. Returns how many."""
     conn = raw_connection(db_path)
     removed = 0
     try:
@@ -54,5 +56,6 @@ def prune_ticks(db_path: Path, *, before_ms: int, chunk: int = 20_000) -> int:
             removed += count
             if count < chunk:
                 return removed
+            time.sleep(LONG_WRITE_PAUSE_S)
     finally:
         conn.close()

@@ -36,13 +36,16 @@ OPEN_END = 2**62  # an open session's span, in SQL: "until now and on"
 NAME_RE = re.compile(r"^[\w][\w .:@+()/-]*$")
 
 # A tick is kept while a session covers it: inside the span, and of the session's markets
-# (or any market when it names none); decision markers (token '') belong to every market.
-KEPT_BY_A_SESSION = """EXISTS (SELECT 1 FROM recording_sessions s
+# (or any market when it names none); decision markers (token '') belong to every market. An
+# import in progress keeps the ticks it wrote so far (storage/research/import_jobs.py).
+KEPT_BY_A_SESSION = """(EXISTS (SELECT 1 FROM recording_sessions s
     WHERE ticks.at BETWEEN s.started_at AND COALESCE(s.stopped_at, 4611686018427387904)
       AND (s.markets = '[]' OR ticks.token_id = '' OR ticks.token_id IN (
            SELECT m.yes_token FROM markets m JOIN json_each(s.markets) j ON m.condition_id = j.value
            UNION ALL
-           SELECT m.no_token FROM markets m JOIN json_each(s.markets) j ON m.condition_id = j.value)))"""
+           SELECT m.no_token FROM markets m JOIN json_each(s.markets) j ON m.condition_id = j.value)))
+    OR EXISTS (SELECT 1 FROM session_imports i WHERE ticks.id > i.first_tick_id
+               AND ticks.at BETWEEN i.started_at AND i.stopped_at))"""
 
 
 class SessionError(ValueError):

@@ -7,8 +7,11 @@ as the `markets` table holds them), each further line one tick as the recorder w
 ms UTC). Decision markers (token '') come along: a backtest decides where the recording desk
 decided.
 
-Import is all or nothing (one transaction, every refusal a SessionError that says why) and
-trusts nothing in the file (storage/research/session_checks.py checks its header's markets field by field
+Import is all or nothing (every refusal a SessionError that says why, and what was written
+before it removed; the session row, what readers list and replay, written last) and never
+holds the write lock for long: ticks go in in short batches that let the engine's writes in
+between (storage/research/import_jobs.py). It trusts nothing in the file
+(storage/research/session_checks.py checks its header's markets field by field
 and each tick line, all bounded). It refuses to mix (this desk already has ticks of those
 markets inside the span), to replace or shadow a market this desk knows (a token it knows
 under another market), and drops exact repeats of a line. A market this desk does not know is
@@ -21,6 +24,7 @@ import gzip
 import json
 import zlib
 from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from storage.desk.audit import write_audit
+from storage.research import import_jobs
 from storage.research.recording_sessions import (
     Session,
     SessionError,
@@ -153,6 +158,7 @@ def import_session(db: Database, path: Path, *, actor: str, name: str | None = N
     refusal (a SessionError saying why) leaves the desk as it was."""
     if not path.is_file():
         raise SessionError(f"no file {str(path)!r}")
+    import_jobs.undo_interrupted(db)  # an import that died mid-way leaves nothing behind
     try:
         with _open(path, "r") as lines:
             return _import(db, lines, path, actor=actor, name=name, progress=progress)
@@ -173,38 +179,56 @@ def _import(db: Database, lines: IO[str], path: Path, *, actor: str, name: str |
     markets = header_markets(header.get("markets"))
     tokens = {t for m in markets for t in (m["yes_token"], m["no_token"])}
     history = checked_history(meta.get("history"), tokens, span)
-    inserted = 0
     with db.write() as conn:
         _taken(conn, session_name)
         unknown = _unknown_markets(conn, markets)
         _refuse_mixing(conn, tokens, span)
         _insert_markets(conn, unknown)
-        first = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM ticks")).scalar_one()
-        batch: list[dict[str, Any]] = []
-        number = 1
-        while raw := _line(lines, number + 1, LINE_BYTES):
-            number += 1
-            if raw.strip():
-                batch.append(checked_tick(raw, number, tokens, span))
-            if len(batch) >= BATCH:
-                inserted += _insert_ticks(conn, batch)
-                batch = []
-                if progress is not None:
-                    progress(inserted)
-        inserted += _insert_ticks(conn, batch)
-        imported = inserted - _drop_repeats(conn, first)
-        resequence_if_mixed(conn, span[0], span[1], first)  # another import's ticks of these hours: interleave
-        conn.execute(text("""INSERT INTO recording_sessions (name, notes, markets, started_at, stopped_at, origin,
-                                                             created_by, updated_at)
-                             VALUES (:n, :notes, :m, :a, :b, 'imported', :by, :now)"""),
-                     {"n": session_name, "notes": notes, "m": json.dumps(sorted(m["condition_id"] for m in markets)),
-                      "a": span[0], "b": span[1], "by": actor, "now": now_ms()})
-        session = _find(conn, session_name)
-        store_history(conn, session.id, history)
-        write_audit(conn, actor=actor, action="session.import", entity=f"session:{session_name}", before=None,
-                    after={**session.as_dict(), "file": path.name, "ticks": imported,
-                           "markets_added": sorted(m["condition_id"] for m in unknown)})
+        added = [m["condition_id"] for m in unknown]
+        job = import_jobs.begin(conn, session_name, tokens, added, span)
+    try:
+        inserted = import_jobs.paced(db, _checked_batches(lines, tokens, span), _insert_ticks, progress)
+        imported = inserted - import_jobs.drop_repeats(db, job)
+        with db.write() as conn:
+            _taken(conn, session_name)  # (another import may have taken the name meanwhile)
+            resequence_if_mixed(conn, span[0], span[1], job.first_tick_id)  # another import's ticks of these hours
+            session = _record(conn, job, session_name, notes, markets, span, actor, path.name, imported, added)
+            store_history(conn, session.id, history)
+    except BaseException:
+        import_jobs.undo(db, job, added)
+        raise
     return session, imported
+
+
+def _checked_batches(lines: IO[str], tokens: set[str], span: tuple[int, int]) -> Iterator[list[dict[str, Any]]]:
+    """The file's tick lines, each checked, in batches (line 1 is the header, read already)."""
+    numbered = _numbered_lines(lines)
+    while batch := [checked_tick(raw, number, tokens, span) for number, raw in islice(numbered, import_jobs.BATCH)
+                    if raw.strip()]:
+        yield batch
+
+
+def _numbered_lines(lines: IO[str]) -> Iterator[tuple[int, str]]:
+    number = 1
+    while raw := _line(lines, number + 1, LINE_BYTES):
+        number += 1
+        yield number, raw
+
+
+def _record(conn: Connection, job: import_jobs.ImportJob, session_name: str, notes: str,
+            markets: list[dict[str, Any]], span: tuple[int, int], actor: str, file: str, imported: int,
+            added: list[str]) -> Session:
+    """The session row and its audit, the import's bookkeeping closed: the ticks are the session's."""
+    conn.execute(text("""INSERT INTO recording_sessions (name, notes, markets, started_at, stopped_at, origin,
+                                                         created_by, updated_at)
+                         VALUES (:n, :notes, :m, :a, :b, 'imported', :by, :now)"""),
+                 {"n": session_name, "notes": notes, "m": json.dumps(sorted(m["condition_id"] for m in markets)),
+                  "a": span[0], "b": span[1], "by": actor, "now": now_ms()})
+    session = _find(conn, session_name)
+    write_audit(conn, actor=actor, action="session.import", entity=f"session:{session_name}", before=None,
+                after={**session.as_dict(), "file": file, "ticks": imported, "markets_added": sorted(added)})
+    import_jobs.finish(conn, job)
+    return session
 
 
 def _refuse_mixing(conn: Connection, tokens: set[str], span: tuple[int, int]) -> None:
@@ -260,13 +284,3 @@ def _insert_ticks(conn: Connection, batch: list[dict[str, Any]]) -> int:
         conn.execute(text("""INSERT INTO ticks (at, token_id, kind, side, price, size, mid, data)
                              VALUES (:at, :token_id, :kind, :side, :price, :size, :mid, :data)"""), batch)
     return len(batch)
-
-
-def _drop_repeats(conn: Connection, first: int) -> int:
-    """Remove the ticks just inserted (id above `first`) that repeat an earlier one exactly
-    (every column but the id), keeping the first; returns how many went. A file with every
-    line twice imports once (two identical trade prints in one millisecond import as one)."""
-    return int(conn.execute(text("""DELETE FROM ticks WHERE id > :f AND id NOT IN (
-                                        SELECT MIN(id) FROM ticks WHERE id > :f
-                                        GROUP BY at, token_id, kind, side, price, size, mid, data)"""),
-                            {"f": first}).rowcount)

@@ -42,6 +42,12 @@ from storage.sqlite.lite import utc_day_start as utc_day_start
 # The engine's own writes wait at most this long for another process's write lock: its event
 # loop must never freeze behind a held lock (a failed write is retried on a later pass).
 ENGINE_BUSY_TIMEOUT_MS = 100
+# A long write (an import, retention, a prune) commits every LONG_WRITE_BATCH rows (tens of ms of
+# the lock) and pauses LONG_WRITE_PAUSE_S between: longer than the gaps between SQLite's retries of
+# a waiting writer (at most 25 ms within the engine's 100 ms), so the engine's writes, a kill's
+# among them, get the lock between two batches (storage/research/import_jobs.py).
+LONG_WRITE_BATCH = 2_000
+LONG_WRITE_PAUSE_S = 0.03
 
 
 def is_locked(exc: BaseException) -> bool:
