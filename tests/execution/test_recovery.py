@@ -102,3 +102,42 @@ def test_a_sell_settling_on_chain_is_not_a_balance_mismatch() -> None:
     # Fewer than the settled shares not promised to a sell: a real mismatch.
     (problem,) = balance_mismatches(buying, Balances(0, {"T": 12 * sh}))  # type: ignore[arg-type]  # a stand-in state with only what it reads
     assert "at least 20.00 shares" in problem and "venue 12.00" in problem
+
+
+def test_an_order_resting_at_the_venue_that_the_ledger_never_saw_is_imported_at_start(tmp_path: Path) -> None:
+    """Recovery's third path: an open order the venue has and the ledger does not (placed by hand
+    on the venue, or by a process whose row was lost) is imported, flagged and alerted."""
+    first = make_desk(tmp_path / "d.db")
+    first.books.set("Y1", bids=[(0.40, 100)], asks=[(0.60, 100)])
+    prepared = first.run(first.venue.prepare(OrderRequest("by-hand", "c1", "Y1", Side.BUY, p(0.42), 10 * SH)))
+    first.run(first.venue.submit(prepared))
+    assert first.rows("SELECT COUNT(*) FROM orders") == [(0,)]
+    second = restart(tmp_path / "d.db")
+    report = second.run(recover(second.executor))
+    assert report.imported == 1
+    assert second.rows("SELECT strategy, side, price, size, status FROM orders") == [
+        ("imported", "BUY", p(0.42), 10 * SH, "LIVE")]
+    assert len(second.executor.state.orders) == 1  # the working order the desk now tracks (and a kill cancels)
+
+
+def test_a_fill_while_down_on_an_order_the_venue_then_forgot_is_found_from_the_last_fill(tmp_path: Path) -> None:
+    """Recovery's second path reaches back to the ledger's last fill, not only to its open orders:
+    an order that filled and was forgotten by the venue while the engine was down for an hour has
+    no open order left to date the search from."""
+    first = make_desk(tmp_path / "d.db")
+    first.books.set("Y1", bids=[(0.45, 4)], asks=[(0.60, 100)])
+    first.executor.set_intents([Intent("s", "c1", (Quote(Side.BUY, p(0.45), 10 * SH),))])
+    first.run(first.executor.reconcile())
+    first.settle()
+    first.venue.on_market_event(TradePrint("Y1", p(0.44), 4 * SH, Side.SELL, first.clock()))
+    first.settle()  # 4 of 10 filled and booked: the ledger's last fill
+    first.clock.advance(60_000)
+    first.venue.on_market_event(TradePrint("Y1", p(0.44), 6 * SH, Side.SELL, first.clock()))
+    with first.db.write() as conn:  # the rest filled while the engine was down; the venue forgot the order
+        conn.exec_driver_sql("DELETE FROM paper_orders")
+    second = restart(tmp_path / "d.db")
+    second.clock.now = first.clock() + 3_600_000  # an hour later
+    report = second.run(recover(second.executor))
+    assert report.trades_seen >= 1
+    assert second.rows("SELECT SUM(size) FROM fills") == [(10 * SH,)]
+    assert second.rows("SELECT settled + pending FROM positions") == [(10 * SH,)]

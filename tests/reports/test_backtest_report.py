@@ -152,3 +152,19 @@ def test_outside_text_is_escaped_and_only_the_reports_own_scripts_may_run(db: Da
     assert len(scripts) == 1 + 5  # plotly.js and the five charts' calls
     assert {base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts} == allowed
     assert "default-src 'none'" in policy.group(1) and "img-src data: blob:" in policy.group(1)
+
+
+def test_every_text_block_of_a_report_is_escaped_where_it_is_written() -> None:
+    """A note, a warning, a metric and a table's note come from outside (run names, notes, market
+    questions): each is written as text, never as markup the page would run."""
+    import pandas as pd
+
+    from charts.tables import Col
+    from reports.page import Section, render
+
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    section = (Section(hostile).text(hostile).warning(hostile).metrics([(hostile, hostile, hostile)])
+               .table(pd.DataFrame({"name": [hostile]}), {"name": Col("Name")}, note=hostile))
+    page = render(hostile, hostile, [section])
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 8  # title, facts, heading, each block
