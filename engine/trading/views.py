@@ -172,7 +172,8 @@ class SignalReads:
         if self.replay and self.fair_at:
             return self.fair
         if now - self.fair_at > FAIR_VALUE_RELOAD_MS:
-            signals = self._read("fair values", lambda: self._checked(read_fair_signals(self.db, now)), {})
+            none: dict[str, tuple[int, int | None]] = {}
+            signals = self._read("fair values", lambda: self._checked(read_fair_signals(self.db, now)), none)
             self.fair = {cid: value for cid, (value, _) in signals.items()}
             self.confidence = {cid: confidence for cid, (_, confidence) in signals.items()}
             self.fair_at = now
@@ -182,8 +183,9 @@ class SignalReads:
         if self.replay:
             return {}
         if now - self.copies_at > FAIR_VALUE_RELOAD_MS:
+            nothing: dict[str, tuple[CopiedTrade, ...]] = {}
             self.copies, self.copies_at = self._read(
-                "followed trades", lambda: load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), {}), now
+                "followed trades", lambda: load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), nothing), now
         return self.copies
 
     def _checked(self, read: tuple[dict[str, tuple[int, int | None]], int]) -> dict[str, tuple[int, int | None]]:
