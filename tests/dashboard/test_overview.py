@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from sqlalchemy import text
@@ -42,6 +43,17 @@ def test_stale_heartbeat_is_loud(db: Database, logged_in: Callable[[], AppTest])
                      {"t": now_ms() - 60_000})
     at = logged_in()
     assert any("heartbeat is stale" in e.value for e in at.error)
+
+
+def test_a_desk_that_runs_but_cannot_decide_is_said_so_in_the_header(db: Database,
+                                                                     logged_in: Callable[[], AppTest]) -> None:
+    with db.write() as conn:  # the heartbeat fresh however slow the page (ahead), the last trading pass a minute old
+        conn.execute(text("UPDATE engine_state SET state='RUNNING', heartbeat_at=:ahead, pid=4242, last_pass_at=:then"),
+                     {"ahead": now_ms() + 60_000, "then": now_ms() - 60_000})
+    at = logged_in()
+    shown = [e.value for e in at.error]
+    assert any(re.search(r"The desk cannot decide: no trading pass has completed for \d+ s", e) for e in shown), shown
+    assert not any("heartbeat is stale" in e.value for e in at.error)
 
 
 def test_kill_latch_is_shown(db: Database, logged_in: Callable[[], AppTest]) -> None:
