@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast setup bench clean-var
+.PHONY: run test test-fast test-process mutation setup bench clean-var
 
 run: setup
 	$(BIN)/python -m engine init
@@ -17,11 +17,23 @@ run: setup
 # of their own); `.venv/bin/python -m pytest tests/...` runs a part of it in one process.
 PARALLEL = -n auto --maxprocesses 4 --dist worksteal
 
+# Both tiers in one run (one collection, every core busy to the end): the fast tier starts no
+# process (tests/conftest.py fails a test of it that does) and takes a few minutes alone; the
+# process tier (marked `slow`) runs engines, simulators, supervisord, the dashboard and a browser.
 test: setup
 	$(BIN)/python -m pytest $(PARALLEL)
 
 test-fast: setup
 	$(BIN)/python -m pytest $(PARALLEL) -m "not slow"
+
+test-process: setup
+	$(BIN)/python -m pytest $(PARALLEL) -m slow
+
+# Mutation testing of the code that protects money ([tool.mutmut] in pyproject.toml says which);
+# its kill rate is in docs/development.md. Takes about an hour on 2 cores.
+mutation: setup
+	$(BIN)/mutmut run --max-children $$(nproc)
+	$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json
 
 # bench/_*.py are helpers the benchmarks share, not benchmarks.
 bench: setup

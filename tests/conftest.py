@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import multiprocessing.process
+import re
+import subprocess
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,9 +15,61 @@ from tests.helpers import EngineProcess, isolated_env
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that take minutes by design (the 3-minute heartbeat session) go first: a parallel
-    run starts them at once instead of finding them last, with every other worker idle."""
+    """Tests that start processes or servers join the process tier (the `slow` marker); tests that
+    take minutes by design (the heartbeat session) go first: a parallel run starts them at once
+    instead of finding them last, with every other worker idle."""
+    for item in items:
+        if item.get_closest_marker(PROCESS_TIER) is None and _process_tier(item):
+            item.add_marker(PROCESS_TIER)
     items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)
+
+
+# What puts a test in the process tier without its marker: a module that starts programs (the
+# engine, the CLI, the simulator's process, git, supervisord), a fixture that serves a simulator
+# or an engine, or a folder of tests that run the dashboard's pages (Streamlit's script runner:
+# seconds a page). What this misses, the guard below catches (the test fails, saying so).
+PROCESS_FOLDERS = frozenset({"dashboard", "browser", "process"})
+STARTS_PROGRAMS = re.compile(r"run_cli\(|EngineProcess\(|subprocess\.|Popen|create_subprocess|multiprocessing|"
+                             r"paper_desk\(|live_desk\(|supervisor_harness|tests\.pg\b")
+SERVING_FIXTURES = frozenset({"engine", "sim", "lossy", "server_process"})
+
+
+def _process_tier(item: pytest.Item) -> bool:
+    return (item.path.parent.name in PROCESS_FOLDERS or bool(SERVING_FIXTURES & set(getattr(item, "fixturenames", ())))
+            or _starts_programs(str(item.path)))
+
+
+@functools.cache
+def _starts_programs(path: str) -> bool:
+    try:
+        return STARTS_PROGRAMS.search(Path(path).read_text(encoding="utf-8")) is not None
+    except OSError:
+        return False
+
+
+PROCESS_TIER = "slow"  # the marker of the process tier: `make test-process` runs these, `make test-fast` the rest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, Any, None]:
+    """The fast tier starts no process: a test not marked for the process tier that starts one
+    (an engine, a simulator, the CLI, a browser), in its fixtures or its body, fails saying so."""
+    if item.get_closest_marker(PROCESS_TIER) is not None:
+        yield
+        return
+    popen, start = subprocess.Popen.__init__, multiprocessing.process.BaseProcess.start
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{item.nodeid} starts a process: mark it `pytest.mark.{PROCESS_TIER}` (the process "
+                             "tier, `make test-process`); the fast tier starts none")
+
+    subprocess.Popen.__init__ = refused  # type: ignore[method-assign]  # restored below, whatever the test does
+    multiprocessing.process.BaseProcess.start = refused  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = popen  # type: ignore[method-assign]
+        multiprocessing.process.BaseProcess.start = start  # type: ignore[method-assign]
 
 
 @pytest.fixture
