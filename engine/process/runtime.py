@@ -176,8 +176,8 @@ class Runtime:
         while True:
             touch_heartbeat(self.db.path)
             try:
-                state_store.heartbeat(self.db, data_age_ms=self.trading.data_age_ms(),
-                                      last_pass_at=self.trading.last_pass_at())
+                data_age_ms, last_pass_at = self.trading.heartbeat_facts()
+                state_store.heartbeat(self.db, data_age_ms=data_age_ms, last_pass_at=last_pass_at)
                 if locked_since is not None:
                     log.warning("the database write lock was released", extra={
                         "locked_s": round(asyncio.get_running_loop().time() - locked_since, 1)})

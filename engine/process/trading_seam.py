@@ -25,12 +25,10 @@ class Trading(Protocol):
         """An operator's Start while running: end a halt a Start ends (error rate, balance
         mismatch), checking the balances again at once; return the reason cleared, or None."""
 
-    def data_age_ms(self) -> int | None:
-        """The age of the oldest book followed (None: none), recorded with each heartbeat."""
-
-    def last_pass_at(self) -> int | None:
-        """When the last trading pass completed (None: none yet), recorded with each heartbeat: a
-        desk that runs but cannot decide shows as such (engine/trading/pass_guard.py)."""
+    def heartbeat_facts(self) -> tuple[int | None, int | None]:
+        """Recorded with each heartbeat: the age of the oldest book followed (None: none), and when
+        the last trading pass completed (None: none yet), so a desk that runs but cannot decide
+        shows as such (engine/trading/pass_guard.py)."""
 
     async def pause(self) -> int:
         """Stop deciding and cancel strategy orders; keep feeds and reconciliation alive."""

@@ -342,20 +342,18 @@ class TradingCore:
     async def close(self) -> None:
         await self.stop()
 
-    def data_age_ms(self) -> int | None:
-        """The age of the oldest book the feed follows (None: it follows none): what the heartbeat
-        records for `engine status` and the metrics endpoint. A book never received has no age and
-        is left out here (FEED_DOWN reports a feed that delivers nothing)."""
+    def heartbeat_facts(self) -> tuple[int | None, int | None]:
+        """What the heartbeat records for `engine status` and the metrics endpoint: the age of the
+        oldest book the feed follows (None: it follows none; a book never received has no age and
+        is left out, FEED_DOWN reports a feed that delivers nothing), and when the desk's last
+        trading pass completed, or trading last started if later (None: neither yet), whose age
+        is how long the desk has not decided."""
+        passed = max((at for at in (self.passes.last_ok_at, self.trading_since) if at is not None), default=None)
         if not self.link.live:
-            return None
+            return None, passed
         now = self.clock()
         ages = [now - at for t in self.link.feed.subscribed() if (at := self.books.updated_ms(t)) is not None]
-        return max(ages) if ages else None
-
-    def last_pass_at(self) -> int | None:
-        """When the desk's last trading pass completed, or trading last started if later (None:
-        neither yet), recorded with each heartbeat: its age is how long the desk has not decided."""
-        return max((at for at in (self.passes.last_ok_at, self.trading_since) if at is not None), default=None)
+        return (max(ages) if ages else None), passed
 
     def jobs(self) -> list[Job]:
         return self.scheduled.all()

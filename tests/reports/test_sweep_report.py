@@ -9,6 +9,8 @@ import io
 import sys
 from pathlib import Path
 
+import pytest
+
 from contracts.sweep_spec import SweepSpec, parse_space
 from engine.backtest.sweep import run_sweep
 from reports.sweep import short_data_note, sweep_report, trials_csv
@@ -21,6 +23,7 @@ from _recording import write_recording  # noqa: E402
 DAY = 86_400_000
 
 
+@pytest.mark.slow  # the sweep it reports runs its trials in worker processes
 def test_the_report_and_the_trials_csv(tmp_path: Path) -> None:
     db = tmp_path / "trader.db"
     markets, start, end = write_recording(db, markets=2, events=6_000, events_per_decision=20)

@@ -58,7 +58,7 @@ async def _until(predicate: Any, what: str, timeout_s: float = 20.0) -> None:
 
 
 def _status(core: TradingCore) -> desk_status.EngineStatus:
-    engine_state.heartbeat(core.db, last_pass_at=core.last_pass_at())
+    engine_state.heartbeat(core.db, last_pass_at=core.heartbeat_facts()[1])
     with core.db.write() as conn:
         conn.execute(text("UPDATE engine_state SET state = 'RUNNING'"))
     reader = read_connection(core.db.path)
