@@ -64,12 +64,12 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
                              "tier, `make test-process`); the fast tier starts none")
 
     subprocess.Popen.__init__ = refused  # type: ignore[method-assign]  # restored below, whatever the test does
-    multiprocessing.process.BaseProcess.start = refused  # type: ignore[method-assign]
+    multiprocessing.process.BaseProcess.start = refused  # type: ignore[method-assign]  # restored below too
     try:
         yield
     finally:
-        subprocess.Popen.__init__ = popen  # type: ignore[method-assign]
-        multiprocessing.process.BaseProcess.start = start  # type: ignore[method-assign]
+        subprocess.Popen.__init__ = popen  # type: ignore[method-assign]  # the original put back
+        multiprocessing.process.BaseProcess.start = start  # type: ignore[method-assign]  # the original put back
 
 
 @pytest.fixture
