@@ -172,7 +172,7 @@ class MarketInfo:
     # Whether fee_rate_ppm/fee_exponent were read from the CLOB (False: unknown, not "no fee").
     fees_known: bool = True
     # A Protocol V2 market (Gamma `version` "v2"): its tokens are PositionManager position ids,
-    # its orders are signed for ExchangeV3, its merges and redemptions are not supported yet.
+    # its orders are signed for ExchangeV3, its merges and redemptions go through its Router.
     protocol_v2: bool = False
     # Its liquidity-reward program as the venue lists it (0: none): the daily pool (micro-pUSD),
     # the max spread from the adjusted midpoint (micro-pUSD of price) and the min size (micro-shares).

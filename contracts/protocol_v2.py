@@ -2,10 +2,10 @@
 
 A market whose Gamma `version` is "v2" trades PositionManager positions (`positionIds`) on
 ExchangeV3 (EIP-712 domain version "3"), and its balances are asked as `CONDITIONAL-V2`. The
-pinned py-clob-client-v2 signs for ExchangeV3, so orders on them work, paper and live. Split, merge
-and redemption go through Protocol V2's Router and PositionManager, whose contract addresses and
-calls neither the official client nor the venue notes give for certain: the desk does not guess
-them, it refuses those steps with the reason below (README, "Connecting to Polymarket").
+pinned py-clob-client-v2 signs for ExchangeV3, so orders on them work, paper and live; merges and
+redemptions go through Protocol V2's Router (engine/venues/onchain_v2.py, from the calls and
+addresses of the venue's TypeScript SDK). A neg-risk Protocol V2 market is not traded: its outcome
+sets and conversions go through the NegRiskModule, which the desk does not model.
 """
 
 from __future__ import annotations
@@ -13,10 +13,8 @@ from __future__ import annotations
 PROTOCOL_V2 = "v2"  # Gamma's `version` of a Protocol V2 market
 KNOWN_VERSIONS = (None, "v1", PROTOCOL_V2)  # None: listed before Protocol V2, a v1 (CTF) market
 CONDITIONAL_V2 = "CONDITIONAL-V2"  # the balance-allowance asset type of a Protocol V2 position
-WHY = ("its Router and PositionManager, through which Protocol V2 splits, merges and redeems, are not known "
-       "to the desk for certain (neither py-clob-client-v2 nor the venue's notes give their addresses and calls)")
-NOT_SUPPORTED = f"v2: not supported yet (merge, redeem: {WHY})"
-NEG_RISK_NOT_SUPPORTED = f"v2: not supported yet (a neg-risk Protocol V2 market: {WHY})"
+NEG_RISK_NOT_SUPPORTED = ("v2: not supported yet (a neg-risk Protocol V2 market: its outcome sets and conversions go "
+                          "through the NegRiskModule, which the desk does not model)")
 
 
 def protocol_label(gamma_version: str | None) -> str:

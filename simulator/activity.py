@@ -3,7 +3,9 @@
 Polymarket's Data API lists these as ``/activity`` items (``type`` REDEEM, MERGE,
 MAKER_REBATE, REWARD, with ``usdcSize`` in pUSD and the ``transactionHash`` that paid it); the
 desk books its cash from them. This is the simulator's record of them, served by
-``data_api.py``.
+``data_api.py``. A Protocol V2 redemption goes through the Router one outcome at a time, so its
+item names that outcome's position (``asset``, ``outcomeIndex``, ``outcome``); a CTF redemption
+burns both outcomes and names neither.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from .markets import Market
+from .markets import Market, Token
 from .units import fmt
 
 KINDS = ("REDEEM", "MERGE", "MAKER_REBATE", "REWARD")
@@ -29,9 +31,10 @@ class Activity:
     tx_hash: str
     at_s: int
     market: Market | None = None
+    token: Token | None = None  # the one outcome a Protocol V2 Router redemption burned (None: both)
 
     def as_json(self) -> dict[str, Any]:
-        market = self.market
+        market, token = self.market, self.token
         return {
             "proxyWallet": self.wallet,
             "timestamp": self.at_s,
@@ -41,14 +44,14 @@ class Activity:
             "usdcSize": fmt(self.amount),
             "transactionHash": self.tx_hash,
             "price": 0,
-            "asset": "",
+            "asset": token.token_id if token else "",
             "side": "",
-            "outcomeIndex": 999,
+            "outcomeIndex": (0 if token.is_yes else 1) if token else 999,
             "title": market.question if market else "",
             "slug": market.slug if market else "",
             "icon": market.icon if market else "",
             "eventSlug": market.group or market.slug if market else "",
-            "outcome": "",
+            "outcome": token.outcome if token else "",
         }
 
 
@@ -63,8 +66,8 @@ class ActivityLog:
         return "0x" + keccak(text=f"simulator-tx:{label}:{self._count}").hex()
 
     def record(self, wallet: str, kind: str, amount: int, shares: int, tx_hash: str,
-               market: Market | None = None) -> Activity:
-        item = Activity(wallet.lower(), kind, amount, shares, tx_hash, int(time.time()), market)
+               market: Market | None = None, token: Token | None = None) -> Activity:
+        item = Activity(wallet.lower(), kind, amount, shares, tx_hash, int(time.time()), market, token)
         self.by_wallet.setdefault(item.wallet, []).append(item)
         return item
 

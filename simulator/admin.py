@@ -15,7 +15,7 @@ from aiohttp import web
 from eth_utils import keccak
 
 from .agents import agent_address
-from .approvals import MAX_UINT, TRADING_SPENDERS
+from .approvals import MAX_UINT, TRADING_SPENDERS, V2_OPERATORS
 from .chain import AUTO_REDEEM_OPERATOR, POL_WEI
 from .httputil import SIM_KEY, HttpError, ok, parse_json
 from .markets import Market, Token
@@ -199,7 +199,7 @@ class Admin:
         approvals; ``preflight --approve`` sends them for real)."""
         for spender in TRADING_SPENDERS:
             self.sim.approvals.approve_pusd(address, spender, MAX_UINT)
-            self.sim.settlement.approve(address, spender, True)
+            self.sim.settlement.approve(address, spender, True, v2=spender in V2_OPERATORS)
         return {"address": address.lower(), "approved": list(TRADING_SPENDERS)}
 
     def pay_rewards(self) -> dict[str, Any]:

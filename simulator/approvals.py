@@ -8,8 +8,12 @@ a neg-risk market. Without them a BUY or a SELL is refused ``not enough balance 
 A new wallet has none. ``pre_approved_wallets`` (an explicit leniency) makes every wallet read
 as approved for the trading contracts; the auto-redeem operator is never approved that way.
 
-The conditional-token approvals live in the settlement (the auto-redeem operator is one of
-them); pUSD allowances here. An allowance is not spent down by trades: the venue's own setup
+A Protocol V2 market's positions live in the PositionManager, not the conditional tokens: its
+orders need ExchangeV3 approved there, and its merges and redemptions the Router (the standard
+approvals the venue's SDK makes: ``polymarket-client``'s trading approvals set).
+
+The conditional-token and PositionManager approvals live in the settlement (the auto-redeem
+operator is one of them); pUSD allowances here. An allowance is not spent down by trades: the venue's own setup
 approves the maximum, so the simulator checks only that the order fits inside it.
 """
 
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from .chain import COLLATERAL_ADAPTER, NEG_RISK_COLLATERAL_ADAPTER
 from .orders import Order
+from .protocol_v2 import ROUTER
 from .signing import EXCHANGE_V2, EXCHANGE_V3, NEG_RISK_ADAPTER, NEG_RISK_EXCHANGE_V2
 
 if TYPE_CHECKING:
@@ -27,8 +32,9 @@ if TYPE_CHECKING:
 MAX_UINT = 2**256 - 1
 # What the venue's own setup approves for trading (an order checks only its exchange and adapter;
 # merges and redeems go through the collateral adapters).
-TRADING_SPENDERS = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER, COLLATERAL_ADAPTER,
-                    NEG_RISK_COLLATERAL_ADAPTER, EXCHANGE_V3)
+CTF_OPERATORS = (EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER, COLLATERAL_ADAPTER, NEG_RISK_COLLATERAL_ADAPTER)
+V2_OPERATORS = (EXCHANGE_V3, ROUTER)  # of the PositionManager's positions
+TRADING_SPENDERS = (*CTF_OPERATORS, *V2_OPERATORS)
 ALLOWANCE_REFUSAL = "not enough balance / allowance: the allowance is not enough -> "
 
 
@@ -40,8 +46,8 @@ def spenders_for(neg_risk: bool, protocol_v2: bool = False) -> tuple[str, ...]:
     return (NEG_RISK_EXCHANGE_V2, NEG_RISK_ADAPTER) if neg_risk else (EXCHANGE_V2,)
 
 
-def _is_trading(spender: str) -> bool:
-    return any(spender.lower() == s.lower() for s in TRADING_SPENDERS)
+def _is_trading(spender: str, among: tuple[str, ...] = TRADING_SPENDERS) -> bool:
+    return any(spender.lower() == s.lower() for s in among)
 
 
 class Approvals:
@@ -58,11 +64,11 @@ class Approvals:
             return MAX_UINT
         return self.pusd.get((owner.lower(), spender.lower()), 0)
 
-    def shares_approved(self, owner: str, operator: str) -> bool:
-        """ERC-1155 ``isApprovedForAll`` of the conditional tokens."""
-        if self.pre_approved and _is_trading(operator):
+    def shares_approved(self, owner: str, operator: str, *, v2: bool = False) -> bool:
+        """ERC-1155 ``isApprovedForAll`` of the conditional tokens (with `v2`, the PositionManager's)."""
+        if self.pre_approved and _is_trading(operator, V2_OPERATORS if v2 else CTF_OPERATORS):
             return True
-        return self.settlement.is_approved(owner, operator)
+        return self.settlement.is_approved(owner, operator, v2=v2)
 
     def refusal(self, order: Order, amount: int) -> str | None:
         """Why the maker's approvals do not cover ``order`` (``amount``: pUSD a BUY needs), or None."""
@@ -73,9 +79,9 @@ class Approvals:
                 if allowance < amount:
                     return (f"{ALLOWANCE_REFUSAL}spender: {spender}, allowance: {allowance}, "
                             f"order amount: {amount}")
-            elif not self.shares_approved(owner, spender):
-                return (f"{ALLOWANCE_REFUSAL}the conditional tokens are not approved for {spender} "
-                        "(setApprovalForAll)")
+            elif not self.shares_approved(owner, spender, v2=order.market.protocol_v2):
+                where = "positions (PositionManager)" if order.market.protocol_v2 else "conditional tokens"
+                return f"{ALLOWANCE_REFUSAL}the {where} are not approved for {spender} (setApprovalForAll)"
         return None
 
     def report(self, owner: str, asset_type: str) -> dict[str, str]:
@@ -84,11 +90,11 @@ class Approvals:
         # ExchangeV3 trades Protocol V2 positions: reported with those (CONDITIONAL-V2), so the
         # V1 answers keep the captured venue's shape.
         v2 = asset_type == "CONDITIONAL-V2"
-        for spender in (s for s in TRADING_SPENDERS if (s == EXCHANGE_V3) == v2):
+        for spender in (EXCHANGE_V3,) if v2 else CTF_OPERATORS:  # (the Router trades nothing)
             if asset_type == "COLLATERAL":
                 allowance = self.pusd_allowance(owner, spender)
                 if allowance > 0:
                     found[spender] = str(allowance)
-            elif self.shares_approved(owner, spender):
+            elif self.shares_approved(owner, spender, v2=v2):
                 found[spender] = str(MAX_UINT)
         return found

@@ -8,10 +8,16 @@ Polymarket's SDK (``polymarket-client``) builds these and sends them through the
 - ``mergePositions(pUSD, 0x0, conditionId, [1, 2], amount)`` to the same adapter;
 - ``setApprovalForAll(operator, bool)`` to the conditional tokens (the exchanges, the neg-risk
   adapter, the auto-redeem operator);
-- ``approve(spender, amount)`` to pUSD (the trading approvals, simulator/approvals.py).
+- ``approve(spender, amount)`` to pUSD (the trading approvals, simulator/approvals.py);
+- for a Protocol V2 market (protocol_v2.py), the Router's ``redeem(bytes31 conditionId, uint256
+  outcomeIndex, uint256 amount)`` and ``merge(bytes31 conditionId, uint256 amount)``, which move the
+  wallet's positions in the PositionManager and so need the Router approved there
+  (``setApprovalForAll(router, true)`` to the PositionManager); its condition is not prepared on
+  the conditional tokens, so the CTF's calls revert for it, as the Router's revert for a CTF market.
 
 Reads go through ``eth_call``: ``isApprovedForAll`` and ``balanceOf`` on the conditional
-tokens, ``balanceOf`` and ``allowance`` on pUSD; ``eth_getCode`` tells a contract wallet from a
+tokens and on the PositionManager (each knows only its own positions), ``balanceOf`` and
+``allowance`` on pUSD; ``eth_getCode`` tells a contract wallet from a
 plain one (``code_at``). Anything else reverts: the simulator models what the desk calls, not
 the chain.
 """
@@ -25,6 +31,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from .protocol_v2 import POSITION_MANAGER, ROUTER, router_condition
 from .settlement import Revert
 from .units import fmt
 
@@ -66,6 +73,9 @@ BALANCE_OF_20 = selector("balanceOf(address)")
 APPROVE_20 = selector("approve(address,uint256)")
 ALLOWANCE_20 = selector("allowance(address,address)")
 GET_OWNERS = selector("getOwners()")  # a Safe's owners (Gnosis Safe ABI)
+ROUTER_REDEEM = selector("redeem(bytes31,uint256,uint256)")
+ROUTER_MERGE = selector("merge(bytes31,uint256)")
+NOT_APPROVED = "ERC1155: caller is not token owner or approved"
 BINARY_INDEX_SETS = [1, 2]
 
 
@@ -88,10 +98,12 @@ class Chain:
     def execute(self, wallet: str, to: str, data: bytes, tx_hash: str) -> str:
         """Run one call as `wallet` in transaction `tx_hash`; returns what it did, or raises Revert."""
         head, args = data[:4], data[4:]
-        if head == SET_APPROVAL and _same(to, CONDITIONAL_TOKENS):
+        if head == SET_APPROVAL and (_same(to, CONDITIONAL_TOKENS) or _same(to, POSITION_MANAGER)):
             operator, approved = self._decode(["address", "bool"], args)
-            self.settlement.approve(wallet, operator, approved)
+            self.settlement.approve(wallet, operator, approved, v2=_same(to, POSITION_MANAGER))
             return f"setApprovalForAll({operator}, {approved})"
+        if head in (ROUTER_REDEEM, ROUTER_MERGE) and _same(to, ROUTER):
+            return self._router(wallet, head, args, tx_hash)
         if head == APPROVE_20 and _same(to, COLLATERAL):
             spender, amount = self._decode(["address", "uint256"], args)
             self.approvals.approve_pusd(wallet, spender, amount)
@@ -111,11 +123,15 @@ class Chain:
     def call(self, to: str, data: bytes) -> bytes:
         """A read (eth_call)."""
         head, args = data[:4], data[4:]
-        if head == IS_APPROVED and _same(to, CONDITIONAL_TOKENS):
+        if head == IS_APPROVED and (_same(to, CONDITIONAL_TOKENS) or _same(to, POSITION_MANAGER)):
             owner, operator = self._decode(["address", "address"], args)
-            return abi_encode(["bool"], [self.approvals.shares_approved(owner, operator)])
-        if head == BALANCE_OF_1155 and _same(to, CONDITIONAL_TOKENS):
+            v2 = _same(to, POSITION_MANAGER)
+            return abi_encode(["bool"], [self.approvals.shares_approved(owner, operator, v2=v2)])
+        if head == BALANCE_OF_1155 and (_same(to, CONDITIONAL_TOKENS) or _same(to, POSITION_MANAGER)):
             owner, token_id = self._decode(["address", "uint256"], args)
+            market = self.exchange.market_for_token(str(token_id))
+            if market is None or market.protocol_v2 != _same(to, POSITION_MANAGER):
+                return abi_encode(["uint256"], [0])  # a position the other contract keeps
             return abi_encode(["uint256"], [max(0, self.exchange.ledger.account(owner).token(str(token_id)))])
         if head == BALANCE_OF_20 and _same(to, COLLATERAL):
             (owner,) = self._decode(["address"], args)
@@ -143,11 +159,29 @@ class Chain:
         kind = self.wallet_type(address)
         return "0x" if kind is None else WALLET_CODE[kind]
 
+    def _router(self, wallet: str, head: bytes, args: bytes, tx_hash: str) -> str:
+        """The Protocol V2 Router's redeem or merge, for a V2 market whose positions the wallet let it move."""
+        if head == ROUTER_REDEEM:
+            condition, outcome, amount = self._decode(["bytes31", "uint256", "uint256"], args)
+        else:
+            (condition, amount), outcome = self._decode(["bytes31", "uint256"], args), None
+        try:
+            market = self.exchange.markets.get(router_condition(bytes(condition)))
+        except ValueError as exc:
+            raise Revert(str(exc)) from None
+        if market is None or not market.protocol_v2:
+            raise Revert("condition not prepared")
+        if not self.approvals.shares_approved(wallet, ROUTER, v2=True):
+            raise Revert(NOT_APPROVED)
+        if outcome is None:
+            return f"merged {fmt(self.settlement.merge(wallet, market, amount, tx_hash))} pUSD"
+        return f"redeemed {fmt(self.settlement.redeem_v2(wallet, market, outcome, amount, tx_hash))} pUSD"
+
     def _market(self, to: str, collateral: str, parent: bytes, condition: bytes, index_sets: list[int]):
         if not _same(collateral, COLLATERAL) or parent != b"\x00" * 32 or index_sets != BINARY_INDEX_SETS:
             raise Revert("only pUSD, the root collection and the binary index sets [1, 2] are supported")
         market = self.exchange.markets.get("0x" + condition.hex())
-        if market is None:
+        if market is None or market.protocol_v2:  # a V2 market's condition lives in its own module
             raise Revert("condition not prepared")
         adapter = NEG_RISK_COLLATERAL_ADAPTER if market.neg_risk else COLLATERAL_ADAPTER
         if not _same(to, adapter):

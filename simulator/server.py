@@ -78,7 +78,7 @@ class Simulator:
                                          cfg.end_after_s)
             assign_fees(self.markets, cfg.fee_rate, cfg.fee_exponent)
         self.sports = assign_sports(self.markets, cfg.sports_markets, cfg.sports_delay_s)
-        self.v2_markets = assign_v2(self.markets, cfg.v2_markets)
+        self.v2_markets = assign_v2(self.markets, cfg.v2_markets, derive_ids=recording is None)
         self.maintenance = Maintenance(cfg.maintenance_schedule, cfg.maintenance_seconds,
                                        cfg.maintenance_post_only_seconds, self.start_ts)
         self.maintenance.listeners.append(self._maintenance_changed)

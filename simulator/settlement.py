@@ -15,7 +15,9 @@ operator, when the holder approved it. So here:
   ``dispute_delay_s``): the payouts are reported (CLOB ``winner`` and ``is_50_50_outcome``,
   Gamma ``resolved`` and its prices, the ``market_resolved`` event), still paying nothing;
 - ``redeem`` pays a wallet each outcome's payout per token held (1/0, or 0.5/0.5 for a
-  canceled game) and burns both outcomes, once final;
+  canceled game) and burns both outcomes, once final; a Protocol V2 market's positions are
+  redeemed through the Router one outcome at a time (``redeem_v2``: an amount of that outcome,
+  at most what is held, paid at its payout);
   ``auto_redeem_delay_s`` after finality the operator redeems every wallet that approved it;
 - ``merge`` burns ``amount`` of each outcome of a market and pays ``amount`` pUSD, any time.
 
@@ -88,6 +90,7 @@ class Settlement:
         self.auto_redeem_operator = auto_redeem_operator.lower()
         self.resolutions: dict[str, Resolution] = {}
         self.approvals: set[tuple[str, str]] = set()  # (wallet, operator) with setApprovalForAll(true)
+        self.v2_approvals: set[tuple[str, str]] = set()  # the same, on the PositionManager (V2 positions)
 
     # -- resolution ----------------------------------------------------------------------------
 
@@ -165,25 +168,34 @@ class Settlement:
 
     # -- redemption and merging ----------------------------------------------------------------
 
-    def approve(self, wallet: str, operator: str, approved: bool) -> None:
-        key = (wallet.lower(), operator.lower())
+    def approve(self, wallet: str, operator: str, approved: bool, *, v2: bool = False) -> None:
+        """``setApprovalForAll`` on the conditional tokens, or with `v2` on the PositionManager."""
+        key, held = (wallet.lower(), operator.lower()), self.v2_approvals if v2 else self.approvals
         if approved:
-            self.approvals.add(key)
+            held.add(key)
         else:
-            self.approvals.discard(key)
+            held.discard(key)
 
-    def is_approved(self, wallet: str, operator: str) -> bool:
-        return (wallet.lower(), operator.lower()) in self.approvals
+    def is_approved(self, wallet: str, operator: str, *, v2: bool = False) -> bool:
+        return (wallet.lower(), operator.lower()) in (self.v2_approvals if v2 else self.approvals)
 
     def auto_redeem(self, market: Market) -> list[tuple[str, int]]:
-        """The operator redeems, for every wallet that approved it, what it holds of `market`."""
+        """The operator redeems, for every wallet that approved it (on the PositionManager for a
+        Protocol V2 market), what it holds of `market`."""
         paid = []
-        ids = [t.token_id for t in market.tokens]
         for acct in list(self.ledger.accounts.values()):
-            if acct.internal or not any(acct.token(t) for t in ids):
+            held = [(index, t, acct.token(t.token_id)) for index, t in enumerate(market.tokens)]
+            if acct.internal or not any(amount for _, _, amount in held):
                 continue
-            if self.is_approved(acct.address, self.auto_redeem_operator):
+            if not self.is_approved(acct.address, self.auto_redeem_operator, v2=market.protocol_v2):
+                continue
+            if not market.protocol_v2:
                 paid.append((acct.address, self.redeem(acct.address, market, self.activity.tx_hash("auto-redeem"))))
+                continue
+            for index, _, amount in held:
+                if amount > 0:
+                    tx_hash = self.activity.tx_hash("auto-redeem")
+                    paid.append((acct.address, self.redeem_v2(acct.address, market, index, amount, tx_hash)))
         return paid
 
     def redeem(self, wallet: str, market: Market, tx_hash: str) -> int:
@@ -204,6 +216,26 @@ class Settlement:
             acct.pusd += payout
         if burned:
             self.activity.record(acct.address, "REDEEM", payout, burned, tx_hash, market)
+        return payout
+
+    def redeem_v2(self, wallet: str, market: Market, outcome_index: int, amount: int, tx_hash: str) -> int:
+        """The Router's ``redeem``: `amount` of one outcome of a final Protocol V2 market burned and
+        paid at its payout; returns what was paid."""
+        if not self.is_final(market):
+            raise Revert(NOT_FINAL)
+        if outcome_index not in (0, 1):
+            raise Revert("outcome index out of range")
+        if amount <= 0:
+            raise Revert("redeem amount must be positive")
+        token = market.tokens[outcome_index]
+        acct = self.ledger.account(wallet)
+        if acct.token(token.token_id) < amount:
+            raise Revert(f"ERC1155: insufficient balance for transfer (holds {fmt(max(0, acct.token(token.token_id)))}"
+                         f", redeeming {fmt(amount)})")
+        acct.tokens[token.token_id] = acct.token(token.token_id) - amount
+        payout = amount * (market.payouts or (0, 0))[outcome_index] // ONE
+        acct.pusd += payout
+        self.activity.record(acct.address, "REDEEM", payout, amount, tx_hash, market, token)
         return payout
 
     def merge(self, wallet: str, market: Market, amount: int, tx_hash: str) -> int:

@@ -206,6 +206,7 @@ class PaperSettlement(SQLModel, table=True):
     error: str | None = None
     settled_at: int | None = None
     venue: str = "polymarket"  # which venue's ledger (migration 0052)
+    position: str | None = None  # a Protocol V2 redemption's one outcome (migration 0085); None: both
 
 
 class PortfolioSnapshot(SQLModel, table=True):

@@ -5,8 +5,8 @@ tokens' ``isApprovedForAll``, for the wallet that trades: the funder of a proxy,
 wallet, else the signer) and names each missing one. ``--approve`` sends the missing ones, after a
 confirmation, the way the wallet type allows (the relayer for proxy, Safe and deposit wallets; the
 wallet's own transaction, paid in POL, for a plain wallet), audits each, and waits until they are
-mined. Protocol V2's Router and PositionManager are listed but cannot be checked: their addresses
-are not verified.
+mined. Protocol V2 markets' approvals (pUSD and the PositionManager's positions for Exchange V3 and
+the Router, through which their merges and redemptions go) are read and set the same way.
 """
 
 from __future__ import annotations
@@ -65,16 +65,12 @@ async def check_approvals(report: PreflightReport, settings: Settings, db: Datab
                    "for gas in a plain wallet)")
     finally:
         await venue.close()
-    unverified = [s.name for s in table.SPENDERS if s.address is None]
-    report.warn("approvals (Protocol V2)", f"not checked: the addresses of {', '.join(unverified)} are not "
-                "verified; the desk does not trade Protocol V2 markets yet",
-                "none needed until the desk trades v2 markets")
 
 
 async def read_all(venue: PolymarketSettlement) -> dict[table.Approval, bool]:
-    """Each v1 approval of the trading wallet and whether it is set."""
+    """Each approval of the trading wallet (v1 markets', then Protocol V2's) and whether it is set."""
     found = {}
-    for approval in table.required("v1"):
+    for approval in table.required("v1") + table.required("v2"):
         found[approval] = table.is_set(approval, await venue.read(table.read_call(approval, venue.wallet)))
     return found
 
@@ -87,7 +83,8 @@ def _report(report: PreflightReport, wallet: str, states: dict[table.Approval, b
                    APPROVE_FIX, approvals=rows)
     else:
         report.add(CHECK, True, f"all {len(states)} set for {wallet} (pUSD and the conditional tokens, for "
-                                "both exchanges and the adapters)", approvals=rows)
+                                "both exchanges and the adapters; pUSD and the Protocol V2 positions, for Exchange V3 "
+                                "and the Router)", approvals=rows)
 
 
 def _rows(states: dict[table.Approval, bool]) -> list[dict[str, Any]]:

@@ -2,9 +2,10 @@
 
 Polymarket pays a winning position only when it is redeemed: by the venue's auto-redeem
 operator, if the wallet approved it (an ERC-1155 `setApprovalForAll` on the conditional
-tokens), or by the desk itself (through the relayer, which needs RELAYER_API_KEY, for proxy,
-Safe and deposit wallets; its own transaction, paid in POL, for a plain wallet). The check
-reads the approval; `--approve-auto-redeem` sets it (audited) and waits for it to be mined.
+tokens, and on the PositionManager for Protocol V2 positions), or by the desk itself (through
+the relayer, which needs RELAYER_API_KEY, for proxy, Safe and deposit wallets; its own
+transaction, paid in POL, for a plain wallet). The check reads both approvals;
+`--approve-auto-redeem` sets the missing ones (audited) and waits for each to be mined.
 """
 
 from __future__ import annotations
@@ -42,12 +43,15 @@ async def check_auto_redeem(report: PreflightReport, settings: Settings, db: Dat
                             approve: bool) -> None:
     venue = PolymarketSettlement(settings)
     try:
-        approved = await venue.auto_redeem_approved()
-        if not approved and approve:
-            answer = await _approve(report, venue, settings, db)
-            if answer is None:
-                return
-            approved = answer
+        approved = True
+        for protocol_v2 in (False, True):
+            this = await venue.auto_redeem_approved(protocol_v2)
+            if not this and approve:
+                answer = await _approve(report, venue, db, protocol_v2)
+                if answer is None:
+                    return
+                this = answer
+            approved = approved and this
         _report(report, settings, approved)
     except VenueError as exc:
         report.add(CHECK, False, f"could not read or set the auto-redeem approval: {exc}",
@@ -59,7 +63,8 @@ async def check_auto_redeem(report: PreflightReport, settings: Settings, db: Dat
 def _report(report: PreflightReport, settings: Settings, approved: bool) -> None:
     itself = can_redeem_itself(settings)
     if approved:
-        report.add(CHECK, True, "the venue's auto-redeem operator may redeem resolved positions into pUSD")
+        report.add(CHECK, True, "the venue's auto-redeem operator may redeem resolved positions into pUSD (CTF and "
+                                "Protocol V2 positions)")
     elif itself is not None:
         report.add(CHECK, True, f"auto-redeem not approved: the desk redeems resolved positions {itself}")
     else:
@@ -69,15 +74,17 @@ def _report(report: PreflightReport, settings: Settings, approved: bool) -> None
                    "--approve-auto-redeem")
 
 
-async def _approve(report: PreflightReport, venue: PolymarketSettlement, settings: Settings,
-                   db: Database | None) -> bool | None:
-    """Send the approval, audit it, wait until mined; None when it failed (reported)."""
-    sent = await venue.approve_auto_redeem()
+async def _approve(report: PreflightReport, venue: PolymarketSettlement, db: Database | None,
+                   protocol_v2: bool) -> bool | None:
+    """Send the approval (on the PositionManager with `protocol_v2`), audit it, wait until mined;
+    None when it failed (reported)."""
+    sent = await venue.approve_auto_redeem(protocol_v2)
     if db is not None:
         with db.write() as conn:
             write_audit(conn, actor="cli", action="approve_auto_redeem", entity=venue.wallet,
                         before={"approved": False},
-                        after={"operator": onchain.AUTO_REDEEM_OPERATOR, "tx": sent.ref, "via": sent.via})
+                        after={"operator": onchain.AUTO_REDEEM_OPERATOR, "tx": sent.ref, "via": sent.via,
+                               "positions": "Protocol V2" if protocol_v2 else "conditional tokens"})
     deadline = time.monotonic() + APPROVAL_WAIT_S
     state = sent
     while state.state == "pending" and time.monotonic() < deadline:
@@ -87,4 +94,4 @@ async def _approve(report: PreflightReport, venue: PolymarketSettlement, setting
         report.add(CHECK, False, f"the approval was sent ({sent.ref}) but is {state.state}: {state.error or ''}",
                    "run python -m engine preflight again in a minute (it only reads the approval)")
         return None
-    return await venue.auto_redeem_approved()
+    return await venue.auto_redeem_approved(protocol_v2)

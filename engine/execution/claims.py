@@ -129,9 +129,12 @@ def recorded(conn: Connection, mode: str, tx_hash: str) -> bool:
 
 def book_credit(conn: Connection, mode: str, credit: VenueCredit, now: int) -> Booking:
     """Book what the venue paid, once; a redemption or a merge pays its market's open claims
-    (a merge first those of the transaction that paid)."""
+    (a merge first those of the transaction that paid; a redemption of one outcome, a Protocol V2
+    market's, that outcome's)."""
     cash_kind = CASH_KIND[credit.kind]
     ref = credit.tx_hash if credit.kind in INCOME else f"{credit.tx_hash}:{credit.condition_id}"
+    if credit.token_id is not None:  # one transaction may redeem each outcome of a market
+        ref = f"{ref}:{credit.token_id}"
     note = _note(credit)
     venue = venue_of(credit.condition_id) if credit.condition_id else POLYMARKET
     if not execution_ledger.add_cash_entry(conn, mode=mode, kind=cash_kind, amount=credit.amount, ref=ref, note=note,
@@ -139,7 +142,8 @@ def book_credit(conn: Connection, mode: str, credit: VenueCredit, now: int) -> B
         return Booking(False)
     if credit.kind in INCOME or credit.condition_id is None:
         return Booking(True, credit.amount)
-    claims = [c for c in claims_store.open_claims(conn, mode, credit.condition_id) if c.kind == credit.kind]
+    claims = [c for c in claims_store.open_claims(conn, mode, credit.condition_id) if c.kind == credit.kind
+              and (credit.token_id is None or c.token_id == credit.token_id)]
     if credit.kind == "merge":
         claims = _merge_claims_paid(conn, claims, credit)
         claims_store.merges_paid(conn, {c.tx_id for c in claims if c.tx_id is not None}, now)

@@ -12,7 +12,7 @@ the collateral the first sync booked as the starting deposit.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
@@ -61,10 +61,17 @@ async def book_venue_credits(ex: Executor, venue: CreditSource) -> list[Booked]:
             continue
         if (venue_of(credit.condition_id) if credit.condition_id else POLYMARKET) != ex.venue_name:
             continue  # another venue's ledger's (a paper settlement book serves every paper venue)
-        booked_one = _book(ex, credit)
+        booked_one = _book(ex, _of_one_outcome(ex, credit))
         if booked_one.booking.booked:
             booked.append(booked_one)
     return booked
+
+
+def _of_one_outcome(ex: Executor, credit: VenueCredit) -> VenueCredit:
+    """A redemption pays one outcome's claims only when it burned one outcome: a Protocol V2 market's,
+    redeemed through its Router a position at a time. Any other names none (it burned both)."""
+    market = ex.catalog.get(credit.condition_id) if credit.token_id and credit.condition_id else None
+    return credit if market is not None and market.protocol_v2 else replace(credit, token_id=None)
 
 
 def _book(ex: Executor, credit: VenueCredit) -> Booked:

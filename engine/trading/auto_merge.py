@@ -5,8 +5,8 @@ pay 1 pUSD each at resolution whatever happens, so the cash is locked until then
 `auto_merge_min_sets` a strategy's complete sets in one market (settled, not promised to an open
 sell) are merged through the operator's merge path (engine/trading/collections.py: recorded
 before sending, booked when the venue pays, put back if it fails), paper and live alike; not in
-a resolved market (redeemed instead), a Protocol V2 market (no merge yet), or one whose last
-merge is still on its way. Each merge is audited (`merge.auto`) and alerted (AUTO_MERGE).
+a resolved market (redeemed instead), or one whose last merge is still on its way (a Protocol
+V2 market's sets go through its Router). Each merge is audited (`merge.auto`) and alerted (AUTO_MERGE).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ async def merge_held_sets(collections: Collections, min_sets: int) -> list[dict[
     merged = []
     for strategy, cid in held_pairs(collections):
         market = collections.catalog.get(cid)
-        if market is None or market.protocol_v2 or cid in flying or collections.catalog.resolution(cid) is not None:
+        if market is None or cid in flying or collections.catalog.resolution(cid) is not None:
             continue
         try:
             sets = sum(leg.sets for leg in collections._merge_legs(market, strategy, None))

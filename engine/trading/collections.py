@@ -9,21 +9,23 @@ operator has not paid by then. The operator's `redeem` command (the Redeem butto
 now; `merge` turns complete YES+NO sets back into pUSD. Each redeem or merge is recorded
 before it is sent (`settlement_txs`) and audited by its command.
 
-A Protocol V2 market is neither redeemed nor merged (contracts/protocol_v2.py says why):
-a resolved one the desk is owed in raises `V2_REDEEM_UNSUPPORTED` once instead, and what the
-venue pays for it (its auto-redeem operator, or a redemption made on polymarket.com) is still
-booked when reported.
+A Protocol V2 market is redeemed and merged through its Router (engine/venues/onchain_v2.py): a
+redemption is one transaction per outcome the desk is owed for (the wallet's whole balance of
+that position, as the venue's SDK redeems), each paying that outcome's claims when the venue
+reports it; a merge is one transaction, as a CTF market's. A redemption that fails once the
+market owes nothing more (another transaction, or the auto-redeem operator, paid it) is recorded
+without an alert.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.domain import BadNumber, Side, fmt, to_micros
-from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
 from engine.execution import claims, store
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
@@ -58,9 +60,8 @@ class Collections:
 
     def switched_venue(self) -> None:
         """A mode switch: what was learnt of the other venue is forgotten."""
-        self._approved: tuple[bool, int] | None = None  # (approved, when it was read)
+        self._approved: dict[bool, tuple[bool, int]] = {}  # protocol v2? -> (approved, when it was read)
         self._unpaid_alerted: set[int] = set()  # redeem transactions alerted as mined but unpaid
-        self._v2_alerted: set[str] = set()  # Protocol V2 markets alerted as owed but not redeemable here
 
     @property
     def venue(self) -> SettlementVenue:
@@ -120,8 +121,15 @@ class Collections:
             return claims_store.still_owed_by(conn, self.ex.mode, tx) == 0
 
     def _failed(self, tx_id: int, kind: str, condition_id: str | None, error: str) -> None:
+        # A redemption failing once its market owes nothing more: another one (or the auto-redeem
+        # operator) paid it, nothing is missing, so nothing is alerted.
+        paid_already = kind == "redeem" and condition_id is not None and not self._owed(condition_id)
         with self.ex.tx() as conn:
             claims.tx_failed(conn, tx_id, error, self.clock())
+            if paid_already:
+                log.info("a redemption failed after its market was paid", extra={"condition_id": condition_id,
+                                                                                 "error": error[:300]})
+                return
             what = {"redeem": "redemption", "merge": "merge", "approve": "approval"}.get(kind, kind)
             retry = " (tried again in a few minutes)" if kind == "redeem" else ""
             raise_alert(conn, level="warning", source="venue", code=f"{kind.upper()}_FAILED",
@@ -139,12 +147,10 @@ class Collections:
         owed = self._owed(condition_id)
         if not owed:
             return []
-        approved = await self._auto_redeem_approved() if not now_please else False
         sent = []
         for cid, since in sorted(owed.items()):
-            if self._protocol_v2(cid):
-                self._v2_owed(cid)
-                continue
+            v2 = self._protocol_v2(cid)
+            approved = await self._auto_redeem_approved(v2) if not now_please else False
             with self.ex.db.read() as conn:
                 last = claims_store.last_attempt(conn, self.ex.mode, "redeem", cid)
             if last is not None and last.state in claims_store.OPEN_TX_STATES \
@@ -160,7 +166,7 @@ class Collections:
                 continue
             if approved and now - since < grace_ms:
                 continue  # the venue's auto-redeem operator comes first
-            sent.append(await self._send_redeem(cid))
+            sent.append(await (self._send_redeem_v2(cid) if v2 else self._send_redeem(cid)))
         return sent
 
     def _unpaid(self, tx: claims_store.TxRow) -> None:
@@ -178,18 +184,6 @@ class Collections:
         market = self.catalog.get(condition_id)
         return market is not None and market.protocol_v2
 
-    def _v2_owed(self, condition_id: str) -> None:
-        """A resolved Protocol V2 market the desk is owed in, which it cannot redeem: said once."""
-        if condition_id in self._v2_alerted:
-            return
-        self._v2_alerted.add(condition_id)
-        with self.ex.tx() as conn:
-            raise_alert(conn, level="warning", source="venue", code="V2_REDEEM_UNSUPPORTED", message=(
-                f"market {condition_id[:14]}… has resolved and a position of yours in it needs redeeming, "
-                f"but it is a Protocol V2 market. {V2_NOT_SUPPORTED}. Redeem it on polymarket.com (or let "
-                "the venue's auto-redeem operator pay it): the desk books the payment when the venue "
-                "reports it"))
-
     def _owed(self, condition_id: str | None) -> dict[str, int]:
         """Markets with open redeem claims, final here, and since when they are owed."""
         with self.ex.db.read() as conn:
@@ -203,14 +197,39 @@ class Collections:
     async def _send_redeem(self, condition_id: str) -> dict[str, Any]:
         market = self.catalog.get(condition_id)
         neg_risk = market.neg_risk if market is not None else False
-        with self.ex.tx() as conn:
+        with self.ex.db.read() as conn:
             owed = claims_store.open_claims(conn, self.ex.mode, condition_id, self.ex.venue_name)
-            amount = sum(c.amount for c in owed if c.kind == "redeem")
+        amount = sum(c.amount for c in owed if c.kind == "redeem")
+        return await self._send_one(condition_id, amount, lambda: self.venue.redeem(condition_id, neg_risk))
+
+    async def _send_redeem_v2(self, condition_id: str) -> dict[str, Any]:
+        """A Protocol V2 market: each outcome owed for redeemed through the Router, a transaction each."""
+        with self.ex.db.read() as conn:
+            owed = claims_store.open_claims(conn, self.ex.mode, condition_id, self.ex.venue_name)
+        by_position: dict[str, int] = defaultdict(int)
+        for claim in owed:
+            if claim.kind == "redeem" and claim.token_id:
+                by_position[claim.token_id] += claim.amount
+        done = []
+        for position, amount in sorted(by_position.items()):
+            def send(position: str = position) -> Awaitable[SettlementTx]:
+                return self.venue.redeem_position(condition_id, position)
+
+            done.append(await self._send_one(condition_id, amount, send) | {"position": position})
+        if len(done) == 1:
+            return done[0]
+        return {"condition_id": condition_id, "owed": fmt(sum(by_position.values())),
+                "sent": all(d["sent"] for d in done), "positions": done}
+
+    async def _send_one(self, condition_id: str, amount: int,
+                        send: Callable[[], Awaitable[SettlementTx]]) -> dict[str, Any]:
+        """One redemption: recorded first, then sent, its answer stored."""
+        with self.ex.tx() as conn:
             tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
                                      amount=amount, actor="engine", now=self.clock())
         crash_point("redeem_before_submit")
         try:
-            sent = await self.venue.redeem(condition_id, neg_risk)
+            sent = await send()
         except VenueUnavailable as exc:
             # No answer (a timeout, a 5xx): the relayer may still mine it. The claim stays open and
             # the venue's activity pays it when mined (credits.py); tried again only after
@@ -227,15 +246,16 @@ class Collections:
         log.info("redemption sent", extra={"condition_id": condition_id, "owed": amount, "ref": sent.ref})
         return {"condition_id": condition_id, "owed": fmt(amount), "sent": True, "tx": sent.ref, "via": sent.via}
 
-    async def _auto_redeem_approved(self) -> bool:
+    async def _auto_redeem_approved(self, protocol_v2: bool) -> bool:
         now = self.clock()
-        if self._approved is None or now - self._approved[1] > APPROVAL_RECHECK_MS:
+        known = self._approved.get(protocol_v2)
+        if known is None or now - known[1] > APPROVAL_RECHECK_MS:
             try:
-                self._approved = (await self.venue.auto_redeem_approved(), now)
+                known = self._approved[protocol_v2] = (await self.venue.auto_redeem_approved(protocol_v2), now)
             except VenueError as exc:
                 log.warning("could not read the auto-redeem approval", extra={"error": str(exc)})
                 return False
-        return self._approved[0]
+        return known[0]
 
     def _moved(self, tx_id: int, sent: SettlementTx) -> None:
         with self.ex.tx() as conn:
@@ -250,9 +270,6 @@ class Collections:
 
     async def redeem_now(self, condition_id: str | None) -> dict[str, Any]:
         """The Redeem button: every final market that still owes (or one), now."""
-        if condition_id is not None and self._protocol_v2(condition_id):
-            raise CommandRejected(f"market {condition_id[:14]}… is a Protocol V2 market: "
-                                  f"{V2_NOT_SUPPORTED}")
         await book_venue_credits(self.ex, self.venue)  # what was paid meanwhile is not redeemed again
         if not self._owed(condition_id):
             raise CommandRejected(f"nothing to redeem{_in(condition_id)}: no resolved position is owed by the venue "
@@ -265,8 +282,6 @@ class Collections:
         market = self.catalog.get(cid)
         if market is None:
             raise CommandRejected(f"unknown market {cid!r}")
-        if market.protocol_v2:
-            raise CommandRejected(f"market {cid[:14]}… is a Protocol V2 market: {V2_NOT_SUPPORTED}")
         if self.catalog.resolution(cid) is not None:
             raise CommandRejected("this market has resolved: redeem it instead of merging")
         legs = self._merge_legs(market, payload.get("strategy"), _shares(payload.get("shares")))
@@ -280,7 +295,7 @@ class Collections:
         self._reload_positions()
         try:
             crash_point("merge_before_submit")
-            sent = await self.venue.merge(cid, market.neg_risk, amount)
+            sent = await self.venue.merge(cid, market.neg_risk, amount, protocol_v2=market.protocol_v2)
         except VenueUnavailable as exc:
             # No answer (a timeout, a 5xx): the relayer may still mine it. The sets stay out of the
             # positions and owed; the venue's activity books it when mined (credits.py), and only

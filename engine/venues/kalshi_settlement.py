@@ -84,16 +84,19 @@ class KalshiSettlement:
     async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx:
         raise VenueError(NOTHING_TO_SEND)
 
-    async def merge(self, condition_id: str, neg_risk: bool, amount: int) -> SettlementTx:
+    async def redeem_position(self, condition_id: str, position_id: str) -> SettlementTx:
+        raise VenueError(NOTHING_TO_SEND)
+
+    async def merge(self, condition_id: str, neg_risk: bool, amount: int, protocol_v2: bool = False) -> SettlementTx:
         raise VenueError(NOTHING_TO_SEND)
 
     async def transaction(self, ref: str) -> SettlementTx:
         return SettlementTx(ref, "confirmed", tx_hash=ref, via="kalshi")  # (only the netting's, booked at once)
 
-    async def auto_redeem_approved(self) -> bool:
+    async def auto_redeem_approved(self, protocol_v2: bool = False) -> bool:
         return False
 
-    async def approve_auto_redeem(self) -> SettlementTx:
+    async def approve_auto_redeem(self, protocol_v2: bool = False) -> SettlementTx:
         raise VenueError(NOTHING_TO_SEND)
 
     async def close(self) -> None:

@@ -5,7 +5,9 @@ way: resolved (final), it is a claim; the engine redeems it; the paper venue "mi
 redemption `delay_ms` later, paying 1 pUSD per winning token it holds (both outcomes
 burned); the engine books that payment as cash from `credits`, exactly as it books the
 live venue's. A merge burns complete YES+NO sets the paper venue holds (not promised to a
-resting SELL) and pays 1 pUSD a set. The paper venue has no auto-redeem operator. Its
+resting SELL) and pays 1 pUSD a set. A Protocol V2 market's position is redeemed one outcome at a
+time, as its Router does: all the paper venue holds of it, paid at that outcome's payout, the
+other outcome left alone. The paper venue has no auto-redeem operator. Its
 holdings are its trades (paper_trades) less what these burned; `paper_settlements` keeps
 every request, so a restart loses nothing.
 
@@ -30,7 +32,7 @@ from contracts.domain import ONE, MarketInfo, fmt
 from contracts.venue_rules import taker_fee
 from engine.feeds.catalog import MarketCatalog
 from engine.venues.base import VenueError
-from engine.venues.settlement import SettlementTx, VenueCredit
+from engine.venues.settlement import NothingHeld, SettlementTx, VenueCredit
 from storage.engine_stores import paper_book as book_store
 from storage.engine_stores import paper_settlement_store as store
 from storage.engine_stores import reward_queries
@@ -54,19 +56,41 @@ class PaperSettlement:
         return None
 
     async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx:
+        self._same_protocol(condition_id, protocol_v2=False)
         if self.catalog.resolution(condition_id) is None:
             raise VenueError(f"execution reverted: {NOT_FINAL}")
         return self._request("redeem", condition_id, 0)
 
-    async def merge(self, condition_id: str, neg_risk: bool, amount: int) -> SettlementTx:
+    def _same_protocol(self, condition_id: str, *, protocol_v2: bool) -> None:
+        """A CTF call for a Protocol V2 market reverts, as a Router call for a CTF market does."""
+        market = self.catalog.get(condition_id)
+        if market is not None and market.protocol_v2 != protocol_v2:
+            raise VenueError("execution reverted: condition not prepared (a Protocol V2 market's positions move "
+                             "through its Router, a CTF market's through the collateral adapter)")
+
+    async def redeem_position(self, condition_id: str, position_id: str) -> SettlementTx:
+        market = self.catalog.get(condition_id)
+        if market is None or position_id not in (market.yes_token, market.no_token):
+            raise VenueError(f"execution reverted: position {position_id[:12]}… is not one of {condition_id[:14]}…")
+        self._same_protocol(condition_id, protocol_v2=True)
+        if self.catalog.resolution(condition_id) is None:
+            raise VenueError(f"execution reverted: {NOT_FINAL}")
+        with self.db.read() as conn:
+            held = holding(conn, position_id)
+        if held <= 0:
+            raise NothingHeld(f"the paper venue holds none of position {position_id[:12]}…: redeemed already")
+        return self._request("redeem", condition_id, held, position=position_id)
+
+    async def merge(self, condition_id: str, neg_risk: bool, amount: int, protocol_v2: bool = False) -> SettlementTx:
         if amount <= 0:
             raise VenueError("a merge amount must be positive")
+        self._same_protocol(condition_id, protocol_v2=protocol_v2)
         return self._request("merge", condition_id, amount)
 
-    async def approve_auto_redeem(self) -> SettlementTx:
+    async def approve_auto_redeem(self, protocol_v2: bool = False) -> SettlementTx:
         raise VenueError("the paper venue has no auto-redeem operator: paper positions are redeemed by the desk")
 
-    async def auto_redeem_approved(self) -> bool:
+    async def auto_redeem_approved(self, protocol_v2: bool = False) -> bool:
         return False
 
     async def transaction(self, ref: str) -> SettlementTx:
@@ -82,11 +106,11 @@ class PaperSettlement:
         with self.db.read() as conn:
             rows = store.confirmed_since(conn, since_ms)
             rebates = rebate_credits(conn, self.catalog, self.clock()) + reward_credits(conn, self.clock())
-        settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"])
-                   for r in rows if r["kind"] == "merge" or r["burned"]]
+        settled = [VenueCredit(r["kind"], r["paid"], r["tx_hash"], r["settled_at"], r["condition_id"], r["burned"],
+                               r["position"]) for r in rows if r["kind"] == "merge" or r["burned"]]
         return sorted(settled + [c for c in rebates if c.at_ms >= since_ms], key=lambda c: c.at_ms)
 
-    def _request(self, kind: str, condition_id: str, amount: int) -> SettlementTx:
+    def _request(self, kind: str, condition_id: str, amount: int, position: str | None = None) -> SettlementTx:
         market = self.catalog.get(condition_id)
         if market is None:
             raise VenueError(f"execution reverted: condition not prepared ({condition_id})")
@@ -96,7 +120,7 @@ class PaperSettlement:
         with self.db.write() as conn:
             store.insert_request(conn, ref=ref, kind=kind, condition_id=condition_id,
                                  yes_token=market.yes_token, no_token=market.no_token, requested=amount,
-                                 tx_hash=tx_hash, due_at=now + self.delay_ms, now=now)
+                                 tx_hash=tx_hash, due_at=now + self.delay_ms, now=now, position=position)
         return SettlementTx(ref, "pending", tx_hash, via="paper")
 
     def advance(self) -> int:
@@ -105,8 +129,26 @@ class PaperSettlement:
         with self.db.write() as conn:
             due = store.due_requests(conn, now)
             for row in due:
-                self._carry_out(conn, row["ref"], row["kind"], row["condition_id"], row["requested"], now)
+                if row["position"] is not None:
+                    self._redeem_position(conn, row["ref"], row["condition_id"], row["position"], row["requested"],
+                                          now)
+                else:
+                    self._carry_out(conn, row["ref"], row["kind"], row["condition_id"], row["requested"], now)
         return len(due)
+
+    def _redeem_position(self, conn: Connection, ref: str, condition_id: str, position: str, requested: int,
+                         now: int) -> None:
+        """A Protocol V2 redemption of one outcome: `requested` of it burned and paid at its payout."""
+        market, payouts = self.catalog.get(condition_id), self.catalog.resolution(condition_id)
+        if market is None or payouts is None:
+            return _finish(conn, ref, now, error=NOT_FINAL)
+        held = holding(conn, position)
+        if requested > held:
+            return _finish(conn, ref, now, error=f"ERC1155: insufficient balance for transfer (holds {fmt(held)}, "
+                                                 f"redeeming {fmt(requested)})")
+        yes = position == market.yes_token
+        paid = requested * (payouts.yes if yes else payouts.no) // ONE
+        return _finish(conn, ref, now, paid=paid, yes=requested if yes else 0, no=0 if yes else requested)
 
     def _carry_out(self, conn: Connection, ref: str, kind: str, condition_id: str, requested: int, now: int) -> None:
         market = self.catalog.get(condition_id)

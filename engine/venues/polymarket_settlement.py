@@ -8,8 +8,11 @@ venue paid from its Data API.
   The relayer wants RELAYER_API_KEY (with RELAYER_API_KEY_ADDRESS, by default the signer).
 - A plain wallet (type 0) signs its own transaction and sends it to POLYGON_RPC_URL (it needs
   POL for gas), then reads its receipt.
+- A Protocol V2 market's position is redeemed and merged through its Router
+  (engine/venues/onchain_v2.py): a redemption reads the wallet's balance of the position in the
+  PositionManager (`eth_call`) and redeems all of it, as the venue's SDK does.
 - Whether the auto-redeem operator is approved is an `eth_call` of the conditional tokens'
-  `isApprovedForAll(wallet, operator)`.
+  (a V2 position: the PositionManager's) `isApprovedForAll(wallet, operator)`.
 - What the venue paid is the Data API's activity (DATA_API_HOST `/activity`): REDEEM, MERGE and
   MAKER_REBATE and REWARD (liquidity rewards) items with their `usdcSize` and `transactionHash`.
 """
@@ -25,9 +28,9 @@ from eth_utils import keccak
 
 from contracts.domain import BadNumber, to_micros
 from contracts.settings import Settings
-from engine.venues import onchain
+from engine.venues import onchain, onchain_v2
 from engine.venues.base import VenueError, VenueUnavailable
-from engine.venues.settlement import CreditKind, SettlementTx, TxState, VenueCredit
+from engine.venues.settlement import CreditKind, NothingHeld, SettlementTx, TxState, VenueCredit
 
 ACTIVITY_KINDS: dict[str, CreditKind] = {"REDEEM": "redeem", "MERGE": "merge", "MAKER_REBATE": "rebate",
                                          "REWARD": "reward"}
@@ -60,10 +63,28 @@ class PolymarketSettlement:
     async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx:
         return await self._send(onchain.redeem_call(condition_id, neg_risk))
 
-    async def merge(self, condition_id: str, neg_risk: bool, amount: int) -> SettlementTx:
+    async def redeem_position(self, condition_id: str, position_id: str) -> SettlementTx:
+        held = await self.position_balance(position_id)
+        if held <= 0:
+            raise NothingHeld(f"the wallet holds none of position {position_id[:12]}…: redeemed already")
+        return await self._send(onchain_v2.redeem_call(condition_id, onchain_v2.outcome_index(position_id), held))
+
+    async def merge(self, condition_id: str, neg_risk: bool, amount: int, protocol_v2: bool = False) -> SettlementTx:
+        if protocol_v2:
+            return await self._send(onchain_v2.merge_call(condition_id, amount))
         return await self._send(onchain.merge_call(condition_id, neg_risk, amount))
 
-    async def approve_auto_redeem(self) -> SettlementTx:
+    async def position_balance(self, position_id: str) -> int:
+        """The wallet's balance of a Protocol V2 position (micro-shares), as the PositionManager says."""
+        answer = await self.read(onchain_v2.balance_call(self.wallet, position_id))
+        try:
+            return int(answer, 16)
+        except ValueError:
+            raise VenueError(f"the PositionManager's balance is not a number: {answer[:80]}") from None
+
+    async def approve_auto_redeem(self, protocol_v2: bool = False) -> SettlementTx:
+        if protocol_v2:
+            return await self._send(onchain_v2.approval_call(onchain.AUTO_REDEEM_OPERATOR))
         return await self._send(onchain.approval_call())
 
     async def send(self, call: onchain.Call) -> SettlementTx:
@@ -134,8 +155,11 @@ class PolymarketSettlement:
         reason = None if ok else str(receipt.get("revertReason") or "the transaction reverted")
         return SettlementTx(ref, "confirmed" if ok else "failed", ref, reason, via="transaction")
 
-    async def auto_redeem_approved(self) -> bool:
-        return onchain.decode_bool(await self.read(onchain.is_approved_call(self.wallet)))
+    async def auto_redeem_approved(self, protocol_v2: bool = False) -> bool:
+        operator = onchain.AUTO_REDEEM_OPERATOR
+        call = (onchain_v2.is_approved_call(self.wallet, operator) if protocol_v2
+                else onchain.is_approved_call(self.wallet, operator))
+        return onchain.decode_bool(await self.read(call))
 
     async def read(self, call: onchain.Call) -> str:
         """An ``eth_call``'s raw answer (hex)."""
@@ -228,4 +252,7 @@ def _credit(item: Any) -> VenueCredit | None:
         return None
     kind = ACTIVITY_KINDS[str(item["type"])]
     condition = str(item.get("conditionId") or "") or None
-    return VenueCredit(kind, amount, tx_hash, at_ms, condition if kind not in ("rebate", "reward") else None, shares)
+    asset = str(item.get("asset") or "")
+    token = asset if kind == "redeem" and asset.isdigit() else None  # a V2 Router redemption names its position
+    return VenueCredit(kind, amount, tx_hash, at_ms, condition if kind not in ("rebate", "reward") else None, shares,
+                       token)

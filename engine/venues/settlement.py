@@ -4,8 +4,9 @@ A resolved winning position is worth 1 pUSD a share, but the venue pays it only 
 shares are redeemed (by the desk, or by the venue's auto-redeem operator when the wallet
 approved it); complete YES+NO sets can be merged back into pUSD any time; makers are paid
 rebates. `SettlementVenue` is what the engine asks of a venue for these: send a redeem or a
-merge, follow the transaction, and list what the venue paid (`VenueCredit`), which is the
-only thing the ledger books as cash. Paper (engine/venues/paper_settlement.py) and live
+merge (a Protocol V2 market's through its Router, one position at a time), follow the
+transaction, and list what the venue paid (`VenueCredit`), which is the only thing the ledger
+books as cash. Paper (engine/venues/paper_settlement.py) and live
 (engine/venues/polymarket_settlement.py) implement it.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
+
+from engine.venues.base import VenueError
 
 CreditKind = Literal["redeem", "merge", "rebate", "reward"]
 TxState = Literal["pending", "confirmed", "failed"]
@@ -28,6 +31,7 @@ class VenueCredit:
     at_ms: int
     condition_id: str | None = None  # None for a rebate or a liquidity reward
     shares: int = 0  # micro-shares burned (redeem, merge)
+    token_id: str | None = None  # the one outcome a redemption burned (a Protocol V2 Router's); None: all
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,19 +79,29 @@ class CreditSource(Protocol):
     async def credits(self, since_ms: int) -> list[VenueCredit]: ...
 
 
+class NothingHeld(VenueError):
+    """A Protocol V2 position to redeem that the wallet holds none of (redeemed already)."""
+
+
 class SettlementVenue(Protocol):
     async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx: ...
 
-    async def merge(self, condition_id: str, neg_risk: bool, amount: int) -> SettlementTx: ...
+    async def redeem_position(self, condition_id: str, position_id: str) -> SettlementTx:
+        """A Protocol V2 market's position redeemed through its Router: all the wallet holds of it
+        (NothingHeld when that is none)."""
+
+    async def merge(self, condition_id: str, neg_risk: bool, amount: int, protocol_v2: bool = False) -> SettlementTx:
+        ...
 
     async def transaction(self, ref: str) -> SettlementTx: ...
 
     async def credits(self, since_ms: int) -> list[VenueCredit]:
         """What the venue paid since `since_ms`, oldest first (repeats are harmless)."""
 
-    async def auto_redeem_approved(self) -> bool:
-        """Whether the venue's auto-redeem operator may redeem this wallet's positions."""
+    async def auto_redeem_approved(self, protocol_v2: bool = False) -> bool:
+        """Whether the venue's auto-redeem operator may redeem this wallet's positions (with
+        `protocol_v2`, its Protocol V2 positions: the PositionManager's approval)."""
 
-    async def approve_auto_redeem(self) -> SettlementTx: ...
+    async def approve_auto_redeem(self, protocol_v2: bool = False) -> SettlementTx: ...
 
     async def close(self) -> None: ...

@@ -13,8 +13,6 @@ from charts.indicators import indicators_figure
 from charts.tables import Col
 from charts.trades_on_price import trades_on_price_figure
 from contracts.payouts import PayoutError, Payouts
-from contracts.protocol_v2 import NOT_SUPPORTED as V2_NOT_SUPPORTED
-from contracts.protocol_v2 import PROTOCOL_V2
 from pages.widgets import figures, portfolio
 from pages.widgets.common import plural, utc, utc_day_ms
 from pages.widgets.event_panel import event_panel
@@ -136,20 +134,13 @@ def _facts(market: dict[str, Any]) -> None:
         else f"not tradable ({text.markdown(market['untradable_reason'] or 'closed')})"
     )
     neg = " · neg-risk event" if market["neg_risk"] else ""
-    neg += f" · protocol {market['protocol']}" + _v2_limits(market)
+    neg += f" · protocol {market['protocol']}"
     neg += _game(market) + _resolution(market)
     st.caption(
         f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
         f"min size {market['min_size']:g} shares · {flags}{neg} · "
         f"tags: {text.markdown(', '.join(market['tags']) or '—')}"
     )
-
-
-def _v2_limits(market: dict[str, Any]) -> str:
-    """What the desk cannot do yet on a Protocol V2 market it trades (its refusal, if untradable, says so)."""
-    if market.get("gamma_version") != PROTOCOL_V2 or not market["tradable"]:
-        return ""
-    return f" · {text.markdown(V2_NOT_SUPPORTED)}"
 
 
 def _game(market: dict[str, Any]) -> str:

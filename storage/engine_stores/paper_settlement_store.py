@@ -16,13 +16,14 @@ from storage.sqlite.sql import run, scalar
 
 
 def insert_request(conn: Connection, *, ref: str, kind: str, condition_id: str, yes_token: str, no_token: str,
-                   requested: int, tx_hash: str, due_at: int, now: int) -> None:
-    """A new pending redemption or merge, carried out at `due_at`."""
+                   requested: int, tx_hash: str, due_at: int, now: int, position: str | None = None) -> None:
+    """A new pending redemption or merge, carried out at `due_at` (`position`: the one outcome a
+    Protocol V2 redemption redeems)."""
     run(conn, """INSERT INTO paper_settlements (ref, kind, condition_id, yes_token, no_token, requested,
-                     state, tx_hash, due_at, created_at, venue)
-                 VALUES (:ref, :kind, :cid, :yes, :no, :amount, 'pending', :hash, :due, :now, :venue)""",
+                     state, tx_hash, due_at, created_at, venue, position)
+                 VALUES (:ref, :kind, :cid, :yes, :no, :amount, 'pending', :hash, :due, :now, :venue, :position)""",
         {"ref": ref, "kind": kind, "cid": condition_id, "yes": yes_token, "no": no_token, "amount": requested,
-         "hash": tx_hash, "due": due_at, "now": now, "venue": venue_of(condition_id)})
+         "hash": tx_hash, "due": due_at, "now": now, "venue": venue_of(condition_id), "position": position})
 
 
 def request_state(conn: Connection, ref: str) -> sqlite3.Row | None:
@@ -33,9 +34,9 @@ def request_state(conn: Connection, ref: str) -> sqlite3.Row | None:
 
 
 def due_requests(conn: Connection, now: int) -> list[sqlite3.Row]:
-    """(ref, kind, condition_id, requested) of the pending requests due by `now`, in the order they
-    fell due."""
-    return run(conn, """SELECT ref, kind, condition_id, requested FROM paper_settlements
+    """(ref, kind, condition_id, requested, position) of the pending requests due by `now`, in the order
+    they fell due."""
+    return run(conn, """SELECT ref, kind, condition_id, requested, position FROM paper_settlements
                         WHERE state = 'pending' AND due_at <= :now ORDER BY due_at, ref""",
                {"now": now}).fetchall()
 
@@ -50,9 +51,10 @@ def finish(conn: Connection, ref: str, now: int, *, state: str, error: str | Non
 
 
 def confirmed_since(conn: Connection, since_ms: int) -> list[sqlite3.Row]:
-    """(kind, condition_id, paid, burned, tx_hash, settled_at) of the confirmed requests settled at or
-    after `since_ms`, oldest first."""
-    return run(conn, """SELECT kind, condition_id, paid, yes_burned + no_burned AS burned, tx_hash, settled_at
+    """(kind, condition_id, paid, burned, tx_hash, settled_at, position) of the confirmed requests settled
+    at or after `since_ms`, oldest first."""
+    return run(conn, """SELECT kind, condition_id, paid, yes_burned + no_burned AS burned, tx_hash, settled_at,
+                               position
                         FROM paper_settlements WHERE state = 'confirmed' AND settled_at >= :since
                         ORDER BY settled_at""", {"since": since_ms}).fetchall()
 

@@ -1469,6 +1469,14 @@ def _0066_session_imports(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0085_paper_v2_redemptions")
+def _0085_paper_v2_redemptions(db: UtilsDatabase) -> None:
+    """A paper redemption of a Protocol V2 market redeems one outcome, as its Router does
+    (engine/venues/paper_settlement.py): `position` is that outcome's token (NULL: a CTF redemption,
+    both outcomes burned)."""
+    _ddl(db, "ALTER TABLE paper_settlements ADD COLUMN position TEXT;")
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

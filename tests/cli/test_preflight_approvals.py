@@ -17,6 +17,7 @@ from eth_account import Account
 
 from engine.cli.preflight_orders import pick_markets
 from engine.feeds.discovery import refresh_markets
+from simulator.protocol_v2 import ROUTER
 from simulator.signing import EXCHANGE_V2, NEG_RISK_ADAPTER
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.db import Database
@@ -61,9 +62,10 @@ def test_each_missing_approval_is_named_then_set_through_the_relayer(tmp_path: P
     assert first.returncode == 1, first.stdout + first.stderr
     checks = _checks(first.stdout)
     approvals = checks["approvals"]
-    assert not approvals["ok"] and "10 of 10 missing" in approvals["detail"]
+    assert not approvals["ok"] and "14 of 14 missing" in approvals["detail"]
     for name in ("pUSD -> CTF Exchange", "pUSD -> Neg Risk CTF Exchange", "pUSD -> Neg Risk Adapter",
-                 "conditional tokens -> CTF Exchange", "conditional tokens -> Neg Risk Adapter"):
+                 "conditional tokens -> CTF Exchange", "conditional tokens -> Neg Risk Adapter",
+                 "V2 positions -> Router", "V2 positions -> Exchange V3"):
         assert name in approvals["detail"]
     assert "--approve" in approvals["fix"]
     assert "not enough balance / allowance" in checks["test order (neg-risk)"]["detail"]
@@ -90,7 +92,8 @@ def test_each_missing_approval_is_named_then_set_through_the_relayer(tmp_path: P
     with sqlite3.connect(env["TRADER_DB"]) as conn:
         audited = conn.execute("SELECT entity, after FROM audit_log "
                                "WHERE action = 'approve_trading'").fetchall()
-    assert len(audited) == 10 and {row[0] for row in audited} == {funder}
+    assert len(audited) == 14 and {row[0] for row in audited} == {funder}
+    assert sim.call(sim.sim.settlement.is_approved, funder, ROUTER, v2=True)  # on the PositionManager
     assert all(json.loads(row[1])["via"] == "relayer" for row in audited)
 
     again = run_cli(["preflight"], env)  # only reads now: everything is set
@@ -107,7 +110,7 @@ def test_a_plain_wallet_approves_with_its_own_transactions(tmp_path: Path, sim: 
     paid = run_cli(["preflight", "--approve", "--yes", "--json"], env, timeout=120)
     checks = _checks(paid.stdout)
     assert checks["approvals"]["ok"], checks["approvals"]
-    assert sim.call(lambda: sim.sim.chain.nonces[signer.lower()]) == 10  # ten transactions of its own
+    assert sim.call(lambda: sim.sim.chain.nonces[signer.lower()]) == 14  # fourteen transactions of its own
     assert "maker address not allowed" in checks["test order (standard)"]["detail"]  # the venue's other rule
 
 

@@ -27,7 +27,6 @@ def sim() -> Iterator[SimHandle]:
 def test_held_sets_are_merged_back_into_cash_from_the_threshold(tmp_path: Path, sim: SimHandle) -> None:
     engine, wallet = _desk(tmp_path / "on", sim, auto_merge_min_sets=10)
     market = sim.market(neg_risk=False, index=2)
-    assert not market["protocol_v2"]  # a Protocol V2 market has no merge yet: it is left alone
     _holding_sets(engine, sim, wallet, market, 20)
     try:
         start(engine)
@@ -48,7 +47,6 @@ def test_held_sets_are_merged_back_into_cash_from_the_threshold(tmp_path: Path, 
 def test_below_the_threshold_nothing_is_merged(tmp_path: Path, sim: SimHandle) -> None:
     engine, wallet = _desk(tmp_path / "below", sim, auto_merge_min_sets=30)
     market = sim.market(neg_risk=False, index=4)
-    assert not market["protocol_v2"]  # else nothing would merge whatever the threshold
     _holding_sets(engine, sim, wallet, market, 20)
     try:
         start(engine)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from simulator.chain import AUTO_REDEEM_OPERATOR
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, decoded, live_desk, run_cli, wait_until
 
@@ -171,8 +172,11 @@ def test_with_the_auto_redeem_operator_approved_the_venue_pays_without_a_redeem(
     approve = run_cli(["preflight", "--approve-auto-redeem", "--json"], engine.env, timeout=120)
     report = {c["check"]: c for c in json.loads(approve.stdout)["checks"]}
     assert report["auto-redeem"]["ok"] and "auto-redeem operator may redeem" in report["auto-redeem"]["detail"]
-    assert _rows(engine, "SELECT action FROM audit_log WHERE action = 'approve_auto_redeem'") == [
-        ("approve_auto_redeem",)]
+    # One approval a kind of position: the conditional tokens', the PositionManager's (Protocol V2).
+    assert [json.loads(after)["positions"] for (after,) in _rows(
+        engine, "SELECT after FROM audit_log WHERE action = 'approve_auto_redeem' ORDER BY id")] == [
+        "conditional tokens", "Protocol V2"]
+    assert sim.call(sim.sim.settlement.is_approved, wallet, AUTO_REDEEM_OPERATOR, v2=True)
     try:
         start(engine)
         held = _buy(engine, sim, market)

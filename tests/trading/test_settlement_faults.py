@@ -4,7 +4,8 @@ trading live against the strict simulator (issue 34 item 4): a merge whose relay
 booked once when the venue reports it; a redemption the venue's auto-redeem operator paid while
 the engine was down pays the claim its resolution writes at the next start, once. Each ends with
 the ledger equal to the venue (cash and shares), each claim closed once, nothing shown twice and
-no halt."""
+no halt. Each runs for a CTF market and for a Protocol V2 market (its Router; the operator's
+approval on the PositionManager)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import decoded, wait_until
 from tests.trading.test_redemption import PUSD, _desk, _holding_sets, _rows, ledger_cash, start, venue_cash
+from tests.trading.test_settlement_crashes import PROTOCOLS, market_of
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +30,11 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def test_a_merge_whose_answer_is_lost_and_mined_late_is_booked_once(tmp_path: Path, sim: SimHandle) -> None:
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_merge_whose_answer_is_lost_and_mined_late_is_booked_once(tmp_path: Path, sim: SimHandle,
+                                                                    protocol: str) -> None:
     engine, wallet = _desk(tmp_path, sim, auto_redeem=0)
-    market = sim.market(neg_risk=False, index=2)
+    market = market_of(sim, protocol) if protocol == "v2" else sim.market(neg_risk=False, index=2)
     cid = market["condition_id"]
     _holding_sets(engine, sim, wallet, market, 20)
     try:
@@ -59,8 +63,9 @@ def test_a_merge_whose_answer_is_lost_and_mined_late_is_booked_once(tmp_path: Pa
         engine.cleanup()
 
 
-def test_a_redemption_the_operator_paid_while_the_engine_was_down_is_booked_once(tmp_path: Path,
-                                                                                sim: SimHandle) -> None:
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_redemption_the_operator_paid_while_the_engine_was_down_is_booked_once(tmp_path: Path, sim: SimHandle,
+                                                                                protocol: str) -> None:
     """The market resolves and the venue's auto-redeem operator pays while the engine is stopped:
     at the next start the resolution is settled before the payment is booked, so the payment
     pays the claim once (not cash nobody was owed beside a claim still open) and nothing halts."""
@@ -70,7 +75,7 @@ def test_a_redemption_the_operator_paid_while_the_engine_was_down_is_booked_once
     engine, wallet = _desk(tmp_path, sim, auto_redeem_grace_s=600)
     approve = run_cli(["preflight", "--approve-auto-redeem", "--json"], engine.env, timeout=120)
     assert {c["check"]: c for c in json.loads(approve.stdout)["checks"]}["auto-redeem"]["ok"], approve.stdout
-    market = sim.market(neg_risk=False, index=3)
+    market = market_of(sim, protocol) if protocol == "v2" else sim.market(neg_risk=False, index=3)
     cid = market["condition_id"]
     try:
         start(engine)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from eth_abi import decode as abi_decode
 
-from engine.venues import approvals, onchain
+from engine.venues import approvals, onchain, onchain_v2
 from engine.venues.polymarket_wire import balance_micros
 
 CAPTURED = Path("/work/shared/fixtures/polymarket/captured")
@@ -19,9 +18,9 @@ def test_every_trading_approval_is_in_the_table() -> None:
     labels = {a.label for a in approvals.required("v1")}
     for spender in ("CTF Exchange", "Neg Risk CTF Exchange", "Neg Risk Adapter"):
         assert {f"pUSD -> {spender}", f"conditional tokens -> {spender}"} <= labels
-    unverified = {s.name for s in approvals.SPENDERS if s.address is None}
-    assert unverified == {"Router", "PositionManager"}  # never an invented address
-    assert {s.protocol for s in approvals.SPENDERS if s.address is None} == {"v2"}
+    # A Protocol V2 market's: pUSD and its positions (the PositionManager's) for Exchange V3 and the Router.
+    assert {a.label for a in approvals.required("v2")} == {
+        "pUSD -> Exchange V3", "V2 positions -> Exchange V3", "pUSD -> Router", "V2 positions -> Router"}
 
 
 def test_the_calls_read_and_set_what_they_name() -> None:
@@ -37,8 +36,10 @@ def test_the_calls_read_and_set_what_they_name() -> None:
     assert approvals.set_call(shares).to == onchain.CONDITIONAL_TOKENS
     assert approvals.is_set(pusd, "0x" + approvals.MAX_UINT.to_bytes(32, "big").hex())
     assert not approvals.is_set(pusd, "0x" + (5 * 10**6).to_bytes(32, "big").hex())  # a small allowance
-    with pytest.raises(ValueError, match="not verified"):
-        approvals.set_call(approvals.Approval("pUSD", approvals.SPENDERS[-1]))
+    router = approvals.Approval("V2 positions", approvals.SPENDERS[-1])
+    assert approvals.set_call(router).to == onchain_v2.POSITION_MANAGER  # not the conditional tokens
+    assert [a.lower() for a in abi_decode(["address", "address"], approvals.read_call(router, owner).data[4:])] == \
+        [owner, onchain_v2.ROUTER.lower()]
 
 
 def test_balances_parse_in_both_captured_shapes() -> None:

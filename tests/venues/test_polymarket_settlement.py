@@ -1,6 +1,7 @@
 """Live settlement against the strict simulator: redeem, merge and the auto-redeem approval
 through the path each wallet type takes (the relayer for proxy, Safe and deposit wallets,
-a plain transaction for an EOA), and what the venue paid read back as credits."""
+a plain transaction for an EOA), a CTF market's and a Protocol V2 market's (its Router), and
+what the venue paid read back as credits."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from contracts.settings import load_settings
 from engine.venues import onchain
 from engine.venues.base import VenueError
 from engine.venues.polymarket_settlement import PolymarketSettlement
-from engine.venues.settlement import SettlementTx
+from engine.venues.settlement import NothingHeld, SettlementTx, VenueCredit
 from simulator.testing import SimHandle, approved_simulator
 
 PUSD = 1_000_000
@@ -57,7 +58,8 @@ async def _until_done(venue: PolymarketSettlement, sent: SettlementTx) -> Settle
 @pytest.mark.parametrize("signature_type", [1, 2, 3, 0], ids=["proxy", "safe", "deposit-wallet", "eoa"])
 def test_each_wallet_type_merges_approves_and_redeems(tmp_path: Path, sim: SimHandle, signature_type: int) -> None:
     venue = _wallet(tmp_path, sim, signature_type)
-    market = sim.market(neg_risk=signature_type % 2 == 0, index=signature_type)
+    market = [m for m in sim.markets() if m["neg_risk"] == (signature_type % 2 == 0) and not m["protocol_v2"]][
+        signature_type]  # a CTF market (a Protocol V2 market's go through its Router: below)
     cid, yes, no = market["condition_id"], market["yes_token_id"], market["no_token_id"]
     sim.fund(venue.wallet, token_id=yes, tokens="12")
     sim.fund(venue.wallet, token_id=no, tokens="5")
@@ -165,3 +167,45 @@ def test_a_plain_wallets_transaction_whose_answer_is_lost_is_still_followed(tmp_
     assert done.state == "confirmed"
     paid = [(c.kind, c.amount, c.tx_hash) for c in credits if c.condition_id == cid]
     assert paid == [("merge", 3 * PUSD, sent.ref)]
+
+
+def test_each_wallet_type_merges_and_redeems_a_v2_market_through_its_router(tmp_path: Path, sim: SimHandle) -> None:
+    """A Protocol V2 market's sets merge through the Router and its winning position redeems through
+    it, all the wallet holds of it, whichever way the wallet sends (relayer or its own transaction);
+    the payment names the position it redeemed; nothing held, nothing is sent."""
+    market = next(m for m in sim.markets() if m["protocol_v2"])
+    cid, yes, no = market["condition_id"], market["yes_token_id"], market["no_token_id"]
+    venues = [_wallet(tmp_path, sim, kind) for kind in (1, 2, 3, 0)]
+    for venue in venues:
+        sim.fund(venue.wallet, token_id=yes, tokens="12")
+        sim.fund(venue.wallet, token_id=no, tokens="5")
+    sim.fund(venues[-1].wallet, pol="1")  # the plain wallet pays its own gas
+
+    async def scenario() -> list[tuple[SettlementTx, list[VenueCredit], str]]:
+        started = int(time.time() * 1000) - 1000
+        out = []
+        try:
+            merged = [await _until_done(v, await v.merge(cid, False, 5 * PUSD, protocol_v2=True)) for v in venues]
+            assert [m.state for m in merged] == ["confirmed"] * 4, merged
+            assert not await venues[0].auto_redeem_approved(protocol_v2=True)
+            approved = await _until_done(venues[0], await venues[0].approve_auto_redeem(protocol_v2=True))
+            assert approved.state == "confirmed" and await venues[0].auto_redeem_approved(protocol_v2=True)
+            assert not await venues[0].auto_redeem_approved()  # the conditional tokens' stays as it was
+            sim.resolve(cid, "YES")
+            for venue in venues:
+                redeemed = await _until_done(venue, await venue.redeem_position(cid, yes))
+                with pytest.raises(NothingHeld) as nothing:
+                    await venue.redeem_position(cid, no)  # all merged away: nothing to send
+                out.append((redeemed, await venue.credits(started), str(nothing.value)))
+        finally:
+            for venue in venues:
+                await venue.close()
+        return out
+
+    for redeemed, credits, nothing in asyncio.run(scenario()):
+        assert redeemed.state == "confirmed" and "redeemed already" in nothing
+        assert [(c.kind, c.amount, c.token_id) for c in credits] == [("merge", 5 * PUSD, None),
+                                                                    ("redeem", 7 * PUSD, yes)]
+        assert credits[1].tx_hash == redeemed.tx_hash
+    for venue in venues:
+        assert sim.balances(venue.wallet)["tokens"] == {} and sim.balances(venue.wallet)["pusd"] == "10012"
