@@ -153,6 +153,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Streaming indicators computed for every market the desk follows, recorded each minute and drawn "
                 "on the Markets page (space-separated: twap:60 velocity:30 volume_surge:60,600); strategies may "
                 "ask for more.", check=indicator_variants),
+    SettingSpec("strategy_memory_max_age_s", "Strategy memory: keep for", int, 600, 0, 86_400, "s",
+                "A strategy's warm state (momentum's windows, market making's pulls, the copies made) is saved "
+                "every few seconds and taken back after a restart if no older than this, for the same params "
+                "only; 0 always starts cold."),
     SettingSpec("snapshot_interval_s", "Portfolio snapshot interval", int, 60, 5, 3600, "s",
                 "How often equity, PnL and exposure are recorded for the charts."),
     SettingSpec("market_refresh_minutes", "Market refresh interval", int, 5, 1, 1440, "min",
@@ -317,6 +321,7 @@ class RuntimeConfig:
     paper_starting_cash: float
     tick_interval_ms: int
     indicators: str
+    strategy_memory_max_age_s: int
     snapshot_interval_s: int
     market_refresh_minutes: int
     game_start_withdraw_s: int

@@ -133,6 +133,18 @@ class StrategySelection(SQLModel, table=True):
     note: str | None = None
 
 
+class StrategyMemory(SQLModel, table=True):
+    __tablename__ = "strategy_memory"
+
+    strategy: str = Field(primary_key=True)
+    kind: str
+    params_hash: str
+    memory: str
+    saved_at: int
+    restored_at: int | None = None
+    outcome: str | None = None
+
+
 class VenuePair(SQLModel, table=True):
     """A Polymarket market linked by hand to a Kalshi market (migration 0050); `inverted`: Polymarket's
     YES is Kalshi's NO; `warnings` the JSON list of differences shown when they were linked."""

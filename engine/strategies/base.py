@@ -19,6 +19,12 @@ Contract (ARCHITECTURE invariant 2, "strategies never trade"):
 * `decide` must not raise for ordinary market conditions (missing or one-sided books, empty
   snapshots, prices near 0 or 1); an exception means a bug and the engine isolates the
   strategy.
+* A strategy whose in-memory state takes time to build (indicator windows, the copies it made)
+  may hand it out as plain JSON data (`memory`) and take it back (`recall`), so a restart or a
+  reload does not start it cold (engine/trading/strategy_memory.py keeps it, for the same params
+  only). `recall` is given data read back from storage: it checks every field and keeps only
+  what it can read, never raising for a bad one (it may raise MemoryUnreadable for a wholly
+  unreadable document).
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ from contracts.domain import (
     to_micros,
 )
 from contracts.params import Errors, Params, ParamsError, ParamSpec, StrategyKind
+
+
+class MemoryUnreadable(ValueError):
+    """A strategy's stored memory it cannot read at all: it starts cold."""
 
 
 @runtime_checkable
@@ -94,6 +104,14 @@ class StrategyBase(ABC):
 
     @abstractmethod
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]: ...
+
+    def memory(self) -> dict[str, Any] | None:
+        """The warm state worth keeping across a restart, as JSON data; None: nothing to keep."""
+        return None
+
+    def recall(self, memory: Mapping[str, Any]) -> None:
+        """Take back what `memory` returned before (read back from storage: checked, never trusted)."""
+        return None
 
     def intent(self, condition_id: str, quotes: tuple[Quote, ...] = (), reason: str = "",
                keep_within: int = 0, probability: int | None = None, confidence: int | None = None) -> Intent:

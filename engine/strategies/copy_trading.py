@@ -6,7 +6,8 @@ the market's minimum or nothing), as a fill-and-kill at most `slippage` worse th
 a book that ran away is not chased. A sell is copied, with `sells` = close, only as a sale of the
 YES-space position this strategy holds (no more); with mirror, as they did. One copy per market
 per decision; the next waits for the next decision. The risk gate then sizes or refuses it like
-any order.
+any order. The copies acted on are its memory (`memory`, `recall`): a restart or reload does not
+copy a trade again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from contracts.domain import MICRO, ONE, CopiedTrade, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from contracts.strategy_schemas.copy_trading import COPY_TRADING
-from engine.strategies.base import StrategyBase, closed_reason, net_yes
+from engine.strategies.base import MemoryUnreadable, StrategyBase, closed_reason, net_yes
 from engine.strategies.pricing import ceil_tick, floor_tick
 
 REMEMBERED = 10_000  # copies already acted on, kept to act on each once (oldest forgotten)
@@ -73,6 +74,17 @@ class CopyTrading(StrategyBase):
         return (Quote(copy.side, price, size, Tif.FAK),
                 f"copy {copy.label}: {copy.side.value} {fmt(copy.size)} at {fmt(copy.price)} -> {fmt(size)} "
                 f"at {fmt(price)} or better")
+
+    def memory(self) -> dict[str, Any]:
+        return {"done": list(self._done)}
+
+    def recall(self, memory: Mapping[str, Any]) -> None:
+        done = memory.get("done")
+        if not isinstance(done, list):
+            raise MemoryUnreadable("no copies")
+        for key in done[-REMEMBERED:]:
+            if isinstance(key, str) and len(key) <= 500 and key not in self._done_set:
+                self._remember(key)
 
     def _remember(self, key: str) -> None:
         if len(self._done) == self._done.maxlen:

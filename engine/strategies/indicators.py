@@ -6,12 +6,15 @@ after the previous one gets weight alpha = 1 - exp(-dt / tau). Equal timestamps 
 (a repeated sample adds nothing) and a clock that steps backwards is treated the same way.
 The first sample initialises the value.
 
-Floats are fine here: indicators are signals, never money.
+Floats are fine here: indicators are signals, never money. Each can hand out its state as a list
+of numbers (`state`) and go back to one (`restore`: a list it cannot take leaves it as it was), so a
+strategy's memory outlives a restart (engine/strategies/base.py).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def decay_weight(dt_ms: int, tau_ms: float) -> float:
@@ -19,6 +22,21 @@ def decay_weight(dt_ms: int, tau_ms: float) -> float:
     if dt_ms <= 0:
         return 0.0
     return -math.expm1(-dt_ms / tau_ms)  # 1 - exp(-x), accurate for small x
+
+
+def numbers(data: Any, count: int) -> list[float] | None:
+    """`data` as `count` finite numbers, or None when it is not that."""
+    if not isinstance(data, list) or len(data) != count:
+        return None
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in data):
+        return None
+    return [float(x) for x in data]
+
+
+def _times(last: float, first: float, count: float) -> tuple[int, int, int] | None:
+    if count < 0 or first < 0 or last < first or count != int(count):
+        return None
+    return int(last), int(first), int(count)
 
 
 class Ema:
@@ -44,6 +62,18 @@ class Ema:
             self.last_ms = max(self.last_ms, t_ms)
         self.count += 1
         return self.value
+
+    def state(self) -> list[float]:
+        return [self.value, self.last_ms, self.first_ms, self.count]
+
+    def restore(self, data: Any) -> bool:
+        found = numbers(data, 4)
+        times = None if found is None else _times(found[1], found[2], found[3])
+        if found is None or times is None:
+            return False
+        self.value = found[0]
+        self.last_ms, self.first_ms, self.count = times
+        return True
 
 
 class EwmStats:
@@ -78,6 +108,18 @@ class EwmStats:
             self.var = (1.0 - alpha) * (self.var + alpha * d * d)
             self.last_ms = max(self.last_ms, t_ms)
         self.count += 1
+
+    def state(self) -> list[float]:
+        return [self.mean, self.var, self.last_ms, self.first_ms, self.count]
+
+    def restore(self, data: Any) -> bool:
+        found = numbers(data, 5)
+        times = None if found is None else _times(found[2], found[3], found[4])
+        if found is None or times is None or found[1] < 0:
+            return False
+        self.mean, self.var = found[0], found[1]
+        self.last_ms, self.first_ms, self.count = times
+        return True
 
     @property
     def std(self) -> float:

@@ -133,6 +133,15 @@ class MarketMaking(StrategyBase):
         self.controlled = (self.regime_control or self.toxicity_control or self.pulls is not None
                            or self.reduce_only_ms > 0 or self.stop_ms > 0)
 
+    def memory(self) -> dict[str, Any] | None:
+        """What the pulls have seen and pulled (the other controls read the snapshot, or the markouts
+        the engine restores itself)."""
+        return None if self.pulls is None else {"pulls": self.pulls.memory()}
+
+    def recall(self, memory: Mapping[str, Any]) -> None:
+        if self.pulls is not None:
+            self.pulls.recall(memory.get("pulls"))
+
     def reward_per_risk(self, info: MarketInfo) -> int:
         """pUSD a day per pUSD at risk, in micros (item 12); 0 without a program."""
         if info.reward_daily_pool <= 0:

@@ -16,7 +16,9 @@ observed for `warmup_seconds`, while one of our orders there is in flight, or wh
 the target is below the market's minimum order size. Markets without a mid are not sampled.
 
 In-memory state is one small record per market in the current snapshot; markets that leave
-the snapshot are forgotten, so memory stays bounded by the snapshot's size.
+the snapshot are forgotten, so memory stays bounded by the snapshot's size. It is the strategy's
+memory (`memory`, `recall`): a restart or reload with the same params resumes warm instead of
+waiting `warmup_seconds` again (a market whose record cannot be read starts cold).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from typing import Any
 
 from contracts.domain import Book, Intent, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from contracts.strategy_schemas.momentum import MOMENTUM
-from engine.strategies.base import StrategyBase, closed_reason, net_yes, orders_in
+from engine.strategies.base import MemoryUnreadable, StrategyBase, closed_reason, net_yes, orders_in
 from engine.strategies.indicators import Ema, EwmStats
 from engine.strategies.pricing import inside_unit
 
 SECOND_MS = 1000
+MAX_RECALLED = 10_000  # market records taken back from a stored memory, at most
 
 
 @dataclass(slots=True)
@@ -78,6 +81,38 @@ class Momentum(StrategyBase):
             quotes, reason = self.quotes_for(view, mid, net_yes(state, condition_id), now_ms)
             intents.append(self.intent(condition_id, quotes, reason))
         return intents
+
+    def memory(self) -> dict[str, Any]:
+        return {"signals": {cid: {"fast": sig.fast.state(), "slow": sig.slow.state(), "stats": sig.stats.state(),
+                                  "signal": sig.signal, "first_ms": sig.first_ms, "samples": sig.samples}
+                            for cid, sig in self.signals.items()}}
+
+    def recall(self, memory: Mapping[str, Any]) -> None:
+        signals = memory.get("signals")
+        if not isinstance(signals, Mapping):
+            raise MemoryUnreadable("no signals")
+        for cid, saved in list(signals.items())[:MAX_RECALLED]:
+            sig = self._recalled(saved) if isinstance(cid, str) and len(cid) <= 100 else None
+            if sig is not None:
+                self.signals[cid] = sig
+
+    def _recalled(self, saved: Any) -> MarketSignal | None:
+        """One market's record, or None when any part of it cannot be read."""
+        if not isinstance(saved, Mapping):
+            return None
+        sig = self.new_signal()
+        signal, first, samples = saved.get("signal"), saved.get("first_ms"), saved.get("samples")
+        if not (sig.fast.restore(saved.get("fast")) and sig.slow.restore(saved.get("slow"))
+                and sig.stats.restore(saved.get("stats"))):
+            return None
+        if signal not in (-1, 0, 1) or isinstance(signal, bool):
+            return None
+        if not (isinstance(first, int) and not isinstance(first, bool) and first >= 0):
+            return None
+        if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
+            return None
+        sig.signal, sig.first_ms, sig.samples = signal, first, samples
+        return sig
 
     def forget_except(self, markets: Mapping[str, MarketView]) -> None:
         for condition_id in [cid for cid in self.signals if cid not in markets]:

@@ -12,14 +12,16 @@ Any of them pulls the quotes until `cooldown_ms` after it was last seen; the rea
 moved and by how much. Live, the desk's own quotes are part of the book it reads, so `move`
 should exceed the distance its own quotes sit from the touch (a few ticks; the default 0.03).
 State is bounded: points older than the window are dropped and markets that leave the
-snapshot forgotten.
+snapshot forgotten. It is part of the market maker's memory (`memory`, `recall`), so a restart
+keeps a pull's cool-down and the window it was seen in.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from contracts.domain import MarketView, fmt
 
@@ -59,6 +61,23 @@ class PullWatch:
             return ""
         return f"{last_why}; quotes pulled for {(until - now) / 1000:.0f} s more"
 
+    def memory(self) -> dict[str, Any]:
+        return {"seen": {cid: [[p.at, p.bid, p.ask, p.mid] for p in points] for cid, points in self.seen.items()},
+                "pulled": {cid: [until, why] for cid, (until, why) in self.pulled.items()}}
+
+    def recall(self, memory: Any) -> None:
+        """Take back what `memory` returned (a market whose record cannot be read starts empty)."""
+        if not isinstance(memory, Mapping):
+            return
+        for cid, points in _items(memory.get("seen")):
+            read = [_seen(p) for p in points] if isinstance(points, list) else [None]
+            if None not in read:
+                self.seen[cid] = deque(p for p in read if p is not None)
+        for cid, pulled in _items(memory.get("pulled")):
+            if (isinstance(pulled, list) and len(pulled) == 2 and _whole(pulled[0])
+                    and isinstance(pulled[1], str)):
+                self.pulled[cid] = (pulled[0], pulled[1][:500])
+
     def forget(self, keep: Iterable[str]) -> None:
         wanted = set(keep)
         for table in (self.seen, self.pulled):
@@ -90,3 +109,27 @@ class PullWatch:
         if prices and max(prices) - min(prices) >= self.move:
             return f"reference jump: it moved {fmt(max(prices) - min(prices))} within {self._window_s()}"
         return ""
+
+
+MAX_POINTS = 10_000  # points of one market taken back from a stored memory, at most
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _price(value: Any) -> bool:
+    return value is None or _whole(value)
+
+
+def _items(table: Any) -> list[tuple[str, Any]]:
+    """A stored market table's (condition id, record) pairs with readable ids."""
+    if not isinstance(table, Mapping):
+        return []
+    return [(cid, v) for cid, v in list(table.items())[:MAX_POINTS] if isinstance(cid, str) and len(cid) <= 100]
+
+
+def _seen(point: Any) -> _Seen | None:
+    if not (isinstance(point, list) and len(point) == 4 and _whole(point[0]) and all(map(_price, point[1:]))):
+        return None
+    return _Seen(point[0], point[1], point[2], point[3])

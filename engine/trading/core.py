@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from apscheduler.triggers.interval import IntervalTrigger
+
 from contracts import order_end
 from contracts.command_refusal import CommandRejected
 from contracts.domain import MICRO, Intent, MarketView
@@ -60,6 +62,8 @@ from engine.trading.strategy_host import (
     alert_kalshi_unavailable,
     alert_paper_only,
 )
+from engine.trading.strategy_memory import SAVE_S as MEMORY_SAVE_S
+from engine.trading.strategy_memory import StrategyMemory
 from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
 from engine.trading.views import SignalReads, market_views, snapshot, strategy_state
@@ -88,9 +92,11 @@ class TradingCore:
         self.clock = clock
         self.replay = replay
         self.gate = gate or OrderGate()
-        self.host = StrategyHost(db, clock)
         self.loaded = core_state.load_all(db)
         self.config = self.loaded.config
+        memory = None if replay is not None else StrategyMemory(
+            db, clock, lambda: self.config.strategy_memory_max_age_s * 1000)
+        self.host = StrategyHost(db, clock, memory)
         self.config_problems: set[str] = set()
         self.mode = core_state.current_mode(db)
         # Kalshi is armed on its own (a replay trades it on paper): its lane trades in this mode.
@@ -216,6 +222,7 @@ class TradingCore:
 
     async def stop(self) -> None:
         self.deciding = False
+        self.host.save_memory()  # what the strategies learnt, for the next start (trading/strategy_memory.py)
         self.gate.block()
         self.executor.withdraw(why=order_end.STOPPED)
         await self._drain_orders()
@@ -356,7 +363,8 @@ class TradingCore:
         return (max(ages) if ages else None), passed
 
     def jobs(self) -> list[Job]:
-        return self.scheduled.all()
+        return [*self.scheduled.all(), Job("strategy_memory", self.host.keep_memory,
+                                           IntervalTrigger(seconds=MEMORY_SAVE_S))]
 
     def _on_market_event(self, event: MarketEvent) -> None:
         self.link.forward(event)

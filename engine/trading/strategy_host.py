@@ -5,14 +5,16 @@ A strategy that raises is disabled (enabled=0, status='error', last error kept),
 the engine's action, alerted, and its orders withdrawn; the others go on. Configuration
 changes (enable, disable, edit params or markets) apply on the next tick after a
 `reload_config`, without a restart; an instance whose row version is unchanged keeps its
-in-memory indicator state.
+in-memory indicator state, and one rebuilt (or built at start) gets its memory back
+(engine/trading/strategy_memory.py) when its params are the same.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from contracts.domain import Intent, Snapshot, StrategyState
 from contracts.jsonsafe import CONFIG_BYTES, loads_bounded
@@ -46,10 +48,19 @@ class Failure:
     error: str
 
 
+class Memory(Protocol):
+    """Where strategies' memory is kept (engine/trading/strategy_memory.py; None in a backtest)."""
+
+    def save(self, hosted: Iterable[Hosted]) -> int: ...
+
+    def warm(self, previous: Hosted | None, fresh: Hosted) -> str: ...
+
+
 class StrategyHost:
-    def __init__(self, db: Database, clock: Callable[[], int] = now_ms):
+    def __init__(self, db: Database, clock: Callable[[], int] = now_ms, memory: Memory | None = None):
         self.db = db
         self.clock = clock
+        self.memory = memory
         self.hosted: dict[str, Hosted] = {}
         self.plugin_problems: dict[str, str] = {}  # the plugins left out, as last alerted
 
@@ -68,6 +79,8 @@ class StrategyHost:
             hosted = self._build(dict(row))
             if hosted is not None:
                 wanted[row["name"]] = hosted
+                if self.memory is not None:
+                    self.memory.warm(current, hosted)
         self.hosted = wanted
         self.reselect(candidates)
         return {name: h.version for name, h in self.hosted.items()}
@@ -110,6 +123,14 @@ class StrategyHost:
             chosen = select_markets(hosted.spec, candidates, now_ms=self.clock())
             hosted.markets = [cid for cid in chosen if cid in known]
         return {name: len(h.markets) for name, h in self.hosted.items()}
+
+    def save_memory(self) -> int:
+        """Store every hosted strategy's memory now (the engine's stop; on the loop, as the strategies run)."""
+        return 0 if self.memory is None else self.memory.save(list(self.hosted.values()))
+
+    async def keep_memory(self) -> int:
+        """The periodic save, as a coroutine: the scheduler runs it on the loop, never beside a decision."""
+        return self.save_memory()
 
     def markets(self) -> set[str]:
         return {cid for h in self.hosted.values() for cid in h.markets}

@@ -1477,6 +1477,27 @@ def _0085_paper_v2_redemptions(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE paper_settlements ADD COLUMN position TEXT;")
 
 
+@m(name="0086_strategy_memory")
+def _0086_strategy_memory(db: UtilsDatabase) -> None:
+    """A strategy's warm state kept across restarts (engine/trading/strategy_memory.py): what it
+    handed out last (`memory`, JSON), for which kind and params (`params_hash`), when; and what the
+    last start did with it (`outcome`: restored, or why not, at `restored_at`)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE strategy_memory (
+            strategy TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            params_hash TEXT NOT NULL,
+            memory TEXT NOT NULL,
+            saved_at INTEGER NOT NULL,
+            restored_at INTEGER,
+            outcome TEXT
+        )
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 
