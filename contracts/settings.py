@@ -34,11 +34,13 @@ POLYMARKET_HOSTS = {
     "RELAYER_HOST": "https://relayer-v2.polymarket.com",
     "DATA_API_HOST": "https://data-api.polymarket.com",
     "POLYGON_RPC_URL": "https://polygon.drpc.org",
-    # Public spot ticker streams that price the short up/down series (engine/feeds/spot.py).
+    # Public spot ticker streams, the short up/down series' fallback price (engine/feeds/spot.py).
     "OKX_WS_URL": "wss://ws.okx.com:8443/ws/v5/public",
     "BINANCE_WS_URL": "wss://stream.binance.com:9443",
+    # The venue's real-time data socket: Chainlink prices, every trade (engine/feeds/rtds.py).
+    "RTDS_HOST": "wss://ws-live-data.polymarket.com",
 }
-WS_KEYS = ("WS_HOST", "OKX_WS_URL", "BINANCE_WS_URL")
+WS_KEYS = ("WS_HOST", "OKX_WS_URL", "BINANCE_WS_URL", "RTDS_HOST")
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -111,6 +113,7 @@ class Settings:
     rpc_url: str = POLYMARKET_HOSTS["POLYGON_RPC_URL"]
     okx_ws_url: str = POLYMARKET_HOSTS["OKX_WS_URL"]
     binance_ws_url: str = POLYMARKET_HOSTS["BINANCE_WS_URL"]
+    rtds_host: str = POLYMARKET_HOSTS["RTDS_HOST"]
     relayer_api_key: Secret | None = None  # RELAYER_API_KEY: redeem and merge through the relayer
     relayer_api_key_address: str | None = None  # the address that owns it (default: the signer's)
     # A second, read-only dashboard login (DASHBOARD_VIEWER_PASSWORD_HASH): sees every page, changes nothing.
@@ -224,6 +227,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         rpc_url=hosts["POLYGON_RPC_URL"],
         okx_ws_url=hosts["OKX_WS_URL"],
         binance_ws_url=hosts["BINANCE_WS_URL"],
+        rtds_host=hosts["RTDS_HOST"],
         relayer_api_key=_secret(merged.get("RELAYER_API_KEY")),
         relayer_api_key_address=_address(merged.get("RELAYER_API_KEY_ADDRESS"), "RELAYER_API_KEY_ADDRESS"),
         secrets_file=secrets_file,
@@ -413,6 +417,7 @@ def _hosts(env: Mapping[str, str], source: DataSource, port: int) -> dict[str, s
             "POLYGON_RPC_URL": f"{base}/rpc",
             "OKX_WS_URL": f"ws://127.0.0.1:{port}/okx/ws/v5/public",
             "BINANCE_WS_URL": f"ws://127.0.0.1:{port}/binance",
+            "RTDS_HOST": f"ws://127.0.0.1:{port}/rtds",
         }
     else:
         defaults = dict(POLYMARKET_HOSTS)

@@ -104,6 +104,11 @@ def binance_symbol(asset: str) -> str:
     return f"{asset}usdt"
 
 
+def chainlink_symbol(asset: str) -> str:
+    """The symbol of an asset's Chainlink price on Polymarket's real-time data socket ("btc/usd")."""
+    return f"{asset}/usd"
+
+
 def up_probability(spot: float, opening: float, tau_s: float, sigma: float) -> int:
     """P(Up) in micro-units (see the module's docstring); 0 < spot, opening."""
     if tau_s <= 0 or sigma <= 0:

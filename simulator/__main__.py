@@ -113,9 +113,13 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                   "every N seconds"),
     "--reward-minimum": ("reward_minimum", str, "pUSD a maker's day must reach to be paid (default 1)"),
     "--updown-series": ("updown_series", str, "short crypto up/down series to run, e.g. btc-updown-5m,eth-updown-15m: "
-                                              "a new market every window, resolved from the simulated spot price "
-                                              "(served as OKX's and Binance's ticker streams)"),
+                                              "a new market every window, resolved from the simulated Chainlink "
+                                              "price (served on /rtds; the spot as OKX's and Binance's tickers)"),
     "--spot-vol": ("spot_vol", float, "annualised volatility of the simulated spot prices (default 0.6)"),
+    "--chainlink-basis-bps": ("chainlink_basis_bps", float, "the Chainlink price's random distance from the "
+                                                            "exchange spot, in basis points (default 3)"),
+    "--price-to-beat-delay": ("price_to_beat_delay_s", float, "seconds after a window opens before Gamma lists its "
+                                                              "price to beat (default 2)"),
     "--kalshi-markets": ("kalshi_markets", int, "Kalshi markets listed in the simulated event under /trade-api/v2 "
                                                 "(default 4; 0: none)"),
 }

@@ -159,6 +159,8 @@ class SimConfig:
     # simulator's own spot price, which it serves as OKX's and Binance's public ticker streams.
     updown_series: str = ""  # e.g. "btc-updown-5m,eth-updown-15m"; empty: none
     spot_vol: float = 0.6  # the spot walk's annualised volatility
+    chainlink_basis_bps: float = 3.0  # the Chainlink price's random distance from the exchange spot (bps)
+    price_to_beat_delay_s: float = 2.0  # Gamma publishes a window's price to beat this long after it opens
     # Kalshi's Trade API v2 (kalshi/): the markets of one simulated event, under /trade-api/v2.
     kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
     faults: FaultConfig = field(default_factory=FaultConfig)
@@ -253,6 +255,8 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_REWARD_MINIMUM": ("reward_minimum", str),
     "SIMULATOR_UPDOWN_SERIES": ("updown_series", str),
     "SIMULATOR_SPOT_VOL": ("spot_vol", float),
+    "SIMULATOR_CHAINLINK_BASIS_BPS": ("chainlink_basis_bps", float),
+    "SIMULATOR_PRICE_TO_BEAT_DELAY": ("price_to_beat_delay_s", float),
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
@@ -322,6 +326,10 @@ def _validate(cfg: SimConfig) -> None:
     parse_series(cfg.updown_series)
     if not 0 < cfg.spot_vol <= 10:
         raise ValueError(f"spot_vol must be an annualised volatility above 0 and at most 10, not {cfg.spot_vol!r}")
+    if not 0 <= cfg.chainlink_basis_bps <= 100:
+        raise ValueError(f"chainlink_basis_bps must be from 0 to 100, not {cfg.chainlink_basis_bps!r}")
+    if not 0 <= cfg.price_to_beat_delay_s <= 3600:
+        raise ValueError(f"price_to_beat_delay_s must be from 0 to 3600 seconds, not {cfg.price_to_beat_delay_s!r}")
     if not 0 <= cfg.kalshi_markets <= 50:
         raise ValueError(f"kalshi_markets must be from 0 to 50, not {cfg.kalshi_markets!r}")
     if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -182,11 +183,20 @@ async def market_by_id(request: web.Request) -> web.Response:
 
 
 def _events(request: web.Request) -> list[dict[str, Any]]:
-    """One event per neg-risk group, one per standalone market."""
+    """One event per neg-risk group, one per standalone market (an up/down window's with its
+    `eventMetadata`: the price to beat, then the final price, as Gamma publishes them)."""
     groups: dict[str, list[tuple[Market, dict[str, Any]]]] = {}
     for market, row in _gamma_all(request):
         groups.setdefault(market.group or f"single:{market.gamma_id}", []).append((market, row))
-    return [_event(key, members) for key, members in groups.items()]
+    updown, now = request.app[SIM_KEY].updown, time.time()
+    events = []
+    for key, members in groups.items():
+        event = _event(key, members)
+        meta = updown.event_metadata(members[0][0].condition_id, now) if updown is not None else None
+        if meta is not None:
+            event["eventMetadata"] = meta
+        events.append(event)
+    return events
 
 
 def _event(key: str, members: list[tuple[Market, dict[str, Any]]]) -> dict[str, Any]:

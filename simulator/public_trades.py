@@ -36,13 +36,14 @@ class PublicTape:
         for trade in reversed(self.trades):
             if markets is not None and trade.market.condition_id not in markets:
                 continue
-            for row in _rows(trade, taker_only):
+            for row in trade_rows(trade, taker_only):
                 if (user is None or row["proxyWallet"].lower() == user) and (side is None or row["side"] == side):
                     found.append(row)
         return found
 
 
-def _rows(trade: Trade, taker_only: bool) -> list[dict[str, Any]]:
+def trade_rows(trade: Trade, taker_only: bool) -> list[dict[str, Any]]:
+    """The trade's rows: its taker's, and with `taker_only` False each maker order's (rtds.py's too)."""
     taker = trade.taker
     rows = [_row(trade, taker.token, taker.side, _taker_price(trade), trade.size, taker.maker_address)]
     if not taker_only:

@@ -46,6 +46,7 @@ from .relayer import Relayer
 from .replay import load_recording
 from .rewards import Program, Rewards, build_programs
 from .rpc import Rpc
+from .rtds import Rtds
 from .settlement import Settlement
 from .signer_limits import SignerLimits
 from .sports import assign_sports, clear_started
@@ -95,6 +96,8 @@ class Simulator:
                                cfg.not_broadcasted_rate)
         self.tape = PublicTape()  # the Data API's public trades: each trade once it is confirmed on chain
         self.trades.confirmed_listeners.append(self.tape.add)
+        self.rtds = Rtds(self)  # the real-time data socket: every trade as it is matched, Chainlink prices
+        self.trades.matched_listeners.append(self.rtds.matched)
         self.exchange = Exchange(self.markets, self.ledger, self.trades, self.hub, self._schedule)
         self.activity = ActivityLog()
         self.settlement = Settlement(self.exchange, self.activity, self._schedule,
@@ -120,6 +123,8 @@ class Simulator:
                                  cfg.auth_max_skew_s, cfg.rate_limits, cfg.end_after_s)
         series = parse_updown(cfg.updown_series)
         self.updown = UpDown(self, series, seed) if series and recording is None else None
+        if self.updown is not None:
+            self.updown.spot.listeners.append(self.rtds.chainlink)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self.replay = None if recording is None else replay.Replayer(
@@ -202,6 +207,7 @@ class Simulator:
             app.router.add_get(path, self.hub.handle_user)
         if self.updown is not None:  # the exchanges' spot ticker streams pricing the series
             self.updown.spot.routes(app)
+        self.rtds.routes(app)
         return app
 
     def add_market(self, market: Market) -> None:

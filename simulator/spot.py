@@ -1,9 +1,15 @@
-"""The simulator's crypto spot prices, and the exchanges' public ticker streams that serve them.
+"""The simulator's crypto spot prices, the Chainlink prices the up/down series settle on, and the
+exchanges' public ticker streams that serve the spot.
 
 Each asset of the configured up/down series walks (a seeded driftless log-normal walk, one step a
-second, ``spot_vol`` annualised); the series' markets resolve from it (``updown.py``). Two
-WebSocket endpoints serve it as the exchanges' public streams do, so a desk speaks to them exactly
-as it would to the real ones:
+second, ``spot_vol`` annualised). Beside it runs the asset's **Chainlink** price (Chainlink Data
+Streams, about one report a second, as Polymarket relays it on its real-time data socket: rtds.py):
+the same market seen through another aggregation, so it stands a slowly wandering basis away from
+the exchange spot (mean-reverting over about BASIS_TAU_S, its spread ``chainlink_basis_bps``): the
+oracle's path is the market's, offset, not the spot plus noise. The series' markets resolve from
+the Chainlink price (``updown.py``), as the venue's do; a desk pricing them from an exchange's spot
+carries that basis. Two WebSocket endpoints serve the spot as the exchanges' public streams do, so a
+desk speaks to them exactly as it would to the real ones:
 
 * **OKX** at ``/okx/ws/v5/public``: a client sends ``{"op":"subscribe","args":[{"channel":"tickers",
   "instId":"BTC-USDT"}]}``; the answer is ``{"event":"subscribe","arg":{...},"connId":"..."}``, then
@@ -25,6 +31,7 @@ import math
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +41,9 @@ START_PRICES = {"btc": 95_000.0, "eth": 3_500.0, "sol": 200.0, "xrp": 2.5}
 SECONDS_A_YEAR = 365 * 86_400
 STEP_S = 1.0
 OKX_IDLE_S = 30.0  # OKX closes a connection that sent nothing for this long
+BACKFILL_S = 600.0  # the prices' past at start: the window open now has its start's price
 BINANCE_PING_S = 20.0
+BASIS_TAU_S = 120.0  # the Chainlink basis' memory: it reverts to zero over about this long
 
 
 def okx_instrument(asset: str) -> str:
@@ -67,21 +76,37 @@ class SpotWalk:
 
 
 class Spot:
-    def __init__(self, assets: list[str], seed: int, annual_vol: float, now: float) -> None:
+    def __init__(self, assets: list[str], seed: int, annual_vol: float, now: float, basis_bps: float = 0.0) -> None:
         self.rng = random.Random(f"spot:{seed}")
+        self.basis_rng = random.Random(f"chainlink:{seed}")  # its own draws: the spot's path does not move
         self.sigma = annual_vol / math.sqrt(SECONDS_A_YEAR)  # per square-root second
+        self.basis = basis_bps / 10_000  # the basis' stationary spread (log terms)
+        self.basis_keep = math.exp(-STEP_S / BASIS_TAU_S)  # how much of the basis a step keeps
+        self.basis_now = {a: 0.0 for a in assets}
         self.walks = {a: SpotWalk(a, START_PRICES[a], START_PRICES[a], START_PRICES[a], START_PRICES[a],
                                   [(now, START_PRICES[a])]) for a in assets}
+        self.chainlink = {a: SpotWalk(a, START_PRICES[a], START_PRICES[a], START_PRICES[a], START_PRICES[a],
+                                      [(now, START_PRICES[a])]) for a in assets}
         self.okx: dict[web.WebSocketResponse, set[str]] = {}
         self.binance: dict[web.WebSocketResponse, tuple[set[str], bool]] = {}  # -> (assets, combined)
+        self.listeners: list[Callable[[str, float, float], None]] = []  # told of each Chainlink report
+        for walk in (*self.walks.values(), *self.chainlink.values()):  # a past, as a running venue has one
+            walk.points = [(now - BACKFILL_S, walk.price)]
+        for k in range(int(BACKFILL_S / STEP_S) - 1, -1, -1):
+            self.step(now - k * STEP_S)
 
     def step(self, now: float) -> None:
         for walk in self.walks.values():
             walk.price *= math.exp(self.rng.gauss(0.0, self.sigma * math.sqrt(STEP_S)))
             walk.high, walk.low = max(walk.high, walk.price), min(walk.low, walk.price)
-            walk.points.append((now, walk.price))
-            if len(walk.points) > 86_400 / STEP_S:
-                del walk.points[0]
+            _keep(walk, now)
+        for asset, oracle in self.chainlink.items():
+            shock = self.basis_rng.gauss(0.0, self.basis * math.sqrt(1 - self.basis_keep ** 2))
+            self.basis_now[asset] = self.basis_keep * self.basis_now[asset] + shock
+            oracle.price = self.walks[asset].price * math.exp(self.basis_now[asset])
+            _keep(oracle, now)
+            for listener in self.listeners:
+                listener(asset, now, oracle.price)
         self._push(now)
 
     async def run(self) -> None:
@@ -194,6 +219,12 @@ class Spot:
         app.router.add_get("/okx/ws/v5/public", self.handle_okx)
         app.router.add_get("/binance/stream", self.handle_binance)
         app.router.add_get("/binance/ws/{stream}", self.handle_binance)
+
+
+def _keep(walk: SpotWalk, now: float) -> None:
+    walk.points.append((now, walk.price))
+    if len(walk.points) > 86_400 / STEP_S:
+        del walk.points[0]
 
 
 def _px(value: float) -> str:

@@ -137,6 +137,7 @@ class TradeLog:
         self.by_owner: dict[str, list[Trade]] = {}
         self.pending: dict[str, Trade] = {}  # not yet CONFIRMED/FAILED
         self.confirmed_listeners: list[Callable[[Trade], None]] = []  # told of each trade once final
+        self.matched_listeners: list[Callable[[Trade], None]] = []  # told of each trade as it is matched
 
     def new(self, market: Market, taker: Order, size: int, makers: list[MakerLeg],
             deltas: list[Delta], fee: int = 0) -> Trade:
@@ -154,6 +155,8 @@ class TradeLog:
             for owner in trade.owners():
                 self.by_owner.setdefault(owner, []).append(trade)
         self.schedule(self.mined_delay_s, lambda: self._mine(trade))
+        for listener in self.matched_listeners:
+            listener(trade)
         return trade
 
     def _draw(self, rate: float) -> bool:

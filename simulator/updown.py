@@ -4,15 +4,19 @@ As on Polymarket, each series (``btc-updown-5m``, ``eth-updown-15m``, ...) has o
 window, its slug the series' name and the window's start in unix seconds (a multiple of the
 window's length: ``btc-updown-5m-1764000000``), its outcomes "Up" and "Down". The simulator lists
 each window's market one window ahead (Gamma ``/markets?slug=`` finds it), opens it for trading
-at once, and at the window's end stops trading and proposes the outcome: Up when the spot price
-then (``spot.py``) is at or above the price at the window's start, else Down (final after the
-usual resolution delay). These markets charge takers the crypto fee curve (r = 0.25, e = 2: 1.56 %
-at 0.50) unless ``--fee-rate`` says otherwise.
+at once, and at the window's end stops trading and proposes the outcome: Up when the **Chainlink**
+price then (``spot.py``, served on the real-time data socket, rtds.py) is at or above the price to
+beat, the Chainlink price in force at the window's start; else Down (final after the usual
+resolution delay). As Gamma does, the window's event carries ``eventMetadata.priceToBeat``
+``price_to_beat_delay_s`` after the window opens, and ``finalPrice`` once it has ended (both in
+USD, as numbers). These markets charge takers the crypto fee curve (r = 0.25, e = 2: 1.56 % at
+0.50) unless ``--fee-rate`` says otherwise.
 
-Their book: a maker quotes a three-level ladder around P(Up) from the spot it saw ``MAKER_LAG_S``
-ago (the formula the desk's reference uses, with the walk's own volatility); noise takers trade
-now and then; fast takers, who see the spot at once, take any quote two ticks or more on the
-wrong side of P(Up) now. So a desk that quotes on a stale price is picked off here too.
+Their book: a maker quotes a three-level ladder around P(Up) from the Chainlink price it saw
+``MAKER_LAG_S`` ago (the formula the desk's reference uses, with the walk's own volatility); noise
+takers trade now and then; fast takers, who see the Chainlink price at once, take any quote two
+ticks or more on the wrong side of P(Up) now. So a desk that quotes on a stale price, or on the
+exchange spot instead of the price the window settles on, is picked off here too.
 """
 
 from __future__ import annotations
@@ -73,9 +77,12 @@ class UpDown:
         self.series = series
         self.rng = random.Random(f"updown:{seed}")
         now = time.time()
-        self.spot = Spot(sorted({asset for asset, _ in series}), seed, sim.cfg.spot_vol, now)
+        self.spot = Spot(sorted({asset for asset, _ in series}), seed, sim.cfg.spot_vol, now,
+                         sim.cfg.chainlink_basis_bps)
         self.windows: dict[str, tuple[str, float, float]] = {}  # condition id -> (asset, start, end)
-        self.openings: dict[str, float] = {}  # condition id -> the spot at its window's start
+        self.openings: dict[str, float] = {}  # condition id -> the Chainlink price at its window's start
+        self.events: dict[str, tuple[str, float, float]] = {}  # condition id -> (asset, start, end), kept
+        self.finals: dict[str, float] = {}  # condition id -> the Chainlink price at its window's end
         self.quotes: dict[str, list[Order]] = {}  # condition id -> the maker's resting orders
         self.listed: set[str] = set()  # slugs listed (a window is listed once)
         self.centres: dict[str, int] = {}  # condition id -> the ladder's centre, in ticks
@@ -114,7 +121,22 @@ class UpDown:
                                                 else CRYPTO_FEE)
         market.last_trade_price = ONE // 2
         self.sim.add_market(market)
-        self.windows[market.condition_id] = (asset, float(begin), float(end))
+        self.windows[market.condition_id] = self.events[market.condition_id] = (asset, float(begin), float(end))
+
+    def event_metadata(self, condition_id: str, now: float) -> dict[str, float] | None:
+        """Gamma's ``eventMetadata`` of a window's event: its price to beat once published, its final
+        price once it has ended (None: not a window of a series, or nothing published yet)."""
+        found = self.events.get(condition_id)
+        if found is None:
+            return None
+        _, begin, _ = found
+        meta: dict[str, float] = {}
+        opening = self.openings.get(condition_id)
+        if now >= begin + self.sim.cfg.price_to_beat_delay_s and opening is not None:
+            meta["priceToBeat"] = round(opening, 8)
+        if condition_id in self.finals:
+            meta["finalPrice"] = round(self.finals[condition_id], 8)
+        return meta or None
 
     # -- the clock -----------------------------------------------------------------------------
 
@@ -125,7 +147,7 @@ class UpDown:
         for cid, (asset, begin, end) in list(self.windows.items()):
             market = self.sim.exchange.markets[cid]
             if now >= begin and cid not in self.openings:
-                self.openings[cid] = self.spot.walks[asset].price
+                self.openings[cid] = self.spot.chainlink[asset].at(begin) or self.spot.chainlink[asset].price
             if now >= end:
                 self._resolve(market, asset, end)
             elif not market.closed:
@@ -150,16 +172,28 @@ class UpDown:
         del self.windows[market.condition_id]
         self.centres.pop(market.condition_id, None)
         self._cancel(market)
-        closing = self.spot.walks[asset].at(end) or self.spot.walks[asset].price
-        opening = self.openings.pop(market.condition_id, START_PRICES[asset])
+        oracle = self.spot.chainlink[asset]
+        closing = oracle.at(end) or oracle.price
+        opening = self.openings.get(market.condition_id) or oracle.at(self._begin(market)) or START_PRICES[asset]
+        self.finals[market.condition_id] = closing
+        self._forget_before(end - 86_400)
         winner = market.yes if closing >= opening else market.no
         try:
             self.sim.settlement.propose(market, payouts_of(winner))
         except Revert:
             pass  # already resolving (an operator's hand): leave it
 
+    def _begin(self, market: Market) -> float:
+        return self.events[market.condition_id][1]
+
+    def _forget_before(self, horizon: float) -> None:
+        """Windows that ended a day ago leave Gamma's metadata: the tables stay bounded."""
+        for cid in [c for c, (_, _, end) in self.events.items() if end < horizon]:
+            for table in (self.events, self.openings, self.finals):
+                table.pop(cid, None)
+
     def fair(self, asset: str, begin: float, end: float, at: float) -> float:
-        walk = self.spot.walks[asset]
+        walk = self.spot.chainlink[asset]
         price = walk.at(at) or walk.price
         opening = walk.at(begin) if at >= begin else None
         if opening is None:

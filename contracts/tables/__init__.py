@@ -39,6 +39,7 @@ from contracts.tables.market_data import (
     Signal,
     Tick,
     TickSize,
+    UpDownWindow,
 )
 from contracts.tables.notify import (
     NewsFeed,
@@ -130,4 +131,5 @@ __all__ = [
     "StrategySnapshot",
     "Tick",
     "TickSize",
+    "UpDownWindow",
 ]

@@ -196,6 +196,16 @@ class FollowedTrade(SQLModel, table=True):
     seen_at: int
 
 
+class UpDownWindow(SQLModel, table=True):
+    __tablename__ = "updown_windows"
+
+    condition_id: str = Field(primary_key=True)
+    updated_at: int
+    priced_by: str | None = None
+    price_to_beat: int | None = None  # micro-USD
+    beat_from: str | None = None
+
+
 class IndicatorValue(SQLModel, table=True):
     """A streaming indicator's value for a market at a minute (migration 0048), in micro-units of its
     unit (contracts/indicator_spec.py)."""

@@ -6,13 +6,16 @@ that the desk has not found yet (at most two requests a series a pass, far insid
 stores what it finds as the full refresh would (with the CLOB's fees: these markets charge
 takers), and returns the new condition ids so the caller reloads the catalog and reselects the
 strategies' markets at once instead of at the next five-minute refresh. A slug Gamma does not list
-yet is asked again next pass; a failing request is logged and asked again, never fatal.
+yet is asked again next pass; a failing request is logged and asked again, never fatal. Once a
+window has opened, its price to beat (the Chainlink price at its start) is read from its Gamma event
+(`prices_to_beat`), so a window the desk joins late is priced on the venue's own number.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -74,3 +77,38 @@ class SeriesDiscovery:
             log.info("series markets read again", extra={"after_failures": self.failures})
             self.failures = 0
         return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+
+async def prices_to_beat(gamma_host: str, slugs: Iterable[str]) -> dict[str, float]:
+    """Each window's price to beat as Gamma publishes it (its event's `eventMetadata.priceToBeat`,
+    the Chainlink price at the window's start, in USD), for the windows it has published one of; a
+    window Gamma does not list, or whose figure is not a positive number, is left out (asked again
+    next pass), never guessed."""
+    found: dict[str, float] = {}
+    client = RestClient(gamma_host)
+    try:
+        for slug in slugs:
+            try:
+                body = await client.get_json("/events", {"slug": slug}, family="gamma")
+            except Exception as exc:  # the next pass asks again
+                log.info("price to beat not read", extra={"slug": slug, "error": str(exc)[:200]})
+                continue
+            price = _price_to_beat(body, slug)
+            if price is not None:
+                found[slug] = price
+    finally:
+        await client.close()
+    return found
+
+
+def _price_to_beat(body: Any, slug: str) -> float | None:
+    events = [e for e in body if isinstance(e, dict) and e.get("slug") == slug] if isinstance(body, list) else []
+    meta = events[0].get("eventMetadata") if len(events) == 1 else None
+    raw = meta.get("priceToBeat") if isinstance(meta, dict) else None
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None

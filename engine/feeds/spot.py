@@ -13,11 +13,13 @@
   the server's protocol pings are answered by the WebSocket library.
 
 Each price is kept with the time it was received (its age is judged by the desk's clock, as the
-reference feed's are); the last HISTORY points per asset are kept for the volatility and the
-window's opening price. A message that is not a price is counted and dropped, never guessed at,
-and so is a price no market could have (engine/feeds/plausible.py: outside any asset's range, or
-an absurd move from the last one, such as 99.9 % in a second); the first refusal's reason is kept
-for the desk's one alert (engine/trading/refused_records.py), the good prices beside it are taken.
+reference feed's are), in the history every price feed keeps (engine/feeds/price_series.py: the
+volatility, the price in force at a window's start). A message that is not a price is counted and
+dropped, never guessed at, and so is a price no market could have (engine/feeds/plausible.py:
+outside any asset's range, or an absurd move from the last one, such as 99.9 % in a second); the
+first refusal's reason is kept for the desk's one alert (engine/trading/refused_records.py), the
+good prices beside it are taken. It is the up/down windows' fallback price: they settle on
+Chainlink's (engine/feeds/chainlink.py).
 """
 
 from __future__ import annotations
@@ -27,21 +29,17 @@ import logging
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
-from itertools import islice
 from typing import Any
 
 from contracts.jsonsafe import JsonRefused, loads_bounded
 from contracts.updown import binance_symbol, okx_instrument
 from engine.feeds.pacing import Backoff
 from engine.feeds.plausible import MoveGuard, Refusals
+from engine.feeds.price_series import HISTORY, PriceSeries
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed, SocketOptions
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.spot")
-HISTORY = 7_200  # points per asset: two hours at one a second
-VOLATILITY_WINDOW_MS = 600_000  # the spot's volatility is measured over the last ten minutes
-MIN_VOLATILITY_SPAN_MS = 60_000  # and needs a minute of prices at least,
-MIN_VOLATILITY_POINTS = 30  # and that many of them (two prices a minute apart say little)
 OPTIONS = {
     "okx": SocketOptions(ping_interval_s=20.0, ping_text="ping", silence_s=None, max_size=256 * 1024),
     "binance": SocketOptions(ping_interval_s=None, silence_s=None, max_size=256 * 1024),
@@ -62,7 +60,7 @@ def subscribe_message(protocol: str, assets: Iterable[str]) -> str | None:
                                                     for a in assets]})
 
 
-class SpotFeed(SocketFeed):
+class SpotFeed(PriceSeries, SocketFeed):
     name = "spot"
 
     def __init__(self, protocol: str, base_url: str, assets: Iterable[str], *,
@@ -81,27 +79,6 @@ class SpotFeed(SocketFeed):
                            for a in self.assets}
         self._history: dict[str, deque[tuple[int, float]]] = {}
         self.socket = ReconnectingSocket(self.url, self, OPTIONS[protocol], backoff)
-
-    def spot(self, asset: str) -> tuple[float, int] | None:
-        """(price, receive time ms) of the latest price, or None if none arrived."""
-        points = self._history.get(asset)
-        return (points[-1][1], points[-1][0]) if points else None
-
-    def history(self, asset: str) -> tuple[tuple[int, float], ...]:
-        return tuple(self._history.get(asset, ()))
-
-    def recent(self, asset: str, count: int) -> tuple[tuple[int, float], ...]:
-        """The last `count` points, oldest first, without copying the whole history."""
-        return tuple(islice(reversed(self._history.get(asset, ())), count))[::-1]
-
-    def volatility(self, asset: str, now: int) -> float | None:
-        """The spot's volatility per square-root second over the last ten minutes (the root of the
-        squared log moves over the time they span); None with less than a minute, or thirty, of prices."""
-        points = [p for p in self._history.get(asset, ()) if p[0] >= now - VOLATILITY_WINDOW_MS]
-        if len(points) < MIN_VOLATILITY_POINTS or points[-1][0] - points[0][0] < MIN_VOLATILITY_SPAN_MS:
-            return None
-        squares = sum(math.log(b / a) ** 2 for (_, a), (_, b) in zip(points, points[1:], strict=False))
-        return math.sqrt(squares / ((points[-1][0] - points[0][0]) / 1000))
 
     def on_text(self, text: str) -> None:
         if text == "pong":

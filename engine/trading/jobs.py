@@ -32,6 +32,7 @@ from engine.trading.paper_lane import held_by
 from engine.trading.resolution import settle_missed_resolutions
 from engine.trading.resolution_watch import ResolutionWatch
 from engine.trading.rewards import reward_job
+from engine.trading.updown_windows import WindowWatch
 from engine.venues.base import VenueError
 from storage.engine_stores import indicator_store, portfolio_snapshots
 from storage.engine_stores.tick_store import prune_ticks
@@ -94,6 +95,7 @@ class CoreJobs:
         self.follower = WalletFollower(link.db, link.settings.data_api_host)
         self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
         self.sources = SourceBreaker(link.db)
+        self.windows = WindowWatch(link.db, link.settings.gamma_host)  # prices to beat, how each is priced
 
     @property
     def _live_venue(self) -> bool:
@@ -130,7 +132,8 @@ class CoreJobs:
 
     async def series_discovery(self) -> None:
         """The up/down series' new windows, found as they open (engine/feeds/series.py) and traded
-        at once: the catalog read afresh, each strategy's markets chosen again, their books subscribed."""
+        at once: the catalog read afresh, each strategy's markets chosen again, their books subscribed;
+        then each open window's price to beat and pricing (engine/trading/updown_windows.py)."""
         link = self.link
         series = parse_series(self.config().updown_series)  # checked when saved
         if link.replay is not None or not series:
@@ -139,6 +142,7 @@ class CoreJobs:
             link.catalog.load(link.db)
             self.selection.reselect(link.executor)
             link.subscribe()
+        await self.windows.check(link.references.updown, link.catalog.all(), link.clock())
 
     async def follow_wallets(self) -> None:
         """The followed wallets' new public trades, kept for copy_trading (engine/follow/poller.py)."""

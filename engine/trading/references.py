@@ -1,6 +1,8 @@
 """The desk's reference prices: the reference feed of the settings (a probability per market),
-when the settings name a spot feed and up/down series, the spot ticker stream that prices those
-series' markets (engine/feeds/spot.py, engine/feeds/spot_reference.py), and for each market
+when the settings name up/down series, the Chainlink prices those series' markets settle on, from
+the venue's real-time data socket (engine/feeds/chainlink.py), with the spot ticker stream the
+settings name as the fallback (engine/feeds/spot.py; both priced by engine/feeds/spot_reference.py),
+and for each market
 linked by hand to a Kalshi market (`venue_pairs`), that market's mid on Kalshi
 (engine/feeds/kalshi_reference.py: its public book polled into the desk's book cache, where the
 recorder records it; a backtest replays the recorded books and reads them the same way), ahead of
@@ -20,6 +22,7 @@ from contracts.settings import Settings
 from contracts.updown import parse_series
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
+from engine.feeds.chainlink import ChainlinkFeed
 from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
 from engine.feeds.odds_reference import OddsReference
 from engine.feeds.plausible import Refusals
@@ -40,6 +43,7 @@ class References:
         self.db = db
         self.feed: ReferenceFeed | None = None
         self.spot: SpotFeed | None = None
+        self.chainlink: ChainlinkFeed | None = None
         self.updown: UpDownReference | None = None
         self.replayed_pairs = dict(replayed_pairs or {})
         self.paired = PairedReference(replayed_pairs, books) if replayed_pairs else None
@@ -120,19 +124,32 @@ class References:
         await self.poller.start()
 
     async def _start_spot(self, config: RuntimeConfig) -> None:
+        """The up/down series' prices: Chainlink's (the settlement) for every series, and the exchange
+        spot the settings name as the fallback; each (re)started when its assets or protocol change."""
         protocol = config.spot_feed
         assets = tuple(sorted({s.asset for s in parse_series(config.updown_series)}))
         base = self.settings.okx_ws_url if protocol == "okx" else self.settings.binance_ws_url
-        running = self.spot
-        if running is not None and (running.protocol, running.assets) == (protocol, assets):
-            return
-        if running is not None:
-            await running.close()
-            self.spot, self.updown = None, None
-        if protocol and assets:
-            self.spot = SpotFeed(protocol, base, assets)
-            self.updown = UpDownReference(self.spot, self.catalog, self.feed)
-            await self.spot.start()
+        spot = self.spot
+        if spot is not None and (spot.protocol, spot.assets) != (protocol, assets):
+            await spot.close()
+            self.spot = spot = None
+        if spot is None and protocol and assets:
+            self.spot = spot = SpotFeed(protocol, base, assets)
+            await spot.start()
+        chainlink = self.chainlink
+        if chainlink is not None and chainlink.assets != assets:
+            await chainlink.close()
+            self.chainlink = chainlink = None
+        if chainlink is None and assets:
+            self.chainlink = chainlink = ChainlinkFeed(self.settings.rtds_host, assets)
+            await chainlink.start()
+        updown = self.updown
+        if assets and (updown is None or updown.settlement is not chainlink or updown.spot is not spot):
+            beats = updown.beats if updown is not None else {}
+            self.updown = UpDownReference(chainlink, spot, self.catalog, self.feed, spot_name=protocol or "spot")
+            self.updown.beats.update(beats)  # Gamma's prices to beat, read already, stay
+        elif not assets:
+            self.updown = None
 
     def refusals(self) -> dict[str, Refusals]:
         """The records each running feed refused, by how an alert names the feed."""
@@ -144,6 +161,6 @@ class References:
         return found
 
     async def close(self) -> None:
-        for feed in (self.feed, self.spot, self.poller, self.odds):
+        for feed in (self.feed, self.spot, self.chainlink, self.poller, self.odds):
             if feed is not None:
                 await feed.close()

@@ -135,12 +135,27 @@ def _facts(market: dict[str, Any]) -> None:
     )
     neg = " · neg-risk event" if market["neg_risk"] else ""
     neg += f" · protocol {market['protocol']}"
-    neg += _game(market) + _resolution(market)
+    neg += _game(market) + _resolution(market) + _updown(market.get("updown"))
     st.caption(
         f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
         f"min size {market['min_size']:g} shares · {flags}{neg} · "
         f"tags: {text.markdown(', '.join(market['tags']) or '—')}"
     )
+
+
+def _updown(pricing: dict[str, Any] | None) -> str:
+    """An up/down window: what prices it (Chainlink, the settlement; else the exchange spot, named as the
+    fallback) and its price to beat, with where that came from."""
+    if not pricing:
+        return ""
+    by = pricing.get("priced_by")
+    source = {"chainlink": "priced on Chainlink (what it settles on)", None: "not priced: no stream has a price"}.get(
+        by, f"priced on the {text.markdown(str(by))} spot (fallback: Chainlink is silent)")
+    beat, where = pricing.get("price_to_beat"), pricing.get("beat_from")
+    if beat is None:
+        return f" · {source} · price to beat unknown (Gamma has not published it; its start not heard)"
+    origin = "Gamma" if where == "gamma" else f"{text.markdown(str(where))} at the start"
+    return f" · {source} · price to beat {beat:,.2f} ({origin})"
 
 
 def _game(market: dict[str, Any]) -> str:

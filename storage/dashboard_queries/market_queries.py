@@ -116,10 +116,20 @@ def market_tags(db: Database, limit: int = 500) -> list[str]:
 
 
 def market(db: Database, condition_id: str) -> dict[str, Any] | None:
+    """One market's row, with how the engine prices it when it is an up/down window (`updown`: the
+    stream pricing it, its price to beat in USD and where that came from; None otherwise)."""
     data = _frame(
         db, f"SELECT {_MARKET_COLUMNS} FROM markets WHERE condition_id = :cid", {"cid": condition_id}
     )
-    return None if data.empty else _market_units(data).iloc[0].to_dict()
+    if data.empty:
+        return None
+    found = _market_units(data).iloc[0].to_dict()
+    with db.read() as conn:
+        row = conn.execute(text("SELECT priced_by, price_to_beat, beat_from FROM updown_windows "
+                                "WHERE condition_id = :cid"), {"cid": condition_id}).one_or_none()
+    found["updown"] = None if row is None else {
+        "priced_by": row[0], "price_to_beat": None if row[1] is None else row[1] / 1e6, "beat_from": row[2]}
+    return found
 
 
 def market_choices(db: Database, *, limit: int = 500, include: tuple[str, ...] = ()) -> pd.DataFrame:

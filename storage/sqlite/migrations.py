@@ -1498,6 +1498,26 @@ def _0086_strategy_memory(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0087_updown_windows")
+def _0087_updown_windows(db: UtilsDatabase) -> None:
+    """How each up/down window the desk follows is priced (engine/feeds/spot_reference.py), for the
+    Markets page: by which stream (`priced_by`: chainlink, the settlement; okx or binance, the
+    fallback; NULL: none), against which price to beat (micro-USD) and where it came from
+    (`beat_from`: gamma, or the stream whose price at the start it is). Written when it changes."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE updown_windows (
+            condition_id TEXT PRIMARY KEY,
+            priced_by TEXT,
+            price_to_beat INTEGER,
+            beat_from TEXT,
+            updated_at INTEGER NOT NULL
+        )
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

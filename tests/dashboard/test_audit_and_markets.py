@@ -257,6 +257,27 @@ def test_the_markets_page_shows_each_markets_protocol(
     assert facts and "protocol v1 (CTF)" in facts[0] and "not supported yet" not in facts[0]
 
 
+def test_an_up_down_window_says_what_prices_it_and_its_price_to_beat(
+        seeded: int, db: Database, page: Callable[[str], AppTest]) -> None:
+    """Chainlink (what it settles on) or the exchange spot as a named fallback, and where the price to beat
+    came from; an ordinary market says nothing of the kind."""
+    with db.write() as conn:
+        conn.execute(text("INSERT INTO updown_windows (condition_id, priced_by, price_to_beat, beat_from, updated_at) "
+                          "VALUES (:c, 'chainlink', 64058030000, 'gamma', 0)"), {"c": RAIN})
+    at = page("markets")
+    at.selectbox(key="mk_pick").set_value(RAIN).run()
+    facts = [as_read(c.value) for c in at.caption if "protocol" in c.value]
+    assert facts and "priced on Chainlink (what it settles on) · price to beat 64,058.03 (Gamma)" in facts[0]
+    with db.write() as conn:
+        conn.execute(text("UPDATE updown_windows SET priced_by = 'okx', beat_from = 'okx', price_to_beat = NULL"))
+    at.run()
+    facts = [as_read(c.value) for c in at.caption if "protocol" in c.value]
+    assert "priced on the okx spot (fallback: Chainlink is silent) · price to beat unknown" in facts[0]
+    at.selectbox(key="mk_pick").set_value(BTC).run()
+    facts = [as_read(c.value) for c in at.caption if "protocol" in c.value]
+    assert facts and "priced on" not in facts[0] and "price to beat" not in facts[0]
+
+
 def test_the_market_list_shows_quotes_last_trade_and_our_holding(seeded: int,
                                                                page: Callable[[str], AppTest]) -> None:
     """The seeded BTC book: bids 0.49/0.48 and asks 0.51/0.52, then a bid at 0.495 added and the

@@ -116,7 +116,7 @@ def test_a_windows_reference_needs_its_opening_heard_and_a_minute_of_prices() ->
     feed = SpotFeed("okx", "ws://127.0.0.1:1/x", ["btc"], clock_ms=lambda: clock[0])
     info = MarketInfo("0xw", "Bitcoin Up or Down?", "up", "down", tick=10_000, min_size=5 * ONE,
                       end_ms=(start + 300) * 1000, slug=f"btc-updown-5m-{start}")
-    reference = UpDownReference(feed, MarketCatalog([info]))
+    reference = UpDownReference(None, feed, MarketCatalog([info]), clock_ms=lambda: clock[0], spot_name="okx")
     # heard from 30 s after the start only: the opening is unknown, so there is no reference
     feed._history["btc"] = deque((start * 1000 + 30_000 + k * 1000, 100.0 + 0.01 * (k % 3)) for k in range(90))
     assert reference.reference("0xw") is None
@@ -132,4 +132,4 @@ def test_a_windows_reference_needs_its_opening_heard_and_a_minute_of_prices() ->
     # two prices two minutes apart are too few for a volatility: none either
     short = SpotFeed("okx", "ws://127.0.0.1:1/x", ["btc"], clock_ms=lambda: clock[0])
     short._history["btc"] = deque([(start * 1000 - 1000, 100.0), (clock[0], 100.5)])
-    assert UpDownReference(short, MarketCatalog([info])).reference("0xw") is None
+    assert UpDownReference(None, short, MarketCatalog([info]), clock_ms=lambda: clock[0]).reference("0xw") is None

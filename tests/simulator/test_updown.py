@@ -1,6 +1,8 @@
 """The simulator's short crypto up/down series: each window's market listed ahead under its computed
-slug (Up first), traded, and resolved from the simulator's own spot price; that spot served as
-OKX's and Binance's public ticker streams, their refusals included."""
+slug (Up first), traded, and resolved from the simulator's Chainlink price (a small basis away from
+the exchange spot), its event carrying the price to beat once the window has opened and the final
+price once it has ended; the spot served as OKX's and Binance's public ticker streams, their
+refusals included."""
 
 from __future__ import annotations
 
@@ -39,8 +41,14 @@ async def _binance(url: str, messages: int) -> list[Any]:
         return [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(messages)]
 
 
-def test_a_series_window_is_listed_ahead_traded_and_resolved_from_the_spot() -> None:
-    with running_simulator(seed=5, updown_series="btc-updown-5m") as sim:
+def _event(port: int, slug: str, closed: bool = False) -> dict[str, Any]:
+    [event] = httpx.get(f"http://127.0.0.1:{port}/gamma/events", params={"slug": slug, "closed": str(closed).lower()},
+                        timeout=10).json()
+    return event
+
+
+def test_a_series_window_is_listed_ahead_traded_and_resolved_from_chainlink() -> None:
+    with running_simulator(seed=5, updown_series="btc-updown-5m", price_to_beat_delay_s=0) as sim:
         port, updown = sim.sim.port, sim.sim.updown
         start = int(time.time()) // 300 * 300
         [current] = _gamma(port, f"btc-updown-5m-{start}")
@@ -56,13 +64,20 @@ def test_a_series_window_is_listed_ahead_traded_and_resolved_from_the_spot() -> 
         book = httpx.get(f"http://127.0.0.1:{port}/book", params={"token_id": json.loads(current["clobTokenIds"])[0]},
                          timeout=10).json()
         assert book["bids"] and book["asks"]
-        opening = updown.openings[cid]  # the spot when the window opened (here: when the simulator did)
+        opening = updown.openings[cid]  # Chainlink's when the window opened (here: when the simulator did)
+        assert _event(port, f"btc-updown-5m-{start}")["eventMetadata"] == {"priceToBeat": round(opening, 8)}
+        assert "eventMetadata" not in _event(port, f"btc-updown-5m-{start + 300}")  # not open yet
+        oracle, spot = updown.spot.chainlink["btc"], updown.spot.walks["btc"]
+        assert oracle.points[-1][1] != spot.points[-1][1]  # a basis apart
+        assert abs(oracle.points[-1][1] / spot.points[-1][1] - 1) < 0.005
         sim.call(updown.step, start + 301.0)  # the window's end has passed
-        closing = updown.spot.walks["btc"].at(start + 300)
+        closing = oracle.at(start + 300)
         market = sim.sim.exchange.markets[cid]
         assert market.closed and market.uma_status == "proposed"
         assert closing is not None
         assert market.proposed == ((1_000_000, 0) if closing >= opening else (0, 1_000_000))
+        assert _event(port, f"btc-updown-5m-{start}", closed=True)["eventMetadata"] == {
+            "priceToBeat": round(opening, 8), "finalPrice": round(closing, 8)}
         assert _gamma(port, f"btc-updown-5m-{start + 600}")  # the next window listed as the clock moved
 
 

@@ -1,17 +1,19 @@
 """The short crypto up/down series in the real trading core against the simulator (paper): the series
 job finds the current and the next window on Gamma within seconds and the market maker's filter
-takes them; the spot feed (OKX's stream, as the simulator serves it) prices the window that has
-opened, so the maker quotes around P(Up) there and stays out of the one that has not; and it stops
-quoting the configured seconds before the window closes."""
+takes them; the window that has opened is priced on the Chainlink price it settles on (the venue's
+real-time data socket, as the simulator serves it), against the price to beat Gamma publishes, so
+the maker quotes around P(Up) there and stays out of the one that has not; it stops quoting the
+configured seconds before the window closes. A window the desk joins long after it opened (its start
+heard by no stream) is priced all the same, on Gamma's price to beat, where before it was skipped."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -19,7 +21,9 @@ from sqlalchemy import text
 from contracts.domain import Side
 from contracts.settings import load_settings
 from contracts.updown import up_probability, window_of
+from engine.feeds.chainlink import ChainlinkFeed
 from engine.trading.core import TradingCore
+from simulator.rtds import DUMP_S
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
@@ -34,18 +38,18 @@ PARAMS = {"fair_value": "reference", "half_spread": 0.03, "size": 10, "skew_per_
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=61, agents=False, updown_series="btc-updown-5m") as handle:
+    with approved_simulator(seed=61, agents=False, updown_series="btc-updown-5m,btc-updown-15m") as handle:
         yield handle
 
 
-def _core(tmp: Path, sim: SimHandle, clock: list[int]) -> TradingCore:
+def _core(tmp: Path, sim: SimHandle, clock: list[int], series: str = "btc-updown-5m") -> TradingCore:
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
     with db.write() as conn:
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
                                  updated_by) VALUES ('updown', 'market_making', :p, :m, 1, 0, 0, 'test')"""),
-                     {"p": json.dumps(PARAMS), "m": json.dumps({"filter": {"text": "btc-updown-5m"}})})
-        for key, value in (("spot_feed", "okx"), ("updown_series", "btc-updown-5m")):
+                     {"p": json.dumps(PARAMS), "m": json.dumps({"filter": {"text": series}})})
+        for key, value in (("spot_feed", "okx"), ("updown_series", series)):
             conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                               "VALUES (:k, :v, 1, 0, 't')"), {"k": key, "v": json.dumps(value)})
         conn.execute(text("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
@@ -65,7 +69,23 @@ def _quotes(core: TradingCore, cid: str) -> dict[Side, int]:
     return out
 
 
-def test_a_series_window_is_found_priced_from_the_spot_quoted_and_left_before_its_close(tmp_path: Path,
+async def _chainlink_heard(core: TradingCore, minimum_span_ms: int = 70_000) -> ChainlinkFeed:
+    """The core's Chainlink feed once it has a report and the first dump's minute of prices (a volatility)."""
+    for _ in range(400):
+        feed = core.link.references.chainlink
+        if feed is not None and feed.age_ms("btc") is not None:
+            points = feed.history("btc")
+            if points[-1][0] - points[0][0] >= minimum_span_ms:
+                return feed
+        await asyncio.sleep(0.05)
+    raise AssertionError("no Chainlink prices heard")
+
+
+def _window_row(core: TradingCore, cid: str) -> list[tuple[Any, ...]]:
+    return _rows(core, "SELECT priced_by, price_to_beat, beat_from FROM updown_windows WHERE condition_id = ?", cid)
+
+
+def test_a_series_window_is_found_priced_on_chainlink_quoted_and_left_before_its_close(tmp_path: Path,
                                                                                         sim: SimHandle) -> None:
     if (time.time() // 300 + 1) * 300 - time.time() < 40:  # too near a window's close to quote in it:
         wait_until(lambda: (time.time() // 300 + 1) * 300 - time.time() > 290, 60, 0.2, what="the next window")
@@ -81,40 +101,36 @@ def test_a_series_window_is_found_priced_from_the_spot_quoted_and_left_before_it
         await core.start(operator=True)
         core.gate.unblock()
         await core._stop_loop()  # ticked by hand
+        feed = await _chainlink_heard(core)
         await core.scheduled.series_discovery()  # what the job does every 5 s
         assert set(core.host.hosted["updown"].markets) == {current, following}
-        spot = core.link.references.spot
-        assert spot is not None and spot.protocol == "okx"
         for _ in range(200):
-            if spot.spot("btc") is not None and all(core.books.book(core.catalog.get(c).yes_token)
-                                                    for c in (current, following)):
+            if all(core.books.book(core.catalog.get(c).yes_token) for c in (current, following)):
                 break
             await asyncio.sleep(0.05)
-        latest = spot.spot("btc")
-        assert latest is not None, spot.stats
-        # As if the desk had listened since before the window opened (the test cannot wait minutes):
-        # a flat price from a minute before the start, then what the stream sends from now on.
-        heard = [(start * 1000 - 60_000 + k * 1000, latest[0] * (1 + 0.0001 * (k % 2)))
-                 for k in range(int((latest[1] - (start * 1000 - 60_000)) // 1000))]
-        spot._history["btc"] = deque([*heard, (latest[1], latest[0])], maxlen=spot._history["btc"].maxlen)
-        clock[0] = now_ms()
-        await core.tick()
-        core.executor.drain()
-        fair = core.link.references.source.reference(current)
+        for _ in range(20):  # a tick no Chainlink report fell inside: the quotes are on the fair read here
+            clock[0] = now_ms()
+            before = core.link.references.source.reference(current)
+            await core.tick()
+            core.executor.drain()
+            fair = core.link.references.source.reference(current)
+            if fair == before:
+                break
+            await asyncio.sleep(0.2)
         assert fair is not None
         window = window_of(core.catalog.get(current).slug)
-        sigma = spot.volatility("btc", fair[1])
-        assert window is not None and sigma is not None
-        opening = latest[0]  # in force at the start: the point heard then (k = 60, an even one)
-        now_spot = spot.spot("btc")
-        assert now_spot is not None and now_spot[1] == fair[1]
-        assert abs(fair[0] - up_probability(now_spot[0], opening, window.end_s - fair[1] / 1000, sigma)) <= 1
+        latest = feed.spot("btc")
+        sigma = feed.volatility("btc", fair[1])
+        assert window is not None and sigma is not None and latest is not None and latest[1] == fair[1]
+        beat = round(sim.sim.updown.openings[current], 8)  # Gamma's price to beat: Chainlink's at the start
+        assert abs(fair[0] - up_probability(latest[0], beat, window.end_s - fair[1] / 1000, sigma)) <= 1
+        assert _window_row(core, current) == [("chainlink", round(beat * 1e6), "gamma")]
         quotes = _quotes(core, current)
         assert set(quotes) <= {Side.BUY, Side.SELL} and quotes, "no quote in the open window"
         for side, price in quotes.items():  # 0.03 from P(Up), rounded outward to the tick
             assert (fair[0] - price if side is Side.BUY else price - fair[0]) >= 30_000 - 1
             assert abs(fair[0] - price) < 40_000 + 10_000
-        assert _quotes(core, following) == {}  # not open yet: no opening price, no reference
+        assert _quotes(core, following) == {}  # not open yet: no price to beat, no reference
         clock[0] = window.end_s * 1000 - 20_000  # 20 s before the close: inside the 30 s
         await core.tick()
         core.executor.drain()
@@ -128,3 +144,36 @@ def test_a_series_window_is_found_priced_from_the_spot_quoted_and_left_before_it
     [(why,)] = _rows(core, "SELECT detail FROM decisions WHERE reason = 'REGIME_CLOSING' AND condition_id = ?",
                      current)
     assert "closing: the market ends in 20 s, quoting stopped 30 s before" in why
+
+
+def test_a_window_joined_long_after_it_opened_is_priced_on_gammas_price_to_beat(tmp_path: Path,
+                                                                               sim: SimHandle) -> None:
+    """The 15-minute window has been open longer than any stream's memory reaches back (the socket's
+    first dump is two minutes): nothing the desk hears says what its start's price was, and only
+    Gamma's price to beat prices it."""
+    age = time.time() % 900
+    if not DUMP_S + 10 < age < 900 - 60:  # its start inside the dump, or too near its close
+        wait_until(lambda: DUMP_S + 10 < time.time() % 900 < 900 - 60, 200, 0.5, what="a window open long enough")
+    start = int(time.time()) // 900 * 900
+    current = next(m.condition_id for m in list(sim.sim.exchange.markets.values())
+                   if m.slug == f"btc-updown-15m-{start}")
+    clock = [now_ms()]
+    core = _core(tmp_path, sim, clock, series="btc-updown-15m")
+
+    async def scenario() -> None:
+        await core.start(operator=True)
+        core.gate.unblock()
+        await core._stop_loop()
+        feed = await _chainlink_heard(core)
+        assert feed.at("btc", start * 1000, 5_000) is None  # its start heard by nobody
+        await core.scheduled.series_discovery()
+        clock[0] = now_ms()
+        await core.tick()
+        core.executor.drain()
+        fair = core.link.references.source.reference(current)
+        assert fair is not None, "a window joined late was not priced"
+        assert _window_row(core, current)[0][0::2] == ("chainlink", "gamma")
+        assert _quotes(core, current), "no quote in the window joined late"
+        await core.stop()
+
+    asyncio.run(scenario())

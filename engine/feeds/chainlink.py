@@ -1,0 +1,110 @@
+"""The Chainlink prices Polymarket's crypto up/down windows settle on, from its real-time data socket.
+
+An up/down window resolves Up when the Chainlink price of its asset at the window's end is at or
+above the price to beat, the Chainlink price at its start (the venue's rules; Polymarket relays the
+same Chainlink Data Streams prices on RTDS, engine/feeds/rtds.py). The feed subscribes to
+`crypto_prices_chainlink` once per followed asset, filtered `{"symbol": "btc/usd"}`, and reads:
+
+- an update, `{"symbol": "btc/usd", "timestamp": ms, "value": 97000.12, "full_accuracy_value": "..."}`:
+  one point at the report's own time (the time the price is Chainlink's, so the price in force at a
+  window's start is read on Chainlink's clock), the exact decimal preferred to the float;
+- the first message after a filtered subscription, `{"symbol", "data": [{"timestamp", "value"}]}`: the
+  recent prices, so a desk that joins a window late may still know its start's price.
+
+A message that is not a positive finite price for a followed symbol, or whose time is not a time
+(none, or more than a minute ahead of the desk's clock), is counted and dropped; a point not after
+the last one kept is a repeat. The latest price's age is judged by when it was heard (`heard`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from contracts.updown import chainlink_symbol
+from engine.feeds import rtds
+from engine.feeds.pacing import Backoff
+from engine.feeds.price_series import PriceSeries
+from engine.feeds.wsloop import ReconnectingSocket, SocketFeed
+from storage.sqlite.db import now_ms
+
+log = logging.getLogger("engine.feeds.chainlink")
+TOPIC = "crypto_prices_chainlink"
+AHEAD_MS = 60_000  # a report stamped later than this past the desk's clock is not believed
+MAX_DUMP = 2_000  # points taken from one dump, at most
+
+
+class ChainlinkFeed(PriceSeries, SocketFeed):
+    name = "chainlink"
+
+    def __init__(self, url: str, assets: Iterable[str], *, clock_ms: Callable[[], int] = now_ms,
+                 backoff: Backoff | None = None) -> None:
+        self.url = url
+        self.assets = tuple(sorted(set(assets)))
+        self.clock_ms = clock_ms
+        self.rejected = 0
+        self._history = {}
+        self.heard: dict[str, int] = {}  # asset -> when its latest report arrived (desk's clock)
+        self._by_symbol = {chainlink_symbol(a): a for a in self.assets}
+        self.subscribe_message = rtds.subscribe_message(
+            [rtds.Subscription(TOPIC, "*", json.dumps({"symbol": s}, separators=(",", ":"))) for s in self._by_symbol])
+        self.socket = ReconnectingSocket(url, self, rtds.OPTIONS, backoff)
+
+    def age_ms(self, asset: str) -> int | None:
+        """How long ago its latest report arrived (None: none yet)."""
+        heard = self.heard.get(asset)
+        return None if heard is None else self.clock_ms() - heard
+
+    def on_text(self, text: str) -> None:
+        if rtds.is_pong(text):
+            return
+        message = rtds.parse(text)
+        if message is None:
+            self.rejected += 1
+            return
+        if message.topic != TOPIC:
+            return  # another topic's (a shared socket's): not ours to judge
+        payload = message.payload
+        asset = self._by_symbol.get(str(payload.get("symbol", "")).lower())
+        if asset is None:
+            self.rejected += 1
+            return
+        if "data" in payload:
+            self._dump(asset, payload["data"])
+            return
+        self._take(asset, payload.get("timestamp"), payload.get("full_accuracy_value", payload.get("value")))
+
+    def _dump(self, asset: str, data: Any) -> None:
+        if not isinstance(data, list):
+            self.rejected += 1
+            return
+        points = sorted(((p["timestamp"], p.get("value")) for p in data[-MAX_DUMP:]
+                         if isinstance(p, dict) and _time(p.get("timestamp")) is not None), key=lambda p: p[0])
+        self.rejected += min(len(data), MAX_DUMP) - len(points)
+        for at, value in points:
+            self._take(asset, at, value, heard=False)
+
+    def _take(self, asset: str, raw_at: Any, raw_price: Any, *, heard: bool = True) -> None:
+        now, at, price = self.clock_ms(), _time(raw_at), _price(raw_price)
+        if at is None or price is None or at > now + AHEAD_MS:
+            self.rejected += 1
+            return
+        if self._append(asset, at, price) and heard:
+            self.heard[asset] = now
+
+
+def _time(raw: Any) -> int | None:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
+
+
+def _price(raw: Any) -> float | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
