@@ -265,10 +265,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "An entry matching a rule writes "
                 "the rule's value as a fair-value signal for the markets it selects, for its time-to-live.",
                 group="news", check=news_feeds, max_depth=8),
-    # Wallets followed (engine/follow/): their public trades polled from the Data API, copied by copy_trading.
+    # Wallets followed (engine/follow/): their trades heard on the venue's stream, reconciled from the Data API.
     SettingSpec("followed_wallets", "Followed wallets", list, [], None, None, "wallets",
-                "Polymarket wallets whose public trades the desk reads (every 15 s) for copy_trading strategies "
-                "(edited as a table on the Strategies page).", group="follow", check=followed_wallets, max_depth=3),
+                "Polymarket wallets whose public trades the desk hears as they happen (the Data API reconciles "
+                "every 15 s) for copy_trading strategies (edited as a table on the Strategies page).",
+                group="follow", check=followed_wallets, max_depth=3),
     # Fair values from outside (docs/strategies-and-risk.md): the model-confidence breaker
     # (engine/risk/source_breaker.py) and the bookmakers' odds feed (engine/feeds/odds_reference.py).
     SettingSpec("source_breaker_markets", "Source breaker: markets judged", int, 20, 1, 1000, "markets",

@@ -30,6 +30,7 @@ from pages.widgets.strategy_panels import (
 from pages.widgets.strategy_risk import pair_panel, performance_panel, strategy_limits_panel, strategy_state_badge
 from pages.widgets.tabs import kept_tabs
 from pages.widgets.trade_tables import strategy_orders
+from pages.widgets.wallet_finder import wallet_finder
 from storage.dashboard_queries import status_queries as queries
 
 require_login(__file__)  # before anything is read: see pages/widgets/auth.py
@@ -87,4 +88,5 @@ st.divider()
 fair_values_panel(db)
 st.divider()
 follow_panel(db)
+wallet_finder(db)
 show_dialog(db, "exit")

@@ -8,6 +8,7 @@ HTTP routes are thin JSON wrappers around them. Amounts are human decimal string
 from __future__ import annotations
 
 import random
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .server import Simulator
 
 LIQUIDITY_OWNER = "sim-liquidity"
+MAX_BURST = 5_000
 RUNTIME_SETTINGS = ("fail_rate", "retrying_rate", "not_broadcasted_rate", "mined_delay_s", "confirmed_delay_s",
                     "heartbeat_timeout_s", "ws_idle_timeout_s", "rate_limits", "resolution_delay_s",
                     "dispute_delay_s", "auto_redeem_delay_s", "relayer_delay_s", "block_time_s")
@@ -126,6 +128,35 @@ class Admin:
         self.ex.ledger.account(maker.maker_address, internal=True)
         trade = self.ex.print_trade(token, px, qty, side, taker, maker)
         return {"trade_id": trade.id, "price": fmt(px), "size": fmt(qty)}
+
+    def burst(self, wallet: str, token_id: str, count: Any = 1000, price: Any = "0.5", size: Any = "1",
+              side: str = BUY) -> dict[str, Any]:
+        """``count`` trades at once in which ``wallet`` takes ``side`` of ``token_id`` (a followed
+        wallet's burst), each its own transaction, the n-th of ``size`` + n/100 shares: every one on
+        the real-time trade stream the moment it prints and on the Data API once confirmed."""
+        if not isinstance(wallet, str) or not re.fullmatch(r"0x[0-9a-fA-F]{40}", wallet):
+            raise AdminError("wallet must be a wallet address (0x and 40 hex digits)")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BURST:
+            raise AdminError(f"count must be a whole number from 1 to {MAX_BURST}")
+        known = self.ex.ledger.accounts.get(wallet.lower())
+        if known is not None and not known.internal:
+            raise AdminError("that wallet is a participant's (it trades with an API key): burst from another")
+        market, token = self._token(token_id)
+        side = side.upper()
+        if side not in (BUY, SELL):
+            raise AdminError("side must be BUY or SELL")
+        px, qty = _micro(price, "price"), _micro(size, "size")
+        self.ex.ledger.account(wallet, internal=True)
+        counterparty = agent_address("liquidity-2", self.sim.cfg.seed)
+        self.ex.ledger.account(counterparty, internal=True)
+        hashes, address = [], wallet.lower()
+        for n in range(count):
+            amount = qty + n * 10_000
+            taker = self._internal_order(market, token, side, px, amount, f"sim-wallet-{address}", address)
+            maker = self._internal_order(market, token, SELL if side == BUY else BUY, px, amount,
+                                         LIQUIDITY_OWNER + "-2", counterparty)
+            hashes.append(self.ex.print_trade(token, px, amount, side, taker, maker).tx_hash)
+        return {"trades": count, "wallet": address, "first_tx": hashes[0], "last_tx": hashes[-1]}
 
     def set_tick_size(self, ref: str, tick_size: Any, old_tick_size: str | None = None) -> dict[str, Any]:
         """Change a market's tick; ``old_tick_size`` is what the event says of the old tick
@@ -371,6 +402,7 @@ _POSTS = {
     "/_sim/liquidity": ("place_liquidity", ("token_id", "side", "price", "size")),
     "/_sim/latent": ("set_latent", ("condition_id", "p")),
     "/_sim/trade": ("print_trade", ("token_id", "price", "size", "side")),
+    "/_sim/burst": ("burst", ("wallet", "token_id", "count", "price", "size", "side")),
     "/_sim/resolve": ("resolve", ("condition_id", "outcome", "payouts", "keep_trading")),
     "/_sim/resolve-group": ("resolve_group", ("neg_risk_market_id", "winner_condition_id")),
     "/_sim/dispute": ("dispute", ("condition_id",)),

@@ -13,10 +13,13 @@ trade once, on its taker's side; false adds a row per maker order filled); ``sid
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .trades import Trade
 from .units import ONE, as_float
+
+if TYPE_CHECKING:
+    from .markets import Token
 
 TAPE_TRADES = 50_000
 MAX_LIMIT = MAX_OFFSET = 10_000
@@ -42,14 +45,25 @@ class PublicTape:
         return found
 
 
+Leg = tuple[str, "Token", str, int, int]  # (wallet, token, side, price in that token, size)
+
+
+def taker_leg(trade: Trade) -> Leg:
+    """The taker's side of the trade: what it paid per share of its token, for the whole trade."""
+    taker = trade.taker
+    return taker.maker_address.lower(), taker.token, taker.side, _taker_price(trade), trade.size
+
+
+def maker_legs(trade: Trade) -> list[Leg]:
+    """Each maker order's side of the trade, at its own price."""
+    return [(leg.order.maker_address.lower(), leg.order.token, leg.order.side, leg.price, leg.size)
+            for leg in trade.makers]
+
+
 def trade_rows(trade: Trade, taker_only: bool) -> list[dict[str, Any]]:
     """The trade's rows: its taker's, and with `taker_only` False each maker order's (rtds.py's too)."""
-    taker = trade.taker
-    rows = [_row(trade, taker.token, taker.side, _taker_price(trade), trade.size, taker.maker_address)]
-    if not taker_only:
-        rows += [_row(trade, leg.order.token, leg.order.side, leg.price, leg.size, leg.order.maker_address)
-                 for leg in trade.makers]
-    return rows
+    legs = [taker_leg(trade)] + ([] if taker_only else maker_legs(trade))
+    return [_row(trade, token, side, price, size, wallet) for wallet, token, side, price, size in legs]
 
 
 def _taker_price(trade: Trade) -> int:

@@ -73,6 +73,10 @@ class SimHandle:
     def print_trade(self, token_id: str, price: Any, size: Any, side: str = "BUY") -> dict[str, Any]:
         return self.call(self.sim.admin.print_trade, token_id, price, size, side)
 
+    def burst(self, wallet: str, token_id: str, count: int = 1000, price: Any = "0.5", size: Any = "1",
+              side: str = "BUY") -> dict[str, Any]:
+        return self.call(self.sim.admin.burst, wallet, token_id, count, price, size, side)
+
     def resolve(self, condition_id: str, outcome: str = "YES", payouts: list[Any] | None = None,
                 keep_trading: bool = False) -> dict[str, Any]:
         return self.call(self.sim.admin.resolve, condition_id, outcome, payouts, keep_trading)
@@ -116,6 +120,10 @@ class SimHandle:
     @property
     def rpc_url(self) -> str:
         return f"{self.clob_host}/rpc"
+
+    @property
+    def rtds_host(self) -> str:
+        return f"ws://127.0.0.1:{self.sim.port}/rtds"
 
     def set_faults(self, **changes: Any) -> dict[str, Any]:
         return self.call(self.sim.admin.set_faults, **changes)

@@ -209,10 +209,10 @@ def seed_desk(db_path: Path, *, mode: str = "paper", strategies: Sequence[Strate
 
 
 def paper_desk(tmp: Path, sim: Any, strategies: Sequence[Strategy], *,
-               limits: dict[str, str] | None = None) -> EngineProcess:
+               limits: dict[str, str] | None = None, settings: dict[str, Any] | None = None) -> EngineProcess:
     """An engine (not started) paper trading `strategies` on the simulator `sim`."""
     env = isolated_env(tmp, SIMULATOR_PORT=str(sim.port), LOG_LEVEL="WARNING")
-    seed_desk(Path(env["TRADER_DB"]), strategies=strategies, limits=limits)
+    seed_desk(Path(env["TRADER_DB"]), strategies=strategies, limits=limits, settings=settings)
     return EngineProcess(tmp, env)
 
 

@@ -27,6 +27,7 @@ from contracts.tables.desk import (
 )
 from contracts.tables.market_data import (
     EventMember,
+    FollowCursor,
     FollowedTrade,
     ImportProgress,
     IndicatorValue,
@@ -40,6 +41,7 @@ from contracts.tables.market_data import (
     Tick,
     TickSize,
     UpDownWindow,
+    WalletScore,
 )
 from contracts.tables.notify import (
     NewsFeed,
@@ -85,6 +87,7 @@ __all__ = [
     "EventMember",
     "Fill",
     "FillMarkout",
+    "FollowCursor",
     "FollowedTrade",
     "Forecast",
     "ImportProgress",
@@ -132,4 +135,5 @@ __all__ = [
     "Tick",
     "TickSize",
     "UpDownWindow",
+    "WalletScore",
 ]

@@ -194,6 +194,46 @@ class FollowedTrade(SQLModel, table=True):
     size: int
     at: int
     seen_at: int
+    reported_at: int | None = None  # ms, when the venue's stream reported it (migration 0088)
+    source: str = "data_api"  # "stream" or "data_api": which kept it first
+
+
+class FollowCursor(SQLModel, table=True):
+    """Per followed wallet: when the desk began following it and the newest trade time (s) the
+    Data API has listed (migration 0088)."""
+
+    __tablename__ = "follow_cursors"
+
+    wallet: str = Field(primary_key=True)
+    since_ms: int
+    updated_at: int
+    reconciled_s: int | None = None
+
+
+class WalletScore(SQLModel, table=True):
+    """The wallet finder's result for a wallet, window and leaderboard (migration 0089): money in
+    micro-pUSD, the hit rate in micro-units of one, `mix` a JSON list of [market, share]."""
+
+    __tablename__ = "wallet_scores"
+
+    id: int | None = Field(default=None, primary_key=True)
+    wallet: str
+    category: str
+    period: str
+    window_days: int
+    realized_pnl: int
+    closed: int
+    trades: int
+    markets: int
+    volume: int
+    scored_at: int
+    name: str = ""
+    rank: int | None = None
+    board_pnl: int | None = None
+    board_volume: int | None = None
+    hit_rate: int | None = None
+    mix: str = "[]"
+    complete: int = 1
 
 
 class UpDownWindow(SQLModel, table=True):

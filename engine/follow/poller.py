@@ -1,144 +1,224 @@
-"""The followed wallets' public trades, read from the Data API and kept once each.
+"""The followed wallets' public trades, each kept once: heard on the venue's real-time trade stream
+(stream.py, within a second or two of the trade) and reconciled from the Data API.
 
-Every FOLLOW_POLL_S the engine asks the Data API's v1 `/trades` for each enabled wallet's newest
-trades (`user`, `takerOnly=false`: its maker fills too), paced with the Data API's other reads.
-Only trades the wallet's first read by this engine did not list are kept (what it did before is
-history, not a signal), each once (`followed_trades`, keyed by its transaction, token, side,
-price and size). A row that is not a trade the desk can read (a size of 1e300 or Infinity, a time
-of 10^20 s) is counted and left out, the good rows beside it kept, and alerted once a wallet
-(FOLLOW_RECORD_REFUSED); a wallet whose read fails is tried again next time and alerted once
-(FOLLOW_FAILED, FOLLOW_OK).
+Following a wallet starts its cursor (`follow_cursors`): what it did before is history, not a
+signal. Every second (`watch`) the follower gives the stream the wallets followed now, starts the
+stream while any is followed and stops it when none is, and alerts once when it has been down
+FOLLOW_STREAM_DOWN_S (FOLLOW_STREAM_DOWN, FOLLOW_STREAM_OK). Every FOLLOW_POLL_S, and at once after
+the stream reconnects, `poll` reads each wallet's Data API v1 `/trades` (`user`, `takerOnly=false`:
+its maker fills too), newest first, page after page (PAGE a page, as deep as the API's offset
+allows), back to the trades it had already read (less OVERLAP_S, for trades the API lists late):
+every trade of a busy wallet, what the stream missed, and what it did while the desk was stopped
+(the cursor is stored; the copy_trading strategy's `max_age_s` decides whether an old one is still
+worth copying). A wallet with more trades since than the API's offset reaches is alerted
+(FOLLOW_GAP). Both sources key a trade alike (trades.py), so each is kept once. A row that is not a
+trade the desk can read (a size of 1e300 or Infinity, a time of 10^20 s) is counted and left out,
+the good rows beside it kept, and alerted once a wallet (FOLLOW_RECORD_REFUSED), from either source;
+a wallet whose read fails is tried again next time and alerted once (FOLLOW_FAILED, FOLLOW_OK).
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
 
-from contracts.domain import to_micros
 from contracts.followed_wallets import FollowedWallet
 from engine.feeds.rest import RestClient
+from engine.follow.stream import TradeStream, Watched
+from engine.follow.trades import Occurrences, at_ms, base_key, followed, unreadable
 from storage.desk.audit import raise_alert
-from storage.engine_stores.follow_store import Followed, add_trades
-from storage.sqlite.db import Database
+from storage.engine_stores import follow_store
+from storage.engine_stores.follow_store import Cursor, Followed, add_trades
+from storage.sqlite.db import Database, now_ms
+
+__all__ = ["FOLLOW_POLL_S", "FOLLOW_STREAM_CHECK_S", "WalletFollower", "unreadable"]
 
 log = logging.getLogger("engine.follow")
-FOLLOW_POLL_S = 15
-PAGE = 100
-MAX_SIZE = 1e10  # shares: more than any market's supply, and what fits in micro-units in SQLite
-TRADE_TIMES_S = (1_577_836_800, 4_102_444_800)  # 2020-01-01 to 2100-01-01: a trade time outside is no trade's
+FOLLOW_POLL_S = 15  # the Data API's reconciling read
+FOLLOW_STREAM_CHECK_S = 1  # the stream's wallets and health
+FOLLOW_STREAM_DOWN_S = 60  # a stream down this long while wallets are followed is alerted
+PAGE = 500
+MAX_OFFSET = 10_000  # the Data API's deepest offset for /trades
+OVERLAP_S = 300  # re-read this far behind the newest trade already read (the API lists some late)
 
 
 class WalletFollower:
-    def __init__(self, db: Database, data_api_host: str) -> None:
+    def __init__(self, db: Database, data_api_host: str, rtds_host: str | None = None, *,
+                 clock: Callable[[], int] = now_ms) -> None:
         self.db = db
+        self.clock = clock
         self.rest = RestClient(data_api_host)
-        self.before: dict[str, set[str]] = {}  # wallet -> the trades its first read listed (history)
+        self.kept = 0  # trades kept since start, by either source (what wakes the copies)
+        self.stream = None if not rtds_host else TradeStream(rtds_host, db, on_kept=self._note_kept)
+        self.cursors: dict[str, Cursor] = {}
+        self.watching: tuple[tuple[str, str], ...] | None = None
+        self.down_since: int | None = None
+        self.down_alerted = False
         self.failing: set[str] = set()
-        self.bad: Counter[str] = Counter()
         self.refused_told: set[str] = set()  # wallets whose refused rows were alerted (once a run)
+        self.gapped: set[str] = set()
+        self.bad: Counter[str] = Counter()
+
+    def _note_kept(self, n: int) -> None:
+        self.kept += n
+
+    # -- the wallets and the stream ------------------------------------------------------
+
+    def follow(self, wallets: Iterable[FollowedWallet], now: int) -> dict[str, Cursor]:
+        """The cursors of the enabled wallets (new ones followed from `now`), given to the stream."""
+        enabled = tuple(sorted((w.address, w.label) for w in wallets if w.enabled))
+        if enabled != self.watching:
+            self.cursors = follow_store.follow(self.db, [a for a, _ in enabled], now)
+            self.watching = enabled
+            if self.stream is not None:
+                self.stream.wallets = {a: Watched(label, self.cursors[a].since_ms) for a, label in enabled}
+        return self.cursors
+
+    async def watch(self, wallets: Iterable[FollowedWallet]) -> bool:
+        """Every FOLLOW_STREAM_CHECK_S: the stream follows the wallets followed now, runs while any
+        is, and is alerted when down too long. True when the poll should reconcile now."""
+        now = self.clock()
+        cursors = self.follow(wallets, now)
+        stream = self.stream
+        if stream is None:
+            return False
+        if not cursors:
+            if stream.running:
+                await stream.close()
+            self.down_since = None
+            return False
+        if not stream.running:
+            await stream.start()
+        self._health(stream.stats.connected, now)
+        for address, label in self.watching or ():
+            if address in stream.refused_wallets:
+                self._refused(address, label, dict(stream.rejected))
+        resync, stream.resync = stream.resync, False
+        return resync
+
+    def _health(self, connected: bool, now: int) -> None:
+        if connected:
+            if self.down_alerted:
+                self._alert("info", "FOLLOW_STREAM_OK", "the venue's trade stream",
+                            "the followed wallets' trades are heard as they happen again")
+            self.down_since, self.down_alerted = None, False
+            return
+        self.down_since = self.down_since or now
+        if not self.down_alerted and now - self.down_since >= FOLLOW_STREAM_DOWN_S * 1000:
+            self.down_alerted = True
+            error = (self.stream.stats.last_error or "no connection") if self.stream else ""
+            self._alert("warning", "FOLLOW_STREAM_DOWN", "the venue's trade stream",
+                        f"the venue's real-time trade stream has been down for {FOLLOW_STREAM_DOWN_S} s "
+                        f"({error[:200]}): followed wallets' trades are read from the Data API every "
+                        f"{FOLLOW_POLL_S} s until it is back, so copies come later")
+
+    # -- the Data API's reconciliation ---------------------------------------------------
 
     async def poll(self, wallets: Iterable[FollowedWallet], now: int) -> int:
-        """Read each enabled wallet once; returns how many new trades were kept."""
+        """Read each enabled wallet's trades since its cursor; returns how many new trades were kept."""
+        wallets = [w for w in wallets if w.enabled]
+        cursors = self.follow(wallets, now)
         kept = 0
         for wallet in wallets:
-            if not wallet.enabled:
-                continue
-            try:
-                rows = await self.rest.get_json("/trades", {"user": wallet.address, "takerOnly": "false",
-                                                            "limit": PAGE}, family="data_api")
-            except Exception as exc:  # the Data API's words: tried again next time
-                self._failed(wallet, str(exc))
-                continue
-            if not isinstance(rows, list):
-                self._failed(wallet, "the Data API answered something that is not a list of trades")
-                continue
-            self._ok(wallet)
-            trades = [t for t in (self._trade(wallet, row) for row in rows[:PAGE]) if t is not None]
-            if len(trades) < min(len(rows), PAGE):
-                self._refused(wallet)
-            history = self.before.get(wallet.address)
-            if history is None:  # the first read: what it did before being followed is not a signal
-                self.before[wallet.address] = {t.trade_key for t in trades}
-                continue
-            kept += add_trades(self.db, [t for t in trades if t.trade_key not in history], now)
+            kept += await self._reconcile(wallet, cursors[wallet.address], now)
+        if kept:
+            self._note_kept(kept)
         return kept
 
+    async def _reconcile(self, wallet: FollowedWallet, cursor: Cursor, now: int) -> int:
+        since_s = cursor.since_ms // 1000  # its trades in that second and before are history
+        back_to = max(since_s, (cursor.reconciled_s or 0) - OVERLAP_S)
+        rows: list[Any] = []
+        offset, complete = 0, True
+        while True:
+            try:
+                page = await self.rest.get_json("/trades", {"user": wallet.address, "takerOnly": "false",
+                                                            "limit": PAGE, "offset": offset}, family="data_api")
+            except Exception as exc:  # the Data API's words: tried again next time
+                self._failed(wallet, str(exc))
+                return 0
+            if not isinstance(page, list):
+                self._failed(wallet, "the Data API answered something that is not a list of trades")
+                return 0
+            rows += page
+            times = [at_ms(r) // 1000 for r in page if not unreadable(r)]
+            if len(page) < PAGE or (times and min(times) <= back_to):
+                break
+            if offset + PAGE > MAX_OFFSET:
+                complete = False
+                break
+            offset += PAGE
+        self._ok(wallet)
+        if not complete:
+            self._gap(wallet, len(rows))
+        trades = self._trades(wallet, rows, since_s)
+        kept = add_trades(self.db, trades, now)
+        newest = max((at_ms(r) // 1000 for r in rows if not unreadable(r)), default=None)
+        if newest is not None:
+            follow_store.reconciled(self.db, wallet.address, newest, now)
+        return kept
+
+    def _trades(self, wallet: FollowedWallet, rows: list[Any], since_s: int) -> list[Followed]:
+        """The readable rows newer than the following, oldest first, identical fills numbered."""
+        occurrences = Occurrences()
+        out, refused = [], False
+        for row in reversed(rows):
+            problem = unreadable(row)
+            if problem:
+                self.bad[problem] += 1
+                refused = True
+                continue
+            occurrence = occurrences.next(base_key(row))
+            if at_ms(row) // 1000 > since_s:
+                out.append(followed(row, wallet.address, wallet.label, occurrence))
+        if refused:
+            self._refused(wallet.address, wallet.label, dict(self.bad))
+        return out
+
     async def close(self) -> None:
+        if self.stream is not None:
+            await self.stream.close()
         await self.rest.close()
 
-    def _trade(self, wallet: FollowedWallet, row: Any) -> Followed | None:
-        problem = unreadable(row)
-        if problem:
-            self.bad[problem] += 1
-            return None
-        try:
-            return self._followed(wallet, row)
-        except (ValueError, ArithmeticError) as exc:  # the checks above should leave nothing here: counted all the same
-            self.bad[f"unreadable ({type(exc).__name__})"] += 1
-            return None
+    # -- alerts ----------------------------------------------------------------------------
 
-    def _followed(self, wallet: FollowedWallet, row: Any) -> Followed:
-        key = f"{row['transactionHash']}:{row['asset']}:{row['side']}:{row['price']}:{row['size']}"
-        return Followed(wallet.address, wallet.label, key[:300], row["conditionId"], str(row["asset"]), row["side"],
-                        to_micros(str(row["price"])), to_micros(str(row["size"])), int(row["timestamp"]) * 1000)
-
-    def _refused(self, wallet: FollowedWallet) -> None:
-        log.info("followed wallet rows refused", extra={"wallet": wallet.label, "refused": dict(self.bad)})
-        if wallet.address in self.refused_told:
-            return
-        self.refused_told.add(wallet.address)
-        reasons = ", ".join(sorted(self.bad))[:300]
+    def _alert(self, level: Literal["info", "warning"], code: str, subject: str, message: str) -> None:
         with self.db.write() as conn:
-            raise_alert(conn, level="warning", source="engine", code="FOLLOW_RECORD_REFUSED", subject=wallet.label,
-                        message=f"the Data API listed trades of the followed wallet {wallet.label} that the desk "
-                                f"cannot read ({reasons}): they are left out and counted, its other trades are kept; "
-                                "said once a run")
+            raise_alert(conn, level=level, source="engine", code=code, subject=subject, message=message)
+
+    def _refused(self, address: str, label: str, reasons: dict[str, int]) -> None:
+        log.info("followed wallet rows refused", extra={"wallet": label, "refused": reasons})
+        if address in self.refused_told:
+            return
+        self.refused_told.add(address)
+        self._alert("warning", "FOLLOW_RECORD_REFUSED", label,
+                    f"trades of the followed wallet {label} came that the desk cannot read "
+                    f"({', '.join(sorted(reasons))[:300]}): they are left out and counted, its other trades are "
+                    "kept; said once a run")
 
     def _failed(self, wallet: FollowedWallet, error: str) -> None:
         log.warning("followed wallet could not be read", extra={"wallet": wallet.label, "error": error[:200]})
         if wallet.address in self.failing:
             return
         self.failing.add(wallet.address)
-        with self.db.write() as conn:
-            raise_alert(conn, level="warning", source="engine", code="FOLLOW_FAILED", subject=wallet.label,
-                        message=f"the followed wallet {wallet.label}'s trades could not be read from the Data API "
-                                f"({error[:200]}); tried again every {FOLLOW_POLL_S} s")
+        self._alert("warning", "FOLLOW_FAILED", wallet.label,
+                    f"the followed wallet {wallet.label}'s trades could not be read from the Data API "
+                    f"({error[:200]}); tried again every {FOLLOW_POLL_S} s")
 
     def _ok(self, wallet: FollowedWallet) -> None:
         if wallet.address not in self.failing:
             return
         self.failing.discard(wallet.address)
-        with self.db.write() as conn:
-            raise_alert(conn, level="info", source="engine", code="FOLLOW_OK", subject=wallet.label,
-                        message=f"the followed wallet {wallet.label}'s trades are read again")
+        self._alert("info", "FOLLOW_OK", wallet.label, f"the followed wallet {wallet.label}'s trades are read again")
 
+    def _gap(self, wallet: FollowedWallet, read: int) -> None:
+        log.warning("followed wallet traded past the Data API's reach", extra={"wallet": wallet.label, "read": read})
+        if wallet.address in self.gapped:
+            return
+        self.gapped.add(wallet.address)
+        self._alert("warning", "FOLLOW_GAP", wallet.label,
+                    f"the followed wallet {wallet.label} made more trades since the last read than the Data API "
+                    f"lists ({read} read, its deepest page): older ones the stream did not hear are not kept")
 
-def unreadable(row: Any) -> str:
-    """Why a Data API trade row cannot be kept ("" when it can)."""
-    if not isinstance(row, Mapping):
-        return "not an object"
-    cid, asset, side = row.get("conditionId"), row.get("asset"), row.get("side")
-    if not isinstance(cid, str) or not cid.startswith("0x") or len(cid) != 66:
-        return "no condition id"
-    if not isinstance(asset, str) or not asset.isdigit():
-        return "no token id"
-    if side not in ("BUY", "SELL"):
-        return "a side that is not BUY or SELL"
-    price, size, at = row.get("price"), row.get("size"), row.get("timestamp")
-    if isinstance(price, bool) or not isinstance(price, int | float) or not 0 < price < 1:
-        return "a price outside (0, 1)"
-    if isinstance(size, bool) or not isinstance(size, int | float) or not math.isfinite(size) or not size > 0:
-        return "a size that is not above 0"
-    if size > MAX_SIZE:
-        return f"a size above {MAX_SIZE:g} shares"
-    if isinstance(at, bool) or not isinstance(at, int) or at <= 0:
-        return "no time"
-    if not TRADE_TIMES_S[0] <= at <= TRADE_TIMES_S[1]:
-        return "a time no trade has (before 2020 or after 2100)"
-    if not isinstance(row.get("transactionHash"), str):
-        return "no transaction"
-    return ""

@@ -129,7 +129,8 @@ class TradingCore:
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
         self.cross = cross_arbs.CrossArbs()  # cross-venue arbitrages' legs, one on each venue's ledger
-        self.signals = SignalReads(db, self.catalog, replay=replay is not None)
+        self.signals = SignalReads(db, self.catalog, replay=replay is not None,
+                                   followed_kept=lambda: self.scheduled.follower.kept)
         self.indicators = IndicatorHost(db)
         self.own_markouts = OwnMarkouts(self.books, self.catalog)  # what market making's toxicity reads
         self.paper_only_noted: set[str] = set()  # paper-only strategies alerted this live session

@@ -23,7 +23,7 @@ from contracts.updown import parse_series
 from contracts.venues import POLYMARKET
 from engine.execution import portfolio
 from engine.feeds.series import SeriesDiscovery
-from engine.follow.poller import FOLLOW_POLL_S, WalletFollower
+from engine.follow.poller import FOLLOW_POLL_S, FOLLOW_STREAM_CHECK_S, WalletFollower
 from engine.risk.decisions_log import prune
 from engine.risk.source_breaker import SourceBreaker
 from engine.trading.auto_merge import merge_held_sets
@@ -92,7 +92,8 @@ class CoreJobs:
         self.lanes = lambda: [lane for lane in lanes() if lane.live]
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
-        self.follower = WalletFollower(link.db, link.settings.data_api_host)
+        self.follower = WalletFollower(link.db, link.settings.data_api_host, link.settings.rtds_host,
+                                       clock=link.clock)
         self.series = SeriesDiscovery(link.db, link.settings.gamma_host, link.settings.clob_host)
         self.sources = SourceBreaker(link.db)
         self.windows = WindowWatch(link.db, link.settings.gamma_host)  # prices to beat, how each is priced
@@ -121,6 +122,7 @@ class CoreJobs:
             Job("liquidity_rewards", self.liquidity_rewards, IntervalTrigger(seconds=self.rewards.sample_s)),
             Job("markouts", self.markouts, IntervalTrigger(seconds=MARKOUT_S)),
             Job("follow_wallets", self.follow_wallets, IntervalTrigger(seconds=FOLLOW_POLL_S)),
+            Job("follow_stream", self.follow_stream, IntervalTrigger(seconds=FOLLOW_STREAM_CHECK_S)),
             Job("series_discovery", self.series_discovery, IntervalTrigger(seconds=SERIES_POLL_S)),
             Job("source_breaker", self.source_breaker, IntervalTrigger(seconds=SOURCE_BREAKER_S)),
         ]
@@ -145,11 +147,21 @@ class CoreJobs:
         await self.windows.check(link.references.updown, link.catalog.all(), link.clock())
 
     async def follow_wallets(self) -> None:
-        """The followed wallets' new public trades, kept for copy_trading (engine/follow/poller.py)."""
+        """The followed wallets' trades read from the Data API, what the stream missed or has not
+        heard (engine/follow/poller.py), kept for copy_trading."""
         if self.link.replay is not None:
             return
         wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
         if wallets:
+            await self.follower.poll(wallets, self.link.clock())
+
+    async def follow_stream(self) -> None:
+        """The venue's real-time trade stream follows the wallets followed now (engine/follow/stream.py);
+        after it reconnects, the Data API is read at once for what it missed."""
+        if self.link.replay is not None:
+            return
+        wallets = [w for w in parse_wallets(self.config().followed_wallets) if w.enabled]
+        if await self.follower.watch(wallets) and wallets:
             await self.follower.poll(wallets, self.link.clock())
 
     async def settle_missed(self) -> None:

@@ -159,7 +159,10 @@ class SignalReads:
     database every FAIR_VALUE_RELOAD_MS rather than every tick. A replay's scratch database never
     changes its fair values (read once) and a backtest follows nobody (no copies)."""
 
-    def __init__(self, db: Database, catalog: MarketCatalog, *, replay: bool):
+    def __init__(self, db: Database, catalog: MarketCatalog, *, replay: bool,
+                 followed_kept: Callable[[], int] = lambda: 0):
+        """`followed_kept`: how many followed trades the follower has kept; when it changes the
+        copies are read at the next tick, not the next reload (a copy at the speed of the trade)."""
         self.db, self.catalog, self.replay = db, catalog, replay
         self.fair: dict[str, int] = {}
         self.confidence: dict[str, int | None] = {}
@@ -167,6 +170,8 @@ class SignalReads:
         self.copies: dict[str, tuple[CopiedTrade, ...]] = {}
         self.copies_at = 0
         self.told: set[str] = set()  # what was alerted this run (each said once)
+        self.followed_kept = followed_kept
+        self.copies_kept = 0
 
     def fair_values(self, now: int) -> dict[str, int]:
         if self.replay and self.fair_at:
@@ -182,10 +187,12 @@ class SignalReads:
     def followed(self, now: int) -> dict[str, tuple[CopiedTrade, ...]]:
         if self.replay:
             return {}
-        if now - self.copies_at > FAIR_VALUE_RELOAD_MS:
+        kept = self.followed_kept()
+        if now - self.copies_at > FAIR_VALUE_RELOAD_MS or kept != self.copies_kept:
             nothing: dict[str, tuple[CopiedTrade, ...]] = {}
             self.copies, self.copies_at = self._read(
                 "followed trades", lambda: load_copies(self.db, self.catalog, now - COPY_WINDOW_MS), nothing), now
+            self.copies_kept = kept
         return self.copies
 
     def _checked(self, read: tuple[dict[str, tuple[int, int | None]], int]) -> dict[str, tuple[int, int | None]]:

@@ -33,7 +33,11 @@ SHOWN: dict[str, Any] = {
     "earned": st.column_config.NumberColumn("following at their size (pUSD)", format="%+.2f",
                                             help="Each trade marked at what its token paid, or its latest "
                                                  "recorded mid; trades with neither are left out (unmarked)"),
-    "unmarked": "unmarked", "last_at": time_column("last trade"),
+    "unmarked": "unmarked",
+    "heard_after_s": st.column_config.NumberColumn("heard after (s)", format="%.1f",
+                                                   help="Median time from the venue's report of a trade to the desk "
+                                                        "keeping it, over the trades its stream brought"),
+    "last_at": time_column("last trade"),
 }
 
 
@@ -41,7 +45,8 @@ def follow_panel(db: Database) -> None:
     st.subheader("Followed wallets")
     row = queries.engine_settings(db).get("followed_wallets")
     stored = row["value"] if row and isinstance(row["value"], list) else []
-    st.caption("Polymarket wallets whose public trades the engine reads from the Data API every 15 s; a "
+    st.caption("Polymarket wallets whose public trades the engine hears on the venue's real-time trade stream as "
+               "they happen (the Data API reconciles every 15 s); a "
                "copy_trading strategy copies them in its own markets, scaled, delayed and capped by its params, "
                f"through the risk gate. What they did before being followed is not copied. At most {MAX_WALLETS}.")
     edited = st.data_editor(pd.DataFrame(stored, columns=list(EDIT_COLUMNS)), num_rows="dynamic", hide_index=True,

@@ -1518,6 +1518,66 @@ def _0087_updown_windows(db: UtilsDatabase) -> None:
     )
 
 
+@m(name="0088_follow_stream")
+def _0088_follow_stream(db: UtilsDatabase) -> None:
+    """Copy trading at the speed of the trade (engine/follow/): each followed trade says which source
+    kept it first (`source`: stream, the venue's real-time trade stream; data_api, the reconciling
+    poll) and, from the stream, when the venue reported it (`reported_at`, ms; seen_at - reported_at
+    is how late it reached the desk). `follow_cursors`: per followed wallet, when the desk began
+    following it (`since_ms`: trades before are history) and the newest trade time the Data API has
+    listed (`reconciled_s`), so a restart reads on from there and loses nothing."""
+    _ddl(
+        db,
+        """
+        ALTER TABLE followed_trades ADD COLUMN reported_at INTEGER;
+        ALTER TABLE followed_trades ADD COLUMN source TEXT NOT NULL DEFAULT 'data_api'
+            CHECK (source IN ('stream', 'data_api'));
+        CREATE TABLE follow_cursors (
+            wallet TEXT PRIMARY KEY,
+            since_ms INTEGER NOT NULL,
+            reconciled_s INTEGER,
+            updated_at INTEGER NOT NULL
+        );
+        """,
+    )
+
+
+@m(name="0089_wallet_scores")
+def _0089_wallet_scores(db: UtilsDatabase) -> None:
+    """The wallet finder's results (engine/follow/finder.py, `python -m engine wallets`): per wallet and
+    scoring, the venue's leaderboard figures (rank, PnL and volume of its period, micro-pUSD) and
+    what the desk measured over the chosen window from the Data API: realized PnL (micro-pUSD) and
+    hit rate (micro-units of one) of the positions closed in it, how many, the trades, markets and
+    volume, and the market mix (JSON: the biggest markets' shares of volume)."""
+    _ddl(
+        db,
+        """
+        CREATE TABLE wallet_scores (
+            id INTEGER PRIMARY KEY,
+            wallet TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            category TEXT NOT NULL,
+            period TEXT NOT NULL,
+            rank INTEGER,
+            board_pnl INTEGER,
+            board_volume INTEGER,
+            window_days INTEGER NOT NULL CHECK (window_days > 0),
+            realized_pnl INTEGER NOT NULL,
+            closed INTEGER NOT NULL CHECK (closed >= 0),
+            hit_rate INTEGER CHECK (hit_rate BETWEEN 0 AND 1000000),
+            trades INTEGER NOT NULL CHECK (trades >= 0),
+            markets INTEGER NOT NULL CHECK (markets >= 0),
+            volume INTEGER NOT NULL CHECK (volume >= 0),
+            mix TEXT NOT NULL DEFAULT '[]',
+            complete INTEGER NOT NULL DEFAULT 1 CHECK (complete IN (0, 1)),
+            scored_at INTEGER NOT NULL,
+            UNIQUE (wallet, window_days, category, period)
+        );
+        CREATE INDEX wallet_scores_by_time ON wallet_scores (scored_at);
+        """,
+    )
+
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

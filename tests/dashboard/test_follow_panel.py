@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from storage.engine_stores.follow_store import ScoreRow, save_scores
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with
 from tests.dashboard.seed import BTC, ELECTION
@@ -57,10 +58,13 @@ def test_each_wallet_shows_what_following_it_would_have_earned(seeded: int, db: 
         trades = [("t1", ELECTION, tokens[ELECTION], "BUY", 400_000, 10_000_000),  # resolved YES: +6.00
                   ("t2", BTC, tokens[BTC], "SELL", 600_000, 5_000_000),  # marked at BTC's latest mid
                   ("t3", "0x" + "cd" * 32, "999", "BUY", 500_000, 1_000_000)]  # no mark: left out
+        late = {"t1": 400, "t2": 900, "t3": 2_500}  # ms from the venue's report to the desk keeping it
         for key, cid, token, side, price, size in trades:
             conn.execute(text("""INSERT INTO followed_trades (wallet, label, trade_key, condition_id, token_id, side,
-                                     price, size, at, seen_at) VALUES (:w, 'whale', :k, :c, :t, :s, :p, :z, 1, 1)"""),
-                         {"w": WHALE, "k": key, "c": cid, "t": token, "s": side, "p": price, "z": size})
+                                     price, size, at, seen_at, reported_at, source)
+                                 VALUES (:w, 'whale', :k, :c, :t, :s, :p, :z, 1, :seen, 1000, :src)"""),
+                         {"w": WHALE, "k": key, "c": cid, "t": token, "s": side, "p": price, "z": size,
+                          "seen": 1000 + late[key], "src": "stream"})
         mid = conn.execute(text("SELECT mid FROM ticks WHERE token_id = :t AND mid IS NOT NULL ORDER BY at DESC "
                                 "LIMIT 1"), {"t": tokens[BTC]}).scalar()
     at = page("strategies")
@@ -69,3 +73,16 @@ def test_each_wallet_shows_what_following_it_would_have_earned(seeded: int, db: 
     assert shown["trades"].tolist() == [3] and shown["unmarked"].tolist() == [1]
     assert shown["earned"].tolist() == [pytest.approx(6.0 + (0.6 - mid / 1e6) * 5)]
     assert shown["volume"].tolist() == [pytest.approx(4.0 + 3.0 + 0.5)]
+    assert shown["heard_after_s"].tolist() == [pytest.approx(0.9)]  # the median
+
+
+def test_the_wallet_finder_shows_what_the_cli_stored(seeded: int, db: Database,
+                                                     page: Callable[[str], AppTest]) -> None:
+    at = page("strategies")
+    assert any("No wallet scored yet" in i.value for i in at.info)
+    save_scores(db, [ScoreRow(WHALE, "whale", "OVERALL", "MONTH", 1, 12_500_000, 80_000_000, 30, 3_000_000, 4,
+                              750_000, 40, 3, 60_000_000, json.dumps([["Will it rain?", 600_000]]), True)], 1_000)
+    at = page("strategies")
+    [row] = table_with(at, "hit_rate").to_dict("records")
+    assert (row["wallet"], row["board"], row["board_pnl"], row["realized_pnl"], row["hit_rate"], row["biggest"]) == (
+        WHALE, "OVERALL MONTH", 12.5, 3.0, 75.0, "60% Will it rain?")

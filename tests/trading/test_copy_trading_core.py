@@ -1,7 +1,8 @@
-"""Wallets worth following (issue 39), end to end: the engine polls a followed wallet's public
-trades from the Data API (the simulator's tape, where its own participants trade), keeps each once
-(not what it did before being followed), and a copy_trading strategy copies a new one: a paper
-fill-and-kill, scaled and capped, through the risk gate, with the copy's reason in its order."""
+"""Wallets worth following (issues 39 and 61), end to end: the engine hears a followed wallet's
+public trade on the venue's real-time trade stream (the simulator's, where its own participants
+trade), keeps it once (not what it did before being followed; the Data API's copy of it is the
+same trade), and a copy_trading strategy copies it at the next tick: a paper fill-and-kill, scaled
+and capped, through the risk gate, with the copy's reason in its order."""
 
 from __future__ import annotations
 
@@ -62,22 +63,30 @@ def test_a_followed_wallets_new_trade_is_copied_once(tmp_path: Path, sim: SimHan
     async def scenario() -> None:
         await _started(core)
         await core.reload_config()
-        await core.scheduled.follow_wallets()  # first read: the wallet is followed from now
+        await core.scheduled.follow_stream()  # followed from now; the venue's trade stream heard
+        stream = core.scheduled.follower.stream
+        for _ in range(200):
+            if stream is not None and stream.stats.connected:
+                break
+            await asyncio.sleep(0.05)
         sim.print_trade(yes, "0.51", "30", "BUY")  # they buy 30 YES at 0.51
         for _ in range(100):
-            await asyncio.sleep(0.1)
-            await core.scheduled.follow_wallets()
+            await asyncio.sleep(0.05)
             if _rows(core, "SELECT COUNT(*) FROM followed_trades")[0][0]:
                 break
-        core.signals.copies_at = 0  # read the followed trades now, not at the next reload
-        await core.tick()
+        await core.tick()  # the new trade wakes the copies at once (no reload wait)
         core.executor.drain()
         await core.tick()  # the copy is not sent twice
         core.executor.drain()
+        wait_until(lambda: len(httpx.get(f"{sim.data_api_host}/trades", params={"user": wallet}).json()) == 2, 10,
+                   what="the new trade on the tape")
+        await core.scheduled.follow_wallets()  # the Data API's copy of it: the same trade, not kept again
         await core.stop()
 
     asyncio.run(scenario())
     kept = _rows(core, "SELECT label, side, price, size FROM followed_trades")
     assert kept == [("liquidity", "BUY", 510_000, 30_000_000)]  # the one after following, once
+    [(source, late)] = _rows(core, "SELECT source, seen_at - reported_at FROM followed_trades")
+    assert source == "stream" and 0 <= late <= 2_000
     orders = _rows(core, "SELECT strategy, side, outcome, price, size, tif FROM orders")
     assert orders == [("copy", "BUY", "YES", 540_000, 8_000_000, "FAK")]  # 15 capped at 8, within 0.03
