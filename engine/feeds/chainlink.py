@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from contracts.updown import chainlink_symbol
 from engine.feeds import rtds
 from engine.feeds.pacing import Backoff
-from engine.feeds.price_series import PriceSeries
+from engine.feeds.price_series import PriceSeries, positive_price
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed
 from storage.sqlite.db import now_ms
 
@@ -88,7 +87,7 @@ class ChainlinkFeed(PriceSeries, SocketFeed):
             self._take(asset, at, value, heard=False)
 
     def _take(self, asset: str, raw_at: Any, raw_price: Any, *, heard: bool = True) -> None:
-        now, at, price = self.clock_ms(), _time(raw_at), _price(raw_price)
+        now, at, price = self.clock_ms(), _time(raw_at), positive_price(raw_price)
         if at is None or price is None or at > now + AHEAD_MS:
             self.rejected += 1
             return
@@ -99,12 +98,3 @@ class ChainlinkFeed(PriceSeries, SocketFeed):
 def _time(raw: Any) -> int | None:
     return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else None
 
-
-def _price(raw: Any) -> float | None:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value > 0 else None

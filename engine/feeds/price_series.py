@@ -13,11 +13,23 @@ import math
 from bisect import bisect_right
 from collections import deque
 from itertools import islice
+from typing import Any
 
 HISTORY = 7_200  # points per asset: two hours at one a second
 VOLATILITY_WINDOW_MS = 600_000  # the volatility is measured over the last ten minutes
 MIN_VOLATILITY_SPAN_MS = 60_000  # and needs a minute of prices at least,
 MIN_VOLATILITY_POINTS = 30  # and that many of them (two prices a minute apart say little)
+
+
+def positive_price(raw: Any) -> float | None:
+    """A price as a feed sends it (a JSON number or a decimal string): positive and finite, else None."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
 
 
 class PriceSeries:

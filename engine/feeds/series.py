@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Iterable
 from typing import Any
 
 from contracts.updown import Series
 from engine.feeds.discovery import enrich_fees, market_row, parsed_market
+from engine.feeds.price_series import positive_price
 from engine.feeds.rest import RestClient
 from storage.engine_stores import catalog_store
 from storage.sqlite.db import Database, now_ms
@@ -104,11 +104,4 @@ async def prices_to_beat(gamma_host: str, slugs: Iterable[str]) -> dict[str, flo
 def _price_to_beat(body: Any, slug: str) -> float | None:
     events = [e for e in body if isinstance(e, dict) and e.get("slug") == slug] if isinstance(body, list) else []
     meta = events[0].get("eventMetadata") if len(events) == 1 else None
-    raw = meta.get("priceToBeat") if isinstance(meta, dict) else None
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value > 0 else None
+    return positive_price(meta.get("priceToBeat")) if isinstance(meta, dict) else None

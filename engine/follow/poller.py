@@ -188,24 +188,25 @@ class WalletFollower:
         with self.db.write() as conn:
             raise_alert(conn, level=level, source="engine", code=code, subject=subject, message=message)
 
+    def _once(self, alerted: set[str], address: str, label: str, code: str, message: str) -> None:
+        """A warning about a wallet, raised once until `alerted` forgets it."""
+        if address in alerted:
+            return
+        alerted.add(address)
+        self._alert("warning", code, label, message)
+
     def _refused(self, address: str, label: str, reasons: dict[str, int]) -> None:
         log.info("followed wallet rows refused", extra={"wallet": label, "refused": reasons})
-        if address in self.refused_told:
-            return
-        self.refused_told.add(address)
-        self._alert("warning", "FOLLOW_RECORD_REFUSED", label,
-                    f"trades of the followed wallet {label} came that the desk cannot read "
-                    f"({', '.join(sorted(reasons))[:300]}): they are left out and counted, its other trades are "
-                    "kept; said once a run")
+        self._once(self.refused_told, address, label, "FOLLOW_RECORD_REFUSED",
+                   f"trades of the followed wallet {label} came that the desk cannot read "
+                   f"({', '.join(sorted(reasons))[:300]}): they are left out and counted, its other trades are "
+                   "kept; said once a run")
 
     def _failed(self, wallet: FollowedWallet, error: str) -> None:
         log.warning("followed wallet could not be read", extra={"wallet": wallet.label, "error": error[:200]})
-        if wallet.address in self.failing:
-            return
-        self.failing.add(wallet.address)
-        self._alert("warning", "FOLLOW_FAILED", wallet.label,
-                    f"the followed wallet {wallet.label}'s trades could not be read from the Data API "
-                    f"({error[:200]}); tried again every {FOLLOW_POLL_S} s")
+        self._once(self.failing, wallet.address, wallet.label, "FOLLOW_FAILED",
+                   f"the followed wallet {wallet.label}'s trades could not be read from the Data API "
+                   f"({error[:200]}); tried again every {FOLLOW_POLL_S} s")
 
     def _ok(self, wallet: FollowedWallet) -> None:
         if wallet.address not in self.failing:
@@ -215,10 +216,6 @@ class WalletFollower:
 
     def _gap(self, wallet: FollowedWallet, read: int) -> None:
         log.warning("followed wallet traded past the Data API's reach", extra={"wallet": wallet.label, "read": read})
-        if wallet.address in self.gapped:
-            return
-        self.gapped.add(wallet.address)
-        self._alert("warning", "FOLLOW_GAP", wallet.label,
-                    f"the followed wallet {wallet.label} made more trades since the last read than the Data API "
-                    f"lists ({read} read, its deepest page): older ones the stream did not hear are not kept")
-
+        self._once(self.gapped, wallet.address, wallet.label, "FOLLOW_GAP",
+                   f"the followed wallet {wallet.label} made more trades since the last read than the Data API "
+                   f"lists ({read} read, its deepest page): older ones the stream did not hear are not kept")

@@ -17,7 +17,7 @@ import pytest
 
 from simulator.testing import SimHandle, approved_simulator
 from tests.helpers import EngineProcess, live_desk, wait_until
-from tests.trading.test_redemption import RELAYER_KEY, _holding_sets, ledger_cash, venue_cash
+from tests.trading.test_redemption import RELAYER_KEY, _holding_sets, arbitrage_fills, ledger_cash, venue_cash
 
 pytestmark = pytest.mark.slow
 PUSD = 1_000_000
@@ -38,29 +38,13 @@ def _rows(engine: EngineProcess, sql: str, *args: Any) -> list[tuple[Any, ...]]:
 def paper_holding_sets(engine: EngineProcess, market: dict[str, Any], shares: int) -> None:
     """A paper desk whose strategy 'arb' bought `shares` YES at 0.45 and NO at 0.52 before this engine
     ran: its fills on the paper ledger, its trades in the paper venue's book (what it holds)."""
-    from contracts.order_status import FILL_RANK, RANK, OrderStatus
-    from engine.venues.base import TradeStatus
-
     with sqlite3.connect(engine.db_path) as conn:
-        for n, (outcome, token, price) in enumerate((("YES", market["yes_token_id"], 450_000),
-                                                     ("NO", market["no_token_id"], 520_000))):
-            cursor = conn.execute(
-                """INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side,
-                       price, size, filled, tif, status, status_rank, created_at, updated_at)
-                   VALUES (?, ?, 'paper', 'arb', ?, ?, ?, 'BUY', ?, ?, ?, 'FAK', 'FILLED', ?, 1, 1)""",
-                (f"arb-{n}", f"paper-arb-{n}", market["condition_id"], token, outcome, price, shares * PUSD,
-                 shares * PUSD, RANK[OrderStatus.FILLED]))
-            conn.execute(
-                """INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
-                       size, fee, liquidity, status, status_rank, matched_at, updated_at)
-                   VALUES (?, ?, 'paper', 'arb', ?, ?, ?, 'BUY', ?, ?, 0, 'TAKER', 'CONFIRMED', ?, 1, 1)""",
-                (f"paper-trade-arb-{n}", cursor.lastrowid, market["condition_id"], token, outcome, price,
-                 shares * PUSD, FILL_RANK[TradeStatus.CONFIRMED]))
+        for n, token in enumerate(arbitrage_fills(conn, market, shares, "paper")):
             conn.execute(
                 """INSERT INTO paper_trades (trade_id, venue_order_id, token_id, side, price, size, fee, liquidity,
                        status, matched_at, settle_at, updated_at)
                    VALUES (?, ?, ?, 'BUY', ?, ?, 0, 'TAKER', 'CONFIRMED', 1, 1, 1)""",
-                (f"paper-trade-arb-{n}", f"paper-arb-{n}", token, price, shares * PUSD))
+                (f"paper-trade-arb-{n}", f"paper-arb-{n}", token, (450_000, 520_000)[n], shares * PUSD))
 
 
 def _cash(engine: EngineProcess, mode: str) -> int:

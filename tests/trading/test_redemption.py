@@ -80,25 +80,35 @@ def _holding_sets(engine: EngineProcess, sim: SimHandle, wallet: str, market: di
     """A desk whose strategy 'arb' bought `shares` YES at 0.45 and NO at 0.52 (what complement
     arbitrage leaves behind), before this engine ran: its fills in the ledger, its tokens in
     the wallet. (The manual ticket nets a BUY NO against YES it holds, so it cannot build sets.)"""
+    with sqlite3.connect(engine.db_path) as conn:
+        for token in arbitrage_fills(conn, market, shares, "live"):
+            sim.fund(wallet, token_id=token, tokens=str(shares))
+
+
+def arbitrage_fills(conn: sqlite3.Connection, market: dict[str, Any], shares: int, mode: str) -> list[str]:
+    """Strategy 'arb''s filled BUY of `shares` YES at 0.45 and NO at 0.52 in `mode`'s ledger (orders
+    and fills, as the executor writes them); the two tokens, YES first."""
     from contracts.order_status import FILL_RANK, RANK, OrderStatus
     from engine.venues.base import TradeStatus
 
-    with sqlite3.connect(engine.db_path) as conn:
-        for n, (outcome, token, price) in enumerate((("YES", market["yes_token_id"], 450_000),
-                                                     ("NO", market["no_token_id"], 520_000))):
-            cursor = conn.execute(
-                """INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side,
-                       price, size, filled, tif, status, status_rank, created_at, updated_at)
-                   VALUES (?, ?, 'live', 'arb', ?, ?, ?, 'BUY', ?, ?, ?, 'FAK', 'FILLED', ?, 1, 1)""",
-                (f"arb-{n}", f"0xarb{n}", market["condition_id"], token, outcome, price, shares * PUSD,
-                 shares * PUSD, RANK[OrderStatus.FILLED]))
-            conn.execute(
-                """INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
-                       size, fee, liquidity, status, status_rank, matched_at, updated_at)
-                   VALUES (?, ?, 'live', 'arb', ?, ?, ?, 'BUY', ?, ?, 0, 'TAKER', 'CONFIRMED', ?, 1, 1)""",
-                (f"trade-arb-{n}", cursor.lastrowid, market["condition_id"], token, outcome, price, shares * PUSD,
-                 FILL_RANK[TradeStatus.CONFIRMED]))
-            sim.fund(wallet, token_id=token, tokens=str(shares))
+    prefix = "paper-" if mode == "paper" else ""
+    tokens = []
+    for n, (outcome, token, price) in enumerate((("YES", market["yes_token_id"], 450_000),
+                                                 ("NO", market["no_token_id"], 520_000))):
+        cursor = conn.execute(
+            """INSERT INTO orders (client_id, venue_order_id, mode, strategy, condition_id, token_id, outcome, side,
+                   price, size, filled, tif, status, status_rank, created_at, updated_at)
+               VALUES (?, ?, ?, 'arb', ?, ?, ?, 'BUY', ?, ?, ?, 'FAK', 'FILLED', ?, 1, 1)""",
+            (f"arb-{n}", f"paper-arb-{n}" if prefix else f"0xarb{n}", mode, market["condition_id"], token, outcome,
+             price, shares * PUSD, shares * PUSD, RANK[OrderStatus.FILLED]))
+        conn.execute(
+            """INSERT INTO fills (trade_id, order_id, mode, strategy, condition_id, token_id, outcome, side, price,
+                   size, fee, liquidity, status, status_rank, matched_at, updated_at)
+               VALUES (?, ?, ?, 'arb', ?, ?, ?, 'BUY', ?, ?, 0, 'TAKER', 'CONFIRMED', ?, 1, 1)""",
+            (f"{prefix}trade-arb-{n}", cursor.lastrowid, mode, market["condition_id"], token, outcome, price,
+             shares * PUSD, FILL_RANK[TradeStatus.CONFIRMED]))
+        tokens.append(token)
+    return tokens
 
 
 def _status(engine: EngineProcess) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from engine.strategies.momentum import Momentum
 from engine.trading.strategy_host import StrategyHost
 from engine.trading.strategy_memory import StrategyMemory
 from storage.sqlite.db import Database
@@ -52,6 +53,13 @@ def _host(db: Database, clock: FakeClock) -> StrategyHost:
     return host
 
 
+def _mo(host: StrategyHost) -> Momentum:
+    """The hosted momentum strategy, as the Momentum it is."""
+    instance = host.hosted["mo"].instance
+    assert isinstance(instance, Momentum)
+    return instance
+
+
 def _edit(db: Database, **params: Any) -> None:
     with db.write() as conn:
         conn.execute(text("UPDATE strategies SET params = :p, version = version + 1"),
@@ -60,7 +68,7 @@ def _edit(db: Database, **params: Any) -> None:
 
 def _warm(host: StrategyHost) -> None:
     for t, mid in ((0, "0.505"), (10, "0.515"), (30, "0.555"), (61, "0.605")):
-        step(host.hosted["mo"].instance, mid, t)  # type: ignore[arg-type]  # a Momentum, built from its row
+        step(_mo(host), mid, t)
 
 
 def _outcome(db: Database) -> list[tuple[Any, ...]]:
@@ -75,21 +83,21 @@ def test_a_restart_takes_back_recent_memory_for_the_same_params_only(tmp_path: P
     assert host.save_memory() == 1
     clock.advance(30_000)
     restarted = _host(db, clock)  # a new engine process: a host built afresh
-    assert restarted.hosted["mo"].instance.signals["c1"].samples == 4  # type: ignore[attr-defined]  # a Momentum
-    assert step(restarted.hosted["mo"].instance, "0.625", 70).quotes  # type: ignore[arg-type]  # warm: it trades
+    assert _mo(restarted).signals["c1"].samples == 4
+    assert step(_mo(restarted), "0.625", 70).quotes  # warm: it trades
     [(outcome,)] = _outcome(db)
     assert outcome == "restored (saved 30.0 s before)"
 
     clock.advance(MAX_AGE_MS)  # down for longer than the setting allows: cold, and said so
     stale = _host(db, clock)
-    assert stale.hosted["mo"].instance.signals == {}  # type: ignore[attr-defined]
+    assert _mo(stale).signals == {}
     assert "older than strategy_memory_max_age_s" in _outcome(db)[0][0]
 
     _warm(stale)
     stale.save_memory()
     _edit(db, fast_seconds=5)  # edited while the engine was down: windows of another length
     edited = _host(db, clock)
-    assert edited.hosted["mo"].instance.signals == {}  # type: ignore[attr-defined]
+    assert _mo(edited).signals == {}
     assert _outcome(db) == []  # the stale memory is gone
 
 
@@ -103,10 +111,10 @@ def test_a_reload_carries_memory_over_unless_the_params_changed(tmp_path: Path) 
     before = host.hosted["mo"].instance
     host.reload([])
     assert host.hosted["mo"].instance is not before  # rebuilt ...
-    assert host.hosted["mo"].instance.signals["c1"].samples == 4  # type: ignore[attr-defined]  # ... and still warm
+    assert _mo(host).signals["c1"].samples == 4  # ... and still warm
     _edit(db, slow_seconds=50)
     host.reload([])
-    assert host.hosted["mo"].instance.signals == {}  # type: ignore[attr-defined]  # new params: cold
+    assert _mo(host).signals == {}  # new params: cold
     assert _outcome(db) == []
 
 
@@ -120,5 +128,5 @@ def test_an_unreadable_stored_memory_starts_cold_and_says_why(tmp_path: Path) ->
         with db.write() as conn:
             conn.execute(text("UPDATE strategy_memory SET memory = :m, restored_at = NULL"), {"m": document})
         restarted = _host(db, clock)
-        assert restarted.hosted["mo"].instance.signals == {}  # type: ignore[attr-defined]
+        assert _mo(restarted).signals == {}
         assert _outcome(db)[0][0].startswith(why)
