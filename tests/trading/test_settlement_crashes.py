@@ -71,13 +71,12 @@ REDEEM_POINTS = ("redeem_before_submit", "redeem_after_submit", "settlement_afte
 PROTOCOLS = ("v1", "v2")
 
 
-def market_of(sim: SimHandle, protocol: str) -> dict[str, Any]:
-    """A CTF market, or the Protocol V2 market, nobody has traded yet in this simulator."""
+def market_of(sim: SimHandle, protocol: str, index: int = 2) -> dict[str, Any]:
+    """The Protocol V2 market, or the `index`-th standard CTF market (not V2), nobody has traded yet
+    in this simulator (tests that share one pick different indexes)."""
     if protocol == "v2":
         return next(m for m in sim.markets() if m["protocol_v2"])
-    market = sim.market(neg_risk=False, index=2)
-    assert not market["protocol_v2"]
-    return market
+    return [m for m in sim.markets() if not m["neg_risk"] and not m["protocol_v2"]][index]
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)

@@ -34,7 +34,7 @@ def sim() -> Iterator[SimHandle]:
 def test_a_merge_whose_answer_is_lost_and_mined_late_is_booked_once(tmp_path: Path, sim: SimHandle,
                                                                     protocol: str) -> None:
     engine, wallet = _desk(tmp_path, sim, auto_redeem=0)
-    market = market_of(sim, protocol) if protocol == "v2" else sim.market(neg_risk=False, index=2)
+    market = market_of(sim, protocol, index=2)
     cid = market["condition_id"]
     _holding_sets(engine, sim, wallet, market, 20)
     try:
@@ -75,7 +75,7 @@ def test_a_redemption_the_operator_paid_while_the_engine_was_down_is_booked_once
     engine, wallet = _desk(tmp_path, sim, auto_redeem_grace_s=600)
     approve = run_cli(["preflight", "--approve-auto-redeem", "--json"], engine.env, timeout=120)
     assert {c["check"]: c for c in json.loads(approve.stdout)["checks"]}["auto-redeem"]["ok"], approve.stdout
-    market = market_of(sim, protocol) if protocol == "v2" else sim.market(neg_risk=False, index=3)
+    market = market_of(sim, protocol, index=3)
     cid = market["condition_id"]
     try:
         start(engine)
