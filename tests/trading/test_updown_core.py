@@ -102,6 +102,8 @@ def test_a_series_window_is_found_priced_on_chainlink_quoted_and_left_before_its
         core.gate.unblock()
         await core._stop_loop()  # ticked by hand
         feed = await _chainlink_heard(core)
+        while time.time() - start < 4:  # Gamma publishes the price to beat two seconds after the start
+            await asyncio.sleep(0.1)
         await core.scheduled.series_discovery()  # what the job does every 5 s
         assert set(core.host.hosted["updown"].markets) == {current, following}
         for _ in range(200):
@@ -167,6 +169,10 @@ def test_a_window_joined_long_after_it_opened_is_priced_on_gammas_price_to_beat(
         feed = await _chainlink_heard(core)
         assert feed.at("btc", start * 1000, 5_000) is None  # its start heard by nobody
         await core.scheduled.series_discovery()
+        for _ in range(200):  # its book heard
+            if core.books.book(core.catalog.get(current).yes_token):
+                break
+            await asyncio.sleep(0.05)
         clock[0] = now_ms()
         await core.tick()
         core.executor.drain()
