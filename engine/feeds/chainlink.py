@@ -11,8 +11,10 @@ same Chainlink Data Streams prices on RTDS, engine/feeds/rtds.py). The feed subs
 - the first message after a filtered subscription, `{"symbol", "data": [{"timestamp", "value"}]}`: the
   recent prices, so a desk that joins a window late may still know its start's price.
 
-A message that is not a positive finite price for a followed symbol, or whose time is not a time
-(none, or more than a minute ahead of the desk's clock), is counted and dropped; a point not after
+A message that is not a positive finite price for a followed symbol, whose time is not a time
+(none, or more than a minute ahead of the desk's clock), or whose price no market could have
+(engine/feeds/plausible.py: out of range, or a 99.9 % move in a second) is counted and dropped, its
+first reason kept for the desk's one alert (the Chainlink stream, beside the spot's); a point not after
 the last one kept is a repeat. The latest price's age is judged by when it was heard (`heard`).
 """
 
@@ -26,6 +28,7 @@ from typing import Any
 from contracts.updown import chainlink_symbol
 from engine.feeds import rtds
 from engine.feeds.pacing import Backoff
+from engine.feeds.plausible import MoveGuard, Refusals
 from engine.feeds.price_series import PriceSeries, positive_price
 from engine.feeds.wsloop import ReconnectingSocket, SocketFeed
 from storage.sqlite.db import now_ms
@@ -44,13 +47,18 @@ class ChainlinkFeed(PriceSeries, SocketFeed):
         self.url = url
         self.assets = tuple(sorted(set(assets)))
         self.clock_ms = clock_ms
-        self.rejected = 0
+        self.refusals = Refusals()  # records refused, and why the first was (the desk alerts it once)
+        self.moves = MoveGuard()  # a price no market could have (engine/feeds/plausible.py)
         self._history = {}
         self.heard: dict[str, int] = {}  # asset -> when its latest report arrived (desk's clock)
         self._by_symbol = {chainlink_symbol(a): a for a in self.assets}
         self.subscribe_message = rtds.subscribe_message(
             [rtds.Subscription(TOPIC, "*", json.dumps({"symbol": s}, separators=(",", ":"))) for s in self._by_symbol])
         self.socket = ReconnectingSocket(url, self, rtds.OPTIONS, backoff)
+
+    @property
+    def rejected(self) -> int:
+        return self.refusals.count
 
     def age_ms(self, asset: str) -> int | None:
         """How long ago its latest report arrived (None: none yet)."""
@@ -62,14 +70,14 @@ class ChainlinkFeed(PriceSeries, SocketFeed):
             return
         message = rtds.parse(text)
         if message is None:
-            self.rejected += 1
+            self.refusals.add("a message that is not an RTDS message")
             return
         if message.topic != TOPIC:
             return  # another topic's (a shared socket's): not ours to judge
         payload = message.payload
         asset = self._by_symbol.get(str(payload.get("symbol", "")).lower())
         if asset is None:
-            self.rejected += 1
+            self.refusals.add(f"a price of a symbol not asked for ({str(payload.get('symbol'))[:40]!r})")
             return
         if "data" in payload:
             self._dump(asset, payload["data"])
@@ -78,18 +86,23 @@ class ChainlinkFeed(PriceSeries, SocketFeed):
 
     def _dump(self, asset: str, data: Any) -> None:
         if not isinstance(data, list):
-            self.rejected += 1
+            self.refusals.add("a first dump whose data is not a list")
             return
         points = sorted(((p["timestamp"], p.get("value")) for p in data[-MAX_DUMP:]
                          if isinstance(p, dict) and _time(p.get("timestamp")) is not None), key=lambda p: p[0])
-        self.rejected += min(len(data), MAX_DUMP) - len(points)
+        for _ in range(min(len(data), MAX_DUMP) - len(points)):
+            self.refusals.add("a first dump's point without a time")
         for at, value in points:
             self._take(asset, at, value, heard=False)
 
     def _take(self, asset: str, raw_at: Any, raw_price: Any, *, heard: bool = True) -> None:
         now, at, price = self.clock_ms(), _time(raw_at), positive_price(raw_price)
         if at is None or price is None or at > now + AHEAD_MS:
-            self.rejected += 1
+            self.refusals.add(f"{asset}: a report without a time, a positive price, or stamped in the future")
+            return
+        why = self.moves.refusal(asset, price, at)
+        if why:
+            self.refusals.add(f"{asset}: {why}")
             return
         if self._append(asset, at, price) and heard:
             self.heard[asset] = now

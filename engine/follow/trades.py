@@ -17,7 +17,7 @@ from contracts.domain import ONE, to_micros
 from storage.engine_stores.follow_store import Followed
 
 KEY_CHARS = 300
-MAX_SHARES = 1e10  # more than any market's supply, and what fits in micro-units in SQLite
+MAX_SHARES = 10**10  # more than any market's supply, and what fits in micro-units in SQLite
 TRADE_TIMES_S = (1_577_836_800, 4_102_444_800)  # 2020-01-01 to 2100-01-01: a trade time outside is no trade's
 MS_FROM = 10**11  # a trade time above this is in milliseconds (the Data API's are seconds)
 
@@ -38,8 +38,8 @@ def unreadable(row: Any) -> str:
         return "a price outside (0, 1)"
     if not 0 < _micros(size):
         return "a size that is not above 0"
-    if size > MAX_SHARES:
-        return f"a size above {MAX_SHARES:g} shares"
+    if _micros(size) > MAX_SHARES * ONE:
+        return f"a size above {MAX_SHARES:.0e} shares"
     if isinstance(at, bool) or not isinstance(at, int) or at <= 0:
         return "no time"
     if not TRADE_TIMES_S[0] <= (at // 1000 if at > MS_FROM else at) <= TRADE_TIMES_S[1]:

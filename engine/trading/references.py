@@ -158,6 +158,8 @@ class References:
             found["reference feed"] = self.feed.refusals
         if self.spot is not None:
             found[f"{self.spot.protocol} spot stream"] = self.spot.refusals
+        if self.chainlink is not None:
+            found["Chainlink stream"] = self.chainlink.refusals
         return found
 
     async def close(self) -> None:

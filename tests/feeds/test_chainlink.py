@@ -61,6 +61,10 @@ def test_chainlink_messages_are_read_as_the_venue_sends_them_and_the_rest_refuse
     feed.on_text("PONG")
     feed.on_text(_message({"x": 1}, topic="activity"))  # another topic's: not judged here
     assert feed.spot("btc") == (101.000000001, START * 1000 + 500) and feed.rejected == 9
+    for absurd in (5e-324, 1e300, 0.101):  # no market's price; a 99.9 % fall in a second (a bad print)
+        feed.on_text(_message({"symbol": "btc/usd", "timestamp": START * 1000 + 1500, "value": absurd}))
+    assert feed.spot("btc") == (101.000000001, START * 1000 + 500) and feed.rejected == 12
+    assert feed.refusals.first == "a first dump's point without a time"  # what the one alert says
 
 
 def _window_info() -> MarketInfo:
