@@ -50,6 +50,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "http/markets_list.json": lambda items: [gamma_market(m) for m in items],
     "http/market_slug.json": gamma_market,
     "http/event.json": gamma_event,
+    "captured/gamma_market.json": gamma_market,  # an up/down window as listed, its bid/ask/last trade read
     "captured/gamma_market_sports_market_money_line.json": gamma_market,
     "captured/gamma_market_closed_binary_accepting_false.json": venue_payouts,
     "captured/gamma_market_closed_nonbinary_legacy.json": gamma_market,
