@@ -71,6 +71,7 @@ def test_walk_forward_refuses_what_it_cannot_score(recording: tuple[Path, list[s
             check_spec(_spec(recording, **changes))
 
 
+@pytest.mark.slow  # starts processes
 def test_a_walk_forward_sweep_ranks_its_trials_by_their_held_out_score(
         recording: tuple[Path, list[str], int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = recording[0]

@@ -74,11 +74,13 @@ def seed(path: Path, *, now: int | None = None) -> int:
 
 
 def _engine_state(conn, now: int) -> None:
+    # The heartbeat ten minutes ahead: the seeded engine stays alive however slowly a loaded machine
+    # renders the pages (a test of a stale heartbeat sets its own).
     conn.execute(
         """UPDATE engine_state SET state='RUNNING', desired_state='RUNNING', heartbeat_at=?, pid=4242,
                     trading_state='REDUCING', trading_state_reason='DAILY_LOSS', trading_state_at=?,
                     peak_equity=?, day_start_equity=?, day_started_at=NULL""",
-        (now, now - 60_000, 10_400 * M, 10_300 * M),
+        (now + 600_000, now - 60_000, 10_400 * M, 10_300 * M),
     )
 
 

@@ -43,6 +43,12 @@ def _rows(db: Database, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(text(sql), params).all()]
 
 
+# The Data API's /trades is billed 50 requests per 10 s on the simulator as on the venue: a test
+# waiting on it asks at most twice a second, leaving the follower its share (a follower refused
+# with a 429 reads nothing that poll, which is what it should do).
+LISTED_EVERY_S = 0.5
+
+
 def _listed(sim: SimHandle, wallet: str) -> int:
     """How many of the wallet's trades the Data API lists (at most 10,000)."""
     rows = httpx.get(f"{sim.data_api_host}/trades", params={"user": wallet, "takerOnly": "false", "limit": 10_000})
@@ -74,7 +80,7 @@ def test_a_followed_trade_is_kept_off_the_stream_within_two_seconds_and_once(tmp
         sim.burst(WHALE, token, count=1, price="0.42", size="7")
         await _until(lambda: _rows(db, "SELECT COUNT(*) FROM followed_trades")[0][0] == 1, 5, "the trade")
         printed["kept"] = time.time()
-        await asyncio.to_thread(wait_until, lambda: _listed(sim, WHALE) == 1, 10, 0.05, what="the Data API")
+        await asyncio.to_thread(wait_until, lambda: _listed(sim, WHALE) == 1, 10, LISTED_EVERY_S, what="the Data API")
         assert await follower.poll(whale, int(time.time() * 1000)) == 0  # the Data API's copy: the same trade
         await follower.close()
 
@@ -107,7 +113,7 @@ def test_a_burst_of_a_thousand_trades_is_kept_whole_each_once(tmp_path: Path, si
         sim.burst(WHALE, token, count=1000, price="0.31")
         await _until(lambda: _rows(db, "SELECT COUNT(*) FROM followed_trades")[0][0] >= 1000, 10, "the burst")
         assert time.time() - started < 3.0
-        await asyncio.to_thread(wait_until, lambda: _listed(sim, WHALE) >= before + 1000, 20, 0.1,
+        await asyncio.to_thread(wait_until, lambda: _listed(sim, WHALE) >= before + 1000, 20, LISTED_EVERY_S,
                                 what="the burst on the Data API")
         assert await follower.poll(whale, int(time.time() * 1000)) == 0
         await follower.close()
@@ -135,7 +141,7 @@ def test_without_the_stream_the_data_api_pages_bring_every_trade_and_a_restart_l
         await asyncio.sleep(1.1)
         before = _listed(sim, SHRIMP)
         sim.burst(SHRIMP, token, count=1000, price="0.62")
-        await asyncio.to_thread(wait_until, lambda: _listed(sim, SHRIMP) >= before + 1000, 20, 0.1,
+        await asyncio.to_thread(wait_until, lambda: _listed(sim, SHRIMP) >= before + 1000, 20, LISTED_EVERY_S,
                                 what="the burst on the Data API")
         assert await follower.poll(shrimp, int(time.time() * 1000)) == 1000  # one page of 100 lost 900 here
         assert await follower.poll(shrimp, int(time.time() * 1000)) == 0
@@ -144,7 +150,7 @@ def test_without_the_stream_the_data_api_pages_bring_every_trade_and_a_restart_l
     async def after_a_restart() -> None:
         before = _listed(sim, SHRIMP)
         sim.burst(SHRIMP, token, count=120, price="0.63")  # while nothing follows
-        await asyncio.to_thread(wait_until, lambda: _listed(sim, SHRIMP) >= before + 120, 20, 0.1,
+        await asyncio.to_thread(wait_until, lambda: _listed(sim, SHRIMP) >= before + 120, 20, LISTED_EVERY_S,
                                 what="the trades made while stopped")
         follower = WalletFollower(db, sim.data_api_host)
         assert await follower.poll(shrimp, int(time.time() * 1000)) == 120
@@ -161,7 +167,7 @@ def test_a_wallet_followed_afresh_forgets_its_cursor_and_history_is_never_kept(t
     db = _db(tmp_path)
     token = sim.market(neg_risk=False, index=5)["yes_token_id"]
     sim.burst(OTHER, token, count=5, price="0.2")  # before anyone follows OTHER: history
-    wait_until(lambda: _listed(sim, OTHER) >= 5, 20, 0.1, what="the history")
+    wait_until(lambda: _listed(sim, OTHER) >= 5, 20, LISTED_EVERY_S, what="the history")
     follower = WalletFollower(db, sim.data_api_host)
     other = [FollowedWallet(OTHER, "other")]
 

@@ -166,11 +166,18 @@ def test_a_wrong_token_is_alerted_once_for_a_burst(api: tuple[str, Database, Pat
     assert "z" * 40 not in log.read_text() and "z" * 40 not in alerts[0].message
 
 
-def test_a_flood_is_held_back_and_a_stalled_sender_cut_off(api: tuple[str, Database, Path]) -> None:
+def test_a_flood_is_held_back_then_let_through_once_the_bucket_refills(api: tuple[str, Database, Path]) -> None:
     base, db, _ = api
     codes = asyncio.run(_flood(base, 4 * signals_api.BURST))
     assert codes.count(429) >= signals_api.BURST and set(codes) <= {401, 429}
     wait_until(lambda: post(base, good()).status_code == 201, timeout=10, what="the bucket refilled")
+    assert stored(db)[1] == 1
+
+
+# On a server of its own: right after a flood the bucket may hold less than one post, and the
+# stalled post would be refused as a flood's before its body is waited for.
+def test_a_stalled_sender_is_cut_off(api: tuple[str, Database, Path]) -> None:
+    base, db, _ = api
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as conn:  # headers, then half a body, then nothing
         conn.sendall(f"POST /v1/signals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
@@ -179,7 +186,7 @@ def test_a_flood_is_held_back_and_a_stalled_sender_cut_off(api: tuple[str, Datab
         answer = conn.recv(4096).decode()
     assert answer.startswith("HTTP/1.1 408") and "STALLED" in answer
     assert time.monotonic() - started < signals_api.BODY_TIMEOUT_S + 10
-    assert stored(db)[1] == 1
+    assert stored(db)[1] == 0
 
 
 def test_without_a_token_the_program_is_off(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ class ScriptedVenue:
         self.sent: list[str] = []
         self.states: dict[str, SettlementTx] = {}
 
-    async def auto_redeem_approved(self) -> bool:
+    async def auto_redeem_approved(self, protocol_v2: bool = False) -> bool:
         return self.approved
 
     async def redeem(self, condition_id: str, neg_risk: bool) -> SettlementTx:

@@ -10,12 +10,15 @@ import importlib
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 reaction = importlib.import_module("reaction")
 decision_cost = importlib.import_module("decision_cost")
 venue_side = importlib.import_module("_reaction_venue")
 
 
+@pytest.mark.slow  # starts processes
 def test_each_move_is_answered_at_the_venue_after_it_by_the_bare_client() -> None:
     with reaction.approved_simulator(seed=5, agents=False, prefill_books=False, sports_markets="none",
                                      v2_markets="none") as sim:
