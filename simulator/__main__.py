@@ -122,6 +122,8 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                               "price to beat (default 2)"),
     "--kalshi-markets": ("kalshi_markets", int, "Kalshi markets listed in the simulated event under /trade-api/v2 "
                                                 "(default 4; 0: none)"),
+    "--kalshi-parlays": ("kalshi_parlays", int, "multivariate (parlay) legs listed first in Kalshi's /markets, as "
+                                                "Kalshi's pages are (default 20; 0: none)"),
 }
 
 
@@ -147,6 +149,8 @@ def parse_args(argv: Sequence[str] | None = None) -> dict[str, Any]:
                         default=None,
                         help="treat every wallet as having made the trading approvals (the venue refuses "
                              "orders until pUSD and the conditional tokens are approved)")
+    parser.add_argument("--kalshi-no-weekly-pause", dest="kalshi_weekly_pause", action="store_false", default=None,
+                        help="leniency: no Thursday 03:00-05:00 ET trading pause on Kalshi's side (Kalshi has one)")
     parser.add_argument("--no-rate-limits", dest="rate_limits", action="store_false", default=None,
                         help="do not enforce the venue's rate limits, per endpoint or per signer (benchmarks "
                              "that hammer)")

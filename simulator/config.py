@@ -163,6 +163,8 @@ class SimConfig:
     price_to_beat_delay_s: float = 2.0  # Gamma publishes a window's price to beat this long after it opens
     # Kalshi's Trade API v2 (kalshi/): the markets of one simulated event, under /trade-api/v2.
     kalshi_markets: int = 4  # 0: none listed (keys, balances and the routes still answer)
+    kalshi_parlays: int = 20  # multivariate (parlay) legs listed before them, as Kalshi's /markets pages are
+    kalshi_weekly_pause: bool = True  # Kalshi's Thursday 03:00-05:00 ET trading pause (off: leniency by flag)
     faults: FaultConfig = field(default_factory=FaultConfig)
     market: MarketConfig = field(default_factory=MarketConfig)  # the agents' market (issue 23)
 
@@ -258,6 +260,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_CHAINLINK_BASIS_BPS": ("chainlink_basis_bps", float),
     "SIMULATOR_PRICE_TO_BEAT_DELAY": ("price_to_beat_delay_s", float),
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
+    "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
     "SIMULATOR_SPEED": ("speed", parse_speed),
@@ -268,6 +271,7 @@ ENV_SWITCHES: dict[str, tuple[str, bool]] = {
     "SIMULATOR_ALLOW_EOA_MAKERS": ("allow_eoa_makers", True),
     "SIMULATOR_PRE_APPROVED_WALLETS": ("pre_approved_wallets", True),
     "SIMULATOR_NO_RATE_LIMITS": ("rate_limits", False),
+    "SIMULATOR_KALSHI_NO_WEEKLY_PAUSE": ("kalshi_weekly_pause", False),
     "SIMULATOR_RETRY_AFTER_HTTP_DATE": ("retry_after_http_date", True),
 }
 
@@ -332,6 +336,8 @@ def _validate(cfg: SimConfig) -> None:
         raise ValueError(f"price_to_beat_delay_s must be from 0 to 3600 seconds, not {cfg.price_to_beat_delay_s!r}")
     if not 0 <= cfg.kalshi_markets <= 50:
         raise ValueError(f"kalshi_markets must be from 0 to 50, not {cfg.kalshi_markets!r}")
+    if not 0 <= cfg.kalshi_parlays <= 2000:
+        raise ValueError(f"kalshi_parlays must be from 0 to 2000, not {cfg.kalshi_parlays!r}")
     if isinstance(cfg.speed, bool) or not isinstance(cfg.speed, (int, float)) or \
             not (cfg.speed == 0 or 0.01 <= cfg.speed <= 1000):
         raise ValueError(f"speed must be from 0.01 to 1000, or 0 (full speed), not {cfg.speed!r}")

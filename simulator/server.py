@@ -34,6 +34,8 @@ from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
 from .kalshi import http as kalshi_http
+from .kalshi import http_admin as kalshi_admin
+from .kalshi import http_portfolio as kalshi_portfolio  # noqa: F401  (its routes join kalshi_http's table)
 from .kalshi.side import KalshiSide
 from .maintenance import CLOSED, Maintenance
 from .market_payloads import book_message, now_ms
@@ -58,6 +60,7 @@ from .views import quote
 from .ws import Hub
 
 log = logging.getLogger("simulator")
+KALSHI_TICK_S = 0.2  # how often Kalshi's side moves with time (pauses, closes, payouts)
 SWEEP_INTERVAL_S = 0.25
 MAINTENANCE_TICK_S = 0.05  # how soon a scheduled phase change is noticed (heartbeats, agents)
 
@@ -119,8 +122,9 @@ class Simulator:
         self.agents = Agents(self.exchange, random.Random(f"agents:{seed}"), seed, cfg.agent_interval_s,
                              self.maintenance.phase, cfg.market, self.start_ts)
         self.admin = Admin(self)
-        self.kalshi = KalshiSide(seed, cfg.kalshi_markets, round(to_micro(cfg.starting_balance) / 10_000),
-                                 cfg.auth_max_skew_s, cfg.rate_limits, cfg.end_after_s)
+        self.kalshi = KalshiSide(seed, cfg.kalshi_markets, to_micro(cfg.starting_balance), cfg.auth_max_skew_s,
+                                 cfg.rate_limits, cfg.end_after_s, parlays=cfg.kalshi_parlays,
+                                 weekly_pause=cfg.kalshi_weekly_pause)
         series = parse_updown(cfg.updown_series)
         self.updown = UpDown(self, series, seed) if series and recording is None else None
         if self.updown is not None:
@@ -199,7 +203,7 @@ class Simulator:
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
         for module in (http_market, http_trading, http_rewards, gamma, admin_routes, http_news, relayer, rpc,
-                       data_api, leaderboard, kalshi_http):
+                       data_api, leaderboard, kalshi_http, kalshi_admin):
             app.add_routes(module.routes)
         for path in ("/ws/market", "/ws/market/"):
             app.router.add_get(path, self.hub.handle_market)
@@ -232,6 +236,7 @@ class Simulator:
         self.maintenance.tick()
         self._spawn(self._sweep())
         self._spawn(self._watch_maintenance())
+        self._spawn(self._kalshi_clock())
         self._spawn(self._sample_history())
         self._spawn(self._pay_rebates())
         self._spawn(self._sample_rewards())
@@ -269,6 +274,12 @@ class Simulator:
             await asyncio.sleep(SWEEP_INTERVAL_S)
             self.exchange.expire_due(time.time(), self.cfg.gtd_buffer_s)
             clear_started(self.markets, time.time(), self._clear_book)
+
+    async def _kalshi_clock(self) -> None:
+        """Kalshi's side moves with time: pauses begin, markets close, determined ones are paid."""
+        while True:
+            await asyncio.sleep(KALSHI_TICK_S)
+            self.kalshi.tick()
 
     async def _watch_maintenance(self) -> None:
         while True:

@@ -1,5 +1,6 @@
-"""What the Kalshi tests share: a fresh RSA key pair, as Kalshi's key page makes one, and the
-simulator's admin call that registers its public half (Kalshi's website, in the simulator)."""
+"""What the Kalshi tests share: a fresh RSA key pair, as Kalshi's key page makes one, the simulator's
+admin calls that stand in for Kalshi's website and for other traders, the binary markets it lists,
+and the desk's client signed as a registered account."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from engine.feeds.kalshi_client import KalshiClient
 from simulator.testing import SimHandle
 
 
@@ -40,3 +42,43 @@ def register(sim: SimHandle, public_pem: str) -> str:
     assert status == 200, body
     key_id: str = body["api_key_id"]
     return key_id
+
+
+def host(sim: SimHandle) -> str:
+    return f"{sim.clob_host}/trade-api/v2"
+
+
+def account(sim: SimHandle) -> tuple[str, str, str]:
+    """(key id, private PEM, account name) of a new funded account."""
+    private, public = keypair()
+    key_id = register(sim, public)
+    return key_id, private, str(sim.call(lambda: sim.sim.kalshi.keys.keys[key_id].account))
+
+
+def client(sim: SimHandle) -> tuple[KalshiClient, str]:
+    """The desk's Kalshi client signed as a new funded account, and the account's name."""
+    key_id, private, name = account(sim)
+    return KalshiClient.at(host(sim), key_id, private), name
+
+
+def binary_tickers(sim: SimHandle) -> list[str]:
+    """The simulator's Kalshi markets that are not parlay legs, sorted."""
+    return sorted(sim.call(lambda: [t for t, m in sim.sim.kalshi.exchange.markets.items()
+                                    if m.mve_collection is None]))
+
+
+def structure(sim: SimHandle, ticker: str) -> str:
+    return str(sim.call(lambda: sim.sim.kalshi.exchange.markets[ticker].grid.structure))
+
+
+def trade(sim: SimHandle, ticker: str, side: str, price: str, count: str) -> float:
+    """Another trader takes up to `count` at `price` or better; returns what filled."""
+    status, body = admin(sim, f"/_sim/kalshi/markets/{ticker}/trade", {"side": side, "price": price, "count": count})
+    assert status == 200, body
+    return float(body["filled"])
+
+
+def lifecycle(sim: SimHandle, ticker: str, action: str, **body: Any) -> dict[str, Any]:
+    status, answer = admin(sim, f"/_sim/kalshi/markets/{ticker}/{action}", body)
+    assert status == 200, answer
+    return answer

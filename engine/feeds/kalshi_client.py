@@ -1,34 +1,209 @@
-"""Kalshi's official SDK client, as the desk makes one: every request bounded by a timeout."""
+"""The desk's Kalshi client: a thin typed client of its own over its HTTP transport
+(kalshi_http.py: httpx and cryptography, both pinned) that speaks Kalshi's Trade API as it is today.
+
+Why not Kalshi's SDK: `kalshi-python-sync` 3.2.0, the only version the package index offers, predates
+the fixed-point migration and the V2 order endpoints; its models refuse today's answers (measured
+against the simulator's Kalshi side, which serves Kalshi's current shapes: README, Dependencies).
+
+Orders go only to the V2 endpoints (`/portfolio/events/orders`: create, cancel, amend, decrease); the
+V1 order endpoints Kalshi retired are never called (there is no method for them). Reads: the exchange's
+status and schedule, markets (discovery passes `mve_filter=exclude`), order books one at a time or up
+to 100 in one call, public trades and candlesticks (for research), series' fee settings, and the
+account: balance, orders, fills, positions, settlements and its rate limits.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-TIMEOUT_S = 10.0
+from engine.feeds import kalshi_models as models
+from engine.feeds.kalshi_fixed import KalshiShapeError, fmt_count, fmt_dollars, items
+from engine.feeds.kalshi_fixed import count as fixed_count
+from engine.feeds.kalshi_http import KalshiHttp, KalshiSigner, Pacer
+
+PAGE = 200
+CANCEL_COST = 2  # a V2 cancel's tokens (Kalshi's Cancel Order (V2) page)
+LOOKUP_COST = 2  # an order lookup's
+MAX_PAGES = 50  # a listing read at most this many pages (a cursor that never ends is Kalshi's fault, not a loop)
 
 
-def kalshi_client(host: str, key_id: str | None = None, private_pem: str | None = None,
-                  timeout_s: float = TIMEOUT_S) -> Any:
-    """A `KalshiClient` for the Trade API at `host`, signing with the key when one is given (market
-    data is public without), each request bounded by `timeout_s`."""
-    from kalshi_python_sync import Configuration, KalshiClient
+class KalshiClient:
+    def __init__(self, http: KalshiHttp) -> None:
+        self.http = http
 
-    config = Configuration(host=host)
-    if key_id is not None and private_pem is not None:
-        config.api_key_id = key_id
-        config.private_key_pem = private_pem
-    client = KalshiClient(config)
-    bound_requests(client, timeout_s)
-    return client
+    @classmethod
+    def at(cls, host: str, key_id: str | None = None, private_pem: str | None = None, *,
+           timeout_s: float = 10.0) -> KalshiClient:
+        """A client of the Trade API at `host`, signing with the key when one is given (market data is
+        public without)."""
+        signer = KalshiSigner(key_id, private_pem) if key_id is not None and private_pem is not None else None
+        return cls(KalshiHttp(host, signer, timeout_s=timeout_s))
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def pace_by_account(self) -> models.Limits:
+        """Read the account's token budgets and pace by them from now on."""
+        found = models.limits(await self.http.request("GET", "/account/limits", auth=True))
+        self.http.pacer = Pacer.of(found.read, found.write)
+        return found
+
+    # -- the exchange ------------------------------------------------------------------------
+
+    async def exchange_status(self) -> models.ExchangeStatus:
+        return models.exchange_status(await self.http.request("GET", "/exchange/status"))
+
+    async def maintenance_windows(self) -> list[tuple[int, int]]:
+        return models.maintenance_windows(await self.http.request("GET", "/exchange/schedule"))
+
+    # -- markets ---------------------------------------------------------------------------------
+
+    async def market(self, ticker: str) -> models.Market:
+        answer = await self.http.request("GET", f"/markets/{ticker}")
+        return models.market(_object(answer, "market"))
+
+    async def markets(self, *, status: str | None = "open", series: str | None = None,
+                      event: str | None = None, max_pages: int = MAX_PAGES) -> AsyncIterator[list[models.Market]]:
+        """Pages of markets, multivariate (parlay) legs left out (`mve_filter=exclude`)."""
+        params = {"status": status, "series_ticker": series, "event_ticker": event, "mve_filter": "exclude",
+                  "limit": 1000}
+        async for page in self._pages("/markets", "markets", params, max_pages=max_pages):
+            yield [models.market(m) for m in page]
+
+    async def orderbook(self, ticker: str) -> models.Orderbook:
+        answer = await self.http.request("GET", f"/markets/{ticker}/orderbook")
+        return models.orderbook(ticker, _object(answer, "orderbook_fp"))
+
+    async def orderbooks(self, tickers: Sequence[str]) -> list[models.Orderbook]:
+        """Up to 100 books in one request (Kalshi's batch order-book endpoint)."""
+        out: list[models.Orderbook] = []
+        for start in range(0, len(tickers), 100):
+            chunk = list(tickers[start:start + 100])
+            answer = await self.http.request("GET", "/markets/orderbooks", params={"tickers": ",".join(chunk)})
+            for n, book in enumerate(items(answer, "orderbooks", "order books")):
+                if not isinstance(book, dict) or not isinstance(book.get("ticker"), str):
+                    raise KalshiShapeError(f"order books[{n}]: no ticker")
+                out.append(models.orderbook(book["ticker"], _object(book, "orderbook_fp")))
+        return out
+
+    async def trades(self, ticker: str, *, min_ts: int | None = None, max_ts: int | None = None,
+                     max_pages: int = MAX_PAGES) -> list[models.Trade]:
+        """A market's public trades (newest first), within [min_ts, max_ts] Unix seconds."""
+        params = {"ticker": ticker, "min_ts": min_ts, "max_ts": max_ts, "limit": 1000}
+        return [models.trade(t) async for page in self._pages("/markets/trades", "trades", params,
+                                                               max_pages=max_pages) for t in page]
+
+    async def candlesticks(self, series: str, ticker: str, *, start_ts: int, end_ts: int,
+                           period_minutes: int) -> list[models.Candle]:
+        if period_minutes not in (1, 60, 1440):
+            raise ValueError("Kalshi's candlesticks are 1, 60 or 1440 minutes long")
+        answer = await self.http.request("GET", f"/series/{series}/markets/{ticker}/candlesticks",
+                                         params={"start_ts": start_ts, "end_ts": end_ts,
+                                                 "period_interval": period_minutes})
+        return [models.candle(c, ticker) for c in items(answer, "candlesticks", f"candlesticks of {ticker}")]
+
+    async def series(self, ticker: str) -> models.Series:
+        return models.series(_object(await self.http.request("GET", f"/series/{ticker}"), "series"))
+
+    # -- the account -------------------------------------------------------------------------------
+
+    async def balance(self) -> models.Balance:
+        return models.balance(await self.http.request("GET", "/portfolio/balance", auth=True))
+
+    async def order(self, order_id: str) -> models.Order:
+        answer = await self.http.request("GET", f"/portfolio/orders/{order_id}", auth=True, cost=LOOKUP_COST)
+        return models.order(_object(answer, "order"))
+
+    async def orders(self, *, status: str | None = None, ticker: str | None = None,
+                     min_ts: int | None = None) -> list[models.Order]:
+        params = {"status": status, "ticker": ticker, "min_ts": min_ts, "limit": PAGE}
+        return [models.order(o) async for page in self._pages("/portfolio/orders", "orders", params, auth=True)
+                for o in page]
+
+    async def fills(self, *, min_ts: int | None = None, ticker: str | None = None,
+                    order_id: str | None = None) -> list[models.Fill]:
+        params = {"min_ts": min_ts, "ticker": ticker, "order_id": order_id, "limit": PAGE}
+        return [models.fill(f) async for page in self._pages("/portfolio/fills", "fills", params, auth=True)
+                for f in page]
+
+    async def positions(self) -> list[models.Position]:
+        return [models.position(p) async for page in self._pages("/portfolio/positions", "market_positions",
+                                                                 {"limit": PAGE}, auth=True) for p in page]
+
+    async def settlements(self, *, min_ts: int | None = None) -> list[models.Settlement]:
+        params = {"min_ts": min_ts, "limit": PAGE}
+        return [models.settlement(s) async for page in self._pages("/portfolio/settlements", "settlements", params,
+                                                                   auth=True) for s in page]
+
+    # -- V2 orders -----------------------------------------------------------------------------------
+
+    async def create_order(self, *, ticker: str, client_order_id: str, book_side: str, price: int, count: int,
+                           time_in_force: str, post_only: bool = False, cancel_on_pause: bool = False,
+                           self_trade_prevention: str = "taker_at_cross") -> models.Placed:
+        """A V2 order on the YES book: `book_side` bid buys YES at `price`, ask sells YES at it."""
+        body = order_body(ticker=ticker, client_order_id=client_order_id, book_side=book_side, price=price,
+                          count=count, time_in_force=time_in_force, post_only=post_only,
+                          cancel_on_pause=cancel_on_pause, self_trade_prevention=self_trade_prevention)
+        return await self.send_order(body)
+
+    async def send_order(self, body: dict[str, Any]) -> models.Placed:
+        """A V2 create body as order_body made it."""
+        answer = await self.http.request("POST", "/portfolio/events/orders", body=body, auth=True, write=True)
+        return models.placed(answer, "create answer")
+
+    async def cancel_order(self, order_id: str, *, ticker: str | None = None) -> int:
+        """Cancel a resting order; returns the contracts it took off the book."""
+        answer = await self.http.request("DELETE", f"/portfolio/events/orders/{order_id}",
+                                         params={"market_ticker": ticker}, auth=True, write=True, cost=CANCEL_COST)
+        return fixed_count(answer, "reduced_by", f"cancel answer {order_id}")
+
+    async def amend_order(self, order_id: str, *, ticker: str, book_side: str, price: int,
+                          total_count: int) -> models.Placed:
+        """A new price and total count (filled + to rest): only a smaller size at the same price keeps
+        the queue place."""
+        body = {"ticker": ticker, "side": book_side, "price": fmt_dollars(price), "count": fmt_count(total_count)}
+        answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/amend", body=body, auth=True,
+                                         write=True)
+        return models.placed(answer, "amend answer")
+
+    async def decrease_order(self, order_id: str, *, reduce_to: int) -> int:
+        """Fewer contracts resting, keeping the queue place; returns those still resting."""
+        answer = await self.http.request("POST", f"/portfolio/events/orders/{order_id}/decrease",
+                                         body={"reduce_to": fmt_count(reduce_to)}, auth=True, write=True)
+        return fixed_count(answer, "remaining_count", f"decrease answer {order_id}")
+
+    # -- pages -----------------------------------------------------------------------------------------
+
+    async def _pages(self, path: str, field: str, params: dict[str, Any], *, auth: bool = False,
+                     max_pages: int = MAX_PAGES) -> AsyncIterator[list[Any]]:
+        cursor = None
+        for _ in range(max_pages):
+            answer = await self.http.request("GET", path, params={**params, "cursor": cursor}, auth=auth)
+            yield items(answer, field, path)
+            cursor = answer.get("cursor") if isinstance(answer, dict) else None
+            if not cursor:
+                return
 
 
-def bound_requests(client: Any, timeout_s: float) -> None:
-    """Every request of an SDK client bounded by `timeout_s` (it sends none by default, and its API
-    methods do not all take one)."""
-    rest = client.rest_client
-    send = rest.request
+def order_body(*, ticker: str, client_order_id: str, book_side: str, price: int, count: int, time_in_force: str,
+               post_only: bool, cancel_on_pause: bool, self_trade_prevention: str = "taker_at_cross") -> dict[str, Any]:
+    """Kalshi's CreateOrderV2Request: price and count as fixed-point strings (4 and 2 decimals: the
+    desk's micro-units refuse to round into them), the time in force and self-trade prevention it requires."""
+    if book_side not in ("bid", "ask"):
+        raise ValueError(f"book side {book_side!r}: bid or ask")
+    body: dict[str, Any] = {"ticker": ticker, "client_order_id": client_order_id, "side": book_side,
+                            "count": fmt_count(count), "price": fmt_dollars(price),
+                            "time_in_force": time_in_force, "self_trade_prevention_type": self_trade_prevention}
+    if post_only:
+        body["post_only"] = True
+    if cancel_on_pause:
+        body["cancel_order_on_pause"] = True
+    return body
 
-    def request(*args: Any, _request_timeout: Any = None, **kwargs: Any) -> Any:
-        return send(*args, _request_timeout=_request_timeout or timeout_s, **kwargs)
 
-    rest.request = request
+def _object(answer: Any, name: str) -> dict[str, Any]:
+    if not isinstance(answer, dict) or not isinstance(answer.get(name), dict):
+        raise KalshiShapeError(f"Kalshi's answer has no {name!r} object")
+    found: dict[str, Any] = answer[name]
+    return found

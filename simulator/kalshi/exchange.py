@@ -1,123 +1,115 @@
-"""Kalshi's matching engine and book-keeping: markets in one event, each a YES book with price-time
-priority, the accounts' cash reserved for resting orders, fills charged Kalshi's fees, and
-settlement paying each position in cash."""
+"""Kalshi's matching engine and book-keeping for V2 orders: one YES book a market with price-time
+priority, the accounts' cash held back for resting orders, every fill charged Kalshi's fee with
+its rounding (fees.py), self-trade prevention, post-only, fill-or-kill and immediate-or-cancel.
+Markets' lives and settlement are in lifecycle.py; the exchange tells its listeners (the
+WebSocket hub) of every book change, order change, fill and position change."""
 
 from __future__ import annotations
 
 import bisect
 import random
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from .orders import (
-    CANCELED,
-    CONTRACT,
-    EXECUTED,
-    MAKER_RATE,
-    RESTING,
-    STP_KINDS,
-    TAKER_RATE,
-    TIFS,
-    Account,
-    Fill,
-    Order,
-    Settlement,
-    apply_fill,
-    fee,
-    opening_cost,
-)
+from .fees import trade_fee
+from .market import Market
+from .orders import CANCELED, EXECUTED, RESTING, Account, Fill, Order, apply_fill, mul
+from .units import MICRO
 
-HOUSE = "house"  # the simulator's own liquidity
+HOUSE = "house"  # the simulator's own resting liquidity
+OTHER = "other-trader"  # another trader, who takes on demand (the admin API)
+RESERVE_GRAIN = 100  # what is held back is kept on the balance's $0.0001 grain
 
 
 class Refused(Exception):
-    """An order or cancel Kalshi refuses: (HTTP status, error code, message)."""
+    """An order operation Kalshi refuses: (HTTP status, error code, message, details)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, details: str = "") -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+@dataclass(frozen=True)
+class PublicTrade:
+    trade_id: str
+    ticker: str
+    count: int
+    price: int  # YES price
+    taker_bid: bool  # the taker bought YES (bid) or sold it (ask)
+    created_ms: int
 
 
 @dataclass
-class Market:
+class Placement:
     ticker: str
-    event_ticker: str
-    title: str
-    subtitle: str
-    rules_primary: str
-    rules_secondary: str
-    open_ms: int
-    close_ms: int
-    maker_fees: bool
-    status: str = "active"  # active | closed | settled
-    result: str = ""  # yes | no once settled
-    last_price: int = 0
-    volume: int = 0
-    settled_ms: int | None = None
-    market_type: str = "binary"  # or "scalar": a YES contract pays a value between 0 and 100 cents
+    book_side: str
+    price: int
+    count: int
+    tif: str
+    stp: str
+    client_order_id: str = ""
+    post_only: bool = False
+    cancel_on_pause: bool = False
 
 
 class Book:
-    """Resting orders of one market, YES bids best (highest) first, YES asks best (lowest) first."""
+    """Resting orders of one market: YES bids best (highest) first, YES asks best (lowest) first."""
 
     def __init__(self) -> None:
         self.bids: list[tuple[tuple[int, int], Order]] = []
         self.asks: list[tuple[tuple[int, int], Order]] = []
 
     def add(self, order: Order) -> None:
-        side, key = (self.bids, (-order.yes_price, order.seq)) if order.bids_yes else \
-            (self.asks, (order.yes_price, order.seq))
+        side, key = (self.bids, (-order.price, order.seq)) if order.bid else (self.asks, (order.price, order.seq))
         bisect.insort(side, (key, order), key=lambda entry: entry[0])
 
     def remove(self, order: Order) -> None:
-        side = self.bids if order.bids_yes else self.asks
+        side = self.bids if order.bid else self.asks
         side[:] = [entry for entry in side if entry[1] is not order]
 
     def opposite(self, order: Order) -> list[tuple[tuple[int, int], Order]]:
-        return self.asks if order.bids_yes else self.bids
+        return self.asks if order.bid else self.bids
 
-    def crosses(self, order: Order, resting: Order) -> bool:
-        return resting.yes_price <= order.yes_price if order.bids_yes else resting.yes_price >= order.yes_price
+    @staticmethod
+    def crosses(order: Order, resting: Order) -> bool:
+        return resting.price <= order.price if order.bid else resting.price >= order.price
 
     def orders(self) -> list[Order]:
         return [o for _, o in self.bids] + [o for _, o in self.asks]
 
     def levels(self) -> tuple[dict[int, int], dict[int, int]]:
-        """(YES bids by price, NO bids by NO price): Kalshi's two-sided view of one book."""
+        """(YES bids by YES price, NO bids by NO price): Kalshi's two lists of bids."""
         yes: dict[int, int] = {}
         no: dict[int, int] = {}
         for _, o in self.bids:
-            yes[o.yes_price] = yes.get(o.yes_price, 0) + o.remaining
+            yes[o.price] = yes.get(o.price, 0) + o.remaining
         for _, o in self.asks:
-            no[CONTRACT - o.yes_price] = no.get(CONTRACT - o.yes_price, 0) + o.remaining
+            no[MICRO - o.price] = no.get(MICRO - o.price, 0) + o.remaining
         return yes, no
 
 
-@dataclass(frozen=True)
-class PublicTrade:
-    """One match as Kalshi's public trade list shows it: the YES price in cents, the contracts, and
-    the side the taker bought (selling YES buys NO)."""
-
-    trade_id: str
-    ticker: str
-    count: int
-    yes_price: int
-    taker_side: str  # yes | no
-    created_ms: int
+@dataclass
+class Listeners:
+    book: list[Callable[[str], None]] = field(default_factory=list)
+    order: list[Callable[[Order], None]] = field(default_factory=list)
+    fill: list[Callable[[Account, Fill], None]] = field(default_factory=list)
+    position: list[Callable[[Account, str], None]] = field(default_factory=list)
 
 
 class Exchange:
-    def __init__(self, seed: int, starting_balance_cents: int) -> None:
+    def __init__(self, seed: int, starting_balance: int) -> None:
         self.rng = random.Random(f"kalshi:{seed}")
-        self.starting_balance = starting_balance_cents
+        self.starting_balance = starting_balance
         self.markets: dict[str, Market] = {}
         self.books: dict[str, Book] = {}
-        self.accounts: dict[str, Account] = {HOUSE: Account(HOUSE, 10**12)}
+        self.accounts: dict[str, Account] = {HOUSE: Account(HOUSE, 10**15), OTHER: Account(OTHER, 10**15)}
         self.orders: dict[str, Order] = {}
         self.trades: list[PublicTrade] = []  # every match, oldest first
+        self.listeners = Listeners()
         self._seq = 0
 
-    def _id(self) -> str:
+    def new_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def open_account(self, name: str) -> Account:
@@ -127,75 +119,135 @@ class Exchange:
         self.markets[market.ticker] = market
         self.books[market.ticker] = Book()
 
-    # -- orders ------------------------------------------------------------------------
+    def market(self, ticker: str) -> Market:
+        found = self.markets.get(ticker)
+        if found is None:
+            raise Refused(404, "not_found", f"market {ticker} not found")
+        return found
 
-    def place(self, account: str, *, ticker: str, side: str, action: str, count: int, yes_price: int,
-              order_type: str, tif: str, post_only: bool, stp: str, client_order_id: str, now_ms: int) -> Order:
-        market = self.markets.get(ticker)
-        if market is None:
-            raise Refused(404, "market_not_found", f"no market {ticker}")
-        if market.status != "active":
-            raise Refused(400, "market_closed", f"market {ticker} is {market.status}: it takes no orders")
-        if tif not in TIFS or stp not in STP_KINDS:
-            raise Refused(400, "invalid_parameters", "unknown time_in_force or self_trade_prevention_type")
-        owner = self.accounts[account]
-        if client_order_id and any(o.client_order_id == client_order_id and o.account == account
-                                   for o in self.orders.values()):
-            raise Refused(409, "order_already_exists", f"client_order_id {client_order_id} was used already")
-        self._seq += 1
-        order = Order(self._id(), account, client_order_id, ticker, side, action, order_type, yes_price, count,
-                      tif, post_only, stp, now_ms, self._seq, remaining=count, updated_ms=now_ms)
-        book = self.books[ticker]
-        if post_only and self._would_take(book, order):
-            raise Refused(400, "post_only_cross", "post-only order would cross the book and take")
-        if tif == "fill_or_kill" and self._fillable(book, order) < count:
-            raise Refused(400, "fill_or_kill_insufficient", "fill-or-kill order cannot be filled in full now")
-        self._reserve(owner, order, market)
-        self.orders[order.order_id] = order
-        stopped = self._match(book, order, market, now_ms)
-        if order.remaining and (stopped or tif != "good_till_canceled" or order_type == "market"):
-            self._close(order, now_ms)
-        elif order.remaining:
-            book.add(order)
-        return order
-
-    def cancel(self, account: str, order_id: str, now_ms: int) -> tuple[Order, int]:
+    def own_order(self, account: str, order_id: str) -> Order:
         order = self.orders.get(order_id)
         if order is None or order.account != account:
-            raise Refused(404, "order_not_found", f"no order {order_id}")
+            raise Refused(404, "not_found", f"order {order_id} not found")
+        return order
+
+    # -- orders ------------------------------------------------------------------------
+
+    def place(self, account: str, p: Placement, now_ms: int) -> tuple[Order, list[Fill]]:
+        market = self.market(p.ticker)
+        self._tradable(market)
+        if not market.grid.valid(p.price):
+            raise Refused(400, "invalid_price", "invalid price",
+                          f"{p.price / MICRO:.6f} is not on the market's price grid ({market.grid.structure})")
+        if p.client_order_id and any(o.client_order_id == p.client_order_id and o.account == account
+                                     for o in self.orders.values()):
+            raise Refused(409, "order_already_exists", "order already exists",
+                          f"client_order_id {p.client_order_id} was used already")
+        self._seq += 1
+        order = Order(self.new_id(), account, p.client_order_id, p.ticker, p.book_side, p.price, p.count, p.tif,
+                      p.post_only, p.stp, p.cancel_on_pause, now_ms, self._seq, remaining=p.count,
+                      updated_ms=now_ms)
+        book = self.books[p.ticker]
+        if p.post_only and self._would_take(book, order):
+            raise Refused(400, "invalid_order", "invalid order", "post only cross")
+        if p.tif == "fill_or_kill" and self._fillable(book, order) < p.count:
+            raise Refused(400, "invalid_order", "invalid order", "fill or kill order could not be filled in full")
+        owner = self.accounts[account]
+        order.opening_left = self._opening(owner, order)
+        self._hold(owner, order)
+        self.orders[order.order_id] = order
+        fills: list[Fill] = []
+        stopped = self._match(book, order, market, now_ms, fills)
+        if order.remaining and (stopped or p.tif != "good_till_canceled"):
+            self._close(order, now_ms, "SelfTradeCancel" if stopped else "")
+        elif order.remaining:
+            book.add(order)
+        self._told(order, p.ticker)
+        return order, fills
+
+    def cancel(self, account: str, order_id: str, now_ms: int) -> tuple[Order, int]:
+        order = self.own_order(account, order_id)
+        self._cancellable(self.market(order.ticker))
         if order.status != RESTING:
-            raise Refused(400, "order_not_resting", f"order {order_id} is {order.status}")
+            raise Refused(404, "not_found", f"order {order_id} is not resting ({order.status})")
         reduced = order.remaining
         self.books[order.ticker].remove(order)
-        self._close(order, now_ms)
+        self._close(order, now_ms, "")
+        self._told(order, order.ticker)
         return order, reduced
 
-    def _reserve(self, owner: Account, order: Order, market: Market) -> None:
-        """Hold back what the order may cost (opening contracts and a taker's fee); refuse it when
-        the balance cannot cover that."""
-        held = owner.position(order.ticker).count
-        closable = max(0, -held) if order.bids_yes else max(0, held)
-        committed = sum(o.remaining for o in self.books[order.ticker].orders()
-                        if o.account == owner.name and o.bids_yes == order.bids_yes)
-        need = opening_cost(order.bids_yes, order.yes_price, order.initial_count, max(0, closable - committed))
-        need += fee(TAKER_RATE, order.initial_count, order.yes_price)
-        if owner.name != HOUSE and need > owner.balance:
-            raise Refused(400, "insufficient_balance",
-                          f"order needs {need} cents, the balance is {owner.balance} cents")
-        owner.balance -= need
-        order.reserved = need
+    def decrease(self, account: str, order_id: str, reduce_to: int, now_ms: int) -> Order:
+        """Fewer contracts resting, keeping the order's place in the queue."""
+        order = self.own_order(account, order_id)
+        self._tradable(self.market(order.ticker))
+        if order.status != RESTING:
+            raise Refused(404, "not_found", f"order {order_id} is not resting ({order.status})")
+        if not 0 <= reduce_to <= order.remaining:
+            raise Refused(400, "invalid_order_size", "invalid order size", "can only reduce the resting count")
+        if reduce_to == 0:
+            self.books[order.ticker].remove(order)
+            self._close(order, now_ms, "Decrease")
+        else:
+            order.remaining = reduce_to
+            order.opening_left = min(order.opening_left, reduce_to)
+            order.last_update_reason, order.updated_ms = "Decrease", now_ms
+            self._hold(self.accounts[account], order)
+        self._told(order, order.ticker)
+        return order
 
-    def _release(self, order: Order, count: int) -> None:
-        """Give back the reserve of `count` contracts that no longer rest (filled or cancelled)."""
-        share = order.reserved if count >= order.remaining else order.reserved * count // order.remaining
-        order.reserved -= share
-        self.accounts[order.account].balance += share
+    def amend(self, account: str, order_id: str, ticker: str, book_side: str, price: int, count: int,
+              now_ms: int) -> tuple[Order, list[Fill]]:
+        """A new price and total count (filled + resting); only a smaller size at the same price keeps
+        the queue place, as Kalshi documents."""
+        order = self.own_order(account, order_id)
+        market = self.market(ticker)
+        self._tradable(market)
+        if order.status != RESTING:
+            raise Refused(404, "not_found", f"order {order_id} is not resting ({order.status})")
+        if ticker != order.ticker:
+            raise Refused(400, "order_ticker_mismatch", "order ticker mismatch")
+        if book_side != order.book_side:
+            raise Refused(400, "order_side_mismatch", "order side mismatch")
+        if not market.grid.valid(price):
+            raise Refused(400, "invalid_price", "invalid price", "not on the market's price grid")
+        if count <= order.fill_count:
+            raise Refused(400, "invalid_order_size", "invalid order size", "count must exceed the filled count")
+        remaining = count - order.fill_count
+        book = self.books[ticker]
+        if price == order.price and remaining <= order.remaining:
+            return self.decrease(account, order_id, remaining, now_ms), []
+        book.remove(order)
+        self._seq += 1
+        order.seq, order.price, order.remaining = self._seq, price, remaining
+        order.last_update_reason, order.updated_ms = "Amend", now_ms
+        owner = self.accounts[account]
+        order.opening_left = self._opening(owner, order)
+        self._hold(owner, order)
+        fills: list[Fill] = []
+        self._match(book, order, market, now_ms, fills)
+        if order.remaining:
+            book.add(order)
+        self._told(order, ticker)
+        return order, fills
 
-    def _close(self, order: Order, now_ms: int) -> None:
-        self._release(order, order.remaining)
-        order.remaining = 0
-        order.status = EXECUTED if order.fill_count == order.initial_count else CANCELED
-        order.updated_ms = now_ms
+    def house_take(self, ticker: str, book_side: str, price: int, count: int, now_ms: int) -> list[Fill]:
+        """Another trader takes up to `count` at `price` or better at once (immediate-or-cancel):
+        how a desk's resting order gets filled, fractions of a contract included."""
+        order, fills = self.place(OTHER, Placement(ticker, book_side, price, count, "immediate_or_cancel",
+                                                   "taker_at_cross"), now_ms)
+        return fills
+
+    # -- the rules --------------------------------------------------------------------
+
+    def _tradable(self, market: Market) -> None:
+        if not market.trading:
+            raise Refused(400, "market_inactive", "MARKET_INACTIVE",
+                          f"market {market.ticker} is {market.status}: it takes no order operations")
+
+    def _cancellable(self, market: Market) -> None:
+        if market.status not in ("active", "inactive"):
+            raise Refused(400, "market_inactive", "MARKET_INACTIVE",
+                          f"market {market.ticker} is {market.status}: it takes no order operations")
 
     def _would_take(self, book: Book, order: Order) -> bool:
         opposite = book.opposite(order)
@@ -205,94 +257,122 @@ class Exchange:
         return sum(o.remaining for _, o in book.opposite(order)
                    if book.crosses(order, o) and o.account != order.account)
 
-    def _match(self, book: Book, order: Order, market: Market, now_ms: int) -> bool:
-        """Take what crosses; True when self-trade prevention stopped the order (its rest is
-        cancelled, never rested across the book)."""
+    def _opening(self, owner: Account, order: Order) -> int:
+        """Of the order's remaining contracts, those that would open (not close) a position, given
+        what the account holds and what its other resting orders on the same side already close."""
+        held = owner.position(order.ticker).count
+        closable = max(0, -held) if order.bid else max(0, held)
+        committed = sum(o.remaining - o.opening_left for o in self.books[order.ticker].orders()
+                        if o.account == owner.name and o.bid == order.bid and o is not order)
+        return max(0, order.remaining - max(0, closable - committed))
+
+    def _need(self, order: Order) -> int:
+        """What an order may still cost: its opening contracts and a taker's fee on all it rests."""
+        market = self.markets[order.ticker]
+        raw = mul(order.opening_left, order.unit_cost()) + trade_fee(market.fees, order.remaining, order.price,
+                                                                     taker=True)
+        return -(-raw // RESERVE_GRAIN) * RESERVE_GRAIN
+
+    def _hold(self, owner: Account, order: Order) -> None:
+        need = self._need(order) if order.remaining else 0
+        extra = need - order.reserved
+        if extra > 0 and owner.name not in (HOUSE, OTHER) and extra > owner.balance:
+            raise Refused(400, "available_balance_too_low", "available balance too low",
+                          f"the order needs ${need / MICRO:.4f} and ${owner.balance / MICRO:.4f} is available")
+        owner.balance -= extra
+        order.reserved = need
+
+    def _match(self, book: Book, order: Order, market: Market, now_ms: int, fills: list[Fill]) -> bool:
+        """Take what crosses; True when self-trade prevention stopped the order."""
         opposite = book.opposite(order)
         while order.remaining and opposite and book.crosses(order, opposite[0][1]):
             resting = opposite[0][1]
-            if resting.account == order.account:  # self-trade prevention
+            if resting.account == order.account:
                 if order.stp == "taker_at_cross":
                     return True
                 opposite.pop(0)
-                self._close(resting, now_ms)
+                self._close(resting, now_ms, "SelfTradeCancel")
+                self._told(resting, resting.ticker)
                 continue
             count = min(order.remaining, resting.remaining)
-            self._fill(order, resting, count, market, now_ms)
+            fills += self._fill(order, resting, count, market, now_ms)
             if not resting.remaining:
                 opposite.pop(0)
         return False
 
-    def _fill(self, taker: Order, maker: Order, count: int, market: Market, now_ms: int) -> None:
-        price = maker.yes_price  # the resting order's price
-        trade_id = self._id()
-        taker_fee = fee(TAKER_RATE, count, price)
-        maker_fee = fee(MAKER_RATE, count, price) if market.maker_fees else 0
-        for order, is_taker, cents in ((taker, True, taker_fee), (maker, False, maker_fee)):
-            self._release(order, count)
+    def _fill(self, taker: Order, maker: Order, count: int, market: Market, now_ms: int) -> list[Fill]:
+        price = maker.price
+        trade_id = self.new_id()
+        made = []
+        for order, is_taker in ((taker, True), (maker, False)):
             account = self.accounts[order.account]
-            apply_fill(account, order, count, price, cents, now_ms)
+            cash = apply_fill(account, order, count, price, now_ms)
+            fee = order.fees.settle_fill(cash, trade_fee(market.fees, count, price, taker=is_taker))
+            position = account.position(order.ticker)
+            position.fees_paid += fee
             order.remaining -= count
             order.fill_count += count
-            cost = count * order.own_price(price)
+            order.opening_left = min(order.opening_left, order.remaining)
+            self._release(account, order)
+            account.balance += cash - fee
+            cost = mul(count, price if order.bid else MICRO - price)
             if is_taker:
-                order.taker_fees += cents
-                order.taker_fill_cost += cost
+                order.taker_fees, order.taker_fill_cost = order.taker_fees + fee, order.taker_fill_cost + cost
             else:
-                order.maker_fees += cents
-                order.maker_fill_cost += cost
+                order.maker_fees, order.maker_fill_cost = order.maker_fees + fee, order.maker_fill_cost + cost
             if not order.remaining:
                 order.status = EXECUTED
-            order.updated_ms = now_ms
-            account.fills.append(Fill(self._id(), trade_id, order, count, price, is_taker, cents, now_ms))
-        market.last_price = price
-        market.volume += count
-        bought = taker.side if taker.action == "buy" else ("no" if taker.side == "yes" else "yes")
-        self.trades.append(PublicTrade(trade_id, market.ticker, count, price, bought, now_ms))
+            order.last_update_reason, order.updated_ms = "Trade", now_ms
+            fill = Fill(self.new_id(), trade_id, order, count, price, is_taker, fee, position.count, now_ms)
+            account.fills.append(fill)
+            made.append(fill)
+            for on_fill in self.listeners.fill:
+                on_fill(account, fill)
+            for on_position in self.listeners.position:
+                on_position(account, order.ticker)
+            if order is maker:
+                self._tell_order(order)
+        market.last_price, market.volume = price, market.volume + count
+        market.history.append((now_ms, price, count, 0))
+        self.trades.append(PublicTrade(trade_id, market.ticker, count, price, taker.bid, now_ms))
+        return [f for f in made if f.order is taker]
 
-    # -- settlement --------------------------------------------------------------------
+    def _release(self, account: Account, order: Order) -> None:
+        need = self._need(order) if order.remaining else 0
+        account.balance += order.reserved - need
+        order.reserved = need
 
-    def settle(self, ticker: str, result: str, now_ms: int) -> list[Settlement]:
-        """Determine `ticker` as `result`: resting orders cancelled, every position paid in cash, one
-        settlement record per holder. `yes` | `no`: a contract of the winning side pays 100 cents.
-        `void` (Kalshi's SDK: "market was voided/cancelled and all positions returned at original
-        cost"): each holder is paid back what its contracts cost (fees are not returned), and the
-        market shows no result."""
-        market = self.markets.get(ticker)
-        if market is None:
-            raise Refused(404, "market_not_found", f"no market {ticker}")
-        if market.status == "settled":
-            raise Refused(400, "market_settled", f"market {ticker} is settled already ({market.result or 'void'})")
-        if result not in ("yes", "no", "void"):
-            raise Refused(400, "invalid_parameters", "result must be yes, no or void")
-        for order in self.books[ticker].orders():
-            self.books[ticker].remove(order)
-            self._close(order, now_ms)
-        market.status, market.result, market.settled_ms = "settled", "" if result == "void" else result, now_ms
-        done = []
-        for account in self.accounts.values():
-            held = account.positions.get(ticker)
-            if held is None or held.count == 0:
-                continue
-            yes, no = max(0, held.count), max(0, -held.count)
-            revenue = held.cost if result == "void" else CONTRACT * (yes if result == "yes" else no)
-            record = Settlement(ticker, market.event_ticker, result, yes, held.cost if yes else 0, no,
-                                held.cost if no else 0, revenue, now_ms)
-            held.realized_pnl += revenue - held.cost
-            held.count, held.cost, held.updated_ms = 0, 0, now_ms
-            account.balance += revenue
-            account.settlements.append(record)
-            done.append(record)
-        return done
+    def _close(self, order: Order, now_ms: int, reason: str) -> None:
+        order.remaining = 0
+        order.opening_left = 0
+        self._release(self.accounts[order.account], order)
+        order.status = EXECUTED if order.fill_count == order.initial_count else CANCELED
+        order.updated_ms = now_ms
+        order.last_update_reason = reason or ("Trade" if order.status == EXECUTED else "Decrease")
 
-    # -- the house's liquidity ----------------------------------------------------------
+    def close_resting(self, ticker: str, now_ms: int, reason: str,
+                      only: Callable[[Order], bool] = lambda o: True) -> int:
+        """Cancel the market's resting orders `only` picks (a close, a pause, a reactivation)."""
+        book = self.books[ticker]
+        chosen = [o for o in book.orders() if only(o)]
+        for order in chosen:
+            book.remove(order)
+            self._close(order, now_ms, reason)
+            self._tell_order(order)
+        if chosen:
+            self._tell_book(ticker)
+        return len(chosen)
 
-    def seed_ladder(self, ticker: str, mid: int, now_ms: int, depth: int = 5) -> None:
-        """Resting house orders around `mid`: YES bids below it, YES asks above it."""
-        for step in range(1, depth + 1):
-            size = 100 * step
-            for action, price in (("buy", mid - step), ("sell", mid + step)):
-                if 1 <= price <= 99:
-                    self.place(HOUSE, ticker=ticker, side="yes", action=action, count=size, yes_price=price,
-                               order_type="limit", tif="good_till_canceled", post_only=True, stp="taker_at_cross",
-                               client_order_id="", now_ms=now_ms)
+    # -- telling the listeners ----------------------------------------------------------
+
+    def _told(self, order: Order, ticker: str) -> None:
+        self._tell_order(order)
+        self._tell_book(ticker)
+
+    def _tell_order(self, order: Order) -> None:
+        for on_order in self.listeners.order:
+            on_order(order)
+
+    def _tell_book(self, ticker: str) -> None:
+        for on_book in self.listeners.book:
+            on_book(ticker)

@@ -1,28 +1,21 @@
-"""Orders, accounts and the money a fill moves, in Kalshi's terms: whole cents, whole contracts.
+"""Orders, fills, positions and accounts in Kalshi's terms, held in micro-units (units.py).
 
-Kalshi treats every order as a bid or an ask for YES: buying YES at p and selling NO at 100 - p
-are both YES bids at p; selling YES at p and buying NO at 100 - p are both YES asks at p. A
-position is one signed count (positive: YES contracts held, negative: NO). A fill that closes
-part of the position pays out; the rest opens it and costs the price of the side bought.
+Kalshi's V2 orders are on the YES book only: a `bid` at p buys YES (or sells NO held, which nets
+to the same exposure), an `ask` at p sells YES (or buys NO at 1 - p). A position is one signed
+count (positive: YES contracts held, negative: NO). A fill that closes part of the position is
+paid what the side sold brings; the rest opens it and costs the price of the side bought.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CONTRACT = 100  # cents a contract pays at settlement
-TAKER_RATE = (7, 100)  # 0.07 x C x P x (1 - P), rounded up to the next cent
-MAKER_RATE = (7, 400)  # 0.0175 x C x P x (1 - P), on markets that charge makers
+from .fees import Accumulator
+from .units import MICRO
+
 RESTING, CANCELED, EXECUTED = "resting", "canceled", "executed"
-TIFS = {"good_till_canceled", "immediate_or_cancel", "fill_or_kill"}
-STP_KINDS = {"taker_at_cross", "maker"}
-
-
-def fee(rate: tuple[int, int], count: int, yes_price: int) -> int:
-    """Cents: ceil(rate x count x P x (1 - P)), P the price in dollars (symmetric in YES and NO)."""
-    numerator, denominator = rate
-    raw = numerator * count * yes_price * (CONTRACT - yes_price)
-    return -(-raw // (denominator * CONTRACT))
+TIFS = ("fill_or_kill", "good_till_canceled", "immediate_or_cancel")
+STP_KINDS = ("taker_at_cross", "maker")
 
 
 @dataclass
@@ -31,40 +24,45 @@ class Order:
     account: str
     client_order_id: str
     ticker: str
-    side: str  # yes | no
-    action: str  # buy | sell
-    type: str  # limit | market
-    yes_price: int  # cents, in YES terms
-    initial_count: int
+    book_side: str  # bid | ask
+    price: int  # YES price, micro-dollars
+    initial_count: int  # micro-contracts
     tif: str
     post_only: bool
     stp: str
+    cancel_on_pause: bool
     created_ms: int
     seq: int
     remaining: int = 0
     fill_count: int = 0
     status: str = RESTING
-    reserved: int = 0  # cents held back for what this order may still cost
+    opening_left: int = 0  # of `remaining`, contracts that would open a position (what is reserved)
+    reserved: int = 0  # micro-dollars held back from the balance for it
     taker_fees: int = 0
     maker_fees: int = 0
     taker_fill_cost: int = 0
     maker_fill_cost: int = 0
     updated_ms: int = 0
+    last_update_reason: str = ""
+    fees: Accumulator = field(default_factory=Accumulator)
 
     @property
-    def bids_yes(self) -> bool:
-        """A YES bid (buy YES, or sell NO), else a YES ask."""
-        return (self.side == "yes") == (self.action == "buy")
+    def bid(self) -> bool:
+        return self.book_side == "bid"
 
-    def own_price(self, yes_price: int) -> int:
-        """A YES-terms price in this order's side's terms."""
-        return yes_price if self.side == "yes" else CONTRACT - yes_price
+    @property
+    def outcome_side(self) -> str:
+        return "yes" if self.bid else "no"
+
+    def unit_cost(self) -> int:
+        """What one opening contract of it costs: the YES price for a bid, the NO price for an ask."""
+        return self.price if self.bid else MICRO - self.price
 
 
 @dataclass
 class Position:
-    count: int = 0  # signed: + YES, - NO
-    cost: int = 0  # cents paid for the contracts held now
+    count: int = 0  # signed micro-contracts: + YES, - NO
+    cost: int = 0  # micro-dollars paid for the contracts held now
     total_traded: int = 0
     realized_pnl: int = 0
     fees_paid: int = 0
@@ -77,9 +75,10 @@ class Fill:
     trade_id: str
     order: Order
     count: int
-    yes_price: int
+    price: int  # YES price
     is_taker: bool
-    fee: int
+    fee: int  # what the fill reported: trade + rounding fee - rebate
+    post_position: int
     at_ms: int
 
 
@@ -87,19 +86,21 @@ class Fill:
 class Settlement:
     ticker: str
     event_ticker: str
-    result: str
+    result: str  # yes | no | scalar
+    value: int | None  # a YES contract's payout, micro-dollars (None: not said, as for a void)
     yes_count: int
     yes_cost: int
     no_count: int
     no_cost: int
-    revenue: int
+    revenue_cents: int
+    fee: int
     at_ms: int
 
 
 @dataclass
 class Account:
     name: str
-    balance: int  # cents available (resting orders' reserves already taken out)
+    balance: int  # micro-dollars available (resting orders' reserves taken out)
     positions: dict[str, Position] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
     settlements: list[Settlement] = field(default_factory=list)
@@ -108,28 +109,29 @@ class Account:
         return self.positions.setdefault(ticker, Position())
 
 
-def opening_cost(bids_yes: bool, yes_price: int, count: int, closable: int) -> int:
-    """Cents the contracts of an order that open (or add to) a position cost at most."""
-    opening = max(0, count - closable)
-    return opening * (yes_price if bids_yes else CONTRACT - yes_price)
+def mul(count: int, price: int) -> int:
+    """Micro-dollars of `count` micro-contracts at `price` micro-dollars (exact on Kalshi's grids:
+    0.01 contract times a price of at most 4 decimals has at most 6)."""
+    return count * price // MICRO
 
 
-def apply_fill(account: Account, order: Order, count: int, yes_price: int, fee_cents: int, now_ms: int) -> None:
-    """Move the account's cash and position for `count` contracts of `order` at `yes_price`."""
+def apply_fill(account: Account, order: Order, count: int, price: int, now_ms: int) -> int:
+    """Move the position for `count` contracts of `order` at YES `price`; returns the cash the fill
+    moves before fees (negative: paid)."""
     held = account.position(order.ticker)
-    closing = min(count, max(0, -held.count) if order.bids_yes else max(0, held.count))
+    closing = min(count, max(0, -held.count) if order.bid else max(0, held.count))
     opening = count - closing
-    pay_open = yes_price if order.bids_yes else CONTRACT - yes_price  # the side bought
-    get_close = CONTRACT - yes_price if order.bids_yes else yes_price  # the side sold
+    pay_open = price if order.bid else MICRO - price  # the side bought
+    get_close = MICRO - price if order.bid else price  # the side sold back
+    cash = mul(closing, get_close) - mul(opening, pay_open)
     if closing:
         basis = held.cost * closing // abs(held.count)
-        held.realized_pnl += closing * get_close - basis
+        held.realized_pnl += mul(closing, get_close) - basis
         held.cost -= basis
-    held.cost += opening * pay_open
-    held.count += count if order.bids_yes else -count
+    held.cost += mul(opening, pay_open)
+    held.count += count if order.bid else -count
     if held.count == 0:
         held.cost = 0
-    held.total_traded += count * order.own_price(yes_price)
-    held.fees_paid += fee_cents
+    held.total_traded += mul(count, pay_open if opening else get_close)
     held.updated_ms = now_ms
-    account.balance += closing * get_close - opening * pay_open - fee_cents
+    return cash

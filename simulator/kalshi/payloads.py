@@ -1,134 +1,193 @@
-"""The JSON Kalshi answers with: every field its official SDK requires, cents as integers beside
-dollars as fixed-point strings (exactly four decimals), times in ISO 8601 UTC."""
+"""The JSON Kalshi answers with today: every price and amount a fixed-point dollar string, every
+count a fixed-point `_fp` string (the integer cent and count fields were removed in March 2026),
+direction as `outcome_side`/`book_side` (the legacy `side`/`action` still sent beside them), times
+in RFC 3339 UTC. Each shape is checked against Kalshi's published schema in the tests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from .exchange import Book, Market, PublicTrade
-from .orders import CONTRACT, Fill, Order, Position, Settlement
+from .exchange import Book, PublicTrade
+from .market import Market
+from .orders import Account, Fill, Order, Position, Settlement
+from .units import MICRO, count, dollars
 
-SETTLEMENT_TIMER_S = 3600
-
-
-def dollars(cents: int) -> str:
-    return f"{cents / 100:.4f}"
+LEGACY_ACTION = {"bid": ("yes", "buy"), "ask": ("yes", "sell")}  # (side, action) as V2 orders are written
 
 
 def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def market(m: Market, book: Book) -> dict[str, Any]:
     yes, no = book.levels()
     yes_bid = max(yes, default=0)
     no_bid = max(no, default=0)
-    yes_ask = CONTRACT - no_bid if no_bid else CONTRACT
-    no_ask = CONTRACT - yes_bid if yes_bid else CONTRACT
-    liquidity = sum(p * q for p, q in yes.items()) + sum(p * q for p, q in no.items())
-    settled = m.status == "settled" and m.result != ""  # a voided market settles with no result and no value
-    return {
+    body: dict[str, Any] = {
         "ticker": m.ticker, "event_ticker": m.event_ticker, "market_type": m.market_type, "title": m.title,
-        "subtitle": m.subtitle, "yes_sub_title": m.subtitle, "no_sub_title": m.subtitle,
-        "created_time": iso(m.open_ms), "open_time": iso(m.open_ms), "close_time": iso(m.close_ms),
-        "expected_expiration_time": iso(m.close_ms), "expiration_time": iso(m.close_ms),
-        "latest_expiration_time": iso(m.close_ms + 7 * 86_400_000),
-        "settlement_timer_seconds": SETTLEMENT_TIMER_S, "status": m.status, "response_price_units": "usd_cent",
-        "yes_bid": yes_bid, "yes_bid_dollars": dollars(yes_bid),
-        "yes_ask": yes_ask, "yes_ask_dollars": dollars(yes_ask),
-        "no_bid": no_bid, "no_bid_dollars": dollars(no_bid), "no_ask": no_ask, "no_ask_dollars": dollars(no_ask),
-        "last_price": m.last_price, "last_price_dollars": dollars(m.last_price), "volume": m.volume,
-        "volume_24h": m.volume, "result": m.result, "can_close_early": True, "open_interest": 0,
-        "notional_value": CONTRACT, "notional_value_dollars": dollars(CONTRACT),
-        "previous_yes_bid": 0, "previous_yes_bid_dollars": dollars(0), "previous_yes_ask": 0,
-        "previous_yes_ask_dollars": dollars(0), "previous_price": 0, "previous_price_dollars": dollars(0),
-        "liquidity": liquidity, "liquidity_dollars": dollars(liquidity),
-        "settlement_value": (CONTRACT if m.result == "yes" else 0) if settled else None,
-        "settlement_value_dollars": dollars(CONTRACT if m.result == "yes" else 0) if settled else None,
-        "expiration_value": m.result, "category": "Simulated", "risk_limit_cents": 0,
-        "tick_size": 1, "rules_primary": m.rules_primary, "rules_secondary": m.rules_secondary,
-        "price_level_structure": "linear_cent",
-        "price_ranges": [{"start": "0.0100", "end": "0.9900", "step": "0.0100"}],
+        "subtitle": m.yes_sub_title, "yes_sub_title": m.yes_sub_title, "no_sub_title": f"Not {m.yes_sub_title}",
+        "created_time": iso(m.open_ms), "updated_time": iso(m.updated_ms or m.open_ms), "open_time": iso(m.open_ms),
+        "close_time": iso(m.close_ms), "expected_expiration_time": iso(m.close_ms),
+        "latest_expiration_time": iso(m.close_ms + 7 * 86_400_000), "settlement_timer_seconds": m.settlement_timer_s,
+        "status": m.status, "notional_value_dollars": dollars(MICRO),
+        "yes_bid_dollars": dollars(yes_bid), "yes_bid_size_fp": count(yes.get(yes_bid, 0)),
+        "yes_ask_dollars": dollars(MICRO - no_bid if no_bid else MICRO), "yes_ask_size_fp": count(no.get(no_bid, 0)),
+        "no_bid_dollars": dollars(no_bid), "no_ask_dollars": dollars(MICRO - yes_bid if yes_bid else MICRO),
+        "last_price_dollars": dollars(m.last_price), "previous_yes_bid_dollars": dollars(0),
+        "previous_yes_ask_dollars": dollars(0), "previous_price_dollars": dollars(0), "volume_fp": count(m.volume),
+        "volume_24h_fp": count(m.volume), "open_interest_fp": count(0), "liquidity_dollars": dollars(0),
+        "result": m.result, "can_close_early": True, "expiration_value": "", "rules_primary": m.rules_primary,
+        "rules_secondary": m.rules_secondary, "price_level_structure": m.grid.structure,
+        "price_ranges": m.grid.ranges(), "exchange_index": 0,
     }
+    if m.settlement_value is not None:
+        body["settlement_value_dollars"] = dollars(m.settlement_value)
+    if m.settled_ms is not None:
+        body["settlement_ts"] = iso(m.settled_ms)
+    if m.mve_collection is not None:
+        body["mve_collection_ticker"] = m.mve_collection
+    return body
 
 
-def orderbook(book: Book, depth: int) -> dict[str, Any]:
-    """Both sides' bids, each in ascending price (the best last), `depth` best levels each (0: all)."""
+def levels(book: Book, depth: int) -> dict[str, Any]:
+    """Both sides' bids, ascending (the best last), `depth` best levels each (0: all)."""
     yes, no = book.levels()
 
-    def side(levels: dict[int, int]) -> list[tuple[int, int]]:
-        best = sorted(levels.items())
-        return best[-depth:] if depth else best
+    def side(found: dict[int, int]) -> list[list[str]]:
+        best = sorted(found.items())
+        return [[dollars(p), count(q)] for p, q in (best[-depth:] if depth else best)]
 
-    y, n = side(yes), side(no)
-    return {"yes": [[p, q] for p, q in y], "no": [[p, q] for p, q in n],
-            "yes_dollars": [[dollars(p), str(q)] for p, q in y], "no_dollars": [[dollars(p), str(q)] for p, q in n]}
+    return {"yes_dollars": side(yes), "no_dollars": side(no)}
 
 
 def order(o: Order) -> dict[str, Any]:
+    side, action = LEGACY_ACTION[o.book_side]
     return {
         "order_id": o.order_id, "user_id": o.account, "client_order_id": o.client_order_id, "ticker": o.ticker,
-        "side": o.side, "action": o.action, "type": o.type, "status": o.status,
-        "yes_price": o.yes_price, "no_price": CONTRACT - o.yes_price,
-        "yes_price_dollars": dollars(o.yes_price), "no_price_dollars": dollars(CONTRACT - o.yes_price),
-        "fill_count": o.fill_count, "remaining_count": o.remaining, "initial_count": o.initial_count,
-        "taker_fees": o.taker_fees, "maker_fees": o.maker_fees, "taker_fill_cost": o.taker_fill_cost,
-        "maker_fill_cost": o.maker_fill_cost, "taker_fill_cost_dollars": dollars(o.taker_fill_cost),
-        "maker_fill_cost_dollars": dollars(o.maker_fill_cost), "queue_position": 0,
-        "taker_fees_dollars": dollars(o.taker_fees), "maker_fees_dollars": dollars(o.maker_fees),
-        "created_time": iso(o.created_ms), "last_update_time": iso(o.updated_ms),
-        "self_trade_prevention_type": o.stp,
+        "side": side, "action": action, "outcome_side": o.outcome_side, "book_side": o.book_side, "type": "limit",
+        "status": o.status, "yes_price_dollars": dollars(o.price), "no_price_dollars": dollars(MICRO - o.price),
+        "fill_count_fp": count(o.fill_count), "remaining_count_fp": count(o.remaining),
+        "initial_count_fp": count(o.initial_count), "taker_fees_dollars": dollars(o.taker_fees, 6),
+        "maker_fees_dollars": dollars(o.maker_fees, 6), "taker_fill_cost_dollars": dollars(o.taker_fill_cost, 6),
+        "maker_fill_cost_dollars": dollars(o.maker_fill_cost, 6), "created_time": iso(o.created_ms),
+        "last_update_time": iso(o.updated_ms), "expiration_time": None, "self_trade_prevention_type": o.stp,
+        "order_group_id": None, "cancel_order_on_pause": o.cancel_on_pause, "subaccount_number": 0,
+        "exchange_index": 0,
     }
+
+
+def user_order(o: Order) -> dict[str, Any]:
+    body = {k: v for k, v in order(o).items() if k not in ("action", "type", "no_price_dollars", "expiration_time",
+                                                             "order_group_id", "cancel_order_on_pause")}
+    body.update({"is_yes": o.bid, "created_ts_ms": o.created_ms, "last_updated_ts_ms": o.updated_ms})
+    if o.last_update_reason:
+        body["last_update_reason"] = o.last_update_reason
+    return body
 
 
 def fill(f: Fill) -> dict[str, Any]:
     o = f.order
+    side, action = LEGACY_ACTION[o.book_side]
     return {
-        "fill_id": f.fill_id, "trade_id": f.trade_id, "order_id": o.order_id, "client_order_id": o.client_order_id,
-        "ticker": o.ticker, "market_ticker": o.ticker, "side": o.side, "action": o.action, "count": f.count,
-        "price": o.own_price(f.yes_price) / 100, "yes_price": f.yes_price, "no_price": CONTRACT - f.yes_price,
-        "yes_price_fixed": dollars(f.yes_price), "no_price_fixed": dollars(CONTRACT - f.yes_price),
-        "is_taker": f.is_taker, "created_time": iso(f.at_ms), "ts": f.at_ms // 1000,
+        "fill_id": f.fill_id, "trade_id": f.trade_id, "order_id": o.order_id, "ticker": o.ticker,
+        "market_ticker": o.ticker, "side": side, "action": action, "outcome_side": o.outcome_side,
+        "book_side": o.book_side, "count_fp": count(f.count), "yes_price_dollars": dollars(f.price),
+        "no_price_dollars": dollars(MICRO - f.price), "is_taker": f.is_taker, "created_time": iso(f.at_ms),
+        "fee_cost": dollars(f.fee, 6), "ts": f.at_ms // 1000, "subaccount_number": 0, "exchange_index": 0,
     }
 
 
-def position(ticker: str, p: Position, resting: int) -> dict[str, Any]:
-    return {
-        "ticker": ticker, "total_traded": p.total_traded, "total_traded_dollars": dollars(p.total_traded),
-        "position": p.count, "market_exposure": p.cost, "market_exposure_dollars": dollars(p.cost),
-        "realized_pnl": p.realized_pnl, "realized_pnl_dollars": dollars(p.realized_pnl),
-        "resting_orders_count": resting, "fees_paid": p.fees_paid, "fees_paid_dollars": dollars(p.fees_paid),
-        "last_updated_ts": iso(p.updated_ms) if p.updated_ms else None,
+def ws_fill(f: Fill) -> dict[str, Any]:
+    o = f.order
+    side, action = LEGACY_ACTION[o.book_side]
+    body: dict[str, Any] = {
+        "trade_id": f.trade_id, "order_id": o.order_id, "market_ticker": o.ticker, "exchange_index": 0,
+        "is_taker": f.is_taker, "side": side, "yes_price_dollars": dollars(f.price), "count_fp": count(f.count),
+        "fee_cost": dollars(f.fee, 6), "action": action, "ts": f.at_ms // 1000, "ts_ms": f.at_ms,
+        "post_position_fp": count(f.post_position), "purchased_side": o.outcome_side,
+        "outcome_side": o.outcome_side, "book_side": o.book_side,
     }
+    if o.client_order_id:
+        body["client_order_id"] = o.client_order_id
+    return body
+
+
+def position(ticker: str, p: Position) -> dict[str, Any]:
+    return {"ticker": ticker, "total_traded_dollars": dollars(p.total_traded, 6), "position_fp": count(p.count),
+            "market_exposure_dollars": dollars(p.cost, 6), "realized_pnl_dollars": dollars(p.realized_pnl, 6),
+            "fees_paid_dollars": dollars(p.fees_paid, 6), "last_updated_ts": iso(p.updated_ms)}
+
+
+def ws_position(account: Account, ticker: str) -> dict[str, Any]:
+    p = account.position(ticker)
+    return {"user_id": account.name, "market_ticker": ticker, "position_fp": count(p.count),
+            "position_cost_dollars": dollars(p.cost, 6), "realized_pnl_dollars": dollars(p.realized_pnl, 6),
+            "fees_paid_dollars": dollars(p.fees_paid, 6), "position_fee_cost_dollars": dollars(0, 6),
+            "volume_fp": count(abs(p.count))}
 
 
 def event_position(event_ticker: str, held: list[Position]) -> dict[str, Any]:
     cost = sum(p.cost for p in held)
-    pnl = sum(p.realized_pnl for p in held)
-    fees = sum(p.fees_paid for p in held)
-    return {"event_ticker": event_ticker, "total_cost": cost, "total_cost_dollars": dollars(cost),
-            "total_cost_shares": sum(abs(p.count) for p in held), "event_exposure": cost,
-            "event_exposure_dollars": dollars(cost), "realized_pnl": pnl, "realized_pnl_dollars": dollars(pnl),
-            "fees_paid": fees, "fees_paid_dollars": dollars(fees)}
+    return {"event_ticker": event_ticker, "total_cost_dollars": dollars(cost, 6),
+            "total_cost_shares_fp": count(sum(abs(p.count) for p in held)),
+            "event_exposure_dollars": dollars(cost, 6),
+            "realized_pnl_dollars": dollars(sum(p.realized_pnl for p in held), 6),
+            "fees_paid_dollars": dollars(sum(p.fees_paid for p in held), 6)}
 
 
 def settlement(s: Settlement) -> dict[str, Any]:
-    return {"ticker": s.ticker, "event_ticker": s.event_ticker, "market_result": s.result,
-            "yes_count": s.yes_count, "yes_total_cost": s.yes_cost, "no_count": s.no_count,
-            "no_total_cost": s.no_cost, "revenue": s.revenue, "settled_time": iso(s.at_ms),
-            "fee_cost": dollars(0),
-            "value": None if s.result == "void" else CONTRACT if s.result == "yes" else 0}
+    return {"ticker": s.ticker, "exchange_index": 0, "event_ticker": s.event_ticker, "market_result": s.result,
+            "yes_count_fp": count(s.yes_count), "yes_total_cost_dollars": dollars(s.yes_cost, 6),
+            "no_count_fp": count(s.no_count), "no_total_cost_dollars": dollars(s.no_cost, 6),
+            "revenue": s.revenue_cents, "settled_time": iso(s.at_ms), "fee_cost": dollars(s.fee, 6),
+            "value": s.value}
 
 
-def event(event_ticker: str, title: str) -> dict[str, Any]:
-    return {"event_ticker": event_ticker, "series_ticker": event_ticker.split("-")[0], "sub_title": title,
-            "title": title, "collateral_return_type": "", "mutually_exclusive": True, "category": "Simulated",
-            "available_on_brokers": False, "product_metadata": None}
+def event(event_ticker: str, series: str, title: str) -> dict[str, Any]:
+    return {"event_ticker": event_ticker, "series_ticker": series, "sub_title": title, "title": title,
+            "collateral_return_type": "", "mutually_exclusive": True, "available_on_brokers": False,
+            "settlement_sources": [{"name": "The simulator", "url": "http://127.0.0.1/"}], "exchange_index": 0}
+
+
+def series(ticker: str, fee_type: str, multiplier: float) -> dict[str, Any]:
+    return {"ticker": ticker, "frequency": "one_off", "title": f"Simulated series {ticker}", "category": "Simulated",
+            "tags": [], "settlement_sources": [], "contract_url": "", "contract_terms_url": "", "fee_type": fee_type,
+            "fee_multiplier": multiplier, "additional_prohibitions": []}
 
 
 def public_trade(t: PublicTrade) -> dict[str, Any]:
-    return {"trade_id": t.trade_id, "ticker": t.ticker, "count": t.count, "count_fp": f"{t.count:.2f}",
-            "price": t.yes_price / 100, "yes_price": t.yes_price, "no_price": CONTRACT - t.yes_price,
-            "yes_price_dollars": dollars(t.yes_price), "no_price_dollars": dollars(CONTRACT - t.yes_price),
-            "taker_side": t.taker_side, "created_time": iso(t.created_ms)}
+    outcome = "yes" if t.taker_bid else "no"
+    return {"trade_id": t.trade_id, "ticker": t.ticker, "count_fp": count(t.count),
+            "yes_price_dollars": dollars(t.price), "no_price_dollars": dollars(MICRO - t.price),
+            "taker_side": outcome, "taker_outcome_side": outcome, "taker_book_side": "bid" if t.taker_bid else "ask",
+            "is_block_trade": False, "created_time": iso(t.created_ms)}
+
+
+def placed(o: Order, fills: list[Fill], now_ms: int) -> dict[str, Any]:
+    """CreateOrderV2Response (and AmendOrderV2Response): the order's counts after the request, and
+    the average price and fee a contract of what it filled at once."""
+    body: dict[str, Any] = {"order_id": o.order_id, "client_order_id": o.client_order_id,
+                            "fill_count": count(sum(f.count for f in fills)), "remaining_count": count(o.remaining),
+                            "ts_ms": now_ms}
+    filled = sum(f.count for f in fills)
+    if filled:
+        body["average_fill_price"] = dollars(sum(f.count * f.price for f in fills) // filled, 6)
+        body["average_fee_paid"] = dollars(sum(f.fee for f in fills) * MICRO // filled, 6)
+    return body
+
+
+def candlesticks(m: Market, period_s: int, start_s: int, end_s: int) -> list[dict[str, Any]]:
+    """Candles of the market's public trades (price only: the simulator keeps no history of quotes)."""
+    out = []
+    first = (start_s // period_s + 1) * period_s
+    for end in range(first, end_s + period_s, period_s):
+        inside = [(at, p, c) for at, p, c, _ in m.history if end - period_s <= at // 1000 < end]
+        prices = [p for _, p, _ in inside]
+        blank = {k: dollars(0) for k in ("open_dollars", "low_dollars", "high_dollars", "close_dollars")}
+        out.append({"end_period_ts": end, "yes_bid": blank, "yes_ask": blank, "volume_fp": count(sum(
+            c for _, _, c in inside)), "open_interest_fp": count(0), "price": {
+            "open_dollars": dollars(prices[0]) if prices else None, "low_dollars": dollars(min(prices)) if prices
+            else None, "high_dollars": dollars(max(prices)) if prices else None,
+            "close_dollars": dollars(prices[-1]) if prices else None}})
+    return out

@@ -1,74 +1,143 @@
-"""The Kalshi side's state: its keys, its exchange, its markets and its rate limits."""
+"""The Kalshi side's state: its keys, its exchange and markets, their lives and pauses, and the
+accounts' token buckets.
+
+Rate limits as Kalshi's Rate Limits and Tiers page gives them: every request costs tokens (10 by
+default; a V2 cancel and an order lookup 2), taken from one of two buckets per account, read and
+write, which refill continuously. A Basic account's read bucket refills 200 tokens a second and
+holds two seconds of them; its write bucket refills 100 a second and holds one second. A request
+the bucket cannot cover is answered 429 `{"error": "too many requests"}`, with no Retry-After and
+no rate-limit headers. Public reads without a key are billed to the caller's address.
+"""
 
 from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from fractions import Fraction
 
-from .exchange import Exchange, Market
+from .exchange import HOUSE, Exchange, Placement
+from .fees import FeeSchedule
+from .grid import Grid
 from .keys import KeyRing
+from .lifecycle import Lifecycle
+from .market import Market
+from .units import MICRO
 from .ws import KalshiHub
 
-# Kalshi's Basic tier (what a new account gets): reads and writes per second, each its own bucket.
-READS_PER_S, WRITES_PER_S = 20, 10
-# How far a request's timestamp may be from the exchange's clock. Kalshi documents 30 s for its
-# FIX sessions and nothing looser for REST: the stricter figure, whatever Polymarket's side allows.
+# Kalshi's Basic tier, in tokens: (refill a second, capacity) of the read and the write bucket.
+READ_BUCKET, WRITE_BUCKET = (200, 400), (100, 100)
+DEFAULT_COST = 10
+COSTS = {("DELETE", "/portfolio/events/orders/{order_id}"): 2, ("GET", "/portfolio/orders/{order_id}"): 2}
+# How far a request's timestamp may be from the exchange's clock: Kalshi documents 30 s (FIX), the
+# stricter figure, whatever Polymarket's side allows.
 MAX_SKEW_S = 30.0
-SERIES = "KXSIM"
+# (series, fee type, price structure) of the simulated events, one market list each.
+SERIES = (("KXSIM", "quadratic", "linear_cent"), ("KXSIMM", "quadratic_with_maker_fees", "tapered_deci_cent"),
+          ("KXSIMD", "quadratic", "deci_cent"))
+PARLAY_COLLECTION = "KXMVECROSSCATEGORY-R"
 
 
 class Bucket:
-    """A token bucket holding one second's worth (Kalshi's limits are per second)."""
+    """A token bucket: refills `rate` a second up to `capacity`; a request takes its cost or is refused."""
 
-    def __init__(self, per_s: int, now: float) -> None:
-        self.per_s = per_s
-        self.tokens = float(per_s)
+    def __init__(self, rate: int, capacity: int, now: float) -> None:
+        self.rate, self.capacity = rate, capacity
+        self.tokens = float(capacity)
         self.at = now
 
-    def take(self, now: float) -> float:
-        """0 when a request may go now (it is counted), else the seconds until one may."""
-        self.tokens = min(self.per_s, self.tokens + max(0.0, now - self.at) * self.per_s)
+    def take(self, cost: int, now: float) -> bool:
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.at) * self.rate)
         self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.per_s
+        if self.tokens >= cost:
+            self.tokens -= cost
+            return True
+        return False
 
 
 class KalshiSide:
-    def __init__(self, seed: int, markets: int, starting_balance_cents: int, max_skew_s: float,
-                 rate_limits: bool, end_after_s: float) -> None:
+    def __init__(self, seed: int, markets: int, starting_balance: int, max_skew_s: float, rate_limits: bool,
+                 end_after_s: float, parlays: int = 0, weekly_pause: bool = True) -> None:
         self.keys = KeyRing(seed, min(max_skew_s, MAX_SKEW_S))
-        self.exchange = Exchange(seed, starting_balance_cents)
-        self.hub = KalshiHub(self.exchange, self.keys)  # the WebSocket's order book channel
+        self.exchange = Exchange(seed, starting_balance)
+        self.lifecycle = Lifecycle(self.exchange, weekly=weekly_pause)
+        self.hub = KalshiHub(self.exchange, self.keys)
         self.rate_limits = rate_limits
         self.clock: Callable[[], float] = time.monotonic  # the buckets' clock (a test may stop it)
         self.buckets: dict[tuple[str, str], Bucket] = {}
-        self.events: dict[str, str] = {}  # event ticker -> title
+        self.events: dict[str, tuple[str, str]] = {}  # event ticker -> (series ticker, title)
+        self.series: dict[str, FeeSchedule] = {}
+        self.retired_calls = 0  # requests to a retired endpoint (each answered 410)
+        self.observers: list[Callable[[str, str, int, object], None]] = []  # (method, route, status, body)
         self._list(markets, random.Random(f"kalshi-markets:{seed}"), end_after_s)
+        self._list_parlays(parlays, end_after_s)
 
     def _list(self, count: int, rng: random.Random, end_after_s: float) -> None:
-        if count <= 0:
-            return
         now_ms = int(time.time() * 1000)
         close_ms = now_ms + int(end_after_s * 1000)
-        event = f"{SERIES}-{datetime.fromtimestamp(close_ms / 1000, UTC).strftime('%y%b%d').upper()}"
-        self.events[event] = "Which simulated outcome happens?"
+        day = datetime.fromtimestamp(close_ms / 1000, UTC).strftime("%y%b%d").upper()
+        for series, fee_type, _ in SERIES:
+            self.series[series] = FeeSchedule(fee_type, Fraction(1))
         for n in range(1, count + 1):
+            series, fee_type, structure = SERIES[(n - 1) % len(SERIES)]
+            event = f"{series}-{day}"
+            self.events[event] = (series, "Which simulated outcome happens?")
             ticker = f"{event}-T{n}"
             self.exchange.add_market(Market(
-                ticker, event, f"Will simulated outcome {n} happen?", f"Outcome {n}",
+                ticker, event, series, str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                f"Will simulated outcome {n} happen?", f"Outcome {n}",
                 f"If simulated outcome {n} happens by the close, the market resolves to Yes.",
-                "Settled by the simulator's admin API (POST /_sim/kalshi/markets/{ticker}/settle).",
-                now_ms, close_ms, maker_fees=n % 2 == 0))
-            self.exchange.seed_ladder(ticker, rng.randrange(20, 81), now_ms)
+                "Determined and settled by the simulator's admin API (/_sim/kalshi/markets/{ticker}/...).",
+                now_ms, close_ms, Grid.named(structure), self.series[series], updated_ms=now_ms))
+            self.seed_ladder(ticker, rng.randrange(20, 81) * 10_000, now_ms)
 
-    def limited(self, who: str, write: bool) -> float:
-        """0 when the request may go, else seconds to wait (the caller answers 429)."""
+    def _list_parlays(self, count: int, end_after_s: float) -> None:
+        """Multivariate (parlay) legs, listed before the binary markets as Kalshi's /markets pages
+        are filled with them: discovery must pass mve_filter=exclude to see past them."""
+        now_ms = int(time.time() * 1000)
+        for n in range(count):
+            ticker = f"KXMVECROSSCATEGORY-S{n:05d}"
+            event = f"KXMVECROSSCATEGORY-E{n:05d}"
+            self.events[event] = ("KXMVECROSSCATEGORY", "A parlay")
+            self.exchange.add_market(Market(
+                ticker, event, "KXMVECROSSCATEGORY", str(uuid.UUID(int=n + 1, version=4)),
+                f"yes Simulated outcome {n % 4 + 1},yes Other team wins", "parlay leg", "A combination.", "",
+                now_ms, now_ms + int(end_after_s * 1000), Grid.named("center_deci_edge_centi_cent"),
+                FeeSchedule(), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
+        # parlays first, then the rest, as Kalshi's pages come
+        self.exchange.markets = dict(sorted(self.exchange.markets.items(),
+                                            key=lambda kv: kv[1].mve_collection is None))
+
+    def seed_ladder(self, ticker: str, mid: int, now_ms: int, depth: int = 5) -> None:
+        """House orders around `mid` on the market's grid: YES bids below, YES asks above, sizes with
+        fractions of a contract."""
+        grid = self.exchange.markets[ticker].grid
+        for side, price in (("bid", 5_000), ("ask", MICRO - 5_000)):  # sub-penny edges, where the grid has them
+            if grid.valid(price):
+                self.exchange.place(HOUSE, Placement(ticker, side, price, 10 * MICRO, "good_till_canceled",
+                                                     "taker_at_cross", post_only=True), now_ms)
+        for step in range(1, depth + 1):
+            size = 100 * step * MICRO + 25 * 10_000  # 100.25, 200.25, ... contracts
+            for side, price in (("bid", mid - step * 10_000), ("ask", mid + step * 10_000)):
+                if grid.valid(price):
+                    self.exchange.place(HOUSE, Placement(ticker, side, price, size, "good_till_canceled",
+                                                         "taker_at_cross", post_only=True), now_ms)
+
+    def limited(self, who: str, write: bool, cost: int) -> bool:
+        """True when the request must be refused (its bucket cannot cover `cost`)."""
         if not self.rate_limits:
-            return 0.0
-        key = (who, "write" if write else "read")
-        bucket = self.buckets.setdefault(key, Bucket(WRITES_PER_S if write else READS_PER_S, self.clock()))
-        return bucket.take(self.clock())
+            return False
+        kind = "write" if write else "read"
+        rate, capacity = WRITE_BUCKET if write else READ_BUCKET
+        bucket = self.buckets.setdefault((who, kind), Bucket(rate, capacity, self.clock()))
+        return not bucket.take(cost, self.clock())
+
+    def observe(self, method: str, route: str, status: int, body: object) -> None:
+        for observer in self.observers:
+            observer(method, route, status, body)
+
+    def tick(self) -> None:
+        self.lifecycle.tick(int(time.time() * 1000))
+

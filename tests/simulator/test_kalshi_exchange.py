@@ -1,32 +1,43 @@
-"""The simulator's Kalshi matching and book-keeping (simulator/kalshi/exchange.py), on random order
-flow: money is neither made nor lost (what the accounts hold, what rests reserved and the fees
-charged always add up to what they started with, and after settlement every contract was paid
-100 cents), no balance goes below zero, and an order that stopped resting holds nothing back."""
+"""The simulator's Kalshi matching and book-keeping (simulator/kalshi/exchange.py, lifecycle.py), on
+random V2 order flow with fractional counts and sub-penny prices: money is neither made nor lost
+(the accounts' cash, what rests held back and every fee Kalshi reported add up to what they started
+with, with each open contract worth its dollar), balances stay on the $0.0001 grain and never go
+below zero, an order that stopped resting holds nothing back, and after settlement every contract was
+paid its dollar, less only the settlement fee of a payout rounded down to cents."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.kalshi.exchange import HOUSE, Exchange, Market, Refused
+from simulator.kalshi.exchange import HOUSE, OTHER, Exchange, Placement, Refused
+from simulator.kalshi.fees import Accumulator, FeeSchedule, trade_fee
+from simulator.kalshi.grid import Grid
+from simulator.kalshi.lifecycle import Lifecycle
+from simulator.kalshi.market import Market
+from simulator.kalshi.units import MICRO
 
 ACCOUNTS = ("a", "b", "c")
-START = 5_000  # cents each account starts with (small: some orders are refused for balance)
+START = 50 * MICRO  # each account's dollars (small: some orders are refused for balance)
 
-orders = st.lists(st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(("yes", "no")), st.sampled_from(("buy", "sell")),
-                            st.integers(1, 99), st.integers(1, 60),
+orders = st.lists(st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(("bid", "ask")), st.integers(1, 999),
+                            st.integers(1, 3000),
                             st.sampled_from(("good_till_canceled", "immediate_or_cancel", "fill_or_kill")),
                             st.booleans(), st.sampled_from(("taker_at_cross", "maker")), st.booleans()),
                   min_size=1, max_size=40)
 
 
-def _exchange(maker_fees: bool) -> Exchange:
-    ex = Exchange(seed=1, starting_balance_cents=START)
-    ex.add_market(Market("T", "E", "t", "s", "r1", "r2", 0, 1, maker_fees=maker_fees))
-    ex.seed_ladder("T", 50, 0)
+def _exchange(fee_type: str) -> tuple[Exchange, Lifecycle]:
+    ex = Exchange(seed=1, starting_balance=START)
+    ex.add_market(Market("T", "E", "S", "id", "t", "y", "r1", "r2", 0, 10**13, Grid.named("deci_cent"),
+                         FeeSchedule(fee_type, Fraction(1))))
+    for price, side in ((450_000, "bid"), (440_000, "bid"), (550_000, "ask"), (560_000, "ask")):
+        ex.place(HOUSE, Placement("T", side, price, 7_250_000, "good_till_canceled", "maker"), 0)
     for name in ACCOUNTS:
         ex.open_account(name)
-    return ex
+    return ex, Lifecycle(ex, weekly=False)
 
 
 def _held(ex: Exchange) -> int:
@@ -38,39 +49,52 @@ def _held(ex: Exchange) -> int:
 
 
 def _open_contracts(ex: Exchange) -> int:
-    """Contracts outstanding: each YES held has a NO held against it (the positions net to zero)."""
     return sum(max(0, p.count) for a in ex.accounts.values() for p in a.positions.values())
 
 
 @settings(max_examples=150, deadline=None)
-@given(flow=orders, result=st.sampled_from(("yes", "no", "void")), maker_fees=st.booleans())
-def test_money_is_conserved_through_trading_and_settlement(flow: list[tuple], result: str, maker_fees: bool) -> None:
-    ex = _exchange(maker_fees)
+@given(flow=orders, result=st.sampled_from(("yes", "no")), fee_type=st.sampled_from(("quadratic",
+                                                                                       "quadratic_with_maker_fees")))
+def test_money_is_conserved_through_trading_and_settlement(flow: list[tuple], result: str, fee_type: str) -> None:
+    ex, life = _exchange(fee_type)
     start = _held(ex)
-    for n, (who, side, action, price, count, tif, post_only, stp, cancel) in enumerate(flow):
+    for n, (who, side, mills, centis, tif, post_only, stp, cancel) in enumerate(flow):
         try:
-            order = ex.place(who, ticker="T", side=side, action=action, count=count, yes_price=price if side == "yes"
-                             else 100 - price, order_type="limit", tif=tif, post_only=post_only, stp=stp,
-                             client_order_id=f"o{n}", now_ms=n)
+            order, _ = ex.place(who, Placement("T", side, mills * 1_000, centis * 10_000, tif, stp, f"o{n}",
+                                               post_only and tif == "good_till_canceled"), n)
         except Refused:
             continue
         if cancel and order.status == "resting":
             ex.cancel(who, order.order_id, n)
-        # every contract bought on one side was sold on the other: cash + reserves + fees, plus what the
-        # open contracts will pay, is what everyone started with
-        assert _held(ex) + 100 * _open_contracts(ex) == start
-        assert all(a.balance >= 0 for name, a in ex.accounts.items() if name != HOUSE)
+        assert _held(ex) + _open_contracts(ex) == start  # each open contract is a dollar some holder is owed
+        assert all(a.balance >= 0 and a.balance % 100 == 0 for name, a in ex.accounts.items()
+                   if name not in (HOUSE, OTHER))
         assert sum(p.count for a in ex.accounts.values() for p in a.positions.values()) == 0
         assert all(o.reserved == 0 for o in ex.orders.values() if o.status != "resting")
-        assert all(0 <= o.remaining <= o.initial_count for o in ex.orders.values())
-    owed = {name: a.balance + (a.positions["T"].cost if "T" in a.positions else 0)
-            + sum(o.reserved for o in ex.orders.values() if o.account == name and o.status == "resting")
-            for name, a in ex.accounts.items()}
-    ex.settle("T", result, 10_000)
+    life.determine("T", result, None, 0, 10**6)
+    life.finalize("T", 10**6)
     assert _open_contracts(ex) == 0
-    if result == "void":  # each account is paid back what its contracts cost, and its resting orders' reserves
-        # (costs are each account's own averages: they need not add up to 100 cents a contract across accounts)
-        assert {name: a.balance for name, a in ex.accounts.items()} == owed
-    else:
-        assert _held(ex) == start  # every contract paid 100 cents to its winning side
+    assert _held(ex) == start  # every contract paid its dollar (fractions of a contract pay whole cents)
     assert all(o.reserved == 0 and o.status != "resting" for o in ex.orders.values())
+
+
+def test_fees_are_kalshis_rounded_up_to_a_hundredth_of_a_cent() -> None:
+    quadratic, makers = FeeSchedule("quadratic"), FeeSchedule("quadratic_with_maker_fees")
+    # 0.07 x 1 x 0.99 x 0.01 = $0.000693: $0.0007, where a fee rounded up to the cent would be $0.01
+    assert trade_fee(quadratic, MICRO, 990_000, taker=True) == 700
+    assert trade_fee(quadratic, MICRO, 990_000, taker=False) == 0
+    assert trade_fee(makers, 100 * MICRO, 500_000, taker=False) == 437_500  # 0.0175 x 100 x 0.25
+    assert trade_fee(FeeSchedule("quadratic", Fraction(1, 2)), 100 * MICRO, 500_000, taker=True) == 875_000
+
+
+def test_each_orders_rounding_is_rebated_a_cent_at_a_time() -> None:
+    """Kalshi's fee accumulator: a fill's balance change is floored to $0.0001 and the difference
+    charged; once an order's charges pass a cent, a cent comes back on a fill whose own fees cover it
+    (a fill's net fee is never below zero)."""
+    acc = Accumulator()
+    # buying 0.03 contract at $0.3301 costs $0.009903: the balance moves by -$0.0100 less the fee
+    small = [acc.settle_fill(-9_903, 500) for _ in range(120)]
+    assert set(small) == {500 + 97}  # the trade fee and $0.000097 of rounding each time, $0.011640 in all
+    # then 10 contracts at $0.5000 (a fee of $0.1750, no rounding): the cent comes back on it
+    assert acc.settle_fill(-5_000_000, 175_000) == 175_000 - 10_000
+    assert acc.rounding == 120 * 97 - 10_000

@@ -1,0 +1,344 @@
+"""Kalshi's REST answers as typed records in micro-units, read field by field from today's shapes
+(Kalshi's OpenAPI document; the parts the tests check are kept in tests/fixtures/kalshi/).
+
+Direction is read from `book_side` (`bid` is long YES, `ask` long NO: Kalshi's Order direction
+page), never from the deprecated `side`/`action`. A record that cannot be read raises
+KalshiShapeError (kalshi_fixed.py) naming the record and the field; an unknown status or result is
+named the same way rather than guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from engine.feeds.kalshi_fixed import (
+    KalshiShapeError,
+    choice,
+    count,
+    dollars,
+    field,
+    flag,
+    integer,
+    items,
+    maybe_dollars,
+    maybe_time_ms,
+    price,
+    text,
+    time_ms,
+)
+
+MARKET_STATUSES = ("initialized", "inactive", "active", "closed", "determined", "disputed", "amended", "finalized")
+RESULTS = ("yes", "no", "scalar", "")
+ORDER_STATUSES = ("resting", "canceled", "executed")
+BOOK_SIDES = ("bid", "ask")
+FEE_TYPES = ("quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat")
+Levels = tuple[tuple[int, int], ...]
+Band = tuple[int, int, int]  # (start, end, step), micro-dollars
+
+
+@dataclass(frozen=True)
+class Market:
+    ticker: str
+    event_ticker: str
+    title: str
+    status: str
+    result: str
+    market_type: str
+    rules: str
+    close_ms: int
+    expected_expiration_ms: int | None
+    yes_bid: int
+    yes_ask: int
+    price_ranges: tuple[Band, ...]
+    price_level_structure: str
+    settlement_value: int | None
+    settlement_timer_s: int
+    mve_collection: str | None
+
+
+@dataclass(frozen=True)
+class Orderbook:
+    ticker: str
+    yes_bids: Levels  # (price, size), ascending as Kalshi sends them
+    no_bids: Levels
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    client_order_id: str
+    ticker: str
+    book_side: str
+    status: str
+    yes_price: int
+    initial_count: int
+    fill_count: int
+    remaining_count: int
+    taker_fees: int
+    maker_fees: int
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class Fill:
+    trade_id: str
+    order_id: str
+    ticker: str
+    book_side: str
+    count: int
+    yes_price: int
+    fee: int  # this fill's fee as Kalshi charged it (`fee_cost`)
+    is_taker: bool
+    at_ms: int
+    client_order_id: str | None = None  # the streams say it; the REST fills no longer do (2026-03-30)
+
+
+@dataclass(frozen=True)
+class Position:
+    ticker: str
+    position: int  # signed micro-contracts: + YES, - NO
+    exposure: int
+    fees_paid: int
+
+
+@dataclass(frozen=True)
+class Settlement:
+    ticker: str
+    event_ticker: str
+    market_result: str  # yes | no | scalar
+    value_cents: int | None  # a YES contract's payout, cents (None: not said)
+    yes_count: int
+    yes_cost: int
+    no_count: int
+    no_cost: int
+    revenue: int  # micro-dollars paid into the balance
+    fee: int
+    settled_ms: int
+
+
+@dataclass(frozen=True)
+class Balance:
+    balance: int  # micro-dollars free to trade (`balance_dollars`, exact to $0.0001)
+    portfolio_value_cents: int
+
+
+@dataclass(frozen=True)
+class ExchangeStatus:
+    exchange_active: bool
+    trading_active: bool
+    resume_ms: int | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    tier: str
+    read: tuple[int, int]  # (tokens a second, bucket capacity)
+    write: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """What a create or an amend answered: the order's counts now and what it filled at once."""
+
+    order_id: str
+    client_order_id: str
+    fill_count: int
+    remaining_count: int
+    average_fill_price: int | None
+    average_fee_paid: int | None
+    ts_ms: int
+
+
+@dataclass(frozen=True)
+class Trade:
+    trade_id: str
+    ticker: str
+    count: int
+    yes_price: int
+    taker_book_side: str
+    is_block_trade: bool
+    created_ms: int
+
+
+@dataclass(frozen=True)
+class Candle:
+    end_ts: int
+    open: int | None
+    high: int | None
+    low: int | None
+    close: int | None
+    volume: int
+
+
+@dataclass(frozen=True)
+class Series:
+    ticker: str
+    fee_type: str
+    fee_multiplier: Fraction
+
+
+def _where(kind: str, record: Any) -> str:
+    name = record.get("ticker") or record.get("order_id") or record.get("trade_id") if isinstance(record, Mapping) \
+        else None
+    return f"{kind} {name}" if name else kind
+
+
+def bands(record: Mapping[str, Any], where: str) -> tuple[Band, ...]:
+    out = []
+    for n, band in enumerate(items(record, "price_ranges", where)):
+        at = f"{where}.price_ranges[{n}]"
+        start, end, step = (dollars(band, k, at) for k in ("start", "end", "step"))
+        if step <= 0 or end < start:
+            raise KalshiShapeError(f"{at}: not a band ({start}..{end} by {step})")
+        out.append((start, end, step))
+    if not out:
+        raise KalshiShapeError(f"{where}.price_ranges: empty (a market's valid prices are its bands)")
+    return tuple(out)
+
+
+def market(record: Mapping[str, Any]) -> Market:
+    w = _where("market", record)
+    return Market(
+        ticker=text(record, "ticker", w), event_ticker=text(record, "event_ticker", w),
+        title=str(record.get("title") or record.get("yes_sub_title") or ""),
+        status=choice(record, "status", w, MARKET_STATUSES), result=choice(record, "result", w, RESULTS),
+        market_type=choice(record, "market_type", w, ("binary", "scalar")),
+        rules=f"{record.get('rules_primary') or ''} {record.get('rules_secondary') or ''}".strip(),
+        close_ms=time_ms(record, "close_time", w), expected_expiration_ms=maybe_time_ms(
+            record, "expected_expiration_time", w),
+        yes_bid=dollars(record, "yes_bid_dollars", w), yes_ask=dollars(record, "yes_ask_dollars", w),
+        price_ranges=bands(record, w), price_level_structure=text(record, "price_level_structure", w),
+        settlement_value=maybe_dollars(record, "settlement_value_dollars", w),
+        settlement_timer_s=integer(record, "settlement_timer_seconds", w),
+        mve_collection=record.get("mve_collection_ticker") or None)
+
+
+def _levels(raw: Any, where: str) -> Levels:
+    if not isinstance(raw, list):
+        raise KalshiShapeError(f"{where}: expected a list of [price, count] levels")
+    out = []
+    for n, level in enumerate(raw):
+        if not isinstance(level, list) or len(level) != 2:
+            raise KalshiShapeError(f"{where}[{n}]: expected [price, count], got {level!r:.40}")
+        pair = {"price": level[0], "count": level[1]}
+        out.append((price(pair, "price", f"{where}[{n}]"), count(pair, "count", f"{where}[{n}]")))
+    return tuple(out)
+
+
+def orderbook(ticker: str, record: Mapping[str, Any]) -> Orderbook:
+    w = f"orderbook {ticker}"
+    return Orderbook(ticker, _levels(field(record, "yes_dollars", w), f"{w}.yes_dollars"),
+                     _levels(field(record, "no_dollars", w), f"{w}.no_dollars"))
+
+
+def order(record: Mapping[str, Any]) -> Order:
+    w = _where("order", record)
+    return Order(
+        order_id=text(record, "order_id", w), client_order_id=str(record.get("client_order_id") or ""),
+        ticker=text(record, "ticker", w), book_side=choice(record, "book_side", w, BOOK_SIDES),
+        status=choice(record, "status", w, ORDER_STATUSES), yes_price=price(record, "yes_price_dollars", w),
+        initial_count=count(record, "initial_count_fp", w), fill_count=count(record, "fill_count_fp", w),
+        remaining_count=count(record, "remaining_count_fp", w), taker_fees=dollars(record, "taker_fees_dollars", w),
+        maker_fees=dollars(record, "maker_fees_dollars", w),
+        created_ms=maybe_time_ms(record, "created_time", w) or 0)
+
+
+def fill(record: Mapping[str, Any]) -> Fill:
+    w = _where("fill", record)
+    at = maybe_time_ms(record, "created_time", w)
+    if at is None:
+        at = integer(record, "ts", w) * 1000
+    return Fill(trade_id=text(record, "trade_id", w), order_id=text(record, "order_id", w),
+                ticker=text(record, "market_ticker" if "market_ticker" in record else "ticker", w),
+                book_side=choice(record, "book_side", w, BOOK_SIDES), count=count(record, "count_fp", w),
+                yes_price=price(record, "yes_price_dollars", w), fee=dollars(record, "fee_cost", w),
+                is_taker=flag(record, "is_taker", w), at_ms=at)
+
+
+def position(record: Mapping[str, Any]) -> Position:
+    w = _where("position", record)
+    return Position(text(record, "ticker", w), count(record, "position_fp", w, signed=True),
+                    dollars(record, "market_exposure_dollars", w, signed=True),
+                    dollars(record, "fees_paid_dollars", w))
+
+
+def settlement(record: Mapping[str, Any]) -> Settlement:
+    w = _where("settlement", record)
+    value = record.get("value")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise KalshiShapeError(f"{w}.value: expected whole cents, got {value!r:.20}")
+    return Settlement(
+        ticker=text(record, "ticker", w), event_ticker=text(record, "event_ticker", w),
+        market_result=choice(record, "market_result", w, ("yes", "no", "scalar")), value_cents=value,
+        yes_count=count(record, "yes_count_fp", w), yes_cost=dollars(record, "yes_total_cost_dollars", w),
+        no_count=count(record, "no_count_fp", w), no_cost=dollars(record, "no_total_cost_dollars", w),
+        revenue=integer(record, "revenue", w) * 10_000, fee=dollars(record, "fee_cost", w),
+        settled_ms=time_ms(record, "settled_time", w))
+
+
+def balance(record: Mapping[str, Any]) -> Balance:
+    return Balance(dollars(record, "balance_dollars", "balance", signed=True),
+                   integer(record, "portfolio_value", "balance"))
+
+
+def exchange_status(record: Mapping[str, Any]) -> ExchangeStatus:
+    w = "exchange status"
+    return ExchangeStatus(flag(record, "exchange_active", w), flag(record, "trading_active", w),
+                          maybe_time_ms(record, "exchange_estimated_resume_time", w))
+
+
+def maintenance_windows(record: Mapping[str, Any]) -> list[tuple[int, int]]:
+    """The schedule's maintenance windows, (start, end) epoch ms, soonest first."""
+    schedule = field(record, "schedule", "exchange schedule")
+    out = []
+    for n, window in enumerate(items(schedule, "maintenance_windows", "exchange schedule")):
+        at = f"exchange schedule.maintenance_windows[{n}]"
+        out.append((time_ms(window, "start_datetime", at), time_ms(window, "end_datetime", at)))
+    return sorted(out)
+
+
+def limits(record: Mapping[str, Any]) -> Limits:
+    w = "account limits"
+
+    def bucket(name: str) -> tuple[int, int]:
+        raw = field(record, name, w)
+        return integer(raw, "refill_rate", f"{w}.{name}"), integer(raw, "bucket_capacity", f"{w}.{name}")
+
+    return Limits(text(record, "usage_tier", w), bucket("read"), bucket("write"))
+
+
+def placed(record: Mapping[str, Any], where: str = "order answer") -> Placed:
+    w = _where(where, record)
+    return Placed(text(record, "order_id", w), str(record.get("client_order_id") or ""),
+                  count(record, "fill_count", w) if record.get("fill_count") is not None else 0,
+                  count(record, "remaining_count", w) if record.get("remaining_count") is not None else 0,
+                  maybe_dollars(record, "average_fill_price", w), maybe_dollars(record, "average_fee_paid", w),
+                  int(record.get("ts_ms") or 0))
+
+
+def trade(record: Mapping[str, Any]) -> Trade:
+    w = _where("trade", record)
+    return Trade(text(record, "trade_id", w), text(record, "ticker", w), count(record, "count_fp", w),
+                 price(record, "yes_price_dollars", w), choice(record, "taker_book_side", w, BOOK_SIDES),
+                 bool(record.get("is_block_trade")), time_ms(record, "created_time", w))
+
+
+def candle(record: Mapping[str, Any], ticker: str) -> Candle:
+    w = f"candlestick of {ticker}"
+    prices = field(record, "price", w)
+    at = f"{w}.price"
+    return Candle(integer(record, "end_period_ts", w), maybe_dollars(prices, "open_dollars", at),
+                  maybe_dollars(prices, "high_dollars", at), maybe_dollars(prices, "low_dollars", at),
+                  maybe_dollars(prices, "close_dollars", at), count(record, "volume_fp", w))
+
+
+def series(record: Mapping[str, Any]) -> Series:
+    w = _where("series", record)
+    multiplier = field(record, "fee_multiplier", w)
+    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier < 0:
+        raise KalshiShapeError(f"{w}.fee_multiplier: expected a number, got {multiplier!r:.20}")
+    return Series(text(record, "ticker", w), choice(record, "fee_type", w, FEE_TYPES),
+                  Fraction(str(multiplier)))

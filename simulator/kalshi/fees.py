@@ -1,0 +1,64 @@
+"""Kalshi's trade fees and the rounding it applies to every fill, from its fee schedule and its Fee
+Rounding page.
+
+Trade fee of one fill: rate x C x P x (1 - P), rounded up to $0.0001 (C contracts at P dollars;
+the taker rate 0.07, the maker rate 0.0175 on series whose fee type charges makers; the series'
+fee multiplier scales both). The fill then moves the balance by what it pays or earns less that
+fee, floored to the account's balance precision ($0.0001 for the direct members the desk's API
+accounts are): the difference is a rounding fee. Each order keeps an accumulator of its rounding
+fees; when it passes $0.01 a whole-cent rebate is paid and the accumulator drops by $0.01, so an
+order's fees converge to those of one fill of its whole size. The fee a fill reports (`fee_cost`)
+is trade fee + rounding fee - rebate, and the balance moves by exactly (cash - fee_cost).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .units import MICRO
+
+TAKER_RATE = Fraction(7, 100)
+MAKER_RATE = Fraction(7, 400)
+FEE_GRAIN = 100  # $0.0001 in micro-dollars: fees are rounded up to it
+BALANCE_GRAIN = 100  # a direct member's balance precision, $0.0001
+REBATE = 10_000  # a whole cent
+MAKER_FEE_TYPES = frozenset({"quadratic_with_maker_fees"})
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    fee_type: str = "quadratic"  # quadratic | quadratic_with_maker_fees | flat
+    multiplier: Fraction = Fraction(1)
+
+
+def trade_fee(schedule: FeeSchedule, count: int, price: int, *, taker: bool) -> int:
+    """Micro-dollars, rounded up to $0.0001 (count in micro-contracts, price in micro-dollars)."""
+    if not taker and schedule.fee_type not in MAKER_FEE_TYPES:
+        return 0
+    rate = (TAKER_RATE if taker else MAKER_RATE) * schedule.multiplier
+    exact = rate * Fraction(count * price * (MICRO - price), MICRO * MICRO)  # in micro-dollars
+    grains = -(-exact // FEE_GRAIN)
+    return int(grains) * FEE_GRAIN
+
+
+@dataclass
+class Accumulator:
+    """One order's rounding fees not yet rebated (micro-dollars)."""
+
+    rounding: int = 0
+
+    def settle_fill(self, cash: int, fee: int) -> int:
+        """The fee the fill reports for `cash` (what it pays, negative, or earns) and its trade fee
+        `fee`: trade fee + rounding fee - any rebate now due."""
+        change = cash - fee
+        floored = (change // BALANCE_GRAIN) * BALANCE_GRAIN
+        rounding = change - floored
+        self.rounding += rounding
+        rebate = 0
+        # "Net fee = trade fee + rounding fee - rebate (always >= $0.00)": a rebate due waits for a
+        # fill whose own fees cover it (our reading of that bound).
+        if self.rounding > REBATE and fee + rounding >= REBATE:
+            rebate = REBATE
+            self.rounding -= REBATE
+        return fee + rounding - rebate

@@ -1,0 +1,118 @@
+"""The admin calls that stand in for Kalshi's website and for what happens on Kalshi without the
+desk (``/_sim/kalshi``): keys registered as Kalshi's key page does it, another trader taking
+liquidity (fractions of a contract included), markets closed, paused, determined, disputed,
+finalized or voided, exchange pauses announced, and the WebSocket's faults. Plain JSON answers
+(they are not Kalshi's API)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from .exchange import Refused
+from .http import now_ms, side_of
+from .keys import BadPublicKey
+from .lifecycle import Window
+from .units import BadNumber, count_in, dollars, dollars_in
+
+routes = web.RouteTableDef()
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.read() or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise Refused(400, "invalid_parameters", "send a JSON object")
+    return body
+
+
+def _answer(fn: Any) -> Any:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        try:
+            return web.json_response(await fn(request, await _json(request)))
+        except (Refused, BadNumber, BadPublicKey) as exc:
+            status = exc.status if isinstance(exc, Refused) else 400
+            return web.json_response({"error": str(exc)}, status=status)
+    return handler
+
+
+@routes.post("/_sim/kalshi/api-keys")
+@_answer
+async def register_key(request: web.Request, body: dict[str, Any]) -> Any:
+    """An RSA public key registered: answers its id; its account (new unless `account` names one) starts funded."""
+    if not isinstance(body.get("public_key"), str):
+        raise Refused(400, "invalid_parameters", "send {\"public_key\": PEM}")
+    side = side_of(request)
+    key = side.keys.register(body["public_key"], body.get("account"))
+    account = side.exchange.open_account(key.account)
+    return {"api_key_id": key.key_id, "account": key.account, "balance_dollars": dollars(account.balance)}
+
+
+@routes.post("/_sim/kalshi/markets/{ticker}/trade")
+@_answer
+async def other_trader(request: web.Request, body: dict[str, Any]) -> Any:
+    """Another trader takes up to `count` at `price` or better at once: {"side": "bid"|"ask", "price", "count"}."""
+    if body.get("side") not in ("bid", "ask"):
+        raise Refused(400, "invalid_parameters", "side must be bid or ask")
+    fills = side_of(request).exchange.house_take(request.match_info["ticker"], body["side"],
+                                                 dollars_in(body.get("price"), 4), count_in(body.get("count")),
+                                                 now_ms())
+    return {"filled": sum(f.count for f in fills) / 1_000_000}
+
+
+@routes.post("/_sim/kalshi/markets/{ticker}/{action}")
+@_answer
+async def lifecycle(request: web.Request, body: dict[str, Any]) -> Any:
+    """close | deactivate | activate | determine {"result": yes|no|scalar|void, "value", "timer_s"} |
+    dispute | finalize."""
+    side = side_of(request)
+    ticker, action, now = request.match_info["ticker"], request.match_info["action"], now_ms()
+    life = side.lifecycle
+    if action == "determine":
+        value = dollars_in(body["value"], 4) if body.get("value") is not None else None
+        timer = body.get("timer_s")
+        life.determine(ticker, str(body.get("result")), value, int(timer) if timer is not None else None, now)
+    elif action == "finalize":
+        return {"settled": len(life.finalize(ticker, now))}
+    elif action in ("close", "deactivate", "activate", "dispute"):
+        getattr(life, action)(ticker, now)
+    else:
+        raise Refused(404, "not_found", f"no action {action}")
+    return {"status": side.exchange.markets[ticker].status}
+
+
+@routes.post("/_sim/kalshi/exchange/pause")
+@_answer
+async def announce_pause(request: web.Request, body: dict[str, Any]) -> Any:
+    """A pause announced on the schedule: {"in_s": seconds from now, "seconds": how long, "kind":
+    "trading"|"exchange"}; {"clear": true} takes the announced ones back."""
+    life = side_of(request).lifecycle
+    if body.get("clear"):
+        life.extra.clear()
+        side_of(request).tick()
+        return {"pauses": 0}
+    kind = body.get("kind", "trading")
+    if kind not in ("trading", "exchange"):
+        raise Refused(400, "invalid_parameters", "kind must be trading or exchange")
+    start = now_ms() + int(float(body.get("in_s", 0)) * 1000)
+    life.extra.append(Window(start, start + int(float(body.get("seconds", 60)) * 1000), kind))
+    side_of(request).tick()
+    return {"pauses": len(life.extra)}
+
+
+@routes.post("/_sim/kalshi/ws/skip-seq")
+@_answer
+async def skip_seq(request: web.Request, body: dict[str, Any]) -> Any:
+    """A fault: the next `count` book messages each skip a sequence number (a message lost on the way)."""
+    hub = side_of(request).hub
+    hub.skip_seq = max(0, int(body.get("count", 1)))
+    return {"skip_seq": hub.skip_seq}
+
+
+@routes.get("/trade-api/ws/v2")
+async def websocket(request: web.Request) -> web.StreamResponse:
+    return await side_of(request).hub.handle(request)

@@ -1,0 +1,237 @@
+"""Kalshi's portfolio and order routes as they answer today: the V2 order endpoints under
+``/portfolio/events/orders`` (create, cancel, amend, decrease), the reads (balance, orders, fills,
+positions, settlements, the account's limits), and the retired V1 order endpoints, which answer
+HTTP 410 "Please switch to the V2 endpoints" and do nothing.
+
+A V2 order, checked field by field as Kalshi's Create Order (V2) schema and Order Errors page say:
+`ticker` (missing: `missing_parameters`), `side` `bid`|`ask`, `count` a fixed-point string of at
+most 2 decimals (`invalid_order_size`), `price` a dollar string of at most 4 decimals on the
+market's grid (`invalid_price`), `time_in_force` and `self_trade_prevention_type` required. The
+fields of the retired shape (`type`, `action`, `yes_price`, ...) are refused: there is no market
+order. What the simulator does not implement (order groups, reduce-only, expiring orders,
+subaccounts) is refused by name rather than ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from . import payloads
+from .exchange import Placement, Refused
+from .http import BASE, endpoint, error, now_ms, page, routes, seconds, side_of
+from .orders import STP_KINDS, TIFS
+from .units import BadNumber, cents, count_in, dollars, dollars_in
+
+CLIENT_ID = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:+=/")
+RETIRED_FIELDS = ("type", "action", "yes_price", "no_price", "yes_price_dollars", "no_price_dollars", "count_fp",
+                  "buy_max_cost", "sell_position_floor", "expiration_ts")
+UNSUPPORTED = ("reduce_only", "order_group_id", "expiration_time")
+V2_LINK = "https://docs.kalshi.com/api-reference/orders/create-order-v2"
+
+
+# -- the account ----------------------------------------------------------------------------
+
+
+@endpoint("GET", "/portfolio/balance", auth=True)
+async def get_balance(request: web.Request, who: str) -> Any:
+    account = side_of(request).exchange.accounts[who]
+    value = sum(p.cost for p in account.positions.values())
+    return {"balance": cents(account.balance), "balance_dollars": dollars(account.balance),
+            "portfolio_value": cents(value), "updated_ts": now_ms() // 1000}
+
+
+@endpoint("GET", "/account/limits", auth=True)
+async def account_limits(request: web.Request, who: str) -> Any:
+    from .side import READ_BUCKET, WRITE_BUCKET
+
+    return {"usage_tier": "basic", "read": {"refill_rate": READ_BUCKET[0], "bucket_capacity": READ_BUCKET[1]},
+            "write": {"refill_rate": WRITE_BUCKET[0], "bucket_capacity": WRITE_BUCKET[1]}, "grants": []}
+
+
+@endpoint("GET", "/portfolio/orders", auth=True)
+async def list_orders(request: web.Request, who: str) -> Any:
+    q = request.query
+    low = seconds(request, "min_ts")
+    mine = [o for o in side_of(request).exchange.orders.values() if o.account == who
+            and (not q.get("ticker") or o.ticker == q["ticker"]) and (not q.get("status") or o.status == q["status"])
+            and (low is None or o.updated_ms >= low * 1000)]
+    items, cursor = page(request, sorted(mine, key=lambda o: -o.seq))
+    return {"orders": [payloads.order(o) for o in items], "cursor": cursor}
+
+
+@endpoint("GET", "/portfolio/orders/{order_id}", auth=True)
+async def get_order(request: web.Request, who: str) -> Any:
+    return {"order": payloads.order(side_of(request).exchange.own_order(who, request.match_info["order_id"]))}
+
+
+@endpoint("GET", "/portfolio/fills", auth=True)
+async def list_fills(request: web.Request, who: str) -> Any:
+    q = request.query
+    low, high = seconds(request, "min_ts"), seconds(request, "max_ts")
+    fills = [f for f in reversed(side_of(request).exchange.accounts[who].fills)
+             if (not q.get("ticker") or f.order.ticker == q["ticker"])
+             and (not q.get("order_id") or f.order.order_id == q["order_id"])
+             and (low is None or f.at_ms >= low * 1000) and (high is None or f.at_ms < (high + 1) * 1000)]
+    items, cursor = page(request, fills)
+    return {"fills": [payloads.fill(f) for f in items], "cursor": cursor}
+
+
+@endpoint("GET", "/portfolio/positions", auth=True)
+async def list_positions(request: web.Request, who: str) -> Any:
+    ex = side_of(request).exchange
+    account = ex.accounts[who]
+    ticker = request.query.get("ticker")
+    held = [(t, p) for t, p in sorted(account.positions.items())
+            if (p.count or p.total_traded) and (not ticker or t == ticker)]
+    items, cursor = page(request, held)
+    events: dict[str, list[Any]] = {}
+    for t, p in items:
+        events.setdefault(ex.markets[t].event_ticker, []).append(p)
+    return {"market_positions": [payloads.position(t, p) for t, p in items],
+            "event_positions": [payloads.event_position(e, ps) for e, ps in events.items()], "cursor": cursor}
+
+
+@endpoint("GET", "/portfolio/settlements", auth=True)
+async def list_settlements(request: web.Request, who: str) -> Any:
+    low, high = seconds(request, "min_ts"), seconds(request, "max_ts")
+    chosen = [s for s in reversed(side_of(request).exchange.accounts[who].settlements)
+              if (low is None or s.at_ms >= low * 1000) and (high is None or s.at_ms < (high + 1) * 1000)]
+    items, cursor = page(request, chosen)
+    return {"settlements": [payloads.settlement(s) for s in items], "cursor": cursor}
+
+
+# -- V2 orders ---------------------------------------------------------------------------------
+
+
+@endpoint("POST", "/portfolio/events/orders", auth=True, write=True, status=201)
+async def create_order(request: web.Request, who: str) -> Any:
+    placement = parse_order(await _body(request))
+    side = side_of(request)
+    side.lifecycle.check_write(now_ms(), cancel=False)
+    order, fills = side.exchange.place(who, placement, now_ms())
+    return payloads.placed(order, fills, now_ms())
+
+
+@endpoint("DELETE", "/portfolio/events/orders/{order_id}", auth=True, write=True)
+async def cancel_order(request: web.Request, who: str) -> Any:
+    side = side_of(request)
+    side.lifecycle.check_write(now_ms(), cancel=True)
+    order, reduced = side.exchange.cancel(who, request.match_info["order_id"], now_ms())
+    return {"order_id": order.order_id, "client_order_id": order.client_order_id, "reduced_by": payloads.count(reduced),
+            "ts_ms": now_ms()}
+
+
+@endpoint("POST", "/portfolio/events/orders/{order_id}/amend", auth=True, write=True)
+async def amend_order(request: web.Request, who: str) -> Any:
+    body = await _body(request)
+    ticker, book_side = body.get("ticker"), body.get("side")
+    if not isinstance(ticker, str) or not ticker:
+        raise Refused(400, "missing_parameters", "missing parameters", "ticker is required")
+    if book_side not in ("bid", "ask"):
+        raise Refused(400, "invalid_order", "invalid order", "side must be bid or ask")
+    price, count = _price(body.get("price")), _count(body.get("count"))
+    side = side_of(request)
+    side.lifecycle.check_write(now_ms(), cancel=False)
+    order, fills = side.exchange.amend(who, request.match_info["order_id"], ticker, book_side, price, count, now_ms())
+    return payloads.placed(order, fills, now_ms())
+
+
+@endpoint("POST", "/portfolio/events/orders/{order_id}/decrease", auth=True, write=True)
+async def decrease_order(request: web.Request, who: str) -> Any:
+    body = await _body(request)
+    by, to = body.get("reduce_by"), body.get("reduce_to")
+    if (by is None) == (to is None):
+        raise Refused(400, "invalid_parameters", "invalid parameters", "exactly one of reduce_by or reduce_to")
+    side = side_of(request)
+    side.lifecycle.check_write(now_ms(), cancel=False)
+    order = side.exchange.own_order(who, request.match_info["order_id"])
+    target = _count(to, zero=True) if to is not None else order.remaining - _count(by)
+    order = side.exchange.decrease(who, order.order_id, target, now_ms())
+    return {"order_id": order.order_id, "client_order_id": order.client_order_id,
+            "remaining_count": payloads.count(order.remaining), "ts_ms": now_ms()}
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.read() or b"null")
+    except ValueError:
+        raise Refused(400, "bad_request", "bad request", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "bad_request", "bad request", "the body must be a JSON object")
+    return body
+
+
+def _price(raw: object) -> int:
+    if raw is None:
+        raise Refused(400, "invalid_order", "invalid order", "price is required")
+    try:
+        return dollars_in(raw, 4)
+    except BadNumber as exc:
+        raise Refused(400, "invalid_price", "invalid price", f"price: {exc}") from None
+
+
+def _count(raw: object, *, zero: bool = False) -> int:
+    if raw is None:
+        raise Refused(400, "invalid_order", "invalid order", "count is required")
+    try:
+        value = count_in(raw)
+    except BadNumber as exc:
+        raise Refused(400, "invalid_order_size", "invalid order size", f"count: {exc}") from None
+    if value < 0 or (value == 0 and not zero):
+        raise Refused(400, "invalid_order_size", "invalid order size", "count must be at least 0.01")
+    return value
+
+
+def parse_order(body: dict[str, Any]) -> Placement:
+    for name in RETIRED_FIELDS:
+        if name in body:
+            raise Refused(400, "invalid_order", "invalid order", f"{name} is not a field of a V2 order")
+    for name in UNSUPPORTED:
+        if body.get(name) not in (None, False):
+            raise Refused(400, "invalid_parameters", "invalid parameters", f"{name} is not supported by the simulator")
+    if body.get("subaccount") not in (None, 0):
+        raise Refused(400, "invalid_parameters", "invalid parameters", "subaccounts are not supported by the simulator")
+    ticker = body.get("ticker")
+    if not isinstance(ticker, str) or not ticker:
+        raise Refused(400, "missing_parameters", "missing parameters", "ticker is required")
+    book_side = body.get("side")
+    if book_side not in ("bid", "ask"):
+        raise Refused(400, "invalid_order", "invalid order", "side must be bid or ask")
+    count, price = _count(body.get("count")), _price(body.get("price"))
+    tif, stp = body.get("time_in_force"), body.get("self_trade_prevention_type")
+    if tif not in TIFS:
+        raise Refused(400, "invalid_order", "invalid order", f"time_in_force is required: one of {', '.join(TIFS)}")
+    if stp not in STP_KINDS:
+        raise Refused(400, "invalid_order", "invalid order",
+                      f"self_trade_prevention_type is required: one of {', '.join(STP_KINDS)}")
+    client_id = body.get("client_order_id") or ""
+    if not isinstance(client_id, str) or len(client_id) > 64 or not set(client_id) <= CLIENT_ID:
+        raise Refused(400, "invalid_order", "invalid order", "client_order_id: at most 64 of letters, digits, -_:+=/")
+    flags = {name: body.get(name, False) for name in ("post_only", "cancel_order_on_pause")}
+    if any(not isinstance(v, bool) for v in flags.values()):
+        raise Refused(400, "bad_request", "bad request", "post_only and cancel_order_on_pause must be true or false")
+    if flags["post_only"] and tif != "good_till_canceled":
+        raise Refused(400, "invalid_order", "invalid order", "post only orders must rest (good_till_canceled)")
+    return Placement(ticker, book_side, price, count, tif, stp, client_id, flags["post_only"],
+                     flags["cancel_order_on_pause"])
+
+
+# -- the retired V1 order endpoints ---------------------------------------------------------------
+
+
+async def _retired(request: web.Request) -> web.StreamResponse:
+    side = side_of(request)
+    side.retired_calls += 1
+    answer = error(410, "deprecated_v1_order_endpoint", "Please switch to the V2 endpoints", V2_LINK)
+    side.observe(request.method, "(retired)", 410, answer.text)
+    return answer
+
+
+RETIRED = (("POST", "/portfolio/orders"), ("DELETE", "/portfolio/orders/{order_id}"),
+           ("POST", "/portfolio/orders/{order_id}/amend"), ("POST", "/portfolio/orders/{order_id}/decrease"),
+           ("POST", "/portfolio/orders/batched"), ("DELETE", "/portfolio/orders/batched"))
+for _method, _path in RETIRED:
+    routes.route(_method, BASE + _path)(_retired)

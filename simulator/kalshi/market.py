@@ -1,0 +1,48 @@
+"""A Kalshi market and its life, as Kalshi's Market Lifecycle page describes it: `initialized`
+until it opens, `active`, `inactive` while the exchange pauses it (resting orders are cancelled
+when it comes back), `closed` once its close time passes (every order operation refused, resting
+orders cancelled), `determined` with its result while the settlement timer runs, `disputed` and
+`amended` if the result is challenged, `finalized` once positions are paid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .fees import FeeSchedule
+from .grid import Grid
+
+TRADING = frozenset({"active"})
+SETTLED = "finalized"
+
+
+@dataclass
+class Market:
+    ticker: str
+    event_ticker: str
+    series_ticker: str
+    market_id: str
+    title: str
+    yes_sub_title: str
+    rules_primary: str
+    rules_secondary: str
+    open_ms: int
+    close_ms: int
+    grid: Grid
+    fees: FeeSchedule
+    settlement_timer_s: int = 1
+    status: str = "active"
+    result: str = ""  # yes | no | scalar once determined ("" for a void)
+    settlement_value: int | None = None  # a YES contract's payout, micro-dollars, once determined
+    determined_ms: int | None = None
+    settled_ms: int | None = None
+    voided: bool = False
+    last_price: int = 0
+    volume: int = 0
+    market_type: str = "binary"
+    mve_collection: str | None = None  # a multivariate (parlay) leg: its collection's ticker
+    updated_ms: int = 0
+    history: list[tuple[int, int, int, int]] = field(default_factory=list)  # (at_ms, price, count, 0)
+
+    @property
+    def trading(self) -> bool:
+        return self.status in TRADING

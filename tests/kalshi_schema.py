@@ -1,0 +1,115 @@
+"""Kalshi's published schemas (tests/fixtures/kalshi/openapi_trimmed.json says where they come from)
+as JSON Schema validators, and an observer that checks every answer the simulator's Kalshi side
+serves, and every WebSocket message it sends, against them.
+
+OpenAPI 3.0 is JSON Schema with `nullable` and `$ref`s into `components`: both are rewritten here.
+Kalshi's schema types its fixed-point fields as plain strings and says their form in words ("responses
+always emit 2 decimals", "responses emit up to 6"); those words are checked too, as patterns."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft7Validator, FormatChecker
+
+FIXTURE = Path(__file__).parent / "fixtures" / "kalshi" / "openapi_trimmed.json"
+PATTERNS = {"FixedPointCount": r"^-?\d+\.\d{2}$", "FixedPointDollars": r"^-?\d+\.\d{4}(\d{2})?$"}
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _rfc3339(value: object) -> bool:
+    if not isinstance(value, str) or "T" not in value:
+        return False
+    datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+@cache
+def document() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(FIXTURE.read_text())
+    return loaded
+
+
+def _inline(node: Any, schemas: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_inline(n, schemas) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[1]
+        target = dict(_inline(schemas[name], schemas))
+        if name in PATTERNS:
+            target["pattern"] = PATTERNS[name]
+        extra = {k: v for k, v in node.items() if k != "$ref"}
+        node = {**target, **extra}
+    out = {k: _inline(v, schemas) for k, v in node.items() if k != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+@cache
+def validator(name: str) -> Draft7Validator:
+    schemas = document()["components"]["schemas"]
+    return Draft7Validator(_inline({"$ref": f"#/components/schemas/{name}"}, schemas), format_checker=FORMATS)
+
+
+@cache
+def ws_validator(kind: str) -> Draft7Validator:
+    schema = document()["websocket"][kind]
+    return Draft7Validator(_inline(schema, document()["components"]["schemas"]), format_checker=FORMATS)
+
+
+def problems(name: str, body: Any) -> list[str]:
+    return [f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator(name).iter_errors(body)]
+
+
+def error_problems(status: int, body: Any) -> list[str]:
+    """Kalshi's error bodies: `{"error": {"code", "message", "details"?}}`, or on a 429 `{"error": "too
+    many requests"}` (Order Errors; Rate Limits)."""
+    if status == 429:
+        return [] if body == {"error": "too many requests"} else [f"429 body {body!r}"]
+    inner = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(inner, dict) or not isinstance(inner.get("code"), str) or not isinstance(inner.get("message"),
+                                                                                             str):
+        return [f"{status} error body {body!r:.200}"]
+    return problems("ErrorResponse", inner) + [f"{status}: unknown error field {k}" for k in inner
+                                               if k not in ("code", "message", "details")]
+
+
+class Conformance:
+    """Checks every answer of the simulator's Kalshi side it is shown (`observe`) and every
+    WebSocket message its hub recorded; `problems` lists what did not match, `seen` what was checked."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.seen: set[str] = set()
+
+    def observe(self, method: str, route: str, status: int, body: object) -> None:
+        key = f"{method} {route}"
+        self.seen.add(f"{key} {status}")
+        parsed = json.loads(body) if isinstance(body, str) else body
+        if status >= 300:
+            self.problems += error_problems(status, parsed)
+            return
+        schema = document()["responses"].get(key)
+        if schema is None:
+            self.problems.append(f"{key}: no published schema to check it against")
+            return
+        self.problems += problems(schema, parsed)
+
+    def check_ws(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            kind = str(message.get("type"))
+            self.seen.add(f"ws {kind}")
+            if kind not in document()["websocket"]:
+                if kind not in ("ok", "unsubscribed"):
+                    self.problems.append(f"ws {kind}: no published schema")
+                continue
+            self.problems += [f"ws {kind}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
+                              for e in ws_validator(kind).iter_errors(message)]

@@ -1,0 +1,284 @@
+"""The simulator's Kalshi side as Kalshi answers today, checked against Kalshi's published schemas
+(tests/kalshi_schema.py: every answer it serves in this module, every WebSocket message it sends) and
+Kalshi's documented rules: fixed-point strings everywhere, V2 orders only (the retired ones answer 410
+and do nothing), its error envelope and codes, fees reported per fill with Kalshi's rounding, lifecycle
+after close, pauses, token buckets without Retry-After. Spoken to through the desk's own client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from engine.feeds.kalshi_client import KalshiClient
+from engine.feeds.kalshi_http import KalshiError, KalshiSigner
+from simulator.testing import SimHandle, running_simulator
+from tests.kalshi import account, admin, binary_tickers, client, host, lifecycle, structure, trade
+from tests.kalshi_schema import Conformance, document
+
+MICRO = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=3, agents=False, prefill_books=False, kalshi_markets=6, kalshi_parlays=5) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def conformance(sim: SimHandle) -> Conformance:
+    found = Conformance()
+    sim.call(lambda: sim.sim.kalshi.observers.append(found.observe))
+    sim.call(lambda: setattr(sim.sim.kalshi.hub, "record", True))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _every_answer_conforms(conformance: Conformance, sim: SimHandle) -> Iterator[None]:
+    yield
+    conformance.check_ws(sim.call(lambda: list(sim.sim.kalshi.hub.sent)))
+    sim.call(lambda: sim.sim.kalshi.hub.sent.clear())
+    assert conformance.problems == []
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+def _ticker(sim: SimHandle, grid: str) -> str:
+    return next(t for t in binary_tickers(sim) if structure(sim, t) == grid)
+
+
+def test_market_data_is_fixed_point_and_discovery_can_leave_parlays_out(sim: SimHandle) -> None:
+    async def go() -> None:
+        c, _ = client(sim)
+        r = c.http.request
+        everything = await r("GET", "/markets", params={"limit": 3})
+        assert all(m.get("mve_collection_ticker") for m in everything["markets"])  # parlay legs come first
+        found = [m async for page in c.markets() for m in page]  # the client passes mve_filter=exclude
+        assert sorted(m.ticker for m in found) == binary_tickers(sim) and all(m.mve_collection is None for m in found)
+        tapered = _ticker(sim, "tapered_deci_cent")
+        market = await c.market(tapered)
+        assert market.price_ranges == ((0, 100_000, 1_000), (100_000, 900_000, 10_000), (900_000, MICRO, 1_000))
+        book = await c.orderbook(tapered)
+        assert (5_000, 10 * MICRO) in book.no_bids  # a sub-penny level: a YES ask at $0.9950, exactly
+        assert [b.ticker for b in await c.orderbooks(binary_tickers(sim)[:3])] == binary_tickers(sim)[:3]
+        raw = await r("GET", f"/markets/{tapered}")
+        assert not any(k in raw["market"] for k in ("yes_bid", "no_bid", "last_price", "volume", "tick_size"))
+        for path in ("/exchange/status", "/exchange/schedule", "/account/endpoint_costs", "/historical/cutoff",
+                     f"/events/{market.event_ticker}", "/series/fee_changes"):
+            await r("GET", path)
+        assert (await c.series("KXSIMM")).fee_type == "quadratic_with_maker_fees"
+        now = int(time.time())
+        await c.candlesticks("KXSIMM", tapered, start_ts=now - 600, end_ts=now, period_minutes=1)
+        await c.close()
+    run(go())
+
+
+def test_a_taker_pays_kalshis_fee_per_fill_and_the_balance_follows_exactly(sim: SimHandle) -> None:
+    async def go() -> None:
+        c, _ = client(sim)
+        ticker = _ticker(sim, "deci_cent")
+        market = await c.market(ticker)
+        before = (await c.balance()).balance
+        placed = await c.create_order(ticker=ticker, client_order_id="take-1", book_side="bid", price=market.yes_ask,
+                                      count=1_370_000, time_in_force="immediate_or_cancel")
+        assert placed.fill_count == 1_370_000 and placed.remaining_count == 0
+        fills = await c.fills(ticker=ticker)
+        fee = fills[0].fee  # 0.07 x 1.37 x P x (1 - P), rounded up to $0.0001, plus the balance's rounding
+        p = market.yes_ask
+        assert fee >= -(-7 * 1_370_000 * p * (MICRO - p) // (100 * MICRO * MICRO * 100)) * 100
+        after = (await c.balance()).balance
+        assert after == before - 1_370_000 * p // MICRO - fee  # exactly, to the micro-dollar
+        assert after % 100 == 0  # a direct member's balance is on $0.0001
+        raw = await c.http.request("GET", "/portfolio/balance", auth=True)
+        assert raw["balance"] == after // 10_000  # the legacy integer cents truncate; balance_dollars is exact
+        await c.close()
+    run(go())
+
+
+def _refused(coro: Any) -> KalshiError:
+    async def go() -> KalshiError:
+        try:
+            await coro
+        except KalshiError as exc:
+            return exc
+        raise AssertionError("not refused")
+    found: KalshiError = run(go())
+    return found
+
+
+def test_bad_v2_orders_are_refused_with_kalshis_codes_and_change_nothing(sim: SimHandle) -> None:
+    c, name = client(sim)
+    ticker = _ticker(sim, "linear_cent")
+    good = {"ticker": ticker, "client_order_id": "x", "side": "bid", "count": "1", "price": "0.0100",
+            "time_in_force": "good_till_canceled", "self_trade_prevention_type": "taker_at_cross"}
+
+    def post(**change: Any) -> KalshiError:
+        body = {k: v for k, v in {**good, **change}.items() if v is not None}
+        return _refused(c.http.request("POST", "/portfolio/events/orders", body=body, auth=True, write=True))
+
+    assert post(ticker=None).code == "missing_parameters"
+    assert post(count="1.234").code == "invalid_order_size"
+    assert post(price="0.0150").code == "invalid_price"  # off a whole-cent grid
+    assert post(price="0.12345").code == "invalid_price"
+    assert post(time_in_force=None).code == "invalid_order"
+    assert post(self_trade_prevention_type=None).code == "invalid_order"
+    assert post(type="market").details == "type is not a field of a V2 order"
+    assert post(side="yes").code == "invalid_order"
+    assert post(count="100000000").code == "available_balance_too_low"
+    ask = run(c.market(ticker)).yes_ask
+    cross = post(price=f"{ask / MICRO:.4f}", post_only=True)
+    assert (cross.status, cross.code, cross.details) == (400, "invalid_order", "post only cross")
+    run(c.http.request("POST", "/portfolio/events/orders", body=good, auth=True, write=True))
+    assert post().status == 409 and post().code == "order_already_exists"
+    assert len(run(c.orders())) == 1
+    run(c.close())
+
+
+def test_the_retired_order_endpoints_answer_410_and_do_nothing(sim: SimHandle) -> None:
+    c, name = client(sim)
+    ticker = binary_tickers(sim)[0]
+    before = sim.call(lambda: sim.sim.kalshi.retired_calls)
+    body = {"ticker": ticker, "side": "yes", "action": "buy", "count": 1, "type": "limit", "yes_price": 1}
+    gone = _refused(c.http.request("POST", "/portfolio/orders", body=body, auth=True, write=True))
+    assert (gone.status, gone.code) == (410, "deprecated_v1_order_endpoint")
+    assert "Please switch to the V2 endpoints" in str(gone)
+    _refused(c.http.request("DELETE", "/portfolio/orders/some-id", auth=True, write=True))
+    assert sim.call(lambda: sim.sim.kalshi.retired_calls) == before + 2
+    assert run(c.orders()) == []
+    run(c.close())
+
+
+def test_the_write_bucket_answers_429_with_no_retry_after(sim: SimHandle) -> None:
+    key_id, private, _ = account(sim)
+    signer = KalshiSigner(key_id, private)
+    path = "/trade-api/v2/portfolio/events/orders"
+    answers = []
+    with httpx.Client(timeout=10) as http:
+        for _ in range(20):  # a Basic write bucket holds 100 tokens: ten orders of 10 (refused or not)
+            answers.append(http.post(f"{sim.clob_host}{path}", headers=signer.headers("POST", path), json={}))
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited and limited[0].json() == {"error": "too many requests"}
+    assert not any(h.lower().startswith(("retry-after", "x-ratelimit")) for h in limited[0].headers)
+    sim.call(lambda: sim.sim.kalshi.observe("DELETE", "(raw)", 429, limited[0].text))
+
+
+def test_a_market_closed_refuses_every_order_operation_and_settles_scalar_and_void(sim: SimHandle) -> None:
+    c, name = client(sim)
+    ticker, other = binary_tickers(sim)[4], binary_tickers(sim)[5]
+    market = run(c.market(ticker))
+    run(c.create_order(ticker=ticker, client_order_id="held", book_side="bid", price=market.yes_ask,
+                       count=2_500_000, time_in_force="immediate_or_cancel"))
+    resting = run(c.create_order(ticker=ticker, client_order_id="rest", book_side="bid", price=10_000,
+                                 count=MICRO, time_in_force="good_till_canceled"))
+    lifecycle(sim, ticker, "close")
+    assert run(c.order(resting.order_id)).status == "canceled"  # cancelled at the close
+    refused = _refused(c.create_order(ticker=ticker, client_order_id="late", book_side="bid", price=10_000,
+                                      count=MICRO, time_in_force="good_till_canceled"))
+    assert refused.code == "market_inactive" and "MARKET_INACTIVE" in str(refused)
+    assert _refused(c.cancel_order(resting.order_id)).code == "market_inactive"
+    lifecycle(sim, ticker, "determine", result="scalar", value="0.3000", timer_s=3600)
+    assert run(c.market(ticker)).status == "determined"
+    lifecycle(sim, ticker, "finalize")
+    [paid] = [s for s in run(c.settlements()) if s.ticker == ticker]
+    assert (paid.market_result, paid.value_cents, paid.revenue) == ("scalar", 30, 750_000)  # 2.5 x $0.30
+    run(c.create_order(ticker=other, client_order_id="void", book_side="ask", price=run(c.market(other)).yes_bid,
+                       count=MICRO, time_in_force="immediate_or_cancel"))
+    cost = run(c.positions())
+    lifecycle(sim, other, "determine", result="void", timer_s=0)
+    lifecycle(sim, other, "finalize") if run(c.market(other)).status != "finalized" else None
+    [void] = [s for s in run(c.settlements()) if s.ticker == other]
+    assert void.market_result == "scalar" and void.value_cents is None  # how the simulator shows a void
+    assert void.revenue == void.no_cost // 10_000 * 10_000 and void.no_count == MICRO
+    assert run(c.market(other)).result == "" and cost
+    run(c.close())
+
+
+def test_pauses_refuse_what_kalshi_refuses_and_cancel_what_asked_to_be(sim: SimHandle) -> None:
+    c, name = client(sim)
+    ticker = binary_tickers(sim)[1]
+    keep = run(c.create_order(ticker=ticker, client_order_id="keep", book_side="bid", price=10_000, count=MICRO,
+                              time_in_force="good_till_canceled"))
+    drop = run(c.create_order(ticker=ticker, client_order_id="drop", book_side="bid", price=20_000, count=MICRO,
+                              time_in_force="good_till_canceled", cancel_on_pause=True))
+    soon = time.time() * 1000 + 60_000
+    admin(sim, "/_sim/kalshi/exchange/pause", {"in_s": 60, "seconds": 30})
+    assert any(abs(start - soon) < 2_000 for start, _ in run(c.maintenance_windows()))  # announced ahead
+    admin(sim, "/_sim/kalshi/exchange/pause", {"clear": True})
+    admin(sim, "/_sim/kalshi/exchange/pause", {"in_s": 0, "seconds": 30})
+    try:
+        status = run(c.exchange_status())
+        assert status.trading_active is False and status.exchange_active is True and status.resume_ms
+        assert run(c.order(drop.order_id)).status == "canceled"
+        assert _refused(c.create_order(ticker=ticker, client_order_id="paused", book_side="bid", price=10_000,
+                                       count=MICRO, time_in_force="good_till_canceled")).status == 503
+        assert run(c.cancel_order(keep.order_id)) == MICRO  # a trading pause allows cancels
+        admin(sim, "/_sim/kalshi/exchange/pause", {"in_s": 0, "seconds": 30, "kind": "exchange"})
+        assert run(c.exchange_status()).exchange_active is False
+        assert _refused(c.cancel_order(drop.order_id)).code == "exchange_paused"  # an exchange pause refuses cancels
+    finally:
+        admin(sim, "/_sim/kalshi/exchange/pause", {"clear": True})
+    assert run(c.exchange_status()).trading_active is True
+    run(c.close())
+
+
+def test_the_websocket_streams_books_and_the_accounts_own_fills_in_todays_shapes(sim: SimHandle) -> None:
+    key_id, private, name = account(sim)
+    signer = KalshiSigner(key_id, private)
+    ticker = binary_tickers(sim)[3]
+    c = KalshiClient.at(host(sim), key_id, private)
+    url = f"ws://127.0.0.1:{sim.port}/trade-api/ws/v2"
+
+    async def go() -> list[dict[str, Any]]:
+        async with websockets.connect(url, additional_headers=signer.headers("GET", "/trade-api/ws/v2")) as ws:
+            channels = ["orderbook_delta", "fill", "user_orders", "market_positions"]
+            await ws.send(json.dumps({"id": 1, "cmd": "subscribe", "params": {"channels": channels,
+                                                                           "market_tickers": [ticker]}}))
+            got = [json.loads(await ws.recv()) for _ in range(5)]  # four subscribed, one snapshot
+            book_sid = next(m["msg"]["sid"] for m in got if m.get("msg", {}).get("channel") == "orderbook_delta")
+            market = await c.market(ticker)
+            await c.create_order(ticker=ticker, client_order_id="rest-1", book_side="bid", price=market.yes_bid,
+                                 count=2 * MICRO, time_in_force="good_till_canceled")
+            await asyncio.to_thread(trade, sim, ticker, "ask", "0.01", "1000.50")  # sweeps past our bid
+            await ws.send(json.dumps({"id": 2, "cmd": "update_subscription", "params": {
+                "sids": [book_sid], "market_tickers": [ticker], "action": "get_snapshot"}}))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any(m.get("id") == 2 for m in got):
+                got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            return got
+
+    got = run(go())
+    kinds = [m["type"] for m in got]
+    assert kinds.count("orderbook_snapshot") == 2 and "orderbook_delta" in kinds
+    book = [m for m in got if m["type"] in ("orderbook_snapshot", "orderbook_delta")]
+    assert [m["seq"] for m in book] == list(range(1, len(book) + 1))  # one sequence, the re-sent snapshot on it
+    fills = [m["msg"] for m in got if m["type"] == "fill"]
+    assert [(f["client_order_id"], f["count_fp"], f["book_side"]) for f in fills] == [("rest-1", "2.00", "bid")]
+    assert any(m["type"] == "user_order" and m["msg"]["status"] == "executed" for m in got)
+    assert any(m["type"] == "market_position" and m["msg"]["position_fp"] == "2.00" for m in got)
+    run(c.close())
+
+
+def test_every_published_route_is_served_and_was_checked(sim: SimHandle, conformance: Conformance) -> None:
+    """The routes the fixture names: each answered at least once in this module, so its answers were
+    checked against its schema (the modules' tests run in order; this one last)."""
+    c, _ = client(sim)
+    ticker = binary_tickers(sim)[2]
+    placed = run(c.create_order(ticker=ticker, client_order_id="last", book_side="bid", price=10_000,
+                                count=3 * MICRO, time_in_force="good_till_canceled"))
+    run(c.amend_order(placed.order_id, ticker=ticker, book_side="bid", price=20_000, total_count=3 * MICRO))
+    run(c.decrease_order(placed.order_id, reduce_to=MICRO))
+    run(c.positions())
+    run(c.pace_by_account())
+    run(c.trades(ticker))
+    run(c.close())
+    served = {s.rsplit(" ", 1)[0] for s in conformance.seen}
+    missing = [route for route in document()["responses"] if route not in served]
+    assert missing == []
