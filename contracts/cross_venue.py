@@ -4,10 +4,12 @@ Kalshi side that pays when it loses, or the reverse), so buying both for less th
 venues' taker fees locks in the difference, if the two markets really resolve together (which is
 why pairs are linked by hand, and why a margin is kept).
 
-`cross` walks both books' asks best first, a whole Kalshi contract at a time, taking a slice only
-while its cost (both prices and both fees) stays at most 1 - margin a share: the depth both books
-give at that edge, capped by the capital each venue may spend. Fees are charged per slice (Kalshi
-rounds each up to the cent), which can only overstate them: never an edge the venues would not pay.
+`cross` walks both books' asks best first, 0.01 contract at a time at most (Kalshi's and
+Polymarket's smallest count), taking a slice only while its cost (both prices and both fees) stays at
+most 1 - margin a share: the depth both books give at that edge, capped by the capital each venue may
+spend. Kalshi's fee is charged per slice as the most a fill of it can cost: its trade fee (its series'
+rate, rounded up to $0.0001) and a full grain of the balance's rounding (contracts/kalshi_fees.py), which
+can only overstate it: never an edge the venues would not pay.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from contracts.domain import MICRO, Level
-from contracts.kalshi_ids import CENT, CONTRACT, TAKER_RATE, fee_cents
+from contracts.kalshi_fees import KalshiFees, worst_fee
+from contracts.kalshi_ids import LOT
 from contracts.venue_rules import taker_fee
 
 
@@ -48,35 +51,45 @@ def complement_side(outcome: str, inverted: bool) -> str:
     return "no" if inverted else "yes"
 
 
+@dataclass(frozen=True)
+class Terms:
+    """What prices a slice: Polymarket's fee, the margin kept a share, each venue's capital, Kalshi's fees."""
+
+    poly_fee_ppm: int
+    poly_fee_exponent: int
+    margin: int
+    kalshi_fees: KalshiFees
+
+
 def cross(poly_asks: Sequence[Level], kalshi_asks: Sequence[Level], *, poly_fee_ppm: int, poly_fee_exponent: int,
           margin: int, poly_capital: int, kalshi_capital: int, poly_outcome: str = "YES",
-          kalshi_side: str = "no") -> Cross | None:
+          kalshi_side: str = "no", kalshi_fees: KalshiFees | None = None) -> Cross | None:
     """The arbitrage of buying the Polymarket token on `poly_asks` and the Kalshi side on
-    `kalshi_asks` (both best first, micro prices and sizes), or None when not one contract of it
+    `kalshi_asks` (both best first, micro prices and sizes), or None when not one slice of it
     costs at most 1 - `margin` (micro) a share after fees within the capital."""
+    terms = Terms(poly_fee_ppm, poly_fee_exponent, margin, kalshi_fees or KalshiFees())
     i = j = 0
     left_poly = poly_asks[0].size if poly_asks else 0
     left_kalshi = kalshi_asks[0].size if kalshi_asks else 0
     size = poly_cost = kalshi_cost = fees = worst_poly = worst_kalshi = 0
     while True:
-        while i < len(poly_asks) and left_poly < CONTRACT:  # a level's odd lots are left
+        while i < len(poly_asks) and left_poly < LOT:  # what is under a lot is left
             i += 1
             left_poly = poly_asks[i].size if i < len(poly_asks) else 0
-        while j < len(kalshi_asks) and left_kalshi < CONTRACT:
+        while j < len(kalshi_asks) and left_kalshi < LOT:
             j += 1
             left_kalshi = kalshi_asks[j].size if j < len(kalshi_asks) else 0
         if i >= len(poly_asks) or j >= len(kalshi_asks):
             break
         pa, ka = poly_asks[i].price, kalshi_asks[j].price
-        count = min(left_poly, left_kalshi) // CONTRACT  # Kalshi trades whole contracts
-        fitted = _fit(count, pa, ka, poly_fee_ppm, poly_fee_exponent, margin,
-                      poly_capital - poly_cost, kalshi_capital - kalshi_cost)
+        lots = min(left_poly, left_kalshi) // LOT
+        fitted = _fit(lots, pa, ka, terms, poly_capital - poly_cost, kalshi_capital - kalshi_cost)
         if fitted is None:
             break
         take, poly_leg, kalshi_leg, fee = fitted
         size, poly_cost, kalshi_cost, fees = size + take, poly_cost + poly_leg, kalshi_cost + kalshi_leg, fees + fee
         worst_poly, worst_kalshi = pa, ka
-        if take < count * CONTRACT:  # the capital (or the edge) ran out within this slice
+        if take < lots * LOT:  # the capital (or the edge) ran out within this slice
             break
         left_poly -= take
         left_kalshi -= take
@@ -85,22 +98,22 @@ def cross(poly_asks: Sequence[Level], kalshi_asks: Sequence[Level], *, poly_fee_
     return Cross(poly_outcome, kalshi_side, size, poly_cost, kalshi_cost, fees, worst_poly, worst_kalshi)
 
 
-def _fit(count: int, pa: int, ka: int, fee_ppm: int, exponent: int, margin: int, poly_room: int,
+def _fit(lots: int, pa: int, ka: int, terms: Terms, poly_room: int,
          kalshi_room: int) -> tuple[int, int, int, int] | None:
-    """The most whole contracts (at most `count`) of one slice at prices `pa` and `ka` that keep
-    within the edge and the capital left: (shares, Polymarket cost, Kalshi cost, fees), or None.
-    The capital bounds the count (costs grow with it); Kalshi's rounding of its fee up to the cent
-    makes a small order dearer a share than a larger one, so the edge is checked down from there."""
-    if count <= 0 or not CENT <= ka <= 99 * CENT:
+    """The most lots (at most `lots`) of one slice at prices `pa` and `ka` that keep within the edge
+    and the capital left: (shares, Polymarket cost, Kalshi cost, fees), or None. The capital bounds
+    the count (costs grow with it); Kalshi's rounding makes a smaller slice no cheaper a share, so when
+    the most the capital allows misses the edge, the slice is not taken."""
+    if lots <= 0 or not 0 < ka < MICRO:
         return None
 
-    def legs(contracts: int) -> tuple[int, int, int, int]:
-        shares = contracts * CONTRACT
-        poly_fee = taker_fee(pa, shares, fee_ppm, exponent)
-        kalshi_fee = fee_cents(TAKER_RATE, contracts, ka // CENT) * CENT
+    def legs(n: int) -> tuple[int, int, int, int]:
+        shares = n * LOT
+        poly_fee = taker_fee(pa, shares, terms.poly_fee_ppm, terms.poly_fee_exponent)
+        kalshi_fee = worst_fee(terms.kalshi_fees, ka, shares)
         return shares, pa * shares // MICRO + poly_fee, ka * shares // MICRO + kalshi_fee, poly_fee + kalshi_fee
 
-    low, high = 0, count
+    low, high = 0, lots
     while low < high:  # the largest count within both venues' capital
         mid = (low + high + 1) // 2
         _, poly_leg, kalshi_leg, _ = legs(mid)
@@ -108,10 +121,11 @@ def _fit(count: int, pa: int, ka: int, fee_ppm: int, exponent: int, margin: int,
             low = mid
         else:
             high = mid - 1
-    for contracts in range(low, 0, -1):
-        shares, poly_leg, kalshi_leg, fees = legs(contracts)
-        if poly_leg + kalshi_leg <= shares - margin * shares // MICRO:
-            return shares, poly_leg, kalshi_leg, fees
+    if low == 0:
+        return None
+    shares, poly_leg, kalshi_leg, fees = legs(low)
+    if poly_leg + kalshi_leg <= shares - terms.margin * shares // MICRO:
+        return shares, poly_leg, kalshi_leg, fees
     return None
 
 
@@ -126,15 +140,17 @@ class Way:
 
 
 def pair_ways(poly_asks: Mapping[str, Sequence[Level]], kalshi_asks: Mapping[str, Sequence[Level]], *,
-              inverted: bool, poly_fee_ppm: int, poly_fee_exponent: int, margin: int, capital: int) -> list[Way]:
+              inverted: bool, poly_fee_ppm: int, poly_fee_exponent: int, margin: int, capital: int,
+              kalshi_fees: KalshiFees | None = None) -> list[Way]:
     """Both ways to hedge a linked pair (YES here with Kalshi's complement, then NO), from each
     Polymarket outcome's asks ("YES", "NO") and each Kalshi side's asks ("yes", "no"), best first;
-    `capital` is what each venue may spend. The CLI's `pairs spreads` and the Markets page use it."""
+    `capital` is what each venue may spend, `kalshi_fees` the Kalshi market's series' fee settings
+    (unread: the dearest). The CLI's `pairs spreads` and the Markets page use it."""
     ways = []
     for outcome in ("YES", "NO"):
         side = complement_side(outcome, inverted)
         ways.append(Way(outcome, side, cross(poly_asks.get(outcome, ()), kalshi_asks.get(side, ()),
                                              poly_fee_ppm=poly_fee_ppm, poly_fee_exponent=poly_fee_exponent,
                                              margin=margin, poly_capital=capital, kalshi_capital=capital,
-                                             poly_outcome=outcome, kalshi_side=side)))
+                                             poly_outcome=outcome, kalshi_side=side, kalshi_fees=kalshi_fees)))
     return ways

@@ -182,9 +182,13 @@ class MarketInfo:
     # Gamma's umaResolutionStatus ("" before any proposal): a market whose resolution is proposed,
     # disputed or done is not entered, whatever its book shows (resolution_pending).
     resolution_status: str = ""
-    # A Kalshi market (condition id `kalshi:<ticker>`, contracts/venues.py): whether it charges
-    # makers a fee too (Kalshi's `maker_fees` series), beside the taker fee every market charges.
-    maker_fees: bool = False
+    # A Kalshi market (condition id `kalshi:<ticker>`, contracts/venues.py): its series' fee type and
+    # fee multiplier in millionths (contracts/kalshi_fees.py) and its price grid, bands of (start,
+    # end, step) in micro (contracts/kalshi_grid.py); until the desk has read the market, the dearest
+    # known fees and whole cents, which every grid accepts.
+    kalshi_fee_type: str = "quadratic_with_maker_fees"
+    kalshi_fee_multiplier_ppm: int = 1_000_000
+    price_grid: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def resolution_pending(self) -> bool:

@@ -3,7 +3,10 @@ like the wallet key: in `.env` or, better, sealed with the other secrets by `eng
 
     KALSHI_ENVIRONMENT  prod | demo (the rehearsal with mock funds); default prod
     KALSHI_HOST         the Trade API's base URL; default: the simulator's under DATA_SOURCE=simulator,
-                        else the environment's
+                        else the environment's dedicated host (external-api.kalshi.com)
+    KALSHI_WS_HOST      the WebSocket's URL; Kalshi serves it on a host of its own name, never derived
+                        from the REST host: default the simulator's, else the environment's
+                        (wss://external-api-ws.kalshi.com/trade-api/ws/v2)
     KALSHI_API_KEY_ID   the key's id, as Kalshi's key page shows it
     KALSHI_PRIVATE_KEY  the key's RSA private key in PEM (newlines written as \\n in `.env`)
 """
@@ -15,9 +18,15 @@ from dataclasses import dataclass
 
 from contracts.settings import Secret, SettingsError
 
+# Kalshi's dedicated Trade API hosts (its changelog, 2026-05-07; the shared api.elections.kalshi.com and
+# demo-api.kalshi.co are "also supported"): REST and WebSocket each on a name of its own.
 KALSHI_HOSTS = {
-    "prod": "https://api.elections.kalshi.com/trade-api/v2",
-    "demo": "https://demo-api.kalshi.co/trade-api/v2",
+    "prod": "https://external-api.kalshi.com/trade-api/v2",
+    "demo": "https://external-api.demo.kalshi.co/trade-api/v2",
+}
+KALSHI_WS_HOSTS = {
+    "prod": "wss://external-api-ws.kalshi.com/trade-api/ws/v2",
+    "demo": "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2",
 }
 KALSHI_SECRETS = ("KALSHI_API_KEY_ID", "KALSHI_PRIVATE_KEY")
 
@@ -28,6 +37,7 @@ class KalshiSettings:
     environment: str  # prod | demo | simulator
     api_key_id: str | None = None
     private_key: Secret | None = None  # PEM
+    ws_host: str = KALSHI_WS_HOSTS["prod"]
 
     @property
     def configured(self) -> bool:
@@ -43,6 +53,11 @@ def kalshi_settings(env: Mapping[str, str], *, simulator_base: str | None) -> Ka
     host = (env.get("KALSHI_HOST") or default).rstrip("/")
     if not host.startswith(("http://", "https://")):
         raise SettingsError(f"KALSHI_HOST must start with http:// or https://, got {host!r}.")
+    ws_default = f"ws://{simulator_base.split('://', 1)[1]}/trade-api/ws/v2" if simulator_base \
+        else KALSHI_WS_HOSTS[environment]
+    ws_host = (env.get("KALSHI_WS_HOST") or ws_default).rstrip("/")
+    if not ws_host.startswith(("ws://", "wss://")):
+        raise SettingsError(f"KALSHI_WS_HOST must start with ws:// or wss://, got {ws_host!r}.")
     key_id = env.get("KALSHI_API_KEY_ID") or None
     pem = env.get("KALSHI_PRIVATE_KEY") or None
     if (key_id is None) != (pem is None):
@@ -51,7 +66,7 @@ def kalshi_settings(env: Mapping[str, str], *, simulator_base: str | None) -> Ka
                             "request with the key, so both are needed (the id and its RSA private key).")
     private_key = None if pem is None else Secret(_checked_pem(pem))
     return KalshiSettings(host, "simulator" if simulator_base and not env.get("KALSHI_HOST") else environment,
-                          key_id, private_key)
+                          key_id, private_key, ws_host)
 
 
 def _checked_pem(raw: str) -> str:

@@ -48,6 +48,8 @@ class EngineState(SQLModel, table=True):
     kalshi_mode: str = "paper"
     # When the engine's last trading pass completed, written with each heartbeat (migration 0065).
     last_pass_at: int | None = None
+    # Kalshi's exchange as last read (migration 0056): trading/exchange active, resume, next pause.
+    kalshi_exchange: str = "{}"
 
 
 class VenueRisk(SQLModel, table=True):
@@ -160,6 +162,11 @@ class VenuePair(SQLModel, table=True):
     warnings: str
     created_at: int
     created_by: str
+    kalshi_price_grid: str | None = None  # what the desk last read of the Kalshi market (migration 0055)
+    kalshi_fee_type: str | None = None
+    kalshi_fee_multiplier_ppm: int | None = None
+    kalshi_status: str | None = None
+    kalshi_read_at: int | None = None
 
 
 class StrategyLimit(SQLModel, table=True):

@@ -142,7 +142,7 @@ def run_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
     if missing:
         raise BacktestError(f"not paired with a Polymarket market: {', '.join(missing)} (a Kalshi market is "
                             "traded once linked by hand: engine pairs add)")
-    markets = [kalshi_market(str(p["kalshi_ticker"]), str(p["kalshi_title"])) for p in pairs]
+    markets = [kalshi_market(_pair_facts(p)) for p in pairs]
     return RunMarkets([], markets, pairs, kalshi)
 
 
@@ -164,8 +164,14 @@ def _cross_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
         raise BacktestError("no market with recorded data in the range is paired with a Kalshi market")
     pairs = [p for p in recording.kalshi_pairs(main_db, sorted({ticker for ticker, _ in links.values()}))
              if p["condition_id"] in links]
-    kalshi = [kalshi_market(str(p["kalshi_ticker"]), str(p["kalshi_title"])) for p in pairs]
+    kalshi = [kalshi_market(_pair_facts(p)) for p in pairs]
     return RunMarkets(rows, [market_info(r) for r in rows] + kalshi, pairs)
+
+
+def _pair_facts(pair: Mapping[str, object]) -> dict[str, object]:
+    """A pair's row as the catalog reads a paired Kalshi market (its grid and fees as last read)."""
+    return {"ticker": pair["kalshi_ticker"], "title": pair["kalshi_title"], "price_grid": pair.get("kalshi_price_grid"),
+            "fee_type": pair.get("kalshi_fee_type"), "fee_multiplier_ppm": pair.get("kalshi_fee_multiplier_ppm")}
 
 
 def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: RunMarkets) -> Database:

@@ -1,62 +1,90 @@
 """`python -m engine kalshi-preflight`: prove, before trading Kalshi, that its account can trade.
 
-The checks, in order, each with the setting to change when it fails: where the desk would trade
-(prod, the demo rehearsal, or the simulator) and how the key is kept; a signed read (the key id and
-its RSA key belong together, the clock is right); the balance; and one harmless order, a post-only
-bid for one YES contract at 1 cent in an open market with nobody asking 1 cent, placed and
-cancelled (the account can place, not only read).
+`run_kalshi_preflight(settings)` (or `checks(settings)` outside an event loop) runs the checks in
+order and returns them as data (each a `Check`: its name,
+whether it passed, what was found, and the fix when it failed), never raising: whatever goes wrong,
+Kalshi down, a refused key, an answer the desk cannot read, becomes a failed check with its fix. The
+command prints them (or their JSON); the dashboard's arming checklist calls the same function.
+
+The checks: where the desk would trade (prod, the demo rehearsal, or the simulator) and how the key is
+kept; a signed read (the key id and its RSA key belong together, the clock is right); Kalshi's
+exchange (trading paused now, and the next scheduled pause); the balance; the account's rate-limit tier
+against the order rate the desk's limits allow (`max_order_rate`: each order and its cancel billed as
+Kalshi bills them); and one harmless order, a post-only bid for one YES contract at $0.01 in an open
+market where nobody asks $0.01, placed and cancelled (the key has the write scope, the account can
+place, not only read).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from contracts.domain import Side
-from contracts.order_status import VenueOrderStatus
 from contracts.settings import Settings
-from engine.venues import kalshi_wire as wire
-from engine.venues.base import OrderRequest, VenueError
-from engine.venues.kalshi import KalshiVenue
 
 SIGNATURE_FIX = ("Kalshi refused the signature: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY must be the id and the "
                  "private key of one key from Kalshi's API keys page (demo keys work only with "
                  "KALSHI_ENVIRONMENT=demo), and the clock must be right (NTP)")
+REACH_FIX = ("check the network and KALSHI_HOST (default Kalshi's dedicated host for KALSHI_ENVIRONMENT); "
+             "Kalshi's status page says whether it is down")
 FUND_FIX = "fund the Kalshi account (its balance is 0): nothing can be bought"
+SCOPE_FIX = ("the key cannot place orders: on Kalshi's API keys page create a key with the write scope (or "
+             "write::trade), then set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY to it")
+TIER_FIX = ("lower the desk's max_order_rate on the Settings page, or raise the account's tier (Advanced: "
+            "POST /account/api_usage_level/upgrade, or Kalshi's higher tiers by volume)")
+ORDER_TOKENS = 10 + 2  # an order (10 tokens) and its cancel (a V2 cancel, 2): Kalshi's Rate Limits page
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
 
 
 @dataclass
 class KalshiReport:
     host: str
     environment: str
-    checks: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(check["ok"] for check in self.checks)
+        return bool(self.checks) and all(check.ok for check in self.checks)
 
     def add(self, name: str, ok: bool, detail: str, fix: str | None = None) -> None:
-        self.checks.append({"check": name, "ok": ok, "detail": detail, **({"fix": fix} if fix else {})})
+        self.checks.append(Check(name, ok, detail, None if ok else fix))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "host": self.host, "environment": self.environment, "checks": self.checks}
+        return {"ok": self.ok, "host": self.host, "environment": self.environment,
+                "checks": [asdict(c) for c in self.checks]}
+
+
+def checks(settings: Settings) -> list[Check]:
+    """The checks, run now (for a caller outside an event loop: the dashboard's checklist)."""
+    import asyncio
+
+    return asyncio.run(run_kalshi_preflight(settings)).checks
 
 
 def describe(report: KalshiReport) -> str:
     lines = [f"Kalshi preflight ({report.environment}, {report.host}): {'OK' if report.ok else 'FAILED'}"]
     for check in report.checks:
-        lines.append(f"  [{'ok' if check['ok'] else 'FAIL'}] {check['check']}: {check['detail']}")
-        if "fix" in check:
-            lines.append(f"         fix: {check['fix']}")
+        lines.append(f"  [{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
+        if check.fix:
+            lines.append(f"         fix: {check.fix}")
     return "\n".join(lines)
 
 
 async def run_kalshi_preflight(settings: Settings) -> KalshiReport:
+    """Every check, as data; never raises (a failure is a check with its fix)."""
     kalshi = settings.kalshi
-    assert kalshi is not None
-    report = KalshiReport(kalshi.host, kalshi.environment)
-    if not kalshi.configured:
+    report = KalshiReport(kalshi.host if kalshi else "?", kalshi.environment if kalshi else "?")
+    if kalshi is None or not kalshi.configured:
         report.add("key", False, "no Kalshi key is configured",
                    "put KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY in .env, then seal them: python -m engine "
                    "keystore seal")
@@ -64,54 +92,113 @@ async def run_kalshi_preflight(settings: Settings) -> KalshiReport:
     sealed = "KALSHI_PRIVATE_KEY" in settings.sealed_names
     report.add("key", True, "sealed with the other secrets (unlocked for this check)" if sealed else
                "KALSHI_PRIVATE_KEY is in plain text in .env (works; seal it: python -m engine keystore seal)")
-    venue = KalshiVenue(kalshi, poll_s=3600)
+    from engine.feeds.kalshi_client import KalshiClient
+
+    assert kalshi.private_key is not None
+    client = KalshiClient.at(kalshi.host, kalshi.api_key_id, kalshi.private_key.reveal())
     try:
-        try:
-            await venue.start()
-        except VenueError as exc:
-            report.add("signature", False, str(exc), SIGNATURE_FIX if "401" in str(exc) else None)
-            return report
-        report.add("signature", True, "a signed read was answered")
-        balance = (await venue.balances([])).collateral
-        report.add("balance", balance > 0, f"${balance / 1e6:,.2f}", None if balance > 0 else FUND_FIX)
-        if balance > 0:
-            await _test_order(report, venue)
+        await _account_checks(report, client, settings)
+    except Exception as exc:  # whatever it is, it is a check that failed, said in words
+        report.add("unexpected", False, f"{type(exc).__name__}: {exc}"[:300],
+                   "run it again; if it repeats, the detail says what Kalshi answered")
     finally:
-        await venue.close()
+        await client.close()
     return report
 
 
-async def _test_order(report: KalshiReport, venue: KalshiVenue) -> None:
-    market = await _quiet_market(venue)
-    if market is None:
-        report.add("test order", False, "no open market where a 1-cent bid would rest",
-                   "run it again later (every open market had someone asking 1 cent)")
+async def _account_checks(report: KalshiReport, client: Any, settings: Settings) -> None:
+    from engine.feeds.kalshi_fixed import KalshiShapeError
+    from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiError
+
+    try:
+        balance = await client.balance()
+    except KalshiAuthFailed as exc:
+        report.add("signature", False, str(exc), SIGNATURE_FIX)
+        return
+    except (KalshiError, KalshiShapeError) as exc:
+        report.add("signature", False, f"no signed read was answered: {exc}", REACH_FIX)
+        return
+    report.add("signature", True, "a signed read was answered")
+    paused = await _exchange(report, client)
+    report.add("balance", balance.balance > 0, f"${balance.balance / 1e6:,.4f}", FUND_FIX)
+    await _tier(report, client, settings)
+    if balance.balance > 0 and not paused:
+        await _test_order(report, client)
+
+
+async def _exchange(report: KalshiReport, client: Any) -> bool:
+    """Whether trading is paused now (a failed check), and the next scheduled pause; True: paused."""
+    status = await client.exchange_status()
+    windows = await client.maintenance_windows()
+    now = time.time() * 1000
+    upcoming = [w for w in windows if w[1] > now]
+    said = f"; next scheduled pause {_when(upcoming[0][0])} to {_when(upcoming[0][1])}" if upcoming else ""
+    if status.trading_active:
+        report.add("exchange", True, f"trading is open{said}")
+        return False
+    resume = f" until about {_when(status.resume_ms)}" if status.resume_ms else ""
+    kind = "the exchange is paused (cancels refused too)" if not status.exchange_active else "trading is paused"
+    report.add("exchange", False, f"{kind}{resume}{said}",
+               "wait for Kalshi to resume (Thursdays 03:00-05:00 US Eastern is its weekly maintenance), then run "
+               "the preflight again: no order can be placed until then")
+    return True
+
+
+async def _tier(report: KalshiReport, client: Any, settings: Settings) -> None:
+    """The account's write budget against the orders a minute the desk's limits allow."""
+    limits = await client.pace_by_account()
+    rate = _max_order_rate(settings)
+    refill = limits.write[0]
+    needed = rate * ORDER_TOKENS / 60
+    detail = (f"{limits.tier} tier: {refill} write tokens a second, {refill / ORDER_TOKENS:.1f} orders and their "
+              f"cancels a second; the desk's max_order_rate allows {rate} a minute ({needed:.1f} tokens a second)")
+    report.add("rate limits", needed <= refill, detail, TIER_FIX)
+
+
+def _max_order_rate(settings: Settings) -> int:
+    from contracts.limits import defaults
+    from engine.cli.errors import open_db
+    from storage.engine_stores.config_reads import load_limits
+
+    try:
+        db = open_db(settings)
+        with db.read() as conn:
+            limits, _, _ = load_limits(conn, {})
+        return limits.count("max_order_rate")
+    except Exception:  # no database yet: the default the desk starts with
+        return defaults().count("max_order_rate")
+
+
+async def _test_order(report: KalshiReport, client: Any) -> None:
+    from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiError
+
+    ticker = None
+    async for page in client.markets(status="open", max_pages=5):
+        ticker = next((m.ticker for m in page if m.yes_ask > 10_000 and m.status == "active"), None)
+        if ticker:
+            break
+    if ticker is None:
+        report.add("test order", False, "no open market where a $0.01 bid would rest",
+                   "run it again later (every open market had someone asking $0.01)")
         return
     client_id = f"preflight-{uuid.uuid4().hex[:12]}"
-    request = OrderRequest(client_id, wire.market_id(market), wire.token_id(market, "yes"), Side.BUY,
-                           wire.CENT, wire.CONTRACT, post_only=True, tick=wire.CENT)
     try:
-        placed = await venue.submit(await venue.prepare(request))
-        done = await venue.cancel([client_id])
-    except VenueError as exc:
-        report.add("test order", False, f"Kalshi refused: {exc}", _order_fix(str(exc)))
+        placed = await client.create_order(ticker=ticker, client_order_id=client_id, book_side="bid", price=10_000,
+                                           count=1_000_000, time_in_force="good_till_canceled", post_only=True)
+        reduced = await client.cancel_order(placed.order_id, ticker=ticker)
+    except KalshiAuthFailed as exc:
+        report.add("test order", False, f"Kalshi refused: {exc}", SCOPE_FIX if exc.status == 403 else SIGNATURE_FIX)
         return
-    resting = placed.status is VenueOrderStatus.LIVE and done.canceled == (client_id,)
-    report.add("test order", resting, f"a post-only bid for 1 YES at $0.01 in {market} "
-               + ("rested and was cancelled" if resting else f"came back {placed.status.value}, {done}"),
-               None if resting else "check the order on Kalshi and cancel it by hand")
+    except KalshiError as exc:
+        fix = FUND_FIX if exc.code == "available_balance_too_low" else \
+            "check the order on Kalshi (kalshi.com, Orders) and cancel it by hand if it rests"
+        report.add("test order", False, f"Kalshi refused: {exc}", fix)
+        return
+    rested = placed.remaining_count == 1_000_000 and reduced == 1_000_000
+    report.add("test order", rested, f"a post-only bid for 1 YES at $0.01 in {ticker} "
+               + ("rested and was cancelled" if rested else f"came back with {placed}, {reduced} cancelled"),
+               "check the order on Kalshi and cancel it by hand")
 
 
-async def _quiet_market(venue: KalshiVenue) -> str | None:
-    for market in await venue.open_markets():
-        if market.yes_ask > 1 and market.status == "active":
-            return str(market.ticker)
-    return None
-
-
-def _order_fix(message: str) -> str | None:
-    if "insufficient_balance" in message:
-        return FUND_FIX
-    if "401" in message:
-        return SIGNATURE_FIX
-    return None
+def _when(ms: int | None) -> str:
+    return "?" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")

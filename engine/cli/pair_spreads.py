@@ -1,11 +1,12 @@
 """`python -m engine pairs spreads`: for every pair linked by hand, what buying one side on each venue
 would lock in now, after both venues' taker fees, as deep as both books go (contracts/cross_venue.py).
 
-It reads both venues' current books (Polymarket's CLOB through the desk's REST client, Kalshi's public
-order book through its official SDK) and places nothing (a `cross_venue_arb` strategy trades such spreads). Of a
-pair not linked `--inverted`, Polymarket's YES is paid with Kalshi's NO and the reverse; of an
-inverted pair, YES with YES. Published scans find about half of apparent cross-venue spreads
-negative once fees and depth are counted: this says which are not, and by how much.
+It reads both venues' current books (Polymarket's CLOB through the desk's REST client, Kalshi's
+public order books through the desk's Kalshi client, all in one request) and places nothing (a
+`cross_venue_arb` strategy trades such spreads). Of a pair not linked `--inverted`, Polymarket's YES
+is paid with Kalshi's NO and the reverse; of an inverted pair, YES with YES. Published scans find
+about half of apparent cross-venue spreads negative once fees and depth are counted: this says which
+are not, and by how much.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from contracts import kalshi_ids as kalshi
 from contracts.cross_venue import Way, pair_ways
 from contracts.domain import MICRO, Level
+from contracts.kalshi_fees import KalshiFees
 from contracts.settings import Settings
 from engine.cli.errors import CliError, open_db
 
@@ -43,15 +45,29 @@ def _polymarket_asks(settings: Settings, tokens: list[str]) -> dict[str, list[Le
     return {b.token_id: _asks(list(b.asks)) for b in books}
 
 
-def _kalshi_asks(client: Any, ticker: str) -> tuple[list[Level], list[Level]] | str:
-    """(YES asks, NO asks) of a Kalshi market (a YES ask is 1 - a NO bid), or why it was not read."""
-    from engine.feeds.kalshi_reference import yes_no_bids
+def _kalshi_books(settings: Settings, tickers: list[str]) -> dict[str, tuple[list[Level], list[Level]]] | str:
+    """(YES asks, NO asks) of each Kalshi market (a YES ask is 1 - a NO bid, exactly), or why they were
+    not read."""
+    from engine.feeds.kalshi_client import KalshiClient
+    from engine.feeds.kalshi_fixed import KalshiShapeError
+    from engine.feeds.kalshi_http import KalshiError
+
+    assert settings.kalshi is not None
+    host = settings.kalshi.host
+
+    async def read() -> list[Any]:
+        client = KalshiClient.at(host)  # Kalshi's books are public: no key
+        try:
+            return await client.orderbooks(tickers)
+        finally:
+            await client.close()
 
     try:
-        yes, no = yes_no_bids(client.get_market_orderbook(ticker).orderbook)
-    except Exception as exc:  # a market gone, the network: this pair says so, the others go on
-        return f"Kalshi's book not read ({type(exc).__name__})"
-    return (_asks([(kalshi.CONTRACT - p, s) for p, s in no]), _asks([(kalshi.CONTRACT - p, s) for p, s in yes]))
+        books = asyncio.run(read())
+    except (KalshiError, KalshiShapeError) as exc:  # a market gone, the network: the pairs say so
+        return f"Kalshi's books not read ({exc})"[:300]
+    return {b.ticker: (_asks([(kalshi.CONTRACT - p, s) for p, s in b.no_bids]),
+                       _asks([(kalshi.CONTRACT - p, s) for p, s in b.yes_bids])) for b in books}
 
 
 def _line(way: Way) -> dict[str, Any]:
@@ -66,7 +82,6 @@ def _line(way: Way) -> dict[str, Any]:
 
 def spreads(settings: Settings, *, margin: float, capital: float) -> list[dict[str, Any]]:
     from engine.feeds.catalog import MarketCatalog
-    from engine.feeds.kalshi_client import kalshi_client
     from storage.desk.venue_pairs import list_pairs
 
     db = open_db(settings)
@@ -76,23 +91,24 @@ def spreads(settings: Settings, *, margin: float, capital: float) -> list[dict[s
     markets = {p.condition_id: catalog.get(p.condition_id) for p in pairs}
     tokens = [t for m in markets.values() if m is not None for t in (m.yes_token, m.no_token)]
     books = _polymarket_asks(settings, tokens) if tokens else {}
-    assert settings.kalshi is not None
-    client = kalshi_client(settings.kalshi.host)  # Kalshi's books are public: no key
+    theirs = _kalshi_books(settings, sorted({p.kalshi_ticker for p in pairs})) if pairs else {}
     out = []
     for pair in pairs:
         row: dict[str, Any] = {"pair": pair.id, "polymarket": pair.condition_id, "kalshi": pair.kalshi_ticker,
                                "question": pair.polymarket_question, "inverted": pair.inverted}
         market = markets[pair.condition_id]
-        other = _kalshi_asks(client, pair.kalshi_ticker)
+        other = theirs if isinstance(theirs, str) else theirs.get(pair.kalshi_ticker, "Kalshi sent no book for it")
         if market is None or isinstance(other, str):
             row["not_read"] = other if isinstance(other, str) else "the Polymarket market is not in the desk's list"
             out.append(row)
             continue
+        info = catalog.get(kalshi.market_id(pair.kalshi_ticker))
+        fees = KalshiFees(info.kalshi_fee_type, info.kalshi_fee_multiplier_ppm) if info is not None else KalshiFees()
         yes_asks, no_asks = other
         ways = pair_ways({"YES": books.get(market.yes_token, []), "NO": books.get(market.no_token, [])},
                          {"yes": yes_asks, "no": no_asks}, inverted=pair.inverted,
                          poly_fee_ppm=market.fee_rate_ppm, poly_fee_exponent=market.fee_exponent,
-                         margin=round(margin * MICRO), capital=round(capital * MICRO))
+                         margin=round(margin * MICRO), capital=round(capital * MICRO), kalshi_fees=fees)
         row["ways"] = [_line(way) for way in ways]
         out.append(row)
     return out

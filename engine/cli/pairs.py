@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import textwrap
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from typing import Any
@@ -89,29 +90,57 @@ def _gamma_rules(settings: Settings, condition_id: str) -> dict[str, str]:
     return {"rules": str(row.get("description") or ""), "resolution_source": str(row.get("resolutionSource") or "")}
 
 
-def _kalshi(settings: Settings, ticker: str) -> dict[str, Any]:
+def kalshi_market(settings: Settings, ticker: str) -> dict[str, Any]:
+    """What a pair shows of a Kalshi market (its title, status, rules, end, price grid and its series'
+    fees), read from Kalshi; CliError (never a traceback) when it cannot be, or is not binary."""
     if ticker.startswith("0x"):
         raise CliError(f"{ticker!r} is a Polymarket condition id: a pair links one market of each venue (Polymarket "
                        "first, then the Kalshi ticker)")
-    from kalshi_python_sync.exceptions import ApiException
+    assert settings.kalshi is not None
+    host = settings.kalshi.host
 
-    from engine.feeds.kalshi_client import kalshi_client
+    async def read() -> dict[str, Any]:
+        from contracts.kalshi_grid import bands_json
+        from engine.feeds.kalshi_client import KalshiClient
+
+        client = KalshiClient.at(host)  # market data is public: no key needed
+        try:
+            market = await client.market(ticker)
+            event = await client.event(market.event_ticker)
+            fees = event.fees or await client.series(event.series_ticker)
+        finally:
+            await client.close()
+        end = market.expected_expiration_ms or market.close_ms
+        return {"ticker": market.ticker, "title": market.title, "status": market.status,
+                "market_type": market.kind, "rules": market.rules, "end_at": end,
+                "price_grid": bands_json(market.price_ranges), "fee_type": fees.fee_type,
+                "fee_multiplier_ppm": fees.fee_multiplier.numerator * 1_000_000 // fees.fee_multiplier.denominator}
+
+    found = _kalshi_read(settings, read, f"market {ticker}")
+    if found["market_type"] != "binary":  # a scalar's YES pays a value, not 1/0: no binary question to pair
+        raise CliError(f"Kalshi's {ticker} is a {found['market_type']} market (a YES contract pays a value between $0 "
+                       "and $1, not $1 or nothing, or part of it before settlement): the desk pairs and trades binary "
+                       "markets settled whole only")
+    return found
+
+
+def _kalshi_read(settings: Settings, read: Any, what: str) -> Any:
+    """Run a read of Kalshi's; its failures in words (a 404 as not there, the network, a shape)."""
+    import asyncio
+
+    from engine.feeds.kalshi_fixed import KalshiShapeError
+    from engine.feeds.kalshi_http import KalshiError
 
     assert settings.kalshi is not None
-    client = kalshi_client(settings.kalshi.host)  # market data is public: no key needed
+    host = settings.kalshi.host
     try:
-        market = client.get_market(ticker).market
-    except ApiException as exc:
-        raise CliError(f"Kalshi has no market {ticker} ({exc.status}) at {settings.kalshi.host}") from None
-    except Exception as exc:  # the network: say so, never a traceback
-        raise CliError(f"Kalshi could not be reached at {settings.kalshi.host}: {type(exc).__name__}") from None
-    if market.market_type != "binary":  # a scalar's YES pays a value, not 1/0: no binary question to pair
-        raise CliError(f"Kalshi's {ticker} is a {market.market_type} market (a YES contract pays a value between $0 "
-                       "and $1, not $1 or nothing): the desk pairs and trades binary markets only")
-    end = market.expected_expiration_time or market.close_time
-    return {"ticker": market.ticker, "title": market.title, "status": market.status,
-            "rules": f"{market.rules_primary} {market.rules_secondary}".strip(),
-            "end_at": int(end.timestamp() * 1000) if end else 0}
+        return asyncio.run(read())
+    except KalshiError as exc:
+        if exc.status == 404:
+            raise CliError(f"Kalshi has no {what} (404) at {host}: {exc}") from None
+        raise CliError(f"Kalshi could not be reached at {host}, reading {what}: {exc}") from None
+    except KalshiShapeError as exc:
+        raise CliError(f"Kalshi answered {what} in a shape the desk cannot read: {exc}") from None
 
 
 def side_by_side(poly: dict[str, Any], kalshi: dict[str, Any], inverted: bool) -> str:
@@ -133,11 +162,11 @@ def _cut(text: str, width: int) -> str:
 
 
 def compare(settings: Settings, db: Any, condition_id: str, ticker: str, inverted: bool) -> dict[str, Any]:
-    """Both markets' facts (question or title, rules, resolution source, end time, status) and
-    where they differ: what the operator reads before linking them (raises CliError, in words, when
-    either cannot be read or paired)."""
+    """Both markets' facts (question or title, rules, resolution source, end time, status; Kalshi's
+    price grid and fees) and where they differ: what the operator reads before linking them (raises
+    CliError, in words, when either cannot be read or paired)."""
     poly = _polymarket(settings, db, condition_id)
-    kalshi = _kalshi(settings, ticker)
+    kalshi = kalshi_market(settings, ticker)
     return {"polymarket": poly, "kalshi": kalshi, "inverted": inverted, "warnings": warnings(poly, kalshi, inverted)}
 
 
@@ -171,9 +200,18 @@ def cmd_add(settings: Settings, args: argparse.Namespace) -> int:
                         actor=actor())
     except PairRefused as exc:
         raise CliError(str(exc)) from None
+    keep_facts(db, kalshi)
     print(f"linked as pair {pair.id}" + (f" with {len(found)} warning(s) noted" if found else ""))
     _reload(db)
     return 0
+
+
+def keep_facts(db: Any, kalshi: Mapping[str, Any]) -> None:
+    """What was read of the Kalshi market, kept with its pair (its grid and fees price paper at once)."""
+    from storage.desk.venue_pairs import KalshiFacts, set_kalshi_facts
+
+    set_kalshi_facts(db, kalshi["ticker"], KalshiFacts(kalshi["price_grid"], kalshi["fee_type"],
+                                                        kalshi["fee_multiplier_ppm"], kalshi["status"]))
 
 
 def _reload(db: Any) -> None:
@@ -223,19 +261,48 @@ def cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-FIND_PAGES = 20  # pages of Kalshi's open markets read at most (1,000 markets a page)
+FIND_PAGES = 20  # pages of Kalshi's open markets read at most (1,000 markets a page, parlay legs left out)
 FIND_SHOWN = 15
 
 
-def find(settings: Settings, db: Any, text: str) -> dict[str, list[dict[str, Any]]]:
-    """Markets whose wording holds the words asked, on both venues (the desk's Polymarket markets,
-    Kalshi's open ones with their YES bid and ask in cents), to pick a pair from (never linked here)."""
+def find(settings: Settings, db: Any, text: str, *, limit: int = FIND_SHOWN) -> dict[str, Any]:
+    """Markets whose wording holds every word of `text`, on both venues, to pick a pair from (never
+    linked here): {"polymarket": [{condition_id, question}], "kalshi": [{ticker, title, yes_bid, yes_ask}]
+    (Kalshi's open binary markets, the YES bid and ask in cents, sub-penny prices as decimals: 45.5 is
+    $0.4550), "kalshi_more": how many more Kalshi found}. Kalshi's multivariate (parlay) legs are left
+    out (`mve_filter=exclude`): they fill its market list and are never a question to pair."""
     from storage.desk.venue_pairs import polymarket_search
 
     words = text.lower().split()
     if not words:
         raise CliError("say what to look for, e.g. pairs find \"fed cut december\"")
-    return {"polymarket": polymarket_search(db, words, FIND_SHOWN), "kalshi": _kalshi_search(settings, words)}
+    poly = polymarket_search(db, words, limit)
+    kalshi = kalshi_search(settings, words)
+    return {"polymarket": poly, "kalshi": kalshi[:limit], "kalshi_more": max(0, len(kalshi) - limit)}
+
+
+def kalshi_search(settings: Settings, words: list[str]) -> list[dict[str, Any]]:
+    """Kalshi's open binary markets whose title holds every word (or whose ticker is the words)."""
+    wanted = " ".join(words).upper()
+
+    async def read() -> list[dict[str, Any]]:
+        from engine.feeds.kalshi_client import KalshiClient
+
+        assert settings.kalshi is not None
+        client = KalshiClient.at(settings.kalshi.host)
+        found: list[dict[str, Any]] = []
+        try:
+            async for page in client.markets(status="open", max_pages=FIND_PAGES):
+                found += [{"ticker": m.ticker, "title": m.title, "yes_bid": m.yes_bid / 10_000,
+                           "yes_ask": m.yes_ask / 10_000}
+                          for m in page if m.kind == "binary"
+                          and (all(w in m.title.lower() for w in words) or wanted in m.ticker)]
+        finally:
+            await client.close()
+        return found
+
+    found: list[dict[str, Any]] = _kalshi_read(settings, read, "market list")
+    return found
 
 
 def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
@@ -243,41 +310,15 @@ def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found))
         return 0
-    poly, kalshi = found["polymarket"], found["kalshi"]
     print(f"Polymarket (the desk's markets) matching {args.text!r}:")
-    print("\n".join(f"  {m['condition_id']}  {_cut(str(m['question']), 90)}" for m in poly) or "  none")
-    print(f"Kalshi (open markets) matching {args.text!r}:")
-    print("\n".join(f"  {m['ticker']:32} {_cut(m['title'], 70)}  bid {m['yes_bid']}c ask {m['yes_ask']}c"
-                    for m in kalshi[:FIND_SHOWN]) or "  none")
-    if len(kalshi) > FIND_SHOWN:
-        print(f"  … and {len(kalshi) - FIND_SHOWN} more (add words to narrow it)")
+    print("\n".join(f"  {m['condition_id']}  {_cut(str(m['question']), 90)}" for m in found["polymarket"]) or "  none")
+    print(f"Kalshi (open markets, parlay legs left out) matching {args.text!r}:")
+    print("\n".join(f"  {m['ticker']:32} {_cut(m['title'], 70)}  bid {m['yes_bid'] / 100:.4f} ask {m['yes_ask'] / 100:.4f}"
+                    for m in found["kalshi"]) or "  none")
+    if found["kalshi_more"]:
+        print(f"  … and {found['kalshi_more']} more (add words to narrow it)")
     print("Link one of each after reading both: python -m engine pairs add <condition id> <ticker>")
     return 0
-
-
-def _kalshi_search(settings: Settings, words: list[str]) -> list[dict[str, Any]]:
-    from kalshi_python_sync.exceptions import ApiException
-
-    from engine.feeds.kalshi_client import kalshi_client
-
-    assert settings.kalshi is not None
-    client = kalshi_client(settings.kalshi.host)
-    found: list[dict[str, Any]] = []
-    cursor = None
-    try:
-        for _ in range(FIND_PAGES):
-            page = client.get_markets(limit=1000, cursor=cursor, status="open")
-            found += [{"ticker": m.ticker, "title": m.title, "yes_bid": m.yes_bid, "yes_ask": m.yes_ask}
-                      for m in page.markets if all(w in m.title.lower() for w in words)
-                      or " ".join(words).upper() in m.ticker]  # the wording, or a ticker asked for by name
-            cursor = page.cursor
-            if not cursor:
-                break
-    except ApiException as exc:
-        raise CliError(f"Kalshi refused the market list ({exc.status}) at {settings.kalshi.host}") from None
-    except Exception as exc:  # the network: say so, never a traceback
-        raise CliError(f"Kalshi could not be reached at {settings.kalshi.host}: {type(exc).__name__}") from None
-    return found
 
 
 def register(sub: argparse._SubParsersAction) -> None:

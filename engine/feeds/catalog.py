@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from contracts import kalshi_ids
+from contracts import kalshi_fees, kalshi_grid, kalshi_ids
 from contracts.domain import MarketInfo, Outcome
 from contracts.market_rows import unreadable
 from contracts.neg_risk_sets import why_incomplete
@@ -152,20 +152,32 @@ class MarketCatalog:
                 info = replace(info, neg_risk_outcome_count=groups[info.neg_risk_market_id],
                                neg_risk_set_refusal=why_incomplete(events.get(row.get("event_id") or ""), tradable))
             self.add(info, stored_payouts(row))
-        for ticker, title, voided in catalog_store.paired_kalshi_markets(db):
-            self.add(kalshi_market(ticker, title, closed=voided))
-        for condition_id in self._closed:
-            self.close(condition_id)
+        self.load_kalshi(db)
         return len(rows)
 
+    def load_kalshi(self, db: Database) -> None:
+        """The paired Kalshi markets again, as the desk last read them (their grids, fees, status)."""
+        for row in catalog_store.paired_kalshi_markets(db):
+            self.add(kalshi_market(row))
+        for condition_id in self._closed:
+            self.close(condition_id)
 
-def kalshi_market(ticker: str, title: str, *, closed: bool = False) -> MarketInfo:
-    """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a
-    strategy trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects
-    among Polymarket's markets), through the Kalshi paper venue (engine/trading/paper_lane.py).
-    Whole cents, whole contracts, Kalshi's fees: a maker fee too, since the pair does not say
-    whether its series charges makers and paper must never flatter. `closed`: Kalshi voided it."""
-    return MarketInfo(condition_id=kalshi_ids.market_id(ticker), question=title,
+
+def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
+    """A Kalshi market the operator paired, in the desk's terms (contracts/kalshi_ids.py): a strategy
+    trades it only by naming it (`kalshi:<ticker>` in its market list; a filter selects among
+    Polymarket's markets), on Kalshi's ledger (engine/trading/paper_lane.py). Its price grid and its
+    series' fees as the desk last read them (storage/engine_stores/catalog_store.py); until read, whole
+    cents (valid on every grid) and the dearest known fees, since paper must never flatter. Counts
+    to 0.01 contract. Closed when Kalshi voided it or its status says trading is over; not accepting
+    orders while Kalshi has it paused."""
+    ticker = str(row["ticker"])
+    bands = kalshi_grid.bands_from_json(row.get("price_grid"))
+    status = str(row.get("status") or "active")
+    closed = bool(row.get("voided")) or status in ("closed", "determined", "disputed", "amended", "finalized")
+    return MarketInfo(condition_id=kalshi_ids.market_id(ticker), question=str(row["title"]),
                       yes_token=kalshi_ids.token_id(ticker, "yes"), no_token=kalshi_ids.token_id(ticker, "no"),
-                      tick=kalshi_ids.CENT, min_size=kalshi_ids.CONTRACT, maker_fees=True, closed=closed,
-                      accepting_orders=not closed)
+                      tick=kalshi_grid.grid_tick(bands), min_size=kalshi_ids.LOT, closed=closed,
+                      accepting_orders=not closed and status == "active", price_grid=bands,
+                      kalshi_fee_type=str(row.get("fee_type") or kalshi_fees.UNREAD[0]),
+                      kalshi_fee_multiplier_ppm=int(row.get("fee_multiplier_ppm") or kalshi_fees.UNREAD[1]))

@@ -103,6 +103,10 @@ class KalshiClient:
                                                  "period_interval": period_minutes})
         return [models.candle(c, ticker) for c in items(answer, "candlesticks", f"candlesticks of {ticker}")]
 
+    async def event(self, event_ticker: str) -> models.Event:
+        answer = await self.http.request("GET", f"/events/{event_ticker}")
+        return models.event(_object(answer, "event"))
+
     async def series(self, ticker: str) -> models.Series:
         return models.series(_object(await self.http.request("GET", f"/series/{ticker}"), "series"))
 
@@ -135,6 +139,19 @@ class KalshiClient:
         params = {"min_ts": min_ts, "limit": PAGE}
         return [models.settlement(s) async for page in self._pages("/portfolio/settlements", "settlements", params,
                                                                    auth=True) for s in page]
+
+    async def settlements_read(self, *, min_ts: int | None = None) -> tuple[list[models.Settlement], list[str]]:
+        """The settlements, and each record that could not be read named (the others are kept)."""
+        read: list[models.Settlement] = []
+        problems: list[str] = []
+        async for page in self._pages("/portfolio/settlements", "settlements", {"min_ts": min_ts, "limit": PAGE},
+                                      auth=True):
+            for record in page:
+                try:
+                    read.append(models.settlement(record))
+                except KalshiShapeError as exc:
+                    problems.append(str(exc))
+        return read, problems
 
     # -- V2 orders -----------------------------------------------------------------------------------
 

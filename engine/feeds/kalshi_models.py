@@ -180,6 +180,13 @@ class Series:
     fee_multiplier: Fraction
 
 
+@dataclass(frozen=True)
+class Event:
+    event_ticker: str
+    series_ticker: str
+    fees: Series | None  # the event's fee override (it takes precedence over its series'), when it has one
+
+
 def _where(kind: str, record: Any) -> str:
     name = record.get("ticker") or record.get("order_id") or record.get("trade_id") if isinstance(record, Mapping) \
         else None
@@ -335,6 +342,16 @@ def candle(record: Mapping[str, Any], ticker: str) -> Candle:
                   maybe_dollars(prices, "close_dollars", at), count(record, "volume_fp", w))
 
 
+def event(record: Mapping[str, Any]) -> Event:
+    w = _where("event", {"ticker": record.get("event_ticker")} if isinstance(record, Mapping) else record)
+    ticker, series_ticker = text(record, "event_ticker", w), text(record, "series_ticker", w)
+    override = None
+    if record.get("fee_type_override") is not None:
+        override = series({"ticker": series_ticker, "fee_type": record["fee_type_override"],
+                           "fee_multiplier": record.get("fee_multiplier_override", 1)})
+    return Event(ticker, series_ticker, override)
+
+
 def series(record: Mapping[str, Any]) -> Series:
     w = _where("series", record)
     multiplier = field(record, "fee_multiplier", w)
@@ -342,3 +359,59 @@ def series(record: Mapping[str, Any]) -> Series:
         raise KalshiShapeError(f"{w}.fee_multiplier: expected a number, got {multiplier!r:.20}")
     return Series(text(record, "ticker", w), choice(record, "fee_type", w, FEE_TYPES),
                   Fraction(str(multiplier)))
+
+
+# -- the WebSocket's messages (Kalshi's AsyncAPI document) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookSnapshot:
+    ticker: str
+    yes_bids: Levels
+    no_bids: Levels  # in no-leg pricing (a NO bid at its own price), as Kalshi sends them by default
+
+
+@dataclass(frozen=True)
+class BookDelta:
+    ticker: str
+    side: str  # yes | no
+    price: int  # the side's own price
+    delta: int  # signed micro-contracts
+    ts_ms: int | None
+    client_order_id: str | None
+
+
+def ws_snapshot(msg: Mapping[str, Any]) -> BookSnapshot:
+    w = _where("orderbook_snapshot", {"ticker": msg.get("market_ticker")} if isinstance(msg, Mapping) else msg)
+    ticker = text(msg, "market_ticker", w)
+    return BookSnapshot(ticker, _levels(msg.get("yes_dollars_fp") or [], f"{w}.yes_dollars_fp"),
+                        _levels(msg.get("no_dollars_fp") or [], f"{w}.no_dollars_fp"))
+
+
+def ws_delta(msg: Mapping[str, Any]) -> BookDelta:
+    w = _where("orderbook_delta", {"ticker": msg.get("market_ticker")} if isinstance(msg, Mapping) else msg)
+    ts = msg.get("ts_ms")
+    return BookDelta(text(msg, "market_ticker", w), choice(msg, "side", w, ("yes", "no")),
+                     price(msg, "price_dollars", w), count(msg, "delta_fp", w, signed=True),
+                     ts if isinstance(ts, int) and not isinstance(ts, bool) else None,
+                     msg.get("client_order_id") or None)
+
+
+def ws_fill(msg: Mapping[str, Any]) -> Fill:
+    w = _where("fill message", msg)
+    return Fill(trade_id=text(msg, "trade_id", w), order_id=text(msg, "order_id", w),
+                ticker=text(msg, "market_ticker", w), book_side=choice(msg, "book_side", w, BOOK_SIDES),
+                count=count(msg, "count_fp", w), yes_price=price(msg, "yes_price_dollars", w),
+                fee=dollars(msg, "fee_cost", w), is_taker=flag(msg, "is_taker", w), at_ms=integer(msg, "ts_ms", w),
+                client_order_id=msg.get("client_order_id") or None)
+
+
+def ws_order(msg: Mapping[str, Any]) -> Order:
+    w = _where("user_order message", msg)
+    return Order(order_id=text(msg, "order_id", w), client_order_id=str(msg.get("client_order_id") or ""),
+                 ticker=text(msg, "ticker", w), book_side=choice(msg, "book_side", w, BOOK_SIDES),
+                 status=choice(msg, "status", w, ORDER_STATUSES), yes_price=price(msg, "yes_price_dollars", w),
+                 initial_count=count(msg, "initial_count_fp", w), fill_count=count(msg, "fill_count_fp", w),
+                 remaining_count=count(msg, "remaining_count_fp", w),
+                 taker_fees=dollars(msg, "taker_fees_dollars", w), maker_fees=dollars(msg, "maker_fees_dollars", w),
+                 created_ms=int(msg.get("created_ts_ms") or 0))

@@ -3,58 +3,63 @@ market (`venue_pairs`, engine/cli/pairs.py) takes that market's mid as its refer
 
 Two parts, so a backtest prices a pair through the same code as live:
 
-- `KalshiBookPoller` (live only): Kalshi's order books and trades are public; each paired market's
-  book is read from its REST API every few seconds through Kalshi's official SDK (no key needed)
-  and put into the desk's book cache as the tokens `kalshi:<ticker>:yes` and `:no`
-  (contracts/kalshi_ids.py), and the trades made since the poller started are told as prints of
-  the YES token, where the recorder records both with every other book and print
-  (engine/marketdata/recorder.py). A failed read leaves the last book with its time, so it ages
-  like any reference. Every 30 s it also reads each market's status (and a market's book is read
-  only once a status read found it binary: a failed one is tried again at the next poll), and tells
-  once a settlement as the market's resolution (Kalshi's paper ledger settles its positions on it),
-  a void as such, and a market that is not binary (a pair stored before pairing refused scalar
-  markets) as `PairNotBinary`: its book is never read, so it gives no reference price, and the
-  trading core closes it (engine/trading/kalshi_endings.py).
+- `KalshiBookPoller` (live only), through the desk's Kalshi client (public reads, no key): every
+  paired market's status read every 30 s (and at every poll for one not yet known binary), which
+  also keeps what the desk knows of it (its price grid, its series' fees: `on_facts`, kept with the
+  pair), tells once a settlement as the market's resolution (`yes`/`no`, the winning side's token),
+  a settlement at a value or a void as `MarketVoided` (with the YES value, or none), and a market
+  that is not binary as `PairNotBinary`. While Kalshi's order-book stream is not serving a market
+  (engine/feeds/kalshi_books.py: `streamed` says which it serves), its book is read from REST, every
+  paired book in one request (Kalshi's batch order-book endpoint), into the desk's book cache as the
+  tokens `kalshi:<ticker>:yes` and `:no` (contracts/kalshi_ids.py); the trades made since the poller
+  started are told as prints of the YES token, where the recorder records both. A failed read leaves
+  the last book with its time, so it ages like any reference.
 - `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
   which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
   pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price
-  (never a guess). A backtest replays the recorded Kalshi books into its own book cache, and this
-  reads them the same way (engine/backtest/runner.py). Markets with no pair ask `other` (the
-  reference feed, the up/down prices), so one source serves them all.
+  (never a guess). Markets with no pair ask `other` (the reference feed, the up/down prices).
+
+Book levels keep Kalshi's exact prices (a $0.9950 level stays $0.9950: nothing is rounded to cents).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from contracts import kalshi_ids as wire
 from contracts.domain import Side
+from contracts.kalshi_grid import bands_json
+from engine.feeds import kalshi_models as models
 from engine.feeds.books import BookCache
+from engine.feeds.kalshi_client import KalshiClient
+from engine.feeds.kalshi_fixed import KalshiShapeError
+from engine.feeds.kalshi_http import KalshiError
 from engine.feeds.market_data_events import MarketResolved, MarketVoided, PairNotBinary, TradePrint
 from engine.feeds.reference import ReferenceSource
 from storage.sqlite.db import now_ms
 
 log = logging.getLogger("engine.feeds.kalshi_reference")
 POLL_S = 2.0
-STATUS_EVERY = 15  # a market's settlement is read every this many polls (30 s at POLL_S)
-SETTLED = frozenset({"settled", "finalized"})  # Kalshi has paid the market's result
+STATUS_EVERY = 15  # every market's status is read every this many polls (30 s at POLL_S)
+SERIES_EVERY_S = 600.0  # a series' fee settings are read again after this long
+SEEN_TRADES = 2_000  # trade ids remembered a market: `min_ts` is whole seconds, so a poll repeats some
 HISTORY = 600  # points kept a market (20 minutes at one a poll)
-SEEN_TRADES = 2_000  # trade ids remembered a market: Kalshi's `min_ts` is whole seconds, so a poll repeats some
 Levels = list[tuple[int, int]]
 
 
-def yes_no_bids(book: Any) -> tuple[Levels, Levels]:
-    """The YES and NO bids of an SDK `Orderbook` (its `yes_dollars` / `no_dollars` lists), in
-    micro-units (price, size)."""
-    return _levels(book.yes_dollars), _levels(book.no_dollars)
+@dataclass(frozen=True)
+class Facts:
+    """What the desk keeps of a paired Kalshi market (storage/desk/venue_pairs.py)."""
 
-
-def _levels(rows: Any) -> Levels:
-    return [(round(float(price) * 100) * wire.CENT, round(float(size)) * wire.CONTRACT) for price, size in rows or []]
+    price_grid: str
+    fee_type: str
+    fee_multiplier_ppm: int
+    status: str
 
 
 def put_book(books: BookCache, ticker: str, yes_bids: Levels, no_bids: Levels, at_ms: int) -> None:
@@ -66,22 +71,24 @@ def put_book(books: BookCache, ticker: str, yes_bids: Levels, no_bids: Levels, a
 
 
 class KalshiBookPoller:
-    """Live: every paired market's public book, read every `poll_s` into the desk's book cache."""
+    """Live: every paired market's status, and its book while the stream does not serve it."""
 
     def __init__(self, host: str, tickers: Iterable[str], books: BookCache, *, poll_s: float = POLL_S,
-                 clock_ms: Callable[[], int] = now_ms) -> None:
-        from engine.feeds.kalshi_client import kalshi_client
-
-        self.client = kalshi_client(host)  # the books are public: no key
+                 clock_ms: Callable[[], int] = now_ms, on_facts: Callable[[str, Facts], None] | None = None,
+                 streamed: Callable[[], set[str]] | None = None) -> None:
+        self.client = KalshiClient.at(host)  # the books and markets are public: no key
         self.tickers = sorted(set(tickers))
         self.books = books
         self.poll_s = poll_s
         self.clock_ms = clock_ms
+        self.on_facts = on_facts
+        self.streamed = streamed or set
         self.failures = 0
         self.last_error: str | None = None
         self.since_s = clock_ms() // 1000  # trades before the poller started are history, not news
         self._seen: dict[str, deque[str]] = {}
         self._since: dict[str, int] = {}
+        self._fees: dict[str, tuple[float, models.Series]] = {}  # event ticker -> (read at, its fee settings)
         self._task: asyncio.Task[None] | None = None
         self.polls = 0
         self.settled: dict[str, str] = {}  # ticker -> its result, once told
@@ -97,6 +104,7 @@ class KalshiBookPoller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self.client.close()
 
     async def _run(self) -> None:
         while True:
@@ -104,92 +112,106 @@ class KalshiBookPoller:
             await asyncio.sleep(self.poll_s)
 
     async def poll_once(self) -> int:
-        """Read every paired book once (a settled market's no more); returns how many were read.
-        Statuses are read first: every market's every STATUS_EVERY polls (the first included), and
-        at every poll those of markets not yet known binary, whose books wait for it: a market that
-        cannot be priced never has its book put in the cache."""
+        """Statuses first (every market's every STATUS_EVERY polls, and those not yet known binary,
+        whose books wait for it), then the books the stream does not serve; returns the books read."""
         every = self.polls % STATUS_EVERY == 0
         self.polls += 1
         if every or any(t not in self.binary for t in self._open()):
             await self.read_settlements(every=every)
-        read = 0
-        for ticker in [t for t in self._open() if t in self.binary]:  # a settled market's book is over
-            try:
-                answer = await asyncio.to_thread(self.client.get_market_orderbook, ticker)
-                yes, no = yes_no_bids(answer.orderbook)
-                trades = await asyncio.to_thread(self._trades, ticker)
-            except Exception as exc:  # the network or Kalshi's answer: the last book stays, and ages
-                self.failures += 1
-                self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
-                log.warning("Kalshi book for a paired market not read", extra={"error": self.last_error})
-                continue
-            now = self.clock_ms()
-            for trade in trades:  # oldest first, as they happened; stamped when the desk saw them
-                self.books.record_trade(TradePrint(wire.token_id(ticker, "yes"), int(trade.yes_price) * wire.CENT,
-                                                   int(trade.count) * wire.CONTRACT,
-                                                   Side.BUY if trade.taker_side == "yes" else Side.SELL, now))
-            put_book(self.books, ticker, yes, no, now)
-            read += 1
-        return read
+        wanted = [t for t in self._open() if t in self.binary and t not in self.streamed()]
+        if not wanted:
+            return 0
+        try:
+            books = await self.client.orderbooks(wanted)
+        except (KalshiError, KalshiShapeError) as exc:  # the last books stay, and age
+            self._failed("books", exc)
+            return 0
+        now = self.clock_ms()
+        for book in books:
+            put_book(self.books, book.ticker, list(book.yes_bids), list(book.no_bids), now)
+        for ticker in wanted:
+            await self._trades(ticker, now)
+        return len(books)
 
     def _open(self) -> list[str]:
-        """The tickers still read: not settled, and not known to be other than binary."""
+        """The tickers still followed: not settled, and not known to be other than binary."""
         return [t for t in self.tickers if t not in self.settled and t not in self.not_binary]
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self.failures += 1
+        self.last_error = f"{what}: {type(exc).__name__}: {exc}"[:300]
+        log.warning("Kalshi read for a paired market failed", extra={"error": self.last_error})
 
     async def read_settlements(self, *, every: bool = True) -> int:
         """Each market not yet known settled (`every` False: only those not yet known binary), read
-        once more: a market Kalshi settled (its result yes or no; settlement is Kalshi's own cash
-        event, nothing to redeem) is told once, as the resolution of its `kalshi:` market with the
-        winning side's token; one settled with no result (voided) is told once as voided; one that
-        is not binary is told once as such, whatever its status, and its books are dropped. Returns
-        how many were told."""
-        from kalshi_python_sync.api.market_api import MarketApi
-
+        once more; returns how many endings were told."""
         told = 0
         for ticker in [t for t in self._open() if every or t not in self.binary]:
             try:
-                market = (await asyncio.to_thread(MarketApi(self.client).get_market, ticker)).market
-            except Exception as exc:  # read again at the next round (at the next poll while its book waits on it)
-                self.failures += 1
-                self.last_error = f"{ticker}: {type(exc).__name__}: {exc}"[:300]
-                log.warning("Kalshi status of a paired market not read", extra={"error": self.last_error})
+                market = await self.client.market(ticker)
+                await self._keep_facts(market)
+            except (KalshiError, KalshiShapeError) as exc:  # read again at the next round
+                self._failed(ticker, exc)
                 continue
-            if str(market.market_type) != "binary":  # a YES that pays a value: no price, no trade, no settling
-                self.not_binary[ticker] = str(market.market_type)
-                for side in ("yes", "no"):
-                    self.books.drop(wire.token_id(ticker, side))
-                log.error("a paired Kalshi market is not binary: its book is no longer read",
-                          extra={"ticker": ticker, "market_type": self.not_binary[ticker]})
-                self.books.publish(PairNotBinary(wire.market_id(ticker), self.not_binary[ticker], self.clock_ms()))
-                told += 1
-                continue
-            self.binary.add(ticker)
-            result = str(market.result or "")
-            if str(market.status) not in SETTLED:
-                continue
-            self.settled[ticker] = result  # read no more: settled is final
-            if result in ("yes", "no"):
-                self.books.publish(MarketResolved(wire.market_id(ticker), wire.token_id(ticker, result),
-                                                  self.clock_ms()))
-            else:  # no result: a binary market Kalshi voided (its SDK's results are yes, no or none; a
-                # market not binary was told above), its positions paid back at cost (engine/trading/kalshi_voids.py)
-                self.books.publish(MarketVoided(wire.market_id(ticker), self.clock_ms()))
-            told += 1
+            told += self._ending(market)
         return told
 
-    def _trades(self, ticker: str) -> list[Any]:
-        """The market's trades since the poller started that it has not told yet, oldest first (one
-        page: a poll every few seconds sees fewer than a page of a market's trades)."""
-        from kalshi_python_sync.api.market_api import MarketApi
+    def _ending(self, market: models.Market) -> int:
+        ticker = market.ticker
+        if market.market_type != "binary":  # a YES that pays a value: no price, no trade, no settling
+            self.not_binary[ticker] = market.market_type
+            for side in ("yes", "no"):
+                self.books.drop(wire.token_id(ticker, side))
+            log.error("a paired Kalshi market is not binary: its book is no longer read",
+                      extra={"ticker": ticker, "market_type": market.market_type})
+            self.books.publish(PairNotBinary(wire.market_id(ticker), market.market_type, self.clock_ms()))
+            return 1
+        self.binary.add(ticker)
+        if market.status != "finalized":  # the result is paid at finalized (it may still change before)
+            return 0
+        self.settled[ticker] = market.result  # read no more: finalized is final
+        if market.result in ("yes", "no"):
+            self.books.publish(MarketResolved(wire.market_id(ticker), wire.token_id(ticker, market.result),
+                                              self.clock_ms()))
+        else:  # settled at a value, or voided (no result: Kalshi's void as the desk reads it)
+            value = market.settlement_value if market.result == "scalar" else None
+            self.books.publish(MarketVoided(wire.market_id(ticker), self.clock_ms(), value))
+        return 1
 
+    async def _keep_facts(self, market: models.Market) -> None:
+        if self.on_facts is None:
+            return
+        series = await self._series_of(market)
+        self.on_facts(market.ticker, Facts(bands_json(market.price_ranges), series.fee_type,
+                                           series.fee_multiplier.numerator * wire.CONTRACT
+                                           // series.fee_multiplier.denominator, market.status))
+
+    async def _series_of(self, market: models.Market) -> models.Series:
+        """The fee settings the market's fills pay: its event's override, else its series' (read again
+        every SERIES_EVERY_S)."""
+        cached = self._fees.get(market.event_ticker)
+        if cached is None or time.monotonic() - cached[0] > SERIES_EVERY_S:
+            event = await self.client.event(market.event_ticker)
+            fees = event.fees or await self.client.series(event.series_ticker)
+            cached = (time.monotonic(), fees)
+            self._fees[market.event_ticker] = cached
+        return cached[1]
+
+    async def _trades(self, ticker: str, now: int) -> None:
+        """The market's trades since the poller started that it has not told yet, oldest first."""
         since = self._since.get(ticker, self.since_s)
-        page = MarketApi(self.client).get_trades(ticker=ticker, min_ts=since, limit=200).trades or []
+        try:
+            page = await self.client.trades(ticker, min_ts=since, max_pages=1)
+        except (KalshiError, KalshiShapeError) as exc:
+            self._failed(f"{ticker} trades", exc)
+            return
         seen = self._seen.setdefault(ticker, deque(maxlen=SEEN_TRADES))
         fresh = [t for t in reversed(page) if t.trade_id not in seen]
         seen.extend(t.trade_id for t in fresh)
-        stamps = [int(t.created_time.timestamp()) for t in fresh if t.created_time is not None]
-        self._since[ticker] = max([since, *stamps])  # the next poll asks from the newest second seen
-        return fresh
+        for trade in fresh:  # stamped when the desk saw them
+            self.books.record_trade(TradePrint(wire.token_id(ticker, "yes"), trade.yes_price, trade.count,
+                                               Side.BUY if trade.taker_book_side == "bid" else Side.SELL, now))
+        self._since[ticker] = max([since, *(t.created_ms // 1000 for t in fresh)])
 
 
 class PairedReference:

@@ -47,11 +47,13 @@ class MarketResolved:
 
 @dataclass(frozen=True, slots=True)
 class MarketVoided:
-    """The venue ended the market with no result (Kalshi's void): every position is paid back at
-    what it cost."""
+    """The venue ended the market without a yes or no: Kalshi's void (no `yes_value`: every position
+    is paid back at what it cost) or a scalar settlement (a YES contract pays `yes_value`, a NO the
+    rest of the dollar)."""
 
     condition_id: str
     at_ms: int
+    yes_value: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

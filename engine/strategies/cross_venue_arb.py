@@ -5,12 +5,13 @@ taker fees locks in the difference, if the two really resolve together (hence th
 the pair's warnings, and a margin).
 
 For each paired market in its snapshot it prices both ways through contracts/cross_venue.py (both
-books' asks walked best first, whole Kalshi contracts, both fees charged, each venue's free cash and
-`max_capital` as caps, `max_size` as the depth) and, for the better one, decides two fill-and-kill
-legs: one intent on the Polymarket market, one on the Kalshi market, tagged with one group. They are
-not an ordinary pair of intents: the engine checks both legs on their own venue's ledger, sends both
-at once, and unwinds whatever one leg bought beyond the other (engine/trading/cross_arbs.py). A market
-with one of the strategy's orders still open on either venue gets no intent (an attempt in flight).
+books' asks walked best first, 0.01 contract at a time, both fees charged as each venue charges
+them, each venue's free cash and `max_capital` as caps, `max_size` as the depth) and, for the better
+one, decides two fill-and-kill legs: one intent on the Polymarket market, one on the Kalshi market,
+tagged with one group. They are not an ordinary pair of intents: the engine checks both legs on
+their own venue's ledger, sends both at once, and unwinds whatever one leg bought beyond the other
+(engine/trading/cross_arbs.py). A market with one of the strategy's orders still open on either
+venue gets no intent (an attempt in flight).
 """
 
 from __future__ import annotations
@@ -19,8 +20,21 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from contracts.cross_venue import Cross, complement_side, cross
-from contracts.domain import ONE, Intent, Level, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
-from contracts.kalshi_ids import CONTRACT
+from contracts.domain import (
+    ONE,
+    Intent,
+    Level,
+    MarketInfo,
+    MarketView,
+    Quote,
+    Side,
+    Snapshot,
+    StrategyState,
+    Tif,
+    fmt,
+)
+from contracts.kalshi_fees import KalshiFees
+from contracts.kalshi_ids import LOT
 from contracts.strategy_schemas.cross_venue_arb import CROSS_VENUE_ARB
 from contracts.venues import KALSHI, POLYMARKET, venue_of
 from engine.strategies.base import StrategyBase, closed_reason
@@ -51,7 +65,7 @@ class CrossVenueArb(StrategyBase):
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, params)
         self.margin = self.micros("margin")
-        self.max_size = self.micros("max_size") // CONTRACT * CONTRACT
+        self.max_size = self.micros("max_size") // LOT * LOT  # Kalshi counts to 0.01 contract
         self.max_capital = self.micros("max_capital")
 
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
@@ -81,6 +95,8 @@ class CrossVenueArb(StrategyBase):
             return [self.intent(cid, (), reason)]
         if not view.info.fees_known:
             return [self.intent(cid, (), "Polymarket's fee schedule for it is not known yet")]
+        if problem := kalshi_fees(other.info).problem:
+            return [self.intent(cid, (), f"its Kalshi market: {problem}")]
         best = self.best_way(view, other, inverted, state)
         if best is None:
             return [self.intent(cid, (), f"no pair costs under {fmt(ONE - self.margin)} after both venues' fees")]
@@ -105,7 +121,12 @@ class CrossVenueArb(StrategyBase):
                         margin=self.margin,
                         poly_capital=min(self.max_capital, state.venue_cash.get(POLYMARKET, state.cash)),
                         kalshi_capital=min(self.max_capital, state.venue_cash.get(KALSHI, 0)),
-                        poly_outcome=outcome, kalshi_side=side)
+                        poly_outcome=outcome, kalshi_side=side, kalshi_fees=kalshi_fees(other.info))
             if way is not None:
                 found.append(way)
         return max(found, key=lambda w: w.edge, default=None)
+
+
+def kalshi_fees(info: MarketInfo) -> KalshiFees:
+    """The Kalshi market's fee settings as the desk last read them (the dearest known until then)."""
+    return KalshiFees(info.kalshi_fee_type, info.kalshi_fee_multiplier_ppm)

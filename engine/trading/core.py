@@ -383,7 +383,7 @@ class TradingCore:
             self._check_resolutions_soon()  # no single winner (a 50/50): its payouts come from Gamma
         elif isinstance(event, MarketVoided) and self.kalshi is not None and self.kalshi.live \
                 and self.kalshi.mode == "paper":  # (live, Kalshi's settlement list says what it paid back)
-            book_paper_void(self.kalshi.executor, self.catalog, event.condition_id)
+            book_paper_void(self.kalshi.executor, self.catalog, event.condition_id, event.yes_value)
         elif isinstance(event, TickSizeChanged):
             apply_tick_change(self.catalog, self.db, event, self.clock())
         # (after settling: a Kalshi market over, or not binary, is quoted no more)

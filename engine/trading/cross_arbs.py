@@ -6,7 +6,7 @@ even afterwards.
   for a promoted strategy, paper otherwise) and Kalshi's (its own armed mode) must be of one mode, or
   the strategy waits (said once, `CROSS_VENUE_HELD`): half a hedge on paper is no hedge.
 - **Whole or not at all.** Each leg is checked by its own ledger's risk gate (its limits, exposure,
-  breakers); the pair goes at the smaller approved size, in whole Kalshi contracts, or not at all
+  breakers); the pair goes at the smaller approved size, in hundredths of a Kalshi contract, or not at all
   (the refusal in the decisions log as GROUP_INCOMPLETE).
 - **Sent at once**, both fill-and-kill at their limit prices, on their two executors.
 - **Kept even.** Whenever neither venue has an order of the strategy open in the pair's markets, the
@@ -95,14 +95,14 @@ class CrossArbs:
 
     async def _send_pair(self, d: Decided, poly: Intent, kalshi: Intent, now: int) -> None:
         size = min(_approved(d.poly.risk, poly, now), _approved(d.kalshi.risk, kalshi, now))
-        size = size // kalshi_ids.CONTRACT * kalshi_ids.CONTRACT  # Kalshi trades whole contracts
+        size = size // kalshi_ids.LOT * kalshi_ids.LOT  # Kalshi counts to 0.01 contract
         poly_market = d.poly.site.catalog.get(poly.condition_id)
         kalshi_market = d.kalshi.site.catalog.get(kalshi.condition_id)
         if poly_market is None or kalshi_market is None:
             return
         poly_order = _buy(poly_market, poly.quotes[0], size)
         why = ""
-        if size < max(kalshi_ids.CONTRACT, poly_market.min_size):
+        if size < max(kalshi_ids.LOT, poly_market.min_size):
             why = "a leg was refused or trimmed below a whole pair on its venue"
         elif size * poly_order.price // MICRO < MICRO:
             why = "the Polymarket leg would be worth under $1, the least marketable BUY Polymarket takes"

@@ -65,19 +65,32 @@ def _book(ex: Executor, catalog: MarketCatalog, refund: VenueRefund) -> bool:
     legs = [claims.RefundLeg(strategy, token, outcome, shares, price)
             for strategy, token, outcome, shares in _held(ex, refund.condition_id)
             if (price := _cost_per_share(refund, outcome.value)) is not None]
-    said = (f"its contracts were returned at cost, {fmt(refund.amount)} USD; the live ledger closed its positions "
-            "at Kalshi's cost per contract")
+    if refund.voided:
+        said = (f"its contracts were returned at cost, {fmt(refund.amount)} USD; the live ledger closed its "
+                "positions at Kalshi's cost per contract")
+    else:
+        said = (f"it settled at a value: a YES contract paid {fmt(refund.yes_price or 0)}, a NO "
+                f"{fmt(refund.no_price or 0)}, {fmt(refund.amount)} USD in all; the live ledger closed its positions "
+                "at those prices")
     return _record(ex, catalog, refund.condition_id, refund.ref, refund.amount, legs, said, paid_now=False)
 
 
-def book_paper_void(ex: Executor, catalog: MarketCatalog, condition_id: str) -> bool:
-    """Kalshi's paper ledger, told the market was voided (it has no settlement list of its own):
-    each position paid back at its own cost, at once, as Kalshi pays an account's."""
-    legs = [claims.RefundLeg(strategy, token, outcome, shares, totals.cost * ONE // totals.size)
+def book_paper_void(ex: Executor, catalog: MarketCatalog, condition_id: str, yes_value: int | None = None) -> bool:
+    """Kalshi's paper ledger, told the market was voided or settled at a value (it has no settlement
+    list of its own): each position paid back at its own cost (a void), or at what a contract of its
+    side pays (a YES `yes_value`, a NO the rest of the dollar), at once, as Kalshi pays an account's."""
+    def price(outcome: Outcome, cost: int, size: int) -> int:
+        if yes_value is None:
+            return cost * ONE // size  # its average cost a share
+        return yes_value if outcome is Outcome.YES else ONE - yes_value
+
+    legs = [claims.RefundLeg(strategy, token, outcome, shares, price(outcome, totals.cost, totals.size))
             for strategy, token, outcome, shares in _held(ex, condition_id)
-            if (totals := ex.state.totals(strategy, token)).cost > 0]  # (its average cost a share)
+            if (totals := ex.state.totals(strategy, token)).size > 0 and (yes_value is not None or totals.cost > 0)]
     paid = sum(leg.shares * leg.price // ONE for leg in legs)
-    said = (f"Kalshi's paper ledger was paid back its positions' cost, {fmt(paid)} USD" if legs
+    what = "paid back its positions' cost" if yes_value is None else \
+        f"paid at the market's value (a YES {fmt(yes_value)})"
+    said = (f"Kalshi's paper ledger was {what}, {fmt(paid)} USD" if legs
             else "Kalshi's paper ledger held nothing there; the market is closed")
     return _record(ex, catalog, condition_id, kalshi_ids.settlement_ref(kalshi_ids.ticker_of(condition_id)), paid,
                    legs, said, paid_now=True)
@@ -117,6 +130,10 @@ def _record(ex: Executor, catalog: MarketCatalog, cid: str, ref: str, amount: in
 
 
 def _cost_per_share(refund: VenueRefund, outcome: str) -> int | None:
-    """What Kalshi returned a contract of `outcome` at (micro-pUSD a share); None: it held none."""
-    shares, cost = (refund.yes_shares, refund.yes_cost) if outcome == "YES" else (refund.no_shares, refund.no_cost)
-    return cost * ONE // shares if shares > 0 else None
+    """What Kalshi paid a contract of `outcome` (micro a share: its value, or its cost for a void);
+    None: the account held none of that side."""
+    shares, cost, price = (refund.yes_shares, refund.yes_cost, refund.yes_price) if outcome == "YES" else \
+        (refund.no_shares, refund.no_cost, refund.no_price)
+    if shares <= 0:
+        return None
+    return price if price is not None else cost * ONE // shares

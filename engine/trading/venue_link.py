@@ -105,9 +105,15 @@ class VenueLink:
             return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
         if venue_name != KALSHI or self.settings.kalshi is None:
             raise VenueError(f"no live lane for {venue_name}: the desk's own venue is armed with set_mode")
-        from engine.venues.kalshi import KalshiVenue  # (the SDK: imported only where Kalshi trades live)
+        from engine.venues.kalshi import KalshiVenue  # (imported only where Kalshi trades live)
 
-        return self._executor(KalshiVenue(self.settings.kalshi), "live", risk, bus, venue_name)
+        venue = KalshiVenue(self.settings.kalshi, grid_of=self._kalshi_grid)
+        return self._executor(venue, "live", risk, bus, venue_name)
+
+    def _kalshi_grid(self, condition_id: str) -> tuple[tuple[int, int, int], ...]:
+        """A Kalshi market's price grid as the desk last read it (none: whole cents, valid on every grid)."""
+        market = self.catalog.get(condition_id)
+        return market.price_grid if market is not None else ()
 
     def _paper_venue(self, venue_name: str = POLYMARKET) -> PaperVenue:
         return PaperVenue(self.db, self.books, self.catalog, clock=self.clock, config=self.paper_config(venue_name),

@@ -1,10 +1,13 @@
-"""Kalshi as a venue behind the desk's `Venue` protocol, through Kalshi's official SDK
-(`kalshi-python-sync`, pinned): every request signed with the account's RSA key by the SDK,
-orders known by the desk's client order id (engine/venues/kalshi_wire.py), fills and order
-changes polled from the portfolio and put on `events` as the executor expects them.
+"""Kalshi as a venue behind the desk's `Venue` protocol, through the desk's own Kalshi client
+(engine/feeds/kalshi_client.py: V2 orders only, today's fixed-point shapes, paced by the account's
+token buckets): orders known by the id the desk sends with each (engine/venues/kalshi_wire.py), fills
+and order changes streamed from the account's channels (engine/feeds/kalshi_stream.py) onto `events`
+the moment Kalshi sends them, and reconciled from REST (every `reconcile_s` while the stream is up,
+every `poll_s` while it is not, and at once whenever it reconnects), each fill once.
 
-The SDK is synchronous (urllib3): each call runs on a worker thread, bounded by a timeout. Its
-answers are read by its own models (pydantic, strict), so a shape Kalshi changes fails loudly.
+Every order that rests is sent with `cancel_order_on_pause`: a pause (the weekly maintenance, or one
+Kalshi calls) cancels it at Kalshi, so nothing of the desk's is left on a book the desk cannot manage
+(engine/trading/kalshi_pauses.py keeps the desk from placing while Kalshi is paused).
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
+from contracts.domain import Tif
+from contracts.kalshi_grid import WHOLE_CENTS, Band
+from contracts.kalshi_ids import token_id
 from contracts.kalshi_settings import KalshiSettings
 from contracts.order_status import VenueOrderStatus
-from engine.feeds.kalshi_client import kalshi_client
+from engine.feeds import kalshi_models as models
+from engine.feeds.kalshi_client import KalshiClient
+from engine.feeds.kalshi_fixed import KalshiShapeError
+from engine.feeds.kalshi_http import KalshiError
+from engine.feeds.kalshi_stream import KalshiUserStream
 from engine.venues import kalshi_wire as wire
 from engine.venues.base import (
     Balances,
@@ -41,80 +51,96 @@ from engine.venues.base import (
 log = logging.getLogger("engine.venues.kalshi")
 T = TypeVar("T")
 TIMEOUT_S = 10.0
-POLL_S = 1.0
-PAGE = 200
+POLL_S = 1.0  # REST reconcile while the stream is down
+RECONCILE_S = 5.0  # ... and while it is up
+SEEN_S = 3600  # how far back fills are remembered (a poll reads from an hour back at most)
 
 
 class KalshiVenue:
     mode: VenueMode = "live"
 
-    def __init__(self, settings: KalshiSettings, *, poll_s: float = POLL_S, timeout_s: float = TIMEOUT_S) -> None:
+    def __init__(self, settings: KalshiSettings, *, poll_s: float = POLL_S, reconcile_s: float = RECONCILE_S,
+                 timeout_s: float = TIMEOUT_S, stream: bool = True,
+                 grid_of: Callable[[str], tuple[Band, ...]] | None = None) -> None:
         if not settings.configured:
             raise VenueError("Kalshi is not configured: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY (or seal them)")
         assert settings.private_key is not None
-        self.client = kalshi_client(settings.host, settings.api_key_id, settings.private_key.reveal(), timeout_s)
-        self.poll_s = poll_s
+        self.client = KalshiClient.at(settings.host, settings.api_key_id, settings.private_key.reveal(),
+                                      timeout_s=timeout_s)
+        assert self.client.http.signer is not None
+        self.poll_s, self.reconcile_s = poll_s, reconcile_s
+        self.grid_of = grid_of or (lambda condition_id: WHOLE_CENTS)
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
-        self._kalshi_ids: dict[str, str] = {}  # client order id -> Kalshi's order id
-        self._client_ids: dict[str, str] = {}  # Kalshi's order id -> client order id
-        self._resting: set[str] = set()  # client ids of our orders resting, to notice when they end
-        self._seen_fills: dict[str, int] = {}  # fill id -> its time (s), kept while a poll can return it
+        self._kalshi_ids: dict[str, str] = {}  # venue order id -> Kalshi's order id
+        self._venue_ids: dict[str, str] = {}  # Kalshi's order id -> venue order id
+        self._tickers: dict[str, str] = {}  # venue order id -> its market's ticker
+        self._resting: set[str] = set()  # venue ids of our orders resting, to notice when they end
+        self._seen: dict[str, int] = {}  # trade id -> when it filled (ms)
         self._since_s = 0
         self._poller: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.stream = KalshiUserStream(settings.ws_host, self.client.http.signer, on_fill=self._streamed_fill,
+                                       on_order=self._streamed_order, on_open=self._wake.set) if stream else None
 
-    # -- calls -------------------------------------------------------------------------
-
-    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """One SDK call on a worker thread; its errors as the desk's venue errors."""
-        from kalshi_python_sync.exceptions import ApiException
-
+    async def _call(self, coro: Awaitable[T]) -> T:
+        """One client call; Kalshi's answers as the desk's venue errors (kalshi_wire.venue_error)."""
         try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        except ApiException as exc:
-            raise _venue_error(exc) from None
-        except Exception as exc:  # urllib3's connection errors and timeouts: the outcome is unknown
-            if isinstance(exc, (VenueError, asyncio.CancelledError)):
-                raise
-            raise VenueUnavailable(f"Kalshi: {type(exc).__name__}: {exc}") from None
+            return await coro
+        except (KalshiError, KalshiShapeError) as exc:
+            raise wire.venue_error(exc) from None
 
     # -- the protocol -----------------------------------------------------------------
 
     async def start(self) -> None:
-        """Check the key (a signed read) and learn our resting orders, then poll."""
-        await self._call(self.client.get_balance)
-        for order in await self._all_orders(status="resting"):
+        """Check the key (a signed read), pace by the account's budget, learn our resting orders,
+        then stream and reconcile."""
+        await self._call(self.client.balance())
+        await self._call(self.client.pace_by_account())
+        for order in await self._call(self.client.orders(status="resting")):
             self._remember(order)
-        # Fills from an hour back on (the executor's recovery reads any older ones it missed).
-        self._since_s = int(time.time()) - 3600
-        self._poller = asyncio.create_task(self._poll(), name="kalshi-poll")
+        self._since_s = int(time.time()) - SEEN_S  # older fills: the executor's recovery reads them
+        if self.stream is not None:
+            await self.stream.start()
+        self._poller = asyncio.create_task(self._poll(), name="kalshi-reconcile")
 
     async def prepare(self, request: OrderRequest) -> PreparedOrder:
+        venue_id = wire.client_order_id(request)
         try:
-            body = wire.order_body(request)
+            body = wire.create_body(request, venue_id, self.grid_of(request.condition_id) or WHOLE_CENTS,
+                                    cancel_on_pause=request.tif is Tif.GTC)
         except wire.NotKalshi as exc:
             body = {"refused": str(exc)}  # refused when sent, never raised here (nothing is stored yet)
         payload = json.dumps(body, sort_keys=True)
-        return PreparedOrder(request, request.client_id, payload, payload)
+        return PreparedOrder(request, venue_id, payload, payload)
 
     async def submit(self, prepared: PreparedOrder) -> PlaceResult:
         body = json.loads(prepared.payload)
         if "refused" in body:
             raise OrderRejected(body["refused"])
         try:
-            answer = await self._call(self.client.create_order, **body)
+            placed = await self._call(self.client.send_order(body))
         except OrderRejected as exc:
             if "order_already_exists" not in str(exc):
                 raise
-            found = await self._by_client_id(prepared.venue_order_id)  # a retried send: the first one stands
+            found = await self._by_venue_id(prepared.venue_order_id)  # a retried send: the first one stands
             if found is None:
                 raise
             return self._result(found)
-        return self._result(answer.order)
+        self._tickers[prepared.venue_order_id] = body["ticker"]
+        self._kalshi_ids[prepared.venue_order_id] = placed.order_id
+        self._venue_ids[placed.order_id] = prepared.venue_order_id
+        if placed.remaining_count > 0:
+            self._resting.add(prepared.venue_order_id)
+            status = VenueOrderStatus.LIVE
+        else:
+            whole = placed.fill_count >= prepared.request.size
+            status = VenueOrderStatus.MATCHED if whole else VenueOrderStatus.CANCELED
+        return PlaceResult(prepared.venue_order_id, status, filled=placed.fill_count)
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
-        """One by one (the simulator takes no batches). A busy or unreachable venue before any order
-        was taken refuses the batch as the protocol says; after some were taken, those keep their
-        answers: the rest are not sent (busy), or the one whose answer was lost is looked up."""
+        """One by one. A busy or unreachable venue before any order was taken refuses the batch as
+        the protocol says; after some were taken, those keep their answers: the rest are not sent
+        (busy), or the one whose answer was lost is looked up."""
         results: list[PlaceResult] = []
         for n, one in enumerate(prepared):
             try:
@@ -129,7 +155,7 @@ class KalshiVenue:
             except VenueUnavailable:
                 if not results:
                     raise
-                found = await self._by_client_id(one.venue_order_id)  # raises again if Kalshi stays unreachable
+                found = await self._by_venue_id(one.venue_order_id)  # raises again if Kalshi stays unreachable
                 results.append(self._result(found) if found is not None else
                                PlaceResult(one.venue_order_id, VenueOrderStatus.INVALID, error="not placed at Kalshi"))
         return results
@@ -137,88 +163,104 @@ class KalshiVenue:
     async def cancel(self, venue_order_ids: Sequence[str]) -> CancelResult:
         canceled: list[str] = []
         refused: dict[str, str] = {}
-        for client_id in venue_order_ids:
-            kalshi_id = self._kalshi_ids.get(client_id) or await self._lookup_id(client_id)
+        for venue_id in venue_order_ids:
+            kalshi_id = self._kalshi_ids.get(venue_id) or await self._lookup_id(venue_id)
             if kalshi_id is None:
-                refused[client_id] = "no such order at Kalshi"
+                refused[venue_id] = "no such order at Kalshi"
                 continue
             try:
-                await self._call(self.client.cancel_order, kalshi_id)
-                canceled.append(client_id)
-                self._resting.discard(client_id)
-            except OrderRejected as exc:
-                refused[client_id] = str(exc)
+                await self._call(self.client.cancel_order(kalshi_id, ticker=self._tickers.get(venue_id)))
+                canceled.append(venue_id)
+                self._resting.discard(venue_id)
+            except (OrderRejected, VenueBusy) as exc:
+                refused[venue_id] = str(exc)
         return CancelResult(tuple(canceled), refused)
 
     async def cancel_all(self) -> CancelResult:
-        orders = await self._all_orders(status="resting")
+        orders = await self._call(self.client.orders(status="resting"))
         for order in orders:
             self._remember(order)
-        return await self.cancel([self._client_ids[o.order_id] for o in orders])
+        return await self.cancel([wire.venue_id_of(o) for o in orders])
 
     async def get_order(self, venue_order_id: str) -> VenueOrder | None:
-        found = await self._by_client_id(venue_order_id)
+        found = await self._by_venue_id(venue_order_id)
         return None if found is None else wire.venue_order(found)
 
     async def open_orders(self) -> list[VenueOrder]:
-        orders = await self._all_orders(status="resting")
+        orders = await self._call(self.client.orders(status="resting"))
         for order in orders:
             self._remember(order)
         return [wire.venue_order(o) for o in orders]
 
     async def trades(self, *, after_ms: int | None = None) -> list[VenueTrade]:
-        fills = await self._pages(self.client.get_fills, "fills", min_ts=(after_ms or 0) // 1000 or None)
-        return [await self._trade(f) for f in fills]
+        fills = await self._call(self.client.fills(min_ts=(after_ms or 0) // 1000 or None))
+        return [wire.venue_trade(f, await self._venue_id_of_fill(f)) for f in fills]
 
     async def balances(self, token_ids: Sequence[str]) -> Balances:
-        balance = await self._call(self.client.get_balance)
-        positions = await self._pages(self.client.get_positions, "market_positions")
+        balance = await self._call(self.client.balance())
         held: dict[str, int] = {}
-        for p in positions:
+        for p in await self._call(self.client.positions()):
             if p.position:
-                held[wire.token_id(p.ticker, "yes" if p.position > 0 else "no")] = abs(p.position) * wire.CONTRACT
-        resting = await self._all_orders(status="resting")
-        return Balances(balance.balance * wire.CENT, {t: held.get(t, 0) for t in token_ids},
-                        collateral_exact=not resting)
-
-    async def open_markets(self) -> list[Any]:
-        """Kalshi's open markets (the SDK's `Market` models), every page."""
-        return await self._pages(self.client.get_markets, "markets", status="open")
+                held[token_id(p.ticker, "yes" if p.position > 0 else "no")] = abs(p.position)
+        resting = await self._call(self.client.orders(status="resting"))
+        return Balances(balance.balance, {t: held.get(t, 0) for t in token_ids}, collateral_exact=not resting)
 
     async def close(self) -> None:
+        if self.stream is not None:
+            await self.stream.close()
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
+        await self.client.close()
 
     # -- what the executor hears --------------------------------------------------------
 
+    def _streamed_fill(self, fill: models.Fill) -> None:
+        venue_id = fill.client_order_id or self._venue_ids.get(fill.order_id) or f"{wire.OUTSIDE_ID}{fill.order_id}"
+        self._put_fill(fill, venue_id)
+
+    def _streamed_order(self, order: models.Order) -> None:
+        self._remember(order)
+        if order.status != "resting":
+            self._resting.discard(wire.venue_id_of(order))
+            self.events.put_nowait(OrderEvent(wire.venue_order(order)))
+
+    def _put_fill(self, fill: models.Fill, venue_id: str) -> bool:
+        if fill.trade_id in self._seen:
+            return False
+        self._seen[fill.trade_id] = fill.at_ms
+        self.events.put_nowait(TradeEvent(wire.venue_trade(fill, venue_id)))
+        return True
+
     async def _poll(self) -> None:
         while True:
+            streaming = self.stream is not None and self.stream.stats.connected
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.reconcile_s if streaming else self.poll_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
             try:
                 await self.poll_once()
             except VenueError as exc:
-                log.warning("Kalshi poll failed; trying again", extra={"error": str(exc)})
-            await asyncio.sleep(self.poll_s)
+                log.warning("Kalshi reconcile failed; trying again", extra={"error": str(exc)})
 
     async def poll_once(self) -> int:
-        """New fills (as trade events, oldest first) and our orders that stopped resting (as order
-        events); returns how many events it put."""
+        """Fills Kalshi lists that the stream did not bring (as trade events, oldest first) and our
+        orders that stopped resting (as order events); returns how many events it put."""
         put = 0
-        fills = await self._pages(self.client.get_fills, "fills", min_ts=self._since_s or None)
-        for fill in sorted(fills, key=lambda f: (f.ts or 0, f.fill_id)):
-            if fill.fill_id in self._seen_fills:
-                continue
-            self._seen_fills[fill.fill_id] = fill.ts or 0
-            self._since_s = max(self._since_s, (fill.ts or 0) - 1)
-            self.events.put_nowait(TradeEvent(await self._trade(fill)))
-            put += 1
-        # Only fills from `_since_s` on come back: older ids need not be remembered (bounded memory).
-        self._seen_fills = {f: ts for f, ts in self._seen_fills.items() if ts >= self._since_s}
-        resting = {o.client_order_id for o in await self._all_orders(status="resting")}
-        for client_id in sorted(self._resting - resting):
-            found = await self._by_client_id(client_id)
-            self._resting.discard(client_id)
+        fills = await self._call(self.client.fills(min_ts=self._since_s or None))
+        for fill in sorted(fills, key=lambda f: (f.at_ms, f.trade_id)):
+            if fill.trade_id not in self._seen and self._put_fill(fill, await self._venue_id_of_fill(fill)):
+                put += 1
+            self._since_s = max(self._since_s, fill.at_ms // 1000 - 1)
+        horizon = (self._since_s - SEEN_S) * 1000
+        self._seen = {t: at for t, at in self._seen.items() if at >= horizon}  # bounded memory
+        resting = {wire.venue_id_of(o) for o in await self._call(self.client.orders(status="resting"))}
+        for venue_id in sorted(self._resting - resting):
+            found = await self._by_venue_id(venue_id)
+            self._resting.discard(venue_id)
             if found is not None:
                 self.events.put_nowait(OrderEvent(wire.venue_order(found)))
                 put += 1
@@ -226,71 +268,39 @@ class KalshiVenue:
 
     # -- helpers ----------------------------------------------------------------------
 
-    def _result(self, order: Any) -> PlaceResult:
+    def _result(self, order: models.Order) -> PlaceResult:
         self._remember(order)
         venue = wire.venue_order(order)
         return PlaceResult(venue.venue_order_id, venue.status, filled=venue.filled)
 
-    def _remember(self, order: Any) -> None:
-        client_id = order.client_order_id or f"{wire.OUTSIDE_ID}{order.order_id}"
-        self._kalshi_ids[client_id] = order.order_id
-        self._client_ids[order.order_id] = client_id
-        if str(getattr(order.status, "value", order.status)) == "resting":
-            self._resting.add(client_id)
+    def _remember(self, order: models.Order) -> None:
+        venue_id = wire.venue_id_of(order)
+        self._kalshi_ids[venue_id] = order.order_id
+        self._venue_ids[order.order_id] = venue_id
+        self._tickers[venue_id] = order.ticker
+        if order.status == "resting":
+            self._resting.add(venue_id)
 
-    async def _trade(self, fill: Any) -> VenueTrade:
-        client_id = self._client_ids.get(fill.order_id)
-        order = None
-        if client_id is None or not fill.is_taker:  # whose it is, or whether its market charges makers
-            order = (await self._call(self.client.get_order, fill.order_id)).order
-            self._remember(order)
-            client_id = self._client_ids[fill.order_id]
-        return wire.venue_trade(fill, client_id, maker_charged=order is not None and order.maker_fees > 0)
+    async def _venue_id_of_fill(self, fill: models.Fill) -> str:
+        """Whose order a fill is: Kalshi's REST fills no longer say the client order id, so an order
+        not seen yet is looked up once."""
+        if fill.client_order_id:
+            return fill.client_order_id
+        if fill.order_id not in self._venue_ids:
+            self._remember(await self._call(self.client.order(fill.order_id)))
+        return self._venue_ids[fill.order_id]
 
-    async def _by_client_id(self, client_id: str) -> Any | None:
-        kalshi_id = self._kalshi_ids.get(client_id) or await self._lookup_id(client_id)
+    async def _by_venue_id(self, venue_id: str) -> models.Order | None:
+        kalshi_id = self._kalshi_ids.get(venue_id) or await self._lookup_id(venue_id)
         if kalshi_id is None:
             return None
-        order = (await self._call(self.client.get_order, kalshi_id)).order
+        order = await self._call(self.client.order(kalshi_id))
         self._remember(order)
         return order
 
-    async def _lookup_id(self, client_id: str) -> str | None:
-        if client_id.startswith(wire.OUTSIDE_ID):
-            return client_id.removeprefix(wire.OUTSIDE_ID)
-        for order in await self._all_orders():
+    async def _lookup_id(self, venue_id: str) -> str | None:
+        if venue_id.startswith(wire.OUTSIDE_ID):
+            return venue_id.removeprefix(wire.OUTSIDE_ID)
+        for order in await self._call(self.client.orders()):
             self._remember(order)
-        return self._kalshi_ids.get(client_id)
-
-    async def _all_orders(self, **filters: Any) -> list[Any]:
-        return await self._pages(self.client.get_orders, "orders", **filters)
-
-    async def _pages(self, fn: Callable[..., Any], field: str, **filters: Any) -> list[Any]:
-        items: list[Any] = []
-        cursor = None
-        while True:
-            page = await self._call(fn, limit=PAGE, cursor=cursor, **filters)
-            items += getattr(page, field)
-            cursor = page.cursor
-            if not cursor:
-                return items
-
-
-def _venue_error(exc: Any) -> VenueError:
-    """An SDK ApiException as the desk's: 429 busy, 4xx a refusal (with Kalshi's code), else unknown."""
-    status = exc.status or 0
-    try:
-        body = json.loads(exc.body or "{}")
-        error = body.get("error") if isinstance(body.get("error"), dict) else body  # (flat, as Kalshi documents)
-    except (ValueError, AttributeError):
-        error = {}
-    message = f"Kalshi {status}: {error.get('code', '')}: {error.get('message', exc.reason or '')}"
-    if status == 429:
-        retry = (exc.headers or {}).get("Retry-After")
-        return VenueBusy(message, maintenance=False, retry_after_s=float(retry) if retry else None)
-    if status == 401:
-        return VenueError(f"{message} (check KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY)")
-    if 400 <= status < 500:
-        said = wire.BUSINESS.get(str(error.get("code", "")))
-        return OrderRejected(f"{message} ({said})" if said else message)
-    return VenueUnavailable(message)
+        return self._kalshi_ids.get(venue_id)

@@ -1,35 +1,43 @@
-"""How a live Kalshi position ends in cash: Kalshi settles a determined market by itself, paying each
-winning contract 100 cents into the balance (its portfolio's settlements list says how much, per
-market). There is nothing to redeem and nothing to merge (Kalshi nets YES and NO at once: the ledger
-books that itself, engine/trading/kalshi_netting.py), so this settlement venue only reports what
-Kalshi paid, as the desk's credits.
+"""How a live Kalshi position ends in cash: Kalshi settles a market by itself once it is `finalized`,
+paying each net position into the balance, and its settlements list says how much, per market
+(`revenue`, whole cents: a payout is rounded down to the cent, the rest is the settlement's fee).
+There is nothing to redeem and nothing to merge (Kalshi nets YES and NO at once: the ledger books
+that itself, engine/trading/kalshi_netting.py), so this settlement venue only reports what Kalshi
+paid, as the desk's credits, booked from Kalshi's own records.
 
-A market's settlement is reported only once the desk knows the market resolved (`resolved`): the
-resolution writes the claim the payment pays. Read before it, the payment would be booked as cash
-nobody was owed beside a claim opened later (the money twice). Left unreported, it is read again at
-the next pass (credits are re-read a day back: engine/execution/credits.py).
+- A `yes` or `no` result is paid once the desk knows the market resolved (`resolved`): the
+  resolution writes the claim the payment pays. Read before it, the payment would be booked as cash
+  nobody was owed beside a claim opened later (the money twice). Left unreported, it is read again at
+  the next pass (credits are re-read a day back: engine/execution/credits.py).
+- A `scalar` result (a binary market may settle at a value: Kalshi's Market Lifecycle page) is listed
+  as a refund first, each side's contracts closing at what a contract of it paid (a YES `value`
+  cents, a NO the rest of the dollar: engine/trading/kalshi_voids.py books it), and its payment only
+  once that is booked.
+- A void is no longer in Kalshi's published results, and how one shows now is not documented: the
+  desk takes the stricter reading and books whatever Kalshi reports without a value it can read (a
+  `scalar` settlement with no `value`) as a void: each side's contracts closing at what they cost
+  (`*_total_cost_dollars`), the payment booked as Kalshi made it. Either way the cash booked is what
+  Kalshi paid, so the ledger's cash equals Kalshi's balance.
 
-A market Kalshi voids (`market_result` `void`: "all positions returned at original cost", its SDK
-says) has no winner to resolve at: it is listed as a refund first, with each side's contracts and
-cost (engine/trading/kalshi_voids.py books it), and its payment only once that refund is booked.
-A `scalar` settlement is not read: pairing refuses a scalar market (engine/cli/pairs.py), so the
-desk holds none.
+A settlement record the desk cannot read (an unknown result, a count with three decimals) changes
+nothing: it is named once in `problems` for the caller to alert on, and read again at the next pass.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
 
-from contracts.kalshi_ids import CENT, CONTRACT, market_id, settlement_ref
+from contracts.domain import ONE
+from contracts.kalshi_ids import market_id, settlement_ref
 from contracts.kalshi_settings import KalshiSettings
-from engine.feeds.kalshi_client import kalshi_client
+from engine.feeds import kalshi_models as models
+from engine.feeds.kalshi_client import KalshiClient
+from engine.feeds.kalshi_fixed import KalshiShapeError
+from engine.feeds.kalshi_http import KalshiError
 from engine.venues.base import VenueError, VenueUnavailable
 from engine.venues.settlement import SettlementTx, VenueCredit, VenueRefund
 
-PAGE = 200
 TIMEOUT_S = 10.0
 REUSE_S = 5.0  # a collections pass asks for refunds, then credits: the refunds' read serves the credits once
 NOTHING_TO_SEND = ("Kalshi pays a settled market into the balance by itself and nets YES with NO at once: "
@@ -42,40 +50,46 @@ class KalshiSettlement:
         if not settings.configured:
             raise VenueError("Kalshi is not configured: set KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY (or seal them)")
         assert settings.private_key is not None
-        self.client = kalshi_client(settings.host, settings.api_key_id, settings.private_key.reveal(), timeout_s)
+        self.client = KalshiClient.at(settings.host, settings.api_key_id, settings.private_key.reveal(),
+                                      timeout_s=timeout_s)
         self.resolved = resolved
-        self._refunded: set[str] = set()  # voided markets whose refund the ledger has booked
-        self._read: tuple[float, list[Any]] | None = None  # (monotonic time, the settlements read)
+        self.problems: list[str] = []  # records read but not understood, each named once
+        self._refunded: set[str] = set()  # markets settled at a value or voided whose positions the ledger booked
+        self._read: tuple[float, list[models.Settlement]] | None = None  # (monotonic time, the settlements read)
 
     async def credits(self, since_ms: int) -> list[VenueCredit]:
-        """Kalshi's settlements of markets the desk has seen resolve (or whose void it booked),
+        """What Kalshi paid for the markets the desk has seen resolve (or whose refund it booked),
         oldest first."""
         out = []
         for record in await self._settlements():
-            at_ms = int(record.settled_time.timestamp() * 1000)
             cid = market_id(record.ticker)
-            if at_ms < since_ms or record.revenue <= 0:
+            if record.settled_ms < since_ms or record.revenue <= 0:
                 continue
-            if record.market_result == "void" and cid in self._refunded:
-                shares = record.yes_count + record.no_count
-            elif record.market_result in ("yes", "no") and self.resolved(cid):
+            if record.market_result in ("yes", "no") and self.resolved(cid):
                 shares = record.yes_count if record.market_result == "yes" else record.no_count
+            elif record.market_result == "scalar" and cid in self._refunded:
+                shares = record.yes_count + record.no_count
             else:
                 continue
-            out.append(VenueCredit("redeem", record.revenue * CENT, settlement_ref(record.ticker), at_ms, cid,
-                                   shares * CONTRACT))
+            out.append(VenueCredit("redeem", record.revenue, settlement_ref(record.ticker), record.settled_ms, cid,
+                                   shares))
         return sorted(out, key=lambda c: c.at_ms)
 
     async def refunds(self, since_ms: int) -> list[VenueRefund]:
-        """The markets Kalshi voided since `since_ms`, oldest first."""
+        """The markets Kalshi settled at a value, or voided, since `since_ms`, oldest first: each side
+        closing at what a contract of it paid (a value) or cost (a void)."""
         out = []
         for record in await self._settlements(keep=True):
-            at_ms = int(record.settled_time.timestamp() * 1000)
-            if record.market_result == "void" and at_ms >= since_ms:
-                out.append(VenueRefund(market_id(record.ticker), record.yes_count * CONTRACT,
-                                       record.yes_total_cost * CENT, record.no_count * CONTRACT,
-                                       record.no_total_cost * CENT, record.revenue * CENT,
-                                       settlement_ref(record.ticker), at_ms))
+            if record.market_result != "scalar" or record.settled_ms < since_ms:
+                continue
+            if record.value_cents is None:  # how the desk reads a void (the stricter reading: module docstring)
+                yes_price = record.yes_cost * ONE // record.yes_count if record.yes_count else None
+                no_price = record.no_cost * ONE // record.no_count if record.no_count else None
+            else:
+                yes_price, no_price = record.value_cents * 10_000, ONE - record.value_cents * 10_000
+            out.append(VenueRefund(market_id(record.ticker), record.yes_count, record.yes_cost, record.no_count,
+                                   record.no_cost, record.revenue, settlement_ref(record.ticker), record.settled_ms,
+                                   yes_price=yes_price, no_price=no_price, voided=record.value_cents is None))
         return sorted(out, key=lambda r: r.at_ms)
 
     def refund_booked(self, condition_id: str) -> None:
@@ -100,27 +114,18 @@ class KalshiSettlement:
         raise VenueError(NOTHING_TO_SEND)
 
     async def close(self) -> None:
-        return None
+        await self.client.close()
 
-    async def _settlements(self, *, keep: bool = False) -> list[Any]:
+    async def _settlements(self, *, keep: bool = False) -> list[models.Settlement]:
         """The list, read now; or, once, what `refunds` just read (`keep`: read for the credits next)."""
         read, self._read = self._read, None
         if read is not None and not keep and time.monotonic() - read[0] < REUSE_S:
             return read[1]
-        items = await self._read_settlements()
+        try:
+            records, problems = await self.client.settlements_read()
+        except (KalshiError, KalshiShapeError) as exc:  # read again at the next pass
+            raise VenueUnavailable(f"Kalshi settlements: {exc}"[:300]) from None
+        self.problems += [p for p in problems if p not in self.problems]
         if keep:
-            self._read = (time.monotonic(), items)
-        return items
-
-    async def _read_settlements(self) -> list[Any]:
-        items: list[Any] = []
-        cursor = None
-        while True:
-            try:
-                page = await asyncio.to_thread(self.client.get_settlements, limit=PAGE, cursor=cursor)
-            except Exception as exc:  # the SDK's errors and urllib3's: read again at the next pass
-                raise VenueUnavailable(f"Kalshi settlements: {type(exc).__name__}: {exc}"[:300]) from None
-            items += page.settlements or []
-            cursor = page.cursor
-            if not cursor:
-                return items
+            self._read = (time.monotonic(), records)
+        return records

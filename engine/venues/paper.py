@@ -20,9 +20,10 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
+from contracts import kalshi_fees
 from contracts.domain import Book, MarketInfo, Side, Tif
 from contracts.order_status import covered
-from contracts.venues import POLYMARKET, VENUES, venue_of
+from contracts.venues import KALSHI, POLYMARKET, VENUES, venue_of
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, MarketResolved, MarketVoided, TradePrint
 from engine.venues import paper_fills as fills
@@ -127,6 +128,8 @@ class PaperVenue:
         self.by_token: dict[str, dict[str, _Resting]] = {}  # the same orders, by token (hot path)
         self.dirty: set[str] = set()  # resting orders whose queue position moved since the last save
         self.next_settle_at: int | None = None  # the earliest pending settlement, to skip idle ticks
+        # Standing in for Kalshi: each order's rounding accumulator (contracts/kalshi_fees.py).
+        self.kalshi_rounding: dict[str, kalshi_fees.FillFees] = {}
         # The shares and cash a SELL's and a BUY's balance checks see (engine/venues/paper_wallet.py).
         self.wallet = PaperWallet(self.config.starting_cash, catalog, clock, venue_name)
         self.events: asyncio.Queue[VenueEvent] = asyncio.Queue()
@@ -202,7 +205,8 @@ class PaperVenue:
         book = (self.books.book(req.token_id, depth=100)
                 if rules.crosses(*self.books.best_prices(req.token_id), req.side, req.price) else None)
         reachable = fills.fillable(book, req.side, req.price, self.consumed) if book else 0
-        refused = rules.book_refusal(req, reachable, self._fee(book, req, market), wallet)
+        refused = rules.book_refusal(req, reachable, self._fee(book, req, market), wallet,
+                                     kalshi=self.venue_name == KALSHI)
         if refused is not None:
             raise OrderRejected(refused)
         executions = fills.walk(book, req.side, req.price, req.size, self.consumed) if book else []
@@ -227,7 +231,11 @@ class PaperVenue:
     # -- fills -------------------------------------------------------------------------
 
     def _fill(self, conn: Connection, order: _Resting, price: int, size: int, liquidity: str) -> VenueTrade:
-        fee = rules.fill_fee(self.catalog.get(order.condition_id), price, size, liquidity)
+        market = self.catalog.get(order.condition_id)
+        fee = rules.fill_fee(market, price, size, liquidity)
+        if self.venue_name == KALSHI:  # Kalshi's reported fee: the trade fee and its per-order rounding
+            fee = self._kalshi_rounding(conn, order, market).charge(
+                kalshi_fees.fill_cash(price, size, buy=order.side is Side.BUY), fee)
         order.filled += size
         self.wallet.traded(order.token_id, order.side, price, size, fee)
         seq = book_store.trade_count(conn, order.venue_order_id)
@@ -472,6 +480,18 @@ class PaperVenue:
         return Balances(cash, tokens)
 
     # -- what a BUY would pay --------------------------------------------------------------
+
+    def _kalshi_rounding(self, conn: Connection, order: _Resting, market: MarketInfo | None) -> kalshi_fees.FillFees:
+        """The order's rounding accumulator, as Kalshi keeps one per order (rebuilt from its stored
+        fills after a restart: the same arithmetic gives the same state)."""
+        found = self.kalshi_rounding.get(order.venue_order_id)
+        if found is None:
+            found = kalshi_fees.FillFees()
+            for row in book_store.order_fills(conn, order.venue_order_id):
+                found.charge(kalshi_fees.fill_cash(row["price"], row["size"], buy=row["side"] == Side.BUY.value),
+                             rules.fill_fee(market, row["price"], row["size"], row["liquidity"]))
+            self.kalshi_rounding[order.venue_order_id] = found
+        return found
 
     def _fee(self, book: Book | None, req: OrderRequest, market: MarketInfo | None) -> int:
         """The taker fee a BUY would pay on what it takes from `book` now (its cash must cover it)."""

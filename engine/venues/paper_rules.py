@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import kalshi_ids
+from contracts import kalshi_fees, kalshi_grid, kalshi_ids
 from contracts.domain import MICRO, ONE, MarketInfo, Side, Tif, fmt
 from contracts.expiry import venue_expiry_problem
 from contracts.venue_rules import LOT, TAKE, taker_fee
@@ -22,6 +22,7 @@ INVALID_PAYLOAD = "Invalid order payload"  # the venue's answer for a token it h
 NOT_READY = "the market is not yet ready to process new orders"
 POST_ONLY_TAKE = "invalid post-only order: only GTC and GTD order types are allowed"
 POST_ONLY_CROSSES = "invalid post-only order: order crosses book"
+KALSHI_POST_ONLY_CROSS = "invalid_order: post only cross"  # Kalshi's code and details
 FOK_NOT_FILLED = "order couldn't be fully filled. FOK orders are fully filled or killed."
 FAK_NO_MATCH = ("no orders found to match with FAK order. FAK orders are partially filled or killed if no match "
                 "is found.")
@@ -68,14 +69,19 @@ def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, wallet: Wa
 
 def _kalshi_refusal(req: OrderRequest, market: MarketInfo, wallet: Wallet) -> str | None:
     """Kalshi's checks of an order's terms (the wire's, engine/venues/kalshi_wire.py, which a live
-    order meets before it is sent), its market's state and the shares a SELL needs."""
-    problem = kalshi_ids.order_problem(req.price, req.size, req.tif)
+    order meets before it is sent: its count, its time in force, its YES price on the market's grid),
+    the fees paper can charge, its market's state and the shares a SELL needs."""
+    yes_price = req.price if req.token_id == market.yes_token else ONE - req.price
+    problem = kalshi_ids.size_problem(req.size) or kalshi_ids.tif_problem(req.tif) or \
+        kalshi_grid.grid_problem(yes_price, market.price_grid or kalshi_grid.WHOLE_CENTS) or \
+        kalshi_fees.KalshiFees(market.kalshi_fee_type, market.kalshi_fee_multiplier_ppm).problem
     if problem is not None:
         return problem
     if req.post_only and req.tif in TAKE:
         return POST_ONLY_TAKE
     if market.closed or not market.accepting_orders:
-        return f"market {market.condition_id.removeprefix(kalshi_ids.PREFIX)} is closed: it takes no orders"
+        return (f"MARKET_INACTIVE: market {market.condition_id.removeprefix(kalshi_ids.PREFIX)} is not open for "
+                "trading: it takes no orders")
     if req.side is Side.SELL and wallet.shares - wallet.shares_held < req.size:
         return _short(wallet.shares, wallet.shares_held, req.size)
     return None
@@ -88,20 +94,24 @@ def fill_fee(market: MarketInfo | None, price: int, size: int, liquidity: str) -
         return 0
     taker = liquidity == "TAKER"
     if venue_of(market.condition_id) == KALSHI:
-        return kalshi_ids.fill_fee(price, size, taker=taker, maker_charged=market.maker_fees)
+        return kalshi_fees.trade_fee(kalshi_fees_of(market), price, size, taker=taker)
     return taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent) if taker else 0
 
 
-def book_refusal(req: OrderRequest, reachable: int, fee: int, wallet: Wallet) -> str | None:
+def book_refusal(req: OrderRequest, reachable: int, fee: int, wallet: Wallet, *, kalshi: bool = False) -> str | None:
     """The venue's checks against the book as it is: a BUY's cash with the fee of what it would
-    take, a post-only that would take, a FOK that cannot fill, a FAK that finds nothing, a
-    marketable BUY worth under $1. `reachable`: the shares the book offers at the order's price."""
-    if req.side is Side.BUY and wallet.cash - wallet.cash_held < buy_cost(req) + fee:
-        return _short(wallet.cash, wallet.cash_held, buy_cost(req) + fee)
+    take, a post-only that would take, a FOK that cannot fill, and Polymarket's own: a FAK that finds
+    nothing, a marketable BUY worth under $1 (Kalshi cancels an IOC that finds nothing, and has no
+    minimum). `reachable`: the shares the book offers at the order's price."""
+    cost = req.size * req.price // MICRO if kalshi else buy_cost(req)
+    if req.side is Side.BUY and wallet.cash - wallet.cash_held < cost + fee:
+        return _short(wallet.cash, wallet.cash_held, cost + fee)
     if req.post_only and reachable > 0:
-        return POST_ONLY_CROSSES
+        return KALSHI_POST_ONLY_CROSS if kalshi else POST_ONLY_CROSSES
     if req.tif is Tif.FOK and reachable < req.size:
         return FOK_NOT_FILLED
+    if kalshi:
+        return None
     if req.tif is Tif.FAK and reachable <= 0:
         return FAK_NO_MATCH
     marketable = reachable > 0 or req.tif in TAKE
@@ -142,3 +152,7 @@ def trade_from_row(row: Mapping[str, Any] | sqlite3.Row, market: MarketInfo | No
     return VenueTrade(row["trade_id"], row["venue_order_id"], market.condition_id if market else "",
                       row["token_id"], Side(row["side"]), row["price"], row["size"], row["fee"],
                       TradeStatus(row["status"]), row["liquidity"], row["matched_at"])
+
+
+def kalshi_fees_of(market: MarketInfo) -> kalshi_fees.KalshiFees:
+    return kalshi_fees.KalshiFees(market.kalshi_fee_type, market.kalshi_fee_multiplier_ppm)

@@ -39,6 +39,12 @@ BUSINESS_MARKERS = (
     "dropped by cancel-all",
     "too small to express",
     "tick grid",
+    # Kalshi's codes and details (its Order Errors page; engine/venues/kalshi_wire.py writes them in)
+    "post only cross",
+    "market_inactive",
+    "available_balance_too_low",
+    "fill or kill",
+    "order_already_exists",
 )
 
 

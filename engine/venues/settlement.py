@@ -60,6 +60,11 @@ class VenueRefund:
     amount: int  # micro-pUSD paid back
     ref: str
     at_ms: int
+    # What a contract of each side was closed at (micro; None: its cost a share, yes_cost / yes_shares):
+    # Kalshi's scalar settlement pays YES its value and NO the rest of the dollar.
+    yes_price: int | None = None
+    no_price: int | None = None
+    voided: bool = True  # False: settled at a value, not paid back at cost
 
 
 @runtime_checkable

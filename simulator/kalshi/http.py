@@ -82,6 +82,9 @@ async def _answer(request: web.Request, side: KalshiSide, fn: Endpoint, *, auth:
             return error(401, "authentication_error", "authentication error", str(exc))
         who = key.account
         side.exchange.open_account(who)
+        if write and not key.trades:
+            return error(403, "forbidden", "this API key does not have the write scope",
+                         "create a key with the write (or write::trade) scope to place and cancel orders")
     if side.limited(who, write, cost):
         return web.json_response({"error": "too many requests"}, status=429)
     try:

@@ -47,7 +47,10 @@ async def register_key(request: web.Request, body: dict[str, Any]) -> Any:
     if not isinstance(body.get("public_key"), str):
         raise Refused(400, "invalid_parameters", "send {\"public_key\": PEM}")
     side = side_of(request)
-    key = side.keys.register(body["public_key"], body.get("account"))
+    scopes = body.get("scopes")
+    if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes)):
+        raise Refused(400, "invalid_parameters", "scopes: a list of scope names")
+    key = side.keys.register(body["public_key"], body.get("account"), frozenset(scopes) if scopes else None)
     account = side.exchange.open_account(key.account)
     return {"api_key_id": key.key_id, "account": key.account, "balance_dollars": dollars(account.balance)}
 

@@ -29,11 +29,20 @@ class BadPublicKey(ValueError):
     """A public key the key page would not take."""
 
 
+SCOPES = frozenset({"read", "write", "write::trade"})
+
+
 @dataclass(frozen=True)
 class ApiKey:
     key_id: str
     account: str
     public_key: rsa.RSAPublicKey
+    scopes: frozenset[str] = frozenset({"read", "write"})
+
+    @property
+    def trades(self) -> bool:
+        """Whether the key may place and cancel orders (the `write` scope, or its `write::trade` child)."""
+        return bool(self.scopes & {"write", "write::trade"})
 
 
 class KeyRing:
@@ -42,8 +51,11 @@ class KeyRing:
         self.max_skew_s = max_skew_s
         self.keys: dict[str, ApiKey] = {}
 
-    def register(self, pem: str, account: str | None = None) -> ApiKey:
-        """A new key (and, unless named, a new account) for an RSA public key in PEM."""
+    def register(self, pem: str, account: str | None = None, scopes: frozenset[str] | None = None) -> ApiKey:
+        """A new key (and, unless named, a new account) for an RSA public key in PEM, with its scopes
+        (read and write unless named, as Kalshi's key page makes one)."""
+        if scopes is not None and (not scopes or not scopes <= SCOPES):
+            raise BadPublicKey(f"scopes must be some of {sorted(SCOPES)}")
         try:
             loaded = serialization.load_pem_public_key(pem.encode())
         except (ValueError, TypeError) as exc:
@@ -53,7 +65,7 @@ class KeyRing:
         if loaded.key_size < MIN_KEY_BITS:
             raise BadPublicKey(f"public_key must be at least {MIN_KEY_BITS} bits (got {loaded.key_size})")
         key_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-        key = ApiKey(key_id, account or f"user-{key_id[:8]}", loaded)
+        key = ApiKey(key_id, account or f"user-{key_id[:8]}", loaded, scopes or frozenset({"read", "write"}))
         self.keys[key_id] = key
         return key
 

@@ -114,3 +114,24 @@ def polymarket_search(db: Database, words: list[str], limit: int) -> list[dict[s
         rows = conn.execute(text(f"""SELECT condition_id, question FROM markets WHERE closed = 0 AND {clauses}
                                      ORDER BY volume DESC LIMIT :limit"""), {**params, "limit": limit}).all()
     return [{"condition_id": r[0], "question": r[1]} for r in rows]
+
+
+@dataclass(frozen=True)
+class KalshiFacts:
+    """What the desk last read of a paired Kalshi market (migration 0055)."""
+
+    price_grid: str  # JSON list of [start, end, step] in micro-dollars (contracts/kalshi_grid.py)
+    fee_type: str
+    fee_multiplier_ppm: int
+    status: str
+
+
+def set_kalshi_facts(db: Database, ticker: str, facts: KalshiFacts) -> bool:
+    """Keep what was read of a paired Kalshi market; False when no pair has that ticker."""
+    with db.write() as conn:
+        changed = conn.execute(text("""UPDATE venue_pairs SET kalshi_price_grid = :g, kalshi_fee_type = :t,
+                                           kalshi_fee_multiplier_ppm = :m, kalshi_status = :s, kalshi_read_at = :at
+                                       WHERE kalshi_ticker = :k"""),
+                               {"g": facts.price_grid, "t": facts.fee_type, "m": facts.fee_multiplier_ppm,
+                                "s": facts.status, "at": now_ms(), "k": ticker}).rowcount
+    return bool(changed)

@@ -66,16 +66,20 @@ def set_market_fees(db: Database, updates: Sequence[Mapping[str, Any]]) -> None:
             conn.execute(_SET_FEES, list(updates))
 
 
-def paired_kalshi_markets(db: Database) -> list[tuple[str, str, bool]]:
-    """(ticker, title, voided) of every Kalshi market the operator linked to a Polymarket one
-    (venue_pairs); voided: the ledger booked Kalshi's refund of it (a settlement transaction under
-    the market's settlement reference, which only a void records: engine/trading/kalshi_voids.py)."""
+def paired_kalshi_markets(db: Database) -> list[dict[str, Any]]:
+    """Every Kalshi market the operator linked to a Polymarket one (venue_pairs), with what the desk
+    last read of it (migration 0055: its price grid, fee settings and status, None until read) and
+    `voided`: the ledger booked Kalshi's refund of it (a settlement transaction under the market's
+    settlement reference, which only a void records: engine/trading/kalshi_voids.py)."""
     with db.read() as conn:
-        found = conn.execute(text("""SELECT p.kalshi_ticker, p.kalshi_title,
+        found = conn.execute(text("""SELECT p.kalshi_ticker AS ticker, p.kalshi_title AS title,
+                                            p.kalshi_price_grid AS price_grid, p.kalshi_fee_type AS fee_type,
+                                            p.kalshi_fee_multiplier_ppm AS fee_multiplier_ppm,
+                                            p.kalshi_status AS status,
                                             EXISTS (SELECT 1 FROM settlement_txs t WHERE t.tx_hash = :prefix
-                                                    || p.kalshi_ticker)
-                                     FROM venue_pairs p ORDER BY p.id"""), {"prefix": settlement_ref("")}).all()
-    return [(r[0], r[1], bool(r[2])) for r in found]
+                                                    || p.kalshi_ticker) AS voided
+                                     FROM venue_pairs p ORDER BY p.id"""), {"prefix": settlement_ref("")}).mappings()
+        return [dict(row) for row in found]
 
 
 def all_markets(db: Database) -> list[dict[str, Any]]:

@@ -72,6 +72,12 @@ def trade_count(conn: Connection, venue_order_id: str) -> int:
                       {"v": venue_order_id}))
 
 
+def order_fills(conn: Connection, venue_order_id: str) -> list[sqlite3.Row]:
+    """An order's trades, oldest first: (side, price, size, liquidity)."""
+    return run(conn, """SELECT side, price, size, liquidity FROM paper_trades WHERE venue_order_id = :v
+                        ORDER BY matched_at, trade_id""", {"v": venue_order_id}).fetchall()
+
+
 def insert_trade(conn: Connection, *, trade_id: str, venue_order_id: str, token_id: str, side: str,
                  price: int, size: int, fee: int, liquidity: str, now: int, settle_at: int) -> None:
     """A new MATCHED trade, due to move on at `settle_at`."""

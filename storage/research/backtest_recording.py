@@ -154,10 +154,12 @@ def desk_pairs(db_path: Path, condition_ids: Sequence[str]) -> dict[str, tuple[s
 
 def kalshi_pairs(db_path: Path, tickers: Sequence[str]) -> list[dict[str, object]]:
     """The desk's `venue_pairs` rows of these Kalshi markets (a backtest of a Kalshi strategy
-    copies them: its catalog knows a Kalshi market by its pair, as live does)."""
+    copies them: its catalog knows a Kalshi market by its pair, as live does, its price grid and its
+    series' fees with it)."""
     marks = ",".join(f":t{i}" for i in range(len(tickers))) or "NULL"
     rows = _rows(db_path, f"""SELECT condition_id, kalshi_ticker, inverted, polymarket_question, kalshi_title,
-                                     warnings, created_at, created_by FROM venue_pairs
+                                     warnings, created_at, created_by, kalshi_price_grid, kalshi_fee_type,
+                                     kalshi_fee_multiplier_ppm FROM venue_pairs
                               WHERE kalshi_ticker IN ({marks})""",
                  {f"t{i}": ticker for i, ticker in enumerate(tickers)})
     return [dict(r) for r in rows]

@@ -1430,7 +1430,6 @@ def _0070_history_as_it_was(db: UtilsDatabase) -> None:
     )
 
 
-
 @m(name="0071_run_capital")
 def _0071_run_capital(db: UtilsDatabase) -> None:
     """A backtest's starting cash is the run's own input (micro-pUSD; NULL: the desk's paper starting
@@ -1576,6 +1575,25 @@ def _0089_wallet_scores(db: UtilsDatabase) -> None:
         CREATE INDEX wallet_scores_by_time ON wallet_scores (scored_at);
         """,
     )
+
+
+@m(name="0055_kalshi_market_facts")
+def _0055_kalshi_market_facts(db: UtilsDatabase) -> None:
+    """What the desk last read of each paired Kalshi market (engine/feeds/kalshi_reference.py, `pairs
+    add`): its price grid (`price_ranges`, a JSON list of [start, end, step] in micro-dollars), its
+    series' fee type and multiplier (millionths), its lifecycle status and when it was read. NULL until
+    read: the desk then prices on whole cents (valid on every grid) and charges the dearest known fees."""
+    _ddl(db, "\n".join(f"ALTER TABLE venue_pairs ADD COLUMN {column};" for column in (
+        "kalshi_price_grid TEXT", "kalshi_fee_type TEXT", "kalshi_fee_multiplier_ppm INTEGER", "kalshi_status TEXT",
+        "kalshi_read_at INTEGER")))
+
+
+@m(name="0056_kalshi_exchange")
+def _0056_kalshi_exchange(db: UtilsDatabase) -> None:
+    """Kalshi's exchange as the desk last read it (engine/trading/kalshi_pauses.py): a JSON object with
+    `trading_active`, `exchange_active`, `resume_at` and the next scheduled pause (`next_pause`: [start,
+    end] epoch ms), read by `engine status`, the dashboard and the bot; '{}' until read."""
+    _ddl(db, "ALTER TABLE engine_state ADD COLUMN kalshi_exchange TEXT NOT NULL DEFAULT '{}';")
 
 
 def known_names() -> list[str]:
