@@ -35,7 +35,7 @@ ORDER_ENDPOINTS = {
     ("DELETE", "/cancel-all"), ("DELETE", "/cancel-market-orders"),
 }
 POSTING_ENDPOINTS = {("POST", "/order"), ("POST", "/orders")}
-KALSHI_ORDERS = "/trade-api/v2/portfolio/orders"  # Kalshi's order endpoints take the same faults
+KALSHI_ORDERS = "/trade-api/v2/portfolio/events/orders"  # Kalshi's (V2) order endpoints take the same faults
 
 
 def order_endpoint(method: str, path: str) -> bool:

@@ -30,6 +30,7 @@ TIMEOUT_S = 10.0
 DEFAULT_COST = 10
 BASIC = ((200, 400), (100, 100))  # (read, write) of a Basic account: (tokens a second, capacity)
 BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8)  # waits after successive 429s before giving up
+MARGIN = 0.9  # of Kalshi's refill rate the desk spends
 
 
 class KalshiError(Exception):
@@ -88,7 +89,7 @@ class KalshiSigner:
 class Bucket:
     """The desk's own copy of one of Kalshi's token buckets: a request waits for its tokens."""
 
-    def __init__(self, rate: int, capacity: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: float, capacity: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.capacity, self.clock = rate, capacity, clock
         self.tokens = float(capacity)
         self.at = clock()
@@ -110,7 +111,9 @@ class Pacer:
 
     @classmethod
     def of(cls, read: tuple[int, int], write: tuple[int, int]) -> Pacer:
-        return cls(Bucket(*read), Bucket(*write))
+        """Buckets refilling a little slower than Kalshi's (MARGIN): a request that left on time can
+        still arrive early, and Kalshi's bucket must have covered it by then."""
+        return cls(Bucket(read[0] * MARGIN, read[1]), Bucket(write[0] * MARGIN, write[1]))
 
     async def pace(self, write: bool, cost: int) -> None:
         wait = (self.write if write else self.read).wait_s(cost)
