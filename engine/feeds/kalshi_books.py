@@ -52,7 +52,8 @@ class KalshiBookFeed(SocketFeed):
     name = "kalshi-books"
 
     def __init__(self, settings: KalshiSettings, books: BookCache, tickers: Iterable[str], *,
-                 clock_ms: Callable[[], int] = now_ms) -> None:
+                 clock_ms: Callable[[], int] = now_ms, ended: Callable[[str], bool] = lambda ticker: False) -> None:
+        """`ended`: a market the desk no longer follows (settled, not binary): its messages are left out."""
         if not settings.configured:
             raise ValueError("Kalshi's WebSocket needs the account's key (KALSHI_API_KEY_ID, KALSHI_PRIVATE_KEY)")
         assert settings.private_key is not None and settings.api_key_id is not None
@@ -60,6 +61,7 @@ class KalshiBookFeed(SocketFeed):
         self.books = books
         self.tickers = tuple(sorted(set(tickers)))
         self.clock_ms = clock_ms
+        self.ended = ended
         self.gaps = 0
         self.snapshots_asked = 0
         self.last_error: str | None = None
@@ -114,11 +116,13 @@ class KalshiBookFeed(SocketFeed):
             raise Gap(f"message {seq} after {last}")
         if kind == "orderbook_snapshot":
             snapshot = models.ws_snapshot(msg)
+            if self.ended(snapshot.ticker):
+                return
             self._levels[snapshot.ticker] = (dict(snapshot.yes_bids), dict(snapshot.no_bids))
             self._publish(snapshot.ticker)
             return
         delta = models.ws_delta(msg)
-        if delta.ticker in self._levels:  # (a market waiting for its snapshot takes no delta)
+        if delta.ticker in self._levels and not self.ended(delta.ticker):  # (a market waiting for its snapshot takes no delta)
             self._delta(delta)
 
     def _delta(self, delta: models.BookDelta) -> None:

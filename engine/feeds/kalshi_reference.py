@@ -133,6 +133,10 @@ class KalshiBookPoller:
             await self._trades(ticker, now)
         return len(books)
 
+    def ended(self, ticker: str) -> bool:
+        """Whether the market is over for the desk (finalized, or not binary): its book is not followed."""
+        return ticker in self.settled or ticker in self.not_binary
+
     def _open(self) -> list[str]:
         """The tickers still followed: not settled, and not known to be other than binary."""
         return [t for t in self.tickers if t not in self.settled and t not in self.not_binary]
@@ -170,6 +174,8 @@ class KalshiBookPoller:
         if market.status != "finalized":  # the result is paid at finalized (it may still change before)
             return 0
         self.settled[ticker] = market.result  # read no more: finalized is final
+        for side in ("yes", "no"):  # its book is over (a stream's snapshot of it is left out from now on)
+            self.books.drop(wire.token_id(ticker, side))
         if market.result in ("yes", "no"):
             self.books.publish(MarketResolved(wire.market_id(ticker), wire.token_id(ticker, market.result),
                                               self.clock_ms()))

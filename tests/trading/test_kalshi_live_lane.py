@@ -1,15 +1,14 @@
 """Kalshi armed live (engine/trading/paper_lane.py, mode `live`): the real trading core on a paper desk sends a
 promoted strategy's Kalshi orders to Kalshi itself (the simulator's Kalshi side, an account registered with
-its own RSA key) through the official SDK, and keeps Kalshi's live ledger true to the account: its cash
-starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
-settlement list and the ledger's cash then equals Kalshi's balance to the cent (a market Kalshi voids too,
-its positions paid back at cost); a balance Kalshi holds that
-the ledger cannot explain halts the Kalshi lane alone; a restart reads its resting orders back."""
+its own RSA key) through the desk's own client, and keeps Kalshi's live ledger true to the account: its
+cash starts at Kalshi's balance, fills and fees are Kalshi's, a settlement is booked from Kalshi's own
+settlement list at `finalized` and the ledger's cash then equals Kalshi's balance to the micro-dollar (a
+market Kalshi voids too, its positions paid back at cost); a balance Kalshi holds that the ledger cannot
+explain halts the Kalshi lane alone; a restart reads its resting orders back."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,79 +26,19 @@ from engine.trading.kalshi_voids import book_refunds
 from engine.venues.kalshi import KalshiVenue
 from engine.venues.kalshi_settlement import KalshiSettlement
 from simulator.testing import SimHandle, approved_simulator
-from storage.desk.venue_pairs import add_pair
-from storage.sqlite.db import Database, now_ms
-from storage.sqlite.migrations import migrate
-from tests.kalshi import keypair, register
+from tests.kalshi_desk import Desk, started, until
 
 pytestmark = pytest.mark.slow
 SH = kalshi_ids.CONTRACT
-MM = {"fair_value": "mid", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1}
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    with approved_simulator(seed=79, agents=False, kalshi_markets=4) as handle:
+    with approved_simulator(seed=79, agents=False, kalshi_markets=5) as handle:
         yield handle
 
 
-class Desk:
-    """A paper desk with Kalshi armed live, one Kalshi account, one promoted Kalshi strategy."""
-
-    def __init__(self, tmp: Path, sim: SimHandle, market: int = 0) -> None:
-        self.sim = sim
-        private, public = keypair()
-        self.key_id = register(sim, public)
-        self.account = sim.call(lambda: sim.sim.kalshi.keys.keys[self.key_id].account)
-        self.ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[market]
-        self.kalshi = kalshi_ids.market_id(self.ticker)
-        self.db_path = tmp / "t.db"
-        migrate(self.db_path)
-        db = Database(self.db_path)
-        with db.write() as conn:
-            conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, live, created_at,
-                                     updated_at, updated_by)
-                                 VALUES ('kx', 'market_making', :p, :m, 1, 1, 0, 0, 'test')"""),
-                         {"p": json.dumps(MM), "m": json.dumps([self.kalshi])})
-            conn.execute(text("UPDATE engine_state SET kalshi_mode = 'live'"))
-        add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=self.ticker,
-                 inverted=False, polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
-        db.dispose()
-        self.env = {"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                    "TRADER_DB": str(self.db_path), "KALSHI_API_KEY_ID": self.key_id, "KALSHI_PRIVATE_KEY": private}
-
-    def core(self) -> TradingCore:
-        return TradingCore(load_settings(self.env), Database(self.db_path))
-
-    def balance(self) -> int:
-        """The account's balance at Kalshi, in the ledger's micro-dollars."""
-        return int(self.sim.call(lambda: self.sim.sim.kalshi.exchange.accounts[self.account].balance)) * kalshi_ids.CENT
-
-    def resting(self) -> int:
-        return int(self.sim.call(lambda: sum(1 for o in self.sim.sim.kalshi.exchange.orders.values()
-                                             if o.account == self.account and o.status == "resting")))
-
-
-async def _started(core: TradingCore, kalshi: str) -> None:
-    await core.start(operator=True)
-    core.gate.unblock()
-    await core._stop_loop()  # ticked by hand
-    core.deciding = False  # the operator's orders alone: the market maker stays out
-    info, poller = core.catalog.get(kalshi), core.link.references.poller
-    assert info is not None and poller is not None
-    for _ in range(200):  # the poller's first read of the Kalshi book (none of a market it found settled)
-        if core.books.book(info.yes_token) is not None or kalshi_ids.ticker_of(kalshi) in poller.settled:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the Kalshi book was never read")
-
-
-async def _until(check: object, what: str) -> None:
-    for _ in range(300):
-        if callable(check) and check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never: {what}")
+_started, _until = started, until
 
 
 async def _bought(core: TradingCore, desk: Desk, size: int) -> None:
@@ -134,7 +73,7 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
         await _bought(core, desk, 5 * SH)
         seen["after_fill"] = lane.executor.state.cash
         seen["balance_after_fill"] = desk.balance()
-        sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "yes", now_ms()))
+        desk.settle("yes")
         # Kalshi lists the payment before the desk has seen the market resolve: not booked yet (it would be
         # cash nobody was owed, beside the claim the resolution then opens).
         await core.scheduled.collections()
@@ -182,7 +121,7 @@ def test_a_market_kalshi_voids_is_paid_back_at_cost_and_the_lane_trades_on(tmp_p
         await _bought(core, desk, 5 * SH)
         totals = lane.executor.state.totals("kx", yes)
         seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "cash_before": lane.executor.state.cash}
-        sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "void", now_ms()))
+        desk.settle("void")
         poller = core.link.references.poller
         assert poller is not None
         seen["told"] = (await poller.read_settlements(), poller.settled.get(desk.ticker), await poller.poll_once())
@@ -237,7 +176,7 @@ def test_a_void_while_the_engine_was_down_is_booked_at_restart_and_the_lane_trad
         return cost
 
     cost = asyncio.run(before(desk.core()))
-    sim.call(lambda: sim.sim.kalshi.exchange.settle(desk.ticker, "void", now_ms()))  # while the engine is down
+    desk.settle("void")  # while the engine is down
     again = desk.core()
 
     async def after() -> dict[str, Any]:
@@ -267,9 +206,7 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
     desk = Desk(tmp_path, sim, market=1)
     core = desk.core()
 
-    def move(cents: int) -> None:
-        account = sim.sim.kalshi.exchange.accounts[desk.account]
-        account.balance += cents
+    move = desk.move_balance
 
     def stored() -> tuple[str, str]:
         with core.db.read() as conn:
@@ -282,17 +219,17 @@ def test_money_kalshi_holds_that_the_ledger_cannot_explain_halts_the_kalshi_lane
         await _started(core, desk.kalshi)
         lane = core.kalshi
         assert lane is not None and lane.mode == "live"
-        sim.call(lambda: move(5_000))  # $50 paid in from outside the desk
+        move(50 * SH)  # $50 paid in from outside the desk
         for _ in range(2):  # a difference counts once two checks in a row see it
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
         seen: dict[str, Any] = {"halted": (lane.risk.in_force().trading_state, lane.risk.in_force().reason),
                                    "desk": core.risk.memory.trading_state, "stored": stored()}
-        sim.call(lambda: move(-5_000))  # taken out again: the ledger and Kalshi agree
+        move(-50 * SH)  # taken out again: the ledger and Kalshi agree
         for _ in range(2):
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
         seen["cleared"] = lane.risk.in_force().trading_state
         seen["stored_after"] = stored()
-        sim.call(lambda: move(2_000))  # $20 paid in again, and this time the operator looks, then presses Start
+        move(20 * SH)  # $20 paid in again, and this time the operator looks, then presses Start
         for _ in range(2):
             await lane.check_balances(tolerance_usdc=1.0, every_s=0)
         seen["halted_again"] = lane.risk.in_force().trading_state
@@ -388,17 +325,6 @@ def test_only_promoted_strategies_trade_kalshi_live_and_one_per_market() -> None
     assert "strategy a trades kalshi:K-1" in held["e"]  # a cross-venue strategy's Kalshi leg counts too
 
 
-def _taken(desk: Desk, price_cents: int, count: int) -> None:
-    """Another Kalshi account sells `count` YES at `price_cents`, taking the desk's resting bid there."""
-    def sell() -> None:
-        exchange = desk.sim.sim.kalshi.exchange
-        exchange.open_account("someone-else")
-        exchange.place("someone-else", ticker=desk.ticker, side="yes", action="sell", count=count,
-                       yes_price=price_cents, order_type="limit", tif="immediate_or_cancel", post_only=False,
-                       stp="taker_at_cross", client_order_id="", now_ms=now_ms())
-    desk.sim.call(sell)
-
-
 def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_path: Path, sim: SimHandle) -> None:
     desk = Desk(tmp_path, sim, market=1)
     core = desk.core()
@@ -415,10 +341,10 @@ def test_a_fill_at_kalshi_while_the_engine_was_down_is_booked_at_restart(tmp_pat
         await lane.executor.reconcile()
         await _until(lambda: desk.resting() == 1, "the bid resting at Kalshi")
         await core._drain_orders()  # the engine dies here: the bid stays at Kalshi
-        return inside // kalshi_ids.CENT
+        return inside
 
     price = asyncio.run(first())
-    _taken(desk, price, 3)  # filled while nobody watched
+    desk.taken("ask", price, 3 * SH)  # filled while nobody watched
     assert desk.resting() == 0
     again = desk.core()
 
@@ -446,9 +372,7 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
     core = desk.core()
     yes, no = kalshi_ids.token_id(desk.ticker, "yes"), kalshi_ids.token_id(desk.ticker, "no")
 
-    def position() -> int:
-        held = desk.sim.call(lambda: desk.sim.sim.kalshi.exchange.accounts[desk.account].positions.get(desk.ticker))
-        return 0 if held is None else int(held.count)
+    position = desk.position
 
     async def scenario() -> dict[str, Any]:
         await _started(core, desk.kalshi)
@@ -486,7 +410,7 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
         return seen
 
     seen = asyncio.run(scenario())
-    assert seen["netted"] == (3 * SH, 0) and seen["kalshi_position"] == 3  # Kalshi's three YES, the ledger's
+    assert seen["netted"] == (3 * SH, 0) and seen["kalshi_position"] == 3 * SH  # Kalshi's three YES, the ledger's
     assert seen["cash"] == seen["balance"]  # two pairs: a dollar each, as Kalshi paid them
     kalshi_left, cash, balance = seen["after_exit"]
     assert kalshi_left == 0 and cash == balance
