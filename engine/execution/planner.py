@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from contracts.domain import ONE, MarketInfo, Outcome, Quote, Side, Tif, complement
 from contracts.order_status import OrderStatus
 from contracts.venue_rules import LOT, TAKE, round_price, round_size
+from contracts.venues import KALSHI, venue_of
 
 # FOK/FAK amounts the venue accepts: a BUY's pUSD to 2 decimals, a SELL's pUSD to 4.
 _TAKE_NOTIONAL_STEP = {Side.BUY: 10_000, Side.SELL: 100}
@@ -110,8 +111,12 @@ class Plan:
 # -- legality --------------------------------------------------------------------------
 
 
-def take_size(price: int, size: int, side: Side) -> int:
-    """The largest size <= `size` whose FOK/FAK amounts have the precision the venue accepts."""
+def take_size(price: int, size: int, side: Side, condition_id: str = "") -> int:
+    """The largest size <= `size` whose FOK/FAK amounts have the precision the venue accepts:
+    Polymarket's amounts' decimals; Kalshi (a `kalshi:` market) has no such rule, a count in 0.01
+    contracts at any price on the grid is an exact amount."""
+    if venue_of(condition_id) == KALSHI:
+        return round_size(size)
     step = _TAKE_NOTIONAL_STEP[side] * 1_000_000
     candidate = round_size(size)
     for _ in range(200):
@@ -153,7 +158,7 @@ class _Router:
         tick = self.market.tick
         price = round_price(raw_price, side, tick)
         take = quote.tif in TAKE
-        size = take_size(price, raw_size, side) if take else round_size(raw_size)
+        size = take_size(price, raw_size, side, self.market.condition_id) if take else round_size(raw_size)
         why = self._illegal(price, size)
         if why:
             self.residuals.append(Residual(outcome, side, price, raw_size, why))
@@ -264,7 +269,8 @@ def _placeable(wanted: list[OrderSpec], keep: list[WorkingOrder], cancel: list[W
             reserved += sum(p.size for p in place if p.side is Side.SELL and p.token_id == spec.token_id)
             available = holdings.of(outcome) - reserved
             size = min(spec.size, available)
-            size = take_size(spec.price, size, Side.SELL) if spec.tif in TAKE else round_size(size)
+            size = (take_size(spec.price, size, Side.SELL, market.condition_id) if spec.tif in TAKE
+                    else round_size(size))
             if size < market.min_size:
                 residuals.append(Residual(outcome, spec.side, spec.price, spec.size, "not enough settled inventory"))
                 continue

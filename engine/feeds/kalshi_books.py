@@ -122,7 +122,8 @@ class KalshiBookFeed(SocketFeed):
             self._publish(snapshot.ticker)
             return
         delta = models.ws_delta(msg)
-        if delta.ticker in self._levels and not self.ended(delta.ticker):  # (a market waiting for its snapshot takes no delta)
+        # (a market waiting for its snapshot takes no delta)
+        if delta.ticker in self._levels and not self.ended(delta.ticker):
             self._delta(delta)
 
     def _delta(self, delta: models.BookDelta) -> None:

@@ -60,9 +60,9 @@ async def settle(link: TradingSite, fill: GroupFill, book: Settlements) -> None:
     top = max(f for _, _, f in fill.legs)
     if policy == "complete":
         missing = [(m, s, top - f) for m, s, f in fill.legs if f < top]
-        specs = [(fill.strategy, m, OrderSpec(s.token_id, s.outcome, Side.BUY, s.price,
-                                              take_size(s.price, short, Side.BUY), Tif.FAK), "complete arbitrage")
-                 for m, s, short in missing if take_size(s.price, short, Side.BUY) >= m.min_size]
+        sized = [(m, s, take_size(s.price, short, Side.BUY, m.condition_id)) for m, s, short in missing]
+        specs = [(fill.strategy, m, OrderSpec(s.token_id, s.outcome, Side.BUY, s.price, size, Tif.FAK),
+                  "complete arbitrage") for m, s, size in sized if size >= m.min_size]
         placed = await link.executor.place_now(specs)
         link.executor.drain()
         with link.db.read() as conn:
@@ -87,7 +87,7 @@ async def unwind_settled(link: TradingSite, limits: Limits, book: Settlements) -
             continue
         floor = max(market.tick, round_price(books.mid - limits.probability("max_slippage"), Side.SELL,
                                              market.tick))
-        size = take_size(floor, unwind.shares, Side.SELL)
+        size = take_size(floor, unwind.shares, Side.SELL, market.condition_id)
         if size >= market.min_size:
             spec = OrderSpec(unwind.token_id, market.outcome_of(unwind.token_id), Side.SELL, floor, size, Tif.FAK)
             await link.executor.place_now([(unwind.strategy, market, spec, "unwind arbitrage")])

@@ -164,7 +164,7 @@ def _sale(link: TradingSite, limits: Limits, holding: Holding) -> tuple[OrderSpe
     if book is None or book.mid is None or book.age_ms(link.clock()) > limits.ms("max_data_age"):
         return None, "no fresh two-sided book, so no acceptable price"
     floor = sell_floor(holding.market, book.mid, limits.probability("max_slippage"))
-    size = take_size(floor, holding.sellable, Side.SELL)
+    size = take_size(floor, holding.sellable, Side.SELL, holding.market.condition_id)
     if size < holding.market.min_size:
         return None, (f"{fmt(holding.sellable)} shares is below the market's minimum order of "
                       f"{fmt(holding.market.min_size)}")

@@ -18,6 +18,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database
 from tests.backtest.pair_sessions import recorded_session, session_settings
 from tests.helpers import set_book
+from tests.kalshi import binary_tickers
 
 pytestmark = pytest.mark.slow
 ARB = {"margin": 0.02, "max_size": 10, "max_capital": 100}
@@ -32,9 +33,9 @@ def sim() -> Iterator[SimHandle]:
 def _session(tmp: Path, sim: SimHandle) -> tuple[str, str, int, int]:
     """A paper session of the arbitrage on a pair whose YES here + NO on Kalshi costs 0.90, recorded."""
     market = sim.market(neg_risk=False)
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
-    bid = int(sim.call(lambda: max(o.yes_price for o in sim.sim.kalshi.exchange.books[ticker].orders()
-                                   if o.side == "yes" and o.action == "buy")))
+    ticker = binary_tickers(sim)[0]
+    bid = int(sim.call(lambda: max(o.price for o in sim.sim.kalshi.exchange.books[ticker].orders() if o.bid)))
+    bid //= 10_000  # whole cents
     ask = bid - 10
     set_book(sim, market, ("SELL", f"{ask / 100:.2f}", "200"), ("BUY", f"{(ask - 2) / 100:.2f}", "200"))
 

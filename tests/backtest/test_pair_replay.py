@@ -18,6 +18,7 @@ from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import Database
 from tests.backtest.pair_sessions import recorded_session, session_settings
+from tests.kalshi import binary_tickers
 
 pytestmark = pytest.mark.slow
 PARAMS = {"fair_value": "reference", "half_spread": 0.03, "size": 10, "skew_per_share": 0, "max_spread": 1,
@@ -51,9 +52,9 @@ def _record(tmp: Path, sim: SimHandle, cid: str, ticker: str, *, strategy: tuple
 def test_a_recorded_pair_backtests_around_the_same_kalshi_price(tmp_path: Path, sim: SimHandle) -> None:
     market = sim.market(neg_risk=False)
     cid = market["condition_id"]
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    ticker = binary_tickers(sim)[0]
     yes, no = sim.call(lambda: sim.sim.kalshi.exchange.books[ticker].levels())
-    kalshi_mid = (max(yes) + 100 - max(no)) * kalshi_ids.CENT // 2
+    kalshi_mid = (max(yes) + kalshi_ids.CONTRACT - max(no)) // 2
     sim.clear_book(cid)  # Polymarket's book wide around the (inverted) Kalshi price: quotes rest inside it
     fair = kalshi_ids.CONTRACT - kalshi_mid
     sim.place_liquidity(market["yes_token_id"], "BUY", f"{(fair - 100_000) / 1e6:.2f}", "500")
@@ -83,7 +84,7 @@ def test_a_kalshi_strategy_backtests_on_kalshis_paper_ledger_as_it_traded(tmp_pa
     from engine.backtest.runner import BacktestError
 
     market = sim.market(neg_risk=False)
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[1]
+    ticker = binary_tickers(sim)[1]
     start, end = _record(tmp_path, sim, market["condition_id"], ticker, inverted=False,
                          strategy=("kx", KALSHI_MM, [kalshi_ids.market_id(ticker)]))
     live = Database(tmp_path / "live.db")

@@ -1,6 +1,8 @@
 """`python -m engine kalshi-preflight`, run as a user runs it (a real process, its settings in .env
 or sealed) against the simulator's Kalshi side: every check passes on a funded account and its
-test order rests and is cancelled; a key that is not the account's, or no key, fails with the fix."""
+test order rests and is cancelled; a key that is not the account's, or no key, a key without the
+write scope, an exchange that is paused, or a desk whose order rate the account's tier cannot carry,
+fails with the fix. The checks are data (name, ok, detail, fix) a page can call for."""
 
 from __future__ import annotations
 
@@ -14,9 +16,13 @@ from typing import Any
 
 import pytest
 
+from contracts.settings import load_settings
+from engine.cli.kalshi_preflight import Check, checks
 from simulator.testing import SimHandle, running_simulator
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env
-from tests.kalshi import keypair, register
+from tests.kalshi import admin, keypair, register
 
 PASSPHRASE = "a long enough passphrase"
 
@@ -45,7 +51,7 @@ def _preflight(env: dict[str, str]) -> tuple[int, dict[str, Any]]:
 
 
 def _checks(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {c["check"]: c for c in report["checks"]}
+    return {c["name"]: c for c in report["checks"]}
 
 
 def test_a_funded_account_passes_and_its_test_order_is_cancelled(sim: SimHandle, tmp_path: Path) -> None:
@@ -55,12 +61,13 @@ def test_a_funded_account_passes_and_its_test_order_is_cancelled(sim: SimHandle,
     assert code == 0 and report["ok"] and report["environment"] == "simulator"
     checks = _checks(report)
     assert "plain text" in checks["key"]["detail"]  # it works, and says to seal it
-    assert checks["balance"]["detail"] == "$10,000.00"
+    assert checks["balance"]["detail"] == "$10,000.0000"  # Kalshi's balance to $0.0001
+    assert checks["exchange"]["ok"] and checks["rate limits"]["ok"]
     assert "rested and was cancelled" in checks["test order"]["detail"]
     account = sim.call(lambda: sim.sim.kalshi.keys.keys[key_id].account)
-    orders = sim.call(lambda: [(o.status, o.yes_price) for o in sim.sim.kalshi.exchange.orders.values()
-                               if o.account == account])
-    assert orders == [("canceled", 1)]  # nothing left resting
+    orders = sim.call(lambda: [(o.status, o.book_side, o.price, o.post_only)
+                               for o in sim.sim.kalshi.exchange.orders.values() if o.account == account])
+    assert orders == [("canceled", "bid", 10_000, True)]  # a post-only $0.01 bid, nothing left resting
 
 
 def test_a_sealed_key_is_unlocked_for_the_check(sim: SimHandle, tmp_path: Path) -> None:
@@ -92,3 +99,51 @@ def test_a_key_that_is_not_the_accounts_fails_with_the_fix(sim: SimHandle, tmp_p
     (tmp_path / "none").mkdir()
     code, report = _preflight(_desk(tmp_path / "none", sim, None, None))
     assert code == 1 and "KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY" in _checks(report)["key"]["fix"]
+
+
+def test_a_key_without_the_write_scope_fails_the_test_order_with_the_fix(sim: SimHandle, tmp_path: Path) -> None:
+    private_pem, public_pem = keypair()
+    status, body = admin(sim, "/_sim/kalshi/api-keys", {"public_key": public_pem, "scopes": ["read"]})
+    assert status == 200, body
+    code, report = _preflight(_desk(tmp_path, sim, body["api_key_id"], private_pem))
+    checks = _checks(report)
+    assert code == 1 and checks["signature"]["ok"] and checks["balance"]["ok"]  # it reads
+    assert not checks["test order"]["ok"] and "write scope" in checks["test order"]["fix"]
+
+
+def test_a_paused_exchange_fails_and_places_nothing(sim: SimHandle, tmp_path: Path) -> None:
+    private_pem, public_pem = keypair()
+    key_id = register(sim, public_pem)
+    assert admin(sim, "/_sim/kalshi/exchange/pause", {"in_s": 0, "seconds": 120})[0] == 200
+    try:
+        code, report = _preflight(_desk(tmp_path, sim, key_id, private_pem))
+    finally:
+        admin(sim, "/_sim/kalshi/exchange/pause", {"clear": True})
+    exchange = _checks(report)["exchange"]
+    assert code == 1 and not exchange["ok"] and "trading is paused" in exchange["detail"]
+    assert "Thursdays" in exchange["fix"] and "test order" not in _checks(report)
+    account = sim.call(lambda: sim.sim.kalshi.keys.keys[key_id].account)
+    assert sim.call(lambda: [o for o in sim.sim.kalshi.exchange.orders.values() if o.account == account]) == []
+
+
+def test_the_checks_are_data_a_page_calls_and_the_tier_is_weighed_against_the_order_rate(
+        sim: SimHandle, tmp_path: Path) -> None:
+    """`checks(settings)`: a list of Check(name, ok, detail, fix), no printing. An account on Kalshi's
+    Basic tier (100 write tokens a second: an order and its V2 cancel cost 12) cannot carry a desk
+    allowed 1,000 orders a minute (200 tokens a second): that check fails with its fix."""
+    private_pem, public_pem = keypair()
+    env = _desk(tmp_path, sim, register(sim, public_pem), private_pem)
+    db_path = tmp_path / "t.db"
+    migrate(db_path)
+    db = Database(db_path)
+    with db.write() as conn:
+        conn.exec_driver_sql("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                             "VALUES ('max_order_rate', '1000', 1, 0, 'test')")
+    db.dispose()
+    found = checks(load_settings({**env, "TRADER_DB": str(db_path)}))
+    assert all(isinstance(c, Check) and c.name and c.detail for c in found)
+    assert all(c.fix is None for c in found if c.ok) and all(c.fix for c in found if not c.ok)
+    tier = next(c for c in found if c.name == "rate limits")
+    assert not tier.ok and "basic tier" in tier.detail.lower() and "1000 a minute" in tier.detail
+    assert tier.fix is not None and "max_order_rate" in tier.fix
+    assert [c.name for c in found if not c.ok] == ["rate limits"]

@@ -1,6 +1,7 @@
 """`python -m engine pairs`, run as a user runs it against the simulator (its Gamma and its Kalshi
 side): a link shows both markets side by side with the differences warned, is stored only when
-confirmed, is audited, listed and removed; bad links are refused in words and change nothing."""
+confirmed, is audited, listed and removed; bad links are refused in words and change nothing; find
+lists Kalshi's binary markets past its parlay legs (`mve_filter=exclude`), as data a page can call."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from typing import Any
 
 import pytest
 
+from contracts.settings import load_settings
+from engine.cli import pairs
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env
+from tests.kalshi import binary_tickers
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +57,7 @@ def _rows(env: dict[str, str], sql: str) -> list[Any]:
 
 
 def _ticker(sim: SimHandle) -> str:
-    return str(sim.call(lambda: sorted(sim.sim.kalshi.exchange.markets)[0]))
+    return binary_tickers(sim)[0]
 
 
 def test_a_pair_is_shown_side_by_side_confirmed_audited_listed_and_removed(desk: dict[str, str],
@@ -103,7 +107,7 @@ def test_bad_links_are_refused_in_words(desk: dict[str, str], sim: SimHandle) ->
     assert unknown.returncode == 1 and "Kalshi has no market KXNOPE-1 (404)" in unknown.stderr
     undiscovered = _pairs(desk, "add", "0x" + "ab" * 32, ticker, "--yes")
     assert undiscovered.returncode == 1 and "no Polymarket market" in undiscovered.stderr
-    scalar = str(sim.call(lambda: sorted(sim.sim.kalshi.exchange.markets)[1]))
+    scalar = binary_tickers(sim)[1]
     sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[scalar], "market_type", "scalar"))
     try:
         not_binary = _pairs(desk, "add", desk["CONDITION"], scalar, "--yes")
@@ -119,14 +123,15 @@ def test_bad_links_are_refused_in_words(desk: dict[str, str], sim: SimHandle) ->
 def test_find_lists_candidates_on_both_venues_and_links_nothing(desk: dict[str, str], sim: SimHandle) -> None:
     found = _pairs(desk, "find", "simulated outcome 2")
     assert found.returncode == 0, found.stderr
-    kalshi_part = found.stdout.split("Kalshi (open markets)")[1]
-    tickers = sim.call(lambda: sorted(sim.sim.kalshi.exchange.markets))
+    kalshi_part = found.stdout.split("Kalshi (open markets")[1]
+    tickers = binary_tickers(sim)
     assert tickers[1] in kalshi_part and tickers[0] not in kalshi_part  # every word must match
+    assert "KXMVE" not in kalshi_part  # the parlay legs naming "simulated outcome 2" are left out
     assert "bid " in kalshi_part and "ask " in kalshi_part
     question = _rows(desk, "SELECT question FROM markets")[0][0]
     word = question.split()[1]
     both = _pairs(desk, "find", word)
-    assert desk["CONDITION"] in both.stdout.split("Kalshi (open markets)")[0]  # the desk's own market, by a word
+    assert desk["CONDITION"] in both.stdout.split("Kalshi (open markets")[0]  # the desk's own market, by a word
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]  # finding links nothing
     assert _pairs(desk, "find", "   ").returncode == 1
 
@@ -145,8 +150,8 @@ def test_spreads_say_what_each_way_locks_in_after_both_venues_fees(tmp_path: Pat
     ticker = _ticker(sim)
     assert _pairs(env, "add", market["condition_id"], ticker, "--yes").returncode == 0
     yes_bids, _ = sim.call(lambda: sim.sim.kalshi.exchange.books[ticker].levels())
-    kalshi_no_ask = 100 - max(yes_bids)  # Kalshi's NO ask: 1 - its best YES bid
-    cheap_yes = (max(yes_bids) - 8) / 100  # YES here 8 cents under Kalshi's YES bid: the pair costs 0.92
+    kalshi_no_ask = (1_000_000 - max(yes_bids)) / 1e6  # Kalshi's NO ask: 1 - its best YES bid
+    cheap_yes = (max(yes_bids) - 80_000) / 1e6  # YES here 8 cents under Kalshi's YES bid: the pair costs 0.92
     sim.place_liquidity(market["yes_token_id"], "SELL", f"{cheap_yes:.2f}", "40")
     sim.place_liquidity(market["no_token_id"], "SELL", "0.90", "40")  # a dear NO: no edge the other way
     done = _pairs(env, "spreads", "--json")
@@ -154,7 +159,7 @@ def test_spreads_say_what_each_way_locks_in_after_both_venues_fees(tmp_path: Pat
     [row] = json.loads(done.stdout)
     cheap, dear = row["ways"]
     assert cheap["buy"] == "YES on Polymarket + NO on Kalshi" and cheap["shares"] == 40  # all 40 asked here
-    assert cheap["limits"] == {"polymarket": pytest.approx(cheap_yes), "kalshi": kalshi_no_ask / 100}
+    assert cheap["limits"] == {"polymarket": pytest.approx(cheap_yes), "kalshi": kalshi_no_ask}
     assert cheap["locks_in"] == pytest.approx(cheap["shares"] - cheap["polymarket_cost"] - cheap["kalshi_cost"])
     assert cheap["locks_in"] > 0.01 * cheap["shares"] and cheap["fees"] > 0  # Kalshi's taker fee counted
     assert dear["buy"] == "NO on Polymarket + YES on Kalshi" and dear["shares"] == 0  # 0.90 + Kalshi's YES > 1
@@ -162,3 +167,15 @@ def test_spreads_say_what_each_way_locks_in_after_both_venues_fees(tmp_path: Pat
     assert "locks in" in text and "Nothing was placed" in text
     refused = _pairs(env, "spreads", "--margin", "1.5")
     assert refused.returncode != 0 and "--margin 1.5: a share of a dollar from 0 to under 1" in refused.stderr
+
+
+def test_find_is_data_a_page_calls(desk: dict[str, str], sim: SimHandle, capsys: pytest.CaptureFixture[str]) -> None:
+    """`pairs.find` (what `pairs find` prints, and what the Markets page calls): both venues' matches
+    as data, nothing printed; Kalshi's parlay legs (listed before its other markets, their titles
+    naming the same outcomes) are never among them."""
+    found = pairs.find(load_settings(desk), "simulated outcome")
+    assert capsys.readouterr().out == ""
+    tickers = [m["ticker"] for m in found["kalshi"]]
+    assert tickers == binary_tickers(sim)  # every binary market, no parlay leg
+    assert all(0 < m["yes_bid"] < m["yes_ask"] < 1 for m in found["kalshi"])
+    assert found["kalshi_more"] == 0 and isinstance(found["polymarket"], list)

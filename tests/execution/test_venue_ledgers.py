@@ -1,7 +1,8 @@
 """One file, two venues' ledgers: a Kalshi paper venue and executor beside the Polymarket paper
 desk, on one SQLite file and one book cache. Each venue's orders, fills, positions and cash are its
-own (the `venue` column, migration 0052), the Kalshi paper venue charges Kalshi's fees and refuses
-what Kalshi refuses, and a restart reads each venue's rows back to that venue only."""
+own (the `venue` column, migration 0052), the Kalshi paper venue charges Kalshi's fees (to $0.0001,
+with its rounding) on fractions of a contract at sub-penny prices and refuses what Kalshi refuses,
+and a restart reads each venue's rows back to that venue only."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from contracts.domain import Intent, MarketInfo, Quote, Side, Tif
-from contracts.kalshi_ids import CENT, CONTRACT, market_id, token_id
+from contracts.kalshi_grid import WHOLE_CENTS, Band
+from contracts.kalshi_ids import CENT, CONTRACT, LOT, market_id, token_id
 from contracts.venues import KALSHI, POLYMARKET
 from engine.execution.executor import Executor
 from engine.execution.recovery import paper_starting_cash
@@ -34,9 +36,11 @@ class KalshiSide:
     executor: Executor
 
 
-def kalshi_side(desk: Desk, *, maker_fees: bool = False) -> KalshiSide:
+def kalshi_side(desk: Desk, *, fee_type: str = "quadratic",
+                grid: tuple[Band, ...] = WHOLE_CENTS) -> KalshiSide:
     catalog = MarketCatalog([MarketInfo(condition_id=CID, question="Kalshi: test?", yes_token=YES, no_token=NO,
-                                        tick=CENT, min_size=CONTRACT, maker_fees=maker_fees)])
+                                        tick=CENT, min_size=LOT, kalshi_fee_type=fee_type,
+                                        kalshi_fee_multiplier_ppm=1_000_000, price_grid=grid)])
     config = PaperConfig(starting_cash=START, latency=desk.venue.config.latency)
     venue = PaperVenue(desk.db, desk.books, catalog, config=config, clock=desk.clock, venue_name=KALSHI)
     counter = iter(range(1, 10**9))
@@ -68,10 +72,10 @@ def test_kalshi_fills_pay_kalshis_fee_and_stay_in_kalshis_ledger(desk: Desk) -> 
     kalshi = kalshi_side(desk)
     desk.books.set(YES, bids=[(0.38, 50)], asks=[(0.40, 50)])
     step(desk, kalshi.executor, Intent("arb", CID, (Quote(Side.BUY, p(0.40), 10 * SH, Tif.FAK),)))
-    # ceil(0.07 x 10 x 0.40 x 0.60) = ceil(16.8 cents) = 17 cents
+    # 0.07 x 10 x 0.40 x 0.60 = $0.1680, rounded up to $0.0001 (no longer to the cent)
     assert desk.rows("SELECT venue, token_id, price, size, fee, liquidity FROM fills") == [
-        (KALSHI, YES, p(0.40), 10 * SH, 17 * CENT, "TAKER")]
-    assert kalshi.executor.state.cash == START - 4 * SH - 17 * CENT
+        (KALSHI, YES, p(0.40), 10 * SH, 168_000, "TAKER")]
+    assert kalshi.executor.state.cash == START - 4 * SH - 168_000
     assert kalshi.executor.state.totals("arb", YES).size == 10 * SH
     assert desk.rows("SELECT venue, mode FROM orders") == [(KALSHI, "paper")]
     assert desk.rows("SELECT venue FROM positions") == [(KALSHI,)]
@@ -105,7 +109,7 @@ def test_each_venue_reloads_only_its_own_orders_and_resting_book(desk: Desk) -> 
 
 
 def test_a_kalshi_maker_pays_the_maker_fee_only_where_the_market_charges_it(desk: Desk) -> None:
-    kalshi = kalshi_side(desk, maker_fees=True)
+    kalshi = kalshi_side(desk, fee_type="quadratic_with_maker_fees")
     desk.books.set(YES, bids=[(0.38, 50)], asks=[(0.45, 50)])
     step(desk, kalshi.executor, Intent("mm", CID, (Quote(Side.BUY, p(0.40), 10 * SH),)))
     desk.books.set(YES, bids=[(0.38, 50)], asks=[(0.40, 50)])  # the ask comes down to us: our bid is ahead
@@ -113,14 +117,14 @@ def test_a_kalshi_maker_pays_the_maker_fee_only_where_the_market_charges_it(desk
     kalshi.executor.drain()
     fills = desk.rows("SELECT liquidity, size, fee FROM fills WHERE venue = 'kalshi'")
     assert fills and all(liquidity == "MAKER" for liquidity, _, _ in fills)
-    # ceil(0.0175 x C x 0.40 x 0.60) cents on each maker fill
-    assert all(fee == -(-(7 * (size // CONTRACT) * 40 * 60) // 40_000) * CENT for _, size, fee in fills)
+    # 0.0175 x C x 0.40 x 0.60 = $0.0042 a contract on each maker fill, rounded up to $0.0001
+    assert all(fee == -(-size * 4_200 // (CONTRACT * 100)) * 100 for _, size, fee in fills)
     assert sum(fee for _, _, fee in fills) > 0
 
 
 @pytest.mark.parametrize(("price", "size", "tif", "why"), [
-    (p(0.405), 10 * SH, Tif.GTC, "not a whole cent"),
-    (p(0.40), 15 * SH // 10, Tif.GTC, "not a whole number of contracts"),
+    (p(0.405), 10 * SH, Tif.GTC, "not on the market's price grid"),
+    (p(0.40), 15 * SH // 1000, Tif.GTC, "steps of 0.01"),
     (p(0.40), 10 * SH, Tif.GTD, "not sent to Kalshi"),
 ])
 def test_the_kalshi_paper_venue_refuses_what_kalshi_refuses(desk: Desk, price: int, size: int, tif: Tif,
@@ -131,6 +135,19 @@ def test_the_kalshi_paper_venue_refuses_what_kalshi_refuses(desk: Desk, price: i
     with pytest.raises(OrderRejected, match=why):
         desk.run(kalshi.venue.submit(desk.run(kalshi.venue.prepare(request))))
     assert desk.rows("SELECT COUNT(*) FROM paper_orders") == [(0,)]
+
+
+def test_kalshi_paper_fills_fractions_of_a_contract_at_sub_penny_prices(desk: Desk) -> None:
+    """A market on Kalshi's tapered deci-cent grid: a buy of 2.5 contracts at up to $0.05 takes the
+    $0.045 ask and is booked as such, its fee 0.07 x 2.5 x 0.045 x 0.955 = $0.00752 rounded up to
+    $0.0076, nothing in cents."""
+    tapered = ((0, 100_000, 1_000), (100_000, 900_000, 10_000), (900_000, 1_000_000, 1_000))
+    kalshi = kalshi_side(desk, grid=tapered)
+    desk.books.set(YES, bids=[(0.044, 50)], asks=[(0.045, 50)])
+    step(desk, kalshi.executor, Intent("arb", CID, (Quote(Side.BUY, p(0.05), 5 * SH // 2, Tif.FAK),)))
+    assert desk.rows("SELECT price, size, fee FROM fills") == [(45_000, 2_500_000, 7_600)]
+    assert kalshi.executor.state.cash == START - 112_500 - 7_600
+    assert kalshi.executor.state.totals("arb", YES).size == 5 * SH // 2
 
 
 def test_cancel_all_with_the_engine_down_cancels_every_venues_resting_orders(desk: Desk) -> None:

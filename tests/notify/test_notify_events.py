@@ -160,7 +160,6 @@ def test_old_events_found_late_are_counted_not_sent(desk: Desk, tmp_path: Path) 
 
 
 def test_a_kalshi_fill_says_its_venue_market_and_fee(desk: Desk) -> None:
-    from contracts.kalshi_ids import CENT
     from storage.desk.venue_pairs import add_pair
     from tests.execution.test_venue_ledgers import CID, TICKER, YES, kalshi_side
 
@@ -176,5 +175,5 @@ def test_a_kalshi_fill_says_its_venue_market_and_fee(desk: Desk) -> None:
     assert _pump(notifier, sender) == ["ENTRY · kx"]
     body = sender.sent[0][1]
     assert "in Will the test pass on Kalshi?" in body  # the title the operator paired, not an id
-    assert f"fee {17 * CENT / 1e6:g} USD" in body  # Kalshi's fee, in dollars
+    assert "fee 0.168 USD" in body  # Kalshi's fee, in dollars, to its $0.0001 (not rounded to the cent)
     assert "(paper on Kalshi," in body

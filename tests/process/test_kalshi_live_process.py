@@ -2,7 +2,7 @@
 on a paper desk, with a Kalshi key in its environment (registered at the simulator's Kalshi side as Kalshi's
 key page does). Arming is refused while the engine runs; stopped, it is armed and audited; started again,
 the promoted strategy naming a Kalshi market sends its orders to Kalshi itself (the simulator's Kalshi
-account), through Kalshi's official SDK, while the paper-only one is held and said so; the desk stays on
+account), through the desk's own Kalshi client, while the paper-only one is held and said so; the desk stays on
 paper; `engine status` names Kalshi's live ledger; a kill cancels at Kalshi; back to paper is allowed."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from storage.desk import desk_status
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database
 from tests.helpers import decoded, paper_desk, wait_until
-from tests.kalshi import keypair, register
+from tests.kalshi import binary_tickers, keypair, register
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.03, "max_spread": 0.9}
@@ -48,7 +48,7 @@ def test_kalshi_is_armed_live_on_its_own_and_trades_at_kalshi(tmp_path: Path, si
     private, public = keypair()
     key_id = register(sim, public)
     account = sim.call(lambda: sim.sim.kalshi.keys.keys[key_id].account)
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    ticker = binary_tickers(sim)[0]
     kalshi = kalshi_ids.market_id(ticker)
     engine = paper_desk(tmp_path, sim, [])
     engine.env.update(KALSHI_API_KEY_ID=key_id, KALSHI_PRIVATE_KEY=private.replace("\n", "\\n"))

@@ -1,7 +1,7 @@
 """One engine, two venues, as a user runs it (issue 40): a real `python -m engine run` on a live
 desk quotes its promoted strategy at Polymarket (the simulator) while a strategy naming a paired
-Kalshi market trades Kalshi's paper ledger beside it, on the Kalshi book the engine polls through
-Kalshi's official SDK (the simulator's Kalshi side). Each ledger's orders are its venue's, nothing
+Kalshi market trades Kalshi's paper ledger beside it, on the Kalshi book the engine reads through
+its own Kalshi client (the simulator's Kalshi side). Each ledger's orders are its venue's, nothing
 of Kalshi's reaches Polymarket, `engine status` names Kalshi's ledger apart, and a kill cancels both."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from storage.desk import desk_status
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database
 from tests.helpers import live_desk, wait_until
+from tests.kalshi import binary_tickers
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.03, "max_spread": 0.9}
@@ -38,7 +39,7 @@ def _count(db_path: Path, sql: str) -> int:
 
 def test_a_live_desk_and_kalshis_paper_ledger_trade_side_by_side(tmp_path: Path, sim: SimHandle) -> None:
     engine, funder = live_desk(tmp_path, sim, mm=(MM, {"filter": {"max_markets": 1}}))
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    ticker = binary_tickers(sim)[0]
     db = Database(engine.db_path)
     add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=ticker, inverted=False,
              polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")

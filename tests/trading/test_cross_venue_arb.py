@@ -1,8 +1,8 @@
 """Cross-venue arbitrage (issue 40, item 6): the real trading core on a paper desk, a Polymarket market
 (the simulator's) linked by hand to a Kalshi market (the simulator's Kalshi side, read through the
-official SDK), and a `cross_venue_arb` strategy. When this market's YES ask plus the Kalshi NO ask plus
+desk's own Kalshi client), and a `cross_venue_arb` strategy. When this market's YES ask plus the Kalshi NO ask plus
 both venues' taker fees cost under 1 minus the margin, it buys both: the YES on Polymarket's ledger,
-the NO on Kalshi's, the same number of whole contracts. A leg that filled alone is unwound on its own
+the NO on Kalshi's, the same number of contracts (in Kalshi's 0.01 steps). A leg that filled alone is unwound on its own
 ledger; a leg its venue's risk refuses keeps the other from being sent; the two legs never trade two
 kinds of money."""
 
@@ -30,6 +30,7 @@ from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
 from tests.helpers import paper_venue, set_book
+from tests.kalshi import binary_tickers
 
 pytestmark = pytest.mark.slow
 SH = kalshi_ids.CONTRACT
@@ -43,16 +44,16 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _kalshi_bid(sim: SimHandle, ticker: str) -> int:
-    """The Kalshi market's best YES bid, cents (a NO ask is 100 less it)."""
-    return int(sim.call(lambda: max(o.yes_price for o in sim.sim.kalshi.exchange.books[ticker].orders()
-                                    if o.side == "yes" and o.action == "buy")))
+    """The Kalshi market's best YES bid, whole cents (a NO ask is 100 less it)."""
+    best = int(sim.call(lambda: max(o.price for o in sim.sim.kalshi.exchange.books[ticker].orders() if o.bid)))
+    return best // kalshi_ids.CENT
 
 
 def _desk(tmp: Path, sim: SimHandle, *, limits: dict[str, str] | None = None,
           params: dict[str, Any] | None = None) -> tuple[TradingCore, dict, str, int]:
     """A paper desk with one cross-venue strategy on a pair whose YES-here + NO-on-Kalshi costs 0.90."""
     market = sim.market(neg_risk=False)
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[0]
+    ticker = binary_tickers(sim)[0]
     bid = _kalshi_bid(sim, ticker)
     ask = bid - 10  # this market's YES at 10 cents under Kalshi's YES bid: a pair costs 0.90 before fees
     assert ask >= 15, f"the seeded Kalshi market's bid ({bid}c) leaves no room for the test's prices"
@@ -130,7 +131,7 @@ def test_a_cross_venue_edge_buys_one_side_on_each_venue(tmp_path: Path, sim: Sim
         return held
 
     here, there = asyncio.run(scenario())
-    assert here == there and here >= SH  # the same whole contracts on each venue
+    assert here == there and here >= SH  # the same count on each venue
     placed = _orders(core)
     yes_legs = [o for o in placed if o[0] == "polymarket"]
     no_legs = [o for o in placed if o[0] == "kalshi"]

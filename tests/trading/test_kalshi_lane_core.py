@@ -1,7 +1,8 @@
 """One engine, two venues (engine/trading/paper_lane.py): a strategy that names a paired Kalshi market
 (`kalshi:<ticker>`) trades it in the real trading core, on Kalshi's paper ledger beside the
-Polymarket desk, on the Kalshi book the desk polls through Kalshi's official SDK (the simulator's
-Kalshi side here). Its orders are Kalshi's (whole cents, whole contracts, keyed `kalshi`), nothing
+Polymarket desk, on the Kalshi book the desk reads through its own Kalshi client (the simulator's
+Kalshi side here). Its orders are Kalshi's (on the market's price grid, counts in 0.01 contracts,
+keyed `kalshi`), nothing
 of it reaches Polymarket's venue or ledger, a kill cancels it with the desk's, and a restart reads
 its resting orders back to it alone."""
 
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.kalshi_grid import on_grid
 from contracts.market_filter import validate_market_spec
 from contracts.settings import load_settings
 from engine.execution import portfolio
@@ -26,6 +28,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.kalshi import binary_tickers
 
 pytestmark = pytest.mark.slow
 SH = kalshi_ids.CONTRACT
@@ -41,7 +44,7 @@ def sim() -> Iterator[SimHandle]:
 def _core(tmp: Path, sim: SimHandle, kalshi_market: int = 0) -> tuple[TradingCore, str, str]:
     """A paper desk with a Polymarket market maker and a Kalshi one, on a pair linked by hand."""
     market = sim.market(neg_risk=False)
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[kalshi_market]
+    ticker = binary_tickers(sim)[kalshi_market]
     kalshi = kalshi_ids.market_id(ticker)
     db_path = tmp / "t.db"
     if not db_path.exists():
@@ -75,6 +78,16 @@ async def _started(core: TradingCore, kalshi: str) -> None:
     raise AssertionError("the Kalshi book was never read")
 
 
+def _settle(sim: SimHandle, ticker: str, result: str) -> None:
+    """Kalshi determines the market and, its settlement timer run out, finalizes it."""
+    def go() -> None:
+        life = sim.sim.kalshi.lifecycle
+        life.determine(ticker, result, None, 0, now_ms())
+        if sim.sim.kalshi.exchange.markets[ticker].status != "finalized":
+            life.finalize(ticker, now_ms())
+    sim.call(go)
+
+
 def _orders(core: TradingCore) -> list[tuple]:
     with core.db.read() as conn:
         return [tuple(r) for r in conn.execute(text(
@@ -97,13 +110,14 @@ def test_a_strategy_naming_a_kalshi_market_trades_kalshis_paper_ledger(tmp_path:
         return placed
 
     placed = asyncio.run(scenario())
+    info = core.catalog.get(kalshi)
+    assert info is not None and info.price_grid
     ours = [o for o in placed if o[2] == "kx"]
     assert ours, "the Kalshi strategy placed nothing"
     assert {(venue, mode) for venue, mode, *_ in ours} == {("kalshi", "paper")}
     assert {token for *_, token, _, _, _ in ours} <= {kalshi_ids.token_id(ticker, "yes"),
                                                       kalshi_ids.token_id(ticker, "no")}
-    assert all(price % kalshi_ids.CENT == 0 and size % kalshi_ids.CONTRACT == 0
-               for *_, price, size, _ in ours)
+    assert all(on_grid(price, info.price_grid) and size % kalshi_ids.LOT == 0 for *_, price, size, _ in ours)
     # The Polymarket strategy's orders are Polymarket's: no Kalshi token ever reached that venue.
     assert all(venue == "polymarket" and not token.startswith("kalshi:")
                for venue, _, strategy, token, *_ in placed if strategy == "poly")
@@ -161,7 +175,7 @@ def test_a_market_kalshi_settles_pays_kalshis_paper_ledger_in_cash(tmp_path: Pat
         await _bought(core, kalshi, yes, 5 * SH, settled=False)
         assert lane.executor.state.totals("kx", yes).size == 5 * SH
         before, desk_before = lane.executor.state.cash, core.executor.state.cash
-        sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "yes", now_ms()))
+        _settle(sim, ticker, "yes")
         assert await core.link.references.poller.read_settlements() == 1
         assert core.catalog.resolution(kalshi) is not None
         core.catalog.load(core.db)  # settled: closed to the strategies, a reload included
@@ -200,7 +214,7 @@ def test_a_market_kalshi_voids_pays_kalshis_paper_ledger_back_at_cost(tmp_path: 
         await _bought(core, kalshi, yes, 6 * SH)
         totals = lane.executor.state.totals("kx", yes)
         seen: dict[str, Any] = {"cost": totals.cost, "fees": totals.fees, "before": lane.executor.state.cash}
-        sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "void", now_ms()))
+        _settle(sim, ticker, "void")
         seen["told"] = await poller.read_settlements()
         state = lane.executor.state
         after = state.totals("kx", yes)
@@ -228,7 +242,7 @@ def test_a_void_of_a_market_nothing_was_held_in_books_no_money_and_closes_it(tmp
         await _started(core, kalshi)
         poller = core.link.references.poller
         assert poller is not None
-        sim.call(lambda: sim.sim.kalshi.exchange.settle(ticker, "void", now_ms()))
+        _settle(sim, ticker, "void")
         told = await poller.read_settlements()
         market = core.catalog.get(kalshi)
         await core.stop()

@@ -41,8 +41,8 @@ def test_a_thousand_kalshi_fills_leave_the_ledger_equal_to_kalshis_balance(tmp_p
     sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[ticker], "fees",
                              FeeSchedule("quadratic_with_maker_fees", Fraction(4))))
     desk = Desk(tmp_path, sim, ticker=ticker)
-    with sqlite3.connect(desk.db_path) as conn:  # two hundred orders in a minute: above the desk's default limit
-        conn.execute("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
+    with sqlite3.connect(desk.db_path) as raw:  # two hundred orders in a minute: above the desk's default limit
+        raw.execute("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
                         VALUES ('max_order_rate', '10000', 1, 0, 'test')
                         ON CONFLICT (name) DO UPDATE SET value = excluded.value""")
     core = desk.core()

@@ -1,6 +1,6 @@
 """Cross-venue fair value (engine/feeds/kalshi_reference.py): a Polymarket market linked by hand to a
 Kalshi market takes that market's mid as its reference price, read from Kalshi's public book through
-the official SDK (the simulator's Kalshi side here). In the real trading core (paper) a market maker
+the desk's own Kalshi client (the simulator's Kalshi side here). In the real trading core (paper) a market maker
 with `fair_value: reference` quotes around the Kalshi mid, and value betting with
 `fair_source: reference` trades toward it."""
 
@@ -22,11 +22,11 @@ from engine.feeds.kalshi_reference import KalshiBookPoller, PairedReference
 from engine.feeds.market_data_events import PairNotBinary, TradePrint
 from engine.strategies.value_betting import ValueBetting
 from engine.trading.core import TradingCore
-from engine.venues import kalshi_wire as wire
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.kalshi import binary_tickers
 from tests.trading.test_updown_core import _quotes
 
 pytestmark = pytest.mark.slow
@@ -42,7 +42,7 @@ def sim() -> Iterator[SimHandle]:
 def _kalshi_mid(sim: SimHandle, ticker: str) -> int:
     """The Kalshi market's mid in micro-units, from the simulator's own book."""
     yes, no = sim.call(lambda: sim.sim.kalshi.exchange.books[ticker].levels())
-    return (max(yes) + 100 - max(no)) * wire.CENT // 2
+    return (max(yes) + kalshi_ids.CONTRACT - max(no)) // 2
 
 
 class Fixed:
@@ -56,7 +56,7 @@ class Fixed:
 
 
 def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle) -> None:
-    tickers = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))
+    tickers = binary_tickers(sim)
     host = f"{sim.clob_host}/trade-api/v2"
     books = BookCache()
     pairs = {"straight": (tickers[0], False), "inverted": (tickers[1], True), "gone": ("KXNOPE-1", False)}
@@ -67,11 +67,11 @@ def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle
     assert read == 2 and poller.failures == 1 and "KXNOPE-1" in (poller.last_error or "")
     yes = books.book(kalshi_ids.token_id(tickers[0], "yes"))
     no = books.book(kalshi_ids.token_id(tickers[0], "no"))
-    assert yes is not None and no is not None and yes.mid == wire.CONTRACT - (no.mid or 0)  # one book, both ways
+    assert yes is not None and no is not None and yes.mid == kalshi_ids.CONTRACT - (no.mid or 0)  # one book, both ways
     straight, inverted = paired.reference("straight"), paired.reference("inverted")
     assert straight is not None and inverted is not None
     assert straight[0] == _kalshi_mid(sim, tickers[0])
-    assert inverted[0] == wire.CONTRACT - _kalshi_mid(sim, tickers[1])
+    assert inverted[0] == kalshi_ids.CONTRACT - _kalshi_mid(sim, tickers[1])
     assert paired.reference("gone") is None  # no book read: no price, never a guess
     assert paired.reference("unpaired") == (123_000, 1)  # the other source answers for the rest
     assert paired.history("straight")[-1][1] == straight[0]
@@ -80,26 +80,19 @@ def test_a_paired_market_takes_the_kalshi_mid_the_right_way_round(sim: SimHandle
     prints: list[TradePrint] = []
     books.add_listener(lambda e: prints.append(e) if isinstance(e, TradePrint) else None)
     yes_levels, no_levels = sim.call(lambda: sim.sim.kalshi.exchange.books[tickers[0]].levels())
-    ask = 100 - max(no_levels)
-
-    def take() -> None:
-        ex = sim.sim.kalshi.exchange
-        ex.open_account("taker")
-        ex.place("taker", ticker=tickers[0], side="yes", action="buy", count=3, yes_price=ask, order_type="limit",
-                 tif="good_till_canceled", post_only=False, stp="taker_at_cross", client_order_id="", now_ms=now_ms())
-    sim.call(take)
+    ask = kalshi_ids.CONTRACT - max(no_levels)
+    sim.call(lambda: sim.sim.kalshi.exchange.house_take(tickers[0], "bid", ask, 3 * kalshi_ids.CONTRACT, now_ms()))
     asyncio.run(poller.poll_once())
     asyncio.run(poller.poll_once())  # the same trade is not told twice
     token = kalshi_ids.token_id(tickers[0], "yes")
-    assert [(p.token_id, p.price, p.size, p.side) for p in prints] == [(token, ask * wire.CENT, 3 * wire.CONTRACT,
-                                                                        Side.BUY)]
+    assert [(p.token_id, p.price, p.size, p.side) for p in prints] == [(token, ask, 3 * kalshi_ids.CONTRACT, Side.BUY)]
 
 
 def test_a_paired_market_that_is_not_binary_never_has_its_book_read(sim: SimHandle) -> None:
     """A pair stored before pairing refused scalar markets: the poller's first status read, before any
     book, finds it; it is told once as such and its book is never put in the cache (so no reference
     price comes from a YES that pays a value), while the binary pair beside it is read as before."""
-    tickers = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))
+    tickers = binary_tickers(sim)
     scalar, binary = tickers[2], tickers[0]
     host = f"{sim.clob_host}/trade-api/v2"
     books = BookCache()
@@ -139,7 +132,7 @@ def _core(tmp: Path, sim: SimHandle, condition_id: str, ticker: str) -> TradingC
 def test_the_market_maker_quotes_around_the_paired_kalshi_mid(tmp_path: Path, sim: SimHandle) -> None:
     market = sim.market(neg_risk=False)
     cid = market["condition_id"]
-    ticker = sorted(sim.call(lambda: list(sim.sim.kalshi.exchange.markets)))[2]
+    ticker = binary_tickers(sim)[2]
     mid = _kalshi_mid(sim, ticker)
     sim.clear_book(cid)  # Polymarket's book 0.05 either side of Kalshi's mid: quotes 0.03 away rest inside it
     sim.place_liquidity(market["yes_token_id"], "BUY", f"{(mid - 50_000) / 1e6:.2f}", "500")

@@ -246,7 +246,7 @@ def test_a_429_is_backed_off_and_the_order_then_goes(sim: SimHandle, tmp_path: P
     async def scenario() -> Any:
         await venue.start()
         try:
-            who = sim.call(lambda: sim.sim.kalshi.keys.keys[venue.client.http.signer.key_id].account)  # type: ignore[union-attr]
+            who = sim.call(lambda: sim.sim.kalshi.keys.keys[venue.client.http.signer.key_id].account)
             sim.call(lambda: sim.sim.kalshi.limited(who, True, 100))  # the bucket spent elsewhere
             return await _place(venue, _request("bk-1", ticker, Side.BUY, 20_000, C))
         finally:
