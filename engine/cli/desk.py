@@ -137,7 +137,27 @@ def _kalshi_lines(lane: dict[str, Any] | None) -> list[str]:
     lines = _lane_lines(lane, "kalshi    ", where, "USD", mode)
     if lane.get("held"):
         lines.append(f"kalshi     held while Kalshi is live: {', '.join(lane['held'])} (see the KALSHI_HELD alerts)")
-    return lines
+    return lines + _kalshi_exchange_line(lane.get("exchange"))
+
+
+def _kalshi_exchange_line(exchange: dict[str, Any] | None) -> list[str]:
+    """Kalshi's exchange as the engine last read it: paused now, or its next scheduled pause."""
+    if not exchange:
+        return []
+
+    def at(ms: Any) -> str:
+        return "?" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%a %Y-%m-%d %H:%M UTC")
+
+    if not exchange.get("trading_active", True):
+        kind = "EXCHANGE PAUSED" if not exchange.get("exchange_active", True) else "TRADING PAUSED"
+        said = f"kalshi     {kind} until about {at(exchange.get('resume_at'))}: nothing placed there, resumes by itself"
+    else:
+        window = exchange.get("next_pause")
+        said = "kalshi     exchange open" + (f"; next scheduled pause {at(window[0])} to {at(window[1])}"
+                                             if window else "")
+    if exchange.get("error"):
+        said += f" (last read failed: {exchange['error']})"
+    return [said]
 
 
 def _lane_lines(lane: dict[str, Any] | None, head: str, where: str, unit: str, mode: str = "paper") -> list[str]:

@@ -8,6 +8,8 @@ even afterwards.
 - **Whole or not at all.** Each leg is checked by its own ledger's risk gate (its limits, exposure,
   breakers); the pair goes at the smaller approved size, in hundredths of a Kalshi contract, or not at all
   (the refusal in the decisions log as GROUP_INCOMPLETE).
+- **Not into a pause.** While Kalshi is paused, or about to be (engine/trading/kalshi_pauses.py),
+  neither leg is sent: a Polymarket leg alone would be no hedge.
 - **Sent at once**, both fill-and-kill at their limit prices, on their two executors.
 - **Kept even.** Whenever neither venue has an order of the strategy open in the pair's markets, the
   shares held of each leg are compared (this market's YES against the Kalshi side that pays when it
@@ -101,8 +103,11 @@ class CrossArbs:
         if poly_market is None or kalshi_market is None:
             return
         poly_order = _buy(poly_market, poly.quotes[0], size)
+        paused = d.kalshi.site.venue_held(now) if isinstance(d.kalshi.site, PaperLane) else None
         why = ""
-        if size < max(kalshi_ids.LOT, poly_market.min_size):
+        if paused:
+            why = f"Kalshi takes no order now ({paused})"
+        elif size < max(kalshi_ids.LOT, poly_market.min_size):
             why = "a leg was refused or trimmed below a whole pair on its venue"
         elif size * poly_order.price // MICRO < MICRO:
             why = "the Polymarket leg would be worth under $1, the least marketable BUY Polymarket takes"

@@ -14,10 +14,11 @@ strategy's intents each tick, and closes it with the desk (or a switch to paper,
 itself is the paper venue and the same paper ledger carries on).
 
 Kalshi's paper ledger is a lane of the same kind, beside any desk: a paper venue standing in for
-Kalshi (its fees, whole cents and contracts) on the Kalshi books the desk polls for the operator's
-pairs, keyed `kalshi` in every ledger table, with its own limits and breakers (venue_risk). The core
-opens it when a strategy names a Kalshi market (`kalshi:<ticker>`) and hands it every intent on
-one; nothing of Kalshi's is ever sent to Polymarket's venue, nor the reverse.
+Kalshi (its fees with their rounding, its price grids, counts in 0.01 contracts) on the Kalshi books
+the desk follows for the operator's pairs, held while Kalshi pauses (engine/trading/kalshi_pauses.py),
+keyed `kalshi` in every ledger table, with its own limits and breakers (venue_risk). The core opens it
+when a strategy names a Kalshi market (`kalshi:<ticker>`) and hands it every intent on one; nothing
+of Kalshi's is ever sent to Polymarket's venue, nor the reverse.
 
 Once the operator arms Kalshi live (its own mode, engine_state.kalshi_mode), the same lane runs in
 mode `live` on Kalshi itself (engine/venues/kalshi.py): no paper deposit (its cash starts at Kalshi's
@@ -50,6 +51,7 @@ from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
 from engine.trading.game_start import hold_for_game_start
 from engine.trading.kalshi_netting import net_held_pairs
+from engine.trading.kalshi_pauses import held, hold_for_pause
 from engine.trading.operator_actions import holdings_in_scope, settle_resolution
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.pass_guard import PassGuard
@@ -194,7 +196,8 @@ class PaperLane:
             start_exits(self, self.risk, self.exits, exits)
             held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
             intents, kickoff = hold_for_game_start(hold_out(intents, held), self.catalog, now, game_start_lead_ms)
-            self.risk.decisions.write(kickoff, now)
+            intents, paused = self._venue_holds(intents, now)
+            self.risk.decisions.write(kickoff + paused, now)
             self.executor.set_intents(self.risk.check(intents, now))
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
@@ -209,6 +212,19 @@ class PaperLane:
             await self.executor.kill()
         elif intents is not None:
             await take_exits(self, self.risk, self.exits, exits)
+
+    def _venue_holds(self, intents: list[Intent], now: int) -> tuple[list[Intent], list[Any]]:
+        """Intents its venue cannot take now, emptied with a decision each: Kalshi's pauses
+        (engine/trading/kalshi_pauses.py)."""
+        if self.venue_name != KALSHI:
+            return intents, []
+        return hold_for_pause(intents, self.link.references.kalshi_exchange(), now)
+
+    def venue_held(self, now: int) -> str | None:
+        """Why its venue takes nothing new now (None: it does)."""
+        if self.venue_name != KALSHI:
+            return None
+        return held(self.link.references.kalshi_exchange(), now)
 
     async def rearm(self) -> None:
         """An operator's Start: a lane halt ends (alerted). Live, a halt for its balances books the cash

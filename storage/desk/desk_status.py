@@ -406,7 +406,8 @@ def paper_only_names(conn: sqlite3.Connection) -> list[str]:
 
 def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, Any] | None:
     """Strategies trading Kalshi (engine/trading/paper_lane.py) in `mode`, Kalshi's armed mode:
-    which (live: the promoted ones; `held`, the others), the ledger's trading state, equity, open
+    which (live: the promoted ones; `held`, the others), Kalshi's exchange as last read (paused, the
+    next scheduled pause: engine/trading/kalshi_pauses.py), the ledger's trading state, equity, open
     orders and positions (None: no strategy names a Kalshi market)."""
     every = kalshi_names(conn)
     if not every:
@@ -418,7 +419,9 @@ def kalshi_ledger(conn: sqlite3.Connection, now: int, mode: str) -> dict[str, An
                        "AND status_rank < 100", {"m": mode})
     held = one(conn, "SELECT COUNT(*) AS n FROM positions WHERE venue = 'kalshi' AND mode = :m "
                      "AND settled + pending != 0", {"m": mode})
+    exchange = one(conn, "SELECT kalshi_exchange FROM engine_state WHERE id = 1")
     return {"mode": mode, "strategies": names, "held": sorted(set(every) - set(names)),
+            "exchange": (json.loads(exchange["kalshi_exchange"]) or None) if exchange else None,
             "trading_state": state["trading_state"] if state else "ACTIVE",
             "trading_reason": state["reason"] if state else None,
             "equity_usdc": None if pnl is None else round(pnl.equity, 2),

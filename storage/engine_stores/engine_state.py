@@ -154,3 +154,8 @@ def set_venue_status(conn: Connection, phase: str, at_ms: int, detail: str) -> N
     """Whether the venue takes orders (the dashboard's banner), with when and why."""
     conn.execute(text("""UPDATE engine_state SET venue_status = :s, venue_status_at = :at,
                              venue_status_detail = :d WHERE id = 1"""), {"s": phase, "at": at_ms, "d": detail[:500]})
+
+
+def set_kalshi_exchange(conn: Connection, state_json: str) -> None:
+    """Kalshi's exchange as last read (engine/trading/kalshi_pauses.py): a JSON object."""
+    conn.execute(text("UPDATE engine_state SET kalshi_exchange = :s WHERE id = 1"), {"s": state_json})

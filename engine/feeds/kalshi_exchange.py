@@ -1,0 +1,122 @@
+"""Kalshi's exchange as the desk last read it: whether trading is active now (`/exchange/status`)
+and the scheduled pauses ahead (`/exchange/schedule`'s maintenance windows), both public reads.
+
+Kalshi pauses trading every Thursday 03:00-05:00 US Eastern (placing and amending refused, cancels
+taken) and may pause the whole exchange (cancels refused too); its status says which, and when it
+expects to resume. The watch reads the status every STATUS_S (every NEAR_S while a pause is on or
+near, so trading resumes within a second or two of Kalshi's), the schedule every SCHEDULE_S.
+`on_change` is told each time what it read differs
+in what the desk does (paused or not, the next window), so the trading side can say so and hold
+its Kalshi orders (engine/trading/kalshi_pauses.py).
+
+A read that fails leaves the last state (with the failure) and is tried again: a desk that could not
+read the status still learns of a pause from Kalshi's own refusals, which are not faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from engine.feeds.kalshi_client import KalshiClient
+from engine.feeds.kalshi_fixed import KalshiShapeError
+from engine.feeds.kalshi_http import KalshiError
+from storage.sqlite.db import now_ms
+
+log = logging.getLogger("engine.feeds.kalshi_exchange")
+STATUS_S = 10.0
+NEAR_S = 1.0  # while paused, or a pause is this close (LEAD_MS + a margin): resumed within a second
+SCHEDULE_S = 300.0
+LEAD_MS = 60_000  # the desk's Kalshi quotes are withdrawn this long before a scheduled pause
+
+
+@dataclass(frozen=True)
+class ExchangeState:
+    read_ms: int | None = None  # when the status was last read (None: never)
+    trading_active: bool = True
+    exchange_active: bool = True
+    resume_ms: int | None = None  # Kalshi's estimate, while paused
+    windows: tuple[tuple[int, int], ...] = ()  # scheduled pauses not over yet, (start, end) epoch ms
+    error: str | None = None  # the last failed read, until one succeeds
+
+    @property
+    def paused(self) -> bool:
+        return not self.trading_active
+
+    def next_window(self, now: int) -> tuple[int, int] | None:
+        return next((w for w in self.windows if w[1] > now), None)
+
+    def near(self, now: int, lead_ms: int = LEAD_MS) -> tuple[int, int] | None:
+        """The scheduled window the desk is within `lead_ms` of (or in), if any."""
+        window = self.next_window(now)
+        return window if window is not None and window[0] - lead_ms <= now else None
+
+    def as_json(self, now: int) -> dict[str, object]:
+        """What engine_state.kalshi_exchange keeps (migration 0056): for `engine status`, the dashboard."""
+        window = self.next_window(now)
+        return {"read_at": self.read_ms, "trading_active": self.trading_active,
+                "exchange_active": self.exchange_active, "resume_at": self.resume_ms,
+                "next_pause": list(window) if window else None, "error": self.error}
+
+
+class KalshiExchangeWatch:
+    def __init__(self, host: str, *, on_change: Callable[[ExchangeState, ExchangeState], None] | None = None,
+                 clock_ms: Callable[[], int] = now_ms, status_s: float = STATUS_S, near_s: float = NEAR_S,
+                 schedule_s: float = SCHEDULE_S) -> None:
+        self.client = KalshiClient.at(host)
+        self.state = ExchangeState()
+        self.on_change = on_change
+        self.clock_ms = clock_ms
+        self.status_s, self.near_s, self.schedule_s = status_s, near_s, schedule_s
+        self._schedule_at: int | None = None  # when the schedule was last read
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="kalshi-exchange")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.client.close()
+
+    async def _run(self) -> None:
+        while True:
+            await self.read_once()
+            read_at = time.monotonic()
+            while (left := read_at + self._interval() - time.monotonic()) > 0:  # the interval shortens as
+                await asyncio.sleep(min(left, self.near_s))  # a pause nears: looked at every near_s
+
+    def _interval(self) -> float:
+        now = self.clock_ms()
+        near = self.state.near(now, LEAD_MS + int(self.status_s * 2000))
+        return self.near_s if self.state.paused or near is not None else self.status_s
+
+    async def read_once(self) -> ExchangeState:
+        """The status (and the schedule when due) read; `on_change` told if what it says changed."""
+        before, now = self.state, self.clock_ms()
+        try:
+            status = await self.client.exchange_status()
+            windows = before.windows
+            if self._schedule_at is None or now - self._schedule_at >= self.schedule_s * 1000:
+                windows = tuple(w for w in await self.client.maintenance_windows() if w[1] > now)
+                self._schedule_at = now
+            after = ExchangeState(now, status.trading_active, status.exchange_active, status.resume_ms,
+                                  tuple(w for w in windows if w[1] > now))
+        except (KalshiError, KalshiShapeError) as exc:
+            after = replace(before, error=f"{type(exc).__name__}: {exc}"[:300])
+            log.warning("Kalshi's exchange status could not be read", extra={"error": after.error})
+        self.state = after
+        if self.on_change is not None and _said(before, now) != _said(after, now):
+            self.on_change(before, after)
+        return after
+
+
+def _said(state: ExchangeState, now: int) -> tuple[object, ...]:
+    """What of a state the desk acts on and tells: a change of it is told."""
+    return state.trading_active, state.exchange_active, state.next_window(now), state.error is None
