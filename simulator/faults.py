@@ -36,6 +36,8 @@ ORDER_ENDPOINTS = {
 }
 POSTING_ENDPOINTS = {("POST", "/order"), ("POST", "/orders")}
 KALSHI_ORDERS = "/trade-api/v2/portfolio/events/orders"  # Kalshi's (V2) order endpoints take the same faults
+KALSHI_API = "/trade-api/"  # Kalshi's faults answer in Kalshi's shapes (a 429 without Retry-After, its envelope)
+KALSHI_CODES = {500: "internal_server_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
 
 
 def order_endpoint(method: str, path: str) -> bool:
@@ -108,6 +110,8 @@ class Faults:
             if in_scope and cfg.error_codes and self.roll(cfg.error_rate):
                 self.stats["errors"] += 1
                 status = self.rng.choice(cfg.error_codes)
+                if path.startswith(KALSHI_API):
+                    return _kalshi_fault(status)
                 if status == 429:  # the venue's 429s may carry Retry-After; ours always do
                     return too_many(math.ceil(cfg.retry_after_s))
                 body = json.dumps({"error": ERROR_BODIES.get(status, "error")})
@@ -132,6 +136,15 @@ class Faults:
             return response
 
         return fault_middleware
+
+
+def _kalshi_fault(status: int) -> web.Response:
+    """An injected error as Kalshi answers one: a 429 as `{"error": "too many requests"}` with no
+    Retry-After, anything else in its `{"error": {code, message}}` envelope."""
+    if status == 429:
+        return web.json_response({"error": "too many requests"}, status=429)
+    code = KALSHI_CODES.get(status, "internal_server_error")
+    return web.json_response({"error": {"code": code, "message": ERROR_BODIES.get(status, "error")}}, status=status)
 
 
 async def _rpc_method(request: web.Request) -> str | None:

@@ -145,6 +145,12 @@ class KalshiBookFeed(SocketFeed):
         yes, no = self._levels[ticker]
         put_book(self.books, ticker, sorted(yes.items()), sorted(no.items()), self.clock_ms())
 
+    def resync(self, ticker: str) -> None:
+        """A book that disagrees with Kalshi's REST answer (engine/feeds/kalshi_reference.py): every
+        book of the subscription taken again from its snapshots."""
+        if ticker in self._levels:
+            self._lost(f"{ticker}'s streamed book disagrees with Kalshi's REST book")
+
     def _lost(self, why: str) -> None:
         """Drop every book of the subscription and ask for their snapshots again on this connection."""
         self._pending = [t for t in self._pending if not t.done()]

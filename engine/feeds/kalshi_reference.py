@@ -13,7 +13,11 @@ Two parts, so a backtest prices a pair through the same code as live:
   paired book in one request (Kalshi's batch order-book endpoint), into the desk's book cache as the
   tokens `kalshi:<ticker>:yes` and `:no` (contracts/kalshi_ids.py); the trades made since the poller
   started are told as prints of the YES token, where the recorder records both. A failed read leaves
-  the last book with its time, so it ages like any reference.
+  the last book with its time, so it ages like any reference. The books the stream serves are read in
+  the same request and checked against it: a streamed book that equals Kalshi's is vouched for as of
+  the read (a quiet market sends no delta, and its book must not age into stale data while the
+  stream is sound); one that disagrees STREAM_DISAGREES reads in a row (a delta lost on the way) has
+  the stream take its snapshots again (`resync`).
 - `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
   which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
   pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price
@@ -49,6 +53,7 @@ STATUS_EVERY = 15  # every market's status is read every this many polls (30 s a
 SERIES_EVERY_S = 600.0  # a series' fee settings are read again after this long
 SEEN_TRADES = 2_000  # trade ids remembered a market: `min_ts` is whole seconds, so a poll repeats some
 HISTORY = 600  # points kept a market (20 minutes at one a poll)
+STREAM_DISAGREES = 3  # reads in a row a streamed book differs from Kalshi's before the stream resyncs
 Levels = list[tuple[int, int]]
 
 
@@ -75,7 +80,7 @@ class KalshiBookPoller:
 
     def __init__(self, host: str, tickers: Iterable[str], books: BookCache, *, poll_s: float = POLL_S,
                  clock_ms: Callable[[], int] = now_ms, on_facts: Callable[[str, Facts], None] | None = None,
-                 streamed: Callable[[], set[str]] | None = None) -> None:
+                 streamed: Callable[[], set[str]] | None = None, resync: Callable[[str], None] | None = None) -> None:
         self.client = KalshiClient.at(host)  # the books and markets are public: no key
         self.tickers = sorted(set(tickers))
         self.books = books
@@ -83,6 +88,8 @@ class KalshiBookPoller:
         self.clock_ms = clock_ms
         self.on_facts = on_facts
         self.streamed = streamed or set
+        self.resync = resync
+        self.disagreed: dict[str, int] = {}  # ticker -> reads in a row its streamed book differed from REST
         self.failures = 0
         self.last_error: str | None = None
         self.since_s = clock_ms() // 1000  # trades before the poller started are history, not news
@@ -118,20 +125,40 @@ class KalshiBookPoller:
         self.polls += 1
         if every or any(t not in self.binary for t in self._open()):
             await self.read_settlements(every=every)
-        wanted = [t for t in self._open() if t in self.binary and t not in self.streamed()]
-        if not wanted:
+        streamed = self.streamed()
+        followed = [t for t in self._open() if t in self.binary]
+        if not followed:
             return 0
+        sent = self.clock_ms()
         try:
-            books = await self.client.orderbooks(wanted)
+            books = await self.client.orderbooks(followed)
         except (KalshiError, KalshiShapeError) as exc:  # the last books stay, and age
             self._failed("books", exc)
             return 0
         now = self.clock_ms()
         for book in books:
-            put_book(self.books, book.ticker, list(book.yes_bids), list(book.no_bids), now)
-        for ticker in wanted:
+            if book.ticker in streamed:
+                self._check_stream(book, sent)
+            else:
+                put_book(self.books, book.ticker, list(book.yes_bids), list(book.no_bids), now)
+        for ticker in followed:  # (the stream carries books, not trades: every market's are read here)
             await self._trades(ticker, now)
-        return len(books)
+        return sum(1 for book in books if book.ticker not in streamed)
+
+    def _check_stream(self, book: models.Orderbook, sent: int) -> None:
+        """A streamed book against Kalshi's REST answer: vouched for as of `sent` when equal."""
+        yes, no = wire.token_id(book.ticker, "yes"), wire.token_id(book.ticker, "no")
+        asks = [(wire.CONTRACT - price, size) for price, size in book.no_bids]
+        if self.books.same_as(yes, list(book.yes_bids), asks):
+            self.disagreed.pop(book.ticker, None)
+            self.books.confirm([yes, no], sent)
+            return
+        self.disagreed[book.ticker] = self.disagreed.get(book.ticker, 0) + 1
+        if self.disagreed[book.ticker] >= STREAM_DISAGREES and self.resync is not None:
+            log.warning("a streamed Kalshi book disagrees with Kalshi's REST book: resyncing the stream",
+                        extra={"ticker": book.ticker})
+            self.disagreed.pop(book.ticker, None)
+            self.resync(book.ticker)
 
     def ended(self, ticker: str) -> bool:
         """Whether the market is over for the desk (finalized, or not binary): its book is not followed."""

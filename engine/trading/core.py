@@ -36,7 +36,7 @@ from engine.feeds.market_data_events import MarketEvent, MarketResolved, MarketV
 from engine.marketdata.recorder import Recorder
 from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
-from engine.trading import arbs, core_state, cross_arbs, operator_actions
+from engine.trading import arbs, core_state, cross_arbs, kalshi_downtime, operator_actions
 from engine.trading.collections import Collections
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
@@ -263,12 +263,10 @@ class TradingCore:
         await self.link.open()
         try:
             result = dict(await self.executor.kill())
+            if self.kalshi_mode == "live" and self.settings.kalshi is not None and self.settings.kalshi.configured:
+                result["kalshi_live"] = await kalshi_downtime.cancel_recorded(self.link, self.risk)
         finally:
             await self.link.close()
-        if self.kalshi_mode == "live" and self.settings.kalshi is not None and self.settings.kalshi.configured:
-            from engine.venues.kalshi import KalshiVenue  # (the SDK: only where Kalshi trades live)
-
-            result["kalshi_live"] = await KalshiVenue(self.settings.kalshi).cancel_all()
         return result
 
     async def clear_start_halts(self) -> str | None:

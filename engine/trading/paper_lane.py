@@ -117,7 +117,7 @@ class PaperLane:
                 paper_starting_cash(conn, starting_cash, self.clock(), self.venue_name)
         self.risk.sync_limits()
         await self.executor.start()
-        report = await recover(self.executor, self.settlement)
+        report = await recover(self.executor, self.settlement, settle_resolutions=self._before_balances)
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
         if self.mode == "live":
@@ -212,6 +212,13 @@ class PaperLane:
             await self.executor.kill()
         elif intents is not None:
             await take_exits(self, self.risk, self.exits, exits)
+
+    async def _before_balances(self) -> None:
+        """At recovery, before the venue's balances are compared with the ledger: what the venue did
+        by itself meanwhile. Kalshi nets a market's YES and NO at once (a fill of each side while the
+        engine was down is a dollar there, not two positions), so the ledger nets its pairs first."""
+        if self.venue_name == KALSHI:
+            net_held_pairs(self.collections)
 
     def _venue_holds(self, intents: list[Intent], now: int) -> tuple[list[Intent], list[Any]]:
         """Intents its venue cannot take now, emptied with a decision each: Kalshi's pauses

@@ -105,10 +105,10 @@ class VenueLink:
             return self._executor(self._paper_venue(venue_name), "paper", risk, bus, venue_name)
         if venue_name != KALSHI or self.settings.kalshi is None:
             raise VenueError(f"no live lane for {venue_name}: the desk's own venue is armed with set_mode")
-        from engine.venues.kalshi import KalshiVenue  # (imported only where Kalshi trades live)
+        from engine.venues.kalshi import LOST_AFTER_MS, KalshiVenue  # (imported only where Kalshi trades live)
 
         venue = KalshiVenue(self.settings.kalshi, grid_of=self._kalshi_grid)
-        return self._executor(venue, "live", risk, bus, venue_name)
+        return self._executor(venue, "live", risk, bus, venue_name, lost_grace_ms=LOST_AFTER_MS)
 
     def _kalshi_grid(self, condition_id: str) -> tuple[tuple[int, int, int], ...]:
         """A Kalshi market's price grid as the desk last read it (none: whole cents, valid on every grid)."""
@@ -120,13 +120,17 @@ class VenueLink:
                           venue_name=venue_name)
 
     def _executor(self, venue: Venue, mode: str, risk: RiskMonitor, bus: EventBus,
-                  venue_name: str = POLYMARKET) -> Executor:
+                  venue_name: str = POLYMARKET, lost_grace_ms: int | None = None) -> Executor:
+        """`lost_grace_ms`: how long an unacknowledged placement waits before it is LOST, when the
+        venue answers sooner than the desk's setting allows for (at most the setting)."""
+        grace = self.settings.lost_order_grace_s * 1000
+        grace = grace if lost_grace_ms is None else min(grace, lost_grace_ms)
         counter = iter(range(1, 2**62))
         prefix = "bt-" if venue_name == POLYMARKET else f"bt-{venue_name}-"  # one replay, one id per order
         ids = (lambda: f"{prefix}{next(counter)}") if self.replay else None
         return Executor(self.db, venue, self.catalog, mode=mode, clock=self.clock, new_client_id=ids,
                         placement_check=risk.check_placement, bus=bus, gate=self.gate, venue_name=venue_name,
-                        config=ExecutorConfig(lost_grace_ms=self.settings.lost_order_grace_s * 1000))
+                        config=ExecutorConfig(lost_grace_ms=grace))
 
     def build_settlement(self, mode: str | None = None, venue_name: str = POLYMARKET) -> SettlementVenue:
         """Where positions end in cash: the paper venue's own redemptions, Polymarket's, or what

@@ -5,6 +5,13 @@ and order changes streamed from the account's channels (engine/feeds/kalshi_stre
 the moment Kalshi sends them, and reconciled from REST (every `reconcile_s` while the stream is up,
 every `poll_s` while it is not, and at once whenever it reconnects), each fill once.
 
+A create whose answer is lost (a 5xx, a timeout) is sent again with the same client order id, which
+Kalshi takes at most once (a second send of an order it has answers `order_already_exists`, and the
+first stands): RESENDS_S apart, so a short fault still ends in Kalshi's own answer. One that stays
+unknown is the executor's to look up; Kalshi answers a create only once the order exists, so one it
+does not list LOST_AFTER_MS later was never taken (the desk's Polymarket grace is for a chain's
+lag Kalshi does not have), and the quotes it stood for are placed again soon after a fault clears.
+
 Every order that rests is sent with `cancel_order_on_pause`: a pause (the weekly maintenance, or one
 Kalshi calls) cancels it at Kalshi, so nothing of the desk's is left on a book the desk cannot manage
 (engine/trading/kalshi_pauses.py keeps the desk from placing while Kalshi is paused).
@@ -54,6 +61,8 @@ TIMEOUT_S = 10.0
 POLL_S = 1.0  # REST reconcile while the stream is down
 RECONCILE_S = 5.0  # ... and while it is up
 SEEN_S = 3600  # how far back fills are remembered (a poll reads from an hour back at most)
+RESENDS_S = (0.2, 0.5)  # a create whose answer was lost, sent again (the same client order id) after these
+LOST_AFTER_MS = 4_000  # an unknown create Kalshi does not list this long after is taken as never placed
 
 
 class KalshiVenue:
@@ -118,7 +127,7 @@ class KalshiVenue:
         if "refused" in body:
             raise OrderRejected(body["refused"])
         try:
-            placed = await self._call(self.client.send_order(body))
+            placed = await self._send(body)
         except OrderRejected as exc:
             if "order_already_exists" not in str(exc):
                 raise
@@ -136,6 +145,18 @@ class KalshiVenue:
             whole = placed.fill_count >= prepared.request.size
             status = VenueOrderStatus.MATCHED if whole else VenueOrderStatus.CANCELED
         return PlaceResult(prepared.venue_order_id, status, filled=placed.fill_count)
+
+    async def _send(self, body: dict[str, object]) -> models.Placed:
+        """One create, sent again with the same client order id while its answer is lost (Kalshi
+        takes it once: a repeat of one it took is refused as order_already_exists)."""
+        for wait in RESENDS_S:
+            try:
+                return await self._call(self.client.send_order(body))
+            except VenueUnavailable:
+                log.warning("a Kalshi create got no answer: sending it again",
+                            extra={"id": body.get("client_order_id")})
+                await asyncio.sleep(wait)
+        return await self._call(self.client.send_order(body))
 
     async def submit_many(self, prepared: Sequence[PreparedOrder]) -> list[PlaceResult]:
         """One by one. A busy or unreachable venue before any order was taken refuses the batch as
