@@ -96,7 +96,7 @@ def _ledger_holds(path: Path, ticker: str) -> tuple[int, int]:
     try:
         with db.read() as conn:
             cash = store.cash(conn, "live", "kalshi")
-            held = dict(conn.exec_driver_sql(
+            held: dict[str, int] = dict(conn.exec_driver_sql(
                 "SELECT token_id, settled + pending FROM positions WHERE venue = 'kalshi' AND mode = 'live'").all())
     finally:
         db.dispose()
