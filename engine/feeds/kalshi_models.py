@@ -57,6 +57,18 @@ class Market:
     settlement_value: int | None
     settlement_timer_s: int
     mve_collection: str | None
+    # `default`, or `floor` (Kalshi's Settlement Bounds: YES holders paid part before settlement). The
+    # OpenAPI 3.29 the desk's schemas come from has no such field: absent reads as `default`.
+    settlement_bounds: str = "default"
+
+    @property
+    def kind(self) -> str:
+        """What a pair must be, `binary` (a YES pays $1 or nothing, all at settlement), or what it is
+        instead: `scalar`, or `binary with a settlement floor` (any bounds but `default`)."""
+        if self.market_type != "binary":
+            return self.market_type
+        return "binary" if self.settlement_bounds == "default" else \
+            f"binary with a settlement {self.settlement_bounds} (settlement_bounds_type)"
 
 
 @dataclass(frozen=True)
@@ -220,7 +232,8 @@ def market(record: Mapping[str, Any]) -> Market:
         price_ranges=bands(record, w), price_level_structure=text(record, "price_level_structure", w),
         settlement_value=maybe_dollars(record, "settlement_value_dollars", w),
         settlement_timer_s=integer(record, "settlement_timer_seconds", w),
-        mve_collection=record.get("mve_collection_ticker") or None)
+        mve_collection=record.get("mve_collection_ticker") or None,
+        settlement_bounds=str(record.get("settlement_bounds_type") or "default"))
 
 
 def _levels(raw: Any, where: str) -> Levels:

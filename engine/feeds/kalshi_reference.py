@@ -189,13 +189,13 @@ class KalshiBookPoller:
 
     def _ending(self, market: models.Market) -> int:
         ticker = market.ticker
-        if market.market_type != "binary":  # a YES that pays a value: no price, no trade, no settling
-            self.not_binary[ticker] = market.market_type
+        if market.kind != "binary":  # a YES that pays a value (or part early): no price, no trade, no settling
+            self.not_binary[ticker] = market.kind
             for side in ("yes", "no"):
                 self.books.drop(wire.token_id(ticker, side))
             log.error("a paired Kalshi market is not binary: its book is no longer read",
-                      extra={"ticker": ticker, "market_type": market.market_type})
-            self.books.publish(PairNotBinary(wire.market_id(ticker), market.market_type, self.clock_ms()))
+                      extra={"ticker": ticker, "market_type": market.kind})
+            self.books.publish(PairNotBinary(wire.market_id(ticker), market.kind, self.clock_ms()))
             return 1
         self.binary.add(ticker)
         if market.status != "finalized":  # the result is paid at finalized (it may still change before)

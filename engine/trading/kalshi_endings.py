@@ -3,7 +3,8 @@
 Kalshi markets have no row in the markets table (the catalog builds them from the pairs), so
 what the Kalshi poller tells (engine/feeds/kalshi_reference.py) is the only word the desk has
 that one is over: a settlement with a result, a void, or a market that turns out not to be
-binary (a scalar market paired before pairing refused them). Each closes the market in the
+binary (a scalar market paired before pairing refused them, or one Kalshi gives a settlement floor,
+whose YES holders are paid part before settlement). Each closes the market in the
 catalog for the rest of the engine's run (`MarketCatalog.close`, kept across reloads; after a
 restart the poller tells it again at its first status read, before it reads that book). A closed
 market is quoted by no strategy, and the planner cancels its working orders.
@@ -49,7 +50,8 @@ def _alert_not_binary(db: Database, event: PairNotBinary, pairs: Pairs) -> None:
     linked = [cid for cid, (paired, _) in pairs.items() if paired == event.condition_id]
     with_what = f" (paired with {', '.join(linked)})" if linked else ""
     message = (f"Kalshi's {ticker}{with_what} is a {event.market_type} market: a YES contract there pays a value "
-               "between $0 and $1, not $1 or nothing, so the desk neither prices, trades nor settles it. Its book "
+               "between $0 and $1 (or part of it before settlement), not $1 or nothing at the end, so the desk "
+               "neither prices, trades nor settles it. Its book "
                "is no longer read, so the paired market gets no reference price from it, and no strategy trades it. "
                "Close any position in it on kalshi.com; `python -m engine pairs remove ID` unlinks it once no "
                "ledger holds it.")

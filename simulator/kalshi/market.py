@@ -40,6 +40,10 @@ class Market:
     volume: int = 0
     market_type: str = "binary"
     mve_collection: str | None = None  # a multivariate (parlay) leg: its collection's ticker
+    # Kalshi's Settlement Bounds page: `default`, or `floor` (a scalar payout partly paid to YES holders as
+    # the floor rises; not live at Kalshi yet). The simulator lists the field; a test sets `floor`.
+    settlement_bounds: str = "default"
+    settlement_floor: int = 0
     updated_ms: int = 0
     history: list[tuple[int, int, int, int]] = field(default_factory=list)  # (at_ms, price, count, 0)
 

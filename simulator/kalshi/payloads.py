@@ -39,8 +39,10 @@ def market(m: Market, book: Book) -> dict[str, Any]:
         "volume_24h_fp": count(m.volume), "open_interest_fp": count(0), "liquidity_dollars": dollars(0),
         "result": m.result, "can_close_early": True, "expiration_value": "", "rules_primary": m.rules_primary,
         "rules_secondary": m.rules_secondary, "price_level_structure": m.grid.structure,
-        "price_ranges": m.grid.ranges(), "exchange_index": 0,
+        "price_ranges": m.grid.ranges(), "exchange_index": 0, "settlement_bounds_type": m.settlement_bounds,
     }
+    if m.settlement_bounds == "floor":
+        body["settlement_floor_dollars"] = dollars(m.settlement_floor)
     if m.settlement_value is not None:
         body["settlement_value_dollars"] = dollars(m.settlement_value)
     if m.settled_ms is not None:

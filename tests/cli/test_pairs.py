@@ -114,6 +114,12 @@ def test_bad_links_are_refused_in_words(desk: dict[str, str], sim: SimHandle) ->
     finally:
         sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[scalar], "market_type", "binary"))
     assert not_binary.returncode == 1 and f"Kalshi's {scalar} is a scalar market" in not_binary.stderr
+    sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[scalar], "settlement_bounds", "floor"))
+    try:  # Kalshi's settlement floors pay YES holders part before settlement: not a binary to pair
+        floored = _pairs(desk, "add", desk["CONDITION"], scalar, "--yes")
+    finally:
+        sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[scalar], "settlement_bounds", "default"))
+    assert floored.returncode == 1 and "binary with a settlement floor" in floored.stderr
     missing = _pairs(desk, "remove", "7")
     assert missing.returncode == 1 and "no pair 7" in missing.stderr
     assert _rows(desk, "SELECT COUNT(*) FROM venue_pairs") == [(0,)]

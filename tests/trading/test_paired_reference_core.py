@@ -115,6 +115,28 @@ def test_a_paired_market_that_is_not_binary_never_has_its_book_read(sim: SimHand
     assert paired.reference("binary") is not None
 
 
+def test_a_paired_market_given_a_settlement_floor_is_told_as_not_binary(sim: SimHandle) -> None:
+    """Kalshi's settlement floors (its Settlement Bounds page) pay YES holders part of a scalar payout
+    before settlement: the desk's ledger and reference price assume $1 or nothing at the end, so such a
+    market is told as not binary, as a scalar one is, and its book is never read."""
+    floored = binary_tickers(sim)[1]
+    books = BookCache()
+    told: list[PairNotBinary] = []
+    books.add_listener(lambda e: told.append(e) if isinstance(e, PairNotBinary) else None)
+    poller = KalshiBookPoller(f"{sim.clob_host}/trade-api/v2", [floored], books)
+
+    def bounds(kind: str) -> None:
+        sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[floored], "settlement_bounds", kind))
+
+    bounds("floor")
+    try:
+        read = asyncio.run(poller.poll_once())
+    finally:
+        bounds("default")
+    assert read == 0 and [e.market_type for e in told] == ["binary with a settlement floor (settlement_bounds_type)"]
+    assert books.book(kalshi_ids.token_id(floored, "yes")) is None
+
+
 def _core(tmp: Path, sim: SimHandle, condition_id: str, ticker: str) -> TradingCore:
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
