@@ -230,3 +230,15 @@ def test_planner_never_overlaps_sells(case) -> None:
     for spec in result.place:
         if spec.side is Side.SELL:
             assert spec.token_id not in leaving
+
+
+def test_a_kalshi_take_keeps_its_count_in_hundredths_of_a_contract() -> None:
+    """Polymarket's fill-and-kill amounts have few decimals, so its takes are trimmed to sizes whose
+    amounts fit; Kalshi has no such rule (a count in 0.01 contract at any price on the grid): a
+    residue of 3.37 contracts is sold whole at $0.455, and 0.37 bought whole at $0.45."""
+    from engine.execution.planner import take_size
+
+    assert take_size(455_000, 3_370_000, Side.SELL) < 3_370_000  # Polymarket trims it
+    assert take_size(455_000, 3_370_000, Side.SELL, "kalshi:KXTEST-1") == 3_370_000
+    assert take_size(450_000, 370_000, Side.BUY) < 370_000
+    assert take_size(450_000, 370_000, Side.BUY, "kalshi:KXTEST-1") == 370_000

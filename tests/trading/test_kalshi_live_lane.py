@@ -383,7 +383,8 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
         assert all(b is not None and b.asks for b in books)
         yes_ask, no_ask = (b.asks[0].price for b in books if b is not None)
         buy_no = Quote(Side.SELL, kalshi_ids.CONTRACT - no_ask, 2 * SH, Tif.FAK)  # a YES-space sell buys NO
-        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, yes_ask, 5 * SH, Tif.FAK), buy_no))])
+        # 5.37 YES and 2 NO: Kalshi nets them to 3.37 YES, a fractional residue the exit sells whole
+        lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, yes_ask, 5_370_000, Tif.FAK), buy_no))])
         await lane.executor.reconcile()
 
         def both() -> bool:
@@ -410,7 +411,7 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
         return seen
 
     seen = asyncio.run(scenario())
-    assert seen["netted"] == (3 * SH, 0) and seen["kalshi_position"] == 3 * SH  # Kalshi's three YES, the ledger's
+    assert seen["netted"] == (3_370_000, 0) and seen["kalshi_position"] == 3_370_000  # Kalshi's 3.37 YES, the ledger's
     assert seen["cash"] == seen["balance"]  # two pairs: a dollar each, as Kalshi paid them
     kalshi_left, cash, balance = seen["after_exit"]
     assert kalshi_left == 0 and cash == balance
