@@ -82,3 +82,23 @@ def lifecycle(sim: SimHandle, ticker: str, action: str, **body: Any) -> dict[str
     status, answer = admin(sim, f"/_sim/kalshi/markets/{ticker}/{action}", body)
     assert status == 200, answer
     return answer
+
+
+def promoted_on(db_path: Any, sim: SimHandle, ticker: str, params: dict[str, Any], name: str = "kx") -> None:
+    """A desk's database with one of the simulator's Polymarket markets paired to Kalshi's `ticker` and
+    a promoted market maker `name` (with `params`) trading that Kalshi market."""
+    import sqlite3
+
+    from contracts import kalshi_ids
+    from storage.desk.venue_pairs import add_pair
+    from storage.sqlite.db import Database
+
+    db = Database(db_path)
+    add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=ticker, inverted=False,
+             polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
+    db.dispose()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at,
+                            updated_at, updated_by, status, live)
+                        VALUES (?, 'market_making', ?, ?, 1, 1, 0, 0, 't', 'ok', 1)""",
+                     (name, json.dumps(params), json.dumps([kalshi_ids.market_id(ticker)])))

@@ -313,8 +313,8 @@ def cmd_find(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Polymarket (the desk's markets) matching {args.text!r}:")
     print("\n".join(f"  {m['condition_id']}  {_cut(str(m['question']), 90)}" for m in found["polymarket"]) or "  none")
     print(f"Kalshi (open markets, parlay legs left out) matching {args.text!r}:")
-    print("\n".join(f"  {m['ticker']:32} {_cut(m['title'], 70)}  bid {m['yes_bid'] / 100:.4f} ask {m['yes_ask'] / 100:.4f}"
-                    for m in found["kalshi"]) or "  none")
+    print("\n".join(f"  {m['ticker']:32} {_cut(m['title'], 70)}  bid {m['yes_bid'] / 100:.4f} "
+                    f"ask {m['yes_ask'] / 100:.4f}" for m in found["kalshi"]) or "  none")
     if found["kalshi_more"]:
         print(f"  … and {found['kalshi_more']} more (add words to narrow it)")
     print("Link one of each after reading both: python -m engine pairs add <condition id> <ticker>")

@@ -14,6 +14,7 @@ account: balance, orders, fills, positions, settlements and its rate limits.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -224,3 +225,28 @@ def _object(answer: Any, name: str) -> dict[str, Any]:
         raise KalshiShapeError(f"Kalshi's answer has no {name!r} object")
     found: dict[str, Any] = answer[name]
     return found
+
+
+class PublicReads:
+    """A loop of public reads of Kalshi's (no key) in the background: started once, stopped and its
+    client closed with `close`. A subclass says what one round is (`_run`)."""
+
+    task_name = "kalshi-reads"
+
+    def __init__(self, host: str) -> None:
+        self.client = KalshiClient.at(host)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=self.task_name)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.client.close()
+
+    async def _run(self) -> None:
+        raise NotImplementedError

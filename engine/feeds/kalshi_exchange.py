@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from engine.feeds.kalshi_client import KalshiClient
+from engine.feeds.kalshi_client import PublicReads
 from engine.feeds.kalshi_fixed import KalshiShapeError
 from engine.feeds.kalshi_http import KalshiError
 from storage.sqlite.db import now_ms
@@ -62,28 +62,18 @@ class ExchangeState:
                 "next_pause": list(window) if window else None, "error": self.error}
 
 
-class KalshiExchangeWatch:
+class KalshiExchangeWatch(PublicReads):
+    task_name = "kalshi-exchange"
+
     def __init__(self, host: str, *, on_change: Callable[[ExchangeState, ExchangeState], None] | None = None,
                  clock_ms: Callable[[], int] = now_ms, status_s: float = STATUS_S, near_s: float = NEAR_S,
                  schedule_s: float = SCHEDULE_S) -> None:
-        self.client = KalshiClient.at(host)
+        super().__init__(host)
         self.state = ExchangeState()
         self.on_change = on_change
         self.clock_ms = clock_ms
         self.status_s, self.near_s, self.schedule_s = status_s, near_s, schedule_s
         self._schedule_at: int | None = None  # when the schedule was last read
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="kalshi-exchange")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        await self.client.close()
 
     async def _run(self) -> None:
         while True:

@@ -68,11 +68,15 @@ def price(record: Mapping[str, Any], name: str, where: str) -> int:
     return value
 
 
-def text(record: Mapping[str, Any], name: str, where: str) -> str:
+def _typed(record: Mapping[str, Any], name: str, where: str, kind: type, said: str) -> Any:
     value = field(record, name, where)
-    if not isinstance(value, str):
-        raise KalshiShapeError(f"{where}.{name}: expected a string, got {type(value).__name__}")
+    if not isinstance(value, kind):
+        raise KalshiShapeError(f"{where}.{name}: expected {said}, got {value!r:.20}")
     return value
+
+
+def text(record: Mapping[str, Any], name: str, where: str) -> str:
+    return str(_typed(record, name, where, str, "a string"))
 
 
 def choice(record: Mapping[str, Any], name: str, where: str, allowed: tuple[str, ...]) -> str:
@@ -84,10 +88,7 @@ def choice(record: Mapping[str, Any], name: str, where: str, allowed: tuple[str,
 
 
 def flag(record: Mapping[str, Any], name: str, where: str) -> bool:
-    value = field(record, name, where)
-    if not isinstance(value, bool):
-        raise KalshiShapeError(f"{where}.{name}: expected true or false, got {value!r:.20}")
-    return value
+    return bool(_typed(record, name, where, bool, "true or false"))
 
 
 def integer(record: Mapping[str, Any], name: str, where: str) -> int:

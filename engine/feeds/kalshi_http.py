@@ -31,6 +31,7 @@ DEFAULT_COST = 10
 BASIC = ((200, 400), (100, 100))  # (read, write) of a Basic account: (tokens a second, capacity)
 BACKOFF_S = (0.05, 0.1, 0.2, 0.4, 0.8)  # waits after successive 429s before giving up
 MARGIN = 0.9  # of Kalshi's refill rate the desk spends
+BURST_SHARE = 0.5  # of Kalshi's bucket capacity spent at once: what is left covers a burst that arrives late
 
 
 class KalshiError(Exception):
@@ -111,9 +112,12 @@ class Pacer:
 
     @classmethod
     def of(cls, read: tuple[int, int], write: tuple[int, int]) -> Pacer:
-        """Buckets refilling a little slower than Kalshi's (MARGIN): a request that left on time can
-        still arrive early, and Kalshi's bucket must have covered it by then."""
-        return cls(Bucket(read[0] * MARGIN, read[1]), Bucket(write[0] * MARGIN, write[1]))
+        """Buckets refilling a little slower than Kalshi's (MARGIN), bursting half as far (BURST_SHARE).
+        Kalshi counts a request when it arrives: requests that left paced can arrive bunched (a burst
+        held up on the way, then the next ones on time), and Kalshi's bucket, full while it waited,
+        refilled nothing; what the desk leaves unspent of it covers that."""
+        return cls(Bucket(read[0] * MARGIN, int(read[1] * BURST_SHARE)),
+                   Bucket(write[0] * MARGIN, int(write[1] * BURST_SHARE)))
 
     async def pace(self, write: bool, cost: int) -> None:
         wait = (self.write if write else self.read).wait_s(cost)

@@ -40,7 +40,7 @@ from contracts.domain import Side
 from contracts.kalshi_grid import bands_json
 from engine.feeds import kalshi_models as models
 from engine.feeds.books import BookCache
-from engine.feeds.kalshi_client import KalshiClient
+from engine.feeds.kalshi_client import PublicReads
 from engine.feeds.kalshi_fixed import KalshiShapeError
 from engine.feeds.kalshi_http import KalshiError
 from engine.feeds.market_data_events import MarketResolved, MarketVoided, PairNotBinary, TradePrint
@@ -75,13 +75,15 @@ def put_book(books: BookCache, ticker: str, yes_bids: Levels, no_bids: Levels, a
     books.apply_snapshot(wire.token_id(ticker, "no"), no_bids, flip_yes, at_ms)
 
 
-class KalshiBookPoller:
+class KalshiBookPoller(PublicReads):
     """Live: every paired market's status, and its book while the stream does not serve it."""
+
+    task_name = "kalshi-books-poll"
 
     def __init__(self, host: str, tickers: Iterable[str], books: BookCache, *, poll_s: float = POLL_S,
                  clock_ms: Callable[[], int] = now_ms, on_facts: Callable[[str, Facts], None] | None = None,
                  streamed: Callable[[], set[str]] | None = None, resync: Callable[[str], None] | None = None) -> None:
-        self.client = KalshiClient.at(host)  # the books and markets are public: no key
+        super().__init__(host)  # the books and markets are public: no key
         self.tickers = sorted(set(tickers))
         self.books = books
         self.poll_s = poll_s
@@ -96,22 +98,10 @@ class KalshiBookPoller:
         self._seen: dict[str, deque[str]] = {}
         self._since: dict[str, int] = {}
         self._fees: dict[str, tuple[float, models.Series]] = {}  # event ticker -> (read at, its fee settings)
-        self._task: asyncio.Task[None] | None = None
         self.polls = 0
         self.settled: dict[str, str] = {}  # ticker -> its result, once told
         self.not_binary: dict[str, str] = {}  # ticker -> its market type, once told: never read again
         self.binary: set[str] = set()  # tickers a status read found binary: only their books are read
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="kalshi-books-poll")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        await self.client.close()
 
     async def _run(self) -> None:
         while True:

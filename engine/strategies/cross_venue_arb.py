@@ -20,19 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from contracts.cross_venue import Cross, complement_side, cross
-from contracts.domain import (
-    ONE,
-    Intent,
-    Level,
-    MarketInfo,
-    MarketView,
-    Quote,
-    Side,
-    Snapshot,
-    StrategyState,
-    Tif,
-    fmt,
-)
+from contracts.domain import ONE, Intent, Level, MarketInfo, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
 from contracts.kalshi_fees import KalshiFees
 from contracts.kalshi_ids import LOT
 from contracts.strategy_schemas.cross_venue_arb import CROSS_VENUE_ARB

@@ -105,6 +105,13 @@ def page(request: web.Request, items: list[Any], default: int = 100) -> tuple[li
     return items[start:start + limit], str(start + limit) if start + limit < len(items) else ""
 
 
+def window(request: web.Request) -> Callable[[int], bool]:
+    """Whether a time (epoch ms) lies within the request's `min_ts`..`max_ts` (Unix seconds, both ends
+    included; either may be left out)."""
+    low, high = seconds(request, "min_ts"), seconds(request, "max_ts")
+    return lambda at_ms: (low is None or at_ms >= low * 1000) and (high is None or at_ms < (high + 1) * 1000)
+
+
 def seconds(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name)
     if raw is None:
@@ -177,10 +184,9 @@ async def list_markets(request: web.Request, who: str) -> Any:
 async def list_trades(request: web.Request, who: str) -> Any:
     """Every match, newest first, of one market (`ticker`) or all, within [min_ts, max_ts]."""
     ex = side_of(request).exchange
-    low, high = seconds(request, "min_ts"), seconds(request, "max_ts")
+    within = window(request)
     ticker = request.query.get("ticker")
-    chosen = [t for t in reversed(ex.trades) if (not ticker or t.ticker == ticker)
-              and (low is None or t.created_ms >= low * 1000) and (high is None or t.created_ms < (high + 1) * 1000)]
+    chosen = [t for t in reversed(ex.trades) if (not ticker or t.ticker == ticker) and within(t.created_ms)]
     items, cursor = page(request, chosen)
     return {"trades": [payloads.public_trade(t) for t in items], "cursor": cursor}
 

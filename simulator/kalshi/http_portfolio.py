@@ -21,7 +21,7 @@ from aiohttp import web
 
 from . import payloads
 from .exchange import Placement, Refused
-from .http import BASE, endpoint, error, now_ms, page, routes, seconds, side_of
+from .http import BASE, endpoint, error, now_ms, page, routes, seconds, side_of, window
 from .orders import STP_KINDS, TIFS
 from .units import BadNumber, cents, count_in, dollars, dollars_in
 
@@ -70,11 +70,10 @@ async def get_order(request: web.Request, who: str) -> Any:
 @endpoint("GET", "/portfolio/fills", auth=True)
 async def list_fills(request: web.Request, who: str) -> Any:
     q = request.query
-    low, high = seconds(request, "min_ts"), seconds(request, "max_ts")
+    within = window(request)
     fills = [f for f in reversed(side_of(request).exchange.accounts[who].fills)
              if (not q.get("ticker") or f.order.ticker == q["ticker"])
-             and (not q.get("order_id") or f.order.order_id == q["order_id"])
-             and (low is None or f.at_ms >= low * 1000) and (high is None or f.at_ms < (high + 1) * 1000)]
+             and (not q.get("order_id") or f.order.order_id == q["order_id"]) and within(f.at_ms)]
     items, cursor = page(request, fills)
     return {"fills": [payloads.fill(f) for f in items], "cursor": cursor}
 
@@ -96,9 +95,8 @@ async def list_positions(request: web.Request, who: str) -> Any:
 
 @endpoint("GET", "/portfolio/settlements", auth=True)
 async def list_settlements(request: web.Request, who: str) -> Any:
-    low, high = seconds(request, "min_ts"), seconds(request, "max_ts")
-    chosen = [s for s in reversed(side_of(request).exchange.accounts[who].settlements)
-              if (low is None or s.at_ms >= low * 1000) and (high is None or s.at_ms < (high + 1) * 1000)]
+    within = window(request)
+    chosen = [s for s in reversed(side_of(request).exchange.accounts[who].settlements) if within(s.at_ms)]
     items, cursor = page(request, chosen)
     return {"settlements": [payloads.settlement(s) for s in items], "cursor": cursor}
 

@@ -17,6 +17,7 @@ import pytest
 
 from contracts.settings import load_settings
 from engine.cli import pairs
+from engine.cli.errors import open_db
 from simulator.testing import SimHandle, running_simulator
 from storage.sqlite.migrations import migrate
 from tests.helpers import ROOT, isolated_env
@@ -176,12 +177,18 @@ def test_spreads_say_what_each_way_locks_in_after_both_venues_fees(tmp_path: Pat
 
 
 def test_find_is_data_a_page_calls(desk: dict[str, str], sim: SimHandle, capsys: pytest.CaptureFixture[str]) -> None:
-    """`pairs.find` (what `pairs find` prints, and what the Markets page calls): both venues' matches
-    as data, nothing printed; Kalshi's parlay legs (listed before its other markets, their titles
-    naming the same outcomes) are never among them."""
-    found = pairs.find(load_settings(desk), "simulated outcome")
+    """`pairs.find` (what `pairs find` prints, and what the Markets page reads through `pairs find
+    --json`): both venues' matches as data, nothing printed, Kalshi's bid and ask in cents (exact:
+    a sub-penny price is a decimal of cents); Kalshi's parlay legs (listed before its other markets,
+    their titles naming the same outcomes) are never among them."""
+    settings = load_settings(desk)
+    found = pairs.find(settings, open_db(settings), "simulated outcome")
     assert capsys.readouterr().out == ""
     tickers = [m["ticker"] for m in found["kalshi"]]
     assert tickers == binary_tickers(sim)  # every binary market, no parlay leg
-    assert all(0 < m["yes_bid"] < m["yes_ask"] < 1 for m in found["kalshi"])
+    books = sim.call(lambda: {t: sim.sim.kalshi.exchange.books[t].levels() for t in tickers})
+    assert [(m["yes_bid"], m["yes_ask"]) for m in found["kalshi"]] == [
+        (max(yes) / 10_000, (1_000_000 - max(no)) / 10_000) for yes, no in books.values()]
     assert found["kalshi_more"] == 0 and isinstance(found["polymarket"], list)
+    as_json = _pairs(desk, "find", "simulated outcome", "--json")
+    assert json.loads(as_json.stdout)["kalshi"] == found["kalshi"]

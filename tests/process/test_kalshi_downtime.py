@@ -7,7 +7,6 @@ the quotes come back within 10 s of the fault clearing."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,10 +18,9 @@ import pytest
 from contracts import kalshi_ids
 from engine.execution import store
 from simulator.testing import SimHandle, approved_simulator
-from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database, now_ms
 from tests.helpers import EngineProcess, paper_desk, wait_until
-from tests.kalshi import binary_tickers, keypair, register, structure
+from tests.kalshi import binary_tickers, keypair, promoted_on, register, structure
 
 pytestmark = pytest.mark.slow
 # Quotes half a cent either side of the mid, on a market priced in tenths of a cent: the best bid and ask.
@@ -46,15 +44,8 @@ def _desk(tmp: Path, sim: SimHandle, **env: str) -> tuple[EngineProcess, str, st
     ticker = next(t for t in binary_tickers(sim) if structure(sim, t) == "deci_cent")
     engine = paper_desk(tmp, sim, [])
     engine.env.update(KALSHI_API_KEY_ID=key_id, KALSHI_PRIVATE_KEY=private.replace("\n", "\\n"), **env)
-    db = Database(engine.db_path)
-    add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=ticker, inverted=False,
-             polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
-    db.dispose()
+    promoted_on(engine.db_path, sim, ticker, MM)
     with sqlite3.connect(engine.db_path) as conn:
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at,
-                            updated_at, updated_by, status, live)
-                        VALUES ('kx', 'market_making', ?, ?, 1, 1, 0, 0, 't', 'ok', 1)""",
-                     (json.dumps(MM), json.dumps([kalshi_ids.market_id(ticker)])))
         conn.execute("UPDATE engine_state SET kalshi_mode = 'live'")
     return engine, account, ticker
 

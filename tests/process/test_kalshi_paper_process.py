@@ -6,20 +6,16 @@ of Kalshi's reaches Polymarket, `engine status` names Kalshi's ledger apart, and
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from contracts import kalshi_ids
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import desk_status
-from storage.desk.venue_pairs import add_pair
-from storage.sqlite.db import Database
 from tests.helpers import live_desk, wait_until
-from tests.kalshi import binary_tickers
+from tests.kalshi import binary_tickers, promoted_on
 
 pytestmark = pytest.mark.slow
 MM = {"size": 20, "half_spread": 0.03, "max_spread": 0.9}
@@ -40,15 +36,7 @@ def _count(db_path: Path, sql: str) -> int:
 def test_a_live_desk_and_kalshis_paper_ledger_trade_side_by_side(tmp_path: Path, sim: SimHandle) -> None:
     engine, funder = live_desk(tmp_path, sim, mm=(MM, {"filter": {"max_markets": 1}}))
     ticker = binary_tickers(sim)[0]
-    db = Database(engine.db_path)
-    add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=ticker, inverted=False,
-             polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")
-    db.dispose()
-    with sqlite3.connect(engine.db_path) as conn:
-        conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, version, created_at,
-                            updated_at, updated_by, status, live)
-                        VALUES ('kx', 'market_making', ?, ?, 1, 1, 0, 0, 't', 'ok', 1)""",
-                     (json.dumps(MM), json.dumps([kalshi_ids.market_id(ticker)])))
+    promoted_on(engine.db_path, sim, ticker, MM)
     path = engine.db_path
     try:
         engine.start()
