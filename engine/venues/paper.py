@@ -234,7 +234,7 @@ class PaperVenue:
         market = self.catalog.get(order.condition_id)
         fee = rules.fill_fee(market, price, size, liquidity)
         if self.venue_name == KALSHI:  # Kalshi's reported fee: the trade fee and its per-order rounding
-            fee = self._kalshi_rounding(conn, order, market).charge(
+            fee = kalshi_rounding(self.kalshi_rounding, conn, order.venue_order_id, market).charge(
                 kalshi_fees.fill_cash(price, size, buy=order.side is Side.BUY), fee)
         order.filled += size
         self.wallet.traded(order.token_id, order.side, price, size, fee)
@@ -481,18 +481,6 @@ class PaperVenue:
 
     # -- what a BUY would pay --------------------------------------------------------------
 
-    def _kalshi_rounding(self, conn: Connection, order: _Resting, market: MarketInfo | None) -> kalshi_fees.FillFees:
-        """The order's rounding accumulator, as Kalshi keeps one per order (rebuilt from its stored
-        fills after a restart: the same arithmetic gives the same state)."""
-        found = self.kalshi_rounding.get(order.venue_order_id)
-        if found is None:
-            found = kalshi_fees.FillFees()
-            for row in book_store.order_fills(conn, order.venue_order_id):
-                found.charge(kalshi_fees.fill_cash(row["price"], row["size"], buy=row["side"] == Side.BUY.value),
-                             rules.fill_fee(market, row["price"], row["size"], row["liquidity"]))
-            self.kalshi_rounding[order.venue_order_id] = found
-        return found
-
     def _fee(self, book: Book | None, req: OrderRequest, market: MarketInfo | None) -> int:
         """The taker fee a BUY would pay on what it takes from `book` now (its cash must cover it)."""
         if book is None or market is None or req.side is Side.SELL or req.post_only:
@@ -515,3 +503,17 @@ async def cancel_all_resting(db: Database) -> CancelResult:
         canceled += done.canceled
         refused |= done.not_canceled
     return CancelResult(tuple(canceled), refused)
+
+
+def kalshi_rounding(kept: dict[str, kalshi_fees.FillFees], conn: Connection, venue_order_id: str,
+                    market: MarketInfo | None) -> kalshi_fees.FillFees:
+    """An order's rounding accumulator, as Kalshi keeps one per order (`kept` by order id; rebuilt
+    from its stored fills after a restart: the same arithmetic gives the same state)."""
+    found = kept.get(venue_order_id)
+    if found is None:
+        found = kalshi_fees.FillFees()
+        for row in book_store.order_fills(conn, venue_order_id):
+            found.charge(kalshi_fees.fill_cash(row["price"], row["size"], buy=row["side"] == Side.BUY.value),
+                         rules.fill_fee(market, row["price"], row["size"], row["liquidity"]))
+        kept[venue_order_id] = found
+    return found
