@@ -143,6 +143,7 @@ def unlink_panel(db: Database, pairs: pd.DataFrame) -> None:
     if pairs.empty:
         flash(near=P_UNLINK)
         return
+    questions = {int(r["id"]): str(r["question"]) for _, r in pairs.iterrows()}
     labels = {int(r["id"]): f"pair {r['id']} · {r['question']} = {r['kalshi_ticker']}" for _, r in pairs.iterrows()}
     left, mid, right = st.columns([4, 2, 1], vertical_alignment="bottom")
     pick = left.selectbox("Unlink a pair", list(labels), key=P_UNLINK_PICK, format_func=lambda i: labels[i])
@@ -154,7 +155,8 @@ def unlink_panel(db: Database, pairs: pd.DataFrame) -> None:
             st.error(f"Not unlinked: {text.markdown(exc)}", icon=":material/block:")
         else:
             st.session_state.pop(P_UNLINK_OK, None)
-            _reloaded(db, P_UNLINK, f"Unlinked pair {pair.id}: {pair.condition_id[:12]}… and {pair.kalshi_ticker}.")
+            _reloaded(db, P_UNLINK, f"Unlinked pair {pair.id}: {text.markdown(questions[pair.id])} and "
+                                    f"{pair.kalshi_ticker}.")
             st.rerun()
     flash(near=P_UNLINK)
 
@@ -183,7 +185,7 @@ def paired_market_panel(db: Database, condition_id: str) -> None:
     rows = [_way_row(way) for way in paired.ways]
     st.markdown(f"**Hedging the pair now**, after both venues' taker fees, keeping {SPREAD_MARGIN:.2f} a share, "
                 f"at most {SPREAD_CAPITAL:,.0f} a venue (as `python -m engine pairs spreads`; nothing is placed)")
-    show_table(pd.DataFrame(rows), WAY_COLUMNS)
+    show_table(pd.DataFrame(rows, columns=list(WAY_COLUMNS)), WAY_COLUMNS)  # no way found: its words, no figures
 
 
 def _way_row(way: Any) -> dict[str, Any]:

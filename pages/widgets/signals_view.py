@@ -96,6 +96,7 @@ def pairs_view(db: Database) -> None:
         find_and_link(db)
     if pairs.empty:
         st.caption("No market is paired with Kalshi: find one above (or python -m engine pairs find / add).")
+        unlink_panel(db, pairs)  # what the Unlink that removed the last pair said
         return
     st.caption(f"{len(pairs)} market(s) paired with Kalshi by hand: each takes its Kalshi market's mid as its "
                "reference price (market making with fair value 'reference', value betting with fair source "
