@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed
 
 run: setup
 	$(BIN)/python -m engine init
+	$(BIN)/python -m tools.optional_programs
 	@$(BIN)/python -m tools.run_banner
 	$(BIN)/supervisord -c supervisord.conf
 

@@ -19,16 +19,28 @@ from tests.helpers import ROOT, wait_until
 VENV_BIN = Path(sys.executable).parent
 
 
-def relocated_conf(tmp: Path, programs: set[str], overrides: dict[str, dict[str, str]] | None = None) -> Path:
-    """The real supervisord.conf with its var/ in `tmp`, only `programs` (event listeners too, such
-    as the watchdog, by name), and overrides."""
-    text = (ROOT / "supervisord.conf").read_text()
+def relocate(text: str, tmp: Path) -> str:
+    """Supervisor configuration text with its var/ in `tmp` and this checkout's programs."""
     text = text.replace("%(here)s/var", str(tmp / "var")).replace("%(here)s/.venv/bin", str(VENV_BIN))
-    text = text.replace("%(here)s", str(ROOT))
+    return text.replace("%(here)s", str(ROOT))
+
+
+def relocated_conf(tmp: Path, programs: set[str] | None, overrides: dict[str, dict[str, str]] | None = None, *,
+                   optional_included: bool = False) -> Path:
+    """The real supervisord.conf with its var/ in `tmp`, only `programs` (event listeners too, such
+    as the watchdog, by name; the optional programs of supervisord.optional.conf too; None: all of
+    supervisord.conf's), and overrides. With `optional_included`, the optional programs are left
+    to the conf's include, as `make run` runs it (tmp/var/run/optional-programs.conf)."""
+    text = (ROOT / "supervisord.conf").read_text()
+    if not optional_included:  # the programs picked here, whichever file holds them
+        text += "\n" + (ROOT / "supervisord.optional.conf").read_text()
     parser = configparser.RawConfigParser(inline_comment_prefixes=(";",))
-    parser.read_string(text)
+    parser.read_string(relocate(text, tmp))
+    if not optional_included:
+        parser.remove_section("include")
     for section in parser.sections():
-        if section.startswith(("program:", "eventlistener:")) and section.split(":", 1)[1] not in programs:
+        if (programs is not None and section.startswith(("program:", "eventlistener:"))
+                and section.split(":", 1)[1] not in programs):
             parser.remove_section(section)
     for section, values in (overrides or {}).items():
         for key, value in values.items():

@@ -96,7 +96,8 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     token = secrets.token_urlsafe(32)
     write_env_value(settings.env_file, "SIGNALS_API_TOKEN", token)
     print(f"Wrote a new SIGNALS_API_TOKEN to {settings.env_file} (mode 600); the old one no longer works once the "
-          "signals API restarts (`supervisorctl -c supervisord.conf restart signals`). Give it to the model that "
+          "signals API restarts (`supervisorctl -c supervisord.conf restart signals`; the first time, `python -m "
+          "tools.optional_programs && supervisorctl -c supervisord.conf update` adds it). Give it to the model that "
           "posts, as `Authorization: Bearer <token>`; it is shown this once:", file=sys.stderr)
     print(token)
     return EXIT_OK
