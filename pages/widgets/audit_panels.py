@@ -11,7 +11,8 @@ import streamlit as st
 from charts.tables import Col
 from contracts.settings import secret_values
 from pages.widgets.common import ACTOR, flash, plural, settings
-from pages.widgets.diff import audit_diff, readable_payload
+from pages.widgets.diff import audit_diff, change_summary, readable_payload
+from pages.widgets.ids import ids_popover, market_ids_in
 from pages.widgets.logtail import engine_log_path, mask, parse, tail
 from pages.widgets.portfolio import ALERT_COLUMNS
 from pages.widgets.tables import rows_height, show_table
@@ -38,9 +39,10 @@ AUDIT_COLUMNS = {
     "actor": Col("actor"),
     "action": Col("action"),
     "entity": Col("entity", "name"),
-    "before": Col("before", "long"),
-    "after": Col("after", "long"),
-    "id": Col("id"),
+    "what_changed": Col("what changed", "long"),
+    "before": Col("before", "long", more=True),
+    "after": Col("after", "long", more=True),
+    "id": Col("id", more=True),
 }
 LOG_COLUMNS = {"ts": Col("time (UTC)"), "level": Col("level"), "logger": Col("logger"), "msg": Col("message", "long"),
                "detail": Col("detail", "long")}
@@ -66,17 +68,26 @@ def audit_trail(db: Database) -> None:
     st.caption(f"{total:,} entries match · page {page} · newest first")
     if frame.empty:
         return
-    shown = frame.assign(before=frame["before"].map(readable_payload), after=frame["after"].map(readable_payload))
-    shown = named_columns(db, shown, "entity", "before", "after")  # the entry's detail below keeps the ids
-    show_table(shown, AUDIT_COLUMNS, height=rows_height(len(frame)))
+    changed = [change_summary(b, a) for b, a in zip(frame["before"], frame["after"], strict=True)]
+    shown = frame.assign(before=frame["before"].map(readable_payload), after=frame["after"].map(readable_payload),
+                         what_changed=changed)
+    # Markets by their question (the entry's detail below keeps the ids, and its Ids box copies them).
+    shown = named_columns(db, shown, "entity", "what_changed", "before", "after")
+    show_table(shown, AUDIT_COLUMNS, height=rows_height(len(frame)), key="audit")
     rows = {int(r["id"]): r for r in frame.to_dict("records")}
+    named = dict(zip(shown["id"].astype(int), shown["entity"], strict=True))
     pick = st.selectbox(
         "Show what changed in entry",
         list(rows),
         key=A_PICK,
-        format_func=lambda i: f"#{i} · {rows[i]['action']} · {rows[i]['entity']}",
+        format_func=lambda i: f"#{i} · {rows[i]['action']} · {named[i]}",
     )
-    diff = audit_diff(rows[pick]["before"], rows[pick]["after"])
+    entry = rows[pick]
+    ids_popover({"entity (as stored)": str(entry["entity"]),
+                 **{f"market {n}": cid for n, cid in enumerate(market_ids_in(entry["entity"], entry["before"],
+                                                                              entry["after"]), start=1)}},
+                key="audit_ids", label="Ids in this entry")
+    diff = audit_diff(entry["before"], entry["after"])
     if diff:
         st.dataframe(pd.DataFrame(diff), hide_index=True, key="audit_diff", placeholder="—")
     else:
@@ -116,7 +127,7 @@ def _ack(db: Database, ids: list[int]) -> None:
     st.rerun()
 
 
-def log_tail() -> None:
+def log_tail(db: Database) -> None:
     current = settings()
     path = engine_log_path(current.root)
     lines = tail(path, LOG_LINES)
@@ -132,5 +143,5 @@ def log_tail() -> None:
     if level != ALL:
         records = records[records["level"] == level]
     st.caption(f"Last {len(lines)} lines of `{path}`, newest first (times UTC).")
-    if not records.empty:
-        show_table(records, LOG_COLUMNS, height=rows_height(len(records)))
+    if not records.empty:  # the markets a line names by their question, as everywhere on the pages
+        show_table(named_columns(db, records, "msg", "detail"), LOG_COLUMNS, height=rows_height(len(records)))

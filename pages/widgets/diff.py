@@ -58,6 +58,20 @@ def audit_diff(before: str | None, after: str | None) -> list[dict[str, str]]:
     return rows
 
 
+def change_summary(before: str | None, after: str | None) -> str:
+    """What an audit entry changed, on one line: "paused: false → true; version: 3 → 4" (a field
+    added reads "field = value", one removed "field removed")."""
+    parts = []
+    for row in audit_diff(before, after):
+        if row["change"] == "added":
+            parts.append(f"{row['field']} = {row['after']}")
+        elif row["change"] == "removed":
+            parts.append(f"{row['field']} removed")
+        else:
+            parts.append(f"{row['field']}: {row['before']} → {row['after']}")
+    return "; ".join(parts) or "no field changed"
+
+
 def _unnested(value: Any) -> Any:
     """A document whose strings may themselves hold JSON (as some writers once stored a
     setting's or a strategy's JSON text inside the audit's JSON), with those strings decoded."""

@@ -17,6 +17,7 @@ from pages.widgets import figures, portfolio
 from pages.widgets.common import plural, utc, utc_day_ms
 from pages.widgets.event_panel import event_panel
 from pages.widgets.figures import CHART_CONFIG
+from pages.widgets.ids import ids_popover
 from pages.widgets.pair_panels import paired_market_panel
 from pages.widgets.tables import rows_height, show_table
 from pages.widgets.ticket import ticket_panel
@@ -137,10 +138,12 @@ def _facts(market: dict[str, Any]) -> None:
     neg += f" · protocol {market['protocol']}"
     neg += _game(market) + _resolution(market) + _updown(market.get("updown"))
     st.caption(
-        f"{text.markdown(market['condition_id'])} · {ends} · tick {market['tick']:g} · "
+        f"{ends} · tick {market['tick']:g} · "
         f"min size {market['min_size']:g} shares · {flags}{neg} · "
         f"tags: {text.markdown(', '.join(market['tags']) or '—')}"
     )
+    ids_popover({"condition id": market["condition_id"], "YES token": market["yes_token"],
+                 "NO token": market["no_token"]}, key="market_ids")
 
 
 def _updown(pricing: dict[str, Any] | None) -> str:
@@ -241,7 +244,7 @@ def activity_panel(db: Database, market: dict[str, Any], mode: str) -> None:
     if frame.empty:
         st.caption("No orders in this market.")
     else:
-        show_table(order_rows(frame), ORDER_COLUMNS, height=rows_height(len(frame)))
+        show_table(order_rows(frame), ORDER_COLUMNS, height=rows_height(len(frame)), key="market_orders")
 
 
 def detail(db: Database, condition_id: str, mode: str) -> None:

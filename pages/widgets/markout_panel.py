@@ -16,8 +16,9 @@ from storage.sqlite.db import Database
 COLUMNS = {
     "market": Col("market", "name"),
     "strategy": Col("strategy"),
+    "venue": Col("venue"),
     "fills": Col("fills", "int"),
-    "notional": Col("notional", "usdc"),
+    "notional": Col("notional", "usdc", more=True),
     "usdc_1s": Col("1 s", "usdc"),
     "bps_1s": Col("1 s (bps)", "int"),
     "usdc_10s": Col("10 s", "usdc"),
@@ -38,4 +39,4 @@ def markout_panel(db: Database, mode: str) -> None:
                "notional. Above 0 the fills earned the spread; below 0 they were adversely selected (picked "
                "off by better-informed flow). Fees are not included.")
     if not per_market.empty:
-        show_table(per_market, COLUMNS, height=rows_height(len(per_market)))
+        show_table(per_market, COLUMNS, height=rows_height(len(per_market)), key="markouts")

@@ -157,14 +157,15 @@ DECISION_COLUMNS = {
     "at": Col("at", "time"),
     "reason": Col("reason"),
     "action": Col("action"),
-    "side": Col("side"),
-    "price": Col("price", "prob"),
-    "requested": Col("requested", "shares"),
-    "approved": Col("approved", "shares"),
     "question": Col("market", "name"),
     "strategy": Col("strategy"),
+    "venue": Col("venue"),
+    "approved": Col("approved", "shares"),
     "detail": Col("detail", "long"),
-    "mode": Col("mode"),
+    "requested": Col("requested", "shares", more=True),
+    "side": Col("side", more=True),
+    "price": Col("price", "prob", more=True),
+    "mode": Col("mode", more=True),
 }
 
 
@@ -199,5 +200,5 @@ def decisions_log(db: Database, mode: str, *, paper_lane: bool = False) -> None:
             "(or nothing was quoted)."
         )
         return
-    show_table(frame, DECISION_COLUMNS, height=rows_height(len(frame)))
+    show_table(frame, DECISION_COLUMNS, height=rows_height(len(frame)), key="decisions")
     st.caption(f"{len(frame)} newest {mode} decisions shown (at most 300).")

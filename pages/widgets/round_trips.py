@@ -13,13 +13,14 @@ from storage.sqlite.db import Database
 
 SHOWN = 200
 TRIP_COLUMNS = {"closed_at": Col("closed", "time"), "strategy": Col("strategy"), "question": Col("market", "name"),
-                "outcome": Col("outcome"), "bought": Col("bought", "shares"), "net": Col("net PnL", "usdc"),
-                "realized": Col("realized", "usdc"), "fees": Col("fees", "usdc"), "held": Col("held for"),
-                "exit": Col("exit"), "opened_at": Col("opened", "time")}
+                "venue": Col("venue"), "outcome": Col("outcome"), "bought": Col("bought", "shares"),
+                "net": Col("net PnL", "usdc"), "held": Col("held for"), "exit": Col("exit"),
+                "realized": Col("realized", "usdc", more=True), "fees": Col("fees", "usdc", more=True),
+                "opened_at": Col("opened", "time", more=True)}
 FILL_COLUMNS = {"matched_at": Col("matched", "time"), "strategy": Col("strategy"), "question": Col("market", "name"),
-                "outcome": Col("outcome"), "side": Col("side"), "price": Col("price", "prob"),
+                "venue": Col("venue"), "outcome": Col("outcome"), "side": Col("side"), "price": Col("price", "prob"),
                 "size": Col("size", "shares"), "realized": Col("realized", "usdc"), "fee": Col("fee", "usdc"),
-                "reason": Col("order by")}
+                "reason": Col("order by", more=True)}
 
 
 def held_for(span: object) -> str:
@@ -51,6 +52,7 @@ def round_trips_panel(db: Database, mode: str, strategy: str | None = None) -> N
     shown = trips.head(SHOWN).assign(held=lambda f: f["held_for"].map(held_for))
     st.caption(f"{len(trips):,} round trips, newest first" + (f": the latest {SHOWN} here" if len(trips) > SHOWN
                                                                else ""))
-    show_table(shown, TRIP_COLUMNS, height=rows_height(len(shown)))
+    show_table(shown, TRIP_COLUMNS, height=rows_height(len(shown)), key=f"trips_{strategy or 'all'}")
     st.caption("Fills with the PnL each sale realized (average cost, before fees), newest first")
-    show_table(fills.head(SHOWN), FILL_COLUMNS, height=rows_height(min(len(fills), SHOWN)))
+    show_table(fills.head(SHOWN), FILL_COLUMNS, height=rows_height(min(len(fills), SHOWN)),
+               key=f"trip_fills_{strategy or 'all'}")

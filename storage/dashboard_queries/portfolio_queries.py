@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from contracts.venues import POLYMARKET
+from contracts.venues import POLYMARKET, venue_of
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
@@ -97,7 +97,7 @@ _LATEST_MID = """(SELECT t.mid FROM ticks t WHERE t.token_id = p.token_id AND t.
 
 
 # A Kalshi market's name: the title the operator saw when pairing it (it is in no `markets` row).
-_KALSHI_TITLE = "(SELECT kalshi_title FROM venue_pairs WHERE 'kalshi:' || kalshi_ticker = {a}.condition_id)"
+KALSHI_TITLE = "(SELECT kalshi_title FROM venue_pairs WHERE 'kalshi:' || kalshi_ticker = {a}.condition_id)"
 
 
 def positions(
@@ -126,7 +126,7 @@ def positions(
         where.append("p.venue = :venue")
     frame = _frame(
         db,
-        f"""SELECT p.strategy, p.venue, p.condition_id, COALESCE(m.question, {_KALSHI_TITLE.format(a="p")}) AS question,
+        f"""SELECT p.strategy, p.venue, p.condition_id, COALESCE(m.question, {KALSHI_TITLE.format(a="p")}) AS question,
                    p.outcome, COALESCE(m.resolution_status, '') AS resolution, p.token_id, p.settled, p.pending,
                    p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at,
                    {_LATEST_MID} AS mark
@@ -271,13 +271,16 @@ def decisions(
         params["since"] = since_ms
     frame = _frame(
         db,
-        f"""SELECT d.at, d.mode, d.strategy, d.condition_id, m.question, d.side, d.price, d.requested,
+        f"""SELECT d.at, d.mode, d.strategy, d.condition_id, COALESCE(m.question, {KALSHI_TITLE.format(a="d")})
+                   AS question, d.side, d.price, d.requested,
                    d.approved,
                    d.action, d.reason, d.detail
             FROM decisions d LEFT JOIN markets m ON m.condition_id = d.condition_id
             WHERE {" AND ".join(where)} ORDER BY d.at DESC LIMIT :limit""",
         params,
     )
+    # The decisions log keeps no venue: its market's id says which (none for a desk-wide note).
+    frame["venue"] = frame["condition_id"].map(lambda c: venue_of(c) if isinstance(c, str) and c else None)
     return to_utc(to_human(named_columns(db, frame, "detail"), "price", "requested", "approved"), "at")
 
 

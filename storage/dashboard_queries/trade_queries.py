@@ -20,16 +20,17 @@ from sqlalchemy import text
 
 from contracts.average_cost import sell_step
 from contracts.domain import notional
+from storage.dashboard_queries.portfolio_queries import KALSHI_TITLE
 from storage.engine_stores.claims_store import REFUND
 from storage.sqlite.db import Database
 from storage.sqlite.frames import to_human, to_utc
 
 EXIT_WORDS = {"stop_loss": "stop-loss", "take_profit": "take-profit", "flatten": "flatten",
               "operator_exit": "exit (operator)"}
-FILL_COLUMNS = ["matched_at", "strategy", "question", "outcome", "side", "price", "size", "fee", "realized",
-                "reason"]
-TRIP_COLUMNS = ["opened_at", "closed_at", "strategy", "question", "outcome", "bought", "realized", "fees", "net",
-                "held_for", "exit"]
+FILL_COLUMNS = ["matched_at", "strategy", "venue", "question", "outcome", "side", "price", "size", "fee",
+                "realized", "reason"]
+TRIP_COLUMNS = ["opened_at", "closed_at", "strategy", "venue", "question", "outcome", "bought", "realized", "fees",
+                "net", "held_for", "exit"]
 
 
 @dataclass
@@ -40,6 +41,7 @@ class _Holding:
     bought: int = 0
     realized: int = 0
     fees: int = 0
+    venue: str = ""
     question: str = ""
     outcome: str = ""
     fills: list[int] = field(default_factory=list)
@@ -53,7 +55,8 @@ def exit_word(reason: str | None) -> str:
 def _fill_rows(db: Database, mode: str, strategy: str | None) -> list[Any]:
     with db.read() as conn:
         return list(conn.execute(text(
-            """SELECT f.matched_at, f.strategy, f.token_id, f.condition_id, COALESCE(m.question, f.condition_id),
+            f"""SELECT f.matched_at, f.strategy, f.token_id, f.venue,
+                      COALESCE(m.question, {KALSHI_TITLE.format(a="f")}, f.condition_id),
                       f.outcome, f.side, f.price, f.size, f.fee, o.reason
                FROM fills f LEFT JOIN orders o ON o.id = f.order_id
                             LEFT JOIN markets m ON m.condition_id = f.condition_id
@@ -74,9 +77,9 @@ def _claims(db: Database, mode: str) -> dict[tuple[str, str], tuple[int, int, st
 
 
 def _close(trips: list[dict[str, Any]], key: tuple[str, str], h: _Holding, at: int, why: str) -> None:
-    trips.append({"opened_at": h.opened_at, "closed_at": at, "strategy": key[0], "question": h.question,
-                  "outcome": h.outcome, "bought": h.bought, "realized": h.realized, "fees": h.fees,
-                  "net": h.realized - h.fees, "held_for": at - (h.opened_at or at), "exit": why})
+    trips.append({"opened_at": h.opened_at, "closed_at": at, "strategy": key[0], "venue": h.venue,
+                  "question": h.question, "outcome": h.outcome, "bought": h.bought, "realized": h.realized,
+                  "fees": h.fees, "net": h.realized - h.fees, "held_for": at - (h.opened_at or at), "exit": why})
 
 
 def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -86,10 +89,10 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
     holdings: dict[tuple[str, str], _Holding] = {}
     fills: list[dict[str, Any]] = []
     trips: list[dict[str, Any]] = []
-    for at, strat, token, _cid, question, outcome, side, price, size, fee, reason in _fill_rows(db, mode, strategy):
+    for at, strat, token, venue, question, outcome, side, price, size, fee, reason in _fill_rows(db, mode, strategy):
         h = holdings.setdefault((strat, token), _Holding())
         if h.held <= 0:
-            holdings[(strat, token)] = h = _Holding(opened_at=at, question=question, outcome=outcome)
+            holdings[(strat, token)] = h = _Holding(opened_at=at, venue=venue, question=question, outcome=outcome)
         realized = None
         if side == "BUY":
             h.held, h.cost, h.bought = h.held + size, h.cost + notional(price, size), h.bought + size
@@ -97,8 +100,9 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
             removed, realized = sell_step(h.held, h.cost, price, size)
             h.held, h.cost, h.realized = h.held - size, h.cost - removed, h.realized + realized
         h.fees += fee
-        fills.append({"matched_at": at, "strategy": strat, "question": question, "outcome": outcome, "side": side,
-                      "price": price, "size": size, "fee": fee, "realized": realized, "reason": exit_word(reason)})
+        fills.append({"matched_at": at, "strategy": strat, "venue": venue, "question": question, "outcome": outcome,
+                      "side": side, "price": price, "size": size, "fee": fee, "realized": realized,
+                      "reason": exit_word(reason)})
         if side == "SELL" and h.held <= 0:
             _close(trips, (strat, token), h, at, exit_word(reason))
     claims = _claims(db, mode)
@@ -108,9 +112,9 @@ def trades(db: Database, mode: str, *, strategy: str | None = None) -> tuple[pd.
             h.realized += worth - h.cost
             _close(trips, key, h, at, why)
         elif h.held > 0:
-            trips.append({"opened_at": h.opened_at, "closed_at": None, "strategy": key[0], "question": h.question,
-                          "outcome": h.outcome, "bought": h.bought, "realized": h.realized, "fees": h.fees,
-                          "net": h.realized - h.fees, "held_for": None, "exit": "open"})
+            trips.append({"opened_at": h.opened_at, "closed_at": None, "strategy": key[0], "venue": h.venue,
+                          "question": h.question, "outcome": h.outcome, "bought": h.bought, "realized": h.realized,
+                          "fees": h.fees, "net": h.realized - h.fees, "held_for": None, "exit": "open"})
     return _fills_frame(fills), _trips_frame(trips)
 
 

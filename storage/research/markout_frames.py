@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from contracts.venues import venue_of
 from storage.research.markout_queries import HORIZONS, MICRO, mid_at_sql
 from storage.sqlite.db import Database
 from storage.sqlite.sql import in_list
@@ -40,8 +41,9 @@ def _questions(conn: Connection, condition_ids: Iterable[str]) -> dict[str, str]
     if not markets:
         return {}
     names, params = in_list("c", markets)
-    return dict(conn.execute(text(f"SELECT condition_id, question FROM markets WHERE condition_id IN {names}"),
-                             params).all())
+    return dict(conn.execute(text(f"""SELECT condition_id, question FROM markets WHERE condition_id IN {names}
+                                      UNION ALL SELECT 'kalshi:' || kalshi_ticker, kalshi_title FROM venue_pairs
+                                      WHERE 'kalshi:' || kalshi_ticker IN {names}"""), params).all())
 
 
 def _table(rows: Sequence[Any], names: dict[str, str], *, by_market: bool) -> pd.DataFrame:
@@ -54,14 +56,15 @@ def _table(rows: Sequence[Any], names: dict[str, str], *, by_market: bool) -> pd
     for (strategy, cid), by_horizon in sorted(sums.items()):
         first = by_horizon.get("1s", (0, 0, 0))
         row: dict[str, Any] = {"strategy": strategy, "condition_id": cid, "market": names.get(cid, cid),
-                               "fills": first[2], "notional": first[1] / MICRO}
+                               "venue": venue_of(cid) if by_market else "—", "fills": first[2],
+                               "notional": first[1] / MICRO}
         for h in HORIZONS:
             total, notional, count = by_horizon.get(h, (0, 0, 0))
             row[f"usdc_{h}"] = total / MICRO if count else float("nan")
             row[f"bps_{h}"] = total * 10_000 / notional if count and notional else float("nan")
             row[f"fills_{h}"] = count
         out.append(row)
-    columns = ["strategy", "condition_id", "market", "fills", "notional",
+    columns = ["strategy", "condition_id", "market", "venue", "fills", "notional",
                *(f"{kind}_{h}" for h in HORIZONS for kind in ("usdc", "bps", "fills"))]
     return pd.DataFrame(out, columns=columns)
 
