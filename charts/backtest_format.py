@@ -55,24 +55,50 @@ def _count(unit: str) -> Callable[[Any], str]:
     return fmt
 
 
+Parts = Callable[[Any], tuple[str, str]]  # a value as (its figure, what qualifies it: "" for nothing)
+
+
 @dataclass(frozen=True)
 class MetricSpec:
+    """One metric: its label, its value in words (`fmt`), and for a dashboard tile, whose figure
+    must fit a third of a laptop's page, the figure apart from its qualifier (`tile`) and the
+    unit that moves into the label (`unit`)."""
+
     key: str
     label: str
     fmt: Callable[[Any], str]
     help: str
+    tile: Parts | None = None
+    unit: str = ""
 
 
-def _markout(value: Any) -> str:
-    """(pUSD, bps, fills) as "+1.23 pUSD (+45 bps of 12 fills)", or — when no fill has that horizon
-    (runs made before the count was kept leave it out)."""
+def _joined(parts: Parts) -> Callable[[Any], str]:
+    """The value in words: the figure and its qualifier on one line."""
+    def fmt(value: Any) -> str:
+        figure, note = parts(value)
+        return f"{figure} {note}" if note else figure
+
+    return fmt
+
+
+def _markout_parts(value: Any) -> tuple[str, str]:
+    """(pUSD, bps, fills) as ("+1.23 pUSD", "(+45 bps of 12 fills)"), or — when no fill has that
+    horizon (runs made before the count was kept leave it out)."""
     usdc, in_bps, fills = value if isinstance(value, tuple) else (None, None, None)
     number = _number(usdc)
     if number is None:
-        return DASH
+        return DASH, ""
     points = _number(in_bps)
     count = f" of {int(fills):,} fill{'s' if fills != 1 else ''}" if isinstance(fills, int) else ""
-    return f"{number:+,.2f} pUSD" + ("" if points is None else f" ({points:+,.0f} bps{count})")
+    return f"{number:+,.2f} pUSD", ("" if points is None else f"({points:+,.0f} bps{count})")
+
+
+def _markout_tile(value: Any) -> tuple[str, str]:
+    figure, note = _markout_parts(value)
+    return figure.removesuffix(" pUSD"), note.strip("()")
+
+
+_markout = _joined(_markout_parts)
 
 
 def _span(ms: float) -> str:
@@ -83,39 +109,50 @@ def _span(ms: float) -> str:
 ANNUALIZE_DAYS = ANNUALIZE_MIN_MS // 86_400_000
 
 
-def _annualized(value: Any) -> str:
-    """(return, span ms) as "+12.3 % a year, from 42.0 days", or — with the reason when it is not
-    said (a run under 30 days: compounding hours to a year turns noise into absurd numbers)."""
+def _annualized_parts(value: Any) -> tuple[str, str]:
+    """(return, span ms) as ("+12.3 %", "a year, from 42.0 days"), or — with the reason when it is
+    not said (a run under 30 days: compounding hours to a year turns noise into absurd numbers)."""
     found, span = value if isinstance(value, tuple) else (None, None)
     number, ms = _number(found), _number(span)
     if ms is not None and ms < ANNUALIZE_DAYS * 86_400_000:
-        return f"{DASH} (the run spans {_span(ms)}; needs {ANNUALIZE_DAYS} days)"
+        return DASH, f"(the run spans {_span(ms)}; needs {ANNUALIZE_DAYS} days)"
     if number is None or not ms:
-        return DASH
-    return f"{number * 100:+,.1f} % a year, from {_span(ms)}"
+        return DASH, ""
+    return f"{number * 100:+,.1f} %", f"a year, from {_span(ms)}"
 
 
-def _held(value: Any) -> str:
-    """(mean holding ms, round trips) as "2.5 hours over 14 round trips"."""
+def _held_parts(value: Any) -> tuple[str, str]:
+    """(mean holding ms, round trips) as ("2.5 hours", "over 14 round trips")."""
     mean, trips = value if isinstance(value, tuple) else (None, None)
     number = _number(mean)
     if number is None:
-        return DASH
+        return DASH, ""
     held = f"{number / 60_000:,.1f} minutes" if number < 3_600_000 else _span(number)
-    return f"{held} over {int(trips or 0):,} round trip{'s' if trips != 1 else ''}"
+    return held, f"over {int(trips or 0):,} round trip{'s' if trips != 1 else ''}"
 
 
+def _annualized_tile(value: Any) -> tuple[str, str]:
+    figure, note = _annualized_parts(value)
+    return figure, note.strip("()")
+
+
+_annualized, _held = _joined(_annualized_parts), _joined(_held_parts)
+_money_tile = _shown("{:,.2f}")
+
+
+_MONEY: dict[str, Any] = {"tile": lambda value: (_money_tile(value), ""), "unit": "pUSD"}
 METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("start_equity", "Start equity", _usdc, "Equity (pUSD) at the first decision"),
-    MetricSpec("end_equity", "End equity", _usdc, "Equity (pUSD) at the last decision"),
+    MetricSpec("start_equity", "Start equity", _usdc, "Equity (pUSD) at the first decision", **_MONEY),
+    MetricSpec("end_equity", "End equity", _usdc, "Equity (pUSD) at the last decision", **_MONEY),
     MetricSpec("total_return", "Total return", _percent, "End equity / start equity − 1"),
     MetricSpec("max_drawdown", "Max drawdown", _share, "Largest fall from a running peak, % of that peak"),
     MetricSpec("annualized_return", "Annualized return", _annualized,
                "The run's return compounded to a year, with the span it comes from; only for runs of 30 days or "
-               "more (shorter: — with the reason, like Sharpe); on a month of data a projection, not a forecast"),
+               "more (shorter: — with the reason, like Sharpe); on a month of data a projection, not a forecast",
+               tile=_annualized_tile),
     MetricSpec("avg_holding_ms", "Average holding period", _held,
                "Mean time from a holding's first share until it was flat again, over the round trips the run "
-               "closed (holdings still open at its end are not counted)"),
+               "closed (holdings still open at its end are not counted)", tile=_held_parts),
     MetricSpec(
         "sharpe",
         "Sharpe (annualized)",
@@ -157,17 +194,18 @@ METRICS: tuple[MetricSpec, ...] = (
         "Gross gains / gross losses of closing fills; — without losses",
     ),
     MetricSpec("trades", "Fills", _count("fills"), "Fills in the run (buys and sells)"),
-    MetricSpec("fees", "Fees", _usdc, "Taker fees paid (pUSD)"),
+    MetricSpec("fees", "Fees", _usdc, "Taker fees paid (pUSD)", **_MONEY),
     MetricSpec("rewards", "Liquidity rewards", _usdc, "Liquidity rewards the resting orders earned, estimated with "
-               "the venue's scoring method every minute of the run (pUSD, in the equity curve)"),
+               "the venue's scoring method every minute of the run (pUSD, in the equity curve)", **_MONEY),
     MetricSpec("rebates", "Maker rebates", _usdc, "The venue's share of the taker fees on the run's maker fills "
-               "(pUSD, in the equity curve)"),
-    MetricSpec("avg_exposure", "Avg exposure", _usdc, "Mean exposure (pUSD) over the decisions"),
-    MetricSpec("max_exposure", "Max exposure", _usdc, "Largest exposure (pUSD) at a decision"),
+               "(pUSD, in the equity curve)", **_MONEY),
+    MetricSpec("avg_exposure", "Avg exposure", _usdc, "Mean exposure (pUSD) over the decisions", **_MONEY),
+    MetricSpec("max_exposure", "Max exposure", _usdc, "Largest exposure (pUSD) at a decision", **_MONEY),
     MetricSpec("decisions", "Decisions", _count("decisions"), "Times the strategy was asked to decide"),
     *(MetricSpec(f"markout_{h}", f"Markout {label}", _markout, f"The fills' markout {when}: for a buy, "
                  "the later mid − the fill price (a sell the other way) × size, summed; in bps of the fills' notional. "
-                 "Positive: the fills earned; negative: adverse selection (fees not included)")
+                 "Positive: the fills earned; negative: adverse selection (fees not included)", tile=_markout_tile,
+                 unit="pUSD")
       for h, label, when in (("1s", "1 s", "1 s after each fill"), ("10s", "10 s", "10 s after each fill"),
                              ("60s", "60 s", "60 s after each fill"),
                              ("resolution", "at resolution", "against what the token paid at resolution"))),
@@ -188,6 +226,17 @@ def metric_rows(metrics: Mapping[str, Any] | None) -> list[tuple[MetricSpec, str
     """Every metric with its formatted value (all "—" when the run has no metrics)."""
     found = metrics or {}
     return [(spec, spec.fmt(_value(found, spec.key))) for spec in METRICS]
+
+
+def metric_tiles(metrics: Mapping[str, Any] | None) -> list[tuple[MetricSpec, str, str, str]]:
+    """Every metric as a dashboard tile shows it: (spec, label with its unit, figure, qualifier)."""
+    found = metrics or {}
+    tiles = []
+    for spec in METRICS:
+        value = _value(found, spec.key)
+        figure, note = spec.tile(value) if spec.tile else (spec.fmt(value), "")
+        tiles.append((spec, f"{spec.label} ({spec.unit})" if spec.unit else spec.label, figure, note))
+    return tiles
 
 
 def _period(ms: int) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import pandas as pd
@@ -40,23 +40,40 @@ _UNITS = {"time": " (UTC)", "prob": " (prob.)", "shares": " (sh)", "usdc": " (pU
           "money4": " (pUSD)"}
 _NUMBERS = {"prob": "{:.4f}", "shares": "{:,.2f}", "usdc": "{:,.2f}", "int": "{:,.0f}", "pct": "{:,.2f}",
             "money4": "{:,.4f}"}
-# The hover box lies over the cell itself, growing to the right and down: never clipped by the
-# table's sticky header or its bottom edge.
-_TOOLTIP = ("visibility: hidden; position: absolute; z-index: 4; left: 0; top: 0; width: max-content; "
-            "max-width: 560px; white-space: normal; background: #31333f; color: #fff; padding: 4px 8px; "
-            "border-radius: 4px; font-size: 0.85rem; pointer-events: none;")
+# How a cell's text wraps, by kind (the rest stay on one line): a message at least this wide, a
+# name between these widths, a time no narrower than its date.
+_WRAP = {"long": "min-width: 8rem;", "name": "min-width: 8rem; max-width: 16rem;", "time": "min-width: 5.2rem;",
+         "text": "", "list": "min-width: 8rem;"}
+# The hover box lies on the hovered row, from the table's left edge and at most the table's width,
+# growing down: never clipped by the table's sticky header or its bottom edge, and never wider
+# than the table (a hidden box past its right edge made the table scroll sideways).
+_TOOLTIP = ("visibility: hidden; position: absolute; z-index: 4; left: 0; top: auto; width: max-content; "
+            "max-width: min(560px, 100%); white-space: normal; background: #31333f; color: #fff; "
+            "padding: 4px 8px; border-radius: 4px; font-size: 0.85rem; pointer-events: none;")
 
 
 @dataclass(frozen=True)
 class Col:
-    """One shown column: its header (the unit is added from `kind`) and how its cells read."""
+    """One shown column: its header (the unit is added from `kind`) and how its cells read;
+    `more`: a detail, shown when the operator asks for every column (pages/widgets/tables.py)."""
 
     label: str
     kind: Kind = "text"
+    more: bool = False
 
     @property
     def header(self) -> str:
         return self.label + _UNITS.get(self.kind, "")
+
+
+def brief(columns: dict[str, Col]) -> dict[str, Col]:
+    """The columns a trader decides on (every column but the details asked for on demand)."""
+    return {name: col for name, col in columns.items() if not col.more}
+
+
+def promoted(columns: dict[str, Col], *names: str) -> dict[str, Col]:
+    """`columns` with the details `names` among the first (a detail that matters on these rows)."""
+    return {name: replace(col, more=False) if name in names else col for name, col in columns.items()}
 
 
 def headers(columns: dict[str, Col]) -> dict[str, str]:
@@ -119,15 +136,15 @@ def styled(frame: pd.DataFrame, columns: dict[str, Col], *, markup: Markup) -> A
     styler = styler.format_index(literal, axis=1)
     if (tips != "").to_numpy().any():
         styler = styler.set_tooltips(tips, props=_TOOLTIP)
-    # One line per cell except messages (they wrap): a row stays one line
-    # tall, and what does not fit the page scrolls inside the table, the key columns first.
-    # (Streamlit keeps pandas' "colN" class on each cell, not classes set on the Styler.)
+    # Figures stay on one line; words wrap (a name within its bounds, a time between its date
+    # and its clock, a strategy at its hyphens), so a table narrows to the page's width before
+    # anything scrolls sideways. (Streamlit keeps pandas' "colN" class on each cell, not
+    # classes set on the Styler.)
     numeric = [col.header for col in columns.values() if col.kind in _NUMBERS]
     styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
-    rules = [{"selector": "td", "props": "position: relative;"}]
+    rules = [{"selector": "", "props": "position: relative;"}]  # the table: the hover boxes' frame
     for i, col in enumerate(columns.values()):
-        rules.append({"selector": f"td.col{i} p",
-                      "props": "min-width: 12rem;" if col.kind == "long" else "white-space: nowrap;"})
+        rules.append({"selector": f"td.col{i} p", "props": _WRAP.get(col.kind, "white-space: nowrap;")})
     styler = styler.set_table_styles(rules, overwrite=False)
     return styler.hide(axis="index")
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from charts import backtest as figures
 from charts import text
-from charts.backtest_format import annualization_note, latency_note, metric_rows, refusal_rows
+from charts.backtest_format import annualization_note, latency_note, metric_tiles, refusal_rows
 from charts.history_words import UNKNOWN, history_words
 from charts.profit import PERIODS, period_returns, profit_bars_figure
 from charts.tables import Col
@@ -51,15 +51,15 @@ RUN_COLUMNS = {
     "progress_pct": Col("progress", "pct"),
     "return_pct": Col("return", "pct"),
     "trades": Col("fills", "int"),
-    "kind": Col("kind"),
-    "source": Col("data"),
     "market_count": Col("markets", "int"),
     "from_at": Col("from", "time"),
     "to_at": Col("to", "time"),
-    "events": Col("events", "int"),
-    "seed": Col("seed"),
     "id": Col("run"),
-    "created_at": Col("launched", "time"),
+    "kind": Col("kind", more=True),
+    "source": Col("data", more=True),
+    "events": Col("events", "int", more=True),
+    "seed": Col("seed", more=True),
+    "created_at": Col("launched", "time", more=True),
 }
 def run_states(frame: pd.DataFrame, root: Path) -> dict[int, Liveness]:
     """Liveness of each run of a `backtest_runs` frame still marked 'running' (from the frame's
@@ -144,7 +144,7 @@ def runs_table(db: Database, root: Path) -> None:
         for i, s in zip(frame["id"], frame["status"], strict=True)
     ]
     frame["return_pct"] = frame["total_return"].astype("float64") * 100
-    show_table(frame, RUN_COLUMNS, height=rows_height(len(frame)))
+    show_table(frame, RUN_COLUMNS, height=rows_height(len(frame)), key="backtest_runs")
 
 
 def run_labels(frame: pd.DataFrame) -> dict[int, str]:
@@ -196,8 +196,9 @@ def _metrics(db: Database, run: backtest_queries.BacktestRun) -> None:
     else:
         st.caption(text.markdown(" ".join(lines)))
     cols = st.columns(METRIC_COLUMNS)
-    for i, (spec, value) in enumerate(metric_rows(run.metrics)):
-        cols[i % METRIC_COLUMNS].metric(spec.label, value, help=spec.help)
+    for i, (spec, label, figure, note) in enumerate(metric_tiles(run.metrics)):  # the figure fits; its unit labels it
+        cols[i % METRIC_COLUMNS].metric(label, figure, delta=note or None, delta_color="off", delta_arrow="off",
+                                        help=spec.help)
     latency = latency_note(run.metrics)
     if latency:
         st.caption(latency)  # the desk's own words and figures: nothing foreign to escape

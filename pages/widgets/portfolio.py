@@ -7,7 +7,7 @@ from decimal import Decimal
 import streamlit as st
 
 from charts.profit import PERIODS, profit_bars_figure
-from charts.tables import Col
+from charts.tables import Col, promoted
 from contracts.venues import POLYMARKET
 from pages.widgets import figures
 from pages.widgets.common import flash, money, pct, usdc, utc
@@ -76,25 +76,24 @@ def usage_metrics(usage: portfolio_queries.RiskUsage) -> None:
     )
 
 
+# What a trader decides on first (fits 1366 px); realized, fees, pending and the time on demand.
 POSITION_COLUMNS = {
     "question": Col("market", "name"),
-    "outcome": Col("outcome"),
+    "strategy": Col("strategy"),
     "venue": Col("venue"),
-    "resolution": Col("resolution"),
+    "outcome": Col("outcome"),
     "size": Col("size", "shares"),
     "avg_price": Col("avg price", "prob"),
     "mark": Col("mark", "prob"),
+    "cost": Col("cost", "usdc"),
     "value": Col("value", "usdc"),
     "unrealized": Col("unrealized PnL", "usdc"),
-    "realized": Col("realized PnL", "usdc"),
-    "fees": Col("fees", "usdc"),
-    "strategy": Col("strategy"),
-    "cost": Col("cost", "usdc"),
-    "pending": Col("pending", "shares"),
-    "updated_at": Col("updated", "time"),
+    "resolution": Col("resolution", more=True),
+    "realized": Col("realized PnL", "usdc", more=True),
+    "fees": Col("fees", "usdc", more=True),
+    "pending": Col("pending", "shares", more=True),
+    "updated_at": Col("updated", "time", more=True),
 }
-
-
 def positions_table(db: Database, mode: str, *, condition_id: str | None = None, key: str = "all",
                     venue: str | None = None) -> None:
     """The open positions (of one venue's ledger, or of every venue's), and an Exit for any of them
@@ -104,8 +103,11 @@ def positions_table(db: Database, mode: str, *, condition_id: str | None = None,
         st.caption(f"No open {mode} positions.")
         flash(near=exit_near(key))  # an exit that sold the last of them says so here
         return
-    show_table(frame, POSITION_COLUMNS, height=rows_height(len(frame)))
-    if (pending := int((frame["resolution"] != "").sum())):
+    pending = int((frame["resolution"] != "").sum())
+    # While a held market's resolution is under way, its column is among the first.
+    show_table(frame, promoted(POSITION_COLUMNS, "resolution") if pending else POSITION_COLUMNS,
+               height=rows_height(len(frame)), key=f"positions_{key}")
+    if pending:
         st.warning(f"{pending} position{'s are' if pending > 1 else ' is'} in a market whose resolution the venue "
                    "reports under way (the resolution column): the desk adds nothing there; exits still go "
                    "through, and what is held settles at the outcome UMA finally reports.")

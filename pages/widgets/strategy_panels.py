@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from charts import text
-from charts.tables import Col
+from charts.tables import Col, promoted
 from contracts.jsonsafe import read_stored
 from contracts.strategy_kinds import registry
 from contracts.venues import KALSHI
@@ -54,11 +54,12 @@ def edit_prefix(name: str, version: int) -> str:
     return f"strategy_{name}_v{version}{reload_round(f'strategy_{name}')}"
 
 
+# What the operator decides on first (it fits 1366 px; the last error while any strategy has one),
+# the rest on demand.
 INSTANCE_COLUMNS = {
     "name": Col("name", "name"),
-    "kind": Col("kind"),
-    "enabled": Col("enabled", "flag"),
-    "paused": Col("paused", "flag"),
+    "kind_words": Col("kind"),
+    "state": Col("state"),
     "trades": Col("trades"),
     "ledger": Col("ledger now"),
     "status": Col("status"),
@@ -66,11 +67,13 @@ INSTANCE_COLUMNS = {
     "fees": Col("fees", "usdc"),
     "open_cost": Col("open cost", "usdc"),
     "open_positions": Col("open positions", "int"),
-    "markets": Col("markets", "long"),
-    "last_error": Col("last error", "long"),
-    "version": Col("version"),
+    "last_error": Col("last error", "long", more=True),
     "updated_at": Col("updated", "time"),
-    "updated_by": Col("by"),
+    "enabled": Col("enabled", "flag", more=True),
+    "paused": Col("paused", "flag", more=True),
+    "markets": Col("markets", "long", more=True),
+    "version": Col("version", more=True),
+    "updated_by": Col("by", more=True),
 }
 
 
@@ -102,7 +105,12 @@ def instances_table(db: Database, mode: str, kalshi_mode: str = "paper") -> dict
     merged["ledger"] = merged["ledger"].where(~on_kalshi, merged["ledger"] + " on Kalshi").where(
         ~held, "held: paper only, Kalshi live")
     merged["markets"] = merged["markets"].map(_markets_summary)
-    show_table(merged, INSTANCE_COLUMNS, height=rows_height(len(merged)))
+    merged["kind_words"] = merged["kind"].str.replace("_", " ")  # words wrap where an identifier cannot
+    merged["state"] = [("paused" if paused else "on") if enabled else "off"
+                       for enabled, paused in zip(merged["enabled"], merged["paused"], strict=True)]
+    failing = bool(merged["last_error"].fillna("").astype(str).str.len().gt(0).any())
+    show_table(merged, promoted(INSTANCE_COLUMNS, "last_error") if failing else INSTANCE_COLUMNS,
+               height=rows_height(len(merged)), key="strategies")
     if mode == "live" and not frame["live"].all():
         st.caption("Paper-only strategies trade on paper beside the live ones: their own ledger, limits and PnL, "
                    "never an order at the venue, until promoted (Settings tab).")

@@ -224,9 +224,11 @@ def sweep_tab(db: Database, root: Path, configured: pd.DataFrame) -> None:
     names = list(studies["name"])
     if st.session_state.get(SW_PICK) not in names:
         st.session_state.pop(SW_PICK, None)
+    # The labels hold no count: the browser keeps the label it showed while the sweep moves on
+    # ("0/2 trials" above a finished sweep's "2/2 trials · finished"); its bar below has the count.
     by_name = studies.set_index("name")
     name = st.selectbox("Sweep", names, key=SW_PICK,
-                        format_func=lambda n: f"{n} · {by_name.loc[n, 'done']}/{by_name.loc[n, 'trials']} trials")
+                        format_func=lambda n: f"{n} · {by_name.loc[n, 'trials']} trials asked")
     view = sweep_view(url, name)
     if view is None:
         st.warning(f"Sweep '{text.markdown(name)}' no longer exists.")

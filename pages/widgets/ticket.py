@@ -25,7 +25,7 @@ from contracts.ticket import (
     parse_ticket,
     preview,
 )
-from pages.widgets.common import flash, money, remember_answer
+from pages.widgets.common import flash, remember_answer, usdc
 from pages.widgets.controls import post_and_wait
 from storage.dashboard_queries import market_queries
 from storage.dashboard_queries.market_names import short_question
@@ -136,16 +136,18 @@ def _show_preview(db: Database, payload: dict[str, Any], mode: str) -> bool:
 
 
 def _preview_metrics(payload: dict[str, Any], shown: Preview, *, book_known: bool) -> None:
-    """Without a book the worst case: the cost at the limit, the fee as if it all took liquidity."""
+    """Without a book the worst case: the cost at the limit, the fee as if it all took liquidity.
+    Units in the labels and a bound under its figure: five figures side by side, none cut."""
     buying = payload["side"] == "BUY"
-    bound = "" if book_known else (" (at most)" if buying else " (at least)")
+    bound = None if book_known else ("at most" if buying else "at least")
     cols = st.columns(5)
     cols[0].metric("Price", f"{shown.price / 1e6:.3f}")
     cols[1].metric("Shares", f"{shown.size / 1e6:,.2f}")
-    cols[2].metric(("Paid" if buying else "Received") + bound, money(shown.cost / 1e6))
+    cols[2].metric(f"{'Paid' if buying else 'Received'} (pUSD)", usdc(shown.cost / 1e6), delta=bound,
+                   delta_color="off", delta_arrow="off")
     if book_known:
-        cols[3].metric("Taker fee", f"{shown.fee / 1e6:,.5f} pUSD", help="0 when it rests (makers pay no fee)")
+        cols[3].metric("Taker fee (pUSD)", f"{shown.fee / 1e6:,.5f}", help="0 when it rests (makers pay no fee)")
     else:
-        cols[3].metric("Taker fee (at most)", f"{shown.max_fee / 1e6:,.5f} pUSD",
-                       help="if all of it trades on arrival; 0 for what rests (makers pay no fee)")
-    cols[4].metric(f"Manual {text.markdown(payload['outcome'])} after", f"{shown.resulting_shares / 1e6:,.2f}")
+        cols[3].metric("Taker fee (pUSD)", f"{shown.max_fee / 1e6:,.5f}", delta="at most", delta_color="off",
+                       delta_arrow="off", help="if all of it trades on arrival; 0 for what rests (makers pay no fee)")
+    cols[4].metric(f"Manual {text.markdown(payload['outcome'])} after (sh)", f"{shown.resulting_shares / 1e6:,.2f}")

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from charts.tables import STATUS_WORDS, TRADE_HEAD, Col, order_status_words
+from charts.tables import STATUS_WORDS, Col, order_status_words
 from contracts.order_status import FILL_LIFECYCLE, RANK
 from pages.widgets.common import flash, utc_day_ms
 from pages.widgets.dialogs import open_dialog
@@ -30,51 +30,63 @@ O_STATUS, O_OPEN, O_PAGE, O_CSV = "orders_status", "orders_open_only", "orders_p
 FILL_STATUS, FILL_PAGE, FILL_CSV = "fills_status", "fills_page", "fills_csv"
 CANCEL_PICK, CANCEL_OPEN = "cancel_pick", "cancel_open"
 
-# The market's name (cut, full text on hover), then what a trader reads first, then the rest.
+# The market's name, then what a trader decides on (it fits 1366 px: the side and outcome read as
+# one, "BUY YES"), then the details, shown on demand.
+_TRADE = {"question": Col("market", "name"), "trade": Col("trade"), "price": Col("price", "prob"),
+          "size": Col("size", "shares")}
+_SIDE = {"side": Col("side", more=True), "outcome": Col("outcome", more=True)}
 ORDER_COLUMNS = {
-    **TRADE_HEAD,
+    **_TRADE,
     "filled": Col("filled", "shares"),
     "status": Col("status"),
     "ended": Col("why it ended", "long"),
-    "venue": Col("venue"),
-    "created_at": Col("created", "time"),
     "strategy": Col("strategy"),
-    "id": Col("id"),
-    "mode": Col("mode"),
-    "tif": Col("tif"),
-    "reason": Col("placed for", "long"),
-    "error": Col("venue's words", "long"),
+    "created_at": Col("created", "time"),
+    "venue": Col("venue"),
+    **_SIDE,
+    "id": Col("id", more=True),
+    "mode": Col("mode", more=True),
+    "tif": Col("tif", more=True),
+    "reason": Col("placed for", "long", more=True),
+    "error": Col("venue's words", "long", more=True),
 }
 FILL_COLUMNS = {
-    **TRADE_HEAD,
+    **_TRADE,
     "notional": Col("value", "usdc"),
     "fee": Col("fee", "usdc"),
-    "venue": Col("venue"),
-    "status": Col("status"),
-    "matched_at": Col("matched", "time"),
     "strategy": Col("strategy"),
-    "liquidity": Col("liquidity"),
-    "id": Col("id"),
-    "order_id": Col("order"),
-    "mode": Col("mode"),
+    "matched_at": Col("matched", "time"),
+    "venue": Col("venue"),
+    **_SIDE,
+    "status": Col("status", more=True),
+    "liquidity": Col("liquidity", more=True),
+    "id": Col("id", more=True),
+    "order_id": Col("order", more=True),
+    "mode": Col("mode", more=True),
 }
 
 
 # A strategy's own orders on its page: what it did and why each ended, newest first.
 STRATEGY_ORDER_COLUMNS = {
-    **TRADE_HEAD,
+    **_TRADE,
     "filled": Col("filled", "shares"),
     "status": Col("status"),
     "ended": Col("why it ended", "long"),
     "created_at": Col("created", "time"),
     "venue": Col("venue"),
-    "reason": Col("placed for", "long"),
+    **_SIDE,
+    "reason": Col("placed for", "long", more=True),
 }
+
+
+def trade_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Orders or fills with their side and outcome read as one ("BUY YES")."""
+    return frame.assign(trade=frame["side"].astype(str) + " " + frame["outcome"].astype(str))
 
 
 def order_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Orders as the tables show them: the engine's statuses in words a paper desk reads right."""
-    return frame.assign(status=order_status_words(frame["status"]))
+    return trade_rows(frame).assign(status=order_status_words(frame["status"]))
 
 
 def filters(db: Database, mode: str) -> trading_queries.TradeFilter:
@@ -114,8 +126,8 @@ def _paged_table(db: Database, spec: trading_queries.TradeFilter, noun: str, key
     frame = rows(db, spec, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     st.caption(f"{total:,} {noun} match · page {page} · newest first")
     if not frame.empty:
-        shown = order_rows(frame) if noun == "orders" else frame
-        show_table(shown, columns, height=rows_height(len(frame)))
+        shown = order_rows(frame) if noun == "orders" else trade_rows(frame)
+        show_table(shown, columns, height=rows_height(len(frame)), key=noun)
     st.download_button(
         f"Export these {noun} (CSV)",
         data=lambda: csv(db, spec),
@@ -149,7 +161,7 @@ def strategy_orders(db: Database, mode: str, name: str) -> None:
     frame = trading_queries.orders(db, spec, limit=PAGE_SIZE)
     st.caption(f"{total:,} {mode} orders · the newest {len(frame):,} here; all of them, filtered and exportable, "
                "on Orders & trades (Strategy filter)")
-    show_table(order_rows(frame), STRATEGY_ORDER_COLUMNS, height=rows_height(len(frame)))
+    show_table(order_rows(frame), STRATEGY_ORDER_COLUMNS, height=rows_height(len(frame)), key="strategy_orders")
 
 
 def fills_table(db: Database, base: trading_queries.TradeFilter) -> None:

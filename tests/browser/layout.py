@@ -1,6 +1,7 @@
-"""What the browser test checks of a page's layout at a laptop's 1366 × 768: each table's key
-column headers lie wholly inside the window and inside the table's own (scrolling) frame, with
-nothing to scroll sideways to see them; and a screenshot of the view with the first of them.
+"""What the browser test checks of a page's layout at a laptop's 1366 × 900 (and a desktop's
+1920 × 1080): no table scrolls sideways (each shows the columns a trader decides on, the details
+on demand), the decision columns' headers lie wholly inside the window and inside their table's
+frame; and a screenshot of the view with the first of them.
 
 Only a browser can tell: where a column lands depends on the fonts, the widths the page gets
 and how the table wraps, none of which AppTest sees.
@@ -21,12 +22,14 @@ WIDE, TALL = 1920, 1080
 # Page title -> the headers an operator must read without scrolling sideways. A header is looked
 # for in the tables drawn by pages/widgets/tables.py (HTML, so each header has a box to measure).
 KEY_HEADERS: dict[str, tuple[str, ...]] = {
-    "Overview": ("market", "size (sh)", "value (pUSD)", "unrealized PnL (pUSD)", "fees (pUSD)"),
-    "Orders & trades": ("market", "side", "price (prob.)", "size (sh)", "filled (sh)", "status", "why it ended"),
-    "Strategies": ("name", "ledger now", "status", "realized (its ledger) (pUSD)"),
-    "Risk": ("limit", "used / limit", "of limit (%)", "reason", "requested (sh)"),
+    "Overview": ("market", "strategy", "venue", "size (sh)", "cost (pUSD)", "value (pUSD)", "unrealized PnL (pUSD)"),
+    "Orders & trades": ("market", "trade", "price (prob.)", "size (sh)", "filled (sh)", "status", "why it ended",
+                        "strategy", "created (UTC)", "venue"),
+    "Strategies": ("name", "state", "ledger now", "status", "realized (its ledger) (pUSD)", "open cost (pUSD)",
+                   "updated (UTC)"),
+    "Risk": ("limit", "used / limit", "of limit (%)", "reason", "strategy", "venue", "approved (sh)", "detail"),
     "Backtest": ("name", "status", "progress (%)", "return (%)", "fills"),
-    "Audit & alerts": ("at (UTC)", "action", "entity", "message"),
+    "Audit & alerts": ("at (UTC)", "action", "entity", "what changed", "message"),
 }
 # Page title -> a data grid (st.dataframe: its key, its column config) and the last of its leading
 # columns that must be in view. A grid draws its headers on a canvas, with no box to measure; so
@@ -35,7 +38,9 @@ KEY_HEADERS: dict[str, tuple[str, ...]] = {
 # leading columns fit the frame's visible width.
 KEY_GRIDS: dict[str, tuple[str, dict[str, Any], str]] = {"Markets": ("mk_scan", SCAN_COLUMNS, "end_at")}
 MARKER_MAX_PX = 60
-FILLS_HEADERS = ("price (prob.)", "size (sh)", "value (pUSD)", "fee (pUSD)")
+FILLS_HEADERS = ("trade", "price (prob.)", "size (sh)", "value (pUSD)", "fee (pUSD)", "strategy", "matched (UTC)",
+                 "venue")
+TRIPS_HEADERS = ("closed (UTC)", "strategy", "venue", "net PnL (pUSD)", "held for", "exit")
 
 # For each header: scroll its first visible cell into the middle of the window, then measure it
 # against the window and against the table's frame (a table scrolls sideways inside its frame).
@@ -63,6 +68,15 @@ _GRID = """((key) => {
 })"""
 # The document itself never scrolls sideways.
 PAGE_WIDE = "document.documentElement.scrollWidth > window.innerWidth + 1"
+# Every table in view (a hidden tab's are not laid out) that scrolls sideways inside its frame, by
+# its headers: none should, the details being on demand.
+SIDEWAYS = """[...document.querySelectorAll('[data-testid="stTable"]')]
+  .filter(t => t.getBoundingClientRect().width > 0)
+  .map(t => {
+    const s = [t, ...t.querySelectorAll('div')].find(e => /auto|scroll/.test(getComputedStyle(e).overflowX)) || t;
+    return {headers: [...t.querySelectorAll('th')].map(h => h.innerText.replace(/\\s+/g, ' ').trim()).join(' | '),
+            over: s.scrollWidth - s.clientWidth};
+  }).filter(t => t.over > 1)"""
 
 
 async def misplaced_headers(page: Page, headers: tuple[str, ...]) -> list[str]:
@@ -99,13 +113,15 @@ async def misplaced_grid_columns(page: Page, key: str, columns: dict[str, Any], 
     return problems
 
 
-async def check_and_shoot(page: Page, title: str, headers: tuple[str, ...], shot: Path) -> None:
-    """Assert the headers are in view (the last one measured stays scrolled into view), then
-    screenshot the window as the operator sees it."""
+async def check_and_shoot(page: Page, title: str, headers: tuple[str, ...], shot: Path, *,
+                          size: tuple[int, int] = (WIDTH, HEIGHT)) -> None:
+    """Assert no table scrolls sideways and the headers are in view (the last one measured stays
+    scrolled into view), then screenshot the window as the operator sees it."""
     problems = await misplaced_headers(page, headers)
     if title in KEY_GRIDS:
         problems += await misplaced_grid_columns(page, *KEY_GRIDS[title])
-    assert not await page.evaluate(PAGE_WIDE), f"{title}: the page scrolls sideways at {WIDTH} px"
+    problems += [f"a table scrolls {t['over']} px sideways: {t['headers']}" for t in await page.evaluate(SIDEWAYS)]
+    assert not await page.evaluate(PAGE_WIDE), f"{title}: the page scrolls sideways at {size[0]} px"
     await page.evaluate(f"{_MEASURE}({json.dumps(list(headers[:1]))})")  # the first key table in view
     await page.screenshot(shot, full=False)
-    assert problems == [], f"{title} at {WIDTH} × {HEIGHT}: key columns out of view: {problems}"
+    assert problems == [], f"{title} at {size[0]} × {size[1]}: key columns out of view: {problems}"

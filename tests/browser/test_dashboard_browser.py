@@ -1,13 +1,16 @@
 """The real desk in a real browser: supervisord runs the project's supervisord.conf (simulator, engine,
 dashboard) as the README does, headless Chromium logs in over the DevTools protocol at a laptop's
-1366 × 768 and opens every page (no Streamlit exception, no metric cut off, the key column headers
-of every table in view, a screenshot each); opens a market by clicking its row in the Markets list
-(its detail and its ticket name it); refuses two bad limits at once, each under its field, and
-confirms a good one under the Save button (tests/browser/forms.py); exits a position from the Orders
-page; launches a backtest from the New backtest tab while the desk keeps recording, and sees it
-finish with its report to download; sees a used / limit label on every row of the usage chart,
-presses Kill, confirms, and sees KILLED both in the database and on the page; presses Start and sees
-the engine's refusal (the kill latch) with its reason; then re-arms from the Risk page's live panel.
+1366 × 900 and opens every page (no Streamlit exception, no metric cut off, no table scrolling
+sideways, the decision columns' headers in view, no market named by its raw id, a screenshot each),
+then again at 1920 × 1080; opens a market by clicking its row in the Markets list (its detail and
+its ticket name it; the ticket's preview figures are not cut); refuses two bad limits at once, each
+under its field, and confirms a good one under the Save button (tests/browser/forms.py); exits a
+position from the Orders page; launches a backtest from the New backtest tab while the desk keeps
+recording, and sees it finish with its report to download (its metric tiles not cut); runs a
+two-trial sweep from the Sweep tab and sees it finished, final, without a reload; sees a used /
+limit label on every row of the usage chart, presses Kill, confirms, and sees KILLED both in the
+database and on the page; presses Start and sees the engine's refusal (the kill latch) with its
+reason; then re-arms from the Risk page's live panel.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from storage.dashboard_queries import status_queries as queries
 from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.forms import save_limits_as_an_operator
-from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, TALL, WIDE, WIDTH, check_and_shoot
+from tests.browser.layout import FILLS_HEADERS, HEIGHT, KEY_HEADERS, TALL, TRIPS_HEADERS, WIDE, WIDTH, check_and_shoot
+from tests.browser.looks import RAW_IDS, TRUNCATED, preview_a_ticket, tiles_not_cut
 from tests.browser.navigation import EXCEPTIONS, PASSWORD, click, healthy, login, open_page, settled
+from tests.browser.sweep import sweep_to_its_end
 from tests.browser.trading import launch_backtest_while_recording, trade_by_hand
 from tests.browser.where import answer_in_view
 from tests.helpers import ROOT, isolated_env, run_cli, wait_until
@@ -57,12 +62,6 @@ DIALOG = "(document.querySelector('[data-testid=\"stDialog\"]') || {}).innerText
 USAGE_LABELS = """[...document.querySelectorAll('.js-plotly-plot')]
   .filter(p => (p.querySelector('.gtitle') || {}).textContent === 'Usage against each limit')
   .flatMap(p => [...p.querySelectorAll('.bartext')]).filter(t => t.textContent.includes(' / ')).length"""
-# Metrics whose value or label does not fit its box (cut off with an ellipsis), as label: value.
-TRUNCATED = """[...new Set(
-  [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricLabel"]')]
-  .flatMap(m => [m, ...m.querySelectorAll('*')])
-  .filter(e => e.scrollWidth > e.clientWidth + 1)
-  .map(e => (e.closest('[data-testid="stMetric"]') || e).innerText.replace(/\\s+/g, ' ')))]"""
 
 
 def _desk(tmp: Path) -> tuple[Supervisor, dict[str, str], int]:
@@ -89,19 +88,43 @@ def _shot(title: str, suffix: str = "") -> Path:
     return ARTIFACTS / f"{title.lower().replace(' & ', '-').replace(' ', '-')}{suffix}.png"
 
 
+async def _tab(page: Page, label: str) -> None:
+    await click(page, f"[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === {label!r})",
+                f"the {label} tab", js=True)
+
+
 async def _tour(page: Page, db: Database) -> None:
-    """Every page at 1366 × 768: no exception, no metric cut off, the key columns in view."""
+    """Every page at 1366 × 900: no exception, no metric cut off, no table scrolling sideways, the
+    decision columns in view, no market named by its raw id."""
     for link, title in PAGES.items():
         await open_page(page, link, title)
         assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown"
         assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off"
         if title == "Backtest":
             await launch_backtest_while_recording(page, db, settled)
+            await tiles_not_cut(page, "the backtest's results")  # "−76.0 % a year, fr…" before
         await check_and_shoot(page, title, KEY_HEADERS.get(title, ()), _shot(title))
+        assert await page.evaluate(RAW_IDS) == [], f"{title}: a market named by its raw id"
         if title == "Orders & trades":
-            await click(page, "[...document.querySelectorAll('[role=tab]')].find(t => t.innerText === 'Fills')",
-                         "the Fills tab", js=True)
-            await check_and_shoot(page, "Fills", FILLS_HEADERS, _shot(title, "-fills"))
+            for tab, headers in (("Fills", FILLS_HEADERS), ("Round trips", TRIPS_HEADERS)):
+                await _tab(page, tab)
+                await check_and_shoot(page, tab, headers, _shot(title, f"-{tab.lower().replace(' ', '-')}"))
+            await _tab(page, "Orders")
+        if title == "Backtest":
+            await sweep_to_its_end(page)
+
+
+async def _wide_tour(page: Page) -> None:
+    """Every page again at 1920 × 1080: no exception, no metric cut off, no table scrolling sideways."""
+    await page.viewport(WIDE, TALL)
+    try:
+        for link, title in PAGES.items():
+            await open_page(page, link, title)
+            assert await page.evaluate(EXCEPTIONS) == 0, f"{title}: a Streamlit exception is shown at {WIDE} px"
+            assert await page.evaluate(TRUNCATED) == [], f"{title}: metrics cut off at {WIDE} px"
+            await check_and_shoot(page, title, KEY_HEADERS.get(title, ()), _shot(title, f"-{WIDE}"), size=(WIDE, TALL))
+    finally:
+        await page.viewport(WIDTH, HEIGHT)
 
 
 async def _drive(ws_url: str, url: str, db: Database) -> None:
@@ -114,6 +137,7 @@ async def _drive(ws_url: str, url: str, db: Database) -> None:
         assert not await page.evaluate("!!document.querySelector('.st-key-password input')")
         await asyncio.to_thread(trade_by_hand, db)  # a fill, a position and a refusal to show
         await _tour(page, db)
+        await _wide_tour(page)
         await _open_a_market_from_the_list(page)
         await save_limits_as_an_operator(page, db, ARTIFACTS / "risk-limits-saved.png")
         await _exit_a_position_from_the_orders_page(page, db)
@@ -189,6 +213,8 @@ async def _open_a_market_from_the_list(page: Page) -> None:
               ".find(t => t.startsWith('Trade it by hand')) || ''")
     await page.wait_for(ticket, 20, what="the ticket naming the clicked market", check=lambda t: heading[0] in t)
     await page.screenshot(ARTIFACTS / "markets-row-opened.png", full=False)
+    await preview_a_ticket(page)
+    await page.screenshot(ARTIFACTS / "markets-ticket-preview.png", full=False)
     assert await page.evaluate(EXCEPTIONS) == 0
 
 

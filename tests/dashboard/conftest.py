@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from charts.tables import brief
 from contracts.passwords import hash_password
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
@@ -107,6 +108,7 @@ def _shown_tables() -> list[dict[str, Any]]:
         backtest_results,
         controls,
         market_panels,
+        markout_panel,
         portfolio,
         risk_panels,
         round_trips,
@@ -120,7 +122,8 @@ def _shown_tables() -> list[dict[str, Any]]:
     from pages.widgets.strategy_risk import PAIR_COLUMNS
     from reports.backtest import FILL_COLUMNS, ORDER_COLUMNS
 
-    return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, portfolio.POSITION_COLUMNS,
+    return [trade_tables.ORDER_COLUMNS, trade_tables.FILL_COLUMNS, trade_tables.STRATEGY_ORDER_COLUMNS,
+            portfolio.POSITION_COLUMNS, markout_panel.COLUMNS,
             portfolio.ALERT_COLUMNS, portfolio.USAGE_COLUMNS, market_panels.MARKET_COLUMNS,
             market_panels.WHO_COLUMNS, controls.COMMAND_COLUMNS, risk_panels.DECISION_COLUMNS,
             backtest_results.RUN_COLUMNS, FILL_COLUMNS, ORDER_COLUMNS, AUDIT_COLUMNS, LOG_COLUMNS,
@@ -128,14 +131,24 @@ def _shown_tables() -> list[dict[str, Any]]:
             CALIBRATION_COLUMNS, REGIME_NOW, REGIME_CHANGES, PAIR_COLUMNS]
 
 
+def _data_names(shown: tuple[str, ...]) -> list[str] | None:
+    """The data's column names of a table drawn with these headers: from the known column set
+    that holds every one of them (all its columns, or those a trader decides on with some of its
+    details), or None."""
+    for columns in _shown_tables():
+        names = {c.header: name for name, c in columns.items()}
+        if set(shown) <= set(names) and {names[h] for h in shown} >= set(brief(columns)):
+            return [names[h] for h in shown]
+    return None
+
+
 def tables_of(at: AppTest) -> list[pd.DataFrame]:
     """Every table on the page, as data: st.dataframe's as given, and the tables of
     charts/tables.py named back from the headers shown to the data's column names (a
     table whose headers match no known column set keeps its headers)."""
-    known = {tuple(c.header for c in columns.values()): list(columns) for columns in _shown_tables()}
     frames = [d.value for d in at.dataframe]
     for table in at.table:
-        names = known.get(tuple(table.value.columns))
+        names = _data_names(tuple(table.value.columns))
         frames.append(table.value.set_axis(names, axis=1) if names else table.value)
     return frames
 

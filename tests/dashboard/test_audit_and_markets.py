@@ -183,6 +183,7 @@ def test_market_detail(seeded: int, page: Callable[[str], AppTest]) -> None:
     assert any("Book snapshot at" in c.value and "+ 2 later changes" in c.value for c in at.caption)
     who = table_with(at, "via", "kind").set_index("name")  # the Signals table has a "via" too
     assert who.loc["mm-btc", "via"] == "has orders here, holds a position here, names it in its market list"
+    at.toggle(key="cols_market_orders").set_value(True).run()  # every column: the ids too
     orders = table_with(at, "tif")
     assert sorted(orders["id"]) == [1, 2, 3, 5]  # every mode
     assert list(table_with(at, "avg_price")["strategy"]) == ["mm-btc"]

@@ -102,12 +102,14 @@ def test_launch_runs_in_the_background_and_shows_its_results(
     assert not at.exception
     assert table_with(at, "shown_status")["shown_status"].tolist() == ["done"]
     metrics = {m.label: m.value for m in at.metric}
+    notes = {m.label: m.delta for m in at.metric}  # a figure's qualifier, under it
     result = json.loads(done["metrics"])
-    assert metrics["Start equity"] == f"{result['start_equity']:,.2f} pUSD"
+    assert metrics["Start equity (pUSD)"] == f"{result['start_equity']:,.2f}"
     assert metrics["Decisions"] == f"{result['decisions']:,} decisions" and result["decisions"] > 0
     assert metrics["Fills"] == f"{result['trades']:,} fills"
-    assert result["annualized_return"] is None and "needs 30 days" in metrics["Annualized return"]  # a short run
-    assert ("over" in metrics["Average holding period"]) == (result["round_trips"] > 0)
+    assert result["annualized_return"] is None and metrics["Annualized return"] == "—"  # a short run: its reason
+    assert "needs 30 days" in notes["Annualized return"]  # under the figure
+    assert ("over" in (notes["Average holding period"] or "")) == (result["round_trips"] > 0)
     titles = chart_titles(at)
     assert titles[:4] == ["Equity and drawdown (run #1)", "Exposure", "Fills", "Profit by day (run #1)"]
     # The most traded token's mid with the run's trades on it, and the run's orders kept.

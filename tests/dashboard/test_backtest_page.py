@@ -168,11 +168,11 @@ def test_past_runs_with_metrics_and_charts(
     assert at.selectbox(key="bt_run_pick").options == ["#4 died", "#3 busy", "#2 broken", "#1 first"]
     at.selectbox(key="bt_run_pick").set_value(1).run()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Start equity"] == "10,000.00 pUSD" and metrics["End equity"] == "10,150.50 pUSD"
+    assert metrics["Start equity (pUSD)"] == "10,000.00" and metrics["End equity (pUSD)"] == "10,150.50"
     assert metrics["Total return"] == "+1.50 %" and metrics["Max drawdown"] == "1.25 %"
     assert metrics["Sharpe (annualized)"] == "1.23" and metrics["Sortino (annualized)"] == "—"
     assert metrics["Calmar"] == "—" and metrics["Win rate"] == "60.00 %" and metrics["Fills"] == "4 fills"
-    assert metrics["Fees"] == "0.12 pUSD" and metrics["Max exposure"] == "240.50 pUSD"
+    assert metrics["Fees (pUSD)"] == "0.12" and metrics["Max exposure (pUSD)"] == "240.50"
     assert metrics["Annualized return"] == "—" and metrics["Average holding period"] == "—"  # stored before both
     returns = next(d.value for d in at.dataframe if "return_pct" in d.value.columns)  # the days' returns table
     assert len(returns) >= 1 and list(returns.columns)[:2] == ["period", "from_equity"]

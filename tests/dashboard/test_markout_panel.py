@@ -32,6 +32,7 @@ def test_the_markout_curve_and_table_show_what_the_fills_earned(
                    ("t2", "1s", 460_000, -100_000)])
     at = page("strategies")
     assert not at.exception
+    at.toggle(key="cols_markouts").set_value(True).run()  # every column: the notional too
     shown = headers(COLUMNS)
     tables = [t.value for t in at.table if tuple(t.value.columns) == tuple(shown.values())]
     assert len(tables) == 1

@@ -27,10 +27,26 @@ def _rows(db: Database, sql: str) -> list[tuple]:
 
 @pytest.fixture
 def orders(seeded: int, page: Callable[[str], AppTest]) -> AppTest:
+    """The Orders page with every column of its orders and fills shown (the switch above each)."""
     at = page("orders")
     assert not at.exception
+    at.toggle(key="cols_orders").set_value(True)
+    at.toggle(key="cols_fills").set_value(True).run()
     return at
 
+
+def test_the_tables_show_the_decision_columns_and_the_rest_on_demand(seeded: int,
+                                                                    page: Callable[[str], AppTest]) -> None:
+    at = page("orders")
+    table = table_with(at, "trade", "created_at")
+    assert list(table.columns) == ["question", "trade", "price", "size", "filled", "status", "ended", "strategy",
+                                   "created_at", "venue"]
+    assert table.set_index(table["trade"]).index.isin(["BUY YES", "SELL YES"]).all()
+    at.toggle(key="cols_orders").set_value(True).run()
+    every = table_with(at, "trade", "created_at")
+    assert {"side", "outcome", "id", "mode", "tif", "reason", "error"} <= set(every.columns)
+    at.toggle(key="cols_orders").set_value(False).run()
+    assert "tif" not in table_with(at, "trade", "created_at").columns  # back to the decision columns
 
 def test_orders_default_to_the_current_mode(orders: AppTest) -> None:
     table = table_with(orders, "tif")
@@ -119,11 +135,11 @@ def test_pagination_keeps_pages_small(seeded: int, db: Database, page: Callable[
                                     'GTC', 'CANCELED', 100, value, value FROM n""")
         )
     at = page("orders")
-    assert len(table_with(at, "tif")) == 100
+    assert len(table_with(at, "trade", "created_at")) == 100
     pager = at.pagination(key="orders_page")
     assert pager.num_pages == 3
     pager.set_value(3).run()
-    assert len(table_with(at, "tif")) == 54  # 254 paper orders
+    assert len(table_with(at, "trade", "created_at")) == 54  # 254 paper orders
     assert any("254 orders match · page 3" in c.value for c in at.caption)
 
 
@@ -225,5 +241,5 @@ def test_round_trips_name_the_market_and_say_how_long_and_why(orders: AppTest) -
     trips = table_with(orders, "exit")
     assert list(trips["exit"]) == ["open"] and list(trips["held"]) == ["—"]
     assert trips["question"].iloc[0].startswith("Will Bitcoin") and trips["bought"].iloc[0] == pytest.approx(20)
-    (fills,) = [t for t in tables_of(orders) if {"realized", "reason", "matched_at"} <= set(t.columns)]
+    (fills,) = [t for t in tables_of(orders) if {"realized", "side", "matched_at"} <= set(t.columns)]
     assert set(fills["side"]) == {"BUY"} and fills["realized"].isna().all()  # a buy realizes nothing

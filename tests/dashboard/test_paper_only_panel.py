@@ -128,7 +128,7 @@ def test_a_strategy_naming_a_kalshi_market_shows_kalshis_paper_ledger(seeded: in
     assert any(s.value.endswith("performance (paper)") for s in at.subheader)  # its figures are its paper ledger's
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'paper'"))  # the Orders page opens on the desk's mode
-    orders = table_with(page("orders"), "tif")
+    orders = table_with(page("orders"), "trade", "created_at")
     assert set(orders["venue"]) == {"kalshi", "polymarket"}  # the Orders page names each order's venue
 
 

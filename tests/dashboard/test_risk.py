@@ -157,6 +157,9 @@ def test_rearm_from_the_risk_page(db: Database, seeded: int, page: Callable[[str
 
 def test_decisions_log_filters(risk: AppTest) -> None:
     table = table_with(risk, "reason")
+    assert "requested" not in table.columns  # a detail, on demand
+    risk.toggle(key="cols_decisions").set_value(True).run()
+    table = table_with(risk, "reason")
     assert set(table["reason"]) == {"TRADING_REDUCING", "MAX_MARKET_EXPOSURE"}
     resized = table[table["reason"] == "MAX_MARKET_EXPOSURE"].iloc[0]
     assert resized["requested"] == pytest.approx(10) and resized["approved"] == pytest.approx(4)
@@ -189,12 +192,14 @@ def test_decisions_log_shows_only_the_current_modes_ledger(
             {"at": seeded - 10_000},
         )
     at = page("risk")
+    at.toggle(key="cols_decisions").set_value(True).run()  # every column: the mode too
     paper = table_with(at, "reason")
     assert set(paper["mode"]) == {"paper"} and "STALE_DATA" not in set(paper["reason"])
     assert "STALE_DATA" not in at.selectbox(key="dec_reason").options
     with db.write() as conn:
         conn.execute(text("UPDATE engine_state SET mode = 'live'"))
     at = page("risk")
+    at.toggle(key="cols_decisions").set_value(True).run()
     live = table_with(at, "reason")
     assert list(live["mode"]) == ["live"] and list(live["reason"]) == ["STALE_DATA"]
 

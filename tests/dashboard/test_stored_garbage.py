@@ -59,8 +59,9 @@ def test_strategies_page_names_a_bad_stored_strategy_and_fixes_it(
     _store(db, f"UPDATE strategies SET {column} = :v WHERE name = 'mm-btc'", garbage)
     at = page("strategies")
     assert not at.exception
-    table = table_with(at, "kind").set_index("name")
-    assert table.loc["vb-election", "kind"] == "value_betting"  # the other strategy is listed as ever
+    at.toggle(key="cols_strategies").set_value(True).run()  # every column: the markets too
+    table = table_with(at, "kind_words").set_index("name")
+    assert table.loc["vb-election", "kind_words"] == "value betting"  # the other strategy is listed as ever
     if column == "markets":
         assert table.loc["mm-btc", "markets"].startswith("invalid")
     at.selectbox(key="strategy_pick").set_value("mm-btc").run()

@@ -46,7 +46,12 @@ def test_instances_show_state_and_pnl(strategies: AppTest) -> None:
     from tests.dashboard.conftest import table_with
 
     table = table_with(strategies, "open_cost").set_index("name")
-    assert table.loc["mm-btc", "enabled"] and table.loc["mm-btc", "status"] == "ok"
+    assert table.loc["mm-btc", "state"] == "on" and table.loc["mm-btc", "status"] == "ok"
+    assert "markets" not in table.columns  # a detail, on demand
+    assert table.loc["vb-election", "last_error"]  # among the first while a strategy has one
+    strategies.toggle(key="cols_strategies").set_value(True).run()
+    table = table_with(strategies, "open_cost").set_index("name")
+    assert table.loc["mm-btc", "enabled"]
     assert table.loc["mm-btc", "realized"] == pytest.approx(1.25) and table.loc[
         "mm-btc", "fees"
     ] == pytest.approx(0.02)

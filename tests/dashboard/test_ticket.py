@@ -31,7 +31,7 @@ def _ticket(page: Callable[[str], AppTest], db: Database, market: str = BTC) -> 
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return {m.label: m.value if not m.delta else f"{m.value} ({m.delta})" for m in at.metric}
 
 
 def test_a_limit_order_is_previewed_then_placed_once(seeded: int, db: Database,
@@ -44,8 +44,8 @@ def test_a_limit_order_is_previewed_then_placed_once(seeded: int, db: Database,
     at.button(key="t_preview").click().run()
     assert not at.exception
     shown = _metrics(at)
-    assert shown["Price"] == "0.400" and shown["Shares"] == "10.00" and shown["Paid"] == "4.00 pUSD"
-    assert shown["Taker fee"] == "0.00000 pUSD" and shown["Manual YES after"] == "10.00"
+    assert shown["Price"] == "0.400" and shown["Shares"] == "10.00" and shown["Paid (pUSD)"] == "4.00"
+    assert shown["Taker fee (pUSD)"] == "0.00000" and shown["Manual YES after (sh)"] == "10.00"
     assert any("Rests on the book" in c.value for c in at.caption)
     assert _place_orders(db) == []  # a preview posts nothing
     engine_up(db)
@@ -68,10 +68,10 @@ def test_a_marketable_buy_in_usdc_shows_its_price_and_fee(seeded: int, db: Datab
     at.button(key="t_preview").click().run()
     shown = _metrics(at)
     # The recorded ask is 300 at 0.52 (0.51 was taken): 0.52 + 0.02 → 0.54; 27 / 0.54 = 50 shares.
-    assert shown["Price"] == "0.540" and shown["Shares"] == "50.00" and shown["Paid"] == "27.00 pUSD"
+    assert shown["Price"] == "0.540" and shown["Shares"] == "50.00" and shown["Paid (pUSD)"] == "27.00"
     # All 50 trade at once, at the ask's own price (the fee follows the execution price, not the
     # limit): 50 × 0.05 × (0.52 × 0.48) = 0.624 pUSD.
-    assert shown["Taker fee"] == "0.62400 pUSD"
+    assert shown["Taker fee (pUSD)"] == "0.62400"
     assert any("Trades on arrival" in c.value for c in at.caption)
 
 
@@ -126,9 +126,9 @@ def test_with_no_recorded_book_a_limit_order_shows_its_worst_case(seeded: int, d
     at.number_input(key="t_price").set_value(0.40)
     at.button(key="t_preview").click().run()
     shown = _metrics(at)
-    assert shown["Price"] == "0.400" and shown["Paid (at most)"] == "4.00 pUSD"
+    assert shown["Price"] == "0.400" and shown["Paid (pUSD)"] == "4.00 (at most)"
     # As if all 10 took liquidity: 10 × 0.05 × (0.40 × 0.60) = 0.12 pUSD.
-    assert shown["Taker fee (at most)"] == "0.12000 pUSD"
+    assert shown["Taker fee (pUSD)"] == "0.12000 (at most)"
     assert any("whether it trades on arrival is not known here" in c.value for c in at.caption)
     assert not any("Rests on the book" in c.value for c in at.caption)  # it might not
     assert not at.button(key="t_confirm").disabled
