@@ -23,6 +23,7 @@ from prometheus_client.registry import Collector
 
 from contracts.settings import local_port
 from storage.desk import desk_status
+from storage.desk.desk_state import DESK_STATES
 from storage.engine_stores.trading_reads import live_round_trips
 from storage.sqlite.db import Database
 from storage.sqlite.lite import read_connection
@@ -79,10 +80,18 @@ def _engine(report: dict[str, Any]) -> Iterator[Metric]:
     yield _gauge("desk_deciding", "0 while the engine runs but cannot decide (its passes fail or stall)",
                  int(not report.get("cannot_decide")))
     yield _gauge("desk_kill_latched", "1 while the kill latch is set", int(bool(report["kill_latched"])))
-    states = GaugeMetricFamily("desk_trading_state", "The risk state trading is in (1 for the current one)",
-                               labels=["state"])
+    code = report["desk"]["code"]  # the desk's one state, as the header and `engine status` say it
+    desk = GaugeMetricFamily("desk_state", "The desk's state as every surface says it: KILLED, DOWN, ERROR, STOPPED, "
+                             "STARTING, STOPPING, PAUSED, HALTED, REDUCING or TRADING (1 for the current one)",
+                             labels=["state"])
+    for state in DESK_STATES:
+        desk.add_metric([state], int(code == state))
+    yield desk
+    states = GaugeMetricFamily("desk_trading_state", "The breakers' state while the desk trades (1 for the current "
+                               "one; all 0 while it does not: killed, stopped, paused, down)", labels=["state"])
+    trading = {"TRADING": "ACTIVE", "REDUCING": "REDUCING", "HALTED": "HALTED"}.get(code)
     for state in TRADING_STATES:
-        states.add_metric([state], int(report["trading_state"] == state))
+        states.add_metric([state], int(trading == state))
     yield states
     mode = GaugeMetricFamily("desk_mode", "Whether the desk trades paper or live (1 for the current one)",
                              labels=["mode"])

@@ -15,7 +15,7 @@ from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.tables import show_table
 from storage.dashboard_queries import status_queries as queries
 from storage.dashboard_queries import trading_queries
-from storage.desk import desk_status
+from storage.desk import desk_state, desk_status
 from storage.sqlite.db import Database
 
 LIVE_REFRESH_S = 2
@@ -62,17 +62,12 @@ def state_metrics(status: desk_status.EngineStatus) -> None:
     cols[0].metric("Lifecycle", status.state)
     cols[1].metric("Desired", status.desired_state, help="What the engine returns to after a restart")
     cols[2].metric("Mode", status.mode.upper())
-    cols[3].metric(
-        "Trading state", "KILLED" if status.kill_latched else status.trading_state,
-        help=(f"kill latch set: {text.markdown(status.kill_reason)}; re-arm to trade again" if status.kill_latched
-              else text.markdown(status.trading_state_reason or "no limit is binding")),
-    )
+    desk = desk_state.desk_state(status)  # the one state every surface shows
+    cols[3].metric("Trading state", desk.code, help=text.markdown(f"{desk.label}: {desk.reason}" if desk.reason
+                                                                  else desk.label))
     cols[4].metric("Heartbeat age", age(status.heartbeat_age_s))
-    if status.trading_state != "ACTIVE" and not status.kill_latched:
-        st.warning(
-            f"Trading {status.trading_state}: {text.markdown(status.trading_state_reason or 'no reason recorded')}",
-            icon=":material/warning:",
-        )
+    if desk.level in ("warning", "critical") and desk.code not in ("KILLED", "DOWN"):  # the header says those
+        st.warning(f"{desk.label}: {text.markdown(desk.reason or 'no reason recorded')}", icon=":material/warning:")
     if status.last_error:
         st.warning(f"Last error: {text.markdown(status.last_error)}", icon=":material/error:")
 

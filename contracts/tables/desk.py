@@ -50,6 +50,13 @@ class EngineState(SQLModel, table=True):
     last_pass_at: int | None = None
     # Kalshi's exchange as last read (migration 0056): trading/exchange active, resume, next pause.
     kalshi_exchange: str = "{}"
+    # What the running engine read at its start (migration 0061): hosts, the wallet's addresses, the
+    # Kalshi key's fingerprint; None until an engine of this release starts.
+    venue_host: str | None = None
+    venue_wallet: str | None = None
+    kalshi_host: str | None = None
+    kalshi_key: str | None = None
+    reads_at: int | None = None
 
 
 class VenueRisk(SQLModel, table=True):
@@ -123,7 +130,7 @@ class Strategy(SQLModel, table=True):
     error_at: int | None = None
     paused: int = 0
     deleted_at: int | None = None
-    live: int = 1  # 0: paper only (new strategies start so; promoting one is audited, migration 0049)
+    live: int = 0  # 1 only once promoted (audited): every strategy starts paper only (migrations 0049, 0060)
 
 
 class StrategySelection(SQLModel, table=True):
@@ -178,6 +185,22 @@ class StrategyLimit(SQLModel, table=True):
     version: int
     updated_at: int
     updated_by: str
+
+
+class PreflightRun(SQLModel, table=True):
+    """One preflight run (migration 0062): its venue, host, account (wallet addresses or the Kalshi key's
+    fingerprint), whether it passed, and its checks as JSON."""
+
+    __tablename__ = "preflight_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    venue: str
+    host: str
+    ok: int
+    checks: str
+    at: int
+    actor: str
+    account: str | None = None
 
 
 class Alert(SQLModel, table=True):

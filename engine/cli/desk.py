@@ -90,13 +90,13 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     if report.get("data_age_s") is not None:
         beat += f", oldest book {report['data_age_s']:.1f} s old"
     up = f"up, pid {report['pid']}" if report["engine_up"] else "DOWN"
-    trading = report["trading_state"] + (f" ({report['trading_reason']})" if report["trading_reason"] else "")
     if report.get("pass_age_s") is not None:
         beat += f", last trading pass {report['pass_age_s']:.1f} s ago"
+    desk = report["desk"]  # the desk's one state (storage/desk/desk_state.py): the header's and the metrics'
     lines = [
-        f"engine     {report['state']} (wants {report['desired_state']}), {report['mode']}"
-        + (", Kalshi LIVE" if report.get("kalshi_mode") == "live" else "") + f", {up}, {beat}",
-        f"trading    {trading}",
+        f"engine     {report['state']} (wants {report['desired_state']}), {report['armed']}"
+        + (f", {report['kalshi_armed']}" if report.get("kalshi_mode") == "live" else "") + f", {up}, {beat}",
+        f"desk       {desk['label']}" + (f" ({desk['reason']})" if desk["reason"] else ""),
         *([f"deciding   NO: {report['cannot_decide']}"] if report.get("cannot_decide") else []),
         "kill latch " + (f"SET: {report['kill_reason']}" if report["kill_latched"] else "off"),
     ]

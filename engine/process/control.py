@@ -18,6 +18,7 @@ from engine.execution.placement import OrderGate
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.process.trading_seam import Trading
 from engine.risk import breakers
+from engine.venues.accounts import kalshi_account, polymarket_account
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import engine_state as state_store
 from storage.engine_stores import execution_ledger
@@ -80,6 +81,7 @@ class Controller:
         """Start-up is recovery: come back to where the persisted state says, or halted."""
         with self.db.write() as conn:
             snap, crashed = state_store.record_boot(conn, window_ms=self.settings.crash_loop_window_s * 1000)
+            state_store.save(conn, **self._reads())
         self.mode = snap.mode
         self.kalshi_mode = snap.kalshi_mode
         log.info("boot", extra={"previous_state": snap.state, "desired": snap.desired_state,
@@ -96,6 +98,14 @@ class Controller:
                 pass  # already ERROR with an alert
         elif snap.state != State.IDLE:
             self._go(State.STOPPED)
+
+    def _reads(self) -> dict[str, Any]:
+        """What this engine read at its start: where it trades (so "real money" is said only against a
+        real venue) and with which accounts (arming needs a preflight of these: storage/desk/arming.py)."""
+        kalshi = self.settings.kalshi
+        return {"venue_host": self.settings.clob_host, "venue_wallet": polymarket_account(self.settings),
+                "kalshi_host": kalshi.host if kalshi is not None else None, "kalshi_key": kalshi_account(kalshi),
+                "reads_at": now_ms()}
 
     async def _halt_for_crash_loop(self, crashes: int) -> None:
         """Come up halted, and leave nothing resting: the crashed processes' orders are

@@ -15,7 +15,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from charts import text
 from contracts.settings import Settings, load_settings
 from storage.dashboard_queries import status_queries as queries
-from storage.desk import desk_status
+from storage.desk import desk_state, desk_status
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import is_migrated
 
@@ -148,11 +148,14 @@ def pct_column(label: str) -> ColumnConfig:
 # -- the header every page shows -----------------------------------------------------------------
 
 
-def mode_badge(mode: str) -> None:
+def mode_badge(mode: str, host: str | None = None, venue: str = "") -> None:
+    """PAPER, or LIVE: red with "real money" only against a real venue (storage/desk/desk_state.py)."""
+    label = desk_state.money_label(mode, host, venue)
     if mode == "live":
-        st.badge("LIVE — real money", icon=":material/bolt:", color="red")
+        real = label.endswith("real money")
+        st.badge(label, icon=":material/bolt:", color="red" if real else "orange")
     else:
-        st.badge("PAPER", icon=":material/description:", color="blue")
+        st.badge(label, icon=":material/description:", color="blue")
 
 
 STATE_COLORS = {
@@ -166,26 +169,24 @@ STATE_COLORS = {
     "ERROR": "red",
 }
 TRADING_COLORS = {"ACTIVE": "green", "REDUCING": "orange", "HALTED": "red"}
+LEVEL_COLORS = {"ok": "green", "info": "gray", "warning": "orange", "critical": "red"}
 
 
 def health_header(db: Database) -> desk_status.EngineStatus:
-    """Mode badge, lifecycle and trading state, heartbeat age, kill latch: on every page."""
+    """Mode badge, lifecycle and the desk's one state (storage/desk/desk_state.py), heartbeat age,
+    kill latch: on every page."""
     status = queries.engine_status(db)
+    desk = desk_state.desk_state(status)
     cols = st.columns([1, 1, 1, 3])
     with cols[0]:
-        mode_badge(status.mode)
-        if status.kalshi_mode == "live":  # Kalshi armed on its own: real money there too, whatever the desk's mode
-            st.badge("Kalshi LIVE", icon=":material/bolt:", color="red")
+        mode_badge(status.mode, status.venue_host)
+        if status.kalshi_mode == "live":  # Kalshi armed on its own: its own words, whatever the desk's mode
+            mode_badge("live", status.kalshi_host, "Kalshi")
     with cols[1]:
         st.badge(status.state, color=STATE_COLORS.get(status.state, "gray"))  # type: ignore[arg-type]  # the colours are Streamlit's literals, looked up by state
     with cols[2]:
-        st.badge(
-            status.trading_label,
-            color=("red" if status.kill_latched or status.cannot_decide  # type: ignore[arg-type]  # the colours are Streamlit's literals
-                   else TRADING_COLORS.get(status.trading_state, "gray")),
-            help=text.markdown((status.kill_reason if status.kill_latched else status.trading_state_reason)
-                               or "no limit is binding"),
-        )
+        st.badge(desk.label, color=LEVEL_COLORS[desk.level],  # type: ignore[arg-type]  # Streamlit's literals
+                 help=text.markdown(desk.reason or "no limit is binding"))
     with cols[3]:
         if status.heartbeat_stale:
             seen = (

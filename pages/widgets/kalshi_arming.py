@@ -13,6 +13,7 @@ from pages.widgets.controls import post_and_wait
 from pages.widgets.settings_panels import STOPPED_STATES, arming_refusals, check_line
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
+from storage.desk import desk_state
 from storage.sqlite.db import Database
 
 KALSHI_WORD = "LIVE KALSHI"
@@ -34,8 +35,9 @@ def kalshi_mode_panel(db: Database, current: Settings) -> None:
     key = current.kalshi is not None and current.kalshi.configured
     environment = current.kalshi.environment if current.kalshi is not None else "prod"
     if status.kalshi_mode == "live":
-        st.warning(f"Kalshi is armed LIVE ({environment}): promoted strategies that name Kalshi markets trade real "
-                   "money there.", icon=":material/bolt:")
+        armed = desk_state.armed_sentence("live", status.kalshi_host, desk_state.desk_state(status), "Kalshi")
+        st.warning(f"{armed} Promoted strategies that name Kalshi markets trade there ({environment}).",
+                   icon=":material/bolt:")
         if st.button("Kalshi back to PAPER", key=KALSHI_GO_PAPER, icon=":material/description:"):
             with st.spinner("Kalshi back to paper: the engine stops live trading first…"):
                 remember_answer(post_and_wait(db, "set_venue_mode", {"venue": "kalshi", "mode": "paper"},

@@ -17,7 +17,7 @@ from pages.widgets.kv_form import versioned_form
 from pages.widgets.setting_fields import setting_field
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
-from storage.desk import config, desk_status
+from storage.desk import config, desk_state, desk_status
 from storage.sqlite.db import Database
 
 LIVE_WORD = "LIVE"
@@ -78,7 +78,7 @@ def check_line(ok: bool, text: str) -> None:
 
 def mode_panel(db: Database, current: Settings) -> None:
     status = queries.engine_status(db)
-    mode_badge(status.mode)
+    mode_badge(status.mode, status.venue_host)
     creds = credential_words(current.credential_status())
     st.dataframe(
         pd.DataFrame({"credential": list(creds), "status": list(creds.values())}),
@@ -89,7 +89,8 @@ def mode_panel(db: Database, current: Settings) -> None:
         "Credentials live only in `.env`; the dashboard shows whether they are set, never their values."
     )
     if status.mode == "live":
-        st.warning("The desk is trading with real money.", icon=":material/bolt:")
+        st.warning(desk_state.armed_sentence(status.mode, status.venue_host, desk_state.desk_state(status)),
+                   icon=":material/bolt:")
         if st.button("Back to PAPER", key=GO_PAPER, type="primary", icon=":material/description:"):
             with st.spinner("Switching to paper: the engine stops live trading first…"):
                 remember_answer(post_and_wait(db, "set_mode", {"mode": "paper"}, slot="set_mode:paper",

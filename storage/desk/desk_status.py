@@ -19,6 +19,7 @@ from contracts.market_filter import SPANS_VENUES
 from contracts.order_status import TERMINAL_RANK
 from contracts.venues import KALSHI, POLYMARKET
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
+from storage.desk.desk_state import desk_state, money_label
 from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 
 HEARTBEAT_STALE_S = 5.0
@@ -73,13 +74,15 @@ class EngineStatus:
     kalshi_mode: str = "paper"  # Kalshi's own arming (paper until the operator arms it live)
     pass_age_s: float | None = None  # since the last completed trading pass (or the loop's start)
     pass_stale_s: float = PASS_STALE_S
+    # What the running engine read at its start (migration 0061; None before): the hosts it trades
+    # on, so "real money" is said only against a real venue (storage/desk/desk_state.py).
+    venue_host: str | None = None
+    kalshi_host: str | None = None
 
     @property
     def trading_label(self) -> str:
-        """What the desk may do now, in one phrase: a kill latch outranks every trading state."""
-        if self.kill_latched:
-            return "KILLED: no orders"
-        return "CANNOT DECIDE" if self.cannot_decide else f"trading {self.trading_state}"
+        """What the desk may do now, in one phrase: the desk's one state's (storage/desk/desk_state.py)."""
+        return desk_state(self).label
 
     @property
     def cannot_decide(self) -> str | None:
@@ -141,6 +144,8 @@ def engine_status(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         kalshi_mode=row["kalshi_mode"],
         pass_age_s=None if passed is None else max(0.0, (now - passed) / 1000),
         pass_stale_s=_pass_stale_s(conn),
+        venue_host=_column(row, "venue_host"),
+        kalshi_host=_column(row, "kalshi_host"),
     )
 
 
@@ -152,6 +157,11 @@ def _pass_stale_s(conn: sqlite3.Connection) -> float:
     except (TypeError, ValueError):
         interval_s = 0.0
     return max(PASS_STALE_S, 3 * interval_s)
+
+
+def _column(row: sqlite3.Row, name: str) -> Any:
+    """A column a database not yet migrated by this release's engine lacks reads as None."""
+    return row[name] if name in row.keys() else None
 
 
 def _conditions(raw: str | None) -> list[dict[str, Any]]:
@@ -352,6 +362,10 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "kalshi_mode": status.kalshi_mode,
         "trading_state": status.trading_state,
         "trading_reason": status.trading_state_reason,
+        # The desk's one state and where money is at stake: what every surface says (desk_state.py).
+        "desk": desk_state(status).as_dict(),
+        "armed": money_label(status.mode, status.venue_host),
+        "kalshi_armed": money_label(status.kalshi_mode, status.kalshi_host, "Kalshi"),
         "kill_latched": status.kill_latched,
         "kill_reason": status.kill_reason,
         "engine_up": status.engine_up,

@@ -139,7 +139,7 @@ def test_status_with_a_day_of_data_shows_the_desk_and_imports_no_trading_module(
     result, modules = _run(desk_env, "status")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("engine     RUNNING (wants RUNNING), paper")
+    assert lines[0].startswith("engine     RUNNING (wants RUNNING), PAPER")
     assert any(line.startswith("venue      maintenance since ") and line.endswith(": the matching engine is "
                                                                                 "restarting") for line in lines)
     assert "equity     10,123.45 pUSD; today +123.45 (realized +20.00, fees 1.50, unrealized -4.00)" in lines

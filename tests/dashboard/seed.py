@@ -138,9 +138,10 @@ def _config(conn, now: int) -> None:
     ]
     for name, kind, params, markets, enabled, status, error in strategies:
         conn.execute(
+            # Promoted (live = 1): the seeded desk's strategies trade live when it does.
             """INSERT INTO strategies (name, kind, params, markets, enabled, status, last_error, version,
-                            created_at, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?,
-            'seed')""",
+                            created_at, updated_at, updated_by, live) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?,
+            'seed', 1)""",
             (name, kind, json.dumps(params), json.dumps(markets), enabled, status, error, now, now),
         )
     conn.execute(

@@ -72,9 +72,11 @@ def test_every_reason_kalshi_may_not_go_live_is_listed_and_nothing_is_posted(
 
 def test_kalshi_back_to_paper_is_offered_while_it_is_live(db: Database, page: Callable[[str], AppTest]) -> None:
     _engine(db, state="RUNNING", kalshi="live")  # running, and no key at all: back to paper still goes
+    with db.write() as conn:  # the engine read Kalshi's production host at its start
+        conn.execute(text("UPDATE engine_state SET kalshi_host = 'https://api.elections.kalshi.com/trade-api/v2'"))
     at = page("settings")
     assert any("Kalshi is armed LIVE" in w.value for w in at.warning)
     # The header says so on every page (st.badge renders as markdown).
-    assert ":red-badge[:material/bolt: Kalshi LIVE]" in [m.value for m in at.markdown]
+    assert ":red-badge[:material/bolt: Kalshi LIVE — real money]" in [m.value for m in at.markdown]
     at.button(key="kalshi_go_paper").click().run()
     assert _commands(db) == [("set_venue_mode", '{"mode": "paper", "venue": "kalshi"}')]

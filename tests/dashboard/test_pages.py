@@ -46,7 +46,7 @@ def test_page_renders_on_a_seeded_database(seeded: int, page: Callable[[str], Ap
     assert not at.exception, at.exception[0].value if at.exception else ""
     assert at.title[0].value == TITLES[name]
     markdown = [m.value for m in at.markdown]
-    assert ":green-badge[RUNNING]" in markdown and ":orange-badge[trading REDUCING]" in markdown
+    assert ":green-badge[RUNNING]" in markdown and ":orange-badge[REDUCING: exits only]" in markdown
     assert not any("heartbeat is stale" in e.value for e in at.error)
 
 

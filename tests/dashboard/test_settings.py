@@ -140,7 +140,7 @@ def test_back_to_paper_is_always_allowed(db: Database, page: Callable[[str], App
     _engine(db, state="RUNNING", mode="live")  # running, open orders, and no credentials at all
     _open_order(db, "live")
     at = page("settings")
-    assert any("real money" in w.value for w in at.warning)
+    assert any("armed LIVE" in w.value for w in at.warning)
     at.button(key="go_paper").click().run()
     assert _commands(db) == [("set_mode", '{"mode": "paper"}')]
 
