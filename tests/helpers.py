@@ -183,9 +183,11 @@ Strategy = tuple[str, str, dict[str, Any], Any]  # name, kind, params, markets (
 
 
 def seed_desk(db_path: Path, *, mode: str = "paper", strategies: Sequence[Strategy] = (),
-              limits: dict[str, str] | None = None, settings: dict[str, Any] | None = None) -> None:
+              limits: dict[str, str] | None = None, settings: dict[str, Any] | None = None,
+              promoted: bool | None = None) -> None:
     """A migrated database an engine finds ready to trade: `strategies` enabled, risk `limits`
-    and runtime `settings` stored (as the dashboard would), desired RUNNING in `mode`."""
+    and runtime `settings` stored (as the dashboard would), desired RUNNING in `mode`. The
+    strategies are `promoted` to live (default: on a live desk; every strategy starts paper only)."""
     import json
     import sqlite3
 
@@ -197,8 +199,9 @@ def seed_desk(db_path: Path, *, mode: str = "paper", strategies: Sequence[Strate
     with sqlite3.connect(db_path) as conn:
         for name, kind, params, markets in strategies:
             conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                updated_by) VALUES (?, ?, ?, ?, 1, ?, ?, 'test')""",
-                         (name, kind, json.dumps(params), json.dumps(markets), now, now))
+                                updated_by, live) VALUES (?, ?, ?, ?, 1, ?, ?, 'test', ?)""",
+                         (name, kind, json.dumps(params), json.dumps(markets), now, now,
+                          int(mode == "live" if promoted is None else promoted)))
         for name, value in (limits or {}).items():
             conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
                          "VALUES (?, ?, 1, ?, 'test')", (name, value, now))

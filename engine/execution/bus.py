@@ -74,6 +74,14 @@ class PlacementRefused:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacementsAnswered:
+    """The venue answered a batch of placements: how many it took (each refusal is its own
+    PlacementRefused), so a breaker can tell a venue refusing most orders from one refusing a few."""
+
+    accepted: int
+
+
+@dataclass(frozen=True, slots=True)
 class VenueFault:
     """A real venue fault (no answer, a server error): refusals and maintenance are not faults."""
 

@@ -16,7 +16,7 @@ from contracts.domain import MarketInfo, Tif, fmt
 from contracts.expiry import expiry_problem
 from contracts.order_status import RANK, TERMINAL_RANK, OrderStatus, from_venue
 from engine.execution import store
-from engine.execution.bus import EventBus, PlacementRefused, VenueFault
+from engine.execution.bus import EventBus, PlacementRefused, PlacementsAnswered, VenueFault
 from engine.execution.planner import TAKE, OrderSpec
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
@@ -181,7 +181,10 @@ class Placement:
         self._record_acks(rows, results)
         self._explain_refusals(batch, results, busy)
         self.partials += uneven_groups(batch, results)
-        return Placed(sum(1 for r in results if r is not None and r.error is None), ids)
+        accepted = sum(1 for r in results if r is not None and r.error is None)
+        if accepted:
+            self.bus.publish(PlacementsAnswered(accepted))
+        return Placed(accepted, ids)
 
     def _request(self, market: MarketInfo, spec: OrderSpec) -> OrderRequest:
         return OrderRequest(

@@ -7,8 +7,8 @@ peak of equity, not from the start. The daily loss is measured from equity at 00
 A breach only ever makes the state more cautious; each state ends in one named way:
 a drawdown REDUCING when equity recovers above the limit (or the limit is raised); a
 daily-loss REDUCING at 00:00 UTC (a scheduled job) or when the limit is raised; an
-error-rate or balance-mismatch HALTED by an operator's Start (a balance mismatch also when a
-later check agrees); a failing-passes HALTED by an operator's Start once passes succeed
+error-rate, balance-mismatch or venue-refusing HALTED by an operator's Start (a balance mismatch
+also when a later check agrees); a failing-passes HALTED by an operator's Start once passes succeed
 again; an invalid-limit HALTED when the stored limit validates again; a kill-switch
 HALTED by the operator's re-arm, which also restarts the peak from the equity the operator
 accepted.
@@ -41,6 +41,9 @@ ERROR_RATE = "ERROR_RATE"
 DECISIONS_FAILING = "DECISIONS_FAILING"
 BALANCE_MISMATCH = "BALANCE_MISMATCH"
 CONFIG_INVALID = "CONFIG_INVALID"  # a stored risk limit invalid with no valid value to keep
+VENUE_REFUSING = "VENUE_REFUSING"  # the venue refuses most orders (a wallet not set up, a key it refuses)
+REFUSAL_WINDOW_MS = 60_000
+REFUSAL_HALT_MIN = 5  # refusals in the window before a majority of them halts
 # Equity-based REDUCING states: measured on one mode's equity, they do not outlive a mode switch.
 EQUITY_REASONS = frozenset({DAILY_LOSS, DRAWDOWN})
 # How a kill the kill switch posted names itself in the latch's reason.
@@ -144,6 +147,34 @@ class ErrorCounter:
         while self.times and self.times[0] < now_ms - ERROR_WINDOW_MS:
             self.times.popleft()
         return len(self.times)
+
+
+class RefusalCounter:
+    """The venue's answers to this ledger's placements in the last minute. A venue that refuses most
+    of them (at least REFUSAL_HALT_MIN, more than it takes) is not refusing an order but the account:
+    a wallet not deployed, approvals missing, a key it will not take. Sending on would only fill the
+    decisions log, so the ledger halts with the venue's last answer as the reason."""
+
+    def __init__(self) -> None:
+        self.answers: deque[tuple[int, bool]] = deque()  # (when, refused)
+        self.last = ""
+
+    def accepted(self, count: int, now_ms: int) -> None:
+        self.answers.extend((now_ms, False) for _ in range(count))
+
+    def refused(self, detail: str, now_ms: int) -> str | None:
+        """One refusal; the halt's message when the venue now refuses most orders, else None."""
+        self.answers.append((now_ms, True))
+        self.last = detail
+        while self.answers and self.answers[0][0] < now_ms - REFUSAL_WINDOW_MS:
+            self.answers.popleft()
+        refused = sum(1 for _, no in self.answers if no)
+        if refused < REFUSAL_HALT_MIN or refused * 2 <= len(self.answers):
+            return None
+        return (f"the venue refused {refused} of the last {len(self.answers)} orders within a minute (its last "
+                f"answer: {self.last[:200]!r}); nothing more is sent. Read its answers in the decisions log "
+                "(VENUE_REFUSED), run `python -m engine preflight` (or kalshi-preflight), fix what it names, "
+                "then press Start")
 
 
 def next_equity_memory(memory: RiskMemory, equity: int, now: int) -> RiskMemory:

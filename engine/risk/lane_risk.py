@@ -39,7 +39,7 @@ log = logging.getLogger("engine.risk.lane")
 LANE = "paper lane"  # how alerts name Polymarket's (their subject); another venue's is "<Venue> paper"
 # The desk's halts that its own venue caused (its faults, its wallet disagreeing with the ledger): a
 # lane on another venue's books and ledger does not depend on them, so they do not hold it.
-VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH})
+VENUE_OWN = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.VENUE_REFUSING})
 FRESH = breakers.RiskMemory(TradingState.ACTIVE, None, None, None, None)
 
 
@@ -70,6 +70,7 @@ class LaneRisk(RiskMonitor):
         """An operator's Start: a lane halt or reduction ends, its peak and day starting again from
         its equity (the equity the operator accepted); True when there was one to end."""
         self.errors = breakers.ErrorCounter()
+        self.refusals = breakers.RefusalCounter()
         self.kill_requested = False
         if self.memory.trading_state is TradingState.ACTIVE:
             return False

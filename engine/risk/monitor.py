@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from contracts import order_end
 from contracts.domain import Intent, MarketInfo, MarketView, Quote
 from contracts.limits import Limits
-from engine.execution.bus import EventBus, PlacementRefused, VenueFault
+from engine.execution.bus import EventBus, PlacementRefused, PlacementsAnswered, VenueFault
 from engine.execution.planner import TAKE, OrderSpec, Residual
 from engine.execution.portfolio import StrategyBook, Valuation
 from engine.execution.state import ExecutionState
@@ -63,6 +63,7 @@ class RiskMonitor:
         self.cooldowns: dict[tuple[str, str], int] = {}  # (strategy, market) -> no new risk until (ms)
         self.gate = RiskGate()
         self.errors = breakers.ErrorCounter()
+        self.refusals = breakers.RefusalCounter()  # the venue refusing most orders halts this ledger
         self.volatility = VolatilityGuard(db)  # the volatility-spike breaker, fed each tick
         self.correlation = CorrelationGuard(db)  # correlated groups and the correlation-spike breaker
         self.takes = TakeBackoff()  # takes held back after the venue refused one, until the book changes
@@ -255,10 +256,15 @@ class RiskMonitor:
         """Log every placement the executor did not make (the decisions log: "why didn't it
         trade?") and count every real venue fault toward the error-rate breaker."""
         bus.subscribe(PlacementRefused, self._placement_refused)
+        bus.subscribe(PlacementsAnswered, lambda answered: self.refusals.accepted(answered.accepted, self.clock()))
         bus.subscribe(VenueFault, lambda fault: self.venue_error(fault.message))
 
     def _placement_refused(self, event: PlacementRefused) -> None:
         self.placement_refused(event.strategy, event.market, event.spec, event.reason, event.detail)
+        if event.by_venue and event.reason == Reason.VENUE_REFUSED:
+            halt = self.refusals.refused(event.detail, self.clock())
+            if halt is not None:
+                self.escalate(TradingState.HALTED, breakers.VENUE_REFUSING, halt)
 
     def _self_trade_at_placement(self, market: MarketInfo, spec: OrderSpec) -> Reason | None:
         """The last word: an order that would match any live order of the desk's never leaves."""

@@ -288,6 +288,7 @@ class TradingCore:
             breakers.relax(conn, reason, "cleared by the operator's Start", self.clock())
             self.risk.memory = breakers.load_memory(conn)
         self.risk.errors = breakers.ErrorCounter()
+        self.risk.refusals = breakers.RefusalCounter()
         if reason == breakers.BALANCE_MISMATCH and self.mode == "live" and self.link.live:
             await self.lookout.resync_balances(self.link, self.risk, now=self.clock(),
                                                feed_down_s=self.config.alert_feed_down_s)

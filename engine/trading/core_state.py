@@ -18,7 +18,8 @@ from storage.sqlite.db import Database, now_ms
 # Halts an operator's Start clears (after looking into them). Other states end their own
 # way (engine/risk/breakers.py): a daily loss at 00:00 UTC or by raising its limit, a
 # drawdown when equity recovers, a kill-switch halt by the operator's re-arm.
-CLEARED_BY_START = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.DECISIONS_FAILING})
+CLEARED_BY_START = frozenset({breakers.ERROR_RATE, breakers.BALANCE_MISMATCH, breakers.DECISIONS_FAILING,
+                              breakers.VENUE_REFUSING})
 
 
 def current_mode(db: Database) -> str:

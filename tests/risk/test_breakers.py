@@ -213,3 +213,21 @@ def test_a_mode_switch_forgets_the_other_modes_peak(tmp_path: Path) -> None:
     memory = stored(monitor)
     assert (memory.trading_state, memory.peak_equity, memory.day_start_equity) == (
         TradingState.ACTIVE, 50 * SH, 50 * SH)
+
+
+def test_a_venue_refusing_most_orders_is_told_from_one_refusing_a_few() -> None:
+    """Five refusals in a minute halt only when they are most of the venue's answers; older ones age out."""
+    from engine.risk.breakers import RefusalCounter
+
+    counter = RefusalCounter()
+    counter.accepted(6, 0)
+    assert [counter.refused("no", t) for t in range(5)] == [None] * 5  # 5 of 11: the venue takes most
+    counter = RefusalCounter()
+    counter.accepted(4, 0)
+    said = [counter.refused("not enough balance / allowance", t) for t in range(5)]
+    assert said[:4] == [None] * 4 and said[4] is not None  # 5 of 9
+    assert "refused 5 of the last 9 orders" in said[4] and "not enough balance / allowance" in said[4]
+    counter = RefusalCounter()
+    for t in range(4):
+        counter.refused("no", t)
+    assert counter.refused("no", 61_000) is None  # the first four are over a minute old
