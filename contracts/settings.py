@@ -39,6 +39,8 @@ POLYMARKET_HOSTS = {
     "BINANCE_WS_URL": "wss://stream.binance.com:9443",
     # The venue's real-time data socket: Chainlink prices, every trade (engine/feeds/rtds.py).
     "RTDS_HOST": "wss://ws-live-data.polymarket.com",
+    # Where Polymarket says whether this server's address may place orders (GET /api/geoblock).
+    "GEOBLOCK_HOST": "https://polymarket.com",
 }
 WS_KEYS = ("WS_HOST", "OKX_WS_URL", "BINANCE_WS_URL", "RTDS_HOST")
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -114,6 +116,7 @@ class Settings:
     okx_ws_url: str = POLYMARKET_HOSTS["OKX_WS_URL"]
     binance_ws_url: str = POLYMARKET_HOSTS["BINANCE_WS_URL"]
     rtds_host: str = POLYMARKET_HOSTS["RTDS_HOST"]
+    geoblock_host: str = POLYMARKET_HOSTS["GEOBLOCK_HOST"]
     relayer_api_key: Secret | None = None  # RELAYER_API_KEY: redeem and merge through the relayer
     relayer_api_key_address: str | None = None  # the address that owns it (default: the signer's)
     # A second, read-only dashboard login (DASHBOARD_VIEWER_PASSWORD_HASH): sees every page, changes nothing.
@@ -228,6 +231,7 @@ def load_settings(env: Mapping[str, str] | None = None, root: Path = ROOT,
         okx_ws_url=hosts["OKX_WS_URL"],
         binance_ws_url=hosts["BINANCE_WS_URL"],
         rtds_host=hosts["RTDS_HOST"],
+        geoblock_host=hosts["GEOBLOCK_HOST"],
         relayer_api_key=_secret(merged.get("RELAYER_API_KEY")),
         relayer_api_key_address=_address(merged.get("RELAYER_API_KEY_ADDRESS"), "RELAYER_API_KEY_ADDRESS"),
         secrets_file=secrets_file,
@@ -418,6 +422,7 @@ def _hosts(env: Mapping[str, str], source: DataSource, port: int) -> dict[str, s
             "OKX_WS_URL": f"ws://127.0.0.1:{port}/okx/ws/v5/public",
             "BINANCE_WS_URL": f"ws://127.0.0.1:{port}/binance",
             "RTDS_HOST": f"ws://127.0.0.1:{port}/rtds",
+            "GEOBLOCK_HOST": base,
         }
     else:
         defaults = dict(POLYMARKET_HOSTS)

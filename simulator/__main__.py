@@ -124,6 +124,9 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
                                                 "(default 4; 0: none)"),
     "--kalshi-parlays": ("kalshi_parlays", int, "multivariate (parlay) legs listed first in Kalshi's /markets, as "
                                                 "Kalshi's pages are (default 20; 0: none)"),
+    "--country": ("location", str, "where the venue sees the desk's address, COUNTRY[/REGION] (default IE/L): a "
+                                   "blocked one (US, GB, FR, ...) is refused every order with the venue's 403, "
+                                   "a close-only one (PL, SG, TH, TW) every BUY; GET /api/geoblock says so"),
 }
 
 

@@ -129,6 +129,7 @@ class SimConfig:
     maintenance_post_only_seconds: float = 120.0  # post-only phase after it
     allow_eoa_makers: bool = False  # accept signature type 0 (the venue refuses new EOA makers)
     pre_approved_wallets: bool = False  # every wallet reads as approved for trading (venue: none until it approves)
+    location: str = "IE/L"  # where the venue sees the desk's address, COUNTRY[/REGION] (geoblock.py: US refused)
     sports_delay_s: float = 3.0  # matching delay of marketable orders in sports markets (0 = none)
     sports_markets: str = "default"  # which markets are sports (see SPORTS_CHOICES)
     v2_markets: str = "default"  # which markets are Protocol V2 ones (protocol_v2.py: one standalone)
@@ -261,6 +262,7 @@ ENV_VARS: dict[str, tuple[str, Any]] = {
     "SIMULATOR_PRICE_TO_BEAT_DELAY": ("price_to_beat_delay_s", float),
     "SIMULATOR_KALSHI_MARKETS": ("kalshi_markets", int),
     "SIMULATOR_KALSHI_PARLAYS": ("kalshi_parlays", int),
+    "SIMULATOR_COUNTRY": ("location", str),
     "SIMULATOR_REPLAY": ("replay", str),
     "SIMULATOR_REPLAY_DB": ("replay_db", str),
     "SIMULATOR_SPEED": ("speed", parse_speed),
@@ -326,6 +328,8 @@ def parse_sports_markets(raw: str) -> tuple[str, tuple[str, ...]]:
 def _validate(cfg: SimConfig) -> None:
     """Refuse settings that cannot work, with the setting's name (usage error in the CLI)."""
     _validate_markets(cfg.markets)
+    from .geoblock import parse_where
+    parse_where(cfg.location)
     from .updown import parse_series  # the series' names, checked as the desk checks them
     parse_series(cfg.updown_series)
     if not 0 < cfg.spot_vol <= 10:

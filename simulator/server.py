@@ -18,7 +18,19 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from . import admin as admin_routes
-from . import data_api, gamma, http_market, http_news, http_rewards, http_trading, leaderboard, relayer, replay, rpc
+from . import (
+    data_api,
+    gamma,
+    geoblock,
+    http_market,
+    http_news,
+    http_rewards,
+    http_trading,
+    leaderboard,
+    relayer,
+    replay,
+    rpc,
+)
 from .accounts import Ledger
 from .activity import ActivityLog
 from .admin import Admin
@@ -199,11 +211,11 @@ class Simulator:
         # Outermost first: faults (the network), rate limits (Cloudflare), then the matching
         # engine's maintenance (425), then the routes.
         middlewares: list[Middleware] = [error_middleware, self.faults.middleware(), self.rate_limiter.middleware(),
-                       self.maintenance.middleware()]
+                       geoblock.middleware(), self.maintenance.middleware()]
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
         for module in (http_market, http_trading, http_rewards, gamma, admin_routes, http_news, relayer, rpc,
-                       data_api, leaderboard, kalshi_http, kalshi_admin):
+                       data_api, leaderboard, kalshi_http, kalshi_admin, geoblock):
             app.add_routes(module.routes)
         for path in ("/ws/market", "/ws/market/"):
             app.router.add_get(path, self.hub.handle_market)

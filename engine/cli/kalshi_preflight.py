@@ -7,8 +7,9 @@ Kalshi down, a refused key, an answer the desk cannot read, becomes a failed che
 command prints them (or their JSON); the dashboard's arming checklist calls the same function.
 
 The checks: where the desk would trade (prod, the demo rehearsal, or the simulator) and how the key is
-kept; a signed read (the key id and its RSA key belong together, the clock is right); Kalshi's
-exchange (trading paused now, and the next scheduled pause); the balance; the account's rate-limit tier
+kept; the region (a 403 naming this server's region is a geoblock, told with its own fix, never as
+the key: contracts/geoblock.py); a signed read (the key id and its RSA key belong together, the clock is
+right); Kalshi's exchange (trading paused now, and the next scheduled pause); the balance; the account's rate-limit tier
 against the order rate the desk's limits allow (`max_order_rate`: each order and its cancel billed as
 Kalshi bills them); and one harmless order, a post-only bid for one YES contract at $0.01 in an open
 market where nobody asks $0.01, placed and cancelled (the key has the write scope, the account can
@@ -23,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from contracts.geoblock import REGION_FIX
 from contracts.settings import Settings
 
 SIGNATURE_FIX = ("Kalshi refused the signature: KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY must be the id and the "
@@ -108,16 +110,21 @@ async def run_kalshi_preflight(settings: Settings) -> KalshiReport:
 
 async def _account_checks(report: KalshiReport, client: Any, settings: Settings) -> None:
     from engine.feeds.kalshi_fixed import KalshiShapeError
-    from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiError
+    from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiError, KalshiRegionBlocked
 
     try:
         balance = await client.balance()
+    except KalshiRegionBlocked as exc:  # a geoblock's 403 is not the key (contracts/geoblock.py)
+        report.add("region", False, f"Kalshi refuses this server's region: {exc}", REGION_FIX)
+        return
     except KalshiAuthFailed as exc:
         report.add("signature", False, str(exc), SIGNATURE_FIX)
         return
     except (KalshiError, KalshiShapeError) as exc:
         report.add("signature", False, f"no signed read was answered: {exc}", REACH_FIX)
         return
+    report.add("region", True, "Kalshi answered a signed read from this server (Kalshi publishes no region "
+                               "check; a region it refuses answers 403 naming it)")
     report.add("signature", True, "a signed read was answered")
     paused = await _exchange(report, client)
     report.add("balance", balance.balance > 0, f"${balance.balance / 1e6:,.4f}", FUND_FIX)
@@ -170,7 +177,7 @@ def _max_order_rate(settings: Settings) -> int:
 
 
 async def _test_order(report: KalshiReport, client: Any) -> None:
-    from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiError
+    from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiError, KalshiRegionBlocked
 
     ticker = None
     async for page in client.markets(status="open", max_pages=5):
@@ -186,6 +193,9 @@ async def _test_order(report: KalshiReport, client: Any) -> None:
         placed = await client.create_order(ticker=ticker, client_order_id=client_id, book_side="bid", price=10_000,
                                            count=1_000_000, time_in_force="good_till_canceled", post_only=True)
         reduced = await client.cancel_order(placed.order_id, ticker=ticker)
+    except KalshiRegionBlocked as exc:
+        report.add("test order", False, f"Kalshi refused: region blocked: {exc}", REGION_FIX)
+        return
     except KalshiAuthFailed as exc:
         report.add("test order", False, f"Kalshi refused: {exc}", SCOPE_FIX if exc.status == 403 else SIGNATURE_FIX)
         return

@@ -6,7 +6,8 @@ the wallet from the chain and checks that key, funder and API key belong togethe
 doctor, engine/cli/preflight_wallet.py), derives the API credentials, reads the collateral and
 every trading approval (engine/cli/preflight_approvals.py; ``--approve`` sets the missing ones),
 then places and cancels one harmless post-only order in a standard and in a neg-risk market and
-checks that shares could be sold (engine/cli/preflight_orders.py). It ends with whether resolved
+checks that shares could be sold (engine/cli/preflight_orders.py). Before any of that it asks the venue
+whether it takes orders from this server's region at all (engine/cli/preflight_region.py). It ends with whether resolved
 positions can end in cash (engine/cli/preflight_redeem.py). Every refusal is translated into the
 setting to change.
 """
@@ -19,10 +20,12 @@ from typing import Any
 from py_clob_client_v2 import AssetType, BalanceAllowanceParams
 
 from contracts.domain import fmt
+from contracts.geoblock import REGION_FIX
 from contracts.settings import Settings
 from engine.cli.preflight_approvals import Confirm, check_approvals
 from engine.cli.preflight_orders import read_balance_allowance, test_orders
 from engine.cli.preflight_redeem import check_auto_redeem
+from engine.cli.preflight_region import check_region
 from engine.cli.preflight_wallet import API_KEY_FIX, UNDEPLOYED_FIX, check_api_key, check_wallet
 from engine.venues.base import VenueError
 from engine.venues.polymarket import PolymarketVenue
@@ -31,6 +34,7 @@ from storage.sqlite.db import Database
 
 # (fragment of the venue's message, what to do about it), most specific first.
 FIXES: tuple[tuple[str, str], ...] = (
+    ("region blocked", REGION_FIX),  # a geoblock's 403: never the keys (contracts/geoblock.py)
     ("maker address not allowed",
      "Polymarket no longer takes this account type as a maker. Create a deposit wallet on polymarket.com, "
      "then set POLY_SIGNATURE_TYPE=3 and POLY_FUNDER=<the deposit wallet's address> in .env"),
@@ -110,6 +114,7 @@ async def run_preflight(settings: Settings, db: Database | None, *, plain_key: b
     if problem is not None:
         report.add("settings", False, problem, problem)
         return report
+    await check_region(report, settings)
     if settings.signature_type == 0:
         report.add("account type", True, "signature type 0 (a plain wallet): new accounts are refused as makers; "
                                          "the test order below tells")

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from contracts.geoblock import region_blocked
+
 TIMEOUT_S = 10.0
 DEFAULT_COST = 10
 BASIC = ((200, 400), (100, 100))  # (read, write) of a Basic account: (tokens a second, capacity)
@@ -48,6 +50,11 @@ class KalshiRefused(KalshiError):
 
 class KalshiAuthFailed(KalshiRefused):
     """401 or 403: the key, its signature, the clock, or the key's scopes."""
+
+
+class KalshiRegionBlocked(KalshiRefused):
+    """403 naming a region, a country or a jurisdiction (contracts/geoblock.py): Kalshi, or the CDN in
+    front of it, refuses this server's location. Not a KalshiAuthFailed: the key is not the problem."""
 
 
 class KalshiRetired(KalshiRefused):
@@ -140,6 +147,8 @@ def error_of(status: int, raw: bytes) -> KalshiError:
     kind: type[KalshiError]
     if status == 429:
         kind = KalshiBusy
+    elif region_blocked(status, raw.decode("utf-8", "replace")):  # before the key: a geoblock is not it
+        kind = KalshiRegionBlocked
     elif status in (401, 403):
         kind = KalshiAuthFailed
     elif status == 410:

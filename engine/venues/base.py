@@ -51,6 +51,11 @@ class OrderRejected(VenueError):
     """The venue refused the order (bad tick, size, balance, post-only crossing, ...)."""
 
 
+class RegionBlocked(OrderRejected):
+    """The venue refuses this server's country or region (a geoblock: contracts/geoblock.py), never a
+    credentials error; an order it answers so was not taken."""
+
+
 class VenueUnavailable(VenueError):
     """Timeouts and 5xx after the adapter's own retries: the outcome is unknown."""
 

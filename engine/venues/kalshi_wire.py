@@ -27,12 +27,14 @@ from engine.feeds.kalshi_http import (
     KalshiBusy,
     KalshiError,
     KalshiRefused,
+    KalshiRegionBlocked,
     KalshiRetired,
     KalshiUnavailable,
 )
 from engine.venues.base import (
     OrderRejected,
     OrderRequest,
+    RegionBlocked,
     VenueBusy,
     VenueError,
     VenueOrder,
@@ -116,6 +118,8 @@ def venue_error(exc: KalshiError | KalshiShapeError) -> VenueError:
         return VenueBusy(f"{exc} (Kalshi's trading is paused)", maintenance=True)
     if isinstance(exc, KalshiBusy):
         return VenueBusy(str(exc), maintenance=False)
+    if isinstance(exc, KalshiRegionBlocked):  # a geoblock, never the key (contracts/geoblock.py)
+        return RegionBlocked(f"region blocked: {exc}")
     if isinstance(exc, KalshiAuthFailed):
         return VenueError(f"{exc} (check KALSHI_API_KEY_ID, KALSHI_PRIVATE_KEY, the key's scopes and the clock)")
     if isinstance(exc, KalshiRetired):

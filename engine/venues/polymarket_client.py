@@ -25,9 +25,10 @@ import httpx
 from py_clob_client_v2 import ApiCreds, ClobClient
 from py_clob_client_v2.exceptions import PolyApiException, PolyException
 
+from contracts.geoblock import region_blocked
 from contracts.settings import Settings
 from engine.logs import register_secrets
-from engine.venues.base import OrderRejected, VenueBusy, VenueError, VenueUnavailable
+from engine.venues.base import OrderRejected, RegionBlocked, VenueBusy, VenueError, VenueUnavailable
 
 log = logging.getLogger("engine.venues.polymarket")
 MAINTENANCE_STATUS = 425  # Too Early: the matching engine is restarting
@@ -176,6 +177,8 @@ class CallFailure(Exception):
             return VenueUnavailable(self.message)
         if self.status == 400 and order:
             return OrderRejected(self.message)
+        if region_blocked(self.status, self.message):  # a geoblock, not the keys (contracts/geoblock.py)
+            return RegionBlocked(f"region blocked (HTTP 403): {self.message}")
         if self.status in (401, 403):
             return VenueError(f"authentication failed: {self.message}")
         return VenueError(self.message)

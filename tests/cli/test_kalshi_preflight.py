@@ -62,7 +62,7 @@ def test_a_funded_account_passes_and_its_test_order_is_cancelled(sim: SimHandle,
     checks = _checks(report)
     assert "plain text" in checks["key"]["detail"]  # it works, and says to seal it
     assert checks["balance"]["detail"] == "$10,000.0000"  # Kalshi's balance to $0.0001
-    assert checks["exchange"]["ok"] and checks["rate limits"]["ok"]
+    assert checks["exchange"]["ok"] and checks["rate limits"]["ok"] and checks["region"]["ok"]
     assert "rested and was cancelled" in checks["test order"]["detail"]
     account = sim.call(lambda: sim.sim.kalshi.keys.keys[key_id].account)
     orders = sim.call(lambda: [(o.status, o.book_side, o.price, o.post_only)

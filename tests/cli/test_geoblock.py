@@ -1,0 +1,134 @@
+"""A geoblock is told as a geoblock: the simulator answers as Polymarket documents it (GET
+/api/geoblock; 403 "Trading restricted in your region" on every order from a blocked country, before
+authentication; BUYs only from a close-only one), `engine preflight` checks the region first and says
+so in words, and its test orders' 403 comes out as a region block, never "authentication failed" nor
+the advice to clear the API credentials. Kalshi's 403 naming a region is a region block too, and
+`kalshi-preflight` reports it as its failed region check, not as the key's signature."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from eth_account import Account
+
+from contracts.geoblock import REGION_FIX, region_answer, region_blocked
+from engine.feeds.discovery import refresh_markets
+from engine.feeds.kalshi_http import KalshiAuthFailed, KalshiRegionBlocked, error_of
+from engine.venues import kalshi_wire as wire
+from engine.venues.base import RegionBlocked
+from simulator.testing import SimHandle, running_simulator
+from storage.sqlite.db import Database
+from storage.sqlite.migrations import migrate
+from tests.helpers import isolated_env, run_cli
+from tests.kalshi import keypair
+
+pytestmark = pytest.mark.slow
+# A CDN's country ban (Cloudflare's error 1009 page), as it may stand in front of a venue's API.
+CDN_BAN = ("<html><title>Access denied | Error 1009</title><body>The owner of this website has banned the "
+           "country or region your IP address is in (US) from accessing this website.</body></html>")
+
+
+@pytest.fixture(scope="module")
+def blocked_sim() -> Iterator[SimHandle]:
+    with running_simulator(seed=31, agents=False, location="US/NY", pre_approved_wallets=True) as handle:
+        yield handle
+
+
+def test_the_simulator_answers_as_polymarket_documents(blocked_sim: SimHandle) -> None:
+    base = f"http://127.0.0.1:{blocked_sim.port}"
+    verdict = httpx.get(f"{base}/api/geoblock", timeout=10).json()
+    assert verdict["blocked"] is True and (verdict["country"], verdict["region"]) == ("US", "NY")
+    assert verdict["ip"] == "127.0.0.1" and region_answer(verdict) == (True, "US/NY (this server's address 127.0.0.1)")
+    refused = httpx.post(f"{base}/order", json={"order": {"side": "SELL"}}, timeout=10)  # no credentials at all
+    assert refused.status_code == 403 and "Trading restricted in your region" in refused.json()["error"]
+    assert region_blocked(refused.status_code, refused.json()["error"])
+
+
+@pytest.mark.parametrize(("where", "side", "status"), [("PL", "BUY", 403), ("PL", "SELL", 401), ("IE/L", "BUY", 401)])
+def test_close_only_refuses_new_positions_only(where: str, side: str, status: int) -> None:
+    with running_simulator(seed=32, agents=False, location=where) as sim:
+        answer = httpx.post(f"http://127.0.0.1:{sim.port}/order", json={"order": {"side": side}}, timeout=10)
+        blocked = httpx.get(f"http://127.0.0.1:{sim.port}/api/geoblock", timeout=10).json()["blocked"]
+    assert answer.status_code == status  # 401: past the region check, refused for its missing credentials
+    assert blocked is False
+
+
+def test_preflight_says_region_not_credentials(tmp_path: Path, blocked_sim: SimHandle) -> None:
+    key = "0x" + secrets.token_hex(32)
+    funder = Account.create().address
+    blocked_sim.link_funder(Account.from_key(key).address, funder, 3)
+    env = isolated_env(tmp_path, SIMULATOR_PORT=str(blocked_sim.port), POLY_PRIVATE_KEY=key,
+                       POLY_SIGNATURE_TYPE="3", POLY_FUNDER=funder)
+    migrate(Path(env["TRADER_DB"]))
+    db = Database(Path(env["TRADER_DB"]))
+    asyncio.run(refresh_markets(db, f"http://127.0.0.1:{blocked_sim.port}/gamma"))
+    db.dispose()
+    result = run_cli(["preflight", "--json"], env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["region"]["ok"] is False and checks["region"]["fix"] == REGION_FIX
+    assert "Polymarket refuses orders from US/NY" in checks["region"]["detail"]
+    order = checks["test order (standard)"]
+    assert not order["ok"] and "region blocked" in order["detail"] and order["fix"] == REGION_FIX
+    said = result.stdout.lower()
+    assert "authentication failed" not in said and "clear poly_api" not in said
+
+
+def test_kalshi_403_naming_a_region_is_a_region_block() -> None:
+    blocked = error_of(403, b'{"error": {"code": "forbidden", "message": "trading is not available in your region"}}')
+    assert isinstance(blocked, KalshiRegionBlocked) and not isinstance(blocked, KalshiAuthFailed)
+    assert isinstance(wire.venue_error(blocked), RegionBlocked)
+    cdn = error_of(403, CDN_BAN.encode())  # an HTML page, no envelope: read all the same
+    assert isinstance(cdn, KalshiRegionBlocked)
+    scope = error_of(403, b'{"error": {"code": "forbidden", "message": "this key may only read"}}')
+    assert isinstance(scope, KalshiAuthFailed) and not isinstance(wire.venue_error(scope), RegionBlocked)
+
+
+@pytest.fixture
+def banned_host() -> Iterator[str]:
+    """A host standing where Kalshi's would, answering every request as a CDN's country ban does."""
+
+    class Banned(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = CDN_BAN.encode()
+            self.send_response(403)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Banned)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/trade-api/v2"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_kalshi_preflight_says_region_not_credentials(tmp_path: Path, banned_host: str) -> None:
+    private_pem, _ = keypair()
+    env = isolated_env(tmp_path, KALSHI_HOST=banned_host)
+    Path(env["TRADER_ENV_FILE"]).write_text("KALSHI_API_KEY_ID=some-key\nKALSHI_PRIVATE_KEY="
+                                            + private_pem.strip().replace("\n", "\\n") + "\n")
+    os.chmod(env["TRADER_ENV_FILE"], 0o600)
+    result = run_cli(["kalshi-preflight", "--json"], env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["region"]["ok"] is False and checks["region"]["fix"] == REGION_FIX
+    assert "signature" not in checks  # the key was never the problem
+    assert "check kalshi_api_key_id" not in result.stdout.lower()
