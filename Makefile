@@ -6,13 +6,22 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast test-process mutation setup bench clean-var
+.PHONY: run service test test-fast test-process mutation setup bench clean-var
+
+# supervisord runs under tools/run_desk.py: Ctrl-C or a closed terminal (SIGHUP) stops everything it
+# started, never reloads it. CONF: another supervisord configuration (tests relocate it).
+CONF ?= supervisord.conf
 
 run: setup
 	$(BIN)/python -m engine init
 	$(BIN)/python -m tools.optional_programs
 	@$(BIN)/python -m tools.run_banner
-	$(BIN)/supervisord -c supervisord.conf
+	$(BIN)/python -m tools.run_desk $(CONF)
+
+# The desk as a service of your user account (systemd): starts at boot, restarts after a crash.
+service: setup
+	$(BIN)/python -m engine init
+	$(BIN)/python -m tools.service install
 
 # The suite runs on every core (at most 4: its tests start engines, simulators and browsers
 # of their own); `.venv/bin/python -m pytest tests/...` runs a part of it in one process.

@@ -1,0 +1,129 @@
+"""Unattended: closing `make run`'s terminal stops everything it started (a real SIGHUP to its
+process group: supervisord would otherwise reload and restart every program), and the service unit
+`make service` installs passes systemd's own checker and runs a desk that restarts a crashed
+program and stops in order on the service manager's SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xmlrpc.client import Fault, ServerProxy
+
+import pytest
+from supervisor.xmlrpc import SupervisorTransport
+
+from tests.helpers import ROOT, isolated_env, wait_until
+from tests.supervisor_harness import relocated_conf
+from tools.service import UNIT, unit_text
+
+pytestmark = pytest.mark.slow
+PROGRAMS = {"simulator", "engine"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead: it only waits for its parent to read its status
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _running(sock: Path) -> dict[str, int] | None:
+    """Each program's pid once all of PROGRAMS run (None before)."""
+    try:
+        rpc = ServerProxy("http://127.0.0.1", transport=SupervisorTransport(None, None, f"unix://{sock}"))
+        infos: list[dict[str, Any]] = rpc.supervisor.getAllProcessInfo()  # type: ignore[assignment]  # XML-RPC is untyped
+    except (OSError, Fault):
+        return None
+    pids = {i["name"]: i["pid"] for i in infos if i["statename"] == "RUNNING" and i["pid"]}
+    return pids if set(pids) >= PROGRAMS else None
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    conf = relocated_conf(tmp_path, PROGRAMS, {"program:engine": {"startsecs": "1"}})
+    env = isolated_env(tmp_path, SIMULATOR_PORT=str(_free_port()), LOG_LEVEL="WARNING")
+    yield conf, env
+    pidfile = tmp_path / "var" / "run" / "supervisord.pid"  # whatever a failed test left running
+    if pidfile.exists() and _alive(pid := int(pidfile.read_text().strip() or 0)):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _all_gone(pids: list[int]) -> bool:
+    return not any(_alive(pid) for pid in pids)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make (apt-get install make; .ci/run does it)")
+def test_closing_make_runs_terminal_stops_everything(desk: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    conf, env = desk
+    # `-o .venv/.installed`: the environment is set up already; never reinstall from a test.
+    make = subprocess.Popen(["make", "-s", "-o", ".venv/.installed", "run", f"CONF={conf}"], cwd=ROOT, env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # its own group, as a terminal's foreground job
+    try:
+        programs = wait_until(lambda: _running(conf.parent / "var" / "run" / "supervisor.sock"), 90, 0.2,
+                              "the desk running under make run")
+        supervisord = int((tmp_path / "var" / "run" / "supervisord.pid").read_text())
+        pids = [supervisord, *programs.values()]
+        os.killpg(make.pid, signal.SIGHUP)  # the terminal closes
+        wait_until(lambda: _all_gone(pids), 60, 0.2, "supervisord and every program gone after SIGHUP")
+        make.wait(30)
+        log = (tmp_path / "var" / "log" / "supervisord.log").read_text()
+        assert "received SIGTERM" in log and "received SIGHUP" not in log  # stopped, never reloaded
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait(10)
+
+
+def test_the_service_unit_is_valid_and_runs_a_desk_that_recovers_and_stops(
+        desk: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    conf, env = desk
+    units = tmp_path / "units"
+    done = subprocess.run([sys.executable, "-m", "tools.service", "install", "--no-start", "--unit-dir", str(units)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = (units / UNIT).read_text()
+    assert text == unit_text()
+    if shutil.which("systemd-analyze") is not None:
+        assert "systemd-analyze verify: the unit is valid" in done.stdout
+    else:
+        assert "systemd-analyze is not installed here" in done.stdout
+    exec_start = next(line.split("=", 1)[1] for line in text.splitlines() if line.startswith("ExecStart="))
+    command = shlex.split(exec_start)
+    assert command[-1] == str(ROOT / "supervisord.conf")
+    # The unit's own command, on a relocated configuration (the checkout's var/ is the operator's), started as
+    # systemd starts it: no terminal, a session of its own.
+    service = subprocess.Popen([*command[:-1], str(conf)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    sock = conf.parent / "var" / "run" / "supervisor.sock"
+    try:
+        programs = wait_until(lambda: _running(sock), 90, 0.2, "the service's desk running")
+        os.kill(programs["engine"], signal.SIGKILL)  # a crash: supervisord starts it again
+        again = wait_until(lambda: (p := _running(sock)) and p["engine"] != programs["engine"] and p, 60, 0.2,
+                           "the engine restarted")
+        supervisord = int((tmp_path / "var" / "run" / "supervisord.pid").read_text())
+        service.send_signal(signal.SIGTERM)  # `systemctl --user stop`: SIGTERM to the main process
+        assert service.wait(60) == 0
+        assert _all_gone([supervisord, *again.values()])
+    finally:
+        if service.poll() is None:
+            os.killpg(service.pid, signal.SIGKILL)
+            service.wait(10)
