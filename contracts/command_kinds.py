@@ -86,11 +86,15 @@ KINDS: tuple[CommandKind, ...] = (
     CommandKind("merge", 45, Handler.TRADING, {"condition_id": Field(str, required=True, max_chars=100),
                                                "strategy": Field(str), "shares": NUMBER, "reason": REASON}),
     CommandKind("rearm", 40, Handler.CONTROLLER, _REASON_ONLY),
-    CommandKind("set_mode", 30, Handler.CONTROLLER, {"mode": Field(str, required=True, choices=("paper", "live"))}),
+    # `override`: the failing checks of the arming gate the operator typed to arm past, comma-separated
+    # (storage/desk/arming.py: each named, audited; the checks nothing overrides stay refused).
+    CommandKind("set_mode", 30, Handler.CONTROLLER, {"mode": Field(str, required=True, choices=("paper", "live")),
+                                                    "override": Field(str, max_chars=500)}),
     # Another venue armed on its own (Kalshi: paper until the operator arms it live, with its checklist).
     CommandKind("set_venue_mode", 30, Handler.CONTROLLER, {"venue": Field(str, required=True, choices=("kalshi",)),
                                                           "mode": Field(str, required=True,
-                                                                        choices=("paper", "live"))}),
+                                                                        choices=("paper", "live")),
+                                                          "override": Field(str, max_chars=500)}),
     CommandKind("start", 20, Handler.CONTROLLER, _REASON_ONLY),
     CommandKind("resume", 20, Handler.CONTROLLER, _REASON_ONLY),
     CommandKind("reload_config", 10, Handler.CONTROLLER, _REASON_ONLY),

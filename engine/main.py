@@ -16,7 +16,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contracts.settings import Settings, SettingsError, load_settings
 from engine.cli import keystore, seal
@@ -26,6 +26,7 @@ from storage.sqlite.lite import DatabaseBusy
 
 if TYPE_CHECKING:
     from engine.venues.base import CancelResult
+    from storage.sqlite.db import Database
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliError", "build_parser", "main", "open_db"]
 
@@ -233,8 +234,23 @@ def cmd_preflight(settings: Settings, args: argparse.Namespace) -> int:
     report = asyncio.run(run_preflight(settings, db, plain_key=plain,
                                        approve_auto_redeem=args.approve_auto_redeem, approve=args.approve,
                                        confirm=_approvals_confirmed(args.yes)))
+    from engine.venues.accounts import polymarket_account
+
+    _record(db, "polymarket", settings.clob_host, polymarket_account(settings), report.ok, report.checks, args.actor)
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _record(db: Database | None, venue: str, host: str, account: str | None, ok: bool, checks: list[dict[str, Any]],
+            actor: str) -> None:
+    """Keep the run where arming reads it (storage/desk/arming.py): a passing preflight of the account
+    the engine holds, of the last hour, is what arming a venue live asks for."""
+    if db is None:
+        return
+    from storage.desk.arming import record_preflight
+    from storage.sqlite.db import now_ms
+
+    record_preflight(db, venue=venue, host=host, account=account, ok=ok, checks=checks, actor=actor, now=now_ms())
 
 
 def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
@@ -246,6 +262,13 @@ def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
     from engine.cli.kalshi_preflight import describe, run_kalshi_preflight
 
     report = asyncio.run(run_kalshi_preflight(settings))
+    from engine.venues.accounts import kalshi_account
+    from storage.sqlite.db import Database
+    from storage.sqlite.migrations import is_migrated
+
+    if is_migrated(settings.db_path) and settings.kalshi is not None:
+        _record(Database(settings.db_path), "kalshi", settings.kalshi.host, kalshi_account(settings.kalshi), report.ok,
+                report.checks, args.actor)
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 
@@ -354,10 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="send the missing trading approvals (pUSD and the conditional tokens, for both "
                                 "exchanges and the adapters) from the wallet, after a confirmation (audited)")
     preflight.add_argument("--yes", action="store_true", help="with --approve: send without asking")
+    preflight.add_argument("--actor", default="cli", help=argparse.SUPPRESS)  # who ran it, as its record says
     preflight.set_defaults(func=cmd_preflight)
     kalshi = sub.add_parser("kalshi-preflight", help="before trading Kalshi: prove its account can trade (places "
                                                      "and cancels one post-only 1-cent bid)")
     kalshi.add_argument("--json", action="store_true", help="machine-readable output")
+    kalshi.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
     kalshi.set_defaults(func=cmd_kalshi_preflight)
     seal.register(keystore.register(sub))
     cli_research.register(sub)

@@ -38,8 +38,8 @@ LIFECYCLE: dict[str, Handler] = {
     "kill": lambda c, p, a: c.kill(a, p["reason"]),
     "rearm": lambda c, p, a: c.rearm(a),
     "reload_config": lambda c, p, a: c.reload_config(a),
-    "set_mode": lambda c, p, a: c.set_mode(a, p["mode"]),
-    "set_venue_mode": lambda c, p, a: c.set_venue_mode(a, p["venue"], p["mode"]),
+    "set_mode": lambda c, p, a: c.set_mode(a, p["mode"], p.get("override", "")),
+    "set_venue_mode": lambda c, p, a: c.set_venue_mode(a, p["venue"], p["mode"], p.get("override", "")),
 }
 # Which kinds close the order gate at their claim, and who applies each kind: the registry's
 # (contracts/command_kinds.py). LIFECYCLE holds the controller's call for each of its kinds.

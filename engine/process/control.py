@@ -13,12 +13,13 @@ from typing import Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.settings import Settings
-from contracts.venues import KALSHI
+from contracts.venues import KALSHI, LABELS, POLYMARKET
 from engine.execution.placement import OrderGate
 from engine.process.lifecycle import Desired, State, check_transition
 from engine.process.trading_seam import Trading
 from engine.risk import breakers
 from engine.venues.accounts import kalshi_account, polymarket_account
+from storage.desk import arming
 from storage.desk.audit import raise_alert, write_audit
 from storage.engine_stores import engine_state as state_store
 from storage.engine_stores import execution_ledger
@@ -227,13 +228,15 @@ class Controller:
                         after={"kill_latched": False, **risk_after})
         return {"state": self.state.value}
 
-    async def set_mode(self, actor: str, mode: str) -> dict[str, Any]:
+    async def set_mode(self, actor: str, mode: str, override: str = "") -> dict[str, Any]:
         if mode not in ("paper", "live"):
             raise CommandRejected(f"mode must be 'paper' or 'live', not {mode!r}")
         if mode == self.mode:
             return {"mode": mode, "note": "already in this mode"}
+        armed: dict[str, Any] = {}
         if mode == "live":
             self._check_can_go_live()
+            armed = self._passes_gate(POLYMARKET, override, actor)
         elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
             await self.stop(actor)  # back to paper is always allowed: stop live trading first
         await self.trading.set_mode(mode)
@@ -243,10 +246,10 @@ class Controller:
             # The peak and the day's reference were the other mode's equity: start them afresh.
             risk_before, risk_after = breakers.reset_for_new_mode(conn, now_ms())
             write_audit(conn, actor=actor, action="engine.set_mode", entity="engine_state",
-                        before={"mode": before, **risk_before}, after={"mode": mode, **risk_after})
+                        before={"mode": before, **risk_before}, after={"mode": mode, **risk_after, **armed})
         return {"mode": mode, "state": self.state.value}
 
-    async def set_venue_mode(self, actor: str, venue: str, mode: str) -> dict[str, Any]:
+    async def set_venue_mode(self, actor: str, venue: str, mode: str, override: str = "") -> dict[str, Any]:
         """Kalshi armed live, or back to paper, on its own: the desk's mode is not touched. Live
         needs Kalshi's key, the engine stopped and no Kalshi order open (the dashboard asks for the
         typed confirmation first); back to paper is always allowed, stopping the engine first."""
@@ -256,8 +259,10 @@ class Controller:
             raise CommandRejected(f"mode must be 'paper' or 'live', not {mode!r}")
         if mode == self.kalshi_mode:
             return {"venue": venue, "mode": mode, "note": "Kalshi is in this mode already"}
+        armed: dict[str, Any] = {}
         if mode == "live":
             self._check_kalshi_can_go_live()
+            armed = self._passes_gate(KALSHI, override, actor)
         elif self.state not in (State.IDLE, State.STOPPED, State.KILLED, State.ERROR):
             await self.stop(actor)  # back to paper is always allowed: stop live trading first
         await self.trading.set_mode(mode, venue=venue)
@@ -265,13 +270,34 @@ class Controller:
         with self.db.write() as conn:
             state_store.save(conn, kalshi_mode=mode)
             write_audit(conn, actor=actor, action="engine.set_venue_mode", entity="engine_state",
-                        before={"venue": venue, "mode": before}, after={"venue": venue, "mode": mode})
+                        before={"venue": venue, "mode": before}, after={"venue": venue, "mode": mode, **armed})
             raise_alert(conn, level="warning" if mode == "live" else "info", source=actor, code="KALSHI_MODE",
                         message=f"Kalshi armed {mode.upper()}: " + (
                             "promoted strategies that name Kalshi markets trade real money there from the next "
                             "Start" if mode == "live" else "strategies that name Kalshi markets trade its paper "
                             "ledger"))
         return {"venue": venue, "mode": mode, "state": self.state.value}
+
+    def _passes_gate(self, venue: str, override: str, actor: str) -> dict[str, Any]:
+        """The arming gate (storage/desk/arming.py) with this engine's own reads: the account it holds
+        and the host it trades on. Refused unless every check passes or each failing one is overridden
+        by name; what the audit row keeps of it (the checks, and the overrides with a critical alert)."""
+        kalshi = self.settings.kalshi
+        reads = arming.EngineReads(True, self.state.value,
+                                   polymarket_account(self.settings) if venue == POLYMARKET else kalshi_account(kalshi),
+                                   self.settings.clob_host if venue == POLYMARKET else kalshi.host if kalshi else None)
+        with self.db.read() as conn:
+            gate = arming.venue_gate(conn.connection.driver_connection, venue, reads, now_ms())  # type: ignore[arg-type]  # SQLAlchemy types the DBAPI connection loosely; it is sqlite3's
+        refusal = gate.refusal(override)
+        if refusal is not None:
+            raise CommandRejected(f"not armed: {refusal}")
+        overridden = [c for c in gate.failing if c.name in arming.override_names(override)]
+        if overridden:
+            with self.db.write() as conn:
+                raise_alert(conn, level="critical", source=actor, code="ARMED_PAST_CHECKS", subject=venue,
+                            message=f"{LABELS[venue]} armed LIVE past failing checks, by {actor}: " + "; ".join(
+                                f"{c.name} ({c.detail})" for c in overridden))
+        return {"checks": arming.gate_lines(gate), "overridden": [c.name for c in overridden]}
 
     def _check_kalshi_can_go_live(self) -> None:
         kalshi = self.settings.kalshi

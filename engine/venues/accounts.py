@@ -16,15 +16,15 @@ from contracts.settings import Settings
 
 
 def polymarket_account(settings: Settings) -> str | None:
-    """"signer 0x…" (and ", funder 0x…" for proxy, Safe and deposit wallets), lower case; None
-    without an unlocked wallet key."""
+    """"type 3, signer 0x…, funder 0x…" (the funder for proxy, Safe and deposit wallets, types 1-3),
+    lower case; None without an unlocked wallet key."""
     if settings.private_key is None:
         return None
     from eth_account import Account  # the signing stack: loaded only where a key is held
 
     signer = Account.from_key(settings.private_key.reveal()).address
     funder = f", funder {settings.funder}" if settings.funder and settings.signature_type != 0 else ""
-    return f"signer {signer}{funder}".lower()
+    return f"type {settings.signature_type}, signer {signer}{funder}".lower()
 
 
 def kalshi_account(kalshi: KalshiSettings | None) -> str | None:

@@ -11,44 +11,23 @@ import streamlit as st
 
 from contracts.runtime_settings import SETTINGS, SettingError, SettingSpec, parse_setting
 from contracts.settings import Settings
+from contracts.venues import POLYMARKET
+from pages.widgets import arming_panel
+from pages.widgets.arming_panel import Arming
 from pages.widgets.common import ACTOR, mode_badge, remember_answer
 from pages.widgets.controls import post_and_wait
 from pages.widgets.kv_form import versioned_form
 from pages.widgets.setting_fields import setting_field
-from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
-from storage.desk import config, desk_state, desk_status
+from storage.desk import config, desk_state
 from storage.sqlite.db import Database
 
 LIVE_WORD = "LIVE"
 LIVE_CONFIRM, GO_LIVE, GO_PAPER = "live_confirm", "go_live", "go_paper"
 MODE_SWITCH = "set_mode"  # where the paper/live switch answers (pages/settings.py draws it by the panel)
 SETTINGS_PREFIX = "setting_"
-STOPPED_STATES = frozenset({"IDLE", "STOPPED"})  # the engine's own rule for going live
-
-
-def live_refusals(*, credentials: bool, state: str, open_orders: dict[str, int], typed: str) -> list[str]:
-    """Every reason the switch to live is refused now (empty: it may go)."""
-    working = {mode: n for mode, n in open_orders.items() if n}
-    detail = ", ".join(f"{n} {mode}" for mode, n in working.items())
-    return arming_refusals(
-        missing=None if credentials else ("Live trading needs credentials: a wallet key (POLY_KEYSTORE or "
-                                          "POLY_PRIVATE_KEY) is missing from .env."),
-        state=state, working=f"Cancel every open order first ({detail} still working)." if working else None,
-        typed=typed, word=LIVE_WORD)
-
-
-def arming_refusals(*, missing: str | None, state: str, working: str | None, typed: str, word: str) -> list[str]:
-    """Every reason an arming checklist refuses now, in its order (empty: it may go): the key `missing`,
-    the engine not stopped, orders still `working`, the confirmation `word` not typed."""
-    reasons = [missing] if missing else []
-    if state not in STOPPED_STATES:
-        reasons.append(f"Stop the engine first: it is {state}.")
-    if working:
-        reasons.append(working)
-    if typed.strip() != word:
-        reasons.append(f"Type {word} (capitals) in the confirmation box.")
-    return reasons
+POLYMARKET_ARMING = Arming(POLYMARKET, LIVE_WORD, "set_mode", {"mode": "live"}, "Switch to LIVE",
+                           "Not switched to live", "live", GO_LIVE, f"{MODE_SWITCH}answer")
 
 
 API_CREDENTIALS = ("POLY_API_KEY", "POLY_API_SECRET", "POLY_API_PASSPHRASE")
@@ -97,32 +76,17 @@ def mode_panel(db: Database, current: Settings) -> None:
                                               label="Switch to paper"), key=f"{MODE_SWITCH}answer")
             st.rerun()
         return
-    _live_switch(db, current, status)
+    _live_switch(db, current)
 
 
-def _live_switch(db: Database, current: Settings, status: desk_status.EngineStatus) -> None:
-    orders = {mode: portfolio_queries.open_order_count(db, mode) for mode in ("paper", "live")}
-    st.markdown("**Going live needs all of:**")
-    check_line(current.live_credentials_present, "credentials present (POLY_KEYSTORE or POLY_PRIVATE_KEY)")
+def _live_switch(db: Database, current: Settings) -> None:
+    gate = queries.arming_gate(db, POLYMARKET)
+    arming_panel.checklist(gate)
     if current.keystore is None and current.private_key is not None:
         st.warning("The wallet key is kept in plain text in `.env`. Encrypt it before going live: "
                    "`.venv/bin/python -m engine keystore import` (docs/going-live.md).", icon=":material/key:")
-    check_line(status.state in STOPPED_STATES, f"the engine stopped (it is {status.state})")
-    check_line(not any(orders.values()), f"no open orders (paper {orders['paper']}, live {orders['live']})")
-    typed = st.text_input(f"Type {LIVE_WORD} to confirm", key=LIVE_CONFIRM)
-    if st.button("Switch to LIVE", key=GO_LIVE, icon=":material/bolt:"):
-        refusals = live_refusals(
-            credentials=current.live_credentials_present, state=status.state, open_orders=orders, typed=typed
-        )
-        if refusals:
-            st.error(
-                "Not switched to live:\n\n" + "\n".join(f"- {r}" for r in refusals), icon=":material/block:"
-            )
-            return
-        with st.spinner("Switching to LIVE: the engine checks again before it applies…"):
-            remember_answer(post_and_wait(db, "set_mode", {"mode": "live"}, slot="set_mode:live",
-                                          label="Switch to LIVE"), key=f"{MODE_SWITCH}answer")
-        st.rerun()
+    arming_panel.preflight_button(db, POLYMARKET_ARMING)
+    arming_panel.arm_controls(db, gate, POLYMARKET_ARMING)
 
 
 def hosts_panel(current: Settings) -> None:

@@ -19,9 +19,9 @@ from sqlmodel import Session, col, select
 from contracts.jsonsafe import preview, read_stored
 from contracts.tables import RiskLimit
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
-from storage.desk import desk_status
+from storage.desk import arming, desk_status
 from storage.desk.desk_status import SHOWN_MESSAGE, EngineStatus
-from storage.sqlite.db import Database
+from storage.sqlite.db import Database, now_ms
 from storage.sqlite.frames import frame as _frame
 from storage.sqlite.frames import scalar as _scalar
 from storage.sqlite.frames import to_utc
@@ -35,6 +35,15 @@ def _raw(conn: Any) -> Any:
 def engine_status(db: Database, *, now: int | None = None) -> EngineStatus:
     with db.read() as conn:
         return desk_status.engine_status(_raw(conn), db.path, now=now)
+
+
+def arming_gate(db: Database, venue: str, *, now: int | None = None) -> arming.Gate:
+    """The arming checklist of `venue` (storage/desk/arming.py) as the running engine's reads make it."""
+    now = now_ms() if now is None else now
+    with db.read() as conn:
+        status = desk_status.engine_status(_raw(conn), db.path, now=now)
+        reads = arming.engine_reads(_raw(conn), venue, up=status.engine_up)
+        return arming.venue_gate(_raw(conn), venue, reads, now)
 
 
 # -- commands, alerts, CLI summary ------------------------------------------------------------

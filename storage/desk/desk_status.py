@@ -399,6 +399,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
 
 # A market list naming a Kalshi market (its JSON holds a "kalshi:... id; a list names one venue).
 _NAMES_KALSHI = """COALESCE(markets, '') LIKE '%"kalshi:%'"""
+KALSHI_NAMES_SQL = _NAMES_KALSHI  # for the arming checklist (storage/desk/arming.py)
 # A strategy trading Kalshi: naming its markets, or of a kind whose legs span venues (its Kalshi side
 # is each named market's pair).
 _TRADES_KALSHI = f"""({_NAMES_KALSHI} OR kind IN ({', '.join(f"'{k}'" for k in sorted(SPANS_VENUES))}))"""

@@ -44,9 +44,9 @@ def _engine(tmp: Path, sim: SimHandle, *, mode: str, strategy: bool) -> EnginePr
         if strategy:
             now = now_ms()
             conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                updated_by) VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
+                                updated_by, live) VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test', ?)""",
                          (json.dumps({"size": 20, "half_spread": 0.02, "refresh_threshold": 0, "max_spread": 0.5}),
-                          json.dumps({"filter": {"max_markets": 5}}), now, now))
+                          json.dumps({"filter": {"max_markets": 5}}), now, now, int(mode == "live")))
         conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
     return EngineProcess(tmp, env)
 

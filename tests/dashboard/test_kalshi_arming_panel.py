@@ -11,7 +11,9 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database, now_ms
+from tests.arming import armable
 from tests.dashboard.conftest import answer_next
+from tests.dashboard.reading import as_read
 from tests.kalshi import keypair
 
 
@@ -41,7 +43,7 @@ def _arm(page: Callable[[str], AppTest], typed: str = "LIVE KALSHI") -> AppTest:
 
 
 def _refusal(at: AppTest) -> str:
-    found = [e.value for e in at.error if e.value.startswith("Kalshi not armed live")]
+    found = [as_read(e.value) for e in at.error if e.value.startswith("Kalshi not armed live")]
     assert len(found) == 1, [e.value for e in at.error]
     return found[0]
 
@@ -49,6 +51,7 @@ def _refusal(at: AppTest) -> str:
 def test_arming_kalshi_live_posts_the_venues_own_command(
         db: Database, with_kalshi_key: None, page: Callable[[str], AppTest]) -> None:
     _engine(db)
+    armable(db.path, "kalshi")  # the engine read the key, it passed kalshi-preflight, a strategy is promoted
     engine = answer_next(db, "set_venue_mode", ok=True, result='{"venue": "kalshi", "mode": "live"}')
     at = _arm(page)
     engine.join(5)
@@ -65,7 +68,10 @@ def test_every_reason_kalshi_may_not_go_live_is_listed_and_nothing_is_posted(
                              VALUES ('c1', 'paper', 's', 'kalshi:K-1', 'kalshi:K-1:yes', 'YES', 'BUY', 500000,
                                      1000000, 'GTC', 'LIVE', 10, 0, 0, 'kalshi')"""))
     refusal = _refusal(_arm(page, "LIVE"))
-    for reason in ("Kalshi needs its API key", "it is RUNNING", "1 still working", "Type LIVE KALSHI"):
+    for reason in ("Kalshi key read by the engine: the running engine holds no Kalshi key",
+                   "preflight: no preflight of this account on this host in the last hour",
+                   "a promoted strategy: no strategy trading Kalshi is promoted", "engine stopped: it is RUNNING",
+                   "no open Kalshi orders: 1 open", "Type LIVE KALSHI"):
         assert reason in refusal
     assert _commands(db) == []
 

@@ -14,7 +14,9 @@ from streamlit.testing.v1 import AppTest
 from contracts.runtime_settings import BY_KEY, SETTINGS, SettingError, parse_setting
 from storage.engine_stores.config_reads import load_runtime_config as load
 from storage.sqlite.db import Database, now_ms
+from tests.arming import ACCOUNT, HOST, armable, engine_read, preflight_run, promoted
 from tests.dashboard.conftest import answer_next, table_with
+from tests.dashboard.reading import as_read
 
 KEY = "0x" + "ab" * 32
 FUNDER = "0x" + "12" * 20
@@ -60,18 +62,31 @@ def _go_live(page: Callable[[str], AppTest], typed: str = "LIVE") -> AppTest:
 
 
 def _refusal(at: AppTest) -> str:
-    found = [e.value for e in at.error if e.value.startswith("Not switched to live")]
+    found = [as_read(e.value) for e in at.error if e.value.startswith("Not switched to live")]
     assert len(found) == 1, [e.value for e in at.error]
     return found[0]
 
 
-def test_going_live_when_everything_is_safe(
-    db: Database, with_key: None, page: Callable[[str], AppTest]
-) -> None:
+def _checklist(at: AppTest) -> dict[str, str]:
+    """Polymarket's arming checklist as shown (the first on the page; Kalshi's follows): each check's
+    name and its line, as read."""
+    shown: dict[str, str] = {}
+    for m in at.markdown:
+        line = as_read(m.value)
+        if line.startswith((":material/check_circle:", ":material/cancel:")) and line.count("**") >= 2:
+            shown[line.split("**")[1]] = line
+            if line.split("**")[1] == "no open orders":
+                break
+    return shown
+
+
+def test_going_live_when_everything_is_safe(db: Database, with_key: None, page: Callable[[str], AppTest]) -> None:
     _engine(db)
+    armable(db.path)
     engine = answer_next(db, "set_mode", ok=True, result='{"mode": "live"}')
     at = _go_live(page)
     engine.join(5)
+    assert all(line.startswith(":material/check_circle:") for line in _checklist(at).values())
     assert _commands(db) == [("set_mode", '{"mode": "live"}')]
     assert any("Switch to LIVE: done" in s.value for s in at.success), [s.value for s in at.success]
 
@@ -80,6 +95,7 @@ def test_a_live_switch_the_engine_refuses_shows_its_reason(
     db: Database, with_key: None, page: Callable[[str], AppTest]
 ) -> None:
     _engine(db)
+    armable(db.path)
     engine = answer_next(db, "set_mode", ok=False, error="1 orders are still open")
     at = _go_live(page)
     engine.join(5)
@@ -91,28 +107,83 @@ def test_a_live_switch_nobody_answers_says_it_is_queued(
     db: Database, with_key: None, page: Callable[[str], AppTest]
 ) -> None:
     _engine(db)  # a fresh heartbeat, but no engine claims the command
+    armable(db.path)
     at = _go_live(page)
     assert _commands(db) == [("set_mode", '{"mode": "live"}')]
     assert any("Switch to LIVE: queued" in w.value and "has not answered" in w.value for w in at.warning)
     assert not any("Switch to LIVE" in s.value for s in at.success)
 
 
-def test_refused_without_credentials(db: Database, page: Callable[[str], AppTest]) -> None:
+def test_every_requirement_shows_up_front_with_its_fix(db: Database, page: Callable[[str], AppTest]) -> None:
+    """Before anything is pressed: the key the engine read, the funder, a fresh preflight and its parts
+    (region, wallet, approvals, a test order), a promoted strategy, the engine stopped, no open orders."""
     _engine(db)
-    assert "a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing" in _refusal(_go_live(page))
-    assert _commands(db) == []
+    shown = _checklist(page("settings"))
+    assert list(shown) == ["wallet key read by the engine", "funder", "preflight", "region", "wallet and funder",
+                           "approvals", "test order", "a promoted strategy", "engine stopped", "no open orders"]
+    for name in ("wallet key read by the engine", "preflight", "approvals", "a promoted strategy"):
+        assert shown[name].startswith(":material/cancel:") and "fix: " in shown[name], shown[name]
+    assert "restart the engine so it reads .env" in shown["wallet key read by the engine"]
+    assert "python -m engine preflight --approve" in shown["approvals"]
+    assert shown["engine stopped"].startswith(":material/check_circle:")
 
 
-def test_refused_while_the_engine_runs(db: Database, with_key: None, page: Callable[[str], AppTest]) -> None:
+def test_the_key_in_env_is_not_the_key_the_engine_read(db: Database, with_key: None,
+                                                        page: Callable[[str], AppTest]) -> None:
+    """.env has a key, but the running engine started before it: the gate says so, not "credentials present"."""
+    _engine(db)
+    refusal = _refusal(_go_live(page))
+    assert "wallet key read by the engine: the running engine holds no wallet key" in refusal
+    assert "(no override)" in refusal and _commands(db) == []
+
+
+def test_a_stale_or_foreign_preflight_does_not_count(db: Database, with_key: None,
+                                                     page: Callable[[str], AppTest]) -> None:
+    _engine(db)
+    engine_read(db.path)
+    promoted(db.path)
+    preflight_run(db.path, "polymarket", ACCOUNT, HOST, at=now_ms() - 3_700_000)  # over an hour old
+    preflight_run(db.path, "polymarket", ACCOUNT.replace("aa", "bb"), HOST)  # another wallet
+    preflight_run(db.path, "polymarket", ACCOUNT, "https://clob.polymarket.com")  # another host
+    shown = _checklist(page("settings"))
+    assert "no preflight of this account on this host in the last hour" in shown["preflight"]
+    preflight_run(db.path, "polymarket", ACCOUNT, HOST, failing=("approvals",))
+    shown = _checklist(page("settings"))
+    assert "failed at" in shown["preflight"] and "approvals" in shown["preflight"]
+    assert shown["approvals"].startswith(":material/cancel:") and shown["region"].startswith(":material/check")
+
+
+def test_an_override_names_each_failing_check_and_is_posted(db: Database, with_key: None,
+                                                             page: Callable[[str], AppTest]) -> None:
+    _engine(db)
+    engine_read(db.path)
+    preflight_run(db.path, "polymarket", ACCOUNT, HOST, failing=("test order (standard)",))
+    at = page("settings")
+    at.text_input(key="live_confirm").input("LIVE")
+    at.text_input(key="live_override").input("preflight")  # one of the three failing
+    at.button(key="go_live").click().run()
+    refusal = _refusal(at)
+    assert "test order:" in refusal and "a promoted strategy:" in refusal and _commands(db) == []
+    at.text_input(key="live_override").input("preflight, test order, a promoted strategy")
+    at.button(key="go_live").click().run()
+    assert _commands(db) == [("set_mode", '{"mode": "live", "override": "a promoted strategy, preflight, test order"}')]
+
+
+def test_no_override_passes_a_check_it_may_not(db: Database, with_key: None, page: Callable[[str], AppTest]) -> None:
     _engine(db, state="RUNNING")
-    assert "Stop the engine first: it is RUNNING." in _refusal(_go_live(page))
+    armable(db.path)
+    at = page("settings")
+    assert not any(e.label.startswith("Arm past") for e in at.expander)  # nothing to override: offered no box
+    refusal = _refusal(_go_live(page))
+    assert "engine stopped: it is RUNNING" in refusal and "(no override)" in refusal
     assert _commands(db) == []
 
 
 def test_refused_with_open_orders(db: Database, with_key: None, page: Callable[[str], AppTest]) -> None:
     _engine(db)
+    armable(db.path)
     _open_order(db)
-    assert "Cancel every open order first (1 paper still working)." in _refusal(_go_live(page))
+    assert "no open orders: 1 open" in _refusal(_go_live(page))
     assert _commands(db) == []
 
 
@@ -121,19 +192,10 @@ def test_refused_unless_live_is_typed(
     db: Database, with_key: None, page: Callable[[str], AppTest], typed: str
 ) -> None:
     _engine(db)
+    armable(db.path)
     refusal = _refusal(_go_live(page, typed))
-    assert "Type LIVE (capitals) in the confirmation box." in refusal
-    assert "Stop the engine" not in refusal and "credentials" not in refusal
+    assert refusal.endswith("Type LIVE (capitals) in the confirmation box.") and refusal.count("\n- ") == 1
     assert _commands(db) == []
-
-
-def test_every_reason_is_listed_at_once(db: Database, page: Callable[[str], AppTest]) -> None:
-    _engine(db, state="PAUSED")
-    _open_order(db, "live")
-    refusal = _refusal(_go_live(page, "no"))
-    for reason in ("a wallet key (POLY_KEYSTORE or POLY_PRIVATE_KEY) is missing", "it is PAUSED",
-                   "1 live still working", "Type LIVE"):
-        assert reason in refusal
 
 
 def test_back_to_paper_is_always_allowed(db: Database, page: Callable[[str], AppTest]) -> None:

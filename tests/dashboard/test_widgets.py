@@ -16,13 +16,14 @@ import pytest
 from charts.trades_on_price import trades_on_price_figure
 from contracts.limits import LIMITS
 from pages.widgets import figures
+from pages.widgets.arming_panel import arm_refusals
 from pages.widgets.common import utc_day_ms
 from pages.widgets.diff import audit_diff
 from pages.widgets.fields import number_text
 from pages.widgets.logtail import mask, parse, tail
-from pages.widgets.settings_panels import live_refusals
 from pages.widgets.usage import limit_values, usage_table
 from storage.dashboard_queries.portfolio_queries import RiskUsage
+from storage.desk.arming import Check, Gate
 from tests.helpers import ROOT
 
 PURE = ("figures", "usage", "diff", "logtail")
@@ -150,11 +151,19 @@ def test_number_text(value: object, shown: str) -> None:
     assert number_text(value) == shown
 
 
-def test_live_refusals() -> None:
-    assert live_refusals(credentials=True, state="STOPPED", open_orders={"paper": 0}, typed=" LIVE ") == []
-    assert live_refusals(credentials=True, state="IDLE", open_orders={}, typed="LIVE") == []
-    reasons = live_refusals(credentials=False, state="KILLED", open_orders={"paper": 2, "live": 0}, typed="")
-    assert len(reasons) == 4 and "2 paper" in reasons[2] and "KILLED" in reasons[1]
+def test_arm_refusals_name_each_failing_check_and_what_an_override_may_pass() -> None:
+    gate = Gate("polymarket", (Check("preflight", False, "none in the last hour", "run it"),
+                               Check("engine stopped", True, "it is STOPPED", "stop it", overridable=False),
+                               Check("a promoted strategy", False, "none", "promote one")))
+    assert arm_refusals(gate, typed="LIVE", word="LIVE", override="preflight, a promoted strategy") == []
+    assert gate.refusal("a promoted strategy,preflight") is None  # the engine's own reading of the same override
+    said = arm_refusals(gate, typed="live", word="LIVE", override="preflight, engine stopped")
+    assert said[0].startswith("a promoted strategy: none") and "engine stopped" in said[1] and "Type LIVE" in said[2]
+    hard = Gate("polymarket", (Check("engine stopped", False, "it is RUNNING", "stop it", overridable=False),))
+    assert arm_refusals(hard, typed="LIVE", word="LIVE", override="engine stopped") == [
+        "engine stopped: it is RUNNING. Fix: stop it (no override)",
+        "The override names what is not a failing check it may pass: engine stopped."]
+    assert hard.refusal("engine stopped") is not None
 
 
 def test_utc_day_ms_spans_the_whole_utc_day() -> None:

@@ -56,9 +56,9 @@ def _prepare(tmp: Path, sim: SimHandle, mode: str, crash_at: str | None) -> Engi
         now = now_ms()
         params = {"size": 20, "half_spread": 0.01, "max_spread": 0.5}
         conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                                updated_by)
-                        VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test')""",
-                     (json.dumps(params), json.dumps([market["condition_id"]]), now, now))
+                                                updated_by, live)
+                        VALUES ('mm', 'market_making', ?, ?, 1, ?, ?, 'test', ?)""",
+                     (json.dumps(params), json.dumps([market["condition_id"]]), now, now, int(mode == "live")))
         conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
     return EngineProcess(tmp, env)
 

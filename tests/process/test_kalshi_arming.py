@@ -22,6 +22,7 @@ from storage.command_queue.command_payloads import PayloadError
 from storage.command_queue.commands import post_command
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
+from tests.arming import passed_preflight_for, promoted
 from tests.helpers import post_raw
 from tests.kalshi import keypair
 
@@ -42,6 +43,8 @@ def _desk(tmp: Path, *, key: bool) -> tuple[Path, CommandProcessor, ModeTrading]
     env = {"TRADER_ENV_FILE": str(tmp / "none"), "TRADER_DB": str(path)}
     if key:
         env.update(KALSHI_API_KEY_ID="key-1", KALSHI_PRIVATE_KEY=keypair()[0])
+        passed_preflight_for(path, load_settings(env), "kalshi")  # what the arming gate asks besides
+        promoted(path, "kx", ["kalshi:K-1"])
     gate = OrderGate()
     trading = ModeTrading()
     db = Database(path)

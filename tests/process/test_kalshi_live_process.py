@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from contracts import kalshi_ids
+from contracts.settings import load_settings
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import desk_status
 from storage.desk.venue_pairs import add_pair
 from storage.sqlite.db import Database
+from tests.arming import passed_preflight_for
 from tests.helpers import decoded, paper_desk, wait_until
 from tests.kalshi import binary_tickers, keypair, register
 
@@ -53,6 +55,7 @@ def test_kalshi_is_armed_live_on_its_own_and_trades_at_kalshi(tmp_path: Path, si
     engine = paper_desk(tmp_path, sim, [])
     engine.env.update(KALSHI_API_KEY_ID=key_id, KALSHI_PRIVATE_KEY=private.replace("\n", "\\n"))
     path = engine.db_path
+    passed_preflight_for(path, load_settings(engine.env), "kalshi")  # the arming gate's kalshi-preflight
     db = Database(path)
     add_pair(db, condition_id=sim.market(neg_risk=False)["condition_id"], kalshi_ticker=ticker, inverted=False,
              polymarket_question="q", kalshi_title="Kalshi's question", warnings=[], actor="test")

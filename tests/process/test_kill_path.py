@@ -37,10 +37,10 @@ def _engine(tmp: Path, sim: SimHandle, *, mode: str = "live", strategies: int = 
         now = now_ms()
         for i in range(strategies):
             conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                updated_by) VALUES (?, 'market_making', ?, ?, 1, ?, ?, 'test')""",
+                                updated_by, live) VALUES (?, 'market_making', ?, ?, 1, ?, ?, 'test', ?)""",
                          (f"mm{i}", json.dumps({"size": 20, "half_spread": 0.01 + 0.01 * i, "refresh_threshold": 0,
                                                 "max_spread": 0.5}),
-                          json.dumps({"filter": {"max_markets": 10}}), now, now))
+                          json.dumps({"filter": {"max_markets": 10}}), now, now, int(mode == "live")))
         conn.execute("UPDATE engine_state SET desired_state = 'RUNNING', mode = ?", (mode,))
     return EngineProcess(tmp, env), Account.from_key(key).address
 

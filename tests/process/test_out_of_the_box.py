@@ -33,7 +33,7 @@ def test_fresh_database_trades_the_demo_strategy_within_default_limits(tmp_path:
     env = isolated_env(tmp_path, SIMULATOR_PORT=str(sim.port))
     init = run_cli(["init"], env)
     assert init.returncode == 0 and "demo market-making" in init.stdout
-    assert _rows(Path(env["TRADER_DB"]), "SELECT name, live FROM strategies") == [("demo-market-making", 0)]  # paper only
+    assert _rows(Path(env["TRADER_DB"]), "SELECT name, live FROM strategies") == [("demo-market-making", 0)]  # paper
     engine = EngineProcess(tmp_path, env)
     try:
         engine.start()

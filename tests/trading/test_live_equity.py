@@ -30,6 +30,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.engine_stores import execution_ledger
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.arming import passed_preflight_for, promoted
 
 pytestmark = pytest.mark.slow
 PUSD = 1_000_000
@@ -50,6 +51,8 @@ def _desk(tmp: Path, sim: SimHandle) -> tuple[Controller, TradingCore, str]:
                               "TRADER_DB": str(tmp / "t.db"), "POLY_PRIVATE_KEY": key,
                               "POLY_SIGNATURE_TYPE": "0"})
     core = TradingCore(settings, db)
+    passed_preflight_for(tmp / "t.db", settings)  # the arming gate's preflight of this wallet
+    promoted(tmp / "t.db", "held-aside", ["0x" + "0" * 64])  # promoted, on a market nobody lists
     return Controller(settings, db, core, core.gate), core, Account.from_key(key).address
 
 
