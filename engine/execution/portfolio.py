@@ -30,10 +30,19 @@ class Valuation:
     fees: int
     exposure: int
     redeemable: int = 0  # what the venue owes (resolved winners, merges): not cash until it pays
+    # Held tokens with no book yet (the feed has not delivered it since the engine started): marked at
+    # cost for the breakers, but a valuation that invents their worth is not one to keep (`complete`).
+    unmarked: tuple[str, ...] = ()
 
     @property
     def equity(self) -> int:
         return self.cash + self.positions_value + self.redeemable
+
+    @property
+    def complete(self) -> bool:
+        """Every held position valued from its own book (an empty book counts: its worth is its cost, as
+        always; a book not received yet does not)."""
+        return not self.unmarked
 
 
 def value(state: ExecutionState, books: BookLookup) -> Valuation:
@@ -64,6 +73,7 @@ def valued(state: ExecutionState, books: BookLookup) -> tuple[Valuation, dict[st
     """`value` and `by_strategy` in one pass over the positions and the orders at risk (every
     decision needs both: the breakers judge the whole and each strategy's share)."""
     positions_value = liquidation = realized = unrealized = fees = at_risk = 0
+    unmarked: list[str] = []
     parts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for (strategy, token), totals in state.positions.items():
         part = parts[strategy]
@@ -74,6 +84,8 @@ def valued(state: ExecutionState, books: BookLookup) -> tuple[Valuation, dict[st
         if totals.size == 0:
             continue
         book = books(token)
+        if book is None:
+            unmarked.append(token)
         mid = book.mid if book is not None else None
         worth = notional(mid, totals.size) if mid is not None else totals.cost
         positions_value += worth
@@ -84,7 +96,7 @@ def valued(state: ExecutionState, books: BookLookup) -> tuple[Valuation, dict[st
         at_risk += amount
         parts[strategy][3] += amount
     valuation = Valuation(state.cash, positions_value, liquidation, realized, unrealized, fees, at_risk,
-                          state.redeemable)
+                          state.redeemable, tuple(unmarked))
     return valuation, {strategy: StrategyBook(*values) for strategy, values in parts.items()}
 
 

@@ -126,6 +126,7 @@ class TradingCore:
         self.deciding = False
         self.passes = PassGuard("the desk")  # fails closed when its passes keep failing (trading/pass_guard.py)
         self.trading_since: int | None = None  # when trading last started (the early snapshots' clock)
+        self.ledger_ready = False  # the desk's ledger recovered for its mode: only then is it valued for the curve
         self.flatten_after_kill = False  # set by a kill-switch trip when kill_flatten is 1
         self.arbitrage = arbs.Settlements()  # legs of unevenly filled arbitrages waiting to be unwound
         self.cross = cross_arbs.CrossArbs()  # cross-venue arbitrages' legs, one on each venue's ledger
@@ -144,7 +145,8 @@ class TradingCore:
         self.scheduled = CoreJobs(self.link, self.risk, self.lookout, self.selection, self.collections,
                                   self.rewards, self.markouts, config=lambda: self.config,
                                   deciding=lambda: self.deciding, trading_since=lambda: self.trading_since,
-                                  lanes=lambda: [lane for lane in (self.lane, self.kalshi) if lane is not None])
+                                  lanes=lambda: [lane for lane in (self.lane, self.kalshi) if lane is not None],
+                                  ledger_ready=lambda: self.ledger_ready)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
 
@@ -171,6 +173,7 @@ class TradingCore:
     # -- the Trading seam --------------------------------------------------------------
 
     async def start(self, *, operator: bool = False) -> None:
+        self.ledger_ready = False
         core_state.prepare(self.db, self.mode, operator_start=operator)
         if operator:
             self.risk.errors = breakers.ErrorCounter()  # the faults the halt was about are behind us
@@ -181,6 +184,7 @@ class TradingCore:
         await self.link.open()
         report = await recover(self.executor, self.link.settlement if self.replay is None else None,
                                settle_resolutions=self.scheduled.settle_missed if self.replay is None else None)
+        self.ledger_ready = True  # what the ledger holds is known again (its snapshots may be written)
         if report.cash_flow:
             self.risk.cash_flow(report.cash_flow)
         if self.mode == "live":
@@ -223,6 +227,7 @@ class TradingCore:
 
     async def stop(self) -> None:
         self.deciding = False
+        self.ledger_ready = False  # its books stop moving: nothing more to value until the next start
         self.host.save_memory()  # what the strategies learnt, for the next start (trading/strategy_memory.py)
         self.gate.block()
         self.executor.withdraw(why=order_end.STOPPED)
@@ -314,6 +319,7 @@ class TradingCore:
             self.kalshi_mode = mode
             return
         self.mode = mode
+        self.ledger_ready = False  # the new mode's ledger is empty until a start recovers it
         self.risk.reload(self.risk.limits, self.risk.memory, mode)
         await self.link.set_mode(mode)
         self.collections.switched_venue()

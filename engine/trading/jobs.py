@@ -73,7 +73,8 @@ class CoreJobs:
     def __init__(self, link: VenueLink, risk: RiskMonitor, lookout: Lookout, selection: Selection,
                  collections: Collections, rewards: RewardTracker, markouts: MarkoutJob, *,
                  config: Callable[[], RuntimeConfig], deciding: Callable[[], bool],
-                 trading_since: Callable[[], int | None], lanes: Callable[[], list[PaperLane]] = list):
+                 trading_since: Callable[[], int | None], lanes: Callable[[], list[PaperLane]] = list,
+                 ledger_ready: Callable[[], bool] = lambda: True):
         """What the jobs work on, each given by the core: the venue and feeds, the risk monitor,
         the watch, each strategy's markets, collections, rewards, markouts; and what they read of
         the core: the runtime settings in force, whether it decides, since when it trades, and the
@@ -89,6 +90,7 @@ class CoreJobs:
         self.config = config
         self.deciding = deciding
         self.trading_since = trading_since
+        self.ledger_ready = ledger_ready  # the desk's ledger recovered for its mode (its snapshots' first condition)
         self.lanes = lambda: [lane for lane in lanes() if lane.live]
         self.filled = False  # a fill since the last fill snapshot (note_fill)
         self.resolutions = ResolutionWatch()
@@ -201,12 +203,19 @@ class CoreJobs:
         await asyncio.to_thread(self.markout_job.run, self.link.clock())
 
     def snapshot(self, kind: str = "scheduled") -> portfolio.Valuation:
+        """The ledgers' equity for the curve, written only from a complete valuation: the ledger loaded
+        for its mode (never the empty one of a mode switch or a start still recovering: a zero) and every
+        held position valued from its book (never at cost while its book is on its way: a jump)."""
         link = self.link
         state, now = link.executor.state, link.clock()
         valuation, books = portfolio.valued(state, link.marks)
-        with link.db.write() as conn:
-            portfolio_snapshots.write_snapshot(conn, link.mode, valuation, now, kind)
-            portfolio_snapshots.write_strategy_snapshots(conn, link.mode, books, now)
+        if self.ledger_ready() and valuation.complete:
+            with link.db.write() as conn:
+                portfolio_snapshots.write_snapshot(conn, link.mode, valuation, now, kind)
+                portfolio_snapshots.write_strategy_snapshots(conn, link.mode, books, now)
+        else:
+            log.info("snapshot skipped: the valuation is not complete",
+                     extra={"ready": self.ledger_ready(), "unmarked": list(valuation.unmarked)[:5]})
         for lane in self.lanes():
             lane.snapshot(kind)
         return valuation

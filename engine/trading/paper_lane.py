@@ -278,6 +278,8 @@ class PaperLane:
         """The paper ledger's equity and each strategy's, for the Overview and Strategies pages."""
         valuation, books = portfolio.valued(self.executor.state, self.marks)
         now = self.clock()
+        if not valuation.complete:  # a held position's book not here yet: no invented worth on the curve
+            return valuation
         with self.db.write() as conn:
             portfolio_snapshots.write_snapshot(conn, self.mode, valuation, now, kind, self.venue_name)
             portfolio_snapshots.write_strategy_snapshots(conn, self.mode, books, now, self.venue_name)
