@@ -89,19 +89,6 @@ def live_panel() -> None:
     command_table(db)
 
 
-def paper_lane_panel(names: list[str]) -> None:
-    """Paper-only strategies on a live desk: their own paper ledger, shown apart from live's."""
-    st.subheader("Paper lane: paper-only strategies beside live")
-    st.caption(f"{', '.join(text.markdown(n) for n in names)} trade on paper (their own ledger, limits and PnL; "
-               "never an order at the venue) until promoted on the Strategies page. Figures below are paper.")
-    state, reason = trading_queries.paper_lane_state(db)
-    if state != "ACTIVE":
-        st.warning(f"Paper lane {state}: {text.markdown(reason or 'no reason recorded')} (live trading is not "
-                   "affected; the operator's Start ends it)", icon=":material/warning:")
-    portfolio.pnl_today_metrics(db, "paper")
-    portfolio.positions_table(db, "paper", key="paper_lane")  # (its own heading above)
-
-
 def kalshi_panel(names: list[str], mode: str) -> None:
     """Strategies naming Kalshi markets: Kalshi's own ledger in its armed mode, shown apart from the desk's."""
     if mode == "live":
@@ -133,8 +120,8 @@ def portfolio_panel() -> None:
     portfolio.profit_bars(db, mode)
     st.subheader("Open positions")
     portfolio.positions_table(db, mode)
-    if mode == "live" and (names := trading_queries.paper_only(db)):
-        paper_lane_panel(names)
+    if mode == "live":
+        portfolio.paper_lane_panel(db)  # the paper lane's own, and the promoted strategies' paper leftovers
     if kalshi := trading_queries.on_kalshi(db):
         kalshi_panel(kalshi, queries.engine_status(db).kalshi_mode)
     st.subheader("Cash and redeemable")

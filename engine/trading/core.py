@@ -69,6 +69,7 @@ from engine.trading.venue_link import VenueLink
 from engine.trading.views import SignalReads, market_views, snapshot, strategy_state
 from engine.venues.base import VenueError
 from engine.venues.paper import PaperVenue
+from storage.engine_stores import trading_reads
 from storage.sqlite.db import Database, is_locked, now_ms
 
 log = logging.getLogger("engine.trading.core")
@@ -202,6 +203,7 @@ class TradingCore:
             if self.recorder is not None:
                 await self.recorder.start()
             await self._open_lane(rearm=operator)
+            self.link.subscribe()  # what the lanes hold, followed too (a lane opens after the desk's subscriptions)
             if self._loop is None or self._loop.done():
                 # Its own context: the loop's placements are the strategies', not those of the
                 # start command that happened to launch it (storage/command_queue/command_effects.py).
@@ -309,6 +311,7 @@ class TradingCore:
         self.link.reconfigure_paper()
         if self.link.live:
             await self._open_lane()
+            self.link.subscribe()
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
     async def set_mode(self, mode: str, venue: str = POLYMARKET) -> None:
@@ -600,7 +603,9 @@ class TradingCore:
             return
         names = {name for name, hosted in self.host.hosted.items()
                  if not hosted.live and not trades_kalshi(hosted.markets)}
-        self.lane = await kept_open(self.lane, lambda: lane(POLYMARKET), names, cash, rearm=rearm)
+        with self.db.read() as conn:  # a promoted strategy's paper leftovers keep the lane open: valued, exitable
+            leftovers = trading_reads.ledger_holds(conn, "paper", POLYMARKET)
+        self.lane = await kept_open(self.lane, lambda: lane(POLYMARKET), names, cash, rearm=rearm, holds=leftovers)
         if self.lane is None:
             return
         for name in sorted(names - self.paper_only_noted):

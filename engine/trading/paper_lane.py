@@ -339,11 +339,12 @@ def kalshi_traders(hosted: Mapping[str, Any], mode: str,
 
 
 async def kept_open(lane: PaperLane | None, make: Callable[[], PaperLane], names: set[str], starting_cash: int, *,
-                    rearm: bool) -> PaperLane | None:
-    """The lane its strategies (`names`) trade in: opened when the first is hosted (kept only once
-    open: a failed open is tried again at the next start or reload), its strategies and limits
-    brought up to date. `rearm`: an operator's Start, which ends a lane halt as it ends the desk's."""
-    if lane is None and names:
+                    rearm: bool, holds: bool = False) -> PaperLane | None:
+    """The lane its strategies (`names`) trade in: opened when the first is hosted, or while its ledger
+    `holds` positions (leftovers of strategies promoted since: valued and exitable, never traded on);
+    kept only once open (a failed open is tried again at the next start or reload), its strategies and
+    limits brought up to date. `rearm`: an operator's Start, which ends a lane halt as it ends the desk's."""
+    if lane is None and (names or holds):
         opened = make()
         opened.strategies = names
         await opened.open(starting_cash)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import BindParameter, bindparam, text
 
 from contracts.venues import POLYMARKET, venue_of
 from storage.dashboard_queries.named_frames import named_columns
@@ -139,6 +139,37 @@ def positions(
     frame["value"] = frame["mark"] * frame["size"]
     frame["unrealized"] = frame["value"] - frame["cost"]
     return to_utc(frame, "updated_at")
+
+
+_NAMES: BindParameter[Any] = bindparam("names", expanding=True)  # `strategy IN :names`, one parameter per name
+
+
+@dataclass(frozen=True)
+class StrategiesPnl:
+    """Some strategies' figures on one ledger, pUSD: realized (before fees), unrealized at the last
+    recorded mid (cost where none), fees."""
+
+    realized: float
+    unrealized: float
+    fees: float
+
+    @property
+    def total(self) -> float:
+        return self.realized + self.unrealized - self.fees
+
+
+def strategies_pnl(db: Database, mode: str, names: list[str], *, venue: str = POLYMARKET) -> StrategiesPnl:
+    """The named strategies' own figures on the `mode` ledger of `venue` (a lane's: not the whole ledger's)."""
+    if not names:
+        return StrategiesPnl(0.0, 0.0, 0.0)
+    with db.read() as conn:
+        realized, fees = conn.execute(
+            text("""SELECT COALESCE(SUM(realized), 0), COALESCE(SUM(fees), 0) FROM positions
+                    WHERE mode = :mode AND venue = :venue AND strategy IN :names""").bindparams(_NAMES),
+            {"mode": mode, "venue": venue, "names": list(names)}).one()
+    held = positions(db, mode, venue=venue)
+    held = held[held["strategy"].isin(names)]
+    return StrategiesPnl(realized / MICRO, float(held["unrealized"].fillna(0.0).sum()), fees / MICRO)
 
 
 def strategy_pnl(db: Database, mode: str) -> pd.DataFrame:

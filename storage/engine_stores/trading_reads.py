@@ -27,6 +27,13 @@ def kill_latched(conn: Connection) -> bool:
     return bool(conn.execute(text("SELECT kill_latched FROM engine_state WHERE id = 1")).scalar_one())
 
 
+def ledger_holds(conn: Connection, mode: str, venue: str) -> bool:
+    """Whether a ledger holds anything (a promoted strategy's paper leftovers keep the paper lane open
+    beside a live desk, so they stay valued and can be exited)."""
+    return conn.execute(text("SELECT 1 FROM positions WHERE mode = :m AND venue = :v AND settled + pending != 0 "
+                             "LIMIT 1"), {"m": mode, "v": venue}).first() is not None
+
+
 def enabled_strategies(conn: Connection) -> list[dict[str, Any]]:
     """The strategies to host (enabled, not in error, not deleted), by name: name, kind, params, markets,
     version, paused, live (0: paper only)."""

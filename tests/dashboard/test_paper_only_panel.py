@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-from storage.sqlite.db import Database
+from storage.sqlite.db import Database, now_ms
 from tests.dashboard.conftest import table_with, tables_of
 from tests.dashboard.reading import as_read
 
@@ -73,7 +73,7 @@ def test_the_overview_shows_the_paper_lane_apart_on_a_live_desk(seeded: int, db:
     assert any(c.value == "No open live positions." for c in at.caption)  # live's table stays live's
     with db.write() as conn:  # the lane's own kill switch tripped: said on the Overview, the desk's state apart
         conn.execute(text("UPDATE engine_state SET paper_lane_state = 'HALTED', "
-                          "paper_lane_reason = 'KILL_SWITCH_DRAWDOWN'"))
+                          "paper_lane_reason = 'KILL_SWITCH_DRAWDOWN', heartbeat_at = :now"), {"now": now_ms()})
     at = logged_in()
     assert any(as_read(w.value).startswith("Paper lane HALTED: KILL_SWITCH_DRAWDOWN") for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Trading state"] == "REDUCING"  # the seeded desk's own
@@ -184,3 +184,29 @@ def test_a_paired_kalshi_market_can_be_picked_by_its_title(seeded: int, db: Data
                              VALUES ('0xpaired', 'KXTEST-1', 0, 'q', 'Will the test pass on Kalshi?', '[]', 1, 't')"""))
     choices = market_queries.market_choices(db).set_index("condition_id")
     assert choices.loc["kalshi:KXTEST-1", "question"] == "Kalshi: Will the test pass on Kalshi?"
+
+
+def test_the_paper_lane_shows_its_own_and_a_promoted_strategys_leftovers_apart(
+        seeded: int, db: Database, logged_in: Callable[[], AppTest]) -> None:
+    """On a live desk: the lane's figures and positions are its paper-only strategy's alone; the paper
+    ledger's position of a strategy promoted since is listed apart, labelled, with its own Exit."""
+    with db.write() as conn:
+        conn.execute(text("UPDATE engine_state SET mode = 'live'"))
+        conn.execute(text("UPDATE strategies SET live = 0 WHERE name = 'mm-btc'"))  # vb-election stays promoted
+        conn.execute(text("UPDATE positions SET settled = 5000000, cost = 2000000 WHERE strategy = 'vb-election'"))
+    at = logged_in()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Realized (pUSD)"] == "+1.25"  # mm-btc's alone: not the ledger's +1.25 - 3.00
+    assert metrics["Fees (pUSD)"] == "0.02"
+    positions = [f for f in tables_of(at) if "strategy" in f.columns and "size" in f.columns]
+    by_strategy = [set(f["strategy"]) for f in positions]
+    assert {"mm-btc"} in by_strategy and {"vb-election"} in by_strategy  # two tables, never mixed
+    assert any(as_read(m.value).startswith("**Leftovers on paper** of strategies promoted") for m in at.markdown)
+    at.selectbox(key="exit_pick_overview_paper_leftovers").set_value(0).run()
+    at.button(key="exit_open_overview_paper_leftovers").click().run()
+    at.button(key="exit_confirm").click().run()
+    with db.read() as conn:
+        [(kind, payload)] = conn.execute(text("SELECT kind, payload FROM commands")).all()
+    assert kind == "exit" and json.loads(payload) | {"reason": ""} == {
+        "strategy": "vb-election", "condition_id": json.loads(payload)["condition_id"], "outcome": "YES",
+        "ledger": "paper", "reason": ""}

@@ -18,7 +18,7 @@ from storage.desk.config import ConfigError
 from storage.desk.strategy_lifecycle import set_strategy_live
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
-from tests.helpers import live_desk, wait_until
+from tests.helpers import decoded, live_desk, set_book, wait_until
 
 MM = {"size": 20, "half_spread": 0.03, "max_spread": 0.9}
 
@@ -101,5 +101,41 @@ def test_paper_and_live_strategies_trade_side_by_side_until_one_is_promoted(tmp_
                    interval=0.5, what="its paper orders cancelled")
         assert engine.run("kill").status == "done"
         wait_until(lambda: sim.open_order_count(funder) == 0, 60, interval=0.5, what="the kill at the venue")
+    finally:
+        engine.cleanup()
+
+
+@pytest.mark.slow
+def test_paper_leftovers_stay_exitable_on_a_live_desk_with_no_paper_only_strategy(tmp_path: Path,
+                                                                                   sim: SimHandle) -> None:
+    """What the paper ledger holds when the desk goes live (here a ticket bought on paper) is nobody's
+    lane strategy's: the paper lane opens for it anyway, so it is valued and its Exit sells it on paper."""
+    engine, _ = live_desk(tmp_path, sim, mode="paper")
+    market = sim.market(neg_risk=False, index=1)
+    set_book(sim, market, ("BUY", "0.40", "500"), ("SELL", "0.45", "500"))
+    db = engine.db_path
+    try:
+        engine.start()
+        bought = engine.run("place_order", {"condition_id": market["condition_id"], "outcome": "YES", "side": "BUY",
+                                            "size": 20, "price": 0.45, "tif": "FAK"}, timeout=30)
+        assert bought.status == "done", bought.error
+        wait_until(lambda: _count(db, "SELECT COUNT(*) FROM positions WHERE mode = 'paper' AND settled + pending = "
+                                      "20000000") == 1, 30, interval=0.2, what="the paper position")
+        assert engine.run("stop", timeout=30).status == "done"
+        armed = engine.run("set_mode", {"mode": "live", "override": "preflight, region, wallet and funder, "
+                                        "approvals, test order, a promoted strategy"}, timeout=30)
+        assert armed.status == "done", armed.error
+        assert engine.run("start", timeout=60).status == "done"
+
+        def exit_sells() -> bool:  # the lane subscribes the leftover's market on its first pass: a price soon
+            sold = engine.run("exit", {"strategy": "manual", "condition_id": market["condition_id"],
+                                       "outcome": "YES", "ledger": "paper"}, timeout=30)
+            assert sold.status == "done", sold.error
+            return bool(decoded(sold.result)["positions"][0]["sold_shares"])
+
+        wait_until(exit_sells, 30, interval=0.5, what="the leftover's exit selling")
+        wait_until(lambda: _count(db, "SELECT COUNT(*) FROM positions WHERE mode = 'paper' AND settled + pending "
+                                      "!= 0") == 0, 30, interval=0.2, what="the leftover sold on paper")
+        assert _count(db, "SELECT COUNT(*) FROM orders WHERE mode = 'live'") == 0  # nothing of it at the venue
     finally:
         engine.cleanup()
