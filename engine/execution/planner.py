@@ -146,7 +146,9 @@ class _Router:
         reduce = min(quote.size, self.left[held])
         if reduce < self.market.min_size:
             reduce = 0  # a sub-minimum reduce is illegal; the complement buy does it all
-        rest = quote.size - reduce
+        elif 0 < self.left[held] - reduce < self.market.min_size:
+            reduce = self.left[held]  # what it would leave could never be sold on its own: it goes with this lot
+        rest = max(0, quote.size - reduce)
         if reduce:
             self.left[held] -= reduce
             self._add(held, Side.SELL, complement(quote.price) if held is Outcome.NO else quote.price, reduce, quote)

@@ -127,15 +127,25 @@ def start_exits(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits: lis
     there. One with nothing settled to sell yet waits until something is."""
     now = link.clock()
     for exit_ in exits:
-        if exit_.key in book.active or exit_.shares <= 0 or link.catalog.get(exit_.condition_id) is None:
+        if exit_.key in book.active or exit_.shares <= 0 or link.catalog.get(exit_.condition_id) is None \
+                or dust(link, exit_):
             continue
         book.begin(exit_.key, exit_.condition_id, exit_.reason.value, exit_.detail, now)
         cooldown = risk.strategies.limits.get(exit_.strategy, DEFAULTS).ms("exit_cooldown")
         risk.cooldowns[(exit_.strategy, exit_.condition_id)] = now + cooldown
 
 
+def dust(link: TradingSite, exit_: Exit) -> bool:
+    """A position below its market's minimum order: no sale can act on it, so no exit is taken on it
+    and it never keeps its strategy out of the market (it is shown as dust: selling.dust_words)."""
+    market = link.catalog.get(exit_.condition_id)
+    return market is not None and selling.is_dust(exit_.held or exit_.shares, market)
+
+
 async def take_exits(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits: list[Exit]) -> None:
-    """One pass: take each exit that is due, and end those no longer needed."""
+    """One pass: take each exit that is due, and end those no longer needed (sold, back within the
+    threshold, or down to dust)."""
+    exits = [e for e in exits if not dust(link, e)]
     start_exits(link, risk, book, exits)
     for exit_ in exits:
         await take_exit(link, risk, book, exit_)
@@ -201,14 +211,18 @@ def _record(link: TradingSite, risk: RiskMonitor, exit_: Exit, state: ExitState,
     not sell alerts once (then only when it clears): a retry every few seconds is not news."""
     outcome = (f"FAK SELL at {fmt(sold.limit)} or better sold {fmt(sold.sold)}"
                if sold.order_id is not None and sold.limit is not None else "nothing sent")
-    if sold.why_not:
-        outcome += f"; not sold: {sold.why_not}"
     market = link.catalog.get(exit_.condition_id)
+    left = (exit_.held or exit_.shares) - sold.sold
+    dust_left = market is not None and selling.is_dust(left, market)
+    if dust_left and market is not None:  # what is left no sale can act on: the exit ends, said so
+        outcome += f"; the rest: {selling.dust_words(left, market)}"
+    elif sold.why_not:
+        outcome += f"; not sold: {sold.why_not}"
     limit = sold.limit if sold.limit is not None else exit_.mid
     side, price = yes_space(market.outcome_of(exit_.token_id), Side.SELL, limit) if market else (Side.SELL, limit)
     risk.decisions.write([Decision(exit_.strategy, exit_.condition_id, side, price, exit_.held or exit_.shares,
                                    sold.sold, exit_.reason, f"{exit_.detail}; {outcome}")], link.clock())
-    first, warn = state.attempts == 1, bool(sold.why_not) and not state.warned
+    first, warn = state.attempts == 1, bool(sold.why_not) and not state.warned and not dust_left
     if not (first or warn):
         return
     what = exit_.reason.value.replace("_", " ").lower()
@@ -243,7 +257,10 @@ def _cleared(link: TradingSite, key: Key, state: ExitState) -> None:
         return
     strategy, token = key
     held = link.executor.state.totals(strategy, token).size
-    how = "the position is sold" if held <= 0 else f"{fmt(held)} shares are held but no longer past the threshold"
+    market = link.catalog.get(state.condition_id)
+    how = ("the position is sold" if held <= 0 else selling.dust_words(held, market)
+           if market is not None and selling.is_dust(held, market)
+           else f"{fmt(held)} shares are held but no longer past the threshold")
     with link.db.write() as conn:
         raise_alert(conn, level="info", source="risk", code="EXIT_CLEARED", subject=exit_subject(key),
                     message=f"strategy '{strategy}' {state.reason.replace('_', ' ').lower()} in market "

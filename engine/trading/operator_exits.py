@@ -19,7 +19,7 @@ from contracts.domain import fmt
 from engine.risk.gate import Reason
 from engine.trading.exits import Exit, start_exits, take_exit
 from engine.trading.operator_actions import holdings_in_scope, kill_latched
-from engine.trading.selling import Holding, Sold
+from engine.trading.selling import Holding, Sold, dust_words, is_dust
 
 if TYPE_CHECKING:
     from engine.execution.state import ExecutionState
@@ -40,8 +40,9 @@ class OperatorExits:
         state = link.executor.state
         out = []
         for key, why in list(self.wanted.items()):
-            if state.totals(*key).size <= 0 or key not in state.position_market:
-                del self.wanted[key]
+            market = link.catalog.get(state.position_market[key][0]) if key in state.position_market else None
+            if market is None or state.totals(*key).size <= 0 or is_dust(state.totals(*key).size, market):
+                del self.wanted[key]  # sold out, gone, or down to dust no sale can act on
             elif (exit_ := _exit(state, link, key, why)) is not None:
                 out.append(exit_)
         return out
@@ -70,6 +71,9 @@ async def exit_positions(link: TradingSite, risk: RiskMonitor, book: ExitBook, e
     answers = []
     for holding in holdings:
         key = (holding.strategy, holding.token)
+        if is_dust(holding.held, holding.market):
+            answers.append(_answer(holding, dust_words(holding.held, holding.market)))
+            continue
         exit_ = _exit(link.executor.state, link, key, why)
         if exit_ is None:
             answers.append(_answer(holding, "its market has no price to sell at now; nothing was sent"))

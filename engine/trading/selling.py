@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from contracts import order_end
-from contracts.domain import ONE, Intent, MarketInfo, Side, Tif, fmt
+from contracts.domain import ONE, Book, Intent, MarketInfo, Side, Tif, fmt
 from contracts.order_status import OrderStatus
 from engine.execution.executor import OPERATOR_BOOKS
 from engine.execution.planner import OrderSpec, round_price, take_size
@@ -164,11 +164,34 @@ def _sale(link: TradingSite, limits: Limits, holding: Holding) -> tuple[OrderSpe
     if book is None or book.mid is None or book.age_ms(link.clock()) > limits.ms("max_data_age"):
         return None, "no fresh two-sided book, so no acceptable price"
     floor = sell_floor(holding.market, book.mid, limits.probability("max_slippage"))
-    size = take_size(floor, holding.sellable, Side.SELL, holding.market.condition_id)
+    size = take_size(floor, sale_size(holding, book, floor), Side.SELL, holding.market.condition_id)
     if size < holding.market.min_size:
-        return None, (f"{fmt(holding.sellable)} shares is below the market's minimum order of "
-                      f"{fmt(holding.market.min_size)}")
+        return None, dust_words(holding.sellable, holding.market)
     return OrderSpec(holding.token, holding.market.outcome_of(holding.token), Side.SELL, floor, size, Tif.FAK), ""
+
+
+def dust_words(shares: int, market: MarketInfo) -> str:
+    """What a position below the market's minimum order is, and what becomes of it."""
+    return (f"{fmt(shares)} shares are dust: below the market's minimum order of {fmt(market.min_size)}, they "
+            "cannot be sold on their own; held to resolution (paid if they win), merged with their complement "
+            "where it is held, or sold with the next lot")
+
+
+def is_dust(shares: int, market: MarketInfo) -> bool:
+    return 0 < shares < market.min_size
+
+
+def sale_size(holding: Holding, book: Book, floor: int) -> int:
+    """How much to sell now: all that is sellable, unless the bids down to the floor take less and
+    selling all they take would leave a remainder below the market's minimum (unsellable dust): then
+    a little less, so what is left can still be sold later (where the minimum allows that)."""
+    depth = sum(level.size for level in book.bids if level.price >= floor)
+    if depth >= holding.sellable:
+        return holding.sellable
+    leaving_sellable = holding.sellable - holding.market.min_size
+    if is_dust(holding.sellable - depth, holding.market) and leaving_sellable >= holding.market.min_size:
+        return min(depth, leaving_sellable)
+    return holding.sellable  # a fill-and-kill takes what it finds; the rest is tried again
 
 
 def _answer(holding: Holding, spec: OrderSpec, row: dict[str, Any] | None, held_back: str | None) -> Sold:

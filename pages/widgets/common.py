@@ -254,7 +254,7 @@ class Answer:
 
     command_id: int
     kind: str
-    state: Literal["done", "failed", "queued"]
+    state: Literal["done", "partial", "failed", "queued"]  # partial: done, and something was left undone
     message: str
     result: str | None = None
 
@@ -266,9 +266,12 @@ def remember_answer(answer: Answer, key: str = "answer") -> None:
 
 
 def render_answer(answer: Answer) -> None:
-    """Green done, red failed with the engine's reason, amber queued."""
+    """Green done, amber partly done (what remains and why), red failed with the engine's reason, amber
+    queued."""
     if answer.state == "done":
         st.success(answer.message, icon=":material/check_circle:")
+    elif answer.state == "partial":
+        st.warning(answer.message, icon=":material/rule:")
     elif answer.state == "failed":
         st.error(answer.message, icon=":material/error:")
     else:

@@ -17,6 +17,7 @@ import streamlit as st
 from charts import text
 from pages.widgets.common import Answer, remember_answer
 from pages.widgets.controls import post_and_wait
+from storage.command_queue import answers
 from storage.sqlite.db import Database
 
 DIALOG = "open_dialog"
@@ -138,20 +139,21 @@ def confirm_exit(db: Database) -> None:
 
 
 def with_sales(answer: Answer) -> Answer:
-    """The engine's answer to an exit, saying per position what sold and why anything did not."""
+    """The engine's answer to an exit, saying per position what sold and why anything did not: "partly
+    done" (amber) when anything remains, with what and why, never a green "done" over a sale that fell short."""
     try:
         result = json.loads(answer.result or "")
     except ValueError:
         result = None
     if answer.state != "done" or not isinstance(result, dict):
         return answer
-    parts = []
-    for line in result.get("positions", []):
-        said = f"{text.markdown(str(line.get('question', '')))[:60]} {line.get('outcome')}: sold {line.get('sold')}"
-        said += f" of {line.get('held')}"
-        if line.get("not_sold"):
-            said += f" (not sold: {text.markdown(str(line['not_sold']))})"
-        parts.append(said)
+    remains = answers.unsold(answer.result)
+    if remains:
+        head = answer.message.replace(": done (", ": partly done (", 1)
+        return replace(answer, state="partial", message=f"{head} Remains: " + "; ".join(
+            text.markdown(r) for r in remains))
+    parts = [f"{text.markdown(str(line.get('question', '')))[:60]} {line.get('outcome')}: sold {line.get('sold')} "
+             f"of {line.get('held')}" for line in result.get("positions", [])]
     return replace(answer, message=f"{answer.message} " + "; ".join(parts))
 
 

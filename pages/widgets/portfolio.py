@@ -90,12 +90,15 @@ POSITION_COLUMNS = {
     "cost": Col("cost", "usdc"),
     "value": Col("value", "usdc"),
     "unrealized": Col("unrealized PnL", "usdc"),
+    "note": Col("note", "long"),  # dust, when a position is below its market's minimum order
     "resolution": Col("resolution", more=True),
     "realized": Col("realized PnL", "usdc", more=True),
     "fees": Col("fees", "usdc", more=True),
     "pending": Col("pending", "shares", more=True),
     "updated_at": Col("updated", "time", more=True),
 }
+
+
 def positions_table(db: Database, mode: str, *, condition_id: str | None = None, key: str = "all",
                     venue: str | None = None, strategies: Callable[[str], bool] | None = None,
                     empty: str = "") -> None:

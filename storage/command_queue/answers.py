@@ -6,6 +6,7 @@ Telegram bot wait this way; each words the outcome for its reader.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable
@@ -49,3 +50,26 @@ def wait(conn: sqlite3.Connection, db_path: Path, command_id: int, wait_s: float
         if waited >= wait_s or (not up and waited >= down_grace_s):
             return Outcome(command_id, str(found.get("kind", "")), "queued", None, None, up)
         time.sleep(poll_s)
+
+
+def unsold(result: str | None) -> list[str]:
+    """What a done exit or flatten left unsold, and why, one line each (empty: it sold everything it was
+    asked to): its per-position answers (`positions`, `sold`) and what it skipped. A done command that
+    sold only part is "partly done" wherever it is answered (the dashboard, Telegram)."""
+    try:
+        value = json.loads(result) if result else None
+    except ValueError:
+        return []
+    if not isinstance(value, dict):
+        return []
+    lines = []
+    for line in [*value.get("positions", []), *value.get("sold", [])]:
+        why = isinstance(line, dict) and (line.get("not_sold") or line.get("why_not"))
+        if why:
+            what = line.get("question") or line.get("token") or line.get("condition_id") or ""
+            named = " ".join(str(p) for p in (line.get("strategy"), str(what)[:60], line.get("outcome")) if p)
+            lines.append(f"{named}: sold {line.get('sold', '0')} of {line.get('held', '?')}; {why}")
+    for line in value.get("skipped", []):
+        if isinstance(line, dict) and line.get("why") and not line.get("token"):
+            lines.append(str(line["why"]))  # the per-token ones are in `sold` already
+    return lines

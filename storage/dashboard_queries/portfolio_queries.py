@@ -128,17 +128,24 @@ def positions(
         db,
         f"""SELECT p.strategy, p.venue, p.condition_id, COALESCE(m.question, {KALSHI_TITLE.format(a="p")}) AS question,
                    p.outcome, COALESCE(m.resolution_status, '') AS resolution, p.token_id, p.settled, p.pending,
-                   p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at,
+                   p.settled + p.pending AS size, p.cost, p.realized, p.fees, p.updated_at, m.min_size,
                    {_LATEST_MID} AS mark
             FROM positions p LEFT JOIN markets m ON m.condition_id = p.condition_id
             WHERE {" AND ".join(where)} ORDER BY p.cost DESC LIMIT 500""",
         {"mode": mode, "cid": condition_id, "strategy": strategy, "venue": venue},
     )
-    to_human(frame, "settled", "pending", "size", "cost", "realized", "fees", "mark")
+    to_human(frame, "settled", "pending", "size", "cost", "realized", "fees", "mark", "min_size")
     frame["avg_price"] = (frame["cost"] / frame["size"]).where(frame["size"] != 0)
     frame["value"] = frame["mark"] * frame["size"]
     frame["unrealized"] = frame["value"] - frame["cost"]
+    frame["note"] = [DUST.format(minimum=f"{m:g}") if m == m and 0 < size < m else ""  # (m == m: not NaN)
+                     for size, m in zip(frame["size"], frame["min_size"], strict=True)]
     return to_utc(frame, "updated_at")
+
+
+# A position below its market's minimum order (engine/trading/selling.py says the same to an exit).
+DUST = ("dust: below the market's minimum order of {minimum}, it cannot be sold on its own; held to resolution, "
+        "merged with its complement where held, or sold with the next lot")
 
 
 _NAMES: BindParameter[Any] = bindparam("names", expanding=True)  # `strategy IN :names`, one parameter per name

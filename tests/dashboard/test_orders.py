@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage.sqlite.db import Database
 from tests.dashboard.conftest import table_with, tables_of
+from tests.dashboard.reading import as_read
 from tests.dashboard.seed import BTC
 
 
@@ -232,8 +233,33 @@ def test_the_exit_answer_says_what_sold_and_why_anything_did_not(orders: AppTest
     orders.button(key="exit_open_orders").click().run()
     orders.button(key="exit_confirm").click().run()
     answering.join(10)
+    said = as_read(" ".join(w.value for w in orders.warning))  # amber: partly done, never a green "done"
+    assert "partly done (command #" in said and "Remains: mm-btc Will Bitcoin reach $100k by June? YES: sold 12 " \
+                                                "of 20; 8 shares found no bid above the floor 0.45" in said, said
+    assert not any("Exit" in s.value for s in orders.success)
+
+
+def test_an_exit_that_sold_everything_is_done_in_green(orders: AppTest, db: Database) -> None:
+    from tests.dashboard.conftest import answer_next, engine_up
+
+    engine_up(db)
+    result = {"positions": [{"strategy": "mm-btc", "question": "Will Bitcoin reach $100k by June?", "outcome": "YES",
+                             "held": "20", "sold": "20"}], "sold": "20"}
+    answering = answer_next(db, "exit", ok=True, result=json.dumps(result))
+    orders.button(key="exit_open_orders").click().run()
+    orders.button(key="exit_confirm").click().run()
+    answering.join(10)
     said = " ".join(s.value for s in orders.success)
-    assert "sold 12 of 20" in said and "not sold: 8 shares found no bid above the floor 0\\.45" in said
+    assert ": done (command #" in said and "sold 20 of 20" in said
+    assert not any("partly done" in w.value for w in orders.warning)
+
+
+def test_a_position_below_its_markets_minimum_is_shown_as_dust(orders: AppTest, db: Database) -> None:
+    with db.write() as conn:
+        conn.execute(text("UPDATE markets SET min_size = 50000000 WHERE condition_id = :c"), {"c": BTC})
+    orders.run()
+    positions = table_with(orders, "note")
+    assert positions["note"].iloc[0].startswith("dust: below the market's minimum order of 50")
 
 
 def test_round_trips_name_the_market_and_say_how_long_and_why(orders: AppTest) -> None:

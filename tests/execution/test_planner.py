@@ -60,6 +60,15 @@ def test_buy_yes_while_holding_no_sells_the_no_first() -> None:
     assert residuals == []
 
 
+def test_a_remainder_below_the_minimum_is_sold_with_the_lot() -> None:
+    """Holding 12 YES, a 10-share ask would leave 2 (under the 5-share minimum: never sellable alone):
+    the 2 go with it; leaving 6 (sellable later) is left as asked."""
+    specs, _ = route([q(Side.SELL, 0.60, 10)], MARKET, Holdings(yes=12 * SH))
+    assert specs == [OrderSpec("Y", Outcome.YES, Side.SELL, 600_000, 12 * SH)]
+    specs, _ = route([q(Side.SELL, 0.60, 10)], MARKET, Holdings(yes=16 * SH))
+    assert specs == [OrderSpec("Y", Outcome.YES, Side.SELL, 600_000, 10 * SH)]
+
+
 def test_sub_minimum_reduce_goes_entirely_to_the_complement() -> None:
     specs, _ = route([q(Side.SELL, 0.60, 10)], MARKET, Holdings(yes=3 * SH))
     assert specs == [OrderSpec("N", Outcome.NO, Side.BUY, 400_000, 10 * SH)]
