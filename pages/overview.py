@@ -68,6 +68,9 @@ def state_metrics(status: desk_status.EngineStatus) -> None:
     cols[4].metric("Heartbeat age", age(status.heartbeat_age_s))
     if desk.level in ("warning", "critical") and desk.code not in ("KILLED", "DOWN"):  # the header says those
         st.warning(f"{desk.label}: {text.markdown(desk.reason or 'no reason recorded')}", icon=":material/warning:")
+    if desk.trading and (idle := queries.idle_reasons(db, status.mode)):  # running, yet no order works: why
+        st.info("Running, but no order is working: " + "; ".join(text.markdown(why) for why in idle),
+                icon=":material/hourglass_empty:")
     if status.last_error:
         st.warning(f"Last error: {text.markdown(status.last_error)}", icon=":material/error:")
 

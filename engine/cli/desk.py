@@ -98,6 +98,7 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
         + (f", {report['kalshi_armed']}" if report.get("kalshi_mode") == "live" else "") + f", {up}, {beat}",
         f"desk       {desk['label']}" + (f" ({desk['reason']})" if desk["reason"] else ""),
         *([f"deciding   NO: {report['cannot_decide']}"] if report.get("cannot_decide") else []),
+        *(f"idle       {why}" for why in report.get("idle", [])),
         "kill latch " + (f"SET: {report['kill_reason']}" if report["kill_latched"] else "off"),
     ]
     if report["last_error"]:

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from contracts.jsonsafe import preview, read_stored
 from contracts.tables import RiskLimit
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
-from storage.desk import arming, desk_status
+from storage.desk import arming, desk_idle, desk_status
 from storage.desk.desk_status import SHOWN_MESSAGE, EngineStatus
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.frames import frame as _frame
@@ -35,6 +35,12 @@ def _raw(conn: Any) -> Any:
 def engine_status(db: Database, *, now: int | None = None) -> EngineStatus:
     with db.read() as conn:
         return desk_status.engine_status(_raw(conn), db.path, now=now)
+
+
+def idle_reasons(db: Database, mode: str, *, now: int | None = None) -> list[str]:
+    """Why a trading desk has no order working (storage/desk/desk_idle.py; empty: orders work)."""
+    with db.read() as conn:
+        return desk_idle.idle_reasons(_raw(conn), mode, now_ms() if now is None else now)
 
 
 def arming_gate(db: Database, venue: str, *, now: int | None = None) -> arming.Gate:

@@ -352,6 +352,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
     strategies = per_strategy(conn, status.mode)
     unacked, newest = unacked_alerts(conn, limit=alerts_shown)
     from storage.dashboard_queries import collection_queries  # it imports this module: loaded here, not at import
+    from storage.desk.desk_idle import idle_reasons  # (the same)
 
     owed = collection_queries.redeemable(conn, status.mode)
     age = status.heartbeat_age_s
@@ -363,7 +364,9 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "trading_state": status.trading_state,
         "trading_reason": status.trading_state_reason,
         # The desk's one state and where money is at stake: what every surface says (desk_state.py).
-        "desk": desk_state(status).as_dict(),
+        "desk": (desk := desk_state(status)).as_dict(),
+        # Trading, yet no order works: why (desk_idle.py).
+        "idle": idle_reasons(conn, status.mode, now) if desk.trading else [],
         "armed": money_label(status.mode, status.venue_host),
         "kalshi_armed": money_label(status.kalshi_mode, status.kalshi_host, "Kalshi"),
         "kill_latched": status.kill_latched,

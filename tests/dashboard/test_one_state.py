@@ -16,6 +16,7 @@ from contracts.settings import load_settings
 from engine.metrics import DeskCollector
 from engine.telegram_bot import replies
 from storage.sqlite.db import Database, now_ms
+from tests.dashboard.reading import as_read
 from tests.helpers import isolated_env, run_cli
 
 SIMULATOR = "http://127.0.0.1:8080"
@@ -68,3 +69,35 @@ def test_every_surface_says_the_one_state(case: str, db: Database, dash_env: Pat
     assert scraped[("desk_state", (code,))] == 1
     assert sum(v for (name, _), v in scraped.items() if name == "desk_state") == 1
     assert scraped[("desk_trading_state", ("ACTIVE",))] == int(code == "TRADING")
+
+
+def _strategy(db: Database, name: str, selected: int) -> None:
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES (:n, 'market_making', '{}', '[]', 1, 0, 0, 't')"""), {"n": name})
+        conn.execute(text("INSERT INTO strategy_selection (name, selected, updated_at) VALUES (:n, :s, 0)"),
+                     {"n": name, "s": selected})
+
+
+def test_a_running_desk_that_places_nothing_says_why(db: Database, dash_env: Path, tmp_path: Path,
+                                                     logged_in: Callable[[], AppTest]) -> None:
+    _engine_row(db, {"state": "RUNNING", "trading_state": "ACTIVE", "mode": "paper"})
+    _strategy(db, "mm", 3)
+    _strategy(db, "picky", 0)
+    now = now_ms()
+    with db.write() as conn:
+        for n in range(4):  # an exit's cool-down keeps mm out of its market
+            conn.execute(text("""INSERT INTO decisions (at, mode, strategy, condition_id, side, price, requested,
+                                     approved, action, reason) VALUES (:at, 'paper', 'mm', '0xc', 'BUY', 500000,
+                                     20000000, 0, 'deny', 'EXIT_COOLDOWN')"""), {"at": now - n * 1000})
+    shown = as_read(" ".join(i.value for i in logged_in().info))
+    assert "Running, but no order is working" in shown and "picky selects no market" in shown
+    assert "mm: an exit's cool-down keeps it out of the market (EXIT_COOLDOWN, 4 refusals" in shown
+    said = run_cli(["status"], isolated_env(tmp_path, TRADER_DB=str(dash_env))).stdout
+    assert "idle       mm: an exit's cool-down keeps it out of the market" in said
+    with db.write() as conn:  # an order working: nothing to explain
+        conn.execute(text("""INSERT INTO orders (client_id, mode, strategy, condition_id, token_id, outcome, side,
+                                 price, size, tif, status, status_rank, created_at, updated_at)
+                             VALUES ('c1', 'paper', 'mm', '0xc', 't', 'YES', 'BUY', 500000, 20000000, 'GTC', 'LIVE',
+                                     10, 0, 0)"""))
+    assert not any("no order is working" in i.value for i in logged_in().info)
