@@ -16,7 +16,10 @@ even afterwards.
   loses, and NO likewise): what one leg holds beyond the other is unwound on its own ledger, once
   settled, through the arbitrage unwind path (engine/trading/arbs.py), with an ARB_PARTIAL alert, an
   audit record and a decision. It is worked out from the ledgers each pass, never from memory, so an
-  attempt interrupted by a crash is evened at the next start as well.
+  attempt interrupted by a crash is evened at the next start as well. A difference below the venue's
+  minimum order (a Polymarket leg filled at a better price than its limit gets a fraction of a share
+  more) no order can unwind: it is said once as dust with its reason (ARB_DUST, a decision), held to
+  resolution, and taken off the next pair's Polymarket leg where the venue can express that amount.
 - Until both legs settle, each ledger counts its leg in its exposure, and the total exposure limit
   counts every ledger of one mode together.
 """
@@ -32,8 +35,9 @@ from typing import Any
 from contracts import kalshi_ids
 from contracts.cross_venue import complement_side
 from contracts.domain import MICRO, ONE, Intent, MarketInfo, Quote, Side, StrategyState, Tif, fmt
+from contracts.venue_rules import LOT
 from contracts.venues import KALSHI, POLYMARKET, venue_of
-from engine.execution.planner import OrderSpec
+from engine.execution.planner import OrderSpec, take_size
 from engine.feeds.catalog import MarketCatalog
 from engine.risk.gate import Decision, Reason
 from engine.risk.monitor import RiskMonitor
@@ -102,7 +106,8 @@ class CrossArbs:
         kalshi_market = d.kalshi.site.catalog.get(kalshi.condition_id)
         if poly_market is None or kalshi_market is None:
             return
-        poly_order = _buy(poly_market, poly.quotes[0], size)
+        kalshi_order = _buy(kalshi_market, kalshi.quotes[0], size)
+        poly_order = _absorbing(d, poly_market, _buy(poly_market, poly.quotes[0], size), kalshi_order.token_id)
         paused = d.kalshi.site.venue_held(now) if isinstance(d.kalshi.site, PaperLane) else None
         why = ""
         if paused:
@@ -118,7 +123,7 @@ class CrossArbs:
                                                   "sent")], now)
             return
         poly_leg = (d.strategy, poly_market, poly_order, REASON)
-        kalshi_leg = (d.strategy, kalshi_market, _buy(kalshi_market, kalshi.quotes[0], size), REASON)
+        kalshi_leg = (d.strategy, kalshi_market, kalshi_order, REASON)
         await asyncio.gather(d.poly.site.executor.place_now([poly_leg]),
                              d.kalshi.site.executor.place_now([kalshi_leg]))
         log.info("cross-venue arbitrage sent", extra={"strategy": d.strategy, "polymarket": poly.condition_id,
@@ -142,7 +147,8 @@ class CrossArbs:
 
     def _unwind(self, d: Decided, leg: Site, market: MarketInfo, token: str, excess: int, now: int) -> None:
         if excess < market.min_size:
-            return  # less than the venue trades: nothing can sell it (a fractional fill's dust)
+            self._dust(d, leg, market, token, excess, now)  # no order can sell it: said, and taken off the next pair
+            return
         if any(u.strategy == d.strategy and u.token_id == token for u in leg.unwinds.pending):
             return  # already on its way
         group = f"{d.strategy}:{market.condition_id}"
@@ -161,6 +167,39 @@ class CrossArbs:
                         before={"token": token, "excess": excess}, after={"on_partial": "unwind"})
         log.warning("cross-venue leg uneven: unwinding", extra={"strategy": d.strategy, "token": token,
                                                                "excess": excess})
+
+
+    def _dust(self, d: Decided, leg: Site, market: MarketInfo, token: str, excess: int, now: int) -> None:
+        """A leg holding less beyond the other than its venue's minimum order (a Polymarket leg filled at a
+        better price than its limit gets a fraction of a share more; a Kalshi unwind leaves a fraction no
+        whole contract matches): shown, once, as dust with its reason, never silently."""
+        key = (d.strategy, token, excess)
+        if key in self.alerted:
+            return
+        self.alerted.add(key)
+        why = (f"{fmt(excess)} of {token} held beyond the other venue's leg, below the market's minimum order of "
+               f"{fmt(market.min_size)}: no order can unwind it. Dust, held to resolution (it pays if that side "
+               "wins)" + (", and taken off the next pair's Polymarket leg" if leg.site.executor.venue_name == POLYMARKET
+                          else ""))
+        leg.risk.decisions.write([Decision(d.strategy, market.condition_id, Side.SELL, 0, excess, 0,
+                                           Reason.GROUP_INCOMPLETE, f"cross-venue: {why}")], now)
+        with leg.site.db.write() as conn:
+            raise_alert(conn, level="info", source="executor", code="ARB_DUST", subject=f"{d.strategy}:{token}",
+                        message=f"strategy '{d.strategy}' cross-venue arbitrage: {why} ({leg.site.mode} ledger)")
+
+
+def _absorbing(d: Decided, market: MarketInfo, order: OrderSpec, hedge_token: str) -> OrderSpec:
+    """The Polymarket leg less what that side already holds beyond its Kalshi leg (`hedge_token`): dust no
+    order can sell on its own, so the pair ends even; in whole lots, only while the leg stays a legal order."""
+    held = d.poly.site.executor.state.totals(d.strategy, order.token_id).size
+    hedged = d.kalshi.site.executor.state.totals(d.strategy, hedge_token).size
+    excess = held - hedged if 0 < held - hedged < market.min_size else 0
+    excess -= excess % LOT
+    size = order.size - excess
+    # Only an amount the venue can express as it is (a smaller one would leave the other leg uneven instead).
+    if excess <= 0 or size < market.min_size or take_size(order.price, size, Side.BUY) != size:
+        return order
+    return replace(order, size=size)
 
 
 def _approved(risk: RiskMonitor, intent: Intent, now: int) -> int:

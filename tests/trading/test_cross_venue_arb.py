@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +233,75 @@ def test_a_cross_venue_strategy_names_polymarket_markets_only() -> None:
     assert "names the Polymarket markets you paired with Kalshi" in said["markets"]
     assert validate_market_spec(["0xabc"], "cross_venue_arb") == {}
     assert validate_market_spec(["kalshi:KXTEST-1"], "market_making") == {}  # another kind may trade Kalshi alone
+
+
+def test_a_leg_uneven_by_less_than_the_minimum_is_shown_as_dust_and_taken_off_the_next_pair(
+        tmp_path: Path, sim: SimHandle) -> None:
+    """The Polymarket leg filled at a better price than its limit: a fraction of a share more than the
+    Kalshi leg (0.065, as measured), which no order can sell. It is said once as dust with its reason,
+    never sold, and the next pair's Polymarket leg is that much smaller, so the legs end even to a lot."""
+    core, market, ticker, ask = _desk(tmp_path, sim)
+    yes, no = market["yes_token_id"], kalshi_ids.token_id(ticker, "no")
+
+    async def scenario() -> tuple[int, int, list[int]]:
+        await _started(core, market, ticker)
+        kalshi = core.kalshi
+        assert kalshi is not None
+        core.deciding = False
+        await core.tick()
+        info, theirs = core.catalog.get(market["condition_id"]), kalshi.catalog.get(kalshi_ids.market_id(ticker))
+        assert info is not None and theirs is not None
+        await core.executor.place_now([("xa", info, OrderSpec(yes, info.outcome_of(yes), Side.BUY,
+                                                              ask * MICRO // 100, 10 * SH, Tif.FAK), "test")])
+        await kalshi.executor.place_now([("xa", theirs, OrderSpec(no, theirs.outcome_of(no), Side.BUY,
+                                                                  (100 - ask) * MICRO // 100, 10 * SH, Tif.FAK),
+                                          "test")])
+        await _settled(core, lambda: core.executor.state.totals("xa", yes).settled == 10 * SH
+                       and kalshi.executor.state.totals("xa", no).settled == 10 * SH)
+        held = core.executor.state.totals("xa", yes)  # the price improvement's extra fraction of a share
+        core.executor.state.set_position("xa", yes, market["condition_id"], info.outcome_of(yes),
+                                         replace(held, settled=held.settled + 65_000))
+        with core.db.write() as conn:  # in the ledger as in its mirror
+            conn.execute(text("UPDATE positions SET settled = settled + 65000 WHERE strategy = 'xa' AND "
+                              "token_id = :t AND mode = 'paper'"), {"t": yes})
+        core.deciding = True
+        for _ in range(4):
+            await core.tick()
+            await _settled(core, lambda: True)
+        legs = [o[5] for o in _orders(core) if o[6] == "FAK" and o[3] == "BUY"]
+        here, there = core.executor.state.totals("xa", yes).size, kalshi.executor.state.totals("xa", no).size
+        await core.stop()
+        return here, there, legs
+
+    here, there, legs = asyncio.run(scenario())
+    assert here - there == 65_000  # 9.94 YES at this price is no amount the venue takes: the dust stays, said
+    assert len(set(legs)) == 1  # never a leg sized off to a whole share less (that would unbalance the other)
+    with core.db.read() as conn:
+        sells = conn.execute(text("SELECT COUNT(*) FROM orders WHERE strategy = 'xa' AND side = 'SELL'")).scalar_one()
+        dust = conn.execute(text("SELECT message FROM alerts WHERE code = 'ARB_DUST'")).scalars().all()
+    assert sells == 0
+    assert len(dust) == 1 and "0.065" in dust[0] and "below the market's minimum order" in dust[0]
+
+
+def test_the_next_pair_takes_a_legs_dust_off_where_the_venue_can_express_it() -> None:
+    """0.065 YES beyond the Kalshi leg: the next pair's Polymarket leg is 0.06 smaller at a price where
+    that amount is legal; at one where it is not, it is left whole (the dust stays, said as such)."""
+    from types import SimpleNamespace
+
+    from contracts.domain import MarketInfo, Outcome
+    from engine.execution.ledger import PositionTotals
+    from engine.execution.state import ExecutionState
+
+    market = MarketInfo(condition_id="c", question="?", yes_token="Y", no_token="N", tick=10_000, min_size=5 * SH)
+    poly, theirs = ExecutionState("paper"), ExecutionState("paper", "kalshi")
+    poly.set_position("xa", "Y", "c", Outcome.YES, PositionTotals(settled=10 * SH + 65_000))
+    theirs.set_position("xa", "kalshi:K:no", "kalshi:K", Outcome.NO, PositionTotals(settled=10 * SH))
+
+    def site(state: ExecutionState) -> Any:
+        return SimpleNamespace(site=SimpleNamespace(executor=SimpleNamespace(state=state)))
+
+    decided = SimpleNamespace(strategy="xa", poly=site(poly), kalshi=site(theirs))
+    legal = OrderSpec("Y", Outcome.YES, Side.BUY, 500_000, 10 * SH, Tif.FAK)
+    assert cross_arbs._absorbing(decided, market, legal, "kalshi:K:no").size == 10 * SH - 60_000  # type: ignore[arg-type]  # a stand-in with what it reads
+    awkward = replace(legal, price=260_000)  # 9.94 x 0.26 is no amount the venue takes
+    assert cross_arbs._absorbing(decided, market, awkward, "kalshi:K:no") == awkward  # type: ignore[arg-type]  # as above
