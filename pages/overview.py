@@ -95,7 +95,7 @@ def live_panel() -> None:
 def kalshi_panel(names: list[str], mode: str) -> None:
     """Strategies naming Kalshi markets: Kalshi's own ledger in its armed mode, shown apart from the desk's."""
     if mode == "live":
-        st.subheader("Kalshi: LIVE ledger (real money)")
+        st.subheader(f"Kalshi: LIVE ledger ({desk_state.stake(queries.engine_status(db).kalshi_host)})")
         st.caption(f"Kalshi is armed live: the promoted ones of {', '.join(text.markdown(n) for n in names)} send "
                    "their orders to Kalshi (its own limits and PnL; paper-only ones wait, see Strategies). Figures "
                    "below are that ledger's, in dollars, kept equal to Kalshi's balance.")

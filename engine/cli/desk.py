@@ -117,7 +117,8 @@ def status_lines(report: dict[str, Any], now: int) -> list[str]:
     lines += _money_lines(report["money"], report["redeemable"])
     lines += _strategy_table(report["strategies"])
     lines += _paper_lane_lines(report.get("paper_lane"))
-    lines += _kalshi_lines(report.get("kalshi_paper") or report.get("kalshi_live"))
+    lines += _kalshi_lines(report.get("kalshi_paper") or report.get("kalshi_live"),
+                           report.get("kalshi_stake", "venue not read yet"))
     lines += _alert_lines(report["unacked_alerts"], report["alerts"])
     lines.append("notify     " + _notify_line(report["notifications"], now))
     return lines
@@ -128,13 +129,14 @@ def _paper_lane_lines(lane: dict[str, Any] | None) -> list[str]:
     return _lane_lines(lane, "paper lane", "on paper beside live", "pUSD")
 
 
-def _kalshi_lines(lane: dict[str, Any] | None) -> list[str]:
+def _kalshi_lines(lane: dict[str, Any] | None, at_stake: str = "venue not read yet") -> list[str]:
     """Strategies trading Kalshi beside the desk, in Kalshi's armed mode: said apart, as the paper
-    lane is (live, with the strategies held because they may not trade real money there)."""
+    lane is (live, with the strategies held because they may not trade there; `at_stake`: real money
+    only on Kalshi's own production host)."""
     if lane is None:
         return []
     mode = lane.get("mode", "paper")
-    where = "on Kalshi's paper ledger" if mode == "paper" else "LIVE on Kalshi (real money)"
+    where = "on Kalshi's paper ledger" if mode == "paper" else f"LIVE on Kalshi ({at_stake})"
     lines = _lane_lines(lane, "kalshi    ", where, "USD", mode)
     if lane.get("held"):
         lines.append(f"kalshi     held while Kalshi is live: {', '.join(lane['held'])} (see the KALSHI_HELD alerts)")

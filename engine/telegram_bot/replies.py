@@ -21,6 +21,7 @@ from engine.cli.desk import alert_line, status_lines
 from storage.command_queue import answers
 from storage.command_queue.answers import Outcome
 from storage.desk import desk_lists, desk_lookups, desk_status
+from storage.desk.desk_state import stake
 from storage.sqlite.lite import now_ms, read_connection, snapshot, utc_day_start
 
 DAY_MS = 86_400_000
@@ -65,7 +66,7 @@ def pnl(settings: Settings, window: str) -> str:
         mode, kalshi = status.mode, status.kalshi_mode
         lane = _lane_line(desk_status.paper_lane(conn, now) if mode == "live" else None) + \
             _lane_line(desk_status.kalshi_ledger(conn, now, kalshi), "Kalshi paper" if kalshi == "paper" else
-                       "Kalshi LIVE", "on paper" if kalshi == "paper" else "real money")
+                       "Kalshi LIVE", "on paper" if kalshi == "paper" else stake(status.kalshi_host))
         if window == "today":
             today = desk_status.pnl_today(conn, mode, now=now)
             if today is None:
@@ -121,12 +122,12 @@ def _ledgers(conn: sqlite3.Connection, settings: Settings) -> list[tuple[str, st
     if mode == "live":
         found.append(("on the paper lane (paper-only strategies: paper money)", "paper", POLYMARKET))
     if kalshi != mode:
-        found.append((_on_kalshi(kalshi), kalshi, KALSHI))
+        found.append((_on_kalshi(kalshi, status.kalshi_host), kalshi, KALSHI))
     return found
 
 
-def _on_kalshi(mode: str | None) -> str:
-    return "on Kalshi, LIVE: real money" if mode == "live" else "on Kalshi's paper ledger"
+def _on_kalshi(mode: str | None, host: str | None = None) -> str:
+    return f"on Kalshi, LIVE: {stake(host)}" if mode == "live" else "on Kalshi's paper ledger"
 
 
 def _position_line(p: dict[str, Any], own: bool) -> str:

@@ -93,6 +93,12 @@ def money_label(mode: str, host: str | None, venue: str = "") -> str:
     return f"{prefix}LIVE on {where(host)}: no real money"
 
 
+def stake(host: str | None) -> str:
+    """What a live ledger on `host` trades, in two or three words: "real money" only on a real venue."""
+    real = real_money(host)
+    return "real money" if real else f"no real money ({where(host)})" if real is False else "venue not read yet"
+
+
 def real_money_at_stake(status: EngineStatus) -> bool:
     """Whether either venue is armed live against a real venue (what the red badge warns of)."""
     return (status.mode == "live" and bool(real_money(status.venue_host))) or \
@@ -103,8 +109,8 @@ def armed_sentence(mode: str, host: str | None, state: DeskState, venue: str = "
     """What being armed live means now, in one sentence (Settings page): real money only against a
     real venue, and only while the desk trades."""
     real = real_money(host)
-    stake = ("real money" if real else "no real money (a rehearsal)" if real is False
-             else "money on a venue the engine has not read yet")
+    at_stake = ("real money" if real else "no real money (a rehearsal)" if real is False
+                else "money on a venue the engine has not read yet")
     if state.trading:
-        return f"{venue} is armed LIVE on {where(host)} and trading: {stake}."
-    return f"{venue} is armed LIVE on {where(host)} but not trading ({state.label}): {stake} once it trades."
+        return f"{venue} is armed LIVE on {where(host)} and trading: {at_stake}."
+    return f"{venue} is armed LIVE on {where(host)} but not trading ({state.label}): {at_stake} once it trades."

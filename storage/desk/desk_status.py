@@ -19,7 +19,7 @@ from contracts.market_filter import SPANS_VENUES
 from contracts.order_status import TERMINAL_RANK
 from contracts.venues import KALSHI, POLYMARKET
 from storage.dashboard_queries.market_names import name_markets, sqlite_lookup
-from storage.desk.desk_state import desk_state, money_label
+from storage.desk.desk_state import desk_state, money_label, stake
 from storage.sqlite.lite import file_heartbeat_ms, now_ms, utc_day_start
 
 HEARTBEAT_STALE_S = 5.0
@@ -397,6 +397,7 @@ def status_report(conn: sqlite3.Connection, db_path: Path, *, now: int | None = 
         "paper_lane": paper_lane(conn, now) if status.mode == "live" else None,
         "kalshi_paper": kalshi_ledger(conn, now, "paper") if status.kalshi_mode == "paper" else None,
         "kalshi_live": kalshi_ledger(conn, now, "live") if status.kalshi_mode == "live" else None,
+        "kalshi_stake": stake(status.kalshi_host),  # what Kalshi's live ledger trades: real money on Kalshi only
     }
 
 

@@ -105,7 +105,8 @@ def test_status_metrics_and_pnl_say_when_kalshi_trades_live(tmp_path: Path) -> N
         conn.execute("""INSERT INTO strategies (name, kind, params, markets, enabled, live, version, created_at,
                             updated_at, updated_by)
                         VALUES ('kx-paper', 'market_making', '{}', '["kalshi:KXTEST-2"]', 1, 0, 1, 0, 0, 't')""")
-        conn.execute("UPDATE engine_state SET kalshi_mode = 'live'")
+        conn.execute("UPDATE engine_state SET kalshi_mode = 'live', "  # on Kalshi's own production host
+                     "kalshi_host = 'https://api.elections.kalshi.com/trade-api/v2'")
         conn.execute("""INSERT INTO portfolio_snapshots (mode, venue, at, kind, cash, positions_value,
                             liquidation_value, equity, realized, unrealized, fees, exposure, redeemable)
                         VALUES ('live', 'kalshi', ?, 'scheduled', 0, 0, 0, 250000000, 0, 0, 0, 0, 0)""", (now,))
@@ -113,7 +114,7 @@ def test_status_metrics_and_pnl_say_when_kalshi_trades_live(tmp_path: Path) -> N
     assert report["kalshi_mode"] == "live" and report["kalshi_paper"] is None
     live = report["kalshi_live"]
     assert live["strategies"] == ["mm-btc"] and live["held"] == ["kx-paper"] and live["equity_usdc"] == 250.0
-    assert ", Kalshi LIVE," in status_lines(report, now)[0]  # said at the top, strategies or not
+    assert ", Kalshi LIVE — real money," in status_lines(report, now)[0]  # said at the top, strategies or not
     lines = [x for x in status_lines(report, now) if x.startswith("kalshi")]
     assert "mm-btc LIVE on Kalshi (real money): ACTIVE; equity 250.00 USD" in lines[0] and "(live)" in lines[0]
     assert "held while Kalshi is live: kx-paper" in lines[1]
@@ -146,7 +147,7 @@ def test_positions_and_orders_list_kalshis_live_ledger_apart_on_a_paper_desk(tmp
     seed(db)
     now = now_ms()
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE engine_state SET mode = 'paper', kalshi_mode = 'live'")
+        conn.execute("UPDATE engine_state SET mode = 'paper', kalshi_mode = 'live', kalshi_host = 'https://api.elections.kalshi.com/trade-api/v2'")
         conn.execute("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
                             kalshi_title, warnings, created_at, created_by)
                         VALUES ('0xpaired', 'KXLIVE-1', 0, 'q', 'Will the live test pass?', '[]', 1, 't')""")
@@ -201,3 +202,16 @@ def test_positions_and_orders_list_the_paper_lane_apart_on_a_live_desk(tmp_path:
     live_orders, lane_orders = replies.orders(settings).split("\n\n")
     assert live_orders.startswith("1 open order (live)")  # the seeded live order
     assert lane_orders.startswith(f"{paper_orders} open order{'s' if paper_orders != 1 else ''} on the paper lane")
+
+
+def test_kalshi_live_on_its_demo_is_never_called_real_money(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    migrate(db)
+    seed(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("""UPDATE strategies SET markets = '["kalshi:KXTEST-1"]', live = 1 WHERE name = 'mm-btc'""")
+        conn.execute("UPDATE engine_state SET kalshi_mode = 'live', "
+                     "kalshi_host = 'https://demo-api.kalshi.co/trade-api/v2'")  # mock funds
+    said = "\n".join(status_lines(_report(db), now_ms()))
+    assert "Kalshi LIVE on demo-api.kalshi.co: no real money" in said
+    assert "LIVE on Kalshi (no real money (demo-api.kalshi.co))" in said and "— real money" not in said
