@@ -177,7 +177,7 @@ def health_header(db: Database) -> desk_status.EngineStatus:
     kill latch: on every page."""
     status = queries.engine_status(db)
     desk = desk_state.desk_state(status)
-    cols = st.columns([1, 1, 1, 3])
+    cols = st.columns([2.3, 1, 1.8, 2.9])  # the mode and the desk state in full at 1366 px
     with cols[0]:
         mode_badge(status.mode, status.venue_host)
         if status.kalshi_mode == "live":  # Kalshi armed on its own: its own words, whatever the desk's mode
