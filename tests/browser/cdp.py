@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 # As root, Chromium needs --no-sandbox; the rest keep a headless run quiet and offline.
@@ -48,6 +49,14 @@ def http_get(url: str, timeout: float = 2.0) -> str:
 
 def chromium_path() -> str | None:
     return shutil.which("chromium")
+
+
+# The marks of a test module that drives Chromium: slow, and skipped (saying how to get it) without it.
+BROWSER_MARKS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(chromium_path() is None,
+                       reason="Debian's `chromium` is not installed (apt-get install -y chromium; .ci/run does it)"),
+]
 
 
 class Chromium:

@@ -16,19 +16,13 @@ import pytest
 
 from simulator.testing import SimHandle, approved_simulator
 from tests.arming import promoted
-from tests.browser.cdp import Chromium, Page, chromium_path
+from tests.browser.cdp import BROWSER_MARKS, Chromium, Page
 from tests.browser.layout import HEIGHT, WIDTH
 from tests.browser.navigation import EXCEPTIONS, click, login, open_page
 from tests.browser.test_foreign_text import _dashboard
 from tests.helpers import ROOT, EngineProcess, live_desk, run_cli, wait_until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        chromium_path() is None,
-        reason="Debian's `chromium` is not installed (apt-get install -y chromium; .ci/run does it)",
-    ),
-]
+pytestmark = BROWSER_MARKS
 ARTIFACTS = ROOT / "test-artifacts"
 BODY = "(document.body ? document.body.innerText : '')"  # (no body for a moment while a reload runs)
 

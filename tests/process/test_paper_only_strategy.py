@@ -130,8 +130,10 @@ def test_paper_leftovers_stay_exitable_on_a_live_desk_with_no_paper_only_strateg
         def exit_sells() -> bool:  # the lane subscribes the leftover's market on its first pass: a price soon
             sold = engine.run("exit", {"strategy": "manual", "condition_id": market["condition_id"],
                                        "outcome": "YES", "ledger": "paper"}, timeout=30)
+            if sold.status == "failed" and "holds nothing" in (sold.error or ""):
+                return True  # an earlier exit's sale landed after its answer
             assert sold.status == "done", sold.error
-            return bool(decoded(sold.result)["positions"][0]["sold_shares"])
+            return "no price" not in str(decoded(sold.result)["positions"][0].get("not_sold"))
 
         wait_until(exit_sells, 30, interval=0.5, what="the leftover's exit selling")
         wait_until(lambda: _count(db, "SELECT COUNT(*) FROM positions WHERE mode = 'paper' AND settled + pending "
