@@ -81,9 +81,8 @@ def _engine(report: dict[str, Any]) -> Iterator[Metric]:
                  int(not report.get("cannot_decide")))
     yield _gauge("desk_kill_latched", "1 while the kill latch is set", int(bool(report["kill_latched"])))
     code = report["desk"]["code"]  # the desk's one state, as the header and `engine status` say it
-    desk = GaugeMetricFamily("desk_state", "The desk's state as every surface says it: KILLED, DOWN, ERROR, STOPPED, "
-                             "STARTING, STOPPING, PAUSED, HALTED, REDUCING or TRADING (1 for the current one)",
-                             labels=["state"])
+    desk = GaugeMetricFamily("desk_state", "The desk's state as every surface says it: "
+                             f"{', '.join(DESK_STATES)} (1 for the current one)", labels=["state"])
     for state in DESK_STATES:
         desk.add_metric([state], int(code == state))
     yield desk

@@ -32,8 +32,8 @@ if TYPE_CHECKING:  # desk_status builds its report with this module: the type al
     from storage.desk.desk_status import EngineStatus
 
 Level = Literal["ok", "info", "warning", "critical"]
-DESK_STATES = ("KILLED", "DOWN", "CANNOT_DECIDE", "ERROR", "STOPPED", "STARTING", "STOPPING", "PAUSED", "HALTED", "REDUCING",
-               "TRADING")
+DESK_STATES = ("KILLED", "DOWN", "CANNOT_DECIDE", "ERROR", "STOPPED", "STARTING", "STOPPING", "PAUSED", "HALTED",
+               "REDUCING", "TRADING")
 STOPPED_STATES = frozenset({"IDLE", "STOPPED"})
 
 
