@@ -101,3 +101,16 @@ def test_a_running_desk_that_places_nothing_says_why(db: Database, dash_env: Pat
                              VALUES ('c1', 'paper', 'mm', '0xc', 't', 'YES', 'BUY', 500000, 20000000, 'GTC', 'LIVE',
                                      10, 0, 0)"""))
     assert not any("no order is working" in i.value for i in logged_in().info)
+
+
+def test_a_desk_that_cannot_decide_is_that_on_every_surface(db: Database, dash_env: Path, tmp_path: Path,
+                                                            logged_in: Callable[[], AppTest]) -> None:
+    _engine_row(db, {"state": "RUNNING", "trading_state": "ACTIVE", "mode": "paper",
+                     "last_pass_at": now_ms() - 60_000})  # its last trading pass a minute old
+    header = [m.value for m in logged_in().markdown]
+    assert any(m.endswith("[CANNOT DECIDE]") for m in header) and not any("trading ACTIVE" in m for m in header)
+    said = run_cli(["status"], isolated_env(tmp_path, TRADER_DB=str(dash_env))).stdout.splitlines()
+    assert said[1].startswith("desk       CANNOT DECIDE (no trading pass has completed for")
+    scraped = {(s.name, tuple(s.labels.values())): s.value for family in DeskCollector(dash_env).collect()
+               for s in family.samples}
+    assert scraped[("desk_state", ("CANNOT_DECIDE",))] == 1 and scraped[("desk_trading_state", ("ACTIVE",))] == 0
