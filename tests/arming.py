@@ -16,6 +16,8 @@ from storage.sqlite.db import now_ms
 ACCOUNT = "type 3, signer 0x00000000000000000000000000000000000000aa, funder 0x1212121212121212121212121212121212121212"
 HOST = "http://127.0.0.1:8080"
 KALSHI_ACCOUNT, KALSHI_HOST = "key 0123456789ab", "http://127.0.0.1:8080/trade-api/v2"
+# Every check of Polymarket's gate an override may pass, named (for tests arming a desk with no preflight).
+EVERY_OVERRIDABLE = "preflight, region, wallet and funder, approvals, test order, a promoted strategy"
 PASSED: dict[str, tuple[str, ...]] = {
     POLYMARKET: ("region", "wallet", "credentials", "balance", "approvals", "test order (standard)",
                  "test order (neg-risk)"),

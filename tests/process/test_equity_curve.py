@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from simulator.testing import SimHandle, approved_simulator
+from tests.arming import EVERY_OVERRIDABLE
 from tests.helpers import EngineProcess, live_desk, set_book, wait_until
 
 pytestmark = pytest.mark.slow
-OVERRIDE = "preflight, region, wallet and funder, approvals, test order, a promoted strategy"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_switching_live_and_back_and_restarting_invents_no_equity(tmp_path: Path
         wait_until(lambda: _rows(engine, "SELECT COUNT(*) FROM fills")[0][0] == 1, 30, 0.2, "the paper fill")
         _more_snapshots(engine, "snapshots of the position held")
         assert engine.run("stop", timeout=30).status == "done"
-        armed = engine.run("set_mode", {"mode": "live", "override": OVERRIDE}, timeout=30)
+        armed = engine.run("set_mode", {"mode": "live", "override": EVERY_OVERRIDABLE}, timeout=30)
         assert armed.status == "done", armed.error
         assert engine.run("set_mode", {"mode": "paper"}, timeout=30).status == "done"
         assert engine.run("start", timeout=60).status == "done"

@@ -18,6 +18,7 @@ from storage.desk.config import ConfigError
 from storage.desk.strategy_lifecycle import set_strategy_live
 from storage.sqlite.db import Database
 from storage.sqlite.migrations import migrate
+from tests.arming import EVERY_OVERRIDABLE
 from tests.helpers import decoded, live_desk, set_book, wait_until
 
 MM = {"size": 20, "half_spread": 0.03, "max_spread": 0.9}
@@ -122,8 +123,7 @@ def test_paper_leftovers_stay_exitable_on_a_live_desk_with_no_paper_only_strateg
         wait_until(lambda: _count(db, "SELECT COUNT(*) FROM positions WHERE mode = 'paper' AND settled + pending = "
                                       "20000000") == 1, 30, interval=0.2, what="the paper position")
         assert engine.run("stop", timeout=30).status == "done"
-        armed = engine.run("set_mode", {"mode": "live", "override": "preflight, region, wallet and funder, "
-                                        "approvals, test order, a promoted strategy"}, timeout=30)
+        armed = engine.run("set_mode", {"mode": "live", "override": EVERY_OVERRIDABLE}, timeout=30)
         assert armed.status == "done", armed.error
         assert engine.run("start", timeout=60).status == "done"
 
