@@ -267,8 +267,9 @@ def cmd_kalshi_preflight(settings: Settings, args: argparse.Namespace) -> int:
     from storage.sqlite.migrations import is_migrated
 
     if is_migrated(settings.db_path) and settings.kalshi is not None:
+        checks = [{"check": c.name, "ok": c.ok, "detail": c.detail, "fix": c.fix} for c in report.checks]
         _record(Database(settings.db_path), "kalshi", settings.kalshi.host, kalshi_account(settings.kalshi), report.ok,
-                report.checks, args.actor)
+                checks, args.actor)
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_OK if report.ok else EXIT_FAILED
 

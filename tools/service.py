@@ -2,13 +2,13 @@
 
 A VPS reboots and an SSH session drops; `make run` lives only as long as its terminal. This writes a
 systemd unit for your user (`~/.config/systemd/user/polymarket-desk.service`) that runs exactly what
-`make run` runs (`engine init`, the optional programs' include, then supervisord under tools/run_desk.py), checks it with systemd's
-own checker (`systemd-analyze verify`, when installed), enables and starts it, and asks logind to
-keep your user's services running without a login (`loginctl enable-linger`), so the desk starts at
-boot. systemd restarts it if supervisord itself dies; supervisord restarts a crashed program, and
-the engine's crash-loop guard and the watchdog's death notice work as under `make run` (the same
-supervisord.conf). `systemctl --user stop polymarket-desk` stops it in order (SIGTERM: each program
-stops as with Ctrl-C).
+`make run` runs (`engine init`, the optional programs' include, then supervisord under
+tools/run_desk.py), checks it with systemd's own checker (`systemd-analyze verify`, when installed),
+enables and starts it, and asks logind to keep your user's services running without a login
+(`loginctl enable-linger`), so the desk starts at boot. systemd restarts it if supervisord itself
+dies; supervisord restarts a crashed program, and the engine's crash-loop guard and the watchdog's
+death notice work as under `make run` (the same supervisord.conf). `systemctl --user stop
+polymarket-desk` stops it in order (SIGTERM: each program stops as with Ctrl-C).
 
     python -m tools.service install [--no-start]   write, check, enable and start it
     python -m tools.service print                  the unit, to read or install by hand
