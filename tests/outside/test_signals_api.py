@@ -115,30 +115,33 @@ def test_a_post_is_stored_with_its_provenance_and_becomes_the_fair_value(api: tu
     _nowhere_in_the_database(db)
 
 
-HOSTILE: list[tuple[Any, str | None, int, str]] = [
-    (good(), None, 401, "UNAUTHORIZED"),
-    (good(), "wrong-" + "y" * 30, 401, "UNAUTHORIZED"),
-    (good(fair_value=1), TOKEN, 400, "OUT_OF_RANGE"),
-    (good(fair_value=0), TOKEN, 400, "OUT_OF_RANGE"),
-    (good(fair_value=-0.2), TOKEN, 400, "OUT_OF_RANGE"),
-    (good(fair_value="NaN"), TOKEN, 400, "OUT_OF_RANGE"),
-    (good(confidence=1.5), TOKEN, 400, "OUT_OF_RANGE"),
-    (good(posted_at=now_ms() - 120_000), TOKEN, 400, "STALE"),
-    (good(posted_at=now_ms() + 600_000), TOKEN, 400, "FUTURE"),
-    (good(ttl_s=-5), TOKEN, 400, "OUT_OF_RANGE"),
-    (good(ttl_s=30 * 86_400), TOKEN, 400, "OUT_OF_RANGE"),
-    (good(source="operator"), TOKEN, 400, "RESERVED_SOURCE"),
-    (good(market="0x" + "cd" * 32), TOKEN, 422, "UNKNOWN_MARKET"),
-    (good(extra="x"), TOKEN, 400, "BAD_REQUEST"),
-    (b"[1, 2", TOKEN, 400, "BAD_REQUEST"),
-    (b"[" * 50 + b"]" * 50, TOKEN, 400, "BAD_REQUEST"),
-    (b"{" + b" " * (signals_api.MAX_BODY + 10) + b"}", TOKEN, 413, "TOO_LARGE"),
-]
+def _hostile() -> list[tuple[Any, str | None, int, str]]:
+    """The hostile posts, timed when the test runs (built at collection, a loaded machine's
+    minute would make every 'good' one stale)."""
+    return [
+        (good(), None, 401, "UNAUTHORIZED"),
+        (good(), "wrong-" + "y" * 30, 401, "UNAUTHORIZED"),
+        (good(fair_value=1), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(fair_value=0), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(fair_value=-0.2), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(fair_value="NaN"), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(confidence=1.5), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(posted_at=now_ms() - 120_000), TOKEN, 400, "STALE"),
+        (good(posted_at=now_ms() + 600_000), TOKEN, 400, "FUTURE"),
+        (good(ttl_s=-5), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(ttl_s=30 * 86_400), TOKEN, 400, "OUT_OF_RANGE"),
+        (good(source="operator"), TOKEN, 400, "RESERVED_SOURCE"),
+        (good(market="0x" + "cd" * 32), TOKEN, 422, "UNKNOWN_MARKET"),
+        (good(extra="x"), TOKEN, 400, "BAD_REQUEST"),
+        (b"[1, 2", TOKEN, 400, "BAD_REQUEST"),
+        (b"[" * 50 + b"]" * 50, TOKEN, 400, "BAD_REQUEST"),
+        (b"{" + b" " * (signals_api.MAX_BODY + 10) + b"}", TOKEN, 413, "TOO_LARGE"),
+    ]
 
 
 def test_hostile_posts_are_refused_with_a_reason_and_change_nothing(api: tuple[str, Database, Path]) -> None:
     base, db, _ = api
-    for body, token, status, code in HOSTILE:
+    for body, token, status, code in _hostile():
         answer = post(base, body, token)
         assert (answer.status_code, answer.json()["refused"]) == (status, code), (code, answer.text)
         assert answer.json()["reason"]

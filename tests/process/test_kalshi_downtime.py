@@ -78,7 +78,8 @@ def _kalshi_holds(sim: SimHandle, account: str, ticker: str) -> tuple[int, int]:
         held = sim.sim.kalshi.exchange.accounts[account]
         position = held.positions.get(ticker)
         return held.balance, 0 if position is None else position.count
-    return tuple(sim.call(read))  # type: ignore[return-value]
+    balance, count = sim.call(read)
+    return balance, count
 
 
 def _ledger_holds(path: Path, ticker: str) -> tuple[int, int]:
