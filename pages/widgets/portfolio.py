@@ -90,7 +90,7 @@ POSITION_COLUMNS = {
     "cost": Col("cost", "usdc"),
     "value": Col("value", "usdc"),
     "unrealized": Col("unrealized PnL", "usdc"),
-    "note": Col("note", "long"),  # dust, when a position is below its market's minimum order
+    "note": Col("note", "long", more=True),  # dust, when a position is below its market's minimum order
     "resolution": Col("resolution", more=True),
     "realized": Col("realized PnL", "usdc", more=True),
     "fees": Col("fees", "usdc", more=True),
@@ -113,9 +113,10 @@ def positions_table(db: Database, mode: str, *, condition_id: str | None = None,
         flash(near=exit_near(key))  # an exit that sold the last of them says so here
         return
     pending = int((frame["resolution"] != "").sum())
-    # While a held market's resolution is under way, its column is among the first.
-    show_table(frame, promoted(POSITION_COLUMNS, "resolution") if pending else POSITION_COLUMNS,
-               height=rows_height(len(frame)), key=f"positions_{key}")
+    # While a held market's resolution is under way, or a position is dust, that column is among the
+    # first (otherwise it is an empty column the table has no room for at 1366 px).
+    shown = [name for name, there in (("resolution", pending), ("note", (frame["note"] != "").any())) if there]
+    show_table(frame, promoted(POSITION_COLUMNS, *shown), height=rows_height(len(frame)), key=f"positions_{key}")
     if pending:
         st.warning(f"{pending} position{'s are' if pending > 1 else ' is'} in a market whose resolution the venue "
                    "reports under way (the resolution column): the desk adds nothing there; exits still go "

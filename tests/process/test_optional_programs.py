@@ -52,7 +52,7 @@ def test_make_run_writes_the_include_before_supervisord_reads_it(tmp_path: Path,
     assert "off: signals (SIGNALS_API_TOKEN not set), metrics (METRICS_ENABLED=0)" in said
     if shutil.which("make"):
         plan = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
-        assert plan.index("-m tools.optional_programs") < plan.index("supervisord -c supervisord.conf")
+        assert plan.index("-m tools.optional_programs") < plan.index("-m tools.run_desk")  # run_desk starts supervisord
 
 
 def _status(conf: Path) -> subprocess.CompletedProcess[str]:
