@@ -23,9 +23,11 @@ service: setup
 	$(BIN)/python -m engine init
 	$(BIN)/python -m tools.service install
 
-# The suite runs on every core (at most 4: its tests start engines, simulators and browsers
-# of their own); `.venv/bin/python -m pytest tests/...` runs a part of it in one process.
-PARALLEL = -n auto --maxprocesses 4 --dist worksteal
+# Four workers, on two cores too: most of a test's time is spent waiting on the engines,
+# simulators and browsers it starts (at two workers the suite kept one core busy of two), so
+# four finish it ~40 % sooner (docs/development.md has the figures); more would crowd a small
+# machine. `.venv/bin/python -m pytest tests/...` runs a part of it in one process.
+PARALLEL = -n 4 --dist worksteal
 
 # Both tiers in one run (one collection, every core busy to the end): the fast tier starts no
 # process (tests/conftest.py fails a test of it that does) and takes a few minutes alone; the
