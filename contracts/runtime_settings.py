@@ -148,7 +148,15 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("paper_starting_cash", "Paper starting cash", float, 10_000.0, 0, 1e9, "pUSD",
                 "Cash the paper ledger starts with (applies to a fresh paper ledger)."),
     SettingSpec("tick_interval_ms", "Decision interval", int, 500, 50, 60_000, "ms",
-                "How often strategies are asked for intents."),
+                "How often every strategy is asked for intents whatever happened (a market whose book, trades "
+                "or orders change is decided at once, between these passes)."),
+    SettingSpec("decide_on_events", "Decide on events", int, 0, 0, 1, "on/off",
+                "1: a market whose book moves near its quotes, or that trades, is decided at once rather than at "
+                "the next pass (off by default until a live feedback of the desk's own quotes is understood: "
+                "docs/ARCHITECTURE.md)."),
+    SettingSpec("decision_min_gap_ms", "Least time between a market's replacements", int, 10, 0, 10_000, "ms",
+                "After a decision on a market's event sent orders or cancels, its next one waits at least this "
+                "long (a book that floods must not become a flood of cancels); 0: none."),
     SettingSpec("indicators", "Indicators", str, "", None, None, "variants",
                 "Streaming indicators computed for every market the desk follows, recorded each minute and drawn "
                 "on the Markets page (space-separated: twap:60 velocity:30 volume_surge:60,600); strategies may "
@@ -321,6 +329,8 @@ class RuntimeConfig:
 
     paper_starting_cash: float
     tick_interval_ms: int
+    decide_on_events: int
+    decision_min_gap_ms: int
     indicators: str
     strategy_memory_max_age_s: int
     snapshot_interval_s: int

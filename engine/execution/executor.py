@@ -152,6 +152,19 @@ class Executor:
         for intent in intents:
             self.latest[(intent.strategy, intent.condition_id)] = intent
 
+    def unchanged(self, intent: Intent) -> bool:
+        """Whether `intent` is the one in force and its last plan, against the orders and holdings
+        as they are now, moved nothing: it needs neither the risk gate nor the planner again (an
+        event-driven decision that changes nothing stops here; engine/trading/event_decisions.py)."""
+        key = (intent.strategy, intent.condition_id)
+        if self.latest.get(key) != intent:  # nothing wanted where nothing is in force or working
+            return not intent.quotes and key not in self.latest and not self.state.by_key.get(key)
+        market = self.catalog.get(intent.condition_id)
+        if market is None or not _can_trade(market) or any(q.tif in TAKE for q in intent.quotes):
+            return False
+        result = self._plan(key, intent.quotes, market, self.state.open_for(*key), intent.keep_within)
+        return not result.cancel and not result.place  # (the plan is kept: the next pass reuses it)
+
     def withdraw(self, strategy: str | None = None, why: str = order_end.WITHDRAWN) -> None:
         """Empty every intent (of one strategy): the next pass cancels their orders, `why` recorded
         on each (contracts/order_end.py). Orders imported from the venue or placed by hand are

@@ -8,6 +8,7 @@ which keeps the hot path free of database reads.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
@@ -37,6 +38,10 @@ class ExecutionState:
         self.position_market: dict[tuple[str, str], tuple[str, Outcome]] = {}
         self.cash = 0
         self.redeemable = 0  # what the venue owes (open claims): part of equity, not cash
+        # Writes so far, per market and in all (a reload): what a decision read is unchanged while
+        # they are (engine/trading/event_decisions.py skips it).
+        self.changes: dict[str, int] = {}
+        self.reloads = 0
 
     def load(self, conn: Connection) -> None:
         self.orders.clear()
@@ -51,6 +56,7 @@ class ExecutionState:
         """Positions, cash and what the venue owes: what recomputing positions from fills, or
         booking what the venue paid, can change."""
         rows = store.positions(conn, self.mode, self.venue)
+        self.reloads += 1
         self.positions = {(p.strategy, p.token_id): p.totals for p in rows}
         self.position_market = {(p.strategy, p.token_id): (p.condition_id, p.outcome) for p in rows}
         self.cash = store.cash(conn, self.mode, self.venue)
@@ -61,6 +67,7 @@ class ExecutionState:
     def track(self, row: OrderRow) -> None:
         """Add or refresh an order; terminal orders leave the mirror (for `closed`: every
         write of an order row is tracked, so what it keeps is the row as stored)."""
+        self.changes[row.condition_id] = self.changes.get(row.condition_id, 0) + 1
         if row.terminal:
             self.forget(row.id)
             if row.venue_order_id:
@@ -78,6 +85,7 @@ class ExecutionState:
         row = self.orders.pop(order_id, None)
         if row is None:
             return
+        self.changes[row.condition_id] = self.changes.get(row.condition_id, 0) + 1
         if row.venue_order_id:
             self.by_venue.pop(row.venue_order_id, None)
         key = (row.strategy, row.condition_id)
@@ -98,6 +106,11 @@ class ExecutionState:
                      totals: PositionTotals) -> None:
         self.positions[(strategy, token_id)] = totals
         self.position_market[(strategy, token_id)] = (condition_id, outcome)
+        self.changes[condition_id] = self.changes.get(condition_id, 0) + 1
+
+    def versions(self, condition_ids: Sequence[str]) -> tuple[int, ...]:
+        """How many writes touched these markets (and the ledger as a whole, its cash)."""
+        return (self.reloads, self.cash, *(self.changes.get(cid, 0) for cid in condition_ids))
 
     def totals(self, strategy: str, token_id: str) -> PositionTotals:
         return self.positions.get((strategy, token_id), NO_POSITION)

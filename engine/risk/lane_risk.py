@@ -91,9 +91,12 @@ class LaneRisk(RiskMonitor):
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
                  views: Mapping[str, MarketView], *, fills_dark: bool = False,
-                 also: Sequence[ExecutionState] = ()) -> None:
-        """The desk's guards already ran this tick on the same views: their verdicts are read, not rerun."""
+                 also: Sequence[ExecutionState] = (), timed: bool = True) -> None:
+        """The desk's guards already ran this tick on the same views: their verdicts are read, not rerun.
+        `timed` False: between passes, on a few markets' views (the last pass's others kept)."""
         self.state = state
+        if not timed and self.ctx is not None:
+            views = {**self.ctx.markets, **views}
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.in_force(), self.strategies,
                                       self.cooldowns, self.desk.volatility.market_states, fills_dark=fills_dark,
                                       groups=self.desk.correlation.groups, also=also)

@@ -96,11 +96,17 @@ class RiskMonitor:
 
     def new_tick(self, now: int, state: ExecutionState, catalog: MarketCatalog,
                  views: Mapping[str, MarketView], *, fills_dark: bool = False,
-                 also: Sequence[ExecutionState] = ()) -> None:
-        """`also`: the other venues' ledgers of this mode, whose exposure the total limit counts too."""
+                 also: Sequence[ExecutionState] = (), timed: bool = True) -> None:
+        """`also`: the other venues' ledgers of this mode, whose exposure the total limit counts too.
+        `timed` False: a decision between timed passes (engine/trading/event_decisions.py) on a few
+        markets' `views`: the context is built again from the ledger as it is now, the breakers that
+        judge every market over time (volatility, correlation) keep their last pass's verdicts."""
         self.state = state
-        self.memory = self.volatility.tick(views, self.limits, self.memory, now)
-        self.memory = self.correlation.tick(views, self.limits, self.memory, now)
+        if timed:
+            self.memory = self.volatility.tick(views, self.limits, self.memory, now)
+            self.memory = self.correlation.tick(views, self.limits, self.memory, now)
+        elif self.ctx is not None:
+            views = {**self.ctx.markets, **views}
         self.ctx = risk_context.build(now, state, catalog, views, self.limits, self.memory, self.strategies,
                                       self.cooldowns, self.volatility.market_states, fills_dark=fills_dark,
                                       groups=self.correlation.groups, also=also)

@@ -105,6 +105,16 @@ class StrategyBase(ABC):
     @abstractmethod
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]: ...
 
+    def decides_whole(self) -> bool:
+        """True: its markets are decided together (a group, a ranking across them), so a change in
+        one of them decides all of them (engine/trading/event_decisions.py); False: each alone."""
+        return False
+
+    def reach(self) -> int:
+        """How far from a book's touch (micros of price) a level change can change its decision:
+        a change further out decides nothing until the timer's pass. 0: the touch only."""
+        return 0
+
     def memory(self) -> dict[str, Any] | None:
         """The warm state worth keeping across a restart, as JSON data; None: nothing to keep."""
         return None

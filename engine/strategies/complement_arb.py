@@ -48,6 +48,9 @@ class ComplementArb(StrategyBase):
         self.use_groups: bool = self.params["neg_risk_groups"]
         self.on_partial: str = self.params["on_partial"]
 
+    def decides_whole(self) -> bool:
+        return self.use_groups  # a neg-risk group's legs are decided together
+
     def decide(self, snapshot: Snapshot, state: StrategyState, now_ms: int) -> list[Intent]:
         views = snapshot.markets
         busy = {order.condition_id for order in state.open_orders}

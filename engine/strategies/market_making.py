@@ -133,6 +133,14 @@ class MarketMaking(StrategyBase):
         self.controlled = (self.regime_control or self.toxicity_control or self.pulls is not None
                            or self.reduce_only_ms > 0 or self.stop_ms > 0)
 
+    def decides_whole(self) -> bool:
+        return self.reward_top > 0  # the reward ranking spans its markets
+
+    def reach(self) -> int:
+        """Its furthest level, plus the move that would re-place it."""
+        widest = max(regime.half_spread for regime in self.by_regime.values())
+        return widest + max(self.levels - 1, 0) * self.spacing + self.threshold
+
     def memory(self) -> dict[str, Any] | None:
         """What the pulls have seen and pulled (the other controls read the snapshot, or the markouts
         the engine restores itself)."""

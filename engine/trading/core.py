@@ -1,10 +1,11 @@
-"""The trading core: feeds -> strategies -> risk gate -> executor -> venue, once per tick.
+"""The trading core: feeds -> strategies -> risk gate -> executor -> venue, on events and once per tick.
 
 It implements the `Trading` seam the lifecycle drives (start, pause, resume, stop, kill,
-reload, mode switch) and owns the tick loop. Each tick: advance paper settlement, build the
-market picture, ask every enabled strategy for intents (isolated), pass them through the
-risk gate (decisions logged), hand the approved intents to the executor, reconcile, then
-value the book and run the breakers.
+reload, mode switch) and owns the loop. Each tick (every `tick_interval_ms`): advance paper
+settlement, build the market picture, ask every enabled strategy for intents (isolated), pass
+them through the risk gate (decisions logged), hand the approved intents to the executor,
+reconcile, then value the book and run the breakers. Between ticks, live, a market whose book,
+trades or orders change is decided at once on its own (engine/trading/event_decisions.py).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from engine.risk import breakers
 from engine.risk.monitor import RiskMonitor
 from engine.trading import arbs, core_state, cross_arbs, kalshi_downtime, operator_actions
 from engine.trading.collections import Collections
+from engine.trading.event_decisions import EventDecisions, Scope
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import Exit, find_exits, hold_out, start_exits, take_exits
 from engine.trading.fills_dark import FillsDark
@@ -150,6 +152,10 @@ class TradingCore:
                                   ledger_ready=lambda: self.ledger_ready)
         self.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
         self.bus.subscribe(FillApplied, self.own_markouts.on_fill)
+        self.events = EventDecisions(self)  # live: a market decided as soon as what it reads changes
+        if replay is None:
+            self.events.listen(self.bus)
+            self.books.add_listener(self.events.on_market_event)
 
     @property
     def executor(self) -> Executor:
@@ -226,6 +232,7 @@ class TradingCore:
 
     async def resume(self) -> None:
         self.deciding = True
+        self.events.mark_all()
 
     async def stop(self) -> None:
         self.deciding = False
@@ -312,6 +319,7 @@ class TradingCore:
         if self.link.live:
             await self._open_lane()
             self.link.subscribe()
+        self.events.mark_all()  # limits, parameters, markets: every decision reads them
         return {"strategies": versions, "markets": sorted(self.host.markets())}
 
     async def set_mode(self, mode: str, venue: str = POLYMARKET) -> None:
@@ -328,6 +336,7 @@ class TradingCore:
         self.collections.switched_venue()
 
     async def handle(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.events.mark(payload.get("condition_id"))  # decided again once the command has acted
         if kind in ("redeem", "merge"):
             if not self.link.live:
                 raise CommandRejected("the engine is not running: start it first (redemptions and merges go "
@@ -405,7 +414,11 @@ class TradingCore:
     # -- the tick ----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        """The timed pass every `tick_interval_ms`; between two, the markets events marked, one at a
+        time, the loop given back after each (the feeds, the commands and the heartbeat run between)."""
         locked = False
+        loop = asyncio.get_running_loop()
+        schedule = self.events.schedule
         while True:
             now = self.clock()
             try:
@@ -426,7 +439,15 @@ class TradingCore:
                     locked = True
                     log.warning("tick skipped: the database is locked by another process; trading resumes "
                                 "when it is released")
-            await asyncio.sleep(self.config.tick_interval_ms / 1000)
+            next_pass = loop.time() + self.config.tick_interval_ms / 1000
+            schedule.min_gap_s = self.config.decision_min_gap_ms / 1000
+            await asyncio.sleep(0)
+            while (left := next_pass - loop.time()) > 0:
+                if schedule.due:
+                    await schedule.step()
+                    await asyncio.sleep(0)
+                else:
+                    await schedule.wait(left)
 
     async def tick(self) -> portfolio.Valuation:
         """One pass; returns the valuation the breakers judged (a backtest records it)."""
@@ -483,6 +504,7 @@ class TradingCore:
                                    contain=self.replay is None)
         if crossing:  # after every ledger's pass: each leg checked by its own ledger's risk as it stands now
             await self.cross.run(crossing, pairs, now)
+        self.events.passed(views, holding=holding, fills_dark=dark)
         return valuation
 
     def _fills_dark(self, now: int) -> bool:
@@ -506,19 +528,22 @@ class TradingCore:
         if self.arbitrage.pending:
             await arbs.unwind_settled(self.link, self.risk.limits, self.arbitrage)
 
-    def _decide(self, now: int, views: dict[str, MarketView]) -> tuple[list[Intent], list[Intent], list[Intent],
-                                                                       list[cross_arbs.Decided]]:
+    def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
+            list[Intent], list[Intent], list[Intent], list[cross_arbs.Decided]]:
         """Every enabled strategy's intents: the desk's, the paper lane's (a paper-only strategy on a
         live desk), Kalshi's (a strategy naming Kalshi markets) and the cross-venue strategies' (a leg on
         each venue); one that raises is disabled and withdrawn. A strategy with an allocation sizes from
         it (plus its own PnL), not from the wallet: each strategy's book is valued (once per ledger,
-        before any decides) only if one has one."""
+        before any decides) only if one has one. `only`: an event's decision, those strategies on
+        those markets (engine/trading/event_decisions.py)."""
         out: dict[str, list[Intent]] = {"desk": [], "paper": [], KALSHI: []}
         crossing: list[cross_arbs.Decided] = []
         pairs = self.link.references.pairs()
         desk_site = cross_arbs.Site(self.link, self.risk, self.arbitrage)
         books: dict[tuple[str, str], dict[str, StrategyBook]] = {}  # by ledger (mode, venue)
         for name, hosted in list(self.host.hosted.items()):
+            if only is not None and name not in only:
+                continue
             sides = cross_arbs.sites(desk_site, self.lane, self.kalshi, name, hosted) \
                 if hosted.instance.spans_venues else None
             if isinstance(sides, str):
@@ -546,7 +571,7 @@ class TradingCore:
             state = strategy_state(name, hosted.markets, self.catalog, executor.state, allocation,
                                    books[ledger].get(name) if ledger in books else None,
                                    self.own_markouts.recent(name, hosted.markets))
-            markets = list(hosted.markets)
+            markets = list(hosted.markets) if only is None else list(only[name])
             if sides is not None:  # both venues' markets and ledgers in its view
                 state = cross_arbs.cross_state(name, hosted, self.catalog, *sides, pairs, state)
                 markets += [m for m in sorted(cross_arbs.kalshi_legs({name: hosted}, pairs)) if m not in markets]
@@ -580,6 +605,7 @@ class TradingCore:
             made.bus.on_error = self.lookout.handler_failed
             made.bus.subscribe(FillApplied, lambda _: self.scheduled.note_fill())
             made.bus.subscribe(FillApplied, self.own_markouts.on_fill)
+            self.events.listen(made.bus)
             return made
 
         cash = int(self.config.paper_starting_cash * MICRO)

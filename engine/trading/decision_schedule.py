@@ -1,6 +1,5 @@
-"""Decisions scheduled per market, on events, coalesced: the scheduling the event-driven core
-(issue 58, /work/coord/notes/i58-design.md) is to stand on. Not wired into the core yet: today's
-core decides every market on a timer (engine/trading/core.py, `tick`).
+"""Decisions scheduled per market, on events, coalesced: what the live core's loop runs between
+its timed passes (engine/trading/core.py `_run`, engine/trading/event_decisions.py).
 
 Whatever changes a market's inputs (its book within the strategy's reach, a trade, a fill or
 order update of the desk's own, a reference or signal, a parameter or limit, a command) marks the
@@ -10,7 +9,9 @@ marked while its decision runs is decided once more after it, never twice at onc
 decided in the order they were first marked, one at a time, and the loop is given back between
 two decisions: a market whose book floods (a thousand updates a second) is decided at most once
 per round of the markets waiting, so it never starves the quiet ones, the feeds, the commands or
-the heartbeat.
+the heartbeat. A market whose decision sent orders or cancels (`acted`) less than `min_gap_s`
+ago is decided when the gap ends (once, however many marks arrive meanwhile): a flood of book
+updates cannot become a flood of cancels against the venue's per-signer rate limits.
 """
 
 from __future__ import annotations
@@ -27,11 +28,15 @@ Key = TypeVar("Key", bound=Hashable)
 
 class DecisionSchedule(Generic[Key]):
     def __init__(self, decide: Callable[[Key], Awaitable[None]],
-                 on_error: Callable[[Key, Exception], None] | None = None) -> None:
+                 on_error: Callable[[Key, Exception], None] | None = None, *, min_gap_s: float = 0.0) -> None:
         """`decide(key)` makes one market's decision (a key: a market, or a group of markets a
-        strategy decides together); `on_error` hears of one that raised (the others go on)."""
+        strategy decides together); `on_error` hears of one that raised (the others go on);
+        `min_gap_s`: the least time between two decisions of one key (0: none)."""
         self._decide = decide
         self._on_error = on_error
+        self.min_gap_s = min_gap_s
+        self._last: dict[Key, float] = {}  # loop time each key's last decision acted (`acted`)
+        self._waiting: set[Key] = set()  # keys marked within their gap: decided when it ends
         self._due: deque[Key] = deque()  # first marked, first decided; each key at most once
         self._queued: set[Key] = set()
         self._running: Key | None = None
@@ -45,12 +50,16 @@ class DecisionSchedule(Generic[Key]):
         if key == self._running:
             self._again = True
             return
-        if key in self._queued:
+        if key in self._queued or key in self._waiting:
             self.coalesced += 1
             return
         self._queued.add(key)
         self._due.append(key)
         self._wake.set()
+
+    def acted(self, key: Key) -> None:
+        """`key`'s decision sent orders or cancels: its next waits out `min_gap_s` from now."""
+        self._last[key] = asyncio.get_running_loop().time()
 
     def mark_all(self, keys: Iterable[Key]) -> None:
         """A change every market reads (a limit, a parameter, the mode): all of them due."""
@@ -60,6 +69,17 @@ class DecisionSchedule(Generic[Key]):
     @property
     def due(self) -> int:
         return len(self._due)
+
+    async def wait(self, timeout_s: float) -> None:
+        """Until a key is due or `timeout_s` passed, whichever comes first."""
+        if self._due or timeout_s <= 0:
+            return
+        self._wake.clear()
+        waiter = asyncio.ensure_future(self._wake.wait())
+        try:  # (not `wait_for`: on 3.11 a cancel arriving as it times out can be lost, and stop hangs)
+            await asyncio.wait({waiter}, timeout=timeout_s)
+        finally:
+            waiter.cancel()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Decide what is due until `stopping` is set, giving the loop back between decisions."""
@@ -88,6 +108,14 @@ class DecisionSchedule(Generic[Key]):
         """The first due market's decision."""
         key = self._due.popleft()
         self._queued.discard(key)
+        if self.min_gap_s > 0:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            wait = self._last.get(key, float("-inf")) + self.min_gap_s - started
+            if wait > 0:  # it acted a moment ago: decided when its gap ends
+                self._waiting.add(key)
+                loop.call_later(wait, self._gap_over, key)
+                return
         self._running, self._again = key, False
         try:
             await self._decide(key)
@@ -102,3 +130,7 @@ class DecisionSchedule(Generic[Key]):
             self.decided += 1
         if self._again:  # marked while it ran: after every market already waiting
             self.mark(key)
+
+    def _gap_over(self, key: Key) -> None:
+        self._waiting.discard(key)
+        self.mark(key)

@@ -194,11 +194,7 @@ class PaperLane:
         exits = self._exits()
         if intents is not None:
             start_exits(self, self.risk, self.exits, exits)
-            held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
-            intents, kickoff = hold_for_game_start(hold_out(intents, held), self.catalog, now, game_start_lead_ms)
-            intents, paused = self._venue_holds(intents, now)
-            self.risk.decisions.write(kickoff + paused, now)
-            self.executor.set_intents(self.risk.check(intents, now))
+            self._gate(intents, now, game_start_lead_ms)
         report = await self.executor.reconcile()
         self.risk.residuals(report.residuals, now)
         while self.executor.partials:
@@ -212,6 +208,24 @@ class PaperLane:
             await self.executor.kill()
         elif intents is not None:
             await take_exits(self, self.risk, self.exits, exits)
+
+    async def decide_now(self, now: int, views: dict[str, MarketView], intents: list[Intent],
+                         game_start_lead_ms: int, *, also: Sequence[ExecutionState] = ()) -> None:
+        """Between the desk's timed passes: its strategies' intents for a few markets (`views`),
+        gated against the ledger as it is now and placed (engine/trading/event_decisions.py)."""
+        self.executor.drain()
+        self.risk.new_tick(now, self.executor.state, self.catalog, views, also=also, timed=False)
+        self._gate(intents, now, game_start_lead_ms)
+        report = await self.executor.reconcile()
+        self.risk.residuals(report.residuals, now)
+
+    def _gate(self, intents: list[Intent], now: int, game_start_lead_ms: int) -> None:
+        """Held out where an exit sells, before a game starts and while its venue pauses; then the gate."""
+        held = self.exits.held_markets(lambda key: self.executor.state.totals(*key).size > 0)
+        intents, kickoff = hold_for_game_start(hold_out(intents, held), self.catalog, now, game_start_lead_ms)
+        intents, paused = self._venue_holds(intents, now)
+        self.risk.decisions.write(kickoff + paused, now)
+        self.executor.set_intents(self.risk.check(intents, now))
 
     async def _before_balances(self) -> None:
         """At recovery, before the venue's balances are compared with the ledger: what the venue did

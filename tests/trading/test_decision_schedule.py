@@ -102,3 +102,31 @@ def test_a_decision_that_raises_is_reported_and_the_others_are_made() -> None:
 
     asyncio.run(scenario())
     assert decided == ["a", "c"] and failed == [("bad", "no book")]
+
+
+def test_a_market_that_acted_waits_out_its_gap_once_however_often_it_is_marked() -> None:
+    decided: list[tuple[str, float]] = []
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        schedule: DecisionSchedule[str] = DecisionSchedule(lambda m: decide(m), min_gap_s=0.05)
+
+        async def decide(market: str) -> None:
+            decided.append((market, loop.time()))
+            if market == "busy":
+                schedule.acted(market)  # it sent orders or cancels
+
+        schedule.mark("busy")
+        await schedule.drain()
+        for _ in range(50):  # a flood within the gap
+            schedule.mark("busy")
+        schedule.mark("quiet")
+        await schedule.drain()  # the quiet one at once; the busy one is waiting out its gap
+        assert [m for m, _ in decided] == ["busy", "quiet"]
+        while schedule.due == 0 and loop.time() - decided[0][1] < 1.0:
+            await schedule.wait(0.01)
+        await schedule.drain()
+
+    asyncio.run(scenario())
+    assert [m for m, _ in decided] == ["busy", "quiet", "busy"]
+    assert decided[2][1] - decided[0][1] >= 0.045  # (the loop's timer may fire a hair early)

@@ -1,0 +1,179 @@
+"""Decisions on events (engine/trading/event_decisions.py), in-process against the simulator (paper):
+with the timed pass an hour away in effect (a minute, the setting's most), a move of a quoted
+market's touch still gets its quotes replaced at once; a market whose book floods does not starve
+another's decision, and its own replacements are spaced by `decision_min_gap_ms`; a market whose
+inputs did not change is not decided again, and a decision that wants what is working stops before
+the risk gate (no decisions-log row)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from contracts.settings import load_settings
+from engine.trading.core import TradingCore
+from simulator.testing import SimHandle, approved_simulator
+from storage.sqlite.db import Database, now_ms
+from storage.sqlite.migrations import migrate
+
+pytestmark = pytest.mark.slow
+WAIT_S = 15.0  # far below the timed pass's minute: a replacement seen in time came from an event
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimHandle]:
+    with approved_simulator(seed=9, agents=False) as handle:
+        yield handle
+
+
+def _core(tmp: Path, sim: SimHandle, markets: int, gap_ms: int = 10) -> TradingCore:
+    migrate(tmp / "t.db")
+    db = Database(tmp / "t.db")
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
+                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, :t, :t, 'test')"""),
+                     {"p": json.dumps({"size": 20, "max_spread": 0.5}),
+                      "m": json.dumps({"filter": {"max_markets": markets}}), "t": now_ms()})
+        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                          "VALUES ('tick_interval_ms', '60000', 1, 0, 't'), ('decision_min_gap_ms', :g, 1, 0, 't'), "
+                          "('decide_on_events', '1', 1, 0, 't')"),
+                     {"g": str(gap_ms)})
+    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
+                              "TRADER_DB": str(tmp / "t.db")})
+    return TradingCore(settings, db)
+
+
+async def _quoting(core: TradingCore) -> list[str]:
+    """Started with its loop running; returns the markets once each has both quotes working."""
+    await core.start(operator=True)
+    core.gate.unblock()
+    markets = sorted(core.host.markets())
+    await _until(lambda: core.events.passes >= 1 and all(_quotes(core, m) for m in markets))
+    return markets
+
+
+def _quotes(core: TradingCore, cid: str) -> frozenset[int]:
+    return frozenset(o.id for o in core.executor.state.open_for("mm", cid))
+
+
+async def _until(condition, timeout_s: float = WAIT_S) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not within the wait (the timed pass is a minute away)"
+        await asyncio.sleep(0.01)
+
+
+async def _settled(core: TradingCore, cid: str) -> None:
+    """Until what a decision of `cid` reads stays the same for 0.3 s (the venue's acknowledgements are in)."""
+    last: object = None
+    for _ in range(50):
+        now = core.events._inputs([cid])
+        if now == last and not core.events.schedule.due:
+            return
+        last = now
+        await asyncio.sleep(0.3)
+    raise AssertionError("the market's inputs kept changing")
+
+
+def _move(core: TradingCore, cid: str, bid: int) -> None:
+    """The market's YES touch moves to `bid`/`bid` + 2 cents, as the feed would write it."""
+    info = core.catalog.get(cid)
+    assert info is not None
+    core.books.apply_snapshot(info.yes_token, [(bid, 500_000_000)], [(bid + 20_000, 500_000_000)], now_ms())
+    core.books.apply_snapshot(info.no_token, [(1_000_000 - bid - 20_000, 500_000_000)],
+                              [(1_000_000 - bid, 500_000_000)], now_ms())
+
+
+def test_a_move_is_answered_without_waiting_for_the_timed_pass(tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, markets=2)
+
+    async def scenario() -> None:
+        markets = await _quoting(core)
+        passes = core.events.passes
+        for cid, bid in ((markets[0], 300_000), (markets[1], 700_000), (markets[0], 600_000)):
+            before = _quotes(core, cid)
+            _move(core, cid, bid)
+            await _until(lambda cid=cid, before=before: bool(_quotes(core, cid)) and not _quotes(core, cid) & before)
+            assert core.events.unchanged_intents == 0 or core.events.schedule.decided > 0
+        assert core.events.passes == passes  # no timed pass did it
+        await core.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_flooding_market_does_not_starve_another_and_its_replacements_are_spaced(
+        tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, markets=2, gap_ms=50)
+    acted: list[float] = []
+
+    async def scenario() -> None:
+        busy, quiet = await _quoting(core)
+        loop = asyncio.get_running_loop()
+        schedule = core.events.schedule
+        real_acted = schedule.acted
+
+        def noted(key: str) -> None:  # when the busy market's decisions sent orders or cancels
+            if key == busy:
+                acted.append(loop.time())
+            real_acted(key)
+
+        schedule.acted = noted  # type: ignore[method-assign]
+        stop = asyncio.Event()
+
+        async def flood() -> None:  # the busy market's touch moves on every turn of the loop
+            bid = 300_000
+            while not stop.is_set():
+                bid = 320_000 if bid == 300_000 else 300_000
+                _move(core, busy, bid)
+                await asyncio.sleep(0)
+
+        flooding = asyncio.create_task(flood())
+        await _until(lambda: len(acted) >= 3)  # the flood is being answered
+        before = _quotes(core, quiet)
+        _move(core, quiet, 700_000)
+        await _until(lambda: bool(_quotes(core, quiet)) and not _quotes(core, quiet) & before)
+        stop.set()
+        await flooding
+        await core.stop()
+
+    asyncio.run(scenario())
+    gaps = [b - a for a, b in zip(acted, acted[1:], strict=False)]
+    assert gaps and min(gaps) >= 0.045  # 50 ms between two replacements of one market (loop timer slack)
+
+
+def test_a_decision_with_nothing_changed_costs_nothing_and_logs_nothing(tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, markets=1)
+
+    async def scenario() -> None:
+        (cid,) = await _quoting(core)
+        await _settled(core, cid)
+        with core.db.read() as conn:
+            logged = conn.execute(text("SELECT COUNT(*) FROM decisions")).scalar_one()
+        for _ in range(2):  # the second time, nothing it reads changed since the first
+            decided = core.events.schedule.decided
+            skipped, stopped = core.events.unchanged_inputs, core.events.unchanged_intents
+            core.events.mark(cid)
+            await _until(lambda decided=decided: core.events.schedule.decided > decided)
+        assert core.events.unchanged_inputs == skipped + 1
+        decided = core.events.schedule.decided
+        info = core.catalog.get(cid)
+        assert info is not None
+        # The book written again as it was (a resync): what it reads changed, not what it wants, so it
+        # is decided and stopped before the gate.
+        book = core.books.book(info.yes_token)
+        assert book is not None
+        core.books.apply_snapshot(info.yes_token, [(lv.price, lv.size) for lv in book.bids],
+                                  [(lv.price, lv.size) for lv in book.asks], now_ms())
+        core.events.mark(cid)
+        await _until(lambda: core.events.schedule.decided > decided)
+        assert core.events.unchanged_intents == stopped + 1
+        with core.db.read() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM decisions")).scalar_one() == logged
+        await core.stop()
+
+    asyncio.run(scenario())
