@@ -104,14 +104,16 @@ def one_move(receipts: Receipts, mover: BookMover, market: str, reactor: Reactor
 
 
 def desk_phase(sim: SimHandle, receipts: Receipts, mover: BookMover, markets: list[dict[str, Any]], moves: int,
-               tick_ms: int, flood: dict[str, Any] | None = None, flood_rate: int = 0) -> tuple[list[float], float]:
+               tick_ms: int, flood: dict[str, Any] | None = None, flood_rate: int = 0,
+               events: bool = True) -> tuple[list[float], float]:
     """The desk quoting `markets` (and the flooding one), live; its reactions and the flood's rate."""
     quoted = markets + ([flood] if flood is not None else [])
     with tempfile.TemporaryDirectory(prefix="reaction-") as tmp:
         key, funder = new_wallet(sim)
         env = isolated_env(Path(tmp), SIMULATOR_PORT=str(sim.port), POLY_PRIVATE_KEY=key, POLY_SIGNATURE_TYPE="3",
                            POLY_FUNDER=funder, LOG_LEVEL="WARNING")
-        seed_desk(Path(env["TRADER_DB"]), mode="live", limits=LIMITS, settings={"tick_interval_ms": tick_ms},
+        seed_desk(Path(env["TRADER_DB"]), mode="live", limits=LIMITS, settings={"tick_interval_ms": tick_ms,
+                                                                          "decide_on_events": int(events)},
                   strategies=[("mm", "market_making", MM, [m["condition_id"] for m in quoted])])
         engine = EngineProcess(Path(tmp), env)
         pump = Flood(sim, flood, flood_rate) if flood is not None else None
@@ -181,6 +183,8 @@ def main() -> None:
     parser.add_argument("--flood", type=int, default=0, metavar="RATE",
                         help="add a phase with one more market changing RATE times a second")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--timer-only", action="store_true",
+                        help="the desk decides on its timed passes only (decide_on_events = 0): the old figures")
     args = parser.parse_args()
     counts = [int(c) for c in args.markets.split(",") if c.strip()]
     if not counts or min(counts) < 1 or args.moves < 1:
@@ -192,15 +196,17 @@ def main() -> None:
         plain = eligible_markets(sim, most)
         receipts, mover = Receipts(sim), BookMover(sim, plain)
         print(f"book move -> first order request at the venue; decision interval {args.tick_ms} ms, "
+              f"{'timed passes only' if args.timer_only else 'decisions on events'}, "
               f"{args.moves} moves a phase", flush=True)
         for count in counts:
-            desk, _ = desk_phase(sim, receipts, mover, plain[:count], args.moves, args.tick_ms)
+            desk, _ = desk_phase(sim, receipts, mover, plain[:count], args.moves, args.tick_ms,
+                                 events=not args.timer_only)
             bare = bare_phase(sim, receipts, mover, plain[:count], args.moves)
             show(f"{count} market(s) quoted", desk, bare)
         if args.flood:
             count = min(counts[-1], 10)
             desk, rate = desk_phase(sim, receipts, mover, plain[:count], args.moves, args.tick_ms,
-                                    flood=plain[-1], flood_rate=args.flood)
+                                    flood=plain[-1], flood_rate=args.flood, events=not args.timer_only)
             show(f"{count} quiet market(s), one flooding {rate:,.0f}/s", desk, None)
 
 

@@ -29,20 +29,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from contracts.domain import Intent, MarketView
 from contracts.order_status import OrderStatus
+from contracts.runtime_settings import RuntimeConfig
 from engine.execution.bus import EventBus, FillApplied, OrderAdvanced, PlacementRefused
 from engine.execution.executor import Executor
+from engine.feeds.books import BookCache
+from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import BookChanged, MarketEvent, TradePrint
+from engine.risk.monitor import RiskMonitor
+from engine.trading import cross_arbs
 from engine.trading.decision_schedule import DecisionSchedule
+from engine.trading.exit_book import ExitBook
 from engine.trading.exits import hold_out
 from engine.trading.game_start import hold_for_game_start
-from engine.trading.views import market_views
-
-if TYPE_CHECKING:
-    from engine.trading.core import TradingCore
+from engine.trading.paper_lane import PaperLane
+from engine.trading.parts import ReplaySource
+from engine.trading.strategy_host import StrategyHost
+from engine.trading.venue_link import VenueLink
+from engine.trading.views import SignalReads, market_views
 
 log = logging.getLogger("engine.trading.event_decisions")
 
@@ -50,11 +57,36 @@ IN_FLIGHT = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.CANCEL_PENDING})
 Scope = dict[str, tuple[str, ...]]  # strategy -> the markets it decides in one market's decision
 
 
+class Core(Protocol):
+    """What a market's decision reads of the trading core (engine/trading/core.py)."""
+
+    config: RuntimeConfig
+    replay: ReplaySource | None
+    link: VenueLink
+    deciding: bool
+    host: StrategyHost
+    catalog: MarketCatalog
+    books: BookCache
+    lane: PaperLane | None
+    kalshi: PaperLane | None
+    risk: RiskMonitor
+    exits: ExitBook
+    signals: SignalReads
+
+    @property
+    def executor(self) -> Executor: ...
+
+    def clock(self) -> int: ...
+
+    def _decide(self, now: int, views: dict[str, MarketView], only: Scope | None = None) -> tuple[
+            list[Intent], list[Intent], list[Intent], list[cross_arbs.Decided]]: ...
+
+
 class EventDecisions:
     """The triggers and the per-market decision of one core (live only: a backtest decides at its
     recorded passes)."""
 
-    def __init__(self, core: TradingCore) -> None:
+    def __init__(self, core: Core) -> None:
         self.core = core
         self.schedule: DecisionSchedule[str] = DecisionSchedule(self.decide, self._failed)
         self.holding = True  # until a timed pass says the desk may move orders (fills dark, not started)
