@@ -51,7 +51,6 @@ from engine.trading.kalshi_voids import book_paper_void
 from engine.trading.lookout import Lookout
 from engine.trading.operator_exits import OperatorExits, exit_positions
 from engine.trading.own_markouts import OwnMarkouts
-from engine.trading.own_orders import resting_own
 from engine.trading.paper_lane import PaperLane, flatten_lane, held_by, kalshi_traders, kept_open, trades_kalshi
 from engine.trading.parts import ReplaySource
 from engine.trading.pass_guard import Ledger, PassGuard, failed, guarded_pass
@@ -461,7 +460,7 @@ class TradingCore:
         pairs = self.link.references.pairs()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self.signals.fair_values(now),
                              self.link.references.source, self.signals.followed(now), pairs,
-                             self.signals.confidence, own=resting_own(self.link.mode, self.executor.state))
+                             self.signals.confidence)
         self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()), views, now)
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)

@@ -45,7 +45,6 @@ from engine.trading.decision_schedule import DecisionSchedule
 from engine.trading.exit_book import ExitBook
 from engine.trading.exits import hold_out
 from engine.trading.game_start import hold_for_game_start
-from engine.trading.own_orders import resting_own
 from engine.trading.paper_lane import PaperLane
 from engine.trading.parts import ReplaySource
 from engine.trading.strategy_host import StrategyHost
@@ -274,7 +273,7 @@ class EventDecisions:
         core = self.core
         views = market_views(markets, core.catalog, core.books, core.signals.fair_values(now),
                              core.link.references.source, core.signals.followed(now), core.link.references.pairs(),
-                             core.signals.confidence, own=resting_own(core.link.mode, core.executor.state))
+                             core.signals.confidence)
         for cid, view in views.items():
             last = self.views.get(cid)
             if last is not None and last.indicators:

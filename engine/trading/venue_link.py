@@ -32,7 +32,6 @@ from engine.feeds.market_data_events import MarketEvent
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.rest import RestClient
 from engine.risk.monitor import RiskMonitor
-from engine.trading.own_orders import net_of_own, resting_own
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.references import References
 from engine.trading.venue_conditions import ConditionBoard
@@ -308,9 +307,7 @@ class VenueLink:
         await self.references.close()
 
     def marks(self, token_id: str) -> Book | None:
-        """The book a position is valued at: live, without the desk's own resting orders."""
-        own = resting_own(self.mode, self.executor.state, token_id)
-        return net_of_own(self.books.book(token_id, portfolio.MARK_DEPTH), (own or {}).get(token_id))
+        return self.books.book(token_id, portfolio.MARK_DEPTH)
 
     async def reward_page(self, cursor: str) -> Any:
         """One page of the venue's current liquidity-reward programs."""

@@ -29,7 +29,6 @@ from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.reference import ReferenceSource
-from engine.trading.own_orders import Own, net_of_own
 from storage.desk.audit import raise_alert
 from storage.engine_stores import follow_store, trading_reads
 from storage.sqlite.db import Database
@@ -45,12 +44,9 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
                  fair_values: Mapping[str, int], reference: ReferenceSource | None,
                  copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None,
                  pairs: Mapping[str, tuple[str, bool]] | None = None,
-                 confidences: Mapping[str, int | None] | None = None,
-                 own: Own | None = None) -> dict[str, MarketView]:
+                 confidences: Mapping[str, int | None] | None = None) -> dict[str, MarketView]:
     """Each market as strategies see it; `pairs`: the markets linked by hand to a Kalshi market;
-    `confidences`: how sure each fair value's source is; `own`: the desk's orders resting in the
-    books (`resting_own`, live), left out of what strategies see."""
-    own = own or {}
+    `confidences`: how sure each fair value's source is."""
     views: dict[str, MarketView] = {}
     for cid in condition_ids:
         info = catalog.get(cid)
@@ -59,8 +55,7 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
         last = books.last_trade(info.yes_token)
         latest = reference.reference(cid) if reference is not None else None
         views[cid] = MarketView(
-            info=info, yes=net_of_own(books.book(info.yes_token, DEPTH), own.get(info.yes_token)),
-            no=net_of_own(books.book(info.no_token, DEPTH), own.get(info.no_token)),
+            info=info, yes=books.book(info.yes_token, DEPTH), no=books.book(info.no_token, DEPTH),
             last_trade=last.price if last is not None else None,
             fair_value=fair_values.get(cid),
             fair_confidence=(confidences or {}).get(cid),
