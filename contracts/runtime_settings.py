@@ -152,8 +152,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "or orders change is decided at once, between these passes)."),
     SettingSpec("decide_on_events", "Decide on events", int, 0, 0, 1, "on/off",
                 "1: a market whose book moves near its quotes, or that trades, is decided at once rather than at "
-                "the next pass (off by default until a live feedback of the desk's own quotes is understood: "
-                "docs/ARCHITECTURE.md)."),
+                "the next pass (off by default: live, a quote of the desk's at the touch moves the mid it prices "
+                "from, and decided on events that loops; docs/ARCHITECTURE.md)."),
     SettingSpec("decision_min_gap_ms", "Least time between a market's replacements", int, 10, 0, 10_000, "ms",
                 "After a decision on a market's event sent orders or cancels, its next one waits at least this "
                 "long (a book that floods must not become a flood of cancels); 0: none."),
