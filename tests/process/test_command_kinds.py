@@ -126,7 +126,7 @@ def test_the_trading_core_applies_every_trading_kind(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(core_module, "exit_positions", leaf("exit"))
     core = SimpleNamespace(link=SimpleNamespace(live=True), collections=SimpleNamespace(command=None), kalshi=None,
                            mode="paper", lane=None, risk=None, exits=None, operator_exits=None, host=None,
-                           deciding=False)
+                           deciding=False, events=SimpleNamespace(mark=lambda condition_id: None))
     core.collections.command = lambda kind, payload: leaf(kind)()
     for kind in (k for k in KINDS if k.handler is Handler.TRADING):
         asyncio.run(TradingCore.handle(core, kind.name, dict(SAMPLE.get(kind.name, {}))))  # type: ignore[arg-type]  # a stand-in with what handle reads

@@ -85,7 +85,9 @@ def test_paper_and_live_strategies_trade_side_by_side_until_one_is_promoted(tmp_
         wait_until(lambda: sim.open_order_count(funder) >= 2, 60, interval=0.5, what="the live strategy quoting")
         assert _count(db, "SELECT COUNT(*) FROM orders WHERE strategy = 'trial' AND mode = 'live'") == 0
         assert _count(db, "SELECT COUNT(*) FROM orders WHERE strategy = 'mm' AND mode = 'paper'") == 0
-        assert _count(db, "SELECT COUNT(*) FROM paper_orders") >= 2  # at the paper venue, not Polymarket's
+        # at the paper venue, not Polymarket's (its book is written after the order's ledger row)
+        wait_until(lambda: _count(db, "SELECT COUNT(*) FROM paper_orders") >= 2, 30, interval=0.2,
+                   what="the paper venue's book holding the paper strategy's quotes")
         assert sim.open_order_count(funder) == _count(db, "SELECT COUNT(*) FROM orders WHERE mode = 'live' "
                                                           "AND status = 'LIVE'")
         assert _count(db, "SELECT COUNT(*) FROM cash_ledger WHERE mode = 'paper' AND kind = 'deposit'") == 1

@@ -122,7 +122,7 @@ def test_a_flooding_market_does_not_starve_another_and_its_replacements_are_spac
                 acted.append(loop.time())
             real_acted(key)
 
-        schedule.acted = noted  # type: ignore[method-assign]
+        schedule.acted = noted  # type: ignore[method-assign]  # the schedule's own, recorded as it is called
         stop = asyncio.Event()
 
         async def flood() -> None:  # the busy market's touch moves on every turn of the loop
