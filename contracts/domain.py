@@ -188,6 +188,11 @@ class MarketInfo:
     # known fees and whole cents, which every grid accepts.
     kalshi_fee_type: str = "quadratic_with_maker_fees"
     kalshi_fee_multiplier_ppm: int = 1_000_000
+    # The changes of those fees Kalshi lists for the series, as (from epoch ms, fee type, multiplier
+    # ppm), and when the fees were read: a fill pays the settings in force at its time
+    # (contracts/kalshi_fees.py FeeSchedule).
+    kalshi_fee_changes: tuple[tuple[int, str, int], ...] = ()
+    kalshi_fees_read_at: int = 0
     price_grid: tuple[tuple[int, int, int], ...] = ()
 
     @property

@@ -13,12 +13,18 @@ Live, the desk books the fee Kalshi reports. Paper and backtests charge it with 
 arithmetic, an accumulator per order); the cross-venue arithmetic prices a slice with `trade_fee`
 plus the most its rounding can add. A `flat` series' fees are not published in a form the desk reads:
 a market of one is refused for paper trading rather than charged a guess.
+
+Kalshi schedules changes of a series' fee settings ahead (`GET /series/fee_changes`: each with its
+`scheduled_ts`); `FeeSchedule` keeps them with the settings read, and every fill (paper, backtest) and
+every arbitrage decision is charged the settings in force at its own time (`FeeSchedule.at`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+
+from contracts.domain import MarketInfo
 
 ONE = 1_000_000
 TAKER_RATE = Fraction(7, 100)
@@ -82,3 +88,52 @@ def worst_fee(fees: KalshiFees, price: int, size: int) -> int:
     """The most a taker fill of `size` at `price` can cost in fees: its trade fee and a full grain of
     rounding (what an arbitrage's edge must cover)."""
     return trade_fee(fees, price, size, taker=True) + BALANCE_GRAIN - 1
+
+
+# -- scheduled fee changes (Kalshi's `GET /series/fee_changes`) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class FeeChange:
+    """A change of a series' fee settings Kalshi scheduled: from `at_ms` on, its fills pay `fees`."""
+
+    at_ms: int
+    fees: KalshiFees
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """A series' fee settings as read at `read_at_ms` (`base`) and the changes Kalshi lists for it, past
+    and scheduled: what a fill pays is the settings in force at the fill's own time, so a change
+    scheduled for 14:00 applies to a 14:00:01 fill without waiting for the next read."""
+
+    base: KalshiFees = KalshiFees()
+    changes: tuple[FeeChange, ...] = ()
+    read_at_ms: int = 0
+
+    def at(self, at_ms: int) -> KalshiFees:
+        """The settings in force at `at_ms`. After the read: the last change due since the read, else
+        the base. Before it (a backtest): the last change due by then, the base when no change came
+        between then and the read, and the dearest known settings when one did and the settings before
+        it are not known (paper never flatters)."""
+        if at_ms >= self.read_at_ms:
+            return _latest([c for c in self.changes if self.read_at_ms < c.at_ms <= at_ms], self.base)
+        if not any(at_ms < c.at_ms <= self.read_at_ms for c in self.changes):
+            return self.base
+        return _latest([c for c in self.changes if c.at_ms <= at_ms], KalshiFees())
+
+
+def _latest(due: list[FeeChange], otherwise: KalshiFees) -> KalshiFees:
+    return max(due, key=lambda c: c.at_ms).fees if due else otherwise
+
+
+def market_schedule(market: MarketInfo) -> FeeSchedule:
+    """A Kalshi market's fee settings as the desk last read them, with their changes."""
+    return FeeSchedule(KalshiFees(market.kalshi_fee_type, market.kalshi_fee_multiplier_ppm),
+                       tuple(FeeChange(at, KalshiFees(kind, ppm)) for at, kind, ppm in market.kalshi_fee_changes),
+                       market.kalshi_fees_read_at)
+
+
+def market_fees_at(market: MarketInfo, at_ms: int) -> KalshiFees:
+    """The Kalshi market's fee settings in force at `at_ms` (a fill's time, a decision's)."""
+    return market_schedule(market).at(at_ms)

@@ -174,6 +174,7 @@ class VenuePair(SQLModel, table=True):
     kalshi_fee_multiplier_ppm: int | None = None
     kalshi_status: str | None = None
     kalshi_read_at: int | None = None
+    kalshi_fee_changes: str | None = None  # the series' fee changes Kalshi lists (migration 0057)
 
 
 class StrategyLimit(SQLModel, table=True):

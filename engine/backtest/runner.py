@@ -171,7 +171,8 @@ def _cross_markets(spec: BacktestSpec, main_db: Path) -> RunMarkets:
 def _pair_facts(pair: Mapping[str, object]) -> dict[str, object]:
     """A pair's row as the catalog reads a paired Kalshi market (its grid and fees as last read)."""
     return {"ticker": pair["kalshi_ticker"], "title": pair["kalshi_title"], "price_grid": pair.get("kalshi_price_grid"),
-            "fee_type": pair.get("kalshi_fee_type"), "fee_multiplier_ppm": pair.get("kalshi_fee_multiplier_ppm")}
+            "fee_type": pair.get("kalshi_fee_type"), "fee_multiplier_ppm": pair.get("kalshi_fee_multiplier_ppm"),
+            "fee_changes": pair.get("kalshi_fee_changes")}
 
 
 def _scratch(work_dir: Path, main_db: Path, spec: BacktestSpec, run_markets: RunMarkets) -> Database:

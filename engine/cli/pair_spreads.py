@@ -19,9 +19,10 @@ from typing import Any
 from contracts import kalshi_ids as kalshi
 from contracts.cross_venue import Way, pair_ways
 from contracts.domain import MICRO, Level
-from contracts.kalshi_fees import KalshiFees
+from contracts.kalshi_fees import KalshiFees, market_fees_at
 from contracts.settings import Settings
 from engine.cli.errors import CliError, open_db
+from storage.sqlite.db import now_ms
 
 
 def _asks(levels: list[tuple[int, int]]) -> list[Level]:
@@ -103,7 +104,7 @@ def spreads(settings: Settings, *, margin: float, capital: float) -> list[dict[s
             out.append(row)
             continue
         info = catalog.get(kalshi.market_id(pair.kalshi_ticker))
-        fees = KalshiFees(info.kalshi_fee_type, info.kalshi_fee_multiplier_ppm) if info is not None else KalshiFees()
+        fees = market_fees_at(info, now_ms()) if info is not None else KalshiFees()
         yes_asks, no_asks = other
         ways = pair_ways({"YES": books.get(market.yes_token, []), "NO": books.get(market.no_token, [])},
                          {"yes": yes_asks, "no": no_asks}, inverted=pair.inverted,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from contracts import kalshi_fees, kalshi_grid, kalshi_ids
+from contracts import kalshi_fee_store, kalshi_fees, kalshi_grid, kalshi_ids
 from contracts.domain import MarketInfo, Outcome
 from contracts.market_rows import unreadable
 from contracts.neg_risk_sets import why_incomplete
@@ -173,11 +173,16 @@ def kalshi_market(row: Mapping[str, Any]) -> MarketInfo:
     orders while Kalshi has it paused."""
     ticker = str(row["ticker"])
     bands = kalshi_grid.bands_from_json(row.get("price_grid"))
+    fees = kalshi_fees.KalshiFees(str(row.get("fee_type") or kalshi_fees.UNREAD[0]),
+                                  int(row.get("fee_multiplier_ppm") or kalshi_fees.UNREAD[1]))
+    schedule = kalshi_fee_store.schedule_from_json(fees, row.get("fee_changes"))
     status = str(row.get("status") or "active")
     closed = bool(row.get("voided")) or status in ("closed", "determined", "disputed", "amended", "finalized")
     return MarketInfo(condition_id=kalshi_ids.market_id(ticker), question=str(row["title"]),
                       yes_token=kalshi_ids.token_id(ticker, "yes"), no_token=kalshi_ids.token_id(ticker, "no"),
                       tick=kalshi_grid.grid_tick(bands), min_size=kalshi_ids.LOT, closed=closed,
                       accepting_orders=not closed and status == "active", price_grid=bands,
-                      kalshi_fee_type=str(row.get("fee_type") or kalshi_fees.UNREAD[0]),
-                      kalshi_fee_multiplier_ppm=int(row.get("fee_multiplier_ppm") or kalshi_fees.UNREAD[1]))
+                      kalshi_fee_type=fees.fee_type, kalshi_fee_multiplier_ppm=fees.multiplier_ppm,
+                      kalshi_fee_changes=tuple((c.at_ms, c.fees.fee_type, c.fees.multiplier_ppm)
+                                               for c in schedule.changes),
+                      kalshi_fees_read_at=schedule.read_at_ms)

@@ -111,6 +111,17 @@ class KalshiClient:
     async def series(self, ticker: str) -> models.Series:
         return models.series(_object(await self.http.request("GET", f"/series/{ticker}"), "series"))
 
+    async def fee_changes(self, series_ticker: str) -> list[models.FeeChange]:
+        """The series' fee changes, past and scheduled (one bad record refuses the whole list)."""
+        answer = await self.http.request("GET", "/series/fee_changes",
+                                         params={"series_ticker": series_ticker, "show_historical": "true"})
+        changes = [models.fee_change(c) for c in items(answer, "series_fee_change_arr", "series fee changes")]
+        for change in changes:
+            if change.series_ticker != series_ticker:
+                raise KalshiShapeError(f"series fee change {change.change_id!r}: it is series "
+                                       f"{change.series_ticker!r}'s, asked for {series_ticker!r}'s")
+        return changes
+
     # -- the account -------------------------------------------------------------------------------
 
     async def balance(self) -> models.Balance:

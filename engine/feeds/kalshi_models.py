@@ -193,6 +193,17 @@ class Series:
 
 
 @dataclass(frozen=True)
+class FeeChange:
+    """A change of a series' fee settings Kalshi scheduled (`GET /series/fee_changes`)."""
+
+    change_id: str
+    series_ticker: str
+    fee_type: str
+    fee_multiplier: Fraction
+    at_ms: int  # `scheduled_ts`: from when the series' fills pay the new settings
+
+
+@dataclass(frozen=True)
 class Event:
     event_ticker: str
     series_ticker: str
@@ -367,11 +378,25 @@ def event(record: Mapping[str, Any]) -> Event:
 
 def series(record: Mapping[str, Any]) -> Series:
     w = _where("series", record)
-    multiplier = field(record, "fee_multiplier", w)
-    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier < 0:
-        raise KalshiShapeError(f"{w}.fee_multiplier: expected a number, got {multiplier!r:.20}")
     return Series(text(record, "ticker", w), choice(record, "fee_type", w, FEE_TYPES),
-                  Fraction(str(multiplier)))
+                  _multiplier(record, w))
+
+
+def fee_change(record: Mapping[str, Any]) -> FeeChange:
+    """One of Kalshi's scheduled fee changes: an unknown fee type, a missing time or a negative
+    multiplier is named (the whole list is then refused: the desk keeps the fees it has)."""
+    w = f"series fee change {record.get('id')!r:.40}" if isinstance(record, Mapping) else "series fee change"
+    return FeeChange(text(record, "id", w), text(record, "series_ticker", w), choice(record, "fee_type", w, FEE_TYPES),
+                     _multiplier(record, w), time_ms(record, "scheduled_ts", w))
+
+
+def _multiplier(record: Mapping[str, Any], w: str) -> Fraction:
+    multiplier = field(record, "fee_multiplier", w)
+    if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)):
+        raise KalshiShapeError(f"{w}.fee_multiplier: expected a number, got {multiplier!r:.20}")
+    if multiplier < 0:
+        raise KalshiShapeError(f"{w}.fee_multiplier: {multiplier!r:.20} is negative")
+    return Fraction(str(multiplier))
 
 
 # -- the WebSocket's messages (Kalshi's AsyncAPI document) -------------------------------------------

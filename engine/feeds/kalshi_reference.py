@@ -34,9 +34,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from contracts import kalshi_ids as wire
 from contracts.domain import Side
+from contracts.kalshi_fee_store import schedule_json
+from contracts.kalshi_fees import FeeChange, KalshiFees
 from contracts.kalshi_grid import bands_json
 from engine.feeds import kalshi_models as models
 from engine.feeds.books import BookCache
@@ -65,6 +68,7 @@ class Facts:
     fee_type: str
     fee_multiplier_ppm: int
     status: str
+    fee_changes: str | None = None  # the series' fee changes and when the fees were read (schedule_json)
 
 
 def put_book(books: BookCache, ticker: str, yes_bids: Levels, no_bids: Levels, at_ms: int) -> None:
@@ -82,7 +86,8 @@ class KalshiBookPoller(PublicReads):
 
     def __init__(self, host: str, tickers: Iterable[str], books: BookCache, *, poll_s: float = POLL_S,
                  clock_ms: Callable[[], int] = now_ms, on_facts: Callable[[str, Facts], None] | None = None,
-                 streamed: Callable[[], set[str]] | None = None, resync: Callable[[str], None] | None = None) -> None:
+                 streamed: Callable[[], set[str]] | None = None, resync: Callable[[str], None] | None = None,
+                 refused: Callable[[str, str], None] | None = None) -> None:
         super().__init__(host)  # the books and markets are public: no key
         self.tickers = sorted(set(tickers))
         self.books = books
@@ -91,13 +96,16 @@ class KalshiBookPoller(PublicReads):
         self.on_facts = on_facts
         self.streamed = streamed or set
         self.resync = resync
+        self.refused = refused  # (ticker, what Kalshi sent that was refused): told once a problem
+        self._told_refused: set[str] = set()
         self.disagreed: dict[str, int] = {}  # ticker -> reads in a row its streamed book differed from REST
         self.failures = 0
         self.last_error: str | None = None
         self.since_s = clock_ms() // 1000  # trades before the poller started are history, not news
         self._seen: dict[str, deque[str]] = {}
         self._since: dict[str, int] = {}
-        self._fees: dict[str, tuple[float, models.Series]] = {}  # event ticker -> (read at, its fee settings)
+        # event ticker -> (read at, its fee settings, their scheduled changes, read at in epoch ms)
+        self._fees: dict[str, tuple[float, models.Series, tuple[FeeChange, ...], int]] = {}
         self.polls = 0
         self.settled: dict[str, str] = {}  # ticker -> its result, once told
         self.not_binary: dict[str, str] = {}  # ticker -> its market type, once told: never read again
@@ -170,10 +178,10 @@ class KalshiBookPoller(PublicReads):
         for ticker in [t for t in self._open() if every or t not in self.binary]:
             try:
                 market = await self.client.market(ticker)
-                await self._keep_facts(market)
             except (KalshiError, KalshiShapeError) as exc:  # read again at the next round
                 self._failed(ticker, exc)
                 continue
+            await self._keep_facts(market)
             told += self._ending(market)
         return told
 
@@ -202,23 +210,37 @@ class KalshiBookPoller(PublicReads):
         return 1
 
     async def _keep_facts(self, market: models.Market) -> None:
+        """The market's grid and its fee settings with their scheduled changes, kept; what Kalshi sent
+        that cannot be read (a fee change of an unknown type, without a time, with a negative
+        multiplier) is told once, named, and the facts the desk has stay as they are."""
         if self.on_facts is None:
             return
-        series = await self._series_of(market)
+        try:
+            series, changes, read_at = await self._series_of(market)
+        except (KalshiError, KalshiShapeError) as exc:  # read again at the next round
+            self._failed(f"{market.ticker} fees", exc)
+            if isinstance(exc, KalshiShapeError) and self.refused is not None and str(exc) not in self._told_refused:
+                self._told_refused.add(str(exc))
+                self.refused(market.ticker, str(exc))
+            return
         self.on_facts(market.ticker, Facts(bands_json(market.price_ranges), series.fee_type,
-                                           series.fee_multiplier.numerator * wire.CONTRACT
-                                           // series.fee_multiplier.denominator, market.status))
+                                           _ppm(series.fee_multiplier), market.status, schedule_json(changes, read_at)))
 
-    async def _series_of(self, market: models.Market) -> models.Series:
-        """The fee settings the market's fills pay: its event's override, else its series' (read again
-        every SERIES_EVERY_S)."""
+    async def _series_of(self, market: models.Market) -> tuple[models.Series, tuple[FeeChange, ...], int]:
+        """The fee settings the market's fills pay: its event's override (which no series change
+        moves), else its series' with the changes Kalshi lists for it; read again every SERIES_EVERY_S."""
         cached = self._fees.get(market.event_ticker)
         if cached is None or time.monotonic() - cached[0] > SERIES_EVERY_S:
+            read_at = self.clock_ms()
             event = await self.client.event(market.event_ticker)
-            fees = event.fees or await self.client.series(event.series_ticker)
-            cached = (time.monotonic(), fees)
+            fees, changes = event.fees, tuple[FeeChange, ...]()
+            if fees is None:
+                fees = await self.client.series(event.series_ticker)
+                changes = tuple(FeeChange(c.at_ms, KalshiFees(c.fee_type, _ppm(c.fee_multiplier)))
+                                for c in await self.client.fee_changes(event.series_ticker))
+            cached = (time.monotonic(), fees, changes, read_at)
             self._fees[market.event_ticker] = cached
-        return cached[1]
+        return cached[1], cached[2], cached[3]
 
     async def _trades(self, ticker: str, now: int) -> None:
         """The market's trades since the poller started that it has not told yet, oldest first."""
@@ -235,6 +257,10 @@ class KalshiBookPoller(PublicReads):
             self.books.record_trade(TradePrint(wire.token_id(ticker, "yes"), trade.yes_price, trade.count,
                                                Side.BUY if trade.taker_book_side == "bid" else Side.SELL, now))
         self._since[ticker] = max([since, *(t.created_ms // 1000 for t in fresh)])
+
+
+def _ppm(multiplier: Fraction) -> int:
+    return multiplier.numerator * wire.CONTRACT // multiplier.denominator
 
 
 class PairedReference:

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from contracts.cross_venue import Cross, complement_side, cross
-from contracts.domain import ONE, Intent, Level, MarketInfo, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
-from contracts.kalshi_fees import KalshiFees
+from contracts.domain import ONE, Intent, Level, MarketView, Quote, Side, Snapshot, StrategyState, Tif, fmt
+from contracts.kalshi_fees import KalshiFees, market_fees_at
 from contracts.kalshi_ids import LOT
 from contracts.strategy_schemas.cross_venue_arb import CROSS_VENUE_ARB
 from contracts.venues import KALSHI, POLYMARKET, venue_of
@@ -74,18 +74,20 @@ class CrossVenueArb(StrategyBase):
                 continue
             if cid in busy or kalshi_id in busy:
                 continue  # an attempt in flight on one venue or the other
-            out += self.pair_intents(view, other, inverted, state)
+            out += self.pair_intents(view, other, inverted, state, now_ms)
         return out
 
-    def pair_intents(self, view: MarketView, other: MarketView, inverted: bool, state: StrategyState) -> list[Intent]:
+    def pair_intents(self, view: MarketView, other: MarketView, inverted: bool, state: StrategyState,
+                     now_ms: int) -> list[Intent]:
         cid = view.info.condition_id
         if reason := closed_reason(view.info) or closed_reason(other.info):
             return [self.intent(cid, (), reason)]
         if not view.info.fees_known:
             return [self.intent(cid, (), "Polymarket's fee schedule for it is not known yet")]
-        if problem := kalshi_fees(other.info).problem:
+        fees = market_fees_at(other.info, now_ms)  # the settings in force as it decides (a scheduled change too)
+        if problem := fees.problem:
             return [self.intent(cid, (), f"its Kalshi market: {problem}")]
-        best = self.best_way(view, other, inverted, state)
+        best = self.best_way(view, other, inverted, state, fees)
         if best is None:
             return [self.intent(cid, (), f"no pair costs under {fmt(ONE - self.margin)} after both venues' fees")]
         group = f"{self.name}:{cid}"
@@ -96,7 +98,8 @@ class CrossVenueArb(StrategyBase):
                 self.intent(other.info.condition_id, (leg(kalshi_side, best.worst_kalshi, best.size, group),),
                             reason)]
 
-    def best_way(self, view: MarketView, other: MarketView, inverted: bool, state: StrategyState) -> Cross | None:
+    def best_way(self, view: MarketView, other: MarketView, inverted: bool, state: StrategyState,
+                 fees: KalshiFees) -> Cross | None:
         """The way (YES here or NO here) that locks in more, or None when neither does."""
         found = []
         for outcome, book in (("YES", view.yes), ("NO", view.no)):
@@ -109,12 +112,8 @@ class CrossVenueArb(StrategyBase):
                         margin=self.margin,
                         poly_capital=min(self.max_capital, state.venue_cash.get(POLYMARKET, state.cash)),
                         kalshi_capital=min(self.max_capital, state.venue_cash.get(KALSHI, 0)),
-                        poly_outcome=outcome, kalshi_side=side, kalshi_fees=kalshi_fees(other.info))
+                        poly_outcome=outcome, kalshi_side=side, kalshi_fees=fees)
             if way is not None:
                 found.append(way)
         return max(found, key=lambda w: w.edge, default=None)
 
-
-def kalshi_fees(info: MarketInfo) -> KalshiFees:
-    """The Kalshi market's fee settings as the desk last read them (the dearest known until then)."""
-    return KalshiFees(info.kalshi_fee_type, info.kalshi_fee_multiplier_ppm)

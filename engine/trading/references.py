@@ -136,7 +136,7 @@ class References:
             self.paired = PairedReference(pairs, self.books)
         if self.poller is None:
             self.poller = KalshiBookPoller(self.settings.kalshi.host, [], self.books, on_facts=self._keep_facts,
-                                           streamed=self._streamed, resync=self._resync)
+                                           streamed=self._streamed, resync=self._resync, refused=self._refused)
         if self.stream is None and self.settings.kalshi.configured:
             self.stream = KalshiBookFeed(self.settings.kalshi, self.books, tickers, ended=self.poller.ended)
             await self.stream.start()
@@ -167,8 +167,18 @@ class References:
 
         assert self.db is not None
         if set_kalshi_facts(self.db, ticker, KalshiFacts(facts.price_grid, facts.fee_type, facts.fee_multiplier_ppm,
-                                                         facts.status)):
+                                                         facts.status, facts.fee_changes)):
             self.catalog.load_kalshi(self.db)
+
+    def _refused(self, ticker: str, problem: str) -> None:
+        """Kalshi sent fee settings the desk cannot read: alerted, and the fees it charges stay as read."""
+        from storage.desk.audit import raise_alert
+
+        assert self.db is not None
+        with self.db.write() as conn:
+            raise_alert(conn, level="warning", source="engine", code="KALSHI_FEES_REFUSED", subject=ticker,
+                        message=f"Kalshi's fee settings for {ticker} were refused ({problem}): the desk keeps "
+                                "charging the fees it last read for it until Kalshi sends ones it can read.")
 
     async def _start_spot(self, config: RuntimeConfig) -> None:
         """The up/down series' prices: Chainlink's (the settlement) for every series, and the exchange

@@ -232,14 +232,14 @@ class PaperVenue:
 
     def _fill(self, conn: Connection, order: _Resting, price: int, size: int, liquidity: str) -> VenueTrade:
         market = self.catalog.get(order.condition_id)
-        fee = rules.fill_fee(market, price, size, liquidity)
+        now = self.clock()
+        fee = rules.fill_fee(market, price, size, liquidity, now)
         if self.venue_name == KALSHI:  # Kalshi's reported fee: the trade fee and its per-order rounding
             fee = kalshi_rounding(self.kalshi_rounding, conn, order.venue_order_id, market).charge(
                 kalshi_fees.fill_cash(price, size, buy=order.side is Side.BUY), fee)
         order.filled += size
         self.wallet.traded(order.token_id, order.side, price, size, fee)
         seq = book_store.trade_count(conn, order.venue_order_id)
-        now = self.clock()
         trade = VenueTrade(f"{order.venue_order_id}-t{seq + 1}", order.venue_order_id, order.condition_id,
                            order.token_id, order.side, price, size, fee, TradeStatus.MATCHED, liquidity, now)  # type: ignore[arg-type]  # liquidity is MAKER or TAKER, as the venue reports it
         book_store.insert_trade(
@@ -486,7 +486,8 @@ class PaperVenue:
         if book is None or market is None or req.side is Side.SELL or req.post_only:
             return 0
         preview = fills.walk(book, req.side, req.price, req.size, fills.Consumed(dict(self.consumed.taken)))
-        return sum(rules.fill_fee(market, e.price, e.size, "TAKER") for e in preview)
+        now = self.clock()
+        return sum(rules.fill_fee(market, e.price, e.size, "TAKER", now) for e in preview)
 
 
 async def cancel_all_resting(db: Database) -> CancelResult:
@@ -514,6 +515,6 @@ def kalshi_rounding(kept: dict[str, kalshi_fees.FillFees], conn: Connection, ven
         found = kalshi_fees.FillFees()
         for row in book_store.order_fills(conn, venue_order_id):
             found.charge(kalshi_fees.fill_cash(row["price"], row["size"], buy=row["side"] == Side.BUY.value),
-                         rules.fill_fee(market, row["price"], row["size"], row["liquidity"]))
+                         rules.fill_fee(market, row["price"], row["size"], row["liquidity"], row["matched_at"]))
         kept[venue_order_id] = found
     return found

@@ -45,7 +45,7 @@ def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, wallet: Wa
     if market is None:
         return INVALID_PAYLOAD
     if venue_of(market.condition_id) == KALSHI:
-        return _kalshi_refusal(req, market, wallet)
+        return _kalshi_refusal(req, market, now_s, wallet)
     tick = market.tick
     if req.price % tick or not tick <= req.price <= ONE - tick:
         return f"order is invalid. Price ({fmt(req.price)}) breaks minimum tick size rule: {fmt(tick)}"
@@ -67,14 +67,14 @@ def refusal(req: OrderRequest, market: MarketInfo | None, now_s: int, wallet: Wa
     return None
 
 
-def _kalshi_refusal(req: OrderRequest, market: MarketInfo, wallet: Wallet) -> str | None:
+def _kalshi_refusal(req: OrderRequest, market: MarketInfo, now_s: int, wallet: Wallet) -> str | None:
     """Kalshi's checks of an order's terms (the wire's, engine/venues/kalshi_wire.py, which a live
     order meets before it is sent: its count, its time in force, its YES price on the market's grid),
     the fees paper can charge, its market's state and the shares a SELL needs."""
     yes_price = req.price if req.token_id == market.yes_token else ONE - req.price
     problem = kalshi_ids.size_problem(req.size) or kalshi_ids.tif_problem(req.tif) or \
         kalshi_grid.grid_problem(yes_price, market.price_grid or kalshi_grid.WHOLE_CENTS) or \
-        kalshi_fees.KalshiFees(market.kalshi_fee_type, market.kalshi_fee_multiplier_ppm).problem
+        kalshi_fees_of(market, now_s * 1000).problem
     if problem is not None:
         return problem
     if req.post_only and req.tif in TAKE:
@@ -87,14 +87,15 @@ def _kalshi_refusal(req: OrderRequest, market: MarketInfo, wallet: Wallet) -> st
     return None
 
 
-def fill_fee(market: MarketInfo | None, price: int, size: int, liquidity: str) -> int:
-    """What the venue charges on one fill: Kalshi's fee (takers, and makers where the market
-    charges them), Polymarket's taker fee where the market has one."""
+def fill_fee(market: MarketInfo | None, price: int, size: int, liquidity: str, at_ms: int) -> int:
+    """What the venue charges on one fill at `at_ms`: Kalshi's fee (takers, and makers where the
+    market charges them; the series' settings in force then), Polymarket's taker fee where the market
+    has one."""
     if market is None:
         return 0
     taker = liquidity == "TAKER"
     if venue_of(market.condition_id) == KALSHI:
-        return kalshi_fees.trade_fee(kalshi_fees_of(market), price, size, taker=taker)
+        return kalshi_fees.trade_fee(kalshi_fees_of(market, at_ms), price, size, taker=taker)
     return taker_fee(price, size, market.fee_rate_ppm, market.fee_exponent) if taker else 0
 
 
@@ -154,5 +155,7 @@ def trade_from_row(row: Mapping[str, Any] | sqlite3.Row, market: MarketInfo | No
                       TradeStatus(row["status"]), row["liquidity"], row["matched_at"])
 
 
-def kalshi_fees_of(market: MarketInfo) -> kalshi_fees.KalshiFees:
-    return kalshi_fees.KalshiFees(market.kalshi_fee_type, market.kalshi_fee_multiplier_ppm)
+def kalshi_fees_of(market: MarketInfo, at_ms: int) -> kalshi_fees.KalshiFees:
+    """The Kalshi market's fee settings in force at `at_ms` (a change Kalshi scheduled applies from its
+    time on, whenever the desk last read the series)."""
+    return kalshi_fees.market_fees_at(market, at_ms)

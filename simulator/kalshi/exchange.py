@@ -269,8 +269,9 @@ class Exchange:
     def _need(self, order: Order) -> int:
         """What an order may still cost: its opening contracts and a taker's fee on all it rests."""
         market = self.markets[order.ticker]
-        raw = mul(order.opening_left, order.unit_cost()) + trade_fee(market.fees, order.remaining, order.price,
-                                                                     taker=True)
+        # a taker's fee at the dearest settings the series has or has scheduled: a fill after a change pays it
+        fee = max(trade_fee(schedule, order.remaining, order.price, taker=True) for schedule in market.fees.every())
+        raw = mul(order.opening_left, order.unit_cost()) + fee
         return -(-raw // RESERVE_GRAIN) * RESERVE_GRAIN
 
     def _hold(self, owner: Account, order: Order) -> None:
@@ -307,7 +308,7 @@ class Exchange:
         for order, is_taker in ((taker, True), (maker, False)):
             account = self.accounts[order.account]
             cash = apply_fill(account, order, count, price, now_ms)
-            fee = order.fees.settle_fill(cash, trade_fee(market.fees, count, price, taker=is_taker))
+            fee = order.fees.settle_fill(cash, trade_fee(market.fees.at(now_ms), count, price, taker=is_taker))
             position = account.position(order.ticker)
             position.fees_paid += fee
             order.remaining -= count

@@ -13,7 +13,7 @@ is trade fee + rounding fee - rebate, and the balance moves by exactly (cash - f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .units import MICRO
@@ -24,12 +24,40 @@ FEE_GRAIN = 100  # $0.0001 in micro-dollars: fees are rounded up to it
 BALANCE_GRAIN = 100  # a direct member's balance precision, $0.0001
 REBATE = 10_000  # a whole cent
 MAKER_FEE_TYPES = frozenset({"quadratic_with_maker_fees"})
+FEE_TYPES = ("quadratic", "quadratic_with_maker_fees", "quadratic_with_combo_maker_fees", "flat")  # Kalshi's FeeType
 
 
 @dataclass(frozen=True)
 class FeeSchedule:
     fee_type: str = "quadratic"  # quadratic | quadratic_with_maker_fees | flat
     multiplier: Fraction = Fraction(1)
+
+
+@dataclass(frozen=True)
+class FeeChange:
+    """A change of a series' fee settings scheduled ahead (`GET /series/fee_changes`)."""
+
+    change_id: str
+    series_ticker: str
+    at_ms: int  # `scheduled_ts`
+    schedule: FeeSchedule
+
+
+@dataclass
+class SeriesFees:
+    """A series' fee settings and the changes scheduled for it: from a change's time on, every fill of
+    the series' markets pays the new settings (whenever anyone reads them)."""
+
+    base: FeeSchedule = field(default_factory=FeeSchedule)
+    changes: list[FeeChange] = field(default_factory=list)
+
+    def at(self, now_ms: int) -> FeeSchedule:
+        due = [c for c in self.changes if c.at_ms <= now_ms]
+        return max(due, key=lambda c: c.at_ms).schedule if due else self.base
+
+    def every(self) -> list[FeeSchedule]:
+        """Every settings the series has or will have (an order's reserve covers the dearest)."""
+        return [self.base, *(c.schedule for c in self.changes)]
 
 
 def trade_fee(schedule: FeeSchedule, count: int, price: int, *, taker: bool) -> int:

@@ -234,7 +234,16 @@ async def get_event(request: web.Request, who: str) -> Any:
 
 @endpoint("GET", "/series/fee_changes", auth=False)
 async def fee_changes(request: web.Request, who: str) -> Any:
-    return {"series_fee_change_arr": []}
+    """The changes scheduled for a series (`series_ticker`), or for every series: those still to come,
+    and the past ones too with `show_historical=true`."""
+    side = side_of(request)
+    wanted, historical = request.query.get("series_ticker"), request.query.get("show_historical", "false")
+    if historical not in ("true", "false"):
+        raise Refused(400, "invalid_parameters", "show_historical must be true or false")
+    now = now_ms()
+    listed = [payloads.fee_change(c) for ticker, fees in side.series.items() if wanted in (None, ticker)
+              for c in sorted(fees.changes, key=lambda c: c.at_ms) if historical == "true" or c.at_ms > now]
+    return {"series_fee_change_arr": listed + list(side.raw_fee_changes)}
 
 
 @endpoint("GET", "/series/{series_ticker}", auth=False)
@@ -244,7 +253,8 @@ async def get_series(request: web.Request, who: str) -> Any:
     schedule = side.series.get(ticker)
     if schedule is None:
         raise Refused(404, "not_found", f"series {ticker} not found")
-    return {"series": payloads.series(ticker, schedule.fee_type, float(schedule.multiplier))}
+    now = schedule.at(now_ms())
+    return {"series": payloads.series(ticker, now.fee_type, float(now.multiplier))}
 
 
 @endpoint("GET", "/series/{series_ticker}/markets/{ticker}/candlesticks", auth=False)

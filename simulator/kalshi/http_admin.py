@@ -107,6 +107,21 @@ async def announce_pause(request: web.Request, body: dict[str, Any]) -> Any:
     return {"pauses": len(life.extra)}
 
 
+@routes.post("/_sim/kalshi/series/{series}/fee-change")
+@_answer
+async def schedule_fee_change(request: web.Request, body: dict[str, Any]) -> Any:
+    """Kalshi schedules a change of the series' fees: {"at_ms" (or "in_s" from now), "fee_type",
+    "fee_multiplier"}; from then on its markets' fills pay them. {"raw": record} serves a record in
+    `/series/fee_changes` exactly as given (a malformed one, to test a client's refusal)."""
+    side, series = side_of(request), request.match_info["series"]
+    if series not in side.series:
+        raise Refused(404, "not_found", f"series {series} not found")
+    if "raw" in body:
+        side.raw_fee_changes.append(body["raw"])
+        return {"raw": len(side.raw_fee_changes)}
+    return {"id": side.schedule_fee_change(series, body, now_ms())}
+
+
 @routes.post("/_sim/kalshi/ws/skip-seq")
 @_answer
 async def skip_seq(request: web.Request, body: dict[str, Any]) -> Any:

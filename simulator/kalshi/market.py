@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .fees import FeeSchedule
+from .fees import SeriesFees
 from .grid import Grid
 
 TRADING = frozenset({"active"})
@@ -28,7 +28,7 @@ class Market:
     open_ms: int
     close_ms: int
     grid: Grid
-    fees: FeeSchedule
+    fees: SeriesFees  # its series' (shared by the series' markets)
     settlement_timer_s: int = 1
     status: str = "active"
     result: str = ""  # yes | no | scalar once determined ("" for a void)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .exchange import Book, PublicTrade
+from .fees import FeeChange
 from .market import Market
 from .orders import Account, Fill, Order, Position, Settlement
 from .units import MICRO, count, dollars
@@ -150,6 +151,11 @@ def event(event_ticker: str, series: str, title: str) -> dict[str, Any]:
     return {"event_ticker": event_ticker, "series_ticker": series, "sub_title": title, "title": title,
             "collateral_return_type": "", "mutually_exclusive": True, "available_on_brokers": False,
             "settlement_sources": [{"name": "The simulator", "url": "http://127.0.0.1/"}], "exchange_index": 0}
+
+
+def fee_change(change: FeeChange) -> dict[str, Any]:
+    return {"id": change.change_id, "series_ticker": change.series_ticker, "fee_type": change.schedule.fee_type,
+            "fee_multiplier": float(change.schedule.multiplier), "scheduled_ts": iso(change.at_ms)}
 
 
 def series(ticker: str, fee_type: str, multiplier: float) -> dict[str, Any]:

@@ -17,9 +17,10 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from fractions import Fraction
+from typing import Any
 
-from .exchange import HOUSE, Exchange, Placement
-from .fees import FeeSchedule
+from .exchange import HOUSE, Exchange, Placement, Refused
+from .fees import FEE_TYPES, FeeChange, FeeSchedule, SeriesFees
 from .grid import Grid
 from .keys import KeyRing
 from .lifecycle import Lifecycle
@@ -68,18 +69,32 @@ class KalshiSide:
         self.clock: Callable[[], float] = time.monotonic  # the buckets' clock (a test may stop it)
         self.buckets: dict[tuple[str, str], Bucket] = {}
         self.events: dict[str, tuple[str, str]] = {}  # event ticker -> (series ticker, title)
-        self.series: dict[str, FeeSchedule] = {}
+        self.series: dict[str, SeriesFees] = {}
+        self.raw_fee_changes: list[object] = []  # records served as given (a test's hostile ones)
         self.retired_calls = 0  # requests to a retired endpoint (each answered 410)
         self.observers: list[Callable[[str, str, int, object], None]] = []  # (method, route, status, body)
         self._list(markets, random.Random(f"kalshi-markets:{seed}"), end_after_s)
         self._list_parlays(parlays, end_after_s)
+
+    def schedule_fee_change(self, series: str, body: dict[str, Any], now_ms: int) -> str:
+        """A change of the series' fees scheduled as Kalshi's FeeType and a multiplier of 0 or more
+        allow (anything else refused, named); returns its id."""
+        fee_type, multiplier = body.get("fee_type"), body.get("fee_multiplier")
+        if fee_type not in FEE_TYPES:
+            raise Refused(400, "invalid_parameters", f"fee_type {fee_type!r} is not one of {', '.join(FEE_TYPES)}")
+        if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier < 0:
+            raise Refused(400, "invalid_parameters", f"fee_multiplier {multiplier!r} is not a number of 0 or more")
+        at = int(body["at_ms"]) if "at_ms" in body else now_ms + int(float(body.get("in_s", 0)) * 1000)
+        change = FeeChange(str(uuid.uuid4()), series, at, FeeSchedule(fee_type, Fraction(str(multiplier))))
+        self.series[series].changes.append(change)
+        return change.change_id
 
     def _list(self, count: int, rng: random.Random, end_after_s: float) -> None:
         now_ms = int(time.time() * 1000)
         close_ms = now_ms + int(end_after_s * 1000)
         day = datetime.fromtimestamp(close_ms / 1000, UTC).strftime("%y%b%d").upper()
         for series, fee_type, _ in SERIES:
-            self.series[series] = FeeSchedule(fee_type, Fraction(1))
+            self.series[series] = SeriesFees(FeeSchedule(fee_type, Fraction(1)))
         for n in range(1, count + 1):
             series, fee_type, structure = SERIES[(n - 1) % len(SERIES)]
             event = f"{series}-{day}"
@@ -105,7 +120,7 @@ class KalshiSide:
                 ticker, event, "KXMVECROSSCATEGORY", str(uuid.UUID(int=n + 1, version=4)),
                 f"yes Simulated outcome {n % 4 + 1},yes Other team wins", "parlay leg", "A combination.", "",
                 now_ms, now_ms + int(end_after_s * 1000), Grid.named("center_deci_edge_centi_cent"),
-                FeeSchedule(), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
+                SeriesFees(), updated_ms=now_ms, mve_collection=PARLAY_COLLECTION))
         # parlays first, then the rest, as Kalshi's pages come
         self.exchange.markets = dict(sorted(self.exchange.markets.items(),
                                             key=lambda kv: kv[1].mve_collection is None))

@@ -124,14 +124,17 @@ class KalshiFacts:
     fee_type: str
     fee_multiplier_ppm: int
     status: str
+    fee_changes: str | None = None  # contracts/kalshi_fees.py schedule_json (migration 0057)
 
 
 def set_kalshi_facts(db: Database, ticker: str, facts: KalshiFacts) -> bool:
     """Keep what was read of a paired Kalshi market; False when no pair has that ticker."""
     with db.write() as conn:
         changed = conn.execute(text("""UPDATE venue_pairs SET kalshi_price_grid = :g, kalshi_fee_type = :t,
-                                           kalshi_fee_multiplier_ppm = :m, kalshi_status = :s, kalshi_read_at = :at
+                                           kalshi_fee_multiplier_ppm = :m, kalshi_status = :s, kalshi_read_at = :at,
+                                           kalshi_fee_changes = :c
                                        WHERE kalshi_ticker = :k"""),
                                {"g": facts.price_grid, "t": facts.fee_type, "m": facts.fee_multiplier_ppm,
-                                "s": facts.status, "at": now_ms(), "k": ticker}).rowcount
+                                "s": facts.status, "at": now_ms(), "c": facts.fee_changes,
+                                "k": ticker}).rowcount
     return bool(changed)

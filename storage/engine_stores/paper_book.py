@@ -73,8 +73,8 @@ def trade_count(conn: Connection, venue_order_id: str) -> int:
 
 
 def order_fills(conn: Connection, venue_order_id: str) -> list[sqlite3.Row]:
-    """An order's trades, oldest first: (side, price, size, liquidity)."""
-    return run(conn, """SELECT side, price, size, liquidity FROM paper_trades WHERE venue_order_id = :v
+    """An order's trades, oldest first: (side, price, size, liquidity, matched_at)."""
+    return run(conn, """SELECT side, price, size, liquidity, matched_at FROM paper_trades WHERE venue_order_id = :v
                         ORDER BY matched_at, trade_id""", {"v": venue_order_id}).fetchall()
 
 

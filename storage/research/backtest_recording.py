@@ -159,7 +159,7 @@ def kalshi_pairs(db_path: Path, tickers: Sequence[str]) -> list[dict[str, object
     marks = ",".join(f":t{i}" for i in range(len(tickers))) or "NULL"
     rows = _rows(db_path, f"""SELECT condition_id, kalshi_ticker, inverted, polymarket_question, kalshi_title,
                                      warnings, created_at, created_by, kalshi_price_grid, kalshi_fee_type,
-                                     kalshi_fee_multiplier_ppm FROM venue_pairs
+                                     kalshi_fee_multiplier_ppm, kalshi_fee_changes FROM venue_pairs
                               WHERE kalshi_ticker IN ({marks})""",
                  {f"t{i}": ticker for i, ticker in enumerate(tickers)})
     return [dict(r) for r in rows]

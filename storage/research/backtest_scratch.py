@@ -35,12 +35,12 @@ def seed_scratch(db: Database, *, markets: Sequence[dict[str, Any]], limits: Seq
         for pair in pairs:
             conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
                                      kalshi_title, warnings, created_at, created_by, kalshi_price_grid,
-                                     kalshi_fee_type, kalshi_fee_multiplier_ppm)
+                                     kalshi_fee_type, kalshi_fee_multiplier_ppm, kalshi_fee_changes)
                                  VALUES (:condition_id, :kalshi_ticker, :inverted, :polymarket_question,
                                      :kalshi_title, :warnings, :created_at, :created_by, :kalshi_price_grid,
-                                     :kalshi_fee_type, :kalshi_fee_multiplier_ppm)"""),
+                                     :kalshi_fee_type, :kalshi_fee_multiplier_ppm, :kalshi_fee_changes)"""),
                          {"kalshi_price_grid": None, "kalshi_fee_type": None, "kalshi_fee_multiplier_ppm": None,
-                          **pair})
+                          "kalshi_fee_changes": None, **pair})
         for row in limits:
             conn.execute(text("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
                                  VALUES (:name, :value, :version, :updated_at, :updated_by)"""), row)

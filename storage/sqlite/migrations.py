@@ -1596,6 +1596,14 @@ def _0056_kalshi_exchange(db: UtilsDatabase) -> None:
     _ddl(db, "ALTER TABLE engine_state ADD COLUMN kalshi_exchange TEXT NOT NULL DEFAULT '{}';")
 
 
+@m(name="0057_kalshi_fee_changes")
+def _0057_kalshi_fee_changes(db: UtilsDatabase) -> None:
+    """The changes of a paired Kalshi market's fee settings that Kalshi lists for its series (`GET
+    /series/fee_changes`, past and scheduled) and when the fees were read: a JSON object {"read_at":
+    epoch ms, "changes": [[from epoch ms, fee type, multiplier ppm], ...]} (contracts/kalshi_fees.py
+    FeeSchedule); NULL until read, and no change for a market whose event overrides its series' fees."""
+    _ddl(db, "ALTER TABLE venue_pairs ADD COLUMN kalshi_fee_changes TEXT;")
+
 def known_names() -> list[str]:
     return [migration.name for migration in m._migrations]
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.kalshi.exchange import HOUSE, OTHER, Exchange, Placement, Refused
-from simulator.kalshi.fees import Accumulator, FeeSchedule, trade_fee
+from simulator.kalshi.fees import Accumulator, FeeSchedule, SeriesFees, trade_fee
 from simulator.kalshi.grid import Grid
 from simulator.kalshi.lifecycle import Lifecycle
 from simulator.kalshi.market import Market
@@ -32,7 +32,7 @@ orders = st.lists(st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(("bid", "
 def _exchange(fee_type: str) -> tuple[Exchange, Lifecycle]:
     ex = Exchange(seed=1, starting_balance=START)
     ex.add_market(Market("T", "E", "S", "id", "t", "y", "r1", "r2", 0, 10**13, Grid.named("deci_cent"),
-                         FeeSchedule(fee_type, Fraction(1))))
+                         SeriesFees(FeeSchedule(fee_type, Fraction(1)))))
     for price, side in ((450_000, "bid"), (440_000, "bid"), (550_000, "ask"), (560_000, "ask")):
         ex.place(HOUSE, Placement("T", side, price, 7_250_000, "good_till_canceled", "maker"), 0)
     for name in ACCOUNTS:

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
-from simulator.kalshi.fees import FeeSchedule, trade_fee
+from simulator.kalshi.fees import FeeSchedule, SeriesFees, trade_fee
 from simulator.testing import SimHandle, approved_simulator
 from storage.sqlite.db import now_ms
 from tests.kalshi import binary_tickers, structure
@@ -39,7 +39,7 @@ def sim() -> Iterator[SimHandle]:
 def test_a_thousand_kalshi_fills_leave_the_ledger_equal_to_kalshis_balance(tmp_path: Path, sim: SimHandle) -> None:
     ticker = next(t for t in binary_tickers(sim) if structure(sim, t) == "deci_cent")  # $0.001 ticks
     sim.call(lambda: setattr(sim.sim.kalshi.exchange.markets[ticker], "fees",
-                             FeeSchedule("quadratic_with_maker_fees", Fraction(4))))
+                             SeriesFees(FeeSchedule("quadratic_with_maker_fees", Fraction(4)))))
     desk = Desk(tmp_path, sim, ticker=ticker)
     with sqlite3.connect(desk.db_path) as raw:  # two hundred orders in a minute: above the desk's default limit
         raw.execute("""INSERT INTO risk_limits (name, value, version, updated_at, updated_by)
