@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import text
 
 from contracts import kalshi_ids
+from contracts.domain import Intent, Quote, Side, Tif
 from contracts.settings import load_settings
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle
@@ -106,3 +107,22 @@ async def started(core: TradingCore, kalshi: str) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the Kalshi book was never read")
+
+
+async def bought(core: TradingCore, desk: Desk, size: int) -> None:
+    """The live lane buys `size` YES at Kalshi's ask (a fill-and-kill) and waits for the fill."""
+    lane = core.kalshi
+    assert lane is not None
+    yes = kalshi_ids.token_id(desk.ticker, "yes")
+    await core.tick()
+    book = core.books.book(yes)
+    assert book is not None and book.asks
+    before = lane.executor.state.totals("kx", yes).settled
+    lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
+    await lane.executor.reconcile()
+
+    def filled() -> bool:
+        lane.executor.drain()
+        return lane.executor.state.totals("kx", yes).settled == before + size
+
+    await until(filled, "Kalshi's fill reaching the live ledger")

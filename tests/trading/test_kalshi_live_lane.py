@@ -26,7 +26,7 @@ from engine.trading.kalshi_voids import book_refunds
 from engine.venues.kalshi import KalshiVenue
 from engine.venues.kalshi_settlement import KalshiSettlement
 from simulator.testing import SimHandle, approved_simulator
-from tests.kalshi_desk import Desk, started, until
+from tests.kalshi_desk import Desk, bought, started, until
 
 pytestmark = pytest.mark.slow
 SH = kalshi_ids.CONTRACT
@@ -38,25 +38,7 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-_started, _until = started, until
-
-
-async def _bought(core: TradingCore, desk: Desk, size: int) -> None:
-    """The live lane buys `size` YES at Kalshi's ask (a fill-and-kill) and waits for the fill."""
-    lane = core.kalshi
-    assert lane is not None
-    yes = kalshi_ids.token_id(desk.ticker, "yes")
-    await core.tick()
-    book = core.books.book(yes)
-    assert book is not None and book.asks
-    lane.executor.set_intents([Intent("kx", desk.kalshi, (Quote(Side.BUY, book.asks[0].price, size, Tif.FAK),))])
-    await lane.executor.reconcile()
-
-    def filled() -> bool:
-        lane.executor.drain()
-        return lane.executor.state.totals("kx", yes).settled == size
-
-    await _until(filled, "Kalshi's fill reaching the live ledger")
+_started, _until, _bought = started, until, bought
 
 
 def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_balance(
