@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 import httpx
@@ -76,6 +77,14 @@ def test_market_data_is_fixed_point_and_discovery_can_leave_parlays_out(sim: Sim
             await r("GET", path)
         assert (await c.series("KXSIMM")).fee_type == "quadratic_with_maker_fees"
         now = int(time.time())
+        # a change Kalshi scheduled (an hour ahead, halving the fees: no order's reserve moves), listed in
+        # Kalshi's shape (the autouse check) and read by the desk's client
+        sim.call(lambda: sim.sim.kalshi.schedule_fee_change(
+            "KXSIMM", {"fee_type": "quadratic_with_maker_fees", "fee_multiplier": 0.5, "in_s": 3600}, now * 1000))
+        listed = await r("GET", "/series/fee_changes", params={"series_ticker": "KXSIMM"})
+        assert [f["series_ticker"] for f in listed["series_fee_change_arr"]] == ["KXSIMM"]
+        assert [(f.fee_type, f.fee_multiplier, f.at_ms // 1000) for f in await c.fee_changes("KXSIMM")] == [
+            ("quadratic_with_maker_fees", Fraction(1, 2), now + 3600)]
         await c.candlesticks("KXSIMM", tapered, start_ts=now - 600, end_ts=now, period_minutes=1)
         await c.close()
     run(go())
