@@ -5,8 +5,9 @@ Two parts, so a backtest prices a pair through the same code as live:
 
 - `KalshiBookPoller` (live only), through the desk's Kalshi client (public reads, no key): every
   paired market's status read every 30 s (and at every poll for one not yet known binary), which
-  also keeps what the desk knows of it (its price grid, its series' fees: `on_facts`, kept with the
-  pair), tells once a settlement as the market's resolution (`yes`/`no`, the winning side's token),
+  also keeps what the desk knows of it (its price grid, its series' fees with the changes Kalshi
+  schedules for them: `on_facts`, kept with the pair; a fee record it cannot read is told to
+  `refused`, named, and changes nothing), tells once a settlement as the market's resolution (`yes`/`no`, the winning side's token),
   a settlement at a value or a void as `MarketVoided` (with the YES value, or none), and a market
   that is not binary as `PairNotBinary`. While Kalshi's order-book stream is not serving a market
   (engine/feeds/kalshi_books.py: `streamed` says which it serves), its book is read from REST, every
