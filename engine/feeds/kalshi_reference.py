@@ -4,21 +4,21 @@ market (`venue_pairs`, engine/cli/pairs.py) takes that market's mid as its refer
 Two parts, so a backtest prices a pair through the same code as live:
 
 - `KalshiBookPoller` (live only), through the desk's Kalshi client (public reads, no key): every
-  paired market's status read every 30 s (and at every poll for one not yet known binary), which
-  also keeps what the desk knows of it (its price grid, its series' fees with the changes Kalshi
-  schedules for them: `on_facts`, kept with the pair; a fee record it cannot read is told to
-  `refused`, named, and changes nothing), tells once a settlement as the market's resolution (`yes`/`no`, the winning side's token),
-  a settlement at a value or a void as `MarketVoided` (with the YES value, or none), and a market
-  that is not binary as `PairNotBinary`. While Kalshi's order-book stream is not serving a market
-  (engine/feeds/kalshi_books.py: `streamed` says which it serves), its book is read from REST, every
-  paired book in one request (Kalshi's batch order-book endpoint), into the desk's book cache as the
-  tokens `kalshi:<ticker>:yes` and `:no` (contracts/kalshi_ids.py); the trades made since the poller
-  started are told as prints of the YES token, where the recorder records both. A failed read leaves
-  the last book with its time, so it ages like any reference. The books the stream serves are read in
-  the same request and checked against it: a streamed book that equals Kalshi's is vouched for as of
-  the read (a quiet market sends no delta, and its book must not age into stale data while the
-  stream is sound); one that disagrees STREAM_DISAGREES reads in a row (a delta lost on the way) has
-  the stream take its snapshots again (`resync`).
+  paired market's status read every 30 s (and at every poll for one not yet known binary), which also
+  keeps what the desk knows of it (its price grid, its series' fees with the changes Kalshi schedules
+  for them: `on_facts`, kept with the pair; a fee record it cannot read is told to `refused`, named,
+  and changes nothing), tells once a settlement as the market's resolution (`yes`/`no`, the winning
+  side's token), a settlement at a value or a void as `MarketVoided` (with the YES value, or none),
+  and a market that is not binary as `PairNotBinary`. While Kalshi's order-book stream is not serving
+  a market (engine/feeds/kalshi_books.py: `streamed` says which it serves), its book is read from
+  REST, every paired book in one request (Kalshi's batch order-book endpoint), into the desk's book
+  cache as the tokens `kalshi:<ticker>:yes` and `:no` (contracts/kalshi_ids.py); the trades made since
+  the poller started are told as prints of the YES token, where the recorder records both. A failed
+  read leaves the last book with its time, so it ages like any reference. The books the stream serves
+  are read in the same request and checked against it: a streamed book that equals Kalshi's is vouched
+  for as of the read (a quiet market sends no delta, and its book must not age into stale data while
+  the stream is sound); one that disagrees STREAM_DISAGREES reads in a row (a delta lost on the way)
+  has the stream take its snapshots again (`resync`).
 - `PairedReference`: the mid of that YES book (between the best YES bid and the best YES ask,
   which is 1 - the best NO bid), turned into the Polymarket market's YES space (1 - mid when the
   pair is inverted), timed by the book. A book with a side empty, or crossed, gives no price

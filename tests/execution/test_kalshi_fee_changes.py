@@ -16,16 +16,15 @@ from contracts.kalshi_fees import FeeChange, FeeSchedule, KalshiFees
 from contracts.kalshi_ids import market_id
 from contracts.venues import KALSHI, POLYMARKET
 from engine.execution.executor import Executor
-from engine.execution.recovery import paper_starting_cash
-from engine.feeds.catalog import MarketCatalog, kalshi_market
+from engine.feeds.catalog import kalshi_market
 from engine.strategies.cross_venue_arb import CrossVenueArb
-from engine.venues.paper import PaperConfig, PaperVenue
+from engine.venues.paper import PaperConfig
 from tests.desk import Desk, make_desk
 from tests.execution.fakes import SH, p
+from tests.execution.test_venue_ledgers import START, kalshi_side
 from tests.strategies.builders import book, info, snap, state, view
 
 TICKER = "KXTEST-26"
-START = 1_000 * SH
 QUADRATIC, DOUBLED = KalshiFees("quadratic", 1_000_000), KalshiFees("quadratic", 2_000_000)
 
 
@@ -39,18 +38,7 @@ def _kalshi(desk: Desk, change_at: int) -> Executor:
     quadratic, x1) before a change to x2 that Kalshi scheduled for `change_at`."""
     row = {"ticker": TICKER, "title": "Kalshi: test?", "fee_type": "quadratic", "fee_multiplier_ppm": 1_000_000,
            "fee_changes": schedule_json((FeeChange(change_at, DOUBLED),), desk.clock() - 60_000)}
-    catalog = MarketCatalog([kalshi_market(row)])
-    venue = PaperVenue(desk.db, desk.books, catalog, config=PaperConfig(starting_cash=START,
-                                                                        latency=desk.venue.config.latency),
-                       clock=desk.clock, venue_name=KALSHI)
-    counter = iter(range(1, 10**9))
-    executor = Executor(desk.db, venue, catalog, mode="paper", clock=desk.clock, venue_name=KALSHI,
-                        new_client_id=lambda: f"k-{next(counter)}", gate=desk.executor.gate)
-    with desk.db.write() as conn:
-        paper_starting_cash(conn, START, desk.clock(), venue=KALSHI)
-    desk.run(venue.start())
-    executor.load()
-    return executor
+    return kalshi_side(desk, market=kalshi_market(row)).executor
 
 
 def _take(desk: Desk, executor: Executor) -> None:

@@ -36,11 +36,13 @@ class KalshiSide:
     executor: Executor
 
 
-def kalshi_side(desk: Desk, *, fee_type: str = "quadratic",
-                grid: tuple[Band, ...] = WHOLE_CENTS) -> KalshiSide:
-    catalog = MarketCatalog([MarketInfo(condition_id=CID, question="Kalshi: test?", yes_token=YES, no_token=NO,
-                                        tick=CENT, min_size=LOT, kalshi_fee_type=fee_type,
-                                        kalshi_fee_multiplier_ppm=1_000_000, price_grid=grid)])
+def kalshi_side(desk: Desk, *, fee_type: str = "quadratic", grid: tuple[Band, ...] = WHOLE_CENTS,
+                market: MarketInfo | None = None) -> KalshiSide:
+    """A Kalshi paper venue and executor on the desk's file and books, on one market (`market`, or a
+    test market of `fee_type` on `grid`)."""
+    catalog = MarketCatalog([market or MarketInfo(condition_id=CID, question="Kalshi: test?", yes_token=YES,
+                                                  no_token=NO, tick=CENT, min_size=LOT, kalshi_fee_type=fee_type,
+                                                  kalshi_fee_multiplier_ppm=1_000_000, price_grid=grid)])
     config = PaperConfig(starting_cash=START, latency=desk.venue.config.latency)
     venue = PaperVenue(desk.db, desk.books, catalog, config=config, clock=desk.clock, venue_name=KALSHI)
     counter = iter(range(1, 10**9))
