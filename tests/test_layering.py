@@ -373,3 +373,110 @@ def test_only_the_executor_writes_the_trading_ledger() -> None:
                 if names:
                     found.setdefault(rel, set()).update(names)
     assert found == {}  # every write goes through engine/execution/ (invariant 1), no exception
+
+
+# -- invariant 1, one writer by object: the executor's own writes and its state ---------------------
+
+EXECUTION = ROOT / "engine" / "execution"
+
+
+def _execution_writers(storage_writers: dict[str, set[str]]) -> dict[str, set[str]]:
+    """engine/execution's module-level functions that write the ledger: they call a writer of the
+    ledger's SQL modules, or another such function of engine/execution (to a fixed point)."""
+    trees = {path.stem: ast.parse(path.read_text()) for path in EXECUTION.glob("*.py")}
+    writers: dict[str, set[str]] = {name: set() for name in trees}
+    grew = True
+    while grew:
+        grew = False
+        known = {**storage_writers, **writers}
+        for module, tree in trees.items():
+            aliases = _module_aliases(tree)
+            for node in tree.body:
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or node.name in writers[module]:
+                    continue
+                if any(_calls_writer(call, known, aliases, writers[module]) for call in ast.walk(node)):
+                    writers[module].add(node.name)
+                    grew = True
+    return {module: names for module, names in writers.items() if names}
+
+
+def _raw_writers(writers: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The writers that take a connection: they write inside a transaction their caller opened.
+    (Those that take the executor, like `credits.book_venue_credits(ex, venue)`, are its seams: they
+    open the executor's transaction and keep its state themselves.)"""
+    raw: dict[str, set[str]] = {}
+    for module, names in writers.items():
+        tree = ast.parse((EXECUTION / f"{module}.py").read_text())
+        raw[module] = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                       and node.name in names and any(a.arg == "conn" for a in node.args.args)}
+    return raw
+
+
+def _module_aliases(tree: ast.Module) -> dict[str, str]:
+    """Local name -> module stem, for `from package import module [as name]` and `import a.b as name`."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            aliases.update({a.asname or a.name: a.name for a in node.names})
+        elif isinstance(node, ast.Import):
+            aliases.update({a.asname: a.name.split(".")[-1] for a in node.names if a.asname})
+    return aliases
+
+
+def _calls_writer(node: ast.AST, known: dict[str, set[str]], aliases: dict[str, str], own: set[str]) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.attr in known.get(aliases.get(func.value.id, func.value.id), set())
+    return isinstance(func, ast.Name) and func.id in own
+
+
+def _touches_executor_state(node: ast.AST) -> str | None:
+    """`x.state.attr = …`, `x.state.attr[k] = …`, `x.state.attr += …`, `x.state.load…(…)`: a change
+    of an executor's in-memory state (its orders, positions, cash) made from outside it."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "state" \
+            and node.func.attr.startswith("load"):
+        return ast.unparse(node.func)
+    targets = node.targets if isinstance(node, ast.Assign) else \
+        [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+    for target in targets:
+        base = target.value if isinstance(target, ast.Subscript) else target
+        if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Attribute) and base.value.attr == "state":
+            return ast.unparse(target)
+    return None
+
+
+def test_only_the_executor_of_a_ledger_writes_it_or_reloads_its_state() -> None:
+    storage = {Path(m).stem: _ledger_writers(ROOT / m) for m in LEDGER_MODULES}
+    writers = _raw_writers(_execution_writers(storage))
+    # The scan finds what it guards: the claims' and the store's writers that take a connection.
+    assert {"tx_opened", "record_merge", "book_credit", "record_refund"} <= writers["claims"]
+    assert {"recompute_position", "insert_order", "upsert_fill"} <= writers["store"]
+    found: dict[str, set[str]] = {}
+    for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "pages").rglob("*.py"), *(ROOT / "storage").rglob("*.py")]:
+        rel = str(path.relative_to(ROOT))
+        if path.is_relative_to(EXECUTION):
+            continue
+        tree = ast.parse(path.read_text())
+        aliases = _module_aliases(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                    and (module := aliases.get(node.value.id)) in writers and module not in storage \
+                    and node.attr in writers[module]:
+                found.setdefault(rel, set()).add(f"{node.value.id}.{node.attr}")
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("engine.execution."):
+                names = {a.name for a in node.names} & writers.get(node.module.split(".")[-1], set())
+                found.setdefault(rel, set()).update(names) if names else None
+            if (touched := _touches_executor_state(node)) is not None:
+                found.setdefault(rel, set()).add(touched)
+    assert found == {}  # writes through the executor's own seams (engine/execution/cash_book.py), no reload
+
+
+def test_the_executor_state_scan_sees_each_kind_of_change() -> None:
+    changes = ["ex.state.cash = 1", "ex.state.orders[1] = o", "ex.state.cash += 2", "ex.state.load_positions(conn)",
+               "self.ex.state.redeemable -= 3"]
+    for source in changes:
+        assert any(_touches_executor_state(n) for n in ast.walk(ast.parse(source))), source
+    assert not any(_touches_executor_state(n) for n in ast.walk(ast.parse("x = ex.state.cash\nex.state.totals(s, t)")))

@@ -24,6 +24,7 @@ from contracts.ticket import MANUAL
 from contracts.venues import POLYMARKET
 from engine.execution.bus import EventBus
 from engine.execution.cancels import Cancels, VenueSync
+from engine.execution.cash_book import CashBook
 from engine.execution.event_applier import IMPORTED, EventApplier
 from engine.execution.inbox import EventInbox
 from engine.execution.lookups import ExecutorConfig, OrderLookups
@@ -84,6 +85,7 @@ class Executor:
         self.placement = Placement(venue, self.state, self.health, self.transactions, tracker, self.bus, self.gate,
                                    mode=mode, clock=clock, new_client_id=new_client_id or (lambda: uuid.uuid4().hex),
                                    placement_check=placement_check)
+        self.cash_book = CashBook(self.tx, self.state, clock)  # what settles, and a paper ledger's deposit
         self.partials = self.placement.partials  # arbitrage groups that filled on some legs only, to settle
         self.latest: dict[tuple[str, str], Intent] = {}
         self.venue_closed = False

@@ -28,11 +28,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
-
 from contracts.domain import ONE
 from contracts.order_status import OrderStatus
-from contracts.venues import POLYMARKET
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
@@ -196,12 +193,6 @@ def balance_mismatches(ex: Executor, balances: Balances) -> list[str]:
             problems.append(f"token {token}: the ledger holds at least {ours / 1e6:.2f} shares, the venue "
                             f"{theirs / 1e6:.2f}")
     return problems
-
-
-def paper_starting_cash(conn: Connection, amount: int, now: int, venue: str = POLYMARKET) -> bool:
-    """A venue's paper ledger's opening deposit, booked once (False when it was booked before)."""
-    return execution_ledger.add_cash_entry(conn, mode="paper", kind="deposit", ref="initial", amount=amount,
-                                           note="paper starting cash", now=now, venue=venue)
 
 
 def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:

@@ -46,7 +46,7 @@ async def merge_held_sets(collections: Collections, min_sets: int) -> list[dict[
         if market is None or cid in flying or collections.catalog.resolution(cid) is not None:
             continue
         try:
-            sets = sum(leg.sets for leg in collections._merge_legs(market, strategy, None))
+            sets = sum(leg.sets for leg in collections.merge_legs(market, strategy, None))
         except CommandRejected:
             continue  # nothing complete and free to merge (a sell holds some)
         if sets < min_sets:

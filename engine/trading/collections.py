@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.command_refusal import CommandRejected
 from contracts.domain import BadNumber, Side, fmt, to_micros
-from engine.execution import claims, store
+from engine.execution import claims
+from engine.execution.cash_book import Alert
 from engine.execution.credits import book_venue_credits
 from engine.execution.ledger import merge_yes_price
 from engine.failpoints import crash_point
@@ -96,8 +97,7 @@ class Collections:
         for tx in flying:
             if tx.ref is None:
                 if tx.kind in ("redeem", "merge") and self._paid(tx):
-                    with self.ex.tx() as conn:
-                        claims.tx_paid_unanswered(conn, tx.id, now)
+                    self.ex.cash_book.paid_unanswered(tx.id)
                 elif now - tx.created_at > UNKNOWN_MS:
                     self._failed(tx.id, tx.kind, tx.condition_id,
                                  "recorded but never known to be sent or mined (the engine stopped while sending "
@@ -111,8 +111,7 @@ class Collections:
             if state.state == "failed":
                 self._failed(tx.id, tx.kind, tx.condition_id, state.error or "the transaction failed")
             elif state.state != tx.state:
-                with self.ex.tx() as conn:
-                    claims.tx_moved(conn, tx.id, state, now)
+                self.ex.cash_book.moved(tx.id, state)
                 crash_point("settlement_after_mined")
 
     def _paid(self, tx: claims_store.TxRow) -> bool:
@@ -124,18 +123,17 @@ class Collections:
         # A redemption failing once its market owes nothing more: another one (or the auto-redeem
         # operator) paid it, nothing is missing, so nothing is alerted.
         paid_already = kind == "redeem" and condition_id is not None and not self._owed(condition_id)
-        with self.ex.tx() as conn:
-            claims.tx_failed(conn, tx_id, error, self.clock())
-            if paid_already:
-                log.info("a redemption failed after its market was paid", extra={"condition_id": condition_id,
-                                                                                 "error": error[:300]})
-                return
+        alert = None
+        if paid_already:
+            log.info("a redemption failed after its market was paid", extra={"condition_id": condition_id,
+                                                                             "error": error[:300]})
+        else:
             what = {"redeem": "redemption", "merge": "merge", "approve": "approval"}.get(kind, kind)
             retry = " (tried again in a few minutes)" if kind == "redeem" else ""
-            raise_alert(conn, level="warning", source="venue", code=f"{kind.upper()}_FAILED",
-                        message=f"the {what}{_in(condition_id)} failed at the venue{retry}: {error[:300]}")
-        if kind == "merge" and condition_id is not None:
-            self._reload_positions()
+            alert = Alert("warning", f"{kind.upper()}_FAILED",
+                          f"the {what}{_in(condition_id)} failed at the venue{retry}: {error[:300]}")
+        self.ex.cash_book.failed(tx_id, error, alert, sets_back=kind == "merge" and condition_id is not None,
+                                   payout=self.catalog.payout)
 
     # -- redeeming ---------------------------------------------------------------------------
 
@@ -224,9 +222,7 @@ class Collections:
     async def _send_one(self, condition_id: str, amount: int,
                         send: Callable[[], Awaitable[SettlementTx]]) -> dict[str, Any]:
         """One redemption: recorded first, then sent, its answer stored."""
-        with self.ex.tx() as conn:
-            tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="redeem", condition_id=condition_id,
-                                     amount=amount, actor="engine", now=self.clock())
+        tx_id = self.ex.cash_book.opened(kind="redeem", condition_id=condition_id, amount=amount, actor="engine")
         crash_point("redeem_before_submit")
         try:
             sent = await send()
@@ -258,8 +254,7 @@ class Collections:
         return known[0]
 
     def _moved(self, tx_id: int, sent: SettlementTx) -> None:
-        with self.ex.tx() as conn:
-            claims.tx_moved(conn, tx_id, sent, self.clock())
+        self.ex.cash_book.moved(tx_id, sent)
 
     # -- operator commands -------------------------------------------------------------------
 
@@ -284,15 +279,9 @@ class Collections:
             raise CommandRejected(f"unknown market {cid!r}")
         if self.catalog.resolution(cid) is not None:
             raise CommandRejected("this market has resolved: redeem it instead of merging")
-        legs = self._merge_legs(market, payload.get("strategy"), _shares(payload.get("shares")))
+        legs = self.merge_legs(market, payload.get("strategy"), _shares(payload.get("shares")))
         amount = sum(leg.sets for leg in legs)
-        now = self.clock()
-        with self.ex.tx() as conn:
-            tx_id = claims.tx_opened(conn, mode=self.ex.mode, kind="merge", condition_id=cid, amount=amount,
-                                     actor=actor, now=now)
-            claims.record_merge(conn, mode=self.ex.mode, tx_id=tx_id, condition_id=cid, yes_token=market.yes_token,
-                                no_token=market.no_token, legs=legs, now=now)
-        self._reload_positions()
+        tx_id = self.ex.cash_book.merge_opened(market, legs, actor=actor, payout=self.catalog.payout)
         try:
             crash_point("merge_before_submit")
             sent = await self.venue.merge(cid, market.neg_risk, amount, protocol_v2=market.protocol_v2)
@@ -314,7 +303,7 @@ class Collections:
                 "strategies": {leg.strategy: fmt(leg.sets) for leg in legs},
                 "note": "the sets are redeemable until the venue pays (then cash)"}
 
-    def _merge_legs(self, market: Any, strategy: str | None, shares: int | None) -> list[claims.MergeLeg]:
+    def merge_legs(self, market: Any, strategy: str | None, shares: int | None) -> list[claims.MergeLeg]:
         """Complete sets per strategy: settled YES and NO not promised to an open SELL."""
         state = self.ex.state
         promised: dict[tuple[str, str], int] = defaultdict(int)
@@ -340,17 +329,6 @@ class Collections:
             raise CommandRejected(f"only {fmt(shares - left)} complete sets are held{_for(strategy)}; asked to merge "
                                   f"{fmt(shares)}")
         return legs
-
-    def _reload_positions(self) -> None:
-        """Positions refolded after a merge was recorded or failed (its sets left or came back)."""
-        now = self.clock()
-        with self.ex.tx() as conn:
-            for strategy, token, condition_id, outcome in store.position_keys_from_fills(conn, self.ex.mode,
-                                                                                          self.ex.venue_name):
-                store.recompute_position(conn, mode=self.ex.mode, strategy=strategy, token_id=token,
-                                         condition_id=condition_id, outcome=outcome,
-                                         payout=self.catalog.payout(condition_id, outcome), now=now)
-            self.ex.state.load_positions(conn)
 
 
 def _shares(raw: Any) -> int | None:

@@ -181,7 +181,9 @@ class TradingCore:
 
     async def start(self, *, operator: bool = False) -> None:
         self.ledger_ready = False
-        core_state.prepare(self.db, self.mode, operator_start=operator)
+        starting_cash = core_state.prepare(self.db, self.mode, operator_start=operator)
+        if starting_cash is not None:
+            self.executor.cash_book.opening_deposit(starting_cash)
         if operator:
             self.risk.errors = breakers.ErrorCounter()  # the faults the halt was about are behind us
             self.passes.rearm()

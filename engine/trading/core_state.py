@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from contracts import runtime_settings as runtime_config
 from contracts.domain import MICRO
 from contracts.limits import Limits
-from engine.execution.recovery import paper_starting_cash
 from engine.risk import breakers
 from engine.risk.gate import TradingState
 from storage.desk.audit import raise_alert, write_audit
@@ -73,17 +72,19 @@ def report_problems(db: Database, problems: tuple[str, ...], already: set[str]) 
     return set(problems)
 
 
-def prepare(db: Database, mode: str, *, operator_start: bool) -> None:
+def prepare(db: Database, mode: str, *, operator_start: bool) -> int | None:
+    """The settings' and limits' defaults written, a start's halt cleared; returns a paper desk's
+    starting cash (micro-pUSD; None live), which its executor books once ever."""
     now = now_ms()
     with db.write() as conn:
         config_reads.ensure_limit_defaults(conn)
         config_reads.ensure_setting_defaults(conn)
         config = config_reads.load_runtime_config(conn)
-        if mode == "paper":
-            paper_starting_cash(conn, int(config.paper_starting_cash * MICRO), now)
+        starting_cash = int(config.paper_starting_cash * MICRO) if mode == "paper" else None
         memory = breakers.load_memory(conn)
         if operator_start and memory.trading_state is TradingState.HALTED and memory.reason in CLEARED_BY_START:
             breakers.set_trading_state(conn, TradingState.ACTIVE, None, now)
             write_audit(conn, actor="operator", action="trading_state.reset", entity="engine_state",
                         before={"trading_state": "HALTED", "reason": memory.reason},
                         after={"trading_state": "ACTIVE"})
+    return starting_cash

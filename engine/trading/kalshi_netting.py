@@ -12,10 +12,8 @@ import logging
 
 from contracts.command_refusal import CommandRejected
 from contracts.venues import KALSHI, venue_of
-from engine.execution import claims, store
 from engine.trading.auto_merge import held_pairs
 from engine.trading.collections import Collections
-from engine.venues.settlement import SettlementTx, VenueCredit
 
 log = logging.getLogger("engine.trading.kalshi_netting")
 
@@ -29,25 +27,10 @@ def net_held_pairs(collections: Collections) -> int:
         if market is None or venue_of(cid) != KALSHI or collections.catalog.resolution(cid) is not None:
             continue  # a settled market pays its winning side instead
         try:
-            legs = collections._merge_legs(market, strategy, None)
+            legs = collections.merge_legs(market, strategy, None)
         except CommandRejected:
             continue  # both sides held, but a resting sell holds one of them
-        sets = sum(leg.sets for leg in legs)
-        ex = collections.ex
-        now = collections.clock()
-        with ex.tx() as conn:
-            tx_id = claims.tx_opened(conn, mode=ex.mode, kind="merge", condition_id=cid, amount=sets, actor="kalshi",
-                                     now=now)
-            ref = f"kalshi-net-{tx_id}"
-            claims.tx_moved(conn, tx_id, SettlementTx(ref, "confirmed", tx_hash=ref, via="kalshi"), now)
-            claims.record_merge(conn, mode=ex.mode, tx_id=tx_id, condition_id=cid, yes_token=market.yes_token,
-                                no_token=market.no_token, legs=legs, now=now)
-            claims.book_credit(conn, ex.mode, VenueCredit("merge", sets, ref, now, cid, sets), now)
-            for token, outcome in ((market.yes_token, market.outcome_of(market.yes_token)),
-                                   (market.no_token, market.outcome_of(market.no_token))):
-                store.recompute_position(conn, mode=ex.mode, strategy=strategy, token_id=token, condition_id=cid,
-                                         outcome=outcome, payout=None, now=now)
-            ex.state.load_positions(conn)
+        sets = collections.ex.cash_book.netted(market, strategy, legs, venue=KALSHI)
         log.info("Kalshi netted a strategy's YES and NO", extra={"strategy": strategy, "condition_id": cid,
                                                                  "sets": sets})
         netted += sets

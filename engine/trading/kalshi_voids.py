@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING
 
 from contracts import kalshi_ids
 from contracts.domain import ONE, Outcome, fmt
-from engine.execution import claims, store
+from contracts.venues import KALSHI
+from engine.execution import claims
+from engine.execution.cash_book import Alert
 from engine.execution.credits import window
-from engine.venues.settlement import RefundSource, SettlementTx, VenueCredit, VenueRefund
-from storage.desk.audit import raise_alert
+from engine.venues.settlement import RefundSource, VenueRefund
 
 if TYPE_CHECKING:
     from engine.execution.executor import Executor
@@ -106,23 +107,9 @@ def _held(ex: Executor, condition_id: str) -> list[tuple[str, str, Outcome, int]
 def _record(ex: Executor, catalog: MarketCatalog, cid: str, ref: str, amount: int, legs: list[claims.RefundLeg],
             said: str, *, paid_now: bool) -> bool:
     """The refund in one transaction (once: its transaction carries `ref`), and the market closed."""
-    now = ex.clock()
-    with ex.tx() as conn:
-        if claims.recorded(conn, ex.mode, ref):
-            return False  # booked before (a restart reads the list again)
-        tx_id = claims.tx_opened(conn, mode=ex.mode, kind="redeem", condition_id=cid, amount=amount, actor="kalshi",
-                                 now=now)
-        claims.tx_moved(conn, tx_id, SettlementTx(ref, "confirmed", tx_hash=ref, via="kalshi"), now)
-        owed = claims.record_refund(conn, mode=ex.mode, tx_id=tx_id, condition_id=cid, legs=legs, now=now)
-        if paid_now and legs:
-            claims.book_credit(conn, ex.mode, VenueCredit("redeem", owed, ref, now, cid,
-                                                          sum(leg.shares for leg in legs)), now)
-        for leg in legs:
-            store.recompute_position(conn, mode=ex.mode, strategy=leg.strategy, token_id=leg.token_id,
-                                     condition_id=cid, outcome=leg.outcome, payout=None, now=now)
-        raise_alert(conn, level="warning", source="venue", code="KALSHI_VOID", subject=cid,
-                    message=f"Kalshi voided {cid}: {said}")
-        ex.state.load_positions(conn)
+    alert = Alert("warning", "KALSHI_VOID", f"Kalshi voided {cid}: {said}", subject=cid)
+    if not ex.cash_book.refunded(cid, ref, amount, legs, alert, venue=KALSHI, paid_now=paid_now):
+        return False  # booked before (a restart reads the list again)
     catalog.close(cid)
     log.info("Kalshi voided a market: positions closed at cost", extra={"condition_id": cid, "mode": ex.mode,
                                                                        "amount": amount})

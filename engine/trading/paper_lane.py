@@ -40,7 +40,7 @@ from contracts.venues import KALSHI, LABELS, POLYMARKET, venue_of
 from engine.execution import portfolio
 from engine.execution.bus import EventBus
 from engine.execution.executor import Executor
-from engine.execution.recovery import paper_starting_cash, recover
+from engine.execution.recovery import recover
 from engine.risk.breakers import DECISIONS_FAILING
 from engine.risk.lane_risk import LaneRisk
 from engine.risk.monitor import RiskMonitor
@@ -113,8 +113,7 @@ class PaperLane:
         if self.live:
             return
         if self.mode == "paper":
-            with self.db.write() as conn:
-                paper_starting_cash(conn, starting_cash, self.clock(), self.venue_name)
+            self.executor.cash_book.opening_deposit(starting_cash)
         self.risk.sync_limits()
         await self.executor.start()
         report = await recover(self.executor, self.settlement, settle_resolutions=self._before_balances)

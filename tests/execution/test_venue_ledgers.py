@@ -16,8 +16,8 @@ from contracts.domain import Intent, MarketInfo, Quote, Side, Tif
 from contracts.kalshi_grid import WHOLE_CENTS, Band
 from contracts.kalshi_ids import CENT, CONTRACT, LOT, market_id, token_id
 from contracts.venues import KALSHI, POLYMARKET
+from engine.execution.cash_book import paper_starting_cash
 from engine.execution.executor import Executor
-from engine.execution.recovery import paper_starting_cash
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.market_data_events import TradePrint
 from engine.venues.base import OrderRejected, OrderRequest
@@ -65,7 +65,7 @@ def step(desk: Desk, executor: Executor, *intents: Intent) -> None:
 def desk(tmp_path: Path) -> Desk:
     desk = make_desk(tmp_path / "d.db", config=PaperConfig(starting_cash=START))
     with desk.db.write() as conn:
-        paper_starting_cash(conn, START, desk.clock())
+        paper_starting_cash(conn, START, desk.clock(), POLYMARKET)
     desk.executor.load()
     return desk
 
