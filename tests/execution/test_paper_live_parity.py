@@ -50,17 +50,27 @@ def _positions(ex: Executor) -> dict[str, tuple[int, int, int, int]]:
 
 async def _trade(ex: Executor, market, books: Callable[[], tuple[int, int]],
                  advance: Callable[[], Awaitable[None]]) -> None:
-    """Buy 20 YES at the ask; then sell 30 YES at the bid (20 held: 20 sold, 10 become NO)."""
+    """Buy 20 YES at the ask; then sell 30 YES at the bid (20 held: 20 sold, 10 become NO).
+
+    Each step waits for its fills to be booked and settled, not only for its orders to end: a
+    fill-and-kill's order ends on the venue's answer, its fill arrives on the user channel after
+    (waiting on the orders alone, a loaded run sold with nothing booked yet: one order, not two)."""
     steps = [
-        lambda bid, ask: Quote(Side.BUY, ask, 20 * SH, Tif.FAK),
-        lambda bid, ask: Quote(Side.SELL, bid, 30 * SH, Tif.FAK),
+        (lambda bid, ask: Quote(Side.BUY, ask, 20 * SH, Tif.FAK), {market.yes_token: 20 * SH}),
+        (lambda bid, ask: Quote(Side.SELL, bid, 30 * SH, Tif.FAK), {market.yes_token: 0, market.no_token: 10 * SH}),
     ]
-    for make in steps:
+    for make, settled in steps:
         bid, ask = books()
         ex.set_intents([Intent("parity", market.condition_id, (make(bid, ask),))])
         await ex.reconcile()
         await advance()
-        await _until(lambda: not ex.state.orders and all(t.pending == 0 for t in ex.state.positions.values()))
+
+        def booked(settled: dict[str, int] = settled) -> bool:
+            held = {token: t for (_, token), t in ex.state.positions.items()}
+            return not ex.state.orders and all(token in held and held[token].settled == size
+                                               and held[token].pending == 0 for token, size in settled.items())
+
+        await _until(booked)
 
 
 def _assert_signed_orders_kept_without_credentials(db: Database, venue: PolymarketVenue) -> None:
