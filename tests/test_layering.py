@@ -234,7 +234,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return groups
 
 
-# The engine's floors, bottom up (docs/ARCHITECTURE.md, "Layout"): a package imports only
+# The engine's floors, bottom up (docs/ARCHITECTURE.md, "The floors"): a package imports only
 # packages on floors below its own (`contracts/`, the shared vocabulary, is below them all).
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("engine.failpoints", "engine.analytics"),
