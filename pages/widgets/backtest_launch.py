@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from contracts.child_env import without_secrets
 from pages.widgets.logtail import engine_log_path
 from storage.desk.audit import write_audit
 from storage.sqlite.db import Database, now_ms
@@ -90,7 +91,7 @@ def launch(db: Database, spec: BacktestSpec, name: str, *, root: Path, actor: st
     path = log_path(root, run_id)
     # The child opens exactly this database even if the dashboard's TRADER_DB came from a
     # relative path or an env file read from another working directory.
-    env = {**os.environ, "TRADER_DB": str(db.path)}
+    env = without_secrets({"TRADER_DB": str(db.path)})  # a secret never reaches a child
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as log:  # a run id is reused only with a new database: start afresh

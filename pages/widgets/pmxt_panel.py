@@ -8,7 +8,6 @@ with what it imported and left out, or why it imported nothing.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from charts import text
+from contracts.child_env import without_secrets
 from contracts.market_rows import CONDITION_ID
 from pages.widgets.backtest_launch import keep_child, log_dir
 from pages.widgets.common import ACTOR
@@ -94,7 +94,7 @@ def launch(db: Database, asked: Asked, root: Path) -> Started:
     stem = folder / f"pmxt-import-{now_ms()}"
     out, err = stem.with_suffix(".json"), stem.with_suffix(".log")
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
-        child = subprocess.Popen(command(asked), cwd=root, env={**os.environ, "TRADER_DB": str(db.path)},
+        child = subprocess.Popen(command(asked), cwd=root, env=without_secrets({"TRADER_DB": str(db.path)}),
                                  stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, start_new_session=True)
     keep_child(child)
     return Started(child, out, err)

@@ -10,7 +10,6 @@ reload_config command, exactly like an edit on the Strategies page.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contracts.child_env import without_secrets
 from pages.widgets.backtest_launch import child_alive, keep_child, log_dir
 from storage.desk.audit import write_audit
 from storage.desk.config import Saved, save_strategy
@@ -59,7 +59,7 @@ def launch_sweep(db: Database, spec: SweepSpec, jobs: int, *, root: Path, actor:
                     after={**spec.as_dict(), "jobs": jobs})
     path = sweep_log_path(root, spec.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "TRADER_DB": str(db.path)}
+    env = without_secrets({"TRADER_DB": str(db.path)})  # a secret never reaches a child
     with open(path, "ab") as log:  # a resumed sweep appends to its log
         child = subprocess.Popen([sys.executable, "-m", "engine", *sweep_args(spec, jobs)], cwd=root, env=env,
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
