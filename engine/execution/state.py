@@ -42,8 +42,10 @@ class ExecutionState:
         # they are (engine/trading/event_decisions.py skips it).
         self.changes: dict[str, int] = {}
         self.reloads = 0
+        self.order_writes = 0  # every change of the open orders (what reserves cash changes only with it)
 
     def load(self, conn: Connection) -> None:
+        self.order_writes += 1
         self.orders.clear()
         self.by_venue.clear()
         self.by_key.clear()
@@ -68,6 +70,7 @@ class ExecutionState:
         """Add or refresh an order; terminal orders leave the mirror (for `closed`: every
         write of an order row is tracked, so what it keeps is the row as stored)."""
         self.changes[row.condition_id] = self.changes.get(row.condition_id, 0) + 1
+        self.order_writes += 1
         if row.terminal:
             self.forget(row.id)
             if row.venue_order_id:
@@ -86,6 +89,7 @@ class ExecutionState:
         if row is None:
             return
         self.changes[row.condition_id] = self.changes.get(row.condition_id, 0) + 1
+        self.order_writes += 1
         if row.venue_order_id:
             self.by_venue.pop(row.venue_order_id, None)
         key = (row.strategy, row.condition_id)

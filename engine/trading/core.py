@@ -66,9 +66,10 @@ from engine.trading.strategy_host import (
 )
 from engine.trading.strategy_memory import SAVE_S as MEMORY_SAVE_S
 from engine.trading.strategy_memory import StrategyMemory
+from engine.trading.strategy_states import StrategyStates
 from engine.trading.ticks import apply_tick_change
 from engine.trading.venue_link import VenueLink
-from engine.trading.views import SignalReads, market_views, snapshot, strategy_state
+from engine.trading.views import SignalReads, market_views, snapshot
 from engine.venues.base import VenueError
 from engine.venues.paper import PaperVenue
 from storage.engine_stores import trading_reads
@@ -137,6 +138,7 @@ class TradingCore:
                                    followed_kept=lambda: self.scheduled.follower.kept)
         self.indicators = IndicatorHost(db)
         self.own_markouts = OwnMarkouts(self.books, self.catalog)  # what market making's toxicity reads
+        self.strategy_states = StrategyStates()  # each strategy's own state, rebuilt where its ledger changed
         self.paper_only_noted: set[str] = set()  # paper-only strategies alerted this live session
         self._loop: asyncio.Task[None] | None = None
         self._resolution_check: asyncio.Task[None] | None = None  # a resolution with no single winner
@@ -570,9 +572,9 @@ class TradingCore:
             allocation = self.risk.strategies.limits.get(name, STRATEGY_DEFAULTS).usdc("allocation")
             if allocation > 0 and ledger not in books:  # deciding changes no order or position
                 books[ledger] = portfolio.by_strategy(executor.state, self.link.marks)
-            state = strategy_state(name, hosted.markets, self.catalog, executor.state, allocation,
-                                   books[ledger].get(name) if ledger in books else None,
-                                   self.own_markouts.recent(name, hosted.markets))
+            state = self.strategy_states.state(name, hosted.markets, self.catalog, executor.state, allocation,
+                                               books[ledger].get(name) if ledger in books else None,
+                                               self.own_markouts.recent(name, hosted.markets))
             markets = list(hosted.markets) if only is None else list(only[name])
             if sides is not None:  # both venues' markets and ledgers in its view
                 state = cross_arbs.cross_state(name, hosted, self.catalog, *sides, pairs, state)
