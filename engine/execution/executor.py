@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 
@@ -176,14 +176,15 @@ class Executor:
         for key in keys:
             self.latest[key] = Intent(key[0], key[1], (), why)
 
-    def plan_all(self) -> tuple[list[tuple[str, MarketInfo, OrderSpec, str]], list[OrderRow], PassReport]:
-        """Plan every intent against the mirror; no I/O. Returns (places, cancels, report); why
-        each cancel is sent is in `report.ending`."""
+    def plan_all(self, only: Collection[tuple[str, str]] | None = None) -> tuple[
+            list[tuple[str, MarketInfo, OrderSpec, str]], list[OrderRow], PassReport]:
+        """Plan every intent (or those of the keys `only`) against the mirror; no I/O. Returns
+        (places, cancels, report); why each cancel is sent is in `report.ending`."""
         report = PassReport()
         places: list[tuple[str, MarketInfo, OrderSpec, str]] = []
         cancels: list[OrderRow] = []
         broken: set[str] = set()  # arbitrage groups with a leg that cannot be placed
-        for key in list(self.latest):
+        for key in list(self.latest) if only is None else [k for k in only if k in self.latest]:
             strategy, condition_id = key
             intent = self.latest[key]
             market = self.catalog.get(condition_id)
@@ -231,9 +232,12 @@ class Executor:
         self._planned[key] = (market, keep_within, quotes, holdings, working, result)
         return result
 
-    async def reconcile(self) -> PassReport:
-        """One pass: plan everything, cancel what no longer matches, place what is missing."""
-        places, cancels, report = self.plan_all()
+    async def reconcile(self, only: Collection[tuple[str, str]] | None = None) -> PassReport:
+        """One pass: plan everything, cancel what no longer matches, place what is missing.
+        `only`: plan just these (strategy, market) keys (an event's decision: the other keys'
+        intents and orders did not change, so their plans would be the ones in force; a key of a
+        group spanning markets must not be given alone, its legs are judged whole or not together)."""
+        places, cancels, report = self.plan_all(only)
         if self.health.wants_probe():
             await self._probe()
         cancels += self.cancels.stale()

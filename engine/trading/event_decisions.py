@@ -237,8 +237,12 @@ class EventDecisions:
         core.risk.decisions.write(kickoff, now)
         core.risk.new_tick(now, executor.state, core.catalog, views, fills_dark=self.fills_dark,
                            also=[e.state for e in ledgers[1:] if e.mode == executor.mode], timed=False)
-        executor.set_intents(core.risk.check(changed, now))
-        report = await executor.reconcile()
+        checked = core.risk.check(changed, now)
+        executor.set_intents(checked)
+        # Only what this decision changed is planned again (what it costs is what changed); a group
+        # spanning markets is judged whole or not with all its legs, so it plans everything.
+        grouped = any(q.group for intent in (*changed, *checked) for q in intent.quotes)
+        report = await executor.reconcile(None if grouped else {(i.strategy, i.condition_id) for i in changed})
         core.risk.residuals(report.residuals, now)
         return True
 

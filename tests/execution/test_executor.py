@@ -451,3 +451,18 @@ def test_each_approval_in_one_placement_pass_counts_for_the_next(desk: Desk) -> 
                                   quote(Side.BUY, 0.43, 10), quote(Side.BUY, 0.42, 10))))
     assert [o[-1] for o in orders(desk)] == ["LIVE", "LIVE"]
     assert seen == [0, 1, 2, 2]  # a refused quote takes no slot
+
+
+def test_a_reconcile_of_some_keys_plans_those_and_leaves_the_others_as_they_are(desk: Desk) -> None:
+    """An event's decision plans only the (strategy, market) keys it changed (what it costs is what
+    changed); the other keys' intents stay in force, planned at the next pass that plans them."""
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    desk.books.set("Y2", bids=[(0.38, 100)], asks=[(0.42, 100)])
+    desk.executor.set_intents([Intent("mm", "c1", (quote(Side.BUY, 0.49, 10),)),
+                               Intent("mm", "c2", (quote(Side.BUY, 0.39, 10),))])
+    desk.run(desk.executor.reconcile(only={("mm", "c1")}))
+    desk.settle()
+    assert [(o[1], o[-1]) for o in orders(desk)] == [("Y1", "LIVE")]  # c2's want waits
+    desk.run(desk.executor.reconcile())
+    desk.settle()
+    assert sorted((o[1], o[-1]) for o in orders(desk)) == [("Y1", "LIVE"), ("Y2", "LIVE")]
