@@ -16,6 +16,9 @@ POLYMARKET: VenueName = "polymarket"
 KALSHI: VenueName = "kalshi"
 VENUES: tuple[VenueName, ...] = (POLYMARKET, KALSHI)
 LABELS: dict[str, str] = {POLYMARKET: "Polymarket", KALSHI: "Kalshi"}
+# What a venue's cash is counted in, and where it is held, as the desk's messages name them.
+CASH_UNIT: dict[str, str] = {POLYMARKET: "pUSD", KALSHI: "USD"}
+CASH_HELD_IN: dict[str, str] = {POLYMARKET: "the wallet's collateral", KALSHI: "the Kalshi account's balance"}
 
 
 def venue_of(market_or_token_id: str) -> VenueName:

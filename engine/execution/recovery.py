@@ -30,6 +30,7 @@ from typing import Any
 
 from contracts.domain import ONE
 from contracts.order_status import OrderStatus
+from contracts.venues import CASH_HELD_IN, CASH_UNIT
 from engine.execution import store
 from engine.execution.credits import book_venue_credits
 from engine.execution.executor import Executor
@@ -218,16 +219,17 @@ def _sync_cash(ex: Executor, balances: Balances, mismatches: list[str]) -> int:
                      extra={"transactions": [tx.id for tx in flying]})
             return 0
         flow = target - store.cash(conn, ex.mode, ex.venue_name)
+        held, unit = CASH_HELD_IN[ex.venue_name], CASH_UNIT[ex.venue_name]
         if execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="deposit", ref="initial", amount=flow, now=now,
                                            note="the wallet's collateral when live trading first started",
                                            venue=ex.venue_name):
-            message = f"live cash starts at the wallet's collateral: {target / 1e6:.2f} pUSD"
+            message = f"live cash starts at {held}: {target / 1e6:.2f} {unit}"
         elif flow and execution_ledger.add_cash_entry(conn, mode=ex.mode, kind="adjustment",
                                                       ref=f"balance-sync-{now}", amount=flow, now=now,
                                                       note="wallet collateral differed at start-up",
                                                       venue=ex.venue_name):
-            message = (f"the wallet's collateral differs from the ledger by {flow / 1e6:+.2f} pUSD (a deposit or "
-                       f"withdrawal since the last run): live cash adjusted to {target / 1e6:.2f} pUSD")
+            message = (f"{held} differs from the ledger by {flow / 1e6:+.2f} {unit} (a deposit or "
+                       f"withdrawal since the last run): live cash adjusted to {target / 1e6:.2f} {unit}")
         else:
             return 0
         raise_alert(conn, level="info", source="engine", code="CASH_SYNC", message=message)

@@ -87,6 +87,9 @@ def test_a_live_kalshi_fill_and_settlement_keep_the_ledger_equal_to_kalshis_bala
     with core.db.read() as conn:
         booked = conn.execute(text("SELECT mode, venue, amount FROM cash_ledger WHERE kind = 'redemption'")).all()
         astray = conn.execute(text("SELECT COUNT(*) FROM orders WHERE NOT (venue = 'kalshi' AND mode = 'live')"))
+        synced = conn.execute(text("SELECT message FROM alerts WHERE code = 'CASH_SYNC'")).scalars().all()
+    # The start's sync names Kalshi's cash as Kalshi holds it (dollars in the account), not a wallet's pUSD.
+    assert any("the Kalshi account's balance" in m for m in synced) and not any("pUSD" in m for m in synced)
     assert [tuple(b) for b in booked] == [("live", "kalshi", 5 * SH)]  # Kalshi's settlement, booked once
     assert astray.scalar_one() == 0
 
