@@ -27,6 +27,7 @@ from storage.desk.odds_links import add_link
 from storage.desk.signal_intake import record_post
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.trading.by_hand import started_by_hand
 
 pytestmark = pytest.mark.slow
 EVENT = "evt-final-001"
@@ -79,15 +80,7 @@ def test_odds_price_a_linked_market_and_the_surer_strategy_wins_a_conflict(tmp_p
     core = _core(tmp_path, sim, cid, feed)
 
     async def scenario() -> dict[str, Any]:
-        await core.start(operator=True)
-        core.gate.unblock()
-        await core._stop_loop()  # ticks by hand
-        for _ in range(100):
-            if core.books.book(core.catalog.get(cid).yes_token) is not None:
-                break
-            await asyncio.sleep(0.05)
-        mid = core.books.book(core.catalog.get(cid).yes_token).mid
-        assert mid is not None
+        mid = await started_by_hand(core, cid)  # ticks by hand
         odds_file(feed, min(0.95, mid / 1e6 + 0.2))  # the bookmakers: well above the market
         add_link(core.db, condition_id=cid, event_id=EVENT, outcome="Harbor City", actor="test")
         fair = max(50_000, mid - 200_000)  # the model: well below it, and sure of it

@@ -22,6 +22,7 @@ from simulator.testing import SimHandle, approved_simulator
 from storage.desk import config
 from storage.sqlite.db import Database, now_ms
 from storage.sqlite.migrations import migrate
+from tests.trading.by_hand import started_by_hand
 
 pytestmark = pytest.mark.slow
 
@@ -73,15 +74,7 @@ def test_two_strategies_never_cross_and_priority_decides(tmp_path: Path, sim: Si
             assert not _crossed(core), (_live(core, "mm"), _live(core, "vb"))
 
     async def scenario() -> dict[str, object]:
-        await core.start(operator=True)
-        core.gate.unblock()
-        await core._stop_loop()  # ticks by hand
-        for _ in range(100):
-            if core.books.book(core.catalog.get(cid).yes_token) is not None:
-                break
-            await asyncio.sleep(0.05)
-        mid = core.books.book(core.catalog.get(cid).yes_token).mid
-        assert mid is not None
+        mid = await started_by_hand(core, cid)  # ticks by hand
         # vb's fair value: its bid (fair - edge) lands a cent above mm's ask (mid + 0.02).
         with core.db.write() as conn:
             conn.execute(text("""INSERT INTO signals (condition_id, source, fair_value, updated_at, updated_by)
