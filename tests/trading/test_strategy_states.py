@@ -44,8 +44,8 @@ def _write(state: ExecutionState, kind: str, who: int, where: int, n: int) -> No
                              OrderStatus.LIVE, "", 0, 0))
     elif kind == "fill" and mine:
         order = mine[0]
-        filled = min(order.size, order.filled + n * SH // 10)
-        state.track(replace(order, filled=filled, status=OrderStatus.MATCHED if filled == order.size
+        filled = min(order.size, order.filled + n * SH // 5)
+        state.track(replace(order, filled=filled, status=OrderStatus.FILLED if filled == order.size
                             else OrderStatus.PARTIALLY_FILLED))
     elif kind == "cancel" and mine:
         state.track(replace(mine[-1], status=OrderStatus.CANCELED))
