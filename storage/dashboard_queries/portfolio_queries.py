@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import BindParameter, bindparam, text
 
-from contracts.venues import POLYMARKET, venue_of
+from contracts.kalshi_ids import CONTRACT
+from contracts.venues import KALSHI, POLYMARKET, venue_of
 from storage.dashboard_queries.named_frames import named_columns
 from storage.desk import desk_status
 from storage.desk.desk_status import PnlToday as PnlToday
@@ -113,7 +114,8 @@ def positions(
 
     Columns: strategy, venue, condition_id, question, outcome, resolution (Gamma's UMA resolution status,
     "" before any proposal), settled, pending, size (shares), cost, avg_price, mark, value,
-    unrealized, realized, fees (pUSD / probability), updated_at.
+    unrealized, realized, fees (pUSD / probability), updated_at, note (what the desk does with dust or a
+    Kalshi fractional residue; "" for a plain position).
     """
     where = ["p.mode = :mode"]
     if open_only:
@@ -134,18 +136,33 @@ def positions(
             WHERE {" AND ".join(where)} ORDER BY p.cost DESC LIMIT 500""",
         {"mode": mode, "cid": condition_id, "strategy": strategy, "venue": venue},
     )
+    notes = [_note(where_held, size, m) for where_held, size, m in zip(frame["venue"], frame["size"],
+                                                                       frame["min_size"], strict=True)]
     to_human(frame, "settled", "pending", "size", "cost", "realized", "fees", "mark", "min_size")
     frame["avg_price"] = (frame["cost"] / frame["size"]).where(frame["size"] != 0)
     frame["value"] = frame["mark"] * frame["size"]
     frame["unrealized"] = frame["value"] - frame["cost"]
-    frame["note"] = [DUST.format(minimum=f"{m:g}") if m == m and 0 < size < m else ""  # (m == m: not NaN)
-                     for size, m in zip(frame["size"], frame["min_size"], strict=True)]
+    frame["note"] = notes
     return to_utc(frame, "updated_at")
+
+
+def _note(venue: str, size: int, min_size: float | None) -> str:
+    """What the desk does with a position it cannot treat as a plain lot (sizes in micro-units)."""
+    if venue == KALSHI and size % CONTRACT:
+        residue = (abs(size) % CONTRACT) / CONTRACT
+        return FRACTIONAL.format(residue=f"{residue:g}")
+    if min_size is not None and min_size == min_size and 0 < size < min_size:  # (min_size == min_size: not NaN)
+        return DUST.format(minimum=f"{min_size / 1e6:g}")
+    return ""
 
 
 # A position below its market's minimum order (engine/trading/selling.py says the same to an exit).
 DUST = ("dust: below the market's minimum order of {minimum}, it cannot be sold on its own; held to resolution, "
         "merged with its complement where held, or sold with the next lot")
+# A Kalshi position that is not a whole number of contracts: another trader filled part of a contract
+# (Kalshi counts to 0.01 since 2026). Kalshi takes orders in hundredths, so an exit sells it whole.
+FRACTIONAL = ("fractional residue: {residue} of a contract beyond whole contracts (another trader filled part of "
+              "one); sold with the rest where Kalshi bids for it, otherwise held to settlement")
 
 
 _NAMES: BindParameter[Any] = bindparam("names", expanding=True)  # `strategy IN :names`, one parameter per name

@@ -269,3 +269,26 @@ def test_round_trips_name_the_market_and_say_how_long_and_why(orders: AppTest) -
     assert trips["question"].iloc[0].startswith("Will Bitcoin") and trips["bought"].iloc[0] == pytest.approx(20)
     (fills,) = [t for t in tables_of(orders) if {"realized", "side", "matched_at"} <= set(t.columns)]
     assert set(fills["side"]) == {"BUY"} and fills["realized"].isna().all()  # a buy realizes nothing
+
+
+def test_a_kalshi_position_with_part_of_a_contract_is_labelled_a_fractional_residue(orders: AppTest,
+                                                                                    db: Database) -> None:
+    """Another trader filled half a contract of a Kalshi order: 3.5 YES held (3,500,000 micro-contracts),
+    shown with its decimals and said to be a residue the desk sells where it can, else holds to settlement;
+    a whole-contract Kalshi position beside it has no note."""
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO venue_pairs (condition_id, kalshi_ticker, inverted, polymarket_question,
+                                 kalshi_title, warnings, created_at, created_by)
+                             VALUES ('0xp', 'KXR-1', 0, 'Rain?', 'Rain in Paris on Friday?', '[]', 1, 't')"""))
+        for token, size in (("kalshi:KXR-1:yes", 3_500_000), ("kalshi:KXR-1:no", 2_000_000)):
+            conn.execute(text("""INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled,
+                                     pending, cost, realized, fees, updated_at, venue)
+                                 VALUES ('paper', 'xa', :t, 'kalshi:KXR-1', :o, :s, 0, 1000000, 0, 0, 1, 'kalshi')"""),
+                         {"t": token, "o": token.rsplit(":", 1)[1].upper(), "s": size})
+    orders.run()
+    kalshi = table_with(orders, "note").query("venue == 'kalshi'").set_index("outcome")
+    assert kalshi.loc["YES", "size"] == pytest.approx(3.5) and kalshi.loc["NO", "size"] == pytest.approx(2)
+    note = kalshi.loc["YES", "note"]
+    assert note.startswith("fractional residue: 0.5 of a contract") and "held to settlement" in note
+    assert "sold with the rest where Kalshi bids" in note
+    assert kalshi.loc["NO", "note"] == ""
