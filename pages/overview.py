@@ -11,6 +11,7 @@ from pages.widgets.auth import require_login
 from pages.widgets.common import age, database, flash, health_header, remember_answer
 from pages.widgets.controls import COMMAND_COLUMNS, CONTROLS, not_now, post_and_wait
 from pages.widgets.dialogs import open_dialog, show_dialog
+from pages.widgets.kalshi_pause import kalshi_pause_notice
 from pages.widgets.redeem_panel import redeemable_panel
 from pages.widgets.tables import show_table
 from storage.dashboard_queries import status_queries as queries
@@ -73,6 +74,7 @@ def state_metrics(status: desk_status.EngineStatus) -> None:
                 icon=":material/hourglass_empty:")
     if status.last_error:
         st.warning(f"Last error: {text.markdown(status.last_error)}", icon=":material/error:")
+    kalshi_pause_notice(db, status_area=True)  # paused, just resumed, or a scheduled pause within a day
 
 
 def command_table(db: Database) -> None:
@@ -108,6 +110,7 @@ def kalshi_panel(names: list[str], mode: str) -> None:
     if state != "ACTIVE":
         st.warning(f"Kalshi {mode} {state}: {text.markdown(reason or 'no reason recorded')} (the desk's trading is "
                    "not affected; the operator's Start ends it)", icon=":material/warning:")
+    kalshi_pause_notice(db, status_area=False)  # paused, just resumed, or its next scheduled pause
     portfolio.pnl_today_metrics(db, mode, venue=KALSHI)
     portfolio.positions_table(db, mode, key="kalshi", venue=KALSHI)
 
