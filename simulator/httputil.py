@@ -40,6 +40,9 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPException as exc:  # unknown route / method: still a JSON error body
         if exc.status < 400:
             raise
+        if request.path.startswith("/trade-api/"):  # Kalshi's envelope on Kalshi's paths (its Order Errors page)
+            code = exc.reason.lower().replace(" ", "_")
+            return web.json_response({"error": {"code": code, "message": exc.reason.lower()}}, status=exc.status)
         return error(exc.status, exc.reason.lower())
 
 

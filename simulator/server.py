@@ -45,6 +45,7 @@ from .fees import assign_fees
 from .heartbeats import Heartbeats
 from .history import PriceHistory
 from .httputil import SIM_KEY, error_middleware
+from .kalshi import conformance as kalshi_conformance
 from .kalshi import http as kalshi_http
 from .kalshi import http_admin as kalshi_admin
 from .kalshi import http_portfolio as kalshi_portfolio  # noqa: F401  (its routes join kalshi_http's table)
@@ -212,6 +213,8 @@ class Simulator:
         # engine's maintenance (425), then the routes.
         middlewares: list[Middleware] = [error_middleware, self.faults.middleware(), self.rate_limiter.middleware(),
                        geoblock.middleware(), self.maintenance.middleware()]
+        if self.kalshi.schema_watch is not None:  # a test session: every Kalshi answer checked as it leaves
+            middlewares.insert(0, kalshi_conformance.middleware(self.kalshi.schema_watch))
         app = web.Application(middlewares=middlewares, client_max_size=8 * 2**20)
         app[SIM_KEY] = self
         for module in (http_market, http_trading, http_rewards, gamma, admin_routes, http_news, relayer, rpc,

@@ -2,16 +2,41 @@ from __future__ import annotations
 
 import functools
 import multiprocessing.process
+import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simulator.kalshi.conformance import ENV as KALSHI_CONFORMANCE_ENV
 from tests.desk import Desk, make_desk
 from tests.helpers import EngineProcess, isolated_env
+
+# Every answer the simulator's Kalshi side serves in any test, in this process or a child's, is checked
+# against Kalshi's published schemas (simulator/kalshi/conformance.py); each problem is a line of this
+# file (one a test process: xdist's workers each have theirs), and the test running then fails with it.
+KALSHI_PROBLEMS = Path(tempfile.gettempdir()) / f"kalshi-conformance-{os.getpid()}.log"
+os.environ[KALSHI_CONFORMANCE_ENV] = str(KALSHI_PROBLEMS)
+
+
+@pytest.fixture(autouse=True)
+def _kalshi_answers_conform() -> Iterator[None]:
+    start = KALSHI_PROBLEMS.stat().st_size if KALSHI_PROBLEMS.exists() else 0
+    yield
+    if KALSHI_PROBLEMS.exists() and KALSHI_PROBLEMS.stat().st_size > start:
+        with KALSHI_PROBLEMS.open(encoding="utf-8") as told:
+            told.seek(start)
+            found = told.read().splitlines()
+        pytest.fail(f"the simulator's Kalshi side answered outside Kalshi's published schema ({len(found)}): "
+                    + "; ".join(found[:10]), pytrace=False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    KALSHI_PROBLEMS.unlink(missing_ok=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -117,7 +117,8 @@ def ws_fill(f: Fill) -> dict[str, Any]:
 
 
 def position(ticker: str, p: Position) -> dict[str, Any]:
-    return {"ticker": ticker, "total_traded_dollars": dollars(p.total_traded, 6), "position_fp": count(p.count),
+    return {"ticker": ticker, "exchange_index": 0, "total_traded_dollars": dollars(p.total_traded, 6),
+            "position_fp": count(p.count),
             "market_exposure_dollars": dollars(p.cost, 6), "realized_pnl_dollars": dollars(p.realized_pnl, 6),
             "fees_paid_dollars": dollars(p.fees_paid, 6), "last_updated_ts": iso(p.updated_ms)}
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from .conformance import SchemaWatch
 from .exchange import HOUSE, Exchange, Placement, Refused
 from .fees import FEE_TYPES, FeeChange, FeeSchedule, SeriesFees
 from .grid import Grid
@@ -73,6 +74,10 @@ class KalshiSide:
         self.raw_fee_changes: list[object] = []  # records served as given (a test's hostile ones)
         self.retired_calls = 0  # requests to a retired endpoint (each answered 410)
         self.observers: list[Callable[[str, str, int, object], None]] = []  # (method, route, status, body)
+        # In a test session, every answer and message checked against Kalshi's published schemas
+        # (conformance.py; the app's middleware and the hub report to it).
+        self.schema_watch = SchemaWatch.from_env()
+        self.hub.watch = self.schema_watch
         self._list(markets, random.Random(f"kalshi-markets:{seed}"), end_after_s)
         self._list_parlays(parlays, end_after_s)
 

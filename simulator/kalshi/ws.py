@@ -33,6 +33,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import payloads
+from .conformance import SchemaWatch
 from .exchange import Exchange
 from .keys import AuthError, KeyRing
 from .orders import Account, Fill, Order
@@ -74,6 +75,7 @@ class KalshiHub:
         self.skip_seq = 0  # a fault: the next this-many book messages skip a sequence number
         self.sent: list[dict[str, Any]] = []  # every message sent, kept only while `record` (tests check shapes)
         self.record = False
+        self.watch: SchemaWatch | None = None  # set in a test session: each message checked as sent
         self._sid = 0
         exchange.listeners.book.append(self._book_changed)
         exchange.listeners.order.append(self._order_changed)
@@ -112,6 +114,8 @@ class KalshiHub:
     def _send(self, conn: Connection, message: dict[str, Any]) -> None:
         if self.record:
             self.sent.append(message)
+        if self.watch is not None:
+            self.watch.check_ws([message])
         try:
             conn.queue.put_nowait(message)
         except asyncio.QueueFull:  # a reader that does not keep up: Kalshi's buffer overflow, the socket closed

@@ -1,5 +1,5 @@
 """The simulator's Kalshi side as Kalshi answers today, checked against Kalshi's published schemas
-(tests/kalshi_schema.py: every answer it serves in this module, every WebSocket message it sends) and
+(simulator/kalshi/conformance.py: every answer it serves in this module, every WebSocket message it sends) and
 Kalshi's documented rules: fixed-point strings everywhere, V2 orders only (the retired ones answer 410
 and do nothing), its error envelope and codes, fees reported per fill with Kalshi's rounding, lifecycle
 after close, pauses, token buckets without Retry-After. Spoken to through the desk's own client."""
@@ -19,9 +19,9 @@ import websockets
 
 from engine.feeds.kalshi_client import KalshiClient
 from engine.feeds.kalshi_http import KalshiError, KalshiSigner
+from simulator.kalshi.conformance import Conformance, document
 from simulator.testing import SimHandle, running_simulator
 from tests.kalshi import account, admin, binary_tickers, client, host, lifecycle, structure, trade
-from tests.kalshi_schema import Conformance, document
 
 MICRO = 1_000_000
 

@@ -1,6 +1,12 @@
-"""Kalshi's published schemas (tests/fixtures/kalshi/openapi_trimmed.json says where they come from)
-as JSON Schema validators, and an observer that checks every answer the simulator's Kalshi side
-serves, and every WebSocket message it sends, against them.
+"""Kalshi's published schemas (tests/fixtures/kalshi/openapi_trimmed.json says where they come from and
+which OpenAPI version) as JSON Schema validators, and the checks of the simulator's Kalshi side against
+them: `Conformance` (an observer a test attaches) and `SchemaWatch`, the test session's switch.
+
+With SIM_KALSHI_CONFORMANCE set to a file (tests/conftest.py sets it for every test session; nothing
+sets it in production: the checks cost CPU), every answer the Kalshi routes serve (`middleware`, so
+injected faults and unknown routes too) and every WebSocket message its hub sends are checked, and
+each problem is appended to that file as one line naming the route and the field; the test that was
+running fails with them. The simulator still answers as it would: the check only reports.
 
 OpenAPI 3.0 is JSON Schema with `nullable` and `$ref`s into `components`: both are rewritten here.
 Kalshi's schema types its fixed-point fields as plain strings and says their form in words ("responses
@@ -9,14 +15,21 @@ always emit 2 decimals", "responses emit up to 6"); those words are checked too,
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+from aiohttp.typedefs import Middleware
 from jsonschema import Draft7Validator, FormatChecker
 
-FIXTURE = Path(__file__).parent / "fixtures" / "kalshi" / "openapi_trimmed.json"
+# The document the tests keep (the checks run only in a test session, where the repository is there).
+FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "kalshi" / "openapi_trimmed.json"
+ENV = "SIM_KALSHI_CONFORMANCE"
+REST_BASE, WS_PATH = "/trade-api/v2", "/trade-api/ws/v2"
 PATTERNS = {"FixedPointCount": r"^-?\d+\.\d{2}$", "FixedPointDollars": r"^-?\d+\.\d{4}(\d{2})?$"}
 FORMATS = FormatChecker()
 
@@ -95,13 +108,12 @@ class Conformance:
         self.seen.add(f"{key} {status}")
         parsed = json.loads(body) if isinstance(body, str) else body
         if status >= 300:
-            self.problems += error_problems(status, parsed)
-            return
-        schema = document()["responses"].get(key)
-        if schema is None:
-            self.problems.append(f"{key}: no published schema to check it against")
-            return
-        self.problems += problems(schema, parsed)
+            found = error_problems(status, parsed)
+        elif (schema := document()["responses"].get(key)) is None:
+            found = ["no published schema to check it against"]
+        else:
+            found = problems(schema, parsed)
+        self.problems += [f"{key} {status}: {problem}" for problem in found]  # the route, then the field
 
     def check_ws(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -113,3 +125,52 @@ class Conformance:
                 continue
             self.problems += [f"ws {kind}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
                               for e in ws_validator(kind).iter_errors(message)]
+
+
+class SchemaWatch(Conformance):
+    """The test session's check of every Kalshi answer and message, each problem appended to `report`."""
+
+    def __init__(self, report: Path) -> None:
+        super().__init__()
+        self.report = report
+
+    @classmethod
+    def from_env(cls) -> SchemaWatch | None:
+        where = os.environ.get(ENV)
+        return cls(Path(where)) if where else None
+
+    def observe(self, method: str, route: str, status: int, body: object) -> None:
+        before = len(self.problems)
+        try:
+            super().observe(method, route, status, body)
+        except ValueError as exc:  # not JSON at all
+            self.problems.append(f"{method} {route} {status}: not JSON ({exc})")
+        self._tell(before)
+
+    def check_ws(self, messages: list[dict[str, Any]]) -> None:
+        before = len(self.problems)
+        super().check_ws(messages)
+        self._tell(before)
+
+    def _tell(self, before: int) -> None:
+        if len(self.problems) > before:
+            with self.report.open("a", encoding="utf-8") as out:
+                out.writelines(f"{line}\n" for line in self.problems[before:])
+            self.problems.clear()  # told once; the list does not grow for a whole run
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def middleware(watch: SchemaWatch) -> Middleware:
+    """Every answer under Kalshi's REST base shown to `watch` as it leaves, whoever made it (a route, an
+    injected fault, an unknown path's 404), named by the route's template (`GET /markets/{ticker}`)."""
+    @web.middleware
+    async def kalshi_schema_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.path.startswith(REST_BASE + "/") and isinstance(response, web.Response):
+            resource = request.match_info.route.resource
+            route = resource.canonical.removeprefix(REST_BASE) if resource is not None else "(unrouted)"
+            watch.observe(request.method, route, response.status, response.text or "")
+        return response
+    return kalshi_schema_middleware
