@@ -31,10 +31,16 @@ def preview_lines(frame: pd.DataFrame, max_slippage: Decimal) -> list[dict[str, 
         mark = None if pd.isna(row.mark) else float(row.mark)
         floor = None if mark is None else max(0.0, mark - float(max_slippage))
         lines.append({"strategy": row.strategy, "condition_id": row.condition_id,
-                      "question": row.question or row.condition_id, "outcome": row.outcome,
+                      "question": _named(row.question, row.condition_id), "outcome": row.outcome,
                       "shares": float(row.size), "mark": mark, "floor": floor,
                       "worst": None if floor is None else floor * float(row.size)})
     return lines
+
+
+def _named(question: Any, condition_id: str) -> str:
+    """The market's question, or its id where the desk no longer knows the question (a Kalshi
+    position whose pair was removed: pandas reads the missing question as NaN, not None)."""
+    return question if isinstance(question, str) and question.strip() else condition_id
 
 
 def _slippage(db: Database) -> Decimal:

@@ -26,6 +26,7 @@ from pages.widgets.controls import CONTROLS
 from pages.widgets.usage import usage_rows
 from storage.dashboard_queries import portfolio_queries
 from storage.dashboard_queries import status_queries as queries
+from storage.dashboard_queries.market_names import short_question
 from storage.sqlite.db import Database
 from tests.browser.cdp import Chromium, Page, chromium_path, free_port
 from tests.browser.forms import save_limits_as_an_operator
@@ -211,7 +212,9 @@ async def _open_a_market_from_the_list(page: Page) -> None:
     # The ticket names the market it trades (once the rerun has drawn it: the old one lingers a moment).
     ticket = ("[...document.querySelectorAll('p')].map(p => p.innerText)"
               ".find(t => t.startsWith('Trade it by hand')) || ''")
-    await page.wait_for(ticket, 20, what="the ticket naming the clicked market", check=lambda t: heading[0] in t)
+    # The ticket names it in short, as every place short of room does (a long question is cut with "…").
+    await page.wait_for(ticket, 20, what="the ticket naming the clicked market",
+                        check=lambda t: short_question(heading[0]) in t)
     await page.screenshot(ARTIFACTS / "markets-row-opened.png", full=False)
     await preview_a_ticket(page)
     await page.screenshot(ARTIFACTS / "markets-ticket-preview.png", full=False)

@@ -292,3 +292,17 @@ def test_a_kalshi_position_with_part_of_a_contract_is_labelled_a_fractional_resi
     assert note.startswith("fractional residue: 0.5 of a contract") and "held to settlement" in note
     assert "sold with the rest where Kalshi bids" in note
     assert kalshi.loc["NO", "note"] == ""
+
+
+def test_a_position_whose_market_the_desk_no_longer_knows_can_still_be_exited(orders: AppTest, db: Database) -> None:
+    """A Kalshi position whose pair was removed has no question: the page names it by its id and
+    offers its exit (it raised on the missing question)."""
+    with db.write() as conn:
+        conn.execute(text("""INSERT INTO positions (mode, strategy, token_id, condition_id, outcome, settled,
+                                 pending, cost, realized, fees, updated_at, venue)
+                             VALUES ('paper', 'xa', 'kalshi:KXGONE-1:yes', 'kalshi:KXGONE-1', 'YES', 4000000, 0,
+                                     1000000, 0, 0, 1, 'kalshi')"""))
+    orders.run()
+    assert not orders.exception
+    labels = [box.options for box in orders.selectbox if box.label == "Position to exit"]
+    assert labels and any("kalshi:KXGONE-1" in option for option in labels[0]), labels
