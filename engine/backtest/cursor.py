@@ -19,6 +19,8 @@ from contextlib import ExitStack
 from engine.backtest.replay import Row, RowApplier
 from storage.sqlite.db import Database
 
+LIMIT, MARKED = "limit", "marked"  # why `Cursor.advance` stopped, besides a marker or the end
+
 
 class SimClock:
     def __init__(self, now: int) -> None:
@@ -58,6 +60,23 @@ class Cursor:
             if self.i < len(self.rows):
                 return True
         return False
+
+    def advance(self, limit: int, *, markers: bool) -> int | str | None:
+        """With decisions on events (engine/backtest/event_replay.py): apply rows up to the next
+        stop: a decision marker (its time; with `markers`, else they are stepped over), the end of
+        an instant whose rows marked a market (MARKED), a row later than `limit` (LIMIT); None when
+        the data ended."""
+        while self._rows_left():
+            self.apply.marked = False
+            self.i = self.apply.until_decision(self.rows, self.i, self.clock, limit=limit, passing=not markers)
+            if self.apply.marked:
+                return MARKED
+            if self.i < len(self.rows):
+                if self.rows[self.i][0] > limit:
+                    return LIMIT
+                self.i += 1  # a marker
+                return self.rows[self.i - 1][0]
+        return None
 
     async def until(self, at: int) -> None:
         """A venue call's trip: replay up to `at` (markers stepped over); the clock then reads `at`."""

@@ -80,6 +80,27 @@ class Replay:
 class Clock(Protocol):
     now: int
 
+
+class Levels(Protocol):
+    bids: dict[int, int]
+    asks: dict[int, int]
+
+
+class Triggers(Protocol):
+    """What marks markets as rows are applied, with decisions on events (engine/backtest/event_replay.py)."""
+
+    def watched(self) -> dict[str, tuple[str, int]]: ...
+
+    def mark(self, condition_id: str) -> None: ...
+
+    def reported(self) -> bool: ...
+
+    @staticmethod
+    def within(bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int, reach: int) -> bool: ...
+
+    @staticmethod
+    def window(bids: dict[int, int], asks: dict[int, int], reach: int) -> object: ...
+
 KINDS = {"book": BOOK, "change": CHANGE, "trade": TRADE, "decide": DECIDE}
 
 
@@ -197,6 +218,8 @@ class RowApplier:
         self.level_changed = level_changed
         self.trade_printed = trade_printed
         self.print_data = print_data  # a print's own data (its fee, engine/backtest/as_it_was.py)
+        self.triggers: Triggers | None = None  # decisions on events: what a row marks
+        self.marked = False  # a row marked a market (`until_decision` stopped after its instant)
 
     def until_decision(self, rows: Sequence[Row], start: int, clock: Clock, *, limit: int = NEVER,
                        passing: bool = False) -> int:
@@ -205,9 +228,12 @@ class RowApplier:
         With `limit`, also stop before the first row later than it; with `passing`, markers are
         stepped over (the engine was busy: a venue call on its way, engine/backtest/cursor.py).
         The runner's loop for recordings with markers: one call per run of market events,
-        and the single-level change (most rows) inline, not a call per row."""
+        and the single-level change (most rows) inline, not a call per row. With `triggers`
+        (decisions on events), a row that marks a market sets `marked` and, unless `passing`,
+        the rows of its instant are applied and the call stops there."""
         tokens, by_token, rests_on = self.tokens, self.books.token_books(), self.rests_on
-        level_changed = self.level_changed
+        level_changed, triggers = self.level_changed, self.triggers
+        watched = None if triggers is None else triggers.watched()
         for i in range(start, len(rows)):
             row = rows[i]
             at, index, kind, buy, price, size, data = row
@@ -228,15 +254,55 @@ class RowApplier:
                 if book is not None and book.set_level(buy == 1, price, size, None):  # type: ignore[arg-type]  # price and size are set on a level row (None only on other kinds)
                     if book.updated_ms < at:
                         book.updated_ms = at
-                    if rests_on(token):
+                    rests = rests_on(token)
+                    if rests:
                         clock.now = at
                         level_changed(token, buy == 1, price)  # type: ignore[arg-type]  # price and size are set on a level row (None only on other kinds)
+                    if watched is not None and self._marks_level(token, book, buy == 1, price, watched, rests):  # type: ignore[arg-type]  # (as above)
+                        self.marked = True
+                        limit = limit if passing else at
             else:
                 clock.now = at
-                self(row)
+                if watched is not None and index is not None and self._apply_watched(row, tokens[index], watched):
+                    self.marked = True
+                    limit = limit if passing else at
+                else:
+                    self(row)
         if len(rows) > start:
             clock.now = rows[-1][0]
         return len(rows)
+
+    def _marks_level(self, token: str, book: Levels, is_bid: bool, price: int,
+                     watched: dict[str, tuple[str, int]], rests: object) -> bool:
+        """A level change just applied: whether it marks its market (within reach of the touch), or
+        made the paper venue report (a fill of an order resting there)."""
+        assert self.triggers is not None
+        hit = watched.get(token)
+        if hit is not None and self.triggers.within(book.bids, book.asks, is_bid, price, hit[1]):
+            self.triggers.mark(hit[0])
+            return True
+        return bool(rests) and self.triggers.reported()
+
+    def _apply_watched(self, row: Row, token: str, watched: dict[str, tuple[str, int]]) -> bool:
+        """Apply a row other than one level change; whether it marked a market: a snapshot or a
+        message of changes that moved the levels within reach of the touch, a print, a report."""
+        assert self.triggers is not None
+        hit, kind = watched.get(token), row[2]
+        if hit is None or kind not in (BOOK, CHANGE, TRADE):
+            self(row)
+            return self.triggers.reported()
+        if kind == TRADE:
+            self(row)
+            self.triggers.mark(hit[0])
+            return True
+        book = self.books.token_books().get(token)
+        before = None if book is None else self.triggers.window(book.bids, book.asks, hit[1])
+        self(row)
+        book = self.books.token_books().get(token)
+        if book is not None and self.triggers.window(book.bids, book.asks, hit[1]) != before:
+            self.triggers.mark(hit[0])
+            return True
+        return self.triggers.reported()
 
     def __call__(self, row: Row) -> None:
         at, index, kind, buy, price, size, data = row

@@ -31,7 +31,7 @@ from contracts.settings import Settings
 from contracts.strategy_kinds import validate_params
 from contracts.venues import KALSHI, venue_of
 from engine.analytics.markouts import MarkoutSummary
-from engine.backtest import as_it_was
+from engine.backtest import as_it_was, event_replay
 from engine.backtest.cursor import Cursor, SimClock
 from engine.backtest.income import BacktestIncome
 from engine.backtest.markouts import ReplayedMids, add_markouts, metric_fields
@@ -336,7 +336,10 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     curve, exposure = Samples(), Samples()
     decisions = 0
     try:
-        if markers:  # decide at the recorded markers (those passed while a call was on its way are not)
+        if core.config.decide_on_events:  # as live decides: on events, between the timed passes
+            decisions = await _decide_on_events(core, sites, clock, cursor, apply, venues, spec, markers, curve,
+                                                exposure, income)
+        elif markers:  # decide at the recorded markers (those passed while a call was on its way are not)
             while (at := cursor.next_marker()) is not None:
                 decisions += await _decide(core, sites, clock, at, curve, exposure, income)
         else:  # no recorded decisions: decide on the interval, the next one after the pass ends
@@ -350,6 +353,22 @@ async def _replay(core: TradingCore, clock: SimClock, spec: BacktestSpec, main_d
     if progress is not None:
         progress(seen[0], seen[0])
     return curve, exposure, seen[0], decisions, venue.trips.summary() if isinstance(venue, PaperVenue) else {}
+
+
+async def _decide_on_events(core: TradingCore, sites: list[TradingSite], clock: SimClock, cursor: Cursor,
+                            apply: RowApplier, venues: list[PaperVenue], spec: BacktestSpec, markers: bool,
+                            curve: Samples, exposure: Samples, income: BacktestIncome) -> int:
+    """The replay with `decide_on_events` on (engine/backtest/event_replay.py): the timed passes where
+    they are without it, and each market decided after the replayed events that mark it."""
+    apply.triggers = triggers = event_replay.ReplayTriggers(core.events, venues)
+    core.events.listen(core.bus)  # the desk's own fills and order updates (the lanes' are listened to)
+    core.events.schedule.min_gap_s = core.config.decision_min_gap_ms / 1000
+    executors = [site.executor for site in sites]
+    passes, decided = await event_replay.replay(
+        cursor, clock, triggers, executors, markers=markers, first_pass=spec.from_ms + core.config.tick_interval_ms,
+        interval=core.config.tick_interval_ms,
+        timed_pass=lambda at: _decide(core, sites, clock, at, curve, exposure, income))
+    return passes + decided
 
 
 async def _decide(core: TradingCore, sites: list[TradingSite], clock: SimClock, at: int, curve: Samples,

@@ -12,6 +12,11 @@ per round of the markets waiting, so it never starves the quiet ones, the feeds,
 the heartbeat. A market whose decision sent orders or cancels (`acted`) less than `min_gap_s`
 ago is decided when the gap ends (once, however many marks arrive meanwhile): a flood of book
 updates cannot become a flood of cancels against the venue's per-signer rate limits.
+
+Live, time is the event loop's and a gap ends on a loop timer. A backtest gives the schedule its
+simulated clock instead (`clock`): a gap then ends when the replay reaches it (`wake_at` says when,
+`release` marks the markets whose gap is over), and the replay runs what is due with `drain` after
+each replayed event that marked a market (engine/backtest/event_replay.py).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+from heapq import heappop, heappush
+from itertools import count
 from typing import Generic, TypeVar
 
 log = logging.getLogger("engine.trading.decision_schedule")
@@ -28,15 +35,20 @@ Key = TypeVar("Key", bound=Hashable)
 
 class DecisionSchedule(Generic[Key]):
     def __init__(self, decide: Callable[[Key], Awaitable[None]],
-                 on_error: Callable[[Key, Exception], None] | None = None, *, min_gap_s: float = 0.0) -> None:
+                 on_error: Callable[[Key, Exception], None] | None = None, *, min_gap_s: float = 0.0,
+                 clock: Callable[[], float] | None = None) -> None:
         """`decide(key)` makes one market's decision (a key: a market, or a group of markets a
         strategy decides together); `on_error` hears of one that raised (the others go on);
-        `min_gap_s`: the least time between two decisions of one key (0: none)."""
+        `min_gap_s`: the least time between two decisions of one key (0: none); `clock`: seconds of
+        a simulated time (a replay), whose gaps end at `release` (None: the loop's time and timers)."""
         self._decide = decide
         self._on_error = on_error
         self.min_gap_s = min_gap_s
-        self._last: dict[Key, float] = {}  # loop time each key's last decision acted (`acted`)
+        self.clock = clock
+        self._last: dict[Key, float] = {}  # time each key's last decision acted (`acted`)
         self._waiting: set[Key] = set()  # keys marked within their gap: decided when it ends
+        self._gap_ends: list[tuple[float, int, Key]] = []  # simulated time: (when, order, key) of each gap
+        self._order = count()  # (so two gaps ending at once never compare their keys)
         self._due: deque[Key] = deque()  # first marked, first decided; each key at most once
         self._queued: set[Key] = set()
         self._running: Key | None = None
@@ -59,12 +71,25 @@ class DecisionSchedule(Generic[Key]):
 
     def acted(self, key: Key) -> None:
         """`key`'s decision sent orders or cancels: its next waits out `min_gap_s` from now."""
-        self._last[key] = asyncio.get_running_loop().time()
+        self._last[key] = self._now()
 
     def mark_all(self, keys: Iterable[Key]) -> None:
         """A change every market reads (a limit, a parameter, the mode): all of them due."""
         for key in keys:
             self.mark(key)
+
+    def wake_at(self) -> float | None:
+        """Simulated time: when the first waiting gap ends (None: none waits)."""
+        return self._gap_ends[0][0] if self._gap_ends else None
+
+    def release(self) -> None:
+        """Simulated time: the keys whose gap has ended by now are due."""
+        now = self._now()
+        while self._gap_ends and self._gap_ends[0][0] <= now:
+            self._gap_over(heappop(self._gap_ends)[2])
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time() if self.clock is None else self.clock()
 
     @property
     def due(self) -> int:
@@ -109,12 +134,14 @@ class DecisionSchedule(Generic[Key]):
         key = self._due.popleft()
         self._queued.discard(key)
         if self.min_gap_s > 0:
-            loop = asyncio.get_running_loop()
-            started = loop.time()
+            started = self._now()
             wait = self._last.get(key, float("-inf")) + self.min_gap_s - started
             if wait > 0:  # it acted a moment ago: decided when its gap ends
                 self._waiting.add(key)
-                loop.call_later(wait, self._gap_over, key)
+                if self.clock is None:
+                    asyncio.get_running_loop().call_later(wait, self._gap_over, key)
+                else:
+                    heappush(self._gap_ends, (started + wait, next(self._order), key))
                 return
         self._running, self._again = key, False
         try:

@@ -83,12 +83,14 @@ class Core(Protocol):
 
 
 class EventDecisions:
-    """The triggers and the per-market decision of one core (live only: a backtest decides at its
-    recorded passes)."""
+    """The triggers and the per-market decision of one core. Live, the feed's listener and the buses
+    mark markets and the core's loop runs the schedule; a backtest's replay marks them from the rows it
+    applies and runs the schedule after each at its simulated time (engine/backtest/event_replay.py)."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
-        self.schedule: DecisionSchedule[str] = DecisionSchedule(self.decide, self._failed)
+        clock = None if core.replay is None else (lambda: core.clock() / 1000)  # a replay's simulated time
+        self.schedule: DecisionSchedule[str] = DecisionSchedule(self.decide, self._failed, clock=clock)
         self.holding = True  # until a timed pass says the desk may move orders (fills dark, not started)
         self.fills_dark = False
         self.passes = 0  # timed passes so far: each may change what a decision reads
@@ -112,7 +114,7 @@ class EventDecisions:
     def on_market_event(self, event: MarketEvent) -> None:
         if isinstance(event, BookChanged):
             info = self.core.catalog.by_token(event.token_id)
-            reach = self._reaches().get(info.condition_id) if info is not None else None
+            reach = self.reaches().get(info.condition_id) if info is not None else None
             if info is not None and reach is not None and self._moved(event.token_id, reach):
                 self.schedule.mark(info.condition_id)
         elif isinstance(event, TradePrint):
@@ -122,7 +124,7 @@ class EventDecisions:
 
     def mark(self, condition_id: object) -> None:
         """`condition_id`'s decision is due (ignored unless a strategy decides it)."""
-        if isinstance(condition_id, str) and condition_id in self._reaches():
+        if isinstance(condition_id, str) and condition_id in self.reaches():
             self.schedule.mark(condition_id)
 
     def mark_all(self) -> None:
@@ -160,7 +162,9 @@ class EventDecisions:
         self.passes += 1
         self._scopes = None  # the strategies or their markets may have changed: read again when asked
 
-    def _reaches(self) -> dict[str, int]:
+    def reaches(self) -> dict[str, int]:
+        """Each market decided on events, and the widest reach of the strategies quoting it (a new
+        dict whenever the strategies or their markets may have changed)."""
         if self._scopes is None:
             self._scope_map()
         return self._reach
@@ -184,7 +188,7 @@ class EventDecisions:
 
     async def decide(self, condition_id: str) -> None:
         core = self.core
-        if core.config.decide_on_events and core.replay is None and core.link.live:
+        if core.config.decide_on_events and core.link.live:
             await self.decide_market(condition_id)
 
     async def decide_market(self, condition_id: str) -> None:

@@ -1,0 +1,118 @@
+"""A backtest at the live cadence: with `decide_on_events` on, the replay decides a market after each
+replayed change that live's triggers would mark, at that change's simulated time (issue 58 item 3).
+
+The same path as live (engine/trading/event_decisions.py): the rows the replay applies mark markets
+as the feed's listener would (`ReplayTriggers`: the touch moved or a level changed within the reach
+of a strategy quoting the market, a trade print there), the desk's own fills and order updates mark
+theirs through the executors' buses (their reports are applied as soon as the paper venue makes
+them, as live's inbox applies them), and the core's own `DecisionSchedule`, on the simulated clock,
+decides what is due: coalesced per market, first marked first decided, `decision_min_gap_ms` of
+simulated time between a market's decisions that acted. The paper venue's latency model sits between
+a decision and the venue as in any backtest (a call's trip replays the recording meanwhile, and what
+it marks is decided after). The timed pass (`TradingCore.tick`) runs where it always ran: at the
+recorded decision markers, or every `tick_interval_ms` without any.
+
+The replay stops after the rows of one instant that marked a market (live handles a feed message,
+then the loop decides), at the end of a market's gap, and at each timed pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from engine.backtest.cursor import LIMIT, Cursor, SimClock
+from engine.execution.executor import Executor
+from engine.trading.event_decisions import EventDecisions
+from engine.venues.paper import PaperVenue
+
+NEVER = 2**62
+Window = tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]
+
+
+class ReplayTriggers:
+    """What a replayed row marks: live's triggers (`EventDecisions.on_market_event`, its bus
+    listeners), read off the replay's own book structures without building a view."""
+
+    def __init__(self, events: EventDecisions, venues: Sequence[PaperVenue]) -> None:
+        """`venues`: the paper venues whose reports (fills, order updates) mark their markets once
+        applied."""
+        self.events = events
+        self.venues = list(venues)
+        self._reaches: dict[str, int] | None = None
+        self._watched: dict[str, tuple[str, int]] = {}
+
+    def watched(self) -> dict[str, tuple[str, int]]:
+        """token -> (its market, the widest reach of the strategies deciding it on events)."""
+        reaches = self.events.reaches()
+        if reaches is not self._reaches:  # rebuilt after each timed pass: the strategies' markets may change
+            self._reaches = reaches
+            self._watched = {}
+            for cid, reach in reaches.items():
+                info = self.events.core.catalog.get(cid)
+                if info is not None:
+                    self._watched[info.yes_token] = self._watched[info.no_token] = (cid, reach)
+        return self._watched
+
+    def mark(self, condition_id: str) -> None:
+        self.events.schedule.mark(condition_id)
+
+    def reported(self) -> bool:
+        """Whether a paper venue has reports not yet applied (a fill, a cancel of its own)."""
+        return any(not venue.events.empty() for venue in self.venues)
+
+    @staticmethod
+    def within(bids: dict[int, int], asks: dict[int, int], is_bid: bool, price: int, reach: int) -> bool:
+        """Whether a level that changed at `price` is at the touch or within `reach` of it, after the
+        change (a removed touch: the price is past the new one): what moves live's window."""
+        if is_bid:
+            return not bids or price >= max(bids) - reach
+        return not asks or price <= min(asks) + reach
+
+    @staticmethod
+    def window(bids: dict[int, int], asks: dict[int, int], reach: int) -> Window:
+        """The levels within `reach` of each touch (live compares them before and after a message)."""
+        best_bid, best_ask = (max(bids) if bids else 0), (min(asks) if asks else 0)
+        return (tuple(sorted(((p, s) for p, s in bids.items() if p >= best_bid - reach), reverse=True)),
+                tuple(sorted((p, s) for p, s in asks.items() if p <= best_ask + reach)))
+
+
+async def settle(triggers: ReplayTriggers, executors: Sequence[Executor]) -> int:
+    """After a stop of the replay: the gaps that ended are due, the venues' reports applied (their
+    fills and order updates mark their markets), and every due market decided, until nothing is due;
+    returns the decisions run."""
+    schedule = triggers.events.schedule
+    schedule.release()
+    done = 0
+    while True:
+        if triggers.reported():
+            for executor in executors:
+                executor.drain()
+        if not schedule.due:
+            return done
+        done += await schedule.drain()
+
+
+async def replay(cursor: Cursor, clock: SimClock, triggers: ReplayTriggers, executors: Sequence[Executor], *,
+                 markers: bool, first_pass: int, interval: int,
+                 timed_pass: Callable[[int], Awaitable[int]]) -> tuple[int, int]:
+    """The recording replayed with decisions on events between the timed passes; returns (timed
+    passes, event decisions run)."""
+    schedule = triggers.events.schedule
+    passes = decisions = 0
+    next_pass = first_pass
+    while True:
+        wake = schedule.wake_at()
+        gap_ms = NEVER if wake is None else round(wake * 1000)
+        until = min(gap_ms, NEVER if markers else next_pass)
+        stop = cursor.advance(until - 1, markers=markers)
+        if stop is None:
+            break
+        if isinstance(stop, int):  # a recorded decision marker
+            passes += await timed_pass(stop)
+        elif stop == LIMIT:
+            clock.now = max(clock.now, until)
+            if not markers and until == next_pass:
+                passes += await timed_pass(next_pass)
+                next_pass = max(next_pass, clock.now) + interval
+        decisions += await settle(triggers, executors)
+    return passes, decisions
