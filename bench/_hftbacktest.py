@@ -44,16 +44,17 @@ def unavailable() -> str | None:
     return None
 
 
-def run(recording: Path, folder: Path) -> dict | str:
+def run(recording: Path, folder: Path, reach: int | None = None) -> dict | str:
     """Its replay of `recording` (prepared into `folder` first, untimed): the replay process's
-    figures and its whole wall time; or why it failed."""
+    figures and its whole wall time; or why it failed. `reach` (ticks): decide on events too."""
     folder.mkdir(parents=True, exist_ok=True)
     prepared = subprocess.run([str(PYTHON), str(SIDE), "prepare", str(recording), str(folder)],
                               capture_output=True, text=True)
     if prepared.returncode != 0:
         return f"preparing its data failed: {prepared.stderr.strip().splitlines()[-1:]}"
     began = time.perf_counter()
-    done = subprocess.run([str(PYTHON), str(SIDE), "replay", str(folder)], capture_output=True, text=True)
+    done = subprocess.run([str(PYTHON), str(SIDE), "replay", str(folder), *([] if reach is None else [str(reach)])],
+                          capture_output=True, text=True)
     wall = time.perf_counter() - began
     if done.returncode != 0:
         return f"its replay failed: {done.stderr.strip().splitlines()[-1:]}"
@@ -63,14 +64,14 @@ def run(recording: Path, folder: Path) -> dict | str:
     return figures
 
 
-def line(figures: dict | str, desk: dict) -> str:
-    """The yardstick's line beside the desk's default-cadence run on the same recording."""
+def line(figures: dict | str, desk: dict, cadence: str = "default cadence") -> str:
+    """The yardstick's line beside the desk's run at the same cadence on the same recording."""
     if isinstance(figures, str):
         return f"    hftbacktest: skipped ({figures})"
     ratio = figures["wall_s"] / desk["wall_s"]
-    return (f"    hftbacktest {PINNED.split('==')[1]} on the same recording and decision markers: "
+    return (f"    hftbacktest {PINNED.split('==')[1]} on the same recording, {cadence}: "
             f"{figures['events']:,} events, {figures['decisions']:,} decisions, {figures['orders']:,} orders, "
             f"{figures['fills']:,} fills | {figures['events'] / figures['wall_s']:,.0f} events/s wall "
             f"({figures['wall_s']:.1f} s: load {figures['load_s']:.1f}, compile {figures['compile_s']:.1f}, "
             f"replay {figures['replay_s']:.1f}; converting the recording beforehand {figures['prepare_s']:.1f} s, "
-            f"not counted) | the desk at its default cadence: {ratio:.2f}x its wall (target >= 1.0x)")
+            f"not counted) | the desk, {cadence}: {ratio:.2f}x its wall (target >= 1.0x)")

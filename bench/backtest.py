@@ -13,6 +13,10 @@ way in this process: reading the same events back and applying them to a bare bo
 `--large` adds recordings of 4 M and 20 M market events (peak RSS must not grow with the
 length; the 20 M recording takes several GB of temporary disk and a few minutes to write).
 `--code DIR` runs the replays on another checkout's code (an A/B on one recording).
+A third replay decides on events as live does (`decide_on_events` = 1: a market decided after each
+event within its strategy's reach, each print, each of its own fills and order updates, besides the
+timed passes at the markers), with hftbacktest deciding on the same events beside it; their fills are
+compared (counts, sides, prices; `--no-events` skips it).
 The yardstick: hftbacktest replaying the same recording with the same quoting at the same
 decision markers (bench/hftbacktest_side.py, in its own virtualenv, installed once with
 `--install-hftbacktest`; "skipped" where it is not there), its whole process's wall against the
@@ -33,12 +37,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from itertools import islice
 from pathlib import Path
 
 import _hftbacktest
 from _common import ROOT, report
-from _recording import write_recording
+from _recording import TICK, write_recording
 
 from engine.backtest.replay import apply
 from engine.feeds.books import BookCache
@@ -89,7 +94,14 @@ replay_s, cpu_s = time.perf_counter() - began, time.process_time() - cpu
 sizes = [after - before for (before, _), (after, _) in zip(marks, marks[1:])]
 full = max(set(sizes), key=sizes.count) if sizes else 0
 chunks = [(b - a) * 1000 for (before, a), (after, b) in zip(marks, marks[1:]) if after - before == full]
-print(json.dumps({"events": result.events, "decisions": result.decisions,
+with sqlite3.connect(db) as conn:  # each fill as the YES book sees it (an ask is a NO bid): (market, side, price)
+    yes = {r[0]: n for n, r in enumerate(conn.execute("SELECT yes_token FROM markets ORDER BY condition_id"))}
+    no = {r[0]: n for n, r in enumerate(conn.execute("SELECT no_token FROM markets ORDER BY condition_id"))}
+with sqlite3.connect(work / "backtest.db") as conn:
+    rows = conn.execute("SELECT token_id, side, price FROM fills WHERE status != 'FAILED' ORDER BY id").fetchall()
+fill_list = [[yes[t], side, price] if t in yes else [no[t], "SELL" if side == "BUY" else "BUY", 1_000_000 - price]
+             for t, side, price in rows]
+print(json.dumps({"events": result.events, "decisions": result.decisions, "fill_list": fill_list,
                   "orders": getattr(result, "order_count", len(result.orders)),
                   "fills": getattr(result, "fill_count", len(result.fills)),
                   "marked_out": sum(1 for f in result.fills if f.get("markout_1s") is not None),
@@ -131,6 +143,42 @@ def child_failure(code: Path, returncode: int, stderr: str) -> str:
     return message
 
 
+def deciding_on_events(path: Path, on: bool) -> None:
+    """Set the recording's desk to decide on events (or back to its default): as live with
+    `decide_on_events` on, with no least gap between a market's decisions and no order-rate limit,
+    so that it quotes as hftbacktest's market maker does on the same events."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM settings WHERE key IN ('decide_on_events', 'decision_min_gap_ms')")
+        conn.execute("DELETE FROM risk_limits WHERE name = 'max_order_rate'")
+        if on:
+            conn.executemany("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                             "VALUES (?, ?, 1, 0, 'bench')", [("decide_on_events", "1"), ("decision_min_gap_ms", "0")])
+            conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
+                         "VALUES ('max_order_rate', '100000', 1, 0, 'bench')")
+
+
+def reach_ticks() -> int:
+    """How many ticks from the touch a level change decides the bench's market maker (its reach)."""
+    from engine.strategies.registry import build_strategy
+    return -(-build_strategy("bench", "market_making", PARAMS).reach() // TICK)
+
+
+def fills_compared(desk: dict, other: dict) -> str:
+    """The two runs' fills side by side: counts by side, and how many are the same (market, side, price)."""
+    ours = Counter((m, side, price) for m, side, price in desk["fill_list"])
+    theirs = Counter((m, side, price) for m, side, price in other["fill_list"])
+    same = sum((ours & theirs).values())
+    sides = {name: Counter(side for _, side, _ in run["fill_list"]) for name, run in (("desk", desk),
+                                                                                        ("hftbacktest", other))}
+    mean = {name: (sum(p for *_, p in run["fill_list"]) / len(run["fill_list"]) / 1e6 if run["fill_list"] else 0)
+            for name, run in (("desk", desk), ("hftbacktest", other))}
+    return (f"    fills compared: desk {len(desk['fill_list']):,} (buy {sides['desk']['BUY']:,}, sell "
+            f"{sides['desk']['SELL']:,}, mean price {mean['desk']:.4f}), hftbacktest {len(other['fill_list']):,} "
+            f"(buy {sides['hftbacktest']['BUY']:,}, sell {sides['hftbacktest']['SELL']:,}, mean price "
+            f"{mean['hftbacktest']:.4f}); {same:,} the same (market, side, price) in both "
+            f"(docs/development.md says why they differ)")
+
+
 def keep_one_decision(path: Path) -> None:
     """Strip the recording of every decision marker but its first (in place: a copy of a large
     recording would double its disk)."""
@@ -159,6 +207,13 @@ def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool
           f"replaying with the code in {args.code}", flush=True)
     default = replay_in_child(path, tmp / "work", args.code)
     yardstick = (_hftbacktest.unavailable() or _hftbacktest.run(path, tmp / "hftbacktest")) if chunks else None
+    on_events = on_events_yardstick = None
+    if chunks and not args.no_events:  # the live cadence: decisions on events, the same quoting in both
+        deciding_on_events(path, True)
+        on_events = replay_in_child(path, tmp / "work-events", args.code)
+        deciding_on_events(path, False)
+        on_events_yardstick = (_hftbacktest.unavailable()
+                               or _hftbacktest.run(path, tmp / "hftbacktest-events", reach_ticks()))
     if chunks:
         with sqlite3.connect(path) as conn:
             tokens = [t for row in conn.execute("SELECT yes_token, no_token FROM markets") for t in row]
@@ -175,6 +230,11 @@ def bench_size(tmp: Path, events: int, args: argparse.Namespace, *, chunks: bool
         print(run_line(label, run, target))
     if yardstick is not None:
         print(_hftbacktest.line(yardstick, default))
+    if on_events is not None and on_events_yardstick is not None:
+        print(run_line("on events (decide_on_events = 1)", on_events, TARGET_DEFAULT))
+        print(_hftbacktest.line(on_events_yardstick, on_events, "on events"))
+        if not isinstance(on_events_yardstick, str):
+            print(fills_compared(on_events, on_events_yardstick))
     extra = default["decisions"] - one["decisions"]
     if extra > 0:
         print(f"    per decision: {(default['replay_s'] - one['replay_s']) * 1000 / extra:.2f} ms "
@@ -193,6 +253,8 @@ def main() -> None:
                         help="market events between two recorded decisions (the engine decides every 500 ms: "
                              "100 is a busy desk at ~200 events/s)")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code replays (default: this one)")
+    parser.add_argument("--no-events", action="store_true",
+                        help="skip the run deciding on events (decide_on_events = 1) and its hftbacktest twin")
     parser.add_argument("--install-hftbacktest", action="store_true",
                         help=f"first install {_hftbacktest.PINNED} into {_hftbacktest.VENV} (its own "
                              "virtualenv; the network is needed once) to print the desk's speed against it")

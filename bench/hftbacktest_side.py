@@ -3,7 +3,7 @@ its own speed against. Runs in hftbacktest's own virtualenv (bench/.hftbacktest-
 the desk's: it imports nothing of the desk, only numpy, numba, hftbacktest and the standard library.
 
     bench/.hftbacktest-venv/bin/python bench/hftbacktest_side.py prepare RECORDING.db FOLDER
-    bench/.hftbacktest-venv/bin/python bench/hftbacktest_side.py replay FOLDER
+    bench/.hftbacktest-venv/bin/python bench/hftbacktest_side.py replay FOLDER [REACH_TICKS]
 
 `prepare` reads the recording's ticks (every token's book snapshots, level changes and prints)
 into hftbacktest's event arrays, one asset per token, saved as .npz in FOLDER (its native input:
@@ -11,8 +11,11 @@ a user converts once and replays many times, so this is not in its replay's wall
 loads them and replays them with a market maker that
 decides at the recorded decision markers, as the desk's backtest does: on each YES token it
 quotes a bid and an ask a half-spread (0.01) around the mid, 20 shares each, post-only, leaving
-a quote that is already at its price and cancelling one that is not. Zero latency (the desk's
-bench chooses zero too), the risk-averse queue model, no partial fills, no fees.
+a quote that is already at its price and cancelling one that is not. With REACH_TICKS it also decides
+as the desk does with `decide_on_events` on: an asset whose levels within that many ticks of its
+touch changed, that printed a trade, or that got an order response, at once (`quote_on_events`).
+Zero latency (the desk's bench chooses zero too), the risk-averse queue model, no partial fills,
+no fees. Each fill is noted (asset, side, price) for the bench's comparison with the desk's.
 Each prints one JSON line: `prepare` its time; `replay` events (the recording's rows, as the
 desk counts them), decisions, orders, fills and
 the time to load, to compile (numba) and to replay. The caller measures the whole process's wall.
@@ -94,7 +97,50 @@ def asset(events: np.ndarray) -> BacktestAsset:
 
 
 @njit
-def quote(hbt, decisions, quoted, half_spread, size, tick):  # numba compiles it: its arguments are untyped
+def requote(hbt, a, half_spread, size, tick, next_id, fills):
+    """One decision on asset `a`: its fills since the last one noted in `fills` (side, price; row 0
+    counts them), then a bid and an ask a half-spread around the mid, a quote already at its price
+    left, one that is not cancelled. Returns (orders sent, the next order id)."""
+    sent = 0
+    values = hbt.orders(a).values()
+    while values.has_next():
+        order = values.get()
+        if order.status == 3 and fills[0, 0] + 1 < fills.shape[0]:  # FILLED: noted before it is cleared
+            n = int(fills[0, 0]) + 1
+            fills[n, 0], fills[n, 1], fills[n, 2] = a, order.side, order.exec_price
+            fills[0, 0] = n
+    hbt.clear_inactive_orders(a)
+    depth = hbt.depth(a)
+    bid_tick, ask_tick = depth.best_bid_tick, depth.best_ask_tick
+    if bid_tick <= 0 or ask_tick <= 0 or ask_tick <= bid_tick:
+        return sent, next_id
+    mid = (bid_tick + ask_tick) * tick / 2.0
+    want_bid = np.floor((mid - half_spread) / tick + 1e-9) * tick
+    want_ask = np.ceil((mid + half_spread) / tick - 1e-9) * tick
+    have_bid, have_ask = False, False
+    values = hbt.orders(a).values()
+    while values.has_next():
+        order = values.get()
+        if order.cancellable:
+            if order.side == 1 and abs(order.price - want_bid) < tick / 2 and not have_bid:
+                have_bid = True
+            elif order.side == -1 and abs(order.price - want_ask) < tick / 2 and not have_ask:
+                have_ask = True
+            else:
+                hbt.cancel(a, order.order_id, False)
+    if not have_bid and want_bid > 0:
+        hbt.submit_buy_order(a, next_id, want_bid, size, GTX, LIMIT, False)
+        next_id += 1
+        sent += 1
+    if not have_ask and want_ask < 1:
+        hbt.submit_sell_order(a, next_id, want_ask, size, GTX, LIMIT, False)
+        next_id += 1
+        sent += 1
+    return sent, next_id
+
+
+@njit
+def quote(hbt, decisions, quoted, half_spread, size, tick, fills):  # numba compiles it: its arguments are untyped
     """Elapse to each decision; on each quoted asset keep a bid and an ask around the mid.
     Returns (orders sent, decisions taken)."""
     sent, taken, next_id = 0, 0, 1
@@ -105,34 +151,63 @@ def quote(hbt, decisions, quoted, half_spread, size, tick):  # numba compiles it
             break
         taken += 1
         for a in range(quoted):
-            hbt.clear_inactive_orders(a)
-            depth = hbt.depth(a)
-            bid_tick, ask_tick = depth.best_bid_tick, depth.best_ask_tick
-            if bid_tick <= 0 or ask_tick <= 0 or ask_tick <= bid_tick:
-                continue
-            mid = (bid_tick + ask_tick) * tick / 2.0
-            want_bid = np.floor((mid - half_spread) / tick + 1e-9) * tick
-            want_ask = np.ceil((mid + half_spread) / tick - 1e-9) * tick
-            have_bid, have_ask = False, False
-            orders = hbt.orders(a)
-            values = orders.values()
-            while values.has_next():
-                order = values.get()
-                if order.cancellable:
-                    if order.side == 1 and abs(order.price - want_bid) < tick / 2 and not have_bid:
-                        have_bid = True
-                    elif order.side == -1 and abs(order.price - want_ask) < tick / 2 and not have_ask:
-                        have_ask = True
-                    else:
-                        hbt.cancel(a, order.order_id, False)
-            if not have_bid and want_bid > 0:
-                hbt.submit_buy_order(a, next_id, want_bid, size, GTX, LIMIT, False)
-                next_id += 1
-                sent += 1
-            if not have_ask and want_ask < 1:
-                hbt.submit_sell_order(a, next_id, want_ask, size, GTX, LIMIT, False)
-                next_id += 1
-                sent += 1
+            more, next_id = requote(hbt, a, half_spread, size, tick, next_id, fills)
+            sent += more
+    for a in range(quoted):  # the last fills, noted
+        requote(hbt, a, half_spread, size, tick, next_id, fills)
+    return sent, taken
+
+
+@njit
+def window(hbt, a, reach, seen):
+    """Whether asset `a`'s levels within `reach` ticks of each touch differ from `seen[a]` (kept)."""
+    depth = hbt.depth(a)
+    bid, ask = depth.best_bid_tick, depth.best_ask_tick
+    changed = seen[a, 0] != bid or seen[a, 1] != ask
+    seen[a, 0], seen[a, 1] = bid, ask
+    for k in range(reach + 1):
+        b, s = depth.bid_qty_at_tick(bid - k), depth.ask_qty_at_tick(ask + k)
+        if seen[a, 2 + 2 * k] != b or seen[a, 3 + 2 * k] != s:
+            changed = True
+            seen[a, 2 + 2 * k], seen[a, 3 + 2 * k] = b, s
+    return changed
+
+
+@njit
+def quote_on_events(hbt, decisions, quoted, half_spread, size, tick, reach, fills):
+    """The desk's cadence with decisions on events: every asset at each recorded decision, and
+    between them an asset as soon as its levels within `reach` ticks of the touch changed, it
+    printed a trade, or an order response arrived. Returns (orders sent, decisions taken)."""
+    sent, taken, next_id = 0, 0, 1
+    if hbt.elapse(1) != 0:
+        return sent, taken
+    seen = np.zeros((quoted, 2 + 2 * (reach + 1)))
+    k, n = 0, len(decisions)
+    while True:
+        now = hbt.current_timestamp
+        if k < n and decisions[k] <= now:
+            k += 1
+            taken += 1
+            for a in range(quoted):
+                window(hbt, a, reach, seen)
+                more, next_id = requote(hbt, a, half_spread, size, tick, next_id, fills)
+                sent += more
+            continue
+        got = hbt.wait_next_feed(True, decisions[k] - now if k < n else 1 << 62)
+        if got == 1:
+            break
+        if got != 2 and got != 3:
+            continue
+        for a in range(quoted):
+            printed = len(hbt.last_trades(a)) > 0
+            if printed:
+                hbt.clear_last_trades(a)
+            if window(hbt, a, reach, seen) or printed or got == 3:
+                taken += 1
+                more, next_id = requote(hbt, a, half_spread, size, tick, next_id, fills)
+                sent += more
+    for a in range(quoted):
+        requote(hbt, a, half_spread, size, tick, next_id, fills)
     return sent, taken
 
 
@@ -147,32 +222,43 @@ def prepare(recording: str, folder: Path) -> None:
     print(json.dumps({"prepare_s": time.perf_counter() - began}))
 
 
-def replay(folder: Path) -> None:
+def replay(folder: Path, reach: int | None) -> None:
+    """`reach` (ticks): decide on events as well as at the markers (None: at the markers only)."""
     began = time.perf_counter()
     shape = json.loads((folder / "assets.json").read_text())
     arrays = [np.load(folder / f"asset-{n}.npz")["data"] for n in range(shape["assets"])]
     decisions = np.load(folder / "decisions.npy")
     loaded = time.perf_counter()
     hbt = HashMapMarketDepthBacktest([asset(a) for a in arrays])  # `arrays` stays alive: the assets point into it
+    fills = np.zeros((1_000_000, 3))
     # Compiled on a throwaway copy first, so the replay's time is the replay's.
     warm = HashMapMarketDepthBacktest([asset(a[:1]) for a in arrays])
-    quote(warm, decisions[:1], shape["quoted"], HALF_SPREAD, SIZE, TICK)
+    if reach is None:
+        quote(warm, decisions[:1], shape["quoted"], HALF_SPREAD, SIZE, TICK, np.zeros((2, 3)))
+    else:
+        quote_on_events(warm, decisions[:1], shape["quoted"], HALF_SPREAD, SIZE, TICK, reach, np.zeros((2, 3)))
     warm.close()
     compiled = time.perf_counter()
-    sent, taken = quote(hbt, decisions, shape["quoted"], HALF_SPREAD, SIZE, TICK)
-    fills = sum(int(hbt.state_values(a).num_trades) for a in range(shape["quoted"]))
+    if reach is None:
+        sent, taken = quote(hbt, decisions, shape["quoted"], HALF_SPREAD, SIZE, TICK, fills)
+    else:
+        sent, taken = quote_on_events(hbt, decisions, shape["quoted"], HALF_SPREAD, SIZE, TICK, reach, fills)
+    count = sum(int(hbt.state_values(a).num_trades) for a in range(shape["quoted"]))
     replayed = time.perf_counter()
     hbt.close()
+    noted = fills[1:int(fills[0, 0]) + 1]
     print(json.dumps({"events": shape["rows"], "decisions": int(taken), "orders": int(sent),
-                      "fills": fills, "load_s": loaded - began, "compile_s": compiled - loaded,
-                      "replay_s": replayed - compiled}))
+                      "fills": count, "load_s": loaded - began, "compile_s": compiled - loaded,
+                      "replay_s": replayed - compiled,
+                      "fill_list": [[int(a), "BUY" if side > 0 else "SELL", round(price * MICRO)]
+                                    for a, side, price in noted]}))
 
 
 def main() -> None:
     if sys.argv[1:2] == ["prepare"] and len(sys.argv) == 4:
         prepare(sys.argv[2], Path(sys.argv[3]))
-    elif sys.argv[1:2] == ["replay"] and len(sys.argv) == 3:
-        replay(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["replay"] and len(sys.argv) in (3, 4):
+        replay(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) == 4 else None)
     else:
         raise SystemExit(__doc__)
 
