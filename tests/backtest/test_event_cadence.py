@@ -109,6 +109,6 @@ def test_a_flooding_market_does_not_starve_anothers_decision_and_its_replacement
     # The busy market is decided all through its flood, its replacements at least the gap apart.
     replaced = sorted({o["created_at"] for o in _answers(on, busy, FIRST_PASS + 1)})
     assert len(replaced) >= 4 and replaced[-1] >= T0 + 1_700
-    assert all(b - a >= gap_ms for a, b in zip(replaced, replaced[1:]))
+    assert all(b - a >= gap_ms for a, b in zip(replaced, replaced[1:], strict=False))
     off = _backtest(tmp_path / "off", moves, on=False, gap_ms=gap_ms)
     assert {o["created_at"] for o in _answers(off, quiet, FIRST_PASS + 1)} == {NEXT_PASS + 25}
