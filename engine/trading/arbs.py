@@ -80,7 +80,7 @@ async def unwind_settled(link: TradingSite, limits: Limits, book: Settlements) -
     waiting: list[Unwind] = []
     for unwind in book.pending:
         market = link.catalog.get(unwind.condition_id)
-        books = link.books.book(unwind.token_id)
+        books = link.marks(unwind.token_id)
         sellable = link.executor.state.totals(unwind.strategy, unwind.token_id).sellable
         if market is None or books is None or books.mid is None or sellable < unwind.shares:
             waiting.append(unwind)  # not settled yet, or no price: never invented

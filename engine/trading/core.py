@@ -461,10 +461,11 @@ class TradingCore:
         if isinstance(self.executor.venue, PaperVenue):
             self.executor.venue.advance()
         self.executor.drain()
+        self.link.own.adopt()  # resting orders loaded at a start, never seen placed
         pairs = self.link.references.pairs()
         views = market_views(self.link.relevant_markets(), self.catalog, self.books, self.signals.fair_values(now),
                              self.link.references.source, self.signals.followed(now), pairs,
-                             self.signals.confidence)
+                             self.signals.confidence, own=self.link.own)
         self.indicators.want(wanted_indicators(self.config.indicators, views, self.host.hosted.values()), views, now)
         views = self.indicators.observe(views, self.books, now)
         self.own_markouts.observe(now)

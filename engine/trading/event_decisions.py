@@ -134,13 +134,12 @@ class EventDecisions:
         self.schedule.mark_all(sorted(self._scope_map()))
 
     def _moved(self, token_id: str, reach: int) -> bool:
-        """Whether the book of `token_id` changed at its touch or within `reach` of it."""
-        book = self.core.books.book(token_id)
+        """Whether the book of `token_id` changed at its touch or within `reach` of it (live, the desk's
+        own orders left out: their coming and going is not the market moving)."""
+        book = self.core.link.own.book(token_id)
         if book is None:
             return False
-        own = self._own_prices(token_id)  # live, the desk's own quotes are in the venue's book: a change
-        bids = [lv for lv in book.bids if lv.price not in own]  # of theirs is not the market moving
-        asks = [lv for lv in book.asks if lv.price not in own]
+        bids, asks = book.bids, book.asks
         seen: tuple[object, ...] = (
             tuple(lv for lv in bids if lv.price >= bids[0].price - reach) if bids else (),
             tuple(lv for lv in asks if lv.price <= asks[0].price + reach) if asks else ())
@@ -148,11 +147,6 @@ class EventDecisions:
             return False
         self._touch[token_id] = seen
         return True
-
-    def _own_prices(self, token_id: str) -> set[int]:
-        core = self.core
-        states = [core.executor.state, *(lane.executor.state for lane in (core.lane, core.kalshi) if lane is not None)]
-        return {o.price for state in states for o in state.orders.values() if o.token_id == token_id}
 
     # -- what a timed pass tells ----------------------------------------------------------------
 
@@ -281,7 +275,7 @@ class EventDecisions:
         core = self.core
         views = market_views(markets, core.catalog, core.books, core.signals.fair_values(now),
                              core.link.references.source, core.signals.followed(now), core.link.references.pairs(),
-                             core.signals.confidence)
+                             core.signals.confidence, own=core.link.own)
         for cid, view in views.items():
             last = self.views.get(cid)
             if last is not None and last.indicators:

@@ -152,7 +152,7 @@ async def take_exits(link: TradingSite, risk: RiskMonitor, book: ExitBook, exits
     # A position still held whose book has no mid cannot be judged: its exit waits, it does not end.
     held = link.executor.state
     unpriced = {key for key in book.active if held.totals(*key).size > 0
-                and ((prices := link.books.book(key[1])) is None or prices.mid is None)}
+                and ((prices := link.marks(key[1])) is None or prices.mid is None)}
     for key, state in book.finish({e.key for e in exits} | unpriced):
         _cleared(link, key, state)
 

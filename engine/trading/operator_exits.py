@@ -51,7 +51,7 @@ class OperatorExits:
 def _exit(state: ExecutionState, link: TradingSite, key: Key, why: str) -> Exit | None:
     totals = state.totals(*key)
     market = state.position_market.get(key)
-    book = link.books.book(key[1])
+    book = link.marks(key[1])
     if totals.size <= 0 or market is None or book is None or book.mid is None:
         return None
     return Exit(key[0], market[0], key[1], Reason.OPERATOR_EXIT, why, totals.sellable, book.mid, totals.size)

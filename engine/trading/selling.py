@@ -160,7 +160,7 @@ def _sale(link: TradingSite, limits: Limits, holding: Holding) -> tuple[OrderSpe
     """The fill-and-kill that sells this holding, or why there is none to send."""
     if holding.sellable <= 0:
         return None, f"{fmt(holding.held)} shares are still settling (matched, not yet mined): sell them once settled"
-    book = link.books.book(holding.token)
+    book = link.marks(holding.token)
     if book is None or book.mid is None or book.age_ms(link.clock()) > limits.ms("max_data_age"):
         return None, "no fresh two-sided book, so no acceptable price"
     floor = sell_floor(holding.market, book.mid, limits.probability("max_slippage"))

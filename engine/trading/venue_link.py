@@ -32,6 +32,7 @@ from engine.feeds.market_data_events import MarketEvent
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.rest import RestClient
 from engine.risk.monitor import RiskMonitor
+from engine.trading.own_orders import OwnOrders
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.references import References
 from engine.trading.venue_conditions import ConditionBoard
@@ -68,6 +69,10 @@ class VenueLink:
         self._strategy_markets = strategy_markets
         self.books = BookCache()
         self.catalog = MarketCatalog(set_aside=self._set_aside)
+        # Live, the books as decisions and marks read them: without the desk's own orders.
+        self.own = OwnOrders(self.books, self.catalog, lambda: self.executor.state, clock)
+        if replay is None:
+            self.own.watch(bus)
         # The feed stamps books with the core's clock: staleness is measured on one clock.
         self.feed: Feed = replay.feed(self.books) if replay else MarketFeed(settings.ws_host, settings.clob_host,
                                                                                self.books, clock_ms=clock)
@@ -307,7 +312,8 @@ class VenueLink:
         await self.references.close()
 
     def marks(self, token_id: str) -> Book | None:
-        return self.books.book(token_id, portfolio.MARK_DEPTH)
+        """The book a position is valued and sold at: live, without the desk's own orders."""
+        return self.own.book(token_id, portfolio.MARK_DEPTH)
 
     async def reward_page(self, cursor: str) -> Any:
         """One page of the venue's current liquidity-reward programs."""

@@ -29,6 +29,7 @@ from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.reference import ReferenceSource
+from engine.trading.own_orders import OwnOrders
 from storage.desk.audit import raise_alert
 from storage.engine_stores import follow_store, trading_reads
 from storage.sqlite.db import Database
@@ -44,9 +45,12 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
                  fair_values: Mapping[str, int], reference: ReferenceSource | None,
                  copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None,
                  pairs: Mapping[str, tuple[str, bool]] | None = None,
-                 confidences: Mapping[str, int | None] | None = None) -> dict[str, MarketView]:
+                 confidences: Mapping[str, int | None] | None = None,
+                 own: OwnOrders | None = None) -> dict[str, MarketView]:
     """Each market as strategies see it; `pairs`: the markets linked by hand to a Kalshi market;
-    `confidences`: how sure each fair value's source is."""
+    `confidences`: how sure each fair value's source is; `own`: live, the books read without the
+    desk's own orders (engine/trading/own_orders.py)."""
+    read = own.book if own is not None else books.book
     views: dict[str, MarketView] = {}
     for cid in condition_ids:
         info = catalog.get(cid)
@@ -55,7 +59,7 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
         last = books.last_trade(info.yes_token)
         latest = reference.reference(cid) if reference is not None else None
         views[cid] = MarketView(
-            info=info, yes=books.book(info.yes_token, DEPTH), no=books.book(info.no_token, DEPTH),
+            info=info, yes=read(info.yes_token, DEPTH), no=read(info.no_token, DEPTH),
             last_trade=last.price if last is not None else None,
             fair_value=fair_values.get(cid),
             fair_confidence=(confidences or {}).get(cid),

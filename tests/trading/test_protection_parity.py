@@ -54,13 +54,13 @@ def _side_by_side(tmp: Path, scenario: Callable[[Path, str], dict[str, Any]]) ->
 
 @contextmanager
 def _desk(tmp: Path, mode: str, *, seed: int, mm: tuple[dict[str, Any], list[str]] | None = None,
-          strategy_limits: dict[str, str] | None = None,
-          env: dict[str, str] | None = None) -> Iterator[tuple[SimHandle, EngineProcess]]:
+          strategy_limits: dict[str, str] | None = None, env: dict[str, str] | None = None,
+          settings: dict[str, Any] | None = None) -> Iterator[tuple[SimHandle, EngineProcess]]:
     """A strict simulator (no agents, no scheduled restart) and an engine desk on it in `mode`,
-    with a 0.05 max slippage (not started)."""
+    with a 0.05 max slippage (not started); `settings` over SETTINGS."""
     tmp.mkdir(parents=True, exist_ok=True)
     with approved_simulator(seed=seed, agents=False, maintenance_schedule="off") as sim:
-        engine, _ = live_desk(tmp, sim, mode=mode, mm=mm, settings=SETTINGS)
+        engine, _ = live_desk(tmp, sim, mode=mode, mm=mm, settings={**SETTINGS, **(settings or {})})
         engine.env.update(env or {})
         with sqlite3.connect(engine.db_path) as conn:
             conn.execute("INSERT INTO risk_limits (name, value, version, updated_at, updated_by) "
@@ -98,11 +98,12 @@ def _ran_past(engine: EngineProcess, at_ms: int) -> bool:
 # -- an exit -------------------------------------------------------------------------------------
 
 
-def _exit(tmp: Path, mode: str) -> dict[str, Any]:
+def _exit(tmp: Path, mode: str, events: int) -> dict[str, Any]:
     with approved_simulator(seed=61, agents=False, maintenance_schedule="off") as probe:
         market = probe.market(neg_risk=False, index=0)
     cid, yes = market["condition_id"], market["yes_token_id"]
-    with _desk(tmp, mode, seed=61, mm=(MM, [cid]), strategy_limits={"stop_loss_move": "0.05"}) as (sim, engine):
+    with _desk(tmp, mode, seed=61, mm=(MM, [cid]), strategy_limits={"stop_loss_move": "0.05"},
+               settings={"decide_on_events": events}) as (sim, engine):
         # The market maker quotes 0.48 / 0.52 outside a 0.49 / 0.51 book: the mid is the book's
         # in paper and live alike (live, its own quotes are in the venue's book).
         set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
@@ -134,6 +135,10 @@ def _exit(tmp: Path, mode: str) -> dict[str, Any]:
             "retried after the back-off": 5_000 <= sold_at - first_at < 30_000,
             "sold": _rows(engine, "SELECT f.price, f.size, f.fee FROM fills f JOIN orders o ON o.id = f.order_id "
                                   "WHERE o.reason = 'stop_loss'"),
+            # Live, its own ask is in the venue's book: priced off a mid made of it, the market maker
+            # cancelled and re-placed the same 0.39 ask on every decision (engine/trading/own_orders.py).
+            "asks placed": _rows(engine, "SELECT price FROM orders WHERE strategy = 'mm' AND side = 'SELL' "
+                                         "AND tif = 'GTC' ORDER BY id"),
             "asks withdrawn first": all(status == "CANCELED" and before for status, before in asks) and bool(asks),
             "refused for balance": _rows(engine, "SELECT COUNT(*) FROM orders WHERE error LIKE '%not enough balance%'"),
             "placed after": _rows(engine, "SELECT COUNT(*) FROM orders WHERE strategy = 'mm' AND created_at > ? "
@@ -144,14 +149,17 @@ def _exit(tmp: Path, mode: str) -> dict[str, Any]:
         }
 
 
-def test_a_stop_loss_sells_a_market_makers_position_the_same_in_paper_and_live(tmp_path: Path) -> None:
-    outcome = _side_by_side(tmp_path, _exit)
+@pytest.mark.parametrize("events", [0, 1], ids=["timed", "on_events"])
+def test_a_stop_loss_sells_a_market_makers_position_the_same_in_paper_and_live(tmp_path: Path, events: int) -> None:
+    outcome = _side_by_side(tmp_path, lambda tmp, mode: _exit(tmp, mode, events))
     paper = outcome["paper"]
     # Tried once (no bid down to the floor 0.32: the venue refused the FAK), then 5 s later, when a
     # bid had come, sold: at the mid 0.40 less 0.05, into the 0.36 bid, paying the taker's fee.
     assert paper["exits"] == [("FAK", "REJECTED", 320_000, 0), ("FAK", "FILLED", 350_000, 20 * SH)]
     assert paper["retried after the back-off"]
     assert paper["sold"] == [(360_000, 20 * SH, 230_400)]
+    # On the 20 shares; then, deciding on events, at the new mid 0.37 + 0.02 before the pass's exit.
+    assert paper["asks placed"] in ([(520_000,)], [(520_000,), (390_000,)])
     assert paper["asks withdrawn first"] and paper["refused for balance"] == [(0,)]
     assert paper["placed after"] == [(0,)]  # kept out, then cooling down: no ask placed and cancelled
     assert paper["alerts"] == [("STOP_LOSS",), ("EXIT_CLEARED",)]  # once for the exit, once when it cleared
