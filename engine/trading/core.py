@@ -432,6 +432,9 @@ class TradingCore:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                # Fail closed between passes too: no market is decided on events until a pass completes
+                # (its guard halts the desk when they keep failing; a good pass releases the hold).
+                self.events.holding = True
                 if not is_locked(exc):
                     log.exception("tick failed")
                     # The lanes' decisions come from this pass: none of them decided either.

@@ -205,11 +205,14 @@ class EventDecisions:
         now = core.clock()
         views = self._views(markets, now)
         desk, paper, kalshi = (_within(scope, intents) for intents in core._decide(now, views, only=scope)[:3])
-        lanes = ((core.lane, paper), (core.kalshi, kalshi))
-        ledgers = [core.executor, *(lane.executor for lane, _ in lanes if lane is not None and lane.live)]
+        live = [(lane, theirs) for lane, theirs in ((core.lane, paper), (core.kalshi, kalshi))
+                if lane is not None and lane.live]
+        ledgers = [core.executor, *(lane.executor for lane, _ in live)]  # every one's exposure counts
+        # A lane whose last pass failed decides nothing until one completes (its guard fails it closed).
+        lanes = [(lane, theirs) for lane, theirs in live if lane.passes.deciding]
         placed = await self._place(core.executor, desk, now, views, ledgers)
         for lane, theirs in lanes:
-            if lane is not None and lane.live and theirs:
+            if theirs:
                 changed = _changed(lane.executor, theirs)
                 if changed:
                     placed = True

@@ -3,7 +3,8 @@ with the timed pass an hour away in effect (a minute, the setting's most), a mov
 market's touch still gets its quotes replaced at once; a market whose book floods does not starve
 another's decision, and its own replacements are spaced by `decision_min_gap_ms`; a market whose
 inputs did not change is not decided again, and a decision that wants what is working stops before
-the risk gate (no decisions-log row)."""
+the risk gate (no decisions-log row); after a timed pass that failed, no market is decided on events
+until a pass completes (fail closed between passes too)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -31,7 +33,7 @@ def sim() -> Iterator[SimHandle]:
         yield handle
 
 
-def _core(tmp: Path, sim: SimHandle, markets: int, gap_ms: int = 10) -> TradingCore:
+def _core(tmp: Path, sim: SimHandle, markets: int, gap_ms: int = 10, tick_ms: int = 60_000) -> TradingCore:
     migrate(tmp / "t.db")
     db = Database(tmp / "t.db")
     with db.write() as conn:
@@ -40,9 +42,9 @@ def _core(tmp: Path, sim: SimHandle, markets: int, gap_ms: int = 10) -> TradingC
                      {"p": json.dumps({"size": 20, "max_spread": 0.5}),
                       "m": json.dumps({"filter": {"max_markets": markets}}), "t": now_ms()})
         conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
-                          "VALUES ('tick_interval_ms', '60000', 1, 0, 't'), ('decision_min_gap_ms', :g, 1, 0, 't'), "
+                          "VALUES ('tick_interval_ms', :i, 1, 0, 't'), ('decision_min_gap_ms', :g, 1, 0, 't'), "
                           "('decide_on_events', '1', 1, 0, 't')"),
-                     {"g": str(gap_ms)})
+                     {"g": str(gap_ms), "i": str(tick_ms)})
     settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
                               "TRADER_DB": str(tmp / "t.db")})
     return TradingCore(settings, db)
@@ -174,6 +176,47 @@ def test_a_decision_with_nothing_changed_costs_nothing_and_logs_nothing(tmp_path
         assert core.events.unchanged_intents == stopped + 1
         with core.db.read() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM decisions")).scalar_one() == logged
+        await core.stop()
+
+    asyncio.run(scenario())
+
+
+def test_no_market_is_decided_on_events_between_a_failed_pass_and_the_next_good_one(
+        tmp_path: Path, sim: SimHandle) -> None:
+    core = _core(tmp_path, sim, markets=1, tick_ms=300)
+    on_events: list[int] = []  # the desk's failed passes in a row at each decision that asked the strategies
+    failing = True
+
+    async def scenario() -> None:
+        nonlocal failing
+        (cid,) = await _quoting(core)
+        real_tick, real_decide = core.tick, core._decide
+
+        def decide(now: int, views: Any, only: Any = None) -> Any:
+            if only is not None:
+                on_events.append(core.passes.in_a_row)
+            return real_decide(now, views, only)
+
+        async def tick() -> Any:
+            if failing:
+                raise ValueError("a poisoned input")
+            return await real_tick()
+
+        core._decide = decide  # type: ignore[method-assign]  # the core's own, recorded as it is called
+        core.tick = tick  # type: ignore[method-assign]
+        await _until(lambda: core.passes.in_a_row >= 1)  # a timed pass failed (its guard trips at 3)
+        on_events.clear()  # (the acknowledgements of its quotes were decided on before it)
+        before = _quotes(core, cid)
+        decided = core.events.schedule.decided
+        _move(core, cid, 300_000)  # a move that, on events, replaces the quotes at once
+        await _until(lambda: core.events.schedule.decided > decided)  # the schedule got to the market
+        # Nothing asked of the strategies, nothing placed (a quote the move crossed may have filled).
+        assert on_events == [] and not _quotes(core, cid) - before and not core.passes.tripped
+        failing = False
+        await _until(lambda: core.passes.in_a_row == 0)  # a pass completed: deciding on events again
+        _move(core, cid, 600_000)
+        await _until(lambda: bool(on_events))
+        assert on_events[0] == 0
         await core.stop()
 
     asyncio.run(scenario())
