@@ -150,10 +150,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("tick_interval_ms", "Decision interval", int, 500, 50, 60_000, "ms",
                 "How often every strategy is asked for intents whatever happened (a market whose book, trades "
                 "or orders change is decided at once, between these passes)."),
-    SettingSpec("decide_on_events", "Decide on events", int, 0, 0, 1, "on/off",
-                "1: a market whose book moves near its quotes, or that trades, is decided at once rather than at "
-                "the next pass (off by default: live, a quote of the desk's at the touch moves the mid it prices "
-                "from, and decided on events that loops; docs/ARCHITECTURE.md)."),
+    SettingSpec("decide_on_events", "Decide on events", int, 1, 0, 1, "on/off",
+                "1: a market whose book moves near its quotes, whose orders or fills change, or that trades, is "
+                "decided at once rather than at the next pass; 0: decided on the timed passes only "
+                "(docs/ARCHITECTURE.md)."),
     SettingSpec("decision_min_gap_ms", "Least time between a market's replacements", int, 10, 0, 10_000, "ms",
                 "After a decision on a market's event sent orders or cancels, its next one waits at least this "
                 "long (a book that floods must not become a flood of cancels); 0: none."),

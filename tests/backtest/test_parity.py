@@ -48,8 +48,12 @@ def _record_session(tmp: Path, sim: SimHandle, seconds: float) -> tuple[Path, li
     with db.write() as conn:
         # Zero latency, chosen: the live session's trips are wall-clock sleeps, the replay's end at
         # recorded times; parity is of the fill model and the decisions (latency: test_latency.py).
+        # Decisions on the timed passes only (decide_on_events is on by default): this parity is of
+        # decisions at the recorded passes, which the replay makes at the same instants; a live
+        # session decides on events at wall-clock arrivals the recording does not keep, and the
+        # replay's event cadence has its own test (test_event_cadence.py).
         for key, value in (("paper_mined_after_ms", 0), ("record_depth", 50), ("tick_interval_ms", 200),
-                           ("paper_latency", "zero")):
+                           ("paper_latency", "zero"), ("decide_on_events", 0)):
             conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
                               "VALUES (:k, :v, 1, 0, 'test')"), {"k": key, "v": json.dumps(value)})
         conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,

@@ -33,7 +33,7 @@ NOW = 1_800_000_000_000
 
 
 class Site:
-    """What the arbitrage settlement reads of a ledger: its database, catalog, books and executor."""
+    """What the arbitrage settlement reads of a ledger: its database, catalog, books, marks and executor."""
 
     def __init__(self, db: Database, held: dict[str, int]) -> None:
         self.db = db
@@ -48,6 +48,10 @@ class Site:
     async def _place(self, places: list[Any]) -> Any:
         self.placed += [(reason, spec) for _, _, spec, reason in places]
         return SimpleNamespace(order_ids=[])
+
+    def marks(self, token: str) -> Book:
+        """The book an unwind sells at (live, the venue link's without the desk's own orders)."""
+        return self.books.book(token)
 
 
 def test_an_unevenly_filled_arbitrage_sells_its_excess_never_the_whole_leg(tmp_path: Path) -> None:
