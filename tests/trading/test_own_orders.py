@@ -87,12 +87,18 @@ def test_a_new_order_is_netted_once_the_feed_shows_it_whichever_comes_first() ->
     assert desk.seen().asks[0].price == 440_000
 
 
-def test_a_cancelled_order_stays_netted_until_the_feed_drops_it() -> None:
+def _beside_others() -> tuple[Desk, OrderRow]:
+    """The desk's 20 at 0.39 resting beside someone else's 100, shown by the feed."""
     desk = Desk()
     desk.feed(False, 390_000, 100 * SH)
     ask = desk.order(_ask(OrderStatus.PENDING_SUBMIT))
     desk.order(replace(ask, status=OrderStatus.LIVE))
     desk.feed(False, 390_000, 120 * SH)
+    return desk, ask
+
+
+def test_a_cancelled_order_stays_netted_until_the_feed_drops_it() -> None:
+    desk, ask = _beside_others()
     desk.order(replace(ask, status=OrderStatus.CANCEL_PENDING))
     desk.order(replace(ask, status=OrderStatus.CANCELED))  # acknowledged; the feed still shows it
     assert desk.seen().asks[0].size == 100 * SH
@@ -130,11 +136,7 @@ def test_a_fill_leaves_the_rest_of_the_order_netted() -> None:
 
 
 def test_a_feed_that_never_shows_the_change_is_believed_after_the_lag() -> None:
-    desk = Desk()
-    desk.feed(False, 390_000, 100 * SH)
-    ask = desk.order(_ask(OrderStatus.PENDING_SUBMIT))
-    desk.order(replace(ask, status=OrderStatus.LIVE))
-    desk.feed(False, 390_000, 120 * SH)
+    desk, ask = _beside_others()
     desk.order(replace(ask, status=OrderStatus.CANCELED))
     desk.feed(False, 390_000, 120 * SH + 1)  # our 20 left as someone's 20 came: the level hardly moved
     assert desk.seen().asks[0].size == 100 * SH + 1

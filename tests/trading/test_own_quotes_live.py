@@ -13,7 +13,7 @@ import pytest
 
 from simulator.testing import approved_simulator
 from tests.helpers import set_book, wait_until
-from tests.trading.test_protection_parity import MM, SH, _boot, _desk, _held, _ran_past, _rows
+from tests.trading.test_protection_parity import MM, _desk, _ran_past, _rows, holding_twenty
 
 pytestmark = pytest.mark.slow
 
@@ -22,14 +22,9 @@ pytestmark = pytest.mark.slow
 def test_a_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp_path: Path, events: int) -> None:
     with approved_simulator(seed=61, agents=False, maintenance_schedule="off") as probe:
         market = probe.market(neg_risk=False, index=0)
-    cid, yes = market["condition_id"], market["yes_token_id"]
-    with _desk(tmp_path, "live", seed=61, mm=(MM, [cid]), settings={"decide_on_events": events}) as (sim, engine):
-        set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
-        _boot(engine)
-        wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND side = 'BUY' "
-                                         "AND status = 'LIVE'"), 30, 0.1, "the market maker's bid")
-        sim.place_liquidity(yes, "SELL", "0.48", "520")  # through the 0.49 bid, then into its 0.48 bid
-        wait_until(lambda: _held(engine, "mm", yes, "settled") == 20 * SH, 30, 0.1, "20 settled shares")
+    with _desk(tmp_path, "live", seed=61, mm=(MM, [market["condition_id"]]),
+               settings={"decide_on_events": events}) as (sim, engine):
+        holding_twenty(sim, engine, market)
         set_book(sim, market, ("BUY", "0.30", "500"), ("SELL", "0.44", "500"))
         # At its inventory cap it only asks: mid 0.37 + 0.02 = 0.39, the touch (the next ask is 0.44).
         [(first_at,)] = wait_until(lambda: _rows(engine, "SELECT created_at FROM orders WHERE strategy = 'mm' "

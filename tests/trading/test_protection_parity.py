@@ -98,20 +98,27 @@ def _ran_past(engine: EngineProcess, at_ms: int) -> bool:
 # -- an exit -------------------------------------------------------------------------------------
 
 
+def holding_twenty(sim: SimHandle, engine: EngineProcess, market: dict[str, Any]) -> None:
+    """Start the desk's market maker and have its bid filled: it holds 20 settled shares."""
+    # It quotes 0.48 / 0.52 outside a 0.49 / 0.51 book: the mid is the book's in paper and live alike
+    # (live, its own quotes are in the venue's book, and left out of what it reads).
+    set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
+    _boot(engine)
+    wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND side = 'BUY' "
+                                     "AND status = 'LIVE'"), 30, 0.1, "the market maker's bid")
+    yes = market["yes_token_id"]
+    sim.place_liquidity(yes, "SELL", "0.48", "520")  # through the 0.49 bid, then into its 0.48 bid
+    wait_until(lambda: _held(engine, "mm", yes, "settled") == 20 * SH, 30, 0.1, "20 settled shares")
+
+
+
 def _exit(tmp: Path, mode: str, events: int) -> dict[str, Any]:
     with approved_simulator(seed=61, agents=False, maintenance_schedule="off") as probe:
         market = probe.market(neg_risk=False, index=0)
     cid, yes = market["condition_id"], market["yes_token_id"]
     with _desk(tmp, mode, seed=61, mm=(MM, [cid]), strategy_limits={"stop_loss_move": "0.05"},
                settings={"decide_on_events": events}) as (sim, engine):
-        # The market maker quotes 0.48 / 0.52 outside a 0.49 / 0.51 book: the mid is the book's
-        # in paper and live alike (live, its own quotes are in the venue's book).
-        set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))
-        _boot(engine)
-        wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND side = 'BUY' "
-                                         "AND status = 'LIVE'"), 30, 0.1, "the market maker's bid")
-        sim.place_liquidity(yes, "SELL", "0.48", "520")  # through the 0.49 bid, then into its 0.48 bid
-        wait_until(lambda: _held(engine, "mm", yes, "settled") == 20 * SH, 30, 0.1, "20 settled shares")
+        holding_twenty(sim, engine, market)
         set_book(sim, market, ("BUY", "0.49", "500"), ("SELL", "0.51", "500"))  # the same book in both again
         wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE strategy = 'mm' AND side = 'SELL' "
                                          "AND tif = 'GTC' AND status = 'LIVE'"), 30, 0.1, "its ask on the 20")
