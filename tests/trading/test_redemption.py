@@ -227,7 +227,10 @@ def test_paper_positions_end_in_cash_the_same_way(tmp_path: Path, sim: SimHandle
         wait_until(lambda: _rows(engine, "SELECT amount FROM cash_ledger WHERE kind = 'redemption'") == [(held,)],
                    30, interval=0.2, what="the paper venue's payment booked")
         assert _rows(engine, "SELECT status FROM claims") == [("paid",)]
-        assert _rows(engine, "SELECT via, state FROM settlement_txs") == [("paper", "confirmed")]
+        # The payment can be booked (from the venue's credits) before the next collections run follows
+        # the transaction to its confirmation: waited for, not read once.
+        wait_until(lambda: _rows(engine, "SELECT via, state FROM settlement_txs") == [("paper", "confirmed")],
+                   30, interval=0.2, what="the redemption's transaction followed to its confirmation")
         [(cash_after,)] = _rows(engine, "SELECT COALESCE(SUM(amount), 0) FROM cash_ledger WHERE mode = 'paper'")
         assert cash_after - cash_before == held
     finally:
