@@ -1,16 +1,18 @@
 """The executor's intents between passes (engine/execution/executor.py): withdrawing one strategy
 empties its intents and ends its working orders, found after a restart too, and touches no other
 strategy's; an intent that changes nothing is recognised as such (the event-driven path skips the
-gate then), and one that would move an order is not; orders in a market that closes end saying
-which way it closed. On a real SQLite file with the paper venue. Written against mutations the
-mutation run (`make mutation`) found surviving."""
+gate then), and one that would move an order is not; a take is sent once; an intent for a market
+the desk does not know holds up no other; the keep distance reaches the planner; an arbitrage group
+that cannot go whole sends no leg and reports each; orders in a market that closes end saying which
+way it closed. On a real SQLite file with the paper venue. Written against mutations the mutation
+run (`make mutation`) found surviving."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from contracts import order_end
-from contracts.domain import Intent, Side, Tif
+from contracts.domain import Intent, Outcome, Side, Tif
 from tests.desk import Desk
 from tests.execution.test_executor import quote, step
 
@@ -89,3 +91,49 @@ def test_orders_in_a_closed_market_end_saying_how_it_closed(desk: Desk) -> None:
     desk.catalog.close("c2")
     step(desk)
     assert _ended(desk)[-1] == ("a", order_end.MARKET_CLOSED)
+
+
+def test_withdrawing_every_strategy_ends_every_strategys_orders(desk: Desk) -> None:
+    _two_strategies_quoting(desk)
+    desk.executor.withdraw()
+    step(desk)
+    assert _working(desk) == [] and _ended(desk) == [("a", order_end.WITHDRAWN), ("b", order_end.WITHDRAWN)]
+
+
+def test_a_take_is_sent_once_and_leaves_nothing_in_force(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    step(desk, Intent("v", "c1", (quote(Side.BUY, 0.52, 5, Tif.FAK),), "edge"))
+    step(desk)
+    assert desk.rows("SELECT strategy, tif, status FROM orders") == [("v", "FAK", "FILLED")]
+    assert ("v", "c1") not in desk.executor.latest
+    refused = Intent("r", "c1", (quote(Side.BUY, 0.40, 1),))  # below the minimum size: nothing works, yet wanted
+    step(desk, refused)
+    assert desk.executor.latest[("r", "c1")] == refused
+
+
+def test_an_intent_for_a_market_the_desk_does_not_know_holds_up_no_other(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    step(desk, Intent("a", "unknown", (quote(Side.BUY, 0.40, 10),)), Intent("a", "c1", (quote(Side.BUY, 0.47, 10),)))
+    assert _working(desk) == [("a", "c1")]
+    assert ("a", "unknown") not in desk.executor.latest  # nothing works there: forgotten
+
+
+def test_an_order_within_the_intents_keep_distance_keeps_its_place(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.46, 10),), keep_within=20_000))
+    step(desk, Intent("mm", "c1", (quote(Side.BUY, 0.47, 10),), keep_within=20_000))
+    assert desk.rows("SELECT price, status FROM orders") == [(460_000, "LIVE")]
+
+
+def test_every_leg_of_an_arbitrage_group_that_cannot_go_whole_is_held_back_and_reported(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    legs = (replace(quote(Side.BUY, 0.45, 10), group="g1", on_partial="unwind"),
+            replace(quote(Side.SELL, 0.60, 1), group="g1", on_partial="unwind"))  # under the minimum size
+    desk.executor.set_intents([Intent("arb", "c1", legs)])
+    places, cancels, report = desk.executor.plan_all()
+    assert places == [] and cancels == []
+    [(key, residuals)] = report.residuals.items()
+    assert key == ("arb", "c1")
+    assert [r.code for r in residuals] == ["BELOW_MIN_SIZE", "GROUP_INCOMPLETE"]
+    assert (residuals[1].outcome, residuals[1].side, residuals[1].price, residuals[1].size) == (
+        Outcome.YES, Side.BUY, 450_000, 10_000_000)

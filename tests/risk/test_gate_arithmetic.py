@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from contracts import order_end
 from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Side, Tif
 from engine.execution.exposure import Exposure
 from engine.execution.planner import OrderSpec
@@ -165,3 +166,19 @@ def test_an_exit_cooldown_ends_at_its_time_and_a_volatile_market_only_reduces() 
     intent, decisions = check([buy(0.48, 10), sell(0.52, 20)], volatile)
     assert sizes(intent) == [(Side.SELL, 520_000, 10 * SH)]
     assert {d.reason for d in decisions} == {Reason.VOLATILITY_REDUCING}
+
+
+def test_an_intent_refused_whole_says_which_protections_ended_its_orders() -> None:
+    halted, decisions = check([buy(0.48, 10), sell(0.52, 10)], ctx(state=TradingState.HALTED))
+    assert halted.quotes == () and halted.reason == f"{order_end.PROTECTION}: TRADING_HALTED"
+    assert reasons(decisions) == [("TRADING_HALTED", "deny", 0)] * 2 and {d.detail for d in decisions} == {""}
+    refused, _ = check([buy(0.10, 5), buy(0.48, 10)], ctx(limits={"max_open_orders": "1"}, open_orders=1))
+    assert refused.reason == f"{order_end.PROTECTION}: MAX_OPEN_ORDERS"
+    mixed, _ = check([buy(0.10, 5), buy(0.60, 10, Tif.FAK)], ctx())  # dust, and a take far from the mid
+    assert mixed.reason == f"{order_end.PROTECTION}: MAX_SLIPPAGE, MIN_ORDER_VALUE"
+
+
+def test_an_intent_approved_in_part_keeps_its_own_reason() -> None:
+    intent = Intent("s", "c1", (buy(0.10, 5), buy(0.48, 10)), "quoting")
+    approved, _ = RiskGate().check_intent(intent, ctx())
+    assert sizes(approved) == [(Side.BUY, 480_000, 10 * SH)] and approved.reason == "quoting"
