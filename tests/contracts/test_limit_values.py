@@ -91,6 +91,11 @@ def test_stored_limits_are_read_and_a_bad_one_keeps_the_value_in_force() -> None
                         "a number); using the value in force before, 300, until it is fixed on the Risk page"]
 
 
+def test_a_long_bad_stored_value_is_quoted_to_forty_characters() -> None:
+    _, [problem], _ = checked({"max_total_exposure": "9" * 50}, {"max_total_exposure": Decimal(300)})
+    assert problem.startswith(f"risk limit max_total_exposure: stored '{'9' * 40}' is invalid")
+
+
 def test_a_bad_stored_limit_with_nothing_in_force_holds_trading() -> None:
     limits, problems, unkept = checked({"max_daily_loss": "-5", "max_total_exposure": "250"}, {})
     assert unkept == frozenset({"max_daily_loss"})

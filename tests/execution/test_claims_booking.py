@@ -36,6 +36,10 @@ def _claims(desk: Desk) -> list[tuple]:
     return desk.rows("SELECT ref, status, paid_by FROM claims ORDER BY id")
 
 
+def _settled_at(desk: Desk) -> list[tuple]:
+    return desk.rows("SELECT settled_at FROM claims ORDER BY id")
+
+
 def test_a_redemption_pays_only_its_own_markets_claims(tmp_path: Path) -> None:
     desk = make_desk(tmp_path / "own.db")
     with desk.executor.tx() as conn:
@@ -44,6 +48,7 @@ def test_a_redemption_pays_only_its_own_markets_claims(tmp_path: Path) -> None:
     booking = _book(desk, VenueCredit("redeem", 10 * SH, "0xaa", 2, "c1", 10 * SH))
     assert booking == claims.Booking(True, 10 * SH, 10 * SH, 1)
     assert _claims(desk) == [("r1", "paid", "0xaa"), ("r2", "open", None)]
+    assert _settled_at(desk) == [(5,), (None,)]
     assert desk.rows("SELECT kind, amount, ref, venue, note FROM cash_ledger") == [
         ("redemption", 10 * SH, "0xaa:c1", "polymarket", "redemption paid in c1…: 10 pUSD (venue tx 0xaa…)")]
 
@@ -82,23 +87,22 @@ def test_a_kalshi_credit_is_booked_on_kalshis_ledger(tmp_path: Path) -> None:
 def test_a_merge_pays_its_own_transactions_claims_else_the_oldest_it_covers(tmp_path: Path) -> None:
     desk = make_desk(tmp_path / "merge.db")
     with desk.executor.tx() as conn:
-        first = claims.tx_opened(conn, mode="paper", kind="merge", condition_id="c1", amount=4 * SH, actor="t", now=1)
-        second = claims.tx_opened(conn, mode="paper", kind="merge", condition_id="c1", amount=3 * SH, actor="t",
-                                  now=1)
-        third = claims.tx_opened(conn, mode="paper", kind="merge", condition_id="c1", amount=2 * SH, actor="t", now=1)
-        claims.tx_moved(conn, second, SettlementTx("ref-2", "pending", "0xsecond"), 2)
-        for tx, amount in ((first, 4 * SH), (second, 3 * SH), (third, 2 * SH)):
+        txs = [claims.tx_opened(conn, mode="paper", kind="merge", condition_id="c1", amount=a, actor="t", now=1)
+               for a in (2 * SH, 3 * SH, SH)]
+        claims.tx_moved(conn, txs[1], SettlementTx("ref-2", "pending", "0xsecond"), 2)
+        for tx, amount in zip(txs, (2 * SH, 3 * SH, SH), strict=True):
             _claim(conn, "c1", amount, f"m{tx}", kind="merge", tx_id=tx)
-    # Paid by the second transaction's hash: its claim, though the first is older and smaller than the amount.
+    # Paid by the second transaction's hash: its claim only, though the oldest-first rule would
+    # have paid the first and the third (2 + 1).
     assert _book(desk, VenueCredit("merge", 3 * SH, "0xsecond", 3, "c1", 3 * SH)).claimed == 3 * SH
     assert [status for _, status, _ in _claims(desk)] == ["open", "paid", "open"]
-    # A hash the desk never sent: the oldest open claims, each while the amount still covers it whole.
-    assert _book(desk, VenueCredit("merge", 4 * SH, "0xunknown", 4, "c1", 4 * SH)).claims == 1
+    # A hash the desk never sent: the oldest open claims, each while what is left still covers it whole.
+    assert _book(desk, VenueCredit("merge", 2 * SH, "0xunknown", 4, "c1", 2 * SH)).claims == 1
     assert [status for _, status, _ in _claims(desk)] == ["paid", "paid", "open"]
     with desk.executor.tx() as conn:
-        _claim(conn, "c1", 1 * SH, "late", kind="merge", tx_id=third)
-    paid = _book(desk, VenueCredit("merge", 3 * SH, "0xother", 5, "c1", 3 * SH))
-    assert (paid.claimed, paid.claims) == (3 * SH, 2)
+        _claim(conn, "c1", SH, "late", kind="merge", tx_id=txs[2])
+    paid = _book(desk, VenueCredit("merge", 2 * SH, "0xother", 5, "c1", 2 * SH))
+    assert (paid.claimed, paid.claims) == (2 * SH, 2)
     assert desk.rows("SELECT state FROM settlement_txs ORDER BY id") == [("confirmed",)] * 3
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from contracts import order_end
 from contracts.domain import Intent, Outcome, Side, Tif
+from engine.execution.planner import OrderSpec
 from tests.desk import Desk
 from tests.execution.test_executor import quote, step
 
@@ -137,3 +138,59 @@ def test_every_leg_of_an_arbitrage_group_that_cannot_go_whole_is_held_back_and_r
     assert [r.code for r in residuals] == ["BELOW_MIN_SIZE", "GROUP_INCOMPLETE"]
     assert (residuals[1].outcome, residuals[1].side, residuals[1].price, residuals[1].size) == (
         Outcome.YES, Side.BUY, 450_000, 10_000_000)
+
+
+def test_an_operator_placement_waits_for_the_gate_unless_it_is_the_kills_flatten(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    market = desk.catalog.get("c1")
+    assert market is not None
+    place = ("manual", market, OrderSpec("Y1", Outcome.YES, Side.BUY, 450_000, 10_000_000), "ticket")
+    desk.executor.gate.block()
+    assert desk.run(desk.executor.place_now([place])).count == 0
+    assert desk.run(desk.executor.place_now([place], override_block=True)).count == 1
+    desk.settle()
+    assert desk.rows("SELECT strategy, price, status FROM orders") == [("manual", 450_000, "LIVE")]
+
+
+def test_an_operator_cancel_ends_the_orders_it_names_with_its_reason(desk: Desk) -> None:
+    _two_strategies_quoting(desk)
+    desk.executor.latest.clear()  # nothing in force would re-place them
+    orders = desk.executor.state.open_for("a", "c1")
+    assert desk.run(desk.executor.cancel_orders(orders, why=order_end.OPERATOR)) == 1
+    desk.settle()
+    assert _working(desk) == [("b", "c1")] and _ended(desk) == [("a", order_end.OPERATOR)]
+
+
+def test_a_take_beside_resting_quotes_is_sent_once_and_the_quotes_stay_in_force(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    step(desk, Intent("v", "c1", (quote(Side.BUY, 0.52, 5, Tif.FAK), quote(Side.BUY, 0.45, 10)), "edge"))
+    step(desk)
+    assert desk.rows("SELECT tif, price, status FROM orders ORDER BY id") == [("FAK", 520_000, "FILLED"),
+                                                                               ("GTC", 450_000, "LIVE")]
+    assert desk.executor.latest[("v", "c1")].quotes == (quote(Side.BUY, 0.45, 10),)
+
+
+def test_an_intent_in_force_not_yet_placed_is_not_unchanged(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    wanted = Intent("c", "c1", (quote(Side.BUY, 0.44, 10),))
+    desk.executor.set_intents([wanted])
+    assert not desk.executor.unchanged(wanted)  # its order is still to be placed
+
+
+def test_an_arbitrage_group_whose_legs_can_all_go_is_placed_whole(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    legs = (replace(quote(Side.BUY, 0.45, 10), group="g1"), replace(quote(Side.SELL, 0.60, 10), group="g1"))
+    desk.executor.set_intents([Intent("arb", "c1", legs)])
+    places, _, report = desk.executor.plan_all()
+    assert [(spec.side, spec.group) for _, _, spec, _ in places] == [(Side.BUY, "g1"), (Side.BUY, "g1")]
+    assert report.residuals == {}
+
+
+def test_a_group_broken_in_one_market_holds_back_its_leg_in_another(desk: Desk) -> None:
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    desk.executor.set_intents([Intent("arb", "c1", (replace(quote(Side.BUY, 0.45, 10), group="g2"),)),
+                               Intent("arb", "c2", (replace(quote(Side.BUY, 0.45, 1), group="g2"),))])
+    places, _, report = desk.executor.plan_all()
+    assert places == []
+    assert [r.code for r in report.residuals[("arb", "c1")]] == ["GROUP_INCOMPLETE"]
+    assert [r.code for r in report.residuals[("arb", "c2")]] == ["BELOW_MIN_SIZE"]

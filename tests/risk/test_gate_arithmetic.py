@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contracts import order_end
-from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Side, Tif
+from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
 from engine.execution.exposure import Exposure
 from engine.execution.planner import OrderSpec
 from engine.risk.gate import Budget, Reason, RiskContext, RiskGate, TradingState
@@ -28,6 +28,7 @@ def test_the_quotes_of_one_intent_share_its_room_best_buy_first() -> None:
     intent, decisions = check([buy(0.40, 15), buy(0.50, 15)], ctx(limits={"max_total_exposure": "10"}))
     assert sizes(intent) == [(Side.BUY, 500_000, 15 * SH), (Side.BUY, 400_000, 6_250_000)]
     assert reasons(decisions) == [("MAX_TOTAL_EXPOSURE", "resize", 6_250_000)]
+    assert decisions[0].detail == "room 2.50 pUSD"
     assert all(type(q.size) is int for q in intent.quotes)  # micro-shares stay whole numbers
 
 
@@ -51,7 +52,7 @@ def test_a_refused_dust_sell_leaves_the_holding_for_the_next_sell() -> None:
     held = PositionView("c1", yes=30 * SH)
     intent, decisions = check([sell(0.52, 30), sell(0.50, 1)], ctx(state=TradingState.REDUCING, position=held))
     assert sizes(intent) == [(Side.SELL, 520_000, 30 * SH)]
-    assert reasons(decisions) == [("MIN_ORDER_VALUE", "deny", 0)]
+    assert reasons(decisions) == [("MIN_ORDER_VALUE", "deny", 0)] and decisions[0].detail == ""
 
 
 def test_a_sell_of_what_is_held_while_reducing_is_not_a_trim() -> None:
@@ -66,6 +67,14 @@ def test_a_trimmed_quote_is_logged_with_its_first_reason_and_its_final_size() ->
     assert sizes(intent) == [(Side.BUY, 500_000, 50 * SH)]
     assert [(d.strategy, d.condition_id, d.side, d.requested, d.reason, d.approved) for d in decisions] == [
         ("s", "c1", Side.BUY, 300 * SH, Reason.MAX_ORDER_SIZE, 50 * SH)]
+    assert decisions[0].detail == ""
+
+
+def test_an_order_whose_cost_rounded_down_is_exactly_the_room_passes_whole() -> None:
+    # 0.01 share at 0.333333 costs 0.00333333, booked as 3,333 micro-pUSD: exactly the room left.
+    third = Quote(Side.BUY, 333_333, 10_000)
+    intent, decisions = check([third], ctx(limits={"max_total_exposure": "0.003333", "min_order_value": "0"}))
+    assert decisions == [] and sizes(intent) == [(Side.BUY, 333_333, 10_000)]
 
 
 def test_a_take_without_a_mid_approves_nothing() -> None:
@@ -105,7 +114,7 @@ def test_a_strategys_own_orders_return_to_its_own_room() -> None:
     assert decisions == [] and sizes(intent) == [(Side.BUY, 500_000, 40 * SH)]
 
 
-def _tick_of_two(limits: dict[str, str], infos: list[MarketInfo], groups: dict[str, str] | None = None,
+def _one_tick(limits: dict[str, str], infos: list[MarketInfo], groups: dict[str, str] | None = None,
                  exposure: Exposure | None = None) -> list[Intent]:
     """One tick's intents for `infos`, one BUY of 15 at 0.50 each, through one running budget."""
     base = ctx(limits=limits, exposure=exposure)
@@ -118,19 +127,42 @@ def _tick_of_two(limits: dict[str, str], infos: list[MarketInfo], groups: dict[s
 def test_an_events_exposure_adds_up_across_its_markets_in_one_tick() -> None:
     infos = [MarketInfo(f"e{i}", "?", f"Y{i}", f"N{i}", tick=10_000, min_size=SH, neg_risk_market_id="ev")
              for i in range(2)]
-    first, second = _tick_of_two({"max_event_exposure": "10"}, infos)
+    first, second = _one_tick({"max_event_exposure": "10"}, infos)
     assert [q.size for q in first.quotes] == [15 * SH] and [q.size for q in second.quotes] == [5 * SH]
 
 
 def test_a_correlated_groups_exposure_adds_up_across_its_markets() -> None:
     infos = [MarketInfo(f"g{i}", "?", f"Y{i}", f"N{i}", tick=10_000, min_size=SH) for i in range(3)]
     groups = {"g0": "together", "g1": "together"}  # g2 is its own
-    first, second, alone = _tick_of_two({"max_correlated_exposure": "10"}, infos, groups)
+    first, second, alone = _one_tick({"max_correlated_exposure": "10"}, infos, groups)
     assert [len(i.quotes) and i.quotes[0].size for i in (first, second, alone)] == [15 * SH, 5 * SH, 15 * SH]
     # Exposure held before the tick in one market of the group is the group's.
     held = Exposure(total=8 * SH, by_market={"g1": 8 * SH})
-    [trimmed] = _tick_of_two({"max_correlated_exposure": "10"}, infos[:1], groups, held)
+    [trimmed] = _one_tick({"max_correlated_exposure": "10"}, infos[:1], groups, held)
     assert [q.size for q in trimmed.quotes] == [4 * SH]
+
+
+def test_a_market_in_no_group_is_its_own_group() -> None:
+    infos = [MarketInfo(f"u{i}", "?", f"Y{i}", f"N{i}", tick=10_000, min_size=SH) for i in range(3)]
+    assert [i.quotes[0].size for i in _one_tick({"max_correlated_exposure": "10"}, infos)] == [15 * SH] * 3
+    held = Exposure(total=16 * SH, by_market={"u1": 8 * SH, "u2": 8 * SH})
+    first, second = _one_tick({"max_correlated_exposure": "10"}, infos[:2], {}, held)
+    assert [q.size for q in first.quotes] == [15 * SH] and [q.size for q in second.quotes] == [4 * SH]
+
+
+def test_a_third_intent_sees_what_the_first_two_spent() -> None:
+    infos = [MarketInfo(f"e{i}", "?", f"Y{i}", f"N{i}", tick=10_000, min_size=SH, neg_risk_market_id="ev")
+             for i in range(3)]
+    assert [i.quotes[0].size for i in _one_tick({"max_event_exposure": "20"}, infos)] == [15 * SH, 15 * SH,
+                                                                                           10 * SH]
+    grouped = {info.condition_id: "together" for info in infos}
+    assert [i.quotes[0].size for i in _one_tick({"max_correlated_exposure": "20"}, infos, grouped)] == [
+        15 * SH, 15 * SH, 10 * SH]
+    context = replace(ctx(limits={"max_market_exposure": "20", "max_strategy_exposure": "1000"}),
+                      markets={"c1": MarketView(MARKET, WIDE, WIDE.mirrored("N"))})
+    gate, budget = RiskGate(), Budget.of(context.exposure, 0, {})
+    sized = [gate.check_intent(Intent(s, "c1", (buy(0.50, 15),)), context, budget)[0] for s in ("s1", "s2", "s3")]
+    assert [i.quotes[0].size for i in sized] == [15 * SH, 15 * SH, 10 * SH]
 
 
 def test_a_budgets_copy_is_equal_and_independent() -> None:
