@@ -7,9 +7,11 @@ mutation run (`make mutation`) found surviving in engine/risk/gate.py."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from contracts import order_end
 from contracts.domain import Book, Intent, Level, MarketInfo, MarketView, PositionView, Quote, Side, Tif
+from contracts.limits import Limits
 from engine.execution.exposure import Exposure
 from engine.execution.planner import OrderSpec
 from engine.risk.gate import Budget, Reason, RiskContext, RiskGate, TradingState
@@ -136,8 +138,8 @@ def test_a_correlated_groups_exposure_adds_up_across_its_markets() -> None:
     groups = {"g0": "together", "g1": "together"}  # g2 is its own
     first, second, alone = _one_tick({"max_correlated_exposure": "10"}, infos, groups)
     assert [len(i.quotes) and i.quotes[0].size for i in (first, second, alone)] == [15 * SH, 5 * SH, 15 * SH]
-    # Exposure held before the tick in one market of the group is the group's.
-    held = Exposure(total=8 * SH, by_market={"g1": 8 * SH})
+    # Exposure held before the tick in the group's markets is the group's, all of it.
+    held = Exposure(total=8 * SH, by_market={"g1": 4 * SH, "g0": 4 * SH})
     [trimmed] = _one_tick({"max_correlated_exposure": "10"}, infos[:1], groups, held)
     assert [q.size for q in trimmed.quotes] == [4 * SH]
 
@@ -160,9 +162,12 @@ def test_a_third_intent_sees_what_the_first_two_spent() -> None:
         15 * SH, 15 * SH, 10 * SH]
     context = replace(ctx(limits={"max_market_exposure": "20", "max_strategy_exposure": "1000"}),
                       markets={"c1": MarketView(MARKET, WIDE, WIDE.mirrored("N"))})
-    gate, budget = RiskGate(), Budget.of(context.exposure, 0, {})
-    sized = [gate.check_intent(Intent(s, "c1", (buy(0.50, 15),)), context, budget)[0] for s in ("s1", "s2", "s3")]
-    assert [i.quotes[0].size for i in sized] == [15 * SH, 15 * SH, 10 * SH]
+    for limit in ("max_market_exposure", "max_correlated_exposure"):  # c1 is in no group: its own
+        limited = replace(context, limits=Limits({**context.limits.values, "max_market_exposure": Decimal(1000),
+                                                  limit: Decimal(20)}))
+        gate, budget = RiskGate(), Budget.of(limited.exposure, 0, {})
+        sized = [gate.check_intent(Intent(s, "c1", (buy(0.50, 15),)), limited, budget)[0] for s in ("s1", "s2", "s3")]
+        assert [i.quotes[0].size for i in sized] == [15 * SH, 15 * SH, 10 * SH]
 
 
 def test_a_budgets_copy_is_equal_and_independent() -> None:
