@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contracts import order_end
-from contracts.domain import Intent, Outcome, Side, Tif
+from contracts.domain import Intent, MarketInfo, Outcome, Side, Tif
+from engine.execution.executor import Executor
 from engine.execution.planner import OrderSpec
 from tests.desk import Desk
 from tests.execution.test_executor import quote, step
@@ -194,3 +195,21 @@ def test_a_group_broken_in_one_market_holds_back_its_leg_in_another(desk: Desk) 
     assert places == []
     assert [r.code for r in report.residuals[("arb", "c1")]] == ["GROUP_INCOMPLETE"]
     assert [r.code for r in report.residuals[("arb", "c2")]] == ["BELOW_MIN_SIZE"]
+
+
+def test_the_risk_gates_last_check_given_at_construction_holds_every_placement(desk: Desk) -> None:
+    """As the trading core builds its executors (engine/trading/venue_link.py): the check is a
+    constructor argument, and what it refuses never reaches the venue."""
+    asked: list[tuple[str, int]] = []
+
+    def refuse_all(strategy: str, market: MarketInfo, spec: OrderSpec, open_now: int) -> str | None:
+        asked.append((strategy, open_now))
+        return "TRADING_HALTED"
+
+    checked = Executor(desk.db, desk.venue, desk.catalog, mode="paper", clock=desk.clock, placement_check=refuse_all)
+    checked.load()
+    checked.gate.unblock()
+    desk.books.set("Y1", bids=[(0.48, 100)], asks=[(0.52, 100)])
+    checked.set_intents([Intent("a", "c1", (quote(Side.BUY, 0.47, 10),))])
+    desk.run(checked.reconcile())
+    assert asked == [("a", 0)] and desk.rows("SELECT COUNT(*) FROM orders") == [(0,)]
