@@ -71,8 +71,11 @@ def test_a_credit_is_booked_once_and_a_repeat_says_so(tmp_path: Path) -> None:
     rebate = VenueCredit("rebate", 1_250_000, "0xcc", 2, None)
     assert _book(desk, rebate) == claims.Booking(True, 1_250_000)
     assert _book(desk, rebate) == claims.Booking(False)
-    assert desk.rows("SELECT kind, amount, ref, note FROM cash_ledger") == [
-        ("rebate", 1_250_000, "0xcc", "maker rebate paid: 1.25 pUSD (venue tx 0xcc…)")]
+    reward = VenueCredit("reward", 3 * SH, "0x" + "ab" * 32, 3, None)
+    assert _book(desk, reward) == claims.Booking(True, 3 * SH)
+    assert desk.rows("SELECT kind, amount, ref, note FROM cash_ledger ORDER BY id") == [
+        ("rebate", 1_250_000, "0xcc", "maker rebate paid: 1.25 pUSD (venue tx 0xcc…)"),
+        ("reward", 3 * SH, reward.tx_hash, "liquidity rewards paid: 3 pUSD (venue tx 0xabababababab…)")]
 
 
 def test_a_kalshi_credit_is_booked_on_kalshis_ledger(tmp_path: Path) -> None:
@@ -80,7 +83,9 @@ def test_a_kalshi_credit_is_booked_on_kalshis_ledger(tmp_path: Path) -> None:
     with desk.executor.tx() as conn:
         _claim(conn, KALSHI_MARKET, 3 * SH, "k")
     _book(desk, VenueCredit("redeem", 3 * SH, "settle-1", 2, KALSHI_MARKET, 3 * SH))
-    assert desk.rows("SELECT venue, ref FROM cash_ledger") == [("kalshi", f"kalshi:settle-1:{KALSHI_MARKET}")]
+    assert desk.rows("SELECT venue, ref, note FROM cash_ledger") == [
+        ("kalshi", f"kalshi:settle-1:{KALSHI_MARKET}",
+         "redemption paid in kalshi:KXTEST-…: 3 pUSD (venue tx settle-1…)")]
     assert _claims(desk) == [("k", "paid", "settle-1")]
 
 
@@ -96,6 +101,7 @@ def test_a_merge_pays_its_own_transactions_claims_else_the_oldest_it_covers(tmp_
     # have paid the first and the third (2 + 1).
     assert _book(desk, VenueCredit("merge", 3 * SH, "0xsecond", 3, "c1", 3 * SH)).claimed == 3 * SH
     assert [status for _, status, _ in _claims(desk)] == ["open", "paid", "open"]
+    assert desk.rows("SELECT note FROM cash_ledger") == [("complete sets merged in c1…: 3 pUSD (venue tx 0xsecond…)",)]
     # A hash the desk never sent: the oldest open claims, each while what is left still covers it whole.
     assert _book(desk, VenueCredit("merge", 2 * SH, "0xunknown", 4, "c1", 2 * SH)).claims == 1
     assert [status for _, status, _ in _claims(desk)] == ["paid", "paid", "open"]
