@@ -151,3 +151,11 @@ def test_a_settlement_transaction_keeps_what_the_venue_said_of_it(tmp_path: Path
         ("c1", "relay-1", "0xdd", "relayer", "failed", "execution reverted", 3),
         ("c2", None, None, None, "confirmed", "the venue never answered; its payment was reported and booked", 4),
         ("c2", None, None, None, "failed", "not enough sets", 5)]
+
+
+def test_a_redemption_reported_without_its_market_pays_no_claim(tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "nomarket.db")
+    with desk.executor.tx() as conn:
+        _claim(conn, "c1", SH, "r1")
+    assert _book(desk, VenueCredit("redeem", SH, "0xee", 2, None, SH)) == claims.Booking(True, SH)
+    assert _claims(desk) == [("r1", "open", None)]  # which claims it pays is unknown: none are closed
