@@ -16,6 +16,10 @@ in (placed, not yet shown) and falls when the level shrinks while one is on its 
 sent or acknowledged, a fill): a cancelled order stays netted until the feed drops it, a new one is
 netted once the feed shows it. A feed that never shows the change (someone else's order met ours
 at the level in one update) is believed after `LAG_MS`: then the mirror is the truth.
+
+Every live ledger's orders rest in the books of its venue: the desk's in its venue's, a live lane's
+(Kalshi armed live) in Kalshi's, which the desk keeps in the same cache. `OwnBooks` holds one
+`OwnOrders` per such ledger and reads each token's book through the one of the token's venue.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 
 from contracts.domain import ONE, Book, Level, Side, Tif
 from contracts.order_status import OrderStatus
+from contracts.venues import venue_of
 from engine.execution.bus import EventBus, OrderAdvanced
 from engine.execution.state import ExecutionState
 from engine.execution.store import OrderRow
@@ -59,10 +64,14 @@ class OwnOrders:
         self._mirror: ExecutionState | None = None  # the state the levels were counted against
 
     def watch(self, bus: EventBus) -> None:
-        """Follow the desk's orders (its bus) and the feed (first of the book's listeners: a trigger
+        """Follow the ledger's orders (its bus) and the feed (first of the book's listeners: a trigger
         reading the books as the desk sees them after a change must see this one counted)."""
-        bus.subscribe(OrderAdvanced, lambda e: self.on_order(e.order))
+        self.listen(bus)
         self.books.add_listener(self.on_market_event)
+
+    def listen(self, bus: EventBus) -> None:
+        """Follow the ledger's orders (its bus) only: the feed is handed on by `OwnBooks`."""
+        bus.subscribe(OrderAdvanced, lambda e: self.on_order(e.order))
 
     def state(self) -> ExecutionState | None:
         """The desk's live mirror; None in paper (a mode switch starts the count again)."""
@@ -183,6 +192,47 @@ class OwnOrders:
             del self._levels[token][(is_bid, price)]
             if not self._levels[token]:
                 del self._levels[token]
+
+
+class OwnBooks:
+    """The books as decisions and marks read them, for every live ledger: the desk's own orders and
+    each live lane's, each read out of the books of its venue (a token's venue chooses whose)."""
+
+    def __init__(self, desk: OwnOrders) -> None:
+        self.desk = desk
+        self._lanes: dict[str, OwnOrders] = {}  # venue -> the live lane trading there
+
+    def watch(self, bus: EventBus) -> None:
+        """The desk's bus, and the feed for every ledger (one listener, first of the book's)."""
+        self.desk.listen(bus)
+        self.desk.books.add_listener(self.on_market_event)
+
+    def follow(self, venue: str, bus: EventBus, state: Callable[[], ExecutionState]) -> OwnOrders:
+        """A live lane trading on `venue`: its orders (its bus, its mirror) netted out of that venue's books."""
+        own = OwnOrders(self.desk.books, self.desk.catalog, state, self.desk.clock)
+        own.listen(bus)
+        self._lanes[venue] = own
+        return own
+
+    def forget(self, venue: str, own: OwnOrders) -> None:
+        """A lane closed: its venue's books are read as they are again (unless another took its place)."""
+        if self._lanes.get(venue) is own:
+            del self._lanes[venue]
+
+    def of(self, token_id: str) -> OwnOrders:
+        return self._lanes.get(venue_of(token_id), self.desk)
+
+    def book(self, token_id: str, depth: int = 10) -> Book | None:
+        """`token_id`'s book without what the feed shows of the orders of the ledger trading there (live)."""
+        return self.of(token_id).book(token_id, depth)
+
+    def adopt(self) -> None:
+        for own in (self.desk, *self._lanes.values()):
+            own.adopt()
+
+    def on_market_event(self, event: MarketEvent) -> None:
+        for own in (self.desk, *list(self._lanes.values())):
+            own.on_market_event(event)
 
 
 def net_of(book: Book, mine: dict[tuple[bool, int], int], depth: int) -> Book:

@@ -63,6 +63,7 @@ from storage.engine_stores import portfolio_snapshots
 if TYPE_CHECKING:
     from engine.execution.state import ExecutionState
     from engine.feeds.market_data_events import MarketEvent
+    from engine.trading.own_orders import OwnOrders
     from engine.trading.parts import ReplaySource
     from engine.trading.venue_link import VenueLink
 
@@ -87,6 +88,11 @@ class PaperLane:
         self.risk.listen(self.bus)  # its venue's faults count toward the lane's error breaker only
         self.executor: Executor = link.lane_executor(self.risk, self.bus, venue_name, mode)
         self.settlement: SettlementVenue = link.build_settlement(mode, venue_name)
+        # Live, its orders rest in its venue's books: what decisions, marks and exits read leaves them out
+        # (engine/trading/own_orders.py). Paper's are never in the book.
+        self.own: OwnOrders | None = None
+        if mode == "live" and link.replay is None:
+            self.own = link.own.follow(venue_name, self.bus, lambda: self.executor.state)
         # Live: the venue's balances against the lane's ledger while it trades (engine/trading/balance_watch.py).
         self.balance_watch = BalanceWatch(lambda level, code, message: _alert(self, level, code, message),
                                           words=(f"{LABELS[venue_name]}'s balance", "USD", f"{venue_name}.com"))
@@ -143,6 +149,8 @@ class PaperLane:
             await asyncio.sleep(0.05)
         await self.executor.close()
         await self.settlement.close()
+        if self.own is not None:
+            self.link.own.forget(self.venue_name, self.own)
         self.live = False
 
     async def kill(self) -> dict[str, object]:

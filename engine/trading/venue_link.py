@@ -32,7 +32,7 @@ from engine.feeds.market_data_events import MarketEvent
 from engine.feeds.market_ws import MarketFeed
 from engine.feeds.rest import RestClient
 from engine.risk.monitor import RiskMonitor
-from engine.trading.own_orders import OwnOrders
+from engine.trading.own_orders import OwnBooks, OwnOrders
 from engine.trading.parts import Feed, ReplaySource
 from engine.trading.references import References
 from engine.trading.venue_conditions import ConditionBoard
@@ -69,8 +69,8 @@ class VenueLink:
         self._strategy_markets = strategy_markets
         self.books = BookCache()
         self.catalog = MarketCatalog(set_aside=self._set_aside)
-        # Live, the books as decisions and marks read them: without the desk's own orders.
-        self.own = OwnOrders(self.books, self.catalog, lambda: self.executor.state, clock)
+        # Live, the books as decisions and marks read them: without the desk's own orders (nor a live lane's).
+        self.own = OwnBooks(OwnOrders(self.books, self.catalog, lambda: self.executor.state, clock))
         if replay is None:
             self.own.watch(bus)
         # The feed stamps books with the core's clock: staleness is measured on one clock.
@@ -312,7 +312,7 @@ class VenueLink:
         await self.references.close()
 
     def marks(self, token_id: str) -> Book | None:
-        """The book a position is valued and sold at: live, without the desk's own orders."""
+        """The book a position is valued and sold at: live, without the orders of the ledger trading there."""
         return self.own.book(token_id, portfolio.MARK_DEPTH)
 
     async def reward_page(self, cursor: str) -> Any:

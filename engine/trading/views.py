@@ -29,7 +29,7 @@ from engine.execution.state import ExecutionState
 from engine.feeds.books import BookCache
 from engine.feeds.catalog import MarketCatalog
 from engine.feeds.reference import ReferenceSource
-from engine.trading.own_orders import OwnOrders
+from engine.trading.own_orders import OwnBooks
 from storage.desk.audit import raise_alert
 from storage.engine_stores import follow_store, trading_reads
 from storage.sqlite.db import Database
@@ -46,10 +46,10 @@ def market_views(condition_ids: Iterable[str], catalog: MarketCatalog, books: Bo
                  copies: Mapping[str, tuple[CopiedTrade, ...]] | None = None,
                  pairs: Mapping[str, tuple[str, bool]] | None = None,
                  confidences: Mapping[str, int | None] | None = None,
-                 own: OwnOrders | None = None) -> dict[str, MarketView]:
+                 own: OwnBooks | None = None) -> dict[str, MarketView]:
     """Each market as strategies see it; `pairs`: the markets linked by hand to a Kalshi market;
     `confidences`: how sure each fair value's source is; `own`: live, the books read without the
-    desk's own orders (engine/trading/own_orders.py)."""
+    orders of the ledger trading in them (engine/trading/own_orders.py)."""
     read = own.book if own is not None else books.book
     views: dict[str, MarketView] = {}
     for cid in condition_ids:

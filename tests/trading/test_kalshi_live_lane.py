@@ -9,6 +9,7 @@ explain halts the Kalshi lane alone; a restart reads its resting orders back."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from contracts import kalshi_ids
 from contracts.domain import Intent, Quote, Side, Tif
+from contracts.order_status import OrderStatus
 from contracts.settings import load_settings
 from engine.execution.credits import book_venue_credits
 from engine.risk.gate import TradingState
@@ -25,8 +27,10 @@ from engine.trading.core import TradingCore
 from engine.trading.kalshi_voids import book_refunds
 from engine.venues.kalshi import KalshiVenue
 from engine.venues.kalshi_settlement import KalshiSettlement
+from simulator.kalshi.exchange import OTHER, Placement
 from simulator.testing import SimHandle, approved_simulator
-from tests.kalshi_desk import Desk, bought, started, until
+from storage.sqlite.db import Database, now_ms
+from tests.kalshi_desk import MM, Desk, bought, started, until
 
 pytestmark = pytest.mark.slow
 SH = kalshi_ids.CONTRACT
@@ -400,3 +404,58 @@ def test_live_kalshi_nets_yes_and_no_as_the_ledger_does_and_an_exit_sells_there(
     assert seen["cash"] == seen["balance"]  # two pairs: a dollar each, as Kalshi paid them
     kalshi_left, cash, balance = seen["after_exit"]
     assert kalshi_left == 0 and cash == balance
+
+
+def _kalshi_book(desk: Desk, bid: int, ask: int) -> None:
+    """Kalshi's book of the desk's market made another trader's bid and ask alone (500 contracts each)."""
+    def make() -> None:
+        exchange = desk.sim.sim.kalshi.exchange
+        exchange.close_resting(desk.ticker, now_ms(), "test", lambda o: o.account != desk.account)
+        for side, price in (("bid", bid), ("ask", ask)):
+            exchange.place(OTHER, Placement(desk.ticker, side, price, 500 * SH, "good_till_canceled", ""), now_ms())
+    desk.sim.call(make)
+
+
+def test_a_live_kalshi_market_maker_whose_ask_is_the_touch_leaves_it_resting(tmp_path: Path, sim: SimHandle) -> None:
+    """Kalshi's book holds the live lane's own orders, in both of the market's books (a YES ask is a NO bid): its
+    ask at the touch, read as the market's, lowered the mid it priced from, so it cancelled the ask and placed it
+    again on every decision, deciding on events (engine/trading/own_orders.py, `OwnBooks`)."""
+    desk = Desk(tmp_path, sim, market=4)  # (the other tests' markets are 0 to 3)
+    maker = {**MM, "half_spread": 0.02, "max_inventory": 10}  # holding 10 at its cap, it only asks
+    db = Database(desk.db_path)
+    with db.write() as conn:
+        conn.execute(text("UPDATE strategies SET params = :p WHERE name = 'kx'"), {"p": json.dumps(maker)})
+    db.dispose()
+    core = desk.core()
+    assert core.config.decide_on_events == 1
+
+    def asks(since: int) -> list[tuple[int, str]]:
+        with core.db.read() as conn:
+            return [tuple(r) for r in conn.execute(text(
+                "SELECT price, status FROM orders WHERE strategy = 'kx' AND side = 'SELL' AND created_at >= :t "
+                "ORDER BY id"), {"t": since})]
+
+    async def scenario() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+        await _started(core, desk.kalshi)
+        await _bought(core, desk, 10 * SH)
+        _kalshi_book(desk, 300_000, 440_000)  # mid 0.37: its ask 0.37 + 0.02 = 0.39 is the touch
+        core.deciding = True
+        core._loop = asyncio.create_task(core._run())
+        lane = core.kalshi
+        assert lane is not None
+
+        def resting_ask() -> bool:
+            lane.executor.drain()
+            return any(o.side is Side.SELL and o.price == 390_000 and o.status is OrderStatus.LIVE
+                       for o in lane.executor.state.orders.values())
+
+        await _until(resting_ask, "its ask at 0.39 resting at Kalshi")
+        first_at = min(o.created_at for o in lane.executor.state.orders.values() if o.side is Side.SELL)
+        await _until(lambda: core.clock() > first_at + 3_000, "three seconds (six timed passes)", tries=200)
+        placed = asks(first_at)
+        before = asks(0)
+        await core.stop()
+        return placed, before
+
+    placed, every = asyncio.run(scenario())
+    assert placed == [(390_000, "LIVE")], every  # placed once, resting: not cancelled and placed again
