@@ -9,7 +9,6 @@ until a pass completes (fail closed between passes too)."""
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts.settings import load_settings
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
-from storage.sqlite.db import Database, now_ms
-from storage.sqlite.migrations import migrate
+from storage.sqlite.db import now_ms
+from tests.trading.by_hand import market_maker_core
 
 pytestmark = pytest.mark.slow
 WAIT_S = 15.0  # far below the timed pass's minute: a replacement seen in time came from an event
@@ -34,20 +32,8 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _core(tmp: Path, sim: SimHandle, markets: int, gap_ms: int = 10, tick_ms: int = 60_000) -> TradingCore:
-    migrate(tmp / "t.db")
-    db = Database(tmp / "t.db")
-    with db.write() as conn:
-        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, :t, :t, 'test')"""),
-                     {"p": json.dumps({"size": 20, "max_spread": 0.5}),
-                      "m": json.dumps({"filter": {"max_markets": markets}}), "t": now_ms()})
-        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
-                          "VALUES ('tick_interval_ms', :i, 1, 0, 't'), ('decision_min_gap_ms', :g, 1, 0, 't'), "
-                          "('decide_on_events', '1', 1, 0, 't')"),
-                     {"g": str(gap_ms), "i": str(tick_ms)})
-    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                              "TRADER_DB": str(tmp / "t.db")})
-    return TradingCore(settings, db)
+    return market_maker_core(tmp, sim, markets, {"tick_interval_ms": str(tick_ms), "decision_min_gap_ms": str(gap_ms),
+                                                 "decide_on_events": "1"})
 
 
 async def _quoting(core: TradingCore) -> list[str]:

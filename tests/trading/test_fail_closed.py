@@ -6,7 +6,6 @@ in-process against the simulator (paper); the failure is a bug planted in the ma
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,14 @@ import pytest
 from sqlalchemy import text
 
 from contracts.command_refusal import CommandRejected
-from contracts.settings import load_settings
 from engine.risk.gate import TradingState
 from engine.trading import core as core_module
 from engine.trading.core import TradingCore
 from simulator.testing import SimHandle, approved_simulator
 from storage.desk import desk_status
 from storage.engine_stores import engine_state
-from storage.sqlite.db import Database, now_ms
 from storage.sqlite.lite import read_connection
-from storage.sqlite.migrations import migrate
+from tests.trading.by_hand import market_maker_core
 
 pytestmark = pytest.mark.slow
 
@@ -36,18 +33,7 @@ def sim() -> Iterator[SimHandle]:
 
 
 def _core(tmp: Path, sim: SimHandle) -> TradingCore:
-    migrate(tmp / "t.db")
-    db = Database(tmp / "t.db")
-    with db.write() as conn:
-        conn.execute(text("""INSERT INTO strategies (name, kind, params, markets, enabled, created_at, updated_at,
-                                 updated_by) VALUES ('mm', 'market_making', :p, :m, 1, :t, :t, 'test')"""),
-                     {"p": json.dumps({"size": 20, "max_spread": 0.5}),
-                      "m": json.dumps({"filter": {"max_markets": 2}}), "t": now_ms()})
-        conn.execute(text("INSERT INTO settings (key, value, version, updated_at, updated_by) "
-                          "VALUES ('tick_interval_ms', '50', 1, 0, 't')"))
-    settings = load_settings({"TRADER_ENV_FILE": str(tmp / "none"), "SIMULATOR_PORT": str(sim.port),
-                              "TRADER_DB": str(tmp / "t.db")})
-    return TradingCore(settings, db)
+    return market_maker_core(tmp, sim, 2, {"tick_interval_ms": "50"})
 
 
 async def _until(predicate: Any, what: str, timeout_s: float = 20.0) -> None:
