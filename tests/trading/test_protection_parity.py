@@ -126,8 +126,11 @@ def _exit(tmp: Path, mode: str, events: int) -> dict[str, Any]:
         # floor (0.32): the first attempt cannot sell. Then a bid at 0.36 comes: the retry sells.
         sim.place_liquidity(yes, "BUY", "0.30", "500")
         sim.place_liquidity(yes, "SELL", "0.44", "1000")
-        wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE reason = 'stop_loss'"), 30, 0.1,
-                   "the first attempt")
+        # Its answer, not only its row: a row is written before the order is sent, and a bid placed while
+        # the first attempt is on its way would let it sell at once (no warning, so no EXIT_CLEARED).
+        wait_until(lambda: _rows(engine, "SELECT 1 FROM orders WHERE reason = 'stop_loss' "
+                                         "AND status IN ('CANCELED', 'FILLED', 'REJECTED')"), 30, 0.1,
+                   "the first attempt's answer")
         (first_at,) = _rows(engine, "SELECT MIN(created_at) FROM orders WHERE reason = 'stop_loss'")[0]
         sim.place_liquidity(yes, "BUY", "0.36", "500")
         wait_until(lambda: _held(engine, "mm", yes) == 0, 60, 0.1, "the stop loss sold")
