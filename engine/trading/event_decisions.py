@@ -242,8 +242,9 @@ class EventDecisions:
         executor.set_intents(checked)
         # Only what this decision changed is planned again (what it costs is what changed); a group
         # spanning markets is judged whole or not with all its legs, so it plans everything.
-        grouped = any(q.group for intent in (*changed, *checked) for q in intent.quotes)
-        report = await executor.reconcile(None if grouped else {(i.strategy, i.condition_id) for i in changed})
+        both = (*changed, *checked)  # the keys the gate answered for, whatever it did with them
+        grouped = any(q.group for intent in both for q in intent.quotes)
+        report = await executor.reconcile(None if grouped else {(i.strategy, i.condition_id) for i in both})
         core.risk.residuals(report.residuals, now)
         return True
 
